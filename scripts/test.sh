@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install chainrule with its test extra (PyTorch CPU as the oracle, Graphviz and Chromium for the
+# drawing and explorer tests), then run the whole suite on all cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v dot >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium >/dev/null) \
+            || echo "warning: could not install graphviz/chromium; the tests that need them will be skipped"
+    fi
+fi
+python3 -m pip install -q -e ".[test]"
+python3 -m pytest -n 2 "$@"

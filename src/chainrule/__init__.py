@@ -1,0 +1,59 @@
+"""chainrule: reverse-mode automatic differentiation and neural networks on NumPy.
+
+The names follow PyTorch, so course code runs with ``import chainrule as torch``::
+
+    import chainrule as torch
+    w = torch.tensor([1.0], requires_grad=True)
+    loss = (w * 2.0 - 4.0) ** 2
+    loss.backward()
+    w.grad            # tensor([-8.])
+"""
+from chainrule import autograd
+from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd.grad_mode import inference_mode
+from chainrule.creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from chainrule.dtypes import (
+    bool_ as bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from chainrule.dtypes import int as int  # noqa: PLC0414
+from chainrule.functional import *  # noqa: F401,F403  the operations as functions: chainrule.exp(x)
+from chainrule.random import Generator, initial_seed, manual_seed, seed
+from chainrule.tensor import Size, Tensor, from_numpy
+
+__version__ = "0.1.0"

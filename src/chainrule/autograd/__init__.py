@@ -1,0 +1,27 @@
+"""The autograd engine: Function, backward, grad, grad mode, gradcheck and anomaly detection."""
+from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
+from chainrule.autograd.functional import backward, grad
+from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient
+
+FunctionCtx = BackwardNode
+
+__all__ = [
+    "AccumulateGrad",
+    "BackwardNode",
+    "Function",
+    "FunctionCtx",
+    "GradcheckError",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+    "numerical_gradient",
+    "set_detect_anomaly",
+    "set_grad_enabled",
+]

@@ -1,0 +1,90 @@
+"""Grad mode: whether operations record the graph that ``backward()`` walks.
+
+Under ``no_grad()`` nothing is recorded at all: results have no ``grad_fn`` and hold no references
+to their inputs, so evaluation costs no memory for a graph. The mode is per thread, as in PyTorch.
+"""
+import functools
+import threading
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_state = _GradMode()
+
+
+def is_grad_enabled():
+    """True when operations on tensors that require grad record the graph."""
+    return _state.enabled
+
+
+def _set_enabled(flag):
+    _state.enabled = flag
+
+
+class _GradModeContext:
+    """Base of the grad-mode switches: usable as ``with`` block and as decorator."""
+
+    mode = None
+
+    def __enter__(self):
+        self._previous = _state.enabled
+        _state.enabled = self.mode
+
+    def __exit__(self, *exc_info):
+        _state.enabled = self._previous
+        return False
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def run_in_mode(*args, **kwargs):
+            with self.__class__():
+                return function(*args, **kwargs)
+
+        return run_in_mode
+
+
+class no_grad(_GradModeContext):
+    """Record no graph inside the block (or the decorated function).
+
+    >>> with chainrule.no_grad():
+    ...     w -= 0.01 * w.grad      # an update that must not become part of the graph
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Record the graph inside the block, even within ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)`` is ``no_grad()``; takes effect at once, and also works as ``with``."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self._previous = _state.enabled
+        _state.enabled = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, function):
+        _state.enabled = self._previous
+
+        @functools.wraps(function)
+        def run_in_mode(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return function(*args, **kwargs)
+
+        return run_in_mode
+
+
+class inference_mode(no_grad):
+    """PyTorch's faster ``no_grad``; here it is ``no_grad`` (which already records nothing)."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode

@@ -1,0 +1,111 @@
+"""gradcheck: compare backward's gradients with finite differences.
+
+For a function f and an input element x_i, the central difference
+
+    d f / d x_i  ~  (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
+
+has error O(eps^2); in float64 with eps = 1e-6 it agrees with a correct backward to about 1e-8.
+``gradcheck`` builds the whole Jacobian both ways and compares every element.
+"""
+from chainrule.autograd import grad_mode
+from chainrule.backend import xp
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` when analytical and numerical gradients disagree."""
+
+
+def _outputs_tuple(fn, inputs):
+    outputs = fn(*inputs)
+    return outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+
+
+def numerical_jacobians(fn, inputs, eps=1e-6):
+    """For each input that requires grad, the finite-difference Jacobian of each output.
+
+    Returns ``{input_position: [array of shape (output.size, input.size) per output]}``.
+    """
+    jacobians = {}
+    with grad_mode.no_grad():
+        output_sizes = [output.array.size for output in _outputs_tuple(fn, inputs)]
+        for position, tensor in enumerate(inputs):
+            if not (isinstance(tensor, Tensor) and tensor.requires_grad):
+                continue
+            flat = tensor.array.reshape(-1)  # a view: perturbing it perturbs the input
+            columns = [xp.zeros((size, flat.size)) for size in output_sizes]
+            for element in range(flat.size):
+                original = flat[element].item()
+                flat[element] = original + eps
+                plus = [output.array.astype(xp.float64).reshape(-1) for output in _outputs_tuple(fn, inputs)]
+                flat[element] = original - eps
+                minus = [output.array.astype(xp.float64).reshape(-1) for output in _outputs_tuple(fn, inputs)]
+                flat[element] = original
+                for column, high, low in zip(columns, plus, minus):
+                    column[:, element] = (high - low) / (2 * eps)
+            jacobians[position] = columns
+    return jacobians
+
+
+def numerical_gradient(fn, inputs, eps=1e-6):
+    """Finite-difference gradient of a scalar ``fn(*inputs)`` for each input that requires grad."""
+    jacobians = numerical_jacobians(fn, inputs, eps)
+    return tuple(
+        jacobians[position][0].reshape(inputs[position].array.shape) if position in jacobians else None
+        for position in range(len(inputs))
+    )
+
+
+def analytical_jacobians(fn, inputs):
+    """The same Jacobians as ``numerical_jacobians``, row by row from backward passes."""
+    differentiable = [position for position, tensor in enumerate(inputs) if isinstance(tensor, Tensor) and tensor.requires_grad]
+    outputs = _outputs_tuple(fn, inputs)
+    jacobians = {position: [] for position in differentiable}
+    for output in outputs:
+        rows = {position: xp.zeros((output.array.size, inputs[position].array.size)) for position in differentiable}
+        if output.requires_grad:
+            for element in range(output.array.size):
+                seed = xp.zeros(output.array.size, dtype=output.array.dtype)
+                seed[element] = 1
+                grads = grad(
+                    output,
+                    [inputs[position] for position in differentiable],
+                    grad_outputs=tensor_from_array(seed.reshape(output.array.shape)),
+                    retain_graph=True,
+                    allow_unused=True,
+                )
+                for position, gradient in zip(differentiable, grads):
+                    if gradient is not None:
+                        rows[position][element] = gradient.array.reshape(-1)
+        for position in differentiable:
+            jacobians[position].append(rows[position])
+    return jacobians
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """True when ``fn``'s backward matches finite differences for every input that requires grad.
+
+    Inputs should be float64: in float32 the finite differences themselves are too coarse. On a
+    mismatch, raises ``GradcheckError`` naming the worst element (or returns False when
+    ``raise_exception=False``).
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    numerical = numerical_jacobians(fn, inputs, eps)
+    analytical = analytical_jacobians(fn, inputs)
+    for position in numerical:
+        for output_index, (computed, expected) in enumerate(zip(analytical[position], numerical[position])):
+            error = xp.abs(computed - expected) - (atol + rtol * xp.abs(expected))
+            if error.size and error.max() > 0:
+                row, column = xp.unravel_index(int(error.argmax()), error.shape)
+                if not raise_exception:
+                    return False
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {output_index} with respect to input {position}: "
+                    f"at output element {row}, input element {column} backward gives "
+                    f"{computed[row, column]:.8g} but finite differences give {expected[row, column]:.8g} "
+                    f"(atol={atol}, rtol={rtol}).\nanalytical:\n{computed}\nnumerical:\n{expected}"
+                )
+    return True
+
+
+from chainrule.autograd.functional import grad  # noqa: E402
+from chainrule.tensor import Tensor, tensor_from_array  # noqa: E402

@@ -1,0 +1,143 @@
+"""Making tensors: from data, filled with a constant, ranges, and random samples.
+
+Each factory takes ``dtype`` and ``requires_grad`` as PyTorch's do. Floating factories give the
+default dtype (float32); random ones draw from the generator seeded by ``manual_seed``.
+"""
+from chainrule import dtypes
+from chainrule.backend import xp
+from chainrule.random import numpy_generator
+from chainrule.tensor import Tensor, _to_raw, tensor_from_array
+
+
+def _finish(array, requires_grad):
+    result = tensor_from_array(array)
+    if requires_grad:
+        result.requires_grad = True
+    return result
+
+
+def _shape(size):
+    """Sizes given as ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _float_dtype(dtype):
+    return xp.dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+
+
+def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
+
+    The dtype is inferred as PyTorch does: Python floats give float32, ints int64, bools bool;
+    NumPy arrays keep theirs. ``name`` labels the tensor in graph drawings and traces.
+    """
+    if isinstance(data, Tensor):
+        array = data.array.copy() if dtype is None else data.array.astype(dtype)
+    else:
+        raw = _to_raw(data)
+        array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
+    result = _finish(array, requires_grad)
+    result.name = name
+    return result
+
+
+def as_tensor(data, dtype=None):
+    """``data`` as a tensor, sharing memory with it when it already is an array of that dtype."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype):
+        return tensor_from_array(data)
+    return tensor(data, dtype=dtype)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return _finish(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return _finish(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return _finish(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    if dtype is None:
+        dtype = dtypes.infer_dtype(fill_value)
+    return _finish(xp.full(tuple(size), fill_value, dtype=dtype), requires_grad)
+
+
+def zeros_like(input, dtype=None, requires_grad=False):
+    return _finish(xp.zeros(input.array.shape, dtype=dtype or input.array.dtype), requires_grad)
+
+
+def ones_like(input, dtype=None, requires_grad=False):
+    return _finish(xp.ones(input.array.shape, dtype=dtype or input.array.dtype), requires_grad)
+
+
+def empty_like(input, dtype=None, requires_grad=False):
+    return _finish(xp.empty(input.array.shape, dtype=dtype or input.array.dtype), requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad=False):
+    return _finish(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Numbers from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        whole = all(isinstance(value, int) for value in (start, end, step))
+        dtype = dtypes.int64 if whole else dtypes.get_default_dtype()
+    return _finish(xp.arange(start, end, step).astype(dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    """``steps`` numbers evenly spaced from ``start`` to ``end``, both included."""
+    return _finish(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return _finish(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, requires_grad=False):
+    """Samples of the uniform distribution on [0, 1)."""
+    values = numpy_generator(generator).random(_shape(size))
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, requires_grad=False):
+    """Samples of the standard normal distribution N(0, 1)."""
+    values = numpy_generator(generator).standard_normal(_shape(size))
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None):
+    """Integers drawn uniformly from [low, high) (``randint(high, size)`` also works)."""
+    if size is None:
+        low, high, size = 0, low, high
+    values = numpy_generator(generator).integers(low, high, tuple(size))
+    return tensor_from_array(values.astype(dtype or dtypes.int64))
+
+
+def randperm(n, generator=None, dtype=None):
+    """A random permutation of 0 .. n-1."""
+    return tensor_from_array(numpy_generator(generator).permutation(n).astype(dtype or dtypes.int64))
+
+
+def normal(mean, std, size, generator=None, dtype=None, requires_grad=False):
+    values = numpy_generator(generator).normal(mean, std, tuple(size))
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
+
+
+def rand_like(input, dtype=None, requires_grad=False):
+    return rand(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad=False):
+    return randn(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad)

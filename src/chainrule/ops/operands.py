@@ -1,0 +1,40 @@
+"""Turning the operands of an operation into tensors, with PyTorch's dtype rules.
+
+``w * 4``, ``1 / x`` and ``x - numpy_array`` all work: a Python number becomes a constant of the
+tensor's dtype (so ``float32 * 4`` stays float32, as in PyTorch, and ``int64 * 0.5`` gives float32),
+and an integer operand meeting a floating one is converted to the floating dtype.
+"""
+from chainrule import dtypes
+from chainrule.backend import as_array, xp
+from chainrule.tensor import Tensor, tensor_from_array
+
+_NUMBERS = (int, float, bool)
+
+
+def as_tensor_like(value, like):
+    """``value`` (number, array, list or tensor) as a tensor, numbers taking ``like``'s dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, _NUMBERS):
+        return tensor_from_array(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value)))
+    if isinstance(value, xp.generic):
+        return tensor_from_array(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
+    if isinstance(value, xp.ndarray):
+        return tensor_from_array(value)
+    return tensor_from_array(as_array(value, dtypes.infer_dtype(value)))
+
+
+def binary_operands(a, b):
+    """Both operands as tensors of a common kind (floating wins over integer, as in PyTorch)."""
+    if not isinstance(a, Tensor):
+        a = as_tensor_like(a, b)
+    elif not isinstance(b, Tensor):
+        b = as_tensor_like(b, a)
+    a_dtype, b_dtype = a.array.dtype, b.array.dtype
+    if a_dtype != b_dtype:
+        a_floating, b_floating = a_dtype.kind == "f", b_dtype.kind == "f"
+        if a_floating and not b_floating:
+            b = tensor_from_array(b.array.astype(a_dtype))
+        elif b_floating and not a_floating:
+            a = tensor_from_array(a.array.astype(b_dtype))
+    return a, b
