@@ -32,7 +32,7 @@ def load_digits(normalize=False, as_numpy=False):
 
     Example:
         >>> X, y = load_digits()
-        >>> X.shape, y.shape
+        >>> tuple(X.shape), tuple(y.shape)
         ((1797, 64), (1797,))
     """
     # Each line is one image: 64 pixel values, then its digit.

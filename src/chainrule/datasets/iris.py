@@ -34,7 +34,7 @@ def load_iris(normalize=False, as_numpy=False):
 
     Example:
         >>> X, y = load_iris()
-        >>> X.shape, y.shape
+        >>> tuple(X.shape), tuple(y.shape)
         ((150, 4), (150,))
     """
     # The first line is a header: "150,4,setosa,versicolor,virginica".

@@ -5,8 +5,8 @@ network with one hidden layer separates them: the set shows why hidden layers ma
 """
 import numpy
 
+from chainrule.datasets._common import features_and_labels
 from chainrule.random import numpy_generator
-from chainrule.tensor import from_numpy
 
 
 def make_moons(n_samples=1000, shuffle=True, noise=None, generator=None):
@@ -33,9 +33,10 @@ def make_moons(n_samples=1000, shuffle=True, noise=None, generator=None):
         ``(X, y)``: X float32 (N, 2), the points; y int64 (N,), their classes 0 or 1.
 
     Example:
-        >>> chainrule.manual_seed(0)
+        >>> import chainrule
+        >>> _ = chainrule.manual_seed(0)
         >>> X, y = make_moons(n_samples=200, noise=0.1)
-        >>> X.shape, y.shape
+        >>> tuple(X.shape), tuple(y.shape)
         ((200, 2), (200,))
     """
     if n_samples < 0:
@@ -51,10 +52,10 @@ def make_moons(n_samples=1000, shuffle=True, noise=None, generator=None):
         [numpy.zeros(n_out, dtype=numpy.int64), numpy.ones(n_in, dtype=numpy.int64)]
     )
 
-    random = numpy_generator(generator)
+    random_numbers = numpy_generator(generator)
     if shuffle:
-        order = random.permutation(n_samples)
+        order = random_numbers.permutation(n_samples)
         points, labels = points[order], labels[order]
     if noise is not None:
-        points = points + random.normal(0.0, noise, size=points.shape)
-    return from_numpy(points.astype(numpy.float32)), from_numpy(labels)
+        points = points + random_numbers.normal(0.0, noise, size=points.shape)
+    return features_and_labels(points, labels, as_numpy=False)
