@@ -57,3 +57,7 @@ from chainrule.random import Generator, initial_seed, manual_seed, seed
 from chainrule.tensor import Size, Tensor, from_numpy
 
 __version__ = "0.1.0"
+
+# Subpackages, importable as attributes like torch.nn (import order: they build on the core above).
+from chainrule import nn, optim, utils  # noqa: E402
+from chainrule.serialization import load, save  # noqa: E402
