@@ -1,0 +1,112 @@
+"""Elementwise operations: the table runs gradcheck and the PyTorch comparison on every entry."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import OpCase, broadcast_pair, check_case, one_shape
+
+
+def positive(array):
+    return np.abs(array) + 0.5
+
+
+def away_from_zero(array):
+    return np.sign(array) * (np.abs(array) + 0.5) + (array == 0)
+
+
+def away_from_kinks(array):
+    """Values at least 0.1 from the points where the derivative jumps (0 and the clamp bounds)."""
+    return np.where(np.abs(array) < 0.1, array + 0.3, array) + 0.0
+
+
+def distinct(array):
+    """Inputs for max/min comparisons: no ties between the two operands."""
+    return array + np.linspace(0, 0.01, array.size).reshape(array.shape)
+
+
+CASES = [
+    OpCase("add", lambda a, b: a + b, lambda a, b: a + b, broadcast_pair()),
+    OpCase("sub", lambda a, b: a - b, lambda a, b: a - b, broadcast_pair()),
+    OpCase("mul", lambda a, b: a * b, lambda a, b: a * b, broadcast_pair()),
+    OpCase("div", lambda a, b: a / b, lambda a, b: a / b, broadcast_pair(), domain=away_from_zero),
+    OpCase("pow_tensor", lambda a, b: a ** b, lambda a, b: a ** b, broadcast_pair(), domain=positive),
+    OpCase("pow_scalar", lambda a: a ** 3, lambda a: a ** 3, one_shape()),
+    OpCase("pow_half", lambda a: a ** 0.5, lambda a: a ** 0.5, one_shape(), domain=positive),
+    OpCase("rpow", lambda a: 2 ** a, lambda a: 2 ** a, one_shape()),
+    OpCase("scalar_ops", lambda a: (4 * a - 0.01) / 2 + 1 - a, lambda a: (4 * a - 0.01) / 2 + 1 - a, one_shape()),
+    OpCase("rdiv", lambda a: 1 / a, lambda a: 1 / a, one_shape(), domain=away_from_zero),
+    OpCase("neg", lambda a: -a, lambda a: -a, one_shape()),
+    OpCase("abs", chainrule.abs, torch.abs, one_shape(), domain=away_from_zero),
+    OpCase("exp", chainrule.exp, torch.exp, one_shape()),
+    OpCase("log", chainrule.log, torch.log, one_shape(), domain=positive),
+    OpCase("log1p", chainrule.log1p, torch.log1p, one_shape(), domain=positive),
+    OpCase("sqrt", chainrule.sqrt, torch.sqrt, one_shape(), domain=positive),
+    OpCase("sin", chainrule.sin, torch.sin, one_shape()),
+    OpCase("cos", chainrule.cos, torch.cos, one_shape()),
+    OpCase("tan", chainrule.tan, torch.tan, one_shape(), domain=lambda a: np.clip(a, -1.2, 1.2)),
+    OpCase("sign", chainrule.sign, torch.sign, one_shape(), domain=away_from_zero),
+    OpCase("square", chainrule.square, torch.square, one_shape()),
+    OpCase("clamp", lambda a: a.clamp(-0.5, 0.5), lambda a: a.clamp(-0.5, 0.5), one_shape(), domain=lambda a: away_from_kinks(a) * 0.9 + 0.55),
+    OpCase("clamp_min", lambda a: chainrule.clamp(a, min=0.0), lambda a: torch.clamp(a, min=0.0), one_shape(), domain=away_from_kinks),
+    OpCase("maximum", chainrule.maximum, torch.maximum, broadcast_pair(), domain=distinct),
+    OpCase("minimum", chainrule.minimum, torch.minimum, broadcast_pair(), domain=distinct),
+    OpCase("where", lambda a, b: chainrule.where(a > b, a, b), lambda a, b: torch.where(a > b, a, b), broadcast_pair(), domain=distinct),
+    OpCase("remainder", lambda a, b: a % b, lambda a, b: a % b, broadcast_pair(), domain=lambda a: positive(a) + 0.37 * np.arange(a.size).reshape(a.shape), differentiable=[True, False]),
+    OpCase("clone", lambda a: a.clone() * 2, lambda a: a.clone() * 2, one_shape()),
+    OpCase("broadcast_to", lambda a: a.broadcast_to((2, 3, 4)), lambda a: a.broadcast_to((2, 3, 4)), st.sampled_from([((4,),), ((3, 1),), ((1, 4),), ((),)])),
+    OpCase("expand", lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), st.sampled_from([((3, 1),), ((1, 4),)])),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+@settings(max_examples=12, deadline=None)
+@given(data=st.data())
+def test_op(case, data):
+    shapes = data.draw(case.shapes, label="shapes")
+    check_case(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
+
+
+def test_python_numbers_keep_the_tensor_dtype():
+    w = chainrule.tensor([1.0, 2.0])
+    assert (4 * w).dtype == chainrule.float32
+    assert (w - 0.01).dtype == chainrule.float32
+    assert (1 / w).dtype == chainrule.float32
+    assert (w ** 2).dtype == chainrule.float32
+    counts = chainrule.tensor([1, 2])
+    assert (counts * 2).dtype == chainrule.int64
+    assert (counts * 0.5).dtype == chainrule.float32
+    assert (counts / 2).dtype == chainrule.float32
+    assert (counts + w).dtype == chainrule.float32
+
+
+def test_numpy_arrays_mix_with_tensors():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    out = np.array([3.0, 4.0], dtype=np.float32) * w
+    assert isinstance(out, chainrule.Tensor)
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.array, [3.0, 4.0])
+
+
+def test_mixed_float_precision_gradient_keeps_input_dtype():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)  # float32
+    x = chainrule.tensor([3.0, 4.0], dtype=chainrule.float64)
+    out = (w * x).sum()
+    assert out.dtype == chainrule.float64
+    out.backward()
+    assert w.grad.dtype == chainrule.float32
+
+
+def test_maximum_splits_gradient_on_ties_like_pytorch():
+    a = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    b = chainrule.tensor([1.0, 3.0], requires_grad=True)
+    chainrule.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.array, [0.5, 0.0])
+    np.testing.assert_array_equal(b.grad.array, [0.5, 1.0])
+
+
+def test_broadcast_error_names_both_shapes():
+    with pytest.raises((RuntimeError, ValueError), match=r"\(2, ?3\)|\[2, 3\]|2,3"):
+        chainrule.ones(2, 3) + chainrule.ones(4)
