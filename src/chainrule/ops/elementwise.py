@@ -10,6 +10,34 @@ from chainrule.backend import as_array, xp
 from chainrule.ops.operands import as_tensor_like, binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
 
+# The names chainrule exports at the top level (chainrule.exp, ...); see chainrule/functional.py.
+__all__ = [
+    "abs",
+    "add",
+    "clamp",
+    "clip",
+    "clone",
+    "cos",
+    "div",
+    "exp",
+    "floor_divide",
+    "log",
+    "log1p",
+    "maximum",
+    "minimum",
+    "mul",
+    "neg",
+    "pow",
+    "remainder",
+    "sign",
+    "sin",
+    "sqrt",
+    "square",
+    "sub",
+    "tan",
+    "where",
+]
+
 
 # ----------------------------------------------------------------------------- binary arithmetic
 class Add(Function):

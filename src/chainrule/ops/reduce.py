@@ -1,1 +1,2 @@
 """(being written)"""
+__all__ = []
