@@ -1,0 +1,256 @@
+"""The backward pass: accumulation, freeing, reuse, deep graphs, higher order, grad()."""
+import gc
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.autograd import Function
+
+
+def test_scalar_backward_fills_leaf_grads():
+    w = chainrule.tensor(2.0, requires_grad=True)
+    x = chainrule.tensor(3.0)
+    loss = (w * x - 1.0) ** 2
+    loss.backward()
+    assert w.grad.item() == pytest.approx(2 * (2 * 3 - 1) * 3)
+    assert x.grad is None  # no gradient where none was asked for
+
+
+def test_non_scalar_backward_needs_a_gradient():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        (w * 2).backward()
+    (w * 2).backward(chainrule.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(w.grad.array, [2.0, 20.0])
+
+
+def test_gradient_of_wrong_shape_is_refused():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (w * 2).backward(chainrule.tensor([1.0, 2.0, 3.0]))
+
+
+def test_backward_on_tensor_without_grad_explains():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        chainrule.tensor(1.0).backward()
+
+
+def test_gradients_accumulate_until_zeroed():
+    w = chainrule.tensor(1.0, requires_grad=True)
+    for _ in range(3):
+        (w * 2).backward()
+    assert w.grad.item() == 6.0
+    w.grad.data.zero_()
+    (w * 2).backward()
+    assert w.grad.item() == 2.0
+
+
+def test_second_backward_through_freed_graph_says_retain_graph():
+    w = chainrule.tensor(1.0, requires_grad=True)
+    loss = (w * 3.0) ** 2
+    loss.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True") as error:
+        loss.backward()
+    assert "second time" in str(error.value)
+
+
+def test_retain_graph_allows_a_second_backward():
+    w = chainrule.tensor(1.0, requires_grad=True)
+    loss = (w * 3.0) ** 2
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert w.grad.item() == pytest.approx(36.0)
+
+
+def test_reused_node_is_visited_once():
+    calls = []
+
+    class Double(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.array * 2
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            calls.append(1)
+            return grad_output * 2
+
+    a = chainrule.tensor(1.0, requires_grad=True)
+    b = Double.apply(a)
+    c = b + b
+    d = c + c
+    d.backward()
+    assert a.grad.item() == 8.0
+    assert len(calls) == 1
+
+
+def test_diamond_graph_matches_torch():
+    def f(lib, x):
+        a = x * 2
+        b = a.exp()
+        c = a * b + b
+        return (c * a).sum()
+
+    x_ours = chainrule.tensor([0.5, -1.0], requires_grad=True)
+    x_torch = torch.tensor([0.5, -1.0], requires_grad=True)
+    f(chainrule, x_ours).backward()
+    f(torch, x_torch).backward()
+    np.testing.assert_allclose(x_ours.grad.array, x_torch.grad.numpy(), rtol=1e-6)
+
+
+def test_deep_chain_needs_no_recursion():
+    depth = 200_000
+    x = chainrule.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(depth):
+        y = y + 1e-6
+    assert depth > sys.getrecursionlimit() * 10
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_graph_is_freed_after_backward():
+    class Probe:
+        pass
+
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward()
+    assert node._saved == ()  # the saved result was released, breaking the node <-> output cycle
+
+
+def test_higher_order_gradients():
+    x = chainrule.tensor(2.0, requires_grad=True)
+    y = x ** 3
+    (first,) = chainrule.autograd.grad(y, x, create_graph=True)
+    assert first.item() == pytest.approx(12.0)  # 3 x^2
+    (second,) = chainrule.autograd.grad(first, x, create_graph=True)
+    assert second.item() == pytest.approx(12.0)  # 6 x
+    (third,) = chainrule.autograd.grad(second, x)
+    assert third.item() == pytest.approx(6.0)
+
+
+def test_backward_with_create_graph_then_backward_again():
+    x = chainrule.tensor(1.5, requires_grad=True)
+    y = x.exp() * x
+    y.backward(create_graph=True)
+    first = x.grad
+    assert first.requires_grad
+    x.grad = None
+    first.backward()
+    expected = np.exp(1.5) * (1.5 + 2)  # d2/dx2 (x e^x) = e^x (x + 2)
+    assert x.grad.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_grad_leaves_dot_grad_alone_and_handles_non_leaves():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    out = (h * h).sum()
+    grad_x, grad_h = chainrule.autograd.grad(out, [x, h])
+    np.testing.assert_allclose(grad_h.array, [6.0, 12.0])
+    np.testing.assert_allclose(grad_x.array, [18.0, 36.0])
+    assert x.grad is None
+
+
+def test_grad_unused_input():
+    x = chainrule.tensor(1.0, requires_grad=True)
+    unused = chainrule.tensor(1.0, requires_grad=True)
+    out = x * 2
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        chainrule.autograd.grad(out, [x, unused], retain_graph=True)
+    grads = chainrule.autograd.grad(out, [x, unused], allow_unused=True)
+    assert grads[1] is None and grads[0].item() == 2.0
+
+
+def test_backward_inputs_restricts_accumulation():
+    a = chainrule.tensor(1.0, requires_grad=True)
+    b = chainrule.tensor(2.0, requires_grad=True)
+    (a * b).backward(inputs=[a])
+    assert a.grad.item() == 2.0 and b.grad is None
+
+
+def test_no_grad_records_nothing():
+    w = chainrule.tensor([1.0], requires_grad=True)
+    with chainrule.no_grad():
+        y = w * 2
+    assert y.grad_fn is None and not y.requires_grad
+
+    @chainrule.no_grad()
+    def evaluate():
+        return w * 2
+
+    assert evaluate().grad_fn is None
+    with chainrule.no_grad():
+        with chainrule.enable_grad():
+            assert (w * 2).requires_grad
+    with chainrule.set_grad_enabled(False):
+        assert not chainrule.is_grad_enabled()
+    assert chainrule.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+    with chainrule.no_grad():
+        thread = threading.Thread(target=lambda: seen.append(chainrule.is_grad_enabled()))
+        thread.start()
+        thread.join()
+    assert seen == [True]
+
+
+def test_result_requires_grad_if_any_input_does():
+    w = chainrule.tensor(1.0, requires_grad=True)
+    x = chainrule.tensor(2.0)
+    assert (w * x).requires_grad and not (x * x).requires_grad
+    assert (w * x).grad_fn is not None and (x * x).grad_fn is None
+
+
+def test_hooks_on_leaves_and_intermediates():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda grad: grad * 10)
+    h = x * 2
+    seen = []
+    h.register_hook(lambda grad: seen.append(grad.array.copy()))
+    h.sum().backward()
+    np.testing.assert_array_equal(seen[0], [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [20.0, 20.0])
+    handle.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.array, [2.0, 2.0])
+
+
+def test_retain_grad_keeps_intermediate_gradient():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    assert h.retains_grad
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.array, [6.0, 12.0])
+    other = x * 3
+    (other * other).sum().backward()
+    assert other.grad is None
+
+
+def test_leaves_never_share_a_gradient_array():
+    a = chainrule.tensor(1.0, requires_grad=True)
+    b = chainrule.tensor(1.0, requires_grad=True)
+    (a + b).backward()
+    a.grad.zero_()
+    assert b.grad.item() == 1.0
+
+
+def test_graph_is_collected_without_backward():
+    x = chainrule.tensor([1.0], requires_grad=True)
+    y = x.exp()
+    node = y.grad_fn
+    import weakref
+
+    reference = weakref.ref(node)
+    del y, node
+    gc.collect()
+    assert reference() is None

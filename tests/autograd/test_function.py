@@ -1,0 +1,141 @@
+"""Custom operations written the PyTorch way: Function with forward/backward and a ctx."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.autograd import Function, GradcheckError, gradcheck
+
+
+class MyExp(Function):
+    """A custom op exactly as the PyTorch docs write one: tensors in, tensors out."""
+
+    @staticmethod
+    def forward(ctx, x):
+        result = x.exp()
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * result
+
+
+class ScaledRelu(Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x.clamp(min=0) * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        assert ctx.needs_input_grad == (True, False)
+        return grad_output * (x > 0).float() * ctx.scale, None
+
+
+def test_custom_function_like_pytorch():
+    x = chainrule.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = MyExp.apply(x)
+    assert y.grad_fn.name() == "MyExpBackward"
+    assert "grad_fn=<MyExpBackward>" in repr(y)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.array, np.exp([0.5, -1.0, 2.0]), rtol=1e-6)
+
+
+def test_custom_function_with_non_tensor_argument():
+    x = chainrule.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    ScaledRelu.apply(x, 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad.array, [3.0, 0.0, 3.0])
+
+
+def test_custom_function_supports_double_backward():
+    x = chainrule.tensor(0.7, dtype=chainrule.float64, requires_grad=True)
+    (first,) = chainrule.autograd.grad(MyExp.apply(x), x, create_graph=True)
+    (second,) = chainrule.autograd.grad(first, x)
+    assert second.item() == pytest.approx(np.exp(0.7))
+
+
+def test_next_functions_lead_to_accumulate_grad():
+    w = chainrule.tensor(1.0, requires_grad=True)
+    y = w * 2
+    node, output_nr = y.grad_fn.next_functions[0]
+    assert type(node).__name__ == "AccumulateGrad" and node.variable is w and output_nr == 0
+    assert y.grad_fn.next_functions[1] == (None, 0)
+
+
+def test_gradcheck_passes_and_catches_a_wrong_backward():
+    class WrongSquare(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.array**2
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return grad_output * x  # should be 2x
+
+    x = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64, requires_grad=True)
+    assert gradcheck(lambda t: t * t, (x,))
+    with pytest.raises(GradcheckError, match="input element"):
+        gradcheck(WrongSquare.apply, (x,))
+    assert gradcheck(WrongSquare.apply, (x,), raise_exception=False) is False
+
+
+def test_wrong_number_of_gradients_is_reported():
+    class TooMany(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.array * 1
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output, grad_output
+
+    x = chainrule.tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+        TooMany.apply(x).backward()
+
+
+def test_detect_anomaly_names_the_operation_and_forward_line():
+    x = chainrule.tensor(0.0, requires_grad=True)
+    with pytest.warns(UserWarning, match="Anomaly Detection"):
+        with chainrule.autograd.detect_anomaly():
+            y = x.sqrt() * 0.0  # d sqrt / dx at 0 is inf; 0 * inf is nan
+            with pytest.raises(RuntimeError, match="SqrtBackward") as error:
+                y.backward()
+    assert "test_function.py" in str(error.value)
+
+
+def test_anomaly_free_backward_stays_quiet():
+    chainrule.autograd.set_detect_anomaly(True)
+    try:
+        x = chainrule.tensor(1.0, requires_grad=True)
+        (x.sqrt() * 2).backward()
+        assert x.grad.item() == pytest.approx(1.0)
+    finally:
+        chainrule.autograd.set_detect_anomaly(False)
+
+
+def test_torch_and_chainrule_custom_functions_agree():
+    class TorchExp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = x.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (result,) = ctx.saved_tensors
+            return grad_output * result
+
+    values = np.random.default_rng(0).standard_normal((3, 2))
+    ours = chainrule.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    (MyExp.apply(ours) * 3).sum().backward()
+    (TorchExp.apply(theirs) * 3).sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())

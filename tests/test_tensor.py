@@ -1,0 +1,169 @@
+"""The Tensor object: creation, attributes, conversions, repr, in-place rules."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+
+def test_dtype_inference_matches_torch():
+    for data in [1.0, [1.0, 2.0], 3, [1, 2], True, [[1, 2], [3, 4]], np.float64(2.0), np.arange(3)]:
+        ours = chainrule.tensor(data)
+        theirs = torch.tensor(data)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), data
+        assert tuple(ours.shape) == tuple(theirs.shape)
+
+
+def test_legacy_constructor_is_float32():
+    assert chainrule.Tensor([1, 2]).dtype == chainrule.float32
+    assert chainrule.Tensor(2, 3).shape == (2, 3)
+
+
+def test_factories():
+    assert chainrule.zeros(2, 3).shape == (2, 3) and chainrule.zeros((2, 3)).dtype == chainrule.float32
+    assert chainrule.ones(2, dtype=chainrule.float64).dtype == chainrule.float64
+    assert chainrule.full((2,), 7).dtype == chainrule.int64
+    assert chainrule.arange(5).dtype == chainrule.int64 and chainrule.arange(0, 1, 0.25).dtype == chainrule.float32
+    np.testing.assert_allclose(chainrule.linspace(0, 1, 5).array, [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_array_equal(chainrule.eye(2).array, np.eye(2))
+    assert chainrule.randint(0, 10, (3, 4)).dtype == chainrule.int64
+    x = chainrule.randn(3, requires_grad=True)
+    assert x.requires_grad and x.is_leaf
+    assert chainrule.zeros_like(x).shape == (3,) and chainrule.rand_like(x).dtype == chainrule.float32
+    array = np.arange(3.0)
+    shared = chainrule.from_numpy(array)
+    array[0] = 10
+    assert shared[0].item() == 10 and shared.dtype == chainrule.float64
+
+
+def test_manual_seed_reproduces_random_tensors():
+    chainrule.manual_seed(1)
+    first = chainrule.randn(4)
+    chainrule.manual_seed(1)
+    np.testing.assert_array_equal(first.array, chainrule.randn(4).array)
+    assert not np.array_equal(first.array, chainrule.randn(4).array)
+
+
+def test_attributes_and_conversions():
+    x = chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.shape == (2, 3 - 1) and x.size() == (2, 2) and x.size(1) == 2 and x.ndim == 2 and x.numel() == 4
+    assert repr(x.shape) == "chainrule.Size([2, 2])"
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert x.T.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert len(x) == 2 and [row.tolist() for row in x] == [[1.0, 2.0], [3.0, 4.0]]
+    assert x.long().dtype == chainrule.int64 and x.double().dtype == chainrule.float64
+    assert x.int().dtype == chainrule.int32 and x.bool().dtype == chainrule.bool
+    assert x.to(chainrule.float64).dtype == chainrule.float64 and x.type_as(x.long()).dtype == chainrule.int64
+    assert np.asarray(x).shape == (2, 2)
+    assert chainrule.tensor(2.5).item() == 2.5 and isinstance(chainrule.tensor(3).item(), int)
+
+
+def test_item_on_many_elements_is_an_error():
+    with pytest.raises(RuntimeError, match="4 elements cannot be converted"):
+        chainrule.ones(2, 2).item()
+
+
+def test_requires_grad_rules():
+    with pytest.raises(RuntimeError, match="floating point"):
+        chainrule.tensor([1, 2], requires_grad=True)
+    w = chainrule.tensor(1.0, requires_grad=True)
+    y = w * 2
+    assert not y.is_leaf
+    with pytest.raises(RuntimeError, match="leaf variables"):
+        y.requires_grad = False
+    x = chainrule.tensor(1.0).requires_grad_()
+    assert x.requires_grad
+
+
+def test_numpy_refuses_tensors_that_require_grad():
+    w = chainrule.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        w.numpy()
+    assert w.detach().numpy().tolist() == [1.0]
+
+
+def test_repr_like_pytorch():
+    assert repr(chainrule.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(chainrule.tensor([1.5, 2.0])) == "tensor([1.5000, 2.0000])"
+    assert repr(chainrule.tensor(3.0)) == "tensor(3.)"
+    assert repr(chainrule.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(chainrule.tensor([1.0], dtype=chainrule.float64)) == "tensor([1.], dtype=chainrule.float64)"
+    w = chainrule.tensor(2.0, requires_grad=True)
+    assert repr(w * 3) == "tensor(6., grad_fn=<MulBackward>)"
+    assert repr(chainrule.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+
+
+def test_data_is_a_tensor_without_history_sharing_memory():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    data = w.data
+    assert isinstance(data, chainrule.Tensor) and not data.requires_grad
+    data[0] = 5.0
+    assert w[0].item() == 5.0
+    w.data = w.data - 0.5
+    assert w.is_leaf and w.requires_grad and w.tolist() == [4.5, 1.5]
+
+
+def test_in_place_on_leaf_that_requires_grad_needs_no_grad():
+    w = chainrule.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1.0)
+    with chainrule.no_grad():
+        w.sub_(0.5)
+    assert w.tolist() == [0.5]
+
+
+def test_in_place_after_save_is_detected_at_backward():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.mul_(2)  # exp saved its output, which has now changed
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*ExpBackward"):
+        y.sum().backward()
+
+
+def test_in_place_on_intermediate_is_recorded_like_torch():
+    def run(lib, values):
+        x = lib.tensor(values, requires_grad=True)
+        y = x * 2
+        y.add_(1)
+        y.mul_(x)
+        (y * y).sum().backward()
+        return y.detach(), x.grad
+
+    ours = run(chainrule, [1.0, -2.0])
+    theirs = run(torch, [1.0, -2.0])
+    np.testing.assert_allclose(ours[0].array, theirs[0].numpy())
+    np.testing.assert_allclose(ours[1].array, theirs[1].numpy())
+
+
+def test_in_place_updates_bump_version():
+    x = chainrule.zeros(2)
+    before = x._version
+    x.add_(1).mul_(3)
+    assert x._version == before + 2 and x.tolist() == [3.0, 3.0]
+    x.zero_()
+    assert x.tolist() == [0.0, 0.0]
+    x.fill_(2.5)
+    x.clamp_(max=1.0)
+    assert x.tolist() == [1.0, 1.0]
+    x.copy_(chainrule.tensor([4.0, 5.0]))
+    assert x.tolist() == [4.0, 5.0]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        chainrule.tensor([1, 2]).add_(0.5)
+
+
+def test_normal_and_uniform_fill_in_place():
+    x = chainrule.empty(10_000).normal_(2.0, 0.5)
+    assert abs(x.array.mean() - 2.0) < 0.05 and abs(x.array.std() - 0.5) < 0.05
+    u = chainrule.empty(10_000).uniform_(-1, 1)
+    assert u.array.min() >= -1 and u.array.max() < 1
+
+
+def test_detach_and_clone():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    d = w.detach()
+    assert not d.requires_grad and d.is_leaf
+    c = w.clone()
+    assert c.grad_fn is not None
+    (c * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
