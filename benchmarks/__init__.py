@@ -1,0 +1,1 @@
+"""Side-by-side speed of chainrule, PyTorch (CPU) and hand-written NumPy: `python -m benchmarks`."""
