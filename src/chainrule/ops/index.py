@@ -1,2 +1,331 @@
-"""(being written)"""
-__all__ = []
+"""Indexing: reading elements at positions (``x[key]``, ``gather``) and writing them (``x[key] = v``).
+
+Two operations do all the work, and each is the other's backward:
+
+- ``GetItem`` reads ``x[key]``. Its gradient sends each output element's gradient back to the
+  position it was read from, *adding* where one position was read several times (``x[[0, 0]]``
+  gives x[0] twice the gradient): that is ``IndexPut`` with ``accumulate=True`` into zeros.
+- ``IndexPut`` writes values at ``key`` into a copy of x (or adds them, with ``accumulate``). The
+  values' gradient is read back from the same positions: ``GetItem``.
+
+``gather``, ``index_select``, ``take_along_dim`` and ``masked_select`` are ``x[key]`` for a key
+built from their arguments; ``scatter`` and ``scatter_add`` are ``IndexPut``.
+"""
+import re
+
+from chainrule import dtypes
+from chainrule.autograd.function import Function
+from chainrule.backend import as_array, ndarray, xp
+from chainrule.ops import shape
+from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
+from chainrule.ops.elementwise import where
+from chainrule.ops.operands import as_tensor_like
+from chainrule.tensor import Tensor, _check_dim, tensor_from_array
+
+__all__ = [
+    "gather",
+    "index_put",
+    "index_select",
+    "masked_fill",
+    "masked_select",
+    "nonzero",
+    "scatter",
+    "scatter_add",
+    "take",
+    "take_along_dim",
+]
+
+
+class GetItem(Function):
+    """out = x[key]  (NumPy/PyTorch indexing);   d loss / d x = zeros with grad added at key
+
+    ``key`` holds ints, slices, None, Ellipsis and integer or boolean arrays. ``repeats`` says
+    whether an integer array is among them (a position may then be read more than once).
+    """
+
+    @staticmethod
+    def forward(ctx, x, key, repeats):
+        ctx.input_shape, ctx.input_dtype = x.array.shape, x.array.dtype
+        ctx.key, ctx.repeats = key, repeats
+        try:
+            return x.array[key]
+        except IndexError as error:
+            raise _index_error(error, x.array.shape) from None
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zeros = tensor_from_array(xp.zeros(ctx.input_shape, dtype=ctx.input_dtype))
+        return IndexPut.apply(zeros, grad_output, ctx.key, ctx.repeats, True), None, None
+
+
+class IndexPut(Function):
+    """out = a copy of x with ``value`` written at ``key`` (``x[key] = value``), or added there with ``accumulate``.
+
+    d out / d x = 1 except at key, where it is 0 (the value there was overwritten; with
+    ``accumulate`` it is 1 everywhere).   d loss / d value = grad[key] (summed over broadcasting).
+    """
+
+    @staticmethod
+    def forward(ctx, x, value, key, repeats, accumulate):
+        ctx.key, ctx.repeats, ctx.accumulate = key, repeats, accumulate
+        ctx.value_ndim = value.array.ndim
+        result = x.array.copy()
+        try:
+            if accumulate and repeats:
+                xp.add.at(result, key, value.array)  # adds once per occurrence of a repeated index
+            elif accumulate:
+                result[key] += value.array
+            else:
+                result[key] = value.array
+        except IndexError as error:
+            raise _index_error(error, x.array.shape) from None
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be broadcast "
+                f"to indexing result of shape {list(x.array[key].shape)}"
+            ) from None
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        key, repeats = ctx.key, ctx.repeats
+        grad_x = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad_output if ctx.accumulate else IndexPut.apply(grad_output, _zero_like(grad_output), key, repeats, False)
+        if ctx.needs_input_grad[1]:
+            grad_value = GetItem.apply(grad_output, key, repeats)
+            missing = ctx.value_ndim - grad_value.array.ndim
+            if missing > 0:
+                # A value with extra leading size-1 dimensions was accepted; the engine sums from there.
+                grad_value = shape.reshape(grad_value, (1,) * missing + grad_value.array.shape)
+        return grad_x, grad_value, None, None, None
+
+
+# ----------------------------------------------------------------------------- keys
+def _as_index_array(part):
+    """A tensor, list or array used as an index, as an integer or boolean array."""
+    if isinstance(part, Tensor):
+        part = part.array
+    elif not isinstance(part, ndarray):
+        part = as_array(part)
+        if part.size == 0:
+            part = part.astype(dtypes.int64)  # x[[]] selects nothing (NumPy would read [] as floats)
+    if part.dtype.kind not in "iub":
+        raise IndexError(
+            f"tensors used as indices must be long, int, byte or bool tensors (got {dtypes.dtype_name(part.dtype)}); "
+            f"convert the index with .long()"
+        )
+    return part
+
+
+def _normalize_key(key):
+    """``(key, repeats)``: the key as a tuple NumPy can index with, and whether it holds integer arrays.
+
+    Tensors and lists become arrays; a 0-d integer tensor becomes a plain int, as ``x[i]`` does.
+    """
+    parts = key if isinstance(key, tuple) else (key,)
+    normalized = []
+    repeats = False
+    for part in parts:
+        if isinstance(part, (Tensor, list, ndarray)):
+            part = _as_index_array(part)
+            if part.dtype.kind != "b":
+                if part.ndim == 0:
+                    part = int(part)
+                else:
+                    repeats = True
+        normalized.append(part)
+    return tuple(normalized), repeats
+
+
+def _along_dim_key(index, dim):
+    """The key that reads x[..., index[i, j, k], ...] (index at position ``dim``) into out[i, j, k].
+
+    Every other axis is indexed by its own position (an ``arange``), so the output has index's shape.
+    """
+    ndim = index.ndim
+    return tuple(
+        index if axis == dim else xp.arange(size).reshape([size if other == axis else 1 for other in range(ndim)])
+        for axis, size in enumerate(index.shape)
+    )
+
+
+def _index_error(error, input_shape):
+    """NumPy's IndexError in PyTorch's words (dimension, not axis), with the tensor's shape."""
+    message = str(error)
+    out_of_bounds = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
+    if out_of_bounds:
+        index, axis, size = out_of_bounds.groups()
+        return IndexError(f"index {index} is out of bounds for dimension {axis} with size {size}")
+    return IndexError(f"{message.replace('array', 'tensor').replace('axis', 'dimension')} (tensor of shape {list(input_shape)})")
+
+
+def _zero_like(tensor):
+    return tensor_from_array(xp.zeros((), dtype=tensor.array.dtype))
+
+
+def _check_index_tensor(x, dim, index, operation):
+    """``(dim, index array)`` for gather/scatter: an integer index with x's number of dimensions,
+    no larger than x except along ``dim``.
+    """
+    index = index.array if isinstance(index, Tensor) else as_array(index)
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"{operation}(): Expected dtype int32/int64 for index, got {dtypes.dtype_name(index.dtype)}")
+    ndim = x.array.ndim
+    if index.ndim != ndim:
+        raise RuntimeError(
+            f"{operation}(): Index tensor must have the same number of dimensions as input tensor "
+            f"(index shape {list(index.shape)}, input shape {list(x.array.shape)})"
+        )
+    dim = _check_dim(dim, ndim, operation)
+    for axis, (index_size, size) in enumerate(zip(index.shape, x.array.shape)):
+        if axis != dim and index_size > size:
+            raise RuntimeError(
+                f"{operation}(): Size does not match at dimension {axis} expected index {list(index.shape)} "
+                f"to be no larger than self {list(x.array.shape)} apart from dimension {dim}"
+            )
+    if index.size and not (-x.array.shape[dim] <= index.min() and index.max() < x.array.shape[dim]):
+        bad = index.max() if index.max() >= x.array.shape[dim] else index.min()
+        raise RuntimeError(f"{operation}(): index {bad} is out of bounds for dimension {dim} with size {x.array.shape[dim]}")
+    return dim, index
+
+
+# ----------------------------------------------------------------------------- public functions
+def getitem(x, key):
+    """``x[key]``: ints, slices (with steps), None, ``...``, integer lists/tensors and boolean masks.
+
+    Ints and slices give a view of x; integer and boolean arrays select copies, as in NumPy and
+    PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
+    """
+    key, repeats = _normalize_key(key)
+    return GetItem.apply(x, key, repeats)
+
+
+def index_put(x, key, value, accumulate=False):
+    """A copy of x with ``value`` (number or tensor, broadcast) written at ``key``, or added there with ``accumulate``.
+
+    With ``accumulate``, a position named twice in ``key`` receives both values.
+    """
+    key, repeats = _normalize_key(key)
+    return IndexPut.apply(x, as_tensor_like(value, x), key, repeats, accumulate)
+
+
+def setitem(x, key, value):
+    """``x[key] = value``, recorded as an in-place change of x (see ``Tensor._in_place``)."""
+    x._in_place(index_put, key, value)
+
+
+def gather(x, dim, index):
+    """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (the index replaces position ``dim``).
+
+    ``index`` has x's number of dimensions, no larger than x except along ``dim``; the output has
+    index's shape. d loss / d x adds each output's gradient at the position it was read from.
+    """
+    dim, index = _check_index_tensor(x, dim, index, "gather")
+    return GetItem.apply(x, _along_dim_key(index, dim), True)
+
+
+def take_along_dim(x, indices, dim=None):
+    """Like ``gather``, but x and indices broadcast against each other except along ``dim``.
+
+    Without ``dim``, both are flattened: ``take_along_dim(x, x.argmax())`` style lookups.
+    """
+    if dim is None:
+        return take(x, indices)
+    dim = _check_dim(dim, x.array.ndim, "take_along_dim")
+    indices = indices if isinstance(indices, Tensor) else tensor_from_array(as_array(indices))
+    common = broadcast_shapes(
+        x.array.shape[:dim] + (1,) + x.array.shape[dim + 1 :],
+        indices.array.shape[:dim] + (1,) + indices.array.shape[dim + 1 :],
+    )
+    x = broadcast_to(x, common[:dim] + (x.array.shape[dim],) + common[dim + 1 :])
+    index = xp.broadcast_to(indices.array, common[:dim] + (indices.array.shape[dim],) + common[dim + 1 :])
+    return gather(x, dim, index)
+
+
+def take(x, index):
+    """The elements of x at ``index`` in its flattened (row-major) order; the output has index's shape."""
+    return getitem(shape.reshape(x, -1), index if isinstance(index, Tensor) else as_array(index))
+
+
+def index_select(x, dim, index):
+    """The slices of x at the positions ``index`` (a 1-D integer tensor) along ``dim``.
+
+    (V, D) with an index of n positions along dim 0 -> (n, D): an embedding lookup. Repeated
+    positions each receive their share of the gradient.
+    """
+    index = index.array if isinstance(index, Tensor) else as_array(index)
+    if index.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.shape)}")
+    if index.dtype.kind not in "iu":
+        raise IndexError(f"index_select(): Expected dtype int32 or int64 for index, got {dtypes.dtype_name(index.dtype)}")
+    dim = _check_dim(dim, x.array.ndim, "index_select")
+    if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element here
+        x = shape.reshape(x, 1)
+    size = x.array.shape[dim]
+    if index.size and not (-size <= index.min() and index.max() < size):
+        raise IndexError(f"index_select(): index out of range in self (positions {index.min()}..{index.max()}, size {size} along dimension {dim})")
+    return GetItem.apply(x, (slice(None),) * dim + (index.reshape(-1),), True)
+
+
+def masked_fill(x, mask, value):
+    """x with ``value`` wherever the boolean ``mask`` (broadcast to x) is True.
+
+    d out / d x = 0 where filled, 1 elsewhere;   d out / d value = the sum of grad where filled.
+    """
+    mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
+    if mask_array.dtype != dtypes.bool_:
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{dtypes.dtype_name(mask_array.dtype)}; compare first, e.g. mask == 1"
+        )
+    if isinstance(value, Tensor) and value.array.ndim != 0:
+        raise RuntimeError(
+            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.array.ndim} dimension(s)."
+        )
+    result = where(mask_array, as_tensor_like(value, x), x)
+    return result if result.array.dtype == x.array.dtype else result.to(x.array.dtype)
+
+
+def masked_select(x, mask):
+    """The elements of x where the boolean ``mask`` is True (both broadcast), as a 1-D tensor."""
+    mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
+    common = broadcast_shapes(x.array.shape, mask_array.shape)
+    return GetItem.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
+
+
+def scatter(x, dim, index, src):
+    """A copy of x with out[index[i][j]][j] = src[i][j] for dim=0 (``src`` a tensor or a number).
+
+    Only the first index.shape block of src is used. d loss / d x = grad, 0 where written;
+    d loss / d src = grad gathered from the written positions.
+    """
+    return _scatter(x, dim, index, src, "scatter", accumulate=False)
+
+
+def scatter_add(x, dim, index, src):
+    """A copy of x with out[index[i][j]][j] += src[i][j] for dim=0 (positions named twice get both).
+
+    d loss / d x = grad;   d loss / d src = grad gathered from the positions each value was added to.
+    """
+    return _scatter(x, dim, index, src, "scatter_add", accumulate=True)
+
+
+def _scatter(x, dim, index, src, operation, accumulate):
+    dim, index = _check_index_tensor(x, dim, index, operation)
+    if isinstance(src, Tensor):
+        src = getitem(src, tuple(slice(0, size) for size in index.shape))
+    return IndexPut.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
+
+
+def nonzero(x, as_tuple=False):
+    """The positions of the nonzero elements of x: an int64 tensor (count, x.ndim), one row per element.
+
+    With ``as_tuple``, one 1-D tensor of positions per dimension (``x[x.nonzero(as_tuple=True)]``
+    reads the nonzero elements). No gradient: positions are not differentiable.
+    """
+    if as_tuple:
+        array = x.array if x.array.ndim else x.array.reshape(1)
+        return tuple(tensor_from_array(positions.astype(dtypes.int64)) for positions in xp.nonzero(array))
+    return tensor_from_array(xp.argwhere(x.array).astype(dtypes.int64))

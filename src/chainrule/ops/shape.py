@@ -1,2 +1,251 @@
-"""(being written)"""
-__all__ = []
+"""Shape operations: the same numbers, arranged differently.
+
+None of these changes a value, so each backward is the inverse rearrangement of the gradient:
+
+- ``Reshape`` (``reshape``, ``view``, ``flatten``, ``squeeze``, ``unsqueeze``) lays the elements out
+  in a new shape; its backward lays the gradient out in the input's shape again.
+- ``Permute`` (``permute``, ``transpose``, ``t``, ``movedim``) reorders the axes; its backward
+  applies the inverse order.
+- ``Repeat`` tiles the input; each input element appears several times in the output, so its
+  gradient is the sum of the gradients of its copies.
+"""
+from chainrule.autograd.function import Function
+from chainrule.backend import xp
+from chainrule.ops.broadcast import sum_to
+from chainrule.tensor import _check_dim
+
+__all__ = [
+    "flatten",
+    "movedim",
+    "permute",
+    "repeat",
+    "reshape",
+    "squeeze",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "tile",
+    "transpose",
+    "unsqueeze",
+    "view",
+]
+
+
+class Reshape(Function):
+    """out = x's elements (in row-major order) laid out in ``shape``;   d loss / d x = grad reshaped to x's shape"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.array.shape
+        return x.array.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return Reshape.apply(grad_output, ctx.input_shape), None
+
+
+class Permute(Function):
+    """out[i_dims[0], i_dims[1], ...] = x[i_0, i_1, ...];   d loss / d x = grad permuted by the inverse order"""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.array.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        inverse = tuple(sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__))
+        return Permute.apply(grad_output, inverse), None
+
+
+class Repeat(Function):
+    """out = x tiled ``repeats[d]`` times along each dimension d (NumPy's ``tile``).
+
+    Input (s_0, ..., s_k) padded with leading 1s to len(repeats) -> output (r_0 * s_0, r_1 * s_1, ...).
+    d loss / d x[i] = the sum of the gradients of every copy of x[i].
+    """
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.input_shape = x.array.shape
+        ctx.repeats = repeats
+        return xp.tile(x.array, repeats)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        repeats = ctx.repeats
+        padded = (1,) * (len(repeats) - len(ctx.input_shape)) + ctx.input_shape
+        # Split each output axis into (copy number, position in the input), move the copy axes to
+        # the front, and sum them away: what is left is one gradient per input element.
+        interleaved = [size for pair in zip(repeats, padded) for size in pair]
+        copies_first = tuple(range(0, 2 * len(repeats), 2)) + tuple(range(1, 2 * len(repeats), 2))
+        grad = Permute.apply(Reshape.apply(grad_output, tuple(interleaved)), copies_first)
+        return Reshape.apply(sum_to(grad, padded), ctx.input_shape), None
+
+
+# ----------------------------------------------------------------------------- helpers
+def _sizes(sizes):
+    """Sizes given as ``f(x, 2, 3)`` or ``f(x, (2, 3))``, as a tuple of ints."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    return tuple(int(size) for size in sizes)
+
+
+def _infer_shape(shape, numel):
+    """``shape`` with its one ``-1`` replaced by the size that makes the element count ``numel``."""
+    unknown = [axis for axis, size in enumerate(shape) if size == -1]
+    if len(unknown) > 1:
+        raise RuntimeError(f"only one dimension can be inferred: shape {list(shape)} has more than one -1")
+    known = 1
+    for size in shape:
+        if size != -1:
+            if size < 0:
+                raise RuntimeError(f"invalid shape dimension {size} in shape {list(shape)}")
+            known *= size
+    if unknown:
+        if known == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of {numel} elements into shape {list(shape)} because the "
+                f"unspecified dimension size -1 can be any value and is ambiguous"
+            )
+        if numel % known == 0:
+            return shape[: unknown[0]] + (numel // known,) + shape[unknown[0] + 1 :]
+    elif known == numel:
+        return shape
+    raise RuntimeError(
+        f"shape '{list(shape)}' is invalid for input of size {numel} (the sizes must multiply to {numel})"
+    )
+
+
+# ----------------------------------------------------------------------------- public functions
+def reshape(x, *shape):
+    """x with the same elements in a new shape; one size may be -1 (inferred).
+
+    ``reshape(x, 2, 3)`` and ``reshape(x, (2, 3))`` are the same. Elements keep their row-major order.
+    """
+    return Reshape.apply(x, _infer_shape(_sizes(shape), x.array.size))
+
+
+def view(x, *shape):
+    """The same as ``reshape``: chainrule's arrays can always be viewed in a new shape."""
+    return reshape(x, *shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """x with dimensions ``start_dim`` to ``end_dim`` merged into one: (2, 3, 4) -> (2, 12) for start_dim=1."""
+    shape = x.array.shape
+    start = _check_dim(start_dim, len(shape), "flatten")
+    end = _check_dim(end_dim, len(shape), "flatten")
+    if start > end:
+        raise RuntimeError(
+            f"flatten() has invalid args: start_dim cannot come after end_dim (got start_dim={start_dim}, "
+            f"end_dim={end_dim} for a tensor of {len(shape)} dimensions)"
+        )
+    merged = 1
+    for size in shape[start : end + 1]:
+        merged *= size
+    return Reshape.apply(x, shape[:start] + (merged,) + shape[end + 1 :])
+
+
+def squeeze(x, dim=None):
+    """x without its size-1 dimensions (only those in ``dim``, an int or a tuple, when given).
+
+    Naming a dimension whose size is not 1 is allowed and leaves it in place, as in PyTorch.
+    """
+    shape = x.array.shape
+    if dim is None:
+        chosen = range(len(shape))
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        chosen = {_check_dim(axis, len(shape), "squeeze") for axis in dims}
+    return Reshape.apply(x, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1)))
+
+
+def unsqueeze(x, dim):
+    """x with a new size-1 dimension at position ``dim``: (2, 3) -> (2, 1, 3) for dim=1."""
+    shape = x.array.shape
+    position = _check_dim(dim, len(shape) + 1, "unsqueeze")
+    return Reshape.apply(x, shape[:position] + (1,) + shape[position:])
+
+
+def permute(x, *dims):
+    """x with its dimensions reordered: output dimension i is input dimension ``dims[i]``.
+
+    ``permute(x, 2, 0, 1)`` turns an image of shape (H, W, C) into (C, H, W).
+    """
+    dims = _sizes(dims)
+    ndim = x.array.ndim
+    if len(dims) != ndim:
+        raise RuntimeError(
+            f"permute: number of dimensions in the tensor input does not match the length of the "
+            f"desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(_check_dim(axis, ndim, "permute") for axis in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (got dims={list(dims)})")
+    return Permute.apply(x, dims)
+
+
+def transpose(x, dim0, dim1):
+    """x with dimensions ``dim0`` and ``dim1`` swapped: (2, 3, 4) -> (4, 3, 2) for (0, 2)."""
+    ndim = x.array.ndim
+    dim0, dim1 = _check_dim(dim0, ndim, "transpose"), _check_dim(dim1, ndim, "transpose")
+    dims = list(range(ndim))
+    if ndim:
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return Permute.apply(x, tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(x):
+    """The transpose of a matrix (a tensor of at most 2 dimensions; 0-d and 1-d are returned as they are)."""
+    ndim = x.array.ndim
+    if ndim > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D; use transpose(dim0, dim1) "
+            f"or permute() for more dimensions"
+        )
+    return Permute.apply(x, tuple(reversed(range(ndim))))
+
+
+def movedim(x, source, destination):
+    """x with dimension(s) ``source`` moved to position(s) ``destination``, the others keeping their order."""
+    ndim = x.array.ndim
+    sources = source if isinstance(source, (tuple, list)) else (source,)
+    destinations = destination if isinstance(destination, (tuple, list)) else (destination,)
+    if len(sources) != len(destinations):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(sources)} dims) should "
+            f"contain the same number of dims as destination ({list(destinations)} dims)"
+        )
+    sources = [_check_dim(axis, ndim, "movedim") for axis in sources]
+    destinations = [_check_dim(axis, ndim, "movedim") for axis in destinations]
+    if len(set(sources)) != len(sources) or len(set(destinations)) != len(destinations):
+        raise RuntimeError(f"movedim: repeated dim in source {sources} or destination {destinations}")
+    rest = iter(axis for axis in range(ndim) if axis not in sources)
+    placed = dict(zip(destinations, sources))
+    return Permute.apply(x, tuple(placed[axis] if axis in placed else next(rest) for axis in range(ndim)))
+
+
+def repeat(x, *sizes):
+    """x tiled ``sizes[d]`` times along each dimension d; extra leading sizes add new dimensions.
+
+    (2, 3) repeated (2, 1, 2) -> (2, 2, 6). This is NumPy's ``tile`` (not ``numpy.repeat``).
+    """
+    repeats = _sizes(sizes)
+    if len(repeats) < x.array.ndim:
+        raise RuntimeError(
+            f"Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+            f"tensor: got {len(repeats)} repeats for a tensor of shape {tuple(x.array.shape)}"
+        )
+    if any(size < 0 for size in repeats):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: repeats {list(repeats)}")
+    return Repeat.apply(x, repeats)
+
+
+def tile(x, dims):
+    """x tiled ``dims[d]`` times along each dimension d; fewer sizes than dimensions are padded with 1s in front."""
+    dims = _sizes((dims,))
+    return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
