@@ -157,7 +157,10 @@ def squeeze(x, dim=None):
         chosen = range(len(shape))
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        chosen = {_check_dim(axis, len(shape), "squeeze") for axis in dims}
+        chosen = [_check_dim(axis, len(shape), "squeeze") for axis in dims]
+        for axis in chosen:
+            if chosen.count(axis) > 1:
+                raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of dims {list(dims)}")
     return Reshape.apply(x, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1)))
 
 

@@ -1,0 +1,136 @@
+"""Shape operations: the table runs gradcheck and the PyTorch comparison; then the error messages."""
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import OpCase, check_case, one_shape
+
+
+def case(name, fn, shapes, **kwargs):
+    """An OpCase that runs ``fn(library, *inputs)`` once with chainrule and once with torch."""
+    return OpCase(name, partial(fn, chainrule), partial(fn, torch), shapes, **kwargs)
+
+
+def many_ones(min_dims=0, max_dims=4):
+    """Shapes rich in size-1 dimensions, for squeeze."""
+    return one_shape(min_dims=min_dims, max_dims=max_dims, max_side=2)
+
+
+CASES = [
+    case("reshape_flat", lambda lib, a: a.reshape(-1), one_shape()),
+    case("reshape_reversed", lambda lib, a: a.reshape(tuple(reversed(a.shape))), one_shape()),
+    case("reshape_column", lambda lib, a: lib.reshape(a, (-1, 1)), one_shape()),
+    case("view_flat", lambda lib, a: a.view(-1), one_shape()),
+    case("view_as", lambda lib, a: (a * 2).view(a.numel(), 1).view_as(a), one_shape()),
+    case("flatten", lambda lib, a: lib.flatten(a), one_shape()),
+    case("flatten_from_1", lambda lib, a: a.flatten(1), one_shape(min_dims=2)),
+    case("flatten_middle", lambda lib, a: a.flatten(0, -2), one_shape(min_dims=2)),
+    case("squeeze_all", lambda lib, a: a.squeeze(), many_ones()),
+    case("squeeze_first", lambda lib, a: a.squeeze(0), many_ones(min_dims=1)),
+    case("squeeze_tuple", lambda lib, a: lib.squeeze(a, (0, -1)), many_ones(min_dims=2)),
+    case("unsqueeze_front", lambda lib, a: a.unsqueeze(0), one_shape()),
+    case("unsqueeze_back", lambda lib, a: lib.unsqueeze(a, -1), one_shape()),
+    case("transpose_ends", lambda lib, a: a.transpose(0, -1), one_shape()),
+    case("transpose_01", lambda lib, a: lib.transpose(a, 0, 1), one_shape(min_dims=2)),
+    case("swapaxes", lambda lib, a: lib.swapaxes(a, -1, 0), one_shape(min_dims=1)),
+    case("t", lambda lib, a: a.t(), one_shape(max_dims=2)),
+    case("T", lambda lib, a: a.T, one_shape()),
+    case("mT", lambda lib, a: a.mT, one_shape(min_dims=2)),
+    case("permute", lambda lib, a: a.permute(2, 0, 1), one_shape(min_dims=3, max_dims=3)),
+    case("permute_tuple", lambda lib, a: lib.permute(a, tuple(reversed(range(a.dim())))), one_shape()),
+    case("movedim", lambda lib, a: lib.movedim(a, 0, -1), one_shape(min_dims=1)),
+    case("movedim_tuple", lambda lib, a: lib.movedim(a, (0, 1), (2, 0)), one_shape(min_dims=3, max_dims=3)),
+    case("repeat_each", lambda lib, a: a.repeat(*(2,) * max(a.dim(), 1)), one_shape(max_side=3)),
+    case("repeat_new_dims", lambda lib, a: a.repeat(2, 1, *(3,) * a.dim()), one_shape(max_dims=2, max_side=3)),
+    case("tile", lambda lib, a: lib.tile(a, (2,)), one_shape(max_side=3)),
+    case("chained", lambda lib, a: a.unsqueeze(1).transpose(0, 1).reshape(-1).unsqueeze(0), one_shape(min_dims=1)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_op(case, data):
+    shapes = data.draw(case.shapes, label="shapes")
+    check_case(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
+
+
+def test_view_minus_one_gives_a_flat_tensor_sharing_memory():
+    x = chainrule.zeros(2, 3)
+    flat = x.view(-1)
+    assert flat.shape == (6,)
+    assert x.view(3, -1).shape == (3, 2)
+    flat.array[0] = 5.0  # a view: the original sees the change, as in PyTorch
+    assert x.array[0, 0] == 5.0
+
+
+def test_second_order_gradient_through_reshape_and_permute():
+    x = chainrule.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    y = (x.reshape(3, 1).t() ** 3).permute(1, 0)
+    (grad,) = chainrule.autograd.grad(y, x, grad_outputs=chainrule.ones(3, 1), create_graph=True)
+    np.testing.assert_allclose(grad.array, 3 * x.array**2)
+    grad.backward(chainrule.ones(1, 3))
+    np.testing.assert_allclose(x.grad.array, 6 * x.array)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x: x.reshape(2, 4), r"shape '\[2, 4\]' is invalid for input of size 6"),
+        (lambda x: x.view(4, -1), r"shape '\[4, -1\]' is invalid for input of size 6"),
+        (lambda x: x.reshape(-1, -1), "only one dimension can be inferred"),
+        (lambda x: x.reshape(0, -1), "ambiguous"),
+        (lambda x: x.unsqueeze(0).t(), "t\\(\\) expects a tensor with <= 2 dimensions, but self is 3D"),
+        (lambda x: x.permute(0), r"input.dim\(\) = 2 is not equal to len\(dims\) = 1"),
+        (lambda x: x.permute(0, 0), "duplicate dims are not allowed"),
+        (lambda x: x.repeat(2), "can not be smaller than number of dimensions"),
+        (lambda x: x.flatten(1, 0), "start_dim cannot come after end_dim"),
+    ],
+)
+def test_shape_errors_are_runtime_errors_with_pytorch_messages(call, message):
+    with pytest.raises(RuntimeError, match=message):
+        call(chainrule.zeros(2, 3))
+    with pytest.raises(RuntimeError):
+        call(torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.transpose(0, 2),
+        lambda x: x.squeeze(2),
+        lambda x: x.unsqueeze(3),
+        lambda x: x.flatten(0, 5),
+        lambda x: x.permute(0, 2),
+        lambda x: chainrule.movedim(x, 0, 2) if isinstance(x, chainrule.Tensor) else torch.movedim(x, 0, 2),
+    ],
+)
+def test_dimension_out_of_range_is_an_index_error(call):
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-\d, \d\], but got \d\)"):
+        call(chainrule.zeros(2, 3))
+    with pytest.raises(IndexError):
+        call(torch.zeros(2, 3))
+
+
+def test_zero_dimensional_shapes_match_pytorch():
+    for call in (
+        lambda x: x.flatten(),
+        lambda x: x.transpose(0, -1),
+        lambda x: x.t(),
+        lambda x: x.squeeze(0),
+        lambda x: x.unsqueeze(-1),
+        lambda x: x.repeat(2, 3),
+        lambda x: x.reshape(1, 1),
+        lambda x: x.T,
+    ):
+        assert tuple(call(chainrule.tensor(5.0)).shape) == tuple(call(torch.tensor(5.0)).shape)
+
+
+def test_squeeze_of_a_dimension_that_is_not_one_changes_nothing():
+    assert chainrule.zeros(2, 1, 3).squeeze(0).shape == (2, 1, 3)
+    assert chainrule.zeros(2, 1, 3).squeeze(1).shape == (2, 3)
