@@ -1,0 +1,131 @@
+"""Joining and splitting: the table runs gradcheck and the PyTorch comparison; then sizes and errors."""
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import OpCase, check_case, one_shape, sizes
+
+
+def case(name, fn, shapes, **kwargs):
+    """An OpCase that runs ``fn(library, *inputs)`` once with chainrule and once with torch."""
+    return OpCase(name, partial(fn, chainrule), partial(fn, torch), shapes, **kwargs)
+
+
+@st.composite
+def joinable(draw, count=3, dim=0, min_dims=1):
+    """``count`` shapes equal except along ``dim``, where each has its own size (0 included)."""
+    shape = draw(sizes(min_dims=max(min_dims, dim + 1 if dim >= 0 else -dim)))
+    shapes = []
+    for _ in range(count):
+        own = list(shape)
+        own[dim] = draw(st.integers(0, 3))
+        shapes.append(tuple(own))
+    return tuple(shapes)
+
+
+def equal_shapes(count=3, **kwargs):
+    return sizes(**kwargs).map(lambda shape: (shape,) * count)
+
+
+CASES = [
+    case("cat_dim0", lambda lib, a, b, c: lib.cat([a, b * 2, c], 0), joinable()),
+    case("cat_last", lambda lib, a, b, c: lib.cat((a, b, c), dim=-1), joinable(dim=-1)),
+    case("cat_dim1", lambda lib, a, b: lib.concat([b, a], 1), joinable(count=2, dim=1)),
+    case("cat_same_tensor_twice", lambda lib, a: lib.concatenate([a, a, a * 3], 0), one_shape(min_dims=1)),
+    case("stack_dim0", lambda lib, a, b, c: lib.stack([a, b, c]), equal_shapes()),
+    case("stack_last", lambda lib, a, b: lib.stack([a, b * 2], dim=-1), equal_shapes(2)),
+    case("stack_scalars", lambda lib, a, b: lib.stack([a, b]), equal_shapes(2, max_dims=0)),
+    case("hstack", lambda lib, a, b: lib.hstack([a, b]), equal_shapes(2)),
+    case("vstack", lambda lib, a, b: lib.vstack([a, b]), equal_shapes(2, max_dims=2)),
+    case("split_size", lambda lib, a: lib.cat(a.split(2)[::-1]), one_shape(min_dims=1)),
+    case("split_sections", lambda lib, a: lib.cat(lib.split(a, [1, a.shape[-1] - 1], -1)[::-1], -1), one_shape(min_dims=1)),
+    case("split_one_piece_used", lambda lib, a: a.split(1, -1)[0], one_shape(min_dims=1)),
+    case("chunk", lambda lib, a: lib.cat(a.chunk(3, -1)[::-1], -1), one_shape(min_dims=1, max_side=7)),
+    case("chunk_last_piece_used", lambda lib, a: lib.chunk(a, 2)[-1] * 3, one_shape(min_dims=1, max_side=5)),
+    case("unbind", lambda lib, a: lib.stack(a.unbind(0)[::-1]), one_shape(min_dims=1)),
+    case("unbind_one_used", lambda lib, a: lib.unbind(a, -1)[0] * 2, one_shape(min_dims=1)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_op(case, data):
+    shapes = data.draw(case.shapes, label="shapes")
+    check_case(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
+
+
+@pytest.mark.parametrize("length", [0, 1, 5, 6, 7])
+@pytest.mark.parametrize("pieces", [1, 2, 3, 4, 10])
+def test_split_and_chunk_sizes_match_pytorch(length, pieces):
+    ours, theirs = chainrule.zeros(length, 2), torch.zeros(length, 2)
+    assert [tuple(p.shape) for p in ours.chunk(pieces)] == [tuple(p.shape) for p in theirs.chunk(pieces)]
+    assert [tuple(p.shape) for p in ours.split(pieces)] == [tuple(p.shape) for p in theirs.split(pieces)]
+    assert isinstance(ours.split(pieces), tuple)
+
+
+def test_split_with_sizes_and_unbind_shapes():
+    x = chainrule.zeros(2, 5)
+    assert [tuple(p.shape) for p in x.split([1, 0, 4], dim=1)] == [(2, 1), (2, 0), (2, 4)]
+    assert [tuple(p.shape) for p in x.unbind(1)] == [(2,)] * 5
+
+
+def test_every_input_of_cat_gets_its_slice_of_the_gradient():
+    a = chainrule.ones(2, requires_grad=True)
+    b = chainrule.ones(3, requires_grad=True)
+    chainrule.cat([a, b]).backward(chainrule.tensor([1.0, 2.0, 3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(a.grad.array, [1.0, 2.0])
+    np.testing.assert_array_equal(b.grad.array, [3.0, 4.0, 5.0])
+
+
+def test_second_order_gradient_through_split_and_cat():
+    x = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    first, rest = x.split([1, 2])
+    y = chainrule.cat([rest**2, first**3])
+    (grad,) = chainrule.autograd.grad(y, x, grad_outputs=chainrule.ones(3), create_graph=True)
+    np.testing.assert_allclose(grad.array, [3.0, 4.0, 6.0])
+    grad.backward(chainrule.ones(3))
+    np.testing.assert_allclose(x.grad.array, [6.0, 2.0, 2.0])
+
+
+def test_cat_promotes_dtypes_as_pytorch_and_skips_empty_starts():
+    counts = chainrule.tensor([1, 2])
+    assert chainrule.cat([counts, chainrule.tensor([0.5])]).dtype == chainrule.float32
+    assert chainrule.cat([counts, counts]).dtype == chainrule.int64
+    grown = chainrule.cat([chainrule.tensor([]), chainrule.ones(2, 3)])
+    assert grown.shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda lib: lib.cat([lib.zeros(2, 3), lib.zeros(2, 4)]),
+            RuntimeError,
+            r"Sizes of tensors must match except in dimension 0\. Expected size 3 but got size 4 for tensor number 1 in the list\.",
+        ),
+        (lambda lib: lib.cat([lib.zeros(2, 3), lib.zeros(2)]), RuntimeError, "Tensors must have same number of dimensions: got 2 and 1"),
+        (lambda lib: lib.cat([lib.zeros(()), lib.zeros(2)]), RuntimeError, r"zero-dimensional tensor \(at position 0\) cannot be concatenated"),
+        (lambda lib: lib.cat([]), ValueError, "expected a non-empty list of Tensors"),
+        (lambda lib: lib.cat([lib.zeros(2), [1.0]]), TypeError, "expected Tensor as element 1"),
+        (lambda lib: lib.cat([lib.zeros(2, 3)], dim=2), IndexError, "Dimension out of range"),
+        (
+            lambda lib: lib.stack([lib.zeros(2, 3), lib.zeros(2, 4)]),
+            RuntimeError,
+            r"stack expects each tensor to be equal size, but got \[2, 3\] at entry 0 and \[2, 4\] at entry 1",
+        ),
+        (lambda lib: lib.zeros(3).split(0), RuntimeError, "split_size can only be 0 if dimension size is 0"),
+        (lambda lib: lib.zeros(3).split([1, 1]), RuntimeError, r"split_with_sizes expects split_sizes to sum exactly to 3"),
+        (lambda lib: lib.zeros(3).chunk(0), RuntimeError, "chunk expects `chunks` to be greater than 0, got: 0"),
+    ],
+)
+def test_join_errors_match_pytorch(call, error, message):
+    with pytest.raises(error, match=message):
+        call(chainrule)
+    with pytest.raises(error):
+        call(torch)
