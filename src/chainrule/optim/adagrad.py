@@ -1,0 +1,51 @@
+"""Adagrad: each coordinate's step shrinks with the sum of its squared gradients so far."""
+from chainrule.backend import xp
+from chainrule.optim.optimizer import Optimizer, check_non_negative, decayed_gradient, new_step_counter, step_count
+from chainrule.tensor import tensor_from_array
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011), as ``torch.optim.Adagrad``.
+
+    For each parameter ``p`` with gradient ``g`` (``-g`` when ``maximize``), at step ``t``::
+
+        g = g + weight_decay * p
+        lr_t = lr / (1 + (t - 1) * lr_decay)
+        sum = sum + g^2                          (starts at initial_accumulator_value)
+        p = p - lr_t * g / (sqrt(sum) + eps)
+
+    The state is created for every parameter at construction, as PyTorch does: ``step`` and ``sum``.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+        check_non_negative(
+            lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value, eps=eps
+        )
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            eps=eps,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for param in group["params"]:
+                self._init_state(param, self.state[param], group)
+
+    def _init_state(self, param, state, group):
+        state["step"] = new_step_counter()
+        state["sum"] = tensor_from_array(xp.full_like(param.array, group["initial_accumulator_value"]))
+
+    def _update(self, param, grad, state, group, scratch):
+        step = step_count(state)
+        grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
+        work = scratch[1]
+        learning_rate = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+
+        state_sum = state["sum"].array
+        state_sum += xp.multiply(grad, grad, out=work)
+        std = xp.sqrt(state_sum, out=work)
+        std += group["eps"]
+        param += xp.multiply(xp.divide(grad, std, out=work), -learning_rate, out=work)

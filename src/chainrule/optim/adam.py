@@ -1,0 +1,88 @@
+"""Adam: gradient steps scaled by running averages of the gradient and of its square."""
+from chainrule.backend import xp
+from chainrule.optim.optimizer import (
+    Optimizer,
+    check_non_negative,
+    decayed_gradient,
+    new_step_counter,
+    step_count,
+    zeros_state,
+)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2014), as ``torch.optim.Adam``.
+
+    For each parameter ``p`` with gradient ``g`` (``-g`` when ``maximize``), at step ``t``::
+
+        g = g + weight_decay * p                      (L2 penalty; AdamW decays p instead)
+        m = beta1 * m + (1 - beta1) * g               running average of the gradient
+        v = beta2 * v + (1 - beta2) * g^2             running average of its square
+        v_max = max(v_max, v)                         (amsgrad only; then v_max replaces v below)
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    The factors ``1 - beta^t`` undo the pull towards zero of averages that start at zero.
+    ``state[p]`` holds ``step`` (t), ``exp_avg`` (m), ``exp_avg_sq`` (v) and ``max_exp_avg_sq``.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        maximize=False,
+        decoupled_weight_decay=False,
+    ):
+        check_non_negative(lr=lr, eps=eps, weight_decay=weight_decay)
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta} (betas must be in [0, 1))")
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, param, state, group):
+        state["step"] = new_step_counter()
+        state["exp_avg"] = zeros_state(param)
+        state["exp_avg_sq"] = zeros_state(param)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_state(param)
+
+    def _update(self, param, grad, state, group, scratch):
+        step = step_count(state)
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if group["decoupled_weight_decay"]:
+            if weight_decay != 0:
+                param *= 1 - lr * weight_decay
+            grad = decayed_gradient(param, grad, group["maximize"], 0, scratch)
+        else:
+            grad = decayed_gradient(param, grad, group["maximize"], weight_decay, scratch)
+        work = scratch[1]
+
+        exp_avg = state["exp_avg"].array
+        exp_avg += xp.multiply(xp.subtract(grad, exp_avg, out=work), 1 - beta1, out=work)
+        exp_avg_sq = state["exp_avg_sq"].array
+        exp_avg_sq *= beta2
+        exp_avg_sq += xp.multiply(xp.multiply(grad, 1 - beta2, out=work), grad, out=work)
+        if group["amsgrad"]:
+            second_moment = xp.maximum(state["max_exp_avg_sq"].array, exp_avg_sq, out=state["max_exp_avg_sq"].array)
+        else:
+            second_moment = exp_avg_sq
+
+        step_size = lr / (1 - beta1**step)
+        denominator = xp.sqrt(second_moment, out=work)
+        denominator /= (1 - beta2**step) ** 0.5
+        denominator += group["eps"]
+        param += xp.multiply(xp.divide(exp_avg, denominator, out=work), -step_size, out=work)

@@ -1,0 +1,22 @@
+"""AdamW: Adam with decoupled weight decay."""
+from chainrule.optim.adam import Adam
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2017), as ``torch.optim.AdamW``.
+
+    Before the Adam step, each parameter shrinks towards zero: ``p = p - lr * weight_decay * p``.
+    Unlike Adam's ``weight_decay`` (an L2 penalty added to the gradient), this decay does not pass
+    through the running averages, so it is not scaled down where gradients are large.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False):
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
+        )
+
+    def load_state_dict(self, state_dict):
+        """Restore a state dict; AdamW's decay stays decoupled whatever the saved groups say."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

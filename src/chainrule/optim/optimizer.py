@@ -1,0 +1,272 @@
+"""Optimizer: the base class of every optimizer, holding parameter groups and per-parameter state.
+
+An optimizer changes the parameters it was given, in place, using their ``.grad``::
+
+    optimizer = chainrule.optim.SGD(model.parameters(), lr=0.1)
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+
+The parameters are split into *groups*, each with its own options (``lr``, ``weight_decay``...):
+pass dicts to give groups different options, e.g.
+``SGD([{"params": body}, {"params": head, "lr": 1e-3}], lr=1e-2)``. Options a group does not name
+come from the optimizer's defaults.
+
+Each optimizer writes the update of one parameter in ``_update``, on NumPy arrays: the update is not
+part of any graph, so it needs no tensors, and working in place on the arrays (with ``out=`` and
+in-place operators, reusing buffers) is what makes a step fast. The formulas are PyTorch's, in
+PyTorch's order of floating-point operations, so the results agree to float32 rounding.
+"""
+from chainrule.autograd.grad_mode import enable_grad
+from chainrule.backend import xp
+from chainrule.tensor import Tensor, tensor_from_array
+
+
+class Optimizer:
+    """Base class of the optimizers: parameter groups, ``zero_grad``, ``step`` and state dicts.
+
+    Args:
+        params: an iterable of tensors, or of dicts each with a ``"params"`` entry (an iterable of
+            tensors) and options for that group.
+        defaults: the options of a group that does not set them.
+
+    ``state[param]`` is a dict of what the optimizer remembers about one parameter between steps
+    (momentum buffers, running averages, a step count). A subclass writes ``_init_state`` (fill
+    that dict the first time a parameter is updated) and ``_update`` (one parameter's step); or it
+    overrides ``step`` entirely, as course code that writes its own optimizer does.
+    """
+
+    def __init__(self, params, defaults):
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                "but got a single Tensor; wrap it in a list: [tensor]"
+            )
+        self.defaults = defaults
+        self.state = _ParameterState()
+        self.param_groups = []
+        self._scratch_arrays = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its options (the defaults fill in the options it omits)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering "
+                "of tensors in sets will change between runs. Please use a list instead."
+            )
+        params = list(params)
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError(
+                    "can't optimize a non-leaf Tensor (it was computed from other tensors); optimize "
+                    "the leaves it came from, or a detached copy: x.detach().requires_grad_()"
+                )
+        group = dict(param_group, params=params)
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        existing = {id(param) for other in self.param_groups for param in other["params"]}
+        if any(id(param) in existing for param in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients of every parameter: set them to None (default), or fill them with zeros."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    grad.detach_()
+                    if grad.array.flags.writeable:
+                        grad.array.fill(0)
+                    else:  # a broadcast view, as create_graph=True can leave in .grad
+                        grad.array = xp.zeros_like(grad.array)
+                    grad._version += 1
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient, in place.
+
+        ``closure``, when given, is called first (with grad mode on) to recompute the loss; its
+        result is returned. The parameters' version counters go up, so a graph recorded before the
+        step refuses to backward through the old values.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                state = self.state.get(param)
+                if state is None:
+                    state = {}
+                    self._init_state(param, state, group)
+                    if state:  # an optimizer that keeps nothing (plain SGD) leaves no entry, as PyTorch's
+                        self.state[param] = state
+                self._update(param.array, grad.array, state, group, self._scratch(param))
+                param._version += 1
+        return loss
+
+    def _init_state(self, param, state, group):
+        """Fill ``state`` (empty) with what ``param``'s updates keep; it is stored if not left empty."""
+
+    def _update(self, param, grad, state, group, scratch):
+        """Update the array ``param`` in place from its gradient array ``grad``.
+
+        ``state`` holds this parameter's buffers (tensors; update their ``.array`` in place) and
+        ``scratch`` two work arrays of the parameter's shape, free to overwrite.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define _update (one parameter's step) or override step()")
+
+    def _scratch(self, param):
+        """Two work arrays shaped like ``param``, kept between steps so a step allocates nothing."""
+        arrays = self._scratch_arrays.get(param)
+        array = param.array
+        if arrays is None or arrays[0].shape != array.shape or arrays[0].dtype != array.dtype:
+            arrays = self._scratch_arrays[param] = (xp.empty_like(array), xp.empty_like(array))
+        return arrays
+
+    # ----------------------------------------------------------------- saving and loading
+    def state_dict(self):
+        """The optimizer's state in PyTorch's layout, with parameters replaced by their positions.
+
+        ``{"state": {index: {...}}, "param_groups": [{..options.., "params": [index, ...]}]}``,
+        where ``index`` counts the parameters across the groups in order. The tensors are the live
+        buffers (not copies), as in PyTorch; ``chainrule.save`` writes them to a file.
+        """
+        index_of = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            for param in group["params"]:
+                index_of.setdefault(id(param), len(index_of))
+            packed["params"] = [index_of[id(param)] for param in group["params"]]
+            groups.append(packed)
+        state = {index_of[id(param)]: values for param, values in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore the state and the group options saved by ``state_dict()``.
+
+        The groups must have the same number of parameters as this optimizer's, in the same order.
+        The state tensors are copied, converted to each parameter's floating dtype.
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has a different number of parameter groups ({len(saved_groups)}, "
+                f"this optimizer has {len(self.param_groups)})"
+            )
+        for position, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group that doesn't match the size of "
+                    f"optimizer's group: group {position} has {len(saved['params'])} parameters in "
+                    f"the state dict and {len(group['params'])} in this optimizer"
+                )
+        param_of = {
+            index: param
+            for group, saved in zip(self.param_groups, saved_groups)
+            for index, param in zip(saved["params"], group["params"])
+        }
+        state = _ParameterState()
+        for index, values in state_dict["state"].items():
+            param = param_of.get(index)
+            if param is None:
+                raise ValueError(f"loaded state dict has state for parameter {index}, which no group of it lists")
+            state[param] = {key: _state_value(param, index, key, value) for key, value in values.items()}
+        self.state = state
+        self.param_groups = [
+            {**{key: value for key, value in saved.items() if key != "params"}, "params": group["params"]}
+            for group, saved in zip(self.param_groups, saved_groups)
+        ]
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for position, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {position}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+
+class _ParameterState(dict):
+    """``{parameter: {name: value}}``; a parameter seen for the first time gets an empty dict."""
+
+    def __missing__(self, param):
+        values = self[param] = {}
+        return values
+
+
+def _state_value(param, index, key, value):
+    """A saved state entry made ready for ``param``: tensors copied, floating ones to its dtype.
+
+    ``step`` keeps its own dtype (PyTorch keeps it float32 whatever the parameter's dtype).
+    """
+    if not isinstance(value, Tensor):
+        return value
+    array = value.array
+    if key != "step" and array.ndim and array.shape != param.array.shape:
+        raise ValueError(
+            f"loaded state dict has {key!r} of shape {tuple(array.shape)} for parameter {index}, whose "
+            f"shape is {tuple(param.array.shape)}; was the state dict saved from a different model?"
+        )
+    if key != "step" and array.dtype.kind == "f" and param.array.dtype.kind == "f":
+        return tensor_from_array(array.astype(param.array.dtype))
+    return tensor_from_array(array.copy())
+
+
+def decayed_gradient(param, grad, maximize, weight_decay, scratch):
+    """The gradient to descend along: ``-grad`` when maximizing, plus ``weight_decay * param``.
+
+    The L2 penalty ``weight_decay / 2 * ||param||^2`` has gradient ``weight_decay * param``. The
+    result may be ``scratch[0]``; ``scratch[1]`` is left free.
+    """
+    if maximize:
+        grad = xp.negative(grad, out=scratch[0])
+    if weight_decay != 0:
+        decay = xp.multiply(param, weight_decay, out=scratch[1])
+        grad = xp.add(grad, decay, out=scratch[0])
+    return grad
+
+
+def check_non_negative(**hyperparameters):
+    """Raise PyTorch's ValueError for a hyperparameter below zero (or NaN)."""
+    for name, value in hyperparameters.items():
+        if not value >= 0.0:
+            raise ValueError(f"Invalid {name} value: {value} ({name} must be >= 0)")
+
+
+def step_count(state):
+    """Add one to the parameter's step counter (a float32 0-d tensor, as PyTorch's) and return it."""
+    counter = state["step"].array
+    counter += 1
+    return float(counter)
+
+
+def new_step_counter():
+    return tensor_from_array(xp.zeros((), dtype=xp.float32))
+
+
+def zeros_state(param):
+    """A zero buffer shaped like ``param`` (a tensor, so that it appears in ``state_dict``)."""
+    return tensor_from_array(xp.zeros_like(param.array))

@@ -1,0 +1,72 @@
+"""RMSprop: gradient steps divided by a running root mean square of the gradient."""
+from chainrule.backend import xp
+from chainrule.optim.optimizer import (
+    Optimizer,
+    check_non_negative,
+    decayed_gradient,
+    new_step_counter,
+    step_count,
+    zeros_state,
+)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), as ``torch.optim.RMSprop``.
+
+    For each parameter ``p`` with gradient ``g`` (``-g`` when ``maximize``)::
+
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g^2                 running average of g^2
+        avg = sqrt(v) + eps
+        if centered:                                      subtract the squared running mean of g
+            mean = alpha * mean + (1 - alpha) * g
+            avg = sqrt(v - mean^2) + eps
+        if momentum > 0:
+            buf = momentum * buf + g / avg
+            p = p - lr * buf
+        else:
+            p = p - lr * g / avg
+
+    ``state[p]`` holds ``step``, ``square_avg`` (v), ``momentum_buffer`` and ``grad_avg`` (mean).
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *, maximize=False):
+        check_non_negative(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
+        defaults = dict(
+            lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered, maximize=maximize
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, param, state, group):
+        state["step"] = new_step_counter()
+        state["square_avg"] = zeros_state(param)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_state(param)
+        if group["centered"]:
+            state["grad_avg"] = zeros_state(param)
+
+    def _update(self, param, grad, state, group, scratch):
+        step_count(state)
+        grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
+        alpha, work = group["alpha"], scratch[1]
+
+        square_avg = state["square_avg"].array
+        square_avg *= alpha
+        square_avg += xp.multiply(xp.multiply(grad, 1 - alpha, out=work), grad, out=work)
+        if group["centered"]:
+            grad_avg = state["grad_avg"].array
+            grad_avg += xp.multiply(xp.subtract(grad, grad_avg, out=work), 1 - alpha, out=work)
+            average = xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=work), out=work)
+            xp.sqrt(average, out=average)
+        else:
+            average = xp.sqrt(square_avg, out=work)
+        average += group["eps"]
+
+        momentum = group["momentum"]
+        if momentum > 0:
+            buffer = state["momentum_buffer"].array
+            buffer *= momentum
+            buffer += xp.divide(grad, average, out=work)
+            param += xp.multiply(buffer, -group["lr"], out=work)
+        else:
+            param += xp.multiply(xp.divide(grad, average, out=work), -group["lr"], out=work)

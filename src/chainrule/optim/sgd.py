@@ -1,0 +1,58 @@
+"""SGD: stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
+from chainrule.backend import xp
+from chainrule.optim.optimizer import Optimizer, check_non_negative, decayed_gradient
+from chainrule.tensor import tensor_from_array
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, as ``torch.optim.SGD``.
+
+    For each parameter ``p`` with gradient ``g`` (``-g`` when ``maximize``), at step ``t``::
+
+        g = g + weight_decay * p
+        if momentum != 0:
+            buf = g                                        (t = 1)
+            buf = momentum * buf + (1 - dampening) * g     (t > 1)
+            g = g + momentum * buf   if nesterov   else   buf
+        p = p - lr * g
+
+    ``state[p]["momentum_buffer"]`` holds ``buf`` (only with momentum).
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        check_non_negative(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                f"Nesterov momentum requires a momentum and zero dampening (got momentum={momentum}, "
+                f"dampening={dampening})"
+            )
+        defaults = dict(
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, param, state, group):
+        if group["momentum"] != 0:
+            state["momentum_buffer"] = None  # the first step fills it with that step's gradient
+
+    def _update(self, param, grad, state, group, scratch):
+        grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
+        momentum = group["momentum"]
+        if momentum != 0:
+            buffer = state["momentum_buffer"]
+            if buffer is None:
+                buffer = grad.copy()
+                state["momentum_buffer"] = tensor_from_array(buffer)
+            else:
+                buffer = buffer.array
+                buffer *= momentum
+                dampening = group["dampening"]
+                if dampening != 0:
+                    buffer += xp.multiply(grad, 1 - dampening, out=scratch[1])
+                else:
+                    buffer += grad
+            if group["nesterov"]:
+                grad = xp.add(grad, xp.multiply(buffer, momentum, out=scratch[1]), out=scratch[1])
+            else:
+                grad = buffer
+        param += xp.multiply(grad, -group["lr"], out=scratch[1])

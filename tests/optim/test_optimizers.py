@@ -1,0 +1,283 @@
+"""Each optimizer and option against torch.optim: identical parameters, identical gradient sequences.
+
+The gradients come from one NumPy function of the current parameters (a noisy, slightly non-convex
+bowl), evaluated on each library's own parameters, so a difference in an update would feed back and
+grow over the 250 steps.
+"""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+STEPS = 250
+SHAPES = [(3, 4), (4,), ()]
+
+CASES = [
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.8, dampening=0.3)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.01, momentum=0.5, maximize=True, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("Adam", dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05)),
+    ("Adam", dict(lr=0.01, maximize=True, amsgrad=True, weight_decay=0.01)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, maximize=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, centered=True)),
+    ("RMSprop", dict(lr=0.005, momentum=0.9, weight_decay=0.01)),
+    ("RMSprop", dict(lr=0.005, momentum=0.5, centered=True, maximize=True, eps=1e-6)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.05, eps=1e-6, maximize=True)),
+]
+
+
+def case_id(case):
+    name, options = case
+    return name + "-" + "-".join(f"{key}={value}" for key, value in options.items())
+
+
+def initial_arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape).astype(np.float32) for shape in SHAPES]
+
+
+def gradient(array, step, position):
+    """A deterministic gradient for the parameter's current value (same for both libraries)."""
+    noise = np.random.default_rng(1000 * step + position).standard_normal(array.shape).astype(np.float32)
+    return (0.7 * (array - 0.5) + 0.3 * np.sin(3 * array) + 0.2 * noise).astype(np.float32)
+
+
+def set_gradients(lib, params, step):
+    """Gradients for every parameter; the second one gets none every fifth step (it is then skipped)."""
+    for position, param in enumerate(params):
+        values = param.detach().numpy()
+        if position == 1 and step % 5 == 0:
+            param.grad = None
+        else:
+            param.grad = lib.tensor(gradient(values, step, position))
+
+
+def train(lib, optimizer, params, steps, start=0):
+    for step in range(start, start + steps):
+        optimizer.zero_grad()
+        set_gradients(lib, params, step)
+        optimizer.step()
+    return [param.detach().numpy().copy() for param in params]
+
+
+def make(lib, name, options, arrays=None):
+    params = [lib.tensor(array.copy(), requires_grad=True) for array in (arrays or initial_arrays())]
+    return params, getattr(lib.optim, name)(params, **options)
+
+
+def assert_close(ours, theirs, what):
+    for position, (mine, reference) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6, err_msg=f"{what}: parameter {position}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_matches_torch_over_many_steps(case):
+    name, options = case
+    our_params, ours = make(chainrule, name, options)
+    their_params, theirs = make(torch, name, options)
+    for chunk in range(5):
+        start = chunk * STEPS // 5
+        mine = train(chainrule, ours, our_params, STEPS // 5, start)
+        reference = train(torch, theirs, their_params, STEPS // 5, start)
+        assert_close(mine, reference, f"{case_id(case)} after {start + STEPS // 5} steps")
+    for position, param in enumerate(our_params):
+        assert param.dtype == chainrule.float32, f"parameter {position} changed dtype"
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_state_dict_matches_torch_layout(case):
+    name, options = case
+    our_params, ours = make(chainrule, name, options)
+    their_params, theirs = make(torch, name, options)
+    train(chainrule, ours, our_params, 3)
+    train(torch, theirs, their_params, 3)
+    mine, reference = ours.state_dict(), theirs.state_dict()
+    assert mine["state"].keys() == reference["state"].keys()
+    for index, values in reference["state"].items():
+        assert list(mine["state"][index]) == list(values), f"state keys of parameter {index}"
+        for key, value in values.items():
+            assert mine["state"][index][key].dtype == np.dtype(str(value.dtype).removeprefix("torch.")), key
+            np.testing.assert_allclose(mine["state"][index][key].array, value.numpy(), rtol=1e-5, atol=1e-7)
+    for our_group, their_group in zip(mine["param_groups"], reference["param_groups"]):
+        assert our_group["params"] == their_group["params"]
+        for key, value in our_group.items():
+            assert their_group[key] == value, key
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_resuming_from_a_saved_state_continues_exactly(case, tmp_path):
+    name, options = case
+    params, uninterrupted = make(chainrule, name, options)
+    expected = train(chainrule, uninterrupted, params, 60)
+
+    first_params, first = make(chainrule, name, options)
+    train(chainrule, first, first_params, 30)
+    chainrule.save({"params": first_params, "optimizer": first.state_dict()}, tmp_path / "checkpoint.npz")
+    checkpoint = chainrule.load(tmp_path / "checkpoint.npz")
+    resumed_params, resumed = make(chainrule, name, dict(options, lr=123.0), [p.array for p in checkpoint["params"]])
+    resumed.load_state_dict(checkpoint["optimizer"])
+    assert resumed.param_groups[0]["lr"] == options["lr"]
+    got = train(chainrule, resumed, resumed_params, 30, start=30)
+    for mine, reference in zip(got, expected):
+        np.testing.assert_array_equal(mine, reference)
+
+
+def test_loading_torch_state_dict_continues_like_torch():
+    """A state dict from torch.optim (tensors converted) drives our Adam exactly like theirs."""
+    their_params, theirs = make(torch, "Adam", dict(lr=0.01, amsgrad=True))
+    train(torch, theirs, their_params, 20)
+    converted = copy.deepcopy(theirs.state_dict())
+    for values in converted["state"].values():
+        for key, value in values.items():
+            values[key] = chainrule.tensor(value.numpy())
+    our_params, ours = make(chainrule, "Adam", dict(lr=0.01, amsgrad=True), [p.detach().numpy() for p in their_params])
+    ours.load_state_dict(converted)
+    assert_close(train(chainrule, ours, our_params, 50, 20), train(torch, theirs, their_params, 50, 20), "after loading")
+
+
+def test_param_groups_with_their_own_options_match_torch():
+    def build(lib):
+        weight, bias, scale = (lib.tensor(array.copy(), requires_grad=True) for array in initial_arrays())
+        groups = [{"params": [weight]}, {"params": [bias, scale], "lr": 0.001, "momentum": 0.5}]
+        return [weight, bias, scale], lib.optim.SGD(groups, lr=0.05, momentum=0.9, nesterov=False)
+
+    our_params, ours = build(chainrule)
+    their_params, theirs = build(torch)
+    assert [group["lr"] for group in ours.param_groups] == [0.05, 0.001]
+    assert [group["momentum"] for group in ours.param_groups] == [0.9, 0.5]
+    assert_close(train(chainrule, ours, our_params, 200), train(torch, theirs, their_params, 200), "param groups")
+    assert ours.state_dict()["param_groups"][1]["params"] == [1, 2]
+
+
+def test_add_param_group_later():
+    first, second = (chainrule.tensor(array, requires_grad=True) for array in initial_arrays()[:2])
+    their_first, their_second = (torch.tensor(array, requires_grad=True) for array in initial_arrays()[:2])
+    ours = chainrule.optim.Adam([first], lr=0.01)
+    theirs = torch.optim.Adam([their_first], lr=0.01)
+    train(chainrule, ours, [first], 10)
+    train(torch, theirs, [their_first], 10)
+    ours.add_param_group({"params": second, "lr": 0.1})
+    theirs.add_param_group({"params": their_second, "lr": 0.1})
+    assert_close(train(chainrule, ours, [first, second], 40, 10), train(torch, theirs, [their_first, their_second], 40, 10), "added group")
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        ours.add_param_group({"params": [first]})
+
+
+def test_zero_grad_to_none_or_zeros():
+    weight = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    optimizer = chainrule.optim.SGD([weight], lr=0.1)
+    weight.grad = chainrule.tensor([3.0, 4.0])
+    grad = weight.grad
+    optimizer.zero_grad(set_to_none=False)
+    assert weight.grad is grad and weight.grad.tolist() == [0.0, 0.0]
+    optimizer.zero_grad()
+    assert weight.grad is None
+
+
+def test_step_skips_parameters_without_gradient_and_returns_the_closure_loss():
+    weight = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    frozen = chainrule.tensor([5.0], requires_grad=True)
+    optimizer = chainrule.optim.SGD([weight, frozen], lr=0.5)
+
+    def closure():
+        optimizer.zero_grad()
+        assert chainrule.is_grad_enabled()
+        weight.grad = chainrule.tensor([1.0, -1.0])
+        return 7.0
+
+    with chainrule.no_grad():
+        assert optimizer.step(closure) == 7.0
+    assert weight.tolist() == [0.5, 2.5] and frozen.tolist() == [5.0]
+    assert optimizer.step() is None
+
+
+def test_step_bumps_the_version_so_an_old_graph_refuses_backward():
+    weight = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    product = weight * weight
+    optimizer = chainrule.optim.SGD([weight], lr=0.1)
+    weight.grad = chainrule.tensor([1.0, 1.0])
+    version = weight._version
+    optimizer.step()
+    assert weight._version == version + 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        product.backward(chainrule.ones(2))
+
+
+def test_step_works_on_float64_parameters_and_keeps_their_dtype():
+    our_params = [chainrule.tensor(np.linspace(-1, 1, 6), requires_grad=True)]
+    their_params = [torch.tensor(np.linspace(-1, 1, 6), requires_grad=True)]
+    ours, theirs = chainrule.optim.Adam(our_params, lr=0.01), torch.optim.Adam(their_params, lr=0.01)
+    for step in range(100):
+        for lib, params, optimizer in ((chainrule, our_params, ours), (torch, their_params, theirs)):
+            params[0].grad = lib.tensor(np.cos(params[0].detach().numpy() * 3))
+            optimizer.step()
+    assert our_params[0].dtype == chainrule.float64
+    np.testing.assert_allclose(our_params[0].array, their_params[0].detach().numpy(), rtol=1e-12)
+
+
+def test_repr_lists_each_group_like_torch():
+    weight = chainrule.tensor([1.0], requires_grad=True)
+    text = repr(chainrule.optim.SGD([weight], lr=0.1, momentum=0.9))
+    assert text.startswith("SGD (\nParameter Group 0\n    dampening: 0\n")
+    assert "    lr: 0.1\n" in text and "    momentum: 0.9\n" in text and text.endswith("\n)")
+
+
+@pytest.mark.parametrize(
+    "make_optimizer, error, message",
+    [
+        (lambda p: chainrule.optim.SGD(p, lr=-0.1), ValueError, "Invalid lr value: -0.1"),
+        (lambda p: chainrule.optim.SGD(p, momentum=-1), ValueError, "Invalid momentum"),
+        (lambda p: chainrule.optim.SGD(p, nesterov=True), ValueError, "Nesterov momentum requires a momentum"),
+        (lambda p: chainrule.optim.Adam(p, betas=(0.9, 1.0)), ValueError, "Invalid beta parameter at index 1"),
+        (lambda p: chainrule.optim.Adam(p, eps=-1e-8), ValueError, "Invalid eps"),
+        (lambda p: chainrule.optim.RMSprop(p, alpha=-0.5), ValueError, "Invalid alpha"),
+        (lambda p: chainrule.optim.Adagrad(p, lr_decay=-1), ValueError, "Invalid lr_decay"),
+        (lambda p: chainrule.optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda p: chainrule.optim.SGD(p[0], lr=0.1), TypeError, "single Tensor"),
+        (lambda p: chainrule.optim.SGD([1.0], lr=0.1), TypeError, "can only optimize Tensors"),
+        (lambda p: chainrule.optim.SGD([{"params": set(p)}], lr=0.1), TypeError, "ordered collections"),
+        (lambda p: chainrule.optim.SGD([p[0] * 2], lr=0.1), ValueError, "non-leaf"),
+    ],
+)
+def test_bad_arguments_raise_like_torch(make_optimizer, error, message):
+    params = [chainrule.tensor([1.0], requires_grad=True)]
+    with pytest.raises(error, match=message):
+        make_optimizer(params)
+
+
+def test_load_state_dict_with_other_groups_raises_value_error():
+    params, optimizer = make(chainrule, "SGD", dict(lr=0.1, momentum=0.9))
+    train(chainrule, optimizer, params, 2)
+    state = optimizer.state_dict()
+    other = chainrule.optim.SGD([params[0]], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="doesn't match the size of optimizer's group"):
+        other.load_state_dict(state)
+    two_groups = chainrule.optim.SGD([{"params": params[:1]}, {"params": params[1:]}], lr=0.1)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        two_groups.load_state_dict(state)
+    swapped = chainrule.optim.SGD([params[1], params[0], params[2]], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="different model"):
+        swapped.load_state_dict(state)
+
+
+def test_loaded_state_is_a_copy():
+    params, optimizer = make(chainrule, "Adam", dict(lr=0.1))
+    train(chainrule, optimizer, params, 2)
+    state = optimizer.state_dict()
+    twin_params, twin = make(chainrule, "Adam", dict(lr=0.1))
+    twin.load_state_dict(state)
+    before = state["state"][0]["exp_avg"].array.copy()
+    train(chainrule, twin, twin_params, 3)
+    np.testing.assert_array_equal(state["state"][0]["exp_avg"].array, before)
