@@ -1,2 +1,124 @@
-"""(being written)"""
-__all__ = []
+"""Comparisons and logic: results are bool tensors, and no gradient flows through them.
+
+A comparison is a step function of its inputs (its derivative is 0 wherever it exists), so these
+are plain functions rather than Functions: they never join the graph. Use their results as masks,
+e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python number works on
+either side (``x > 0``, ``0.5 <= x``).
+"""
+from chainrule.backend import xp
+from chainrule.ops.operands import binary_operands
+from chainrule.tensor import Tensor, tensor_from_array
+
+# The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
+__all__ = [
+    "allclose",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
+    "eq",
+    "equal",
+    "ge",
+    "gt",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "le",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "lt",
+    "ne",
+]
+
+
+def _elementwise(name, array_function, doc, integers_only=False):
+    """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
+    numbers, broadcasting), returned as a tensor."""
+
+    def function(a, b):
+        a, b = binary_operands(a, b)
+        if integers_only:
+            _require_integers(name, a, b)
+        return tensor_from_array(array_function(a.array, b.array))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return function
+
+
+def _one_input(name, array_function, doc, integers_only=False):
+    """The public function ``name(x)``: ``array_function`` on the array of x, returned as a tensor."""
+
+    def function(x):
+        if integers_only:
+            _require_integers(name, x)
+        return tensor_from_array(array_function(x.array))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return function
+
+
+def _require_integers(operation, *tensors):
+    for x in tensors:
+        if x.array.dtype.kind not in "biu":
+            raise NotImplementedError(
+                f"{operation}: bit operations need bool or integer tensors, got {x.array.dtype.name}; "
+                f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
+            )
+
+
+# ----------------------------------------------------------------------------- comparisons
+eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).")
+ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).")
+lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).")
+le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).")
+gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).")
+ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).")
+
+# ----------------------------------------------------------------------------- logic (nonzero counts as True)
+logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.")
+logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.")
+logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.")
+logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.")
+
+# ----------------------------------------------------------------------------- bits (bool or integer tensors)
+bitwise_not = _one_input(
+    "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True
+)
+bitwise_and = _elementwise(
+    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True
+)
+bitwise_or = _elementwise(
+    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True
+)
+bitwise_xor = _elementwise(
+    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True
+)
+
+# ----------------------------------------------------------------------------- special values
+isnan = _one_input("isnan", xp.isnan, "True where x is nan (not a number).")
+isinf = _one_input("isinf", xp.isinf, "True where x is +inf or -inf.")
+isfinite = _one_input("isfinite", xp.isfinite, "True where x is neither nan nor infinite.")
+
+
+# ----------------------------------------------------------------------------- closeness
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|a - b| <= atol + rtol |b|, elementwise (bool)."""
+    a, b = binary_operands(a, b)
+    return tensor_from_array(xp.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True (a Python bool) when every element satisfies |a - b| <= atol + rtol |b|."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
+
+
+def equal(a, b):
+    """True (a Python bool) when a and b have the same shape and the same values."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"equal(): expected two tensors, got {type(a).__name__} and {type(b).__name__}")
+    return a.array.shape == b.array.shape and bool(xp.array_equal(a.array, b.array))

@@ -1,2 +1,232 @@
-"""(being written)"""
-__all__ = []
+"""Matrix products: matmul (and its special cases mm, bmm, dot, outer), addmm, and the fused linear.
+
+For out = a @ b with a of shape (n, k) and b of shape (k, m), out[i, j] = sum_k a[i, k] b[k, j], so
+
+    d loss / d a = grad @ b^T   (n, m) @ (m, k) -> (n, k)
+    d loss / d b = a^T @ grad   (k, n) @ (n, m) -> (k, m)
+
+Both gradients are themselves matrix products, written with ``matmul``, so higher-order gradients
+work. Leading (batch) dimensions broadcast as in NumPy; the engine sums each gradient back over the
+batch dimensions its input was broadcast along.
+"""
+import math
+
+from chainrule import dtypes
+from chainrule.autograd.function import Function
+from chainrule.backend import xp
+from chainrule.ops.elementwise import add, mul
+from chainrule.ops.operands import binary_operands
+
+# The names chainrule exports at the top level (chainrule.matmul, ...); see chainrule/functional.py.
+__all__ = ["addmm", "bmm", "dot", "linear", "matmul", "mm", "outer"]
+
+
+class Matmul(Function):
+    """out = a @ b with PyTorch's rules (see ``matmul``);
+    d loss / d a = grad @ b^T,   d loss / d b = a^T @ grad   (over the last two dimensions)
+
+    A 1-D ``a`` acts as a row (1, k) and a 1-D ``b`` as a column (k, 1); that size-1 dimension is
+    not in the output, so backward puts it back into the gradient and takes it out of the results.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _matmul_arrays(a.array, b.array)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        a_matrix = a.unsqueeze(0) if a.ndim == 1 else a
+        b_matrix = b.unsqueeze(-1) if b.ndim == 1 else b
+        grad_matrix = grad_output.unsqueeze(-1) if b.ndim == 1 else grad_output
+        grad_matrix = grad_matrix.unsqueeze(-2) if a.ndim == 1 else grad_matrix
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = Matmul.apply(grad_matrix, b_matrix.mT)
+            grad_a = grad_a.squeeze(-2) if a.ndim == 1 else grad_a
+        if ctx.needs_input_grad[1]:
+            grad_b = Matmul.apply(a_matrix.mT, grad_matrix)
+            grad_b = grad_b.squeeze(-1) if b.ndim == 1 else grad_b
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """out = x @ weight^T + bias, in one step (the fully connected layer);
+    x (*, in_features), weight (out_features, in_features), bias (out_features,) -> out (*, out_features)
+
+    d loss / d x = grad @ weight,   d loss / d weight = grad^T @ x,   d loss / d bias = sum of grad,
+    where the last two sum over every leading dimension (each row of x is one more example).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        result = _matmul_arrays(x.array, weight.array.T)
+        if bias is not None:
+            result += bias.array  # result is a fresh array: adding in place saves a copy
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, weight.shape[0])
+        grad_x = Matmul.apply(grad_output, weight) if needs_x else None
+        grad_weight = None
+        if needs_weight:
+            x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
+            grad_weight = Matmul.apply(grad_rows.mT, x_rows)
+        grad_bias = grad_rows.sum(0) if needs_bias else None
+        return grad_x, grad_weight, grad_bias
+
+
+def _matmul_arrays(a, b):
+    """a @ b on arrays; a stack of matrices times one matrix is done as one large product."""
+    if a.ndim > 2 and b.ndim == 2:
+        return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+    return xp.matmul(a, b)
+
+
+# ----------------------------------------------------------------------------- checks
+def _same_dtype_operands(a, b, operation):
+    """a and b as tensors (numbers and arrays converted) that share one dtype, as PyTorch requires."""
+    a, b = binary_operands(a, b)
+    if a.array.dtype != b.array.dtype:
+        raise RuntimeError(
+            f"{operation}: expected m1 and m2 to have the same dtype, but got: "
+            f"{dtypes.dtype_name(a.array.dtype)} != {dtypes.dtype_name(b.array.dtype)}; convert one "
+            f"first, e.g. b.to(a.dtype)"
+        )
+    return a, b
+
+
+def _require_dims(x, ndim, name, operation):
+    if x.ndim != ndim:
+        raise RuntimeError(
+            f"{operation}: {name} must be a {ndim}-D tensor, but got a {x.ndim}-D tensor of shape "
+            f"{tuple(x.shape)}"
+        )
+
+
+def _check_product_shapes(a_shape, b_shape, operation):
+    """PyTorch's errors for a @ b: both at least 1-D, inner sizes equal, batch dimensions broadcastable."""
+    if not a_shape or not b_shape:
+        raise RuntimeError(
+            f"{operation}: both arguments to matmul need to be at least 1D, but they are "
+            f"{len(a_shape)}D and {len(b_shape)}D"
+        )
+    a_matrix = a_shape if len(a_shape) > 1 else (1,) + a_shape
+    b_matrix = b_shape if len(b_shape) > 1 else b_shape + (1,)
+    if a_matrix[-1] != b_matrix[-2]:
+        raise RuntimeError(
+            f"{operation}: mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a_matrix))} and "
+            f"{'x'.join(map(str, b_matrix))}): the last size of the first ({a_matrix[-1]}) must equal "
+            f"the second-to-last size of the second ({b_matrix[-2]})"
+        )
+    try:
+        xp.broadcast_shapes(a_matrix[:-2], b_matrix[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"{operation}: the batch dimensions {a_matrix[:-2]} and {b_matrix[:-2]} cannot be broadcast "
+            f"together (shapes {a_shape} and {b_shape}); each pair of sizes must be equal or one of them 1"
+        ) from None
+
+
+# ----------------------------------------------------------------------------- public functions
+def matmul(a, b):
+    """The matrix product with PyTorch's rules, by the number of dimensions:
+
+    - 1-D @ 1-D: the dot product, a 0-d tensor;
+    - 2-D @ 2-D: (n, k) @ (k, m) -> (n, m);
+    - 1-D @ N-D: the vector acts as a row (1, k), and that dimension is removed from the result;
+    - N-D @ 1-D: the vector acts as a column (k, 1), and that dimension is removed from the result;
+    - N-D @ N-D: a batch of products over the last two dimensions, the leading ones broadcasting:
+      (B, n, k) @ (k, m) -> (B, n, m).
+    """
+    return _checked_product(a, b, "matmul")
+
+
+def mm(a, b):
+    """(n, k) @ (k, m) -> (n, m): the product of two matrices (2-D only, no broadcasting)."""
+    return _checked_product(a, b, "mm", ndim=2, names=("self", "mat2"))
+
+
+def bmm(a, b):
+    """(B, n, k) @ (B, k, m) -> (B, n, m): a batch of matrix products (3-D only, equal batch sizes)."""
+    if a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}] (shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)}); both batches need the same size"
+        )
+    return _checked_product(a, b, "bmm", ndim=3, names=("batch1", "batch2"))
+
+
+def dot(a, b):
+    """sum_i a[i] b[i] for two 1-D tensors of the same size: a 0-d tensor."""
+    return _checked_product(a, b, "dot", ndim=1, names=("self", "tensor"))
+
+
+def _checked_product(a, b, operation, ndim=None, names=None):
+    """``Matmul`` after PyTorch's checks of dtypes, numbers of dimensions (when ``ndim`` is given) and sizes."""
+    a, b = _same_dtype_operands(a, b, operation)
+    if ndim is not None:
+        _require_dims(a, ndim, names[0], operation)
+        _require_dims(b, ndim, names[1], operation)
+    _check_product_shapes(a.array.shape, b.array.shape, operation)
+    return Matmul.apply(a, b)
+
+
+def outer(a, b):
+    """out[i, j] = a[i] b[j] for 1-D a and b: (n,) and (m,) -> (n, m)."""
+    _require_dims(a, 1, "self", "outer")
+    _require_dims(b, 1, "vec2", "outer")
+    return mul(a.unsqueeze(1), b)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts to (n, m). With beta = 0, input is
+    ignored (even its nan values), as in PyTorch."""
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return add(input if beta == 1 else input * beta, product)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight^T + bias: x (*, in_features), weight (out_features, in_features), bias
+    (out_features,) -> (*, out_features). One fused operation (the nn.Linear layer's)."""
+    x, weight = _same_dtype_operands(x, weight, "linear")
+    if x.ndim == 0:
+        raise RuntimeError("linear: the input must have at least 1 dimension (the last is in_features), got 0-d")
+    _require_dims(weight, 2, "weight", "linear")
+    if x.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied ({math.prod(x.shape[:-1])}x{x.shape[-1]} and "
+            f"{weight.shape[1]}x{weight.shape[0]}): the input's last size ({x.shape[-1]}) must equal "
+            f"in_features, weight.shape[1] ({weight.shape[1]})"
+        )
+    if bias is not None:
+        _check_bias(x, weight, bias)
+    return Linear.apply(x, weight, bias)
+
+
+def _check_bias(x, weight, bias):
+    output_shape = tuple(x.shape[:-1]) + (weight.shape[0],)
+    if bias.dtype != weight.dtype:
+        raise RuntimeError(
+            f"linear: bias and weight must have the same dtype, but got {dtypes.dtype_name(bias.dtype)} "
+            f"and {dtypes.dtype_name(weight.dtype)}"
+        )
+    try:
+        fits = xp.broadcast_shapes(output_shape, tuple(bias.shape)) == output_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"linear: a bias of shape {tuple(bias.shape)} does not fit the output shape {output_shape}; "
+            f"it needs out_features = weight.shape[0] = {weight.shape[0]} elements"
+        )
