@@ -99,3 +99,31 @@ def check_case(case, shapes, seed=0):
     if case.gradcheck:
         fresh = [chainrule.tensor(a.copy(), requires_grad=d) for a, d in zip(arrays, differentiable)]
         assert chainrule.autograd.gradcheck(case.ours, fresh, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+def library_case(name, fn, shapes, **kwargs):
+    """An OpCase that runs one function, ``fn(library, *inputs)``, with ``chainrule`` and with ``torch``.
+
+    For ops whose call differs only by the module: ``library_case("cat", lambda lib, a, b: lib.cat([a, b]), ...)``.
+    """
+    return OpCase(name, partial(fn, chainrule), partial(fn, torch), shapes, **kwargs)
+
+
+def table_test(cases, max_examples=10):
+    """The test that runs ``check_case`` on every entry of an op table: ``test_op = table_test(CASES)``."""
+
+    @pytest.mark.parametrize("case", cases, ids=repr)
+    @settings(max_examples=max_examples, deadline=None)
+    @given(data=st.data())
+    def test_op(case, data):
+        shapes = data.draw(case.shapes, label="shapes")
+        check_case(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
+
+    return test_op
+
+
+# Imported here, below the original harness, so that the lines above it stay as they were.
+from functools import partial  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402

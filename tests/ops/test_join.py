@@ -1,19 +1,11 @@
 """Joining and splitting: the table runs gradcheck and the PyTorch comparison; then sizes and errors."""
-from functools import partial
-
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import OpCase, check_case, one_shape, sizes
-
-
-def case(name, fn, shapes, **kwargs):
-    """An OpCase that runs ``fn(library, *inputs)`` once with chainrule and once with torch."""
-    return OpCase(name, partial(fn, chainrule), partial(fn, torch), shapes, **kwargs)
+from tests.ops.oracle import library_case, one_shape, sizes, table_test
 
 
 @st.composite
@@ -33,31 +25,26 @@ def equal_shapes(count=3, **kwargs):
 
 
 CASES = [
-    case("cat_dim0", lambda lib, a, b, c: lib.cat([a, b * 2, c], 0), joinable()),
-    case("cat_last", lambda lib, a, b, c: lib.cat((a, b, c), dim=-1), joinable(dim=-1)),
-    case("cat_dim1", lambda lib, a, b: lib.concat([b, a], 1), joinable(count=2, dim=1)),
-    case("cat_same_tensor_twice", lambda lib, a: lib.concatenate([a, a, a * 3], 0), one_shape(min_dims=1)),
-    case("stack_dim0", lambda lib, a, b, c: lib.stack([a, b, c]), equal_shapes()),
-    case("stack_last", lambda lib, a, b: lib.stack([a, b * 2], dim=-1), equal_shapes(2)),
-    case("stack_scalars", lambda lib, a, b: lib.stack([a, b]), equal_shapes(2, max_dims=0)),
-    case("hstack", lambda lib, a, b: lib.hstack([a, b]), equal_shapes(2)),
-    case("vstack", lambda lib, a, b: lib.vstack([a, b]), equal_shapes(2, max_dims=2)),
-    case("split_size", lambda lib, a: lib.cat(a.split(2)[::-1]), one_shape(min_dims=1)),
-    case("split_sections", lambda lib, a: lib.cat(lib.split(a, [1, a.shape[-1] - 1], -1)[::-1], -1), one_shape(min_dims=1)),
-    case("split_one_piece_used", lambda lib, a: a.split(1, -1)[0], one_shape(min_dims=1)),
-    case("chunk", lambda lib, a: lib.cat(a.chunk(3, -1)[::-1], -1), one_shape(min_dims=1, max_side=7)),
-    case("chunk_last_piece_used", lambda lib, a: lib.chunk(a, 2)[-1] * 3, one_shape(min_dims=1, max_side=5)),
-    case("unbind", lambda lib, a: lib.stack(a.unbind(0)[::-1]), one_shape(min_dims=1)),
-    case("unbind_one_used", lambda lib, a: lib.unbind(a, -1)[0] * 2, one_shape(min_dims=1)),
+    library_case("cat_dim0", lambda lib, a, b, c: lib.cat([a, b * 2, c], 0), joinable()),
+    library_case("cat_last", lambda lib, a, b, c: lib.cat((a, b, c), dim=-1), joinable(dim=-1)),
+    library_case("cat_dim1", lambda lib, a, b: lib.concat([b, a], 1), joinable(count=2, dim=1)),
+    library_case("cat_same_tensor_twice", lambda lib, a: lib.concatenate([a, a, a * 3], 0), one_shape(min_dims=1)),
+    library_case("stack_dim0", lambda lib, a, b, c: lib.stack([a, b, c]), equal_shapes()),
+    library_case("stack_last", lambda lib, a, b: lib.stack([a, b * 2], dim=-1), equal_shapes(2)),
+    library_case("stack_scalars", lambda lib, a, b: lib.stack([a, b]), equal_shapes(2, max_dims=0)),
+    library_case("hstack", lambda lib, a, b: lib.hstack([a, b]), equal_shapes(2)),
+    library_case("vstack", lambda lib, a, b: lib.vstack([a, b]), equal_shapes(2, max_dims=2)),
+    library_case("split_size", lambda lib, a: lib.cat(a.split(2)[::-1]), one_shape(min_dims=1)),
+    library_case("split_sections", lambda lib, a: lib.cat(lib.split(a, [1, a.shape[-1] - 1], -1)[::-1], -1), one_shape(min_dims=1)),
+    library_case("split_one_piece_used", lambda lib, a: a.split(1, -1)[0], one_shape(min_dims=1)),
+    library_case("chunk", lambda lib, a: lib.cat(a.chunk(3, -1)[::-1], -1), one_shape(min_dims=1, max_side=7)),
+    library_case("chunk_last_piece_used", lambda lib, a: lib.chunk(a, 2)[-1] * 3, one_shape(min_dims=1, max_side=5)),
+    library_case("unbind", lambda lib, a: lib.stack(a.unbind(0)[::-1]), one_shape(min_dims=1)),
+    library_case("unbind_one_used", lambda lib, a: lib.unbind(a, -1)[0] * 2, one_shape(min_dims=1)),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=repr)
-@settings(max_examples=10, deadline=None)
-@given(data=st.data())
-def test_op(case, data):
-    shapes = data.draw(case.shapes, label="shapes")
-    check_case(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
+test_op = table_test(CASES)
 
 
 @pytest.mark.parametrize("length", [0, 1, 5, 6, 7])

@@ -1,19 +1,10 @@
 """Shape operations: the table runs gradcheck and the PyTorch comparison; then the error messages."""
-from functools import partial
-
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import OpCase, check_case, one_shape
-
-
-def case(name, fn, shapes, **kwargs):
-    """An OpCase that runs ``fn(library, *inputs)`` once with chainrule and once with torch."""
-    return OpCase(name, partial(fn, chainrule), partial(fn, torch), shapes, **kwargs)
+from tests.ops.oracle import library_case, one_shape, table_test
 
 
 def many_ones(min_dims=0, max_dims=4):
@@ -22,42 +13,37 @@ def many_ones(min_dims=0, max_dims=4):
 
 
 CASES = [
-    case("reshape_flat", lambda lib, a: a.reshape(-1), one_shape()),
-    case("reshape_reversed", lambda lib, a: a.reshape(tuple(reversed(a.shape))), one_shape()),
-    case("reshape_column", lambda lib, a: lib.reshape(a, (-1, 1)), one_shape()),
-    case("view_flat", lambda lib, a: a.view(-1), one_shape()),
-    case("view_as", lambda lib, a: (a * 2).view(a.numel(), 1).view_as(a), one_shape()),
-    case("flatten", lambda lib, a: lib.flatten(a), one_shape()),
-    case("flatten_from_1", lambda lib, a: a.flatten(1), one_shape(min_dims=2)),
-    case("flatten_middle", lambda lib, a: a.flatten(0, -2), one_shape(min_dims=2)),
-    case("squeeze_all", lambda lib, a: a.squeeze(), many_ones()),
-    case("squeeze_first", lambda lib, a: a.squeeze(0), many_ones(min_dims=1)),
-    case("squeeze_tuple", lambda lib, a: lib.squeeze(a, (0, -1)), many_ones(min_dims=2)),
-    case("unsqueeze_front", lambda lib, a: a.unsqueeze(0), one_shape()),
-    case("unsqueeze_back", lambda lib, a: lib.unsqueeze(a, -1), one_shape()),
-    case("transpose_ends", lambda lib, a: a.transpose(0, -1), one_shape()),
-    case("transpose_01", lambda lib, a: lib.transpose(a, 0, 1), one_shape(min_dims=2)),
-    case("swapaxes", lambda lib, a: lib.swapaxes(a, -1, 0), one_shape(min_dims=1)),
-    case("t", lambda lib, a: a.t(), one_shape(max_dims=2)),
-    case("T", lambda lib, a: a.T, one_shape()),
-    case("mT", lambda lib, a: a.mT, one_shape(min_dims=2)),
-    case("permute", lambda lib, a: a.permute(2, 0, 1), one_shape(min_dims=3, max_dims=3)),
-    case("permute_tuple", lambda lib, a: lib.permute(a, tuple(reversed(range(a.dim())))), one_shape()),
-    case("movedim", lambda lib, a: lib.movedim(a, 0, -1), one_shape(min_dims=1)),
-    case("movedim_tuple", lambda lib, a: lib.movedim(a, (0, 1), (2, 0)), one_shape(min_dims=3, max_dims=3)),
-    case("repeat_each", lambda lib, a: a.repeat(*(2,) * max(a.dim(), 1)), one_shape(max_side=3)),
-    case("repeat_new_dims", lambda lib, a: a.repeat(2, 1, *(3,) * a.dim()), one_shape(max_dims=2, max_side=3)),
-    case("tile", lambda lib, a: lib.tile(a, (2,)), one_shape(max_side=3)),
-    case("chained", lambda lib, a: a.unsqueeze(1).transpose(0, 1).reshape(-1).unsqueeze(0), one_shape(min_dims=1)),
+    library_case("reshape_flat", lambda lib, a: a.reshape(-1), one_shape()),
+    library_case("reshape_reversed", lambda lib, a: a.reshape(tuple(reversed(a.shape))), one_shape()),
+    library_case("reshape_column", lambda lib, a: lib.reshape(a, (-1, 1)), one_shape()),
+    library_case("view_flat", lambda lib, a: a.view(-1), one_shape()),
+    library_case("view_as", lambda lib, a: (a * 2).view(a.numel(), 1).view_as(a), one_shape()),
+    library_case("flatten", lambda lib, a: lib.flatten(a), one_shape()),
+    library_case("flatten_from_1", lambda lib, a: a.flatten(1), one_shape(min_dims=2)),
+    library_case("flatten_middle", lambda lib, a: a.flatten(0, -2), one_shape(min_dims=2)),
+    library_case("squeeze_all", lambda lib, a: a.squeeze(), many_ones()),
+    library_case("squeeze_first", lambda lib, a: a.squeeze(0), many_ones(min_dims=1)),
+    library_case("squeeze_tuple", lambda lib, a: lib.squeeze(a, (0, -1)), many_ones(min_dims=2)),
+    library_case("unsqueeze_front", lambda lib, a: a.unsqueeze(0), one_shape()),
+    library_case("unsqueeze_back", lambda lib, a: lib.unsqueeze(a, -1), one_shape()),
+    library_case("transpose_ends", lambda lib, a: a.transpose(0, -1), one_shape()),
+    library_case("transpose_01", lambda lib, a: lib.transpose(a, 0, 1), one_shape(min_dims=2)),
+    library_case("swapaxes", lambda lib, a: lib.swapaxes(a, -1, 0), one_shape(min_dims=1)),
+    library_case("t", lambda lib, a: a.t(), one_shape(max_dims=2)),
+    library_case("T", lambda lib, a: a.T, one_shape()),
+    library_case("mT", lambda lib, a: a.mT, one_shape(min_dims=2)),
+    library_case("permute", lambda lib, a: a.permute(2, 0, 1), one_shape(min_dims=3, max_dims=3)),
+    library_case("permute_tuple", lambda lib, a: lib.permute(a, tuple(reversed(range(a.dim())))), one_shape()),
+    library_case("movedim", lambda lib, a: lib.movedim(a, 0, -1), one_shape(min_dims=1)),
+    library_case("movedim_tuple", lambda lib, a: lib.movedim(a, (0, 1), (2, 0)), one_shape(min_dims=3, max_dims=3)),
+    library_case("repeat_each", lambda lib, a: a.repeat(*(2,) * max(a.dim(), 1)), one_shape(max_side=3)),
+    library_case("repeat_new_dims", lambda lib, a: a.repeat(2, 1, *(3,) * a.dim()), one_shape(max_dims=2, max_side=3)),
+    library_case("tile", lambda lib, a: lib.tile(a, (2,)), one_shape(max_side=3)),
+    library_case("chained", lambda lib, a: a.unsqueeze(1).transpose(0, 1).reshape(-1).unsqueeze(0), one_shape(min_dims=1)),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=repr)
-@settings(max_examples=10, deadline=None)
-@given(data=st.data())
-def test_op(case, data):
-    shapes = data.draw(case.shapes, label="shapes")
-    check_case(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
+test_op = table_test(CASES)
 
 
 def test_view_minus_one_gives_a_flat_tensor_sharing_memory():

@@ -1,0 +1,247 @@
+"""Indexing: the table runs gradcheck and the PyTorch comparison; then accumulation, setitem and errors."""
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import library_case, one_shape, table_test
+
+
+def positions(shape, size):
+    """Integer positions in [0, size) filling ``shape``, repeating once there are more than ``size``."""
+    count = int(np.prod(shape, dtype=np.int64))
+    return (np.arange(count) * 5 % size).reshape(shape)
+
+
+def pattern_mask(shape):
+    """A boolean mask of ``shape`` with every third element set (fixed, so gradcheck cannot flip it)."""
+    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape) % 3 == 0
+
+
+def gather_index(shape, dim):
+    """An index for gather along ``dim``: 3 positions there, one less than x elsewhere (at least 1)."""
+    index_shape = [max(size - 1, 1) for size in shape]
+    index_shape[dim] = 3
+    return positions(tuple(index_shape), shape[dim])
+
+
+def scatter_into(lib, a, src, dim, accumulate):
+    """x.scatter_add(dim, index, src), with repeated positions; or x.scatter with distinct ones per column."""
+    if accumulate:
+        index = positions(src.shape, a.shape[dim])
+    else:
+        index = np.argsort(positions(src.shape, 97), axis=dim)
+    return (lib.scatter_add if accumulate else lib.scatter)(a, dim, lib.tensor(index), src)
+
+
+def set_rows(lib, a):
+    b = a * 1
+    b[0] = 0.5
+    b[..., -1] = -2.0
+    return b
+
+
+def set_with_value(lib, a, value):
+    b = a * 2
+    b[1:, [0, -1]] = value * 3
+    return b
+
+
+def set_with_mask(lib, a, value):
+    b = a + 0
+    b[lib.tensor(pattern_mask(a.shape))] = value
+    return b
+
+
+matrices = one_shape(min_dims=2, max_dims=2, min_side=2)
+cubes = one_shape(min_dims=3, max_dims=3, min_side=2)
+
+CASES = [
+    library_case("int", lambda lib, a: a[0], one_shape(min_dims=1)),
+    library_case("negative_int", lambda lib, a: a[-1, 0], one_shape(min_dims=2)),
+    library_case("slices", lambda lib, a: a[1:, ::2], one_shape(min_dims=2)),
+    library_case("slice_step_and_stop", lambda lib, a: a[::3, 1:3], one_shape(min_dims=2, max_side=5)),
+    library_case("none_and_ellipsis", lambda lib, a: a[None, ..., 0], one_shape(min_dims=1)),
+    library_case("ellipsis_only", lambda lib, a: a[...] * 2, one_shape()),
+    library_case("repeated_list", lambda lib, a: a[[0, 0, -1]], one_shape(min_dims=1)),
+    library_case("int_tensor_2d", lambda lib, a: a[lib.tensor(positions((2, 5), a.shape[0]))], one_shape(min_dims=1)),
+    library_case("mixed_tuple", lambda lib, a: a[[0, -1, 0], ..., 1:], one_shape(min_dims=2)),
+    library_case("separated_arrays", lambda lib, a: a[[1, 0], :, [0, 0]], cubes),
+    library_case("array_and_int", lambda lib, a: a[lib.tensor([1, 1]), -1], matrices),
+    library_case("bool_mask_full", lambda lib, a: a[lib.tensor(pattern_mask(a.shape))], one_shape()),
+    library_case("bool_mask_rows", lambda lib, a: a[lib.tensor(pattern_mask(a.shape[:1]))], one_shape(min_dims=1)),
+    library_case("bool_list", lambda lib, a: a[[True, False]], one_shape(min_dims=1, min_side=2, max_side=2)),
+    library_case("setitem_non_leaf", set_rows, one_shape(min_dims=1)),
+    library_case("setitem_tensor_value", set_with_value, st.sampled_from([((3, 4), (2, 2)), ((3, 4), (2,)), ((2, 3), ()), ((3, 2, 2), (1, 2, 2))])),
+    library_case("setitem_mask_value", set_with_mask, one_shape(min_dims=1).map(lambda shapes: shapes + ((),))),
+    library_case("gather_dim0", lambda lib, a: lib.gather(a, 0, lib.tensor(gather_index(a.shape, 0))), one_shape(min_dims=1)),
+    library_case("gather_last", lambda lib, a: a.gather(-1, lib.tensor(gather_index(a.shape, -1))), one_shape(min_dims=1)),
+    library_case("take_along_dim", lambda lib, a: lib.take_along_dim(a, lib.tensor(positions((a.shape[0], 2), a.shape[1])[:, None, :]), 2), st.just(((3, 1, 4),))),
+    library_case("take_along_dim_flat", lambda lib, a: lib.take_along_dim(a, lib.tensor(positions((4,), max(a.numel(), 1)))), one_shape()),
+    library_case("take", lambda lib, a: lib.take(a, lib.tensor(positions((2, 3), max(a.numel(), 1)))), one_shape()),
+    library_case("index_select_rows", lambda lib, a: lib.index_select(a, 0, lib.tensor(positions((7,), a.shape[0]))), one_shape(min_dims=1)),
+    library_case("index_select_last", lambda lib, a: a.index_select(-1, lib.tensor([0, a.shape[-1] - 1, 0])), one_shape(min_dims=1)),
+    library_case("masked_fill", lambda lib, a: a.masked_fill(lib.tensor(pattern_mask(a.shape)), -1.5), one_shape()),
+    library_case("masked_fill_broadcast_mask", lambda lib, a: lib.masked_fill(a, lib.tensor(pattern_mask(a.shape[-1:])), 0.0), one_shape(min_dims=1)),
+    library_case("masked_fill_tensor_value", lambda lib, a, value: a.masked_fill(lib.tensor(pattern_mask(a.shape)), value), one_shape().map(lambda shapes: shapes + ((),))),
+    library_case("masked_select", lambda lib, a: lib.masked_select(a, lib.tensor(pattern_mask(a.shape[-1:]))), one_shape(min_dims=1)),
+    library_case("scatter_add", partial(scatter_into, dim=0, accumulate=True), st.sampled_from([((3, 4), (5, 3)), ((2, 3), (2, 3)), ((4,), (6,))])),
+    library_case("scatter_add_last", partial(scatter_into, dim=-1, accumulate=True), st.sampled_from([((3, 4), (2, 6)), ((2, 2, 3), (2, 1, 3))])),
+    library_case("scatter", partial(scatter_into, dim=0, accumulate=False), st.sampled_from([((3, 4), (3, 4)), ((4,), (2,)), ((2, 3), (1, 2))])),
+]
+
+
+test_op = table_test(CASES)
+
+
+# ----------------------------------------------------------------------------- accumulation
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda lib, x: x[[0, 0, 2]],
+        lambda lib, x: x[lib.tensor([[0, 0], [2, 0]])],
+        lambda lib, x: lib.index_select(x, 0, lib.tensor([0, 0, 2])),
+        lambda lib, x: x.gather(0, lib.tensor([[0, 0], [0, 2]])),
+    ],
+)
+def test_repeated_positions_accumulate_their_gradients(read):
+    ours = chainrule.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    theirs = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    out = read(chainrule, ours)
+    out.backward(chainrule.ones(*out.shape))
+    read(torch, theirs).backward(torch.ones(*out.shape))
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
+    assert ours.grad.array[0].sum() > 2  # x[0] was read more than once
+
+
+def test_scatter_add_adds_every_value_sent_to_one_position():
+    out = chainrule.scatter_add(chainrule.zeros(3), 0, chainrule.tensor([0, 0, 2, 0]), chainrule.ones(4))
+    np.testing.assert_array_equal(out.array, [3.0, 0.0, 1.0])
+
+
+def test_scatter_add_uses_only_the_block_of_src_the_index_covers():
+    src = np.arange(6.0).reshape(2, 3)
+    ours = chainrule.scatter_add(chainrule.zeros(3, 3), 0, chainrule.tensor([[2, 0]]), chainrule.tensor(src))
+    theirs = torch.zeros(3, 3).scatter_add(0, torch.tensor([[2, 0]]), torch.tensor(src, dtype=torch.float32))
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_embedding_lookup_gradient_counts_each_use():
+    table = chainrule.zeros(1000, 8, requires_grad=True)
+    tokens = chainrule.tensor(np.arange(5000) % 7)
+    rows = table[tokens]
+    assert rows.shape == (5000, 8)
+    rows.backward(chainrule.ones(5000, 8))
+    np.testing.assert_array_equal(table.grad.array[:7, 0], np.bincount(np.arange(5000) % 7))
+    assert not table.grad.array[7:].any()
+
+
+def test_boolean_mask_selects_like_pytorch():
+    values = np.array([[0.5, -1.0, 2.0], [-0.25, 3.0, -4.0]])
+    ours = chainrule.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    mask = values > 0
+    np.testing.assert_array_equal(ours[chainrule.tensor(mask)].array, theirs[torch.tensor(mask)].detach().numpy())
+    np.testing.assert_array_equal(ours[mask].array, theirs[torch.tensor(mask)].detach().numpy())
+    ours[chainrule.tensor(mask)].backward(chainrule.tensor([1.0, 2.0, 3.0]))
+    theirs[torch.tensor(mask)].backward(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
+
+
+def test_second_order_gradient_through_indexing():
+    x = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x[[0, 0, 2]] ** 3
+    (grad,) = chainrule.autograd.grad(y, x, grad_outputs=chainrule.ones(3), create_graph=True)
+    np.testing.assert_allclose(grad.array, [6.0, 0.0, 27.0])
+    grad.backward(chainrule.ones(3))
+    np.testing.assert_allclose(x.grad.array, [12.0, 0.0, 18.0])
+
+
+# ----------------------------------------------------------------------------- setitem
+def test_setitem_on_a_non_leaf_then_backward_matches_pytorch():
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        value = lib.tensor([10.0, 20.0], requires_grad=True)
+        y = x * 2
+        y[:, 1] = value * value
+        y[0, 0] = 0.0
+        y.backward(lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+        return y.detach().numpy(), x.grad.numpy(), value.grad.numpy()
+
+    for ours, theirs in zip(run(chainrule), run(torch)):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_setitem_on_a_leaf_that_requires_grad_is_refused_outside_no_grad():
+    w = chainrule.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0] = 1.0
+    with chainrule.no_grad():
+        w[0] = 1.0
+        w[chainrule.tensor([False, True, False])] = 2.0
+    np.testing.assert_array_equal(w.array, [1.0, 2.0, 0.0])
+    assert w.is_leaf and w.requires_grad
+
+
+def test_setitem_writes_numbers_arrays_and_tensors_in_place():
+    x = chainrule.zeros(2, 3)
+    x[0] = 1
+    x[1, :2] = np.array([2.0, 3.0])
+    x[:, 2] = chainrule.tensor([4.0, 5.0])
+    np.testing.assert_array_equal(x.array, [[1.0, 1.0, 4.0], [2.0, 3.0, 5.0]])
+    assert x.dtype == chainrule.float32
+
+
+def test_setitem_invalidates_tensors_saved_for_backward():
+    x = chainrule.ones(3, requires_grad=True)
+    y = x * 1
+    z = y * y
+    y[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward(chainrule.ones(3))
+
+
+# ----------------------------------------------------------------------------- other functions
+def test_nonzero_matches_pytorch():
+    values = np.array([[1, 0, 2], [0, 0, 3]])
+    np.testing.assert_array_equal(chainrule.nonzero(chainrule.tensor(values)).array, torch.nonzero(torch.tensor(values)).numpy())
+    for ours, theirs in zip(chainrule.nonzero(chainrule.tensor(values), as_tuple=True), torch.nonzero(torch.tensor(values), as_tuple=True)):
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
+    assert chainrule.nonzero(chainrule.tensor(values)).dtype == chainrule.int64
+
+
+def test_masked_fill_keeps_the_dtype_and_fills_in_place():
+    counts = chainrule.tensor([1, 2, 3])
+    assert counts.masked_fill(chainrule.tensor([True, False, True]), 0).dtype == chainrule.int64
+    x = chainrule.ones(2, 2)
+    x.masked_fill_(chainrule.tensor([True, False]), -1.0)
+    np.testing.assert_array_equal(x.array, [[-1.0, 1.0], [-1.0, 1.0]])
+
+
+# ----------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda lib, x: x[5], IndexError, "index 5 is out of bounds for dimension 0 with size 3"),
+        (lambda lib, x: x[:, -9], IndexError, "index -9 is out of bounds for dimension 1 with size 4"),
+        (lambda lib, x: x[lib.tensor([0, 5])], IndexError, "index 5 is out of bounds for dimension 0 with size 3"),
+        (lambda lib, x: x[0, 0, 0], IndexError, "too many indices for tensor"),
+        (lambda lib, x: x[lib.tensor([True, False])], IndexError, "3"),
+        (lambda lib, x: x[lib.tensor([1.0])], IndexError, "tensors used as indices must be long, int, byte or bool tensors"),
+        (lambda lib, x: x.gather(0, lib.tensor([[5]])), RuntimeError, "index 5 is out of bounds for dimension 0 with size 3"),
+        (lambda lib, x: x.gather(0, lib.tensor([1])), RuntimeError, "Index tensor must have the same number of dimensions as input tensor"),
+        (lambda lib, x: x.gather(0, lib.tensor([[0, 0, 0, 0, 0]])), RuntimeError, r"Size does not match at dimension 1"),
+        (lambda lib, x: x.index_select(0, lib.tensor([3])), IndexError, "index out of range in self"),
+        (lambda lib, x: x.index_select(0, lib.tensor([[0]])), IndexError, "Index is supposed to be a vector"),
+        (lambda lib, x: x.masked_fill(lib.tensor([1, 0, 1, 0]), 0.0), RuntimeError, "masked_fill_ only supports boolean masks"),
+        (lambda lib, x: x.masked_fill(lib.tensor([True] * 4), lib.ones(2)), RuntimeError, "only supports a 0-dimensional value tensor"),
+    ],
+)
+def test_index_errors_match_pytorch(call, error, message):
+    with pytest.raises(error, match=message):
+        call(chainrule, chainrule.zeros(3, 4))
+    with pytest.raises(error):
+        call(torch, torch.zeros(3, 4))
