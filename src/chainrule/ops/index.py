@@ -91,7 +91,9 @@ class IndexPut(Function):
         key, repeats = ctx.key, ctx.repeats
         grad_x = grad_value = None
         if ctx.needs_input_grad[0]:
-            grad_x = grad_output if ctx.accumulate else IndexPut.apply(grad_output, _zero_like(grad_output), key, repeats, False)
+            grad_x = grad_output
+            if not ctx.accumulate:
+                grad_x = IndexPut.apply(grad_output, _zero_like(grad_output), key, repeats, False)
         if ctx.needs_input_grad[1]:
             grad_value = GetItem.apply(grad_output, key, repeats)
             missing = ctx.value_ndim - grad_value.array.ndim
@@ -157,36 +159,54 @@ def _index_error(error, input_shape):
     if out_of_bounds:
         index, axis, size = out_of_bounds.groups()
         return IndexError(f"index {index} is out of bounds for dimension {axis} with size {size}")
-    return IndexError(f"{message.replace('array', 'tensor').replace('axis', 'dimension')} (tensor of shape {list(input_shape)})")
+    in_our_words = message.replace("array", "tensor").replace("axis", "dimension")
+    return IndexError(f"{in_our_words} (tensor of shape {list(input_shape)})")
 
 
 def _zero_like(tensor):
     return tensor_from_array(xp.zeros((), dtype=tensor.array.dtype))
 
 
-def _check_index_tensor(x, dim, index, operation):
-    """``(dim, index array)`` for gather/scatter: an integer index with x's number of dimensions,
-    no larger than x except along ``dim``.
-    """
+def _integer_array(index, operation, error_type):
+    """``index`` (tensor, array or list) as an integer array, or ``error_type`` naming its dtype."""
     index = index.array if isinstance(index, Tensor) else as_array(index)
     if index.dtype.kind not in "iu":
-        raise RuntimeError(f"{operation}(): Expected dtype int32/int64 for index, got {dtypes.dtype_name(index.dtype)}")
-    ndim = x.array.ndim
-    if index.ndim != ndim:
+        raise error_type(
+            f"{operation}(): Expected dtype int32/int64 for index, got {dtypes.dtype_name(index.dtype)}; "
+            f"convert it with .long()"
+        )
+    return index
+
+
+def _check_positions(index, dim, size, operation, error_type):
+    """``error_type`` unless every entry of ``index`` is a position in [0, size) (no negatives, as in PyTorch)."""
+    if index.size:
+        low, high = index.min(), index.max()
+        if low < 0 or high >= size:
+            raise error_type(
+                f"{operation}(): index {low if low < 0 else high} is out of bounds for dimension {dim} with size {size}"
+            )
+
+
+def _check_index_tensor(x, dim, index, operation):
+    """``(dim, index array)`` for gather and scatter: an integer index with x's number of dimensions,
+    no larger than x except along ``dim``, holding positions inside x.
+    """
+    index = _integer_array(index, operation, RuntimeError)
+    input_shape = x.array.shape
+    if index.ndim != len(input_shape):
         raise RuntimeError(
             f"{operation}(): Index tensor must have the same number of dimensions as input tensor "
-            f"(index shape {list(index.shape)}, input shape {list(x.array.shape)})"
+            f"(index shape {list(index.shape)}, input shape {list(input_shape)})"
         )
-    dim = _check_dim(dim, ndim, operation)
-    for axis, (index_size, size) in enumerate(zip(index.shape, x.array.shape)):
+    dim = _check_dim(dim, len(input_shape), operation)
+    for axis, (index_size, size) in enumerate(zip(index.shape, input_shape)):
         if axis != dim and index_size > size:
             raise RuntimeError(
                 f"{operation}(): Size does not match at dimension {axis} expected index {list(index.shape)} "
-                f"to be no larger than self {list(x.array.shape)} apart from dimension {dim}"
+                f"to be no larger than self {list(input_shape)} apart from dimension {dim}"
             )
-    if index.size and not (-x.array.shape[dim] <= index.min() and index.max() < x.array.shape[dim]):
-        bad = index.max() if index.max() >= x.array.shape[dim] else index.min()
-        raise RuntimeError(f"{operation}(): index {bad} is out of bounds for dimension {dim} with size {x.array.shape[dim]}")
+    _check_positions(index, dim, input_shape[dim], operation, RuntimeError)
     return dim, index
 
 
@@ -233,14 +253,12 @@ def take_along_dim(x, indices, dim=None):
     if dim is None:
         return take(x, indices)
     dim = _check_dim(dim, x.array.ndim, "take_along_dim")
-    indices = indices if isinstance(indices, Tensor) else tensor_from_array(as_array(indices))
-    common = broadcast_shapes(
-        x.array.shape[:dim] + (1,) + x.array.shape[dim + 1 :],
-        indices.array.shape[:dim] + (1,) + indices.array.shape[dim + 1 :],
-    )
-    x = broadcast_to(x, common[:dim] + (x.array.shape[dim],) + common[dim + 1 :])
-    index = xp.broadcast_to(indices.array, common[:dim] + (indices.array.shape[dim],) + common[dim + 1 :])
-    return gather(x, dim, index)
+    index = indices.array if isinstance(indices, Tensor) else as_array(indices)
+    size = x.array.shape[dim]
+    common = broadcast_shapes(x.array.shape[:dim] + (1,) + x.array.shape[dim + 1 :], index.shape[:dim] + (1,) + index.shape[dim + 1 :])
+    x = broadcast_to(x, common[:dim] + (size,) + common[dim + 1 :])
+    index = xp.broadcast_to(index, common[:dim] + (index.shape[dim],) + common[dim + 1 :])
+    return gather(x, dim, xp.where(index < 0, index + size, index))  # counting from the end is allowed here
 
 
 def take(x, index):
@@ -254,17 +272,13 @@ def index_select(x, dim, index):
     (V, D) with an index of n positions along dim 0 -> (n, D): an embedding lookup. Repeated
     positions each receive their share of the gradient.
     """
-    index = index.array if isinstance(index, Tensor) else as_array(index)
+    index = _integer_array(index, "index_select", IndexError)
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.shape)}")
-    if index.dtype.kind not in "iu":
-        raise IndexError(f"index_select(): Expected dtype int32 or int64 for index, got {dtypes.dtype_name(index.dtype)}")
     dim = _check_dim(dim, x.array.ndim, "index_select")
     if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element here
         x = shape.reshape(x, 1)
-    size = x.array.shape[dim]
-    if index.size and not (-size <= index.min() and index.max() < size):
-        raise IndexError(f"index_select(): index out of range in self (positions {index.min()}..{index.max()}, size {size} along dimension {dim})")
+    _check_positions(index, dim, x.array.shape[dim], "index_select", IndexError)
     return GetItem.apply(x, (slice(None),) * dim + (index.reshape(-1),), True)
 
 
