@@ -22,7 +22,7 @@ def count_dependencies(roots):
         dependencies.setdefault(node, 0)
     while stack:
         node = stack.pop()
-        for next_node, _ in node.next_functions:
+        for next_node in node.next_nodes:
             if next_node is None:
                 continue
             if next_node in dependencies:
@@ -33,22 +33,24 @@ def count_dependencies(roots):
     return dependencies
 
 
-def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, capture=None):
+def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, capture=None, observer=None):
     """Send ``grad_outputs`` back from ``outputs`` through the graph.
 
     Without ``capture``, leaves accumulate their gradients in ``.grad``. With ``capture`` (a dict
     mapping ``(node, output_nr)`` keys to ``None``), the gradients arriving at those keys are stored
-    in it instead and no ``.grad`` is touched: this is ``autograd.grad``.
+    in it instead and no ``.grad`` is touched: this is ``autograd.grad``. ``observer``, when given,
+    is called as ``observer(node, grads_in, grads_out)`` after each node's backward (the trace in
+    ``chainrule.viz`` watches the chain rule this way).
     """
     previous_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
     try:
-        _run(outputs, grad_outputs, retain_graph, create_graph, capture)
+        _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
     finally:
         grad_mode._state.enabled = previous_mode
 
 
-def _run(outputs, grad_outputs, retain_graph, create_graph, capture):
+def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
     roots = []
     pending = {}  # node -> list of summed gradients, one per output of the node
     for output, grad in zip(outputs, grad_outputs):
@@ -57,6 +59,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture):
         _add_pending(pending, node, output_nr, grad)
     dependencies = count_dependencies(roots)
     ready = [node for node in dict.fromkeys(roots) if dependencies[node] == 0]
+    check_nan = anomaly._state.enabled and anomaly._state.check_nan
 
     while ready:
         node = ready.pop()
@@ -66,24 +69,42 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture):
                 _accumulate(node.variable, grads[0], create_graph)
             elif (node, 0) in capture:
                 capture[(node, 0)] = _run_tensor_hooks(node.variable._hooks, grads[0])
+            if observer is not None:
+                observer(node, grads, ())
             continue
 
-        grads = _run_output_hooks(node, grads)
+        if node._output_hooks or node._retained:
+            grads = _run_output_hooks(node, grads)
         if capture is not None:
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
                     capture[(node, output_nr)] = grad
         input_grads = _call_backward(node, grads)
+        if check_nan:
+            _check_nan(node, input_grads)
+        if observer is not None:
+            observer(node, grads, input_grads)
         if not retain_graph:
-            node.release()
+            node._saved = ()
+            node._freed = True
 
-        for (next_node, output_nr), grad, meta in zip(node.next_functions, input_grads, node.input_meta):
+        output_shape = node._output_shape
+        for next_node, output_nr, grad, meta in zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta):
             if next_node is None:
                 continue
             if grad is not None:
-                _add_pending(pending, next_node, output_nr, _fit_to_input(grad, meta, node))
-            dependencies[next_node] -= 1
-            if dependencies[next_node] == 0:
+                # The common case, a gradient of the input's own shape and dtype, needs no fitting.
+                if meta is not None or type(grad) is not Tensor or grad.array.shape != output_shape or grad.array.dtype != node._output_dtype:
+                    grad = _fit_to_input(grad, meta, node)
+                slots = pending.get(next_node)
+                if slots is None:
+                    _add_pending(pending, next_node, output_nr, grad)
+                else:
+                    existing = slots[output_nr]
+                    slots[output_nr] = grad if existing is None else existing + grad
+            remaining = dependencies[next_node] - 1
+            dependencies[next_node] = remaining
+            if remaining == 0:
                 ready.append(next_node)
 
 
@@ -91,7 +112,8 @@ def _add_pending(pending, node, output_nr, grad):
     """Add ``grad`` to the gradients waiting for output ``output_nr`` of ``node``."""
     slots = pending.get(node)
     if slots is None:
-        slots = pending[node] = [None] * max(1, len(getattr(node, "output_meta", ())))
+        outputs = node._multi_output_meta
+        slots = pending[node] = [None] * (1 if outputs is None else len(outputs))
     if grad is None:
         return
     existing = slots[output_nr]
@@ -100,7 +122,7 @@ def _add_pending(pending, node, output_nr, grad):
 
 def _call_backward(node, grads):
     """Call the Function's ``backward`` and check what it returned."""
-    if node.materialize_grads:
+    if node.materialize_grads and (len(grads) > 1 or grads[0] is None):
         grads = [
             grad if grad is not None else _zeros(shape, dtype)
             for grad, (shape, dtype) in zip(grads, node.output_meta)
@@ -108,7 +130,7 @@ def _call_backward(node, grads):
     input_grads = node.function.backward(node, *grads)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    count = len(node.next_functions)
+    count = len(node.next_nodes)
     if len(input_grads) != count:
         if len(input_grads) > count and all(grad is None for grad in input_grads[count:]):
             input_grads = input_grads[:count]
@@ -117,17 +139,19 @@ def _call_backward(node, grads):
                 f"function {node.name()} returned an incorrect number of gradients (expected "
                 f"{count}, got {len(input_grads)})"
             )
-    if anomaly._state.enabled and anomaly._state.check_nan:
-        _check_nan(node, input_grads)
     return input_grads
 
 
 def _fit_to_input(grad, meta, node):
-    """Sum a broadcast gradient back to its input's shape and give it the input's dtype."""
+    """Sum a broadcast gradient back to its input's shape and give it the input's dtype.
+
+    ``meta`` is the input's ``(shape, dtype)``, or None when they are the output's.
+    """
     if not isinstance(grad, Tensor):
         grad = tensor_from_array(as_array(grad))
-    shape, dtype = meta
-    if grad.array.shape != shape:
+    shape, dtype = meta if meta is not None else (node._output_shape, node._output_dtype)
+    array = grad.array
+    if array.shape != shape:
         try:
             grad = sum_to(grad, shape)
         except ValueError:
@@ -135,7 +159,7 @@ def _fit_to_input(grad, meta, node):
                 f"Function {node.name()} returned an invalid gradient - got shape "
                 f"{tuple(grad.shape)} but expected shape compatible with {shape}"
             ) from None
-    if grad.array.dtype != dtype:
+    if array.dtype != dtype:
         grad = grad.to(dtype)
     return grad
 

@@ -40,14 +40,22 @@ class BackwardNode:
     ``next_functions`` holds, for each input of ``forward``, the node that made that input and which
     of its outputs it was, as ``(node, output_nr)``; leaves that require grad are reached through
     their ``AccumulateGrad`` node, and inputs that need no gradient through ``(None, 0)``.
+
+    The bookkeeping is kept small on purpose (a few objects per node): a graph has one node per
+    operation, and every object Python's garbage collector tracks makes training slower.
     """
 
     function = None  # the Function subclass this node belongs to (set for each subclass)
     needs_input_grad = ()
-    next_functions = ()
+    next_nodes = ()  # per input: the node its gradient goes to (None when it needs none)
+    next_output_nrs = ()  # per input: which output of that node the input was
     materialize_grads = True
+    _input_meta = ()  # per input: (shape, dtype) where it differs from the output's, else None
+    _output_shape = ()
+    _output_dtype = None
+    _multi_output_meta = None  # ((shape, dtype), ...) for nodes with several outputs
     _saved = ()
-    _saved_versions = ()
+    _saved_version_sum = 0
     _freed = False
     _output_hooks = None  # {output_nr: [hook, ...]} from register_hook on non-leaf outputs
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
@@ -55,9 +63,12 @@ class BackwardNode:
     _non_differentiable = ()
 
     def save_for_backward(self, *tensors):
-        """Keep ``tensors`` for ``backward``; an in-place change to one of them is detected."""
+        """Keep ``tensors`` for ``backward``; an in-place change to one of them is detected.
+
+        Versions only grow, so one sum of the saved tensors' versions tells whether any changed.
+        """
         self._saved = tensors
-        self._saved_versions = tuple(None if tensor is None else tensor._version for tensor in tensors)
+        self._saved_version_sum = sum(tensor._version for tensor in tensors if tensor is not None)
 
     @property
     def saved_tensors(self):
@@ -70,16 +81,38 @@ class BackwardNode:
                 f"Specify retain_graph=True if you need to backward through the graph a second "
                 f"time or if you need to access saved tensors after calling backward."
             )
-        for index, (tensor, version) in enumerate(zip(self._saved, self._saved_versions)):
-            if tensor is not None and tensor._version != version:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: saved tensor {index} of {self.name()} (shape "
-                    f"{tuple(tensor.shape)}) is at version {tensor._version}; expected version "
-                    f"{version} instead. Compute the in-place operation on a copy (.clone()), or "
-                    f"do it after backward()."
-                )
+        if sum(tensor._version for tensor in self._saved if tensor is not None) != self._saved_version_sum:
+            changed = ", ".join(
+                f"saved tensor {index} (shape {tuple(tensor.shape)}, now at version {tensor._version})"
+                for index, tensor in enumerate(self._saved)
+                if tensor is not None and tensor._version
+            )
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {self.name()} saved tensors that changed since: {changed}. "
+                f"Compute the in-place operation on a copy (.clone()), or do it after backward()."
+            )
         return self._saved
+
+    @property
+    def next_functions(self):
+        """``((node, output_nr), ...)`` per input, as PyTorch's ``grad_fn.next_functions``."""
+        return tuple(zip(self.next_nodes, self.next_output_nrs))
+
+    @property
+    def output_meta(self):
+        """``((shape, dtype), ...)``: what each output of the node looked like."""
+        if self._multi_output_meta is not None:
+            return self._multi_output_meta
+        return ((self._output_shape, self._output_dtype),)
+
+    @property
+    def input_meta(self):
+        """``(shape, dtype)`` of each input that needs a gradient (``None`` for the others)."""
+        return tuple(
+            None if next_node is None else meta if meta is not None else (self._output_shape, self._output_dtype)
+            for next_node, meta in zip(self.next_nodes, self._input_meta)
+        )
 
     def mark_non_differentiable(self, *outputs):
         """Declare outputs (e.g. indices) that get no ``grad_fn`` and receive no gradient."""
@@ -91,9 +124,6 @@ class BackwardNode:
 
     def name(self):
         return type(self).__name__
-
-    def register_hook(self, hook):
-        raise NotImplementedError("hooks on nodes are not supported; use Tensor.register_hook")
 
     def release(self):
         """Free what ``forward`` saved (after a backward pass that did not retain the graph)."""
@@ -146,58 +176,115 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run the operation on ``args`` and, when any input requires grad, record it in the graph."""
-        ctx = cls._backward_cls()
-        record = False
         if grad_mode._state.enabled:
             for arg in args:
                 if isinstance(arg, Tensor) and arg._requires_grad:
-                    record = True
-                    break
-        if record:
-            grad_mode._state.enabled = False
-            try:
-                raw_outputs = cls.forward(ctx, *args)
-            finally:
-                grad_mode._state.enabled = True
-        else:
+                    return cls._apply_recorded(args)
+        raw_outputs = cls.forward(_UnrecordedContext(), *args)
+        if type(raw_outputs) is tuple:
+            return tuple(_as_output(raw, args) for raw in raw_outputs)
+        return _as_output(raw_outputs, args)
+
+    @classmethod
+    def _apply_recorded(cls, args):
+        """``apply`` for inputs that require grad: run forward, then link the new node to its inputs."""
+        ctx = cls._backward_cls()
+        next_nodes = []
+        mask = 0
+        from_later_outputs = False
+        for position, arg in enumerate(args):
+            if isinstance(arg, Tensor) and arg._requires_grad:
+                node = arg.grad_fn
+                if node is None:
+                    node = _leaf_accumulator(arg)
+                elif arg._output_nr:
+                    from_later_outputs = True
+                next_nodes.append(node)
+                mask |= 1 << position
+            else:
+                next_nodes.append(None)
+        ctx.needs_input_grad = _needs_input_grad(len(args), mask)
+        grad_mode._state.enabled = False
+        try:
             raw_outputs = cls.forward(ctx, *args)
+        finally:
+            grad_mode._state.enabled = True
+        ctx.next_nodes = tuple(next_nodes)
+        ctx.next_output_nrs = (
+            tuple(arg._output_nr if node is not None else 0 for arg, node in zip(args, next_nodes))
+            if from_later_outputs
+            else _ALL_LIKE_OUTPUT_NRS[len(args)]
+        )
+        if anomaly._state.enabled:
+            ctx._forward_trace = "".join(traceback.format_stack()[:-2])
 
         if type(raw_outputs) is tuple:
             outputs = tuple(_as_output(raw, args) for raw in raw_outputs)
-        else:
-            outputs = _as_output(raw_outputs, args)
-        if not record:
-            return outputs
-
-        next_functions = []
-        needs_input_grad = []
-        for arg in args:
-            if isinstance(arg, Tensor) and arg._requires_grad:
-                needs_input_grad.append(True)
-                if arg.grad_fn is not None:
-                    next_functions.append((arg.grad_fn, arg._output_nr))
-                else:
-                    next_functions.append((_leaf_accumulator(arg), 0))
-            else:
-                needs_input_grad.append(False)
-                next_functions.append((None, 0))
-        ctx.next_functions = tuple(next_functions)
-        ctx.needs_input_grad = tuple(needs_input_grad)
-        ctx.input_meta = tuple(
-            (arg.array.shape, arg.array.dtype) if needs else None
-            for arg, needs in zip(args, needs_input_grad)
-        )
-        if anomaly._state.enabled:
-            ctx._forward_trace = "".join(traceback.format_stack()[:-1])
-
-        if type(outputs) is tuple:
-            ctx.output_meta = tuple((output.array.shape, output.array.dtype) for output in outputs)
+            ctx._multi_output_meta = tuple((output.array.shape, output.array.dtype) for output in outputs)
+            ctx._input_meta = [_meta(arg) if node is not None else None for arg, node in zip(args, next_nodes)]
             for output_nr, output in enumerate(outputs):
                 _attach(output, ctx, output_nr)
-        else:
-            ctx.output_meta = ((outputs.array.shape, outputs.array.dtype),)
-            _attach(outputs, ctx, 0)
-        return outputs
+            return outputs
+        output = _as_output(raw_outputs, args)
+        shape = _interned_shape(output.array.shape)
+        dtype = output.array.dtype
+        ctx._output_shape = shape
+        ctx._output_dtype = dtype
+        input_meta = [
+            None if node is None or (arg.array.shape == shape and arg.array.dtype == dtype) else _meta(arg)
+            for arg, node in zip(args, next_nodes)
+        ]
+        ctx._input_meta = input_meta if any(input_meta) else _ALL_LIKE_OUTPUT[len(args)]
+        _attach(output, ctx, 0)
+        return output
+
+
+def _interned_shape(shape):
+    """One shared tuple per distinct shape, so that nodes do not each keep their own copy."""
+    interned = _SHAPES.get(shape)
+    if interned is None:
+        if len(_SHAPES) > 10_000:
+            _SHAPES.clear()
+        interned = _SHAPES[shape] = shape
+    return interned
+
+
+_SHAPES = {}
+
+
+def _meta(tensor):
+    return (tensor.array.shape, tensor.array.dtype)
+
+
+def _needs_input_grad(count, mask):
+    """The tuple of booleans for ``count`` inputs whose bits are set in ``mask`` (made once each)."""
+    key = (count, mask)
+    flags = _NEEDS_INPUT_GRAD.get(key)
+    if flags is None:
+        flags = _NEEDS_INPUT_GRAD[key] = tuple(bool(mask >> position & 1) for position in range(count))
+    return flags
+
+
+_NEEDS_INPUT_GRAD = {}
+# ``_input_meta`` of nodes whose inputs all look like their output: shared, not made per node.
+_ALL_LIKE_OUTPUT = [(None,) * count for count in range(64)]
+_ALL_LIKE_OUTPUT_NRS = [(0,) * count for count in range(64)]
+
+
+class _UnrecordedContext:
+    """The ``ctx`` that ``forward`` gets when nothing is recorded (under ``no_grad``, or when no
+    input requires grad): it accepts what forward saves and keeps none of it."""
+
+    needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *outputs):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
 
 
 def _as_output(raw, args):

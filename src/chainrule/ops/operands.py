@@ -16,12 +16,34 @@ def as_tensor_like(value, like):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, _NUMBERS):
-        return tensor_from_array(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value)))
+        return constant(value, dtypes.scalar_result_dtype(like.array.dtype, value))
     if isinstance(value, xp.generic):
         return tensor_from_array(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
     if isinstance(value, xp.ndarray):
         return tensor_from_array(value)
     return tensor_from_array(as_array(value, dtypes.infer_dtype(value)))
+
+
+def constant(value, dtype):
+    """A read-only 0-d tensor holding the number ``value``, shared by every use of that number.
+
+    ``y * 0.9999`` in a loop then makes no new tensor for ``0.9999`` each time: fewer objects for
+    Python's garbage collector to track, which keeps long graphs fast.
+    """
+    if value != value or value == 0:  # nan never equals a key, and 0.0 == -0.0: make these afresh
+        return tensor_from_array(as_array(value, dtype))
+    key = (value, type(value), dtype)
+    cached = _CONSTANTS.get(key)
+    if cached is None:
+        if len(_CONSTANTS) > 4096:
+            _CONSTANTS.clear()
+        array = as_array(value, dtype)
+        array.flags.writeable = False
+        cached = _CONSTANTS[key] = tensor_from_array(array)
+    return cached
+
+
+_CONSTANTS = {}
 
 
 def binary_operands(a, b):
