@@ -1,0 +1,23 @@
+"""Dropout: randomly zero activations while training, so that units cannot rely on each other."""
+from chainrule.nn import functional as F
+from chainrule.nn.module import Module
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` in training, scaling the rest by 1 / (1 - p).
+
+    In evaluation mode (``model.eval()``) it passes the input through unchanged.
+    """
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"

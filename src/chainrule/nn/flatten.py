@@ -1,0 +1,38 @@
+"""Flatten and Unflatten: reshape between images or sequences and the flat vectors Linear expects."""
+from chainrule.nn.module import Module
+
+
+class Flatten(Module):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one: (N, 1, 28, 28) -> (N, 784)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input):
+        if not -input.ndim <= self.dim < input.ndim:
+            raise IndexError(
+                f"Unflatten: Dimension out of range (expected to be in range of [{-input.ndim}, "
+                f"{input.ndim - 1}], but got {self.dim}) for input of shape {tuple(input.shape)}"
+            )
+        dim = self.dim % input.ndim
+        return input.reshape(tuple(input.shape[:dim]) + self.unflattened_size + tuple(input.shape[dim + 1 :]))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,0 +1,57 @@
+"""Linear and Identity: the affine layer every MLP is built from, and a placeholder that does nothing."""
+import math
+
+from chainrule.creation import empty
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+
+
+class Identity(Module):
+    """Returns its input unchanged (arguments are accepted and ignored): a placeholder layer."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """y = x W^T + b:   input (*, in_features) -> output (*, out_features).
+
+    ``weight`` (out_features, in_features) and ``bias`` (out_features,) start as PyTorch's do:
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) for both (kaiming_uniform_ with a = sqrt(5) gives
+    that bound for the weight). ``bias=False`` leaves the bias out.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh starting values (from the global generator)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise RuntimeError(
+                f"Linear: expected input with last dimension {self.in_features} (in_features) but got "
+                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features"
+            )
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -1,0 +1,58 @@
+"""Embedding: a lookup table from integer ids (words, items) to learned vectors."""
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.creation import empty
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+
+
+class Embedding(Module):
+    """Row ``i`` of ``weight`` (num_embeddings, embedding_dim) for each id ``i``: (*) -> (*, embedding_dim).
+
+    The weight starts as N(0, 1). The row at ``padding_idx`` starts at zero and gets no gradient,
+    so padding tokens stay neutral.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, device=None, dtype=None):
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError(
+                    f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} for "
+                    f"num_embeddings={num_embeddings}"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+            self.weight = Parameter(_weight)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """An Embedding holding ``embeddings`` (num_embeddings, dim); frozen (no gradient) by default."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
+        rows, columns = embeddings.shape
+        embedding = cls(rows, columns, padding_idx=padding_idx, _weight=embeddings)
+        embedding.weight.requires_grad = not freeze
+        return embedding
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
