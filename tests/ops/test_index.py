@@ -70,6 +70,7 @@ CASES = [
     library_case("int_tensor_2d", lambda lib, a: a[lib.tensor(positions((2, 5), a.shape[0]))], one_shape(min_dims=1)),
     library_case("mixed_tuple", lambda lib, a: a[[0, -1, 0], ..., 1:], one_shape(min_dims=2)),
     library_case("separated_arrays", lambda lib, a: a[[1, 0], :, [0, 0]], cubes),
+    library_case("range_and_list", lambda lib, a: a[range(2), [0, 0]], matrices),
     library_case("array_and_int", lambda lib, a: a[lib.tensor([1, 1]), -1], matrices),
     library_case("bool_mask_full", lambda lib, a: a[lib.tensor(pattern_mask(a.shape))], one_shape()),
     library_case("bool_mask_rows", lambda lib, a: a[lib.tensor(pattern_mask(a.shape[:1]))], one_shape(min_dims=1)),

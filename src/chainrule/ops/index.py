@@ -123,13 +123,13 @@ def _as_index_array(part):
 def _normalize_key(key):
     """``(key, repeats)``: the key as a tuple NumPy can index with, and whether it holds integer arrays.
 
-    Tensors and lists become arrays; a 0-d integer tensor becomes a plain int, as ``x[i]`` does.
+    Tensors, lists and ranges become arrays; a 0-d integer tensor becomes a plain int, as ``x[i]`` does.
     """
     parts = key if isinstance(key, tuple) else (key,)
     normalized = []
     repeats = False
     for part in parts:
-        if isinstance(part, (Tensor, list, ndarray)):
+        if isinstance(part, (Tensor, list, range, ndarray)):
             part = _as_index_array(part)
             if part.dtype.kind != "b":
                 if part.ndim == 0:
