@@ -227,7 +227,8 @@ class Var(Function):
 
 
 class Std(Function):
-    """out = sqrt(var);   d out / d x = (d var / d x) / (2 out) = (x - mean) / ((N - correction) out)"""
+    """out = sqrt(var);   d out / d x = (d var / d x) / (2 out) = (x - mean) / ((N - correction) out)
+    (0 where out = 0, as in PyTorch)"""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
@@ -239,7 +240,7 @@ class Std(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        return _variance_backward(ctx, x, grad_output / (2.0 * result)), None, None, None
+        return _variance_backward(ctx, x, _divide_where_nonzero(grad_output, 2.0 * result)), None, None, None
 
 
 def _variance_forward(ctx, x, axes, keepdim, correction):
@@ -253,6 +254,13 @@ def _variance_forward(ctx, x, axes, keepdim, correction):
 def _variance_backward(ctx, x, grad_variance):
     centered = x - Mean.apply(x, ctx.axes, True)
     return _spread(ctx, grad_variance) * centered * 2.0 / ctx.divisor
+
+
+def _divide_where_nonzero(numerator, denominator):
+    """numerator / denominator, and 0 where the denominator is 0: PyTorch's choice of gradient at
+    the kinks of std and norm (at x = 0, where the true derivative does not exist)."""
+    is_zero = denominator.array == 0
+    return where(is_zero, 0.0, numerator / where(is_zero, 1.0, denominator))
 
 
 class Norm(Function):
@@ -284,8 +292,7 @@ class Norm(Function):
         x, result = ctx.saved_tensors
         if ctx.p == 0:
             return _spread(ctx, grad_output) * 0.0, None, None, None
-        is_zero = result.array == 0
-        scale = where(is_zero, 0.0, grad_output / where(is_zero, 1.0, result) ** (ctx.p - 1))
+        scale = _divide_where_nonzero(grad_output, result ** (ctx.p - 1))
         direction = x if ctx.p == 2 else where(x.array == 0, 0.0, sign(x) * abs(x) ** (ctx.p - 1))
         return _spread(ctx, scale) * direction, None, None, None
 

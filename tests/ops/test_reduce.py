@@ -1,0 +1,251 @@
+"""Reductions: the table runs gradcheck and the PyTorch comparison; then ties, zeros, stability, errors."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from tests.ops.oracle import library_case, one_shape, table_test
+
+
+def distinct(array):
+    """No ties (so max/min have one winner, and gradcheck does not straddle a switch)."""
+    return array + np.linspace(0, 0.1, array.size).reshape(array.shape)
+
+
+def away_from_zero(array):
+    return np.sign(array) * (np.abs(array) + 0.5) + (array == 0)
+
+
+def every_other_dim(a):
+    """(0, 2, ...) in the tensor's own dimensions: empty for 0-d (all of them), (0,) for 1-d."""
+    return tuple(range(0, a.dim(), 2))
+
+
+ANY = one_shape()
+MATRIX_UP = one_shape(min_dims=2)
+WIDE = one_shape(min_dims=1, min_side=2)  # var/std need two elements per slice, else they divide by N - 1 = 0
+
+CASES = [
+    library_case("sum_all", lambda lib, a: a.sum(), ANY),
+    library_case("sum_dim0", lambda lib, a: lib.sum(a, 0), ANY),
+    library_case("sum_last_keepdim", lambda lib, a: a.sum(-1, keepdim=True), ANY),
+    library_case("sum_tuple", lambda lib, a: a.sum((0, -1)), MATRIX_UP),
+    library_case("sum_every_other_keepdim", lambda lib, a: lib.sum(a, every_other_dim(a), keepdim=True), ANY),
+    library_case("sum_twice", lambda lib, a: a.sum(-1).sum(), ANY),
+    library_case("mean_all", lambda lib, a: lib.mean(a), ANY),
+    library_case("mean_dim", lambda lib, a: a.mean(-1), ANY),
+    library_case("mean_tuple_keepdim", lambda lib, a: a.mean((-1, 0), keepdim=True), MATRIX_UP),
+    library_case("prod_all", lambda lib, a: a.prod(), one_shape(max_side=3)),
+    library_case("prod_dim", lambda lib, a: lib.prod(a, -1), ANY),
+    library_case("prod_dim_keepdim", lambda lib, a: a.prod(0, keepdim=True), ANY),
+    library_case("max_all", lambda lib, a: a.max(), ANY, domain=distinct),
+    library_case("min_all", lambda lib, a: lib.min(a), ANY, domain=distinct),
+    library_case("max_dim_values", lambda lib, a: a.max(-1).values, ANY, domain=distinct),
+    library_case("max_dim_keepdim", lambda lib, a: lib.max(a, 0, keepdim=True)[0], ANY, domain=distinct),
+    library_case("min_dim_values", lambda lib, a: a.min(dim=-1).values, ANY, domain=distinct),
+    library_case("min_dim_keepdim", lambda lib, a: lib.min(a, 0, True).values, ANY, domain=distinct),
+    library_case("amax_dim", lambda lib, a: a.amax(-1), ANY, domain=distinct),
+    library_case("amax_tuple_keepdim", lambda lib, a: lib.amax(a, (0, -1), keepdim=True), MATRIX_UP, domain=distinct),
+    library_case("amin_all", lambda lib, a: lib.amin(a), ANY, domain=distinct),
+    library_case("amin_every_other", lambda lib, a: a.amin(every_other_dim(a)), ANY, domain=distinct),
+    library_case("var_all", lambda lib, a: a.var(), WIDE),
+    library_case("var_dim_biased", lambda lib, a: lib.var(a, -1, unbiased=False), ANY),
+    library_case("var_tuple_keepdim", lambda lib, a: a.var((0, -1), keepdim=True), one_shape(min_dims=2, min_side=2)),
+    library_case("var_correction_2", lambda lib, a: lib.var(a, 0, correction=2), one_shape(min_dims=1, min_side=3)),
+    library_case("std_all", lambda lib, a: lib.std(a), WIDE),
+    library_case("std_dim_keepdim", lambda lib, a: a.std(-1, keepdim=True), WIDE),
+    library_case("std_biased", lambda lib, a: a.std(0, False), one_shape(min_dims=1)),
+    library_case("norm_fro", lambda lib, a: a.norm(), ANY),
+    library_case("norm_2_dim", lambda lib, a: lib.norm(a, 2, -1), ANY),
+    library_case("norm_1_keepdim", lambda lib, a: a.norm(1, 0, keepdim=True), ANY, domain=away_from_zero),
+    library_case("norm_3_tuple", lambda lib, a: a.norm(3, (0, -1)), MATRIX_UP),
+    library_case("norm_half", lambda lib, a: a.norm(0.5), ANY, domain=away_from_zero),
+    library_case("norm_inf", lambda lib, a: a.norm(math.inf), ANY, domain=lambda a: distinct(np.abs(a))),
+    library_case("norm_minus_inf_dim", lambda lib, a: a.norm(-math.inf, -1), ANY, domain=lambda a: distinct(np.abs(a))),
+    library_case("logsumexp_dim", lambda lib, a: a.logsumexp(-1), ANY),
+    library_case("logsumexp_tuple_keepdim", lambda lib, a: lib.logsumexp(a, (0, -1), keepdim=True), MATRIX_UP),
+    library_case("cumsum_first", lambda lib, a: a.cumsum(0), ANY),
+    library_case("cumsum_last", lambda lib, a: lib.cumsum(a, -1), ANY),
+    library_case("cumsum_then_square", lambda lib, a: lib.cumsum(a, 0) ** 2, ANY),
+]
+
+
+test_op = table_test(CASES)
+
+
+def test_norm_0_counts_nonzero_elements():
+    x = chainrule.tensor([[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]], requires_grad=True)
+    np.testing.assert_array_equal(x.norm(0, dim=1).array, [2.0, 1.0])
+    x.norm(0).backward()
+    np.testing.assert_array_equal(x.grad.array, np.zeros((2, 3)))
+
+
+# ----------------------------------------------------------------------------- max and min
+def test_max_with_dim_returns_a_named_tuple_like_pytorch():
+    data = [[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]]
+    ours, theirs = chainrule.tensor(data).max(dim=1), torch.tensor(data).max(dim=1)
+    values, indices = ours
+    np.testing.assert_array_equal(values.array, theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())  # first maximum on ties
+    assert ours.indices.dtype == chainrule.int64 and not ours.indices.requires_grad
+    assert ours[0] is ours.values
+    assert chainrule.min(chainrule.tensor(data), 1, keepdim=True).values.shape == (2, 1)
+
+
+def test_max_with_dim_sends_the_gradient_to_the_returned_index_on_ties():
+    data = [[3.0, 3.0, 1.0], [2.0, 2.0, 2.0]]
+    for name in ("max", "min"):
+        ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        getattr(ours, name)(1).values.sum().backward()
+        getattr(theirs, name)(1).values.sum().backward()
+        np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, a: a.max(),
+    lambda lib, a: lib.min(a),
+    lambda lib, a: a.amax(1),
+    lambda lib, a: lib.amin(a, (0, 1)),
+    lambda lib, a: a.norm(math.inf, 1),
+])
+def test_ties_share_the_gradient_evenly_like_pytorch(call):
+    data = [[3.0, 3.0, -3.0], [1.0, 1.0, 1.0]]
+    ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    call(chainrule, ours).sum().backward()
+    call(torch, theirs).sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+
+
+def test_max_of_two_tensors_is_maximum():
+    a, b = chainrule.tensor([1.0, 4.0]), chainrule.tensor([3.0, 2.0])
+    np.testing.assert_array_equal(chainrule.max(a, b).array, [3.0, 4.0])
+    np.testing.assert_array_equal(a.min(b).array, [1.0, 2.0])
+
+
+def test_zero_dimensional_inputs_accept_dim_0_and_minus_1():
+    for dim in (0, -1):
+        x, t = chainrule.tensor(3.0, requires_grad=True), torch.tensor(3.0)
+        result = x.max(dim, keepdim=True)
+        assert result.values.shape == t.max(dim, keepdim=True).values.shape == ()
+        assert result.indices.item() == 0
+        result.values.backward()
+        assert x.grad.item() == 1.0
+        assert x.argmax(dim).item() == 0 and x.argmin(dim).shape == ()
+        assert x.sum(dim).item() == 3.0 and x.cumsum(dim).shape == ()
+
+
+# ----------------------------------------------------------------------------- argmax, all, any
+@pytest.mark.parametrize("call", [
+    lambda lib, a: a.argmax(),
+    lambda lib, a: a.argmax(keepdim=True),
+    lambda lib, a: lib.argmax(a, 1),
+    lambda lib, a: a.argmin(-1, keepdim=True),
+    lambda lib, a: lib.argmin(a),
+    lambda lib, a: a.all(),
+    lambda lib, a: (a > 0).any(1),
+    lambda lib, a: lib.all(a > -1, (0, 1), keepdim=True),
+    lambda lib, a: a.any(-1, keepdim=True),
+])
+def test_index_and_logical_reductions_match_pytorch(call):
+    data = np.array([[0.5, -2.0, 3.0, 0.0], [1.0, 4.0, -1.0, 2.0], [0.0, 0.0, 0.0, 0.0]])
+    ours, theirs = call(chainrule, chainrule.tensor(data)), call(torch, torch.tensor(data))
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch.")) and ours.grad_fn is None
+
+
+# ----------------------------------------------------------------------------- numbers that need care
+def test_prod_gradient_with_zeros_matches_pytorch():
+    data = [[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]]
+    for dim in (None, 1, 0):
+        ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        (ours.prod() if dim is None else ours.prod(dim)).sum().backward()
+        (theirs.prod() if dim is None else theirs.prod(dim)).sum().backward()
+        np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+
+
+def test_second_order_gradients_match_pytorch():
+    data = np.random.default_rng(3).standard_normal((3, 4)) + 0.1
+    calls = [
+        lambda lib, a: a.prod(1),
+        lambda lib, a: a.var(0),
+        lambda lib, a: a.std(1),
+        lambda lib, a: a.norm(dim=1),
+        lambda lib, a: a.norm(3),
+        lambda lib, a: lib.logsumexp(a, 1),
+        lambda lib, a: lib.cumsum(a * a, 1),
+        lambda lib, a: a.max(1).values ** 2,
+        lambda lib, a: a.mean(0) ** 3,
+    ]
+    for call in calls:
+        results = []
+        for lib in (chainrule, torch):
+            x = lib.tensor(data.copy(), requires_grad=True)
+            (first,) = lib.autograd.grad(call(lib, x).sum(), x, create_graph=True)
+            (second,) = lib.autograd.grad((first * first).sum(), x)
+            results.append(second.numpy())
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-9)
+
+
+def test_logsumexp_is_stable_at_plus_and_minus_1000():
+    data = [[1000.0, 1000.0, -1000.0], [-1000.0, -1000.0, -1000.0]]
+    ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, expected = ours.logsumexp(1), theirs.logsumexp(1)
+    np.testing.assert_allclose(out.array, expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+
+
+def test_empty_reductions_follow_pytorch():
+    empty = chainrule.zeros(0, 3)
+    np.testing.assert_array_equal(empty.sum(0).array, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(empty.prod(0).array, [1.0, 1.0, 1.0])
+    assert np.isnan(empty.mean(0).array).all() and np.isnan(empty.mean().item())
+    assert empty.amax(1).shape == (0,) and empty.logsumexp(0).array.tolist() == [-math.inf] * 3
+    assert chainrule.softmax(empty, 0).shape == (0, 3)
+
+
+def test_dtypes_of_reductions_follow_pytorch():
+    counts = chainrule.tensor([[1, 2], [3, 4]], dtype=chainrule.int32)
+    assert counts.sum().dtype == chainrule.int64 and counts.prod(0).dtype == chainrule.int64
+    assert chainrule.tensor([True, False, True]).sum().item() == 2
+    assert counts.logsumexp(0).dtype == chainrule.float32
+    x = chainrule.ones(3, 4)
+    for result in (x.sum(), x.mean(1), x.var(), x.std(0), x.norm(), x.prod(), x.logsumexp(1), x.cumsum(0)):
+        assert result.dtype == chainrule.float32
+
+
+def test_var_reads_unbiased_and_correction_like_pytorch():
+    data = np.arange(12.0).reshape(3, 4) ** 1.5
+    ours, theirs = chainrule.tensor(data), torch.tensor(data)
+    np.testing.assert_allclose(ours.var(False).array, theirs.var(False).numpy())
+    np.testing.assert_allclose(ours.var(1, True).array, theirs.var(1, True).numpy())
+    np.testing.assert_allclose(ours.std(dim=0, correction=0).array, theirs.std(dim=0, correction=0).numpy())
+    np.testing.assert_allclose(chainrule.var(ours, 0, unbiased=False).array, torch.var(theirs, 0, unbiased=False).numpy())
+
+
+def test_norm_gradient_at_zero_is_zero_like_pytorch():
+    x = chainrule.zeros(3, requires_grad=True)
+    x.norm().backward()
+    np.testing.assert_array_equal(x.grad.array, [0.0, 0.0, 0.0])
+
+
+# ----------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("call, error, words", [
+    (lambda x: x.sum(2), IndexError, r"sum.*range of \[-2, 1\].*got 2"),
+    (lambda x: x.sum((0, -2)), RuntimeError, "dim 0 appears multiple times"),
+    (lambda x: x.long().mean(), RuntimeError, r"mean\(\).*floating point.*int64"),
+    (lambda x: x.long().var(), RuntimeError, "std and var only support floating point"),
+    (lambda x: x.argmax((0, 1)), TypeError, "argmax.*must be int, not tuple"),
+    (lambda x: x[:0].max(), RuntimeError, r"max\(\): Expected reduction dim to be specified.*\(0, 3\)"),
+    (lambda x: x[:0].max(0), IndexError, "max.*dim 0 to have non-zero size"),
+    (lambda x: x[:0].amin(0), IndexError, "amin.*dim 0 to have non-zero size"),
+    (lambda x: x[:0].argmin(), IndexError, "argmin.*numel\\(\\) == 0"),
+    (lambda x: x.norm("nuc"), RuntimeError, "norm: p='nuc' is not supported"),
+    (lambda x: x.cumsum(-3), IndexError, "cumsum.*got -3"),
+])
+def test_errors_name_the_operation_and_the_problem(call, error, words):
+    with pytest.raises(error, match=words):
+        call(chainrule.ones(2, 3))
