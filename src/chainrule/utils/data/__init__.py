@@ -1,1 +1,31 @@
-"""Datasets and data loaders (being written)."""
+"""Datasets and data loaders, as ``torch.utils.data``.
+
+``TensorDataset(X, y)`` holds samples, ``DataLoader(dataset, batch_size=64, shuffle=True)``
+iterates over them in mini-batches, ``random_split`` makes a train / validation split.
+"""
+from chainrule.utils.data.collate import default_collate, default_convert
+from chainrule.utils.data.dataloader import DataLoader
+from chainrule.utils.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from chainrule.utils.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+)
+
+__all__ = [
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "default_collate",
+    "default_convert",
+    "random_split",
+]

@@ -1,0 +1,106 @@
+"""DataLoader: iterate over a dataset in (shuffled) mini-batches."""
+from chainrule import dtypes
+from chainrule.backend import xp
+from chainrule.utils.data.collate import default_collate, default_convert
+from chainrule.utils.data.dataset import batch_gatherer
+from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+
+
+class DataLoader:
+    """Batches of samples from ``dataset``, as ``torch.utils.data.DataLoader``::
+
+        loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
+        for inputs, targets in loader:     # inputs (64, *X.shape[1:]), targets (64, *y.shape[1:])
+            ...
+
+    Each pass (epoch) visits every sample once: in order, or in a new random order with
+    ``shuffle=True`` (drawn from ``generator``, a ``chainrule.Generator``, or from the global
+    generator, so ``chainrule.manual_seed`` makes the epochs reproducible). ``len(loader)`` is the
+    number of batches; ``drop_last=True`` drops a last, incomplete batch.
+
+    ``collate_fn`` turns a list of samples into a batch (default: ``default_collate``, which
+    stacks tensors and transposes tuples). ``sampler`` (indices in an order) and
+    ``batch_sampler`` (lists of indices) replace the built-in ordering and batching;
+    ``batch_size=None`` yields samples one at a time. A ``TensorDataset`` with the default collation
+    is gathered with one indexing per tensor per batch, with no Python loop over samples.
+
+    ``num_workers`` is accepted, but loading always runs in this process (chainrule starts no
+    worker processes: batches of in-memory tensors are fastest gathered in place). ``pin_memory`` is
+    accepted and changes nothing (there is no GPU to copy to).
+    """
+
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        sampler=None,
+        batch_sampler=None,
+        num_workers=0,
+        collate_fn=None,
+        pin_memory=False,
+        drop_last=False,
+        generator=None,
+    ):
+        if num_workers < 0:
+            raise ValueError(
+                f"num_workers option should be non-negative (got {num_workers}); use num_workers=0 to "
+                f"disable multiprocessing."
+            )
+        if sampler is not None and shuffle:
+            raise ValueError(
+                "sampler option is mutually exclusive with shuffle: the sampler decides the order; "
+                "drop shuffle=True, or use a RandomSampler"
+            )
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
+            )
+        if sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.generator = generator
+        self._default_collation = collate_fn is None
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+        self.collate_fn = collate_fn
+
+    def __iter__(self):
+        dataset, collate_fn = self.dataset, self.collate_fn
+        if self.batch_sampler is None:
+            for index in self.sampler:
+                yield collate_fn(dataset[index])
+            return
+        gather = batch_gatherer(dataset) if self._default_collation else None
+        if gather is not None:
+            yield from map(gather, self._index_arrays())
+            return
+        read_many = getattr(dataset, "__getitems__", None)
+        for indices in self.batch_sampler:
+            samples = read_many(indices) if read_many is not None else [dataset[index] for index in indices]
+            yield collate_fn(samples)
+
+    def _index_arrays(self):
+        if isinstance(self.batch_sampler, BatchSampler):
+            return self.batch_sampler.index_arrays()
+        return (xp.asarray(batch, dtype=dtypes.int64) for batch in self.batch_sampler)
+
+    def __len__(self):
+        if self.batch_sampler is None:
+            return len(self.sampler)
+        return len(self.batch_sampler)

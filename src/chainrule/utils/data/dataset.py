@@ -1,0 +1,152 @@
+"""Datasets: indexable collections of samples, and ways to combine and split them.
+
+A dataset is anything with ``__getitem__(index)`` returning one sample and ``__len__``. Subclass
+``Dataset`` for your own data; ``TensorDataset`` wraps tensors whose first dimension indexes the
+samples, ``Subset`` selects some samples, ``ConcatDataset`` (also ``a + b``) joins datasets, and
+``random_split`` cuts one into random, disjoint parts (train / validation).
+"""
+import bisect
+import itertools
+import math
+import warnings
+
+from chainrule import dtypes
+from chainrule.backend import xp
+from chainrule.creation import randperm
+from chainrule.tensor import tensor_from_array
+
+
+class Dataset:
+    """Base class of datasets: define ``__getitem__(index)`` (one sample) and ``__len__``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index)")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples ``(tensors[0][i], tensors[1][i], ...)``: e.g. ``TensorDataset(inputs, targets)``.
+
+    Every tensor's first dimension must have the same size: the number of samples. A
+    ``DataLoader`` over it gathers a whole batch with one indexing per tensor.
+    """
+
+    def __init__(self, *tensors):
+        sizes = [tensor.shape[0] if tensor.ndim else None for tensor in tensors]
+        if any(size != sizes[0] for size in sizes) or None in sizes:
+            shapes = ", ".join(str(tuple(tensor.shape)) for tensor in tensors)
+            # AssertionError is what PyTorch raises here.
+            raise AssertionError(
+                f"Size mismatch between tensors: TensorDataset needs every tensor to have the same size "
+                f"in dimension 0 (the number of samples), got shapes {shapes}"
+            )
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(tensor[index] for tensor in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def collated_batch(self, indices):
+        """What ``default_collate`` makes of the samples at ``indices`` (an int array), in one indexing.
+
+        A list with one ``(B, *shape)`` tensor per wrapped tensor, as ``default_collate`` gives for
+        tuples. Tensors that require grad are indexed through the graph.
+        """
+        return [
+            tensor[indices] if tensor.requires_grad else tensor_from_array(tensor.array[indices])
+            for tensor in self.tensors
+        ]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order: ``Subset(data, [0, 5])[1] == data[5]``."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return [self.dataset[self.indices[position]] for position in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other (``a + b`` makes one)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")  # PyTorch's type
+        self.cumulative_sizes = list(itertools.accumulate(len(dataset) for dataset in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError(f"absolute value of index {index} should not exceed dataset length {len(self)}")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        if which == len(self.datasets):
+            raise IndexError(f"index {index} is out of range for a dataset of {len(self)} samples")
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def batch_gatherer(dataset):
+    """A function from an index array to the collated batch, or None where samples must be read one by one.
+
+    TensorDatasets (and Subsets of them) gather a batch with one indexing per tensor; a subclass
+    that overrides ``__getitem__`` (to transform samples, say) is read sample by sample.
+    """
+    if type(dataset).__getitem__ is TensorDataset.__getitem__:
+        return dataset.collated_batch
+    if type(dataset).__getitem__ is Subset.__getitem__:
+        gather = batch_gatherer(dataset.dataset)
+        if gather is not None:
+            positions = xp.asarray(dataset.indices, dtype=dtypes.int64)
+            return lambda indices: gather(positions[indices])
+    return None
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping random subsets of the given lengths.
+
+    ``lengths`` are sizes that add up to ``len(dataset)``, or fractions that add up to 1 (each
+    part gets ``floor(len * fraction)`` samples, and the samples left over go one each to the
+    parts in turn, as in PyTorch). The shuffle draws from ``generator`` (a ``chainrule.Generator``)
+    or the global generator that ``chainrule.manual_seed`` seeds.
+    """
+    lengths = list(lengths)
+    total = len(dataset)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        sizes = []
+        for position, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"Fraction at index {position} is not between 0 and 1 (got {fraction})")
+            sizes.append(int(math.floor(total * fraction)))
+        for extra in range(total - sum(sizes)):
+            sizes[extra % len(sizes)] += 1
+        for position, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {position} is 0. This might result in an empty dataset.", stacklevel=2)
+        lengths = sizes
+    if sum(lengths) != total:
+        raise ValueError(
+            f"Sum of input lengths does not equal the length of the input dataset! (lengths {lengths} add "
+            f"up to {sum(lengths)}, the dataset has {total} samples); give sizes that add up to {total}, "
+            f"or fractions that add up to 1"
+        )
+    order = randperm(total, generator=generator).tolist()
+    return [
+        Subset(dataset, order[end - length : end]) for end, length in zip(itertools.accumulate(lengths), lengths)
+    ]

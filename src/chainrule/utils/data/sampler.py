@@ -1,0 +1,129 @@
+"""Samplers: the order in which a DataLoader visits a dataset's indices, and how it groups them.
+
+``SequentialSampler`` gives 0, 1, ..., n-1; ``RandomSampler`` a fresh random order each epoch
+(from ``generator`` or the global generator seeded by ``chainrule.manual_seed``);
+``BatchSampler`` groups any sampler's indices into lists of ``batch_size``.
+"""
+from chainrule import dtypes
+from chainrule.backend import xp
+from chainrule.random import numpy_generator
+
+
+class Sampler:
+    """Base class of samplers: an iterable of dataset indices.
+
+    Subclass it as in PyTorch, with ``__iter__`` and ``__len__``; or with ``epoch_indices()``
+    returning one epoch's indices as an integer array, which lets a ``DataLoader`` cut batches
+    from it without a Python loop over samples.
+    """
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        return iter(self.epoch_indices().tolist())
+
+    def epoch_indices(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__ or epoch_indices()")
+
+
+class SequentialSampler(Sampler):
+    """The indices ``0, 1, ..., len(data_source) - 1`` in order."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def epoch_indices(self):
+        return xp.arange(len(self.data_source), dtype=dtypes.int64)
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """The indices in a new random order at each epoch (each pass over the sampler).
+
+    With ``replacement=True``, ``num_samples`` indices drawn independently (repeats possible);
+    without, ``num_samples`` (default: the dataset's size) taken from successive permutations.
+    """
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        if num_samples is not None and (not isinstance(num_samples, int) or num_samples <= 0):
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def epoch_indices(self):
+        size, count = len(self.data_source), self.num_samples
+        random = numpy_generator(self.generator)
+        if self.replacement:
+            return random.integers(0, size, count, dtype=dtypes.int64)
+        permutations = [random.permutation(size) for _ in range(-(-count // size))]
+        return xp.concatenate(permutations)[:count].astype(dtypes.int64, copy=False)
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given ``indices`` in a new random order at each epoch."""
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = generator
+
+    def epoch_indices(self):
+        indices = xp.asarray(self.indices, dtype=dtypes.int64)
+        return indices[numpy_generator(self.generator).permutation(len(indices))]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of ``sampler`` into lists of ``batch_size`` (the last may be shorter,
+    unless ``drop_last``)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def __iter__(self):
+        batch = []
+        for index in self.sampler:
+            batch.append(index)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return -(-len(self.sampler) // self.batch_size)
+
+    def index_arrays(self):
+        """The batches as integer arrays, cut from one array of the epoch's indices when the sampler
+        can give it (no per-sample Python loop), else grouped from its iteration."""
+        if type(self.sampler).__iter__ is not Sampler.__iter__:
+            for batch in self:
+                yield xp.asarray(batch, dtype=dtypes.int64)
+            return
+        indices = self.sampler.epoch_indices()
+        end = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
+        for start in range(0, end, self.batch_size):
+            yield indices[start : start + self.batch_size]
