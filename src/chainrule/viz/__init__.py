@@ -1,0 +1,42 @@
+"""Seeing backprop: the graph, the chain rule step by step, gradient checks, the explorer page, plots.
+
+- ``draw_graph(loss)``: the computation graph as a Graphviz drawing (SVG, PNG, inline in Jupyter).
+- ``trace_backward(loss)``: run backward and get a table of every step of the chain rule.
+- ``check_gradients(fn, inputs, manual)``: compare a hand-derived gradient with autograd and with
+  finite differences.
+- ``explore(loss, "graph.html")``: one HTML page stepping through forward and backward.
+- ``plot_losses``, ``plot_decision_boundary``, ``plot_activations``, ``plot_gradient_norms``:
+  training figures (need matplotlib; loaded on first use).
+
+Everything here needs NumPy only, except drawing (the ``graphviz`` package and Graphviz's ``dot``)
+and the plots (matplotlib).
+"""
+from chainrule.viz.check import GradientCheck, check_gradients
+from chainrule.viz.explorer import explore
+from chainrule.viz.graph import GraphDrawing, draw_graph
+from chainrule.viz.trace import BackwardTrace, trace_backward
+
+_PLOTS = ("plot_losses", "plot_decision_boundary", "plot_activations", "plot_gradient_norms")
+
+__all__ = [
+    "BackwardTrace",
+    "GradientCheck",
+    "GraphDrawing",
+    "check_gradients",
+    "draw_graph",
+    "explore",
+    "trace_backward",
+]  # the plot functions are left out so that ``import *`` needs no matplotlib
+
+
+def __getattr__(name):
+    """The plot functions, imported on first use so that ``import chainrule.viz`` needs no matplotlib."""
+    if name in _PLOTS:
+        from chainrule.viz import plots
+
+        return getattr(plots, name)
+    raise AttributeError(f"module 'chainrule.viz' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_PLOTS])

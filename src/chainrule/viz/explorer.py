@@ -1,0 +1,271 @@
+"""The explorer: one self-contained web page that steps through forward and backward.
+
+``explore(loss, "graph.html")`` computes everything in Python (values from the graph, gradients
+and local derivatives from ``trace_backward``), lays the graph out in layers from left to right,
+and writes one HTML file with the data as JSON and a small script that draws it as SVG: no server,
+no network. The buttons step forward (values appear operation by operation) and then backward
+(each operation sends arriving × local to its inputs); clicking a node shows its value, gradient
+and formula.
+"""
+import html
+import json
+import math
+import sys
+from pathlib import Path
+
+from chainrule.backend import to_numpy, xp
+from chainrule.viz.explorer_page import PAGE
+from chainrule.viz.formatting import collapse_constant, format_shape, summarize_array, to_plain
+from chainrule.viz.graph_model import CONSTANT, LEAF
+from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward
+
+CHARACTER_WIDTH = 7.3  # pixels per character of the page's 12px monospace font
+LAYER_GAP = 72
+ROW_GAP = 34
+SWEEPS = 4  # barycenter passes ordering each layer by its neighbours' positions
+
+
+def explore(output, path="graph.html", params=None, title=None):
+    """Write the explorer page for ``output`` (a single number, e.g. the loss) and return its path.
+
+    Runs backward (through ``trace_backward``: the leaves' ``.grad`` are filled), so call it
+    instead of ``output.backward()``. ``params`` names tensors, e.g.
+    ``dict(model.named_parameters())`` or intermediates ``{"u": u}``.
+    """
+    trace = trace_backward(output, params)
+    data = explorer_data(trace, title or f"Backprop through {trace.output_name}")
+    page = PAGE.replace("__TITLE__", html.escape(data["title"])).replace("__DATA__", _json_for_script(data))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return str(path)
+
+
+def explore_command(expression, values, out_path):
+    """``chainrule explore EXPR --a 5 ... --out graph.html``; returns the exit status."""
+    from chainrule.viz.expression import course_mlp, evaluate, parse_values
+
+    try:
+        variables = parse_values(values)
+        if expression.strip() == "mlp":
+            output, named = course_mlp(variables)
+            title = "The course's 2-layer MLP on one example: E = ½ Σ (O − t)²"
+        else:
+            output, named = evaluate(expression, variables)
+            title = expression
+        path = explore(output, out_path, params=named, title=title)
+    except (ValueError, RuntimeError) as error:
+        print(f"chainrule explore: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: open it in a web browser")
+    return 0
+
+
+def explorer_data(trace, title):
+    """Everything the page shows, as plain data: nodes with positions, edges, and the steps."""
+    graph = trace.graph
+    nodes = [_tensor_node(info, trace) for info in graph.tensors] + [_operation_node(operation, trace) for operation in graph.operations]
+    edges = {}
+    for operation in graph.operations:
+        for info in operation.inputs:
+            if info is not None:
+                edges.setdefault((info.id, operation.id), f"e{len(edges)}")
+        for info in operation.outputs:
+            if info is not None:
+                edges.setdefault((operation.id, info.id), f"e{len(edges)}")
+    _layout(nodes, list(edges))
+    return {
+        "title": title,
+        "output": trace.output_name,
+        "nodes": nodes,
+        "edges": [{"id": edge_id, "from": tail, "to": head} for (tail, head), edge_id in edges.items()],
+        "steps": _forward_steps(graph) + _backward_steps(trace, edges),
+    }
+
+
+# ----------------------------------------------------------------------------- nodes
+def _tensor_node(info, trace):
+    role = {LEAF: "leaf: requires grad" if info.tensor.requires_grad else "leaf", CONSTANT: "constant"}.get(info.kind, "intermediate")
+    if info.is_output:
+        role = "the output"
+    made_by = None
+    if info.producer is not None:
+        made_by = f"{info.producer.function.__name__}({', '.join(_input_names(info.producer))})"
+    final_grad = trace.grad_of(info)
+    texts = [_value_text(info.array), _value_text(final_grad)]
+    return {
+        "id": info.id,
+        "type": "tensor",
+        "kind": info.kind,
+        "output": info.is_output,
+        "name": info.name,
+        "shape": format_shape(info.shape),
+        "role": role,
+        "made_by": made_by,
+        "width": _text_width([info.name + "  " + format_shape(info.shape), "= " + texts[0], "grad " + texts[1]]),
+        "height": 56,
+    }
+
+
+def _operation_node(operation, trace):
+    doc = (operation.function.__doc__ or "").strip().splitlines()
+    return {
+        "id": operation.id,
+        "type": "op",
+        "name": operation.name,
+        "function": operation.function.__name__,
+        "doc": doc[0] if doc else "",
+        "inputs": _input_names(operation),
+        "outputs": [info.name for info in operation.outputs if info is not None],
+        "width": _text_width([operation.name]) + 12,
+        "height": 34,
+    }
+
+
+def _input_names(operation):
+    return [info.name if info is not None else "·" for info in operation.inputs]
+
+
+# ----------------------------------------------------------------------------- steps
+def _forward_steps(graph):
+    """One step per leaf or constant, then one per operation (with its outputs), in forward order."""
+    steps = []
+    done = set()
+    for info in graph.tensors:
+        if info.producer is None:
+            kind = "a leaf that requires grad" if info.kind == LEAF and info.tensor.requires_grad else "a constant"
+            value = _value_text(info.array)
+            text = f"the constant {value}" if info.name == value else f"{info.name} = {value}   ({kind})"
+            steps.append(_forward_step(text, [info], [info.id]))
+        elif info.producer.id not in done:
+            operation = info.producer
+            done.add(operation.id)
+            outputs = [output for output in operation.outputs if output is not None]
+            results = ", ".join(f"{output.name} = {_value_text(output.array)}" for output in outputs)
+            text = f"{operation.function.__name__}({', '.join(_input_names(operation))}) gives {results}"
+            steps.append(_forward_step(text, outputs, [operation.id] + [output.id for output in outputs]))
+    return steps
+
+
+def _forward_step(text, infos, active):
+    return {"phase": "forward", "text": [text], "active": active, "values": {info.id: _array_data(info.array) for info in infos}}
+
+
+def _backward_steps(trace, edges):
+    """One step per node backward visits: the gradients it sends, with arriving × local."""
+    graph = trace.graph
+    output = trace.output_name
+    received = {}  # tensor id -> gradients received so far
+    steps = []
+    for step in trace.steps:
+        if step.is_leaf:
+            info = graph.slot(step.node) if step.node is not None else graph.output_info
+            text = [f"{info.name}.grad = d{output}/d{info.name} = {summarize_array(step.grad_output)}   (stored in the leaf)"]
+            steps.append({"phase": "backward", "text": text, "active": [info.id], "grads": {}, "edges": {}, "stored": [info.id]})
+            continue
+        operation = graph.operation(step.node)
+        grads = {}
+        if step.number == 1:
+            grads[graph.output_info.id] = _array_data(step.grad_output, f"d{output}/d{output} = 1: where backward starts")
+        text = [f"{step.operation}: the gradient arriving is d{output}/d{step.output_name} = {summarize_array(step.grad_output)}"]
+        active = [operation.id]
+        edge_labels = {}
+        for edge in step.edges:
+            text.append(f"{local_derivative_text(step.output_name, edge)}, so {gradient_sent_text(output, step.grad_output, edge)}")
+            if edge.grad_sent is None:
+                continue
+            info = operation.inputs[edge.position]
+            terms = received.setdefault(info.id, [])
+            terms.append(edge.grad_sent)
+            grads[info.id] = _array_data(sum(terms[1:], terms[0]), " + ".join(summarize_array(term) for term in terms))
+            edge_id = edges[(info.id, operation.id)]
+            label = f"× {summarize_array(collapse_constant(edge.local))}" if edge.local is not None else "⟵"
+            edge_labels[edge_id] = f"{edge_labels[edge_id]}, {label}" if edge_id in edge_labels else label
+            active.append(info.id)
+        steps.append({"phase": "backward", "text": text, "active": active, "grads": grads, "edges": edge_labels})
+    return steps
+
+
+# ----------------------------------------------------------------------------- layout
+def _layout(nodes, edges):
+    """Place nodes in layers from left to right (each node right of its inputs) and set x, y.
+
+    A leaf or constant sits just left of its first consumer rather than in the first column, so
+    ``3 * u`` draws the 3 next to the multiplication. Within a layer, nodes are ordered by the
+    average position of their neighbours (a few barycenter sweeps), which keeps arrows short.
+    """
+    by_id = {node["id"]: node for node in nodes}
+    inputs = {node["id"]: [] for node in nodes}
+    outputs = {node["id"]: [] for node in nodes}
+    for tail, head in edges:
+        inputs[head].append(tail)
+        outputs[tail].append(head)
+    layer = {}
+    for node in nodes:  # forward order: tensors then operations, so resolve by operation order
+        if node["type"] == "op":
+            made = [layer[tail] for tail in inputs[node["id"]] if inputs[tail]]
+            layer[node["id"]] = max(made, default=0) + 1
+            for head in outputs[node["id"]]:
+                layer[head] = layer[node["id"]] + 1
+    for node in nodes:
+        if node["id"] not in layer:
+            layer[node["id"]] = min((layer[head] for head in outputs[node["id"]]), default=1) - 1
+    lowest = min(layer.values())
+    layers = [[] for _ in range(max(layer.values()) - lowest + 1)]
+    for node in nodes:
+        layers[layer[node["id"]] - lowest].append(node["id"])
+
+    position = {node_id: index for column in layers for index, node_id in enumerate(column)}
+    for sweep in range(SWEEPS):
+        neighbours = inputs if sweep % 2 == 0 else outputs
+        for column in layers if sweep % 2 == 0 else reversed(layers):
+            def barycenter(node_id):
+                linked = [position[other] for other in neighbours[node_id]]
+                return sum(linked) / len(linked) if linked else position[node_id]
+
+            column.sort(key=barycenter)
+            for index, node_id in enumerate(column):
+                position[node_id] = index
+
+    tallest = max(sum(by_id[node_id]["height"] + ROW_GAP for node_id in column) for column in layers)
+    x = 20
+    for column in layers:
+        width = max(by_id[node_id]["width"] for node_id in column)
+        y = (tallest - sum(by_id[node_id]["height"] + ROW_GAP for node_id in column)) / 2 + 20
+        for node_id in column:
+            node = by_id[node_id]
+            node["x"], node["y"] = x + (width - node["width"]) / 2, y
+            y += node["height"] + ROW_GAP
+        x += width + LAYER_GAP
+
+
+# ----------------------------------------------------------------------------- values
+def _value_text(array):
+    return "?" if array is None else summarize_array(array)
+
+
+def _array_data(array, detail=None):
+    """A value for the page: short text, full text, exact numbers (JSON) and an explanation."""
+    if array is None:
+        return {"text": "?", "full": "not known", "json": None, "detail": detail}
+    values = to_numpy(array)
+    full = xp.array2string(values, precision=4, separator=", ", max_line_width=60, threshold=200)
+    return {"text": summarize_array(values), "full": full, "json": _json_safe(to_plain(values)), "detail": detail}
+
+
+def _json_safe(value):
+    """JSON has no nan or infinity: those become the strings "nan", "inf", "-inf"."""
+    if isinstance(value, list):
+        return [_json_safe(element) for element in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def _json_for_script(data):
+    """JSON that can sit inside <script>: no '</' that would end the element early."""
+    return json.dumps(data, allow_nan=False).replace("</", "<\\/")
+
+
+def _text_width(lines):
+    return max(70, min(320, int(max(len(line) for line in lines) * CHARACTER_WIDTH) + 20))

@@ -1,0 +1,345 @@
+"""The chain rule, step by step: what backward does at each node, with the numbers.
+
+``trace_backward(J)`` walks the graph exactly as the engine does (same order, same sums) and writes
+down, for each operation it visits:
+
+- the gradient arriving from above, ``dJ/d out`` (summed when the tensor was used more than once),
+- for each input, the local derivative ``d out / d input`` (its formula and its value),
+- the gradient sent to that input: arriving times local, ``dJ/d input = dJ/d out * d out / d input``.
+
+For ``J = 3 * u``, ``u = a + v``, ``v = b * c`` at a = 5, b = 3, c = 2 it reads::
+
+    step  operation    output  gradient arriving  input  local derivative  gradient sent
+       1  MulBackward  J       dJ/dJ = 1          u      dJ/du = 3         dJ/du = 1 × 3 = 3
+       2  AddBackward  u       dJ/du = 3          a      du/da = 1         dJ/da = 3 × 1 = 3
+    ...
+
+The local derivative's value is the operation's backward applied to a gradient of ones: for an
+elementwise operation that is exactly d out / d input, element by element. Where the Jacobian is not
+elementwise (a matrix product) the value is left out and the formula says what backward computes.
+"""
+from chainrule.autograd import grad_mode
+from chainrule.autograd.engine import _call_backward, _fit_to_input, count_dependencies
+from chainrule.autograd.function import AccumulateGrad
+from chainrule.backend import xp
+from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.viz.formatting import collapse_constant, format_number, summarize_array, to_plain
+from chainrule.viz.graph_model import ComputationGraph
+
+# The local derivative of each operation with respect to each of its inputs, keyed by node class.
+# {0}, {1}, ... are the inputs' names, {out} the output's, {p} a power's exponent.
+LOCAL_DERIVATIVES = {
+    "AddBackward": ("1", "1"),
+    "SubBackward": ("1", "-1"),
+    "MulBackward": ("{1}", "{0}"),
+    "DivBackward": ("1/{1}", "-{0}/{1}²"),
+    "PowBackward": ("{p}·{0}^({p}-1)", "{out}·ln {0}"),
+    "NegBackward": ("-1",),
+    "ExpBackward": ("e^{0} = {out}",),
+    "LogBackward": ("1/{0}",),
+    "Log1pBackward": ("1/(1 + {0})",),
+    "SqrtBackward": ("1/(2√{0})",),
+    "SinBackward": ("cos {0}",),
+    "CosBackward": ("-sin {0}",),
+    "TanBackward": ("1 + tan²{0}",),
+    "AbsBackward": ("sign({0})",),
+    "CloneBackward": ("1",),
+    "SigmoidBackward": ("{out}·(1 - {out})",),
+    "TanhBackward": ("1 - {out}²",),
+    "ReluBackward": ("1 where {0} > 0, else 0",),
+    "SumBackward": ("1 for every element",),
+    "MeanBackward": ("1/N for every element",),
+    "MatmulBackward": ("grad @ {1}ᵀ", "{0}ᵀ @ grad"),
+    "MmBackward": ("grad @ {1}ᵀ", "{0}ᵀ @ grad"),
+    "TransposeBackward": ("grad transposed back",),
+    "ReshapeBackward": ("grad reshaped back",),
+}
+
+
+class TraceEdge:
+    """One input of a step: its argument position and name, the local derivative (formula text and
+    value, ``None`` when it is not elementwise) and the gradient sent to it."""
+
+    def __init__(self, position, input_name, formula, local, grad_sent):
+        self.position = position
+        self.input_name = input_name
+        self.formula = formula
+        self.local = local
+        self.grad_sent = grad_sent
+
+
+class TraceStep:
+    """One node visited by backward: an operation, or a leaf receiving its ``.grad``.
+
+    ``grad_terms`` are the gradients that arrived for the output, one from each place it was used;
+    ``grad_output`` is their sum. An operation with several outputs lists them all in
+    ``output_name`` and its ``grad_output`` is the first used output's. ``node`` is the graph node
+    (``None`` for a graph that is a single leaf).
+    """
+
+    def __init__(self, number, operation, output_name, grad_terms, edges=(), node=None):
+        self.number = number
+        self.node = node
+        self.operation = operation
+        self.output_name = output_name
+        self.grad_terms = grad_terms
+        self.grad_output = _sum_arrays(grad_terms)
+        self.edges = list(edges)
+
+    @property
+    def is_leaf(self):
+        return self.operation == "AccumulateGrad"
+
+
+class BackwardTrace:
+    """What ``trace_backward`` recorded: ``steps`` in the order backward ran them, the ``graph``
+    (a ComputationGraph), and the gradient of every tensor in it (``grad_of``).
+
+    ``str(trace)`` is a text table, ``to_dicts()`` one plain dict per row, ``to_dataframe()`` a
+    pandas DataFrame of the same rows.
+    """
+
+    def __init__(self, graph, steps, grads):
+        self.graph = graph
+        self.steps = steps
+        self._grads = grads  # TensorInfo id -> gradient array
+
+    @property
+    def output_name(self):
+        return self.graph.output_info.name
+
+    def grad_of(self, info):
+        """The gradient of the output with respect to the tensor ``info`` (a TensorInfo), or None."""
+        return self._grads.get(info.id)
+
+    @property
+    def gradients(self):
+        """``{leaf name: gradient array}``: what backward adds to each leaf's ``.grad``."""
+        return {info.name: self._grads[info.id] for info in self.graph.leaves if info.id in self._grads}
+
+    def to_dicts(self):
+        """One dict per row: a row per (operation, input), and one per leaf receiving its gradient."""
+        rows = []
+        for step in self.steps:
+            common = {
+                "step": step.number,
+                "operation": step.operation,
+                "output": step.output_name,
+                "grad_output": to_plain(step.grad_output),
+                "grad_terms": [to_plain(term) for term in step.grad_terms],
+            }
+            if step.is_leaf:
+                rows.append({**common, "input": None, "local_formula": None, "local": None, "grad_sent": None})
+            for edge in step.edges:
+                rows.append(
+                    {
+                        **common,
+                        "input": edge.input_name,
+                        "local_formula": local_derivative_text(step.output_name, edge),
+                        "local": to_plain(edge.local),
+                        "grad_sent": to_plain(edge.grad_sent),
+                    }
+                )
+        return rows
+
+    def to_dataframe(self):
+        """The rows of ``to_dicts()`` as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("BackwardTrace.to_dataframe needs pandas: pip install pandas (or use to_dicts())") from None
+        return pandas.DataFrame(self.to_dicts())
+
+    def __str__(self):
+        output = self.output_name
+        header = ("step", "operation", "output", "gradient arriving", "input", "local derivative", "gradient sent")
+        lines = []
+        for step in self.steps:
+            arriving = f"d{output}/d{step.output_name} = {_sum_text(step.grad_terms)}"
+            if step.is_leaf:
+                lines.append((str(step.number), step.operation, step.output_name, arriving, "", "", f"→ {step.output_name}.grad"))
+            for index, edge in enumerate(step.edges):
+                first = index == 0
+                lines.append(
+                    (
+                        str(step.number) if first else "",
+                        step.operation if first else "",
+                        step.output_name if first else "",
+                        arriving if first else "",
+                        edge.input_name,
+                        local_derivative_text(step.output_name, edge),
+                        gradient_sent_text(output, step.grad_output, edge),
+                    )
+                )
+        return f"backward from {output}: one row per input of each operation\n" + _table([header, *lines])
+
+    def __repr__(self):
+        return f"<BackwardTrace of {self.output_name}: {len(self.steps)} steps>"
+
+
+def trace_backward(output, params=None, retain_graph=False):
+    """Run ``output.backward()`` and record each step of the chain rule (see the module docstring).
+
+    ``output`` must be a single number (a loss). ``params`` names tensors: parameters
+    (``dict(model.named_parameters())``) or intermediates (``{"u": u, "v": v}``). The leaves' ``.grad``
+    are filled exactly as ``output.backward()`` fills them, so call this instead of backward.
+    """
+    graph = ComputationGraph(output, params)
+    if output.array.size != 1:
+        raise RuntimeError(
+            f"trace_backward: the output must be a single number (a loss) but has shape "
+            f"{tuple(output.shape)}; reduce it first, e.g. output.sum()"
+        )
+    seed = xp.ones(output.array.shape, dtype=output.array.dtype)
+    if output.grad_fn is None:
+        steps = [TraceStep(1, "AccumulateGrad", graph.output_info.name, [seed])]
+        grads = {graph.output_info.id: seed}
+    else:
+        steps, grads = _walk(graph, seed)
+    output.backward(retain_graph=retain_graph)
+    return BackwardTrace(graph, steps, grads)
+
+
+def local_derivative_text(output_name, edge):
+    """``dv/db = c = 2``: the local derivative's formula, then its value when it differs."""
+    text = f"d{output_name}/d{edge.input_name} = {edge.formula}"
+    if edge.local is not None:
+        value = summarize_array(collapse_constant(edge.local))
+        if value != edge.formula:
+            text += f" = {value}"
+    return text
+
+
+def gradient_sent_text(output_name, grad_output, edge):
+    """``dJ/db = 3 × 2 = 6``: arriving times local (when elementwise), then the gradient sent."""
+    if edge.grad_sent is None:
+        return "(none)"
+    text = f"d{output_name}/d{edge.input_name} = "
+    if edge.local is not None:
+        text += f"{summarize_array(collapse_constant(grad_output))} × {summarize_array(collapse_constant(edge.local))} = "
+    return text + summarize_array(edge.grad_sent)
+
+
+def _walk(graph, seed):
+    """The engine's walk (dependency counts, a stack of ready nodes), recording instead of storing."""
+    root = graph.output.grad_fn
+    dependencies = count_dependencies([root])
+    arrived = {(root, graph.output.output_nr): [seed]}  # (node, output_nr) -> gradients received
+    grads = {}
+    steps = []
+    ready = [root]
+    with grad_mode.no_grad():
+        while ready:
+            node = ready.pop()
+            if type(node) is AccumulateGrad:
+                info = graph.slot(node)
+                step = TraceStep(len(steps) + 1, "AccumulateGrad", info.name, arrived.get((node, 0), []), node=node)
+                grads[info.id] = step.grad_output
+            else:
+                step = _visit(graph, node, arrived, grads, len(steps) + 1)
+                for next_node, _ in node.next_functions:
+                    if next_node is not None:
+                        dependencies[next_node] -= 1
+                        if dependencies[next_node] == 0:
+                            ready.append(next_node)
+            steps.append(step)
+    return steps, grads
+
+
+def _visit(graph, node, arrived, grads, number):
+    """Run one node's backward; record what arrived, the local derivatives and what was sent."""
+    operation = graph.operation(node)
+    grad_outputs = []
+    for output_nr, (shape, dtype) in enumerate(node.output_meta):
+        terms = arrived.get((node, output_nr))
+        grad_outputs.append(_sum_arrays(terms) if terms else xp.zeros(shape, dtype=dtype))
+        if operation.outputs[output_nr] is not None:
+            grads[operation.outputs[output_nr].id] = grad_outputs[-1]
+    input_grads = _call_backward(node, [tensor_from_array(grad) for grad in grad_outputs])
+    local_grads = _local_grads(node)
+
+    names = [info.name if info is not None else "?" for info in operation.inputs]
+    used_outputs = [info for info in operation.outputs if info is not None]
+    output_name = ", ".join(info.name for info in used_outputs)
+    formulas = _formulas(node, names, output_name)
+    edges = []
+    for position, ((next_node, output_nr), grad, meta) in enumerate(zip(node.next_functions, input_grads, node.input_meta)):
+        if next_node is None:
+            continue
+        sent = None
+        if grad is not None:
+            sent = _fit_to_input(grad, meta, node).array
+            arrived.setdefault((next_node, output_nr), []).append(sent)
+        local = _elementwise_local(local_grads, position, grad_outputs[0], sent, meta, node)
+        edges.append(TraceEdge(position, names[position], formulas[position], local, sent))
+    first_used = used_outputs[0].output_nr
+    terms = arrived.get((node, first_used)) or [grad_outputs[first_used]]
+    return TraceStep(number, node.name(), output_name, terms, edges, node)
+
+
+def _local_grads(node):
+    """Backward applied to a gradient of ones: the local derivatives, for a one-output node."""
+    if len(node.output_meta) != 1:
+        return None
+    shape, dtype = node.output_meta[0]
+    return _call_backward(node, [tensor_from_array(xp.ones(shape, dtype=dtype))])
+
+
+def _elementwise_local(local_grads, position, grad_output, sent, meta, node):
+    """The local derivative's value when ``sent == grad_output * local`` (elementwise), else None."""
+    if local_grads is None or sent is None or local_grads[position] is None:
+        return None
+    local = local_grads[position].array
+    try:
+        product = _fit_to_input(tensor_from_array(grad_output * local), meta, node).array
+    except (ValueError, RuntimeError):
+        return None
+    scale = max(1.0, float(xp.abs(sent).max())) if sent.size else 1.0
+    if product.shape != sent.shape or not xp.allclose(product, sent, rtol=1e-4, atol=1e-6 * scale):
+        return None
+    return local
+
+
+def _formulas(node, names, output_name):
+    """The local derivative's formula for each input, from LOCAL_DERIVATIVES or the docstring."""
+    fallback = _docstring_formula(node.function)
+    templates = LOCAL_DERIVATIVES.get(node.name(), ())
+    exponent = getattr(node, "exponent", None)
+    exponent_text = names[1] if isinstance(exponent, Tensor) else format_number(exponent) if exponent is not None else "p"
+    formulas = []
+    for position in range(len(names)):
+        try:
+            formulas.append(templates[position].format(*names, out=output_name, p=exponent_text))
+        except IndexError:
+            formulas.append(fallback)
+    return formulas
+
+
+def _docstring_formula(function):
+    """The derivative part of an operation's docstring (``out = x**2;  d out / d x = 2x``)."""
+    first_line = (function.__doc__ or "").strip().splitlines()[0:1]
+    if not first_line:
+        return f"see {function.__name__}.backward"
+    return first_line[0].split(";", 1)[-1].strip()
+
+
+def _sum_arrays(arrays):
+    total = None
+    for array in arrays:
+        total = array if total is None else total + array
+    return total
+
+
+def _sum_text(terms):
+    """``3`` or, for a tensor used in several places, ``2 + 4 = 6``."""
+    if not terms:
+        return "(none)"
+    total = summarize_array(_sum_arrays(terms))
+    if len(terms) == 1:
+        return total
+    return " + ".join(summarize_array(term) for term in terms) + f" = {total}"
+
+
+def _table(rows):
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
