@@ -734,6 +734,44 @@ class Tensor:
     def masked_fill(self, mask, value):
         return index.masked_fill(self, mask, value)
 
+    def masked_select(self, mask):
+        return index.masked_select(self, mask)
+
+    def scatter(self, dim, index_tensor, src):
+        return index.scatter(self, dim, index_tensor, src)
+
+    def scatter_add(self, dim, index_tensor, src):
+        return index.scatter_add(self, dim, index_tensor, src)
+
+    def scatter_(self, dim, index_tensor, src):
+        return self._in_place(index.scatter, dim, index_tensor, src)
+
+    def scatter_add_(self, dim, index_tensor, src):
+        return self._in_place(index.scatter_add, dim, index_tensor, src)
+
+    def index_put(self, indices, values, accumulate=False):
+        return index.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return self._in_place(index.index_put, indices, values, accumulate)
+
+    def take_along_dim(self, indices, dim=None):
+        return index.take_along_dim(self, indices, dim)
+
+    def nonzero(self, as_tuple=False):
+        return index.nonzero(self, as_tuple)
+
+    def movedim(self, source, destination):
+        return shape_ops.movedim(self, source, destination)
+
+    def swapaxes(self, axis0, axis1):
+        return shape_ops.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def tile(self, *sizes):
+        return shape_ops.tile(self, *sizes)
+
     def where(self, condition, other):
         return elementwise.where(condition, self, other)
 

@@ -2,11 +2,10 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import OpCase, broadcast_pair, check_case, one_shape
+from tests.ops.oracle import OpCase, broadcast_pair, one_shape, table_test
 
 
 def positive(array):
@@ -61,12 +60,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=repr)
-@settings(max_examples=12, deadline=None)
-@given(data=st.data())
-def test_op(case, data):
-    shapes = data.draw(case.shapes, label="shapes")
-    check_case(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
+test_op = table_test(CASES)
 
 
 def test_python_numbers_keep_the_tensor_dtype():

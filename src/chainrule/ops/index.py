@@ -15,6 +15,7 @@ import re
 
 from chainrule import dtypes
 from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import as_array, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
@@ -70,20 +71,7 @@ class IndexPut(Function):
         ctx.key, ctx.repeats, ctx.accumulate = key, repeats, accumulate
         ctx.value_ndim = value.array.ndim
         result = x.array.copy()
-        try:
-            if accumulate and repeats:
-                xp.add.at(result, key, value.array)  # adds once per occurrence of a repeated index
-            elif accumulate:
-                result[key] += value.array
-            else:
-                result[key] = value.array
-        except IndexError as error:
-            raise _index_error(error, x.array.shape) from None
-        except ValueError:
-            raise RuntimeError(
-                f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be broadcast "
-                f"to indexing result of shape {list(x.array[key].shape)}"
-            ) from None
+        _write_at(result, key, value.array, repeats, accumulate)
         return result
 
     @staticmethod
@@ -101,6 +89,24 @@ class IndexPut(Function):
                 # A value with extra leading size-1 dimensions was accepted; the engine sums from there.
                 grad_value = shape.reshape(grad_value, (1,) * missing + grad_value.array.shape)
         return grad_x, grad_value, None, None, None
+
+
+def _write_at(target, key, value, repeats, accumulate):
+    """``target[key] = value`` (or ``+=`` with ``accumulate``) in place, with PyTorch's errors."""
+    try:
+        if accumulate and repeats:
+            xp.add.at(target, key, value)  # adds once per occurrence of a repeated index
+        elif accumulate:
+            target[key] += value
+        else:
+            target[key] = value
+    except IndexError as error:
+        raise _index_error(error, target.shape) from None
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
+            f"to indexing result of shape {list(target[key].shape)}"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- keys
@@ -231,8 +237,15 @@ def index_put(x, key, value, accumulate=False):
 
 
 def setitem(x, key, value):
-    """``x[key] = value``, recorded as an in-place change of x (see ``Tensor._in_place``)."""
-    x._in_place(index_put, key, value)
+    """``x[key] = value``: recorded as an in-place change of x when gradients are involved (see
+    ``Tensor._in_place``), else written straight into x's array."""
+    value = as_tensor_like(value, x)
+    if is_grad_enabled() and (x.requires_grad or value.requires_grad):
+        x._in_place(index_put, key, value)
+        return
+    key, repeats = _normalize_key(key)
+    _write_at(x.array, key, value.array, repeats, False)
+    x._version += 1
 
 
 def gather(x, dim, index):
