@@ -1,0 +1,146 @@
+"""Matrix products: the table runs gradcheck and the PyTorch comparison over every rank combination;
+then the fused linear, dtypes, second derivatives and errors."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import OpCase, library_case, table_test
+
+SIDE = st.integers(1, 4)
+
+
+@st.composite
+def product_shapes(draw, a_dims, b_dims):
+    """Shapes of a and b that ``matmul`` accepts: a (..., n, k), b (..., k, m), 1-D as (k,); the batch
+    dimensions broadcast (some of them drawn as 1 on one side)."""
+    n, k, m = draw(SIDE), draw(SIDE), draw(SIDE)
+    batch_dims = max(a_dims, b_dims, 2) - 2
+    batch = tuple(draw(st.lists(SIDE, min_size=batch_dims, max_size=batch_dims)))
+
+    def batch_of(dims):
+        own = batch[len(batch) - max(dims - 2, 0):]
+        return tuple(1 if draw(st.booleans()) else side for side in own)
+
+    a = (k,) if a_dims == 1 else batch_of(a_dims) + (n, k)
+    b = (k,) if b_dims == 1 else batch_of(b_dims) + (k, m)
+    return a, b
+
+
+RANKS = [(a_dims, b_dims) for a_dims in (1, 2, 3, 4) for b_dims in (1, 2, 3, 4)]
+
+CASES = [
+    library_case(f"matmul_{a_dims}d_{b_dims}d", lambda lib, a, b: a @ b, product_shapes(a_dims, b_dims))
+    for a_dims, b_dims in RANKS
+] + [
+    library_case("matmul_function", lambda lib, a, b: lib.matmul(a, b), product_shapes(3, 2)),
+    library_case("matmul_method_chain", lambda lib, a, b: a.matmul(b).tanh() @ b.mT, product_shapes(2, 2)),
+    library_case("mm", lambda lib, a, b: lib.mm(a, b), product_shapes(2, 2)),
+    library_case("mm_method", lambda lib, a, b: a.mm(b), product_shapes(2, 2)),
+    library_case("bmm", lambda lib, a, b: lib.bmm(a, b), st.sampled_from([((2, 3, 4), (2, 4, 5)), ((1, 1, 2), (1, 2, 1))])),
+    library_case("dot", lambda lib, a, b: lib.dot(a, b), product_shapes(1, 1)),
+    library_case("dot_method", lambda lib, a, b: a.dot(b), product_shapes(1, 1)),
+    library_case("outer", lambda lib, a, b: lib.outer(a, b), st.tuples(st.tuples(SIDE), st.tuples(SIDE))),
+    library_case("outer_method", lambda lib, a, b: a.outer(b), st.tuples(st.tuples(SIDE), st.tuples(SIDE))),
+    library_case("addmm", lambda lib, c, a, b: lib.addmm(c, a, b), st.sampled_from([((2, 4), (2, 3), (3, 4)), ((4,), (1, 2), (2, 4))])),
+    library_case("addmm_scaled", lambda lib, c, a, b: lib.addmm(c, a, b, beta=0.5, alpha=-2.0), st.just(((2, 1), (2, 3), (3, 4)))),
+    OpCase("linear_2d", chainrule.linear, F.linear, st.sampled_from([((5, 3), (4, 3), (4,)), ((1, 1), (1, 1), (1,))])),
+    OpCase("linear_3d", chainrule.linear, F.linear, st.just(((2, 5, 3), (4, 3), (4,)))),
+    OpCase("linear_4d", chainrule.linear, F.linear, st.just(((2, 1, 2, 3), (4, 3), (4,)))),
+    OpCase("linear_1d", chainrule.linear, F.linear, st.just(((3,), (4, 3), (4,)))),
+    OpCase("linear_no_bias", chainrule.linear, F.linear, st.sampled_from([((5, 3), (4, 3)), ((2, 5, 3), (4, 3))])),
+    OpCase("linear_frozen_input", chainrule.linear, F.linear, st.just(((6, 3), (2, 3), (2,))), differentiable=[False, True, True]),
+]
+
+test_op = table_test(CASES)
+
+
+def test_every_rank_combination_and_broadcast_batch_matches_pytorch():
+    rng = np.random.default_rng(0)
+    shapes = {1: [(3,)], 2: [(2, 3), (3, 2)], 3: [(4, 2, 3), (1, 3, 2)], 4: [(2, 1, 2, 3), (1, 4, 3, 2)]}
+    for a_dims, b_dims in RANKS:
+        a_shape = shapes[a_dims][0]
+        b_shape = (3,) if b_dims == 1 else shapes[b_dims][-1]
+        a_data, b_data = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+        ours = [chainrule.tensor(a_data, requires_grad=True), chainrule.tensor(b_data, requires_grad=True)]
+        theirs = [torch.tensor(a_data, requires_grad=True), torch.tensor(b_data, requires_grad=True)]
+        out, expected = ours[0] @ ours[1], theirs[0] @ theirs[1]
+        assert out.shape == expected.shape, (a_shape, b_shape)
+        np.testing.assert_allclose(out.array, expected.detach().numpy())
+        weights = rng.standard_normal(tuple(expected.shape))
+        (out * chainrule.tensor(weights)).sum().backward()
+        (expected * torch.tensor(weights)).sum().backward()
+        for mine, reference in zip(ours, theirs):
+            np.testing.assert_allclose(mine.grad.array, reference.grad.numpy(), err_msg=f"{a_shape} @ {b_shape}")
+
+
+def test_float32_stays_float32():
+    a, b = chainrule.randn(2, 3, requires_grad=True), chainrule.randn(3, 4, requires_grad=True)
+    bias = chainrule.randn(4, requires_grad=True)
+    for out in (a @ b, chainrule.mm(a, b), chainrule.linear(a, b.t(), bias), chainrule.addmm(bias, a, b)):
+        assert out.dtype == chainrule.float32
+        out.sum().backward()
+    assert a.grad.dtype == b.grad.dtype == bias.grad.dtype == chainrule.float32
+
+
+def test_linear_is_one_node_with_pytorchs_gradients_for_a_3d_input():
+    rng = np.random.default_rng(1)
+    data = [rng.standard_normal(shape).astype(np.float32) for shape in ((2, 5, 3), (4, 3), (4,))]
+    ours = [chainrule.tensor(array, requires_grad=True) for array in data]
+    theirs = [torch.tensor(array, requires_grad=True) for array in data]
+    out = chainrule.linear(*ours)
+    assert type(out.grad_fn).__name__ == "LinearBackward"
+    assert all(node is not None for node, _ in out.grad_fn.next_functions)  # x, weight and bias, in one step
+    expected = F.linear(*theirs)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (out**2).sum().backward()
+    (expected**2).sum().backward()
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad.array, reference.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, call, shapes", [
+    ("matmul", lambda lib, a, b: a @ b, ((3, 2, 4), (4, 3))),
+    ("matmul_vector", lambda lib, a, b: a @ b, ((4,), (2, 4, 3))),
+    ("linear", lambda lib, a, b: (F if lib is torch else lib).linear(a, b.mT), ((3, 2, 4), (4, 3))),
+])
+def test_second_derivatives_match_pytorch(name, call, shapes):
+    rng = np.random.default_rng(2)
+    data = [rng.standard_normal(shape) for shape in shapes]
+    results = []
+    for lib in (chainrule, torch):
+        a, b = (lib.tensor(array.copy(), requires_grad=True) for array in data)
+        grad_a, grad_b = lib.autograd.grad((lib.tanh(call(lib, a, b)) ** 2).sum(), (a, b), create_graph=True)
+        second = lib.autograd.grad((grad_a**2).sum() + (grad_b * grad_b).sum(), (a, b))
+        results.append([gradient.detach().numpy() for gradient in second])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9, err_msg=name)
+
+
+def test_numbers_and_arrays_mix_with_tensors():
+    w = chainrule.ones(3, 2)
+    np.testing.assert_allclose((np.ones((1, 3), dtype=np.float32) @ w).array, [[3.0, 3.0]])
+    np.testing.assert_allclose(w.T.matmul(np.ones(3, dtype=np.float32)).array, [3.0, 3.0])
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: chainrule.ones(2, 3) @ chainrule.ones(4, 5), r"matmul: mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"),
+    (lambda: chainrule.ones(3) @ chainrule.ones(4, 5), r"mat1 and mat2 shapes cannot be multiplied \(1x3 and 4x5\)"),
+    (lambda: chainrule.ones(2, 3, 4) @ chainrule.ones(3, 4, 6), r"matmul: the batch dimensions \(2,\) and \(3,\) cannot be broadcast"),
+    (lambda: chainrule.tensor(1.0) @ chainrule.ones(4), "both arguments to matmul need to be at least 1D, but they are 0D and 1D"),
+    (lambda: chainrule.ones(2, 3) @ chainrule.ones(3, dtype=chainrule.float64), "matmul: expected m1 and m2 to have the same dtype.*float32 != .*float64"),
+    (lambda: chainrule.mm(chainrule.ones(3), chainrule.ones(3, 3)), r"mm: self must be a 2-D tensor, but got a 1-D tensor of shape \(3,\)"),
+    (lambda: chainrule.bmm(chainrule.ones(2, 3, 4), chainrule.ones(3, 4, 6)), r"bmm: Expected size for first two dimensions of batch2 tensor to be: \[2, 4\] but got: \[3, 4\]"),
+    (lambda: chainrule.bmm(chainrule.ones(2, 3), chainrule.ones(2, 3, 3)), "bmm: batch1 must be a 3-D tensor"),
+    (lambda: chainrule.dot(chainrule.ones(3), chainrule.ones(4)), r"dot: mat1 and mat2 shapes cannot be multiplied \(1x3 and 4x1\)"),
+    (lambda: chainrule.outer(chainrule.ones(2, 3), chainrule.ones(3)), "outer: self must be a 1-D tensor"),
+    (lambda: chainrule.linear(chainrule.ones(2, 3), chainrule.ones(4, 5)), r"linear: mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\)"),
+    (lambda: chainrule.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.ones(5)), r"linear: a bias of shape \(5,\) does not fit the output shape \(2, 4\)"),
+    (lambda: chainrule.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.ones(4, dtype=chainrule.float64)), "linear: bias and weight must have the same dtype"),
+    (lambda: chainrule.linear(chainrule.tensor(1.0), chainrule.ones(4, 3)), "linear: the input must have at least 1 dimension"),
+])
+def test_errors_name_the_operation_and_the_shapes(call, words):
+    with pytest.raises(RuntimeError, match=words):
+        call()
