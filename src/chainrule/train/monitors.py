@@ -110,11 +110,16 @@ def dead_relu_fractions(model, inputs, activation_types=None):
     return fractions
 
 
-def identical_rows(weight, atol=0.0):
-    """Groups of row indices of the 2-D ``weight`` whose rows are equal (within ``atol``).
+def identical_rows(weight, rtol=1e-3, atol=1e-4):
+    """Groups of row indices of the 2-D ``weight`` whose rows are equal up to float rounding.
 
-    Only groups of two or more rows are returned, each sorted, e.g. ``[[0, 1, 2, 3, 4]]`` for a
-    hidden layer whose five units all have the same incoming weights.
+    Rows ``i`` and ``j`` are equal when every element satisfies
+    ``|w[i] - w[j]| <= atol + rtol * |w[j]|`` (``numpy.isclose``). The tolerance is loose on
+    purpose: a matrix product may compute rows in different SIMD lanes, so rows that start equal
+    drift apart by float32 rounding (about 1e-5 over a long training), while rows that were never
+    alike differ by far more. Only groups of two or more rows
+    are returned, each sorted, e.g. ``[[0, 1, 2, 3, 4]]`` for a hidden layer whose five units all
+    have the same incoming weights.
     """
     rows = weight.array if hasattr(weight, "array") else xp.asarray(weight)
     if rows.ndim != 2:
@@ -123,20 +128,20 @@ def identical_rows(weight, atol=0.0):
     groups = []
     while unassigned:
         first = unassigned[0]
-        distances = xp.abs(rows[unassigned] - rows[first]).max(axis=1, initial=0.0)
-        group = [row for row, distance in zip(unassigned, distances) if distance <= atol]
+        matches = xp.isclose(rows[unassigned], rows[first], rtol=rtol, atol=atol).all(axis=1)
+        group = [row for row, match in zip(unassigned, matches) if match]
         unassigned = [row for row in unassigned if row not in group]
         if len(group) > 1:
             groups.append(group)
     return groups
 
 
-def symmetric_weights(model, atol=0.0):
+def symmetric_weights(model, rtol=1e-3, atol=1e-4):
     """``{parameter_name: groups of identical rows}`` for each 2-D weight of ``model`` that has some."""
     found = {}
     for name, parameter in model.named_parameters():
         if parameter.ndim == 2 and parameter.shape[0] > 1:
-            groups = identical_rows(parameter, atol)
+            groups = identical_rows(parameter, rtol, atol)
             if groups:
                 found[name] = groups
     return found
@@ -146,19 +151,20 @@ class SymmetryMonitor:
     """Flags the rows of weight matrices that stay identical at every check.
 
     Each check (``check()``, or the Runner's call after every backward pass) looks for identical
-    rows and keeps only the groups that were identical at every earlier check too. After zero
+    rows (as ``identical_rows`` compares them) and keeps only the groups that were identical at every earlier check too. After zero
     initialization ``flagged`` still lists every hidden layer at the end of training: the symmetry
     was never broken.
     """
 
-    def __init__(self, model, atol=0.0):
+    def __init__(self, model, rtol=1e-3, atol=1e-4):
         self.model = model
+        self.rtol = rtol
         self.atol = atol
         self.flagged = None  # {parameter_name: groups}, None before the first check
 
     def check(self):
         """Check the weights now; returns ``flagged``, the groups identical at every check."""
-        current = symmetric_weights(self.model, self.atol)
+        current = symmetric_weights(self.model, self.rtol, self.atol)
         if self.flagged is None:
             self.flagged = current
         else:

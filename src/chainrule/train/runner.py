@@ -109,8 +109,8 @@ class Runner:
             eval_steps: ``None`` evaluates on ``dev_data`` at the end of every epoch; ``k``
                 evaluates every ``k`` steps and after the last step.
             save_path: where the model is saved (``chainrule.save(model.state_dict(), path)``)
-                each time the dev score improves; without ``dev_data``, where the final model is
-                saved.
+                each time the dev score improves (or stays equal with a lower dev loss); without
+                ``dev_data``, where the final model is saved.
             custom_print_log: ``custom_print_log(runner)`` is called after each backward pass,
                 before the optimizer step, e.g. to print or record gradients.
         """
@@ -173,15 +173,21 @@ class Runner:
         self.dev_losses.append((self.global_step, loss))
         if self.metric is not None:
             self.dev_scores.append(score)
-            improved = self.best_score is None or score > self.best_score
-        else:
-            improved = self._best_dev_loss is None or loss < self._best_dev_loss
+        improved = self._improves(score, loss)
         if improved:
             self.best_score = score
             self._best_dev_loss = loss
             if save_path is not None:
                 self.save_model(save_path)
         progress.evaluated(step, score, loss, improved, save_path)
+
+    def _improves(self, score, loss):
+        """A higher dev score, or the same score with a lower dev loss (the loss alone without a metric)."""
+        if self._best_dev_loss is None:
+            return True
+        if self.metric is not None and score != self.best_score:
+            return score > self.best_score
+        return loss < self._best_dev_loss
 
     def evaluate(self, data):
         """``(score, loss)`` on ``data`` (a DataLoader or an ``(X, y)`` pair), in eval mode, no graph.
