@@ -42,7 +42,13 @@ def _elementwise(name, array_function, doc, integers_only=False):
         a, b = binary_operands(a, b)
         if integers_only:
             _require_integers(name, a, b)
-        return tensor_from_array(array_function(a.array, b.array))
+        try:
+            return tensor_from_array(array_function(a.array, b.array))
+        except ValueError:
+            raise RuntimeError(
+                f"{name}: shapes {a.array.shape} and {b.array.shape} cannot be broadcast together (each pair "
+                f"of sizes, from the right, must be equal or one of them 1)"
+            ) from None
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc

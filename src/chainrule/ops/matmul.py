@@ -16,6 +16,7 @@ from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops.elementwise import add, mul
 from chainrule.ops.operands import binary_operands
+from chainrule.ops.reduce import Sum
 
 # The names chainrule exports at the top level (chainrule.matmul, ...); see chainrule/functional.py.
 __all__ = ["addmm", "bmm", "dot", "linear", "matmul", "mm", "outer"]
@@ -77,7 +78,7 @@ class Linear(Function):
         if needs_weight:
             x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
             grad_weight = Matmul.apply(grad_rows.mT, x_rows)
-        grad_bias = grad_rows.sum(0) if needs_bias else None
+        grad_bias = Sum.apply(grad_rows, (0,), False) if needs_bias else None
         return grad_x, grad_weight, grad_bias
 
 
@@ -200,33 +201,35 @@ def linear(x, weight, bias=None):
     """x @ weight^T + bias: x (*, in_features), weight (out_features, in_features), bias
     (out_features,) -> (*, out_features). One fused operation (the nn.Linear layer's)."""
     x, weight = _same_dtype_operands(x, weight, "linear")
-    if x.ndim == 0:
-        raise RuntimeError("linear: the input must have at least 1 dimension (the last is in_features), got 0-d")
     _require_dims(weight, 2, "weight", "linear")
-    if x.shape[-1] != weight.shape[1]:
+    input_shape, (out_features, in_features) = x.array.shape, weight.array.shape
+    if not input_shape:
+        raise RuntimeError("linear: the input must have at least 1 dimension (the last is in_features), got 0-d")
+    if input_shape[-1] != in_features:
         raise RuntimeError(
-            f"linear: mat1 and mat2 shapes cannot be multiplied ({math.prod(x.shape[:-1])}x{x.shape[-1]} and "
-            f"{weight.shape[1]}x{weight.shape[0]}): the input's last size ({x.shape[-1]}) must equal "
-            f"in_features, weight.shape[1] ({weight.shape[1]})"
+            f"linear: mat1 and mat2 shapes cannot be multiplied ({math.prod(input_shape[:-1])}x{input_shape[-1]} "
+            f"and {in_features}x{out_features}): the input's last size ({input_shape[-1]}) must equal "
+            f"in_features, weight.shape[1] ({in_features})"
         )
     if bias is not None:
-        _check_bias(x, weight, bias)
+        _check_bias(bias, weight, input_shape[:-1] + (out_features,))
     return Linear.apply(x, weight, bias)
 
 
-def _check_bias(x, weight, bias):
-    output_shape = tuple(x.shape[:-1]) + (weight.shape[0],)
-    if bias.dtype != weight.dtype:
+def _check_bias(bias, weight, output_shape):
+    if bias.array.dtype != weight.array.dtype:
         raise RuntimeError(
-            f"linear: bias and weight must have the same dtype, but got {dtypes.dtype_name(bias.dtype)} "
-            f"and {dtypes.dtype_name(weight.dtype)}"
+            f"linear: bias and weight must have the same dtype, but got {dtypes.dtype_name(bias.array.dtype)} "
+            f"and {dtypes.dtype_name(weight.array.dtype)}"
         )
+    if bias.array.shape == output_shape[-1:]:
+        return
     try:
-        fits = xp.broadcast_shapes(output_shape, tuple(bias.shape)) == output_shape
+        fits = xp.broadcast_shapes(output_shape, bias.array.shape) == output_shape
     except ValueError:
         fits = False
     if not fits:
         raise RuntimeError(
-            f"linear: a bias of shape {tuple(bias.shape)} does not fit the output shape {output_shape}; "
-            f"it needs out_features = weight.shape[0] = {weight.shape[0]} elements"
+            f"linear: a bias of shape {bias.array.shape} does not fit the output shape {output_shape}; "
+            f"it needs out_features = weight.shape[0] = {output_shape[-1]} elements"
         )

@@ -56,16 +56,18 @@ class ExpandReduced(Function):
     @staticmethod
     def forward(ctx, reduced, shape, axes, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
-        return xp.broadcast_to(_with_kept_dims(reduced.array, axes, keepdim), shape)
+        return xp.broadcast_to(_with_kept_dims(reduced.array, shape, axes, keepdim), shape)
 
     @staticmethod
     def backward(ctx, grad_output):
         return Sum.apply(grad_output, ctx.axes, ctx.keepdim), None, None, None
 
 
-def _with_kept_dims(array, axes, keepdim):
+def _with_kept_dims(array, input_shape, axes, keepdim):
     """The reduced ``array`` with its reduced axes present again as size 1 (keepdim's shape)."""
-    return array if keepdim else xp.expand_dims(array, axes)
+    if keepdim:
+        return array
+    return array.reshape(tuple(1 if axis in axes else size for axis, size in enumerate(input_shape)))
 
 
 def _remember_reduction(ctx, x, axes, keepdim):
@@ -89,7 +91,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         _remember_reduction(ctx, x, axes, keepdim)
-        return xp.sum(x.array, axis=axes, keepdims=keepdim)
+        return x.array.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -104,7 +106,7 @@ class Mean(Function):
         _remember_reduction(ctx, x, axes, keepdim)
         ctx.count = _count(x.array.shape, axes)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.sum(x.array, axis=axes, keepdims=keepdim) / ctx.count
+            return x.array.sum(axis=axes, keepdims=keepdim) / ctx.count
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -146,7 +148,7 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        is_extreme = x.array == _with_kept_dims(result.array, ctx.axes, ctx.keepdim)
+        is_extreme = x.array == _with_kept_dims(result.array, ctx.input_shape, ctx.axes, ctx.keepdim)
         with xp.errstate(invalid="ignore"):  # a nan maximum equals no element: 0 / 0 gives nan, as in PyTorch
             share = is_extreme / xp.sum(is_extreme, axis=ctx.axes, keepdims=True)
         return _spread(ctx, grad_output) * tensor_from_array(share.astype(x.array.dtype)), None, None

@@ -1,0 +1,130 @@
+"""Comparisons and logic: bool results equal to PyTorch's over broadcast shapes, numbers on either
+side, special values; no gradient; closeness and equality as Python bools."""
+import math
+import operator
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import broadcast_pair, make_inputs
+
+BINARY = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "logical_and": None,
+    "logical_or": None,
+    "logical_xor": None,
+}
+
+
+def rounded(array):
+    """Inputs with many exact ties (so that == and <= are really exercised) and some zeros."""
+    return np.round(array)
+
+
+def same_result(ours, theirs):
+    assert ours.dtype == chainrule.bool and theirs.dtype == torch.bool
+    assert ours.grad_fn is None and not ours.requires_grad
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@settings(max_examples=10, deadline=None)
+@given(shapes=broadcast_pair(), seed=st.integers(0, 2**16))
+def test_binary_functions_match_pytorch_with_broadcasting(name, shapes, seed):
+    a, b = make_inputs(shapes, seed, rounded)
+    ours = [chainrule.tensor(a, requires_grad=True), chainrule.tensor(b)]
+    theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b)]
+    same_result(getattr(chainrule, name)(*ours), getattr(torch, name)(*theirs))
+    if BINARY[name] is not None:
+        same_result(BINARY[name](*ours), BINARY[name](*theirs))
+        same_result(getattr(ours[0], name)(ours[1]), getattr(theirs[0], name)(theirs[1]))
+
+
+@pytest.mark.parametrize("symbol", [operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge])
+def test_numbers_on_either_side(symbol):
+    data = [-1.0, 0.0, 0.5, 2.0]
+    ours, theirs = chainrule.tensor(data), torch.tensor(data)
+    for number in (0, 0.5, 2, True):
+        same_result(symbol(ours, number), symbol(theirs, number))
+        same_result(symbol(number, ours), symbol(number, theirs))
+    counts = [0, 1, 2]
+    same_result(symbol(chainrule.tensor(counts), 0.5), symbol(torch.tensor(counts), 0.5))
+
+
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "logical_not"])
+def test_one_input_functions_match_pytorch(name):
+    data = [[math.nan, math.inf, -math.inf], [0.0, -2.5, 1e30]]
+    same_result(getattr(chainrule, name)(chainrule.tensor(data)), getattr(torch, name)(torch.tensor(data)))
+    same_result(getattr(chainrule, name)(chainrule.tensor([0, 3])), getattr(torch, name)(torch.tensor([0, 3])))
+
+
+def test_bool_operators_are_logic_on_masks():
+    a, b = [True, True, False, False], [True, False, True, False]
+    ours, theirs = (chainrule.tensor(a), chainrule.tensor(b)), (torch.tensor(a), torch.tensor(b))
+    for symbol in (operator.and_, operator.or_, operator.xor):
+        same_result(symbol(*ours), symbol(*theirs))
+    same_result(~ours[0], ~theirs[0])
+    x = chainrule.tensor([-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(((x > 0) & (x < 1)).array, [False, True, False])
+
+
+@pytest.mark.parametrize("name", ["bitwise_and", "bitwise_or", "bitwise_xor"])
+def test_bitwise_functions_work_bit_by_bit_on_integers(name):
+    a, b = [12, 5, -3], [10, 3, 6]
+    ours = getattr(chainrule, name)(chainrule.tensor(a), chainrule.tensor(b))
+    expected = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_array_equal(ours.array, expected.numpy())
+    assert ours.dtype == chainrule.int64
+    np.testing.assert_array_equal(chainrule.bitwise_not(chainrule.tensor(a)).array, [-13, -6, 2])
+    with pytest.raises(NotImplementedError, match=f"{name}: bit operations need bool or integer tensors, got float32"):
+        getattr(chainrule, name)(chainrule.ones(2), chainrule.ones(2))
+
+
+def test_comparisons_mix_dtypes_like_pytorch():
+    same_result(chainrule.tensor([1, 2, 3]) == chainrule.tensor([1.0, 2.5, 3.0]), torch.tensor([1, 2, 3]) == torch.tensor([1.0, 2.5, 3.0]))
+    same_result(
+        chainrule.tensor([0.1], dtype=chainrule.float64) > chainrule.tensor([0.1]),
+        torch.tensor([0.1], dtype=torch.float64) > torch.tensor([0.1]),
+    )
+
+
+def test_masks_select_and_count():
+    x = chainrule.tensor([[-1.0, 2.0], [3.0, -4.0]], requires_grad=True)
+    positive = x > 0
+    assert positive.sum().item() == 2
+    np.testing.assert_array_equal(chainrule.where(positive, x, 0.0).array, [[0.0, 2.0], [3.0, 0.0]])
+    assert (x.argmax(1) == chainrule.tensor([1, 0])).float().mean().item() == 1.0
+
+
+def test_isclose_and_allclose_match_pytorch():
+    a = [1.0, 1.0 + 1e-6, 1.0 + 1e-3, math.nan]
+    b = [1.0, 1.0, 1.0, math.nan]
+    for kwargs in ({}, {"rtol": 1e-2}, {"atol": 1e-7, "rtol": 0.0}, {"equal_nan": True}):
+        ours = chainrule.isclose(chainrule.tensor(a), chainrule.tensor(b), **kwargs)
+        same_result(ours, torch.isclose(torch.tensor(a), torch.tensor(b), **kwargs))
+        ours_all = chainrule.allclose(chainrule.tensor(a[:3]), chainrule.tensor(b[:3]), **kwargs)
+        assert ours_all is torch.allclose(torch.tensor(a[:3]), torch.tensor(b[:3]), **kwargs)
+    assert chainrule.allclose(chainrule.ones(2, 3), chainrule.ones(3)) is True  # broadcasting, as PyTorch
+
+
+def test_equal_needs_the_same_shape_and_values():
+    assert chainrule.equal(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0, 2.0])) is True
+    assert chainrule.equal(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0, 3.0])) is False
+    assert chainrule.equal(chainrule.ones(2), chainrule.ones(3)) is False
+    assert chainrule.equal(chainrule.ones(2), chainrule.ones(1, 2)) is False
+    with pytest.raises(TypeError, match="equal\\(\\): expected two tensors, got Tensor and list"):
+        chainrule.equal(chainrule.ones(2), [1.0, 1.0])
+
+
+def test_broadcast_error_names_the_operation_and_both_shapes():
+    with pytest.raises(RuntimeError, match=r"lt: shapes \(2, 3\) and \(4,\) cannot be broadcast together"):
+        chainrule.ones(2, 3) < chainrule.ones(4)
