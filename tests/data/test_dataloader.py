@@ -237,3 +237,8 @@ def test_tensors_that_require_grad_keep_their_graph():
 def test_bad_options_raise_value_error(options, message):
     with pytest.raises(ValueError, match=message):
         DataLoader(make_data(chainrule), **options)
+
+
+def test_samples_of_different_shapes_raise_like_torch_stack():
+    with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but got \[3\] at entry 0 and \[2\] at entry 1"):
+        default_collate([chainrule.zeros(3), chainrule.zeros(2)])

@@ -2,7 +2,7 @@
 
 ``default_collate(samples)`` looks at the first sample and, recursively:
 
-- tensors are stacked along a new first dimension: ``(B, *shape)``,
+- tensors are stacked along a new first dimension: ``(B, *shape)`` (they must all have one shape),
 - NumPy arrays and NumPy scalars become tensors, then are stacked,
 - Python floats become a float64 tensor, ints an int64 tensor, bools a bool tensor,
 - strings and bytes stay as they are: a list of them (a tuple inside a transposed sample, as in PyTorch),
@@ -14,6 +14,7 @@ import collections.abc
 
 from chainrule import dtypes
 from chainrule.backend import as_array, xp
+from chainrule.ops.join import stack
 from chainrule.tensor import Tensor, tensor_from_array
 
 _ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -23,11 +24,11 @@ def default_collate(batch):
     """Combine the samples of ``batch`` (a list) into one batch; see the module's description."""
     sample = batch[0]
     if isinstance(sample, Tensor):
-        return tensor_from_array(xp.stack([item.array for item in batch]))
+        return stack(batch)
     if isinstance(sample, xp.ndarray):
         if _holds_objects_or_text(sample):
             raise TypeError(_ERROR.format(sample.dtype))
-        return tensor_from_array(xp.stack([as_array(item) for item in batch]))
+        return stack([tensor_from_array(as_array(item)) for item in batch])
     if isinstance(sample, xp.generic):
         return tensor_from_array(as_array(batch))
     if isinstance(sample, float):
