@@ -135,19 +135,26 @@ def _target_like(input, target, operation):
     return target if target.dtype == input.dtype else target.to(input.dtype)
 
 
-def _difference_loss(input, target, penalty, size_average, reduce, reduction, operation):
+def _difference_loss(input, target, penalty, size_average, reduce, reduction, operation, weight=None):
     reduction = _reduction(size_average, reduce, reduction)
-    return DifferenceLoss.apply(input, _target_like(input, target, operation), penalty, reduction)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError(
+                f"Weights and input must have the same size ({operation}: weight {tuple(weight.shape)}, "
+                f"input {tuple(input.shape)})."
+            )
+        weight = weight.detach().to(input.dtype)
+    return DifferenceLoss.apply(input, _target_like(input, target, operation), weight, penalty, reduction)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean squared error: (input - target)^2, reduced."""
-    return _difference_loss(input, target, Squared(), size_average, reduce, reduction, "mse_loss")
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error: (input - target)^2, reduced (weighted: 'mean' divides by sum(weight))."""
+    return _difference_loss(input, target, Squared(), size_average, reduce, reduction, "mse_loss", weight)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error: |input - target|, reduced."""
-    return _difference_loss(input, target, Absolute(), size_average, reduce, reduction, "l1_loss")
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error: |input - target|, reduced (weighted: 'mean' divides by sum(weight))."""
+    return _difference_loss(input, target, Absolute(), size_average, reduce, reduction, "l1_loss", weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -336,11 +343,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding
-def embedding(input, weight, padding_idx=None):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``: (*) -> (*, dim).
 
-    The row at ``padding_idx`` gets no gradient (it stays as initialized, usually zeros).
+    The row at ``padding_idx`` gets no gradient (it stays as initialized, usually zeros). The
+    gradient is always dense (``sparse`` changes nothing); ``max_norm`` and ``scale_grad_by_freq``
+    are not available.
     """
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not available in chainrule")
     indices = input.array if isinstance(input, Tensor) else as_array(input)
     if indices.dtype.kind not in "iu":
         raise RuntimeError(

@@ -93,12 +93,12 @@ class Module:
         if isinstance(value, Parameter):
             if registries is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             if registries is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif registries is not None and name in self._parameters:
             if value is not None:
@@ -118,11 +118,15 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Remove ``name`` from wherever it was registered before, so it lives in one place only."""
+    def _forget(self, name, keep):
+        """Remove ``name`` from every other place it was registered, so it lives in ``keep`` only.
+
+        ``keep`` itself is left alone, so that replacing a module or parameter keeps its position.
+        """
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name):

@@ -11,10 +11,24 @@ class Embedding(Module):
     """Row ``i`` of ``weight`` (num_embeddings, embedding_dim) for each id ``i``: (*) -> (*, embedding_dim).
 
     The weight starts as N(0, 1). The row at ``padding_idx`` starts at zero and gets no gradient,
-    so padding tokens stay neutral.
+    so padding tokens stay neutral. ``max_norm`` and ``scale_grad_by_freq`` are not available;
+    ``sparse`` is accepted, and the gradient is always dense (the same values).
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, device=None, dtype=None):
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        padding_idx=None,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        sparse=False,
+        _weight=None,
+        _freeze=False,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -26,13 +40,15 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
             self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight)
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -46,12 +62,12 @@ class Embedding(Module):
         if embeddings.ndim != 2:
             raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
         rows, columns = embeddings.shape
-        embedding = cls(rows, columns, padding_idx=padding_idx, _weight=embeddings)
-        embedding.weight.requires_grad = not freeze
-        return embedding
+        return cls(rows, columns, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(
+            input, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse
+        )
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"

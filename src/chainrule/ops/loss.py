@@ -21,13 +21,16 @@ from chainrule.tensor import tensor_from_array
 
 
 # ----------------------------------------------------------------------------- shared by every loss
-def _reduce(ctx, loss, reduction, normalizer, class_axis=None):
-    """The per-element losses ``loss`` reduced as ``reduction`` says; ``ctx`` remembers how.
+def _reduce(ctx, loss, reduction, normalizer, class_axis=None, weight=None):
+    """The per-element losses ``loss``, times ``weight`` if given, reduced as ``reduction`` says.
 
-    ``class_axis`` is the input dimension that the per-sample losses summed away (class losses),
-    None for losses that compare input and target element by element.
+    ``ctx`` remembers how, for ``_spread_back``. ``class_axis`` is the input dimension that the
+    per-sample losses summed away (class losses), None for losses that compare input and target
+    element by element.
     """
-    ctx.reduction, ctx.normalizer, ctx.class_axis = reduction, normalizer, class_axis
+    ctx.reduction, ctx.normalizer, ctx.class_axis, ctx.weight = reduction, normalizer, class_axis, weight
+    if weight is not None:
+        loss = loss * weight.array
     if reduction == "none":
         return loss
     total = loss.sum()
@@ -38,18 +41,20 @@ def _reduce(ctx, loss, reduction, normalizer, class_axis=None):
 
 
 def _spread_back(ctx, grad_output):
-    """d reduced loss / d (each per-element loss), times ``grad_output``, shaped to meet the input.
+    """d reduced loss / d (each unweighted per-element loss), times ``grad_output``.
 
     'sum': each loss counts once; 'mean': 1 / normalizer; 'none': each element's own gradient (with
-    the class dimension put back, so it broadcasts against the input).
+    the class dimension put back, so it broadcasts against the input); times the weight if any.
     """
     if ctx.reduction == "none":
-        return grad_output if ctx.class_axis is None else grad_output.unsqueeze(ctx.class_axis)
-    if ctx.reduction == "mean":
+        spread = grad_output if ctx.class_axis is None else grad_output.unsqueeze(ctx.class_axis)
+    elif ctx.reduction == "mean":
         # A normalizer of 0 means every target was ignored: no term is left, and PyTorch's gradient
         # is then 0 (not 0/0), so divide by 1.
-        return grad_output / (ctx.normalizer or 1)
-    return grad_output
+        spread = grad_output / (ctx.normalizer or 1)
+    else:
+        spread = grad_output
+    return spread if ctx.weight is None else spread * ctx.weight
 
 
 def saved_or_recomputed(saved, recompute):
@@ -105,19 +110,20 @@ class SmoothAbsolute:
 
 
 class DifferenceLoss(Function):
-    """loss = f(input - target) per element, then reduced;
-    d loss / d input = f'(input - target) = -d loss / d target
+    """loss = w f(input - target) per element, then reduced;
+    d loss / d input = w f'(input - target) = -d loss / d target
 
     ``penalty`` supplies f and f': ``Squared`` (MSE), ``Absolute`` (L1), ``SmoothAbsolute`` (smooth L1).
-    Input and target broadcast together.
+    Input and target broadcast together. With weights w (or None: 1), 'mean' divides by their sum.
     """
 
     @staticmethod
-    def forward(ctx, input, target, penalty, reduction):
+    def forward(ctx, input, target, weight, penalty, reduction):
         ctx.save_for_backward(input, target)
         ctx.penalty = penalty
         loss = penalty.value(input.array - target.array)
-        return _reduce(ctx, loss, reduction, loss.size)
+        normalizer = loss.size if weight is None else weight.array.sum()
+        return _reduce(ctx, loss, reduction, normalizer, weight=weight)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -126,6 +132,7 @@ class DifferenceLoss(Function):
         return (
             grad if ctx.needs_input_grad[0] else None,
             -grad if ctx.needs_input_grad[1] else None,
+            None,
             None,
             None,
         )
@@ -147,22 +154,17 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, input, target, weight, reduction):
         ctx.save_for_backward(input, target)
-        ctx.weight = weight
         p, y = input.array, target.array
         with xp.errstate(divide="ignore"):
             log_p = xp.maximum(xp.log(p), _LOG_FLOOR)
             log_not_p = xp.maximum(xp.log1p(-p), _LOG_FLOOR)
         loss = -(y * log_p + (1 - y) * log_not_p)
-        if weight is not None:
-            loss = loss * weight.array
-        return _reduce(ctx, loss, reduction, loss.size)
+        return _reduce(ctx, loss, reduction, loss.size, weight=weight)
 
     @staticmethod
     def backward(ctx, grad_output):
         p, y = ctx.saved_tensors
         scale = _spread_back(ctx, grad_output)
-        if ctx.weight is not None:
-            scale = scale * ctx.weight
         grad_p = grad_y = None
         if ctx.needs_input_grad[0]:
             grad_p = scale * (p - y) / clamp(p * (1.0 - p), min=_EPSILON)
@@ -187,21 +189,17 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def forward(ctx, input, target, weight, pos_weight, reduction):
         ctx.save_for_backward(input, target)
-        ctx.weight, ctx.pos_weight = weight, pos_weight
+        ctx.pos_weight = pos_weight
         x, y = input.array, target.array
         softplus_of_minus_x = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
         log_weight = 1 if pos_weight is None else 1 + (pos_weight.array - 1) * y
         loss = (1 - y) * x + log_weight * softplus_of_minus_x
-        if weight is not None:
-            loss = loss * weight.array
-        return _reduce(ctx, loss, reduction, loss.size)
+        return _reduce(ctx, loss, reduction, loss.size, weight=weight)
 
     @staticmethod
     def backward(ctx, grad_output):
         x, y = ctx.saved_tensors
         scale = _spread_back(ctx, grad_output)
-        if ctx.weight is not None:
-            scale = scale * ctx.weight
         grad_x = grad_y = None
         if ctx.pos_weight is None:
             if ctx.needs_input_grad[0]:

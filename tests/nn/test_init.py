@@ -1,0 +1,108 @@
+"""Initializers: statistics of large tensors against the formulas, PyTorch's gains and fans, seeding."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule import nn
+from chainrule.nn import init
+
+SHAPE = (300, 200)  # fan_out = 300, fan_in = 200
+FAN_IN, FAN_OUT = 200, 300
+
+
+def parameter(*shape):
+    return nn.Parameter(chainrule.empty(*shape))
+
+
+def uniform_std(bound):
+    return bound / math.sqrt(3)
+
+
+# initializer, expected std, bound of a uniform (None for normal)
+CASES = [
+    ("uniform", lambda t: init.uniform_(t, -0.5, 0.5), uniform_std(0.5), 0.5, 0.0),
+    ("uniform_shifted", lambda t: init.uniform_(t, 1.0, 3.0), uniform_std(1.0), None, 2.0),
+    ("normal", lambda t: init.normal_(t, 0.5, 2.0), 2.0, None, 0.5),
+    ("xavier_uniform", lambda t: init.xavier_uniform_(t), math.sqrt(2 / (FAN_IN + FAN_OUT)), math.sqrt(6 / (FAN_IN + FAN_OUT)), 0.0),
+    ("xavier_uniform_tanh", lambda t: init.xavier_uniform_(t, gain=init.calculate_gain("tanh")), 5 / 3 * math.sqrt(2 / (FAN_IN + FAN_OUT)), None, 0.0),
+    ("xavier_normal", lambda t: init.xavier_normal_(t), math.sqrt(2 / (FAN_IN + FAN_OUT)), None, 0.0),
+    ("kaiming_uniform", lambda t: init.kaiming_uniform_(t, nonlinearity="relu"), math.sqrt(2 / FAN_IN), math.sqrt(6 / FAN_IN), 0.0),
+    ("kaiming_uniform_fan_out", lambda t: init.kaiming_uniform_(t, mode="fan_out", nonlinearity="relu"), math.sqrt(2 / FAN_OUT), math.sqrt(6 / FAN_OUT), 0.0),
+    ("kaiming_uniform_linear_default", lambda t: init.kaiming_uniform_(t, a=math.sqrt(5)), uniform_std(1 / math.sqrt(FAN_IN)), 1 / math.sqrt(FAN_IN), 0.0),
+    ("kaiming_normal", lambda t: init.kaiming_normal_(t), math.sqrt(2 / (1 + 0.01**2)) / math.sqrt(FAN_IN), None, 0.0),
+    ("kaiming_normal_fan_out", lambda t: init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu"), math.sqrt(2 / FAN_OUT), None, 0.0),
+    ("trunc_normal", lambda t: init.trunc_normal_(t, std=1.0, a=-2.0, b=2.0), 0.8796, 2.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("fill, std, bound, mean", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_initializer_statistics(fill, std, bound, mean):
+    weight = parameter(*SHAPE)
+    assert fill(weight) is weight
+    values = weight.array
+    assert values.dtype == np.float32
+    assert values.mean() == pytest.approx(mean, abs=4 * std / math.sqrt(values.size))
+    assert values.std() == pytest.approx(std, rel=0.02)
+    if bound is not None:
+        assert np.abs(values - mean).max() <= bound
+        assert np.abs(values - mean).max() > 0.99 * bound
+    assert weight.is_leaf and weight.requires_grad and weight.grad_fn is None
+
+
+def test_constant_initializers():
+    weight = parameter(3, 4)
+    assert (init.ones_(weight).array == 1).all()
+    assert (init.zeros_(weight).array == 0).all()
+    assert (init.constant_(weight, 0.25).array == 0.25).all()
+    assert weight.grad_fn is None
+
+
+@pytest.mark.parametrize("nonlinearity, param", [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("selu", None)])
+def test_calculate_gain_matches_torch(nonlinearity, param):
+    assert init.calculate_gain(nonlinearity, param) == pytest.approx(torch.nn.init.calculate_gain(nonlinearity, param))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (5, 2, 3, 3), (2, 7, 4)])
+def test_fans_match_torch(shape):
+    expected = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
+    assert init._calculate_fan_in_and_fan_out(chainrule.empty(*shape)) == expected
+
+
+def test_bad_arguments_raise_like_torch():
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        init.xavier_uniform_(parameter(5))
+    with pytest.raises(ValueError, match="Mode fan_sideways not supported"):
+        init.kaiming_uniform_(parameter(3, 3), mode="fan_sideways")
+    with pytest.raises(ValueError, match="Unsupported nonlinearity softsign"):
+        init.calculate_gain("softsign")
+    with pytest.raises(ValueError, match="not a valid number"):
+        init.calculate_gain("leaky_relu", "steep")
+
+
+def test_zero_element_tensor_warns_and_is_left_alone():
+    with pytest.warns(UserWarning, match="zero-element"):
+        init.kaiming_uniform_(parameter(0, 3))
+
+
+def test_initializers_follow_manual_seed_and_generators():
+    chainrule.manual_seed(5)
+    first = init.normal_(parameter(4, 4)).array.copy()
+    chainrule.manual_seed(5)
+    np.testing.assert_array_equal(init.normal_(parameter(4, 4)).array, first)
+    generator = chainrule.Generator(11)
+    drawn = init.uniform_(parameter(3), generator=generator).array.copy()
+    np.testing.assert_array_equal(init.uniform_(parameter(3), generator=chainrule.Generator(11)).array, drawn)
+
+
+def test_initializing_under_recorded_graph_changes_no_history():
+    weight = parameter(3, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        init.kaiming_normal_(weight)
+    loss = (weight * 2).sum()
+    loss.backward()
+    assert (weight.grad.array == 2).all()

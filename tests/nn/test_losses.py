@@ -1,0 +1,232 @@
+"""Every loss, in every reduction, against torch.nn.functional: values and gradients."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.nn.functional as F
+from chainrule import nn
+from tests.nn.pairs import assert_close
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def probabilities(*shape, seed=0):
+    return rng(seed).uniform(0.02, 0.98, shape)
+
+
+def soft_labels(*shape, seed=0):
+    scores = rng(seed).standard_normal(shape)
+    return np.exp(scores) / np.exp(scores).sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+
+
+def compare(call, arrays, differentiable, seed=0, atol=1e-10):
+    """``call(lib, *tensors)`` in both libraries: same value, same gradients of the differentiable inputs."""
+    results = []
+    for lib in (chainrule, torch):
+        tensors = [
+            lib.tensor(array.copy(), requires_grad=bool(grad) and array.dtype.kind == "f")
+            for array, grad in zip(arrays, differentiable)
+        ]
+        out = call(lib, *tensors)
+        weights = lib.tensor(rng(seed + 1).standard_normal(tuple(out.shape)))
+        (out * weights).sum().backward()
+        results.append((out, [tensor.grad for tensor, grad in zip(tensors, differentiable) if grad]))
+    (ours, our_grads), (theirs, their_grads) = results
+    assert_close(ours, theirs, "loss", atol=atol)
+    for position, (mine, reference) in enumerate(zip(our_grads, their_grads)):
+        assert_close(mine, reference, f"gradient of argument {position}", atol=atol)
+    return ours
+
+
+def index_targets(high, *shape, seed=0, ignore=None):
+    targets = rng(seed + 7).integers(0, high, shape)
+    if ignore is not None:
+        targets.reshape(-1)[::3] = ignore
+    return targets
+
+
+# name, call(lib, *tensors, reduction), arrays, which arrays get gradients
+CASES = [
+    ("mse", lambda lib, x, y, r: lib.nn.functional.mse_loss(x, y, reduction=r), [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3))], [1, 1]),
+    ("l1", lambda lib, x, y, r: lib.nn.functional.l1_loss(x, y, reduction=r), [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3))], [1, 1]),
+    ("mse_weight", lambda lib, x, y, w, r: lib.nn.functional.mse_loss(x, y, reduction=r, weight=w), [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3)), rng(2).uniform(0, 2, (4, 3))], [1, 1, 0]),
+    ("l1_weight", lambda lib, x, y, w, r: lib.nn.functional.l1_loss(x, y, reduction=r, weight=w), [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3)), rng(2).uniform(0, 2, (4, 3))], [1, 1, 0]),
+    ("smooth_l1", lambda lib, x, y, r: lib.nn.functional.smooth_l1_loss(x, y, reduction=r), [rng().standard_normal((4, 3)) * 2, rng(1).standard_normal((4, 3))], [1, 1]),
+    ("smooth_l1_beta", lambda lib, x, y, r: lib.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.5), [rng().standard_normal((5,)), rng(1).standard_normal((5,))], [1, 1]),
+    ("smooth_l1_beta_0", lambda lib, x, y, r: lib.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.0), [rng().standard_normal((5,)), rng(1).standard_normal((5,))], [1, 1]),
+    ("bce", lambda lib, p, y, r: lib.nn.functional.binary_cross_entropy(p, y, reduction=r), [probabilities(4, 3), probabilities(4, 3, seed=1)], [1, 1]),
+    ("bce_weight", lambda lib, p, y, w, r: lib.nn.functional.binary_cross_entropy(p, y, weight=w, reduction=r), [probabilities(4, 3), rng(1).integers(0, 2, (4, 3)).astype(float), rng(2).uniform(0, 2, (3,))], [1, 0, 0]),
+    ("bce_logits", lambda lib, x, y, r: lib.nn.functional.binary_cross_entropy_with_logits(x, y, reduction=r), [rng().standard_normal((4, 3)) * 3, probabilities(4, 3, seed=1)], [1, 1]),
+    ("bce_logits_weights", lambda lib, x, y, w, q, r: lib.nn.functional.binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=q, reduction=r), [rng().standard_normal((4, 3)) * 3, probabilities(4, 3, seed=1), rng(2).uniform(0, 2, (4, 1)), rng(3).uniform(0.5, 3, (3,))], [1, 1, 0, 0]),
+    ("cross_entropy", lambda lib, x, t, r: lib.nn.functional.cross_entropy(x, t, reduction=r), [rng().standard_normal((6, 4)), index_targets(4, 6)], [1, 0]),
+    ("cross_entropy_weight", lambda lib, x, t, w, r: lib.nn.functional.cross_entropy(x, t, weight=w, reduction=r), [rng().standard_normal((6, 4)), index_targets(4, 6), rng(2).uniform(0.2, 2, (4,))], [1, 0, 0]),
+    ("cross_entropy_ignore", lambda lib, x, t, r: lib.nn.functional.cross_entropy(x, t, ignore_index=-100, reduction=r), [rng().standard_normal((6, 4)), index_targets(4, 6, ignore=-100)], [1, 0]),
+    ("cross_entropy_ignore_a_class", lambda lib, x, t, w, r: lib.nn.functional.cross_entropy(x, t, weight=w, ignore_index=2, reduction=r), [rng().standard_normal((9, 4)), index_targets(4, 9), rng(2).uniform(0.2, 2, (4,))], [1, 0, 0]),
+    ("cross_entropy_smoothing", lambda lib, x, t, r: lib.nn.functional.cross_entropy(x, t, label_smoothing=0.1, reduction=r), [rng().standard_normal((6, 4)), index_targets(4, 6)], [1, 0]),
+    ("cross_entropy_everything", lambda lib, x, t, w, r: lib.nn.functional.cross_entropy(x, t, weight=w, ignore_index=0, label_smoothing=0.25, reduction=r), [rng().standard_normal((9, 4)), index_targets(4, 9), rng(2).uniform(0.2, 2, (4,))], [1, 0, 0]),
+    ("cross_entropy_spatial", lambda lib, x, t, w, r: lib.nn.functional.cross_entropy(x, t, weight=w, ignore_index=1, label_smoothing=0.2, reduction=r), [rng().standard_normal((2, 3, 4, 5)), index_targets(3, 2, 4, 5), rng(2).uniform(0.2, 2, (3,))], [1, 0, 0]),
+    ("cross_entropy_unbatched", lambda lib, x, t, r: lib.nn.functional.cross_entropy(x, t, label_smoothing=0.1, reduction=r), [rng().standard_normal((5,)), np.array(3)], [1, 0]),
+    ("cross_entropy_probabilities", lambda lib, x, y, r: lib.nn.functional.cross_entropy(x, y, reduction=r), [rng().standard_normal((6, 4)), soft_labels(6, 4)], [1, 1]),
+    ("cross_entropy_probabilities_all", lambda lib, x, y, w, r: lib.nn.functional.cross_entropy(x, y, weight=w, label_smoothing=0.3, reduction=r), [rng().standard_normal((6, 4)), soft_labels(6, 4), rng(2).uniform(0.2, 2, (4,))], [1, 1, 0]),
+    ("cross_entropy_probabilities_spatial", lambda lib, x, y, r: lib.nn.functional.cross_entropy(x, y, label_smoothing=0.1, reduction=r), [rng().standard_normal((2, 3, 4)), soft_labels(2, 3, 4)], [1, 1]),
+    ("nll", lambda lib, x, t, r: lib.nn.functional.nll_loss(x, t, reduction=r), [np.log(soft_labels(6, 4)), index_targets(4, 6)], [1, 0]),
+    ("nll_weight_ignore", lambda lib, x, t, w, r: lib.nn.functional.nll_loss(x, t, weight=w, ignore_index=3, reduction=r), [np.log(soft_labels(9, 4)), index_targets(4, 9), rng(2).uniform(0.2, 2, (4,))], [1, 0, 0]),
+    ("nll_spatial", lambda lib, x, t, r: lib.nn.functional.nll_loss(x, t, reduction=r), [np.log(soft_labels(2, 3, 4)), index_targets(3, 2, 4)], [1, 0]),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("call, arrays, differentiable", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_loss_matches_torch(call, arrays, differentiable, reduction):
+    compare(lambda lib, *tensors: call(lib, *tensors, reduction), arrays, differentiable)
+
+
+MODULES = [
+    ("MSELoss", {}, "regression"),
+    ("L1Loss", {}, "regression"),
+    ("SmoothL1Loss", {"beta": 0.5}, "regression"),
+    ("BCELoss", {}, "probabilities"),
+    ("BCEWithLogitsLoss", {"pos_weight": [2.0, 0.5, 1.0]}, "regression"),
+    ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5], "ignore_index": 1, "label_smoothing": 0.1}, "classes"),
+    ("NLLLoss", {"weight": [1.0, 2.0, 0.5]}, "classes"),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name, options, kind", MODULES, ids=[module[0] for module in MODULES])
+def test_loss_module_matches_torch(name, options, kind, reduction):
+    inputs = {
+        "regression": [rng().standard_normal((4, 3)), probabilities(4, 3, seed=1)],
+        "probabilities": [probabilities(4, 3), probabilities(4, 3, seed=1)],
+        "classes": [rng().standard_normal((5, 3)), index_targets(3, 5)],
+    }[kind]
+
+    def call(lib, x, y):
+        settings = {key: lib.tensor(value, dtype=lib.float64) if isinstance(value, list) else value for key, value in options.items()}
+        return getattr(lib.nn, name)(reduction=reduction, **settings)(x, y)
+
+    compare(call, inputs, [1, 0])
+
+
+def test_cross_entropy_module_registers_its_weight_as_a_buffer_like_torch():
+    ours = nn.CrossEntropyLoss(weight=chainrule.ones(3))
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.ones(3))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
+    assert list(nn.BCEWithLogitsLoss().state_dict()) == []
+    assert repr(ours) == repr(theirs) == "CrossEntropyLoss()"
+
+
+@pytest.mark.parametrize("scale", [1000.0, -1000.0])
+def test_large_logits_stay_finite(scale):
+    logits = np.array([[1.0, 0.0, -1.0], [0.5, 0.2, 0.9]]) * scale
+    targets = np.array([2, 1])
+    ours = compare(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t), [logits, targets], [1, 0])
+    assert np.isfinite(ours.item())
+    compare(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, label_smoothing=0.1), [logits, targets], [1, 0])
+    compare(lambda lib, x, y: lib.nn.functional.cross_entropy(x, y), [logits, soft_labels(2, 3)], [1, 0])
+    compare(lambda lib, x, y: lib.nn.functional.binary_cross_entropy_with_logits(x, y), [logits, probabilities(2, 3)], [1, 0])
+    x = chainrule.tensor(logits.astype(np.float32), requires_grad=True)
+    F.cross_entropy(x, chainrule.tensor(targets)).backward()
+    assert np.isfinite(x.grad.array).all()
+
+
+def test_cross_entropy_float32_matches_torch():
+    logits, targets = rng().standard_normal((64, 10)).astype(np.float32), index_targets(10, 64)
+    ours = chainrule.tensor(logits, requires_grad=True)
+    theirs = torch.tensor(logits, requires_grad=True)
+    our_loss = F.cross_entropy(ours, chainrule.tensor(targets))
+    their_loss = torch.nn.functional.cross_entropy(theirs, torch.tensor(targets))
+    assert our_loss.dtype == chainrule.float32
+    our_loss.backward()
+    their_loss.backward()
+    assert_close(our_loss, their_loss, "loss", atol=1e-6, rtol=1e-6)
+    assert_close(ours.grad, theirs.grad, "gradient", atol=1e-7, rtol=1e-5)
+
+
+def test_binary_cross_entropy_clamps_the_log_at_minus_100():
+    compare(lambda lib, p, y: lib.nn.functional.binary_cross_entropy(p, y), [np.array([0.0, 1.0, 0.5]), np.array([1.0, 0.0, 1.0])], [1, 0])
+
+
+def test_every_target_ignored_gives_nan_loss_and_zero_gradient_like_torch():
+    logits, targets = rng().standard_normal((3, 4)), np.full(3, -100)
+    for lib in (chainrule, torch):
+        x = lib.tensor(logits, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(targets))
+        loss.backward()
+        assert np.isnan(loss.item())
+        assert (x.grad.numpy() == 0).all()
+
+
+def test_cross_entropy_double_backward_matches_torch():
+    logits, targets = rng().standard_normal((5, 4)), index_targets(4, 5)
+
+    def second_order(lib, x, t):
+        loss = lib.nn.functional.cross_entropy(x, t, label_smoothing=0.1)
+        (grad,) = lib.autograd.grad(loss, x, create_graph=True)
+        return (grad ** 2).sum() + (grad * x).sum()
+
+    compare(second_order, [logits, targets], [1, 0])
+
+    def soft_second_order(lib, x, y):
+        loss = lib.nn.functional.cross_entropy(x, y)
+        grad_x, grad_y = lib.autograd.grad(loss, (x, y), create_graph=True)
+        return (grad_x ** 2).sum() + (grad_y ** 2).sum()
+
+    compare(soft_second_order, [logits, soft_labels(5, 4)], [1, 1])
+
+
+def test_out_of_range_target_raises_index_error():
+    with pytest.raises(IndexError, match="Target 5 is out of bounds."):
+        F.cross_entropy(chainrule.zeros(2, 3), chainrule.tensor([0, 5]))
+    with pytest.raises(IndexError, match="Target -1 is out of bounds."):
+        F.nll_loss(chainrule.zeros(2, 3), chainrule.tensor([-1, 0]))
+
+
+def test_cross_entropy_checks_shapes_dtypes_and_options():
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(2\)"):
+        F.cross_entropy(chainrule.zeros(3, 4), chainrule.tensor([0, 1]))
+    with pytest.raises(RuntimeError, match="expected scalar type Long"):
+        F.cross_entropy(chainrule.zeros(3, 4), chainrule.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="weight tensor should be defined either for all 4 classes"):
+        F.cross_entropy(chainrule.zeros(3, 4), chainrule.tensor([0, 1, 2]), weight=chainrule.ones(3))
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        F.cross_entropy(chainrule.zeros(3, 4), chainrule.tensor([0, 1, 2]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="is not a valid value for reduction"):
+        F.cross_entropy(chainrule.zeros(3, 4), chainrule.tensor([0, 1, 2]), reduction="average")
+
+
+def test_binary_losses_check_their_inputs():
+    with pytest.raises(ValueError, match="different to the input size"):
+        F.binary_cross_entropy(chainrule.full((3, 1), 0.5), chainrule.ones(3))
+    with pytest.raises(ValueError, match="must be the same as input size"):
+        F.binary_cross_entropy_with_logits(chainrule.zeros(3, 1), chainrule.ones(3))
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(chainrule.tensor([1.5]), chainrule.tensor([1.0]))
+
+
+def test_regression_losses_warn_when_target_broadcasts():
+    with pytest.warns(UserWarning, match="different to the input size"):
+        loss = F.mse_loss(chainrule.zeros(3, 1), chainrule.ones(3))
+    assert loss.item() == 1.0
+
+
+def test_legacy_size_average_and_reduce_arguments():
+    x, y = chainrule.tensor([1.0, 3.0]), chainrule.zeros(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert F.mse_loss(x, y, size_average=False).item() == 10.0
+        assert F.mse_loss(x, y, reduce=False).tolist() == [1.0, 9.0]
+        assert nn.MSELoss(size_average=False).reduction == "sum"
+
+
+def test_target_dtype_follows_input():
+    loss = F.mse_loss(chainrule.zeros(2), chainrule.tensor([1, 2]))
+    assert loss.dtype == chainrule.float32
+    assert loss.item() == 2.5
