@@ -64,7 +64,7 @@ def save(obj, f):
     _sync_directory(directory)
 
 
-def load(f, map_location=None, weights_only=True, **pickle_load_args):
+def load(f, map_location=None, weights_only=True):
     """Read what ``save`` wrote; tensors come back as chainrule tensors, on the CPU.
 
     ``f`` is a path or a binary file object. ``map_location`` and ``weights_only`` are accepted for
