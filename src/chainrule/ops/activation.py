@@ -231,7 +231,11 @@ def _cody_ratio(t, numerator, denominator):
 # ----------------------------------------------------------------------------- piecewise linear
 class PiecewiseLinear(Function):
     """Activations made of straight pieces (relu, leaky_relu, hardtanh): forward stores the slope of
-    the piece each element fell on in ``ctx.slope``;   d out / d x = that slope."""
+    the piece each element fell on in ``ctx.slope``;   d out / d x = that slope.
+
+    The Nones stand for the number arguments (negative_slope, min_val, max_val); the engine drops
+    those beyond a subclass's own arguments.
+    """
 
     @staticmethod
     def backward(ctx, grad_output):

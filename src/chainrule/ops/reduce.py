@@ -116,7 +116,8 @@ class Mean(Function):
 class Prod(Function):
     """out = product of x over ``axes``;   d out / d x_i = product of all the other elements.
 
-    "All the others" is computed without dividing by x_i, so zeros in x are handled: with one zero
+    "All the others" is the product of the slice's nonzero elements divided by x_i (by 1 for a zero),
+    kept only where no *other* element of the slice is zero. So zeros in x are handled: with one zero
     in a slice only that zero gets a gradient (the product of the rest), with two or more none does.
     """
 
