@@ -31,7 +31,7 @@ def make_model(initialize):
 def main(out=None, quick=False):
     report = Report("Zero initialization and its symmetry", out)
     torch.manual_seed(0)
-    n_samples, num_epochs = (300, 300) if quick else (1000, 1000)
+    n_samples, num_epochs = (500, 800) if quick else (1000, 1000)
     train_data, dev_data, test_data = moons(n_samples)
     results = {}
     for init_name, initialize in INITIALIZERS.items():

@@ -47,7 +47,8 @@ def plot_losses(history, path=None):
     """The training loss over the steps and, when there were evaluations, the dev loss and score.
 
     ``history`` is a ``Runner`` (its ``train_step_losses``, ``dev_losses``, ``dev_scores``), or a
-    plain list of training losses: numbers (one per step) or ``(step, loss)`` pairs.
+    plain list of training losses: numbers (one per step) or ``(step, loss)`` pairs. When the
+    training loss spans more than three orders of magnitude the loss axis is logarithmic.
     """
     pyplot = _pyplot()
     if isinstance(history, (list, tuple)):
@@ -64,6 +65,8 @@ def plot_losses(history, path=None):
         dev_steps, dev_values = _steps_and_values(dev_losses)
         loss_axes.plot(dev_steps, dev_values, "o--", color="tab:red", markersize=3, label="dev loss")
     loss_axes.set(xlabel="step", ylabel="loss", title="Loss")
+    if min(train_values) > 0 and max(train_values) > 1000 * min(train_values):
+        loss_axes.set_yscale("log")  # a loss falling over orders of magnitude would hug the axis
     loss_axes.legend()
     if dev_scores:
         score_axes = axes[0, 1]
@@ -165,7 +168,7 @@ def plot_gradient_norms(norms, path=None, title="Gradient norm per layer"):
     for layer, values in layers.items():
         curves.plot(range(1, len(values) + 1), [max(value, 1e-30) for value in values], label=layer)
     curves.set(xlabel="step", ylabel="gradient norm", yscale="log", title=title)
-    curves.legend(fontsize="small")
+    curves.legend(title="layer", fontsize="small")
     names = list(layers)
     averages = [max(sum(values) / len(values), 1e-30) for values in layers.values()]
     means.bar(range(len(names)), averages, color="tab:purple")
