@@ -30,12 +30,12 @@ class GradientNormMonitor:
     A layer's norm is the L2 norm of the gradients of all its parameters together:
     ``sqrt(sum over the layer's parameters of sum(grad ** 2))``. Layers are named as
     ``model.named_parameters()`` names them (``'0'``, ``'2'`` in a ``Sequential``; ``'fc1'`` for an
-    attribute ``self.fc1``), in the model's order, from input to output.
+    attribute ``self.fc1``), in the model's order, from input to output::
 
-    >>> monitor = GradientNormMonitor(model)
-    >>> loss.backward()
-    >>> monitor.record()            # before optimizer.zero_grad()
-    >>> monitor.norms               # {'fc1': [0.012], 'fc2': [0.31]}
+        monitor = GradientNormMonitor(model)
+        loss.backward()
+        monitor.record()            # before optimizer.zero_grad()
+        monitor.norms               # {'fc1': [0.012], 'fc2': [0.31]}
     """
 
     def __init__(self, model):
