@@ -413,16 +413,16 @@ class Tensor:
         return compare.ge(self, other)
 
     def __invert__(self):
-        return compare.logical_not(self)
+        return compare.bitwise_not(self)
 
     def __and__(self, other):
-        return compare.logical_and(self, other)
+        return compare.bitwise_and(self, other)
 
     def __or__(self, other):
-        return compare.logical_or(self, other)
+        return compare.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return compare.logical_xor(self, other)
+        return compare.bitwise_xor(self, other)
 
     def __getitem__(self, key):
         return index.getitem(self, key)

@@ -254,3 +254,16 @@ def test_graph_is_collected_without_backward():
     del y, node
     gc.collect()
     assert reference() is None
+
+
+def test_create_graph_gradient_is_a_writable_copy():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    x.sum().backward(create_graph=True)  # sum's gradient is a broadcast (read-only) view
+    x.grad.zero_()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_bitwise_operators_follow_pytorch():
+    assert (~chainrule.tensor([1, 2])).tolist() == [-2, -3]
+    assert (~chainrule.tensor([True, False])).tolist() == [False, True]
+    assert (chainrule.tensor([6]) & chainrule.tensor([3])).tolist() == [2]

@@ -194,7 +194,7 @@ def _accumulate(tensor, grad, create_graph):
     grad = _run_tensor_hooks(tensor._hooks if tensor.grad_fn is None else None, grad)
     if tensor.grad is None:
         # A copy, so that no two leaves ever share one gradient array (zero_() on one would clear both).
-        tensor.grad = grad if create_graph else tensor_from_array(grad.array.copy())
+        tensor.grad = grad.clone() if create_graph else tensor_from_array(grad.array.copy())
     elif create_graph:
         tensor.grad = tensor.grad + grad
     else:

@@ -425,27 +425,47 @@ def _split_between(ctx, grad_output):
     return grad_a, grad_b
 
 
+def _broadcasting(function, a, b):
+    """``function.apply(a, b)``, with NumPy's broadcast failure told in PyTorch's words."""
+    try:
+        return function.apply(a, b)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        a_shape, b_shape = a.array.shape, b.array.shape
+        for dim in range(-1, -min(len(a_shape), len(b_shape)) - 1, -1):
+            if a_shape[dim] != b_shape[dim] and 1 not in (a_shape[dim], b_shape[dim]):
+                break
+        raise RuntimeError(
+            f"{function.__name__.lower()}: The size of tensor a ({a_shape[dim]}) must match the size of "
+            f"tensor b ({b_shape[dim]}) at non-singleton dimension {dim % max(len(a_shape), len(b_shape))}: "
+            f"shapes {tuple(a_shape)} and {tuple(b_shape)} cannot be broadcast together"
+        ) from None
+
+
 # ----------------------------------------------------------------------------- public functions
 def add(a, b, *, alpha=1):
     """a + alpha * b, broadcasting."""
     a, b = binary_operands(a, b if alpha == 1 else b * alpha)
-    return Add.apply(a, b)
+    return _broadcasting(Add, a, b)
 
 
 def sub(a, b, *, alpha=1):
     """a - alpha * b, broadcasting."""
     a, b = binary_operands(a, b if alpha == 1 else b * alpha)
-    return Sub.apply(a, b)
+    return _broadcasting(Sub, a, b)
 
 
 def mul(a, b):
     """a * b, broadcasting."""
-    return Mul.apply(*binary_operands(a, b))
+    a, b = binary_operands(a, b)
+    return _broadcasting(Mul, a, b)
 
 
 def div(a, b):
     """a / b, broadcasting; integer division gives floats, as in PyTorch."""
-    return Div.apply(*binary_operands(a, b))
+    a, b = binary_operands(a, b)
+    return _broadcasting(Div, a, b)
 
 
 def floor_divide(a, b):
@@ -456,7 +476,8 @@ def floor_divide(a, b):
 
 def remainder(a, b):
     """a mod b, with the sign of b."""
-    return Remainder.apply(*binary_operands(a, b))
+    a, b = binary_operands(a, b)
+    return _broadcasting(Remainder, a, b)
 
 
 def pow(x, exponent):
@@ -471,12 +492,14 @@ def pow(x, exponent):
 
 def maximum(a, b):
     """Elementwise larger of a and b."""
-    return Maximum.apply(*binary_operands(a, b))
+    a, b = binary_operands(a, b)
+    return _broadcasting(Maximum, a, b)
 
 
 def minimum(a, b):
     """Elementwise smaller of a and b."""
-    return Minimum.apply(*binary_operands(a, b))
+    a, b = binary_operands(a, b)
+    return _broadcasting(Minimum, a, b)
 
 
 def where(condition, a, b):
