@@ -61,3 +61,14 @@ __version__ = "0.1.0"
 # Subpackages, importable as attributes like torch.nn (import order: they build on the core above).
 from chainrule import nn, optim, utils  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
+
+_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples"}
+
+
+def __getattr__(name):
+    """``chainrule.viz``, ``chainrule.train``... load on first use, so ``import chainrule`` stays fast."""
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"chainrule.{name}")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

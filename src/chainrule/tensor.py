@@ -778,6 +778,15 @@ class Tensor:
     def eq(self, other):
         return compare.eq(self, other)
 
+    def equal(self, other):
+        return compare.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08):
+        return compare.allclose(self, other, rtol, atol)
+
+    def isnan(self):
+        return compare.isnan(self)
+
     def ne(self, other):
         return compare.ne(self, other)
 
