@@ -15,7 +15,7 @@ from chainrule.autograd.functional import grad
 from chainrule.autograd.gradcheck import numerical_gradient
 from chainrule.backend import as_array, xp
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.viz.formatting import format_shape, summarize_array
+from chainrule.viz.formatting import format_shape, summarize_array, text_table
 
 
 class InputCheck:
@@ -68,10 +68,8 @@ class GradientCheck:
             )
             for row in self.rows
         ]
-        widths = [max(len(line[column]) for line in [header, *lines]) for column in range(len(header))]
-        table = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *lines])
         verdict = "all gradients agree" if self.ok else "some gradients disagree"
-        return f"gradient check (finite differences with eps={self.eps:g}): {verdict}\n{table}"
+        return f"gradient check (finite differences with eps={self.eps:g}): {verdict}\n" + text_table([header, *lines])
 
     def __repr__(self):
         return f"<GradientCheck ok={self.ok}: {len(self.rows)} inputs>"
@@ -131,8 +129,9 @@ def _manual_gradients(manual, copies, count):
     """Call the hand-derived gradient on detached copies; one value per checked input."""
     detached = tuple(value.detach() if isinstance(value, Tensor) else value for value in copies)
     values = manual(*detached)
-    if not isinstance(values, (tuple, list)):
-        values = (values,)
+    single = count == 1 and not (isinstance(values, tuple) and len(values) == 1)
+    if single or not isinstance(values, (tuple, list)):
+        values = (values,)  # one input: its gradient may itself be a list of numbers
     if len(values) != count:
         raise ValueError(
             f"check_gradients: manual returned {len(values)} gradients but {count} inputs require grad; "

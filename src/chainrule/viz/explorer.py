@@ -14,14 +14,17 @@ import sys
 from pathlib import Path
 
 from chainrule.backend import to_numpy, xp
+from chainrule.tensor import Tensor
 from chainrule.viz.explorer_page import PAGE
-from chainrule.viz.formatting import collapse_constant, format_shape, summarize_array, to_plain
+from chainrule.viz.formatting import collapse_constant, format_number, format_shape, summarize_array, to_plain
 from chainrule.viz.graph_model import CONSTANT, LEAF
 from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward
 
-CHARACTER_WIDTH = 7.3  # pixels per character of the page's 12px monospace font
-LAYER_GAP = 72
-ROW_GAP = 34
+CHARACTER_WIDTH = 7.4  # pixels per character of the page's 12px monospace font
+MAX_EDGE_LABEL = 14  # characters
+LAYER_GAP = 70  # between columns
+ROW_GAP = 34  # between blocks of a column
+STACK_GAP = 22  # between an operation and the tensor it makes, drawn below it
 SWEEPS = 4  # barycenter passes ordering each layer by its neighbours' positions
 
 
@@ -53,6 +56,8 @@ def explore_command(expression, values, out_path):
         else:
             output, named = evaluate(expression, variables)
             title = expression
+            if not isinstance(output, Tensor):
+                raise ValueError(f"{expression!r} is the number {output}: use variables given as --NAME VALUE")
         path = explore(output, out_path, params=named, title=title)
     except (ValueError, RuntimeError) as error:
         print(f"chainrule explore: {error}", file=sys.stderr)
@@ -73,7 +78,7 @@ def explorer_data(trace, title):
         for info in operation.outputs:
             if info is not None:
                 edges.setdefault((operation.id, info.id), f"e{len(edges)}")
-    _layout(nodes, list(edges))
+    _layout(graph, nodes)
     return {
         "title": title,
         "output": trace.output_name,
@@ -177,65 +182,91 @@ def _backward_steps(trace, edges):
             info = operation.inputs[edge.position]
             terms = received.setdefault(info.id, [])
             terms.append(edge.grad_sent)
-            grads[info.id] = _array_data(sum(terms[1:], terms[0]), " + ".join(summarize_array(term) for term in terms))
+            sum_of_uses = "summed over its uses: " + " + ".join(summarize_array(term) for term in terms) if len(terms) > 1 else None
+            grads[info.id] = _array_data(sum(terms[1:], terms[0]), sum_of_uses)
             edge_id = edges[(info.id, operation.id)]
-            label = f"× {summarize_array(collapse_constant(edge.local))}" if edge.local is not None else "⟵"
+            label = _edge_label(edge)
             edge_labels[edge_id] = f"{edge_labels[edge_id]}, {label}" if edge_id in edge_labels else label
             active.append(info.id)
         steps.append({"phase": "backward", "text": text, "active": active, "grads": grads, "edges": edge_labels})
     return steps
 
 
-# ----------------------------------------------------------------------------- layout
-def _layout(nodes, edges):
-    """Place nodes in layers from left to right (each node right of its inputs) and set x, y.
+def _edge_label(edge):
+    """What an arrow shows backward: ``× 2``, the local derivative the gradient is multiplied by.
 
-    A leaf or constant sits just left of its first consumer rather than in the first column, so
-    ``3 * u`` draws the 3 next to the multiplication. Within a layer, nodes are ordered by the
-    average position of their neighbours (a few barycenter sweeps), which keeps arrows short.
+    Long values (vectors) would cover their neighbours: the status line has them in full.
+    """
+    if edge.local is None:
+        return "⟵"
+    text = "× " + summarize_array(collapse_constant(edge.local))
+    return text if len(text) <= MAX_EDGE_LABEL else "× local"
+
+
+# ----------------------------------------------------------------------------- layout
+def _layout(graph, nodes):
+    """Set each node's x, y: columns from left to right, each operation above its result.
+
+    An operation and the tensors it makes form one block; a leaf or constant is a block of its
+    own, in the column just left of its first consumer (so ``3 * u`` draws the 3 next to the
+    multiplication). A block's column is one more than the columns of the blocks it takes inputs
+    from. Within a column, blocks are ordered by the average position of the blocks they connect
+    to (a few barycenter sweeps), which keeps arrows short.
     """
     by_id = {node["id"]: node for node in nodes}
-    inputs = {node["id"]: [] for node in nodes}
-    outputs = {node["id"]: [] for node in nodes}
-    for tail, head in edges:
-        inputs[head].append(tail)
-        outputs[tail].append(head)
-    layer = {}
-    for node in nodes:  # forward order: tensors then operations, so resolve by operation order
-        if node["type"] == "op":
-            made = [layer[tail] for tail in inputs[node["id"]] if inputs[tail]]
-            layer[node["id"]] = max(made, default=0) + 1
-            for head in outputs[node["id"]]:
-                layer[head] = layer[node["id"]] + 1
-    for node in nodes:
-        if node["id"] not in layer:
-            layer[node["id"]] = min((layer[head] for head in outputs[node["id"]]), default=1) - 1
-    lowest = min(layer.values())
-    layers = [[] for _ in range(max(layer.values()) - lowest + 1)]
-    for node in nodes:
-        layers[layer[node["id"]] - lowest].append(node["id"])
+    blocks = {operation.id: [operation.id] + [info.id for info in operation.outputs if info is not None] for operation in graph.operations}
+    block_of = {member: block for block, members in blocks.items() for member in members}
+    inputs = {block: [] for block in blocks}
+    for info in graph.tensors:
+        if info.producer is None:
+            blocks[info.id] = [info.id]
+            block_of[info.id] = info.id
+            inputs[info.id] = []
+    outputs = {block: [] for block in blocks}
+    for operation in graph.operations:
+        for info in operation.inputs:
+            if info is not None:
+                inputs[operation.id].append(block_of[info.id])
+                outputs[block_of[info.id]].append(operation.id)
 
-    position = {node_id: index for column in layers for index, node_id in enumerate(column)}
+    column = {}
+    for operation in graph.operations:  # forward order: an operation's inputs are placed before it
+        made = [column[block] for block in inputs[operation.id] if block in column]
+        column[operation.id] = max(made, default=0) + 1
+    for block in blocks:
+        if block not in column:
+            column[block] = min((column[consumer] for consumer in outputs[block]), default=1) - 1
+    first = min(column.values())
+    columns = [[] for _ in range(max(column.values()) - first + 1)]
+    for block in blocks:
+        columns[column[block] - first].append(block)
+
+    position = {block: index for members in columns for index, block in enumerate(members)}
     for sweep in range(SWEEPS):
         neighbours = inputs if sweep % 2 == 0 else outputs
-        for column in layers if sweep % 2 == 0 else reversed(layers):
-            def barycenter(node_id):
-                linked = [position[other] for other in neighbours[node_id]]
-                return sum(linked) / len(linked) if linked else position[node_id]
+        for members in columns if sweep % 2 == 0 else reversed(columns):
+            def barycenter(block):
+                linked = [position[other] for other in neighbours[block]]
+                return sum(linked) / len(linked) if linked else position[block]
 
-            column.sort(key=barycenter)
-            for index, node_id in enumerate(column):
-                position[node_id] = index
+            members.sort(key=barycenter)
+            for index, block in enumerate(members):
+                position[block] = index
 
-    tallest = max(sum(by_id[node_id]["height"] + ROW_GAP for node_id in column) for column in layers)
+    def block_height(block):
+        return sum(by_id[member]["height"] for member in blocks[block]) + STACK_GAP * (len(blocks[block]) - 1)
+
+    tallest = max(sum(block_height(block) + ROW_GAP for block in members) for members in columns)
     x = 20
-    for column in layers:
-        width = max(by_id[node_id]["width"] for node_id in column)
-        y = (tallest - sum(by_id[node_id]["height"] + ROW_GAP for node_id in column)) / 2 + 20
-        for node_id in column:
-            node = by_id[node_id]
-            node["x"], node["y"] = x + (width - node["width"]) / 2, y
-            y += node["height"] + ROW_GAP
+    for members in columns:
+        width = max(by_id[member]["width"] for block in members for member in blocks[block])
+        y = 20 + (tallest - sum(block_height(block) + ROW_GAP for block in members)) / 2
+        for block in members:
+            for member in blocks[block]:
+                node = by_id[member]
+                node["x"], node["y"] = x + (width - node["width"]) / 2, y
+                y += node["height"] + STACK_GAP
+            y += ROW_GAP - STACK_GAP
         x += width + LAYER_GAP
 
 
@@ -249,7 +280,7 @@ def _array_data(array, detail=None):
     if array is None:
         return {"text": "?", "full": "not known", "json": None, "detail": detail}
     values = to_numpy(array)
-    full = xp.array2string(values, precision=4, separator=", ", max_line_width=60, threshold=200)
+    full = xp.array2string(values, separator=", ", formatter={"float_kind": format_number}, max_line_width=60, threshold=200)
     return {"text": summarize_array(values), "full": full, "json": _json_safe(to_plain(values)), "detail": detail}
 
 

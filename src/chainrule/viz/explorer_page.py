@@ -13,7 +13,9 @@ PAGE = r"""<!DOCTYPE html>
 <title>__TITLE__</title>
 <style>
   body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #222; background: #fafafa; }
-  header { position: sticky; top: 0; left: 0; z-index: 2; background: #fff; border-bottom: 1px solid #ddd; padding: 12px 20px 8px; }
+  header { position: sticky; top: 0; left: 0; z-index: 2; width: 100vw; box-sizing: border-box; display: flex; gap: 18px;
+           background: #fff; border-bottom: 1px solid #ddd; padding: 12px 20px 8px; }
+  #summary { flex: 1; min-width: 0; }
   h1 { font-size: 18px; margin: 0 0 10px; font-weight: 600; }
   .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
   button { font-size: 14px; padding: 5px 12px; border: 1px solid #bbb; border-radius: 5px; background: #f4f4f4; cursor: pointer; }
@@ -26,9 +28,9 @@ PAGE = r"""<!DOCTYPE html>
   #status .phase.backward { color: #c0262d; }
   .legend { font-size: 12px; color: #555; margin-top: 4px; }
   .swatch { display: inline-block; width: 11px; height: 11px; border: 1px solid #777; margin: 0 3px 0 10px; vertical-align: -1px; }
-  main { padding: 10px 340px 40px 10px; }
-  #details { position: fixed; right: 12px; top: 200px; width: 300px; max-height: calc(100vh - 220px); overflow: auto;
-             background: #fff; border: 1px solid #ccc; border-radius: 6px; padding: 10px 14px; font-size: 13px; box-shadow: 0 1px 4px rgba(0,0,0,.08); z-index: 1; }
+  main { padding: 10px 10px 40px; }
+  #details { flex: 0 0 360px; max-height: 210px; overflow: auto; background: #fcfcfc; border: 1px solid #ccc;
+             border-radius: 6px; padding: 8px 12px; font-size: 13px; }
   #details h2 { font-size: 16px; margin: 0 0 6px; }
   #details pre { background: #f5f5f5; padding: 6px; margin: 4px 0 8px; white-space: pre-wrap; font-size: 12px; }
   #details .muted { color: #888; }
@@ -45,7 +47,7 @@ PAGE = r"""<!DOCTYPE html>
   .node .name { font-weight: bold; }
   .node .value { fill: #17803d; }
   .node .grad { fill: #c0262d; }
-  .node.stored .grad { font-weight: bold; }
+  .node.stored rect { stroke: #c0262d; }
   .edge path { stroke: #999; stroke-width: 1.4; fill: none; }
   .edge.active path { stroke: #d62728; stroke-width: 2.6; }
   .edge-label { fill: #c0262d; font-size: 11px; }
@@ -53,6 +55,7 @@ PAGE = r"""<!DOCTYPE html>
 </head>
 <body>
 <header>
+ <div id="summary">
   <h1>__TITLE__</h1>
   <div class="controls">
     <button id="reset" title="back to the start">|&#x25C0; Start</button>
@@ -71,9 +74,10 @@ PAGE = r"""<!DOCTYPE html>
     <span class="swatch" style="background:#fff4c2;border-radius:6px"></span>operation (its grad_fn)
     &nbsp; <span style="color:#17803d">= value</span> &nbsp; <span style="color:#c0262d">grad = d(output)/d(tensor)</span>
   </div>
+ </div>
+ <aside id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></aside>
 </header>
 <main><svg id="canvas" xmlns="http://www.w3.org/2000/svg"></svg></main>
-<aside id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></aside>
 <script id="graph-data" type="application/json">__DATA__</script>
 <script>
 "use strict";
@@ -114,9 +118,16 @@ function draw() {
   element("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#888" }, marker);
   for (const edge of data.edges) {
     const tail = nodeById.get(edge.from), head = nodeById.get(edge.to);
+    const group = element("g", { id: "edge-" + edge.id, class: "edge" }, svg);
+    const center = tail.x + tail.width / 2;
+    if (Math.abs(center - (head.x + head.width / 2)) < 1 && head.y > tail.y) {
+      // An operation and the tensor it makes share a column: the arrow goes straight down.
+      element("path", { d: `M ${center} ${tail.y + tail.height} L ${center} ${head.y - 2}`, "marker-end": "url(#arrow)" }, group);
+      text(group, center + 6, (tail.y + tail.height + head.y) / 2 + 4, "edge-label", "", "start");
+      continue;
+    }
     const x1 = tail.x + tail.width, y1 = tail.y + tail.height / 2, x2 = head.x - 2, y2 = head.y + head.height / 2;
     const middle = (x1 + x2) / 2;
-    const group = element("g", { id: "edge-" + edge.id, class: "edge" }, svg);
     element("path", { d: `M ${x1} ${y1} C ${middle} ${y1}, ${middle} ${y2}, ${x2} ${y2}`, "marker-end": "url(#arrow)" }, group);
     text(group, middle, (y1 + y2) / 2 - 5, "edge-label", "", "middle");
   }
@@ -252,16 +263,8 @@ document.addEventListener("keydown", event => {
   if (event.key === "ArrowRight") render(current + 1);
   if (event.key === "ArrowLeft") render(current - 1);
 });
-function placeDetails() {
-  const below = document.querySelector("header").offsetHeight + 10;
-  const panel = document.getElementById("details");
-  panel.style.top = below + "px";
-  panel.style.maxHeight = `calc(100vh - ${below + 20}px)`;
-}
-window.addEventListener("resize", placeDetails);
 draw();
 render(0);
-placeDetails();
 </script>
 </body>
 </html>

@@ -11,6 +11,7 @@ import ast
 import operator
 
 import chainrule
+from chainrule.nn.functional import linear, mse_loss
 from chainrule.tensor import Tensor
 
 FUNCTIONS = (
@@ -83,7 +84,7 @@ def course_mlp(overrides=None):
 
     x = (0.05, 0.10), target t = (0.01, 0.99); hidden h = sigmoid(W1 x + b1), output
     O = sigmoid(W2 h + b2), error E = 1/2 sum (O - t)^2 = 0.2984. Backward shows the deltas of the
-    course notes: dE/dz2 = (O - t) O (1 - O) at the output, then hidden dE/dz1 = h (1 - h) W2ᵀ delta.
+    course notes: dE/dz2 = (O - t) O (1 - O) at the output, then dE/dz1 = h (1 - h) W2ᵀ dE/dz2.
     ``overrides`` (name -> tensor) replaces any of x, t, W1, b1, W2, b2.
     Returns ``(E, named tensors)``.
     """
@@ -106,8 +107,16 @@ def course_mlp(overrides=None):
         named[name] = chainrule.tensor(value, requires_grad=name not in ("x", "t"), name=name)
         if tuple(named[name].shape) != _shape_of(initial):
             raise ValueError(f"mlp: {name} must have shape {_shape_of(initial)}, got {tuple(named[name].shape)}")
-    source = "z1 = W1 @ x + b1; h = sigmoid(z1); z2 = W2 @ h + b2; O = sigmoid(z2); E = 0.5 * sum((O - t) ** 2)"
-    return evaluate(source, named)
+    steps = {}
+    steps["z1"] = linear(named["x"], named["W1"], named["b1"])
+    steps["h"] = chainrule.sigmoid(steps["z1"])
+    steps["z2"] = linear(steps["h"], named["W2"], named["b2"])
+    steps["O"] = chainrule.sigmoid(steps["z2"])
+    steps["squared_error"] = mse_loss(steps["O"], named["t"], reduction="sum")
+    steps["E"] = 0.5 * steps["squared_error"]
+    for name, tensor in steps.items():
+        tensor.name = name
+    return steps["E"], {**named, **steps}
 
 
 def _evaluate(node, named):

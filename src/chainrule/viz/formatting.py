@@ -49,6 +49,12 @@ def to_plain(array):
     return values.tolist()
 
 
+def text_table(rows):
+    """Rows of strings (the first is the header) as left-aligned columns two spaces apart."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
 def _format_element(value):
     if isinstance(value, bool):
         return str(value)

@@ -130,7 +130,8 @@ class ModuleGroup:
     def label(self):
         title = f"{self.name} ({self.class_name})" if self.class_name else self.name
         parameters = ", ".join(f"{info.name.rpartition('.')[2]} {format_shape(info.shape)}" for info in self.parameters)
-        return f"{title}\n{parameters}\n{len(self.operations)} operations"
+        count = len(self.operations)
+        return f"{title}\n{parameters}\n{count} operation{'s' if count != 1 else ''}"
 
 
 def module_groups(graph, params, collapse_modules):

@@ -93,16 +93,17 @@ class ComputationGraph:
         self.output = output
         self.operations = []  # OperationInfo, forward order
         self.tensors = []  # TensorInfo, forward order
-        self._slots = {}  # (node, output_nr) -> TensorInfo, leaves under their AccumulateGrad node
+        self._slots = {}  # (node, output_nr) -> TensorInfo of an operation's output
+        self._leaves = {}  # id(leaf tensor) -> its TensorInfo
         self._operations_by_node = {}
         names = {id(tensor): name for name, tensor in (params or {}).items()}
 
         if output.grad_fn is None:
-            self._add_tensor(TensorInfo(LEAF, output.array.shape, tensor=output))
-            self.tensors[0].id = "t0"
+            self._add_leaf(output).id = "t0"
+            self.output_info = self.tensors[0]
         else:
-            self._build(output.grad_fn)
-        self.output_info = self.tensors[-1] if output.grad_fn is None else self.slot(output.grad_fn, output.output_nr)
+            self._build(output.grad_fn, {id(tensor) for tensor in (params or {}).values()})
+            self.output_info = self.slot(output.grad_fn, output.output_nr)
         self.output_info.is_output = True
         self._attach_known_tensors(params)
         self._replay_missing_values()
@@ -111,6 +112,8 @@ class ComputationGraph:
     # ----------------------------------------------------------------- lookups
     def slot(self, node, output_nr=0):
         """The TensorInfo for output ``output_nr`` of ``node`` (for an AccumulateGrad node: its leaf)."""
+        if type(node) is AccumulateGrad:
+            return self._leaves.get(id(node.variable))
         return self._slots.get((node, output_nr))
 
     def operation(self, node):
@@ -122,18 +125,16 @@ class ComputationGraph:
         return [info for info in self.tensors if info.kind == LEAF]
 
     # ----------------------------------------------------------------- building
-    def _build(self, root):
+    def _build(self, root, declared):
         for node in forward_order(root):
             if type(node) is AccumulateGrad:
-                info = TensorInfo(LEAF, node.variable.array.shape, tensor=node.variable)
-                self._slots[(node, 0)] = info
-                self._add_tensor(info)
+                self._add_leaf(node.variable)
                 continue
             operation = OperationInfo(node, len(self.operations))
             for position, (next_node, output_nr) in enumerate(node.next_functions):
                 if next_node is not None:
-                    self._connect(self._slots[(next_node, output_nr)], operation, position)
-            for position, constant in _saved_constants(node):
+                    self._connect(self.slot(next_node, output_nr), operation, position)
+            for position, constant in _saved_constants(node, declared):
                 info = TensorInfo(CONSTANT, constant.array.shape, tensor=constant)
                 self._add_tensor(info)
                 self._connect(info, operation, position)
@@ -170,6 +171,11 @@ class ComputationGraph:
     def _add_tensor(self, info):
         self.tensors.append(info)
 
+    def _add_leaf(self, tensor):
+        info = self._leaves[id(tensor)] = TensorInfo(LEAF, tensor.array.shape, tensor=tensor)
+        self._add_tensor(info)
+        return info
+
     def _connect(self, info, operation, position):
         operation.inputs[position] = info
         info.consumers.append((operation, position))
@@ -195,6 +201,7 @@ class ComputationGraph:
             if any(info is None or info.array is None for info in operation.inputs):
                 continue
             scratch_ctx = type(operation.node)()
+            scratch_ctx.needs_input_grad = operation.node.needs_input_grad
             with grad_mode.no_grad():
                 results = operation.function.forward(scratch_ctx, *(tensor_from_array(info.array) for info in operation.inputs))
             if type(results) is not tuple:
@@ -252,24 +259,27 @@ def _saved_tensors(node):
         return ()
 
 
-def _saved_constants(node):
+def _saved_constants(node, declared):
     """``(position, tensor)`` for each constant input of ``node`` that it saved.
 
-    Operations save what backward needs, not necessarily their inputs in order; the saved tensors
-    are read as the inputs only when they line up: one per argument, and every input that requires
-    grad saved at its own position (``Mul`` saves ``(a, b)``: for ``3 * u`` that gives the 3).
+    Operations save what backward needs, not necessarily their inputs, so the saved tensors are read
+    as the first inputs only when they line up: every input that requires grad among them saved at
+    its own position. A constant is then taken when the operation saved one tensor per argument
+    (``Mul`` saves ``(a, b)``: for ``3 * u`` that gives the 3) or when the caller named it
+    (``declared``: ids of the tensors in ``params``; ``Linear`` saves ``(x, weight)`` of its three).
     """
     saved = _saved_tensors(node)
-    if len(saved) != len(node.next_functions):
+    next_functions = node.next_functions
+    if len(saved) > len(next_functions):
         return []
     constants = []
-    for position, ((next_node, output_nr), tensor) in enumerate(zip(node.next_functions, saved)):
-        if not isinstance(tensor, Tensor):
-            return []
-        if next_node is None:
-            constants.append((position, tensor))
-        elif not _is_input(tensor, next_node, output_nr):
-            return []
+    for position, ((next_node, output_nr), tensor) in enumerate(zip(next_functions, saved)):
+        if next_node is not None:
+            if not isinstance(tensor, Tensor) or not _is_input(tensor, next_node, output_nr):
+                return []
+        elif isinstance(tensor, Tensor) and tensor.grad_fn is None and not tensor.requires_grad:
+            if len(saved) == len(next_functions) or id(tensor) in declared:
+                constants.append((position, tensor))
     return constants
 
 

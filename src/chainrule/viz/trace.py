@@ -1,7 +1,7 @@
 """The chain rule, step by step: what backward does at each node, with the numbers.
 
-``trace_backward(J)`` walks the graph exactly as the engine does (same order, same sums) and writes
-down, for each operation it visits:
+``trace_backward(J)`` runs the real backward pass and watches it (the engine calls an observer after
+each node), writing down, for each operation in the order backward visits them:
 
 - the gradient arriving from above, ``dJ/d out`` (summed when the tensor was used more than once),
 - for each input, the local derivative ``d out / d input`` (its formula and its value),
@@ -18,16 +18,16 @@ The local derivative's value is the operation's backward applied to a gradient o
 elementwise operation that is exactly d out / d input, element by element. Where the Jacobian is not
 elementwise (a matrix product) the value is left out and the formula says what backward computes.
 """
-from chainrule.autograd import grad_mode
-from chainrule.autograd.engine import _call_backward, _fit_to_input, count_dependencies
+from chainrule.autograd.engine import _call_backward, _fit_to_input, run_backward
 from chainrule.autograd.function import AccumulateGrad
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.viz.formatting import collapse_constant, format_number, summarize_array, to_plain
+from chainrule.viz.formatting import collapse_constant, format_number, summarize_array, text_table, to_plain
 from chainrule.viz.graph_model import ComputationGraph
 
-# The local derivative of each operation with respect to each of its inputs, keyed by node class.
-# {0}, {1}, ... are the inputs' names, {out} the output's, {p} a power's exponent.
+# The local derivative of each operation with respect to each of its inputs, keyed by node class,
+# written with the tensors' own names: {0}, {1}, ... are the inputs', {out} the output's, {p} a
+# power's exponent. Operations not listed show the derivative line of their docstring.
 LOCAL_DERIVATIVES = {
     "AddBackward": ("1", "1"),
     "SubBackward": ("1", "-1"),
@@ -43,16 +43,10 @@ LOCAL_DERIVATIVES = {
     "CosBackward": ("-sin {0}",),
     "TanBackward": ("1 + tan²{0}",),
     "AbsBackward": ("sign({0})",),
-    "CloneBackward": ("1",),
     "SigmoidBackward": ("{out}·(1 - {out})",),
     "TanhBackward": ("1 - {out}²",),
-    "ReluBackward": ("1 where {0} > 0, else 0",),
-    "SumBackward": ("1 for every element",),
-    "MeanBackward": ("1/N for every element",),
     "MatmulBackward": ("grad @ {1}ᵀ", "{0}ᵀ @ grad"),
-    "MmBackward": ("grad @ {1}ᵀ", "{0}ᵀ @ grad"),
-    "TransposeBackward": ("grad transposed back",),
-    "ReshapeBackward": ("grad reshaped back",),
+    "LinearBackward": ("grad @ {1}", "gradᵀ @ {0}", "grad summed over examples"),
 }
 
 
@@ -171,7 +165,7 @@ class BackwardTrace:
                         gradient_sent_text(output, step.grad_output, edge),
                     )
                 )
-        return f"backward from {output}: one row per input of each operation\n" + _table([header, *lines])
+        return f"backward from {output}: one row per input of each operation\n" + text_table([header, *lines])
 
     def __repr__(self):
         return f"<BackwardTrace of {self.output_name}: {len(self.steps)} steps>"
@@ -181,8 +175,9 @@ def trace_backward(output, params=None, retain_graph=False):
     """Run ``output.backward()`` and record each step of the chain rule (see the module docstring).
 
     ``output`` must be a single number (a loss). ``params`` names tensors: parameters
-    (``dict(model.named_parameters())``) or intermediates (``{"u": u, "v": v}``). The leaves' ``.grad``
-    are filled exactly as ``output.backward()`` fills them, so call this instead of backward.
+    (``dict(model.named_parameters())``) or intermediates (``{"u": u, "v": v}``). This is the real
+    backward pass, watched node by node: the leaves' ``.grad`` are filled as by ``output.backward()``,
+    so call it instead of backward, not after.
     """
     graph = ComputationGraph(output, params)
     if output.array.size != 1:
@@ -190,14 +185,10 @@ def trace_backward(output, params=None, retain_graph=False):
             f"trace_backward: the output must be a single number (a loss) but has shape "
             f"{tuple(output.shape)}; reduce it first, e.g. output.sum()"
         )
-    seed = xp.ones(output.array.shape, dtype=output.array.dtype)
-    if output.grad_fn is None:
-        steps = [TraceStep(1, "AccumulateGrad", graph.output_info.name, [seed])]
-        grads = {graph.output_info.id: seed}
-    else:
-        steps, grads = _walk(graph, seed)
-    output.backward(retain_graph=retain_graph)
-    return BackwardTrace(graph, steps, grads)
+    recorder = _Recorder(graph)
+    seed = tensor_from_array(xp.ones(output.array.shape, dtype=output.array.dtype))
+    run_backward((output,), (seed,), retain_graph=retain_graph, observer=recorder.observe)
+    return BackwardTrace(graph, recorder.steps, recorder.grads)
 
 
 def local_derivative_text(output_name, edge):
@@ -220,61 +211,48 @@ def gradient_sent_text(output_name, grad_output, edge):
     return text + summarize_array(edge.grad_sent)
 
 
-def _walk(graph, seed):
-    """The engine's walk (dependency counts, a stack of ready nodes), recording instead of storing."""
-    root = graph.output.grad_fn
-    dependencies = count_dependencies([root])
-    arrived = {(root, graph.output.output_nr): [seed]}  # (node, output_nr) -> gradients received
-    grads = {}
-    steps = []
-    ready = [root]
-    with grad_mode.no_grad():
-        while ready:
-            node = ready.pop()
-            if type(node) is AccumulateGrad:
-                info = graph.slot(node)
-                step = TraceStep(len(steps) + 1, "AccumulateGrad", info.name, arrived.get((node, 0), []), node=node)
-                grads[info.id] = step.grad_output
-            else:
-                step = _visit(graph, node, arrived, grads, len(steps) + 1)
-                for next_node, _ in node.next_functions:
-                    if next_node is not None:
-                        dependencies[next_node] -= 1
-                        if dependencies[next_node] == 0:
-                            ready.append(next_node)
-            steps.append(step)
-    return steps, grads
+class _Recorder:
+    """The engine's observer: called after each node's backward, it writes down one TraceStep."""
 
+    def __init__(self, graph):
+        self.graph = graph
+        self.steps = []
+        self.grads = {}  # TensorInfo id -> gradient array
+        self.arrived = {}  # (node, output_nr) -> the gradients sent to it so far, one per use
 
-def _visit(graph, node, arrived, grads, number):
-    """Run one node's backward; record what arrived, the local derivatives and what was sent."""
-    operation = graph.operation(node)
-    grad_outputs = []
-    for output_nr, (shape, dtype) in enumerate(node.output_meta):
-        terms = arrived.get((node, output_nr))
-        grad_outputs.append(_sum_arrays(terms) if terms else xp.zeros(shape, dtype=dtype))
-        if operation.outputs[output_nr] is not None:
-            grads[operation.outputs[output_nr].id] = grad_outputs[-1]
-    input_grads = _call_backward(node, [tensor_from_array(grad) for grad in grad_outputs])
-    local_grads = _local_grads(node)
-
-    names = [info.name if info is not None else "?" for info in operation.inputs]
-    used_outputs = [info for info in operation.outputs if info is not None]
-    output_name = ", ".join(info.name for info in used_outputs)
-    formulas = _formulas(node, names, output_name)
-    edges = []
-    for position, ((next_node, output_nr), grad, meta) in enumerate(zip(node.next_functions, input_grads, node.input_meta)):
-        if next_node is None:
-            continue
-        sent = None
-        if grad is not None:
-            sent = _fit_to_input(grad, meta, node).array
-            arrived.setdefault((next_node, output_nr), []).append(sent)
-        local = _elementwise_local(local_grads, position, grad_outputs[0], sent, meta, node)
-        edges.append(TraceEdge(position, names[position], formulas[position], local, sent))
-    first_used = used_outputs[0].output_nr
-    terms = arrived.get((node, first_used)) or [grad_outputs[first_used]]
-    return TraceStep(number, node.name(), output_name, terms, edges, node)
+    def observe(self, node, grads, input_grads):
+        if type(node) is AccumulateGrad:
+            info = self.graph.slot(node)
+            terms = self.arrived.get((node, 0)) or ([grads[0].array] if grads[0] is not None else [])
+            self.steps.append(TraceStep(len(self.steps) + 1, "AccumulateGrad", info.name, terms, node=node))
+            self.grads[info.id] = self.steps[-1].grad_output
+            return
+        operation = self.graph.operation(node)
+        grad_outputs = [
+            grad.array if grad is not None else xp.zeros(shape, dtype=dtype)
+            for grad, (shape, dtype) in zip(grads, node.output_meta)
+        ]
+        for info, grad in zip(operation.outputs, grad_outputs):
+            if info is not None:
+                self.grads[info.id] = grad
+        local_grads = _local_grads(node)
+        names = [info.name if info is not None else "?" for info in operation.inputs]
+        used_outputs = [info for info in operation.outputs if info is not None]
+        output_name = ", ".join(info.name for info in used_outputs)
+        formulas = _formulas(node, names, output_name)
+        edges = []
+        for position, ((next_node, output_nr), grad, meta) in enumerate(zip(node.next_functions, input_grads, node.input_meta)):
+            if next_node is None:
+                continue
+            sent = None
+            if grad is not None:
+                sent = _fit_to_input(grad, meta, node).array
+                self.arrived.setdefault((next_node, output_nr), []).append(sent)
+            local = _elementwise_local(local_grads, position, grad_outputs[0], sent, meta, node)
+            edges.append(TraceEdge(position, names[position], formulas[position], local, sent))
+        first_used = used_outputs[0].output_nr
+        terms = self.arrived.get((node, first_used)) or [grad_outputs[first_used]]
+        self.steps.append(TraceStep(len(self.steps) + 1, node.name(), output_name, terms, edges, node))
 
 
 def _local_grads(node):
@@ -316,11 +294,13 @@ def _formulas(node, names, output_name):
 
 
 def _docstring_formula(function):
-    """The derivative part of an operation's docstring (``out = x**2;  d out / d x = 2x``)."""
-    first_line = (function.__doc__ or "").strip().splitlines()[0:1]
-    if not first_line:
-        return f"see {function.__name__}.backward"
-    return first_line[0].split(";", 1)[-1].strip()
+    """The derivatives stated in an operation's docstring: its first line that has one
+    (``out = x**2;   d out / d x = 2 x`` gives ``d out / d x = 2 x``)."""
+    for line in (function.__doc__ or "").splitlines():
+        for part in line.split(";"):
+            if "/ d" in part:
+                return part.strip(" ,")
+    return f"see {function.__name__}.backward"
 
 
 def _sum_arrays(arrays):
@@ -338,8 +318,3 @@ def _sum_text(terms):
     if len(terms) == 1:
         return total
     return " + ".join(summarize_array(term) for term in terms) + f" = {total}"
-
-
-def _table(rows):
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)

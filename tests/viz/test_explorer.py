@@ -1,0 +1,188 @@
+"""The explorer page: its data, the command line, and the page itself in headless Chromium."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule.__main__ import main
+from chainrule.viz import explore, trace_backward
+from chainrule.viz.explorer import explorer_data
+from chainrule.viz.expression import course_mlp, evaluate, parse_values
+from tests.viz.examples import seed_example
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def page_data(path):
+    text = Path(path).read_text(encoding="utf-8")
+    return json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', text, re.S).group(1))
+
+
+# ----------------------------------------------------------------------------- data and command line
+def test_seed_steps_go_forward_node_by_node_then_backward_with_the_products():
+    J, params, _ = seed_example()
+    data = explorer_data(trace_backward(J, params), "seed")
+    forward = [step for step in data["steps"] if step["phase"] == "forward"]
+    backward = [step for step in data["steps"] if step["phase"] == "backward"]
+    assert len(forward) == 7 and len(backward) == 6  # 3 leaves, the constant, 3 operations; 3 operations, 3 leaves
+    assert [step["text"][0] for step in forward[3:]] == ["Mul(b, c) gives v = 6", "Add(a, v) gives u = 11", "the constant 3", "Mul(3, u) gives J = 33"]
+    assert backward[2]["text"][1:] == ["dv/db = c = 2, so dJ/db = 3 × 2 = 6", "dv/dc = b = 3, so dJ/dc = 3 × 3 = 9"]
+    assert backward[-1]["text"] == ["a.grad = dJ/da = 3   (stored in the leaf)"]
+    names = {node["id"]: node.get("name") for node in data["nodes"]}
+    for node in data["nodes"]:
+        assert {"x", "y", "width", "height"} <= set(node)
+    assert {names[edge["from"]] for edge in data["edges"] if names[edge["to"]] == "MulBackward"} >= {"b", "c", "3", "u"}
+
+
+def test_explore_writes_one_self_contained_page(tmp_path):
+    J, params, (a, b, c) = seed_example()
+    path = explore(J, tmp_path / "seed.html", params=params, title="J = 3(a + bc) <seed>")
+    text = Path(path).read_text(encoding="utf-8")
+    assert "<script src" not in text and "<link" not in text and "@import" not in text
+    assert set(re.findall(r"https?://[^\s\"'`]+", text)) == {"http://www.w3.org/2000/svg"}  # the SVG namespace, not a download
+    assert "J = 3(a + bc) &lt;seed&gt;" in text
+    assert b.grad.item() == 6.0  # explore ran backward
+    assert page_data(path)["output"] == "J"
+
+
+def test_command_line_explores_an_expression_and_the_mlp(tmp_path, capsys):
+    out = tmp_path / "graph.html"
+    assert main(["explore", "v = b*c; u = a + v; J = 3*u", "--a", "5", "--b=3", "--c", "2", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    nodes = {node["name"]: node for node in page_data(out)["nodes"] if node["type"] == "tensor"}
+    assert {"a", "b", "c", "u", "v", "J", "3"} == set(nodes)
+    assert main(["explore", "mlp", "--out", str(tmp_path / "mlp.html")]) == 0
+    names = {node["name"] for node in page_data(tmp_path / "mlp.html")["nodes"]}
+    assert {"x", "t", "W1", "b1", "W2", "b2", "z1", "h", "z2", "O", "E", "LinearBackward", "SigmoidBackward"} <= names
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["3*(a + b*c)", "--a", "5"], "uses 'b' but no value was given: add --b VALUE"),
+        (["__import__('os').system('true')", "--a", "1"], "is not allowed"),
+        (["a.__class__", "--a", "1"], "is not allowed"),
+        (["a +", "--a", "1"], "cannot read the expression"),
+        (["a * 2", "--a"], "--a needs a value"),
+        (["a * 2", "--a", "five"], "expected a number"),
+        (["3 * 4"], "is the number 12: use variables"),
+        (["a * 2", "--a", "1,2"], "must be a single number"),
+        (["mlp", "--W1", "1,2"], "W1 must have shape (2, 2)"),
+    ],
+)
+def test_command_line_mistakes_are_explained(tmp_path, capsys, arguments, message):
+    assert main(["explore", *arguments, "--out", str(tmp_path / "graph.html")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "graph.html").exists()
+
+
+def test_expressions_allow_arithmetic_functions_and_matrices():
+    values = parse_values(["--W", "1,2;3,4", "--x", "0.5,-1", "--s", "2"])
+    assert values["W"].shape == (2, 2) and values["x"].shape == (2,) and values["s"].shape == ()
+    result, named = evaluate("z = W @ x; y = sigmoid(z) * s; out = sum(exp(-y) / 2 + y ** 2)", values)
+    expected_z = np.array([[1, 2], [3, 4]]) @ np.array([0.5, -1])
+    np.testing.assert_allclose(named["z"].array, expected_z)
+    assert result.name == "out" and result.requires_grad
+    mlp_error, _ = course_mlp({"x": chainrule.tensor([1.0, 0.0])})
+    assert mlp_error.item() != pytest.approx(0.298371109, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- the page in a browser
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser, path):
+    page = browser.new_page(viewport={"width": 1400, "height": 800})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(Path(path).resolve().as_uri())
+    return page, errors
+
+
+def node_number(page, name, attribute):
+    """The value or gradient a tensor's box shows (from its data attribute), or None."""
+    raw = page.get_attribute(f'g.tensor[data-name="{name}"]', attribute)
+    return None if raw is None else np.array(json.loads(raw))
+
+
+def test_page_steps_through_the_seed_example(browser, tmp_path):
+    J, params, (a, b, c) = seed_example()
+    path = explore(J, tmp_path / "seed.html", params=params, title="J = 3 (a + b c)")
+    page, errors = open_page(browser, path)
+    assert page.text_content("#counter") == "step 0 of 13"
+    assert node_number(page, "v", "data-value") is None
+    for _ in range(4):
+        page.click("#next")
+    assert node_number(page, "v", "data-value") == 6.0 and node_number(page, "u", "data-value") is None
+    assert "Mul(b, c) gives v = 6" in page.text_content("#status")
+    page.click("#to-backward")
+    expected_values = {"a": 5.0, "b": 3.0, "c": 2.0, "v": 6.0, "u": 11.0, "J": 33.0}
+    assert {name: float(node_number(page, name, "data-value")) for name in expected_values} == expected_values
+    assert node_number(page, "b", "data-grad") is None
+
+    page.click("#next")
+    page.click("#next")  # AddBackward: u's gradient goes to a and v
+    assert "du/dv = 1, so dJ/dv = 3 × 1 = 3" in page.text_content("#status")
+    assert node_number(page, "v", "data-grad") == 3.0 and node_number(page, "b", "data-grad") is None
+    page.click("#next")  # v = b * c: dv/db = c, dv/dc = b
+    assert (float(node_number(page, "b", "data-grad")), float(node_number(page, "c", "data-grad"))) == (b.grad.item(), c.grad.item())
+    assert "× 2" in page.text_content("#edge-e0") or "× 2" in page.text_content("svg")
+    page.click("#to-end")
+    for leaf in (a, b, c):
+        assert float(node_number(page, leaf.name, "data-grad")) == leaf.grad.item()
+    assert page.is_disabled("#next") and not page.is_disabled("#prev")
+
+    page.click('g.op >> nth=2')  # the last multiplication: its chain-rule step in the panel
+    assert "dJ/du = 3" in page.text_content("#details")
+    page.click('g.tensor[data-name="v"]')
+    details = page.text_content("#details")
+    assert "made by Mul(b, c)" in details and "6" in details
+    page.click("#prev")
+    assert page.text_content("#counter") == "step 12 of 13"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer_seed.png"), full_page=True)
+    assert errors == []
+
+
+def test_page_shows_the_mlp_deltas_equal_to_autograd(browser, tmp_path):
+    error, named = course_mlp()
+    path = explore(error, tmp_path / "mlp.html", params=named, title="MLP")
+    page, errors = open_page(browser, path)
+    page.click("#to-end")
+    for name in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(node_number(page, name, "data-grad"), named[name].grad.array, rtol=1e-6)
+    output, target = named["O"].array, named["t"].array
+    np.testing.assert_allclose(node_number(page, "z2", "data-grad"), (output - target) * output * (1 - output), rtol=1e-5)
+    np.testing.assert_allclose(node_number(page, "h", "data-value"), named["h"].array, rtol=1e-6)
+    page.click('g.tensor[data-name="W1"]')
+    assert "dE/dW1" in page.text_content("#details")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer_mlp.png"), full_page=True)
+    assert errors == []
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_drawing_artifact_for_the_seed_example():
+    from chainrule.viz import draw_graph
+
+    J, params, _ = seed_example()
+    trace = trace_backward(J, params)
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert Path(draw_graph(J, trace=trace).render(ARTIFACTS / "graph_seed.png")).stat().st_size > 1000
