@@ -32,6 +32,7 @@ import traceback
 import weakref
 
 from chainrule.autograd import anomaly, grad_mode
+from chainrule.backend import ndarray
 
 
 class BackwardNode:
@@ -203,18 +204,21 @@ class Function:
                 mask |= 1 << position
             else:
                 next_nodes.append(None)
-        ctx.needs_input_grad = _needs_input_grad(len(args), mask)
+        count = len(args)
+        needs_input_grad = _NEEDS_INPUT_GRAD.get(mask << 8 | count)
+        if needs_input_grad is None:
+            needs_input_grad = _NEEDS_INPUT_GRAD[mask << 8 | count] = tuple(bool(mask >> i & 1) for i in range(count))
+        ctx.needs_input_grad = needs_input_grad
         grad_mode._state.enabled = False
         try:
             raw_outputs = cls.forward(ctx, *args)
         finally:
             grad_mode._state.enabled = True
         ctx.next_nodes = tuple(next_nodes)
-        ctx.next_output_nrs = (
-            tuple(arg._output_nr if node is not None else 0 for arg, node in zip(args, next_nodes))
-            if from_later_outputs
-            else _ALL_LIKE_OUTPUT_NRS[len(args)]
-        )
+        if from_later_outputs:
+            ctx.next_output_nrs = tuple(arg._output_nr if node is not None else 0 for arg, node in zip(args, next_nodes))
+        else:
+            ctx.next_output_nrs = _ALL_LIKE_OUTPUT_NRS[count]
         if anomaly._state.enabled:
             ctx._forward_trace = "".join(traceback.format_stack()[:-2])
 
@@ -225,17 +229,26 @@ class Function:
             for output_nr, output in enumerate(outputs):
                 _attach(output, ctx, output_nr)
             return outputs
-        output = _as_output(raw_outputs, args)
-        shape = _interned_shape(output.array.shape)
-        dtype = output.array.dtype
+
+        output = tensor_from_array(raw_outputs) if type(raw_outputs) is ndarray else _as_output(raw_outputs, args)
+        array = output.array
+        shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
+        dtype = array.dtype
         ctx._output_shape = shape
         ctx._output_dtype = dtype
-        input_meta = [
-            None if node is None or (arg.array.shape == shape and arg.array.dtype == dtype) else _meta(arg)
-            for arg, node in zip(args, next_nodes)
-        ]
-        ctx._input_meta = input_meta if any(input_meta) else _ALL_LIKE_OUTPUT[len(args)]
-        _attach(output, ctx, 0)
+        # Only inputs that differ from the output (broadcast, or another dtype) need their own record.
+        input_meta = None
+        for position, node in enumerate(next_nodes):
+            if node is not None:
+                input_array = args[position].array
+                if input_array.shape != shape or input_array.dtype != dtype:
+                    if input_meta is None:
+                        input_meta = [None] * count
+                    input_meta[position] = (input_array.shape, input_array.dtype)
+        ctx._input_meta = input_meta or _ALL_LIKE_OUTPUT[count]
+        if dtype.kind in "fc" and not ctx._non_differentiable:
+            output.grad_fn = ctx
+            output._requires_grad = True
         return output
 
 
@@ -256,15 +269,7 @@ def _meta(tensor):
     return (tensor.array.shape, tensor.array.dtype)
 
 
-def _needs_input_grad(count, mask):
-    """The tuple of booleans for ``count`` inputs whose bits are set in ``mask`` (made once each)."""
-    key = (count, mask)
-    flags = _NEEDS_INPUT_GRAD.get(key)
-    if flags is None:
-        flags = _NEEDS_INPUT_GRAD[key] = tuple(bool(mask >> position & 1) for position in range(count))
-    return flags
-
-
+# needs_input_grad tuples, made once for each (inputs that need grad, number of inputs).
 _NEEDS_INPUT_GRAD = {}
 # ``_input_meta`` of nodes whose inputs all look like their output: shared, not made per node.
 _ALL_LIKE_OUTPUT = [(None,) * count for count in range(64)]

@@ -53,6 +53,8 @@ def binary_operands(a, b):
     elif not isinstance(b, Tensor):
         b = as_tensor_like(b, a)
     a_dtype, b_dtype = a.array.dtype, b.array.dtype
+    if a_dtype is b_dtype:
+        return a, b
     if a_dtype != b_dtype:
         a_floating, b_floating = a_dtype.kind == "f", b_dtype.kind == "f"
         if a_floating and not b_floating:
