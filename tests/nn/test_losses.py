@@ -230,3 +230,11 @@ def test_target_dtype_follows_input():
     loss = F.mse_loss(chainrule.zeros(2), chainrule.tensor([1, 2]))
     assert loss.dtype == chainrule.float32
     assert loss.item() == 2.5
+
+
+def test_minus_infinity_logits_of_other_classes_cost_nothing_like_torch():
+    logits = np.array([[0.0, -np.inf, 1.0], [-np.inf, 2.0, 0.5]])
+    targets = np.array([0, 1])
+    ours = compare(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, reduction="none"), [logits, targets], [1, 0])
+    assert np.isfinite(ours.array).all()
+    compare(lambda lib, x, t: lib.nn.functional.nll_loss(x, t), [logits, targets], [1, 0])

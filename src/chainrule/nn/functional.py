@@ -13,16 +13,16 @@ from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
 from chainrule.ops.elementwise import where
 from chainrule.ops.loss import (
-    Absolute,
-    BinaryCrossEntropy,
-    BinaryCrossEntropyWithLogits,
-    ClassTargets,
+    AbsoluteError,
+    BinaryCrossEntropyOfLogits,
+    BinaryCrossEntropyOfProbabilities,
+    ClassIndexTargets,
+    ClassProbabilityTargets,
     CrossEntropy,
-    DifferenceLoss,
+    ElementwiseLoss,
     NegativeLogLikelihood,
-    SmoothAbsolute,
-    SoftCrossEntropy,
-    Squared,
+    SmoothAbsoluteError,
+    SquaredError,
 )
 from chainrule.ops.matmul import linear
 from chainrule.ops.normalization import Normalize, batch_statistics
@@ -135,7 +135,7 @@ def _target_like(input, target, operation):
     return target if target.dtype == input.dtype else target.to(input.dtype)
 
 
-def _difference_loss(input, target, penalty, size_average, reduce, reduction, operation, weight=None):
+def _difference_loss(input, target, criterion, size_average, reduce, reduction, operation, weight=None):
     reduction = _reduction(size_average, reduce, reduction)
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
@@ -144,25 +144,25 @@ def _difference_loss(input, target, penalty, size_average, reduce, reduction, op
                 f"input {tuple(input.shape)})."
             )
         weight = weight.detach().to(input.dtype)
-    return DifferenceLoss.apply(input, _target_like(input, target, operation), weight, penalty, reduction)
+    return ElementwiseLoss.apply(input, _target_like(input, target, operation), weight, criterion, reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error: (input - target)^2, reduced (weighted: 'mean' divides by sum(weight))."""
-    return _difference_loss(input, target, Squared(), size_average, reduce, reduction, "mse_loss", weight)
+    return _difference_loss(input, target, SquaredError(), size_average, reduce, reduction, "mse_loss", weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error: |input - target|, reduced (weighted: 'mean' divides by sum(weight))."""
-    return _difference_loss(input, target, Absolute(), size_average, reduce, reduction, "l1_loss", weight)
+    return _difference_loss(input, target, AbsoluteError(), size_average, reduce, reduction, "l1_loss", weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (continuous at beta); beta=0 is L1."""
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta})")
-    penalty = SmoothAbsolute(beta) if beta > 0 else Absolute()
-    return _difference_loss(input, target, penalty, size_average, reduce, reduction, "smooth_l1_loss")
+    criterion = SmoothAbsoluteError(beta) if beta > 0 else AbsoluteError()
+    return _difference_loss(input, target, criterion, size_average, reduce, reduction, "smooth_l1_loss")
 
 
 def _same_shape_target(input, target, message):
@@ -202,7 +202,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"[{values.min()}, {values.max()}]); apply sigmoid first, or pass the raw scores to "
             f"binary_cross_entropy_with_logits"
         )
-    return BinaryCrossEntropy.apply(input, target, _optional_weight(weight, input, "weight"), reduction)
+    weight = _optional_weight(weight, input, "weight")
+    return ElementwiseLoss.apply(input, target, weight, BinaryCrossEntropyOfProbabilities(), reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -216,10 +217,10 @@ def binary_cross_entropy_with_logits(
     target = _same_shape_target(input, target, "Target size ({target}) must be the same as input size ({input})")
     weight = _optional_weight(weight, input, "weight")
     pos_weight = _optional_weight(pos_weight, input, "pos_weight")
-    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+    return ElementwiseLoss.apply(input, target, weight, BinaryCrossEntropyOfLogits(pos_weight), reduction)
 
 
-def _class_targets(input, target, weight, ignore_index, operation):
+def _class_index_targets(input, target, weight, ignore_index, operation, label_smoothing=0.0):
     """Check class-index ``target`` against ``input`` (N, C, d1, ...) or (C,) and prepare it."""
     if input.ndim == 0:
         raise ValueError(f"{operation}: input must have a class dimension, got a 0-d tensor")
@@ -240,7 +241,7 @@ def _class_targets(input, target, weight, ignore_index, operation):
             f"{list(input.shape)} (the input's shape without the class dimension), got {list(target.shape)}"
         )
     _check_class_weight(input, weight)
-    return ClassTargets(input, target, weight, ignore_index)
+    return ClassIndexTargets(input, target, weight, ignore_index, label_smoothing)
 
 
 def _check_class_weight(input, weight):
@@ -275,17 +276,17 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
         _check_class_weight(input, weight)
-        class_weights = None if weight is None else weight.array.astype(input.dtype)
         target = target if target.dtype == input.dtype else target.to(input.dtype)
-        return SoftCrossEntropy.apply(input, target, class_weights, reduction, label_smoothing)
-    targets = _class_targets(input, target, weight, ignore_index, "cross_entropy")
-    return CrossEntropy.apply(input, targets, reduction, label_smoothing)
+        targets = ClassProbabilityTargets(input, target, weight, label_smoothing)
+    else:
+        targets = _class_index_targets(input, target, weight, ignore_index, "cross_entropy", label_smoothing)
+    return CrossEntropy.apply(input, target, targets, reduction)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (log_softmax output)."""
     reduction = _reduction(size_average, reduce, reduction)
-    targets = _class_targets(input, target, weight, ignore_index, "nll_loss")
+    targets = _class_index_targets(input, target, weight, ignore_index, "nll_loss")
     return NegativeLogLikelihood.apply(input, targets, reduction)
 
 

@@ -16,8 +16,7 @@ from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops import activation
 from chainrule.ops.elementwise import clamp, log, sign, where
-from chainrule.ops.reduce import max_shift
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor
 
 
 # ----------------------------------------------------------------------------- shared by every loss
@@ -60,19 +59,38 @@ def _spread_back(ctx, grad_output):
 def saved_or_recomputed(saved, recompute):
     """A value that ``forward`` computed (an array, or a tuple of arrays), for use in ``backward``.
 
-    A plain backward pass uses the saved arrays as constants: fast. Under ``create_graph=True`` the
-    backward pass is itself recorded, to be differentiated again, so the value is recomputed from
-    the inputs with tensor operations (``recompute()``) and its own dependence on them is recorded.
+    A plain backward pass uses the saved arrays themselves, as constants: NumPy computes with them
+    directly, at no cost of graph nodes. Under ``create_graph=True`` the backward pass is itself
+    recorded, to be differentiated again, so the value is recomputed from the inputs with tensor
+    operations (``recompute()``) and its own dependence on the inputs is recorded too. The
+    backward formulas use only operators, which arrays and tensors share, so one formula serves both.
     """
     if grad_mode.is_grad_enabled():
         return recompute()
-    if isinstance(saved, tuple):
-        return tuple(tensor_from_array(array) for array in saved)
-    return tensor_from_array(saved)
+    return saved
 
 
-# ----------------------------------------------------------------------------- input vs target
-class Squared:
+# ----------------------------------------------------------------------------- element by element
+class _OfDifference:
+    """A criterion that depends on d = input - target only: d loss / d target = -d loss / d input.
+
+    Subclasses give ``value(d)`` on arrays and ``slope(d)`` = f'(d) with tensor operations.
+    """
+
+    # PyTorch's weighted mse_loss and l1_loss divide by sum(weight) for 'mean'.
+    mean_divides_by_weight = True
+
+    def loss(self, input, target):
+        return self.value(input - target)
+
+    def grad_input(self, input, target):
+        return self.slope(input - target)
+
+    def grad_target(self, input, target):
+        return -self.slope(input - target)
+
+
+class SquaredError(_OfDifference):
     """f(d) = d^2;   f'(d) = 2 d"""
 
     def value(self, difference):
@@ -82,7 +100,7 @@ class Squared:
         return 2.0 * difference
 
 
-class Absolute:
+class AbsoluteError(_OfDifference):
     """f(d) = |d|;   f'(d) = sign(d)"""
 
     def value(self, difference):
@@ -92,7 +110,7 @@ class Absolute:
         return sign(difference)
 
 
-class SmoothAbsolute:
+class SmoothAbsoluteError(_OfDifference):
     """f(d) = d^2 / (2 beta) where |d| < beta, else |d| - beta / 2;   f'(d) = d / beta there, else sign(d)
 
     Quadratic near 0 (smooth gradient), linear far away (robust to outliers); ``beta > 0``.
@@ -109,110 +127,88 @@ class SmoothAbsolute:
         return where(abs(difference) < self.beta, difference / self.beta, sign(difference))
 
 
-class DifferenceLoss(Function):
-    """loss = w f(input - target) per element, then reduced;
-    d loss / d input = w f'(input - target) = -d loss / d target
+_LOG_FLOOR = -100.0  # PyTorch clamps log(p) here, so p = 0 gives a loss of 100 instead of inf
+_EPSILON = 1e-12  # ... and keeps p (1 - p) away from 0 in the gradient
 
-    ``penalty`` supplies f and f': ``Squared`` (MSE), ``Absolute`` (L1), ``SmoothAbsolute`` (smooth L1).
-    Input and target broadcast together. With weights w (or None: 1), 'mean' divides by their sum.
+
+class BinaryCrossEntropyOfProbabilities:
+    """f(p, y) = -[y log p + (1 - y) log(1 - p)], each log clamped at -100;
+    d f / d p = (p - y) / max(p (1 - p), 1e-12),   d f / d y = log(1 - p) - log p
+
+    p are probabilities in [0, 1] (after a sigmoid), y the targets.
+    """
+
+    mean_divides_by_weight = False
+
+    def loss(self, p, y):
+        with xp.errstate(divide="ignore"):
+            log_p = xp.maximum(xp.log(p), _LOG_FLOOR)
+            log_not_p = xp.maximum(xp.log1p(-p), _LOG_FLOOR)
+        return -(y * log_p + (1 - y) * log_not_p)
+
+    def grad_input(self, p, y):
+        return (p - y) / clamp(p * (1.0 - p), min=_EPSILON)
+
+    def grad_target(self, p, y):
+        return clamp(log(1.0 - p), min=_LOG_FLOOR) - clamp(log(p), min=_LOG_FLOOR)
+
+
+class BinaryCrossEntropyOfLogits:
+    """The binary cross-entropy of sigmoid(x), from the logits x directly (stable for any x):
+
+        f(x, y) = (1 - y) x + L softplus(-x),   L = 1 + (q - 1) y
+                = -[q y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]
+        d f / d x = L sigmoid(x) - q y         (= sigmoid(x) - y when q = 1)
+        d f / d y = (q - 1) softplus(-x) - x
+
+    with softplus(-x) = log(1 + e^-x) = max(-x, 0) + log(1 + e^-|x|) (no overflow) and q the
+    ``pos_weight`` (a tensor broadcasting along the last dimension, or 1 when None).
+    """
+
+    mean_divides_by_weight = False
+
+    def __init__(self, pos_weight=None):
+        self.pos_weight = 1.0 if pos_weight is None else pos_weight
+
+    def loss(self, x, y):
+        pos_weight = self.pos_weight.array if isinstance(self.pos_weight, Tensor) else self.pos_weight
+        softplus_of_minus_x = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        return (1 - y) * x + (1 + (pos_weight - 1) * y) * softplus_of_minus_x
+
+    def grad_input(self, x, y):
+        return (1.0 + (self.pos_weight - 1.0) * y) * activation.sigmoid(x) - self.pos_weight * y
+
+    def grad_target(self, x, y):
+        return (self.pos_weight - 1.0) * activation.softplus(-x) - x
+
+
+class ElementwiseLoss(Function):
+    """loss = w f(input, target) for each element, then reduced;
+    d loss / d input = w * d f / d input,   d loss / d target = w * d f / d target
+
+    ``criterion`` supplies f (``loss``, on arrays) and its partial derivatives (``grad_input``,
+    ``grad_target``, with tensor operations): ``SquaredError`` (MSE), ``AbsoluteError`` (L1),
+    ``SmoothAbsoluteError`` (smooth L1), ``BinaryCrossEntropyOfProbabilities``,
+    ``BinaryCrossEntropyOfLogits``. Input, target and the optional weights w broadcast together;
+    'mean' divides by the number of elements (by sum(w) for the weighted MSE and L1, as PyTorch).
     """
 
     @staticmethod
-    def forward(ctx, input, target, weight, penalty, reduction):
+    def forward(ctx, input, target, weight, criterion, reduction):
         ctx.save_for_backward(input, target)
-        ctx.penalty = penalty
-        loss = penalty.value(input.array - target.array)
-        normalizer = loss.size if weight is None else weight.array.sum()
+        ctx.criterion = criterion
+        loss = criterion.loss(input.array, target.array)
+        by_weight = weight is not None and criterion.mean_divides_by_weight
+        normalizer = weight.array.sum() if by_weight else loss.size
         return _reduce(ctx, loss, reduction, normalizer, weight=weight)
 
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        grad = _spread_back(ctx, grad_output) * ctx.penalty.slope(input - target)
-        return (
-            grad if ctx.needs_input_grad[0] else None,
-            -grad if ctx.needs_input_grad[1] else None,
-            None,
-            None,
-            None,
-        )
-
-
-# ----------------------------------------------------------------------------- binary classification
-_LOG_FLOOR = -100.0  # PyTorch clamps log(p) here, so p = 0 gives a loss of 100 instead of inf
-_EPSILON = 1e-12  # ... and keeps p (1 - p) away from 0 in the gradient
-
-
-class BinaryCrossEntropy(Function):
-    """loss = -w [y log p + (1 - y) log(1 - p)], each log clamped at -100, then reduced;
-    d loss / d p = w (p - y) / max(p (1 - p), 1e-12),   d loss / d y = w (log(1 - p) - log p)
-
-    p (``input``) are probabilities in [0, 1]; y (``target``) of the same shape; w optional weights
-    that broadcast against them.
-    """
-
-    @staticmethod
-    def forward(ctx, input, target, weight, reduction):
-        ctx.save_for_backward(input, target)
-        p, y = input.array, target.array
-        with xp.errstate(divide="ignore"):
-            log_p = xp.maximum(xp.log(p), _LOG_FLOOR)
-            log_not_p = xp.maximum(xp.log1p(-p), _LOG_FLOOR)
-        loss = -(y * log_p + (1 - y) * log_not_p)
-        return _reduce(ctx, loss, reduction, loss.size, weight=weight)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        p, y = ctx.saved_tensors
         scale = _spread_back(ctx, grad_output)
-        grad_p = grad_y = None
-        if ctx.needs_input_grad[0]:
-            grad_p = scale * (p - y) / clamp(p * (1.0 - p), min=_EPSILON)
-        if ctx.needs_input_grad[1]:
-            grad_y = scale * (clamp(log(1.0 - p), min=_LOG_FLOOR) - clamp(log(p), min=_LOG_FLOOR))
-        return grad_p, grad_y, None, None
-
-
-class BinaryCrossEntropyWithLogits(Function):
-    """The binary cross-entropy of sigmoid(x), from the logits x directly (stable for any x):
-
-        loss = w [(1 - y) x + L softplus(-x)],   L = 1 + (q - 1) y
-             = -w [q y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]
-        d loss / d x = w [L sigmoid(x) - q y]           (= w (sigmoid(x) - y) when q = 1)
-        d loss / d y = w [(q - 1) softplus(-x) - x]
-
-    with softplus(-x) = log(1 + e^-x) = max(-x, 0) + log(1 + e^-|x|) (no overflow), w optional
-    weights and q the optional ``pos_weight`` (weight of the positive class, broadcast along the
-    last dimension).
-    """
-
-    @staticmethod
-    def forward(ctx, input, target, weight, pos_weight, reduction):
-        ctx.save_for_backward(input, target)
-        ctx.pos_weight = pos_weight
-        x, y = input.array, target.array
-        softplus_of_minus_x = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
-        log_weight = 1 if pos_weight is None else 1 + (pos_weight.array - 1) * y
-        loss = (1 - y) * x + log_weight * softplus_of_minus_x
-        return _reduce(ctx, loss, reduction, loss.size, weight=weight)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        x, y = ctx.saved_tensors
-        scale = _spread_back(ctx, grad_output)
-        grad_x = grad_y = None
-        if ctx.pos_weight is None:
-            if ctx.needs_input_grad[0]:
-                grad_x = scale * (activation.sigmoid(x) - y)
-            if ctx.needs_input_grad[1]:
-                grad_y = -scale * x
-        else:
-            pos_weight = ctx.pos_weight
-            if ctx.needs_input_grad[0]:
-                grad_x = scale * ((1.0 + (pos_weight - 1.0) * y) * activation.sigmoid(x) - pos_weight * y)
-            if ctx.needs_input_grad[1]:
-                grad_y = scale * ((pos_weight - 1.0) * activation.softplus(-x) - x)
-        return grad_x, grad_y, None, None, None
+        grad_input = scale * ctx.criterion.grad_input(input, target) if ctx.needs_input_grad[0] else None
+        grad_target = scale * ctx.criterion.grad_target(input, target) if ctx.needs_input_grad[1] else None
+        return grad_input, grad_target, None, None, None
 
 
 # ----------------------------------------------------------------------------- multi-class
@@ -224,13 +220,20 @@ def class_axis_of(input):
 def _log_softmax(logits, axis):
     """``(log p, p)`` for p = softmax(logits) along ``axis``, with the maximum subtracted first.
 
-    log p = (x - m) - log sum e^(x - m): every exponent is at most 0, so nothing overflows and the
-    largest logit's term is exactly 1 (the sum is at least 1: its log never meets 0).
+    log p = (x - m) - log sum e^(x - m): every exponent is at most 0, so nothing overflows, and the
+    largest logit's term is exactly 1 (the sum is at least 1: its log is never log 0).
     """
-    shifted = logits - max_shift(logits, axis)
+    shifted = logits - logits.max(axis=axis, keepdims=True)
     exponentials = xp.exp(shifted)
     total = exponentials.sum(axis=axis, keepdims=True)
     return shifted - xp.log(total), exponentials / total
+
+
+def _weighted_sum(q, values, axis):
+    """sum_c q_c values_c along ``axis``; a term with q_c = 0 is 0 even where values_c = -inf
+    (a logit of -inf for a class that is not the target costs nothing, as in PyTorch)."""
+    with xp.errstate(invalid="ignore"):
+        return xp.where(q != 0, q * values, 0).sum(axis=axis)
 
 
 def _weights_along(class_weights, axis, ndim):
@@ -240,156 +243,136 @@ def _weights_along(class_weights, axis, ndim):
     return class_weights.reshape(shape)
 
 
-class ClassTargets:
-    """Class-index targets, checked and prepared once for a class loss.
+class ClassIndexTargets:
+    """Class-index targets (the input's shape without C) as weights q of the log-probabilities:
 
-    - ``kept``: which samples count (target != ignore_index),
-    - ``safe``: the target indices, 0 where ignored (so they can index arrays),
-    - ``target_weight``: w_{y_i} for kept samples, 0 for ignored ones (w = 1 without weights).
+        q_ic = (1 - eps) w_{y_i} [c = y_i] + (eps / C) w_c,   and q_i = 0 where y_i = ignore_index
 
-    An index outside [0, C) that is not ignore_index raises IndexError, as PyTorch does.
+    with class weights w (1 when not given) and label smoothing eps. ``normalizer`` (what 'mean'
+    divides by) is sum of w_{y_i} over the samples kept; ``class_totals`` is sum_c q_ic. An index
+    outside [0, C) that is not ignore_index raises IndexError, as PyTorch does.
     """
 
-    def __init__(self, input, target, weight, ignore_index):
-        self.axis = class_axis_of(input)
-        self.classes = input.shape[self.axis]
+    def __init__(self, input, target, weight, ignore_index, label_smoothing=0.0):
+        self.axis = axis = class_axis_of(input)
+        classes = input.shape[axis]
         indices = target.array
-        self.kept = indices != ignore_index
-        out_of_range = self.kept & ((indices < 0) | (indices >= self.classes))
-        if out_of_range.any():
-            bad = int(indices[out_of_range].reshape(-1)[0])
-            raise IndexError(
-                f"Target {bad} is out of bounds. Class indices must lie in [0, {self.classes - 1}] for "
-                f"input of shape {tuple(input.shape)} with {self.classes} classes (or equal "
-                f"ignore_index={ignore_index})."
-            )
-        self.safe = xp.where(self.kept, indices, 0)
-        self.class_weights = None if weight is None else weight.array.astype(input.dtype)
-        kept = self.kept.astype(input.dtype)
-        self.target_weight = kept if weight is None else self.class_weights[self.safe] * kept
-
-    def picked(self, values):
-        """values_{i, y_i}: each sample's entry at its target class (ignored ones read class 0)."""
-        index = xp.expand_dims(self.safe, self.axis)
-        return xp.take_along_axis(values, index, self.axis).squeeze(self.axis)
-
-    def weights_per_class(self, shape, dtype, label_smoothing=0.0):
-        """q, of the input's shape: how much each log-probability counts in the loss.
-
-        q_ic = (1 - eps) w_{y_i} [c = y_i] + (eps / C) w_c, and 0 for ignored samples.
-        """
-        q = xp.zeros(shape, dtype=dtype)
-        index = xp.expand_dims(self.safe, self.axis)
-        xp.put_along_axis(q, index, xp.expand_dims((1 - label_smoothing) * self.target_weight, self.axis), self.axis)
+        kept = indices != ignore_index
+        if indices.size and (indices.min() < 0 or indices.max() >= classes):
+            _check_class_range(indices, kept, classes, input.shape, ignore_index)
+        index = xp.where(kept, indices, 0)
+        kept = kept.astype(input.dtype)
+        class_weights = xp.ones(classes, input.dtype) if weight is None else weight.array.astype(input.dtype)
+        target_weight = kept if weight is None else class_weights[index] * kept
+        self.normalizer = target_weight.sum()
+        one_hot = _weights_along(xp.arange(classes), axis, input.ndim) == xp.expand_dims(index, axis)
+        q = one_hot * xp.expand_dims((1 - label_smoothing) * target_weight, axis)
+        totals = (1 - label_smoothing) * target_weight
         if label_smoothing:
-            spread = xp.ones(self.classes, dtype) if self.class_weights is None else self.class_weights
-            spread = _weights_along(spread, self.axis, len(shape)) * (label_smoothing / self.classes)
-            q += spread * xp.expand_dims(self.kept, self.axis)
-        return q
+            spread = class_weights * (label_smoothing / classes)
+            q = q + _weights_along(spread, axis, input.ndim) * xp.expand_dims(kept, axis)
+            totals = totals + spread.sum() * kept
+        self.q, self.class_totals = q, xp.expand_dims(totals, axis)
+
+    def recompute(self, target):
+        """q and its class totals do not depend on anything differentiable: the same constants."""
+        return self.q, self.class_totals
 
 
-def _softmax_gradient(probabilities, target_weights, class_axis):
-    """d loss / d logits of loss = -sum_c q_c log softmax(x)_c:   p_c * sum_k q_k - q_c"""
-    return probabilities * target_weights.sum(class_axis, keepdim=True) - target_weights
+def _check_class_range(indices, kept, classes, input_shape, ignore_index):
+    """PyTorch's IndexError for a class index outside [0, C) that is not ignore_index."""
+    out_of_range = (kept & ((indices < 0) | (indices >= classes))).nonzero()
+    if out_of_range[0].size:
+        bad = int(indices[out_of_range][0])
+        raise IndexError(
+            f"Target {bad} is out of bounds. Class indices must lie in [0, {classes - 1}] for input "
+            f"of shape {tuple(input_shape)} with {classes} classes (or equal ignore_index={ignore_index})."
+        )
+
+
+class ClassProbabilityTargets:
+    """Class-probability targets y (the input's shape) as weights q of the log-probabilities:
+
+        q_ic = (y_ic (1 - eps) + eps / C) w_c,    d q_ic / d y_ic = (1 - eps) w_c
+
+    ``normalizer`` is the number of samples (every dimension but C), as PyTorch's 'mean' uses.
+    """
+
+    def __init__(self, input, target, weight, label_smoothing=0.0):
+        self.axis = class_axis_of(input)
+        self.class_weights = None if weight is None else _weights_along(weight.array.astype(input.dtype), self.axis, input.ndim)
+        self.label_smoothing = label_smoothing
+        self.normalizer = target.array.size // max(target.shape[self.axis], 1)
+        self.q = self._weights(target.array)
+        self.class_totals = self.q.sum(axis=self.axis, keepdims=True)
+
+    def _weights(self, target):
+        q = target
+        if self.label_smoothing:
+            q = target * (1 - self.label_smoothing) + self.label_smoothing / target.shape[self.axis]
+        return q if self.class_weights is None else q * self.class_weights
+
+    def recompute(self, target):
+        """q and its class totals from the target tensor, so that they are differentiable."""
+        q = self._weights(target)
+        return q, q.sum(self.axis, keepdim=True)
+
+    def grad_target(self, log_probabilities):
+        """d loss_i / d y_ic = -(1 - eps) w_c log p_ic"""
+        grad = log_probabilities * -(1 - self.label_smoothing)
+        return grad if self.class_weights is None else grad * self.class_weights
 
 
 class CrossEntropy(Function):
-    """Cross-entropy of logits x against class indices y, with the log-softmax fused in:
+    """Cross-entropy of logits x against targets given as weights q (``ClassIndexTargets`` or
+    ``ClassProbabilityTargets``), with the log-softmax fused in:
 
-        log p_ic  = x_ic - log sum_k e^(x_ik)                (stable: see _log_softmax)
-        loss_i    = -(1 - eps) w_{y_i} log p_{i, y_i} - (eps / C) sum_c w_c log p_ic
-                  = -sum_c q_ic log p_ic
-        d loss_i / d x_ic = p_ic sum_k q_ik - q_ic           (= w_{y_i} (p_ic - [c = y_i]) for eps = 0)
+        log p_ic = x_ic - log sum_k e^(x_ik)          (stable: see _log_softmax)
+        loss_i   = -sum_c q_ic log p_ic
+        d loss_i / d x_ic = p_ic sum_k q_ik - q_ic    (= w_{y_i} (p_ic - [c = y_i]) for class indices)
 
-    w are the class weights (1 when not given), eps the label smoothing; ignored samples add
-    nothing. 'mean' divides by the sum of w_{y_i} over the samples used. Shapes: input (N, C),
-    (N, C, d1, ...) or (C,); target: the input's shape without C.
+    then reduced ('mean' divides by the targets' normalizer). Shapes: input (N, C), (N, C, d1, ...)
+    or (C,). The forward computes the softmax once and keeps it: the backward needs only it and q.
     """
 
     @staticmethod
-    def forward(ctx, input, targets, reduction, label_smoothing):
+    def forward(ctx, input, target, targets, reduction):
         axis = targets.axis
         log_probabilities, probabilities = _log_softmax(input.array, axis)
-        loss = -(1 - label_smoothing) * targets.target_weight * targets.picked(log_probabilities)
-        if label_smoothing:
-            spread = log_probabilities if targets.class_weights is None else (
-                log_probabilities * _weights_along(targets.class_weights, axis, input.ndim)
-            )
-            loss = loss - (label_smoothing / targets.classes) * spread.sum(axis=axis) * targets.kept
-        ctx.save_for_backward(input)
-        ctx.probabilities, ctx.targets, ctx.label_smoothing = probabilities, targets, label_smoothing
-        return _reduce(ctx, loss, reduction, targets.target_weight.sum(), axis)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (input,) = ctx.saved_tensors
-        axis = ctx.class_axis
-        probabilities = saved_or_recomputed(ctx.probabilities, lambda: activation.softmax(input, axis))
-        q = ctx.targets.weights_per_class(input.shape, input.dtype, ctx.label_smoothing)
-        grad_input = _softmax_gradient(probabilities, tensor_from_array(q), axis) * _spread_back(ctx, grad_output)
-        return grad_input, None, None, None
-
-
-def soft_target_weights(target, class_weights, label_smoothing, axis):
-    """q = (y (1 - eps) + eps / C) w_c for class probabilities y (arrays or tensors alike)."""
-    classes = target.shape[axis]
-    q = target * (1 - label_smoothing) + label_smoothing / classes if label_smoothing else target
-    if class_weights is not None:
-        q = q * _weights_along(class_weights, axis, target.ndim)
-    return q
-
-
-class SoftCrossEntropy(Function):
-    """Cross-entropy of logits x against class probabilities y (same shape as x):
-
-        loss_i = -sum_c q_ic log softmax(x_i)_c,   q_ic = (y_ic (1 - eps) + eps / C) w_c
-        d loss_i / d x_ic = p_ic sum_k q_ik - q_ic,    d loss_i / d y_ic = -(1 - eps) w_c log p_ic
-
-    'mean' divides by the number of samples (every dimension but C), as PyTorch does.
-    """
-
-    @staticmethod
-    def forward(ctx, input, target, class_weights, reduction, label_smoothing):
-        axis = class_axis_of(input)
-        log_probabilities, probabilities = _log_softmax(input.array, axis)
-        q = soft_target_weights(target.array, class_weights, label_smoothing, axis)
-        loss = -(q * log_probabilities).sum(axis=axis)
         ctx.save_for_backward(input, target)
-        ctx.arrays = log_probabilities, probabilities, q
-        ctx.class_weights, ctx.label_smoothing = class_weights, label_smoothing
-        return _reduce(ctx, loss, reduction, loss.size, axis)
+        ctx.targets, ctx.log_probabilities, ctx.probabilities = targets, log_probabilities, probabilities
+        loss = -_weighted_sum(targets.q, log_probabilities, axis)
+        return _reduce(ctx, loss, reduction, targets.normalizer, axis)
 
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        axis, label_smoothing, class_weights = ctx.class_axis, ctx.label_smoothing, ctx.class_weights
-        log_probabilities, probabilities, q = ctx.arrays
+        targets, axis = ctx.targets, ctx.class_axis
         scale = _spread_back(ctx, grad_output)
         grad_input = grad_target = None
         if ctx.needs_input_grad[0]:
-            probabilities = saved_or_recomputed(probabilities, lambda: activation.softmax(input, axis))
-            q = saved_or_recomputed(q, lambda: soft_target_weights(target, class_weights, label_smoothing, axis))
-            grad_input = _softmax_gradient(probabilities, q, axis) * scale
+            probabilities = saved_or_recomputed(ctx.probabilities, lambda: activation.softmax(input, axis))
+            q, class_totals = saved_or_recomputed((targets.q, targets.class_totals), lambda: targets.recompute(target))
+            grad_input = (probabilities * class_totals - q) * scale
         if ctx.needs_input_grad[1]:
-            log_probabilities = saved_or_recomputed(log_probabilities, lambda: activation.log_softmax(input, axis))
-            grad_target = -(1 - label_smoothing) * soft_target_weights(log_probabilities, class_weights, 0.0, axis) * scale
-        return grad_input, grad_target, None, None, None
+            log_probabilities = saved_or_recomputed(ctx.log_probabilities, lambda: activation.log_softmax(input, axis))
+            grad_target = targets.grad_target(log_probabilities) * scale
+        return grad_input, grad_target, None, None
 
 
 class NegativeLogLikelihood(Function):
-    """loss_i = -w_{y_i} x_{i, y_i}, for x holding log-probabilities (the output of log_softmax);
-    d loss_i / d x_ic = -w_{y_i} [c = y_i]
+    """loss_i = -sum_c q_ic x_ic = -w_{y_i} x_{i, y_i}, for x holding log-probabilities (the output
+    of log_softmax) and q from ``ClassIndexTargets``;   d loss_i / d x_ic = -q_ic
 
-    'mean' divides by the sum of w_{y_i} over the samples used; ignored samples add nothing.
+    'mean' divides by the sum of w_{y_i} over the samples kept; ignored samples add nothing.
     """
 
     @staticmethod
     def forward(ctx, input, targets, reduction):
-        ctx.shape, ctx.dtype, ctx.targets = input.shape, input.dtype, targets
-        loss = -targets.target_weight * targets.picked(input.array)
-        return _reduce(ctx, loss, reduction, targets.target_weight.sum(), targets.axis)
+        ctx.q = targets.q
+        loss = -_weighted_sum(targets.q, input.array, targets.axis)
+        return _reduce(ctx, loss, reduction, targets.normalizer, targets.axis)
 
     @staticmethod
     def backward(ctx, grad_output):
-        q = ctx.targets.weights_per_class(ctx.shape, ctx.dtype)
-        return -tensor_from_array(q) * _spread_back(ctx, grad_output), None, None
+        return -ctx.q * _spread_back(ctx, grad_output), None, None
