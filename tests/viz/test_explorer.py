@@ -43,6 +43,17 @@ def test_seed_steps_go_forward_node_by_node_then_backward_with_the_products():
     assert {names[edge["from"]] for edge in data["edges"] if names[edge["to"]] == "MulBackward"} >= {"b", "c", "3", "u"}
 
 
+def test_values_the_graph_did_not_keep_are_recomputed(tmp_path):
+    x = chainrule.tensor([0.5, -1.0], requires_grad=True)
+    y = chainrule.tensor([2.0, 3.0], requires_grad=True)
+    data = page_data(explore((x * y + y).sum(), tmp_path / "inline.html"))
+    values = {step["text"][0].split("(")[0]: list(step["values"].values())[0]["json"] for step in data["steps"] if step["phase"] == "forward"}
+    # No operation saved x * y or x * y + y: their values come from running Mul and Add again.
+    assert values["Mul"] == [1.0, -3.0] and values["Add"] == [3.0, 0.0] and values["Sum"] == 3.0
+    roles = {node["role"] for node in data["nodes"] if node["type"] == "tensor"}
+    assert roles == {"leaf that requires grad", "intermediate result", "the output"}
+
+
 def test_explore_writes_one_self_contained_page(tmp_path):
     J, params, (a, b, c) = seed_example()
     path = explore(J, tmp_path / "seed.html", params=params, title="J = 3(a + bc) <seed>")

@@ -16,8 +16,9 @@ from pathlib import Path
 from chainrule.backend import to_numpy, xp
 from chainrule.tensor import Tensor
 from chainrule.viz.explorer_page import PAGE
+from chainrule.viz.expression import course_mlp, evaluate, parse_values
 from chainrule.viz.formatting import collapse_constant, format_number, format_shape, summarize_array, to_plain
-from chainrule.viz.graph_model import CONSTANT, LEAF
+from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
 from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward
 
 CHARACTER_WIDTH = 7.4  # pixels per character of the page's 12px monospace font
@@ -26,6 +27,7 @@ LAYER_GAP = 70  # between columns
 ROW_GAP = 34  # between blocks of a column
 STACK_GAP = 22  # between an operation and the tensor it makes, drawn below it
 SWEEPS = 4  # barycenter passes ordering each layer by its neighbours' positions
+ROLES = {LEAF: "leaf that requires grad", CONSTANT: "constant", INTERMEDIATE: "intermediate result"}
 
 
 def explore(output, path="graph.html", params=None, title=None):
@@ -46,8 +48,6 @@ def explore(output, path="graph.html", params=None, title=None):
 
 def explore_command(expression, values, out_path):
     """``chainrule explore EXPR --a 5 ... --out graph.html``; returns the exit status."""
-    from chainrule.viz.expression import course_mlp, evaluate, parse_values
-
     try:
         variables = parse_values(values)
         if expression.strip() == "mlp":
@@ -69,7 +69,7 @@ def explore_command(expression, values, out_path):
 def explorer_data(trace, title):
     """Everything the page shows, as plain data: nodes with positions, edges, and the steps."""
     graph = trace.graph
-    nodes = [_tensor_node(info, trace) for info in graph.tensors] + [_operation_node(operation, trace) for operation in graph.operations]
+    nodes = [_tensor_node(info, trace) for info in graph.tensors] + [_operation_node(operation) for operation in graph.operations]
     edges = {}
     for operation in graph.operations:
         for info in operation.inputs:
@@ -90,9 +90,7 @@ def explorer_data(trace, title):
 
 # ----------------------------------------------------------------------------- nodes
 def _tensor_node(info, trace):
-    role = {LEAF: "leaf: requires grad" if info.tensor.requires_grad else "leaf", CONSTANT: "constant"}.get(info.kind, "intermediate")
-    if info.is_output:
-        role = "the output"
+    role = "the output" if info.is_output else ROLES[info.kind]
     made_by = None
     if info.producer is not None:
         made_by = f"{info.producer.function.__name__}({', '.join(_input_names(info.producer))})"
@@ -112,7 +110,7 @@ def _tensor_node(info, trace):
     }
 
 
-def _operation_node(operation, trace):
+def _operation_node(operation):
     doc = (operation.function.__doc__ or "").strip().splitlines()
     return {
         "id": operation.id,
@@ -138,9 +136,8 @@ def _forward_steps(graph):
     done = set()
     for info in graph.tensors:
         if info.producer is None:
-            kind = "a leaf that requires grad" if info.kind == LEAF and info.tensor.requires_grad else "a constant"
             value = _value_text(info.array)
-            text = f"the constant {value}" if info.name == value else f"{info.name} = {value}   ({kind})"
+            text = f"the constant {value}" if info.name == value else f"{info.name} = {value}   (a {ROLES[info.kind]})"
             steps.append(_forward_step(text, [info], [info.id]))
         elif info.producer.id not in done:
             operation = info.producer

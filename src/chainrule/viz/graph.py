@@ -77,11 +77,13 @@ def draw_graph(output, params=None, show_values=True, show_grads=True, rankdir="
         params: ``{name: tensor}`` to label tensors, e.g. ``dict(model.named_parameters())``, or
             intermediates (``{"u": u}``); other tensors show their ``name`` or ``t0``, ``t1``, ...
         show_values, show_grads: print values and gradients in tensor boxes of at most 6 elements.
-            Gradients are the tensors' ``.grad`` (leaves after backward), or with ``trace`` (from
-            ``trace_backward``) the gradient of every tensor.
+            Gradients are the tensors' ``.grad`` (leaves after backward), or with ``trace`` the
+            gradient of every tensor.
         rankdir: Graphviz's direction, "LR" (left to right) or "TB" (top to bottom).
         collapse_modules: a Module (or True, with ``params`` from ``named_parameters()``): draw each
             module that owns parameters as one box, hiding its parameters and inner operations.
+        trace: the BackwardTrace of ``output`` (from ``trace_backward(output, params)``): its graph,
+            names and gradients are drawn.
     """
     try:
         import graphviz
@@ -106,9 +108,11 @@ def draw_graph(output, params=None, show_values=True, show_grads=True, rankdir="
             digraph.node(operation.id, operation.name, **OPERATION_STYLE)
         target = operation.id if group is None else group.id
         for info in operation.inputs:
-            made_inside = group is not None and group_of.get(id(info.producer)) is group if info is not None else False
-            if info is not None and id(info) not in hidden and not made_inside:
-                edges.append((info.id, target))
+            if info is None or id(info) in hidden:
+                continue
+            if group is not None and info.producer is not None and group_of.get(id(info.producer)) is group:
+                continue  # an arrow inside the module's box
+            edges.append((info.id, target))
         for info in operation.outputs:
             if info is not None and id(info) not in hidden:
                 edges.append((target, info.id))
