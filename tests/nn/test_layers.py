@@ -180,3 +180,31 @@ def test_normalization_double_backward_matches_torch():
         (our_x, our_w), (their_x, their_w) = results
         assert_close(our_x, their_x, "second derivative wrt input", atol=1e-8)
         assert_close(our_w, their_w, "second derivative wrt weight", atol=1e-8)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+def test_clip_grad_norm_matches_torch(norm_type):
+    ours, theirs = module_pair(lambda lib: lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Linear(4, 2)))
+    data = normal(5, 3)
+    totals = []
+    for lib, model in ((chainrule, ours), (torch, theirs)):
+        (model(lib.tensor(data)) ** 2).sum().backward()
+        totals.append(lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5, norm_type=norm_type))
+    assert_close(totals[0], totals[1], "total norm")
+    their_parameters = dict(theirs.named_parameters())
+    for name, parameter in ours.named_parameters():
+        assert_close(parameter.grad, their_parameters[name].grad, f"clipped gradient of {name}")
+
+
+def test_clip_grad_value_and_parameter_vectors():
+    model = nn.Linear(2, 2)
+    model(chainrule.ones(1, 2) * 100).sum().backward()
+    nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    assert np.abs(model.weight.grad.array).max() <= 0.5
+    vector = nn.utils.parameters_to_vector(model.parameters())
+    assert tuple(vector.shape) == (6,)
+    nn.utils.vector_to_parameters(chainrule.arange(6.0), model.parameters())
+    assert model.weight.tolist() == [[0.0, 1.0], [2.0, 3.0]] and model.bias.tolist() == [4.0, 5.0]
+    with pytest.raises(RuntimeError, match="non-finite"):
+        model.weight.grad.array[0, 0] = float("nan")
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, error_if_nonfinite=True)

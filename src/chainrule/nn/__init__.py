@@ -1,5 +1,6 @@
 """Neural-network building blocks, as ``torch.nn``: Module and Parameter, containers, layers,
-activations and losses, plus ``functional`` (the same operations as functions) and ``init``.
+activations and losses, plus ``functional`` (the same operations as functions), ``init`` and
+``utils`` (gradient clipping).
 
     import chainrule as torch
     from chainrule import nn
@@ -7,7 +8,7 @@ activations and losses, plus ``functional`` (the same operations as functions) a
     model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
     loss = nn.CrossEntropyLoss()(model(x), y)
 """
-from chainrule.nn import functional, init
+from chainrule.nn import functional, init, utils
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
 from chainrule.nn.dropout import Dropout
@@ -60,4 +61,5 @@ __all__ = [
     "Unflatten",
     "functional",
     "init",
+    "utils",
 ]
