@@ -79,7 +79,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
                     capture[(node, output_nr)] = grad
-        input_grads = _call_backward(node, grads)
+        input_grads = call_backward(node, grads)
         if check_nan:
             _check_nan(node, input_grads)
         if observer is not None:
@@ -95,7 +95,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
             if grad is not None:
                 # The common case, a gradient of the input's own shape and dtype, needs no fitting.
                 if meta is not None or type(grad) is not Tensor or grad.array.shape != output_shape or grad.array.dtype != node._output_dtype:
-                    grad = _fit_to_input(grad, meta, node)
+                    grad = fit_to_input(grad, meta, node)
                 slots = pending.get(next_node)
                 if slots is None:
                     _add_pending(pending, next_node, output_nr, grad)
@@ -120,7 +120,7 @@ def _add_pending(pending, node, output_nr, grad):
     slots[output_nr] = grad if existing is None else existing + grad
 
 
-def _call_backward(node, grads):
+def call_backward(node, grads):
     """Call the Function's ``backward`` and check what it returned."""
     if node.materialize_grads and (len(grads) > 1 or grads[0] is None):
         grads = [
@@ -142,7 +142,7 @@ def _call_backward(node, grads):
     return input_grads
 
 
-def _fit_to_input(grad, meta, node):
+def fit_to_input(grad, meta, node):
     """Sum a broadcast gradient back to its input's shape and give it the input's dtype.
 
     ``meta`` is the input's ``(shape, dtype)``, or None when they are the output's.

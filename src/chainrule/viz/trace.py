@@ -18,7 +18,7 @@ The local derivative's value is the operation's backward applied to a gradient o
 elementwise operation that is exactly d out / d input, element by element. Where the Jacobian is not
 elementwise (a matrix product) the value is left out and the formula says what backward computes.
 """
-from chainrule.autograd.engine import _call_backward, _fit_to_input, run_backward
+from chainrule.autograd.engine import call_backward, fit_to_input, run_backward
 from chainrule.autograd.function import AccumulateGrad
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
@@ -246,7 +246,7 @@ class _Recorder:
                 continue
             sent = None
             if grad is not None:
-                sent = _fit_to_input(grad, meta, node).array
+                sent = fit_to_input(grad, meta, node).array
                 self.arrived.setdefault((next_node, output_nr), []).append(sent)
             local = _elementwise_local(local_grads, position, grad_outputs[0], sent, meta, node)
             edges.append(TraceEdge(position, names[position], formulas[position], local, sent))
@@ -260,7 +260,7 @@ def _local_grads(node):
     if len(node.output_meta) != 1:
         return None
     shape, dtype = node.output_meta[0]
-    return _call_backward(node, [tensor_from_array(xp.ones(shape, dtype=dtype))])
+    return call_backward(node, [tensor_from_array(xp.ones(shape, dtype=dtype))])
 
 
 def _elementwise_local(local_grads, position, grad_output, sent, meta, node):
@@ -269,7 +269,7 @@ def _elementwise_local(local_grads, position, grad_output, sent, meta, node):
         return None
     local = local_grads[position].array
     try:
-        product = _fit_to_input(tensor_from_array(grad_output * local), meta, node).array
+        product = fit_to_input(tensor_from_array(grad_output * local), meta, node).array
     except (ValueError, RuntimeError):
         return None
     scale = max(1.0, float(xp.abs(sent).max())) if sent.size else 1.0
