@@ -32,7 +32,7 @@ def tensor_from_array(array, requires_grad=False):
     tensor._output_nr = 0
     tensor._hooks = None
     tensor._accumulator = None
-    tensor.name = None
+    tensor._name = None
     return tensor
 
 
@@ -60,7 +60,7 @@ class Tensor:
         "_output_nr",
         "_hooks",
         "_accumulator",
-        "name",
+        "_name",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
@@ -80,7 +80,7 @@ class Tensor:
         self._output_nr = 0
         self._hooks = None
         self._accumulator = None
-        self.name = None
+        self._name = None
         if requires_grad:
             self.requires_grad = True
 
@@ -109,6 +109,23 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def name(self):
+        """A label for graph drawings and traces (chainrule's addition; None by default).
+
+        Naming an intermediate result (``v = b * c; v.name = "v"``) also labels it on the node that
+        made it, so drawings find the name even after ``v`` itself is gone.
+        """
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        if self.grad_fn is not None:
+            if self.grad_fn._output_names is None:
+                self.grad_fn._output_names = {}
+            self.grad_fn._output_names[self._output_nr] = value
 
     @property
     def is_leaf(self):

@@ -138,3 +138,18 @@ def test_to_dataframe_needs_pandas():
             trace.to_dataframe()
     else:
         assert len(trace.to_dataframe()) == len(trace.to_dicts())
+
+
+def test_names_given_to_intermediates_reach_the_trace_without_params():
+    a = chainrule.tensor(5.0, requires_grad=True, name="a")
+    b = chainrule.tensor(3.0, requires_grad=True, name="b")
+    c = chainrule.tensor(2.0, requires_grad=True, name="c")
+    v = b * c
+    v.name = "v"
+    u = a + v
+    u.name = "u"
+    J = 3 * u
+    J.name = "J"
+    del v, u  # the names live on the nodes that made them
+    text = str(chainrule.viz.trace_backward(J))
+    assert "dJ/du = 3" in text and "dv/db = c = 2" in text and "dv/dc = b = 3" in text

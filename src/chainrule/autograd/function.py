@@ -61,6 +61,7 @@ class BackwardNode:
     _output_hooks = None  # {output_nr: [hook, ...]} from register_hook on non-leaf outputs
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
     _forward_trace = None  # where the node was created, kept under anomaly detection
+    _output_names = None  # {output_nr: name} for outputs the user named (see Tensor.name)
     _non_differentiable = ()
 
     def save_for_backward(self, *tensors):

@@ -211,6 +211,11 @@ class ComputationGraph:
                     info.array = result.array if isinstance(result, Tensor) else result
 
     def _name_tensors(self, names):
+        named_on_node = {
+            id(info): node._output_names[output_nr]
+            for (node, output_nr), info in self._slots.items()
+            if node._output_names and output_nr in node._output_names
+        }
         automatic = 0
         for info in self.tensors:
             tensor = info.tensor
@@ -218,6 +223,8 @@ class ComputationGraph:
                 info.name = names[id(tensor)]
             elif tensor is not None and tensor.name:
                 info.name = tensor.name
+            elif id(info) in named_on_node:
+                info.name = named_on_node[id(info)]
             elif info.kind == CONSTANT and info.array is not None and info.array.size == 1:
                 info.name = format_number(info.array.reshape(()).item())
             else:
