@@ -167,3 +167,13 @@ def test_detach_and_clone():
     assert c.grad_fn is not None
     (c * 3).sum().backward()
     assert w.grad.tolist() == [3.0, 3.0]
+
+
+def test_course_device_idiom_runs_on_cpu():
+    device = chainrule.device("cuda" if chainrule.cuda.is_available() else "cpu")
+    assert repr(device) == "device(type='cpu')" and device.type == "cpu"
+    model = chainrule.nn.Linear(2, 1).to(device)
+    x = chainrule.ones(3, 2).to(device)
+    assert model(x).shape == (3, 1) and x.device == "cpu"
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        x.to("cuda")

@@ -33,6 +33,7 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.device import cuda, device
 from chainrule.dtypes import (
     bool_ as bool,
     double,

@@ -14,6 +14,7 @@ import weakref
 
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
+from chainrule.device import device
 from chainrule.backend import as_array, ndarray, to_numpy, xp
 
 _new_object = object.__new__
@@ -24,6 +25,12 @@ def tensor_from_array(array, requires_grad=False):
     if type(array) is not ndarray:
         array = as_array(array)
     tensor = _new_object(Tensor)
+    init_leaf(tensor, array, requires_grad)
+    return tensor
+
+
+def init_leaf(tensor, array, requires_grad=False):
+    """Give ``tensor`` (a Tensor or subclass instance) the fields of a new leaf holding ``array``."""
     tensor.array = array
     tensor.grad = None
     tensor._requires_grad = requires_grad
@@ -33,7 +40,6 @@ def tensor_from_array(array, requires_grad=False):
     tensor._hooks = None
     tensor._accumulator = None
     tensor._name = None
-    return tensor
 
 
 def from_numpy(array):
@@ -72,15 +78,7 @@ class Tensor:
             array = xp.empty(data, dtype=dtypes.get_default_dtype())
         else:
             raise TypeError(f"Tensor() takes one data argument or int sizes, got {data!r}")
-        self.array = array
-        self.grad = None
-        self.grad_fn = None
-        self._requires_grad = False
-        self._version = 0
-        self._output_nr = 0
-        self._hooks = None
-        self._accumulator = None
-        self._name = None
+        init_leaf(self, array)
         if requires_grad:
             self.requires_grad = True
 
@@ -237,7 +235,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return device("cpu")
 
     @property
     def is_cuda(self):
@@ -304,10 +302,12 @@ class Tensor:
     def to(self, *args, **kwargs):
         """``to(dtype)`` converts (differentiably); ``to("cpu")`` is accepted and changes nothing."""
         dtype = kwargs.get("dtype")
-        for arg in args:
+        for arg in args + tuple(value for key, value in kwargs.items() if key == "device"):
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif not isinstance(arg, str) and arg is not None:
+            elif isinstance(arg, str):
+                _check_device(arg)
+            elif arg is not None:
                 dtype = arg
         if dtype is None or xp.dtype(dtype) == self.array.dtype:
             return self
@@ -341,6 +341,9 @@ class Tensor:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        _check_device("cuda")
 
     def clone(self):
         """A copy of the values that stays in the graph (gradients flow back to the original)."""
@@ -864,6 +867,15 @@ def _to_raw(data):
     if isinstance(data, (list, tuple)) and any(isinstance(item, (Tensor, list, tuple)) for item in data):
         return [_to_raw(item) for item in data]
     return data
+
+
+def _check_device(device):
+    """chainrule computes with NumPy on the CPU: moving to another device must not silently fail."""
+    if device.split(":")[0] != "cpu":
+        raise RuntimeError(
+            f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
+            f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
+        )
 
 
 def _check_dim(dim, ndim, operation):

@@ -293,6 +293,20 @@ class _UnrecordedContext:
         pass
 
 
+def saved_or_recomputed(saved, recompute):
+    """A value that ``forward`` computed (an array, or a tuple of arrays), for use in ``backward``.
+
+    A plain backward pass uses the saved arrays themselves, as constants: NumPy computes with them
+    directly, at no cost of graph nodes. Under ``create_graph=True`` the backward pass is itself
+    recorded, to be differentiated again, so the value is recomputed from the inputs with tensor
+    operations (``recompute()``) and its own dependence on the inputs is recorded too. The
+    backward formulas use only operators, which arrays and tensors share, so one formula serves both.
+    """
+    if grad_mode.is_grad_enabled():
+        return recompute()
+    return saved
+
+
 def _as_output(raw, args):
     """Wrap an array returned by ``forward``; a returned input becomes a new tensor sharing it."""
     if isinstance(raw, Tensor):

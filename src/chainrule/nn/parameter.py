@@ -6,7 +6,7 @@ that ``module.parameters()`` hands it to the optimizer. It is a leaf that requir
 """
 from chainrule import dtypes
 from chainrule.backend import xp
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import Tensor, init_leaf
 
 
 class Parameter(Tensor):
@@ -32,11 +32,7 @@ class Parameter(Tensor):
                 f"Parameter(data): data must be a Tensor, got {type(data).__name__}; wrap it first, "
                 f"e.g. Parameter(chainrule.tensor(data))"
             )
-        # Every field as a new leaf has it (Tensor keeps its fields in __slots__, not in a __dict__).
-        leaf = tensor_from_array(array)
-        for field in Tensor.__slots__:
-            if field != "__weakref__":
-                setattr(self, field, getattr(leaf, field))
+        init_leaf(self, array)
         self.requires_grad = requires_grad
 
     def __repr__(self):

@@ -11,8 +11,7 @@ losses the sum of the weights of the targets used (PyTorch's weighted mean).
 
 The public functions with PyTorch's signatures and checks are in ``chainrule.nn.functional``.
 """
-from chainrule.autograd import grad_mode
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, saved_or_recomputed
 from chainrule.backend import xp
 from chainrule.ops import activation
 from chainrule.ops.elementwise import clamp, log, sign, where
@@ -54,20 +53,6 @@ def _spread_back(ctx, grad_output):
     else:
         spread = grad_output
     return spread if ctx.weight is None else spread * ctx.weight
-
-
-def saved_or_recomputed(saved, recompute):
-    """A value that ``forward`` computed (an array, or a tuple of arrays), for use in ``backward``.
-
-    A plain backward pass uses the saved arrays themselves, as constants: NumPy computes with them
-    directly, at no cost of graph nodes. Under ``create_graph=True`` the backward pass is itself
-    recorded, to be differentiated again, so the value is recomputed from the inputs with tensor
-    operations (``recompute()``) and its own dependence on the inputs is recorded too. The
-    backward formulas use only operators, which arrays and tensors share, so one formula serves both.
-    """
-    if grad_mode.is_grad_enabled():
-        return recompute()
-    return saved
 
 
 # ----------------------------------------------------------------------------- element by element

@@ -10,9 +10,8 @@ One ``Normalize`` node does it all and knows the gradient in closed form, instea
 nodes (mean, subtract, square, mean, add, sqrt, divide, multiply, add) of the composed version.
 The public functions with PyTorch's signatures are in ``chainrule.nn.functional``.
 """
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, saved_or_recomputed
 from chainrule.backend import xp
-from chainrule.ops.loss import saved_or_recomputed
 
 
 def batch_statistics(array, axes):

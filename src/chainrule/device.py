@@ -1,0 +1,45 @@
+"""Devices: chainrule computes with NumPy on the CPU.
+
+Course code picks its device the PyTorch way and runs unchanged::
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")   # -> cpu
+    model.to(device)
+"""
+
+
+class device(str):
+    """A device name, as ``torch.device``: ``device("cpu")``, with ``.type`` and ``.index``."""
+
+    def __new__(cls, type_or_name="cpu", index=None):
+        name = type_or_name if index is None else f"{type_or_name}:{index}"
+        return super().__new__(cls, name)
+
+    @property
+    def type(self):
+        return self.split(":")[0]
+
+    @property
+    def index(self):
+        parts = self.split(":")
+        return int(parts[1]) if len(parts) > 1 else None
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+class cuda:
+    """``chainrule.cuda.is_available()`` is False: there is no GPU backend (yet)."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):
+        """Nothing to seed: kept so that course code seeding every device runs unchanged."""
+
+    manual_seed_all = manual_seed
