@@ -230,8 +230,9 @@ def _class_index_targets(input, target, weight, ignore_index, operation, label_s
             f"be integers (use target.long()); class-probability targets must have the input's shape "
             f"{tuple(input.shape)}, got {tuple(target.shape)}"
         )
-    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expected:
+    input_shape = input.array.shape
+    expected = () if len(input_shape) == 1 else (input_shape[0],) + input_shape[2:]
+    if target.array.shape != expected:
         if input.ndim > 1 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
             raise ValueError(
                 f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]})."
@@ -245,8 +246,10 @@ def _class_index_targets(input, target, weight, ignore_index, operation, label_s
 
 
 def _check_class_weight(input, weight):
+    if weight is None:
+        return
     classes = input.shape[0 if input.ndim == 1 else 1]
-    if weight is not None and tuple(weight.shape) != (classes,):
+    if tuple(weight.shape) != (classes,):
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes but got "
             f"weight tensor of shape: {list(weight.shape)}"
@@ -274,7 +277,7 @@ def cross_entropy(
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+    if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
         _check_class_weight(input, weight)
         target = target if target.dtype == input.dtype else target.to(input.dtype)
         targets = ClassProbabilityTargets(input, target, weight, label_smoothing)

@@ -11,11 +11,12 @@ losses the sum of the weights of the targets used (PyTorch's weighted mean).
 
 The public functions with PyTorch's signatures and checks are in ``chainrule.nn.functional``.
 """
+from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function, saved_or_recomputed
 from chainrule.backend import xp
 from chainrule.ops import activation
 from chainrule.ops.elementwise import clamp, log, sign, where
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, tensor_from_array
 
 
 # ----------------------------------------------------------------------------- shared by every loss
@@ -34,7 +35,9 @@ def _reduce(ctx, loss, reduction, normalizer, class_axis=None, weight=None):
     total = loss.sum()
     if reduction == "sum":
         return total
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    if normalizer:
+        return total / normalizer
+    with xp.errstate(divide="ignore", invalid="ignore"):  # every target ignored: nan, as in PyTorch
         return total / normalizer
 
 
@@ -228,7 +231,19 @@ def _weights_along(class_weights, axis, ndim):
     return class_weights.reshape(shape)
 
 
-class ClassIndexTargets:
+class _ClassWeights:
+    """What cross-entropy needs of its targets, given as weights q of the log-probabilities."""
+
+    def loss(self, log_probabilities):
+        """loss_i = -sum_c q_ic log p_ic, per sample."""
+        return -_weighted_sum(self.q, log_probabilities, self.axis)
+
+    def grad_logits(self, probabilities):
+        """d loss_i / d x_ic = p_ic sum_k q_ik - q_ic, on arrays (p = softmax of the logits)."""
+        return probabilities * self.class_totals - self.q
+
+
+class ClassIndexTargets(_ClassWeights):
     """Class-index targets (the input's shape without C) as weights q of the log-probabilities:
 
         q_ic = (1 - eps) w_{y_i} [c = y_i] + (eps / C) w_c,   and q_i = 0 where y_i = ignore_index
@@ -236,28 +251,76 @@ class ClassIndexTargets:
     with class weights w (1 when not given) and label smoothing eps. ``normalizer`` (what 'mean'
     divides by) is sum of w_{y_i} over the samples kept; ``class_totals`` is sum_c q_ic. An index
     outside [0, C) that is not ignore_index raises IndexError, as PyTorch does.
+
+    The common case, a batch (N, C) with no class weights, no smoothing and no ignored sample, is
+    ``plain``: q is then one-hot, so the loss picks log p_{i, y_i} and the gradient subtracts 1 at
+    the targets, without building q at all.
     """
 
     def __init__(self, input, target, weight, ignore_index, label_smoothing=0.0):
-        self.axis = axis = class_axis_of(input)
-        classes = input.shape[axis]
+        shape = input.array.shape
+        self.axis = axis = 0 if len(shape) == 1 else 1
+        self.classes = classes = shape[axis]
+        self.ndim, self.dtype = len(shape), input.array.dtype
+        self.weight, self.label_smoothing = weight, label_smoothing
         indices = target.array
+        # Seen as unsigned, a negative index is huge: one max() checks both ends of [0, C).
+        in_range = indices.size == 0 or int(indices.view(f"u{indices.itemsize}").max()) < classes
+        ignores_some = (0 <= ignore_index < classes or not in_range) and bool((indices == ignore_index).any())
+        self.plain = self.ndim == 2 and weight is None and not label_smoothing and not ignores_some
+        if self.plain and in_range:
+            self.rows, self.index = xp.arange(indices.shape[0]), indices
+            self.normalizer = indices.shape[0]
+            return
         kept = indices != ignore_index
-        if indices.size and (indices.min() < 0 or indices.max() >= classes):
-            _check_class_range(indices, kept, classes, input.shape, ignore_index)
-        index = xp.where(kept, indices, 0)
-        kept = kept.astype(input.dtype)
-        class_weights = xp.ones(classes, input.dtype) if weight is None else weight.array.astype(input.dtype)
-        target_weight = kept if weight is None else class_weights[index] * kept
-        self.normalizer = target_weight.sum()
-        one_hot = _weights_along(xp.arange(classes), axis, input.ndim) == xp.expand_dims(index, axis)
-        q = one_hot * xp.expand_dims((1 - label_smoothing) * target_weight, axis)
-        totals = (1 - label_smoothing) * target_weight
-        if label_smoothing:
-            spread = class_weights * (label_smoothing / classes)
-            q = q + _weights_along(spread, axis, input.ndim) * xp.expand_dims(kept, axis)
-            totals = totals + spread.sum() * kept
-        self.q, self.class_totals = q, xp.expand_dims(totals, axis)
+        if not in_range:
+            _check_class_range(indices, kept, classes, shape, ignore_index)
+        self.plain = False
+        self.index = xp.where(kept, indices, 0)
+        self.kept = kept.astype(input.dtype)
+        self.class_weights = xp.ones(classes, input.dtype) if weight is None else weight.array.astype(input.dtype)
+        self.target_weight = self.kept if weight is None else self.class_weights[self.index] * self.kept
+        self.normalizer = self.target_weight.sum()
+        self._q = None
+
+    def loss(self, log_probabilities):
+        if self.plain:
+            return -log_probabilities[self.rows, self.index]
+        return super().loss(log_probabilities)
+
+    def grad_logits(self, probabilities):
+        if self.plain:
+            grad = probabilities.copy()
+            grad[self.rows, self.index] -= 1
+            return grad
+        return super().grad_logits(probabilities)
+
+    @property
+    def q(self):
+        """The weights q (the input's shape), built on first use."""
+        if self.plain:
+            q = xp.zeros((self.rows.shape[0], self.classes), self.dtype)
+            q[self.rows, self.index] = 1
+            return q
+        if self._q is None:
+            axis, eps = self.axis, self.label_smoothing
+            one_hot = _weights_along(xp.arange(self.classes), axis, self.ndim) == xp.expand_dims(self.index, axis)
+            q = one_hot * xp.expand_dims((1 - eps) * self.target_weight, axis)
+            totals = (1 - eps) * self.target_weight
+            if eps:
+                spread = self.class_weights * (eps / self.classes)
+                q = q + _weights_along(spread, axis, self.ndim) * xp.expand_dims(self.kept, axis)
+                totals = totals + spread.sum() * self.kept
+            self._q, self._class_totals = q, xp.expand_dims(totals, axis)
+        return self._q
+
+    @property
+    def class_totals(self):
+        """sum_c q_ic with the class dimension kept (1 for every sample in the plain case)."""
+        if self.plain:
+            return xp.ones((self.rows.shape[0], 1), self.dtype)
+        self.q  # noqa: B018  (builds both)
+        return self._class_totals
 
     def recompute(self, target):
         """q and its class totals do not depend on anything differentiable: the same constants."""
@@ -275,7 +338,7 @@ def _check_class_range(indices, kept, classes, input_shape, ignore_index):
         )
 
 
-class ClassProbabilityTargets:
+class ClassProbabilityTargets(_ClassWeights):
     """Class-probability targets y (the input's shape) as weights q of the log-probabilities:
 
         q_ic = (y_ic (1 - eps) + eps / C) w_c,    d q_ic / d y_ic = (1 - eps) w_c
@@ -326,8 +389,7 @@ class CrossEntropy(Function):
         log_probabilities, probabilities = _log_softmax(input.array, axis)
         ctx.save_for_backward(input, target)
         ctx.targets, ctx.log_probabilities, ctx.probabilities = targets, log_probabilities, probabilities
-        loss = -_weighted_sum(targets.q, log_probabilities, axis)
-        return _reduce(ctx, loss, reduction, targets.normalizer, axis)
+        return _reduce(ctx, targets.loss(log_probabilities), reduction, targets.normalizer, axis)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -335,9 +397,11 @@ class CrossEntropy(Function):
         targets, axis = ctx.targets, ctx.class_axis
         scale = _spread_back(ctx, grad_output)
         grad_input = grad_target = None
-        if ctx.needs_input_grad[0]:
-            probabilities = saved_or_recomputed(ctx.probabilities, lambda: activation.softmax(input, axis))
-            q, class_totals = saved_or_recomputed((targets.q, targets.class_totals), lambda: targets.recompute(target))
+        if ctx.needs_input_grad[0] and not grad_mode.is_grad_enabled():
+            grad_input = tensor_from_array(targets.grad_logits(ctx.probabilities)) * scale
+        elif ctx.needs_input_grad[0]:  # create_graph: the same formula, recorded with tensor operations
+            probabilities = activation.softmax(input, axis)
+            q, class_totals = targets.recompute(target)
             grad_input = (probabilities * class_totals - q) * scale
         if ctx.needs_input_grad[1]:
             log_probabilities = saved_or_recomputed(ctx.log_probabilities, lambda: activation.log_softmax(input, axis))
@@ -355,7 +419,7 @@ class NegativeLogLikelihood(Function):
     @staticmethod
     def forward(ctx, input, targets, reduction):
         ctx.q = targets.q
-        loss = -_weighted_sum(targets.q, input.array, targets.axis)
+        loss = targets.loss(input.array)
         return _reduce(ctx, loss, reduction, targets.normalizer, targets.axis)
 
     @staticmethod
