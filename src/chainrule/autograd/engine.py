@@ -45,7 +45,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     previous_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
     try:
-        _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
+        # inf and nan in gradients pass silently, as in PyTorch (detect_anomaly is there to catch them).
+        with xp.errstate(all="ignore"):
+            _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
     finally:
         grad_mode._state.enabled = previous_mode
 
@@ -88,13 +90,18 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
             node._saved = ()
             node._freed = True
 
-        output_shape = node._output_shape
+        output_shape, output_dtype = node._output_shape, node._output_dtype
         for next_node, output_nr, grad, meta in zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta):
             if next_node is None:
                 continue
             if grad is not None:
-                # The common case, a gradient of the input's own shape and dtype, needs no fitting.
-                if meta is not None or type(grad) is not Tensor or grad.array.shape != output_shape or grad.array.dtype != node._output_dtype:
+                # The common case, a gradient of the input's own shape and dtype, needs no fitting:
+                # an array (from a formula on ctx.operands) is only wrapped.
+                array = grad if type(grad) is ndarray else grad.array if type(grad) is Tensor else None
+                if meta is None and array is not None and array.shape == output_shape and array.dtype == output_dtype:
+                    if array is grad:
+                        grad = tensor_from_array(array)
+                else:
                     grad = fit_to_input(grad, meta, node)
                 slots = pending.get(next_node)
                 if slots is None:
@@ -207,7 +214,7 @@ def _zeros(shape, dtype):
 
 def _check_nan(node, input_grads):
     for index, grad in enumerate(input_grads):
-        if grad is not None and xp.isnan(grad.array).any():
+        if grad is not None and xp.isnan(grad.array if isinstance(grad, Tensor) else grad).any():
             where = node._forward_trace or "(the node was created outside detect_anomaly)\n"
             raise RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {index}th output.\n"
@@ -215,6 +222,6 @@ def _check_nan(node, input_grads):
             )
 
 
-from chainrule.backend import as_array, xp  # noqa: E402
+from chainrule.backend import as_array, ndarray, xp  # noqa: E402
 from chainrule.ops.broadcast import sum_to  # noqa: E402
 from chainrule.tensor import Tensor, tensor_from_array  # noqa: E402

@@ -96,6 +96,18 @@ class BackwardNode:
             )
         return self._saved
 
+    def operands(self, *values):
+        """The values a backward formula computes with: arrays in a plain ``backward()``, tensors
+        when the backward pass is itself recorded (``create_graph=True``).
+
+        A formula written with the operators arrays and tensors share (``+ - * / @ .T .sum
+        .reshape``) then serves both: NumPy runs it directly when no graph is needed, and it is
+        recorded, for higher-order gradients, when one is. ``None`` stays ``None``.
+        """
+        if grad_mode._state.enabled:
+            return values
+        return tuple(value.array if isinstance(value, Tensor) else value for value in values)
+
     @property
     def next_functions(self):
         """``((node, output_nr), ...)`` per input, as PyTorch's ``grad_fn.next_functions``."""

@@ -50,7 +50,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
+        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         return grad_output * result * (1.0 - result)
 
 
@@ -71,7 +71,7 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
+        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         return grad_output * (1.0 - result * result)
 
 
@@ -239,7 +239,9 @@ class PiecewiseLinear(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * tensor_from_array(ctx.slope), None, None
+        (grad_output,) = ctx.operands(grad_output)
+        slope = ctx.slope if ctx.slope.dtype == grad_output.dtype else ctx.slope.astype(grad_output.dtype)
+        return grad_output * slope, None, None
 
 
 class ReLU(PiecewiseLinear):

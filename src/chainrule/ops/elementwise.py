@@ -74,7 +74,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
+        a, b, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         grad_a = grad_output * b if ctx.needs_input_grad[0] else None
         grad_b = grad_output * a if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
@@ -90,7 +90,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
+        a, b, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         grad_a = grad_output / b if ctx.needs_input_grad[0] else None
         grad_b = -grad_output * a / (b * b) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
@@ -114,11 +114,11 @@ class Pow(Function):
         x, result, exponent_tensor = ctx.saved_tensors
         exponent = exponent_tensor if exponent_tensor is not None else ctx.exponent
         grad_x = grad_exponent = None
-        if ctx.needs_input_grad[0]:
-            if exponent_tensor is None and exponent == 0:
-                grad_x = grad_output * 0.0
-            else:
-                grad_x = grad_output * exponent * x ** (exponent - 1)
+        if ctx.needs_input_grad[0] and exponent_tensor is None:
+            x_value, grad_value = ctx.operands(x, grad_output)
+            grad_x = grad_value * 0.0 if exponent == 0 else grad_value * (exponent * x_value ** (exponent - 1))
+        elif ctx.needs_input_grad[0]:
+            grad_x = grad_output * exponent * x ** (exponent - 1)
         if exponent_tensor is not None and ctx.needs_input_grad[1]:
             # PyTorch's convention: where x == 0 (and the power is defined) the gradient is 0, not nan.
             safe_log = where(x == 0, 0.0, log(where(x == 0, 1.0, x)))
@@ -178,7 +178,8 @@ class Remainder(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output, -grad_output * tensor_from_array(ctx.quotient)
+        (grad_output,) = ctx.operands(grad_output)
+        return grad_output, -grad_output * ctx.quotient
 
 
 # ----------------------------------------------------------------------------- one-input functions
@@ -231,7 +232,7 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
+        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         return grad_output * result
 
 
@@ -246,7 +247,7 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
+        x, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         return grad_output / x
 
 
@@ -261,7 +262,7 @@ class Log1p(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
+        x, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         return grad_output / (x + 1.0)
 
 
@@ -277,7 +278,7 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
+        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         return grad_output * 0.5 / result
 
 
@@ -320,7 +321,7 @@ class Tan(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
+        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         return grad_output * (result * result + 1.0)
 
 
@@ -344,7 +345,8 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * tensor_from_array(ctx.inside.astype(grad_output.dtype)), None, None
+        (grad_output,) = ctx.operands(grad_output)
+        return grad_output * ctx.inside.astype(grad_output.dtype), None, None
 
 
 class Cast(Function):

@@ -16,7 +16,6 @@ from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops.elementwise import add, mul
 from chainrule.ops.operands import binary_operands
-from chainrule.ops.reduce import Sum
 
 # The names chainrule exports at the top level (chainrule.matmul, ...); see chainrule/functional.py.
 __all__ = ["addmm", "bmm", "dot", "linear", "matmul", "mm", "outer"]
@@ -37,18 +36,19 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
-        a_matrix = a.unsqueeze(0) if a.ndim == 1 else a
-        b_matrix = b.unsqueeze(-1) if b.ndim == 1 else b
-        grad_matrix = grad_output.unsqueeze(-1) if b.ndim == 1 else grad_output
-        grad_matrix = grad_matrix.unsqueeze(-2) if a.ndim == 1 else grad_matrix
+        a, b, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        a_matrix = a.reshape(1, -1) if a.ndim == 1 else a
+        b_matrix = b.reshape(-1, 1) if b.ndim == 1 else b
+        grad_matrix = grad_output.reshape(tuple(grad_output.shape) + (1,)) if b.ndim == 1 else grad_output
+        if a.ndim == 1:
+            grad_matrix = grad_matrix.reshape(tuple(grad_matrix.shape[:-1]) + (1, grad_matrix.shape[-1]))
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = Matmul.apply(grad_matrix, b_matrix.mT)
-            grad_a = grad_a.squeeze(-2) if a.ndim == 1 else grad_a
+            grad_a = grad_matrix @ b_matrix.mT
+            grad_a = grad_a.reshape(tuple(grad_a.shape[:-2]) + (grad_a.shape[-1],)) if a.ndim == 1 else grad_a
         if ctx.needs_input_grad[1]:
-            grad_b = Matmul.apply(a_matrix.mT, grad_matrix)
-            grad_b = grad_b.squeeze(-1) if b.ndim == 1 else grad_b
+            grad_b = a_matrix.mT @ grad_matrix
+            grad_b = grad_b.reshape(tuple(grad_b.shape[:-1])) if b.ndim == 1 else grad_b
         return grad_a, grad_b
 
 
@@ -70,15 +70,16 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, weight = ctx.saved_tensors
+        x, weight, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, weight.shape[0])
-        grad_x = Matmul.apply(grad_output, weight) if needs_x else None
+        out_features, in_features = weight.shape
+        grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, out_features)
+        grad_x = grad_output @ weight if needs_x else None
         grad_weight = None
         if needs_weight:
-            x_rows = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
-            grad_weight = Matmul.apply(grad_rows.mT, x_rows)
-        grad_bias = Sum.apply(grad_rows, (0,), False) if needs_bias else None
+            x_rows = x if x.ndim == 2 else x.reshape(-1, in_features)
+            grad_weight = grad_rows.mT @ x_rows
+        grad_bias = grad_rows.sum(0) if needs_bias else None
         return grad_x, grad_weight, grad_bias
 
 

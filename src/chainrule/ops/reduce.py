@@ -56,7 +56,7 @@ class ExpandReduced(Function):
     @staticmethod
     def forward(ctx, reduced, shape, axes, keepdim):
         ctx.axes, ctx.keepdim = axes, keepdim
-        return xp.broadcast_to(_with_kept_dims(reduced.array, shape, axes, keepdim), shape)
+        return _expanded(reduced.array, shape, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -74,9 +74,18 @@ def _remember_reduction(ctx, x, axes, keepdim):
     ctx.input_shape, ctx.axes, ctx.keepdim = x.array.shape, axes, keepdim
 
 
+def _expanded(reduced, shape, axes, keepdim):
+    """The array ``reduced`` broadcast back to ``shape`` (a read-only view, no copy)."""
+    return xp.broadcast_to(_with_kept_dims(reduced, shape, axes, keepdim), shape)
+
+
 def _spread(ctx, reduced):
-    """``reduced`` (of the output's shape) broadcast back to the input's shape, differentiably."""
-    return ExpandReduced.apply(reduced, ctx.input_shape, ctx.axes, ctx.keepdim)
+    """``reduced`` (of the output's shape) broadcast back to the input's shape: on arrays in a plain
+    backward, with the recorded ExpandReduced when the backward is itself recorded."""
+    (values,) = ctx.operands(reduced)
+    if values is reduced:
+        return ExpandReduced.apply(reduced, ctx.input_shape, ctx.axes, ctx.keepdim)
+    return _expanded(values, ctx.input_shape, ctx.axes, ctx.keepdim)
 
 
 def _count(shape, axes):

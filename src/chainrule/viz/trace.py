@@ -255,6 +255,11 @@ class _Recorder:
         self.steps.append(TraceStep(len(self.steps) + 1, node.name(), output_name, terms, edges, node))
 
 
+def _values(gradient):
+    """A gradient's array: backward formulas may give tensors, arrays or NumPy scalars."""
+    return gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
+
+
 def _local_grads(node):
     """Backward applied to a gradient of ones: the local derivatives, for a one-output node."""
     if len(node.output_meta) != 1:
@@ -267,9 +272,9 @@ def _elementwise_local(local_grads, position, grad_output, sent, meta, node):
     """The local derivative's value when ``sent == grad_output * local`` (elementwise), else None."""
     if local_grads is None or sent is None or local_grads[position] is None:
         return None
-    local = local_grads[position].array
+    local = _values(local_grads[position])
     try:
-        product = fit_to_input(tensor_from_array(grad_output * local), meta, node).array
+        product = fit_to_input(tensor_from_array(_values(grad_output) * local), meta, node).array
     except (ValueError, RuntimeError):
         return None
     scale = max(1.0, float(xp.abs(sent).max())) if sent.size else 1.0
