@@ -70,7 +70,11 @@ class BackwardNode:
         Versions only grow, so one sum of the saved tensors' versions tells whether any changed.
         """
         self._saved = tensors
-        self._saved_version_sum = sum(tensor._version for tensor in tensors if tensor is not None)
+        version_sum = 0
+        for tensor in tensors:
+            if tensor is not None:
+                version_sum += tensor._version
+        self._saved_version_sum = version_sum
 
     @property
     def saved_tensors(self):
@@ -83,7 +87,11 @@ class BackwardNode:
                 f"Specify retain_graph=True if you need to backward through the graph a second "
                 f"time or if you need to access saved tensors after calling backward."
             )
-        if sum(tensor._version for tensor in self._saved if tensor is not None) != self._saved_version_sum:
+        version_sum = 0
+        for tensor in self._saved:
+            if tensor is not None:
+                version_sum += tensor._version
+        if version_sum != self._saved_version_sum:
             changed = ", ".join(
                 f"saved tensor {index} (shape {tuple(tensor.shape)}, now at version {tensor._version})"
                 for index, tensor in enumerate(self._saved)
@@ -106,7 +114,7 @@ class BackwardNode:
         """
         if grad_mode._state.enabled:
             return values
-        return tuple(value.array if isinstance(value, Tensor) else value for value in values)
+        return tuple([value.array if isinstance(value, Tensor) else value for value in values])
 
     @property
     def next_functions(self):

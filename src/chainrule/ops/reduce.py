@@ -83,8 +83,8 @@ def _spread(ctx, reduced):
     """``reduced`` (of the output's shape) broadcast back to the input's shape: on arrays in a plain
     backward, with the recorded ExpandReduced when the backward is itself recorded."""
     (values,) = ctx.operands(reduced)
-    if values is reduced:
-        return ExpandReduced.apply(reduced, ctx.input_shape, ctx.axes, ctx.keepdim)
+    if isinstance(values, Tensor):
+        return ExpandReduced.apply(values, ctx.input_shape, ctx.axes, ctx.keepdim)
     return _expanded(values, ctx.input_shape, ctx.axes, ctx.keepdim)
 
 
@@ -114,11 +114,15 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdim):
         _remember_reduction(ctx, x, axes, keepdim)
         ctx.count = _count(x.array.shape, axes)
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            return x.array.sum(axis=axes, keepdims=keepdim) / ctx.count
+        total = x.array.sum(axis=axes, keepdims=keepdim)
+        if ctx.count:
+            return total / ctx.count
+        with xp.errstate(divide="ignore", invalid="ignore"):  # nothing to average: nan, as in PyTorch
+            return total / ctx.count
 
     @staticmethod
     def backward(ctx, grad_output):
+        (grad_output,) = ctx.operands(grad_output)
         return _spread(ctx, grad_output / ctx.count), None, None
 
 
