@@ -242,3 +242,31 @@ def test_bad_options_raise_value_error(options, message):
 def test_samples_of_different_shapes_raise_like_torch_stack():
     with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but got \[3\] at entry 0 and \[2\] at entry 1"):
         default_collate([chainrule.zeros(3), chainrule.zeros(2)])
+
+
+def test_collate_keeps_numpy_strings_as_a_list():
+    assert default_collate([np.str_("cat"), np.str_("dog")]) == ["cat", "dog"]
+
+
+def test_a_batch_sampler_subclass_decides_the_batches():
+    dataset = TensorDataset(chainrule.arange(5))
+
+    class ReversedBatches(BatchSampler):
+        def __iter__(self):
+            return reversed(list(super().__iter__()))
+
+    loader = DataLoader(dataset, batch_sampler=ReversedBatches(SequentialSampler(dataset), 2, False))
+    assert [batch[0].tolist() for batch in loader] == [[4], [2, 3], [0, 1]]
+
+
+def test_settings_fixed_after_construction_like_pytorch():
+    loader = DataLoader(TensorDataset(chainrule.arange(4)), batch_size=2)
+    loader.collate_fn = len
+    assert list(loader) == [2, 2]
+    with pytest.raises(ValueError, match="batch_size attribute should not be set"):
+        loader.batch_size = 3
+
+
+def test_shuffling_an_empty_dataset_is_refused_at_construction():
+    with pytest.raises(ValueError, match="num_samples should be a positive integer"):
+        DataLoader(TensorDataset(chainrule.zeros(0, 2)), batch_size=2, shuffle=True)

@@ -281,3 +281,19 @@ def test_loaded_state_is_a_copy():
     before = state["state"][0]["exp_avg"].array.copy()
     train(chainrule, twin, twin_params, 3)
     np.testing.assert_array_equal(state["state"][0]["exp_avg"].array, before)
+
+
+def test_reading_state_before_the_first_step_changes_nothing():
+    weight = chainrule.tensor([1.0], requires_grad=True)
+    optimizer = chainrule.optim.Adam([weight], lr=0.1)
+    assert "exp_avg" not in optimizer.state[weight]
+    weight.grad = chainrule.tensor([1.0])
+    optimizer.step()
+    assert weight.item() == pytest.approx(0.9)
+
+
+def test_named_parameters_are_accepted_like_pytorch():
+    model = chainrule.nn.Linear(2, 1)
+    optimizer = chainrule.optim.SGD(model.named_parameters(), lr=0.1)
+    assert optimizer.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert optimizer.param_groups[0]["params"][0] is model.weight

@@ -87,3 +87,11 @@ def test_bad_shapes_are_explained():
         predict_classes(chainrule.zeros(2, 3, 4))
     with pytest.raises(ValueError, match="average must be"):
         F1(average="micro")
+
+
+def test_a_refused_batch_leaves_the_metric_as_it_was():
+    metric = Precision()
+    with pytest.raises(ValueError, match="average='binary' needs two classes"):
+        metric.update(chainrule.eye(3), chainrule.tensor([0, 1, 2]))
+    assert metric.update(chainrule.tensor([[1.0], [-1.0]]), chainrule.tensor([1, 0])) == 1.0
+    assert metric.accumulate() == 1.0

@@ -53,7 +53,34 @@ def test_dead_relu_fraction_counts_units_zero_for_every_sample():
     fractions = dead_relu_fractions(model, chainrule.rand(5, 2))
     assert fractions == {"1": pytest.approx(2 / 3)}
     assert model.training  # the mode is restored, and the hooks are gone:
-    assert dead_relu_fractions(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), chainrule.rand(3, 2))["1"] <= 1.0
+    assert all(not module._forward_hooks for module in model.modules())
+
+
+def test_dead_relu_fraction_reports_each_use_of_a_shared_activation():
+    class SharedReLU(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.relu = nn.Linear(2, 3), nn.Linear(3, 3), nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.fc2(self.relu(self.fc1(x))))
+
+    model = SharedReLU()
+    with chainrule.no_grad():
+        model.fc1.bias.fill_(-100.0)  # every first-layer unit dead
+        model.fc2.bias.fill_(100.0)  # every second-layer unit alive
+    assert dead_relu_fractions(model, chainrule.randn(8, 2)) == {"relu": 1.0, "relu (use 2)": 0.0}
+
+
+def test_gradient_norms_stay_in_step_when_a_layer_has_no_gradient():
+    model = two_layer_model()
+    monitor = GradientNormMonitor(model)
+    (model(chainrule.randn(4, 2)) ** 2).sum().backward()
+    monitor.record()
+    model[0].weight.grad = model[0].bias.grad = None
+    monitor.record()
+    assert monitor.steps == [1, 2] and all(len(norms) == 2 for norms in monitor.norms.values())
+    assert monitor.norms["0"][1] != monitor.norms["0"][1]  # nan: no gradient at that step
 
 
 def test_dead_relu_fraction_needs_relu_modules():

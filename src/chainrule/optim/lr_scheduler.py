@@ -197,8 +197,6 @@ class CosineAnnealingLR(LRScheduler):
         epoch, period, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()
-        if self._step_count == 1 and epoch > 0:
-            return [eta_min + (base_lr - eta_min) * (1 + math.cos(epoch * math.pi / period)) / 2 for base_lr in self.base_lrs]
         if (epoch - 1 - period) % (2 * period) == 0:
             return [
                 lr + (base_lr - eta_min) * (1 - math.cos(math.pi / period)) / 2

@@ -68,6 +68,10 @@ class Optimizer:
                 "of tensors in sets will change between runs. Please use a list instead."
             )
         params = list(params)
+        if params and all(isinstance(item, tuple) and len(item) == 2 for item in params):
+            # model.named_parameters(): PyTorch keeps the names beside the parameters.
+            param_group = dict(param_group, param_names=[name for name, _ in params])
+            params = [param for _, param in params]
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
@@ -118,7 +122,7 @@ class Optimizer:
                 if grad is None:
                     continue
                 state = self.state.get(param)
-                if state is None:
+                if not state:  # never stepped (an entry only read, or loaded empty, counts as new)
                     state = {}
                     self._init_state(param, state, group)
                     if state:  # an optimizer that keeps nothing (plain SGD) leaves no entry, as PyTorch's

@@ -114,7 +114,8 @@ class ConfusionMatrix(Metric):
         self.is_logits = is_logits
         self.reset()
 
-    def update(self, outputs, labels):
+    def count(self, outputs, labels):
+        """The (true, predicted) counts of one batch, without adding them to the running ones."""
         predicted = predict_classes(outputs, self.is_logits)
         actual = _label_classes(labels, predicted.shape[0])
         largest = int(max(predicted.max(initial=0), actual.max(initial=0)))
@@ -124,14 +125,23 @@ class ConfusionMatrix(Metric):
                 f"ConfusionMatrix({self.num_classes}): classes must be in [0, "
                 f"{self.num_classes}), got labels and predictions from {smallest} to {largest}"
             )
-        if largest >= self.counts.shape[0]:
-            grown = xp.zeros((largest + 1, largest + 1), dtype=xp.int64)
+        size = max(largest + 1, self.counts.shape[0])
+        batch = xp.zeros((size, size), dtype=xp.int64)
+        xp.add.at(batch, (actual, predicted), 1)
+        return batch
+
+    def update(self, outputs, labels):
+        batch = self.count(outputs, labels)
+        self.add(batch)
+        return tensor_from_array(batch)
+
+    def add(self, batch):
+        """Add a batch's counts (from ``count``) to the running ones, growing them if needed."""
+        if batch.shape[0] > self.counts.shape[0]:
+            grown = xp.zeros_like(batch)
             grown[: self.counts.shape[0], : self.counts.shape[0]] = self.counts
             self.counts = grown
-        batch = xp.zeros_like(self.counts)
-        xp.add.at(batch, (actual, predicted), 1)
-        self.counts += batch
-        return tensor_from_array(batch)
+        self.counts[: batch.shape[0], : batch.shape[0]] += batch
 
     def accumulate(self):
         return tensor_from_array(self.counts.copy())
@@ -157,8 +167,10 @@ class _ClassScore(Metric):
         self.confusion = ConfusionMatrix(num_classes, is_logits)
 
     def update(self, outputs, labels):
-        batch = self.confusion.update(outputs, labels).array
-        return self._average(batch)
+        batch = self.confusion.count(outputs, labels)
+        score = self._average(batch)  # may refuse the batch: then nothing has been counted
+        self.confusion.add(batch)
+        return score
 
     def accumulate(self):
         return self._average(self.confusion.counts)

@@ -46,16 +46,18 @@ class GradientNormMonitor:
     def record(self, step=None):
         """Append the current gradient norm of each layer; returns ``{layer: norm}``.
 
-        ``step`` labels the record (by default 1, 2, 3... per call); parameters without a
-        gradient are skipped.
+        ``step`` labels the record (by default 1, 2, 3... per call). A layer whose parameters have
+        no gradient at this step records nan, so that each layer's list stays in step with ``steps``.
         """
         squared_sums = {}
         for name, parameter in self.model.named_parameters():
+            layer = layer_of(name)
             if parameter.grad is None:
+                squared_sums.setdefault(layer, float("nan"))
                 continue
             gradient = parameter.grad.array.astype(xp.float64)
-            layer = layer_of(name)
-            squared_sums[layer] = squared_sums.get(layer, 0.0) + float((gradient * gradient).sum())
+            previous = squared_sums.get(layer, 0.0)
+            squared_sums[layer] = (0.0 if previous != previous else previous) + float((gradient * gradient).sum())
         self.steps.append(len(self.steps) + 1 if step is None else step)
         current = {layer: float(xp.sqrt(total)) for layer, total in squared_sums.items()}
         for layer, norm in current.items():
@@ -78,15 +80,20 @@ def dead_relu_fractions(model, inputs, activation_types=None):
     changing. The model runs once, in eval mode and without a graph; forward hooks on each
     ``nn.ReLU`` module (or each module of ``activation_types``) read the activations.
 
-    Returns ``{layer_name: fraction}``, names as in ``model.named_modules()``.
+    Returns ``{layer_name: fraction}``, names as in ``model.named_modules()``. One activation
+    module used after several layers (``self.relu`` applied twice) gives one entry per use:
+    ``relu``, ``relu (use 2)``, ...
     """
     types = activation_types if activation_types is not None else (nn.ReLU,)
     fractions = {}
 
     def hook_for(name):
+        uses = [0]
+
         def record_dead_fraction(module, args, output):
+            uses[0] += 1
             values = output.array.reshape(output.array.shape[0], -1)
-            fractions[name] = float((values <= 0).all(axis=0).mean())
+            fractions[name if uses[0] == 1 else f"{name} (use {uses[0]})"] = float((values <= 0).all(axis=0).mean())
 
         return record_dead_fraction
 

@@ -29,14 +29,14 @@ def default_collate(batch):
         if _holds_objects_or_text(sample):
             raise TypeError(_ERROR.format(sample.dtype))
         return stack([tensor_from_array(as_array(item)) for item in batch])
+    if isinstance(sample, (str, bytes, xp.str_, xp.bytes_)):
+        return batch
     if isinstance(sample, xp.generic):
         return tensor_from_array(as_array(batch))
     if isinstance(sample, float):
         return tensor_from_array(as_array(batch, dtypes.float64))
     if isinstance(sample, int):  # bool included: [True, False] gives a bool tensor, as torch.tensor does
         return tensor_from_array(as_array(batch, dtypes.infer_dtype(batch)))
-    if isinstance(sample, (str, bytes)):
-        return batch
     if isinstance(sample, collections.abc.Mapping):
         collated = {key: default_collate([item[key] for item in batch]) for key in sample}
         return collated if type(sample) is dict else _rebuild(type(sample), collated)

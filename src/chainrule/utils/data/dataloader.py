@@ -6,6 +6,10 @@ from chainrule.utils.data.dataset import batch_gatherer
 from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
+# PyTorch refuses to change these once a loader exists: its sampler and batches were built from them.
+_FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset")
+
+
 class DataLoader:
     """Batches of samples from ``dataset``, as ``torch.utils.data.DataLoader``::
 
@@ -75,10 +79,15 @@ class DataLoader:
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.generator = generator
-        self._default_collation = collate_fn is None
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
+        self._initialized = True
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_initialized", False) and name in _FIXED_AFTER_INIT:
+            raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     def __iter__(self):
         dataset, collate_fn = self.dataset, self.collate_fn
@@ -86,7 +95,7 @@ class DataLoader:
             for index in self.sampler:
                 yield collate_fn(dataset[index])
             return
-        gather = batch_gatherer(dataset) if self._default_collation else None
+        gather = batch_gatherer(dataset) if collate_fn is default_collate else None
         if gather is not None:
             yield from map(gather, self._index_arrays())
             return
@@ -96,7 +105,7 @@ class DataLoader:
             yield collate_fn(samples)
 
     def _index_arrays(self):
-        if isinstance(self.batch_sampler, BatchSampler):
+        if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:
             return self.batch_sampler.index_arrays()
         return (xp.asarray(batch, dtype=dtypes.int64) for batch in self.batch_sampler)
 

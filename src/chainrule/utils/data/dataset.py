@@ -70,9 +70,15 @@ class Subset(Dataset):
         self.indices = indices
 
     def __getitem__(self, index):
-        if isinstance(index, list):
-            return [self.dataset[self.indices[position]] for position in index]
+        if isinstance(index, list):  # PyTorch hands the mapped list to the dataset itself
+            return self.dataset[[self.indices[position] for position in index]]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices):
+        """The samples at ``indices`` as a list, read through the dataset's own ``__getitems__`` if any."""
+        mapped = [self.indices[position] for position in indices]
+        read_many = getattr(self.dataset, "__getitems__", None)
+        return read_many(mapped) if read_many is not None else [self.dataset[index] for index in mapped]
 
     def __len__(self):
         return len(self.indices)
