@@ -6,10 +6,11 @@ default dtype (float32); random ones draw from the generator seeded by ``manual_
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
-from chainrule.tensor import Tensor, _to_raw, tensor_from_array
+from chainrule.tensor import Tensor, _to_raw, check_device, tensor_from_array
 
 
-def _finish(array, requires_grad):
+def _finish(array, requires_grad, device=None):
+    check_device(device)
     result = tensor_from_array(array)
     if requires_grad:
         result.requires_grad = True
@@ -38,7 +39,7 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     else:
         raw = _to_raw(data)
         array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
-    result = _finish(array, requires_grad)
+    result = _finish(array, requires_grad, device)
     result.name = name
     return result
 
@@ -52,77 +53,77 @@ def as_tensor(data, dtype=None):
     return tensor(data, dtype=dtype)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
-    return _finish(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad=False):
-    return _finish(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, requires_grad=False):
-    return _finish(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
-    return _finish(xp.full(tuple(size), fill_value, dtype=dtype), requires_grad)
+    return _finish(xp.full(tuple(size), fill_value, dtype=dtype), requires_grad, device)
 
 
-def zeros_like(input, dtype=None, requires_grad=False):
-    return _finish(xp.zeros(input.array.shape, dtype=dtype or input.array.dtype), requires_grad)
+def zeros_like(input, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.zeros(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
-def ones_like(input, dtype=None, requires_grad=False):
-    return _finish(xp.ones(input.array.shape, dtype=dtype or input.array.dtype), requires_grad)
+def ones_like(input, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.ones(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
-def empty_like(input, dtype=None, requires_grad=False):
-    return _finish(xp.empty(input.array.shape, dtype=dtype or input.array.dtype), requires_grad)
+def empty_like(input, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.empty(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False):
-    return _finish(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad)
+def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Numbers from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
     if end is None:
         start, end = 0, start
     if dtype is None:
         whole = all(isinstance(value, int) for value in (start, end, step))
         dtype = dtypes.int64 if whole else dtypes.get_default_dtype()
-    return _finish(xp.arange(start, end, step).astype(dtype), requires_grad)
+    return _finish(xp.arange(start, end, step).astype(dtype), requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     """``steps`` numbers evenly spaced from ``start`` to ``end``, both included."""
-    return _finish(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    return _finish(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
-    return _finish(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the uniform distribution on [0, 1)."""
     values = numpy_generator(generator).random(_shape(size))
-    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the standard normal distribution N(0, 1)."""
     values = numpy_generator(generator).standard_normal(_shape(size))
-    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None):
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
     """Integers drawn uniformly from [low, high) (``randint(high, size)`` also works)."""
     if size is None:
         low, high, size = 0, low, high
     values = numpy_generator(generator).integers(low, high, tuple(size))
-    return tensor_from_array(values.astype(dtype or dtypes.int64))
+    return _finish(values.astype(dtype or dtypes.int64), False, device)
 
 
 def randperm(n, generator=None, dtype=None):
@@ -130,14 +131,14 @@ def randperm(n, generator=None, dtype=None):
     return tensor_from_array(numpy_generator(generator).permutation(n).astype(dtype or dtypes.int64))
 
 
-def normal(mean, std, size, generator=None, dtype=None, requires_grad=False):
+def normal(mean, std, size, generator=None, dtype=None, requires_grad=False, device=None):
     values = numpy_generator(generator).normal(mean, std, tuple(size))
-    return _finish(values.astype(_float_dtype(dtype)), requires_grad)
+    return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
-def rand_like(input, dtype=None, requires_grad=False):
-    return rand(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad)
+def rand_like(input, dtype=None, requires_grad=False, device=None):
+    return rand(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)
 
 
-def randn_like(input, dtype=None, requires_grad=False):
-    return randn(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad)
+def randn_like(input, dtype=None, requires_grad=False, device=None):
+    return randn(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)

@@ -306,7 +306,7 @@ class Tensor:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
             elif isinstance(arg, str):
-                _check_device(arg)
+                check_device(arg)
             elif arg is not None:
                 dtype = arg
         if dtype is None or xp.dtype(dtype) == self.array.dtype:
@@ -343,7 +343,7 @@ class Tensor:
         return self
 
     def cuda(self, device=None):
-        _check_device("cuda")
+        check_device("cuda")
 
     def clone(self):
         """A copy of the values that stays in the graph (gradients flow back to the original)."""
@@ -869,9 +869,9 @@ def _to_raw(data):
     return data
 
 
-def _check_device(device):
-    """chainrule computes with NumPy on the CPU: moving to another device must not silently fail."""
-    if device.split(":")[0] != "cpu":
+def check_device(device):
+    """chainrule computes with NumPy on the CPU: asking for another device must not silently fail."""
+    if device is not None and str(device).split(":")[0] != "cpu":
         raise RuntimeError(
             f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
             f"'cpu', or drop the .to(device) call: course code runs unchanged without it."

@@ -81,14 +81,15 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
                     capture[(node, output_nr)] = grad
+        if node._freed:
+            raise node.freed_error()
         input_grads = call_backward(node, grads)
         if check_nan:
             _check_nan(node, input_grads)
         if observer is not None:
             observer(node, grads, input_grads)
         if not retain_graph:
-            node._saved = ()
-            node._freed = True
+            node.release()
 
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for next_node, output_nr, grad, meta in zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta):

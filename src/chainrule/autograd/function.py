@@ -80,13 +80,7 @@ class BackwardNode:
     def saved_tensors(self):
         """The tensors given to ``save_for_backward``, checked to be unchanged since."""
         if self._freed:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (or directly access saved "
-                f"tensors after they have already been freed) in {self.name()}. Saved intermediate "
-                f"values of the graph are freed when you call .backward() or autograd.grad(). "
-                f"Specify retain_graph=True if you need to backward through the graph a second "
-                f"time or if you need to access saved tensors after calling backward."
-            )
+            raise self.freed_error()
         version_sum = 0
         for tensor in self._saved:
             if tensor is not None:
@@ -148,9 +142,29 @@ class BackwardNode:
         return type(self).__name__
 
     def release(self):
-        """Free what ``forward`` saved (after a backward pass that did not retain the graph)."""
-        self._saved = ()
-        self._freed = True
+        """Free what ``forward`` kept for backward, after a backward pass that did not retain the
+        graph: the saved tensors, and the arrays and tensors kept on ctx (a softmax, a mask).
+
+        A loss kept after backward (``losses.append(loss)``) then holds no activation-sized
+        arrays, as in PyTorch. A node that kept none of these can be run again.
+        """
+        kept = self.__dict__
+        arrays = [name for name, value in kept.items() if type(value) is ndarray or isinstance(value, Tensor)]
+        if self._saved or arrays:
+            for name in arrays:
+                del kept[name]
+            self._saved = ()
+            self._freed = True
+
+    def freed_error(self):
+        """The error for a second backward through this node after ``release``."""
+        return RuntimeError(
+            f"Trying to backward through the graph a second time (or directly access saved "
+            f"tensors after they have already been freed) in {self.name()}. Saved intermediate "
+            f"values of the graph are freed when you call .backward() or autograd.grad(). "
+            f"Specify retain_graph=True if you need to backward through the graph a second "
+            f"time or if you need to access saved tensors after calling backward."
+        )
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
@@ -161,9 +175,6 @@ class AccumulateGrad(BackwardNode):
 
     def __init__(self, variable):
         self.variable = variable
-
-    def release(self):
-        pass
 
 
 def _leaf_accumulator(tensor):

@@ -1,4 +1,6 @@
 """Flatten and Unflatten: reshape between images or sequences and the flat vectors Linear expects."""
+import math
+
 from chainrule.nn.module import Module
 
 
@@ -32,6 +34,17 @@ class Unflatten(Module):
                 f"{input.ndim - 1}], but got {self.dim}) for input of shape {tuple(input.shape)}"
             )
         dim = self.dim % input.ndim
+        known = math.prod(part for part in self.unflattened_size if part != -1)
+        size = input.shape[dim]
+        if -1 in self.unflattened_size:
+            fits = known != 0 and size % known == 0  # -1 stands for size / known
+        else:
+            fits = known == size
+        if not fits:
+            raise RuntimeError(
+                f"unflatten: Provided sizes {list(self.unflattened_size)} don't multiply up to the size of "
+                f"dim {self.dim} ({size}) in the input tensor"
+            )
         return input.reshape(tuple(input.shape[:dim]) + self.unflattened_size + tuple(input.shape[dim + 1 :]))
 
     def extra_repr(self):

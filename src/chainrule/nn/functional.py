@@ -22,6 +22,7 @@ from chainrule.ops.loss import (
     ElementwiseLoss,
     NegativeLogLikelihood,
     SmoothAbsoluteError,
+    class_axis_of,
     SquaredError,
 )
 from chainrule.ops.matmul import linear
@@ -132,7 +133,7 @@ def _target_like(input, target, operation):
             f"Please ensure they have the same size.",
             stacklevel=3,
         )
-    return target if target.dtype == input.dtype else target.to(input.dtype)
+    return target.to(input.dtype)
 
 
 def _difference_loss(input, target, criterion, size_average, reduce, reduction, operation, weight=None):
@@ -168,7 +169,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def _same_shape_target(input, target, message):
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(message.format(target=target.shape, input=input.shape))
-    return target if target.dtype == input.dtype else target.to(input.dtype)
+    return target.to(input.dtype)
 
 
 def _optional_weight(weight, input, name):
@@ -176,12 +177,14 @@ def _optional_weight(weight, input, name):
     if weight is None:
         return None
     try:
-        xp.broadcast_shapes(tuple(weight.shape), tuple(input.shape))
+        fits = xp.broadcast_shapes(weight.array.shape, input.array.shape) == input.array.shape
     except ValueError:
+        fits = False
+    if not fits:
         raise RuntimeError(
-            f"{name} of shape {tuple(weight.shape)} does not broadcast against input of shape "
-            f"{tuple(input.shape)}"
-        ) from None
+            f"{name} of shape {tuple(weight.shape)} must broadcast to the input's shape "
+            f"{tuple(input.shape)} (it may not add dimensions or enlarge them)"
+        )
     return weight.detach().to(input.dtype)
 
 
@@ -248,7 +251,7 @@ def _class_index_targets(input, target, weight, ignore_index, operation, label_s
 def _check_class_weight(input, weight):
     if weight is None:
         return
-    classes = input.shape[0 if input.ndim == 1 else 1]
+    classes = input.shape[class_axis_of(input)]
     if tuple(weight.shape) != (classes,):
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes but got "
@@ -279,7 +282,7 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
         _check_class_weight(input, weight)
-        target = target if target.dtype == input.dtype else target.to(input.dtype)
+        target = target.to(input.dtype)
         targets = ClassProbabilityTargets(input, target, weight, label_smoothing)
     else:
         targets = _class_index_targets(input, target, weight, ignore_index, "cross_entropy", label_smoothing)
@@ -347,6 +350,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding
+def padding_row(padding_idx, num_embeddings):
+    """``padding_idx`` as a row of the table (negative counts from the end), checked as PyTorch does."""
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(
+            f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} for "
+            f"num_embeddings={num_embeddings}"
+        )
+    return padding_idx % num_embeddings
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``: (*) -> (*, dim).
 
@@ -372,7 +385,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     rows = index.getitem(weight, tensor_from_array(indices))
     if padding_idx is None:
         return rows
-    padding_idx = padding_idx % count
+    padding_idx = padding_row(padding_idx, count)
     at_padding = xp.expand_dims(indices == padding_idx, -1)
     return where(at_padding, rows.detach(), rows)
 
@@ -383,7 +396,9 @@ def one_hot(tensor, num_classes=-1):
     if indices.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor (use .long()).")
     if num_classes == -1:
-        num_classes = int(indices.max()) + 1 if indices.size else 0
+        if not indices.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(indices.max()) + 1
     if indices.size and indices.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if indices.size and indices.max() >= num_classes:

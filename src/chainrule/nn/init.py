@@ -16,7 +16,8 @@ import math
 import warnings
 
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.backend import as_array
+from chainrule.backend import as_array, xp
+from chainrule.ops.activation import _erf_array, erfc_of_magnitude
 from chainrule.random import numpy_generator
 from chainrule.tensor import tensor_from_array
 
@@ -89,15 +90,61 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with samples of N(mean, std^2) conditioned on lying in [a, b] (redrawing those outside)."""
-    rng = numpy_generator(generator)
-    values = rng.normal(mean, std, tuple(tensor.shape))
-    outside = (values < a) | (values > b)
-    while outside.any():
-        values[outside] = rng.normal(mean, std, int(outside.sum()))
-        outside = (values < a) | (values > b)
+    """Fill with samples of N(mean, std^2) conditioned on lying in [a, b].
+
+    As PyTorch does, by inverting the normal CDF Phi: u uniform on [Phi(alpha), Phi(beta)] for the
+    standardized bounds alpha = (a - mean) / std, beta = (b - mean) / std, then z = Phi^-1(u). Bounds
+    that both lie above the mean are mirrored below it, where Phi keeps its precision far out.
+    """
+    if not a < b:
+        raise RuntimeError(f"trunc_normal_: the lower bound a ({a}) must be below the upper bound b ({b})")
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    mirrored = alpha > 0
+    low, high = (-beta, -alpha) if mirrored else (alpha, beta)
+    probabilities = numpy_generator(generator).uniform(_normal_cdf(low), _normal_cdf(high), tuple(tensor.shape))
+    z = xp.clip(_normal_quantile(probabilities), low, high)
+    values = mean + std * (-z if mirrored else z)
     with no_grad():
         return tensor.copy_(tensor_from_array(as_array(values, tensor.dtype)))
+
+
+def _normal_cdf(z):
+    """Phi(z) = erfc(-z / sqrt 2) / 2, computed so that the lower tail stays exact where it is tiny."""
+    if z <= 0:
+        return 0.5 * float(erfc_of_magnitude(xp.asarray(-z / math.sqrt(2)))) if z < -0.66 else 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    return 1 - _normal_cdf(-z)
+
+
+def _normal_quantile(p):
+    """Phi^-1(p) elementwise for p in (0, 1): P. J. Acklam's rational approximation (relative error
+    below 1.2e-9), with one Halley step on erfc for full double precision."""
+    central = (p >= 0.02425) & (p <= 1 - 0.02425)
+    with xp.errstate(all="ignore"):
+        q = p - 0.5
+        r = q * q
+        z_central = q * _polynomial(_ACKLAM_A, r) / _polynomial(_ACKLAM_B + (1.0,), r)
+        tail = xp.sqrt(-2 * xp.log(xp.minimum(p, 1 - p)))
+        z_tail = _polynomial(_ACKLAM_C, tail) / _polynomial(_ACKLAM_D + (1.0,), tail)
+        z = xp.where(central, z_central, xp.where(p < 0.5, z_tail, -z_tail))
+        # Halley's step: e = Phi(z) - p, u = e sqrt(2 pi) e^(z^2 / 2), z -= u / (1 + z u / 2)
+        error = xp.where(z < 0, 0.5 * erfc_of_magnitude(-z / math.sqrt(2)), 1 - 0.5 * erfc_of_magnitude(z / math.sqrt(2))) - p
+        small = xp.abs(z) < 0.66  # erfc_of_magnitude covers |x| > 0.46875 only; near 0 use erf
+        error = xp.where(small, 0.5 * (1 + _erf_array(z / math.sqrt(2))) - p, error)
+        step = error * math.sqrt(2 * math.pi) * xp.exp(z * z / 2)
+        return z - step / (1 + z * step / 2)
+
+
+def _polynomial(coefficients, x):
+    result = xp.zeros_like(x) + coefficients[0]
+    for coefficient in coefficients[1:]:
+        result = result * x + coefficient
+    return result
+
+
+_ACKLAM_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+_ACKLAM_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01)
+_ACKLAM_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549671010429194e00, 4.374664141464968e00, 2.938163982698783e00)
+_ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
 
 
 def constant_(tensor, val):

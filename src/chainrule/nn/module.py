@@ -148,19 +148,20 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
-    def _check_new_name(self, name, kind):
+    def _check_new_name(self, name, kind, registry):
+        """A name may be registered again in its own ``registry``, never beside another attribute."""
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if not name or "." in name:
             raise KeyError(f'{kind} name can\'t be empty or contain ".", got: "{name}"')
-        if hasattr(self, name) and name not in self._parameters and name not in self._buffers and name not in self._modules:
+        if hasattr(self, name) and name not in registry:
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name, param):
         """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``) as ``name``."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        self._check_new_name(name, "parameter")
+        self._check_new_name(name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' (nn.Parameter "
@@ -178,7 +179,7 @@ class Module:
         """Register a tensor that is state but not learned; ``persistent`` ones go into ``state_dict``."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        self._check_new_name(name, "buffer")
+        self._check_new_name(name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
         self._buffers[name] = tensor
@@ -191,7 +192,7 @@ class Module:
         """Register ``module`` (or None) as the submodule ``name``, as attribute assignment does."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._check_new_name(name, "module")
+        self._check_new_name(name, "module", self._modules)
         self._modules[name] = module
 
     register_module = add_module

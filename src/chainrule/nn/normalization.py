@@ -11,6 +11,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.tensor import check_device
 
 
 def _register_affine(module, enabled, bias, shape, dtype):
@@ -32,6 +33,7 @@ class BatchNorm1d(Module):
         self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True
     ):
         super().__init__()
+        check_device(device)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -67,7 +69,7 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d takes (N, C) or (N, C, L)"
             )
         if input.shape[1] != self.num_features:
-            raise ValueError(
+            raise RuntimeError(
                 f"BatchNorm1d: expected input with {self.num_features} channels (dimension 1, "
                 f"num_features) but got shape {tuple(input.shape)}"
             )
@@ -105,6 +107,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(device)
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)

@@ -5,6 +5,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.tensor import check_device
 
 
 class Embedding(Module):
@@ -30,13 +31,9 @@ class Embedding(Module):
         dtype=None,
     ):
         super().__init__()
+        check_device(device)
         if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError(
-                    f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} for "
-                    f"num_embeddings={num_embeddings}"
-                )
-            padding_idx %= num_embeddings
+            padding_idx = F.padding_row(padding_idx, num_embeddings)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
@@ -57,12 +54,16 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+    def from_pretrained(
+        cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False
+    ):
         """An Embedding holding ``embeddings`` (num_embeddings, dim); frozen (no gradient) by default."""
         if embeddings.ndim != 2:
-            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
+            raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
         rows, columns = embeddings.shape
-        return cls(rows, columns, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
+        return cls(
+            rows, columns, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings, _freeze=freeze
+        )
 
     def forward(self, input):
         return F.embedding(

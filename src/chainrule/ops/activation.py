@@ -209,14 +209,21 @@ def _erf_array(array):
     """
     with xp.errstate(all="ignore"):
         small = array * _cody_ratio(array * array, *_ERF_SMALL)
+        magnitude = xp.abs(array)
+        return xp.where(magnitude <= 0.46875, small, xp.sign(array) * (1 - erfc_of_magnitude(magnitude)))
+
+
+def erfc_of_magnitude(magnitude):
+    """erfc(|x|) = 1 - erf(|x|) for |x| > 0.46875 (Cody's second and third ranges, see _erf_array),
+    accurate down to the smallest doubles, where 1 - erf would round to 0."""
+    with xp.errstate(all="ignore"):
         # erfc(30) is below the smallest double: clipping there keeps |x| = inf from giving inf - inf.
-        magnitude = xp.minimum(xp.abs(array), 30)
+        magnitude = xp.minimum(magnitude, 30)
         inverse_square = 1 / (magnitude * magnitude)
         large = (1 / math.sqrt(math.pi) - inverse_square * _cody_ratio(inverse_square, *_ERFC_LARGE)) / magnitude
         ratio = xp.where(magnitude <= 4, _cody_ratio(magnitude, *_ERFC_MIDDLE), large)
         rounded = xp.trunc(magnitude * 16) / 16
-        erfc = xp.exp(-rounded * rounded) * xp.exp(-(magnitude - rounded) * (magnitude + rounded)) * ratio
-        return xp.where(magnitude <= 0.46875, small, xp.sign(array) * (1 - erfc))
+        return xp.exp(-rounded * rounded) * xp.exp(-(magnitude - rounded) * (magnitude + rounded)) * ratio
 
 
 def _cody_ratio(t, numerator, denominator):

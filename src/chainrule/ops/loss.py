@@ -20,7 +20,7 @@ from chainrule.tensor import Tensor, tensor_from_array
 
 
 # ----------------------------------------------------------------------------- shared by every loss
-def _reduce(ctx, loss, reduction, normalizer, class_axis=None, weight=None):
+def _reduce(ctx, loss, reduction, normalizer, class_axis=None, weight=None, counted=True):
     """The per-element losses ``loss``, times ``weight`` if given, reduced as ``reduction`` says.
 
     ``ctx`` remembers how, for ``_spread_back``. ``class_axis`` is the input dimension that the
@@ -28,6 +28,7 @@ def _reduce(ctx, loss, reduction, normalizer, class_axis=None, weight=None):
     element by element.
     """
     ctx.reduction, ctx.normalizer, ctx.class_axis, ctx.weight = reduction, normalizer, class_axis, weight
+    ctx.counted = counted  # False when every target was ignored: nothing to divide among
     if weight is not None:
         loss = loss * weight.array
     if reduction == "none":
@@ -50,9 +51,9 @@ def _spread_back(ctx, grad_output):
     if ctx.reduction == "none":
         spread = grad_output if ctx.class_axis is None else grad_output.unsqueeze(ctx.class_axis)
     elif ctx.reduction == "mean":
-        # A normalizer of 0 means every target was ignored: no term is left, and PyTorch's gradient
-        # is then 0 (not 0/0), so divide by 1.
-        spread = grad_output / (ctx.normalizer or 1)
+        # Every target ignored leaves no term, and PyTorch's gradient is then 0 (not 0/0): divide by
+        # 1. Weights that sum to 0 over counted targets give nan, as in PyTorch.
+        spread = grad_output / ctx.normalizer if ctx.counted else grad_output
     else:
         spread = grad_output
     return spread if ctx.weight is None else spread * ctx.weight
@@ -259,7 +260,7 @@ class ClassIndexTargets(_ClassWeights):
 
     def __init__(self, input, target, weight, ignore_index, label_smoothing=0.0):
         shape = input.array.shape
-        self.axis = axis = 0 if len(shape) == 1 else 1
+        self.axis = axis = class_axis_of(input)
         self.classes = classes = shape[axis]
         self.ndim, self.dtype = len(shape), input.array.dtype
         self.weight, self.label_smoothing = weight, label_smoothing
@@ -268,6 +269,7 @@ class ClassIndexTargets(_ClassWeights):
         in_range = indices.size == 0 or int(indices.view(f"u{indices.itemsize}").max()) < classes
         ignores_some = (0 <= ignore_index < classes or not in_range) and bool((indices == ignore_index).any())
         self.plain = self.ndim == 2 and weight is None and not label_smoothing and not ignores_some
+        self.counted = True
         if self.plain and in_range:
             self.rows, self.index = xp.arange(indices.shape[0]), indices
             self.normalizer = indices.shape[0]
@@ -281,6 +283,7 @@ class ClassIndexTargets(_ClassWeights):
         self.class_weights = xp.ones(classes, input.dtype) if weight is None else weight.array.astype(input.dtype)
         self.target_weight = self.kept if weight is None else self.class_weights[self.index] * self.kept
         self.normalizer = self.target_weight.sum()
+        self.counted = bool(kept.any())
         self._q = None
 
     def loss(self, log_probabilities):
@@ -351,6 +354,7 @@ class ClassProbabilityTargets(_ClassWeights):
         self.class_weights = None if weight is None else _weights_along(weight.array.astype(input.dtype), self.axis, input.ndim)
         self.label_smoothing = label_smoothing
         self.normalizer = target.array.size // max(target.shape[self.axis], 1)
+        self.counted = True
         self.q = self._weights(target.array)
         self.class_totals = self.q.sum(axis=self.axis, keepdims=True)
 
@@ -389,7 +393,7 @@ class CrossEntropy(Function):
         log_probabilities, probabilities = _log_softmax(input.array, axis)
         ctx.save_for_backward(input, target)
         ctx.targets, ctx.log_probabilities, ctx.probabilities = targets, log_probabilities, probabilities
-        return _reduce(ctx, targets.loss(log_probabilities), reduction, targets.normalizer, axis)
+        return _reduce(ctx, targets.loss(log_probabilities), reduction, targets.normalizer, axis, counted=targets.counted)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -420,7 +424,7 @@ class NegativeLogLikelihood(Function):
     def forward(ctx, input, targets, reduction):
         ctx.q = targets.q
         loss = targets.loss(input.array)
-        return _reduce(ctx, loss, reduction, targets.normalizer, targets.axis)
+        return _reduce(ctx, loss, reduction, targets.normalizer, targets.axis, counted=targets.counted)
 
     @staticmethod
     def backward(ctx, grad_output):
