@@ -43,10 +43,6 @@ def set_default_dtype(dtype):
     _default_float = dtype
 
 
-def is_floating(dtype):
-    return dtype.kind == "f"
-
-
 def dtype_name(dtype):
     """``chainrule.float32`` style name of a dtype, as reprs print it."""
     return "chainrule." + ("bool" if dtype == bool_ else dtype.name)

@@ -65,7 +65,9 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
 
     while ready:
         node = ready.pop()
-        grads = pending.pop(node, None) or [None]
+        grads = pending.pop(node, None)
+        if grads is None:  # every gradient sent here was None: backward gets zeros for each output
+            grads = [None] * len(node.output_meta)
         if type(node) is AccumulateGrad:
             if capture is None:
                 _accumulate(node.variable, grads[0], create_graph)

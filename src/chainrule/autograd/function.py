@@ -237,9 +237,11 @@ class Function:
             else:
                 next_nodes.append(None)
         count = len(args)
-        needs_input_grad = _NEEDS_INPUT_GRAD.get(mask << 8 | count)
+        needs_input_grad = _NEEDS_INPUT_GRAD.get((mask, count))
         if needs_input_grad is None:
-            needs_input_grad = _NEEDS_INPUT_GRAD[mask << 8 | count] = tuple(bool(mask >> i & 1) for i in range(count))
+            needs_input_grad = tuple(bool(mask >> i & 1) for i in range(count))
+            if len(_NEEDS_INPUT_GRAD) < 4096:
+                _NEEDS_INPUT_GRAD[(mask, count)] = needs_input_grad
         ctx.needs_input_grad = needs_input_grad
         grad_mode._state.enabled = False
         try:
@@ -250,7 +252,7 @@ class Function:
         if from_later_outputs:
             ctx.next_output_nrs = tuple(arg._output_nr if node is not None else 0 for arg, node in zip(args, next_nodes))
         else:
-            ctx.next_output_nrs = _ALL_LIKE_OUTPUT_NRS[count]
+            ctx.next_output_nrs = _ALL_LIKE_OUTPUT_NRS[count] if count < _SHARED_UP_TO else (0,) * count
         if anomaly._state.enabled:
             ctx._forward_trace = "".join(traceback.format_stack()[:-2])
 
@@ -277,7 +279,7 @@ class Function:
                     if input_meta is None:
                         input_meta = [None] * count
                     input_meta[position] = (input_array.shape, input_array.dtype)
-        ctx._input_meta = input_meta or _ALL_LIKE_OUTPUT[count]
+        ctx._input_meta = input_meta or (_ALL_LIKE_OUTPUT[count] if count < _SHARED_UP_TO else (None,) * count)
         if dtype.kind in "fc" and not ctx._non_differentiable:
             output.grad_fn = ctx
             output._requires_grad = True
@@ -301,11 +303,12 @@ def _meta(tensor):
     return (tensor.array.shape, tensor.array.dtype)
 
 
-# needs_input_grad tuples, made once for each (inputs that need grad, number of inputs).
+# needs_input_grad tuples, made once for each (bit mask of inputs that need grad, number of inputs).
 _NEEDS_INPUT_GRAD = {}
 # ``_input_meta`` of nodes whose inputs all look like their output: shared, not made per node.
-_ALL_LIKE_OUTPUT = [(None,) * count for count in range(64)]
-_ALL_LIKE_OUTPUT_NRS = [(0,) * count for count in range(64)]
+_SHARED_UP_TO = 64
+_ALL_LIKE_OUTPUT = [(None,) * count for count in range(_SHARED_UP_TO)]
+_ALL_LIKE_OUTPUT_NRS = [(0,) * count for count in range(_SHARED_UP_TO)]
 
 
 class _UnrecordedContext:

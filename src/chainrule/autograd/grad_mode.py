@@ -19,14 +19,16 @@ def is_grad_enabled():
     return _state.enabled
 
 
-def _set_enabled(flag):
-    _state.enabled = flag
-
-
 class _GradModeContext:
-    """Base of the grad-mode switches: usable as ``with`` block and as decorator."""
+    """Base of the grad-mode switches: usable as ``with`` block and as decorator, with or without
+    parentheses (``@no_grad()`` and ``@no_grad``, as PyTorch 2 allows)."""
 
     mode = None
+
+    def __new__(cls, function=None):
+        if callable(function) and not issubclass(cls, set_grad_enabled):
+            return cls()(function)
+        return super().__new__(cls)
 
     def __enter__(self):
         self._previous = _state.enabled
@@ -37,10 +39,16 @@ class _GradModeContext:
         return False
 
     def __call__(self, function):
+        mode = self.mode
+
         @functools.wraps(function)
         def run_in_mode(*args, **kwargs):
-            with self.__class__():
+            previous = _state.enabled
+            _state.enabled = mode
+            try:
                 return function(*args, **kwargs)
+            finally:
+                _state.enabled = previous
 
         return run_in_mode
 

@@ -10,7 +10,7 @@ import warnings
 
 from chainrule.autograd.function import Function
 from chainrule.backend import xp
-from chainrule.ops.elementwise import exp, where
+from chainrule.ops.elementwise import exp, selected, where
 from chainrule.ops.reduce import Sum, as_floating, max_shift, reduction_axes, require_floating
 from chainrule.tensor import tensor_from_array
 
@@ -247,8 +247,9 @@ class PiecewiseLinear(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (grad_output,) = ctx.operands(grad_output)
-        slope = ctx.slope if ctx.slope.dtype == grad_output.dtype else ctx.slope.astype(grad_output.dtype)
-        return grad_output * slope, None, None
+        if ctx.slope.dtype == bool:  # slopes of 1 and 0: select, so that inf * 0 gives 0, not nan
+            return selected(ctx.slope, grad_output), None, None
+        return grad_output * ctx.slope.astype(grad_output.dtype, copy=False), None, None
 
 
 class ReLU(PiecewiseLinear):

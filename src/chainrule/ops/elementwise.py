@@ -131,8 +131,7 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_wins = _mask_like(a.array > b.array, a.array, b.array)
-        ctx.tie = _mask_like(a.array == b.array, a.array, b.array)
+        ctx.a_wins, ctx.tie = a.array > b.array, a.array == b.array
         return xp.maximum(a.array, b.array)
 
     @staticmethod
@@ -145,8 +144,7 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_wins = _mask_like(a.array < b.array, a.array, b.array)
-        ctx.tie = _mask_like(a.array == b.array, a.array, b.array)
+        ctx.a_wins, ctx.tie = a.array < b.array, a.array == b.array
         return xp.minimum(a.array, b.array)
 
     @staticmethod
@@ -164,8 +162,8 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        chosen = tensor_from_array(ctx.condition.astype(grad_output.dtype))
-        return None, grad_output * chosen, grad_output * (1.0 - chosen)
+        (grad_output,) = ctx.operands(grad_output)
+        return None, selected(ctx.condition, grad_output), selected(~ctx.condition, grad_output)
 
 
 class Remainder(Function):
@@ -218,7 +216,7 @@ class Sign(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * 0.0
+        return zeros_for(grad_output.array)
 
 
 class Exp(Function):
@@ -326,27 +324,31 @@ class Tan(Function):
 
 
 class Clamp(Function):
-    """out = min(max(x, low), high);   d out / d x = 1 where low <= x <= high, else 0"""
+    """out = min(max(x, low), high);   d out / d x = 1 where low <= x <= high, else 0;
+    for tensor bounds, d out / d low = 1 where x < low and d out / d high = 1 where x > high."""
 
     @staticmethod
     def forward(ctx, x, low, high):
         low_array = low.array if isinstance(low, Tensor) else low
         high_array = high.array if isinstance(high, Tensor) else high
-        inside = xp.ones(x.array.shape, dtype=bool)
+        below = x.array < low_array if low_array is not None else False
+        above = x.array > high_array if high_array is not None else False
+        ctx.below, ctx.above = below, above
         result = x.array
         if low_array is not None:
-            inside = inside & (x.array >= low_array)
             result = xp.maximum(result, low_array)
         if high_array is not None:
-            inside = inside & (x.array <= high_array)
             result = xp.minimum(result, high_array)
-        ctx.inside = inside
-        return result.astype(x.array.dtype, copy=result is x.array)
+        return result if result is not x.array else result.copy()
 
     @staticmethod
     def backward(ctx, grad_output):
         (grad_output,) = ctx.operands(grad_output)
-        return grad_output * ctx.inside.astype(grad_output.dtype), None, None
+        inside = ~(ctx.below | ctx.above)
+        needs = ctx.needs_input_grad
+        grad_low = selected(ctx.below & ~ctx.above, grad_output) if needs[1] else None
+        grad_high = selected(ctx.above, grad_output) if needs[2] else None
+        return selected(inside, grad_output), grad_low, grad_high
 
 
 class Cast(Function):
@@ -382,7 +384,7 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * 0.0, None
+        return zeros_for(grad_output.array), None
 
 
 class CopyFrom(Function):
@@ -394,10 +396,24 @@ class CopyFrom(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output * 0.0, grad_output
+        return zeros_for(grad_output.array), grad_output
 
 
 # ----------------------------------------------------------------------------- helpers
+def selected(mask, grad):
+    """The gradient where ``mask`` (a boolean array) holds, 0 elsewhere: a selection, not a product,
+    so that an infinite gradient on the side not taken gives 0, not inf * 0 = nan (as in PyTorch).
+    Works on arrays (plain backward) and tensors (recorded backward)."""
+    if isinstance(grad, Tensor):
+        return Where.apply(mask, grad, tensor_from_array(xp.zeros((), grad.array.dtype)))
+    return xp.where(mask, grad, grad.dtype.type(0))
+
+
+def zeros_for(grad):
+    """A zero gradient of ``grad``'s shape and dtype (for operations whose derivative is 0)."""
+    return xp.zeros(grad.shape, grad.dtype)
+
+
 def _true_divide(a, b):
     """a / b, keeping a floating dtype (int / int gives the default float, as in PyTorch)."""
     with xp.errstate(divide="ignore", invalid="ignore"):
@@ -415,16 +431,12 @@ def _power(base, exponent):
     return result
 
 
-def _mask_like(mask, a, b):
-    return mask.astype(xp.result_type(a, b))
-
-
 def _split_between(ctx, grad_output):
-    a_wins = tensor_from_array(ctx.a_wins)
-    tie = tensor_from_array(ctx.tie)
-    grad_a = grad_output * (a_wins + 0.5 * tie)
-    grad_b = grad_output * ((1.0 - a_wins) - 0.5 * tie)
-    return grad_a, grad_b
+    """The gradient to the winner of max/min, half of it to each on a tie."""
+    (grad_output,) = ctx.operands(grad_output)
+    half = selected(ctx.tie, grad_output * 0.5)
+    b_wins = ~(ctx.a_wins | ctx.tie)
+    return selected(ctx.a_wins, grad_output) + half, selected(b_wins, grad_output) + half
 
 
 def _broadcasting(function, a, b):

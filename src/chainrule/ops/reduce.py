@@ -16,7 +16,7 @@ from collections import namedtuple
 from chainrule import dtypes
 from chainrule.autograd.function import Function
 from chainrule.backend import as_array, xp
-from chainrule.ops.elementwise import abs, exp, maximum, minimum, sign, where
+from chainrule.ops.elementwise import abs, exp, maximum, minimum, selected, sign, where
 from chainrule.tensor import Tensor, _check_dim, tensor_from_array
 
 # The names chainrule exports at the top level (chainrule.sum, ...); see chainrule/functional.py.
@@ -193,10 +193,9 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, grad_values, grad_indices):
-        chosen = xp.zeros(ctx.work_shape, dtype=grad_values.array.dtype)
-        xp.put_along_axis(chosen, ctx.indices, 1, ctx.work_axis)
-        chosen = tensor_from_array(chosen.reshape(ctx.input_shape))
-        return _spread(ctx, grad_values) * chosen, None, None
+        chosen = xp.zeros(ctx.work_shape, dtype=bool)
+        xp.put_along_axis(chosen, ctx.indices, True, ctx.work_axis)
+        return selected(chosen.reshape(ctx.input_shape), _spread(ctx, grad_values)), None, None
 
 
 class Min(Max):
