@@ -9,12 +9,18 @@ from chainrule.backend import to_numpy, xp
 
 
 def _float_formatter(values):
+    """PyTorch's choice: whole numbers as ``2.``, else 4 decimals, and scientific notation when the
+    largest magnitude reaches 1e8, the smallest nonzero one is below 1e-4 (not for whole numbers),
+    or they are more than 1000 apart."""
     finite = values[xp.isfinite(values)]
     magnitudes = xp.abs(finite[finite != 0])
-    if finite.size and xp.all(finite == xp.round(finite)) and (magnitudes.size == 0 or magnitudes.max() < 1e8):
+    whole = finite.size > 0 and bool(xp.all(finite == xp.round(finite)))
+    if magnitudes.size:
+        largest, smallest = magnitudes.max(), magnitudes.min()
+        if largest >= 1e8 or largest / smallest > 1000 or (not whole and smallest < 1e-4):
+            return lambda v: f"{v:.4e}" if xp.isfinite(v) else str(v)
+    if whole:
         return lambda v: f"{v:.0f}." if xp.isfinite(v) else str(v)
-    if magnitudes.size and (magnitudes.max() >= 1e8 or magnitudes.min() < 1e-4):
-        return lambda v: f"{v:.4e}" if xp.isfinite(v) else str(v)
     return lambda v: f"{v:.4f}" if xp.isfinite(v) else str(v)
 
 

@@ -482,7 +482,12 @@ class Tensor:
         self.array[...] = result.array
         self._version += 1
         if recording:
+            retained = self.retains_grad
+            if retained:  # retain_grad() follows the tensor to its new node, as in PyTorch
+                del self.grad_fn._retained[self._output_nr]
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
+            if retained:
+                self.retain_grad()
         return self
 
     def zero_(self):
@@ -540,10 +545,19 @@ class Tensor:
         values = numpy_generator(generator).uniform(low, high, self.array.shape)
         return self._in_place(elementwise.copy_from, tensor_from_array(as_array(values, self.array.dtype)))
 
+    def floor_divide_(self, other):
+        return self._in_place(elementwise.floor_divide, other)
+
+    def remainder_(self, other):
+        return self._in_place(elementwise.remainder, other)
+
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+    __ifloordiv__ = floor_divide_
+    __imod__ = remainder_
+    __ipow__ = pow_
 
     # ----------------------------------------------------------------- methods (see ops/ for the math)
     def exp(self):

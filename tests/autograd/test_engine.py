@@ -114,9 +114,6 @@ def test_deep_chain_needs_no_recursion():
 
 
 def test_graph_is_freed_after_backward():
-    class Probe:
-        pass
-
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()
     node = y.grad_fn

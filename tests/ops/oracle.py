@@ -58,7 +58,7 @@ def broadcast_pair(draw, max_dims=3):
 @st.composite
 def broadcast_triple(draw, max_dims=3):
     first, second = draw(broadcast_pair(max_dims))
-    third = draw(broadcast_pair(max_dims).filter(lambda pair: True))[1][: len(first)]
+    third = draw(broadcast_pair(max_dims))[1][: len(first)]
     return first, second, tuple(third) if len(third) <= len(first) else first
 
 

@@ -11,7 +11,8 @@ import warnings
 from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops.elementwise import exp, selected, where
-from chainrule.ops.reduce import Sum, as_floating, max_shift, reduction_axes, require_floating
+from chainrule.ops.operands import as_floating
+from chainrule.ops.reduce import Sum, max_shift, reduction_axes, require_floating
 from chainrule.tensor import tensor_from_array
 
 # The names chainrule exports at the top level (chainrule.sigmoid, ...); see chainrule/functional.py.

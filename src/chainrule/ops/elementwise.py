@@ -7,7 +7,7 @@ their own shape by the engine (see ops/broadcast.py), so no operation here deals
 from chainrule import dtypes
 from chainrule.autograd.function import Function
 from chainrule.backend import as_array, xp
-from chainrule.ops.operands import as_tensor_like, binary_operands
+from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
 
 # The names chainrule exports at the top level (chainrule.exp, ...); see chainrule/functional.py.
@@ -224,7 +224,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        result = tensor_from_array(xp.exp(x.array))
+        result = tensor_from_array(xp.exp(as_floating(x.array)))
         ctx.save_for_backward(result)
         return result
 
@@ -241,7 +241,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.log(x.array)
+            return xp.log(as_floating(x.array))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -256,7 +256,7 @@ class Log1p(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.log1p(x.array)
+            return xp.log1p(as_floating(x.array))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -270,7 +270,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with xp.errstate(invalid="ignore"):
-            result = tensor_from_array(xp.sqrt(x.array))
+            result = tensor_from_array(xp.sqrt(as_floating(x.array)))
         ctx.save_for_backward(result)
         return result
 
@@ -286,7 +286,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp.sin(x.array)
+        return xp.sin(as_floating(x.array))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -300,7 +300,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp.cos(x.array)
+        return xp.cos(as_floating(x.array))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -313,7 +313,7 @@ class Tan(Function):
 
     @staticmethod
     def forward(ctx, x):
-        result = tensor_from_array(xp.tan(x.array))
+        result = tensor_from_array(xp.tan(as_floating(x.array)))
         ctx.save_for_backward(result)
         return result
 
@@ -570,9 +570,13 @@ def square(x):
 
 
 def clamp(x, min=None, max=None):
-    """x limited to [min, max] (either bound may be None, a number or a tensor)."""
+    """x limited to [min, max] (either bound may be None, a number or a tensor). An integer x with
+    a floating bound gives floats, as PyTorch promotes."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    for bound in (min, max):
+        if bound is not None:
+            x, _ = binary_operands(x, bound)
     return Clamp.apply(x, min, max)
 
 

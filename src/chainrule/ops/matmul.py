@@ -63,6 +63,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        ctx.bias_is_vector = bias is not None and bias.array.ndim == 1
         result = _matmul_arrays(x.array, weight.array.T)
         if bias is not None:
             result += bias.array  # result is a fresh array: adding in place saves a copy
@@ -79,7 +80,9 @@ class Linear(Function):
         if needs_weight:
             x_rows = x if x.ndim == 2 else x.reshape(-1, in_features)
             grad_weight = grad_rows.mT @ x_rows
-        grad_bias = grad_rows.sum(0) if needs_bias else None
+        grad_bias = None
+        if needs_bias:  # a bias that broadcasts otherwise gets grad_output, summed to its shape by the engine
+            grad_bias = grad_rows.sum(0) if ctx.bias_is_vector else grad_output
         return grad_x, grad_weight, grad_bias
 
 

@@ -24,6 +24,12 @@ def as_tensor_like(value, like):
     return tensor_from_array(as_array(value, dtypes.infer_dtype(value)))
 
 
+def as_floating(array):
+    """``array`` itself if it is floating, else converted to the default float (as PyTorch promotes
+    integer inputs of exp, log, sqrt, sigmoid...)."""
+    return array if array.dtype.kind == "f" else array.astype(dtypes.get_default_dtype())
+
+
 def constant(value, dtype):
     """A read-only 0-d tensor holding the number ``value``, shared by every use of that number.
 
@@ -53,12 +59,18 @@ def binary_operands(a, b):
     elif not isinstance(b, Tensor):
         b = as_tensor_like(b, a)
     a_dtype, b_dtype = a.array.dtype, b.array.dtype
-    if a_dtype is b_dtype:
+    if a_dtype is b_dtype or a_dtype == b_dtype:
         return a, b
-    if a_dtype != b_dtype:
-        a_floating, b_floating = a_dtype.kind == "f", b_dtype.kind == "f"
-        if a_floating and not b_floating:
-            b = tensor_from_array(b.array.astype(a_dtype))
-        elif b_floating and not a_floating:
-            a = tensor_from_array(a.array.astype(b_dtype))
+    a_floating, b_floating = a_dtype.kind == "f", b_dtype.kind == "f"
+    if a_floating and not b_floating:
+        b = tensor_from_array(b.array.astype(a_dtype))
+    elif b_floating and not a_floating:
+        a = tensor_from_array(a.array.astype(b_dtype))
+    elif a_floating or (a_dtype.kind in "iu" and b_dtype.kind in "iu"):
+        # Within one category a dimensionless (0-d) operand takes the other's dtype, as in
+        # PyTorch: float32 data minus a float64 scalar tensor stays float32 (a recorded cast).
+        if a.array.ndim == 0 and b.array.ndim:
+            a = a.to(b_dtype)
+        elif b.array.ndim == 0 and a.array.ndim:
+            b = b.to(a_dtype)
     return a, b

@@ -17,6 +17,7 @@ from chainrule import dtypes
 from chainrule.autograd.function import Function
 from chainrule.backend import as_array, xp
 from chainrule.ops.elementwise import abs, exp, maximum, minimum, selected, sign, where
+from chainrule.ops.operands import as_floating
 from chainrule.tensor import Tensor, _check_dim, tensor_from_array
 
 # The names chainrule exports at the top level (chainrule.sum, ...); see chainrule/functional.py.
@@ -342,11 +343,6 @@ def max_shift(array, axes):
     """
     shift = xp.max(array, axis=axes, keepdims=True, initial=-xp.inf)
     return xp.where(xp.isfinite(shift), shift, 0).astype(array.dtype)
-
-
-def as_floating(array):
-    """``array`` itself if it is floating, else converted to the default float (as PyTorch promotes)."""
-    return array if array.dtype.kind == "f" else array.astype(dtypes.get_default_dtype())
 
 
 class Cumsum(Function):
