@@ -40,6 +40,7 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._hooks = None
     tensor._accumulator = None
     tensor._name = None
+    tensor._base = None
 
 
 def from_numpy(array):
@@ -67,6 +68,7 @@ class Tensor:
         "_hooks",
         "_accumulator",
         "_name",
+        "_base",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
@@ -196,10 +198,19 @@ class Tensor:
         return bool(retained) and self._output_nr in retained
 
     def detach(self):
-        """A tensor with the same values (shared memory) that is cut off from the graph."""
+        """A tensor with the same values (shared memory) that is cut off from the graph.
+
+        It shares this tensor's version counter, as in PyTorch: changing it in place is noticed by
+        the operations that saved this tensor for backward.
+        """
         detached = tensor_from_array(self.array)
-        detached._version = self._version
+        detached._base = self._base if self._base is not None else self
         return detached
+
+    @property
+    def _version_owner(self):
+        """The tensor whose version counter this one uses: its base for views and detached tensors."""
+        return self._base if self._base is not None else self
 
     def detach_(self):
         self.grad_fn = None
@@ -466,6 +477,12 @@ class Tensor:
                 "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
                 "the update in `with chainrule.no_grad():` or change `.data` instead."
             )
+        if recording and self._base is not None:
+            raise RuntimeError(
+                "an in-place operation on a view (a slice, reshape, transpose or detach) is not "
+                "recorded on the tensor it views, so its gradient would be wrong: chainrule refuses it. "
+                "Write the result through the base tensor instead (x[i] = x[i] * 2), or work on a clone()."
+            )
         if recording:
             # The node may save its input: give it a copy, since our array is about to change.
             before = tensor_from_array(self.array.copy(), self._requires_grad)
@@ -480,7 +497,7 @@ class Tensor:
                 f"output type {dtypes.dtype_name(self.array.dtype)}"
             )
         self.array[...] = result.array
-        self._version += 1
+        self._version_owner._version += 1
         if recording:
             retained = self.retains_grad
             if retained:  # retain_grad() follows the tensor to its new node, as in PyTorch
@@ -802,6 +819,9 @@ class Tensor:
         return shape_ops.transpose(self, axis0, axis1)
 
     swapdims = swapaxes
+
+    def flip(self, dims):
+        return shape_ops.flip(self, dims)
 
     def tile(self, *sizes):
         return shape_ops.tile(self, *sizes)

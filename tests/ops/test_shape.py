@@ -13,6 +13,8 @@ def many_ones(min_dims=0, max_dims=4):
 
 
 CASES = [
+    library_case("flip_last", lambda lib, a: a.flip(-1), one_shape(min_dims=1)),
+    library_case("flip_two", lambda lib, a: lib.flip(a, (0, -1)), one_shape(min_dims=2)),
     library_case("reshape_flat", lambda lib, a: a.reshape(-1), one_shape()),
     library_case("reshape_reversed", lambda lib, a: a.reshape(tuple(reversed(a.shape))), one_shape()),
     library_case("reshape_column", lambda lib, a: lib.reshape(a, (-1, 1)), one_shape()),

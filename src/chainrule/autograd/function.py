@@ -73,7 +73,7 @@ class BackwardNode:
         version_sum = 0
         for tensor in tensors:
             if tensor is not None:
-                version_sum += tensor._version
+                version_sum += (tensor._base if tensor._base is not None else tensor)._version
         self._saved_version_sum = version_sum
 
     @property
@@ -84,12 +84,12 @@ class BackwardNode:
         version_sum = 0
         for tensor in self._saved:
             if tensor is not None:
-                version_sum += tensor._version
+                version_sum += (tensor._base if tensor._base is not None else tensor)._version
         if version_sum != self._saved_version_sum:
             changed = ", ".join(
-                f"saved tensor {index} (shape {tuple(tensor.shape)}, now at version {tensor._version})"
+                f"saved tensor {index} (shape {tuple(tensor.shape)}, now at version {tensor._version_owner._version})"
                 for index, tensor in enumerate(self._saved)
-                if tensor is not None and tensor._version
+                if tensor is not None and tensor._version_owner._version
             )
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
@@ -264,7 +264,12 @@ class Function:
                 _attach(output, ctx, output_nr)
             return outputs
 
-        output = tensor_from_array(raw_outputs) if type(raw_outputs) is ndarray else _as_output(raw_outputs, args)
+        if type(raw_outputs) is ndarray:
+            output = tensor_from_array(raw_outputs)
+            if raw_outputs.base is not None:
+                _mark_view(output, args)
+        else:
+            output = _as_output(raw_outputs, args)
         array = output.array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
@@ -346,9 +351,23 @@ def _as_output(raw, args):
     if isinstance(raw, Tensor):
         for arg in args:
             if raw is arg:
-                return tensor_from_array(raw.array)
-        return raw
-    return tensor_from_array(raw)
+                raw = tensor_from_array(raw.array)
+                break
+    else:
+        raw = tensor_from_array(raw)
+    if raw.array.base is not None:
+        _mark_view(raw, args)
+    return raw
+
+
+def _mark_view(output, args):
+    """If ``output``'s array views an input's memory (a slice, reshape, transpose...), make it share
+    that input's version counter: an in-place change through either is then noticed by both."""
+    owner = output.array.base
+    for arg in args:
+        if isinstance(arg, Tensor) and (arg.array is owner or arg.array.base is owner):
+            output._base = arg._version_owner
+            return
 
 
 def _attach(output, node, output_nr):

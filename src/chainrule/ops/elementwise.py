@@ -69,7 +69,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs_a, needs_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # each gradient needs the other
         return a.array * b.array
 
     @staticmethod
@@ -85,7 +86,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs_a, needs_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(a if needs_b else None, b)  # 1 / b for a; -a / b^2 for b
         return _true_divide(a.array, b.array)
 
     @staticmethod
@@ -519,10 +521,15 @@ def minimum(a, b):
 def where(condition, a, b):
     """Elements of a where ``condition`` is true, of b elsewhere (broadcasting all three)."""
     condition = condition.array if isinstance(condition, Tensor) else as_array(condition)
+    if condition.dtype != bool:
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{dtypes.dtype_name(condition.dtype)}; compare first, e.g. where(x > 0, ...)"
+        )
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = tensor_from_array(as_array(a, dtypes.infer_dtype(a)))
     a, b = binary_operands(a, b)
-    return Where.apply(condition.astype(bool), a, b)
+    return Where.apply(condition, a, b)
 
 
 def neg(x):

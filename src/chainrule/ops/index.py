@@ -112,9 +112,12 @@ def _write_at(target, key, value, repeats, accumulate):
 # ----------------------------------------------------------------------------- keys
 def _as_index_array(part):
     """A tensor, list or array used as an index, as an integer or boolean array."""
-    if isinstance(part, Tensor):
-        part = part.array
-    elif not isinstance(part, ndarray):
+    if isinstance(part, (Tensor, ndarray)):
+        # A copy: backward reads the key later, and the caller may change its index tensor meanwhile.
+        part = (part.array if isinstance(part, Tensor) else part).copy()
+        if part.dtype == xp.uint8:
+            part = part.astype(bool)  # PyTorch reads a uint8 index tensor as a mask
+    else:
         part = as_array(part)
         if part.size == 0:
             part = part.astype(dtypes.int64)  # x[[]] selects nothing (NumPy would read [] as floats)
@@ -135,6 +138,8 @@ def _normalize_key(key):
     normalized = []
     repeats = False
     for part in parts:
+        if isinstance(part, slice) and part.step is not None and part.step <= 0:
+            raise ValueError(f"step must be greater than zero (got {part.step}); use .flip(dim) to reverse")
         if isinstance(part, (Tensor, list, range, ndarray)):
             part = _as_index_array(part)
             if part.dtype.kind != "b":
@@ -175,7 +180,7 @@ def _zero_like(tensor):
 
 def _integer_array(index, operation, error_type):
     """``index`` (tensor, array or list) as an integer array, or ``error_type`` naming its dtype."""
-    index = index.array if isinstance(index, Tensor) else as_array(index)
+    index = index.array.copy() if isinstance(index, Tensor) else xp.array(index)  # kept for backward
     if index.dtype.kind not in "iu":
         raise error_type(
             f"{operation}(): Expected dtype int32/int64 for index, got {dtypes.dtype_name(index.dtype)}; "
@@ -245,7 +250,7 @@ def setitem(x, key, value):
         return
     key, repeats = _normalize_key(key)
     _write_at(x.array, key, value.array, repeats, False)
-    x._version += 1
+    x._version_owner._version += 1
 
 
 def gather(x, dim, index):
@@ -267,6 +272,11 @@ def take_along_dim(x, indices, dim=None):
         return take(x, indices)
     dim = _check_dim(dim, x.array.ndim, "take_along_dim")
     index = indices.array if isinstance(indices, Tensor) else as_array(indices)
+    if index.ndim != x.array.ndim:
+        raise RuntimeError(
+            f"take_along_dim(): input and indices should have the same number of dimensions, but "
+            f"got {x.array.ndim} dimensions for input, and {index.ndim} dimensions for indices"
+        )
     size = x.array.shape[dim]
     common = broadcast_shapes(x.array.shape[:dim] + (1,) + x.array.shape[dim + 1 :], index.shape[:dim] + (1,) + index.shape[dim + 1 :])
     x = broadcast_to(x, common[:dim] + (size,) + common[dim + 1 :])
@@ -342,6 +352,11 @@ def scatter_add(x, dim, index, src):
 def _scatter(x, dim, index, src, operation, accumulate):
     dim, index = _check_index_tensor(x, dim, index, operation)
     if isinstance(src, Tensor):
+        if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
+            raise RuntimeError(
+                f"{operation}(): Expected index {list(index.shape)} to be no larger than src "
+                f"{list(src.array.shape)} in every dimension (and of as many dimensions)"
+            )
         src = getitem(src, tuple(slice(0, size) for size in index.shape))
     return IndexPut.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
 

@@ -16,6 +16,7 @@ from chainrule.tensor import _check_dim
 
 __all__ = [
     "flatten",
+    "flip",
     "movedim",
     "permute",
     "repeat",
@@ -56,6 +57,19 @@ class Permute(Function):
     def backward(ctx, grad_output):
         inverse = tuple(sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__))
         return Permute.apply(grad_output, inverse), None
+
+
+class Flip(Function):
+    """out = x with the order of its elements reversed along ``axes``;   d loss / d x = grad flipped back"""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return xp.flip(x.array, axes)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return Flip.apply(grad_output, ctx.axes), None
 
 
 class Repeat(Function):
@@ -252,3 +266,9 @@ def tile(x, dims):
     """x tiled ``dims[d]`` times along each dimension d; fewer sizes than dimensions are padded with 1s in front."""
     dims = _sizes((dims,))
     return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
+
+
+def flip(x, dims):
+    """x with its elements in reverse order along each of ``dims`` (an int or a tuple)."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    return Flip.apply(x, tuple(_check_dim(dim, x.array.ndim, "flip") for dim in dims))

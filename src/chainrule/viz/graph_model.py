@@ -271,7 +271,7 @@ def _saved_constants(node, declared):
 
     Operations save what backward needs, not necessarily their inputs, so the saved tensors are read
     as the first inputs only when they line up: every input that requires grad among them saved at
-    its own position. A constant is then taken when the operation saved one tensor per argument
+    its own position, or left out as None. A constant is then taken when the operation saved one tensor per argument
     (``Mul`` saves ``(a, b)``: for ``3 * u`` that gives the 3) or when the caller named it
     (``declared``: ids of the tensors in ``params``; ``Linear`` saves ``(x, weight)`` of its three).
     """
@@ -282,7 +282,9 @@ def _saved_constants(node, declared):
     constants = []
     for position, ((next_node, output_nr), tensor) in enumerate(zip(next_functions, saved)):
         if next_node is not None:
-            if not isinstance(tensor, Tensor) or not _is_input(tensor, next_node, output_nr):
+            # An input that needs grad is saved at its own position, or not at all (None: backward
+            # did not need it, as Mul keeps only the operand the other's gradient uses).
+            if tensor is not None and (not isinstance(tensor, Tensor) or not _is_input(tensor, next_node, output_nr)):
                 return []
         elif isinstance(tensor, Tensor) and tensor.grad_fn is None and not tensor.requires_grad:
             if len(saved) == len(next_functions) or id(tensor) in declared:
