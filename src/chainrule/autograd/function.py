@@ -58,6 +58,7 @@ class BackwardNode:
     _saved = ()
     _saved_version_sum = 0
     _freed = False
+    _keeps_values = False  # whether forward kept values on ctx (release then looks for arrays among them)
     _output_hooks = None  # {output_nr: [hook, ...]} from register_hook on non-leaf outputs
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
     _forward_trace = None  # where the node was created, kept under anomaly detection
@@ -143,16 +144,18 @@ class BackwardNode:
 
     def release(self):
         """Free what ``forward`` kept for backward, after a backward pass that did not retain the
-        graph: the saved tensors, and the arrays and tensors kept on ctx (a softmax, a mask).
+        graph: the saved tensors, and the arrays kept on ctx (a softmax, a mask).
 
         A loss kept after backward (``losses.append(loss)``) then holds no activation-sized
         arrays, as in PyTorch. A node that kept none of these can be run again.
         """
-        kept = self.__dict__
-        arrays = [name for name, value in kept.items() if type(value) is ndarray or isinstance(value, Tensor)]
-        if self._saved or arrays:
+        arrays = ()
+        if self._keeps_values:
+            kept = self.__dict__
+            arrays = [name for name, value in kept.items() if type(value) is ndarray]
             for name in arrays:
                 del kept[name]
+        if self._saved or arrays:
             self._saved = ()
             self._freed = True
 
@@ -248,6 +251,8 @@ class Function:
             raw_outputs = cls.forward(ctx, *args)
         finally:
             grad_mode._state.enabled = True
+        if len(ctx.__dict__) > 1:  # forward kept values on ctx besides needs_input_grad
+            ctx._keeps_values = True
         ctx.next_nodes = tuple(next_nodes)
         if from_later_outputs:
             ctx.next_output_nrs = tuple(arg._output_nr if node is not None else 0 for arg, node in zip(args, next_nodes))
