@@ -408,6 +408,10 @@ def selected(mask, grad):
     Works on arrays (plain backward) and tensors (recorded backward)."""
     if isinstance(grad, Tensor):
         return Where.apply(mask, grad, tensor_from_array(xp.zeros((), grad.array.dtype)))
+    # A product is ~20x faster than xp.where on an unpredictable mask, and differs from it only
+    # where the gradient is inf or nan: one cheap pass tells whether to select after all.
+    if xp.isfinite(grad).all():
+        return grad * mask
     return xp.where(mask, grad, grad.dtype.type(0))
 
 
