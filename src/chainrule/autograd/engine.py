@@ -91,7 +91,11 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         if observer is not None:
             observer(node, grads, input_grads)
         if not retain_graph:
-            node.release()
+            if node._keeps_values:
+                node.release()
+            elif node._saved:  # release() for the common node that kept only saved tensors
+                node._saved = ()
+                node._freed = True
 
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for next_node, output_nr, grad, meta in zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta):

@@ -251,7 +251,8 @@ class Function:
             raw_outputs = cls.forward(ctx, *args)
         finally:
             grad_mode._state.enabled = True
-        if len(ctx.__dict__) > 1:  # forward kept values on ctx besides needs_input_grad
+        kept = ctx.__dict__
+        if len(kept) > (3 if "_saved" in kept else 1):  # values besides needs_input_grad and the saved tensors
             ctx._keeps_values = True
         ctx.next_nodes = tuple(next_nodes)
         if from_later_outputs:
