@@ -19,6 +19,8 @@ def main(argv=None):
     explore.add_argument("--out", default="graph.html", help="the HTML file to write")
 
     args, values = parser.parse_known_args(argv)
+    if args.command == "demo" and values:
+        demo.error(f"unrecognized arguments: {' '.join(values)}")
     if args.command == "demo":
         from chainrule.examples import list_demos, run_demo
 

@@ -58,7 +58,8 @@ def test_seed_graph_has_a_box_per_tensor_and_an_ellipse_per_operation():
 def test_gradients_show_on_leaves_after_backward_and_everywhere_with_a_trace():
     J, params, (a, b, c) = seed_example()
     trace = trace_backward(J, params)
-    leaves_only = by_label(parse(draw_graph(J, params=params))[0])
+    with pytest.warns(UserWarning, match="already freed"):  # drawn after backward, on purpose
+        leaves_only = by_label(parse(draw_graph(J, params=params))[0])
     assert "grad 6" in leaves_only["b"][0] and "grad" not in leaves_only["v"][0]
     everywhere = by_label(parse(draw_graph(J, trace=trace))[0])
     assert "grad 3" in everywhere["v"][0] and "grad 1" in everywhere["J"][0] and "grad 9" in everywhere["c"][0]

@@ -21,6 +21,7 @@ def hand_gradients(x, y, w1, w2, b):
 
 
 def main(out=None, quick=False):
+    """Run the example (``quick`` changes nothing: it is already small)."""
     report = Report("y = w1 x^2 + w2 x + b: hand-derived gradients beside autograd's", out)
     x_data, y_data = make_quadratic()  # x = [1, 2, 3], y = [3, 7, 13]
     w1 = torch.tensor([0.5], requires_grad=True)

@@ -40,6 +40,7 @@ def graph_lines(output):
 
 
 def main(out=None, quick=False):
+    """Run the example (``quick`` changes nothing: it is already small)."""
     report = Report("The two-layer network x(5) -> h1(6) -> h2(7) as a graph", out)
     torch.manual_seed(0)
     # float64, so that finite differences can check the gradients to many digits

@@ -10,6 +10,7 @@ and formula.
 import html
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -30,16 +31,20 @@ SWEEPS = 4  # barycenter passes ordering each layer by its neighbours' positions
 ROLES = {LEAF: "leaf that requires grad", CONSTANT: "constant", INTERMEDIATE: "intermediate result"}
 
 
-def explore(output, path="graph.html", params=None, title=None):
+def explore(output, path="graph.html", params=None, title=None, trace=None):
     """Write the explorer page for ``output`` (a single number, e.g. the loss) and return its path.
 
     Runs backward (through ``trace_backward``: the leaves' ``.grad`` are filled), so call it
-    instead of ``output.backward()``. ``params`` names tensors, e.g.
-    ``dict(model.named_parameters())`` or intermediates ``{"u": u}``.
+    instead of ``output.backward()``; or pass the ``trace`` you already have from
+    ``trace_backward(output)``. ``params`` names tensors, e.g. ``dict(model.named_parameters())``
+    or intermediates ``{"u": u}``.
     """
-    trace = trace_backward(output, params)
+    if trace is None:
+        trace = trace_backward(output, params)
     data = explorer_data(trace, title or f"Backprop through {trace.output_name}")
-    page = PAGE.replace("__TITLE__", html.escape(data["title"])).replace("__DATA__", _json_for_script(data))
+    # One pass, so that a title containing a placeholder's name is not substituted again.
+    fills = {"__TITLE__": html.escape(data["title"]), "__DATA__": _json_for_script(data)}
+    page = re.sub("__TITLE__|__DATA__", lambda match: fills[match.group(0)], PAGE)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
@@ -57,9 +62,9 @@ def explore_command(expression, values, out_path):
             output, named = evaluate(expression, variables)
             title = expression
             if not isinstance(output, Tensor):
-                raise ValueError(f"{expression!r} is the number {output}: use variables given as --NAME VALUE")
+                raise ValueError(f"{expression!r} is the number {output:g}: use variables given as --NAME VALUE")
         path = explore(output, out_path, params=named, title=title)
-    except (ValueError, RuntimeError) as error:
+    except (ValueError, RuntimeError, TypeError, ArithmeticError) as error:
         print(f"chainrule explore: {error}", file=sys.stderr)
         return 2
     print(f"wrote {path}: open it in a web browser")
@@ -292,7 +297,7 @@ def _json_safe(value):
 
 def _json_for_script(data):
     """JSON that can sit inside <script>: no '</' that would end the element early."""
-    return json.dumps(data, allow_nan=False).replace("</", "<\\/")
+    return json.dumps(data, allow_nan=False).replace("<", "\\u003c")  # no </script> or <!-- inside
 
 
 def _text_width(lines):

@@ -47,6 +47,8 @@ def parse_values(arguments):
             text = arguments.pop(0)
         if not name.isidentifier():
             raise ValueError(f"--{name}: a variable name must be a Python identifier (letters, digits, _)")
+        if name in values:
+            raise ValueError(f"--{name} is given twice: give each variable one value")
         values[name] = chainrule.tensor(_parse_number_array(name, text), requires_grad=True, name=name)
     return values
 
@@ -121,13 +123,19 @@ def course_mlp(overrides=None):
 
 def _evaluate(node, named):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return node.value
+        return float(node.value)  # floats: 9**9**9 overflows at once instead of computing for ever
     if isinstance(node, ast.Name):
         if node.id not in named:
             raise ValueError(f"the expression uses {node.id!r} but no value was given: add --{node.id} VALUE")
         return named[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY_OPERATORS:
-        return BINARY_OPERATORS[type(node.op)](_evaluate(node.left, named), _evaluate(node.right, named))
+        left, right = _evaluate(node.left, named), _evaluate(node.right, named)
+        if isinstance(left, list) or isinstance(right, list):
+            raise ValueError(f"'{ast.unparse(node)}': lists can be passed to functions (cat([a, b])), not computed with")
+        try:
+            return BINARY_OPERATORS[type(node.op)](left, right)
+        except OverflowError:
+            raise ValueError(f"'{ast.unparse(node)}' is too large a number to compute") from None
     if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY_OPERATORS:
         return UNARY_OPERATORS[type(node.op)](_evaluate(node.operand, named))
     if isinstance(node, (ast.List, ast.Tuple)):
@@ -136,8 +144,10 @@ def _evaluate(node, named):
         function = getattr(chainrule, node.func.id, None)
         if function is None:
             raise ValueError(f"{node.func.id}() is not available in this version of chainrule")
+        if any(keyword.arg is None for keyword in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ValueError(f"'{ast.unparse(node)}': write the arguments out (no * or ** unpacking)")
         arguments = [_evaluate(argument, named) for argument in node.args]
-        keywords = {keyword.arg: _evaluate(keyword.value, named) for keyword in node.keywords if keyword.arg}
+        keywords = {keyword.arg: _evaluate(keyword.value, named) for keyword in node.keywords}
         return function(*arguments, **keywords)
     raise ValueError(
         f"'{ast.unparse(node)}' is not allowed: use numbers, variables, + - * / ** @ and the functions "

@@ -6,8 +6,11 @@ result. Leaves that require grad are blue and labelled ``requires grad``, consta
 result orange. ``draw_graph`` needs the ``graphviz`` Python package (``pip install 'chainrule[viz]'``)
 and, to render SVG or PNG, Graphviz's ``dot`` program.
 """
+import warnings
+
 from pathlib import Path
 
+from chainrule.tensor import Tensor
 from chainrule.viz.formatting import format_array, format_shape
 from chainrule.viz.graph_model import CONSTANT, LEAF, ComputationGraph
 
@@ -69,6 +72,20 @@ class GraphDrawing:
         return f"<GraphDrawing: {len(self.graph.tensors)} tensors, {len(self.graph.operations)} operations>"
 
 
+def _graph_was_freed(output):
+    """Whether a backward pass without retain_graph has released any node of ``output``'s graph."""
+    stack, seen = [output.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._freed:
+            return True
+        stack.extend(node.next_nodes)
+    return False
+
+
 def draw_graph(output, params=None, show_values=True, show_grads=True, rankdir="LR", collapse_modules=None, trace=None):
     """Draw the graph that computed ``output``; returns a GraphDrawing.
 
@@ -89,6 +106,13 @@ def draw_graph(output, params=None, show_values=True, show_grads=True, rankdir="
         import graphviz
     except ImportError:
         raise ImportError("draw_graph needs the graphviz package: pip install 'chainrule[viz]'") from None
+    if trace is None and isinstance(output, Tensor) and _graph_was_freed(output):
+        warnings.warn(
+            "draw_graph: backward() already freed this graph, so constants and intermediate values "
+            "it saved are gone from the drawing; draw before backward, or pass "
+            "trace=trace_backward(output) instead of calling backward()",
+            stacklevel=2,
+        )
     graph = trace.graph if trace is not None else ComputationGraph(output, params)
     modules = module_groups(graph, params, collapse_modules) if collapse_modules else {}
     group_of = {id(operation): group for group in modules.values() for operation in group.operations}

@@ -18,6 +18,8 @@ The local derivative's value is the operation's backward applied to a gradient o
 elementwise operation that is exactly d out / d input, element by element. Where the Jacobian is not
 elementwise (a matrix product) the value is left out and the formula says what backward computes.
 """
+import math
+
 from chainrule.autograd.engine import call_backward, fit_to_input, run_backward
 from chainrule.autograd.function import AccumulateGrad
 from chainrule.backend import xp
@@ -108,7 +110,8 @@ class BackwardTrace:
 
     @property
     def gradients(self):
-        """``{leaf name: gradient array}``: what backward adds to each leaf's ``.grad``."""
+        """``{leaf name: gradient array}``: the gradient the chain rule delivers to each leaf (what
+        backward adds to its ``.grad``, unless a hook registered on the leaf changes it)."""
         return {info.name: self._grads[info.id] for info in self.graph.leaves if info.id in self._grads}
 
     def to_dicts(self):
@@ -261,25 +264,37 @@ def _values(gradient):
 
 
 def _local_grads(node):
-    """Backward applied to a gradient of ones: the local derivatives, for a one-output node."""
+    """For a one-output node: backward applied to a gradient of ones (the local derivatives, if the
+    operation is elementwise), and to an uneven probe gradient, with the probe itself."""
     if len(node.output_meta) != 1:
         return None
     shape, dtype = node.output_meta[0]
-    return call_backward(node, [tensor_from_array(xp.ones(shape, dtype=dtype))])
+    ones = call_backward(node, [tensor_from_array(xp.ones(shape, dtype=dtype))])
+    probe = (1 + 0.37 * xp.arange(math.prod(shape))).reshape(shape).astype(dtype)
+    return ones, probe, call_backward(node, [tensor_from_array(probe)])
 
 
 def _elementwise_local(local_grads, position, grad_output, sent, meta, node):
-    """The local derivative's value when ``sent == grad_output * local`` (elementwise), else None."""
-    if local_grads is None or sent is None or local_grads[position] is None:
+    """The local derivative's value when the operation acts elementwise on this input, else None.
+
+    Elementwise means the gradient sent is the arriving gradient times the local derivative, for
+    the real gradient and for an uneven probe alike: a uniform gradient (after a sum) would make a
+    matrix product or a softmax look elementwise.
+    """
+    if local_grads is None or sent is None:
         return None
-    local = _values(local_grads[position])
-    try:
-        product = fit_to_input(tensor_from_array(_values(grad_output) * local), meta, node).array
-    except (ValueError, RuntimeError):
+    ones, probe, probe_grads = local_grads
+    if ones[position] is None or probe_grads[position] is None:
         return None
-    scale = max(1.0, float(xp.abs(sent).max())) if sent.size else 1.0
-    if product.shape != sent.shape or not xp.allclose(product, sent, rtol=1e-4, atol=1e-6 * scale):
-        return None
+    local = _values(ones[position])
+    for arriving, expected in ((_values(grad_output), sent), (probe, fit_to_input(probe_grads[position], meta, node).array)):
+        try:
+            product = fit_to_input(tensor_from_array(arriving * local), meta, node).array
+        except (ValueError, RuntimeError):
+            return None
+        scale = max(1.0, float(xp.abs(expected).max())) if expected.size else 1.0
+        if product.shape != expected.shape or not xp.allclose(product, expected, rtol=1e-4, atol=1e-6 * scale):
+            return None
     return local
 
 
