@@ -19,3 +19,22 @@ def as_array(value, dtype=None):
 def to_numpy(array):
     """A NumPy view of a backend array (a copy to host memory on a GPU backend)."""
     return numpy.asarray(array)
+
+
+def positions_in(base, view):
+    """Where the elements of ``view`` (an array viewing ``base``'s memory) lie in ``base``: a tuple
+    of integer index arrays, so that ``base[positions]`` reads ``view``'s elements in order.
+
+    None when the layout cannot say it plainly: ``base`` not C-contiguous, or two elements of
+    ``view`` at one memory location (as after ``expand``).
+    """
+    itemsize = base.itemsize
+    offset, misaligned = divmod(view.__array_interface__["data"][0] - base.__array_interface__["data"][0], itemsize)
+    if not base.flags.c_contiguous or misaligned or any(stride % itemsize for stride in view.strides):
+        return None
+    if view.size > 1 and any(stride == 0 and size > 1 for stride, size in zip(view.strides, view.shape)):
+        return None
+    flat = xp.arange(base.size, dtype=xp.int64)
+    element_strides = tuple(stride // itemsize * flat.itemsize for stride in view.strides)
+    positions = xp.lib.stride_tricks.as_strided(flat[offset:], view.shape, element_strides)
+    return xp.unravel_index(positions.copy(), base.shape)

@@ -15,7 +15,7 @@ import weakref
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
 from chainrule.device import device
-from chainrule.backend import as_array, ndarray, to_numpy, xp
+from chainrule.backend import as_array, ndarray, positions_in, to_numpy, xp
 
 _new_object = object.__new__
 
@@ -41,6 +41,7 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._accumulator = None
     tensor._name = None
     tensor._base = None
+    tensor._is_view = False
 
 
 def from_numpy(array):
@@ -69,6 +70,7 @@ class Tensor:
         "_accumulator",
         "_name",
         "_base",
+        "_is_view",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
@@ -477,12 +479,8 @@ class Tensor:
                 "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
                 "the update in `with chainrule.no_grad():` or change `.data` instead."
             )
-        if recording and self._base is not None:
-            raise RuntimeError(
-                "an in-place operation on a view (a slice, reshape, transpose or detach) is not "
-                "recorded on the tensor it views, so its gradient would be wrong: chainrule refuses it. "
-                "Write the result through the base tensor instead (x[i] = x[i] * 2), or work on a clone()."
-            )
+        if recording and self._is_view:
+            return self._in_place_through_view(operation, args)
         if recording:
             # The node may save its input: give it a copy, since our array is about to change.
             before = tensor_from_array(self.array.copy(), self._requires_grad)
@@ -505,6 +503,41 @@ class Tensor:
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
             if retained:
                 self.retain_grad()
+        return self
+
+    def _in_place_through_view(self, operation, args):
+        """A recorded in-place change of a view (``x[0].mul_(2)``, ``x[i] += v``), as PyTorch's
+        CopySlices: the base becomes its old value with the view's elements replaced by the new
+        ones, and the view reads them from there. Both share memory, so both show the change."""
+        base = self._base
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with chainrule.no_grad():` or change the leaf's `.data` instead."
+            )
+        positions = positions_in(base.array, self.array)
+        if positions is None:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a "
+                "single memory location, or its layout cannot be written through. Please clone() the "
+                "tensor before performing the operation."
+            )
+        before = tensor_from_array(self.array.copy(), self._requires_grad)
+        before.grad_fn, before._output_nr = self.grad_fn, self._output_nr
+        new_values = operation(before, *args)
+        if not xp.can_cast(new_values.array.dtype, base.array.dtype, casting="same_kind"):
+            raise RuntimeError(
+                f"result type {dtypes.dtype_name(new_values.array.dtype)} can't be cast to the desired "
+                f"output type {dtypes.dtype_name(base.array.dtype)}"
+            )
+        old_base = tensor_from_array(base.array.copy(), base._requires_grad)
+        old_base.grad_fn, old_base._output_nr = base.grad_fn, base._output_nr
+        new_base = index.index_put(old_base, positions, new_values.to(base.array.dtype))
+        base.array[...] = new_base.array
+        base._version += 1
+        base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
+        view = index.getitem(base, positions)
+        self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, view._output_nr, True
         return self
 
     def zero_(self):

@@ -373,6 +373,7 @@ def _mark_view(output, args):
     for arg in args:
         if isinstance(arg, Tensor) and (arg.array is owner or arg.array.base is owner):
             output._base = arg._version_owner
+            output._is_view = True
             return
 
 
