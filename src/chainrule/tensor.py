@@ -482,18 +482,11 @@ class Tensor:
         if recording and self._is_view:
             return self._in_place_through_view(operation, args)
         if recording:
-            # The node may save its input: give it a copy, since our array is about to change.
-            before = tensor_from_array(self.array.copy(), self._requires_grad)
-            before.grad_fn, before._output_nr = self.grad_fn, self._output_nr
-            result = operation(before, *args)
+            result = operation(self._snapshot(), *args)
         else:
             with grad_mode.no_grad():
                 result = operation(self, *args)
-        if not xp.can_cast(result.array.dtype, self.array.dtype, casting="same_kind"):
-            raise RuntimeError(
-                f"result type {dtypes.dtype_name(result.array.dtype)} can't be cast to the desired "
-                f"output type {dtypes.dtype_name(self.array.dtype)}"
-            )
+        _check_castable(result, self)
         self.array[...] = result.array
         self._version_owner._version += 1
         if recording:
@@ -522,23 +515,22 @@ class Tensor:
                 "single memory location, or its layout cannot be written through. Please clone() the "
                 "tensor before performing the operation."
             )
-        before = tensor_from_array(self.array.copy(), self._requires_grad)
-        before.grad_fn, before._output_nr = self.grad_fn, self._output_nr
-        new_values = operation(before, *args)
-        if not xp.can_cast(new_values.array.dtype, base.array.dtype, casting="same_kind"):
-            raise RuntimeError(
-                f"result type {dtypes.dtype_name(new_values.array.dtype)} can't be cast to the desired "
-                f"output type {dtypes.dtype_name(base.array.dtype)}"
-            )
-        old_base = tensor_from_array(base.array.copy(), base._requires_grad)
-        old_base.grad_fn, old_base._output_nr = base.grad_fn, base._output_nr
-        new_base = index.index_put(old_base, positions, new_values.to(base.array.dtype))
+        new_values = operation(self._snapshot(), *args)
+        _check_castable(new_values, base)
+        new_base = index.index_put(base._snapshot(), positions, new_values.to(base.array.dtype))
         base.array[...] = new_base.array
         base._version += 1
         base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
         view = index.getitem(base, positions)
         self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, view._output_nr, True
         return self
+
+    def _snapshot(self):
+        """This tensor as it is now, in the graph, on a copy of its values: an operation recorded
+        on it may save its input, and the array is about to be overwritten in place."""
+        snapshot = tensor_from_array(self.array.copy(), self._requires_grad)
+        snapshot.grad_fn, snapshot._output_nr = self.grad_fn, self._output_nr
+        return snapshot
 
     def zero_(self):
         return self.fill_(0)
@@ -934,6 +926,15 @@ def _to_raw(data):
     if isinstance(data, (list, tuple)) and any(isinstance(item, (Tensor, list, tuple)) for item in data):
         return [_to_raw(item) for item in data]
     return data
+
+
+def _check_castable(result, target):
+    """PyTorch's refusal to write a result into a tensor of a lower kind (float into int)."""
+    if not xp.can_cast(result.array.dtype, target.array.dtype, casting="same_kind"):
+        raise RuntimeError(
+            f"result type {dtypes.dtype_name(result.array.dtype)} can't be cast to the desired "
+            f"output type {dtypes.dtype_name(target.array.dtype)}"
+        )
 
 
 def check_device(device):
