@@ -211,3 +211,14 @@ def test_indexing_rules_follow_pytorch():
         chainrule.zeros(2, 3).scatter(1, chainrule.tensor([[0, 1], [2, 0]]), chainrule.ones(1, 2))
     with pytest.raises(RuntimeError, match="same number of dimensions"):
         chainrule.take_along_dim(chainrule.ones(2, 3), chainrule.tensor([0]), dim=1)
+
+
+@pytest.mark.parametrize("values", [[0.0, 2.0, 3.0], [0.0, 0.0, 3.0], [[0.0, 2.0], [3.0, 4.0]]])
+def test_second_derivative_of_a_product_with_zeros(values):
+    def hessian(lib):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (gradient,) = lib.autograd.grad(x.prod(), x, create_graph=True)
+        flat = gradient.reshape(-1)
+        return np.array([lib.autograd.grad(flat[i], x, retain_graph=True)[0].reshape(-1).tolist() for i in range(x.numel())])
+
+    np.testing.assert_allclose(hessian(chainrule), hessian(torch))

@@ -14,8 +14,11 @@ import operator
 from collections import namedtuple
 
 from chainrule import dtypes
+from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
 from chainrule.backend import as_array, xp
+from chainrule.ops import shape
+from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.elementwise import abs, exp, maximum, minimum, selected, sign, where
 from chainrule.ops.operands import as_floating
 from chainrule.tensor import Tensor, _check_dim, tensor_from_array
@@ -145,10 +148,31 @@ class Prod(Function):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         is_zero = x.array == 0
+        if grad_mode.is_grad_enabled() and is_zero.any():
+            # Recorded (create_graph) with zeros: the masked formula below would hide how the
+            # product of the others depends on the zero itself, so build that product explicitly.
+            return _spread(ctx, grad_output) * _product_of_others(x, ctx.axes), None, None
         zeros_among_others = xp.sum(is_zero, axis=ctx.axes, keepdims=True) - is_zero
         nonzero_x = where(is_zero, 1.0, x)
         product_of_others = Prod.apply(nonzero_x, ctx.axes, True) / nonzero_x
         return _spread(ctx, grad_output) * product_of_others * tensor_from_array(zeros_among_others == 0), None, None
+
+
+def _product_of_others(x, axes):
+    """For each element, the product of the other elements of its slice over ``axes``, with
+    tensor operations (differentiable, exact with zeros): the reduced axes are moved last and
+    flattened to n, each element's row is repeated n times with that element set to 1, and each
+    repeat is multiplied out. O(n^2): used only for higher-order gradients of products with zeros.
+    """
+    kept = [axis for axis in range(x.array.ndim) if axis not in axes]
+    order = kept + list(axes)
+    moved = shape.permute(x, *order)
+    kept_shape = tuple(moved.array.shape[: len(kept)])
+    count = math.prod(moved.array.shape[len(kept) :])
+    rows = shape.reshape(moved, kept_shape + (1, count))
+    grid = where(xp.eye(count, dtype=bool), 1.0, broadcast_to(rows, kept_shape + (count, count)))
+    others = shape.reshape(Prod.apply(grid, (len(kept_shape) + 1,), False), moved.array.shape)
+    return shape.permute(others, *(order.index(axis) for axis in range(len(order))))
 
 
 # ----------------------------------------------------------------------------- max and min
