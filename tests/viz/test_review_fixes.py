@@ -62,3 +62,12 @@ def test_trace_shows_local_values_only_for_elementwise_operations():
 def test_demo_refuses_unknown_options():
     result = subprocess.run([sys.executable, "-m", "chainrule", "demo", "linear_model", "--quik"], capture_output=True, text=True)
     assert result.returncode == 2 and "unrecognized arguments: --quik" in result.stderr
+
+
+def test_explore_command_knows_every_intermediate_value(tmp_path):
+    from chainrule.viz.expression import evaluate, parse_values
+
+    output, named = evaluate("J = sum(exp(a - 2) * 3)", parse_values(["--a", "1,2"]))
+    text = str(trace_backward(output, named))
+    assert "?" not in text
+    assert "d(exp(a - 2))/d(a - 2) = e^(a - 2)" in text and "dJ/da = [1.104, 3]" in text

@@ -18,7 +18,7 @@ from chainrule.backend import to_numpy, xp
 from chainrule.tensor import Tensor
 from chainrule.viz.explorer_page import PAGE
 from chainrule.viz.expression import course_mlp, evaluate, parse_values
-from chainrule.viz.formatting import collapse_constant, format_number, format_shape, summarize_array, to_plain
+from chainrule.viz.formatting import collapse_constant, derivative, format_number, format_shape, summarize_array, to_plain
 from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
 from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward
 
@@ -173,7 +173,7 @@ def _backward_steps(trace, edges):
         operation = graph.operation(step.node)
         grads = {}
         if step.number == 1:
-            grads[graph.output_info.id] = _array_data(step.grad_output, f"d{output}/d{output} = 1: where backward starts")
+            grads[graph.output_info.id] = _array_data(step.grad_output, f"{derivative(output, output)} = 1: where backward starts")
         text = [f"{step.operation}: the gradient arriving is d{output}/d{step.output_name} = {summarize_array(step.grad_output)}"]
         active = [operation.id]
         edge_labels = {}

@@ -122,6 +122,18 @@ def course_mlp(overrides=None):
 
 
 def _evaluate(node, named):
+    """The value of ``node``; a tensor it computes is labelled with its own source text when short
+    (``exp(a - 2)``) and kept in ``named``, so the page knows every intermediate value."""
+    result = _evaluate_node(node, named)
+    if isinstance(result, Tensor) and result.grad_fn is not None and result.name is None:
+        text = ast.unparse(node)
+        if len(text) <= 24:
+            result.name = text
+            named.setdefault(text, result)
+    return result
+
+
+def _evaluate_node(node, named):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)  # floats: 9**9**9 overflows at once instead of computing for ever
     if isinstance(node, ast.Name):

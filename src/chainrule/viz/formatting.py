@@ -67,3 +67,20 @@ def _format_nested(values):
     if isinstance(values, list):
         return "[" + ", ".join(_format_nested(value) for value in values) + "]"
     return _format_element(values)
+
+
+def derivative(of, by):
+    """``dJ/du``, with a name that is an expression in parentheses: ``dJ/d(exp(a - 2) * 3)``."""
+    return f"d{as_term(of)}/d{as_term(by)}"
+
+
+def as_term(name):
+    """A name ready to stand in a formula: in parentheses unless it is a single word or number
+    (``a``, ``W1``, ``3``)."""
+    if name.replace(".", "_").isidentifier():
+        return name
+    try:
+        float(name)
+        return name
+    except ValueError:
+        return f"({name})"

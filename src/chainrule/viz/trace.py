@@ -24,7 +24,7 @@ from chainrule.autograd.engine import call_backward, fit_to_input, run_backward
 from chainrule.autograd.function import AccumulateGrad
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.viz.formatting import collapse_constant, format_number, summarize_array, text_table, to_plain
+from chainrule.viz.formatting import as_term, collapse_constant, derivative, format_number, summarize_array, text_table, to_plain
 from chainrule.viz.graph_model import ComputationGraph
 
 # The local derivative of each operation with respect to each of its inputs, keyed by node class,
@@ -152,7 +152,7 @@ class BackwardTrace:
         header = ("step", "operation", "output", "gradient arriving", "input", "local derivative", "gradient sent")
         lines = []
         for step in self.steps:
-            arriving = f"d{output}/d{step.output_name} = {_sum_text(step.grad_terms)}"
+            arriving = f"{derivative(output, step.output_name)} = {_sum_text(step.grad_terms)}"
             if step.is_leaf:
                 lines.append((str(step.number), step.operation, step.output_name, arriving, "", "", f"→ {step.output_name}.grad"))
             for index, edge in enumerate(step.edges):
@@ -196,7 +196,7 @@ def trace_backward(output, params=None, retain_graph=False):
 
 def local_derivative_text(output_name, edge):
     """``dv/db = c = 2``: the local derivative's formula, then its value when it differs."""
-    text = f"d{output_name}/d{edge.input_name} = {edge.formula}"
+    text = f"{derivative(output_name, edge.input_name)} = {edge.formula}"
     if edge.local is not None:
         value = summarize_array(collapse_constant(edge.local))
         if value != edge.formula:
@@ -208,7 +208,7 @@ def gradient_sent_text(output_name, grad_output, edge):
     """``dJ/db = 3 × 2 = 6``: arriving times local (when elementwise), then the gradient sent."""
     if edge.grad_sent is None:
         return "(none)"
-    text = f"d{output_name}/d{edge.input_name} = "
+    text = f"{derivative(output_name, edge.input_name)} = "
     if edge.local is not None:
         text += f"{summarize_array(collapse_constant(grad_output))} × {summarize_array(collapse_constant(edge.local))} = "
     return text + summarize_array(edge.grad_sent)
@@ -307,7 +307,7 @@ def _formulas(node, names, output_name):
     formulas = []
     for position in range(len(names)):
         try:
-            formulas.append(templates[position].format(*names, out=output_name, p=exponent_text))
+            formulas.append(templates[position].format(*map(as_term, names), out=as_term(output_name), p=exponent_text))
         except IndexError:
             formulas.append(fallback)
     return formulas
