@@ -105,7 +105,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
                 # The common case, a gradient of the input's own shape and dtype, needs no fitting:
                 # an array (from a formula on ctx.operands) is only wrapped.
                 array = grad if type(grad) is ndarray else grad.array if type(grad) is Tensor else None
-                if meta is None and array is not None and array.shape == output_shape and array.dtype == output_dtype:
+                shape, dtype = (output_shape, output_dtype) if meta is None else meta
+                if array is not None and array.shape == shape and array.dtype == dtype:
                     if array is grad:
                         grad = tensor_from_array(array)
                 else:

@@ -48,15 +48,21 @@ def _spread_back(ctx, grad_output):
     'sum': each loss counts once; 'mean': 1 / normalizer; 'none': each element's own gradient (with
     the class dimension put back, so it broadcasts against the input); times the weight if any.
     """
+    grad_output, weight = ctx.operands(grad_output, ctx.weight)  # arrays in a plain backward
     if ctx.reduction == "none":
-        spread = grad_output if ctx.class_axis is None else grad_output.unsqueeze(ctx.class_axis)
+        if ctx.class_axis is None:
+            spread = grad_output
+        elif isinstance(grad_output, Tensor):
+            spread = grad_output.unsqueeze(ctx.class_axis)
+        else:
+            spread = xp.expand_dims(grad_output, ctx.class_axis)
     elif ctx.reduction == "mean":
         # Every target ignored leaves no term, and PyTorch's gradient is then 0 (not 0/0): divide by
         # 1. Weights that sum to 0 over counted targets give nan, as in PyTorch.
         spread = grad_output / ctx.normalizer if ctx.counted else grad_output
     else:
         spread = grad_output
-    return spread if ctx.weight is None else spread * ctx.weight
+    return spread if weight is None else spread * weight
 
 
 # ----------------------------------------------------------------------------- element by element
@@ -402,7 +408,7 @@ class CrossEntropy(Function):
         scale = _spread_back(ctx, grad_output)
         grad_input = grad_target = None
         if ctx.needs_input_grad[0] and not grad_mode.is_grad_enabled():
-            grad_input = tensor_from_array(targets.grad_logits(ctx.probabilities)) * scale
+            grad_input = targets.grad_logits(ctx.probabilities) * scale
         elif ctx.needs_input_grad[0]:  # create_graph: the same formula, recorded with tensor operations
             probabilities = activation.softmax(input, axis)
             q, class_totals = targets.recompute(target)
