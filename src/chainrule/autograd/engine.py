@@ -91,11 +91,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         if observer is not None:
             observer(node, grads, input_grads)
         if not retain_graph:
-            if node._keeps_values:
-                node.release()
-            elif node._saved:  # release() for the common node that kept only saved tensors
-                node._saved = ()
-                node._freed = True
+            node.release()
 
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for next_node, output_nr, grad, meta in zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta):
@@ -111,12 +107,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
                         grad = tensor_from_array(array)
                 else:
                     grad = fit_to_input(grad, meta, node)
-                slots = pending.get(next_node)
-                if slots is None:
-                    _add_pending(pending, next_node, output_nr, grad)
-                else:
-                    existing = slots[output_nr]
-                    slots[output_nr] = grad if existing is None else existing + grad
+                _add_pending(pending, next_node, output_nr, grad)
             remaining = dependencies[next_node] - 1
             dependencies[next_node] = remaining
             if remaining == 0:
