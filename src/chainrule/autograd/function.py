@@ -270,12 +270,7 @@ class Function:
                 _attach(output, ctx, output_nr)
             return outputs
 
-        if type(raw_outputs) is ndarray:
-            output = tensor_from_array(raw_outputs)
-            if raw_outputs.base is not None:
-                _mark_view(output, args)
-        else:
-            output = _as_output(raw_outputs, args)
+        output = _as_output(raw_outputs, args)
         array = output.array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
