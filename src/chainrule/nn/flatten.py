@@ -2,6 +2,7 @@
 import math
 
 from chainrule.nn.module import Module
+from chainrule.tensor import _check_dim
 
 
 class Flatten(Module):
@@ -28,12 +29,9 @@ class Unflatten(Module):
         self.unflattened_size = tuple(unflattened_size)
 
     def forward(self, input):
-        if not -input.ndim <= self.dim < input.ndim:
-            raise IndexError(
-                f"Unflatten: Dimension out of range (expected to be in range of [{-input.ndim}, "
-                f"{input.ndim - 1}], but got {self.dim}) for input of shape {tuple(input.shape)}"
-            )
-        dim = self.dim % input.ndim
+        if input.ndim == 0:
+            raise IndexError("Unflatten: a 0-d tensor has no dimension to unflatten")
+        dim = _check_dim(self.dim, input.ndim, "Unflatten")
         known = math.prod(part for part in self.unflattened_size if part != -1)
         size = input.shape[dim]
         if -1 in self.unflattened_size:
