@@ -471,9 +471,7 @@ class Tensor:
         ``operation``), except on a leaf that requires grad, whose value backward may still need.
         The version counter goes up, so a node that saved this tensor notices at backward time.
         """
-        recording = grad_mode._state.enabled and (
-            self._requires_grad or any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
-        )
+        recording = self._records_in_place(args)
         if recording and self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
@@ -524,6 +522,12 @@ class Tensor:
         view = index.getitem(base, positions)
         self.grad_fn, self._output_nr, self._requires_grad = view.grad_fn, view._output_nr, True
         return self
+
+    def _records_in_place(self, args):
+        """Whether an in-place change of this tensor with ``args`` enters the graph."""
+        return grad_mode._state.enabled and (
+            self._requires_grad or any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+        )
 
     def _snapshot(self):
         """This tensor as it is now, in the graph, on a copy of its values: an operation recorded

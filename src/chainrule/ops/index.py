@@ -15,7 +15,6 @@ import re
 
 from chainrule import dtypes
 from chainrule.autograd.function import Function
-from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import as_array, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
@@ -245,7 +244,7 @@ def setitem(x, key, value):
     """``x[key] = value``: recorded as an in-place change of x when gradients are involved (see
     ``Tensor._in_place``), else written straight into x's array."""
     value = as_tensor_like(value, x)
-    if is_grad_enabled() and (x.requires_grad or value.requires_grad):
+    if x._records_in_place((value,)):
         x._in_place(index_put, key, value)
         return
     key, repeats = _normalize_key(key)
