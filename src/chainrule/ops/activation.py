@@ -281,6 +281,15 @@ class Hardtanh(PiecewiseLinear):
 
 
 # ----------------------------------------------------------------------------- softmax
+def shifted_exponentials(array, axes):
+    """``(x - m, e^(x - m), sum of e^(x - m))`` along ``axes``, m the maximum (max_shift): the
+    pieces of softmax = e^(x - m) / sum and log_softmax = (x - m) - log sum. Every exponent is at
+    most 0, so nothing overflows, and the sum is at least 1 unless a slice is all -inf."""
+    shifted = array - max_shift(array, axes)
+    exponentials = xp.exp(shifted)
+    return shifted, exponentials, exponentials.sum(axis=axes, keepdims=True)
+
+
 class Softmax(Function):
     """out_i = e^(x_i) / sum_j e^(x_j) along ``axes``, computed from x - max(x) so that nothing
     overflows;   d loss / d x = out * (grad - sum(grad * out))   (the Jacobian diag(out) - out out^T
@@ -289,9 +298,9 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        exponentials = xp.exp(x.array - max_shift(x.array, axes))
+        _, exponentials, total = shifted_exponentials(x.array, axes)
         with xp.errstate(invalid="ignore"):  # a slice of -inf only: 0 / 0 gives nan, as in PyTorch
-            result = tensor_from_array(exponentials / xp.sum(exponentials, axis=axes, keepdims=True))
+            result = tensor_from_array(exponentials / total)
         ctx.save_for_backward(result)
         return result
 
@@ -308,9 +317,9 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        shifted = x.array - max_shift(x.array, axes)
+        shifted, _, total = shifted_exponentials(x.array, axes)
         with xp.errstate(divide="ignore"):
-            result = tensor_from_array(shifted - xp.log(xp.sum(xp.exp(shifted), axis=axes, keepdims=True)))
+            result = tensor_from_array(shifted - xp.log(total))
         ctx.save_for_backward(result)
         return result
 

@@ -212,18 +212,6 @@ def class_axis_of(input):
     return 0 if input.ndim == 1 else 1
 
 
-def _log_softmax(logits, axis):
-    """``(log p, p)`` for p = softmax(logits) along ``axis``, with the maximum subtracted first.
-
-    log p = (x - m) - log sum e^(x - m): every exponent is at most 0, so nothing overflows, and the
-    largest logit's term is exactly 1 (the sum is at least 1: its log is never log 0).
-    """
-    shifted = logits - logits.max(axis=axis, keepdims=True)
-    exponentials = xp.exp(shifted)
-    total = exponentials.sum(axis=axis, keepdims=True)
-    return shifted - xp.log(total), exponentials / total
-
-
 def _weighted_sum(q, values, axis):
     """sum_c q_c values_c along ``axis``; a term with q_c = 0 is 0 even where values_c = -inf
     (a logit of -inf for a class that is not the target costs nothing, as in PyTorch)."""
@@ -385,7 +373,7 @@ class CrossEntropy(Function):
     """Cross-entropy of logits x against targets given as weights q (``ClassIndexTargets`` or
     ``ClassProbabilityTargets``), with the log-softmax fused in:
 
-        log p_ic = x_ic - log sum_k e^(x_ik)          (stable: see _log_softmax)
+        log p_ic = x_ic - log sum_k e^(x_ik)          (stable: see activation.shifted_exponentials)
         loss_i   = -sum_c q_ic log p_ic
         d loss_i / d x_ic = p_ic sum_k q_ik - q_ic    (= w_{y_i} (p_ic - [c = y_i]) for class indices)
 
@@ -396,7 +384,8 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, input, target, targets, reduction):
         axis = targets.axis
-        log_probabilities, probabilities = _log_softmax(input.array, axis)
+        shifted, exponentials, total = activation.shifted_exponentials(input.array, (axis,))
+        log_probabilities, probabilities = shifted - xp.log(total), exponentials / total
         ctx.save_for_backward(input, target)
         ctx.targets, ctx.log_probabilities, ctx.probabilities = targets, log_probabilities, probabilities
         return _reduce(ctx, targets.loss(log_probabilities), reduction, targets.normalizer, axis, counted=targets.counted)

@@ -365,7 +365,9 @@ def max_shift(array, axes):
     Subtracting it before ``exp`` keeps every exponent at most 0, so nothing overflows; the results
     (softmax, logsumexp) do not change, since the shift cancels.
     """
-    shift = xp.max(array, axis=axes, keepdims=True, initial=-xp.inf)
+    shift = array.max(axis=axes, keepdims=True, initial=-xp.inf)  # the method: NumPy's function form costs 1 us more
+    if xp.isfinite(shift).all():  # the common case: no slice of infinities or nan to neutralize
+        return shift
     return xp.where(xp.isfinite(shift), shift, 0).astype(array.dtype)
 
 
