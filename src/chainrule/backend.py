@@ -38,3 +38,44 @@ def positions_in(base, view):
     element_strides = tuple(stride // itemsize * flat.itemsize for stride in view.strides)
     positions = xp.lib.stride_tricks.as_strided(flat[offset:], view.shape, element_strides)
     return xp.unravel_index(positions.copy(), base.shape)
+
+
+def is_array(value):
+    """Whether ``value`` is an array of the backend."""
+    return isinstance(value, ndarray)
+
+
+def is_scalar(value):
+    """Whether ``value`` is one of the backend's scalar types (``numpy.float32(1.5)``...)."""
+    return isinstance(value, numpy.generic)
+
+
+def ignoring_float_errors():
+    """A ``with`` block in which division by zero, overflow and invalid results give inf and nan
+    silently, as in PyTorch, instead of warnings."""
+    return numpy.errstate(all="ignore")
+
+
+def add_at(target, index, values):
+    """``target[index] += values``, adding once per occurrence of a repeated index (in place)."""
+    numpy.add.at(target, index, values)
+
+
+def read_only(array):
+    """``array`` marked unwritable (shared constants), returned for convenience."""
+    array.flags.writeable = False
+    return array
+
+
+def is_writable(array):
+    return array.flags.writeable
+
+
+def random_generator(seed=None):
+    """A new random generator of the backend (PCG64), seeded by ``seed`` (fresh entropy if None)."""
+    return numpy.random.default_rng(seed)
+
+
+def fresh_seed():
+    """A seed from the operating system's entropy, as a non-negative 63-bit integer."""
+    return int(numpy.random.SeedSequence().entropy % (2**63))

@@ -6,6 +6,9 @@ default dtype (float32); random ones draw from the generator seeded by ``manual_
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
+from chainrule.ops.elementwise import copy_from
+from chainrule.ops.inplace import write_in_place
+from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor, _to_raw, check_device, tensor_from_array
 
 
@@ -28,6 +31,7 @@ def _float_dtype(dtype):
     return xp.dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
+@public(method=False)
 def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
 
@@ -44,6 +48,7 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     return result
 
 
+@public(method=False)
 def as_tensor(data, dtype=None):
     """``data`` as a tensor, sharing memory with it when it already is an array of that dtype."""
     if isinstance(data, Tensor):
@@ -53,40 +58,49 @@ def as_tensor(data, dtype=None):
     return tensor(data, dtype=dtype)
 
 
+@public(method=False)
 def zeros(*size, dtype=None, requires_grad=False, device=None):
     return _finish(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def ones(*size, dtype=None, requires_grad=False, device=None):
     return _finish(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def empty(*size, dtype=None, requires_grad=False, device=None):
     return _finish(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
     return _finish(xp.full(tuple(size), fill_value, dtype=dtype), requires_grad, device)
 
 
+@public(method=False)
 def zeros_like(input, dtype=None, requires_grad=False, device=None):
     return _finish(xp.zeros(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
+@public(method=False)
 def ones_like(input, dtype=None, requires_grad=False, device=None):
     return _finish(xp.ones(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
+@public(method=False)
 def empty_like(input, dtype=None, requires_grad=False, device=None):
     return _finish(xp.empty(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
+@public(method=False)
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
     return _finish(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
+@public(method=False)
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Numbers from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
     if end is None:
@@ -97,27 +111,32 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     return _finish(xp.arange(start, end, step).astype(dtype), requires_grad, device)
 
 
+@public(method=False)
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     """``steps`` numbers evenly spaced from ``start`` to ``end``, both included."""
     return _finish(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _finish(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the uniform distribution on [0, 1)."""
     values = numpy_generator(generator).random(_shape(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the standard normal distribution N(0, 1)."""
     values = numpy_generator(generator).standard_normal(_shape(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
     """Integers drawn uniformly from [low, high) (``randint(high, size)`` also works)."""
     if size is None:
@@ -126,19 +145,41 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
     return _finish(values.astype(dtype or dtypes.int64), False, device)
 
 
+@public(method=False)
 def randperm(n, generator=None, dtype=None):
     """A random permutation of 0 .. n-1."""
     return tensor_from_array(numpy_generator(generator).permutation(n).astype(dtype or dtypes.int64))
 
 
+@public(method=False)
 def normal(mean, std, size, generator=None, dtype=None, requires_grad=False, device=None):
     values = numpy_generator(generator).normal(mean, std, tuple(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
+@public(method=False)
 def rand_like(input, dtype=None, requires_grad=False, device=None):
     return rand(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)
 
 
+@public(method=False)
 def randn_like(input, dtype=None, requires_grad=False, device=None):
     return randn(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)
+
+
+def _fill_with_samples(tensor, values):
+    return write_in_place(tensor, copy_from, tensor_from_array(xp.asarray(values, dtype=tensor.array.dtype)))
+
+
+def normal_(self, mean=0.0, std=1.0, generator=None):
+    """Fill with samples of N(mean, std^2) from the (global or given) generator."""
+    return _fill_with_samples(self, numpy_generator(generator).normal(mean, std, self.array.shape))
+
+
+def uniform_(self, low=0.0, high=1.0, generator=None):
+    """Fill with samples of U(low, high) from the (global or given) generator."""
+    return _fill_with_samples(self, numpy_generator(generator).uniform(low, high, self.array.shape))
+
+
+install_method("normal_", normal_)
+install_method("uniform_", uniform_)

@@ -1,17 +1,12 @@
 """The operations as top-level functions, as PyTorch offers them: ``chainrule.exp(x)``,
 ``chainrule.softmax(x, dim=1)``, ``chainrule.cat([a, b])``.
 
-Each family in ``chainrule/ops/`` lists its public functions in ``__all__``; they all appear here.
+Each operation registers itself where it is declared (``ops/registry.py``); importing the families
+here makes every one of them public, as a function here and as a Tensor method.
 """
-from chainrule.ops.activation import *  # noqa: F401,F403
-from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand  # noqa: F401
-from chainrule.ops.compare import *  # noqa: F401,F403
-from chainrule.ops.elementwise import *  # noqa: F401,F403
-from chainrule.ops.elementwise import add, div, mul, neg, sub
-from chainrule.ops.index import *  # noqa: F401,F403
-from chainrule.ops.join import *  # noqa: F401,F403
-from chainrule.ops.matmul import *  # noqa: F401,F403
-from chainrule.ops.reduce import *  # noqa: F401,F403
-from chainrule.ops.shape import *  # noqa: F401,F403
+from chainrule import creation  # noqa: F401  (registers the factories used by backward formulas)
+from chainrule.ops import activation, broadcast, compare, elementwise, index, join, matmul, reduce, shape  # noqa: F401
+from chainrule.ops.registry import functions
 
-subtract, multiply, divide, negative, true_divide = sub, mul, div, neg, div
+globals().update(vars(functions))
+__all__ = sorted(vars(functions))

@@ -4,7 +4,7 @@
 the datasets reproducible, as ``torch.manual_seed`` does (the numbers differ from PyTorch's: the
 generators are different algorithms).
 """
-from chainrule.backend import xp
+from chainrule.backend import fresh_seed, random_generator
 
 
 class Generator:
@@ -19,7 +19,7 @@ class Generator:
     def manual_seed(self, seed):
         """Restart the stream from ``seed`` (an int); returns the generator, as PyTorch's does."""
         self._seed = seed
-        self.numpy = xp.random.default_rng(seed)
+        self.numpy = random_generator(seed)
         return self
 
     def initial_seed(self):
@@ -42,7 +42,7 @@ def manual_seed(seed):
 
 def seed():
     """Seed the global generator from the operating system's entropy; returns the seed."""
-    new_seed = int(xp.random.SeedSequence().entropy % (2**63))
+    new_seed = fresh_seed()
     default_generator.manual_seed(new_seed)
     return new_seed
 

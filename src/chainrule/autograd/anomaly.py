@@ -20,6 +20,10 @@ def is_anomaly_enabled():
     return _state.enabled
 
 
+def is_anomaly_check_nan_enabled():
+    return _state.enabled and _state.check_nan
+
+
 def set_detect_anomaly(mode, check_nan=True):
     """Switch anomaly detection on or off for this thread (PyTorch's ``set_detect_anomaly``)."""
     _state.enabled = bool(mode)

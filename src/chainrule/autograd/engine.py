@@ -9,9 +9,16 @@ Two sweeps, both iterative so that a chain of a million operations needs no recu
    input's node. Leaves receive theirs in ``.grad``.
 
 This is the order PyTorch uses: each node is visited once, however often it was reused.
+
+The gradients travel as arrays in a plain backward (nothing needs recording, so no tensor is made
+for each one) and as tensors under ``create_graph=True``, where the backward pass is itself recorded.
+A gradient whose shape or dtype differs from its input's (the input was broadcast, or cast) is
+summed back and cast here, in one place, so that no operation repeats that work.
 """
 from chainrule.autograd import anomaly, grad_mode
-from chainrule.autograd.function import AccumulateGrad
+from chainrule.autograd.function import AccumulateGrad, gradient_edge
+from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
+from chainrule.tensor import Tensor, tensor_from_array
 
 
 def count_dependencies(roots):
@@ -34,34 +41,34 @@ def count_dependencies(roots):
 
 
 def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, capture=None, observer=None):
-    """Send ``grad_outputs`` back from ``outputs`` through the graph.
+    """Send ``grad_outputs`` (tensors) back from ``outputs`` through the graph.
 
     Without ``capture``, leaves accumulate their gradients in ``.grad``. With ``capture`` (a dict
     mapping ``(node, output_nr)`` keys to ``None``), the gradients arriving at those keys are stored
-    in it instead and no ``.grad`` is touched: this is ``autograd.grad``. ``observer``, when given,
-    is called as ``observer(node, grads_in, grads_out)`` after each node's backward (the trace in
-    ``chainrule.viz`` watches the chain rule this way).
+    in it, as tensors, instead and no ``.grad`` is touched: this is ``autograd.grad``. ``observer``,
+    when given, is called as ``observer(node, grads_in, grads_out)`` after each node's backward (the
+    trace in ``chainrule.viz`` watches the chain rule this way).
     """
-    previous_mode = grad_mode._state.enabled
-    grad_mode._state.enabled = create_graph
+    previous_mode = grad_mode.is_grad_enabled()
+    grad_mode.set_enabled(create_graph)
     try:
         # inf and nan in gradients pass silently, as in PyTorch (detect_anomaly is there to catch them).
-        with xp.errstate(all="ignore"):
+        with ignoring_float_errors():
             _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
     finally:
-        grad_mode._state.enabled = previous_mode
+        grad_mode.set_enabled(previous_mode)
 
 
 def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
     roots = []
     pending = {}  # node -> list of summed gradients, one per output of the node
     for output, grad in zip(outputs, grad_outputs):
-        node, output_nr = output._edge()
+        node, output_nr = gradient_edge(output)
         roots.append(node)
-        _add_pending(pending, node, output_nr, grad)
+        add_pending(pending, node, output_nr, grad if create_graph else grad.array)
     dependencies = count_dependencies(roots)
     ready = [node for node in dict.fromkeys(roots) if dependencies[node] == 0]
-    check_nan = anomaly._state.enabled and anomaly._state.check_nan
+    check_nan = anomaly.is_anomaly_check_nan_enabled()
 
     while ready:
         node = ready.pop()
@@ -70,9 +77,9 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
             grads = [None] * len(node.output_meta)
         if type(node) is AccumulateGrad:
             if capture is None:
-                _accumulate(node.variable, grads[0], create_graph)
+                accumulate(node.variable, grads[0])
             elif (node, 0) in capture:
-                capture[(node, 0)] = _run_tensor_hooks(node.variable._hooks, grads[0])
+                capture[(node, 0)] = _run_tensor_hooks(node.variable._hooks, as_tensor_value(grads[0]))
             if observer is not None:
                 observer(node, grads, ())
             continue
@@ -82,7 +89,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         if capture is not None:
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
-                    capture[(node, output_nr)] = grad
+                    capture[(node, output_nr)] = as_tensor_value(grad)
         if node._freed:
             raise node.freed_error()
         input_grads = call_backward(node, grads)
@@ -98,23 +105,19 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
             if next_node is None:
                 continue
             if grad is not None:
-                # The common case, a gradient of the input's own shape and dtype, needs no fitting:
-                # an array (from a formula on ctx.operands) is only wrapped.
-                array = grad if type(grad) is ndarray else grad.array if type(grad) is Tensor else None
                 shape, dtype = (output_shape, output_dtype) if meta is None else meta
-                if array is not None and array.shape == shape and array.dtype == dtype:
-                    if array is grad:
-                        grad = tensor_from_array(array)
-                else:
-                    grad = fit_to_input(grad, meta, node)
-                _add_pending(pending, next_node, output_nr, grad)
+                # The common case, a value of the engine's kind with the input's shape and dtype, needs no fitting.
+                array = grad.array if create_graph and type(grad) is Tensor else grad
+                if type(array) is not ndarray or (create_graph and array is grad) or array.shape != shape or array.dtype != dtype:
+                    grad = fit_to_input(grad, shape, dtype, node)
+                add_pending(pending, next_node, output_nr, grad)
             remaining = dependencies[next_node] - 1
             dependencies[next_node] = remaining
             if remaining == 0:
                 ready.append(next_node)
 
 
-def _add_pending(pending, node, output_nr, grad):
+def add_pending(pending, node, output_nr, grad):
     """Add ``grad`` to the gradients waiting for output ``output_nr`` of ``node``."""
     slots = pending.get(node)
     if slots is None:
@@ -127,13 +130,23 @@ def _add_pending(pending, node, output_nr, grad):
 
 
 def call_backward(node, grads):
-    """Call the Function's ``backward`` and check what it returned."""
+    """Call the Function's ``backward`` with the gradients of its outputs (arrays in a plain
+    backward, tensors in a recorded one) and check what it returned.
+
+    A custom ``Function`` written for PyTorch expects tensors even in a plain backward: it gets them,
+    and what it returns is taken back to arrays.
+    """
+    recording = grad_mode.is_grad_enabled()
     if node.materialize_grads and (len(grads) > 1 or grads[0] is None):
         grads = [
-            grad if grad is not None else _zeros(shape, dtype)
+            grad if grad is not None else _zeros(shape, dtype, recording)
             for grad, (shape, dtype) in zip(grads, node.output_meta)
         ]
-    input_grads = node.function.backward(node, *grads)
+    function = node.function
+    if recording or function.on_arrays:
+        input_grads = function.backward(node, *grads)
+    else:
+        input_grads = function.backward(node, *[as_tensor_value(grad) for grad in grads])
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     count = len(node.next_nodes)
@@ -148,26 +161,66 @@ def call_backward(node, grads):
     return input_grads
 
 
-def fit_to_input(grad, meta, node):
-    """Sum a broadcast gradient back to its input's shape and give it the input's dtype.
-
-    ``meta`` is the input's ``(shape, dtype)``, or None when they are the output's.
+def fit_to_input(grad, shape, dtype, node=None):
+    """``grad`` as a gradient for an input of ``shape`` and ``dtype``: summed over the axes the input
+    was broadcast along, cast to its dtype, and made an array (plain backward) or a tensor (recorded).
     """
-    if not isinstance(grad, Tensor):
-        grad = tensor_from_array(as_array(grad))
-    shape, dtype = meta if meta is not None else (node._output_shape, node._output_dtype)
-    array = grad.array
+    recording = grad_mode.is_grad_enabled()
+    if recording:
+        if type(grad) is not Tensor:
+            grad = tensor_from_array(as_array(grad))
+        array = grad.array
+    else:
+        if type(grad) is not ndarray:
+            grad = grad.array if isinstance(grad, Tensor) else as_array(grad)
+        array = grad
     if array.shape != shape:
         try:
-            grad = sum_to(grad, shape)
+            grad = sum_to_shape(grad, shape)
         except ValueError:
+            name = node.name() if node is not None else "backward"
             raise RuntimeError(
-                f"Function {node.name()} returned an invalid gradient - got shape "
-                f"{tuple(grad.shape)} but expected shape compatible with {shape}"
+                f"Function {name} returned an invalid gradient - got shape {tuple(array.shape)} but "
+                f"expected shape compatible with {shape}"
             ) from None
     if array.dtype != dtype:
-        grad = grad.to(dtype)
+        grad = grad.to(dtype) if recording else grad.astype(dtype)
     return grad
+
+
+def sum_to_shape(grad, shape):
+    """``grad`` summed over the leading and the stretched (size-1) axes so that it has ``shape``:
+    the gradient of broadcasting an input of ``shape`` (each element was used once per repeat).
+
+    Works on arrays and on tensors alike, with the methods they share.
+    """
+    grad_shape = grad.shape
+    lead = len(grad_shape) - len(shape)
+    if lead < 0:
+        raise ValueError(f"cannot sum shape {tuple(grad_shape)} to {shape}")
+    stretched = tuple(lead + axis for axis, size in enumerate(shape) if size == 1 and grad_shape[lead + axis] != 1)
+    axes = tuple(range(lead)) + stretched
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if tuple(grad.shape) != tuple(shape):
+        grad = grad.reshape(shape)
+    if tuple(grad.shape) != tuple(shape):
+        raise ValueError(f"cannot sum shape {tuple(grad_shape)} to {shape}")
+    return grad
+
+
+def as_tensor_value(grad):
+    """A gradient as a tensor (hooks and ``autograd.grad`` hand out tensors); None stays None."""
+    if grad is None or isinstance(grad, Tensor):
+        return grad
+    return tensor_from_array(grad)
+
+
+def _as_engine_value(grad):
+    """What a hook returned, as the engine carries it in the current mode."""
+    if grad is None or grad_mode.is_grad_enabled():
+        return grad
+    return grad.array if isinstance(grad, Tensor) else grad
 
 
 def _run_output_hooks(node, grads):
@@ -175,12 +228,12 @@ def _run_output_hooks(node, grads):
     if node._output_hooks:
         grads = list(grads)
         for output_nr, hooks in node._output_hooks.items():
-            grads[output_nr] = _run_tensor_hooks(hooks, grads[output_nr])
+            grads[output_nr] = _as_engine_value(_run_tensor_hooks(hooks, as_tensor_value(grads[output_nr])))
     if node._retained:
         for output_nr, reference in node._retained.items():
             tensor = reference()
             if tensor is not None and grads[output_nr] is not None:
-                _accumulate(tensor, grads[output_nr], grad_mode._state.enabled)
+                accumulate(tensor, grads[output_nr])
     return grads
 
 
@@ -193,22 +246,31 @@ def _run_tensor_hooks(hooks, grad):
     return grad
 
 
-def _accumulate(tensor, grad, create_graph):
-    """``tensor.grad += grad`` for a leaf (after its hooks), as PyTorch's AccumulateGrad does."""
+def accumulate(tensor, grad):
+    """``tensor.grad += grad`` (after the tensor's hooks), as PyTorch's AccumulateGrad does.
+
+    ``grad`` is an array in a plain backward and a tensor in a recorded one (``create_graph``).
+    """
     if grad is None:
         return
-    grad = _run_tensor_hooks(tensor._hooks if tensor.grad_fn is None else None, grad)
+    if tensor.grad_fn is None and tensor._hooks:
+        grad = _run_tensor_hooks(tensor._hooks, as_tensor_value(grad))
+    recording = grad_mode.is_grad_enabled()
     if tensor.grad is None:
         # A copy, so that no two leaves ever share one gradient array (zero_() on one would clear both).
-        tensor.grad = grad.clone() if create_graph else tensor_from_array(grad.array.copy())
-    elif create_graph:
+        if recording:
+            tensor.grad = as_tensor_value(grad).clone()
+        else:
+            tensor.grad = tensor_from_array((grad.array if isinstance(grad, Tensor) else grad).copy())
+    elif recording:
         tensor.grad = tensor.grad + grad
     else:
-        tensor.grad.array += grad.array
+        tensor.grad.array += grad.array if isinstance(grad, Tensor) else grad
 
 
-def _zeros(shape, dtype):
-    return tensor_from_array(xp.zeros(shape, dtype=dtype))
+def _zeros(shape, dtype, recording):
+    zeros = xp.zeros(shape, dtype=dtype)
+    return tensor_from_array(zeros) if recording else zeros
 
 
 def _check_nan(node, input_grads):
@@ -219,8 +281,3 @@ def _check_nan(node, input_grads):
                 f"Function '{node.name()}' returned nan values in its {index}th output.\n"
                 f"The forward call that created it:\n{where}"
             )
-
-
-from chainrule.backend import as_array, ndarray, xp  # noqa: E402
-from chainrule.ops.broadcast import sum_to  # noqa: E402
-from chainrule.tensor import Tensor, tensor_from_array  # noqa: E402

@@ -1,38 +1,56 @@
 """Function: one differentiable operation, its forward and its backward side by side.
 
-Every operation of chainrule, and every custom operation a user writes, is a subclass::
+A custom operation is a subclass, as in PyTorch::
 
-    class Mul(Function):
-        '''out = a * b;   d out / d a = b,   d out / d b = a'''
-
+    class MulConstant(Function):
         @staticmethod
-        def forward(ctx, a, b):
-            ctx.save_for_backward(a, b)
-            return a.array * b.array
+        def forward(ctx, x, constant):
+            ctx.constant = constant
+            return x * constant
 
         @staticmethod
         def backward(ctx, grad_output):
-            a, b = ctx.saved_tensors
-            return grad_output * b, grad_output * a
+            return grad_output * ctx.constant, None
 
-``Mul.apply(a, b)`` runs ``forward`` with grad mode off, wraps its result in a tensor and, when an
-input requires grad, records a node of the graph: an instance of ``MulBackward``, which is the
-``ctx`` that ``forward`` saw and the ``grad_fn`` of the result. ``backward`` receives the gradient of
-the loss with respect to each output and returns one with respect to each input of ``forward``
-(``None`` for inputs that are not tensors or need none). It is written with tensor operations, so
-``backward(create_graph=True)`` records the backward pass too and higher-order gradients come free.
+``MulConstant.apply(x, 3.0)`` runs ``forward`` with grad mode off, wraps its result in a tensor and,
+when an input requires grad, records a node of the graph: an instance of ``MulConstantBackward0``,
+which is the ``ctx`` that ``forward`` saw and the ``grad_fn`` of the result. ``backward`` receives
+the gradient of the loss with respect to each output and returns one with respect to each input of
+``forward`` (``None`` for inputs that are not tensors or need none). Written with tensor operations,
+``backward(create_graph=True)`` records the backward pass too, and higher-order gradients come free.
 
-A gradient returned with a broadcast shape is summed back to its input's shape by the engine, in
-one place, so no operation repeats that work.
+chainrule's own operations (``chainrule.ops.op.Op``) set ``on_arrays``: their ``forward`` and their
+plain ``backward`` compute on arrays, without a tensor for every intermediate value (see
+docs/ARCHITECTURE.md). A gradient returned with a broadcast shape is summed back to its input's
+shape by the engine, in one place, so no operation repeats that work.
 
-``forward`` may return NumPy arrays (chainrule's own operations do: it is the fast path) or tensors
-(as PyTorch code does).
+Saved outputs are kept as PyTorch's SavedVariable keeps them: the array and a weak reference, never
+the output tensor itself, whose ``grad_fn`` is this node. Reference counting alone then frees a graph
+whose result is dropped, without waiting for Python's cycle collector.
 """
 import traceback
 import weakref
 
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.backend import ndarray
+from chainrule.tensor import Tensor, tensor_from_array
+
+
+class SavedOutput:
+    """An output of the node, saved for backward: its array, which output it is, and a weak
+    reference to the tensor (to notice an in-place change to it) with the version it had."""
+
+    __slots__ = ("array", "output_nr", "tensor_ref", "version")
+
+    def __init__(self, output, output_nr):
+        self.array = output.array
+        self.output_nr = output_nr
+        self.tensor_ref = weakref.ref(output)
+        self.version = output._version_owner._version
+
+    def current_version(self):
+        tensor = self.tensor_ref()
+        return self.version if tensor is None else tensor._version_owner._version
 
 
 class BackwardNode:
@@ -55,7 +73,7 @@ class BackwardNode:
     _output_shape = ()
     _output_dtype = None
     _multi_output_meta = None  # ((shape, dtype), ...) for nodes with several outputs
-    _saved = ()
+    _saved = ()  # what save_for_backward kept: input tensors, SavedOutputs, arrays
     _saved_version_sum = 0
     _freed = False
     _keeps_values = False  # whether forward kept values on ctx (release then looks for arrays among them)
@@ -65,48 +83,33 @@ class BackwardNode:
     _output_names = None  # {output_nr: name} for outputs the user named (see Tensor.name)
     _non_differentiable = ()
 
-    def save_for_backward(self, *tensors):
-        """Keep ``tensors`` for ``backward``; an in-place change to one of them is detected.
-
-        Versions only grow, so one sum of the saved tensors' versions tells whether any changed.
-        """
-        self._saved = tensors
-        version_sum = 0
-        for tensor in tensors:
-            if tensor is not None:
-                version_sum += (tensor._base if tensor._base is not None else tensor)._version
-        self._saved_version_sum = version_sum
+    def save_for_backward(self, *values):
+        """Keep ``values`` (tensors, or arrays in an ``Op``) for ``backward``; an in-place change
+        to a saved input or output is detected when backward reads them."""
+        self._saved = values
 
     @property
     def saved_tensors(self):
-        """The tensors given to ``save_for_backward``, checked to be unchanged since."""
+        """What ``save_for_backward`` kept, checked to be unchanged since: arrays in the plain
+        backward of an ``Op``, tensors otherwise (so that a recorded backward can differentiate
+        through them)."""
         if self._freed:
             raise self.freed_error()
-        version_sum = 0
-        for tensor in self._saved:
-            if tensor is not None:
-                version_sum += (tensor._base if tensor._base is not None else tensor)._version
-        if version_sum != self._saved_version_sum:
-            changed = ", ".join(
-                f"saved tensor {index} (shape {tuple(tensor.shape)}, now at version {tensor._version_owner._version})"
-                for index, tensor in enumerate(self._saved)
-                if tensor is not None and tensor._version_owner._version
-            )
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {self.name()} saved tensors that changed since: {changed}. "
-                f"Compute the in-place operation on a copy (.clone()), or do it after backward()."
-            )
-        return self._saved
+        if _version_sum(self._saved) != self._saved_version_sum:
+            raise self.modified_error()
+        if self.function.on_arrays and not grad_mode._state.enabled:
+            return tuple([_array_of(value) for value in self._saved])
+        return tuple([self._tensor_of(value) for value in self._saved])
+
+    def _tensor_of(self, value):
+        if type(value) is SavedOutput:
+            output = tensor_from_array(value.array, requires_grad=True)
+            output.grad_fn, output._output_nr = self, value.output_nr
+            return output
+        return value
 
     def operands(self, *values):
-        """The values a backward formula computes with: arrays in a plain ``backward()``, tensors
-        when the backward pass is itself recorded (``create_graph=True``).
-
-        A formula written with the operators arrays and tensors share (``+ - * / @ .T .sum
-        .reshape``) then serves both: NumPy runs it directly when no graph is needed, and it is
-        recorded, for higher-order gradients, when one is. ``None`` stays ``None``.
-        """
+        """Transitional (removed once every family is an ``Op``): arrays in a plain backward."""
         if grad_mode._state.enabled:
             return values
         return tuple([value.array if isinstance(value, Tensor) else value for value in values])
@@ -127,8 +130,8 @@ class BackwardNode:
     def input_meta(self):
         """``(shape, dtype)`` of each input that needs a gradient (``None`` for the others)."""
         return tuple(
-            None if next_node is None else meta if meta is not None else (self._output_shape, self._output_dtype)
-            for next_node, meta in zip(self.next_nodes, self._input_meta)
+            None if next_node is None else record if record is not None else (self._output_shape, self._output_dtype)
+            for next_node, record in zip(self.next_nodes, self._input_meta)
         )
 
     def mark_non_differentiable(self, *outputs):
@@ -144,7 +147,7 @@ class BackwardNode:
 
     def release(self):
         """Free what ``forward`` kept for backward, after a backward pass that did not retain the
-        graph: the saved tensors, and the arrays kept on ctx (a softmax, a mask).
+        graph: the saved values, and the arrays kept on ctx (a mask, indices).
 
         A loss kept after backward (``losses.append(loss)``) then holds no activation-sized
         arrays, as in PyTorch. A node that kept none of these can be run again.
@@ -169,8 +172,41 @@ class BackwardNode:
             f"time or if you need to access saved tensors after calling backward."
         )
 
+    def modified_error(self):
+        """The error when a saved tensor was changed in place after forward saved it."""
+        changed = []
+        for index, value in enumerate(self._saved):
+            if type(value) is SavedOutput and value.current_version() != value.version:
+                changed.append(f"saved output {index} (shape {tuple(value.array.shape)}, now at version {value.current_version()})")
+            elif isinstance(value, Tensor) and value._version_owner._version:
+                changed.append(f"saved tensor {index} (shape {tuple(value.shape)}, now at version {value._version_owner._version})")
+        return RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {self.name()} saved tensors that changed since: {', '.join(changed)}. "
+            f"Compute the in-place operation on a copy (.clone()), or do it after backward()."
+        )
+
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+def _version_sum(saved):
+    """One number that grows whenever a saved tensor changes in place (versions only grow)."""
+    total = 0
+    for value in saved:
+        if isinstance(value, Tensor):
+            total += value._version_owner._version
+        elif type(value) is SavedOutput:
+            total += value.current_version()
+    return total
+
+
+def _array_of(value):
+    if isinstance(value, Tensor):
+        return value.array
+    if type(value) is SavedOutput:
+        return value.array
+    return value
 
 
 class AccumulateGrad(BackwardNode):
@@ -180,24 +216,33 @@ class AccumulateGrad(BackwardNode):
         self.variable = variable
 
 
-def _leaf_accumulator(tensor):
-    """The leaf's ``AccumulateGrad`` node, made once and shared by every use of the leaf."""
+def gradient_edge(tensor):
+    """``(node, output_nr)``: where a gradient for ``tensor`` enters the graph (PyTorch's
+    ``get_gradient_edge``). A leaf's ``AccumulateGrad`` node is made once and shared by every use."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn, tensor._output_nr
+    if not tensor._requires_grad:
+        return None, 0
     reference = tensor._accumulator
     node = reference() if reference is not None else None
     if node is None:
         node = AccumulateGrad(tensor)
         tensor._accumulator = weakref.ref(node)
-    return node
+    return node, 0
 
 
 class Function:
     """Base class of differentiable operations: subclass it with static ``forward`` and ``backward``."""
 
+    on_arrays = False  # forward and plain backward compute on arrays (chainrule's own operations)
+    node_suffix = "Backward"  # PyTorch names a custom Function's nodes MyFunctionBackward
+    _node_base = BackwardNode  # the class its nodes derive from
     _backward_cls = BackwardNode
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._backward_cls = type(cls.__name__ + "Backward", (BackwardNode,), {"function": cls})
+        node_name = cls.__dict__.get("node_name") or cls.__name__ + cls.node_suffix
+        cls._backward_cls = type(node_name, (cls._node_base,), {"function": cls})
 
     @staticmethod
     def forward(ctx, *args):
@@ -216,9 +261,10 @@ class Function:
             for arg in args:
                 if isinstance(arg, Tensor) and arg._requires_grad:
                     return cls._apply_recorded(args)
-        raw_outputs = cls.forward(_UnrecordedContext(), *args)
+        forward_args = _arrays_of(args) if cls.on_arrays else args
+        raw_outputs = cls.forward(_UnrecordedContext(), *forward_args)
         if type(raw_outputs) is tuple:
-            return tuple(_as_output(raw, args) for raw in raw_outputs)
+            return tuple([_as_output(raw, args) for raw in raw_outputs])
         return _as_output(raw_outputs, args)
 
     @classmethod
@@ -230,11 +276,8 @@ class Function:
         from_later_outputs = False
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor) and arg._requires_grad:
-                node = arg.grad_fn
-                if node is None:
-                    node = _leaf_accumulator(arg)
-                elif arg._output_nr:
-                    from_later_outputs = True
+                node, output_nr = gradient_edge(arg)
+                from_later_outputs = from_later_outputs or output_nr != 0
                 next_nodes.append(node)
                 mask |= 1 << position
             else:
@@ -248,11 +291,11 @@ class Function:
         ctx.needs_input_grad = needs_input_grad
         grad_mode._state.enabled = False
         try:
-            raw_outputs = cls.forward(ctx, *args)
+            raw_outputs = cls.forward(ctx, *(_arrays_of(args) if cls.on_arrays else args))
         finally:
             grad_mode._state.enabled = True
         kept = ctx.__dict__
-        if len(kept) > (3 if "_saved" in kept else 1):  # values besides needs_input_grad and the saved tensors
+        if len(kept) > (2 if "_saved" in kept else 1):  # values besides needs_input_grad and the saved ones
             ctx._keeps_values = True
         ctx.next_nodes = tuple(next_nodes)
         if from_later_outputs:
@@ -263,11 +306,13 @@ class Function:
             ctx._forward_trace = "".join(traceback.format_stack()[:-2])
 
         if type(raw_outputs) is tuple:
-            outputs = tuple(_as_output(raw, args) for raw in raw_outputs)
+            outputs = tuple([_as_output(raw, args) for raw in raw_outputs])
             ctx._multi_output_meta = tuple((output.array.shape, output.array.dtype) for output in outputs)
-            ctx._input_meta = [_meta(arg) if node is not None else None for arg, node in zip(args, next_nodes)]
+            ctx._input_meta = [_record(arg) if node is not None else None for arg, node in zip(args, next_nodes)]
             for output_nr, output in enumerate(outputs):
                 _attach(output, ctx, output_nr)
+            if ctx._saved:
+                _keep_saved(ctx, args, raw_outputs, outputs)
             return outputs
 
         output = _as_output(raw_outputs, args)
@@ -289,7 +334,35 @@ class Function:
         if dtype.kind in "fc" and not ctx._non_differentiable:
             output.grad_fn = ctx
             output._requires_grad = True
+        if ctx._saved:
+            _keep_saved(ctx, args, (raw_outputs,), (output,))
         return output
+
+
+def _arrays_of(args):
+    """The arguments of an ``Op``'s forward: each tensor's array, everything else as given."""
+    return [arg.array if isinstance(arg, Tensor) else arg for arg in args]
+
+
+def _keep_saved(ctx, args, raw_outputs, outputs):
+    """Turn what forward saved into what the node keeps: an input stays the input tensor (backward
+    may need its history); an output becomes a ``SavedOutput`` (no reference back to the tensor
+    that holds this node); anything else (a mask, an array of indices) is kept as it is."""
+    kept = []
+    for value in ctx._saved:
+        for position, raw in enumerate(raw_outputs):
+            if value is raw or value is outputs[position]:
+                value = SavedOutput(outputs[position], position)
+                break
+        else:
+            if type(value) is ndarray:
+                for arg in args:
+                    if isinstance(arg, Tensor) and arg.array is value:
+                        value = arg
+                        break
+        kept.append(value)
+    ctx._saved = tuple(kept)
+    ctx._saved_version_sum = _version_sum(kept)
 
 
 def _interned_shape(shape):
@@ -305,7 +378,7 @@ def _interned_shape(shape):
 _SHAPES = {}
 
 
-def _meta(tensor):
+def _record(tensor):
     return (tensor.array.shape, tensor.array.dtype)
 
 
@@ -323,7 +396,7 @@ class _UnrecordedContext:
 
     needs_input_grad = ()
 
-    def save_for_backward(self, *tensors):
+    def save_for_backward(self, *values):
         pass
 
     def mark_non_differentiable(self, *outputs):
@@ -332,19 +405,6 @@ class _UnrecordedContext:
     def set_materialize_grads(self, value):
         pass
 
-
-def saved_or_recomputed(saved, recompute):
-    """A value that ``forward`` computed (an array, or a tuple of arrays), for use in ``backward``.
-
-    A plain backward pass uses the saved arrays themselves, as constants: NumPy computes with them
-    directly, at no cost of graph nodes. Under ``create_graph=True`` the backward pass is itself
-    recorded, to be differentiated again, so the value is recomputed from the inputs with tensor
-    operations (``recompute()``) and its own dependence on the inputs is recorded too. The
-    backward formulas use only operators, which arrays and tensors share, so one formula serves both.
-    """
-    if grad_mode.is_grad_enabled():
-        return recompute()
-    return saved
 
 
 def _as_output(raw, args):
@@ -380,5 +440,8 @@ def _attach(output, node, output_nr):
         output._requires_grad = True
 
 
-# Imported last: tensor.py builds on Function.
-from chainrule.tensor import Tensor, tensor_from_array  # noqa: E402
+def saved_or_recomputed(saved, recompute):
+    """Transitional (removed once every family is an ``Op``)."""
+    if grad_mode.is_grad_enabled():
+        return recompute()
+    return saved

@@ -1,6 +1,9 @@
 """``backward`` and ``grad``: the two ways to start the backward pass."""
-from chainrule.autograd.engine import run_backward
+from chainrule.autograd.engine import accumulate, run_backward
+from chainrule.autograd.function import gradient_edge
+from chainrule.autograd.grad_mode import set_grad_enabled
 from chainrule.backend import xp
+from chainrule.tensor import Tensor, tensor_from_array
 
 
 def _as_tuple(values):
@@ -57,7 +60,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     captured = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
     for tensor, gradient in zip(inputs, captured):
         if gradient is not None:
-            _accumulate(tensor, gradient, create_graph)
+            with set_grad_enabled(create_graph):
+                accumulate(tensor, gradient if create_graph else gradient.array)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -74,7 +78,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _initial_grads(outputs, _as_tuple(grad_outputs))
     if retain_graph is None:
         retain_graph = create_graph
-    keys = [tensor._edge() for tensor in inputs]
+    keys = [gradient_edge(tensor) for tensor in inputs]
     capture = dict.fromkeys(keys)
     run_backward(outputs, grads, retain_graph, create_graph, capture=capture)
     results = []
@@ -88,6 +92,3 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         results.append(gradient)
     return tuple(results)
 
-
-from chainrule.autograd.engine import _accumulate  # noqa: E402
-from chainrule.tensor import Tensor, tensor_from_array  # noqa: E402

@@ -19,6 +19,11 @@ def is_grad_enabled():
     return _state.enabled
 
 
+def set_enabled(mode):
+    """Switch recording on or off for this thread (the context managers below restore it for you)."""
+    _state.enabled = mode
+
+
 class _GradModeContext:
     """Base of the grad-mode switches: usable as ``with`` block and as decorator, with or without
     parentheses (``@no_grad()`` and ``@no_grad``, as PyTorch 2 allows)."""

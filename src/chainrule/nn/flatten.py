@@ -2,7 +2,7 @@
 import math
 
 from chainrule.nn.module import Module
-from chainrule.tensor import _check_dim
+from chainrule.tensor import check_dim
 
 
 class Flatten(Module):
@@ -31,7 +31,7 @@ class Unflatten(Module):
     def forward(self, input):
         if input.ndim == 0:
             raise IndexError("Unflatten: a 0-d tensor has no dimension to unflatten")
-        dim = _check_dim(self.dim, input.ndim, "Unflatten")
+        dim = check_dim(self.dim, input.ndim, "Unflatten")
         known = math.prod(part for part in self.unflattened_size if part != -1)
         size = input.shape[dim]
         if -1 in self.unflattened_size:

@@ -12,6 +12,7 @@ from chainrule.backend import as_array, xp
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
 from chainrule.ops.elementwise import where
+from chainrule.ops.inplace import write_in_place
 from chainrule.ops.loss import (
     AbsoluteError,
     BinaryCrossEntropyOfLogits,
@@ -62,7 +63,7 @@ __all__ = [
 def _activate(operation, input, inplace, *args):
     """``operation(input, *args)``, written into ``input`` itself when ``inplace`` (saves memory)."""
     if inplace:
-        return input._in_place(operation, *args)
+        return write_in_place(input, operation, *args)
     return operation(input, *args)
 
 

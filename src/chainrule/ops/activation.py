@@ -14,23 +14,8 @@ from chainrule.ops.elementwise import exp, selected, where
 from chainrule.ops.operands import as_floating
 from chainrule.ops.reduce import Sum, max_shift, reduction_axes, require_floating
 from chainrule.tensor import tensor_from_array
+from chainrule.ops.registry import public
 
-# The names chainrule exports at the top level (chainrule.sigmoid, ...); see chainrule/functional.py.
-__all__ = [
-    "elu",
-    "erf",
-    "gelu",
-    "hardtanh",
-    "leaky_relu",
-    "log_softmax",
-    "relu",
-    "relu6",
-    "sigmoid",
-    "silu",
-    "softmax",
-    "softplus",
-    "tanh",
-]
 
 _SQRT_HALF = math.sqrt(0.5)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -330,30 +315,36 @@ class LogSoftmax(Function):
 
 
 # ----------------------------------------------------------------------------- public functions
+@public(inplace=True)
 def sigmoid(x):
     """1 / (1 + e^-x), elementwise; stable for any x."""
     return Sigmoid.apply(x)
 
 
+@public(inplace=True)
 def tanh(x):
     return Tanh.apply(x)
 
 
+@public(inplace=True)
 def relu(x):
     """max(x, 0), elementwise."""
     return ReLU.apply(x)
 
 
+@public(inplace=True)
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
     return LeakyReLU.apply(x, negative_slope)
 
 
+@public(inplace=True)
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise."""
     return ELU.apply(x, alpha)
 
 
+@public
 def gelu(x, approximate="none"):
     """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
     if approximate not in ("none", "tanh"):
@@ -361,16 +352,19 @@ def gelu(x, approximate="none"):
     return GELU.apply(x, approximate)
 
 
+@public(inplace=True)
 def silu(x):
     """x sigmoid(x)."""
     return SiLU.apply(x)
 
 
+@public
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta: a smooth relu; linear where beta x > threshold."""
     return Softplus.apply(x, beta, threshold)
 
 
+@public(inplace=True)
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     """x clipped to [min_val, max_val]."""
     if min_val > max_val:
@@ -378,22 +372,26 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     return Hardtanh.apply(x, min_val, max_val)
 
 
+@public(inplace=True)
 def relu6(x):
     """min(max(x, 0), 6)."""
     return Hardtanh.apply(x, 0.0, 6.0)
 
 
+@public(inplace=True)
 def erf(x):
     """The error function, elementwise (accurate to about 1e-16 in float64)."""
     return Erf.apply(x)
 
 
+@public
 def softmax(x, dim=None, dtype=None):
     """e^x / sum(e^x) along ``dim``: turns scores into probabilities that sum to 1 along ``dim``."""
     x, axes = _softmax_operands(x, dim, dtype, "softmax")
     return Softmax.apply(x, axes)
 
 
+@public
 def log_softmax(x, dim=None, dtype=None):
     """log(softmax(x)) along ``dim``, computed directly (accurate where softmax rounds to 0)."""
     x, axes = _softmax_operands(x, dim, dtype, "log_softmax")

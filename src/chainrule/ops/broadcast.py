@@ -4,59 +4,49 @@ When ``a`` of shape ``(3, 1)`` meets ``b`` of shape ``(4,)``, both act as ``(3, 
 of ``a`` was used 4 times, so its gradient is the sum over those uses: the engine calls ``sum_to``
 on every gradient whose shape differs from its input's, in one place for all operations.
 """
-from chainrule.autograd.function import Function
+from chainrule.autograd.engine import sum_to_shape
 from chainrule.backend import xp
+from chainrule.ops.op import Op
+from chainrule.ops.registry import install_method, public
 
 
-def _sum_to_shape(array, shape):
-    """Sum ``array`` over the leading and the stretched (size-1) axes so that it has ``shape``."""
-    lead = array.ndim - len(shape)
-    if lead < 0:
-        raise ValueError(f"cannot sum shape {array.shape} to {shape}")
-    stretched = tuple(
-        lead + axis for axis, size in enumerate(shape) if size == 1 and array.shape[lead + axis] != 1
-    )
-    if lead or stretched:
-        array = array.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
-        if lead:
-            array = array.reshape(array.shape[lead:])
-    if array.shape != shape:
-        raise ValueError(f"cannot sum shape {array.shape} to {shape}")
-    return array
+class BroadcastTo(Op):
+    """Each element of x is used once per repeat, so its gradient is the sum of the repeats."""
 
-
-class BroadcastTo(Function):
-    """out = x repeated along new leading and size-1 axes;   d loss / d x = sum of the repeats."""
+    formula = "x repeated along new leading and size-1 axes"
+    derivatives = ("grad summed over the repeats",)
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.input_shape = x.array.shape
+        ctx.input_shape = x.shape
         try:
-            return xp.broadcast_to(x.array, shape)
+            return xp.broadcast_to(x, shape)
         except ValueError:
             raise RuntimeError(
                 f"expand: the expanded size of the tensor must match the existing size at each "
-                f"non-singleton dimension: cannot expand shape {tuple(x.array.shape)} to {tuple(shape)}"
+                f"non-singleton dimension: cannot expand shape {tuple(x.shape)} to {tuple(shape)}"
             ) from None
 
     @staticmethod
     def backward(ctx, grad_output):
-        return sum_to(grad_output, ctx.input_shape), None
+        return sum_to_shape(grad_output, ctx.input_shape), None
 
 
-class SumTo(Function):
-    """out = x summed down to ``shape``;   d loss / d x = grad broadcast back to x's shape."""
+class SumTo(Op):
+    formula = "x summed down to shape"
+    derivatives = ("grad broadcast back to x's shape",)
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.input_shape = x.array.shape
-        return _sum_to_shape(x.array, shape)
+        ctx.input_shape = x.shape
+        return sum_to_shape(x, shape)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return broadcast_to(grad_output, ctx.input_shape), None
+        return ctx.xp.broadcast_to(grad_output, ctx.input_shape), None
 
 
+@public
 def broadcast_to(x, shape):
     """``x`` viewed with the broadcast shape ``shape`` (no copy)."""
     shape = tuple(shape)
@@ -65,6 +55,7 @@ def broadcast_to(x, shape):
     return BroadcastTo.apply(x, shape)
 
 
+@public(method=True)
 def expand(x, *sizes):
     """PyTorch's ``expand``: like ``broadcast_to``, with ``-1`` meaning 'keep this size'."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -87,9 +78,13 @@ def sum_to(x, shape):
     return SumTo.apply(x, shape)
 
 
+@public(method=False)
 def broadcast_shapes(*shapes):
     """The shape that tensors of ``shapes`` broadcast to, or RuntimeError naming them."""
     try:
         return xp.broadcast_shapes(*shapes)
     except ValueError:
         raise RuntimeError(f"shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together") from None
+
+
+install_method("expand_as", lambda self, other: expand(self, *other.shape))

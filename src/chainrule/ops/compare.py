@@ -8,30 +8,9 @@ either side (``x > 0``, ``0.5 <= x``).
 from chainrule.backend import xp
 from chainrule.ops.operands import binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.ops.registry import install_method, public
 
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
-__all__ = [
-    "allclose",
-    "bitwise_and",
-    "bitwise_not",
-    "bitwise_or",
-    "bitwise_xor",
-    "eq",
-    "equal",
-    "ge",
-    "gt",
-    "isclose",
-    "isfinite",
-    "isinf",
-    "isnan",
-    "le",
-    "logical_and",
-    "logical_not",
-    "logical_or",
-    "logical_xor",
-    "lt",
-    "ne",
-]
 
 
 def _elementwise(name, array_function, doc, integers_only=False):
@@ -52,7 +31,7 @@ def _elementwise(name, array_function, doc, integers_only=False):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return function
+    return public(function)
 
 
 def _one_input(name, array_function, doc, integers_only=False):
@@ -65,7 +44,7 @@ def _one_input(name, array_function, doc, integers_only=False):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return function
+    return public(function)
 
 
 def _require_integers(operation, *tensors):
@@ -112,19 +91,35 @@ isfinite = _one_input("isfinite", xp.isfinite, "True where x is neither nan nor 
 
 
 # ----------------------------------------------------------------------------- closeness
+@public
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol |b|, elementwise (bool)."""
     a, b = binary_operands(a, b)
     return tensor_from_array(xp.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@public
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True (a Python bool) when every element satisfies |a - b| <= atol + rtol |b|."""
     return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
 
 
+@public
 def equal(a, b):
     """True (a Python bool) when a and b have the same shape and the same values."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"equal(): expected two tensors, got {type(a).__name__} and {type(b).__name__}")
     return a.array.shape == b.array.shape and bool(xp.array_equal(a.array, b.array))
+
+
+# ----------------------------------------------------------------------------- Python's operators
+install_method("__eq__", eq)
+install_method("__ne__", ne)
+install_method("__lt__", lt)
+install_method("__le__", le)
+install_method("__gt__", gt)
+install_method("__ge__", ge)
+install_method("__invert__", bitwise_not)
+install_method("__and__", bitwise_and)
+install_method("__or__", bitwise_or)
+install_method("__xor__", bitwise_xor)

@@ -2,427 +2,461 @@
 
 Every backward here is the derivative of a one-variable (or two-variable) function, multiplied
 elementwise by the gradient arriving from above. Broadcast inputs get their gradient summed back to
-their own shape by the engine (see ops/broadcast.py), so no operation here deals with that.
+their own shape by the engine, so no operation here deals with that.
 """
 from chainrule import dtypes
-from chainrule.autograd.function import Function
-from chainrule.backend import as_array, xp
+from chainrule.backend import as_array, ignoring_float_errors, xp
+from chainrule.ops.inplace import write_in_place
+from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands
-from chainrule.tensor import Tensor, tensor_from_array
-
-# The names chainrule exports at the top level (chainrule.exp, ...); see chainrule/functional.py.
-__all__ = [
-    "abs",
-    "add",
-    "clamp",
-    "clip",
-    "clone",
-    "cos",
-    "div",
-    "exp",
-    "floor_divide",
-    "log",
-    "log1p",
-    "maximum",
-    "minimum",
-    "mul",
-    "neg",
-    "pow",
-    "remainder",
-    "sign",
-    "sin",
-    "sqrt",
-    "square",
-    "sub",
-    "tan",
-    "where",
-]
+from chainrule.ops.registry import install_method, public, reflected
+from chainrule.tensor import Tensor, check_device, tensor_from_array
 
 
 # ----------------------------------------------------------------------------- binary arithmetic
-class Add(Function):
-    """out = a + b;   d out / d a = 1,   d out / d b = 1"""
+class Add(Op):
+    formula = "a + b"
+    derivatives = ("1", "1")
 
     @staticmethod
     def forward(ctx, a, b):
-        return a.array + b.array
+        return a + b
 
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output, grad_output
 
 
-class Sub(Function):
-    """out = a - b;   d out / d a = 1,   d out / d b = -1"""
+class Sub(Op):
+    formula = "a - b"
+    derivatives = ("1", "-1")
 
     @staticmethod
     def forward(ctx, a, b):
-        return a.array - b.array
+        return a - b
 
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output, -grad_output
 
 
-class Mul(Function):
-    """out = a * b;   d out / d a = b,   d out / d b = a"""
+class Mul(Op):
+    formula = "a · b"
+    derivatives = ("b", "a")
 
     @staticmethod
     def forward(ctx, a, b):
         needs_a, needs_b = ctx.needs_input_grad or (False, False)
         ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # each gradient needs the other
-        return a.array * b.array
+        return a * b
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        a, b = ctx.saved_tensors
         grad_a = grad_output * b if ctx.needs_input_grad[0] else None
         grad_b = grad_output * a if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
-class Div(Function):
-    """out = a / b;   d out / d a = 1 / b,   d out / d b = -a / b^2"""
+class Div(Op):
+    formula = "a / b"
+    derivatives = ("1/b", "-a/b²")
 
     @staticmethod
     def forward(ctx, a, b):
         needs_a, needs_b = ctx.needs_input_grad or (False, False)
-        ctx.save_for_backward(a if needs_b else None, b)  # 1 / b for a; -a / b^2 for b
-        return _true_divide(a.array, b.array)
+        ctx.save_for_backward(a if needs_b else None, b)
+        return _true_divide(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        a, b = ctx.saved_tensors
         grad_a = grad_output / b if ctx.needs_input_grad[0] else None
         grad_b = -grad_output * a / (b * b) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
-class Pow(Function):
-    """out = x ** p;   d out / d x = p * x ** (p - 1),   d out / d p = out * log(x)
+class Pow(Op):
+    """``exponent`` is a Python number (the common ``x ** 2``) or a tensor."""
 
-    ``p`` is a Python number (the common ``x ** 2``) or a tensor.
-    """
+    formula = "x^exponent"
+    derivatives = ("exponent · x^(exponent - 1)", "out · ln x")
 
     @staticmethod
     def forward(ctx, x, exponent):
-        result = tensor_from_array(_power(x.array, exponent.array if isinstance(exponent, Tensor) else exponent))
-        ctx.save_for_backward(x, result, exponent if isinstance(exponent, Tensor) else None)
-        ctx.exponent = exponent
+        result = _power(x, exponent)
+        if isinstance(exponent, (int, float)):
+            ctx.exponent = exponent
+            ctx.save_for_backward(x)
+        else:
+            ctx.save_for_backward(x, result, exponent)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, result, exponent_tensor = ctx.saved_tensors
-        exponent = exponent_tensor if exponent_tensor is not None else ctx.exponent
-        grad_x = grad_exponent = None
-        if ctx.needs_input_grad[0] and exponent_tensor is None:
-            x_value, grad_value = ctx.operands(x, grad_output)
-            grad_x = grad_value * 0.0 if exponent == 0 else grad_value * (exponent * x_value ** (exponent - 1))
-        elif ctx.needs_input_grad[0]:
-            grad_x = grad_output * exponent * x ** (exponent - 1)
-        if exponent_tensor is not None and ctx.needs_input_grad[1]:
+        if len(ctx.saved_tensors) == 1:  # a number exponent
+            (x,) = ctx.saved_tensors
+            exponent = ctx.exponent
+            if exponent == 0:
+                return grad_output * 0.0, None
+            return grad_output * (exponent * x ** (exponent - 1)), None
+        x, result, exponent = ctx.saved_tensors
+        grad_x = grad_output * exponent * x ** (exponent - 1) if ctx.needs_input_grad[0] else None
+        grad_exponent = None
+        if ctx.needs_input_grad[1]:
             # PyTorch's convention: where x == 0 (and the power is defined) the gradient is 0, not nan.
-            safe_log = where(x == 0, 0.0, log(where(x == 0, 1.0, x)))
+            at_zero = x == 0
+            safe_log = ctx.xp.where(at_zero, 0.0, ctx.xp.log(ctx.xp.where(at_zero, 1.0, x)))
             grad_exponent = grad_output * result * safe_log
         return grad_x, grad_exponent
 
 
-class Maximum(Function):
-    """out = max(a, b);   the gradient goes to the larger input, split evenly on ties."""
+class Maximum(Op):
+    """The gradient goes to the larger input, split evenly on ties."""
+
+    formula = "max(a, b)"
+    derivatives = ("1 where a > b (½ on ties), else 0", "1 where b > a (½ on ties), else 0")
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_wins, ctx.tie = a.array > b.array, a.array == b.array
-        return xp.maximum(a.array, b.array)
+        ctx.a_wins, ctx.tie = a > b, a == b
+        return xp.maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _split_between(ctx, grad_output)
+        return split_between(ctx, grad_output)
 
 
-class Minimum(Function):
-    """out = min(a, b);   the gradient goes to the smaller input, split evenly on ties."""
+class Minimum(Op):
+    """The gradient goes to the smaller input, split evenly on ties."""
+
+    formula = "min(a, b)"
+    derivatives = ("1 where a < b (½ on ties), else 0", "1 where b < a (½ on ties), else 0")
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_wins, ctx.tie = a.array < b.array, a.array == b.array
-        return xp.minimum(a.array, b.array)
+        ctx.a_wins, ctx.tie = a < b, a == b
+        return xp.minimum(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _split_between(ctx, grad_output)
+        return split_between(ctx, grad_output)
 
 
-class Where(Function):
-    """out = a where condition else b;   d out / d a = condition,   d out / d b = not condition"""
+class Where(Op):
+    formula = "a where condition, else b"
+    derivatives = (None, "1 where condition, else 0", "0 where condition, else 1")
 
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.condition = condition
-        return xp.where(condition, a.array, b.array)
+        return xp.where(condition, a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        (grad_output,) = ctx.operands(grad_output)
-        return None, selected(ctx.condition, grad_output), selected(~ctx.condition, grad_output)
+        return None, selected(ctx.xp, ctx.condition, grad_output), selected(ctx.xp, ~ctx.condition, grad_output)
 
 
-class Remainder(Function):
-    """out = a mod b (sign of b, as Python's %);   d out / d a = 1,   d out / d b = -floor(a / b)"""
+class Remainder(Op):
+    """The remainder has the sign of b, as Python's %."""
+
+    formula = "a mod b"
+    derivatives = ("1", "-floor(a / b)")
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.quotient = xp.floor_divide(a.array, b.array)
-        return xp.remainder(a.array, b.array)
+        ctx.quotient = xp.floor_divide(a, b)
+        return xp.remainder(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        (grad_output,) = ctx.operands(grad_output)
         return grad_output, -grad_output * ctx.quotient
 
 
 # ----------------------------------------------------------------------------- one-input functions
-class Neg(Function):
-    """out = -x;   d out / d x = -1"""
+class Neg(Op):
+    formula = "-x"
+    derivatives = ("-1",)
 
     @staticmethod
     def forward(ctx, x):
-        return -x.array
+        return -x
 
     @staticmethod
     def backward(ctx, grad_output):
         return -grad_output
 
 
-class Abs(Function):
-    """out = |x|;   d out / d x = sign(x)  (0 at x = 0, as in PyTorch)"""
+class Abs(Op):
+    """The derivative is 0 at x = 0, as in PyTorch."""
+
+    formula = "|x|"
+    derivatives = ("sign(x)",)
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp.abs(x.array)
+        return xp.abs(x)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * sign(x)
+        return grad_output * ctx.xp.sign(x)
 
 
-class Sign(Function):
-    """out = sign(x) in {-1, 0, 1};   d out / d x = 0 everywhere it is defined"""
+class Sign(Op):
+    formula = "sign(x)"
+    derivatives = ("0",)
 
     @staticmethod
     def forward(ctx, x):
-        return xp.sign(x.array)
+        return xp.sign(x)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return zeros_for(grad_output.array)
+        return ctx.xp.zeros_like(grad_output)
 
 
-class Exp(Function):
-    """out = e^x;   d out / d x = e^x = out"""
+class Exp(Op):
+    formula = "e^x"
+    derivatives = ("e^x = out",)
 
     @staticmethod
     def forward(ctx, x):
-        result = tensor_from_array(xp.exp(as_floating(x.array)))
+        with ignoring_float_errors():  # overflow gives inf, as in PyTorch
+            result = xp.exp(as_floating(x))
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
-        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        (result,) = ctx.saved_tensors
         return grad_output * result
 
 
-class Log(Function):
-    """out = ln x;   d out / d x = 1 / x"""
+class Log(Op):
+    formula = "ln x"
+    derivatives = ("1/x",)
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.log(as_floating(x.array))
+        with ignoring_float_errors():  # ln 0 = -inf, ln of a negative number = nan, as in PyTorch
+            return xp.log(as_floating(x))
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        (x,) = ctx.saved_tensors
         return grad_output / x
 
 
-class Log1p(Function):
-    """out = ln(1 + x), accurate for small x;   d out / d x = 1 / (1 + x)"""
+class Log1p(Op):
+    """Accurate for small x."""
+
+    formula = "ln(1 + x)"
+    derivatives = ("1/(1 + x)",)
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.log1p(as_floating(x.array))
+        with ignoring_float_errors():
+            return xp.log1p(as_floating(x))
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        (x,) = ctx.saved_tensors
         return grad_output / (x + 1.0)
 
 
-class Sqrt(Function):
-    """out = sqrt(x);   d out / d x = 1 / (2 sqrt(x)) = 0.5 / out"""
+class Sqrt(Op):
+    formula = "√x"
+    derivatives = ("1/(2√x) = 0.5/out",)
 
     @staticmethod
     def forward(ctx, x):
-        with xp.errstate(invalid="ignore"):
-            result = tensor_from_array(xp.sqrt(as_floating(x.array)))
+        with ignoring_float_errors():
+            result = xp.sqrt(as_floating(x))
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
-        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        (result,) = ctx.saved_tensors
         return grad_output * 0.5 / result
 
 
-class Sin(Function):
-    """out = sin x;   d out / d x = cos x"""
+class Reciprocal(Op):
+    formula = "1/x"
+    derivatives = ("-1/x² = -out²",)
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return xp.sin(as_floating(x.array))
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
-        return grad_output * cos(x)
-
-
-class Cos(Function):
-    """out = cos x;   d out / d x = -sin x"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return xp.cos(as_floating(x.array))
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
-        return -grad_output * sin(x)
-
-
-class Tan(Function):
-    """out = tan x;   d out / d x = 1 + tan^2 x"""
-
-    @staticmethod
-    def forward(ctx, x):
-        result = tensor_from_array(xp.tan(as_floating(x.array)))
+        with ignoring_float_errors():
+            result = 1 / as_floating(x)
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
-        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
-        return grad_output * (result * result + 1.0)
+        (result,) = ctx.saved_tensors
+        return -grad_output * result * result
 
 
-class Clamp(Function):
-    """out = min(max(x, low), high);   d out / d x = 1 where low <= x <= high, else 0;
-    for tensor bounds, d out / d low = 1 where x < low and d out / d high = 1 where x > high."""
+class Sin(Op):
+    formula = "sin x"
+    derivatives = ("cos x",)
 
     @staticmethod
-    def forward(ctx, x, low, high):
-        low_array = low.array if isinstance(low, Tensor) else low
-        high_array = high.array if isinstance(high, Tensor) else high
-        below = x.array < low_array if low_array is not None else False
-        above = x.array > high_array if high_array is not None else False
-        ctx.below, ctx.above = below, above
-        result = x.array
-        if low_array is not None:
-            result = xp.maximum(result, low_array)
-        if high_array is not None:
-            result = xp.minimum(result, high_array)
-        return result if result is not x.array else result.copy()
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.sin(as_floating(x))
 
     @staticmethod
     def backward(ctx, grad_output):
-        (grad_output,) = ctx.operands(grad_output)
+        (x,) = ctx.saved_tensors
+        return grad_output * ctx.xp.cos(x)
+
+
+class Cos(Op):
+    formula = "cos x"
+    derivatives = ("-sin x",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.cos(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return -grad_output * ctx.xp.sin(x)
+
+
+class Tan(Op):
+    formula = "tan x"
+    derivatives = ("1 + tan²x = 1 + out²",)
+
+    @staticmethod
+    def forward(ctx, x):
+        result = xp.tan(as_floating(x))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * (result * result + 1.0)
+
+
+class Clamp(Op):
+    """A bound may be None, a number or an array (a tensor bound gets gradients too)."""
+
+    formula = "min(max(x, low), high)"
+    derivatives = ("1 where low ≤ x ≤ high, else 0", "1 where x < low", "1 where x > high")
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        result = x
+        below = above = xp.zeros(x.shape, dtype=bool)
+        if low is not None:
+            below = x < low
+            result = xp.maximum(result, low)
+        if high is not None:
+            above = x > high
+            result = xp.minimum(result, high)
+        ctx.below, ctx.above = below, above
+        return result if result is not x else result.copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
         inside = ~(ctx.below | ctx.above)
         needs = ctx.needs_input_grad
-        grad_low = selected(ctx.below & ~ctx.above, grad_output) if needs[1] else None
-        grad_high = selected(ctx.above, grad_output) if needs[2] else None
-        return selected(inside, grad_output), grad_low, grad_high
+        grad_low = selected(ctx.xp, ctx.below & ~ctx.above, grad_output) if needs[1] else None
+        grad_high = selected(ctx.xp, ctx.above, grad_output) if needs[2] else None
+        return selected(ctx.xp, inside, grad_output), grad_low, grad_high
 
 
-class Cast(Function):
-    """out = x converted to another dtype;   the gradient is converted back (by the engine)."""
+class Cast(Op):
+    """The gradient is converted back to x's dtype (by the engine)."""
+
+    formula = "x as another dtype"
+    derivatives = ("1", None)
 
     @staticmethod
     def forward(ctx, x, dtype):
-        return x.array.astype(dtype)
+        return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output, None
 
 
-class Clone(Function):
-    """out = a copy of x;   d out / d x = 1"""
+class Clone(Op):
+    formula = "a copy of x"
+    derivatives = ("1",)
 
     @staticmethod
     def forward(ctx, x):
-        return x.array.copy()
+        return x.copy()
 
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output
 
 
-class Fill(Function):
-    """out = a tensor like x filled with ``value``;   d out / d x = 0 (used by ``fill_``, ``zero_``)"""
+class Fill(Op):
+    """Used by ``fill_`` and ``zero_``."""
+
+    formula = "value everywhere, in x's shape"
+    derivatives = ("0", None)
 
     @staticmethod
     def forward(ctx, x, value):
-        return xp.full(x.array.shape, value.array if isinstance(value, Tensor) else value, dtype=x.array.dtype)
+        return xp.full(x.shape, value, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return zeros_for(grad_output.array), None
+        return ctx.xp.zeros_like(grad_output), None
 
 
-class CopyFrom(Function):
-    """out = ``source`` broadcast to x's shape and dtype;   gradient to source, none to x (``copy_``)."""
+class CopyFrom(Op):
+    """``copy_``: the gradient goes to the source; x's old values are gone."""
+
+    formula = "source, broadcast to x's shape and dtype"
+    derivatives = ("0", "1")
 
     @staticmethod
     def forward(ctx, x, source):
-        return xp.broadcast_to(source.array, x.array.shape).astype(x.array.dtype)
+        return xp.broadcast_to(source, x.shape).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return zeros_for(grad_output.array), grad_output
+        return ctx.xp.zeros_like(grad_output), grad_output
 
 
 # ----------------------------------------------------------------------------- helpers
-def selected(mask, grad):
+def selected(xp, mask, grad):
     """The gradient where ``mask`` (a boolean array) holds, 0 elsewhere: a selection, not a product,
     so that an infinite gradient on the side not taken gives 0, not inf * 0 = nan (as in PyTorch).
-    Works on arrays (plain backward) and tensors (recorded backward)."""
-    if isinstance(grad, Tensor):
-        return Where.apply(mask, grad, tensor_from_array(xp.zeros((), grad.array.dtype)))
-    # A product is ~20x faster than xp.where on an unpredictable mask, and differs from it only
-    # where the gradient is inf or nan: one cheap pass tells whether to select after all.
+
+    A product is about 20x faster than ``where`` on an unpredictable mask and differs from it only
+    where the gradient is inf or nan: one cheap pass tells whether to select after all.
+    """
     if xp.isfinite(grad).all():
         return grad * mask
-    return xp.where(mask, grad, grad.dtype.type(0))
+    return xp.where(mask, grad, 0.0)
 
 
-def zeros_for(grad):
-    """A zero gradient of ``grad``'s shape and dtype (for operations whose derivative is 0)."""
-    return xp.zeros(grad.shape, grad.dtype)
+def split_between(ctx, grad_output):
+    """The gradient to the winner of max/min, half of it to each on a tie."""
+    half = selected(ctx.xp, ctx.tie, grad_output * 0.5)
+    b_wins = ~(ctx.a_wins | ctx.tie)
+    return selected(ctx.xp, ctx.a_wins, grad_output) + half, selected(ctx.xp, b_wins, grad_output) + half
 
 
 def _true_divide(a, b):
     """a / b, keeping a floating dtype (int / int gives the default float, as in PyTorch)."""
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with ignoring_float_errors():
         result = a / b
     if a.dtype.kind != "f" and b.dtype.kind != "f":
         result = result.astype(dtypes.get_default_dtype())
@@ -430,19 +464,11 @@ def _true_divide(a, b):
 
 
 def _power(base, exponent):
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with ignoring_float_errors():
         result = xp.power(base, exponent)
     if isinstance(exponent, float) and base.dtype.kind != "f":
         result = result.astype(dtypes.get_default_dtype())
     return result
-
-
-def _split_between(ctx, grad_output):
-    """The gradient to the winner of max/min, half of it to each on a tie."""
-    (grad_output,) = ctx.operands(grad_output)
-    half = selected(ctx.tie, grad_output * 0.5)
-    b_wins = ~(ctx.a_wins | ctx.tie)
-    return selected(ctx.a_wins, grad_output) + half, selected(b_wins, grad_output) + half
 
 
 def _broadcasting(function, a, b):
@@ -464,42 +490,49 @@ def _broadcasting(function, a, b):
 
 
 # ----------------------------------------------------------------------------- public functions
+@public(inplace=True)
 def add(a, b, *, alpha=1):
     """a + alpha * b, broadcasting."""
     a, b = binary_operands(a, b if alpha == 1 else b * alpha)
     return _broadcasting(Add, a, b)
 
 
+@public(inplace=True)
 def sub(a, b, *, alpha=1):
     """a - alpha * b, broadcasting."""
     a, b = binary_operands(a, b if alpha == 1 else b * alpha)
     return _broadcasting(Sub, a, b)
 
 
+@public(inplace=True)
 def mul(a, b):
     """a * b, broadcasting."""
     a, b = binary_operands(a, b)
     return _broadcasting(Mul, a, b)
 
 
+@public(inplace=True)
 def div(a, b):
     """a / b, broadcasting; integer division gives floats, as in PyTorch."""
     a, b = binary_operands(a, b)
     return _broadcasting(Div, a, b)
 
 
+@public(inplace=True)
 def floor_divide(a, b):
     """floor(a / b) (no gradient: it is piecewise constant)."""
     a, b = binary_operands(a, b)
     return tensor_from_array(xp.floor_divide(a.array, b.array))
 
 
+@public(inplace=True)
 def remainder(a, b):
     """a mod b, with the sign of b."""
     a, b = binary_operands(a, b)
     return _broadcasting(Remainder, a, b)
 
 
+@public(inplace=True)
 def pow(x, exponent):
     """x ** exponent, for a number or tensor exponent (and ``2 ** tensor``)."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
@@ -510,18 +543,21 @@ def pow(x, exponent):
     return Pow.apply(x, exponent)
 
 
+@public
 def maximum(a, b):
     """Elementwise larger of a and b."""
     a, b = binary_operands(a, b)
     return _broadcasting(Maximum, a, b)
 
 
+@public
 def minimum(a, b):
     """Elementwise smaller of a and b."""
     a, b = binary_operands(a, b)
     return _broadcasting(Minimum, a, b)
 
 
+@public(method=lambda self, condition, other: where(condition, self, other))
 def where(condition, a, b):
     """Elements of a where ``condition`` is true, of b elsewhere (broadcasting all three)."""
     condition = condition.array if isinstance(condition, Tensor) else as_array(condition)
@@ -536,50 +572,68 @@ def where(condition, a, b):
     return Where.apply(condition, a, b)
 
 
+@public(inplace=True)
 def neg(x):
     return Neg.apply(x)
 
 
+@public(inplace=True)
 def abs(x):
     return Abs.apply(x)
 
 
+@public(inplace=True)
 def sign(x):
     return Sign.apply(x)
 
 
+@public(inplace=True)
 def exp(x):
     return Exp.apply(x)
 
 
+@public(inplace=True)
 def log(x):
     return Log.apply(x)
 
 
+@public(inplace=True)
 def log1p(x):
     return Log1p.apply(x)
 
 
+@public(inplace=True)
 def sqrt(x):
     return Sqrt.apply(x)
 
 
+@public(inplace=True)
 def sin(x):
     return Sin.apply(x)
 
 
+@public(inplace=True)
 def cos(x):
     return Cos.apply(x)
 
 
+@public(inplace=True)
 def tan(x):
     return Tan.apply(x)
 
 
+@public(inplace=True)
 def square(x):
     return Pow.apply(x, 2)
 
 
+@public(inplace=True)
+def reciprocal(x):
+    """1 / x, elementwise (integers give floats)."""
+    return Reciprocal.apply(x)
+
+
+@public(inplace=True, aliases=('clip',))
 def clamp(x, min=None, max=None):
     """x limited to [min, max] (either bound may be None, a number or a tensor). An integer x with
     a floating bound gives floats, as PyTorch promotes."""
@@ -591,14 +645,12 @@ def clamp(x, min=None, max=None):
     return Clamp.apply(x, min, max)
 
 
-clip = clamp
-
-
 def cast(x, dtype):
     """x converted to ``dtype`` (differentiable between floating dtypes)."""
     return Cast.apply(x, dtype)
 
 
+@public
 def clone(x):
     return Clone.apply(x)
 
@@ -609,3 +661,67 @@ def fill(x, value):
 
 def copy_from(x, source):
     return CopyFrom.apply(x, as_tensor_like(source, x))
+
+
+# ----------------------------------------------------------------------------- conversions
+def to(self, *args, **kwargs):
+    """``to(dtype)`` converts (differentiably); ``to("cpu")`` is accepted and changes nothing."""
+    dtype = kwargs.get("dtype")
+    for arg in args + tuple(value for key, value in kwargs.items() if key == "device"):
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, str):
+            check_device(arg)
+        elif arg is not None:
+            dtype = arg
+    if dtype is None or xp.dtype(dtype) == self.array.dtype:
+        return self
+    return cast(self, xp.dtype(dtype))
+
+
+def tensor_type(self, dtype=None):
+    """``x.type()`` names the tensor type (``'chainrule.FloatTensor'``); ``x.type(dtype)`` converts."""
+    if dtype is None:
+        return "chainrule." + _TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)
+    return to(self, dtype)
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "bool": "BoolTensor",
+}
+
+install_method("to", to)
+install_method("type", tensor_type)
+install_method("type_as", lambda self, other: to(self, other.dtype))
+for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16),
+                      ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_)]:
+    install_method(_name, lambda self, _dtype=_dtype: to(self, _dtype))
+install_method("fill_", lambda self, value: write_in_place(self, fill, value))
+install_method("zero_", lambda self: write_in_place(self, fill, 0))
+install_method("copy_", lambda self, source: write_in_place(self, copy_from, source))
+
+# ----------------------------------------------------------------------------- Python's operators
+install_method("__add__", add)
+install_method("__radd__", reflected(add))
+install_method("__sub__", sub)
+install_method("__rsub__", reflected(sub))
+install_method("__mul__", mul)
+install_method("__rmul__", reflected(mul))
+install_method("__truediv__", div)
+install_method("__rtruediv__", reflected(div))
+install_method("__floordiv__", floor_divide)
+install_method("__rfloordiv__", reflected(floor_divide))
+install_method("__mod__", remainder)
+install_method("__pow__", pow)
+install_method("__rpow__", reflected(pow))
+install_method("__neg__", neg)
+install_method("__pos__", lambda self: self)
+install_method("__abs__", abs)
+for _operator, _method in [("__iadd__", "add_"), ("__isub__", "sub_"), ("__imul__", "mul_"), ("__itruediv__", "div_"),
+                           ("__ifloordiv__", "floor_divide_"), ("__imod__", "remainder_"), ("__ipow__", "pow_")]:
+    install_method(_operator, getattr(Tensor, _method))

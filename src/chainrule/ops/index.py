@@ -15,25 +15,15 @@ import re
 
 from chainrule import dtypes
 from chainrule.autograd.function import Function
-from chainrule.backend import as_array, ndarray, xp
+from chainrule.backend import add_at, as_array, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import where
 from chainrule.ops.operands import as_tensor_like
-from chainrule.tensor import Tensor, _check_dim, tensor_from_array
+from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.ops.inplace import records_in_place, write_in_place
+from chainrule.ops.registry import install_method, public
 
-__all__ = [
-    "gather",
-    "index_put",
-    "index_select",
-    "masked_fill",
-    "masked_select",
-    "nonzero",
-    "scatter",
-    "scatter_add",
-    "take",
-    "take_along_dim",
-]
 
 
 class GetItem(Function):
@@ -94,7 +84,7 @@ def _write_at(target, key, value, repeats, accumulate):
     """``target[key] = value`` (or ``+=`` with ``accumulate``) in place, with PyTorch's errors."""
     try:
         if accumulate and repeats:
-            xp.add.at(target, key, value)  # adds once per occurrence of a repeated index
+            add_at(target, key, value)  # adds once per occurrence of a repeated index
         elif accumulate:
             target[key] += value
         else:
@@ -209,7 +199,7 @@ def _check_index_tensor(x, dim, index, operation):
             f"{operation}(): Index tensor must have the same number of dimensions as input tensor "
             f"(index shape {list(index.shape)}, input shape {list(input_shape)})"
         )
-    dim = _check_dim(dim, len(input_shape), operation)
+    dim = check_dim(dim, len(input_shape), operation)
     for axis, (index_size, size) in enumerate(zip(index.shape, input_shape)):
         if axis != dim and index_size > size:
             raise RuntimeError(
@@ -231,6 +221,7 @@ def getitem(x, key):
     return GetItem.apply(x, key, repeats)
 
 
+@public(inplace=True)
 def index_put(x, key, value, accumulate=False):
     """A copy of x with ``value`` (number or tensor, broadcast) written at ``key``, or added there with ``accumulate``.
 
@@ -242,16 +233,17 @@ def index_put(x, key, value, accumulate=False):
 
 def setitem(x, key, value):
     """``x[key] = value``: recorded as an in-place change of x when gradients are involved (see
-    ``Tensor._in_place``), else written straight into x's array."""
+    ``ops/inplace.py``), else written straight into x's array."""
     value = as_tensor_like(value, x)
-    if x._records_in_place((value,)):
-        x._in_place(index_put, key, value)
+    if records_in_place(x, (value,)):
+        write_in_place(x, index_put, key, value)
         return
     key, repeats = _normalize_key(key)
     _write_at(x.array, key, value.array, repeats, False)
     x._version_owner._version += 1
 
 
+@public
 def gather(x, dim, index):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (the index replaces position ``dim``).
 
@@ -262,6 +254,7 @@ def gather(x, dim, index):
     return GetItem.apply(x, _along_dim_key(index, dim), True)
 
 
+@public
 def take_along_dim(x, indices, dim=None):
     """Like ``gather``, but x and indices broadcast against each other except along ``dim``.
 
@@ -269,7 +262,7 @@ def take_along_dim(x, indices, dim=None):
     """
     if dim is None:
         return take(x, indices)
-    dim = _check_dim(dim, x.array.ndim, "take_along_dim")
+    dim = check_dim(dim, x.array.ndim, "take_along_dim")
     index = indices.array if isinstance(indices, Tensor) else as_array(indices)
     if index.ndim != x.array.ndim:
         raise RuntimeError(
@@ -283,11 +276,13 @@ def take_along_dim(x, indices, dim=None):
     return gather(x, dim, xp.where(index < 0, index + size, index))  # counting from the end is allowed here
 
 
+@public
 def take(x, index):
     """The elements of x at ``index`` in its flattened (row-major) order; the output has index's shape."""
     return getitem(shape.reshape(x, -1), index if isinstance(index, Tensor) else as_array(index))
 
 
+@public
 def index_select(x, dim, index):
     """The slices of x at the positions ``index`` (a 1-D integer tensor) along ``dim``.
 
@@ -297,13 +292,14 @@ def index_select(x, dim, index):
     index = _integer_array(index, "index_select", IndexError)
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.shape)}")
-    dim = _check_dim(dim, x.array.ndim, "index_select")
+    dim = check_dim(dim, x.array.ndim, "index_select")
     if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element here
         x = shape.reshape(x, 1)
     _check_positions(index, dim, x.array.shape[dim], "index_select", IndexError)
     return GetItem.apply(x, (slice(None),) * dim + (index.reshape(-1),), True)
 
 
+@public(inplace=True)
 def masked_fill(x, mask, value):
     """x with ``value`` wherever the boolean ``mask`` (broadcast to x) is True.
 
@@ -324,6 +320,7 @@ def masked_fill(x, mask, value):
     return result if result.array.dtype == x.array.dtype else result.to(x.array.dtype)
 
 
+@public
 def masked_select(x, mask):
     """The elements of x where the boolean ``mask`` is True (both broadcast), as a 1-D tensor."""
     mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
@@ -331,6 +328,7 @@ def masked_select(x, mask):
     return GetItem.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
 
 
+@public(inplace=True)
 def scatter(x, dim, index, src):
     """A copy of x with out[index[i][j]][j] = src[i][j] for dim=0 (``src`` a tensor or a number).
 
@@ -340,6 +338,7 @@ def scatter(x, dim, index, src):
     return _scatter(x, dim, index, src, "scatter", accumulate=False)
 
 
+@public(inplace=True)
 def scatter_add(x, dim, index, src):
     """A copy of x with out[index[i][j]][j] += src[i][j] for dim=0 (positions named twice get both).
 
@@ -360,6 +359,7 @@ def _scatter(x, dim, index, src, operation, accumulate):
     return IndexPut.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
 
 
+@public
 def nonzero(x, as_tuple=False):
     """The positions of the nonzero elements of x: an int64 tensor (count, x.ndim), one row per element.
 
@@ -370,3 +370,7 @@ def nonzero(x, as_tuple=False):
         array = x.array if x.array.ndim else x.array.reshape(1)
         return tuple(tensor_from_array(positions.astype(dtypes.int64)) for positions in xp.nonzero(array))
     return tensor_from_array(xp.argwhere(x.array).astype(dtypes.int64))
+
+
+install_method("__getitem__", getitem)
+install_method("__setitem__", setitem)

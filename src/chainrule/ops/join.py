@@ -13,9 +13,9 @@ them in), so every input gets a complete gradient.
 from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops import shape
-from chainrule.tensor import Tensor, _check_dim
+from chainrule.tensor import Tensor, check_dim
+from chainrule.ops.registry import public
 
-__all__ = ["cat", "chunk", "concat", "concatenate", "hstack", "split", "stack", "unbind", "vstack"]
 
 
 class Cat(Function):
@@ -148,6 +148,7 @@ def _split_sizes(length, split_size_or_sections, dim):
 
 
 # ----------------------------------------------------------------------------- public functions
+@public(method=False, aliases=('concat', 'concatenate'))
 def cat(tensors, dim=0):
     """The tensors joined end to end along ``dim``; all other sizes must match.
 
@@ -158,14 +159,14 @@ def cat(tensors, dim=0):
     nonempty = [tensor for tensor in tensors if tensor.array.shape != (0,)]
     if nonempty and len(nonempty) < len(tensors):
         tensors = nonempty
-    dim = _check_dim(dim, tensors[0].array.ndim, "cat")
+    dim = check_dim(dim, tensors[0].array.ndim, "cat")
     _check_cat_shapes(tensors, dim)
     return Cat.apply(dim, *tensors)
 
 
-concat = concatenate = cat
 
 
+@public(method=False)
 def stack(tensors, dim=0):
     """The tensors, all of one shape, side by side along a new dimension ``dim``: k of (a, b) -> (k, a, b)."""
     tensors = _tensor_list(tensors, "stack")
@@ -176,19 +177,21 @@ def stack(tensors, dim=0):
                 f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
                 f"{list(tensor.array.shape)} at entry {position}"
             )
-    return Stack.apply(_check_dim(dim, len(first) + 1, "stack"), *tensors)
+    return Stack.apply(check_dim(dim, len(first) + 1, "stack"), *tensors)
 
 
+@public
 def split(x, split_size_or_sections, dim=0):
     """x cut along ``dim`` into a tuple of pieces.
 
     An int gives pieces of that size (the last one smaller when it does not divide evenly); a list
     gives pieces of those sizes, which must add up to ``x.shape[dim]``.
     """
-    dim = _check_dim(dim, x.array.ndim, "split")
+    dim = check_dim(dim, x.array.ndim, "split")
     return Split.apply(x, _split_sizes(x.array.shape[dim], split_size_or_sections, dim), dim)
 
 
+@public
 def chunk(x, chunks, dim=0):
     """x cut along ``dim`` into at most ``chunks`` pieces of size ceil(length / chunks) (the last may be smaller).
 
@@ -196,18 +199,19 @@ def chunk(x, chunks, dim=0):
     """
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = _check_dim(dim, x.array.ndim, "chunk")
+    dim = check_dim(dim, x.array.ndim, "chunk")
     length = x.array.shape[dim]
     if length == 0:
         return Split.apply(x, [0] * chunks, dim)
     return split(x, -(-length // chunks), dim)
 
 
+@public
 def unbind(x, dim=0):
     """The slices of x along ``dim``, as a tuple (the dimension disappears): (3, 4) -> three of (4,)."""
     if x.array.ndim == 0:
         raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
-    return Unbind.apply(x, _check_dim(dim, x.array.ndim, "unbind"))
+    return Unbind.apply(x, check_dim(dim, x.array.ndim, "unbind"))
 
 
 def _at_least(x, ndim):
@@ -216,12 +220,14 @@ def _at_least(x, ndim):
     return shape.reshape(x, (1,) * missing + x.array.shape) if missing > 0 else x
 
 
+@public(method=False)
 def hstack(tensors):
     """The tensors joined horizontally: along dimension 0 for 1-D tensors, dimension 1 otherwise."""
     tensors = [_at_least(tensor, 1) for tensor in _tensor_list(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].array.ndim == 1 else 1)
 
 
+@public(method=False)
 def vstack(tensors):
     """The tensors joined vertically, along dimension 0; 1-D tensors of length n become rows (1, n)."""
     return cat([_at_least(tensor, 2) for tensor in _tensor_list(tensors, "vstack")], 0)

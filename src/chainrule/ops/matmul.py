@@ -16,9 +16,8 @@ from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops.elementwise import add, mul
 from chainrule.ops.operands import binary_operands
+from chainrule.ops.registry import install_method, public, reflected
 
-# The names chainrule exports at the top level (chainrule.matmul, ...); see chainrule/functional.py.
-__all__ = ["addmm", "bmm", "dot", "linear", "matmul", "mm", "outer"]
 
 
 class Matmul(Function):
@@ -139,6 +138,7 @@ def _check_product_shapes(a_shape, b_shape, operation):
 
 
 # ----------------------------------------------------------------------------- public functions
+@public
 def matmul(a, b):
     """The matrix product with PyTorch's rules, by the number of dimensions:
 
@@ -152,11 +152,13 @@ def matmul(a, b):
     return _checked_product(a, b, "matmul")
 
 
+@public
 def mm(a, b):
     """(n, k) @ (k, m) -> (n, m): the product of two matrices (2-D only, no broadcasting)."""
     return _checked_product(a, b, "mm", ndim=2, names=("self", "mat2"))
 
 
+@public
 def bmm(a, b):
     """(B, n, k) @ (B, k, m) -> (B, n, m): a batch of matrix products (3-D only, equal batch sizes)."""
     if a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]:
@@ -168,6 +170,7 @@ def bmm(a, b):
     return _checked_product(a, b, "bmm", ndim=3, names=("batch1", "batch2"))
 
 
+@public
 def dot(a, b):
     """sum_i a[i] b[i] for two 1-D tensors of the same size: a 0-d tensor."""
     return _checked_product(a, b, "dot", ndim=1, names=("self", "tensor"))
@@ -183,6 +186,7 @@ def _checked_product(a, b, operation, ndim=None, names=None):
     return Matmul.apply(a, b)
 
 
+@public
 def outer(a, b):
     """out[i, j] = a[i] b[j] for 1-D a and b: (n,) and (m,) -> (n, m)."""
     _require_dims(a, 1, "self", "outer")
@@ -190,6 +194,7 @@ def outer(a, b):
     return mul(a.unsqueeze(1), b)
 
 
+@public
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts to (n, m). With beta = 0, input is
     ignored (even its nan values), as in PyTorch."""
@@ -201,6 +206,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return add(input if beta == 1 else input * beta, product)
 
 
+@public(method=False)
 def linear(x, weight, bias=None):
     """x @ weight^T + bias: x (*, in_features), weight (out_features, in_features), bias
     (out_features,) -> (*, out_features). One fused operation (the nn.Linear layer's)."""
@@ -237,3 +243,7 @@ def _check_bias(bias, weight, output_shape):
             f"linear: a bias of shape {bias.array.shape} does not fit the output shape {output_shape}; "
             f"it needs out_features = weight.shape[0] = {output_shape[-1]} elements"
         )
+
+
+install_method("__matmul__", matmul)
+install_method("__rmatmul__", reflected(matmul))

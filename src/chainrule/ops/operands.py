@@ -5,7 +5,7 @@ tensor's dtype (so ``float32 * 4`` stays float32, as in PyTorch, and ``int64 * 0
 and an integer operand meeting a floating one is converted to the floating dtype.
 """
 from chainrule import dtypes
-from chainrule.backend import as_array, xp
+from chainrule.backend import as_array, is_array, is_scalar, read_only
 from chainrule.tensor import Tensor, tensor_from_array
 
 _NUMBERS = (int, float, bool)
@@ -17,9 +17,9 @@ def as_tensor_like(value, like):
         return value
     if isinstance(value, _NUMBERS):
         return constant(value, dtypes.scalar_result_dtype(like.array.dtype, value))
-    if isinstance(value, xp.generic):
+    if is_scalar(value):
         return tensor_from_array(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
-    if isinstance(value, xp.ndarray):
+    if is_array(value):
         return tensor_from_array(value)
     return tensor_from_array(as_array(value, dtypes.infer_dtype(value)))
 
@@ -43,8 +43,7 @@ def constant(value, dtype):
     if cached is None:
         if len(_CONSTANTS) > 4096:
             _CONSTANTS.clear()
-        array = as_array(value, dtype)
-        array.flags.writeable = False
+        array = read_only(as_array(value, dtype))
         cached = _CONSTANTS[key] = tensor_from_array(array)
     return cached
 

@@ -21,27 +21,9 @@ from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.elementwise import abs, exp, maximum, minimum, selected, sign, where
 from chainrule.ops.operands import as_floating
-from chainrule.tensor import Tensor, _check_dim, tensor_from_array
+from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.ops.registry import public
 
-# The names chainrule exports at the top level (chainrule.sum, ...); see chainrule/functional.py.
-__all__ = [
-    "all",
-    "amax",
-    "amin",
-    "any",
-    "argmax",
-    "argmin",
-    "cumsum",
-    "logsumexp",
-    "max",
-    "mean",
-    "min",
-    "norm",
-    "prod",
-    "std",
-    "sum",
-    "var",
-]
 
 #: What ``max(x, dim)`` and ``min(x, dim)`` return: ``values, indices = x.max(dim=1)``.
 max_result = namedtuple("max", ["values", "indices"])
@@ -400,7 +382,7 @@ def reduction_axes(x, dim, operation):
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     if not dims:
         return tuple(range(ndim))
-    axes = tuple(_check_dim(operator.index(d), ndim, operation) for d in dims)
+    axes = tuple(check_dim(operator.index(d), ndim, operation) for d in dims)
     if len(set(axes)) != len(axes):
         repeated = next(axis for axis in axes if axes.count(axis) > 1)
         raise RuntimeError(f"{operation}: dim {repeated} appears multiple times in the list of dims {tuple(dims)}")
@@ -411,7 +393,7 @@ def _one_axis(x, dim, operation):
     """``dim`` as a non-negative axis; it must be a single int, as for argmax or cumsum."""
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{operation}(): argument 'dim' must be int, not {type(dim).__name__}")
-    return _check_dim(operator.index(dim), x.array.ndim, operation)
+    return check_dim(operator.index(dim), x.array.ndim, operation)
 
 
 def _require_nonempty(x, axes, operation):
@@ -433,22 +415,26 @@ def require_floating(x, operation, message="Input dtype must be either a floatin
 
 
 # ----------------------------------------------------------------------------- public functions
+@public
 def sum(x, dim=None, keepdim=False):
     """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64."""
     return Sum.apply(x, reduction_axes(x, dim, "sum"), keepdim)
 
 
+@public
 def mean(x, dim=None, keepdim=False):
     """Average over ``dim`` (all dimensions when None); floating tensors only; empty gives nan."""
     require_floating(x, "mean(): could not infer output dtype")
     return Mean.apply(x, reduction_axes(x, dim, "mean"), keepdim)
 
 
+@public
 def prod(x, dim=None, keepdim=False):
     """Product over ``dim`` (all dimensions when None); the gradient is exact with zeros in x."""
     return Prod.apply(x, reduction_axes(x, dim, "prod"), keepdim)
 
 
+@public
 def max(x, dim=None, keepdim=False):
     """Without ``dim``: the largest element, a 0-d tensor (ties share the gradient evenly).
 
@@ -463,6 +449,7 @@ def max(x, dim=None, keepdim=False):
     return max_result(*_extreme_with_index(Max, x, dim, keepdim, "max"))
 
 
+@public
 def min(x, dim=None, keepdim=False):
     """Like ``max``, for the smallest element: a 0-d tensor, or ``(values, indices)`` along ``dim``."""
     if isinstance(dim, Tensor):
@@ -487,6 +474,7 @@ def _extreme_with_index(function, x, dim, keepdim, operation):
     return function.apply(x, axis, keepdim)
 
 
+@public
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amax")
@@ -494,6 +482,7 @@ def amax(x, dim=(), keepdim=False):
     return Amax.apply(x, axes, keepdim)
 
 
+@public
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amin")
@@ -501,11 +490,13 @@ def amin(x, dim=(), keepdim=False):
     return Amin.apply(x, axes, keepdim)
 
 
+@public
 def argmax(x, dim=None, keepdim=False):
     """Where the largest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmax, "argmax")
 
 
+@public
 def argmin(x, dim=None, keepdim=False):
     """Where the smallest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmin, "argmin")
@@ -527,6 +518,7 @@ def _index_of_extreme(x, dim, keepdim, pick_index, operation):
     return tensor_from_array(indices.reshape(()) if x.array.ndim == 0 else indices)
 
 
+@public
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim``: sum((x - mean)^2) / (N - correction).
 
@@ -538,6 +530,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Var.apply(x, reduction_axes(x, dim, "var"), keepdim, correction)
 
 
+@public
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt(var(x, dim, ...)); arguments as for ``var``."""
     require_floating(x, "std", "std and var only support floating point and complex dtypes")
@@ -553,6 +546,7 @@ def _variance_arguments(dim, unbiased, correction):
     return dim, correction
 
 
+@public
 def norm(x, p="fro", dim=None, keepdim=False):
     """The p-norm over ``dim`` (all elements when None): p = 2 or 'fro' (default), 1, inf, -inf, 0 or
     any other number. The gradient of the 2-norm at x = 0 is 0, as in PyTorch."""
@@ -569,21 +563,25 @@ def norm(x, p="fro", dim=None, keepdim=False):
     return Norm.apply(x, p, axes, keepdim)
 
 
+@public
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000)."""
     return LogSumExp.apply(x, reduction_axes(x, dim, "logsumexp"), keepdim)
 
 
+@public
 def cumsum(x, dim):
     """Running sums along ``dim``: out[i] = x[0] + ... + x[i]."""
     return Cumsum.apply(x, _one_axis(x, dim, "cumsum"), False)
 
 
+@public
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero (bool, no gradient)."""
     return tensor_from_array(xp.all(x.array, axis=reduction_axes(x, dim, "all"), keepdims=keepdim))
 
 
+@public
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero (bool, no gradient)."""
     return tensor_from_array(xp.any(x.array, axis=reduction_axes(x, dim, "any"), keepdims=keepdim))

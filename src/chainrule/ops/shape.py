@@ -12,24 +12,9 @@ None of these changes a value, so each backward is the inverse rearrangement of 
 from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops.broadcast import sum_to
-from chainrule.tensor import _check_dim
+from chainrule.tensor import check_dim
+from chainrule.ops.registry import install_method, public
 
-__all__ = [
-    "flatten",
-    "flip",
-    "movedim",
-    "permute",
-    "repeat",
-    "reshape",
-    "squeeze",
-    "swapaxes",
-    "swapdims",
-    "t",
-    "tile",
-    "transpose",
-    "unsqueeze",
-    "view",
-]
 
 
 class Reshape(Function):
@@ -132,6 +117,7 @@ def _infer_shape(shape, numel):
 
 
 # ----------------------------------------------------------------------------- public functions
+@public
 def reshape(x, *shape):
     """x with the same elements in a new shape; one size may be -1 (inferred).
 
@@ -140,16 +126,18 @@ def reshape(x, *shape):
     return Reshape.apply(x, _infer_shape(_sizes(shape), x.array.size))
 
 
+@public
 def view(x, *shape):
     """The same as ``reshape``: chainrule's arrays can always be viewed in a new shape."""
     return reshape(x, *shape)
 
 
+@public
 def flatten(x, start_dim=0, end_dim=-1):
     """x with dimensions ``start_dim`` to ``end_dim`` merged into one: (2, 3, 4) -> (2, 12) for start_dim=1."""
     shape = x.array.shape
-    start = _check_dim(start_dim, len(shape), "flatten")
-    end = _check_dim(end_dim, len(shape), "flatten")
+    start = check_dim(start_dim, len(shape), "flatten")
+    end = check_dim(end_dim, len(shape), "flatten")
     if start > end:
         raise RuntimeError(
             f"flatten() has invalid args: start_dim cannot come after end_dim (got start_dim={start_dim}, "
@@ -161,6 +149,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return Reshape.apply(x, shape[:start] + (merged,) + shape[end + 1 :])
 
 
+@public
 def squeeze(x, dim=None):
     """x without its size-1 dimensions (only those in ``dim``, an int or a tuple, when given).
 
@@ -171,20 +160,22 @@ def squeeze(x, dim=None):
         chosen = range(len(shape))
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        chosen = [_check_dim(axis, len(shape), "squeeze") for axis in dims]
+        chosen = [check_dim(axis, len(shape), "squeeze") for axis in dims]
         for axis in chosen:
             if chosen.count(axis) > 1:
                 raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of dims {list(dims)}")
     return Reshape.apply(x, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1)))
 
 
+@public
 def unsqueeze(x, dim):
     """x with a new size-1 dimension at position ``dim``: (2, 3) -> (2, 1, 3) for dim=1."""
     shape = x.array.shape
-    position = _check_dim(dim, len(shape) + 1, "unsqueeze")
+    position = check_dim(dim, len(shape) + 1, "unsqueeze")
     return Reshape.apply(x, shape[:position] + (1,) + shape[position:])
 
 
+@public
 def permute(x, *dims):
     """x with its dimensions reordered: output dimension i is input dimension ``dims[i]``.
 
@@ -197,25 +188,26 @@ def permute(x, *dims):
             f"permute: number of dimensions in the tensor input does not match the length of the "
             f"desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
         )
-    dims = tuple(_check_dim(axis, ndim, "permute") for axis in dims)
+    dims = tuple(check_dim(axis, ndim, "permute") for axis in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute(): duplicate dims are not allowed (got dims={list(dims)})")
     return Permute.apply(x, dims)
 
 
+@public(aliases=('swapaxes', 'swapdims'))
 def transpose(x, dim0, dim1):
     """x with dimensions ``dim0`` and ``dim1`` swapped: (2, 3, 4) -> (4, 3, 2) for (0, 2)."""
     ndim = x.array.ndim
-    dim0, dim1 = _check_dim(dim0, ndim, "transpose"), _check_dim(dim1, ndim, "transpose")
+    dim0, dim1 = check_dim(dim0, ndim, "transpose"), check_dim(dim1, ndim, "transpose")
     dims = list(range(ndim))
     if ndim:
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return Permute.apply(x, tuple(dims))
 
 
-swapaxes = swapdims = transpose
 
 
+@public
 def t(x):
     """The transpose of a matrix (a tensor of at most 2 dimensions; 0-d and 1-d are returned as they are)."""
     ndim = x.array.ndim
@@ -227,6 +219,7 @@ def t(x):
     return Permute.apply(x, tuple(reversed(range(ndim))))
 
 
+@public
 def movedim(x, source, destination):
     """x with dimension(s) ``source`` moved to position(s) ``destination``, the others keeping their order."""
     ndim = x.array.ndim
@@ -237,8 +230,8 @@ def movedim(x, source, destination):
             f"movedim: Invalid source or destination dims: source ({list(sources)} dims) should "
             f"contain the same number of dims as destination ({list(destinations)} dims)"
         )
-    sources = [_check_dim(axis, ndim, "movedim") for axis in sources]
-    destinations = [_check_dim(axis, ndim, "movedim") for axis in destinations]
+    sources = [check_dim(axis, ndim, "movedim") for axis in sources]
+    destinations = [check_dim(axis, ndim, "movedim") for axis in destinations]
     if len(set(sources)) != len(sources) or len(set(destinations)) != len(destinations):
         raise RuntimeError(f"movedim: repeated dim in source {sources} or destination {destinations}")
     rest = iter(axis for axis in range(ndim) if axis not in sources)
@@ -246,6 +239,7 @@ def movedim(x, source, destination):
     return Permute.apply(x, tuple(placed[axis] if axis in placed else next(rest) for axis in range(ndim)))
 
 
+@public
 def repeat(x, *sizes):
     """x tiled ``sizes[d]`` times along each dimension d; extra leading sizes add new dimensions.
 
@@ -262,13 +256,21 @@ def repeat(x, *sizes):
     return Repeat.apply(x, repeats)
 
 
-def tile(x, dims):
+@public
+def tile(x, *dims):
     """x tiled ``dims[d]`` times along each dimension d; fewer sizes than dimensions are padded with 1s in front."""
-    dims = _sizes((dims,))
+    dims = _sizes(dims)
     return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
 
 
+@public
 def flip(x, dims):
     """x with its elements in reverse order along each of ``dims`` (an int or a tuple)."""
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
-    return Flip.apply(x, tuple(_check_dim(dim, x.array.ndim, "flip") for dim in dims))
+    return Flip.apply(x, tuple(check_dim(dim, x.array.ndim, "flip") for dim in dims))
+
+
+install_method("view_as", lambda self, other: view(self, other.shape))
+install_method("reshape_as", lambda self, other: reshape(self, other.shape))
+install_method("T", property(lambda self: permute(self, *reversed(range(self.array.ndim))), doc="All dimensions reversed."))
+install_method("mT", property(lambda self: transpose(self, -2, -1), doc="The last two dimensions swapped."))

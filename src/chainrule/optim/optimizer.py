@@ -19,7 +19,7 @@ in-place operators, reusing buffers) is what makes a step fast. The formulas are
 PyTorch's order of floating-point operations, so the results agree to float32 rounding.
 """
 from chainrule.autograd.grad_mode import enable_grad
-from chainrule.backend import xp
+from chainrule.backend import is_writable, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -99,7 +99,7 @@ class Optimizer:
                     param.grad = None
                 else:
                     grad.detach_()
-                    if grad.array.flags.writeable:
+                    if is_writable(grad.array):
                         grad.array.fill(0)
                     else:  # a broadcast view, as create_graph=True can leave in .grad
                         grad.array = xp.zeros_like(grad.array)

@@ -12,7 +12,7 @@ Every metric has the same four methods, as in the course's Runner:
 (N, 1), integers (floats 0.0 / 1.0 are accepted, as binary cross-entropy wants them).
 Metrics need no gradients: they read the values (``tensor.array``) and count with ``xp``.
 """
-from chainrule.backend import xp
+from chainrule.backend import add_at, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -127,7 +127,7 @@ class ConfusionMatrix(Metric):
             )
         size = max(largest + 1, self.counts.shape[0])
         batch = xp.zeros((size, size), dtype=xp.int64)
-        xp.add.at(batch, (actual, predicted), 1)
+        add_at(batch, (actual, predicted), 1)
         return batch
 
     def update(self, outputs, labels):

@@ -1,0 +1,94 @@
+"""In-place operations (``x.add_(y)``, ``x += y``, ``x[0].mul_(2)``): PyTorch's rules for writing
+into a tensor that the graph may still need.
+
+Each in-place method computes its out-of-place operation and writes the result into the tensor's
+own array (``write_in_place``). Outside ``no_grad`` the change is recorded: the tensor becomes the
+result of the operation in the graph, and its version counter goes up, so that a node that saved
+the old values notices at backward time instead of computing with the new ones. A leaf that
+requires grad refuses, since backward would need its old value. A view is written through its base,
+as PyTorch's CopySlices does, so that both show the change and both have a correct gradient.
+"""
+from chainrule import dtypes
+from chainrule.autograd import grad_mode
+from chainrule.backend import positions_in, xp
+from chainrule.tensor import Tensor, tensor_from_array
+
+
+def write_in_place(tensor, operation, *args, **kwargs):
+    """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
+    recording = records_in_place(tensor, args)
+    if recording and tensor._requires_grad and tensor.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
+            "the update in `with chainrule.no_grad():` or change `.data` instead."
+        )
+    if recording and tensor._is_view:
+        return _write_through_view(tensor, operation, args, kwargs)
+    if recording:
+        result = operation(snapshot(tensor), *args, **kwargs)
+    else:
+        with grad_mode.no_grad():
+            result = operation(tensor, *args, **kwargs)
+    check_castable(result, tensor)
+    tensor.array[...] = result.array
+    tensor._version_owner._version += 1
+    if recording:
+        retained = tensor.retains_grad
+        if retained:  # retain_grad() follows the tensor to its new node, as in PyTorch
+            del tensor.grad_fn._retained[tensor._output_nr]
+        tensor.grad_fn, tensor._output_nr, tensor._requires_grad = result.grad_fn, result._output_nr, True
+        if retained:
+            tensor.retain_grad()
+    return tensor
+
+
+def _write_through_view(view, operation, args, kwargs):
+    """A recorded in-place change of a view (``x[0].mul_(2)``, ``x[i] += v``), as PyTorch's
+    CopySlices: the base becomes its old value with the view's elements replaced by the new ones,
+    and the view reads them from there. Both share memory, so both show the change."""
+    base = view._base
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation. "
+            "Wrap the update in `with chainrule.no_grad():` or change the leaf's `.data` instead."
+        )
+    positions = positions_in(base.array, view.array)
+    if positions is None:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location, or its layout cannot be written through. Please clone() the "
+            "tensor before performing the operation."
+        )
+    new_values = operation(snapshot(view), *args, **kwargs)
+    check_castable(new_values, base)
+    new_base = snapshot(base).index_put(positions, new_values.to(base.array.dtype))
+    base.array[...] = new_base.array
+    base._version += 1
+    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
+    reread = base[positions]
+    view.grad_fn, view._output_nr, view._requires_grad = reread.grad_fn, reread._output_nr, True
+    return view
+
+
+def records_in_place(tensor, args):
+    """Whether an in-place change of ``tensor`` with ``args`` enters the graph."""
+    return grad_mode.is_grad_enabled() and (
+        tensor._requires_grad or any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+    )
+
+
+def snapshot(tensor):
+    """``tensor`` as it is now, in the graph, on a copy of its values: an operation recorded on it
+    may save its input, and the array is about to be overwritten in place."""
+    copy = tensor_from_array(tensor.array.copy(), tensor._requires_grad)
+    copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
+    return copy
+
+
+def check_castable(result, target):
+    """PyTorch's refusal to write a result into a tensor of a lower kind (float into int)."""
+    if not xp.can_cast(result.array.dtype, target.array.dtype, casting="same_kind"):
+        raise RuntimeError(
+            f"result type {dtypes.dtype_name(result.array.dtype)} can't be cast to the desired "
+            f"output type {dtypes.dtype_name(target.array.dtype)}"
+        )

@@ -1,0 +1,65 @@
+"""One registration makes an operation public: ``chainrule.NAME``, ``Tensor.NAME`` and its in-place
+form ``Tensor.NAME_``, from one function written once in its family's file::
+
+    @public(inplace=True)
+    def exp(input):
+        '''e^x, elementwise.'''
+        return Exp.apply(input)
+
+The registered functions also form the namespace that backward formulas use when the backward pass
+is recorded (``create_graph=True``): ``ctx.xp.cos(x)`` is NumPy's ``cos`` on arrays in a plain
+backward and ``chainrule.cos`` on tensors in a recorded one (see ``ops/op.py``).
+"""
+from types import SimpleNamespace
+
+from chainrule.ops.inplace import write_in_place
+from chainrule.tensor import Tensor
+
+#: Every public operation by its name, as ``chainrule.NAME`` offers it (see chainrule/functional.py).
+functions = SimpleNamespace()
+
+
+def public(function=None, *, name=None, method=True, inplace=False, aliases=()):
+    """Export ``function`` as ``chainrule.NAME`` and, with ``method``, as ``Tensor.NAME`` (the tensor
+    becomes the first argument). ``method`` may also be another function to install as the method
+    (for a different argument order, as ``Tensor.where(condition, other)``). ``inplace`` adds
+    ``Tensor.NAME_``, which writes the result into the tensor (see ``ops/inplace.py``). ``aliases``
+    are further names for the same function and method (``clip`` for ``clamp``).
+    """
+
+    def register(function):
+        for each in (name or function.__name__, *aliases):
+            setattr(functions, each, function)
+            if method:
+                install_method(each, function if method is True else method)
+            if inplace:
+                install_method(each + "_", in_place_form(function if method is True else method))
+        return function
+
+    return register(function) if function is not None else register
+
+
+def install_method(name, function):
+    """Make ``function`` the Tensor method ``name``."""
+    setattr(Tensor, name, function)
+
+
+def in_place_form(function):
+    """``Tensor.NAME_``: ``function`` computed and written into the tensor itself."""
+
+    def in_place(self, *args, **kwargs):
+        return write_in_place(self, function, *args, **kwargs)
+
+    in_place.__name__ = function.__name__ + "_"
+    in_place.__doc__ = f"In-place form of ``{function.__name__}``: the result is written into this tensor."
+    return in_place
+
+
+def reflected(function):
+    """The reflected operator (``__radd__``): ``other + tensor`` computes ``function(other, tensor)``."""
+
+    def operator(self, other):
+        return function(other, self)
+
+    operator.__name__ = "__r" + function.__name__ + "__"
+    return operator
