@@ -89,7 +89,7 @@ def test_repr_like_pytorch():
     assert repr(chainrule.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(chainrule.tensor([1.0], dtype=chainrule.float64)) == "tensor([1.], dtype=chainrule.float64)"
     w = chainrule.tensor(2.0, requires_grad=True)
-    assert repr(w * 3) == "tensor(6., grad_fn=<MulBackward>)"
+    assert repr(w * 3) == "tensor(6., grad_fn=<MulBackward0>)"
     assert repr(chainrule.tensor([True, False])) == "tensor([ True, False])"
     assert repr(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
 

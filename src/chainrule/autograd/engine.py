@@ -92,7 +92,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
                     capture[(node, output_nr)] = as_tensor_value(grad)
         if node._freed:
             raise node.freed_error()
-        input_grads = call_backward(node, grads)
+        input_grads = call_backward(node, grads, create_graph)
         if check_nan:
             _check_nan(node, input_grads)
         if observer is not None:
@@ -129,14 +129,13 @@ def add_pending(pending, node, output_nr, grad):
     slots[output_nr] = grad if existing is None else existing + grad
 
 
-def call_backward(node, grads):
+def call_backward(node, grads, recording=False):
     """Call the Function's ``backward`` with the gradients of its outputs (arrays in a plain
-    backward, tensors in a recorded one) and check what it returned.
+    backward, tensors in a ``recording`` one) and check what it returned.
 
     A custom ``Function`` written for PyTorch expects tensors even in a plain backward: it gets them,
     and what it returns is taken back to arrays.
     """
-    recording = grad_mode.is_grad_enabled()
     if node.materialize_grads and (len(grads) > 1 or grads[0] is None):
         grads = [
             grad if grad is not None else _zeros(shape, dtype, recording)

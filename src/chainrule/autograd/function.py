@@ -194,10 +194,13 @@ def _version_sum(saved):
     """One number that grows whenever a saved tensor changes in place (versions only grow)."""
     total = 0
     for value in saved:
-        if isinstance(value, Tensor):
-            total += value._version_owner._version
-        elif type(value) is SavedOutput:
+        if value is None or type(value) is ndarray:
+            continue
+        if type(value) is SavedOutput:
             total += value.current_version()
+        else:
+            base = value._base
+            total += (value if base is None else base)._version
     return total
 
 
@@ -291,7 +294,10 @@ class Function:
         ctx.needs_input_grad = needs_input_grad
         grad_mode._state.enabled = False
         try:
-            raw_outputs = cls.forward(ctx, *(_arrays_of(args) if cls.on_arrays else args))
+            if cls.on_arrays:
+                raw_outputs = cls.forward(ctx, *[arg.array if type(arg) is Tensor or isinstance(arg, Tensor) else arg for arg in args])
+            else:
+                raw_outputs = cls.forward(ctx, *args)
         finally:
             grad_mode._state.enabled = True
         kept = ctx.__dict__
@@ -341,7 +347,7 @@ class Function:
 
 def _arrays_of(args):
     """The arguments of an ``Op``'s forward: each tensor's array, everything else as given."""
-    return [arg.array if isinstance(arg, Tensor) else arg for arg in args]
+    return [arg.array if type(arg) is Tensor or isinstance(arg, Tensor) else arg for arg in args]
 
 
 def _keep_saved(ctx, args, raw_outputs, outputs):
@@ -349,20 +355,25 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
     may need its history); an output becomes a ``SavedOutput`` (no reference back to the tensor
     that holds this node); anything else (a mask, an array of indices) is kept as it is."""
     kept = []
+    version_sum = 0
     for value in ctx._saved:
-        for position, raw in enumerate(raw_outputs):
-            if value is raw or value is outputs[position]:
-                value = SavedOutput(outputs[position], position)
-                break
-        else:
-            if type(value) is ndarray:
-                for arg in args:
-                    if isinstance(arg, Tensor) and arg.array is value:
-                        value = arg
-                        break
+        if value is not None:
+            for position, raw in enumerate(raw_outputs):
+                if value is raw or value is outputs[position]:
+                    value = SavedOutput(outputs[position], position)
+                    version_sum += value.version
+                    break
+            else:
+                if type(value) is ndarray:
+                    for arg in args:
+                        if isinstance(arg, Tensor) and arg.array is value:
+                            value = arg
+                            break
+                if isinstance(value, Tensor):
+                    version_sum += value._version_owner._version
         kept.append(value)
     ctx._saved = tuple(kept)
-    ctx._saved_version_sum = _version_sum(kept)
+    ctx._saved_version_sum = version_sum
 
 
 def _interned_shape(shape):
