@@ -46,6 +46,7 @@ CASES = [
     OpCase("sin", chainrule.sin, torch.sin, one_shape()),
     OpCase("cos", chainrule.cos, torch.cos, one_shape()),
     OpCase("tan", chainrule.tan, torch.tan, one_shape(), domain=lambda a: np.clip(a, -1.2, 1.2)),
+    OpCase("atan", chainrule.atan, torch.atan, one_shape()),
     OpCase("sign", chainrule.sign, torch.sign, one_shape(), domain=away_from_zero),
     OpCase("square", chainrule.square, torch.square, one_shape()),
     OpCase("clamp", lambda a: a.clamp(-0.5, 0.5), lambda a: a.clamp(-0.5, 0.5), one_shape(), domain=lambda a: away_from_kinks(a) * 0.9 + 0.55),

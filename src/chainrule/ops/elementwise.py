@@ -348,6 +348,21 @@ class Tan(Op):
         return grad_output * (result * result + 1.0)
 
 
+class Atan(Op):
+    formula = "arctan x"
+    derivatives = ("1/(1 + x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arctan(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / (x * x + 1.0)
+
+
 class Clamp(Op):
     """A bound may be None, a number or an array (a tensor bound gets gradients too)."""
 
@@ -620,6 +635,11 @@ def cos(x):
 @public(inplace=True)
 def tan(x):
     return Tan.apply(x)
+
+
+@public(inplace=True, aliases=("arctan",))
+def atan(x):
+    return Atan.apply(x)
 
 
 @public(inplace=True)
