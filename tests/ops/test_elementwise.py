@@ -5,7 +5,7 @@ import torch
 from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import OpCase, broadcast_pair, one_shape, table_test
+from tests.ops.oracle import OpCase, broadcast_pair, broadcast_group, one_shape, second_order_test, table_test
 
 
 def positive(array):
@@ -47,6 +47,35 @@ CASES = [
     OpCase("cos", chainrule.cos, torch.cos, one_shape()),
     OpCase("tan", chainrule.tan, torch.tan, one_shape(), domain=lambda a: np.clip(a, -1.2, 1.2)),
     OpCase("atan", chainrule.atan, torch.atan, one_shape()),
+    OpCase("asin", chainrule.asin, torch.asin, one_shape(), domain=lambda a: np.tanh(a) * 0.9),
+    OpCase("acos", chainrule.acos, torch.acos, one_shape(), domain=lambda a: np.tanh(a) * 0.9),
+    OpCase("atan2", chainrule.atan2, torch.atan2, broadcast_pair(), domain=away_from_zero),
+    OpCase("sinh", chainrule.sinh, torch.sinh, one_shape()),
+    OpCase("cosh", chainrule.cosh, torch.cosh, one_shape()),
+    OpCase("asinh", chainrule.asinh, torch.asinh, one_shape()),
+    OpCase("acosh", chainrule.acosh, torch.acosh, one_shape(), domain=lambda a: np.abs(a) + 1.2),
+    OpCase("atanh", chainrule.atanh, torch.atanh, one_shape(), domain=lambda a: np.tanh(a) * 0.9),
+    OpCase("expm1", chainrule.expm1, torch.expm1, one_shape()),
+    OpCase("exp2", chainrule.exp2, torch.exp2, one_shape()),
+    OpCase("log2", chainrule.log2, torch.log2, one_shape(), domain=positive),
+    OpCase("log10", chainrule.log10, torch.log10, one_shape(), domain=positive),
+    OpCase("rsqrt", chainrule.rsqrt, torch.rsqrt, one_shape(), domain=positive),
+    OpCase("reciprocal", chainrule.reciprocal, torch.reciprocal, one_shape(), domain=away_from_zero),
+    OpCase("logit", chainrule.logit, torch.logit, one_shape(), domain=lambda a: 1 / (1 + np.exp(-a))),
+    OpCase("logit_eps", lambda a: chainrule.logit(a, eps=0.2), lambda a: torch.logit(a, eps=0.2), one_shape(), domain=lambda a: away_from_kinks(a - 0.2) * 0.5 + 0.2, gradcheck=False),
+    OpCase("floor", lambda a: chainrule.floor(a) + a, lambda a: torch.floor(a) + a, one_shape(), domain=lambda a: away_from_kinks(a % 1 - 0.5) + np.floor(a * 3)),
+    OpCase("ceil", lambda a: chainrule.ceil(a) * a, lambda a: torch.ceil(a) * a, one_shape(), domain=lambda a: away_from_kinks(a % 1 - 0.5) + np.floor(a * 3)),
+    OpCase("trunc", lambda a: chainrule.trunc(a) + a, lambda a: torch.trunc(a) + a, one_shape(), domain=lambda a: away_from_kinks(a % 1 - 0.5) + np.floor(a * 3)),
+    OpCase("round", lambda a: chainrule.round(a, decimals=1) + a, lambda a: torch.round(a, decimals=1) + a, one_shape(), domain=lambda a: np.floor(a * 10) / 10 + 0.03),
+    OpCase("frac", chainrule.frac, torch.frac, one_shape(), domain=lambda a: away_from_kinks(a % 1 - 0.5) + np.floor(a * 3)),
+    OpCase("fmod", chainrule.fmod, torch.fmod, broadcast_pair(), domain=lambda a: positive(a) + 0.37 * np.arange(a.size).reshape(a.shape), differentiable=[True, False]),
+    OpCase("hypot", chainrule.hypot, torch.hypot, broadcast_pair(), domain=away_from_zero),
+    OpCase("logaddexp", chainrule.logaddexp, torch.logaddexp, broadcast_pair()),
+    OpCase("lerp", chainrule.lerp, torch.lerp, broadcast_group()),
+    OpCase("addcmul", lambda a, b, c: chainrule.addcmul(a, b, c, value=0.5), lambda a, b, c: torch.addcmul(a, b, c, value=0.5), broadcast_group()),
+    OpCase("addcdiv", lambda a, b, c: chainrule.addcdiv(a, b, c, value=2), lambda a, b, c: torch.addcdiv(a, b, c, value=2), broadcast_group(), domain=away_from_zero),
+    OpCase("xlogy", chainrule.xlogy, torch.xlogy, broadcast_pair(), domain=positive),
+    OpCase("sinc", chainrule.sinc, torch.sinc, one_shape()),
     OpCase("sign", chainrule.sign, torch.sign, one_shape(), domain=away_from_zero),
     OpCase("square", chainrule.square, torch.square, one_shape()),
     OpCase("clamp", lambda a: a.clamp(-0.5, 0.5), lambda a: a.clamp(-0.5, 0.5), one_shape(), domain=lambda a: away_from_kinks(a) * 0.9 + 0.55),
@@ -62,6 +91,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 def test_python_numbers_keep_the_tensor_dtype():

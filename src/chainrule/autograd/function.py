@@ -194,13 +194,11 @@ def _version_sum(saved):
     """One number that grows whenever a saved tensor changes in place (versions only grow)."""
     total = 0
     for value in saved:
-        if value is None or type(value) is ndarray:
-            continue
-        if type(value) is SavedOutput:
-            total += value.current_version()
-        else:
+        if type(value) is Tensor or isinstance(value, Tensor):
             base = value._base
             total += (value if base is None else base)._version
+        elif type(value) is SavedOutput:
+            total += value.current_version()
     return total
 
 

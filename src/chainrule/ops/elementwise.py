@@ -363,6 +363,447 @@ class Atan(Op):
         return grad_output / (x * x + 1.0)
 
 
+class Asin(Op):
+    formula = "arcsin x"
+    derivatives = ("1/√(1 - x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.arcsin(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / ctx.xp.sqrt(1.0 - x * x)
+
+
+class Acos(Op):
+    formula = "arccos x"
+    derivatives = ("-1/√(1 - x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.arccos(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return -grad_output / ctx.xp.sqrt(1.0 - x * x)
+
+
+class Atan2(Op):
+    """The angle of the point (b, a), in (-π, π]."""
+
+    formula = "atan2(a, b)"
+    derivatives = ("b/(a² + b²)", "-a/(a² + b²)")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        scale = grad_output / (a * a + b * b)
+        return scale * b, -scale * a
+
+
+class Sinh(Op):
+    formula = "sinh x"
+    derivatives = ("cosh x",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.sinh(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * ctx.xp.cosh(x)
+
+
+class Cosh(Op):
+    formula = "cosh x"
+    derivatives = ("sinh x",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.cosh(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * ctx.xp.sinh(x)
+
+
+class Asinh(Op):
+    formula = "arsinh x"
+    derivatives = ("1/√(x² + 1)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.arcsinh(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / ctx.xp.sqrt(x * x + 1.0)
+
+
+class Acosh(Op):
+    formula = "arcosh x"
+    derivatives = ("1/√(x² - 1)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.arccosh(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / ctx.xp.sqrt(x * x - 1.0)
+
+
+class Atanh(Op):
+    formula = "artanh x"
+    derivatives = ("1/(1 - x²)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.arctanh(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / (1.0 - x * x)
+
+
+class Expm1(Op):
+    """Accurate for small x."""
+
+    formula = "e^x - 1"
+    derivatives = ("e^x = out + 1",)
+
+    @staticmethod
+    def forward(ctx, x):
+        with ignoring_float_errors():
+            result = xp.expm1(as_floating(x))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * (result + 1.0)
+
+
+class Exp2(Op):
+    formula = "2^x"
+    derivatives = ("2^x · ln 2 = out · ln 2",)
+
+    @staticmethod
+    def forward(ctx, x):
+        with ignoring_float_errors():
+            result = xp.exp2(as_floating(x))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * result * LN_2
+
+
+class Log2(Op):
+    formula = "log₂ x"
+    derivatives = ("1/(x · ln 2)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.log2(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / (x * LN_2)
+
+
+class Log10(Op):
+    formula = "log₁₀ x"
+    derivatives = ("1/(x · ln 10)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():
+            return xp.log10(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / (x * LN_10)
+
+
+class Rsqrt(Op):
+    formula = "1/√x"
+    derivatives = ("-1/(2 x√x) = -out³/2",)
+
+    @staticmethod
+    def forward(ctx, x):
+        with ignoring_float_errors():
+            result = 1.0 / xp.sqrt(as_floating(x))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * -0.5 * result * result * result
+
+
+class Logit(Op):
+    """With ``eps``, x is first clamped to [eps, 1 - eps] (and gets no gradient outside)."""
+
+    formula = "ln(x / (1 - x))"
+    derivatives = ("1/(x (1 - x))", None)
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        x = as_floating(x)
+        if eps is not None:
+            x = xp.clip(x, eps, 1 - eps)
+        with ignoring_float_errors():
+            return xp.log(x / (1 - x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        if ctx.eps is None:
+            return grad_output / (x * (1.0 - x)), None
+        inside = (x >= ctx.eps) & (x <= 1 - ctx.eps)
+        clipped = ctx.xp.clip(x, ctx.eps, 1 - ctx.eps)
+        return ctx.xp.where(inside, grad_output / (clipped * (1.0 - clipped)), 0.0), None
+
+
+class PiecewiseConstant(Op):
+    """An operation whose output jumps between flat steps: its derivative is 0 wherever it exists,
+    and PyTorch sends back zeros."""
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return (ctx.xp.zeros_like(grad_output),) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+
+class Floor(PiecewiseConstant):
+    formula = "⌊x⌋"
+    derivatives = ("0",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.floor(x)
+
+
+class Ceil(PiecewiseConstant):
+    formula = "⌈x⌉"
+    derivatives = ("0",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.ceil(x)
+
+
+class Trunc(PiecewiseConstant):
+    formula = "x rounded toward 0"
+    derivatives = ("0",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.trunc(x)
+
+
+class Round(PiecewiseConstant):
+    """Halves round to the even neighbour, as in PyTorch."""
+
+    formula = "x rounded to decimals places"
+    derivatives = ("0", None)
+
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return xp.round(x, decimals)
+
+
+class Frac(Op):
+    formula = "x - trunc(x)"
+    derivatives = ("1",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return x - xp.trunc(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+class Fmod(Op):
+    """The remainder has the sign of a (C's fmod), unlike ``remainder``."""
+
+    formula = "a - trunc(a / b) · b"
+    derivatives = ("1", "-trunc(a / b)")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        with ignoring_float_errors():
+            ctx.quotient = xp.trunc(a / b) if a.dtype.kind == "f" or b.dtype.kind == "f" else None
+            return xp.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, -grad_output * ctx.quotient
+
+
+class Hypot(Op):
+    formula = "√(a² + b²)"
+    derivatives = ("a/out", "b/out")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        result = xp.hypot(a, b)
+        ctx.save_for_backward(a, b, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b, result = ctx.saved_tensors
+        scale = grad_output / result
+        return scale * a, scale * b
+
+
+class LogAddExp(Op):
+    formula = "ln(e^a + e^b)"
+    derivatives = ("e^(a - out)", "e^(b - out)")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        result = xp.logaddexp(a, b)
+        ctx.save_for_backward(a, b, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b, result = ctx.saved_tensors
+        return grad_output * ctx.xp.exp(a - result), grad_output * ctx.xp.exp(b - result)
+
+
+class Lerp(Op):
+    formula = "start + weight · (end - start)"
+    derivatives = ("1 - weight", "weight", "end - start")
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        return start + weight * (end - start)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        start, end, weight = ctx.saved_tensors
+        grad_weight = grad_output * (end - start) if ctx.needs_input_grad[2] else None
+        return grad_output * (1.0 - weight), grad_output * weight, grad_weight
+
+
+class Addcmul(Op):
+    formula = "input + value · tensor1 · tensor2"
+    derivatives = ("1", "value · tensor2", "value · tensor1", None)
+
+    @staticmethod
+    def forward(ctx, input, tensor1, tensor2, value):
+        ctx.value = value
+        ctx.save_for_backward(tensor1, tensor2)
+        return input + value * tensor1 * tensor2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        tensor1, tensor2 = ctx.saved_tensors
+        scaled = grad_output * ctx.value
+        return grad_output, scaled * tensor2, scaled * tensor1, None
+
+
+class Addcdiv(Op):
+    formula = "input + value · tensor1 / tensor2"
+    derivatives = ("1", "value / tensor2", "-value · tensor1 / tensor2²", None)
+
+    @staticmethod
+    def forward(ctx, input, tensor1, tensor2, value):
+        ctx.value = value
+        ctx.save_for_backward(tensor1, tensor2)
+        with ignoring_float_errors():
+            return input + value * tensor1 / tensor2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        tensor1, tensor2 = ctx.saved_tensors
+        scaled = grad_output * ctx.value / tensor2
+        return grad_output, scaled, -scaled * tensor1 / tensor2, None
+
+
+class Xlogy(Op):
+    """0 where x = 0 (even where ln y is not finite), as in PyTorch and SciPy."""
+
+    formula = "x · ln y"
+    derivatives = ("ln y (0 where x = 0)", "x / y")
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        ctx.x_is_zero = x == 0
+        with ignoring_float_errors():
+            return xp.where(ctx.x_is_zero, 0.0, x * xp.log(y)).astype(xp.result_type(x, y))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        grad_x = ctx.xp.where(ctx.x_is_zero, 0.0, grad_output * ctx.xp.log(y)) if ctx.needs_input_grad[0] else None
+        grad_y = grad_output * x / y if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Sinc(Op):
+    formula = "sin(πx) / (πx), 1 at x = 0"
+    derivatives = ("(cos(πx) πx - sin(πx)) / (πx²), 0 at x = 0",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.sinc(as_floating(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        at_zero = x == 0
+        safe = ctx.xp.where(at_zero, 1.0, x)
+        angle = safe * PI
+        derivative = (ctx.xp.cos(angle) * angle - ctx.xp.sin(angle)) / (angle * safe)
+        return grad_output * ctx.xp.where(at_zero, 0.0, derivative)
+
+
 class Clamp(Op):
     """A bound may be None, a number or an array (a tensor bound gets gradients too)."""
 
@@ -450,6 +891,11 @@ class CopyFrom(Op):
 
 
 # ----------------------------------------------------------------------------- helpers
+PI = 3.141592653589793
+LN_2 = 0.6931471805599453
+LN_10 = 2.302585092994046
+
+
 def selected(xp, mask, grad):
     """The gradient where ``mask`` (a boolean array) holds, 0 elsewhere: a selection, not a product,
     so that an infinite gradient on the side not taken gives 0, not inf * 0 = nan (as in PyTorch).
@@ -640,6 +1086,164 @@ def tan(x):
 @public(inplace=True, aliases=("arctan",))
 def atan(x):
     return Atan.apply(x)
+
+
+@public(inplace=True, aliases=("arcsin",))
+def asin(x):
+    return Asin.apply(x)
+
+
+@public(inplace=True, aliases=("arccos",))
+def acos(x):
+    return Acos.apply(x)
+
+
+@public(inplace=True, aliases=("arctan2",))
+def atan2(input, other):
+    """The angle of the point (other, input) in radians, in (-π, π]; broadcasting."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Atan2, _floating(input), _floating(other))
+
+
+@public(inplace=True)
+def sinh(x):
+    return Sinh.apply(x)
+
+
+@public(inplace=True)
+def cosh(x):
+    return Cosh.apply(x)
+
+
+@public(inplace=True, aliases=("arcsinh",))
+def asinh(x):
+    return Asinh.apply(x)
+
+
+@public(inplace=True, aliases=("arccosh",))
+def acosh(x):
+    return Acosh.apply(x)
+
+
+@public(inplace=True, aliases=("arctanh",))
+def atanh(x):
+    return Atanh.apply(x)
+
+
+@public(inplace=True)
+def expm1(x):
+    return Expm1.apply(x)
+
+
+@public(inplace=True)
+def exp2(x):
+    return Exp2.apply(x)
+
+
+@public(inplace=True)
+def log2(x):
+    return Log2.apply(x)
+
+
+@public(inplace=True)
+def log10(x):
+    return Log10.apply(x)
+
+
+@public(inplace=True)
+def rsqrt(x):
+    return Rsqrt.apply(x)
+
+
+@public(inplace=True)
+def logit(x, eps=None):
+    """ln(x / (1 - x)), the inverse of the sigmoid; with ``eps``, x is clamped to [eps, 1 - eps] first."""
+    return Logit.apply(x, eps)
+
+
+@public(inplace=True)
+def floor(x):
+    return Floor.apply(x) if x.array.dtype.kind == "f" else x.clone()
+
+
+@public(inplace=True)
+def ceil(x):
+    return Ceil.apply(x) if x.array.dtype.kind == "f" else x.clone()
+
+
+@public(inplace=True, aliases=("fix",))
+def trunc(x):
+    return Trunc.apply(x) if x.array.dtype.kind == "f" else x.clone()
+
+
+@public(inplace=True)
+def round(x, *, decimals=0):
+    """x rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch."""
+    return Round.apply(x, decimals) if x.array.dtype.kind == "f" else x.clone()
+
+
+@public(inplace=True)
+def frac(x):
+    return Frac.apply(x)
+
+
+@public(inplace=True)
+def fmod(a, b):
+    """a - trunc(a / b) b: the remainder with the sign of a (``remainder`` takes b's sign)."""
+    a, b = binary_operands(a, b)
+    if a.array.dtype.kind != "f" and b.array.dtype.kind != "f" and (b.array == 0).any():
+        raise RuntimeError("ZeroDivisionError: fmod of integers by zero; use floating point tensors to get nan")
+    return _broadcasting(Fmod, a, b)
+
+
+@public(inplace=True)
+def hypot(a, b):
+    """√(a² + b²) without overflow for large a, b; broadcasting."""
+    a, b = binary_operands(a, b)
+    return _broadcasting(Hypot, a, b)
+
+
+@public
+def logaddexp(a, b):
+    """ln(e^a + e^b), computed without overflow; broadcasting."""
+    a, b = binary_operands(a, b)
+    return _broadcasting(LogAddExp, _floating(a), _floating(b))
+
+
+@public(inplace=True)
+def lerp(input, end, weight):
+    """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor."""
+    input, end = binary_operands(input, end)
+    return Lerp.apply(input, end, as_tensor_like(weight, input))
+
+
+@public(inplace=True)
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value · tensor1 · tensor2, broadcasting."""
+    return Addcmul.apply(input, tensor1, tensor2, value)
+
+
+@public(inplace=True)
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value · tensor1 / tensor2, broadcasting."""
+    return Addcdiv.apply(input, tensor1, tensor2, value)
+
+
+@public(inplace=True)
+def xlogy(x, y):
+    """x · ln y, and 0 where x = 0 (the convention of entropy terms)."""
+    x, y = binary_operands(x, y)
+    return _broadcasting(Xlogy, _floating(x), _floating(y))
+
+
+@public(inplace=True)
+def sinc(x):
+    return Sinc.apply(x)
+
+
+def _floating(x):
+    """x itself if floating, else converted to the default float dtype."""
+    return x if x.array.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
 
 
 @public(inplace=True)
