@@ -38,7 +38,7 @@ SHARED_ARRAY_API = {
     "var", "where", "zeros", "zeros_like", "e", "cbrt", "exp2", "log2", "log10", "arccos", "arcsin",
     "arctan", "arctan2", "arccosh", "arcsinh", "arctanh", "hypot", "fmod", "trunc", "sort", "cumsum",
     "isin", "unique", "bincount", "histogram", "kron", "roll", "rot90", "fliplr", "flipud", "meshgrid",
-    "searchsorted", "diff", "outer", "dot", "vdot", "inner", "median", "percentile", "quantile",
+    "searchsorted", "nan_to_num", "diff", "outer", "dot", "vdot", "inner", "median", "percentile", "quantile",
     "nanmean", "nansum", "signbit", "copysign", "frexp", "ldexp", "nextafter", "sinc", "i0",
     "argwhere", "flatnonzero", "ascontiguousarray", "atleast_1d", "atleast_2d", "column_stack",
     "hstack", "vstack", "dstack", "squeeze", "trace", "linalg", "float_", "complex64", "complex128",

@@ -9,7 +9,7 @@ from chainrule.backend import as_array, ignoring_float_errors, xp
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands
-from chainrule.ops.registry import install_method, public, reflected
+from chainrule.ops.registry import functions, install_method, public, reflected
 from chainrule.tensor import Tensor, check_device, tensor_from_array
 
 
@@ -210,7 +210,7 @@ class Sign(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return xp.sign(x)
+        return xp.nan_to_num(xp.sign(x), nan=0.0) if x.dtype.kind == "f" else xp.sign(x)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -951,322 +951,363 @@ def _broadcasting(function, a, b):
 
 
 # ----------------------------------------------------------------------------- public functions
-@public(inplace=True)
-def add(a, b, *, alpha=1):
-    """a + alpha * b, broadcasting."""
-    a, b = binary_operands(a, b if alpha == 1 else b * alpha)
-    return _broadcasting(Add, a, b)
+@public(inplace=True, out=True)
+def add(input, other, *, alpha=1):
+    """input + alpha * other, broadcasting."""
+    input, other = binary_operands(input, other if alpha == 1 else other * alpha)
+    return _broadcasting(Add, input, other)
 
 
-@public(inplace=True)
-def sub(a, b, *, alpha=1):
-    """a - alpha * b, broadcasting."""
-    a, b = binary_operands(a, b if alpha == 1 else b * alpha)
-    return _broadcasting(Sub, a, b)
+@public(inplace=True, out=True, aliases=("subtract",))
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, broadcasting."""
+    input, other = binary_operands(input, other if alpha == 1 else other * alpha)
+    if input.array.dtype == bool and other.array.dtype == bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return _broadcasting(Sub, input, other)
 
 
-@public(inplace=True)
-def mul(a, b):
-    """a * b, broadcasting."""
-    a, b = binary_operands(a, b)
-    return _broadcasting(Mul, a, b)
+@public(inplace=True, out=True, aliases=("multiply",))
+def mul(input, other):
+    """input * other, broadcasting."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Mul, input, other)
 
 
-@public(inplace=True)
-def div(a, b):
-    """a / b, broadcasting; integer division gives floats, as in PyTorch."""
-    a, b = binary_operands(a, b)
-    return _broadcasting(Div, a, b)
+@public(inplace=True, out=True, aliases=("divide", "true_divide"))
+def div(input, other, *, rounding_mode=None):
+    """input / other, broadcasting; integer division gives floats, as in PyTorch.
+
+    ``rounding_mode="trunc"`` rounds the quotient toward zero, ``"floor"`` down (as ``//``).
+    """
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    quotient_of_tensors = binary_operands(input, other)
+    if rounding_mode == "trunc":
+        if all(tensor.array.dtype.kind in "iub" for tensor in quotient_of_tensors):
+            _refuse_integer_division_by_zero("div", quotient_of_tensors[1])
+            numerator, denominator = (tensor.array for tensor in quotient_of_tensors)
+            return tensor_from_array(xp.trunc(numerator / denominator).astype(xp.result_type(numerator, denominator)))
+        return trunc(_broadcasting(Div, *quotient_of_tensors))
+    if rounding_mode is not None:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return _broadcasting(Div, *quotient_of_tensors)
 
 
-@public(inplace=True)
-def floor_divide(a, b):
-    """floor(a / b) (no gradient: it is piecewise constant)."""
-    a, b = binary_operands(a, b)
-    return tensor_from_array(xp.floor_divide(a.array, b.array))
+@public(inplace=True, out=True)
+def floor_divide(input, other):
+    """floor(input / other) (no gradient: it is piecewise constant)."""
+    input, other = binary_operands(input, other)
+    _refuse_integer_division_by_zero("floor_divide", input, other)
+    with ignoring_float_errors():
+        return tensor_from_array(xp.floor_divide(input.array, other.array))
 
 
-@public(inplace=True)
-def remainder(a, b):
-    """a mod b, with the sign of b."""
-    a, b = binary_operands(a, b)
-    return _broadcasting(Remainder, a, b)
+@public(inplace=True, out=True)
+def remainder(input, other):
+    """input mod other, with the sign of other."""
+    input, other = binary_operands(input, other)
+    _refuse_integer_division_by_zero("remainder", input, other)
+    return _broadcasting(Remainder, input, other)
 
 
-@public(inplace=True)
-def pow(x, exponent):
-    """x ** exponent, for a number or tensor exponent (and ``2 ** tensor``)."""
+@public(inplace=True, out=True)
+def pow(input, exponent):
+    """input ** exponent, for a number or tensor exponent (and ``2 ** tensor``)."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        if not isinstance(x, Tensor):
-            x = tensor_from_array(as_array(x, dtypes.infer_dtype(x)))
-        return Pow.apply(x, exponent)
-    x, exponent = binary_operands(x, exponent)
-    return Pow.apply(x, exponent)
+        if not isinstance(input, Tensor):
+            input = tensor_from_array(as_array(input, dtypes.infer_dtype(input)))
+        if isinstance(exponent, int) and exponent < 0 and input.array.dtype.kind in "iu":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return Pow.apply(input, exponent)
+    input, exponent = binary_operands(input, exponent)
+    if exponent.array.dtype.kind in "iu" and input.array.dtype.kind in "iu" and (exponent.array < 0).any():
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return Pow.apply(input, exponent)
 
 
-@public
-def maximum(a, b):
-    """Elementwise larger of a and b."""
-    a, b = binary_operands(a, b)
-    return _broadcasting(Maximum, a, b)
+@public(out=True)
+def maximum(input, other):
+    """Elementwise larger of input and other."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Maximum, input, other)
 
 
-@public
-def minimum(a, b):
-    """Elementwise smaller of a and b."""
-    a, b = binary_operands(a, b)
-    return _broadcasting(Minimum, a, b)
+@public(out=True)
+def minimum(input, other):
+    """Elementwise smaller of input and other."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Minimum, input, other)
 
 
 @public(method=lambda self, condition, other: where(condition, self, other))
-def where(condition, a, b):
-    """Elements of a where ``condition`` is true, of b elsewhere (broadcasting all three)."""
+def where(condition, input=None, other=None):
+    """Elements of input where ``condition`` is true, of other elsewhere (broadcasting all three).
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``, as in PyTorch.
+    """
+    if input is None and other is None:
+        return functions.nonzero(condition, as_tuple=True)
     condition = condition.array if isinstance(condition, Tensor) else as_array(condition)
     if condition.dtype != bool:
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{dtypes.dtype_name(condition.dtype)}; compare first, e.g. where(x > 0, ...)"
         )
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = tensor_from_array(as_array(a, dtypes.infer_dtype(a)))
-    a, b = binary_operands(a, b)
-    return Where.apply(condition, a, b)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = tensor_from_array(as_array(input, dtypes.infer_dtype(input)))
+    input, other = binary_operands(input, other)
+    return Where.apply(condition, input, other)
 
 
-@public(inplace=True)
-def neg(x):
-    return Neg.apply(x)
+@public(inplace=True, aliases=("negative",), out=True)
+def neg(input):
+    if input.array.dtype == bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return Neg.apply(input)
 
 
-@public(inplace=True)
-def abs(x):
-    return Abs.apply(x)
+@public(inplace=True, out=True)
+def abs(input):
+    return Abs.apply(input)
 
 
-@public(inplace=True)
-def sign(x):
-    return Sign.apply(x)
+@public(inplace=True, out=True)
+def sign(input):
+    return Sign.apply(input)
 
 
-@public(inplace=True)
-def exp(x):
-    return Exp.apply(x)
+@public(inplace=True, out=True)
+def exp(input):
+    return Exp.apply(input)
 
 
-@public(inplace=True)
-def log(x):
-    return Log.apply(x)
+@public(inplace=True, out=True)
+def log(input):
+    return Log.apply(input)
 
 
-@public(inplace=True)
-def log1p(x):
-    return Log1p.apply(x)
+@public(inplace=True, out=True)
+def log1p(input):
+    return Log1p.apply(input)
 
 
-@public(inplace=True)
-def sqrt(x):
-    return Sqrt.apply(x)
+@public(inplace=True, out=True)
+def sqrt(input):
+    return Sqrt.apply(input)
 
 
-@public(inplace=True)
-def sin(x):
-    return Sin.apply(x)
+@public(inplace=True, out=True)
+def sin(input):
+    return Sin.apply(input)
 
 
-@public(inplace=True)
-def cos(x):
-    return Cos.apply(x)
+@public(inplace=True, out=True)
+def cos(input):
+    return Cos.apply(input)
 
 
-@public(inplace=True)
-def tan(x):
-    return Tan.apply(x)
+@public(inplace=True, out=True)
+def tan(input):
+    return Tan.apply(input)
 
 
-@public(inplace=True, aliases=("arctan",))
-def atan(x):
-    return Atan.apply(x)
+@public(inplace=True, aliases=("arctan",), out=True)
+def atan(input):
+    return Atan.apply(input)
 
 
-@public(inplace=True, aliases=("arcsin",))
-def asin(x):
-    return Asin.apply(x)
+@public(inplace=True, aliases=("arcsin",), out=True)
+def asin(input):
+    return Asin.apply(input)
 
 
-@public(inplace=True, aliases=("arccos",))
-def acos(x):
-    return Acos.apply(x)
+@public(inplace=True, aliases=("arccos",), out=True)
+def acos(input):
+    return Acos.apply(input)
 
 
-@public(inplace=True, aliases=("arctan2",))
+@public(inplace=True, aliases=("arctan2",), out=True)
 def atan2(input, other):
     """The angle of the point (other, input) in radians, in (-π, π]; broadcasting."""
     input, other = binary_operands(input, other)
     return _broadcasting(Atan2, _floating(input), _floating(other))
 
 
-@public(inplace=True)
-def sinh(x):
-    return Sinh.apply(x)
+@public(inplace=True, out=True)
+def sinh(input):
+    return Sinh.apply(input)
 
 
-@public(inplace=True)
-def cosh(x):
-    return Cosh.apply(x)
+@public(inplace=True, out=True)
+def cosh(input):
+    return Cosh.apply(input)
 
 
-@public(inplace=True, aliases=("arcsinh",))
-def asinh(x):
-    return Asinh.apply(x)
+@public(inplace=True, aliases=("arcsinh",), out=True)
+def asinh(input):
+    return Asinh.apply(input)
 
 
-@public(inplace=True, aliases=("arccosh",))
-def acosh(x):
-    return Acosh.apply(x)
+@public(inplace=True, aliases=("arccosh",), out=True)
+def acosh(input):
+    return Acosh.apply(input)
 
 
-@public(inplace=True, aliases=("arctanh",))
-def atanh(x):
-    return Atanh.apply(x)
+@public(inplace=True, aliases=("arctanh",), out=True)
+def atanh(input):
+    return Atanh.apply(input)
 
 
-@public(inplace=True)
-def expm1(x):
-    return Expm1.apply(x)
+@public(inplace=True, out=True)
+def expm1(input):
+    return Expm1.apply(input)
 
 
-@public(inplace=True)
-def exp2(x):
-    return Exp2.apply(x)
+@public(inplace=True, out=True)
+def exp2(input):
+    return Exp2.apply(input)
 
 
-@public(inplace=True)
-def log2(x):
-    return Log2.apply(x)
+@public(inplace=True, out=True)
+def log2(input):
+    return Log2.apply(input)
 
 
-@public(inplace=True)
-def log10(x):
-    return Log10.apply(x)
+@public(inplace=True, out=True)
+def log10(input):
+    return Log10.apply(input)
 
 
-@public(inplace=True)
-def rsqrt(x):
-    return Rsqrt.apply(x)
+@public(inplace=True, out=True)
+def rsqrt(input):
+    return Rsqrt.apply(input)
 
 
-@public(inplace=True)
-def logit(x, eps=None):
-    """ln(x / (1 - x)), the inverse of the sigmoid; with ``eps``, x is clamped to [eps, 1 - eps] first."""
-    return Logit.apply(x, eps)
+@public(inplace=True, out=True)
+def logit(input, eps=None):
+    """ln(input / (1 - input)), the inverse of the sigmoid; with ``eps``, input is clamped to [eps, 1 - eps] first."""
+    return Logit.apply(input, eps)
 
 
-@public(inplace=True)
-def floor(x):
-    return Floor.apply(x) if x.array.dtype.kind == "f" else x.clone()
+@public(inplace=True, out=True)
+def floor(input):
+    return Floor.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True)
-def ceil(x):
-    return Ceil.apply(x) if x.array.dtype.kind == "f" else x.clone()
+@public(inplace=True, out=True)
+def ceil(input):
+    return Ceil.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True, aliases=("fix",))
-def trunc(x):
-    return Trunc.apply(x) if x.array.dtype.kind == "f" else x.clone()
+@public(inplace=True, aliases=("fix",), out=True)
+def trunc(input):
+    return Trunc.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True)
-def round(x, *, decimals=0):
-    """x rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch."""
-    return Round.apply(x, decimals) if x.array.dtype.kind == "f" else x.clone()
+@public(inplace=True, out=True)
+def round(input, *, decimals=0):
+    """input rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch."""
+    return Round.apply(input, decimals) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True)
-def frac(x):
-    return Frac.apply(x)
+@public(inplace=True, out=True)
+def frac(input):
+    return Frac.apply(input)
 
 
-@public(inplace=True)
-def fmod(a, b):
-    """a - trunc(a / b) b: the remainder with the sign of a (``remainder`` takes b's sign)."""
-    a, b = binary_operands(a, b)
-    if a.array.dtype.kind != "f" and b.array.dtype.kind != "f" and (b.array == 0).any():
-        raise RuntimeError("ZeroDivisionError: fmod of integers by zero; use floating point tensors to get nan")
-    return _broadcasting(Fmod, a, b)
+@public(inplace=True, out=True)
+def fmod(input, other):
+    """input - trunc(input / other) other: the remainder with the sign of input (``remainder`` takes other's sign)."""
+    input, other = binary_operands(input, other)
+    _refuse_integer_division_by_zero("fmod", input, other)
+    return _broadcasting(Fmod, input, other)
 
 
-@public(inplace=True)
-def hypot(a, b):
-    """√(a² + b²) without overflow for large a, b; broadcasting."""
-    a, b = binary_operands(a, b)
-    return _broadcasting(Hypot, a, b)
+@public(inplace=True, out=True)
+def hypot(input, other):
+    """√(a² + b²) without overflow for large input, other; broadcasting."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Hypot, input, other)
 
 
-@public
-def logaddexp(a, b):
-    """ln(e^a + e^b), computed without overflow; broadcasting."""
-    a, b = binary_operands(a, b)
-    return _broadcasting(LogAddExp, _floating(a), _floating(b))
+@public(out=True)
+def logaddexp(input, other):
+    """ln(e^input + e^other), computed without overflow; broadcasting."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(LogAddExp, _floating(input), _floating(other))
 
 
-@public(inplace=True)
+@public(inplace=True, out=True)
 def lerp(input, end, weight):
     """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor."""
     input, end = binary_operands(input, end)
     return Lerp.apply(input, end, as_tensor_like(weight, input))
 
 
-@public(inplace=True)
+@public(inplace=True, out=True)
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value · tensor1 · tensor2, broadcasting."""
     return Addcmul.apply(input, tensor1, tensor2, value)
 
 
-@public(inplace=True)
+@public(inplace=True, out=True)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value · tensor1 / tensor2, broadcasting."""
     return Addcdiv.apply(input, tensor1, tensor2, value)
 
 
-@public(inplace=True)
-def xlogy(x, y):
-    """x · ln y, and 0 where x = 0 (the convention of entropy terms)."""
-    x, y = binary_operands(x, y)
-    return _broadcasting(Xlogy, _floating(x), _floating(y))
+@public(inplace=True, out=True)
+def xlogy(input, other):
+    """input · ln other, and 0 where input = 0 (the convention of entropy terms)."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Xlogy, _floating(input), _floating(other))
 
 
-@public(inplace=True)
-def sinc(x):
-    return Sinc.apply(x)
+@public(inplace=True, out=True)
+def sinc(input):
+    return Sinc.apply(input)
 
 
-def _floating(x):
-    """x itself if floating, else converted to the default float dtype."""
-    return x if x.array.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
+def _refuse_integer_division_by_zero(operation, *operands):
+    """PyTorch raises for an integer division by zero (floats give inf and nan)."""
+    divisor = operands[-1].array
+    if all(operand.array.dtype.kind in "iub" for operand in operands) and (divisor == 0).any():
+        raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
 
 
-@public(inplace=True)
-def square(x):
-    return Pow.apply(x, 2)
+def _floating(input):
+    """input itself if floating, else converted to the default float dtype."""
+    return input if input.array.dtype.kind == "f" else cast(input, dtypes.get_default_dtype())
 
 
-@public(inplace=True)
-def reciprocal(x):
-    """1 / x, elementwise (integers give floats)."""
-    return Reciprocal.apply(x)
+@public(inplace=True, out=True)
+def square(input):
+    return Pow.apply(input, 2)
 
 
-@public(inplace=True, aliases=('clip',))
-def clamp(x, min=None, max=None):
-    """x limited to [min, max] (either bound may be None, a number or a tensor). An integer x with
+@public(inplace=True, out=True)
+def reciprocal(input):
+    """1 / input, elementwise (integers give floats)."""
+    return Reciprocal.apply(input)
+
+
+@public(inplace=True, aliases=('clip',), out=True)
+def clamp(input, min=None, max=None):
+    """input limited to [min, max] (either bound may be None, a number or a tensor). An integer input with
     a floating bound gives floats, as PyTorch promotes."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     for bound in (min, max):
         if bound is not None:
-            x, _ = binary_operands(x, bound)
-    return Clamp.apply(x, min, max)
+            input, _ = binary_operands(input, bound)
+    return Clamp.apply(input, min, max)
 
 
 def cast(x, dtype):

@@ -12,24 +12,26 @@ backward and ``chainrule.cos`` on tensors in a recorded one (see ``ops/op.py``).
 """
 from types import SimpleNamespace
 
-from chainrule.ops.inplace import write_in_place
+from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.tensor import Tensor
 
 #: Every public operation by its name, as ``chainrule.NAME`` offers it (see chainrule/functional.py).
 functions = SimpleNamespace()
 
 
-def public(function=None, *, name=None, method=True, inplace=False, aliases=()):
+def public(function=None, *, name=None, method=True, inplace=False, aliases=(), out=False):
     """Export ``function`` as ``chainrule.NAME`` and, with ``method``, as ``Tensor.NAME`` (the tensor
     becomes the first argument). ``method`` may also be another function to install as the method
     (for a different argument order, as ``Tensor.where(condition, other)``). ``inplace`` adds
     ``Tensor.NAME_``, which writes the result into the tensor (see ``ops/inplace.py``). ``aliases``
-    are further names for the same function and method (``clip`` for ``clamp``).
+    are further names for the same function and method (``clip`` for ``clamp``). With ``out``, the
+    function (not the method) accepts PyTorch's ``out=`` tensor to write its result into.
     """
 
     def register(function):
+        exported = with_out(function) if out else function
         for each in (name or function.__name__, *aliases):
-            setattr(functions, each, function)
+            setattr(functions, each, exported)
             if method:
                 install_method(each, function if method is True else method)
             if inplace:
@@ -63,3 +65,31 @@ def reflected(function):
 
     operator.__name__ = "__r" + function.__name__ + "__"
     return operator
+
+
+def with_out(function):
+    """``function`` accepting ``out=``: the result is written into that tensor (resized to the
+    result's shape, as PyTorch does) and returned. ``out`` takes no part in the graph."""
+
+    def function_with_out(*args, out=None, **kwargs):
+        result = function(*args, **kwargs)
+        if out is None:
+            return result
+        if result.requires_grad and out.requires_grad:
+            raise RuntimeError(
+                f"{function.__name__}(): functions with out=... arguments don't support automatic "
+                f"differentiation, but one of the arguments requires grad."
+            )
+        if tuple(out.array.shape) == tuple(result.array.shape):
+            check_castable(result, out)
+            out.array[...] = result.array
+        else:
+            out.array = result.array.astype(out.array.dtype)
+        out._version_owner._version += 1
+        return out
+
+    function_with_out.__name__ = function.__name__
+    function_with_out.__qualname__ = function.__qualname__
+    function_with_out.__doc__ = function.__doc__
+    function_with_out.__wrapped__ = function
+    return function_with_out
