@@ -20,7 +20,6 @@ from chainrule.creation import (
     full,
     full_like,
     linspace,
-    normal,
     ones,
     ones_like,
     rand,

@@ -6,8 +6,6 @@ default dtype (float32); random ones draw from the generator seeded by ``manual_
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
-from chainrule.ops.elementwise import copy_from
-from chainrule.ops.inplace import write_in_place
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor, _to_raw, check_device, tensor_from_array
 
@@ -21,10 +19,13 @@ def _finish(array, requires_grad, device=None):
 
 
 def _shape(size):
-    """Sizes given as ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    """Sizes given as ``zeros(2, 3)`` or ``zeros((2, 3))``, checked as PyTorch checks them."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
+        size = size[0]
+    shape = tuple(int(side) for side in size)
+    if any(side < 0 for side in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    return shape
 
 
 def _float_dtype(dtype):
@@ -77,7 +78,7 @@ def empty(*size, dtype=None, requires_grad=False, device=None):
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
-    return _finish(xp.full(tuple(size), fill_value, dtype=dtype), requires_grad, device)
+    return _finish(xp.full(_shape((size,)), fill_value, dtype=dtype), requires_grad, device)
 
 
 @public(method=False)
@@ -105,6 +106,12 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     """Numbers from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})"
+        )
     if dtype is None:
         whole = all(isinstance(value, int) for value in (start, end, step))
         dtype = dtypes.int64 if whole else dtypes.get_default_dtype()
@@ -141,20 +148,16 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
     """Integers drawn uniformly from [low, high) (``randint(high, size)`` also works)."""
     if size is None:
         low, high, size = 0, low, high
-    values = numpy_generator(generator).integers(low, high, tuple(size))
+    values = numpy_generator(generator).integers(low, high, _shape((size,)))
     return _finish(values.astype(dtype or dtypes.int64), False, device)
 
 
 @public(method=False)
-def randperm(n, generator=None, dtype=None):
+def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
     """A random permutation of 0 .. n-1."""
-    return tensor_from_array(numpy_generator(generator).permutation(n).astype(dtype or dtypes.int64))
-
-
-@public(method=False)
-def normal(mean, std, size, generator=None, dtype=None, requires_grad=False, device=None):
-    values = numpy_generator(generator).normal(mean, std, tuple(size))
-    return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    return _finish(numpy_generator(generator).permutation(n).astype(dtype or dtypes.int64), requires_grad, device)
 
 
 @public(method=False)
@@ -167,19 +170,17 @@ def randn_like(input, dtype=None, requires_grad=False, device=None):
     return randn(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)
 
 
-def _fill_with_samples(tensor, values):
-    return write_in_place(tensor, copy_from, tensor_from_array(xp.asarray(values, dtype=tensor.array.dtype)))
+# ----------------------------------------------------------------------------- x.new_zeros(...)
+def _new(factory):
+    """``Tensor.new_NAME``: the factory, with this tensor's dtype unless another is given."""
+
+    def new(self, *args, dtype=None, requires_grad=False, device=None):
+        return factory(*args, dtype=dtype or self.array.dtype, requires_grad=requires_grad, device=device)
+
+    new.__name__ = "new_" + factory.__name__
+    new.__doc__ = f"``{factory.__name__}(...)`` with this tensor's dtype unless ``dtype`` is given."
+    return new
 
 
-def normal_(self, mean=0.0, std=1.0, generator=None):
-    """Fill with samples of N(mean, std^2) from the (global or given) generator."""
-    return _fill_with_samples(self, numpy_generator(generator).normal(mean, std, self.array.shape))
-
-
-def uniform_(self, low=0.0, high=1.0, generator=None):
-    """Fill with samples of U(low, high) from the (global or given) generator."""
-    return _fill_with_samples(self, numpy_generator(generator).uniform(low, high, self.array.shape))
-
-
-install_method("normal_", normal_)
-install_method("uniform_", uniform_)
+for _factory in (zeros, ones, empty, full, tensor):
+    install_method("new_" + _factory.__name__, _new(_factory))

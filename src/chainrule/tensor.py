@@ -34,7 +34,7 @@ def tensor_from_array(array, requires_grad=False):
 def init_leaf(tensor, array, requires_grad=False):
     """Give ``tensor`` (a Tensor or subclass instance) the fields of a new leaf holding ``array``."""
     tensor.array = array
-    tensor.grad = None
+    tensor._grad = None
     tensor._requires_grad = requires_grad
     tensor.grad_fn = None
     tensor._version = 0
@@ -63,7 +63,7 @@ class Tensor:
 
     __slots__ = (
         "array",
-        "grad",
+        "_grad",
         "_requires_grad",
         "grad_fn",
         "_version",
@@ -113,6 +113,27 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self):
+        """The gradient that ``backward()`` accumulated for this tensor (None before the first)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value.array.shape != self.array.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: the tensor has shape {tuple(self.array.shape)}, "
+                    f"the gradient {tuple(value.array.shape)}"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def name(self):

@@ -114,6 +114,19 @@ class BackwardNode:
             return values
         return tuple([value.array if isinstance(value, Tensor) else value for value in values])
 
+    def saved_output_moved_to(self, tensor):
+        """``tensor`` now holds this node's output (an in-place operation wrote the result into it,
+        ``y.sigmoid_()``): a later in-place change to ``tensor`` changes a value backward needs,
+        and must be noticed as PyTorch notices it."""
+        kept = list(self._saved)
+        for position, value in enumerate(kept):
+            if type(value) is SavedOutput and value.output_nr == tensor._output_nr:
+                moved = SavedOutput(tensor, value.output_nr)
+                moved.array = value.array
+                self._saved_version_sum += moved.version - value.current_version()
+                kept[position] = moved
+        self._saved = tuple(kept)
+
     @property
     def next_functions(self):
         """``((node, output_nr), ...)`` per input, as PyTorch's ``grad_fn.next_functions``."""

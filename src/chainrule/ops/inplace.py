@@ -39,6 +39,8 @@ def write_in_place(tensor, operation, *args, **kwargs):
         tensor.grad_fn, tensor._output_nr, tensor._requires_grad = result.grad_fn, result._output_nr, True
         if retained:
             tensor.retain_grad()
+        if tensor.grad_fn is not None:
+            tensor.grad_fn.saved_output_moved_to(tensor)
     return tensor
 
 
