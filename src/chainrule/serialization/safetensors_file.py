@@ -31,7 +31,8 @@ def looks_like_safetensors(data):
 
 def pack(arrays, metadata):
     """The bytes of a safetensors file holding ``arrays`` (name -> NumPy array) and ``metadata`` (str -> str)."""
-    contiguous = {name: numpy.ascontiguousarray(array) for name, array in arrays.items()}
+    # Not ascontiguousarray, which turns a 0-d array into a 1-d one.
+    contiguous = {name: numpy.require(array, requirements="C") for name, array in arrays.items()}
     return safetensors.numpy.save(contiguous, metadata=metadata)
 
 
