@@ -1,4 +1,6 @@
 """``backward`` and ``grad``: the two ways to start the backward pass."""
+import warnings
+
 from chainrule.autograd.engine import run_backward
 from chainrule.backend import xp
 
@@ -60,12 +62,20 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             _accumulate(tensor, gradient, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=False):
     """The gradients of ``outputs`` with respect to each of ``inputs``, returned as a tuple.
 
     Unlike ``backward()``, no ``.grad`` is changed. With ``create_graph=True`` the returned
-    gradients are themselves in the graph, so they can be differentiated again.
+    gradients are themselves in the graph, so they can be differentiated again. ``only_inputs`` is
+    PyTorch's deprecated argument: ignored, with PyTorch's FutureWarning when it is False.
     """
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+            "gradient for other parts of the graph, please use torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     for position, tensor in enumerate(inputs):
