@@ -38,7 +38,7 @@ def test_an_interrupt_before_the_rename_leaves_the_old_file(tmp_path, monkeypatc
     def interrupt(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "replace", interrupt)
+    monkeypatch.setattr(atomic, "_copy_permissions", interrupt)  # the last call before the rename
     with pytest.raises(KeyboardInterrupt):
         chainrule.save({"epoch": 2}, target)
     monkeypatch.undo()
