@@ -2,7 +2,9 @@
 and deep-copy at any time with PyTorch's semantics."""
 import copy
 import io
+import json
 import pickle
+import struct
 
 import numpy as np
 import pytest
@@ -137,3 +139,17 @@ def test_modules_optimizers_and_schedulers_round_trip_after_backward(duplicate):
     optimizer2.step()
     for mine, copied in zip(model.parameters(), model2.parameters()):
         np.testing.assert_allclose(copied.array, mine.array, rtol=1e-6)
+
+
+def test_a_damaged_pickle_is_a_value_error_even_when_trusted():
+    content = _saved(nn.Linear(2, 2)).getvalue()
+    metadata = safetensors_metadata(content)
+    metadata["pickle"] = metadata["pickle"][:40]
+    damaged = safetensors.numpy.save(safetensors.numpy.load(content), metadata=metadata)
+    with pytest.raises(ValueError, match="holds a damaged pickle"):
+        chainrule.load(io.BytesIO(damaged), weights_only=False)
+
+
+def safetensors_metadata(content):
+    length = struct.unpack("<Q", content[:8])[0]
+    return json.loads(content[8 : 8 + length])["__metadata__"]

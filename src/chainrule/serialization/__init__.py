@@ -115,7 +115,10 @@ def load(f, map_location=None, weights_only=True):
             f"trust its source, call chainrule.load(f, weights_only=False). Unpickling can run "
             f"arbitrary code, so never do that with a file from a source you do not trust."
         )
-    return pickled.loads(pickle_bytes, arrays)
+    try:
+        return pickled.loads(pickle_bytes, arrays)
+    except (pickle.UnpicklingError, EOFError) as error:  # the pickle's own errors, not those of the code it runs
+        raise ValueError(f"chainrule.load: {name} holds a damaged pickle ({type(error).__name__}: {error}). Nothing was loaded.") from error
 
 
 def _read_bytes(f):
