@@ -343,6 +343,40 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    # ----------------------------------------------------------------- pickling and deepcopy (as PyTorch)
+    def __reduce_ex__(self, protocol):
+        """Pickle the values, ``requires_grad`` and the name, never the graph nor ``.grad``, as PyTorch does.
+
+        The result is a leaf; a non-leaf that requires grad comes back as a leaf that requires grad.
+        """
+        state = getattr(self, "__dict__", None)  # a subclass's own attributes
+        return type(self)._from_pickle, (to_numpy(self.array), self._requires_grad, self._name), state
+
+    @classmethod
+    def _from_pickle(cls, array, requires_grad, name):
+        tensor = _new_object(cls)
+        init_leaf(tensor, as_array(array), requires_grad)
+        tensor._name = name
+        return tensor
+
+    def __deepcopy__(self, memo):
+        """A leaf's copy with its own memory and, for a plain tensor, a copy of its ``.grad`` (PyTorch's rules)."""
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment. Detach it first (tensor.detach()) to copy its values."
+            )
+        copied = type(self)._from_pickle(self.array.copy(), self._requires_grad, self._name)
+        memo[id(self)] = copied
+        if type(self) is Tensor and self.grad is not None:  # a Parameter's copy has no grad in PyTorch
+            copied.grad = self.grad.__deepcopy__(memo)
+        if getattr(self, "__dict__", None):
+            from copy import deepcopy  # here, not at the top: the rest of this file never copies
+
+            copied.__dict__.update(deepcopy(self.__dict__, memo))
+        return copied
+
+
 class Size(tuple):
     """The shape of a tensor: a tuple that prints as ``chainrule.Size([2, 3])``."""
 

@@ -1,9 +1,10 @@
-"""The autograd engine: Function, backward, grad, grad mode, gradcheck and anomaly detection."""
+"""The autograd engine: Function, backward, grad, grad mode, gradcheck, anomaly detection, and ``Variable``."""
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
 from chainrule.autograd.functional import backward, grad
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient
+from chainrule.autograd.variable import Variable
 
 FunctionCtx = BackwardNode
 
@@ -13,6 +14,7 @@ __all__ = [
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "Variable",
     "backward",
     "detect_anomaly",
     "enable_grad",

@@ -1,4 +1,6 @@
 """``backward`` and ``grad``: the two ways to start the backward pass."""
+import warnings
+
 from chainrule.autograd.engine import accumulate, run_backward
 from chainrule.autograd.function import gradient_edge
 from chainrule.autograd.grad_mode import set_grad_enabled
@@ -64,12 +66,20 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 accumulate(tensor, gradient if create_graph else gradient.array)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=False):
     """The gradients of ``outputs`` with respect to each of ``inputs``, returned as a tuple.
 
     Unlike ``backward()``, no ``.grad`` is changed. With ``create_graph=True`` the returned
-    gradients are themselves in the graph, so they can be differentiated again.
+    gradients are themselves in the graph, so they can be differentiated again. ``only_inputs`` is
+    PyTorch's deprecated argument: ignored, with PyTorch's FutureWarning when it is False.
     """
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+            "gradient for other parts of the graph, please use torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     for position, tensor in enumerate(inputs):

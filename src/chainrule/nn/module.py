@@ -17,6 +17,10 @@ from chainrule.nn.parameter import Parameter
 from chainrule.tensor import RemovableHandle, Tensor
 
 
+# NumPy's kinds of bool, signed and unsigned integers and real floats: what load_state_dict copies.
+_REAL_KINDS = "biuf"
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` found missing from, or unexpected in, the state dict."""
 
@@ -360,9 +364,11 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy the values of ``state_dict`` into this module's parameters and buffers.
 
-        Every key is checked first: with ``strict=True`` a missing or unexpected key, and in any case
-        a shape that does not match, raises RuntimeError listing all of them, and nothing is copied.
-        Returns ``(missing_keys, unexpected_keys)``.
+        All or nothing: every key is checked, and every value converted to its parameter's dtype,
+        before anything is copied. With ``strict=True`` a missing or unexpected key, and in any case a
+        value that is not a tensor, a shape that does not match or values that are not numbers
+        (complex, strings, dates...), raise RuntimeError listing all of them, and the module is left
+        exactly as it was. Returns ``(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
@@ -389,14 +395,21 @@ class Module:
                     f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                     f"the shape in current model is {target.shape}."
                 )
+            elif value.array.dtype.kind not in _REAL_KINDS:
+                problems.append(
+                    f"dtype mismatch for {key}: the checkpoint holds {value.array.dtype} values, which "
+                    f"can't be copied into a {target.dtype} tensor without losing them (only real "
+                    f"numbers and booleans can)."
+                )
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
             )
+        # Converted first, copied after: a conversion that fails leaves every parameter untouched.
+        converted = {key: state_dict[key].to(target.dtype).detach().clone() for key, target in own.items() if key in state_dict}
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(state_dict[key])
+            for key, value in converted.items():
+                own[key].copy_(value)
         return _IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- printing

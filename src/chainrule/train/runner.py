@@ -12,9 +12,12 @@ The Runner runs it over the data for some epochs, evaluates on development data 
 the best model, and records the losses and scores for plotting (``chainrule.viz.plots.plot_losses``).
 """
 import contextlib
+import math
 import sys
+import warnings
 
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import xp
 from chainrule.serialization import load, save
 from chainrule.tensor import Tensor
 
@@ -62,6 +65,14 @@ class Runner:
         monitors: objects with ``after_backward(step, loss)``, called after every backward pass and
             before the optimizer step (``GradientNormMonitor``, ``NonFiniteWatch``... from
             ``chainrule.train.monitors``).
+        on_nonfinite: what a step does when its loss or a gradient is NaN or infinite (checked after
+            the monitors, before the optimizer step; PyTorch has no such guard):
+            ``"stop"`` (default) raises RuntimeError naming the epoch, the step and the loss or the
+            first parameter that went non-finite, before that step changes the model;
+            ``"skip"`` warns and skips the step (the gradients are cleared, the model unchanged;
+            the steps are listed in ``skipped_steps``); ``"warn"`` warns and takes the step anyway.
+            Whatever the choice, an evaluation whose dev loss or score is not finite never counts
+            as an improvement, so a diverged model never overwrites the best checkpoint.
 
     Histories (losses are Python floats, never tensors: a sum of loss tensors would keep every
     step's graph alive). Steps are counted from 1: step ``s`` is the ``s``-th optimizer step.
@@ -70,10 +81,17 @@ class Runner:
     - ``train_epoch_losses``: ``[loss]``, the mean step loss of each epoch,
     - ``dev_scores``: ``[score]``, one per evaluation (when there is a metric),
     - ``dev_losses``: ``[(step, loss)]``, one per evaluation,
-    - ``best_score``: the best dev score so far (``None`` before the first evaluation).
+    - ``best_score``: the best dev score so far (``None`` before the first finite evaluation),
+    - ``skipped_steps``: the steps skipped under ``on_nonfinite="skip"``.
     """
 
-    def __init__(self, model, optimizer, loss_fn, metric=None, monitors=()):
+    def __init__(self, model, optimizer, loss_fn, metric=None, monitors=(), on_nonfinite="stop"):
+        if on_nonfinite not in _NONFINITE_CHOICES:
+            raise ValueError(
+                f"Runner: on_nonfinite must be one of {', '.join(map(repr, _NONFINITE_CHOICES))}, got {on_nonfinite!r}"
+            )
+        self.on_nonfinite = on_nonfinite
+        self.skipped_steps = []
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -164,9 +182,46 @@ class Runner:
             monitor.after_backward(self.global_step, loss_value)
         if custom_print_log is not None:
             custom_print_log(self)
+        problem = self._first_nonfinite(loss_value)
+        if problem is not None:
+            where = f"Runner: at epoch {self.epoch}, step {self.global_step}, {problem}"
+            if self.on_nonfinite == "stop":
+                self.optimizer.zero_grad()
+                raise RuntimeError(
+                    f"{where}. Training stopped before this step changed the model (a saved best "
+                    f"checkpoint is untouched). Lower the learning rate, clip the gradients "
+                    f"(nn.utils.clip_grad_norm_), check this batch for NaN or huge values, or pass "
+                    f"Runner(..., on_nonfinite='skip') to skip such steps."
+                )
+            if self.on_nonfinite == "skip":
+                warnings.warn(f"{where}; the step was skipped (on_nonfinite='skip')", RuntimeWarning, stacklevel=3)
+                self.skipped_steps.append(self.global_step)
+                self.optimizer.zero_grad()
+                return loss_value
+            warnings.warn(f"{where}; the step was taken anyway (on_nonfinite='warn')", RuntimeWarning, stacklevel=3)
         self.optimizer.step()
         self.optimizer.zero_grad()
         return loss_value
+
+    def _first_nonfinite(self, loss_value):
+        """What went non-finite first, the loss or a parameter's gradient (in model order); None if nothing."""
+        if not math.isfinite(loss_value):
+            return f"the loss is {loss_value}"
+        named = getattr(self.model, "named_parameters", None)
+        if named is not None:
+            pairs = named()
+        else:
+            pairs = (
+                (f"param_groups[{group_index}]['params'][{index}]", parameter)
+                for group_index, group in enumerate(self.optimizer.param_groups)
+                for index, parameter in enumerate(group["params"])
+            )
+        for name, parameter in pairs:
+            grad = parameter.grad
+            if grad is not None and not bool(xp.isfinite(grad.array).all()):
+                kind = "NaN" if bool(xp.isnan(grad.array).any()) else "an infinity"
+                return f"the gradient of parameter '{name}' holds {kind} (the loss was {loss_value:.6g})"
+        return None
 
     def _evaluate_and_keep_best(self, dev_data, save_path, progress, step):
         score, loss = self.evaluate(dev_data)
@@ -182,7 +237,12 @@ class Runner:
         progress.evaluated(step, score, loss, improved, save_path)
 
     def _improves(self, score, loss):
-        """A higher dev score, or the same score with a lower dev loss (the loss alone without a metric)."""
+        """A higher dev score, or the same score with a lower dev loss (the loss alone without a metric).
+
+        An evaluation with a non-finite loss or score never improves: a diverged model is never "best".
+        """
+        if not math.isfinite(loss) or (self.metric is not None and not math.isfinite(score)):
+            return False
         if self._best_dev_loss is None:
             return True
         if self.metric is not None and score != self.best_score:
@@ -227,6 +287,9 @@ class Runner:
 
     def _score_name(self):
         return self.metric.name() if self.metric is not None else "score"
+
+
+_NONFINITE_CHOICES = ("stop", "skip", "warn")
 
 
 class TrainingProgress:

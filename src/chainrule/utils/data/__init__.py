@@ -13,6 +13,7 @@ from chainrule.utils.data.sampler import (
     SequentialSampler,
     SubsetRandomSampler,
 )
+from chainrule.utils.data.worker import get_worker_info
 
 __all__ = [
     "BatchSampler",
@@ -27,5 +28,6 @@ __all__ = [
     "TensorDataset",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "random_split",
 ]

@@ -2,8 +2,9 @@
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.utils.data.collate import default_collate, default_convert
-from chainrule.utils.data.dataset import batch_gatherer
+from chainrule.utils.data.fetch import Fetcher
 from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+from chainrule.utils.data.worker import load_in_workers
 
 
 # PyTorch refuses to change these once a loader exists: its sampler and batches were built from them.
@@ -28,9 +29,15 @@ class DataLoader:
     ``batch_size=None`` yields samples one at a time. A ``TensorDataset`` with the default collation
     is gathered with one indexing per tensor per batch, with no Python loop over samples.
 
-    ``num_workers`` is accepted, but loading always runs in this process (chainrule starts no
-    worker processes: batches of in-memory tensors are fastest gathered in place). ``pin_memory`` is
-    accepted and changes nothing (there is no GPU to copy to).
+    ``num_workers=N`` loads batches in ``N`` worker processes (``chainrule.utils.data.worker``):
+    worth it when reading or transforming a sample is slow (files, augmentation); batches of
+    in-memory tensors are fastest gathered in this process, the default ``num_workers=0``. The
+    batches are the same, in the same order, either way. ``worker_init_fn(worker_id)`` runs first in
+    each worker, ``prefetch_factor`` (default 2) batches are loaded ahead per worker,
+    ``multiprocessing_context`` picks the start method ("fork", "spawn"...; with "spawn" the dataset
+    and ``collate_fn`` must pickle), a ``timeout`` > 0 raises when a batch takes longer. Workers
+    start anew each epoch (``persistent_workers`` is accepted and changes nothing).
+    ``pin_memory`` is accepted and changes nothing (there is no GPU to copy to).
     """
 
     def __init__(
@@ -44,13 +51,28 @@ class DataLoader:
         collate_fn=None,
         pin_memory=False,
         drop_last=False,
+        timeout=0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
         generator=None,
+        *,
+        prefetch_factor=None,
+        persistent_workers=False,
     ):
         if num_workers < 0:
             raise ValueError(
                 f"num_workers option should be non-negative (got {num_workers}); use num_workers=0 to "
                 f"disable multiprocessing."
             )
+        if timeout < 0:
+            raise ValueError(f"timeout option should be non-negative, got {timeout}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing. Let num_workers > 0 "
+                "to enable multiprocessing, otherwise set prefetch_factor to None."
+            )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if sampler is not None and shuffle:
             raise ValueError(
                 "sampler option is mutually exclusive with shuffle: the sampler decides the order; "
@@ -78,7 +100,13 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
+        self.persistent_workers = persistent_workers
         self.generator = generator
+        self._epochs_started = 0
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
@@ -90,19 +118,18 @@ class DataLoader:
         super().__setattr__(name, value)
 
     def __iter__(self):
-        dataset, collate_fn = self.dataset, self.collate_fn
+        fetch = Fetcher(self.dataset, self.collate_fn, batched=self.batch_sampler is not None)
         if self.batch_sampler is None:
-            for index in self.sampler:
-                yield collate_fn(dataset[index])
-            return
-        gather = batch_gatherer(dataset) if collate_fn is default_collate else None
-        if gather is not None:
-            yield from map(gather, self._index_arrays())
-            return
-        read_many = getattr(dataset, "__getitems__", None)
-        for indices in self.batch_sampler:
-            samples = read_many(indices) if read_many is not None else [dataset[index] for index in indices]
-            yield collate_fn(samples)
+            tasks = iter(self.sampler)
+        elif fetch.gather is not None:
+            tasks = self._index_arrays()
+        else:
+            tasks = iter(self.batch_sampler)
+        self._epochs_started += 1
+        if self.num_workers == 0:
+            yield from map(fetch, tasks)
+        else:
+            yield from load_in_workers(self, tasks, epoch=self._epochs_started)
 
     def _index_arrays(self):
         if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:

@@ -1,0 +1,25 @@
+"""Fetcher: what a DataLoader does with one task, an index or a batch of indices, in any process."""
+from chainrule.utils.data.collate import default_collate
+from chainrule.utils.data.dataset import batch_gatherer
+
+
+class Fetcher:
+    """Turns a task into what the loader yields: ``collate_fn(dataset[index])`` for one sample, or
+    ``collate_fn([dataset[i] for i in indices])`` for a batch (one indexing per tensor for a
+    TensorDataset with the default collation, ``dataset.__getitems__(indices)`` where defined).
+    """
+
+    def __init__(self, dataset, collate_fn, batched):
+        self.dataset = dataset
+        self.collate_fn = collate_fn
+        self.batched = batched
+        self.gather = batch_gatherer(dataset) if batched and collate_fn is default_collate else None
+
+    def __call__(self, task):
+        if not self.batched:
+            return self.collate_fn(self.dataset[task])
+        if self.gather is not None:
+            return self.gather(task)
+        read_many = getattr(self.dataset, "__getitems__", None)
+        samples = read_many(task) if read_many is not None else [self.dataset[index] for index in task]
+        return self.collate_fn(samples)
