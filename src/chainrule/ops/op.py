@@ -30,8 +30,6 @@ An operation is one class with its mathematics declared beside its code::
   elementwise (``grad @ bᵀ``). The trace, the graph drawing and the explorer show these, so all of
   them read the one declaration.
 """
-import inspect
-
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import BackwardNode, Function
 from chainrule.backend import xp
@@ -58,4 +56,5 @@ class Op(Function):
     @classmethod
     def input_names(cls):
         """The names of ``forward``'s parameters after ``ctx``, as the formulas use them."""
-        return tuple(inspect.signature(cls.forward).parameters)[1:]
+        code = cls.forward.__code__
+        return code.co_varnames[1 : code.co_argcount]
