@@ -219,7 +219,7 @@ def t(x):
     return Permute.apply(x, tuple(reversed(range(ndim))))
 
 
-@public
+@public(aliases=('moveaxis',))
 def movedim(x, source, destination):
     """x with dimension(s) ``source`` moved to position(s) ``destination``, the others keeping their order."""
     ndim = x.array.ndim
