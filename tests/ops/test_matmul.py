@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from tests.ops.oracle import OpCase, library_case, table_test
+from tests.ops.second_order import second_order_test
 
 SIDE = st.integers(1, 4)
 
@@ -55,6 +56,7 @@ CASES = [
 ]
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 def test_every_rank_combination_and_broadcast_batch_matches_pytorch():

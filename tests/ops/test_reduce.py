@@ -7,6 +7,7 @@ import torch
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
 
 
 def distinct(array):
@@ -73,6 +74,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 def test_norm_0_counts_nonzero_elements():

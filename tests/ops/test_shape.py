@@ -5,6 +5,7 @@ import torch
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
 
 
 def many_ones(min_dims=0, max_dims=4):
@@ -46,6 +47,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 def test_view_minus_one_gives_a_flat_tensor_sharing_memory():
