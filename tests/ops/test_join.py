@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, sizes, table_test
+from tests.ops.second_order import second_order_test
 
 
 @st.composite
@@ -45,6 +46,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 @pytest.mark.parametrize("length", [0, 1, 5, 6, 7])
