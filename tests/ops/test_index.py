@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
 
 
 def positions(shape, size):
@@ -96,6 +97,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 # ----------------------------------------------------------------------------- accumulation
