@@ -48,7 +48,7 @@ class GetItem(Op):
 
     @staticmethod
     def backward(ctx, grad_output):
-        if ctx.repeats:
+        if ctx.repeats:  # a position read twice gets both gradients, where writing them would keep one
             positions = flat_positions(ctx.input_shape, ctx.key).reshape(-1)
             total = ctx.xp.bincount(positions, weights=grad_output.reshape(-1), minlength=math.prod(ctx.input_shape))
             return total.reshape(ctx.input_shape), None, None

@@ -117,7 +117,7 @@ class Prod(Op):
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
         if (x == 0).any():
-            others = product_of_others(ctx.xp, x, ctx.axes)
+            others = product_of_others(ctx, x)
         else:
             others = spread(ctx, result) / x
         return spread(ctx, grad_output) * others, None, None
@@ -127,23 +127,20 @@ class ProdAll(Prod):
     node_name = "ProdBackward0"
 
 
-def product_of_others(xp, x, axes):
-    """For each element of x, the product of the other elements of its slice over ``axes``, with
-    the functions of ``xp`` (differentiable on tensors, exact with zeros): the reduced axes are moved
-    last and flattened to n, each element's row is repeated n times with that element set to 1, and
-    each repeat is multiplied out. O(n²) per slice, so Prod uses it only when x has zeros.
+def product_of_others(ctx, x):
+    """For each element of x, the product of the other elements of its slice over the reduced axes,
+    with the functions of ``ctx.xp`` (differentiable on tensors, exact with zeros): the reduced axes
+    are moved last and flattened to n, each element's row is repeated n times with that element set
+    to 1, and each repeat is multiplied out. O(n²) per slice, so Prod uses it only when x has zeros.
     """
+    axes, functions = ctx.axes, ctx.xp
     count = _count(x.shape, axes)
     last = tuple(range(x.ndim - len(axes), x.ndim))
-    moved = xp.moveaxis(x, axes, last)
+    moved = functions.moveaxis(x, axes, last)
     kept_shape = tuple(moved.shape[: x.ndim - len(axes)])
-    repeats = xp.broadcast_to(moved.reshape(kept_shape + (1, count)), kept_shape + (count, count))
-    others = xp.prod(xp.where(_identity(count), 1.0, repeats), axis=-1)
-    return xp.moveaxis(others.reshape(tuple(moved.shape)), last, axes)
-
-
-def _identity(count):
-    return xp.eye(count, dtype=bool)
+    repeats = functions.broadcast_to(moved.reshape(kept_shape + (1, count)), kept_shape + (count, count))
+    others = functions.prod(functions.where(xp.eye(count, dtype=bool), 1.0, repeats), axis=-1)
+    return functions.moveaxis(others.reshape(tuple(moved.shape)), last, axes)
 
 
 # ----------------------------------------------------------------------------- max and min
