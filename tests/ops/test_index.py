@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
 
 
 def positions(shape, size):
@@ -96,6 +97,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 # ----------------------------------------------------------------------------- accumulation
@@ -248,3 +250,42 @@ def test_index_errors_match_pytorch(call, error, message):
         call(chainrule, chainrule.zeros(3, 4))
     with pytest.raises(error):
         call(torch, torch.zeros(3, 4))
+
+
+# ----------------------------------------------------------------------------- bincount, node names
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.bincount(lib.tensor([0, 2, 2, 5])),
+    lambda lib: lib.tensor([1, 1, 3]).bincount(minlength=6),
+    lambda lib: lib.bincount(lib.tensor([0, 2, 2]), lib.tensor([0.5, 1.0, 2.0])),
+    lambda lib: lib.bincount(lib.tensor([0, 2, 2]), lib.tensor([0.5, 1.0, 2.0], dtype=lib.float64), minlength=5),
+    lambda lib: lib.bincount(lib.tensor([3, 0]), lib.tensor([2, 7])),
+])
+def test_bincount_matches_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))
+
+
+def test_bincount_sends_each_bin_gradient_to_the_weights_that_fell_in_it():
+    weights = chainrule.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    (chainrule.bincount(chainrule.tensor([0, 2, 2]), weights, minlength=4) * chainrule.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(weights.grad.array, [1.0, 3.0, 3.0])
+
+
+def test_bincount_refuses_what_pytorch_refuses():
+    for positions in ([[0, 1]], [-1, 2], [0.5]):
+        with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
+            chainrule.bincount(chainrule.tensor(positions))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x, i: x[0], lambda lib, x, i: x[0, 1], lambda lib, x, i: x[:, 1:3], lambda lib, x, i: x[None],
+    lambda lib, x, i: x[...], lambda lib, x, i: x[[0, 1]], lambda lib, x, i: x[x > 0], lambda lib, x, i: x.gather(1, i),
+    lambda lib, x, i: x.index_select(0, lib.tensor([0, 2])), lambda lib, x, i: x.take(lib.tensor([0, 5])),
+    lambda lib, x, i: lib.take_along_dim(x, i, 1), lambda lib, x, i: x.masked_select(x > 0),
+    lambda lib, x, i: x.index_put((lib.tensor([0]),), lib.tensor(1.0)), lambda lib, x, i: x.scatter(1, i, lib.ones(3, 1)),
+    lambda lib, x, i: x.scatter(1, i, 2.0), lambda lib, x, i: x.scatter_add(1, i, lib.ones(3, 1)),
+])
+def test_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(3, 4, requires_grad=True), lib.tensor([[0], [1], [2]])).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, sizes, table_test
+from tests.ops.second_order import second_order_test
 
 
 @st.composite
@@ -45,6 +46,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 @pytest.mark.parametrize("length", [0, 1, 5, 6, 7])
@@ -116,3 +118,12 @@ def test_join_errors_match_pytorch(call, error, message):
         call(chainrule)
     with pytest.raises(error):
         call(torch)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.cat([x, x]), lambda lib, x: lib.stack([x, x], 1), lambda lib, x: x.split(2)[0],
+    lambda lib, x: x.split([1, 2])[1], lambda lib, x: x.chunk(2)[0], lambda lib, x: x.unbind(1)[0],
+])
+def test_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(3, 4, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]

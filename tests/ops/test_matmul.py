@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import chainrule
 from tests.ops.oracle import OpCase, library_case, table_test
+from tests.ops.second_order import second_order_test
 
 SIDE = st.integers(1, 4)
 
@@ -55,6 +56,7 @@ CASES = [
 ]
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 def test_every_rank_combination_and_broadcast_batch_matches_pytorch():
@@ -91,7 +93,7 @@ def test_linear_is_one_node_with_pytorchs_gradients_for_a_3d_input():
     ours = [chainrule.tensor(array, requires_grad=True) for array in data]
     theirs = [torch.tensor(array, requires_grad=True) for array in data]
     out = chainrule.linear(*ours)
-    assert type(out.grad_fn).__name__ == "LinearBackward"
+    assert out.grad_fn.name() == "AddmmBackward0"  # the node PyTorch shows for a linear layer with bias
     assert all(node is not None for node, _ in out.grad_fn.next_functions)  # x, weight and bias, in one step
     expected = F.linear(*theirs)
     np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -144,3 +146,17 @@ def test_numbers_and_arrays_mix_with_tensors():
 def test_errors_name_the_operation_and_the_shapes(call, words):
     with pytest.raises(RuntimeError, match=words):
         call()
+
+
+@pytest.mark.parametrize("call, shapes, name", [
+    (lambda lib, a, b: a @ b, ((2, 3), (3, 4)), "MmBackward0"),
+    (lambda lib, a, b: lib.mm(a, b), ((2, 3), (3, 4)), "MmBackward0"),
+    (lambda lib, a, b: a @ b, ((2, 3), (3,)), "MvBackward0"),
+    (lambda lib, a, b: lib.dot(a, b), ((3,), (3,)), "DotBackward0"),
+    (lambda lib, a, b: lib.bmm(a, b), ((2, 2, 3), (2, 3, 4)), "BmmBackward0"),
+    (lambda lib, a, b: (F if lib is torch else lib).linear(a, b), ((2, 3), (4, 3)), "MmBackward0"),
+])
+def test_nodes_are_named_as_pytorch_names_them(call, shapes, name):
+    for lib in (chainrule, torch):
+        a, b = (lib.ones(*shape, requires_grad=True) for shape in shapes)
+        assert call(lib, a, b).grad_fn.name() == name

@@ -7,6 +7,7 @@ import torch
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
 
 
 def distinct(array):
@@ -73,6 +74,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 def test_norm_0_counts_nonzero_elements():
@@ -249,3 +251,41 @@ def test_norm_gradient_at_zero_is_zero_like_pytorch():
 def test_errors_name_the_operation_and_the_problem(call, error, words):
     with pytest.raises(error, match=words):
         call(chainrule.ones(2, 3))
+
+
+# ----------------------------------------------------------------------------- NumPy's keywords, node names
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "amax", "amin", "var", "std", "logsumexp", "argmax", "argmin", "all", "any"])
+def test_reductions_take_numpys_axis_and_keepdims_like_pytorch(name):
+    data = np.arange(1.0, 13.0).reshape(3, 4)
+    ours = getattr(chainrule.tensor(data), name)(axis=1, keepdims=True)
+    theirs = getattr(torch.tensor(data), name)(axis=1, keepdims=True)
+    np.testing.assert_allclose(ours.array, theirs.numpy())
+
+
+def test_max_min_cumsum_and_norm_take_axis_too():
+    x = chainrule.tensor(np.arange(1.0, 13.0).reshape(3, 4))
+    assert x.max(axis=1).indices.tolist() == [3, 3, 3] and x.min(axis=0, keepdims=True).values.shape == (1, 4)
+    np.testing.assert_allclose(x.cumsum(axis=1).array, np.cumsum(x.array, axis=1))
+    np.testing.assert_allclose(chainrule.norm(x, axis=1, keepdims=True).array, np.linalg.norm(x.array, axis=1, keepdims=True))
+
+
+def test_sum_with_numpys_keywords_is_recorded_under_create_graph():
+    # The engine sums broadcast gradients as grad.sum(axis=..., keepdims=True), also on tensors.
+    x = chainrule.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    row = chainrule.tensor([[1.0], [2.0]], requires_grad=True)
+    (grad,) = chainrule.autograd.grad((x * row * x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(grad.array, [[6.0, 12.0, 18.0]])  # 2 x (1 + 2)
+    (second,) = chainrule.autograd.grad(grad.sum(), row)
+    np.testing.assert_allclose(second.array, [[12.0], [12.0]])
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sum(), lambda lib, x: x.sum(0), lambda lib, x: x.mean(), lambda lib, x: x.mean(-1, keepdim=True),
+    lambda lib, x: x.prod(), lambda lib, x: x.prod(1), lambda lib, x: x.max(), lambda lib, x: x.min(),
+    lambda lib, x: x.max(0).values, lambda lib, x: lib.min(x, 1).values, lambda lib, x: x.amax(0), lambda lib, x: x.amin(),
+    lambda lib, x: x.var(0), lambda lib, x: x.std(), lambda lib, x: x.norm(), lambda lib, x: x.norm(3, 1),
+    lambda lib, x: x.logsumexp(1), lambda lib, x: x.cumsum(0),
+])
+def test_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]

@@ -5,6 +5,7 @@ import torch
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
 
 
 def many_ones(min_dims=0, max_dims=4):
@@ -46,6 +47,7 @@ CASES = [
 
 
 test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
 
 
 def test_view_minus_one_gives_a_flat_tensor_sharing_memory():
@@ -122,3 +124,14 @@ def test_zero_dimensional_shapes_match_pytorch():
 def test_squeeze_of_a_dimension_that_is_not_one_changes_nothing():
     assert chainrule.zeros(2, 1, 3).squeeze(0).shape == (2, 1, 3)
     assert chainrule.zeros(2, 1, 3).squeeze(1).shape == (2, 3)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.reshape(6), lambda x: x.view(-1), lambda x: x.flatten(), lambda x: x.unsqueeze(0).squeeze(),
+    lambda x: x.unsqueeze(0).squeeze(0), lambda x: x.unsqueeze(0).squeeze((0,)), lambda x: x.unsqueeze(1),
+    lambda x: x.permute(1, 0), lambda x: x.transpose(0, 1), lambda x: x.t(), lambda x: x.T, lambda x: x.mT,
+    lambda x: x.movedim(0, 1), lambda x: x.flip(0), lambda x: x.repeat(2, 1), lambda x: x.tile(2),
+])
+def test_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]

@@ -1,83 +1,173 @@
 """Indexing: reading elements at positions (``x[key]``, ``gather``) and writing them (``x[key] = v``).
 
-Two operations do all the work, and each is the other's backward:
+Two operations do all the work:
 
 - ``GetItem`` reads ``x[key]``. Its gradient sends each output element's gradient back to the
   position it was read from, *adding* where one position was read several times (``x[[0, 0]]``
-  gives x[0] twice the gradient): that is ``IndexPut`` with ``accumulate=True`` into zeros.
+  gives x[0] twice the gradient): zeros with the gradient written at key, or, when an integer array
+  may repeat a position, ``bincount`` of the positions weighted by the gradient (a scatter-add that
+  NumPy, CuPy and chainrule all name alike).
 - ``IndexPut`` writes values at ``key`` into a copy of x (or adds them, with ``accumulate``). The
-  values' gradient is read back from the same positions: ``GetItem``.
+  values' gradient is read back from the same positions: ``grad[key]``.
 
-``gather``, ``index_select``, ``take_along_dim`` and ``masked_select`` are ``x[key]`` for a key
-built from their arguments; ``scatter`` and ``scatter_add`` are ``IndexPut``.
+``gather``, ``index_select``, ``take``, ``take_along_dim`` and ``masked_select`` are ``x[key]`` for a
+key built from their arguments; ``scatter`` and ``scatter_add`` are ``IndexPut``. PyTorch names the
+node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
+tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """
+import math
 import re
 
 from chainrule import dtypes
-from chainrule.autograd.function import Function
 from chainrule.backend import add_at, as_array, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
-from chainrule.ops.elementwise import where
-from chainrule.ops.operands import as_tensor_like
-from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.ops.elementwise import selected, where
 from chainrule.ops.inplace import records_in_place, write_in_place
+from chainrule.ops.op import Op
+from chainrule.ops.operands import as_tensor_like
 from chainrule.ops.registry import install_method, public
+from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
 
+class GetItem(Op):
+    """``key`` holds ints, slices, None, Ellipsis and integer or boolean arrays; ``repeats`` says
+    whether an integer array is among them (a position may then be read more than once)."""
 
-class GetItem(Function):
-    """out = x[key]  (NumPy/PyTorch indexing);   d loss / d x = zeros with grad added at key
-
-    ``key`` holds ints, slices, None, Ellipsis and integer or boolean arrays. ``repeats`` says
-    whether an integer array is among them (a position may then be read more than once).
-    """
+    node_name = "IndexBackward0"
+    formula = "x[key]"
+    derivatives = ("zeros of x's shape with grad added at key", None, None)
 
     @staticmethod
     def forward(ctx, x, key, repeats):
-        ctx.input_shape, ctx.input_dtype = x.array.shape, x.array.dtype
-        ctx.key, ctx.repeats = key, repeats
+        ctx.input_shape, ctx.key, ctx.repeats = x.shape, key, repeats
         try:
-            return x.array[key]
+            return x[key]
         except IndexError as error:
-            raise _index_error(error, x.array.shape) from None
+            raise _index_error(error, x.shape) from None
 
     @staticmethod
     def backward(ctx, grad_output):
-        zeros = tensor_from_array(xp.zeros(ctx.input_shape, dtype=ctx.input_dtype))
-        return IndexPut.apply(zeros, grad_output, ctx.key, ctx.repeats, True), None, None
+        if ctx.repeats:  # a position read twice gets both gradients, where writing them would keep one
+            positions = flat_positions(ctx.input_shape, ctx.key).reshape(-1)
+            total = ctx.xp.bincount(positions, weights=grad_output.reshape(-1), minlength=math.prod(ctx.input_shape))
+            return total.reshape(ctx.input_shape), None, None
+        grad_input = ctx.xp.zeros(ctx.input_shape, dtype=grad_output.dtype)
+        grad_input[ctx.key] = grad_output
+        return grad_input, None, None
 
 
-class IndexPut(Function):
-    """out = a copy of x with ``value`` written at ``key`` (``x[key] = value``), or added there with ``accumulate``.
+class Select(GetItem):
+    """``x[i]``: a key of ints (and slices)."""
 
-    d out / d x = 1 except at key, where it is 0 (the value there was overwritten; with
-    ``accumulate`` it is 1 everywhere).   d loss / d value = grad[key] (summed over broadcasting).
-    """
+
+class Slice(GetItem):
+    """``x[a:b]``: a key of slices."""
+
+
+class NewAxis(GetItem):
+    node_name = "UnsqueezeBackward0"
+
+
+class Alias(GetItem):
+    """``x[...]``: the whole of x."""
+
+
+class Gather(GetItem):
+    pass
+
+
+class IndexSelect(GetItem):
+    pass
+
+
+class Take(GetItem):
+    pass
+
+
+class MaskedSelect(GetItem):
+    pass
+
+
+def _kind_of_read(key):
+    """The GetItem (sub)class whose node PyTorch shows for ``x[key]`` (the last step, where
+    PyTorch makes several nodes for a mixed key)."""
+    if any(isinstance(part, ndarray) for part in key):
+        return GetItem
+    if any(isinstance(part, int) for part in key):
+        return Select
+    if any(isinstance(part, slice) for part in key):
+        return Slice
+    return NewAxis if any(part is None for part in key) else Alias
+
+
+def flat_positions(shape, key):
+    """Where each element of ``x[key]`` lies in x (of ``shape``) flattened: an integer array of the
+    output's shape (the key applied to the positions 0, 1, ..., size - 1)."""
+    return xp.arange(math.prod(shape), dtype=dtypes.int64).reshape(shape)[key]
+
+
+class Bincount(Op):
+    """``input`` (1-D, non-negative integers) is a constant; ``weights`` gets the gradient."""
+
+    formula = "out[k] = Σ weights[i] over the i where input[i] = k"
+    derivatives = (None, "grad[input]", None)
+
+    @staticmethod
+    def forward(ctx, input, weights, minlength):
+        ctx.input = input
+        counts = xp.bincount(input, weights=weights, minlength=minlength)
+        if weights is not None and weights.dtype.kind == "f":
+            counts = counts.astype(weights.dtype)  # NumPy sums in float64; PyTorch keeps the weights' dtype
+        return counts
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return None, grad_output[ctx.input], None
+
+
+class IndexPut(Op):
+    """With ``accumulate`` the values are added, once per occurrence of a repeated position."""
+
+    formula = "x with value written at key (added there with accumulate)"
+    derivatives = ("1, except 0 at key without accumulate", "grad[key]", None, None, None)
 
     @staticmethod
     def forward(ctx, x, value, key, repeats, accumulate):
-        ctx.key, ctx.repeats, ctx.accumulate = key, repeats, accumulate
-        ctx.value_ndim = value.array.ndim
-        result = x.array.copy()
-        _write_at(result, key, value.array, repeats, accumulate)
+        ctx.input_shape, ctx.key, ctx.accumulate = x.shape, key, accumulate
+        ctx.value_ndim = value.ndim
+        result = x.copy()
+        _write_at(result, key, value, repeats, accumulate)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
-        key, repeats = ctx.key, ctx.repeats
         grad_x = grad_value = None
         if ctx.needs_input_grad[0]:
             grad_x = grad_output
-            if not ctx.accumulate:
-                grad_x = IndexPut.apply(grad_output, _zero_like(grad_output), key, repeats, False)
+            if not ctx.accumulate:  # the values that were there are gone
+                kept = xp.ones(ctx.input_shape, dtype=bool)
+                kept[ctx.key] = False
+                grad_x = selected(ctx.xp, kept, grad_output)
         if ctx.needs_input_grad[1]:
-            grad_value = GetItem.apply(grad_output, key, repeats)
-            missing = ctx.value_ndim - grad_value.array.ndim
+            grad_value = grad_output[ctx.key]
+            missing = ctx.value_ndim - grad_value.ndim
             if missing > 0:
                 # A value with extra leading size-1 dimensions was accepted; the engine sums from there.
-                grad_value = shape.reshape(grad_value, (1,) * missing + grad_value.array.shape)
+                grad_value = grad_value.reshape((1,) * missing + tuple(grad_value.shape))
         return grad_x, grad_value, None, None, None
+
+
+class Scatter(IndexPut):
+    pass
+
+
+class ScatterNumber(IndexPut):
+    node_name = "ScatterBackward1"
+
+
+class ScatterAdd(IndexPut):
+    pass
 
 
 def _write_at(target, key, value, repeats, accumulate):
@@ -163,10 +253,6 @@ def _index_error(error, input_shape):
     return IndexError(f"{in_our_words} (tensor of shape {list(input_shape)})")
 
 
-def _zero_like(tensor):
-    return tensor_from_array(xp.zeros((), dtype=tensor.array.dtype))
-
-
 def _integer_array(index, operation, error_type):
     """``index`` (tensor, array or list) as an integer array, or ``error_type`` naming its dtype."""
     index = index.array.copy() if isinstance(index, Tensor) else xp.array(index)  # kept for backward
@@ -218,7 +304,7 @@ def getitem(x, key):
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
     key, repeats = _normalize_key(key)
-    return GetItem.apply(x, key, repeats)
+    return _kind_of_read(key).apply(x, key, repeats)
 
 
 @public(inplace=True)
@@ -251,7 +337,7 @@ def gather(x, dim, index):
     index's shape. d loss / d x adds each output's gradient at the position it was read from.
     """
     dim, index = _check_index_tensor(x, dim, index, "gather")
-    return GetItem.apply(x, _along_dim_key(index, dim), True)
+    return Gather.apply(x, _along_dim_key(index, dim), True)
 
 
 @public
@@ -279,7 +365,8 @@ def take_along_dim(x, indices, dim=None):
 @public
 def take(x, index):
     """The elements of x at ``index`` in its flattened (row-major) order; the output has index's shape."""
-    return getitem(shape.reshape(x, -1), index if isinstance(index, Tensor) else as_array(index))
+    key, repeats = _normalize_key(index if isinstance(index, Tensor) else as_array(index))
+    return Take.apply(shape.reshape(x, -1), key, repeats)
 
 
 @public
@@ -296,7 +383,7 @@ def index_select(x, dim, index):
     if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element here
         x = shape.reshape(x, 1)
     _check_positions(index, dim, x.array.shape[dim], "index_select", IndexError)
-    return GetItem.apply(x, (slice(None),) * dim + (index.reshape(-1),), True)
+    return IndexSelect.apply(x, (slice(None),) * dim + (index.reshape(-1),), True)
 
 
 @public(inplace=True)
@@ -325,7 +412,7 @@ def masked_select(x, mask):
     """The elements of x where the boolean ``mask`` is True (both broadcast), as a 1-D tensor."""
     mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
     common = broadcast_shapes(x.array.shape, mask_array.shape)
-    return GetItem.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
+    return MaskedSelect.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
 
 
 @public(inplace=True)
@@ -335,7 +422,7 @@ def scatter(x, dim, index, src):
     Only the first index.shape block of src is used. d loss / d x = grad, 0 where written;
     d loss / d src = grad gathered from the written positions.
     """
-    return _scatter(x, dim, index, src, "scatter", accumulate=False)
+    return _scatter(Scatter if isinstance(src, Tensor) else ScatterNumber, x, dim, index, src, "scatter", accumulate=False)
 
 
 @public(inplace=True)
@@ -344,10 +431,10 @@ def scatter_add(x, dim, index, src):
 
     d loss / d x = grad;   d loss / d src = grad gathered from the positions each value was added to.
     """
-    return _scatter(x, dim, index, src, "scatter_add", accumulate=True)
+    return _scatter(ScatterAdd, x, dim, index, src, "scatter_add", accumulate=True)
 
 
-def _scatter(x, dim, index, src, operation, accumulate):
+def _scatter(kind, x, dim, index, src, operation, accumulate):
     dim, index = _check_index_tensor(x, dim, index, operation)
     if isinstance(src, Tensor):
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
@@ -356,7 +443,7 @@ def _scatter(x, dim, index, src, operation, accumulate):
                 f"{list(src.array.shape)} in every dimension (and of as many dimensions)"
             )
         src = getitem(src, tuple(slice(0, size) for size in index.shape))
-    return IndexPut.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
+    return kind.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
 
 
 @public
@@ -370,6 +457,22 @@ def nonzero(x, as_tuple=False):
         array = x.array if x.array.ndim else x.array.reshape(1)
         return tuple(tensor_from_array(positions.astype(dtypes.int64)) for positions in xp.nonzero(array))
     return tensor_from_array(xp.argwhere(x.array).astype(dtypes.int64))
+
+
+@public
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, ..., max(input) occurs in ``input`` (1-D, non-negative integers), or
+    with ``weights`` the sum of the weights at each value's positions; at least ``minlength`` long.
+    (3 of value 2 with weights w: out[2] = the sum of their w.) Unlike PyTorch's, it passes gradients
+    to ``weights``: the backward of reading repeated positions (``GetItem``) is built on it.
+    """
+    positions = input.array if isinstance(input, Tensor) else as_array(input)
+    if positions.ndim != 1 or positions.dtype.kind not in "iu" or (positions.size and positions.min() < 0):
+        raise RuntimeError(
+            f"bincount only supports 1-d non-negative integral inputs (got shape {list(positions.shape)}, "
+            f"dtype {dtypes.dtype_name(positions.dtype)}); flatten it with .reshape(-1) or convert it with .long()"
+        )
+    return Bincount.apply(positions, weights, minlength)
 
 
 install_method("__getitem__", getitem)

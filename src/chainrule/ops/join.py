@@ -1,83 +1,92 @@
 """Joining tensors into one and splitting one into several.
 
-The operations come in mirror pairs, each the other's backward:
+The operations come in mirror pairs, each doing what the other's backward does:
 
 - ``Cat`` glues tensors end to end along a dimension; its backward cuts the gradient into the same
-  pieces (``Split``), and ``Split``'s backward glues the pieces' gradients together (``Cat``).
+  pieces (slices of it), and ``Split``'s backward glues the pieces' gradients together.
 - ``Stack`` puts tensors of one shape side by side along a new dimension; its backward takes the
-  gradient apart along it (``Unbind``), and ``Unbind``'s backward stacks the gradients (``Stack``).
+  gradient apart along it (``grad[..., i, ...]``), and ``Unbind``'s backward stacks the gradients.
 
 An output of ``Split`` or ``Unbind`` that the loss never used sends back zeros (the engine fills
 them in), so every input gets a complete gradient.
 """
-from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops import shape
-from chainrule.tensor import Tensor, check_dim
+from chainrule.ops.op import Op
 from chainrule.ops.registry import public
+from chainrule.tensor import Tensor, check_dim
 
 
+class Cat(Op):
+    """Inputs (..., n_i, ...) -> output (..., n_0 + n_1 + ..., ...)."""
 
-class Cat(Function):
-    """out = [x_0, x_1, ...] joined along ``dim``;   d loss / d x_i = the slice of grad where x_i was placed.
-
-    Inputs (..., n_i, ...) -> output (..., n_0 + n_1 + ..., ...).
-    """
+    formula = "tensors joined along dim"
+    derivatives = (None, "the slice of grad where each tensor was placed")
 
     @staticmethod
     def forward(ctx, dim, *tensors):
         ctx.dim = dim
-        ctx.sizes = [tensor.array.shape[dim] for tensor in tensors]
-        arrays = [tensor.array for tensor in tensors]
-        return xp.concatenate(arrays, axis=dim, dtype=_promoted_dtype(arrays))
+        ctx.sizes = [tensor.shape[dim] for tensor in tensors]
+        return xp.concatenate(tensors, axis=dim, dtype=_promoted_dtype(tensors))
 
     @staticmethod
     def backward(ctx, grad_output):
-        return (None,) + Split.apply(grad_output, ctx.sizes, ctx.dim)
+        before = (slice(None),) * ctx.dim
+        pieces, start = [], 0
+        for size in ctx.sizes:
+            pieces.append(grad_output[before + (slice(start, start + size),)])
+            start += size
+        return (None, *pieces)
 
 
-class Split(Function):
-    """outs = x cut along ``dim`` into pieces of ``sizes``;   d loss / d x = the pieces' grads joined back."""
+class Split(Op):
+    formula = "x cut along dim into pieces of sizes"
+    derivatives = ("the pieces' gradients joined back", None, None)
 
     @staticmethod
     def forward(ctx, x, sizes, dim):
         ctx.dim = dim
         boundaries = xp.cumsum(sizes[:-1])
-        return tuple(xp.split(x.array, boundaries, axis=dim))
+        return tuple(xp.split(x, boundaries, axis=dim))
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        return Cat.apply(ctx.dim, *grad_outputs), None, None
+        return ctx.xp.concatenate(grad_outputs, ctx.dim), None, None
 
 
-class Stack(Function):
-    """out[..., i, ...] = x_i, with i at position ``dim``;   d loss / d x_i = grad[..., i, ...].
+class SplitWithSizes(Split):
+    """Pieces of the sizes listed (PyTorch names this node apart from equal pieces)."""
 
-    k inputs of shape (a, b) -> output (k, a, b) for dim=0, (a, k, b) for dim=1.
-    """
+
+class Stack(Op):
+    """k inputs of shape (a, b) -> output (k, a, b) for dim=0, (a, k, b) for dim=1."""
+
+    formula = "out[..., i, ...] = tensors[i], i at position dim"
+    derivatives = (None, "grad[..., i, ...] for tensors[i]")
 
     @staticmethod
     def forward(ctx, dim, *tensors):
-        ctx.dim = dim
-        arrays = [tensor.array for tensor in tensors]
-        return xp.stack(arrays, axis=dim, dtype=_promoted_dtype(arrays))
+        ctx.dim, ctx.count = dim, len(tensors)
+        return xp.stack(tensors, axis=dim, dtype=_promoted_dtype(tensors))
 
     @staticmethod
     def backward(ctx, grad_output):
-        return (None,) + Unbind.apply(grad_output, ctx.dim)
+        before = (slice(None),) * ctx.dim
+        return (None, *[grad_output[before + (position,)] for position in range(ctx.count)])
 
 
-class Unbind(Function):
-    """outs[i] = x[..., i, ...] (i at position ``dim``, which disappears);   d loss / d x = the grads stacked."""
+class Unbind(Op):
+    formula = "outs[i] = x[..., i, ...], i at position dim"
+    derivatives = ("the outputs' gradients stacked along dim", None)
 
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return tuple(xp.moveaxis(x.array, dim, 0))
+        return tuple(xp.moveaxis(x, dim, 0))
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        return Stack.apply(ctx.dim, *grad_outputs), None
+        return ctx.xp.stack(grad_outputs, ctx.dim), None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -188,7 +197,8 @@ def split(x, split_size_or_sections, dim=0):
     gives pieces of those sizes, which must add up to ``x.shape[dim]``.
     """
     dim = check_dim(dim, x.array.ndim, "split")
-    return Split.apply(x, _split_sizes(x.array.shape[dim], split_size_or_sections, dim), dim)
+    kind = Split if isinstance(split_size_or_sections, int) else SplitWithSizes
+    return kind.apply(x, _split_sizes(x.array.shape[dim], split_size_or_sections, dim), dim)
 
 
 @public

@@ -5,37 +5,38 @@ For out = a @ b with a of shape (n, k) and b of shape (k, m), out[i, j] = sum_k 
     d loss / d a = grad @ b^T   (n, m) @ (m, k) -> (n, k)
     d loss / d b = a^T @ grad   (k, n) @ (n, m) -> (k, m)
 
-Both gradients are themselves matrix products, written with ``matmul``, so higher-order gradients
-work. Leading (batch) dimensions broadcast as in NumPy; the engine sums each gradient back over the
-batch dimensions its input was broadcast along.
+Both gradients are themselves matrix products, so the recorded backward (``create_graph``) is made
+of matmuls too and higher-order gradients work. Leading (batch) dimensions broadcast as in NumPy;
+the engine sums each gradient back over the batch dimensions its input was broadcast along.
+
+PyTorch names the node after the kind of product (``MmBackward0`` for two matrices, ``MvBackward0``,
+``DotBackward0``, ``BmmBackward0``); the tiny subclasses of ``Matmul`` carry those names.
 """
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.ops.elementwise import add, mul
+from chainrule.ops.op import Op
 from chainrule.ops.operands import binary_operands
 from chainrule.ops.registry import install_method, public, reflected
 
 
+class Matmul(Op):
+    """A 1-D ``a`` acts as a row (1, k) and a 1-D ``b`` as a column (k, 1); that size-1 dimension is
+    not in the output, so backward puts it back into the gradient and takes it out of the results."""
 
-class Matmul(Function):
-    """out = a @ b with PyTorch's rules (see ``matmul``);
-    d loss / d a = grad @ b^T,   d loss / d b = a^T @ grad   (over the last two dimensions)
-
-    A 1-D ``a`` acts as a row (1, k) and a 1-D ``b`` as a column (k, 1); that size-1 dimension is
-    not in the output, so backward puts it back into the gradient and takes it out of the results.
-    """
+    formula = "a @ b"
+    derivatives = ("grad @ bᵀ", "aᵀ @ grad")
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _matmul_arrays(a.array, b.array)
+        return _matmul_arrays(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        a, b = ctx.saved_tensors
         a_matrix = a.reshape(1, -1) if a.ndim == 1 else a
         b_matrix = b.reshape(-1, 1) if b.ndim == 1 else b
         grad_matrix = grad_output.reshape(tuple(grad_output.shape) + (1,)) if b.ndim == 1 else grad_output
@@ -51,26 +52,53 @@ class Matmul(Function):
         return grad_a, grad_b
 
 
-class Linear(Function):
-    """out = x @ weight^T + bias, in one step (the fully connected layer);
-    x (*, in_features), weight (out_features, in_features), bias (out_features,) -> out (*, out_features)
+class Mm(Matmul):
+    """(n, k) @ (k, m)."""
 
-    d loss / d x = grad @ weight,   d loss / d weight = grad^T @ x,   d loss / d bias = sum of grad,
-    where the last two sum over every leading dimension (each row of x is one more example).
-    """
+
+class Mv(Matmul):
+    """(n, k) @ (k,)."""
+
+
+class Dot(Matmul):
+    """(k,) @ (k,)."""
+
+
+class Bmm(Matmul):
+    """(B, n, k) @ (B, k, m)."""
+
+
+def _kind_of_product(a_ndim, b_ndim, same_batch):
+    """The Matmul (sub)class whose node PyTorch would show for a product of these ranks."""
+    if a_ndim == 2:
+        return Mm if b_ndim == 2 else Mv if b_ndim == 1 else Matmul
+    if a_ndim == b_ndim == 1:
+        return Dot
+    return Bmm if a_ndim == b_ndim == 3 and same_batch else Matmul
+
+
+class Linear(Op):
+    """The fully connected layer in one step: x (*, in_features), weight (out_features,
+    in_features), bias (out_features,) -> out (*, out_features). The gradients of weight and bias
+    sum over every leading dimension (each row of x is one more example). PyTorch computes it as
+    ``addmm`` and names the node so."""
+
+    node_name = "AddmmBackward0"
+    formula = "x @ weightᵀ + bias"
+    derivatives = ("grad @ weight", "gradᵀ @ x", "grad summed over examples")
 
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        ctx.bias_is_vector = bias is not None and bias.array.ndim == 1
-        result = _matmul_arrays(x.array, weight.array.T)
+        ctx.bias_is_vector = bias is not None and bias.ndim == 1
+        result = _matmul_arrays(x, weight.T)
         if bias is not None:
-            result += bias.array  # result is a fresh array: adding in place saves a copy
+            result += bias  # result is a fresh array: adding in place saves a copy
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, weight, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
+        x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
         out_features, in_features = weight.shape
         grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, out_features)
@@ -83,6 +111,10 @@ class Linear(Function):
         if needs_bias:  # a bias that broadcasts otherwise gets grad_output, summed to its shape by the engine
             grad_bias = grad_rows.sum(0) if ctx.bias_is_vector else grad_output
         return grad_x, grad_weight, grad_bias
+
+
+class LinearWithoutBias(Linear):
+    node_name = "MmBackward0"
 
 
 def _matmul_arrays(a, b):
@@ -182,8 +214,9 @@ def _checked_product(a, b, operation, ndim=None, names=None):
     if ndim is not None:
         _require_dims(a, ndim, names[0], operation)
         _require_dims(b, ndim, names[1], operation)
-    _check_product_shapes(a.array.shape, b.array.shape, operation)
-    return Matmul.apply(a, b)
+    a_shape, b_shape = a.array.shape, b.array.shape
+    _check_product_shapes(a_shape, b_shape, operation)
+    return _kind_of_product(len(a_shape), len(b_shape), a_shape[:-2] == b_shape[:-2]).apply(a, b)
 
 
 @public
@@ -223,7 +256,7 @@ def linear(x, weight, bias=None):
         )
     if bias is not None:
         _check_bias(bias, weight, input_shape[:-1] + (out_features,))
-    return Linear.apply(x, weight, bias)
+    return (Linear if bias is not None else LinearWithoutBias).apply(x, weight, bias)
 
 
 def _check_bias(bias, weight, output_shape):

@@ -3,26 +3,30 @@
 Reducing over ``dim`` removes that dimension (or keeps it with size 1 when ``keepdim=True``). In
 backward the gradient of each output element has to reach every input element it was computed
 from, so it is first *spread back*: reshaped to the kept-dims shape and broadcast to the input's
-shape (``ExpandReduced``, the mirror image of ``Sum``). Each reduction then multiplies it by its own
-local derivative: 1 for sum, 1/N for mean, a 0/1 mask for max, ...
+shape (``spread``). Each reduction then multiplies it by its own local derivative: 1 for sum, 1/N
+for mean, a 0/1 mask for max, ...
 
 ``dim`` may be an int, a tuple of ints (negative counts from the end) or None (every dimension).
+Every reduction also takes NumPy's names ``axis=`` and ``keepdims=``, as PyTorch does, so that a
+backward formula calls ``ctx.xp.sum(g, axis=..., keepdims=True)`` alike on arrays and on tensors.
+
+PyTorch names the node of a reduction over every element differently from one over given
+dimensions (``x.sum()`` makes ``SumBackward0``, ``x.sum(0)`` ``SumBackward1``): the tiny subclasses
+``SumAll``, ``MeanAll``, ... carry those names and nothing else.
 """
 import builtins
+import functools
 import math
 import operator
 from collections import namedtuple
 
 from chainrule import dtypes
-from chainrule.autograd import grad_mode
-from chainrule.autograd.function import Function
-from chainrule.backend import as_array, xp
-from chainrule.ops import shape
-from chainrule.ops.broadcast import broadcast_to
-from chainrule.ops.elementwise import abs, exp, maximum, minimum, selected, sign, where
+from chainrule.backend import as_array, ignoring_float_errors, xp
+from chainrule.ops.elementwise import abs, maximum, minimum, selected
+from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
-from chainrule.tensor import Tensor, check_dim, tensor_from_array
 from chainrule.ops.registry import public
+from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
 
 #: What ``max(x, dim)`` and ``min(x, dim)`` return: ``values, indices = x.max(dim=1)``.
@@ -31,47 +35,18 @@ min_result = namedtuple("min", ["values", "indices"])
 
 
 # ----------------------------------------------------------------------------- spreading back
-class ExpandReduced(Function):
-    """out = a reduced tensor broadcast back to the shape it was reduced from;
-    d loss / d reduced = the gradient summed over the reduced axes.
-
-    ``reduced`` has the reduction's output shape; ``axes`` are the reduced axes of the input shape
-    ``shape``. This is how every reduction's backward sends one gradient to many inputs.
-    """
-
-    @staticmethod
-    def forward(ctx, reduced, shape, axes, keepdim):
-        ctx.axes, ctx.keepdim = axes, keepdim
-        return _expanded(reduced.array, shape, axes, keepdim)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return Sum.apply(grad_output, ctx.axes, ctx.keepdim), None, None, None
+def remember_reduction(ctx, x, axes, keepdim):
+    """Keep on ctx what ``spread`` needs: the input's shape, the reduced axes, whether they were kept."""
+    ctx.input_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
 
 
-def _with_kept_dims(array, input_shape, axes, keepdim):
-    """The reduced ``array`` with its reduced axes present again as size 1 (keepdim's shape)."""
-    if keepdim:
-        return array
-    return array.reshape(tuple(1 if axis in axes else size for axis, size in enumerate(input_shape)))
-
-
-def _remember_reduction(ctx, x, axes, keepdim):
-    ctx.input_shape, ctx.axes, ctx.keepdim = x.array.shape, axes, keepdim
-
-
-def _expanded(reduced, shape, axes, keepdim):
-    """The array ``reduced`` broadcast back to ``shape`` (a read-only view, no copy)."""
-    return xp.broadcast_to(_with_kept_dims(reduced, shape, axes, keepdim), shape)
-
-
-def _spread(ctx, reduced):
-    """``reduced`` (of the output's shape) broadcast back to the input's shape: on arrays in a plain
-    backward, with the recorded ExpandReduced when the backward is itself recorded."""
-    (values,) = ctx.operands(reduced)
-    if isinstance(values, Tensor):
-        return ExpandReduced.apply(values, ctx.input_shape, ctx.axes, ctx.keepdim)
-    return _expanded(values, ctx.input_shape, ctx.axes, ctx.keepdim)
+def spread(ctx, reduced):
+    """``reduced`` (of the reduction's output shape) broadcast back to the input's shape, its reduced
+    axes first put back as size 1: how one gradient of an output reaches every input it came from.
+    The same on arrays and on tensors (a broadcast view, no copy)."""
+    if not ctx.keepdim:
+        reduced = reduced.reshape(tuple(1 if axis in ctx.axes else size for axis, size in enumerate(ctx.input_shape)))
+    return ctx.xp.broadcast_to(reduced, ctx.input_shape)
 
 
 def _count(shape, axes):
@@ -80,146 +55,169 @@ def _count(shape, axes):
 
 
 # ----------------------------------------------------------------------------- sum, mean, prod
-class Sum(Function):
-    """out = sum of x over ``axes``;   d out / d x = 1 for every element that was summed"""
+class Sum(Op):
+    node_name = "SumBackward1"
+    formula = "Σ x over axes"
+    derivatives = ("1", None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        _remember_reduction(ctx, x, axes, keepdim)
-        return x.array.sum(axis=axes, keepdims=keepdim)
+        remember_reduction(ctx, x, axes, keepdim)
+        return x.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return _spread(ctx, grad_output), None, None
+        return spread(ctx, grad_output), None, None
 
 
-class Mean(Function):
-    """out = sum of x over ``axes`` / N;   d out / d x = 1 / N   (N elements per output; empty gives nan)"""
+class SumAll(Sum):
+    node_name = "SumBackward0"
+
+
+class Mean(Op):
+    """An empty slice gives nan, as in PyTorch."""
+
+    node_name = "MeanBackward1"
+    formula = "Σ x over axes / N"
+    derivatives = ("1/N", None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        _remember_reduction(ctx, x, axes, keepdim)
-        ctx.count = _count(x.array.shape, axes)
-        total = x.array.sum(axis=axes, keepdims=keepdim)
-        if ctx.count:
-            return total / ctx.count
-        with xp.errstate(divide="ignore", invalid="ignore"):  # nothing to average: nan, as in PyTorch
-            return total / ctx.count
+        remember_reduction(ctx, x, axes, keepdim)
+        ctx.count = _count(x.shape, axes)
+        with ignoring_float_errors():  # nothing to average: 0 / 0 = nan
+            return x.sum(axis=axes, keepdims=keepdim) / ctx.count
 
     @staticmethod
     def backward(ctx, grad_output):
-        (grad_output,) = ctx.operands(grad_output)
-        return _spread(ctx, grad_output / ctx.count), None, None
+        return spread(ctx, grad_output / ctx.count), None, None
 
 
-class Prod(Function):
-    """out = product of x over ``axes``;   d out / d x_i = product of all the other elements.
-
-    "All the others" is the product of the slice's nonzero elements divided by x_i (by 1 for a zero),
-    kept only where no *other* element of the slice is zero. So zeros in x are handled: with one zero
-    in a slice only that zero gets a gradient (the product of the rest), with two or more none does.
-    """
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        _remember_reduction(ctx, x, axes, keepdim)
-        ctx.save_for_backward(x)
-        return xp.prod(x.array, axis=axes, keepdims=keepdim)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
-        is_zero = x.array == 0
-        if grad_mode.is_grad_enabled() and is_zero.any():
-            # Recorded (create_graph) with zeros: the masked formula below would hide how the
-            # product of the others depends on the zero itself, so build that product explicitly.
-            return _spread(ctx, grad_output) * _product_of_others(x, ctx.axes), None, None
-        zeros_among_others = xp.sum(is_zero, axis=ctx.axes, keepdims=True) - is_zero
-        nonzero_x = where(is_zero, 1.0, x)
-        product_of_others = Prod.apply(nonzero_x, ctx.axes, True) / nonzero_x
-        return _spread(ctx, grad_output) * product_of_others * tensor_from_array(zeros_among_others == 0), None, None
+class MeanAll(Mean):
+    node_name = "MeanBackward0"
 
 
-def _product_of_others(x, axes):
-    """For each element, the product of the other elements of its slice over ``axes``, with
-    tensor operations (differentiable, exact with zeros): the reduced axes are moved last and
-    flattened to n, each element's row is repeated n times with that element set to 1, and each
-    repeat is multiplied out. O(n^2): used only for higher-order gradients of products with zeros.
-    """
-    kept = [axis for axis in range(x.array.ndim) if axis not in axes]
-    order = kept + list(axes)
-    moved = shape.permute(x, *order)
-    kept_shape = tuple(moved.array.shape[: len(kept)])
-    count = math.prod(moved.array.shape[len(kept) :])
-    rows = shape.reshape(moved, kept_shape + (1, count))
-    grid = where(xp.eye(count, dtype=bool), 1.0, broadcast_to(rows, kept_shape + (count, count)))
-    others = shape.reshape(Prod.apply(grid, (len(kept_shape) + 1,), False), moved.array.shape)
-    return shape.permute(others, *(order.index(axis) for axis in range(len(order))))
+class Prod(Op):
+    """With no zero in x, the product of the others is out / x. With zeros, out / x is 0 / 0 where
+    the zero is, and its derivative would miss how the others depend on that zero: the product of
+    the others is then built explicitly (``product_of_others``), exact to every order."""
 
-
-# ----------------------------------------------------------------------------- max and min
-class Amax(Function):
-    """out = the largest element over ``axes``;   d out / d x = 1/k at each of the k elements equal to
-    it (ties share the gradient evenly, as in PyTorch), 0 elsewhere"""
+    node_name = "ProdBackward1"
+    formula = "Π x over axes"
+    derivatives = ("product of the other elements = out / x", None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        return _extreme_forward(ctx, x, axes, keepdim, xp.max)
+        remember_reduction(ctx, x, axes, keepdim)
+        result = xp.prod(x, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(x, result)
+        return result
 
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        is_extreme = x.array == _with_kept_dims(result.array, ctx.input_shape, ctx.axes, ctx.keepdim)
-        with xp.errstate(invalid="ignore"):  # a nan maximum equals no element: 0 / 0 gives nan, as in PyTorch
-            share = is_extreme / xp.sum(is_extreme, axis=ctx.axes, keepdims=True)
-        return _spread(ctx, grad_output) * tensor_from_array(share.astype(x.array.dtype)), None, None
+        if (x == 0).any():
+            others = product_of_others(ctx, x)
+        else:
+            others = spread(ctx, result) / x
+        return spread(ctx, grad_output) * others, None, None
 
 
-class Amin(Amax):
-    """out = the smallest element over ``axes``;   d out / d x as for ``Amax``"""
+class ProdAll(Prod):
+    node_name = "ProdBackward0"
+
+
+def product_of_others(ctx, x):
+    """For each element of x, the product of the other elements of its slice over the reduced axes,
+    with the functions of ``ctx.xp`` (differentiable on tensors, exact with zeros): the reduced axes
+    are moved last and flattened to n, each element's row is repeated n times with that element set
+    to 1, and each repeat is multiplied out. O(n²) per slice, so Prod uses it only when x has zeros.
+    """
+    axes, functions = ctx.axes, ctx.xp
+    count = _count(x.shape, axes)
+    last = tuple(range(x.ndim - len(axes), x.ndim))
+    moved = functions.moveaxis(x, axes, last)
+    kept_shape = tuple(moved.shape[: x.ndim - len(axes)])
+    repeats = functions.broadcast_to(moved.reshape(kept_shape + (1, count)), kept_shape + (count, count))
+    others = functions.prod(functions.where(xp.eye(count, dtype=bool), 1.0, repeats), axis=-1)
+    return functions.moveaxis(others.reshape(tuple(moved.shape)), last, axes)
+
+
+# ----------------------------------------------------------------------------- max and min
+class Amax(Op):
+    """Ties share the gradient evenly, as in PyTorch (a nan maximum gives nan)."""
+
+    formula = "max of x over axes"
+    derivatives = ("1/k at each of the k elements equal to out, else 0", None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        return _extreme_forward(ctx, x, axes, keepdim, xp.min)
+        remember_reduction(ctx, x, axes, keepdim)
+        result = xp.max(x, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, result = ctx.saved_tensors
+        is_extreme = x == spread(ctx, result)
+        ties = is_extreme.sum(axis=ctx.axes, keepdims=True)
+        return is_extreme * (spread(ctx, grad_output) / ties), None, None
 
 
-def _extreme_forward(ctx, x, axes, keepdim, reduce_array):
-    _remember_reduction(ctx, x, axes, keepdim)
-    result = tensor_from_array(reduce_array(x.array, axis=axes, keepdims=keepdim))
-    ctx.save_for_backward(x, result)
-    return result
+class Amin(Amax):
+    formula = "min of x over axes"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        remember_reduction(ctx, x, axes, keepdim)
+        result = xp.min(x, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(x, result)
+        return result
 
 
-class Max(Function):
-    """values, indices = the largest element along ``dim`` and its position (the first, on ties);
-    d values / d x = 1 at the returned index, 0 elsewhere (``indices`` get no gradient)"""
+class MaxAll(Amax):
+    node_name = "MaxBackward1"
+
+
+class MinAll(Amin):
+    node_name = "MinBackward1"
+
+
+class Max(Op):
+    """``indices`` are the first position on ties and get no gradient."""
+
+    formula = "values, indices = max of x along dim, where it is"
+    derivatives = ("1 at the returned index, else 0", None, None)
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
-        return _extreme_with_index_forward(ctx, x, dim, keepdim, xp.argmax)
+        return _extreme_with_index(ctx, x, dim, keepdim, xp.argmax)
 
     @staticmethod
     def backward(ctx, grad_values, grad_indices):
-        chosen = xp.zeros(ctx.work_shape, dtype=bool)
-        xp.put_along_axis(chosen, ctx.indices, True, ctx.work_axis)
-        return selected(chosen.reshape(ctx.input_shape), _spread(ctx, grad_values)), None, None
+        positions = xp.arange(ctx.work_shape[ctx.work_axis]).reshape(
+            tuple(-1 if axis == ctx.work_axis else 1 for axis in range(len(ctx.work_shape)))
+        )
+        chosen = (positions == ctx.indices).reshape(ctx.input_shape)
+        return selected(ctx.xp, chosen, spread(ctx, grad_values)), None, None
 
 
 class Min(Max):
-    """values, indices = the smallest element along ``dim`` and its position;   gradient as for ``Max``"""
+    formula = "values, indices = min of x along dim, where it is"
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
-        return _extreme_with_index_forward(ctx, x, dim, keepdim, xp.argmin)
+        return _extreme_with_index(ctx, x, dim, keepdim, xp.argmin)
 
 
-def _extreme_with_index_forward(ctx, x, dim, keepdim, pick_index):
-    work, axis = _along_one_axis(x.array, dim)
+def _extreme_with_index(ctx, x, dim, keepdim, pick_index):
+    work, axis = _along_one_axis(x, dim)
     indices = as_array(pick_index(work, axis=axis, keepdims=True), dtypes.int64)
     values = xp.take_along_axis(work, indices, axis)
-    _remember_reduction(ctx, x, (axis,) if x.array.ndim else (), keepdim)
+    remember_reduction(ctx, x, (axis,) if x.ndim else (), keepdim)
     ctx.work_shape, ctx.work_axis, ctx.indices = work.shape, axis, indices
-    if x.array.ndim == 0:
+    if x.ndim == 0:
         return values.reshape(()), indices.reshape(())
     if not keepdim:
         values, indices = xp.squeeze(values, axis), xp.squeeze(indices, axis)
@@ -234,111 +232,121 @@ def _along_one_axis(array, dim):
 
 
 # ----------------------------------------------------------------------------- spread: var, std, norm
-class Var(Function):
-    """out = sum((x - mean)^2) / (N - correction);   d out / d x = 2 (x - mean) / (N - correction)"""
+class Var(Op):
+    formula = "Σ (x - mean)² / (N - correction)"
+    derivatives = ("2 (x - mean) / (N - correction)", None, None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
         ctx.save_for_backward(x)
-        return _variance_forward(ctx, x, axes, keepdim, correction)
+        return _variance(ctx, x, axes, keepdim, correction)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return _variance_backward(ctx, x, grad_output), None, None, None
+        return _variance_gradient(ctx, x, grad_output), None, None, None
 
 
-class Std(Function):
-    """out = sqrt(var);   d out / d x = (d var / d x) / (2 out) = (x - mean) / ((N - correction) out)
-    (0 where out = 0, as in PyTorch)"""
+class Std(Op):
+    """The gradient is 0 where out = 0, as in PyTorch."""
+
+    formula = "√var"
+    derivatives = ("(x - mean) / ((N - correction) · out)", None, None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
-        with xp.errstate(invalid="ignore"):
-            result = tensor_from_array(xp.sqrt(_variance_forward(ctx, x, axes, keepdim, correction)))
+        with ignoring_float_errors():
+            result = xp.sqrt(_variance(ctx, x, axes, keepdim, correction))
         ctx.save_for_backward(x, result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        return _variance_backward(ctx, x, _divide_where_nonzero(grad_output, 2.0 * result)), None, None, None
+        grad_variance = divide_where_nonzero(ctx.xp, grad_output, 2.0 * result)  # d √v / d v = 1 / (2 √v)
+        return _variance_gradient(ctx, x, grad_variance), None, None, None
 
 
-def _variance_forward(ctx, x, axes, keepdim, correction):
-    _remember_reduction(ctx, x, axes, keepdim)
-    ctx.divisor = builtins.max(_count(x.array.shape, axes) - correction, 0)
-    with xp.errstate(divide="ignore", invalid="ignore"):
-        centered = x.array - xp.sum(x.array, axis=axes, keepdims=True) / _count(x.array.shape, axes)
-        return xp.sum(centered * centered, axis=axes, keepdims=keepdim) / ctx.divisor
+def _variance(ctx, x, axes, keepdim, correction):
+    remember_reduction(ctx, x, axes, keepdim)
+    ctx.count = _count(x.shape, axes)
+    ctx.divisor = builtins.max(ctx.count - correction, 0)
+    with ignoring_float_errors():
+        centered = x - x.sum(axis=axes, keepdims=True) / ctx.count
+        return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
 
 
-def _variance_backward(ctx, x, grad_variance):
-    centered = x - Mean.apply(x, ctx.axes, True)
-    return _spread(ctx, grad_variance) * centered * 2.0 / ctx.divisor
+def _variance_gradient(ctx, x, grad_variance):
+    """d var / d x times ``grad_variance`` (the same on arrays and on tensors)."""
+    centered = x - x.sum(axis=ctx.axes, keepdims=True) / ctx.count
+    return spread(ctx, grad_variance) * centered * 2.0 / ctx.divisor
 
 
-def _divide_where_nonzero(numerator, denominator):
+def divide_where_nonzero(xp, numerator, denominator):
     """numerator / denominator, and 0 where the denominator is 0: PyTorch's choice of gradient at
     the kinks of std and norm (at x = 0, where the true derivative does not exist)."""
-    is_zero = denominator.array == 0
-    return where(is_zero, 0.0, numerator / where(is_zero, 1.0, denominator))
+    is_zero = denominator == 0
+    return xp.where(is_zero, 0.0, numerator / xp.where(is_zero, 1.0, denominator))
 
 
-class Norm(Function):
-    """out = (sum |x|^p)^(1/p) over ``axes``   (p = 0 counts the nonzero elements);
-    d out / d x = sign(x) |x|^(p-1) / out^(p-1)   (0 where out = 0, as in PyTorch; 0 for p = 0).
+class Norm(Op):
+    """p = 0 counts the nonzero elements (gradient 0); for p = 2 the gradient is x / out, the unit
+    vector in x's direction. The gradient is 0 where out = 0, as in PyTorch."""
 
-    For p = 2 this is x / out: the unit vector in x's direction.
-    """
+    node_name = "LinalgVectorNormBackward0"
+    formula = "(Σ |x|^p)^(1/p) over axes"
+    derivatives = ("sign(x) |x|^(p-1) / out^(p-1)", None, None, None)
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
-        _remember_reduction(ctx, x, axes, keepdim)
+        remember_reduction(ctx, x, axes, keepdim)
         ctx.p = p
-        magnitude = xp.abs(x.array)
+        magnitude = xp.abs(x)
         if p == 0:
-            result = xp.sum(magnitude != 0, axis=axes, keepdims=keepdim).astype(x.array.dtype)
+            result = xp.sum(magnitude != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
         elif p == 1:
             result = xp.sum(magnitude, axis=axes, keepdims=keepdim)
         elif p == 2:
             result = xp.sqrt(xp.sum(magnitude * magnitude, axis=axes, keepdims=keepdim))
         else:
             result = xp.sum(magnitude**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-        result = tensor_from_array(result)
         ctx.save_for_backward(x, result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        if ctx.p == 0:
-            return _spread(ctx, grad_output) * 0.0, None, None, None
-        scale = _divide_where_nonzero(grad_output, result ** (ctx.p - 1))
-        direction = x if ctx.p == 2 else where(x.array == 0, 0.0, sign(x) * abs(x) ** (ctx.p - 1))
-        return _spread(ctx, scale) * direction, None, None, None
+        p = ctx.p
+        if p == 0:
+            return ctx.xp.zeros_like(x), None, None, None
+        scale = divide_where_nonzero(ctx.xp, grad_output, result ** (p - 1))
+        direction = x if p == 2 else ctx.xp.where(x == 0, 0.0, ctx.xp.sign(x) * ctx.xp.abs(x) ** (p - 1))
+        return spread(ctx, scale) * direction, None, None, None
 
 
 # ----------------------------------------------------------------------------- logsumexp, cumsum
-class LogSumExp(Function):
-    """out = log(sum(exp(x))) over ``axes``, computed as m + log(sum(exp(x - m))) with m = max(x) so
-    that no exp overflows;   d out / d x = exp(x - out) = softmax(x)"""
+class LogSumExp(Op):
+    """Computed as m + log Σ e^(x - m) with m = max x, so that no exponential overflows."""
+
+    node_name = "LogsumexpBackward0"
+    formula = "log Σ e^x over axes"
+    derivatives = ("e^(x - out) = softmax(x)", None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        _remember_reduction(ctx, x, axes, keepdim)
-        array = as_floating(x.array)
-        shift = max_shift(array, axes)
-        with xp.errstate(divide="ignore"):
-            result = xp.log(xp.sum(xp.exp(array - shift), axis=axes, keepdims=True)) + shift
-        result = tensor_from_array(result if keepdim else xp.squeeze(result, axes))
+        remember_reduction(ctx, x, axes, keepdim)
+        x = as_floating(x)
+        shift = max_shift(x, axes)
+        with ignoring_float_errors():  # log 0 = -inf for an empty or all -inf slice
+            result = xp.log(xp.sum(xp.exp(x - shift), axis=axes, keepdims=True)) + shift
+        result = result if keepdim else xp.squeeze(result, axes)
         ctx.save_for_backward(x, result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        return _spread(ctx, grad_output) * exp(x - _spread(ctx, result)), None, None
+        return spread(ctx, grad_output) * ctx.xp.exp(x - spread(ctx, result)), None, None
 
 
 def max_shift(array, axes):
@@ -353,21 +361,22 @@ def max_shift(array, axes):
     return xp.where(xp.isfinite(shift), shift, 0).astype(array.dtype)
 
 
-class Cumsum(Function):
-    """out_i = x_0 + x_1 + ... + x_i along ``axis`` (from the other end when ``reverse``);
-    d loss / d x_i = grad_i + ... + grad_last: a cumulative sum of the gradient from the other end."""
+class Cumsum(Op):
+    formula = "x_0 + x_1 + ... + x_i along axis"
+    derivatives = ("grad_i + ... + grad_last: the running sum of grad from the other end", None)
 
     @staticmethod
-    def forward(ctx, x, axis, reverse):
-        ctx.axis, ctx.reverse = axis, reverse
-        work, axis = _along_one_axis(x.array, axis)
-        if reverse:
-            return xp.flip(xp.cumsum(xp.flip(work, axis), axis=axis), axis).reshape(x.array.shape)
-        return xp.cumsum(work, axis=axis).reshape(x.array.shape)
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        work, axis = _along_one_axis(x, axis)
+        return xp.cumsum(work, axis=axis).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return Cumsum.apply(grad_output, ctx.axis, not ctx.reverse), None, None
+        if grad_output.ndim == 0:
+            return grad_output, None
+        axis = ctx.axis
+        return ctx.xp.flip(ctx.xp.cumsum(ctx.xp.flip(grad_output, axis), axis=axis), axis), None
 
 
 # ----------------------------------------------------------------------------- checks
@@ -414,27 +423,46 @@ def require_floating(x, operation, message="Input dtype must be either a floatin
         )
 
 
+def numpy_keywords(reduction):
+    """``reduction`` that also takes NumPy's ``axis=`` for ``dim`` and ``keepdims=`` for ``keepdim``,
+    as PyTorch's reductions do: backward formulas then call it as they call NumPy's."""
+
+    @functools.wraps(reduction)
+    def with_numpy_keywords(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return reduction(*args, **kwargs)
+
+    return with_numpy_keywords
+
+
 # ----------------------------------------------------------------------------- public functions
 @public
+@numpy_keywords
 def sum(x, dim=None, keepdim=False):
     """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64."""
-    return Sum.apply(x, reduction_axes(x, dim, "sum"), keepdim)
+    return (SumAll if dim is None else Sum).apply(x, reduction_axes(x, dim, "sum"), keepdim)
 
 
 @public
+@numpy_keywords
 def mean(x, dim=None, keepdim=False):
     """Average over ``dim`` (all dimensions when None); floating tensors only; empty gives nan."""
     require_floating(x, "mean(): could not infer output dtype")
-    return Mean.apply(x, reduction_axes(x, dim, "mean"), keepdim)
+    return (MeanAll if dim is None else Mean).apply(x, reduction_axes(x, dim, "mean"), keepdim)
 
 
 @public
+@numpy_keywords
 def prod(x, dim=None, keepdim=False):
     """Product over ``dim`` (all dimensions when None); the gradient is exact with zeros in x."""
-    return Prod.apply(x, reduction_axes(x, dim, "prod"), keepdim)
+    return (ProdAll if dim is None else Prod).apply(x, reduction_axes(x, dim, "prod"), keepdim)
 
 
 @public
+@numpy_keywords
 def max(x, dim=None, keepdim=False):
     """Without ``dim``: the largest element, a 0-d tensor (ties share the gradient evenly).
 
@@ -445,18 +473,19 @@ def max(x, dim=None, keepdim=False):
     if isinstance(dim, Tensor):
         return maximum(x, dim)
     if dim is None:
-        return _extreme_of_all(Amax, x, "max")
-    return max_result(*_extreme_with_index(Max, x, dim, keepdim, "max"))
+        return _extreme_of_all(MaxAll, x, "max")
+    return max_result(*_extreme_along(Max, x, dim, keepdim, "max"))
 
 
 @public
+@numpy_keywords
 def min(x, dim=None, keepdim=False):
     """Like ``max``, for the smallest element: a 0-d tensor, or ``(values, indices)`` along ``dim``."""
     if isinstance(dim, Tensor):
         return minimum(x, dim)
     if dim is None:
-        return _extreme_of_all(Amin, x, "min")
-    return min_result(*_extreme_with_index(Min, x, dim, keepdim, "min"))
+        return _extreme_of_all(MinAll, x, "min")
+    return min_result(*_extreme_along(Min, x, dim, keepdim, "min"))
 
 
 def _extreme_of_all(function, x, operation):
@@ -468,13 +497,14 @@ def _extreme_of_all(function, x, operation):
     return function.apply(x, tuple(range(x.array.ndim)), False)
 
 
-def _extreme_with_index(function, x, dim, keepdim, operation):
+def _extreme_along(function, x, dim, keepdim, operation):
     axis = _one_axis(x, dim, operation)
     _require_nonempty(x, (axis,) if x.array.ndim else (), operation)
     return function.apply(x, axis, keepdim)
 
 
 @public
+@numpy_keywords
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amax")
@@ -483,6 +513,7 @@ def amax(x, dim=(), keepdim=False):
 
 
 @public
+@numpy_keywords
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amin")
@@ -491,12 +522,14 @@ def amin(x, dim=(), keepdim=False):
 
 
 @public
+@numpy_keywords
 def argmax(x, dim=None, keepdim=False):
     """Where the largest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmax, "argmax")
 
 
 @public
+@numpy_keywords
 def argmin(x, dim=None, keepdim=False):
     """Where the smallest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmin, "argmin")
@@ -519,6 +552,7 @@ def _index_of_extreme(x, dim, keepdim, pick_index, operation):
 
 
 @public
+@numpy_keywords
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim``: sum((x - mean)^2) / (N - correction).
 
@@ -531,6 +565,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @public
+@numpy_keywords
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt(var(x, dim, ...)); arguments as for ``var``."""
     require_floating(x, "std", "std and var only support floating point and complex dtypes")
@@ -547,6 +582,7 @@ def _variance_arguments(dim, unbiased, correction):
 
 
 @public
+@numpy_keywords
 def norm(x, p="fro", dim=None, keepdim=False):
     """The p-norm over ``dim`` (all elements when None): p = 2 or 'fro' (default), 1, inf, -inf, 0 or
     any other number. The gradient of the 2-norm at x = 0 is 0, as in PyTorch."""
@@ -564,24 +600,28 @@ def norm(x, p="fro", dim=None, keepdim=False):
 
 
 @public
+@numpy_keywords
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000)."""
     return LogSumExp.apply(x, reduction_axes(x, dim, "logsumexp"), keepdim)
 
 
 @public
+@numpy_keywords
 def cumsum(x, dim):
     """Running sums along ``dim``: out[i] = x[0] + ... + x[i]."""
-    return Cumsum.apply(x, _one_axis(x, dim, "cumsum"), False)
+    return Cumsum.apply(x, _one_axis(x, dim, "cumsum"))
 
 
 @public
+@numpy_keywords
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero (bool, no gradient)."""
     return tensor_from_array(xp.all(x.array, axis=reduction_axes(x, dim, "all"), keepdims=keepdim))
 
 
 @public
+@numpy_keywords
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero (bool, no gradient)."""
     return tensor_from_array(xp.any(x.array, axis=reduction_axes(x, dim, "any"), keepdims=keepdim))

@@ -8,78 +8,110 @@ None of these changes a value, so each backward is the inverse rearrangement of 
   applies the inverse order.
 - ``Repeat`` tiles the input; each input element appears several times in the output, so its
   gradient is the sum of the gradients of its copies.
+
+PyTorch names a node after the call that made it (``reshape`` and ``view`` make ``ViewBackward0``,
+``squeeze`` ``SqueezeBackward0``, ``t`` ``TBackward0``): the tiny subclasses below carry those
+names and nothing else.
 """
-from chainrule.autograd.function import Function
 from chainrule.backend import xp
-from chainrule.ops.broadcast import sum_to
-from chainrule.tensor import check_dim
+from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
+from chainrule.tensor import check_dim
 
 
+class Reshape(Op):
+    """The elements keep their row-major order."""
 
-class Reshape(Function):
-    """out = x's elements (in row-major order) laid out in ``shape``;   d loss / d x = grad reshaped to x's shape"""
+    node_name = "ViewBackward0"
+    formula = "x laid out in shape"
+    derivatives = ("grad laid out in x's shape", None)
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.input_shape = x.array.shape
-        return x.array.reshape(shape)
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return Reshape.apply(grad_output, ctx.input_shape), None
+        return grad_output.reshape(ctx.input_shape), None
 
 
-class Permute(Function):
-    """out[i_dims[0], i_dims[1], ...] = x[i_0, i_1, ...];   d loss / d x = grad permuted by the inverse order"""
+class Squeeze(Reshape):
+    """Every size-1 dimension removed."""
+
+
+class SqueezeDim(Reshape):
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Reshape):
+    node_name = "SqueezeBackward2"
+
+
+class Unsqueeze(Reshape):
+    pass
+
+
+class Permute(Op):
+    """Output dimension i is input dimension ``dims[i]``."""
+
+    formula = "x with its dimensions in the order dims"
+    derivatives = ("grad with its dimensions put back in x's order", None)
 
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x.array.transpose(dims)
+        return x.transpose(dims)
 
     @staticmethod
     def backward(ctx, grad_output):
-        inverse = tuple(sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__))
-        return Permute.apply(grad_output, inverse), None
+        return ctx.xp.moveaxis(grad_output, tuple(range(len(ctx.dims))), ctx.dims), None
 
 
-class Flip(Function):
-    """out = x with the order of its elements reversed along ``axes``;   d loss / d x = grad flipped back"""
+class Transpose(Permute):
+    pass
+
+
+class MatrixTranspose(Permute):
+    node_name = "TBackward0"
+
+
+class Flip(Op):
+    formula = "x in reverse order along axes"
+    derivatives = ("grad flipped back", None)
 
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return xp.flip(x.array, axes)
+        return xp.flip(x, axes)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return Flip.apply(grad_output, ctx.axes), None
+        return ctx.xp.flip(grad_output, ctx.axes), None
 
 
-class Repeat(Function):
-    """out = x tiled ``repeats[d]`` times along each dimension d (NumPy's ``tile``).
+class Repeat(Op):
+    """NumPy's ``tile``: input (s_0, ..., s_k), padded with leading 1s to len(repeats), gives
+    (r_0 * s_0, r_1 * s_1, ...)."""
 
-    Input (s_0, ..., s_k) padded with leading 1s to len(repeats) -> output (r_0 * s_0, r_1 * s_1, ...).
-    d loss / d x[i] = the sum of the gradients of every copy of x[i].
-    """
+    formula = "x tiled repeats[d] times along each dimension d"
+    derivatives = ("the sum of grad over every copy of each element", None)
 
     @staticmethod
     def forward(ctx, x, repeats):
-        ctx.input_shape = x.array.shape
+        ctx.input_shape = x.shape
         ctx.repeats = repeats
-        return xp.tile(x.array, repeats)
+        return xp.tile(x, repeats)
 
     @staticmethod
     def backward(ctx, grad_output):
         repeats = ctx.repeats
-        padded = (1,) * (len(repeats) - len(ctx.input_shape)) + ctx.input_shape
-        # Split each output axis into (copy number, position in the input), move the copy axes to
-        # the front, and sum them away: what is left is one gradient per input element.
-        interleaved = [size for pair in zip(repeats, padded) for size in pair]
-        copies_first = tuple(range(0, 2 * len(repeats), 2)) + tuple(range(1, 2 * len(repeats), 2))
-        grad = Permute.apply(Reshape.apply(grad_output, tuple(interleaved)), copies_first)
-        return Reshape.apply(sum_to(grad, padded), ctx.input_shape), None
+        padded = (1,) * (len(repeats) - len(ctx.input_shape)) + tuple(ctx.input_shape)
+        # Each output axis split into (copy number, position in the input): summing the copy axes
+        # away leaves one gradient per input element.
+        interleaved = tuple(size for pair in zip(repeats, padded) for size in pair)
+        copy_axes = tuple(range(0, 2 * len(repeats), 2))
+        return grad_output.reshape(interleaved).sum(axis=copy_axes).reshape(ctx.input_shape), None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -164,7 +196,8 @@ def squeeze(x, dim=None):
         for axis in chosen:
             if chosen.count(axis) > 1:
                 raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of dims {list(dims)}")
-    return Reshape.apply(x, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1)))
+    kind = Squeeze if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+    return kind.apply(x, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1)))
 
 
 @public
@@ -172,7 +205,7 @@ def unsqueeze(x, dim):
     """x with a new size-1 dimension at position ``dim``: (2, 3) -> (2, 1, 3) for dim=1."""
     shape = x.array.shape
     position = check_dim(dim, len(shape) + 1, "unsqueeze")
-    return Reshape.apply(x, shape[:position] + (1,) + shape[position:])
+    return Unsqueeze.apply(x, shape[:position] + (1,) + shape[position:])
 
 
 @public
@@ -202,7 +235,7 @@ def transpose(x, dim0, dim1):
     dims = list(range(ndim))
     if ndim:
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return Permute.apply(x, tuple(dims))
+    return Transpose.apply(x, tuple(dims))
 
 
 
@@ -216,10 +249,10 @@ def t(x):
             f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D; use transpose(dim0, dim1) "
             f"or permute() for more dimensions"
         )
-    return Permute.apply(x, tuple(reversed(range(ndim))))
+    return MatrixTranspose.apply(x, tuple(reversed(range(ndim))))
 
 
-@public
+@public(aliases=('moveaxis',))
 def movedim(x, source, destination):
     """x with dimension(s) ``source`` moved to position(s) ``destination``, the others keeping their order."""
     ndim = x.array.ndim
