@@ -416,8 +416,10 @@ def require_floating(x, operation, message="Input dtype must be either a floatin
 
 # ----------------------------------------------------------------------------- public functions
 @public
-def sum(x, dim=None, keepdim=False):
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64."""
+    # NumPy's names, accepted as PyTorch accepts them: backward formulas sum arrays and tensors alike.
+    dim, keepdim = dim if axis is None else axis, keepdim if keepdims is None else keepdims
     return Sum.apply(x, reduction_axes(x, dim, "sum"), keepdim)
 
 
