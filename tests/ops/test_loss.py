@@ -10,6 +10,7 @@ import torch.nn.functional as torch_functional
 
 import chainrule
 import chainrule.nn.functional as functional
+from tests.ops.second_order import assert_second_order_matches_torch
 
 
 def F(lib):
@@ -55,18 +56,8 @@ SECOND_ORDER = [
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("name, call, arrays", SECOND_ORDER, ids=[case[0] for case in SECOND_ORDER])
 def test_every_loss_differentiates_twice_like_pytorch(name, call, arrays, reduction):
-    """The gradients of Σ_k x_k · g_k² + Σ g_k³ with g = d (weighted loss) / d inputs, taken with
-    create_graph: the recorded backward of each loss, for every input, against PyTorch's."""
-    results = []
-    for lib in (chainrule, torch):
-        inputs = [lib.tensor(array.copy(), requires_grad=True) for array in arrays]
-        loss = call(lib, *inputs, reduction)
-        weights = lib.tensor(rng(9).standard_normal(tuple(loss.shape)))
-        firsts = lib.autograd.grad((loss * weights).sum(), inputs, create_graph=True)
-        total = sum((x * g * g).sum() + (g * g * g).sum() for x, g in zip(inputs, firsts))
-        results.append([second.detach().numpy() for second in lib.autograd.grad(total, inputs)])
-    for position, (ours, theirs) in enumerate(zip(*results)):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-10, err_msg=f"{name}: input {position}")
+    """The recorded backward of each loss, for every input, against PyTorch's."""
+    assert_second_order_matches_torch(name, lambda lib, *inputs: call(lib, *inputs, reduction), arrays)
 
 
 # ----------------------------------------------------------------------------- extreme inputs

@@ -8,6 +8,7 @@ import torch.nn.functional as torch_functional
 
 import chainrule
 import chainrule.nn.functional as functional
+from tests.ops.second_order import assert_second_order_matches_torch
 
 
 def F(lib):
@@ -39,17 +40,8 @@ CASES = [
 
 @pytest.mark.parametrize("name, call, arrays", CASES, ids=[case[0] for case in CASES])
 def test_normalization_differentiates_twice_like_pytorch(name, call, arrays):
-    """The gradients of Σ x · g² + Σ g³, g = d (Σ weights · out) / d inputs with create_graph."""
-    results = []
-    for lib in (chainrule, torch):
-        inputs = [lib.tensor(array.copy(), requires_grad=True) for array in arrays]
-        out = call(lib, *inputs)
-        weights = lib.tensor(rng(9).standard_normal(tuple(out.shape)))
-        firsts = lib.autograd.grad((out * weights).sum(), inputs, create_graph=True)
-        total = sum((x * g * g).sum() + (g * g * g).sum() for x, g in zip(inputs, firsts))
-        results.append([second.detach().numpy() for second in lib.autograd.grad(total, inputs)])
-    for position, (ours, theirs) in enumerate(zip(*results)):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9, err_msg=f"{name}: input {position}")
+    """Through the statistics too (batch norm in training, layer norm)."""
+    assert_second_order_matches_torch(name, call, arrays, atol=1e-9)
 
 
 @pytest.mark.parametrize("name, call, arrays", CASES, ids=[case[0] for case in CASES])
