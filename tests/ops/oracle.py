@@ -133,47 +133,6 @@ def table_test(cases, max_examples=10):
     return test_op
 
 
-def check_second_order(case, shapes, seed=0):
-    """The gradient of the gradient, compared with PyTorch's: ``create_graph=True`` records the
-    backward formulas, and differentiating ``(grads * weights).sum()`` again must give torch's."""
-    arrays = make_inputs(shapes, seed, case.domain)
-    differentiable = case.differentiable or [True] * len(arrays)
-    results = []
-    for library, make in ((chainrule, chainrule.tensor), (torch, torch.tensor)):
-        inputs = [make(a.copy(), requires_grad=d) for a, d in zip(arrays, differentiable)]
-        out = (case.ours if library is chainrule else case.theirs)(*inputs)
-        if not out.requires_grad:
-            return
-        weights = make(np.random.default_rng(seed + 1).standard_normal(tuple(out.shape)))
-        wanted = [tensor for tensor, d in zip(inputs, differentiable) if d]
-        grads = library.autograd.grad((out * weights).sum(), wanted, create_graph=True, allow_unused=True)
-        total = sum(((grad * grad).sum() for grad in grads if grad is not None and grad.requires_grad), make(0.0))
-        if not total.requires_grad:
-            results.append(None)
-            continue
-        second = library.autograd.grad(total, wanted, allow_unused=True)
-        results.append([np.zeros(tuple(t.shape)) if g is None else (g.array if library is chainrule else g.detach().numpy(force=True)) for g, t in zip(second, wanted)])
-    ours, theirs = results
-    if theirs is None:
-        return
-    assert ours is not None, f"{case.name}: torch has a second derivative, chainrule's gradient is not differentiable"
-    for position, (mine, reference) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(mine, reference, atol=case.atol * 10, rtol=case.rtol * 10, err_msg=f"{case.name} second derivative of input {position}")
-
-
-def second_order_test(cases, max_examples=3):
-    """The test that runs ``check_second_order`` on every entry of an op table."""
-
-    @pytest.mark.parametrize("case", cases, ids=repr)
-    @settings(max_examples=max_examples, deadline=None)
-    @given(data=st.data())
-    def test_second_order(case, data):
-        shapes = data.draw(case.shapes, label="shapes")
-        check_second_order(case, shapes, seed=data.draw(st.integers(0, 2**16), label="seed"))
-
-    return test_second_order
-
-
 # Imported here, below the original harness, so that the lines above it stay as they were.
 from functools import partial  # noqa: E402
 

@@ -152,6 +152,110 @@ def test_second_derivatives_match_pytorch(name, call):
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-10, err_msg=name)
 
 
+SECOND_ORDER = [
+    ("relu", lambda lib, a: lib.relu(a)),
+    ("relu6", lambda lib, a: (F if lib is torch else lib).relu6(a * 4)),
+    ("leaky_relu", lambda lib, a: (F if lib is torch else lib).leaky_relu(a, 0.2)),
+    ("hardtanh", lambda lib, a: (F if lib is torch else lib).hardtanh(a, -0.5, 2.0)),
+    ("elu", lambda lib, a: (F if lib is torch else lib).elu(a, 0.7)),
+    ("gelu", lambda lib, a: (F if lib is torch else lib).gelu(a)),
+    ("gelu_tanh", lambda lib, a: (F if lib is torch else lib).gelu(a, approximate="tanh")),
+    ("silu", lambda lib, a: (F if lib is torch else lib).silu(a)),
+    ("softplus_linear_part", lambda lib, a: (F if lib is torch else lib).softplus(a, beta=1.5, threshold=2.0)),
+    ("sigmoid", lambda lib, a: lib.sigmoid(a)),
+    ("tanh", lambda lib, a: lib.tanh(a)),
+    ("erf", lambda lib, a: lib.erf(a)),
+    ("softmax", lambda lib, a: lib.softmax(a, 0)),
+    ("log_softmax", lambda lib, a: lib.log_softmax(a, 1)),
+]
+
+
+@pytest.mark.parametrize("name, call", SECOND_ORDER, ids=[case[0] for case in SECOND_ORDER])
+def test_every_activation_differentiates_twice_like_pytorch(name, call):
+    """d/dx of Σ x · (d Σ w·f / dx)²: the recorded backward of every activation, kinks included
+    (where PyTorch's second derivative is 0, and a first gradient that is constant in x has no graph)."""
+    data = np.random.default_rng(7).standard_normal((3, 4)) * 2
+    weights = np.random.default_rng(8).standard_normal((3, 4))
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        (first,) = lib.autograd.grad((call(lib, x) * lib.tensor(weights)).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * first * x).sum(), x)
+        results.append(second.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-10, err_msg=name)
+
+
+# ----------------------------------------------------------------------------- extreme inputs
+EXTREMES = [
+    ("sigmoid", lambda lib, a: lib.sigmoid(a)),
+    ("tanh", lambda lib, a: lib.tanh(a)),
+    ("softplus", lambda lib, a: (F if lib is torch else lib).softplus(a)),
+    ("softplus_beta", lambda lib, a: (F if lib is torch else lib).softplus(a, beta=0.5, threshold=30.0)),
+    ("silu", lambda lib, a: (F if lib is torch else lib).silu(a)),
+    ("elu", lambda lib, a: (F if lib is torch else lib).elu(a)),
+    ("gelu", lambda lib, a: (F if lib is torch else lib).gelu(a)),
+    ("gelu_tanh", lambda lib, a: (F if lib is torch else lib).gelu(a, approximate="tanh")),
+    ("erf", lambda lib, a: lib.erf(a)),
+    ("relu", lambda lib, a: lib.relu(a)),
+    ("leaky_relu", lambda lib, a: (F if lib is torch else lib).leaky_relu(a)),
+    ("softmax", lambda lib, a: lib.softmax(a, -1)),
+    ("log_softmax", lambda lib, a: lib.log_softmax(a, -1)),
+    ("softmax_columns", lambda lib, a: lib.softmax(a, 0)),
+    ("log_softmax_columns", lambda lib, a: lib.log_softmax(a, 0)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, call", EXTREMES, ids=[case[0] for case in EXTREMES])
+def test_the_largest_floats_compute_silently_like_pytorch(name, call, dtype):
+    """±3e38 (float32's largest) and ±1.7e308 (float64's): PyTorch computes these without a word,
+    so NumPy's overflow and invalid-value warnings must not leak (they fail the test here); values
+    and gradients, nan included, are PyTorch's."""
+    big = np.finfo(dtype).max
+    data = np.array([[big, -big, 0.0], [-big, -big, 1.0], [big, big, -2.0]], dtype=dtype)
+    weights = np.arange(9.0).reshape(3, 3).astype(dtype)
+    ours = chainrule.tensor(data, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = call(chainrule, ours)
+        out.backward(chainrule.tensor(weights))  # not (out * weights).sum(): that sum may overflow itself
+    theirs = torch.tensor(data, requires_grad=True)
+    expected = call(torch, theirs)
+    expected.backward(torch.tensor(weights))
+    expected_values = expected.detach().numpy()
+    # PyTorch's float32 gelu computes x · (1 + erf) before halving, which overflows at x = 3.4e38
+    # to inf; the true value there is x itself, which chainrule gives.
+    overflowed = np.isinf(expected_values) & (out.array == data)
+    expected_values = np.where(overflowed, data, expected_values)
+    rtol = 1e-5 if dtype == "float32" else 1e-6
+    np.testing.assert_allclose(out.array, expected_values, rtol=rtol, err_msg=name)
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=rtol, err_msg=name)
+
+
+# ----------------------------------------------------------------------------- declarations
+def test_every_operation_declares_its_formula_and_one_derivative_per_input():
+    from chainrule.ops import activation
+    from chainrule.ops.op import Op
+
+    operations = [value for value in vars(activation).values() if isinstance(value, type) and issubclass(value, Op) and "forward" in vars(value)]
+    assert len(operations) == 12
+    for operation in operations:
+        assert operation.formula, operation.__name__
+        assert len(operation.derivatives) == len(operation.input_names()), operation.__name__
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.sigmoid(x), lambda lib, x: lib.tanh(x), lambda lib, x: lib.relu(x), lambda lib, x: lib.erf(x),
+    lambda lib, x: (F if lib is torch else lib).leaky_relu(x), lambda lib, x: (F if lib is torch else lib).hardtanh(x),
+    lambda lib, x: (F if lib is torch else lib).relu6(x), lambda lib, x: (F if lib is torch else lib).elu(x),
+    lambda lib, x: (F if lib is torch else lib).gelu(x), lambda lib, x: (F if lib is torch else lib).silu(x),
+    lambda lib, x: (F if lib is torch else lib).softplus(x), lambda lib, x: lib.softmax(x, 1), lambda lib, x: lib.log_softmax(x, 1),
+])
+def test_nodes_are_named_as_pytorch_names_them(call):
+    ours, theirs = call(chainrule, chainrule.ones(2, 3, requires_grad=True)), call(torch, torch.ones(2, 3, requires_grad=True))
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+
+
 # ----------------------------------------------------------------------------- arguments and errors
 def test_float32_stays_float32_and_integers_become_float():
     x = chainrule.randn(2, 3)

@@ -5,7 +5,8 @@ import torch
 from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import OpCase, broadcast_pair, broadcast_group, one_shape, second_order_test, table_test
+from tests.ops.oracle import OpCase, broadcast_pair, broadcast_group, one_shape, table_test
+from tests.ops.second_order import second_order_test
 
 
 def positive(array):

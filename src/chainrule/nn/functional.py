@@ -14,20 +14,19 @@ from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softpl
 from chainrule.ops.elementwise import where
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.loss import (
-    AbsoluteError,
-    BinaryCrossEntropyOfLogits,
-    BinaryCrossEntropyOfProbabilities,
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
     ClassIndexTargets,
     ClassProbabilityTargets,
     CrossEntropy,
-    ElementwiseLoss,
-    NegativeLogLikelihood,
-    SmoothAbsoluteError,
+    L1Loss,
+    MseLoss,
+    NllLoss,
+    SmoothL1Loss,
     class_axis_of,
-    SquaredError,
 )
 from chainrule.ops.matmul import linear
-from chainrule.ops.normalization import Normalize, batch_statistics
+from chainrule.ops.normalization import BatchNormalize, LayerNormalize, batch_statistics
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -137,7 +136,7 @@ def _target_like(input, target, operation):
     return target.to(input.dtype)
 
 
-def _difference_loss(input, target, criterion, size_average, reduce, reduction, operation, weight=None):
+def _difference_loss(loss, input, target, size_average, reduce, reduction, operation, weight=None):
     reduction = _reduction(size_average, reduce, reduction)
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
@@ -146,25 +145,27 @@ def _difference_loss(input, target, criterion, size_average, reduce, reduction, 
                 f"input {tuple(input.shape)})."
             )
         weight = weight.detach().to(input.dtype)
-    return ElementwiseLoss.apply(input, _target_like(input, target, operation), weight, criterion, reduction)
+    return loss.apply(input, _target_like(input, target, operation), weight, reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error: (input - target)^2, reduced (weighted: 'mean' divides by sum(weight))."""
-    return _difference_loss(input, target, SquaredError(), size_average, reduce, reduction, "mse_loss", weight)
+    return _difference_loss(MseLoss, input, target, size_average, reduce, reduction, "mse_loss", weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error: |input - target|, reduced (weighted: 'mean' divides by sum(weight))."""
-    return _difference_loss(input, target, AbsoluteError(), size_average, reduce, reduction, "l1_loss", weight)
+    return _difference_loss(L1Loss, input, target, size_average, reduce, reduction, "l1_loss", weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (continuous at beta); beta=0 is L1."""
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta})")
-    criterion = SmoothAbsoluteError(beta) if beta > 0 else AbsoluteError()
-    return _difference_loss(input, target, criterion, size_average, reduce, reduction, "smooth_l1_loss")
+    if beta == 0:
+        return _difference_loss(L1Loss, input, target, size_average, reduce, reduction, "smooth_l1_loss")
+    reduction = _reduction(size_average, reduce, reduction)
+    return SmoothL1Loss.apply(input, _target_like(input, target, "smooth_l1_loss"), beta, reduction)
 
 
 def _same_shape_target(input, target, message):
@@ -207,7 +208,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"binary_cross_entropy_with_logits"
         )
     weight = _optional_weight(weight, input, "weight")
-    return ElementwiseLoss.apply(input, target, weight, BinaryCrossEntropyOfProbabilities(), reduction)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -221,7 +222,7 @@ def binary_cross_entropy_with_logits(
     target = _same_shape_target(input, target, "Target size ({target}) must be the same as input size ({input})")
     weight = _optional_weight(weight, input, "weight")
     pos_weight = _optional_weight(pos_weight, input, "pos_weight")
-    return ElementwiseLoss.apply(input, target, weight, BinaryCrossEntropyOfLogits(pos_weight), reduction)
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
 def _class_index_targets(input, target, weight, ignore_index, operation, label_smoothing=0.0):
@@ -294,7 +295,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (log_softmax output)."""
     reduction = _reduction(size_average, reduce, reduction)
     targets = _class_index_targets(input, target, weight, ignore_index, "nll_loss")
-    return NegativeLogLikelihood.apply(input, targets, reduction)
+    return NllLoss.apply(input, target, targets, reduction)
 
 
 # ----------------------------------------------------------------------------- normalization
@@ -322,11 +323,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _update_running(running_mean, mean, momentum)
         if running_var is not None:
             _update_running(running_var, var * (count / (count - 1)), momentum)
-        return Normalize.apply(input, weight, bias, mean, var, eps, axes, view)
+        return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
     mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
-    return Normalize.apply(input, weight, bias, mean, var, eps, None, view)
+    return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
 
 
 def _update_running(running, batch_value, momentum):
@@ -347,7 +348,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         )
     axes = tuple(range(input.ndim - count, input.ndim))
     mean, var = batch_statistics(input.array, axes)
-    return Normalize.apply(input, weight, bias, mean, var, eps, axes, normalized_shape)
+    return LayerNormalize.apply(input, weight, bias, mean, var, eps, axes, normalized_shape)
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding

@@ -16,8 +16,8 @@ import math
 import warnings
 
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.backend import as_array, xp
-from chainrule.ops.activation import _erf_array, erfc_of_magnitude
+from chainrule.backend import as_array, ignoring_float_errors, xp
+from chainrule.ops.activation import erf_array, erfc_of_magnitude
 from chainrule.random import numpy_generator
 from chainrule.tensor import tensor_from_array
 
@@ -119,7 +119,7 @@ def _normal_quantile(p):
     """Phi^-1(p) elementwise for p in (0, 1): P. J. Acklam's rational approximation (relative error
     below 1.2e-9), with one Halley step on erfc for full double precision."""
     central = (p >= 0.02425) & (p <= 1 - 0.02425)
-    with xp.errstate(all="ignore"):
+    with ignoring_float_errors():
         q = p - 0.5
         r = q * q
         z_central = q * _polynomial(_ACKLAM_A, r) / _polynomial(_ACKLAM_B + (1.0,), r)
@@ -129,7 +129,7 @@ def _normal_quantile(p):
         # Halley's step: e = Phi(z) - p, u = e sqrt(2 pi) e^(z^2 / 2), z -= u / (1 + z u / 2)
         error = xp.where(z < 0, 0.5 * erfc_of_magnitude(-z / math.sqrt(2)), 1 - 0.5 * erfc_of_magnitude(z / math.sqrt(2))) - p
         small = xp.abs(z) < 0.66  # erfc_of_magnitude covers |x| > 0.46875 only; near 0 use erf
-        error = xp.where(small, 0.5 * (1 + _erf_array(z / math.sqrt(2))) - p, error)
+        error = xp.where(small, 0.5 * (1 + erf_array(z / math.sqrt(2))) - p, error)
         step = error * math.sqrt(2 * math.pi) * xp.exp(z * z / 2)
         return z - step / (1 + z * step / 2)
 

@@ -1,159 +1,186 @@
 """Activation functions: the nonlinearities between layers, and softmax / log_softmax.
 
-Each is one Function whose backward multiplies the incoming gradient by the activation's slope at
-x. The slopes are written with tensor operations (often from the saved output: sigmoid' = s (1 - s),
-tanh' = 1 - t^2), so second derivatives work too. The formulas are arranged so that large inputs
-(+/-1000) neither overflow nor produce nan.
+Each is one ``Op`` whose backward multiplies the arriving gradient by the activation's slope at x,
+often read from the saved output (sigmoid' = out (1 - out), tanh' = 1 - out²), so that a recorded
+backward differentiates again. The formulas are arranged so that no input, up to the largest
+floats (±3e38), overflows, warns or produces nan where PyTorch gives a number.
 """
 import math
 import warnings
 
-from chainrule.autograd.function import Function
-from chainrule.backend import xp
-from chainrule.ops.elementwise import exp, selected, where
+from chainrule.backend import ignoring_float_errors, xp
+from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
-from chainrule.ops.reduce import Sum, max_shift, reduction_axes, require_floating
-from chainrule.tensor import tensor_from_array
+from chainrule.ops.elementwise import selected
+from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops.registry import public
 
-
-_SQRT_HALF = math.sqrt(0.5)
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-_ONE_OVER_SQRT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
-_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
-_GELU_TANH_CUBIC = 0.044715
+SQRT_HALF = math.sqrt(0.5)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+ONE_OVER_SQRT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
+GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+GELU_TANH_CUBIC = 0.044715
 
 
 # ----------------------------------------------------------------------------- smooth activations
-class Sigmoid(Function):
-    """out = 1 / (1 + e^-x);   d out / d x = out (1 - out)"""
+class Sigmoid(Op):
+    formula = "σ(x) = 1 / (1 + e^-x)"
+    derivatives = ("out (1 - out)",)
 
     @staticmethod
     def forward(ctx, x):
-        result = tensor_from_array(_sigmoid_array(as_floating(x.array)))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
-        return grad_output * result * (1.0 - result)
-
-
-def _sigmoid_array(array):
-    """1 / (1 + e^-x) without overflow: e^-|x| is at most 1, and for x < 0, s = e^x / (1 + e^x)."""
-    small_exp = xp.exp(-xp.abs(array))
-    return xp.where(array >= 0, 1 / (1 + small_exp), small_exp / (1 + small_exp))
-
-
-class Tanh(Function):
-    """out = tanh x = (e^x - e^-x) / (e^x + e^-x);   d out / d x = 1 - out^2"""
-
-    @staticmethod
-    def forward(ctx, x):
-        result = tensor_from_array(xp.tanh(as_floating(x.array)))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        result, grad_output = ctx.operands(*ctx.saved_tensors, grad_output)
-        return grad_output * (1.0 - result * result)
-
-
-class ELU(Function):
-    """out = x for x > 0, alpha (e^x - 1) otherwise;   d out / d x = 1 for x > 0, out + alpha otherwise"""
-
-    @staticmethod
-    def forward(ctx, x, alpha):
-        ctx.alpha, ctx.positive = alpha, x.array > 0
-        result = xp.where(ctx.positive, x.array, alpha * xp.expm1(xp.minimum(x.array, 0)))
-        result = tensor_from_array(result)
+        result = sigmoid_array(as_floating(x))
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * where(ctx.positive, 1.0, result + ctx.alpha), None
+        return grad_output * result * (1.0 - result)
 
 
-class GELU(Function):
-    """Gaussian error linear unit: x times the probability that a standard normal is below x.
+class Tanh(Op):
+    formula = "tanh x = (e^x - e^-x) / (e^x + e^-x)"
+    derivatives = ("1 - out²",)
 
-    exact:  out = x Phi(x),  Phi(x) = (1 + erf(x / sqrt 2)) / 2;
-            d out / d x = Phi(x) + x phi(x),  phi(x) = e^(-x^2 / 2) / sqrt(2 pi)
-    tanh:   out = x (1 + tanh u) / 2,  u = sqrt(2 / pi) (x + 0.044715 x^3);
-            d out / d x = (1 + tanh u) / 2 + x (1 - tanh^2 u) sqrt(2 / pi) (1 + 3 * 0.044715 x^2) / 2
-    """
+    @staticmethod
+    def forward(ctx, x):
+        result = xp.tanh(as_floating(x))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * (1.0 - result * result)
+
+
+class ELU(Op):
+    node_name = "EluBackward0"
+    formula = "x where x > 0, else alpha (e^x - 1)"
+    derivatives = ("1 where x > 0, else out + alpha", None)
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha, ctx.positive = alpha, x > 0
+        result = xp.where(ctx.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output * ctx.xp.where(ctx.positive, 1.0, result + ctx.alpha), None
+
+
+class GELU(Op):
+    """x times the probability that a standard normal is below x; ``approximate='tanh'`` uses
+    Φ(x) ≈ (1 + tanh u) / 2 with u = √(2/π) (x + 0.044715 x³), whose slope is
+    (1 + tanh u) / 2 + x (1 - tanh² u) √(2/π) (1 + 3 · 0.044715 x²) / 2."""
+
+    node_name = "GeluBackward0"
+    formula = "x Φ(x),  Φ(x) = (1 + erf(x / √2)) / 2"
+    derivatives = ("Φ(x) + x φ(x),  φ(x) = e^(-x²/2) / √(2π)", None)
 
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        array = x.array
-        if approximate == "tanh":
-            return 0.5 * array * (1 + xp.tanh(_GELU_TANH_SCALE * (array + _GELU_TANH_CUBIC * array**3)))
-        return 0.5 * array * (1 + _erf_array(array * _SQRT_HALF))
+        with ignoring_float_errors():  # x³ overflows to inf for |x| > 5e12 in float32: tanh(±inf) = ±1
+            if approximate == "tanh":
+                return 0.5 * x * (1 + xp.tanh(GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x**3)))
+            return 0.5 * x * (1 + erf_array(x * SQRT_HALF))
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            tanh_u = tanh(_GELU_TANH_SCALE * (x + _GELU_TANH_CUBIC * x**3))
-            du_dx = _GELU_TANH_SCALE * (1.0 + 3 * _GELU_TANH_CUBIC * x * x)
-            slope = 0.5 * (1.0 + tanh_u) + 0.5 * x * (1.0 - tanh_u * tanh_u) * du_dx
-        else:
-            slope = 0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * exp(-0.5 * x * x) * _ONE_OVER_SQRT_TWO_PI
+        with ignoring_float_errors():  # x² and x³ overflow harmlessly for huge |x|
+            if ctx.approximate == "tanh":
+                tanh_u = ctx.xp.tanh(GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x**3))
+                du_dx = GELU_TANH_SCALE * (1.0 + 3 * GELU_TANH_CUBIC * x * x)
+                slope = 0.5 * (1.0 + tanh_u) + 0.5 * x * (1.0 - tanh_u * tanh_u) * du_dx
+            else:
+                cdf = 0.5 * (1.0 + special(ctx.xp, "erf")(x * SQRT_HALF))
+                slope = cdf + x * ctx.xp.exp(-0.5 * x * x) * ONE_OVER_SQRT_TWO_PI
         return grad_output * slope, None
 
 
-class SiLU(Function):
-    """out = x sigmoid(x)   (also called swish);   d out / d x = s (1 + x (1 - s)),  s = sigmoid(x)"""
+class SiLU(Op):
+    """Also called swish."""
+
+    node_name = "SiluBackward0"
+    formula = "x σ(x)"
+    derivatives = ("σ(x) (1 + x (1 - σ(x)))",)
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.array * _sigmoid_array(x.array)
+        with ignoring_float_errors():  # -3e38 · σ(-3e38) = -3e38 · 0 is fine; inf · 0 only for inf
+            return x * sigmoid_array(x)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        sigmoid_x = sigmoid(x)
+        sigmoid_x = special(ctx.xp, "sigmoid")(x)
         return grad_output * sigmoid_x * (1.0 + x * (1.0 - sigmoid_x))
 
 
-class Softplus(Function):
-    """out = log(1 + e^(beta x)) / beta, and out = x where beta x > threshold (there they agree to
-    float precision);   d out / d x = sigmoid(beta x), and 1 where beta x > threshold"""
+class Softplus(Op):
+    """Where beta x > threshold the output is x itself (the two agree to float precision there)."""
+
+    formula = "ln(1 + e^(beta x)) / beta"
+    derivatives = ("σ(beta x), and 1 where beta x > threshold", None, None)
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
-        scaled = x.array * beta
-        ctx.beta, ctx.linear = beta, scaled > threshold
-        # log(1 + e^z) = log(1 + e^-|z|) + max(z, 0): the exponent never exceeds 0.
-        smooth = (xp.log1p(xp.exp(-xp.abs(scaled))) + xp.maximum(scaled, 0)) / beta
-        return xp.where(ctx.linear, x.array, smooth)
+        with ignoring_float_errors():  # beta x may overflow to ±inf, which the formula handles
+            scaled = x * beta
+            ctx.beta, ctx.linear = beta, scaled > threshold
+            return xp.where(ctx.linear, x, log_one_plus_exp(xp, scaled) / beta)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * where(ctx.linear, 1.0, sigmoid(x * ctx.beta)), None, None
+        return grad_output * ctx.xp.where(ctx.linear, 1.0, special(ctx.xp, "sigmoid")(x * ctx.beta)), None, None
 
 
-class Erf(Function):
-    """out = erf x = 2 / sqrt(pi) * integral from 0 to x of e^(-t^2) dt;   d out / d x = 2 / sqrt(pi) e^(-x^2)"""
+class Erf(Op):
+    formula = "erf x = 2/√π ∫₀ˣ e^(-t²) dt"
+    derivatives = ("2/√π e^(-x²)",)
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _erf_array(as_floating(x.array))
+        return erf_array(as_floating(x))
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * exp(-x * x) * _TWO_OVER_SQRT_PI
+        with ignoring_float_errors():  # x² overflows to inf for huge |x|, and e^-inf = 0
+            return grad_output * ctx.xp.exp(-x * x) * TWO_OVER_SQRT_PI
+
+
+def sigmoid_array(array):
+    """σ(x) = 1 / (1 + e^-x) on an array, without overflow: e^-|x| is at most 1, and for x < 0,
+    σ(x) = e^x / (1 + e^x)."""
+    small_exp = xp.exp(-xp.abs(array))
+    return xp.where(array >= 0, 1 / (1 + small_exp), small_exp / (1 + small_exp))
+
+
+def log_one_plus_exp(xp, z):
+    """ln(1 + e^z) (softplus) as max(z, 0) + ln(1 + e^-|z|): the exponent is never above 0. Written
+    with functions NumPy and chainrule share, so ``xp`` may be either (and its slope at z = 0 is
+    ½ + 0 = σ(0), as maximum shares a tie evenly)."""
+    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
+def special(xp, name):
+    """The function ``name`` (erf, sigmoid, log_softmax) for a backward formula: NumPy has none of
+    them, so in a plain backward (``xp`` is the array library) it is the array form of this file;
+    in a recorded one ``xp`` holds chainrule's own, which is recorded and differentiates again."""
+    function = getattr(xp, name, None)
+    return function if function is not None else ARRAY_FORMS[name]
 
 
 # W. J. Cody's coefficients (SPECFUN's CALERF): numerators end with the leading coefficient, and
@@ -178,7 +205,7 @@ _ERFC_LARGE = (
 )
 
 
-def _erf_array(array):
+def erf_array(array):
     """erf elementwise, within about 2e-16 of the true value in float64 (NumPy has no erf).
 
     W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
@@ -193,16 +220,16 @@ def _erf_array(array):
     the rounding error of the large exponent out of the result. Every range is evaluated on the
     whole array and the right one picked per element, so the others may overflow harmlessly.
     """
-    with xp.errstate(all="ignore"):
+    with ignoring_float_errors():
         small = array * _cody_ratio(array * array, *_ERF_SMALL)
         magnitude = xp.abs(array)
         return xp.where(magnitude <= 0.46875, small, xp.sign(array) * (1 - erfc_of_magnitude(magnitude)))
 
 
 def erfc_of_magnitude(magnitude):
-    """erfc(|x|) = 1 - erf(|x|) for |x| > 0.46875 (Cody's second and third ranges, see _erf_array),
+    """erfc(|x|) = 1 - erf(|x|) for |x| > 0.46875 (Cody's second and third ranges, see erf_array),
     accurate down to the smallest doubles, where 1 - erf would round to 0."""
-    with xp.errstate(all="ignore"):
+    with ignoring_float_errors():
         # erfc(30) is below the smallest double: clipping there keeps |x| = inf from giving inf - inf.
         magnitude = xp.minimum(magnitude, 30)
         inverse_square = 1 / (magnitude * magnitude)
@@ -222,9 +249,10 @@ def _cody_ratio(t, numerator, denominator):
 
 
 # ----------------------------------------------------------------------------- piecewise linear
-class PiecewiseLinear(Function):
-    """Activations made of straight pieces (relu, leaky_relu, hardtanh): forward stores the slope of
-    the piece each element fell on in ``ctx.slope``;   d out / d x = that slope.
+class PiecewiseLinear(Op):
+    """Activations made of straight pieces (relu, leaky_relu, hardtanh): forward keeps the slope of
+    the piece each element fell on in ``ctx.slope`` (a 0/1 mask, or the slopes themselves), and the
+    gradient is the arriving one times that slope.
 
     The Nones stand for the number arguments (negative_slope, min_val, max_val); the engine drops
     those beyond a subclass's own arguments.
@@ -232,86 +260,105 @@ class PiecewiseLinear(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (grad_output,) = ctx.operands(grad_output)
         if ctx.slope.dtype == bool:  # slopes of 1 and 0: select, so that inf * 0 gives 0, not nan
-            return selected(ctx.slope, grad_output), None, None
-        return grad_output * ctx.slope.astype(grad_output.dtype, copy=False), None, None
+            return selected(ctx.xp, ctx.slope, grad_output), None, None
+        return grad_output * ctx.slope, None, None
 
 
 class ReLU(PiecewiseLinear):
-    """out = max(x, 0);   d out / d x = 1 where x > 0, else 0 (0 at x = 0, as in PyTorch)"""
+    node_name = "ReluBackward0"
+    formula = "max(x, 0)"
+    derivatives = ("1 where x > 0, else 0",)
 
     @staticmethod
     def forward(ctx, x):
-        ctx.slope = x.array > 0
-        return xp.maximum(x.array, 0)
+        ctx.slope = x > 0
+        return xp.maximum(x, 0)
 
 
 class LeakyReLU(PiecewiseLinear):
-    """out = x for x > 0, negative_slope * x otherwise;   d out / d x = 1 or negative_slope"""
+    node_name = "LeakyReluBackward0"
+    formula = "x where x > 0, else negative_slope · x"
+    derivatives = ("1 where x > 0, else negative_slope", None)
 
     @staticmethod
     def forward(ctx, x, negative_slope):
-        ctx.slope = xp.where(x.array > 0, 1.0, negative_slope).astype(x.array.dtype)
-        return x.array * ctx.slope
+        ctx.slope = xp.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+        return x * ctx.slope
 
 
 class Hardtanh(PiecewiseLinear):
-    """out = x clipped to [min_val, max_val];   d out / d x = 1 strictly inside, 0 outside and at the ends"""
+    formula = "min(max(x, min_val), max_val)"
+    derivatives = ("1 where min_val < x < max_val, else 0", None, None)
 
     @staticmethod
     def forward(ctx, x, min_val, max_val):
-        ctx.slope = (x.array > min_val) & (x.array < max_val)
-        return xp.clip(x.array, min_val, max_val)
+        ctx.slope = (x > min_val) & (x < max_val)
+        return xp.clip(x, min_val, max_val)
 
 
 # ----------------------------------------------------------------------------- softmax
+class Softmax(Op):
+    """Computed from x - max(x), so that nothing overflows. The gradient is the Jacobian
+    diag(out) - out outᵀ applied to grad."""
+
+    formula = "e^x / Σ e^x  (along dim)"
+    derivatives = ("out (grad - Σ grad · out)", None)
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        _, exponentials, total = shifted_exponentials(x, axes)
+        with ignoring_float_errors():  # a slice of -inf only: 0 / 0 gives nan, as in PyTorch
+            result = exponentials / total
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return result * (grad_output - (grad_output * result).sum(axis=ctx.axes, keepdims=True)), None
+
+
+class LogSoftmax(Op):
+    """Computed as (x - max) - ln Σ e^(x - max), so that 1000 and -1000 are fine."""
+
+    formula = "x - ln Σ e^x  (along dim)"
+    derivatives = ("grad - e^out Σ grad", None)
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        result = log_softmax_array(x, axes)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return grad_output - ctx.xp.exp(result) * grad_output.sum(axis=ctx.axes, keepdims=True), None
+
+
 def shifted_exponentials(array, axes):
-    """``(x - m, e^(x - m), sum of e^(x - m))`` along ``axes``, m the maximum (max_shift): the
-    pieces of softmax = e^(x - m) / sum and log_softmax = (x - m) - log sum. Every exponent is at
-    most 0, so nothing overflows, and the sum is at least 1 unless a slice is all -inf."""
-    shifted = array - max_shift(array, axes)
-    exponentials = xp.exp(shifted)
+    """``(x - m, e^(x - m), Σ e^(x - m))`` along ``axes``, m the maximum (max_shift): the pieces of
+    softmax = e^(x - m) / Σ and log_softmax = (x - m) - ln Σ. Every exponent is at most 0, so
+    nothing overflows, and the sum is at least 1 unless a slice is all -inf."""
+    with ignoring_float_errors():  # x - m is -inf where x and m lie more than the float range apart
+        shifted = array - max_shift(array, axes)
+        exponentials = xp.exp(shifted)
     return shifted, exponentials, exponentials.sum(axis=axes, keepdims=True)
 
 
-class Softmax(Function):
-    """out_i = e^(x_i) / sum_j e^(x_j) along ``axes``, computed from x - max(x) so that nothing
-    overflows;   d loss / d x = out * (grad - sum(grad * out))   (the Jacobian diag(out) - out out^T
-    applied to grad)"""
-
-    @staticmethod
-    def forward(ctx, x, axes):
-        ctx.axes = axes
-        _, exponentials, total = shifted_exponentials(x.array, axes)
-        with xp.errstate(invalid="ignore"):  # a slice of -inf only: 0 / 0 gives nan, as in PyTorch
-            result = tensor_from_array(exponentials / total)
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
-        return result * (grad_output - Sum.apply(grad_output * result, ctx.axes, True)), None
+def log_softmax_array(array, axes):
+    """log_softmax on an array along ``axes`` (an int or a tuple of ints)."""
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    shifted, _, total = shifted_exponentials(array, axes)
+    with ignoring_float_errors():  # a slice of -inf only: ln 0, as in PyTorch
+        return shifted - xp.log(total)
 
 
-class LogSoftmax(Function):
-    """out_i = x_i - log sum_j e^(x_j) along ``axes`` (with the max subtracted first, so 1000 and
-    -1000 are fine);   d loss / d x = grad - softmax(x) * sum(grad),  softmax(x) = e^out"""
-
-    @staticmethod
-    def forward(ctx, x, axes):
-        ctx.axes = axes
-        shifted, _, total = shifted_exponentials(x.array, axes)
-        with xp.errstate(divide="ignore"):
-            result = tensor_from_array(shifted - xp.log(total))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
-        return grad_output - exp(result) * Sum.apply(grad_output, ctx.axes, True), None
+#: The array forms of the functions that ``special`` offers to backward formulas.
+ARRAY_FORMS = {"erf": erf_array, "sigmoid": sigmoid_array, "log_softmax": log_softmax_array}
 
 
 # ----------------------------------------------------------------------------- public functions
