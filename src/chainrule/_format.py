@@ -214,3 +214,16 @@ def format_tensor(tensor):
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + format_values(array, len(prefix)), suffixes, len(prefix))
+
+
+def format_with_spec(tensor, format_spec):
+    """``Tensor.__format__``: ``f"{loss:.3f}"`` formats a 0-d tensor's value as its Python number;
+    a tensor with dimensions accepts only the empty spec (``f"{x}"`` is ``str(x)``), as PyTorch does."""
+    if tensor.ndim == 0:
+        return format(tensor.item(), format_spec)
+    if format_spec:
+        raise TypeError(
+            f"unsupported format string {format_spec!r} passed to Tensor.__format__: only a 0-d tensor "
+            f"takes a format spec (this one has shape {tuple(tensor.shape)}); format x.item() or x.tolist()"
+        )
+    return str(tensor)
