@@ -12,7 +12,7 @@ metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of 
 """
 from chainrule import dtypes
 from chainrule.backend import xp
-from chainrule.tensor import Tensor, check_device, tensor_from_array
+from chainrule.tensor import Size, Tensor, check_device, tensor_from_array
 
 
 class LegacyTensorType(type):
@@ -39,11 +39,12 @@ class LegacyTensorType(type):
                     f"with tensor.to(chainrule.{cls.dtype}) or use chainrule.tensor(tensor, dtype=...)"
                 )
             return tensor_from_array(data[0].array)
-        if all(isinstance(size, int) and not isinstance(size, bool) for size in data) or type(data[0]).__name__ == "Size":
-            sizes = tuple(data[0]) if len(data) == 1 and not isinstance(data[0], int) else data
-            if any(size < 0 for size in sizes):
-                raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
-            return tensor_from_array(xp.empty(sizes, dtype=cls.dtype))
+        if len(data) == 1 and isinstance(data[0], Size):
+            data = tuple(data[0])
+        if all(isinstance(size, int) and not isinstance(size, bool) for size in data):
+            if any(size < 0 for size in data):
+                raise RuntimeError(f"Trying to create tensor with negative dimension: {list(data)}")
+            return tensor_from_array(xp.empty(data, dtype=cls.dtype))
         if len(data) > 1:
             raise TypeError(f"{cls.__name__}() takes one data argument or int sizes, got {data!r}")
         if not hasattr(data[0], "__len__"):

@@ -42,7 +42,7 @@ DELIBERATELY_MISSING = {
         **_because(_MEMORY, "is_storage from_file frombuffer from_dlpack as_strided empty_strided set_flush_denormal"),
         **_because(
             _DEPRECATED,
-            "set_default_tensor_type chain_matmul ger trapz cholesky qr svd lu lu_solve triangular_solve",
+            "set_default_tensor_type chain_matmul ger cholesky qr svd lu lu_solve triangular_solve",
         ),
     },
     "Tensor": {
@@ -96,7 +96,7 @@ NOT_YET = {
         randint_like range ravel reciprocal renorm repeat_interleave roll rot90 round row_stack
         rsqrt scatter_reduce searchsorted select select_scatter set_rng_state sgn signbit sinc
         sinh slice_scatter slogdet sort std_mean svd_lowrank tensor_split tensordot topk trace
-        trapezoid tril tril_indices triu triu_indices trunc unflatten unique unique_consecutive
+        trapezoid trapz tril tril_indices triu triu_indices trunc unflatten unique unique_consecutive
         unravel_index vander var_mean vdot vsplit xlogy
         """.split()
     ),
