@@ -57,7 +57,8 @@ def random_array(rng, case):
 def test_repr_matches_pytorch_on_random_tensors(case):
     with np.errstate(over="ignore"):
         array = random_array(np.random.default_rng(case), case)
-    assert our_repr(array) == torch_repr(array)
+    requires_grad = array.dtype.kind == "f" and case % 3 == 0  # the suffix may move to its own line
+    assert our_repr(array, requires_grad) == torch_repr(array, requires_grad)
 
 
 @pytest.mark.parametrize(

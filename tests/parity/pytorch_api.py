@@ -1,12 +1,20 @@
 """PyTorch's public names, by group, as its reference documentation lists them.
 
-Sources (PyTorch main, read 2026-12): ``docs/source/torch.md`` (the sections named below),
+Sources (PyTorch main, read 2026-12): issue 10's module-level list, ``docs/source/torch.md`` (the
+sections named below),
 ``docs/source/tensors.md`` (Tensor class reference), ``docs/source/nn.functional.md``; the nn modules
 are read from the installed ``torch.nn.modules.__all__``. Names the installed torch lacks are
 dropped by the test, so the lists may run ahead of the oracle's version.
 """
 
 TOP_LEVEL = {
+    "module level (issue 10's list and the basics every course uses)": """
+        pi e inf nan FloatTensor DoubleTensor LongTensor IntTensor BoolTensor accelerator backends testing
+        set_default_device get_default_device set_default_dtype get_default_dtype set_printoptions
+        is_tensor is_floating_point numel finfo iinfo allclose isclose equal Tensor Size Generator
+        device cuda no_grad enable_grad set_grad_enabled inference_mode is_grad_enabled save load
+        float16 float32 float64 int8 int16 int32 int64 uint8 bool half float double short int long
+    """,
     "tensors": """
         is_tensor is_storage is_complex is_conj is_floating_point is_nonzero set_default_dtype
         get_default_dtype set_default_device get_default_device set_default_tensor_type numel
