@@ -34,6 +34,8 @@ def alias_torch_to_chainrule():
 
     modules = {"chainrule": chainrule}
     for info in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
+        if info.name.endswith("__main__"):  # the command line, not a module course code imports
+            continue
         try:
             modules[info.name] = importlib.import_module(info.name)
         except ImportError:  # an optional extra (graphviz, matplotlib...) that is not installed
