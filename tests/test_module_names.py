@@ -174,3 +174,53 @@ def test_closeness_functions_agree_with_pytorch(function):
             np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
         else:
             assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        ("new_tensor", ([1.5, 2.7],), {}),
+        ("new_tensor", ([1, 2],), {"dtype": "float64"}),
+        ("new_zeros", (2, 3), {}),
+        ("new_zeros", ((2, 3),), {"dtype": "int32"}),
+        ("new_ones", ([2],), {}),
+        ("new_ones", (2,), {"requires_grad": True}),
+        ("new_full", ((2,), 3.5), {}),
+        ("new_full", ([2, 1], -1), {}),
+        ("new_empty", (0,), {}),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("source", [[1, 2], [1.0, 2.0]], ids=["int64", "float32"])
+def test_new_factories_take_the_dtype_of_their_tensor_as_pytorch(call, source):
+    from chainrule import new_factories
+
+    name, args, options = call
+
+    def ours():
+        dtype_options = {key: getattr(chainrule, value) if key == "dtype" else value for key, value in options.items()}
+        return getattr(new_factories, name)(chainrule.tensor(source), *args, **dtype_options)
+
+    def theirs():
+        dtype_options = {key: getattr(torch, value) if key == "dtype" else value for key, value in options.items()}
+        return getattr(torch.tensor(source), name)(*args, **dtype_options)
+
+    if options.get("requires_grad") and isinstance(source[0], int):
+        for make in (ours, theirs):
+            with pytest.raises(RuntimeError, match="(?i)only tensors of floating point"):
+                make()
+        return
+    ours, theirs = ours(), theirs()
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.") and tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.requires_grad == theirs.requires_grad
+    if name != "new_empty":
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+
+
+def test_new_full_wants_its_size_as_a_tuple_as_pytorch():
+    from chainrule import new_factories
+
+    with pytest.raises(TypeError, match="tuple of ints"):
+        torch.tensor([1]).new_full(2, 3)
+    with pytest.raises(TypeError, match="tuple of ints"):
+        new_factories.new_full(chainrule.tensor([1]), 2, 3)
