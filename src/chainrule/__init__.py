@@ -11,6 +11,7 @@ The names follow PyTorch, so course code runs with ``import chainrule as torch``
 from chainrule import autograd
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.grad_mode import inference_mode
+from chainrule._format import get_printoptions, printoptions, set_printoptions
 from chainrule.creation import (
     arange,
     as_tensor,
@@ -32,7 +33,7 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
-from chainrule.device import cuda, device
+from chainrule.device import cuda, device, get_default_device, set_default_device
 from chainrule.dtypes import (
     bool_ as bool,
     double,
@@ -55,11 +56,25 @@ from chainrule.dtypes import int as int  # noqa: PLC0414
 from chainrule.functional import *  # noqa: F401,F403  the operations as functions: chainrule.exp(x)
 from chainrule.random import Generator, initial_seed, manual_seed, seed
 from chainrule.tensor import Size, Tensor, from_numpy
+from chainrule.legacy_types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from chainrule.queries import is_floating_point, is_tensor, numel
+from chainrule.type_info import finfo, iinfo
+from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats, as in PyTorch
 
 __version__ = "0.1.0"
 
 # Subpackages, importable as attributes like torch.nn (import order: they build on the core above).
-from chainrule import nn, optim, utils  # noqa: E402
+from chainrule import accelerator, backends, nn, optim, testing, utils  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 
 _LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples"}

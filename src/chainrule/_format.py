@@ -1,62 +1,229 @@
-"""How tensors print: like PyTorch, so that course output reads the same.
+"""How tensors print: exactly as PyTorch prints them, so that course output reads the same.
 
-``tensor([1., 2.], requires_grad=True)``, ``tensor(4.5000, grad_fn=<MulBackward>)``: floats with
-four decimals (or none when all are whole numbers), scientific notation for very large or small
-magnitudes, and the dtype named only when it is not the default.
+``tensor([1., 2.], requires_grad=True)``, ``tensor(4.5000, grad_fn=<MulBackward0>)``. PyTorch's rules:
+
+- Floats print with ``precision`` decimals (4), or as ``2.`` when every shown value is whole.
+- Scientific notation when, among the *shown* nonzero finite values (not those hidden by ``...``),
+  the largest reaches 1e8, the smallest is below 1e-4, or they are more than 1000 apart; or always /
+  never when ``set_printoptions(sci_mode=True/False)``.
+- Every value is padded to one width; a row wraps when it would pass ``linewidth`` (80) columns.
+- More than ``threshold`` (1000) elements are summarized: ``edgeitems`` (3) at each end of every
+  dimension, with ``...`` between.
+- ``dtype=`` is named when it is not the default, ``size=`` for empty tensors that are not 1-d, and
+  ``grad_fn=``/``requires_grad=True`` last; a suffix that would pass ``linewidth`` goes on its own line.
 """
+import contextlib
+import dataclasses
+import math
+
 from chainrule import dtypes
 from chainrule.backend import to_numpy, xp
 
 
-def _float_formatter(values):
-    """PyTorch's choice: whole numbers as ``2.``, else 4 decimals, and scientific notation when the
-    largest magnitude reaches 1e8, the smallest nonzero one is below 1e-4 (not for whole numbers),
-    or they are more than 1000 apart."""
-    finite = values[xp.isfinite(values)]
-    magnitudes = xp.abs(finite[finite != 0])
-    whole = finite.size > 0 and bool(xp.all(finite == xp.round(finite)))
-    if magnitudes.size:
-        largest, smallest = magnitudes.max(), magnitudes.min()
-        if largest >= 1e8 or largest / smallest > 1000 or (not whole and smallest < 1e-4):
-            return lambda v: f"{v:.4e}" if xp.isfinite(v) else str(v)
-    if whole:
-        return lambda v: f"{v:.0f}." if xp.isfinite(v) else str(v)
-    return lambda v: f"{v:.4f}" if xp.isfinite(v) else str(v)
+@dataclasses.dataclass
+class PrintOptions:
+    """The settings ``set_printoptions`` changes; the defaults are PyTorch's ``'default'`` profile."""
+
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
 
 
-def format_values(array):
-    """The values of ``array`` as PyTorch prints them (without the ``tensor(`` around)."""
+PRINT_OPTIONS = PrintOptions()
+
+_PROFILES = {
+    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+    "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80),
+}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """Change how tensors print, as ``torch.set_printoptions``.
+
+    ``profile`` (``'default'``, ``'short'``, ``'full'``) sets the first four at once; the others
+    override it. ``sci_mode`` is True (always scientific), False (never) or None (decided from the
+    values); like PyTorch's, every call sets it, so leaving it out returns to None.
+    """
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        for name, value in _PROFILES[profile].items():
+            setattr(PRINT_OPTIONS, name, value)
+    for name, value in dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth).items():
+        if value is not None:
+            setattr(PRINT_OPTIONS, name, value)
+    PRINT_OPTIONS.sci_mode = sci_mode
+
+
+def get_printoptions():
+    """The current print options as a dict that ``set_printoptions(**options)`` accepts."""
+    return dataclasses.asdict(PRINT_OPTIONS)
+
+
+@contextlib.contextmanager
+def printoptions(**options):
+    """``with printoptions(precision=2): ...`` changes the print options inside the block only."""
+    saved = get_printoptions()
+    set_printoptions(**options)
+    try:
+        yield
+    finally:
+        set_printoptions(**saved)
+
+
+class _ValueFormatter:
+    """Formats each value of one tensor to a common width, from the values that will be shown.
+
+    ``int_mode``: all shown floats are whole (printed ``3.``); ``sci_mode``: scientific notation.
+    Zeros, NaN and infinities take no part in either choice, nor in the width.
+    """
+
+    def __init__(self, shown):
+        self.floating = shown.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.width = 1
+        if not self.floating:
+            self.width = max([1] + [len(str(value)) for value in shown.tolist()])
+            return
+        values = shown.astype(xp.float64)
+        nonzero_finite = values[xp.isfinite(values) & (values != 0)].tolist()
+        if not nonzero_finite:
+            return
+        magnitudes = [abs(value) for value in nonzero_finite]
+        largest, smallest = max(magnitudes), min(magnitudes)
+        self.int_mode = all(value == math.ceil(value) for value in nonzero_finite)
+        if PRINT_OPTIONS.sci_mode is None:
+            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+        else:
+            self.sci_mode = PRINT_OPTIONS.sci_mode
+        # Whole floats print with a trailing "." that the width must count.
+        self.width = max(len(self._text(value)) for value in nonzero_finite)
+
+    def _text(self, value):
+        if not self.floating:
+            return str(value)
+        precision = PRINT_OPTIONS.precision
+        if self.sci_mode:
+            return f"{value:.{precision}e}"
+        if self.int_mode:
+            return f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        return f"{value:.{precision}f}"
+
+    def format(self, value):
+        """``value`` (a Python number) right-aligned to the common width."""
+        return self._text(value).rjust(self.width)
+
+
+def _shown_values(values):
+    """The elements that a summarized print shows (``edgeitems`` at both ends of every dimension),
+    flattened: the scientific-notation and width choices look at these only."""
+    edge = PRINT_OPTIONS.edgeitems
+    if values.ndim == 0:
+        return values.reshape(-1)
+    if values.ndim == 1:
+        if values.shape[0] > 2 * edge:
+            return xp.concatenate((values[:edge], values[-edge:] if edge else values))
+        return values
+    if not edge:
+        return values.reshape(-1)[:0]
+    rows = range(values.shape[0])
+    if values.shape[0] > 2 * edge:
+        rows = list(rows[:edge]) + list(rows[-edge:])
+    return xp.concatenate([_shown_values(values[row]) for row in rows])
+
+
+def _vector_text(values, indent, summarize, formatter):
+    edge = PRINT_OPTIONS.edgeitems
+    per_line = max(1, math.floor((PRINT_OPTIONS.linewidth - indent) / (formatter.width + 2)))
+    if summarize and not edge:
+        items = ["..."]
+    elif summarize and values.shape[0] > 2 * edge:
+        items = [formatter.format(v) for v in values[:edge].tolist()] + [" ..."]
+        items += [formatter.format(v) for v in values[-edge:].tolist()]
+    else:
+        items = [formatter.format(v) for v in values.tolist()]
+    lines = [", ".join(items[start : start + per_line]) for start in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested_text(values, indent, summarize, formatter):
+    """``values`` as nested brackets, rows of dimension d separated by d - 1 blank lines."""
+    if values.ndim == 0:
+        return formatter.format(values.item())
+    if values.ndim == 1:
+        return _vector_text(values, indent, summarize, formatter)
+    edge = PRINT_OPTIONS.edgeitems
+    count = values.shape[0]
+    if summarize and count > 2 * edge:
+        rows = [_nested_text(values[i], indent + 1, summarize, formatter) for i in range(edge)] + ["..."]
+        rows += [_nested_text(values[i], indent + 1, summarize, formatter) for i in range(count - edge, count)]
+    else:
+        rows = [_nested_text(values[i], indent + 1, summarize, formatter) for i in range(count)]
+    return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def format_values(array, indent=len("tensor(")):
+    """The values of ``array`` as PyTorch prints them (without the ``tensor(`` around), for a print
+    starting ``indent`` columns in."""
     values = to_numpy(array)
     if values.size == 0:
         return "[]"
-    if values.dtype.kind == "f":
-        formatter = _float_formatter(values.astype(xp.float64))
-    elif values.dtype.kind == "b":
-        formatter = str
-    else:
-        formatter = lambda v: str(int(v))  # noqa: E731
-    width = max(len(formatter(v)) for v in values.reshape(-1)[:1000])
-    return xp.array2string(
-        values,
-        separator=", ",
-        prefix="tensor(",
-        formatter={"all": lambda v: formatter(v).rjust(width)},
-        threshold=1000,
-        edgeitems=3,
-        max_line_width=80,
-    )
+    summarize = values.size > PRINT_OPTIONS.threshold
+    formatter = _ValueFormatter(_shown_values(values) if summarize else values.reshape(-1))
+    return _nested_text(values, indent, summarize, formatter)
+
+
+def _with_suffixes(text, suffixes, indent):
+    """``text`` followed by ``, suffix`` for each suffix and the closing ``)``; a suffix that would
+    pass ``linewidth`` starts a new line at ``indent``. (The length counts two columns more than
+    the last line holds, as PyTorch's does, so that the lines break where PyTorch breaks them.)"""
+    parts = [text]
+    last_line_length = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_length + len(suffix) + 2 > PRINT_OPTIONS.linewidth:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_length = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_length += len(suffix) + 2
+    return "".join(parts) + ")"
 
 
 def format_tensor(tensor):
+    """``repr(tensor)``: ``tensor(<values>, <suffixes>)`` as PyTorch prints it."""
     array = tensor.array
-    parts = [format_values(array)]
-    if array.size == 0 and array.ndim != 1:
-        parts.append(f"size={tuple(array.shape)}")
-    default = dtypes.get_default_dtype() if array.dtype.kind == "f" else dtypes.int64 if array.dtype.kind in "iu" else dtypes.bool_
-    if array.dtype != default:
-        parts.append(f"dtype={dtypes.dtype_name(array.dtype)}")
+    prefix = "tensor("
+    suffixes = []
+    default_dtype = array.dtype in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+    if array.size == 0:
+        if array.ndim != 1:
+            suffixes.append(f"size={tuple(array.shape)}")
+        if array.dtype != dtypes.get_default_dtype():
+            suffixes.append(f"dtype={dtypes.dtype_name(array.dtype)}")
+    else:
+        if not PRINT_OPTIONS.edgeitems:
+            suffixes.append(f"size={tuple(array.shape)}")
+        if not default_dtype:
+            suffixes.append(f"dtype={dtypes.dtype_name(array.dtype)}")
     if tensor.grad_fn is not None:
-        parts.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:
-        parts.append("requires_grad=True")
-    return "tensor(" + ", ".join(parts) + ")"
+        suffixes.append("requires_grad=True")
+    return _with_suffixes(prefix + format_values(array, len(prefix)), suffixes, len(prefix))
+
+
+def format_with_spec(tensor, format_spec):
+    """``Tensor.__format__``: ``f"{loss:.3f}"`` formats a 0-d tensor's value as its Python number;
+    a tensor with dimensions accepts only the empty spec (``f"{x}"`` is ``str(x)``), as PyTorch does."""
+    if tensor.ndim == 0:
+        return format(tensor.item(), format_spec)
+    if format_spec:
+        raise TypeError(
+            f"unsupported format string {format_spec!r} passed to Tensor.__format__: only a 0-d tensor "
+            f"takes a format spec (this one has shape {tuple(tensor.shape)}); format x.item() or x.tolist()"
+        )
+    return str(tensor)

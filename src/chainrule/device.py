@@ -43,3 +43,19 @@ class cuda:
         """Nothing to seed: kept so that course code seeding every device runs unchanged."""
 
     manual_seed_all = manual_seed
+
+
+_default_device = device("cpu")
+
+
+def get_default_device():
+    """The device factories place new tensors on: always ``device(type='cpu')``."""
+    return _default_device
+
+
+def set_default_device(new_device):
+    """Accepts ``'cpu'`` (or None, which means the CPU), as course code sets it; any other device
+    is refused with the reason, since chainrule has only the CPU."""
+    from chainrule.tensor import check_device  # tensor.py imports this module: import at call time
+
+    check_device(new_device)

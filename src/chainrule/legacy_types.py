@@ -1,0 +1,96 @@
+"""PyTorch's legacy typed constructors: ``FloatTensor``, ``LongTensor``, ... and ``x.type(...)``.
+
+Old course code still writes them::
+
+    x = torch.FloatTensor([1, 2])      # tensor([1., 2.]): float32, whatever the data
+    buffer = torch.LongTensor(3)       # three uninitialized int64 values
+    isinstance(x, torch.FloatTensor)   # True: a float32 tensor
+    x.type('torch.LongTensor')         # converted to int64
+
+They are not subclasses of Tensor: as in PyTorch, ``isinstance`` asks the tensor's dtype (the
+metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of that dtype.
+"""
+from chainrule import dtypes
+from chainrule.backend import xp
+from chainrule.tensor import Size, Tensor, check_device, tensor_from_array
+
+
+class LegacyTensorType(type):
+    """The type of ``FloatTensor`` and its siblings: ``isinstance(x, FloatTensor)`` is True for
+    every float32 tensor (Parameters included)."""
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor) and instance.dtype == cls.dtype
+
+    def __repr__(cls):
+        return f"<class 'chainrule.{cls.__name__}'>"
+
+    def __call__(cls, *data, device=None):
+        """``FloatTensor()``: empty; ``FloatTensor(2, 3)`` or ``FloatTensor(Size)``: uninitialized
+        of that shape; ``FloatTensor(data)``: ``data`` (a sequence or array) converted to float32;
+        ``FloatTensor(tensor)``: a tensor of that dtype, sharing its memory."""
+        check_device(device)
+        if not data:
+            return tensor_from_array(xp.empty((0,), dtype=cls.dtype))
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            if data[0].dtype != cls.dtype:
+                raise TypeError(
+                    f"{cls.__name__}(tensor): expected a {cls.dtype} tensor, got {data[0].dtype}; convert it "
+                    f"with tensor.to(chainrule.{cls.dtype}) or use chainrule.tensor(tensor, dtype=...)"
+                )
+            return tensor_from_array(data[0].array)
+        if len(data) == 1 and isinstance(data[0], Size):
+            data = tuple(data[0])
+        if all(isinstance(size, int) and not isinstance(size, bool) for size in data):
+            if any(size < 0 for size in data):
+                raise RuntimeError(f"Trying to create tensor with negative dimension: {list(data)}")
+            return tensor_from_array(xp.empty(data, dtype=cls.dtype))
+        if len(data) > 1:
+            raise TypeError(f"{cls.__name__}() takes one data argument or int sizes, got {data!r}")
+        if not hasattr(data[0], "__len__"):
+            raise TypeError(
+                f"{cls.__name__}(data): data must be a sequence (got {type(data[0]).__name__}); use "
+                f"chainrule.tensor({data[0]!r}, dtype=chainrule.{cls.dtype}) for a 0-d tensor"
+            )
+        values = data[0].tolist() if isinstance(data[0], xp.ndarray) else data[0]
+        return tensor_from_array(xp.array(values).astype(cls.dtype))
+
+
+def _legacy_type(name, dtype):
+    return LegacyTensorType(name, (), {"dtype": dtype, "__doc__": f"Legacy constructor of {dtype} tensors; "
+                                       f"``isinstance(x, {name})`` checks for that dtype."})
+
+
+FloatTensor = _legacy_type("FloatTensor", dtypes.float32)
+DoubleTensor = _legacy_type("DoubleTensor", dtypes.float64)
+HalfTensor = _legacy_type("HalfTensor", dtypes.float16)
+LongTensor = _legacy_type("LongTensor", dtypes.int64)
+IntTensor = _legacy_type("IntTensor", dtypes.int32)
+ShortTensor = _legacy_type("ShortTensor", dtypes.int16)
+CharTensor = _legacy_type("CharTensor", dtypes.int8)
+ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
+BoolTensor = _legacy_type("BoolTensor", dtypes.bool_)
+
+LEGACY_TYPES = (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
+_BY_DTYPE = {legacy.dtype: legacy for legacy in LEGACY_TYPES}
+_BY_NAME = {prefix + legacy.__name__: legacy for legacy in LEGACY_TYPES for prefix in ("torch.", "chainrule.")}
+
+
+def type_name(dtype):
+    """``'chainrule.FloatTensor'`` for float32, as ``x.type()`` names a tensor's type."""
+    return f"chainrule.{_BY_DTYPE[xp.dtype(dtype)].__name__}"
+
+
+def convert_type(tensor, dtype=None, non_blocking=False):
+    """``Tensor.type``: with no argument the type's name (``'chainrule.FloatTensor'``); with a dtype, a
+    legacy type (``chainrule.LongTensor``) or its name (``'torch.LongTensor'`` as course code writes
+    it), the tensor converted to it (itself when it already is of that type)."""
+    if dtype is None:
+        return type_name(tensor.dtype)
+    if isinstance(dtype, str):
+        if dtype not in _BY_NAME:
+            raise ValueError(f"invalid type: {dtype!r}; expected one of 'torch.FloatTensor', 'torch.LongTensor', ...")
+        dtype = _BY_NAME[dtype]
+    if isinstance(dtype, LegacyTensorType):
+        dtype = dtype.dtype
+    return tensor.to(dtype)

@@ -1,0 +1,44 @@
+"""``tensor.new_zeros(...)`` and its siblings: new tensors that take their dtype from an existing one.
+
+Code that builds a buffer "like this tensor, but of another shape" writes ``x.new_zeros(n, m)``:
+the dtype (and, in PyTorch, the device) follow ``x`` unless ``dtype=`` says otherwise. Unlike
+``chainrule.tensor(data)``, ``x.new_tensor(data)`` does not infer the dtype from the data:
+``int_tensor.new_tensor([1.5])`` is ``tensor([1])``.
+
+These are the functions behind the Tensor methods of the same names.
+"""
+from chainrule import creation
+from chainrule.tensor import Size
+
+
+def _size(size):
+    """Sizes given as ``new_zeros(2, 3)``, ``new_zeros((2, 3))`` or ``new_zeros(Size)``."""
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, Size)) else tuple(size)
+
+
+def new_tensor(tensor, data, dtype=None, device=None, requires_grad=False):
+    """A copy of ``data`` with ``tensor``'s dtype (or ``dtype``), out of any graph."""
+    return creation.tensor(data, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+
+
+def new_zeros(tensor, *size, dtype=None, device=None, requires_grad=False):
+    return creation.zeros(_size(size), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+
+
+def new_ones(tensor, *size, dtype=None, device=None, requires_grad=False):
+    return creation.ones(_size(size), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+
+
+def new_empty(tensor, *size, dtype=None, device=None, requires_grad=False):
+    return creation.empty(_size(size), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+
+
+def new_full(tensor, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """``size`` (a tuple or list, as PyTorch requires here) filled with ``fill_value``, converted to
+    ``tensor``'s dtype (or ``dtype``): ``int_tensor.new_full((2,), 3.5)`` is ``tensor([3, 3])``."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}; "
+            f"write new_full(({size},), fill_value)"
+        )
+    return creation.full(size, fill_value, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)

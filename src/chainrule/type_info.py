@@ -1,0 +1,52 @@
+"""``finfo`` and ``iinfo``: the limits of a floating or integer dtype, with PyTorch's attribute names.
+
+``finfo(float32).eps`` is the gap between 1 and the next float32 (1.19e-07): the smallest relative
+change a float32 can hold, the usual scale for tolerances.
+"""
+from chainrule import dtypes
+from chainrule.backend import xp
+
+
+class finfo:
+    """Limits of a floating dtype (default: the default dtype), as ``torch.finfo``.
+
+    ``bits``, ``eps`` (1 + eps is the next number after 1), ``max``, ``min`` (= -max), ``tiny`` and
+    ``smallest_normal`` (the smallest positive normal number), ``resolution`` (10 ** -decimal digits),
+    ``dtype`` (its name, ``'float32'``).
+    """
+
+    def __init__(self, type=None):
+        dtype = dtypes.get_default_dtype() if type is None else xp.dtype(type)
+        if dtype.kind != "f":
+            raise TypeError(f"finfo() requires a floating point input type, got {dtype}. Use iinfo for integer types")
+        limits = xp.finfo(dtype)
+        self.bits = limits.bits
+        self.eps = float(limits.eps)
+        self.max = float(limits.max)
+        self.min = float(limits.min)
+        self.tiny = self.smallest_normal = float(limits.smallest_normal)
+        self.resolution = 10.0 ** -limits.precision
+        self.dtype = dtype.name
+
+    def __repr__(self):
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+            f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
+        )
+
+
+class iinfo:
+    """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``min``, ``max``, ``dtype``."""
+
+    def __init__(self, type):
+        dtype = xp.dtype(type)
+        if dtype.kind not in "iu":
+            raise TypeError(f"iinfo() requires an integer input type, got {dtype}. Use finfo for floating types")
+        limits = xp.iinfo(dtype)
+        self.bits = limits.bits
+        self.min = int(limits.min)
+        self.max = int(limits.max)
+        self.dtype = dtype.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

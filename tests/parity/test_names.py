@@ -1,0 +1,226 @@
+"""Every public PyTorch name in the groups course code uses exists in chainrule, or is listed here.
+
+The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
+indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
+reference, ``nn.functional`` and the ``nn`` modules. A name chainrule lacks must be in
+
+- ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
+  NumPy arrays on one CPU, or PyTorch itself deprecates it), or
+- ``NOT_YET``: the known gaps, to shrink as the names land.
+
+The test fails on a new unlisted gap, and on a listed name that now exists (remove it from the list).
+"""
+import pytest
+import torch
+
+import chainrule
+import chainrule.nn.functional
+
+from tests.parity import pytorch_api
+
+
+def _because(reason, names):
+    return dict.fromkeys(names.split(), reason)
+
+
+_SPARSE = "sparse layouts: chainrule tensors are dense NumPy arrays"
+_QUANTIZED = "quantized tensors: an inference-deployment format, not part of learning autodiff"
+_COMPLEX = "complex numbers: chainrule's dtypes are real (float, int, bool)"
+_MEMORY = "storage, pointers, pinning, sharing and strided views of raw memory: NumPy owns the memory"
+_DEVICES = "devices other than the CPU (XPU, MKL-DNN, meta): chainrule computes with NumPy on the CPU"
+_DEPRECATED = "deprecated by PyTorch itself; course code uses its replacement"
+
+DELIBERATELY_MISSING = {
+    "torch": {
+        **_because(_SPARSE, "sparse_coo_tensor sparse_csr_tensor sparse_csc_tensor sparse_bsr_tensor sparse_bsc_tensor"),
+        **_because(
+            _QUANTIZED,
+            "quantize_per_tensor quantize_per_channel dequantize fake_quantize_per_channel_affine "
+            "fake_quantize_per_tensor_affine quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
+        ),
+        **_because(_COMPLEX, "is_complex is_conj complex polar conj conj_physical angle real imag view_as_real view_as_complex resolve_conj resolve_neg adjoint"),
+        **_because(_MEMORY, "is_storage from_file frombuffer from_dlpack as_strided empty_strided set_flush_denormal"),
+        **_because(
+            _DEPRECATED,
+            "set_default_tensor_type chain_matmul ger cholesky qr svd lu lu_solve triangular_solve",
+        ),
+    },
+    "Tensor": {
+        **_because(
+            _SPARSE,
+            "sspaddmm smm indices values sparse_mask sparse_dim dense_dim is_sparse to_dense to_sparse to_sparse_csr "
+            "to_sparse_csc to_sparse_bsr to_sparse_bsc",
+        ),
+        **_because(
+            _QUANTIZED,
+            "is_quantized dequantize int_repr qscheme q_scale q_zero_point q_per_channel_scales "
+            "q_per_channel_zero_points q_per_channel_axis",
+        ),
+        **_because(_COMPLEX, "real imag angle conj conj_physical conj_physical_ resolve_conj resolve_neg is_complex is_conj chalf cfloat cdouble H mH adjoint"),
+        **_because(
+            _MEMORY,
+            "storage untyped_storage storage_type data_ptr const_data_ptr set_ is_set_to share_memory_ is_shared "
+            "pin_memory is_pinned record_stream as_strided",
+        ),
+        **_because(_DEVICES, "xpu to_mkldnn is_meta"),
+        **_because(_DEPRECATED, "ger cholesky qr svd lu lu_solve triangular_solve"),
+    },
+    "nn.functional": {
+        **_because(_DEPRECATED, "upsample upsample_nearest upsample_bilinear"),
+    },
+    "nn": {
+        **_because(_DEPRECATED, "Container NLLLoss2d UpsamplingBilinear2d UpsamplingNearest2d"),
+        **_because("synchronizes batch statistics across GPUs; BatchNorm is the one-process equivalent", "SyncBatchNorm"),
+        **_because("Lua-torch legacy kept for old checkpoints; LocalResponseNorm is its replacement", "CrossMapLRN2d"),
+    },
+}
+
+NOT_YET = {
+    "torch": set(
+        """
+        absolute acos acosh addbmm addcdiv addcmul addmv addr aminmax arccos arccosh arcsin
+        arcsinh arctan arctan2 arctanh argsort argwhere asarray asin asinh atan atan2 atanh
+        atleast_1d atleast_2d atleast_3d baddbmm bernoulli bincount bitwise_left_shift
+        bitwise_right_shift block_diag broadcast_tensors bucketize cartesian_prod cdist ceil
+        cholesky_inverse cholesky_solve column_stack combinations copysign corrcoef cosh
+        count_nonzero cov cross cummax cummin cumprod cumulative_trapezoid deg2rad det diag
+        diag_embed diagflat diagonal diagonal_scatter diff digamma dist dsplit dstack einsum
+        erfc erfinv exp2 expm1 fix fliplr flipud float_power floor fmax fmin fmod frac frexp gcd
+        geqrf get_rng_state gradient greater greater_equal heaviside histc histogram histogramdd
+        hsplit hypot i0 igamma igammac index_add index_copy index_reduce inner inverse
+        is_nonzero isin isneginf isposinf isreal kron kthvalue lcm ldexp lerp less less_equal
+        lgamma lobpcg log10 log2 logaddexp logaddexp2 logcumsumexp logdet logit logspace
+        lu_unpack matrix_exp matrix_power median meshgrid mode moveaxis msort multinomial mv
+        mvlgamma nan_to_num nanmean nanmedian nanquantile nansum narrow narrow_copy nextafter
+        not_equal orgqr ormqr pca_lowrank pinverse poisson polygamma positive quantile rad2deg
+        randint_like range ravel reciprocal renorm repeat_interleave roll rot90 round row_stack
+        rsqrt scatter_reduce searchsorted select select_scatter set_rng_state sgn signbit sinc
+        sinh slice_scatter slogdet sort std_mean svd_lowrank tensor_split tensordot topk trace
+        trapezoid trapz tril tril_indices triu triu_indices trunc unflatten unique unique_consecutive
+        unravel_index vander var_mean vdot vsplit xlogy
+        """.split()
+    ),
+    "Tensor": set(
+        """
+        abs_ absolute absolute_ acos acos_ acosh acosh_ addbmm addbmm_ addcdiv addcdiv_ addcmul
+        addcmul_ addmm addmm_ addmv addmv_ addr addr_ aminmax apply_ arccos arccos_ arccosh
+        arccosh_ arcsin arcsin_ arcsinh arcsinh_ arctan arctan2 arctan2_ arctan_ arctanh
+        arctanh_ argsort argwhere as_subclass asin asin_ asinh asinh_ atan atan2 atan2_ atan_
+        atanh atanh_ baddbmm baddbmm_ bernoulli bernoulli_ bfloat16 bincount bitwise_and
+        bitwise_and_ bitwise_left_shift bitwise_left_shift_ bitwise_not bitwise_not_ bitwise_or
+        bitwise_or_ bitwise_right_shift bitwise_right_shift_ bitwise_xor bitwise_xor_ byte
+        cauchy_ ceil ceil_ char cholesky_inverse cholesky_solve clip_ copysign copysign_
+        corrcoef cos_ cosh cosh_ count_nonzero cov cross cummax cummin cumprod cumprod_ cumsum_
+        deg2rad det diag diag_embed diagflat diagonal diagonal_scatter diff digamma digamma_
+        dim_order dist divide divide_ dsplit eq_ erf erf_ erfc erfc_ erfinv erfinv_ expm1 expm1_
+        exponential_ fill_diagonal_ fix fix_ fliplr flipud float_power float_power_ floor floor_
+        floor_divide fmax fmin fmod fmod_ frac frac_ frexp gcd gcd_ ge_ geometric_ geqrf
+        get_device greater greater_ greater_equal greater_equal_ gt_ hardshrink heaviside histc
+        histogram hsplit hypot hypot_ i0 i0_ igamma igamma_ igammac igammac_ index_add
+        index_add_ index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_
+        inner inverse is_contiguous is_inference is_signed isclose isfinite isinf isneginf
+        isposinf isreal istft itemsize kthvalue lcm lcm_ ldexp ldexp_ le_ lerp lerp_ less less_
+        less_equal less_equal_ lgamma lgamma_ log10 log10_ log1p_ log2 log2_ log_ log_normal_
+        logaddexp logaddexp2 logcumsumexp logdet logical_and logical_and_ logical_not
+        logical_not_ logical_or logical_or_ logical_xor logical_xor_ logit logit_ lt_ map_
+        masked_scatter masked_scatter_ matrix_exp matrix_power median mode module_load moveaxis
+        msort multinomial multiply multiply_ mv mvlgamma mvlgamma_ nan_to_num nan_to_num_
+        nanmean nanmedian nanquantile nansum narrow narrow_copy nbytes ndimension ne_ negative
+        negative_ new_empty new_full new_ones new_tensor new_zeros nextafter nextafter_
+        nonzero_static not_equal not_equal_ orgqr ormqr pinverse polygamma polygamma_ positive
+        put_ quantile rad2deg random_ ravel reciprocal_ register_post_accumulate_grad_hook
+        remainder renorm renorm_ repeat_interleave resize_ resize_as_ roll rot90 round round_
+        rsqrt rsqrt_ scatter_reduce scatter_reduce_ select select_scatter sgn sgn_ short sign_
+        signbit sin_ sinc sinc_ sinh sinh_ slice_scatter slogdet sort sqrt_ square_ squeeze_
+        stft storage_offset stride subtract subtract_ sum_to_size t_ take tan_ tensor_split topk
+        trace transpose_ tril tril_ triu triu_ true_divide true_divide_ trunc trunc_ unflatten
+        unfold unique unique_consecutive unsqueeze_ vdot vsplit xlogy xlogy_
+        """.split()
+    ),
+    "nn.functional": set(
+        """
+        adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+        adaptive_max_pool2d adaptive_max_pool3d affine_grid alpha_dropout avg_pool1d avg_pool2d
+        avg_pool3d bilinear celu conv1d conv2d conv3d conv_transpose1d conv_transpose2d
+        conv_transpose3d cosine_embedding_loss cosine_similarity ctc_loss dropout1d dropout2d
+        dropout3d elu_ embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+        fractional_max_pool3d gaussian_nll_loss glu grid_sample group_norm gumbel_softmax
+        hardshrink hardsigmoid hardswish hardtanh hardtanh_ hinge_embedding_loss huber_loss
+        instance_norm interpolate kl_div leaky_relu_ local_response_norm logsigmoid lp_pool1d
+        lp_pool2d lp_pool3d margin_ranking_loss max_pool1d max_pool2d max_pool3d max_unpool1d
+        max_unpool2d max_unpool3d mish multi_margin_loss multilabel_margin_loss
+        multilabel_soft_margin_loss normalize pairwise_distance pdist pixel_shuffle
+        pixel_unshuffle poisson_nll_loss prelu relu6 relu_ rms_norm rrelu rrelu_
+        scaled_dot_product_attention selu soft_margin_loss softmin softshrink softsign
+        tanhshrink threshold threshold_ triplet_margin_loss triplet_margin_with_distance_loss
+        unfold
+        """.split()
+    ),
+    "nn": set(
+        """
+        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+        AvgPool3d BatchNorm2d BatchNorm3d Bilinear CELU CTCLoss ChannelShuffle CircularPad1d
+        CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d Conv1d Conv2d
+        Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d CosineEmbeddingLoss
+        CosineSimilarity Dropout1d Dropout2d Dropout3d EmbeddingBag FeatureAlphaDropout Fold
+        FractionalMaxPool2d FractionalMaxPool3d GLU GRU GRUCell GaussianNLLLoss GroupNorm
+        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss InstanceNorm1d
+        InstanceNorm2d InstanceNorm3d KLDivLoss LPPool1d LPPool2d LPPool3d LSTM LSTMCell
+        LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d
+        LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d
+        LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LinearCrossEntropyLoss
+        LinearCrossEntropyOptions LocalResponseNorm LogSigmoid MarginRankingLoss MaxPool1d
+        MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish MultiLabelMarginLoss
+        MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention PReLU PairwiseDistance
+        ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RNN
+        RNNBase RNNCell RNNCellBase RReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d
+        ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SoftMarginLoss Softmax2d Softmin
+        Softshrink Softsign Tanhshrink Threshold Transformer TransformerDecoder
+        TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
+        TripletMarginWithDistanceLoss Unfold Upsample ZeroPad1d ZeroPad2d ZeroPad3d
+        """.split()
+    ),
+}
+
+
+def _groups():
+    """Each group: its PyTorch names (those the installed torch has) and where chainrule keeps them."""
+    top_level = [name for section in pytorch_api.TOP_LEVEL.values() for name in section.split()]
+    return {
+        "torch": ([name for name in top_level if hasattr(torch, name)], chainrule),
+        "Tensor": ([name for name in pytorch_api.TENSOR_METHODS.split() if hasattr(torch.Tensor, name)], chainrule.Tensor),
+        "nn.functional": (
+            [name for name in pytorch_api.NN_FUNCTIONAL.split() if hasattr(torch.nn.functional, name)],
+            chainrule.nn.functional,
+        ),
+        "nn": (list(torch.nn.modules.__all__), chainrule.nn),
+    }
+
+
+GROUPS = _groups()
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_every_pytorch_name_exists_or_is_listed_as_missing(group):
+    names, namespace = GROUPS[group]
+    missing = {name for name in names if not hasattr(namespace, name)}
+    unlisted = missing - set(DELIBERATELY_MISSING[group]) - NOT_YET[group]
+    assert not unlisted, (
+        f"chainrule lacks these PyTorch names of group {group!r}: {sorted(unlisted)}. Add them, or list them in "
+        f"NOT_YET (a gap to close) or DELIBERATELY_MISSING (with the reason they will not come)."
+    )
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_the_lists_name_only_names_that_are_still_missing(group):
+    names, namespace = GROUPS[group]
+    present = {name for name in set(DELIBERATELY_MISSING[group]) | NOT_YET[group] if hasattr(namespace, name)}
+    assert not present, f"now in chainrule, remove them from NOT_YET / DELIBERATELY_MISSING[{group!r}]: {sorted(present)}"
+    unknown = (set(DELIBERATELY_MISSING[group]) | NOT_YET[group]) - set(names)
+    assert not unknown, f"not PyTorch names of group {group!r} (typos?): {sorted(unknown)}"
+
+
+def test_nothing_is_both_deliberately_missing_and_not_yet():
+    for group in GROUPS:
+        assert not set(DELIBERATELY_MISSING[group]) & NOT_YET[group], group
