@@ -7,7 +7,8 @@ from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
 from chainrule.ops.registry import install_method, public
-from chainrule.tensor import Tensor, _to_raw, check_device, tensor_from_array
+from chainrule.device import check_device
+from chainrule.tensor import Tensor, _to_raw, tensor_from_array
 
 
 def _finish(array, requires_grad, device=None):
@@ -168,19 +169,3 @@ def rand_like(input, dtype=None, requires_grad=False, device=None):
 @public(method=False)
 def randn_like(input, dtype=None, requires_grad=False, device=None):
     return randn(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)
-
-
-# ----------------------------------------------------------------------------- x.new_zeros(...)
-def _new(factory):
-    """``Tensor.new_NAME``: the factory, with this tensor's dtype unless another is given."""
-
-    def new(self, *args, dtype=None, requires_grad=False, device=None):
-        return factory(*args, dtype=dtype or self.array.dtype, requires_grad=requires_grad, device=device)
-
-    new.__name__ = "new_" + factory.__name__
-    new.__doc__ = f"``{factory.__name__}(...)`` with this tensor's dtype unless ``dtype`` is given."
-    return new
-
-
-for _factory in (zeros, ones, empty, full, tensor):
-    install_method("new_" + _factory.__name__, _new(_factory))

@@ -56,6 +56,13 @@ def get_default_device():
 def set_default_device(new_device):
     """Accepts ``'cpu'`` (or None, which means the CPU), as course code sets it; any other device
     is refused with the reason, since chainrule has only the CPU."""
-    from chainrule.tensor import check_device  # tensor.py imports this module: import at call time
-
     check_device(new_device)
+
+
+def check_device(device):
+    """chainrule computes with NumPy on the CPU: asking for another device must not silently fail."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(
+            f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
+            f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
+        )

@@ -4,7 +4,7 @@
 Each operation registers itself where it is declared (``ops/registry.py``); importing the families
 here makes every one of them public, as a function here and as a Tensor method.
 """
-from chainrule import creation, sampling  # noqa: F401  (the factories and samplers register themselves too)
+from chainrule import creation, legacy_types, new_factories, sampling  # noqa: F401  (they register Tensor methods too)
 from chainrule.ops import activation, broadcast, compare, elementwise, index, join, matmul, reduce, shape  # noqa: F401
 from chainrule.ops.registry import functions
 

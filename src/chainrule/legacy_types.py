@@ -12,7 +12,9 @@ metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of 
 """
 from chainrule import dtypes
 from chainrule.backend import xp
-from chainrule.tensor import Size, Tensor, check_device, tensor_from_array
+from chainrule.ops.registry import install_method
+from chainrule.device import check_device
+from chainrule.tensor import Size, Tensor, tensor_from_array
 
 
 class LegacyTensorType(type):
@@ -94,3 +96,6 @@ def convert_type(tensor, dtype=None, non_blocking=False):
     if isinstance(dtype, LegacyTensorType):
         dtype = dtype.dtype
     return tensor.to(dtype)
+
+
+install_method("type", convert_type)

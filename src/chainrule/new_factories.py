@@ -8,6 +8,7 @@ the dtype (and, in PyTorch, the device) follow ``x`` unless ``dtype=`` says othe
 These are the functions behind the Tensor methods of the same names.
 """
 from chainrule import creation
+from chainrule.ops.registry import install_method
 from chainrule.tensor import Size
 
 
@@ -42,3 +43,7 @@ def new_full(tensor, size, fill_value, dtype=None, device=None, requires_grad=Fa
             f"write new_full(({size},), fill_value)"
         )
     return creation.full(size, fill_value, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+
+
+for _factory in (new_tensor, new_zeros, new_ones, new_empty, new_full):
+    install_method(_factory.__name__, _factory)

@@ -12,7 +12,8 @@ from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.registry import install_method, public
 from chainrule.random import numpy_generator
-from chainrule.tensor import Tensor, check_device, tensor_from_array
+from chainrule.device import check_device
+from chainrule.tensor import Tensor, tensor_from_array
 
 
 def _values(parameter):

@@ -16,7 +16,7 @@ import weakref
 
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
-from chainrule.device import device
+from chainrule.device import check_device, device
 from chainrule.backend import as_array, ndarray, to_numpy, xp
 
 _new_object = object.__new__
@@ -341,6 +341,11 @@ class Tensor:
 
         return format_tensor(self)
 
+    def __format__(self, format_spec):
+        from chainrule._format import format_with_spec
+
+        return format_with_spec(self, format_spec)
+
     __hash__ = object.__hash__
 
     # ----------------------------------------------------------------- pickling and deepcopy (as PyTorch)
@@ -411,15 +416,6 @@ def _to_raw(data):
     if isinstance(data, (list, tuple)) and any(isinstance(item, (Tensor, list, tuple)) for item in data):
         return [_to_raw(item) for item in data]
     return data
-
-
-def check_device(device):
-    """chainrule computes with NumPy on the CPU: asking for another device must not silently fail."""
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(
-            f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
-            f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
-        )
 
 
 def check_dim(dim, ndim, operation):

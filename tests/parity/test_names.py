@@ -78,63 +78,48 @@ DELIBERATELY_MISSING = {
 NOT_YET = {
     "torch": set(
         """
-        absolute acos acosh addbmm addcdiv addcmul addmv addr aminmax arccos arccosh arcsin
-        arcsinh arctan arctan2 arctanh argsort argwhere asarray asin asinh atan atan2 atanh
-        atleast_1d atleast_2d atleast_3d baddbmm bernoulli bincount bitwise_left_shift
-        bitwise_right_shift block_diag broadcast_tensors bucketize cartesian_prod cdist ceil
-        cholesky_inverse cholesky_solve column_stack combinations copysign corrcoef cosh
-        count_nonzero cov cross cummax cummin cumprod cumulative_trapezoid deg2rad det diag
-        diag_embed diagflat diagonal diagonal_scatter diff digamma dist dsplit dstack einsum
-        erfc erfinv exp2 expm1 fix fliplr flipud float_power floor fmax fmin fmod frac frexp gcd
-        geqrf get_rng_state gradient greater greater_equal heaviside histc histogram histogramdd
-        hsplit hypot i0 igamma igammac index_add index_copy index_reduce inner inverse
-        is_nonzero isin isneginf isposinf isreal kron kthvalue lcm ldexp lerp less less_equal
-        lgamma lobpcg log10 log2 logaddexp logaddexp2 logcumsumexp logdet logit logspace
-        lu_unpack matrix_exp matrix_power median meshgrid mode moveaxis msort multinomial mv
-        mvlgamma nan_to_num nanmean nanmedian nanquantile nansum narrow narrow_copy nextafter
-        not_equal orgqr ormqr pca_lowrank pinverse poisson polygamma positive quantile rad2deg
-        randint_like range ravel reciprocal renorm repeat_interleave roll rot90 round row_stack
-        rsqrt scatter_reduce searchsorted select select_scatter set_rng_state sgn signbit sinc
-        sinh slice_scatter slogdet sort std_mean svd_lowrank tensor_split tensordot topk trace
-        trapezoid trapz tril tril_indices triu triu_indices trunc unflatten unique unique_consecutive
-        unravel_index vander var_mean vdot vsplit xlogy
+        absolute addbmm addmv addr aminmax argsort argwhere asarray atleast_1d atleast_2d atleast_3d
+        baddbmm bitwise_left_shift bitwise_right_shift block_diag broadcast_tensors bucketize
+        cartesian_prod cdist cholesky_inverse cholesky_solve column_stack combinations copysign
+        corrcoef count_nonzero cov cross cummax cummin cumprod cumulative_trapezoid deg2rad det diag
+        diag_embed diagflat diagonal diagonal_scatter diff digamma dist dsplit dstack einsum erfc
+        erfinv fliplr flipud float_power fmax fmin frexp gcd geqrf get_rng_state gradient greater
+        greater_equal heaviside histc histogram histogramdd hsplit i0 igamma igammac index_add
+        index_copy index_reduce inner inverse is_nonzero isin isneginf isposinf isreal kron kthvalue
+        lcm ldexp less less_equal lgamma lobpcg logaddexp2 logcumsumexp logdet logspace lu_unpack
+        matrix_exp matrix_power median meshgrid mode msort mv mvlgamma nan_to_num nanmean nanmedian
+        nanquantile nansum narrow narrow_copy nextafter not_equal orgqr ormqr pca_lowrank pinverse
+        poisson polygamma positive quantile rad2deg randint_like range ravel renorm
+        repeat_interleave roll rot90 row_stack scatter_reduce searchsorted select select_scatter
+        set_rng_state sgn signbit slice_scatter slogdet sort std_mean svd_lowrank tensor_split
+        tensordot topk trace trapezoid trapz tril tril_indices triu triu_indices unflatten unique
+        unique_consecutive unravel_index vander var_mean vdot vsplit
         """.split()
     ),
     "Tensor": set(
         """
-        abs_ absolute absolute_ acos acos_ acosh acosh_ addbmm addbmm_ addcdiv addcdiv_ addcmul
-        addcmul_ addmm addmm_ addmv addmv_ addr addr_ aminmax apply_ arccos arccos_ arccosh
-        arccosh_ arcsin arcsin_ arcsinh arcsinh_ arctan arctan2 arctan2_ arctan_ arctanh
-        arctanh_ argsort argwhere as_subclass asin asin_ asinh asinh_ atan atan2 atan2_ atan_
-        atanh atanh_ baddbmm baddbmm_ bernoulli bernoulli_ bfloat16 bincount bitwise_and
-        bitwise_and_ bitwise_left_shift bitwise_left_shift_ bitwise_not bitwise_not_ bitwise_or
-        bitwise_or_ bitwise_right_shift bitwise_right_shift_ bitwise_xor bitwise_xor_ byte
-        cauchy_ ceil ceil_ char cholesky_inverse cholesky_solve clip_ copysign copysign_
-        corrcoef cos_ cosh cosh_ count_nonzero cov cross cummax cummin cumprod cumprod_ cumsum_
-        deg2rad det diag diag_embed diagflat diagonal diagonal_scatter diff digamma digamma_
-        dim_order dist divide divide_ dsplit eq_ erf erf_ erfc erfc_ erfinv erfinv_ expm1 expm1_
-        exponential_ fill_diagonal_ fix fix_ fliplr flipud float_power float_power_ floor floor_
-        floor_divide fmax fmin fmod fmod_ frac frac_ frexp gcd gcd_ ge_ geometric_ geqrf
-        get_device greater greater_ greater_equal greater_equal_ gt_ hardshrink heaviside histc
-        histogram hsplit hypot hypot_ i0 i0_ igamma igamma_ igammac igammac_ index_add
-        index_add_ index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_
-        inner inverse is_contiguous is_inference is_signed isclose isfinite isinf isneginf
-        isposinf isreal istft itemsize kthvalue lcm lcm_ ldexp ldexp_ le_ lerp lerp_ less less_
-        less_equal less_equal_ lgamma lgamma_ log10 log10_ log1p_ log2 log2_ log_ log_normal_
-        logaddexp logaddexp2 logcumsumexp logdet logical_and logical_and_ logical_not
-        logical_not_ logical_or logical_or_ logical_xor logical_xor_ logit logit_ lt_ map_
-        masked_scatter masked_scatter_ matrix_exp matrix_power median mode module_load moveaxis
-        msort multinomial multiply multiply_ mv mvlgamma mvlgamma_ nan_to_num nan_to_num_
-        nanmean nanmedian nanquantile nansum narrow narrow_copy nbytes ndimension ne_ negative
-        negative_ new_empty new_full new_ones new_tensor new_zeros nextafter nextafter_
-        nonzero_static not_equal not_equal_ orgqr ormqr pinverse polygamma polygamma_ positive
-        put_ quantile rad2deg random_ ravel reciprocal_ register_post_accumulate_grad_hook
-        remainder renorm renorm_ repeat_interleave resize_ resize_as_ roll rot90 round round_
-        rsqrt rsqrt_ scatter_reduce scatter_reduce_ select select_scatter sgn sgn_ short sign_
-        signbit sin_ sinc sinc_ sinh sinh_ slice_scatter slogdet sort sqrt_ square_ squeeze_
-        stft storage_offset stride subtract subtract_ sum_to_size t_ take tan_ tensor_split topk
-        trace transpose_ tril tril_ triu triu_ true_divide true_divide_ trunc trunc_ unflatten
-        unfold unique unique_consecutive unsqueeze_ vdot vsplit xlogy xlogy_
+        absolute absolute_ addbmm addbmm_ addmm_ addmv addmv_ addr addr_ aminmax apply_ argsort
+        argwhere as_subclass baddbmm baddbmm_ bfloat16 bitwise_and_ bitwise_left_shift
+        bitwise_left_shift_ bitwise_not_ bitwise_or_ bitwise_right_shift bitwise_right_shift_
+        bitwise_xor_ byte cauchy_ char cholesky_inverse cholesky_solve copysign copysign_ corrcoef
+        count_nonzero cov cross cummax cummin cumprod cumprod_ cumsum_ deg2rad det diag diag_embed
+        diagflat diagonal diagonal_scatter diff digamma digamma_ dim_order dist dsplit eq_ erfc
+        erfc_ erfinv erfinv_ fill_diagonal_ fliplr flipud float_power float_power_ fmax fmin frexp
+        gcd gcd_ ge_ geometric_ geqrf get_device greater greater_ greater_equal greater_equal_ gt_
+        hardshrink heaviside histc histogram hsplit i0 i0_ igamma igamma_ igammac igammac_ index_add
+        index_add_ index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_ inner
+        inverse is_contiguous is_inference is_signed isneginf isposinf isreal istft itemsize
+        kthvalue lcm lcm_ ldexp ldexp_ le_ less less_ less_equal less_equal_ lgamma lgamma_
+        log_normal_ logaddexp2 logcumsumexp logdet logical_and_ logical_not_ logical_or_
+        logical_xor_ lt_ map_ masked_scatter masked_scatter_ matrix_exp matrix_power median mode
+        module_load msort mv mvlgamma mvlgamma_ nan_to_num nan_to_num_ nanmean nanmedian nanquantile
+        nansum narrow narrow_copy nbytes ndimension ne_ nextafter nextafter_ nonzero_static
+        not_equal not_equal_ orgqr ormqr pinverse polygamma polygamma_ positive put_ quantile
+        rad2deg ravel register_post_accumulate_grad_hook renorm renorm_ repeat_interleave resize_
+        resize_as_ roll rot90 scatter_reduce scatter_reduce_ select select_scatter sgn sgn_ short
+        signbit slice_scatter slogdet sort squeeze_ stft storage_offset stride sum_to_size t_
+        tensor_split topk trace transpose_ tril tril_ triu triu_ unflatten unfold unique
+        unique_consecutive unsqueeze_ vdot vsplit
         """.split()
     ),
     "nn.functional": set(
@@ -144,16 +129,15 @@ NOT_YET = {
         avg_pool3d bilinear celu conv1d conv2d conv3d conv_transpose1d conv_transpose2d
         conv_transpose3d cosine_embedding_loss cosine_similarity ctc_loss dropout1d dropout2d
         dropout3d elu_ embedding_bag feature_alpha_dropout fold fractional_max_pool2d
-        fractional_max_pool3d gaussian_nll_loss glu grid_sample group_norm gumbel_softmax
-        hardshrink hardsigmoid hardswish hardtanh hardtanh_ hinge_embedding_loss huber_loss
-        instance_norm interpolate kl_div leaky_relu_ local_response_norm logsigmoid lp_pool1d
-        lp_pool2d lp_pool3d margin_ranking_loss max_pool1d max_pool2d max_pool3d max_unpool1d
-        max_unpool2d max_unpool3d mish multi_margin_loss multilabel_margin_loss
-        multilabel_soft_margin_loss normalize pairwise_distance pdist pixel_shuffle
-        pixel_unshuffle poisson_nll_loss prelu relu6 relu_ rms_norm rrelu rrelu_
-        scaled_dot_product_attention selu soft_margin_loss softmin softshrink softsign
-        tanhshrink threshold threshold_ triplet_margin_loss triplet_margin_with_distance_loss
-        unfold
+        fractional_max_pool3d gaussian_nll_loss glu grid_sample group_norm gumbel_softmax hardshrink
+        hardsigmoid hardswish hardtanh hardtanh_ hinge_embedding_loss huber_loss instance_norm
+        interpolate kl_div leaky_relu_ local_response_norm logsigmoid lp_pool1d lp_pool2d lp_pool3d
+        margin_ranking_loss max_pool1d max_pool2d max_pool3d max_unpool1d max_unpool2d max_unpool3d
+        mish multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss normalize
+        pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu6 relu_
+        rms_norm rrelu rrelu_ scaled_dot_product_attention selu soft_margin_loss softmin softshrink
+        softsign tanhshrink threshold threshold_ triplet_margin_loss
+        triplet_margin_with_distance_loss unfold
         """.split()
     ),
     "nn": set(
@@ -161,22 +145,21 @@ NOT_YET = {
         AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
         AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
         AvgPool3d BatchNorm2d BatchNorm3d Bilinear CELU CTCLoss ChannelShuffle CircularPad1d
-        CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d Conv1d Conv2d
-        Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d CosineEmbeddingLoss
-        CosineSimilarity Dropout1d Dropout2d Dropout3d EmbeddingBag FeatureAlphaDropout Fold
-        FractionalMaxPool2d FractionalMaxPool3d GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss InstanceNorm1d
-        InstanceNorm2d InstanceNorm3d KLDivLoss LPPool1d LPPool2d LPPool3d LSTM LSTMCell
-        LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d
-        LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d
-        LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LinearCrossEntropyLoss
-        LinearCrossEntropyOptions LocalResponseNorm LogSigmoid MarginRankingLoss MaxPool1d
-        MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish MultiLabelMarginLoss
-        MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention PReLU PairwiseDistance
-        ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RNN
-        RNNBase RNNCell RNNCellBase RReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d
-        ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SoftMarginLoss Softmax2d Softmin
-        Softshrink Softsign Tanhshrink Threshold Transformer TransformerDecoder
+        CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d Conv1d Conv2d Conv3d
+        ConvTranspose1d ConvTranspose2d ConvTranspose3d CosineEmbeddingLoss CosineSimilarity
+        Dropout1d Dropout2d Dropout3d EmbeddingBag FeatureAlphaDropout Fold FractionalMaxPool2d
+        FractionalMaxPool3d GLU GRU GRUCell GaussianNLLLoss GroupNorm Hardshrink Hardsigmoid
+        Hardswish Hardtanh HingeEmbeddingLoss HuberLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d
+        KLDivLoss LPPool1d LPPool2d LPPool3d LSTM LSTMCell LazyBatchNorm1d LazyBatchNorm2d
+        LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d
+        LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear
+        LinearCrossEntropyLoss LinearCrossEntropyOptions LocalResponseNorm LogSigmoid
+        MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish
+        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention PReLU
+        PairwiseDistance ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss
+        RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU6 ReflectionPad1d ReflectionPad2d
+        ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SoftMarginLoss
+        Softmax2d Softmin Softshrink Softsign Tanhshrink Threshold Transformer TransformerDecoder
         TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
         TripletMarginWithDistanceLoss Unfold Upsample ZeroPad1d ZeroPad2d ZeroPad3d
         """.split()

@@ -34,13 +34,7 @@ ATOL = 1e-4
 #: Script -> what chainrule lacks for it today (the lead's to-do; remove an entry when it passes).
 NEEDS = {
     "pytorch_tutorial_tensors.py": "out= on matmul and mul; str(x.dtype) printing 'torch.float32' (prints 'float32')",
-    "pytorch_tutorial_autograd.py": "grad_fn names AddBackward0, BinaryCrossEntropyWithLogitsBackward0",
-    "pytorch_tutorial_buildmodel.py": "grad_fn names AddmmBackward0 (Linear on a batch), ReluBackward0, SliceBackward0 (param[:2])",
     "d2l_linear_regression_scratch.py": "grad_fn names SubBackward0, RsubBackward1 (number - tensor)",
-    "makemore_part1_bigrams.py": (
-        "keepdims= on sum; multinomial (drawing as run_script.py's does); Tensor.__format__ "
-        "(f'{t}' of a 0-d tensor prints its number, as _format.format_with_spec does)"
-    ),
 }
 
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"

@@ -6,7 +6,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import check_device
+from chainrule.device import check_device
 
 
 class Identity(Module):

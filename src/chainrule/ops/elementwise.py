@@ -10,7 +10,8 @@ from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands
 from chainrule.ops.registry import functions, install_method, public, reflected
-from chainrule.tensor import Tensor, check_device, tensor_from_array
+from chainrule.device import check_device
+from chainrule.tensor import Tensor, tensor_from_array
 
 
 # ----------------------------------------------------------------------------- binary arithmetic
@@ -1344,24 +1345,7 @@ def to(self, *args, **kwargs):
     return cast(self, xp.dtype(dtype))
 
 
-def tensor_type(self, dtype=None):
-    """``x.type()`` names the tensor type (``'chainrule.FloatTensor'``); ``x.type(dtype)`` converts."""
-    if dtype is None:
-        return "chainrule." + _TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)
-    return to(self, dtype)
-
-
-_TYPE_NAMES = {
-    "float32": "FloatTensor",
-    "float64": "DoubleTensor",
-    "float16": "HalfTensor",
-    "int64": "LongTensor",
-    "int32": "IntTensor",
-    "bool": "BoolTensor",
-}
-
 install_method("to", to)
-install_method("type", tensor_type)
 install_method("type_as", lambda self, other: to(self, other.dtype))
 for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16),
                       ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_)]:
