@@ -153,3 +153,8 @@ def test_print_options_round_trip_and_the_context_manager_restores_them():
 def test_an_unknown_profile_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="default"):
         chainrule.set_printoptions(profile="long")
+
+
+def test_printing_switches_to_scientific_like_pytorch():
+    for values in [[0.1, 100.1235], [1.0, 1001.0], [0.0, 1500.0], [1e-5, 1.0]]:
+        assert repr(chainrule.tensor(values)) == repr(torch.tensor(values))

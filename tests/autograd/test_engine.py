@@ -264,3 +264,19 @@ def test_bitwise_operators_follow_pytorch():
     assert (~chainrule.tensor([1, 2])).tolist() == [-2, -3]
     assert (~chainrule.tensor([True, False])).tolist() == [False, True]
     assert (chainrule.tensor([6]) & chainrule.tensor([3])).tolist() == [2]
+
+
+def test_grad_mode_decorators_without_parentheses():
+    w = chainrule.ones(2, requires_grad=True)
+
+    @chainrule.no_grad
+    def frozen():
+        return w * 2
+
+    @chainrule.inference_mode(False)
+    def tracked():
+        return w * 2
+
+    with chainrule.no_grad():
+        assert tracked().requires_grad
+    assert not frozen().requires_grad and chainrule.is_grad_enabled()

@@ -1,4 +1,5 @@
 """Initializers: statistics of large tensors against the formulas, PyTorch's gains and fans, seeding."""
+from chainrule.nn import functional as F
 import math
 import warnings
 
@@ -106,3 +107,13 @@ def test_initializing_under_recorded_graph_changes_no_history():
     loss = (weight * 2).sum()
     loss.backward()
     assert (weight.grad.array == 2).all()
+
+
+def test_trunc_normal_far_in_a_tail_and_refuses_empty_ranges():
+    values = init.trunc_normal_(chainrule.empty(1000, dtype=chainrule.float64), mean=0.0, std=1.0, a=10.0, b=11.0)
+    assert values.array.min() >= 10.0 and values.array.max() <= 11.0 and values.array.mean() < 10.3
+    standard = init.trunc_normal_(chainrule.empty(200_000, dtype=chainrule.float64)).array
+    expected_std = torch.nn.init.trunc_normal_(torch.empty(200_000, dtype=torch.float64)).std().item()
+    assert abs(standard.std() - expected_std) < 0.01 and abs(standard.max()) <= 2.0
+    with pytest.raises(RuntimeError, match="must be below"):
+        init.trunc_normal_(chainrule.empty(10), a=2.0, b=-2.0)

@@ -1,4 +1,6 @@
 """Every layer and activation module against its torch.nn counterpart, from identical weights."""
+from chainrule.nn import functional as F
+from chainrule.nn import init
 import numpy as np
 import pytest
 import torch
@@ -208,3 +210,26 @@ def test_clip_grad_value_and_parameter_vectors():
     with pytest.raises(RuntimeError, match="non-finite"):
         model.weight.grad.array[0, 0] = float("nan")
         nn.utils.clip_grad_norm_(model.parameters(), 1.0, error_if_nonfinite=True)
+
+
+def test_embedding_checks_padding_idx_in_the_functional_form_too():
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        F.embedding(chainrule.tensor([1, 2]), chainrule.ones(10, 2), padding_idx=12)
+    with pytest.raises(AssertionError):
+        nn.Embedding.from_pretrained(chainrule.ones(3))
+    assert nn.Embedding.from_pretrained(chainrule.ones(3, 2), sparse=False).weight.shape == (3, 2)
+
+
+def test_small_api_details_follow_pytorch():
+    with pytest.raises(RuntimeError, match="running_mean|channels"):
+        nn.BatchNorm1d(3)(chainrule.ones(4, 5))
+    with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty tensor"):
+        F.one_hot(chainrule.tensor([], dtype=chainrule.int64))
+    with pytest.raises(RuntimeError, match="don't multiply up"):
+        nn.Unflatten(1, (5, 5))(chainrule.ones(0, 6))
+    assert nn.Unflatten(1, (2, -1))(chainrule.ones(3, 6)).shape == (3, 2, 3)
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        nn.Linear(2, 3, device="cuda")
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        chainrule.zeros(2, device="cuda")
+    assert chainrule.zeros(2, device="cpu").shape == (2,)

@@ -1,4 +1,6 @@
 """Every loss, in every reduction, against torch.nn.functional: values and gradients."""
+from chainrule.nn import functional as F
+from chainrule.nn import init
 import warnings
 
 import numpy as np
@@ -238,3 +240,41 @@ def test_minus_infinity_logits_of_other_classes_cost_nothing_like_torch():
     ours = compare(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, reduction="none"), [logits, targets], [1, 0])
     assert np.isfinite(ours.array).all()
     compare(lambda lib, x, t: lib.nn.functional.nll_loss(x, t), [logits, targets], [1, 0])
+
+
+def test_weight_larger_than_the_input_is_refused():
+    probabilities, targets = chainrule.full((4, 3), 0.3), chainrule.ones(4, 3)
+    with pytest.raises(RuntimeError, match="must broadcast to the input's shape"):
+        F.binary_cross_entropy(probabilities, targets, weight=chainrule.ones(2, 4, 3))
+
+
+def test_nll_loss_refuses_a_second_backward():
+    x = chainrule.tensor([[0.1, 0.2, 0.3]], requires_grad=True)
+    loss = F.nll_loss(x, chainrule.tensor([1]))
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+
+
+def test_a_kept_loss_holds_no_activation_arrays_after_backward():
+    model = nn.Sequential(nn.Linear(8, 16), nn.LayerNorm(16), nn.ReLU(), nn.Linear(16, 3))
+    loss = F.cross_entropy(model(chainrule.randn(32, 8)), chainrule.randint(0, 3, (32,)))
+    loss.backward()
+    stack, kept = [loss.grad_fn], []
+    while stack:
+        node = stack.pop()
+        kept += [name for name, value in vars(node).items() if isinstance(value, np.ndarray) and value.size >= 32]
+        stack += [next_node for next_node in node.next_nodes if next_node is not None and type(next_node).__name__ != "AccumulateGrad"]
+    assert kept == []
+
+
+def test_zero_total_weight_gives_nan_gradients_like_pytorch():
+    values = [[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]
+    ours = chainrule.tensor(values, dtype=chainrule.float64, requires_grad=True)
+    theirs = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    F.cross_entropy(ours, chainrule.tensor([0, 0]), weight=chainrule.tensor([0.0, 1.0, 1.0], dtype=chainrule.float64)).backward()
+    torch.nn.functional.cross_entropy(theirs, torch.tensor([0, 0]), weight=torch.tensor([0.0, 1.0, 1.0], dtype=torch.float64)).backward()
+    np.testing.assert_array_equal(np.isnan(ours.grad.array), np.isnan(theirs.grad.numpy()))
+    all_ignored = chainrule.tensor(values, requires_grad=True)
+    F.cross_entropy(all_ignored, chainrule.tensor([-100, -100])).backward()
+    assert (all_ignored.grad.array == 0).all()  # nothing counted: PyTorch's gradient is 0

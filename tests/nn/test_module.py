@@ -1,4 +1,6 @@
 """The Module API: registration, traversal order, state dicts, modes, hooks and printing, as PyTorch."""
+from chainrule.nn import functional as F
+from chainrule.nn import init
 import copy
 from collections import OrderedDict
 
@@ -319,3 +321,14 @@ def test_training_steps_match_torch():
             history.append(loss.item())
         losses[lib.__name__] = history
     np.testing.assert_allclose(losses["chainrule"], losses["torch"], rtol=1e-10)
+
+
+def test_a_name_lives_in_one_registry_only():
+    module = nn.Module()
+    module.register_buffer("x", chainrule.zeros(2))
+    with pytest.raises(KeyError, match="attribute 'x' already exists"):
+        module.register_parameter("x", nn.Parameter(chainrule.ones(3)))
+    module.w = nn.Parameter(chainrule.ones(2))
+    with pytest.raises(KeyError, match="already exists"):
+        module.add_module("w", nn.Linear(1, 1))
+    assert list(module.state_dict()) == ["w", "x"]

@@ -112,6 +112,13 @@ def check_case(case, shapes, seed=0):
         assert chainrule.autograd.gradcheck(case.ours, fresh, eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
+def both(function, *values, dtype="float32"):
+    """Run ``function(lib, *tensors)`` with chainrule and torch, returning both libraries' tensors."""
+    ours = [chainrule.tensor(v, dtype=getattr(chainrule, dtype), requires_grad=True) for v in values]
+    theirs = [torch.tensor(v, dtype=getattr(torch, dtype), requires_grad=True) for v in values]
+    return (function(chainrule, *ours), ours), (function(torch, *theirs), theirs)
+
+
 def library_case(name, fn, shapes, **kwargs):
     """An OpCase that runs one function, ``fn(library, *inputs)``, with ``chainrule`` and with ``torch``.
 

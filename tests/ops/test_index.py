@@ -289,3 +289,17 @@ def test_bincount_refuses_what_pytorch_refuses():
 def test_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(3, 4, requires_grad=True), lib.tensor([[0], [1], [2]])).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+def test_indexing_rules_follow_pytorch():
+    x = chainrule.tensor([10.0, 20.0, 30.0])
+    assert x[chainrule.tensor([1, 0, 1], dtype=chainrule.uint8)].tolist() == [10.0, 30.0]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1]
+    assert x.flip(0).tolist() == [30.0, 20.0, 10.0]
+    with pytest.raises(RuntimeError, match="boolean tensor"):
+        chainrule.where(chainrule.tensor([1, 0, 1]), x, x)
+    with pytest.raises(RuntimeError, match="no larger than src"):
+        chainrule.zeros(2, 3).scatter(1, chainrule.tensor([[0, 1], [2, 0]]), chainrule.ones(1, 2))
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        chainrule.take_along_dim(chainrule.ones(2, 3), chainrule.tensor([0]), dim=1)

@@ -127,3 +127,9 @@ def test_join_errors_match_pytorch(call, error, message):
 def test_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(3, 4, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+def test_stack_and_cat_of_many_tensors():
+    x = chainrule.ones(2, requires_grad=True)
+    chainrule.stack([x * i for i in range(100)]).sum().backward()
+    assert x.grad.tolist() == [4950.0, 4950.0]

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import OpCase, library_case, table_test
+from tests.ops.oracle import OpCase, both, library_case, table_test
 from tests.ops.second_order import second_order_test
 
 SIDE = st.integers(1, 4)
@@ -160,3 +160,10 @@ def test_nodes_are_named_as_pytorch_names_them(call, shapes, name):
     for lib in (chainrule, torch):
         a, b = (lib.ones(*shape, requires_grad=True) for shape in shapes)
         assert call(lib, a, b).grad_fn.name() == name
+
+
+def test_linear_with_a_broadcast_bias():
+    (out, ours), (expected, theirs) = both(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b).sum(), np.ones((4, 3)), np.ones((2, 3)), np.zeros((1, 2)))
+    out.backward()
+    expected.backward()
+    np.testing.assert_array_equal(ours[2].grad.array, theirs[2].grad.numpy())

@@ -108,12 +108,6 @@ class BackwardNode:
             return output
         return value
 
-    def operands(self, *values):
-        """Transitional (removed once every family is an ``Op``): arrays in a plain backward."""
-        if grad_mode._state.enabled:
-            return values
-        return tuple([value.array if isinstance(value, Tensor) else value for value in values])
-
     def saved_output_moved_to(self, tensor):
         """``tensor`` now holds this node's output (an in-place operation wrote the result into it,
         ``y.sigmoid_()``): a later in-place change to ``tensor`` changes a value backward needs,
@@ -460,10 +454,3 @@ def _attach(output, node, output_nr):
         output.grad_fn = node
         output._output_nr = output_nr
         output._requires_grad = True
-
-
-def saved_or_recomputed(saved, recompute):
-    """Transitional (removed once every family is an ``Op``)."""
-    if grad_mode.is_grad_enabled():
-        return recompute()
-    return saved

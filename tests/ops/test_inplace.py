@@ -1,0 +1,103 @@
+"""In-place operations as PyTorch records them (ops/inplace.py): through views onto their base,
+with version counters shared by views and detached tensors, and retain_grad following the tensor."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from tests.ops.oracle import both
+
+
+def test_retain_grad_follows_an_in_place_change():
+    x = chainrule.ones(2, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.mul_(3)
+    y.sum().backward()
+    assert y.grad.tolist() == [1.0, 1.0] and y.retains_grad
+
+
+def test_augmented_assignment_changes_the_tensor_in_place():
+    a = chainrule.tensor([3.0, 5.0])
+    b = a
+    b **= 2
+    b //= 2
+    b %= 5
+    assert a.tolist() == [4.0, 2.0] and a is b
+
+
+def _mul_row(lib, a):
+    x = a * 1
+    x[0].mul_(2)
+    return (x * x).sum()
+
+
+def _add_to_element(lib, a):
+    x = a * 1
+    x[0] += 1
+    return (x * x).sum()
+
+
+def _scale_column(lib, a):
+    x = a * 1
+    x[:, 1] *= 3
+    return (x**2).sum()
+
+
+def _through_reshape(lib, a):
+    x = a * 1
+    x.reshape(4).add_(1)
+    return (x * x).sum()
+
+
+def _through_transpose(lib, a):
+    x = a * 1
+    x.t()[0].mul_(5)
+    return (x * x).sum()
+
+
+def _into_a_constant(lib, a):
+    x = lib.zeros(2, 2)
+    x[1].add_(a[0])
+    return (x * x).sum()
+
+
+def _view_used_after(lib, a):
+    x = a * 1
+    view = x[0]
+    view.mul_(2)
+    return x.sum() + view.sum() * 10
+
+
+@pytest.mark.parametrize(
+    "function",
+    [_mul_row, _add_to_element, _scale_column, _through_reshape, _through_transpose, _into_a_constant, _view_used_after],
+)
+def test_in_place_through_a_view_is_recorded_on_its_base_like_pytorch(function):
+    (out, ours), (expected, theirs) = both(function, [[1.0, 2.0], [3.0, 4.0]])
+    out.backward()
+    expected.backward()
+    assert out.item() == pytest.approx(expected.item())
+    np.testing.assert_allclose(ours[0].grad.array, theirs[0].grad.numpy())
+
+
+def test_in_place_through_views_that_pytorch_refuses():
+    leaf = chainrule.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+        leaf[0].mul_(2)
+    x = leaf * 1
+    with pytest.raises(RuntimeError, match="more than one element"):
+        x.expand(3, 2, 2).mul_(2)
+
+
+def test_views_and_detached_tensors_share_the_version_counter():
+    a = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    b = a.exp()
+    with chainrule.no_grad():
+        b.view(-1)[0] = 0.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        b.sum().backward()
+    c = a.exp()
+    c.detach().zero_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        c.sum().backward()
