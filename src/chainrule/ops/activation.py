@@ -299,8 +299,8 @@ class Hardtanh(PiecewiseLinear):
 
 # ----------------------------------------------------------------------------- softmax
 class Softmax(Op):
-    """Computed from x - max(x), so that nothing overflows. The gradient is the Jacobian
-    diag(out) - out outᵀ applied to grad."""
+    """Computed from x - max(x) (``max_shift``), so that every exponent is at most 0 and nothing
+    overflows. The gradient is the Jacobian diag(out) - out outᵀ applied to grad."""
 
     formula = "e^x / Σ e^x  (along dim)"
     derivatives = ("out (grad - Σ grad · out)", None)
@@ -308,7 +308,9 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        result = softmax_array(x, axes)
+        with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: 0 / 0 = nan
+            exponentials = xp.exp(x - max_shift(x, axes))
+            result = exponentials / exponentials.sum(axis=axes, keepdims=True)
         ctx.save_for_backward(result)
         return result
 
@@ -327,7 +329,9 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        result = log_softmax_array(x, axes)
+        with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: ln 0
+            shifted = x - max_shift(x, axes)
+            result = shifted - xp.log(xp.exp(shifted).sum(axis=axes, keepdims=True))
         ctx.save_for_backward(result)
         return result
 
@@ -335,22 +339,6 @@ class LogSoftmax(Op):
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
         return grad_output - ctx.xp.exp(result) * grad_output.sum(axis=ctx.axes, keepdims=True), None
-
-
-def softmax_array(array, axes):
-    """softmax on an array along ``axes`` (an int or a tuple of ints): e^(x - m) / Σ e^(x - m) with
-    m the maximum (``max_shift``), so that every exponent is at most 0 and nothing overflows."""
-    with ignoring_float_errors():  # x - m is -inf beyond the float range; a slice of -inf only: 0 / 0 = nan
-        exponentials = xp.exp(array - max_shift(array, axes))
-        return exponentials / exponentials.sum(axis=axes, keepdims=True)
-
-
-def log_softmax_array(array, axes):
-    """log_softmax on an array along ``axes`` (an int or a tuple of ints): (x - m) - ln Σ e^(x - m)
-    with m the maximum (``max_shift``), so that every exponent is at most 0 and nothing overflows."""
-    with ignoring_float_errors():  # x - m is -inf beyond the float range; a slice of -inf only: ln 0
-        shifted = array - max_shift(array, axes)
-        return shifted - xp.log(xp.exp(shifted).sum(axis=axes, keepdims=True))
 
 
 #: The array forms of the functions that ``special`` offers to backward formulas.

@@ -202,8 +202,8 @@ class CrossEntropy(Op):
     ``ClassProbabilityTargets``); ``targets`` is one of these, made from the target tensor.
 
     The log-softmax is fused in, and the softmax recomputed from the saved input in backward, so
-    that a recorded backward differentiates through it. Shapes: input
-    (N, C), (N, C, d1, ...) or (C,). For class indices the gradient is w_{y_i} (p_ic - [c = y_i]).
+    that a recorded backward differentiates through it. Shapes: input (N, C), (N, C, d1, ...) or
+    (C,). For class indices the gradient is w_{y_i} (p_ic - [c = y_i]).
     """
 
     formula = "-Σ_c q_c ln p_c,  p = softmax(input) over the classes"
