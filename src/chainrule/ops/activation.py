@@ -176,9 +176,9 @@ def log_one_plus_exp(xp, z):
 
 
 def special(xp, name):
-    """The function ``name`` (erf, sigmoid, log_softmax) for a backward formula: NumPy has none of
-    them, so in a plain backward (``xp`` is the array library) it is the array form of this file;
-    in a recorded one ``xp`` holds chainrule's own, which is recorded and differentiates again."""
+    """The function ``name`` (erf or sigmoid) for a backward formula: NumPy has neither, so in a
+    plain backward (``xp`` is the array library) it is the array form of this file; in a recorded
+    one ``xp`` holds chainrule's own, which is recorded and differentiates again."""
     function = getattr(xp, name, None)
     return function if function is not None else ARRAY_FORMS[name]
 
@@ -299,8 +299,8 @@ class Hardtanh(PiecewiseLinear):
 
 # ----------------------------------------------------------------------------- softmax
 class Softmax(Op):
-    """Computed from x - max(x), so that nothing overflows. The gradient is the Jacobian
-    diag(out) - out outᵀ applied to grad."""
+    """Computed from x - max(x) (``max_shift``), so that every exponent is at most 0 and nothing
+    overflows. The gradient is the Jacobian diag(out) - out outᵀ applied to grad."""
 
     formula = "e^x / Σ e^x  (along dim)"
     derivatives = ("out (grad - Σ grad · out)", None)
@@ -308,9 +308,9 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        _, exponentials, total = shifted_exponentials(x, axes)
-        with ignoring_float_errors():  # a slice of -inf only: 0 / 0 gives nan, as in PyTorch
-            result = exponentials / total
+        with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: 0 / 0 = nan
+            exponentials = xp.exp(x - max_shift(x, axes))
+            result = exponentials / exponentials.sum(axis=axes, keepdims=True)
         ctx.save_for_backward(result)
         return result
 
@@ -329,7 +329,9 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        result = log_softmax_array(x, axes)
+        with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: ln 0
+            shifted = x - max_shift(x, axes)
+            result = shifted - xp.log(xp.exp(shifted).sum(axis=axes, keepdims=True))
         ctx.save_for_backward(result)
         return result
 
@@ -339,26 +341,8 @@ class LogSoftmax(Op):
         return grad_output - ctx.xp.exp(result) * grad_output.sum(axis=ctx.axes, keepdims=True), None
 
 
-def shifted_exponentials(array, axes):
-    """``(x - m, e^(x - m), Σ e^(x - m))`` along ``axes``, m the maximum (max_shift): the pieces of
-    softmax = e^(x - m) / Σ and log_softmax = (x - m) - ln Σ. Every exponent is at most 0, so
-    nothing overflows, and the sum is at least 1 unless a slice is all -inf."""
-    with ignoring_float_errors():  # x - m is -inf where x and m lie more than the float range apart
-        shifted = array - max_shift(array, axes)
-        exponentials = xp.exp(shifted)
-    return shifted, exponentials, exponentials.sum(axis=axes, keepdims=True)
-
-
-def log_softmax_array(array, axes):
-    """log_softmax on an array along ``axes`` (an int or a tuple of ints)."""
-    axes = axes if isinstance(axes, tuple) else (axes,)
-    shifted, _, total = shifted_exponentials(array, axes)
-    with ignoring_float_errors():  # a slice of -inf only: ln 0, as in PyTorch
-        return shifted - xp.log(total)
-
-
 #: The array forms of the functions that ``special`` offers to backward formulas.
-ARRAY_FORMS = {"erf": erf_array, "sigmoid": sigmoid_array, "log_softmax": log_softmax_array}
+ARRAY_FORMS = {"erf": erf_array, "sigmoid": sigmoid_array}
 
 
 # ----------------------------------------------------------------------------- public functions

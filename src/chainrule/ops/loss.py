@@ -15,8 +15,9 @@ reduction's share (``spread_back``).
 The public functions with PyTorch's signatures and checks are in ``chainrule.nn.functional``.
 """
 from chainrule.backend import ignoring_float_errors, xp
-from chainrule.ops.activation import log_one_plus_exp, log_softmax_array, special
+from chainrule.ops.activation import log_one_plus_exp, special
 from chainrule.ops.op import Op
+from chainrule.ops.reduce import max_shift
 
 
 # ----------------------------------------------------------------------------- reduction
@@ -37,19 +38,23 @@ def reduced(ctx, losses, reduction, normalizer, weight=None, class_axis=None, co
             ctx.spread_shape = losses.shape[:class_axis] + (1,) + losses.shape[class_axis:]
         return losses
     total = losses.sum()
-    if reduction == "sum":
-        return total
+    if reduction == "sum" or normalizer:
+        return total if reduction == "sum" else total / normalizer
     with ignoring_float_errors():  # every target ignored: 0 / 0 gives nan, as in PyTorch
         return total / normalizer
 
 
 def spread_back(ctx, grad_output):
     """d reduced loss / d (each unweighted per-element loss), times ``grad_output``: 1 for 'sum',
-    1 / normalizer for 'mean', each element's own gradient for 'none'; times the weight if any."""
-    if ctx.reduction == "mean" and ctx.counted:
-        # Every target ignored leaves no term, and PyTorch's gradient is then 0, not 0/0: divide by 1.
-        # Weights that sum to 0 over counted targets give nan, as in PyTorch.
-        with ignoring_float_errors():
+    1 / normalizer for 'mean', each element's own gradient for 'none'; times the weight if any.
+
+    A 'mean' with every target ignored has no term, and PyTorch's gradient is then 0, not 0 / 0:
+    nothing is divided.
+    """
+    if ctx.reduction == "mean" and ctx.counted and ctx.normalizer:
+        grad_output = grad_output / ctx.normalizer
+    elif ctx.reduction == "mean" and ctx.counted:
+        with ignoring_float_errors():  # weights that sum to 0 give nan, as in PyTorch
             grad_output = grad_output / ctx.normalizer
     elif ctx.spread_shape is not None:
         grad_output = grad_output.reshape(ctx.spread_shape)
@@ -196,9 +201,9 @@ class CrossEntropy(Op):
     samples: see ``ClassIndexTargets``), for class probabilities q_ic = y_ic w_c (see
     ``ClassProbabilityTargets``); ``targets`` is one of these, made from the target tensor.
 
-    The log-softmax is fused in and recomputed from the saved input in backward (it is as cheap
-    as reading a saved copy, and a recorded backward differentiates through it). Shapes: input
-    (N, C), (N, C, d1, ...) or (C,). For class indices the gradient is w_{y_i} (p_ic - [c = y_i]).
+    The log-softmax is fused in, and the softmax recomputed from the saved input in backward, so
+    that a recorded backward differentiates through it. Shapes: input (N, C), (N, C, d1, ...) or
+    (C,). For class indices the gradient is w_{y_i} (p_ic - [c = y_i]).
     """
 
     formula = "-Σ_c q_c ln p_c,  p = softmax(input) over the classes"
@@ -207,21 +212,30 @@ class CrossEntropy(Op):
     @staticmethod
     def forward(ctx, input, target, targets, reduction):
         ctx.save_for_backward(input, target)
-        ctx.targets = targets
-        losses = targets.loss(log_softmax_array(input, targets.axis), target)
-        return reduced(ctx, losses, reduction, targets.normalizer, class_axis=targets.axis, counted=targets.counted)
+        ctx.targets, axis = targets, targets.axis
+        # The maxima of the rows shift x before e^x, so that nothing overflows. Any shift gives the
+        # same softmax, so backward may reuse them as the constants they are: finding a maximum
+        # along a short axis is the slowest step of the whole loss.
+        ctx.shift = max_shift(input, (axis,))
+        with ignoring_float_errors():  # x - max is -inf beyond the float range, and e^-inf = 0
+            shifted = input - ctx.shift
+            log_probabilities = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        losses = targets.loss(log_probabilities, target)
+        return reduced(ctx, losses, reduction, targets.normalizer, class_axis=axis, counted=targets.counted)
 
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        targets = ctx.targets
-        log_probabilities = special(ctx.xp, "log_softmax")(input, targets.axis)
+        targets, xp = ctx.targets, ctx.xp
         q, class_totals = targets.weights(target)
         scale = spread_back(ctx, grad_output)
-        grad_input = (ctx.xp.exp(log_probabilities) * class_totals - q) * scale
-        grad_target = None
-        if ctx.needs_input_grad[1]:
-            grad_target = log_probabilities * scale * -targets.target_slope
+        with ignoring_float_errors():
+            exponentials = xp.exp(input - ctx.shift)
+            total = exponentials.sum(axis=targets.axis, keepdims=True)
+            grad_input = (exponentials / total * class_totals - q) * scale
+            grad_target = None
+            if ctx.needs_input_grad[1]:
+                grad_target = (input - ctx.shift - xp.log(total)) * scale * -targets.target_slope
         return grad_input, grad_target, None, None
 
 
@@ -317,18 +331,18 @@ class ClassIndexTargets:
 
     def weights(self, target):
         """``(q, Σ_c q_ic)``, the class dimension kept in the sums: constants."""
-        axis = self.axis
-        one_hot = (_weights_along(xp.arange(self.classes), axis, self.ndim) == xp.expand_dims(self.index, axis)).astype(self.dtype)
+        axis, per_sample = self.axis, self.index.shape[: self.axis] + (1,) + self.index.shape[self.axis :]
+        one_hot = (_weights_along(xp.arange(self.classes), axis, self.ndim) == self.index.reshape(per_sample)).astype(self.dtype)
         if self.plain:
             return one_hot, 1.0
         eps = self.label_smoothing
-        q = one_hot * xp.expand_dims((1 - eps) * self.target_weight, axis)
         totals = (1 - eps) * self.target_weight
+        q = one_hot * totals.reshape(per_sample)
         if eps:
             spread = self.class_weights * (eps / self.classes)
-            q = q + _weights_along(spread, axis, self.ndim) * xp.expand_dims(self.kept, axis)
+            q = q + _weights_along(spread, axis, self.ndim) * self.kept.reshape(per_sample)
             totals = totals + spread.sum() * self.kept
-        return q, xp.expand_dims(totals, axis)
+        return q, totals.reshape(per_sample)
 
 
 def _check_class_range(indices, kept, classes, input_shape, ignore_index):
