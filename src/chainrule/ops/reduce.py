@@ -85,8 +85,11 @@ class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         ctx.count = _count(x.shape, axes)
+        total = x.sum(axis=axes, keepdims=keepdim)
+        if ctx.count:
+            return total / ctx.count
         with ignoring_float_errors():  # nothing to average: 0 / 0 = nan
-            return x.sum(axis=axes, keepdims=keepdim) / ctx.count
+            return total / ctx.count
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -152,10 +155,7 @@ class Amax(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        remember_reduction(ctx, x, axes, keepdim)
-        result = xp.max(x, axis=axes, keepdims=keepdim)
-        ctx.save_for_backward(x, result)
-        return result
+        return _extreme(ctx, x, axes, keepdim, xp.max)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -170,10 +170,14 @@ class Amin(Amax):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        remember_reduction(ctx, x, axes, keepdim)
-        result = xp.min(x, axis=axes, keepdims=keepdim)
-        ctx.save_for_backward(x, result)
-        return result
+        return _extreme(ctx, x, axes, keepdim, xp.min)
+
+
+def _extreme(ctx, x, axes, keepdim, reduce_array):
+    remember_reduction(ctx, x, axes, keepdim)
+    result = reduce_array(x, axis=axes, keepdims=keepdim)
+    ctx.save_for_backward(x, result)
+    return result
 
 
 class MaxAll(Amax):
