@@ -38,7 +38,7 @@ def test_seed_graph_has_a_box_per_tensor_and_an_ellipse_per_operation():
     nodes, edges = parse(draw_graph(J, params=params))
     assert len(nodes) == 10 and len(edges) == 9
     ellipses = sorted(label for label, attributes in nodes.values() if "shape=ellipse" in attributes)
-    assert ellipses == ["AddBackward", "MulBackward", "MulBackward"]
+    assert ellipses == ["AddBackward0", "MulBackward0", "MulBackward0"]
     boxes = by_label({key: value for key, value in nodes.items() if "shape=box" in value[1]})
     assert set(boxes) == {"a", "b", "c", "v", "u", "3", "J"}
     for leaf in "abc":
@@ -50,8 +50,8 @@ def test_seed_graph_has_a_box_per_tensor_and_an_ellipse_per_operation():
     name_of = {node_id: label.split("\n")[0] for node_id, (label, _) in nodes.items()}
     named_edges = sorted((name_of[tail], name_of[head]) for tail, head in edges)
     assert named_edges == sorted(
-        [("b", "MulBackward"), ("c", "MulBackward"), ("MulBackward", "v"), ("a", "AddBackward"), ("v", "AddBackward"),
-         ("AddBackward", "u"), ("3", "MulBackward"), ("u", "MulBackward"), ("MulBackward", "J")]
+        [("b", "MulBackward0"), ("c", "MulBackward0"), ("MulBackward0", "v"), ("a", "AddBackward0"), ("v", "AddBackward0"),
+         ("AddBackward0", "u"), ("3", "MulBackward0"), ("u", "MulBackward0"), ("MulBackward0", "J")]
     )
 
 

@@ -19,6 +19,7 @@ from chainrule.tensor import Tensor
 from chainrule.viz.explorer_page import PAGE
 from chainrule.viz.expression import course_mlp, evaluate, parse_values
 from chainrule.viz.formatting import collapse_constant, derivative, format_number, format_shape, summarize_array, to_plain
+from chainrule.viz.formulas import formulas_of
 from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
 from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward
 
@@ -116,15 +117,16 @@ def _tensor_node(info, trace):
 
 
 def _operation_node(operation):
-    doc = (operation.function.__doc__ or "").strip().splitlines()
+    outputs = [info.name for info in operation.outputs if info is not None]
+    declared = formulas_of(operation.node, [info.name if info is not None else None for info in operation.inputs], ", ".join(outputs))
     return {
         "id": operation.id,
         "type": "op",
         "name": operation.name,
         "function": operation.function.__name__,
-        "doc": doc[0] if doc else "",
+        "formula": f"{', '.join(outputs)} = {declared.formula}" if declared.formula else "",
         "inputs": _input_names(operation),
-        "outputs": [info.name for info in operation.outputs if info is not None],
+        "outputs": outputs,
         "width": _text_width([operation.name]) + 12,
         "height": 34,
     }

@@ -244,7 +244,7 @@ function renderDetails() {
     if (state.stored.has(node.id)) section(panel, "stored", `in ${node.name}.grad`, false);
   } else {
     section(panel, "forward", `${node.function}(${node.inputs.join(", ")}) \u2192 ${node.outputs.join(", ")}`, true);
-    if (node.doc) section(panel, "formula", node.doc, true);
+    if (node.formula) section(panel, "formula", node.formula, true);
     const index = backwardStepOf.get(node.id);
     if (index !== undefined && index < current) {
       section(panel, "backward (chain rule)", data.steps[index].text.join("\n"), true);
