@@ -1,6 +1,7 @@
 """Seeing backprop: the graph, the chain rule step by step, gradient checks, the explorer page, plots.
 
-- ``draw_graph(loss)``: the computation graph as a Graphviz drawing (SVG, PNG, inline in Jupyter).
+- ``draw_graph(loss)``: the computation graph as a drawing (SVG drawn by chainrule itself, PNG with
+  Graphviz's ``dot``, inline in Jupyter).
 - ``trace_backward(loss)``: run backward and get a table of every step of the chain rule.
 - ``check_gradients(fn, inputs, manual)``: compare a hand-derived gradient with autograd and with
   finite differences.
@@ -8,8 +9,8 @@
 - ``plot_losses``, ``plot_decision_boundary``, ``plot_activations``, ``plot_gradient_norms``:
   training figures (need matplotlib; loaded on first use).
 
-Everything here needs NumPy only, except drawing (the ``graphviz`` package and Graphviz's ``dot``)
-and the plots (matplotlib).
+Everything here needs NumPy only, except PNG drawings (Graphviz's ``dot``) and the plots
+(matplotlib). Tensors are named after the caller's variables (``J``, ``u``) unless named otherwise.
 """
 from chainrule.viz.check import GradientCheck, check_gradients
 from chainrule.viz.explorer import explore

@@ -20,15 +20,12 @@ from chainrule.viz.explorer_page import PAGE
 from chainrule.viz.expression import course_mlp, evaluate, parse_values
 from chainrule.viz.formatting import collapse_constant, derivative, format_number, format_shape, summarize_array, to_plain
 from chainrule.viz.formulas import formulas_of
+from chainrule.viz.layout import layered_layout
 from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
-from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward
+from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward, trace_of
 
 CHARACTER_WIDTH = 7.4  # pixels per character of the page's 12px monospace font
 MAX_EDGE_LABEL = 14  # characters
-LAYER_GAP = 70  # between columns
-ROW_GAP = 34  # between blocks of a column
-STACK_GAP = 22  # between an operation and the tensor it makes, drawn below it
-SWEEPS = 4  # barycenter passes ordering each layer by its neighbours' positions
 ROLES = {LEAF: "leaf that requires grad", CONSTANT: "constant", INTERMEDIATE: "intermediate result"}
 
 
@@ -36,12 +33,12 @@ def explore(output, path="graph.html", params=None, title=None, trace=None):
     """Write the explorer page for ``output`` (a single number, e.g. the loss) and return its path.
 
     Runs backward (through ``trace_backward``: the leaves' ``.grad`` are filled), so call it
-    instead of ``output.backward()``; or pass the ``trace`` you already have from
-    ``trace_backward(output)``. ``params`` names tensors, e.g. ``dict(model.named_parameters())``
+    instead of ``output.backward()``, unless ``trace_backward(output)`` just ran: its trace is
+    used (or pass the ``trace`` you have). ``params`` names tensors, e.g. ``dict(model.named_parameters())``
     or intermediates ``{"u": u}``.
     """
     if trace is None:
-        trace = trace_backward(output, params)
+        trace = trace_of(output) or trace_backward(output, params)
     data = explorer_data(trace, title or f"Backprop through {trace.output_name}")
     # One pass, so that a title containing a placeholder's name is not substituted again.
     fills = {"__TITLE__": html.escape(data["title"]), "__DATA__": _json_for_script(data)}
@@ -84,7 +81,7 @@ def explorer_data(trace, title):
         for info in operation.outputs:
             if info is not None:
                 edges.setdefault((operation.id, info.id), f"e{len(edges)}")
-    _layout(graph, nodes)
+    _layout(graph, nodes, edges)
     return {
         "title": title,
         "output": trace.output_name,
@@ -208,70 +205,14 @@ def _edge_label(edge):
 
 
 # ----------------------------------------------------------------------------- layout
-def _layout(graph, nodes):
-    """Set each node's x, y: columns from left to right, each operation above its result.
-
-    An operation and the tensors it makes form one block; a leaf or constant is a block of its
-    own, in the column just left of its first consumer (so ``3 * u`` draws the 3 next to the
-    multiplication). A block's column is one more than the columns of the blocks it takes inputs
-    from. Within a column, blocks are ordered by the average position of the blocks they connect
-    to (a few barycenter sweeps), which keeps arrows short.
-    """
+def _layout(graph, nodes, edges):
+    """Set each node's x, y (see ``layout.py``): columns from left to right, each operation above
+    the tensors it makes."""
     by_id = {node["id"]: node for node in nodes}
-    blocks = {operation.id: [operation.id] + [info.id for info in operation.outputs if info is not None] for operation in graph.operations}
-    block_of = {member: block for block, members in blocks.items() for member in members}
-    inputs = {block: [] for block in blocks}
-    for info in graph.tensors:
-        if info.producer is None:
-            blocks[info.id] = [info.id]
-            block_of[info.id] = info.id
-            inputs[info.id] = []
-    outputs = {block: [] for block in blocks}
-    for operation in graph.operations:
-        for info in operation.inputs:
-            if info is not None:
-                inputs[operation.id].append(block_of[info.id])
-                outputs[block_of[info.id]].append(operation.id)
-
-    column = {}
-    for operation in graph.operations:  # forward order: an operation's inputs are placed before it
-        made = [column[block] for block in inputs[operation.id] if block in column]
-        column[operation.id] = max(made, default=0) + 1
-    for block in blocks:
-        if block not in column:
-            column[block] = min((column[consumer] for consumer in outputs[block]), default=1) - 1
-    first = min(column.values())
-    columns = [[] for _ in range(max(column.values()) - first + 1)]
-    for block in blocks:
-        columns[column[block] - first].append(block)
-
-    position = {block: index for members in columns for index, block in enumerate(members)}
-    for sweep in range(SWEEPS):
-        neighbours = inputs if sweep % 2 == 0 else outputs
-        for members in columns if sweep % 2 == 0 else reversed(columns):
-            def barycenter(block):
-                linked = [position[other] for other in neighbours[block]]
-                return sum(linked) / len(linked) if linked else position[block]
-
-            members.sort(key=barycenter)
-            for index, block in enumerate(members):
-                position[block] = index
-
-    def block_height(block):
-        return sum(by_id[member]["height"] for member in blocks[block]) + STACK_GAP * (len(blocks[block]) - 1)
-
-    tallest = max(sum(block_height(block) + ROW_GAP for block in members) for members in columns)
-    x = 20
-    for members in columns:
-        width = max(by_id[member]["width"] for block in members for member in blocks[block])
-        y = 20 + (tallest - sum(block_height(block) + ROW_GAP for block in members)) / 2
-        for block in members:
-            for member in blocks[block]:
-                node = by_id[member]
-                node["x"], node["y"] = x + (width - node["width"]) / 2, y
-                y += node["height"] + STACK_GAP
-            y += ROW_GAP - STACK_GAP
-        x += width + LAYER_GAP
+    blocks = [[operation.id] + [info.id for info in operation.outputs if info is not None] for operation in graph.operations]
+    placed, _size = layered_layout({node["id"]: (node["width"], node["height"]) for node in nodes}, list(edges), blocks)
+    for node_id, (x, y) in placed.items():
+        by_id[node_id]["x"], by_id[node_id]["y"] = x, y
 
 
 # ----------------------------------------------------------------------------- values

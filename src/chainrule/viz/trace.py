@@ -80,10 +80,24 @@ class BackwardTrace:
     pandas DataFrame of the same rows.
     """
 
-    def __init__(self, graph, steps, grads):
+    def __init__(self, graph, steps, grads, parts):
         self.graph = graph
         self.steps = steps
         self._grads = grads  # TensorInfo id -> gradient array
+        self._parts = parts  # TensorInfo id -> the gradients that arrived from each use, summed into it
+
+    def grad_parts(self, info):
+        """The gradients that arrived at ``info`` from each place it is used (one for most tensors;
+        ``[1, 3, 3]`` for ``a`` in ``J = a * a + a``), whose sum is ``grad_of(info)``."""
+        return self._parts.get(info.id, [])
+
+    def grad_text(self, info):
+        """``7``, or ``1 + 3 + 3 = 7`` where the gradient is a sum of parts; None when unknown."""
+        parts = self.grad_parts(info)
+        if parts:
+            return _sum_text(parts)
+        grad = self.grad_of(info)
+        return None if grad is None else summarize_array(grad)
 
     @property
     def output_name(self):
@@ -179,7 +193,7 @@ def trace_backward(output, params=None, retain_graph=False):
     recorder = _Recorder(graph)
     seed = tensor_from_array(xp.ones(output.array.shape, dtype=output.array.dtype))
     run_backward((output,), (seed,), retain_graph=retain_graph, observer=recorder.observe)
-    trace = BackwardTrace(graph, recorder.steps, recorder.grads)
+    trace = BackwardTrace(graph, recorder.steps, recorder.grads, recorder.parts)
     remember_trace(output, trace)
     return trace
 
@@ -233,6 +247,7 @@ class _Recorder:
         self.graph = graph
         self.steps = []
         self.grads = {}  # TensorInfo id -> gradient array
+        self.parts = {}  # TensorInfo id -> the gradients summed into it, one per use
         self.arrived = {}  # (node, output_nr) -> the gradients sent to it so far, one per use
 
     def observe(self, node, grads, input_grads):
@@ -241,15 +256,17 @@ class _Recorder:
             terms = self.arrived.get((node, 0)) or ([_values(grads[0])] if grads[0] is not None else [])
             self.steps.append(TraceStep(len(self.steps) + 1, "AccumulateGrad", info.name, terms, node=node))
             self.grads[info.id] = self.steps[-1].grad_output
+            self.parts[info.id] = terms
             return
         operation = self.graph.operation(node)
         grad_outputs = [
             _values(grad) if grad is not None else xp.zeros(shape, dtype=dtype)
             for grad, (shape, dtype) in zip(grads, node.output_meta)
         ]
-        for info, grad in zip(operation.outputs, grad_outputs):
+        for output_nr, (info, grad) in enumerate(zip(operation.outputs, grad_outputs)):
             if info is not None:
                 self.grads[info.id] = grad
+                self.parts[info.id] = self.arrived.get((node, output_nr)) or [grad]
         local_grads = _local_grads(node)
         names = [info.name if info is not None else None for info in operation.inputs]
         used_outputs = [info for info in operation.outputs if info is not None]
