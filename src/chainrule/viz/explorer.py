@@ -7,12 +7,8 @@ no network. The buttons step forward (values appear operation by operation) and 
 (each operation sends arriving × local to its inputs); clicking a node shows its value, gradient
 and formula.
 """
-import html
-import json
 import math
-import re
 import sys
-from pathlib import Path
 
 from chainrule.backend import to_numpy, xp
 from chainrule.tensor import Tensor
@@ -21,11 +17,13 @@ from chainrule.viz.expression import course_mlp, evaluate, parse_values
 from chainrule.viz.formatting import collapse_constant, derivative, format_number, format_shape, summarize_array, to_plain
 from chainrule.viz.formulas import formulas_of
 from chainrule.viz.layout import layered_layout
+from chainrule.viz.page import write_page
 from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
-from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward, trace_of
+from chainrule.viz.trace import gradient_sent_text, local_derivative_text, sum_text, trace_backward, trace_of
 
 CHARACTER_WIDTH = 7.4  # pixels per character of the page's 12px monospace font
-MAX_EDGE_LABEL = 14  # characters
+MAX_EDGE_LABEL = 22  # characters
+MAX_SUM = 32  # characters of a gradient shown as the sum of its parts in a box
 ROLES = {LEAF: "leaf that requires grad", CONSTANT: "constant", INTERMEDIATE: "intermediate result"}
 
 
@@ -40,13 +38,7 @@ def explore(output, path="graph.html", params=None, title=None, trace=None):
     if trace is None:
         trace = trace_of(output) or trace_backward(output, params)
     data = explorer_data(trace, title or f"Backprop through {trace.output_name}")
-    # One pass, so that a title containing a placeholder's name is not substituted again.
-    fills = {"__TITLE__": html.escape(data["title"]), "__DATA__": _json_for_script(data)}
-    page = re.sub("__TITLE__|__DATA__", lambda match: fills[match.group(0)], PAGE)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return str(path)
+    return write_page(PAGE, data["title"], data, path)
 
 
 def explore_command(expression, values, out_path):
@@ -166,14 +158,17 @@ def _backward_steps(trace, edges):
     for step in trace.steps:
         if step.is_leaf:
             info = graph.slot(step.node) if step.node is not None else graph.output_info
-            text = [f"{info.name}.grad = d{output}/d{info.name} = {summarize_array(step.grad_output)}   (stored in the leaf)"]
+            text = [f"{info.name}.grad = d{output}/d{info.name} = {sum_text(step.grad_terms)}   {_stored_note(step.grad_terms)}"]
             steps.append({"phase": "backward", "text": text, "active": [info.id], "grads": {}, "edges": {}, "stored": [info.id]})
             continue
         operation = graph.operation(step.node)
         grads = {}
         if step.number == 1:
             grads[graph.output_info.id] = _array_data(step.grad_output, f"{derivative(output, output)} = 1: where backward starts")
-        text = [f"{step.operation}: the gradient arriving is d{output}/d{step.output_name} = {summarize_array(step.grad_output)}"]
+        arriving = sum_text(step.grad_terms)
+        if len(step.grad_terms) > 1:
+            arriving += f"   (the sum of the parts from its {len(step.grad_terms)} uses)"
+        text = [f"{step.operation}: the gradient arriving is d{output}/d{step.output_name} = {arriving}"]
         active = [operation.id]
         edge_labels = {}
         for edge in step.edges:
@@ -183,8 +178,10 @@ def _backward_steps(trace, edges):
             info = operation.inputs[edge.position]
             terms = received.setdefault(info.id, [])
             terms.append(edge.grad_sent)
-            sum_of_uses = "summed over its uses: " + " + ".join(summarize_array(term) for term in terms) if len(terms) > 1 else None
+            sum_of_uses = "summed over its uses: " + sum_text(terms) if len(terms) > 1 else None
             grads[info.id] = _array_data(sum(terms[1:], terms[0]), sum_of_uses)
+            if len(terms) > 1 and len(sum_text(terms)) <= MAX_SUM:
+                grads[info.id]["text"] = sum_text(terms)  # the box shows the parts adding up: 1 + 3 + 3 = 7
             edge_id = edges[(info.id, operation.id)]
             label = _edge_label(edge)
             edge_labels[edge_id] = f"{edge_labels[edge_id]}, {label}" if edge_id in edge_labels else label
@@ -193,15 +190,24 @@ def _backward_steps(trace, edges):
     return steps
 
 
-def _edge_label(edge):
-    """What an arrow shows backward: ``× 2``, the local derivative the gradient is multiplied by.
+def _stored_note(terms):
+    if len(terms) > 1:
+        return f"(the sum of the parts sent by its {len(terms)} uses, stored in the leaf)"
+    return "(stored in the leaf)"
 
-    Long values (vectors) would cover their neighbours: the status line has them in full.
-    """
-    if edge.local is None:
-        return "⟵"
-    text = "× " + summarize_array(collapse_constant(edge.local))
-    return text if len(text) <= MAX_EDGE_LABEL else "× local"
+
+def _edge_label(edge):
+    """What an arrow shows backward: ``× 2 = 6`` (local derivative, gradient sent), or the gradient
+    sent alone, ``← [1, 2]``, when that is too long; the status line has every number in full."""
+    if edge.grad_sent is None:
+        return ""
+    sent = summarize_array(edge.grad_sent)
+    if edge.local is not None:
+        text = f"× {summarize_array(collapse_constant(edge.local))} = {sent}"
+        if len(text) <= MAX_EDGE_LABEL:
+            return text
+    text = "← " + sent
+    return text if len(text) <= MAX_EDGE_LABEL else "← " + format_shape(edge.grad_sent.shape)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -236,11 +242,6 @@ def _json_safe(value):
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
-
-
-def _json_for_script(data):
-    """JSON that can sit inside <script>: no '</' that would end the element early."""
-    return json.dumps(data, allow_nan=False).replace("<", "\\u003c")  # no </script> or <!-- inside
 
 
 def _text_width(lines):

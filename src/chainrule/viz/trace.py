@@ -95,7 +95,7 @@ class BackwardTrace:
         """``7``, or ``1 + 3 + 3 = 7`` where the gradient is a sum of parts; None when unknown."""
         parts = self.grad_parts(info)
         if parts:
-            return _sum_text(parts)
+            return sum_text(parts)
         grad = self.grad_of(info)
         return None if grad is None else summarize_array(grad)
 
@@ -151,9 +151,9 @@ class BackwardTrace:
         header = ("step", "operation", "output", "gradient arriving", "input", "local derivative", "gradient sent")
         lines = []
         for step in self.steps:
-            arriving = f"{derivative(output, step.output_name)} = {_sum_text(step.grad_terms)}"
+            arriving = f"{derivative(output, step.output_name)} = {sum_text(step.grad_terms)}"
             if step.is_leaf:
-                lines.append((str(step.number), step.operation, step.output_name, arriving, "", "", f"{step.output_name}.grad = {_sum_text(step.grad_terms)}"))
+                lines.append((str(step.number), step.operation, step.output_name, arriving, "", "", f"{step.output_name}.grad = {sum_text(step.grad_terms)}"))
             for index, edge in enumerate(step.edges):
                 first = index == 0
                 lines.append(
@@ -339,7 +339,7 @@ def _sum_arrays(arrays):
     return total
 
 
-def _sum_text(terms):
+def sum_text(terms):
     """``3`` or, for a tensor used in several places, ``2 + 4 = 6``."""
     if not terms:
         return "(none)"
