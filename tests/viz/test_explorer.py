@@ -72,8 +72,11 @@ def test_command_line_explores_an_expression_and_the_mlp(tmp_path, capsys):
     nodes = {node["name"]: node for node in page_data(out)["nodes"] if node["type"] == "tensor"}
     assert {"a", "b", "c", "u", "v", "J", "3"} == set(nodes)
     assert main(["explore", "mlp", "--out", str(tmp_path / "mlp.html")]) == 0
-    names = {node["name"] for node in page_data(tmp_path / "mlp.html")["nodes"]}
-    assert {"x", "t", "W1", "b1", "W2", "b2", "z1", "h", "z2", "O", "E", "LinearBackward", "SigmoidBackward"} <= names
+    names = {node["name"] for node in page_data(tmp_path / "mlp-operations.html")["nodes"]}
+    assert {"x", "W1", "b1", "W2", "b2", "z1", "h", "z2", "O", "E"} <= names
+    assert {"SigmoidBackward", "SubBackward0", "PowBackward0"} <= {name.rstrip("0") + ("0" if name.endswith("0") else "") for name in names}
+    layer_view = (tmp_path / "mlp.html").read_text(encoding="utf-8")
+    assert '"graph_page": "mlp-operations.html"' in layer_view and "δ" in layer_view
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@
 - ``check_gradients(fn, inputs, manual)``: compare a hand-derived gradient with autograd and with
   finite differences.
 - ``explore(loss, "graph.html")``: one HTML page stepping through forward and backward.
+- ``explore_network(model, x, target, "network.html")``: the layer view of an ``nn.Sequential``:
+  neurons, weights, the delta rule layer by layer and the update, editable in the page.
 - ``plot_losses``, ``plot_decision_boundary``, ``plot_activations``, ``plot_gradient_norms``:
   training figures (need matplotlib; loaded on first use).
 
@@ -15,6 +17,7 @@ Everything here needs NumPy only, except PNG drawings (Graphviz's ``dot``) and t
 from chainrule.viz.check import GradientCheck, check_gradients
 from chainrule.viz.explorer import explore
 from chainrule.viz.graph import GraphDrawing, draw_graph
+from chainrule.viz.network import explore_network
 from chainrule.viz.trace import BackwardTrace, trace_backward
 
 _PLOTS = ("plot_losses", "plot_decision_boundary", "plot_activations", "plot_gradient_norms")
@@ -26,6 +29,7 @@ __all__ = [
     "check_gradients",
     "draw_graph",
     "explore",
+    "explore_network",
     "trace_backward",
 ]  # the plot functions are left out so that ``import *`` needs no matplotlib
 

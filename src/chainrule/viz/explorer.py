@@ -9,14 +9,17 @@ and formula.
 """
 import math
 import sys
+from pathlib import Path
 
 from chainrule.backend import to_numpy, xp
 from chainrule.tensor import Tensor
 from chainrule.viz.explorer_page import PAGE
-from chainrule.viz.expression import course_mlp, evaluate, parse_values
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.viz.expression import course_mlp, evaluate, names_used, parse_values
 from chainrule.viz.formatting import collapse_constant, derivative, format_number, format_shape, summarize_array, to_plain
 from chainrule.viz.formulas import formulas_of
 from chainrule.viz.layout import layered_layout
+from chainrule.viz.network import course_network, explore_network
 from chainrule.viz.page import write_page
 from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
 from chainrule.viz.trace import gradient_sent_text, local_derivative_text, sum_text, trace_backward, trace_of
@@ -41,24 +44,42 @@ def explore(output, path="graph.html", params=None, title=None, trace=None):
     return write_page(PAGE, data["title"], data, path)
 
 
-def explore_command(expression, values, out_path):
-    """``chainrule explore EXPR --a 5 ... --out graph.html``; returns the exit status."""
+def explore_command(expression, values, out_path, force=False):
+    """``chainrule explore EXPR --a 5 ... --out graph.html``; returns the exit status (2 for a
+    mistake, with one line saying what to do)."""
     try:
+        if Path(out_path).exists() and not force:
+            raise ValueError(f"{out_path} exists; pass --force to overwrite it, or --out another file")
         variables = parse_values(values)
         if expression.strip() == "mlp":
-            output, named = course_mlp(variables)
-            title = "The course's 2-layer MLP on one example: E = ½ Σ (O − t)²"
+            written = _explore_mlp(variables, out_path)
         else:
             output, named = evaluate(expression, variables)
-            title = expression
+            unused = [name for name in variables if name not in names_used(expression)]
+            if unused:
+                raise ValueError(f"--{unused[0]} is given but the expression does not use {unused[0]!r}")
             if not isinstance(output, Tensor):
                 raise ValueError(f"{expression!r} is the number {output:g}: use variables given as --NAME VALUE")
-        path = explore(output, out_path, params=named, title=title)
-    except (ValueError, RuntimeError, TypeError, ArithmeticError) as error:
+            written = [explore(output, out_path, params=named, title=expression)]
+    except (ValueError, RuntimeError, TypeError, ArithmeticError, IndexError) as error:
         print(f"chainrule explore: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {path}: open it in a web browser")
+    print(f"wrote {' and '.join(written)}: open {'it' if len(written) == 1 else 'them'} in a web browser")
     return 0
+
+
+def _explore_mlp(variables, out_path):
+    """The course network: its layer view at ``out_path`` and its operation graph beside it."""
+    output, named = course_mlp(variables)
+    graph_path = Path(out_path).with_name(Path(out_path).stem + "-operations.html")
+    explore(output, graph_path, params=named, title="The course's 2-layer MLP, operation by operation: E = ½ Σ (O − t)²")
+    model, x, target = course_network()
+    with no_grad():
+        for index, (weight, bias) in ((0, ("W1", "b1")), (2, ("W2", "b2"))):
+            model[index].weight.copy_(named[weight])
+            model[index].bias.copy_(named[bias])
+    network = explore_network(model, named["x"], named["t"], out_path, graph_page=graph_path.name)
+    return [network, str(graph_path)]
 
 
 def explorer_data(trace, title):
@@ -158,7 +179,7 @@ def _backward_steps(trace, edges):
     for step in trace.steps:
         if step.is_leaf:
             info = graph.slot(step.node) if step.node is not None else graph.output_info
-            text = [f"{info.name}.grad = d{output}/d{info.name} = {sum_text(step.grad_terms)}   {_stored_note(step.grad_terms)}"]
+            text = [f"{info.name}.grad = {derivative(output, info.name)} = {sum_text(step.grad_terms)}   {_stored_note(step.grad_terms)}"]
             steps.append({"phase": "backward", "text": text, "active": [info.id], "grads": {}, "edges": {}, "stored": [info.id]})
             continue
         operation = graph.operation(step.node)
@@ -168,7 +189,7 @@ def _backward_steps(trace, edges):
         arriving = sum_text(step.grad_terms)
         if len(step.grad_terms) > 1:
             arriving += f"   (the sum of the parts from its {len(step.grad_terms)} uses)"
-        text = [f"{step.operation}: the gradient arriving is d{output}/d{step.output_name} = {arriving}"]
+        text = [f"{step.operation}: the gradient arriving is {derivative(output, step.output_name)} = {arriving}"]
         active = [operation.id]
         edge_labels = {}
         for edge in step.edges:

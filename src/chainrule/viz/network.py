@@ -142,14 +142,16 @@ def course_network():
     return model, make_tensor([0.05, 0.10]), make_tensor([0.01, 0.99])
 
 
-def explore_network(model, x, target, path="network.html", lr=0.5, title=None):
+def explore_network(model, x, target, path="network.html", lr=0.5, title=None, graph_page=None):
     """Write the layer view of ``model`` (an ``nn.Sequential`` of Linear layers and elementwise
     activations) on the example ``x`` with ``target``, and return the page's path.
 
     The page steps through forward (net input and output of each neuron), the error, backward (each
     neuron's δ and each weight's gradient, from the output layer back) and one update with ``lr``;
     the student can edit ``x``, ``target`` and ``lr`` and train step by step in the page.
+    ``graph_page``: the file name of the operation graph's page (``explore``), linked from this one.
     """
     data = network_data(model, x, target, lr)
+    data["graph_page"] = graph_page  # a page with the same network's operation graph, linked if given
     shape = " → ".join(str(size) for size in [len(data["x"])] + [layer["size"] for layer in data["layers"]])
     return write_page(PAGE, title or f"Backprop through a {shape} network, layer by layer", data, path)

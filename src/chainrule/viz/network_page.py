@@ -73,6 +73,7 @@ PAGE = r"""<!DOCTYPE html>
     <div id="error-message"></div>
     <div id="losses"></div>
     <div class="note" id="source"></div>
+    <div class="note" id="graph-link"></div>
     <div class="note">E = ½ Σ<sub>k</sub> (O<sub>k</sub> − t<sub>k</sub>)². In layer n+1, neuron j gets the net input
       x<sub>j</sub> = Σ<sub>i</sub> O<sub>i</sub> w<sub>n</sub>[i, j] + b<sub>j</sub> and outputs O<sub>j</sub> = f(x<sub>j</sub>).
       w<sub>n</sub>[i, j] goes from neuron i of layer n to neuron j of layer n+1 (PyTorch's weight[j, i]).
@@ -391,6 +392,12 @@ document.addEventListener("keydown", event => {
   if (event.key === "ArrowRight") render(current + 1);
   if (event.key === "ArrowLeft") render(current - 1);
 });
+if (data.graph_page) {
+  const link = document.createElement("a");
+  link.href = data.graph_page;
+  link.textContent = "the same network as a graph of operations";
+  document.getElementById("graph-link").append("See ", link, ": every matmul, add and sigmoid, step by step.");
+}
 fillInputs();
 draw();
 render(0);
