@@ -123,7 +123,7 @@ def browser():
 
 
 def open_page(browser, path):
-    page = browser.new_page(viewport={"width": 1400, "height": 800})
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(Path(path).resolve().as_uri())
@@ -200,3 +200,77 @@ def test_drawing_artifact_for_the_seed_example():
     trace = trace_backward(J, params)
     ARTIFACTS.mkdir(exist_ok=True)
     assert Path(draw_graph(J, trace=trace).render(ARTIFACTS / "graph_seed.png")).stat().st_size > 1000
+
+
+def fits_at_every_step(page):
+    """Step through the whole page, checking at each step that nothing scrolls, the active nodes are
+    inside the drawing's area and every text stays inside its box."""
+    check = """() => {
+        const area = document.getElementById("drawing").getBoundingClientRect();
+        const inside = (rect, outer) => rect.left >= outer.left - 1 && rect.top >= outer.top - 1 && rect.right <= outer.right + 1 && rect.bottom <= outer.bottom + 1;
+        const problems = [];
+        if (document.documentElement.scrollWidth > innerWidth || document.documentElement.scrollHeight > innerHeight) problems.push("the page scrolls");
+        document.querySelectorAll(".node.active").forEach(node => { if (!inside(node.getBoundingClientRect(), area)) problems.push("active " + node.dataset.name + " out of view"); });
+        document.querySelectorAll(".node.tensor").forEach(node => {
+            const box = node.querySelector("rect").getBoundingClientRect();
+            node.querySelectorAll("text").forEach(text => { if (text.textContent && text.getBoundingClientRect().right > box.right + 1) problems.push("text runs out of " + node.dataset.name); });
+        });
+        return problems;
+    }"""
+    total = int(page.text_content("#counter").split()[-1])
+    for step in range(total + 1):
+        problems = page.evaluate(check)
+        assert problems == [], f"step {step}: {problems}"
+        if step < total:
+            page.click("#next")
+
+
+def test_the_seed_and_mlp_graphs_fit_1366x768_at_every_step(browser, tmp_path):
+    J, params, _ = seed_example()
+    page, errors = open_page(browser, explore(J, tmp_path / "seed.html", params=params))
+    fits_at_every_step(page)
+    out = tmp_path / "mlp.html"
+    assert main(["explore", "mlp", "--out", str(out)]) == 0
+    page, errors_mlp = open_page(browser, tmp_path / "mlp-operations.html")
+    fits_at_every_step(page)
+    page.click("#reset")
+    for _ in range(20):
+        page.click("#next")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer_mlp_operations_step20.png"))
+    assert errors == [] and errors_mlp == []
+
+
+def test_zoom_and_pan_change_the_view(browser, tmp_path):
+    J, params, _ = seed_example()
+    page, errors = open_page(browser, explore(J, tmp_path / "seed.html", params=params))
+    before = page.get_attribute("#canvas", "viewBox")
+    page.click("#zoom-in")
+    zoomed = page.get_attribute("#canvas", "viewBox")
+    assert float(zoomed.split()[2]) < float(before.split()[2])
+    box = page.locator("#drawing").bounding_box()
+    page.mouse.move(box["x"] + 300, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 200, box["y"] + 250, steps=4)
+    page.mouse.up()
+    panned = page.get_attribute("#canvas", "viewBox")
+    assert float(panned.split()[0]) > float(zoomed.split()[0])
+    page.click("#fit")
+    assert errors == []
+
+
+def test_the_page_shows_a_gradient_accumulated_from_several_uses(browser, tmp_path):
+    a = chainrule.tensor(3.0, requires_grad=True)
+    y = a * a
+    J = y + a
+    page, errors = open_page(browser, explore(J, tmp_path / "accumulate.html"))
+    page.click("#to-backward")
+    page.click("#next")
+    assert "part of dJ/da: 1 × 1 = 1" in page.text_content("#status")
+    page.click("#next")
+    assert "1 + 3 + 3 = 7" in page.text_content('g.tensor[data-name="a"]')  # the box adds the parts up
+    page.click("#next")
+    assert "a.grad = dJ/da = 1 + 3 + 3 = 7" in page.text_content("#status")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer_accumulation.png"))
+    assert errors == []

@@ -110,8 +110,8 @@ def _tensor_node(info, trace):
     made_by = None
     if info.producer is not None:
         made_by = f"{info.producer.function.__name__}({', '.join(_input_names(info.producer))})"
-    final_grad = trace.grad_of(info)
-    texts = [_value_text(info.array), _value_text(final_grad)]
+    grad_text = trace.grad_text(info)  # as a sum of parts where several uses sent one
+    texts = [_value_text(info.array), grad_text if grad_text is not None and len(grad_text) <= MAX_SUM else _value_text(trace.grad_of(info))]
     return {
         "id": info.id,
         "type": "tensor",

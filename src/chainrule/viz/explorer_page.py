@@ -12,25 +12,28 @@ PAGE = r"""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>__TITLE__</title>
 <style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #222; background: #fafafa; }
-  header { position: sticky; top: 0; left: 0; z-index: 2; width: 100vw; box-sizing: border-box; display: flex; gap: 18px;
-           background: #fff; border-bottom: 1px solid #ddd; padding: 12px 20px 8px; }
-  #summary { flex: 1; min-width: 0; }
-  h1 { font-size: 18px; margin: 0 0 10px; font-weight: 600; }
+  html, body { height: 100%; margin: 0; }
+  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; background: #fafafa;
+         display: flex; flex-direction: column; overflow: hidden; }
+  header { flex: 0 0 auto; background: #fff; border-bottom: 1px solid #ddd; padding: 8px 16px 6px; }
+  h1 { font-size: 17px; margin: 0 0 6px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
-  button { font-size: 14px; padding: 5px 12px; border: 1px solid #bbb; border-radius: 5px; background: #f4f4f4; cursor: pointer; }
+  button { font-size: 13px; padding: 4px 10px; border: 1px solid #bbb; border-radius: 5px; background: #f4f4f4; cursor: pointer; }
   button:hover:enabled { background: #e8eefc; }
   button:disabled { color: #aaa; cursor: default; }
-  #counter { margin-left: 10px; color: #555; font-size: 14px; }
-  #status { margin-top: 8px; font-size: 14px; line-height: 1.5; min-height: 3em; font-family: ui-monospace, Menlo, Consolas, monospace; }
+  #counter { margin-left: 10px; color: #555; font-size: 13px; }
+  #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 5.9em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; }
   #status .phase { font-family: system-ui, sans-serif; font-weight: 600; margin-right: 8px; }
   #status .phase.forward { color: #17803d; }
   #status .phase.backward { color: #c0262d; }
   .legend { font-size: 12px; color: #555; margin-top: 4px; }
   .swatch { display: inline-block; width: 11px; height: 11px; border: 1px solid #777; margin: 0 3px 0 10px; vertical-align: -1px; }
-  main { padding: 10px 10px 40px; }
-  #details { flex: 0 0 360px; max-height: 210px; overflow: auto; background: #fcfcfc; border: 1px solid #ccc;
-             border-radius: 6px; padding: 8px 12px; font-size: 13px; }
+  #body { flex: 1 1 auto; display: flex; min-height: 0; }
+  #drawing { flex: 1 1 auto; min-width: 0; position: relative; cursor: grab; }
+  #drawing.panning { cursor: grabbing; }
+  #canvas { width: 100%; height: 100%; display: block; }
+  #zoom { position: absolute; right: 8px; bottom: 8px; display: flex; gap: 4px; }
+  #details { flex: 0 0 320px; overflow: auto; background: #fff; border-left: 1px solid #ddd; padding: 8px 12px; font-size: 13px; }
   #details h2 { font-size: 16px; margin: 0 0 6px; }
   #details pre { background: #f5f5f5; padding: 6px; margin: 4px 0 8px; white-space: pre-wrap; font-size: 12px; }
   #details .muted { color: #888; }
@@ -55,7 +58,6 @@ PAGE = r"""<!DOCTYPE html>
 </head>
 <body>
 <header>
- <div id="summary">
   <h1>__TITLE__</h1>
   <div class="controls">
     <button id="reset" title="back to the start">|&#x25C0; Start</button>
@@ -73,11 +75,16 @@ PAGE = r"""<!DOCTYPE html>
     <span class="swatch" style="background:#ffd9a8"></span>output
     <span class="swatch" style="background:#fff4c2;border-radius:6px"></span>operation (its grad_fn)
     &nbsp; <span style="color:#17803d">= value</span> &nbsp; <span style="color:#c0262d">grad = d(output)/d(tensor)</span>
+    &nbsp; drag to pan, wheel to zoom
   </div>
- </div>
- <aside id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></aside>
 </header>
-<main><svg id="canvas" xmlns="http://www.w3.org/2000/svg"></svg></main>
+<div id="body">
+  <div id="drawing">
+    <svg id="canvas" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet"></svg>
+    <div id="zoom"><button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">&minus;</button><button id="fit" title="the whole graph">Fit</button></div>
+  </div>
+  <aside id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></aside>
+</div>
 <script id="graph-data" type="application/json">__DATA__</script>
 <script>
 "use strict";
@@ -91,6 +98,50 @@ data.steps.forEach((step, index) => { if (step.phase === "backward") backwardSte
 let current = 0;
 let selected = null;
 let state = null;
+let bounds = null;  // the whole drawing, in its own units
+let view = null;  // the part shown: { x, y, w, h }, with the window's aspect ratio
+const MIN_SCALE = 0.8;  // smaller text is hard to read: below it the view follows the current step instead
+const CHARACTER_WIDTH = 7.4;
+
+function drawingSize() {
+  const rect = svg.getBoundingClientRect();
+  return { w: Math.max(rect.width, 1), h: Math.max(rect.height, 1), left: rect.left, top: rect.top };
+}
+function setView(x, y, scale) {
+  const size = drawingSize();
+  view = { x, y, w: size.w / scale, h: size.h / scale };
+  svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+}
+function scaleOf() { return drawingSize().w / view.w; }
+function fitView() {
+  const size = drawingSize();
+  const scale = Math.min(1.3, Math.max(MIN_SCALE, Math.min(size.w / bounds.w, size.h / bounds.h)));
+  const w = size.w / scale, h = size.h / scale;
+  // Centered when it fits; else from the left edge, where forward starts.
+  setView(w >= bounds.w ? bounds.x + (bounds.w - w) / 2 : bounds.x, h >= bounds.h ? bounds.y + (bounds.h - h) / 2 : bounds.y, scale);
+}
+function keepInView(ids) {
+  const boxes = ids.map(id => nodeById.get(id)).filter(Boolean);
+  if (!boxes.length) return;
+  const left = Math.min(...boxes.map(b => b.x)) - 10, top = Math.min(...boxes.map(b => b.y)) - 10;
+  const right = Math.max(...boxes.map(b => b.x + b.width)) + 10, bottom = Math.max(...boxes.map(b => b.y + b.height)) + 10;
+  if (left >= view.x && top >= view.y && right <= view.x + view.w && bottom <= view.y + view.h) return;
+  const size = drawingSize();
+  const scale = Math.min(scaleOf(), size.w / (right - left), size.h / (bottom - top));
+  const w = size.w / scale, h = size.h / scale;
+  setView((left + right) / 2 - w / 2, (top + bottom) / 2 - h / 2, scale);
+}
+function zoom(factor, clientX, clientY) {
+  const size = drawingSize();
+  const fx = clientX === undefined ? 0.5 : (clientX - size.left) / size.w, fy = clientY === undefined ? 0.5 : (clientY - size.top) / size.h;
+  const px = view.x + fx * view.w, py = view.y + fy * view.h;
+  const scale = Math.min(4, Math.max(0.1, scaleOf() * factor));
+  setView(px - fx * size.w / scale, py - fy * size.h / scale, scale);
+}
+function fitText(content, width) {  // what fits in a box of this width, with … when cut
+  const room = Math.floor((width - 16) / CHARACTER_WIDTH);
+  return content.length <= room ? content : content.slice(0, Math.max(1, room - 1)) + "\u2026";
+}
 
 function element(tag, attributes, parent) {
   const made = document.createElementNS(SVG_NS, tag);
@@ -111,8 +162,7 @@ function draw() {
     width = Math.max(width, node.x + node.width);
     height = Math.max(height, node.y + node.height);
   }
-  svg.setAttribute("width", width + 40);
-  svg.setAttribute("height", height + 40);
+  bounds = { x: 0, y: 0, w: width + 20, h: height + 20 };
   const marker = element("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
     element("defs", {}, svg));
   element("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#888" }, marker);
@@ -172,8 +222,8 @@ function render(count) {
     group.classList.toggle("stored", state.stored.has(node.id));
     if (node.type !== "tensor") continue;
     const value = state.values[node.id], grad = state.grads[node.id];
-    group.querySelector(".value").textContent = value ? "= " + value.text : "";
-    group.querySelector(".grad").textContent = grad ? "grad " + grad.text : "";
+    group.querySelector(".value").textContent = value ? fitText("= " + value.text, node.width) : "";
+    group.querySelector(".grad").textContent = grad ? fitText("grad " + grad.text, node.width) : "";
     if (value) group.setAttribute("data-value", JSON.stringify(value.json)); else group.removeAttribute("data-value");
     if (grad) group.setAttribute("data-grad", JSON.stringify(grad.json)); else group.removeAttribute("data-grad");
   }
@@ -187,6 +237,7 @@ function render(count) {
   }
   renderStatus(step);
   renderDetails();
+  if (step) keepInView(step.active);
   document.getElementById("prev").disabled = current === 0;
   document.getElementById("reset").disabled = current === 0;
   document.getElementById("next").disabled = current === data.steps.length;
@@ -263,7 +314,25 @@ document.addEventListener("keydown", event => {
   if (event.key === "ArrowRight") render(current + 1);
   if (event.key === "ArrowLeft") render(current - 1);
 });
+const drawing = document.getElementById("drawing");
+drawing.addEventListener("wheel", event => { event.preventDefault(); zoom(Math.exp(-event.deltaY * 0.0015), event.clientX, event.clientY); }, { passive: false });
+let pan = null;
+drawing.addEventListener("pointerdown", event => { if (event.target.closest("button")) return; pan = { x: event.clientX, y: event.clientY, view: Object.assign({}, view) }; });
+window.addEventListener("pointermove", event => {
+  if (!pan) return;
+  const dx = event.clientX - pan.x, dy = event.clientY - pan.y;
+  if (Math.abs(dx) + Math.abs(dy) < 3) return;
+  drawing.classList.add("panning");
+  const scale = scaleOf();
+  setView(pan.view.x - dx / scale, pan.view.y - dy / scale, scale);
+});
+window.addEventListener("pointerup", () => { pan = null; drawing.classList.remove("panning"); });
+window.addEventListener("resize", () => { fitView(); render(current); });
+document.getElementById("zoom-in").addEventListener("click", () => zoom(1.25));
+document.getElementById("zoom-out").addEventListener("click", () => zoom(0.8));
+document.getElementById("fit").addEventListener("click", () => { const size = drawingSize(); setView(bounds.x, bounds.y, Math.min(size.w / bounds.w, size.h / bounds.h)); });
 draw();
+fitView();
 render(0);
 </script>
 </body>
