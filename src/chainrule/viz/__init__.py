@@ -20,7 +20,7 @@ from chainrule.viz.graph import GraphDrawing, draw_graph
 from chainrule.viz.network import explore_network
 from chainrule.viz.trace import BackwardTrace, trace_backward
 
-_PLOTS = ("plot_losses", "plot_decision_boundary", "plot_activations", "plot_gradient_norms")
+_PLOTS = ("plot_losses", "plot_decision_boundary", "plot_activations", "plot_gradient_norms", "plot_gradient_norm_comparison")
 
 __all__ = [
     "BackwardTrace",

@@ -165,13 +165,34 @@ def plot_gradient_norms(norms, path=None, title="Gradient norm per layer"):
     if not layers:
         raise ValueError("plot_gradient_norms: no norms recorded (call monitor.record() after backward)")
     figure, (curves, means) = pyplot.subplots(1, 2, figsize=(11, 4))
-    for layer, values in layers.items():
-        curves.plot(range(1, len(values) + 1), [max(value, 1e-30) for value in values], label=layer)
+    for number, (layer, values) in enumerate(layers.items(), start=1):
+        curves.plot(range(1, len(values) + 1), [max(value, 1e-30) for value in values], label=f"{number} ({layer})")
     curves.set(xlabel="step", ylabel="gradient norm", yscale="log", title=title)
-    curves.legend(title="layer", fontsize="small")
-    names = list(layers)
+    curves.legend(title="layer (module)", fontsize="small")
     averages = [max(sum(values) / len(values), 1e-30) for values in layers.values()]
-    means.bar(range(len(names)), averages, color="tab:purple")
-    means.set_xticks(range(len(names)), names)
-    means.set(xlabel="layer (input -> output)", ylabel="mean gradient norm", yscale="log", title="Mean over training")
+    numbers = range(1, len(averages) + 1)
+    means.bar(numbers, averages, color="tab:purple")
+    means.set_xticks(numbers, [str(number) for number in numbers])
+    means.set(xlabel="layer, 1 = next to the input", ylabel="mean gradient norm", yscale="log", title="Mean over training")
+    return _finish(figure, path)
+
+
+def plot_gradient_norm_comparison(mean_norms, path=None, title="Mean gradient norm per layer"):
+    """Several networks' mean gradient norm per layer on one shared logarithmic axis.
+
+    ``mean_norms`` maps a network's name to ``{layer: mean norm}`` (``GradientNormMonitor.mean_norms()``),
+    layers from input to output; they are numbered 1..L, so that networks compare layer by layer.
+    """
+    pyplot = _pyplot()
+    if not mean_norms:
+        raise ValueError("plot_gradient_norm_comparison: give at least one network's mean norms")
+    figure, axes = pyplot.subplots(figsize=(6.5, 4.2))
+    for name, norms in mean_norms.items():
+        values = [max(value, 1e-30) for value in norms.values()]
+        axes.plot(range(1, len(values) + 1), values, marker="o", label=name)
+    count = max(len(norms) for norms in mean_norms.values())
+    axes.set_xticks(range(1, count + 1))
+    axes.set(xlabel="layer, 1 = next to the input", ylabel="mean gradient norm (log scale)", yscale="log", title=title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
     return _finish(figure, path)
