@@ -57,7 +57,9 @@ def _parameter_text(node, parameter, name):
         return as_term(name)
     kept = node.__dict__.get(parameter)
     if isinstance(kept, bool) or kept is None or isinstance(kept, Tensor):
-        return parameter
+        # An operand named by one letter (the b of a - b) that the graph does not show is a constant
+        # the operation did not keep; a descriptive name (shape, dim) reads well as it is.
+        return "const" if len(parameter) == 1 else parameter
     if isinstance(kept, (int, float)):
         return format_number(kept)
     return parameter

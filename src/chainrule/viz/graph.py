@@ -30,6 +30,7 @@ SHAPES = {"tensor": "box", "op": "ellipse", "module": "box3d"}  # as Graphviz na
 CHARACTER_WIDTH = 7.0  # pixels per character of 12px Helvetica, a little generous
 LINE_HEIGHT = 15
 MAX_FORMULA = 28  # characters of an operation's formula drawn in its ellipse
+MAX_LINE = 40  # characters of a line in a box; longer values are cut (the explorer shows them whole)
 INSTALL_DOT = (
     "Graphviz's `dot` program was not found; PNG needs it: install Graphviz "
     "(apt-get install graphviz, brew install graphviz, or conda install graphviz), "
@@ -43,7 +44,7 @@ class DrawnNode:
     def __init__(self, node_id, kind, lines, fill):
         self.id = node_id
         self.kind = kind
-        self.lines = lines
+        self.lines = [line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…" for line in lines]
         self.fill = fill
 
     @property
