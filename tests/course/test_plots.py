@@ -86,6 +86,14 @@ def test_plot_gradient_norms_from_a_monitor_or_a_dict(tmp_path):
         plots.plot_gradient_norms({})
 
 
+def test_decision_boundary_legend_says_which_points_are_shown(tmp_path):
+    runner, X, y = trained_runner()
+    figure = plots.plot_decision_boundary(runner.model, X, y, path=tmp_path / "boundary.png", which_points="test points", class_names=["lower", "upper"])
+    legend = figure.axes[0].get_legend()
+    assert legend.get_title().get_text().startswith("test points, by true class")
+    assert [text.get_text().split(" (")[0] for text in legend.get_texts()] == ["lower", "upper"]
+
+
 def test_gradient_norms_of_several_networks_share_one_axis(tmp_path):
     figure = plots.plot_gradient_norm_comparison(
         {"sigmoid": {"0": 1e-4, "2": 1e-2}, "ReLU": {"0": 1e-2, "2": 2e-2}}, path=tmp_path / "compared.png"

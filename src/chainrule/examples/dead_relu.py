@@ -52,7 +52,7 @@ def main(out=None, quick=False):
             "test_accuracy": test_accuracy,
         }
         report.figure(f"loss_{key}.png", plot_losses, runner)
-        report.figure(f"boundary_{key}.png", plot_decision_boundary, model, *test_data, title=f"{label}: test accuracy {test_accuracy:.0%}")
+        report.figure(f"boundary_{key}.png", plot_decision_boundary, model, *test_data, title=f"{label}: test accuracy {test_accuracy:.0%}", which_points="test points")
     report.say(f"\nAfter {num_epochs} epochs of Adam (lr {LEARNING_RATE}) on {n_samples} two-moons samples:")
     report.table(
         ["network", "dead units before", "dead units after", "layer 1 gradient, step 1", "test accuracy"],

@@ -85,8 +85,11 @@ def _steps_and_values(losses):
     return list(range(1, len(losses) + 1)), list(losses)
 
 
-def plot_decision_boundary(model, X, y, path=None, is_logits=True, resolution=200, title="Decision boundary"):
+def plot_decision_boundary(model, X, y, path=None, is_logits=True, resolution=200, title="Decision boundary", which_points="points", class_names=None):
     """The regions a 2-D classifier assigns to each class, with the points ``X`` coloured by ``y``.
+
+    The legend says which points are drawn (``which_points``: "test points") and names each class
+    (``class_names``, by default "class 0", "class 1", ...); the shaded regions are the predictions.
 
     ``model`` is called on a grid of ``resolution x resolution`` points covering ``X`` (in eval
     mode, without a graph) and its outputs turned into classes as the metrics do: several columns
@@ -112,7 +115,13 @@ def plot_decision_boundary(model, X, y, path=None, is_logits=True, resolution=20
     classes = int(max(regions.max(), labels.max())) + 1
     levels = to_numpy(xp.arange(classes + 1) - 0.5)
     axes.contourf(to_numpy(grid_x), to_numpy(grid_y), regions, levels=levels, cmap="coolwarm", alpha=0.3)
-    axes.scatter(points[:, 0], points[:, 1], c=labels, cmap="coolwarm", vmin=0, vmax=max(classes - 1, 1), s=12, edgecolors="k", linewidths=0.3)
+    colors = pyplot.get_cmap("coolwarm")
+    for index in range(classes):
+        chosen = labels == index
+        name = class_names[index] if class_names is not None else f"class {index}"
+        color = colors(index / max(classes - 1, 1))
+        axes.scatter(points[chosen, 0], points[chosen, 1], color=color, s=12, edgecolors="k", linewidths=0.3, label=f"{name} ({int(chosen.sum())})")
+    axes.legend(title=f"{which_points}, by true class;\nshading: predicted class", fontsize="small", title_fontsize="small", loc="best")
     axes.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
     return _finish(figure, path)
 
