@@ -12,23 +12,13 @@ PAGE = r"""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>__TITLE__</title>
 <style>
-  html, body { height: 100%; margin: 0; }
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; background: #fafafa;
-         display: flex; flex-direction: column; overflow: hidden; }
-  header { flex: 0 0 auto; background: #fff; border-bottom: 1px solid #ddd; padding: 8px 16px 6px; }
-  h1 { font-size: 17px; margin: 0 0 6px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-  .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
-  button { font-size: 13px; padding: 4px 10px; border: 1px solid #bbb; border-radius: 5px; background: #f4f4f4; cursor: pointer; }
-  button:hover:enabled { background: #e8eefc; }
-  button:disabled { color: #aaa; cursor: default; }
-  #counter { margin-left: 10px; color: #555; font-size: 13px; }
+__STYLE__
   #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 5.9em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; }
   #status .phase { font-family: system-ui, sans-serif; font-weight: 600; margin-right: 8px; }
   #status .phase.forward { color: #17803d; }
   #status .phase.backward { color: #c0262d; }
   .legend { font-size: 12px; color: #555; margin-top: 4px; }
   .swatch { display: inline-block; width: 11px; height: 11px; border: 1px solid #777; margin: 0 3px 0 10px; vertical-align: -1px; }
-  #body { flex: 1 1 auto; display: flex; min-height: 0; }
   #drawing { flex: 1 1 auto; min-width: 0; position: relative; cursor: grab; }
   #drawing.panning { cursor: grabbing; }
   #canvas { width: 100%; height: 100%; display: block; }
@@ -37,7 +27,7 @@ PAGE = r"""<!DOCTYPE html>
   #details h2 { font-size: 16px; margin: 0 0 6px; }
   #details pre { background: #f5f5f5; padding: 6px; margin: 4px 0 8px; white-space: pre-wrap; font-size: 12px; }
   #details .muted { color: #888; }
-  svg text { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
+  svg text { font-size: 12px; }
   .node { cursor: pointer; transition: opacity .2s; }
   .node.pending { opacity: .35; }
   .node.tensor rect { fill: #fff; stroke: #666; stroke-width: 1.2; }

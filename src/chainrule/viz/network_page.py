@@ -15,19 +15,10 @@ PAGE = r"""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>__TITLE__</title>
 <style>
-  html, body { height: 100%; margin: 0; }
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; background: #fafafa; display: flex; flex-direction: column; overflow: hidden; }
-  header { flex: 0 0 auto; background: #fff; border-bottom: 1px solid #ddd; padding: 8px 16px 6px; }
-  h1 { font-size: 17px; margin: 0 0 6px; font-weight: 600; }
-  .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
-  button { font-size: 13px; padding: 4px 10px; border: 1px solid #bbb; border-radius: 5px; background: #f4f4f4; cursor: pointer; }
-  button:hover:enabled { background: #e8eefc; }
-  button:disabled { color: #aaa; cursor: default; }
-  #counter { margin-left: 8px; color: #555; font-size: 13px; }
+__STYLE__
   #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 8.8em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; }
   #status .phase { font-family: system-ui, sans-serif; font-weight: 600; }
   .forward { color: #17803d; } .backward { color: #c0262d; } .update { color: #6a3fb5; }
-  #body { flex: 1 1 auto; display: flex; min-height: 0; }
   #drawing { flex: 1 1 auto; min-width: 0; position: relative; }
   #canvas { width: 100%; height: 100%; display: block; }
   aside { flex: 0 0 300px; overflow: auto; border-left: 1px solid #ddd; background: #fff; padding: 8px 12px; font-size: 13px; }
@@ -36,7 +27,7 @@ PAGE = r"""<!DOCTYPE html>
   aside .note { color: #666; font-size: 12px; margin-top: 6px; line-height: 1.4; }
   #error-message { color: #c0262d; font-size: 12px; min-height: 1em; }
   #losses { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
-  svg text { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; }
+  svg text { font-size: 13px; }
   .neuron rect { fill: #fff; stroke: #666; stroke-width: 1.2; }
   .neuron.input rect { fill: #cfe6ff; }
   .neuron.output rect { fill: #ffd9a8; }
