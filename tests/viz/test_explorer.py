@@ -274,3 +274,41 @@ def test_the_page_shows_a_gradient_accumulated_from_several_uses(browser, tmp_pa
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer_accumulation.png"))
     assert errors == []
+
+
+def test_editing_an_input_recomputes_what_chainrule_computes(browser, tmp_path):
+    J, params, _ = seed_example()
+    path = explore(J, tmp_path / "seed.html", params=params)
+    page, errors = open_page(browser, path)
+    original = page_data(path)["steps"]
+    page.fill("#input-t0", "5")  # the same value: the page's own recomputation must write what chainrule wrote
+    page.dispatch_event("#input-t0", "change")
+    recomputed = page.evaluate("() => data.steps")
+    assert [step["text"] for step in recomputed] == [step["text"] for step in original]
+    generator = np.random.default_rng(7)
+    for _ in range(3):
+        values = {name: float(generator.uniform(-3, 3)) for name in "abc"}
+        leaf_ids = {node["name"]: node["id"] for node in page_data(path)["nodes"] if node.get("kind") == "leaf"}
+        for name, value in values.items():
+            page.fill(f"#input-{leaf_ids[name]}", repr(value))
+            page.dispatch_event(f"#input-{leaf_ids[name]}", "change")
+        page.evaluate("() => render(data.steps.length)")  # every step, whatever step the page was at
+        a, b, c = (chainrule.tensor(values[name], requires_grad=True) for name in "abc")
+        v = b * c
+        u = a + v
+        K = 3 * u
+        K.backward()
+        assert float(node_number(page, "J", "data-value")) == pytest.approx(K.item(), rel=1e-5)
+        for name, leaf in zip("abc", (a, b, c)):
+            assert float(node_number(page, name, "data-grad")) == pytest.approx(leaf.grad.item(), rel=1e-5)
+    page.click("#reset")
+    page.click("#to-backward")
+    page.click("#next")
+    page.click("#next")
+    page.click("#next")
+    status = page.text_content("#status")
+    assert "dv/db = c = " in status and "so dJ/db = " in status
+    assert "Recomputed in the page" in page.text_content("#edit")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer_seed_edited.png"))
+    assert errors == []

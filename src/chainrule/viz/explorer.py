@@ -25,6 +25,7 @@ from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
 from chainrule.viz.trace import gradient_sent_text, local_derivative_text, sum_text, trace_backward, trace_of
 
 CHARACTER_WIDTH = 7.4  # pixels per character of the page's 12px monospace font
+MIN_WIDTH = 135  # pixels: room for a value like "grad -0.001234" when the student edits an input
 MAX_EDGE_LABEL = 22  # characters
 MAX_SUM = 32  # characters of a gradient shown as the sum of its parts in a box
 ROLES = {LEAF: "leaf that requires grad", CONSTANT: "constant", INTERMEDIATE: "intermediate result"}
@@ -101,7 +102,77 @@ def explorer_data(trace, title):
         "nodes": nodes,
         "edges": [{"id": edge_id, "from": tail, "to": head} for (tail, head), edge_id in edges.items()],
         "steps": _forward_steps(graph) + _backward_steps(trace, edges),
+        "recompute": _recompute_plan(trace, edges),
     }
+
+
+# Operations the page can compute again itself, on single numbers, when the student edits a leaf.
+RECOMPUTABLE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Sqrt", "Sum", "Mean"}
+
+
+def _recompute_plan(trace, edges):
+    """What the page needs to recompute forward and backward when a leaf is edited, or None when it
+    cannot: every tensor must be a single number and every operation one of RECOMPUTABLE.
+
+    The page then redoes, in the same order and with the same texts, what ``_forward_steps`` and
+    ``_backward_steps`` wrote, taking each local derivative's formula from here (the operation's own).
+    """
+    graph = trace.graph
+    if any(info.array is None or info.array.size != 1 for info in graph.tensors):
+        return None
+    operations = []
+    for operation in graph.operations:
+        name = operation.function.__name__
+        inputs = [info.id if info is not None else None for info in operation.inputs][: _arity(operation)]
+        exponent = operation.node.__dict__.get("exponent")
+        if name == "Pow":  # a number exponent, kept on the node; a tensor exponent is not recomputed
+            known = inputs[0] is not None and inputs[1] is None and isinstance(exponent, (int, float))
+        else:
+            known = all(input_id is not None for input_id in inputs)
+        if name not in RECOMPUTABLE or not known:
+            return None
+        outputs = [info.id for info in operation.outputs if info is not None]
+        call = f"{name}({', '.join(_input_names(operation))})"
+        operations.append({"id": operation.id, "function": name, "call": call, "inputs": inputs, "exponent": exponent, "output": outputs[0]})
+    backward = []
+    for step in trace.steps:
+        if step.is_leaf:
+            info = graph.slot(step.node) if step.node is not None else graph.output_info
+            backward.append({"leaf": info.id})
+            continue
+        operation = graph.operation(step.node)
+        backward.append(
+            {
+                "operation": operation.id,
+                "name": step.operation,
+                "output": [info.id for info in operation.outputs if info is not None][0],
+                "edges": [
+                    {
+                        "position": edge.position,
+                        "input": operation.inputs[edge.position].id,
+                        "derivative": derivative(step.output_name, edge.input_name),
+                        "formula": edge.formula,
+                        "uses": edge.uses,
+                        "edge": edges[(operation.inputs[edge.position].id, operation.id)],
+                    }
+                    for edge in step.edges
+                    if edge.grad_sent is not None
+                ],
+            }
+        )
+    return {
+        "leaves": [info.id for info in graph.leaves],
+        "operations": operations,
+        "backward": backward,
+        "names": {info.id: info.name for info in graph.tensors},
+        "values": {info.id: float(info.array.reshape(-1)[0]) for info in graph.tensors},
+        "output_id": graph.output_info.id,
+    }
+
+
+def _arity(operation):
+    """How many of the operation's arguments the page computes with: two for a binary operation."""
+    return 2 if operation.function.__name__ in ("Add", "Sub", "Mul", "Div", "Pow") else 1
 
 
 # ----------------------------------------------------------------------------- nodes
@@ -266,4 +337,4 @@ def _json_safe(value):
 
 
 def _text_width(lines):
-    return max(70, min(320, int(max(len(line) for line in lines) * CHARACTER_WIDTH) + 20))
+    return max(MIN_WIDTH, min(320, int(max(len(line) for line in lines) * CHARACTER_WIDTH) + 20))

@@ -23,7 +23,10 @@ __STYLE__
   #drawing.panning { cursor: grabbing; }
   #canvas { width: 100%; height: 100%; display: block; }
   #zoom { position: absolute; right: 8px; bottom: 8px; display: flex; gap: 4px; }
-  #details { flex: 0 0 320px; overflow: auto; background: #fff; border-left: 1px solid #ddd; padding: 8px 12px; font-size: 13px; }
+  #side { flex: 0 0 320px; overflow: auto; background: #fff; border-left: 1px solid #ddd; padding: 8px 12px; font-size: 13px; }
+  #edit label { display: inline-block; width: 70px; font-family: ui-monospace, Menlo, Consolas, monospace; }
+  #edit input { width: 150px; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; margin: 2px 0; }
+  #edit .note { color: #666; font-size: 12px; margin: 4px 0 10px; }
   #details h2 { font-size: 16px; margin: 0 0 6px; }
   #details pre { background: #f5f5f5; padding: 6px; margin: 4px 0 8px; white-space: pre-wrap; font-size: 12px; }
   #details .muted { color: #888; }
@@ -73,7 +76,10 @@ __STYLE__
     <svg id="canvas" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet"></svg>
     <div id="zoom"><button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">&minus;</button><button id="fit" title="the whole graph">Fit</button></div>
   </div>
-  <aside id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></aside>
+  <aside id="side">
+    <div id="edit"></div>
+    <div id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></div>
+  </aside>
 </div>
 <script id="graph-data" type="application/json">__DATA__</script>
 <script>
@@ -321,6 +327,136 @@ window.addEventListener("resize", () => { fitView(); render(current); });
 document.getElementById("zoom-in").addEventListener("click", () => zoom(1.25));
 document.getElementById("zoom-out").addEventListener("click", () => zoom(0.8));
 document.getElementById("fit").addEventListener("click", () => { const size = drawingSize(); setView(bounds.x, bounds.y, Math.min(size.w / bounds.w, size.h / bounds.h)); });
+// ------------------------------------------------------------------ recomputing after an edit
+// On single numbers, the page redoes forward and backward with each operation's own derivative,
+// writing the same texts as chainrule wrote (explorer.py: _forward_steps, _backward_steps).
+const OPS = {
+  Add: { f: (a, b) => a + b, d: [() => 1, () => 1] },
+  Sub: { f: (a, b) => a - b, d: [() => 1, () => -1] },
+  Mul: { f: (a, b) => a * b, d: [(a, b) => b, (a, b) => a] },
+  Div: { f: (a, b) => a / b, d: [(a, b) => 1 / b, (a, b) => -a / (b * b)] },
+  Pow: { f: (x, _, p) => x ** p, d: [(x, _, p) => p * x ** (p - 1)] },
+  Neg: { f: x => -x, d: [() => -1] },
+  Exp: { f: Math.exp, d: [(x, _, __, out) => out] },
+  Log: { f: Math.log, d: [x => 1 / x] },
+  Sin: { f: Math.sin, d: [x => Math.cos(x)] },
+  Cos: { f: Math.cos, d: [x => -Math.sin(x)] },
+  Tanh: { f: Math.tanh, d: [(x, _, __, out) => 1 - out * out] },
+  Sigmoid: { f: x => 1 / (1 + Math.exp(-x)), d: [(x, _, __, out) => out * (1 - out)] },
+  Sqrt: { f: Math.sqrt, d: [(x, _, __, out) => 0.5 / out] },
+  Sum: { f: x => x, d: [() => 1] },
+  Mean: { f: x => x, d: [() => 1] },
+};
+const fmt = value => {
+  if (!Number.isFinite(value)) return String(value);
+  const text = value.toPrecision(4);
+  return String(Math.abs(value) >= 1e-4 && Math.abs(value) < 1e4 ? +text : +text === 0 ? 0 : Number(text).toExponential().replace(/e([+-])(\d)$/, "e$10$2"));
+};
+const sumText = parts => { const total = parts.reduce((a, b) => a + b, 0); return parts.length === 1 ? fmt(total) : parts.map(fmt).join(" + ") + " = " + fmt(total); };
+const valueData = (value, detail) => ({ text: fmt(value), full: fmt(value), json: value, detail: detail || null });
+const term = name => /^[^\W\d][\w.]*$/u.test(name) || !Number.isNaN(Number(name)) ? name : `(${name})`;
+const derivativeOf = (of, by) => `d${term(of)}/d${term(by)}`;
+
+function recompute(leafValues) {
+  const plan = data.recompute, names = plan.names, out = data.output;
+  const values = Object.assign({}, plan.values, leafValues);
+  for (const op of plan.operations) {
+    values[op.output] = OPS[op.function].f(values[op.inputs[0]], values[op.inputs[1]], op.exponent);
+  }
+  const steps = [];
+  const roles = { leaf: "leaf that requires grad", constant: "constant" };
+  for (const step of data.steps.filter(step => step.phase === "forward")) {
+    const ids = Object.keys(step.values);
+    const updated = Object.assign({}, step, { values: {} });
+    ids.forEach(id => { updated.values[id] = valueData(values[id]); });
+    const op = plan.operations.find(op => op.output === ids[0]);
+    if (op) updated.text = [`${op.call} gives ${names[op.output]} = ${fmt(values[op.output])}`];
+    else if (plan.leaves.includes(ids[0])) updated.text = [`${names[ids[0]]} = ${fmt(values[ids[0]])}   (a ${roles.leaf})`];
+    steps.push(updated);
+  }
+  const parts = { [plan.output_id]: [1] }, received = {};
+  plan.backward.forEach((entry, index) => {
+    if (entry.leaf !== undefined) {
+      const terms = parts[entry.leaf] || [];
+      const note = terms.length > 1 ? `(the sum of the parts sent by its ${terms.length} uses, stored in the leaf)` : "(stored in the leaf)";
+      steps.push({ phase: "backward", text: [`${names[entry.leaf]}.grad = ${derivativeOf(out, names[entry.leaf])} = ${sumText(terms)}   ${note}`], active: [entry.leaf], grads: {}, edges: {}, stored: [entry.leaf] });
+      return;
+    }
+    const op = plan.operations.find(op => op.id === entry.operation);
+    const terms = parts[entry.output] || [0];
+    const arriving = terms.reduce((a, b) => a + b, 0);
+    const grads = {};
+    if (index === 0) grads[plan.output_id] = valueData(arriving, `${derivativeOf(out, out)} = 1: where backward starts`);
+    let first = `${entry.name}: the gradient arriving is ${derivativeOf(out, names[entry.output])} = ${sumText(terms)}`;
+    if (terms.length > 1) first += `   (the sum of the parts from its ${terms.length} uses)`;
+    const text = [first], active = [entry.operation], edges = {};
+    for (const edge of entry.edges) {
+      const local = OPS[op.function].d[edge.position](values[op.inputs[0]], values[op.inputs[1]], op.exponent, values[op.output]);
+      const sent = arriving * local;
+      (parts[edge.input] = parts[edge.input] || []).push(sent);
+      let localText = `${edge.derivative} = ${edge.formula}`;
+      if (fmt(local) !== edge.formula) localText += ` = ${fmt(local)}`;
+      const whole = derivativeOf(out, names[edge.input]);
+      text.push(`${localText}, so ${edge.uses > 1 ? `part of ${whole}: ` : `${whole} = `}${fmt(arriving)} × ${fmt(local)} = ${fmt(sent)}`);
+      const got = (received[edge.input] = received[edge.input] || []);
+      got.push(sent);
+      const total = got.reduce((a, b) => a + b, 0);
+      grads[edge.input] = valueData(total, got.length > 1 ? "summed over its uses: " + sumText(got) : null);
+      if (got.length > 1 && sumText(got).length <= 32) grads[edge.input].text = sumText(got);
+      let label = `× ${fmt(local)} = ${fmt(sent)}`;
+      if (label.length > 22) label = "← " + fmt(sent);
+      edges[edge.edge] = edges[edge.edge] ? `${edges[edge.edge]}, ${label}` : label;
+      active.push(edge.input);
+    }
+    steps.push({ phase: "backward", text, active, grads, edges });
+  });
+  data.steps = steps;
+  render(current);
+}
+
+function buildEditor() {
+  const panel = document.getElementById("edit");
+  if (!data.recompute) {
+    panel.innerHTML = '<div class="note">The numbers come from chainrule. (Editing them here works for expressions of single numbers.)</div>';
+    return;
+  }
+  const title = document.createElement("b");
+  title.textContent = "Change the inputs";
+  panel.append(title);
+  for (const id of data.recompute.leaves) {
+    const row = document.createElement("div");
+    const label = document.createElement("label");
+    label.textContent = data.recompute.names[id];
+    label.htmlFor = "input-" + id;
+    const input = document.createElement("input");
+    input.id = "input-" + id;
+    input.dataset.leaf = id;
+    input.value = fmt(data.recompute.values[id]);
+    input.addEventListener("change", recomputeFromInputs);
+    row.append(label, input);
+    panel.append(row);
+  }
+  const note = document.createElement("div");
+  note.className = "note";
+  note.id = "edit-note";
+  note.textContent = "Numbers from chainrule's backward; an edit recomputes them here with each operation's derivative.";
+  panel.append(note);
+}
+function recomputeFromInputs() {
+  const leafValues = {};
+  for (const input of document.querySelectorAll("#edit input")) {
+    const value = Number(input.value);
+    if (input.value.trim() === "" || !Number.isFinite(value)) {
+      document.getElementById("edit-note").textContent = `${data.recompute.names[input.dataset.leaf]} needs a number`;
+      return;
+    }
+    leafValues[input.dataset.leaf] = value;
+  }
+  document.getElementById("edit-note").textContent = "Recomputed in the page with each operation's derivative (the tests check it equals chainrule).";
+  recompute(leafValues);
+}
+
+buildEditor();
 draw();
 fitView();
 render(0);
