@@ -312,3 +312,26 @@ def test_editing_an_input_recomputes_what_chainrule_computes(browser, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer_seed_edited.png"))
     assert errors == []
+
+
+def test_train_one_step_moves_the_leaves_against_the_gradient_and_the_output_falls(browser, tmp_path):
+    x = chainrule.tensor(2.0, requires_grad=True)
+    w = chainrule.tensor(0.5, requires_grad=True)
+    b = chainrule.tensor(1.0, requires_grad=True)
+    loss = (w * x + b) ** 2
+    page, errors = open_page(browser, explore(loss, tmp_path / "fit.html"))
+    page.fill("#input-lr", "0.05")
+    for _ in range(3):
+        page.click("#train")
+    history = [float(value) for value in page.text_content("#history").split(": ")[1].split(" → ")]
+    assert len(history) == 4 and history == sorted(history, reverse=True)
+    values = {"x": 2.0, "w": 0.5, "b": 1.0}
+    for _ in range(3):  # the same three steps of gradient descent, by hand
+        residual = values["w"] * values["x"] + values["b"]
+        grads = {"x": 2 * residual * values["w"], "w": 2 * residual * values["x"], "b": 2 * residual}
+        values = {name: values[name] - 0.05 * grads[name] for name in values}
+    leaf_ids = {node["name"]: node["id"] for node in page_data(tmp_path / "fit.html")["nodes"] if node.get("kind") == "leaf"}
+    for name, value in values.items():
+        assert float(page.input_value(f"#input-{leaf_ids[name]}")) == pytest.approx(value, rel=1e-6)
+    assert history[-1] == pytest.approx((values["w"] * values["x"] + values["b"]) ** 2, rel=1e-3)
+    assert errors == []

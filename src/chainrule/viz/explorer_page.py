@@ -436,15 +436,45 @@ function buildEditor() {
     row.append(label, input);
     panel.append(row);
   }
+  const step = document.createElement("div");
+  step.innerHTML = '<label for="input-lr">lr</label><input id="input-lr" value="0.1"> <button id="train">Train one step</button>';
+  panel.append(step);
+  const history = document.createElement("div");
+  history.id = "history";
+  history.className = "note";
+  panel.append(history);
   const note = document.createElement("div");
   note.className = "note";
   note.id = "edit-note";
   note.textContent = "Numbers from chainrule's backward; an edit recomputes them here with each operation's derivative.";
   panel.append(note);
+  document.getElementById("train").addEventListener("click", trainOneStep);
+}
+// Gradient descent on the leaves: each leaf ← leaf - lr · d(output)/d(leaf), then forward and
+// backward again; the output's values so far are listed, so that the student sees it fall.
+let outputHistory = [];
+function trainOneStep() {
+  const lr = Number(document.getElementById("input-lr").value);
+  if (!Number.isFinite(lr)) { document.getElementById("edit-note").textContent = "lr needs a number"; return; }
+  const leafGrad = id => {
+    const last = data.steps.filter(step => step.phase === "backward" && step.grads && step.grads[id]).pop();
+    return last ? last.grads[id].json : 0;
+  };
+  if (!outputHistory.length) outputHistory.push(currentOutput());
+  for (const input of document.querySelectorAll("#edit input[data-leaf]")) {
+    input.value = String(Number(input.value) - lr * leafGrad(input.dataset.leaf));
+  }
+  recomputeFromInputs();
+  outputHistory.push(currentOutput());
+  document.getElementById("history").textContent = `${data.output}: ` + outputHistory.map(fmt).join(" \u2192 ");
+}
+function currentOutput() {
+  const step = data.steps.find(step => step.phase === "forward" && step.values[data.recompute.output_id]);
+  return step.values[data.recompute.output_id].json;
 }
 function recomputeFromInputs() {
   const leafValues = {};
-  for (const input of document.querySelectorAll("#edit input")) {
+  for (const input of document.querySelectorAll("#edit input[data-leaf]")) {
     const value = Number(input.value);
     if (input.value.trim() === "" || !Number.isFinite(value)) {
       document.getElementById("edit-note").textContent = `${data.recompute.names[input.dataset.leaf]} needs a number`;
