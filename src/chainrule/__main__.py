@@ -51,7 +51,7 @@ def build_parser():
         allow_abbrev=False,  # so that a variable named --o or --f is not taken for --out or --force
     )
     explore.add_argument("expression", help="e.g. '3*(a + b*c)', or 'mlp' for the course's 2-layer network")
-    explore.add_argument("--out", default="graph.html", help="the HTML file to write (default: graph.html)")
+    explore.add_argument("--out", default="graph.html", metavar="FILE", help="the HTML file to write (default: graph.html)")
     explore.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return parser, demo
 
