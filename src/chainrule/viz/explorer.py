@@ -4,24 +4,27 @@
 and local derivatives from ``trace_backward``), lays the graph out in layers from left to right,
 and writes one HTML file with the data as JSON and a small script that draws it as SVG: no server,
 no network. The buttons step forward (values appear operation by operation) and then backward
-(each operation sends arriving × local to its inputs); clicking a node shows its value, gradient
-and formula.
+(each operation sends arriving × local to its inputs, and a tensor used several times shows its
+gradient as the sum of the parts); clicking a node shows its value, gradient and formula. The
+drawing fits the window, zooms and pans, and follows the current step. For an expression of single
+numbers the student can edit the leaves, or train one step, and the page recomputes everything with
+each operation's derivative (``_recompute_plan``).
 """
 import math
 import sys
 from pathlib import Path
 
+from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import to_numpy, xp
 from chainrule.tensor import Tensor
 from chainrule.viz.explorer_page import PAGE
-from chainrule.autograd.grad_mode import no_grad
 from chainrule.viz.expression import course_mlp, evaluate, names_used, parse_values
 from chainrule.viz.formatting import collapse_constant, derivative, format_number, format_shape, summarize_array, to_plain
 from chainrule.viz.formulas import formulas_of
+from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
 from chainrule.viz.layout import layered_layout
 from chainrule.viz.network import course_network, explore_network
 from chainrule.viz.page import write_page
-from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
 from chainrule.viz.trace import gradient_sent_text, local_derivative_text, sum_text, trace_backward, trace_of
 
 CHARACTER_WIDTH = 7.4  # pixels per character of the page's 12px monospace font
