@@ -15,11 +15,6 @@ from chainrule.viz.expression import course_mlp, evaluate, parse_values
 from tests.viz.examples import seed_example
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 def page_data(path):
@@ -110,18 +105,7 @@ def test_expressions_allow_arithmetic_functions_and_matrices():
     assert mlp_error.item() != pytest.approx(0.298371109, abs=1e-6)
 
 
-# ----------------------------------------------------------------------------- the page in a browser
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
+# ----------------------------------------------------------------------------- the page in a browser (the browser fixture: conftest.py)
 def open_page(browser, path):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     errors = []

@@ -10,7 +10,7 @@ import torch
 import chainrule
 from chainrule import nn
 from chainrule.viz.network import course_network, explore_network, network_data, network_layers
-from tests.viz.test_explorer import ARTIFACTS, browser  # noqa: F401 (the browser fixture)
+from tests.viz.test_explorer import ARTIFACTS
 
 WINDOW = {"width": 1366, "height": 768}
 
