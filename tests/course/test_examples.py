@@ -58,6 +58,7 @@ def test_sigmoid_gradients_vanish_and_relu_gradients_do_not():
     assert sigmoid < 0.05 and relu > 10 * sigmoid
     norms = list(results["sigmoid"]["mean_norms"].values())
     assert norms[0] < norms[-1]
+    assert list(results["sigmoid"]["mean_norms"]) == ["layer 1", "layer 2", "layer 3", "layer 4", "layer 5"]
 
 
 def test_dead_relu_units_stay_dead_and_leaky_relu_revives_them():
@@ -65,8 +66,9 @@ def test_dead_relu_units_stay_dead_and_leaky_relu_revives_them():
     relu, leaky = results["relu"], results["leakyrelu"]
     assert set(relu["dead_before"].values()) == {1.0} and set(relu["dead_after"].values()) == {1.0}
     assert relu["first_layer_gradient_at_step_1"] == 0.0 and leaky["first_layer_gradient_at_step_1"] > 0.0
-    assert max(leaky["dead_after"].values()) < 0.5
-    assert leaky["test_accuracy"] > relu["test_accuracy"] + 0.1
+    assert sum(leaky["dead_after"].values()) / len(leaky["dead_after"]) < 0.5  # most units revived
+    assert relu["test_accuracy"] < 0.65 and leaky["test_accuracy"] >= 0.85  # from a guess to a clear remedy
+    assert results["healthy"]["test_accuracy"] >= 0.9  # the reference: a network that never died
 
 
 def test_iris_reaches_90_percent_on_the_test_set(tmp_path):

@@ -77,12 +77,30 @@ def test_plot_gradient_norms_from_a_monitor_or_a_dict(tmp_path):
     runner.monitors.append(monitor)
     runner.train((X, y), num_epochs=3, log_steps=0)
     figure = plots.plot_gradient_norms(monitor, path=tmp_path / "norms.png")
-    assert [line.get_label() for line in figure.axes[0].lines] == ["0", "2"]
+    assert [line.get_label() for line in figure.axes[0].lines] == ["1 (0)", "2 (2)"]  # layers 1..L, with their module
+    assert [tick.get_text() for tick in figure.axes[1].get_xticklabels()] == ["1", "2"]
     plots.plot_gradient_norms({"first": [1e-3, 2e-3], "last": [0.1, 0.2]}, path=tmp_path / "norms.svg")
     assert_written(tmp_path / "norms.png")
     assert_written(tmp_path / "norms.svg")
     with pytest.raises(ValueError, match="no norms recorded"):
         plots.plot_gradient_norms({})
+
+
+def test_decision_boundary_legend_says_which_points_are_shown(tmp_path):
+    runner, X, y = trained_runner()
+    figure = plots.plot_decision_boundary(runner.model, X, y, path=tmp_path / "boundary.png", which_points="test points", class_names=["lower", "upper"])
+    legend = figure.axes[0].get_legend()
+    assert legend.get_title().get_text().startswith("test points, by true class")
+    assert [text.get_text().split(" (")[0] for text in legend.get_texts()] == ["lower", "upper"]
+
+
+def test_gradient_norms_of_several_networks_share_one_axis(tmp_path):
+    figure = plots.plot_gradient_norm_comparison(
+        {"sigmoid": {"0": 1e-4, "2": 1e-2}, "ReLU": {"0": 1e-2, "2": 2e-2}}, path=tmp_path / "compared.png"
+    )
+    assert len(figure.axes) == 1 and [line.get_label() for line in figure.axes[0].lines] == ["sigmoid", "ReLU"]
+    assert figure.axes[0].get_yscale() == "log" and list(figure.axes[0].get_xticks()) == [1, 2]
+    assert_written(tmp_path / "compared.png")
 
 
 def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):

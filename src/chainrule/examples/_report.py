@@ -30,6 +30,16 @@ class Report:
         print(text)
         self.lines.extend(["```", text, "```"])
 
+    def table(self, header, rows):
+        """Print ``rows`` under ``header`` as aligned columns and add them to the report as a
+        Markdown table."""
+        cells = [[str(cell) for cell in row] for row in [header, *rows]]
+        widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
+        print("\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in cells))
+        self.lines.extend(["", "| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(header)])
+        self.lines.extend("| " + " | ".join(row) + " |" for row in cells[1:])
+        self.lines.append("")
+
     def path(self, name):
         """Where a file named ``name`` goes in the output folder (None without one)."""
         return os.path.join(self.out, name) if self.out is not None else None
@@ -62,7 +72,17 @@ class Report:
     def write(self, results):
         """Add ``results`` (name -> value) as the report's last section and write ``report.md``."""
         self.lines.extend(["", "## Results", ""])
-        self.lines.extend(f"- {name}: {format_value(value)}" for name, value in results.items())
+        for name, value in results.items():
+            if isinstance(value, dict) and value and all(not isinstance(item, (dict, list, tuple)) for item in value.values()):
+                self.lines.extend([f"**{name}**", "", "| | |", "|---|---|"])
+                self.lines.extend(f"| {key} | {format_value(item)} |" for key, item in value.items())
+                self.lines.append("")
+            elif isinstance(value, dict) and value:
+                self.lines.extend([f"**{name}**", ""])
+                self.lines.extend(f"- {key}: {format_value(item)}" for key, item in value.items())
+                self.lines.append("")
+            else:
+                self.lines.append(f"- {name}: {format_value(value)}")
         if self.out is None:
             return None
         path = self.path("report.md")

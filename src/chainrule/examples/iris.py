@@ -12,6 +12,7 @@ import tempfile
 import chainrule as torch
 from chainrule import nn, optim
 from chainrule.datasets import load_iris
+from chainrule.datasets.iris import IRIS_CLASS_NAMES
 from chainrule.examples._data import split
 from chainrule.examples._report import Report
 from chainrule.train import F1, Accuracy, ConfusionMatrix, Runner
@@ -19,8 +20,9 @@ from chainrule.utils.data import DataLoader, TensorDataset
 from chainrule.viz.plots import plot_losses
 
 
-def train_and_test(report, model, optimizer, splits, batch_size, num_epochs, eval_steps=None):
-    """Train with mini-batches, keep the best model by dev accuracy, then test it.
+def train_and_test(report, model, optimizer, splits, batch_size, num_epochs, eval_steps=None, class_names=None):
+    """Train with mini-batches, keep the best model by dev accuracy, then test it; the confusion
+    matrix is printed as a table with ``class_names`` (by default the class numbers).
 
     Returns ``(runner, results)``; the best model is saved as ``best_model.pt`` in the output
     folder (a temporary one when there is none).
@@ -51,8 +53,10 @@ def train_and_test(report, model, optimizer, splits, batch_size, num_epochs, eva
     confusion.update(outputs, test_data[1])
     f1.update(outputs, test_data[1])
     report.say(f"best dev accuracy {runner.best_score:.4f}; the best model on the test set: accuracy {test_accuracy:.4f}, loss {test_loss:.4f}")
-    report.say("test confusion matrix (rows: true class, columns: predicted):")
-    report.block(str(confusion.accumulate().tolist()))
+    report.say("Test confusion matrix: one row per true class, one column per predicted class:")
+    counts = confusion.accumulate().tolist()
+    names = list(class_names) if class_names is not None else [str(index) for index in range(len(counts))]
+    report.table(["true \\ predicted", *names], [[name, *(int(count) for count in row)] for name, row in zip(names, counts)])
     report.figure("training.png", plot_losses, runner)
     results = {
         "best_dev_accuracy": runner.best_score,
@@ -70,7 +74,8 @@ def main(out=None, quick=False):
     model = nn.Sequential(nn.Linear(4, 6), nn.Sigmoid(), nn.Linear(6, 3))
     optimizer = optim.SGD(model.parameters(), lr=0.2)
     num_epochs = 80 if quick else 150
-    _, results = train_and_test(report, model, optimizer, split(X, y, 0.6, 0.2), batch_size=16, num_epochs=num_epochs, eval_steps=50)
+    splits = split(X, y, 0.6, 0.2)
+    _, results = train_and_test(report, model, optimizer, splits, batch_size=16, num_epochs=num_epochs, eval_steps=50, class_names=IRIS_CLASS_NAMES)
     report.write(results)
     return results
 

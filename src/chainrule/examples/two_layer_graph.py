@@ -54,10 +54,15 @@ def main(out=None, quick=False):
         parameter.name = name
     parameters = (W1, b1, W2, b2)
 
+    x.name, target.name = "x", "t"
+
     def network_loss(W1, b1, W2, b2):
         h1 = torch.sigmoid(W1 @ x + b1)  # (6,)
         h2 = W2 @ h1 + b2  # (7,)
-        return ((h2 - target) ** 2).sum()
+        h1.name, h2.name = "h1", "h2"  # the names of the lecture, for the drawing
+        loss = ((h2 - target) ** 2).sum()
+        loss.name = "loss"
+        return loss
 
     count = sum(parameter.numel() for parameter in parameters)
     report.say(f"parameters: W1 6x5 = 30, b1 6, W2 7x6 = 42, b2 7: {count} in all")
@@ -89,13 +94,13 @@ def main(out=None, quick=False):
 
 
 def _draw(report, loss, parameters):
-    """The graph as a picture (graph.svg), when graphviz and its ``dot`` program are installed."""
+    """The graph as a picture (graph.svg), drawn top to bottom so that it fits a page."""
     if report.out is None:
         return
     from chainrule.viz import draw_graph
 
     try:
-        drawing = draw_graph(loss, params={parameter.name: parameter for parameter in parameters})
+        drawing = draw_graph(loss, params={parameter.name: parameter for parameter in parameters}, rankdir="TB")
         path = drawing.render(report.path("graph.svg"))
     except (ImportError, RuntimeError) as error:
         report.say(f"(graph.svg not drawn: {error})")

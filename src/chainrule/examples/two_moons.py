@@ -168,8 +168,8 @@ def main(out=None, quick=False):
     report.say(f"test accuracy: by hand {hand_accuracy.accumulate():.4f}, with autograd {test_accuracy:.4f}")
     report.say(f"after training, the first layer's weights differ by at most {weight_drift:.2e}")
 
-    report.figure("boundary_by_hand.png", plot_decision_boundary, hand_model, *test_data, is_logits=False, title="Hand-written operators")
-    report.figure("boundary_autograd.png", plot_decision_boundary, model, *test_data, is_logits=False, title="nn layers and autograd")
+    report.figure("boundary_by_hand.png", plot_decision_boundary, hand_model, *test_data, is_logits=False, title="Hand-written operators", which_points="test points")
+    report.figure("boundary_autograd.png", plot_decision_boundary, model, *test_data, is_logits=False, title="nn layers and autograd", which_points="test points")
     report.figure("loss_by_hand.png", plot_losses, hand_losses)
     report.figure("training.png", plot_losses, runner)
     results = {

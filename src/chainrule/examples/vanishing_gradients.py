@@ -11,7 +11,7 @@ from chainrule import nn, optim
 from chainrule.examples._data import moons
 from chainrule.examples._report import Report
 from chainrule.train import Accuracy, GradientNormMonitor, Runner
-from chainrule.viz.plots import plot_activations, plot_gradient_norms
+from chainrule.viz.plots import plot_activations, plot_gradient_norm_comparison, plot_gradient_norms
 
 WIDTH = 16
 
@@ -40,14 +40,21 @@ def main(out=None, quick=False):
         monitor = GradientNormMonitor(model)
         runner = Runner(model, optim.SGD(model.parameters(), lr=0.01), nn.BCEWithLogitsLoss(), Accuracy(), monitors=[monitor])
         runner.train(train_data, dev_data, num_epochs=num_epochs, log_steps=0)
-        means = monitor.mean_norms()
-        layers = list(means)
-        ratio = means[layers[0]] / means[layers[-1]]
-        report.say(f"\n{name}: mean gradient norm per layer, from input to output:")
-        report.block("\n".join(f"layer {layer}: {norm:.3e}" for layer, norm in means.items()))
-        report.say(f"  first layer / last layer = {ratio:.2e}")
-        report.figure(f"gradient_norms_{name.lower()}.png", plot_gradient_norms, monitor, title=f"{name}: gradient norm per layer")
+        # Layers numbered 1..L from the input, not by their position in the Sequential (0, 2, 4, ...).
+        means = {f"layer {number}": norm for number, norm in enumerate(monitor.mean_norms().values(), start=1)}
+        norms = list(means.values())
+        ratio = norms[0] / norms[-1]
         results[name.lower()] = {"ratio_first_to_last": ratio, "mean_norms": means}
+        report.figure(f"gradient_norms_{name.lower()}.png", plot_gradient_norms, monitor, title=f"{name}: gradient norm per layer")
+    report.say("\nMean gradient norm per layer over training, layer 1 next to the input:")
+    report.table(["layer", "sigmoid", "ReLU"], [[layer, f"{results['sigmoid']['mean_norms'][layer]:.3e}", f"{results['relu']['mean_norms'][layer]:.3e}"] for layer in results["sigmoid"]["mean_norms"]])
+    report.table(["", "sigmoid", "ReLU"], [["first layer / last layer", f"{results['sigmoid']['ratio_first_to_last']:.2e}", f"{results['relu']['ratio_first_to_last']:.2e}"]])
+    report.figure(
+        "gradient_norms_compared.png",
+        plot_gradient_norm_comparison,
+        {"sigmoid": results["sigmoid"]["mean_norms"], "ReLU": results["relu"]["mean_norms"]},
+        title="Mean gradient norm per layer: sigmoid against ReLU",
+    )
     report.say(
         f"\nThe sigmoid network's first layer gets {results['sigmoid']['ratio_first_to_last']:.1e} of the "
         f"last layer's gradient; the ReLU network's {results['relu']['ratio_first_to_last']:.1e}."

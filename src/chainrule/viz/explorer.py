@@ -4,30 +4,33 @@
 and local derivatives from ``trace_backward``), lays the graph out in layers from left to right,
 and writes one HTML file with the data as JSON and a small script that draws it as SVG: no server,
 no network. The buttons step forward (values appear operation by operation) and then backward
-(each operation sends arriving × local to its inputs); clicking a node shows its value, gradient
-and formula.
+(each operation sends arriving × local to its inputs, and a tensor used several times shows its
+gradient as the sum of the parts); clicking a node shows its value, gradient and formula. The
+drawing fits the window, zooms and pans, and follows the current step. For an expression of single
+numbers the student can edit the leaves, or train one step, and the page recomputes everything with
+each operation's derivative (``_recompute_plan``).
 """
-import html
-import json
 import math
-import re
 import sys
 from pathlib import Path
 
+from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import to_numpy, xp
 from chainrule.tensor import Tensor
 from chainrule.viz.explorer_page import PAGE
-from chainrule.viz.expression import course_mlp, evaluate, parse_values
+from chainrule.viz.expression import course_mlp, evaluate, names_used, parse_values
 from chainrule.viz.formatting import collapse_constant, derivative, format_number, format_shape, summarize_array, to_plain
+from chainrule.viz.formulas import formulas_of
 from chainrule.viz.graph_model import CONSTANT, INTERMEDIATE, LEAF
-from chainrule.viz.trace import gradient_sent_text, local_derivative_text, trace_backward
+from chainrule.viz.layout import layered_layout
+from chainrule.viz.network import course_network, explore_network
+from chainrule.viz.page import write_page
+from chainrule.viz.trace import gradient_sent_text, local_derivative_text, sum_text, trace_backward, trace_of
 
 CHARACTER_WIDTH = 7.4  # pixels per character of the page's 12px monospace font
-MAX_EDGE_LABEL = 14  # characters
-LAYER_GAP = 70  # between columns
-ROW_GAP = 34  # between blocks of a column
-STACK_GAP = 22  # between an operation and the tensor it makes, drawn below it
-SWEEPS = 4  # barycenter passes ordering each layer by its neighbours' positions
+MIN_WIDTH = 135  # pixels: room for a value like "grad -0.001234" when the student edits an input
+MAX_EDGE_LABEL = 22  # characters
+MAX_SUM = 32  # characters of a gradient shown as the sum of its parts in a box
 ROLES = {LEAF: "leaf that requires grad", CONSTANT: "constant", INTERMEDIATE: "intermediate result"}
 
 
@@ -35,40 +38,52 @@ def explore(output, path="graph.html", params=None, title=None, trace=None):
     """Write the explorer page for ``output`` (a single number, e.g. the loss) and return its path.
 
     Runs backward (through ``trace_backward``: the leaves' ``.grad`` are filled), so call it
-    instead of ``output.backward()``; or pass the ``trace`` you already have from
-    ``trace_backward(output)``. ``params`` names tensors, e.g. ``dict(model.named_parameters())``
+    instead of ``output.backward()``, unless ``trace_backward(output)`` just ran: its trace is
+    used (or pass the ``trace`` you have). ``params`` names tensors, e.g. ``dict(model.named_parameters())``
     or intermediates ``{"u": u}``.
     """
     if trace is None:
-        trace = trace_backward(output, params)
+        trace = trace_of(output) or trace_backward(output, params)
     data = explorer_data(trace, title or f"Backprop through {trace.output_name}")
-    # One pass, so that a title containing a placeholder's name is not substituted again.
-    fills = {"__TITLE__": html.escape(data["title"]), "__DATA__": _json_for_script(data)}
-    page = re.sub("__TITLE__|__DATA__", lambda match: fills[match.group(0)], PAGE)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return str(path)
+    return write_page(PAGE, data["title"], data, path)
 
 
-def explore_command(expression, values, out_path):
-    """``chainrule explore EXPR --a 5 ... --out graph.html``; returns the exit status."""
+def explore_command(expression, values, out_path, force=False):
+    """``chainrule explore EXPR --a 5 ... --out graph.html``; returns the exit status (2 for a
+    mistake, with one line saying what to do)."""
     try:
+        if Path(out_path).exists() and not force:
+            raise ValueError(f"{out_path} exists; pass --force to overwrite it, or --out another file")
         variables = parse_values(values)
         if expression.strip() == "mlp":
-            output, named = course_mlp(variables)
-            title = "The course's 2-layer MLP on one example: E = ½ Σ (O − t)²"
+            written = _explore_mlp(variables, out_path)
         else:
             output, named = evaluate(expression, variables)
-            title = expression
+            unused = [name for name in variables if name not in names_used(expression)]
+            if unused:
+                raise ValueError(f"--{unused[0]} is given but the expression does not use {unused[0]!r}")
             if not isinstance(output, Tensor):
                 raise ValueError(f"{expression!r} is the number {output:g}: use variables given as --NAME VALUE")
-        path = explore(output, out_path, params=named, title=title)
-    except (ValueError, RuntimeError, TypeError, ArithmeticError) as error:
+            written = [explore(output, out_path, params=named, title=expression)]
+    except (ValueError, RuntimeError, TypeError, ArithmeticError, IndexError) as error:
         print(f"chainrule explore: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {path}: open it in a web browser")
+    print(f"wrote {' and '.join(written)}: open {'it' if len(written) == 1 else 'them'} in a web browser")
     return 0
+
+
+def _explore_mlp(variables, out_path):
+    """The course network: its layer view at ``out_path`` and its operation graph beside it."""
+    output, named = course_mlp(variables)
+    graph_path = Path(out_path).with_name(Path(out_path).stem + "-operations.html")
+    explore(output, graph_path, params=named, title="The course's 2-layer MLP, operation by operation: E = ½ Σ (O − t)²")
+    model, x, target = course_network()
+    with no_grad():
+        for index, (weight, bias) in ((0, ("W1", "b1")), (2, ("W2", "b2"))):
+            model[index].weight.copy_(named[weight])
+            model[index].bias.copy_(named[bias])
+    network = explore_network(model, named["x"], named["t"], out_path, graph_page=graph_path.name)
+    return [network, str(graph_path)]
 
 
 def explorer_data(trace, title):
@@ -83,14 +98,84 @@ def explorer_data(trace, title):
         for info in operation.outputs:
             if info is not None:
                 edges.setdefault((operation.id, info.id), f"e{len(edges)}")
-    _layout(graph, nodes)
+    _layout(graph, nodes, edges)
     return {
         "title": title,
         "output": trace.output_name,
         "nodes": nodes,
         "edges": [{"id": edge_id, "from": tail, "to": head} for (tail, head), edge_id in edges.items()],
         "steps": _forward_steps(graph) + _backward_steps(trace, edges),
+        "recompute": _recompute_plan(trace, edges),
     }
+
+
+# Operations the page can compute again itself, on single numbers, when the student edits a leaf.
+RECOMPUTABLE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Sqrt", "Sum", "Mean"}
+
+
+def _recompute_plan(trace, edges):
+    """What the page needs to recompute forward and backward when a leaf is edited, or None when it
+    cannot: every tensor must be a single number and every operation one of RECOMPUTABLE.
+
+    The page then redoes, in the same order and with the same texts, what ``_forward_steps`` and
+    ``_backward_steps`` wrote, taking each local derivative's formula from here (the operation's own).
+    """
+    graph = trace.graph
+    if any(info.array is None or info.array.size != 1 for info in graph.tensors):
+        return None
+    operations = []
+    for operation in graph.operations:
+        name = operation.function.__name__
+        inputs = [info.id if info is not None else None for info in operation.inputs][: _arity(operation)]
+        exponent = operation.node.__dict__.get("exponent")
+        if name == "Pow":  # a number exponent, kept on the node; a tensor exponent is not recomputed
+            known = inputs[0] is not None and inputs[1] is None and isinstance(exponent, (int, float))
+        else:
+            known = all(input_id is not None for input_id in inputs)
+        if name not in RECOMPUTABLE or not known:
+            return None
+        outputs = [info.id for info in operation.outputs if info is not None]
+        call = f"{name}({', '.join(_input_names(operation))})"
+        operations.append({"id": operation.id, "function": name, "call": call, "inputs": inputs, "exponent": exponent, "output": outputs[0]})
+    backward = []
+    for step in trace.steps:
+        if step.is_leaf:
+            info = graph.slot(step.node) if step.node is not None else graph.output_info
+            backward.append({"leaf": info.id})
+            continue
+        operation = graph.operation(step.node)
+        backward.append(
+            {
+                "operation": operation.id,
+                "name": step.operation,
+                "output": [info.id for info in operation.outputs if info is not None][0],
+                "edges": [
+                    {
+                        "position": edge.position,
+                        "input": operation.inputs[edge.position].id,
+                        "derivative": derivative(step.output_name, edge.input_name),
+                        "formula": edge.formula,
+                        "uses": edge.uses,
+                        "edge": edges[(operation.inputs[edge.position].id, operation.id)],
+                    }
+                    for edge in step.edges
+                    if edge.grad_sent is not None
+                ],
+            }
+        )
+    return {
+        "leaves": [info.id for info in graph.leaves],
+        "operations": operations,
+        "backward": backward,
+        "names": {info.id: info.name for info in graph.tensors},
+        "values": {info.id: float(info.array.reshape(-1)[0]) for info in graph.tensors},
+        "output_id": graph.output_info.id,
+    }
+
+
+def _arity(operation):
+    """How many of the operation's arguments the page computes with: two for a binary operation."""
+    return 2 if operation.function.__name__ in ("Add", "Sub", "Mul", "Div", "Pow") else 1
 
 
 # ----------------------------------------------------------------------------- nodes
@@ -99,8 +184,8 @@ def _tensor_node(info, trace):
     made_by = None
     if info.producer is not None:
         made_by = f"{info.producer.function.__name__}({', '.join(_input_names(info.producer))})"
-    final_grad = trace.grad_of(info)
-    texts = [_value_text(info.array), _value_text(final_grad)]
+    grad_text = trace.grad_text(info)  # as a sum of parts where several uses sent one
+    texts = [_value_text(info.array), grad_text if grad_text is not None and len(grad_text) <= MAX_SUM else _value_text(trace.grad_of(info))]
     return {
         "id": info.id,
         "type": "tensor",
@@ -116,15 +201,16 @@ def _tensor_node(info, trace):
 
 
 def _operation_node(operation):
-    doc = (operation.function.__doc__ or "").strip().splitlines()
+    outputs = [info.name for info in operation.outputs if info is not None]
+    declared = formulas_of(operation.node, [info.name if info is not None else None for info in operation.inputs], ", ".join(outputs))
     return {
         "id": operation.id,
         "type": "op",
         "name": operation.name,
         "function": operation.function.__name__,
-        "doc": doc[0] if doc else "",
+        "formula": f"{', '.join(outputs)} = {declared.formula}" if declared.formula else "",
         "inputs": _input_names(operation),
-        "outputs": [info.name for info in operation.outputs if info is not None],
+        "outputs": outputs,
         "width": _text_width([operation.name]) + 12,
         "height": 34,
     }
@@ -167,14 +253,17 @@ def _backward_steps(trace, edges):
     for step in trace.steps:
         if step.is_leaf:
             info = graph.slot(step.node) if step.node is not None else graph.output_info
-            text = [f"{info.name}.grad = d{output}/d{info.name} = {summarize_array(step.grad_output)}   (stored in the leaf)"]
+            text = [f"{info.name}.grad = {derivative(output, info.name)} = {sum_text(step.grad_terms)}   {_stored_note(step.grad_terms)}"]
             steps.append({"phase": "backward", "text": text, "active": [info.id], "grads": {}, "edges": {}, "stored": [info.id]})
             continue
         operation = graph.operation(step.node)
         grads = {}
         if step.number == 1:
             grads[graph.output_info.id] = _array_data(step.grad_output, f"{derivative(output, output)} = 1: where backward starts")
-        text = [f"{step.operation}: the gradient arriving is d{output}/d{step.output_name} = {summarize_array(step.grad_output)}"]
+        arriving = sum_text(step.grad_terms)
+        if len(step.grad_terms) > 1:
+            arriving += f"   (the sum of the parts from its {len(step.grad_terms)} uses)"
+        text = [f"{step.operation}: the gradient arriving is {derivative(output, step.output_name)} = {arriving}"]
         active = [operation.id]
         edge_labels = {}
         for edge in step.edges:
@@ -184,8 +273,10 @@ def _backward_steps(trace, edges):
             info = operation.inputs[edge.position]
             terms = received.setdefault(info.id, [])
             terms.append(edge.grad_sent)
-            sum_of_uses = "summed over its uses: " + " + ".join(summarize_array(term) for term in terms) if len(terms) > 1 else None
+            sum_of_uses = "summed over its uses: " + sum_text(terms) if len(terms) > 1 else None
             grads[info.id] = _array_data(sum(terms[1:], terms[0]), sum_of_uses)
+            if len(terms) > 1 and len(sum_text(terms)) <= MAX_SUM:
+                grads[info.id]["text"] = sum_text(terms)  # the box shows the parts adding up: 1 + 3 + 3 = 7
             edge_id = edges[(info.id, operation.id)]
             label = _edge_label(edge)
             edge_labels[edge_id] = f"{edge_labels[edge_id]}, {label}" if edge_id in edge_labels else label
@@ -194,82 +285,35 @@ def _backward_steps(trace, edges):
     return steps
 
 
-def _edge_label(edge):
-    """What an arrow shows backward: ``× 2``, the local derivative the gradient is multiplied by.
+def _stored_note(terms):
+    if len(terms) > 1:
+        return f"(the sum of the parts sent by its {len(terms)} uses, stored in the leaf)"
+    return "(stored in the leaf)"
 
-    Long values (vectors) would cover their neighbours: the status line has them in full.
-    """
-    if edge.local is None:
-        return "⟵"
-    text = "× " + summarize_array(collapse_constant(edge.local))
-    return text if len(text) <= MAX_EDGE_LABEL else "× local"
+
+def _edge_label(edge):
+    """What an arrow shows backward: ``× 2 = 6`` (local derivative, gradient sent), or the gradient
+    sent alone, ``← [1, 2]``, when that is too long; the status line has every number in full."""
+    if edge.grad_sent is None:
+        return ""
+    sent = summarize_array(edge.grad_sent)
+    if edge.local is not None:
+        text = f"× {summarize_array(collapse_constant(edge.local))} = {sent}"
+        if len(text) <= MAX_EDGE_LABEL:
+            return text
+    text = "← " + sent
+    return text if len(text) <= MAX_EDGE_LABEL else "← " + format_shape(edge.grad_sent.shape)
 
 
 # ----------------------------------------------------------------------------- layout
-def _layout(graph, nodes):
-    """Set each node's x, y: columns from left to right, each operation above its result.
-
-    An operation and the tensors it makes form one block; a leaf or constant is a block of its
-    own, in the column just left of its first consumer (so ``3 * u`` draws the 3 next to the
-    multiplication). A block's column is one more than the columns of the blocks it takes inputs
-    from. Within a column, blocks are ordered by the average position of the blocks they connect
-    to (a few barycenter sweeps), which keeps arrows short.
-    """
+def _layout(graph, nodes, edges):
+    """Set each node's x, y (see ``layout.py``): columns from left to right, each operation above
+    the tensors it makes."""
     by_id = {node["id"]: node for node in nodes}
-    blocks = {operation.id: [operation.id] + [info.id for info in operation.outputs if info is not None] for operation in graph.operations}
-    block_of = {member: block for block, members in blocks.items() for member in members}
-    inputs = {block: [] for block in blocks}
-    for info in graph.tensors:
-        if info.producer is None:
-            blocks[info.id] = [info.id]
-            block_of[info.id] = info.id
-            inputs[info.id] = []
-    outputs = {block: [] for block in blocks}
-    for operation in graph.operations:
-        for info in operation.inputs:
-            if info is not None:
-                inputs[operation.id].append(block_of[info.id])
-                outputs[block_of[info.id]].append(operation.id)
-
-    column = {}
-    for operation in graph.operations:  # forward order: an operation's inputs are placed before it
-        made = [column[block] for block in inputs[operation.id] if block in column]
-        column[operation.id] = max(made, default=0) + 1
-    for block in blocks:
-        if block not in column:
-            column[block] = min((column[consumer] for consumer in outputs[block]), default=1) - 1
-    first = min(column.values())
-    columns = [[] for _ in range(max(column.values()) - first + 1)]
-    for block in blocks:
-        columns[column[block] - first].append(block)
-
-    position = {block: index for members in columns for index, block in enumerate(members)}
-    for sweep in range(SWEEPS):
-        neighbours = inputs if sweep % 2 == 0 else outputs
-        for members in columns if sweep % 2 == 0 else reversed(columns):
-            def barycenter(block):
-                linked = [position[other] for other in neighbours[block]]
-                return sum(linked) / len(linked) if linked else position[block]
-
-            members.sort(key=barycenter)
-            for index, block in enumerate(members):
-                position[block] = index
-
-    def block_height(block):
-        return sum(by_id[member]["height"] for member in blocks[block]) + STACK_GAP * (len(blocks[block]) - 1)
-
-    tallest = max(sum(block_height(block) + ROW_GAP for block in members) for members in columns)
-    x = 20
-    for members in columns:
-        width = max(by_id[member]["width"] for block in members for member in blocks[block])
-        y = 20 + (tallest - sum(block_height(block) + ROW_GAP for block in members)) / 2
-        for block in members:
-            for member in blocks[block]:
-                node = by_id[member]
-                node["x"], node["y"] = x + (width - node["width"]) / 2, y
-                y += node["height"] + STACK_GAP
-            y += ROW_GAP - STACK_GAP
-        x += width + LAYER_GAP
+    blocks = [[operation.id] + [info.id for info in operation.outputs if info is not None] for operation in graph.operations]
+    placed, _size = layered_layout({node["id"]: (node["width"], node["height"]) for node in nodes}, list(edges), blocks)
+    for node_id, (x, y) in placed.items():
+        by_id[node_id]["x"], by_id[node_id]["y"] = x, y
 
 
 # ----------------------------------------------------------------------------- values
@@ -295,10 +339,5 @@ def _json_safe(value):
     return value
 
 
-def _json_for_script(data):
-    """JSON that can sit inside <script>: no '</' that would end the element early."""
-    return json.dumps(data, allow_nan=False).replace("<", "\\u003c")  # no </script> or <!-- inside
-
-
 def _text_width(lines):
-    return max(70, min(320, int(max(len(line) for line in lines) * CHARACTER_WIDTH) + 20))
+    return max(MIN_WIDTH, min(320, int(max(len(line) for line in lines) * CHARACTER_WIDTH) + 20))

@@ -12,29 +12,25 @@ PAGE = r"""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>__TITLE__</title>
 <style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #222; background: #fafafa; }
-  header { position: sticky; top: 0; left: 0; z-index: 2; width: 100vw; box-sizing: border-box; display: flex; gap: 18px;
-           background: #fff; border-bottom: 1px solid #ddd; padding: 12px 20px 8px; }
-  #summary { flex: 1; min-width: 0; }
-  h1 { font-size: 18px; margin: 0 0 10px; font-weight: 600; }
-  .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
-  button { font-size: 14px; padding: 5px 12px; border: 1px solid #bbb; border-radius: 5px; background: #f4f4f4; cursor: pointer; }
-  button:hover:enabled { background: #e8eefc; }
-  button:disabled { color: #aaa; cursor: default; }
-  #counter { margin-left: 10px; color: #555; font-size: 14px; }
-  #status { margin-top: 8px; font-size: 14px; line-height: 1.5; min-height: 3em; font-family: ui-monospace, Menlo, Consolas, monospace; }
+__STYLE__
+  #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 5.9em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; }
   #status .phase { font-family: system-ui, sans-serif; font-weight: 600; margin-right: 8px; }
   #status .phase.forward { color: #17803d; }
   #status .phase.backward { color: #c0262d; }
   .legend { font-size: 12px; color: #555; margin-top: 4px; }
   .swatch { display: inline-block; width: 11px; height: 11px; border: 1px solid #777; margin: 0 3px 0 10px; vertical-align: -1px; }
-  main { padding: 10px 10px 40px; }
-  #details { flex: 0 0 360px; max-height: 210px; overflow: auto; background: #fcfcfc; border: 1px solid #ccc;
-             border-radius: 6px; padding: 8px 12px; font-size: 13px; }
+  #drawing { flex: 1 1 auto; min-width: 0; position: relative; cursor: grab; }
+  #drawing.panning { cursor: grabbing; }
+  #canvas { width: 100%; height: 100%; display: block; }
+  #zoom { position: absolute; right: 8px; bottom: 8px; display: flex; gap: 4px; }
+  #side { flex: 0 0 320px; overflow: auto; background: #fff; border-left: 1px solid #ddd; padding: 8px 12px; font-size: 13px; }
+  #edit label { display: inline-block; width: 70px; font-family: ui-monospace, Menlo, Consolas, monospace; }
+  #edit input { width: 150px; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; margin: 2px 0; }
+  #edit .note { color: #666; font-size: 12px; margin: 4px 0 10px; }
   #details h2 { font-size: 16px; margin: 0 0 6px; }
   #details pre { background: #f5f5f5; padding: 6px; margin: 4px 0 8px; white-space: pre-wrap; font-size: 12px; }
   #details .muted { color: #888; }
-  svg text { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
+  svg text { font-size: 12px; }
   .node { cursor: pointer; transition: opacity .2s; }
   .node.pending { opacity: .35; }
   .node.tensor rect { fill: #fff; stroke: #666; stroke-width: 1.2; }
@@ -55,7 +51,6 @@ PAGE = r"""<!DOCTYPE html>
 </head>
 <body>
 <header>
- <div id="summary">
   <h1>__TITLE__</h1>
   <div class="controls">
     <button id="reset" title="back to the start">|&#x25C0; Start</button>
@@ -73,11 +68,19 @@ PAGE = r"""<!DOCTYPE html>
     <span class="swatch" style="background:#ffd9a8"></span>output
     <span class="swatch" style="background:#fff4c2;border-radius:6px"></span>operation (its grad_fn)
     &nbsp; <span style="color:#17803d">= value</span> &nbsp; <span style="color:#c0262d">grad = d(output)/d(tensor)</span>
+    &nbsp; drag to pan, wheel to zoom
   </div>
- </div>
- <aside id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></aside>
 </header>
-<main><svg id="canvas" xmlns="http://www.w3.org/2000/svg"></svg></main>
+<div id="body">
+  <div id="drawing">
+    <svg id="canvas" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet"></svg>
+    <div id="zoom"><button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">&minus;</button><button id="fit" title="the whole graph">Fit</button></div>
+  </div>
+  <aside id="side">
+    <div id="edit"></div>
+    <div id="details"><span class="muted">Click a node to see its value, gradient and formula.</span></div>
+  </aside>
+</div>
 <script id="graph-data" type="application/json">__DATA__</script>
 <script>
 "use strict";
@@ -91,6 +94,50 @@ data.steps.forEach((step, index) => { if (step.phase === "backward") backwardSte
 let current = 0;
 let selected = null;
 let state = null;
+let bounds = null;  // the whole drawing, in its own units
+let view = null;  // the part shown: { x, y, w, h }, with the window's aspect ratio
+const MIN_SCALE = 0.8;  // smaller text is hard to read: below it the view follows the current step instead
+const CHARACTER_WIDTH = 7.4;
+
+function drawingSize() {
+  const rect = svg.getBoundingClientRect();
+  return { w: Math.max(rect.width, 1), h: Math.max(rect.height, 1), left: rect.left, top: rect.top };
+}
+function setView(x, y, scale) {
+  const size = drawingSize();
+  view = { x, y, w: size.w / scale, h: size.h / scale };
+  svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+}
+function scaleOf() { return drawingSize().w / view.w; }
+function fitView() {
+  const size = drawingSize();
+  const scale = Math.min(1.3, Math.max(MIN_SCALE, Math.min(size.w / bounds.w, size.h / bounds.h)));
+  const w = size.w / scale, h = size.h / scale;
+  // Centered when it fits; else from the left edge, where forward starts.
+  setView(w >= bounds.w ? bounds.x + (bounds.w - w) / 2 : bounds.x, h >= bounds.h ? bounds.y + (bounds.h - h) / 2 : bounds.y, scale);
+}
+function keepInView(ids) {
+  const boxes = ids.map(id => nodeById.get(id)).filter(Boolean);
+  if (!boxes.length) return;
+  const left = Math.min(...boxes.map(b => b.x)) - 10, top = Math.min(...boxes.map(b => b.y)) - 10;
+  const right = Math.max(...boxes.map(b => b.x + b.width)) + 10, bottom = Math.max(...boxes.map(b => b.y + b.height)) + 10;
+  if (left >= view.x && top >= view.y && right <= view.x + view.w && bottom <= view.y + view.h) return;
+  const size = drawingSize();
+  const scale = Math.min(scaleOf(), size.w / (right - left), size.h / (bottom - top));
+  const w = size.w / scale, h = size.h / scale;
+  setView((left + right) / 2 - w / 2, (top + bottom) / 2 - h / 2, scale);
+}
+function zoom(factor, clientX, clientY) {
+  const size = drawingSize();
+  const fx = clientX === undefined ? 0.5 : (clientX - size.left) / size.w, fy = clientY === undefined ? 0.5 : (clientY - size.top) / size.h;
+  const px = view.x + fx * view.w, py = view.y + fy * view.h;
+  const scale = Math.min(4, Math.max(0.1, scaleOf() * factor));
+  setView(px - fx * size.w / scale, py - fy * size.h / scale, scale);
+}
+function fitText(content, width) {  // what fits in a box of this width, with … when cut
+  const room = Math.floor((width - 16) / CHARACTER_WIDTH);
+  return content.length <= room ? content : content.slice(0, Math.max(1, room - 1)) + "\u2026";
+}
 
 function element(tag, attributes, parent) {
   const made = document.createElementNS(SVG_NS, tag);
@@ -111,8 +158,7 @@ function draw() {
     width = Math.max(width, node.x + node.width);
     height = Math.max(height, node.y + node.height);
   }
-  svg.setAttribute("width", width + 40);
-  svg.setAttribute("height", height + 40);
+  bounds = { x: 0, y: 0, w: width + 20, h: height + 20 };
   const marker = element("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
     element("defs", {}, svg));
   element("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#888" }, marker);
@@ -172,8 +218,8 @@ function render(count) {
     group.classList.toggle("stored", state.stored.has(node.id));
     if (node.type !== "tensor") continue;
     const value = state.values[node.id], grad = state.grads[node.id];
-    group.querySelector(".value").textContent = value ? "= " + value.text : "";
-    group.querySelector(".grad").textContent = grad ? "grad " + grad.text : "";
+    group.querySelector(".value").textContent = value ? fitText("= " + value.text, node.width) : "";
+    group.querySelector(".grad").textContent = grad ? fitText("grad " + grad.text, node.width) : "";
     if (value) group.setAttribute("data-value", JSON.stringify(value.json)); else group.removeAttribute("data-value");
     if (grad) group.setAttribute("data-grad", JSON.stringify(grad.json)); else group.removeAttribute("data-grad");
   }
@@ -187,6 +233,7 @@ function render(count) {
   }
   renderStatus(step);
   renderDetails();
+  if (step) keepInView(step.active);
   document.getElementById("prev").disabled = current === 0;
   document.getElementById("reset").disabled = current === 0;
   document.getElementById("next").disabled = current === data.steps.length;
@@ -244,7 +291,7 @@ function renderDetails() {
     if (state.stored.has(node.id)) section(panel, "stored", `in ${node.name}.grad`, false);
   } else {
     section(panel, "forward", `${node.function}(${node.inputs.join(", ")}) \u2192 ${node.outputs.join(", ")}`, true);
-    if (node.doc) section(panel, "formula", node.doc, true);
+    if (node.formula) section(panel, "formula", node.formula, true);
     const index = backwardStepOf.get(node.id);
     if (index !== undefined && index < current) {
       section(panel, "backward (chain rule)", data.steps[index].text.join("\n"), true);
@@ -263,7 +310,185 @@ document.addEventListener("keydown", event => {
   if (event.key === "ArrowRight") render(current + 1);
   if (event.key === "ArrowLeft") render(current - 1);
 });
+const drawing = document.getElementById("drawing");
+drawing.addEventListener("wheel", event => { event.preventDefault(); zoom(Math.exp(-event.deltaY * 0.0015), event.clientX, event.clientY); }, { passive: false });
+let pan = null;
+drawing.addEventListener("pointerdown", event => { if (event.target.closest("button")) return; pan = { x: event.clientX, y: event.clientY, view: Object.assign({}, view) }; });
+window.addEventListener("pointermove", event => {
+  if (!pan) return;
+  const dx = event.clientX - pan.x, dy = event.clientY - pan.y;
+  if (Math.abs(dx) + Math.abs(dy) < 3) return;
+  drawing.classList.add("panning");
+  const scale = scaleOf();
+  setView(pan.view.x - dx / scale, pan.view.y - dy / scale, scale);
+});
+window.addEventListener("pointerup", () => { pan = null; drawing.classList.remove("panning"); });
+window.addEventListener("resize", () => { fitView(); render(current); });
+document.getElementById("zoom-in").addEventListener("click", () => zoom(1.25));
+document.getElementById("zoom-out").addEventListener("click", () => zoom(0.8));
+document.getElementById("fit").addEventListener("click", () => { const size = drawingSize(); setView(bounds.x, bounds.y, Math.min(size.w / bounds.w, size.h / bounds.h)); });
+// ------------------------------------------------------------------ recomputing after an edit
+// On single numbers, the page redoes forward and backward with each operation's own derivative,
+// writing the same texts as chainrule wrote (explorer.py: _forward_steps, _backward_steps).
+const OPS = {
+  Add: { f: (a, b) => a + b, d: [() => 1, () => 1] },
+  Sub: { f: (a, b) => a - b, d: [() => 1, () => -1] },
+  Mul: { f: (a, b) => a * b, d: [(a, b) => b, (a, b) => a] },
+  Div: { f: (a, b) => a / b, d: [(a, b) => 1 / b, (a, b) => -a / (b * b)] },
+  Pow: { f: (x, _, p) => x ** p, d: [(x, _, p) => p * x ** (p - 1)] },
+  Neg: { f: x => -x, d: [() => -1] },
+  Exp: { f: Math.exp, d: [(x, _, __, out) => out] },
+  Log: { f: Math.log, d: [x => 1 / x] },
+  Sin: { f: Math.sin, d: [x => Math.cos(x)] },
+  Cos: { f: Math.cos, d: [x => -Math.sin(x)] },
+  Tanh: { f: Math.tanh, d: [(x, _, __, out) => 1 - out * out] },
+  Sigmoid: { f: x => 1 / (1 + Math.exp(-x)), d: [(x, _, __, out) => out * (1 - out)] },
+  Sqrt: { f: Math.sqrt, d: [(x, _, __, out) => 0.5 / out] },
+  Sum: { f: x => x, d: [() => 1] },
+  Mean: { f: x => x, d: [() => 1] },
+};
+const fmt = value => {
+  if (!Number.isFinite(value)) return String(value);
+  const text = value.toPrecision(4);
+  return String(Math.abs(value) >= 1e-4 && Math.abs(value) < 1e4 ? +text : +text === 0 ? 0 : Number(text).toExponential().replace(/e([+-])(\d)$/, "e$10$2"));
+};
+const sumText = parts => { const total = parts.reduce((a, b) => a + b, 0); return parts.length === 1 ? fmt(total) : parts.map(fmt).join(" + ") + " = " + fmt(total); };
+const valueData = (value, detail) => ({ text: fmt(value), full: fmt(value), json: value, detail: detail || null });
+const term = name => /^[^\W\d][\w.]*$/u.test(name) || !Number.isNaN(Number(name)) ? name : `(${name})`;
+const derivativeOf = (of, by) => `d${term(of)}/d${term(by)}`;
+
+function recompute(leafValues) {
+  const plan = data.recompute, names = plan.names, out = data.output;
+  const values = Object.assign({}, plan.values, leafValues);
+  for (const op of plan.operations) {
+    values[op.output] = OPS[op.function].f(values[op.inputs[0]], values[op.inputs[1]], op.exponent);
+  }
+  const steps = [];
+  const roles = { leaf: "leaf that requires grad", constant: "constant" };
+  for (const step of data.steps.filter(step => step.phase === "forward")) {
+    const ids = Object.keys(step.values);
+    const updated = Object.assign({}, step, { values: {} });
+    ids.forEach(id => { updated.values[id] = valueData(values[id]); });
+    const op = plan.operations.find(op => op.output === ids[0]);
+    if (op) updated.text = [`${op.call} gives ${names[op.output]} = ${fmt(values[op.output])}`];
+    else if (plan.leaves.includes(ids[0])) updated.text = [`${names[ids[0]]} = ${fmt(values[ids[0]])}   (a ${roles.leaf})`];
+    steps.push(updated);
+  }
+  const parts = { [plan.output_id]: [1] }, received = {};
+  plan.backward.forEach((entry, index) => {
+    if (entry.leaf !== undefined) {
+      const terms = parts[entry.leaf] || [];
+      const note = terms.length > 1 ? `(the sum of the parts sent by its ${terms.length} uses, stored in the leaf)` : "(stored in the leaf)";
+      steps.push({ phase: "backward", text: [`${names[entry.leaf]}.grad = ${derivativeOf(out, names[entry.leaf])} = ${sumText(terms)}   ${note}`], active: [entry.leaf], grads: {}, edges: {}, stored: [entry.leaf] });
+      return;
+    }
+    const op = plan.operations.find(op => op.id === entry.operation);
+    const terms = parts[entry.output] || [0];
+    const arriving = terms.reduce((a, b) => a + b, 0);
+    const grads = {};
+    if (index === 0) grads[plan.output_id] = valueData(arriving, `${derivativeOf(out, out)} = 1: where backward starts`);
+    let first = `${entry.name}: the gradient arriving is ${derivativeOf(out, names[entry.output])} = ${sumText(terms)}`;
+    if (terms.length > 1) first += `   (the sum of the parts from its ${terms.length} uses)`;
+    const text = [first], active = [entry.operation], edges = {};
+    for (const edge of entry.edges) {
+      const local = OPS[op.function].d[edge.position](values[op.inputs[0]], values[op.inputs[1]], op.exponent, values[op.output]);
+      const sent = arriving * local;
+      (parts[edge.input] = parts[edge.input] || []).push(sent);
+      let localText = `${edge.derivative} = ${edge.formula}`;
+      if (fmt(local) !== edge.formula) localText += ` = ${fmt(local)}`;
+      const whole = derivativeOf(out, names[edge.input]);
+      text.push(`${localText}, so ${edge.uses > 1 ? `part of ${whole}: ` : `${whole} = `}${fmt(arriving)} × ${fmt(local)} = ${fmt(sent)}`);
+      const got = (received[edge.input] = received[edge.input] || []);
+      got.push(sent);
+      const total = got.reduce((a, b) => a + b, 0);
+      grads[edge.input] = valueData(total, got.length > 1 ? "summed over its uses: " + sumText(got) : null);
+      if (got.length > 1 && sumText(got).length <= 32) grads[edge.input].text = sumText(got);
+      let label = `× ${fmt(local)} = ${fmt(sent)}`;
+      if (label.length > 22) label = "← " + fmt(sent);
+      edges[edge.edge] = edges[edge.edge] ? `${edges[edge.edge]}, ${label}` : label;
+      active.push(edge.input);
+    }
+    steps.push({ phase: "backward", text, active, grads, edges });
+  });
+  data.steps = steps;
+  render(current);
+}
+
+function buildEditor() {
+  const panel = document.getElementById("edit");
+  if (!data.recompute) {
+    panel.innerHTML = '<div class="note">The numbers come from chainrule. (Editing them here works for expressions of single numbers.)</div>';
+    return;
+  }
+  const title = document.createElement("b");
+  title.textContent = "Change the inputs";
+  panel.append(title);
+  for (const id of data.recompute.leaves) {
+    const row = document.createElement("div");
+    const label = document.createElement("label");
+    label.textContent = data.recompute.names[id];
+    label.htmlFor = "input-" + id;
+    const input = document.createElement("input");
+    input.id = "input-" + id;
+    input.dataset.leaf = id;
+    input.value = fmt(data.recompute.values[id]);
+    input.addEventListener("change", recomputeFromInputs);
+    row.append(label, input);
+    panel.append(row);
+  }
+  const step = document.createElement("div");
+  step.innerHTML = '<label for="input-lr">lr</label><input id="input-lr" value="0.1"> <button id="train">Train one step</button>';
+  panel.append(step);
+  const history = document.createElement("div");
+  history.id = "history";
+  history.className = "note";
+  panel.append(history);
+  const note = document.createElement("div");
+  note.className = "note";
+  note.id = "edit-note";
+  note.textContent = "Numbers from chainrule's backward; an edit recomputes them here with each operation's derivative.";
+  panel.append(note);
+  document.getElementById("train").addEventListener("click", trainOneStep);
+}
+// Gradient descent on the leaves: each leaf ← leaf - lr · d(output)/d(leaf), then forward and
+// backward again; the output's values so far are listed, so that the student sees it fall.
+let outputHistory = [];
+function trainOneStep() {
+  const lr = Number(document.getElementById("input-lr").value);
+  if (!Number.isFinite(lr)) { document.getElementById("edit-note").textContent = "lr needs a number"; return; }
+  const leafGrad = id => {
+    const last = data.steps.filter(step => step.phase === "backward" && step.grads && step.grads[id]).pop();
+    return last ? last.grads[id].json : 0;
+  };
+  if (!outputHistory.length) outputHistory.push(currentOutput());
+  for (const input of document.querySelectorAll("#edit input[data-leaf]")) {
+    input.value = String(Number(input.value) - lr * leafGrad(input.dataset.leaf));
+  }
+  recomputeFromInputs();
+  outputHistory.push(currentOutput());
+  document.getElementById("history").textContent = `${data.output}: ` + outputHistory.map(fmt).join(" \u2192 ");
+}
+function currentOutput() {
+  const step = data.steps.find(step => step.phase === "forward" && step.values[data.recompute.output_id]);
+  return step.values[data.recompute.output_id].json;
+}
+function recomputeFromInputs() {
+  const leafValues = {};
+  for (const input of document.querySelectorAll("#edit input[data-leaf]")) {
+    const value = Number(input.value);
+    if (input.value.trim() === "" || !Number.isFinite(value)) {
+      document.getElementById("edit-note").textContent = `${data.recompute.names[input.dataset.leaf]} needs a number`;
+      return;
+    }
+    leafValues[input.dataset.leaf] = value;
+  }
+  document.getElementById("edit-note").textContent = "Recomputed in the page with each operation's derivative (the tests check it equals chainrule).";
+  recompute(leafValues);
+}
+
+buildEditor();
 draw();
+fitView();
 render(0);
 </script>
 </body>

@@ -11,7 +11,9 @@ import ast
 import operator
 
 import chainrule
-from chainrule.nn.functional import linear, mse_loss
+import unicodedata
+
+from chainrule.nn.functional import linear
 from chainrule.tensor import Tensor
 
 FUNCTIONS = (
@@ -47,6 +49,7 @@ def parse_values(arguments):
             text = arguments.pop(0)
         if not name.isidentifier():
             raise ValueError(f"--{name}: a variable name must be a Python identifier (letters, digits, _)")
+        name = unicodedata.normalize("NFKC", name)  # as Python reads the same name in the expression
         if name in values:
             raise ValueError(f"--{name} is given twice: give each variable one value")
         values[name] = chainrule.tensor(_parse_number_array(name, text), requires_grad=True, name=name)
@@ -114,8 +117,11 @@ def course_mlp(overrides=None):
     steps["h"] = chainrule.sigmoid(steps["z1"])
     steps["z2"] = linear(steps["h"], named["W2"], named["b2"])
     steps["O"] = chainrule.sigmoid(steps["z2"])
-    steps["squared_error"] = mse_loss(steps["O"], named["t"], reduction="sum")
-    steps["E"] = 0.5 * steps["squared_error"]
+    # Written out, not mse_loss, so that each step is an operation with a formula a student knows.
+    steps["O - t"] = steps["O"] - named["t"]
+    steps["(O - t)^2"] = steps["O - t"] ** 2
+    steps["Σ (O - t)^2"] = steps["(O - t)^2"].sum()
+    steps["E"] = 0.5 * steps["Σ (O - t)^2"]
     for name, tensor in steps.items():
         tensor.name = name
     return steps["E"], {**named, **steps}
@@ -158,13 +164,35 @@ def _evaluate_node(node, named):
             raise ValueError(f"{node.func.id}() is not available in this version of chainrule")
         if any(keyword.arg is None for keyword in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
             raise ValueError(f"'{ast.unparse(node)}': write the arguments out (no * or ** unpacking)")
-        arguments = [_evaluate(argument, named) for argument in node.args]
-        keywords = {keyword.arg: _evaluate(keyword.value, named) for keyword in node.keywords}
+        arguments = [_argument(argument, named) for argument in node.args]
+        keywords = {keyword.arg: _argument(keyword.value, named) for keyword in node.keywords}
         return function(*arguments, **keywords)
     raise ValueError(
         f"'{ast.unparse(node)}' is not allowed: use numbers, variables, + - * / ** @ and the functions "
         f"{', '.join(FUNCTIONS)}"
     )
+
+
+def _argument(node, named):
+    """A function's argument: a whole number stays an integer (``sum(a, dim=0)``, ``dim=-1``)."""
+    number = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) else node
+    if isinstance(number, ast.Constant) and type(number.value) is int:
+        return -number.value if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) else number.value
+    return _evaluate(node, named)
+
+
+def names_used(source):
+    """The variable names ``source`` reads (not those it assigns first), or an empty set when it
+    cannot be read (``evaluate`` then says why)."""
+    try:
+        module = ast.parse("\n".join(line.strip() for line in source.replace(";", "\n").splitlines()), mode="exec")
+    except SyntaxError:
+        return set()
+    read = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            read.add(node.id)
+    return read
 
 
 def _parse_number_array(name, text):

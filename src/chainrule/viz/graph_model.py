@@ -15,8 +15,11 @@ exact first: the tensors the caller hands in (the output and ``params``), the te
 saved for backward (``Mul`` keeps both operands, ``Sigmoid`` its result), and for the rest, running
 the operation's ``forward`` again on the values of its inputs.
 """
+import inspect
+
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import AccumulateGrad
+from chainrule.nn.module import Module
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.viz.formatting import format_number
 
@@ -79,10 +82,11 @@ class ComputationGraph:
 
     ``params`` maps names to tensors (``dict(model.named_parameters())``, or any tensor of the
     graph you want labelled). Tensors are named from ``params``, then their ``name`` attribute, then
-    automatically ``t0``, ``t1``, ... in forward order.
+    from ``variables`` (``{name: tensor}``, usually the caller's variables: ``caller_tensors()``),
+    then automatically ``t0``, ``t1``, ... in forward order.
     """
 
-    def __init__(self, output, params=None):
+    def __init__(self, output, params=None, variables=None):
         if not isinstance(output, Tensor):
             raise TypeError(f"expected the Tensor whose graph to show, got {type(output).__name__}")
         if not output.requires_grad:
@@ -97,6 +101,9 @@ class ComputationGraph:
         self._leaves = {}  # id(leaf tensor) -> its TensorInfo
         self._operations_by_node = {}
         names = {id(tensor): name for name, tensor in (params or {}).items()}
+        variable_names = {}
+        for name, tensor in (variables or {}).items():
+            variable_names.setdefault(id(tensor), name)
 
         if output.grad_fn is None:
             self._add_leaf(output).id = "t0"
@@ -105,9 +112,9 @@ class ComputationGraph:
             self._build(output.grad_fn, {id(tensor) for tensor in (params or {}).values()})
             self.output_info = self.slot(output.grad_fn, output.output_nr)
         self.output_info.is_output = True
-        self._attach_known_tensors(params)
+        self._attach_known_tensors([*(params or {}).values(), *(variables or {}).values()])
         self._replay_missing_values()
-        self._name_tensors(names)
+        self._name_tensors(names, variable_names)
 
     # ----------------------------------------------------------------- lookups
     def slot(self, node, output_nr=0):
@@ -180,9 +187,9 @@ class ComputationGraph:
         operation.inputs[position] = info
         info.consumers.append((operation, position))
 
-    def _attach_known_tensors(self, params):
+    def _attach_known_tensors(self, known):
         """Tensors handed in, and tensors saved by operations, give exact values (and names)."""
-        candidates = [self.output, *(params or {}).values()]
+        candidates = [self.output, *known]
         for operation in self.operations:
             candidates.extend(saved for saved in _saved_tensors(operation.node) if saved is not None)
         for tensor in candidates:
@@ -202,15 +209,16 @@ class ComputationGraph:
                 continue
             scratch_ctx = type(operation.node)()
             scratch_ctx.needs_input_grad = operation.node.needs_input_grad
+            arguments = [info.array if operation.function.on_arrays else tensor_from_array(info.array) for info in operation.inputs]
             with grad_mode.no_grad():
-                results = operation.function.forward(scratch_ctx, *(tensor_from_array(info.array) for info in operation.inputs))
+                results = operation.function.forward(scratch_ctx, *arguments)
             if type(results) is not tuple:
                 results = (results,)
             for info, result in zip(operation.outputs, results):
                 if info is not None and info.array is None:
                     info.array = result.array if isinstance(result, Tensor) else result
 
-    def _name_tensors(self, names):
+    def _name_tensors(self, names, variable_names):
         named_on_node = {
             id(info): node._output_names[output_nr]
             for (node, output_nr), info in self._slots.items()
@@ -225,11 +233,38 @@ class ComputationGraph:
                 info.name = tensor.name
             elif id(info) in named_on_node:
                 info.name = named_on_node[id(info)]
+            elif tensor is not None and id(tensor) in variable_names:
+                info.name = variable_names[id(tensor)]
             elif info.kind == CONSTANT and info.array is not None and info.array.size == 1:
                 info.name = format_number(info.array.reshape(()).item())
             else:
                 info.name = f"t{automatic}"
                 automatic += 1
+
+
+def caller_tensors():
+    """``{name: tensor}`` from the variables of the code that called into ``chainrule.viz`` (the
+    first frame outside it): its tensors by their variable names, and the parameters of each model
+    it holds by their ``named_parameters()`` names. This is how ``trace_backward(J)`` names ``J``,
+    ``u`` and ``v`` without being told."""
+    frame = inspect.currentframe()
+    try:
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("chainrule.viz"):
+            frame = frame.f_back
+        if frame is None:
+            return {}
+        found = {}
+        for name, value in list(frame.f_locals.items()):
+            if name.startswith("_"):
+                continue
+            if isinstance(value, Tensor):
+                found.setdefault(name, value)
+            elif isinstance(value, Module):
+                for parameter_name, parameter in value.named_parameters():
+                    found.setdefault(parameter_name, parameter)
+        return found
+    finally:
+        del frame  # a frame held in a local would keep every variable of the caller alive
 
 
 def forward_order(root):

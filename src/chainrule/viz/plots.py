@@ -85,8 +85,11 @@ def _steps_and_values(losses):
     return list(range(1, len(losses) + 1)), list(losses)
 
 
-def plot_decision_boundary(model, X, y, path=None, is_logits=True, resolution=200, title="Decision boundary"):
+def plot_decision_boundary(model, X, y, path=None, is_logits=True, resolution=200, title="Decision boundary", which_points="points", class_names=None):
     """The regions a 2-D classifier assigns to each class, with the points ``X`` coloured by ``y``.
+
+    The legend says which points are drawn (``which_points``: "test points") and names each class
+    (``class_names``, by default "class 0", "class 1", ...); the shaded regions are the predictions.
 
     ``model`` is called on a grid of ``resolution x resolution`` points covering ``X`` (in eval
     mode, without a graph) and its outputs turned into classes as the metrics do: several columns
@@ -112,7 +115,13 @@ def plot_decision_boundary(model, X, y, path=None, is_logits=True, resolution=20
     classes = int(max(regions.max(), labels.max())) + 1
     levels = to_numpy(xp.arange(classes + 1) - 0.5)
     axes.contourf(to_numpy(grid_x), to_numpy(grid_y), regions, levels=levels, cmap="coolwarm", alpha=0.3)
-    axes.scatter(points[:, 0], points[:, 1], c=labels, cmap="coolwarm", vmin=0, vmax=max(classes - 1, 1), s=12, edgecolors="k", linewidths=0.3)
+    colors = pyplot.get_cmap("coolwarm")
+    for index in range(classes):
+        chosen = labels == index
+        name = class_names[index] if class_names is not None else f"class {index}"
+        color = colors(index / max(classes - 1, 1))
+        axes.scatter(points[chosen, 0], points[chosen, 1], color=color, s=12, edgecolors="k", linewidths=0.3, label=f"{name} ({int(chosen.sum())})")
+    axes.legend(title=f"{which_points}, by true class;\nshading: predicted class", fontsize="small", title_fontsize="small", loc="best")
     axes.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
     return _finish(figure, path)
 
@@ -165,13 +174,34 @@ def plot_gradient_norms(norms, path=None, title="Gradient norm per layer"):
     if not layers:
         raise ValueError("plot_gradient_norms: no norms recorded (call monitor.record() after backward)")
     figure, (curves, means) = pyplot.subplots(1, 2, figsize=(11, 4))
-    for layer, values in layers.items():
-        curves.plot(range(1, len(values) + 1), [max(value, 1e-30) for value in values], label=layer)
+    for number, (layer, values) in enumerate(layers.items(), start=1):
+        curves.plot(range(1, len(values) + 1), [max(value, 1e-30) for value in values], label=f"{number} ({layer})")
     curves.set(xlabel="step", ylabel="gradient norm", yscale="log", title=title)
-    curves.legend(title="layer", fontsize="small")
-    names = list(layers)
+    curves.legend(title="layer (module)", fontsize="small")
     averages = [max(sum(values) / len(values), 1e-30) for values in layers.values()]
-    means.bar(range(len(names)), averages, color="tab:purple")
-    means.set_xticks(range(len(names)), names)
-    means.set(xlabel="layer (input -> output)", ylabel="mean gradient norm", yscale="log", title="Mean over training")
+    numbers = range(1, len(averages) + 1)
+    means.bar(numbers, averages, color="tab:purple")
+    means.set_xticks(numbers, [str(number) for number in numbers])
+    means.set(xlabel="layer, 1 = next to the input", ylabel="mean gradient norm", yscale="log", title="Mean over training")
+    return _finish(figure, path)
+
+
+def plot_gradient_norm_comparison(mean_norms, path=None, title="Mean gradient norm per layer"):
+    """Several networks' mean gradient norm per layer on one shared logarithmic axis.
+
+    ``mean_norms`` maps a network's name to ``{layer: mean norm}`` (``GradientNormMonitor.mean_norms()``),
+    layers from input to output; they are numbered 1..L, so that networks compare layer by layer.
+    """
+    pyplot = _pyplot()
+    if not mean_norms:
+        raise ValueError("plot_gradient_norm_comparison: give at least one network's mean norms")
+    figure, axes = pyplot.subplots(figsize=(6.5, 4.2))
+    for name, norms in mean_norms.items():
+        values = [max(value, 1e-30) for value in norms.values()]
+        axes.plot(range(1, len(values) + 1), values, marker="o", label=name)
+    count = max(len(norms) for norms in mean_norms.values())
+    axes.set_xticks(range(1, count + 1))
+    axes.set(xlabel="layer, 1 = next to the input", ylabel="mean gradient norm (log scale)", yscale="log", title=title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
     return _finish(figure, path)

@@ -9,10 +9,16 @@ each node), writing down, for each operation in the order backward visits them:
 
 For ``J = 3 * u``, ``u = a + v``, ``v = b * c`` at a = 5, b = 3, c = 2 it reads::
 
-    step  operation    output  gradient arriving  input  local derivative  gradient sent
-       1  MulBackward  J       dJ/dJ = 1          u      dJ/du = 3         dJ/du = 1 × 3 = 3
-       2  AddBackward  u       dJ/du = 3          a      du/da = 1         dJ/da = 3 × 1 = 3
+    step  operation     output  gradient arriving  input  local derivative  gradient sent
+    1     MulBackward0  J       dJ/dJ = 1          u      dJ/du = 3         dJ/du = 1 × 3 = 3
+    2     AddBackward0  u       dJ/du = 3          a      du/da = 1         dJ/da = 3 × 1 = 3
     ...
+    6     AccumulateGrad a      dJ/da = 3                                   a.grad = 3
+
+The local derivative's formula is the one the operation declares next to its backward (``Mul``'s
+``derivatives = ("b", "a")``), written with the tensors' names. A tensor used in several places
+receives one part of its gradient from each use: the parts are marked ``part of dJ/da``, and where
+they meet the sum is shown, ``a.grad = 1 + 3 + 3 = 7``.
 
 The local derivative's value is the operation's backward applied to a gradient of ones: for an
 elementwise operation that is exactly d out / d input, element by element. Where the Jacobian is not
@@ -24,44 +30,23 @@ from chainrule.autograd.engine import call_backward, fit_to_input, run_backward
 from chainrule.autograd.function import AccumulateGrad
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.viz.formatting import as_term, collapse_constant, derivative, format_number, summarize_array, text_table, to_plain
-from chainrule.viz.graph_model import ComputationGraph
-
-# The local derivative of each operation with respect to each of its inputs, keyed by node class,
-# written with the tensors' own names: {0}, {1}, ... are the inputs', {out} the output's, {p} a
-# power's exponent. Operations not listed show the derivative line of their docstring.
-LOCAL_DERIVATIVES = {
-    "AddBackward": ("1", "1"),
-    "SubBackward": ("1", "-1"),
-    "MulBackward": ("{1}", "{0}"),
-    "DivBackward": ("1/{1}", "-{0}/{1}²"),
-    "PowBackward": ("{p}·{0}^({p}-1)", "{out}·ln {0}"),
-    "NegBackward": ("-1",),
-    "ExpBackward": ("e^{0} = {out}",),
-    "LogBackward": ("1/{0}",),
-    "Log1pBackward": ("1/(1 + {0})",),
-    "SqrtBackward": ("1/(2√{0})",),
-    "SinBackward": ("cos {0}",),
-    "CosBackward": ("-sin {0}",),
-    "TanBackward": ("1 + tan²{0}",),
-    "AbsBackward": ("sign({0})",),
-    "SigmoidBackward": ("{out}·(1 - {out})",),
-    "TanhBackward": ("1 - {out}²",),
-    "MatmulBackward": ("grad @ {1}ᵀ", "{0}ᵀ @ grad"),
-    "LinearBackward": ("grad @ {1}", "gradᵀ @ {0}", "grad summed over examples"),
-}
+from chainrule.viz.formatting import collapse_constant, derivative, summarize_array, text_table, to_plain
+from chainrule.viz.formulas import formulas_of
+from chainrule.viz.graph_model import ComputationGraph, caller_tensors
 
 
 class TraceEdge:
     """One input of a step: its argument position and name, the local derivative (formula text and
-    value, ``None`` when it is not elementwise) and the gradient sent to it."""
+    value, ``None`` when it is not elementwise), the gradient sent to it, and how many places use
+    that input (``uses`` > 1: what is sent is one part of its gradient)."""
 
-    def __init__(self, position, input_name, formula, local, grad_sent):
+    def __init__(self, position, input_name, formula, local, grad_sent, uses=1):
         self.position = position
         self.input_name = input_name
         self.formula = formula
         self.local = local
         self.grad_sent = grad_sent
+        self.uses = uses
 
 
 class TraceStep:
@@ -95,10 +80,24 @@ class BackwardTrace:
     pandas DataFrame of the same rows.
     """
 
-    def __init__(self, graph, steps, grads):
+    def __init__(self, graph, steps, grads, parts):
         self.graph = graph
         self.steps = steps
         self._grads = grads  # TensorInfo id -> gradient array
+        self._parts = parts  # TensorInfo id -> the gradients that arrived from each use, summed into it
+
+    def grad_parts(self, info):
+        """The gradients that arrived at ``info`` from each place it is used (one for most tensors;
+        ``[1, 3, 3]`` for ``a`` in ``J = a * a + a``), whose sum is ``grad_of(info)``."""
+        return self._parts.get(info.id, [])
+
+    def grad_text(self, info):
+        """``7``, or ``1 + 3 + 3 = 7`` where the gradient is a sum of parts; None when unknown."""
+        parts = self.grad_parts(info)
+        if parts:
+            return sum_text(parts)
+        grad = self.grad_of(info)
+        return None if grad is None else summarize_array(grad)
 
     @property
     def output_name(self):
@@ -152,9 +151,9 @@ class BackwardTrace:
         header = ("step", "operation", "output", "gradient arriving", "input", "local derivative", "gradient sent")
         lines = []
         for step in self.steps:
-            arriving = f"{derivative(output, step.output_name)} = {_sum_text(step.grad_terms)}"
+            arriving = f"{derivative(output, step.output_name)} = {sum_text(step.grad_terms)}"
             if step.is_leaf:
-                lines.append((str(step.number), step.operation, step.output_name, arriving, "", "", f"→ {step.output_name}.grad"))
+                lines.append((str(step.number), step.operation, step.output_name, arriving, "", "", f"{step.output_name}.grad = {sum_text(step.grad_terms)}"))
             for index, edge in enumerate(step.edges):
                 first = index == 0
                 lines.append(
@@ -178,11 +177,14 @@ def trace_backward(output, params=None, retain_graph=False):
     """Run ``output.backward()`` and record each step of the chain rule (see the module docstring).
 
     ``output`` must be a single number (a loss). ``params`` names tensors: parameters
-    (``dict(model.named_parameters())``) or intermediates (``{"u": u, "v": v}``). This is the real
-    backward pass, watched node by node: the leaves' ``.grad`` are filled as by ``output.backward()``,
-    so call it instead of backward, not after.
+    (``dict(model.named_parameters())``) or intermediates (``{"u": u, "v": v}``); tensors not named
+    there or by their ``name`` take the names of the caller's variables that hold them (``J``,
+    ``u``), and a model held in a variable names its parameters as ``named_parameters()`` does.
+    This is the real backward pass, watched node by node: the leaves' ``.grad`` are filled as by
+    ``output.backward()``, so call it instead of backward, not after. ``draw_graph(output)`` and
+    ``explore(output)`` afterwards show the gradients it recorded.
     """
-    graph = ComputationGraph(output, params)
+    graph = ComputationGraph(output, params, caller_tensors())
     if output.array.size != 1:
         raise RuntimeError(
             f"trace_backward: the output must be a single number (a loss) but has shape "
@@ -191,7 +193,25 @@ def trace_backward(output, params=None, retain_graph=False):
     recorder = _Recorder(graph)
     seed = tensor_from_array(xp.ones(output.array.shape, dtype=output.array.dtype))
     run_backward((output,), (seed,), retain_graph=retain_graph, observer=recorder.observe)
-    return BackwardTrace(graph, recorder.steps, recorder.grads)
+    trace = BackwardTrace(graph, recorder.steps, recorder.grads, recorder.parts)
+    remember_trace(output, trace)
+    return trace
+
+
+_last_trace = [None]  # the latest trace: kept so that draw_graph(J) after trace_backward(J) finds it
+
+
+def remember_trace(output, trace):
+    """Keep ``trace`` for ``output`` (the traced backward freed its graph), so that
+    ``draw_graph(output)`` and ``explore(output)`` right after can show it. Only the latest trace is
+    kept, so memory stays bounded in a loop."""
+    _last_trace[0] = trace
+
+
+def trace_of(output):
+    """The trace of ``output`` if it is the one ``trace_backward`` recorded last, else None."""
+    trace = _last_trace[0]
+    return trace if trace is not None and trace.graph.output is output else None
 
 
 def local_derivative_text(output_name, edge):
@@ -205,73 +225,87 @@ def local_derivative_text(output_name, edge):
 
 
 def gradient_sent_text(output_name, grad_output, edge):
-    """``dJ/db = 3 × 2 = 6``: arriving times local (when elementwise), then the gradient sent."""
+    """``dJ/db = 3 × 2 = 6``: arriving times local (when elementwise), then the gradient sent;
+    ``part of dJ/da: 1 × 3 = 3`` for an input used in several places."""
     if edge.grad_sent is None:
         return "(none)"
-    text = f"{derivative(output_name, edge.input_name)} = "
+    whole = derivative(output_name, edge.input_name)
+    text = f"part of {whole}: " if edge.uses > 1 else f"{whole} = "
     if edge.local is not None:
         text += f"{summarize_array(collapse_constant(grad_output))} × {summarize_array(collapse_constant(edge.local))} = "
     return text + summarize_array(edge.grad_sent)
 
 
 class _Recorder:
-    """The engine's observer: called after each node's backward, it writes down one TraceStep."""
+    """The engine's observer: called after each node's backward, it writes down one TraceStep.
+
+    In a plain backward the engine hands it arrays (the gradients arriving and sent), as it hands
+    them to each operation's backward.
+    """
 
     def __init__(self, graph):
         self.graph = graph
         self.steps = []
         self.grads = {}  # TensorInfo id -> gradient array
+        self.parts = {}  # TensorInfo id -> the gradients summed into it, one per use
         self.arrived = {}  # (node, output_nr) -> the gradients sent to it so far, one per use
 
     def observe(self, node, grads, input_grads):
         if type(node) is AccumulateGrad:
             info = self.graph.slot(node)
-            terms = self.arrived.get((node, 0)) or ([grads[0].array] if grads[0] is not None else [])
+            terms = self.arrived.get((node, 0)) or ([_values(grads[0])] if grads[0] is not None else [])
             self.steps.append(TraceStep(len(self.steps) + 1, "AccumulateGrad", info.name, terms, node=node))
             self.grads[info.id] = self.steps[-1].grad_output
+            self.parts[info.id] = terms
             return
         operation = self.graph.operation(node)
         grad_outputs = [
-            grad.array if grad is not None else xp.zeros(shape, dtype=dtype)
+            _values(grad) if grad is not None else xp.zeros(shape, dtype=dtype)
             for grad, (shape, dtype) in zip(grads, node.output_meta)
         ]
-        for info, grad in zip(operation.outputs, grad_outputs):
+        for output_nr, (info, grad) in enumerate(zip(operation.outputs, grad_outputs)):
             if info is not None:
                 self.grads[info.id] = grad
+                self.parts[info.id] = self.arrived.get((node, output_nr)) or [grad]
         local_grads = _local_grads(node)
-        names = [info.name if info is not None else "?" for info in operation.inputs]
+        names = [info.name if info is not None else None for info in operation.inputs]
         used_outputs = [info for info in operation.outputs if info is not None]
         output_name = ", ".join(info.name for info in used_outputs)
-        formulas = _formulas(node, names, output_name)
+        formulas = formulas_of(node, names, output_name).derivatives
         edges = []
         for position, ((next_node, output_nr), grad, meta) in enumerate(zip(node.next_functions, input_grads, node.input_meta)):
             if next_node is None:
                 continue
             sent = None
             if grad is not None:
-                sent = fit_to_input(grad, meta, node).array
+                sent = _values(fit_to_input(grad, *meta, node))
                 self.arrived.setdefault((next_node, output_nr), []).append(sent)
             local = _elementwise_local(local_grads, position, grad_outputs[0], sent, meta, node)
-            edges.append(TraceEdge(position, names[position], formulas[position], local, sent))
+            info = operation.inputs[position]
+            uses = len(info.consumers) if info is not None else 1
+            edges.append(TraceEdge(position, names[position] or "?", formulas[position] or "0", local, sent, uses))
         first_used = used_outputs[0].output_nr
         terms = self.arrived.get((node, first_used)) or [grad_outputs[first_used]]
         self.steps.append(TraceStep(len(self.steps) + 1, node.name(), output_name, terms, edges, node))
 
 
 def _values(gradient):
-    """A gradient's array: backward formulas may give tensors, arrays or NumPy scalars."""
+    """A gradient's array: the engine carries arrays, a custom Function's backward may give tensors."""
     return gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
 
 
 def _local_grads(node):
     """For a one-output node: backward applied to a gradient of ones (the local derivatives, if the
-    operation is elementwise), and to an uneven probe gradient, with the probe itself."""
+    operation is elementwise), and to an uneven probe gradient, with the probe itself.
+
+    Arrays, as the engine hands them in a plain backward (a custom Function gets tensors from
+    ``call_backward`` itself)."""
     if len(node.output_meta) != 1:
         return None
     shape, dtype = node.output_meta[0]
-    ones = call_backward(node, [tensor_from_array(xp.ones(shape, dtype=dtype))])
+    ones = call_backward(node, [xp.ones(shape, dtype=dtype)])
     probe = (1 + 0.37 * xp.arange(math.prod(shape))).reshape(shape).astype(dtype)
-    return ones, probe, call_backward(node, [tensor_from_array(probe)])
+    return ones, probe, call_backward(node, [probe])
 
 
 def _elementwise_local(local_grads, position, grad_output, sent, meta, node):
@@ -287,40 +321,15 @@ def _elementwise_local(local_grads, position, grad_output, sent, meta, node):
     if ones[position] is None or probe_grads[position] is None:
         return None
     local = _values(ones[position])
-    for arriving, expected in ((_values(grad_output), sent), (probe, fit_to_input(probe_grads[position], meta, node).array)):
+    for arriving, expected in ((_values(grad_output), sent), (probe, _values(fit_to_input(probe_grads[position], *meta, node)))):
         try:
-            product = fit_to_input(tensor_from_array(arriving * local), meta, node).array
+            product = _values(fit_to_input(arriving * local, *meta, node))
         except (ValueError, RuntimeError):
             return None
         scale = max(1.0, float(xp.abs(expected).max())) if expected.size else 1.0
         if product.shape != expected.shape or not xp.allclose(product, expected, rtol=1e-4, atol=1e-6 * scale):
             return None
     return local
-
-
-def _formulas(node, names, output_name):
-    """The local derivative's formula for each input, from LOCAL_DERIVATIVES or the docstring."""
-    fallback = _docstring_formula(node.function)
-    templates = LOCAL_DERIVATIVES.get(node.name(), ())
-    exponent = getattr(node, "exponent", None)
-    exponent_text = names[1] if isinstance(exponent, Tensor) else format_number(exponent) if exponent is not None else "p"
-    formulas = []
-    for position in range(len(names)):
-        try:
-            formulas.append(templates[position].format(*map(as_term, names), out=as_term(output_name), p=exponent_text))
-        except IndexError:
-            formulas.append(fallback)
-    return formulas
-
-
-def _docstring_formula(function):
-    """The derivatives stated in an operation's docstring: its first line that has one
-    (``out = x**2;   d out / d x = 2 x`` gives ``d out / d x = 2 x``)."""
-    for line in (function.__doc__ or "").splitlines():
-        for part in line.split(";"):
-            if "/ d" in part:
-                return part.strip(" ,")
-    return f"see {function.__name__}.backward"
 
 
 def _sum_arrays(arrays):
@@ -330,7 +339,7 @@ def _sum_arrays(arrays):
     return total
 
 
-def _sum_text(terms):
+def sum_text(terms):
     """``3`` or, for a tensor used in several places, ``2 + 4 = 6``."""
     if not terms:
         return "(none)"

@@ -1,0 +1,38 @@
+"""Writing a self-contained HTML page: a template with ``__STYLE__`` (the style the explorer's pages
+share: a header of controls above a drawing that fills the window), ``__TITLE__`` and ``__DATA__``
+filled in."""
+import html
+import json
+import re
+from pathlib import Path
+
+
+COMMON_STYLE = """  html, body { height: 100%; margin: 0; }
+  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; background: #fafafa;
+         display: flex; flex-direction: column; overflow: hidden; }
+  header { flex: 0 0 auto; background: #fff; border-bottom: 1px solid #ddd; padding: 8px 16px 6px; }
+  h1 { font-size: 17px; margin: 0 0 6px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
+  button { font-size: 13px; padding: 4px 10px; border: 1px solid #bbb; border-radius: 5px; background: #f4f4f4; cursor: pointer; }
+  button:hover:enabled { background: #e8eefc; }
+  button:disabled { color: #aaa; cursor: default; }
+  #counter { margin-left: 10px; color: #555; font-size: 13px; }
+  #body { flex: 1 1 auto; display: flex; min-height: 0; }
+  svg text { font-family: ui-monospace, Menlo, Consolas, monospace; }"""
+
+
+def write_page(template, title, data, path):
+    """Fill ``template`` with ``title`` (as text) and ``data`` (as JSON for a script element), write
+    it to ``path`` and return the path as a string."""
+    # One pass, so that a title containing a placeholder's name is not substituted again.
+    fills = {"__STYLE__": COMMON_STYLE, "__TITLE__": html.escape(title), "__DATA__": json_for_script(data)}
+    page = re.sub("__STYLE__|__TITLE__|__DATA__", lambda match: fills[match.group(0)], template)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return str(path)
+
+
+def json_for_script(data):
+    """JSON that can sit inside <script>: no '</' that would end the element early."""
+    return json.dumps(data, allow_nan=False).replace("<", "\\u003c")  # no </script> or <!-- inside
