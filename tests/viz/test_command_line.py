@@ -7,6 +7,8 @@ import pytest
 
 import chainrule
 from chainrule.__main__ import main
+from chainrule.viz import trace_backward
+from chainrule.viz.explorer import explore_command
 from tests.viz.test_explorer import page_data
 
 
@@ -58,3 +60,26 @@ def test_an_existing_file_is_kept_unless_forced(tmp_path):
     assert finished.returncode == 2 and "exists; pass --force" in finished.stderr and page.read_text() == "mine"
     assert run_command("explore", "a * 2", "--a", "1", "--out", str(page), "--force").returncode == 0
     assert page.read_text() != "mine"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["a * 9**9**9", "a * sum([1]*10**10)", "a * (1/0)", "a * 10**400", "exp(a, a)", "exp(a, **b)"],
+)
+def test_explore_command_refuses_bad_expressions_with_a_message(expression, tmp_path, capsys):
+    assert explore_command(expression, ["--a", "1"], str(tmp_path / "page.html")) == 2
+    assert "chainrule explore:" in capsys.readouterr().err
+
+
+def test_explore_command_refuses_a_variable_given_twice(tmp_path, capsys):
+    assert explore_command("a * 2", ["--a", "1", "--a", "2"], str(tmp_path / "page.html")) == 2
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_explore_command_knows_every_intermediate_value(tmp_path):
+    from chainrule.viz.expression import evaluate, parse_values
+
+    output, named = evaluate("J = sum(exp(a - 2) * 3)", parse_values(["--a", "1,2"]))
+    text = str(trace_backward(output, named))
+    assert "?" not in text
+    assert "d(exp(a - 2))/d(a - 2) = e^(a - 2)" in text and "dJ/da = [1.104, 3]" in text

@@ -1,5 +1,6 @@
 """draw_graph: the DOT text of known graphs, checked structurally, and real rendering to SVG and PNG."""
 import shutil
+import warnings
 
 import pytest
 
@@ -158,3 +159,14 @@ def test_a_tensor_without_graph_is_refused():
         draw_graph(chainrule.tensor([1.0, 2.0]) * 2)
     with pytest.raises(TypeError, match="Tensor"):
         draw_graph([1.0])
+
+
+def test_drawing_a_freed_graph_warns():
+    a = chainrule.tensor(2.0, requires_grad=True, name="a")
+    loss = (a * a) * 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draw_graph(loss)  # before backward: no warning
+    loss.backward()
+    with pytest.warns(UserWarning, match="already freed this graph"):
+        draw_graph(loss)

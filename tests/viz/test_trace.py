@@ -184,3 +184,10 @@ def test_parameters_take_their_names_from_a_model_in_the_callers_variables():
     loss = model(x).sum()
     names = {info.name for info in trace_backward(loss).graph.tensors}
     assert {"0.weight", "0.bias", "loss"} <= names
+
+
+def test_trace_shows_local_values_only_for_elementwise_operations():
+    x = chainrule.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="x")
+    w = chainrule.tensor([[0.5, 1.0], [2.0, 1.5]], requires_grad=True, name="W")
+    matmul_step = next(step for step in trace_backward((x @ w).sum()).steps if step.operation == "MmBackward0")
+    assert all(edge.local is None for edge in matmul_step.edges)

@@ -11,6 +11,7 @@ numbers the student can edit the leaves, or train one step, and the page recompu
 each operation's derivative (``_recompute_plan``).
 """
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -135,8 +136,7 @@ def _recompute_plan(trace, edges):
         if name not in RECOMPUTABLE or not known:
             return None
         outputs = [info.id for info in operation.outputs if info is not None]
-        call = f"{name}({', '.join(_input_names(operation))})"
-        operations.append({"id": operation.id, "function": name, "call": call, "inputs": inputs, "exponent": exponent, "output": outputs[0]})
+        operations.append({"id": operation.id, "function": name, "call": _call(operation), "inputs": inputs, "exponent": exponent, "output": outputs[0]})
     backward = []
     for step in trace.steps:
         if step.is_leaf:
@@ -183,7 +183,7 @@ def _tensor_node(info, trace):
     role = "the output" if info.is_output else ROLES[info.kind]
     made_by = None
     if info.producer is not None:
-        made_by = f"{info.producer.function.__name__}({', '.join(_input_names(info.producer))})"
+        made_by = _call(info.producer)
     grad_text = trace.grad_text(info)  # as a sum of parts where several uses sent one
     texts = [_value_text(info.array), grad_text if grad_text is not None and len(grad_text) <= MAX_SUM else _value_text(trace.grad_of(info))]
     return {
@@ -209,15 +209,24 @@ def _operation_node(operation):
         "name": operation.name,
         "function": operation.function.__name__,
         "formula": f"{', '.join(outputs)} = {declared.formula}" if declared.formula else "",
-        "inputs": _input_names(operation),
+        "call": _call(operation),
         "outputs": outputs,
         "width": _text_width([operation.name]) + 12,
         "height": 34,
     }
 
 
-def _input_names(operation):
-    return [info.name if info is not None else "·" for info in operation.inputs]
+BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _call(operation):
+    """``Sum(t1)``, ``Mul(3, u)``, ``Pow(x, 2)``: PyTorch's name for the operation (its ``grad_fn``
+    name without ``Backward0``) and the tensors it read; a number exponent is shown as a number."""
+    names = [info.name for info in operation.inputs if info is not None]
+    exponent = operation.node.__dict__.get("exponent")
+    if isinstance(exponent, (int, float)) and None in operation.inputs:
+        names.append(format_number(exponent))
+    return f"{BACKWARD_SUFFIX.sub('', operation.name)}({', '.join(names)})"
 
 
 # ----------------------------------------------------------------------------- steps
@@ -235,7 +244,7 @@ def _forward_steps(graph):
             done.add(operation.id)
             outputs = [output for output in operation.outputs if output is not None]
             results = ", ".join(f"{output.name} = {_value_text(output.array)}" for output in outputs)
-            text = f"{operation.function.__name__}({', '.join(_input_names(operation))}) gives {results}"
+            text = f"{_call(operation)} gives {results}"
             steps.append(_forward_step(text, outputs, [operation.id] + [output.id for output in outputs]))
     return steps
 

@@ -290,7 +290,7 @@ function renderDetails() {
     section(panel, gradTitle, grad ? grad.full + (grad.detail ? `\n(${grad.detail})` : "") : "not computed yet: step backward", Boolean(grad));
     if (state.stored.has(node.id)) section(panel, "stored", `in ${node.name}.grad`, false);
   } else {
-    section(panel, "forward", `${node.function}(${node.inputs.join(", ")}) \u2192 ${node.outputs.join(", ")}`, true);
+    section(panel, "forward", `${node.call} \u2192 ${node.outputs.join(", ")}`, true);
     if (node.formula) section(panel, "formula", node.formula, true);
     const index = backwardStepOf.get(node.id);
     if (index !== undefined && index < current) {
