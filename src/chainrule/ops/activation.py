@@ -13,7 +13,8 @@ from chainrule.backend import xp
 from chainrule.ops.elementwise import exp, selected, where
 from chainrule.ops.operands import as_floating
 from chainrule.ops.reduce import Sum, max_shift, reduction_axes, require_floating
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.ops import registry
 from chainrule.ops.registry import public
 
 
@@ -234,7 +235,9 @@ class PiecewiseLinear(Function):
     def backward(ctx, grad_output):
         (grad_output,) = ctx.operands(grad_output)
         if ctx.slope.dtype == bool:  # slopes of 1 and 0: select, so that inf * 0 gives 0, not nan
-            return selected(ctx.slope, grad_output), None, None
+            # issue 11 (until activation.py is an Op): selected() now takes the namespace to compute with
+            namespace = registry.functions if isinstance(grad_output, Tensor) else xp
+            return selected(namespace, ctx.slope, grad_output), None, None
         return grad_output * ctx.slope.astype(grad_output.dtype, copy=False), None, None
 
 

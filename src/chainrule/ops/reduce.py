@@ -22,6 +22,7 @@ from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.elementwise import abs, exp, maximum, minimum, selected, sign, where
 from chainrule.ops.operands import as_floating
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.ops import registry
 from chainrule.ops.registry import public
 
 
@@ -202,7 +203,10 @@ class Max(Function):
     def backward(ctx, grad_values, grad_indices):
         chosen = xp.zeros(ctx.work_shape, dtype=bool)
         xp.put_along_axis(chosen, ctx.indices, True, ctx.work_axis)
-        return selected(chosen.reshape(ctx.input_shape), _spread(ctx, grad_values)), None, None
+        grad = _spread(ctx, grad_values)
+        # issue 11 (until reduce.py is an Op): selected() now takes the namespace to compute with
+        namespace = registry.functions if isinstance(grad, Tensor) else xp
+        return selected(namespace, chosen.reshape(ctx.input_shape), grad), None, None
 
 
 class Min(Max):
