@@ -249,9 +249,8 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if channels != expected:
         batched = list(input.shape) if input.ndim == spatial + 2 else [1] + list(input.shape)
-        held = "weight of size" if not transposed else "weight of size"
         raise RuntimeError(
-            f"{operation}: Given groups={groups}, {held} {list(weight.shape)}, expected input{batched} "
+            f"{operation}: Given groups={groups}, weight of size {list(weight.shape)}, expected input{batched} "
             f"to have {expected} channels, but got {channels} channels instead"
         )
     if weight.shape[0] % groups or (transposed and channels % groups):
