@@ -154,67 +154,44 @@ def trimmed(output_size, input_size, kernel, stride, padding, dilation):
 
 # ----------------------------------------------------------------------------- operations
 class Convolution(WindowOp):
+    """A convolution or, with ``transposed``, its adjoint (each input element adds its footprint,
+    weight[c, o, p, q] times itself, at stride-spaced places of the output), as ``torch.convolution``.
+    The gradient of either's input is the other one; of the weight, a convolution of input and
+    output gradient (exchanged for the transposed one)."""
+
     formula = "out[n, o, i, j] = Σ_c,p,q weight[o, c, p, q] · input[n, c, i·stride + p·dilation, j·stride + q·dilation] + bias[o]"
     derivatives = (
-        "conv_transpose(grad, weight)",
-        "conv(inputᵀ, gradᵀ), stride and dilation exchanged",
+        "conv_transpose(grad, weight) (transposed: conv(grad, weight))",
+        "conv(inputᵀ, gradᵀ), stride and dilation exchanged (transposed: conv(gradᵀ, inputᵀ))",
         "Σ_n,i,j grad[n, o, i, j]",
     )
-    node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, input, weight, bias, stride, padding, dilation, groups):
+    def forward(ctx, input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
         needs_input, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
         ctx.save_for_backward(input if needs_weight else None, weight if needs_input else None)
-        ctx.geometry = (stride, padding, dilation, groups)
-        output = convolve(input, weight, stride, padding, dilation, groups)
-        ctx.output_padding = trimmed(output.shape[2:], input.shape[2:], weight.shape[2:], stride, padding, dilation)
+        ctx.geometry = (stride, padding, dilation, transposed, groups)
         ctx.kernel = weight.shape[2:]
+        if transposed:
+            ctx.input_padding = (0,) * len(stride)
+            return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)
+        output = convolve(input, weight, stride, padding, dilation, groups)
+        ctx.input_padding = trimmed(output.shape[2:], input.shape[2:], ctx.kernel, stride, padding, dilation)
         return with_bias(output, bias)
 
     @staticmethod
     def backward(ctx, grad_output):
         input, weight = ctx.saved_tensors
-        stride, padding, dilation, groups = ctx.geometry
+        stride, padding, dilation, transposed, groups = ctx.geometry
         grad_input = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_input = ctx.xp.convolution(grad_output, weight, None, stride, padding, dilation, True, ctx.output_padding, groups)
+            grad_input = ctx.xp.convolution(grad_output, weight, None, stride, padding, dilation, not transposed, ctx.input_padding, groups)
         if ctx.needs_input_grad[1]:
-            grad_weight = ctx.xp.convolution_weight_gradient(input, grad_output, ctx.kernel, stride, padding, dilation, groups)
+            signal, response = (grad_output, input) if transposed else (input, grad_output)
+            grad_weight = ctx.xp.convolution_weight_gradient(signal, response, ctx.kernel, stride, padding, dilation, groups)
         if ctx.needs_input_grad[2]:
             grad_bias = bias_gradient(grad_output)
-        return grad_input, grad_weight, grad_bias, None, None, None, None
-
-
-class TransposedConvolution(WindowOp):
-    """The adjoint of ``Convolution``: each input element adds its kernel-sized footprint, scaled
-    by ``weight``, at stride-spaced positions of the output (the gradient of a convolution's input)."""
-
-    formula = "out[n, o, i·stride + p·dilation - padding, …] += Σ_c input[n, c, i, …] · weight[c, o, p, …] (+ bias[o])"
-    derivatives = ("conv(grad, weight)", "conv(gradᵀ, inputᵀ), stride and dilation exchanged", "Σ_n,i,j grad[n, o, i, j]")
-    node_name = "ConvolutionBackward0"
-
-    @staticmethod
-    def forward(ctx, input, weight, bias, stride, padding, output_padding, dilation, groups):
-        needs_input, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
-        ctx.save_for_backward(input if needs_weight else None, weight if needs_input else None)
-        ctx.geometry = (stride, padding, dilation, groups)
-        ctx.kernel = weight.shape[2:]
-        return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, weight = ctx.saved_tensors
-        stride, padding, dilation, groups = ctx.geometry
-        grad_input = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            no_padding = (0,) * len(stride)
-            grad_input = ctx.xp.convolution(grad_output, weight, None, stride, padding, dilation, False, no_padding, groups)
-        if ctx.needs_input_grad[1]:
-            grad_weight = ctx.xp.convolution_weight_gradient(grad_output, input, ctx.kernel, stride, padding, dilation, groups)
-        if ctx.needs_input_grad[2]:
-            grad_bias = bias_gradient(grad_output)
-        return grad_input, grad_weight, grad_bias, None, None, None, None, None
+        return grad_input, grad_weight, grad_bias, None, None, None, None, None, None
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -227,9 +204,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
         per_dimension(value, count, name, "convolution")
         for value, name in ((stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding"))
     )
-    if transposed:
-        return TransposedConvolution.apply(input, weight, bias, stride, padding, output_padding, dilation, groups)
-    return Convolution.apply(input, weight, bias, stride, padding, dilation, groups)
+    return Convolution.apply(input, weight, bias, stride, padding, dilation, bool(transposed), output_padding, groups)
 
 
 def check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=False):
@@ -297,7 +272,7 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
             f"{operation}: Calculated padded input size per channel: ({' x '.join(map(str, extent))}). "
             f"Kernel size: ({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size"
         )
-    output = Convolution.apply(input, weight, bias, stride, padding, dilation, groups)
+    output = Convolution.apply(input, weight, bias, stride, padding, dilation, False, (0,) * spatial, groups)
     if any(trim):
         output = output[(slice(None), slice(None)) + tuple(slice(t, None) for t in trim)]
     return output.squeeze(0) if unbatched else output
@@ -349,7 +324,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
-    output = TransposedConvolution.apply(input, weight, bias, stride, padding, output_padding, dilation, groups)
+    output = Convolution.apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
     if any(size < 1 for size in output.shape[2:]):
         raise RuntimeError(f"{operation}: the output size {list(output.shape)} is too small (input {list(input.shape)}); reduce padding")
     return output.squeeze(0) if unbatched else output
