@@ -151,7 +151,7 @@ def residual_block(nn):
 
 @pytest.mark.parametrize(
     "make, shape, classes",
-    [(lenet, (8, 1, 28, 28), 10), (residual_block, (6, 3, 8, 8), 4)],
+    [(lenet, (4, 1, 28, 28), 10), (residual_block, (6, 3, 8, 8), 4)],
     ids=["LeNet-5", "residual block"],
 )
 def test_training_steps_match_pytorch(make, shape, classes):
