@@ -12,8 +12,8 @@ position), and multiplied by the weight viewed as a ``(C·kh·kw, O)`` matrix.
 Its gradients are convolutions too, so they run as fast as the forward pass and can be
 differentiated again:
 
-- input: the transposed convolution of the output gradient with the same weight (the gradient
-  dilated by the stride, padded by ``d (k - 1) - padding``, convolved with the flipped kernel);
+- input: the transposed convolution of the output gradient with the same weight (each output
+  gradient element spreads back over the window it came from: a matrix product, then col2im);
 - weight: the input convolved with the output gradient, with batch and channels exchanged (the
   stride becomes the dilation and the dilation the stride);
 - bias: the output gradient summed over the batch and the positions.
@@ -22,6 +22,7 @@ With ``groups`` the channels split into ``groups`` independent convolutions: out
 group g see only the input channels of group g. 1-d convolutions are the same with one spatial
 dimension; every function here works for any number of them.
 """
+import itertools
 import math
 
 from chainrule.backend import sliding_windows, xp
@@ -75,20 +76,22 @@ def convolve(input, weight, stride, padding, dilation, groups):
 
 def convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups):
     """The transposed convolution of arrays ``input (N, C, *size)`` and ``weight (C, O / groups,
-    *kernel)``: the input dilated by the stride (zeros between its elements), padded by
-    ``d (k - 1) - padding`` (plus ``output_padding`` after), convolved with the flipped kernel."""
-    batch, channels = input.shape[:2]
-    kernel, spatial = weight.shape[2:], input.ndim - 2
-    if any(step > 1 for step in stride):
-        spread = xp.zeros((batch, channels) + tuple((size - 1) * step + 1 for size, step in zip(input.shape[2:], stride)), input.dtype)
-        spread[(slice(None), slice(None)) + tuple(slice(None, None, step) for step in stride)] = input
-        input = spread
-    margin = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel, padding))
-    input = padded(input, margin, tuple(m + extra for m, extra in zip(margin, output_padding)))
-    # (C, O/g, *kernel) -> (O, C/g, *kernel), each group's kernel flipped in space
-    per_group = weight.reshape((groups, channels // groups) + weight.shape[1:]).swapaxes(1, 2)
-    flipped = xp.flip(per_group.reshape((-1, channels // groups) + kernel), tuple(range(2, 2 + spatial)))
-    return convolve(input, flipped, (1,) * spatial, (0,) * spatial, dilation, groups)
+    *kernel)``: one matrix product gives every input element's footprint (kernel times the element,
+    (O·kernel, N·positions)), then col2im adds the footprints at stride-spaced places, one strided
+    addition per kernel position (never a loop over positions, never a scatter). This costs what
+    the convolution costs, where the equivalent convolution of the zero-dilated input would
+    compute stride² times as much, and copy C_out/C_in times more when the output has more channels."""
+    batch, channels, kernel = input.shape[0], input.shape[1], weight.shape[2:]
+    positions, out_channels = input.shape[2:], weight.shape[1] * groups
+    rows = input.reshape((batch, groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
+    kernels = weight.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (g, O/g·kernel, C/g)
+    footprints = per_group(kernels, rows, groups).reshape((out_channels,) + kernel + (batch,) + positions)
+    extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(positions, stride, dilation, kernel, output_padding))
+    canvas = xp.zeros((out_channels, batch) + extent, dtype=footprints.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        places = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(offset, dilation, positions, stride))
+        canvas[(slice(None), slice(None)) + places] += footprints[(slice(None),) + offset]
+    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)
 
 
 @on_arrays("convolution")

@@ -51,31 +51,38 @@ class Windows:
 
 
 class MaxPool2D(WindowOp):
-    """Also returns, per output, the position (row · W + column) of the maximum in its input plane."""
+    """With ``indices``, also returns, per output, the position (row · W + column) of the maximum
+    in its input plane."""
 
     formula = "out[n, c, i, j] = max over p, q of input[n, c, i·stride + p·dilation, j·stride + q·dilation]"
     derivatives = ("grad at each window's maximum (the first one), 0 elsewhere",)
     node_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
-    def forward(ctx, input, windows):
-        batch, channels = input.shape[:2]
-        count = math.prod(windows.kernel)
-        values = windows.of(input, -xp.inf).reshape((batch, channels) + windows.positions + (count,))
-        which = values.argmax(-1)  # the first maximum, as PyTorch (nan counts as the maximum)
-        output = xp.take_along_axis(values, which[..., None], -1)[..., 0]
+    def forward(ctx, input, windows, indices):
+        # One pass per kernel position over output-sized strided views (NumPy's reductions over a
+        # short last axis are several times slower than these elementwise passes).
+        values = windows.of(input, -xp.inf)
+        offsets = list(xp.ndindex(*windows.kernel))
+        output, which = values[..., 0, 0].copy(), xp.zeros(values.shape[:4], dtype=xp.int64)
+        for position, (p, q) in enumerate(offsets[1:], start=1):
+            candidate = values[..., p, q]
+            better = (candidate > output) | (candidate != candidate)  # the first maximum; nan wins, as in PyTorch
+            xp.copyto(output, candidate, where=better)
+            which[better] = position
         ctx.windows = windows
-        ctx.chosen = (which[..., None] == xp.arange(count)).astype(input.dtype)  # one-hot per window
+        ctx.chosen = (which[..., None] == xp.arange(len(offsets))).astype(input.dtype)  # one-hot per window
+        if not indices:
+            return output
         (stride_h, stride_w), (dilation_h, dilation_w), (top, left) = windows.stride, windows.dilation, windows.padding
         rows = xp.arange(windows.positions[0])[:, None] * stride_h - top + which // windows.kernel[1] * dilation_h
         cols = xp.arange(windows.positions[1]) * stride_w - left + which % windows.kernel[1] * dilation_w
-        indices = (rows * windows.size[1] + cols).astype(xp.int64)
-        return output, indices
+        return output, (rows * windows.size[1] + cols).astype(xp.int64)
 
     @staticmethod
-    def backward(ctx, grad_output, grad_indices):
+    def backward(ctx, grad_output, *grad_indices):
         per_window = grad_output.reshape(tuple(grad_output.shape) + (1,)) * ctx.chosen
-        return ctx.windows.spread(ctx.xp, per_window), None
+        return ctx.windows.spread(ctx.xp, per_window), None, None
 
 
 class AvgPool2D(WindowOp):
@@ -164,9 +171,10 @@ def _restored(output, unbatched, dims):
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims, operation):
     windows = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims)
     planes, unbatched = _as_batched_planes(input, dims)
-    output, indices = MaxPool2D.apply(planes, windows)
-    output, indices = _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
-    return (output, indices) if return_indices else output
+    if not return_indices:
+        return _restored(MaxPool2D.apply(planes, windows, False), unbatched, dims)
+    output, indices = MaxPool2D.apply(planes, windows, True)
+    return _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
 
 
 @public(method=False)
