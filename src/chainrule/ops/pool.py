@@ -69,7 +69,7 @@ class MaxPool2D(WindowOp):
             candidate = values[..., p, q]
             better = (candidate > output) | (candidate != candidate)  # the first maximum; nan wins, as in PyTorch
             xp.copyto(output, candidate, where=better)
-            which[better] = position
+            xp.copyto(which, position, where=better)
         ctx.windows = windows
         ctx.chosen = (which[..., None] == xp.arange(len(offsets))).astype(input.dtype)  # one-hot per window
         if not indices:
