@@ -33,12 +33,13 @@ from chainrule.ops.windows import WindowOp, on_arrays, per_dimension
 # ----------------------------------------------------------------------------- on arrays
 def padded(array, before, after, value=0):
     """``array`` with its trailing spatial dimensions padded by ``before``/``after`` (negative: cropped)."""
-    if any(before) or any(after):
-        lead = [(0, 0)] * (array.ndim - len(before))
-        widths = lead + [(max(b, 0), max(a, 0)) for b, a in zip(before, after)]
+    lead = array.ndim - len(before)
+    if any(b > 0 for b in before) or any(a > 0 for a in after):
+        widths = [(0, 0)] * lead + [(max(b, 0), max(a, 0)) for b, a in zip(before, after)]
         array = xp.pad(array, widths, constant_values=value)
-        crop = tuple(slice(max(-b, 0), size - max(-a, 0)) for b, a, size in zip(before, after, array.shape[len(lead) :]))
-        array = array[(slice(None),) * len(lead) + crop]
+    if any(b < 0 for b in before) or any(a < 0 for a in after):
+        crop = tuple(slice(max(-b, 0), size - max(-a, 0)) for b, a, size in zip(before, after, array.shape[lead:]))
+        array = array[(slice(None),) * lead + crop]
     return array
 
 
@@ -86,12 +87,24 @@ def convolve_transposed(input, weight, stride, padding, output_padding, dilation
     rows = input.reshape((batch, groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
     kernels = weight.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (g, O/g·kernel, C/g)
     footprints = per_group(kernels, rows, groups).reshape((out_channels,) + kernel + (batch,) + positions)
+    spatial = len(kernel)
+    footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
     extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(positions, stride, dilation, kernel, output_padding))
-    canvas = xp.zeros((out_channels, batch) + extent, dtype=footprints.dtype)
+    canvas = col2im(footprints, extent, stride, dilation)  # (O, N, *extent): laid out as convolve's output
+    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)
+
+
+def col2im(footprints, extent, stride, dilation):
+    """Windows' values ``(A, B, *kernel, *positions)`` added into a zero canvas ``(A, B, *extent)``
+    at their places (window i's element p at i·stride + p·dilation): one strided addition per
+    kernel position, never a loop over the positions, never a scatter."""
+    spatial = len(extent)
+    kernel, positions = footprints.shape[2 : 2 + spatial], footprints.shape[2 + spatial :]
+    canvas = xp.zeros(footprints.shape[:2] + tuple(extent), dtype=footprints.dtype)
     for offset in itertools.product(*(range(k) for k in kernel)):
         places = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(offset, dilation, positions, stride))
-        canvas[(slice(None), slice(None)) + places] += footprints[(slice(None),) + offset]
-    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)
+        canvas[(slice(None), slice(None)) + places] += footprints[(slice(None), slice(None)) + offset]
+    return canvas
 
 
 @on_arrays("convolution")
@@ -342,19 +355,12 @@ def _unfolded(input, kernel, dilation, padding, stride):
 
 
 def _folded(input, output_size, kernel, dilation, padding, stride):
-    """col2im on arrays: (N, C·kh·kw, L) -> (N, C, H, W), overlapping windows summed. One strided
-    addition per kernel position (kh·kw of them), never a loop over the L windows."""
+    """col2im on arrays: (N, C·kh·kw, L) -> (N, C, H, W), overlapping windows summed."""
     batch = input.shape[0]
     channels = input.shape[1] // (kernel[0] * kernel[1])
     extent = tuple(size + 2 * p for size, p in zip(output_size, padding))
     positions = tuple((e - d * (k - 1) - 1) // s + 1 for e, k, s, d in zip(extent, kernel, stride, dilation))
-    columns = input.reshape((batch, channels) + tuple(kernel) + positions)
-    canvas = xp.zeros((batch, channels) + extent, dtype=input.dtype)
-    for p in range(kernel[0]):
-        rows = slice(p * dilation[0], p * dilation[0] + (positions[0] - 1) * stride[0] + 1, stride[0])
-        for q in range(kernel[1]):
-            cols = slice(q * dilation[1], q * dilation[1] + (positions[1] - 1) * stride[1] + 1, stride[1])
-            canvas[:, :, rows, cols] += columns[:, :, p, q]
+    canvas = col2im(input.reshape((batch, channels) + tuple(kernel) + positions), extent, stride, dilation)
     return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding))
 
 
