@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import chainrule  # noqa: E402
-from benchmarks import chain, data_loading, mlp  # noqa: E402
+from benchmarks import chain, conv, data_loading, mlp  # noqa: E402
 from benchmarks.timing import median_time  # noqa: E402
 
 torch.set_num_threads(2)
@@ -113,6 +113,35 @@ def run_eval(repeats):
     return "eval under no_grad, MLP 784-512-512-10, batch 128", results, "ms/step", agree
 
 
+def run_lenet(repeats):
+    X, y = conv.lenet_data()
+    weights = conv.lenet_weights()
+    results, first_losses = {}, {}
+    for label, lib in (("chainrule", chainrule), ("pytorch", torch)):
+        step, losses = conv.library_lenet_step(lib, weights, X, y)
+        results[label] = median_time(step, repeats=repeats, inner=5)
+        first_losses[label] = losses[:3]
+    step, losses = conv.numpy_lenet_step(weights, X, y)
+    results["numpy"] = median_time(step, repeats=repeats, inner=5)
+    first_losses["numpy"] = losses[:3]
+    agree = all(np.allclose(first_losses[k], first_losses["pytorch"], rtol=1e-4, atol=1e-6) for k in ("chainrule", "numpy"))
+    return "LeNet-5 step, batch 64, 1x28x28, cross-entropy, SGD momentum", results, "ms/step", agree
+
+
+def run_conv_layer(repeats):
+    x, weight, bias = conv.layer_data()
+    results, first_losses = {}, {}
+    for label, lib in (("chainrule", chainrule), ("pytorch", torch)):
+        run, losses = conv.library_layer(lib, x, weight, bias)
+        results[label] = median_time(run, repeats=repeats)
+        first_losses[label] = losses[0]
+    run, losses = conv.numpy_layer(x, weight, bias)
+    results["numpy"] = median_time(run, repeats=repeats)
+    first_losses["numpy"] = losses[0]
+    agree = all(np.isclose(first_losses[k], first_losses["pytorch"], rtol=1e-4) for k in ("chainrule", "numpy"))
+    return "Conv2d(64, 64, 3, padding=1) forward + backward, 32x64x32x32", results, "ms", agree
+
+
 def run_chain(length, repeats):
     results = {}
     grads = {}
@@ -197,6 +226,8 @@ def main(argv=None):
     jobs = [(workload[0], lambda w=workload: run_mlp(*w, repeats=repeats)) for workload in MLP_WORKLOADS]
     jobs += [
         ("eval", lambda: run_eval(repeats)),
+        ("LeNet", lambda: run_lenet(repeats)),
+        ("Conv2d", lambda: run_conv_layer(repeats)),
         ("chain 10,000", lambda: run_chain(10_000, repeats)),
         ("chain 100,000", lambda: run_chain(100_000, 3)),
         ("DataLoader", lambda: run_data_loading(repeats)),

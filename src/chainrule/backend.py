@@ -61,6 +61,12 @@ def add_at(target, index, values):
     numpy.add.at(target, index, values)
 
 
+def copy_where(target, values, mask):
+    """``target[mask] = values[mask]`` in place (``values`` broadcast to ``target``), without
+    gathering the selected elements first."""
+    numpy.copyto(target, values, where=mask)
+
+
 def read_only(array):
     """``array`` marked unwritable (shared constants), returned for convenience."""
     array.flags.writeable = False
@@ -79,3 +85,27 @@ def random_generator(seed=None):
 def fresh_seed():
     """A seed from the operating system's entropy, as a non-negative 63-bit integer."""
     return int(numpy.random.SeedSequence().entropy % (2**63))
+
+
+def sliding_windows(array, window_shape, strides, dilations):
+    """A read-only view of the windows of ``array``'s last ``len(window_shape)`` axes, no copy.
+
+    ``array (*lead, *sizes)`` -> ``(*lead, *positions, *window_shape)``: element
+    ``[..., i, j, p, q]`` is ``array[..., i * strides[0] + p * dilations[0], j * strides[1] + q *
+    dilations[1]]``, with ``positions[k] = (sizes[k] - dilations[k] * (window_shape[k] - 1) - 1) //
+    strides[k] + 1``. Convolution and pooling read their windows through it (im2col as a view).
+    """
+    count = len(window_shape)
+    sizes, steps = array.shape[array.ndim - count :], array.strides[array.ndim - count :]
+    positions = tuple(
+        (size - dilation * (window - 1) - 1) // stride + 1
+        for size, window, stride, dilation in zip(sizes, window_shape, strides, dilations)
+    )
+    return numpy.lib.stride_tricks.as_strided(
+        array,
+        array.shape[: array.ndim - count] + positions + tuple(window_shape),
+        array.strides[: array.ndim - count]
+        + tuple(step * stride for step, stride in zip(steps, strides))
+        + tuple(step * dilation for step, dilation in zip(steps, dilations)),
+        writeable=False,
+    )

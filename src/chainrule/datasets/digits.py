@@ -16,7 +16,7 @@ DIGITS_IMAGE_SHAPE = (8, 8)
 DIGITS_CLASS_NAMES = tuple(str(digit) for digit in range(10))
 
 
-def load_digits(normalize=False, as_numpy=False):
+def load_digits(normalize=False, as_numpy=False, images=False):
     """Load the 8x8 handwritten digits dataset.
 
     Args:
@@ -25,9 +25,12 @@ def load_digits(normalize=False, as_numpy=False):
             the fifth row: columns 0, 32 and 39) are 0 in every image; their ``std`` is 0, so
             they are divided by 1 instead and stay 0.
         as_numpy: return NumPy arrays instead of tensors.
+        images: return X as images, (1797, 1, 8, 8) (N, channels, height, width), the layout
+            ``nn.Conv2d`` takes, instead of rows of 64 pixels.
 
     Returns:
-        ``(X, y)``: X float32 (1797, 64), pixel values 0..16 (or standardized); y int64 (1797,),
+        ``(X, y)``: X float32 (1797, 64) (or (1797, 1, 8, 8) with ``images``), pixel values 0..16
+            (or standardized); y int64 (1797,),
         the digit 0..9 each image shows, about 180 of each.
 
     Example:
@@ -41,4 +44,6 @@ def load_digits(normalize=False, as_numpy=False):
     features, labels = table[:, :64], table[:, 64]
     if normalize:
         features = standardize(features)
+    if images:
+        features = features.reshape((-1, 1) + DIGITS_IMAGE_SHAPE)
     return features_and_labels(features, labels, as_numpy)

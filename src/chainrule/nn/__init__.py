@@ -11,7 +11,8 @@ activations and losses, plus ``functional`` (the same operations as functions), 
 from chainrule.nn import functional, init, utils
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
-from chainrule.nn.dropout import Dropout
+from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from chainrule.nn.dropout import Dropout, Dropout2d
 from chainrule.nn.flatten import Flatten, Unflatten
 from chainrule.nn.linear import Identity, Linear
 from chainrule.nn.loss import (
@@ -24,11 +25,27 @@ from chainrule.nn.loss import (
     SmoothL1Loss,
 )
 from chainrule.nn.module import Module
-from chainrule.nn.normalization import BatchNorm1d, LayerNorm
+from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from chainrule.nn.padding import ZeroPad2d
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from chainrule.nn.sparse import Embedding
+from chainrule.nn.upsampling import Upsample
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Dropout2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Upsample",
+    "ZeroPad2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",

@@ -12,6 +12,7 @@ from chainrule.backend import as_array, xp
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
 from chainrule.ops.elementwise import where
+from chainrule.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.loss import (
     BinaryCrossEntropy,
@@ -27,10 +28,33 @@ from chainrule.ops.loss import (
 )
 from chainrule.ops.matmul import linear
 from chainrule.ops.normalization import BatchNormalize, LayerNormalize, batch_statistics
+from chainrule.ops.padding import pad_by_reading
+from chainrule.ops.pool import (  # noqa: F401
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from chainrule.ops.upsample import interpolate  # noqa: F401
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "dropout2d",
+    "fold",
+    "interpolate",
+    "max_pool1d",
+    "max_pool2d",
+    "unfold",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -99,6 +123,24 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     keep = numpy_generator().random(tuple(input.shape)) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    mask = tensor_from_array((keep * scale).astype(input.dtype))
+    return input.mul_(mask) if inplace else input * mask
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels: each (sample, channel) plane of (N, C, H, W) (or (C, H, W)) is kept or
+    dropped together, with probability ``p``, the kept ones scaled by 1 / (1 - p). Neighbouring
+    pixels are strongly correlated, so dropping single ones would hardly regularize a conv layer.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"dropout2d: expected 3D (C, H, W) or 4D (N, C, H, W) input, got input of size {list(input.shape)}")
+    if not training or p == 0.0:
+        return input
+    planes = tuple(input.shape[: input.ndim - 2]) + (1, 1)
+    keep = numpy_generator().random(planes) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mask = tensor_from_array((keep * scale).astype(input.dtype))
     return input.mul_(mask) if inplace else input * mask
@@ -409,13 +451,16 @@ def one_hot(tensor, num_classes=-1):
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Pad (or crop, for negative amounts) the last dimensions with the constant ``value``.
+    """Pad (or crop, for negative amounts) the last dimensions with the constant ``value``, or
+    (``mode`` 'reflect', 'replicate', 'circular') with the input's own values (ops/padding.py).
 
     ``pad`` lists (before, after) amounts from the last dimension backwards:
     ``(1, 1)`` pads the last dimension by one on each side, ``(1, 1, 2, 0)`` also the one before.
     """
+    if mode in ("reflect", "replicate", "circular"):
+        return pad_by_reading(input, pad, mode)
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode '{mode}' is not available in chainrule; only 'constant' is")
+        raise NotImplementedError(f"pad: mode '{mode}' is not available in chainrule; use constant, reflect, replicate or circular")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(
             f"Padding length must be divisible by 2 and at most twice the number of dimensions "

@@ -1,4 +1,4 @@
-"""BatchNorm1d and LayerNorm: normalize activations to zero mean and unit variance, then let the
+"""BatchNorm1d, BatchNorm2d and LayerNorm: normalize activations to zero mean and unit variance, then let the
 layer learn the scale (``weight``) and shift (``bias``) it wants.
 
 Batch norm averages over the batch, so it behaves differently in training (the batch's statistics,
@@ -62,15 +62,18 @@ class BatchNorm1d(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def _check_input_dim(self, input):
         if input.ndim not in (2, 3):
             raise ValueError(
                 f"expected 2D or 3D input (got {input.ndim}D input of shape {tuple(input.shape)}); "
                 f"BatchNorm1d takes (N, C) or (N, C, L)"
             )
+
+    def forward(self, input):
+        self._check_input_dim(input)
         if input.shape[1] != self.num_features:
             raise RuntimeError(
-                f"BatchNorm1d: expected input with {self.num_features} channels (dimension 1, "
+                f"{type(self).__name__}: expected input with {self.num_features} channels (dimension 1, "
                 f"num_features) but got shape {tuple(input.shape)}"
             )
         momentum = 0.0 if self.momentum is None else self.momentum
@@ -96,6 +99,18 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization of images (N, C, H, W): one mean and variance per channel, over the
+    batch and every position (N·H·W values each), as BatchNorm1d otherwise."""
+
+    def _check_input_dim(self, input):
+        if input.ndim != 4:
+            raise ValueError(
+                f"expected 4D input (got {input.ndim}D input of shape {tuple(input.shape)}); "
+                f"BatchNorm2d takes (N, C, H, W)"
+            )
 
 
 class LayerNorm(Module):

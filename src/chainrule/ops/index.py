@@ -386,6 +386,36 @@ def index_select(x, dim, index):
     return IndexSelect.apply(x, (slice(None),) * dim + (index.reshape(-1),), True)
 
 
+def unfold_dimension(x, dimension, size, step):
+    """``Tensor.unfold``: every slice of length ``size`` along ``dimension``, one each ``step``
+    elements, as a new last dimension: (*, n, *) -> (*, (n - size) // step + 1, *, size).
+
+    ``x.unfold(0, 2, 2)`` of ``[0, 1, 2, 3, 4, 5]`` is ``[[0, 1], [2, 3], [4, 5]]``. The windows are
+    read with one ``IndexSelect``, whose backward adds each window's gradient back where it came
+    from (overlapping windows add up). A 0-d tensor unfolds as a vector of one element.
+    """
+    dim = check_dim(dimension, x.array.ndim, "unfold")
+    length = x.array.shape[dim] if x.array.ndim else 1
+    if size < 0:
+        raise RuntimeError(f"unfold: size is {size} but must be >= 0")
+    if size > length:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {dim} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    scalar = x.array.ndim == 0
+    if scalar:
+        x = shape.reshape(x, 1)
+    count = (length - size) // step + 1
+    positions = (xp.arange(count).reshape(count, 1) * step + xp.arange(size)).reshape(-1)
+    windows = IndexSelect.apply(x, (slice(None),) * dim + (positions,), True)
+    sizes = x.array.shape
+    windows = shape.movedim(shape.reshape(windows, sizes[:dim] + (count, size) + sizes[dim + 1 :]), dim + 1, -1)
+    return shape.reshape(windows, size) if scalar else windows
+
+
+install_method("unfold", unfold_dimension)
+
+
 @public(inplace=True)
 def masked_fill(x, mask, value):
     """x with ``value`` wherever the boolean ``mask`` (broadcast to x) is True.

@@ -307,3 +307,4 @@ install_method("view_as", lambda self, other: view(self, other.shape))
 install_method("reshape_as", lambda self, other: reshape(self, other.shape))
 install_method("T", property(lambda self: permute(self, *reversed(range(self.array.ndim))), doc="All dimensions reversed."))
 install_method("mT", property(lambda self: transpose(self, -2, -1), doc="The last two dimensions swapped."))
+

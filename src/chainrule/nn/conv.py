@@ -1,0 +1,164 @@
+"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d, a learned kernel slid over the input.
+
+Each holds ``weight`` and (optionally) ``bias`` and calls ``nn.functional``; they start as
+PyTorch's do: ``kaiming_uniform_(weight, a=√5)``, that is U(-1/√fan_in, 1/√fan_in) with fan_in =
+in_channels / groups · kernel area, and the bias from the same range. A model built in both
+libraries from one seed then starts from the same statistics.
+"""
+import math
+
+from chainrule.creation import empty
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops.windows import per_dimension
+from chainrule.tensor import check_device
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    """What the convolution layers share: arguments per dimension, parameters, initialization, repr."""
+
+    spatial = 2
+    transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, output_padding=0, device=None, dtype=None):
+        super().__init__()
+        check_device(device)
+        name = type(self).__name__
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be divisible by groups ({groups})"
+            )
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode='{padding_mode}'")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = per_dimension(kernel_size, self.spatial, "kernel_size", name)
+        self.stride = per_dimension(stride, self.spatial, "stride", name)
+        self.dilation = per_dimension(dilation, self.spatial, "dilation", name)
+        self.output_padding = per_dimension(output_padding, self.spatial, "output_padding", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string '{padding}', should be one of ('valid', 'same')")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = per_dimension(padding, self.spatial, "padding", name)
+        self.padding_mode = padding_mode
+        shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(empty(*shape, *self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh starting values (from the global generator), as PyTorch does."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def _padded(self, input):
+        """The input and the padding left for the convolution: non-zero modes pad beforehand."""
+        if self.padding_mode == "zeros" or isinstance(self.padding, str):
+            return input, self.padding
+        amounts = tuple(amount for p in reversed(self.padding) for amount in (p, p))
+        return F.pad(input, amounts, mode=self.padding_mode), 0
+
+    def _check_channels(self, input):
+        """PyTorch's error, naming the layer: input with the wrong layout or number of channels."""
+        layout = "(N, C, L) or (C, L)" if self.spatial == 1 else "(N, C, H, W) or (C, H, W)"
+        if input.ndim not in (self.spatial + 1, self.spatial + 2):
+            raise RuntimeError(
+                f"{self!r}: expected {self.spatial + 1}D (unbatched) or {self.spatial + 2}D (batched) input "
+                f"{layout}, but got input of size {list(input.shape)}"
+            )
+        channels = input.shape[-self.spatial - 1]
+        if channels != self.in_channels:
+            raise RuntimeError(
+                f"{self!r}: expected input with {self.in_channels} channels (dimension {input.ndim - self.spatial - 1}, "
+                f"in_channels) but got input of size {list(input.shape)}, with {channels} channels; the layout is {layout}"
+            )
+
+    def forward(self, input):
+        self._check_channels(input)
+        input, padding = self._padded(input)
+        try:
+            return self._convolve(input, padding)
+        except RuntimeError as error:  # e.g. an input smaller than the kernel: say which layer
+            raise RuntimeError(f"{self!r}: {error}") from None
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self.spatial:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * self.spatial:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self.spatial:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-d convolution: (N, C_in, L) -> (N, C_out, L_out), weight (C_out, C_in / groups, k).
+
+    L_out = (L + 2 padding - dilation (k - 1) - 1) // stride + 1 (``padding='same'`` keeps L).
+    """
+
+    spatial = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def _convolve(self, input, padding):
+        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out), weight (C_out, C_in / groups, kh, kw).
+
+    H_out = (H + 2 padding - dilation (kh - 1) - 1) // stride + 1, W_out alike (``padding='same'``
+    keeps H and W). Each output channel sums C_in / groups input channels, each convolved with its
+    own kh x kw kernel, plus a bias.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def _convolve(self, input, padding):
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """2-d transposed convolution (learned upsampling): (N, C_in, H, W) -> (N, C_out, H_out, W_out),
+    weight (C_in, C_out / groups, kh, kw),
+
+        H_out = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1
+
+    the gradient of a Conv2d's input with respect to its output, used as a layer.
+    """
+
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a pair, not '{padding}'")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, output_padding, device, dtype)
+
+    def _convolve(self, input, padding):
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)

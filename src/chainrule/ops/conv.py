@@ -1,0 +1,446 @@
+"""Convolutions, and im2col (``unfold``) and col2im (``fold``) as public operations.
+
+A convolution slides a kernel over the input and takes a dot product at each position::
+
+    out[n, o, i, j] = Σ_c,p,q weight[o, c, p, q] · x[n, c, i·s + p·d, j·s + q·d] + bias[o]
+
+(``s`` the stride, ``d`` the dilation, ``x`` the zero-padded input). It is computed as im2col and
+one matrix product: the windows of the input are a strided view (no copy, see
+``backend.sliding_windows``), laid out as rows of a matrix (``C·kh·kw`` values per output
+position), and multiplied by the weight viewed as a ``(C·kh·kw, O)`` matrix.
+
+Its gradients are convolutions too, so they run as fast as the forward pass and can be
+differentiated again:
+
+- input: the transposed convolution of the output gradient with the same weight (each output
+  gradient element spreads back over the window it came from: a matrix product, then col2im);
+- weight: the input convolved with the output gradient, with batch and channels exchanged (the
+  stride becomes the dilation and the dilation the stride);
+- bias: the output gradient summed over the batch and the positions.
+
+With ``groups`` the channels split into ``groups`` independent convolutions: output channels of
+group g see only the input channels of group g. 1-d convolutions are the same with one spatial
+dimension; every function here works for any number of them.
+"""
+import itertools
+import math
+
+from chainrule.backend import sliding_windows, xp
+from chainrule.ops.registry import public
+from chainrule.ops.windows import WindowOp, on_arrays, per_dimension
+
+
+# ----------------------------------------------------------------------------- on arrays
+def padded(array, before, after, value=0):
+    """``array`` with its trailing spatial dimensions padded by ``before``/``after`` (negative: cropped)."""
+    lead = array.ndim - len(before)
+    if any(b > 0 for b in before) or any(a > 0 for a in after):
+        widths = [(0, 0)] * lead + [(max(b, 0), max(a, 0)) for b, a in zip(before, after)]
+        array = xp.pad(array, widths, constant_values=value)
+    if any(b < 0 for b in before) or any(a < 0 for a in after):
+        crop = tuple(slice(max(-b, 0), size - max(-a, 0)) for b, a, size in zip(before, after, array.shape[lead:]))
+        array = array[(slice(None),) * lead + crop]
+    return array
+
+
+def columns_of(input, kernel, stride, padding, dilation, groups):
+    """im2col on arrays: the windows of ``input (N, C, *size)`` as ``(groups, C/groups·kernel,
+    N·positions)`` and the positions' shape. The one copy of the windows (a strided view until
+    here); this order keeps runs of input rows contiguous, so the copy runs at memory speed."""
+    batch, channels, spatial = input.shape[0], input.shape[1], input.ndim - 2
+    windows = sliding_windows(padded(input, padding, padding), kernel, stride, dilation)  # (N, C, *out, *kernel)
+    positions = windows.shape[2 : 2 + spatial]
+    columns = windows.reshape((batch, groups, channels // groups) + windows.shape[2:])
+    order = (1, 2) + tuple(range(3 + spatial, 3 + 2 * spatial)) + (0,) + tuple(range(3, 3 + spatial))
+    return columns.transpose(order).reshape(groups, channels // groups * math.prod(kernel), -1), positions
+
+
+def per_group(left, right, groups):
+    """``left[g] @ right[g]`` for each group, stacked along the rows (NumPy's stacked matmul does
+    not reach BLAS's speed, so one plain matrix product per group). ``left`` is made contiguous:
+    a gradient may arrive broadcast (``loss = out.sum()``), and BLAS takes no zero strides."""
+    left = xp.ascontiguousarray(left)
+    if groups == 1:
+        return left[0] @ right[0]
+    return xp.concatenate([left[group] @ right[group] for group in range(groups)])
+
+
+def convolve(input, weight, stride, padding, dilation, groups):
+    """The convolution of arrays ``input (N, C, *size)`` and ``weight (O, C / groups, *kernel)``,
+    without bias: im2col, then one matrix product (per group). The result is laid out
+    channel-major in memory, (O, N, *positions), and returned as its (N, O, ...) view."""
+    out_channels = weight.shape[0]
+    columns, positions = columns_of(input, weight.shape[2:], stride, padding, dilation, groups)
+    output = per_group(weight.reshape(groups, out_channels // groups, -1), columns, groups)
+    return output.reshape((out_channels, input.shape[0]) + positions).swapaxes(0, 1)
+
+
+def convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups):
+    """The transposed convolution of arrays ``input (N, C, *size)`` and ``weight (C, O / groups,
+    *kernel)``: one matrix product gives every input element's footprint (kernel times the element,
+    (O·kernel, N·positions)), then col2im adds the footprints at stride-spaced places, one strided
+    addition per kernel position (never a loop over positions, never a scatter). This costs what
+    the convolution costs, where the equivalent convolution of the zero-dilated input would
+    compute stride² times as much, and copy C_out/C_in times more when the output has more channels."""
+    batch, channels, kernel = input.shape[0], input.shape[1], weight.shape[2:]
+    positions, out_channels = input.shape[2:], weight.shape[1] * groups
+    rows = input.reshape((batch, groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
+    kernels = weight.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (g, O/g·kernel, C/g)
+    footprints = per_group(kernels, rows, groups).reshape((out_channels,) + kernel + (batch,) + positions)
+    spatial = len(kernel)
+    footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
+    extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(positions, stride, dilation, kernel, output_padding))
+    canvas = col2im(footprints, extent, stride, dilation)  # (O, N, *extent): laid out as convolve's output
+    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)
+
+
+def col2im(footprints, extent, stride, dilation):
+    """Windows' values ``(A, B, *kernel, *positions)`` added into a zero canvas ``(A, B, *extent)``
+    at their places (window i's element p at i·stride + p·dilation): one strided addition per
+    kernel position, never a loop over the positions, never a scatter."""
+    spatial = len(extent)
+    kernel, positions = footprints.shape[2 : 2 + spatial], footprints.shape[2 + spatial :]
+    canvas = xp.zeros(footprints.shape[:2] + tuple(extent), dtype=footprints.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        places = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(offset, dilation, positions, stride))
+        canvas[(slice(None), slice(None)) + places] += footprints[(slice(None), slice(None)) + offset]
+    return canvas
+
+
+@on_arrays("convolution")
+def convolution_of_arrays(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    """``convolution`` on arrays (the plain backward calls this one); ``bias`` is always None there."""
+    if transposed:
+        return convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups)
+    return convolve(input, weight, stride, padding, dilation, groups)
+
+
+def with_bias(output, bias):
+    return output if bias is None else output + bias.reshape((-1,) + (1,) * (output.ndim - 2))
+
+
+# ----------------------------------------------------------------------------- the gradients, written once
+@on_arrays("convolution_weight_gradient")
+def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups):
+    """``convolution_weight_gradient`` on arrays: per group, the input's im2col columns
+    (C/g·kernel, N·positions) times the output gradient transposed (N·positions, O/g): one matrix
+    product per group. (Computed as the transpose of the weight gradient: BLAS is several times
+    slower on the other orientation of this long, thin product.)"""
+    out_channels = grad_output.shape[1]
+    columns, positions = columns_of(input, kernel, stride, padding, dilation, groups)
+    grad = grad_output.reshape((grad_output.shape[0], groups, out_channels // groups, -1)).transpose(1, 0, 3, 2)
+    grad = xp.ascontiguousarray(grad).reshape(groups, -1, out_channels // groups)  # (g, N·positions, O/g)
+    transposed = per_group(columns, grad, groups).reshape(groups, -1, out_channels // groups)
+    return transposed.transpose(0, 2, 1).reshape((out_channels, -1) + tuple(kernel))
+
+
+@public(method=False)
+def convolution_weight_gradient(input, grad_output, kernel, stride, padding, dilation, groups):
+    """d loss / d weight of a convolution (as ``torch.nn.grad.conv2d_weight``), from its input and
+    output gradient: Σ_n,i,j grad[n, o, i, j] x[n, c, i·s + p·d, j·s + q·d], itself a convolution
+    (so that it can be differentiated again): of the input with batch and channels exchanged, by
+    the output gradient as the kernel, stride and dilation exchanged; cropped to the kernel's size.
+    """
+    batch, channels, out_channels = input.shape[0], input.shape[1], grad_output.shape[1]
+    spatial = tuple(input.shape[2:])
+    positions = tuple(grad_output.shape[2:])
+    # x (N, g, C/g, ...) -> (C/g, g·N, ...): group g's samples become group g's channels
+    samples = input.reshape((batch, groups, channels // groups) + spatial).swapaxes(0, 2)
+    samples = samples.reshape((channels // groups, groups * batch) + spatial)
+    # grad (N, g, O/g, ...) -> (g·O/g, N, ...): a kernel per output channel over the samples
+    kernels = grad_output.reshape((batch, groups, out_channels // groups) + positions).swapaxes(0, 1).swapaxes(1, 2)
+    kernels = kernels.reshape((out_channels, batch) + positions)
+    no_padding = (0,) * len(spatial)
+    gradient = convolution(samples, kernels, None, dilation, padding, stride, False, no_padding, groups).swapaxes(0, 1)
+    return gradient[(slice(None), slice(None)) + tuple(slice(0, size) for size in kernel)]
+
+
+def bias_gradient(grad_output):
+    return grad_output.sum((0,) + tuple(range(2, grad_output.ndim)))
+
+
+def trimmed(output_size, input_size, kernel, stride, padding, dilation):
+    """How many input positions past the last window the convolution dropped (per dimension): the
+    ``output_padding`` its transposed convolution needs to give back the input's size."""
+    return tuple(
+        size - ((out - 1) * s - 2 * p + d * (k - 1) + 1)
+        for size, out, k, s, p, d in zip(input_size, output_size, kernel, stride, padding, dilation)
+    )
+
+
+# ----------------------------------------------------------------------------- operations
+class Convolution(WindowOp):
+    """A convolution or, with ``transposed``, its adjoint (each input element adds its footprint,
+    weight[c, o, p, q] times itself, at stride-spaced places of the output), as ``torch.convolution``.
+    The gradient of either's input is the other one; of the weight, a convolution of input and
+    output gradient (exchanged for the transposed one)."""
+
+    formula = "out[n, o, i, j] = Σ_c,p,q weight[o, c, p, q] · input[n, c, i·stride + p·dilation, j·stride + q·dilation] + bias[o]"
+    derivatives = (
+        "conv_transpose(grad, weight) (transposed: conv(grad, weight))",
+        "conv(inputᵀ, gradᵀ), stride and dilation exchanged (transposed: conv(gradᵀ, inputᵀ))",
+        "Σ_n,i,j grad[n, o, i, j]",
+    )
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+        needs_input, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
+        ctx.save_for_backward(input if needs_weight else None, weight if needs_input else None)
+        ctx.geometry = (stride, padding, dilation, transposed, groups)
+        ctx.kernel = weight.shape[2:]
+        if transposed:
+            ctx.input_padding = (0,) * len(stride)
+            return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)
+        output = convolve(input, weight, stride, padding, dilation, groups)
+        ctx.input_padding = trimmed(output.shape[2:], input.shape[2:], ctx.kernel, stride, padding, dilation)
+        return with_bias(output, bias)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight = ctx.saved_tensors
+        stride, padding, dilation, transposed, groups = ctx.geometry
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = ctx.xp.convolution(grad_output, weight, None, stride, padding, dilation, not transposed, ctx.input_padding, groups)
+        if ctx.needs_input_grad[1]:
+            signal, response = (grad_output, input) if transposed else (input, grad_output)
+            grad_weight = ctx.xp.convolution_weight_gradient(signal, response, ctx.kernel, stride, padding, dilation, groups)
+        if ctx.needs_input_grad[2]:
+            grad_bias = bias_gradient(grad_output)
+        return grad_input, grad_weight, grad_bias, None, None, None, None, None, None
+
+
+# ----------------------------------------------------------------------------- public functions
+@public(method=False)
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    """PyTorch's ``torch.convolution``: the convolution (or, ``transposed``, the transposed one)
+    behind ``conv1d``, ``conv2d`` and ``conv_transpose2d``, with every argument given per dimension."""
+    count = weight.ndim - 2
+    stride, padding, dilation, output_padding = (
+        per_dimension(value, count, name, "convolution")
+        for value, name in ((stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding"))
+    )
+    return Convolution.apply(input, weight, bias, stride, padding, dilation, bool(transposed), output_padding, groups)
+
+
+def check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=False):
+    """Raise PyTorch's errors for inputs ``operation`` cannot take: the wrong number of dimensions,
+    of channels, a bias of the wrong size, groups that do not divide the channels."""
+    layout = "(N, C, L) or (C, L)" if spatial == 1 else "(N, C, H, W) or (C, H, W)"
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"{operation}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
+            f"{operation}, but got input of size: {list(input.shape)}; the layout is {layout}"
+        )
+    if weight.ndim != spatial + 2:
+        raise RuntimeError(f"{operation}: expected a {spatial + 2}D weight, got weight of size {list(weight.shape)}")
+    if groups < 1:
+        raise RuntimeError(f"{operation}: non-positive groups is not supported (got groups={groups})")
+    channels = input.shape[-spatial - 1]
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if channels != expected:
+        batched = list(input.shape) if input.ndim == spatial + 2 else [1] + list(input.shape)
+        raise RuntimeError(
+            f"{operation}: Given groups={groups}, weight of size {list(weight.shape)}, expected input{batched} "
+            f"to have {expected} channels, but got {channels} channels instead"
+        )
+    if weight.shape[0] % groups or (transposed and channels % groups):
+        raise RuntimeError(
+            f"{operation}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead"
+        )
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(
+            f"{operation}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+            f"{out_channels} elements, but got bias of size {list(bias.shape)} instead"
+        )
+
+
+def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spatial, operation):
+    """conv1d and conv2d: checks, 'same'/'valid' padding, unbatched input, then ``Convolution``."""
+    check_convolution_input(input, weight, bias, groups, spatial, operation)
+    stride = per_dimension(stride, spatial, "stride", operation)
+    dilation = per_dimension(dilation, spatial, "dilation", operation)
+    kernel = tuple(weight.shape[2:])
+    trim = (0,) * spatial
+    if padding == "valid":
+        padding = (0,) * spatial
+    elif padding == "same":
+        if any(step != 1 for step in stride):
+            raise ValueError(f"{operation}: padding='same' is not supported for strided convolutions (stride={stride})")
+        # total padding d (k - 1): the odd one out goes after, as in PyTorch; pad it on both sides, trim it before
+        totals = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+        padding = tuple(-(-total // 2) for total in totals)
+        trim = tuple(total % 2 for total in totals)
+    elif isinstance(padding, str):
+        raise ValueError(f"{operation}: Invalid padding string '{padding}', should be one of ('valid', 'same')")
+    else:
+        padding = per_dimension(padding, spatial, "padding", operation)
+    unbatched = input.ndim == spatial + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    size = tuple(input.shape[2:])
+    extent = tuple(s + 2 * p for s, p in zip(size, padding))
+    reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if any(e < r for e, r in zip(extent, reach)):
+        raise RuntimeError(
+            f"{operation}: Calculated padded input size per channel: ({' x '.join(map(str, extent))}). "
+            f"Kernel size: ({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size"
+        )
+    output = Convolution.apply(input, weight, bias, stride, padding, dilation, False, (0,) * spatial, groups)
+    if any(trim):
+        output = output[(slice(None), slice(None)) + tuple(slice(t, None) for t in trim)]
+    return output.squeeze(0) if unbatched else output
+
+
+@public(method=False)
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution: input (N, C, L) -> (N, O, L_out), weight (O, C / groups, k), bias (O,).
+
+    L_out = (L + 2 padding - dilation (k - 1) - 1) // stride + 1; ``padding`` may be 'same'
+    (L_out = L, stride 1 only) or 'valid' (no padding). (C, L) input is one sample.
+    """
+    return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+@public(method=False)
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution: input (N, C, H, W) -> (N, O, H_out, W_out), weight (O, C / groups, kh, kw),
+    bias (O,).
+
+    H_out = (H + 2 padding - dilation (kh - 1) - 1) // stride + 1 (W_out alike); each argument is
+    an int or a pair (height, width); ``padding`` may be 'same' (stride 1 only) or 'valid'.
+    (C, H, W) input is one sample.
+    """
+    return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+@public(method=False)
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution (the gradient of conv2d's input; "deconvolution"), which upsamples:
+    input (N, C, H, W) -> (N, O, H_out, W_out), weight (C, O / groups, kh, kw), bias (O,),
+
+        H_out = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1
+
+    ``output_padding`` (smaller than the stride or the dilation) picks among the input sizes a
+    strided conv2d maps to the same output size.
+    """
+    operation = "conv_transpose2d"
+    check_convolution_input(input, weight, bias, groups, 2, operation, transposed=True)
+    stride, padding, output_padding, dilation = (
+        per_dimension(value, 2, name, operation)
+        for value, name in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation"))
+    )
+    if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(
+            f"{operation}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    output = Convolution.apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
+    if any(size < 1 for size in output.shape[2:]):
+        raise RuntimeError(f"{operation}: the output size {list(output.shape)} is too small (input {list(input.shape)}); reduce padding")
+    return output.squeeze(0) if unbatched else output
+
+
+# ----------------------------------------------------------------------------- im2col and col2im
+def _unfolded(input, kernel, dilation, padding, stride):
+    """im2col on arrays: (N, C, H, W) -> (N, C·kh·kw, L), column l the window at output position l."""
+    windows = sliding_windows(padded(input, padding, padding), kernel, stride, dilation)  # (N, C, Ho, Wo, kh, kw)
+    batch, channels = input.shape[:2]
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(batch, channels * kernel[0] * kernel[1], -1)
+
+
+def _folded(input, output_size, kernel, dilation, padding, stride):
+    """col2im on arrays: (N, C·kh·kw, L) -> (N, C, H, W), overlapping windows summed."""
+    batch = input.shape[0]
+    channels = input.shape[1] // (kernel[0] * kernel[1])
+    extent = tuple(size + 2 * p for size, p in zip(output_size, padding))
+    positions = tuple((e - d * (k - 1) - 1) // s + 1 for e, k, s, d in zip(extent, kernel, stride, dilation))
+    canvas = col2im(input.reshape((batch, channels) + tuple(kernel) + positions), extent, stride, dilation)
+    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding))
+
+
+class Im2Col(WindowOp):
+    formula = "out[n, c·kh·kw + p·kw + q, i·W_out + j] = input[n, c, i·stride + p·dilation, j·stride + q·dilation]"
+    derivatives = ("fold(grad)",)
+
+    @staticmethod
+    def forward(ctx, input, kernel, dilation, padding, stride):
+        ctx.geometry = (tuple(input.shape[2:]), kernel, dilation, padding, stride)
+        return _unfolded(input, kernel, dilation, padding, stride)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return (ctx.xp.fold(grad_output, *ctx.geometry), None, None, None, None)
+
+
+class Col2Im(WindowOp):
+    formula = "out[n, c, i·stride + p·dilation, j·stride + q·dilation] += input[n, c·kh·kw + p·kw + q, i·W_out + j]"
+    derivatives = ("unfold(grad)",)
+
+    @staticmethod
+    def forward(ctx, input, output_size, kernel, dilation, padding, stride):
+        ctx.geometry = (kernel, dilation, padding, stride)
+        return _folded(input, output_size, kernel, dilation, padding, stride)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return (ctx.xp.unfold(grad_output, *ctx.geometry), None, None, None, None, None)
+
+
+on_arrays("unfold")(_unfolded)
+on_arrays("fold")(_folded)
+
+
+def _window_arguments(kernel_size, dilation, padding, stride, operation):
+    return tuple(
+        per_dimension(value, 2, name, operation)
+        for value, name in ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride"))
+    )
+
+
+@public(method=False)
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: the sliding windows of (N, C, H, W) as columns, (N, C·kh·kw, L) with L the number of
+    window positions (H_out·W_out, as for conv2d). ``conv2d`` is ``weight.view(O, -1) @ unfold(x)``.
+    """
+    kernel, dilation, padding, stride = _window_arguments(kernel_size, dilation, padding, stride, "unfold")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) input, but got input of size {list(input.shape)}")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    extent = tuple(size + 2 * p for size, p in zip(input.shape[2:], padding))
+    if any(e < d * (k - 1) + 1 for e, k, d in zip(extent, kernel, dilation)):
+        raise RuntimeError(
+            f"unfold: the padded input size {extent} is smaller than the kernel {kernel} (dilation {dilation}); "
+            f"use a smaller kernel or more padding"
+        )
+    output = Im2Col.apply(input, kernel, dilation, padding, stride)
+    return output.squeeze(0) if unbatched else output
+
+
+@public(method=False)
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the adjoint of ``unfold``: columns (N, C·kh·kw, L) summed back into (N, C, H, W) at
+    their windows' places (overlaps add up), ``output_size`` = (H, W)."""
+    output_size = per_dimension(output_size, 2, "output_size", "fold")
+    kernel, dilation, padding, stride = _window_arguments(kernel_size, dilation, padding, stride, "fold")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) input, but got input of size {list(input.shape)}")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    window = kernel[0] * kernel[1]
+    positions = [(s + 2 * p - d * (k - 1) - 1) // st + 1 for s, p, d, k, st in zip(output_size, padding, dilation, kernel, stride)]
+    if input.shape[1] % window or input.shape[2] != positions[0] * positions[1]:
+        raise RuntimeError(
+            f"fold: expected input of size (N, C·{window}, {positions[0] * positions[1]}) for kernel {kernel} "
+            f"and output_size {output_size} ({positions[0]} x {positions[1]} windows), but got {list(input.shape)}"
+        )
+    output = Col2Im.apply(input, output_size, kernel, dilation, padding, stride)
+    return output.squeeze(0) if unbatched else output

@@ -1,0 +1,294 @@
+"""Pooling: the maximum or the mean of each window, over the last two dimensions of (N, C, H, W).
+
+The windows are read as a strided view of the input (``backend.sliding_windows``), or, when they
+tile the input exactly (stride = kernel, no padding or dilation, sizes divisible: the common 2x2
+pooling), by a plain reshape. The gradient goes back to the windows' elements (to the maximum of
+each window for max pooling, evenly spread for average pooling): a reshape when the windows tile
+the input, otherwise ``fold`` (col2im), which sums where windows overlap; both differentiable
+again. 1-d pooling is 2-d pooling of a height-1 input, as in PyTorch.
+"""
+import itertools
+import math
+
+from chainrule.backend import copy_where, sliding_windows, xp
+from chainrule.ops.conv import padded
+from chainrule.ops.registry import public
+from chainrule.ops.windows import WindowOp, output_size, per_dimension
+from chainrule.tensor import tensor_from_array
+
+
+class Windows:
+    """Where the windows of one pooling lie: sizes, output positions, the padded extent they span."""
+
+    def __init__(self, size, kernel, stride, padding, dilation, ceil_mode):
+        self.size, self.kernel, self.stride, self.padding, self.dilation = size, kernel, stride, padding, dilation
+        self.positions = tuple(map(output_size, size, kernel, stride, padding, dilation, (ceil_mode,) * 2))
+        reach = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(self.positions, stride, dilation, kernel))
+        self.extent = tuple(max(s + 2 * p, r) for s, p, r in zip(size, padding, reach))
+        self.tiled = stride == kernel and padding == (0, 0) and dilation == (1, 1) and all(
+            s == o * k for s, o, k in zip(size, self.positions, kernel)
+        )
+
+    def of(self, input, fill):
+        """The windows of ``input`` (an array), (N, C, H_out, W_out, kh, kw), a view where possible."""
+        batch, channels = input.shape[:2]
+        if self.tiled:
+            (rows, cols), (kh, kw) = self.positions, self.kernel
+            return input.reshape(batch, channels, rows, kh, cols, kw).transpose(0, 1, 2, 4, 3, 5)
+        after = tuple(e - s - p for e, s, p in zip(self.extent, self.size, self.padding))
+        return sliding_windows(padded(input, self.padding, after, fill), self.kernel, self.stride, self.dilation)
+
+    def spread(self, namespace, per_window):
+        """Values for each window's elements (N, C, H_out, W_out, kh·kw) back onto the input
+        (N, C, H, W), summed where windows overlap: the adjoint of ``of``. ``namespace`` is the
+        node's ``ctx.xp`` (arrays in a plain backward, tensors in a recorded one)."""
+        batch, channels = per_window.shape[0], per_window.shape[1]
+        per_window = per_window.reshape((batch, channels) + self.positions + self.kernel)
+        if self.tiled:
+            return per_window.swapaxes(3, 4).reshape((batch, channels) + self.size)
+        columns = per_window.swapaxes(2, 4).swapaxes(3, 5).reshape(batch, channels * math.prod(self.kernel), -1)
+        canvas = namespace.fold(columns, self.extent, self.kernel, self.dilation, (0, 0), self.stride)
+        (top, left), (height, width) = self.padding, self.size
+        return canvas[:, :, top : top + height, left : left + width]
+
+
+class MaxPool2D(WindowOp):
+    """With ``indices``, also returns, per output, the position (row · W + column) of the maximum
+    in its input plane."""
+
+    formula = "out[n, c, i, j] = max over p, q of input[n, c, i·stride + p·dilation, j·stride + q·dilation]"
+    derivatives = ("grad at each window's maximum (the first one), 0 elsewhere",)
+    node_name = "MaxPool2DWithIndicesBackward0"
+
+    @staticmethod
+    def forward(ctx, input, windows, indices):
+        # One pass per kernel position over output-sized strided views (NumPy's reductions over a
+        # short last axis are several times slower than these elementwise passes).
+        values = windows.of(input, -xp.inf)
+        offsets = list(itertools.product(*map(range, windows.kernel)))
+        output, which = values[..., 0, 0].copy(), xp.zeros(values.shape[:4], dtype=xp.int64)
+        for position, (p, q) in enumerate(offsets[1:], start=1):
+            candidate = values[..., p, q]
+            better = (candidate > output) | (candidate != candidate)  # the first maximum; nan wins, as in PyTorch
+            copy_where(output, candidate, better)
+            copy_where(which, position, better)
+        ctx.windows = windows
+        ctx.chosen = (which[..., None] == xp.arange(len(offsets))).astype(input.dtype)  # one-hot per window
+        if not indices:
+            return output
+        (stride_h, stride_w), (dilation_h, dilation_w), (top, left) = windows.stride, windows.dilation, windows.padding
+        rows = xp.arange(windows.positions[0])[:, None] * stride_h - top + which // windows.kernel[1] * dilation_h
+        cols = xp.arange(windows.positions[1]) * stride_w - left + which % windows.kernel[1] * dilation_w
+        return output, (rows * windows.size[1] + cols).astype(xp.int64)
+
+    @staticmethod
+    def backward(ctx, grad_output, *grad_indices):
+        per_window = grad_output.reshape(tuple(grad_output.shape) + (1,)) * ctx.chosen
+        return ctx.windows.spread(ctx.xp, per_window), None, None
+
+
+class AvgPool2D(WindowOp):
+    formula = "out[n, c, i, j] = Σ_p,q input[n, c, i·stride + p, j·stride + q] / divisor[i, j]"
+    derivatives = ("grad / divisor, spread over each window",)
+
+    @staticmethod
+    def forward(ctx, input, windows, divisor):
+        ctx.windows, ctx.divisor = windows, divisor
+        if windows.tiled:
+            (rows, cols), (kh, kw) = windows.positions, windows.kernel
+            total = input.reshape(input.shape[:2] + (rows, kh, cols, kw)).sum((3, 5))
+        else:
+            total = windows.of(input, 0).sum((-2, -1))
+        return (total / divisor).astype(input.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        share = (grad_output / ctx.divisor).reshape(tuple(grad_output.shape) + (1,))
+        per_window = ctx.xp.broadcast_to(share, tuple(grad_output.shape) + (math.prod(ctx.windows.kernel),))
+        return ctx.windows.spread(ctx.xp, per_window), None, None
+
+
+def _divisor(windows, count_include_pad, divisor_override, dtype):
+    """What each window's sum is divided by, (H_out, W_out): PyTorch's rule (windows that reach
+    past the padding count only up to it; without ``count_include_pad`` only input elements)."""
+    if divisor_override:
+        return xp.full(windows.positions, float(divisor_override), dtype=dtype)
+    counts = []
+    for positions, size, kernel, stride, padding in zip(windows.positions, windows.size, windows.kernel, windows.stride, windows.padding):
+        start = xp.arange(positions) * stride - padding
+        end = xp.minimum(start + kernel, size + padding)
+        counts.append(end - start if count_include_pad else xp.minimum(end, size) - xp.maximum(start, 0))
+    return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
+
+
+# ----------------------------------------------------------------------------- public functions
+def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims=2):
+    """Check ``input`` and the arguments as PyTorch does; the ``Windows`` of a 2-d pooling."""
+    if input.ndim not in (dims + 1, dims + 2):
+        layout = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
+        raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input {layout}, but got input of size: {list(input.shape)}")
+    kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
+    stride = kernel if stride is None or stride == [] or stride == () else per_dimension(stride, dims, "stride", operation)
+    padding = per_dimension(padding, dims, "padding", operation)
+    dilation = per_dimension(dilation, dims, "dilation", operation)
+    if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise RuntimeError(f"{operation}: kernel_size, stride and dilation must be positive, got {kernel}, {stride}, {dilation}")
+    for p, k, d in zip(padding, kernel, dilation):
+        if p < 0 or p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                f"{operation}: pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d}"
+            )
+    if dims == 1:
+        kernel, stride, padding, dilation = ((1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation)
+    size = tuple(input.shape[-2:]) if dims == 2 else (1, input.shape[-1])
+    windows = Windows(size, kernel, stride, padding, dilation, ceil_mode)
+    if any(p < 1 for p in windows.positions):
+        shown = size if dims == 2 else size[1:]
+        out = windows.positions if dims == 2 else windows.positions[1:]
+        raise RuntimeError(
+            f"{operation}: Given input size: ({'x'.join(map(str, (input.shape[-dims - 1],) + shown))}). Calculated output "
+            f"size: ({'x'.join(map(str, (input.shape[-dims - 1],) + out))}). Output size is too small; the input is "
+            f"smaller than the pooling window (kernel {kernel_size}, dilation {dilation}, padding {padding})"
+        )
+    return windows
+
+
+def _as_batched_planes(input, dims):
+    """``input`` as (N, C, H, W): a missing batch dimension added, a 1-d (N, C, L) as height 1."""
+    unbatched = input.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if dims == 1:
+        input = input.unsqueeze(2)
+    return input, unbatched
+
+
+def _restored(output, unbatched, dims):
+    if dims == 1:
+        output = output.squeeze(2)
+    return output.squeeze(0) if unbatched else output
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims, operation):
+    windows = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims)
+    planes, unbatched = _as_batched_planes(input, dims)
+    if not return_indices:
+        return _restored(MaxPool2D.apply(planes, windows, False), unbatched, dims)
+    output, indices = MaxPool2D.apply(planes, windows, True)
+    return _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
+
+
+@public(method=False)
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum of each kh x kw window: (N, C, H, W) -> (N, C, H_out, W_out), with
+    H_out = (H + 2 padding - dilation (kh - 1) - 1) / stride + 1 rounded down (up with
+    ``ceil_mode``); ``stride`` defaults to the kernel size. Padding counts as -inf.
+    ``return_indices`` also gives each maximum's position in its input plane (row · W + column).
+    """
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+
+
+@public(method=False)
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum of each window of length k: (N, C, L) -> (N, C, L_out), as ``max_pool2d``."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, dims, operation):
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{operation}: divisor must be not zero")
+    windows = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, operation, dims)
+    planes, unbatched = _as_batched_planes(input, dims)
+    divisor = _divisor(windows, count_include_pad, divisor_override, planes.dtype)
+    return _restored(AvgPool2D.apply(planes, windows, divisor), unbatched, dims)
+
+
+@public(method=False)
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """The mean of each kh x kw window: (N, C, H, W) -> (N, C, H_out, W_out), sizes as
+    ``max_pool2d``. Padding counts as 0 and, with ``count_include_pad``, in the divisor too;
+    ``divisor_override`` replaces the divisor."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2, "avg_pool2d")
+
+
+@public(method=False)
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """The mean of each window of length k: (N, C, L) -> (N, C, L_out), as ``avg_pool2d``."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
+
+
+# ----------------------------------------------------------------------------- adaptive pooling
+def _adaptive_bounds(size, out):
+    """PyTorch's adaptive windows along one dimension: window i spans
+    [floor(i·size/out), ceil((i+1)·size/out))."""
+    index = xp.arange(out)
+    return (index * size) // out, -((-(index + 1) * size) // out)
+
+
+def _adaptive_output_size(input, output_size, operation):
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"{operation}: Expected 3D or 4D tensor (C, H, W) or (N, C, H, W), but got input of size {list(input.shape)}")
+    sizes = (output_size, output_size) if output_size is None or isinstance(output_size, int) else tuple(output_size)
+    sizes = tuple(input.shape[-2 + axis] if size is None else size for axis, size in enumerate(sizes))
+    if len(sizes) != 2 or any(size < 1 for size in sizes):
+        raise RuntimeError(f"{operation}: output_size must be 2 positive integers (or None to keep a size), got {output_size!r}")
+    return sizes
+
+
+def _tiles(input, sizes):
+    """Whether the adaptive windows are a plain tiling of the input (each size a multiple)."""
+    return all(size % out == 0 for size, out in zip(input.shape[-2:], sizes))
+
+
+@public(method=False)
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (H_out, W_out), whatever the input's size: window i spans rows
+    floor(i·H/H_out) to ceil((i+1)·H/H_out). ``output_size`` is an int, a pair, or None to keep a size.
+
+    Sizes that divide are ``avg_pool2d`` with kernel = stride = H / H_out; the others are the
+    averaging matrices A_h (H_out, H) and A_w: out = A_h @ x @ A_wᵀ.
+    """
+    sizes = _adaptive_output_size(input, output_size, "adaptive_avg_pool2d")
+    if _tiles(input, sizes):
+        kernel = tuple(size // out for size, out in zip(input.shape[-2:], sizes))
+        return avg_pool2d(input, kernel)
+    averaging = []
+    for size, out in zip(input.shape[-2:], sizes):
+        start, end = _adaptive_bounds(size, out)
+        inside = (xp.arange(size) >= start[:, None]) & (xp.arange(size) < end[:, None])
+        averaging.append(tensor_from_array((inside / (end - start)[:, None]).astype(input.dtype)))
+    return averaging[0] @ input @ averaging[1].T
+
+
+@public(method=False)
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (H_out, W_out), windows as ``adaptive_avg_pool2d``.
+
+    Sizes that divide are ``max_pool2d`` with kernel = stride = H / H_out. Otherwise the windows
+    (of unequal sizes) are gathered into the largest window's shape, the unused places set to -inf.
+    """
+    sizes = _adaptive_output_size(input, output_size, "adaptive_max_pool2d")
+    if _tiles(input, sizes):
+        kernel = tuple(size // out for size, out in zip(input.shape[-2:], sizes))
+        return max_pool2d(input, kernel, return_indices=return_indices)
+    planes, unbatched = _as_batched_planes(input, 2)
+    places, unused = [], []
+    for size, out in zip(planes.shape[-2:], sizes):
+        start, end = _adaptive_bounds(size, out)
+        offsets = xp.arange(int((end - start).max()))
+        places.append(xp.minimum(start[:, None] + offsets, size - 1))  # (out, widest window)
+        unused.append(start[:, None] + offsets >= end[:, None])
+    rows, cols = places
+    penalty = xp.where(unused[0][:, :, None, None] | unused[1][None, None], -xp.inf, 0.0).astype(planes.dtype)
+    gathered = planes[:, :, rows][..., cols] + tensor_from_array(penalty)  # (N, C, H_out, kh, W_out, kw)
+    batch, channels = planes.shape[:2]
+    flat = gathered.permute(0, 1, 2, 4, 3, 5).reshape(batch, channels, sizes[0], sizes[1], -1)
+    output = flat.amax(-1)  # ties only between equal input values: the -inf places never win
+    widest = cols.shape[1]
+    chosen = flat.array.argmax(-1)
+    index_rows = rows[xp.arange(sizes[0])[:, None], chosen // widest]
+    index_cols = cols[xp.arange(sizes[1]), chosen % widest]
+    indices = tensor_from_array((index_rows * planes.shape[-1] + index_cols).astype(xp.int64))
+    output, indices = _restored(output, unbatched, 2), _restored(indices, unbatched, 2)
+    return (output, indices) if return_indices else output

@@ -1,0 +1,71 @@
+"""What convolution and pooling share: their arguments as per-dimension tuples, their output sizes,
+and the functions their backward formulas call.
+
+A backward formula of an ``Op`` runs on arrays with ``ctx.xp`` = the array library, and on tensors
+with ``ctx.xp`` = chainrule's public functions (see ``ops/op.py``). The gradient of a convolution
+is itself a convolution, and of pooling a ``fold``: operations the array library does not have. So
+these operations' nodes see, in a plain backward, the array library extended by this family's own
+operations on arrays, under the names of their public functions (``WindowNode.xp``); one formula,
+``ctx.xp.convolution(...)``, then runs on arrays and, recorded, on tensors.
+"""
+from chainrule.autograd import grad_mode
+from chainrule.backend import xp
+from chainrule.ops import registry
+from chainrule.ops.op import Op, OpNode
+
+
+class _ArrayFunctions:
+    """The array library plus the window operations on arrays (registered by ``on_arrays``)."""
+
+    def __getattr__(self, name):
+        return getattr(xp, name)
+
+
+array_functions = _ArrayFunctions()
+
+
+def on_arrays(name):
+    """Register a function on arrays as ``ctx.xp.NAME`` for the plain backward of window operations."""
+
+    def register(function):
+        setattr(array_functions, name, function)
+        return function
+
+    return register
+
+
+class WindowNode(OpNode):
+    """The node of a window operation: its ``xp`` knows the convolutions and ``fold`` on arrays too."""
+
+    @property
+    def xp(self):
+        return registry.functions if grad_mode.is_grad_enabled() else array_functions
+
+
+class WindowOp(Op):
+    """An ``Op`` whose backward may call convolutions, ``fold`` and ``unfold`` through ``ctx.xp``."""
+
+    _node_base = WindowNode
+
+
+def per_dimension(value, count, name, operation):
+    """``value`` (an int or a sequence of ``count`` ints) as a tuple of ``count`` ints."""
+    values = (value,) * count if isinstance(value, int) else tuple(value)
+    if len(values) == 1 and count > 1:
+        values = values * count
+    if len(values) != count or not all(isinstance(each, int) for each in values):
+        raise RuntimeError(f"{operation}: expected {name} to be a single integer or a list of {count} integers, got {value!r}")
+    return values
+
+
+def output_size(size, kernel, stride, padding, dilation, ceil_mode=False):
+    """How many windows fit along one dimension: floor (or ceil) of
+    (size + 2 padding - dilation (kernel - 1) - 1) / stride, plus 1. With ``ceil_mode`` a last
+    partial window counts when it starts inside the input or its left padding (as PyTorch)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    count = -(-span // stride) + 1
+    if (count - 1) * stride >= size + padding:
+        count -= 1
+    return count

@@ -1,0 +1,154 @@
+"""Pooling, padding by reading and interpolation: the op table (gradcheck in float64, PyTorch's
+values and gradients over drawn shapes for each geometry), indices, second derivatives, errors."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import library_case, table_test
+
+
+def planes(min_side=1, max_side=8, dims=2):
+    """(N, C, *size) with batch 1 or 2 and sides in [min_side, max_side] (odd sizes included)."""
+    side = st.integers(min_side, max_side)
+    return st.tuples(st.integers(1, 2), st.integers(1, 3), *[side] * dims).map(lambda shape: (shape,))
+
+
+MAX_POOL_2D = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=2, stride=1, dilation=2),
+    dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0)),
+    dict(kernel_size=3, stride=1, padding=1),
+]
+AVG_POOL_2D = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=(3, 2), stride=1, divisor_override=4),
+]
+
+
+def _fits(arguments):
+    """The smallest side every window geometry here accepts."""
+    kernel = arguments["kernel_size"]
+    kernel = max(kernel) if isinstance(kernel, tuple) else kernel
+    return arguments.get("dilation", 1) * (kernel - 1) + 1
+
+
+def _one_dim(arguments):
+    return {key: value[1] if isinstance(value, tuple) else value for key, value in arguments.items()}
+
+
+CASES = (
+    [
+        library_case(f"max_pool2d_{args}", lambda lib, x, a=args: lib.nn.functional.max_pool2d(x, **a), planes(_fits(args)))
+        for args in MAX_POOL_2D
+    ]
+    + [
+        library_case(f"max_pool1d_{args}", lambda lib, x, a=_one_dim(args): lib.nn.functional.max_pool1d(x, **a), planes(_fits(args), dims=1))
+        for args in MAX_POOL_2D[:4]
+    ]
+    + [
+        library_case(f"avg_pool2d_{args}", lambda lib, x, a=args: lib.nn.functional.avg_pool2d(x, **a), planes(_fits(args)))
+        for args in AVG_POOL_2D
+    ]
+    + [
+        library_case("avg_pool1d", lambda lib, x: lib.nn.functional.avg_pool1d(x, 3, 2, 1), planes(3, dims=1)),
+        library_case("avg_pool1d_ceil", lambda lib, x: lib.nn.functional.avg_pool1d(x, 2, ceil_mode=True, count_include_pad=False), planes(2, dims=1)),
+        library_case("max_pool2d_unbatched", lambda lib, x: lib.nn.functional.max_pool2d(x, 2), st.just(((3, 5, 4),))),
+    ]
+    + [
+        library_case(f"adaptive_avg_pool2d_{size}", lambda lib, x, s=size: lib.nn.functional.adaptive_avg_pool2d(x, s), planes(3))
+        for size in (1, 3, (2, None))
+    ]
+    + [
+        library_case(f"adaptive_max_pool2d_{size}", lambda lib, x, s=size: lib.nn.functional.adaptive_max_pool2d(x, s), planes(3))
+        for size in (1, (3, 2))
+    ]
+    + [
+        library_case(f"pad_{mode}", lambda lib, x, m=mode: lib.nn.functional.pad(x, (2, 1, 1, 2), mode=m), planes(3))
+        for mode in ("reflect", "replicate", "circular")
+    ]
+    + [
+        library_case("pad_reflect_1d", lambda lib, x: lib.nn.functional.pad(x, (1, 2), mode="reflect"), planes(3, dims=1)),
+        library_case("interpolate_nearest_scale", lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2), planes()),
+        library_case("interpolate_nearest_size", lambda lib, x: lib.nn.functional.interpolate(x, size=(5, 3)), planes()),
+        library_case("interpolate_bilinear", lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"), planes()),
+        library_case(
+            "interpolate_bilinear_corners",
+            lambda lib, x: lib.nn.functional.interpolate(x, size=(5, 7), mode="bilinear", align_corners=True),
+            planes(),
+        ),
+        library_case("interpolate_linear", lambda lib, x: lib.nn.functional.interpolate(x, size=7, mode="linear"), planes(dims=1)),
+    ]
+)
+
+test_op = table_test(CASES, max_examples=4)
+
+
+def test_max_pool_indices_match_pytorch():
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 8))
+    for arguments in MAX_POOL_2D:
+        ours = chainrule.nn.functional.max_pool2d(chainrule.tensor(x), return_indices=True, **arguments)
+        theirs = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **arguments)
+        np.testing.assert_array_equal(ours[1].array, theirs[1].numpy(), err_msg=str(arguments))
+        assert ours[1].dtype == chainrule.int64
+    ours = chainrule.nn.functional.adaptive_max_pool2d(chainrule.tensor(x), (3, 5), return_indices=True)
+    theirs = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), (3, 5), return_indices=True)
+    np.testing.assert_array_equal(ours[1].array, theirs[1].numpy())
+
+
+def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_tie():
+    x = chainrule.zeros(1, 1, 2, 2, requires_grad=True)
+    chainrule.nn.functional.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.array.reshape(-1), [1, 0, 0, 0])
+
+
+SECOND_ORDER = [
+    ("max_pool2d", lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, 1)),
+    ("max_pool2d_tiled", lambda lib, x: lib.nn.functional.max_pool2d(x, 2)),
+    ("avg_pool2d", lambda lib, x: lib.nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True)),
+    ("adaptive_avg_pool2d", lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, 3)),
+    ("pad_reflect", lambda lib, x: lib.nn.functional.pad(x, (1, 1, 2, 0), mode="reflect")),
+    ("interpolate_bilinear", lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2, mode="bilinear")),
+]
+
+
+@pytest.mark.parametrize("name, call", SECOND_ORDER, ids=[case[0] for case in SECOND_ORDER])
+def test_second_derivatives_match_pytorch(name, call):
+    x_data = np.random.default_rng(1).standard_normal((2, 2, 6, 6))
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(x_data, requires_grad=True)
+        (grad,) = lib.autograd.grad((call(lib, x) ** 3).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((grad * grad).sum(), x)
+        results.append(np.asarray(second.detach().numpy()))
+    np.testing.assert_allclose(*results, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_node_names_as_pytorch():
+    x = chainrule.randn(1, 1, 4, 4, requires_grad=True)
+    assert type(chainrule.nn.functional.max_pool2d(x, 2).grad_fn).__name__ == "MaxPool2DWithIndicesBackward0"
+    assert type(chainrule.nn.functional.avg_pool2d(x, 2).grad_fn).__name__ == "AvgPool2DBackward0"
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda lib: lib.nn.functional.max_pool2d(lib.randn(1, 1, 1, 1), 2), RuntimeError, "Output size is too small"),
+        (lambda lib: lib.nn.functional.max_pool2d(lib.randn(1, 1, 4, 4), 2, padding=2), RuntimeError, "pad should be at most half"),
+        (lambda lib: lib.nn.functional.avg_pool2d(lib.randn(1, 1, 1, 4, 4), 2), RuntimeError, "input"),
+        (lambda lib: lib.nn.functional.pad(lib.randn(1, 1, 3, 3), (3, 3), mode="reflect"), RuntimeError, "Padding size"),
+        (lambda lib: lib.nn.functional.interpolate(lib.randn(1, 1, 3, 3), size=4, scale_factor=2), ValueError, "only one"),
+    ],
+)
+def test_errors_as_pytorch(call, error, words):
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error, match=words):
+        call(chainrule)
