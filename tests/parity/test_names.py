@@ -118,50 +118,47 @@ NOT_YET = {
         rad2deg ravel register_post_accumulate_grad_hook renorm renorm_ repeat_interleave resize_
         resize_as_ roll rot90 scatter_reduce scatter_reduce_ select select_scatter sgn sgn_ short
         signbit slice_scatter slogdet sort squeeze_ stft storage_offset stride sum_to_size t_
-        tensor_split topk trace transpose_ tril tril_ triu triu_ unflatten unfold unique
-        unique_consecutive unsqueeze_ vdot vsplit
+        tensor_split topk trace transpose_ tril tril_ triu triu_ unflatten unique unique_consecutive
+        unsqueeze_ vdot vsplit
         """.split()
     ),
     "nn.functional": set(
         """
-        adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
-        adaptive_max_pool2d adaptive_max_pool3d affine_grid alpha_dropout avg_pool1d avg_pool2d
-        avg_pool3d bilinear celu conv1d conv2d conv3d conv_transpose1d conv_transpose2d
-        conv_transpose3d cosine_embedding_loss cosine_similarity ctc_loss dropout1d dropout2d
-        dropout3d elu_ embedding_bag feature_alpha_dropout fold fractional_max_pool2d
-        fractional_max_pool3d gaussian_nll_loss glu grid_sample group_norm gumbel_softmax hardshrink
-        hardsigmoid hardswish hardtanh hardtanh_ hinge_embedding_loss huber_loss instance_norm
-        interpolate kl_div leaky_relu_ local_response_norm logsigmoid lp_pool1d lp_pool2d lp_pool3d
-        margin_ranking_loss max_pool1d max_pool2d max_pool3d max_unpool1d max_unpool2d max_unpool3d
-        mish multi_margin_loss multilabel_margin_loss multilabel_soft_margin_loss normalize
-        pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu6 relu_
-        rms_norm rrelu rrelu_ scaled_dot_product_attention selu soft_margin_loss softmin softshrink
-        softsign tanhshrink threshold threshold_ triplet_margin_loss
-        triplet_margin_with_distance_loss unfold
+        adaptive_avg_pool1d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool3d affine_grid
+        alpha_dropout avg_pool3d bilinear celu conv3d conv_transpose1d conv_transpose3d
+        cosine_embedding_loss cosine_similarity ctc_loss dropout1d dropout3d elu_ embedding_bag
+        feature_alpha_dropout fractional_max_pool2d fractional_max_pool3d gaussian_nll_loss glu
+        grid_sample group_norm gumbel_softmax hardshrink hardsigmoid hardswish hardtanh hardtanh_
+        hinge_embedding_loss huber_loss instance_norm kl_div leaky_relu_ local_response_norm
+        logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss max_pool3d max_unpool1d
+        max_unpool2d max_unpool3d mish multi_margin_loss multilabel_margin_loss
+        multilabel_soft_margin_loss normalize pairwise_distance pdist pixel_shuffle pixel_unshuffle
+        poisson_nll_loss prelu relu6 relu_ rms_norm rrelu rrelu_ scaled_dot_product_attention selu
+        soft_margin_loss softmin softshrink softsign tanhshrink threshold threshold_
+        triplet_margin_loss triplet_margin_with_distance_loss
         """.split()
     ),
     "nn": set(
         """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BatchNorm2d BatchNorm3d Bilinear CELU CTCLoss ChannelShuffle CircularPad1d
-        CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d Conv1d Conv2d Conv3d
-        ConvTranspose1d ConvTranspose2d ConvTranspose3d CosineEmbeddingLoss CosineSimilarity
-        Dropout1d Dropout2d Dropout3d EmbeddingBag FeatureAlphaDropout Fold FractionalMaxPool2d
-        FractionalMaxPool3d GLU GRU GRUCell GaussianNLLLoss GroupNorm Hardshrink Hardsigmoid
-        Hardswish Hardtanh HingeEmbeddingLoss HuberLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d
-        KLDivLoss LPPool1d LPPool2d LPPool3d LSTM LSTMCell LazyBatchNorm1d LazyBatchNorm2d
-        LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d
-        LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear
-        LinearCrossEntropyLoss LinearCrossEntropyOptions LocalResponseNorm LogSigmoid
-        MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention PReLU
-        PairwiseDistance ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss
-        RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU6 ReflectionPad1d ReflectionPad2d
-        ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SoftMarginLoss
-        Softmax2d Softmin Softshrink Softsign Tanhshrink Threshold Transformer TransformerDecoder
-        TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
-        TripletMarginWithDistanceLoss Unfold Upsample ZeroPad1d ZeroPad2d ZeroPad3d
+        AdaptiveAvgPool1d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss AdaptiveMaxPool1d
+        AdaptiveMaxPool3d AlphaDropout AvgPool3d BatchNorm3d Bilinear CELU CTCLoss ChannelShuffle
+        CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d Conv3d
+        ConvTranspose1d ConvTranspose3d CosineEmbeddingLoss CosineSimilarity Dropout1d Dropout3d
+        EmbeddingBag FeatureAlphaDropout Fold FractionalMaxPool2d FractionalMaxPool3d GLU GRU
+        GRUCell GaussianNLLLoss GroupNorm Hardshrink Hardsigmoid Hardswish Hardtanh
+        HingeEmbeddingLoss HuberLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss LPPool1d
+        LPPool2d LPPool3d LSTM LSTMCell LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LinearCrossEntropyLoss
+        LinearCrossEntropyOptions LocalResponseNorm LogSigmoid MarginRankingLoss MaxPool3d
+        MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish MultiLabelMarginLoss MultiLabelSoftMarginLoss
+        MultiMarginLoss MultiheadAttention PReLU PairwiseDistance ParameterDict ParameterList
+        PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU
+        ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+        ReplicationPad3d SELU SoftMarginLoss Softmax2d Softmin Softshrink Softsign Tanhshrink
+        Threshold Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder
+        TransformerEncoderLayer TripletMarginLoss TripletMarginWithDistanceLoss Unfold ZeroPad1d
+        ZeroPad3d
         """.split()
     ),
 }
