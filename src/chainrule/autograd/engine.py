@@ -205,6 +205,8 @@ def _accumulate(tensor, grad, create_graph):
         tensor.grad = tensor.grad + grad
     else:
         tensor.grad.array += grad.array
+    for hook in tensor._post_accumulate_grad_hooks or ():  # register_post_accumulate_grad_hook
+        hook(tensor)
 
 
 def _zeros(shape, dtype):

@@ -1,0 +1,125 @@
+"""The default process group: the processes of one training job, as ``torch.distributed``'s.
+
+``init_process_group(backend="mpi")`` joins the processes that ``mpiexec -n N`` started; run without
+a launcher, the group is this one process (world size 1) and everything still works. Once joined,
+an uncaught exception in any process ends every process with a non-zero exit code, its traceback
+printed once: the others are never left waiting in a collective for a process that is gone.
+"""
+import sys
+import time
+import traceback
+
+from chainrule.distributed.communicator import (
+    MPICommunicator,
+    SingleProcessCommunicator,
+    launched_by_mpi,
+)
+
+#: How long a process whose error every process raised waits for rank 0 to report it and end the job.
+QUIET_RANK_GRACE_SECONDS = 10.0
+
+_state = {"communicator": None, "previous_excepthook": None}
+
+
+def init_process_group(
+    backend=None,
+    init_method=None,
+    timeout=None,
+    world_size=-1,
+    rank=-1,
+    store=None,
+    group_name="",
+    pg_options=None,
+    device_id=None,
+):
+    """Join the job's processes; MPI assigns each its rank, as for PyTorch's ``backend="mpi"``.
+
+    ``world_size`` and ``rank``, when given, must agree with what the launcher assigned. The other
+    arguments are accepted for PyTorch's signature and not used (MPI does its own rendezvous).
+    """
+    if _state["communicator"] is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    if backend is not None and str(backend).lower() != "mpi":
+        raise ValueError(
+            f"init_process_group: chainrule's processes talk through MPI only, got backend={backend!r}; "
+            f"use backend='mpi' and launch with `mpiexec -n 4 python train.py` (or `chainrule run -n 4 train.py`)"
+        )
+    communicator = MPICommunicator() if launched_by_mpi() else SingleProcessCommunicator()
+    for name, given, assigned in (("world_size", world_size, communicator.size), ("rank", rank, communicator.rank)):
+        if given not in (-1, None) and given != assigned:
+            raise ValueError(
+                f"init_process_group: {name}={given} was given but the MPI launcher assigned "
+                f"{name}={assigned}; leave it out (MPI decides) or launch with that many processes"
+            )
+    _state["communicator"] = communicator
+    if communicator.size > 1:
+        _state["previous_excepthook"] = sys.excepthook
+        sys.excepthook = _end_every_process
+
+
+def destroy_process_group(group=None):
+    """Leave the process group (MPI itself is finalized when Python exits)."""
+    default_communicator()
+    if _state["previous_excepthook"] is not None:
+        sys.excepthook = _state["previous_excepthook"]
+    _state.update(communicator=None, previous_excepthook=None)
+
+
+def is_initialized():
+    """Whether ``init_process_group`` was called (and ``destroy_process_group`` not since)."""
+    return _state["communicator"] is not None
+
+
+def is_available():
+    """Distributed training is always available: MPI when launched by it, else one process."""
+    return True
+
+
+def is_mpi_available():
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def get_rank(group=None):
+    """This process's index in the group, 0 to ``get_world_size() - 1``."""
+    return default_communicator().rank
+
+
+def get_world_size(group=None):
+    """The number of processes in the group."""
+    return default_communicator().size
+
+
+def default_communicator():
+    """The communicator of the default group (for collectives and DistributedDataParallel)."""
+    communicator = _state["communicator"]
+    if communicator is None:
+        raise ValueError(
+            "Default process group has not been initialized, please make sure to call init_process_group."
+        )
+    return communicator
+
+
+def raise_on_every_rank(error):
+    """Mark ``error``, which every process raises at the same point, to be printed by rank 0 only."""
+    error.raised_on_every_rank = True
+    return error
+
+
+def _end_every_process(error_type, error, error_traceback):
+    """``sys.excepthook`` of a process in a group of several: report the error, end the whole job."""
+    communicator = _state["communicator"]
+    if getattr(error, "raised_on_every_rank", False) and communicator.rank != 0:
+        # Rank 0 prints the same error and ends the job; stay quiet unless it fails to.
+        time.sleep(QUIET_RANK_GRACE_SECONDS)
+    else:
+        text = "".join(traceback.format_exception(error_type, error, error_traceback))
+        sys.stderr.write(
+            f"chainrule.distributed: rank {communicator.rank} of {communicator.size} raised an error; "
+            f"ending every process.\n{text}"
+        )
+        sys.stderr.flush()
+    communicator.abort(1)
