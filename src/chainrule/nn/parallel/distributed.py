@@ -116,9 +116,10 @@ def verify_same_parameters(module):
             (name, shape, dtype), (other_name, other_shape, other_dtype) = next(
                 pair for pair in zip(reference, other) if pair[0] != pair[1]
             )
+            other_parameter = "" if other_name == name else f"parameter {other_name!r} has "
             difference = (
-                f"parameter {name!r} has shape {shape} and dtype {dtype} on rank 0 but "
-                f"{other_name!r} has shape {other_shape} and dtype {other_dtype} on rank {rank}"
+                f"parameter {name!r} has shape {shape} ({dtype}) on rank 0 but {other_parameter}"
+                f"shape {other_shape} ({other_dtype}) on rank {rank}"
             )
         raise raise_on_every_rank(
             RuntimeError(

@@ -1,0 +1,39 @@
+"""Launch a test program on several processes with mpiexec, as a user would, with a time limit."""
+import os
+import subprocess
+
+import pytest
+
+import chainrule
+from chainrule.distributed.launch import launcher_environment, mpiexec_command
+
+PROGRAMS = os.path.join(os.path.dirname(__file__), "programs")
+
+try:
+    from chainrule.distributed.launch import find_mpiexec
+
+    import mpi4py  # noqa: F401
+
+    MPIEXEC = find_mpiexec()
+except (ImportError, FileNotFoundError):
+    MPIEXEC = None
+
+needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason="needs the extra chainrule[distributed] (mpi4py, mpich)")
+
+
+def run_processes(count, program, *arguments, timeout=60):
+    """Run ``programs/<program>`` on ``count`` processes; the finished process (output captured)."""
+    command = mpiexec_command(count, [os.path.join(PROGRAMS, program), *map(str, arguments)], MPIEXEC)
+    environment = launcher_environment(MPIEXEC)
+    source = os.path.dirname(os.path.dirname(chainrule.__file__))
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source, environment.get("PYTHONPATH")]))
+    environment["OMP_NUM_THREADS"] = "1"  # several processes on few cores: no BLAS thread contention
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def check_finished(finished):
+    """Assert that every process exited 0; show their output otherwise."""
+    assert finished.returncode == 0, f"exit code {finished.returncode}\n{finished.stdout}\n{finished.stderr}"
+    return finished.stdout
+
+

@@ -1,0 +1,47 @@
+"""Programs launched on 2 and 4 processes with mpiexec: collectives, DDP, the sampler and faults."""
+import time
+
+import pytest
+
+from tests.distributed.processes import check_finished, needs_mpi, run_processes
+
+pytestmark = needs_mpi
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_collectives_match_their_closed_forms(count):
+    assert f"collectives ok on {count} processes" in check_finished(run_processes(count, "collectives.py"))
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_ddp_trains_exactly_as_one_process_on_the_whole_batch(count):
+    output = check_finished(run_processes(count, "ddp_matches_full_batch.py"))
+    for case in ("sgd accumulate=1", "sgd accumulate=2", "adam accumulate=1", "adam accumulate=2"):
+        line = next(line for line in output.splitlines() if line.startswith(case))
+        assert float(line.rsplit("=", 1)[1]) <= 1e-10, line
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_sampler_shares_partition_the_dataset_every_epoch(count):
+    assert f"sampler partitions on {count} processes" in check_finished(run_processes(count, "sampler_partition.py"))
+
+
+def test_a_raising_rank_ends_every_process_with_its_error_printed_once():
+    start = time.monotonic()
+    finished = run_processes(4, "raise_on_one_rank.py", timeout=30)
+    elapsed = time.monotonic() - start
+    assert finished.returncode != 0 and elapsed < 10
+    assert "unreachable" not in finished.stdout
+    output = finished.stdout + finished.stderr
+    assert output.count("ValueError: deliberate failure on the last rank") == 1, output
+    assert "rank 3 of 4 raised an error" in output
+
+
+def test_models_that_differ_across_ranks_are_refused_at_wrap_time_once():
+    start = time.monotonic()
+    finished = run_processes(2, "mismatched_models.py", timeout=30)
+    elapsed = time.monotonic() - start
+    output = finished.stdout + finished.stderr
+    assert finished.returncode != 0 and elapsed < 10, output
+    assert output.count("the model differs across processes") == 1, output
+    assert "parameter '0.weight' has shape (6, 4) (float32) on rank 0 but shape (7, 4) (float32) on rank 1" in output
