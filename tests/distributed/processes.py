@@ -26,7 +26,8 @@ def run_processes(count, program, *arguments, timeout=60):
     command = mpiexec_command(count, [os.path.join(PROGRAMS, program), *map(str, arguments)], MPIEXEC)
     environment = launcher_environment(MPIEXEC)
     source = os.path.dirname(os.path.dirname(chainrule.__file__))
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source, environment.get("PYTHONPATH")]))
+    repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # for tests.*
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source, repository, environment.get("PYTHONPATH")]))
     environment["OMP_NUM_THREADS"] = "1"  # several processes on few cores: no BLAS thread contention
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=timeout)
 

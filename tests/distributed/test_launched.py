@@ -1,9 +1,12 @@
 """Programs launched on 2 and 4 processes with mpiexec: collectives, DDP, the sampler and faults."""
+import json
 import time
 
+import numpy as np
 import pytest
 
 from tests.distributed.processes import check_finished, needs_mpi, run_processes
+from tests.distributed.runner_case import histories, iris_case
 
 pytestmark = needs_mpi
 
@@ -45,3 +48,22 @@ def test_models_that_differ_across_ranks_are_refused_at_wrap_time_once():
     assert finished.returncode != 0 and elapsed < 10, output
     assert output.count("the model differs across processes") == 1, output
     assert "parameter '0.weight' has shape (6, 4) (float32) on rank 0 but shape (7, 4) (float32) on rank 1" in output
+
+
+def test_the_runner_under_ddp_reports_the_whole_jobs_numbers_from_rank_0_alone(tmp_path, capsys):
+    checkpoint = tmp_path / "best.pt"
+    output = check_finished(run_processes(2, "runner_under_ddp.py", checkpoint))
+    launched = json.loads(output.split("HISTORIES ", 1)[1])
+    model, _, runner, train_data, dev_data = iris_case()
+    runner.train(train_data, dev_data, num_epochs=6, log_steps=2, save_path=tmp_path / "single.pt")
+    single_output = capsys.readouterr().out.replace(str(tmp_path / "single.pt"), str(checkpoint))
+    runner.load_model(tmp_path / "single.pt")
+    alone = histories(runner, model)
+    assert launched["dev_scores"] == alone["dev_scores"] and launched["best_score"] == alone["best_score"]
+    for name in ("train_step_losses", "dev_losses"):
+        assert launched[name] == pytest.approx(alone[name], abs=1e-12)
+    flat = lambda weights: [value for weight in weights for value in np.ravel(weight)]  # noqa: E731
+    assert flat(launched["weights"]) == pytest.approx(flat(alone["weights"]), abs=1e-12)
+    printed = [line for line in output.splitlines() if line.startswith("[")]
+    assert printed == [line for line in single_output.splitlines() if line.startswith("[")]  # once, not per rank
+    assert checkpoint.stat().st_size > 0

@@ -8,6 +8,7 @@ As in ``torch.distributed``, each writes its result into the tensors it is given
     reduce_scatter(t, ts, op)        t = ts_0[rank] + ts_1[rank] + ... on each process
     gather(t, ts, dst)               ts[i] = t_i on process dst
     scatter(t, ts, src)              t = ts[rank] of process src
+    all_gather_object(objs, obj)     objs[i] = obj_i on every process (any picklable object)
 
 where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a collective returns a
 ``Work`` at once and is finished by ``work.wait()``: the data travels while this process computes.
@@ -135,6 +136,17 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
         send = None
     buffer, write_back = _in_place_buffer(tensor)
     return _run(communicator.scatter(send, buffer, src), write_back, async_op)
+
+
+def all_gather_object(object_list, obj, group=None):
+    """Fill ``object_list[i]`` with process ``i``'s ``obj`` (any picklable object), on every process."""
+    communicator = default_communicator()
+    if len(object_list) != communicator.size:
+        raise ValueError(
+            f"all_gather_object: object_list must have one slot per process ({communicator.size}), "
+            f"got {len(object_list)}; make it [None] * get_world_size()"
+        )
+    object_list[:] = communicator.all_gather_object(obj)
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
