@@ -62,12 +62,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     communicator = default_communicator()
     op = _reduce_op("all_reduce", op, tensor)
     buffer, write_back = _in_place_buffer(tensor)
-
-    def finish():
-        if op is ReduceOp.AVG:
-            buffer[...] /= communicator.size
-        write_back()
-
+    finish = _finish_reduction(op, buffer, write_back, communicator.size)
     return _run(communicator.all_reduce(buffer, op.name), finish, async_op)
 
 
@@ -95,12 +90,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     _check_list("reduce_scatter", "input_list", input_list, output, communicator.size)
     send = xp.stack([item.array for item in input_list])
     buffer, write_back = _in_place_buffer(output)
-
-    def finish():
-        if op is ReduceOp.AVG:
-            buffer[...] /= communicator.size
-        write_back()
-
+    finish = _finish_reduction(op, buffer, write_back, communicator.size)
     return _run(communicator.reduce_scatter(send, buffer, op.name), finish, async_op)
 
 
@@ -110,13 +100,10 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     ``gather_list`` is given on ``dst`` only (None elsewhere).
     """
     communicator = default_communicator()
-    _check_rank("gather", "dst", dst, communicator)
-    if communicator.rank == dst:
-        _check_list("gather", "gather_list", gather_list, tensor, communicator.size)
+    if _list_on_root("gather", "gather_list", gather_list, tensor, communicator, "dst", dst):
         receive = xp.empty((communicator.size, *tensor.array.shape), dtype=tensor.array.dtype)
         finish = lambda: _unstack(receive, gather_list)  # noqa: E731
     else:
-        _check_no_list("gather", "gather_list", gather_list, "dst", dst)
         receive = finish = None
     return _run(communicator.gather(xp.ascontiguousarray(tensor.array), receive, dst), finish, async_op)
 
@@ -127,12 +114,9 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     ``scatter_list`` is given on ``src`` only (None elsewhere).
     """
     communicator = default_communicator()
-    _check_rank("scatter", "src", src, communicator)
-    if communicator.rank == src:
-        _check_list("scatter", "scatter_list", scatter_list, tensor, communicator.size)
+    if _list_on_root("scatter", "scatter_list", scatter_list, tensor, communicator, "src", src):
         send = xp.stack([item.array for item in scatter_list])
     else:
-        _check_no_list("scatter", "scatter_list", scatter_list, "src", src)
         send = None
     buffer, write_back = _in_place_buffer(tensor)
     return _run(communicator.scatter(send, buffer, src), write_back, async_op)
@@ -175,6 +159,18 @@ def _in_place_buffer(tensor):
     return buffer, write_back
 
 
+def _finish_reduction(op, buffer, write_back, size):
+    """What completes a reduction: the sum divided by the world size for AVG (MPI has no mean),
+    then the result copied into the tensor when it was not communicated in place."""
+
+    def finish():
+        if op is ReduceOp.AVG:
+            buffer[...] /= size
+        write_back()
+
+    return finish
+
+
 def _unstack(stacked, tensors):
     for index, item in enumerate(tensors):
         item.array[...] = stacked[index]
@@ -212,6 +208,13 @@ def _check_list(name, argument, tensors, tensor, size):
             )
 
 
-def _check_no_list(name, argument, tensors, root_name, root):
+def _list_on_root(name, argument, tensors, tensor, communicator, root_name, root):
+    """Check the list that a rooted collective (gather, scatter) takes on its root process only;
+    whether this process is the root."""
+    _check_rank(name, root_name, root, communicator)
+    if communicator.rank == root:
+        _check_list(name, argument, tensors, tensor, communicator.size)
+        return True
     if tensors:
         raise ValueError(f"{name}: {argument} is only given on the process {root_name}={root}, not on this one")
+    return False
