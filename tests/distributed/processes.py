@@ -1,6 +1,7 @@
 """Launch a test program on several processes with mpiexec, as a user would, with a time limit."""
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -21,9 +22,11 @@ except (ImportError, FileNotFoundError):
 needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason="needs the extra chainrule[distributed] (mpi4py, mpich)")
 
 
-def run_processes(count, program, *arguments, timeout=60):
-    """Run ``programs/<program>`` on ``count`` processes; the finished process (output captured)."""
-    command = mpiexec_command(count, [os.path.join(PROGRAMS, program), *map(str, arguments)], MPIEXEC)
+def run_processes(count, program, *arguments, timeout=60, bare=False):
+    """Run ``programs/<program>`` on ``count`` processes as ``chainrule run`` does (or, ``bare``, as
+    ``mpiexec -n count python program`` does); the finished process, its output captured."""
+    script = [os.path.join(PROGRAMS, program), *map(str, arguments)]
+    command = [MPIEXEC, "-n", str(count), sys.executable, *script] if bare else mpiexec_command(count, script, MPIEXEC)
     environment = launcher_environment(MPIEXEC)
     source = os.path.dirname(os.path.dirname(chainrule.__file__))
     repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # for tests.*

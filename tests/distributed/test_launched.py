@@ -29,15 +29,24 @@ def test_sampler_shares_partition_the_dataset_every_epoch(count):
     assert f"sampler partitions on {count} processes" in check_finished(run_processes(count, "sampler_partition.py"))
 
 
-def test_a_raising_rank_ends_every_process_with_its_error_printed_once():
+@pytest.mark.parametrize("bare", [True, False], ids=["mpiexec", "chainrule-run"])
+def test_a_raising_rank_ends_every_process_with_its_error_printed_once(bare):
     start = time.monotonic()
-    finished = run_processes(4, "raise_on_one_rank.py", timeout=30)
+    finished = run_processes(4, "raise_on_one_rank.py", timeout=30, bare=bare)
     elapsed = time.monotonic() - start
     assert finished.returncode != 0 and elapsed < 10
     assert "unreachable" not in finished.stdout
     output = finished.stdout + finished.stderr
     assert output.count("ValueError: deliberate failure on the last rank") == 1, output
     assert "rank 3 of 4 raised an error" in output
+    assert 'raise_on_one_rank.py", line 7, in <module>' in output and "runpy" not in output  # the script's frames
+
+
+def test_a_rank_exiting_with_a_failing_status_ends_every_process():
+    start = time.monotonic()
+    finished = run_processes(2, "exit_on_one_rank.py", timeout=30)
+    assert finished.returncode == 3 and time.monotonic() - start < 10
+    assert "rank 1 of 2 exited with status 3; ending every process" in finished.stderr
 
 
 def test_models_that_differ_across_ranks_are_refused_at_wrap_time_once():

@@ -54,7 +54,7 @@ def init_process_group(
     _state["communicator"] = communicator
     if communicator.size > 1:
         _state["previous_excepthook"] = sys.excepthook
-        sys.excepthook = _end_every_process
+        sys.excepthook = _end_every_process_on_error
 
 
 def destroy_process_group(group=None):
@@ -109,17 +109,22 @@ def raise_on_every_rank(error):
     return error
 
 
-def _end_every_process(error_type, error, error_traceback):
+def end_every_process(what_happened, exit_code=1, details=""):
+    """Say on stderr what happened to this process (and ``details``, e.g. a traceback), then end
+    every process of the job with ``exit_code``."""
+    communicator = default_communicator()
+    sys.stderr.write(
+        f"chainrule.distributed: rank {communicator.rank} of {communicator.size} {what_happened}; "
+        f"ending every process.\n{details}"
+    )
+    sys.stderr.flush()
+    communicator.abort(exit_code)
+
+
+def _end_every_process_on_error(error_type, error, error_traceback):
     """``sys.excepthook`` of a process in a group of several: report the error, end the whole job."""
-    communicator = _state["communicator"]
-    if getattr(error, "raised_on_every_rank", False) and communicator.rank != 0:
+    if getattr(error, "raised_on_every_rank", False) and default_communicator().rank != 0:
         # Rank 0 prints the same error and ends the job; stay quiet unless it fails to.
         time.sleep(QUIET_RANK_GRACE_SECONDS)
-    else:
-        text = "".join(traceback.format_exception(error_type, error, error_traceback))
-        sys.stderr.write(
-            f"chainrule.distributed: rank {communicator.rank} of {communicator.size} raised an error; "
-            f"ending every process.\n{text}"
-        )
-        sys.stderr.flush()
-    communicator.abort(1)
+        default_communicator().abort(1)
+    end_every_process("raised an error", 1, "".join(traceback.format_exception(error_type, error, error_traceback)))
