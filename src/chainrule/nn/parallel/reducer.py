@@ -30,26 +30,23 @@ class Bucket:
 
     def __init__(self, parameters):
         self.parameters = parameters
-        self.sizes = [parameter.array.size for parameter in parameters]
-        self.flat = xp.empty(sum(self.sizes), dtype=parameters[0].array.dtype)
+        self.flat = None
         self.work = None
 
     def start(self):
-        """Copy the gradients into the flat array and start averaging it across processes."""
-        offset = 0
-        for parameter, size in zip(self.parameters, self.sizes):
-            self.flat[offset : offset + size] = parameter.grad.array.reshape(-1)
-            offset += size
+        """Copy the gradients into one flat array and start averaging it across processes."""
+        self.flat = xp.concatenate([parameter.grad.array.reshape(-1) for parameter in self.parameters])
         self.work = all_reduce(tensor_from_array(self.flat), op=ReduceOp.AVG, async_op=True)
 
     def finish(self):
         """Wait for the average and write it into each parameter's ``.grad``."""
         self.work.wait()
-        self.work = None
         offset = 0
-        for parameter, size in zip(self.parameters, self.sizes):
-            parameter.grad.array[...] = self.flat[offset : offset + size].reshape(parameter.grad.array.shape)
-            offset += size
+        for parameter in self.parameters:
+            grad = parameter.grad.array
+            grad[...] = self.flat[offset : offset + grad.size].reshape(grad.shape)
+            offset += grad.size
+        self.flat = self.work = None
 
 
 def assign_buckets(parameters, bucket_cap_bytes, first_bucket_bytes=FIRST_BUCKET_BYTES):
