@@ -87,3 +87,15 @@ def test_buckets_follow_reverse_order_split_by_size_and_dtype():
     ]
     merged = assign_buckets(parameters[:2] + parameters[3:], bucket_cap_bytes=10**6)
     assert [len(bucket.parameters) for bucket in merged] == [3]
+
+
+def test_a_bucket_starts_while_backward_is_still_running(group):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    ddp = DistributedDataParallel(model, bucket_cap_mb=0.00001)  # a bucket per parameter or two
+    started_when_first_layer_reached = []
+    hidden = model[0](torch.randn(5, 3, dtype=torch.float64))
+    hidden.register_hook(lambda grad: started_when_first_layer_reached.append(ddp.reducer.next_bucket))
+    ddp.reducer.prepare_for_backward()  # what ddp's forward does; the forward is split here to hook it
+    model[1:](hidden).sum().backward()
+    assert started_when_first_layer_reached[0] >= 2 and len(ddp.reducer.buckets) == 6
+    assert ddp.reducer.next_bucket == 0 and not ddp.reducer.armed  # all finished, ready for the next
