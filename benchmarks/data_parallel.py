@@ -10,18 +10,19 @@ one process's; the scaling efficiency is the measured fraction of that. Beside t
 run measures the parts: the step without DDP (compute only) and one all-reduce of all the gradients
 (``2.68 MB`` in float32: ``669,706`` numbers), which is the traffic data parallelism adds per step.
 
-The estimate for machines on a network uses the cost of a ring all-reduce, which every process
-sends and receives ``2 (P - 1) / P`` times the gradient bytes, in ``2 (P - 1)`` messages:
+The estimate for machines on a network uses the cost of the all-reduce MPICH runs for long
+messages (a reduce-scatter then an all-gather, by recursive halving and doubling): every process
+sends and receives ``2 (P - 1) / P`` times the gradient bytes, in ``2 log2(P)`` rounds of messages,
 
-    t_all_reduce(P) = 2 (P - 1) / P * bytes / bandwidth + 2 (P - 1) * latency
+    t_all_reduce(P) = 2 (P - 1) / P * bytes / bandwidth + 2 log2(P) * latency
     efficiency(P)   = t_compute / (t_compute + t_all_reduce(P))       (no overlap, the worst case)
 
 with the compute time per step measured here on one process.
 """
 import argparse
 import json
+import math
 import os
-import subprocess
 import sys
 import time
 
@@ -75,7 +76,7 @@ def worker(batch, steps, repeats):
 
 def measure(processes, batch, steps, repeats):
     """Launch ``processes`` workers with mpiexec; rank 0's measurements."""
-    from chainrule.distributed.launch import launcher_environment, mpiexec_command
+    from chainrule.distributed.launch import launcher_environment, mpiexec_command, run_job
 
     command = mpiexec_command(processes, ["-m", "benchmarks.data_parallel", "--worker", "--batch", str(batch),
                                           "--steps", str(steps), "--repeats", str(repeats)])
@@ -83,15 +84,15 @@ def measure(processes, batch, steps, repeats):
     environment.update({variable: "1" for variable in BLAS_THREAD_VARIABLES})
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.path.join(root, "src"), environment.get("PYTHONPATH")]))
-    finished = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600, cwd=root)
+    finished = run_job(command, environment, timeout=600, capture_output=True)
     if finished.returncode != 0:
         raise RuntimeError(f"the benchmark's processes failed:\n{finished.stdout}\n{finished.stderr}")
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
-def ring_all_reduce_seconds(machines, gradient_bytes):
+def all_reduce_seconds(machines, gradient_bytes):
     return (2 * (machines - 1) / machines * gradient_bytes / NETWORK_BYTES_PER_SECOND
-            + 2 * (machines - 1) * NETWORK_LATENCY_SECONDS)
+            + 2 * math.log2(machines) * NETWORK_LATENCY_SECONDS)
 
 
 def table(results):
@@ -114,7 +115,7 @@ def estimate(results):
     gradient_bytes = results[0]["gradient_bytes"]
     lines = [
         f"Bytes all-reduced per step: {gradient_bytes:,} (the float32 gradients of {gradient_bytes // 4:,} parameters). "
-        f"Estimate on a {NETWORK_BYTES_PER_SECOND * 8 / 1e9:.0f} Gbit/s network (ring all-reduce, "
+        f"Estimate on a {NETWORK_BYTES_PER_SECOND * 8 / 1e9:.0f} Gbit/s network (reduce-scatter + all-gather, "
         f"{NETWORK_LATENCY_SECONDS * 1e6:.0f} us per message, no overlap), one process per machine with the compute time measured on 1 process:",
         "",
         "| machines | batch per machine | compute | all-reduce | step | samples/s | scaling efficiency |",
@@ -124,7 +125,7 @@ def estimate(results):
         if row["processes"] != 1:
             continue
         for machines in MACHINE_COUNTS:
-            communication = ring_all_reduce_seconds(machines, gradient_bytes)
+            communication = all_reduce_seconds(machines, gradient_bytes)
             step = row["compute_ms"] / 1e3 + communication
             lines.append(
                 f"| {machines} | {row['batch_per_process']} | {row['compute_ms']:.2f} ms | {communication * 1e3:.2f} ms | "
@@ -145,8 +146,9 @@ def main(argv=None):
     if arguments.worker:
         return worker(arguments.batch[0], arguments.steps, arguments.repeats)
     results = [measure(count, batch, arguments.steps, arguments.repeats) for batch in arguments.batch for count in arguments.processes]
-    header = (f"Machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; MLP 784-512-512-10, float32, cross-entropy, "
-              f"SGD momentum; one BLAS thread per process; medians of {arguments.repeats} runs of {arguments.steps} steps.")
+    header = (f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; {time.strftime('%Y-%m-%d')}; "
+              f"MLP 784-512-512-10, float32, cross-entropy, SGD momentum; one BLAS thread per process; medians of "
+              f"{arguments.repeats} runs of {arguments.steps} steps.")
     text = "\n".join([header, "", *table(results), "", *estimate(results)])
     print(text)
     if arguments.markdown:

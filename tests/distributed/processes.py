@@ -1,12 +1,11 @@
 """Launch a test program on several processes with mpiexec, as a user would, with a time limit."""
 import os
-import subprocess
 import sys
 
 import pytest
 
 import chainrule
-from chainrule.distributed.launch import launcher_environment, mpiexec_command
+from chainrule.distributed.launch import launcher_environment, mpiexec_command, run_job
 
 PROGRAMS = os.path.join(os.path.dirname(__file__), "programs")
 
@@ -32,7 +31,7 @@ def run_processes(count, program, *arguments, timeout=60, bare=False):
     repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # for tests.*
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source, repository, environment.get("PYTHONPATH")]))
     environment["OMP_NUM_THREADS"] = "1"  # several processes on few cores: no BLAS thread contention
-    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=timeout)
+    return run_job(command, environment, timeout, capture_output=True)
 
 
 def check_finished(finished):

@@ -13,6 +13,7 @@ process would wait in MPI's finalization for the others, which may be waiting fo
 import os
 import runpy
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -65,7 +66,27 @@ def run(processes, program, timeout=None):
     The processes' output goes to this process's terminal, as with ``mpiexec`` itself.
     """
     command = mpiexec_command(processes, program)
-    return subprocess.run(command, env=launcher_environment(command[0]), timeout=timeout).returncode
+    return run_job(command, launcher_environment(command[0]), timeout).returncode
+
+
+def run_job(command, environment, timeout=None, capture_output=False):
+    """Run the launcher ``command`` and wait, as ``subprocess.run`` does; past ``timeout`` seconds,
+    kill it together with every process it started (not only ``mpiexec``), then raise TimeoutExpired."""
+    with subprocess.Popen(
+        command,
+        env=environment,
+        start_new_session=True,  # its own process group, so that one signal reaches all of the job
+        stdout=subprocess.PIPE if capture_output else None,
+        stderr=subprocess.PIPE if capture_output else None,
+        text=True,
+    ) as job:
+        try:
+            stdout, stderr = job.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.communicate()
+            raise
+    return subprocess.CompletedProcess(command, job.returncode, stdout, stderr)
 
 
 def run_script(program):
