@@ -39,7 +39,10 @@ def mpiexec_command(processes, program, mpiexec=None):
     on ``processes`` processes of this Python."""
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise ValueError(f"chainrule run: -n must be a positive number of processes, got {processes!r}")
-    return [mpiexec or find_mpiexec(), "-n", str(processes), sys.executable, "-m", __name__, *program]
+    mpiexec = mpiexec or find_mpiexec()
+    # Open MPI starts no more processes than cores unless told to; MPICH shares the cores as asked.
+    options = ["--map-by", ":OVERSUBSCRIBE"] if is_open_mpi(mpiexec) else []
+    return [mpiexec, *options, "-n", str(processes), sys.executable, "-m", __name__, *program]
 
 
 def launcher_environment(mpiexec):
@@ -53,6 +56,7 @@ def launcher_environment(mpiexec):
 
 
 def is_open_mpi(mpiexec):
+    """Whether ``mpiexec`` is Open MPI's (the MPICH wheel's is Hydra)."""
     try:
         version = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
