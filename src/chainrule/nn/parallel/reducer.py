@@ -5,7 +5,7 @@ own share of the batch, ``g_r = d loss_r / d theta``; the gradient of the whole 
 
     g = (g_0 + g_1 + ... + g_{n-1}) / n,
 
-which one ``all_reduce(..., op=AVG)`` computes on every process at once. Sending every parameter
+which one ``all_reduce`` (a sum on every process at once) and a division compute. Sending every parameter
 separately would pay the network's latency once per parameter; sending all of them after backward
 would leave the network idle while computing and the processor idle while sending. So, as in
 PyTorch, the parameters are grouped into buckets in the reverse of their registration order (about
@@ -18,7 +18,7 @@ Buckets start in the same order on every process (bucket ``k`` only after bucket
 matches collectives by their order, and a different order on two processes would mix them up.
 """
 from chainrule.backend import xp
-from chainrule.distributed import ReduceOp, all_reduce
+from chainrule.distributed import ReduceOp, all_reduce, get_world_size
 from chainrule.tensor import tensor_from_array
 
 #: The first bucket is small, so that the first all-reduce starts early in backward (as PyTorch's).
@@ -34,17 +34,17 @@ class Bucket:
         self.work = None
 
     def start(self):
-        """Copy the gradients into one flat array and start averaging it across processes."""
+        """Copy the gradients into one flat array and start summing it across processes."""
         self.flat = xp.concatenate([parameter.grad.array.reshape(-1) for parameter in self.parameters])
-        self.work = all_reduce(tensor_from_array(self.flat), op=ReduceOp.AVG, async_op=True)
+        self.work = all_reduce(tensor_from_array(self.flat), op=ReduceOp.SUM, async_op=True)
 
-    def finish(self):
-        """Wait for the average and write it into each parameter's ``.grad``."""
+    def finish(self, world_size):
+        """Wait for the sum and write the average, sum / world_size, into each parameter's ``.grad``."""
         self.work.wait()
         offset = 0
         for parameter in self.parameters:
             grad = parameter.grad.array
-            grad[...] = self.flat[offset : offset + grad.size].reshape(grad.shape)
+            xp.divide(self.flat[offset : offset + grad.size].reshape(grad.shape), world_size, out=grad)
             offset += grad.size
         self.flat = self.work = None
 
@@ -129,8 +129,9 @@ class Reducer:
             self.buckets[self.next_bucket].start()
             self.next_bucket += 1
         if self.next_bucket == len(self.buckets):
+            world_size = get_world_size()
             for bucket in self.buckets:
-                bucket.finish()
+                bucket.finish(world_size)
             self._reset()
             self.armed = False
 
