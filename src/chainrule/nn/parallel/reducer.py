@@ -34,8 +34,16 @@ class Bucket:
         self.work = None
 
     def start(self):
-        """Copy the gradients into one flat array and start summing it across processes."""
-        self.flat = xp.concatenate([parameter.grad.array.reshape(-1) for parameter in self.parameters])
+        """Copy the gradients into the bucket's flat array and start summing it across processes."""
+        grads = [parameter.grad.array for parameter in self.parameters]
+        if self.flat is None or self.flat.dtype != grads[0].dtype:
+            # Allocated once and reused: MPI prepares a buffer's memory for transfers the first time
+            # it sends it, and a fresh array each step would pay for that (and for its pages) again.
+            self.flat = xp.empty(sum(grad.size for grad in grads), dtype=grads[0].dtype)
+        offset = 0
+        for grad in grads:
+            self.flat[offset : offset + grad.size] = grad.reshape(-1)
+            offset += grad.size
         self.work = all_reduce(tensor_from_array(self.flat), op=ReduceOp.SUM, async_op=True)
 
     def finish(self, world_size):
@@ -46,7 +54,7 @@ class Bucket:
             grad = parameter.grad.array
             xp.divide(self.flat[offset : offset + grad.size].reshape(grad.shape), world_size, out=grad)
             offset += grad.size
-        self.flat = self.work = None
+        self.work = None
 
 
 def assign_buckets(parameters, bucket_cap_bytes, first_bucket_bytes=FIRST_BUCKET_BYTES):
