@@ -99,3 +99,17 @@ def test_a_bucket_starts_while_backward_is_still_running(group):
     model[1:](hidden).sum().backward()
     assert started_when_first_layer_reached[0] >= 2 and len(ddp.reducer.buckets) == 6
     assert ddp.reducer.next_bucket == 0 and not ddp.reducer.armed  # all finished, ready for the next
+
+
+def test_a_model_converted_after_wrapping_keeps_full_precision_gradients(group):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    ddp = DistributedDataParallel(model)
+    inputs = torch.randn(5, 3)
+    ddp(inputs).sum().backward()  # float32 buckets
+    model.double()
+    model.zero_grad()
+    ddp(inputs.double()).sum().backward()
+    reference = make_model()
+    reference.load_state_dict(model.state_dict())
+    reference(inputs.double()).sum().backward()
+    assert all(a.grad.dtype == torch.float64 and torch.equal(a.grad, b.grad) for a, b in zip(model.parameters(), reference.parameters()))
