@@ -6,7 +6,8 @@ processes, one BLAS thread each, and what the same step would cost on more machi
 
 Each process trains on its own batch (weak scaling: the global batch grows with the processes, as it
 does when a job is given more machines), so the ideal throughput of ``P`` processes is ``P`` times
-one process's; the scaling efficiency is the measured fraction of that. Beside the step time, each
+that of one process training without DDP; the speed-up is measured against that plain process, and
+the scaling efficiency is the speed-up divided by ``P``. Beside the step time, each
 run measures the parts: the step without DDP (compute only) and one all-reduce of all the gradients
 (``2.68 MB`` in float32: ``669,706`` numbers), which is the traffic data parallelism adds per step.
 
@@ -109,12 +110,12 @@ def all_reduce_seconds(machines, gradient_bytes):
 def table(results):
     single = {row["batch_per_process"]: row for row in results if row["processes"] == 1}
     lines = [
-        "| processes | batch per process | step | compute only | all-reduce of the gradients | samples/s | speed-up | scaling efficiency |",
+        "| processes | batch per process | step with DDP | step without DDP | all-reduce of the gradients | samples/s with DDP | speed-up | scaling efficiency |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in results:
-        base = single.get(row["batch_per_process"])
-        speedup = row["samples_per_second"] / base["samples_per_second"] if base else float("nan")
+        base = single.get(row["batch_per_process"])  # one process training without DDP
+        speedup = row["samples_per_second"] * base["compute_ms"] / 1e3 / base["batch_per_process"] if base else float("nan")
         lines.append(
             f"| {row['processes']} | {row['batch_per_process']} | {row['step_ms']:.2f} ms | {row['compute_ms']:.2f} ms | "
             f"{row['all_reduce_ms']:.3f} ms | {row['samples_per_second']:,.0f} | {speedup:.2f} | {speedup / row['processes']:.0%} |"
