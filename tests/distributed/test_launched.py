@@ -76,3 +76,10 @@ def test_the_runner_under_ddp_reports_the_whole_jobs_numbers_from_rank_0_alone(t
     printed = [line for line in output.splitlines() if line.startswith("[")]
     assert printed == [line for line in single_output.splitlines() if line.startswith("[")]  # once, not per rank
     assert checkpoint.stat().st_size > 0
+
+
+def test_an_error_that_every_rank_raises_is_printed_once_by_rank_0():
+    finished = run_processes(4, "raise_on_every_rank.py", timeout=30, bare=True)
+    output = finished.stdout + finished.stderr
+    assert finished.returncode != 0 and output.count("ValueError: the same failure on every rank") == 1, output
+    assert "rank 0 of 4 raised an error" in output

@@ -15,8 +15,9 @@ from chainrule.distributed.communicator import (
     launched_by_mpi,
 )
 
-#: How long a process whose error every process raised waits for rank 0 to report it and end the job.
-QUIET_RANK_GRACE_SECONDS = 10.0
+#: How long a process other than rank 0 waits before reporting its error: when every process hits
+#: the same error, rank 0 reports it and ends the job meanwhile, so that it is printed once.
+REPORT_DELAY_SECONDS = 2.0
 
 _state = {"communicator": None, "previous_excepthook": None}
 
@@ -103,16 +104,12 @@ def default_communicator():
     return communicator
 
 
-def raise_on_every_rank(error):
-    """Mark ``error``, which every process raises at the same point, to be printed by rank 0 only."""
-    error.raised_on_every_rank = True
-    return error
-
-
 def end_every_process(what_happened, exit_code=1, details=""):
     """Say on stderr what happened to this process (and ``details``, e.g. a traceback), then end
-    every process of the job with ``exit_code``."""
+    every process of the job with ``exit_code``. Ranks other than 0 first wait ``REPORT_DELAY_SECONDS``."""
     communicator = default_communicator()
+    if communicator.rank != 0:
+        time.sleep(REPORT_DELAY_SECONDS)
     sys.stderr.write(
         f"chainrule.distributed: rank {communicator.rank} of {communicator.size} {what_happened}; "
         f"ending every process.\n{details}"
@@ -123,8 +120,4 @@ def end_every_process(what_happened, exit_code=1, details=""):
 
 def _end_every_process_on_error(error_type, error, error_traceback):
     """``sys.excepthook`` of a process in a group of several: report the error, end the whole job."""
-    if getattr(error, "raised_on_every_rank", False) and default_communicator().rank != 0:
-        # Rank 0 prints the same error and ends the job; stay quiet unless it fails to.
-        time.sleep(QUIET_RANK_GRACE_SECONDS)
-        default_communicator().abort(1)
     end_every_process("raised an error", 1, "".join(traceback.format_exception(error_type, error, error_traceback)))

@@ -10,7 +10,7 @@ import contextlib
 
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.distributed import broadcast, get_world_size, is_initialized
-from chainrule.distributed.process_group import default_communicator, raise_on_every_rank
+from chainrule.distributed.process_group import default_communicator
 from chainrule.nn.module import Module
 from chainrule.nn.parallel.reducer import Reducer
 
@@ -121,9 +121,7 @@ def verify_same_parameters(module):
                 f"parameter {name!r} has shape {shape} ({dtype}) on rank 0 but {other_parameter}"
                 f"shape {other_shape} ({other_dtype}) on rank {rank}"
             )
-        raise raise_on_every_rank(
-            RuntimeError(
-                f"DistributedDataParallel: the model differs across processes: {difference}; build the "
-                f"same model (same layers and sizes) on every process before wrapping it"
-            )
+        raise RuntimeError(
+            f"DistributedDataParallel: the model differs across processes: {difference}; build the "
+            f"same model (same layers and sizes) on every process before wrapping it"
         )
