@@ -138,6 +138,3 @@ class SingleProcessCommunicator:
     def all_gather_object(self, value):
         # A pickled round trip, so that the caller gets a copy as it would from other processes.
         return [pickle.loads(pickle.dumps(value))]
-
-    def abort(self, exit_code):
-        os._exit(exit_code)
