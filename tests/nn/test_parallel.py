@@ -95,7 +95,7 @@ def test_a_bucket_starts_while_backward_is_still_running(group):
     started_when_first_layer_reached = []
     hidden = model[0](torch.randn(5, 3, dtype=torch.float64))
     hidden.register_hook(lambda grad: started_when_first_layer_reached.append(ddp.reducer.next_bucket))
-    ddp.reducer.prepare_for_backward()  # what ddp's forward does; the forward is split here to hook it
+    ddp.reducer.prepare_for_forward(sync=True)  # what ddp's forward does; the forward is split here to hook it
     model[1:](hidden).sum().backward()
     assert started_when_first_layer_reached[0] >= 2 and len(ddp.reducer.buckets) == 6
     assert ddp.reducer.next_bucket == 0 and not ddp.reducer.armed  # all finished, ready for the next

@@ -70,10 +70,7 @@ class DistributedDataParallel(Module):
     def forward(self, *inputs, **kwargs):
         if self.broadcast_buffers:
             self._broadcast(list(self.module.buffers()))
-        if is_grad_enabled() and self.require_backward_grad_sync:
-            self.reducer.prepare_for_backward()
-        else:
-            self.reducer.disarm()
+        self.reducer.prepare_for_forward(sync=is_grad_enabled() and self.require_backward_grad_sync)
         return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager

@@ -80,8 +80,8 @@ def assign_buckets(parameters, bucket_cap_bytes, first_bucket_bytes=FIRST_BUCKET
 class Reducer:
     """Watches ``parameters``' gradients during backward and averages them across processes.
 
-    ``prepare_for_backward()`` (called by DistributedDataParallel's forward) arms it for the next
-    backward; outside that (in ``no_sync()``), gradients are accumulated locally only.
+    ``prepare_for_forward(sync)`` (called by DistributedDataParallel's forward) says whether the
+    next backward averages the gradients (outside ``no_sync()``) or only accumulates them locally.
     """
 
     def __init__(self, parameters, bucket_cap_bytes):
@@ -100,8 +100,10 @@ class Reducer:
         self.waiting = [len(bucket.parameters) for bucket in self.buckets]
         self.next_bucket = 0
 
-    def prepare_for_backward(self):
-        """Arm the reducer: the next backward averages the gradients."""
+    def prepare_for_forward(self, sync):
+        """Get ready for the backward of the forward that starts: with ``sync``, it averages the
+        gradients across processes; without (``no_sync()``, or no graph recorded), it leaves them
+        to accumulate in this process alone."""
         if self.ready_ids:
             missing = [index for index, parameter in enumerate(self.parameters) if id(parameter) not in self.ready_ids]
             raise RuntimeError(
@@ -111,12 +113,7 @@ class Reducer:
                 "grad must take part in the loss, or set requires_grad=False on those it should not learn"
             )
         self._reset()
-        self.armed = True
-
-    def disarm(self):
-        """The next backward accumulates gradients locally (``no_sync``)."""
-        self._reset()
-        self.armed = False
+        self.armed = sync
 
     def _gradient_ready(self, parameter):
         if not self.armed:
