@@ -1,5 +1,6 @@
-"""The chainrule command: chainrule demo NAME runs a course example; chainrule explore EXPR writes a
-web page that steps through forward and backward."""
+"""The ``chainrule`` command: ``chainrule demo NAME`` runs a course example, ``chainrule explore EXPR``
+writes an interactive page that steps through forward and backward, ``chainrule run -n 4 train.py``
+starts a script on 4 processes with MPI."""
 import argparse
 import sys
 
@@ -53,12 +54,24 @@ def build_parser():
     explore.add_argument("expression", help="e.g. '3*(a + b*c)', or 'mlp' for the course's 2-layer network")
     explore.add_argument("--out", default="graph.html", metavar="FILE", help="the HTML file to write (default: graph.html)")
     explore.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    return parser, demo
+
+    run = commands.add_parser("run", help="start a script on several processes with MPI (mpiexec)")
+    run.add_argument("-n", "--processes", type=int, default=2, help="the number of processes (default 2)")
+    run.add_argument("-m", dest="module", default=None, help="run a module as a script, as python -m does")
+    run.add_argument("program", nargs=argparse.REMAINDER, help="script.py [arguments] (or the module's arguments with -m)")
+    return parser, demo, run
 
 
 def main(argv=None):
-    parser, demo = build_parser()
+    parser, demo, run = build_parser()
     args, values = parser.parse_known_args(argv)
+    if args.command == "run":
+        from chainrule.distributed.launch import run as run_processes
+
+        program = (["-m", args.module] if args.module else []) + args.program + values
+        if not program:
+            run.error("give the script to run, e.g. chainrule run -n 4 train.py")
+        return run_processes(args.processes, program)
     if args.command == "demo" and values:
         demo.error(f"unrecognized arguments: {' '.join(values)}")
     try:

@@ -40,6 +40,7 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._version = 0
     tensor._output_nr = 0
     tensor._hooks = None
+    tensor._post_accumulate_grad_hooks = None
     tensor._accumulator = None
     tensor._name = None
     tensor._base = None
@@ -69,6 +70,7 @@ class Tensor:
         "_version",
         "_output_nr",
         "_hooks",
+        "_post_accumulate_grad_hooks",
         "_accumulator",
         "_name",
         "_base",
@@ -198,6 +200,21 @@ class Tensor:
             hooks = self.grad_fn._output_hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf once backward has added its gradient to ``.grad``.
+
+        This is when a gradient is ready to use (``DistributedDataParallel`` starts averaging it
+        across processes then). Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = []
+        self._post_accumulate_grad_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_grad_hooks, hook)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep theirs)."""

@@ -265,6 +265,8 @@ def accumulate(tensor, grad):
         tensor.grad = tensor.grad + grad
     else:
         tensor.grad.array += grad.array if isinstance(grad, Tensor) else grad
+    for hook in tensor._post_accumulate_grad_hooks or ():  # register_post_accumulate_grad_hook
+        hook(tensor)
 
 
 def _zeros(shape, dtype, recording):

@@ -23,6 +23,7 @@ DEMOS = (
     "iris",
     "digits",
     "cnn_digits",
+    "data_parallel",
 )
 
 

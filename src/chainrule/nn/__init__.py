@@ -8,7 +8,7 @@ activations and losses, plus ``functional`` (the same operations as functions), 
     model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
     loss = nn.CrossEntropyLoss()(model(x), y)
 """
-from chainrule.nn import functional, init, utils
+from chainrule.nn import functional, init, parallel, utils
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
@@ -78,5 +78,6 @@ __all__ = [
     "Unflatten",
     "functional",
     "init",
+    "parallel",
     "utils",
 ]

@@ -20,6 +20,12 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp
 from chainrule.serialization import load, save
 from chainrule.tensor import Tensor
+from chainrule.train.data_parallel import (
+    gather_across_processes,
+    is_main_process,
+    mean_across_processes,
+    wait_for_every_process,
+)
 
 
 @contextlib.contextmanager
@@ -145,7 +151,8 @@ class Runner:
         if eval_steps is not None and dev_data is None:
             raise ValueError(f"Runner.train: eval_steps={eval_steps} asks for evaluations, but dev_data is None")
         total_steps = num_epochs * steps_per_epoch
-        progress = TrainingProgress(total_steps, num_epochs, log_steps, self._score_name())
+        # Under DistributedDataParallel only rank 0 reports; losses and scores are the whole job's.
+        progress = TrainingProgress(total_steps, num_epochs, log_steps if is_main_process() else 0, self._score_name())
         self.model.train()
         step = 0
         try:
@@ -175,7 +182,7 @@ class Runner:
         self.global_step += 1
         outputs = self.model(inputs)
         loss = self.loss_fn(outputs, labels)
-        loss_value = loss.item()
+        loss_value = mean_across_processes(loss.item())
         self.train_step_losses.append((self.global_step, loss_value))
         loss.backward()
         for monitor in self.monitors:
@@ -261,7 +268,7 @@ class Runner:
         total_count = 0
         with evaluation(self.model):
             for inputs, labels in batches_of(data):
-                outputs = self.model(inputs)
+                outputs, labels = gather_across_processes(self.model(inputs), labels)
                 count = len(labels)
                 total_loss += self.loss_fn(outputs, labels).item() * count
                 total_count += count
@@ -278,8 +285,10 @@ class Runner:
             return self.model(inputs)
 
     def save_model(self, path):
-        """Save the model's parameters: ``chainrule.save(model.state_dict(), path)``."""
-        save(self.model.state_dict(), path)
+        """Save the model's parameters: ``chainrule.save(model.state_dict(), path)`` (by rank 0 alone)."""
+        if is_main_process():
+            save(self.model.state_dict(), path)
+        wait_for_every_process()
 
     def load_model(self, path):
         """Load parameters saved by ``save_model`` into the model."""

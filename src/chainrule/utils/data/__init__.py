@@ -6,6 +6,7 @@ iterates over them in mini-batches, ``random_split`` makes a train / validation 
 from chainrule.utils.data.collate import default_collate, default_convert
 from chainrule.utils.data.dataloader import DataLoader
 from chainrule.utils.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from chainrule.utils.data.distributed import DistributedSampler
 from chainrule.utils.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -20,6 +21,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",

@@ -1,0 +1,220 @@
+"""Collectives: operations that every process of the group calls together, on tensors, in place.
+
+As in ``torch.distributed``, each writes its result into the tensors it is given::
+
+    all_reduce(t, op=ReduceOp.SUM)   t = t_0 + t_1 + ... + t_{n-1} on every process
+    broadcast(t, src)                t = t_src on every process
+    all_gather(ts, t)                ts[i] = t_i on every process
+    reduce_scatter(t, ts, op)        t = ts_0[rank] + ts_1[rank] + ... on each process
+    gather(t, ts, dst)               ts[i] = t_i on process dst
+    scatter(t, ts, src)              t = ts[rank] of process src
+    all_gather_object(objs, obj)     objs[i] = obj_i on every process (any picklable object)
+
+where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a collective returns a
+``Work`` at once and is finished by ``work.wait()``: the data travels while this process computes.
+"""
+import enum
+
+from chainrule.backend import xp
+from chainrule.distributed.process_group import default_communicator
+
+
+class ReduceOp(enum.Enum):
+    """How ``all_reduce`` and ``reduce_scatter`` combine the processes' tensors, element by element."""
+
+    SUM = 0
+    AVG = 1
+    PRODUCT = 2
+    MIN = 3
+    MAX = 4
+    BAND = 5
+    BOR = 6
+    BXOR = 7
+
+
+class Work:
+    """A collective in flight (``async_op=True``): ``wait()`` blocks until its result is written."""
+
+    def __init__(self, request, finish=None):
+        self._request = request
+        self._finish = finish
+
+    def wait(self, timeout=None):
+        """Block until the collective has finished and its result is in the output tensors."""
+        self._request.Wait()
+        self._complete()
+        return True
+
+    def is_completed(self):
+        """Whether the collective has finished (its result is then written), without blocking."""
+        if self._finish is not None and self._request.Test():
+            self._complete()
+        return self._finish is None
+
+    def _complete(self):
+        finish, self._finish = self._finish, None
+        if finish is not None:
+            finish()
+
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Replace ``tensor`` on every process by ``op`` over all processes' tensors (AVG: their mean)."""
+    communicator = default_communicator()
+    op = _reduce_op("all_reduce", op, tensor)
+    buffer, write_back = _in_place_buffer(tensor)
+    finish = _finish_reduction(op, buffer, write_back, communicator.size)
+    return _run(communicator.all_reduce(buffer, op.name), finish, async_op)
+
+
+def broadcast(tensor, src=0, group=None, async_op=False):
+    """Overwrite ``tensor`` on every process with process ``src``'s."""
+    communicator = default_communicator()
+    _check_rank("broadcast", "src", src, communicator)
+    buffer, write_back = _in_place_buffer(tensor)
+    return _run(communicator.broadcast(buffer, src), write_back, async_op)
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """Fill ``tensor_list[i]`` with process ``i``'s ``tensor``, on every process."""
+    communicator = default_communicator()
+    _check_list("all_gather", "tensor_list", tensor_list, tensor, communicator.size)
+    receive = xp.empty((communicator.size, *tensor.array.shape), dtype=tensor.array.dtype)
+    request = communicator.all_gather(xp.ascontiguousarray(tensor.array), receive)
+    return _run(request, lambda: _unstack(receive, tensor_list), async_op)
+
+
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    """``output`` on process ``r`` = ``op`` over every process's ``input_list[r]``."""
+    communicator = default_communicator()
+    op = _reduce_op("reduce_scatter", op, output)
+    _check_list("reduce_scatter", "input_list", input_list, output, communicator.size)
+    send = xp.stack([item.array for item in input_list])
+    buffer, write_back = _in_place_buffer(output)
+    finish = _finish_reduction(op, buffer, write_back, communicator.size)
+    return _run(communicator.reduce_scatter(send, buffer, op.name), finish, async_op)
+
+
+def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
+    """On process ``dst``, fill ``gather_list[i]`` with process ``i``'s ``tensor``.
+
+    ``gather_list`` is given on ``dst`` only (None elsewhere).
+    """
+    communicator = default_communicator()
+    if _list_on_root("gather", "gather_list", gather_list, tensor, communicator, "dst", dst):
+        receive = xp.empty((communicator.size, *tensor.array.shape), dtype=tensor.array.dtype)
+        finish = lambda: _unstack(receive, gather_list)  # noqa: E731
+    else:
+        receive = finish = None
+    return _run(communicator.gather(xp.ascontiguousarray(tensor.array), receive, dst), finish, async_op)
+
+
+def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
+    """Overwrite ``tensor`` on process ``r`` with ``scatter_list[r]`` of process ``src``.
+
+    ``scatter_list`` is given on ``src`` only (None elsewhere).
+    """
+    communicator = default_communicator()
+    if _list_on_root("scatter", "scatter_list", scatter_list, tensor, communicator, "src", src):
+        send = xp.stack([item.array for item in scatter_list])
+    else:
+        send = None
+    buffer, write_back = _in_place_buffer(tensor)
+    return _run(communicator.scatter(send, buffer, src), write_back, async_op)
+
+
+def all_gather_object(object_list, obj, group=None):
+    """Fill ``object_list[i]`` with process ``i``'s ``obj`` (any picklable object), on every process."""
+    communicator = default_communicator()
+    if len(object_list) != communicator.size:
+        raise ValueError(
+            f"all_gather_object: object_list must have one slot per process ({communicator.size}), "
+            f"got {len(object_list)}; make it [None] * get_world_size()"
+        )
+    object_list[:] = communicator.all_gather_object(obj)
+
+
+def barrier(group=None, async_op=False, device_ids=None, timeout=None):
+    """Wait until every process has reached this call."""
+    return _run(default_communicator().barrier(), None, async_op)
+
+
+def _run(request, finish, async_op):
+    work = Work(request, finish)
+    if async_op:
+        return work
+    work.wait()
+    return None
+
+
+def _in_place_buffer(tensor):
+    """A contiguous array the collective may overwrite, and the function that puts it into ``tensor``."""
+    array = tensor.array
+    if array.flags.c_contiguous and array.flags.writeable:
+        return array, lambda: None
+    buffer = xp.ascontiguousarray(array)
+
+    def write_back():
+        tensor.array[...] = buffer
+
+    return buffer, write_back
+
+
+def _finish_reduction(op, buffer, write_back, size):
+    """What completes a reduction: the sum divided by the world size for AVG (MPI has no mean),
+    then the result copied into the tensor when it was not communicated in place."""
+
+    def finish():
+        if op is ReduceOp.AVG:
+            buffer[...] /= size
+        write_back()
+
+    return finish
+
+
+def _unstack(stacked, tensors):
+    for index, item in enumerate(tensors):
+        item.array[...] = stacked[index]
+
+
+def _reduce_op(name, op, tensor):
+    if not isinstance(op, ReduceOp):
+        raise TypeError(f"{name}: op must be a ReduceOp (e.g. ReduceOp.SUM), got {op!r}")
+    if op is ReduceOp.AVG and tensor.array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name} with ReduceOp.AVG needs a floating-point tensor, got {tensor.array.dtype}; "
+            f"use ReduceOp.SUM and divide, or convert the tensor with .double()"
+        )
+    return op
+
+
+def _check_rank(name, argument, value, communicator):
+    if not isinstance(value, int) or not 0 <= value < communicator.size:
+        raise ValueError(
+            f"{name}: {argument}={value!r} is not a rank of this group of {communicator.size} "
+            f"process(es); choose one in 0..{communicator.size - 1}"
+        )
+
+
+def _check_list(name, argument, tensors, tensor, size):
+    if tensors is None or len(tensors) != size:
+        count = "None" if tensors is None else f"{len(tensors)} tensors"
+        raise ValueError(f"{name}: {argument} must hold one tensor per process ({size}), got {count}")
+    for index, item in enumerate(tensors):
+        if item.array.shape != tensor.array.shape or item.array.dtype != tensor.array.dtype:
+            raise ValueError(
+                f"{name}: {argument}[{index}] has shape {tuple(item.array.shape)} and dtype "
+                f"{item.array.dtype}, but the tensor has shape {tuple(tensor.array.shape)} and dtype "
+                f"{tensor.array.dtype}; every tensor must match it"
+            )
+
+
+def _list_on_root(name, argument, tensors, tensor, communicator, root_name, root):
+    """Check the list that a rooted collective (gather, scatter) takes on its root process only;
+    whether this process is the root."""
+    _check_rank(name, root_name, root, communicator)
+    if communicator.rank == root:
+        _check_list(name, argument, tensors, tensor, communicator.size)
+        return True
+    if tensors:
+        raise ValueError(f"{name}: {argument} is only given on the process {root_name}={root}, not on this one")
+    return False

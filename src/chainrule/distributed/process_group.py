@@ -1,0 +1,123 @@
+"""The default process group: the processes of one training job, as ``torch.distributed``'s.
+
+``init_process_group(backend="mpi")`` joins the processes that ``mpiexec -n N`` started; run without
+a launcher, the group is this one process (world size 1) and everything still works. Once joined,
+an uncaught exception in any process ends every process with a non-zero exit code, its traceback
+printed once: the others are never left waiting in a collective for a process that is gone.
+"""
+import sys
+import time
+import traceback
+
+from chainrule.distributed.communicator import (
+    MPICommunicator,
+    SingleProcessCommunicator,
+    launched_by_mpi,
+)
+
+#: How long a process other than rank 0 waits before reporting its error: when every process hits
+#: the same error, rank 0 reports it and ends the job meanwhile, so that it is printed once.
+REPORT_DELAY_SECONDS = 2.0
+
+_state = {"communicator": None, "previous_excepthook": None}
+
+
+def init_process_group(
+    backend=None,
+    init_method=None,
+    timeout=None,
+    world_size=-1,
+    rank=-1,
+    store=None,
+    group_name="",
+    pg_options=None,
+    device_id=None,
+):
+    """Join the job's processes; MPI assigns each its rank, as for PyTorch's ``backend="mpi"``.
+
+    ``world_size`` and ``rank``, when given, must agree with what the launcher assigned. The other
+    arguments are accepted for PyTorch's signature and not used (MPI does its own rendezvous).
+    """
+    if _state["communicator"] is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    if backend is not None and str(backend).lower() != "mpi":
+        raise ValueError(
+            f"init_process_group: chainrule's processes talk through MPI only, got backend={backend!r}; "
+            f"use backend='mpi' and launch with `mpiexec -n 4 python train.py` (or `chainrule run -n 4 train.py`)"
+        )
+    communicator = MPICommunicator() if launched_by_mpi() else SingleProcessCommunicator()
+    for name, given, assigned in (("world_size", world_size, communicator.size), ("rank", rank, communicator.rank)):
+        if given not in (-1, None) and given != assigned:
+            raise ValueError(
+                f"init_process_group: {name}={given} was given but the MPI launcher assigned "
+                f"{name}={assigned}; leave it out (MPI decides) or launch with that many processes"
+            )
+    _state["communicator"] = communicator
+    if communicator.size > 1:
+        _state["previous_excepthook"] = sys.excepthook
+        sys.excepthook = _end_every_process_on_error
+
+
+def destroy_process_group(group=None):
+    """Leave the process group (MPI itself is finalized when Python exits)."""
+    default_communicator()
+    if _state["previous_excepthook"] is not None:
+        sys.excepthook = _state["previous_excepthook"]
+    _state.update(communicator=None, previous_excepthook=None)
+
+
+def is_initialized():
+    """Whether ``init_process_group`` was called (and ``destroy_process_group`` not since)."""
+    return _state["communicator"] is not None
+
+
+def is_available():
+    """Distributed training is always available: MPI when launched by it, else one process."""
+    return True
+
+
+def is_mpi_available():
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def get_rank(group=None):
+    """This process's index in the group, 0 to ``get_world_size() - 1``."""
+    return default_communicator().rank
+
+
+def get_world_size(group=None):
+    """The number of processes in the group."""
+    return default_communicator().size
+
+
+def default_communicator():
+    """The communicator of the default group (for collectives and DistributedDataParallel)."""
+    communicator = _state["communicator"]
+    if communicator is None:
+        raise ValueError(
+            "Default process group has not been initialized, please make sure to call init_process_group."
+        )
+    return communicator
+
+
+def end_every_process(what_happened, exit_code=1, details=""):
+    """Say on stderr what happened to this process (and ``details``, e.g. a traceback), then end
+    every process of the job with ``exit_code``. Ranks other than 0 first wait ``REPORT_DELAY_SECONDS``."""
+    communicator = default_communicator()
+    if communicator.rank != 0:
+        time.sleep(REPORT_DELAY_SECONDS)
+    sys.stderr.write(
+        f"chainrule.distributed: rank {communicator.rank} of {communicator.size} {what_happened}; "
+        f"ending every process.\n{details}"
+    )
+    sys.stderr.flush()
+    communicator.abort(exit_code)
+
+
+def _end_every_process_on_error(error_type, error, error_traceback):
+    """``sys.excepthook`` of a process in a group of several: report the error, end the whole job."""
+    end_every_process("raised an error", 1, "".join(traceback.format_exception(error_type, error, error_traceback)))

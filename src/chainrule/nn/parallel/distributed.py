@@ -1,0 +1,124 @@
+"""DistributedDataParallel: one model replica per process, trained as one model on the whole batch.
+
+Each process runs the same model on its own share of every batch. When wrapped, the replicas are
+made identical (rank 0's parameters and buffers are broadcast to the others); during each backward
+the gradients are averaged across processes (``chainrule.nn.parallel.reducer``), so that every
+optimizer step applies the same update everywhere and the replicas stay identical. With equal
+shares of a batch whose loss is a mean, the averaged gradient is exactly the full batch's gradient.
+"""
+import contextlib
+
+from chainrule.autograd.grad_mode import is_grad_enabled
+from chainrule.distributed import broadcast, get_world_size, is_initialized
+from chainrule.distributed.process_group import default_communicator
+from chainrule.nn.module import Module
+from chainrule.nn.parallel.reducer import Reducer
+
+
+class DistributedDataParallel(Module):
+    """Wrap ``module`` so that its gradients are averaged across the processes of the group.
+
+    Call ``init_process_group`` first; every process builds the same model and wraps it. Then train
+    as usual: ``loss = loss_fn(ddp_model(x), y); loss.backward(); optimizer.step()``. The wrapped model
+    is ``ddp_model.module`` (save ``ddp_model.module.state_dict()`` for keys without the
+    ``module.`` prefix, as in PyTorch).
+
+    Args:
+        module: the model.
+        broadcast_buffers: copy rank 0's buffers (e.g. BatchNorm's running statistics) to every
+            process at each forward.
+        bucket_cap_mb: the size of the gradient buckets averaged together, in MiB (default 25).
+        init_sync: broadcast rank 0's parameters and buffers when wrapping.
+
+    The other arguments of PyTorch's signature are accepted for compatibility: ``device_ids`` and
+    ``output_device`` do not apply on the CPU, and only the default process group exists.
+    """
+
+    def __init__(
+        self,
+        module,
+        device_ids=None,
+        output_device=None,
+        dim=0,
+        broadcast_buffers=True,
+        init_sync=True,
+        process_group=None,
+        bucket_cap_mb=None,
+        find_unused_parameters=False,
+        gradient_as_bucket_view=False,
+        static_graph=False,
+    ):
+        super().__init__()
+        if not is_initialized():
+            raise ValueError(
+                "Default process group has not been initialized, please make sure to call init_process_group."
+            )
+        if find_unused_parameters:
+            raise NotImplementedError(
+                "DistributedDataParallel(find_unused_parameters=True) is not supported: every parameter "
+                "that requires grad must take part in the loss (set requires_grad=False on the others)"
+            )
+        self.module = module
+        self.broadcast_buffers = broadcast_buffers
+        self.require_backward_grad_sync = True
+        verify_same_parameters(module)
+        if init_sync:
+            self._broadcast(list(module.parameters()) + list(module.buffers()))
+        cap_mb = 25 if bucket_cap_mb is None else bucket_cap_mb
+        self.reducer = Reducer(module.parameters(), int(cap_mb * 1024 * 1024))
+
+    def forward(self, *inputs, **kwargs):
+        if self.broadcast_buffers:
+            self._broadcast(list(self.module.buffers()))
+        self.reducer.prepare_for_forward(sync=is_grad_enabled() and self.require_backward_grad_sync)
+        return self.module(*inputs, **kwargs)
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Inside the block, backward only accumulates each process's own gradients (no averaging).
+
+        For gradient accumulation: run ``k - 1`` micro-batches inside ``no_sync()`` and the last one
+        outside; its backward averages the gradients summed over all ``k``.
+        """
+        previous = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = previous
+
+    @staticmethod
+    def _broadcast(tensors):
+        if get_world_size() > 1:
+            for tensor in tensors:
+                broadcast(tensor, src=0)
+
+
+def verify_same_parameters(module):
+    """Raise, on every process, if the processes' models do not have the same parameters.
+
+    Broadcasting rank 0's weights into a model of another shape would fail deep inside MPI, or worse,
+    silently train different models; comparing names, shapes and dtypes first says what differs.
+    """
+    communicator = default_communicator()
+    layout = [(name, tuple(parameter.shape), str(parameter.dtype)) for name, parameter in module.named_parameters()]
+    layouts = communicator.all_gather_object(layout)
+    reference = layouts[0]
+    for rank, other in enumerate(layouts[1:], start=1):
+        if other == reference:
+            continue
+        if len(other) != len(reference):
+            difference = f"rank 0 has {len(reference)} parameters but rank {rank} has {len(other)}"
+        else:
+            (name, shape, dtype), (other_name, other_shape, other_dtype) = next(
+                pair for pair in zip(reference, other) if pair[0] != pair[1]
+            )
+            other_parameter = "" if other_name == name else f"parameter {other_name!r} has "
+            difference = (
+                f"parameter {name!r} has shape {shape} ({dtype}) on rank 0 but {other_parameter}"
+                f"shape {other_shape} ({other_dtype}) on rank {rank}"
+            )
+        raise RuntimeError(
+            f"DistributedDataParallel: the model differs across processes: {difference}; build the "
+            f"same model (same layers and sizes) on every process before wrapping it"
+        )
