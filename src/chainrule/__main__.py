@@ -1,6 +1,6 @@
-"""The ``chainrule`` command: ``chainrule demo NAME`` runs a course example, ``chainrule explore EXPR``
-writes an interactive page that steps through forward and backward, ``chainrule run -n 4 train.py``
-starts a script on 4 processes with MPI."""
+"""The chainrule command: chainrule demo NAME runs a course example, chainrule explore EXPR writes
+an interactive page that steps through forward and backward, chainrule run -n 4 train.py starts a
+script on 4 processes with MPI."""
 import argparse
 import sys
 

@@ -115,11 +115,10 @@ NOT_YET = {
         module_load msort mv mvlgamma mvlgamma_ nan_to_num nan_to_num_ nanmean nanmedian nanquantile
         nansum narrow narrow_copy nbytes ndimension ne_ nextafter nextafter_ nonzero_static
         not_equal not_equal_ orgqr ormqr pinverse polygamma polygamma_ positive put_ quantile
-        rad2deg ravel register_post_accumulate_grad_hook renorm renorm_ repeat_interleave resize_
-        resize_as_ roll rot90 scatter_reduce scatter_reduce_ select select_scatter sgn sgn_ short
-        signbit slice_scatter slogdet sort squeeze_ stft storage_offset stride sum_to_size t_
-        tensor_split topk trace transpose_ tril tril_ triu triu_ unflatten unique unique_consecutive
-        unsqueeze_ vdot vsplit
+        rad2deg ravel renorm renorm_ repeat_interleave resize_ resize_as_ roll rot90 scatter_reduce
+        scatter_reduce_ select select_scatter sgn sgn_ short signbit slice_scatter slogdet sort
+        squeeze_ stft storage_offset stride sum_to_size t_ tensor_split topk trace transpose_ tril
+        tril_ triu triu_ unflatten unique unique_consecutive unsqueeze_ vdot vsplit
         """.split()
     ),
     "nn.functional": set(
