@@ -12,7 +12,6 @@ import warnings
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
-from chainrule.autograd.function import _UnrecordedContext
 from chainrule.backend import xp
 from chainrule.compile import replay
 from chainrule.compile.recorder import Recorder
@@ -37,7 +36,7 @@ _RUNTIME = {
     "output_array": replay.output_array,
     "plain_backward": replay.plain_backward,
     "tensor_from_array": tensor_from_array,
-    "unrecorded": _UnrecordedContext(),
+    "unrecorded": replay.UnrecordedContext(),
 }
 
 
@@ -62,6 +61,8 @@ class Recording:
 
 class CompiledFunction:
     """``function`` recorded once and replayed as a straight-line program (see ``chainrule.compile``)."""
+
+    keeps_recordings = True  # what it holds is not state of the functions that call it
 
     def __init__(self, function, fullgraph=False, dynamic=None):
         self.function = function

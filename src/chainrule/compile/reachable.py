@@ -27,20 +27,21 @@ class Reachable:
         self.modules = {}  # id -> (module, path)
         self.objects = {}  # id -> object, every object visited (optimizers, schedulers, modules...)
         self.paths = {}  # id -> path, for every object visited
+        self.names = {}  # id -> a readable name: model.fc.weight
         self.scalars = []  # (path, value): numbers the function reads from its globals and closure
         self._seen = set()
         for position, arg in enumerate(args):
-            self._visit(arg, f"args[{position}]", 0)
+            self._visit(arg, f"args[{position}]", 0, name=f"arg{position}")
         for name, arg in kwargs.items():
-            self._visit(arg, f"kwargs[{name!r}]", 0)
-        self._visit_function(function, "function", 0)
+            self._visit(arg, f"kwargs[{name!r}]", 0, name=name)
+        self._visit_function(function, "function", 0, getattr(function, "__name__", "function"))
 
-    def _visit_function(self, function, path, depth):
+    def _visit_function(self, function, path, depth, name="self"):
         if isinstance(function, types.MethodType):
-            self._visit(function.__self__, f"{path}.__self__", depth)
+            self._visit(function.__self__, f"{path}.__self__", depth, name="self")
             function, path = function.__func__, f"{path}.__func__"
         elif isinstance(function, Module):
-            self._visit(function, path, depth)
+            self._visit(function, path, depth, name=name)
             return
         code = getattr(function, "__code__", None)
         if code is None:
@@ -48,48 +49,51 @@ class Reachable:
         namespace = function.__globals__
         for name in sorted(_names_read(code)):
             if name in namespace:
-                self._visit(namespace[name], f"{path}.__globals__[{name!r}]", depth + 1, scalar_guard=True)
-        for index, cell in enumerate(function.__closure__ or ()):
+                self._visit(namespace[name], f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
+        for index, (cell, name) in enumerate(zip(function.__closure__ or (), code.co_freevars)):
             try:
                 value = cell.cell_contents
             except ValueError:  # a cell not yet filled
                 continue
-            self._visit(value, f"{path}.__closure__[{index}].cell_contents", depth + 1, scalar_guard=True)
+            self._visit(value, f"{path}.__closure__[{index}].cell_contents", depth + 1, name, scalar_guard=True)
 
-    def _visit(self, value, path, depth, scalar_guard=False):
+    def _visit(self, value, path, depth, name, scalar_guard=False):
         if type(value) in (int, float, bool):
             if scalar_guard:
                 self.scalars.append((path, value))
             return
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return
+        if getattr(type(value), "keeps_recordings", False):  # another compiled function: not state
+            return
         self._seen.add(id(value))
         self.objects[id(value)] = value
         self.paths[id(value)] = path
+        self.names[id(value)] = name
         if isinstance(value, Tensor):
             self.tensors[id(value)] = (value, path)
         elif isinstance(value, Module):
             self.modules[id(value)] = (value, path)
             for registry in ("_parameters", "_buffers", "_modules"):
-                for name, child in getattr(value, registry).items():
-                    self._visit(child, f"{path}.{registry}[{name!r}]", depth + 1)
+                for key, child in getattr(value, registry).items():
+                    self._visit(child, f"{path}.{registry}[{key!r}]", depth + 1, f"{name}.{key}")
         elif isinstance(value, Optimizer):
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
-                    self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1)
+                    self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
         elif isinstance(value, (list, tuple)):
             for index, item in enumerate(value):
-                self._visit(item, f"{path}[{index}]", depth + 1)
+                self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}")
         elif isinstance(value, dict):
             for key, item in value.items():
                 if type(key) in (str, int):
-                    self._visit(item, f"{path}[{key!r}]", depth + 1)
+                    self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}")
         elif isinstance(value, (types.FunctionType, types.MethodType)):
-            self._visit_function(value, path, depth)
+            self._visit_function(value, path, depth, name)
         elif hasattr(value, "__dict__"):
-            for name, item in vars(value).items():
-                if name.isidentifier():
-                    self._visit(item, f"{path}.{name}", depth + 1)
+            for key, item in vars(value).items():
+                if key.isidentifier():
+                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
 
 
 def _names_read(code):

@@ -20,7 +20,6 @@ import math
 import os
 import re
 import traceback
-import weakref
 from itertools import count
 
 import chainrule
@@ -59,7 +58,6 @@ class Recorder:
         self._versions = {}  # id(tensor) -> (tensor, version when it got its name)
         self._tensor_exprs = {}  # id(tensor) -> expression of the tensor itself (arguments, state)
         self._kept = []  # everything named stays alive while recording, so no id is reused
-        self._made_here = []  # tensors made during the call and used as constants
         self._contexts = {}  # graph node -> name of its ReplayContext
         self._operand_names = {}  # graph node -> (names of forward's operands, of its outputs)
         self._backpropagated = set()  # ids of the nodes a recorded backward ran
@@ -70,6 +68,10 @@ class Recorder:
         for name, arg in kwargs.items():
             if isinstance(arg, Tensor):
                 self._tensor_exprs[id(arg)] = f"kwargs[{name!r}]"
+        for module, path in self.reach.modules.values():
+            self.guards.append(f"{path}.training is {module.training}")
+        for path, value in self.reach.scalars:
+            self.guards.append(f"type({path}) is {type(value).__name__} and {path} == {self._literal(value)}")
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -98,7 +100,7 @@ class Recorder:
         if node is None:
             context = "unrecorded"
         else:
-            context = self._constant(ReplayContext(function, node), "ctx")
+            context = self._constant(ReplayContext(function, node), f"ctx{next(self._numbers)}")
             self._contexts[node] = context
         names = [self._new_name("v") for _ in output_tensors]
         if node is not None:
@@ -145,12 +147,13 @@ class Recorder:
         if name is not None:  # a new tensor on an array the program has (detach, .data)
             self._name_tensor(tensor, name)
             return name
-        if tensor.grad_fn is not None or tensor._requires_grad:
-            self.fail("uses a tensor computed outside a recorded operation")
+        if tensor.grad_fn is not None or tensor._requires_grad or tensor.array.size > 1:
+            # Only a number made into a tensor (x * 2, the 1 that starts backward) is taken as a
+            # constant: a larger one may be computed from the inputs outside an operation (x > 0).
+            self.fail(f"uses a tensor of shape {tuple(tensor.shape)} computed outside a recorded operation (a comparison?)")
             return "None"
-        self._made_here.append(weakref.ref(tensor))
         self._kept.append(tensor)
-        name = self._constant(tensor.array.copy(), "constant")
+        name = self._constant(tensor.array.copy(), f"constant{next(self._numbers)}")
         self._value_of_tensor[id(tensor)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
         return name
@@ -160,7 +163,7 @@ class Recorder:
         found = self.reach.tensors.get(id(tensor))
         if found is None:
             return None
-        name = self._constant(tensor, "state")
+        name = self._constant(tensor, self.reach.names[id(tensor)])
         self._tensor_exprs[id(tensor)] = name
         self.guards.append(f"{found[1]} is {name}")
         return name
@@ -172,7 +175,7 @@ class Recorder:
             return name
         base = array.base
         owner = next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is base), None)
-        if owner is not None and array.size == base.size and array.flags.c_contiguous and base.flags.c_contiguous:
+        if owner is not None and array.size == base.size and array.strides == base.reshape(array.shape).strides:
             return f"{self._tensor_value(owner)}.reshape({tuple(array.shape)})"
         self.fail("passes an array computed outside a recorded operation to an operation")
         return "None"
@@ -192,6 +195,7 @@ class Recorder:
         if self.failure is not None:
             return run_backward(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
         pending = {}
+        accumulated = []
         for output, grad in zip(outputs, grad_outputs):
             node, output_nr = gradient_edge(output)
             self._add_pending(pending, node, output_nr, self._tensor_value(grad))
@@ -201,7 +205,7 @@ class Recorder:
 
         def watch(node, grads, input_grads):
             if self.failure is None:
-                self._backward_node(node, grads, input_grads, pending)
+                self._backward_node(node, grads, input_grads, pending, accumulated)
             if observer is not None:
                 observer(node, grads, input_grads)
 
@@ -211,9 +215,13 @@ class Recorder:
             self.indent -= 1
         if len(self.lines) == opening:  # nothing to replay (no gradient reached a leaf)
             del self.lines[-1]
+        for variable, expr in accumulated:  # later uses of .grad read it where the program put it
+            if variable.grad is not None:
+                self._tensor_exprs[id(variable.grad)] = f"{expr}.grad"
+                self._value_of_tensor.pop(id(variable.grad), None)
         self._take_snapshot()
 
-    def _backward_node(self, node, grads, input_grads, pending):
+    def _backward_node(self, node, grads, input_grads, pending, accumulated):
         names = pending.pop(node, None) or [None] * len(grads)
         if type(node) is AccumulateGrad:
             variable = node.variable
@@ -222,6 +230,7 @@ class Recorder:
                 self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
             elif names[0] is not None:
                 self._emit(f"accumulate({expr}, {names[0]})", "AccumulateGrad: .grad += gradient")
+                accumulated.append((variable, expr))
             return
         context = self._contexts.get(node)
         if context is None:
@@ -315,7 +324,6 @@ class Recorder:
         if self.failure is None:
             returned = self._returned(result)
             self._emit(f"return {returned}")
-        self._check_made_here(result)
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}
@@ -339,27 +347,6 @@ class Recorder:
         if isinstance(value, dict):
             return "{" + ", ".join(f"{self._literal(key, simple_only=True)}: {self._returned(item)}" for key, item in value.items()) + "}"
         return self._literal(value, simple_only=True)
-
-    def _check_made_here(self, result):
-        """A tensor taken as a constant must have been made during the call: one still alive after
-        it (other than the result) was state the search did not find, and cannot be a constant."""
-        if self.failure is not None or not self._made_here:
-            return
-        returned = set()
-        _collect_ids(result, returned)
-        self._kept = []
-        self._versions = {}
-        self._value_of_tensor = {}
-        alive = [reference() for reference in self._made_here]
-        alive = [tensor for tensor in alive if tensor is not None and id(tensor) not in returned]
-        if alive:
-            import gc
-
-            gc.collect()
-            alive = [reference() for reference in self._made_here]
-            alive = [tensor for tensor in alive if tensor is not None and id(tensor) not in returned]
-        if alive:
-            self.fail(f"uses a tensor of shape {tuple(alive[0].shape)} kept outside its arguments, globals and closure")
 
     # ----------------------------------------------------------------- checks
     def _take_snapshot(self):
@@ -427,7 +414,7 @@ class Recorder:
         name = self._constant_names.get(id(value))
         if name is not None:
             return name
-        name = re.sub(r"\W", "_", hint)
+        name = re.sub(r"\W", "_", hint).strip("_")
         if not name.isidentifier() or name in self.constants or name in _RESERVED:
             name = f"{name}_{next(self._numbers)}"
         self.constants[name] = value
@@ -451,6 +438,9 @@ class Recorder:
             return "None"
         if isinstance(value, xp.dtype):
             return self._constant(value, str(value))
+        if _holds_arrays(value):  # made from this call's inputs (a loss's targets): not a constant
+            self.fail(f"passes a {type(value).__name__} holding arrays to an operation, which a program cannot rebuild")
+            return "None"
         return self._constant(value, type(value).__name__.lower())
 
 
@@ -466,6 +456,15 @@ def _is_simple(value):
     )
 
 
+def _holds_arrays(value):
+    """Whether an object's attributes hold arrays or tensors (directly or in a list, tuple or dict)."""
+    for item in getattr(value, "__dict__", {}).values():
+        items = item.values() if isinstance(item, dict) else item if isinstance(item, (list, tuple)) else (item,)
+        if any(isinstance(each, (ndarray, Tensor)) for each in items):
+            return True
+    return False
+
+
 def _same(array, copy):
     return copy is None or (array.shape == copy.shape and xp.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"))
 
@@ -473,16 +472,6 @@ def _same(array, copy):
 def _home_class(method):
     """The class that defines ``method`` (``Optimizer`` for ``Optimizer.step``)."""
     return method.__globals__[method.__qualname__.split(".")[0]]
-
-
-def _collect_ids(value, ids):
-    ids.add(id(value))
-    if isinstance(value, (tuple, list)):
-        for item in value:
-            _collect_ids(item, ids)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect_ids(item, ids)
 
 
 def _readable(path):

@@ -48,6 +48,16 @@ class ReplayContext:
         return self._name
 
 
+class UnrecordedContext(ReplayContext):
+    """The ``ctx`` of an operation whose backward the program never runs: it keeps nothing."""
+
+    def __init__(self):
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *values):
+        pass
+
+
 def forward_of_function(function, ctx, args, tensor_positions):
     """Replay the ``forward`` of a ``Function`` that is not an ``Op`` (it takes tensors): the
     arrays at ``tensor_positions`` are wrapped as tensors, and the outputs are taken back to arrays."""
