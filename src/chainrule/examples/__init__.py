@@ -22,6 +22,7 @@ DEMOS = (
     "dead_relu",
     "iris",
     "digits",
+    "compiled_step",
 )
 
 
