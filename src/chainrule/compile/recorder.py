@@ -493,10 +493,14 @@ def user_line():
 
 def _substitute(text, names):
     """``text`` with forward's parameter names replaced by the program's names."""
-    if not names:
-        return text
-    pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in names) + r")\b")
+    key = tuple(names)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        pattern = _PATTERNS[key] = re.compile(r"\b(" + "|".join(re.escape(name) for name in names) + r")\b")
     return pattern.sub(lambda match: names[match.group(0)], text)
+
+
+_PATTERNS = {}  # the parameter names of a formula -> the pattern that finds them
 
 
 def _forward_comment(function, operands, outputs):
