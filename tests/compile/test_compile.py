@@ -144,18 +144,16 @@ def test_a_mask_computed_inside_the_step_runs_eagerly_instead_of_being_frozen():
 
 def test_dropout_runs_eagerly_with_one_warning_and_the_random_stream_advances_as_in_eager():
     compiled, warned = train_both(make_model=lambda: network(extra=(nn.Dropout(0.3),)), make_optimizer=OPTIMIZERS["sgd"])
-    assert len(warned) == 1 and "random numbers" in warned[0] and "test_compile.py" not in warned[0] or "dropout" in warned[0]
+    assert len(warned) == 1 and "random numbers" in warned[0]
 
 
 def test_batch_norm_statistics_match_eager():
     def make_model():
         return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 1))
 
-    eager = train(False, make_model=make_model, make_optimizer=OPTIMIZERS["sgd"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compiled = train(True, make_model=make_model, make_optimizer=OPTIMIZERS["sgd"])
-    assert_same(eager, compiled)
+    compiled, warned = train_both(make_model=make_model, make_optimizer=OPTIMIZERS["sgd"])
+    # Training batch norm computes its statistics on arrays outside an operation: it runs eagerly.
+    assert len(warned) == 1 and "outside a recorded operation" in warned[0]
 
 
 def test_a_module_in_eval_mode_compiles_under_no_grad_and_keeps_batch_norm_buffers_live():
@@ -220,6 +218,32 @@ def test_a_swapped_parameter_records_again():
         after = compiled(inputs).array
         assert np.array_equal(after, model(inputs).sum().array) and not np.array_equal(after, before)
     assert sum(len(entries) for entries in compiled.recordings.values()) == 2
+
+
+def test_a_frozen_or_converted_parameter_records_again():
+    chainrule.manual_seed(0)
+    model = network()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+    @chainrule.compile
+    def step(inputs, targets):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    data = batches(3)
+    step(*data[0])
+    step(*data[1])
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.array.copy()
+    step(*data[2])
+    assert np.array_equal(model[0].weight.array, frozen) and model[0].weight.grad is None
+    model.double()
+    loss = step(data[0][0].double(), data[0][1].double())
+    assert loss.dtype == chainrule.float64
+    assert sum(len(entries) for entries in step.recordings.values()) == 3
 
 
 def test_eval_mode_records_again():
@@ -342,6 +366,46 @@ def test_the_code_reads_as_the_hand_written_program():
     assert "def program(args, kwargs):" in code
     assert "Mul.forward" in code and "Exp.forward" in code and "accumulate(w, " in code
     assert "MulBackward0" in code and "ExpBackward0: d/d" in code
+
+
+def runner_history(compile, model, data, loss_fn, num_epochs, lr, batch_size=None):
+    from chainrule.train import Runner
+    from chainrule.utils.data import DataLoader, TensorDataset
+
+    chainrule.manual_seed(0)
+    model = model()
+    runner = Runner(model, optim.SGD(model.parameters(), lr=lr), loss_fn, compile=compile)
+    if batch_size is not None:
+        data = DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cross-entropy runs eagerly (its targets object)
+        runner.train(data, num_epochs=num_epochs, log_steps=0)
+    return runner.train_step_losses, [p.array.copy() for p in model.parameters()]
+
+
+def assert_same_history(first, second):
+    assert first[0] == second[0]
+    assert all(np.array_equal(a, b) for a, b in zip(first[1], second[1]))
+
+
+def test_the_two_moons_example_trains_the_same_compiled():
+    from chainrule.examples._data import moons
+    from chainrule.examples.two_moons import TwoLayerNetwork, autograd_copy
+
+    chainrule.manual_seed(0)
+    train_data, _, _ = moons(300)
+    hand_model = TwoLayerNetwork(2, 5, 1)
+    runs = [runner_history(compile, lambda: autograd_copy(hand_model), train_data, nn.BCELoss(), 20, 2.0) for compile in (True, False)]
+    assert_same_history(*runs)
+
+
+def test_the_iris_example_trains_the_same_compiled_in_mini_batches():
+    from chainrule.datasets import load_iris
+
+    X, y = load_iris(normalize=True)
+    model = lambda: nn.Sequential(nn.Linear(4, 6), nn.Sigmoid(), nn.Linear(6, 3))  # noqa: E731
+    runs = [runner_history(compile, model, (X, y), nn.CrossEntropyLoss(), 3, 0.1, batch_size=16) for compile in (True, False)]
+    assert_same_history(*runs)
 
 
 def test_runner_compile_gives_the_eager_losses():

@@ -165,7 +165,12 @@ class Recorder:
             return None
         name = self._constant(tensor, self.reach.names[id(tensor)])
         self._tensor_exprs[id(tensor)] = name
+        array = tensor.array
         self.guards.append(f"{found[1]} is {name}")
+        self.guards.append(  # model.double(), requires_grad_(False) between calls change the program
+            f"{name}.array.shape == {tuple(array.shape)} and {name}.array.dtype == {self._literal(array.dtype)} "
+            f"and {name}._requires_grad is {tensor._requires_grad}"
+        )
         return name
 
     def _array_value(self, array):
