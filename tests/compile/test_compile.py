@@ -451,7 +451,7 @@ def test_memory_stays_flat_over_many_compiled_steps():
         step(inputs, targets)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    for _ in range(2000):
+    for _ in range(10_000):
         step(inputs, targets)
     growth = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()

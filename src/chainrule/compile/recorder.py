@@ -510,18 +510,24 @@ _PATTERNS = {}  # the parameter names of a formula -> the pattern that finds the
 
 def _forward_comment(function, operands, outputs):
     formula = getattr(function, "formula", None)
-    if not formula:
-        return function.__name__
+    if not formula:  # a Function not yet in the Op form: the first line of its docstring
+        return f"{function.__name__}: {_docstring_lines(function)[0]}".rstrip(": ")
     names = dict(zip(function.input_names(), operands))
     names["out"] = outputs[0]
     return f"{function.__name__}: {_substitute(formula, names)}"
 
 
+def _docstring_lines(function):
+    lines = [line.strip() for line in (function.__doc__ or "").splitlines() if line.strip()]
+    return lines or [""]
+
+
 def _backward_comment(node, operands, outputs):
     function = node.function
     derivatives = getattr(function, "derivatives", ())
-    if not derivatives:
-        return node.name()
+    if not derivatives:  # not yet an Op: the docstring's line of derivatives, when it has one
+        stated = [line for line in _docstring_lines(function) if line.startswith("d ")]
+        return f"{node.name()}: {stated[0]}" if stated else node.name()
     names = dict(zip(function.input_names(), operands))
     names["out"] = outputs[0]
     parts = [
