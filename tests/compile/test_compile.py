@@ -24,13 +24,8 @@ def batches(count=4, size=8, last=None, features=2):
     ]
 
 
-def train(compiled, make_model, make_optimizer, loss_fn=F.mse_loss, data=None, make_scheduler=None, seed=0):
-    """Train from seed ``seed`` over ``data``; return the losses, the final parameters, the
-    optimizer's state and the random generator's state, all as NumPy values."""
-    chainrule.manual_seed(seed)
-    model = make_model()
-    optimizer = make_optimizer(model.parameters())
-    scheduler = make_scheduler(optimizer) if make_scheduler else None
+def training_step(model, optimizer, loss_fn=F.mse_loss, scheduler=None):
+    """The step every test compiles: zero_grad, forward, loss, backward, step (and the scheduler's)."""
 
     def step(inputs, targets):
         optimizer.zero_grad()
@@ -41,6 +36,18 @@ def train(compiled, make_model, make_optimizer, loss_fn=F.mse_loss, data=None, m
             scheduler.step()
         return loss
 
+    return step
+
+
+def train(compiled, make_model, make_optimizer, loss_fn=F.mse_loss, data=None, make_scheduler=None, seed=0):
+    """Train from seed ``seed`` over ``data``; return the losses, the final parameters, the
+    optimizer's state and the random generator's state, all as NumPy values."""
+    chainrule.manual_seed(seed)
+    model = make_model()
+    optimizer = make_optimizer(model.parameters())
+    scheduler = make_scheduler(optimizer) if make_scheduler else None
+
+    step = training_step(model, optimizer, loss_fn, scheduler)
     run = chainrule.compile(step) if compiled else step
     losses = [run(inputs, targets).array.copy() for inputs, targets in (data or batches())]
     state = [value.array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "array")]
@@ -186,13 +193,7 @@ def test_a_learning_rate_changed_between_calls_is_read_by_the_program():
             model = network()
             optimizer = optimizer_factory(model.parameters())
 
-            def step(inputs, targets):
-                optimizer.zero_grad()
-                loss = F.mse_loss(model(inputs), targets)
-                loss.backward()
-                optimizer.step()
-                return loss
-
+            step = training_step(model, optimizer)
             run_step = chainrule.compile(step) if compiled else step
             for index, (inputs, targets) in enumerate(batches(4)):
                 optimizer.param_groups[0]["lr"] = 0.1 / (index + 1)
@@ -225,13 +226,7 @@ def test_a_frozen_or_converted_parameter_records_again():
     model = network()
     optimizer = optim.SGD(model.parameters(), lr=0.1)
 
-    @chainrule.compile
-    def step(inputs, targets):
-        optimizer.zero_grad()
-        loss = F.mse_loss(model(inputs), targets)
-        loss.backward()
-        optimizer.step()
-        return loss
+    step = chainrule.compile(training_step(model, optimizer))
 
     data = batches(3)
     step(*data[0])
@@ -438,13 +433,7 @@ def test_memory_stays_flat_over_many_compiled_steps():
     model = network()
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
 
-    @chainrule.compile
-    def step(inputs, targets):
-        optimizer.zero_grad()
-        loss = F.mse_loss(model(inputs), targets)
-        loss.backward()
-        optimizer.step()
-        return loss
+    step = chainrule.compile(training_step(model, optimizer))
 
     inputs, targets = batches(1)[0]
     for _ in range(50):
