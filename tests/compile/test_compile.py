@@ -445,3 +445,20 @@ def test_memory_stays_flat_over_many_compiled_steps():
     growth = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert growth < 50_000, growth
+
+
+def test_a_compiled_method_is_compiled_for_each_instance():
+    class Scaler(nn.Module):
+        def __init__(self, factor):
+            super().__init__()
+            self.weight = nn.Parameter(chainrule.full((3,), factor))
+
+        @chainrule.compile
+        def forward(self, x):
+            return x * self.weight
+
+    small, large = Scaler(1.0), Scaler(10.0)
+    x = chainrule.ones(3)
+    with chainrule.no_grad():
+        for _ in range(2):
+            assert np.array_equal(small(x).array, np.ones(3)) and np.array_equal(large(x).array, np.full(3, 10.0))

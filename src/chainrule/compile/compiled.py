@@ -8,6 +8,7 @@ from its globals are unchanged. A call that meets no kept recording's conditions
 past ``cache_size_limit`` recordings, or when a call cannot be recorded, the function runs eagerly.
 """
 import warnings
+import weakref
 
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
@@ -70,6 +71,7 @@ class CompiledFunction:
         self.dynamic = dynamic
         self.recordings = {}  # signature -> [Recording, ...]
         self.eager_reason = None  # why it runs eagerly, once it does
+        self._per_instance = weakref.WeakKeyDictionary()  # as a method: instance -> its compiled method
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
         self.__wrapped__ = function
@@ -118,10 +120,10 @@ class CompiledFunction:
         """As a method decorator: each instance's bound method gets its own compiled function."""
         if instance is None:
             return self
-        compiled = instance.__dict__.get(("compiled", id(self)))
+        compiled = self._per_instance.get(instance)
         if compiled is None:
             compiled = CompiledFunction(self.function.__get__(instance, owner), self.fullgraph, self.dynamic)
-            instance.__dict__[("compiled", id(self))] = compiled
+            self._per_instance[instance] = compiled
         return compiled
 
 

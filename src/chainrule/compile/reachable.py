@@ -92,7 +92,7 @@ class Reachable:
             self._visit_function(value, path, depth, name)
         elif hasattr(value, "__dict__"):
             for key, item in vars(value).items():
-                if key.isidentifier():
+                if type(key) is str and key.isidentifier():
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
 
 
