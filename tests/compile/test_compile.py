@@ -307,6 +307,9 @@ def test_a_python_number_argument_is_never_baked_in():
         for factor in (1.0, 2.0, 3.0, 2.0):
             assert np.array_equal(scaled(x, factor).array, (x * factor * weight).sum().array)
     assert sum(len(entries) for entries in scaled.recordings.values()) == 3
+    scaled.cache_size_limit = 3
+    with chainrule.no_grad(), pytest.warns(UserWarning, match="recorded 3 times"):
+        assert np.array_equal(scaled(x, 5.0).array, (x * 5.0 * weight).sum().array)
 
 
 def test_a_change_in_place_outside_an_operation_runs_eagerly():

@@ -5,7 +5,8 @@ the shapes, dtypes and ``requires_grad`` of the tensor arguments, the other argu
 mode, and, checked by a small generated function, that the same parameters are found at the same
 places, that each module is in the same train/eval mode and that the numbers the function reads
 from its globals are unchanged. A call that meets no kept recording's conditions is recorded anew;
-past ``cache_size_limit`` recordings, or when a call cannot be recorded, the function runs eagerly.
+past ``cache_size_limit`` recordings (8), or when a call cannot be recorded, the function runs
+eagerly.
 """
 import warnings
 import weakref
@@ -20,8 +21,6 @@ from chainrule.nn.module import Module
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor, tensor_from_array
-
-cache_size_limit = 8  # recordings kept per function, as torch._dynamo.config.cache_size_limit
 
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
@@ -64,6 +63,7 @@ class CompiledFunction:
     """``function`` recorded once and replayed as a straight-line program (see ``chainrule.compile``)."""
 
     keeps_recordings = True  # what it holds is not state of the functions that call it
+    cache_size_limit = 8  # recordings kept, as torch._dynamo.config.cache_size_limit (settable per function)
 
     def __init__(self, function, fullgraph=False, dynamic=None):
         self.function = function
@@ -89,10 +89,10 @@ class CompiledFunction:
         for recording in self.recordings.get(key, ()):
             if recording.applies(self.function, args, kwargs):
                 return recording.program(args, kwargs)
-        if sum(len(recordings) for recordings in self.recordings.values()) >= cache_size_limit:
+        if sum(len(recordings) for recordings in self.recordings.values()) >= self.cache_size_limit:
             self._run_eagerly(
-                f"it was recorded {cache_size_limit} times (cache_size_limit) for different inputs; "
-                f"pass tensors rather than changing Python values, or raise chainrule.compile.cache_size_limit"
+                f"it was recorded {self.cache_size_limit} times for different inputs; pass tensors rather "
+                f"than changing Python values, or raise {self.__name__}.cache_size_limit"
             )
             return self.function(*args, **kwargs)
         return self._record(key, args, kwargs)
