@@ -501,7 +501,8 @@ def _substitute(text, names):
     key = tuple(names)
     pattern = _PATTERNS.get(key)
     if pattern is None:
-        pattern = _PATTERNS[key] = re.compile(r"\b(" + "|".join(re.escape(name) for name in names) + r")\b")
+        alternatives = "|".join(re.escape(name) for name in names)  # ASCII edges: weightᵀ is weight, transposed
+        pattern = _PATTERNS[key] = re.compile(r"(?<![A-Za-z0-9_])(" + alternatives + r")(?![A-Za-z0-9_])")
     return pattern.sub(lambda match: names[match.group(0)], text)
 
 
