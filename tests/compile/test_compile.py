@@ -465,3 +465,32 @@ def test_a_compiled_method_is_compiled_for_each_instance():
     with chainrule.no_grad():
         for _ in range(2):
             assert np.array_equal(small(x).array, np.ones(3)) and np.array_equal(large(x).array, np.full(3, 10.0))
+
+
+def test_a_custom_function_written_with_tensors_is_replayed_through_its_own_forward_and_backward():
+    class MulConstant(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, constant):
+            ctx.constant = constant
+            return x * constant
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * ctx.constant, None
+
+    def run(compiled):
+        chainrule.manual_seed(0)
+        weight = chainrule.randn(3, requires_grad=True)
+
+        def step(x):
+            weight.grad = None
+            MulConstant.apply(weight * x, 3.0).tanh().sum().backward()
+            return weight.grad
+
+        step = chainrule.compile(step) if compiled else step
+        return [step(chainrule.full((3,), float(k))).array.copy() for k in range(3)]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for eager, compiled in zip(run(False), run(True)):
+            assert np.array_equal(eager, compiled)

@@ -167,6 +167,9 @@ def _install(recorder):
         method = owner.__dict__[name]
         saved.append((owner, name, method))
         setattr(owner, name, _replayed(method))
+    grad = Tensor.__dict__["grad"]
+    saved.append((Tensor, "grad", grad))
+    Tensor.grad = _assigned_grad(grad)
     function_module._recorder = recorder
     return saved
 
@@ -187,6 +190,22 @@ def _reading(name, method):
 
     read.__name__ = name
     return read
+
+
+def _assigned_grad(grad):
+    """``Tensor.grad`` whose assignment (``p.grad = None``) the recorder hears and replays."""
+
+    def assign(self, value):
+        recorder = function_module._recorder
+        if recorder is None:
+            grad.fset(self, value)
+        else:
+            recorder.assign_grad(grad.fset, self, value)
+
+    def delete(self):
+        assign(self, None)
+
+    return property(grad.fget, assign, delete, grad.__doc__)
 
 
 def _replayed(method):

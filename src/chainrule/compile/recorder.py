@@ -321,6 +321,19 @@ class Recorder:
         self._take_snapshot()
         return None
 
+    def assign_grad(self, assign, tensor, value):
+        """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
+        self._verify_state()
+        assign(tensor, value)
+        if self.failure is not None:
+            return
+        expr = self._tensor_exprs.get(id(tensor)) or self._state_tensor(tensor)
+        if value is not None or expr is None:
+            self.fail("assigns .grad a tensor, or sets the .grad of a tensor made during the call")
+            return
+        self._emit(f"{expr}.grad = None")
+        self._take_snapshot()
+
     # ----------------------------------------------------------------- the end of the call
     def finish(self, result):
         """The return line, and the last checks: nothing changed behind the recorder's back."""
