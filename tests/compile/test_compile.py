@@ -494,3 +494,22 @@ def test_a_custom_function_written_with_tensors_is_replayed_through_its_own_forw
         warnings.simplefilter("error")
         for eager, compiled in zip(run(False), run(True)):
             assert np.array_equal(eager, compiled)
+
+
+def test_train_and_eval_called_inside_are_replayed():
+    chainrule.manual_seed(0)
+    model = network(extra=(nn.Dropout(0.5),))
+
+    @chainrule.compile
+    def evaluate(inputs):
+        model.eval()
+        with chainrule.no_grad():
+            return model(inputs)
+
+    inputs = batches(1)[0][0]
+    first = evaluate(inputs).array.copy()
+    model.train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = evaluate(inputs)
+    assert np.array_equal(again.array, first) and not model.training

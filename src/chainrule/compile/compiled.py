@@ -25,7 +25,14 @@ from chainrule.tensor import Tensor, tensor_from_array
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
 # Methods replayed as one call: what they change (parameters, gradients, learning rates) is state.
-_REPLAYED_CALLS = ((Optimizer, "step"), (Optimizer, "zero_grad"), (Module, "zero_grad"), (LRScheduler, "step"))
+_REPLAYED_CALLS = (
+    (Optimizer, "step"),
+    (Optimizer, "zero_grad"),
+    (Module, "zero_grad"),
+    (Module, "train"),
+    (Module, "eval"),
+    (LRScheduler, "step"),
+)
 
 _RUNTIME = {
     "xp": xp,

@@ -310,7 +310,7 @@ class Recorder:
         result = self._unrecorded(method, owner, *args, **kwargs)
         if self.failure is not None:
             return result
-        if result is not None:
+        if result is not None and result is not owner:  # module.train() returns the module
             self.fail(f"uses the value {type(owner).__name__}.{method.__name__} returns")
             return result
         name = self._constant(owner, type(owner).__name__.lower())
@@ -319,7 +319,7 @@ class Recorder:
         self._emit(f"{call}({', '.join([name, *arguments])})", f"{type(owner).__name__}.{method.__name__}, as eager")
         self._versions = {key: (tensor, tensor._version_owner._version) for key, (tensor, _) in self._versions.items()}
         self._take_snapshot()
-        return None
+        return result
 
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
