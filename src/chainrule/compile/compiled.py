@@ -40,6 +40,7 @@ _RUNTIME = {
     "call_backward": call_backward,
     "fit_to_input": fit_to_input,
     "forward_of_function": replay.forward_of_function,
+    "gradients": replay.gradients,
     "output_array": replay.output_array,
     "plain_backward": replay.plain_backward,
     "tensor_from_array": tensor_from_array,

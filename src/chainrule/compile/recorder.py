@@ -247,7 +247,13 @@ class Recorder:
         self._backpropagated.add(id(node))
         function = node.function
         cls = self._constant(function, function.__name__)
-        result = self._new_name("g")
+        count = len(node.next_nodes)
+        used = [
+            next_node is not None and grad is not None for next_node, grad in zip(node.next_nodes, input_grads)
+        ]
+        results = [self._new_name("g") if needed else "_" for needed in used]
+        targets = ", ".join(results) + ("," if count == 1 else "")
+        comment = _backward_comment(node, *self._operand_names[node])
         if function.on_arrays:
             arguments = []
             for name, (shape, dtype) in zip(names, node.output_meta):
@@ -255,19 +261,15 @@ class Recorder:
                     name = self._new_name("g")
                     self._emit(f"{name} = xp.zeros({tuple(shape)}, dtype={self._literal(dtype)})", "no gradient arrived: zeros")
                 arguments.append(name or "None")
-            self._emit(f"{result} = {cls}.backward({context}, {', '.join(arguments)})", _backward_comment(node, *self._operand_names[node]))
-            if len(node.next_nodes) == 1:
-                self._emit(f"{result} = ({result},) if type({result}) is not tuple else {result}")
+            self._emit(f"{targets} = gradients({cls}.backward({context}, {', '.join(arguments)}), {count})", comment)
         else:
-            self._emit(f"{result} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", _backward_comment(node, *self._operand_names[node]))
+            self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
         output_shape, output_dtype = node._output_shape, node._output_dtype
-        for position, (next_node, output_nr, grad, meta) in enumerate(
-            zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta)
+        for name, next_node, output_nr, grad, meta in zip(
+            results, node.next_nodes, node.next_output_nrs, input_grads, node._input_meta
         ):
-            if next_node is None or grad is None:
+            if name == "_":
                 continue
-            name = self._new_name("g")
-            self._emit(f"{name} = {result}[{position}]")
             shape, dtype = (output_shape, output_dtype) if meta is None else meta
             if type(grad) is not ndarray or grad.shape != shape or grad.dtype != dtype:
                 fitted = self._new_name("g")
@@ -463,7 +465,7 @@ class Recorder:
 
 
 _RESERVED = {
-    "args", "kwargs", "unrecorded", "xp", "accumulate", "call_backward", "fit_to_input", "forward_of_function",
+    "args", "kwargs", "unrecorded", "xp", "accumulate", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
     "output_array", "plain_backward", "tensor_from_array", "float",
 }
 

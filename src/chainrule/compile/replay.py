@@ -68,6 +68,12 @@ def forward_of_function(function, ctx, args, tensor_positions):
     return output_array(outputs)
 
 
+def gradients(result, count):
+    """What an ``Op``'s backward returned, as a tuple of one gradient per input of its forward (a
+    single gradient may come bare; extra Nones past the inputs are dropped), as the engine takes it."""
+    return result[:count] if type(result) is tuple else (result,)
+
+
 def output_array(raw):
     """What ``Function.apply`` makes of a value ``forward`` returned: its array."""
     if isinstance(raw, Tensor):
