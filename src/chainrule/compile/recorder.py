@@ -380,6 +380,7 @@ class Recorder:
                 tensor.array.copy() if small else None,
                 tensor._version_owner._version,
                 grad,
+                None if grad is None else grad.array,
                 grad.array.copy() if grad is not None and small else None,
             )
         self._settings = [
@@ -394,12 +395,12 @@ class Recorder:
         if self.failure is not None:
             return
         for key, (tensor, path) in self.reach.tensors.items():
-            array, copy, version, grad, grad_copy = self._snapshot[key]
+            array, copy, version, grad, grad_array, grad_copy = self._snapshot[key]
             if tensor.array is not array or tensor._version_owner._version != version or not _same(array, copy):
-                self.fail(f"changes {_readable(path)} outside a recorded operation")
+                self.fail(f"changes {self.reach.names[key]} outside a recorded operation")
                 return
-            if tensor.grad is not grad or (grad is not None and (grad.array is not grad.array or not _same(grad.array, grad_copy))):
-                self.fail(f"changes {_readable(path)}.grad outside backward() and zero_grad()")
+            if tensor.grad is not grad or (grad is not None and (grad.array is not grad_array or not _same(grad_array, grad_copy))):
+                self.fail(f"changes {self.reach.names[key]}.grad outside backward() and zero_grad()")
                 return
         settings = [
             [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
@@ -492,14 +493,6 @@ def _same(array, copy):
 def _home_class(method):
     """The class that defines ``method`` (``Optimizer`` for ``Optimizer.step``)."""
     return method.__globals__[method.__qualname__.split(".")[0]]
-
-
-def _readable(path):
-    """``function.__globals__['model']._modules['fc']._parameters['weight']`` -> ``model.fc.weight``."""
-    path = re.sub(r"^function(\.__func__)?\.__globals__\['(\w+)'\]", r"\2", path)
-    path = re.sub(r"^function\.__func__\.__closure__\[\d+\]\.cell_contents|^function\.__closure__\[\d+\]\.cell_contents", "(closure)", path)
-    path = re.sub(r"^function\.__self__", "self", path)
-    return re.sub(r"\._(?:parameters|buffers|modules)\['(\w+)'\]", r".\1", path)
 
 
 def user_line():
