@@ -76,13 +76,17 @@ def run_mlp(name, sizes, data, loss_name, optimizer_name, lr, inner, repeats):
         step, losses = mlp.library_step(lib, weights, X, y, loss_name, optimizer_name, relu, lr)
         results[label] = median_time(step, repeats=repeats, inner=inner)
         first_losses[label] = losses[:3]
+    step, losses = mlp.library_step(chainrule, weights, X, y, loss_name, optimizer_name, relu, lr, compiled=True)
+    results["first call"] = first_call_seconds(step)
+    results["compiled"] = median_time(step, repeats=repeats, inner=inner)
+    same_as_eager = losses[:3] == first_losses["chainrule"]
     step, losses = mlp.numpy_step(weights, X, y, loss_name, optimizer_name, "relu", lr)
     results["numpy"] = median_time(step, repeats=repeats, inner=inner)
     first_losses["numpy"] = losses[:3]
     agree = np.allclose(first_losses["chainrule"], first_losses["pytorch"], rtol=1e-4, atol=1e-6) and np.allclose(
         first_losses["numpy"], first_losses["pytorch"], rtol=1e-4, atol=1e-6
     )
-    return name, results, "ms/step", agree
+    return name, results, "ms/step", agree and same_as_eager
 
 
 def run_eval(repeats):
@@ -149,9 +153,21 @@ def run_chain(length, repeats):
         run = chain.library_chain(lib, length)
         grads[label] = run()
         results[label] = median_time(run, repeats=repeats)
+    run = chain.library_chain(chainrule, length, compiled=True)
+    results["first call"] = first_call_seconds(run)
+    grads["compiled"] = run()
+    results["compiled"] = median_time(run, repeats=repeats)
+    agree = grads["compiled"] == grads["chainrule"]
     results["numpy"] = median_time(chain.numpy_chain(length), repeats=repeats)
-    agree = abs(grads["chainrule"] - grads["pytorch"]) < 1e-4
+    agree = agree and abs(grads["chainrule"] - grads["pytorch"]) < 1e-4
     return f"chain of {length:,} elementwise ops on 1 element, build + backward", results, "ms", agree
+
+
+def first_call_seconds(run):
+    """The time of a compiled function's first call: it runs eagerly and records the program."""
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 def run_data_loading(repeats):
@@ -206,13 +222,22 @@ def format_table(rows):
         "| workload | chainrule | PyTorch | NumPy by hand | chainrule / PyTorch | chainrule / NumPy | results agree |",
         "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
     ]
+    compiled_lines = [
+        "| workload | compiled chainrule | first call (records) | compiled / PyTorch | compiled / NumPy | compiled / eager chainrule |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, results, unit, agree in rows:
         ours, theirs, floor = (results[k] * 1000 for k in ("chainrule", "pytorch", "numpy"))
         lines.append(
             f"| {name} | {ours:.3f} {unit} | {theirs:.3f} {unit} | {floor:.3f} {unit} | "
             f"{ours / theirs:.2f} | {ours / floor:.2f} | {'yes' if agree else 'NO'} |"
         )
-    return "\n".join(lines)
+        if "compiled" in results:
+            compiled, first = results["compiled"] * 1000, results["first call"] * 1000
+            compiled_lines.append(
+                f"| {name} | {compiled:.3f} {unit} | {first:.1f} ms | {compiled / theirs:.2f} | {compiled / floor:.2f} | {compiled / ours:.2f} |"
+            )
+    return "\n".join(lines) + "\n\nchainrule.compile (the same steps recorded once and replayed):\n\n" + "\n".join(compiled_lines)
 
 
 def main(argv=None):

@@ -2,15 +2,21 @@
 backward walk, with almost no arithmetic (one element)."""
 
 
-def library_chain(lib, length):
-    def run():
-        x = lib.tensor([0.5], requires_grad=True)
+def library_chain(lib, length, compiled=False):
+    """``compiled``: the build and backward are ``chainrule.compile``d, replayed on each new ``x``."""
+
+    def build_and_backward(x):
         y = x
         for _ in range(length // 2):
             y = y * 0.9999
             y = y + 0.0001
         y.sum().backward()
-        return x.grad.item()
+        return x.grad
+
+    replay = lib.compile(build_and_backward) if compiled else build_and_backward
+
+    def run():
+        return replay(lib.tensor([0.5], requires_grad=True)).item()
 
     return run
 

@@ -41,15 +41,18 @@ def make_optimizer(lib, model, name, lr):
     return lib.optim.Adam(model.parameters(), lr=lr)
 
 
-def library_step(lib, weights, X, y, loss_name, optimizer_name, activation, lr):
-    """A closure running one training step in ``lib``; returns (step, loss_of_last_step)."""
+def library_step(lib, weights, X, y, loss_name, optimizer_name, activation, lr, compiled=False):
+    """A closure running one training step in ``lib``; returns (step, losses so far).
+
+    ``compiled``: the step's tensor work is ``chainrule.compile``d (the loss is read outside it).
+    """
     model = build_model(lib, weights, activation)
     optimizer = make_optimizer(lib, model, optimizer_name, lr)
     inputs = lib.tensor(X)
     targets = lib.tensor(y)
     losses = []
 
-    def step():
+    def tensor_step(inputs, targets):
         scores = model(inputs)
         if loss_name == "cross_entropy":
             loss = lib.nn.functional.cross_entropy(scores, targets)
@@ -59,7 +62,12 @@ def library_step(lib, weights, X, y, loss_name, optimizer_name, activation, lr):
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        losses.append(loss.item())
+        return loss
+
+    run = lib.compile(tensor_step) if compiled else tensor_step
+
+    def step():
+        losses.append(run(inputs, targets).item())
 
     return step, losses
 

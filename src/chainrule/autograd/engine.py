@@ -16,6 +16,7 @@ A gradient whose shape or dtype differs from its input's (the input was broadcas
 summed back and cast here, in one place, so that no operation repeats that work.
 """
 from chainrule.autograd import anomaly, grad_mode
+from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
 from chainrule.tensor import Tensor, tensor_from_array
@@ -49,6 +50,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     when given, is called as ``observer(node, grads_in, grads_out)`` after each node's backward (the
     trace in ``chainrule.viz`` watches the chain rule this way).
     """
+    if function_module._recorder is not None:  # chainrule.compile is recording this call (compile/recorder.py)
+        return function_module._recorder.backward(run_backward, outputs, grad_outputs, retain_graph, create_graph, capture, observer)
     previous_mode = grad_mode.is_grad_enabled()
     grad_mode.set_enabled(create_graph)
     try:

@@ -265,6 +265,8 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run the operation on ``args`` and, when any input requires grad, record it in the graph."""
+        if _recorder is not None:  # chainrule.compile is recording this call (compile/recorder.py)
+            return _recorder.apply(cls, args)
         if grad_mode._state.enabled:
             for arg in args:
                 if isinstance(arg, Tensor) and arg._requires_grad:
@@ -348,6 +350,11 @@ class Function:
         if ctx._saved:
             _keep_saved(ctx, args, (raw_outputs,), (output,))
         return output
+
+
+# The recorder of ``chainrule.compile`` while it records a call, else None: the one switch that
+# Function.apply and the engine's run_backward look at.
+_recorder = None
 
 
 def _arrays_of(args):

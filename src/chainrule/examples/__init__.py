@@ -24,6 +24,7 @@ DEMOS = (
     "digits",
     "cnn_digits",
     "data_parallel",
+    "compiled_step",
 )
 
 

@@ -18,6 +18,7 @@ import warnings
 
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp
+from chainrule.compile import compile as compile_function
 from chainrule.serialization import load, save
 from chainrule.tensor import Tensor
 from chainrule.train.data_parallel import (
@@ -79,6 +80,8 @@ class Runner:
             the steps are listed in ``skipped_steps``); ``"warn"`` warns and takes the step anyway.
             Whatever the choice, an evaluation whose dev loss or score is not finite never counts
             as an improvement, so a diverged model never overwrites the best checkpoint.
+        compile: replay forward, loss and backward as the program ``chainrule.compile`` records on
+            the first step (same results, less time on small models).
 
     Histories (losses are Python floats, never tensors: a sum of loss tensors would keep every
     step's graph alive). Steps are counted from 1: step ``s`` is the ``s``-th optimizer step.
@@ -91,7 +94,7 @@ class Runner:
     - ``skipped_steps``: the steps skipped under ``on_nonfinite="skip"``.
     """
 
-    def __init__(self, model, optimizer, loss_fn, metric=None, monitors=(), on_nonfinite="stop"):
+    def __init__(self, model, optimizer, loss_fn, metric=None, monitors=(), on_nonfinite="stop", compile=False):  # noqa: A002
         if on_nonfinite not in _NONFINITE_CHOICES:
             raise ValueError(
                 f"Runner: on_nonfinite must be one of {', '.join(map(repr, _NONFINITE_CHOICES))}, got {on_nonfinite!r}"
@@ -111,6 +114,8 @@ class Runner:
         self._best_dev_loss = None
         self.global_step = 0
         self.epoch = 0
+        # compile=True: forward, loss and backward are recorded once and replayed (chainrule.compile)
+        self._forward_backward_step = compile_function(self._forward_backward) if compile else self._forward_backward
 
     def train(
         self,
@@ -180,11 +185,8 @@ class Runner:
     def _train_step(self, inputs, labels, custom_print_log):
         """Forward, loss, backward, monitors, ``custom_print_log``, step, zero_grad; the loss."""
         self.global_step += 1
-        outputs = self.model(inputs)
-        loss = self.loss_fn(outputs, labels)
-        loss_value = mean_across_processes(loss.item())
+        loss_value = mean_across_processes(self._forward_backward_step(inputs, labels).item())
         self.train_step_losses.append((self.global_step, loss_value))
-        loss.backward()
         for monitor in self.monitors:
             monitor.after_backward(self.global_step, loss_value)
         if custom_print_log is not None:
@@ -229,6 +231,12 @@ class Runner:
                 kind = "NaN" if bool(xp.isnan(grad.array).any()) else "an infinity"
                 return f"the gradient of parameter '{name}' holds {kind} (the loss was {loss_value:.6g})"
         return None
+
+    def _forward_backward(self, inputs, labels):
+        """Forward, loss and backward, the part of a step ``compile=True`` records; the loss tensor."""
+        loss = self.loss_fn(self.model(inputs), labels)
+        loss.backward()
+        return loss
 
     def _evaluate_and_keep_best(self, dev_data, save_path, progress, step):
         score, loss = self.evaluate(dev_data)

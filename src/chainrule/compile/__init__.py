@@ -1,0 +1,47 @@
+"""``chainrule.compile``: a training step recorded once and replayed as straight-line NumPy.
+
+::
+
+    @chainrule.compile
+    def train_step(inputs, targets):
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+The first call runs eagerly and records every array computation it makes: each operation's
+``forward``, each node's ``backward`` with the gradients summed and fitted as the engine does, what
+is added into each ``.grad``, and the optimizer's and scheduler's steps. The recording becomes one
+Python function (``train_step.code`` shows it, each line commented with its operation or
+derivative) that later calls run instead: the same operations in the same order, so the results are
+the same bit for bit, without the graph, the nodes and the tensors an eager step makes.
+
+A call whose tensor shapes, dtypes or ``requires_grad``, Python arguments, grad mode, train/eval
+mode or parameters differ from every recording's is recorded anew. Values that change from step to
+step inside state (a scheduler's learning rate, a parameter's values) are read on every call.
+What a recording cannot repeat (``.item()`` or ``print`` of a tensor mid-step, random numbers drawn
+outside an operation such as the current dropout, a change made in place outside an operation)
+makes the function run eagerly from then on, with one warning naming the line; ``fullgraph=True``
+raises ``Unsupported`` there instead.
+"""
+from chainrule.compile.compiled import CompiledFunction
+from chainrule.compile.recorder import Unsupported
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", mode=None, options=None, disable=False):  # noqa: A001
+    """Compile ``model`` (a function or a Module), as ``torch.compile``; usable as a decorator,
+    with or without arguments (``@chainrule.compile(fullgraph=True)``).
+
+    ``fullgraph=True`` raises ``Unsupported`` where eager execution would be needed. ``dynamic``
+    is accepted for PyTorch's signature; shapes are always specialized (a new shape records anew).
+    ``backend``, ``mode`` and ``options`` are accepted and ignored; ``disable=True`` returns
+    ``model`` unchanged.
+    """
+
+    def compile_one(function):
+        if disable:
+            return function
+        return CompiledFunction(function, fullgraph=fullgraph, dynamic=dynamic)
+
+    return compile_one if model is None else compile_one(model)

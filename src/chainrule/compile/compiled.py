@@ -1,0 +1,228 @@
+"""CompiledFunction: a function that records itself on its first call and replays the recording after.
+
+Each recording is kept with the conditions it was made under (its *guards*, as torch.compile's):
+the shapes, dtypes and ``requires_grad`` of the tensor arguments, the other arguments' values, grad
+mode, and, checked by a small generated function, that the same parameters are found at the same
+places, that each module is in the same train/eval mode and that the numbers the function reads
+from its globals are unchanged. A call that meets no kept recording's conditions is recorded anew;
+past ``cache_size_limit`` recordings (8), or when a call cannot be recorded, the function runs
+eagerly.
+"""
+import warnings
+import weakref
+
+from chainrule.autograd import anomaly, grad_mode
+from chainrule.autograd import function as function_module
+from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
+from chainrule.backend import xp
+from chainrule.compile import replay
+from chainrule.compile.recorder import Recorder
+from chainrule.nn.module import Module
+from chainrule.optim.lr_scheduler import LRScheduler
+from chainrule.optim.optimizer import Optimizer
+from chainrule.tensor import Tensor, tensor_from_array
+
+# Methods that read a tensor's values into Python: the values would be frozen into a program.
+_VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
+# Methods replayed as one call: what they change (parameters, gradients, learning rates) is state.
+_REPLAYED_CALLS = (
+    (Optimizer, "step"),
+    (Optimizer, "zero_grad"),
+    (Module, "zero_grad"),
+    (Module, "train"),
+    (Module, "eval"),
+    (LRScheduler, "step"),
+)
+
+_RUNTIME = {
+    "xp": xp,
+    "accumulate": accumulate,
+    "call_backward": call_backward,
+    "fit_to_input": fit_to_input,
+    "forward_of_function": replay.forward_of_function,
+    "gradients": replay.gradients,
+    "output_array": replay.output_array,
+    "plain_backward": replay.plain_backward,
+    "tensor_from_array": tensor_from_array,
+    "unrecorded": replay.UnrecordedContext(),
+}
+
+
+class Recording:
+    """One program with the guard that says when it applies; ``code`` is its source."""
+
+    def __init__(self, recorder, name):
+        self.code = _program_source(recorder, name)
+        namespace = dict(_RUNTIME, **recorder.constants)
+        exec(compile(self.code, f"<chainrule.compile {name}>", "exec"), namespace)  # noqa: S102
+        self.program = namespace["program"]
+        guard_source = "def guard(function, args, kwargs):\n    return " + (" and ".join(recorder.guards) or "True") + "\n"
+        exec(compile(guard_source, f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
+        self._guard = namespace["guard"]
+
+    def applies(self, function, args, kwargs):
+        try:
+            return self._guard(function, args, kwargs)
+        except (AttributeError, IndexError, KeyError, TypeError):  # the structure changed
+            return False
+
+
+class CompiledFunction:
+    """``function`` recorded once and replayed as a straight-line program (see ``chainrule.compile``)."""
+
+    keeps_recordings = True  # what it holds is not state of the functions that call it
+    cache_size_limit = 8  # recordings kept, as torch._dynamo.config.cache_size_limit (settable per function)
+
+    def __init__(self, function, fullgraph=False, dynamic=None):
+        self.function = function
+        self.fullgraph = fullgraph
+        self.dynamic = dynamic
+        self.recordings = {}  # signature -> [Recording, ...]
+        self.eager_reason = None  # why it runs eagerly, once it does
+        self._per_instance = weakref.WeakKeyDictionary()  # as a method: instance -> its compiled method
+        self.__name__ = getattr(function, "__name__", type(function).__name__)
+        self.__doc__ = getattr(function, "__doc__", None)
+        self.__wrapped__ = function
+
+    @property
+    def code(self):
+        """The source of the program the last call recorded (``None`` before the first call)."""
+        programs = [recording for recordings in self.recordings.values() for recording in recordings]
+        return programs[-1].code if programs else None
+
+    def __call__(self, *args, **kwargs):
+        if self.eager_reason is not None or function_module._recorder is not None:
+            return self.function(*args, **kwargs)  # inside another recording, its recorder hears the operations
+        key = _signature(args, kwargs)
+        for recording in self.recordings.get(key, ()):
+            if recording.applies(self.function, args, kwargs):
+                return recording.program(args, kwargs)
+        if sum(len(recordings) for recordings in self.recordings.values()) >= self.cache_size_limit:
+            self._run_eagerly(
+                f"it was recorded {self.cache_size_limit} times for different inputs; pass tensors rather "
+                f"than changing Python values, or raise {self.__name__}.cache_size_limit"
+            )
+            return self.function(*args, **kwargs)
+        return self._record(key, args, kwargs)
+
+    def _record(self, key, args, kwargs):
+        recorder = Recorder(self.function, args, kwargs, self.fullgraph)
+        saved = _install(recorder)
+        try:
+            result = self.function(*args, **kwargs)
+            function_module._recorder = None
+            recorder.finish(result)
+        finally:
+            _uninstall(saved)
+        if recorder.failure is not None:
+            self._run_eagerly(f"it {recorder.failure}")
+        else:
+            self.recordings.setdefault(key, []).append(Recording(recorder, self.__name__))
+        return result
+
+    def _run_eagerly(self, reason):
+        self.eager_reason = reason
+        warnings.warn(f"chainrule.compile: {self.__name__} runs eagerly from now on: {reason}", stacklevel=3)
+
+    def __get__(self, instance, owner):
+        """As a method decorator: each instance's bound method gets its own compiled function."""
+        if instance is None:
+            return self
+        compiled = self._per_instance.get(instance)
+        if compiled is None:
+            compiled = CompiledFunction(self.function.__get__(instance, owner), self.fullgraph, self.dynamic)
+            self._per_instance[instance] = compiled
+        return compiled
+
+
+def _signature(args, kwargs):
+    """What every recording is first looked up by: grad mode, anomaly mode, and each argument:
+    a tensor's shape, dtype and requires_grad; a number's or string's type and value; anything
+    else's identity."""
+    parts = [grad_mode._state.enabled, anomaly.is_anomaly_enabled()]
+    parts += [_argument_signature(arg) for arg in args]
+    parts += [(name, _argument_signature(kwargs[name])) for name in sorted(kwargs)]
+    return tuple(parts)
+
+
+def _argument_signature(arg):
+    if isinstance(arg, Tensor):
+        array = arg.array
+        return (array.shape, array.dtype, arg._requires_grad)
+    if arg is None or type(arg) in (bool, int, float, str):
+        return (type(arg), arg)
+    return id(arg)
+
+
+def _program_source(recorder, name):
+    header = (
+        f"def program(args, kwargs):\n"
+        f'    """{name}, recorded: the operations of one eager call on arrays, in the same order."""\n'
+    )
+    return header + "\n".join(recorder.lines) + "\n"
+
+
+def _install(recorder):
+    """Start hearing: the hook in Function.apply and the engine, and the methods of _VALUE_READS and
+    _REPLAYED_CALLS wrapped so that the recorder hears them. Returns what ``_uninstall`` restores."""
+    saved = []
+    for name in _VALUE_READS:
+        method = Tensor.__dict__.get(name)
+        if method is not None:
+            saved.append((Tensor, name, method))
+            setattr(Tensor, name, _reading(name, method))
+    for owner, name in _REPLAYED_CALLS:
+        method = owner.__dict__[name]
+        saved.append((owner, name, method))
+        setattr(owner, name, _replayed(method))
+    grad = Tensor.__dict__["grad"]
+    saved.append((Tensor, "grad", grad))
+    Tensor.grad = _assigned_grad(grad)
+    function_module._recorder = recorder
+    return saved
+
+
+def _uninstall(saved):
+    function_module._recorder = None
+    for owner, name, method in saved:
+        setattr(owner, name, method)
+
+
+def _reading(name, method):
+    def read(self, *args, **kwargs):
+        recorder = function_module._recorder
+        if recorder is not None:
+            what = "prints a tensor" if name == "__repr__" else f"reads a tensor's value into Python ({name})"
+            recorder.fail(what)
+        return method(self, *args, **kwargs)
+
+    read.__name__ = name
+    return read
+
+
+def _assigned_grad(grad):
+    """``Tensor.grad`` whose assignment (``p.grad = None``) the recorder hears and replays."""
+
+    def assign(self, value):
+        recorder = function_module._recorder
+        if recorder is None:
+            grad.fset(self, value)
+        else:
+            recorder.assign_grad(grad.fset, self, value)
+
+    def delete(self):
+        assign(self, None)
+
+    return property(grad.fget, assign, delete, grad.__doc__)
+
+
+def _replayed(method):
+    def call(self, *args, **kwargs):
+        recorder = function_module._recorder
+        if recorder is None:
+            return method(self, *args, **kwargs)
+        return recorder.call(method, self, args, kwargs)
+
+    call.__name__ = method.__name__
+    return call
+

@@ -1,0 +1,105 @@
+"""What a compiled function can reach before it runs: the tensors, modules and optimizers it may use.
+
+A tensor that existed before the call (a parameter, a buffer, a tensor held in a global) is state:
+the program reads its array afresh on every call, and checks that the same tensor is still found at
+the same place (``model.fc.weight`` may have been replaced). A tensor made during the call and
+found nowhere here is a constant of the program.
+
+The search starts from the function's arguments, the variables its code reads from its globals and
+its closure, and ``self`` for a method, and goes into modules, optimizers, lists, tuples, dicts,
+functions and plain objects, a few levels deep. Each thing found carries the Python expression that
+finds it again from those starting points, such as ``globals_['model']._modules['fc']._parameters['weight']``.
+"""
+import types
+
+from chainrule.nn.module import Module
+from chainrule.optim.optimizer import Optimizer
+from chainrule.tensor import Tensor
+
+_DEPTH = 6
+
+
+class Reachable:
+    """Tensors, modules and optimizers reachable from a function, each with the path to it."""
+
+    def __init__(self, function, args, kwargs):
+        self.tensors = {}  # id -> (tensor, path)
+        self.modules = {}  # id -> (module, path)
+        self.objects = {}  # id -> object, every object visited (optimizers, schedulers, modules...)
+        self.paths = {}  # id -> path, for every object visited
+        self.names = {}  # id -> a readable name: model.fc.weight
+        self.scalars = []  # (path, value): numbers the function reads from its globals and closure
+        self._seen = set()
+        for position, arg in enumerate(args):
+            self._visit(arg, f"args[{position}]", 0, name=f"arg{position}")
+        for name, arg in kwargs.items():
+            self._visit(arg, f"kwargs[{name!r}]", 0, name=name)
+        self._visit_function(function, "function", 0, getattr(function, "__name__", "function"))
+
+    def _visit_function(self, function, path, depth, name="self"):
+        if isinstance(function, types.MethodType):
+            self._visit(function.__self__, f"{path}.__self__", depth, name="self")
+            function, path = function.__func__, f"{path}.__func__"
+        elif isinstance(function, Module):
+            self._visit(function, path, depth, name=name)
+            return
+        code = getattr(function, "__code__", None)
+        if code is None:
+            return
+        namespace = function.__globals__
+        for name in sorted(_names_read(code)):
+            if name in namespace:
+                self._visit(namespace[name], f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
+        for index, (cell, name) in enumerate(zip(function.__closure__ or (), code.co_freevars)):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # a cell not yet filled
+                continue
+            self._visit(value, f"{path}.__closure__[{index}].cell_contents", depth + 1, name, scalar_guard=True)
+
+    def _visit(self, value, path, depth, name, scalar_guard=False):
+        if type(value) in (int, float, bool):
+            if scalar_guard:
+                self.scalars.append((path, value))
+            return
+        if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
+            return
+        if getattr(type(value), "keeps_recordings", False):  # another compiled function: not state
+            return
+        self._seen.add(id(value))
+        self.objects[id(value)] = value
+        self.paths[id(value)] = path
+        self.names[id(value)] = name
+        if isinstance(value, Tensor):
+            self.tensors[id(value)] = (value, path)
+        elif isinstance(value, Module):
+            self.modules[id(value)] = (value, path)
+            for registry in ("_parameters", "_buffers", "_modules"):
+                for key, child in getattr(value, registry).items():
+                    self._visit(child, f"{path}.{registry}[{key!r}]", depth + 1, f"{name}.{key}")
+        elif isinstance(value, Optimizer):
+            for group_index, group in enumerate(value.param_groups):
+                for index, param in enumerate(group["params"]):
+                    self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if type(key) in (str, int):
+                    self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}")
+        elif isinstance(value, (types.FunctionType, types.MethodType)):
+            self._visit_function(value, path, depth, name)
+        elif hasattr(value, "__dict__"):
+            for key, item in vars(value).items():
+                if type(key) is str and key.isidentifier():
+                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
+
+
+def _names_read(code):
+    """The global names ``code`` and the functions defined inside it read."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _names_read(constant)
+    return names

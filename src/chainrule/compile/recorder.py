@@ -1,0 +1,547 @@
+"""Recording one eager call of a function as the straight-line program that repeats it.
+
+While the function runs eagerly, the recorder hears of
+
+- every ``Function.apply`` (a hook in ``autograd/function.py``): the class, where each tensor
+  argument came from (an argument of the function, a parameter or buffer, an earlier result, a
+  constant made during the call) and the other arguments;
+- every backward pass (a hook in ``autograd/engine.py``): each node's ``backward`` call, the
+  gradients fitted to their input's shape, the sums where a value was used twice, and what is added
+  into each ``.grad``, in the engine's own order;
+- the calls that change state as a whole, replayed as calls: ``optimizer.step()``,
+  ``optimizer.zero_grad()``, ``module.zero_grad()``, ``scheduler.step()``;
+
+and writes, line by line, a program that makes the same calls on arrays in the same order, so its
+results are the same bit for bit. What it cannot repeat (a tensor's value read into Python, random
+numbers drawn outside an operation, a change made in place outside an operation, a graph made before
+the call) ends the recording: the function then runs eagerly, with one warning naming the line.
+"""
+import math
+import os
+import re
+import traceback
+from itertools import count
+
+import chainrule
+from chainrule.autograd import anomaly, grad_mode
+from chainrule.autograd import function as function_module
+from chainrule.autograd.function import AccumulateGrad, gradient_edge
+from chainrule.backend import ndarray, xp
+from chainrule.compile.reachable import Reachable
+from chainrule.compile.replay import ReplayContext
+from chainrule.random import default_generator
+from chainrule.tensor import Tensor
+
+_PACKAGE = os.path.dirname(chainrule.__file__)
+_EXAMPLES = os.path.join(_PACKAGE, "examples")
+_SNAPSHOT_LIMIT = 10_000_000  # elements: larger tensors are checked by identity and version only
+
+
+class Unsupported(RuntimeError):
+    """Raised under ``fullgraph=True`` when the function does something a program cannot repeat."""
+
+
+class Recorder:
+    """Hears one eager call of ``function`` and writes the program that repeats it."""
+
+    def __init__(self, function, args, kwargs, fullgraph):
+        self.fullgraph = fullgraph
+        self.reach = Reachable(function, args, kwargs)
+        self.failure = None  # why the call cannot be replayed, and where
+        self.lines = []
+        self.constants = {}  # name in the program -> object
+        self.guards = []  # Python expressions over function, args, kwargs that must hold to replay
+        self.indent = 1
+        self._numbers = count()
+        self._value_of_tensor = {}  # id(tensor) -> name of its array in the program
+        self._value_of_array = {}  # id(array) -> name
+        self._versions = {}  # id(tensor) -> (tensor, version when it got its name)
+        self._tensor_exprs = {}  # id(tensor) -> expression of the tensor itself (arguments, state)
+        self._kept = []  # everything named stays alive while recording, so no id is reused
+        self._contexts = {}  # graph node -> name of its ReplayContext
+        self._operand_names = {}  # graph node -> (names of forward's operands, of its outputs)
+        self._backpropagated = set()  # ids of the nodes a recorded backward ran
+        self._constant_names = {}  # id(object) -> its name among the constants
+        for position, arg in enumerate(args):
+            if isinstance(arg, Tensor):
+                self._tensor_exprs[id(arg)] = f"args[{position}]"
+        for name, arg in kwargs.items():
+            if isinstance(arg, Tensor):
+                self._tensor_exprs[id(arg)] = f"kwargs[{name!r}]"
+        for module, path in self.reach.modules.values():
+            self.guards.append(f"{path}.training is {module.training}")
+        for path, value in self.reach.scalars:
+            self.guards.append(f"type({path}) is {type(value).__name__} and {path} == {self._literal(value)}")
+        self._take_snapshot()
+
+    # ----------------------------------------------------------------- failing
+    def fail(self, reason):
+        """Stop recording: the call goes on eagerly. Under ``fullgraph`` this raises instead."""
+        if self.failure is not None:
+            return
+        where = user_line()
+        self.failure = f"{reason}, at {where}" if where else reason
+        function_module._recorder = None
+        if self.fullgraph:
+            raise Unsupported(f"chainrule.compile(fullgraph=True): the function {self.failure}")
+
+    # ----------------------------------------------------------------- forward
+    def apply(self, function, args):
+        """``function.apply(*args)``, run eagerly and written into the program."""
+        self._check_random()
+        if self.failure is None:
+            operands = [self._operand(arg) for arg in args]
+        outputs = self._unrecorded(function.apply, *args)
+        if self.failure is not None:
+            return outputs
+        single = type(outputs) is not tuple
+        output_tensors = (outputs,) if single else outputs
+        node = next((output.grad_fn for output in output_tensors if output.grad_fn is not None), None)
+        if node is None:
+            context = "unrecorded"
+        else:
+            context = self._constant(ReplayContext(function, node), f"ctx{next(self._numbers)}")
+            self._contexts[node] = context
+        names = [self._new_name("v") for _ in output_tensors]
+        if node is not None:
+            self._operand_names[node] = (operands, names)
+        cls = self._constant(function, function.__name__)
+        if function.on_arrays:
+            call = f"{cls}.forward({context}, {', '.join(operands)})"
+        else:
+            tensor_positions = tuple(position for position, arg in enumerate(args) if isinstance(arg, Tensor))
+            call = f"forward_of_function({cls}, {context}, ({', '.join(operands)},), {tensor_positions})"
+        self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", _forward_comment(function, operands, names))
+        for name, output in zip(names, output_tensors):
+            if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
+                self._emit(f"{name} = output_array({name})")
+            self._name_tensor(output, name)
+        self._random_state = default_generator.get_state()
+        return outputs
+
+    def _operand(self, arg):
+        """The expression for one argument of ``forward``."""
+        if isinstance(arg, Tensor):
+            return self._tensor_value(arg)
+        if type(arg) is ndarray:
+            return self._array_value(arg)
+        if isinstance(arg, (list, tuple)) and any(isinstance(item, (Tensor, ndarray)) for item in arg):
+            self.fail("passes a list of tensors or arrays to an operation that is not recorded element by element")
+            return "None"
+        return self._literal(arg)
+
+    def _tensor_value(self, tensor):
+        name = self._value_of_tensor.get(id(tensor))
+        if name is not None:
+            recorded, version = self._versions[id(tensor)]
+            if tensor._version_owner._version != version:
+                self.fail(f"changes a tensor in place outside an operation ({name})")
+            return name
+        expr = self._tensor_exprs.get(id(tensor)) or self._state_tensor(tensor)
+        if expr is not None:
+            name = self._new_name("x" if expr.startswith(("args", "kwargs")) else "p")
+            self._emit(f"{name} = {expr}.array")
+            self._name_tensor(tensor, name)
+            return name
+        name = self._value_of_array.get(id(tensor.array))
+        if name is not None:  # a new tensor on an array the program has (detach, .data)
+            self._name_tensor(tensor, name)
+            return name
+        if tensor.grad_fn is not None or tensor._requires_grad or tensor.array.size > 1:
+            # Only a number made into a tensor (x * 2, the 1 that starts backward) is taken as a
+            # constant: a larger one may be computed from the inputs outside an operation (x > 0).
+            self.fail(f"uses a tensor of shape {tuple(tensor.shape)} computed outside a recorded operation (a comparison?)")
+            return "None"
+        self._kept.append(tensor)
+        name = self._constant(tensor.array.copy(), f"constant{next(self._numbers)}")
+        self._value_of_tensor[id(tensor)] = name
+        self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
+        return name
+
+    def _state_tensor(self, tensor):
+        """The expression of a tensor found before the call (a parameter, a buffer), or None."""
+        found = self.reach.tensors.get(id(tensor))
+        if found is None:
+            return None
+        name = self._constant(tensor, self.reach.names[id(tensor)])
+        self._tensor_exprs[id(tensor)] = name
+        array = tensor.array
+        self.guards.append(f"{found[1]} is {name}")
+        self.guards.append(  # model.double(), requires_grad_(False) between calls change the program
+            f"{name}.array.shape == {tuple(array.shape)} and {name}.array.dtype == {self._literal(array.dtype)} "
+            f"and {name}._requires_grad is {tensor._requires_grad}"
+        )
+        return name
+
+    def _array_value(self, array):
+        """An array passed as a plain argument: one the program has, or a reshaped view of one."""
+        name = self._value_of_array.get(id(array))
+        if name is not None:
+            return name
+        base = array.base
+        owner = next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is base), None)
+        if owner is not None and array.size == base.size and array.strides == base.reshape(array.shape).strides:
+            return f"{self._tensor_value(owner)}.reshape({tuple(array.shape)})"
+        self.fail("passes an array computed outside a recorded operation to an operation")
+        return "None"
+
+    def _name_tensor(self, tensor, name):
+        self._value_of_tensor[id(tensor)] = name
+        self._value_of_array[id(tensor.array)] = name
+        self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
+        self._kept.append(tensor)
+
+    # ----------------------------------------------------------------- backward
+    def backward(self, run_backward, outputs, grad_outputs, retain_graph, create_graph, capture, observer):
+        """``run_backward``, run eagerly and written into the program."""
+        if create_graph or capture is not None or anomaly.is_anomaly_enabled():
+            self.fail("runs autograd.grad, create_graph=True or anomaly detection, which are not recorded")
+        self._verify_state()
+        if self.failure is not None:
+            return run_backward(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
+        pending = {}
+        accumulated = []
+        for output, grad in zip(outputs, grad_outputs):
+            node, output_nr = gradient_edge(output)
+            self._add_pending(pending, node, output_nr, self._tensor_value(grad))
+        self._emit("with plain_backward():", "backward(): grad mode off, inf and nan pass silently")
+        opening = len(self.lines)
+        self.indent += 1
+
+        def watch(node, grads, input_grads):
+            if self.failure is None:
+                self._backward_node(node, grads, input_grads, pending, accumulated)
+            if observer is not None:
+                observer(node, grads, input_grads)
+
+        try:
+            self._unrecorded(run_backward, outputs, grad_outputs, retain_graph, create_graph, capture, watch)
+        finally:
+            self.indent -= 1
+        if len(self.lines) == opening:  # nothing to replay (no gradient reached a leaf)
+            del self.lines[-1]
+        for variable, expr in accumulated:  # later uses of .grad read it where the program put it
+            if variable.grad is not None:
+                self._tensor_exprs[id(variable.grad)] = f"{expr}.grad"
+                self._value_of_tensor.pop(id(variable.grad), None)
+        self._take_snapshot()
+
+    def _backward_node(self, node, grads, input_grads, pending, accumulated):
+        names = pending.pop(node, None) or [None] * len(grads)
+        if type(node) is AccumulateGrad:
+            variable = node.variable
+            expr = self._tensor_exprs.get(id(variable)) or self._state_tensor(variable)
+            if expr is None or variable._hooks or variable._post_accumulate_grad_hooks:
+                self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
+            elif names[0] is not None:
+                self._emit(f"accumulate({expr}, {names[0]})", "AccumulateGrad: .grad += gradient")
+                accumulated.append((variable, expr))
+            return
+        context = self._contexts.get(node)
+        if context is None:
+            self.fail(f"runs backward through {node.name()}, recorded before the call")
+            return
+        if node._output_hooks or node._retained:
+            self.fail(f"has hooks or retain_grad on an output of {node.name()}")
+            return
+        self._backpropagated.add(id(node))
+        function = node.function
+        cls = self._constant(function, function.__name__)
+        count = len(node.next_nodes)
+        used = [
+            next_node is not None and grad is not None for next_node, grad in zip(node.next_nodes, input_grads)
+        ]
+        results = [self._new_name("g") if needed else "_" for needed in used]
+        targets = ", ".join(results) + ("," if count == 1 else "")
+        comment = _backward_comment(node, *self._operand_names[node])
+        if function.on_arrays:
+            arguments = []
+            for name, (shape, dtype) in zip(names, node.output_meta):
+                if name is None and node.materialize_grads:
+                    name = self._new_name("g")
+                    self._emit(f"{name} = xp.zeros({tuple(shape)}, dtype={self._literal(dtype)})", "no gradient arrived: zeros")
+                arguments.append(name or "None")
+            self._emit(f"{targets} = gradients({cls}.backward({context}, {', '.join(arguments)}), {count})", comment)
+        else:
+            self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
+        output_shape, output_dtype = node._output_shape, node._output_dtype
+        for name, next_node, output_nr, grad, meta in zip(
+            results, node.next_nodes, node.next_output_nrs, input_grads, node._input_meta
+        ):
+            if name == "_":
+                continue
+            shape, dtype = (output_shape, output_dtype) if meta is None else meta
+            if type(grad) is not ndarray or grad.shape != shape or grad.dtype != dtype:
+                fitted = self._new_name("g")
+                self._emit(
+                    f"{fitted} = fit_to_input({name}, {tuple(shape)}, {self._literal(dtype)})",
+                    "summed over the broadcast axes, cast to the input's dtype",
+                )
+                name = fitted
+            self._add_pending(pending, next_node, output_nr, name)
+
+    def _add_pending(self, pending, node, output_nr, name):
+        """The engine's ``add_pending``: a gradient arriving twice is summed, in arrival order."""
+        if node is None:
+            return
+        slots = pending.get(node)
+        if slots is None:
+            outputs = node._multi_output_meta
+            slots = pending[node] = [None] * (1 if outputs is None else len(outputs))
+        if slots[output_nr] is None:
+            slots[output_nr] = name
+        else:
+            total = self._new_name("g")
+            self._emit(f"{total} = {slots[output_nr]} + {name}", "a value used twice: its gradients add")
+            slots[output_nr] = total
+
+    # ----------------------------------------------------------------- calls replayed whole
+    def call(self, method, owner, args, kwargs):
+        """``method(owner, *args, **kwargs)`` (an optimizer's ``step``...), run and written as a call."""
+        self._check_random()
+        self._verify_state()
+        if self.failure is None:
+            found = self.reach.objects.get(id(owner))
+            if found is None:
+                self.fail(f"calls {type(owner).__name__}.{method.__name__} of an object made during the call")
+            elif getattr(type(owner), method.__name__) is not getattr(_home_class(method), method.__name__):
+                self.fail(f"calls {type(owner).__name__}.{method.__name__}, which overrides the method it replays")
+        if self.failure is None:
+            arguments = [self._literal(arg, simple_only=True) for arg in args]
+            arguments += [f"{key}={self._literal(arg, simple_only=True)}" for key, arg in kwargs.items()]
+        result = self._unrecorded(method, owner, *args, **kwargs)
+        if self.failure is not None:
+            return result
+        if result is not None and result is not owner:  # module.train() returns the module
+            self.fail(f"uses the value {type(owner).__name__}.{method.__name__} returns")
+            return result
+        name = self._constant(owner, type(owner).__name__.lower())
+        self.guards.append(f"{self.reach.paths[id(owner)]} is {name}")
+        call = self._constant(method, f"{_home_class(method).__name__}_{method.__name__}")
+        self._emit(f"{call}({', '.join([name, *arguments])})", f"{type(owner).__name__}.{method.__name__}, as eager")
+        self._versions = {key: (tensor, tensor._version_owner._version) for key, (tensor, _) in self._versions.items()}
+        self._take_snapshot()
+        return result
+
+    def assign_grad(self, assign, tensor, value):
+        """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
+        self._verify_state()
+        assign(tensor, value)
+        if self.failure is not None:
+            return
+        expr = self._tensor_exprs.get(id(tensor)) or self._state_tensor(tensor)
+        if value is not None or expr is None:
+            self.fail("assigns .grad a tensor, or sets the .grad of a tensor made during the call")
+            return
+        self._emit(f"{expr}.grad = None")
+        self._take_snapshot()
+
+    # ----------------------------------------------------------------- the end of the call
+    def finish(self, result):
+        """The return line, and the last checks: nothing changed behind the recorder's back."""
+        self._check_random()
+        self._verify_state()
+        if self.failure is None:
+            returned = self._returned(result)
+            self._emit(f"return {returned}")
+        self._kept = []
+        self._versions = {}
+        self._value_of_tensor = {}
+
+    def _returned(self, value):
+        if isinstance(value, Tensor):
+            if value._requires_grad and value.grad_fn is not None and id(value.grad_fn) not in self._backpropagated:
+                self.fail("returns a tensor that requires grad, whose backward is not in the function (use no_grad, or call backward inside)")
+                return "None"
+            expr = self._tensor_exprs.get(id(value))
+            if expr is not None:
+                return expr
+            name = self._tensor_value(value)
+            if name in self.constants:
+                return f"tensor_from_array({name}.copy())"
+            return f"tensor_from_array({name})"
+        if isinstance(value, (tuple, list)):
+            items = [self._returned(item) for item in value]
+            text = ", ".join(items) + ("," if len(items) == 1 and type(value) is tuple else "")
+            return f"({text})" if type(value) is tuple else f"[{text}]"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{self._literal(key, simple_only=True)}: {self._returned(item)}" for key, item in value.items()) + "}"
+        return self._literal(value, simple_only=True)
+
+    # ----------------------------------------------------------------- checks
+    def _take_snapshot(self):
+        self._random_state = default_generator.get_state()
+        self._snapshot = {}
+        for key, (tensor, path) in self.reach.tensors.items():
+            grad = tensor.grad
+            small = tensor.array.size <= _SNAPSHOT_LIMIT
+            self._snapshot[key] = (
+                tensor.array,
+                tensor.array.copy() if small else None,
+                tensor._version_owner._version,
+                grad,
+                None if grad is None else grad.array,
+                grad.array.copy() if grad is not None and small else None,
+            )
+        self._settings = [
+            [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
+            for value in self.reach.objects.values()
+            if hasattr(value, "param_groups")
+        ]
+
+    def _verify_state(self):
+        """Fail if a tensor found before the call, its ``.grad`` or an optimizer's settings changed
+        since the last recorded event: something the program would not repeat changed them."""
+        if self.failure is not None:
+            return
+        for key, (tensor, path) in self.reach.tensors.items():
+            array, copy, version, grad, grad_array, grad_copy = self._snapshot[key]
+            if tensor.array is not array or tensor._version_owner._version != version or not _same(array, copy):
+                self.fail(f"changes {self.reach.names[key]} outside a recorded operation")
+                return
+            if tensor.grad is not grad or (grad is not None and (grad.array is not grad_array or not _same(grad_array, grad_copy))):
+                self.fail(f"changes {self.reach.names[key]}.grad outside backward() and zero_grad()")
+                return
+        settings = [
+            [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
+            for value in self.reach.objects.values()
+            if hasattr(value, "param_groups")
+        ]
+        if settings != self._settings:
+            self.fail("changes an optimizer's settings outside a scheduler's step()")
+
+    def _check_random(self):
+        if self.failure is None and default_generator.get_state() != self._random_state:
+            self.fail("draws random numbers outside an operation (dropout, rand, randn)")
+
+    # ----------------------------------------------------------------- writing
+    def _unrecorded(self, call, *args, **kwargs):
+        """Run ``call`` eagerly with the recorder off (what it does inside is replayed as one)."""
+        function_module._recorder = None
+        try:
+            return call(*args, **kwargs)
+        finally:
+            if self.failure is None:
+                function_module._recorder = self
+
+    def _emit(self, line, comment=None):
+        self.lines.append("    " * self.indent + line + (f"  # {comment}" if comment else ""))
+
+    def _new_name(self, prefix):
+        return f"{prefix}{next(self._numbers)}"
+
+    def _constant(self, value, hint):
+        """Bind ``value`` in the program under a name made from ``hint``."""
+        name = self._constant_names.get(id(value))
+        if name is not None:
+            return name
+        name = re.sub(r"\W", "_", hint).strip("_")
+        if not name.isidentifier() or name in self.constants or name in _RESERVED:
+            name = f"{name}_{next(self._numbers)}"
+        self.constants[name] = value
+        self._constant_names[id(value)] = name
+        self._kept.append(value)
+        return name
+
+    def _literal(self, value, simple_only=False):
+        """Python source for a plain argument: written out when it is a number, string, tuple...;
+        otherwise a constant of the program (a dtype, a loss criterion object)."""
+        if value is None or type(value) in (bool, int, str):
+            return repr(value)
+        if type(value) is float:
+            return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+        if type(value) in (tuple, list) and all(_is_simple(item) for item in value):
+            items = [self._literal(item) for item in value]
+            text = ", ".join(items) + ("," if len(items) == 1 and type(value) is tuple else "")
+            return f"({text})" if type(value) is tuple else f"[{text}]"
+        if simple_only:
+            self.fail(f"passes or returns a {type(value).__name__}, which a program cannot rebuild")
+            return "None"
+        if isinstance(value, xp.dtype):
+            return self._constant(value, str(value))
+        if _holds_arrays(value):  # made from this call's inputs (a loss's targets): not a constant
+            self.fail(f"passes a {type(value).__name__} holding arrays to an operation, which a program cannot rebuild")
+            return "None"
+        return self._constant(value, type(value).__name__.lower())
+
+
+_RESERVED = {
+    "args", "kwargs", "unrecorded", "xp", "accumulate", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
+    "output_array", "plain_backward", "tensor_from_array", "float",
+}
+
+
+def _is_simple(value):
+    return value is None or type(value) in (bool, int, str) or (type(value) is float and math.isfinite(value)) or (
+        type(value) is tuple and all(_is_simple(item) for item in value)
+    )
+
+
+def _holds_arrays(value):
+    """Whether an object's attributes hold arrays or tensors (directly or in a list, tuple or dict)."""
+    for item in getattr(value, "__dict__", {}).values():
+        items = item.values() if isinstance(item, dict) else item if isinstance(item, (list, tuple)) else (item,)
+        if any(isinstance(each, (ndarray, Tensor)) for each in items):
+            return True
+    return False
+
+
+def _same(array, copy):
+    return copy is None or (array.shape == copy.shape and xp.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"))
+
+
+def _home_class(method):
+    """The class that defines ``method`` (``Optimizer`` for ``Optimizer.step``)."""
+    return method.__globals__[method.__qualname__.split(".")[0]]
+
+
+def user_line():
+    """``file:line (code)`` of the innermost frame outside chainrule itself (or in its examples)."""
+    for frame in reversed(traceback.extract_stack()):
+        inside = frame.filename.startswith(_PACKAGE) and not frame.filename.startswith(_EXAMPLES)
+        if not inside and "contextlib" not in frame.filename:
+            return f"{frame.filename}:{frame.lineno} ({(frame.line or '').strip()})"
+    return None
+
+
+def _substitute(text, names):
+    """``text`` with forward's parameter names replaced by the program's names."""
+    key = tuple(names)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        alternatives = "|".join(re.escape(name) for name in names)  # ASCII edges: weightᵀ is weight, transposed
+        pattern = _PATTERNS[key] = re.compile(r"(?<![A-Za-z0-9_])(" + alternatives + r")(?![A-Za-z0-9_])")
+    return pattern.sub(lambda match: names[match.group(0)], text)
+
+
+_PATTERNS = {}  # the parameter names of a formula -> the pattern that finds them
+
+
+def _forward_comment(function, operands, outputs):
+    formula = getattr(function, "formula", None)
+    if not formula:  # a Function not yet in the Op form: the first line of its docstring
+        return f"{function.__name__}: {_docstring_lines(function)[0]}".rstrip(": ")
+    names = dict(zip(function.input_names(), operands))
+    names["out"] = outputs[0]
+    return f"{function.__name__}: {_substitute(formula, names)}"
+
+
+def _docstring_lines(function):
+    lines = [line.strip() for line in (function.__doc__ or "").splitlines() if line.strip()]
+    return lines or [""]
+
+
+def _backward_comment(node, operands, outputs):
+    function = node.function
+    derivatives = getattr(function, "derivatives", ())
+    if not derivatives:  # not yet an Op: the docstring's line of derivatives, when it has one
+        stated = [line for line in _docstring_lines(function) if line.startswith("d ")]
+        return f"{node.name()}: {stated[0]}" if stated else node.name()
+    names = dict(zip(function.input_names(), operands))
+    names["out"] = outputs[0]
+    parts = [
+        f"d/d{names[name]} = {_substitute(derivative, names)}"
+        for name, derivative, needed in zip(function.input_names(), derivatives, node.needs_input_grad)
+        if derivative is not None and needed
+    ]
+    return f"{node.name()}: {', '.join(parts)}"

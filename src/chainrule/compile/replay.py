@@ -1,0 +1,93 @@
+"""What a compiled program calls at run time, besides the operations' own ``forward`` and ``backward``.
+
+A recorded program (see ``recorder.py``) is straight-line Python over arrays. Each operation whose
+backward it replays gets one ``ReplayContext``, made once when the program is built and reused by
+every call: ``forward`` saves into it, ``backward`` reads from it, as they do with a graph node,
+but no node, no tensor and no dependency count is made per call.
+"""
+from contextlib import contextmanager
+
+from chainrule.autograd import grad_mode
+from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
+from chainrule.tensor import Tensor, tensor_from_array
+
+
+class ReplayContext:
+    """The ``ctx`` of one recorded operation: what its ``forward`` saves, its ``backward`` reads.
+
+    It answers what a node answers in a plain backward: ``saved_tensors`` (arrays for an ``Op``),
+    ``needs_input_grad``, ``xp`` (the array library), and, for ``engine.call_backward``,
+    ``output_meta``, ``materialize_grads`` and the number of inputs.
+    """
+
+    xp = xp
+
+    def __init__(self, function, node):
+        self.function = function
+        self.needs_input_grad = node.needs_input_grad
+        self.output_meta = node.output_meta
+        self.next_nodes = (None,) * len(node.next_nodes)  # only their number is read
+        self.materialize_grads = True
+        self.saved_tensors = ()
+        self._name = node.name()
+
+    def save_for_backward(self, *values):
+        self.saved_tensors = values
+
+    def operands(self, *values):
+        """Transitional, as ``BackwardNode.operands``: arrays in a plain backward."""
+        return tuple([value.array if isinstance(value, Tensor) else value for value in values])
+
+    def mark_non_differentiable(self, *outputs):
+        pass
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+    def name(self):
+        return self._name
+
+
+class UnrecordedContext(ReplayContext):
+    """The ``ctx`` of an operation whose backward the program never runs: it keeps nothing."""
+
+    def __init__(self):
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *values):
+        pass
+
+
+def forward_of_function(function, ctx, args, tensor_positions):
+    """Replay the ``forward`` of a ``Function`` that is not an ``Op`` (it takes tensors): the
+    arrays at ``tensor_positions`` are wrapped as tensors, and the outputs are taken back to arrays."""
+    args = [tensor_from_array(arg) if position in tensor_positions else arg for position, arg in enumerate(args)]
+    outputs = function.forward(ctx, *args)
+    if type(outputs) is tuple:
+        return tuple([output_array(output) for output in outputs])
+    return output_array(outputs)
+
+
+def gradients(result, count):
+    """What an ``Op``'s backward returned, as a tuple of one gradient per input of its forward (a
+    single gradient may come bare; extra Nones past the inputs are dropped), as the engine takes it."""
+    return result[:count] if type(result) is tuple else (result,)
+
+
+def output_array(raw):
+    """What ``Function.apply`` makes of a value ``forward`` returned: its array."""
+    if isinstance(raw, Tensor):
+        return raw.array
+    return raw if type(raw) is ndarray else as_array(raw)
+
+
+@contextmanager
+def plain_backward():
+    """The mode a plain ``backward()`` runs in: grad mode off, inf and nan passing silently."""
+    previous = grad_mode._state.enabled
+    grad_mode._state.enabled = False
+    try:
+        with ignoring_float_errors():
+            yield
+    finally:
+        grad_mode._state.enabled = previous

@@ -1,0 +1,515 @@
+"""chainrule.compile: a compiled step gives the eager step's results bit for bit, recompiles or runs
+eagerly when it must, and never returns a stale result."""
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import nn, optim
+from chainrule.compile import Unsupported
+from chainrule.nn import functional as F
+
+
+def network(activation=nn.Tanh, extra=()):
+    return nn.Sequential(nn.Linear(2, 16), activation(), *extra, nn.Linear(16, 1))
+
+
+def batches(count=4, size=8, last=None, features=2):
+    generator = np.random.default_rng(1)
+    shapes = [size] * count if last is None else [size] * (count - 1) + [last]
+    return [
+        (chainrule.tensor(generator.normal(size=(n, features)).astype(np.float32)), chainrule.tensor(generator.normal(size=(n, 1)).astype(np.float32)))
+        for n in shapes
+    ]
+
+
+def training_step(model, optimizer, loss_fn=F.mse_loss, scheduler=None):
+    """The step every test compiles: zero_grad, forward, loss, backward, step (and the scheduler's)."""
+
+    def step(inputs, targets):
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        return loss
+
+    return step
+
+
+def train(compiled, make_model, make_optimizer, loss_fn=F.mse_loss, data=None, make_scheduler=None, seed=0):
+    """Train from seed ``seed`` over ``data``; return the losses, the final parameters, the
+    optimizer's state and the random generator's state, all as NumPy values."""
+    chainrule.manual_seed(seed)
+    model = make_model()
+    optimizer = make_optimizer(model.parameters())
+    scheduler = make_scheduler(optimizer) if make_scheduler else None
+
+    step = training_step(model, optimizer, loss_fn, scheduler)
+    run = chainrule.compile(step) if compiled else step
+    losses = [run(inputs, targets).array.copy() for inputs, targets in (data or batches())]
+    state = [value.array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "array")]
+    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.get_state(), run
+
+
+def assert_same(eager, compiled):
+    for name, first, second in zip(("losses", "parameters", "optimizer state"), eager[:3], compiled[:3]):
+        assert len(first) == len(second), name
+        for a, b in zip(first, second):
+            assert a.dtype == b.dtype and a.shape == b.shape, name
+            assert np.array_equal(a, b, equal_nan=True), f"{name} differ: {np.max(np.abs(a - b))}"
+    assert eager[3] == compiled[3], "the random stream advanced differently"
+
+
+def train_both(**kwargs):
+    eager = train(False, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled = train(True, **kwargs)
+    assert_same(eager, compiled)
+    return compiled[4], [str(warning.message) for warning in caught if "chainrule.compile" in str(warning.message)]
+
+
+OPTIMIZERS = {
+    "sgd": lambda params: optim.SGD(params, lr=0.1),
+    "sgd momentum nesterov decay": lambda params: optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "sgd dampening maximize": lambda params: optim.SGD(params, lr=0.1, momentum=0.5, dampening=0.2, maximize=True),
+    "adam": lambda params: optim.Adam(params, lr=1e-2),
+    "adam amsgrad decay": lambda params: optim.Adam(params, lr=1e-2, amsgrad=True, weight_decay=1e-2),
+    "adamw": lambda params: optim.AdamW(params, lr=1e-2),
+    "adagrad": lambda params: optim.Adagrad(params, lr=1e-2),
+    "rmsprop": lambda params: optim.RMSprop(params, lr=1e-2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_gives_the_eager_results_bit_for_bit(name):
+    compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS[name])
+    assert warned == []
+    assert len(compiled.recordings) == 1
+
+
+SCHEDULERS = {
+    "step": lambda opt: optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+    "multistep": lambda opt: optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], gamma=0.3),
+    "exponential": lambda opt: optim.lr_scheduler.ExponentialLR(opt, gamma=0.9),
+    "cosine": lambda opt: optim.lr_scheduler.CosineAnnealingLR(opt, T_max=3),
+    "lambda": lambda opt: optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (epoch + 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_a_scheduler_stepped_inside_the_step_changes_the_rate_of_each_replay(name):
+    compiled, warned = train_both(
+        make_model=network, make_optimizer=lambda p: optim.SGD(p, lr=0.1, momentum=0.9), make_scheduler=SCHEDULERS[name], data=batches(6)
+    )
+    assert warned == [] and len(compiled.recordings) == 1
+
+
+def positive(y):
+    return (y > 0).float()
+
+
+def two_classes(y):
+    return (y[:, 0] > 0).long()
+
+
+LOSSES = {  # name: (loss, how the targets are made from the regression targets, outside the step)
+    "mse": (F.mse_loss, None),
+    "l1": (F.l1_loss, None),
+    "smooth_l1": (lambda out, y: F.smooth_l1_loss(out, y, beta=0.5), None),
+    "mse_sum": (lambda out, y: F.mse_loss(out, y, reduction="sum"), None),
+    "bce": (lambda out, y: F.binary_cross_entropy(chainrule.sigmoid(out), y), positive),
+    "bce_with_logits": (F.binary_cross_entropy_with_logits, positive),
+    "cross_entropy": (lambda out, y: F.cross_entropy(chainrule.cat([out, -out, out * 0.5], dim=1), y), two_classes),
+    "nll_log_softmax": (lambda out, y: F.nll_loss(F.log_softmax(chainrule.cat([out, -out], dim=1), dim=1), y), two_classes),
+    "composed_l2": (lambda out, y: ((out - y) ** 2).mean() + 1e-3 * (out * out).sum(), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_gives_the_eager_results_bit_for_bit(name):
+    loss_fn, targets = LOSSES[name]
+    data = [(inputs, targets(y) if targets else y) for inputs, y in batches()]
+    compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS["adam"], loss_fn=loss_fn, data=data)
+    if name in RUN_EAGERLY:  # their targets object is computed from the targets outside an operation
+        assert len(warned) == 1 and "holding arrays" in warned[0], warned
+    else:
+        assert warned == [], warned
+
+
+RUN_EAGERLY = {"cross_entropy", "nll_log_softmax"}
+
+
+def test_a_mask_computed_inside_the_step_runs_eagerly_instead_of_being_frozen():
+    loss_fn = lambda out, y: F.binary_cross_entropy_with_logits(out, positive(y))  # noqa: E731
+    compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS["sgd"], loss_fn=loss_fn)
+    assert len(warned) == 1 and "computed outside a recorded operation" in warned[0]
+
+
+def test_dropout_runs_eagerly_with_one_warning_and_the_random_stream_advances_as_in_eager():
+    compiled, warned = train_both(make_model=lambda: network(extra=(nn.Dropout(0.3),)), make_optimizer=OPTIMIZERS["sgd"])
+    assert len(warned) == 1 and "random numbers" in warned[0]
+
+
+def test_batch_norm_statistics_match_eager():
+    def make_model():
+        return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 1))
+
+    compiled, warned = train_both(make_model=make_model, make_optimizer=OPTIMIZERS["sgd"])
+    # Training batch norm computes its statistics on arrays outside an operation: it runs eagerly.
+    assert len(warned) == 1 and "outside a recorded operation" in warned[0]
+
+
+def test_a_module_in_eval_mode_compiles_under_no_grad_and_keeps_batch_norm_buffers_live():
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 1), nn.Dropout(0.5))
+    for inputs, _ in batches(3):
+        model(inputs)  # training mode: the running statistics move
+    model.eval()
+    compiled = chainrule.compile(model)
+    with chainrule.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for inputs, _ in batches(3):
+            assert np.array_equal(compiled(inputs).array, model(inputs).array)
+        model[1].running_mean.array += 1.0  # state read afresh on every call
+        inputs = batches(1)[0][0]
+        assert np.array_equal(compiled(inputs).array, model(inputs).array)
+    assert len(compiled.recordings) == 1
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_a_smaller_last_batch_records_again_instead_of_reusing_the_program():
+    compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS["adam"], data=batches(4, size=8, last=3))
+    assert warned == [] and len(compiled.recordings) == 2
+
+
+def test_a_learning_rate_changed_between_calls_is_read_by_the_program():
+    def change_rate_midway(optimizer_factory):
+        def run(compiled):
+            chainrule.manual_seed(0)
+            model = network()
+            optimizer = optimizer_factory(model.parameters())
+
+            step = training_step(model, optimizer)
+            run_step = chainrule.compile(step) if compiled else step
+            for index, (inputs, targets) in enumerate(batches(4)):
+                optimizer.param_groups[0]["lr"] = 0.1 / (index + 1)
+                run_step(inputs, targets)
+            return [p.array.copy() for p in model.parameters()]
+
+        return run
+
+    run = change_rate_midway(OPTIMIZERS["sgd"])
+    for eager, compiled in zip(run(False), run(True)):
+        assert np.array_equal(eager, compiled)
+
+
+def test_a_swapped_parameter_records_again():
+    chainrule.manual_seed(0)
+    model = network()
+    compiled = chainrule.compile(lambda inputs: model(inputs).sum())
+    inputs = batches(1)[0][0]
+    with chainrule.no_grad():
+        before = compiled(inputs).array.copy()
+        compiled(inputs)
+        model[0].weight = nn.Parameter(model[0].weight * 2)
+        after = compiled(inputs).array
+        assert np.array_equal(after, model(inputs).sum().array) and not np.array_equal(after, before)
+    assert sum(len(entries) for entries in compiled.recordings.values()) == 2
+
+
+def test_a_frozen_or_converted_parameter_records_again():
+    chainrule.manual_seed(0)
+    model = network()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+    step = chainrule.compile(training_step(model, optimizer))
+
+    data = batches(3)
+    step(*data[0])
+    step(*data[1])
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.array.copy()
+    step(*data[2])
+    assert np.array_equal(model[0].weight.array, frozen) and model[0].weight.grad is None
+    model.double()
+    loss = step(data[0][0].double(), data[0][1].double())
+    assert loss.dtype == chainrule.float64
+    assert sum(len(entries) for entries in step.recordings.values()) == 3
+
+
+def test_eval_mode_records_again():
+    chainrule.manual_seed(0)
+    model = network(extra=(nn.Dropout(0.5),))
+    compiled = chainrule.compile(model)
+    inputs = batches(1)[0][0]
+    model.eval()
+    with chainrule.no_grad():
+        first = compiled(inputs).array.copy()
+        model.train()
+        with pytest.warns(UserWarning, match="random numbers"):
+            compiled(inputs)  # dropout in training mode: eager from now on
+        model.eval()
+        assert np.array_equal(compiled(inputs).array, first)
+
+
+def test_item_in_an_if_runs_eagerly_with_one_warning_naming_the_line():
+    chainrule.manual_seed(0)
+    model = network()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(inputs, targets):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(inputs), targets)
+        if loss.item() > 0.5:  # the branch depends on the value
+            loss = loss * 2
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    compiled = chainrule.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for inputs, targets in batches(3):
+            compiled(inputs, targets)
+    messages = [str(warning.message) for warning in caught]
+    assert len(messages) == 1
+    assert "item" in messages[0] and "test_compile.py" in messages[0] and "if loss.item() > 0.5" in messages[0]
+
+
+def test_fullgraph_raises_where_a_value_is_read():
+    chainrule.manual_seed(0)
+    model = network()
+
+    @chainrule.compile(fullgraph=True)
+    def report(inputs):
+        output = model(inputs)
+        print(output)
+        return output
+
+    with pytest.raises(Unsupported, match="prints a tensor"):
+        report(batches(1)[0][0])
+
+
+def test_a_python_number_argument_is_never_baked_in():
+    chainrule.manual_seed(0)
+    weight = chainrule.randn(3, requires_grad=True)
+
+    @chainrule.compile
+    def scaled(x, factor):
+        return (x * factor * weight).sum()
+
+    x = chainrule.randn(3)
+    with chainrule.no_grad():
+        for factor in (1.0, 2.0, 3.0, 2.0):
+            assert np.array_equal(scaled(x, factor).array, (x * factor * weight).sum().array)
+    assert sum(len(entries) for entries in scaled.recordings.values()) == 3
+    scaled.cache_size_limit = 3
+    with chainrule.no_grad(), pytest.warns(UserWarning, match="recorded 3 times"):
+        assert np.array_equal(scaled(x, 5.0).array, (x * 5.0 * weight).sum().array)
+
+
+def test_a_change_in_place_outside_an_operation_runs_eagerly():
+    chainrule.manual_seed(0)
+    model = network()
+
+    def step(inputs, targets):
+        loss = F.mse_loss(model(inputs), targets)
+        loss.backward()
+        with chainrule.no_grad():
+            for param in model.parameters():
+                param -= 0.1 * param.grad  # hand-written SGD: an in-place write
+                param.grad = None
+        return loss
+
+    compiled = chainrule.compile(step)
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        for inputs, targets in batches(3):
+            compiled(inputs, targets)
+    assert compiled.eager_reason is not None
+
+
+def test_input_gradients_accumulate_into_the_arguments():
+    weight = chainrule.randn(3, 3)
+
+    @chainrule.compile
+    def gradient_of(x):
+        (x @ weight).tanh().sum().backward()
+        return x.grad
+
+    for _ in range(3):
+        x = chainrule.randn(2, 3, requires_grad=True)
+        expected = chainrule.randn(2, 3, requires_grad=True)
+        expected.array[...] = x.array
+        (expected @ weight).tanh().sum().backward()
+        assert np.array_equal(gradient_of(x).array, expected.grad.array)
+
+
+def test_the_code_reads_as_the_hand_written_program():
+    chainrule.manual_seed(0)
+    x = chainrule.randn(4, 3)
+    w = chainrule.randn(3, requires_grad=True)
+
+    @chainrule.compile
+    def step(inputs):
+        loss = (inputs * w).exp().sum()
+        loss.backward()
+        return loss
+
+    step(x)
+    code = step.code
+    assert "def program(args, kwargs):" in code
+    assert "Mul.forward" in code and "Exp.forward" in code and "accumulate(w, " in code
+    assert "MulBackward0" in code and "ExpBackward0: d/d" in code
+
+
+def runner_history(compile, model, data, loss_fn, num_epochs, lr, batch_size=None):
+    from chainrule.train import Runner
+    from chainrule.utils.data import DataLoader, TensorDataset
+
+    chainrule.manual_seed(0)
+    model = model()
+    runner = Runner(model, optim.SGD(model.parameters(), lr=lr), loss_fn, compile=compile)
+    if batch_size is not None:
+        data = DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cross-entropy runs eagerly (its targets object)
+        runner.train(data, num_epochs=num_epochs, log_steps=0)
+    return runner.train_step_losses, [p.array.copy() for p in model.parameters()]
+
+
+def assert_same_history(first, second):
+    assert first[0] == second[0]
+    assert all(np.array_equal(a, b) for a, b in zip(first[1], second[1]))
+
+
+def test_the_two_moons_example_trains_the_same_compiled():
+    from chainrule.examples._data import moons
+    from chainrule.examples.two_moons import TwoLayerNetwork, autograd_copy
+
+    chainrule.manual_seed(0)
+    train_data, _, _ = moons(300)
+    hand_model = TwoLayerNetwork(2, 5, 1)
+    runs = [runner_history(compile, lambda: autograd_copy(hand_model), train_data, nn.BCELoss(), 20, 2.0) for compile in (True, False)]
+    assert_same_history(*runs)
+
+
+def test_the_iris_example_trains_the_same_compiled_in_mini_batches():
+    from chainrule.datasets import load_iris
+
+    X, y = load_iris(normalize=True)
+    model = lambda: nn.Sequential(nn.Linear(4, 6), nn.Sigmoid(), nn.Linear(6, 3))  # noqa: E731
+    runs = [runner_history(compile, model, (X, y), nn.CrossEntropyLoss(), 3, 0.1, batch_size=16) for compile in (True, False)]
+    assert_same_history(*runs)
+
+
+def test_runner_compile_gives_the_eager_losses():
+    from chainrule.train import Runner
+
+    def losses(compile):
+        chainrule.manual_seed(0)
+        model = network()
+        runner = Runner(model, optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(), compile=compile)
+        inputs = chainrule.cat([b[0] for b in batches(4)])
+        targets = chainrule.cat([b[1] for b in batches(4)])
+        runner.train((inputs, targets), num_epochs=5, log_steps=0)
+        return runner.train_step_losses, [p.array.copy() for p in model.parameters()]
+
+    (compiled_losses, compiled_parameters), (eager_losses, eager_parameters) = losses(True), losses(False)
+    assert compiled_losses == eager_losses
+    assert all(np.array_equal(a, b) for a, b in zip(compiled_parameters, eager_parameters))
+
+
+def test_the_compiled_step_example_ends_with_the_eager_weights():
+    from chainrule.examples import compiled_step
+
+    assert compiled_step.main(quick=True)["same_weights"]
+
+
+def test_memory_stays_flat_over_many_compiled_steps():
+    import tracemalloc
+
+    chainrule.manual_seed(0)
+    model = network()
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+
+    step = chainrule.compile(training_step(model, optimizer))
+
+    inputs, targets = batches(1)[0]
+    for _ in range(50):
+        step(inputs, targets)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(10_000):
+        step(inputs, targets)
+    growth = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert growth < 50_000, growth
+
+
+def test_a_compiled_method_is_compiled_for_each_instance():
+    class Scaler(nn.Module):
+        def __init__(self, factor):
+            super().__init__()
+            self.weight = nn.Parameter(chainrule.full((3,), factor))
+
+        @chainrule.compile
+        def forward(self, x):
+            return x * self.weight
+
+    small, large = Scaler(1.0), Scaler(10.0)
+    x = chainrule.ones(3)
+    with chainrule.no_grad():
+        for _ in range(2):
+            assert np.array_equal(small(x).array, np.ones(3)) and np.array_equal(large(x).array, np.full(3, 10.0))
+
+
+def test_a_custom_function_written_with_tensors_is_replayed_through_its_own_forward_and_backward():
+    class MulConstant(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, constant):
+            ctx.constant = constant
+            return x * constant
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * ctx.constant, None
+
+    def run(compiled):
+        chainrule.manual_seed(0)
+        weight = chainrule.randn(3, requires_grad=True)
+
+        def step(x):
+            weight.grad = None
+            MulConstant.apply(weight * x, 3.0).tanh().sum().backward()
+            return weight.grad
+
+        step = chainrule.compile(step) if compiled else step
+        return [step(chainrule.full((3,), float(k))).array.copy() for k in range(3)]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for eager, compiled in zip(run(False), run(True)):
+            assert np.array_equal(eager, compiled)
+
+
+def test_train_and_eval_called_inside_are_replayed():
+    chainrule.manual_seed(0)
+    model = network(extra=(nn.Dropout(0.5),))
+
+    @chainrule.compile
+    def evaluate(inputs):
+        model.eval()
+        with chainrule.no_grad():
+            return model(inputs)
+
+    inputs = batches(1)[0][0]
+    first = evaluate(inputs).array.copy()
+    model.train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = evaluate(inputs)
+    assert np.array_equal(again.array, first) and not model.training
