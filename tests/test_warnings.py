@@ -1,7 +1,5 @@
 """Operations that PyTorch computes silently raise no NumPy warning, and chainrule warns of nothing
-deprecated (pyproject.toml turns chainrule's DeprecationWarnings into errors for the whole suite).
-
-The xfail tests wait for the operations rewrite (the lead's): they flip to passing once it lands."""
+deprecated (pyproject.toml turns chainrule's DeprecationWarnings into errors for the whole suite)."""
 import warnings
 
 import numpy as np
@@ -18,20 +16,17 @@ def silently(function):
         return function()
 
 
-@pytest.mark.xfail(strict=False, reason="operations rewrite: exp overflows with a NumPy RuntimeWarning; PyTorch returns inf silently")
 def test_exp_of_1000_is_inf_without_a_warning():
     result = silently(lambda: chainrule.exp(chainrule.tensor([1000.0, 0.0])))
     np.testing.assert_array_equal(result.array, torch.exp(torch.tensor([1000.0, 0.0])).numpy())
 
 
-@pytest.mark.xfail(strict=False, reason="operations rewrite: softmax of ±3e38 overflows in x - max with a NumPy RuntimeWarning; PyTorch is silent")
 def test_softmax_of_huge_logits_without_a_warning():
     logits = [3e38, -3e38, 0.0]
     result = silently(lambda: chainrule.softmax(chainrule.tensor(logits), dim=0))
     np.testing.assert_allclose(result.array, torch.softmax(torch.tensor(logits), dim=0).numpy())
 
 
-@pytest.mark.xfail(strict=False, reason="operations rewrite: Clamp builds a missing bound's mask from Python False, so ~False runs (a DeprecationWarning from Python 3.12)")
 def test_clamp_with_one_bound_builds_its_masks_from_numpy_bools():
     x = chainrule.tensor([-1.0, 0.5, 2.0], requires_grad=True)
     low = chainrule.tensor(0.0, requires_grad=True)

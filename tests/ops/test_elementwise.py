@@ -138,3 +138,24 @@ def test_broadcast_error_names_both_shapes():
         chainrule.ones(2, 3) + chainrule.ones(4)
     with pytest.raises(RuntimeError, match="mul"):
         chainrule.ones(2, 3) * chainrule.ones(2, 1, 5)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda x: x - 1, "SubBackward0"),
+        (lambda x: 1 - x, "RsubBackward1"),
+        (lambda x: x**2, "PowBackward0"),
+        (lambda x: x**x, "PowBackward1"),
+        (lambda x: 2**x, "PowBackward2"),
+    ],
+)
+def test_a_number_on_the_left_names_the_node_as_pytorch_does(call, name):
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.5, 2.0], requires_grad=True)
+        assert call(x).grad_fn.name() == name
+    x = chainrule.tensor([0.5, 2.0], requires_grad=True)
+    theirs = torch.tensor([0.5, 2.0], requires_grad=True)
+    call(x).sum().backward()
+    call(theirs).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)

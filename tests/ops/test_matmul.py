@@ -167,3 +167,14 @@ def test_linear_with_a_broadcast_bias():
     out.backward()
     expected.backward()
     np.testing.assert_array_equal(ours[2].grad.array, theirs[2].grad.numpy())
+
+
+@pytest.mark.parametrize("name, shapes", [("matmul", ((2, 3), (3, 4))), ("mm", ((2, 3), (3, 4))), ("bmm", ((2, 2, 3), (2, 3, 4))), ("outer", ((2,), (3,)))])
+def test_products_write_into_out(name, shapes):
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(shape).astype(np.float32) for shape in shapes)
+    out = chainrule.empty(1)
+    result = getattr(chainrule, name)(chainrule.tensor(a), chainrule.tensor(b), out=out)
+    expected = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+    assert result is out and out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5)

@@ -33,8 +33,7 @@ ATOL = 1e-4
 
 #: Script -> what chainrule lacks for it today (the lead's to-do; remove an entry when it passes).
 NEEDS = {
-    "pytorch_tutorial_tensors.py": "out= on matmul and mul; str(x.dtype) printing 'torch.float32' (prints 'float32')",
-    "d2l_linear_regression_scratch.py": "grad_fn names SubBackward0, RsubBackward1 (number - tensor)",
+    "pytorch_tutorial_tensors.py": "str(x.dtype) printing 'torch.float32': chainrule's dtypes are NumPy's and print 'float32'",
 }
 
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"

@@ -41,6 +41,12 @@ class Sub(Op):
         return grad_output, -grad_output
 
 
+class Rsub(Sub):
+    """``number - tensor``, which PyTorch computes (and names) as its own node."""
+
+    node_name = "RsubBackward1"
+
+
 class Mul(Op):
     formula = "a · b"
     derivatives = ("b", "a")
@@ -110,6 +116,18 @@ class Pow(Op):
             safe_log = ctx.xp.where(at_zero, 0.0, ctx.xp.log(ctx.xp.where(at_zero, 1.0, x)))
             grad_exponent = grad_output * result * safe_log
         return grad_x, grad_exponent
+
+
+class PowOfTensors(Pow):
+    """``tensor ** tensor``: PyTorch's second overload of pow."""
+
+    node_name = "PowBackward1"
+
+
+class PowOfNumber(Pow):
+    """``number ** tensor`` (``2 ** x``): PyTorch's third overload of pow."""
+
+    node_name = "PowBackward2"
 
 
 class Maximum(Op):
@@ -962,13 +980,14 @@ def add(input, other, *, alpha=1):
 @public(inplace=True, out=True, aliases=("subtract",))
 def sub(input, other, *, alpha=1):
     """input - alpha * other, broadcasting."""
+    function = Rsub if isinstance(other, Tensor) and not isinstance(input, Tensor) else Sub
     input, other = binary_operands(input, other if alpha == 1 else other * alpha)
     if input.array.dtype == bool and other.array.dtype == bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return _broadcasting(Sub, input, other)
+    return _broadcasting(function, input, other)
 
 
 @public(inplace=True, out=True, aliases=("multiply",))
@@ -1024,10 +1043,11 @@ def pow(input, exponent):
         if isinstance(exponent, int) and exponent < 0 and input.array.dtype.kind in "iu":
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return Pow.apply(input, exponent)
+    function = PowOfTensors if isinstance(input, Tensor) else PowOfNumber
     input, exponent = binary_operands(input, exponent)
     if exponent.array.dtype.kind in "iu" and input.array.dtype.kind in "iu" and (exponent.array < 0).any():
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return Pow.apply(input, exponent)
+    return function.apply(input, exponent)
 
 
 @public(out=True)

@@ -170,7 +170,7 @@ def _check_product_shapes(a_shape, b_shape, operation):
 
 
 # ----------------------------------------------------------------------------- public functions
-@public
+@public(out=True)
 def matmul(a, b):
     """The matrix product with PyTorch's rules, by the number of dimensions:
 
@@ -184,13 +184,13 @@ def matmul(a, b):
     return _checked_product(a, b, "matmul")
 
 
-@public
+@public(out=True)
 def mm(a, b):
     """(n, k) @ (k, m) -> (n, m): the product of two matrices (2-D only, no broadcasting)."""
     return _checked_product(a, b, "mm", ndim=2, names=("self", "mat2"))
 
 
-@public
+@public(out=True)
 def bmm(a, b):
     """(B, n, k) @ (B, k, m) -> (B, n, m): a batch of matrix products (3-D only, equal batch sizes)."""
     if a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]:
@@ -202,7 +202,7 @@ def bmm(a, b):
     return _checked_product(a, b, "bmm", ndim=3, names=("batch1", "batch2"))
 
 
-@public
+@public(out=True)
 def dot(a, b):
     """sum_i a[i] b[i] for two 1-D tensors of the same size: a 0-d tensor."""
     return _checked_product(a, b, "dot", ndim=1, names=("self", "tensor"))
@@ -219,7 +219,7 @@ def _checked_product(a, b, operation, ndim=None, names=None):
     return _kind_of_product(len(a_shape), len(b_shape), a_shape[:-2] == b_shape[:-2]).apply(a, b)
 
 
-@public
+@public(out=True)
 def outer(a, b):
     """out[i, j] = a[i] b[j] for 1-D a and b: (n,) and (m,) -> (n, m)."""
     _require_dims(a, 1, "self", "outer")
@@ -227,7 +227,7 @@ def outer(a, b):
     return mul(a.unsqueeze(1), b)
 
 
-@public
+@public(out=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts to (n, m). With beta = 0, input is
     ignored (even its nan values), as in PyTorch."""

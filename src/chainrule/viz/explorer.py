@@ -114,6 +114,13 @@ def explorer_data(trace, title):
 RECOMPUTABLE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Sqrt", "Sum", "Mean"}
 
 
+def _family(operation):
+    """The operation's family as the page knows it: ``Sub`` for ``Rsub`` (``1 - x``), ``Sum`` for
+    ``SumAll``; the Op's own name when no class it derives from is one of RECOMPUTABLE."""
+    known = (cls.__name__ for cls in operation.function.__mro__ if cls.__name__ in RECOMPUTABLE)
+    return next(known, operation.function.__name__)
+
+
 def _recompute_plan(trace, edges):
     """What the page needs to recompute forward and backward when a leaf is edited, or None when it
     cannot: every tensor must be a single number and every operation one of RECOMPUTABLE.
@@ -126,7 +133,7 @@ def _recompute_plan(trace, edges):
         return None
     operations = []
     for operation in graph.operations:
-        name = operation.function.__name__
+        name = _family(operation)
         inputs = [info.id if info is not None else None for info in operation.inputs][: _arity(operation)]
         exponent = operation.node.__dict__.get("exponent")
         if name == "Pow":  # a number exponent, kept on the node; a tensor exponent is not recomputed
@@ -175,7 +182,7 @@ def _recompute_plan(trace, edges):
 
 def _arity(operation):
     """How many of the operation's arguments the page computes with: two for a binary operation."""
-    return 2 if operation.function.__name__ in ("Add", "Sub", "Mul", "Div", "Pow") else 1
+    return 2 if _family(operation) in ("Add", "Sub", "Mul", "Div", "Pow") else 1
 
 
 # ----------------------------------------------------------------------------- nodes
