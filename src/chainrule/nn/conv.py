@@ -5,7 +5,6 @@ PyTorch's do: ``kaiming_uniform_(weight, a=√5)``, that is U(-1/√fan_in, 1/�
 in_channels / groups · kernel area, and the bias from the same range. A model built in both
 libraries from one seed then starts from the same statistics.
 """
-import math
 
 from chainrule.creation import empty
 from chainrule.nn import functional as F
@@ -58,12 +57,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self):
         """Draw fresh starting values (from the global generator), as PyTorch does."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.layer_defaults_(self.weight, self.bias)
 
     def _padded(self, input):
         """The input and the padding left for the convolution: non-zero modes pad beforehand."""

@@ -191,6 +191,17 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator)
 
 
+def layer_defaults_(weight, bias):
+    """The starting values PyTorch gives Linear and convolution layers: the weight Kaiming-uniform
+    with a = √5 (uniform in ±1/√fan_in), the bias (if any) uniform in ±1/√fan_in, fan_in being the
+    number of inputs each output sums (in_features, or in_channels/groups · kernel size)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
     if _is_empty(tensor):

@@ -1,5 +1,4 @@
 """Linear and Identity: the affine layer every MLP is built from, and a placeholder that does nothing."""
-import math
 
 from chainrule.creation import empty
 from chainrule.nn import functional as F
@@ -41,11 +40,7 @@ class Linear(Module):
 
     def reset_parameters(self):
         """Draw fresh starting values (from the global generator)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.layer_defaults_(self.weight, self.bias)
 
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:

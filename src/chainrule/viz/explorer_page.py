@@ -5,15 +5,8 @@ needs nothing else: no server, no network, no library. The script draws each nod
 computed in Python, and ``render(k)`` shows the state after the first k steps by replaying them.
 """
 
-PAGE = r"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>__TITLE__</title>
-<style>
-__STYLE__
-  #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 5.9em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; }
+#: The page after its head's common part (``page.PAGE_START``): its own style, body and script.
+PAGE = r"""  #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 5.9em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; }
   #status .phase { font-family: system-ui, sans-serif; font-weight: 600; margin-right: 8px; }
   #status .phase.forward { color: #17803d; }
   #status .phase.backward { color: #c0262d; }

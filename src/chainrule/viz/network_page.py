@@ -1,6 +1,6 @@
 """The layer view's web page: neurons in columns, weights as edges, the delta rule step by step.
 
-``network_view.py`` fills in ``__TITLE__`` and ``__DATA__`` (from ``network_data``). The page shows
+``network.py`` fills in ``__TITLE__`` and ``__DATA__`` (from ``network_data``). The page shows
 chainrule's autograd numbers as they are; when the student edits the example, the target or the
 learning rate, or trains one step, the script recomputes forward, the deltas, the gradients and the
 update with the formulas the page prints (the same formulas, in float64). It needs no server, no
@@ -8,15 +8,8 @@ network and no library, and fits a 1366x768 window whatever the network's size: 
 to the space left by the text, and layers wider than ``SHOWN`` neurons show the first ones and a count.
 """
 
-PAGE = r"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>__TITLE__</title>
-<style>
-__STYLE__
-  #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 8.8em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; }
+#: The page after its head's common part (``page.PAGE_START``): its own style, body and script.
+PAGE = r"""  #status { margin-top: 6px; font-size: 13px; line-height: 1.45; height: 8.8em; overflow: auto; font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; }
   #status .phase { font-family: system-ui, sans-serif; font-weight: 600; }
   .forward { color: #17803d; } .backward { color: #c0262d; } .update { color: #6a3fb5; }
   #drawing { flex: 1 1 auto; min-width: 0; position: relative; }
