@@ -255,21 +255,23 @@ def accumulate(tensor, grad):
     """
     if grad is None:
         return
-    if tensor.grad_fn is None and tensor._hooks:
+    if tensor._hooks and tensor.grad_fn is None:
         grad = _run_tensor_hooks(tensor._hooks, as_tensor_value(grad))
-    recording = grad_mode.is_grad_enabled()
-    if tensor.grad is None:
+    recording = grad_mode._state.enabled
+    current = tensor._grad  # the engine writes what it made itself, past the checks of the .grad setter
+    if current is None:
         # A copy, so that no two leaves ever share one gradient array (zero_() on one would clear both).
         if recording:
-            tensor.grad = as_tensor_value(grad).clone()
+            tensor._grad = as_tensor_value(grad).clone()
         else:
-            tensor.grad = tensor_from_array((grad.array if isinstance(grad, Tensor) else grad).copy())
+            tensor._grad = tensor_from_array((grad.array if isinstance(grad, Tensor) else grad).copy())
     elif recording:
-        tensor.grad = tensor.grad + grad
+        tensor._grad = current + grad
     else:
-        tensor.grad.array += grad.array if isinstance(grad, Tensor) else grad
-    for hook in tensor._post_accumulate_grad_hooks or ():  # register_post_accumulate_grad_hook
-        hook(tensor)
+        current.array += grad.array if isinstance(grad, Tensor) else grad
+    if tensor._post_accumulate_grad_hooks:  # register_post_accumulate_grad_hook
+        for hook in tensor._post_accumulate_grad_hooks:
+            hook(tensor)
 
 
 def _zeros(shape, dtype, recording):

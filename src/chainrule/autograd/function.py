@@ -370,22 +370,31 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
     version_sum = 0
     for value in ctx._saved:
         if value is not None:
-            for position, raw in enumerate(raw_outputs):
-                if value is raw or value is outputs[position]:
-                    value = SavedOutput(outputs[position], position)
-                    version_sum += value.version
-                    break
+            position = _position_among(value, raw_outputs, outputs)
+            if position is not None:
+                value = SavedOutput(outputs[position], position)
+                version_sum += value.version
             else:
                 if type(value) is ndarray:
                     for arg in args:
-                        if isinstance(arg, Tensor) and arg.array is value:
+                        if (type(arg) is Tensor or isinstance(arg, Tensor)) and arg.array is value:
                             value = arg
                             break
-                if isinstance(value, Tensor):
+                if type(value) is Tensor or isinstance(value, Tensor):
                     version_sum += value._version_owner._version
         kept.append(value)
     ctx._saved = tuple(kept)
     ctx._saved_version_sum = version_sum
+
+
+def _position_among(value, raw_outputs, outputs):
+    """Which output ``value`` is (as the array forward returned or as the output tensor); None if none."""
+    if len(raw_outputs) == 1:  # the common case, without a loop
+        return 0 if value is raw_outputs[0] or value is outputs[0] else None
+    for position, raw in enumerate(raw_outputs):
+        if value is raw or value is outputs[position]:
+            return position
+    return None
 
 
 def _interned_shape(shape):
