@@ -62,25 +62,25 @@ class Tanh(Op):
 class ELU(Op):
     """The ELU family as PyTorch computes it, with a scale on the output and on the exponent's input:
     elu is scale = input_scale = 1, selu PyTorch's fixed alpha and scale, celu input_scale = 1 / alpha
-    (see CELU). The slope on the negative side is read from the output: input_scale (out + scale alpha)."""
+    (see CELU). The slope is computed from x, as PyTorch does: from the output it would be
+    input_scale (out + scale alpha), which loses digits to cancellation where out is near -scale alpha."""
 
     node_name = "EluBackward0"
     formula = "scale x where x > 0, else scale alpha (e^(input_scale x) - 1)"
-    derivatives = ("scale where x > 0, else input_scale (out + scale alpha)", None, None, None)
+    derivatives = ("scale where x > 0, else input_scale scale alpha e^(input_scale x)", None, None, None)
 
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.alpha, ctx.scale, ctx.input_scale, ctx.positive = alpha, scale, input_scale, x > 0
+        ctx.save_for_backward(x)
         with ignoring_float_errors():  # scale x overflows to inf for the largest floats, as in PyTorch
             negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
-            result = xp.where(ctx.positive, scale * x, negative)
-        ctx.save_for_backward(result)
-        return result
+            return xp.where(ctx.positive, scale * x, negative)
 
     @staticmethod
     def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
-        negative_slope = ctx.input_scale * (result + ctx.scale * ctx.alpha)
+        (x,) = ctx.saved_tensors
+        negative_slope = (ctx.input_scale * ctx.scale * ctx.alpha) * ctx.xp.exp(ctx.input_scale * ctx.xp.minimum(x, 0))
         return grad_output * ctx.xp.where(ctx.positive, ctx.scale, negative_slope), None, None, None
 
 
@@ -89,7 +89,7 @@ class CELU(ELU):
 
     node_name = "CeluBackward0"
     formula = "max(0, x) + min(0, alpha (e^(x / alpha) - 1))"
-    derivatives = ("1 where x > 0, else e^(x / alpha) = out / alpha + 1", None, None, None)
+    derivatives = ("1 where x > 0, else e^(x / alpha)", None, None, None)
 
 
 class GELU(Op):
@@ -511,7 +511,8 @@ class GLU(Op):
         (x,) = ctx.saved_tensors
         first, gate = x[ctx.halves[0]], special(ctx.xp, "sigmoid")(x[ctx.halves[1]])
         grad_first = grad_output * gate
-        return ctx.xp.concatenate([grad_first, grad_first * first * (1.0 - gate)], ctx.axis), None
+        # first · (1 - σ(b)) before the gradient: for a huge b it is huge · 0 = 0, never inf · 0
+        return ctx.xp.concatenate([grad_first, grad_first * (first * (1.0 - gate))], ctx.axis), None
 
 
 def halves(axis, half):
