@@ -474,3 +474,25 @@ def test_prelu_gradient_of_the_weight_sums_over_all_but_the_channels():
 def test_errors_name_the_operation_and_the_problem(call, error, words):
     with pytest.raises(error, match=words):
         call(chainrule.ones(2, 3))
+
+
+EMPTY_AND_SCALAR = KINKS + [
+    ("logsigmoid", lambda lib, a: lib.logsigmoid(a)),
+    ("mish", lambda lib, a: lib.mish(a)),
+    ("rrelu_training", lambda lib, a: lib.rrelu(a, training=True) * 0),
+    ("softmin", lambda lib, a: lib.softmin(a, -1)),
+]
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0, 3)])
+@pytest.mark.parametrize("name, call", EMPTY_AND_SCALAR, ids=[case[0] for case in EMPTY_AND_SCALAR])
+def test_empty_and_0d_inputs_give_pytorchs_shapes_dtypes_and_gradients(name, call, shape):
+    data = np.random.default_rng(0).standard_normal(shape)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        out = call(lib if lib is chainrule else F, x)
+        out.sum().backward()
+        results.append((tuple(out.shape), str(out.dtype).split(".")[-1], x.grad.numpy()))
+    assert results[0][:2] == results[1][:2], name
+    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-6, err_msg=name)
