@@ -400,7 +400,7 @@ class Hardshrink(PiecewiseLinear):
     @staticmethod
     def forward(ctx, x, lambd):
         ctx.slope = xp.abs(x) > lambd
-        return xp.where(ctx.slope, x, 0).astype(x.dtype)
+        return xp.where(ctx.slope, x, 0)
 
 
 class Softshrink(PiecewiseLinear):
@@ -425,7 +425,7 @@ class RReLU(LeakyReLU):
     derivatives = ("1 where x > 0, else a", None)
 
 
-class PReLU(PiecewiseLinear):
+class PReLU(Op):
     """leaky_relu with a learned slope ``weight``: one number, or one per channel (dim 1), shaped
     for broadcasting by ``view``. Its gradient is the arriving one times x where x ≤ 0, summed over
     everything but the channels."""
