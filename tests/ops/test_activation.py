@@ -194,6 +194,22 @@ def test_gradients_exactly_at_the_kinks_match_pytorch(name, call):
     np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-6, err_msg=name)
 
 
+SECOND_ORDER_KINKS = [case for case in KINKS if case[0] != "hardsigmoid"] + [("elu", lambda lib, a: lib.elu(a, 0.7))]
+
+
+@pytest.mark.parametrize("name, call", SECOND_ORDER_KINKS, ids=[case[0] for case in SECOND_ORDER_KINKS])
+def test_second_derivatives_exactly_at_the_kinks_match_pytorch(name, call):
+    """d/dx Σ x (d Σ w·f / dx)² at the kinks: the slope's own slope there is PyTorch's (0 for elu at 0)."""
+    data = [-6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0]
+    results = []
+    for lib, functions in ((chainrule, chainrule), (torch, F)):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        (first,) = lib.autograd.grad((call(functions, x) * lib.arange(9.0, dtype=lib.float64)).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * first * x).sum(), x)
+        results.append(second.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12, err_msg=name)
+
+
 # ----------------------------------------------------------------------------- second derivatives
 @pytest.mark.parametrize("name, call", [
     ("tanh", lambda lib, a: lib.tanh(a)),

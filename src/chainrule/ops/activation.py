@@ -72,6 +72,7 @@ class ELU(Op):
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.alpha, ctx.scale, ctx.input_scale, ctx.positive = alpha, scale, input_scale, x > 0
+        ctx.negative = x < 0
         ctx.save_for_backward(x)
         with ignoring_float_errors():  # scale x overflows to inf for the largest floats, as in PyTorch
             negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
@@ -80,7 +81,9 @@ class ELU(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        negative_slope = (ctx.input_scale * ctx.scale * ctx.alpha) * ctx.xp.exp(ctx.input_scale * ctx.xp.minimum(x, 0))
+        # x where x < 0, else 0: a selection, so that the slope's own slope is 0 at x = 0, as PyTorch's
+        negative_x = ctx.xp.where(ctx.negative, x, 0.0)
+        negative_slope = (ctx.input_scale * ctx.scale * ctx.alpha) * ctx.xp.exp(ctx.input_scale * negative_x)
         return grad_output * ctx.xp.where(ctx.positive, ctx.scale, negative_slope), None, None, None
 
 
