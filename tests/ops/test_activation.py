@@ -9,15 +9,24 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from tests.ops.oracle import OpCase, library_case, one_shape, table_test
+from tests.ops.oracle import OpCase, library_case, one_shape, sizes, table_test
+from tests.ops.second_order import second_order_test
 
 
-def away_from_kinks(array):
-    """Values at least 0.1 away from the kinks at 0, +/-1 and 6 (finite differences must not straddle one)."""
-    array = array * 2.5
-    for kink in (0.0, 1.0, -1.0, 6.0):
-        array = np.where(np.abs(array - kink) < 0.1, array + 0.25, array)
-    return array
+def away_from(*kinks):
+    """A domain: values spread over about [-7, 7], each at least 0.1 away from ``kinks`` (finite
+    differences must not straddle one)."""
+
+    def domain(array):
+        array = array * 2.5
+        for kink in kinks:
+            array = np.where(np.abs(array - kink) < 0.1, array + 0.25, array)
+        return array
+
+    return domain
+
+
+away_from_kinks = away_from(0.0, 1.0, -1.0, 6.0)
 
 
 def wide(array):
@@ -67,8 +76,44 @@ CASES = [
     library_case("log_softmax_middle", lambda lib, a: lib.log_softmax(a, 1), one_shape(min_dims=3)),
 ]
 
+#: Input (N, C, *) with a weight of one slope per channel, and any input with one shared slope.
+PER_CHANNEL = sizes(min_dims=2).map(lambda shape: (shape, (shape[1],)))
+SHARED_SLOPE = sizes().map(lambda shape: (shape, (1,)))
+#: A last dimension of even size, for glu's two halves.
+EVEN_LAST = sizes(min_dims=1).map(lambda shape: (shape[:-1] + (2 * shape[-1],),))
+EVEN_FIRST = sizes(min_dims=1).map(lambda shape: ((2 * shape[0],) + shape[1:],))
 
-test_op = table_test(CASES)
+#: Issue 10's activations; all but hardsigmoid (PyTorch has no second derivative for it) also
+#: run the second-order check.
+MORE_CASES = [
+    functional_case("logsigmoid", "logsigmoid", ANY, wide),
+    functional_case("softsign", "softsign", ANY, away_from_kinks),
+    functional_case("selu", "selu", ANY, away_from_kinks),
+    library_case("selu_top_level", lambda lib, a: lib.selu(a), ANY, domain=away_from_kinks),
+    functional_case("celu", "celu", ANY, away_from_kinks),
+    library_case("celu_alpha", lambda lib, a: lib.celu(a, 0.4), ANY, domain=away_from_kinks),
+    functional_case("mish", "mish", ANY, wide),
+    functional_case("hardswish", "hardswish", ANY, away_from(-3.0, 3.0)),
+    functional_case("threshold", "threshold", ANY, away_from(0.5), threshold=0.5, value=-2.0),
+    library_case("threshold_top_level", lambda lib, a: lib.threshold(a, -1.0, 3.0), ANY, domain=away_from(-1.0)),
+    functional_case("hardshrink", "hardshrink", ANY, away_from(-0.5, 0.5)),
+    library_case("hardshrink_method", lambda lib, a: a.hardshrink(1.5), ANY, domain=away_from(-1.5, 1.5)),
+    functional_case("softshrink", "softshrink", ANY, away_from(-1.0, 1.0), lambd=1.0),
+    functional_case("tanhshrink", "tanhshrink", ANY, wide),
+    functional_case("rrelu_evaluation", "rrelu", ANY, away_from_kinks),
+    library_case("rrelu_bounds", lambda lib, a: lib.rrelu(a, 0.1, 0.6), ANY, domain=away_from_kinks),
+    functional_case("glu", "glu", EVEN_LAST, wide),
+    library_case("glu_first_dim", lambda lib, a: (F if lib is torch else lib).glu(a, 0), EVEN_FIRST, domain=wide),
+    functional_case("softmin", "softmin", ANY, dim=-1),
+    library_case("softmin_first_float32", lambda lib, a: (F if lib is torch else lib).softmin(a, 0, dtype=lib.float32), ANY, gradcheck=False),
+    library_case("prelu_per_channel", lambda lib, a, w: (F if lib is torch else lib).prelu(a, w), PER_CHANNEL, domain=away_from_kinks),
+    library_case("prelu_shared", lambda lib, a, w: lib.prelu(a, w), SHARED_SLOPE, domain=away_from_kinks),
+    library_case("prelu_method", lambda lib, a, w: a.prelu(w), PER_CHANNEL, domain=away_from_kinks),
+]
+NO_SECOND_DERIVATIVE_IN_PYTORCH = [functional_case("hardsigmoid", "hardsigmoid", ANY, away_from(-3.0, 3.0))]
+
+test_op = table_test(CASES + MORE_CASES + NO_SECOND_DERIVATIVE_IN_PYTORCH)
+test_second_order = second_order_test(MORE_CASES)
 
 
 # ----------------------------------------------------------------------------- erf
@@ -118,14 +163,51 @@ def test_relu_gradient_at_zero_is_zero_like_pytorch():
     np.testing.assert_array_equal(x.grad.array, [0.0, 0.0, 1.0])
 
 
-def test_hardtanh_and_leaky_relu_at_their_kinks_match_pytorch():
-    data = [-1.0, 0.0, 1.0, 6.0]
-    for call in (lambda lib, a: lib.hardtanh(a), lambda lib, a: lib.relu6(a), lambda lib, a: lib.leaky_relu(a, 0.1)):
-        ours = chainrule.tensor(data, requires_grad=True)
-        theirs = torch.tensor(data, requires_grad=True)
-        call(chainrule, ours).sum().backward()
-        call(F, theirs).sum().backward()
-        np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+KINKS = [
+    ("hardtanh", lambda lib, a: lib.hardtanh(a)),
+    ("relu6", lambda lib, a: lib.relu6(a)),
+    ("leaky_relu", lambda lib, a: lib.leaky_relu(a, 0.1)),
+    ("hardswish", lambda lib, a: lib.hardswish(a)),
+    ("hardsigmoid", lambda lib, a: lib.hardsigmoid(a)),
+    ("threshold", lambda lib, a: lib.threshold(a, 1.0, -2.0)),
+    ("threshold_at_0", lambda lib, a: lib.threshold(a, 0.0, 0.0)),
+    ("hardshrink", lambda lib, a: lib.hardshrink(a, 0.5)),
+    ("softshrink", lambda lib, a: lib.softshrink(a, 0.5)),
+    ("selu", lambda lib, a: lib.selu(a)),
+    ("celu", lambda lib, a: lib.celu(a, 0.5)),
+    ("rrelu", lambda lib, a: lib.rrelu(a)),
+    ("prelu", lambda lib, a: lib.prelu(a, a.new_full((1,), 0.3))),
+    ("softsign", lambda lib, a: lib.softsign(a)),
+    ("tanhshrink", lambda lib, a: lib.tanhshrink(a)),
+]
+
+
+@pytest.mark.parametrize("name, call", KINKS, ids=[case[0] for case in KINKS])
+def test_gradients_exactly_at_the_kinks_match_pytorch(name, call):
+    """At a kink PyTorch picks one side's slope (hardtanh 0 at ±1, hardswish 0 at -3 and 1 at 3,
+    threshold 0 at the threshold, rrelu and prelu the negative side's at 0)."""
+    data = [-6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0]
+    ours = chainrule.tensor(data, requires_grad=True)
+    theirs = torch.tensor(data, requires_grad=True)
+    call(chainrule, ours).sum().backward()
+    call(F, theirs).sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-6, err_msg=name)
+
+
+SECOND_ORDER_KINKS = [case for case in KINKS if case[0] != "hardsigmoid"] + [("elu", lambda lib, a: lib.elu(a, 0.7))]
+
+
+@pytest.mark.parametrize("name, call", SECOND_ORDER_KINKS, ids=[case[0] for case in SECOND_ORDER_KINKS])
+def test_second_derivatives_exactly_at_the_kinks_match_pytorch(name, call):
+    """d/dx Σ x (d Σ w·f / dx)² at the kinks: the slope's own slope there is PyTorch's (0 for elu at 0)."""
+    data = [-6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0]
+    results = []
+    for lib, functions in ((chainrule, chainrule), (torch, F)):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        (first,) = lib.autograd.grad((call(functions, x) * lib.arange(9.0, dtype=lib.float64)).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * first * x).sum(), x)
+        results.append(second.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 # ----------------------------------------------------------------------------- second derivatives
@@ -202,6 +284,20 @@ EXTREMES = [
     ("log_softmax", lambda lib, a: lib.log_softmax(a, -1)),
     ("softmax_columns", lambda lib, a: lib.softmax(a, 0)),
     ("log_softmax_columns", lambda lib, a: lib.log_softmax(a, 0)),
+    ("logsigmoid", lambda lib, a: (F if lib is torch else lib).logsigmoid(a)),
+    ("selu", lambda lib, a: lib.selu(a)),
+    ("celu", lambda lib, a: lib.celu(a, 0.5)),
+    ("mish", lambda lib, a: (F if lib is torch else lib).mish(a)),
+    ("hardswish", lambda lib, a: (F if lib is torch else lib).hardswish(a)),
+    ("hardsigmoid", lambda lib, a: (F if lib is torch else lib).hardsigmoid(a)),
+    ("threshold", lambda lib, a: lib.threshold(a, 0.5, -1.0)),
+    ("hardshrink", lambda lib, a: lib.hardshrink(a)),
+    ("softshrink", lambda lib, a: (F if lib is torch else lib).softshrink(a)),
+    ("tanhshrink", lambda lib, a: (F if lib is torch else lib).tanhshrink(a)),
+    ("rrelu", lambda lib, a: lib.rrelu(a)),
+    ("prelu", lambda lib, a: lib.prelu(a, lib.tensor([0.25], dtype=a.dtype))),
+    ("glu", lambda lib, a: (F if lib is torch else lib).glu(lib.cat([a, a]), 0)),
+    ("softmin", lambda lib, a: (F if lib is torch else lib).softmin(a, -1)),
 ]
 
 
@@ -238,7 +334,7 @@ def test_every_operation_declares_its_formula_and_one_derivative_per_input():
     from chainrule.ops.op import Op
 
     operations = [value for value in vars(activation).values() if isinstance(value, type) and issubclass(value, Op) and "forward" in vars(value)]
-    assert len(operations) == 12
+    assert len(operations) == 21
     for operation in operations:
         assert operation.formula, operation.__name__
         assert len(operation.derivatives) == len(operation.input_names()), operation.__name__
@@ -250,6 +346,12 @@ def test_every_operation_declares_its_formula_and_one_derivative_per_input():
     lambda lib, x: (F if lib is torch else lib).relu6(x), lambda lib, x: (F if lib is torch else lib).elu(x),
     lambda lib, x: (F if lib is torch else lib).gelu(x), lambda lib, x: (F if lib is torch else lib).silu(x),
     lambda lib, x: (F if lib is torch else lib).softplus(x), lambda lib, x: lib.softmax(x, 1), lambda lib, x: lib.log_softmax(x, 1),
+    *(lambda lib, x, name=name: getattr(F if lib is torch else lib, name)(x) for name in (
+        "logsigmoid", "softsign", "selu", "celu", "mish", "hardswish", "hardsigmoid", "hardshrink", "softshrink",
+        "tanhshrink", "rrelu",
+    )),
+    lambda lib, x: lib.threshold(x, 0.5, 2.0), lambda lib, x: lib.rrelu(x, training=True), lambda lib, x: lib.prelu(x, lib.ones(3)),
+    lambda lib, x: (F if lib is torch else lib).glu(x, 0), lambda lib, x: (F if lib is torch else lib).softmin(x, 1),
 ])
 def test_nodes_are_named_as_pytorch_names_them(call):
     ours, theirs = call(chainrule, chainrule.ones(2, 3, requires_grad=True)), call(torch, torch.ones(2, 3, requires_grad=True))
@@ -284,6 +386,101 @@ def test_in_place_activations():
     np.testing.assert_allclose(x.sigmoid_().array, [0.5, 1 / (1 + math.exp(-0.5))])
 
 
+@pytest.mark.parametrize("name, call", [
+    ("hardtanh", lambda lib, x: lib.hardtanh(x, 1.0, -1.0)),
+    ("softshrink", lambda lib, x: lib.softshrink(x, -0.5)),
+    ("rrelu", lambda lib, x: lib.rrelu(x, 0.5, 0.1)),
+    ("rrelu", lambda lib, x: lib.rrelu(x, 0.5, 0.1, training=True)),
+    ("celu", lambda lib, x: lib.celu(x, 0.0)),
+    ("glu", lambda lib, x: lib.glu(x[0, 0])),
+    ("glu", lambda lib, x: lib.glu(x)),
+    ("glu", lambda lib, x: lib.glu(x, 2)),
+    ("prelu", lambda lib, x: lib.prelu(x, x[:, :1])),
+    ("prelu", lambda lib, x: lib.prelu(x, x[0, :2])),
+    ("prelu", lambda lib, x: lib.prelu(x.double(), x[0])),
+    ("mish", lambda lib, x: lib.mish(x.long())),
+    ("selu", lambda lib, x: lib.selu(x.bool())),
+    ("logsigmoid", lambda lib, x: lib.logsigmoid(x.int())),
+    ("hardshrink", lambda lib, x: lib.hardshrink(x.long())),
+    ("rrelu", lambda lib, x: lib.rrelu(x.long())),
+])
+def test_errors_are_pytorchs_and_name_the_operation(name, call):
+    with pytest.raises(Exception) as expected:
+        call(F, torch.ones(2, 3))
+    with pytest.raises(expected.type, match=name):
+        call(chainrule, chainrule.ones(2, 3))
+
+
+def test_integer_inputs_keep_or_change_their_dtype_as_in_pytorch():
+    for call in (lambda lib, x: lib.hardtanh(x), lambda lib, x: lib.relu6(x), lambda lib, x: lib.threshold(x, 1.5, 0.5),
+                 lambda lib, x: lib.softsign(x), lambda lib, x: lib.tanhshrink(x)):
+        ours, theirs = call(chainrule, chainrule.tensor([-3, 0, 2, 7])), call(F, torch.tensor([-3, 0, 2, 7]))
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
+
+
+IN_PLACE = [
+    ("relu_", lambda lib, x: lib.relu_(x)),
+    ("F.relu_", lambda lib, x: (F if lib is torch else lib.nn.functional).relu_(x)),
+    ("elu_", lambda lib, x: (F if lib is torch else lib.nn.functional).elu_(x, 0.5)),
+    ("leaky_relu_", lambda lib, x: (F if lib is torch else lib.nn.functional).leaky_relu_(x, 0.2)),
+    ("hardtanh_", lambda lib, x: (F if lib is torch else lib.nn.functional).hardtanh_(x, -0.5, 0.5)),
+    ("threshold_", lambda lib, x: lib.threshold_(x, 0.1, 9.0)),
+    ("selu_", lambda lib, x: lib.selu_(x)),
+    ("celu_", lambda lib, x: lib.celu_(x, 0.5)),
+    ("rrelu_", lambda lib, x: lib.rrelu_(x)),
+    *(
+        (f"{name}(inplace=True)", lambda lib, x, name=name: getattr(F if lib is torch else lib.nn.functional, name)(x, inplace=True))
+        for name in ("hardtanh", "relu6", "selu", "celu", "mish", "hardswish", "hardsigmoid", "rrelu")
+    ),
+    ("threshold(inplace=True)", lambda lib, x: (F if lib is torch else lib.nn.functional).threshold(x, 0.1, 9.0, True)),
+]
+
+
+@pytest.mark.parametrize("name, call", IN_PLACE, ids=[case[0] for case in IN_PLACE])
+def test_in_place_forms_write_into_their_input_and_differentiate_like_pytorch(name, call):
+    data = np.array([[-2.0, -0.3, 0.0], [0.4, 1.5, 7.0]])
+    results = []
+    for lib in (chainrule, torch):
+        leaf = lib.tensor(data.copy(), requires_grad=True)
+        x = leaf * 1.0
+        assert call(lib, x) is x
+        (x * lib.tensor(np.arange(6.0).reshape(2, 3))).sum().backward()
+        results.append((x.detach().numpy(), leaf.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6, err_msg=name)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6, err_msg=name)
+
+
+def test_rrelu_in_training_draws_one_slope_per_negative_element_from_lower_to_upper():
+    chainrule.manual_seed(0)
+    x = chainrule.full((200, 100), -2.0, requires_grad=True)
+    out = chainrule.rrelu(x, 0.1, 0.3, training=True)
+    slopes = out.array / -2.0
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3
+    assert slopes.mean() == pytest.approx(0.2, abs=0.002)
+    assert slopes.std() == pytest.approx(0.2 / math.sqrt(12), rel=0.02)  # U(a, b) has std (b - a) / √12
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.array, slopes, rtol=1e-6)
+    positive = chainrule.tensor([0.5, 3.0])
+    np.testing.assert_array_equal(chainrule.rrelu(positive, training=True).array, positive.array)
+    chainrule.manual_seed(0)
+    np.testing.assert_array_equal(chainrule.rrelu(x, 0.1, 0.3, training=True).array, out.array)
+
+
+def test_prelu_gradient_of_the_weight_sums_over_all_but_the_channels():
+    data = np.random.default_rng(3).standard_normal((4, 3, 5))
+    weights = np.random.default_rng(4).standard_normal((4, 3, 5))
+    for slope in ([0.1, 0.2, 0.3], [0.25], 0.25):
+        grads = []
+        for lib in (chainrule, torch):
+            x, weight = lib.tensor(data.copy(), requires_grad=True), lib.tensor(slope, dtype=lib.float64, requires_grad=True)
+            (lib.prelu(x, weight) * lib.tensor(weights)).sum().backward()
+            grads.append((x.grad.numpy(), weight.grad.numpy()))
+        np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-10)
+        np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-10)
+        assert grads[0][1].shape == np.shape(slope)
+
+
 @pytest.mark.parametrize("call, error, words", [
     (lambda x: chainrule.gelu(x, approximate="fast"), RuntimeError, "approximate argument must be either none or tanh"),
     (lambda x: chainrule.softmax(x.long(), 0), RuntimeError, "softmax.*floating point.*int64"),
@@ -293,3 +490,25 @@ def test_in_place_activations():
 def test_errors_name_the_operation_and_the_problem(call, error, words):
     with pytest.raises(error, match=words):
         call(chainrule.ones(2, 3))
+
+
+EMPTY_AND_SCALAR = KINKS + [
+    ("logsigmoid", lambda lib, a: lib.logsigmoid(a)),
+    ("mish", lambda lib, a: lib.mish(a)),
+    ("rrelu_training", lambda lib, a: lib.rrelu(a, training=True) * 0),
+    ("softmin", lambda lib, a: lib.softmin(a, -1)),
+]
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0, 3)])
+@pytest.mark.parametrize("name, call", EMPTY_AND_SCALAR, ids=[case[0] for case in EMPTY_AND_SCALAR])
+def test_empty_and_0d_inputs_give_pytorchs_shapes_dtypes_and_gradients(name, call, shape):
+    data = np.random.default_rng(0).standard_normal(shape)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        out = call(lib if lib is chainrule else F, x)
+        out.sum().backward()
+        results.append((tuple(out.shape), str(out.dtype).split(".")[-1], x.grad.numpy()))
+    assert results[0][:2] == results[1][:2], name
+    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-6, err_msg=name)

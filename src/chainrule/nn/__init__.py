@@ -10,6 +10,26 @@ activations and losses, plus ``functional`` (the same operations as functions), 
 """
 from chainrule.nn import functional, init, parallel, utils
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from chainrule.nn.activation import (  # issue 10: the rest of PyTorch's activation modules
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from chainrule.nn.dropout import Dropout, Dropout2d
@@ -80,4 +100,8 @@ __all__ = [
     "init",
     "parallel",
     "utils",
+]
+__all__ += [  # issue 10: the rest of PyTorch's activation modules
+    "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
+    "ReLU6", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold",
 ]

@@ -11,6 +11,31 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
+from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
+    celu,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from chainrule.ops.elementwise import where
 from chainrule.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
@@ -79,6 +104,11 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+]
+__all__ += [  # issue 10: the rest of PyTorch's activations
+    "celu", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "leaky_relu_",
+    "logsigmoid", "mish", "prelu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "softmin", "softshrink",
+    "softsign", "tanhshrink", "threshold", "threshold_",
 ]
 
 

@@ -9,11 +9,15 @@ import math
 import warnings
 
 from chainrule.backend import ignoring_float_errors, xp
+from chainrule.dtypes import dtype_name
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
 from chainrule.ops.elementwise import selected
+from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
-from chainrule.ops.registry import public
+from chainrule.ops.registry import in_place_form, public
+from chainrule.random import numpy_generator
+from chainrule.tensor import check_dim
 
 SQRT_HALF = math.sqrt(0.5)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -56,21 +60,39 @@ class Tanh(Op):
 
 
 class ELU(Op):
+    """The ELU family as PyTorch computes it, with a scale on the output and on the exponent's input:
+    elu is scale = input_scale = 1, selu PyTorch's fixed alpha and scale, celu input_scale = 1 / alpha
+    (see CELU). The slope is computed from x, as PyTorch does: from the output it would be
+    input_scale (out + scale alpha), which loses digits to cancellation where out is near -scale alpha."""
+
     node_name = "EluBackward0"
-    formula = "x where x > 0, else alpha (e^x - 1)"
-    derivatives = ("1 where x > 0, else out + alpha", None)
+    formula = "scale x where x > 0, else scale alpha (e^(input_scale x) - 1)"
+    derivatives = ("scale where x > 0, else input_scale scale alpha e^(input_scale x)", None, None, None)
 
     @staticmethod
-    def forward(ctx, x, alpha):
-        ctx.alpha, ctx.positive = alpha, x > 0
-        result = xp.where(ctx.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
-        ctx.save_for_backward(result)
-        return result
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.alpha, ctx.scale, ctx.input_scale, ctx.positive = alpha, scale, input_scale, x > 0
+        ctx.negative = x < 0
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():  # scale x overflows to inf for the largest floats, as in PyTorch
+            negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
+            return xp.where(ctx.positive, scale * x, negative)
 
     @staticmethod
     def backward(ctx, grad_output):
-        (result,) = ctx.saved_tensors
-        return grad_output * ctx.xp.where(ctx.positive, 1.0, result + ctx.alpha), None
+        (x,) = ctx.saved_tensors
+        # x where x < 0, else 0: a selection, so that the slope's own slope is 0 at x = 0, as PyTorch's
+        negative_x = ctx.xp.where(ctx.negative, x, 0.0)
+        negative_slope = (ctx.input_scale * ctx.scale * ctx.alpha) * ctx.xp.exp(ctx.input_scale * negative_x)
+        return grad_output * ctx.xp.where(ctx.positive, ctx.scale, negative_slope), None, None, None
+
+
+class CELU(ELU):
+    """ELU with the exponent's input divided by alpha, so that the slope is continuous at 0 for any alpha."""
+
+    node_name = "CeluBackward0"
+    formula = "max(0, x) + min(0, alpha (e^(x / alpha) - 1))"
+    derivatives = ("1 where x > 0, else e^(x / alpha)", None, None, None)
 
 
 class GELU(Op):
@@ -143,6 +165,63 @@ class Softplus(Op):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         return grad_output * ctx.xp.where(ctx.linear, 1.0, special(ctx.xp, "sigmoid")(x * ctx.beta)), None, None
+
+
+class LogSigmoid(Op):
+    """Computed as min(x, 0) - ln(1 + e^-|x|), whose exponent is never above 0."""
+
+    formula = "ln σ(x) = -ln(1 + e^-x)"
+    derivatives = ("σ(-x) = 1 - σ(x)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * special(ctx.xp, "sigmoid")(-x)
+
+
+class Mish(Op):
+    """x tanh(softplus(x)); softplus is computed without overflow (``log_one_plus_exp``)."""
+
+    formula = "x tanh(ln(1 + e^x))"
+    derivatives = ("tanh(sp) + x σ(x) (1 - tanh²(sp)),  sp = ln(1 + e^x)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with ignoring_float_errors():  # -3e38 · tanh(0) is 0; inf · 0 only for inf itself
+            return x * xp.tanh(log_one_plus_exp(xp, x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        tanh_softplus = ctx.xp.tanh(log_one_plus_exp(ctx.xp, x))
+        slope = tanh_softplus + x * special(ctx.xp, "sigmoid")(x) * (1.0 - tanh_softplus * tanh_softplus)
+        return grad_output * slope
+
+
+class Hardswish(Op):
+    """x relu6(x + 3) / 6: 0 up to -3, x (x + 3) / 6 between, x from 3. At the joins PyTorch's slope
+    is that of the outer piece: 0 at -3, 1 at 3."""
+
+    formula = "x min(max(x + 3, 0), 6) / 6"
+    derivatives = ("0 where x ≤ -3, x / 3 + 1/2 where -3 < x < 3, 1 where x ≥ 3",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        ctx.middle = (x > -3) & (x < 3)
+        ctx.upper = (x >= 3).astype(x.dtype)
+        return x * (xp.clip(x + 3, 0, 6) / 6)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * ctx.xp.where(ctx.middle, x / 3 + 0.5, ctx.upper)
 
 
 class Erf(Op):
@@ -294,7 +373,83 @@ class Hardtanh(PiecewiseLinear):
     @staticmethod
     def forward(ctx, x, min_val, max_val):
         ctx.slope = (x > min_val) & (x < max_val)
-        return xp.clip(x, min_val, max_val)
+        return xp.clip(x, min_val, max_val).astype(x.dtype)  # integers stay integers, as in PyTorch
+
+
+class Hardsigmoid(PiecewiseLinear):
+    formula = "min(max(x + 3, 0), 6) / 6"
+    derivatives = ("1/6 where -3 < x < 3, else 0",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.slope = xp.where((x > -3) & (x < 3), 1 / 6, 0.0).astype(x.dtype)
+        return xp.clip(x + 3, 0, 6) / 6
+
+
+class Threshold(PiecewiseLinear):
+    formula = "x where x > threshold, else value"
+    derivatives = ("1 where x > threshold, else 0", None, None)
+
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        ctx.slope = x > threshold
+        return xp.where(ctx.slope, x, value).astype(x.dtype)
+
+
+class Hardshrink(PiecewiseLinear):
+    formula = "x where |x| > lambd, else 0"
+    derivatives = ("1 where |x| > lambd, else 0", None)
+
+    @staticmethod
+    def forward(ctx, x, lambd):
+        ctx.slope = xp.abs(x) > lambd
+        return xp.where(ctx.slope, x, 0)
+
+
+class Softshrink(PiecewiseLinear):
+    """x moved towards 0 by lambd, and 0 within lambd of 0: x - clip(x, -lambd, lambd)."""
+
+    formula = "x - lambd where x > lambd, x + lambd where x < -lambd, else 0"
+    derivatives = ("1 where |x| > lambd, else 0", None)
+
+    @staticmethod
+    def forward(ctx, x, lambd):
+        ctx.slope = xp.abs(x) > lambd
+        return x - xp.clip(x, -lambd, lambd)
+
+
+class RReLU(LeakyReLU):
+    """leaky_relu with a random negative slope: one slope per element drawn from U(lower, upper) in
+    training, their mean (lower + upper) / 2 in evaluation (``negative_slope`` is then an array of
+    slopes or that number)."""
+
+    node_name = "RreluWithNoiseBackward0"
+    formula = "x where x > 0, else a x,  a ~ U(lower, upper) (training), (lower + upper) / 2 (evaluation)"
+    derivatives = ("1 where x > 0, else a", None)
+
+
+class PReLU(Op):
+    """leaky_relu with a learned slope ``weight``: one number, or one per channel (dim 1), shaped
+    for broadcasting by ``view``. Its gradient is the arriving one times x where x ≤ 0, summed over
+    everything but the channels."""
+
+    node_name = "PreluKernelBackward0"
+    formula = "x where x > 0, else weight · x  (weight per channel, dim 1)"
+    derivatives = ("1 where x > 0, else weight", "Σ grad · x where x ≤ 0, over all but the channel dim", None)
+
+    @staticmethod
+    def forward(ctx, x, weight, view):
+        ctx.save_for_backward(x, weight)
+        ctx.positive, ctx.view = x > 0, view
+        ctx.summed_axes = tuple(axis for axis in range(x.ndim) if axis != 1 or not view)  # view () for one weight
+        return xp.where(ctx.positive, x, weight.reshape(view) * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_output * ctx.xp.where(ctx.positive, 1.0, weight.reshape(ctx.view))
+        grad_weight = (grad_output * ctx.xp.where(ctx.positive, 0.0, x)).sum(axis=ctx.summed_axes)
+        return grad_x, grad_weight.reshape(weight.shape), None
 
 
 # ----------------------------------------------------------------------------- softmax
@@ -341,6 +496,34 @@ class LogSoftmax(Op):
         return grad_output - ctx.xp.exp(result) * grad_output.sum(axis=ctx.axes, keepdims=True), None
 
 
+class GLU(Op):
+    """The gated linear unit: x split in two halves a and b along ``axis``, a gated by σ(b)."""
+
+    node_name = "GluBackward0"
+    formula = "a σ(b),  a, b = the halves of x along dim"
+    derivatives = ("σ(b) grad for a, joined along dim with a σ(b) (1 - σ(b)) grad for b", None)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.halves = axis, halves(axis, x.shape[axis] // 2)
+        return x[ctx.halves[0]] * sigmoid_array(x[ctx.halves[1]])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        first, gate = x[ctx.halves[0]], special(ctx.xp, "sigmoid")(x[ctx.halves[1]])
+        grad_first = grad_output * gate
+        # first · (1 - σ(b)) before the gradient: for a huge b it is huge · 0 = 0, never inf · 0
+        return ctx.xp.concatenate([grad_first, grad_first * (first * (1.0 - gate))], ctx.axis), None
+
+
+def halves(axis, half):
+    """The index expressions of the first and the second half of ``axis`` (of length 2 · half)."""
+    before = (slice(None),) * axis
+    return before + (slice(0, half),), before + (slice(half, 2 * half),)
+
+
 #: The array forms of the functions that ``special`` offers to backward formulas.
 ARRAY_FORMS = {"erf": erf_array, "sigmoid": sigmoid_array}
 
@@ -372,7 +555,7 @@ def leaky_relu(x, negative_slope=0.01):
 @public(inplace=True)
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise."""
-    return ELU.apply(x, alpha)
+    return ELU.apply(x, alpha, 1.0, 1.0)
 
 
 @public
@@ -395,18 +578,18 @@ def softplus(x, beta=1.0, threshold=20.0):
     return Softplus.apply(x, beta, threshold)
 
 
-@public(inplace=True)
-def hardtanh(x, min_val=-1.0, max_val=1.0):
+@public(method=False)
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return Hardtanh.apply(x, min_val, max_val)
+    return applied(Hardtanh, input, inplace, min_val, max_val)
 
 
-@public(inplace=True)
-def relu6(x):
+@public(method=False)
+def relu6(input, inplace=False):
     """min(max(x, 0), 6)."""
-    return Hardtanh.apply(x, 0.0, 6.0)
+    return applied(Hardtanh, input, inplace, 0.0, 6.0)
 
 
 @public(inplace=True)
@@ -443,3 +626,171 @@ def _softmax_operands(x, dim, dtype, operation):
         )
         dim = 0 if x.ndim in (0, 1, 3) else 1
     return x, reduction_axes(x, int(dim), operation)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@public(method=False)
+def logsigmoid(input):
+    """ln σ(x) = -ln(1 + e^-x), elementwise; stable for any x (ln σ(-1000) = -1000)."""
+    require_float_input(input, "logsigmoid")
+    return LogSigmoid.apply(input)
+
+
+@public(method=False)
+def softsign(input):
+    """x / (1 + |x|): a slower-saturating tanh, in (-1, 1)."""
+    return input / (1 + input.abs())
+
+
+@public(method=False)
+def selu(input, inplace=False):
+    """scale · elu(x, alpha) with PyTorch's fixed alpha ≈ 1.6733 and scale ≈ 1.0507 (self-normalizing)."""
+    require_float_input(input, "selu")
+    return applied(ELU, input, inplace, SELU_ALPHA, SELU_SCALE, 1.0)
+
+
+@public(method=False)
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha (e^(x / alpha) - 1)): elu with a slope continuous at 0 for any alpha."""
+    require_float_input(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU (celu divides x by alpha)")
+    return applied(CELU, input, inplace, alpha, 1.0, 1.0 / alpha)
+
+
+@public(method=False)
+def mish(input, inplace=False):
+    """x tanh(softplus(x)), elementwise."""
+    require_float_input(input, "mish")
+    return applied(Mish, input, inplace)
+
+
+@public(method=False)
+def hardswish(input, inplace=False):
+    """x relu6(x + 3) / 6: 0 below -3, x above 3, a parabola between."""
+    require_float_input(input, "hardswish")
+    return applied(Hardswish, input, inplace)
+
+
+@public(method=False)
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, a straight line between."""
+    require_float_input(input, "hardsigmoid")
+    return applied(Hardsigmoid, input, inplace)
+
+
+@public(method=False)
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else ``value``."""
+    return applied(Threshold, input, inplace, threshold, value)
+
+
+@public
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    require_float_input(input, "hardshrink")
+    return Hardshrink.apply(input, lambd)
+
+
+@public(method=False)
+def softshrink(input, lambd=0.5):
+    """x moved towards 0 by lambd (x - lambd above lambd, x + lambd below -lambd), 0 in between."""
+    require_float_input(input, "softshrink")
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be in range [0, inf) (it is a distance from 0), but found to be {lambd}")
+    return Softshrink.apply(input, lambd)
+
+
+@public(method=False)
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - Tanh.apply(input)
+
+
+@public(method=False)
+def glu(input, dim=-1):
+    """The gated linear unit: input (*, 2n, *) split along ``dim`` into a and b of size n -> a σ(b) (*, n, *)."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even (give it a tensor whose dim has an even size)")
+    axis = check_dim(dim, input.ndim, "glu")
+    if input.shape[axis] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size {input.shape[axis]} (glu splits it into two halves)")
+    require_float_input(input, "glu")
+    return GLU.apply(input, axis)
+
+
+@public(method=False)
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``: probabilities that favour the smallest entries. (``_stacklevel``
+    is taken, and unused, so that PyTorch's positional ``dtype`` lands right.)"""
+    input, axes = _softmax_operands(input, dim, dtype, "softmin")
+    return Softmax.apply(-input, axes)
+
+
+@public
+def prelu(input, weight):
+    """x where x > 0, else weight · x, with a learned ``weight``: one number (shape (1,) or ()), or
+    one per channel, (C,) for input (N, C, *)."""
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    count = weight.numel()
+    if count not in (1, channels):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {count} and "
+            f"channel size = {channels}. (prelu's weight holds one number, or one per channel: dim 1 of the input.)"
+        )
+    require_float_input(input, "prelu")
+    if weight.dtype != input.dtype:
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {dtype_name(input.array.dtype)} and "
+            f"{dtype_name(weight.array.dtype)}; convert the weight with .to(input.dtype)"
+        )
+    view = () if count == 1 else (1, channels) + (1,) * (input.ndim - 2)
+    return PReLU.apply(input, weight, view)
+
+
+@public(method=False)
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """leaky_relu with a random negative slope: in training each element's slope is drawn from
+    U(lower, upper) (through the global generator, ``manual_seed``), in evaluation it is their mean
+    (lower + upper) / 2."""
+    if lower > upper:
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound (got lower={lower}, upper={upper})")
+    require_float_input(input, "rrelu")
+    if training:
+        slopes = numpy_generator().uniform(lower, upper, tuple(input.shape)).astype(input.array.dtype)
+    else:
+        slopes = (lower + upper) / 2
+    return applied(RReLU, input, inplace, slopes)
+
+
+# The in-place forms PyTorch offers as functions (F.relu_, torch.selu_): each writes into its input.
+relu_ = public(in_place_form(relu), method=False)
+elu_ = public(in_place_form(elu), method=False)
+leaky_relu_ = public(in_place_form(leaky_relu), method=False)
+hardtanh_ = public(in_place_form(hardtanh), method=False)
+threshold_ = public(in_place_form(threshold), method=False)
+selu_ = public(in_place_form(selu), method=False)
+celu_ = public(in_place_form(celu), method=False)
+rrelu_ = public(in_place_form(rrelu), method=False)
+
+
+def applied(operation, input, inplace, *args):
+    """``operation`` on ``input`` and the number arguments ``args``, written into ``input`` itself
+    when ``inplace`` (PyTorch's ``inplace=True``, which saves allocating the result)."""
+    if inplace:
+        return write_in_place(input, operation.apply, *args)
+    return operation.apply(input, *args)
+
+
+def require_float_input(x, operation):
+    """PyTorch's refusal of integer and bool tensors where it computes with floats only."""
+    if x.array.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{operation}" not implemented for {dtype_name(x.array.dtype)!r}: {operation} needs a '
+            f"floating point tensor; convert it first, e.g. x.float()"
+        )
