@@ -106,58 +106,54 @@ NOT_YET = {
         diagflat diagonal diagonal_scatter diff digamma digamma_ dim_order dist dsplit eq_ erfc
         erfc_ erfinv erfinv_ fill_diagonal_ fliplr flipud float_power float_power_ fmax fmin frexp
         gcd gcd_ ge_ geometric_ geqrf get_device greater greater_ greater_equal greater_equal_ gt_
-        hardshrink heaviside histc histogram hsplit i0 i0_ igamma igamma_ igammac igammac_ index_add
-        index_add_ index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_ inner
-        inverse is_contiguous is_inference is_signed isneginf isposinf isreal istft itemsize
-        kthvalue lcm lcm_ ldexp ldexp_ le_ less less_ less_equal less_equal_ lgamma lgamma_
-        log_normal_ logaddexp2 logcumsumexp logdet logical_and_ logical_not_ logical_or_
-        logical_xor_ lt_ map_ masked_scatter masked_scatter_ matrix_exp matrix_power median mode
-        module_load msort mv mvlgamma mvlgamma_ nan_to_num nan_to_num_ nanmean nanmedian nanquantile
-        nansum narrow narrow_copy nbytes ndimension ne_ nextafter nextafter_ nonzero_static
-        not_equal not_equal_ orgqr ormqr pinverse polygamma polygamma_ positive put_ quantile
-        rad2deg ravel renorm renorm_ repeat_interleave resize_ resize_as_ roll rot90 scatter_reduce
-        scatter_reduce_ select select_scatter sgn sgn_ short signbit slice_scatter slogdet sort
-        squeeze_ stft storage_offset stride sum_to_size t_ tensor_split topk trace transpose_ tril
-        tril_ triu triu_ unflatten unique unique_consecutive unsqueeze_ vdot vsplit
+        heaviside histc histogram hsplit i0 i0_ igamma igamma_ igammac igammac_ index_add index_add_
+        index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_ inner inverse
+        is_contiguous is_inference is_signed isneginf isposinf isreal istft itemsize kthvalue lcm
+        lcm_ ldexp ldexp_ le_ less less_ less_equal less_equal_ lgamma lgamma_ log_normal_
+        logaddexp2 logcumsumexp logdet logical_and_ logical_not_ logical_or_ logical_xor_ lt_ map_
+        masked_scatter masked_scatter_ matrix_exp matrix_power median mode module_load msort mv
+        mvlgamma mvlgamma_ nan_to_num nan_to_num_ nanmean nanmedian nanquantile nansum narrow
+        narrow_copy nbytes ndimension ne_ nextafter nextafter_ nonzero_static not_equal not_equal_
+        orgqr ormqr pinverse polygamma polygamma_ positive put_ quantile rad2deg ravel renorm
+        renorm_ repeat_interleave resize_ resize_as_ roll rot90 scatter_reduce scatter_reduce_
+        select select_scatter sgn sgn_ short signbit slice_scatter slogdet sort squeeze_ stft
+        storage_offset stride sum_to_size t_ tensor_split topk trace transpose_ tril tril_ triu
+        triu_ unflatten unique unique_consecutive unsqueeze_ vdot vsplit
         """.split()
     ),
     "nn.functional": set(
         """
         adaptive_avg_pool1d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool3d affine_grid
-        alpha_dropout avg_pool3d bilinear celu conv3d conv_transpose1d conv_transpose3d
-        cosine_embedding_loss cosine_similarity ctc_loss dropout1d dropout3d elu_ embedding_bag
-        feature_alpha_dropout fractional_max_pool2d fractional_max_pool3d gaussian_nll_loss glu
-        grid_sample group_norm gumbel_softmax hardshrink hardsigmoid hardswish hardtanh hardtanh_
-        hinge_embedding_loss huber_loss instance_norm kl_div leaky_relu_ local_response_norm
-        logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss max_pool3d max_unpool1d
-        max_unpool2d max_unpool3d mish multi_margin_loss multilabel_margin_loss
+        alpha_dropout avg_pool3d bilinear conv3d conv_transpose1d conv_transpose3d
+        cosine_embedding_loss cosine_similarity ctc_loss dropout1d dropout3d embedding_bag
+        feature_alpha_dropout fractional_max_pool2d fractional_max_pool3d gaussian_nll_loss
+        grid_sample group_norm gumbel_softmax hinge_embedding_loss huber_loss instance_norm kl_div
+        local_response_norm lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss max_pool3d
+        max_unpool1d max_unpool2d max_unpool3d multi_margin_loss multilabel_margin_loss
         multilabel_soft_margin_loss normalize pairwise_distance pdist pixel_shuffle pixel_unshuffle
-        poisson_nll_loss prelu relu6 relu_ rms_norm rrelu rrelu_ scaled_dot_product_attention selu
-        soft_margin_loss softmin softshrink softsign tanhshrink threshold threshold_
-        triplet_margin_loss triplet_margin_with_distance_loss
+        poisson_nll_loss rms_norm scaled_dot_product_attention soft_margin_loss triplet_margin_loss
+        triplet_margin_with_distance_loss
         """.split()
     ),
     "nn": set(
         """
         AdaptiveAvgPool1d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss AdaptiveMaxPool1d
-        AdaptiveMaxPool3d AlphaDropout AvgPool3d BatchNorm3d Bilinear CELU CTCLoss ChannelShuffle
+        AdaptiveMaxPool3d AlphaDropout AvgPool3d BatchNorm3d Bilinear CTCLoss ChannelShuffle
         CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d Conv3d
         ConvTranspose1d ConvTranspose3d CosineEmbeddingLoss CosineSimilarity Dropout1d Dropout3d
-        EmbeddingBag FeatureAlphaDropout Fold FractionalMaxPool2d FractionalMaxPool3d GLU GRU
-        GRUCell GaussianNLLLoss GroupNorm Hardshrink Hardsigmoid Hardswish Hardtanh
-        HingeEmbeddingLoss HuberLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss LPPool1d
-        LPPool2d LPPool3d LSTM LSTMCell LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LinearCrossEntropyLoss
-        LinearCrossEntropyOptions LocalResponseNorm LogSigmoid MarginRankingLoss MaxPool3d
-        MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish MultiLabelMarginLoss MultiLabelSoftMarginLoss
-        MultiMarginLoss MultiheadAttention PReLU PairwiseDistance ParameterDict ParameterList
-        PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU
-        ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU SoftMarginLoss Softmax2d Softmin Softshrink Softsign Tanhshrink
-        Threshold Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder
-        TransformerEncoderLayer TripletMarginLoss TripletMarginWithDistanceLoss Unfold ZeroPad1d
-        ZeroPad3d
+        EmbeddingBag FeatureAlphaDropout Fold FractionalMaxPool2d FractionalMaxPool3d GRU GRUCell
+        GaussianNLLLoss GroupNorm HingeEmbeddingLoss HuberLoss InstanceNorm1d InstanceNorm2d
+        InstanceNorm3d KLDivLoss LPPool1d LPPool2d LPPool3d LSTM LSTMCell LazyBatchNorm1d
+        LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
+        LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
+        LazyInstanceNorm3d LazyLinear LinearCrossEntropyLoss LinearCrossEntropyOptions
+        LocalResponseNorm MarginRankingLoss MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d
+        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention
+        PairwiseDistance ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss
+        RMSNorm RNN RNNBase RNNCell RNNCellBase ReflectionPad1d ReflectionPad2d ReflectionPad3d
+        ReplicationPad1d ReplicationPad2d ReplicationPad3d SoftMarginLoss Transformer
+        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+        TripletMarginLoss TripletMarginWithDistanceLoss Unfold ZeroPad1d ZeroPad3d
         """.split()
     ),
 }
