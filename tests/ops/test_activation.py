@@ -294,6 +294,7 @@ EXTREMES = [
     ("hardshrink", lambda lib, a: lib.hardshrink(a)),
     ("softshrink", lambda lib, a: (F if lib is torch else lib).softshrink(a)),
     ("tanhshrink", lambda lib, a: (F if lib is torch else lib).tanhshrink(a)),
+    ("softsign", lambda lib, a: (F if lib is torch else lib).softsign(a)),
     ("rrelu", lambda lib, a: lib.rrelu(a)),
     ("prelu", lambda lib, a: lib.prelu(a, lib.tensor([0.25], dtype=a.dtype))),
     ("glu", lambda lib, a: (F if lib is torch else lib).glu(lib.cat([a, a]), 0)),

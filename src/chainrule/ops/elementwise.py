@@ -79,7 +79,8 @@ class Div(Op):
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
         grad_a = grad_output / b if ctx.needs_input_grad[0] else None
-        grad_b = -grad_output * a / (b * b) if ctx.needs_input_grad[1] else None
+        # (a / b) / b, as PyTorch: b · b would overflow for |b| > 1.8e19 in float32 where the quotient does not
+        grad_b = -grad_output * (a / b / b) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
