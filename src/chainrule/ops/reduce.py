@@ -216,7 +216,7 @@ class Min(Max):
 
 
 def _extreme_with_index(ctx, x, dim, keepdim, pick_index):
-    work, axis = _along_one_axis(x, dim)
+    work, axis = along_one_axis(x, dim)
     indices = as_array(pick_index(work, axis=axis, keepdims=True), dtypes.int64)
     values = xp.take_along_axis(work, indices, axis)
     remember_reduction(ctx, x, (axis,) if x.ndim else (), keepdim)
@@ -228,7 +228,7 @@ def _extreme_with_index(ctx, x, dim, keepdim, pick_index):
     return values, indices
 
 
-def _along_one_axis(array, dim):
+def along_one_axis(array, dim):
     """``array`` and the axis ``dim`` names, a 0-d array seen as 1-d (PyTorch accepts dim 0 or -1)."""
     if array.ndim == 0:
         return array.reshape(1), 0
@@ -328,7 +328,7 @@ class Norm(Op):
         return spread(ctx, scale) * direction, None, None, None
 
 
-# ----------------------------------------------------------------------------- logsumexp, cumsum
+# ----------------------------------------------------------------------------- logsumexp
 class LogSumExp(Op):
     """Computed as m + log Σ e^(x - m) with m = max x, so that no exponential overflows."""
 
@@ -365,24 +365,6 @@ def max_shift(array, axes):
     return xp.where(xp.isfinite(shift), shift, 0).astype(array.dtype)
 
 
-class Cumsum(Op):
-    formula = "x_0 + x_1 + ... + x_i along axis"
-    derivatives = ("grad_i + ... + grad_last: the running sum of grad from the other end", None)
-
-    @staticmethod
-    def forward(ctx, x, axis):
-        ctx.axis = axis
-        work, axis = _along_one_axis(x, axis)
-        return xp.cumsum(work, axis=axis).reshape(x.shape)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        if grad_output.ndim == 0:
-            return grad_output, None
-        axis = ctx.axis
-        return ctx.xp.flip(ctx.xp.cumsum(ctx.xp.flip(grad_output, axis), axis=axis), axis), None
-
-
 # ----------------------------------------------------------------------------- checks
 def reduction_axes(x, dim, operation):
     """``dim`` (None, an int or a sequence of ints) as a tuple of non-negative axes of ``x``.
@@ -402,7 +384,7 @@ def reduction_axes(x, dim, operation):
     return axes if ndim else ()
 
 
-def _one_axis(x, dim, operation):
+def one_axis(x, dim, operation):
     """``dim`` as a non-negative axis; it must be a single int, as for argmax or cumsum."""
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{operation}(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -502,7 +484,7 @@ def _extreme_of_all(function, x, operation):
 
 
 def _extreme_along(function, x, dim, keepdim, operation):
-    axis = _one_axis(x, dim, operation)
+    axis = one_axis(x, dim, operation)
     _require_nonempty(x, (axis,) if x.array.ndim else (), operation)
     return function.apply(x, axis, keepdim)
 
@@ -548,9 +530,9 @@ def _index_of_extreme(x, dim, keepdim, pick_index, operation):
             )
         index = as_array(pick_index(x.array), dtypes.int64)
         return tensor_from_array(index.reshape((1,) * x.array.ndim) if keepdim else index)
-    axis = _one_axis(x, dim, operation)
+    axis = one_axis(x, dim, operation)
     _require_nonempty(x, (axis,) if x.array.ndim else (), operation)
-    work, axis = _along_one_axis(x.array, axis)
+    work, axis = along_one_axis(x.array, axis)
     indices = as_array(pick_index(work, axis=axis, keepdims=keepdim and x.array.ndim > 0), dtypes.int64)
     return tensor_from_array(indices.reshape(()) if x.array.ndim == 0 else indices)
 
@@ -608,13 +590,6 @@ def norm(x, p="fro", dim=None, keepdim=False):
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000)."""
     return LogSumExp.apply(x, reduction_axes(x, dim, "logsumexp"), keepdim)
-
-
-@public
-@numpy_keywords
-def cumsum(x, dim):
-    """Running sums along ``dim``: out[i] = x[0] + ... + x[i]."""
-    return Cumsum.apply(x, _one_axis(x, dim, "cumsum"))
 
 
 @public

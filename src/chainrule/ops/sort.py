@@ -20,8 +20,9 @@ from chainrule.backend import as_array, running_maximum, stable_argsort, xp
 from chainrule.ops.elementwise import selected
 from chainrule.ops.index import GetItem, _along_dim_key
 from chainrule.ops.op import Op
+from chainrule.ops.reduce import one_axis
 from chainrule.ops.registry import public
-from chainrule.tensor import check_dim, tensor_from_array
+from chainrule.tensor import tensor_from_array
 
 #: What PyTorch's ``torch.return_types`` hold: ``values, indices = x.sort()``.
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -70,17 +71,18 @@ class Mode(ChosenAlongDim):
     formula = "the most frequent element of x along dim (the smallest among equally frequent ones)"
 
 
-def read_chosen(kind, x, indices, axis, keepdim=True):
+def read_chosen(kind, x, indices, axis, keepdim=True, repeats=False):
     """``(values, indices)``: x read at ``indices`` along ``axis`` (an int64 array with x's number of
     dimensions) by the ChosenAlongDim subclass ``kind``; without ``keepdim`` the size-1 ``axis`` of
-    both is dropped. A 0-d x has one element, read as itself."""
+    both is dropped. ``repeats``: a position may be chosen more than once (its gradients then add).
+    A 0-d x has one element, read as itself."""
     if x.array.ndim == 0:
         return kind.apply(x, (), False), tensor_from_array(xp.zeros((), dtype=dtypes.int64))
     key = _along_dim_key(indices, axis)
     if not keepdim:
         key = tuple(xp.squeeze(part, axis) for part in key)
         indices = xp.squeeze(indices, axis)
-    return kind.apply(x, key, False), tensor_from_array(indices)
+    return kind.apply(x, key, repeats), tensor_from_array(indices)
 
 
 def sorting_positions(array, axis, descending=False):
@@ -94,13 +96,6 @@ def sorting_positions(array, axis, descending=False):
     last = array.shape[axis] - 1
     reversed_order = stable_argsort(xp.flip(array, axis), axis)
     return as_array(last - xp.flip(reversed_order, axis), dtypes.int64)
-
-
-def _sortable_axis(x, dim, operation):
-    """``dim`` as a non-negative axis of x (a 0-d x accepts 0 and -1, and has no axis)."""
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(f"{operation}(): argument 'dim' must be int, not {type(dim).__name__}")
-    return check_dim(operator.index(dim), x.array.ndim, operation)
 
 
 def _require_nonempty_dim(x, axis, operation):
@@ -122,7 +117,7 @@ def sort(input, dim=-1, descending=False, stable=None):
     each value was. Equal elements keep their order (the sort is always stable); nan sorts as the
     largest value. The gradient of each value goes back to the position it came from.
     """
-    axis = _sortable_axis(input, dim, "sort")
+    axis = one_axis(input, dim, "sort")
     kind = Sort if stable is None else StableSort
     if input.array.ndim == 0:
         return sort_result(*read_chosen(kind, input, None, 0))
@@ -132,7 +127,7 @@ def sort(input, dim=-1, descending=False, stable=None):
 @public
 def argsort(input, dim=-1, descending=False, stable=False):
     """The int64 positions that sort input along ``dim``: ``sort(input, dim).indices`` (no gradient)."""
-    axis = _sortable_axis(input, dim, "argsort")
+    axis = one_axis(input, dim, "argsort")
     if input.array.ndim == 0:
         return tensor_from_array(xp.zeros((), dtype=dtypes.int64))
     return tensor_from_array(sorting_positions(input.array, axis, descending))
@@ -150,7 +145,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     ``largest=False``), largest first (smallest first). ``sorted=False`` is accepted; the values
     come sorted all the same. The gradient goes back to the chosen positions.
     """
-    axis = _sortable_axis(input, dim, "topk")
+    axis = one_axis(input, dim, "topk")
     size = _size_along(input, axis)
     k = operator.index(k)
     if not 0 <= k <= size:
@@ -168,7 +163,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 def _chosen_rank(kind, result, input, dim, keepdim, operation, rank_of):
     """The element of rank ``rank_of(sorted array, axis)`` (int array, size 1 along axis) in input
     sorted along ``dim``, read by ``kind`` and returned as the named tuple ``result``."""
-    axis = _sortable_axis(input, dim, operation)
+    axis = one_axis(input, dim, operation)
     _require_nonempty_dim(input, axis, operation)
     if input.array.ndim == 0:
         return result(*read_chosen(kind, input, None, 0))
@@ -215,7 +210,7 @@ def _mode_rank(sorted_array, axis):
 @public
 def kthvalue(input, k, dim=-1, keepdim=False):
     """``(values, indices)``: the ``k``-th smallest element along ``dim`` (k = 1 is the smallest)."""
-    axis = _sortable_axis(input, dim, "kthvalue")
+    axis = one_axis(input, dim, "kthvalue")
     size = _size_along(input, axis)
     k = operator.index(k)
     if size and not 1 <= k <= size:
