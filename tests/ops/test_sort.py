@@ -10,7 +10,7 @@ import torch
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
 from tests.ops.second_order import second_order_test
-from tests.ops.test_reduce import distinct
+from tests.ops.test_reduce import distinct, with_nans
 
 ANY = one_shape()
 VECTOR_UP = one_shape(min_dims=1)
@@ -36,6 +36,13 @@ CASES = [
     library_case("nanmedian_dim", lambda lib, a: a.nanmedian(-1).values, ANY, domain=distinct),
     library_case("mode", lambda lib, a: a.mode().values, ANY, domain=distinct),
     library_case("mode_dim0_keepdim", lambda lib, a: lib.mode(a, 0, True).values, ANY, domain=distinct),
+    library_case("quantile_all", lambda lib, a: a.quantile(0.3), ANY, domain=distinct),
+    library_case("quantile_dim_q_tensor", lambda lib, a: lib.quantile(a, lib.tensor([0.25, 0.5, 0.9], dtype=lib.float64), dim=-1), ANY, domain=distinct),
+    library_case("quantile_all_keepdim", lambda lib, a: a.quantile(lib.tensor([0.1, 0.6], dtype=lib.float64), keepdim=True), ANY, domain=distinct),
+    library_case("quantile_midpoint_keepdim", lambda lib, a: a.quantile(0.5, dim=0, keepdim=True, interpolation="midpoint"), ANY, domain=distinct),
+    library_case("quantile_nearest", lambda lib, a: lib.quantile(a, 0.7, -1, interpolation="nearest"), ANY, domain=distinct),
+    library_case("nanquantile_dim", lambda lib, a: a.nanquantile(0.4, dim=-1), ANY, domain=lambda a: with_nans(distinct(a))),
+    library_case("nanquantile_all_higher", lambda lib, a: lib.nanquantile(a, 0.4, interpolation="higher"), ANY, domain=lambda a: with_nans(distinct(a))),
 ]
 
 test_op = table_test(CASES)
@@ -177,3 +184,80 @@ def test_errors_match_pytorchs_and_name_the_operation(call, error, words):
 def test_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+# ----------------------------------------------------------------------------- quantile
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile_interpolations_match_pytorch(interpolation):
+    data = [[0.0, 1.0, 2.0, 3.0], [5.0, -1.0, math.nan, 2.0], [math.nan, math.nan, math.nan, math.nan]]
+    fractions = [0.0, 0.1, 0.5, 0.7, 1 / 6, 1.0]
+    for name in ("quantile", "nanquantile"):
+        ours = getattr(chainrule.tensor(data), name)(chainrule.tensor(fractions), dim=1, interpolation=interpolation)
+        theirs = getattr(torch.tensor(data), name)(torch.tensor(fractions), dim=1, interpolation=interpolation)
+        np.testing.assert_allclose(ours.array, theirs.numpy(), atol=1e-6, err_msg=name)  # float32 rounding of the lerp
+
+
+def test_quantile_shapes_follow_pytorch():
+    for call in (
+        lambda lib, a: a.quantile(0.5),
+        lambda lib, a: a.quantile(0.5, keepdim=True),
+        lambda lib, a: a.quantile(lib.tensor([0.5, 0.2]), dim=1, keepdim=True),
+        lambda lib, a: lib.quantile(a[0, 0], 0.5, dim=0),
+        lambda lib, a: lib.nanquantile(a, lib.tensor([0.5]), dim=-1),
+    ):
+        ours, theirs = call(chainrule, chainrule.ones(2, 3)), call(torch, torch.ones(2, 3))
+        assert tuple(ours.shape) == tuple(theirs.shape)
+
+
+# ----------------------------------------------------------------------------- counting values
+@pytest.mark.parametrize("call", [
+    lambda lib, a: lib.histc(a, bins=4, min=0, max=3),
+    lambda lib, a: a.histc(5),
+    lambda lib, a: lib.histc(a[:1, :1], bins=4),
+    lambda lib, a: lib.histogram(a, 3).hist,
+    lambda lib, a: a.histogram(3).bin_edges,
+    lambda lib, a: lib.histogram(a, lib.tensor([0.0, 1.0, 2.0, 5.0], dtype=lib.float64), density=True).hist,
+    lambda lib, a: lib.histogram(a, 2, range=(0.0, 2.0), weight=a * 2).hist,
+    lambda lib, a: lib.unique(a),
+    lambda lib, a: a.unique(return_inverse=True, return_counts=True)[1],
+    lambda lib, a: lib.unique(a, return_counts=True)[1],
+    lambda lib, a: lib.unique(a, dim=0, return_inverse=True)[0],
+    lambda lib, a: a.unique(dim=1, return_inverse=True, return_counts=True)[2],
+    lambda lib, a: lib.unique_consecutive(a),
+    lambda lib, a: a.unique_consecutive(return_inverse=True, return_counts=True)[1],
+    lambda lib, a: lib.unique_consecutive(a, return_counts=True, dim=0)[1],
+    lambda lib, a: a.unique_consecutive(dim=1)[0],
+])
+def test_counting_values_matches_pytorch(call):
+    data = np.array([[1.0, 2.0, 1.0, 4.0], [1.0, 2.0, 1.0, 4.0], [0.0, 2.5, 2.5, 3.0]])
+    ours, theirs = call(chainrule, chainrule.tensor(data)), call(torch, torch.tensor(data))
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
+    assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch.")) and ours.grad_fn is None
+
+
+def test_unique_returns_pytorchs_tuples_and_shapes():
+    data = [[3, 1], [1, 2], [3, 1]]
+    ours, theirs = chainrule.tensor(data).unique(return_inverse=True, return_counts=True), torch.tensor(data).unique(return_inverse=True, return_counts=True)
+    assert type(ours) is tuple and [tuple(t.shape) for t in ours] == [tuple(t.shape) for t in theirs]
+    assert chainrule.unique(chainrule.tensor(3.0), return_inverse=True)[1].shape == ()
+    empty = chainrule.unique(chainrule.tensor([]), return_inverse=True, return_counts=True)
+    assert [tuple(t.shape) for t in empty] == [(0,), (0,), (0,)]
+    assert chainrule.unique_consecutive(chainrule.tensor([], dtype=chainrule.int64)).shape == (0,)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda lib, x: x.quantile(1.5), RuntimeError, r"quantile\(\) q must be in the range \[0, 1\]"),
+    (lambda lib, x: x.long().quantile(0.5), RuntimeError, r"quantile\(\) input tensor must be either float or double"),
+    (lambda lib, x: x[:0].nanquantile(0.5), RuntimeError, r"nanquantile\(\) input tensor must be non-empty"),
+    (lambda lib, x: x.quantile(0.5, interpolation="foo"), RuntimeError, "interpolation must be one of linear.*but got foo"),
+    (lambda lib, x: x.quantile(lib.ones(1, 1) / 2), RuntimeError, "q must be a scalar or 1D tensor"),
+    (lambda lib, x: x.long().histc(3), NotImplementedError, "histc.*not implemented for int64"),
+    (lambda lib, x: x.histc(bins=-1), RuntimeError, r"histc\(\): bins must be > 0, but got -1"),
+    (lambda lib, x: x.histc(3, min=3, max=1), RuntimeError, "histc: max must be larger than min"),
+    (lambda lib, x: x.unique(dim=2), IndexError, "unique.*got 2"),
+])
+def test_errors_of_quantile_and_counting_match_pytorchs(call, error, words):
+    with pytest.raises(error, match=words):
+        call(chainrule, chainrule.ones(2, 3))
+    with pytest.raises(error):
+        call(torch, torch.ones(2, 3))

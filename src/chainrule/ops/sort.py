@@ -1,4 +1,5 @@
-"""Sorting and selecting by order: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode.
+"""Sorting and selecting by order: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode,
+quantile, nanquantile; and counting values: histc, histogram, unique, unique_consecutive.
 
 Each of them decides, on the arrays, *which* element of x goes to each output position along one
 dimension (an index array), then reads those elements: out = x at the chosen positions. Reading is
@@ -12,17 +13,20 @@ positions hold the value that ``topk``, ``kthvalue`` or ``median`` choose, PyTor
 on its selection algorithm; here it is the one a stable sort puts at that rank. The values agree
 with PyTorch's in every case, and the gradient goes to the returned index.
 """
+import builtins
 import operator
 from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
+from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import selected
-from chainrule.ops.index import GetItem, _along_dim_key
+from chainrule.ops.index import GetItem, _along_dim_key, gather
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import one_axis
 from chainrule.ops.registry import public
-from chainrule.tensor import tensor_from_array
+from chainrule.ops.shape import reshape, squeeze, unsqueeze
+from chainrule.tensor import Tensor, tensor_from_array
 
 #: What PyTorch's ``torch.return_types`` hold: ``values, indices = x.sort()``.
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -279,3 +283,180 @@ def mode(input, dim=-1, keepdim=False):
     ones) and the position of its last occurrence."""
     return _chosen_rank(Mode, mode_result, input, dim, keepdim, "mode", _mode_rank)
 
+
+
+# ----------------------------------------------------------------------------- quantile, nanquantile
+QUANTILE_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
+    """The q-quantiles of input along ``dim`` (of every element when None): input is sorted, and
+    each quantile reads the sorted values at rank q (N - 1), interpolated between the two ranks
+    around it. The gradient goes through that interpolation and the sort back to the two elements.
+    ``q`` (a number or a 1-D tensor of Q numbers) adds a first dimension of size Q when a tensor.
+    """
+    _check_quantile_arguments(input, q, interpolation, operation)
+    fractions = as_array(q.array if isinstance(q, Tensor) else q, input.array.dtype)  # ranks in input's precision, as PyTorch
+    if dim is None:
+        work, axis = reshape(input, -1), 0
+    else:
+        axis = one_axis(input, dim, operation)
+        work, axis = (reshape(input, 1), 0) if input.array.ndim == 0 else (input, axis)
+    ordered = sort(work, axis).values  # nan last
+    size = ordered.array.shape[axis]
+    numbers = xp.sum(~xp.isnan(ordered.array), axis=axis, keepdims=True)  # (..., 1, ...)
+    ranks_shape = (fractions.size,) + (1,) * ordered.array.ndim
+    positions = fractions.reshape(ranks_shape) * as_array(numbers - 1 if ignore_nan else size - 1, fractions.dtype)
+    low, high, weight = _interpolation_ranks(xp.maximum(positions, 0), interpolation)
+    if not ignore_nan:  # a slice with a nan has the quantile nan: read its last (nan) element
+        has_nan = numbers < size
+        low, high = xp.where(has_nan, size - 1, low), xp.where(has_nan, size - 1, high)
+    stacked = expand(unsqueeze(ordered, 0), (fractions.size,) + tuple(ordered.array.shape))
+    low_values, high_values = (gather(stacked, axis + 1, as_array(ranks, dtypes.int64)) for ranks in (low, high))
+    result = low_values + tensor_from_array(weight) * (high_values - low_values)
+    if dim is None:
+        result = reshape(result, (fractions.size,) + (1,) * input.array.ndim if keepdim else (fractions.size,))
+    elif not keepdim or input.array.ndim == 0:
+        result = squeeze(result, axis + 1)
+    return result if fractions.ndim else squeeze(result, 0)
+
+
+def _interpolation_ranks(positions, interpolation):
+    """``(low, high, weight)``: the quantile is sorted[low] + weight (sorted[high] - sorted[low])."""
+    low, high = xp.floor(positions), xp.ceil(positions)
+    if interpolation == "linear":
+        return low, high, positions - low
+    if interpolation == "midpoint":
+        return low, high, xp.full_like(positions, 0.5)
+    chosen = {"lower": low, "higher": high, "nearest": xp.round(positions)}[interpolation]  # round: half to even
+    return chosen, chosen, xp.zeros_like(positions)
+
+
+def _check_quantile_arguments(input, q, interpolation, operation):
+    if input.array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{operation}() input tensor must be either float or double dtype (got "
+            f"{dtypes.dtype_name(input.array.dtype)}); convert it first, e.g. x.float()"
+        )
+    if input.array.size == 0:
+        raise RuntimeError(f"{operation}() input tensor must be non-empty (input shape {tuple(input.array.shape)})")
+    fractions = as_array(q.array if isinstance(q, Tensor) else q)
+    if fractions.ndim > 1:
+        raise RuntimeError(f"{operation}() q must be a scalar or 1D tensor (got shape {tuple(fractions.shape)})")
+    if fractions.size and not ((fractions >= 0) & (fractions <= 1)).all():
+        raise RuntimeError(f"{operation}() q must be in the range [0, 1] but got {fractions.tolist()}")
+    if interpolation not in QUANTILE_INTERPOLATIONS:
+        raise RuntimeError(
+            f"{operation}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
+        )
+
+
+@public
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-quantile(s) of input along ``dim`` (of every element when None): the value below
+    which a fraction q of the sorted elements lies, at rank q (N - 1) of the sorted values,
+    interpolated between neighbours (``interpolation``: linear, lower, higher, midpoint, nearest).
+    nan where a slice has a nan. A 1-D tensor ``q`` gives a first dimension of len(q).
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile", ignore_nan=False)
+
+
+@public
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` of the elements that are not nan (nan where a slice has only nan)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", ignore_nan=True)
+
+
+# ----------------------------------------------------------------------------- counting values
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+@public
+def histc(input, bins=100, min=0, max=0):
+    """How many elements fall in each of ``bins`` equal bins spanning [min, max] (the last bin
+    includes max; elements outside are not counted). min = max = 0 spans the data's own range, and
+    an empty range is widened by 1 each side. Floating tensors only; no gradient.
+    """
+    _check_histogram_input(input, "histc")
+    low, high = float(min), float(max)
+    if low > high:
+        raise RuntimeError(f"torch.histc: max must be larger than min (got min={low}, max={high})")
+    if low == high and input.array.size:
+        low, high = float(input.array.min()), float(input.array.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = xp.histogram(input.array, bins=_bin_count(bins, "histc"), range=(low, high))
+    return tensor_from_array(counts.astype(input.array.dtype))
+
+
+@public
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """The named tuple ``(hist, bin_edges)``: how many elements (or how much ``weight``) fall in each
+    bin. ``bins`` is a count of equal bins over ``range`` (the data's range when None), or a 1-D
+    tensor of increasing edges. With ``density`` the histogram integrates to 1. No gradient.
+    """
+    _check_histogram_input(input, "histogram")
+    edges = bins.array if isinstance(bins, Tensor) else _bin_count(bins, "histogram")
+    weights = None if weight is None else weight.array
+    hist, bin_edges = xp.histogram(input.array, bins=edges, range=range, weights=weights, density=density)
+    dtype = input.array.dtype
+    return histogram_result(tensor_from_array(hist.astype(dtype)), tensor_from_array(as_array(bin_edges, dtype)))
+
+
+def _check_histogram_input(input, operation):
+    if input.array.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{operation}" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()'
+        )
+
+
+def _bin_count(bins, operation):
+    bins = operator.index(bins)
+    if bins <= 0:
+        raise RuntimeError(f"torch.{operation}(): bins must be > 0, but got {bins} for dimension 0")
+    return bins
+
+
+@public
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of input, sorted (or, with ``dim``, its distinct slices along dim).
+    ``return_inverse`` adds where each element (slice) of input is among them, ``return_counts``
+    how often each occurs: a tuple then, as in PyTorch. No gradient.
+    """
+    array = input.array
+    if dim is not None:
+        axis = one_axis(input, dim, "unique")
+        values, inverse, counts = xp.unique(array, return_inverse=True, return_counts=True, axis=axis)
+        inverse = inverse.reshape(-1)
+    else:
+        values, inverse, counts = xp.unique(array.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(array.shape)
+    return _unique_results(values, inverse, counts, return_inverse, return_counts)
+
+
+@public
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """input with each run of equal consecutive values (slices along ``dim``) kept once:
+    [1, 1, 2, 2, 3, 1] gives [1, 2, 3, 1]. ``return_inverse`` and ``return_counts`` as for
+    ``unique``. No gradient.
+    """
+    array = input.array
+    axis = 0 if dim is None else one_axis(input, dim, "unique_consecutive")
+    work = array.reshape(-1) if dim is None else xp.moveaxis(array, axis, 0)
+    length = work.shape[0]
+    changes = (work[1:] != work[:-1]).reshape(builtins.max(length - 1, 0), -1).any(axis=1) if length else work[:0]
+    starts = xp.concatenate([xp.ones(builtins.min(length, 1), dtype=bool), changes.astype(bool)])
+    values = work[starts] if dim is None else xp.moveaxis(work[starts], 0, axis)
+    inverse = xp.cumsum(starts) - 1
+    counts = xp.diff(xp.concatenate([xp.flatnonzero(starts), xp.full(1, length)]))
+    return _unique_results(values, inverse.reshape(array.shape) if dim is None else inverse, counts, return_inverse, return_counts)
+
+
+def _unique_results(values, inverse, counts, return_inverse, return_counts):
+    results = [tensor_from_array(values)]
+    if return_inverse:
+        results.append(tensor_from_array(as_array(inverse, dtypes.int64)))
+    if return_counts:
+        results.append(tensor_from_array(as_array(counts, dtypes.int64)))
+    return results[0] if len(results) == 1 else tuple(results)
