@@ -28,6 +28,14 @@ def running_sum_from_end(functions, values, axis):
     return functions.flip(functions.cumsum(functions.flip(values, axis), axis=axis), axis)
 
 
+def scanned(ctx, x, axis, running):
+    """``running(x, axis=axis)`` (a scan of the array library) in x's shape, a 0-d x read as 1-d;
+    the axis is kept on ctx for backward."""
+    ctx.axis = axis
+    work, axis = along_one_axis(x, axis)
+    return running(work, axis=axis).reshape(x.shape)
+
+
 # ----------------------------------------------------------------------------- cumsum, cumprod
 class Cumsum(Op):
     formula = "x_0 + x_1 + ... + x_i along axis"
@@ -35,9 +43,7 @@ class Cumsum(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axis
-        work, axis = along_one_axis(x, axis)
-        return xp.cumsum(work, axis=axis).reshape(x.shape)
+        return scanned(ctx, x, axis, xp.cumsum)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -56,9 +62,7 @@ class Cumprod(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axis
-        work, axis = along_one_axis(x, axis)
-        result = xp.cumprod(work, axis=axis).reshape(x.shape)
+        result = scanned(ctx, x, axis, xp.cumprod)
         ctx.save_for_backward(x, result)
         return result
 
@@ -144,10 +148,8 @@ class Logcumsumexp(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axis
-        work, axis = along_one_axis(x, axis)
         with ignoring_float_errors():  # -inf - -inf inside logaddexp where a slice starts at -inf
-            result = running_logaddexp(work, axis).reshape(x.shape)
+            result = scanned(ctx, x, axis, running_logaddexp)
         # out_i = -inf only where x_0 ... x_i are all -inf: those terms are left out of the gradient
         # (they are 0), so that no -inf - -inf = nan enters it, nor a recorded backward.
         ctx.reached = result > -xp.inf
