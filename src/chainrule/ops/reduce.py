@@ -473,7 +473,7 @@ def one_axis(x, dim, operation):
     return check_dim(operator.index(dim), x.array.ndim, operation)
 
 
-def _require_nonempty(x, axes, operation):
+def require_nonempty(x, axes, operation):
     """PyTorch refuses max-like reductions with nothing to choose from."""
     for axis in axes:
         if x.array.shape[axis] == 0:
@@ -567,7 +567,7 @@ def _extreme_of_all(function, x, operation):
 
 def _extreme_along(function, x, dim, keepdim, operation):
     axis = one_axis(x, dim, operation)
-    _require_nonempty(x, (axis,) if x.array.ndim else (), operation)
+    require_nonempty(x, (axis,) if x.array.ndim else (), operation)
     return function.apply(x, axis, keepdim)
 
 
@@ -576,7 +576,7 @@ def _extreme_along(function, x, dim, keepdim, operation):
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amax")
-    _require_nonempty(x, axes, "amax")
+    require_nonempty(x, axes, "amax")
     return Amax.apply(x, axes, keepdim)
 
 
@@ -585,7 +585,7 @@ def amax(x, dim=(), keepdim=False):
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amin")
-    _require_nonempty(x, axes, "amin")
+    require_nonempty(x, axes, "amin")
     return Amin.apply(x, axes, keepdim)
 
 
@@ -613,7 +613,7 @@ def _index_of_extreme(x, dim, keepdim, pick_index, operation):
         index = as_array(pick_index(x.array), dtypes.int64)
         return tensor_from_array(index.reshape((1,) * x.array.ndim) if keepdim else index)
     axis = one_axis(x, dim, operation)
-    _require_nonempty(x, (axis,) if x.array.ndim else (), operation)
+    require_nonempty(x, (axis,) if x.array.ndim else (), operation)
     work, axis = along_one_axis(x.array, axis)
     indices = as_array(pick_index(work, axis=axis, keepdims=keepdim and x.array.ndim > 0), dtypes.int64)
     return tensor_from_array(indices.reshape(()) if x.array.ndim == 0 else indices)

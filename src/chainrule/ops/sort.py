@@ -1,8 +1,8 @@
 """Sorting and selecting by order: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode,
 quantile, nanquantile; and counting values: histc, histogram, unique, unique_consecutive.
 
-Each of them decides, on the arrays, *which* element of x goes to each output position along one
-dimension (an index array), then reads those elements: out = x at the chosen positions. Reading is
+Each of the first eight decides, on the arrays, *which* element of x goes to each output position
+along one dimension (an index array), then reads those elements: out = x at the chosen positions. Reading is
 ``GetItem``'s work (``ops/index.py``), and so is the gradient: each output's gradient goes back to
 the position it was read from, 0 elsewhere. The classes below only give each reading PyTorch's node
 name (``SortBackward0``, ``TopkBackward0``, ...) and its formula.
@@ -12,6 +12,9 @@ descending), and sorting is stable, so that equal elements keep their order. Whe
 positions hold the value that ``topk``, ``kthvalue`` or ``median`` choose, PyTorch's choice depends
 on its selection algorithm; here it is the one a stable sort puts at that rank. The values agree
 with PyTorch's in every case, and the gradient goes to the returned index.
+
+``quantile`` interpolates between sorted values, so its gradient flows through ``sort``. The
+counting functions give counts and distinct values, without gradient.
 """
 import builtins
 import operator
@@ -23,7 +26,7 @@ from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import selected
 from chainrule.ops.index import GetItem, _along_dim_key, gather
 from chainrule.ops.op import Op
-from chainrule.ops.reduce import one_axis
+from chainrule.ops.reduce import one_axis, require_nonempty
 from chainrule.ops.registry import public
 from chainrule.ops.shape import reshape, squeeze, unsqueeze
 from chainrule.tensor import Tensor, tensor_from_array
@@ -102,14 +105,6 @@ def sorting_positions(array, axis, descending=False):
     return as_array(last - xp.flip(reversed_order, axis), dtypes.int64)
 
 
-def _require_nonempty_dim(x, axis, operation):
-    if x.array.ndim and x.array.shape[axis] == 0:
-        raise IndexError(
-            f"{operation}(): Expected reduction dim {axis} to have non-zero size (input shape "
-            f"{tuple(x.array.shape)}); choose a non-empty dimension"
-        )
-
-
 def _size_along(x, axis):
     return x.array.shape[axis] if x.array.ndim else 1
 
@@ -168,7 +163,7 @@ def _chosen_rank(kind, result, input, dim, keepdim, operation, rank_of):
     """The element of rank ``rank_of(sorted array, axis)`` (int array, size 1 along axis) in input
     sorted along ``dim``, read by ``kind`` and returned as the named tuple ``result``."""
     axis = one_axis(input, dim, operation)
-    _require_nonempty_dim(input, axis, operation)
+    require_nonempty(input, (axis,) if input.array.ndim else (), operation)
     if input.array.ndim == 0:
         return result(*read_chosen(kind, input, None, 0))
     positions = sorting_positions(input.array, axis)
