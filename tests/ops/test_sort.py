@@ -255,6 +255,7 @@ def test_unique_returns_pytorchs_tuples_and_shapes():
     (lambda lib, x: x.histc(bins=-1), RuntimeError, r"histc\(\): bins must be > 0, but got -1"),
     (lambda lib, x: x.histc(3, min=3, max=1), RuntimeError, "histc: max must be larger than min"),
     (lambda lib, x: x.unique(dim=2), IndexError, "unique.*got 2"),
+    (lambda lib, x: x.histogram(x[0].double()), RuntimeError, "histogramdd: input tensor and bins tensors should have the same dtype"),
 ])
 def test_errors_of_quantile_and_counting_match_pytorchs(call, error, words):
     with pytest.raises(error, match=words):

@@ -392,6 +392,11 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     tensor of increasing edges. With ``density`` the histogram integrates to 1. No gradient.
     """
     _check_histogram_input(input, "histogram")
+    if isinstance(bins, Tensor) and bins.array.dtype != input.array.dtype:
+        raise RuntimeError(
+            f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input "
+            f"with dtype {input.array.dtype.name} and bins with dtype {bins.array.dtype.name}; convert the bins"
+        )
     edges = bins.array if isinstance(bins, Tensor) else _bin_count(bins, "histogram")
     weights = None if weight is None else weight.array
     hist, bin_edges = xp.histogram(input.array, bins=edges, range=range, weights=weights, density=density)
