@@ -109,3 +109,24 @@ def sliding_windows(array, window_shape, strides, dilations):
         + tuple(step * dilation for step, dilation in zip(steps, dilations)),
         writeable=False,
     )
+
+
+def stable_argsort(array, axis):
+    """The positions that sort ``array`` along ``axis`` ascending, equal elements kept in their order
+    (nan last). CuPy's sort is always stable; NumPy's needs ``kind="stable"``."""
+    return numpy.argsort(array, axis=axis, kind="stable")
+
+
+def running_maximum(array, axis):
+    """out[i] = max(array[0], ..., array[i]) along ``axis`` (a nan stays from where it appears)."""
+    return numpy.maximum.accumulate(array, axis=axis)
+
+
+def running_minimum(array, axis):
+    """out[i] = min(array[0], ..., array[i]) along ``axis`` (a nan stays from where it appears)."""
+    return numpy.minimum.accumulate(array, axis=axis)
+
+
+def running_logaddexp(array, axis):
+    """out[i] = log(e^array[0] + ... + e^array[i]) along ``axis``, each step without overflow."""
+    return numpy.logaddexp.accumulate(array, axis=axis)

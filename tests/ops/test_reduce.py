@@ -24,6 +24,26 @@ def every_other_dim(a):
     return tuple(range(0, a.dim(), 2))
 
 
+def with_nans(array):
+    """Every third element nan (the first one is kept a number)."""
+    flat = array.reshape(-1).copy()
+    flat[1::3] = np.nan
+    return flat.reshape(array.shape)
+
+
+def raises_like_pytorch(call, error, words):
+    """``call(lib, x)`` raises ``error`` in chainrule, with a message matching ``words``, and in PyTorch."""
+    with pytest.raises(error, match=words):
+        call(chainrule, chainrule.ones(2, 3))
+    with pytest.raises(error):
+        call(torch, torch.ones(2, 3))
+
+
+def var_and_mean(pair):
+    """One output that depends on both tensors of a pair (var, mean), (min, max): first + 3 · second."""
+    return pair[0] + 3 * pair[1]
+
+
 ANY = one_shape()
 MATRIX_UP = one_shape(min_dims=2)
 WIDE = one_shape(min_dims=1, min_side=2)  # var/std need two elements per slice, else they divide by N - 1 = 0
@@ -67,6 +87,17 @@ CASES = [
     library_case("norm_minus_inf_dim", lambda lib, a: a.norm(-math.inf, -1), ANY, domain=lambda a: distinct(np.abs(a))),
     library_case("logsumexp_dim", lambda lib, a: a.logsumexp(-1), ANY),
     library_case("logsumexp_tuple_keepdim", lambda lib, a: lib.logsumexp(a, (0, -1), keepdim=True), MATRIX_UP),
+    library_case("var_mean", lambda lib, a: var_and_mean(lib.var_mean(a, -1)), WIDE),
+    library_case("var_mean_all_biased", lambda lib, a: var_and_mean(lib.var_mean(a, unbiased=False)), ANY),
+    library_case("std_mean_keepdim", lambda lib, a: var_and_mean(lib.std_mean(a, 0, keepdim=True, correction=0)), WIDE),
+    library_case("std_mean_tuple", lambda lib, a: var_and_mean(lib.std_mean(a, (0, -1))), one_shape(min_dims=2, min_side=2)),
+    library_case("aminmax_all", lambda lib, a: var_and_mean(a.aminmax()), one_shape(min_side=1), domain=distinct),
+    library_case("aminmax_dim_keepdim", lambda lib, a: var_and_mean(lib.aminmax(a, dim=-1, keepdim=True)), ANY, domain=distinct),
+    library_case("nansum_all", lambda lib, a: a.nansum(), ANY, domain=with_nans),
+    library_case("nansum_dim_keepdim", lambda lib, a: lib.nansum(a, -1, keepdim=True), ANY, domain=with_nans),
+    library_case("nansum_tuple", lambda lib, a: a.nansum((0, -1)), MATRIX_UP, domain=with_nans),
+    library_case("nanmean_all", lambda lib, a: lib.nanmean(a), ANY, domain=with_nans),
+    library_case("nanmean_dim", lambda lib, a: a.nanmean(0), ANY, domain=with_nans),
     library_case("cumsum_first", lambda lib, a: a.cumsum(0), ANY),
     library_case("cumsum_last", lambda lib, a: lib.cumsum(a, -1), ANY),
     library_case("cumsum_then_square", lambda lib, a: lib.cumsum(a, 0) ** 2, ANY),
@@ -287,5 +318,80 @@ def test_sum_with_numpys_keywords_is_recorded_under_create_graph():
     lambda lib, x: x.logsumexp(1), lambda lib, x: x.cumsum(0),
 ])
 def test_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]
+
+
+# ----------------------------------------------------------------------------- var_mean, aminmax, count_nonzero, nansum
+def test_var_mean_and_std_mean_return_pytorchs_tuple():
+    data = np.arange(12.0).reshape(3, 4) ** 1.5
+    for name in ("var_mean", "std_mean"):
+        ours = getattr(chainrule, name)(chainrule.tensor(data), 1, correction=0)
+        theirs = getattr(torch, name)(torch.tensor(data), 1, correction=0)
+        assert type(ours) is tuple and len(ours) == 2
+        for mine, reference in zip(ours, theirs):
+            np.testing.assert_allclose(mine.array, reference.numpy())
+    x = chainrule.tensor(data, requires_grad=True)
+    variance, average = chainrule.var_mean(x)
+    assert variance.grad_fn is average.grad_fn and variance.grad_fn.name() == "VarMeanBackward0"
+
+
+def test_aminmax_returns_a_named_tuple_and_shares_the_gradient_among_ties_like_pytorch():
+    data = [[3.0, 3.0, 1.0], [2.0, 2.0, 2.0]]
+    for kwargs in ({}, {"dim": 1}, {"dim": 0, "keepdim": True}):
+        ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        mine, reference = ours.aminmax(**kwargs), theirs.aminmax(**kwargs)
+        assert type(mine).__name__ == "aminmax" and mine._fields == ("min", "max")
+        np.testing.assert_array_equal(mine.min.array, reference.min.detach().numpy())
+        np.testing.assert_array_equal(mine.max.array, reference.max.detach().numpy())
+        (mine.min + 2 * mine.max).sum().backward()
+        (reference.min + 2 * reference.max).sum().backward()
+        np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, a: a.count_nonzero(),
+    lambda lib, a: lib.count_nonzero(a, 1),
+    lambda lib, a: a.count_nonzero((0, 1)),
+    lambda lib, a: lib.count_nonzero(a, dim=-2),
+    lambda lib, a: (a > 0).count_nonzero(0),
+    lambda lib, a: (a > 0).long().nansum(1),
+    lambda lib, a: lib.nansum(a, dtype=lib.float64),
+    lambda lib, a: a.nanmean(1, keepdim=True),
+    lambda lib, a: lib.nanmean(a, dtype=lib.float64),
+])
+def test_counting_and_nan_reductions_match_pytorch(call):
+    data = np.array([[0.5, np.nan, 3.0, 0.0], [1.0, 4.0, -1.0, 2.0], [0.0, 0.0, np.nan, np.nan]])
+    ours, theirs = call(chainrule, chainrule.tensor(data)), call(torch, torch.tensor(data))
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+    assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))
+
+
+def test_nanmean_of_only_nan_is_nan_and_its_gradient_too_like_pytorch():
+    data = [[math.nan, math.nan], [1.0, math.nan]]
+    ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, expected = ours.nanmean(1), theirs.nanmean(1)
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
+    out[1].backward()
+    expected[1].backward()
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())  # 0 / 0 where all are nan
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda lib, x: x[:0].aminmax(), RuntimeError, r"aminmax\(\): cannot compute aminmax over an empty dimension"),
+    (lambda lib, x: x.aminmax(dim=(0, 1)), TypeError, "aminmax.*must be int, not tuple"),
+    (lambda lib, x: x.long().nanmean(), RuntimeError, r"nanmean\(\): expected input to have floating point"),
+    (lambda lib, x: lib.var_mean(x.long()), RuntimeError, "std and var only support floating point"),
+    (lambda lib, x: x.count_nonzero(2), IndexError, r"count_nonzero.*range of \[-2, 1\].*got 2"),
+])
+def test_errors_of_the_new_reductions_match_pytorchs(call, error, words):
+    raises_like_pytorch(call, error, words)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.var_mean(x)[0], lambda lib, x: lib.std_mean(x, 1)[1], lambda lib, x: x.aminmax().min,
+    lambda lib, x: x.aminmax(dim=0).max, lambda lib, x: x.nansum(), lambda lib, x: x.nansum(1), lambda lib, x: x.nanmean(0),
+])
+def test_nodes_of_the_new_reductions_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]

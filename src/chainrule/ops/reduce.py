@@ -22,7 +22,7 @@ from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, ignoring_float_errors, xp
-from chainrule.ops.elementwise import abs, maximum, minimum, selected
+from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
 from chainrule.ops.registry import public
@@ -32,6 +32,7 @@ from chainrule.tensor import Tensor, check_dim, tensor_from_array
 #: What ``max(x, dim)`` and ``min(x, dim)`` return: ``values, indices = x.max(dim=1)``.
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
+aminmax_result = namedtuple("aminmax", ["min", "max"])
 
 
 # ----------------------------------------------------------------------------- spreading back
@@ -160,9 +161,7 @@ class Amax(Op):
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        is_extreme = x == spread(ctx, result)
-        ties = is_extreme.sum(axis=ctx.axes, keepdims=True)
-        return is_extreme * (spread(ctx, grad_output) / ties), None, None
+        return shared_among_ties(ctx, x, result, grad_output), None, None
 
 
 class Amin(Amax):
@@ -171,6 +170,33 @@ class Amin(Amax):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         return _extreme(ctx, x, axes, keepdim, xp.min)
+
+
+def shared_among_ties(ctx, x, result, grad_output):
+    """The gradient of a max or min over ``ctx.axes``: each output's gradient shared evenly among
+    the k elements of x equal to it (1/k each), 0 elsewhere."""
+    is_extreme = x == spread(ctx, result)
+    ties = is_extreme.sum(axis=ctx.axes, keepdims=True)
+    return is_extreme * (spread(ctx, grad_output) / ties)
+
+
+class Aminmax(Op):
+    """Both extremes in one pass; each shares its gradient among its ties, as amin and amax do."""
+
+    formula = "min of x, max of x over axes"
+    derivatives = ("1/k at each of the k elements equal to the min (times its grad), the same for the max", None, None)
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        remember_reduction(ctx, x, axes, keepdim)
+        smallest, largest = xp.min(x, axis=axes, keepdims=keepdim), xp.max(x, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(x, smallest, largest)
+        return smallest, largest
+
+    @staticmethod
+    def backward(ctx, grad_min, grad_max):
+        x, smallest, largest = ctx.saved_tensors
+        return shared_among_ties(ctx, x, smallest, grad_min) + shared_among_ties(ctx, x, largest, grad_max), None, None
 
 
 def _extreme(ctx, x, axes, keepdim, reduce_array):
@@ -216,7 +242,7 @@ class Min(Max):
 
 
 def _extreme_with_index(ctx, x, dim, keepdim, pick_index):
-    work, axis = _along_one_axis(x, dim)
+    work, axis = along_one_axis(x, dim)
     indices = as_array(pick_index(work, axis=axis, keepdims=True), dtypes.int64)
     values = xp.take_along_axis(work, indices, axis)
     remember_reduction(ctx, x, (axis,) if x.ndim else (), keepdim)
@@ -228,7 +254,7 @@ def _extreme_with_index(ctx, x, dim, keepdim, pick_index):
     return values, indices
 
 
-def _along_one_axis(array, dim):
+def along_one_axis(array, dim):
     """``array`` and the axis ``dim`` names, a 0-d array seen as 1-d (PyTorch accepts dim 0 or -1)."""
     if array.ndim == 0:
         return array.reshape(1), 0
@@ -269,6 +295,44 @@ class Std(Op):
         x, result = ctx.saved_tensors
         grad_variance = divide_where_nonzero(ctx.xp, grad_output, 2.0 * result)  # d √v / d v = 1 / (2 √v)
         return _variance_gradient(ctx, x, grad_variance), None, None, None
+
+
+class VarMean(Op):
+    """``var`` and ``mean`` over the same axes, computed together; their gradients add."""
+
+    formula = "var(x), mean(x) over axes"
+    derivatives = ("2 (x - mean) / (N - correction) · grad_var + grad_mean / N", None, None, None)
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, correction):
+        return Var.forward(ctx, x, axes, keepdim, correction), _mean_again(ctx, x)
+
+    @staticmethod
+    def backward(ctx, grad_variance, grad_mean):
+        grad_x = Var.backward(ctx, grad_variance)[0] + spread(ctx, grad_mean / ctx.count)
+        return grad_x, None, None, None
+
+
+class StdMean(Op):
+    """``std`` and ``mean`` over the same axes, computed together; their gradients add."""
+
+    formula = "√var(x), mean(x) over axes"
+    derivatives = ("(x - mean) / ((N - correction) · std) · grad_std + grad_mean / N", None, None, None)
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, correction):
+        return Std.forward(ctx, x, axes, keepdim, correction), _mean_again(ctx, x)
+
+    @staticmethod
+    def backward(ctx, grad_std, grad_mean):
+        grad_x = Std.backward(ctx, grad_std)[0] + spread(ctx, grad_mean / ctx.count)
+        return grad_x, None, None, None
+
+
+def _mean_again(ctx, x):
+    """The mean over the axes a variance was just computed over (nan for an empty slice)."""
+    with ignoring_float_errors():
+        return x.sum(axis=ctx.axes, keepdims=ctx.keepdim) / ctx.count
 
 
 def _variance(ctx, x, axes, keepdim, correction):
@@ -328,7 +392,25 @@ class Norm(Op):
         return spread(ctx, scale) * direction, None, None, None
 
 
-# ----------------------------------------------------------------------------- logsumexp, cumsum
+# ----------------------------------------------------------------------------- nansum
+class Nansum(Op):
+    node_name = "NansumBackward0"
+    formula = "Σ x over axes, nan counted as 0"
+    derivatives = ("1, and 0 where x is nan", None, None)
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        remember_reduction(ctx, x, axes, keepdim)
+        ctx.is_number = ~xp.isnan(x)
+        return xp.nansum(x, axis=axes, keepdims=keepdim).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # A product, as PyTorch's: an infinite gradient (nanmean of only nan divides by 0) gives nan at the nan.
+        return spread(ctx, grad_output) * ctx.is_number, None, None
+
+
+# ----------------------------------------------------------------------------- logsumexp
 class LogSumExp(Op):
     """Computed as m + log Σ e^(x - m) with m = max x, so that no exponential overflows."""
 
@@ -365,24 +447,6 @@ def max_shift(array, axes):
     return xp.where(xp.isfinite(shift), shift, 0).astype(array.dtype)
 
 
-class Cumsum(Op):
-    formula = "x_0 + x_1 + ... + x_i along axis"
-    derivatives = ("grad_i + ... + grad_last: the running sum of grad from the other end", None)
-
-    @staticmethod
-    def forward(ctx, x, axis):
-        ctx.axis = axis
-        work, axis = _along_one_axis(x, axis)
-        return xp.cumsum(work, axis=axis).reshape(x.shape)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        if grad_output.ndim == 0:
-            return grad_output, None
-        axis = ctx.axis
-        return ctx.xp.flip(ctx.xp.cumsum(ctx.xp.flip(grad_output, axis), axis=axis), axis), None
-
-
 # ----------------------------------------------------------------------------- checks
 def reduction_axes(x, dim, operation):
     """``dim`` (None, an int or a sequence of ints) as a tuple of non-negative axes of ``x``.
@@ -402,14 +466,14 @@ def reduction_axes(x, dim, operation):
     return axes if ndim else ()
 
 
-def _one_axis(x, dim, operation):
+def one_axis(x, dim, operation):
     """``dim`` as a non-negative axis; it must be a single int, as for argmax or cumsum."""
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{operation}(): argument 'dim' must be int, not {type(dim).__name__}")
     return check_dim(operator.index(dim), x.array.ndim, operation)
 
 
-def _require_nonempty(x, axes, operation):
+def require_nonempty(x, axes, operation):
     """PyTorch refuses max-like reductions with nothing to choose from."""
     for axis in axes:
         if x.array.shape[axis] == 0:
@@ -502,8 +566,8 @@ def _extreme_of_all(function, x, operation):
 
 
 def _extreme_along(function, x, dim, keepdim, operation):
-    axis = _one_axis(x, dim, operation)
-    _require_nonempty(x, (axis,) if x.array.ndim else (), operation)
+    axis = one_axis(x, dim, operation)
+    require_nonempty(x, (axis,) if x.array.ndim else (), operation)
     return function.apply(x, axis, keepdim)
 
 
@@ -512,7 +576,7 @@ def _extreme_along(function, x, dim, keepdim, operation):
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amax")
-    _require_nonempty(x, axes, "amax")
+    require_nonempty(x, axes, "amax")
     return Amax.apply(x, axes, keepdim)
 
 
@@ -521,7 +585,7 @@ def amax(x, dim=(), keepdim=False):
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amin")
-    _require_nonempty(x, axes, "amin")
+    require_nonempty(x, axes, "amin")
     return Amin.apply(x, axes, keepdim)
 
 
@@ -548,9 +612,9 @@ def _index_of_extreme(x, dim, keepdim, pick_index, operation):
             )
         index = as_array(pick_index(x.array), dtypes.int64)
         return tensor_from_array(index.reshape((1,) * x.array.ndim) if keepdim else index)
-    axis = _one_axis(x, dim, operation)
-    _require_nonempty(x, (axis,) if x.array.ndim else (), operation)
-    work, axis = _along_one_axis(x.array, axis)
+    axis = one_axis(x, dim, operation)
+    require_nonempty(x, (axis,) if x.array.ndim else (), operation)
+    work, axis = along_one_axis(x.array, axis)
     indices = as_array(pick_index(work, axis=axis, keepdims=keepdim and x.array.ndim > 0), dtypes.int64)
     return tensor_from_array(indices.reshape(()) if x.array.ndim == 0 else indices)
 
@@ -563,26 +627,85 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     ``correction`` defaults to 1 (Bessel's correction, the unbiased estimate); ``unbiased=False``
     means correction 0, dividing by N. ``var(x, False)`` is read as ``unbiased=False``, as in PyTorch.
     """
-    require_floating(x, "var", "std and var only support floating point and complex dtypes")
-    dim, correction = _variance_arguments(dim, unbiased, correction)
-    return Var.apply(x, reduction_axes(x, dim, "var"), keepdim, correction)
+    return _spread_over(Var, x, dim, unbiased, keepdim, correction, "var")
 
 
 @public
 @numpy_keywords
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt(var(x, dim, ...)); arguments as for ``var``."""
-    require_floating(x, "std", "std and var only support floating point and complex dtypes")
-    dim, correction = _variance_arguments(dim, unbiased, correction)
-    return Std.apply(x, reduction_axes(x, dim, "std"), keepdim, correction)
+    return _spread_over(Std, x, dim, unbiased, keepdim, correction, "std")
 
 
-def _variance_arguments(dim, unbiased, correction):
-    if isinstance(dim, bool):
+@public(method=False)
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The tuple ``(var(x, dim, ...), mean(x, dim))``, computed together; arguments as for ``var``."""
+    return _spread_over(VarMean, x, dim, unbiased, keepdim, correction, "var_mean")
+
+
+@public(method=False)
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The tuple ``(std(x, dim, ...), mean(x, dim))``, computed together; arguments as for ``var``."""
+    return _spread_over(StdMean, x, dim, unbiased, keepdim, correction, "std_mean")
+
+
+def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
+    """``kind`` (Var, Std, VarMean or StdMean) over ``dim``, PyTorch's arguments read."""
+    require_floating(x, operation, "std and var only support floating point and complex dtypes")
+    if isinstance(dim, bool):  # var(x, False): the second argument is unbiased
         dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
-    return dim, correction
+    return kind.apply(x, reduction_axes(x, dim, operation), keepdim, correction)
+
+
+@public
+def aminmax(x, *, dim=None, keepdim=False):
+    """The named tuple ``(min, max)`` over ``dim`` (one int; every element when None). Each shares
+    its gradient evenly among the elements equal to it, as amin and amax do."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    axes = reduction_axes(x, dim, "aminmax")
+    if builtins.any(x.array.shape[axis] == 0 for axis in axes) or (dim is None and x.array.size == 0):
+        raise RuntimeError(
+            f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity "
+            f"(input shape {tuple(x.array.shape)}); reduce over a non-empty dimension"
+        )
+    return aminmax_result(*Aminmax.apply(x, axes, keepdim))
+
+
+@public
+def count_nonzero(x, dim=None):
+    """How many elements over ``dim`` (an int, a tuple, or all when None) are not 0: int64, no gradient."""
+    counts = xp.count_nonzero(x.array, axis=reduction_axes(x, dim, "count_nonzero"))
+    return tensor_from_array(as_array(counts, dtypes.int64))
+
+
+@public
+@numpy_keywords
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` (all dimensions when None) counting nan as 0; the gradient is 0 at the nan.
+    Integers and bools give int64 (or ``dtype``, to which x is converted first)."""
+    x = x if dtype is None else to(x, dtype)
+    if x.array.dtype.kind in "biu":
+        return sum(x, dim, keepdim)
+    return Nansum.apply(x, reduction_axes(x, dim, "nansum"), keepdim)
+
+
+@public
+@numpy_keywords
+def nanmean(x, dim=None, keepdim=False, *, dtype=None):
+    """The mean over ``dim`` of the elements that are not nan: nansum / their count (nan where all are)."""
+    x = x if dtype is None else to(x, dtype)
+    if x.array.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got "
+            f"{dtypes.dtype_name(x.array.dtype)}; convert it first, e.g. x.float()"
+        )
+    axes = reduction_axes(x, dim, "nanmean")
+    numbers = xp.sum(~xp.isnan(x.array), axis=axes, keepdims=keepdim).astype(x.array.dtype)
+    with ignoring_float_errors():
+        return nansum(x, dim, keepdim) / tensor_from_array(numbers)
 
 
 @public
@@ -608,13 +731,6 @@ def norm(x, p="fro", dim=None, keepdim=False):
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000)."""
     return LogSumExp.apply(x, reduction_axes(x, dim, "logsumexp"), keepdim)
-
-
-@public
-@numpy_keywords
-def cumsum(x, dim):
-    """Running sums along ``dim``: out[i] = x[0] + ... + x[i]."""
-    return Cumsum.apply(x, _one_axis(x, dim, "cumsum"))
 
 
 @public

@@ -1,0 +1,228 @@
+"""Scans: running reductions along one dimension, out[i] computed from x[0], ..., x[i].
+
+cumsum, cumprod, cummax, cummin and logcumsumexp keep x's shape. In backward, x[j] influenced every
+out[i] with i >= j, so its gradient gathers grad[i] for i >= j: a running sum *from the other end*
+(``running_sum_from_end``), weighted by each scan's local derivative. cummax and cummin read x at
+the position of the running extreme, so their gradient goes back to those positions (added where
+one position holds the extreme for several i), as for ``sort`` (``ops/sort.py``).
+
+A 0-d x is one element: each scan gives it back (and dim must be 0 or -1).
+"""
+from collections import namedtuple
+
+from chainrule import dtypes
+from chainrule.backend import as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
+from chainrule.ops.elementwise import to
+from chainrule.ops.op import Op
+from chainrule.ops.reduce import along_one_axis, numpy_keywords, one_axis
+from chainrule.ops.registry import public
+from chainrule.ops.sort import ChosenAlongDim, read_chosen
+
+#: What ``cummax`` and ``cummin`` return: ``values, indices = x.cummax(0)``.
+cummax_result = namedtuple("cummax", ["values", "indices"])
+cummin_result = namedtuple("cummin", ["values", "indices"])
+
+
+def running_sum_from_end(functions, values, axis):
+    """out[j] = values[j] + ... + values[last] along ``axis``, with ``functions`` (NumPy or chainrule)."""
+    return functions.flip(functions.cumsum(functions.flip(values, axis), axis=axis), axis)
+
+
+def scanned(ctx, x, axis, running):
+    """``running(x, axis=axis)`` (a scan of the array library) in x's shape, a 0-d x read as 1-d;
+    the axis is kept on ctx for backward."""
+    ctx.axis = axis
+    work, axis = along_one_axis(x, axis)
+    return running(work, axis=axis).reshape(x.shape)
+
+
+# ----------------------------------------------------------------------------- cumsum, cumprod
+class Cumsum(Op):
+    formula = "x_0 + x_1 + ... + x_i along axis"
+    derivatives = ("grad_i + ... + grad_last: the running sum of grad from the other end", None)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        return scanned(ctx, x, axis, xp.cumsum)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if grad_output.ndim == 0:
+            return grad_output, None
+        return running_sum_from_end(ctx.xp, grad_output, ctx.axis), None
+
+
+class Cumprod(Op):
+    """With no zero in x, d out_i / d x_j = out_i / x_j. A zero makes that 0 / 0, and its derivative
+    would miss how the later products depend on the zero: the products without x_j are then built
+    explicitly (``products_without_each``), exact to every order, as ``prod`` does."""
+
+    formula = "x_0 · x_1 · ... · x_i along axis"
+    derivatives = ("Σ over i ≥ j of grad_i · (the product of x_0 ... x_i without x_j) = Σ grad_i · out_i / x_j", None)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        result = scanned(ctx, x, axis, xp.cumprod)
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, result = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad_output, None
+        if (x == 0).any():
+            return products_without_each(ctx, x, grad_output), None
+        return running_sum_from_end(ctx.xp, grad_output * result, ctx.axis) / x, None
+
+
+def products_without_each(ctx, x, grad_output):
+    """Σ_{i ≥ j} grad_i · Π_{k ≤ i, k ≠ j} x_k for each j along ``ctx.axis``, with the functions of
+    ``ctx.xp``: the axis is moved last (n long), row j of an n x n block is x with x_j set to 1, its
+    running product is taken, and the entries i ≥ j are weighted by grad_i and summed. O(n²) per
+    slice, so Cumprod uses it only when x has zeros."""
+    functions, axis = ctx.xp, ctx.axis
+    size = x.shape[axis]
+    moved = functions.moveaxis(x, axis, -1)
+    lead = tuple(moved.shape[:-1])
+    rows = functions.broadcast_to(moved.reshape(lead + (1, size)), lead + (size, size))
+    products = functions.cumprod(functions.where(xp.eye(size, dtype=bool), 1.0, rows), axis=-1)
+    weighted = products * functions.moveaxis(grad_output, axis, -1).reshape(lead + (1, size))
+    at_or_after = xp.triu(xp.ones((size, size), dtype=bool))  # [j, i]: i >= j
+    return functions.moveaxis(functions.where(at_or_after, weighted, 0.0).sum(axis=-1), -1, axis)
+
+
+# ----------------------------------------------------------------------------- cummax, cummin
+class Cummax(ChosenAlongDim):
+    formula = "max(x_0, ..., x_i) along dim"
+
+
+class Cummin(ChosenAlongDim):
+    formula = "min(x_0, ..., x_i) along dim"
+
+
+def _running_extreme(kind, result, input, dim, operation, running):
+    """``result(values, indices)``: the running extreme along ``dim`` and, for each i, the last
+    position j <= i holding it (PyTorch's choice on ties); a nan stays the extreme from where it
+    appears. The positions where x equals its own running extreme are marked, and the running
+    maximum of the marked positions is the latest one."""
+    axis = one_axis(input, dim, operation)
+    if input.array.ndim == 0:
+        return result(*read_chosen(kind, input, None, 0))
+    array = input.array
+    extremes = running(array, axis)
+    size = array.shape[axis]
+    positions = xp.arange(size, dtype=dtypes.int64).reshape([size if each == axis else 1 for each in range(array.ndim)])
+    reached = array == extremes
+    if array.dtype.kind in "fc":
+        reached = reached | (xp.isnan(array) & xp.isnan(extremes))
+    indices = running_maximum(xp.where(reached, positions, 0), axis)
+    return result(*read_chosen(kind, input, as_array(indices, dtypes.int64), axis, repeats=True))
+
+
+@public
+def cummax(input, dim):
+    """``(values, indices)``: values[i] = max(x[0], ..., x[i]) along ``dim`` and where it is (the
+    latest position on ties). The gradient goes to that position."""
+    return _running_extreme(Cummax, cummax_result, input, dim, "cummax", running_maximum)
+
+
+@public
+def cummin(input, dim):
+    """``(values, indices)``: values[i] = min(x[0], ..., x[i]) along ``dim`` and where it is (the
+    latest position on ties). The gradient goes to that position."""
+    return _running_extreme(Cummin, cummin_result, input, dim, "cummin", running_minimum)
+
+
+# ----------------------------------------------------------------------------- logcumsumexp
+class Logcumsumexp(Op):
+    """Each step is log(e^a + e^b) = max + log(1 + e^(min - max)), so nothing overflows at x = 1000.
+
+    d out_i / d x_j = e^(x_j - out_i) for i >= j. The gradient Σ_{i ≥ j} grad_i e^(x_j - out_i) is
+    summed in log space as PyTorch does, the positive and negative parts of grad apart:
+    e^(x_j + logsumexp_{i ≥ j}(log grad⁺_i - out_i)) - the same for grad⁻, so no e^(-out_i) overflows.
+    """
+
+    formula = "log(e^x_0 + ... + e^x_i) along axis"
+    derivatives = ("Σ over i ≥ j of grad_i · e^(x_j - out_i)", None)
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        with ignoring_float_errors():  # -inf - -inf inside logaddexp where a slice starts at -inf
+            result = scanned(ctx, x, axis, running_logaddexp)
+        # out_i = -inf only where x_0 ... x_i are all -inf: those terms are left out of the gradient
+        # (they are 0), so that no -inf - -inf = nan enters it, nor a recorded backward.
+        ctx.reached = result > -xp.inf
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, result = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad_output, None
+        functions, axis, reached = ctx.xp, ctx.axis, ctx.reached
+        finite_result = functions.where(reached, result, 0.0)
+        gradient = functions.zeros_like(x)
+        for sign in (1.0, -1.0):
+            part = sign * grad_output
+            if not (part > 0).any():  # this part is 0: it adds nothing
+                continue
+            weights = functions.where(reached, log_of_positive(functions, part) - finite_result, -xp.inf)
+            gradient = gradient + sign * functions.exp(x + log_sum_exp_from_end(functions, weights, axis))
+        return gradient, None
+
+
+def log_of_positive(functions, values):
+    """log(values) where values > 0, -inf elsewhere; the log is taken of 1 where it is not used, so
+    that a recorded backward sends no nan through it."""
+    positive = values > 0
+    return functions.where(positive, functions.log(functions.where(positive, values, 1.0)), -xp.inf)
+
+
+def log_sum_exp_from_end(functions, values, axis):
+    """out[j] = log(e^values[j] + ... + e^values[last]) along ``axis``.
+
+    The one place a backward here asks what it computes on: NumPy has no logcumsumexp, so arrays go
+    to the backend's running logaddexp, tensors (a recorded backward) to chainrule's logcumsumexp.
+    """
+    flipped = functions.flip(values, axis)
+    running = running_logaddexp(flipped, axis) if is_array(flipped) else logcumsumexp(flipped, axis)
+    return functions.flip(running, axis)
+
+
+# ----------------------------------------------------------------------------- public functions
+def _in_dtype(input, dtype):
+    """input converted to ``dtype`` first, as PyTorch's ``dtype=`` does (None keeps it)."""
+    return input if dtype is None else to(input, dtype)
+
+
+@public(inplace=True)
+@numpy_keywords
+def cumsum(input, dim, *, dtype=None):
+    """Running sums along ``dim``: out[i] = x[0] + ... + x[i]. Integers and bools give int64 (or
+    ``dtype``, to which input is converted first)."""
+    input = _in_dtype(input, dtype)
+    return Cumsum.apply(input, one_axis(input, dim, "cumsum"))
+
+
+@public(inplace=True)
+@numpy_keywords
+def cumprod(input, dim, *, dtype=None):
+    """Running products along ``dim``: out[i] = x[0] · ... · x[i]. The gradient is exact with zeros
+    in x. Integers and bools give int64 (or ``dtype``, to which input is converted first)."""
+    input = _in_dtype(input, dtype)
+    return Cumprod.apply(input, one_axis(input, dim, "cumprod"))
+
+
+@public
+@numpy_keywords
+def logcumsumexp(input, dim):
+    """out[i] = log(e^x[0] + ... + e^x[i]) along ``dim``, without overflow for large x (e.g. 1000).
+    Floating tensors only, as in PyTorch."""
+    if input.array.dtype.kind not in "fc":
+        raise NotImplementedError(
+            f'"logcumsumexp" not implemented for {input.array.dtype.name} tensors; '
+            f"convert it first, e.g. x.float()"
+        )
+    return Logcumsumexp.apply(input, one_axis(input, dim, "logcumsumexp"))

@@ -1,0 +1,462 @@
+"""Sorting and selecting by order: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode,
+quantile, nanquantile; and counting values: histc, histogram, unique, unique_consecutive.
+
+Each of the first eight decides, on the arrays, *which* element of x goes to each output position
+along one dimension (an index array), then reads those elements: out = x at the chosen positions. Reading is
+``GetItem``'s work (``ops/index.py``), and so is the gradient: each output's gradient goes back to
+the position it was read from, 0 elsewhere. The classes below only give each reading PyTorch's node
+name (``SortBackward0``, ``TopkBackward0``, ...) and its formula.
+
+Order follows PyTorch: nan counts as larger than every number (last when ascending, first when
+descending), and sorting is stable, so that equal elements keep their order. Where several
+positions hold the value that ``topk``, ``kthvalue`` or ``median`` choose, PyTorch's choice depends
+on its selection algorithm; here it is the one a stable sort puts at that rank. The values agree
+with PyTorch's in every case, and the gradient goes to the returned index.
+
+``quantile`` interpolates between sorted values, so its gradient flows through ``sort``. The
+counting functions give counts and distinct values, without gradient.
+"""
+import builtins
+import operator
+from collections import namedtuple
+
+from chainrule import dtypes
+from chainrule.backend import as_array, running_maximum, stable_argsort, xp
+from chainrule.ops.broadcast import expand
+from chainrule.ops.elementwise import selected
+from chainrule.ops.index import GetItem, _along_dim_key, gather
+from chainrule.ops.op import Op
+from chainrule.ops.reduce import one_axis, require_nonempty
+from chainrule.ops.registry import public
+from chainrule.ops.shape import reshape, squeeze, unsqueeze
+from chainrule.tensor import Tensor, tensor_from_array
+
+#: What PyTorch's ``torch.return_types`` hold: ``values, indices = x.sort()``.
+sort_result = namedtuple("sort", ["values", "indices"])
+topk_result = namedtuple("topk", ["values", "indices"])
+kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
+median_result = namedtuple("median", ["values", "indices"])
+nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
+mode_result = namedtuple("mode", ["values", "indices"])
+
+
+# ----------------------------------------------------------------------------- reading chosen positions
+class ChosenAlongDim(GetItem):
+    """x read at positions chosen along one dimension: the gradient goes back to those positions."""
+
+    formula = "x at the positions chosen along dim"
+    derivatives = ("grad at the chosen positions, 0 elsewhere", None, None)
+
+
+class Sort(ChosenAlongDim):
+    formula = "x sorted along dim"
+
+
+class StableSort(Sort):
+    node_name = "SortBackward1"  # PyTorch's node when ``stable=`` is given
+
+
+class Topk(ChosenAlongDim):
+    formula = "the k largest (or smallest) elements of x along dim"
+
+
+class Kthvalue(ChosenAlongDim):
+    formula = "the k-th smallest element of x along dim"
+
+
+class Median(ChosenAlongDim):
+    node_name = "MedianBackward1"
+    formula = "the middle element of x sorted along dim (the lower one for an even count)"
+
+
+class Nanmedian(ChosenAlongDim):
+    node_name = "NanmedianBackward1"
+    formula = "the middle element of the non-nan elements of x sorted along dim"
+
+
+class Mode(ChosenAlongDim):
+    formula = "the most frequent element of x along dim (the smallest among equally frequent ones)"
+
+
+def read_chosen(kind, x, indices, axis, keepdim=True, repeats=False):
+    """``(values, indices)``: x read at ``indices`` along ``axis`` (an int64 array with x's number of
+    dimensions) by the ChosenAlongDim subclass ``kind``; without ``keepdim`` the size-1 ``axis`` of
+    both is dropped. ``repeats``: a position may be chosen more than once (its gradients then add).
+    A 0-d x has one element, read as itself."""
+    if x.array.ndim == 0:
+        return kind.apply(x, (), False), tensor_from_array(xp.zeros((), dtype=dtypes.int64))
+    key = _along_dim_key(indices, axis)
+    if not keepdim:
+        key = tuple(xp.squeeze(part, axis) for part in key)
+        indices = xp.squeeze(indices, axis)
+    return kind.apply(x, key, repeats), tensor_from_array(indices)
+
+
+def sorting_positions(array, axis, descending=False):
+    """The positions that sort ``array`` along ``axis``, stable, nan counted as largest.
+
+    Descending: the array is reversed, sorted ascending (stable) and the order reversed back, which
+    puts nan first and keeps equal elements in their original order, as PyTorch does.
+    """
+    if not descending:
+        return as_array(stable_argsort(array, axis), dtypes.int64)
+    last = array.shape[axis] - 1
+    reversed_order = stable_argsort(xp.flip(array, axis), axis)
+    return as_array(last - xp.flip(reversed_order, axis), dtypes.int64)
+
+
+def _size_along(x, axis):
+    return x.array.shape[axis] if x.array.ndim else 1
+
+
+# ----------------------------------------------------------------------------- sort, argsort, msort, topk
+@public
+def sort(input, dim=-1, descending=False, stable=None):
+    """``(values, indices)``: input sorted along ``dim`` (ascending unless ``descending``), and where
+    each value was. Equal elements keep their order (the sort is always stable); nan sorts as the
+    largest value. The gradient of each value goes back to the position it came from.
+    """
+    axis = one_axis(input, dim, "sort")
+    kind = Sort if stable is None else StableSort
+    if input.array.ndim == 0:
+        return sort_result(*read_chosen(kind, input, None, 0))
+    return sort_result(*read_chosen(kind, input, sorting_positions(input.array, axis, descending), axis))
+
+
+@public
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The int64 positions that sort input along ``dim``: ``sort(input, dim).indices`` (no gradient)."""
+    axis = one_axis(input, dim, "argsort")
+    if input.array.ndim == 0:
+        return tensor_from_array(xp.zeros((), dtype=dtypes.int64))
+    return tensor_from_array(sorting_positions(input.array, axis, descending))
+
+
+@public
+def msort(input):
+    """input sorted along its first dimension: ``sort(input, dim=0).values``."""
+    return sort(input, 0).values
+
+
+@public
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """``(values, indices)`` of the ``k`` largest elements along ``dim`` (the smallest with
+    ``largest=False``), largest first (smallest first). ``sorted=False`` is accepted; the values
+    come sorted all the same. The gradient goes back to the chosen positions.
+    """
+    axis = one_axis(input, dim, "topk")
+    size = _size_along(input, axis)
+    k = operator.index(k)
+    if not 0 <= k <= size:
+        raise RuntimeError(
+            f"topk(): selected index k out of range: k = {k}, but dimension {dim} of the input "
+            f"(shape {tuple(input.array.shape)}) has {size} elements; choose 0 <= k <= {size}"
+        )
+    if input.array.ndim == 0:
+        return topk_result(*read_chosen(Topk, input, None, 0))
+    positions = sorting_positions(input.array, axis, descending=largest)
+    return topk_result(*read_chosen(Topk, input, xp.take(positions, xp.arange(k), axis=axis), axis))
+
+
+# ----------------------------------------------------------------------------- kthvalue, median, mode
+def _chosen_rank(kind, result, input, dim, keepdim, operation, rank_of):
+    """The element of rank ``rank_of(sorted array, axis)`` (int array, size 1 along axis) in input
+    sorted along ``dim``, read by ``kind`` and returned as the named tuple ``result``."""
+    axis = one_axis(input, dim, operation)
+    require_nonempty(input, (axis,) if input.array.ndim else (), operation)
+    if input.array.ndim == 0:
+        return result(*read_chosen(kind, input, None, 0))
+    positions = sorting_positions(input.array, axis)
+    ranks = rank_of(xp.take_along_axis(input.array, positions, axis), axis)
+    return result(*read_chosen(kind, input, xp.take_along_axis(positions, ranks, axis), axis, keepdim))
+
+
+def _constant_rank(rank):
+    def rank_of(sorted_array, axis):
+        shape = list(sorted_array.shape)
+        shape[axis] = 1
+        return xp.full(shape, rank, dtype=dtypes.int64)
+
+    return rank_of
+
+
+def _median_rank(sorted_array, axis):
+    """The lower middle rank, or the rank of the first nan where a slice has one (its median is nan)."""
+    size = sorted_array.shape[axis]
+    numbers = xp.sum(~xp.isnan(sorted_array), axis=axis, keepdims=True) if sorted_array.dtype.kind == "f" else size
+    return as_array(xp.where(numbers < size, numbers, (size - 1) // 2), dtypes.int64)
+
+
+def _nanmedian_rank(sorted_array, axis):
+    """The lower middle rank among the non-nan elements (0 where all are nan)."""
+    numbers = xp.sum(~xp.isnan(sorted_array), axis=axis, keepdims=True) if sorted_array.dtype.kind == "f" else sorted_array.shape[axis]
+    return as_array(xp.maximum((numbers - 1) // 2, 0), dtypes.int64)
+
+
+def _mode_rank(sorted_array, axis):
+    """The rank of the last element of the longest run of equal values in the sorted array (the
+    first such run, so the smallest value). A stable sort puts that value's last occurrence there,
+    which is the index PyTorch returns."""
+    size = sorted_array.shape[axis]
+    ranks = xp.arange(size).reshape([size if each == axis else 1 for each in range(sorted_array.ndim)])
+    previous = xp.take(sorted_array, xp.maximum(xp.arange(size) - 1, 0), axis=axis)
+    run_starts = (ranks == 0) | (sorted_array != previous)
+    run_start = running_maximum(xp.where(run_starts, ranks, 0), axis)  # the latest start at or before each rank
+    run_length_so_far = ranks - run_start + 1
+    return as_array(xp.argmax(run_length_so_far, axis=axis, keepdims=True), dtypes.int64)
+
+
+@public
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """``(values, indices)``: the ``k``-th smallest element along ``dim`` (k = 1 is the smallest)."""
+    axis = one_axis(input, dim, "kthvalue")
+    size = _size_along(input, axis)
+    k = operator.index(k)
+    if size and not 1 <= k <= size:
+        raise RuntimeError(
+            f"kthvalue(): selected number k out of range for dimension {dim}: k = {k}, but it has "
+            f"{size} elements; choose 1 <= k <= {size}"
+        )
+    return _chosen_rank(Kthvalue, kthvalue_result, input, dim, keepdim, "kthvalue", _constant_rank(k - 1))
+
+
+class MedianAll(Op):
+    """The median of every element. Where several elements equal it, they share its gradient evenly
+    (PyTorch's rule for a reduction over all elements; a nan median goes to the nan elements)."""
+
+    node_name = "MedianBackward0"
+    formula = "the middle element of x sorted (the lower one for an even count)"
+    derivatives = ("1/k at each of the k elements equal to out, else 0", None)
+
+    @staticmethod
+    def forward(ctx, x, ignore_nan):
+        flat = x.reshape(-1)
+        ordered = xp.take(flat, sorting_positions(flat, 0))
+        rank = (_nanmedian_rank if ignore_nan else _median_rank)(ordered, 0)
+        result = xp.take(ordered, rank.reshape(()))
+        chosen = (x == result) | (xp.isnan(x) & xp.isnan(result))
+        ctx.share = (chosen / xp.sum(chosen)).astype(x.dtype)
+        ctx.chosen = chosen
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return selected(ctx.xp, ctx.chosen, grad_output * ctx.share), None
+
+
+class NanmedianAll(MedianAll):
+    node_name = "NanmedianBackward0"
+    formula = "the middle element of the non-nan elements of x sorted"
+
+
+def _median_of_all(kind, input, ignore_nan):
+    if input.array.size == 0:
+        return tensor_from_array(xp.full((), xp.nan, dtype=input.array.dtype))
+    return kind.apply(input, ignore_nan)
+
+
+@public
+def median(input, dim=None, keepdim=False):
+    """Without ``dim``: the median of every element, a 0-d tensor (the lower of the two middle ones
+    for an even count; nan if there is a nan). With ``dim``: ``(values, indices)`` along ``dim``."""
+    if dim is None:
+        return _median_of_all(MedianAll, input, ignore_nan=False)
+    return _chosen_rank(Median, median_result, input, dim, keepdim, "median", _median_rank)
+
+
+@public
+def nanmedian(input, dim=None, keepdim=False):
+    """``median`` ignoring nan: the median of the other elements (nan only where all are nan)."""
+    if dim is None:
+        return _median_of_all(NanmedianAll, input, ignore_nan=True)
+    return _chosen_rank(Nanmedian, nanmedian_result, input, dim, keepdim, "nanmedian", _nanmedian_rank)
+
+
+@public
+def mode(input, dim=-1, keepdim=False):
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally frequent
+    ones) and the position of its last occurrence."""
+    return _chosen_rank(Mode, mode_result, input, dim, keepdim, "mode", _mode_rank)
+
+
+
+# ----------------------------------------------------------------------------- quantile, nanquantile
+QUANTILE_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
+    """The q-quantiles of input along ``dim`` (of every element when None): input is sorted, and
+    each quantile reads the sorted values at rank q (N - 1), interpolated between the two ranks
+    around it. The gradient goes through that interpolation and the sort back to the two elements.
+    ``q`` (a number or a 1-D tensor of Q numbers) adds a first dimension of size Q when a tensor.
+    """
+    _check_quantile_arguments(input, q, interpolation, operation)
+    fractions = as_array(q.array if isinstance(q, Tensor) else q, input.array.dtype)  # ranks in input's precision, as PyTorch
+    if dim is None:
+        work, axis = reshape(input, -1), 0
+    else:
+        axis = one_axis(input, dim, operation)
+        work, axis = (reshape(input, 1), 0) if input.array.ndim == 0 else (input, axis)
+    ordered = sort(work, axis).values  # nan last
+    size = ordered.array.shape[axis]
+    numbers = xp.sum(~xp.isnan(ordered.array), axis=axis, keepdims=True)  # (..., 1, ...)
+    ranks_shape = (fractions.size,) + (1,) * ordered.array.ndim
+    positions = fractions.reshape(ranks_shape) * as_array(numbers - 1 if ignore_nan else size - 1, fractions.dtype)
+    low, high, weight = _interpolation_ranks(xp.maximum(positions, 0), interpolation)
+    if not ignore_nan:  # a slice with a nan has the quantile nan: read its last (nan) element
+        has_nan = numbers < size
+        low, high = xp.where(has_nan, size - 1, low), xp.where(has_nan, size - 1, high)
+    stacked = expand(unsqueeze(ordered, 0), (fractions.size,) + tuple(ordered.array.shape))
+    low_values, high_values = (gather(stacked, axis + 1, as_array(ranks, dtypes.int64)) for ranks in (low, high))
+    result = low_values + tensor_from_array(weight) * (high_values - low_values)
+    if dim is None:
+        result = reshape(result, (fractions.size,) + (1,) * input.array.ndim if keepdim else (fractions.size,))
+    elif not keepdim or input.array.ndim == 0:
+        result = squeeze(result, axis + 1)
+    return result if fractions.ndim else squeeze(result, 0)
+
+
+def _interpolation_ranks(positions, interpolation):
+    """``(low, high, weight)``: the quantile is sorted[low] + weight (sorted[high] - sorted[low])."""
+    low, high = xp.floor(positions), xp.ceil(positions)
+    if interpolation == "linear":
+        return low, high, positions - low
+    if interpolation == "midpoint":
+        return low, high, xp.full_like(positions, 0.5)
+    chosen = {"lower": low, "higher": high, "nearest": xp.round(positions)}[interpolation]  # round: half to even
+    return chosen, chosen, xp.zeros_like(positions)
+
+
+def _check_quantile_arguments(input, q, interpolation, operation):
+    if input.array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{operation}() input tensor must be either float or double dtype (got "
+            f"{dtypes.dtype_name(input.array.dtype)}); convert it first, e.g. x.float()"
+        )
+    if input.array.size == 0:
+        raise RuntimeError(f"{operation}() input tensor must be non-empty (input shape {tuple(input.array.shape)})")
+    fractions = as_array(q.array if isinstance(q, Tensor) else q)
+    if fractions.ndim > 1:
+        raise RuntimeError(f"{operation}() q must be a scalar or 1D tensor (got shape {tuple(fractions.shape)})")
+    if fractions.size and not ((fractions >= 0) & (fractions <= 1)).all():
+        raise RuntimeError(f"{operation}() q must be in the range [0, 1] but got {fractions.tolist()}")
+    if interpolation not in QUANTILE_INTERPOLATIONS:
+        raise RuntimeError(
+            f"{operation}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
+        )
+
+
+@public
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-quantile(s) of input along ``dim`` (of every element when None): the value below
+    which a fraction q of the sorted elements lies, at rank q (N - 1) of the sorted values,
+    interpolated between neighbours (``interpolation``: linear, lower, higher, midpoint, nearest).
+    nan where a slice has a nan. A 1-D tensor ``q`` gives a first dimension of len(q).
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile", ignore_nan=False)
+
+
+@public
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` of the elements that are not nan (nan where a slice has only nan)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", ignore_nan=True)
+
+
+# ----------------------------------------------------------------------------- counting values
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+@public
+def histc(input, bins=100, min=0, max=0):
+    """How many elements fall in each of ``bins`` equal bins spanning [min, max] (the last bin
+    includes max; elements outside are not counted). min = max = 0 spans the data's own range, and
+    an empty range is widened by 1 each side. Floating tensors only; no gradient.
+    """
+    _check_histogram_input(input, "histc")
+    low, high = float(min), float(max)
+    if low > high:
+        raise RuntimeError(f"torch.histc: max must be larger than min (got min={low}, max={high})")
+    if low == high and input.array.size:
+        low, high = float(input.array.min()), float(input.array.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = xp.histogram(input.array, bins=_bin_count(bins, "histc"), range=(low, high))
+    return tensor_from_array(counts.astype(input.array.dtype))
+
+
+@public
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """The named tuple ``(hist, bin_edges)``: how many elements (or how much ``weight``) fall in each
+    bin. ``bins`` is a count of equal bins over ``range`` (the data's range when None), or a 1-D
+    tensor of increasing edges. With ``density`` the histogram integrates to 1. No gradient.
+    """
+    _check_histogram_input(input, "histogram")
+    if isinstance(bins, Tensor) and bins.array.dtype != input.array.dtype:
+        raise RuntimeError(
+            f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input "
+            f"with dtype {input.array.dtype.name} and bins with dtype {bins.array.dtype.name}; convert the bins"
+        )
+    edges = bins.array if isinstance(bins, Tensor) else _bin_count(bins, "histogram")
+    weights = None if weight is None else weight.array
+    hist, bin_edges = xp.histogram(input.array, bins=edges, range=range, weights=weights, density=density)
+    dtype = input.array.dtype
+    return histogram_result(tensor_from_array(hist.astype(dtype)), tensor_from_array(as_array(bin_edges, dtype)))
+
+
+def _check_histogram_input(input, operation):
+    if input.array.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{operation}" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()'
+        )
+
+
+def _bin_count(bins, operation):
+    bins = operator.index(bins)
+    if bins <= 0:
+        raise RuntimeError(f"torch.{operation}(): bins must be > 0, but got {bins} for dimension 0")
+    return bins
+
+
+@public
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of input, sorted (or, with ``dim``, its distinct slices along dim).
+    ``return_inverse`` adds where each element (slice) of input is among them, ``return_counts``
+    how often each occurs: a tuple then, as in PyTorch. No gradient.
+    """
+    array = input.array
+    if dim is not None:
+        axis = one_axis(input, dim, "unique")
+        values, inverse, counts = xp.unique(array, return_inverse=True, return_counts=True, axis=axis)
+        inverse = inverse.reshape(-1)
+    else:
+        values, inverse, counts = xp.unique(array.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(array.shape)
+    return _unique_results(values, inverse, counts, return_inverse, return_counts)
+
+
+@public
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """input with each run of equal consecutive values (slices along ``dim``) kept once:
+    [1, 1, 2, 2, 3, 1] gives [1, 2, 3, 1]. ``return_inverse`` and ``return_counts`` as for
+    ``unique``. No gradient.
+    """
+    array = input.array
+    axis = 0 if dim is None else one_axis(input, dim, "unique_consecutive")
+    work = array.reshape(-1) if dim is None else xp.moveaxis(array, axis, 0)
+    length = work.shape[0]
+    changes = (work[1:] != work[:-1]).reshape(builtins.max(length - 1, 0), -1).any(axis=1) if length else work[:0]
+    starts = xp.concatenate([xp.ones(builtins.min(length, 1), dtype=bool), changes.astype(bool)])
+    values = work[starts] if dim is None else xp.moveaxis(work[starts], 0, axis)
+    inverse = xp.cumsum(starts) - 1
+    counts = xp.diff(xp.concatenate([xp.flatnonzero(starts), xp.full(1, length)]))
+    return _unique_results(values, inverse.reshape(array.shape) if dim is None else inverse, counts, return_inverse, return_counts)
+
+
+def _unique_results(values, inverse, counts, return_inverse, return_counts):
+    results = [tensor_from_array(values)]
+    if return_inverse:
+        results.append(tensor_from_array(as_array(inverse, dtypes.int64)))
+    if return_counts:
+        results.append(tensor_from_array(as_array(counts, dtypes.int64)))
+    return results[0] if len(results) == 1 else tuple(results)

@@ -1,0 +1,129 @@
+"""Scans (cumsum's rows are in test_reduce.py): the table runs gradcheck and the PyTorch comparison;
+then zeros in cumprod, ties and nan in cummax/cummin, stability of logcumsumexp, dtypes, in-place
+forms, errors and node names."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
+from tests.ops.test_reduce import distinct, raises_like_pytorch
+
+ANY = one_shape()
+
+
+def with_a_zero(array):
+    """The middle element set to 0 (and a second zero further on when there is room)."""
+    flat = array.reshape(-1).copy()
+    if flat.size:
+        flat[flat.size // 2] = 0.0
+    if flat.size > 3:
+        flat[-1] = 0.0
+    return flat.reshape(array.shape)
+
+
+CASES = [
+    library_case("cumprod_first", lambda lib, a: a.cumprod(0), ANY),
+    library_case("cumprod_last", lambda lib, a: lib.cumprod(a, -1), ANY),
+    library_case("cumprod_with_zeros", lambda lib, a: a.cumprod(-1), ANY, domain=with_a_zero),
+    library_case("cumprod_with_zeros_first", lambda lib, a: lib.cumprod(a, 0), ANY, domain=with_a_zero),
+    library_case("cummax_values", lambda lib, a: a.cummax(-1).values, ANY, domain=distinct),
+    library_case("cummax_first", lambda lib, a: lib.cummax(a, 0)[0], ANY),
+    library_case("cummin_values", lambda lib, a: lib.cummin(a, -1).values, ANY, domain=distinct),
+    library_case("logcumsumexp_last", lambda lib, a: a.logcumsumexp(-1), ANY),
+    library_case("logcumsumexp_first", lambda lib, a: lib.logcumsumexp(a, 0), ANY),
+    library_case("logcumsumexp_large", lambda lib, a: lib.logcumsumexp(a, -1), ANY, domain=lambda a: 300 * a),
+]
+
+test_op = table_test(CASES)
+test_second_order = second_order_test(CASES)
+
+
+def test_cumprod_gradient_with_zeros_matches_pytorch():
+    data = [[2.0, 0.0, 3.0, 4.0], [0.0, 0.0, 5.0, 1.0], [1.0, 2.0, 4.0, 0.0]]
+    for dim in (0, 1):
+        ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        weights = np.arange(12.0).reshape(3, 4) - 5
+        (ours.cumprod(dim) * chainrule.tensor(weights)).sum().backward()
+        (theirs.cumprod(dim) * torch.tensor(weights)).sum().backward()
+        np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_cummax_and_cummin_return_the_latest_position_on_ties_and_nan_like_pytorch(name):
+    data = [[3.0, 1.0, 3.0, 2.0, 1.0, 3.0], [1.0, math.nan, 2.0, math.nan, 0.0, 5.0], [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]]
+    ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    mine, reference = getattr(ours, name)(1), getattr(theirs, name)(1)
+    assert type(mine).__name__ == type(reference).__name__ == name and mine._fields == ("values", "indices")
+    np.testing.assert_array_equal(mine.values.detach().numpy(), reference.values.detach().numpy())
+    np.testing.assert_array_equal(mine.indices.array, reference.indices.numpy())
+    assert mine.indices.dtype == chainrule.int64
+    weights = np.arange(18.0).reshape(3, 6)
+    (mine.values * chainrule.tensor(weights)).sum().backward()  # a position holding the extreme for several i gets them all
+    (reference.values * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
+
+
+def test_logcumsumexp_is_stable_at_plus_and_minus_1000():
+    data = [[1000.0, -1000.0, 3.0], [-1000.0, 1000.0, 2.0], [-1000.0, 0.0, -math.inf]]
+    ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, expected = ours.logcumsumexp(1), theirs.logcumsumexp(1)
+    np.testing.assert_allclose(out.array, expected.detach().numpy())
+    weights = [[1.0, -2.0, 3.0], [1.0, 2.0, -3.0], [1.0, 1.0, 1.0]]
+    (out * chainrule.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-6)
+
+
+def test_dtypes_follow_pytorch():
+    counts = chainrule.tensor([[1, 2], [3, 4]], dtype=chainrule.int32)
+    assert counts.cumsum(0).dtype == chainrule.int64 and counts.cumprod(1).dtype == chainrule.int64
+    assert counts.cummax(0).values.dtype == chainrule.int32 and chainrule.tensor([True, True]).cumprod(0).tolist() == [1, 1]
+    assert chainrule.tensor([1.5, 2.5]).cumsum(0, dtype=chainrule.int32).tolist() == torch.tensor([1.5, 2.5]).cumsum(0, dtype=torch.int32).tolist()
+    assert chainrule.ones(3).cumprod(0, dtype=chainrule.float64).dtype == chainrule.float64
+    for result in (chainrule.ones(2, 3).cumprod(1), chainrule.ones(2, 3).logcumsumexp(0)):
+        assert result.dtype == chainrule.float32
+
+
+def test_in_place_forms_write_into_the_tensor():
+    for name in ("cumsum_", "cumprod_"):
+        data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+        ours, theirs = chainrule.tensor(data), torch.tensor(data)
+        assert getattr(ours, name)(1) is ours
+        getattr(theirs, name)(1)
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
+    counts = chainrule.tensor([1, 2, 3], dtype=chainrule.int32)
+    counts.cumsum_(0)
+    assert counts.dtype == chainrule.int32 and counts.tolist() == [1, 3, 6]
+
+
+def test_zero_dimensional_inputs_give_themselves():
+    for name in ("cumsum", "cumprod", "logcumsumexp"):
+        x = chainrule.tensor(2.0, requires_grad=True)
+        out = getattr(x, name)(-1)
+        assert out.shape == () and out.item() == getattr(torch.tensor(2.0), name)(-1).item()
+        out.backward()
+        assert x.grad.item() == 1.0
+    assert chainrule.tensor(2.0).cummax(0).indices.item() == 0
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda lib, x: x.cumprod(2), IndexError, r"cumprod.*range of \[-2, 1\].*got 2"),
+    (lambda lib, x: x.cummax(-3), IndexError, "cummax.*got -3"),
+    (lambda lib, x: x.cummin((0, 1)), TypeError, "cummin.*must be int, not tuple"),
+    (lambda lib, x: x.long().logcumsumexp(0), NotImplementedError, "logcumsumexp.*not implemented for int64"),
+])
+def test_errors_match_pytorchs_and_name_the_operation(call, error, words):
+    raises_like_pytorch(call, error, words)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.cumprod(0), lambda lib, x: lib.cumprod(x, 1, dtype=lib.float64), lambda lib, x: x.cummax(1).values,
+    lambda lib, x: x.cummin(0).values, lambda lib, x: x.logcumsumexp(1), lambda lib, x: x.cumsum(1, dtype=lib.float64),
+])
+def test_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]
