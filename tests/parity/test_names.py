@@ -78,47 +78,43 @@ DELIBERATELY_MISSING = {
 NOT_YET = {
     "torch": set(
         """
-        absolute addbmm addmv addr aminmax argsort argwhere asarray atleast_1d atleast_2d atleast_3d
-        baddbmm bitwise_left_shift bitwise_right_shift block_diag broadcast_tensors bucketize
-        cartesian_prod cdist cholesky_inverse cholesky_solve column_stack combinations copysign
-        corrcoef count_nonzero cov cross cummax cummin cumprod cumulative_trapezoid deg2rad det diag
-        diag_embed diagflat diagonal diagonal_scatter diff digamma dist dsplit dstack einsum erfc
-        erfinv fliplr flipud float_power fmax fmin frexp gcd geqrf get_rng_state gradient greater
-        greater_equal heaviside histc histogram histogramdd hsplit i0 igamma igammac index_add
-        index_copy index_reduce inner inverse is_nonzero isin isneginf isposinf isreal kron kthvalue
-        lcm ldexp less less_equal lgamma lobpcg logaddexp2 logcumsumexp logdet logspace lu_unpack
-        matrix_exp matrix_power median meshgrid mode msort mv mvlgamma nan_to_num nanmean nanmedian
-        nanquantile nansum narrow narrow_copy nextafter not_equal orgqr ormqr pca_lowrank pinverse
-        poisson polygamma positive quantile rad2deg randint_like range ravel renorm
-        repeat_interleave roll rot90 row_stack scatter_reduce searchsorted select select_scatter
-        set_rng_state sgn signbit slice_scatter slogdet sort std_mean svd_lowrank tensor_split
-        tensordot topk trace trapezoid trapz tril tril_indices triu triu_indices unflatten unique
-        unique_consecutive unravel_index vander var_mean vdot vsplit
+        absolute addbmm addmv addr argwhere asarray atleast_1d atleast_2d atleast_3d baddbmm
+        bitwise_left_shift bitwise_right_shift block_diag broadcast_tensors bucketize cartesian_prod
+        cdist cholesky_inverse cholesky_solve column_stack combinations copysign corrcoef cov cross
+        cumulative_trapezoid deg2rad det diag diag_embed diagflat diagonal diagonal_scatter diff
+        digamma dist dsplit dstack einsum erfc erfinv fliplr flipud float_power fmax fmin frexp gcd
+        geqrf get_rng_state gradient greater greater_equal heaviside histogramdd hsplit i0 igamma
+        igammac index_add index_copy index_reduce inner inverse is_nonzero isin isneginf isposinf
+        isreal kron lcm ldexp less less_equal lgamma lobpcg logaddexp2 logdet logspace lu_unpack
+        matrix_exp matrix_power meshgrid mv mvlgamma nan_to_num narrow narrow_copy nextafter
+        not_equal orgqr ormqr pca_lowrank pinverse poisson polygamma positive rad2deg randint_like
+        range ravel renorm repeat_interleave roll rot90 row_stack scatter_reduce searchsorted select
+        select_scatter set_rng_state sgn signbit slice_scatter slogdet svd_lowrank tensor_split
+        tensordot trace trapezoid trapz tril tril_indices triu triu_indices unflatten unravel_index
+        vander vdot vsplit
         """.split()
     ),
     "Tensor": set(
         """
-        absolute absolute_ addbmm addbmm_ addmm_ addmv addmv_ addr addr_ aminmax apply_ argsort
-        argwhere as_subclass baddbmm baddbmm_ bfloat16 bitwise_and_ bitwise_left_shift
-        bitwise_left_shift_ bitwise_not_ bitwise_or_ bitwise_right_shift bitwise_right_shift_
-        bitwise_xor_ byte cauchy_ char cholesky_inverse cholesky_solve copysign copysign_ corrcoef
-        count_nonzero cov cross cummax cummin cumprod cumprod_ cumsum_ deg2rad det diag diag_embed
-        diagflat diagonal diagonal_scatter diff digamma digamma_ dim_order dist dsplit eq_ erfc
-        erfc_ erfinv erfinv_ fill_diagonal_ fliplr flipud float_power float_power_ fmax fmin frexp
-        gcd gcd_ ge_ geometric_ geqrf get_device greater greater_ greater_equal greater_equal_ gt_
-        heaviside histc histogram hsplit i0 i0_ igamma igamma_ igammac igammac_ index_add index_add_
-        index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_ inner inverse
-        is_contiguous is_inference is_signed isneginf isposinf isreal istft itemsize kthvalue lcm
+        absolute absolute_ addbmm addbmm_ addmm_ addmv addmv_ addr addr_ apply_ argwhere as_subclass
+        baddbmm baddbmm_ bfloat16 bitwise_and_ bitwise_left_shift bitwise_left_shift_ bitwise_not_
+        bitwise_or_ bitwise_right_shift bitwise_right_shift_ bitwise_xor_ byte cauchy_ char
+        cholesky_inverse cholesky_solve copysign copysign_ corrcoef cov cross deg2rad det diag
+        diag_embed diagflat diagonal diagonal_scatter diff digamma digamma_ dim_order dist dsplit
+        eq_ erfc erfc_ erfinv erfinv_ fill_diagonal_ fliplr flipud float_power float_power_ fmax
+        fmin frexp gcd gcd_ ge_ geometric_ geqrf get_device greater greater_ greater_equal
+        greater_equal_ gt_ heaviside hsplit i0 i0_ igamma igamma_ igammac igammac_ index_add
+        index_add_ index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_ inner
+        inverse is_contiguous is_inference is_signed isneginf isposinf isreal istft itemsize lcm
         lcm_ ldexp ldexp_ le_ less less_ less_equal less_equal_ lgamma lgamma_ log_normal_
-        logaddexp2 logcumsumexp logdet logical_and_ logical_not_ logical_or_ logical_xor_ lt_ map_
-        masked_scatter masked_scatter_ matrix_exp matrix_power median mode module_load msort mv
-        mvlgamma mvlgamma_ nan_to_num nan_to_num_ nanmean nanmedian nanquantile nansum narrow
-        narrow_copy nbytes ndimension ne_ nextafter nextafter_ nonzero_static not_equal not_equal_
-        orgqr ormqr pinverse polygamma polygamma_ positive put_ quantile rad2deg ravel renorm
-        renorm_ repeat_interleave resize_ resize_as_ roll rot90 scatter_reduce scatter_reduce_
-        select select_scatter sgn sgn_ short signbit slice_scatter slogdet sort squeeze_ stft
-        storage_offset stride sum_to_size t_ tensor_split topk trace transpose_ tril tril_ triu
-        triu_ unflatten unique unique_consecutive unsqueeze_ vdot vsplit
+        logaddexp2 logdet logical_and_ logical_not_ logical_or_ logical_xor_ lt_ map_ masked_scatter
+        masked_scatter_ matrix_exp matrix_power module_load mv mvlgamma mvlgamma_ nan_to_num
+        nan_to_num_ narrow narrow_copy nbytes ndimension ne_ nextafter nextafter_ nonzero_static
+        not_equal not_equal_ orgqr ormqr pinverse polygamma polygamma_ positive put_ rad2deg ravel
+        renorm renorm_ repeat_interleave resize_ resize_as_ roll rot90 scatter_reduce
+        scatter_reduce_ select select_scatter sgn sgn_ short signbit slice_scatter slogdet squeeze_
+        stft storage_offset stride sum_to_size t_ tensor_split trace transpose_ tril tril_ triu
+        triu_ unflatten unsqueeze_ vdot vsplit
         """.split()
     ),
     "nn.functional": set(
