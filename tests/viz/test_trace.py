@@ -191,3 +191,14 @@ def test_trace_shows_local_values_only_for_elementwise_operations():
     w = chainrule.tensor([[0.5, 1.0], [2.0, 1.5]], requires_grad=True, name="W")
     matmul_step = next(step for step in trace_backward((x @ w).sum()).steps if step.operation == "MmBackward0")
     assert all(edge.local is None for edge in matmul_step.edges)
+
+
+def test_params_may_be_named_parameters_or_a_list_of_tensors():
+    model = chainrule.nn.Linear(2, 1)
+    x = chainrule.ones(3, 2)
+    names = {info.name for info in trace_backward(model(x).sum(), model.named_parameters()).graph.tensors}
+    assert {"weight", "bias"} <= names
+    names = {info.name for info in trace_backward(model(x).sum(), list(model.parameters())).graph.tensors}
+    assert {"params[0]", "params[1]"} <= names
+    with pytest.raises(TypeError, match="params must be"):
+        trace_backward(model(x).sum(), [1, 2])

@@ -77,11 +77,28 @@ class OperationInfo:
         return f"<OperationInfo {self.name}>"
 
 
+def named_tensors(params):
+    """``params`` as ``{name: tensor}``: a dict as it is, ``(name, tensor)`` pairs (what
+    ``named_parameters()`` yields) as a dict, bare tensors as ``params[i]`` (or their ``name``)."""
+    if params is None or isinstance(params, dict):
+        return params or {}
+    items = list(params)
+    if all(isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) for item in items):
+        return dict(items)
+    if not all(isinstance(item, Tensor) for item in items):
+        raise TypeError(
+            "params must be a dict of name -> tensor, named_parameters(), or a list of tensors; "
+            f"got an item of type {next(type(item).__name__ for item in items if not isinstance(item, Tensor))}"
+        )
+    return {item.name or f"params[{index}]": item for index, item in enumerate(items)}
+
+
 class ComputationGraph:
     """The operations and tensors that produced ``output``, in forward order (inputs first).
 
     ``params`` maps names to tensors (``dict(model.named_parameters())``, or any tensor of the
-    graph you want labelled). Tensors are named from ``params``, then their ``name`` attribute, then
+    graph you want labelled); ``model.named_parameters()`` itself, or a list of tensors
+    (``model.parameters()``, named ``params[0]``, ... unless they carry a ``name``), work too. Tensors are named from ``params``, then their ``name`` attribute, then
     from ``variables`` (``{name: tensor}``, usually the caller's variables: ``caller_tensors()``),
     then automatically ``t0``, ``t1``, ... in forward order.
     """
@@ -94,6 +111,7 @@ class ComputationGraph:
                 "this tensor has no graph: it does not require grad. Create the inputs with "
                 "requires_grad=True (and compute outside no_grad()) to record the operations."
             )
+        params = named_tensors(params)
         self.output = output
         self.operations = []  # OperationInfo, forward order
         self.tensors = []  # TensorInfo, forward order
