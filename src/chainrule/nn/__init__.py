@@ -26,6 +26,7 @@ from chainrule.nn.loss import (
 )
 from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from chainrule.nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, RMSNorm
 from chainrule.nn.padding import ZeroPad2d
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -89,4 +90,9 @@ __all__ = [
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
+    "RMSNorm",
 ]

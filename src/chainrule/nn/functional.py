@@ -5,6 +5,7 @@ inputs the way PyTorch does (same exception types) and says what to change. The 
 ``chainrule/ops/``: activations in ``activation.py``, the fused losses in ``loss.py``, batch and
 layer norm in ``normalization.py``.
 """
+import math
 import warnings
 
 from chainrule.autograd.grad_mode import no_grad
@@ -27,7 +28,7 @@ from chainrule.ops.loss import (
     class_axis_of,
 )
 from chainrule.ops.matmul import linear
-from chainrule.ops.normalization import BatchNormalize, LayerNormalize, batch_statistics
+from chainrule.ops.normalization import BatchNormalize, GroupNormalize, LayerNormalize, batch_statistics
 from chainrule.ops.padding import pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
@@ -79,6 +80,10 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "group_norm",
+    "instance_norm",
+    "rms_norm",
+    "local_response_norm",
 ]
 
 
@@ -391,6 +396,100 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     axes = tuple(range(input.ndim - count, input.ndim))
     mean, var = batch_statistics(input.array, axes)
     return LayerNormalize.apply(input, weight, bias, mean, var, eps, axes, normalized_shape)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize each sample's channels in ``num_groups`` groups: (N, C, *) -> (N, C, *).
+
+    The C channels are split into groups of C / num_groups; each group of each sample is
+    standardized by its own mean and variance (over its channels and positions), then each channel
+    scaled by ``weight`` (C,) and shifted by ``bias`` (C,). One group is layer norm over (C, *);
+    C groups is instance norm. Independent of the batch, so the same in training and evaluation.
+    """
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(input.shape)} and num_groups={num_groups}"
+        )
+    channels = input.shape[1]
+    for name, parameter in (("weight", weight), ("bias", bias)):
+        if parameter is not None and tuple(parameter.shape) != (channels,):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
+                f"{name} of shape {list(parameter.shape)} and input of shape {list(input.shape)}"
+            )
+    grouped = input.reshape(input.shape[0], num_groups, channels // num_groups, -1)
+    axes = (2, 3)
+    mean, var = batch_statistics(grouped.array, axes)
+    view = (num_groups, channels // num_groups, 1)
+    return GroupNormalize.apply(grouped, weight, bias, mean, var, eps, axes, view).reshape(input.shape)
+
+
+def instance_norm(
+    input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-5
+):
+    """Normalize each channel of each sample over its positions: (N, C, *) -> (N, C, *).
+
+    Each (sample, channel) map is standardized by its own mean and variance, then scaled by
+    ``weight`` (C,) and shifted by ``bias`` (C,). Given running statistics, ``use_input_stats``
+    moves them towards the batch's average of the instance statistics (the variance unbiased), as
+    batch norm does; ``use_input_stats=False`` normalizes by the running statistics instead.
+    """
+    axes = tuple(range(2, input.ndim))
+    view = (input.shape[1],) + (1,) * len(axes)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("instance_norm: running_mean and running_var must be given when use_input_stats=False")
+        mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
+        return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
+    count = math.prod(input.shape[2:])
+    if count <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}; instance "
+            f"statistics need at least 2 positions per channel"
+        )
+    mean, var = batch_statistics(input.array, axes)
+    if running_mean is not None:
+        _update_running(running_mean, mean.mean(axis=0), momentum)
+    if running_var is not None:
+        _update_running(running_var, (var * (count / (count - 1))).mean(axis=0), momentum)
+    return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / √(mean(x²) + eps) · weight, the mean over the last dimensions ``normalized_shape``.
+
+    Layer norm without the centering and the shift (used by Llama-style transformers). ``eps``
+    None is the input dtype's machine epsilon, as PyTorch's default.
+    """
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    count = len(normalized_shape)
+    if input.ndim < count or tuple(input.shape[input.ndim - count :]) != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
+        )
+    if eps is None:
+        eps = float(xp.finfo(input.dtype).eps)
+    dims = tuple(range(input.ndim - count, input.ndim))
+    output = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return output if weight is None else output * weight
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha · mean of x² over ``size`` neighbouring channels)^beta: (N, C, *) -> (N, C, *).
+
+    The window of channel c runs from c - size // 2 to c + (size - 1) // 2 (zeros past the edges),
+    the lateral inhibition of AlexNet.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    squares = pad(input * input, (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2))
+    window_mean = sum(squares[:, offset : offset + channels] for offset in range(size)) / size
+    return input / (window_mean * alpha + k) ** beta
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding
