@@ -10,7 +10,7 @@ activations and losses, plus ``functional`` (the same operations as functions), 
 """
 from chainrule.nn import functional, init, parallel, utils
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
-from chainrule.nn.container import ModuleDict, ModuleList, Sequential
+from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from chainrule.nn.dropout import Dropout, Dropout2d
 from chainrule.nn.flatten import Flatten, Unflatten
@@ -95,4 +95,6 @@ __all__ = [
     "InstanceNorm2d",
     "LocalResponseNorm",
     "RMSNorm",
+    "ParameterDict",
+    "ParameterList",
 ]
