@@ -14,7 +14,9 @@ from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, Parame
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from chainrule.nn.dropout import Dropout, Dropout2d
 from chainrule.nn.flatten import Flatten, Unflatten
-from chainrule.nn.linear import Identity, Linear
+from chainrule.nn.linear import Bilinear, Identity, Linear
+from chainrule.nn.fold import Fold, Unfold
+from chainrule.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -27,7 +29,19 @@ from chainrule.nn.loss import (
 from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from chainrule.nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, RMSNorm
-from chainrule.nn.padding import ZeroPad2d
+from chainrule.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from chainrule.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
@@ -97,4 +111,19 @@ __all__ = [
     "RMSNorm",
     "ParameterDict",
     "ParameterList",
+    "Bilinear",
+    "Fold",
+    "Unfold",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ZeroPad1d",
 ]

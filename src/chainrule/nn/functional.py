@@ -84,6 +84,9 @@ __all__ = [
     "instance_norm",
     "rms_norm",
     "local_response_norm",
+    "bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
 ]
 
 
@@ -557,6 +560,15 @@ def pad(input, pad, mode="constant", value=None):
     ``(1, 1)`` pads the last dimension by one on each side, ``(1, 1, 2, 0)`` also the one before.
     """
     if mode in ("reflect", "replicate", "circular"):
+        padded_dims = len(pad) // 2
+        if len(pad) % 2 or input.ndim not in (padded_dims + 1, padded_dims + 2):
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+            )
         return pad_by_reading(input, pad, mode)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode '{mode}' is not available in chainrule; use constant, reflect, replicate or circular")
@@ -578,3 +590,65 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"pad: the padded size of dimension {axis} would be {shape[axis]} (input size {size})")
     canvas = tensor_from_array(xp.full(shape, 0 if value is None else value, dtype=input.dtype))
     return index.index_put(canvas, tuple(destination), input[tuple(source)])
+
+
+# ----------------------------------------------------------------------------- bilinear, pixel shuffle
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = x1ᵀ A_o x2 + b_o: input1 (*, in1), input2 (*, in2), weight A (out, in1, in2), bias
+    (out,) -> (*, out). Computed as (x1 A) · x2: x1 times A viewed as (in1, out · in2), then each
+    of the out rows of in2 dotted with x2."""
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+    for dim, (size1, size2) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
+        if size1 != size2:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {dim}: got {size1} and {size2}")
+    out_features, in1_features, in2_features = weight.shape
+    for name, got, expected in (("input1", input1.shape[-1], in1_features), ("input2", input2.shape[-1], in2_features)):
+        if got != expected:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {got} but expected {expected}")
+    if bias is not None and bias.shape[-1] != out_features:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but expected {out_features}")
+    rows = input1 @ weight.transpose(0, 1).reshape(in1_features, out_features * in2_features)
+    output = (rows.reshape(*input1.shape[:-1], out_features, in2_features) * input2.unsqueeze(-2)).sum(-1)
+    return output if bias is None else output + bias
+
+
+def _check_pixel_factor(input, factor, operation, factor_name):
+    if input.ndim < 3:
+        raise RuntimeError(f"{operation} expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{operation} expects a positive {factor_name}, but got {factor}")
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C · r², H, W) -> (*, C, H · r, W · r), r = ``upscale_factor``: channel c · r² + i · r + j
+    becomes pixel (i, j) of each r x r block of output channel c."""
+    _check_pixel_factor(input, upscale_factor, "pixel_shuffle", "upscale_factor")
+    r = upscale_factor
+    *batch, channels, height, width = input.shape
+    if channels % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, "
+            f"but input.size(-3)={channels} is not divisible by {r * r}"
+        )
+    blocks = input.reshape(*batch, channels // (r * r), r, r, height, width)
+    b = len(batch)
+    blocks = blocks.permute(*range(b), b, b + 3, b + 1, b + 4, b + 2)  # (*, C, H, r, W, r)
+    return blocks.reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H · r, W · r) -> (*, C · r², H, W), r = ``downscale_factor``: the inverse of pixel_shuffle."""
+    _check_pixel_factor(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
+    r = downscale_factor
+    *batch, channels, height, width = input.shape
+    for name, dim, size in (("height", -2, height), ("width", -1, width)):
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size({dim})={size} "
+                f"is not divisible by {r}"
+            )
+    blocks = input.reshape(*batch, channels, height // r, r, width // r, r)
+    b = len(batch)
+    blocks = blocks.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
+    return blocks.reshape(*batch, channels * r * r, height // r, width // r)
