@@ -7,11 +7,7 @@ import torch
 import chainrule
 from chainrule import nn
 from chainrule.nn import functional as F
-from tests.nn.pairs import assert_close, check_module, module_pair
-
-
-def normal(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
+from tests.nn.pairs import assert_close, check_module, error_of, module_pair, normal
 
 
 def with_random_affine(make):
@@ -142,14 +138,6 @@ def test_float32_default_and_rms_norm_default_eps():
     out = nn.RMSNorm(4)(chainrule.tensor(x))
     assert out.dtype == chainrule.float32
     np.testing.assert_allclose(out.array, torch.nn.RMSNorm(4)(torch.tensor(x)).detach().numpy(), rtol=1e-6)
-
-
-def error_of(call):
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the test compares whatever each library raises
-        return type(error), str(error)
-    return None
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,7 @@ import torch
 
 import chainrule
 from chainrule import nn
-from tests.nn.pairs import assert_close, check_module, module_pair
-
-
-def normal(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
+from tests.nn.pairs import assert_close, check_module, error_of, module_pair, normal
 
 
 LAYERS = [
@@ -128,14 +124,6 @@ def test_bilinear_initialization_and_second_derivative():
         (grad1 * grad1).sum().backward()
         seconds.append(x2.grad)
     assert_close(seconds[0], seconds[1], "second derivative")
-
-
-def error_of(call):
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the test compares whatever each library raises
-        return type(error), str(error)
-    return None
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,7 @@ import torch
 
 import chainrule
 from chainrule import nn
-from tests.nn.pairs import assert_close, module_pair
-
-
-def normal(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
+from tests.nn.pairs import assert_close, error_of, module_pair, normal
 
 
 def run_both(ours, theirs, input_array, states=None):
@@ -153,14 +149,6 @@ def test_dropout_with_one_layer_warns_and_bad_dropout_raises():
         nn.GRU(3, 4, dropout=0.2)
     with pytest.raises(ValueError, match="dropout should be a number in range"):
         nn.LSTM(3, 4, dropout=1.5)
-
-
-def error_of(call):
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the test compares whatever each library raises
-        return type(error), str(error)
-    return None
 
 
 @pytest.mark.parametrize(

@@ -368,14 +368,29 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"Expected more than 1 value per channel when training, got input size {input.shape}; "
                 f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
             )
-        mean, var = batch_statistics(input.array, axes)
-        if running_mean is not None:
-            _update_running(running_mean, mean, momentum)
-        if running_var is not None:
-            _update_running(running_var, var * (count / (count - 1)), momentum)
-        return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+        return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum)
+    return _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, "batch_norm", "training=False")
+
+
+def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum):
+    """Normalize by the input's mean and variance over ``axes``, moving the running statistics (when
+    given) towards them, averaged over the samples where the statistics are per sample (instance
+    norm), the variance unbiased."""
+    mean, var = batch_statistics(input.array, axes)
+    count = math.prod(input.shape[axis] for axis in axes)
+    per_sample = 0 not in axes
+    if running_mean is not None:
+        _update_running(running_mean, mean.mean(axis=0) if per_sample else mean, momentum)
+    if running_var is not None:
+        unbiased = var * (count / (count - 1))
+        _update_running(running_var, unbiased.mean(axis=0) if per_sample else unbiased, momentum)
+    return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+
+
+def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, operation, when):
+    """Normalize by the running statistics, fixed values through which no gradient flows."""
     if running_mean is None or running_var is None:
-        raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+        raise RuntimeError(f"{operation}: running_mean and running_var must be given when {when}")
     mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
     return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
 
@@ -387,16 +402,23 @@ def _update_running(running, batch_value, momentum):
         running.copy_(tensor_from_array(updated.astype(running.dtype)))
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalize each sample over its last dimensions (``normalized_shape``), then scale and shift."""
+def _last_dimensions(input, normalized_shape, star):
+    """``normalized_shape`` as a tuple, checked to be the input's last dimensions (PyTorch's message
+    writes the expected shape [*, 4] for layer norm, [*4] for RMS norm: ``star``)."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
-    if count == 0 or tuple(input.shape[input.ndim - count :]) != normalized_shape or input.ndim < count:
+    if count == 0 or input.ndim < count or tuple(input.shape[input.ndim - count :]) != normalized_shape:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
+            f"[{star}{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
         )
-    axes = tuple(range(input.ndim - count, input.ndim))
+    return normalized_shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize each sample over its last dimensions (``normalized_shape``), then scale and shift."""
+    normalized_shape = _last_dimensions(input, normalized_shape, "*, ")
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     mean, var = batch_statistics(input.array, axes)
     return LayerNormalize.apply(input, weight, bias, mean, var, eps, axes, normalized_shape)
 
@@ -441,22 +463,15 @@ def instance_norm(
     axes = tuple(range(2, input.ndim))
     view = (input.shape[1],) + (1,) * len(axes)
     if not use_input_stats:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("instance_norm: running_mean and running_var must be given when use_input_stats=False")
-        mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
-        return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
-    count = math.prod(input.shape[2:])
-    if count <= 1:
+        return _normalize_by_running_statistics(
+            input, weight, bias, eps, view, running_mean, running_var, "instance_norm", "use_input_stats=False"
+        )
+    if math.prod(input.shape[2:]) <= 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}; instance "
             f"statistics need at least 2 positions per channel"
         )
-    mean, var = batch_statistics(input.array, axes)
-    if running_mean is not None:
-        _update_running(running_mean, mean.mean(axis=0), momentum)
-    if running_var is not None:
-        _update_running(running_var, (var * (count / (count - 1))).mean(axis=0), momentum)
-    return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+    return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -465,16 +480,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     Layer norm without the centering and the shift (used by Llama-style transformers). ``eps``
     None is the input dtype's machine epsilon, as PyTorch's default.
     """
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    count = len(normalized_shape)
-    if input.ndim < count or tuple(input.shape[input.ndim - count :]) != normalized_shape:
-        raise RuntimeError(
-            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
-        )
+    normalized_shape = _last_dimensions(input, normalized_shape, "*")
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
-    dims = tuple(range(input.ndim - count, input.ndim))
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     output = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
     return output if weight is None else output * weight
 

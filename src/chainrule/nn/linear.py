@@ -11,6 +11,17 @@ from chainrule.nn.parameter import Parameter
 from chainrule.device import check_device
 
 
+def _weight_and_bias(module, weight_shape, bias, dtype):
+    """Register ``weight`` of ``weight_shape`` and ``bias`` (weight_shape[0],) (or None without
+    ``bias``), then draw their starting values by the module's ``reset_parameters``."""
+    module.weight = Parameter(empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
+
+
 class Identity(Module):
     """Returns its input unchanged (arguments are accepted and ignored): a placeholder layer."""
 
@@ -34,12 +45,7 @@ class Linear(Module):
         check_device(device)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (out_features, in_features), bias, dtype)
 
     def reset_parameters(self):
         """Draw fresh starting values (from the global generator)."""
@@ -70,12 +76,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
 
     def reset_parameters(self):
         """Draw fresh starting values (from the global generator)."""

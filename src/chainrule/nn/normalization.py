@@ -24,6 +24,17 @@ def _register_affine(module, enabled, bias, shape, dtype):
     module.register_parameter("bias", Parameter(zeros(shape, dtype=dtype)) if enabled and bias else None)
 
 
+def _over_last_dimensions(module, normalized_shape, eps, elementwise_affine, bias, dtype):
+    """The settings LayerNorm and RMSNorm share: ``normalized_shape`` (an int or the last dimensions),
+    ``eps``, and ``weight`` (and ``bias``) of that shape when ``elementwise_affine``."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    module.normalized_shape = tuple(normalized_shape)
+    module.eps = eps
+    module.elementwise_affine = elementwise_affine
+    _register_affine(module, elementwise_affine, bias, module.normalized_shape, dtype)
+
+
 class _NormBase(Module):
     """What batch and instance norm share: per-channel ``weight`` and ``bias`` (if ``affine``), the
     running statistics (if ``track_running_stats``) and the repr."""
@@ -135,12 +146,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         check_device(device)
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        _register_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
+        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, bias, dtype)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -230,12 +236,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
         check_device(device)
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        _register_affine(self, elementwise_affine, False, self.normalized_shape, dtype)
+        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, False, dtype)
 
     def reset_parameters(self):
         if self.weight is not None:
