@@ -145,6 +145,7 @@ def test_float32_default_and_rms_norm_default_eps():
     [
         lambda lib: lib.nn.GroupNorm(3, 4),
         lambda lib: lib.nn.functional.group_norm(lib.ones(2, 4, 3), 3),
+        lambda lib: lib.nn.functional.group_norm(lib.ones(4), 2),
         lambda lib: lib.nn.GroupNorm(2, 4)(lib.ones(2, 6, 3)),
         lambda lib: lib.nn.functional.rms_norm(lib.ones(2, 3), (4,)),
         lambda lib: lib.nn.InstanceNorm1d(3)(lib.ones(2, 3, 4, 5)),
@@ -156,6 +157,9 @@ def test_errors_match_torch(call):
 
 
 def test_errors_that_name_sizes_differently_from_torch():
+    for lib in (torch, chainrule):
+        with pytest.raises(ValueError, match=r"more than 1 value per channel when training, got input size \[?[^,]*1, 2"):
+            lib.nn.functional.group_norm(lib.ones(1, 2, 1), 2)
     with pytest.raises(ValueError, match="more than 1 spatial element"):
         F.instance_norm(chainrule.ones(2, 3, 1))
     with pytest.raises(ValueError, match="3D or higher dimensionality input"):

@@ -3,10 +3,12 @@ identical weights: outputs, input and parameter gradients, repr, initialization 
 import numpy as np
 import pytest
 import torch
+from hypothesis import strategies as st
 
 import chainrule
 from chainrule import nn
 from tests.nn.pairs import assert_close, check_module, error_of, module_pair, normal
+from tests.ops.oracle import library_case, sizes, table_test
 
 
 LAYERS = [
@@ -147,3 +149,30 @@ def test_bilinear_initialization_and_second_derivative():
 )
 def test_errors_match_torch(call):
     assert error_of(lambda: call(chainrule)) == error_of(lambda: call(torch)) != None  # noqa: E711
+
+
+def bilinear_shapes(bias):
+    """input1 (*, in1), input2 (*, in2), weight (out, in1, in2) and, with ``bias``, bias (out,)."""
+    return st.tuples(sizes(0, 2), sizes(3, 3)).map(
+        lambda drawn: ((*drawn[0], drawn[1][0]), (*drawn[0], drawn[1][1]), (drawn[1][2], drawn[1][0], drawn[1][1]))
+        + (((drawn[1][2],),) if bias else ())
+    )
+
+
+def images(factor, channel_factor):
+    """(*, C · channel_factor, H · factor, W · factor) with 0 to 2 leading dimensions."""
+    return st.tuples(sizes(0, 2), sizes(3, 3)).map(
+        lambda drawn: ((*drawn[0], drawn[1][0] * channel_factor, drawn[1][1] * factor, drawn[1][2] * factor),)
+    )
+
+
+# Values, gradients and float64 gradcheck over random shapes, as the op tables in tests/ops/.
+TABLE = [
+    library_case("bilinear", lambda lib, x1, x2, w, b: lib.nn.functional.bilinear(x1, x2, w, b), bilinear_shapes(bias=True)),
+    library_case("bilinear_without_bias", lambda lib, x1, x2, w: lib.nn.functional.bilinear(x1, x2, w), bilinear_shapes(bias=False)),
+    library_case("pixel_shuffle", lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), images(1, 4)),
+    library_case("pixel_shuffle_by_1", lambda lib, x: lib.nn.functional.pixel_shuffle(x, 1), images(1, 1)),
+    library_case("pixel_unshuffle", lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 2), images(2, 1)),
+]
+
+test_op = table_test(TABLE, max_examples=5)

@@ -431,7 +431,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     scaled by ``weight`` (C,) and shifted by ``bias`` (C,). One group is layer norm over (C, *);
     C groups is instance norm. Independent of the batch, so the same in training and evaluation.
     """
-    if input.ndim < 2 or input.shape[1] % num_groups:
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    per_group = input.shape[0] * input.shape[1] // num_groups * math.prod(input.shape[2:])
+    if per_group == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size "
+            f"{[input.shape[0] * input.shape[1] // num_groups, num_groups, *input.shape[2:]]}; each group needs "
+            f"at least 2 values (more samples, channels per group or positions)"
+        )
+    if input.shape[1] % num_groups:
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(input.shape)} and num_groups={num_groups}"
