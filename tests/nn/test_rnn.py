@@ -222,3 +222,39 @@ def test_lstm_trained_a_few_steps_matches_torch_losses():
         losses.append(history)
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-9)
     assert losses[0][-1] < losses[0][0]
+
+
+def test_all_weights_and_flatten_parameters_follow_torch():
+    ours, theirs = module_pair(lambda lib: lib.nn.GRU(3, 4, num_layers=2, bidirectional=True, bias=False))
+    ours.flatten_parameters()
+    assert [[tuple(weight.shape) for weight in group] for group in ours.all_weights] == [
+        [tuple(weight.shape) for weight in group] for group in theirs.all_weights
+    ]
+    assert ours.all_weights[3][1] is ours.weight_hh_l1_reverse
+
+
+def test_second_derivatives_through_time_match_torch():
+    """A gradient penalty on an LSTM differentiates backpropagation through time once more."""
+    ours, theirs = module_pair(lambda lib: lib.nn.LSTM(2, 3, bidirectional=True))
+    array = normal(4, 2, 2, seed=3)
+    results = []
+    for lib, module in ((chainrule, ours), (torch, theirs)):
+        x = lib.tensor(array.copy(), requires_grad=True)
+        output, (h_n, c_n) = module(x)
+        (grad_x,) = lib.autograd.grad((output**2).sum() + c_n.sum(), x, create_graph=True)
+        (grad_x * grad_x).sum().backward()
+        results.append((x.grad, module.weight_hh_l0_reverse.grad))
+    assert_close(results[0][0], results[1][0], "second derivative wrt the input", atol=1e-9)
+    assert_close(results[0][1], results[1][1], "second derivative wrt weight_hh_l0_reverse", atol=1e-9)
+
+
+def test_float32_training_step_and_state_dict_round_trip():
+    model = nn.LSTM(3, 4, batch_first=True)
+    output, (h_n, c_n) = model(chainrule.randn(2, 5, 3))
+    assert output.dtype == chainrule.float32 and output.shape == (2, 5, 4) and h_n.shape == c_n.shape == (1, 2, 4)
+    output.sum().backward()
+    assert all(parameter.grad is not None for parameter in model.parameters())
+    copy = nn.LSTM(3, 4, batch_first=True)
+    copy.load_state_dict(model.state_dict())
+    probe = chainrule.randn(1, 2, 3)
+    np.testing.assert_array_equal(copy(probe)[0].array, model(probe)[0].array)

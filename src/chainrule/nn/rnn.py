@@ -158,6 +158,10 @@ class RNNBase(Module):
         """Draw fresh starting values: every parameter U(-1/√hidden_size, 1/√hidden_size)."""
         _uniform_all_(self, self.hidden_size)
 
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs the weights into one block for cuDNN here; chainrule reads
+        each parameter where it is, so code that calls this runs unchanged."""
+
     @property
     def all_weights(self):
         """The parameters, one list per layer and direction (as PyTorch's ``all_weights``)."""
