@@ -34,6 +34,10 @@ LAYERS = [
     ("replication_pad_2d", lambda lib: lib.nn.ReplicationPad2d(2), normal(3, 4, 4)),
     ("circular_pad_1d", lambda lib: lib.nn.CircularPad1d((2, 1)), normal(2, 3, 4)),
     ("circular_pad_2d", lambda lib: lib.nn.CircularPad2d((1, 2, 0, 3)), normal(2, 3, 4, 4)),
+    ("zero_pad_3d", lambda lib: lib.nn.ZeroPad3d((1, 0, 2, 1, 0, 1)), normal(1, 2, 3, 2, 2)),
+    ("reflection_pad_3d", lambda lib: lib.nn.ReflectionPad3d((1, 0, 2, 1, 0, 1)), normal(1, 2, 3, 3, 3)),
+    ("replication_pad_3d_unbatched", lambda lib: lib.nn.ReplicationPad3d(2), normal(2, 3, 2, 2)),
+    ("circular_pad_3d", lambda lib: lib.nn.CircularPad3d((1, 2, 0, 1, 1, 1)), normal(1, 2, 3, 3, 2)),
 ]
 
 
@@ -63,6 +67,10 @@ def test_layer_matches_torch(make, input_array):
         lambda lib: lib.nn.ReplicationPad2d(3),
         lambda lib: lib.nn.CircularPad1d((1, 2)),
         lambda lib: lib.nn.CircularPad2d(1),
+        lambda lib: lib.nn.ZeroPad3d(1),
+        lambda lib: lib.nn.ReflectionPad3d((1, 0, 2, 1, 0, 1)),
+        lambda lib: lib.nn.ReplicationPad3d(2),
+        lambda lib: lib.nn.CircularPad3d(1),
     ],
 )
 def test_repr_and_state_dict_follow_torch(make):
@@ -79,6 +87,12 @@ def test_pixel_shuffle_of_an_empty_batch():
     ours = nn.PixelShuffle(2)(chainrule.zeros(0, 8, 2, 2, requires_grad=True))
     assert ours.shape == torch.nn.PixelShuffle(2)(torch.zeros(0, 8, 2, 2)).shape == (0, 2, 4, 4)
     ours.sum().backward()
+
+
+def test_reflection_wider_than_the_input_is_refused_as_in_torch():
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError, match=r"Padding size should be less than the corresponding input dimension, but got: padding \(3, 3\) at dimension 2"):
+            lib.nn.ReflectionPad3d(3)(lib.ones(1, 2, 3, 4, 5))
 
 
 def test_zero_pads_are_constant_pads_as_in_torch():
@@ -145,6 +159,7 @@ def test_bilinear_initialization_and_second_derivative():
         lambda lib: lib.nn.ReflectionPad2d(2)(lib.ones(3, 2)),
         lambda lib: lib.nn.CircularPad1d(2)(lib.ones(4)),
         lambda lib: lib.nn.CircularPad2d(1)(lib.ones(1, 2, 3, 4, 5)),
+        lambda lib: lib.nn.CircularPad3d(1)(lib.ones(2, 3, 4)),
     ],
 )
 def test_errors_match_torch(call):

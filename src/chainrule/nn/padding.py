@@ -78,6 +78,10 @@ class ZeroPad2d(_ZeroPadNd, ConstantPad2d):
     """
 
 
+class ZeroPad3d(_ZeroPadNd, ConstantPad3d):
+    """Zeros around the last three dimensions: (N, C, D, H, W), padding (left, right, top, bottom, front, back)."""
+
+
 class ReflectionPad1d(_PadNd):
     """The input mirrored about its edges (the edge not repeated): ``a b c`` padded by 2 is ``c b a b c b a``."""
 
@@ -90,6 +94,12 @@ class ReflectionPad2d(ReflectionPad1d):
     dims = 2
 
 
+class ReflectionPad3d(ReflectionPad1d):
+    """Reflection padding of the last three dimensions (left, right, top, bottom, front, back)."""
+
+    dims = 3
+
+
 class ReplicationPad1d(_PadNd):
     """The edge values repeated: ``a b c`` padded by 2 is ``a a a b c c c``."""
 
@@ -100,6 +110,12 @@ class ReplicationPad2d(ReplicationPad1d):
     """Replication padding of the last two dimensions (left, right, top, bottom)."""
 
     dims = 2
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """Replication padding of the last three dimensions (left, right, top, bottom, front, back)."""
+
+    dims = 3
 
 
 class CircularPad1d(_PadNd):
@@ -117,3 +133,9 @@ class CircularPad2d(CircularPad1d):
     """Circular padding of the last two dimensions (left, right, top, bottom)."""
 
     dims = 2
+
+
+class CircularPad3d(CircularPad1d):
+    """Circular padding of the last three dimensions (left, right, top, bottom, front, back)."""
+
+    dims = 3
