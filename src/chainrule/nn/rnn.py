@@ -61,12 +61,13 @@ def gru_step(input_part, hidden, weight_hh, bias_hh):
 
 
 def step(mode, input_part, state, weight_hh, bias_hh, weight_hr=None):
-    """One step of the cell ``mode`` ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU')."""
+    """One step of the cell ``mode`` ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'). ``state`` is a tuple,
+    (h,) or LSTM's (h, c), and so is the next state returned."""
     if mode == "LSTM":
         return lstm_step(input_part, state, weight_hh, bias_hh, weight_hr)
     if mode == "GRU":
-        return gru_step(input_part, state, weight_hh, bias_hh)
-    return rnn_step(input_part, state, weight_hh, bias_hh, "relu" if mode == "RNN_RELU" else "tanh")
+        return (gru_step(input_part, state[0], weight_hh, bias_hh),)
+    return (rnn_step(input_part, state[0], weight_hh, bias_hh, "relu" if mode == "RNN_RELU" else "tanh"),)
 
 
 def _check_dropout(dropout, num_layers):
@@ -216,14 +217,15 @@ class RNNBase(Module):
         return parts
 
     def _run_direction(self, steps_input, state, weights, reverse):
-        """Run one cell over the time steps (L, N, features); returns (outputs (L, N, H_out), last state)."""
+        """Run one cell from ``state`` over the time steps (L, N, features), from the last to the
+        first if ``reverse``; returns its outputs h_t (L, N, H_out) and its last state."""
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
         input_parts = F.linear(steps_input, weight_ih, bias_ih).unbind(0)  # W_ih x + b_ih, all steps at once
         order = range(len(input_parts) - 1, -1, -1) if reverse else range(len(input_parts))
         outputs = [None] * len(input_parts)
         for time in order:
             state = step(self.mode, input_parts[time], state, weight_hh, bias_hh, weight_hr)
-            outputs[time] = state[0] if self.mode == "LSTM" else state
+            outputs[time] = state[0]
         return stack(outputs), state
 
     def forward(self, input, hx=None):
@@ -243,10 +245,9 @@ class RNNBase(Module):
             for direction, suffix in enumerate(self._direction_suffixes()):
                 row = layer * len(self._direction_suffixes()) + direction
                 state = tuple(part[row] for part in initial)
-                state = state if self.mode == "LSTM" else state[0]
                 output, last = self._run_direction(layer_input, state, self._weights(layer, suffix), direction == 1)
                 direction_outputs.append(output)
-                last_states.append(last if self.mode == "LSTM" else (last,))
+                last_states.append(last)
             layer_input = cat(direction_outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, training=True)
@@ -350,9 +351,8 @@ class RNNCellBase(Module):
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} expected {self.input_size}")
 
     def _step(self, input, state):
-        """Check the state against the (batched) input, then take one step."""
-        parts = state if self.mode == "LSTM" else (state,)
-        for position, part in enumerate(parts):
+        """Check the state, a tuple (h,) or (h, c), against the (batched) input, then take one step."""
+        for position, part in enumerate(state):
             if part.shape[0] != input.shape[0]:
                 raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{position} batch size {part.shape[0]}")
             if part.shape[1] != self.hidden_size:
@@ -373,7 +373,7 @@ class RNNCellBase(Module):
         self._check(input, (hx,))
         batched = input.ndim == 2
         input = input if batched else input.unsqueeze(0)
-        hidden = self._step(input, self._start(input, hx))
+        (hidden,) = self._step(input, (self._start(input, hx),))
         return hidden if batched else hidden.squeeze(0)
 
     def extra_repr(self):
