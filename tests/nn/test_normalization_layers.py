@@ -38,6 +38,7 @@ LAYERS = [
     ("instance_norm_1d_tracking", lambda lib: lib.nn.InstanceNorm1d(3, track_running_stats=True), normal(4, 3, 5)),
     ("instance_norm_2d", lambda lib: lib.nn.InstanceNorm2d(3, affine=True), normal(2, 3, 4, 5)),
     ("instance_norm_2d_unbatched_tracking", lambda lib: lib.nn.InstanceNorm2d(3, track_running_stats=True), normal(3, 4, 5)),
+    ("instance_norm_3d", lambda lib: lib.nn.InstanceNorm3d(2, affine=True, track_running_stats=True), normal(2, 2, 3, 2, 2)),
     ("rms_norm", lambda lib: lib.nn.RMSNorm(4), normal(3, 4)),
     ("rms_norm_2_dims_eps", lambda lib: lib.nn.RMSNorm((3, 4), eps=1e-3), normal(2, 3, 4)),
     ("rms_norm_no_affine", lambda lib: lib.nn.RMSNorm(4, elementwise_affine=False), normal(2, 5, 4)),
@@ -149,6 +150,7 @@ def test_float32_default_and_rms_norm_default_eps():
         lambda lib: lib.nn.GroupNorm(2, 4)(lib.ones(2, 6, 3)),
         lambda lib: lib.nn.functional.rms_norm(lib.ones(2, 3), (4,)),
         lambda lib: lib.nn.InstanceNorm1d(3)(lib.ones(2, 3, 4, 5)),
+        lambda lib: lib.nn.InstanceNorm3d(3)(lib.ones(2, 3, 4)),
         lambda lib: lib.nn.InstanceNorm2d(3, affine=True)(lib.ones(2, 4, 4, 5)),
     ],
 )

@@ -28,7 +28,7 @@ from chainrule.nn.loss import (
 )
 from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from chainrule.nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, RMSNorm
+from chainrule.nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, RMSNorm
 from chainrule.nn.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -111,6 +111,7 @@ __all__ = [
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "InstanceNorm3d",
     "LocalResponseNorm",
     "RMSNorm",
     "ParameterDict",

@@ -229,6 +229,12 @@ class InstanceNorm2d(InstanceNorm1d):
     batched_ndim = 4
 
 
+class InstanceNorm3d(InstanceNorm1d):
+    """Instance normalization of volumes (N, C, D, H, W) or unbatched (C, D, H, W), as InstanceNorm1d."""
+
+    batched_ndim = 5
+
+
 class RMSNorm(Module):
     """Root-mean-square normalization over the last dimensions ``normalized_shape``:
     out = x / √(mean(x²) + eps) · weight, ``weight`` (ones) of shape ``normalized_shape``."""
