@@ -52,3 +52,17 @@ def check_module(make, input_array, training=True, seed=0):
     for name, buffer in ours.named_buffers():
         assert_close(buffer, their_buffers[name], f"buffer {name}")
     return ours, theirs
+
+
+def normal(*shape, seed=0):
+    """Standard normal float64 values of ``shape``, the same for a given seed."""
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def error_of(call):
+    """(exception type, message) of what ``call()`` raises, or None: for comparing errors with torch."""
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - the tests compare whatever each library raises
+        return type(error), str(error)
+    return None

@@ -30,11 +30,13 @@ from chainrule.nn.activation import (  # issue 10: the rest of PyTorch's activat
     Tanhshrink,
     Threshold,
 )
-from chainrule.nn.container import ModuleDict, ModuleList, Sequential
+from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from chainrule.nn.dropout import Dropout, Dropout2d
 from chainrule.nn.flatten import Flatten, Unflatten
-from chainrule.nn.linear import Identity, Linear
+from chainrule.nn.linear import Bilinear, Identity, Linear
+from chainrule.nn.fold import Fold, Unfold
+from chainrule.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -46,8 +48,26 @@ from chainrule.nn.loss import (
 )
 from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from chainrule.nn.padding import ZeroPad2d
+from chainrule.nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, RMSNorm
+from chainrule.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from chainrule.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from chainrule.nn.sparse import Embedding
 from chainrule.nn.upsampling import Upsample
@@ -100,6 +120,41 @@ __all__ = [
     "init",
     "parallel",
     "utils",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
+    "RMSNorm",
+    "ParameterDict",
+    "ParameterList",
+    "Bilinear",
+    "Fold",
+    "Unfold",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ZeroPad1d",
+    "CircularPad3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "ZeroPad3d",
 ]
 __all__ += [  # issue 10: the rest of PyTorch's activation modules
     "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",

@@ -4,11 +4,16 @@
 - ``ModuleList``: a list of modules whose parameters are registered (a plain Python list hides them
   from ``parameters()``, the usual reason an optimizer "does not train" a layer).
 - ``ModuleDict``: the same as a dict.
+- ``ParameterList`` and ``ParameterDict``: the same for parameters (tensors put in are made
+  Parameters), registered under their positions "0", "1", ... or their keys.
 """
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from itertools import groupby
 
 from chainrule.nn.module import Module, _indent, _tree_repr
+from chainrule.nn.parameter import Parameter
+from chainrule.tensor import Tensor
 
 
 class _ModuleSequence(Module):
@@ -168,3 +173,194 @@ class ModuleDict(Module):
             if len(pair) != 2:
                 raise ValueError(f"ModuleDict.update: each element must be a (key, module) pair, got {pair!r}")
             self[pair[0]] = pair[1]
+
+
+def _as_parameter(value):
+    """A tensor put in a ParameterList or ParameterDict becomes a Parameter (sharing its memory)."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) else value
+
+
+def _entry_line(label, value, type_name):
+    """One printed entry: ``(label): Parameter containing: [float32 of size 2x3]``, as PyTorch prints."""
+    if not isinstance(value, Tensor):
+        return f"  ({label}): Object of type: {type(value).__name__}"
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    size = "x".join(str(size) for size in value.shape)
+    return f"  ({label}): {kind} containing: [{type_name(value)} of size {size}]"
+
+
+class ParameterList(Module):
+    """A list of parameters, each registered under its position ("0", "1", ...) so that
+    ``parameters()`` finds them: ``ParameterList([Parameter(chainrule.randn(3, 3)) for _ in range(4)])``.
+    Tensors put in become Parameters; other objects are kept as they are. It has no ``forward``."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def _key_at(self, index):
+        """The attribute name of position ``index`` (negative counts from the end)."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for ParameterList of length {len(self)}")
+        return str(index % len(self))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(self[position] for position in range(*index.indices(len(self))))
+        return getattr(self, self._key_at(index))
+
+    def __setitem__(self, index, value):
+        setattr(self, self._key_at(index), _as_parameter(value))
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[position] for position in range(len(self)))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+    def append(self, value):
+        """Add ``value`` at the end; returns self."""
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values):
+        """Add each of ``values`` at the end; returns self."""
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_entry_line(position, value, lambda tensor: f"chainrule.{tensor.dtype}") for position, value in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """A dict of parameters, each registered under its key: ``ParameterDict({"left": ..., "right": ...})``.
+
+    Tensors put in become Parameters. As PyTorch's, a plain ``dict`` is added in sorted key order,
+    an ``OrderedDict``, another ParameterDict or a sequence of (key, value) pairs in their own order.
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def _check_key(self, key):
+        if not isinstance(key, str):
+            raise TypeError(
+                f"Index given to ParameterDict cannot be used as a key as it is not a string (type is "
+                f"'{type(key).__name__}'); use string keys"
+            )
+        return key
+
+    def __getitem__(self, key):
+        return getattr(self, self._check_key(key))
+
+    def __setitem__(self, key, value):
+        self._keys[key] = None
+        setattr(self, self._check_key(key), _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, self._check_key(key))
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def __or__(self, other):
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def copy(self):
+        """A new ParameterDict holding the same parameters in the same order."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        """Remove and return the last (key, value) pair added."""
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with ``keys``, each holding ``default``."""
+        return ParameterDict((key, default) for key in keys)
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((key, self[key]) for key in self._keys)
+
+    def values(self):
+        return (self[key] for key in self._keys)
+
+    def update(self, parameters):
+        """Add (or replace) the entries of a mapping, or of an iterable of (key, value) pairs."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError(
+                f"ParametersDict.update should be called with an iterable of key/value pairs, but got "
+                f"{type(parameters).__name__}"
+            )
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = list(parameters.items())
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = list(parameters)
+        for position, pair in enumerate(pairs):
+            if not isinstance(pair, Iterable):
+                raise TypeError(f"ParameterDict update sequence element #{position} should be Iterable; is{type(pair).__name__}")
+            if len(pair) != 2:
+                raise ValueError(f"ParameterDict update sequence element #{position} has length {len(pair)}; 2 is required")
+            self[pair[0]] = pair[1]
+
+    def extra_repr(self):
+        return "\n".join(_entry_line(key, value, lambda tensor: tensor.type()) for key, value in self.items())
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")

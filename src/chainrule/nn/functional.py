@@ -5,6 +5,7 @@ inputs the way PyTorch does (same exception types) and says what to change. The 
 ``chainrule/ops/``: activations in ``activation.py``, the fused losses in ``loss.py``, batch and
 layer norm in ``normalization.py``.
 """
+import math
 import warnings
 
 from chainrule.autograd.grad_mode import no_grad
@@ -52,7 +53,7 @@ from chainrule.ops.loss import (
     class_axis_of,
 )
 from chainrule.ops.matmul import linear
-from chainrule.ops.normalization import BatchNormalize, LayerNormalize, batch_statistics
+from chainrule.ops.normalization import BatchNormalize, GroupNormalize, LayerNormalize, batch_statistics
 from chainrule.ops.padding import pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
@@ -104,6 +105,13 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "group_norm",
+    "instance_norm",
+    "rms_norm",
+    "local_response_norm",
+    "bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
 ]
 __all__ += [  # issue 10: the rest of PyTorch's activations
     "celu", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "leaky_relu_",
@@ -390,14 +398,29 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"Expected more than 1 value per channel when training, got input size {input.shape}; "
                 f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
             )
-        mean, var = batch_statistics(input.array, axes)
-        if running_mean is not None:
-            _update_running(running_mean, mean, momentum)
-        if running_var is not None:
-            _update_running(running_var, var * (count / (count - 1)), momentum)
-        return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+        return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum)
+    return _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, "batch_norm", "training=False")
+
+
+def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum):
+    """Normalize by the input's mean and variance over ``axes``, moving the running statistics (when
+    given) towards them, averaged over the samples where the statistics are per sample (instance
+    norm), the variance unbiased."""
+    mean, var = batch_statistics(input.array, axes)
+    count = math.prod(input.shape[axis] for axis in axes)
+    per_sample = 0 not in axes
+    if running_mean is not None:
+        _update_running(running_mean, mean.mean(axis=0) if per_sample else mean, momentum)
+    if running_var is not None:
+        unbiased = var * (count / (count - 1))
+        _update_running(running_var, unbiased.mean(axis=0) if per_sample else unbiased, momentum)
+    return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+
+
+def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, operation, when):
+    """Normalize by the running statistics, fixed values through which no gradient flows."""
     if running_mean is None or running_var is None:
-        raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+        raise RuntimeError(f"{operation}: running_mean and running_var must be given when {when}")
     mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
     return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
 
@@ -409,18 +432,115 @@ def _update_running(running, batch_value, momentum):
         running.copy_(tensor_from_array(updated.astype(running.dtype)))
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalize each sample over its last dimensions (``normalized_shape``), then scale and shift."""
+def _last_dimensions(input, normalized_shape, star):
+    """``normalized_shape`` as a tuple, checked to be the input's last dimensions (PyTorch's message
+    writes the expected shape [*, 4] for layer norm, [*4] for RMS norm: ``star``)."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
-    if count == 0 or tuple(input.shape[input.ndim - count :]) != normalized_shape or input.ndim < count:
+    if count == 0 or input.ndim < count or tuple(input.shape[input.ndim - count :]) != normalized_shape:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
+            f"[{star}{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
         )
-    axes = tuple(range(input.ndim - count, input.ndim))
+    return normalized_shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize each sample over its last dimensions (``normalized_shape``), then scale and shift."""
+    normalized_shape = _last_dimensions(input, normalized_shape, "*, ")
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     mean, var = batch_statistics(input.array, axes)
     return LayerNormalize.apply(input, weight, bias, mean, var, eps, axes, normalized_shape)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize each sample's channels in ``num_groups`` groups: (N, C, *) -> (N, C, *).
+
+    The C channels are split into groups of C / num_groups; each group of each sample is
+    standardized by its own mean and variance (over its channels and positions), then each channel
+    scaled by ``weight`` (C,) and shifted by ``bias`` (C,). One group is layer norm over (C, *);
+    C groups is instance norm. Independent of the batch, so the same in training and evaluation.
+    """
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    per_group = input.shape[0] * input.shape[1] // num_groups * math.prod(input.shape[2:])
+    if per_group == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size "
+            f"{[input.shape[0] * input.shape[1] // num_groups, num_groups, *input.shape[2:]]}; each group needs "
+            f"at least 2 values (more samples, channels per group or positions)"
+        )
+    if input.shape[1] % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(input.shape)} and num_groups={num_groups}"
+        )
+    channels = input.shape[1]
+    for name, parameter in (("weight", weight), ("bias", bias)):
+        if parameter is not None and tuple(parameter.shape) != (channels,):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
+                f"{name} of shape {list(parameter.shape)} and input of shape {list(input.shape)}"
+            )
+    grouped = input.reshape(input.shape[0], num_groups, channels // num_groups, -1)
+    axes = (2, 3)
+    mean, var = batch_statistics(grouped.array, axes)
+    view = (num_groups, channels // num_groups, 1)
+    return GroupNormalize.apply(grouped, weight, bias, mean, var, eps, axes, view).reshape(input.shape)
+
+
+def instance_norm(
+    input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-5
+):
+    """Normalize each channel of each sample over its positions: (N, C, *) -> (N, C, *).
+
+    Each (sample, channel) map is standardized by its own mean and variance, then scaled by
+    ``weight`` (C,) and shifted by ``bias`` (C,). Given running statistics, ``use_input_stats``
+    moves them towards the batch's average of the instance statistics (the variance unbiased), as
+    batch norm does; ``use_input_stats=False`` normalizes by the running statistics instead.
+    """
+    axes = tuple(range(2, input.ndim))
+    view = (input.shape[1],) + (1,) * len(axes)
+    if not use_input_stats:
+        return _normalize_by_running_statistics(
+            input, weight, bias, eps, view, running_mean, running_var, "instance_norm", "use_input_stats=False"
+        )
+    if math.prod(input.shape[2:]) <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}; instance "
+            f"statistics need at least 2 positions per channel"
+        )
+    return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / √(mean(x²) + eps) · weight, the mean over the last dimensions ``normalized_shape``.
+
+    Layer norm without the centering and the shift (used by Llama-style transformers). ``eps``
+    None is the input dtype's machine epsilon, as PyTorch's default.
+    """
+    normalized_shape = _last_dimensions(input, normalized_shape, "*")
+    if eps is None:
+        eps = float(xp.finfo(input.dtype).eps)
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    output = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return output if weight is None else output * weight
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha · mean of x² over ``size`` neighbouring channels)^beta: (N, C, *) -> (N, C, *).
+
+    The window of channel c runs from c - size // 2 to c + (size - 1) // 2 (zeros past the edges),
+    the lateral inhibition of AlexNet.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    squares = pad(input * input, (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2))
+    window_mean = sum(squares[:, offset : offset + channels] for offset in range(size)) / size
+    return input / (window_mean * alpha + k) ** beta
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding
@@ -488,6 +608,15 @@ def pad(input, pad, mode="constant", value=None):
     ``(1, 1)`` pads the last dimension by one on each side, ``(1, 1, 2, 0)`` also the one before.
     """
     if mode in ("reflect", "replicate", "circular"):
+        padded_dims = len(pad) // 2
+        if len(pad) % 2 or input.ndim not in (padded_dims + 1, padded_dims + 2):
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+            )
         return pad_by_reading(input, pad, mode)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode '{mode}' is not available in chainrule; use constant, reflect, replicate or circular")
@@ -509,3 +638,65 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"pad: the padded size of dimension {axis} would be {shape[axis]} (input size {size})")
     canvas = tensor_from_array(xp.full(shape, 0 if value is None else value, dtype=input.dtype))
     return index.index_put(canvas, tuple(destination), input[tuple(source)])
+
+
+# ----------------------------------------------------------------------------- bilinear, pixel shuffle
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = x1ᵀ A_o x2 + b_o: input1 (*, in1), input2 (*, in2), weight A (out, in1, in2), bias
+    (out,) -> (*, out). Computed as (x1 A) · x2: x1 times A viewed as (in1, out · in2), then each
+    of the out rows of in2 dotted with x2."""
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+    for dim, (size1, size2) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
+        if size1 != size2:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {dim}: got {size1} and {size2}")
+    out_features, in1_features, in2_features = weight.shape
+    for name, got, expected in (("input1", input1.shape[-1], in1_features), ("input2", input2.shape[-1], in2_features)):
+        if got != expected:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {got} but expected {expected}")
+    if bias is not None and bias.shape[-1] != out_features:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but expected {out_features}")
+    rows = input1 @ weight.transpose(0, 1).reshape(in1_features, out_features * in2_features)
+    output = (rows.reshape(*input1.shape[:-1], out_features, in2_features) * input2.unsqueeze(-2)).sum(-1)
+    return output if bias is None else output + bias
+
+
+def _check_pixel_factor(input, factor, operation, factor_name):
+    if input.ndim < 3:
+        raise RuntimeError(f"{operation} expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{operation} expects a positive {factor_name}, but got {factor}")
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C · r², H, W) -> (*, C, H · r, W · r), r = ``upscale_factor``: channel c · r² + i · r + j
+    becomes pixel (i, j) of each r x r block of output channel c."""
+    _check_pixel_factor(input, upscale_factor, "pixel_shuffle", "upscale_factor")
+    r = upscale_factor
+    *batch, channels, height, width = input.shape
+    if channels % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, "
+            f"but input.size(-3)={channels} is not divisible by {r * r}"
+        )
+    blocks = input.reshape(*batch, channels // (r * r), r, r, height, width)
+    b = len(batch)
+    blocks = blocks.permute(*range(b), b, b + 3, b + 1, b + 4, b + 2)  # (*, C, H, r, W, r)
+    return blocks.reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H · r, W · r) -> (*, C · r², H, W), r = ``downscale_factor``: the inverse of pixel_shuffle."""
+    _check_pixel_factor(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
+    r = downscale_factor
+    *batch, channels, height, width = input.shape
+    for name, dim, size in (("height", -2, height), ("width", -1, width)):
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size({dim})={size} "
+                f"is not divisible by {r}"
+            )
+    blocks = input.reshape(*batch, channels, height // r, r, width // r, r)
+    b = len(batch)
+    blocks = blocks.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
+    return blocks.reshape(*batch, channels * r * r, height // r, width // r)

@@ -1,4 +1,7 @@
-"""Linear and Identity: the affine layer every MLP is built from, and a placeholder that does nothing."""
+"""Linear, Bilinear and Identity: the affine layer every MLP is built from, its two-input form, and a
+placeholder that does nothing."""
+
+import math
 
 from chainrule.creation import empty
 from chainrule.nn import functional as F
@@ -6,6 +9,17 @@ from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.device import check_device
+
+
+def _weight_and_bias(module, weight_shape, bias, dtype):
+    """Register ``weight`` of ``weight_shape`` and ``bias`` (weight_shape[0],) (or None without
+    ``bias``), then draw their starting values by the module's ``reset_parameters``."""
+    module.weight = Parameter(empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
 
 
 class Identity(Module):
@@ -31,12 +45,7 @@ class Linear(Module):
         check_device(device)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (out_features, in_features), bias, dtype)
 
     def reset_parameters(self):
         """Draw fresh starting values (from the global generator)."""
@@ -52,3 +61,35 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Bilinear(Module):
+    """y = x1ᵀ A x2 + b:   input1 (*, in1_features), input2 (*, in2_features) -> (*, out_features).
+
+    ``weight`` A (out_features, in1_features, in2_features) and ``bias`` (out_features,) start
+    U(-1/√in1_features, 1/√in1_features), as PyTorch's.
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        check_device(device)
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        _weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
+
+    def reset_parameters(self):
+        """Draw fresh starting values (from the global generator)."""
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )

@@ -1,10 +1,14 @@
-"""BatchNorm1d, BatchNorm2d and LayerNorm: normalize activations to zero mean and unit variance, then let the
-layer learn the scale (``weight``) and shift (``bias``) it wants.
+"""Normalization layers: normalize activations to zero mean and unit variance, then let the layer
+learn the scale (``weight``) and shift (``bias``) it wants.
 
 Batch norm averages over the batch, so it behaves differently in training (the batch's statistics,
 while tracking running averages) and in evaluation (the running averages). Layer norm averages over
-each sample's own features and behaves the same in both.
+each sample's own features and behaves the same in both; group norm over groups of channels of each
+sample; instance norm over each channel of each sample; RMS norm divides by the root mean square
+without centering; local response norm divides by the energy of neighbouring channels.
 """
+import warnings
+
 from chainrule.creation import ones, tensor, zeros
 from chainrule.dtypes import int64
 from chainrule.nn import functional as F
@@ -20,18 +24,22 @@ def _register_affine(module, enabled, bias, shape, dtype):
     module.register_parameter("bias", Parameter(zeros(shape, dtype=dtype)) if enabled and bias else None)
 
 
-class BatchNorm1d(Module):
-    """Batch normalization of (N, C) or (N, C, L) input, one mean and variance per channel C.
+def _over_last_dimensions(module, normalized_shape, eps, elementwise_affine, bias, dtype):
+    """The settings LayerNorm and RMSNorm share: ``normalized_shape`` (an int or the last dimensions),
+    ``eps``, and ``weight`` (and ``bias``) of that shape when ``elementwise_affine``."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    module.normalized_shape = tuple(normalized_shape)
+    module.eps = eps
+    module.elementwise_affine = elementwise_affine
+    _register_affine(module, elementwise_affine, bias, module.normalized_shape, dtype)
 
-    out = (x - mean) / sqrt(var + eps) * weight + bias. In training the batch's mean and (biased)
-    variance are used, and ``running_mean`` / ``running_var`` move towards them by ``momentum``
-    (the variance unbiased; ``momentum=None`` gives a plain average over all batches so far,
-    counted in ``num_batches_tracked``). In evaluation the running statistics are used.
-    """
 
-    def __init__(
-        self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True
-    ):
+class _NormBase(Module):
+    """What batch and instance norm share: per-channel ``weight`` and ``bias`` (if ``affine``), the
+    running statistics (if ``track_running_stats``) and the repr."""
+
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, bias):
         super().__init__()
         check_device(device)
         self.num_features = num_features
@@ -61,6 +69,27 @@ class BatchNorm1d(Module):
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
+
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_NormBase):
+    """Batch normalization of (N, C) or (N, C, L) input, one mean and variance per channel C.
+
+    out = (x - mean) / sqrt(var + eps) * weight + bias. In training the batch's mean and (biased)
+    variance are used, and ``running_mean`` / ``running_var`` move towards them by ``momentum``
+    (the variance unbiased; ``momentum=None`` gives a plain average over all batches so far,
+    counted in ``num_batches_tracked``). In evaluation the running statistics are used.
+    """
+
+    def __init__(
+        self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
 
     def _check_input_dim(self, input):
         if input.ndim not in (2, 3):
@@ -94,12 +123,6 @@ class BatchNorm1d(Module):
             self.eps,
         )
 
-    def extra_repr(self):
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
-        )
-
 
 class BatchNorm2d(BatchNorm1d):
     """Batch normalization of images (N, C, H, W): one mean and variance per channel, over the
@@ -123,12 +146,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         check_device(device)
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        _register_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
+        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, bias, dtype)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -138,3 +156,118 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+class GroupNorm(Module):
+    """Group normalization: (N, C, *) -> (N, C, *), each sample's C channels standardized in
+    ``num_groups`` groups (see ``functional.group_norm``); ``weight`` (ones) and ``bias`` (zeros)
+    of shape (C,). The same in training and evaluation, and for any batch size."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        check_device(device)
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        _register_affine(self, affine, bias, (num_channels,), dtype)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
+
+
+class InstanceNorm1d(_NormBase):
+    """Instance normalization of (N, C, L) or unbatched (C, L): each channel of each sample
+    standardized over its positions (see ``functional.instance_norm``). No ``weight`` and ``bias``
+    unless ``affine=True``; with ``track_running_stats=True`` running averages are kept in training
+    and used in evaluation."""
+
+    batched_ndim = 3
+
+    def __init__(
+        self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None, *, bias=True
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
+
+    def forward(self, input):
+        if input.ndim not in (self.batched_ndim - 1, self.batched_ndim):
+            raise ValueError(f"expected {self.batched_ndim - 1}D or {self.batched_ndim}D input (got {input.ndim}D input)")
+        batched = input.ndim == self.batched_ndim
+        channels = input.shape[1 if batched else 0]
+        if channels != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={int(batched)} to match num_features ({self.num_features}), "
+                    f"but got: {channels}."
+                )
+            warnings.warn(
+                f"input's size at dim={int(batched)} does not match num_features. You can silence this warning by "
+                "not passing in num_features, which is not used because affine=False",
+                stacklevel=2,
+            )
+        output = F.instance_norm(
+            input if batched else input.unsqueeze(0),
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0,
+            self.eps,
+        )
+        return output if batched else output.squeeze(0)
+
+
+class InstanceNorm2d(InstanceNorm1d):
+    """Instance normalization of images (N, C, H, W) or unbatched (C, H, W), as InstanceNorm1d."""
+
+    batched_ndim = 4
+
+
+class InstanceNorm3d(InstanceNorm1d):
+    """Instance normalization of volumes (N, C, D, H, W) or unbatched (C, D, H, W), as InstanceNorm1d."""
+
+    batched_ndim = 5
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalization over the last dimensions ``normalized_shape``:
+    out = x / √(mean(x²) + eps) · weight, ``weight`` (ones) of shape ``normalized_shape``."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        check_device(device)
+        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, False, dtype)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class LocalResponseNorm(Module):
+    """Each channel divided by the energy of its ``size`` neighbouring channels (see
+    ``functional.local_response_norm``): (N, C, *) -> (N, C, *). No parameters."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

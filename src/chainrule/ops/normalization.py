@@ -73,6 +73,10 @@ class LayerNormalize(Normalize):
     node_name = "NativeLayerNormBackward0"
 
 
+class GroupNormalize(Normalize):
+    node_name = "NativeGroupNormBackward0"
+
+
 def mean_over(values, axes):
     """The mean of ``values`` (an array or a tensor) over ``axes``, kept as size-1 dimensions."""
     return values.sum(axis=axes, keepdims=True) / math.prod(values.shape[axis] for axis in axes)

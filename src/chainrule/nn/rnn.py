@@ -1,0 +1,418 @@
+"""Recurrent layers: RNN, LSTM and GRU, and their one-step cells RNNCell, LSTMCell and GRUCell.
+
+A recurrent layer reads a sequence one step at a time and carries a hidden state h from step to
+step. Each cell is the formula of one step, written with ``linear``, ``sigmoid`` and ``tanh``, so
+the gradient through time (backpropagation through time) is just the autograd of these steps:
+
+    RNN    h' = tanh(W_ih x + b_ih + W_hh h + b_hh)                     (or relu)
+    LSTM   i, f, g, o = σ, σ, tanh, σ of the four quarters of W_ih x + b_ih + W_hh h + b_hh
+           c' = f · c + i · g,   h' = o · tanh(c')                      (h' = W_hr h' with proj_size)
+    GRU    r, z = σ of the first two thirds of W_ih x + b_ih + W_hh h + b_hh
+           n = tanh(W_in x + b_in + r · (W_hn h + b_hn)),   h' = (1 - z) · n + z · h
+
+The layers stack ``num_layers`` of these (each layer reading the previous layer's outputs, with
+dropout in between in training) and, with ``bidirectional``, run a second cell from the last step
+to the first and concatenate both directions' outputs. Parameters are named and shaped as
+PyTorch's (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse``), so
+state dicts load either way.
+"""
+import math
+import numbers
+import warnings
+
+from chainrule.creation import empty, zeros
+from chainrule.device import check_device
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops.join import cat, stack
+
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# ----------------------------------------------------------------------------- one step of each cell
+def rnn_step(input_part, hidden, weight_hh, bias_hh, nonlinearity):
+    """h' = tanh(input_part + W_hh h + b_hh), input_part = W_ih x + b_ih (or relu for 'relu')."""
+    pre_activation = input_part + F.linear(hidden, weight_hh, bias_hh)
+    return F.relu(pre_activation) if nonlinearity == "relu" else F.tanh(pre_activation)
+
+
+def lstm_step(input_part, state, weight_hh, bias_hh, weight_hr=None):
+    """(h, c) -> (h', c'): input, forget, cell and output gates from input_part + W_hh h + b_hh."""
+    hidden, cell = state
+    gates = input_part + F.linear(hidden, weight_hh, bias_hh)
+    input_gate, forget_gate, cell_gate, output_gate = gates.chunk(4, -1)
+    cell = F.sigmoid(forget_gate) * cell + F.sigmoid(input_gate) * F.tanh(cell_gate)
+    hidden = F.sigmoid(output_gate) * F.tanh(cell)
+    if weight_hr is not None:
+        hidden = F.linear(hidden, weight_hr)
+    return hidden, cell
+
+
+def gru_step(input_part, hidden, weight_hh, bias_hh):
+    """h -> h': reset gate r and update gate z, candidate n = tanh(x_n + r · (W_hn h + b_hn))."""
+    input_reset, input_update, input_new = input_part.chunk(3, -1)
+    hidden_reset, hidden_update, hidden_new = F.linear(hidden, weight_hh, bias_hh).chunk(3, -1)
+    reset = F.sigmoid(input_reset + hidden_reset)
+    update = F.sigmoid(input_update + hidden_update)
+    candidate = F.tanh(input_new + reset * hidden_new)
+    return (1 - update) * candidate + update * hidden
+
+
+def step(mode, input_part, state, weight_hh, bias_hh, weight_hr=None):
+    """One step of the cell ``mode`` ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'). ``state`` is a tuple,
+    (h,) or LSTM's (h, c), and so is the next state returned."""
+    if mode == "LSTM":
+        return lstm_step(input_part, state, weight_hh, bias_hh, weight_hr)
+    if mode == "GRU":
+        return (gru_step(input_part, state[0], weight_hh, bias_hh),)
+    return (rnn_step(input_part, state[0], weight_hh, bias_hh, "relu" if mode == "RNN_RELU" else "tanh"),)
+
+
+def _check_dropout(dropout, num_layers):
+    if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+        raise ValueError(
+            "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+        )
+    if dropout > 0 and num_layers == 1:
+        warnings.warn(
+            "dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
+            f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+            stacklevel=3,
+        )
+
+
+def _check_sizes(input_size, hidden_size, num_layers, bias, batch_first, proj_size):
+    for name, value in (("bias", bias), ("batch_first", batch_first)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} should be of type bool, got: {type(value).__name__}")
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(value, int):
+            raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+        if value <= 0:
+            raise ValueError(f"{name} must be greater than zero")
+    if num_layers <= 0:
+        raise ValueError("num_layers must be greater than zero")
+    if proj_size < 0:
+        raise ValueError("proj_size should be a positive integer or zero to disable projections")
+    if proj_size >= hidden_size:
+        raise ValueError("proj_size has to be smaller than hidden_size")
+
+
+def _uniform_all_(module, hidden_size):
+    """PyTorch's start for every recurrent weight and bias: U(-1/√hidden_size, 1/√hidden_size)."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for parameter in module.parameters():
+        init.uniform_(parameter, -bound, bound)
+
+
+# ----------------------------------------------------------------------------- whole sequences
+class RNNBase(Module):
+    """What RNN, LSTM and GRU share: the parameters of every layer and direction, the checks, and
+    running the cells over the sequence.
+
+    input (L, N, input_size), or (N, L, input_size) with ``batch_first``, or unbatched
+    (L, input_size) -> output (L, N, D · H_out) (batch first, or unbatched, as the input), and the
+    last hidden state h_n (num_layers · D, N, H_out); D = 2 if ``bidirectional`` else 1, H_out =
+    ``proj_size`` or ``hidden_size``. LSTM's state is the pair (h, c), c of size ``hidden_size``.
+    """
+
+    def __init__(
+        self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+        bidirectional=False, proj_size=0, device=None, dtype=None,
+    ):
+        super().__init__()
+        check_device(device)
+        _check_dropout(dropout, num_layers)
+        _check_sizes(input_size, hidden_size, num_layers, bias, batch_first, proj_size)
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        gate_size = GATES[mode] * hidden_size
+        output_size = proj_size or hidden_size
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            for suffix in self._direction_suffixes():
+                layer_input_size = input_size if layer == 0 else output_size * len(self._direction_suffixes())
+                shapes = {"weight_ih": (gate_size, layer_input_size), "weight_hh": (gate_size, output_size)}
+                if bias:
+                    shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
+                for kind, shape in shapes.items():
+                    name = f"{kind}_l{layer}{suffix}"
+                    self.register_parameter(name, Parameter(empty(shape, dtype=dtype)))
+                    self._flat_weights_names.append(name)
+        self.reset_parameters()
+
+    def _direction_suffixes(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def reset_parameters(self):
+        """Draw fresh starting values: every parameter U(-1/√hidden_size, 1/√hidden_size)."""
+        _uniform_all_(self, self.hidden_size)
+
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs the weights into one block for cuDNN here; chainrule reads
+        each parameter where it is, so code that calls this runs unchanged."""
+
+    @property
+    def all_weights(self):
+        """The parameters, one list per layer and direction (as PyTorch's ``all_weights``)."""
+        per_direction = len(self._flat_weights_names) // (self.num_layers * len(self._direction_suffixes()))
+        names = self._flat_weights_names
+        return [[getattr(self, name) for name in names[start : start + per_direction]] for start in range(0, len(names), per_direction)]
+
+    def _weights(self, layer, suffix):
+        """(weight_ih, weight_hh, bias_ih, bias_hh, weight_hr) of one layer and direction, None where absent."""
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        return [getattr(self, f"{kind}_l{layer}{suffix}", None) for kind in kinds]
+
+    def _state_sizes(self):
+        """The size of each part of the state: (H_out,) for RNN and GRU, (H_out, hidden_size) for LSTM's (h, c)."""
+        output_size = self.proj_size or self.hidden_size
+        return (output_size, self.hidden_size) if self.mode == "LSTM" else (output_size,)
+
+    def _check_input(self, input):
+        name = type(self).__name__
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
+        weight = getattr(self, self._flat_weights_names[0])
+        if input.dtype != weight.dtype:
+            raise ValueError(
+                f"RNN input dtype (chainrule.{input.dtype}) does not match weight dtype (chainrule.{weight.dtype}). "
+                f"Convert input: input.to(chainrule.{weight.dtype}), or convert model: model.to(chainrule.{input.dtype})"
+            )
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
+            )
+
+    def _initial_states(self, input, hx, batched):
+        """The initial state as a tuple of (num_layers · D, N, size) tensors (zeros where ``hx`` is None)."""
+        sizes = self._state_sizes()
+        batch = input.shape[0] if self.batch_first else input.shape[1]
+        layers = self.num_layers * len(self._direction_suffixes())
+        if hx is None:
+            return tuple(zeros(layers, batch, size, dtype=input.dtype) for size in sizes)
+        parts = hx if self.mode == "LSTM" else (hx,)
+        wanted_ndim = 3 if batched else 2
+        for part in parts:
+            if part.ndim != wanted_ndim:
+                kind = "batched 3-D" if batched else "unbatched 2-D"
+                raise RuntimeError(f"For {kind} input, hx should also be {wanted_ndim}-D but got {part.ndim}-D tensor")
+        parts = tuple(part if batched else part.unsqueeze(1) for part in parts)
+        for position, (part, size) in enumerate(zip(parts, sizes)):
+            expected = (layers, batch, size)
+            if tuple(part.shape) != expected:
+                which = f"hidden[{position}]" if self.mode == "LSTM" else "hidden"
+                raise RuntimeError(f"Expected {which} size {expected}, got {list(part.shape)}")
+        return parts
+
+    def _run_direction(self, steps_input, state, weights, reverse):
+        """Run one cell from ``state`` over the time steps (L, N, features), from the last to the
+        first if ``reverse``; returns its outputs h_t (L, N, H_out) and its last state."""
+        weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
+        input_parts = F.linear(steps_input, weight_ih, bias_ih).unbind(0)  # W_ih x + b_ih, all steps at once
+        order = range(len(input_parts) - 1, -1, -1) if reverse else range(len(input_parts))
+        outputs = [None] * len(input_parts)
+        for time in order:
+            state = step(self.mode, input_parts[time], state, weight_hh, bias_hh, weight_hr)
+            outputs[time] = state[0]
+        return stack(outputs), state
+
+    def forward(self, input, hx=None):
+        self._check_input(input)
+        batched = input.ndim == 3
+        if not batched:
+            input = input.unsqueeze(0 if self.batch_first else 1)
+        initial = self._initial_states(input, hx, batched)
+        if self.batch_first:
+            input = input.transpose(0, 1)
+        if input.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        last_states = []
+        layer_input = input
+        for layer in range(self.num_layers):
+            direction_outputs = []
+            for direction, suffix in enumerate(self._direction_suffixes()):
+                row = layer * len(self._direction_suffixes()) + direction
+                state = tuple(part[row] for part in initial)
+                output, last = self._run_direction(layer_input, state, self._weights(layer, suffix), direction == 1)
+                direction_outputs.append(output)
+                last_states.append(last)
+            layer_input = cat(direction_outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
+        final = tuple(stack(parts) for parts in zip(*last_states))
+        if not batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+            final = tuple(part.squeeze(1) for part in final)
+        return output, (final if self.mode == "LSTM" else final[0])
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            text += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if self.batch_first is not False:
+            text += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            text += f", bidirectional={self.bidirectional}"
+        return text
+
+
+class RNN(RNNBase):
+    """Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh) (``nonlinearity='relu'`` for
+    relu): ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``; ``rnn(input, h0=None)`` returns
+    (output, h_n), shapes as in RNNBase."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers, *args, **kwargs)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory: a cell state c carried beside h, written and read through gates (see
+    the module docstring). ``lstm(input, (h0, c0)=None)`` returns (output, (h_n, c_n)); c has
+    ``hidden_size`` features, h has ``proj_size`` if given (then ``weight_hr_l{k}`` projects it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit: a reset gate and an update gate mix the old state with a candidate (see
+    the module docstring). ``gru(input, h0=None)`` returns (output, h_n)."""
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- single steps
+class RNNCellBase(Module):
+    """One step of a recurrent cell: ``weight_ih`` (gates · hidden_size, input_size), ``weight_hh``
+    (gates · hidden_size, hidden_size), ``bias_ih`` and ``bias_hh`` (gates · hidden_size,).
+
+    input (N, input_size) or unbatched (input_size,), state (N, hidden_size) or (hidden_size,)
+    (zeros when not given) -> the next state, batched as the input.
+    """
+
+    def __init__(self, mode, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__()
+        check_device(device)
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        gate_size = GATES[mode] * hidden_size
+        self.weight_ih = Parameter(empty(gate_size, input_size, dtype=dtype))
+        self.weight_hh = Parameter(empty(gate_size, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(empty(gate_size, dtype=dtype))
+            self.bias_hh = Parameter(empty(gate_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh starting values: every parameter U(-1/√hidden_size, 1/√hidden_size)."""
+        _uniform_all_(self, self.hidden_size)
+
+    def _check(self, input, states):
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        for state in states:
+            if state is not None and state.ndim not in (1, 2):
+                raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {state.ndim}D instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} expected {self.input_size}")
+
+    def _step(self, input, state):
+        """Check the state, a tuple (h,) or (h, c), against the (batched) input, then take one step."""
+        for position, part in enumerate(state):
+            if part.shape[0] != input.shape[0]:
+                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{position} batch size {part.shape[0]}")
+            if part.shape[1] != self.hidden_size:
+                raise RuntimeError(
+                    f"hidden{position} has inconsistent hidden_size: got {part.shape[1]}, expected {self.hidden_size}"
+                )
+        input_part = F.linear(input, self.weight_ih, self.bias_ih)
+        return step(self.mode, input_part, state, self.weight_hh, self.bias_hh)
+
+    def _start(self, input, hx):
+        """``hx`` batched as the input, or zeros (N, hidden_size) when None."""
+        if hx is None:
+            return zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+        return hx.unsqueeze(0) if hx.ndim == 1 else hx
+
+    def forward(self, input, hx=None):
+        """The next hidden state (RNNCell and GRUCell; LSTMCell's state is a pair)."""
+        self._check(input, (hx,))
+        batched = input.ndim == 2
+        input = input if batched else input.unsqueeze(0)
+        (hidden,) = self._step(input, (self._start(input, hx),))
+        return hidden if batched else hidden.squeeze(0)
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
+        return text
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu): ``cell(input, hx=None)`` returns h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {nonlinearity}")
+        self.nonlinearity = nonlinearity
+        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, bias, device, dtype)
+
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (see the module docstring): ``cell(input, hx=None)`` returns h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (see the module docstring): ``cell(input, (h, c)=None)`` returns (h', c')."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, input, hx=None):
+        self._check(input, hx if hx is not None else ())
+        batched = input.ndim == 2
+        input = input if batched else input.unsqueeze(0)
+        state = (self._start(input, None),) * 2 if hx is None else tuple(self._start(input, part) for part in hx)
+        hidden, cell = self._step(input, state)
+        return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
