@@ -12,6 +12,7 @@ from chainrule.nn import functional, init, parallel, utils
 from chainrule.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from chainrule.nn.distance import CosineSimilarity, PairwiseDistance
 from chainrule.nn.dropout import Dropout, Dropout2d
 from chainrule.nn.flatten import Flatten, Unflatten
 from chainrule.nn.linear import Identity, Linear
@@ -23,6 +24,21 @@ from chainrule.nn.loss import (
     MSELoss,
     NLLLoss,
     SmoothL1Loss,
+)
+from chainrule.nn.loss import (  # noqa: E402  (issue 10: losses and distances)
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -80,4 +96,19 @@ __all__ = [
     "init",
     "parallel",
     "utils",
+    "CosineEmbeddingLoss",
+    "CosineSimilarity",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PairwiseDistance",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]

@@ -38,6 +38,19 @@ from chainrule.ops.pool import (  # noqa: F401
     max_pool2d,
 )
 from chainrule.ops.upsample import interpolate  # noqa: F401
+from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
+from chainrule.ops.loss import gaussian_nll_loss, huber_loss, kl_div, poisson_nll_loss  # noqa: F401
+from chainrule.ops.margin_loss import (  # noqa: F401
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -79,6 +92,23 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "huber_loss",
+    "kl_div",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "normalize",
+    "pairwise_distance",
+    "pdist",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
