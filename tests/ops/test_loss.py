@@ -238,3 +238,124 @@ test_loss_op = table_test(LOSS_CASES, max_examples=5)
 test_loss_second_order = second_order_test(
     [case for case in LOSS_CASES if case.name.rsplit("_", 1)[0] not in FIRST_ORDER_ONLY], max_examples=2
 )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("call", [
+    lambda lib, x, r: F(lib).huber_loss(x, x.detach() * 0.5, reduction=r),
+    lambda lib, x, r: F(lib).soft_margin_loss(x, labels(lib, x.shape), reduction=r),
+    lambda lib, x, r: F(lib).multi_margin_loss(x, class_indices(lib, *x.shape), reduction=r),
+    lambda lib, x, r: F(lib).multilabel_margin_loss(x, label_lists(lib, *x.shape), reduction=r),
+    lambda lib, x, r: F(lib).cosine_embedding_loss(x, x.flip(0), labels(lib, x.shape[:1]), reduction=r),
+    lambda lib, x, r: F(lib).poisson_nll_loss(x, x.detach().abs(), reduction=r),
+    lambda lib, x, r: F(lib).gaussian_nll_loss(x, x.detach().flip(0), x.detach().abs(), reduction=r),
+    lambda lib, x, r: F(lib).multilabel_soft_margin_loss(x, x.detach().sigmoid(), reduction=r),
+], ids=["huber", "soft_margin", "multi_margin", "multilabel_margin", "cosine_embedding", "poisson",
+        "gaussian", "multilabel_soft_margin"])
+def test_loss_nodes_are_named_as_pytorch_names_them(call, reduction):
+    """One node where PyTorch's loss is one operation; the last operation's where it is composed.
+    (margin_ranking_loss and triplet_margin_loss end, for 'none', in PyTorch's clamp_min, which
+    chainrule records as a clamp: ClampBackward0.)"""
+    data = rng(0).standard_normal((3, 4))
+    ours = call(chainrule, chainrule.tensor(data, requires_grad=True), reduction)
+    theirs = call(torch, torch.tensor(data, requires_grad=True), reduction)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+
+
+def test_kl_div_mean_warns_as_pytorch_and_batchmean_divides_by_the_batch():
+    log_p, q = rng(0).standard_normal((3, 4)), SOFT[:3]
+    values = {}
+    for lib in (chainrule, torch):
+        with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+            values[lib, "mean"] = F(lib).kl_div(lib.tensor(log_p), lib.tensor(q), reduction="mean").item()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            values[lib, "batchmean"] = F(lib).kl_div(lib.tensor(log_p), lib.tensor(q), reduction="batchmean").item()
+            values[lib, "scalar"] = F(lib).kl_div(lib.tensor(0.5), lib.tensor(0.3), reduction="batchmean").item()
+    for kind in ("mean", "batchmean", "scalar"):
+        assert values[chainrule, kind] == pytest.approx(values[torch, kind], rel=1e-12)
+    assert values[torch, "batchmean"] == pytest.approx(values[torch, "mean"] * 4)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: F(lib).huber_loss(x, x.detach()),
+    lambda lib, x: F(lib).kl_div(x, x.detach().exp(), reduction="batchmean"),
+    lambda lib, x: F(lib).soft_margin_loss(x, x.detach().sign()),
+    lambda lib, x: F(lib).multi_margin_loss(x, lib.zeros(0, dtype=lib.int64), reduction="none"),
+    lambda lib, x: F(lib).triplet_margin_loss(x, x, x, reduction="sum"),
+    lambda lib, x: F(lib).multilabel_soft_margin_loss(x, x.detach(), reduction="none"),
+], ids=["huber", "kl_div", "soft_margin", "multi_margin_none", "triplet", "multilabel_soft_margin"])
+def test_empty_batches_give_pytorch_s_shapes_and_values(call):
+    """(0, C) inputs: 'mean' is nan as in PyTorch, 'sum' 0, 'none' empty. (PyTorch 2.13's
+    multi_margin_loss with 'sum' returns uninitialized memory for an empty batch; chainrule gives 0.)"""
+    ours, theirs = call(chainrule, chainrule.zeros(0, 3, requires_grad=True)), call(torch, torch.zeros(0, 3, requires_grad=True))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.array, theirs.detach().numpy())
+
+
+def test_soft_margin_loss_refuses_a_target_that_requires_grad_like_pytorch():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'target'"):
+            F(lib).soft_margin_loss(lib.ones(3), lib.ones(3, requires_grad=True))
+
+
+def test_huber_loss_warns_when_target_broadcasts_like_pytorch():
+    for lib in (chainrule, torch):
+        with pytest.warns(UserWarning, match="that is different to the input size"):
+            F(lib).huber_loss(lib.zeros(3, 2), lib.ones(2))
+
+
+def test_gaussian_nll_loss_shares_variances_like_pytorch():
+    """One variance per sample (the input's shape without its last dimension, or with one
+    dimension 1) or one for everything (a number)."""
+    x, y = rng(0).standard_normal((4, 3)), rng(1).standard_normal((4, 3))
+    variances = [rng(2).uniform(0.5, 2, 4), rng(2).uniform(0.5, 2, (4, 1)), rng(2).uniform(0.5, 2, (1, 3))]
+    for var in variances:
+        ours = functional.gaussian_nll_loss(chainrule.tensor(x), chainrule.tensor(y), chainrule.tensor(var), reduction="none")
+        theirs = torch_functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(y), torch.tensor(var), reduction="none")
+        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
+    ours = functional.gaussian_nll_loss(chainrule.tensor(x), chainrule.tensor(y), 0.7, full=True)
+    assert ours.item() == pytest.approx(torch_functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(y), 0.7, full=True).item(), rel=1e-12)
+
+
+LOSS_ERRORS = [
+    ("cosine_embedding_target_dims", lambda lib, x: F(lib).cosine_embedding_loss(x, x, lib.ones(3, 1)), RuntimeError),
+    ("cosine_embedding_input_dims", lambda lib, x: F(lib).cosine_embedding_loss(x, x[0], lib.ones(3)), RuntimeError),
+    ("cosine_embedding_scalar_target", lambda lib, x: F(lib).cosine_embedding_loss(x[0], x[0], lib.ones(3)), RuntimeError),
+    ("cosine_embedding_sizes", lambda lib, x: F(lib).cosine_embedding_loss(x, x, lib.ones(4)), RuntimeError),
+    ("hinge_sizes", lambda lib, x: F(lib).hinge_embedding_loss(x, lib.ones(5)), RuntimeError),
+    ("margin_ranking_dims", lambda lib, x: F(lib).margin_ranking_loss(x, x, lib.ones(3)), RuntimeError),
+    ("multi_margin_batch", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0, 1])), RuntimeError),
+    ("multi_margin_range", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0, 1, 4])), RuntimeError),
+    ("multi_margin_dtype", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0.0, 1.0, 3.0])), RuntimeError),
+    ("multi_margin_weight_size", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0, 1, 3]), weight=lib.ones(3)), RuntimeError),
+    ("multi_margin_weight_dims", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0, 1, 3]), weight=lib.ones(1, 4)), ValueError),
+    ("multi_margin_p", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0, 1, 3]), p=3), ValueError),
+    ("multi_margin_3d", lambda lib, x: F(lib).multi_margin_loss(x[None], lib.tensor([1])), RuntimeError),
+    ("multilabel_margin_size", lambda lib, x: F(lib).multilabel_margin_loss(x, lib.tensor([0, 1, 3])), RuntimeError),
+    ("multilabel_margin_range", lambda lib, x: F(lib).multilabel_margin_loss(x, lib.tensor([[0, 1, 3, 5]] * 3)), RuntimeError),
+    ("soft_margin_sizes", lambda lib, x: F(lib).soft_margin_loss(x, lib.ones(3)), RuntimeError),
+    ("kl_div_reduction", lambda lib, x: F(lib).kl_div(x, x, reduction="average"), ValueError),
+    ("huber_delta", lambda lib, x: F(lib).huber_loss(x, x, delta=0.0), RuntimeError),
+    ("huber_weight", lambda lib, x: F(lib).huber_loss(x, x, weight=lib.ones(4)), ValueError),
+    ("poisson_sizes", lambda lib, x: F(lib).poisson_nll_loss(x, lib.ones(5)), RuntimeError),
+    ("triplet_dims", lambda lib, x: F(lib).triplet_margin_loss(x, x, x[0]), RuntimeError),
+    ("triplet_margin", lambda lib, x: F(lib).triplet_margin_loss(x, x, x, margin=0), ValueError),
+    ("triplet_distance_margin", lambda lib, x: F(lib).triplet_margin_with_distance_loss(x, x, x, margin=-1.0), ValueError),
+    ("triplet_distance_reduction", lambda lib, x: F(lib).triplet_margin_with_distance_loss(x, x, x, reduction="max"), ValueError),
+    ("gaussian_var_size", lambda lib, x: F(lib).gaussian_nll_loss(x, x, lib.ones(2)), ValueError),
+    ("gaussian_var_negative", lambda lib, x: F(lib).gaussian_nll_loss(x, x, -lib.ones(3, 4)), ValueError),
+    ("gaussian_reduction", lambda lib, x: F(lib).gaussian_nll_loss(x, x, lib.ones(3, 4), reduction="max"), ValueError),
+]
+
+
+@pytest.mark.parametrize("call, error", [row[1:] for row in LOSS_ERRORS], ids=[row[0] for row in LOSS_ERRORS])
+def test_loss_errors_are_pytorch_s(call, error):
+    """PyTorch's exception type, and its message's opening words."""
+    x = rng(0).standard_normal((3, 4))
+    with pytest.raises(error) as theirs:
+        call(torch, torch.tensor(x))
+    with pytest.raises(error) as ours:
+        call(chainrule, chainrule.tensor(x))
+    opening = str(theirs.value).split(",")[0].split(":")[0][:30]
+    assert opening.lower() in str(ours.value).lower(), f"ours: {ours.value}\ntheirs: {theirs.value}"

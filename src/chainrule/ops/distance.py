@@ -39,7 +39,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if eps < 0:
         raise RuntimeError(f"cosine_similarity: eps must be non-negative, got: {eps}")
     x1, x2 = _floating_pair(x1, x2, "cosine_similarity")
-    shape = _broadcast_shape(x1, x2, "cosine_similarity")
+    shape = broadcast_shape(x1, x2, "cosine_similarity")
     x1, x2 = broadcast_to(x1, shape), broadcast_to(x2, shape)
     return (_divided_by_floored_norm(x1, dim, eps) * _divided_by_floored_norm(x2, dim, eps)).sum(dim)
 
@@ -64,7 +64,7 @@ def _floating_pair(x1, x2, operation):
     return cast(x1, common), cast(x2, common)
 
 
-def _broadcast_shape(x1, x2, operation):
+def broadcast_shape(x1, x2, operation):
     """The shape x1 and x2 broadcast to, or PyTorch's error naming the first dimension that differs."""
     try:
         return xp.broadcast_shapes(x1.array.shape, x2.array.shape)
@@ -74,7 +74,7 @@ def _broadcast_shape(x1, x2, operation):
                 dimension = max(x1.ndim, x2.ndim) - 1 - position
                 raise RuntimeError(
                     f"The size of tensor a ({side1}) must match the size of tensor b ({side2}) at non-singleton "
-                    f"dimension {dimension} ({operation}: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not broadcast together)"
+                    f"dimension {dimension} ({operation}: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not broadcast together)"
                 ) from None
         raise
 

@@ -20,7 +20,7 @@ losses of ``loss.py``.
 from chainrule.backend import xp
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.ops.activation import log_one_plus_exp, special
-from chainrule.ops.distance import pairwise_distance
+from chainrule.ops.distance import broadcast_shape, pairwise_distance
 from chainrule.ops.elementwise import clamp, minimum, sqrt, where
 from chainrule.ops.loss import BinaryCrossEntropyWithLogits, reduce_losses, reduced, reduction_from, spread_back
 from chainrule.ops.op import Op
@@ -115,6 +115,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
             "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
             "This input cannot have requires_grad True (pass target.detach())."
         )
+    broadcast_shape(input, target, "soft_margin_loss")
     return SoftMarginLoss.apply(input, target.to(input.dtype), reduction)
 
 
@@ -211,6 +212,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     Shapes: input (*), target broadcasting with it -> () or, for 'none', the broadcast shape.
     """
     reduction = reduction_from(size_average, reduce, reduction)
+    broadcast_shape(target, input, "hinge_embedding_loss")
     pushed = where(target != 1, clamp(margin - input, min=0), 0.0)
     pulled = where(target != -1, input, 0.0)
     return reduce_losses(pushed + pulled, reduction)
@@ -233,6 +235,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         )
     squared_lengths = ((input1 * input1).sum(dim) + COSINE_EPSILON) * ((input2 * input2).sum(dim) + COSINE_EPSILON)
     cosine = (input1 * input2).sum(dim) / sqrt(squared_lengths)
+    broadcast_shape(target, cosine, "cosine_embedding_loss")
     similar = where(target == 1, 1 - cosine, 0.0)
     dissimilar = where(target == -1, clamp(cosine - margin, min=0), 0.0)
     return reduce_losses(similar + dissimilar, reduction)
