@@ -426,9 +426,9 @@ def reduction_from(size_average, reduce, reduction, allowed=REDUCTIONS):
             "or 'none' instead.",
             stacklevel=3,
         )
-        if reduce is False:
-            return "none"
-        return "sum" if size_average is False else "mean"
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        return "none" if not reduce else "mean" if size_average else "sum"
     if reduction not in allowed:
         raise ValueError(f"{reduction} is not a valid value for reduction (use one of {', '.join(map(repr, allowed))})")
     return reduction
@@ -441,14 +441,15 @@ def reduce_losses(losses, reduction):
     return losses.sum() if reduction == "sum" else losses.mean()
 
 
-def warn_if_broadcasting(input, target, operation):
-    """PyTorch's warning for a target whose shape differs from the input's (it broadcasts)."""
+def warn_if_broadcasting(input, target, operation, stacklevel=3):
+    """PyTorch's warning for a target whose shape differs from the input's (it broadcasts);
+    ``stacklevel`` 3 points at the code that called the loss function calling this."""
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
             f"{operation}: Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             f"Please ensure they have the same size.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
