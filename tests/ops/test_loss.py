@@ -336,6 +336,8 @@ LOSS_ERRORS = [
     ("multilabel_margin_range", lambda lib, x: F(lib).multilabel_margin_loss(x, lib.tensor([[0, 1, 3, 5]] * 3)), RuntimeError),
     ("soft_margin_sizes", lambda lib, x: F(lib).soft_margin_loss(x, lib.ones(3)), RuntimeError),
     ("kl_div_reduction", lambda lib, x: F(lib).kl_div(x, x, reduction="average"), ValueError),
+    ("kl_div_integer_target", lambda lib, x: F(lib).kl_div(x, lib.ones(3, 4, dtype=lib.int64), reduction="sum"), RuntimeError),
+    ("kl_div_integer_input", lambda lib, x: F(lib).kl_div(x.long(), x, reduction="sum"), RuntimeError),
     ("huber_delta", lambda lib, x: F(lib).huber_loss(x, x, delta=0.0), RuntimeError),
     ("huber_weight", lambda lib, x: F(lib).huber_loss(x, x, weight=lib.ones(4)), ValueError),
     ("poisson_sizes", lambda lib, x: F(lib).poisson_nll_loss(x, lib.ones(5)), RuntimeError),

@@ -13,6 +13,10 @@ the sum of the weights (of the targets used, for class losses), as PyTorch's wei
 reduction's share (``spread_back``).
 
 The public functions with PyTorch's signatures and checks are in ``chainrule.nn.functional``.
+
+At the end of this file: ``huber_loss`` (fused, HuberLoss), and ``kl_div``, ``poisson_nll_loss`` and
+``gaussian_nll_loss`` composed of recorded operations as PyTorch composes them, public functions
+with PyTorch's signatures (``nn.functional`` exports them); the margin losses are in margin_loss.py.
 """
 import math
 import warnings
@@ -483,6 +487,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     distributions. 'mean' divides by the element count (PyTorch warns, and so does this).
     """
     reduction = reduction_from(size_average, reduce, reduction, REDUCTIONS + ("batchmean",))
+    if input.dtype.kind != "f" or target.dtype.kind != "f":
+        raise RuntimeError(
+            f"kl_div: Integral inputs not supported (input {input.dtype.name}, target {target.dtype.name}); "
+            f"pass log-probabilities and probabilities as floats (.float())"
+        )
     if reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
