@@ -293,6 +293,13 @@ def test_empty_batches_give_pytorch_s_shapes_and_values(call):
     np.testing.assert_array_equal(ours.array, theirs.detach().numpy())
 
 
+def test_a_single_score_is_one_class_like_pytorch():
+    for lib in (chainrule, torch):
+        x = lib.tensor(0.7, requires_grad=True)
+        assert F(lib).multi_margin_loss(x, lib.tensor(0)).item() == 0.0
+        assert F(lib).multilabel_margin_loss(x, lib.tensor(0)).item() == 0.0
+
+
 def test_soft_margin_loss_refuses_a_target_that_requires_grad_like_pytorch():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'target'"):
@@ -332,6 +339,8 @@ LOSS_ERRORS = [
     ("multi_margin_weight_dims", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0, 1, 3]), weight=lib.ones(1, 4)), ValueError),
     ("multi_margin_p", lambda lib, x: F(lib).multi_margin_loss(x, lib.tensor([0, 1, 3]), p=3), ValueError),
     ("multi_margin_3d", lambda lib, x: F(lib).multi_margin_loss(x[None], lib.tensor([1])), RuntimeError),
+    ("multi_margin_no_classes", lambda lib, x: F(lib).multi_margin_loss(x[:, :0], lib.tensor([0, 0, 0])), RuntimeError),
+    ("multilabel_margin_no_classes", lambda lib, x: F(lib).multilabel_margin_loss(x[:, :0], lib.zeros(3, 0, dtype=lib.int64)), RuntimeError),
     ("multilabel_margin_size", lambda lib, x: F(lib).multilabel_margin_loss(x, lib.tensor([0, 1, 3])), RuntimeError),
     ("multilabel_margin_range", lambda lib, x: F(lib).multilabel_margin_loss(x, lib.tensor([[0, 1, 3, 5]] * 3)), RuntimeError),
     ("soft_margin_sizes", lambda lib, x: F(lib).soft_margin_loss(x, lib.ones(3)), RuntimeError),

@@ -173,8 +173,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
 
 def _class_scores(input, operation):
-    """``input`` (N, C) or (C,) as (N, C)."""
-    if input.ndim not in (1, 2) or input.numel() == 0 and input.ndim == 1:
+    """``input`` (N, C), (C,) or () (one score) as (N, C), C at least 1."""
+    if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
         raise RuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: {list(input.shape)} "
             f"({operation} takes scores (N, C) or (C,))"
