@@ -310,7 +310,11 @@ def test_more_loss_modules_match_torch(name, options, inputs, differentiable, re
         settings = {key: lib.tensor(value, dtype=lib.float64) if isinstance(value, list) else value for key, value in options.items()}
         return getattr(lib.nn, name)(reduction=reduction, **settings)(*tensors)
 
-    compare(call, inputs, differentiable)
+    if name == "KLDivLoss" and reduction == "mean":  # both libraries warn to use 'batchmean'
+        with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+            compare(call, inputs, differentiable)
+    else:
+        compare(call, inputs, differentiable)
 
 
 @pytest.mark.parametrize("name, options, inputs, differentiable", MORE_MODULES, ids=[module[0] for module in MORE_MODULES])
