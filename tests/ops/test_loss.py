@@ -370,3 +370,24 @@ def test_loss_errors_are_pytorch_s(call, error):
         call(chainrule, chainrule.tensor(x))
     opening = str(theirs.value).split(",")[0].split(":")[0][:30]
     assert opening.lower() in str(ours.value).lower(), f"ours: {ours.value}\ntheirs: {theirs.value}"
+
+
+def test_multi_margin_loss_differentiates_twice_where_pytorch_cannot():
+    """PyTorch has no second derivative of multi_margin_loss; chainrule's recorded backward has one
+    (for p = 2; p = 1 is piecewise linear), checked by central differences of the first gradient."""
+    targets, weight = chainrule.tensor([0, 3, 1]), chainrule.tensor(rng(1).uniform(0.5, 2, 4))
+    start, direction = rng(0).standard_normal((3, 4)), rng(2).standard_normal((3, 4))
+
+    def gradient(values):
+        x = chainrule.tensor(values, requires_grad=True)
+        loss = functional.multi_margin_loss(x, targets, p=2, weight=weight, reduction="sum")
+        return x, chainrule.autograd.grad(loss, x, create_graph=True)[0]
+
+    x, first = gradient(start)
+    (second,) = chainrule.autograd.grad((first * chainrule.tensor(direction)).sum(), x)
+    numerical = np.zeros_like(start)
+    for position in np.ndindex(start.shape):
+        step = np.zeros_like(start)
+        step[position] = 1e-6
+        numerical[position] = ((gradient(start + step)[1].array - gradient(start - step)[1].array) * direction).sum() / 2e-6
+    np.testing.assert_allclose(second.array, numerical, atol=1e-6)
