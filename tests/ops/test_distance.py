@@ -147,3 +147,23 @@ def test_modules_match_pytorch():
         compare(lambda lib, a, b: getattr(lib.nn, name)(**options)(a, b), [x1, x2])
         assert repr(getattr(chainrule.nn, name)()) == repr(getattr(torch.nn, name)())
     assert chainrule.nn.PairwiseDistance(p=3).norm == torch.nn.PairwiseDistance(p=3).norm == 3
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: F(lib).normalize(x),
+    lambda lib, x: F(lib).normalize(x, dim=0),
+    lambda lib, x: lib.cosine_similarity(x, x),
+    lambda lib, x: lib.cosine_similarity(x, x, dim=0),
+    lambda lib, x: lib.pairwise_distance(x, x),
+    lambda lib, x: lib.pairwise_distance(x.T, x.T),
+    lambda lib, x: lib.pdist(x.T),
+], ids=["normalize", "normalize_dim0", "cosine", "cosine_dim0", "pairwise", "pairwise_no_features", "pdist_no_features"])
+def test_empty_inputs_give_pytorch_s_shapes_values_and_gradients(call):
+    """(0, 3) and (3, 0) inputs: no vectors, or vectors with no entries (their norms are 0)."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.zeros(0, 3, requires_grad=True)
+        out = call(lib, x)
+        out.sum().backward()
+        results.append((tuple(out.shape), out.tolist(), tuple(x.grad.shape)))
+    assert results[0] == results[1]
