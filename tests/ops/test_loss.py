@@ -192,7 +192,7 @@ LOSS_ROWS = [
     ("kl_div_zero_targets", lambda lib, x, y, r: F(lib).kl_div(x, y.relu(), reduction=batchmean(r)), same(2)),
     ("kl_div_log_target", lambda lib, x, y, r: F(lib).kl_div(x, y, reduction=batchmean(r), log_target=True), broadcast_pair()),
     ("poisson_nll", lambda lib, x, y, r: F(lib).poisson_nll_loss(x, y.abs(), reduction=r), broadcast_pair()),
-    ("poisson_nll_rates_full", lambda lib, x, y, r: F(lib).poisson_nll_loss(x.exp(), y.abs() * 3, log_input=False, full=True, reduction=r), same(2)),
+    ("poisson_nll_rates_full", lambda lib, x, y, r: F(lib).poisson_nll_loss(x.exp(), y.abs() * 3, log_input=False, full=True, eps=0.1, reduction=r), same(2)),
     ("gaussian_nll", lambda lib, x, y, v, r: F(lib).gaussian_nll_loss(x, y, v.abs(), reduction=r), same(3)),
     # Variances under eps count as eps, but their gradient passes as if they did not (PyTorch's
     # floor, in place without recording): finite differences cannot agree there.
@@ -312,15 +312,24 @@ def test_huber_loss_warns_when_target_broadcasts_like_pytorch():
             F(lib).huber_loss(lib.zeros(3, 2), lib.ones(2))
 
 
-def test_gaussian_nll_loss_shares_variances_like_pytorch():
+@pytest.mark.parametrize("var", [rng(2).uniform(0.5, 2, 4), rng(2).uniform(0.5, 2, (4, 1)), rng(2).uniform(0.5, 2, (1, 3))],
+                         ids=["per_sample", "per_sample_kept_dim", "per_feature"])
+def test_gaussian_nll_loss_shares_variances_like_pytorch(var):
     """One variance per sample (the input's shape without its last dimension, or with one
-    dimension 1) or one for everything (a number)."""
+    dimension 1) or per feature: values and gradients, the shared variances' summed."""
+    arrays = [rng(0).standard_normal((4, 3)), rng(1).standard_normal((4, 3)), var]
+    results = []
+    for lib in (chainrule, torch):
+        tensors = [lib.tensor(array, requires_grad=True) for array in arrays]
+        out = F(lib).gaussian_nll_loss(*tensors, reduction="none")
+        (out * lib.tensor(rng(3).standard_normal((4, 3)))).sum().backward()
+        results.append([out.detach().numpy()] + [tensor.grad.numpy() for tensor in tensors])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_gaussian_nll_loss_takes_one_variance_for_everything():
     x, y = rng(0).standard_normal((4, 3)), rng(1).standard_normal((4, 3))
-    variances = [rng(2).uniform(0.5, 2, 4), rng(2).uniform(0.5, 2, (4, 1)), rng(2).uniform(0.5, 2, (1, 3))]
-    for var in variances:
-        ours = functional.gaussian_nll_loss(chainrule.tensor(x), chainrule.tensor(y), chainrule.tensor(var), reduction="none")
-        theirs = torch_functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(y), torch.tensor(var), reduction="none")
-        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
     ours = functional.gaussian_nll_loss(chainrule.tensor(x), chainrule.tensor(y), 0.7, full=True)
     assert ours.item() == pytest.approx(torch_functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(y), 0.7, full=True).item(), rel=1e-12)
 
