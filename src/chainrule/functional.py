@@ -8,6 +8,7 @@ from chainrule import creation, legacy_types, new_factories, sampling  # noqa: F
 from chainrule.ops import activation, broadcast, compare, elementwise, index, join, matmul, reduce, shape  # noqa: F401
 from chainrule.ops import conv, pool  # noqa: F401  (convolution and pooling, issue 11)
 from chainrule.ops import scan, sort  # noqa: F401  (scans, sorting and selecting by order, issue 10)
+from chainrule.ops import distance  # noqa: F401  (distances and similarities, issue 10)
 from chainrule.ops.registry import functions
 
 globals().update(vars(functions))

@@ -278,3 +278,67 @@ def test_zero_total_weight_gives_nan_gradients_like_pytorch():
     all_ignored = chainrule.tensor(values, requires_grad=True)
     F.cross_entropy(all_ignored, chainrule.tensor([-100, -100])).backward()
     assert (all_ignored.grad.array == 0).all()  # nothing counted: PyTorch's gradient is 0
+
+
+# ----------------------------------------------------------------------------- issue 10: the other loss modules
+def signs(*shape, seed=0):
+    return np.where(rng(seed + 5).random(shape) < 0.5, -1.0, 1.0)
+
+
+# name, options, inputs, which inputs get gradients (the functions are compared in tests/ops/test_loss.py)
+MORE_MODULES = [
+    ("KLDivLoss", {"log_target": True}, [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3))], [1, 1]),
+    ("HuberLoss", {"delta": 0.5}, [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3))], [1, 1]),
+    ("MarginRankingLoss", {"margin": 0.2}, [rng().standard_normal(5), rng(1).standard_normal(5), signs(5)], [1, 1, 0]),
+    ("HingeEmbeddingLoss", {"margin": 0.5}, [rng().standard_normal((4, 3)), signs(4, 3)], [1, 0]),
+    ("CosineEmbeddingLoss", {"margin": 0.1}, [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3)), signs(4)], [1, 1, 0]),
+    ("TripletMarginLoss", {"margin": 2.0, "p": 1.0, "swap": True}, [rng(seed).standard_normal((4, 3)) for seed in range(3)], [1, 1, 1]),
+    ("TripletMarginWithDistanceLoss", {"margin": 2.0}, [rng(seed).standard_normal((4, 3)) for seed in range(3)], [1, 1, 1]),
+    ("PoissonNLLLoss", {"log_input": False, "full": True}, [probabilities(4, 3) * 5, rng(1).integers(0, 5, (4, 3)).astype(float)], [1, 0]),
+    ("GaussianNLLLoss", {"full": True}, [rng().standard_normal((4, 3)), rng(1).standard_normal((4, 3)), probabilities(4, 1)], [1, 1, 1]),
+    ("MultiMarginLoss", {"p": 2, "margin": 0.5, "weight": [1.0, 2.0, 0.5]}, [rng().standard_normal((5, 3)), index_targets(3, 5)], [1, 0]),
+    ("MultiLabelMarginLoss", {}, [rng().standard_normal((2, 4)), np.array([[3, 0, -1, 1], [1, 2, 0, -1]])], [1, 0]),
+    ("MultiLabelSoftMarginLoss", {"weight": [1.0, 2.0, 0.5]}, [rng().standard_normal((4, 3)), probabilities(4, 3, seed=1)], [1, 1]),
+    ("SoftMarginLoss", {}, [rng().standard_normal((4, 3)), signs(4, 3)], [1, 0]),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name, options, inputs, differentiable", MORE_MODULES, ids=[module[0] for module in MORE_MODULES])
+def test_more_loss_modules_match_torch(name, options, inputs, differentiable, reduction):
+    def call(lib, *tensors):
+        settings = {key: lib.tensor(value, dtype=lib.float64) if isinstance(value, list) else value for key, value in options.items()}
+        return getattr(lib.nn, name)(reduction=reduction, **settings)(*tensors)
+
+    if name == "KLDivLoss" and reduction == "mean":  # both libraries warn to use 'batchmean'
+        with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+            compare(call, inputs, differentiable)
+    else:
+        compare(call, inputs, differentiable)
+
+
+@pytest.mark.parametrize("name, options, inputs, differentiable", MORE_MODULES, ids=[module[0] for module in MORE_MODULES])
+def test_more_loss_modules_hold_pytorch_s_attributes_and_buffers(name, options, inputs, differentiable):
+    ours, theirs = getattr(nn, name)(), getattr(torch.nn, name)()
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    public = {key for key in vars(theirs) if not key.startswith("_") and key != "training"}
+    assert {key: getattr(ours, key) for key in public} == {key: getattr(theirs, key) for key in public}
+
+
+def test_kl_div_loss_takes_batchmean():
+    log_p, q = np.log(soft_labels(4, 3)), soft_labels(4, 3, seed=1)
+    compare(lambda lib, x, y: lib.nn.KLDivLoss(reduction="batchmean")(x, y), [log_p, q], [1, 1])
+
+
+@pytest.mark.parametrize("build", [
+    lambda lib: lib.nn.TripletMarginLoss(margin=0.0),
+    lambda lib: lib.nn.TripletMarginWithDistanceLoss(margin=-1.0),
+    lambda lib: lib.nn.MultiMarginLoss(p=3),
+    lambda lib: lib.nn.MultiMarginLoss(weight=lib.ones(2, 2)),
+], ids=["triplet_margin", "triplet_distance_margin", "multi_margin_p", "multi_margin_weight"])
+def test_loss_modules_check_their_options_like_torch(build):
+    with pytest.raises(ValueError) as theirs:
+        build(torch)
+    with pytest.raises(ValueError, match=str(theirs.value).split(",")[0]):
+        build(chainrule)

@@ -120,30 +120,23 @@ NOT_YET = {
     "nn.functional": set(
         """
         adaptive_avg_pool1d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool3d affine_grid
-        alpha_dropout avg_pool3d conv3d conv_transpose1d conv_transpose3d cosine_embedding_loss
-        cosine_similarity ctc_loss dropout1d dropout3d embedding_bag feature_alpha_dropout
-        fractional_max_pool2d fractional_max_pool3d gaussian_nll_loss grid_sample gumbel_softmax
-        hinge_embedding_loss huber_loss kl_div lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
-        max_pool3d max_unpool1d max_unpool2d max_unpool3d multi_margin_loss multilabel_margin_loss
-        multilabel_soft_margin_loss normalize pairwise_distance pdist poisson_nll_loss
-        scaled_dot_product_attention soft_margin_loss triplet_margin_loss
-        triplet_margin_with_distance_loss
+        alpha_dropout avg_pool3d conv3d conv_transpose1d conv_transpose3d ctc_loss dropout1d
+        dropout3d embedding_bag feature_alpha_dropout fractional_max_pool2d fractional_max_pool3d
+        grid_sample gumbel_softmax lp_pool1d lp_pool2d lp_pool3d max_pool3d max_unpool1d
+        max_unpool2d max_unpool3d scaled_dot_product_attention
         """.split()
     ),
     "nn": set(
         """
         AdaptiveAvgPool1d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss AdaptiveMaxPool1d
         AdaptiveMaxPool3d AlphaDropout AvgPool3d BatchNorm3d CTCLoss ChannelShuffle Conv3d
-        ConvTranspose1d ConvTranspose3d CosineEmbeddingLoss CosineSimilarity Dropout1d Dropout3d
-        EmbeddingBag FeatureAlphaDropout FractionalMaxPool2d FractionalMaxPool3d GaussianNLLLoss
-        HingeEmbeddingLoss HuberLoss KLDivLoss LPPool1d LPPool2d LPPool3d LazyBatchNorm1d
+        ConvTranspose1d ConvTranspose3d Dropout1d Dropout3d EmbeddingBag FeatureAlphaDropout
+        FractionalMaxPool2d FractionalMaxPool3d LPPool1d LPPool2d LPPool3d LazyBatchNorm1d
         LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
         LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
-        LazyInstanceNorm3d LazyLinear LinearCrossEntropyLoss LinearCrossEntropyOptions
-        MarginRankingLoss MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d MultiLabelMarginLoss
-        MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention PairwiseDistance PoissonNLLLoss
-        SoftMarginLoss Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder
-        TransformerEncoderLayer TripletMarginLoss TripletMarginWithDistanceLoss
+        LazyInstanceNorm3d LazyLinear LinearCrossEntropyLoss LinearCrossEntropyOptions MaxPool3d
+        MaxUnpool1d MaxUnpool2d MaxUnpool3d MultiheadAttention Transformer TransformerDecoder
+        TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
         """.split()
     ),
 }

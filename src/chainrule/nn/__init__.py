@@ -32,6 +32,7 @@ from chainrule.nn.activation import (  # issue 10: the rest of PyTorch's activat
 )
 from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from chainrule.nn.distance import CosineSimilarity, PairwiseDistance
 from chainrule.nn.dropout import Dropout, Dropout2d
 from chainrule.nn.flatten import Flatten, Unflatten
 from chainrule.nn.linear import Bilinear, Identity, Linear
@@ -45,6 +46,21 @@ from chainrule.nn.loss import (
     MSELoss,
     NLLLoss,
     SmoothL1Loss,
+)
+from chainrule.nn.loss import (  # noqa: E402  (issue 10: losses and distances)
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -120,6 +136,21 @@ __all__ = [
     "init",
     "parallel",
     "utils",
+    "CosineEmbeddingLoss",
+    "CosineSimilarity",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PairwiseDistance",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "GRU",
     "GRUCell",
     "LSTM",

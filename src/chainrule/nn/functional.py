@@ -64,6 +64,20 @@ from chainrule.ops.pool import (  # noqa: F401
     max_pool2d,
 )
 from chainrule.ops.upsample import interpolate  # noqa: F401
+from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
+from chainrule.ops.loss import gaussian_nll_loss, huber_loss, kl_div, poisson_nll_loss  # noqa: F401
+from chainrule.ops.loss import reduction_from, warn_if_broadcasting
+from chainrule.ops.margin_loss import (  # noqa: F401
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -105,6 +119,23 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "huber_loss",
+    "kl_div",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "normalize",
+    "pairwise_distance",
+    "pdist",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "group_norm",
     "instance_norm",
     "rms_norm",
@@ -185,34 +216,12 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 # ----------------------------------------------------------------------------- losses
-_REDUCTIONS = ("none", "mean", "sum")
-
-
-def _reduction(size_average, reduce, reduction):
-    """The reduction to use, from ``reduction`` or PyTorch's deprecated ``size_average`` / ``reduce``."""
-    if size_average is not None or reduce is not None:
-        warnings.warn(
-            "size_average and reduce args will be deprecated, please use reduction='mean', 'sum' "
-            "or 'none' instead.",
-            stacklevel=3,
-        )
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        return "none" if not reduce else "mean" if size_average else "sum"
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction (use 'none', 'mean' or 'sum')")
-    return reduction
+_reduction = reduction_from  # one rule for every loss: ops/loss.py
 
 
 def _target_like(input, target, operation):
     """``target`` in the input's dtype, warning (as PyTorch does) when its shape differs."""
-    if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(
-            f"{operation}: Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-            f"Please ensure they have the same size.",
-            stacklevel=3,
-        )
+    warn_if_broadcasting(input, target, operation, stacklevel=4)
     return target.to(input.dtype)
 
 

@@ -13,9 +13,18 @@ the sum of the weights (of the targets used, for class losses), as PyTorch's wei
 reduction's share (``spread_back``).
 
 The public functions with PyTorch's signatures and checks are in ``chainrule.nn.functional``.
+
+At the end of this file: ``huber_loss`` (fused, HuberLoss), and ``kl_div``, ``poisson_nll_loss`` and
+``gaussian_nll_loss`` composed of recorded operations as PyTorch composes them, public functions
+with PyTorch's signatures (``nn.functional`` exports them); the margin losses are in margin_loss.py.
 """
+import math
+import warnings
+
 from chainrule.backend import ignoring_float_errors, xp
+from chainrule.creation import full_like
 from chainrule.ops.activation import log_one_plus_exp, special
+from chainrule.ops.elementwise import clamp, exp, log, where, xlogy
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import max_shift
 
@@ -387,3 +396,168 @@ class ClassProbabilityTargets:
         if self.class_weights is not None:
             q = q * self.class_weights
         return q, q.sum(axis=self.axis, keepdims=True)
+
+
+# ----------------------------------------------------------------------------- Huber
+class HuberLoss(SmoothL1Loss):
+    """delta × smooth_l1 with beta = delta: the same kink at |d| = delta, but slope ±delta beyond it
+    (smooth_l1's slope is ±1), so the loss is the squared error d² / 2 near 0 whatever delta."""
+
+    formula = "d² / 2 where |d| < delta, else delta (|d| - delta / 2),  d = input - target"
+    derivatives = ("d where |d| < delta, else delta sign(d)", "-(d where |d| < delta, else delta sign(d))", None, None)
+
+    @staticmethod
+    def forward(ctx, input, target, delta, reduction):
+        return SmoothL1Loss.forward(ctx, input, target, delta, reduction) * delta
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return SmoothL1Loss.backward(ctx, grad_output * ctx.beta)
+
+
+# ----------------------------------------------------------------------------- composed losses
+# The losses below are compositions of recorded operations, as in PyTorch (their nodes are the
+# last operation's: MeanBackward0 for 'mean'); their gradients and second derivatives come free.
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def reduction_from(size_average, reduce, reduction, allowed=REDUCTIONS):
+    """The reduction to use: ``reduction``, or one from PyTorch's deprecated ``size_average`` and
+    ``reduce`` flags (with its warning) when either is given."""
+    if size_average is not None or reduce is not None:
+        warnings.warn(
+            "size_average and reduce args will be deprecated, please use reduction='mean', 'sum' "
+            "or 'none' instead.",
+            stacklevel=3,
+        )
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        return "none" if not reduce else "mean" if size_average else "sum"
+    if reduction not in allowed:
+        raise ValueError(f"{reduction} is not a valid value for reduction (use one of {', '.join(map(repr, allowed))})")
+    return reduction
+
+
+def reduce_losses(losses, reduction):
+    """The per-element losses kept ('none'), added ('sum') or averaged ('mean')."""
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+def warn_if_broadcasting(input, target, operation, stacklevel=3):
+    """PyTorch's warning for a target whose shape differs from the input's (it broadcasts);
+    ``stacklevel`` 3 points at the code that called the loss function calling this."""
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"{operation}: Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            f"Please ensure they have the same size.",
+            stacklevel=stacklevel,
+        )
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """The Huber loss of d = input - target: d² / 2 for |d| < delta, delta (|d| - delta / 2)
+    beyond: squared error near the target, absolute error (robust to outliers) far from it.
+
+    Shapes: input (*), target broadcasting to it (with a warning unless equal) -> () or, for
+    'none', the broadcast shape. ``weight`` (the input's shape) multiplies each element's loss;
+    'mean' then still divides by the element count, as PyTorch.
+    """
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta (got delta={delta}); use delta > 0.")
+    warn_if_broadcasting(input, target, "huber_loss")
+    reduction = reduction_from(None, None, reduction)
+    target = target.to(input.dtype)
+    if weight is None:
+        return HuberLoss.apply(input, target, delta, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"Weights and input must have the same size (huber_loss: weight {tuple(weight.shape)}, input {tuple(input.shape)}).")
+    return reduce_losses(HuberLoss.apply(input, target, delta, "none") * weight, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """The Kullback-Leibler divergence KL(target ‖ input) from log-probabilities ``input``:
+    target (ln target - input) elementwise (0 where target = 0), or with ``log_target`` (the target
+    given as log-probabilities too) e^target (target - input).
+
+    Shapes: input (*), target broadcasting with it -> () or, for 'none', the broadcast shape.
+    'batchmean' divides the sum by the batch size input.shape[0]: that is the divergence of the
+    distributions. 'mean' divides by the element count (PyTorch warns, and so does this).
+    """
+    reduction = reduction_from(size_average, reduce, reduction, REDUCTIONS + ("batchmean",))
+    if input.dtype.kind != "f" or target.dtype.kind != "f":
+        raise RuntimeError(
+            f"kl_div: Integral inputs not supported (input {input.dtype.name}, target {target.dtype.name}); "
+            f"pass log-probabilities and probabilities as floats (.float())"
+        )
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2,
+        )
+    if log_target:
+        losses = exp(target) * (target - input)
+    else:
+        losses = xlogy(target, target) - target * input
+    if reduction != "batchmean":
+        return reduce_losses(losses, reduction)
+    total = losses.sum()
+    return total / input.shape[0] if input.ndim else total
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+    """The negative log-likelihood of counts ``target`` under Poisson distributions with rates λ:
+    λ - target ln λ, given ``input`` = ln λ (``log_input``, the default: e^input - target · input)
+    or ``input`` = λ (λ - target ln(λ + eps)).
+
+    ``full`` adds Stirling's approximation of ln(target!), target ln target - target
+    + ½ ln(2π target), for targets above 1. Shapes: input (*), target broadcasting with it -> ()
+    or, for 'none', the broadcast shape.
+    """
+    reduction = reduction_from(size_average, reduce, reduction)
+    if log_input:
+        losses = exp(input) - target * input
+    else:
+        losses = input - target * log(input + eps)
+    if full:
+        counted = target > 1
+        safe = where(counted, target, 1.0)  # ln of a target ≤ 1 is never used: keep it finite
+        stirling = safe * log(safe) - safe + 0.5 * log(2 * math.pi * safe)
+        losses = losses + where(counted, stirling, 0.0)
+    return reduce_losses(losses, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """The negative log-likelihood of ``target`` under Gaussians with means ``input`` and variances
+    ``var``: ½ (ln var + (input - target)² / var), plus ½ ln 2π with ``full``.
+
+    Shapes: input (*), target (*); var (*) (one variance per element), the input's shape without
+    its last dimension or with one dimension 1 (shared variances), or a number. Variances below
+    ``eps`` count as eps in the value; the gradient still reaches var, as in PyTorch.
+    """
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = full_like(input, var)
+    elif bool((var.array < 0).any()):
+        raise ValueError(f"var has negative entry/entries (gaussian_nll_loss needs variances ≥ 0, got minimum {var.array.min()})")
+    if tuple(var.shape) != tuple(input.shape):
+        mismatched = var.ndim == input.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not mismatched:
+            raise ValueError(
+                f"var is of incorrect size: {tuple(var.shape)} for input {tuple(input.shape)}; give it the input's "
+                f"shape, the input's shape without the last dimension, or the input's shape with one dimension 1"
+            )
+    if reduction not in REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    var = var + (clamp(var, min=eps) - var).detach()
+    losses = 0.5 * (log(var) + (input - target) ** 2 / var)
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
+    return reduce_losses(losses, reduction)

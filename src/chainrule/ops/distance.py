@@ -1,0 +1,108 @@
+"""Distances and similarities between vectors: normalize, cosine_similarity, pairwise_distance, pdist.
+
+Each is composed of recorded operations (norm, clamp, division, sums), exactly as PyTorch composes
+them, so values, gradients (also at distance 0) and second derivatives are PyTorch's:
+
+- ``normalize``: x / max(‖x‖_p, eps) along ``dim``.
+- ``cosine_similarity``: Σ (x1 / max(‖x1‖, eps)) (x2 / max(‖x2‖, eps)) along ``dim``. As in PyTorch,
+  the floor eps changes the value only: the gradient flows through the norm even where it is floored.
+- ``pairwise_distance``: ‖x1 - x2 + eps‖_p along the last dimension; the eps keeps the norm away
+  from 0, where its gradient has a kink.
+- ``pdist``: ‖x_i - x_j‖_p for every pair of rows i < j of one (N, M) matrix, in row-major order.
+"""
+from chainrule.backend import xp
+from chainrule.ops.broadcast import broadcast_to
+from chainrule.ops.elementwise import cast, clamp
+from chainrule.ops.operands import binary_operands
+from chainrule.ops.reduce import norm
+from chainrule.ops.registry import functions, public
+from chainrule.tensor import tensor_from_array
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input`` divided by its p-norm along ``dim`` (at least ``eps``): unit vectors along ``dim``.
+
+    Shapes: input (*) -> output (*), the same. A vector shorter than eps is divided by eps, not by
+    its norm, so zero vectors stay zero instead of becoming nan.
+    """
+    denominator = clamp(norm(input, p, dim, keepdim=True), min=eps)
+    return functions.div(input, denominator, out=out) if out is not None else input / denominator
+
+
+@public(method=False)
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """cos θ = x1 · x2 / (max(‖x1‖, eps) max(‖x2‖, eps)) along ``dim``, in [-1, 1].
+
+    Shapes: x1 and x2 broadcast to a common shape (*, D, *); ``dim`` indexes that shape and is
+    summed away: output (*, *). Integer inputs are converted to the other input's floating dtype.
+    """
+    if eps < 0:
+        raise RuntimeError(f"cosine_similarity: eps must be non-negative, got: {eps}")
+    x1, x2 = _floating_pair(x1, x2, "cosine_similarity")
+    shape = broadcast_shape(x1, x2, "cosine_similarity")
+    x1, x2 = broadcast_to(x1, shape), broadcast_to(x2, shape)
+    return (_divided_by_floored_norm(x1, dim, eps) * _divided_by_floored_norm(x2, dim, eps)).sum(dim)
+
+
+def _divided_by_floored_norm(x, dim, eps):
+    """x / max(‖x‖, eps), the gradient taken through ‖x‖ even where eps replaces it (PyTorch floors
+    the norm in place with gradients off, which changes the value and keeps the norm's gradient)."""
+    length = norm(x, 2, dim, keepdim=True)
+    floored = length + (clamp(length, min=eps) - length).detach()
+    return x / floored
+
+
+def _floating_pair(x1, x2, operation):
+    """x1 and x2 in their common dtype, which must be floating (integers are converted)."""
+    x1, x2 = binary_operands(x1, x2)
+    common = xp.result_type(x1.array, x2.array)
+    if common.kind != "f":
+        raise RuntimeError(
+            f"{operation}: expected common dtype to be floating point, yet common dtype is {common.name} "
+            f"(x1 {x1.dtype.name}, x2 {x2.dtype.name}); convert the inputs with .float()"
+        )
+    return cast(x1, common), cast(x2, common)
+
+
+def broadcast_shape(x1, x2, operation):
+    """The shape x1 and x2 broadcast to, or PyTorch's error naming the first dimension that differs."""
+    try:
+        return xp.broadcast_shapes(x1.array.shape, x2.array.shape)
+    except ValueError:
+        for position, (side1, side2) in enumerate(zip(reversed(x1.shape), reversed(x2.shape))):
+            if side1 != side2 and 1 not in (side1, side2):
+                dimension = max(x1.ndim, x2.ndim) - 1 - position
+                raise RuntimeError(
+                    f"The size of tensor a ({side1}) must match the size of tensor b ({side2}) at non-singleton "
+                    f"dimension {dimension} ({operation}: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not broadcast together)"
+                ) from None
+        raise
+
+
+@public(method=False)
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """‖x1 - x2 + eps‖_p along the last dimension of the broadcast shape.
+
+    Shapes: x1 (N, D) or (D,), x2 broadcasting against it -> output (N,) or () ((N, 1) or (1,)
+    with ``keepdim``). The eps keeps equal vectors at a small positive distance, where the norm has
+    a gradient.
+    """
+    last = max(x1.ndim, x2.ndim) - 1
+    return norm(x1 - x2 + eps, p, last, keepdim=keepdim)
+
+
+@public(method=False)
+def pdist(input, p=2):
+    """‖x_i - x_j‖_p for every pair of rows i < j of ``input``, in the order (0, 1), (0, 2), ...,
+    (1, 2), ...: the upper triangle of the distance matrix, without its diagonal.
+
+    Shapes: input (N, M) -> output (N (N - 1) / 2,). The gradient at distance 0 is 0.
+    """
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D (input of shape {tuple(input.shape)})")
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
+    rows = input.shape[0]
+    first, second = xp.nonzero(xp.triu(xp.ones((rows, rows), dtype=bool), 1))
+    return norm(input[tensor_from_array(first)] - input[tensor_from_array(second)], p, 1)
+
