@@ -51,6 +51,12 @@ def set_with_value(lib, a, value):
     return b
 
 
+def set_at(a, key, value):
+    b = a * 1
+    b[key] = value
+    return b
+
+
 def set_with_mask(lib, a, value):
     b = a + 0
     b[lib.tensor(pattern_mask(a.shape))] = value
@@ -73,6 +79,13 @@ CASES = [
     library_case("separated_arrays", lambda lib, a: a[[1, 0], :, [0, 0]], cubes),
     library_case("range_and_list", lambda lib, a: a[range(2), [0, 0]], matrices),
     library_case("array_and_int", lambda lib, a: a[lib.tensor([1, 1]), -1], matrices),
+    library_case("int_slice_array", lambda lib, a: a[0, :, [1, 0, 1]], cubes),
+    library_case("int_two_slices_array", lambda lib, a: a[-1, :, :, lib.tensor([[0, 1], [1, 1]])], one_shape(min_dims=4, max_dims=4, min_side=2, max_side=3)),
+    library_case("slice_int_slice_array", lambda lib, a: a[:, 1, :, [0, 1, 0]], one_shape(min_dims=4, max_dims=4, min_side=2, max_side=3)),
+    library_case("none_int_slice_array", lambda lib, a: a[None, 0, ..., [1, 1]], cubes),
+    library_case("array_slice_int", lambda lib, a: a[[1, 0, 1], :, 0], cubes),
+    library_case("int_slice_mask", lambda lib, a: a[1, :, lib.tensor(pattern_mask(a.shape[2:]))], cubes),
+    library_case("setitem_int_slice_array", lambda lib, a, value: set_at(a, (0, slice(None), [1, 0]), value), st.just(((2, 3, 2), (3, 2)))),
     library_case("bool_mask_full", lambda lib, a: a[lib.tensor(pattern_mask(a.shape))], one_shape()),
     library_case("bool_mask_rows", lambda lib, a: a[lib.tensor(pattern_mask(a.shape[:1]))], one_shape(min_dims=1)),
     library_case("bool_list", lambda lib, a: a[[True, False]], one_shape(min_dims=1, min_side=2, max_side=2)),

@@ -208,10 +208,12 @@ def _as_index_array(part):
     return part
 
 
-def _normalize_key(key):
+def _normalize_key(key, input_shape=None):
     """``(key, repeats)``: the key as a tuple NumPy can index with, and whether it holds integer arrays.
 
     Tensors, lists and ranges become arrays; a 0-d integer tensor becomes a plain int, as ``x[i]`` does.
+    Given the indexed tensor's shape, ints mixed with index arrays are read as PyTorch reads them
+    (see ``_ints_read_first``).
     """
     parts = key if isinstance(key, tuple) else (key,)
     normalized = []
@@ -227,7 +229,38 @@ def _normalize_key(key):
                 else:
                     repeats = True
         normalized.append(part)
-    return tuple(normalized), repeats
+    if input_shape is None:
+        return tuple(normalized), repeats
+    return _ints_read_first(tuple(normalized), input_shape, repeats)
+
+
+def _ints_read_first(key, input_shape, repeats):
+    """``(key, repeats)`` with PyTorch's layout where a key mixes ints with index arrays.
+
+    PyTorch reads the ints first (``x[0, :, idx]`` is ``x[0][:, idx]``), so an int never separates
+    the index arrays; NumPy counts it as one of them and puts the arrays' dimensions first:
+    ``x[0, :, :, idx]`` of x (2, 3, 4, 5) and 3 positions is (3, 4, 3) in PyTorch, (3, 3, 4) in
+    NumPy. Such a key becomes
+    one integer array per dimension of x, read from the positions 0, 1, ..., size - 1 in PyTorch's
+    order, so reading, writing and the gradient all follow that layout.
+    """
+    if not any(isinstance(part, int) for part in key) or not any(isinstance(part, ndarray) for part in key):
+        return key, repeats
+    ints_only, rest = [], []
+    for part in key:
+        if isinstance(part, int):
+            ints_only.append(part)
+            continue
+        if part is not None:
+            consumed = part.ndim if isinstance(part, ndarray) and part.dtype.kind == "b" else 1
+            ints_only.extend([Ellipsis] if part is Ellipsis else [slice(None)] * consumed)
+        rest.append(part)
+    positions = xp.arange(math.prod(input_shape), dtype=dtypes.int64).reshape(input_shape)
+    try:
+        positions = positions[tuple(ints_only)][tuple(rest)]
+    except IndexError as error:
+        raise _index_error(error, input_shape) from None
+    return tuple(xp.unravel_index(positions, input_shape)), True
 
 
 def _along_dim_key(index, dim):
@@ -303,7 +336,7 @@ def getitem(x, key):
     Ints and slices give a view of x; integer and boolean arrays select copies, as in NumPy and
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
-    key, repeats = _normalize_key(key)
+    key, repeats = _normalize_key(key, x.array.shape)
     return _kind_of_read(key).apply(x, key, repeats)
 
 
@@ -313,7 +346,7 @@ def index_put(x, key, value, accumulate=False):
 
     With ``accumulate``, a position named twice in ``key`` receives both values.
     """
-    key, repeats = _normalize_key(key)
+    key, repeats = _normalize_key(key, x.array.shape)
     return IndexPut.apply(x, as_tensor_like(value, x), key, repeats, accumulate)
 
 
@@ -324,7 +357,7 @@ def setitem(x, key, value):
     if records_in_place(x, (value,)):
         write_in_place(x, index_put, key, value)
         return
-    key, repeats = _normalize_key(key)
+    key, repeats = _normalize_key(key, x.array.shape)
     _write_at(x.array, key, value.array, repeats, False)
     x._version_owner._version += 1
 
