@@ -135,3 +135,44 @@ def test_squeeze_of_a_dimension_that_is_not_one_changes_nothing():
 def test_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+VIEWS = [
+    lambda x: x.t().view(-1), lambda x: x.t().view(3, 2), lambda x: x.t().view(3, 1, 2),
+    lambda x: x.t().contiguous().view(-1), lambda x: x.transpose(0, 1).view(6), lambda x: x[:, ::2].view(-1),
+    lambda x: x[:, 1:].view(-1), lambda x: x[1:].view(-1), lambda x: x.unsqueeze(0).transpose(0, 1).view(2, 3),
+    lambda x: (x.t() + 1).view(-1), lambda x: x.flip(0).view(-1), lambda x: x.unsqueeze(0).expand(4, 2, 3).view(4, 6),
+    lambda x: x.unsqueeze(0).expand(4, 2, 3).view(-1), lambda x: x.t().t().view(-1), lambda x: x.T.view(3, 2),
+]
+
+
+@pytest.mark.parametrize("call", VIEWS)
+def test_view_works_where_pytorch_allows_it_and_raises_where_it_does_not(call):
+    try:
+        expected = tuple(call(torch.arange(6.0).reshape(2, 3)).shape)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=r"view size is not compatible .* Use \.reshape\(\.\.\.\) instead"):
+            call(chainrule.arange(6.0).reshape(2, 3))
+        return
+    assert tuple(call(chainrule.arange(6.0).reshape(2, 3)).shape) == expected
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x, lambda x: x.transpose(0, 2), lambda x: x[1], lambda x: x[:, 1:, ::2], lambda x: x[0, 1],
+    lambda x: x.permute(1, 0, 2)[1:], lambda x: x.t() if x.dim() <= 2 else x.mT.contiguous(),
+])
+def test_contiguity_strides_and_offsets_match_pytorch(call):
+    ours, theirs = call(chainrule.arange(24.0).reshape(2, 3, 4)), call(torch.arange(24.0).reshape(2, 3, 4))
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    assert tuple(ours.stride()) == tuple(theirs.stride())
+    assert ours.storage_offset() == theirs.storage_offset()
+    assert ours.stride(-1) == theirs.stride(-1)
+
+
+def test_contiguous_copies_only_what_is_not_contiguous():
+    x = chainrule.ones(2, 3, requires_grad=True)
+    assert x.contiguous() is x
+    y = x.t().contiguous()
+    assert y.is_contiguous() and y.grad_fn.name() == "CloneBackward0"
+    y.view(-1).sum().backward()
+    np.testing.assert_array_equal(x.grad.array, np.ones((2, 3)))

@@ -13,7 +13,7 @@ PyTorch names a node after the call that made it (``reshape`` and ``view`` make 
 ``squeeze`` ``SqueezeBackward0``, ``t`` ``TBackward0``): the tiny subclasses below carry those
 names and nothing else.
 """
-from chainrule.backend import xp
+from chainrule.backend import element_strides, is_contiguous, offset_in_memory, viewable_as, xp
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import check_dim
@@ -83,7 +83,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return xp.flip(x, axes)
+        return xp.ascontiguousarray(xp.flip(x, axes))  # a copy, as PyTorch's: viewable in any shape
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -160,8 +160,54 @@ def reshape(x, *shape):
 
 @public
 def view(x, *shape):
-    """The same as ``reshape``: chainrule's arrays can always be viewed in a new shape."""
-    return reshape(x, *shape)
+    """x's memory read in a new shape, sharing it (a change to one shows in the other).
+
+    As in PyTorch, only where x's strides allow it without a copy: ``x.t().view(-1)`` raises, and
+    ``reshape`` (which copies when it must) or ``.contiguous()`` first is the way out.
+    """
+    new_shape = _infer_shape(_sizes(shape), x.array.size)
+    if not viewable_as(x.array, new_shape):
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            f"across two contiguous subspaces): a tensor of shape {list(x.array.shape)} and strides "
+            f"{list(element_strides(x.array))} cannot be viewed as {list(new_shape)}. Use .reshape(...) instead."
+        )
+    return Reshape.apply(x, new_shape)
+
+
+class Contiguous(Op):
+    """A copy of x laid out in row-major order (PyTorch's ``contiguous`` clones)."""
+
+    node_name = "CloneBackward0"
+    formula = "x"
+    derivatives = ("1",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def contiguous(x, memory_format=None):
+    """x itself when its elements lie in row-major order already, else a copy that does."""
+    return x if is_contiguous(x.array) else Contiguous.apply(x)
+
+
+install_method("contiguous", contiguous)
+install_method("is_contiguous", lambda self, memory_format=None: is_contiguous(self.array))
+install_method("storage_offset", lambda self: offset_in_memory(self.array))
+
+
+def stride(x, dim=None):
+    """How many elements apart in memory neighbours along each dimension are (one dimension's with ``dim``)."""
+    strides = element_strides(x.array)
+    return strides if dim is None else strides[check_dim(dim, x.array.ndim, "stride")]
+
+
+install_method("stride", stride)
 
 
 @public
