@@ -138,3 +138,9 @@ def offset_in_memory(array):
         owner = owner.base
     start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
     return start // array.itemsize
+
+
+def combine_at(target, index, values, how):
+    """``target[index] = how(target[index], values)`` in place, once per occurrence of a repeated
+    index; ``how`` names the combining function: ``"maximum"``, ``"minimum"`` or ``"multiply"``."""
+    getattr(numpy, how).at(target, index, values)
