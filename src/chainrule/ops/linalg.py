@@ -115,13 +115,14 @@ def _explicit_equation(equation, operands):
     sizes = {}
     for position, (subscript, operand) in enumerate(zip(spelled, operands)):
         for label, size in zip(subscript, operand.array.shape):
-            known = sizes.get(label, 1)
+            known = sizes.setdefault(label, size)
             if size != 1 and known not in (1, size):
                 raise RuntimeError(
                     f"einsum(): subscript {label} has size {size} for operand {position} which does not "
                     f"broadcast with previously seen size {known}"
                 )
-            sizes[label] = max(known, size) if size != 1 else known
+            if known == 1:
+                sizes[label] = size
     for label in output:
         if label not in sizes:
             raise RuntimeError(f"einsum(): output subscript {label} does not appear in the equation for any input operand")
