@@ -10,8 +10,10 @@ Two operations do all the work:
 - ``IndexPut`` writes values at ``key`` into a copy of x (or adds them, with ``accumulate``). The
   values' gradient is read back from the same positions: ``grad[key]``.
 
-``gather``, ``index_select``, ``take``, ``take_along_dim`` and ``masked_select`` are ``x[key]`` for a
-key built from their arguments; ``scatter`` and ``scatter_add`` are ``IndexPut``. PyTorch names the
+``gather``, ``index_select``, ``take``, ``take_along_dim``, ``masked_select``, ``diagonal``,
+``narrow``, ``select`` and ``repeat_interleave`` are ``x[key]`` for a key built from their arguments;
+``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill`` and
+``diag_embed`` are ``IndexPut`` (``scatter_reduce`` with ``"prod"`` is its own ``ScatterProduct``). PyTorch names the
 node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
 tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """

@@ -8,6 +8,13 @@ None of these changes a value, so each backward is the inverse rearrangement of 
   applies the inverse order.
 - ``Repeat`` tiles the input; each input element appears several times in the output, so its
   gradient is the sum of the gradients of its copies.
+- ``Flip``, ``Roll`` and ``Rot90`` move elements to other places; each backward moves the gradient
+  back (flip again, roll by -shifts, turn by -k).
+- ``Triangle`` (``tril``, ``triu``) keeps one triangle and zeros the rest; so does its backward.
+
+``view`` shares memory and, as in PyTorch, works only where the array's strides allow the new
+shape (``x.t().view(-1)`` raises; ``reshape`` copies then). ``contiguous`` copies a tensor whose
+elements are not in row-major order.
 
 PyTorch names a node after the call that made it (``reshape`` and ``view`` make ``ViewBackward0``,
 ``squeeze`` ``SqueezeBackward0``, ``t`` ``TBackward0``): the tiny subclasses below carry those
@@ -148,36 +155,30 @@ class Rot90(Op):
         return ctx.xp.rot90(grad_output, -ctx.k, ctx.dims), None, None
 
 
-class Tril(Op):
-    """The lower triangle of the last two dimensions: out[..., i, j] = x[..., i, j] where j - i <= diagonal, else 0."""
+class Triangle(Op):
+    """One triangle of the last two dimensions kept, the rest 0: the lower one (j - i <= diagonal)
+    or, with ``upper``, the upper one (j - i >= diagonal). The gradient keeps the same triangle."""
 
-    formula = "x where j - i <= diagonal, else 0"
-    derivatives = ("grad where j - i <= diagonal, else 0", None)
-
-    @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return xp.tril(x, diagonal)
+    formula = "x where j - i <= diagonal (>= for the upper triangle), else 0"
+    derivatives = ("grad in the same triangle, else 0", None, None)
 
     @staticmethod
-    def backward(ctx, grad_output):
-        return ctx.xp.tril(grad_output, ctx.diagonal), None
-
-
-class Triu(Op):
-    """The upper triangle of the last two dimensions: out[..., i, j] = x[..., i, j] where j - i >= diagonal, else 0."""
-
-    formula = "x where j - i >= diagonal, else 0"
-    derivatives = ("grad where j - i >= diagonal, else 0", None)
-
-    @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return xp.triu(x, diagonal)
+    def forward(ctx, x, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return xp.triu(x, diagonal) if upper else xp.tril(x, diagonal)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return ctx.xp.triu(grad_output, ctx.diagonal), None
+        keep = ctx.xp.triu if ctx.upper else ctx.xp.tril
+        return keep(grad_output, ctx.diagonal), None, None
+
+
+class Tril(Triangle):
+    pass
+
+
+class Triu(Triangle):
+    pass
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -473,14 +474,14 @@ def _at_least_2d(x, operation):
 def tril(x, diagonal=0):
     """The lower triangle of each matrix (last two dimensions): elements with j - i > diagonal set to 0."""
     _at_least_2d(x, "tril")
-    return Tril.apply(x, diagonal)
+    return Tril.apply(x, diagonal, False)
 
 
 @public(inplace=True)
 def triu(x, diagonal=0):
     """The upper triangle of each matrix (last two dimensions): elements with j - i < diagonal set to 0."""
     _at_least_2d(x, "triu")
-    return Triu.apply(x, diagonal)
+    return Triu.apply(x, diagonal, True)
 
 
 @public
