@@ -400,6 +400,8 @@ def test_new_index_errors_match_pytorch(call, error):
     lambda lib: lib.arange(6).reshape(2, 3).scatter_reduce(0, lib.tensor([[0, 1, 0]]), lib.tensor([[5, -1, 2]]), "amin", include_self=False),
     lambda lib: lib.arange(6).reshape(2, 3).index_add(1, lib.tensor([0, 0]), lib.ones(2, 2, dtype=lib.int64)),
     lambda lib: lib.trace(lib.arange(6).reshape(2, 3)), lambda lib: lib.zeros(()).index_fill(0, lib.tensor([0]), 1),
+    lambda lib: lib.tensor([[True, False], [False, True]]).scatter_reduce(0, lib.tensor([[0, 0], [1, 1]]), lib.tensor([[False, True], [False, False]]), "amax", include_self=False),
+    lambda lib: lib.tensor([[True, False], [True, True]]).scatter_reduce(0, lib.tensor([[0, 0]]), lib.tensor([[False, True]]), "amin", include_self=False),
 ])
 def test_integer_results_match_pytorch(call):
     ours, theirs = call(chainrule), call(torch)

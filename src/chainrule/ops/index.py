@@ -717,11 +717,12 @@ def _scatter_extreme(x, src, key, written, include_self, how):
     as x · (its share) + the sum of src · (their shares), which is the extreme value itself."""
     best = x.array.copy()
     if not include_self:  # start from the value every src beats
-        limits = xp.iinfo(best.dtype) if best.dtype.kind in "iu" else None
-        if how == "maximum":
-            best[written] = limits.min if limits else -xp.inf
+        if best.dtype.kind == "b":
+            best[written] = how == "minimum"
+        elif best.dtype.kind in "iu":
+            best[written] = xp.iinfo(best.dtype).min if how == "maximum" else xp.iinfo(best.dtype).max
         else:
-            best[written] = limits.max if limits else xp.inf
+            best[written] = -xp.inf if how == "maximum" else xp.inf
     combine_at(best, key, src.array, how)
     if x.array.dtype.kind not in "fc":
         return tensor_from_array(best)
