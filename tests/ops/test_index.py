@@ -407,3 +407,15 @@ def test_integer_results_match_pytorch(call):
     ours, theirs = call(chainrule), call(torch)
     assert ours.dtype == getattr(chainrule, str(theirs.dtype).split(".")[1])
     np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.narrow(1, 0, 2), lambda lib, x: x.select(1, 0), lambda lib, x: x.diagonal(),
+    lambda lib, x: x.diagonal(0, 1, 0), lambda lib, x: lib.diag_embed(x), lambda lib, x: lib.diag(x[0]),
+    lambda lib, x: x.index_add(0, lib.tensor([0]), lib.ones(1, 3)), lambda lib, x: x.index_copy(0, lib.tensor([0]), lib.ones(1, 3)),
+    lambda lib, x: x.index_fill(0, lib.tensor([0]), 1.0), lambda lib, x: x.scatter_reduce(0, lib.tensor([[0, 0]]), lib.ones(1, 2), "sum"),
+    lambda lib, x: x.scatter_reduce(0, lib.tensor([[0, 0]]), lib.ones(1, 2), "amax"), lambda lib, x: x.scatter_reduce(0, lib.tensor([[0, 0]]), lib.ones(1, 2), "prod"),
+])
+def test_new_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(2, 3, requires_grad=True) * 1).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]

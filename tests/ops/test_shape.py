@@ -152,6 +152,8 @@ def test_squeeze_of_a_dimension_that_is_not_one_changes_nothing():
     lambda x: x.unsqueeze(0).squeeze(0), lambda x: x.unsqueeze(0).squeeze((0,)), lambda x: x.unsqueeze(1),
     lambda x: x.permute(1, 0), lambda x: x.transpose(0, 1), lambda x: x.t(), lambda x: x.T, lambda x: x.mT,
     lambda x: x.movedim(0, 1), lambda x: x.flip(0), lambda x: x.repeat(2, 1), lambda x: x.tile(2),
+    lambda x: x.roll(1), lambda x: x.roll(1, 0), lambda x: x.rot90(), lambda x: x.tril(), lambda x: x.triu(1),
+    lambda x: x.fliplr(), lambda x: x.flipud(), lambda x: x.unflatten(1, (3, 1)), lambda x: x.ravel(),
 ])
 def test_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]

@@ -746,7 +746,7 @@ def _diagonal_key(x, offset, dim1, dim2, operation):
     """``(moved, key)``: x with dim1 and dim2 moved last, and the key that reads its diagonal there
     (offset > 0 above the main diagonal, < 0 below)."""
     first, second = _dims_pair(x.array.ndim, dim1, dim2, operation)
-    moved = shape.movedim(x, (first, second), (-2, -1))
+    moved = _moved_last(x, first, second)
     rows, columns = x.array.shape[first], x.array.shape[second]
     length = max(min(rows + min(offset, 0), columns - max(offset, 0)), 0)
     steps = xp.arange(length, dtype=dtypes.int64)
@@ -775,7 +775,14 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     zeros = tensor_from_array(xp.zeros(x.array.shape[:-1] + (size, size), dtype=x.array.dtype))
     steps = xp.arange(x.array.shape[-1], dtype=dtypes.int64)
     filled = DiagEmbed.apply(zeros, x, (Ellipsis, steps - min(offset, 0), steps + max(offset, 0)), False, False)
-    return shape.movedim(filled, (-2, -1), _dims_pair(x.array.ndim + 1, dim1, dim2, "diag_embed"))
+    first, second = _dims_pair(x.array.ndim + 1, dim1, dim2, "diag_embed")
+    return filled if (first, second) == (x.array.ndim - 1, x.array.ndim) else shape.movedim(filled, (-2, -1), (first, second))
+
+
+def _moved_last(x, first, second):
+    """x with dimensions ``first`` and ``second`` moved to the end, in that order (x itself when they are there)."""
+    ndim = x.array.ndim
+    return x if (first, second) == (ndim - 2, ndim - 1) else shape.movedim(x, (first, second), (-2, -1))
 
 
 @public
