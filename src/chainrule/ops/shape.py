@@ -12,8 +12,8 @@ None of these changes a value, so each backward is the inverse rearrangement of 
   back (flip again, roll by -shifts, turn by -k).
 - ``Triangle`` (``tril``, ``triu``) keeps one triangle and zeros the rest; so does its backward.
 
-``view`` shares memory and, as in PyTorch, works only where the array's strides allow the new
-shape (``x.t().view(-1)`` raises; ``reshape`` copies then). ``contiguous`` copies a tensor whose
+``view`` shares memory and, as in PyTorch, a view (``x.t()``) is viewed again only where its
+strides allow the new shape (``x.t().view(-1)`` raises; ``reshape`` copies then). ``contiguous`` copies a tensor whose
 elements are not in row-major order.
 
 PyTorch names a node after the call that made it (``reshape`` and ``view`` make ``ViewBackward0``,
@@ -229,17 +229,26 @@ def reshape(x, *shape):
 def view(x, *shape):
     """x's memory read in a new shape, sharing it (a change to one shows in the other).
 
-    As in PyTorch, only where x's strides allow it without a copy: ``x.t().view(-1)`` raises, and
-    ``reshape`` (which copies when it must) or ``.contiguous()`` first is the way out.
+    As in PyTorch, a view of a tensor (a transpose, a strided slice, an expand) can be viewed again
+    only where its strides allow it without a copy: ``x.t().view(-1)`` raises, and ``reshape``
+    (which copies when it must) or ``.contiguous()`` first is the way out. Its strides are PyTorch's
+    when the memory it views is in row-major order, so only then is the answer PyTorch's. Other
+    tensors (the result of a convolution, whose array NumPy may lay out otherwise where PyTorch's is
+    row-major) are always viewable, copied when needed.
     """
     new_shape = _infer_shape(_sizes(shape), x.array.size)
-    if not viewable_as(x.array, new_shape):
+    if _strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
             f"across two contiguous subspaces): a tensor of shape {list(x.array.shape)} and strides "
             f"{list(element_strides(x.array))} cannot be viewed as {list(new_shape)}. Use .reshape(...) instead."
         )
     return Reshape.apply(x, new_shape)
+
+
+def _strides_are_pytorchs(x):
+    """Whether x is a view of a row-major array, so that its strides are those PyTorch's tensor has."""
+    return x._is_view and x._base is not None and is_contiguous(x._base.array)
 
 
 class Contiguous(Op):
