@@ -240,3 +240,4 @@ def test_results_of_operations_view_as_in_pytorch_whatever_numpys_layout():
     assert out.view(4, -1).shape == (4, 320)
     assert out[0].view(-1).shape == (320,)
     assert out.relu().view(out.size(0), -1).shape == (4, 320)
+    assert out.is_contiguous() and out.contiguous() is out

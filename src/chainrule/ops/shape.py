@@ -267,13 +267,19 @@ class Contiguous(Op):
         return grad_output
 
 
+def is_contiguous_tensor(x, memory_format=None):
+    """Whether x's elements lie in row-major order, as PyTorch would say: a view (``x.t()``) is
+    judged by its strides; any other tensor is row-major in PyTorch, whatever NumPy's layout."""
+    return is_contiguous(x.array) or not _strides_are_pytorchs(x)
+
+
 def contiguous(x, memory_format=None):
     """x itself when its elements lie in row-major order already, else a copy that does."""
-    return x if is_contiguous(x.array) else Contiguous.apply(x)
+    return x if is_contiguous_tensor(x) else Contiguous.apply(x)
 
 
 install_method("contiguous", contiguous)
-install_method("is_contiguous", lambda self, memory_format=None: is_contiguous(self.array))
+install_method("is_contiguous", is_contiguous_tensor)
 install_method("storage_offset", lambda self: offset_in_memory(self.array))
 
 
