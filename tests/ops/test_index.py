@@ -419,3 +419,18 @@ def test_integer_results_match_pytorch(call):
 def test_new_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(2, 3, requires_grad=True) * 1).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zero_factors_matches_pytorch(include_self):
+    x = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 0.0]])
+    src = np.array([[0.0, 5.0, 1.0], [2.0, 0.0, 0.0], [3.0, 1.0, 2.0]])
+    index = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 1]])
+    results = []
+    for lib in (chainrule, torch):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(src, requires_grad=True)
+        out = a.scatter_reduce(0, lib.tensor(index), b, "prod", include_self=include_self)
+        (out * lib.tensor(np.arange(1.0, 7.0).reshape(2, 3))).sum().backward()
+        results.append([np.asarray(value.tolist()) for value in (out, a.grad, b.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)

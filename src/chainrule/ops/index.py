@@ -198,34 +198,46 @@ class ScatterReduce(IndexPut):
 
 class ScatterProduct(Op):
     """``reduce="prod"``: out = x (or 1 where written, without ``include_self``) times every src
-    value sent to that position. Each factor's gradient is the product of the others: out / factor
-    (so a zero factor gives no finite gradient here, where PyTorch recounts the others)."""
+    value sent to that position. Each factor's gradient is grad times the product of the other
+    factors at its position: out / factor where no factor there is 0; where exactly one is, that
+    one gets the product of the nonzero others and the rest 0, as in PyTorch (that product is a
+    constant of the forward, so second derivatives there are not exact)."""
 
     node_name = "ScatterReduceBackward0"
     formula = "out[p] = x[p] · Π src[i] over the i sent to p"
-    derivatives = ("grad · out / x where written, else grad", "(grad · out)[key] / src", None, None)
+    derivatives = ("grad · (the product of the other factors at p), grad where not written", "the same, read at key", None, None)
 
     @staticmethod
     def forward(ctx, x, src, key, include_self):
         ctx.key, ctx.include_self = key, include_self
+        ctx.written = xp.zeros(x.shape, dtype=bool)
+        ctx.written[key] = True
         result = x.copy()
         if not include_self:
             result[key] = 1
+        nonzero_product = xp.where(result == 0, 1, result)
+        zeros = (result == 0).astype(dtypes.int64)
         combine_at(result, key, src, "multiply")
+        combine_at(nonzero_product, key, xp.where(src == 0, 1, src), "multiply")
+        add_at(zeros, key, (src == 0).astype(dtypes.int64))
+        ctx.lone_zero_product = xp.where(zeros == 1, nonzero_product, 0)  # what a position's only 0 gets
         ctx.save_for_backward(x, src, result)
-        ctx.written = xp.zeros(x.shape, dtype=bool)
-        ctx.written[key] = True
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         x, src, result = ctx.saved_tensors
+        where = ctx.xp.where
         grad_x = grad_src = None
         if ctx.needs_input_grad[0]:
-            divided = grad_output * result / ctx.xp.where(ctx.written, x, 1) if ctx.include_self else 0
-            grad_x = ctx.xp.where(ctx.written, divided, grad_output)
+            if ctx.include_self:
+                others = where(x == 0, ctx.lone_zero_product, result / where(x == 0, 1, x))
+                grad_x = grad_output * where(ctx.written, others, 1)
+            else:
+                grad_x = where(ctx.written, 0, grad_output)
         if ctx.needs_input_grad[1]:
-            grad_src = (grad_output * result)[ctx.key] / src
+            others = where(src == 0, ctx.lone_zero_product[ctx.key], result[ctx.key] / where(src == 0, 1, src))
+            grad_src = grad_output[ctx.key] * others
         return grad_x, grad_src, None, None
 
 
