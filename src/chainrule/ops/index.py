@@ -698,7 +698,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     never named keep x.
 
     Gradients: sum as scatter_add; mean divides by each position's count; amax/amin share grad
-    equally among the values equal to the result; prod sends grad · out / factor to each factor.
+    equally among the values equal to the result; prod sends each factor grad times the product of the others.
     """
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -750,7 +750,9 @@ def _scatter_extreme(x, src, key, written, include_self, how):
 def _dims_pair(ndim, dim1, dim2, operation):
     first, second = check_dim(dim1, ndim, operation), check_dim(dim2, ndim, operation)
     if first == second:
-        raise RuntimeError(f"{operation}(): diagonal dimensions cannot be identical {dim1}, {dim2}; name two different dimensions")
+        raise RuntimeError(
+            f"{operation}(): diagonal dimensions cannot be identical {dim1}, {dim2}; name two different dimensions"
+        )
     return first, second
 
 

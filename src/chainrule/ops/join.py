@@ -346,7 +346,8 @@ def dsplit(x, indices_or_sections):
 def column_stack(tensors):
     """The tensors side by side as columns: 0-d and 1-d tensors of length n become columns (n, 1),
     then all are joined along dimension 1. (3,) and (3, 2) -> (3, 3)."""
-    columns = [shape.reshape(tensor, -1, 1) if tensor.array.ndim < 2 else tensor for tensor in _tensor_list(tensors, "column_stack")]
+    tensors = _tensor_list(tensors, "column_stack")
+    columns = [shape.reshape(tensor, -1, 1) if tensor.array.ndim < 2 else tensor for tensor in tensors]
     return cat(columns, 1)
 
 

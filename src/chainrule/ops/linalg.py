@@ -37,7 +37,11 @@ class Einsum(Op):
         ctx.equation = equation
         ctx.save_for_backward(*operands)
         inputs, _ = equation.split("->")
-        ctx.sizes = {label: size for subscripts, operand in zip(inputs.split(","), operands) for label, size in zip(subscripts, operand.shape)}
+        ctx.sizes = {
+            label: size
+            for subscripts, operand in zip(inputs.split(","), operands)
+            for label, size in zip(subscripts, operand.shape)
+        }
         result = xp.einsum(equation, *operands, optimize=len(operands) > 2)
         ctx.dtype = result.dtype
         return result
@@ -52,7 +56,7 @@ class Einsum(Op):
             if not ctx.needs_input_grad[position + 1]:
                 grads.append(None)
                 continue
-            others = [(subscript, operand) for place, (subscript, operand) in enumerate(zip(subscripts, operands)) if place != position]
+            others = [pair for place, pair in enumerate(zip(subscripts, operands)) if place != position]
             terms = [(output, grad_output), *others]
             seen = set("".join(subscript for subscript, _ in terms))
             fresh = iter(letter for letter in string.ascii_letters if letter not in ctx.equation)
@@ -89,7 +93,10 @@ def _explicit_equation(equation, operands):
     for subscript in subscripts + [output]:
         for label in subscript.replace("...", ""):
             if label not in string.ascii_letters:
-                raise RuntimeError(f"einsum(): invalid subscript given at index {equation.index(label)} in the equation string, subscripts must be in [a-zA-Z]")
+                raise RuntimeError(
+                    f"einsum(): invalid subscript given at index {equation.index(label)} in the equation "
+                    f"string, subscripts must be in [a-zA-Z]"
+                )
     unused = [letter for letter in string.ascii_letters if letter not in equation]
     ellipsis_dims = 0
     for position, (subscript, operand) in enumerate(zip(subscripts, operands)):
@@ -111,7 +118,8 @@ def _explicit_equation(equation, operands):
         output = output.replace("...", broadcast_letters)
     else:
         labels = "".join(spelled)
-        output = broadcast_letters + "".join(sorted(label for label in set(labels) if labels.count(label) == 1 and label not in broadcast_letters))
+        once = (label for label in set(labels) if labels.count(label) == 1 and label not in broadcast_letters)
+        output = broadcast_letters + "".join(sorted(once))
     sizes = {}
     for position, (subscript, operand) in enumerate(zip(spelled, operands)):
         for label, size in zip(subscript, operand.array.shape):
@@ -189,7 +197,8 @@ def tensordot(a, b, dims=2):
     labels_b = [next(letters) for _ in range(b.array.ndim)]
     for dim_a, dim_b in zip(dims_a, dims_b):
         labels_b[dim_b] = labels_a[dim_a]
-    kept = [label for dim, label in enumerate(labels_a) if dim not in dims_a] + [label for dim, label in enumerate(labels_b) if dim not in dims_b]
+    kept = [label for dim, label in enumerate(labels_a) if dim not in dims_a]
+    kept += [label for dim, label in enumerate(labels_b) if dim not in dims_b]
     return einsum("".join(labels_a) + "," + "".join(labels_b) + "->" + "".join(kept), a, b)
 
 
@@ -224,9 +233,8 @@ def inner(a, b):
 @public
 def vdot(a, b):
     """Σ_i conj(a[i]) b[i] for two 1-D tensors of one size and dtype (for real numbers, ``dot``)."""
-    for name, operand in (("self", a), ("other", b)):
-        if operand.array.ndim != 1:
-            raise RuntimeError(f"1D tensors expected, but got {operand.array.ndim}D and {b.array.ndim if operand is a else a.array.ndim}D tensors")
+    if a.array.ndim != 1 or b.array.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.array.ndim}D and {b.array.ndim}D tensors")
     if a.array.dtype != b.array.dtype:
         raise RuntimeError(
             f"vdot : expected both vectors to have same dtype, but found {dtypes.dtype_name(a.array.dtype)} "
