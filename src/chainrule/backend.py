@@ -130,3 +130,38 @@ def running_minimum(array, axis):
 def running_logaddexp(array, axis):
     """out[i] = log(e^array[0] + ... + e^array[i]) along ``axis``, each step without overflow."""
     return numpy.logaddexp.accumulate(array, axis=axis)
+
+
+def viewable_as(array, shape):
+    """Whether ``array`` can be read in ``shape`` without copying: its strides allow it (a transposed
+    matrix cannot be flattened in place). PyTorch's ``view`` asks the same question."""
+    try:
+        array.reshape(shape, copy=False)
+    except ValueError:
+        return False
+    return True
+
+
+def is_contiguous(array):
+    """Whether ``array``'s elements lie in memory in row-major order, without gaps."""
+    return bool(array.flags.c_contiguous)
+
+
+def element_strides(array):
+    """``array``'s strides counted in elements (PyTorch's ``stride()``), not in bytes."""
+    return tuple(stride // array.itemsize for stride in array.strides)
+
+
+def offset_in_memory(array):
+    """How many elements into the memory it views ``array`` starts (PyTorch's ``storage_offset()``)."""
+    owner = array
+    while isinstance(owner.base, ndarray):
+        owner = owner.base
+    start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return start // array.itemsize
+
+
+def combine_at(target, index, values, how):
+    """``target[index] = how(target[index], values)`` in place, once per occurrence of a repeated
+    index; ``how`` names the combining function: ``"maximum"``, ``"minimum"`` or ``"multiply"``."""
+    getattr(numpy, how).at(target, index, values)

@@ -9,6 +9,7 @@ from chainrule.ops import activation, broadcast, compare, elementwise, index, jo
 from chainrule.ops import conv, pool  # noqa: F401  (convolution and pooling, issue 11)
 from chainrule.ops import scan, sort  # noqa: F401  (scans, sorting and selecting by order, issue 10)
 from chainrule.ops import distance  # noqa: F401  (distances and similarities, issue 10)
+from chainrule.ops import linalg  # noqa: F401  (einsum, tensordot, kron, inner, vdot, cdist, issue 10)
 from chainrule.ops.registry import functions
 
 globals().update(vars(functions))

@@ -350,9 +350,6 @@ class Tensor:
     def cuda(self, device=None):
         check_device("cuda")
 
-    def contiguous(self):
-        return self
-
     def __repr__(self):
         from chainrule._format import format_tensor
 

@@ -31,6 +31,21 @@ CASES = [
     library_case("mask_selects_nothing", lambda lib, a: a[a > 100], shapes((3, 2))),
     library_case("softmax_empty_batch", lambda lib, a: a.softmax(1), shapes((0, 4))),
     library_case("log_softmax_empty_batch", lambda lib, a: a.log_softmax(-1), shapes((0, 3))),
+    library_case("tril_empty", lambda lib, a: a.tril(), shapes((0, 3))),
+    library_case("roll_empty", lambda lib, a: a.roll(1, 0), shapes((0, 2))),
+    library_case("rot90_empty", lambda lib, a: a.rot90(), shapes((2, 0))),
+    library_case("diagonal_empty", lambda lib, a: a.diagonal(), shapes((0, 3))),
+    library_case("diag_embed_empty", lambda lib, a: lib.diag_embed(a), shapes((2, 0))),
+    library_case("trace_empty", lambda lib, a: lib.trace(a), shapes((0, 2))),
+    library_case("narrow_empty", lambda lib, a: a.narrow(1, 0, 0), shapes((2, 3))),
+    library_case("repeat_interleave_empty", lambda lib, a: a.repeat_interleave(2, dim=0), shapes((0, 2))),
+    library_case("tensor_split_empty", lambda lib, a: lib.cat(a.tensor_split(2)), shapes((0, 2))),
+    library_case("index_add_empty", lambda lib, a, b: a.index_add(0, lib.tensor([], dtype=lib.int64), b), shapes((2, 3), (0, 3))),
+    library_case("einsum_empty", lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), shapes((2, 0), (0, 3))),
+    library_case("kron_empty", lambda lib, a, b: lib.kron(a, b), shapes((0, 2), (2, 2))),
+    library_case("cdist_empty", lambda lib, a, b: lib.cdist(a, b), shapes((0, 3), (2, 3))),
+    library_case("block_diag_empty", lambda lib, a, b: lib.block_diag(a, b), shapes((0, 2), (2, 1))),
+    library_case("meshgrid_empty", lambda lib, a, b: lib.stack(lib.meshgrid(a, b, indexing="ij")), shapes((0,), (3,))),
 ]
 
 test_op = table_test(CASES, max_examples=2)

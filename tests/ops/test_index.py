@@ -38,6 +38,15 @@ def scatter_into(lib, a, src, dim, accumulate):
     return (lib.scatter_add if accumulate else lib.scatter)(a, dim, lib.tensor(index), src)
 
 
+def reduce_into(lib, a, src, reduce, include_self=True):
+    """x.scatter_reduce(0, index, src, reduce) with repeated positions, some of x's never named."""
+    index = positions(src.shape, a.shape[0]) % max(a.shape[0] - 1, 1)
+    return lib.scatter_reduce(a, 0, lib.tensor(index), src, reduce, include_self=include_self)
+
+
+reduce_shapes = st.sampled_from([((3, 4), (5, 3)), ((2, 3), (2, 3)), ((4,), (6,)), ((3, 2), (1, 2))])
+
+
 def set_rows(lib, a):
     b = a * 1
     b[0] = 0.5
@@ -48,6 +57,12 @@ def set_rows(lib, a):
 def set_with_value(lib, a, value):
     b = a * 2
     b[1:, [0, -1]] = value * 3
+    return b
+
+
+def set_at(a, key, value):
+    b = a * 1
+    b[key] = value
     return b
 
 
@@ -73,6 +88,13 @@ CASES = [
     library_case("separated_arrays", lambda lib, a: a[[1, 0], :, [0, 0]], cubes),
     library_case("range_and_list", lambda lib, a: a[range(2), [0, 0]], matrices),
     library_case("array_and_int", lambda lib, a: a[lib.tensor([1, 1]), -1], matrices),
+    library_case("int_slice_array", lambda lib, a: a[0, :, [1, 0, 1]], cubes),
+    library_case("int_two_slices_array", lambda lib, a: a[-1, :, :, lib.tensor([[0, 1], [1, 1]])], one_shape(min_dims=4, max_dims=4, min_side=2, max_side=3)),
+    library_case("slice_int_slice_array", lambda lib, a: a[:, 1, :, [0, 1, 0]], one_shape(min_dims=4, max_dims=4, min_side=2, max_side=3)),
+    library_case("none_int_slice_array", lambda lib, a: a[None, 0, ..., [1, 1]], cubes),
+    library_case("array_slice_int", lambda lib, a: a[[1, 0, 1], :, 0], cubes),
+    library_case("int_slice_mask", lambda lib, a: a[1, :, lib.tensor(pattern_mask(a.shape[2:]))], cubes),
+    library_case("setitem_int_slice_array", lambda lib, a, value: set_at(a, (0, slice(None), [1, 0]), value), st.just(((2, 3, 2), (3, 2)))),
     library_case("bool_mask_full", lambda lib, a: a[lib.tensor(pattern_mask(a.shape))], one_shape()),
     library_case("bool_mask_rows", lambda lib, a: a[lib.tensor(pattern_mask(a.shape[:1]))], one_shape(min_dims=1)),
     library_case("bool_list", lambda lib, a: a[[True, False]], one_shape(min_dims=1, min_side=2, max_side=2)),
@@ -95,6 +117,37 @@ CASES = [
     library_case("masked_select", lambda lib, a: lib.masked_select(a, lib.tensor(pattern_mask(a.shape[-1:]))), one_shape(min_dims=1)),
     library_case("scatter_add", partial(scatter_into, dim=0, accumulate=True), st.sampled_from([((3, 4), (5, 3)), ((2, 3), (2, 3)), ((4,), (6,))])),
     library_case("scatter_add_last", partial(scatter_into, dim=-1, accumulate=True), st.sampled_from([((3, 4), (2, 6)), ((2, 2, 3), (2, 1, 3))])),
+    library_case("diagonal", lambda lib, a: lib.diagonal(a), one_shape(min_dims=2)),
+    library_case("diagonal_offset_dims", lambda lib, a: a.diagonal(1, -1, 0), one_shape(min_dims=2)),
+    library_case("diagonal_below", lambda lib, a: lib.diagonal(a, -1, 1, 2), one_shape(min_dims=3)),
+    library_case("diag_of_matrix", lambda lib, a: lib.diag(a, 1), matrices),
+    library_case("diag_of_vector", lambda lib, a: a.diag(-1), one_shape(min_dims=1, max_dims=1)),
+    library_case("diag_embed", lambda lib, a: lib.diag_embed(a), one_shape(min_dims=1)),
+    library_case("diag_embed_dims", lambda lib, a: a.diag_embed(-1, 0, 2), one_shape(min_dims=2)),
+    library_case("diagflat", lambda lib, a: lib.diagflat(a, 1), one_shape()),
+    library_case("trace", lambda lib, a: lib.trace(a), one_shape(min_dims=2, max_dims=2)),
+    library_case("narrow", lambda lib, a: lib.narrow(a, -1, 1, a.shape[-1] - 1), one_shape(min_dims=1)),
+    library_case("narrow_negative_start", lambda lib, a: a.narrow(0, -1, 1), one_shape(min_dims=1)),
+    library_case("select", lambda lib, a: lib.select(a, -1, 0), one_shape(min_dims=1)),
+    library_case("select_method", lambda lib, a: a.select(0, -1) * 2, one_shape(min_dims=1)),
+    library_case("repeat_interleave_flat", lambda lib, a: lib.repeat_interleave(a, 2), one_shape()),
+    library_case("repeat_interleave_counts", lambda lib, a: a.repeat_interleave(lib.tensor(positions(a.shape[:1], 3)), 0), one_shape(min_dims=1)),
+    library_case("repeat_interleave_dim", lambda lib, a: a.repeat_interleave(3, dim=-1), one_shape(min_dims=1)),
+    library_case("index_add", lambda lib, a, src: lib.index_add(a, 0, lib.tensor(positions(src.shape[:1], a.shape[0])), src), st.sampled_from([((3, 2), (5, 2)), ((4,), (2,)), ((2, 3, 1), (1, 3, 1))])),
+    library_case("index_add_alpha_in_place", lambda lib, a, src: (a * 1).index_add_(-1, lib.tensor([1, 1, 0]), src, alpha=-2.0), st.just(((2, 3), (2, 3)))),
+    library_case("index_copy", lambda lib, a, src: a.index_copy(1, lib.tensor([2, 0]), src), st.just(((2, 3, 2), (2, 2, 2)))),
+    library_case("index_copy_in_place", lambda lib, a, src: (a * 1).index_copy_(0, lib.tensor([1]), src), st.just(((3, 2), (1, 2)))),
+    library_case("index_fill", lambda lib, a: lib.index_fill(a, -1, lib.tensor([0, -1, 0]), -1.5), one_shape(min_dims=1)),
+    library_case("index_fill_tensor_value", lambda lib, a, value: (a * 1).index_fill_(0, lib.tensor([1, 1]), value), st.just(((3, 2), ()))),
+    library_case("scatter_reduce_sum", partial(reduce_into, reduce="sum"), reduce_shapes),
+    library_case("scatter_reduce_sum_without_self", partial(reduce_into, reduce="sum", include_self=False), reduce_shapes),
+    library_case("scatter_reduce_mean", partial(reduce_into, reduce="mean"), reduce_shapes),
+    library_case("scatter_reduce_mean_without_self", partial(reduce_into, reduce="mean", include_self=False), reduce_shapes),
+    library_case("scatter_reduce_amax", partial(reduce_into, reduce="amax"), reduce_shapes),
+    library_case("scatter_reduce_amin_without_self", partial(reduce_into, reduce="amin", include_self=False), reduce_shapes),
+    library_case("scatter_reduce_amax_ties", lambda lib, a, src: lib.scatter_reduce(a.round(), 0, lib.tensor([[0, 0], [0, 1], [1, 1]]), src.round(), "amax"), st.just(((2, 2), (3, 2))), gradcheck=False),
+    library_case("scatter_reduce_prod", partial(reduce_into, reduce="prod"), reduce_shapes),
+    library_case("scatter_reduce_prod_without_self", partial(reduce_into, reduce="prod", include_self=False), reduce_shapes),
     library_case("scatter", partial(scatter_into, dim=0, accumulate=False), st.sampled_from([((3, 4), (3, 4)), ((4,), (2,)), ((2, 3), (1, 2))])),
 ]
 
@@ -309,3 +362,75 @@ def test_indexing_rules_follow_pytorch():
         chainrule.zeros(2, 3).scatter(1, chainrule.tensor([[0, 1], [2, 0]]), chainrule.ones(1, 2))
     with pytest.raises(RuntimeError, match="same number of dimensions"):
         chainrule.take_along_dim(chainrule.ones(2, 3), chainrule.tensor([0]), dim=1)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda lib: lib.zeros(3, 2).index_add(0, lib.tensor([0, 0]), lib.ones(3, 2)), RuntimeError),
+        (lambda lib: lib.zeros(3, 2).index_add(0, lib.tensor([0, 0]), lib.ones(2, 2, dtype=lib.float64)), RuntimeError),
+        (lambda lib: lib.zeros(3, 2).index_add(0, lib.tensor([0.0]), lib.ones(1, 2)), RuntimeError),
+        (lambda lib: lib.zeros(3, 2).index_copy(0, lib.tensor([5]), lib.ones(1, 2)), IndexError),
+        (lambda lib: lib.zeros(3, 2).index_add(0, lib.tensor([-1]), lib.ones(1, 2)), RuntimeError),
+        (lambda lib: lib.zeros(3, 2).index_add(0, lib.tensor([[0]]), lib.ones(1, 2)), IndexError),
+        (lambda lib: lib.zeros(3, 2).index_fill(0, lib.tensor([0]), lib.ones(2)), RuntimeError),
+        (lambda lib: lib.zeros(3, 2).scatter_reduce(0, lib.tensor([[0]]), lib.ones(1, 1), "average"), RuntimeError),
+        (lambda lib: lib.ones(3).diagonal(), IndexError),
+        (lambda lib: lib.ones(3, 3).diagonal(0, 1, 1), RuntimeError),
+        (lambda lib: lib.diag(lib.ones(2, 2, 2)), RuntimeError),
+        (lambda lib: lib.trace(lib.ones(3)), RuntimeError),
+        (lambda lib: lib.narrow(lib.ones(5), 0, 4, 2), RuntimeError),
+        (lambda lib: lib.select(lib.ones(2, 3), 1, 3), IndexError),
+        (lambda lib: lib.ones(2, 3).repeat_interleave(lib.tensor([1, 2]), 1), RuntimeError),
+    ],
+)
+def test_new_index_errors_match_pytorch(call, error):
+    with pytest.raises(error) as expected:
+        call(torch)
+    with pytest.raises(error) as got:
+        call(chainrule)
+    assert " ".join(str(expected.value).split()[:2]) in str(got.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tril_indices(3, 4, 1), lambda lib: lib.triu_indices(3, 2, -1), lambda lib: lib.tril_indices(0, 3),
+    lambda lib: lib.triu_indices(4, 4, dtype=lib.int32), lambda lib: lib.argwhere(lib.tensor([[0.0, 1.0], [2.0, 0.0]])),
+    lambda lib: lib.argwhere(lib.tensor(1.0)), lambda lib: lib.repeat_interleave(lib.tensor([2, 0, 1])),
+    lambda lib: lib.arange(6).reshape(2, 3).scatter_reduce(0, lib.tensor([[0, 1, 0], [1, 1, 1]]), lib.tensor([[5, -1, 2], [1, 4, 4]]), "mean"),
+    lambda lib: lib.arange(6).reshape(2, 3).scatter_reduce(0, lib.tensor([[0, 1, 0]]), lib.tensor([[5, -1, 2]]), "amin", include_self=False),
+    lambda lib: lib.arange(6).reshape(2, 3).index_add(1, lib.tensor([0, 0]), lib.ones(2, 2, dtype=lib.int64)),
+    lambda lib: lib.trace(lib.arange(6).reshape(2, 3)), lambda lib: lib.zeros(()).index_fill(0, lib.tensor([0]), 1),
+    lambda lib: lib.tensor([[True, False], [False, True]]).scatter_reduce(0, lib.tensor([[0, 0], [1, 1]]), lib.tensor([[False, True], [False, False]]), "amax", include_self=False),
+    lambda lib: lib.tensor([[True, False], [True, True]]).scatter_reduce(0, lib.tensor([[0, 0]]), lib.tensor([[False, True]]), "amin", include_self=False),
+])
+def test_integer_results_match_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert ours.dtype == getattr(chainrule, str(theirs.dtype).split(".")[1])
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.narrow(1, 0, 2), lambda lib, x: x.select(1, 0), lambda lib, x: x.diagonal(),
+    lambda lib, x: x.diagonal(0, 1, 0), lambda lib, x: lib.diag_embed(x), lambda lib, x: lib.diag(x[0]),
+    lambda lib, x: x.index_add(0, lib.tensor([0]), lib.ones(1, 3)), lambda lib, x: x.index_copy(0, lib.tensor([0]), lib.ones(1, 3)),
+    lambda lib, x: x.index_fill(0, lib.tensor([0]), 1.0), lambda lib, x: x.scatter_reduce(0, lib.tensor([[0, 0]]), lib.ones(1, 2), "sum"),
+    lambda lib, x: x.scatter_reduce(0, lib.tensor([[0, 0]]), lib.ones(1, 2), "amax"), lambda lib, x: x.scatter_reduce(0, lib.tensor([[0, 0]]), lib.ones(1, 2), "prod"),
+])
+def test_new_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(2, 3, requires_grad=True) * 1).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zero_factors_matches_pytorch(include_self):
+    x = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 0.0]])
+    src = np.array([[0.0, 5.0, 1.0], [2.0, 0.0, 0.0], [3.0, 1.0, 2.0]])
+    index = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 1]])
+    results = []
+    for lib in (chainrule, torch):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(src, requires_grad=True)
+        out = a.scatter_reduce(0, lib.tensor(index), b, "prod", include_self=include_self)
+        (out * lib.tensor(np.arange(1.0, 7.0).reshape(2, 3))).sum().backward()
+        results.append([np.asarray(value.tolist()) for value in (out, a.grad, b.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)

@@ -5,7 +5,7 @@ import torch
 from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import library_case, one_shape, sizes, table_test
+from tests.ops.oracle import broadcast_pair, library_case, one_shape, sizes, table_test
 from tests.ops.second_order import second_order_test
 
 
@@ -42,6 +42,25 @@ CASES = [
     library_case("chunk_last_piece_used", lambda lib, a: lib.chunk(a, 2)[-1] * 3, one_shape(min_dims=1, max_side=5)),
     library_case("unbind", lambda lib, a: lib.stack(a.unbind(0)[::-1]), one_shape(min_dims=1)),
     library_case("unbind_one_used", lambda lib, a: lib.unbind(a, -1)[0] * 2, one_shape(min_dims=1)),
+    library_case("tensor_split_sections", lambda lib, a: lib.cat(lib.tensor_split(a, 3)[::-1]), one_shape(min_dims=1, max_side=7)),
+    library_case("tensor_split_indices", lambda lib, a: lib.cat(a.tensor_split([1, 3, 2], -1)[::-1], -1), one_shape(min_dims=1, max_side=5)),
+    library_case("tensor_split_one_used", lambda lib, a: a.tensor_split(lib.tensor([1]))[1] * 2, one_shape(min_dims=1)),
+    library_case("hsplit", lambda lib, a: lib.cat(lib.hsplit(a, 2)[::-1], 1) * 2, st.sampled_from([((3, 4),), ((1, 2, 3),), ((2, 0),)])),
+    library_case("hsplit_1d", lambda lib, a: a.hsplit([1])[1], one_shape(min_dims=1, max_dims=1)),
+    library_case("vsplit", lambda lib, a: lib.vsplit(a, [1, 2])[0], one_shape(min_dims=2)),
+    library_case("dsplit", lambda lib, a: lib.stack(a.dsplit(2)), st.sampled_from([((2, 3, 4),), ((1, 1, 2, 3),)])),
+    library_case("atleast_1d", lambda lib, a: lib.atleast_1d(a) * 2, one_shape(max_dims=2)),
+    library_case("atleast_2d_many", lambda lib, a, b: lib.cat(lib.atleast_2d(a, b), -1), equal_shapes(2, max_dims=2)),
+    library_case("atleast_3d_list", lambda lib, a, b: lib.cat(lib.atleast_3d([a, b]), -1), equal_shapes(2, max_dims=3)),
+    library_case("broadcast_tensors", lambda lib, a, b: lib.stack(lib.broadcast_tensors(a, b)), broadcast_pair()),
+    library_case("column_stack", lambda lib, a, b, c: lib.column_stack([a, b.reshape(-1, 1), c]), equal_shapes(3, max_dims=1)),
+    library_case("row_stack", lambda lib, a, b: lib.row_stack([a, b]), equal_shapes(2, max_dims=2)),
+    library_case("dstack", lambda lib, a, b: lib.dstack([a, b * 2]), equal_shapes(2, max_dims=3)),
+    library_case("block_diag", lambda lib, a, b, c: lib.block_diag(a, b, c), st.tuples(sizes(0, 2), sizes(0, 2), sizes(0, 2))),  # empty blocks: values only (PyTorch 2.13 misplaces the gradient after one)
+    library_case("meshgrid_ij", lambda lib, a, b, c: lib.stack(lib.meshgrid(a, b, c, indexing="ij")), st.tuples(sizes(0, 1), sizes(1, 1), sizes(1, 1))),
+    library_case("meshgrid_xy", lambda lib, a, b, c: lib.stack(lib.meshgrid([a, b * 2, c], indexing="xy")), st.tuples(sizes(1, 1), sizes(1, 1), sizes(1, 1))),
+    library_case("cartesian_prod", lambda lib, a, b: lib.cartesian_prod(a, b), st.tuples(sizes(1, 1), sizes(1, 1))),
+    library_case("cartesian_prod_three", lambda lib, a, b, c: lib.cartesian_prod(a, b, c), st.tuples(sizes(1, 1), sizes(1, 1), sizes(1, 1))),
 ]
 
 
@@ -133,3 +152,46 @@ def test_stack_and_cat_of_many_tensors():
     x = chainrule.ones(2, requires_grad=True)
     chainrule.stack([x * i for i in range(100)]).sum().backward()
     assert x.grad.tolist() == [4950.0, 4950.0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.hsplit(lib.ones(4, 6), 4),
+        lambda lib: lib.vsplit(lib.ones(6), 2),
+        lambda lib: lib.dsplit(lib.ones(2, 3), 1),
+        lambda lib: lib.tensor_split(lib.ones(3), 0),
+        lambda lib: lib.tensor_split(lib.ones(()), 1),
+        lambda lib: lib.block_diag(lib.ones(2, 2, 2)),
+        lambda lib: lib.cartesian_prod(lib.ones(2), lib.ones(2, 2)),
+        lambda lib: lib.meshgrid(lib.ones(2), lib.ones(2, 2), indexing="ij"),
+        lambda lib: lib.meshgrid(lib.ones(2), indexing="yx"),
+    ],
+)
+def test_split_and_grid_errors_match_pytorch(call):
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as got:
+        call(chainrule)
+    assert str(expected.value).split()[0].strip(":") in str(got.value)
+
+
+def test_grids_and_blocks_match_pytorch_values_and_dtypes():
+    for call in (
+        lambda lib: lib.block_diag(lib.ones(2, 2, dtype=lib.int64), lib.ones(1, 1)),
+        lambda lib: lib.block_diag(lib.arange(3)),
+        lambda lib: lib.block_diag(lib.ones(2, 3), lib.tensor(2.0), lib.ones(0), lib.ones(0, 2), lib.ones(2)),
+        lambda lib: lib.block_diag(),
+        lambda lib: lib.cartesian_prod(lib.arange(3)),
+        lambda lib: lib.stack(lib.meshgrid(lib.tensor(2), lib.arange(3), indexing="ij")),
+        lambda lib: lib.column_stack([lib.tensor(1.0), lib.ones(1)]),
+    ):
+        ours, theirs = call(chainrule), call(torch)
+        assert ours.dtype == getattr(chainrule, str(theirs.dtype).split(".")[1])
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_meshgrid_without_indexing_warns_as_pytorch_does():
+    with pytest.warns(UserWarning, match="indexing argument"):
+        grids = chainrule.meshgrid(chainrule.arange(2), chainrule.arange(3))
+    assert grids[0].shape == (2, 3)

@@ -47,6 +47,16 @@ CASES = [
     library_case("outer_method", lambda lib, a, b: a.outer(b), st.tuples(st.tuples(SIDE), st.tuples(SIDE))),
     library_case("addmm", lambda lib, c, a, b: lib.addmm(c, a, b), st.sampled_from([((2, 4), (2, 3), (3, 4)), ((4,), (1, 2), (2, 4))])),
     library_case("addmm_scaled", lambda lib, c, a, b: lib.addmm(c, a, b, beta=0.5, alpha=-2.0), st.just(((2, 1), (2, 3), (3, 4)))),
+    library_case("mv", lambda lib, a, v: lib.mv(a, v), product_shapes(2, 1)),
+    library_case("mv_method", lambda lib, a, v: a.mv(v) * 2, product_shapes(2, 1)),
+    library_case("addmv", lambda lib, c, a, v: lib.addmv(c, a, v), st.sampled_from([((2,), (2, 3), (3,)), ((1,), (4, 1), (1,)), ((), (2, 2), (2,))])),
+    library_case("addmv_scaled", lambda lib, c, a, v: c.addmv(a, v, beta=-1.5, alpha=0.5), st.just(((3,), (3, 2), (2,)))),
+    library_case("addr", lambda lib, c, u, v: lib.addr(c, u, v), st.sampled_from([((2, 3), (2,), (3,)), ((3,), (2,), (3,)), ((1, 1), (1,), (1,))])),
+    library_case("addr_scaled", lambda lib, c, u, v: c.addr(u, v, beta=2.0, alpha=-1.0), st.just(((2, 4), (2,), (4,)))),
+    library_case("baddbmm", lambda lib, c, a, b: lib.baddbmm(c, a, b), st.sampled_from([((2, 3, 5), (2, 3, 4), (2, 4, 5)), ((3, 1), (2, 3, 4), (2, 4, 1))])),
+    library_case("baddbmm_scaled", lambda lib, c, a, b: c.baddbmm(a, b, beta=0.5, alpha=3.0), st.just(((1, 2, 2), (3, 2, 1), (3, 1, 2)))),
+    library_case("addbmm", lambda lib, c, a, b: lib.addbmm(c, a, b), st.sampled_from([((3, 5), (2, 3, 4), (2, 4, 5)), ((5,), (1, 3, 4), (1, 4, 5))])),
+    library_case("addbmm_scaled", lambda lib, c, a, b: c.addbmm(a, b, beta=-1.0, alpha=0.25), st.just(((2, 2), (3, 2, 1), (3, 1, 2)))),
     OpCase("linear_2d", chainrule.linear, F.linear, st.sampled_from([((5, 3), (4, 3), (4,)), ((1, 1), (1, 1), (1,))])),
     OpCase("linear_3d", chainrule.linear, F.linear, st.just(((2, 5, 3), (4, 3), (4,)))),
     OpCase("linear_4d", chainrule.linear, F.linear, st.just(((2, 1, 2, 3), (4, 3), (4,)))),
@@ -178,3 +188,29 @@ def test_products_write_into_out(name, shapes):
     expected = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
     assert result is out and out.shape == tuple(expected.shape)
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.mv(lib.ones(2, 3), lib.ones(2)),
+    lambda lib: lib.mv(lib.ones(2, 3, 1), lib.ones(3)),
+    lambda lib: lib.addmv(lib.ones(2), lib.ones(2, 3), lib.ones(4)),
+    lambda lib: lib.addr(lib.ones(2, 3), lib.ones(2, 1), lib.ones(3)),
+    lambda lib: lib.baddbmm(lib.ones(2, 2, 2), lib.ones(2, 2, 3), lib.ones(3, 3, 2)),
+    lambda lib: lib.addbmm(lib.ones(2, 2), lib.ones(2, 2, 3), lib.ones(2, 4, 2)),
+])
+def test_added_product_errors_are_runtime_errors(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(chainrule)
+
+
+@pytest.mark.parametrize("name, shapes", [("mv", ((2, 3), (3,))), ("addmv", ((2,), (2, 3), (3,))), ("addr", ((2, 3), (2,), (3,))),
+                                          ("baddbmm", ((2, 2, 4), (2, 2, 3), (2, 3, 4))), ("addbmm", ((2, 4), (2, 2, 3), (2, 3, 4)))])
+def test_added_products_write_into_out(name, shapes):
+    arrays = [np.random.default_rng(4).standard_normal(shape).astype(np.float32) for shape in shapes]
+    out = chainrule.zeros(1)
+    result = getattr(chainrule, name)(*(chainrule.tensor(array) for array in arrays), out=out)
+    expected = getattr(torch, name)(*(torch.tensor(array) for array in arrays))
+    assert result is out
+    np.testing.assert_allclose(out.array, expected.numpy(), rtol=1e-5, atol=1e-6)

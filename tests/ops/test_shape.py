@@ -4,6 +4,8 @@ import pytest
 import torch
 
 import chainrule
+from hypothesis import strategies as st
+
 from tests.ops.oracle import library_case, one_shape, table_test
 from tests.ops.second_order import second_order_test
 
@@ -42,6 +44,25 @@ CASES = [
     library_case("repeat_each", lambda lib, a: a.repeat(*(2,) * max(a.dim(), 1)), one_shape(max_side=3)),
     library_case("repeat_new_dims", lambda lib, a: a.repeat(2, 1, *(3,) * a.dim()), one_shape(max_dims=2, max_side=3)),
     library_case("tile", lambda lib, a: lib.tile(a, (2,)), one_shape(max_side=3)),
+    library_case("roll_flat", lambda lib, a: lib.roll(a, 2), one_shape()),
+    library_case("roll_dims", lambda lib, a: a.roll((1, -3), (0, -1)), one_shape(min_dims=1)),
+    library_case("rot90", lambda lib, a: lib.rot90(a), one_shape(min_dims=2)),
+    library_case("rot90_k", lambda lib, a: a.rot90(-3, (-1, 0)) * 2, one_shape(min_dims=2)),
+    library_case("rot90_half", lambda lib, a: lib.rot90(a, 2, [1, 2]), one_shape(min_dims=3)),
+    library_case("fliplr", lambda lib, a: lib.fliplr(a), one_shape(min_dims=2)),
+    library_case("flipud", lambda lib, a: a.flipud(), one_shape(min_dims=1)),
+    library_case("tril", lambda lib, a: lib.tril(a), one_shape(min_dims=2)),
+    library_case("tril_offset", lambda lib, a: a.tril(-1), one_shape(min_dims=2)),
+    library_case("triu", lambda lib, a: lib.triu(a, 1), one_shape(min_dims=2)),
+    library_case("triu_in_place", lambda lib, a: (a * 1).triu_(-1), one_shape(min_dims=2)),
+    library_case("tril_in_place", lambda lib, a: (a * 2).tril_(), one_shape(min_dims=2)),
+    library_case("unflatten", lambda lib, a: lib.unflatten(a, -1, (1, -1)), one_shape(min_dims=1)),
+    library_case("unflatten_split", lambda lib, a: a.unflatten(0, (2, 3)), st.just(((6, 2),))),
+    library_case("ravel", lambda lib, a: lib.ravel(a.mT), one_shape(min_dims=2)),
+    library_case("t_in_place", lambda lib, a: (a * 1).t_(), one_shape(max_dims=2)),
+    library_case("unsqueeze_in_place", lambda lib, a: (a * 1).unsqueeze_(-1), one_shape()),
+    library_case("squeeze_in_place", lambda lib, a: (a * 1).squeeze_(0), many_ones(min_dims=1)),
+    library_case("transpose_in_place", lambda lib, a: (a * 1).transpose_(0, -1), one_shape(min_dims=1)),
     library_case("chained", lambda lib, a: a.unsqueeze(1).transpose(0, 1).reshape(-1).unsqueeze(0), one_shape(min_dims=1)),
 ]
 
@@ -131,7 +152,92 @@ def test_squeeze_of_a_dimension_that_is_not_one_changes_nothing():
     lambda x: x.unsqueeze(0).squeeze(0), lambda x: x.unsqueeze(0).squeeze((0,)), lambda x: x.unsqueeze(1),
     lambda x: x.permute(1, 0), lambda x: x.transpose(0, 1), lambda x: x.t(), lambda x: x.T, lambda x: x.mT,
     lambda x: x.movedim(0, 1), lambda x: x.flip(0), lambda x: x.repeat(2, 1), lambda x: x.tile(2),
+    lambda x: x.roll(1), lambda x: x.roll(1, 0), lambda x: x.rot90(), lambda x: x.tril(), lambda x: x.triu(1),
+    lambda x: x.fliplr(), lambda x: x.flipud(), lambda x: x.unflatten(1, (3, 1)), lambda x: x.ravel(),
 ])
 def test_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+VIEWS = [
+    lambda x: x.t().view(-1), lambda x: x.t().view(3, 2), lambda x: x.t().view(3, 1, 2),
+    lambda x: x.t().contiguous().view(-1), lambda x: x.transpose(0, 1).view(6), lambda x: x[:, ::2].view(-1),
+    lambda x: x[:, 1:].view(-1), lambda x: x[1:].view(-1), lambda x: x.unsqueeze(0).transpose(0, 1).view(2, 3),
+    lambda x: x.flip(0).view(-1), lambda x: x.t()[1:].view(-1), lambda x: x[:, None].transpose(0, 1).view(-1), lambda x: x.unsqueeze(0).expand(4, 2, 3).view(4, 6),
+    lambda x: x.unsqueeze(0).expand(4, 2, 3).view(-1), lambda x: x.t().t().view(-1), lambda x: x.T.view(3, 2),
+]
+
+
+@pytest.mark.parametrize("call", VIEWS)
+def test_view_works_where_pytorch_allows_it_and_raises_where_it_does_not(call):
+    try:
+        expected = tuple(call(torch.arange(6.0).reshape(2, 3)).shape)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=r"view size is not compatible .* Use \.reshape\(\.\.\.\) instead"):
+            call(chainrule.arange(6.0).reshape(2, 3))
+        return
+    assert tuple(call(chainrule.arange(6.0).reshape(2, 3)).shape) == expected
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x, lambda x: x.transpose(0, 2), lambda x: x[1], lambda x: x[:, 1:, ::2], lambda x: x[0, 1],
+    lambda x: x.permute(1, 0, 2)[1:], lambda x: x.t() if x.dim() <= 2 else x.mT.contiguous(),
+])
+def test_contiguity_strides_and_offsets_match_pytorch(call):
+    ours, theirs = call(chainrule.arange(24.0).reshape(2, 3, 4)), call(torch.arange(24.0).reshape(2, 3, 4))
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    assert tuple(ours.stride()) == tuple(theirs.stride())
+    assert ours.storage_offset() == theirs.storage_offset()
+    assert ours.stride(-1) == theirs.stride(-1)
+
+
+def test_contiguous_copies_only_what_is_not_contiguous():
+    x = chainrule.ones(2, 3, requires_grad=True)
+    assert x.contiguous() is x
+    y = x.t().contiguous()
+    assert y.is_contiguous() and y.grad_fn.name() == "CloneBackward0"
+    y.view(-1).sum().backward()
+    np.testing.assert_array_equal(x.grad.array, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("call", [lambda x: x.t_(), lambda x: x.unsqueeze_(0), lambda x: x.squeeze_(), lambda x: x.transpose_(0, 1)])
+def test_shape_changes_in_place_follow_pytorch(call):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            call(lib.ones(2, 3, requires_grad=True))
+    ours, theirs = chainrule.ones(2, 3), torch.ones(2, 3)
+    assert call(ours) is ours and tuple(ours.shape) == tuple(call(theirs).shape)
+    assert ours.stride() == theirs.stride()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tril(lib.ones(3)),
+        lambda lib: lib.ones(3).triu(),
+        lambda lib: lib.rot90(lib.ones(2, 3), 1, (0, 0)),
+        lambda lib: lib.rot90(lib.ones(2, 3), 1, (0,)),
+        lambda lib: lib.rot90(lib.ones(3)),
+        lambda lib: lib.roll(lib.ones(2, 3), (1, 2), (0,)),
+        lambda lib: lib.fliplr(lib.ones(3)),
+        lambda lib: lib.flipud(lib.ones(())),
+        lambda lib: lib.ones(2, 3).unflatten(1, (4, -1)),
+    ],
+)
+def test_shape_errors_match_pytorch(call):
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as got:
+        call(chainrule)
+    assert " ".join(str(expected.value).split()[:3]) in str(got.value)
+
+
+def test_results_of_operations_view_as_in_pytorch_whatever_numpys_layout():
+    """A convolution's array is not row-major in NumPy, PyTorch's is: view must not refuse it."""
+    conv = chainrule.nn.Conv2d(3, 5, 3, padding=1)
+    out = conv(chainrule.randn(4, 3, 8, 8))
+    assert out.view(4, -1).shape == (4, 320)
+    assert out[0].view(-1).shape == (320,)
+    assert out.relu().view(out.size(0), -1).shape == (4, 320)
+    assert out.is_contiguous() and out.contiguous() is out

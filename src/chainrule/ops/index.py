@@ -10,8 +10,10 @@ Two operations do all the work:
 - ``IndexPut`` writes values at ``key`` into a copy of x (or adds them, with ``accumulate``). The
   values' gradient is read back from the same positions: ``grad[key]``.
 
-``gather``, ``index_select``, ``take``, ``take_along_dim`` and ``masked_select`` are ``x[key]`` for a
-key built from their arguments; ``scatter`` and ``scatter_add`` are ``IndexPut``. PyTorch names the
+``gather``, ``index_select``, ``take``, ``take_along_dim``, ``masked_select``, ``diagonal``,
+``narrow``, ``select`` and ``repeat_interleave`` are ``x[key]`` for a key built from their arguments;
+``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill`` and
+``diag_embed`` are ``IndexPut`` (``scatter_reduce`` with ``"prod"`` is its own ``ScatterProduct``). PyTorch names the
 node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
 tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """
@@ -19,7 +21,7 @@ import math
 import re
 
 from chainrule import dtypes
-from chainrule.backend import add_at, as_array, ndarray, xp
+from chainrule.backend import add_at, as_array, combine_at, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import selected, where
@@ -170,6 +172,75 @@ class ScatterAdd(IndexPut):
     pass
 
 
+class IndexAdd(IndexPut):
+    pass
+
+
+class IndexCopy(IndexPut):
+    pass
+
+
+class IndexFill(IndexPut):
+    pass
+
+
+class DiagEmbed(IndexPut):
+    pass
+
+
+class Diagonal(GetItem):
+    pass
+
+
+class ScatterReduce(IndexPut):
+    pass
+
+
+class ScatterProduct(Op):
+    """``reduce="prod"``: out = x (or 1 where written, without ``include_self``) times every src
+    value sent to that position. Each factor's gradient is grad times the product of the other
+    factors at its position: out / factor where no factor there is 0; where exactly one is, that
+    one gets the product of the nonzero others and the rest 0, as in PyTorch (that product is a
+    constant of the forward, so second derivatives there are not exact)."""
+
+    node_name = "ScatterReduceBackward0"
+    formula = "out[p] = x[p] · Π src[i] over the i sent to p"
+    derivatives = ("grad · (the product of the other factors at p), grad where not written", "the same, read at key", None, None)
+
+    @staticmethod
+    def forward(ctx, x, src, key, include_self):
+        ctx.key, ctx.include_self = key, include_self
+        ctx.written = xp.zeros(x.shape, dtype=bool)
+        ctx.written[key] = True
+        result = x.copy()
+        if not include_self:
+            result[key] = 1
+        nonzero_product = xp.where(result == 0, 1, result)
+        zeros = (result == 0).astype(dtypes.int64)
+        combine_at(result, key, src, "multiply")
+        combine_at(nonzero_product, key, xp.where(src == 0, 1, src), "multiply")
+        add_at(zeros, key, (src == 0).astype(dtypes.int64))
+        ctx.lone_zero_product = xp.where(zeros == 1, nonzero_product, 0)  # what a position's only 0 gets
+        ctx.save_for_backward(x, src, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, src, result = ctx.saved_tensors
+        where = ctx.xp.where
+        grad_x = grad_src = None
+        if ctx.needs_input_grad[0]:
+            if ctx.include_self:
+                others = where(x == 0, ctx.lone_zero_product, result / where(x == 0, 1, x))
+                grad_x = grad_output * where(ctx.written, others, 1)
+            else:
+                grad_x = where(ctx.written, 0, grad_output)
+        if ctx.needs_input_grad[1]:
+            others = where(src == 0, ctx.lone_zero_product[ctx.key], result[ctx.key] / where(src == 0, 1, src))
+            grad_src = grad_output[ctx.key] * others
+        return grad_x, grad_src, None, None
+
+
 def _write_at(target, key, value, repeats, accumulate):
     """``target[key] = value`` (or ``+=`` with ``accumulate``) in place, with PyTorch's errors."""
     try:
@@ -208,10 +279,12 @@ def _as_index_array(part):
     return part
 
 
-def _normalize_key(key):
+def _normalize_key(key, input_shape=None):
     """``(key, repeats)``: the key as a tuple NumPy can index with, and whether it holds integer arrays.
 
     Tensors, lists and ranges become arrays; a 0-d integer tensor becomes a plain int, as ``x[i]`` does.
+    Given the indexed tensor's shape, ints mixed with index arrays are read as PyTorch reads them
+    (see ``_ints_read_first``).
     """
     parts = key if isinstance(key, tuple) else (key,)
     normalized = []
@@ -227,7 +300,38 @@ def _normalize_key(key):
                 else:
                     repeats = True
         normalized.append(part)
-    return tuple(normalized), repeats
+    if input_shape is None:
+        return tuple(normalized), repeats
+    return _ints_read_first(tuple(normalized), input_shape, repeats)
+
+
+def _ints_read_first(key, input_shape, repeats):
+    """``(key, repeats)`` with PyTorch's layout where a key mixes ints with index arrays.
+
+    PyTorch reads the ints first (``x[0, :, idx]`` is ``x[0][:, idx]``), so an int never separates
+    the index arrays; NumPy counts it as one of them and puts the arrays' dimensions first:
+    ``x[0, :, :, idx]`` of x (2, 3, 4, 5) and 3 positions is (3, 4, 3) in PyTorch, (3, 3, 4) in
+    NumPy. Such a key becomes
+    one integer array per dimension of x, read from the positions 0, 1, ..., size - 1 in PyTorch's
+    order, so reading, writing and the gradient all follow that layout.
+    """
+    if not any(isinstance(part, int) for part in key) or not any(isinstance(part, ndarray) for part in key):
+        return key, repeats
+    ints_only, rest = [], []
+    for part in key:
+        if isinstance(part, int):
+            ints_only.append(part)
+            continue
+        if part is not None:
+            consumed = part.ndim if isinstance(part, ndarray) and part.dtype.kind == "b" else 1
+            ints_only.extend([Ellipsis] if part is Ellipsis else [slice(None)] * consumed)
+        rest.append(part)
+    positions = xp.arange(math.prod(input_shape), dtype=dtypes.int64).reshape(input_shape)
+    try:
+        positions = positions[tuple(ints_only)][tuple(rest)]
+    except IndexError as error:
+        raise _index_error(error, input_shape) from None
+    return tuple(xp.unravel_index(positions, input_shape)), True
 
 
 def _along_dim_key(index, dim):
@@ -303,7 +407,7 @@ def getitem(x, key):
     Ints and slices give a view of x; integer and boolean arrays select copies, as in NumPy and
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
-    key, repeats = _normalize_key(key)
+    key, repeats = _normalize_key(key, x.array.shape)
     return _kind_of_read(key).apply(x, key, repeats)
 
 
@@ -313,7 +417,7 @@ def index_put(x, key, value, accumulate=False):
 
     With ``accumulate``, a position named twice in ``key`` receives both values.
     """
-    key, repeats = _normalize_key(key)
+    key, repeats = _normalize_key(key, x.array.shape)
     return IndexPut.apply(x, as_tensor_like(value, x), key, repeats, accumulate)
 
 
@@ -324,7 +428,7 @@ def setitem(x, key, value):
     if records_in_place(x, (value,)):
         write_in_place(x, index_put, key, value)
         return
-    key, repeats = _normalize_key(key)
+    key, repeats = _normalize_key(key, x.array.shape)
     _write_at(x.array, key, value.array, repeats, False)
     x._version_owner._version += 1
 
@@ -503,6 +607,297 @@ def bincount(input, weights=None, minlength=0):
             f"dtype {dtypes.dtype_name(positions.dtype)}); flatten it with .reshape(-1) or convert it with .long()"
         )
     return Bincount.apply(positions, weights, minlength)
+
+
+def _index_along(x, dim, index, operation, negatives=False, error_type=IndexError):
+    """``(dim, key)``: the key that reaches x's slices at ``index`` (0-d or 1-D integers) along ``dim``,
+    checked as PyTorch checks it (counting from the end only with ``negatives``); a position outside
+    x raises ``error_type``, as PyTorch's differ from one operation to the next."""
+    index = _integer_array(index, operation, RuntimeError)
+    if index.ndim > 1:
+        raise IndexError(
+            f"{operation}(): Index is supposed to be a vector, but got dim: {index.ndim} with size: {list(index.shape)}"
+        )
+    index = index.reshape(-1)
+    dim = check_dim(dim, x.array.ndim, operation)
+    size = x.array.shape[dim] if x.array.ndim else 1
+    if negatives:
+        index = xp.where(index < 0, index + size, index)
+    _check_positions(index, dim, size, operation, error_type)
+    return dim, (slice(None),) * dim + (index,)
+
+
+def _check_source(x, dim, index_key, source, operation):
+    """PyTorch's checks of index_add's and index_copy's source: x's dtype, x's shape but along ``dim``."""
+    if source.array.dtype != x.array.dtype:
+        raise RuntimeError(
+            f"{operation}(): self ({dtypes.dtype_name(x.array.dtype)}) and source "
+            f"({dtypes.dtype_name(source.array.dtype)}) must have the same scalar type; convert one with .to()"
+        )
+    count = index_key[-1].size
+    expected = x.array.shape[:dim] + (count,) + x.array.shape[dim + 1 :]
+    if x.array.ndim and tuple(source.array.shape) != expected:
+        if source.array.ndim > dim and source.array.shape[dim] != count:
+            raise RuntimeError(
+                f"{operation}(): Number of indices ({count}) should be equal to source.size(dim): "
+                f"({source.array.shape[dim]}), for dim: {dim}"
+            )
+        raise RuntimeError(
+            f"source tensor shape must match self tensor shape, excluding the specified dimension. Got "
+            f"self.shape = {list(x.array.shape)} source.shape = {list(source.array.shape)}"
+        )
+
+
+@public(inplace=True)
+def index_add(x, dim, index, source, *, alpha=1):
+    """A copy of x with ``alpha * source[..., i, ...]`` added to x's slice ``index[i]`` along ``dim``
+    (an index named twice gets both). source has x's shape with len(index) along dim.
+
+    d out / d x = 1;   d out / d source = alpha · grad read back at the indexed slices.
+    """
+    dim, key = _index_along(x, dim, index, "index_add_", error_type=RuntimeError)
+    _check_source(x, dim, key, source, "index_add_")
+    value = source if alpha == 1 else source * alpha
+    return IndexAdd.apply(x, value, key, True, True)
+
+
+@public(inplace=True)
+def index_copy(x, dim, index, source):
+    """A copy of x with its slices ``index[i]`` along ``dim`` replaced by ``source[..., i, ...]``.
+
+    d out / d x = grad, 0 at the replaced slices;   d out / d source = grad read at those slices.
+    """
+    dim, key = _index_along(x, dim, index, "index_copy_")
+    _check_source(x, dim, key, source, "index_copy_")
+    return IndexCopy.apply(x, source, key, True, False)
+
+
+@public(inplace=True)
+def index_fill(x, dim, index, value):
+    """A copy of x with its slices ``index`` along ``dim`` filled with ``value`` (a number or a 0-d
+    tensor). Negative positions count from the end; a position named twice is filled once."""
+    if isinstance(value, Tensor) and value.array.ndim != 0:
+        raise RuntimeError(
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.array.ndim} dimension(s)."
+        )
+    dim, key = _index_along(x, dim, index, "index_fill_", negatives=True)
+    key = key[:-1] + (xp.unique(key[-1]),)
+    if x.array.ndim == 0:
+        key = ()
+    return IndexFill.apply(x, as_tensor_like(value, x).to(x.array.dtype), key, False, False)
+
+
+REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+@public(inplace=True)
+def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
+    """A copy of x where each position p that ``index`` names (as in ``scatter``, dim=0:
+    p = (index[i][j], j)) becomes the ``reduce`` of the src values sent there, together with x[p]
+    when ``include_self``: ``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``. Positions
+    never named keep x.
+
+    Gradients: sum as scatter_add; mean divides by each position's count; amax/amin share grad
+    equally among the values equal to the result; prod sends each factor grad times the product of the others.
+    """
+    if reduce not in REDUCTIONS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    dim, index = _check_index_tensor(x, dim, index, "scatter_reduce")
+    src = getitem(src, tuple(slice(0, size) for size in index.shape))
+    key = _along_dim_key(index, dim)
+    written = xp.zeros(x.array.shape, dtype=bool)
+    written[key] = True
+    if reduce == "prod":
+        return ScatterProduct.apply(x, src, key, include_self)
+    start = x if include_self else masked_fill(x, written, 0)
+    if reduce == "sum":
+        return ScatterReduce.apply(start, src, key, True, True)
+    counts = xp.zeros(x.array.shape, dtype=dtypes.int64)
+    add_at(counts, key, 1)
+    if reduce == "mean":
+        total = ScatterReduce.apply(start, src, key, True, True)
+        divisor = xp.maximum(counts + include_self, 1)
+        if x.array.dtype.kind in "iub":
+            return tensor_from_array(total.array // divisor.astype(x.array.dtype))
+        return total / tensor_from_array(divisor.astype(x.array.dtype))
+    return _scatter_extreme(x, src, key, written, include_self, "maximum" if reduce == "amax" else "minimum")
+
+
+def _scatter_extreme(x, src, key, written, include_self, how):
+    """``scatter_reduce`` with amax or amin: the values are found on arrays; the gradient is shared
+    equally among the values that equal the result (the ties), as in PyTorch: the output is written
+    as x · (its share) + the sum of src · (their shares), which is the extreme value itself."""
+    best = x.array.copy()
+    if not include_self:  # start from the value every src beats
+        if best.dtype.kind == "b":
+            best[written] = how == "minimum"
+        elif best.dtype.kind in "iu":
+            best[written] = xp.iinfo(best.dtype).min if how == "maximum" else xp.iinfo(best.dtype).max
+        else:
+            best[written] = -xp.inf if how == "maximum" else xp.inf
+    combine_at(best, key, src.array, how)
+    if x.array.dtype.kind not in "fc":
+        return tensor_from_array(best)
+    src_ties = src.array == best[key]
+    x_ties = written & (x.array == best) if include_self else xp.zeros(best.shape, dtype=bool)
+    ties = x_ties.astype(best.dtype)
+    add_at(ties, key, src_ties.astype(best.dtype))
+    x_share = xp.where(written, x_ties / xp.maximum(ties, 1), 1).astype(best.dtype)
+    src_share = (src_ties / ties[key]).astype(best.dtype)
+    return ScatterReduce.apply(x * tensor_from_array(x_share), src * tensor_from_array(src_share), key, True, True)
+
+
+def _dims_pair(ndim, dim1, dim2, operation):
+    first, second = check_dim(dim1, ndim, operation), check_dim(dim2, ndim, operation)
+    if first == second:
+        raise RuntimeError(
+            f"{operation}(): diagonal dimensions cannot be identical {dim1}, {dim2}; name two different dimensions"
+        )
+    return first, second
+
+
+def _diagonal_key(x, offset, dim1, dim2, operation):
+    """``(moved, key)``: x with dim1 and dim2 moved last, and the key that reads its diagonal there
+    (offset > 0 above the main diagonal, < 0 below)."""
+    first, second = _dims_pair(x.array.ndim, dim1, dim2, operation)
+    moved = _moved_last(x, first, second)
+    rows, columns = x.array.shape[first], x.array.shape[second]
+    length = max(min(rows + min(offset, 0), columns - max(offset, 0)), 0)
+    steps = xp.arange(length, dtype=dtypes.int64)
+    return moved, (Ellipsis, steps - min(offset, 0), steps + max(offset, 0))
+
+
+@public
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    """The diagonal of x in the plane of ``dim1`` and ``dim2``, as a new last dimension: (n, n) -> (n,),
+    (2, 3, 3) with dims (1, 2) -> (2, 3). ``offset`` > 0 reads above the main diagonal, < 0 below."""
+    return _read_diagonal(x, offset, dim1, dim2)
+
+
+def _read_diagonal(x, offset, dim1, dim2):
+    moved, key = _diagonal_key(x, offset, dim1, dim2, "diagonal")
+    return Diagonal.apply(moved, key, False)
+
+
+@public
+def diag_embed(x, offset=0, dim1=-2, dim2=-1):
+    """Matrices with the last dimension of x on their diagonals, zeros elsewhere: (*, n) -> (*, m, m)
+    with m = n + |offset|, the matrix in dimensions ``dim1`` and ``dim2`` of the output."""
+    if x.array.ndim == 0:
+        raise RuntimeError("diag_embed(): the input needs at least 1 dimension (its last holds the diagonals)")
+    size = x.array.shape[-1] + abs(offset)
+    zeros = tensor_from_array(xp.zeros(x.array.shape[:-1] + (size, size), dtype=x.array.dtype))
+    steps = xp.arange(x.array.shape[-1], dtype=dtypes.int64)
+    filled = DiagEmbed.apply(zeros, x, (Ellipsis, steps - min(offset, 0), steps + max(offset, 0)), False, False)
+    first, second = _dims_pair(x.array.ndim + 1, dim1, dim2, "diag_embed")
+    return filled if (first, second) == (x.array.ndim - 1, x.array.ndim) else shape.movedim(filled, (-2, -1), (first, second))
+
+
+def _moved_last(x, first, second):
+    """x with dimensions ``first`` and ``second`` moved to the end, in that order (x itself when they are there)."""
+    ndim = x.array.ndim
+    return x if (first, second) == (ndim - 2, ndim - 1) else shape.movedim(x, (first, second), (-2, -1))
+
+
+@public
+def diag(x, diagonal=0):
+    """For a 1-D x, the square matrix with x on its ``diagonal``-th diagonal; for a 2-D x, that diagonal as 1-D."""
+    if x.array.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.array.ndim}D")
+    if x.array.ndim == 1:
+        return diag_embed(x, diagonal)
+    return _read_diagonal(x, diagonal, 0, 1)
+
+
+@public
+def diagflat(x, offset=0):
+    """The square matrix with the elements of x (flattened) on its ``offset``-th diagonal."""
+    return diag_embed(shape.reshape(x, -1), offset)
+
+
+@public
+def trace(x):
+    """The sum of the main diagonal of a matrix (2-D only)."""
+    if x.array.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.array.ndim}")
+    return diagonal(x).sum()
+
+
+@public
+def narrow(x, dim, start, length):
+    """``length`` elements of x along ``dim`` from ``start`` (negative counts from the end): a view."""
+    dim = check_dim(dim, x.array.ndim, "narrow")
+    size = x.array.shape[dim]
+    start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return getitem(x, (slice(None),) * dim + (slice(start, start + length),))
+
+
+@public
+def select(x, dim, index):
+    """x's slice at position ``index`` along ``dim``, that dimension removed: ``x[:, i]`` for dim=1."""
+    dim = check_dim(dim, x.array.ndim, "select")
+    size = x.array.shape[dim]
+    index = int(index)
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(x.array.shape)} at dimension {dim}"
+        )
+    return getitem(x, (slice(None),) * dim + (index,))
+
+
+@public
+def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
+    """Each element (each slice along ``dim``) of x repeated ``repeats`` times in place: [1, 2] with 2
+    -> [1, 1, 2, 2]. ``repeats`` is an int or one count per element; without ``dim`` x is flattened.
+    Called with one integer tensor of counts, the positions 0, 1, ... repeated by those counts.
+    """
+    if repeats is None:
+        counts = x.array.reshape(-1)
+        return tensor_from_array(xp.repeat(xp.arange(counts.size, dtype=dtypes.int64), counts))
+    if dim is None:
+        x, dim = shape.reshape(x, -1), 0
+    dim = check_dim(dim, x.array.ndim, "repeat_interleave")
+    size = x.array.shape[dim] if x.array.ndim else 1
+    counts = repeats.array.reshape(-1) if isinstance(repeats, Tensor) else xp.array([repeats])
+    if counts.size not in (1, size):
+        raise RuntimeError(
+            f"repeats must have the same size as input along dim, but got repeats.size(0) = {counts.size} "
+            f"and input.size({dim}) = {size}"
+        )
+    if counts.size and counts.min() < 0:
+        raise RuntimeError(f"repeats can not be negative (got {counts.tolist()})")
+    positions = xp.repeat(xp.arange(size, dtype=dtypes.int64), counts if counts.size == size else int(counts[0]))
+    return IndexSelect.apply(shape.reshape(x, 1) if x.array.ndim == 0 else x, (slice(None),) * dim + (positions,), True)
+
+
+@public
+def argwhere(x):
+    """The positions of x's nonzero elements, one row each: (count, x.ndim) int64 (as ``nonzero``)."""
+    return nonzero(x)
+
+
+def _triangle_indices(row, col, offset, dtype, upper):
+    """The (2, N) positions of the lower (or upper) triangle of a row x col matrix, row by row."""
+    inside = xp.ones((row, col), dtype=bool)
+    inside = xp.triu(inside, offset) if upper else xp.tril(inside, offset)
+    return tensor_from_array(xp.stack(xp.nonzero(inside)).astype(dtype or dtypes.int64).reshape(2, -1))
+
+
+@public(method=False)
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The positions (2, N) of the lower triangle (j - i <= offset) of a row x col matrix, row by row."""
+    return _triangle_indices(row, col, offset, dtype, upper=False)
+
+
+@public(method=False)
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The positions (2, N) of the upper triangle (j - i >= offset) of a row x col matrix, row by row."""
+    return _triangle_indices(row, col, offset, dtype, upper=True)
 
 
 install_method("__getitem__", getitem)

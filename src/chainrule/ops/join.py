@@ -10,11 +10,14 @@ The operations come in mirror pairs, each doing what the other's backward does:
 An output of ``Split`` or ``Unbind`` that the loss never used sends back zeros (the engine fills
 them in), so every input gets a complete gradient.
 """
+import warnings
+
 from chainrule.backend import xp
 from chainrule.ops import shape
+from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.op import Op
 from chainrule.ops.registry import public
-from chainrule.tensor import Tensor, check_dim
+from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
 
 class Cat(Op):
@@ -230,6 +233,204 @@ def _at_least(x, ndim):
     return shape.reshape(x, (1,) * missing + x.array.shape) if missing > 0 else x
 
 
+def _one_or_many(tensors, operation, make):
+    """``make`` applied to one tensor, or to each of several (given apart or as one list), as a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return make(tensors[0])
+    if len(tensors) == 1:
+        tensors = tensors[0]
+    return tuple(make(tensor) for tensor in _tensor_list(tensors, operation))
+
+
+@public(method=False)
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dimension: a 0-d tensor becomes (1,); more tensors give a tuple."""
+    return _one_or_many(tensors, "atleast_1d", lambda x: _at_least(x, 1))
+
+
+@public(method=False)
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dimensions: () -> (1, 1), (n,) -> (1, n)."""
+    return _one_or_many(tensors, "atleast_2d", lambda x: _at_least(x, 2))
+
+
+def _at_least_3d(x):
+    """() -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1), as NumPy's ``atleast_3d``."""
+    if x.array.ndim == 2:
+        return shape.unsqueeze(x, 2)
+    return shape.unsqueeze(_at_least(x, 2), 2) if x.array.ndim < 2 else x
+
+
+@public(method=False)
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dimensions: () -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    return _one_or_many(tensors, "atleast_3d", _at_least_3d)
+
+
+@public(method=False)
+def broadcast_tensors(*tensors):
+    """The tensors broadcast to their common shape: (2, 1) and (3,) -> two of (2, 3)."""
+    common = broadcast_shapes(*(tensor.array.shape for tensor in tensors))
+    return tuple(broadcast_to(tensor, common) for tensor in tensors)
+
+
+@public
+def tensor_split(x, indices_or_sections, dim=0):
+    """x cut along ``dim`` into pieces (views), as NumPy's ``array_split``.
+
+    An int n gives n pieces whose sizes differ by at most one (the first ones larger: 7 into 3 is
+    3, 2, 2); a list (or 1-D tensor) of indices cuts before each of them ([1, 5] gives x[:1],
+    x[1:5], x[5:]).
+    """
+    if x.array.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    dim = check_dim(dim, x.array.ndim, "tensor_split")
+    length = x.array.shape[dim]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        sections = indices_or_sections
+        if sections <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+        small, larger_count = divmod(length, sections)
+        sizes = [small + 1] * larger_count + [small] * (sections - larger_count)
+        starts = [sum(sizes[:position]) for position in range(sections)]
+        bounds = list(zip(starts, [start + size for start, size in zip(starts, sizes)]))
+    else:
+        cuts = [int(index) for index in indices_or_sections]
+        bounds = list(zip([0] + cuts, cuts + [None]))
+    before = (slice(None),) * dim
+    return tuple(x[before + (slice(start, stop),)] for start, stop in bounds)
+
+
+def _split_along(x, indices_or_sections, dim, operation):
+    """hsplit, vsplit, dsplit: ``tensor_split``, with an int required to divide the size evenly."""
+    if isinstance(indices_or_sections, int) and indices_or_sections and x.array.shape[dim] % indices_or_sections:
+        raise RuntimeError(
+            f"torch.{operation} attempted to split along dimension {dim}, but the size of the dimension "
+            f"{x.array.shape[dim]} is not divisible by the split_size {indices_or_sections}!"
+        )
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def _require_ndim(x, ndim, operation):
+    if x.array.ndim < ndim:
+        raise RuntimeError(
+            f"torch.{operation} requires a tensor with at least {ndim} dimension, but got a tensor with "
+            f"{x.array.ndim} dimensions!"
+        )
+
+
+@public
+def hsplit(x, indices_or_sections):
+    """``tensor_split`` along dimension 1 (dimension 0 for a 1-D tensor); an int must divide that size."""
+    _require_ndim(x, 1, "hsplit")
+    return _split_along(x, indices_or_sections, 1 if x.array.ndim > 1 else 0, "hsplit")
+
+
+@public
+def vsplit(x, indices_or_sections):
+    """``tensor_split`` along dimension 0 of a tensor of at least 2 dimensions; an int must divide that size."""
+    _require_ndim(x, 2, "vsplit")
+    return _split_along(x, indices_or_sections, 0, "vsplit")
+
+
+@public
+def dsplit(x, indices_or_sections):
+    """``tensor_split`` along dimension 2 of a tensor of at least 3 dimensions; an int must divide that size."""
+    _require_ndim(x, 3, "dsplit")
+    return _split_along(x, indices_or_sections, 2, "dsplit")
+
+
+@public(method=False)
+def column_stack(tensors):
+    """The tensors side by side as columns: 0-d and 1-d tensors of length n become columns (n, 1),
+    then all are joined along dimension 1. (3,) and (3, 2) -> (3, 3)."""
+    tensors = _tensor_list(tensors, "column_stack")
+    columns = [shape.reshape(tensor, -1, 1) if tensor.array.ndim < 2 else tensor for tensor in tensors]
+    return cat(columns, 1)
+
+
+@public(method=False)
+def dstack(tensors):
+    """The tensors joined along dimension 2 (depth), each first made 3-D as by ``atleast_3d``."""
+    return cat([_at_least_3d(tensor) for tensor in _tensor_list(tensors, "dstack")], 2)
+
+
+@public(method=False)
+def block_diag(*tensors):
+    """The tensors as blocks along the diagonal of one matrix, zeros elsewhere: blocks (a, b) and
+    (c, d) -> (a + c, b + d). A 0-d tensor is a 1 x 1 block, a 1-D tensor of n one row (1, n)."""
+    blocks = [_at_least(tensor, 2) for tensor in tensors]
+    for position, block in enumerate(blocks):
+        if block.array.ndim != 2:
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {position} has "
+                f"{block.array.ndim} dimensions"
+            )
+    if not blocks:
+        return tensor_from_array(xp.zeros((1, 0), dtype=xp.float32))
+    dtype = _promoted_dtype([block.array for block in blocks])
+    width = sum(block.array.shape[1] for block in blocks)
+    rows, left = [], 0
+    for block in blocks:
+        height, block_width = block.array.shape
+        before = tensor_from_array(xp.zeros((height, left), dtype=dtype))
+        after = tensor_from_array(xp.zeros((height, width - left - block_width), dtype=dtype))
+        rows.append(Cat.apply(1, before, block, after))
+        left += block_width
+    return Cat.apply(0, *rows)
+
+
+@public(method=False)
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors (0-d count as length 1): with ``indexing='ij'`` the k-th
+    output has shape (n_0, n_1, ...) and varies along dimension k; with ``'xy'`` the first two
+    dimensions are swapped, (n_1, n_0, ...) (NumPy's default, for images: rows vary with y).
+    """
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    vectors = [_at_least(tensor, 1) for tensor in _tensor_list(tensors, "meshgrid")]
+    for position, vector in enumerate(vectors):
+        if vector.array.ndim != 1:
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of shape "
+                f"{list(vector.array.shape)} at position {position}"
+            )
+    swap = indexing == "xy" and len(vectors) >= 2
+    if swap:
+        vectors[0], vectors[1] = vectors[1], vectors[0]
+    sizes = tuple(vector.array.shape[0] for vector in vectors)
+    grids = [
+        broadcast_to(shape.reshape(vector, tuple(size if other == axis else 1 for other, size in enumerate(sizes))), sizes)
+        for axis, vector in enumerate(vectors)
+    ]
+    if swap:  # the grids of the first two tensors, computed swapped, go back to their places
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+@public(method=False)
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, one per row, the last varying
+    fastest: (n,) and (m,) -> (n·m, 2). One tensor is returned as it is."""
+    for tensor in tensors:
+        if tensor.array.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(tensor.array.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([shape.reshape(grid, -1) for grid in meshgrid(*tensors, indexing="ij")], 1)
+
+
 @public(method=False)
 def hstack(tensors):
     """The tensors joined horizontally: along dimension 0 for 1-D tensors, dimension 1 otherwise."""
@@ -241,3 +442,6 @@ def hstack(tensors):
 def vstack(tensors):
     """The tensors joined vertically, along dimension 0; 1-D tensors of length n become rows (1, n)."""
     return cat([_at_least(tensor, 2) for tensor in _tensor_list(tensors, "vstack")], 0)
+
+
+public(vstack, name="row_stack", method=False)

@@ -231,12 +231,54 @@ def outer(a, b):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts to (n, m). With beta = 0, input is
     ignored (even its nan values), as in PyTorch."""
-    product = mm(mat1, mat2)
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def _scaled_sum(input, product, beta, alpha):
+    """beta * input + alpha * product, input ignored (even its nan values) when beta = 0, as in PyTorch."""
     if alpha != 1:
         product = product * alpha
     if beta == 0:
         return product
     return add(input if beta == 1 else input * beta, product)
+
+
+@public(out=True)
+def mv(a, vector):
+    """(n, k) @ (k,) -> (n,): a matrix times a vector."""
+    a, vector = _same_dtype_operands(a, vector, "mv")
+    if a.ndim != 2 or vector.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {a.ndim}, {vector.ndim} dimensions (shapes "
+            f"{tuple(a.shape)} and {tuple(vector.shape)}); mv takes a 2-D matrix and a 1-D vector"
+        )
+    _check_product_shapes(a.array.shape, vector.array.shape, "mv")
+    return Mv.apply(a, vector)
+
+
+@public(out=True, inplace=True)
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec): mat (n, k), vec (k,), input broadcasting to (n,)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+@public(out=True, inplace=True)
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2): vec1 (n,), vec2 (m,), input broadcasting to (n, m)."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+@public(out=True, inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * bmm(batch1, batch2): (B, n, k) and (B, k, m), input broadcasting to (B, n, m)."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+@public(out=True, inplace=True)
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
+    summed over the batch, input broadcasting to (n, m)."""
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
 @public(method=False)

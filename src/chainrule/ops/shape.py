@@ -8,12 +8,20 @@ None of these changes a value, so each backward is the inverse rearrangement of 
   applies the inverse order.
 - ``Repeat`` tiles the input; each input element appears several times in the output, so its
   gradient is the sum of the gradients of its copies.
+- ``Flip``, ``Roll`` and ``Rot90`` move elements to other places; each backward moves the gradient
+  back (flip again, roll by -shifts, turn by -k).
+- ``Triangle`` (``tril``, ``triu``) keeps one triangle and zeros the rest; so does its backward.
+
+``view`` shares memory and, as in PyTorch, a view (``x.t()``) is viewed again only where its
+strides allow the new shape (``x.t().view(-1)`` raises; ``reshape`` copies then). ``contiguous`` copies a tensor whose
+elements are not in row-major order.
 
 PyTorch names a node after the call that made it (``reshape`` and ``view`` make ``ViewBackward0``,
 ``squeeze`` ``SqueezeBackward0``, ``t`` ``TBackward0``): the tiny subclasses below carry those
 names and nothing else.
 """
-from chainrule.backend import xp
+from chainrule.backend import element_strides, is_contiguous, offset_in_memory, viewable_as, xp
+from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import check_dim
@@ -83,7 +91,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return xp.flip(x, axes)
+        return xp.ascontiguousarray(xp.flip(x, axes))  # a copy, as PyTorch's: viewable in any shape
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -112,6 +120,65 @@ class Repeat(Op):
         interleaved = tuple(size for pair in zip(repeats, padded) for size in pair)
         copy_axes = tuple(range(0, 2 * len(repeats), 2))
         return grad_output.reshape(interleaved).sum(axis=copy_axes).reshape(ctx.input_shape), None
+
+
+class Roll(Op):
+    """Elements pushed ``shifts`` places along ``dims``; those pushed off the end come back at the front."""
+
+    formula = "out[(i + shifts) mod n] = x[i] along each of dims"
+    derivatives = ("grad rolled back by -shifts", None, None)
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return xp.roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        back = tuple(-shift for shift in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return ctx.xp.roll(grad_output, back, ctx.dims), None, None
+
+
+class Rot90(Op):
+    """The plane of ``dims`` turned by k quarter turns, from the first dimension towards the second."""
+
+    formula = "x turned k times by 90° in the plane dims"
+    derivatives = ("grad turned back -k times", None, None)
+
+    @staticmethod
+    def forward(ctx, x, k, dims):
+        ctx.k, ctx.dims = k, dims
+        return xp.ascontiguousarray(xp.rot90(x, k, dims))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ctx.xp.rot90(grad_output, -ctx.k, ctx.dims), None, None
+
+
+class Triangle(Op):
+    """One triangle of the last two dimensions kept, the rest 0: the lower one (j - i <= diagonal)
+    or, with ``upper``, the upper one (j - i >= diagonal). The gradient keeps the same triangle."""
+
+    formula = "x where j - i <= diagonal (>= for the upper triangle), else 0"
+    derivatives = ("grad in the same triangle, else 0", None, None)
+
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return xp.triu(x, diagonal) if upper else xp.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        keep = ctx.xp.triu if ctx.upper else ctx.xp.tril
+        return keep(grad_output, ctx.diagonal), None, None
+
+
+class Tril(Triangle):
+    pass
+
+
+class Triu(Triangle):
+    pass
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -160,8 +227,69 @@ def reshape(x, *shape):
 
 @public
 def view(x, *shape):
-    """The same as ``reshape``: chainrule's arrays can always be viewed in a new shape."""
-    return reshape(x, *shape)
+    """x's memory read in a new shape, sharing it (a change to one shows in the other).
+
+    As in PyTorch, a view of a tensor (a transpose, a strided slice, an expand) can be viewed again
+    only where its strides allow it without a copy: ``x.t().view(-1)`` raises, and ``reshape``
+    (which copies when it must) or ``.contiguous()`` first is the way out. Its strides are PyTorch's
+    when the memory it views is in row-major order, so only then is the answer PyTorch's. Other
+    tensors (the result of a convolution, whose array NumPy may lay out otherwise where PyTorch's is
+    row-major) are always viewable, copied when needed.
+    """
+    new_shape = _infer_shape(_sizes(shape), x.array.size)
+    if _strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            f"across two contiguous subspaces): a tensor of shape {list(x.array.shape)} and strides "
+            f"{list(element_strides(x.array))} cannot be viewed as {list(new_shape)}. Use .reshape(...) instead."
+        )
+    return Reshape.apply(x, new_shape)
+
+
+def _strides_are_pytorchs(x):
+    """Whether x is a view of a row-major array, so that its strides are those PyTorch's tensor has."""
+    return x._is_view and x._base is not None and is_contiguous(x._base.array)
+
+
+class Contiguous(Op):
+    """A copy of x laid out in row-major order (PyTorch's ``contiguous`` clones)."""
+
+    node_name = "CloneBackward0"
+    formula = "x"
+    derivatives = ("1",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp.ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def is_contiguous_tensor(x, memory_format=None):
+    """Whether x's elements lie in row-major order, as PyTorch would say: a view (``x.t()``) is
+    judged by its strides; any other tensor is row-major in PyTorch, whatever NumPy's layout."""
+    return is_contiguous(x.array) or not _strides_are_pytorchs(x)
+
+
+def contiguous(x, memory_format=None):
+    """x itself when its elements lie in row-major order already, else a copy that does."""
+    return x if is_contiguous_tensor(x) else Contiguous.apply(x)
+
+
+install_method("contiguous", contiguous)
+install_method("is_contiguous", is_contiguous_tensor)
+install_method("storage_offset", lambda self: offset_in_memory(self.array))
+
+
+def stride(x, dim=None):
+    """How many elements apart in memory neighbours along each dimension are (one dimension's with ``dim``)."""
+    strides = element_strides(x.array)
+    return strides if dim is None else strides[check_dim(dim, x.array.ndim, "stride")]
+
+
+install_method("stride", stride)
 
 
 @public
@@ -302,6 +430,125 @@ def flip(x, dims):
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     return Flip.apply(x, tuple(check_dim(dim, x.array.ndim, "flip") for dim in dims))
 
+
+@public
+def roll(x, shifts, dims=None):
+    """x with its elements moved ``shifts`` places along ``dims`` (ints or tuples of them), wrapping
+    around: roll([1, 2, 3], 1) is [3, 1, 2]. Without ``dims`` x is rolled as if flattened."""
+    if dims is None:
+        if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+            raise RuntimeError(f"roll: shifts {list(shifts)} need as many dims, but none were given; pass dims=")
+        return Roll.apply(x, int(shifts[0] if isinstance(shifts, (tuple, list)) else shifts), None)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    return Roll.apply(x, tuple(int(shift) for shift in shifts), tuple(check_dim(dim, x.array.ndim, "roll") for dim in dims))
+
+
+@public
+def rot90(x, k=1, dims=(0, 1)):
+    """x turned by ``k`` quarter turns in the plane of ``dims``, from the first towards the second:
+    rot90([[1, 2], [3, 4]]) is [[2, 4], [1, 3]]. A negative k turns the other way."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.array.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.array.ndim}")
+    first, second = (check_dim(dim, x.array.ndim, "rot90") for dim in dims)
+    if first == second:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}")
+    return Rot90.apply(x, k % 4, (first, second))
+
+
+@public
+def fliplr(x):
+    """x with its columns (dimension 1) in reverse order; x needs at least 2 dimensions."""
+    if x.array.ndim < 2:
+        raise RuntimeError(f"Input must be >= 2-d. (got a tensor of shape {list(x.array.shape)}; use flip(x, 0) for 1-D)")
+    return Flip.apply(x, (1,))
+
+
+@public
+def flipud(x):
+    """x with its rows (dimension 0) in reverse order; x needs at least 1 dimension."""
+    if x.array.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d. (got a 0-d tensor, which has nothing to flip)")
+    return Flip.apply(x, (0,))
+
+
+def _at_least_2d(x, operation):
+    if x.array.ndim < 2:
+        raise RuntimeError(
+            f"{operation}: input tensor must have at least 2 dimensions (got shape {list(x.array.shape)}); "
+            f"the triangle is taken over the last two"
+        )
+
+
+@public(inplace=True)
+def tril(x, diagonal=0):
+    """The lower triangle of each matrix (last two dimensions): elements with j - i > diagonal set to 0."""
+    _at_least_2d(x, "tril")
+    return Tril.apply(x, diagonal, False)
+
+
+@public(inplace=True)
+def triu(x, diagonal=0):
+    """The upper triangle of each matrix (last two dimensions): elements with j - i < diagonal set to 0."""
+    _at_least_2d(x, "triu")
+    return Triu.apply(x, diagonal, True)
+
+
+@public
+def unflatten(x, dim, sizes):
+    """Dimension ``dim`` of x split into ``sizes`` (one may be -1): (2, 12) -> (2, 3, 4) for dim=1, sizes (3, 4)."""
+    shape = x.array.shape
+    dim = check_dim(dim, len(shape), "unflatten")
+    sizes = tuple(int(size) for size in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _infer_shape(sizes, shape[dim])
+    except RuntimeError:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} ({shape[dim]}) "
+            f"in the input tensor"
+        ) from None
+    return Reshape.apply(x, shape[:dim] + sizes + shape[dim + 1 :])
+
+
+@public
+def ravel(x):
+    """x flattened to 1-D in row-major order (a copy only where x's layout needs one)."""
+    return Reshape.apply(x, (x.array.size,))
+
+
+def _shape_in_place(operation):
+    """``Tensor.NAME_`` for a shape operation: the tensor itself takes the new shape (and, when
+    recording, the node of the reshaping), as PyTorch's ``t_``, ``unsqueeze_``, ``squeeze_`` and
+    ``transpose_`` do. A leaf that requires grad refuses, as for every in-place operation."""
+
+    def in_place(self, *args, **kwargs):
+        recording = records_in_place(self, ())
+        if recording and self.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
+                "the change in `with chainrule.no_grad():` or use the out-of-place form."
+            )
+        result = operation(self, *args, **kwargs)
+        self.array = result.array
+        if recording:
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+        self._version_owner._version += 1
+        return self
+
+    in_place.__name__ = operation.__name__ + "_"
+    in_place.__doc__ = f"In-place form of ``{operation.__name__}``: this tensor itself takes the new shape."
+    return in_place
+
+
+for _operation in (t, unsqueeze, squeeze, transpose):
+    install_method(_operation.__name__ + "_", _shape_in_place(_operation))
 
 install_method("view_as", lambda self, other: view(self, other.shape))
 install_method("reshape_as", lambda self, other: reshape(self, other.shape))

@@ -1,0 +1,269 @@
+"""Products named by their indices: einsum, and what is built on it (tensordot, kron, inner), and
+pairwise distances (cdist).
+
+``einsum("ij,jk->ik", a, b)`` multiplies the operands elementwise over every label and sums the
+labels missing from the output: out[i, k] = Σ_j a[i, j] b[j, k]. Its gradient is again an einsum:
+for operand k, the arriving gradient (labelled like the output) times every other operand, summed
+down to operand k's labels,
+
+    d loss / d a[i, j] = Σ_k grad[i, k] b[j, k]      ("ik,jk->ij")
+
+so the recorded backward (``create_graph``) is made of einsums too and higher orders come free. Two
+cases need more than that one line: a label only operand k has (summed away in the forward) gets a
+vector of ones, so that the gradient spreads over it; a label repeated in operand k (``"ii->"``, its
+diagonal) is read from the gradient once and put back on the diagonal by identity matrices.
+"""
+import math
+import string
+
+from chainrule import dtypes
+from chainrule.backend import xp
+from chainrule.ops import shape
+from chainrule.ops.broadcast import broadcast_to
+from chainrule.ops.op import Op
+from chainrule.ops.reduce import norm
+from chainrule.ops.registry import public
+from chainrule.tensor import Tensor, tensor_from_array
+
+
+class Einsum(Op):
+    """``equation`` is explicit ("ij,jk->ik"), without ellipsis, and every operand's sizes agree."""
+
+    formula = "Σ over the labels missing from the output of the product of the operands"
+    derivatives = (None, "einsum of grad with the other operands, down to each operand's labels")
+
+    @staticmethod
+    def forward(ctx, equation, *operands):
+        ctx.equation = equation
+        ctx.save_for_backward(*operands)
+        inputs, _ = equation.split("->")
+        ctx.sizes = {
+            label: size
+            for subscripts, operand in zip(inputs.split(","), operands)
+            for label, size in zip(subscripts, operand.shape)
+        }
+        result = xp.einsum(equation, *operands, optimize=len(operands) > 2)
+        ctx.dtype = result.dtype
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        operands = ctx.saved_tensors
+        inputs, output = ctx.equation.split("->")
+        subscripts = inputs.split(",")
+        grads = []
+        for position, own in enumerate(subscripts):
+            if not ctx.needs_input_grad[position + 1]:
+                grads.append(None)
+                continue
+            others = [pair for place, pair in enumerate(zip(subscripts, operands)) if place != position]
+            terms = [(output, grad_output), *others]
+            seen = set("".join(subscript for subscript, _ in terms))
+            fresh = iter(letter for letter in string.ascii_letters if letter not in ctx.equation)
+            wanted = ""
+            for label in own:
+                if label in wanted:  # a repeated label: its gradient lies on the diagonal
+                    twin = next(fresh)
+                    terms.append((label + twin, xp.eye(ctx.sizes[label], dtype=ctx.dtype)))
+                    wanted += twin
+                    continue
+                if label not in seen:  # summed away in the forward: the gradient spreads over it
+                    terms.append((label, xp.ones(ctx.sizes[label], dtype=ctx.dtype)))
+                    seen.add(label)
+                wanted += label
+            equation = ",".join(subscript for subscript, _ in terms) + "->" + wanted
+            grads.append(ctx.xp.einsum(equation, *(value for _, value in terms)))
+        return (None, *grads)
+
+
+# ----------------------------------------------------------------------------- equations
+def _explicit_equation(equation, operands):
+    """``(equation, target shapes)``: the equation with its ellipses spelled out as letters and its
+    output written out ("ij,jk" -> "ij,jk->ik": the labels used once, in alphabetical order, after
+    the ellipsis dimensions), and the shape each operand broadcasts to (a size 1 may meet a size n)."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    subscripts = inputs.split(",")
+    if len(subscripts) != len(operands):
+        raise RuntimeError(
+            f"einsum(): more operands were provided than specified in the equation"
+            if len(operands) > len(subscripts)
+            else f"einsum(): fewer operands were provided than specified in the equation"
+        )
+    for subscript in subscripts + [output]:
+        for label in subscript.replace("...", ""):
+            if label not in string.ascii_letters:
+                raise RuntimeError(
+                    f"einsum(): invalid subscript given at index {equation.index(label)} in the equation "
+                    f"string, subscripts must be in [a-zA-Z]"
+                )
+    unused = [letter for letter in string.ascii_letters if letter not in equation]
+    ellipsis_dims = 0
+    for position, (subscript, operand) in enumerate(zip(subscripts, operands)):
+        named = len(subscript.replace("...", ""))
+        ndim = operand.array.ndim
+        if ("..." in subscript and named > ndim) or ("..." not in subscript and named != ndim):
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not match the number of "
+                f"dimensions ({ndim}) for operand {position}" + ("" if "..." in subscript else " and no ellipsis was given")
+            )
+        if "..." in subscript:
+            ellipsis_dims = max(ellipsis_dims, ndim - named)
+    broadcast_letters = "".join(unused[:ellipsis_dims])
+    spelled = []
+    for subscript, operand in zip(subscripts, operands):
+        own = operand.array.ndim - len(subscript.replace("...", ""))
+        spelled.append(subscript.replace("...", broadcast_letters[ellipsis_dims - own :] if own else ""))
+    if arrow:
+        output = output.replace("...", broadcast_letters)
+    else:
+        labels = "".join(spelled)
+        once = (label for label in set(labels) if labels.count(label) == 1 and label not in broadcast_letters)
+        output = broadcast_letters + "".join(sorted(once))
+    sizes = {}
+    for position, (subscript, operand) in enumerate(zip(spelled, operands)):
+        for label, size in zip(subscript, operand.array.shape):
+            known = sizes.setdefault(label, size)
+            if size != 1 and known not in (1, size):
+                raise RuntimeError(
+                    f"einsum(): subscript {label} has size {size} for operand {position} which does not "
+                    f"broadcast with previously seen size {known}"
+                )
+            if known == 1:
+                sizes[label] = size
+    for label in output:
+        if label not in sizes:
+            raise RuntimeError(f"einsum(): output subscript {label} does not appear in the equation for any input operand")
+    targets = [tuple(sizes[label] for label in subscript) for subscript in spelled]
+    return ",".join(spelled) + "->" + output, targets
+
+
+# ----------------------------------------------------------------------------- public functions
+@public(method=False)
+def einsum(equation, *operands):
+    """Einstein summation: the operands multiplied elementwise over their labelled dimensions, then
+    summed over the labels not in the output. ``"ij,jk->ik"`` is a matrix product, ``"ii"`` a trace,
+    ``"ii->i"`` a diagonal, ``"bij,bjk->bik"`` a batched product, ``"...ij->...ji"`` a transpose of
+    the last two dimensions. Without ``->`` the output is the labels used once, alphabetically.
+    The operands may also come as one list. A size-1 dimension broadcasts against its label's size.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = tuple(operand if isinstance(operand, Tensor) else tensor_from_array(operand) for operand in operands)
+    explicit, targets = _explicit_equation(equation, operands)
+    operands = tuple(
+        operand if tuple(operand.array.shape) == target else _broadcast_labels(operand, target, subscript)
+        for operand, target, subscript in zip(operands, targets, explicit.split("->")[0].split(","))
+    )
+    return Einsum.apply(explicit, *operands)
+
+
+def _broadcast_labels(operand, target, subscript):
+    """The operand with its size-1 dimensions stretched to its labels' sizes (a repeated label,
+    ``"ii"``, is stretched once and read back on the diagonal)."""
+    if len(set(subscript)) == len(subscript):
+        return broadcast_to(operand, target)
+    raise RuntimeError(
+        f"einsum(): operand of shape {list(operand.array.shape)} with a repeated subscript in '{subscript}' "
+        f"must have equal sizes along it, got target {list(target)}"
+    )
+
+
+@public(method=False)
+def tensordot(a, b, dims=2):
+    """The sum of a · b over pairs of dimensions: the last ``dims`` of a with the first ``dims`` of b
+    (an int), or ``dims = (dims_of_a, dims_of_b)``. (2, 3, 4) and (3, 4, 5) with dims=2 -> (2, 5);
+    ``tensordot(a, b, ([1], [0]))`` of two matrices is a @ b."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.array.ndim - dims, a.array.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([dim] if isinstance(dim, int) else list(dim) for dim in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"both dimension lists should have same length (got {len(dims_a)} and {len(dims_b)})")
+    dims_a = [dim % max(a.array.ndim, 1) for dim in dims_a]
+    dims_b = [dim % max(b.array.ndim, 1) for dim in dims_b]
+    for dim_a, dim_b in zip(dims_a, dims_b):
+        if a.array.shape[dim_a] != b.array.shape[dim_b]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.array.shape[dim_a]} in dim {dim_a} "
+                f"and second has size {b.array.shape[dim_b]} in dim {dim_b}"
+            )
+    letters = iter(string.ascii_letters)
+    labels_a = [next(letters) for _ in range(a.array.ndim)]
+    labels_b = [next(letters) for _ in range(b.array.ndim)]
+    for dim_a, dim_b in zip(dims_a, dims_b):
+        labels_b[dim_b] = labels_a[dim_a]
+    kept = [label for dim, label in enumerate(labels_a) if dim not in dims_a]
+    kept += [label for dim, label in enumerate(labels_b) if dim not in dims_b]
+    return einsum("".join(labels_a) + "," + "".join(labels_b) + "->" + "".join(kept), a, b)
+
+
+@public
+def kron(a, b):
+    """The Kronecker product: every element of a times the whole of b, as blocks.
+    (m, n) and (p, q) -> (m·p, n·q): out[i·p + k, j·q + l] = a[i, j] b[k, l]. The fewer dimensions
+    are padded with leading 1s."""
+    ndim = max(a.array.ndim, b.array.ndim)
+    a = shape.reshape(a, (1,) * (ndim - a.array.ndim) + tuple(a.array.shape))
+    b = shape.reshape(b, (1,) * (ndim - b.array.ndim) + tuple(b.array.shape))
+    labels_a, labels_b = string.ascii_letters[:ndim], string.ascii_letters[ndim : 2 * ndim]
+    interleaved = "".join(first + second for first, second in zip(labels_a, labels_b))
+    blocks = einsum(f"{labels_a},{labels_b}->{interleaved}", a, b)
+    return shape.reshape(blocks, tuple(size_a * size_b for size_a, size_b in zip(a.array.shape, b.array.shape)))
+
+
+@public
+def inner(a, b):
+    """The sum of a · b over the last dimension of each: (*a, n) and (*b, n) -> (*a, *b); a 0-d
+    operand multiplies the other."""
+    if a.array.ndim == 0 or b.array.ndim == 0:
+        return a * b
+    if a.array.shape[-1] != b.array.shape[-1]:
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(a.array.shape)} and {list(b.array.shape)}"
+        )
+    return tensordot(a, b, ([-1], [-1]))
+
+
+@public
+def vdot(a, b):
+    """Σ_i conj(a[i]) b[i] for two 1-D tensors of one size and dtype (for real numbers, ``dot``)."""
+    if a.array.ndim != 1 or b.array.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.array.ndim}D and {b.array.ndim}D tensors")
+    if a.array.dtype != b.array.dtype:
+        raise RuntimeError(
+            f"vdot : expected both vectors to have same dtype, but found {dtypes.dtype_name(a.array.dtype)} "
+            f"and {dtypes.dtype_name(b.array.dtype)}"
+        )
+    if a.array.shape != b.array.shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.array.shape[0]}] and src [{b.array.shape[0]}] "
+            f"to have the same number of elements, but got {a.array.shape[0]} and {b.array.shape[0]} elements respectively"
+        )
+    return einsum("i,i->", a, b)
+
+
+@public(method=False)
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The p-norm distance between every row of x1 and every row of x2: (*, P, M) and (*, R, M) ->
+    (*, P, R), out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p. The leading dimensions
+    broadcast. The gradient at a distance of 0 is 0, as in PyTorch."""
+    if x1.array.ndim < 2 or x2.array.ndim < 2:
+        raise RuntimeError(
+            f"cdist only supports at least 2D tensors, X1 got: {x1.array.ndim}D, X2 got: {x2.array.ndim}D"
+        )
+    if x1.array.shape[-1] != x2.array.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.array.shape[-1]} X2: {x2.array.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    differences = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
+    if math.prod(differences.array.shape) == 0:
+        return differences.sum(-1)
+    return norm(differences, p, -1)

@@ -1,0 +1,110 @@
+"""einsum, tensordot, kron, inner, vdot, cdist: the table runs gradcheck and the PyTorch comparison;
+then equation forms, broadcasting and errors."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import strategies as st
+
+import chainrule
+from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.second_order import second_order_test
+
+SIDE = st.integers(1, 4)
+
+
+def einsum_case(name, equation, shapes):
+    return library_case(name, lambda lib, *operands: lib.einsum(equation, *operands), shapes)
+
+
+@st.composite
+def rows_pair(draw, batch=False):
+    """x1 (*, P, M) and x2 (*, R, M) for cdist, with a shared (or broadcast) batch dimension."""
+    lead = ((draw(SIDE),) if batch else ())
+    columns = draw(SIDE)
+    return lead + (draw(SIDE), columns), (1,) * len(lead) + (draw(SIDE), columns)
+
+
+def distinct_rows(lib, a, b):
+    """Inputs spread apart, so that no two rows are at distance 0 (where the p-norm has a kink)."""
+    return a + lib.arange(a.shape[-2], dtype=a.dtype).unsqueeze(-1) * 10, b - 5
+
+
+CASES = [
+    einsum_case("einsum_matmul", "ij,jk->ik", st.just(((2, 3), (3, 4)))),
+    einsum_case("einsum_implicit", "ij,jk", st.just(((3, 2), (2, 1)))),
+    einsum_case("einsum_implicit_order", "ba", st.just(((2, 3),))),
+    einsum_case("einsum_batched", "bij,bjk->bik", st.just(((2, 3, 4), (2, 4, 1)))),
+    einsum_case("einsum_transpose", "ij->ji", one_shape(min_dims=2, max_dims=2)),
+    einsum_case("einsum_sum_away", "ijk->j", one_shape(min_dims=3, max_dims=3)),
+    einsum_case("einsum_outer", "i,j->ij", st.tuples(st.tuples(SIDE), st.tuples(SIDE))),
+    einsum_case("einsum_dot", "i,i", st.just(((4,), (4,)))),
+    einsum_case("einsum_trace", "ii", st.sampled_from([((3, 3),), ((1, 1),)])),
+    einsum_case("einsum_diagonal", "ii->i", st.just(((3, 3),))),
+    einsum_case("einsum_repeated_batch", "iij->ji", st.just(((2, 2, 3),))),
+    einsum_case("einsum_ellipsis", "...ij,...jk->...ik", st.just(((2, 3, 4), (4, 5)))),
+    einsum_case("einsum_ellipsis_implicit", "...ij,jk", st.just(((2, 1, 3, 2), (2, 3)))),
+    einsum_case("einsum_ellipsis_summed", "i...->i", st.just(((2, 3, 4),))),
+    einsum_case("einsum_broadcast_one", "i,i->i", st.just(((1,), (3,)))),
+    einsum_case("einsum_three", "ij,jk,kl->il", st.just(((2, 3), (3, 4), (4, 2)))),
+    einsum_case("einsum_bilinear", "bn,anm,bm->ba", st.just(((2, 3), (4, 3, 5), (2, 5)))),
+    einsum_case("einsum_scalar", ",i->i", st.just(((), (3,)))),
+    einsum_case("einsum_spaces", "i j , j -> i", st.just(((2, 3), (3,)))),
+    library_case("einsum_list", lambda lib, a, b: lib.einsum("ij,j->i", [a, b]), st.just(((2, 3), (3,)))),
+    library_case("tensordot", lambda lib, a, b: lib.tensordot(a, b), st.just(((2, 3, 4), (3, 4, 5)))),
+    library_case("tensordot_lists", lambda lib, a, b: lib.tensordot(a, b, ([0, 2], [2, 1])), st.just(((2, 3, 4), (5, 4, 2)))),
+    library_case("tensordot_zero", lambda lib, a, b: lib.tensordot(a, b, 0), st.just(((2,), (3, 1)))),
+    library_case("kron", lambda lib, a, b: lib.kron(a, b), st.tuples(st.tuples(SIDE, SIDE), st.tuples(SIDE, SIDE))),
+    library_case("kron_ranks", lambda lib, a, b: a.kron(b), st.sampled_from([((2,), (3, 2)), ((2, 1, 2), (3,)), ((), (2,))])),
+    library_case("inner", lambda lib, a, b: lib.inner(a, b), st.sampled_from([((2, 3), (4, 3)), ((3,), (3,)), ((2, 1, 2), (2,)), ((), (2, 2))])),
+    library_case("vdot", lambda lib, a, b: lib.vdot(a, b), st.sampled_from([((3,), (3,)), ((1,), (1,))])),
+    library_case("cdist", lambda lib, a, b: lib.cdist(*distinct_rows(lib, a, b)), rows_pair()),
+    library_case("cdist_batched", lambda lib, a, b: lib.cdist(*distinct_rows(lib, a, b)), rows_pair(batch=True)),
+    library_case("cdist_p1", lambda lib, a, b: lib.cdist(*distinct_rows(lib, a, b), p=1.0), rows_pair()),
+    library_case("cdist_p3", lambda lib, a, b: lib.cdist(*distinct_rows(lib, a, b), p=3), rows_pair()),
+    library_case("cdist_inf", lambda lib, a, b: lib.cdist(*distinct_rows(lib, a, b), p=float("inf")), rows_pair()),
+]
+
+
+test_op = table_test(CASES)
+test_second_order = second_order_test([case for case in CASES if not case.name.startswith("cdist")])  # PyTorch has no second derivative of cdist
+
+
+def test_cdist_at_distance_zero_has_pytorchs_zero_gradient():
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([[0.0, 1.0], [2.0, 3.0]], requires_grad=True)
+        lib.cdist(x, x).sum().backward()
+        results.append(x.grad.numpy() if lib is torch else x.grad.array)
+    np.testing.assert_allclose(*results, atol=1e-6)
+
+
+def test_cdist_p0_counts_differing_coordinates():
+    a, b = np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 5.0, 2.0], [1.0, 1.0, 1.0]])
+    ours = chainrule.cdist(chainrule.tensor(a), chainrule.tensor(b), p=0)
+    np.testing.assert_array_equal(ours.array, torch.cdist(torch.tensor(a), torch.tensor(b), p=0).numpy())
+
+
+def test_einsum_keeps_pytorchs_dtype_promotion():
+    ours = chainrule.einsum("i,j->ij", chainrule.ones(3), chainrule.ones(2, dtype=chainrule.float64))
+    assert ours.dtype == chainrule.float64
+    assert chainrule.einsum("ij->", chainrule.ones(2, 2, dtype=chainrule.int64)).dtype == chainrule.int64
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.einsum("ij,jk", lib.ones(2, 3), lib.ones(4, 4)),
+    lambda lib: lib.einsum("ij", lib.ones(3)),
+    lambda lib: lib.einsum("ij,jk", lib.ones(2, 3)),
+    lambda lib: lib.einsum("i->j", lib.ones(3)),
+    lambda lib: lib.tensordot(lib.ones(2, 3), lib.ones(2, 3), ([1], [0])),
+    lambda lib: lib.inner(lib.ones(2, 3), lib.ones(2)),
+    lambda lib: lib.vdot(lib.ones(2, 3), lib.ones(2)),
+    lambda lib: lib.vdot(lib.ones(3), lib.ones(2)),
+    lambda lib: lib.cdist(lib.ones(3), lib.ones(2, 3)),
+    lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 4)),
+])
+def test_errors_are_runtime_errors_as_in_pytorch(call):
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as got:
+        call(chainrule)
+    assert str(expected.value).split()[0] in str(got.value)
