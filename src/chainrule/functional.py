@@ -7,6 +7,7 @@ here makes every one of them public, as a function here and as a Tensor method.
 from chainrule import creation, legacy_types, new_factories, sampling  # noqa: F401  (they register Tensor methods too)
 from chainrule.ops import activation, broadcast, compare, elementwise, index, join, matmul, reduce, shape  # noqa: F401
 from chainrule.ops import conv, pool  # noqa: F401  (convolution and pooling, issue 11)
+from chainrule.ops import special  # noqa: F401  (erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, i0)
 from chainrule.ops.registry import functions
 
 globals().update(vars(functions))
