@@ -1,11 +1,12 @@
-"""Comparisons and logic: results are bool tensors, and no gradient flows through them.
+"""Comparisons and logic: results are bool tensors, and no gradient flows through them; and the
+integer functions (bit shifts, gcd, lcm), which have no gradient either.
 
 A comparison is a step function of its inputs (its derivative is 0 wherever it exists), so these
 are plain functions rather than Functions: they never join the graph. Use their results as masks,
 e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python number works on
 either side (``x > 0``, ``0.5 <= x``).
 """
-from chainrule.backend import xp
+from chainrule.backend import greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.operands import binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import install_method, public
@@ -13,9 +14,10 @@ from chainrule.ops.registry import install_method, public
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
 
-def _elementwise(name, array_function, doc, integers_only=False):
+def _elementwise(name, array_function, doc, integers_only=False, **registration):
     """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
-    numbers, broadcasting), returned as a tensor."""
+    numbers, broadcasting), returned as a tensor. ``registration`` goes to ``public`` (``inplace``,
+    ``aliases``)."""
 
     def function(a, b):
         a, b = binary_operands(a, b)
@@ -31,10 +33,10 @@ def _elementwise(name, array_function, doc, integers_only=False):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return public(function)
+    return public(function, **registration)
 
 
-def _one_input(name, array_function, doc, integers_only=False):
+def _one_input(name, array_function, doc, integers_only=False, **registration):
     """The public function ``name(x)``: ``array_function`` on the array of x, returned as a tensor."""
 
     def function(x):
@@ -44,50 +46,74 @@ def _one_input(name, array_function, doc, integers_only=False):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return public(function)
+    return public(function, **registration)
 
 
 def _require_integers(operation, *tensors):
     for x in tensors:
         if x.array.dtype.kind not in "biu":
-            raise NotImplementedError(
-                f"{operation}: bit operations need bool or integer tensors, got {x.array.dtype.name}; "
-                f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
+            advice = (
+                "convert with .long() first" if operation in INTEGER_ONLY
+                else f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
             )
+            raise NotImplementedError(f"{operation}: needs bool or integer tensors, got {x.array.dtype.name}; {advice}")
+
+
+INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 
 
 # ----------------------------------------------------------------------------- comparisons
-eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).")
-ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).")
-lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).")
-le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).")
-gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).")
-ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).")
+eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).", inplace=True)
+ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).", inplace=True, aliases=("not_equal",))
+lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).", inplace=True, aliases=("less",))
+le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).", inplace=True, aliases=("less_equal",))
+gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).", inplace=True, aliases=("greater",))
+ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).", inplace=True, aliases=("greater_equal",))
 
 # ----------------------------------------------------------------------------- logic (nonzero counts as True)
-logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.")
-logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.")
-logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.")
-logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.")
+logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.", inplace=True)
+logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.", inplace=True)
+logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", inplace=True)
+logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", inplace=True)
 
 # ----------------------------------------------------------------------------- bits (bool or integer tensors)
 bitwise_not = _one_input(
-    "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True
+    "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True,
+    inplace=True,
 )
 bitwise_and = _elementwise(
-    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True
+    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, inplace=True
 )
 bitwise_or = _elementwise(
-    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True
+    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, inplace=True
 )
 bitwise_xor = _elementwise(
-    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True
+    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, inplace=True
 )
+
+bitwise_left_shift = _elementwise(
+    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, inplace=True
+)
+bitwise_right_shift = _elementwise(
+    "bitwise_right_shift", shift_right, "a >> b: the bits of a moved b places down (floor(a / 2^b)).",
+    integers_only=True, inplace=True,
+)
+
+# ----------------------------------------------------------------------------- integer math
+gcd = _elementwise("gcd", greatest_common_divisor, "The greatest common divisor of a and b (>= 0; gcd(0, 0) = 0).", integers_only=True, inplace=True)
+lcm = _elementwise("lcm", least_common_multiple, "The least common multiple of a and b (>= 0; 0 if either is 0).", integers_only=True, inplace=True)
 
 # ----------------------------------------------------------------------------- special values
 isnan = _one_input("isnan", xp.isnan, "True where x is nan (not a number).")
 isinf = _one_input("isinf", xp.isinf, "True where x is +inf or -inf.")
 isfinite = _one_input("isfinite", xp.isfinite, "True where x is neither nan nor infinite.")
+isposinf = _one_input("isposinf", lambda array: array == xp.inf, "True where x is +inf.")
+isneginf = _one_input("isneginf", lambda array: array == -xp.inf, "True where x is -inf.")
+isreal = _one_input("isreal", lambda array: xp.ones(array.shape, dtype=bool), "True where x has no imaginary part: everywhere, for real dtypes.")
+signbit = _one_input(
+    "signbit", lambda array: xp.signbit(array) if array.dtype.kind == "f" else array < 0,
+    "True where the sign bit of x is set: x < 0, and -0.0 too.",
+)
 
 
 # ----------------------------------------------------------------------------- closeness
@@ -123,3 +149,10 @@ install_method("__invert__", bitwise_not)
 install_method("__and__", bitwise_and)
 install_method("__or__", bitwise_or)
 install_method("__xor__", bitwise_xor)
+install_method("__lshift__", bitwise_left_shift)
+install_method("__rshift__", bitwise_right_shift)
+install_method("__rlshift__", lambda self, other: bitwise_left_shift(other, self))
+install_method("__rrshift__", lambda self, other: bitwise_right_shift(other, self))
+for _operator, _method in [("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_"), ("__ixor__", "bitwise_xor_"),
+                           ("__ilshift__", "bitwise_left_shift_"), ("__irshift__", "bitwise_right_shift_")]:
+    install_method(_operator, getattr(Tensor, _method))
