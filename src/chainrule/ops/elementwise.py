@@ -1623,7 +1623,8 @@ def to(self, *args, **kwargs):
 install_method("to", to)
 install_method("type_as", lambda self, other: to(self, other.dtype))
 for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16),
-                      ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_)]:
+                      ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_),
+                      ("short", dtypes.int16), ("byte", dtypes.uint8), ("char", dtypes.int8)]:
     install_method(_name, lambda self, _dtype=_dtype: to(self, _dtype))
 install_method("fill_", lambda self, value: write_in_place(self, fill, value))
 install_method("zero_", lambda self: write_in_place(self, fill, 0))
