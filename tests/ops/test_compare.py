@@ -188,3 +188,44 @@ def test_integer_functions_refuse_floats_as_pytorch_does():
             getattr(chainrule, name)(chainrule.ones(2), chainrule.ones(2))
         with pytest.raises(NotImplementedError):
             getattr(torch, name)(torch.ones(2), torch.ones(2))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.isin(lib.tensor([[1, 2], [3, 4]]), lib.tensor([2, 3])),
+        lambda lib: lib.isin(lib.tensor([1.0, 2.0]), lib.tensor([2])),
+        lambda lib: lib.isin(lib.tensor([1, 2]), 2, invert=True),
+        lambda lib: lib.isin(3, lib.tensor([3])),
+        lambda lib: lib.isin(lib.tensor([1, 2]), lib.tensor([[2, 5]]), assume_unique=True),
+        lambda lib: lib.bucketize(lib.tensor([[3, 6, 9], [0, 1, 10]]), lib.tensor([1, 3, 5, 7, 9])),
+        lambda lib: lib.bucketize(lib.tensor([[3, 6, 9], [0, 1, 10]]), lib.tensor([1, 3, 5, 7, 9]), right=True),
+        lambda lib: lib.bucketize(lib.tensor([1.5, 2.0]), lib.tensor([1, 2]), out_int32=True),
+        lambda lib: lib.bucketize(3, lib.tensor([1, 3, 5])),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5, 7, 9]), lib.tensor([[3, 6, 9], [3, 6, 9]])),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5, 7, 9]), lib.tensor([3, 6, 9]), right=True),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5, 7, 9]), lib.tensor([3, 6, 9]), side="right"),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5]), 3),
+        lambda lib: lib.searchsorted(lib.tensor([[1.0, 3.0], [2.0, 4.0]]), lib.tensor([[2.0, 0.0], [5.0, 3.0]])),
+        lambda lib: lib.searchsorted(lib.tensor([3.0, 1.0, 2.0]), lib.tensor([2.5, 0.5]), sorter=lib.tensor([1, 2, 0])),
+        lambda lib: lib.searchsorted(lib.tensor([1.0, 2.0]), lib.tensor([1.5]), out_int32=True),
+    ],
+)
+def test_membership_and_sorted_search_match_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda lib: lib.searchsorted(lib.tensor([[1, 2], [3, 4]]), lib.tensor([1])), r"boundaries tensor should be 1 dimension or the first N-1 dimensions"),
+        (lambda lib: lib.bucketize(lib.tensor([1]), lib.tensor([[1, 2]])), r"boundaries tensor must be 1 dimension, but got dim\(2\)"),
+    ],
+)
+def test_sorted_search_errors_match_pytorch(call, message):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match=message):
+            call(lib)

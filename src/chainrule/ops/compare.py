@@ -6,7 +6,8 @@ are plain functions rather than Functions: they never join the graph. Use their 
 e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python number works on
 either side (``x > 0``, ``0.5 <= x``).
 """
-from chainrule.backend import greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
+from chainrule import dtypes
+from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.operands import binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import install_method, public
@@ -136,6 +137,59 @@ def equal(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"equal(): expected two tensors, got {type(a).__name__} and {type(b).__name__}")
     return a.array.shape == b.array.shape and bool(xp.array_equal(a.array, b.array))
+
+
+# ----------------------------------------------------------------------------- membership and sorted search
+@public(method=False)
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of ``elements`` occurs in ``test_elements`` (either may be a number);
+    the result has elements' shape. ``invert`` gives the opposite."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin() needs a tensor for elements or test_elements, got {type(elements).__name__} and {type(test_elements).__name__}")
+    found = xp.isin(_values(elements), _values(test_elements), assume_unique=assume_unique, invert=invert)
+    return tensor_from_array(as_array(found))
+
+
+@public(method=False)
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """For each value of ``input``, the position where it would go in ``sorted_sequence`` to keep it
+    sorted: the first position i with value <= sequence[i] (with ``right`` or ``side="right"``, the
+    first with value < sequence[i]). A sequence of shape (..., n) searches each of its rows with the
+    matching row of input (..., m); a 1-D one serves all of input. ``sorter`` sorts an unsorted
+    sequence (its argsort)."""
+    if right and side == "left":
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True")
+    side = side or ("right" if right else "left")
+    sequence, values = sorted_sequence.array, _values(input)
+    order = None if sorter is None else _values(sorter)
+    if sequence.ndim <= 1:
+        positions = xp.searchsorted(sequence, values, side=side, sorter=order)
+    else:
+        if values.ndim != sequence.ndim or values.shape[:-1] != sequence.shape[:-1]:
+            raise RuntimeError(
+                f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+                f"tensor and input value tensor must match, but we got boundaries tensor {list(sequence.shape)} and input "
+                f"value tensor {list(values.shape)}"
+            )
+        rows, row_values = sequence.reshape(-1, sequence.shape[-1]), values.reshape(-1, values.shape[-1])
+        row_orders = [None] * len(rows) if order is None else order.reshape(-1, order.shape[-1])
+        positions = xp.stack([xp.searchsorted(row, each, side=side, sorter=row_order) for row, each, row_order in
+                              zip(rows, row_values, row_orders)]).reshape(values.shape) if rows.size else xp.zeros(values.shape)
+    return tensor_from_array(as_array(positions, dtypes.int32 if out_int32 else dtypes.int64))
+
+
+@public(method=False)
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value of ``input`` among the sorted 1-D ``boundaries``: i with
+    boundaries[i-1] < x <= boundaries[i] (with ``right``, boundaries[i-1] <= x < boundaries[i])."""
+    if boundaries.array.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.array.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def _values(value):
+    """The array of a tensor, or a number (or list) as an array."""
+    return value.array if isinstance(value, Tensor) else as_array(value)
 
 
 # ----------------------------------------------------------------------------- Python's operators
