@@ -102,6 +102,9 @@ CASES = [
     OpCase("logaddexp2", chainrule.logaddexp2, torch.logaddexp2, broadcast_pair()),
     OpCase("nan_to_num", lambda a: chainrule.nan_to_num(a / (a > 0), posinf=2.0, neginf=-3.0), lambda a: torch.nan_to_num(a / (a > 0), posinf=2.0, neginf=-3.0), one_shape(), domain=away_from_zero, gradcheck=False),
     OpCase("ldexp", chainrule.ldexp, torch.ldexp, broadcast_pair(), domain=lambda a: np.round(a * 2)),
+    OpCase("fmax_empty", chainrule.fmax, torch.fmax, st.sampled_from([((0,), (0,)), ((2, 0), (0,))])),
+    OpCase("copysign_empty", chainrule.copysign, torch.copysign, st.sampled_from([((0, 3), (1, 3))])),
+    OpCase("logaddexp2_empty", chainrule.logaddexp2, torch.logaddexp2, st.sampled_from([((0,), ())])),
 ]
 
 

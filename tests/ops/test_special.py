@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import chainrule
+from hypothesis import strategies as st
 from tests.ops.oracle import library_case, one_shape, table_test
 from tests.ops.second_order import second_order_test
 
@@ -33,6 +34,13 @@ CASES = [
     library_case("polygamma_3", lambda lib, x: x.polygamma(3), one_shape(), domain=positive),
     library_case("mvlgamma", lambda lib, x: lib.mvlgamma(x, p=3), one_shape(), domain=lambda a: positive(a) + 1.0),
     library_case("i0", lambda lib, x: lib.i0(x), one_shape()),
+]
+EMPTY = st.sampled_from([((0,),), ((2, 0),)])
+CASES += [
+    library_case("lgamma_empty", lambda lib, x: lib.lgamma(x), EMPTY),
+    library_case("polygamma_empty", lambda lib, x: lib.polygamma(2, x), EMPTY),
+    library_case("erfinv_empty", lambda lib, x: lib.erfinv(x), EMPTY),
+    library_case("i0_empty", lambda lib, x: lib.i0(x), EMPTY),
 ]
 
 test_op = table_test(CASES)
