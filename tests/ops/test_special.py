@@ -116,3 +116,25 @@ def test_polygamma_refuses_a_negative_order():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match=r"polygamma\(n, x\) does not support negative n"):
             lib.polygamma(-1, lib.tensor([1.0]))
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda lib: lib.polygamma(1.5, lib.tensor([1.0])), TypeError, r"polygamma\(\): argument 'n' \(position 1\) must be int, not float"),
+        (lambda lib: lib.mvlgamma(lib.tensor([2.5]), 0), RuntimeError, "p has to be greater than or equal to 1"),
+        (lambda lib: lib.tensor([1]).erfc_(), RuntimeError, "can't be cast to the desired output type"),
+    ],
+)
+def test_errors_match_pytorch(call, error, message):
+    for lib in (chainrule, torch):
+        with pytest.raises(error, match=message):
+            call(lib)
+
+
+def test_integer_and_bool_inputs_give_float32_as_in_pytorch():
+    for call in (lambda lib: lib.lgamma(lib.tensor([True, False])), lambda lib: lib.erfinv(lib.tensor([1, 0])),
+                 lambda lib: lib.mvlgamma(lib.tensor([3]), 2), lambda lib: lib.polygamma(1, lib.tensor([1, 2]))):
+        ours, theirs = call(chainrule), call(torch)
+        assert ours.dtype == chainrule.float32 and theirs.dtype == torch.float32
+        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
