@@ -229,3 +229,15 @@ def test_sorted_search_errors_match_pytorch(call, message):
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match=message):
             call(lib)
+
+
+def test_an_in_place_comparison_keeps_the_tensor_in_the_graph():
+    gradients = []
+    for lib in (chainrule, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = w * 1
+        x.gt_(1.5)
+        assert x.grad_fn is not None and not x.is_leaf
+        (x * w).sum().backward()
+        gradients.append(w.grad.numpy())
+    np.testing.assert_array_equal(*gradients)

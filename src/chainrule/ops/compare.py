@@ -8,6 +8,8 @@ either side (``x > 0``, ``0.5 <= x``).
 """
 from chainrule import dtypes
 from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
+from chainrule.ops.elementwise import copy_from
+from chainrule.ops.inplace import write_in_place
 from chainrule.ops.operands import binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import install_method, public
@@ -15,10 +17,10 @@ from chainrule.ops.registry import install_method, public
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
 
-def _elementwise(name, array_function, doc, integers_only=False, **registration):
+def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=()):
     """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
-    numbers, broadcasting), returned as a tensor. ``registration`` goes to ``public`` (``inplace``,
-    ``aliases``)."""
+    numbers, broadcasting), returned as a tensor; ``aliases`` are further names, and ``in_place``
+    adds ``Tensor.NAME_`` (see ``_register``)."""
 
     def function(a, b):
         a, b = binary_operands(a, b)
@@ -34,10 +36,10 @@ def _elementwise(name, array_function, doc, integers_only=False, **registration)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return public(function, **registration)
+    return _register(function, in_place, aliases)
 
 
-def _one_input(name, array_function, doc, integers_only=False, **registration):
+def _one_input(name, array_function, doc, integers_only=False, in_place=False):
     """The public function ``name(x)``: ``array_function`` on the array of x, returned as a tensor."""
 
     def function(x):
@@ -47,7 +49,22 @@ def _one_input(name, array_function, doc, integers_only=False, **registration):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return public(function, **registration)
+    return _register(function, in_place)
+
+
+def _register(function, in_place, aliases=()):
+    """``public(function)``; with ``in_place``, ``Tensor.NAME_`` for every name too, which writes the
+    result into the tensor as values of its own dtype (``x.gt_(0)`` leaves 1.0 and 0.0 in a float
+    tensor). The write is recorded as a copy, so a tensor in a graph keeps a node (its gradient
+    through the comparison is 0) instead of losing it."""
+    public(function, aliases=aliases)
+    if in_place:
+        def in_place_form(self, *args):
+            return write_in_place(self, lambda tensor, *others: copy_from(tensor, function(tensor, *others)), *args)
+
+        for name in (function.__name__, *aliases):
+            install_method(name + "_", in_place_form)
+    return function
 
 
 def _require_integers(operation, *tensors):
@@ -64,45 +81,45 @@ INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 
 
 # ----------------------------------------------------------------------------- comparisons
-eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).", inplace=True)
-ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).", inplace=True, aliases=("not_equal",))
-lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).", inplace=True, aliases=("less",))
-le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).", inplace=True, aliases=("less_equal",))
-gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).", inplace=True, aliases=("greater",))
-ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).", inplace=True, aliases=("greater_equal",))
+eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).", in_place=True)
+ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).", in_place=True, aliases=("not_equal",))
+lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).", in_place=True, aliases=("less",))
+le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).", in_place=True, aliases=("less_equal",))
+gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).", in_place=True, aliases=("greater",))
+ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).", in_place=True, aliases=("greater_equal",))
 
 # ----------------------------------------------------------------------------- logic (nonzero counts as True)
-logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.", inplace=True)
-logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.", inplace=True)
-logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", inplace=True)
-logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", inplace=True)
+logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.", in_place=True)
+logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.", in_place=True)
+logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", in_place=True)
+logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", in_place=True)
 
 # ----------------------------------------------------------------------------- bits (bool or integer tensors)
 bitwise_not = _one_input(
     "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True,
-    inplace=True,
+    in_place=True,
 )
 bitwise_and = _elementwise(
-    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, inplace=True
+    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, in_place=True
 )
 bitwise_or = _elementwise(
-    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, inplace=True
+    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, in_place=True
 )
 bitwise_xor = _elementwise(
-    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, inplace=True
+    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, in_place=True
 )
 
 bitwise_left_shift = _elementwise(
-    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, inplace=True
+    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, in_place=True
 )
 bitwise_right_shift = _elementwise(
     "bitwise_right_shift", shift_right, "a >> b: the bits of a moved b places down (floor(a / 2^b)).",
-    integers_only=True, inplace=True,
+    integers_only=True, in_place=True,
 )
 
 # ----------------------------------------------------------------------------- integer math
-gcd = _elementwise("gcd", greatest_common_divisor, "The greatest common divisor of a and b (>= 0; gcd(0, 0) = 0).", integers_only=True, inplace=True)
-lcm = _elementwise("lcm", least_common_multiple, "The least common multiple of a and b (>= 0; 0 if either is 0).", integers_only=True, inplace=True)
+gcd = _elementwise("gcd", greatest_common_divisor, "The greatest common divisor of a and b (>= 0; gcd(0, 0) = 0).", integers_only=True, in_place=True)
+lcm = _elementwise("lcm", least_common_multiple, "The least common multiple of a and b (>= 0; 0 if either is 0).", integers_only=True, in_place=True)
 
 # ----------------------------------------------------------------------------- special values
 isnan = _one_input("isnan", xp.isnan, "True where x is nan (not a number).")
