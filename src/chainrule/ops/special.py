@@ -33,6 +33,8 @@ HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 # Where the asymptotic series take over: the terms above are then below 1e-17 of the sum.
 ASYMPTOTIC_FROM = 10.0
+# The most recurrence steps taken (polygamma of x < 0 steps up to x = 10 + 2n): below x = -65000
+# polygamma loses accuracy rather than looping for ever. lgamma and digamma reflect instead.
 MAX_SHIFTS = 1 << 16
 
 
@@ -72,7 +74,7 @@ def in_float64(function):
 
     def computed_in_float64(*args):
         *others, x = args
-        return function(*others, x.astype(xp.float64)).astype(x.dtype)
+        return function(*others, x.astype(xp.float64, copy=False)).astype(x.dtype, copy=False)
 
     computed_in_float64.__name__ = function.__name__
     computed_in_float64.__doc__ = function.__doc__
