@@ -264,3 +264,22 @@ def test_new_nodes_are_named_as_in_pytorch(name):
         x = lib.tensor([0.5, 2.0], requires_grad=True)
         arguments = (x,) if function in ("sgn", "deg2rad", "rad2deg", "nan_to_num") else (x, lib.tensor([1.0, -1.0]))
         assert getattr(lib, function)(*arguments).grad_fn.name() == name
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.logaddexp2(lib.tensor([1, 2]), lib.tensor([1, 2])),
+        lambda lib: lib.nextafter(lib.tensor([1, 2]), lib.tensor([3, 3])),
+        lambda lib: lib.heaviside(lib.tensor([1.0], dtype=lib.float16), lib.tensor([1])),
+    ],
+)
+def test_integer_operands_are_refused_where_pytorch_refuses_them(call):
+    with pytest.raises((NotImplementedError, RuntimeError)) as theirs:
+        call(torch)
+    with pytest.raises(theirs.type):
+        call(chainrule)
+
+
+def test_the_sign_of_a_bool_tensor_is_itself():
+    np.testing.assert_array_equal(chainrule.sgn(chainrule.tensor([True, False])).array, torch.sgn(torch.tensor([True, False])).numpy())

@@ -69,12 +69,13 @@ def _register(function, in_place, aliases=()):
 
 def _require_integers(operation, *tensors):
     for x in tensors:
-        if x.array.dtype.kind not in "biu":
+        if x.array.dtype.kind not in ("iu" if operation in INTEGER_ONLY else "biu"):
             advice = (
                 "convert with .long() first" if operation in INTEGER_ONLY
                 else f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
             )
-            raise NotImplementedError(f"{operation}: needs bool or integer tensors, got {x.array.dtype.name}; {advice}")
+            kinds = "integer" if operation in INTEGER_ONLY else "bool or integer"
+            raise NotImplementedError(f"{operation}: needs {kinds} tensors, got {x.array.dtype.name}; {advice}")
 
 
 INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")

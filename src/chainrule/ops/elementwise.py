@@ -1430,6 +1430,16 @@ def _refuse_integer_division_by_zero(operation, *operands):
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
 
 
+def _require_floating(operation, *operands):
+    """PyTorch's refusal of integer and bool operands where an operation is defined on floats only."""
+    for operand in operands:
+        if operand.array.dtype.kind != "f":
+            raise NotImplementedError(
+                f"{operation}: not implemented for {dtypes.dtype_name(operand.array.dtype)} tensors; "
+                f"convert them with .float() first"
+            )
+
+
 def _floating(input):
     """input itself if floating, else converted to the default float dtype."""
     return input if input.array.dtype.kind == "f" else cast(input, dtypes.get_default_dtype())
@@ -1461,8 +1471,8 @@ def clamp(input, min=None, max=None):
 # ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
 @public(inplace=True, out=True)
 def sgn(input):
-    """The sign of input (-1, 0 or 1); for real numbers the same as ``sign``."""
-    return Sgn.apply(input)
+    """The sign of input (-1, 0 or 1); for real numbers the same as ``sign`` (a bool tensor is its own sign)."""
+    return input.clone() if input.array.dtype == bool else Sgn.apply(input)
 
 
 @public
@@ -1533,19 +1543,20 @@ SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double",
 @public(inplace=True, out=True)
 def heaviside(input, values):
     """The step function: 0 where input < 0, 1 where input > 0, ``values`` where input == 0 (no gradient)."""
-    input, values = binary_operands(input, values)
-    if input.array.dtype != values.array.dtype:
+    if isinstance(values, Tensor) and input.array.dtype != values.array.dtype:
         raise RuntimeError(
             f"heaviside is not yet implemented for tensors with different dtypes ({dtypes.dtype_name(input.array.dtype)} "
             f"and {dtypes.dtype_name(values.array.dtype)}); convert values with .to(input.dtype)"
         )
+    input, values = binary_operands(input, values)
     return tensor_from_array(xp.heaviside(input.array, values.array).astype(input.array.dtype))
 
 
 @public(out=True)
 def logaddexp2(input, other):
-    """log₂(2^input + 2^other), computed without overflow; broadcasting."""
+    """log₂(2^input + 2^other), computed without overflow; broadcasting; floating point only."""
     input, other = binary_operands(input, other)
+    _require_floating("logaddexp2", input, other)
     return _broadcasting(Logaddexp2, _floating(input), _floating(other))
 
 
@@ -1562,6 +1573,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 def nextafter(input, other):
     """The next floating-point number after input in the direction of other (no gradient)."""
     input, other = binary_operands(input, other)
+    _require_floating("nextafter", input, other)
     return tensor_from_array(xp.nextafter(input.array, other.array))
 
 
