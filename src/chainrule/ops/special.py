@@ -100,17 +100,19 @@ def erfinv_array(y):
     erfc x falls off as e^(-x²) and keeps its digits where erf x and y both round near 1.
     """
     with ignoring_float_errors():
-        magnitude = xp.abs(y)
+        magnitude = xp.abs(y).reshape(-1)  # 1-D, so that its parts can be refined in place
         w = -xp.log((1 - magnitude) * (1 + magnitude))
-        central, tail = w - 2.5, xp.sqrt(w) - 3
-        guess = xp.where(w < 5, _horner(central, _GILES_CENTRAL), _horner(tail, _GILES_TAIL)) * magnitude
-        in_tail = magnitude > 0.5
-        for _ in range(4):
-            slope = TWO_OVER_SQRT_PI * xp.exp(-guess * guess)
-            complement = erfc_array(guess)
-            step = xp.where(in_tail, (xp.log(1 - magnitude) - xp.log(complement)) * complement, erf_array(guess) - magnitude)
-            guess = guess - step / slope
-        guess = xp.where(magnitude == 1, xp.inf, xp.where(magnitude > 1, xp.nan, guess))
+        guess = xp.where(w < 5, _horner(w - 2.5, _GILES_CENTRAL), _horner(xp.sqrt(w) - 3, _GILES_TAIL)) * magnitude
+        central = magnitude <= 0.5
+        for _ in range(2):  # the first guess is good to 1e-7 here: two steps reach 1e-16
+            x = guess[central]
+            guess[central] = x - (erf_array(x) - magnitude[central]) / (TWO_OVER_SQRT_PI * xp.exp(-x * x))
+        in_tail = ~central
+        for _ in range(4):  # far out (1 - |y| < 1e-7) the first guess is off by up to 0.5
+            x = guess[in_tail]
+            complement = erfc_array(x)
+            guess[in_tail] = x + (xp.log(complement) - xp.log(1 - magnitude[in_tail])) * complement / (TWO_OVER_SQRT_PI * xp.exp(-x * x))
+        guess = xp.where(magnitude == 1, xp.inf, xp.where(magnitude > 1, xp.nan, guess)).reshape(y.shape)
         return xp.where(y < 0, -guess, guess)
 
 
