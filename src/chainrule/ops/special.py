@@ -215,7 +215,7 @@ def bessel_i_array(order, x):
         half_square = (magnitude / 2) ** 2
         term = (magnitude / 2) ** order
         power_series = term
-        for k in range(1, 90):
+        for k in range(1, 60):  # at |x| = 30 the terms fall below 1e-25 of the sum by k = 55
             term = term * half_square / (k * (k + order))
             power_series = power_series + term
         large = xp.maximum(magnitude, 30.0)
