@@ -138,3 +138,14 @@ def test_integer_and_bool_inputs_give_float32_as_in_pytorch():
         ours, theirs = call(chainrule), call(torch)
         assert ours.dtype == chainrule.float32 and theirs.dtype == torch.float32
         np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["erfc", "erfinv", "lgamma", "digamma", "i0"])
+def test_out_receives_the_result(name):
+    values = [0.25, 0.5]
+    results = []
+    for lib in (chainrule, torch):
+        out = lib.empty(2)
+        assert getattr(lib, name)(lib.tensor(values), out=out) is out
+        results.append(out.numpy())
+    np.testing.assert_allclose(*results, rtol=1e-6)
