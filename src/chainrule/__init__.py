@@ -55,6 +55,7 @@ from chainrule.dtypes import (
 from chainrule.dtypes import int as int  # noqa: PLC0414
 from chainrule.functional import *  # noqa: F401,F403  the operations as functions: chainrule.exp(x)
 from chainrule.random import Generator, initial_seed, manual_seed, seed
+from chainrule.random import get_rng_state, set_rng_state
 from chainrule.tensor import Size, Tensor, from_numpy
 from chainrule.legacy_types import (
     BoolTensor,

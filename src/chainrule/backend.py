@@ -67,6 +67,26 @@ def copy_where(target, values, mask):
     numpy.copyto(target, values, where=mask)
 
 
+def shift_left(array, shift):
+    """``array << shift`` on integer arrays (bits moved past the width are lost)."""
+    return numpy.left_shift(array, shift)
+
+
+def shift_right(array, shift):
+    """``array >> shift`` on integer arrays (arithmetic: negative numbers stay negative)."""
+    return numpy.right_shift(array, shift)
+
+
+def greatest_common_divisor(a, b):
+    """gcd of integer arrays, elementwise."""
+    return numpy.gcd(a, b)
+
+
+def least_common_multiple(a, b):
+    """lcm of integer arrays, elementwise."""
+    return numpy.lcm(a, b)
+
+
 def read_only(array):
     """``array`` marked unwritable (shared constants), returned for convenience."""
     array.flags.writeable = False

@@ -3,6 +3,9 @@
 Each factory takes ``dtype`` and ``requires_grad`` as PyTorch's do. Floating factories give the
 default dtype (float32); random ones draw from the generator seeded by ``manual_seed``.
 """
+import math
+import warnings
+
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
@@ -123,6 +126,52 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     """``steps`` numbers evenly spaced from ``start`` to ``end``, both included."""
     return _finish(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad, device)
+
+
+@public(method=False)
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    """``steps`` numbers from base^start to base^end whose logarithms are evenly spaced:
+    base ** linspace(start, end, steps)."""
+    powers = float(base) ** xp.linspace(start, end, steps)
+    return _finish(powers.astype(_float_dtype(dtype)), requires_grad, device)
+
+
+@public(method=False, name="range")
+def range_(start, end, step=1, dtype=None, requires_grad=False, device=None):
+    """Deprecated, as in PyTorch: numbers from ``start`` to ``end`` *included*, in the default
+    float dtype; use ``arange`` (end excluded) instead."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is "
+        "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if step == 0 or (end - start) * step < 0:
+        raise RuntimeError(f"range: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})")
+    count = int(math.floor((end - start) / step)) + 1
+    return _finish((xp.arange(count) * step + start).astype(_float_dtype(dtype)), requires_grad, device)
+
+
+@public(method=False)
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor, sharing its memory where it can (a tensor itself, or a NumPy array of
+    the dtype asked): ``copy=True`` always copies, ``copy=False`` refuses to."""
+    check_device(device)
+    if isinstance(obj, Tensor):
+        result = obj if dtype is None or xp.dtype(dtype) == obj.array.dtype else obj.to(dtype)
+        shares = result is obj
+    elif isinstance(obj, xp.ndarray):
+        shares = dtype is None or xp.dtype(dtype) == obj.dtype
+        result = tensor_from_array(obj if shares else obj.astype(dtype))
+    else:
+        result, shares = tensor(obj, dtype=dtype), False
+    if copy is False and not shares:
+        raise ValueError("asarray: copy=False, but obj cannot be used without a copy (another dtype, or not an array)")
+    if copy and shares:
+        result = tensor_from_array(result.array.copy())
+    if requires_grad:
+        result.requires_grad = True
+    return result
 
 
 @public(method=False)

@@ -1,4 +1,6 @@
-"""Questions about a tensor asked as functions, as PyTorch offers them: ``chainrule.numel(x)``."""
+"""Questions about a tensor asked as functions, as PyTorch offers them: ``chainrule.numel(x)``,
+and the small Tensor methods that answer them (``x.itemsize``, ``x.ndimension()``)."""
+from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor
 
 
@@ -25,3 +27,48 @@ def numel(input):
     """The number of elements of ``input``: the product of its sizes."""
     _expect_tensor(input, "numel")
     return input.numel()
+
+
+# ----------------------------------------------------------------------------- more of PyTorch's questions
+@public
+def is_signed(input):
+    """True when ``input``'s dtype holds negative numbers (floats and signed integers; not uint8, bool)."""
+    _expect_tensor(input, "is_signed")
+    return input.array.dtype.kind in "fi"
+
+
+@public
+def get_device(input):
+    """The index of the accelerator holding ``input``: -1, the CPU (chainrule computes on the CPU)."""
+    _expect_tensor(input, "get_device")
+    return -1
+
+
+@public
+def is_nonzero(input):
+    """The single value of a one-element ``input`` as a Python bool (``bool(x)``, as a function)."""
+    _expect_tensor(input, "is_nonzero")
+    if input.array.size != 1:
+        amount = "no values" if input.array.size == 0 else "more than one value"
+        raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous (shape {tuple(input.array.shape)})")
+    return bool(input.array.reshape(()))
+
+
+install_method("itemsize", property(lambda self: self.array.itemsize, doc="Bytes per element (4 for float32)."))
+install_method("nbytes", property(lambda self: self.array.nbytes, doc="Bytes of all elements: numel() · itemsize."))
+install_method("ndimension", Tensor.dim)
+
+
+def sum_to_size(self, *size):
+    """The tensor summed down to ``size``, a shape it broadcasts to: the sum over its leading
+    dimensions and over the dimensions where ``size`` is 1 (how a broadcast gradient is reduced)."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    shape = tuple(self.array.shape)
+    extra = len(shape) - len(size)
+    if extra < 0 or any(target not in (1, side) for target, side in zip(size, shape[extra:])):
+        raise RuntimeError(f"size {list(size)} is not expandable to size {list(shape)}: each size must equal the tensor's or be 1")
+    summed = tuple(range(extra)) + tuple(extra + dim for dim, target in enumerate(size) if target == 1 and shape[extra + dim] != 1)
+    return self.sum(summed, keepdim=True).reshape(size) if summed else self.reshape(size)
+
+
+install_method("sum_to_size", sum_to_size)

@@ -4,7 +4,11 @@
 the datasets reproducible, as ``torch.manual_seed`` does (the numbers differ from PyTorch's: the
 generators are different algorithms).
 """
-from chainrule.backend import fresh_seed, random_generator
+import json
+
+from chainrule import dtypes
+from chainrule.backend import as_array, fresh_seed, random_generator
+from chainrule.tensor import Tensor, tensor_from_array
 
 
 class Generator:
@@ -54,3 +58,22 @@ def initial_seed():
 def numpy_generator(generator=None):
     """The ``numpy.random.Generator`` behind ``generator`` (the global one when None)."""
     return (generator or default_generator).numpy
+
+
+def get_rng_state():
+    """The global generator's state as a uint8 tensor: ``set_rng_state`` of it later replays the
+    same numbers. (The bytes are chainrule's own, not PyTorch's Mersenne Twister state.)"""
+    encoded = json.dumps(default_generator.get_state()).encode()
+    return tensor_from_array(as_array(list(encoded), dtypes.uint8))
+
+
+def set_rng_state(new_state):
+    """Restore the global generator to a state taken by ``get_rng_state``."""
+    if not isinstance(new_state, Tensor) or new_state.array.dtype != dtypes.uint8:
+        kind = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
+        raise TypeError(f"set_rng_state expected a torch.ByteTensor (uint8), but got {kind}; pass what get_rng_state() returned")
+    try:
+        state = json.loads(bytes(new_state.array.reshape(-1).tolist()).decode())
+        default_generator.set_state(state)
+    except (ValueError, TypeError, KeyError) as error:
+        raise RuntimeError(f"set_rng_state: this tensor is not a state from chainrule.get_rng_state() ({error})") from None

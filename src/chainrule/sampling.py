@@ -1,6 +1,6 @@
 """Random samples from distributions: ``normal`` and ``bernoulli`` with tensor parameters,
 ``multinomial``, and the in-place fills (``x.normal_()``, ``x.uniform_()``, ``x.random_()``,
-``x.exponential_()``, ``x.bernoulli_()``).
+``x.exponential_()``, ``x.bernoulli_()``, ``x.geometric_()``, ``x.log_normal_()``, ``x.cauchy_()``).
 
 Every sampler draws from the generator seeded by ``manual_seed``, or from ``generator=`` when given
 (the numbers differ from PyTorch's: the generators are different algorithms). No sample has a
@@ -127,5 +127,38 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _fill(self, bernoulli(self, p, generator=generator).array)
 
 
-for _sampler in (normal_, uniform_, random_, exponential_, bernoulli_):
+def geometric_(self, p, *, generator=None):
+    """Fill with samples of the geometric distribution: the number of Bernoulli(p) trials up to and
+    including the first success (1, 2, 3, ...; mean 1 / p)."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    return _fill(self, numpy_generator(generator).geometric(p, self.array.shape))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill with samples of e^N(mean, std²): ``mean`` and ``std`` are those of the logarithm."""
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    _require_floating(self, "log_normal_")
+    return _fill(self, numpy_generator(generator).lognormal(mean, std, self.array.shape))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill with samples of the Cauchy distribution median + sigma · tan(π (U - ½)) (no mean:
+    its tails are too heavy)."""
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    _require_floating(self, "cauchy_")
+    return _fill(self, median + sigma * numpy_generator(generator).standard_cauchy(self.array.shape))
+
+
+def _require_floating(tensor, operation):
+    if tensor.array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{operation}: a continuous distribution needs a floating point tensor, but it has dtype "
+            f"{dtypes.dtype_name(tensor.array.dtype)}; convert it first with .float()"
+        )
+
+
+for _sampler in (normal_, uniform_, random_, exponential_, bernoulli_, geometric_, log_normal_, cauchy_):
     install_method(_sampler.__name__, _sampler)

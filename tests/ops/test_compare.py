@@ -19,6 +19,11 @@ BINARY = {
     "le": operator.le,
     "gt": operator.gt,
     "ge": operator.ge,
+    "greater": operator.gt,
+    "greater_equal": operator.ge,
+    "less": operator.lt,
+    "less_equal": operator.le,
+    "not_equal": operator.ne,
     "logical_and": None,
     "logical_or": None,
     "logical_xor": None,
@@ -60,9 +65,9 @@ def test_numbers_on_either_side(symbol):
     same_result(symbol(chainrule.tensor(counts), 0.5), symbol(torch.tensor(counts), 0.5))
 
 
-@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "logical_not"])
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "logical_not", "isposinf", "isneginf", "isreal", "signbit"])
 def test_one_input_functions_match_pytorch(name):
-    data = [[math.nan, math.inf, -math.inf], [0.0, -2.5, 1e30]]
+    data = [[math.nan, math.inf, -math.inf], [-0.0, -2.5, 1e30]]
     same_result(getattr(chainrule, name)(chainrule.tensor(data)), getattr(torch, name)(torch.tensor(data)))
     same_result(getattr(chainrule, name)(chainrule.tensor([0, 3])), getattr(torch, name)(torch.tensor([0, 3])))
 
@@ -85,7 +90,7 @@ def test_bitwise_functions_work_bit_by_bit_on_integers(name):
     np.testing.assert_array_equal(ours.array, expected.numpy())
     assert ours.dtype == chainrule.int64
     np.testing.assert_array_equal(chainrule.bitwise_not(chainrule.tensor(a)).array, [-13, -6, 2])
-    with pytest.raises(NotImplementedError, match=f"{name}: bit operations need bool or integer tensors, got float32"):
+    with pytest.raises(NotImplementedError, match=f"{name}: needs bool or integer tensors, got float32"):
         getattr(chainrule, name)(chainrule.ones(2), chainrule.ones(2))
 
 
@@ -128,3 +133,115 @@ def test_equal_needs_the_same_shape_and_values():
 def test_broadcast_error_names_the_operation_and_both_shapes():
     with pytest.raises(RuntimeError, match=r"lt: shapes \(2, 3\) and \(4,\) cannot be broadcast together"):
         chainrule.ones(2, 3) < chainrule.ones(4)
+
+
+IN_PLACE = ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "greater_equal_", "less_", "less_equal_", "not_equal_",
+            "logical_and_", "logical_or_", "logical_xor_"]
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_comparisons_write_into_the_tensor_keeping_its_dtype(name):
+    def run(lib):
+        x = lib.tensor([[0.0, 1.0, 2.0], [3.0, 1.0, -1.0]])
+        assert getattr(x, name)(lib.tensor([1.0, 1.0, 0.0])) is x
+        return x
+
+    ours, theirs = run(chainrule), run(torch)
+    assert ours.dtype == chainrule.float32
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("name, args", [("logical_not_", ()), ("bitwise_not_", ()), ("bitwise_and_", (6,)), ("bitwise_or_", (6,)),
+                                        ("bitwise_xor_", (6,)), ("bitwise_left_shift_", (2,)), ("bitwise_right_shift_", (1,)),
+                                        ("gcd_", (4,)), ("lcm_", (4,))])
+def test_in_place_logic_and_bits_on_integers(name, args):
+    def run(lib):
+        x = lib.tensor([0, 3, -8, 12])
+        assert getattr(x, name)(*[lib.tensor(arg) for arg in args]) is x
+        return x
+
+    np.testing.assert_array_equal(run(chainrule).array, run(torch).numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([1, 2, -8]) << 2,
+        lambda lib: lib.tensor([1, 2, -8]) >> 1,
+        lambda lib: 1 << lib.tensor([0, 3]),
+        lambda lib: lib.bitwise_left_shift(lib.tensor([1, 2], dtype=lib.uint8), 7),
+        lambda lib: lib.bitwise_right_shift(lib.tensor([-9, 9]), lib.tensor([2, 1])),
+        lambda lib: lib.gcd(lib.tensor([12, -18, 0, 7]), lib.tensor([8, 12, 0, 0])),
+        lambda lib: lib.lcm(lib.tensor([4, -6, 0]), lib.tensor([6, 4, 3])),
+        lambda lib: lib.tensor([[12], [9]]).gcd(lib.tensor([6, 4])),
+    ],
+)
+def test_integer_functions_match_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_integer_functions_refuse_floats_as_pytorch_does():
+    for name in ("gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift"):
+        with pytest.raises(NotImplementedError, match=f"{name}: needs integer tensors, got float32; convert with .long"):
+            getattr(chainrule, name)(chainrule.ones(2), chainrule.ones(2))
+        with pytest.raises(NotImplementedError):
+            getattr(torch, name)(torch.ones(2), torch.ones(2))
+    for name in ("bitwise_left_shift", "bitwise_right_shift"):
+        for lib in (chainrule, torch):
+            with pytest.raises(NotImplementedError):
+                getattr(lib, name)(lib.tensor([True]), lib.tensor([True]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.isin(lib.tensor([[1, 2], [3, 4]]), lib.tensor([2, 3])),
+        lambda lib: lib.isin(lib.tensor([1.0, 2.0]), lib.tensor([2])),
+        lambda lib: lib.isin(lib.tensor([1, 2]), 2, invert=True),
+        lambda lib: lib.isin(3, lib.tensor([3])),
+        lambda lib: lib.isin(lib.tensor([1, 2]), lib.tensor([[2, 5]]), assume_unique=True),
+        lambda lib: lib.bucketize(lib.tensor([[3, 6, 9], [0, 1, 10]]), lib.tensor([1, 3, 5, 7, 9])),
+        lambda lib: lib.bucketize(lib.tensor([[3, 6, 9], [0, 1, 10]]), lib.tensor([1, 3, 5, 7, 9]), right=True),
+        lambda lib: lib.bucketize(lib.tensor([1.5, 2.0]), lib.tensor([1, 2]), out_int32=True),
+        lambda lib: lib.bucketize(3, lib.tensor([1, 3, 5])),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5, 7, 9]), lib.tensor([[3, 6, 9], [3, 6, 9]])),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5, 7, 9]), lib.tensor([3, 6, 9]), right=True),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5, 7, 9]), lib.tensor([3, 6, 9]), side="right"),
+        lambda lib: lib.searchsorted(lib.tensor([1, 3, 5]), 3),
+        lambda lib: lib.searchsorted(lib.tensor([[1.0, 3.0], [2.0, 4.0]]), lib.tensor([[2.0, 0.0], [5.0, 3.0]])),
+        lambda lib: lib.searchsorted(lib.tensor([3.0, 1.0, 2.0]), lib.tensor([2.5, 0.5]), sorter=lib.tensor([1, 2, 0])),
+        lambda lib: lib.searchsorted(lib.tensor([1.0, 2.0]), lib.tensor([1.5]), out_int32=True),
+    ],
+)
+def test_membership_and_sorted_search_match_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda lib: lib.searchsorted(lib.tensor([[1, 2], [3, 4]]), lib.tensor([1])), r"boundaries tensor should be 1 dimension or the first N-1 dimensions"),
+        (lambda lib: lib.bucketize(lib.tensor([1]), lib.tensor([[1, 2]])), r"boundaries tensor must be 1 dimension, but got dim\(2\)"),
+    ],
+)
+def test_sorted_search_errors_match_pytorch(call, message):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match=message):
+            call(lib)
+
+
+def test_an_in_place_comparison_keeps_the_tensor_in_the_graph():
+    gradients = []
+    for lib in (chainrule, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = w * 1
+        x.gt_(1.5)
+        assert x.grad_fn is not None and not x.is_leaf
+        (x * w).sum().backward()
+        gradients.append(w.grad.numpy())
+    np.testing.assert_array_equal(*gradients)

@@ -1,4 +1,6 @@
 """Elementwise operations: the table runs gradcheck and the PyTorch comparison on every entry."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -88,6 +90,21 @@ CASES = [
     OpCase("clone", lambda a: a.clone() * 2, lambda a: a.clone() * 2, one_shape()),
     OpCase("broadcast_to", lambda a: a.broadcast_to((2, 3, 4)), lambda a: a.broadcast_to((2, 3, 4)), st.sampled_from([((4,),), ((3, 1),), ((1, 4),), ((),)])),
     OpCase("expand", lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), st.sampled_from([((3, 1),), ((1, 4),)])),
+    OpCase("sgn", lambda a: chainrule.sgn(a) + a, lambda a: torch.sgn(a) + a, one_shape(), domain=away_from_zero),
+    OpCase("absolute", chainrule.absolute, torch.absolute, one_shape(), domain=away_from_zero),
+    OpCase("deg2rad", chainrule.deg2rad, torch.deg2rad, one_shape()),
+    OpCase("rad2deg", chainrule.rad2deg, torch.rad2deg, one_shape(), rtol=1e-4, atol=1e-4),
+    OpCase("copysign", chainrule.copysign, torch.copysign, broadcast_pair(), domain=away_from_zero),
+    OpCase("fmax", chainrule.fmax, torch.fmax, broadcast_pair(), domain=distinct),
+    OpCase("fmin", chainrule.fmin, torch.fmin, broadcast_pair(), domain=distinct),
+    OpCase("float_power", chainrule.float_power, torch.float_power, broadcast_pair(), domain=positive),
+    OpCase("float_power_scalar", lambda a: chainrule.float_power(a, 3), lambda a: torch.float_power(a, 3), one_shape()),
+    OpCase("logaddexp2", chainrule.logaddexp2, torch.logaddexp2, broadcast_pair()),
+    OpCase("nan_to_num", lambda a: chainrule.nan_to_num(a / (a > 0), posinf=2.0, neginf=-3.0), lambda a: torch.nan_to_num(a / (a > 0), posinf=2.0, neginf=-3.0), one_shape(), domain=away_from_zero, gradcheck=False),
+    OpCase("ldexp", chainrule.ldexp, torch.ldexp, broadcast_pair(), domain=lambda a: np.round(a * 2)),
+    OpCase("fmax_empty", chainrule.fmax, torch.fmax, st.sampled_from([((0,), (0,)), ((2, 0), (0,))])),
+    OpCase("copysign_empty", chainrule.copysign, torch.copysign, st.sampled_from([((0, 3), (1, 3))])),
+    OpCase("logaddexp2_empty", chainrule.logaddexp2, torch.logaddexp2, st.sampled_from([((0,), ())])),
 ]
 
 
@@ -159,3 +176,110 @@ def test_a_number_on_the_left_names_the_node_as_pytorch_does(call, name):
     call(x).sum().backward()
     call(theirs).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+
+
+def test_positive_is_the_tensor_itself():
+    x = chainrule.tensor([1.0, -2.0])
+    assert chainrule.positive(x) is x and x.positive() is x
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="The `\\+` operator, on a bool tensor is not supported"):
+            lib.positive(lib.tensor([True]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.heaviside(lib.tensor([-1.5, 0.0, 2.0]), lib.tensor(0.5)),
+        lambda lib: lib.heaviside(lib.tensor([-1, 0, 2]), lib.tensor([7])),
+        lambda lib: lib.nextafter(lib.tensor([1.0, -1.0, 0.0]), lib.tensor([2.0, -2.0, -1.0])),
+        lambda lib: lib.nextafter(lib.tensor([1.0], dtype=lib.float64), lib.tensor([2.0], dtype=lib.float64)),
+        lambda lib: lib.frexp(lib.tensor([8.0, 0.5, -3.0, 0.0, 1e-40]))[0],
+        lambda lib: lib.frexp(lib.tensor([8.0, 0.5, -3.0, 0.0, 1e-40])).exponent,
+        lambda lib: lib.copysign(lib.tensor([1, 2]), -1),
+        lambda lib: lib.copysign(lib.tensor([1.0, 2.0]), lib.tensor([-0.0, 0.0])),
+        lambda lib: lib.fmax(lib.tensor([1.0, math.nan, math.nan]), lib.tensor([math.nan, 2.0, math.nan])),
+        lambda lib: lib.fmin(lib.tensor([1, 5]), lib.tensor([1.5, 1.0])),
+        lambda lib: lib.float_power(lib.tensor([1, 2]), 2),
+        lambda lib: lib.float_power(2, lib.tensor([0.5, 3.0])),
+        lambda lib: lib.ldexp(lib.tensor([1, 2]), lib.tensor([1, 2])),
+        lambda lib: lib.deg2rad(lib.tensor([180])),
+        lambda lib: lib.nan_to_num(lib.tensor([math.nan, math.inf, -math.inf, 1.0])),
+        lambda lib: lib.nan_to_num(lib.tensor([math.nan, math.inf, -math.inf], dtype=lib.float64), nan=1.0, neginf=-5.0),
+        lambda lib: lib.nan_to_num(lib.tensor([1, 2])),
+        lambda lib: lib.sgn(lib.tensor([-3, 0, 2])),
+    ],
+)
+def test_values_and_dtypes_match_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [("sgn_", ()), ("absolute_", ()), ("deg2rad_", ()), ("rad2deg_", ()), ("copysign_", (-1.0,)),
+     ("nan_to_num_", ()), ("ldexp_", (2,)), ("heaviside_", (0.5,)), ("nextafter_", (2.0,))],
+)
+def test_in_place_forms_match_pytorch(name, args):
+    def run(lib):
+        x = lib.tensor([-1.5, 0.0, 2.0])
+        arguments = [lib.tensor(arg) for arg in args]
+        assert getattr(x, name)(*arguments) is x
+        return x
+
+    np.testing.assert_array_equal(run(chainrule).numpy(), run(torch).numpy())
+
+
+def test_float_power_in_place_needs_a_double_tensor():
+    x = chainrule.tensor([2.0, 3.0], dtype=chainrule.float64)
+    x.float_power_(2)
+    np.testing.assert_array_equal(x.array, [4.0, 9.0])
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="the base given to float_power_ has dtype Float but the operation's result requires dtype Double"):
+            lib.tensor([1.0]).float_power_(2)
+
+
+def test_frexp_needs_floating_point():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match=r"torch.frexp\(\) only supports floating-point dtypes"):
+            lib.frexp(lib.tensor([1, 2]))
+
+
+def test_fmax_gives_the_gradient_to_the_first_input_on_ties_like_pytorch():
+    for name in ("fmax", "fmin"):
+        grads = []
+        for lib in (chainrule, torch):
+            a = lib.tensor([1.0, 2.0, 1.0], requires_grad=True)
+            b = lib.tensor([1.0, 3.0, math.nan], requires_grad=True)
+            getattr(lib, name)(a, b).sum().backward()
+            grads.append((a.grad.numpy(), b.grad.numpy()))
+        np.testing.assert_array_equal(grads[0][0], grads[1][0])
+        np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+@pytest.mark.parametrize("name", ["SgnBackward0", "Deg2RadBackward0", "Rad2DegBackward0", "CopysignBackward0", "FmaxBackward0", "FminBackward0", "Logaddexp2Backward0", "NanToNumBackward0", "LdexpBackward0"])
+def test_new_nodes_are_named_as_in_pytorch(name):
+    function = {"Logaddexp2": "logaddexp2", "NanToNum": "nan_to_num", "Deg2Rad": "deg2rad", "Rad2Deg": "rad2deg"}.get(name.removesuffix("Backward0"), name.removesuffix("Backward0").lower())
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.5, 2.0], requires_grad=True)
+        arguments = (x,) if function in ("sgn", "deg2rad", "rad2deg", "nan_to_num") else (x, lib.tensor([1.0, -1.0]))
+        assert getattr(lib, function)(*arguments).grad_fn.name() == name
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.logaddexp2(lib.tensor([1, 2]), lib.tensor([1, 2])),
+        lambda lib: lib.nextafter(lib.tensor([1, 2]), lib.tensor([3, 3])),
+        lambda lib: lib.heaviside(lib.tensor([1.0], dtype=lib.float16), lib.tensor([1])),
+    ],
+)
+def test_integer_operands_are_refused_where_pytorch_refuses_them(call):
+    with pytest.raises((NotImplementedError, RuntimeError)) as theirs:
+        call(torch)
+    with pytest.raises(theirs.type):
+        call(chainrule)
+
+
+def test_the_sign_of_a_bool_tensor_is_itself():
+    np.testing.assert_array_equal(chainrule.sgn(chainrule.tensor([True, False])).array, torch.sgn(torch.tensor([True, False])).numpy())

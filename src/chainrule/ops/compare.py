@@ -1,11 +1,15 @@
-"""Comparisons and logic: results are bool tensors, and no gradient flows through them.
+"""Comparisons and logic: results are bool tensors, and no gradient flows through them; and the
+integer functions (bit shifts, gcd, lcm), which have no gradient either.
 
 A comparison is a step function of its inputs (its derivative is 0 wherever it exists), so these
 are plain functions rather than Functions: they never join the graph. Use their results as masks,
 e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python number works on
 either side (``x > 0``, ``0.5 <= x``).
 """
-from chainrule.backend import xp
+from chainrule import dtypes
+from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
+from chainrule.ops.elementwise import copy_from
+from chainrule.ops.inplace import write_in_place
 from chainrule.ops.operands import binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import install_method, public
@@ -13,9 +17,10 @@ from chainrule.ops.registry import install_method, public
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
 
-def _elementwise(name, array_function, doc, integers_only=False):
+def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=()):
     """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
-    numbers, broadcasting), returned as a tensor."""
+    numbers, broadcasting), returned as a tensor; ``aliases`` are further names, and ``in_place``
+    adds ``Tensor.NAME_`` (see ``_register``)."""
 
     def function(a, b):
         a, b = binary_operands(a, b)
@@ -31,10 +36,10 @@ def _elementwise(name, array_function, doc, integers_only=False):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return public(function)
+    return _register(function, in_place, aliases)
 
 
-def _one_input(name, array_function, doc, integers_only=False):
+def _one_input(name, array_function, doc, integers_only=False, in_place=False):
     """The public function ``name(x)``: ``array_function`` on the array of x, returned as a tensor."""
 
     def function(x):
@@ -44,50 +49,90 @@ def _one_input(name, array_function, doc, integers_only=False):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return public(function)
+    return _register(function, in_place)
+
+
+def _register(function, in_place, aliases=()):
+    """``public(function)``; with ``in_place``, ``Tensor.NAME_`` for every name too, which writes the
+    result into the tensor as values of its own dtype (``x.gt_(0)`` leaves 1.0 and 0.0 in a float
+    tensor). The write is recorded as a copy, so a tensor in a graph keeps a node (its gradient
+    through the comparison is 0) instead of losing it."""
+    public(function, aliases=aliases)
+    if in_place:
+        def in_place_form(self, *args):
+            return write_in_place(self, lambda tensor, *others: copy_from(tensor, function(tensor, *others)), *args)
+
+        for name in (function.__name__, *aliases):
+            install_method(name + "_", in_place_form)
+    return function
 
 
 def _require_integers(operation, *tensors):
     for x in tensors:
-        if x.array.dtype.kind not in "biu":
-            raise NotImplementedError(
-                f"{operation}: bit operations need bool or integer tensors, got {x.array.dtype.name}; "
-                f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
+        if x.array.dtype.kind not in ("iu" if operation in INTEGER_ONLY else "biu"):
+            advice = (
+                "convert with .long() first" if operation in INTEGER_ONLY
+                else f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
             )
+            kinds = "integer" if operation in INTEGER_ONLY else "bool or integer"
+            raise NotImplementedError(f"{operation}: needs {kinds} tensors, got {x.array.dtype.name}; {advice}")
+
+
+INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 
 
 # ----------------------------------------------------------------------------- comparisons
-eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).")
-ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).")
-lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).")
-le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).")
-gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).")
-ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).")
+eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).", in_place=True)
+ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).", in_place=True, aliases=("not_equal",))
+lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).", in_place=True, aliases=("less",))
+le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).", in_place=True, aliases=("less_equal",))
+gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).", in_place=True, aliases=("greater",))
+ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).", in_place=True, aliases=("greater_equal",))
 
 # ----------------------------------------------------------------------------- logic (nonzero counts as True)
-logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.")
-logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.")
-logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.")
-logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.")
+logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.", in_place=True)
+logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.", in_place=True)
+logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", in_place=True)
+logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", in_place=True)
 
 # ----------------------------------------------------------------------------- bits (bool or integer tensors)
 bitwise_not = _one_input(
-    "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True
+    "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True,
+    in_place=True,
 )
 bitwise_and = _elementwise(
-    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True
+    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, in_place=True
 )
 bitwise_or = _elementwise(
-    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True
+    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, in_place=True
 )
 bitwise_xor = _elementwise(
-    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True
+    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, in_place=True
 )
+
+bitwise_left_shift = _elementwise(
+    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, in_place=True
+)
+bitwise_right_shift = _elementwise(
+    "bitwise_right_shift", shift_right, "a >> b: the bits of a moved b places down (floor(a / 2^b)).",
+    integers_only=True, in_place=True,
+)
+
+# ----------------------------------------------------------------------------- integer math
+gcd = _elementwise("gcd", greatest_common_divisor, "The greatest common divisor of a and b (>= 0; gcd(0, 0) = 0).", integers_only=True, in_place=True)
+lcm = _elementwise("lcm", least_common_multiple, "The least common multiple of a and b (>= 0; 0 if either is 0).", integers_only=True, in_place=True)
 
 # ----------------------------------------------------------------------------- special values
 isnan = _one_input("isnan", xp.isnan, "True where x is nan (not a number).")
 isinf = _one_input("isinf", xp.isinf, "True where x is +inf or -inf.")
 isfinite = _one_input("isfinite", xp.isfinite, "True where x is neither nan nor infinite.")
+isposinf = _one_input("isposinf", lambda array: array == xp.inf, "True where x is +inf.")
+isneginf = _one_input("isneginf", lambda array: array == -xp.inf, "True where x is -inf.")
+isreal = _one_input("isreal", lambda array: xp.ones(array.shape, dtype=bool), "True where x has no imaginary part: everywhere, for real dtypes.")
+signbit = _one_input(
+    "signbit", lambda array: xp.signbit(array) if array.dtype.kind == "f" else array < 0,
+    "True where the sign bit of x is set: x < 0, and -0.0 too.",
+)
 
 
 # ----------------------------------------------------------------------------- closeness
@@ -112,6 +157,59 @@ def equal(a, b):
     return a.array.shape == b.array.shape and bool(xp.array_equal(a.array, b.array))
 
 
+# ----------------------------------------------------------------------------- membership and sorted search
+@public(method=False)
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of ``elements`` occurs in ``test_elements`` (either may be a number);
+    the result has elements' shape. ``invert`` gives the opposite."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin() needs a tensor for elements or test_elements, got {type(elements).__name__} and {type(test_elements).__name__}")
+    found = xp.isin(_values(elements), _values(test_elements), assume_unique=assume_unique, invert=invert)
+    return tensor_from_array(as_array(found))
+
+
+@public(method=False)
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """For each value of ``input``, the position where it would go in ``sorted_sequence`` to keep it
+    sorted: the first position i with value <= sequence[i] (with ``right`` or ``side="right"``, the
+    first with value < sequence[i]). A sequence of shape (..., n) searches each of its rows with the
+    matching row of input (..., m); a 1-D one serves all of input. ``sorter`` sorts an unsorted
+    sequence (its argsort)."""
+    if right and side == "left":
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True")
+    side = side or ("right" if right else "left")
+    sequence, values = sorted_sequence.array, _values(input)
+    order = None if sorter is None else _values(sorter)
+    if sequence.ndim <= 1:
+        positions = xp.searchsorted(sequence, values, side=side, sorter=order)
+    else:
+        if values.ndim != sequence.ndim or values.shape[:-1] != sequence.shape[:-1]:
+            raise RuntimeError(
+                f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+                f"tensor and input value tensor must match, but we got boundaries tensor {list(sequence.shape)} and input "
+                f"value tensor {list(values.shape)}"
+            )
+        rows, row_values = sequence.reshape(-1, sequence.shape[-1]), values.reshape(-1, values.shape[-1])
+        row_orders = [None] * len(rows) if order is None else order.reshape(-1, order.shape[-1])
+        positions = xp.stack([xp.searchsorted(row, each, side=side, sorter=row_order) for row, each, row_order in
+                              zip(rows, row_values, row_orders)]).reshape(values.shape) if rows.size else xp.zeros(values.shape)
+    return tensor_from_array(as_array(positions, dtypes.int32 if out_int32 else dtypes.int64))
+
+
+@public(method=False)
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value of ``input`` among the sorted 1-D ``boundaries``: i with
+    boundaries[i-1] < x <= boundaries[i] (with ``right``, boundaries[i-1] <= x < boundaries[i])."""
+    if boundaries.array.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.array.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def _values(value):
+    """The array of a tensor, or a number (or list) as an array."""
+    return value.array if isinstance(value, Tensor) else as_array(value)
+
+
 # ----------------------------------------------------------------------------- Python's operators
 install_method("__eq__", eq)
 install_method("__ne__", ne)
@@ -123,3 +221,10 @@ install_method("__invert__", bitwise_not)
 install_method("__and__", bitwise_and)
 install_method("__or__", bitwise_or)
 install_method("__xor__", bitwise_xor)
+install_method("__lshift__", bitwise_left_shift)
+install_method("__rshift__", bitwise_right_shift)
+install_method("__rlshift__", lambda self, other: bitwise_left_shift(other, self))
+install_method("__rrshift__", lambda self, other: bitwise_right_shift(other, self))
+for _operator, _method in [("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_"), ("__ixor__", "bitwise_xor_"),
+                           ("__ilshift__", "bitwise_left_shift_"), ("__irshift__", "bitwise_right_shift_")]:
+    install_method(_operator, getattr(Tensor, _method))

@@ -4,6 +4,8 @@ Every backward here is the derivative of a one-variable (or two-variable) functi
 elementwise by the gradient arriving from above. Broadcast inputs get their gradient summed back to
 their own shape by the engine, so no operation here deals with that.
 """
+from collections import namedtuple
+
 from chainrule import dtypes
 from chainrule.backend import as_array, ignoring_float_errors, xp
 from chainrule.ops.inplace import write_in_place
@@ -910,6 +912,131 @@ class CopyFrom(Op):
         return ctx.xp.zeros_like(grad_output), grad_output
 
 
+# ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
+class Sgn(Sign):
+    """PyTorch's sign that also takes complex numbers; on real numbers it is ``sign``."""
+
+
+class ConstantFactor(Op):
+    """x times a fixed number (``factor``): the unit conversions deg2rad and rad2deg."""
+
+    formula = "factor · x"
+    derivatives = ("factor", None)
+
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return as_floating(x) * factor
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.factor, None
+
+
+class Deg2Rad(ConstantFactor):
+    formula = "x · π/180"
+
+
+class Rad2Deg(ConstantFactor):
+    formula = "x · 180/π"
+
+
+class Copysign(Op):
+    """The gradient to b is 0: only b's sign matters, and it changes in jumps."""
+
+    formula = "|a| with the sign of b"
+    derivatives = ("out / a (0 where a = 0)", "0")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        result = xp.copysign(a, b)
+        with ignoring_float_errors():
+            ctx.ratio = xp.where(a == 0, 0.0, result / xp.where(a == 0, 1.0, a)).astype(result.dtype)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.ratio, ctx.xp.zeros_like(grad_output)
+
+
+class NanIgnoringExtremum(Op):
+    """fmax and fmin: like maximum and minimum, but a nan loses to a number. The gradient goes to
+    the input taken (to a on ties, as in PyTorch)."""
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return selected(ctx.xp, ctx.a_taken, grad_output), selected(ctx.xp, ~ctx.a_taken, grad_output)
+
+
+class Fmax(NanIgnoringExtremum):
+    formula = "max(a, b), ignoring nan"
+    derivatives = ("1 where a ≥ b or b is nan, else 0", "1 where b > a or b is nan, else 0")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a_taken = xp.isnan(b) | (a >= b)
+        return xp.where(ctx.a_taken, a, b)
+
+
+class Fmin(NanIgnoringExtremum):
+    formula = "min(a, b), ignoring nan"
+    derivatives = ("1 where a ≤ b or b is nan, else 0", "1 where b < a or a is nan, else 0")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a_taken = xp.isnan(b) | (a <= b)
+        return xp.where(ctx.a_taken, a, b)
+
+
+class Logaddexp2(Op):
+    formula = "log₂(2^a + 2^b)"
+    derivatives = ("2^(a - out)", "2^(b - out)")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        result = xp.logaddexp2(a, b)
+        ctx.save_for_backward(a, b, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b, result = ctx.saved_tensors
+        return grad_output * ctx.xp.exp2(a - result), grad_output * ctx.xp.exp2(b - result)
+
+
+class NanToNum(Op):
+    """The gradient passes where x is finite, and is 0 where x was replaced."""
+
+    formula = "x, with nan, +inf and -inf replaced by numbers"
+    derivatives = ("1 where x is finite, else 0", None, None, None)
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.finite = xp.isfinite(x)
+        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return selected(ctx.xp, ctx.finite, grad_output), None, None, None
+
+
+class Ldexp(Op):
+    formula = "a · 2^b"
+    derivatives = ("2^b", "a · 2^b · ln 2")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with ignoring_float_errors():
+            return a * xp.exp2(b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        scaled = grad_output * ctx.xp.exp2(b)
+        return scaled, scaled * a * LN_2 if ctx.needs_input_grad[1] else None
+
+
 # ----------------------------------------------------------------------------- helpers
 PI = 3.141592653589793
 LN_2 = 0.6931471805599453
@@ -1095,7 +1222,7 @@ def neg(input):
     return Neg.apply(input)
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=True, aliases=("absolute",))
 def abs(input):
     return Abs.apply(input)
 
@@ -1304,6 +1431,16 @@ def _refuse_integer_division_by_zero(operation, *operands):
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
 
 
+def _require_floating(operation, *operands):
+    """PyTorch's refusal of integer and bool operands where an operation is defined on floats only."""
+    for operand in operands:
+        if operand.array.dtype.kind != "f":
+            raise NotImplementedError(
+                f"{operation}: not implemented for {dtypes.dtype_name(operand.array.dtype)} tensors; "
+                f"convert them with .float() first"
+            )
+
+
 def _floating(input):
     """input itself if floating, else converted to the default float dtype."""
     return input if input.array.dtype.kind == "f" else cast(input, dtypes.get_default_dtype())
@@ -1330,6 +1467,136 @@ def clamp(input, min=None, max=None):
         if bound is not None:
             input, _ = binary_operands(input, bound)
     return Clamp.apply(input, min, max)
+
+
+# ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
+@public(inplace=True, out=True)
+def sgn(input):
+    """The sign of input (-1, 0 or 1); for real numbers the same as ``sign`` (a bool tensor is its own sign)."""
+    return input.clone() if input.array.dtype == bool else Sgn.apply(input)
+
+
+@public
+def positive(input):
+    """+input: the tensor itself (as PyTorch returns it, not a copy)."""
+    if input.array.dtype == bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+@public(inplace=True, out=True)
+def deg2rad(input):
+    """input, an angle in degrees, in radians: input · π/180."""
+    return Deg2Rad.apply(input, PI / 180)
+
+
+@public(inplace=True, out=True)
+def rad2deg(input):
+    """input, an angle in radians, in degrees: input · 180/π."""
+    return Rad2Deg.apply(input, 180 / PI)
+
+
+@public(inplace=True, out=True)
+def copysign(input, other):
+    """|input| with the sign of other (-0.0 counts as negative); broadcasting, integers give floats."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Copysign, _floating(input), _floating(other))
+
+
+@public(out=True)
+def fmax(input, other):
+    """Elementwise larger of input and other, where a nan loses to a number (``maximum`` gives nan)."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Fmax, input, other)
+
+
+@public(out=True)
+def fmin(input, other):
+    """Elementwise smaller of input and other, where a nan loses to a number (``minimum`` gives nan)."""
+    input, other = binary_operands(input, other)
+    return _broadcasting(Fmin, input, other)
+
+
+@public(out=True)
+def float_power(input, exponent):
+    """input ** exponent computed in float64 (the result is float64 whatever the inputs)."""
+    double = [cast(value, dtypes.float64) if isinstance(value, Tensor) else float(value) for value in (input, exponent)]
+    return pow(*double)
+
+
+def float_power_(self, exponent):
+    """In-place float_power: the tensor must already be float64, as in PyTorch."""
+    if self.array.dtype != dtypes.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {SCALAR_TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)} but the "
+            f"operation's result requires dtype Double; convert it first with .double()"
+        )
+    return write_in_place(self, float_power, exponent)
+
+
+install_method("float_power_", float_power_)
+
+#: PyTorch's C++ names of the dtypes, as its dtype errors write them.
+SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+                     "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+
+
+@public(inplace=True, out=True)
+def heaviside(input, values):
+    """The step function: 0 where input < 0, 1 where input > 0, ``values`` where input == 0 (no gradient)."""
+    if isinstance(values, Tensor) and input.array.dtype != values.array.dtype:
+        raise RuntimeError(
+            f"heaviside is not yet implemented for tensors with different dtypes ({dtypes.dtype_name(input.array.dtype)} "
+            f"and {dtypes.dtype_name(values.array.dtype)}); convert values with .to(input.dtype)"
+        )
+    input, values = binary_operands(input, values)
+    return tensor_from_array(xp.heaviside(input.array, values.array).astype(input.array.dtype))
+
+
+@public(out=True)
+def logaddexp2(input, other):
+    """log₂(2^input + 2^other), computed without overflow; broadcasting; floating point only."""
+    input, other = binary_operands(input, other)
+    _require_floating("logaddexp2", input, other)
+    return _broadcasting(Logaddexp2, _floating(input), _floating(other))
+
+
+@public(inplace=True, out=True)
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """input with nan replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the
+    largest and the smallest number of input's dtype)."""
+    if input.array.dtype.kind != "f":
+        return input.clone()
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+@public(inplace=True, out=True)
+def nextafter(input, other):
+    """The next floating-point number after input in the direction of other (no gradient)."""
+    input, other = binary_operands(input, other)
+    _require_floating("nextafter", input, other)
+    return tensor_from_array(xp.nextafter(input.array, other.array))
+
+
+@public(inplace=True, out=True)
+def ldexp(input, other):
+    """input · 2^other (other usually integers); broadcasting, integers give floats."""
+    input, other = binary_operands(input, other)
+    input = _floating(input)
+    return _broadcasting(Ldexp, input, cast(other, input.dtype) if other.array.dtype.kind != "f" else other)
+
+
+frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+@public
+def frexp(input):
+    """(mantissa, exponent) with input = mantissa · 2^exponent, 0.5 <= |mantissa| < 1 (or 0);
+    the exponent is int32. No gradient."""
+    if input.array.dtype.kind != "f":
+        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {dtypes.dtype_name(input.array.dtype)}; convert with .float()")
+    mantissa, exponent = xp.frexp(input.array)
+    return frexp_result(tensor_from_array(mantissa), tensor_from_array(exponent.astype(dtypes.int32)))
 
 
 def cast(x, dtype):
@@ -1369,7 +1636,8 @@ def to(self, *args, **kwargs):
 install_method("to", to)
 install_method("type_as", lambda self, other: to(self, other.dtype))
 for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16),
-                      ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_)]:
+                      ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_),
+                      ("short", dtypes.int16), ("byte", dtypes.uint8), ("char", dtypes.int8)]:
     install_method(_name, lambda self, _dtype=_dtype: to(self, _dtype))
 install_method("fill_", lambda self, value: write_in_place(self, fill, value))
 install_method("zero_", lambda self: write_in_place(self, fill, 0))

@@ -1,0 +1,122 @@
+"""Writing values into chosen places of a tensor: ``put`` (at flat positions), ``masked_scatter``
+(into the True places of a mask, in order), ``fill_diagonal_``; and the Tensor methods that change
+a tensor's values or size with Python code: ``apply_``, ``map_``, ``resize_``, ``resize_as_``.
+
+``put``, ``masked_scatter`` and ``fill_diagonal_`` are built from indexing and ``where``, so their
+gradients come from those: the written places send their gradient to the source, the others to
+the tensor. ``apply_``, ``map_`` and the resizes run outside the graph, as in PyTorch.
+"""
+import math
+
+from chainrule import dtypes
+from chainrule.backend import as_array, xp
+from chainrule.ops.broadcast import broadcast_shapes
+from chainrule.ops.elementwise import where
+from chainrule.ops.index import index_put
+from chainrule.ops.inplace import write_in_place
+from chainrule.ops.operands import as_tensor_like
+from chainrule.ops.registry import install_method, public
+from chainrule.tensor import Tensor, tensor_from_array
+
+
+@public(inplace=True)
+def put(input, index, source, accumulate=False):
+    """A copy of ``input`` with ``source``'s elements written at the positions ``index`` of its
+    flattened (row-major) order (added there with ``accumulate``); index and source have as many
+    elements, and negative positions count from the end."""
+    positions = index.array.reshape(-1)
+    size = input.array.size
+    if positions.size and ((positions >= size) | (positions < -size)).any():
+        wrong = int(positions[(positions >= size) | (positions < -size)][0])
+        raise IndexError(f"out of range: tried to access index {wrong} on a tensor of {size} elements.")
+    if positions.size != source.array.size:
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {source.array.size}, index.numel() = {positions.size}")
+    flat = index_put(input.reshape(-1), (tensor_from_array(positions),), source.reshape(-1), accumulate)
+    return flat.reshape(tuple(input.array.shape))
+
+
+@public(inplace=True)
+def masked_scatter(input, mask, source):
+    """``input`` with the places where ``mask`` (broadcast to input) is True filled, in row-major
+    order, by the first elements of ``source`` (which needs at least as many elements as True
+    places): ``zeros(2, 2).masked_scatter(eye(2).bool(), tensor([5., 6.]))`` -> [[5, 0], [0, 6]]."""
+    mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
+    if mask_array.dtype != dtypes.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{dtypes.dtype_name(mask_array.dtype)}; compare first, e.g. mask == 1")
+    mask_array = xp.broadcast_to(mask_array, broadcast_shapes(input.array.shape, mask_array.shape))
+    needed = int(mask_array.sum())
+    if source.array.size < needed:
+        raise RuntimeError(f"Number of elements of source < number of ones in mask ({source.array.size} < {needed})")
+    if needed == 0:
+        return input.clone()
+    order = xp.cumsum(mask_array.reshape(-1)) - 1  # the place of each True among the True places
+    taken = source.reshape(-1)[tensor_from_array(xp.maximum(order, 0))].reshape(mask_array.shape)
+    return where(mask_array, taken, input).to(input.dtype)
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal (all indices equal) of a matrix, or of a tensor whose
+    sizes are all equal. With ``wrap``, a tall matrix's diagonal starts again after each N + 1 rows
+    (a (7, 3) matrix gets ones at rows 0-2 and 4-6)."""
+    shape = tuple(self.array.shape)
+    if len(shape) < 2:
+        raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got a tensor of shape {shape}")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError(f"all dimensions of input must be of equal length, got shape {shape}")
+    step = sum(math.prod(shape[dim + 1 :]) for dim in range(len(shape)))  # one step along every dimension at once
+    end = self.array.size if wrap or len(shape) > 2 else min(shape[0], shape[1]) * shape[1]
+    mask = xp.zeros(self.array.size, dtype=bool)
+    mask[0:end:step] = True
+    return write_in_place(self, lambda x: where(mask.reshape(shape), as_tensor_like(fill_value, x), x).to(x.dtype))
+
+
+def apply_(self, callable):
+    """Replace each element x by ``callable(x)`` (a Python function of one number), in place."""
+    values = [callable(value) for value in self.array.reshape(-1).tolist()]
+    return _overwrite(self, values, "apply_")
+
+
+def map_(self, tensor, callable):
+    """Replace each element x by ``callable(x, y)``, y the matching element of ``tensor`` (broadcast
+    to this tensor's shape), in place."""
+    others = xp.broadcast_to(tensor.array, self.array.shape).reshape(-1).tolist()
+    values = [callable(value, other) for value, other in zip(self.array.reshape(-1).tolist(), others)]
+    return _overwrite(self, values, "map_")
+
+
+def _overwrite(tensor, values, operation):
+    if tensor.requires_grad:
+        raise RuntimeError(f"{operation}: cannot write into a tensor that requires grad; call it on .detach() or .data")
+    tensor.array[...] = as_array(values, tensor.array.dtype).reshape(tensor.array.shape)
+    tensor._version_owner._version += 1
+    return tensor
+
+
+def resize_(self, *sizes):
+    """Give the tensor the shape ``sizes``, keeping its first elements in row-major order; new
+    elements are 0 (PyTorch leaves them uninitialized)."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if any(side < 0 for side in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    if shape != tuple(self.array.shape):
+        kept = self.array.reshape(-1)
+        resized = xp.zeros(math.prod(shape), dtype=kept.dtype)
+        count = min(kept.size, resized.size)
+        resized[:count] = kept[:count]
+        self.array = resized.reshape(shape)
+        self._version_owner._version += 1
+    return self
+
+
+@public(name="resize_as_")
+def resize_as_(input, the_template):
+    """``input.resize_(the_template.shape)``."""
+    return resize_(input, tuple(the_template.array.shape))
+
+
+for _method in (fill_diagonal_, apply_, map_, resize_):
+    install_method(_method.__name__, _method)

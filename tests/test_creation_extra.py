@@ -1,0 +1,70 @@
+"""Factories added for PyTorch parity: logspace, the deprecated range (and its warning), asarray
+(sharing memory as PyTorch does), and the global generator's state (get_rng_state / set_rng_state)."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.logspace(0, 2, 3),
+        lambda lib: lib.logspace(-2, 2, steps=5, base=3.0),
+        lambda lib: lib.logspace(0, 2, 3, dtype=lib.int64),
+        lambda lib: lib.logspace(0, 1, 0),
+        lambda lib: lib.logspace(0.5, 1.5, 4, dtype=lib.float64),
+        lambda lib: lib.asarray([1, 2]),
+        lambda lib: lib.asarray([1.0, 2.0]),
+        lambda lib: lib.asarray(3.0),
+        lambda lib: lib.asarray([[True]]),
+        lambda lib: lib.asarray(np.arange(3.0)),
+        lambda lib: lib.asarray([1, 2], dtype=lib.float64),
+    ],
+)
+def test_values_and_dtypes_match_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("args, kwargs", [((0, 3), {}), ((1, 4, 1.5), {}), ((0, 3), {"dtype": "int64"}), ((0, 1, 0.25), {"dtype": "float64"})])
+def test_range_includes_the_end_and_warns_that_it_is_deprecated(args, kwargs):
+    results = []
+    for lib in (chainrule, torch):
+        keywords = {key: getattr(lib, value) for key, value in kwargs.items()}
+        with pytest.warns(UserWarning, match="torch.range is deprecated and will be removed in a future release"):
+            results.append(lib.range(*args, **keywords))
+    ours, theirs = results
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_asarray_shares_memory_where_pytorch_does():
+    array = np.arange(3.0)
+    shared = chainrule.asarray(array)
+    array[0] = 9.0
+    assert shared.array[0] == 9.0
+    copied = chainrule.asarray(array, copy=True)
+    array[1] = 7.0
+    assert copied.array[1] == 1.0
+    x = chainrule.tensor([1.0, 2.0])
+    assert chainrule.asarray(x) is x
+    assert chainrule.asarray(x, dtype=chainrule.float64).dtype == chainrule.float64
+    assert chainrule.asarray([1.0], requires_grad=True).requires_grad
+    with pytest.raises(ValueError, match="copy=False"):
+        chainrule.asarray([1.0, 2.0], copy=False)
+
+
+def test_rng_state_replays_the_same_numbers():
+    state = chainrule.get_rng_state()
+    assert state.dtype == chainrule.uint8 and state.ndim == 1
+    first = chainrule.rand(4)
+    chainrule.set_rng_state(state)
+    np.testing.assert_array_equal(chainrule.rand(4).array, first.array)
+    with pytest.raises(TypeError, match="set_rng_state expected a torch.ByteTensor"):
+        chainrule.set_rng_state(chainrule.ones(3))
+    with pytest.raises(RuntimeError, match="not a state from chainrule.get_rng_state"):
+        chainrule.set_rng_state(chainrule.tensor([1, 2], dtype=chainrule.uint8))

@@ -1,0 +1,61 @@
+"""Questions asked of a tensor (is_signed, itemsize, nbytes, get_device, is_nonzero...), small
+conversions, and sum_to_size: answers and errors compared with PyTorch's."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from tests.ops.oracle import OpCase, table_test
+from tests.ops.second_order import second_order_test
+from hypothesis import strategies as st
+
+DTYPES = ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_answers_match_pytorch(dtype):
+    ours = chainrule.zeros(2, 3, dtype=getattr(chainrule, dtype))
+    theirs = torch.zeros(2, 3, dtype=getattr(torch, dtype))
+    assert ours.is_signed() == theirs.is_signed() == chainrule.is_signed(ours)
+    assert ours.itemsize == theirs.itemsize
+    assert ours.nbytes == theirs.nbytes
+    assert ours.ndimension() == theirs.ndimension() == 2
+    assert ours.get_device() == theirs.get_device() == chainrule.get_device(ours) == -1
+
+
+@pytest.mark.parametrize("name", ["short", "byte", "char"])
+def test_conversions_match_pytorch(name):
+    data = [1.7, -0.5, 3.0]
+    if name == "byte":
+        data = [1.7, 0.5, 3.0]
+    ours, theirs = getattr(chainrule.tensor(data), name)(), getattr(torch.tensor(data), name)()
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_is_nonzero_is_the_bool_of_one_element():
+    for value in ([1], [0.0], [[True]], 2.5):
+        assert chainrule.tensor(value).is_nonzero() == torch.tensor(value).is_nonzero()
+        assert chainrule.is_nonzero(chainrule.tensor(value)) == torch.is_nonzero(torch.tensor(value))
+    for value in ([], [1, 2]):
+        amount = "no values" if not value else "more than one value"
+        for lib in (chainrule, torch):
+            with pytest.raises(RuntimeError, match=f"Boolean value of Tensor with {amount} is ambiguous"):
+                lib.tensor(value).is_nonzero()
+
+
+SUM_TO_SIZE = [((2, 3), (1, 3)), ((2, 3), (3,)), ((2, 3, 4), (3, 1)), ((2, 3), (2, 3)), ((2, 1, 4), (1, 1)), ((4,), ())]
+
+CASES = [
+    OpCase(f"sum_to_size{target}", lambda x, target=target: x.sum_to_size(target), lambda x, target=target: x.sum_to_size(target), st.just((shape,)))
+    for shape, target in SUM_TO_SIZE
+]
+test_sum_to_size = table_test(CASES, max_examples=2)
+test_sum_to_size_second_order = second_order_test(CASES, max_examples=2)
+
+
+def test_sum_to_size_takes_sizes_as_arguments_and_refuses_what_does_not_broadcast():
+    np.testing.assert_array_equal(chainrule.ones(2, 3).sum_to_size(1, 3).array, [[2.0, 2.0, 2.0]])
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match=r"size \{?\[2, 2\]\}? is not expandable to size \{?\[2, 3\]"):
+            lib.ones(2, 3).sum_to_size(2, 2)
