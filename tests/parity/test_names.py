@@ -78,43 +78,20 @@ DELIBERATELY_MISSING = {
 NOT_YET = {
     "torch": set(
         """
-        absolute addbmm addmv addr argwhere asarray atleast_1d atleast_2d atleast_3d baddbmm
-        bitwise_left_shift bitwise_right_shift block_diag broadcast_tensors bucketize cartesian_prod
-        cdist cholesky_inverse cholesky_solve column_stack combinations copysign corrcoef cov cross
-        cumulative_trapezoid deg2rad det diag diag_embed diagflat diagonal diagonal_scatter diff
-        digamma dist dsplit dstack einsum erfc erfinv fliplr flipud float_power fmax fmin frexp gcd
-        geqrf get_rng_state gradient greater greater_equal heaviside histogramdd hsplit i0 igamma
-        igammac index_add index_copy index_reduce inner inverse is_nonzero isin isneginf isposinf
-        isreal kron lcm ldexp less less_equal lgamma lobpcg logaddexp2 logdet logspace lu_unpack
-        matrix_exp matrix_power meshgrid mv mvlgamma nan_to_num narrow narrow_copy nextafter
-        not_equal orgqr ormqr pca_lowrank pinverse poisson polygamma positive rad2deg randint_like
-        range ravel renorm repeat_interleave roll rot90 row_stack scatter_reduce searchsorted select
-        select_scatter set_rng_state sgn signbit slice_scatter slogdet svd_lowrank tensor_split
-        tensordot trace trapezoid trapz tril tril_indices triu triu_indices unflatten unravel_index
-        vander vdot vsplit
+        cholesky_inverse cholesky_solve combinations corrcoef cov cross cumulative_trapezoid det
+        diagonal_scatter diff dist geqrf gradient histogramdd igamma igammac index_reduce inverse
+        lobpcg logdet lu_unpack matrix_exp matrix_power narrow_copy orgqr ormqr pca_lowrank pinverse
+        poisson randint_like renorm select_scatter slice_scatter slogdet svd_lowrank trapezoid trapz
+        unravel_index vander
         """.split()
     ),
     "Tensor": set(
         """
-        absolute absolute_ addbmm addbmm_ addmm_ addmv addmv_ addr addr_ apply_ argwhere as_subclass
-        baddbmm baddbmm_ bfloat16 bitwise_and_ bitwise_left_shift bitwise_left_shift_ bitwise_not_
-        bitwise_or_ bitwise_right_shift bitwise_right_shift_ bitwise_xor_ byte cauchy_ char
-        cholesky_inverse cholesky_solve copysign copysign_ corrcoef cov cross deg2rad det diag
-        diag_embed diagflat diagonal diagonal_scatter diff digamma digamma_ dim_order dist dsplit
-        eq_ erfc erfc_ erfinv erfinv_ fill_diagonal_ fliplr flipud float_power float_power_ fmax
-        fmin frexp gcd gcd_ ge_ geometric_ geqrf get_device greater greater_ greater_equal
-        greater_equal_ gt_ heaviside hsplit i0 i0_ igamma igamma_ igammac igammac_ index_add
-        index_add_ index_copy index_copy_ index_fill index_fill_ index_reduce index_reduce_ inner
-        inverse is_contiguous is_inference is_signed isneginf isposinf isreal istft itemsize lcm
-        lcm_ ldexp ldexp_ le_ less less_ less_equal less_equal_ lgamma lgamma_ log_normal_
-        logaddexp2 logdet logical_and_ logical_not_ logical_or_ logical_xor_ lt_ map_ masked_scatter
-        masked_scatter_ matrix_exp matrix_power module_load mv mvlgamma mvlgamma_ nan_to_num
-        nan_to_num_ narrow narrow_copy nbytes ndimension ne_ nextafter nextafter_ nonzero_static
-        not_equal not_equal_ orgqr ormqr pinverse polygamma polygamma_ positive put_ rad2deg ravel
-        renorm renorm_ repeat_interleave resize_ resize_as_ roll rot90 scatter_reduce
-        scatter_reduce_ select select_scatter sgn sgn_ short signbit slice_scatter slogdet squeeze_
-        stft storage_offset stride sum_to_size t_ tensor_split trace transpose_ tril tril_ triu
-        triu_ unflatten unsqueeze_ vdot vsplit
+        addmm_ as_subclass bfloat16 cholesky_inverse cholesky_solve corrcoef cov cross det
+        diagonal_scatter diff dim_order dist geqrf igamma igamma_ igammac igammac_ index_reduce
+        index_reduce_ inverse is_inference istft logdet matrix_exp matrix_power module_load
+        narrow_copy nonzero_static orgqr ormqr pinverse renorm renorm_ select_scatter slice_scatter
+        slogdet stft
         """.split()
     ),
     "nn.functional": set(
