@@ -101,3 +101,13 @@ def test_views_and_detached_tensors_share_the_version_counter():
     c.detach().zero_()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         c.sum().backward()
+
+
+def test_an_in_place_operation_without_a_derivative_leaves_a_constant_not_a_leaf():
+    a = chainrule.tensor([3.0, 4.0], requires_grad=True)
+    x = a * 2
+    x.floor_divide_(2)
+    assert x.grad_fn is None and not x.requires_grad  # nothing backward could send to a
+    y = a * 2
+    y.sign_()
+    assert y.grad_fn.name() == "SignBackward0"

@@ -36,7 +36,8 @@ def write_in_place(tensor, operation, *args, **kwargs):
         retained = tensor.retains_grad
         if retained:  # retain_grad() follows the tensor to its new node, as in PyTorch
             del tensor.grad_fn._retained[tensor._output_nr]
-        tensor.grad_fn, tensor._output_nr, tensor._requires_grad = result.grad_fn, result._output_nr, True
+        # A result without a node (floor_divide_, a comparison) is a constant now, not a leaf.
+        tensor.grad_fn, tensor._output_nr, tensor._requires_grad = result.grad_fn, result._output_nr, result.grad_fn is not None
         if retained:
             tensor.retain_grad()
         if tensor.grad_fn is not None:
