@@ -10,7 +10,7 @@ def test_dtype_inference_matches_torch():
     for data in [1.0, [1.0, 2.0], 3, [1, 2], True, [[1, 2], [3, 4]], np.float64(2.0), np.arange(3)]:
         ours = chainrule.tensor(data)
         theirs = torch.tensor(data)
-        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), data
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "chainrule."), data
         assert tuple(ours.shape) == tuple(theirs.shape)
 
 
@@ -177,3 +177,18 @@ def test_course_device_idiom_runs_on_cpu():
     assert model(x).shape == (3, 1) and x.device == "cpu"
     with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
         x.to("cuda")
+
+
+def test_dtypes_print_and_compare_as_pytorch_and_numpy_takes_them():
+    import pickle
+
+    x = chainrule.ones(2)
+    assert str(x.dtype) == "chainrule.float32" == repr(chainrule.float32)
+    assert x.dtype is chainrule.float32 and isinstance(x.dtype, chainrule.dtype)
+    assert x.dtype == np.float32 and np.dtype("float32") == x.dtype and x.dtype != chainrule.float64
+    assert chainrule.float32.is_floating_point and not chainrule.int64.is_floating_point
+    assert chainrule.int8.is_signed and not chainrule.uint8.is_signed and chainrule.float16.itemsize == 2
+    assert torch.float32.is_floating_point and torch.int8.is_signed  # the same attributes as PyTorch's
+    assert np.zeros(2, dtype=chainrule.int32).dtype == np.int32
+    assert pickle.loads(pickle.dumps(chainrule.float64)) is chainrule.float64
+    assert {chainrule.float32: "f"}[x.array.dtype] == "f"

@@ -37,6 +37,7 @@ from chainrule.device import cuda, device, get_default_device, set_default_devic
 from chainrule.dtypes import (
     bool_ as bool,
     double,
+    dtype,
     float,
     float16,
     float32,

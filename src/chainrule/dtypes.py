@@ -1,22 +1,84 @@
 """The dtypes of chainrule and PyTorch's rules for choosing one.
 
-A dtype *is* a NumPy dtype (``chainrule.float32 == numpy.dtype('float32')``), so arrays and tensors
-agree on it without translation. Like PyTorch, Python floats become ``float32`` by default and Python
-ints become ``int64``.
+A dtype wraps a NumPy dtype under PyTorch's name: ``print(x.dtype)`` shows ``chainrule.float32``
+(as PyTorch shows ``torch.float32``), while NumPy takes it wherever it takes a dtype (it reads
+the ``dtype`` attribute) and it compares equal to the NumPy dtype (``chainrule.float32 ==
+numpy.float32``), so arrays and tensors agree on it without translation. Like PyTorch, Python
+floats become ``float32`` by default and Python ints become ``int64``.
 """
 import builtins
 
 from chainrule.backend import xp
 
-float16 = xp.dtype("float16")
-float32 = xp.dtype("float32")
-float64 = xp.dtype("float64")
-int8 = xp.dtype("int8")
-int16 = xp.dtype("int16")
-int32 = xp.dtype("int32")
-int64 = xp.dtype("int64")
-uint8 = xp.dtype("uint8")
-bool_ = xp.dtype("bool")
+
+class dtype:
+    """A tensor's element type, as ``torch.dtype``: ``chainrule.float32``, ``chainrule.int64``, ...
+
+    ``dtype.dtype`` is the NumPy dtype it stands for; attributes NumPy dtypes have (``kind``,
+    ``itemsize``, ``name``) read through to it.
+    """
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, numpy_dtype):
+        object.__setattr__(self, "dtype", xp.dtype(numpy_dtype))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a dtype cannot be changed")
+
+    def __getattr__(self, name):
+        return getattr(self.dtype, name)
+
+    def __eq__(self, other):
+        return self.dtype == (other.dtype if isinstance(other, dtype) else other)
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+    def __repr__(self):
+        return dtype_name(self.dtype)
+
+    def __reduce__(self):
+        return (of, (self.dtype.str,))
+
+    @property
+    def is_floating_point(self):
+        """True for float16, float32 and float64."""
+        return self.dtype.kind == "f"
+
+    @property
+    def is_complex(self):
+        """False: chainrule's dtypes are real."""
+        return False
+
+    @property
+    def is_signed(self):
+        """True for the floats and the signed integers."""
+        return self.dtype.kind in "fi"
+
+
+_NAMED = {}
+
+
+def of(numpy_dtype):
+    """The chainrule dtype for a NumPy dtype (or anything NumPy reads as one): one object each, so
+    that ``x.dtype is chainrule.float32`` holds as in PyTorch."""
+    key = xp.dtype(numpy_dtype)
+    named = _NAMED.get(key)
+    if named is None:
+        named = _NAMED[key] = dtype(key)
+    return named
+
+
+float16 = of("float16")
+float32 = of("float32")
+float64 = of("float64")
+int8 = of("int8")
+int16 = of("int16")
+int32 = of("int32")
+int64 = of("int64")
+uint8 = of("uint8")
+bool_ = of("bool")
 
 # PyTorch's aliases
 half = float16
@@ -37,15 +99,16 @@ def get_default_dtype():
 def set_default_dtype(dtype):
     """Make ``dtype`` (``float32`` or ``float64``) the default floating dtype."""
     global _default_float
-    dtype = xp.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"only floating-point types are supported as the default type, got {dtype}")
-    _default_float = dtype
+    chosen = of(dtype)
+    if chosen.kind != "f":
+        raise TypeError(f"only floating-point types are supported as the default type, got {chosen}")
+    _default_float = chosen
 
 
-def dtype_name(dtype):
+def dtype_name(numpy_dtype):
     """``chainrule.float32`` style name of a dtype, as reprs print it."""
-    return "chainrule." + ("bool" if dtype == bool_ else dtype.name)
+    numpy_dtype = xp.dtype(numpy_dtype)
+    return "chainrule." + ("bool" if numpy_dtype.kind == "b" else numpy_dtype.name)
 
 
 def infer_dtype(data):

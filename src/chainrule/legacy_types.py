@@ -38,7 +38,7 @@ class LegacyTensorType(type):
             if data[0].dtype != cls.dtype:
                 raise TypeError(
                     f"{cls.__name__}(tensor): expected a {cls.dtype} tensor, got {data[0].dtype}; convert it "
-                    f"with tensor.to(chainrule.{cls.dtype}) or use chainrule.tensor(tensor, dtype=...)"
+                    f"with tensor.to({cls.dtype}) or use chainrule.tensor(tensor, dtype=...)"
                 )
             return tensor_from_array(data[0].array)
         if len(data) == 1 and isinstance(data[0], Size):
@@ -52,7 +52,7 @@ class LegacyTensorType(type):
         if not hasattr(data[0], "__len__"):
             raise TypeError(
                 f"{cls.__name__}(data): data must be a sequence (got {type(data[0]).__name__}); use "
-                f"chainrule.tensor({data[0]!r}, dtype=chainrule.{cls.dtype}) for a 0-d tensor"
+                f"chainrule.tensor({data[0]!r}, dtype={cls.dtype}) for a 0-d tensor"
             )
         values = data[0].tolist() if isinstance(data[0], xp.ndarray) else data[0]
         return tensor_from_array(xp.array(values).astype(cls.dtype))

@@ -276,7 +276,8 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.array.dtype
+        """The element type, as PyTorch prints it (``chainrule.float32``); see dtypes.py."""
+        return dtypes.of(self.array.dtype)
 
     @property
     def device(self):

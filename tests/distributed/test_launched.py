@@ -56,7 +56,7 @@ def test_models_that_differ_across_ranks_are_refused_at_wrap_time_once():
     output = finished.stdout + finished.stderr
     assert finished.returncode != 0 and elapsed < 10, output
     assert output.count("the model differs across processes") == 1, output
-    assert "parameter '0.weight' has shape (6, 4) (float32) on rank 0 but shape (7, 4) (float32) on rank 1" in output
+    assert "parameter '0.weight' has shape (6, 4) (chainrule.float32) on rank 0 but shape (7, 4) (chainrule.float32) on rank 1" in output
 
 
 def test_the_runner_under_ddp_reports_the_whole_jobs_numbers_from_rank_0_alone(tmp_path, capsys):

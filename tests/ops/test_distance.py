@@ -94,7 +94,7 @@ def test_integer_inputs_follow_pytorch():
     for call in (lambda lib: lib.cosine_similarity(lib.tensor(ints), lib.tensor(ints * 1.5, dtype=lib.float32)),
                  lambda lib: lib.pairwise_distance(lib.tensor(ints), lib.tensor(ints[::-1].copy()))):
         ours, theirs = call(chainrule), call(torch)
-        assert str(theirs.dtype) == f"torch.{ours.dtype}"
+        assert str(theirs.dtype) == str(ours.dtype).replace("chainrule.", "torch.")
         np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
 
 

@@ -32,9 +32,7 @@ RTOL = 1e-3
 ATOL = 1e-4
 
 #: Script -> what chainrule lacks for it today (the lead's to-do; remove an entry when it passes).
-NEEDS = {
-    "pytorch_tutorial_tensors.py": "str(x.dtype) printing 'torch.float32': chainrule's dtypes are NumPy's and print 'float32'",
-}
+NEEDS = {}
 
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
 _TOKEN = re.compile(rf"{_NUMBER}|nan|inf|\w+|[^\w\s]")

@@ -241,7 +241,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(_entry_line(position, value, lambda tensor: f"chainrule.{tensor.dtype}") for position, value in enumerate(self))
+        return "\n".join(_entry_line(position, value, lambda tensor: f"{tensor.dtype}") for position, value in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")

@@ -187,8 +187,8 @@ class RNNBase(Module):
         weight = getattr(self, self._flat_weights_names[0])
         if input.dtype != weight.dtype:
             raise ValueError(
-                f"RNN input dtype (chainrule.{input.dtype}) does not match weight dtype (chainrule.{weight.dtype}). "
-                f"Convert input: input.to(chainrule.{weight.dtype}), or convert model: model.to(chainrule.{input.dtype})"
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
+                f"Convert input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
             )
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
