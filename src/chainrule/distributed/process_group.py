@@ -18,6 +18,7 @@ from chainrule.distributed.communicator import (
 #: How long a process other than rank 0 waits before reporting its error: when every process hits
 #: the same error, rank 0 reports it and ends the job meanwhile, so that it is printed once.
 REPORT_DELAY_SECONDS = 2.0
+FORWARD_DELAY_SECONDS = 0.5  # for the launcher to pass a report on before the job is torn down
 
 _state = {"communicator": None, "previous_excepthook": None}
 
@@ -115,6 +116,9 @@ def end_every_process(what_happened, exit_code=1, details=""):
         f"ending every process.\n{details}"
     )
     sys.stderr.flush()
+    # The launcher forwards each process's output through its own pipes; aborting at once can end the
+    # job before the report has been read from them, and the user would see nothing at all.
+    time.sleep(FORWARD_DELAY_SECONDS)
     communicator.abort(exit_code)
 
 
