@@ -49,10 +49,17 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Expected a number for ord, but got the string {ord!r}; use linalg.matrix_norm")
-    if x.array.size == 0 and ord < 0:
-        raise RuntimeError(
-            f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation does not have an identity"
-        )
+    if ord < 0 or ord == math.inf:  # a minimum (or maximum) over nothing has no value
+        if dim is None and x.array.size == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation does not have an identity"
+            )
+        for each in () if dim is None else (dim,) if isinstance(dim, int) else dim:
+            if x.array.shape[each] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {ord} norm on the dimension {each % x.array.ndim}because this "
+                    f"dimension is empty and the operation does not have an identity"
+                )
     return p_norm(x, ord, dim, keepdim)
 
 

@@ -589,7 +589,8 @@ def matrix_power(A, n):
     for n = 0)."""
     check_matrices(A, "linalg.matrix_power")
     if n == 0:
-        return tensor_from_array(xp.broadcast_to(xp.eye(A.array.shape[-1], dtype=A.array.dtype), A.array.shape).copy())
+        # identities that stay in the graph with a zero gradient, as PyTorch's
+        return A * 0 + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
     power, remaining, result = inv(A) if n < 0 else A, abs(n), None
     while True:  # result = Π of power^(2^i) over the bits i of |n|
         if remaining & 1:
@@ -603,15 +604,16 @@ def matrix_power(A, n):
 @public
 def cholesky_solve(B, L, upper=False):
     """X with A X = B, where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor:
-    B (*, n, k), L (*, n, n)."""
-    factor = transposed(L) if upper else L
+    B (*, n, k), L (*, n, n), of which only the triangle named by ``upper`` is read."""
+    factor = transposed(L.triu()) if upper else L.tril()
     return solve(matmul(factor, transposed(factor)), B)
 
 
 @public
 def cholesky_inverse(L, upper=False):
-    """A⁻¹ where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor L (*, n, n)."""
-    factor = transposed(L) if upper else L
+    """A⁻¹ where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
+    its triangle is read)."""
+    factor = transposed(L.triu()) if upper else L.tril()
     return inv(matmul(factor, transposed(factor)))
 
 
