@@ -46,6 +46,7 @@ class LinAlgError(RuntimeError):
 
 
 linalg_slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
 linalg_qr = namedtuple("linalg_qr", ["Q", "R"])
 linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
 linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
@@ -448,12 +449,17 @@ def det(A):
     return Det.apply(A)
 
 
-@public
 def slogdet(A):
     """(sign, logabsdet) with det A = sign · exp(logabsdet), without overflow: A (*, n, n) -> (*), (*).
     A singular matrix has sign 0 and logabsdet -inf."""
     check_matrices(A, "linalg.slogdet")
     return linalg_slogdet(*Slogdet.apply(A))
+
+
+@public(name="slogdet")
+def sign_and_log_of_det(input):
+    """``linalg.slogdet`` as ``torch.slogdet`` returns it (a ``slogdet`` named tuple)."""
+    return slogdet_result(*slogdet(input))
 
 
 @public
@@ -583,7 +589,7 @@ def matrix_exp(A):
     return MatrixExp.apply(A)
 
 
-@public
+@public(out=True)
 def matrix_power(A, n):
     """A^n for A (*, n, n) by repeated squaring (A⁻¹ to the power -n for negative n; the identity
     for n = 0)."""
@@ -601,7 +607,7 @@ def matrix_power(A, n):
         power = matmul(power, power)
 
 
-@public
+@public(out=True)
 def cholesky_solve(B, L, upper=False):
     """X with A X = B, where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor:
     B (*, n, k), L (*, n, n), of which only the triangle named by ``upper`` is read."""
@@ -609,7 +615,7 @@ def cholesky_solve(B, L, upper=False):
     return solve(matmul(factor, transposed(factor)), B)
 
 
-@public
+@public(out=True)
 def cholesky_inverse(L, upper=False):
     """A⁻¹ where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
     its triangle is read)."""
