@@ -75,7 +75,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord in ("nuc", 2, -2):
         moved = shape.movedim(A, (rows, columns), (-2, -1))
         values = svdvals(moved)
-        result = values.sum(-1) if ord == "nuc" else amax(values, -1) if ord == 2 else amin(values, -1)
+        result = values.sum(-1) if ord == "nuc" else largest(values, -1) if ord == 2 else amin(values, -1)
         if keepdim:
             for each in sorted((rows, columns)):
                 result = shape.unsqueeze(result, each)
@@ -83,9 +83,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord in (1, -1, math.inf, -math.inf):
         summed, extreme = (rows, columns) if ord in (1, -1) else (columns, rows)
         sums = abs(A).sum(summed, keepdim=True)
-        chosen = amax(sums, extreme, keepdim=True) if ord > 0 else amin(sums, extreme, keepdim=True)
+        chosen = largest(sums, extreme, keepdim=True) if ord > 0 else amin(sums, extreme, keepdim=True)
         return chosen if keepdim else shape.squeeze(chosen, sorted((rows, columns), reverse=True))
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported; use 'fro', 'nuc', 2, -2, 1, -1, inf or -inf")
+
+
+def largest(values, dim, keepdim=False):
+    """The maximum over ``dim``; 0 over an empty dimension, as PyTorch's matrix norms of an empty
+    matrix (the minimum of nothing raises)."""
+    return amax(values, dim, keepdim) if values.array.shape[dim] else values.sum(dim, keepdim=keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -128,6 +134,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution X = A⁺ B of A X ≈ B: A (*, m, n), B (*, m, k) -> X (*, n, k), and the
     rank of A. As PyTorch's default driver 'gelsy', residuals and singular_values are empty."""
     check_matrices(A, "linalg.lstsq", square=False)
+    if B.array.ndim == A.array.ndim - 1:  # B (*, m): one right-hand side per matrix
+        return lstsq_of_vectors(A, B, rcond)
     solution = matmul(pinv(A, rtol=rcond), B)
     empty = tensor_from_array(xp.zeros((0,), dtype=A.array.dtype))
     return linalg_lstsq(solution, empty, matrix_rank(A, rtol=rcond), empty)
@@ -162,3 +170,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if unitriangular:
         triangle = triangle + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
     return solve(triangle, B, left=left)
+
+
+def lstsq_of_vectors(A, B, rcond):
+    solution, residuals, rank, singular_values = lstsq(A, shape.unsqueeze(B, -1), rcond)
+    return linalg_lstsq(shape.squeeze(solution, -1), residuals, rank, singular_values)

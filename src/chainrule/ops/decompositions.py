@@ -121,41 +121,97 @@ def check_matrices(A, operation, square=True):
         raise RuntimeError(f"{operation}: A must be batches of square matrices, but they are {rows} by {columns} matrices")
 
 
-def singular(operation, what="the input matrix is singular", advice="use linalg.pinv or linalg.lstsq for singular matrices"):
-    return LinAlgError(f"{operation}: The computation could not be completed because {what}; {advice}.")
+def zero_pivots(matrices):
+    """LAPACK's ``info`` of an LU factorization with partial pivoting (getrf), per matrix of
+    (*, n, n): the position (from 1) of the first pivot that is exactly zero, 0 where there is none
+    (the matrix is invertible)."""
+    size = matrices.shape[-1]
+    rows = matrices.reshape((-1, size, size)).copy()
+    batch = xp.arange(rows.shape[0])
+    info = xp.zeros(rows.shape[0], dtype=dtypes.int32)
+    for k in range(size):
+        chosen = xp.argmax(xp.abs(rows[:, k:, k]), axis=1) + k
+        pivot_rows = rows[batch, chosen]  # a copy: the rows swapped into place k
+        rows[batch, chosen] = rows[:, k]
+        rows[:, k] = pivot_rows
+        pivots = pivot_rows[:, k]
+        info = xp.where((info == 0) & (pivots == 0), k + 1, info)
+        # a zero pivot has only zeros below it (it is the largest): nothing to eliminate
+        factors = rows[:, k + 1 :, k] / xp.where(pivots == 0, 1, pivots)[:, None]
+        rows[:, k + 1 :, k:] -= factors[:, :, None] * pivot_rows[:, None, k:]
+    return info.reshape(matrices.shape[:-2])
 
 
-def calling(function, operation, *arrays, **kwargs):
-    """``function(*arrays)``, with the backend's LinAlgError raised as chainrule's (PyTorch's type)."""
+def failing_minors(matrices):
+    """cholesky's ``info`` per matrix of (*, n, n): the order of the first leading minor that is not
+    positive-definite, 0 where the matrix is positive-definite."""
+    size = matrices.shape[-1]
+    flat = matrices.reshape((-1, size, size))
+    orders = [next((k for k in range(1, size + 1) if not factorizes(matrix[:k, :k])), 0) for matrix in flat]
+    return xp.asarray(orders, dtype=dtypes.int32).reshape(matrices.shape[:-2])
+
+
+def factorizes(matrix):
     try:
-        return function(*arrays, **kwargs)
-    except BackendLinAlgError:
-        if function is linalg.cholesky:
-            order = next(k for k in range(1, arrays[0].shape[-1] + 1) if not _factorizes(arrays[0][..., :k, :k]))
-            raise LinAlgError(
-                f"{operation}: The factorization could not be completed because the input is not positive-definite "
-                f"(the leading minor of order {order} is not positive-definite)."
-            ) from None
-        raise singular(operation) from None
-
-
-def _factorizes(matrices):
-    try:
-        linalg.cholesky(matrices)
+        linalg.cholesky(matrix)
         return True
     except BackendLinAlgError:
         return False
+
+
+#: PyTorch's message for each kind of failure, from the failing matrix's ``info``.
+FAILURES = {
+    "inversion": (zero_pivots, "The diagonal element {info} is zero, the inversion could not be completed because the "
+                  "input matrix is singular. Use linalg.pinv for a pseudo-inverse of a singular matrix."),
+    "solver": (zero_pivots, "The solver failed because the input matrix is singular. Use linalg.lstsq for a "
+               "least-squares solution of a singular system."),
+    "factorization": (failing_minors, "The factorization could not be completed because the input is not "
+                      "positive-definite (the leading minor of order {info} is not positive-definite). Only symmetric "
+                      "positive-definite matrices (such as B Bᵀ + εI) have a Cholesky factor."),
+}
+
+
+def failure(kind, operation, info):
+    """PyTorch's LinAlgError for the first matrix whose ``info`` is not 0."""
+    first = int(xp.flatnonzero(info.reshape(-1))[0])
+    where = f"(Batch element {first}): " if info.ndim else ""
+    message = FAILURES[kind][1].format(info=int(info.reshape(-1)[first]))
+    return LinAlgError(f"{operation}: {where}{message}")
+
+
+def calling(function, operation, kind, *arrays):
+    """``function(*arrays)``, or PyTorch's LinAlgError (``kind`` of failure) when a matrix is singular
+    or not positive-definite."""
+    try:
+        return function(*arrays)
+    except BackendLinAlgError:
+        raise failure(kind, operation, FAILURES[kind][0](arrays[0])) from None
+
+
+def computed_where_possible(function, A, kind, operation, check_errors):
+    """(function(A), info) as PyTorch's ``*_ex`` functions: info (*,) int32 is 0 where a matrix
+    succeeded; the results of the others are nan (LinAlgError instead, with ``check_errors``)."""
+    info = FAILURES[kind][0](A.array)
+    if not xp.any(info):
+        return function(A), tensor_from_array(info)
+    if check_errors:
+        raise failure(kind, operation, info)
+    failed = (info != 0)[..., None, None]
+    identity = tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
+    result = function(registry.functions.where(tensor_from_array(failed), identity, A))
+    per_result = failed.reshape(info.shape + (1,) * (result.ndim - info.ndim))  # a vector result has one dimension less
+    return registry.functions.where(tensor_from_array(per_result), xp.nan, result), tensor_from_array(info)
 
 
 # ----------------------------------------------------------------------------- the operations
 class Inverse(LinalgOp):
     node_name = "LinalgInvExBackward0"
     formula = "A⁻¹"
-    derivatives = ("-outᵀ @ grad @ outᵀ",)
+    derivatives = ("-outᵀ @ grad @ outᵀ", None)
 
     @staticmethod
-    def forward(ctx, A):
-        inverse = calling(linalg.inv, "linalg.inv", A)
+    def forward(ctx, A, operation):
+        inverse = calling(linalg.inv, operation, "inversion", A)
         ctx.save_for_backward(inverse)
         return inverse
 
@@ -163,7 +219,7 @@ class Inverse(LinalgOp):
     def backward(ctx, grad_output):
         (inverse,) = ctx.saved_tensors
         inverse_t = transposed(inverse)
-        return -(inverse_t @ grad_output @ inverse_t)
+        return -(inverse_t @ grad_output @ inverse_t), None
 
 
 class Det(LinalgOp):
@@ -213,11 +269,11 @@ class Solve(LinalgOp):
 
     node_name = "LinalgSolveExBackward0"
     formula = "A⁻¹ B"
-    derivatives = ("-A⁻ᵀ grad outᵀ", "A⁻ᵀ grad")
+    derivatives = ("-A⁻ᵀ grad outᵀ", "A⁻ᵀ grad", None)
 
     @staticmethod
-    def forward(ctx, A, B):
-        solution = calling(linalg.solve, "torch.linalg.solve", A, B)
+    def forward(ctx, A, B, operation):
+        solution = calling(linalg.solve, operation, "solver", A, B)
         ctx.save_for_backward(A, solution)
         return solution
 
@@ -226,17 +282,17 @@ class Solve(LinalgOp):
         A, solution = ctx.saved_tensors
         grad_B = ctx.xp.solve(transposed(A), grad_output)
         grad_A = -(grad_B @ transposed(solution)) if ctx.needs_input_grad[0] else None
-        return grad_A, grad_B
+        return grad_A, grad_B, None
 
 
 class Cholesky(LinalgOp):
     node_name = "LinalgCholeskyExBackward0"
     formula = "L, lower triangular with A = L Lᵀ"
-    derivatives = ("sym(L⁻ᵀ Φ(Lᵀ grad) L⁻¹), Φ: the lower triangle with its diagonal halved",)
+    derivatives = ("sym(L⁻ᵀ Φ(Lᵀ grad) L⁻¹), Φ: the lower triangle with its diagonal halved", None)
 
     @staticmethod
-    def forward(ctx, A):
-        lower = calling(linalg.cholesky, "linalg.cholesky", A)
+    def forward(ctx, A, operation):
+        lower = calling(linalg.cholesky, operation, "factorization", A)
         ctx.save_for_backward(lower)
         return lower
 
@@ -246,7 +302,7 @@ class Cholesky(LinalgOp):
         lower_inverse = ctx.xp.inverse(lower)
         phi = ctx.xp.tril(transposed(lower) @ grad_output) * (1.0 - 0.5 * xp.eye(lower.shape[-1], dtype=lower.dtype))
         grad = transposed(lower_inverse) @ phi @ lower_inverse
-        return (grad + transposed(grad)) * 0.5
+        return (grad + transposed(grad)) * 0.5, None
 
 
 def qr_of_tall(grad_Q, grad_R, Q, R, xp_functions):
@@ -339,7 +395,7 @@ class Eigh(LinalgOp):
 
     node_name = "LinalgEighBackward0"
     formula = "λ, V with A = V diag(λ) Vᵀ"
-    derivatives = ("V [skew(VᵀG_V) / 2E + diag G_λ] Vᵀ",)
+    derivatives = ("V [skew(VᵀG_V) / 2E + diag G_λ] Vᵀ", None)
 
     @staticmethod
     def forward(ctx, A, UPLO):
@@ -416,8 +472,13 @@ class MatrixExp(LinalgOp):
 # ----------------------------------------------------------------------------- public functions
 def inv(A):
     """A⁻¹ for A (*, n, n); LinAlgError where a matrix is singular."""
-    check_matrices(A, "linalg.inv")
-    return Inverse.apply(A)
+    return inverse_for(A, "linalg.inv")
+
+
+def inverse_for(A, operation):
+    """A⁻¹, errors naming ``operation`` (the public function called)."""
+    check_matrices(A, operation)
+    return Inverse.apply(A, operation)
 
 
 @public
@@ -427,19 +488,10 @@ def inverse(input):
 
 
 def inv_ex(A, *, check_errors=False):
-    """(inverse, info): info (*,) int32 is 0 where a matrix was inverted, 1 where it is singular
-    (its inverse is then nan); LinAlgError only with ``check_errors``."""
+    """(inverse, info): info (*,) int32 is 0 where a matrix was inverted, else the position of LU's
+    first zero pivot (that inverse is then nan); LinAlgError only with ``check_errors``."""
     check_matrices(A, "linalg.inv_ex")
-    info = xp.zeros(A.array.shape[:-2], dtype=dtypes.int32)
-    try:
-        inverse_ = Inverse.apply(A)
-    except LinAlgError:
-        if check_errors:
-            raise
-        info = (linalg.det(A.array) == 0).astype(dtypes.int32)
-        inverse_ = Inverse.apply(A + tensor_from_array(info[..., None, None] * xp.eye(A.array.shape[-1], dtype=A.array.dtype)))
-        inverse_ = inverse_ * tensor_from_array(xp.where(info[..., None, None] == 1, xp.nan, 1.0).astype(A.array.dtype))
-    return linalg_inv_ex(inverse_, tensor_from_array(info))
+    return linalg_inv_ex(*computed_where_possible(lambda each: inverse_for(each, "linalg.inv_ex"), A, "inversion", "linalg.inv_ex", check_errors))
 
 
 @public
@@ -472,37 +524,55 @@ def logdet(input):
 def solve(A, B, *, left=True):
     """X with A X = B (``left``) or X A = B: A (*, n, n), B (*, n, k) or a vector B (*, n) (when
     B has one dimension less than A, or is 1-D), batch dimensions broadcast."""
+    return solution_for(A, B, left, "torch.linalg.solve")
+
+
+def solution_for(A, B, left, operation):
+    """``solve``, errors naming ``operation`` (the public function called)."""
     check_matrices(A, "linalg.solve")
     vector = B.array.ndim == 1 or (B.array.ndim == A.array.ndim - 1 and B.array.shape[:-1] == A.array.shape[:-2])
     if not left:
-        return transposed(solve(transposed(A), transposed(B) if not vector else B))
+        return transposed(solution_for(transposed(A), B if vector else transposed(B), True, operation))
     size = A.array.shape[-1]
     rows = B.array.shape[-1] if vector else B.array.shape[-2] if B.array.ndim >= 2 else None
     if rows != size:
         shown = f"{size}x{size} and {B.array.shape[-1]}" if vector else f"{size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]}"
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({shown})")
     if vector:
-        return shape.squeeze(Solve.apply(A, shape.unsqueeze(B, -1)), -1)
-    return Solve.apply(A, B)
+        return shape.squeeze(Solve.apply(A, shape.unsqueeze(B, -1), operation), -1)
+    return Solve.apply(A, B, operation)
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
-    """(result, info) of ``solve``; info (*,) int32 is 0 where the system was solved."""
-    result = solve(A, B, left=left)
-    return linalg_solve_ex(result, tensor_from_array(xp.zeros(result.array.shape[: A.array.ndim - 2], dtype=dtypes.int32)))
+    """(result, info) of ``solve``: info (*,) int32 is 0 where A was invertible, else the position of
+    LU's first zero pivot (that result is then nan); LinAlgError only with ``check_errors``."""
+    check_matrices(A, "linalg.solve_ex")
+    operation = "torch.linalg.solve_ex"
+    return linalg_solve_ex(*computed_where_possible(
+        lambda each: solution_for(each, B, left, operation), A, "solver", operation, check_errors
+    ))
 
 
 def cholesky(A, *, upper=False):
     """L lower triangular with A = L Lᵀ, for symmetric positive-definite A (*, n, n) (read from its
     lower triangle); with ``upper``, U = Lᵀ (A = Uᵀ U). LinAlgError if A is not positive-definite."""
-    check_matrices(A, "linalg.cholesky")
-    lower = Cholesky.apply(A)
+    return factor_for(A, upper, "linalg.cholesky")
+
+
+def factor_for(A, upper, operation):
+    """``cholesky``, errors naming ``operation`` (the public function called)."""
+    check_matrices(A, operation)
+    lower = Cholesky.apply(A, operation)
     return transposed(lower) if upper else lower
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
-    """(L, info) of ``cholesky``; info (*,) int32 is 0 where A is positive-definite."""
-    return linalg_cholesky_ex(cholesky(A, upper=upper), tensor_from_array(xp.zeros(A.array.shape[:-2], dtype=dtypes.int32)))
+    """(L, info) of ``cholesky``: info (*,) int32 is 0 where A is positive-definite, else the order of
+    its first leading minor that is not (L is then nan); LinAlgError only with ``check_errors``."""
+    check_matrices(A, "linalg.cholesky_ex")
+    return linalg_cholesky_ex(*computed_where_possible(
+        lambda each: factor_for(each, upper, "linalg.cholesky_ex"), A, "factorization", "linalg.cholesky_ex", check_errors
+    ))
 
 
 def qr(A, mode="reduced"):
@@ -620,7 +690,7 @@ def cholesky_inverse(L, upper=False):
     """A⁻¹ where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
     its triangle is read)."""
     factor = transposed(L.triu()) if upper else L.tril()
-    return inv(matmul(factor, transposed(factor)))
+    return inverse_for(matmul(factor, transposed(factor)), "cholesky_inverse")
 
 
 class TensorFunctions:
