@@ -33,7 +33,6 @@ from chainrule.autograd import grad_mode
 from chainrule.backend import LinAlgError as BackendLinAlgError
 from chainrule.backend import linalg, xp
 from chainrule.ops import registry, shape
-from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.registry import public
@@ -60,10 +59,12 @@ linalg_lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "sin
 def matrix_exp_array(a):
     """e^A = Σ_k A^k / k! for a batch of square matrices, by scaling and squaring: the Taylor series
     of A / 2^s (whose 1-norm is at most 1/2, where 18 terms are exact to machine precision), squared
-    s times."""
+    s times; s is chosen for the batch's largest matrix."""
     if a.size == 0:
         return a.copy()
     largest = float(xp.max(xp.sum(xp.abs(a), axis=-2)))
+    if not math.isfinite(largest):
+        return xp.full_like(a, xp.nan)
     squarings = max(0, math.ceil(math.log2(largest)) + 1) if largest > 0 else 0
     scaled = a / 2.0**squarings
     result = term = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
@@ -104,6 +105,7 @@ def diagonal_matrix(values):
 
 
 def transposed(matrix):
+    """Each matrix of a batch transposed: (*, m, n) -> (*, n, m)."""
     return matrix.swapaxes(-1, -2)
 
 
