@@ -148,7 +148,11 @@ NORMS = [
 
 
 test_op = table_test(CASES + NORMS)
-SECOND_ORDER = {"inv", "det", "slogdet", "logdet", "solve", "solve_vector", "cholesky", "matrix_exp", "pinv", "svdvals", "eigh_values"}
+SECOND_ORDER = {
+    "inv", "det", "slogdet", "logdet", "solve", "solve_vector", "solve_broadcast", "cholesky", "matrix_exp", "pinv", "svdvals",
+    "eigh_values", "qr_Q", "qr_R", "qr_both", "svd_U", "svd_Vh", "eigh_vectors", "cholesky_solve", "solve_triangular", "lstsq",
+    "matrix_power_-2", "cond", "inv_ex",
+}
 test_second_order = second_order_test(
     [each for each in CASES if each.name in SECOND_ORDER] + [each for each in NORMS if "inf" not in each.name and "_0" not in each.name]
 )
