@@ -85,7 +85,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         sums = abs(A).sum(summed, keepdim=True)
         chosen = largest(sums, extreme, keepdim=True) if ord > 0 else amin(sums, extreme, keepdim=True)
         return chosen if keepdim else shape.squeeze(chosen, sorted((rows, columns), reverse=True))
-    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported; use 'fro', 'nuc', 2, -2, 1, -1, inf or -inf")
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported. Use 'fro', 'nuc', 2, -2, 1, -1, inf or -inf")
 
 
 def largest(values, dim, keepdim=False):

@@ -110,11 +110,12 @@ def transposed(matrix):
 
 
 # ----------------------------------------------------------------------------- checks
-def check_matrices(A, operation, square=True):
-    """PyTorch's checks on the matrix argument: at least 2-D, floating, square (when ``square``)."""
+def check_matrices(A, operation, square=True, floating=True):
+    """PyTorch's checks on the matrix argument: at least 2-D, floating (when ``floating``), square
+    (when ``square``)."""
     if A.array.ndim < 2:
         raise RuntimeError(f"{operation}: The input tensor A must have at least 2 dimensions.")
-    if A.array.dtype.kind not in "fc":
+    if floating and A.array.dtype.kind not in "fc":
         raise RuntimeError(
             f"{operation}: Expected a floating point or complex tensor as input. Got {dtypes.dtype_name(A.array.dtype)}"
         )
@@ -232,13 +233,13 @@ class Det(LinalgOp):
     @staticmethod
     def forward(ctx, A):
         det = linalg.det(A)
-        ctx.save_for_backward(A)
+        ctx.save_for_backward(A, det)
         ctx.singular = bool(xp.any(det == 0))
         return det
 
     @staticmethod
     def backward(ctx, grad_output):
-        (A,) = ctx.saved_tensors
+        A, det = ctx.saved_tensors
         if ctx.singular:  # A⁻¹ does not exist: the cofactors Π_{j≠i} s_j in the singular basis
             U, S, Vh = ctx.xp.svd(A)
             eye = xp.eye(S.shape[-1], dtype=bool)
@@ -246,7 +247,7 @@ class Det(LinalgOp):
             orientation = ctx.xp.det(U) * ctx.xp.det(Vh)
             cofactors = (U * others[..., None, :]) @ Vh
             return (grad_output * orientation)[..., None, None] * cofactors
-        return (grad_output * ctx.xp.det(A))[..., None, None] * transposed(ctx.xp.inverse(A))
+        return (grad_output * det)[..., None, None] * transposed(ctx.xp.inverse(A))
 
 
 class Slogdet(LinalgOp):
@@ -664,8 +665,8 @@ def matrix_exp(A):
 @public(out=True)
 def matrix_power(A, n):
     """A^n for A (*, n, n) by repeated squaring (A⁻¹ to the power -n for negative n; the identity
-    for n = 0)."""
-    check_matrices(A, "linalg.matrix_power")
+    for n = 0). Integer matrices have integer powers (n >= 0)."""
+    check_matrices(A, "linalg.matrix_power", floating=False)
     if n == 0:
         # identities that stay in the graph with a zero gradient, as PyTorch's
         return A * 0 + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
