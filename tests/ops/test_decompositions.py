@@ -187,9 +187,10 @@ def test_return_types_are_named_as_pytorchs():
     ]:
         ours, theirs = call(chainrule, chainrule.tensor(A)), call(torch, torch.tensor(A))
         assert type(ours).__name__ == type(theirs).__name__ == name
-        assert ours._fields == tuple(field for field in dir(theirs) if field in ours._fields) or len(ours) == len(theirs)
-        for mine, reference in zip(ours, theirs):
-            assert mine.dtype == chainrule.tensor(reference.numpy()).dtype
+        assert len(ours) == len(theirs)
+        for field in ours._fields:
+            mine, reference = getattr(ours, field), getattr(theirs, field)
+            assert mine.dtype == chainrule.tensor(reference.numpy()).dtype, (name, field)
             np.testing.assert_allclose(mine.numpy(), reference.numpy(), atol=1e-12)
 
 
@@ -212,6 +213,22 @@ def test_qr_modes_and_full_svd_values():
     ours, theirs = chainrule.linalg.svd(chainrule.tensor(A)), torch.linalg.svd(torch.tensor(A))
     assert [tuple(each.shape) for each in ours] == [tuple(each.shape) for each in theirs]
     np.testing.assert_allclose(ours.S.numpy(), theirs.S.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.U.numpy().T @ ours.U.numpy(), np.eye(4), atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (2, 3), (2, 2, 3)])
+def test_full_svd_gives_no_gradient_to_the_extra_singular_vectors(shape):
+    """The extra columns of U (rows of Vh) are any basis of a complement: PyTorch ignores their
+    gradient, and the rest is the reduced SVD's."""
+    A = np.random.default_rng(1).standard_normal(shape)
+    grads = []
+    for lib in (chainrule, torch):
+        a = lib.tensor(A, requires_grad=True)
+        U, S, Vh = lib.linalg.svd(a)
+        (weighted(lib, U).sum() + weighted(lib, Vh.mT).sum() + S.sum()).backward()
+        assert tuple(U.shape[-2:]) == (shape[-2],) * 2 and tuple(Vh.shape[-2:]) == (shape[-1],) * 2
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(*grads, atol=1e-10)
 
 
 def test_matrix_power_of_integers_stays_integer():

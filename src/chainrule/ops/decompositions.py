@@ -33,6 +33,7 @@ from chainrule.autograd import grad_mode
 from chainrule.backend import LinAlgError as BackendLinAlgError
 from chainrule.backend import linalg, xp
 from chainrule.ops import registry, shape
+from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.registry import public
@@ -598,19 +599,19 @@ def qr(A, mode="reduced"):
 
 def svd(A, full_matrices=True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh: A (*, m, n) -> U (*, m, k), S (*, k) descending, Vh (*, k, n)
-    with k = min(m, n) when not ``full_matrices`` (k = m for U and n for Vh with it: the extra
-    columns carry no gradient). Gradients need distinct singular values."""
+    with k = min(m, n) when not ``full_matrices``. With it, U is (*, m, m) and Vh (*, n, n): their
+    extra columns (rows) complete an orthonormal basis, any basis of that complement would do, so
+    they get no gradient (as PyTorch ignores theirs). Gradients need distinct singular values."""
     check_matrices(A, "linalg.svd", square=False)
+    U, S, Vh = Svd.apply(A)
     rows, columns = A.array.shape[-2:]
-    if full_matrices and rows != columns:
-        U, S, Vh = linalg.svd(A.array, full_matrices=True)
-        if A.requires_grad and grad_mode.is_grad_enabled():
-            raise RuntimeError(
-                f"linalg.svd: full_matrices=True of a {rows} by {columns} matrix is not differentiable (its extra "
-                f"singular vectors are not unique); use full_matrices=False"
-            )
-        return linalg_svd(tensor_from_array(U), tensor_from_array(S), tensor_from_array(Vh))
-    return linalg_svd(*Svd.apply(A))
+    if not full_matrices or rows == columns:
+        return linalg_svd(U, S, Vh)
+    U_full, _, Vh_full = linalg.svd(A.array, full_matrices=True)
+    k = S.array.shape[-1]
+    U = cat([U, tensor_from_array(U_full[..., k:])], -1)
+    Vh = cat([Vh, tensor_from_array(Vh_full[..., k:, :])], -2)
+    return linalg_svd(U, S, Vh)
 
 
 def svdvals(A, *, driver=None):
