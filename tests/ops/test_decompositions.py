@@ -95,6 +95,7 @@ CASES = [
     case("qr_Q", lambda lib, a: lib.linalg.qr(a).Q, rectangular(), domain=well_conditioned),
     case("qr_R", lambda lib, a: lib.linalg.qr(a).R, rectangular(), domain=well_conditioned),
     case("qr_both", lambda lib, a: lib.cat(list(lib.linalg.qr(a)), -1), rectangular(tall=False), domain=well_conditioned),
+    case("qr_complete_wide", lambda lib, a: lib.cat(list(lib.linalg.qr(a, mode="complete")), -1), rectangular(tall=False), domain=well_conditioned),
     case("svdvals", lambda lib, a: lib.linalg.svdvals(a), rectangular()),
     case("svd_S", lambda lib, a: lib.linalg.svd(a, full_matrices=False).S, rectangular()),
     case("svd_U", lambda lib, a: weighted(lib, lib.linalg.svd(a, full_matrices=False).U), rectangular()),
@@ -214,6 +215,16 @@ def test_qr_modes_and_full_svd_values():
     assert [tuple(each.shape) for each in ours] == [tuple(each.shape) for each in theirs]
     np.testing.assert_allclose(ours.S.numpy(), theirs.S.numpy(), atol=1e-12)
     np.testing.assert_allclose(ours.U.numpy().T @ ours.U.numpy(), np.eye(4), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["r", "complete"])
+def test_qr_without_a_gradient_raises_pytorchs_error_in_backward(mode):
+    for lib in (chainrule, torch):
+        a = lib.tensor(np.random.default_rng(2).standard_normal((4, 2)), requires_grad=True)
+        Q, R = lib.linalg.qr(a, mode=mode)
+        assert R.grad_fn.name() == "LinalgQrBackward0"
+        with pytest.raises(RuntimeError, match="not computed when mode='r'" if mode == "r" else "not differentiable when mode='complete'"):
+            R.sum().backward()
 
 
 @pytest.mark.parametrize("shape", [(4, 2), (2, 3), (2, 2, 3)])

@@ -318,30 +318,39 @@ def qr_of_tall(grad_Q, grad_R, Q, R, xp_functions):
 
 
 class Qr(LinalgOp):
-    """The reduced QR: A (*, m, n) -> Q (*, m, k), R (*, k, n), k = min(m, n). For m < n, A = [X | Y]
+    """The QR decomposition: A (*, m, n) -> Q (*, m, k), R (*, k, n), k = min(m, n) (mode 'reduced'; k = m
+    with 'complete'; Q empty with 'r', which has no gradient). For m < n, A = [X | Y]
     with X square: X = Q R_X and R = [R_X | Qᵀ Y], so Y's gradient is Q G_{R_Y} and X's is the square
     case's with G_Q + Y G_{R_Y}ᵀ."""
 
     node_name = "LinalgQrBackward0"
     formula = "Q, R with A = Q R, Qᵀ Q = I, R upper triangular"
-    derivatives = ("(G_Q + Q copyltu(R G_Rᵀ - G_Qᵀ Q)) R⁻ᵀ",)
+    derivatives = ("(G_Q + Q copyltu(R G_Rᵀ - G_Qᵀ Q)) R⁻ᵀ", None)
 
     @staticmethod
-    def forward(ctx, A):
-        Q, R = linalg.qr(A, mode="reduced")
+    def forward(ctx, A, mode):
+        Q, R = linalg.qr(A, mode="complete" if mode == "complete" else "reduced")
         ctx.save_for_backward(Q, R)
-        return Q, R
+        ctx.mode = mode
+        return (xp.zeros((0,), dtype=A.dtype) if mode == "r" else Q), R
 
     @staticmethod
     def backward(ctx, grad_Q, grad_R):
         Q, R = ctx.saved_tensors
         rows, columns = Q.shape[-2], R.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+                "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+            )
+        if ctx.mode == "complete" and rows > columns:  # Q's extra columns are any basis of a complement
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
         if rows >= columns:
-            return qr_of_tall(grad_Q, grad_R, Q, R, ctx.xp)
+            return qr_of_tall(grad_Q, grad_R, Q, R, ctx.xp), None
         square, rest = R[..., :rows], R[..., rows:]
         grad_square, grad_rest = grad_R[..., :rows], grad_R[..., rows:]
         grad_X = qr_of_tall(grad_Q + (Q @ rest) @ transposed(grad_rest), grad_square, Q, square, ctx.xp)
-        return ctx.xp.concatenate([grad_X, Q @ grad_rest], -1)
+        return ctx.xp.concatenate([grad_X, Q @ grad_rest], -1), None
 
 
 def skew(matrix):
@@ -584,17 +593,9 @@ def qr(A, mode="reduced"):
     R (*, k, n), k = min(m, n) (mode 'reduced'); mode 'r' gives R only (Q empty), 'complete' a
     square Q (*, m, m)."""
     check_matrices(A, "linalg.qr", square=False)
-    if mode == "reduced":
-        return linalg_qr(*Qr.apply(A))
-    if mode == "r":
-        _, R = Qr.apply(A)
-        return linalg_qr(tensor_from_array(xp.zeros((0,), dtype=A.array.dtype)), R)
-    if mode == "complete":
-        if A.array.shape[-2] <= A.array.shape[-1]:
-            return linalg_qr(*Qr.apply(A))
-        Q, R = linalg.qr(A.array, mode="complete")
-        return linalg_qr(tensor_from_array(Q), tensor_from_array(R))
-    raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
+    if mode not in ("reduced", "r", "complete"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
+    return linalg_qr(*Qr.apply(A, mode))
 
 
 def svd(A, full_matrices=True, *, driver=None):
