@@ -72,3 +72,20 @@ def test_out_argument_of_matrix_power():
     out = chainrule.empty(2, 2)
     chainrule.matrix_power(chainrule.eye(2) * 2, 3, out=out)
     np.testing.assert_array_equal(out.numpy(), np.eye(2) * 8)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, a, out: lib.linalg.inv(a, out=out),
+    lambda lib, a, out: lib.linalg.matmul(a, a, out=out),
+    lambda lib, a, out: lib.linalg.eigvalsh(a, out=out),
+    lambda lib, a, out: lib.linalg.solve(a, a, out=out),
+    lambda lib, a, out: lib.linalg.matrix_norm(a, "nuc", keepdim=True, out=out),
+    lambda lib, a, out: lib.linalg.vector_norm(a, dim=0, out=out),
+])
+def test_out_arguments_of_the_namespace(call):
+    matrix = np.array([[4.0, 1.0], [1.0, 3.0]])
+    ours, theirs = chainrule.empty(0, dtype=chainrule.float64), torch.empty(0, dtype=torch.float64)
+    returned = call(chainrule, chainrule.tensor(matrix), ours)
+    call(torch, torch.tensor(matrix), theirs)
+    assert returned is ours
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)

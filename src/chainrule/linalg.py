@@ -32,6 +32,7 @@ from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own na
 )
 from chainrule.ops.matmul import matmul
 from chainrule.ops.reduce import amax, amin
+from chainrule.ops.registry import with_out
 from chainrule.ops.reduce import norm as p_norm
 from chainrule.tensor import tensor_from_array
 
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 
+@with_out
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """(Σ |x|^ord)^(1/ord) over ``dim`` (every element when None); ord = inf is max |x|, -inf min |x|,
     0 the count of nonzero elements."""
@@ -63,6 +65,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return p_norm(x, ord, dim, keepdim)
 
 
+@with_out
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The norm of each matrix in dims ``dim`` of A: 'fro' (√Σ a²), 'nuc' (Σ σ), 2 / -2 (largest /
     smallest singular value), 1 / -1 (largest / smallest column sum of |a|), inf / -inf (of row sums)."""
@@ -94,6 +97,7 @@ def largest(values, dim, keepdim=False):
     return amax(values, dim, keepdim) if values.array.shape[dim] else values.sum(dim, keepdim=keepdim)
 
 
+@with_out
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """The vector norm (``dim`` an int, or ``A`` 1-D) or the matrix norm (``dim`` two dims, or ``A``
     2-D) of order ``ord``; with neither ``ord`` nor ``dim``, the 2-norm of all elements."""
@@ -110,6 +114,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 
+@with_out
 def cond(A, p=None):
     """The condition number ‖A‖_p ‖A⁻¹‖_p; for p = None or 2, σ_max / σ_min (-2: σ_min / σ_max)."""
     if p in (None, 2, -2):
@@ -119,6 +124,7 @@ def cond(A, p=None):
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
+@with_out
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     """The number of singular values above max(atol, rtol · σ_max), int64 (*)."""
     if tol is not None:
@@ -141,6 +147,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return linalg_lstsq(solution, empty, matrix_rank(A, rtol=rcond), empty)
 
 
+@with_out
 def multi_dot(tensors):
     """A₁ @ A₂ @ ... @ Aₖ of 2-D tensors (the first may be 1-D, a row; the last 1-D, a column)."""
     if len(tensors) < 2:
@@ -157,11 +164,13 @@ def multi_dot(tensors):
     return result
 
 
+@with_out
 def vecdot(x, y, *, dim=-1):
     """Σ x · y over ``dim``, the two broadcast together."""
     return (x * y).sum(dim)
 
 
+@with_out
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left``) or X A = B for triangular A (*, n, n) (only its ``upper`` or lower
     triangle is read; with ``unitriangular`` its diagonal is taken as ones)."""
@@ -175,3 +184,10 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 def lstsq_of_vectors(A, B, rcond):
     solution, residuals, rank, singular_values = lstsq(A, shape.unsqueeze(B, -1), rcond)
     return linalg_lstsq(shape.squeeze(solution, -1), residuals, rank, singular_values)
+
+
+# As in PyTorch, the functions with one tensor as result (but matrix_exp) accept out=, the tensor to
+# write it into.
+inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul = (
+    with_out(function) for function in (inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul)
+)
