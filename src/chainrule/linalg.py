@@ -78,7 +78,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord in ("nuc", 2, -2):
         moved = shape.movedim(A, (rows, columns), (-2, -1))
         values = svdvals(moved)
-        result = values.sum(-1) if ord == "nuc" else largest(values, -1) if ord == 2 else amin(values, -1)
+        result = values.sum(-1) if ord == "nuc" else max_or_zero(values, -1) if ord == 2 else amin(values, -1)
         if keepdim:
             for each in sorted((rows, columns)):
                 result = shape.unsqueeze(result, each)
@@ -86,12 +86,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord in (1, -1, math.inf, -math.inf):
         summed, extreme = (rows, columns) if ord in (1, -1) else (columns, rows)
         sums = abs(A).sum(summed, keepdim=True)
-        chosen = largest(sums, extreme, keepdim=True) if ord > 0 else amin(sums, extreme, keepdim=True)
+        chosen = max_or_zero(sums, extreme, keepdim=True) if ord > 0 else amin(sums, extreme, keepdim=True)
         return chosen if keepdim else shape.squeeze(chosen, sorted((rows, columns), reverse=True))
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported. Use 'fro', 'nuc', 2, -2, 1, -1, inf or -inf")
 
 
-def largest(values, dim, keepdim=False):
+def max_or_zero(values, dim, keepdim=False):
     """The maximum over ``dim``; 0 over an empty dimension, as PyTorch's matrix norms of an empty
     matrix (the minimum of nothing raises)."""
     return amax(values, dim, keepdim) if values.array.shape[dim] else values.sum(dim, keepdim=keepdim)
@@ -119,8 +119,8 @@ def cond(A, p=None):
     """The condition number ‖A‖_p ‖A⁻¹‖_p; for p = None or 2, σ_max / σ_min (-2: σ_min / σ_max)."""
     if p in (None, 2, -2):
         values = svdvals(A)
-        largest, smallest = values[..., 0], values[..., -1]
-        return largest / smallest if p != -2 else smallest / largest
+        biggest, smallest = values[..., 0], values[..., -1]  # descending
+        return biggest / smallest if p != -2 else smallest / biggest
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
@@ -132,8 +132,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     check_matrices(A, "linalg.matrix_rank", square=False)
     atol, rtol = tolerances(A, atol, rtol)
     values = svdvals(A).array
-    largest = values[..., :1] if values.shape[-1] else xp.zeros(values.shape[:-1] + (1,), dtype=values.dtype)
-    return tensor_from_array(xp.sum(values > xp.maximum(atol, rtol * largest), axis=-1).astype(xp.int64))
+    biggest = values[..., :1] if values.shape[-1] else xp.zeros(values.shape[:-1] + (1,), dtype=values.dtype)
+    return tensor_from_array(xp.sum(values > xp.maximum(atol, rtol * biggest), axis=-1).astype(xp.int64))
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
@@ -145,6 +145,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
     solution = matmul(pinv(A, rtol=rcond), B)
     empty = tensor_from_array(xp.zeros((0,), dtype=A.array.dtype))
     return linalg_lstsq(solution, empty, matrix_rank(A, rtol=rcond), empty)
+
+
+def lstsq_of_vectors(A, B, rcond):
+    """``lstsq`` of B (*, m) as the one column of a matrix: X (*, n)."""
+    solution, residuals, rank, singular_values = lstsq(A, shape.unsqueeze(B, -1), rcond)
+    return linalg_lstsq(shape.squeeze(solution, -1), residuals, rank, singular_values)
 
 
 @with_out
@@ -179,11 +185,6 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if unitriangular:
         triangle = triangle + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
     return solve(triangle, B, left=left)
-
-
-def lstsq_of_vectors(A, B, rcond):
-    solution, residuals, rank, singular_values = lstsq(A, shape.unsqueeze(B, -1), rcond)
-    return linalg_lstsq(shape.squeeze(solution, -1), residuals, rank, singular_values)
 
 
 # As in PyTorch, the functions with one tensor as result (but matrix_exp) accept out=, the tensor to

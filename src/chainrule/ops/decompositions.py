@@ -544,10 +544,14 @@ def solve(A, B, *, left=True):
 def solution_for(A, B, left, operation):
     """``solve``, errors naming ``operation`` (the public function called)."""
     check_matrices(A, "linalg.solve")
-    vector = B.array.ndim == 1 or (B.array.ndim == A.array.ndim - 1 and B.array.shape[:-1] == A.array.shape[:-2])
-    if not left:
-        return transposed(solution_for(transposed(A), B if vector else transposed(B), True, operation))
+    vector = B.array.ndim == 1 or B.array.shape == A.array.shape[:-1]
     size = A.array.shape[-1]
+    if not left:
+        columns = 1 if vector else B.array.shape[-1]  # X A = b has no vector form
+        if columns != size:
+            shown = f"{B.array.shape[-1]}x1" if vector else f"{B.array.shape[-2]}x{B.array.shape[-1]}"
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B ({size}x{size} and {shown})")
+        return transposed(solution_for(transposed(A), transposed(B), True, operation))
     rows = B.array.shape[-1] if vector else B.array.shape[-2] if B.array.ndim >= 2 else None
     if rows != size:
         shown = f"{size}x{size} and {B.array.shape[-1]}" if vector else f"{size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]}"
