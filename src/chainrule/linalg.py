@@ -11,6 +11,7 @@ from chainrule.ops import shape
 from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own names
     LinAlgError,
     check_matrices,
+    check_same_dtype,
     cholesky,
     cholesky_ex,
     det,
@@ -140,6 +141,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution X = A⁺ B of A X ≈ B: A (*, m, n), B (*, m, k) -> X (*, n, k), and the
     rank of A. As PyTorch's default driver 'gelsy', residuals and singular_values are empty."""
     check_matrices(A, "linalg.lstsq", square=False)
+    check_same_dtype(A, B, "torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype {A} and other's dtype {B}")
     if B.array.ndim == A.array.ndim - 1:  # B (*, m): one right-hand side per matrix
         return lstsq_of_vectors(A, B, rcond)
     solution = matmul(pinv(A, rtol=rcond), B)

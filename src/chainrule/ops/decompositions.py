@@ -33,6 +33,7 @@ from chainrule.autograd import grad_mode
 from chainrule.backend import LinAlgError as BackendLinAlgError
 from chainrule.backend import linalg, xp
 from chainrule.ops import registry, shape
+from chainrule.ops.elementwise import SCALAR_TYPE_NAMES
 from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
 from chainrule.ops.op import Op, OpNode
@@ -118,11 +119,23 @@ def check_matrices(A, operation, square=True, floating=True):
         raise RuntimeError(f"{operation}: The input tensor A must have at least 2 dimensions.")
     if floating and A.array.dtype.kind not in "fc":
         raise RuntimeError(
-            f"{operation}: Expected a floating point or complex tensor as input. Got {dtypes.dtype_name(A.array.dtype)}"
+            f"{operation}: Expected a floating point or complex tensor as input. Got {type_name(A)}; convert it "
+            f"first, e.g. A.double()"
         )
     rows, columns = A.array.shape[-2:]
     if square and rows != columns:
         raise RuntimeError(f"{operation}: A must be batches of square matrices, but they are {rows} by {columns} matrices")
+
+
+def type_name(tensor):
+    """PyTorch's name of the tensor's dtype in its errors: Float, Double, Long..."""
+    return SCALAR_TYPE_NAMES.get(tensor.array.dtype.name, tensor.array.dtype.name)
+
+
+def check_same_dtype(A, B, message):
+    """A RuntimeError, ``message`` with {A} and {B} as the two dtypes' names, unless A and B share a dtype."""
+    if A.array.dtype != B.array.dtype:
+        raise RuntimeError(message.format(A=type_name(A), B=type_name(B)) + " Convert one with .to(other.dtype).")
 
 
 def zero_pivots(matrices):
@@ -544,6 +557,7 @@ def solve(A, B, *, left=True):
 def solution_for(A, B, left, operation):
     """``solve``, errors naming ``operation`` (the public function called)."""
     check_matrices(A, "linalg.solve")
+    check_same_dtype(A, B, "linalg.solve: Expected A and B to have the same dtype, but found A of type {A} and B of type {B} instead.")
     vector = B.array.ndim == 1 or B.array.shape == A.array.shape[:-1]
     size = A.array.shape[-1]
     if not left:
@@ -691,6 +705,7 @@ def matrix_power(A, n):
 def cholesky_solve(B, L, upper=False):
     """X with A X = B, where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor:
     B (*, n, k), L (*, n, n), of which only the triangle named by ``upper`` is read."""
+    check_same_dtype(L, B, "Expected b and A to have the same dtype, but found b of type {B} and A of type {A} instead.")
     factor = transposed(L.triu()) if upper else L.tril()
     return solve(matmul(factor, transposed(factor)), B)
 
