@@ -77,6 +77,7 @@ __version__ = "0.1.0"
 
 # Subpackages, importable as attributes like torch.nn (import order: they build on the core above).
 from chainrule import accelerator, backends, nn, optim, testing, utils  # noqa: E402
+from chainrule import linalg  # noqa: E402  chainrule.linalg, as torch.linalg
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as torch.compile
 

@@ -10,6 +10,12 @@ xp = numpy
 #: The concrete array type of the backend: a tensor's ``array`` is always one of these.
 ndarray = numpy.ndarray
 
+#: The backend's linear algebra (``inv``, ``solve``, ``cholesky``, ``qr``, ``svd``, ``eigh``,
+#: ``slogdet``...), batched over leading dimensions; CuPy has the same functions in ``cupy.linalg``.
+linalg = numpy.linalg
+#: What ``linalg`` raises for a singular (or not positive-definite) matrix.
+LinAlgError = numpy.linalg.LinAlgError
+
 
 def as_array(value, dtype=None):
     """``value`` as a backend array (never a NumPy scalar), converted to ``dtype`` when given."""

@@ -12,6 +12,7 @@ from chainrule.ops import (  # noqa: F401
     broadcast,
     compare,
     conv,
+    decompositions,
     distance,
     elementwise,
     index,

@@ -1,0 +1,196 @@
+"""``chainrule.linalg``, as ``torch.linalg``: norms, inverses, solvers, decompositions and matrix
+functions, each batched over the leading dimensions (A (*, m, n) is a batch of matrices).
+
+The operations with gradients of their own are in ``ops/decompositions.py``; the functions here
+are built from them and from the other operations, so their gradients come with them.
+"""
+import math
+
+from chainrule.backend import xp
+from chainrule.ops import shape
+from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own names
+    LinAlgError,
+    check_matrices,
+    check_same_dtype,
+    cholesky,
+    cholesky_ex,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    inv_ex,
+    linalg_lstsq,
+    matrix_exp,
+    matrix_power,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    solve_ex,
+    svd,
+    svdvals,
+    tolerances,
+)
+from chainrule.ops.matmul import matmul
+from chainrule.ops.reduce import amax, amin
+from chainrule.ops.registry import with_out
+from chainrule.ops.reduce import norm as p_norm
+from chainrule.tensor import tensor_from_array
+
+__all__ = [
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "det", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq",
+    "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+    "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
+]
+
+
+@with_out
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """(Σ |x|^ord)^(1/ord) over ``dim`` (every element when None); ord = inf is max |x|, -inf min |x|,
+    0 the count of nonzero elements."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: Expected a number for ord, but got the string {ord!r}; use linalg.matrix_norm")
+    if ord < 0 or ord == math.inf:  # a minimum (or maximum) over nothing has no value
+        if dim is None and x.array.size == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation does not have an identity"
+            )
+        for each in () if dim is None else (dim,) if isinstance(dim, int) else dim:
+            if x.array.shape[each] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {ord} norm on the dimension {each % x.array.ndim}because this "
+                    f"dimension is empty and the operation does not have an identity"
+                )
+    return p_norm(x, ord, dim, keepdim)
+
+
+@with_out
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The norm of each matrix in dims ``dim`` of A: 'fro' (√Σ a²), 'nuc' (Σ σ), 2 / -2 (largest /
+    smallest singular value), 1 / -1 (largest / smallest column sum of |a|), inf / -inf (of row sums)."""
+    if dtype is not None:
+        A = A.to(dtype)
+    check_matrices(A, "linalg.matrix_norm", square=False)
+    rows, columns = (each % A.array.ndim for each in dim)
+    if ord == "fro":
+        return p_norm(A, 2, (rows, columns), keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = shape.movedim(A, (rows, columns), (-2, -1))
+        values = svdvals(moved)
+        result = values.sum(-1) if ord == "nuc" else max_or_zero(values, -1) if ord == 2 else amin(values, -1)
+        if keepdim:
+            for each in sorted((rows, columns)):
+                result = shape.unsqueeze(result, each)
+        return result
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, extreme = (rows, columns) if ord in (1, -1) else (columns, rows)
+        sums = abs(A).sum(summed, keepdim=True)
+        chosen = max_or_zero(sums, extreme, keepdim=True) if ord > 0 else amin(sums, extreme, keepdim=True)
+        return chosen if keepdim else shape.squeeze(chosen, sorted((rows, columns), reverse=True))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported. Use 'fro', 'nuc', 2, -2, 1, -1, inf or -inf")
+
+
+def max_or_zero(values, dim, keepdim=False):
+    """The maximum over ``dim``; 0 over an empty dimension, as PyTorch's matrix norms of an empty
+    matrix (the minimum of nothing raises)."""
+    return amax(values, dim, keepdim) if values.array.shape[dim] else values.sum(dim, keepdim=keepdim)
+
+
+@with_out
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """The vector norm (``dim`` an int, or ``A`` 1-D) or the matrix norm (``dim`` two dims, or ``A``
+    2-D) of order ``ord``; with neither ``ord`` nor ``dim``, the 2-norm of all elements."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if A.array.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.array.ndim}D.")
+        dim = tuple(range(A.array.ndim))
+    if len(dim) == 2:
+        return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+@with_out
+def cond(A, p=None):
+    """The condition number ‖A‖_p ‖A⁻¹‖_p; for p = None or 2, σ_max / σ_min (-2: σ_min / σ_max)."""
+    if p in (None, 2, -2):
+        values = svdvals(A)
+        biggest, smallest = values[..., 0], values[..., -1]  # descending
+        return biggest / smallest if p != -2 else smallest / biggest
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+@with_out
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
+    """The number of singular values above max(atol, rtol · σ_max), int64 (*)."""
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    check_matrices(A, "linalg.matrix_rank", square=False)
+    atol, rtol = tolerances(A, atol, rtol)
+    values = svdvals(A).array
+    biggest = values[..., :1] if values.shape[-1] else xp.zeros(values.shape[:-1] + (1,), dtype=values.dtype)
+    return tensor_from_array(xp.sum(values > xp.maximum(atol, rtol * biggest), axis=-1).astype(xp.int64))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution X = A⁺ B of A X ≈ B: A (*, m, n), B (*, m, k) -> X (*, n, k), and the
+    rank of A. As PyTorch's default driver 'gelsy', residuals and singular_values are empty."""
+    check_matrices(A, "linalg.lstsq", square=False)
+    check_same_dtype(A, B, "torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype {A} and other's dtype {B}")
+    if B.array.ndim == A.array.ndim - 1:  # B (*, m): one right-hand side per matrix
+        return lstsq_of_vectors(A, B, rcond)
+    solution = matmul(pinv(A, rtol=rcond), B)
+    empty = tensor_from_array(xp.zeros((0,), dtype=A.array.dtype))
+    return linalg_lstsq(solution, empty, matrix_rank(A, rtol=rcond), empty)
+
+
+def lstsq_of_vectors(A, B, rcond):
+    """``lstsq`` of B (*, m) as the one column of a matrix: X (*, n)."""
+    solution, residuals, rank, singular_values = lstsq(A, shape.unsqueeze(B, -1), rcond)
+    return linalg_lstsq(shape.squeeze(solution, -1), residuals, rank, singular_values)
+
+
+@with_out
+def multi_dot(tensors):
+    """A₁ @ A₂ @ ... @ Aₖ of 2-D tensors (the first may be 1-D, a row; the last 1-D, a column)."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for position, each in enumerate(tensors):
+        allowed = (1, 2) if position in (0, len(tensors) - 1) else (2,)
+        if each.array.ndim not in allowed:
+            raise RuntimeError(
+                f"multi_dot(): tensor {position} must be {' or '.join(f'{n}D' for n in allowed)} but got {each.array.ndim}D"
+            )
+    result = tensors[0]
+    for each in tensors[1:]:
+        result = matmul(result, each)
+    return result
+
+
+@with_out
+def vecdot(x, y, *, dim=-1):
+    """Σ x · y over ``dim``, the two broadcast together."""
+    return (x * y).sum(dim)
+
+
+@with_out
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (``left``) or X A = B for triangular A (*, n, n) (only its ``upper`` or lower
+    triangle is read; with ``unitriangular`` its diagonal is taken as ones)."""
+    check_matrices(A, "linalg.solve_triangular")
+    triangle = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
+    if unitriangular:
+        triangle = triangle + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
+    return solve(triangle, B, left=left)
+
+
+# As in PyTorch, the functions with one tensor as result (but matrix_exp) accept out=, the tensor to
+# write it into.
+inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul = (
+    with_out(function) for function in (inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul)
+)

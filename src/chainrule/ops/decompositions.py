@@ -1,0 +1,732 @@
+"""Matrix functions and decompositions: inverse, det, slogdet, solve, cholesky, qr, svd, eigh, pinv
+and matrix_exp, each batched over the leading dimensions: A (*, n, n) is a batch of matrices.
+
+Each gradient is PyTorch's, written with matrix products, so that a recorded backward
+(``create_graph``) is differentiable again. With Aᵀ the transpose of the last two dimensions and
+G the arriving gradient:
+
+    inverse     out = A⁻¹            dA = -outᵀ G outᵀ
+    det         out = det A          dA = G · det A · A⁻ᵀ   (the cofactor matrix; at a singular A
+                                                             from the SVD, A = U S Vᵀ: U diag(Π_{j≠i} s_j) Vᵀ det U det V)
+    slogdet     log |det A|          dA = G · A⁻ᵀ
+    solve       X = A⁻¹ B            dB = A⁻ᵀ G,  dA = -dB Xᵀ
+    cholesky    A = L Lᵀ             dA = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹), Φ = lower triangle, diagonal halved
+    qr          A = Q R              dA = (G_Q + Q copyltu(M)) R⁻ᵀ,  M = R G_Rᵀ - G_Qᵀ Q
+    svd         A = U S Vᵀ           dA = U [(skew(UᵀG_U) / E) S + S (skew(VᵀG_V) / E) + diag G_S] Vᵀ
+                                          + (I - UUᵀ) G_U S⁻¹ Vᵀ + U S⁻¹ G_Vᵀ (I - VVᵀ)
+    eigh        A = V diag(λ) Vᵀ      dA = V [skew(VᵀG_V) / 2E + diag G_λ] Vᵀ
+    pinv        A⁺                   (PyTorch's pinv_backward, products of A, A⁺ and G)
+    matrix_exp  exp A                dA = exp([[Aᵀ, G], [0, Aᵀ]]) upper right block
+
+where E[i, j] = σ_j² - σ_i² (svd) or λ_j - λ_i (eigh), which must not be 0: the gradients of the
+singular vectors and eigenvectors exist only for distinct singular values and eigenvalues.
+
+A plain backward computes on arrays with the backend's ``linalg``; a recorded one on tensors with
+chainrule's own functions: the nodes here see both through ``ctx.xp`` (``LinalgNode``).
+"""
+import math
+from collections import namedtuple
+from types import SimpleNamespace
+
+from chainrule import dtypes
+from chainrule.autograd import grad_mode
+from chainrule.backend import LinAlgError as BackendLinAlgError
+from chainrule.backend import linalg, xp
+from chainrule.ops import registry, shape
+from chainrule.ops.elementwise import SCALAR_TYPE_NAMES
+from chainrule.ops.join import cat
+from chainrule.ops.matmul import matmul
+from chainrule.ops.op import Op, OpNode
+from chainrule.ops.registry import public
+from chainrule.tensor import tensor_from_array
+
+
+class LinAlgError(RuntimeError):
+    """A matrix that the operation cannot handle: singular (inverse, solve) or not positive-definite
+    (cholesky). As ``torch.linalg.LinAlgError``, a RuntimeError."""
+
+
+linalg_slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
+linalg_qr = namedtuple("linalg_qr", ["Q", "R"])
+linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
+linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+linalg_inv_ex = namedtuple("linalg_inv_ex", ["inverse", "info"])
+linalg_solve_ex = namedtuple("linalg_solve_ex", ["result", "info"])
+linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", ["L", "info"])
+linalg_lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+# ----------------------------------------------------------------------------- on arrays
+def matrix_exp_array(a):
+    """e^A = Σ_k A^k / k! for a batch of square matrices, by scaling and squaring: the Taylor series
+    of A / 2^s (whose 1-norm is at most 1/2, where 18 terms are exact to machine precision), squared
+    s times; s is chosen for the batch's largest matrix."""
+    if a.size == 0:
+        return a.copy()
+    largest = float(xp.max(xp.sum(xp.abs(a), axis=-2)))
+    if not math.isfinite(largest):
+        return xp.full_like(a, xp.nan)
+    squarings = max(0, math.ceil(math.log2(largest)) + 1) if largest > 0 else 0
+    scaled = a / 2.0**squarings
+    result = term = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    for power in range(1, 19):
+        term = (term @ scaled) / power
+        result = result + term
+    for _ in range(squarings):
+        result = result @ result
+    return result
+
+
+def thin_svd(a):
+    """(U, S, Vh) with k = min(m, n) singular values, the reduced SVD of A (*, m, n)."""
+    return linalg.svd(a, full_matrices=False)
+
+
+on_arrays = SimpleNamespace(
+    inverse=linalg.inv, solve=linalg.solve, det=linalg.det, svd=thin_svd, matrix_exp=matrix_exp_array,
+    tril=xp.tril, concatenate=xp.concatenate, zeros_like=xp.zeros_like, where=xp.where, prod=xp.prod,
+)
+
+
+class LinalgNode(OpNode):
+    """The node of a matrix function: its ``xp`` also has inverse, solve, det, svd and matrix_exp."""
+
+    @property
+    def xp(self):
+        return on_tensors if grad_mode.is_grad_enabled() else on_arrays
+
+
+class LinalgOp(Op):
+    _node_base = LinalgNode
+
+
+def diagonal_matrix(values):
+    """(*, k) -> (*, k, k) with ``values`` on the diagonal (on arrays and tensors alike)."""
+    return values[..., None] * xp.eye(values.shape[-1], dtype=values.dtype)
+
+
+def transposed(matrix):
+    """Each matrix of a batch transposed: (*, m, n) -> (*, n, m)."""
+    return matrix.swapaxes(-1, -2)
+
+
+# ----------------------------------------------------------------------------- checks
+def check_matrices(A, operation, square=True, floating=True):
+    """PyTorch's checks on the matrix argument: at least 2-D, floating (when ``floating``), square
+    (when ``square``)."""
+    if A.array.ndim < 2:
+        raise RuntimeError(f"{operation}: The input tensor A must have at least 2 dimensions.")
+    if floating and A.array.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{operation}: Expected a floating point or complex tensor as input. Got {type_name(A)}; convert it "
+            f"first, e.g. A.double()"
+        )
+    rows, columns = A.array.shape[-2:]
+    if square and rows != columns:
+        raise RuntimeError(f"{operation}: A must be batches of square matrices, but they are {rows} by {columns} matrices")
+
+
+def type_name(tensor):
+    """PyTorch's name of the tensor's dtype in its errors: Float, Double, Long..."""
+    return SCALAR_TYPE_NAMES.get(tensor.array.dtype.name, tensor.array.dtype.name)
+
+
+def check_same_dtype(A, B, message):
+    """A RuntimeError, ``message`` with {A} and {B} as the two dtypes' names, unless A and B share a dtype."""
+    if A.array.dtype != B.array.dtype:
+        raise RuntimeError(message.format(A=type_name(A), B=type_name(B)) + " Convert one with .to(other.dtype).")
+
+
+def zero_pivots(matrices):
+    """LAPACK's ``info`` of an LU factorization with partial pivoting (getrf), per matrix of
+    (*, n, n): the position (from 1) of the first pivot that is exactly zero, 0 where there is none
+    (the matrix is invertible)."""
+    size = matrices.shape[-1]
+    rows = matrices.reshape((-1, size, size)).copy()
+    batch = xp.arange(rows.shape[0])
+    info = xp.zeros(rows.shape[0], dtype=dtypes.int32)
+    for k in range(size):
+        chosen = xp.argmax(xp.abs(rows[:, k:, k]), axis=1) + k
+        pivot_rows = rows[batch, chosen]  # a copy: the rows swapped into place k
+        rows[batch, chosen] = rows[:, k]
+        rows[:, k] = pivot_rows
+        pivots = pivot_rows[:, k]
+        info = xp.where((info == 0) & (pivots == 0), k + 1, info)
+        # a zero pivot has only zeros below it (it is the largest): nothing to eliminate
+        factors = rows[:, k + 1 :, k] / xp.where(pivots == 0, 1, pivots)[:, None]
+        rows[:, k + 1 :, k:] -= factors[:, :, None] * pivot_rows[:, None, k:]
+    return info.reshape(matrices.shape[:-2])
+
+
+def failing_minors(matrices):
+    """cholesky's ``info`` per matrix of (*, n, n): the order of the first leading minor that is not
+    positive-definite, 0 where the matrix is positive-definite."""
+    size = matrices.shape[-1]
+    flat = matrices.reshape((-1, size, size))
+    orders = [next((k for k in range(1, size + 1) if not factorizes(matrix[:k, :k])), 0) for matrix in flat]
+    return xp.asarray(orders, dtype=dtypes.int32).reshape(matrices.shape[:-2])
+
+
+def factorizes(matrix):
+    try:
+        linalg.cholesky(matrix)
+        return True
+    except BackendLinAlgError:
+        return False
+
+
+#: PyTorch's message for each kind of failure, from the failing matrix's ``info``.
+FAILURES = {
+    "inversion": (zero_pivots, "The diagonal element {info} is zero, the inversion could not be completed because the "
+                  "input matrix is singular. Use linalg.pinv for a pseudo-inverse of a singular matrix."),
+    "solver": (zero_pivots, "The solver failed because the input matrix is singular. Use linalg.lstsq for a "
+               "least-squares solution of a singular system."),
+    "factorization": (failing_minors, "The factorization could not be completed because the input is not "
+                      "positive-definite (the leading minor of order {info} is not positive-definite). Only symmetric "
+                      "positive-definite matrices (such as B Bᵀ + εI) have a Cholesky factor."),
+}
+
+
+def failure(kind, operation, info):
+    """PyTorch's LinAlgError for the first matrix whose ``info`` is not 0."""
+    first = int(xp.flatnonzero(info.reshape(-1))[0])
+    where = f"(Batch element {first}): " if info.ndim else ""
+    message = FAILURES[kind][1].format(info=int(info.reshape(-1)[first]))
+    return LinAlgError(f"{operation}: {where}{message}")
+
+
+def calling(function, operation, kind, *arrays):
+    """``function(*arrays)``, or PyTorch's LinAlgError (``kind`` of failure) when a matrix is singular
+    or not positive-definite."""
+    try:
+        return function(*arrays)
+    except BackendLinAlgError:
+        raise failure(kind, operation, FAILURES[kind][0](arrays[0])) from None
+
+
+def computed_where_possible(function, A, kind, operation, check_errors):
+    """(function(A), info) as PyTorch's ``*_ex`` functions: info (*,) int32 is 0 where a matrix
+    succeeded; the results of the others are nan (LinAlgError instead, with ``check_errors``)."""
+    try:  # the backend raises exactly where LAPACK's info is not 0: find which matrices only then
+        return function(A), tensor_from_array(xp.zeros(A.array.shape[:-2], dtype=dtypes.int32))
+    except LinAlgError:
+        info = FAILURES[kind][0](A.array)
+    if check_errors:
+        raise failure(kind, operation, info)
+    failed = (info != 0)[..., None, None]
+    identity = tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
+    result = function(registry.functions.where(tensor_from_array(failed), identity, A))
+    per_result = failed.reshape(info.shape + (1,) * (result.ndim - info.ndim))  # a vector result has one dimension less
+    return registry.functions.where(tensor_from_array(per_result), xp.nan, result), tensor_from_array(info)
+
+
+# ----------------------------------------------------------------------------- the operations
+class Inverse(LinalgOp):
+    node_name = "LinalgInvExBackward0"
+    formula = "A⁻¹"
+    derivatives = ("-outᵀ @ grad @ outᵀ", None)
+
+    @staticmethod
+    def forward(ctx, A, operation):
+        inverse = calling(linalg.inv, operation, "inversion", A)
+        ctx.save_for_backward(inverse)
+        return inverse
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (inverse,) = ctx.saved_tensors
+        inverse_t = transposed(inverse)
+        return -(inverse_t @ grad_output @ inverse_t), None
+
+
+class Det(LinalgOp):
+    node_name = "LinalgDetBackward0"
+    formula = "det A"
+    derivatives = ("grad · det A · A⁻ᵀ (the cofactor matrix, from the SVD where A is singular)",)
+
+    @staticmethod
+    def forward(ctx, A):
+        det = linalg.det(A)
+        ctx.save_for_backward(A, det)
+        ctx.singular = bool(xp.any(det == 0))
+        return det
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        A, det = ctx.saved_tensors
+        if ctx.singular:  # A⁻¹ does not exist: the cofactors Π_{j≠i} s_j in the singular basis
+            U, S, Vh = ctx.xp.svd(A)
+            eye = xp.eye(S.shape[-1], dtype=bool)
+            others = ctx.xp.prod(ctx.xp.where(eye, 1.0, S[..., None, :]), -1)
+            orientation = ctx.xp.det(U) * ctx.xp.det(Vh)
+            cofactors = (U * others[..., None, :]) @ Vh
+            return (grad_output * orientation)[..., None, None] * cofactors
+        return (grad_output * det)[..., None, None] * transposed(ctx.xp.inverse(A))
+
+
+class Slogdet(LinalgOp):
+    node_name = "LinalgSlogdetBackward0"
+    formula = "(sign det A, log |det A|)"
+    derivatives = ("grad_logabsdet · A⁻ᵀ",)
+
+    @staticmethod
+    def forward(ctx, A):
+        sign, logabsdet = linalg.slogdet(A)
+        ctx.save_for_backward(A)
+        return sign, logabsdet
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        (A,) = ctx.saved_tensors
+        return grad_logabsdet[..., None, None] * transposed(ctx.xp.inverse(A))
+
+
+class Solve(LinalgOp):
+    """A (*, n, n) and B (*, n, k), batch dimensions broadcast: X = A⁻¹ B."""
+
+    node_name = "LinalgSolveExBackward0"
+    formula = "A⁻¹ B"
+    derivatives = ("-A⁻ᵀ grad outᵀ", "A⁻ᵀ grad", None)
+
+    @staticmethod
+    def forward(ctx, A, B, operation):
+        solution = calling(linalg.solve, operation, "solver", A, B)
+        ctx.save_for_backward(A, solution)
+        return solution
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        A, solution = ctx.saved_tensors
+        grad_B = ctx.xp.solve(transposed(A), grad_output)
+        grad_A = -(grad_B @ transposed(solution)) if ctx.needs_input_grad[0] else None
+        return grad_A, grad_B, None
+
+
+class Cholesky(LinalgOp):
+    node_name = "LinalgCholeskyExBackward0"
+    formula = "L, lower triangular with A = L Lᵀ"
+    derivatives = ("sym(L⁻ᵀ Φ(Lᵀ grad) L⁻¹), Φ: the lower triangle with its diagonal halved", None)
+
+    @staticmethod
+    def forward(ctx, A, operation):
+        lower = calling(linalg.cholesky, operation, "factorization", A)
+        ctx.save_for_backward(lower)
+        return lower
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (lower,) = ctx.saved_tensors
+        lower_inverse = ctx.xp.inverse(lower)
+        phi = ctx.xp.tril(transposed(lower) @ grad_output) * (1.0 - 0.5 * xp.eye(lower.shape[-1], dtype=lower.dtype))
+        grad = transposed(lower_inverse) @ phi @ lower_inverse
+        return (grad + transposed(grad)) * 0.5, None
+
+
+def qr_of_tall(grad_Q, grad_R, Q, R, xp_functions):
+    """dA for A = QR with m >= n (R square, invertible): (G_Q + Q copyltu(M)) R⁻ᵀ."""
+    M = R @ transposed(grad_R) - transposed(grad_Q) @ Q
+    lower = xp_functions.tril(M, -1)
+    symmetric = lower + transposed(lower) + diagonal_matrix(M.diagonal(0, -2, -1))
+    return transposed(xp_functions.solve(R, transposed(grad_Q + Q @ symmetric)))
+
+
+class Qr(LinalgOp):
+    """The QR decomposition: A (*, m, n) -> Q (*, m, k), R (*, k, n), k = min(m, n) (mode 'reduced'; k = m
+    with 'complete'; Q empty with 'r', which has no gradient). For m < n, A = [X | Y]
+    with X square: X = Q R_X and R = [R_X | Qᵀ Y], so Y's gradient is Q G_{R_Y} and X's is the square
+    case's with G_Q + Y G_{R_Y}ᵀ."""
+
+    node_name = "LinalgQrBackward0"
+    formula = "Q, R with A = Q R, Qᵀ Q = I, R upper triangular"
+    derivatives = ("(G_Q + Q copyltu(R G_Rᵀ - G_Qᵀ Q)) R⁻ᵀ", None)
+
+    @staticmethod
+    def forward(ctx, A, mode):
+        Q, R = linalg.qr(A, mode="complete" if mode == "complete" else "reduced")
+        ctx.save_for_backward(Q, R)
+        ctx.mode = mode
+        return (xp.zeros((0,), dtype=A.dtype) if mode == "r" else Q), R
+
+    @staticmethod
+    def backward(ctx, grad_Q, grad_R):
+        Q, R = ctx.saved_tensors
+        rows, columns = Q.shape[-2], R.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+                "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+            )
+        if ctx.mode == "complete" and rows > columns:  # Q's extra columns are any basis of a complement
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        if rows >= columns:
+            return qr_of_tall(grad_Q, grad_R, Q, R, ctx.xp), None
+        square, rest = R[..., :rows], R[..., rows:]
+        grad_square, grad_rest = grad_R[..., :rows], grad_R[..., rows:]
+        grad_X = qr_of_tall(grad_Q + (Q @ rest) @ transposed(grad_rest), grad_square, Q, square, ctx.xp)
+        return ctx.xp.concatenate([grad_X, Q @ grad_rest], -1), None
+
+
+def skew(matrix):
+    return matrix - transposed(matrix)
+
+
+def gaps(values):
+    """E[..., i, j] = values[j] - values[i], with 1 on the diagonal (where the formulas never divide)."""
+    differences = values[..., None, :] - values[..., :, None]
+    return differences + xp.eye(values.shape[-1], dtype=differences.dtype)
+
+
+class Svd(LinalgOp):
+    """The reduced SVD: A (*, m, n) -> U (*, m, k), S (*, k), Vh (*, k, n), k = min(m, n), singular
+    values descending."""
+
+    node_name = "LinalgSvdBackward0"
+    formula = "U, S, Vh with A = U diag(S) Vh"
+    derivatives = ("U [(skew(UᵀG_U) / E) S + S (skew(V G_Vh ᵀ) / E) + diag G_S] Vh + the parts outside U's and V's spans",)
+
+    @staticmethod
+    def forward(ctx, A):
+        ctx.set_materialize_grads(False)
+        U, S, Vh = thin_svd(A)
+        ctx.save_for_backward(U, S, Vh)
+        return U, S, Vh
+
+    @staticmethod
+    def backward(ctx, grad_U, grad_S, grad_Vh):
+        U, S, Vh = ctx.saved_tensors
+        inner = diagonal_matrix(grad_S) if grad_S is not None else None
+        if grad_U is None and grad_Vh is None:
+            return (U * grad_S[..., None, :]) @ Vh
+        squares = gaps(S * S)
+        rows, columns = U.shape[-2], Vh.shape[-1]
+        extra = 0.0
+        if grad_U is not None:
+            UtgU = transposed(U) @ grad_U
+            term = (skew(UtgU) / squares) * S[..., None, :]
+            inner = term if inner is None else inner + term
+            if rows > S.shape[-1]:
+                extra = extra + ((grad_U - U @ UtgU) / S[..., None, :]) @ Vh
+        if grad_Vh is not None:
+            VtgV = Vh @ transposed(grad_Vh)
+            term = S[..., :, None] * (skew(VtgV) / squares)
+            inner = term if inner is None else inner + term
+            if columns > S.shape[-1]:
+                extra = extra + U @ ((grad_Vh - transposed(VtgV) @ Vh) / S[..., :, None])
+        return U @ inner @ Vh + extra
+
+
+class Eigh(LinalgOp):
+    """The eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices A (*, n, n),
+    read from the triangle ``UPLO`` names."""
+
+    node_name = "LinalgEighBackward0"
+    formula = "λ, V with A = V diag(λ) Vᵀ"
+    derivatives = ("V [skew(VᵀG_V) / 2E + diag G_λ] Vᵀ", None)
+
+    @staticmethod
+    def forward(ctx, A, UPLO):
+        ctx.set_materialize_grads(False)
+        values, vectors = linalg.eigh(A, UPLO=UPLO)
+        ctx.save_for_backward(values, vectors)
+        return values, vectors
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_vectors):
+        values, vectors = ctx.saved_tensors
+        inner = diagonal_matrix(grad_values) if grad_values is not None else None
+        if grad_vectors is not None:
+            term = skew(transposed(vectors) @ grad_vectors) / (2 * gaps(values))
+            inner = term if inner is None else inner + term
+        return vectors @ inner @ transposed(vectors), None
+
+
+class Pinv(LinalgOp):
+    """The Moore-Penrose pseudo-inverse A⁺ (*, n, m) of A (*, m, n), from the SVD: the singular
+    values at most max(atol, rtol · σ_max) are taken as 0."""
+
+    node_name = "LinalgPinvBackward0"
+    formula = "A⁺ = V S⁺ Uᵀ"
+    derivatives = ("PyTorch's pinv_backward: products of A, A⁺ and grad", None, None)
+
+    @staticmethod
+    def forward(ctx, A, atol, rtol):
+        U, S, Vh = thin_svd(A)
+        largest = xp.max(S, axis=-1, keepdims=True) if S.shape[-1] else xp.zeros(S.shape[:-1] + (1,), dtype=S.dtype)
+        cutoff = xp.maximum(atol, rtol * largest)
+        kept = S > cutoff
+        inverse_S = xp.where(kept, 1.0 / xp.where(kept, S, 1.0), 0.0).astype(S.dtype)
+        pinv = transposed(Vh) @ (inverse_S[..., :, None] * transposed(U))
+        ctx.save_for_backward(A, pinv)
+        return pinv
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        A, pinv = ctx.saved_tensors
+        pinv_t, grad_t = transposed(pinv), transposed(grad_output)
+        if A.shape[-2] <= A.shape[-1]:
+            K = grad_t @ pinv
+            K_pinv_t = K @ pinv_t
+            return (-transposed(pinv @ K) + K_pinv_t - (A @ pinv) @ K_pinv_t
+                    + (pinv_t @ pinv) @ (grad_t - K @ A)), None, None
+        K = pinv @ grad_t
+        pinv_t_K = pinv_t @ K
+        return (-transposed(K @ pinv) + (grad_t - A @ K) @ pinv @ pinv_t
+                + pinv_t_K - pinv_t_K @ pinv @ A), None, None
+
+
+class MatrixExp(LinalgOp):
+    node_name = "LinalgMatrixExpBackward0"
+    formula = "e^A = Σ_k A^k / k!"
+    derivatives = ("the upper right block of exp([[Aᵀ, grad], [0, Aᵀ]])",)
+
+    @staticmethod
+    def forward(ctx, A):
+        ctx.save_for_backward(A)
+        return matrix_exp_array(A)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (A,) = ctx.saved_tensors
+        size = A.shape[-1]
+        A_t = transposed(A)
+        top = ctx.xp.concatenate([A_t, grad_output], -1)
+        bottom = ctx.xp.concatenate([ctx.xp.zeros_like(A_t), A_t], -1)
+        block = ctx.xp.matrix_exp(ctx.xp.concatenate([top, bottom], -2))
+        return block[..., :size, size:]
+
+
+# ----------------------------------------------------------------------------- public functions
+def inv(A):
+    """A⁻¹ for A (*, n, n); LinAlgError where a matrix is singular."""
+    return inverse_for(A, "linalg.inv")
+
+
+def inverse_for(A, operation):
+    """A⁻¹, errors naming ``operation`` (the public function called)."""
+    check_matrices(A, operation)
+    return Inverse.apply(A, operation)
+
+
+@public
+def inverse(input):
+    """A⁻¹ for A (*, n, n), as ``linalg.inv``."""
+    return inv(input)
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info): info (*,) int32 is 0 where a matrix was inverted, else the position of LU's
+    first zero pivot (that inverse is then nan); LinAlgError only with ``check_errors``."""
+    check_matrices(A, "linalg.inv_ex")
+    return linalg_inv_ex(*computed_where_possible(lambda each: inverse_for(each, "linalg.inv_ex"), A, "inversion", "linalg.inv_ex", check_errors))
+
+
+@public
+def det(A):
+    """det A for A (*, n, n) -> (*). Its gradient is the cofactor matrix, also where A is singular."""
+    check_matrices(A, "linalg.det")
+    return Det.apply(A)
+
+
+def slogdet(A):
+    """(sign, logabsdet) with det A = sign · exp(logabsdet), without overflow: A (*, n, n) -> (*), (*).
+    A singular matrix has sign 0 and logabsdet -inf."""
+    check_matrices(A, "linalg.slogdet")
+    return linalg_slogdet(*Slogdet.apply(A))
+
+
+@public(name="slogdet")
+def sign_and_log_of_det(input):
+    """``linalg.slogdet`` as ``torch.slogdet`` returns it (a ``slogdet`` named tuple)."""
+    return slogdet_result(*slogdet(input))
+
+
+@public
+def logdet(input):
+    """log det A for A (*, n, n) -> (*): nan where det A < 0, -inf where A is singular."""
+    sign, logabsdet = slogdet(input)
+    return logabsdet + tensor_from_array(xp.where(sign.array < 0, xp.nan, 0.0).astype(logabsdet.array.dtype))
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (``left``) or X A = B: A (*, n, n), B (*, n, k) or a vector B (*, n) (when
+    B has one dimension less than A, or is 1-D), batch dimensions broadcast."""
+    return solution_for(A, B, left, "torch.linalg.solve")
+
+
+def solution_for(A, B, left, operation):
+    """``solve``, errors naming ``operation`` (the public function called)."""
+    check_matrices(A, "linalg.solve")
+    check_same_dtype(A, B, "linalg.solve: Expected A and B to have the same dtype, but found A of type {A} and B of type {B} instead.")
+    vector = B.array.ndim == 1 or B.array.shape == A.array.shape[:-1]
+    size = A.array.shape[-1]
+    if not left:
+        columns = 1 if vector else B.array.shape[-1]  # X A = b has no vector form
+        if columns != size:
+            shown = f"{B.array.shape[-1]}x1" if vector else f"{B.array.shape[-2]}x{B.array.shape[-1]}"
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B ({size}x{size} and {shown})")
+        return transposed(solution_for(transposed(A), transposed(B), True, operation))
+    rows = B.array.shape[-1] if vector else B.array.shape[-2] if B.array.ndim >= 2 else None
+    if rows != size:
+        shown = f"{size}x{size} and {B.array.shape[-1]}" if vector else f"{size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]}"
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({shown})")
+    if vector:
+        return shape.squeeze(Solve.apply(A, shape.unsqueeze(B, -1), operation), -1)
+    return Solve.apply(A, B, operation)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info) of ``solve``: info (*,) int32 is 0 where A was invertible, else the position of
+    LU's first zero pivot (that result is then nan); LinAlgError only with ``check_errors``."""
+    check_matrices(A, "linalg.solve_ex")
+    operation = "torch.linalg.solve_ex"
+    return linalg_solve_ex(*computed_where_possible(
+        lambda each: solution_for(each, B, left, operation), A, "solver", operation, check_errors
+    ))
+
+
+def cholesky(A, *, upper=False):
+    """L lower triangular with A = L Lᵀ, for symmetric positive-definite A (*, n, n) (read from its
+    lower triangle); with ``upper``, U = Lᵀ (A = Uᵀ U). LinAlgError if A is not positive-definite."""
+    return factor_for(A, upper, "linalg.cholesky")
+
+
+def factor_for(A, upper, operation):
+    """``cholesky``, errors naming ``operation`` (the public function called)."""
+    check_matrices(A, operation)
+    lower = Cholesky.apply(A, operation)
+    return transposed(lower) if upper else lower
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info) of ``cholesky``: info (*,) int32 is 0 where A is positive-definite, else the order of
+    its first leading minor that is not (L is then nan); LinAlgError only with ``check_errors``."""
+    check_matrices(A, "linalg.cholesky_ex")
+    return linalg_cholesky_ex(*computed_where_possible(
+        lambda each: factor_for(each, upper, "linalg.cholesky_ex"), A, "factorization", "linalg.cholesky_ex", check_errors
+    ))
+
+
+def qr(A, mode="reduced"):
+    """(Q, R) with A = Q R, Q orthonormal columns, R upper triangular: A (*, m, n) -> Q (*, m, k),
+    R (*, k, n), k = min(m, n) (mode 'reduced'); mode 'r' gives R only (Q empty), 'complete' a
+    square Q (*, m, m)."""
+    check_matrices(A, "linalg.qr", square=False)
+    if mode not in ("reduced", "r", "complete"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
+    return linalg_qr(*Qr.apply(A, mode))
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """(U, S, Vh) with A = U diag(S) Vh: A (*, m, n) -> U (*, m, k), S (*, k) descending, Vh (*, k, n)
+    with k = min(m, n) when not ``full_matrices``. With it, U is (*, m, m) and Vh (*, n, n): their
+    extra columns (rows) complete an orthonormal basis, any basis of that complement would do, so
+    they get no gradient (as PyTorch ignores theirs). Gradients need distinct singular values."""
+    check_matrices(A, "linalg.svd", square=False)
+    U, S, Vh = Svd.apply(A)
+    rows, columns = A.array.shape[-2:]
+    if not full_matrices or rows == columns:
+        return linalg_svd(U, S, Vh)
+    U_full, _, Vh_full = linalg.svd(A.array, full_matrices=True)
+    k = S.array.shape[-1]
+    U = cat([U, tensor_from_array(U_full[..., k:])], -1)
+    Vh = cat([Vh, tensor_from_array(Vh_full[..., k:, :])], -2)
+    return linalg_svd(U, S, Vh)
+
+
+def svdvals(A, *, driver=None):
+    """The singular values of A (*, m, n) -> (*, min(m, n)), descending."""
+    check_matrices(A, "linalg.svdvals", square=False)
+    return Svd.apply(A)[1]
+
+
+def eigh(A, UPLO="L"):
+    """(eigenvalues, eigenvectors) of symmetric A (*, n, n): λ (*, n) ascending and V (*, n, n)
+    orthonormal with A = V diag(λ) Vᵀ, from the triangle UPLO ('L' or 'U'). Gradients of V need
+    distinct eigenvalues."""
+    check_matrices(A, "linalg.eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return linalg_eigh(*Eigh.apply(A, UPLO))
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues of symmetric A (*, n, n) -> (*, n), ascending."""
+    return eigh(A, UPLO).eigenvalues
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The pseudo-inverse A⁺ (*, n, m) of A (*, m, n): V diag(1/σ) Uᵀ over the singular values
+    above max(atol, rtol · σ_max); rtol defaults to eps · max(m, n) when atol is not given (else 0)."""
+    check_matrices(A, "linalg.pinv", square=False)
+    atol, rtol = tolerances(A, atol, rtol)
+    return Pinv.apply(A, atol, rtol)
+
+
+def tolerances(A, atol, rtol):
+    """PyTorch's default tolerances of pinv and matrix_rank, as numbers."""
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else xp.finfo(A.array.dtype).eps * max(A.array.shape[-2:])
+    return (0.0 if atol is None else atol), rtol
+
+
+@public
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse, with singular values below rcond · σ_max taken as 0."""
+    return pinv(input, rtol=rcond)
+
+
+@public
+def matrix_exp(A):
+    """e^A = Σ_k A^k / k! for A (*, n, n)."""
+    check_matrices(A, "linalg.matrix_exp")
+    return MatrixExp.apply(A)
+
+
+@public(out=True)
+def matrix_power(A, n):
+    """A^n for A (*, n, n) by repeated squaring (A⁻¹ to the power -n for negative n; the identity
+    for n = 0). Integer matrices have integer powers (n >= 0)."""
+    check_matrices(A, "linalg.matrix_power", floating=False)
+    if n == 0:
+        # identities that stay in the graph with a zero gradient, as PyTorch's
+        return A * 0 + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
+    power, remaining, result = inv(A) if n < 0 else A, abs(n), None
+    while True:  # result = Π of power^(2^i) over the bits i of |n|
+        if remaining & 1:
+            result = power if result is None else matmul(result, power)
+        remaining >>= 1
+        if not remaining:
+            return result
+        power = matmul(power, power)
+
+
+@public(out=True)
+def cholesky_solve(B, L, upper=False):
+    """X with A X = B, where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor:
+    B (*, n, k), L (*, n, n), of which only the triangle named by ``upper`` is read."""
+    check_same_dtype(L, B, "Expected b and A to have the same dtype, but found b of type {B} and A of type {A} instead.")
+    factor = transposed(L.triu()) if upper else L.tril()
+    return solve(matmul(factor, transposed(factor)), B)
+
+
+@public(out=True)
+def cholesky_inverse(L, upper=False):
+    """A⁻¹ where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
+    its triangle is read)."""
+    factor = transposed(L.triu()) if upper else L.tril()
+    return inverse_for(matmul(factor, transposed(factor)), "cholesky_inverse")
+
+
+class TensorFunctions:
+    """``ctx.xp`` of a recorded backward here: chainrule's public functions, with ``solve`` and the
+    reduced ``svd`` (which are not public under these names)."""
+
+    solve = staticmethod(solve)
+    svd = staticmethod(Svd.apply)
+
+    def __getattr__(self, name):
+        return getattr(registry.functions, name)
+
+
+on_tensors = TensorFunctions()
