@@ -25,6 +25,7 @@ from chainrule.ops import (  # noqa: F401
     shape,
     sort,
     special,
+    statistics,
 )
 from chainrule.ops.registry import functions
 

@@ -463,6 +463,9 @@ VIEW_CASES = [
     library_case("index_reduce_mean_without_self", partial(reduce_rows, reduce="mean", include_self=False), rows_and_sources),
     library_case("index_reduce_amax", partial(reduce_rows, reduce="amax"), rows_and_sources),
     library_case("index_reduce_amin_without_self", partial(reduce_rows, reduce="amin", include_self=False), rows_and_sources),
+    library_case("combinations", lambda lib, a: lib.combinations(a), one_shape(min_dims=1, max_dims=1)),
+    library_case("combinations_3_with_replacement", lambda lib, a: lib.combinations(a, 3, with_replacement=True), one_shape(min_dims=1, max_dims=1)),
+    library_case("combinations_more_than_there_are", lambda lib, a: lib.combinations(a, 5), one_shape(min_dims=1, max_dims=1)),
     library_case("index_reduce_in_place", lambda lib, a, src: (a * 1).index_reduce_(1, lib.tensor([1, 1, 0]), src, "amin"), st.just(((2, 3), (2, 3)))),
 ]
 
@@ -479,6 +482,7 @@ test_view_second_order = second_order_test(VIEW_CASES)
     lambda lib: (lib.arange(6).reshape(2, 3).index_reduce(1, lib.tensor([0, 2, 0]), lib.tensor([[5, 1, 2], [1, 4, 4]]), "mean"),),
     lambda lib: (lib.arange(6).reshape(2, 3).index_reduce(0, lib.tensor([1]), lib.tensor([[5, -1, 2]]), "amax", include_self=False),),
     lambda lib: (lib.arange(6).reshape(3, 2).slice_scatter(lib.zeros(3, 1, dtype=lib.int64), 1, 1),),
+    lambda lib: (lib.combinations(lib.tensor([1, 2, 3])), lib.combinations(lib.tensor([1.0, 2.0]), 0), lib.combinations(lib.tensor([]), 2)),
 ])
 def test_unravel_index_and_integer_writes_match_pytorch(call):
     for ours, theirs in zip(*(call(lib) for lib in (chainrule, torch)), strict=True):
@@ -498,6 +502,8 @@ def test_unravel_index_and_integer_writes_match_pytorch(call):
     (lambda lib: lib.zeros(3).index_reduce(0, lib.tensor([3]), lib.ones(1), "amax"), IndexError),
     (lambda lib: lib.unravel_index(lib.tensor([1.0]), (2, 4)), TypeError),
     (lambda lib: lib.unravel_index(lib.tensor([1]), (2, -4)), ValueError),
+    (lambda lib: lib.combinations(lib.ones(2, 2)), RuntimeError),
+    (lambda lib: lib.combinations(lib.ones(2), -1), RuntimeError),
 ])
 def test_view_write_errors_match_pytorch(call, error):
     with pytest.raises(error) as expected:

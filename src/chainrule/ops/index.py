@@ -17,6 +17,7 @@ Two operations do all the work:
 node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
 tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """
+import itertools
 import math
 import re
 
@@ -1012,3 +1013,19 @@ def unravel_index(indices, shape):
         coordinates.append(remaining % side)
         remaining = remaining // side
     return tuple(tensor_from_array(each) for each in reversed(coordinates))
+
+
+@public(method=False)
+def combinations(input, r=2, with_replacement=False):
+    """Every choice of ``r`` elements of the 1-D input, in order of position (as Python's
+    ``itertools.combinations``; ``itertools.combinations_with_replacement`` with
+    ``with_replacement``): (n,) -> (choices, r). Each chosen element's gradient goes back to it."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return getitem(input, slice(0, 0))
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    chosen = xp.asarray(list(choose(range(input.shape[0]), r)), dtype=dtypes.int64).reshape(-1, r)
+    return getitem(input, chosen)
