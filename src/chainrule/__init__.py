@@ -68,7 +68,7 @@ from chainrule.legacy_types import (
     LongTensor,
     ShortTensor,
 )
-from chainrule.queries import is_floating_point, is_tensor, numel
+from chainrule.queries import is_floating_point, is_inference_mode_enabled, is_tensor, numel
 from chainrule.type_info import finfo, iinfo
 from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats, as in PyTorch
 

@@ -521,3 +521,22 @@ def test_view_write_errors_match_pytorch(call, error):
 def test_view_write_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(2, 3, requires_grad=True) * 1).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tensor([0, 1, 0, 2]).nonzero_static(size=3),
+    lambda lib: lib.tensor([[0, 1], [1, 1]]).nonzero_static(size=1, fill_value=7),
+    lambda lib: lib.nonzero_static(lib.tensor([0.0, 1.0]), size=0),
+    lambda lib: lib.nonzero_static(lib.tensor(3.0), size=2),
+    lambda lib: lib.nonzero_static(lib.zeros(2, 2), size=2, fill_value=0),
+])
+def test_nonzero_static_matches_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert ours.dtype == chainrule.int64 and tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_nonzero_static_refuses_a_negative_size_as_pytorch_does():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
+            lib.tensor([1]).nonzero_static(size=-1)

@@ -595,6 +595,17 @@ def nonzero(x, as_tuple=False):
 
 
 @public
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero`` with a fixed number of rows, ``size``: the first ``size`` positions of nonzero
+    elements, padded with rows of ``fill_value`` when there are fewer. (size, input.ndim) int64."""
+    if not isinstance(size, int) or size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer (got {size!r})")
+    found = xp.argwhere(input.array).astype(dtypes.int64)[:size]
+    padding = xp.full((size - found.shape[0], input.array.ndim), fill_value, dtype=dtypes.int64)
+    return tensor_from_array(xp.concatenate([found, padding]))
+
+
+@public
 def bincount(input, weights=None, minlength=0):
     """How often each value 0, 1, ..., max(input) occurs in ``input`` (1-D, non-negative integers), or
     with ``weights`` the sum of the weights at each value's positions; at least ``minlength`` long.
