@@ -408,35 +408,33 @@ class I1(SpecialOp):
 
 
 class Igamma(SpecialOp):
+    """P(a, x), or with ``upper`` Q(a, x) = 1 - P(a, x), whose derivative is P's negated."""
+
     formula = "P(a, x) = 1/Γ(a) ∫₀ˣ tᵃ⁻¹ e⁻ᵗ dt"
-    derivatives = ("not implemented, as in PyTorch", "xᵃ⁻¹ e⁻ˣ / Γ(a)")
+    derivatives = ("not implemented, as in PyTorch", "xᵃ⁻¹ e⁻ˣ / Γ(a)", None)
 
     @staticmethod
-    def forward(ctx, a, x):
+    def forward(ctx, a, x, upper):
+        ctx.upper = upper
         ctx.save_for_backward(a, x)
-        return _regularized(a, x)[0]
+        return _regularized(a, x)[1 if upper else 0]
 
     @staticmethod
     def backward(ctx, grad_output):
         a, x = ctx.saved_tensors
-        _refuse_gradient_of_a(ctx, "igamma")
-        return None, grad_output * _density(ctx.xp, a, x)
+        if ctx.needs_input_grad[0]:
+            operation = "igammac" if ctx.upper else "igamma"
+            raise NotImplementedError(
+                f"the derivative for '{operation}: input' is not implemented (PyTorch has none either); "
+                f"only the second argument, x, gets a gradient: detach a first"
+            )
+        density = _density(ctx.xp, a, x)
+        return None, -grad_output * density if ctx.upper else grad_output * density, None
 
 
-class Igammac(SpecialOp):
+class Igammac(Igamma):
     formula = "Q(a, x) = 1 - P(a, x) = 1/Γ(a) ∫ₓ^∞ tᵃ⁻¹ e⁻ᵗ dt"
-    derivatives = ("not implemented, as in PyTorch", "-xᵃ⁻¹ e⁻ˣ / Γ(a)")
-
-    @staticmethod
-    def forward(ctx, a, x):
-        ctx.save_for_backward(a, x)
-        return _regularized(a, x)[1]
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        a, x = ctx.saved_tensors
-        _refuse_gradient_of_a(ctx, "igammac")
-        return None, -grad_output * _density(ctx.xp, a, x)
+    derivatives = ("not implemented, as in PyTorch", "-xᵃ⁻¹ e⁻ˣ / Γ(a)", None)
 
 
 def _regularized(a, x):
@@ -448,14 +446,6 @@ def _regularized(a, x):
 def _density(functions, a, x):
     """d P(a, x) / dx = xᵃ⁻¹ e⁻ˣ / Γ(a), the gamma distribution's density, with ``functions``."""
     return functions.exp((a - 1) * functions.log(x) - x - functions.lgamma(a))
-
-
-def _refuse_gradient_of_a(ctx, operation):
-    if ctx.needs_input_grad[0]:
-        raise NotImplementedError(
-            f"the derivative for '{operation}: input' is not implemented (PyTorch has none either); "
-            f"only the second argument, x, gets a gradient: detach a first"
-        )
 
 
 on_arrays.own.update(digamma=digamma_array, polygamma=polygamma_array, i0=lambda x: bessel_i_array(0, x),
@@ -533,11 +523,11 @@ def igamma(input, other):
     """The regularized lower incomplete gamma function P(a, x) = γ(a, x) / Γ(a) of a = input and
     x = other (broadcast): the probability that a Gamma(a, 1) variable is at most x. The gradient
     is taken with respect to x only (xᵃ⁻¹ e⁻ˣ / Γ(a)), as in PyTorch."""
-    return Igamma.apply(*_gamma_operands(input, other, "igamma"))
+    return Igamma.apply(*_gamma_operands(input, other, "igamma"), False)
 
 
 @public(inplace=True, out=True)
 def igammac(input, other):
     """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) of a = input and
     x = other (broadcast), accurate where it is tiny. The gradient is taken with respect to x only."""
-    return Igammac.apply(*_gamma_operands(input, other, "igammac"))
+    return Igammac.apply(*_gamma_operands(input, other, "igammac"), True)
