@@ -1,6 +1,5 @@
 """Questions about a tensor asked as functions, as PyTorch offers them: ``chainrule.numel(x)``,
 and the small Tensor methods that answer them (``x.itemsize``, ``x.ndimension()``)."""
-from chainrule.autograd import grad_mode
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor
 
@@ -81,11 +80,6 @@ def is_inference(input):
     """True when ``input`` was made inside ``inference_mode()`` (an inference tensor)."""
     _expect_tensor(input, "is_inference")
     return input._is_inference
-
-
-def is_inference_mode_enabled():
-    """True inside ``inference_mode()``."""
-    return grad_mode.is_inference_mode_enabled()
 
 
 def dim_order(self):

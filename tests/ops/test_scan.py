@@ -178,6 +178,7 @@ test_integral_second_order = second_order_test(INTEGRAL_CASES)
     lambda lib: lib.stack(lib.gradient(lib.tensor([1, 4, 9, 16, 25]))),
     lambda lib: lib.stack(lib.gradient(lib.arange(12.0).reshape(3, 4) ** 2, spacing=[2.0, 3.0], edge_order=2)),
     lambda lib: lib.stack(lib.gradient(lib.ones(2, 3), spacing=2, dim=(1,))),
+    lambda lib: lib.stack(lib.gradient(lib.arange(5.0) ** 2, spacing=lib.tensor(2.0))),
 ])
 def test_integer_empty_and_short_inputs_match_pytorch(call):
     ours, theirs = call(chainrule), call(torch)
@@ -198,6 +199,7 @@ def test_gradient_of_a_0d_tensor_is_an_empty_tuple():
     (lambda lib, x: lib.gradient(x, edge_order=2), RuntimeError, "at least edge_order\\+1"),
     (lambda lib, x: lib.gradient(x, edge_order=3), RuntimeError, "only supports edge_order=1 and edge_order=2"),
     (lambda lib, x: lib.gradient(x, spacing=[1.0, 2.0, 3.0]), RuntimeError, "list of length equal to"),
+    (lambda lib, x: lib.gradient(x[0], spacing=[lib.tensor(2.0)]), RuntimeError, "each element of spacing to have one dimension"),
 ])
 def test_difference_and_integral_errors_match_pytorch(call, error, words):
     raises_like_pytorch(call, error, words)

@@ -274,7 +274,9 @@ def _trapezoid_areas(y, x, dx, dim, operation):
     """(the areas of the trapezoids between neighbouring samples along dim, dim): (y[i+1] + y[i]) / 2
     times the step, from ``x`` (sample positions: 1-D along dim, or y's shape), else ``dx``."""
     y = _as_floating(y)
-    dim = one_axis(y, dim, operation) if y.ndim else _no_dimensions(dim)
+    if y.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions; integrate a tensor of at least 1 dimension")
+    dim = one_axis(y, dim, operation)
     later, earlier = _neighbours(y, dim) if y.shape[dim] else (y, y)
     heights = (later + earlier) / 2
     if x is None:
@@ -289,10 +291,6 @@ def _trapezoid_areas(y, x, dx, dim, operation):
     else:
         steps = diff(x, dim=dim)
     return heights * steps, dim
-
-
-def _no_dimensions(dim):
-    raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions; integrate a tensor of at least 1 dimension")
 
 
 @public(method=False, aliases=("trapz",))
@@ -333,7 +331,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
 
 def _spacing_per_dim(spacing, dims, ndim, every_dim):
     if not isinstance(spacing, (list, tuple)):
-        return [spacing] * len(dims)
+        return [float(spacing.item() if isinstance(spacing, Tensor) else spacing)] * len(dims)
     if len(spacing) == len(dims):
         return list(spacing)
     where = f"'self.dim() = {ndim}', since dim argument was not given" if every_dim else f"the number of dims ({len(dims)})"
@@ -353,14 +351,19 @@ def _derivative_along(f, dim, step, edge_order):
             f"size {size}, edge_order is {edge_order})"
         )
     if isinstance(step, Tensor):
-        if step.ndim != 1 or step.shape[0] != size:
+        if step.ndim != 1:
             raise RuntimeError(
-                f"torch.gradient expected each tensor of spacing to be 1-D with one coordinate per sample "
-                f"({size} along dim {dim}), but got shape {list(step.shape)}"
+                f"torch.gradient expected each element of spacing to have one dimension, but got an element "
+                f"with {step.ndim} dimensions! Give the {size} sample coordinates along dim {dim} as a 1-D tensor"
+            )
+        if step.shape[0] != size:
+            raise RuntimeError(
+                f"torch.gradient expected the coordinates of dim {dim} to hold one value per sample ({size}), "
+                f"but got {step.shape[0]}"
             )
         h = xp.diff(step.array.astype(f.array.dtype))
     else:
-        h = xp.full(size - 1, float(step.item() if hasattr(step, "item") else step), dtype=f.array.dtype)
+        h = xp.full(size - 1, float(step), dtype=f.array.dtype)
 
     def along(weights):
         return tensor_from_array(weights.astype(f.array.dtype).reshape([-1 if each == dim else 1 for each in range(f.ndim)]))

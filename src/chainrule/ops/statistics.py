@@ -53,9 +53,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             divisor = total - correction
         else:
             divisor = total - correction * (weights * importance).sum() / total
-    if float(divisor if isinstance(divisor, (int, float)) else divisor.item()) <= 0:
+    if (divisor.item() if isinstance(divisor, Tensor) else divisor) <= 0:  # PyTorch divides by 0 then: inf and nan
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations.", UserWarning, stacklevel=2)
-        divisor = divisor * 0 if isinstance(divisor, Tensor) else 0
+        divisor = divisor * 0
     centred = observations - mean.unsqueeze(1)
     weighted = centred if weights is None else centred * weights
     result = mm(centred, weighted.t()) / divisor
