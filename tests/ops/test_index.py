@@ -504,6 +504,9 @@ def test_unravel_index_and_integer_writes_match_pytorch(call):
     (lambda lib: lib.unravel_index(lib.tensor([1]), (2, -4)), ValueError),
     (lambda lib: lib.combinations(lib.ones(2, 2)), RuntimeError),
     (lambda lib: lib.combinations(lib.ones(2), -1), RuntimeError),
+    (lambda lib: lib.slice_scatter(lib.zeros(4), lib.ones(2), 0, None, None, -2), RuntimeError),
+    (lambda lib: lib.select_scatter(lib.zeros(()), lib.ones(()), 0, 0), IndexError),
+    (lambda lib: lib.narrow_copy(lib.tensor(1.0), 0, 0, 1), RuntimeError),
 ])
 def test_view_write_errors_match_pytorch(call, error):
     with pytest.raises(error) as expected:

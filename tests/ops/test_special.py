@@ -208,6 +208,8 @@ def test_igamma_refuses_integers_and_the_gradient_of_a_as_pytorch_does(name):
     for lib in (chainrule, torch):
         with pytest.raises(NotImplementedError, match=f"{name}_cpu"):
             getattr(lib, name)(lib.tensor([1, 2]), lib.tensor([1, 2]))
+        with pytest.raises(TypeError, match=f"{name}\\(\\): argument 'other' \\(position 2\\) must be Tensor, not float"):
+            getattr(lib, name)(lib.tensor([1.0, 2.0]), 1.0)
         a, x = lib.tensor([0.5, 2.0], requires_grad=True), lib.tensor([1.0, 3.0], requires_grad=True)
         result = getattr(lib, name)(a, x)
         with pytest.raises(NotImplementedError, match=f"the derivative for '{name}: input' is not implemented"):

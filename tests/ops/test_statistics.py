@@ -68,6 +68,8 @@ def test_cov_warns_when_no_degrees_of_freedom_are_left():
     lambda lib: lib.cov(lib.ones(3, 5), aweights=lib.ones(5, dtype=lib.int64)),
     lambda lib: lib.histogramdd(lib.ones(4, 2), bins=[2, 2, 2]),
     lambda lib: lib.histogramdd(lib.ones(4), bins=2),
+    lambda lib: lib.histogramdd(lib.ones(3, 1), bins=[lib.tensor([0.0, 1.0, 2.0], dtype=lib.float64)]),
+    lambda lib: lib.cov(lib.tensor([[True, False, True]])),
 ])
 def test_errors_are_pytorchs(call):
     with pytest.raises(RuntimeError) as expected:

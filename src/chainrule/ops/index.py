@@ -843,6 +843,8 @@ def narrow(x, dim, start, length):
 
 def _narrow_key(x, dim, start, length):
     """The key of ``narrow``'s slice, its arguments checked as PyTorch checks them."""
+    if x.array.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor; it needs a dimension to work along")
     dim = check_dim(dim, x.array.ndim, "narrow")
     size = x.array.shape[dim]
     start = int(start)
@@ -957,6 +959,8 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     d out / d input = grad, 0 on the slice;   d out / d src = grad read on the slice.
     """
     dim = check_dim(dim, input.array.ndim, "slice_scatter")
+    if step <= 0:
+        raise RuntimeError(f"slice step must be positive (got {step}); flip the tensor to write backwards")
     key = (slice(None),) * dim + (slice(start, end, step),)
     return _scatter_into_view(SliceScatter, input, src, key, input.array[key].shape)
 
@@ -965,6 +969,8 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def select_scatter(input, src, dim, index):
     """A copy of input with ``src`` written over its slice at position ``index`` along ``dim``
     (``out[:, index] = src`` for dim=1). src has input's shape without ``dim``."""
+    if input.array.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor; select_scatter needs a dimension to write along")
     dim = check_dim(dim, input.array.ndim, "select_scatter")
     size = input.array.shape[dim]
     if not -size <= index < size:

@@ -314,6 +314,10 @@ def cross(input, other, dim=None):
             f"linalg.cross: inputs must have the same number of dimensions (got shapes {list(input.shape)} "
             f"and {list(other.shape)}); unsqueeze one of them"
         )
+    if input.dtype != other.dtype:
+        raise RuntimeError(
+            f"linalg.cross: expected both inputs of one dtype, but got {input.dtype} and {other.dtype}; convert one with .to()"
+        )
     shape_ = xp.broadcast_shapes(tuple(input.shape), tuple(other.shape))
     if dim is None:
         if 3 not in shape_:

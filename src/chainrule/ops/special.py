@@ -27,6 +27,7 @@ from chainrule.ops.activation import erf_array, erfc_of_magnitude
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.operands import as_floating, binary_operands
 from chainrule.ops.registry import public
+from chainrule.tensor import Tensor
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -511,7 +512,10 @@ def i0(input):
 
 
 def _gamma_operands(input, other, operation):
-    """Both as tensors of one floating dtype (numbers and integer tensors promoted as PyTorch does)."""
+    """Both as tensors of one floating dtype (integer tensors promoted as PyTorch does)."""
+    for position, (name, value) in enumerate((("input", input), ("other", other)), start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
     input, other = binary_operands(input, other)
     if input.array.dtype.kind != "f":
         raise NotImplementedError(f'"{operation}_cpu" not implemented for {input.array.dtype.name} tensors; convert them first, e.g. a.float()')

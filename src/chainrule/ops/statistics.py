@@ -33,6 +33,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     """
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions")
+    if input.array.dtype.kind == "b":
+        raise RuntimeError("cov(): bool dtype is not supported for input; convert it first, e.g. x.float()")
     observations = input.reshape(1, -1) if input.ndim < 2 else input
     if not observations.is_floating_point():
         observations = observations.to(dtypes.get_default_dtype())
@@ -121,6 +123,12 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
     if range is not None and len(range) != 2 * dims:
         raise RuntimeError(f"histogramdd: expected range to hold 2 numbers per dimension ({2 * dims}), but got {len(range)}")
+    for each in per_dim:
+        if isinstance(each, Tensor) and each.array.dtype != input.array.dtype:
+            raise RuntimeError(
+                f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input with "
+                f"dtype {input.array.dtype.name} and bins with dtype {each.array.dtype.name}; convert the bins"
+            )
     edges = [_edges(points[:, each], per_dim[each], None if range is None else range[2 * each : 2 * each + 2], input.array.dtype) for each in builtins.range(dims)]
     shape = tuple(len(each) - 1 for each in edges)
     cells, inside = [], xp.ones(points.shape[0], dtype=bool)
