@@ -12,8 +12,8 @@ Two operations do all the work:
 
 ``gather``, ``index_select``, ``take``, ``take_along_dim``, ``masked_select``, ``diagonal``,
 ``narrow``, ``select`` and ``repeat_interleave`` are ``x[key]`` for a key built from their arguments;
-``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill`` and
-``diag_embed`` are ``IndexPut`` (``scatter_reduce`` with ``"prod"`` is its own ``ScatterProduct``). PyTorch names the
+``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill``,
+``diag_embed`` and ``slice_scatter``, ``select_scatter``, ``diagonal_scatter`` are ``IndexPut`` (``scatter_reduce`` with ``"prod"`` is its own ``ScatterProduct``). PyTorch names the
 node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
 tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """

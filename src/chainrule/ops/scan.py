@@ -7,6 +7,9 @@ the position of the running extreme, so their gradient goes back to those positi
 one position holds the extreme for several i), as for ``sort`` (``ops/sort.py``).
 
 A 0-d x is one element: each scan gives it back (and dim must be 0 or -1).
+
+Differences and integrals along a dimension (``diff``, ``gradient``, ``trapezoid``,
+``cumulative_trapezoid``) are composed of slices, subtraction, ``cat``, ``sum`` and ``cumsum``.
 """
 from collections import namedtuple
 
