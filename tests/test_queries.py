@@ -59,3 +59,64 @@ def test_sum_to_size_takes_sizes_as_arguments_and_refuses_what_does_not_broadcas
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match=r"size \{?\[2, 2\]\}? is not expandable to size \{?\[2, 3\]"):
             lib.ones(2, 3).sum_to_size(2, 2)
+
+
+# ----------------------------------------------------------------------------- inference tensors, layout, subclasses
+def test_tensors_made_in_inference_mode_are_inference_tensors_as_in_pytorch():
+    answers = []
+    for lib in (chainrule, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.inference_mode():
+            made, computed, enabled = lib.ones(2), x * 2, lib.is_inference_mode_enabled()
+            with lib.inference_mode(False):
+                normal = lib.ones(1)
+        answers.append((made.is_inference(), computed.is_inference(), lib.is_inference(made), x.is_inference(),
+                        (made + 1).is_inference(), normal.is_inference(), enabled, lib.is_inference_mode_enabled(),
+                        computed.requires_grad))
+        with pytest.raises(RuntimeError, match="Setting requires_grad=True on inference tensor outside InferenceMode"):
+            made.requires_grad_()
+    assert answers[0] == answers[1] == (True, True, True, False, False, False, True, False, False)
+
+
+def test_inference_mode_as_a_decorator_marks_what_the_function_makes():
+    @chainrule.inference_mode()
+    def evaluate(x):
+        return x * 2
+
+    @chainrule.inference_mode
+    def evaluate_bare(x):
+        return x + 1
+
+    x = chainrule.ones(2, requires_grad=True)
+    assert evaluate(x).is_inference() and evaluate_bare(x).is_inference()
+    assert not chainrule.is_inference_mode_enabled() and chainrule.is_grad_enabled()
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.ones(2, 3, 4), lambda lib: lib.ones(2, 3, 4).permute(2, 0, 1), lambda lib: lib.tensor(1.0),
+    lambda lib: lib.ones(2, 3, 4).transpose(0, 1), lambda lib: lib.ones(2, 1, 3), lambda lib: lib.ones(1, 1).t(),
+    lambda lib: lib.ones(2, 1).t(), lambda lib: lib.ones(3, 4)[:, ::2],
+])
+def test_dim_order_matches_pytorch(make):
+    assert make(chainrule).dim_order() == make(torch).dim_order()
+
+
+def test_as_subclass_gives_the_same_values_as_an_instance_of_the_subclass():
+    class Marked(chainrule.Tensor):
+        def describe(self):
+            return f"marked {self.shape[0]}"
+
+    x = chainrule.ones(2, requires_grad=True)
+    y = x * 2
+    alias = y.as_subclass(Marked)
+    assert type(alias) is Marked and alias.describe() == "marked 2" and alias.tolist() == [2.0, 2.0]
+    assert alias.grad_fn.name() == torch.ones(1, requires_grad=True).mul(2).as_subclass(torch.Tensor).grad_fn.name()
+    (alias * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+    with pytest.raises(TypeError, match="subclass of Tensor"):
+        y.as_subclass(int)
+
+
+def test_bfloat16_is_refused_with_the_reason():
+    with pytest.raises(TypeError, match="NumPy.*has no bfloat16"):
+        chainrule.ones(2).bfloat16()

@@ -52,3 +52,53 @@ def test_errors_match_pytorch(call, message):
 def test_continuous_fills_refuse_integer_tensors():
     with pytest.raises(RuntimeError, match="cauchy_: a continuous distribution needs a floating point tensor"):
         chainrule.ones(2, dtype=chainrule.int64).cauchy_()
+
+
+# ----------------------------------------------------------------------------- poisson, randint_like
+def test_poisson_draws_counts_with_the_given_means_and_a_zero_gradient():
+    rates = chainrule.tensor([0.0, 0.5, 3.0, 40.0], requires_grad=True)
+    samples = chainrule.poisson(rates.reshape(4, 1).expand(4, 5000))
+    counts = samples.detach().array
+    assert samples.dtype == chainrule.float32 and np.all(counts == np.round(counts)) and counts[0].max() == 0
+    np.testing.assert_allclose(counts.mean(axis=1), [0.0, 0.5, 3.0, 40.0], atol=0.3)
+    theirs = torch.poisson(torch.ones(2, requires_grad=True))
+    assert samples.grad_fn.name() == theirs.grad_fn.name() and samples.requires_grad
+    samples.sum().backward()
+    assert rates.grad.tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert chainrule.poisson(chainrule.tensor(2.0, dtype=chainrule.float64)).dtype == chainrule.float64
+
+
+def test_poisson_and_randint_like_repeat_with_a_seeded_generator():
+    draws = []
+    for _ in range(2):
+        generator = chainrule.Generator().manual_seed(7)
+        draws.append((chainrule.poisson(chainrule.full((5,), 3.0), generator=generator).tolist(),
+                      chainrule.randint_like(chainrule.ones(5), 0, 100, generator=generator).tolist()))
+    assert draws[0] == draws[1]
+
+
+def test_randint_like_keeps_the_shape_and_dtype_as_pytorch_does():
+    x = chainrule.ones(2, 3)
+    for ours, theirs in [
+        (chainrule.randint_like(x, 5), torch.randint_like(torch.ones(2, 3), 5)),
+        (chainrule.randint_like(x, 2, 5), torch.randint_like(torch.ones(2, 3), 2, 5)),
+        (chainrule.randint_like(x.long(), 3, dtype=chainrule.float64), torch.randint_like(torch.ones(2, 3).long(), 3, dtype=torch.float64)),
+        (chainrule.randint_like(x, high=4), torch.randint_like(torch.ones(2, 3), high=4)),
+    ]:
+        assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    values = chainrule.randint_like(chainrule.ones(1000, dtype=chainrule.int64), 2, 5).array
+    assert set(values.tolist()) == {2, 3, 4}
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda lib: lib.poisson(-lib.ones(2)), RuntimeError),
+    (lambda lib: lib.poisson(lib.ones(2, dtype=lib.int64)), NotImplementedError),
+    (lambda lib: lib.randint_like(lib.ones(2), 5, 2), RuntimeError),
+    (lambda lib: lib.randint_like(lib.ones(2), 0), RuntimeError),
+])
+def test_poisson_and_randint_like_errors_are_pytorchs(call, error):
+    with pytest.raises(error) as expected:
+        call(torch)
+    with pytest.raises(error) as got:
+        call(chainrule)
+    assert " ".join(str(expected.value).split()[:3]) in str(got.value)

@@ -10,7 +10,7 @@ The names follow PyTorch, so course code runs with ``import chainrule as torch``
 """
 from chainrule import autograd
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from chainrule.autograd.grad_mode import inference_mode
+from chainrule.autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from chainrule._format import get_printoptions, printoptions, set_printoptions
 from chainrule.creation import (
     arange,

@@ -26,6 +26,7 @@ from chainrule.ops import (  # noqa: F401
     shape,
     sort,
     special,
+    statistics,
 )
 from chainrule.ops.registry import functions
 

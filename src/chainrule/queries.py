@@ -72,3 +72,43 @@ def sum_to_size(self, *size):
 
 
 install_method("sum_to_size", sum_to_size)
+
+
+# ----------------------------------------------------------------------------- inference tensors, memory layout
+@public
+def is_inference(input):
+    """True when ``input`` was made inside ``inference_mode()`` (an inference tensor)."""
+    _expect_tensor(input, "is_inference")
+    return input._is_inference
+
+
+def dim_order(self):
+    """The dimensions from outermost to innermost in memory: (0, 1, ..., n-1) for a contiguous
+    tensor, (1, 0) for a transposed matrix (the dimensions sorted by decreasing stride, ties in order)."""
+    strides = self.stride()
+    return tuple(sorted(range(self.array.ndim), key=lambda dim: -strides[dim]))
+
+
+def as_subclass(self, cls):
+    """This tensor, the same values and memory, seen as an instance of the Tensor subclass ``cls``
+    (the result is linked to this tensor in the graph, as PyTorch's alias)."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass(): argument 'cls' must be a subclass of Tensor, not {getattr(cls, '__name__', cls)}")
+    alias = self[...]
+    result = object.__new__(cls)
+    for slot in Tensor.__slots__:
+        if slot != "__weakref__":
+            setattr(result, slot, getattr(alias, slot))
+    return result
+
+
+def bfloat16(self, memory_format=None):
+    """Not available: NumPy (chainrule's array library) has no bfloat16 type."""
+    raise TypeError(
+        "bfloat16 is not supported: NumPy, which holds chainrule's arrays, has no bfloat16 dtype; "
+        "use x.half() (float16) or x.float() (float32)"
+    )
+
+
+for _method in (dim_order, as_subclass, bfloat16):
+    install_method(_method.__name__, _method)

@@ -1,5 +1,5 @@
 """Random samples from distributions: ``normal`` and ``bernoulli`` with tensor parameters,
-``multinomial``, and the in-place fills (``x.normal_()``, ``x.uniform_()``, ``x.random_()``,
+``multinomial``, ``poisson``, ``randint_like``, and the in-place fills (``x.normal_()``, ``x.uniform_()``, ``x.random_()``,
 ``x.exponential_()``, ``x.bernoulli_()``, ``x.geometric_()``, ``x.log_normal_()``, ``x.cauchy_()``).
 
 Every sampler draws from the generator seeded by ``manual_seed``, or from ``generator=`` when given
@@ -10,6 +10,7 @@ from chainrule import dtypes
 from chainrule.backend import as_array, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import write_in_place
+from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
 from chainrule.random import numpy_generator
 from chainrule.device import check_device
@@ -84,6 +85,48 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     samples = [draw(row.size, size=num_samples, replace=replacement, p=row / row.sum()) for row in rows]
     result = xp.asarray(samples, dtype=dtypes.int64).reshape(weights.shape[:-1] + (num_samples,))
     return tensor_from_array(result)
+
+
+class Poisson(Op):
+    """Drawing is not differentiable: the gradient with respect to the rates is 0, as PyTorch's."""
+
+    formula = "a sample of Poisson(rate), elementwise"
+    derivatives = ("0", None)
+
+    @staticmethod
+    def forward(ctx, rate, generator):
+        return as_array(numpy_generator(generator).poisson(rate), rate.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 0, None
+
+
+@public(method=False)
+def poisson(input, generator=None):
+    """A count drawn from the Poisson distribution of rate (mean) ``input[i]`` for each element:
+    input's shape and floating dtype. Rates must be non-negative."""
+    if input.array.dtype.kind != "f":
+        raise NotImplementedError(f'"poisson_cpu" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()')
+    if (input.array < 0).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    return Poisson.apply(input, generator)
+
+
+@public(method=False)
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    """Integers drawn uniformly from [low, high) in input's shape and dtype (or ``dtype``):
+    ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
+    check_device(device)
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    values = numpy_generator(generator).integers(low, high, input.array.shape)
+    result = tensor_from_array(as_array(values, dtype or input.array.dtype))
+    if requires_grad:
+        result.requires_grad = True
+    return result
 
 
 def _fill(tensor, values):

@@ -45,6 +45,7 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._name = None
     tensor._base = None
     tensor._is_view = False
+    tensor._is_inference = grad_mode._state.inference
 
 
 def from_numpy(array):
@@ -75,6 +76,7 @@ class Tensor:
         "_name",
         "_base",
         "_is_view",
+        "_is_inference",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
@@ -103,6 +105,11 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
+            )
+        if flag and self._is_inference and not grad_mode._state.inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed; "
+                "make a normal tensor from it first with x.clone()"
             )
         if flag and self.array.dtype.kind not in "fc":
             raise RuntimeError(

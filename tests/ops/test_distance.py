@@ -167,3 +167,44 @@ def test_empty_inputs_give_pytorch_s_shapes_values_and_gradients(call):
         out.sum().backward()
         results.append((tuple(out.shape), out.tolist(), tuple(x.grad.shape)))
     assert results[0] == results[1]
+
+
+# ----------------------------------------------------------------------------- dist, renorm
+def spread_rows(array):
+    """Rows of clearly different norms (none at the maxnorm threshold, where renorm has a kink)."""
+    return array + np.arange(array.shape[0]).reshape((-1,) + (1,) * (array.ndim - 1)) * 0.7 if array.ndim else array
+
+
+NORM_CASES = [
+    library_case("dist", lambda lib, a, b: lib.dist(a, b), broadcast_pair()),
+    library_case("dist_p1_method", lambda lib, a, b: a.dist(b, 1), broadcast_pair()),
+    library_case("dist_p3", lambda lib, a, b: lib.dist(a, b, p=3), broadcast_pair()),
+    library_case("dist_inf", lambda lib, a, b: lib.dist(a, b, float("inf")), same_pair()),
+    library_case("renorm", lambda lib, a: lib.renorm(a, 2, 0, 1.5), one_shape(min_dims=2), domain=spread_rows),
+    library_case("renorm_p1_last", lambda lib, a: a.renorm(1, -1, 2.0), one_shape(min_dims=2), domain=spread_rows),
+    library_case("renorm_in_place", lambda lib, a: (a * 1).renorm_(3, 1, 0.5), one_shape(min_dims=2), domain=spread_rows),
+]
+
+test_norm_op = table_test(NORM_CASES)
+test_norm_second_order = second_order_test(NORM_CASES)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda lib: lib.renorm(lib.ones(3), 2, 0, 1.0), RuntimeError),
+    (lambda lib: lib.renorm(lib.ones(3, 2), 0, 0, 1.0), RuntimeError),
+    (lambda lib: lib.renorm(lib.ones(3, 2), 2, 0, -1.0), RuntimeError),
+    (lambda lib: lib.renorm(lib.ones(3, 2), 2, 2, 1.0), IndexError),
+    (lambda lib: lib.dist(lib.ones(3, dtype=lib.int64), lib.ones(3, dtype=lib.int64)), RuntimeError),
+])
+def test_dist_and_renorm_errors_are_pytorch_s(call, error):
+    with pytest.raises(error) as expected:
+        call(torch)
+    with pytest.raises(error) as got:
+        call(chainrule)
+    assert str(expected.value).split(":")[0].split()[0] in str(got.value)
+
+
+def test_dist_p0_and_renorm_of_empty_match_pytorch():
+    for call in (lambda lib: lib.dist(lib.ones(3), lib.tensor([1.0, 0.0, 2.0]), 0), lambda lib: lib.renorm(lib.ones(3, 0), 2, 0, 1.0)):
+        ours, theirs = call(chainrule), call(torch)
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()

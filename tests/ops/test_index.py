@@ -434,3 +434,112 @@ def test_scatter_reduce_prod_gradient_with_zero_factors_matches_pytorch(include_
         results.append([np.asarray(value.tolist()) for value in (out, a.grad, b.grad)])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs)
+
+
+# ----------------------------------------------------------------------------- writing into views, index_reduce
+def reduce_rows(lib, a, source, reduce, include_self=True):
+    """a.index_reduce(0, index, source, reduce) with repeated rows and a row of a never named."""
+    index = lib.tensor(positions(source.shape[:1], a.shape[0]) % max(a.shape[0] - 1, 1))
+    return a.index_reduce(0, index, source, reduce, include_self=include_self)
+
+
+rows_and_sources = st.sampled_from([((3, 2), (5, 2)), ((4,), (6,)), ((3, 2, 2), (2, 2, 2)), ((2, 3), (1, 3))])
+
+VIEW_CASES = [
+    library_case("slice_scatter", lambda lib, a, src: lib.slice_scatter(a, src, 1, 1, None, 2), st.just(((3, 4), (3, 2)))),
+    library_case("slice_scatter_dim0", lambda lib, a, src: a.slice_scatter(src, start=-2), st.just(((3, 2), (2, 2)))),
+    library_case("slice_scatter_empty", lambda lib, a, src: lib.slice_scatter(a, src, 0, 2, 2), st.just(((3, 2), (0, 2)))),
+    library_case("select_scatter", lambda lib, a, src: lib.select_scatter(a, src, -1, 0), st.just(((2, 3), (2,)))),
+    library_case("select_scatter_to_0d", lambda lib, a, src: a.select_scatter(src, 0, -1), st.just(((3,), ()))),
+    library_case("diagonal_scatter", lambda lib, a, src: lib.diagonal_scatter(a, src), st.just(((3, 4), (3,)))),
+    library_case("diagonal_scatter_offset", lambda lib, a, src: a.diagonal_scatter(src, -1), st.just(((3, 3), (2,)))),
+    library_case("diagonal_scatter_dims", lambda lib, a, src: lib.diagonal_scatter(a, src, 1, 2, 0), st.just(((3, 2, 4), (2, 2)))),
+    library_case("narrow_copy", lambda lib, a: lib.narrow_copy(a, -1, 1, a.shape[-1] - 1), one_shape(min_dims=1)),
+    # Not a negative start: PyTorch 2.13's NarrowCopyBackward0 then sends no gradient at all (a bug).
+    library_case("narrow_copy_method", lambda lib, a: a.narrow_copy(0, a.shape[0] - 1, 1), one_shape(min_dims=1)),
+    library_case("index_reduce_prod", partial(reduce_rows, reduce="prod"), rows_and_sources),
+    library_case("index_reduce_prod_without_self", partial(reduce_rows, reduce="prod", include_self=False), rows_and_sources),
+    library_case("index_reduce_mean", partial(reduce_rows, reduce="mean"), rows_and_sources),
+    library_case("index_reduce_mean_without_self", partial(reduce_rows, reduce="mean", include_self=False), rows_and_sources),
+    library_case("index_reduce_amax", partial(reduce_rows, reduce="amax"), rows_and_sources),
+    library_case("index_reduce_amin_without_self", partial(reduce_rows, reduce="amin", include_self=False), rows_and_sources),
+    library_case("combinations", lambda lib, a: lib.combinations(a), one_shape(min_dims=1, max_dims=1)),
+    library_case("combinations_3_with_replacement", lambda lib, a: lib.combinations(a, 3, with_replacement=True), one_shape(min_dims=1, max_dims=1)),
+    library_case("combinations_more_than_there_are", lambda lib, a: lib.combinations(a, 5), one_shape(min_dims=1, max_dims=1)),
+    library_case("index_reduce_in_place", lambda lib, a, src: (a * 1).index_reduce_(1, lib.tensor([1, 1, 0]), src, "amin"), st.just(((2, 3), (2, 3)))),
+]
+
+test_view_op = table_test(VIEW_CASES)
+test_view_second_order = second_order_test(VIEW_CASES)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.unravel_index(lib.tensor([5, 7, 9, -1, -9]), (2, 4)),
+    lambda lib: lib.unravel_index(lib.tensor(5), (3, 2)),
+    lambda lib: lib.unravel_index(lib.tensor([[0, 11], [3, 4]], dtype=lib.int32), (2, 3, 2)),
+    lambda lib: lib.unravel_index(lib.tensor(1), ()),
+    lambda lib: lib.unravel_index(lib.tensor([], dtype=lib.int64), (4,)),
+    lambda lib: (lib.arange(6).reshape(2, 3).index_reduce(1, lib.tensor([0, 2, 0]), lib.tensor([[5, 1, 2], [1, 4, 4]]), "mean"),),
+    lambda lib: (lib.arange(6).reshape(2, 3).index_reduce(0, lib.tensor([1]), lib.tensor([[5, -1, 2]]), "amax", include_self=False),),
+    lambda lib: (lib.arange(6).reshape(3, 2).slice_scatter(lib.zeros(3, 1, dtype=lib.int64), 1, 1),),
+    lambda lib: (lib.combinations(lib.tensor([1, 2, 3])), lib.combinations(lib.tensor([1.0, 2.0]), 0), lib.combinations(lib.tensor([]), 2)),
+])
+def test_unravel_index_and_integer_writes_match_pytorch(call):
+    for ours, theirs in zip(*(call(lib) for lib in (chainrule, torch)), strict=True):
+        assert ours.dtype == getattr(chainrule, str(theirs.dtype).split(".")[1])
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda lib: lib.slice_scatter(lib.zeros(3, 4), lib.ones(3, 3), 1, 0, 4, 2), RuntimeError),
+    (lambda lib: lib.select_scatter(lib.zeros(3, 4), lib.ones(3), 0, 1), RuntimeError),
+    (lambda lib: lib.select_scatter(lib.zeros(3, 4), lib.ones(4), 0, 5), IndexError),
+    (lambda lib: lib.diagonal_scatter(lib.zeros(3, 4), lib.ones(2)), RuntimeError),
+    (lambda lib: lib.slice_scatter(lib.zeros(3, 4), lib.ones(3, 4), 2), IndexError),
+    (lambda lib: lib.narrow_copy(lib.zeros(3, 4), 1, 2, 3), RuntimeError),
+    (lambda lib: lib.zeros(3).index_reduce(0, lib.tensor([0]), lib.ones(1), "sum"), RuntimeError),
+    (lambda lib: lib.zeros(3, 2).index_reduce(0, lib.tensor([0, 1]), lib.ones(1, 2), "prod"), RuntimeError),
+    (lambda lib: lib.zeros(3).index_reduce(0, lib.tensor([3]), lib.ones(1), "amax"), IndexError),
+    (lambda lib: lib.unravel_index(lib.tensor([1.0]), (2, 4)), TypeError),
+    (lambda lib: lib.unravel_index(lib.tensor([1]), (2, -4)), ValueError),
+    (lambda lib: lib.combinations(lib.ones(2, 2)), RuntimeError),
+    (lambda lib: lib.combinations(lib.ones(2), -1), RuntimeError),
+    (lambda lib: lib.slice_scatter(lib.zeros(4), lib.ones(2), 0, None, None, -2), RuntimeError),
+    (lambda lib: lib.select_scatter(lib.zeros(()), lib.ones(()), 0, 0), IndexError),
+    (lambda lib: lib.narrow_copy(lib.tensor(1.0), 0, 0, 1), RuntimeError),
+])
+def test_view_write_errors_match_pytorch(call, error):
+    with pytest.raises(error) as expected:
+        call(torch)
+    with pytest.raises(error) as got:
+        call(chainrule)
+    assert type(got.value) is type(expected.value)
+    assert str(expected.value).split()[0] in str(got.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.slice_scatter(x, lib.ones(2, 1), 1, 1, 2), lambda lib, x: lib.select_scatter(x, lib.ones(3), 0, 1),
+    lambda lib, x: lib.diagonal_scatter(x, lib.ones(2)), lambda lib, x: x.narrow_copy(1, 0, 2),
+])
+def test_view_write_nodes_are_named_as_pytorch_names_them(call):
+    names = [call(lib, lib.ones(2, 3, requires_grad=True) * 1).grad_fn.name() for lib in (chainrule, torch)]
+    assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.tensor([0, 1, 0, 2]).nonzero_static(size=3),
+    lambda lib: lib.tensor([[0, 1], [1, 1]]).nonzero_static(size=1, fill_value=7),
+    lambda lib: lib.nonzero_static(lib.tensor([0.0, 1.0]), size=0),
+    lambda lib: lib.nonzero_static(lib.tensor(3.0), size=2),
+    lambda lib: lib.nonzero_static(lib.zeros(2, 2), size=2, fill_value=0),
+])
+def test_nonzero_static_matches_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert ours.dtype == chainrule.int64 and tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+def test_nonzero_static_refuses_a_negative_size_as_pytorch_does():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
+            lib.tensor([1]).nonzero_static(size=-1)

@@ -1,4 +1,4 @@
-"""einsum, tensordot, kron, inner, vdot, cdist: the table runs gradcheck and the PyTorch comparison;
+"""einsum, tensordot, kron, inner, vdot, cdist, cross, vander: the table runs gradcheck and the PyTorch comparison;
 then equation forms, broadcasting and errors."""
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 from hypothesis import strategies as st
 
 import chainrule
-from tests.ops.oracle import library_case, one_shape, table_test
+from tests.ops.oracle import OpCase, library_case, one_shape, table_test
 from tests.ops.second_order import second_order_test
 
 SIDE = st.integers(1, 4)
@@ -101,6 +101,12 @@ def test_einsum_keeps_pytorchs_dtype_promotion():
     lambda lib: lib.vdot(lib.ones(3), lib.ones(2)),
     lambda lib: lib.cdist(lib.ones(3), lib.ones(2, 3)),
     lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 4)),
+    lambda lib: lib.cross(lib.ones(4, 2), lib.ones(4, 2)),
+    lambda lib: lib.cross(lib.ones(4, 2), lib.ones(4, 2), dim=1),
+    lambda lib: lib.cross(lib.ones(2, 3), lib.ones(3), dim=-1),
+    lambda lib: lib.cross(lib.ones(3, 2), lib.ones(1, 2), dim=0),
+    lambda lib: lib.vander(lib.ones(2, 2)),
+    lambda lib: lib.cross(lib.ones(3), lib.ones(3, dtype=lib.float64), dim=0),
 ])
 def test_errors_are_runtime_errors_as_in_pytorch(call):
     with pytest.raises(RuntimeError) as expected:
@@ -108,3 +114,56 @@ def test_errors_are_runtime_errors_as_in_pytorch(call):
     with pytest.raises(RuntimeError) as got:
         call(chainrule)
     assert str(expected.value).split()[0] in str(got.value)
+
+
+# ----------------------------------------------------------------------------- cross, vander
+@st.composite
+def three_vectors(draw):
+    """Two shapes with a dimension of 3 at the same place, broadcasting elsewhere (same number of dims)."""
+    full = tuple(draw(st.lists(SIDE, max_size=2))) + (3,)
+    other = tuple(1 if draw(st.booleans()) else side for side in full[:-1]) + (3,)
+    return (full, other) if draw(st.booleans()) else (other, full)
+
+
+def powers(x, columns, increasing):
+    """PyTorch's vander written as powers: PyTorch 2.13's own vander fails in backward (it saves a
+    tensor that it then changes in place), so gradients are compared with x^j."""
+    exponents = torch.arange(columns, dtype=x.dtype)
+    return x.unsqueeze(-1) ** (exponents if increasing else exponents.flip(0))
+
+
+def vander_case(name, columns=None, increasing=False, scale=None):
+    def ours(x):
+        return chainrule.vander(x if scale is None else x * chainrule.tensor(scale[: x.shape[0]]), columns, increasing)
+
+    def theirs(x):
+        x = x if scale is None else x * torch.tensor(scale[: x.shape[0]])
+        return powers(x, x.shape[0] if columns is None else columns, increasing)
+
+    return OpCase(name, ours, theirs, one_shape(min_dims=1, max_dims=1))
+
+
+CROSS_CASES = [
+    library_case("cross_last", lambda lib, a, b: lib.cross(a, b, dim=-1), three_vectors()),
+    library_case("cross_method_dim0", lambda lib, a, b: a.cross(b, 0), st.just(((3, 2), (3, 1)))),
+    library_case("cross_default_dim", lambda lib, a, b: lib.cross(a, b), st.just(((2, 3, 3), (2, 3, 3)))),
+    vander_case("vander"),
+    vander_case("vander_increasing", 3, increasing=True),
+    vander_case("vander_with_zeros", 4, scale=[0.0, 1.0, 0.0, 1.0]),
+]
+
+test_cross_op = table_test(CROSS_CASES)
+# The reference x^j's second derivative is nan at x = 0 (0 · 0^-1); vander's running products give 0.
+test_cross_second_order = second_order_test([case for case in CROSS_CASES if case.name != "vander_with_zeros"])
+
+
+def test_cross_default_dim_warns_as_pytorch_does_and_integers_work():
+    with pytest.warns(UserWarning, match="without specifying the dim"):
+        ours = chainrule.cross(chainrule.tensor([[1, 0, 0]]), chainrule.tensor([[0, 1, 0]]))
+    assert ours.tolist() == [[0, 0, 1]] and ours.dtype == chainrule.int64
+    for call in (lambda lib: lib.vander(lib.tensor([1, 2, 3])), lambda lib: lib.vander(lib.tensor([2.0, 3.0]), N=0)):
+        mine, theirs = call(chainrule), call(torch)
+        assert tuple(mine.shape) == tuple(theirs.shape) and mine.tolist() == theirs.tolist()
+    assert chainrule.vander(chainrule.tensor([1, 2])).dtype == chainrule.int64
+    assert torch.vander(torch.tensor([2.0, 3.0])).tolist() == chainrule.vander(chainrule.tensor([2.0, 3.0])).tolist()
+    assert chainrule.ones(2, 3, requires_grad=True).cross(chainrule.ones(2, 3), -1).grad_fn.name() == "LinalgCrossBackward0"

@@ -47,6 +47,7 @@ CASES = [
     library_case("outer_method", lambda lib, a, b: a.outer(b), st.tuples(st.tuples(SIDE), st.tuples(SIDE))),
     library_case("addmm", lambda lib, c, a, b: lib.addmm(c, a, b), st.sampled_from([((2, 4), (2, 3), (3, 4)), ((4,), (1, 2), (2, 4))])),
     library_case("addmm_scaled", lambda lib, c, a, b: lib.addmm(c, a, b, beta=0.5, alpha=-2.0), st.just(((2, 1), (2, 3), (3, 4)))),
+    library_case("addmm_in_place", lambda lib, c, a, b: (c * 1).addmm_(a, b, beta=0.5, alpha=-2.0), st.just(((2, 4), (2, 3), (3, 4)))),
     library_case("mv", lambda lib, a, v: lib.mv(a, v), product_shapes(2, 1)),
     library_case("mv_method", lambda lib, a, v: a.mv(v) * 2, product_shapes(2, 1)),
     library_case("addmv", lambda lib, c, a, v: lib.addmv(c, a, v), st.sampled_from([((2,), (2, 3), (3,)), ((1,), (4, 1), (1,)), ((), (2, 2), (2,))])),

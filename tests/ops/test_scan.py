@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import strategies as st
 
 import chainrule
 from tests.ops.oracle import library_case, one_shape, table_test
@@ -127,3 +128,78 @@ def test_errors_match_pytorchs_and_name_the_operation(call, error, words):
 def test_nodes_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+# ----------------------------------------------------------------------------- differences and integrals
+ONE_UP = one_shape(min_dims=1)
+TWO_UP = one_shape(min_dims=1, min_side=2)
+THREE_UP = one_shape(min_dims=1, min_side=3)
+
+
+def sample_positions(length):
+    """Increasing, unevenly spaced sample coordinates."""
+    return np.cumsum(np.arange(1.0, length + 1.0) ** 1.5)
+
+
+INTEGRAL_CASES = [
+    library_case("diff", lambda lib, a: lib.diff(a), ONE_UP),
+    library_case("diff_twice_first", lambda lib, a: a.diff(2, 0), ONE_UP),
+    library_case("diff_prepend_append", lambda lib, a, b, c: lib.diff(a, 1, 0, b, c), st.just(((3, 2), (1, 2), (2, 2)))),
+    library_case("diff_empty_dim", lambda lib, a: lib.diff(a, dim=0), st.just(((0, 3),))),
+    library_case("trapezoid", lambda lib, a: lib.trapezoid(a), ONE_UP),
+    library_case("trapezoid_dx_dim", lambda lib, a: lib.trapezoid(a, dx=0.5, dim=0), ONE_UP),
+    library_case("trapezoid_x_1d", lambda lib, a: lib.trapezoid(a, lib.tensor(sample_positions(a.shape[-1]))), ONE_UP),
+    library_case("trapezoid_x_full", lambda lib, a, x: lib.trapezoid(a, x, dim=0), st.just(((4, 3), (4, 3)))),
+    library_case("trapz", lambda lib, a, x: lib.trapz(a, x), st.just(((2, 5), (5,)))),
+    library_case("trapz_dx", lambda lib, a: lib.trapz(a, dx=2.0, dim=0), ONE_UP),
+    library_case("cumulative_trapezoid", lambda lib, a: lib.cumulative_trapezoid(a), ONE_UP),
+    library_case("cumulative_trapezoid_x", lambda lib, a: lib.cumulative_trapezoid(a, lib.tensor(sample_positions(a.shape[0])), dim=0), ONE_UP),
+    library_case("gradient", lambda lib, a: lib.stack(lib.gradient(a)), one_shape(min_dims=1, min_side=2)),
+    library_case("gradient_spacing_dim", lambda lib, a: lib.gradient(a, spacing=0.5, dim=-1)[0], TWO_UP),
+    library_case("gradient_edge_order_2", lambda lib, a: lib.gradient(a, edge_order=2, dim=0)[0], THREE_UP),
+    library_case("gradient_coordinates", lambda lib, a: lib.gradient(a, spacing=[lib.tensor(sample_positions(a.shape[0]))], dim=0, edge_order=2)[0], THREE_UP),
+    library_case("gradient_coordinates_order_1", lambda lib, a: lib.gradient(a, spacing=(lib.tensor(sample_positions(a.shape[-1])),), dim=[-1])[0], TWO_UP),
+]
+
+test_integral_op = table_test(INTEGRAL_CASES)
+test_integral_second_order = second_order_test(INTEGRAL_CASES)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.diff(lib.tensor([True, False, False, True])),
+    lambda lib: lib.diff(lib.arange(6) ** 2, n=2),
+    lambda lib: lib.diff(lib.arange(4.0), n=5),
+    lambda lib: lib.diff(lib.arange(4), prepend=lib.tensor([1.5])),
+    lambda lib: lib.trapezoid(lib.arange(5)),
+    lambda lib: lib.trapezoid(lib.ones(3, 1)),
+    lambda lib: lib.trapezoid(lib.ones(0, 3), dim=0),
+    lambda lib: lib.cumulative_trapezoid(lib.arange(5)),
+    lambda lib: lib.cumulative_trapezoid(lib.ones(3, 1)),
+    lambda lib: lib.stack(lib.gradient(lib.tensor([1, 4, 9, 16, 25]))),
+    lambda lib: lib.stack(lib.gradient(lib.arange(12.0).reshape(3, 4) ** 2, spacing=[2.0, 3.0], edge_order=2)),
+    lambda lib: lib.stack(lib.gradient(lib.ones(2, 3), spacing=2, dim=(1,))),
+    lambda lib: lib.stack(lib.gradient(lib.arange(5.0) ** 2, spacing=lib.tensor(2.0))),
+])
+def test_integer_empty_and_short_inputs_match_pytorch(call):
+    ours, theirs = call(chainrule), call(torch)
+    assert ours.dtype == getattr(chainrule, str(theirs.dtype).split(".")[1])
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_gradient_of_a_0d_tensor_is_an_empty_tuple():
+    assert chainrule.gradient(chainrule.tensor(1.0)) == torch.gradient(torch.tensor(1.0)) == ()
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda lib, x: lib.diff(x[0, 0]), RuntimeError, "diff expects input to be at least one-dimensional"),
+    (lambda lib, x: lib.diff(x, n=-1), RuntimeError, "order must be non-negative"),
+    (lambda lib, x: lib.diff(x, prepend=x[0, 0]), RuntimeError, "same dimension as input"),
+    (lambda lib, x: lib.trapezoid(x, lib.ones(2)), RuntimeError, "one `x` value for each sample point"),
+    (lambda lib, x: lib.trapezoid(x[0, 0]), IndexError, "no dimensions"),
+    (lambda lib, x: lib.gradient(x, edge_order=2), RuntimeError, "at least edge_order\\+1"),
+    (lambda lib, x: lib.gradient(x, edge_order=3), RuntimeError, "only supports edge_order=1 and edge_order=2"),
+    (lambda lib, x: lib.gradient(x, spacing=[1.0, 2.0, 3.0]), RuntimeError, "list of length equal to"),
+    (lambda lib, x: lib.gradient(x[0], spacing=[lib.tensor(2.0)]), RuntimeError, "each element of spacing to have one dimension"),
+])
+def test_difference_and_integral_errors_match_pytorch(call, error, words):
+    raises_like_pytorch(call, error, words)

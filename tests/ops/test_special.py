@@ -149,3 +149,70 @@ def test_out_receives_the_result(name):
         assert getattr(lib, name)(lib.tensor(values), out=out) is out
         results.append(out.numpy())
     np.testing.assert_allclose(*results, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- igamma, igammac
+def gamma_pair(lib, a, x, name):
+    """``name``(a, x) with a > 0 and x > 0 spread over small and large values."""
+    return getattr(lib, name)(a.abs() * 3 + 0.1, x.abs() * 4 + 0.05)
+
+
+SHAPE_PAIRS = st.sampled_from([((3,), (3,)), ((2, 3), (3,)), ((), (2, 2)), ((2, 1), (1, 4)), ((0,), (0,))])
+
+GAMMA_CASES = [
+    library_case("igamma", lambda lib, a, x: gamma_pair(lib, a, x, "igamma"), SHAPE_PAIRS, differentiable=[False, True]),
+    library_case("igammac", lambda lib, a, x: gamma_pair(lib, a, x, "igammac"), SHAPE_PAIRS, differentiable=[False, True]),
+    library_case("igamma_method", lambda lib, a, x: (a.abs() + 0.5).igamma(x.abs() + 0.1), SHAPE_PAIRS, differentiable=[False, True]),
+    library_case("igammac_in_place", lambda lib, a, x: (a.abs() + 2.0).igammac_(x.abs() * 3 + 0.1), st.just(((3, 2), (2,))), differentiable=[False, True]),
+]
+
+test_gamma_op = table_test(GAMMA_CASES)
+test_gamma_second_order = second_order_test(GAMMA_CASES)
+
+
+@pytest.mark.parametrize("a_range, x_spread, rtol", [
+    ((-5, 3), None, 1e-11),
+    # For a > 200 PyTorch switches to an asymptotic expansion that is good to about 2e-9 (SciPy
+    # agrees with chainrule there to 2e-12).
+    ((-3, 7), 0.5, 5e-9),
+])
+def test_igamma_and_igammac_are_accurate_in_float64_over_wide_ranges(a_range, x_spread, rtol):
+    rng = np.random.default_rng(3)
+    a = np.exp(rng.uniform(*a_range, 4000))
+    x = np.exp(rng.uniform(-8, 5, 4000)) if x_spread is None else a * np.exp(rng.normal(0, x_spread, 4000))
+    results = {}
+    for name in ("igamma", "igammac"):
+        results[name] = getattr(chainrule, name)(chainrule.tensor(a), chainrule.tensor(x)).array
+        theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(x)).numpy()
+        np.testing.assert_allclose(results[name], theirs, rtol=rtol, atol=1e-300, err_msg=name)
+    np.testing.assert_allclose(results["igamma"] + results["igammac"], 1.0, rtol=1e-13)
+
+
+def test_igamma_limits_and_dtypes_are_pytorchs():
+    inf, nan = math.inf, math.nan
+    a = [0.0, 0.0, -1.0, 1.0, 1.0, 2.0, inf, 1.0, inf, nan, 3.0]
+    x = [0.0, 1.0, 1.0, -1.0, 0.0, inf, 1.0, nan, inf, 1.0, 1e-8]
+    for name in ("igamma", "igammac"):
+        ours = getattr(chainrule, name)(chainrule.tensor(a), chainrule.tensor(x))
+        theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(x))
+        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6, atol=1e-30)
+    assert chainrule.igamma(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1, 2])).dtype == chainrule.float32
+    assert chainrule.igammac(chainrule.tensor([1.0], dtype=chainrule.float64), chainrule.tensor(1.0)).dtype == chainrule.float64
+    out = chainrule.empty(2)
+    assert chainrule.igamma(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.5, 1.0]), out=out) is out
+    np.testing.assert_allclose(out.array, torch.igamma(torch.tensor([1.0, 2.0]), torch.tensor([0.5, 1.0])).numpy())
+
+
+@pytest.mark.parametrize("name", ["igamma", "igammac"])
+def test_igamma_refuses_integers_and_the_gradient_of_a_as_pytorch_does(name):
+    for lib in (chainrule, torch):
+        with pytest.raises(NotImplementedError, match=f"{name}_cpu"):
+            getattr(lib, name)(lib.tensor([1, 2]), lib.tensor([1, 2]))
+        with pytest.raises(TypeError, match=f"{name}\\(\\): argument 'other' \\(position 2\\) must be Tensor, not float"):
+            getattr(lib, name)(lib.tensor([1.0, 2.0]), 1.0)
+        a, x = lib.tensor([0.5, 2.0], requires_grad=True), lib.tensor([1.0, 3.0], requires_grad=True)
+        result = getattr(lib, name)(a, x)
+        with pytest.raises(NotImplementedError, match=f"the derivative for '{name}: input' is not implemented"):
+            result.sum().backward()
+    assert getattr(chainrule, name)(chainrule.ones(1), chainrule.ones(1, requires_grad=True)).grad_fn.name() == \
+        getattr(torch, name)(torch.ones(1), torch.ones(1, requires_grad=True)).grad_fn.name()

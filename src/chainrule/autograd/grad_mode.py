@@ -9,6 +9,7 @@ import threading
 
 class _GradMode(threading.local):
     enabled = True
+    inference = False  # inside inference_mode(): new tensors are marked as inference tensors
 
 
 _state = _GradMode()
@@ -97,7 +98,32 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(no_grad):
-    """PyTorch's faster ``no_grad``; here it is ``no_grad`` (which already records nothing)."""
+    """``no_grad`` that also marks every tensor made inside as an inference tensor
+    (``x.is_inference()`` is True): PyTorch's promise that such a tensor never joins a graph, so
+    it may not be made to require grad later. ``inference_mode(False)`` switches it off inside."""
 
     def __init__(self, mode=True):
         self.mode = not mode
+        self.inference = bool(mode)
+
+    def __enter__(self):
+        self._previous_inference = _state.inference
+        _state.inference = self.inference
+        super().__enter__()
+
+    def __exit__(self, *exc_info):
+        _state.inference = self._previous_inference
+        return super().__exit__(*exc_info)
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def run_in_mode(*args, **kwargs):
+            with inference_mode(self.inference):
+                return function(*args, **kwargs)
+
+        return run_in_mode
+
+
+def is_inference_mode_enabled():
+    """True inside ``inference_mode()``."""
+    return _state.inference

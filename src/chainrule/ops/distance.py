@@ -9,14 +9,15 @@ them, so values, gradients (also at distance 0) and second derivatives are PyTor
 - ``pairwise_distance``: ‖x1 - x2 + eps‖_p along the last dimension; the eps keeps the norm away
   from 0, where its gradient has a kink.
 - ``pdist``: ‖x_i - x_j‖_p for every pair of rows i < j of one (N, M) matrix, in row-major order.
+- ``dist``: ‖x1 - x2‖_p over all elements; ``renorm``: slices scaled down to a p-norm of at most maxnorm.
 """
 from chainrule.backend import xp
 from chainrule.ops.broadcast import broadcast_to
-from chainrule.ops.elementwise import cast, clamp
+from chainrule.ops.elementwise import cast, clamp, where
 from chainrule.ops.operands import binary_operands
 from chainrule.ops.reduce import norm
 from chainrule.ops.registry import functions, public
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import check_dim, tensor_from_array
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -106,3 +107,32 @@ def pdist(input, p=2):
     first, second = xp.nonzero(xp.triu(xp.ones((rows, rows), dtype=bool), 1))
     return norm(input[tensor_from_array(first)] - input[tensor_from_array(second)], p, 1)
 
+
+
+# ----------------------------------------------------------------------------- dist, renorm
+@public
+def dist(input, other, p=2):
+    """‖input - other‖_p over all elements (input and other broadcast together): a 0-d tensor.
+    p = 2 by default; 1, inf, -inf, 0 (the count of differing elements) or any other number."""
+    if input.array.dtype.kind != "f" or other.array.dtype.kind != "f":
+        raise RuntimeError(
+            f"norm(): input dtype should be either floating point or complex. Got {input.array.dtype.name} "
+            f"and {other.array.dtype.name} instead; convert them with .float()"
+        )
+    return norm(input - other, p)
+
+
+@public(inplace=True)
+def renorm(input, p, dim, maxnorm):
+    """input with each slice along ``dim`` (input[i] for dim=0) whose p-norm exceeds ``maxnorm``
+    scaled down to norm ``maxnorm`` (divided by its norm + 1e-7, as PyTorch); the other slices are
+    unchanged. The gradient flows through the norm too. Needs at least 2 dimensions."""
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if not p > 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported (got p={p}); use a p > 0")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    dim = check_dim(dim, input.ndim, "renorm")
+    norms = norm(input, p, tuple(each for each in range(input.ndim) if each != dim), keepdim=True)
+    return input * where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)

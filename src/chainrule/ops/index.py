@@ -12,11 +12,12 @@ Two operations do all the work:
 
 ``gather``, ``index_select``, ``take``, ``take_along_dim``, ``masked_select``, ``diagonal``,
 ``narrow``, ``select`` and ``repeat_interleave`` are ``x[key]`` for a key built from their arguments;
-``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill`` and
-``diag_embed`` are ``IndexPut`` (``scatter_reduce`` with ``"prod"`` is its own ``ScatterProduct``). PyTorch names the
+``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill``,
+``diag_embed`` and ``slice_scatter``, ``select_scatter``, ``diagonal_scatter`` are ``IndexPut`` (``scatter_reduce`` with ``"prod"`` is its own ``ScatterProduct``). PyTorch names the
 node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
 tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """
+import itertools
 import math
 import re
 
@@ -594,6 +595,17 @@ def nonzero(x, as_tuple=False):
 
 
 @public
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero`` with a fixed number of rows, ``size``: the first ``size`` positions of nonzero
+    elements, padded with rows of ``fill_value`` when there are fewer. (size, input.ndim) int64."""
+    if not isinstance(size, int) or size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer (got {size!r})")
+    found = xp.argwhere(input.array).astype(dtypes.int64)[:size]
+    padding = xp.full((size - found.shape[0], input.array.ndim), fill_value, dtype=dtypes.int64)
+    return tensor_from_array(xp.concatenate([found, padding]))
+
+
+@public
 def bincount(input, weights=None, minlength=0):
     """How often each value 0, 1, ..., max(input) occurs in ``input`` (1-D, non-negative integers), or
     with ``weights`` the sum of the weights at each value's positions; at least ``minlength`` long.
@@ -826,6 +838,13 @@ def trace(x):
 @public
 def narrow(x, dim, start, length):
     """``length`` elements of x along ``dim`` from ``start`` (negative counts from the end): a view."""
+    return getitem(x, _narrow_key(x, dim, start, length))
+
+
+def _narrow_key(x, dim, start, length):
+    """The key of ``narrow``'s slice, its arguments checked as PyTorch checks them."""
+    if x.array.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor; it needs a dimension to work along")
     dim = check_dim(dim, x.array.ndim, "narrow")
     size = x.array.shape[dim]
     start = int(start)
@@ -834,7 +853,7 @@ def narrow(x, dim, start, length):
     start = start + size if start < 0 else start
     if length < 0 or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return getitem(x, (slice(None),) * dim + (slice(start, start + length),))
+    return (slice(None),) * dim + (slice(start, start + length),)
 
 
 @public
@@ -902,3 +921,128 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 
 install_method("__getitem__", getitem)
 install_method("__setitem__", setitem)
+
+
+# ----------------------------------------------------------------------------- writing into a view, index_reduce
+class SliceScatter(IndexPut):
+    pass
+
+
+class SelectScatter(IndexPut):
+    pass
+
+
+class DiagonalScatter(IndexPut):
+    pass
+
+
+class NarrowCopy(GetItem):
+    pass
+
+
+def _scatter_into_view(kind, x, src, key, view_shape, target=None):
+    """A copy of x (or of ``target``, x rearranged) with ``src`` written over the view ``target[key]``
+    of shape ``view_shape``; src must have exactly that shape, as PyTorch requires."""
+    if tuple(src.array.shape) != tuple(view_shape):
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = {list(src.array.shape)}, "
+            f"slice size = {list(view_shape)}"
+        )
+    return kind.apply(x if target is None else target, src.to(x.array.dtype), key, False, False)
+
+
+@public
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of input with ``src`` written over its slice ``start:end:step`` along ``dim``:
+    ``out[:, start:end:step] = src`` for dim=1. src has the slice's shape.
+
+    d out / d input = grad, 0 on the slice;   d out / d src = grad read on the slice.
+    """
+    dim = check_dim(dim, input.array.ndim, "slice_scatter")
+    if step <= 0:
+        raise RuntimeError(f"slice step must be positive (got {step}); flip the tensor to write backwards")
+    key = (slice(None),) * dim + (slice(start, end, step),)
+    return _scatter_into_view(SliceScatter, input, src, key, input.array[key].shape)
+
+
+@public
+def select_scatter(input, src, dim, index):
+    """A copy of input with ``src`` written over its slice at position ``index`` along ``dim``
+    (``out[:, index] = src`` for dim=1). src has input's shape without ``dim``."""
+    if input.array.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor; select_scatter needs a dimension to write along")
+    dim = check_dim(dim, input.array.ndim, "select_scatter")
+    size = input.array.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.array.shape)} at dimension {dim}"
+        )
+    key = (slice(None),) * dim + (int(index),)
+    return _scatter_into_view(SelectScatter, input, src, key, input.array[key].shape)
+
+
+@public
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of input with ``src`` written over its diagonal in the plane of ``dim1`` and ``dim2``
+    (the part ``diagonal(input, offset, dim1, dim2)`` reads); src has that diagonal's shape."""
+    moved, key = _diagonal_key(input, offset, dim1, dim2, "diagonal_scatter")
+    filled = _scatter_into_view(DiagonalScatter, input, src, key, moved.array[key].shape, target=moved)
+    first, second = _dims_pair(input.array.ndim, dim1, dim2, "diagonal_scatter")
+    return filled if moved is input else shape.movedim(filled, (-2, -1), (first, second))
+
+
+@public
+def narrow_copy(input, dim, start, length):
+    """``narrow`` as a new tensor rather than a view: ``length`` elements along ``dim`` from ``start``."""
+    return NarrowCopy.apply(input, _narrow_key(input, dim, start, length), False)
+
+
+@public(inplace=True)
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """A copy of input whose slice ``index[i]`` along ``dim`` becomes the ``reduce`` ("prod", "mean",
+    "amax" or "amin") of the source slices ``source[..., i, ...]`` sent there, together with input's
+    own slice when ``include_self``. It is ``scatter_reduce`` with ``index`` repeated across source's
+    other dimensions, and has its gradients.
+    """
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    dim, key = _index_along(input, dim, index, "index_reduce_")
+    _check_source(input, dim, key, source, "index_reduce_")
+    positions = key[-1].reshape([-1 if each == dim else 1 for each in range(source.array.ndim)] or ())
+    spread_index = tensor_from_array(xp.broadcast_to(positions, source.array.shape).astype(dtypes.int64))
+    return scatter_reduce(input, dim, spread_index, source, reduce, include_self=include_self)
+
+
+@public(method=False)
+def unravel_index(indices, shape):
+    """The coordinates in a tensor of ``shape`` of each flat (row-major) position in ``indices``:
+    a tuple of int64 tensors, one per dimension, each of indices' shape. unravel_index(7, (2, 4))
+    = (1, 3). Negative positions count from the end."""
+    flat = indices.array if isinstance(indices, Tensor) else as_array(indices)
+    if flat.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {dtypes.dtype_name(flat.dtype)}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(side < 0 for side in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    remaining = flat.astype(dtypes.int64)
+    coordinates = []
+    for side in reversed(shape):  # positions past the end wrap around, as in PyTorch
+        coordinates.append(remaining % side)
+        remaining = remaining // side
+    return tuple(tensor_from_array(each) for each in reversed(coordinates))
+
+
+@public(method=False)
+def combinations(input, r=2, with_replacement=False):
+    """Every choice of ``r`` elements of the 1-D input, in order of position (as Python's
+    ``itertools.combinations``; ``itertools.combinations_with_replacement`` with
+    ``with_replacement``): (n,) -> (choices, r). Each chosen element's gradient goes back to it."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return getitem(input, slice(0, 0))
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    chosen = xp.asarray(list(choose(range(input.shape[0]), r)), dtype=dtypes.int64).reshape(-1, r)
+    return getitem(input, chosen)

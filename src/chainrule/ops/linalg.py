@@ -1,5 +1,5 @@
-"""Products named by their indices: einsum, and what is built on it (tensordot, kron, inner), and
-pairwise distances (cdist).
+"""Products named by their indices: einsum, and what is built on it (tensordot, kron, inner),
+pairwise distances (cdist), the cross product and Vandermonde matrices.
 
 ``einsum("ij,jk->ik", a, b)`` multiplies the operands elementwise over every label and sums the
 labels missing from the output: out[i, k] = Σ_j a[i, j] b[j, k]. Its gradient is again an einsum:
@@ -15,15 +15,17 @@ diagonal) is read from the gradient once and put back on the diagonal by identit
 """
 import math
 import string
+import warnings
 
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_to
+from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import norm
 from chainrule.ops.registry import public
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
 
 class Einsum(Op):
@@ -267,3 +269,88 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     if math.prod(differences.array.shape) == 0:
         return differences.sum(-1)
     return norm(differences, p, -1)
+
+
+# ----------------------------------------------------------------------------- cross product, Vandermonde matrices
+def cross_along(functions, a, b, axis):
+    """a × b of the 3-vectors along ``axis``, with ``functions`` (NumPy or chainrule):
+    (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)."""
+    lead = (slice(None),) * axis
+    a0, a1, a2 = (a[lead + (part,)] for part in range(3))
+    b0, b1, b2 = (b[lead + (part,)] for part in range(3))
+    return functions.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis)
+
+
+class LinalgCross(Op):
+    """Broadcast operands are summed back to their shapes by the engine."""
+
+    formula = "input × other along axis"
+    derivatives = ("other × grad", "grad × input", None)
+
+    @staticmethod
+    def forward(ctx, input, other, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(input, other)
+        return cross_along(xp, input, other, axis)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, other = ctx.saved_tensors
+        grad_input = cross_along(ctx.xp, other, grad_output, ctx.axis) if ctx.needs_input_grad[0] else None
+        grad_other = cross_along(ctx.xp, grad_output, input, ctx.axis) if ctx.needs_input_grad[1] else None
+        return grad_input, grad_other, None
+
+
+@public
+def cross(input, other, dim=None):
+    """The cross product of the 3-vectors along ``dim`` of input and other (broadcast together; both
+    with the same number of dimensions): (*, 3, *) -> (*, 3, *).
+
+    Without ``dim``, PyTorch's old default: the first dimension of size 3 (with PyTorch's warning;
+    pass dim, e.g. dim=-1, to say which).
+    """
+    if input.ndim != other.ndim:
+        raise RuntimeError(
+            f"linalg.cross: inputs must have the same number of dimensions (got shapes {list(input.shape)} "
+            f"and {list(other.shape)}); unsqueeze one of them"
+        )
+    if input.dtype != other.dtype:
+        raise RuntimeError(
+            f"linalg.cross: expected both inputs of one dtype, but got {input.dtype} and {other.dtype}; convert one with .to()"
+        )
+    shape_ = xp.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    if dim is None:
+        if 3 not in shape_:
+            raise RuntimeError(f"no dimension of size 3 in input (shape {list(shape_)}); cross needs 3-vectors")
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+            "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree with "
+            "that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
+        dim = shape_.index(3)
+    axis = check_dim(dim, len(shape_), "linalg.cross")
+    if input.shape[axis] != 3 or other.shape[axis] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {axis} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}"
+        )
+    return LinalgCross.apply(input, other, axis)
+
+
+@public(method=False)
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the 1-D x: column j is x^(N-1-j) (x^j with ``increasing``), N
+    columns (len(x) by default). (n,) -> (n, N). The powers are running products of x, as in PyTorch,
+    so the gradient at x = 0 is exact."""
+    if x.ndim != 1:
+        raise RuntimeError(f"x must be a one-dimensional tensor, but got shape {list(x.shape)}")
+    columns = x.shape[0] if N is None else N
+    if columns < 0:
+        raise RuntimeError(f"N must be non-negative, but got N={columns}")
+    if x.array.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    ones = tensor_from_array(xp.ones((x.shape[0], min(columns, 1)), dtype=x.array.dtype))
+    repeated = broadcast_to(shape.unsqueeze(x, -1), (x.shape[0], max(columns - 1, 0)))
+    powers = cat([ones, repeated], -1).cumprod(-1)
+    return powers if increasing else powers.flip(-1)

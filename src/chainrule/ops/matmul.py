@@ -227,7 +227,7 @@ def outer(a, b):
     return mul(a.unsqueeze(1), b)
 
 
-@public(out=True)
+@public(out=True, inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts to (n, m). With beta = 0, input is
     ignored (even its nan values), as in PyTorch."""

@@ -7,16 +7,21 @@ the position of the running extreme, so their gradient goes back to those positi
 one position holds the extreme for several i), as for ``sort`` (``ops/sort.py``).
 
 A 0-d x is one element: each scan gives it back (and dim must be 0 or -1).
+
+Differences and integrals along a dimension (``diff``, ``gradient``, ``trapezoid``,
+``cumulative_trapezoid``) are composed of slices, subtraction, ``cat``, ``sum`` and ``cumsum``.
 """
 from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
 from chainrule.ops.elementwise import to
+from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import along_one_axis, numpy_keywords, one_axis
 from chainrule.ops.registry import public
 from chainrule.ops.sort import ChosenAlongDim, read_chosen
+from chainrule.tensor import Tensor, tensor_from_array
 
 #: What ``cummax`` and ``cummin`` return: ``values, indices = x.cummax(0)``.
 cummax_result = namedtuple("cummax", ["values", "indices"])
@@ -226,3 +231,178 @@ def logcumsumexp(input, dim):
             f"convert it first, e.g. x.float()"
         )
     return Logcumsumexp.apply(input, one_axis(input, dim, "logcumsumexp"))
+
+
+# ----------------------------------------------------------------------------- differences and integrals along a dimension
+# Composites of slices, subtraction, cat, sum and cumsum: their gradients come from those operations.
+def _neighbours(input, dim):
+    """(x[1:], x[:-1]) along ``dim``: each element and the one before it."""
+    size = input.shape[dim]
+    return input.narrow(dim, 1, size - 1), input.narrow(dim, 0, size - 1)
+
+
+@public
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], taken n times (each
+    time one element shorter; an empty result once n reaches the length). ``prepend`` and
+    ``append`` (tensors of input's dimensions) are joined to input's ends first. Bools give
+    x[i+1] != x[i]. (*, m, *) -> (*, m - n, *)."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional; reshape a 0-d tensor with .reshape(1)")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    dim = one_axis(input, dim, "diff")
+    for extra in (prepend, append):
+        if extra is not None and extra.ndim != input.ndim:
+            raise RuntimeError(
+                f"diff expects prepend or append to be the same dimension as input (input has {input.ndim}, "
+                f"got a tensor of shape {list(extra.shape)})"
+            )
+    if prepend is not None or append is not None:
+        input = cat([part for part in (prepend, input, append) if part is not None], dim)
+    for _ in range(n):
+        if input.shape[dim] == 0:
+            break
+        later, earlier = _neighbours(input, dim)
+        input = later != earlier if input.array.dtype.kind == "b" else later - earlier
+    return input
+
+
+def _as_floating(y):
+    """y, converted to the default float dtype when it holds integers or bools (integrals are real)."""
+    return y if y.is_floating_point() else to(y, dtypes.get_default_dtype())
+
+
+def _trapezoid_areas(y, x, dx, dim, operation):
+    """(the areas of the trapezoids between neighbouring samples along dim, dim): (y[i+1] + y[i]) / 2
+    times the step, from ``x`` (sample positions: 1-D along dim, or y's shape), else ``dx``."""
+    y = _as_floating(y)
+    if y.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions; integrate a tensor of at least 1 dimension")
+    dim = one_axis(y, dim, operation)
+    later, earlier = _neighbours(y, dim) if y.shape[dim] else (y, y)
+    heights = (later + earlier) / 2
+    if x is None:
+        return heights * (1 if dx is None else dx), dim
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[dim]:
+            raise RuntimeError(
+                f"{operation}: There must be one `x` value for each sample point (x has {x.shape[0]}, "
+                f"y has {y.shape[dim]} along dim {dim})"
+            )
+        steps = diff(x).reshape([-1 if each == dim else 1 for each in range(y.ndim)])
+    else:
+        steps = diff(x, dim=dim)
+    return heights * steps, dim
+
+
+@public(method=False, aliases=("trapz",))
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of y along ``dim`` by the trapezoidal rule: Σ (y[i+1] + y[i]) / 2 · (x[i+1] - x[i]),
+    the samples at positions ``x`` (1-D, or y's shape) or ``dx`` apart (1 by default). (*, m, *) -> (*, *);
+    0 where m is 0 or 1."""
+    areas, dim = _trapezoid_areas(y, x, dx, dim, "trapezoid")
+    return areas.sum(dim)
+
+
+@public(method=False)
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running integral of y along ``dim`` by the trapezoidal rule: out[i] = the integral from
+    sample 0 to sample i+1, as ``trapezoid``. (*, m, *) -> (*, m - 1, *)."""
+    areas, dim = _trapezoid_areas(y, x, dx, dim, "cumulative_trapezoid")
+    return areas.cumsum(dim)
+
+
+@public(method=False)
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimates of the derivative of the sampled function ``input`` along each of ``dim`` (every
+    dimension by default): a tuple of tensors of input's shape.
+
+    Inside, the second-order central difference, which for uniform steps h is
+    (f[i+1] - f[i-1]) / 2h; at the two ends a one-sided difference of order ``edge_order`` (1 or 2).
+    ``spacing`` is the step (one number for all dimensions, or one per dimension) or one 1-D tensor
+    of sample coordinates per dimension (uneven steps allowed).
+    """
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims = tuple(range(input.ndim)) if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(one_axis(input, each, "gradient") for each in dims)
+    steps = _spacing_per_dim(spacing, dims, input.ndim, dim is None)
+    values = _as_floating(input)
+    return tuple(_derivative_along(values, each, step, edge_order) for each, step in zip(dims, steps))
+
+
+def _spacing_per_dim(spacing, dims, ndim, every_dim):
+    if not isinstance(spacing, (list, tuple)):
+        return [float(spacing.item() if isinstance(spacing, Tensor) else spacing)] * len(dims)
+    if len(spacing) == len(dims):
+        return list(spacing)
+    where = f"'self.dim() = {ndim}', since dim argument was not given" if every_dim else f"the number of dims ({len(dims)})"
+    raise RuntimeError(
+        f"torch.gradient expected spacing to be unspecified, a scalar, or a list of length equal to {where}, "
+        f"but got a list of length {len(spacing)}"
+    )
+
+
+def _derivative_along(f, dim, step, edge_order):
+    """The derivative estimate of f along ``dim`` (see ``gradient``), with the weights of the three
+    samples at each point computed from the steps h between sample coordinates (numbers, no gradient)."""
+    size = f.shape[dim]
+    if size < edge_order + 1:
+        raise RuntimeError(
+            f"torch.gradient expected each dimension size to be at least edge_order+1 (dimension {dim} has "
+            f"size {size}, edge_order is {edge_order})"
+        )
+    if isinstance(step, Tensor):
+        if step.ndim != 1:
+            raise RuntimeError(
+                f"torch.gradient expected each element of spacing to have one dimension, but got an element "
+                f"with {step.ndim} dimensions! Give the {size} sample coordinates along dim {dim} as a 1-D tensor"
+            )
+        if step.shape[0] != size:
+            raise RuntimeError(
+                f"torch.gradient expected the coordinates of dim {dim} to hold one value per sample ({size}), "
+                f"but got {step.shape[0]}"
+            )
+        h = xp.diff(step.array.astype(f.array.dtype))
+    else:
+        h = xp.full(size - 1, float(step), dtype=f.array.dtype)
+
+    def along(weights):
+        return tensor_from_array(weights.astype(f.array.dtype).reshape([-1 if each == dim else 1 for each in range(f.ndim)]))
+
+    def samples(start, count):
+        return f.narrow(dim, start, count)
+
+    if edge_order == 1 or size == 2:
+        first = (samples(1, 1) - samples(0, 1)) / along(h[:1])
+        last = (samples(size - 1, 1) - samples(size - 2, 1)) / along(h[-1:])
+    else:
+        first = _three_point(samples(0, 1), samples(1, 1), samples(2, 1), *_start_weights(h[0:1], h[1:2]), along)
+        last = _three_point(samples(size - 3, 1), samples(size - 2, 1), samples(size - 1, 1), *_end_weights(h[-2:-1], h[-1:]), along)
+    if size == 2:
+        return cat([first, last], dim)
+    before, after = h[:-1], h[1:]
+    interior = _three_point(
+        samples(0, size - 2), samples(1, size - 2), samples(2, size - 2),
+        -after / (before * (before + after)), (after - before) / (before * after), before / (after * (before + after)),
+        along,
+    )
+    return cat([first, interior, last], dim)
+
+
+def _three_point(left, middle, right, left_weight, middle_weight, right_weight, along):
+    return along(left_weight) * left + along(middle_weight) * middle + along(right_weight) * right
+
+
+def _start_weights(first, second):
+    """Second-order one-sided weights of f[0], f[1], f[2] for steps ``first`` and ``second``."""
+    return (
+        -(2 * first + second) / (first * (first + second)), (first + second) / (first * second),
+        -first / (second * (first + second)),
+    )
+
+
+def _end_weights(before, last):
+    """Second-order one-sided weights of f[-3], f[-2], f[-1] for steps ``before`` and ``last``."""
+    return last / (before * (before + last)), -(last + before) / (before * last), (2 * last + before) / (last * (before + last))

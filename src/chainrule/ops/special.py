@@ -1,4 +1,5 @@
-"""Special functions of analysis: erfc, erfinv, lgamma, digamma, polygamma, mvlgamma and i0.
+"""Special functions of analysis: erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, i0, and the
+regularized incomplete gamma functions igamma and igammac.
 
 NumPy has none of these (and SciPy is no dependency), so each is computed here on arrays from
 well-known expansions, accurate to about 1e-15 relative in float64:
@@ -10,6 +11,8 @@ well-known expansions, accurate to about 1e-15 relative in float64:
   where 1 - erf(x) would round to 0.
 - erfinv: a single-precision rational first guess (Giles, 2010), then Newton steps on erf.
 - i0 (and its derivative i1): the power series for |x| <= 30, the asymptotic series beyond.
+- igamma, igammac: the power series of P(a, x) for x < a + 1, the continued fraction of Q(a, x)
+  beyond (see ``regularized_gamma_arrays``).
 
 The derivative of each is another special function (lgamma' = digamma, digamma' = polygamma(1, ·),
 i0' = i1), so the nodes here see those functions on arrays through ``ctx.xp`` in a plain backward,
@@ -22,8 +25,9 @@ from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops import registry
 from chainrule.ops.activation import erf_array, erfc_of_magnitude
 from chainrule.ops.op import Op, OpNode
-from chainrule.ops.operands import as_floating
+from chainrule.ops.operands import as_floating, binary_operands
 from chainrule.ops.registry import public
+from chainrule.tensor import Tensor
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -228,6 +232,68 @@ def bessel_i_array(order, x):
         return xp.where(x < 0, -result, result) if order % 2 else result
 
 
+# Past this many terms the series and the continued fraction of the incomplete gamma function stop
+# (they converge to 1e-16 within a few hundred for a up to about 10^5).
+MOST_TERMS = 100_000
+TINY = 1e-300  # keeps the continued fraction's denominators away from 0 (Lentz's method)
+
+
+def regularized_gamma_arrays(a, x):
+    """(P(a, x), Q(a, x)): the regularized incomplete gamma functions, in float64,
+
+        P(a, x) = γ(a, x) / Γ(a) = 1/Γ(a) ∫₀ˣ tᵃ⁻¹ e⁻ᵗ dt,    Q(a, x) = 1 - P(a, x),
+
+    for a, x >= 0 (nan elsewhere). Where x < a + 1, P from its power series
+    P = xᵃ e⁻ˣ / Γ(a + 1) Σₙ xⁿ / ((a + 1) ... (a + n)); elsewhere Q from its continued fraction
+    Q = xᵃ e⁻ˣ / Γ(a) · 1/(x + 1 - a - 1·(1 - a)/(x + 3 - a - 2·(2 - a)/(x + 5 - a - ...))) (Numerical
+    Recipes, 6.2), each where it converges fast, the other as 1 minus it. As PyTorch:
+    P(0, x > 0) = 1, P(a, 0) = 0, P(a, inf) = 1, P(inf, x) = 0.
+    """
+    a, x = xp.broadcast_arrays(a.astype(xp.float64), x.astype(xp.float64))
+    with ignoring_float_errors():
+        regular = (a > 0) & (x > 0) & xp.isfinite(a) & xp.isfinite(x)
+        safe_a, safe_x = xp.where(regular, a, 1.0), xp.where(regular, x, 1.0)
+        log_front = safe_a * xp.log(safe_x) - safe_x - lgamma_array(safe_a)
+        by_series = safe_x < safe_a + 1
+        term = total = 1 / safe_a
+        denominator = safe_a
+        for _ in range(MOST_TERMS):
+            denominator = denominator + 1
+            term = term * safe_x / denominator
+            total = total + term
+            if not (xp.abs(term) > xp.abs(total) * 1e-17)[by_series].any():
+                break
+        lower = total * xp.exp(log_front)
+        b = safe_x + 1 - safe_a
+        c, d = xp.full_like(b, 1 / TINY), 1 / b
+        fraction = d
+        for step in range(1, MOST_TERMS):
+            numerator = -step * (step - safe_a)
+            b = b + 2
+            d = numerator * d + b
+            d = 1 / xp.where(xp.abs(d) < TINY, TINY, d)
+            c = b + numerator / c
+            c = xp.where(xp.abs(c) < TINY, TINY, c)
+            change = d * c
+            fraction = fraction * change
+            if not (xp.abs(change - 1) > 1e-15)[~by_series].any():  # 1e-16 is below rounding: it would never stop
+                break
+        upper = fraction * xp.exp(log_front)
+        p = xp.where(by_series, lower, 1 - upper)
+        p = xp.where(regular, p, _regularized_gamma_at_limits(a, x))
+        return p, xp.where(regular & ~by_series, upper, 1 - p)
+
+
+def _regularized_gamma_at_limits(a, x):
+    """P(a, x) where a or x is 0, infinite, negative or nan (PyTorch's values)."""
+    limits = xp.full_like(a, xp.nan)
+    limits = xp.where((x == 0) & (a > 0), 0.0, limits)
+    limits = xp.where((a == 0) & (x > 0), 1.0, limits)
+    limits = xp.where(xp.isinf(x) & (x > 0) & (a > 0) & xp.isfinite(a), 1.0, limits)
+    limits = xp.where(xp.isinf(a) & (a > 0) & (x >= 0) & xp.isfinite(x), 0.0, limits)
+    return limits
+
+
 # ----------------------------------------------------------------------------- operations
 class Erfc(SpecialOp):
     formula = "erfc x = 1 - erf x"
@@ -342,8 +408,49 @@ class I1(SpecialOp):
         return grad_output * ctx.xp.where(at_zero, 0.5, ctx.xp.i0(x) - ctx.xp.i1(safe) / safe)
 
 
+class Igamma(SpecialOp):
+    """P(a, x), or with ``upper`` Q(a, x) = 1 - P(a, x), whose derivative is P's negated."""
+
+    formula = "P(a, x) = 1/Γ(a) ∫₀ˣ tᵃ⁻¹ e⁻ᵗ dt"
+    derivatives = ("not implemented, as in PyTorch", "xᵃ⁻¹ e⁻ˣ / Γ(a)", None)
+
+    @staticmethod
+    def forward(ctx, a, x, upper):
+        ctx.upper = upper
+        ctx.save_for_backward(a, x)
+        return _regularized(a, x)[1 if upper else 0]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, x = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            operation = "igammac" if ctx.upper else "igamma"
+            raise NotImplementedError(
+                f"the derivative for '{operation}: input' is not implemented (PyTorch has none either); "
+                f"only the second argument, x, gets a gradient: detach a first"
+            )
+        density = _density(ctx.xp, a, x)
+        return None, -grad_output * density if ctx.upper else grad_output * density, None
+
+
+class Igammac(Igamma):
+    formula = "Q(a, x) = 1 - P(a, x) = 1/Γ(a) ∫ₓ^∞ tᵃ⁻¹ e⁻ᵗ dt"
+    derivatives = ("not implemented, as in PyTorch", "-xᵃ⁻¹ e⁻ˣ / Γ(a)", None)
+
+
+def _regularized(a, x):
+    """(P, Q) in the operands' common dtype."""
+    dtype = xp.result_type(a, x)
+    return tuple(part.astype(dtype, copy=False) for part in regularized_gamma_arrays(a, x))
+
+
+def _density(functions, a, x):
+    """d P(a, x) / dx = xᵃ⁻¹ e⁻ˣ / Γ(a), the gamma distribution's density, with ``functions``."""
+    return functions.exp((a - 1) * functions.log(x) - x - functions.lgamma(a))
+
+
 on_arrays.own.update(digamma=digamma_array, polygamma=polygamma_array, i0=lambda x: bessel_i_array(0, x),
-                     i1=lambda x: bessel_i_array(1, x))
+                     i1=lambda x: bessel_i_array(1, x), lgamma=lgamma_array)
 on_tensors.own.update(i1=I1.apply)
 
 
@@ -402,3 +509,29 @@ def mvlgamma(input, p):
 def i0(input):
     """I₀(input), the modified Bessel function of the first kind of order 0: Σₖ (x/2)^(2k) / (k!)²."""
     return I0.apply(input)
+
+
+def _gamma_operands(input, other, operation):
+    """Both as tensors of one floating dtype (integer tensors promoted as PyTorch does)."""
+    for position, (name, value) in enumerate((("input", input), ("other", other)), start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
+    input, other = binary_operands(input, other)
+    if input.array.dtype.kind != "f":
+        raise NotImplementedError(f'"{operation}_cpu" not implemented for {input.array.dtype.name} tensors; convert them first, e.g. a.float()')
+    return input, other
+
+
+@public(inplace=True, out=True)
+def igamma(input, other):
+    """The regularized lower incomplete gamma function P(a, x) = γ(a, x) / Γ(a) of a = input and
+    x = other (broadcast): the probability that a Gamma(a, 1) variable is at most x. The gradient
+    is taken with respect to x only (xᵃ⁻¹ e⁻ˣ / Γ(a)), as in PyTorch."""
+    return Igamma.apply(*_gamma_operands(input, other, "igamma"), False)
+
+
+@public(inplace=True, out=True)
+def igammac(input, other):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) of a = input and
+    x = other (broadcast), accurate where it is tiny. The gradient is taken with respect to x only."""
+    return Igammac.apply(*_gamma_operands(input, other, "igammac"), True)
