@@ -78,7 +78,7 @@ __version__ = "0.1.0"
 from chainrule import accelerator, backends, nn, optim, testing, utils  # noqa: E402
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as torch.compile
-from chainrule import special  # noqa: E402  torch.special
+from chainrule import distributions, special  # noqa: E402  torch.distributions, torch.special
 
 _LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples"}
 

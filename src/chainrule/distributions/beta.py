@@ -1,0 +1,64 @@
+"""The beta distribution on [0, 1]."""
+from numbers import Number
+
+from chainrule.distributions import constraints
+from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.functional import digamma, full_like, lgamma, where, xlogy
+from chainrule.tensor import Size
+
+
+def log_beta_function(a, b):
+    """ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b)."""
+    return lgamma(a) + lgamma(b) - lgamma(a + b)
+
+
+class Beta(Distribution):
+    """Density x^(a-1) (1 - x)^(b-1) / B(a, b) on [0, 1], a = ``concentration1``,
+    b = ``concentration0``. Samples carry no gradient here (PyTorch reparameterizes them through
+    the gamma distribution's implicit gradient, which chainrule does not compute)."""
+
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        scalar = isinstance(concentration1, Number) and isinstance(concentration0, Number)
+        super().__init__(Size() if scalar else self.concentration1.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded_copy(batch_shape, ("concentration1", "concentration0"))
+
+    @property
+    def mean(self):
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self):
+        """(a - 1) / (a + b - 2) where a, b > 1; nan otherwise (no single interior mode)."""
+        a, b = self.concentration1, self.concentration0
+        inner = (a - 1) / (a + b - 2)
+        return where((a > 1) & (b > 1), inner, full_like(inner, float("nan")))
+
+    @property
+    def variance(self):
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
+
+    def sample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
+        a = self.concentration1.detach().expand(shape).numpy()
+        b = self.concentration0.detach().expand(shape).numpy()
+        return standard_noise(lambda generator, size: generator.beta(a, b, size), shape, self.concentration1.dtype)
+
+    def log_prob(self, value):
+        """(a - 1) ln x + (b - 1) ln(1 - x) - ln B(a, b)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        a, b = self.concentration1, self.concentration0
+        return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - log_beta_function(a, b)
+
+    def entropy(self):
+        """ln B(a, b) - (a - 1) ψ(a) - (b - 1) ψ(b) + (a + b - 2) ψ(a + b)."""
+        a, b = self.concentration1, self.concentration0
+        return log_beta_function(a, b) - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)

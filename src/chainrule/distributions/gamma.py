@@ -1,0 +1,57 @@
+"""The gamma distribution."""
+from numbers import Number
+
+from chainrule.distributions import constraints
+from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.functional import digamma, lgamma, log, xlogy
+from chainrule.tensor import Size
+
+
+class Gamma(Distribution):
+    """Density rateᶜ x^(c-1) e^(-rate x) / Γ(c) for x >= 0, c = ``concentration`` (shape) > 0.
+
+    Samples carry no gradient here (``has_rsample`` is False): PyTorch reparameterizes them by
+    implicit differentiation of the gamma cdf, which chainrule does not compute.
+    """
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
+        super().__init__(Size() if scalar else self.rate.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expanded_copy(batch_shape, ("concentration", "rate"))
+
+    @property
+    def mean(self):
+        return self.concentration / self.rate
+
+    @property
+    def mode(self):
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self):
+        return self.concentration / self.rate.pow(2)
+
+    def sample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
+        concentration = self.concentration.detach().expand(shape).numpy()
+        draws = standard_noise(lambda generator, size: generator.standard_gamma(concentration, size), shape, self.rate.dtype)
+        return draws / self.rate.detach()
+
+    def log_prob(self, value):
+        """c ln rate + (c - 1) ln value - rate · value - ln Γ(c)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        c = self.concentration
+        return xlogy(c, self.rate) + xlogy(c - 1, value) - self.rate * value - lgamma(c)
+
+    def entropy(self):
+        """c - ln rate + ln Γ(c) + (1 - c) ψ(c)."""
+        c = self.concentration
+        return c - log(self.rate) + lgamma(c) + (1.0 - c) * digamma(c)
