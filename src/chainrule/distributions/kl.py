@@ -18,7 +18,7 @@ from chainrule.distributions.one_hot_categorical import OneHotCategorical
 from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.uniform import Uniform
 from chainrule.distributions.utils import solve_lower_triangular, sum_rightmost
-from chainrule.functional import digamma, exp, full_like, lgamma, log, where
+from chainrule.functional import digamma, exp, full_like, lgamma, log, where, zeros_like
 from chainrule.nn.functional import softplus
 
 KL_REGISTRY = {}
@@ -51,7 +51,8 @@ def infinite_where(condition, value):
 
 
 def zero_where(condition, value):
-    return where(condition, value * 0, value)
+    """``value`` with 0 where ``condition`` holds (p gives no mass there)."""
+    return where(condition, zeros_like(value), value)
 
 
 @register_kl(Normal, Normal)
