@@ -142,6 +142,10 @@ class Distribution:
             )
 
     def __repr__(self):
-        names = [name for name in self.arg_constraints if name in self.__dict__]
-        shown = [f"{name}: {self.__dict__[name].item() if self.__dict__[name].numel() == 1 else self.__dict__[name].size()}" for name in names]
+        """The parameters: one-element ones by value (a 0-d one as a number), others by shape."""
+        shown = []
+        for name in self.arg_constraints:
+            if name in self.__dict__:
+                value = self.__dict__[name]
+                shown.append(f"{name}: {(value.item() if value.dim() == 0 else value) if value.numel() == 1 else value.size()}")
         return f"{type(self).__name__}({', '.join(shown)})"
