@@ -1,9 +1,8 @@
 """The Bernoulli distribution: 1 with probability p, else 0."""
-from numbers import Number
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits, standard_noise
+from chainrule.distributions.utils import ProbsOrLogits, standard_noise
 from chainrule.functional import arange, full_like, log1p, where
 from chainrule.tensor import Size
 
@@ -20,7 +19,7 @@ def probs_or_logits(probs, logits):
     return ("probs", probs) if probs is not None else ("logits", logits)
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ProbsOrLogits, Distribution):
     """P(1) = probs = sigmoid(logits), P(0) = 1 - probs; give ``probs`` or ``logits``.
 
     log_prob(x) = x · logits - ln(1 + e^logits), computed from the logits so that it stays finite
@@ -33,24 +32,7 @@ class Bernoulli(Distribution):
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         name, parameter = probs_or_logits(probs, logits)
-        (value,) = broadcast_all(parameter)
-        setattr(self, name, value)
-        super().__init__(Size() if isinstance(parameter, Number) else value.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("probs", "logits"))
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits")).shape
+        self._set_parameters(validate_args, **{name: parameter})
 
     @property
     def mean(self):

@@ -1,9 +1,8 @@
 """The beta distribution on [0, 1]."""
-from numbers import Number
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.distributions.utils import standard_noise
 from chainrule.functional import digamma, full_like, lgamma, where, xlogy
 from chainrule.tensor import Size
 
@@ -22,12 +21,7 @@ class Beta(Distribution):
     support = constraints.unit_interval
 
     def __init__(self, concentration1, concentration0, validate_args=None):
-        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
-        scalar = isinstance(concentration1, Number) and isinstance(concentration0, Number)
-        super().__init__(Size() if scalar else self.concentration1.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("concentration1", "concentration0"))
+        self._set_parameters(validate_args, concentration1=concentration1, concentration0=concentration0)
 
     @property
     def mean(self):

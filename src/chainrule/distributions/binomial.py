@@ -2,12 +2,12 @@
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import log_one_plus_exp, probs_or_logits
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits, standard_noise
+from chainrule.distributions.utils import ProbsOrLogits, broadcast_all, standard_noise
 from chainrule.functional import arange, exp, lgamma
 from chainrule.tensor import Size
 
 
-class Binomial(Distribution):
+class Binomial(ProbsOrLogits, Distribution):
     """P(k) = C(n, k) pᵏ (1 - p)^(n-k), k = 0..n, n = ``total_count``, p = probs = sigmoid(logits)."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval, "logits": constraints.real}
@@ -20,24 +20,9 @@ class Binomial(Distribution):
         setattr(self, name, parameter)
         super().__init__(parameter.shape, validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("total_count", "probs", "logits"))
-
     @property
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits")).shape
 
     @property
     def mean(self):

@@ -2,13 +2,13 @@
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import lazy_property, logits_to_probs, probs_to_logits
+from chainrule.distributions.utils import ProbsOrLogits
 from chainrule.functional import arange, broadcast_tensors, clamp, full, logsumexp, multinomial
 from chainrule.tensor import Size
 from chainrule.type_info import finfo
 
 
-class Categorical(Distribution):
+class Categorical(ProbsOrLogits, Distribution):
     """P(k) = probs[..., k], for k in 0..K-1; ``probs`` (non-negative, normalised here) or
     ``logits`` (unnormalised log-probabilities) of shape batch_shape + (K,).
 
@@ -17,6 +17,7 @@ class Categorical(Distribution):
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    is_binary = False
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         name, parameter = probs_or_logits(probs, logits)
@@ -29,24 +30,9 @@ class Categorical(Distribution):
         self._num_events = parameter.shape[-1]
         super().__init__(parameter.shape[:-1], validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("probs", "logits"))
-
     @property
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits)
-
-    @property
-    def param_shape(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits")).shape
 
     @property
     def mean(self):

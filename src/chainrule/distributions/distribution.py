@@ -8,8 +8,11 @@ With argument validation on (the default, as PyTorch's under ``__debug__``), par
 their constraint and values outside the support raise PyTorch's ValueError, naming the parameter,
 its shape, the distribution and the constraint.
 """
+from numbers import Number
+
 from chainrule.autograd import no_grad
 from chainrule.distributions import constraints
+from chainrule.distributions.utils import broadcast_all
 from chainrule.functional import exp, sqrt
 from chainrule.tensor import Size, Tensor
 
@@ -59,12 +62,22 @@ class Distribution:
     def event_shape(self):
         return self._event_shape
 
+    def _set_parameters(self, validate_args, **parameters):
+        """Keep ``parameters`` (numbers or tensors) as tensors broadcast together, and initialise
+        with the batch shape they give (() when all are numbers)."""
+        tensors = broadcast_all(*parameters.values())
+        for name, value in zip(parameters, tensors):
+            setattr(self, name, value)
+        numbers_only = all(isinstance(value, Number) for value in parameters.values())
+        Distribution.__init__(self, Size() if numbers_only else tensors[0].shape, validate_args=validate_args)
+
     def expand(self, batch_shape, _instance=None):
         """The distribution with its parameters broadcast (as views) to ``batch_shape``."""
-        raise NotImplementedError
+        return self._expanded_copy(batch_shape, tuple(self.arg_constraints))
 
     def _expanded_copy(self, batch_shape, names):
-        """A copy with the tensors ``names`` expanded to ``batch_shape`` (their event dims kept)."""
+        """A copy with those tensors of ``names`` it holds expanded to ``batch_shape`` (their event
+        dims kept)."""
         batch_shape = Size(batch_shape)
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
@@ -149,3 +162,27 @@ class Distribution:
                 value = self.__dict__[name]
                 shown.append(f"{name}: {(value.item() if value.dim() == 0 else value) if value.numel() == 1 else value.size()}")
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+class SymmetricAboutLoc(Distribution):
+    """A distribution symmetric about its single peak at ``loc``: its mean and mode are both loc."""
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+
+class LocationScale(SymmetricAboutLoc):
+    """Distributions of loc + scale · ε for a fixed symmetric ε (Normal, Laplace): ``loc`` any
+    real, ``scale`` > 0, numbers or tensors broadcast together to the batch shape."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self._set_parameters(validate_args, loc=loc, scale=scale)

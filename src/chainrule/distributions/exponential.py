@@ -1,9 +1,8 @@
 """The exponential distribution of waiting times."""
-from numbers import Number
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.distributions.utils import standard_noise
 from chainrule.functional import exp, log, log1p, zeros_like
 from chainrule.tensor import Size
 
@@ -17,11 +16,7 @@ class Exponential(Distribution):
     has_rsample = True
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        super().__init__(Size() if isinstance(rate, Number) else self.rate.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("rate",))
+        self._set_parameters(validate_args, rate=rate)
 
     @property
     def mean(self):

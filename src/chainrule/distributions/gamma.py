@@ -1,9 +1,8 @@
 """The gamma distribution."""
-from numbers import Number
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.distributions.utils import standard_noise
 from chainrule.functional import digamma, lgamma, log, xlogy
 from chainrule.tensor import Size
 
@@ -19,12 +18,7 @@ class Gamma(Distribution):
     support = constraints.nonnegative
 
     def __init__(self, concentration, rate, validate_args=None):
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
-        super().__init__(Size() if scalar else self.rate.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("concentration", "rate"))
+        self._set_parameters(validate_args, concentration=concentration, rate=rate)
 
     @property
     def mean(self):

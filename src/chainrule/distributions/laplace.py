@@ -1,38 +1,16 @@
 """The Laplace (double exponential) distribution."""
 import math
-from numbers import Number
 
-from chainrule.distributions import constraints
-from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.distributions.distribution import LocationScale
+from chainrule.distributions.utils import standard_noise
 from chainrule.functional import expm1, log, log1p
 from chainrule.tensor import Size
 from chainrule.type_info import finfo
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """Density e^(-|x - loc| / scale) / (2 scale). ``rsample`` is loc - scale sign(u) ln(1 - |u|)
     with u ~ U(-1, 1): the inverse cdf at a uniform draw."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("loc", "scale"))
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):

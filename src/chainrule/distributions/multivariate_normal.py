@@ -2,7 +2,7 @@
 import math
 
 from chainrule.distributions import constraints
-from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.distribution import SymmetricAboutLoc
 from chainrule.distributions.utils import cholesky_factor, lazy_property, solve_lower_triangular, standard_noise
 from chainrule.functional import broadcast_shapes, diagonal, eye, flip, log
 from chainrule.tensor import Size
@@ -26,7 +26,7 @@ def precision_to_scale_tril(precision):
     return flip(inverse_upper, (-2, -1))
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(SymmetricAboutLoc):
     """N(loc, Σ) over vectors of size n: density e^(-½ (x - loc)ᵀ Σ⁻¹ (x - loc)) / √((2π)ⁿ det Σ).
 
     Σ is given once, as ``covariance_matrix``, ``precision_matrix`` (Σ⁻¹) or ``scale_tril`` (its
@@ -65,10 +65,6 @@ class MultivariateNormal(Distribution):
         else:
             self._unbroadcasted_scale_tril = precision_to_scale_tril(matrix)
 
-    def expand(self, batch_shape, _instance=None):
-        names = ("loc", "covariance_matrix", "precision_matrix", "scale_tril")
-        return self._expanded_copy(batch_shape, names)
-
     @lazy_property
     def scale_tril(self):
         return self._unbroadcasted_scale_tril.expand(self.batch_shape + self.event_shape + self.event_shape)
@@ -84,14 +80,6 @@ class MultivariateNormal(Distribution):
         inverse_factor = solve_lower_triangular(self._unbroadcasted_scale_tril.unsqueeze(-3), identity).transpose(-1, -2)
         precision = inverse_factor.transpose(-1, -2) @ inverse_factor
         return precision.expand(self.batch_shape + self.event_shape + self.event_shape)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -1,9 +1,8 @@
 """The continuous uniform distribution on [low, high)."""
-from numbers import Number
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.distributions.utils import standard_noise
 from chainrule.functional import clamp, full_like, log
 from chainrule.tensor import Size
 
@@ -15,9 +14,7 @@ class Uniform(Distribution):
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None):
-        self.low, self.high = broadcast_all(low, high)
-        batch_shape = Size() if isinstance(low, Number) and isinstance(high, Number) else self.low.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_parameters(validate_args, low=low, high=high)
 
     @property
     def arg_constraints(self):
@@ -26,9 +23,6 @@ class Uniform(Distribution):
     @property
     def support(self):
         return constraints.interval(self.low, self.high)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("low", "high"))
 
     @property
     def mean(self):

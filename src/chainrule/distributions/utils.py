@@ -56,6 +56,25 @@ class lazy_property:  # noqa: N801  named as PyTorch's
         return value
 
 
+class ProbsOrLogits:
+    """For distributions given by ``probs`` or ``logits``: the other one, computed on first use.
+    Binary (Bernoulli, Binomial): logits = ln p - ln(1 - p); else (Categorical): logits = ln p."""
+
+    is_binary = True
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self.is_binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self.is_binary)
+
+    @property
+    def param_shape(self):
+        return self.__dict__.get("probs", self.__dict__.get("logits")).shape
+
+
 def sum_rightmost(value, dims):
     """``value`` summed over its last ``dims`` dimensions."""
     return value.reshape(value.shape[: value.dim() - dims] + (-1,)).sum(-1) if dims > 0 else value
