@@ -2,17 +2,45 @@
 
 Most are chainrule functions under a second name (``expit`` is ``sigmoid``, ``gammaln`` is
 ``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``); those PyTorch offers only
-here (entr, erfcx, ndtr, ndtri, log_ndtr, xlog1py, i0e, i1, i1e) come from ``ops/special_extra.py``.
+here (entr, erfcx, ndtr, ndtri, log_ndtr, xlog1py, i0e, i1, i1e, zeta, gammainc, gammaincc, and,
+without gradients as in PyTorch, the orthogonal polynomials, spherical_bessel_j0 and
+modified_bessel_i0 / i1) come from ``ops/special_extra.py``.
 
-Not offered (PyTorch computes them but gives them no gradient, and none is course material): the
-Bessel functions j0, j1, y0, y1, k0, k1 and their scaled and spherical forms, airy_ai, the
-orthogonal polynomials (Chebyshev, Hermite, Laguerre, Legendre), zeta, and gammainc / gammaincc.
+Not offered (PyTorch gives them no gradient, and none is course material): the Bessel functions
+bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_k0, modified_bessel_k1 and their
+scaled forms, and airy_ai: each needs its own rational approximations over several ranges.
 """
 import math
 
 from chainrule.ops.registry import functions
 from chainrule.ops.special import I1
-from chainrule.ops.special_extra import entr, erfcx, i0e, i1e, log_ndtr, ndtri, xlog1py  # noqa: F401
+from chainrule.ops.special_extra import (  # noqa: F401
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    entr,
+    erfcx,
+    gammainc,
+    gammaincc,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    i0e,
+    i1e,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    log_ndtr,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    ndtri,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0,
+    xlog1py,
+    zeta,
+)
 
 SQRT_HALF = math.sqrt(0.5)
 

@@ -116,3 +116,11 @@ def test_shapes_match_pytorch(family):
     assert tuple(ours.expand(expanded_shape).batch_shape) == tuple(theirs.expand(expanded_shape).batch_shape)
     assert tuple(ours.expand(expanded_shape).sample().shape) == tuple(theirs.expand(expanded_shape).sample().shape)
     assert ours.has_rsample == theirs.has_rsample or family in ("Gamma", "Beta")
+
+
+def test_gamma_cdf_matches_pytorch_with_gradients_in_rate():
+    concentration, value = positive_values(3) * 2, positive_values(2, 3)
+    compare_with_torch(
+        lambda lib, rate: lib.distributions.Gamma(lib.tensor(concentration), rate).cdf(lib.tensor(value)),
+        [positive_values(2, 1)],
+    )

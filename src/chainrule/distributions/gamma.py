@@ -4,6 +4,7 @@ from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.utils import standard_noise
 from chainrule.functional import digamma, lgamma, log, xlogy
+from chainrule.special import gammainc
 from chainrule.tensor import Size
 
 
@@ -44,6 +45,13 @@ class Gamma(Distribution):
             self._validate_sample(value)
         c = self.concentration
         return xlogy(c, self.rate) + xlogy(c - 1, value) - self.rate * value - lgamma(c)
+
+    def cdf(self, value):
+        """P(c, rate · value), the regularized lower incomplete gamma function (differentiable in
+        rate and value; PyTorch has no derivative in the concentration either)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
 
     def entropy(self):
         """c - ln rate + ln Γ(c) + (1 - c) ψ(c)."""

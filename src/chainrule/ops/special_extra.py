@@ -17,12 +17,14 @@ import math
 from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops.elementwise import binary_operands
 from chainrule.ops.operands import as_floating
+from chainrule.tensor import tensor_from_array
 from chainrule.ops.special import (
     SpecialOp,
     bessel_i_array,
     erfc_array,
     erfinv_array,
     in_float64,
+    lgamma_array,
     on_arrays,
     on_tensors,
 )
@@ -86,6 +88,85 @@ def ndtri_array(p):
         quantile = xp.where(lower_tail == 0, -xp.inf, quantile)
         quantile = xp.where(p > 0.5, -quantile, quantile)
         return xp.where((p < 0) | (p > 1) | xp.isnan(p), xp.nan, quantile)
+
+
+# The Euler-Maclaurin corrections of the Hurwitz zeta sum: (2k)! / B₂ₖ, k = 1..12 (Cephes' zeta.c).
+_ZETA_CORRECTIONS = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
+                     -2.950130727918164224e12, 1.1646782814350067249e14, -4.5979787224074726105e15,
+                     1.8152105401943546773e17, -7.1661652561756670113e18)
+
+
+def zeta_array(x, q):
+    """ζ(x, q) = Σₖ₌₀^∞ (q + k)^(-x), the Hurwitz zeta function, for x > 1: the first terms summed
+    until q + k > 9 (at least ten), the rest by the Euler-Maclaurin formula. inf at x = 1 and at
+    q = 0, -1, -2, ...; nan for x < 1 and for q < 0 with x not whole (as Cephes and PyTorch)."""
+    x, q = xp.broadcast_arrays(x.astype(xp.float64), q.astype(xp.float64))
+    with ignoring_float_errors():
+        total, term, position = q ** -x, q ** -x, q
+        finite = q[xp.isfinite(q)]
+        steps = max(9, int(math.ceil(10 - float(finite.min()))) if finite.size else 9)
+        for step in range(steps):
+            active = (step < 9) | (position <= 9)
+            position = xp.where(active, position + 1, position)
+            term = xp.where(active, position ** -x, term)
+            total = xp.where(active, total + term, total)
+        total = total + term * position / (x - 1) - 0.5 * term
+        rising, power = xp.ones_like(x), term
+        for k, correction in enumerate(_ZETA_CORRECTIONS):  # rising = x (x+1) ... (x+2k), power = w^(-x-2k-1)
+            rising = rising * (x + 2 * k)
+            power = power / position
+            total = total + rising * power / correction
+            rising = rising * (x + 2 * k + 1)
+            power = power / position
+        whole_pole = (q <= 0) & (q == xp.floor(q))
+        total = xp.where(whole_pole | (x == 1), xp.inf, total)
+        return xp.where((x < 1) | ((q < 0) & ~whole_pole & (x != xp.floor(x))), xp.nan, total)
+
+
+def gamma_prefactor(a, x):
+    """xᵃ e^(-x) / Γ(a), computed in logarithms."""
+    return xp.exp(a * xp.log(x) - x - lgamma_array(a))
+
+
+def regularized_gamma_arrays(a, x):
+    """(P(a, x), Q(a, x)) = the regularized lower and upper incomplete gamma functions,
+    P = γ(a, x)/Γ(a), Q = 1 - P: the power series of P where x < a + 1, else Lentz's continued
+    fraction of Q (Numerical Recipes 6.2), each converging quickly there."""
+    a, x = xp.broadcast_arrays(a.astype(xp.float64), x.astype(xp.float64))
+    with ignoring_float_errors():
+        by_series = x < a + 1
+        safe_a = xp.where(a > 0, a, 1.0)
+        prefactor = gamma_prefactor(safe_a, xp.where(x > 0, x, 1.0))
+        term = 1 / safe_a
+        series = term
+        for k in range(1, 2000):
+            term = term * x / (safe_a + k)
+            series = series + term
+            if not bool(xp.any(by_series & (xp.abs(term) > 1e-17 * xp.abs(series)))):
+                break
+        tiny = 1e-300
+        b = x + 1 - safe_a
+        c = xp.full_like(x, 1 / tiny)
+        d = 1 / xp.where(b == 0, tiny, b)
+        fraction = d
+        for i in range(1, 2000):
+            coefficient = -i * (i - safe_a)
+            b = b + 2
+            d = coefficient * d + b
+            d = 1 / xp.where(xp.abs(d) < tiny, tiny, d)
+            c = b + coefficient / c
+            c = xp.where(xp.abs(c) < tiny, tiny, c)
+            change = d * c
+            fraction = fraction * change
+            if not bool(xp.any(~by_series & xp.isfinite(x) & (xp.abs(change - 1) > 1e-16))):
+                break
+        lower = xp.where(by_series, series * prefactor, 1 - fraction * prefactor)
+        upper = xp.where(by_series, 1 - series * prefactor, fraction * prefactor)
+        # Edges, as PyTorch: x = 0 has no mass below it, x = inf all of it, a = 0 puts it all at 0.
+        lower = xp.where(x == 0, 0.0, xp.where(xp.isinf(x) | (a == 0), 1.0, lower))
+        upper = xp.where(x == 0, 1.0, xp.where(xp.isinf(x) | (a == 0), 0.0, upper))
+        invalid = (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x)
+        return xp.where(invalid, xp.nan, lower), xp.where(invalid, xp.nan, upper)
 
 
 # ----------------------------------------------------------------------------- operations
@@ -222,8 +303,59 @@ class I1e(SpecialOp):
         return grad_output * ctx.xp.where(at_zero, 0.5, slope)
 
 
-on_arrays.own.update(i0e=lambda x: bessel_i_array(0, x, scaled=True), i1e=lambda x: bessel_i_array(1, x, scaled=True))
-on_tensors.own.update(i0e=I0e.apply, i1e=I1e.apply)
+
+class Zeta(SpecialOp):
+    node_name = "SpecialZetaBackward0"
+    formula = "ζ(x, q) = Σₖ (q + k)^(-x)"
+    derivatives = ("not implemented (as in PyTorch)", "-x ζ(x + 1, q)")
+
+    @staticmethod
+    def forward(ctx, x, q):
+        x, q = as_floating(x), as_floating(q)
+        ctx.save_for_backward(x, q)
+        return zeta_array(x, q).astype(xp.result_type(x, q), copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if ctx.needs_input_grad[0]:
+            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+        x, q = ctx.saved_tensors
+        return None, -grad_output * x * ctx.xp.zeta(x + 1, q)
+
+
+class Igamma(SpecialOp):
+    """P(a, x), differentiable in x only (PyTorch has no derivative in a either)."""
+
+    formula = "P(a, x) = γ(a, x) / Γ(a)"
+    derivatives = ("not implemented (as in PyTorch)", "x^(a-1) e^(-x) / Γ(a)")
+    upper = False
+
+    @classmethod
+    def forward(cls, ctx, a, x):
+        a, x = as_floating(a), as_floating(x)
+        ctx.save_for_backward(a, x)
+        return regularized_gamma_arrays(a, x)[cls.upper].astype(xp.result_type(a, x), copy=False)
+
+    @classmethod
+    def backward(cls, ctx, grad_output):
+        if ctx.needs_input_grad[0]:
+            raise RuntimeError(f"the derivative for '{cls.__name__.lower()}: input' is not implemented.")
+        a, x = ctx.saved_tensors
+        with ignoring_float_errors():
+            density = ctx.xp.exp((a - 1) * ctx.xp.log(x) - x - ctx.xp.lgamma(a))
+        return None, -grad_output * density if cls.upper else grad_output * density
+
+
+class Igammac(Igamma):
+    """Q(a, x) = 1 - P(a, x), computed directly (1 - P would lose its digits where P is near 1)."""
+
+    formula = "Q(a, x) = Γ(a, x) / Γ(a)"
+    derivatives = ("not implemented (as in PyTorch)", "-x^(a-1) e^(-x) / Γ(a)")
+    upper = True
+
+on_arrays.own.update(i0e=lambda x: bessel_i_array(0, x, scaled=True), i1e=lambda x: bessel_i_array(1, x, scaled=True), zeta=zeta_array,
+                     lgamma=lgamma_array)
+on_tensors.own.update(i0e=I0e.apply, i1e=I1e.apply, zeta=Zeta.apply)
 
 
 # ----------------------------------------------------------------------------- functions
@@ -261,3 +393,109 @@ def i0e(input):
 def i1e(input):
     """e^(-|x|) I₁(x), the exponentially scaled modified Bessel function of order 1."""
     return I1e.apply(input)
+
+
+def zeta(input, other):
+    """ζ(input, other), the Hurwitz zeta function Σₖ (other + k)^(-input) (ζ(x, 1) is Riemann's)."""
+    input, other = binary_operands(input, other)
+    return Zeta.apply(input, other)
+
+
+def gammainc(input, other):
+    """P(a, x) = γ(a, x) / Γ(a), a = input, x = other: the regularized lower incomplete gamma
+    function (the cdf at x of a Gamma(a, 1) distribution)."""
+    input, other = binary_operands(input, other)
+    return Igamma.apply(input, other)
+
+
+def gammaincc(input, other):
+    """Q(a, x) = 1 - P(a, x), the regularized upper incomplete gamma function."""
+    input, other = binary_operands(input, other)
+    return Igammac.apply(input, other)
+
+
+# ----------------------------------------------------------------------------- without gradients
+# PyTorch gives these no derivative: their results never require grad, as there.
+def without_gradient(array_function):
+    """A function of tensors or numbers ``(input, *others)`` that applies ``array_function`` to
+    their arrays (``input`` made floating, the others broadcast with it) and returns a plain tensor."""
+
+    def on_tensors(input, *others):
+        if others:
+            input, other = binary_operands(input, others[0])
+            x = as_floating(input.array)
+            return tensor_from_array(array_function(x, other.array).astype(x.dtype, copy=False))
+        x = as_floating(input.array)
+        return tensor_from_array(array_function(x).astype(x.dtype, copy=False))
+
+    on_tensors.__name__, on_tensors.__doc__ = array_function.__name__, array_function.__doc__
+    return on_tensors
+
+
+def three_term_recurrence(first, step, x, n):
+    """pₙ(x) for the polynomials with p₀ = 1, p₁ = first(x), pₖ₊₁ = step(k, x, pₖ, pₖ₋₁);
+    0 for n < 0. x and n broadcast; n is read as whole numbers."""
+    x, n = xp.broadcast_arrays(x.astype(xp.float64), n.astype(xp.int64))
+    previous, current = xp.ones_like(x), first(x)
+    result = xp.where(n == 0, previous, xp.where(n == 1, current, 0.0))
+    for k in range(1, int(n.max(initial=1))):
+        previous, current = current, step(k, x, current, previous)
+        result = xp.where(n == k + 1, current, result)
+    return result
+
+
+def _chebyshev(first, shifted=False):
+    def polynomial(x, n):
+        argument = 2 * x - 1 if shifted else x
+        return three_term_recurrence(first, lambda k, t, p, q: 2 * t * p - q, argument, n)
+
+    return polynomial
+
+
+def _documented(function, name, doc):
+    function.__name__, function.__doc__ = name, doc
+    return without_gradient(function)
+
+
+_CHEBYSHEV_FIRST = {"t": lambda t: t, "u": lambda t: 2 * t, "v": lambda t: 2 * t - 1, "w": lambda t: 2 * t + 1}
+chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w = (
+    _documented(_chebyshev(_CHEBYSHEV_FIRST[kind]), f"chebyshev_polynomial_{kind}",
+                f"The Chebyshev polynomial {kind.upper()}ₙ(input) of the {kind.upper()} kind: Pₖ₊₁ = 2x Pₖ - Pₖ₋₁.")
+    for kind in "tuvw"
+)
+shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w = (
+    _documented(_chebyshev(_CHEBYSHEV_FIRST[kind], shifted=True), f"shifted_chebyshev_polynomial_{kind}",
+                f"{kind.upper()}ₙ(2 input - 1), the Chebyshev polynomial shifted to [0, 1].")
+    for kind in "tuvw"
+)
+hermite_polynomial_h = _documented(
+    lambda x, n: three_term_recurrence(lambda t: 2 * t, lambda k, t, p, q: 2 * t * p - 2 * k * q, x, n),
+    "hermite_polynomial_h", "The physicists' Hermite polynomial Hₙ(input): Hₖ₊₁ = 2x Hₖ - 2k Hₖ₋₁.")
+hermite_polynomial_he = _documented(
+    lambda x, n: three_term_recurrence(lambda t: t, lambda k, t, p, q: t * p - k * q, x, n),
+    "hermite_polynomial_he", "The probabilists' Hermite polynomial Heₙ(input): Heₖ₊₁ = x Heₖ - k Heₖ₋₁.")
+laguerre_polynomial_l = _documented(
+    lambda x, n: three_term_recurrence(lambda t: 1 - t, lambda k, t, p, q: ((2 * k + 1 - t) * p - k * q) / (k + 1), x, n),
+    "laguerre_polynomial_l", "The Laguerre polynomial Lₙ(input): (k+1) Lₖ₊₁ = (2k + 1 - x) Lₖ - k Lₖ₋₁.")
+legendre_polynomial_p = _documented(
+    lambda x, n: three_term_recurrence(lambda t: t, lambda k, t, p, q: ((2 * k + 1) * t * p - k * q) / (k + 1), x, n),
+    "legendre_polynomial_p", "The Legendre polynomial Pₙ(input): (k+1) Pₖ₊₁ = (2k + 1) x Pₖ - k Pₖ₋₁.")
+
+
+@without_gradient
+def spherical_bessel_j0(x):
+    """j₀(x) = sin x / x (1 at 0), the spherical Bessel function of the first kind of order 0."""
+    with ignoring_float_errors():
+        return xp.where(x == 0, 1.0, xp.sin(x) / xp.where(x == 0, 1.0, x))
+
+
+@without_gradient
+def modified_bessel_i0(x):
+    """I₀(x) as ``i0``, without a gradient (as PyTorch's special.modified_bessel_i0)."""
+    return bessel_i_array(0, x)
+
+
+@without_gradient
+def modified_bessel_i1(x):
+    """I₁(x) as ``i1``, without a gradient (as PyTorch's special.modified_bessel_i1)."""
+    return bessel_i_array(1, x)
