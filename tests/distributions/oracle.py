@@ -26,3 +26,23 @@ def compare_with_torch(quantity, parameters, rtol=1e-10, atol=1e-12, seed=0):
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=True)
     for position, (mine, reference) in enumerate(zip(our_grads, their_grads)):
         np.testing.assert_allclose(mine, reference, rtol=rtol * 100, atol=atol * 100, err_msg=f"gradient of parameter {position}")
+
+
+def second_derivatives(lib, quantity, parameters, seed):
+    """d/dθ Σ v · (d/dθ Σ w · quantity): the gradient's own gradient, with random weights v and w."""
+    tensors = [lib.tensor(np.array(array, dtype=np.float64), requires_grad=True) for array in parameters]
+    out = quantity(lib, *tensors)
+    rng = np.random.default_rng(seed)
+    first = lib.autograd.grad((out * lib.tensor(rng.standard_normal(tuple(out.shape)))).sum(), tensors, create_graph=True, allow_unused=True)
+    total = sum((grad * lib.tensor(rng.standard_normal(tuple(grad.shape)))).sum() for grad in first if grad is not None)
+    return [grad.detach().numpy() if grad is not None else None for grad in lib.autograd.grad(total, tensors, allow_unused=True)]
+
+
+def compare_second_order_with_torch(quantity, parameters, rtol=1e-8, seed=0):
+    ours = second_derivatives(chainrule, quantity, parameters, seed)
+    theirs = second_derivatives(torch, quantity, parameters, seed)
+    for position, (mine, reference) in enumerate(zip(ours, theirs)):
+        if reference is None:
+            assert mine is None or not np.any(mine), f"parameter {position}: torch has no second derivative"
+            continue
+        np.testing.assert_allclose(mine, reference, rtol=rtol, atol=1e-10, err_msg=f"second derivative of parameter {position}")

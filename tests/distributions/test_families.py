@@ -4,7 +4,7 @@ broadcasting, 0-d and size-1 dimensions."""
 import numpy as np
 import pytest
 
-from tests.distributions.oracle import compare_with_torch
+from tests.distributions.oracle import compare_second_order_with_torch, compare_with_torch
 
 RNG = np.random.default_rng(0)
 
@@ -124,3 +124,19 @@ def test_gamma_cdf_matches_pytorch_with_gradients_in_rate():
         lambda lib, rate: lib.distributions.Gamma(lib.tensor(concentration), rate).cdf(lib.tensor(value)),
         [positive_values(2, 1)],
     )
+
+
+SECOND_ORDER = [("Normal", "log_prob"), ("Normal", "entropy"), ("Bernoulli_logits", "log_prob"), ("Categorical_logits", "entropy"),
+                ("Gamma", "log_prob"), ("Beta", "entropy"), ("Laplace", "cdf"), ("MultivariateNormal_covariance", "log_prob"),
+                ("MultivariateNormal_scale_tril", "entropy"), ("Binomial_probs", "log_prob")]
+
+
+@pytest.mark.parametrize("family, method", SECOND_ORDER, ids=[f"{f}-{m}" for f, m in SECOND_ORDER])
+def test_second_derivatives_match_pytorch(family, method):
+    build, parameters, value, _ = FAMILIES[family]
+
+    def quantity(lib, *tensors):
+        distribution = build(lib, *tensors)
+        return distribution.entropy() if method == "entropy" else getattr(distribution, method)(lib.tensor(value))
+
+    compare_second_order_with_torch(quantity, parameters)
