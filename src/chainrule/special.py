@@ -3,18 +3,20 @@
 Most are chainrule functions under a second name (``expit`` is ``sigmoid``, ``gammaln`` is
 ``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``); those PyTorch offers only
 here (entr, erfcx, ndtr, ndtri, log_ndtr, xlog1py, i0e, i1, i1e, zeta, gammainc, gammaincc, and,
-without gradients as in PyTorch, the orthogonal polynomials, spherical_bessel_j0 and
-modified_bessel_i0 / i1) come from ``ops/special_extra.py``.
+without gradients as in PyTorch, the orthogonal polynomials and the Bessel functions j0, j1, y0,
+y1, k0, k1, spherical j0) come from ``ops/special_extra.py``.
 
-Not offered (PyTorch gives them no gradient, and none is course material): the Bessel functions
-bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_k0, modified_bessel_k1 and their
-scaled forms, and airy_ai: each needs its own rational approximations over several ranges.
+Not offered: airy_ai (no gradient in PyTorch, and no course uses it).
 """
 import math
 
 from chainrule.ops.registry import functions
 from chainrule.ops.special import I1
 from chainrule.ops.special_extra import (  # noqa: F401
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
     chebyshev_polynomial_t,
     chebyshev_polynomial_u,
     chebyshev_polynomial_v,
@@ -32,7 +34,11 @@ from chainrule.ops.special_extra import (  # noqa: F401
     log_ndtr,
     modified_bessel_i0,
     modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
     ndtri,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
     shifted_chebyshev_polynomial_t,
     shifted_chebyshev_polynomial_u,
     shifted_chebyshev_polynomial_v,

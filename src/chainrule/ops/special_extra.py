@@ -499,3 +499,115 @@ def modified_bessel_i0(x):
 def modified_bessel_i1(x):
     """I₁(x) as ``i1``, without a gradient (as PyTorch's special.modified_bessel_i1)."""
     return bessel_i_array(1, x)
+
+
+# The Bessel functions of integer order ν = 0, 1 (no gradients, as in PyTorch), on three ranges:
+# - J: the trapezoidal rule on Jₘ(x) = 1/2π ∫₀²ᵖ cos(mθ - x sin θ) dθ (periodic and analytic, so
+#   that equally spaced points converge exponentially), for |x| <= 25;
+# - Y: Neumann's series in those Jₘ, Y₀(x) = 2/π (ln(x/2) + γ) J₀(x) - 4/π Σₖ (-1)ᵏ J₂ₖ(x)/k, and
+#   its derivative Y₁ = -Y₀', for 0 < x <= 25;
+# - K: the power series for x <= 2, the trapezoidal rule on Kᵥ(x) = ∫₀^∞ e^(-x cosh t) cosh(νt) dt
+#   for 2 < x <= 25;
+# - beyond 25, Hankel's asymptotic series, whose terms there fall below 1e-17 before diverging.
+BESSEL_ASYMPTOTIC_FROM = 25.0
+EULER_GAMMA = 0.5772156649015329
+_POINTS = 256  # on the circle: the aliased Jₘ₊₂₅₆(25) is far below double precision
+_ORDERS = 64  # Jₘ(25) for m >= 64 is below 1e-17: Neumann's series stops there
+
+
+def _bessel_j_orders(x):
+    """Jₘ(x) for m = 0 .. _ORDERS - 1, by the trapezoidal rule: shape x.shape + (_ORDERS,)."""
+    angles = xp.arange(_POINTS) * (2 * math.pi / _POINTS)
+    phase = x[..., None] * xp.sin(angles)  # (..., points)
+    orders = xp.arange(_ORDERS)[:, None] * angles  # (orders, points)
+    return (xp.cos(phase) @ xp.cos(orders).T + xp.sin(phase) @ xp.sin(orders).T) / _POINTS
+
+
+def _hankel_coefficients(order, count=20):
+    """aₖ(ν) = Πⱼ₌₁ᵏ (4ν² - (2j - 1)²) / (k! 8ᵏ), k = 0 .. count - 1."""
+    coefficients, value = [1.0], 1.0
+    for k in range(1, count):
+        value *= (4 * order * order - (2 * k - 1) ** 2) / (k * 8)
+        coefficients.append(value)
+    return coefficients
+
+
+def _hankel(order, x):
+    """(Jᵥ(x), Yᵥ(x)) for large x > 0: √(2/(πx)) (P cos χ - Q sin χ), √(2/(πx)) (P sin χ + Q cos χ),
+    χ = x - (ν/2 + 1/4)π, P = Σ (-1)ᵏ a₂ₖ / x²ᵏ, Q = Σ (-1)ᵏ a₂ₖ₊₁ / x²ᵏ⁺¹."""
+    even, odd = xp.zeros_like(x), xp.zeros_like(x)
+    for k, coefficient in enumerate(_hankel_coefficients(order)):
+        term = coefficient / x ** k * (-1) ** (k // 2)
+        even, odd = (even + term, odd) if k % 2 == 0 else (even, odd + term)
+    chi = x - (order / 2 + 0.25) * math.pi
+    scale = xp.sqrt(2 / (math.pi * x))
+    return scale * (even * xp.cos(chi) - odd * xp.sin(chi)), scale * (even * xp.sin(chi) + odd * xp.cos(chi))
+
+
+def bessel_jy_array(order, x, second_kind):
+    """Jᵥ(x) (first kind) or Yᵥ(x) (second kind), ν = 0 or 1."""
+    x = x.astype(xp.float64)
+    with ignoring_float_errors():
+        magnitude = xp.abs(x)
+        near = xp.minimum(magnitude, BESSEL_ASYMPTOTIC_FROM)
+        j = _bessel_j_orders(near)
+        far = _hankel(order, xp.maximum(magnitude, BESSEL_ASYMPTOTIC_FROM))[second_kind]
+        if not second_kind:
+            result = xp.where(magnitude <= BESSEL_ASYMPTOTIC_FROM, j[..., order], far)
+            return xp.where(x < 0, -result, result) if order else result
+        logarithm = xp.log(near / 2) + EULER_GAMMA
+        k = xp.arange(1, _ORDERS // 2 - 1)
+        signs = (-1.0) ** k
+        if order == 0:
+            near_value = 2 / math.pi * logarithm * j[..., 0] - 4 / math.pi * (j[..., 2 * k] * (signs / k)).sum(-1)
+        else:
+            differences = (j[..., 2 * k - 1] - j[..., 2 * k + 1]) * (signs / k)
+            near_value = -2 / (math.pi * near) * j[..., 0] + 2 / math.pi * logarithm * j[..., 1] + 2 / math.pi * differences.sum(-1)
+        result = xp.where(magnitude <= BESSEL_ASYMPTOTIC_FROM, near_value, far)
+        result = xp.where(x == 0, -xp.inf, result)
+        return xp.where(x < 0, xp.nan, result)  # nan at inf too, as PyTorch gives
+
+
+def bessel_k_array(order, x, scaled):
+    """Kᵥ(x), ν = 0 or 1, the modified Bessel function of the second kind (e^x Kᵥ(x) when ``scaled``)."""
+    x = x.astype(xp.float64)
+    with ignoring_float_errors():
+        small = xp.clip(x, 1e-300, 2.0)
+        logarithm = xp.log(small / 2) + EULER_GAMMA
+        quarter_square = small * small / 4
+        term, harmonic, total = xp.ones_like(small), 0.0, xp.zeros_like(small)
+        for k in range(0, 30):  # at x = 2 the terms fall below 1e-17 by k = 20
+            if k:
+                term = term * quarter_square / (k * (k + order))
+            if order == 0:
+                harmonic += 1 / k if k else 0.0
+                total = total + term * harmonic
+            else:  # ψ(k+1) + ψ(k+2) + 2γ = H_k + H_(k+1)
+                total = total + term * (2 * harmonic + 1 / (k + 1))
+                harmonic += 1 / (k + 1)
+        if order == 0:
+            series = -logarithm * bessel_i_array(0, small) + total
+        else:
+            series = 1 / small + logarithm * bessel_i_array(1, small) - small / 4 * total
+        step = 0.02
+        t = xp.arange(0, 6.0, step)
+        middle_x = xp.clip(x, 2.0, BESSEL_ASYMPTOTIC_FROM)[..., None]
+        integrand = xp.exp(-middle_x * (xp.cosh(t) - 1)) * xp.cosh(order * t)  # e^x Kᵥ, scaled
+        trapezoid = step * (integrand.sum(-1) - integrand[..., 0] / 2)
+        large = xp.maximum(x, BESSEL_ASYMPTOTIC_FROM)
+        asymptotic = sum(coefficient / large ** k for k, coefficient in enumerate(_hankel_coefficients(order)))
+        asymptotic = xp.sqrt(math.pi / (2 * large)) * asymptotic
+        scaled_value = xp.where(x <= 2, series * xp.exp(small), xp.where(x <= BESSEL_ASYMPTOTIC_FROM, trapezoid, asymptotic))
+        result = scaled_value if scaled else scaled_value * xp.exp(-x)
+        result = xp.where(x == 0, xp.inf, xp.where(xp.isinf(x), 0.0, result))
+        return xp.where((x < 0) | xp.isnan(x), xp.nan, result)
+
+
+bessel_j0 = _documented(lambda x: bessel_jy_array(0, x, False), "bessel_j0", "J₀(input), the Bessel function of the first kind of order 0.")
+bessel_j1 = _documented(lambda x: bessel_jy_array(1, x, False), "bessel_j1", "J₁(input), the Bessel function of the first kind of order 1.")
+bessel_y0 = _documented(lambda x: bessel_jy_array(0, x, True), "bessel_y0", "Y₀(input), the Bessel function of the second kind of order 0.")
+bessel_y1 = _documented(lambda x: bessel_jy_array(1, x, True), "bessel_y1", "Y₁(input), the Bessel function of the second kind of order 1.")
+modified_bessel_k0 = _documented(lambda x: bessel_k_array(0, x, False), "modified_bessel_k0", "K₀(input), the modified Bessel function of the second kind.")
+modified_bessel_k1 = _documented(lambda x: bessel_k_array(1, x, False), "modified_bessel_k1", "K₁(input), the modified Bessel function of the second kind.")
+scaled_modified_bessel_k0 = _documented(lambda x: bessel_k_array(0, x, True), "scaled_modified_bessel_k0", "eˣ K₀(input).")
+scaled_modified_bessel_k1 = _documented(lambda x: bessel_k_array(1, x, True), "scaled_modified_bessel_k1", "eˣ K₁(input).")
