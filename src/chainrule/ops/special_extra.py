@@ -1,9 +1,9 @@
-"""The special functions that PyTorch offers only in ``torch.special``: entr, erfcx, the normal
-distribution's log_ndtr and ndtri, xlog1py, and the scaled Bessel functions i0e, i1e (with i1).
+"""The special functions that PyTorch offers only in ``torch.special``.
 
 They are not ``chainrule.NAME`` (PyTorch has no ``torch.entr``): ``chainrule.special`` exports
-them. Each is an Op with its derivative, computed in float64 on arrays from:
+them. With derivatives, as Ops computed in float64 on arrays:
 
+- entr, xlog1py, and the scaled Bessel functions i0e, i1e (i1 is in ``special.py``);
 - erfcx x = e^(x²) erfc x: for x <= 25, e^(x²) (split as Cody does, so that x² does not round)
   times erfc, which keeps its digits in the tail; beyond, the asymptotic series
   1/(x√π) Σₖ (-1)^k (2k-1)!! / (2x²)^k; for x < 0, 2 e^(x²) - erfcx(-x).
@@ -11,13 +11,17 @@ them. Each is an Op with its derivative, computed in float64 on arrays from:
   underflows there long before its logarithm does), ln1p(-Φ(-x)) for x > 0, ln Φ(x) between.
 - ndtri p = Φ⁻¹(p): √2 erfinv(2p - 1) as a first guess (or -√(-2 ln p) where 2p - 1 rounds to -1),
   then Newton steps on ln Φ(x) - ln p in the lower tail; Φ⁻¹(1 - q) = -Φ⁻¹(q) above ½.
+- zeta (Euler-Maclaurin) and gammainc / gammaincc (power series or continued fraction), which
+  PyTorch differentiates in their second argument only.
+
+Without derivatives, as in PyTorch: the orthogonal polynomials (three-term recurrences), and the
+Bessel functions J, Y, K of order 0 and 1 (see the notes above ``bessel_jy_array``).
 """
 import math
 
 from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops.elementwise import binary_operands
 from chainrule.ops.operands import as_floating
-from chainrule.tensor import tensor_from_array
 from chainrule.ops.special import (
     SpecialOp,
     bessel_i_array,
@@ -28,6 +32,7 @@ from chainrule.ops.special import (
     on_arrays,
     on_tensors,
 )
+from chainrule.tensor import tensor_from_array
 
 SQRT_HALF = math.sqrt(0.5)
 SQRT_TWO = math.sqrt(2.0)
@@ -452,32 +457,33 @@ def _chebyshev(first, shifted=False):
     return polynomial
 
 
-def _documented(function, name, doc):
+def named_without_gradient(function, name, doc):
+    """``without_gradient`` of ``function`` (a lambda), under its public name and docstring."""
     function.__name__, function.__doc__ = name, doc
     return without_gradient(function)
 
 
 _CHEBYSHEV_FIRST = {"t": lambda t: t, "u": lambda t: 2 * t, "v": lambda t: 2 * t - 1, "w": lambda t: 2 * t + 1}
 chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w = (
-    _documented(_chebyshev(_CHEBYSHEV_FIRST[kind]), f"chebyshev_polynomial_{kind}",
+    named_without_gradient(_chebyshev(_CHEBYSHEV_FIRST[kind]), f"chebyshev_polynomial_{kind}",
                 f"The Chebyshev polynomial {kind.upper()}ₙ(input) of the {kind.upper()} kind: Pₖ₊₁ = 2x Pₖ - Pₖ₋₁.")
     for kind in "tuvw"
 )
 shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w = (
-    _documented(_chebyshev(_CHEBYSHEV_FIRST[kind], shifted=True), f"shifted_chebyshev_polynomial_{kind}",
+    named_without_gradient(_chebyshev(_CHEBYSHEV_FIRST[kind], shifted=True), f"shifted_chebyshev_polynomial_{kind}",
                 f"{kind.upper()}ₙ(2 input - 1), the Chebyshev polynomial shifted to [0, 1].")
     for kind in "tuvw"
 )
-hermite_polynomial_h = _documented(
+hermite_polynomial_h = named_without_gradient(
     lambda x, n: three_term_recurrence(lambda t: 2 * t, lambda k, t, p, q: 2 * t * p - 2 * k * q, x, n),
     "hermite_polynomial_h", "The physicists' Hermite polynomial Hₙ(input): Hₖ₊₁ = 2x Hₖ - 2k Hₖ₋₁.")
-hermite_polynomial_he = _documented(
+hermite_polynomial_he = named_without_gradient(
     lambda x, n: three_term_recurrence(lambda t: t, lambda k, t, p, q: t * p - k * q, x, n),
     "hermite_polynomial_he", "The probabilists' Hermite polynomial Heₙ(input): Heₖ₊₁ = x Heₖ - k Heₖ₋₁.")
-laguerre_polynomial_l = _documented(
+laguerre_polynomial_l = named_without_gradient(
     lambda x, n: three_term_recurrence(lambda t: 1 - t, lambda k, t, p, q: ((2 * k + 1 - t) * p - k * q) / (k + 1), x, n),
     "laguerre_polynomial_l", "The Laguerre polynomial Lₙ(input): (k+1) Lₖ₊₁ = (2k + 1 - x) Lₖ - k Lₖ₋₁.")
-legendre_polynomial_p = _documented(
+legendre_polynomial_p = named_without_gradient(
     lambda x, n: three_term_recurrence(lambda t: t, lambda k, t, p, q: ((2 * k + 1) * t * p - k * q) / (k + 1), x, n),
     "legendre_polynomial_p", "The Legendre polynomial Pₙ(input): (k+1) Pₖ₊₁ = (2k + 1) x Pₖ - k Pₖ₋₁.")
 
@@ -603,11 +609,11 @@ def bessel_k_array(order, x, scaled):
         return xp.where((x < 0) | xp.isnan(x), xp.nan, result)
 
 
-bessel_j0 = _documented(lambda x: bessel_jy_array(0, x, False), "bessel_j0", "J₀(input), the Bessel function of the first kind of order 0.")
-bessel_j1 = _documented(lambda x: bessel_jy_array(1, x, False), "bessel_j1", "J₁(input), the Bessel function of the first kind of order 1.")
-bessel_y0 = _documented(lambda x: bessel_jy_array(0, x, True), "bessel_y0", "Y₀(input), the Bessel function of the second kind of order 0.")
-bessel_y1 = _documented(lambda x: bessel_jy_array(1, x, True), "bessel_y1", "Y₁(input), the Bessel function of the second kind of order 1.")
-modified_bessel_k0 = _documented(lambda x: bessel_k_array(0, x, False), "modified_bessel_k0", "K₀(input), the modified Bessel function of the second kind.")
-modified_bessel_k1 = _documented(lambda x: bessel_k_array(1, x, False), "modified_bessel_k1", "K₁(input), the modified Bessel function of the second kind.")
-scaled_modified_bessel_k0 = _documented(lambda x: bessel_k_array(0, x, True), "scaled_modified_bessel_k0", "eˣ K₀(input).")
-scaled_modified_bessel_k1 = _documented(lambda x: bessel_k_array(1, x, True), "scaled_modified_bessel_k1", "eˣ K₁(input).")
+bessel_j0 = named_without_gradient(lambda x: bessel_jy_array(0, x, False), "bessel_j0", "J₀(input), the Bessel function of the first kind of order 0.")
+bessel_j1 = named_without_gradient(lambda x: bessel_jy_array(1, x, False), "bessel_j1", "J₁(input), the Bessel function of the first kind of order 1.")
+bessel_y0 = named_without_gradient(lambda x: bessel_jy_array(0, x, True), "bessel_y0", "Y₀(input), the Bessel function of the second kind of order 0.")
+bessel_y1 = named_without_gradient(lambda x: bessel_jy_array(1, x, True), "bessel_y1", "Y₁(input), the Bessel function of the second kind of order 1.")
+modified_bessel_k0 = named_without_gradient(lambda x: bessel_k_array(0, x, False), "modified_bessel_k0", "K₀(input), the modified Bessel function of the second kind.")
+modified_bessel_k1 = named_without_gradient(lambda x: bessel_k_array(1, x, False), "modified_bessel_k1", "K₁(input), the modified Bessel function of the second kind.")
+scaled_modified_bessel_k0 = named_without_gradient(lambda x: bessel_k_array(0, x, True), "scaled_modified_bessel_k0", "eˣ K₀(input).")
+scaled_modified_bessel_k1 = named_without_gradient(lambda x: bessel_k_array(1, x, True), "scaled_modified_bessel_k1", "eˣ K₁(input).")
