@@ -98,6 +98,6 @@ def test_methods_a_family_lacks_raise_not_implemented():
     with pytest.raises(NotImplementedError):
         d.Poisson(2.0).entropy()
     with pytest.raises(NotImplementedError):
-        d.Gamma(2.0, 1.0).cdf(chainrule.tensor(1.0))
+        d.Beta(2.0, 1.0).cdf(chainrule.tensor(0.5))
     with pytest.raises(NotImplementedError, match="Inhomogeneous total count not supported by `entropy`"):
         d.Binomial(chainrule.tensor([2.0, 3.0]), chainrule.tensor([0.5, 0.5])).entropy()
