@@ -140,3 +140,21 @@ def test_second_derivatives_match_pytorch(family, method):
         return distribution.entropy() if method == "entropy" else getattr(distribution, method)(lib.tensor(value))
 
     compare_second_order_with_torch(quantity, parameters)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_float32_parameters_give_float32_results_as_in_pytorch(family):
+    import chainrule
+    import torch
+
+    build, parameters, value, methods = FAMILIES[family]
+    results = {}
+    for lib in (chainrule, torch):
+        distribution = build(lib, *[lib.tensor(np.asarray(array, dtype=np.float32)) for array in parameters])
+        found = [distribution.sample().dtype]
+        if "log_prob" in methods:
+            found.append(distribution.log_prob(lib.tensor(np.asarray(value, dtype=np.float32))).dtype)
+        if "entropy" in methods:
+            found.append(distribution.entropy().dtype)
+        results[lib] = [str(dtype).split(".")[-1] for dtype in found]
+    assert results[chainrule] == results[torch]
