@@ -102,7 +102,7 @@ def test_normal_rsample_gradient_equals_torchs_for_the_same_noise():
 
 
 def test_distributions_without_rsample_say_so():
-    for distribution in (d.Bernoulli(0.3), d.Categorical(chainrule.ones(3)), d.Gamma(2.0, 1.0), d.Poisson(3.0)):
+    for distribution in (d.Bernoulli(0.3), d.Categorical(chainrule.ones(3)), d.Poisson(3.0), d.Binomial(3, 0.5)):
         assert not distribution.has_rsample
         with pytest.raises(NotImplementedError):
             distribution.rsample()
@@ -119,3 +119,36 @@ def test_enumerate_support_matches_pytorch():
         for expand in (True, False):
             ours, theirs = case(chainrule).enumerate_support(expand), case(torch).enumerate_support(expand)
             np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_gamma_sample_slope_is_the_implicit_one_and_agrees_with_pytorchs():
+    from chainrule.ops.special_extra import gamma_sample_slope_array
+
+    rng = np.random.default_rng(0)
+    concentration = rng.uniform(0.05, 50, 300)
+    samples = rng.gamma(concentration)
+    slope = gamma_sample_slope_array(concentration, samples)
+    # -(∂P/∂a) / p by central differences of chainrule's own gammainc
+    step = 1e-5 * concentration
+    cdf = lambda a: chainrule.special.gammainc(chainrule.tensor(a), chainrule.tensor(samples)).array  # noqa: E731
+    density = np.exp((concentration - 1) * np.log(samples) - samples - chainrule.lgamma(chainrule.tensor(concentration)).array)
+    expected = -(cdf(concentration + step) - cdf(concentration - step)) / (2 * step) / density
+    np.testing.assert_allclose(slope, expected, rtol=1e-5)
+    # PyTorch approximates it (to about 3e-4)
+    np.testing.assert_allclose(slope, torch._standard_gamma_grad(torch.tensor(concentration), torch.tensor(samples)).numpy(), rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "build, mean_gradient",
+    [
+        (lambda a: d.Gamma(a, 2.0), lambda a: np.full_like(a, 0.5)),  # d/da E[z] = d/da a/rate
+        (lambda a: d.Beta(a, 1.5), lambda a: 1.5 / (a + 1.5) ** 2),  # d/da a/(a + b)
+    ],
+    ids=["Gamma", "Beta"],
+)
+def test_gamma_and_beta_rsample_gradients_are_unbiased(build, mean_gradient):
+    concentration = chainrule.tensor([0.3, 1.0, 4.0], dtype=chainrule.float64, requires_grad=True)
+    chainrule.manual_seed(5)
+    build(concentration).rsample((40000,)).mean(0).sum().backward()
+    np.testing.assert_allclose(concentration.grad.array, mean_gradient(concentration.array), rtol=0.05)
+    assert build(concentration).rsample().grad_fn is not None

@@ -2,7 +2,7 @@
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import standard_noise
+from chainrule.distributions.gamma import standard_gamma_samples
 from chainrule.functional import digamma, full_like, lgamma, where, xlogy
 from chainrule.tensor import Size
 
@@ -14,11 +14,11 @@ def log_beta_function(a, b):
 
 class Beta(Distribution):
     """Density x^(a-1) (1 - x)^(b-1) / B(a, b) on [0, 1], a = ``concentration1``,
-    b = ``concentration0``. Samples carry no gradient here (PyTorch reparameterizes them through
-    the gamma distribution's implicit gradient, which chainrule does not compute)."""
+    b = ``concentration0``."""
 
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self._set_parameters(validate_args, concentration1=concentration1, concentration0=concentration0)
@@ -39,11 +39,14 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=Size()):
+        """X / (X + Y) with X ~ Gamma(a, 1), Y ~ Gamma(b, 1): its gradient flows through both
+        gammas' implicit gradients (PyTorch differentiates the beta's own quantile instead: the
+        per-sample gradients differ, their expectations agree)."""
         shape = self._extended_shape(sample_shape)
-        a = self.concentration1.detach().expand(shape).numpy()
-        b = self.concentration0.detach().expand(shape).numpy()
-        return standard_noise(lambda generator, size: generator.beta(a, b, size), shape, self.concentration1.dtype)
+        first = standard_gamma_samples(self.concentration1.expand(shape))
+        second = standard_gamma_samples(self.concentration0.expand(shape))
+        return first / (first + second)
 
     def log_prob(self, value):
         """(a - 1) ln x + (b - 1) ln(1 - x) - ln B(a, b)."""

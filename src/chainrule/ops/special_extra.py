@@ -25,6 +25,7 @@ from chainrule.ops.operands import as_floating
 from chainrule.ops.special import (
     SpecialOp,
     bessel_i_array,
+    digamma_array,
     erfc_array,
     erfinv_array,
     in_float64,
@@ -172,6 +173,26 @@ def regularized_gamma_arrays(a, x):
         upper = xp.where(x == 0, 1.0, xp.where(xp.isinf(x) | (a == 0), 0.0, upper))
         invalid = (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x)
         return xp.where(invalid, xp.nan, lower), xp.where(invalid, xp.nan, upper)
+
+
+def gamma_sample_slope_array(a, x):
+    """dz/da at a sample z = x of Gamma(a, 1) held at the same quantile (implicit
+    reparameterization): -(∂P/∂a)(a, x) / p(x; a). From P's series Σₙ Tₙ, Tₙ = x^(a+n) e^(-x) / Γ(a+n+1),
+    ∂P/∂a = Σₙ Tₙ (ln x - ψ(a+n+1)); divided by the density p = T₀ a / x, with Rₙ = Tₙ/T₀ = Πⱼ₌₁ⁿ x/(a+j):
+    dz/da = -(x/a) Σₙ Rₙ (ln x - ψ(a+1) - Σⱼ₌₁ⁿ 1/(a+j)). Accurate where samples fall (the terms
+    cancel only far in the upper tail, x - a >> √a)."""
+    a, x = xp.broadcast_arrays(a.astype(xp.float64), x.astype(xp.float64))
+    with ignoring_float_errors():
+        log_x_less_digamma = xp.log(x) - digamma_array(a + 1)
+        ratio, total = xp.ones_like(x), log_x_less_digamma
+        for n in range(1, 100000):
+            ratio = ratio * x / (a + n)
+            log_x_less_digamma = log_x_less_digamma - 1 / (a + n)
+            term = ratio * log_x_less_digamma
+            total = total + term
+            if not bool(xp.any(xp.abs(term) > 1e-17 * xp.abs(total))) and bool(xp.all(a + n > x)):
+                break
+        return xp.where(x > 0, -x / a * total, 0.0)
 
 
 # ----------------------------------------------------------------------------- operations
@@ -358,6 +379,24 @@ class Igammac(Igamma):
     derivatives = ("not implemented (as in PyTorch)", "-x^(a-1) e^(-x) / Γ(a)")
     upper = True
 
+
+class StandardGamma(SpecialOp):
+    """Samples of Gamma(concentration, 1), drawn by the caller, with their implicit gradient:
+    each sample moves with the concentration so as to stay at the same quantile."""
+
+    node_name = "StandardGammaBackward0"
+    formula = "z ~ Gamma(a, 1)"
+    derivatives = ("dz/da = -(∂P/∂a)(a, z) / p(z; a)",)
+
+    @staticmethod
+    def forward(ctx, concentration, samples):
+        ctx.slope = gamma_sample_slope_array(concentration, samples).astype(samples.dtype, copy=False)
+        return samples
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.slope, None
+
 on_arrays.own.update(i0e=lambda x: bessel_i_array(0, x, scaled=True), i1e=lambda x: bessel_i_array(1, x, scaled=True), zeta=zeta_array,
                      lgamma=lgamma_array)
 on_tensors.own.update(i0e=I0e.apply, i1e=I1e.apply, zeta=Zeta.apply)
@@ -417,6 +456,12 @@ def gammaincc(input, other):
     """Q(a, x) = 1 - P(a, x), the regularized upper incomplete gamma function."""
     input, other = binary_operands(input, other)
     return Igammac.apply(input, other)
+
+
+def standard_gamma(concentration, samples):
+    """``samples`` (an array drawn from Gamma(concentration, 1), of concentration's shape) as a
+    tensor whose gradient flows back to ``concentration``."""
+    return StandardGamma.apply(concentration, samples)
 
 
 # ----------------------------------------------------------------------------- without gradients
