@@ -76,9 +76,9 @@ def in_float64(function):
     """``function`` computed in float64 and returned in its argument's dtype: the series and
     recurrences here cancel digits that float32 does not have (lgamma(2) would be 1e-6, not 0)."""
 
-    def computed_in_float64(*args):
+    def computed_in_float64(*args, **options):
         *others, x = args
-        return function(*others, x.astype(xp.float64, copy=False)).astype(x.dtype, copy=False)
+        return function(*others, x.astype(xp.float64, copy=False), **options).astype(x.dtype, copy=False)
 
     computed_in_float64.__name__ = function.__name__
     computed_in_float64.__doc__ = function.__doc__
@@ -210,10 +210,11 @@ def _sin_pi(x):
 
 
 @in_float64
-def bessel_i_array(order, x):
+def bessel_i_array(order, x, scaled=False):
     """Iᵥ(x), the modified Bessel function of the first kind, for order 0 or 1:
     Σₖ (x/2)^(2k+v) / (k! (k+v)!) for |x| <= 30, else e^|x| / √(2π|x|) Σₖ aₖ / |x|^k with
-    aₖ = Πⱼ₌₁ᵏ ((2j - 1)² - 4v²) / (k! 8^k). I₀ is even, I₁ odd."""
+    aₖ = Πⱼ₌₁ᵏ ((2j - 1)² - 4v²) / (k! 8^k). I₀ is even, I₁ odd. With ``scaled``, e^(-|x|) Iᵥ(x)
+    (PyTorch's i0e, i1e), finite for every finite x."""
     with ignoring_float_errors():
         magnitude = xp.abs(x)
         half_square = (magnitude / 2) ** 2
@@ -227,7 +228,10 @@ def bessel_i_array(order, x):
         for k in range(1, 20):
             coefficient *= -(4 * order * order - (2 * k - 1) ** 2) / (k * 8)
             asymptotic = asymptotic + coefficient / large ** k
-        asymptotic = xp.exp(large) / xp.sqrt(2 * math.pi * large) * asymptotic
+        growth = 1.0 if scaled else xp.exp(large)
+        asymptotic = growth / xp.sqrt(2 * math.pi * large) * asymptotic
+        if scaled:
+            power_series = power_series * xp.exp(-xp.minimum(magnitude, 30.0))
         result = xp.where(magnitude <= 30, power_series, asymptotic)  # nan at ±inf (inf / inf), as PyTorch gives
         return xp.where(x < 0, -result, result) if order % 2 else result
 
@@ -392,6 +396,7 @@ class I0(SpecialOp):
 class I1(SpecialOp):
     """The derivative of i0 (PyTorch's ``special.i1``), here so that i0 differentiates twice."""
 
+    node_name = "SpecialI1Backward0"
     formula = "I₁(x) = Σₖ (x/2)^(2k+1) / (k! (k+1)!)"
     derivatives = ("I₀(x) - I₁(x)/x (½ at x = 0)",)
 

@@ -1,0 +1,90 @@
+"""``chainrule.special``, as ``torch.special``: the special functions under their SciPy-style names.
+
+Most are chainrule functions under a second name (``expit`` is ``sigmoid``, ``gammaln`` is
+``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``); those PyTorch offers only
+here (entr, erfcx, ndtr, ndtri, log_ndtr, xlog1py, i0e, i1, i1e, zeta, gammainc, gammaincc, and,
+without gradients as in PyTorch, the orthogonal polynomials and the Bessel functions j0, j1, y0,
+y1, k0, k1, spherical j0) come from ``ops/special_extra.py``.
+
+Not offered: airy_ai (no gradient in PyTorch, and no course uses it).
+"""
+import math
+
+from chainrule.ops.registry import functions
+from chainrule.ops.special import I1
+from chainrule.ops.special_extra import (  # noqa: F401
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    entr,
+    erfcx,
+    gammainc,
+    gammaincc,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    i0e,
+    i1e,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    log_ndtr,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    ndtri,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0,
+    xlog1py,
+    zeta,
+)
+
+SQRT_HALF = math.sqrt(0.5)
+
+# The functions chainrule already has, under torch.special's names for them.
+erf = functions.erf
+erfc = functions.erfc
+erfinv = functions.erfinv
+expit = functions.sigmoid
+logit = functions.logit
+gammaln = functions.lgamma
+digamma = psi = functions.digamma
+polygamma = functions.polygamma
+multigammaln = functions.mvlgamma
+i0 = functions.i0
+xlogy = functions.xlogy
+logsumexp = functions.logsumexp
+sinc = functions.sinc
+round = functions.round  # noqa: A001  torch.special.round
+exp2 = functions.exp2
+expm1 = functions.expm1
+log1p = functions.log1p
+
+
+def i1(input):
+    """I₁(x), the modified Bessel function of the first kind of order 1 (the derivative of i0)."""
+    return I1.apply(input)
+
+
+def ndtr(input):
+    """Φ(x) = ½ erfc(-x/√2), the cumulative distribution function of the standard normal."""
+    return functions.erfc(input * -SQRT_HALF) * 0.5
+
+
+def softmax(input, dim, *, dtype=None):
+    """softmax along ``dim`` (which ``torch.special.softmax`` requires)."""
+    return functions.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """log_softmax along ``dim`` (which ``torch.special.log_softmax`` requires)."""
+    return functions.log_softmax(input, dim, dtype=dtype)

@@ -1,0 +1,56 @@
+"""The distributions as course code uses them, with ``import chainrule as torch``: float32 by
+default, a REINFORCE policy gradient with Categorical, a VAE's reparameterized Normal and its KL
+to the prior, and a diagonal Gaussian policy as Independent(Normal)."""
+import numpy as np
+import torch
+
+import chainrule
+
+
+def test_numbers_give_float32_parameters_and_samples_as_in_pytorch():
+    for lib in (chainrule, torch):
+        normal = lib.distributions.Normal(0.0, 1.0)
+        assert normal.loc.dtype == lib.float32 and normal.sample((3,)).dtype == lib.float32
+        assert normal.sample().shape == () and lib.distributions.Bernoulli(0.5).sample().dtype == lib.float32
+        assert lib.distributions.Categorical(logits=lib.zeros(4)).sample().dtype == lib.int64
+
+
+def reinforce_gradient(lib, logits_values, actions, returns):
+    logits = lib.tensor(logits_values, requires_grad=True)
+    policy = lib.distributions.Categorical(logits=logits)
+    loss = -(policy.log_prob(lib.tensor(actions)) * lib.tensor(returns)).sum() - 0.01 * policy.entropy().sum()
+    loss.backward()
+    return logits.grad.numpy()
+
+
+def test_reinforce_policy_gradient_matches_pytorch():
+    rng = np.random.default_rng(0)
+    logits, returns = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
+    chainrule.manual_seed(0)
+    actions = chainrule.distributions.Categorical(logits=chainrule.tensor(logits)).sample().numpy()
+    np.testing.assert_allclose(reinforce_gradient(chainrule, logits, actions, returns), reinforce_gradient(torch, logits, actions, returns), rtol=1e-5, atol=1e-6)
+
+
+def vae_terms(lib, mu_values, log_var_values, noise):
+    mu, log_var = lib.tensor(mu_values, requires_grad=True), lib.tensor(log_var_values, requires_grad=True)
+    posterior = lib.distributions.Normal(mu, (0.5 * log_var).exp())
+    prior = lib.distributions.Normal(lib.zeros_like(mu), lib.ones_like(mu))
+    z = mu + lib.tensor(noise) * posterior.stddev  # the reparameterization, with shared noise
+    loss = lib.distributions.kl_divergence(posterior, prior).sum() + (z ** 2).sum() + posterior.log_prob(z).sum()
+    loss.backward()
+    return loss.item(), mu.grad.numpy(), log_var.grad.numpy()
+
+
+def test_vae_loss_and_gradients_match_pytorch():
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((4, 2)).astype(np.float32) for _ in range(3)]
+    for ours, theirs in zip(vae_terms(chainrule, *arrays), vae_terms(torch, *arrays)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_diagonal_gaussian_policy_log_prob_per_action_vector():
+    for lib in (chainrule, torch):
+        policy = lib.distributions.Independent(lib.distributions.Normal(lib.zeros(8, 2), lib.ones(2)), 1)
+        action = policy.rsample()
+        assert tuple(action.shape) == (8, 2) and tuple(policy.log_prob(action).shape) == (8,)
+        assert tuple(policy.entropy().shape) == (8,)

@@ -1,0 +1,103 @@
+"""Argument validation: PyTorch's ValueErrors for parameters outside their constraints, values
+outside the support or of the wrong shape, and ill-formed constructor calls; and the reprs."""
+import pytest
+import torch
+
+import chainrule
+
+
+def both(call):
+    """``call(lib)`` in chainrule and torch: the exceptions each raised (None when none)."""
+    raised = []
+    for lib in (chainrule, torch):
+        try:
+            call(lib)
+            raised.append(None)
+        except Exception as error:  # noqa: BLE001  compared below
+            raised.append(error)
+    return raised
+
+
+def same_words(message):
+    return message.replace("torch.Size", "Size").replace("chainrule.Size", "Size")
+
+
+ERRORS = {
+    "negative scale": lambda lib: lib.distributions.Normal(lib.zeros(2), lib.tensor([1.0, -1.0])),
+    "nan loc": lambda lib: lib.distributions.Laplace(lib.tensor(float("nan")), 1.0),
+    "probs above 1": lambda lib: lib.distributions.Bernoulli(lib.tensor([0.5, 1.5])),
+    "zero rate": lambda lib: lib.distributions.Exponential(lib.tensor([0.0])),
+    "low above high": lambda lib: lib.distributions.Uniform(1.0, 0.0),
+    "negative concentration": lambda lib: lib.distributions.Gamma(lib.tensor([-1.0]), 1.0),
+    "negative Poisson rate": lambda lib: lib.distributions.Poisson(lib.tensor([-1.0])),
+    "fractional total_count": lambda lib: lib.distributions.Binomial(lib.tensor([2.5]), lib.tensor([0.5])),
+    "both probs and logits": lambda lib: lib.distributions.Bernoulli(0.3, logits=0.2),
+    "neither probs nor logits": lambda lib: lib.distributions.Categorical(),
+    "0-d categorical": lambda lib: lib.distributions.Categorical(lib.tensor(1.0)),
+    "0-d loc": lambda lib: lib.distributions.MultivariateNormal(lib.tensor(0.0), lib.eye(1)),
+    "two matrices": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2), scale_tril=lib.eye(2)),
+    "1-d scale_tril": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), scale_tril=lib.ones(2)),
+    "not positive definite": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    "not lower triangular": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), scale_tril=lib.ones(2, 2)),
+    "reinterpreting too many dims": lambda lib: lib.distributions.Independent(lib.distributions.Normal(lib.zeros(2), 1.0), 2),
+    "log_prob of a number": lambda lib: lib.distributions.Normal(0.0, 1.0).log_prob(1.0),
+    "value outside the support": lambda lib: lib.distributions.Bernoulli(0.3).log_prob(lib.tensor(0.5)),
+    "negative value for an exponential": lambda lib: lib.distributions.Exponential(1.0).log_prob(lib.tensor([-1.0])),
+    "category out of range": lambda lib: lib.distributions.Categorical(lib.ones(3)).log_prob(lib.tensor([3])),
+    "value shape": lambda lib: lib.distributions.Normal(lib.zeros(2), 1.0).log_prob(lib.zeros(3)),
+    "event shape": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2)).log_prob(lib.zeros(3)),
+    "not a simplex": lambda lib: lib.distributions.OneHotCategorical(lib.ones(3)).log_prob(lib.tensor([1.0, 1.0, 0.0])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_errors_match_pytorch(case):
+    ours, theirs = both(ERRORS[case])
+    assert theirs is not None and ours is not None, f"{case}: torch raised {theirs!r}, chainrule {ours!r}"
+    assert type(ours) is type(theirs)
+    our_message, their_message = same_words(str(ours)), same_words(str(theirs))
+    assert our_message.split("\n")[0] == their_message.split("\n")[0]
+
+
+def test_validation_can_be_turned_off():
+    d = chainrule.distributions
+    assert float(d.Normal(0.0, -1.0, validate_args=False).scale) == -1.0
+    d.Distribution.set_default_validate_args(False)
+    try:
+        d.Bernoulli(0.3).log_prob(chainrule.tensor(0.5))
+    finally:
+        d.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError):
+        d.Bernoulli(0.3).log_prob(chainrule.tensor(0.5))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda lib: lib.distributions.Normal(0.0, 1.0),
+        lambda lib: lib.distributions.Normal(lib.zeros(2), 1.0),
+        lambda lib: lib.distributions.Bernoulli(logits=lib.zeros(2, 3)),
+        lambda lib: lib.distributions.Categorical(lib.ones(3)),
+        lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2)),
+        lambda lib: lib.distributions.Independent(lib.distributions.Normal(lib.zeros(2), 1.0), 1),
+    ],
+)
+def test_repr_matches_pytorch(build):
+    assert same_words(repr(build(chainrule))) == same_words(repr(build(torch)))
+
+
+def test_constraints_repr_as_pytorch():
+    names = ["real", "positive", "nonnegative", "unit_interval", "simplex", "boolean", "nonnegative_integer",
+             "lower_cholesky", "positive_definite", "real_vector", "one_hot"]
+    for name in names:
+        assert repr(getattr(chainrule.distributions.constraints, name)) == repr(getattr(torch.distributions.constraints, name))
+
+
+def test_methods_a_family_lacks_raise_not_implemented():
+    d = chainrule.distributions
+    with pytest.raises(NotImplementedError):
+        d.Poisson(2.0).entropy()
+    with pytest.raises(NotImplementedError):
+        d.Beta(2.0, 1.0).cdf(chainrule.tensor(0.5))
+    with pytest.raises(NotImplementedError, match="Inhomogeneous total count not supported by `entropy`"):
+        d.Binomial(chainrule.tensor([2.0, 3.0]), chainrule.tensor([0.5, 0.5])).entropy()
