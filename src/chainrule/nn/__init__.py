@@ -191,3 +191,6 @@ __all__ += [  # issue 10: the rest of PyTorch's activation modules
     "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
     "ReLU6", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold",
 ]
+from chainrule.nn.attention import MultiheadAttention  # noqa: E402  (issue 10: attention and transformers)
+
+__all__ += ["MultiheadAttention"]

@@ -78,6 +78,8 @@ from chainrule.ops.margin_loss import (  # noqa: F401
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from chainrule.creation import zeros
+from chainrule.ops.join import cat
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -709,3 +711,265 @@ def pixel_unshuffle(input, downscale_factor):
     b = len(batch)
     blocks = blocks.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
     return blocks.reshape(*batch, channels * r * r, height // r, width // r)
+
+
+# ----------------------------------------------------------------------------- attention
+def _additive_mask(mask, dtype, masked_where):
+    """``mask`` as a float mask added to the attention scores: a bool mask becomes -inf where
+    ``mask == masked_where`` and 0 elsewhere; a float mask is used as it is (it may be learned)."""
+    if mask is None or mask.dtype.kind != "b":
+        return mask
+    return tensor_from_array(xp.where(mask.array == masked_where, -math.inf, 0.0).astype(dtype))
+
+
+def _attend(query, key, value, score_bias, dropout_p, scale, blocked_rows_to_zero):
+    """(softmax(Q Kᵀ · scale + score_bias) V, the softmax weights), with dropout on the weights.
+
+    A row whose scores are all -inf (every key masked out) has no softmax; with
+    ``blocked_rows_to_zero`` its weights are zeros (scaled_dot_product_attention), otherwise NaN
+    (what multi_head_attention_forward's softmax gives, as in PyTorch).
+    """
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if score_bias is not None:
+        scores = scores + score_bias
+    blocked = xp.all(scores.array == -math.inf, axis=-1, keepdims=True) if blocked_rows_to_zero else None
+    if blocked is not None and blocked.any():
+        blocked = tensor_from_array(blocked)
+        weights = where(blocked, 0.0, softmax(where(blocked, 0.0, scores), -1))
+    else:
+        weights = softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value, weights
+
+
+def _causal_mask(length, source_length):
+    """(length, source_length) bool, True on and below the diagonal: query i may see keys 0..i."""
+    return tensor_from_array(xp.tril(xp.ones((length, source_length), dtype=bool)))
+
+
+def _check_attention_inputs(query, key, value, attn_mask, is_causal):
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: {query.ndim} "
+            f"key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(
+            f"Expected query, key, and value to have the same dtype, but got query.dtype: {query.dtype} "
+            f"key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if attn_mask is not None and attn_mask.dtype.kind != "b" and attn_mask.dtype != query.dtype:
+        raise RuntimeError(
+            f"Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
+            f"{attn_mask.dtype} and  query.dtype: {query.dtype} instead."
+        )
+    if attn_mask is not None and is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
+    """softmax(Q Kᵀ · scale + mask) V, each query's weighted average of the values:
+    query (*, L, E), key (*, S, E), value (*, S, Ev) -> (*, L, Ev); ``*`` broadcasts.
+
+    ``scale`` defaults to 1/√E. ``attn_mask`` (broadcast to (*, L, S)) is a bool mask (True: the
+    query may attend to that key) or a float mask added to the scores; ``is_causal`` lets query i
+    see keys 0..i only (lower-triangular, aligned top-left). A query that may attend to no key
+    gets zeros. ``dropout_p`` drops attention weights (always, as PyTorch: pass 0 in evaluation).
+    ``enable_gqa``: grouped-query attention, key and value with fewer heads (dim -3) than query,
+    each shared by query.size(-3) // key.size(-3) query heads.
+    """
+    _check_attention_inputs(query, key, value, attn_mask, is_causal)
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        group = query.shape[-3] // key.shape[-3]
+        key, value = key.repeat_interleave(group, -3), value.repeat_interleave(group, -3)
+    if is_causal:
+        attn_mask = _causal_mask(query.shape[-2], key.shape[-2])
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    output, _ = _attend(query, key, value, _additive_mask(attn_mask, query.dtype, False), dropout_p, scale, True)
+    return output
+
+
+def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """True for batched (L, N, E) inputs, False for unbatched (L, E) ones; checks that the masks
+    have the matching number of dimensions, as PyTorch's _mha_shape_check."""
+    if query.ndim not in (2, 3):
+        raise AssertionError(
+            f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query tensor"
+        )
+    batched = query.ndim == 3
+    form = "batched (3-D)" if batched else "unbatched (2-D)"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(
+            f"For {form} query, expected key and value to be {query.ndim}-D but found {key.ndim}-D and "
+            f"{value.ndim}-D tensors respectively"
+        )
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(
+            f"For {form} query, expected key_padding_mask to be None or {query.ndim - 1}-D but found "
+            f"{key_padding_mask.ndim}-D tensor instead"
+        )
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise AssertionError(
+            f"For {form} query, expected attn_mask to be None, 2-D or 3-D but found {attn_mask.ndim}-D tensor instead"
+        )
+    if not batched and attn_mask is not None and attn_mask.ndim == 3:
+        expected = (num_heads, query.shape[0], key.shape[0])
+        if tuple(attn_mask.shape) != expected:
+            raise AssertionError(f"Expected attn_mask shape to be {expected} but got {tuple(attn_mask.shape)}.")
+    return batched
+
+
+def _checked_float_mask(mask, name, query_dtype, other=None, other_name=""):
+    """A bool or float mask as an additive float mask (True: masked out), warning as PyTorch does
+    when it is of another type than the ``other`` mask."""
+    if mask is None:
+        return None
+    if mask.dtype.kind not in "bf":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if other is not None and other.dtype != mask.dtype:
+        warnings.warn(
+            f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both instead.",
+            stacklevel=3,
+        )
+    return _additive_mask(mask, query_dtype, True)
+
+
+def _append_key_column(mask):
+    """One more key column, not masked, for a key appended by bias_k or add_zero_attn."""
+    return None if mask is None else pad(mask, (0, 1))
+
+
+def multi_head_attention_forward(
+    query,
+    key,
+    value,
+    embed_dim_to_check,
+    num_heads,
+    in_proj_weight,
+    in_proj_bias,
+    bias_k,
+    bias_v,
+    add_zero_attn,
+    dropout_p,
+    out_proj_weight,
+    out_proj_bias,
+    training=True,
+    key_padding_mask=None,
+    need_weights=True,
+    attn_mask=None,
+    use_separate_proj_weight=False,
+    q_proj_weight=None,
+    k_proj_weight=None,
+    v_proj_weight=None,
+    static_k=None,
+    static_v=None,
+    average_attn_weights=True,
+    is_causal=False,
+):
+    """Multi-head attention, what ``nn.MultiheadAttention`` computes:
+    query (L, N, E), key (S, N, kdim), value (S, N, vdim) -> output (L, N, E) and the attention
+    weights (N, L, S) averaged over the heads (or (N, num_heads, L, S)), or None without
+    ``need_weights``; unbatched (L, E) inputs give (L, E) and (L, S).
+
+    Q, K, V are projected (``in_proj_weight`` (3E, E) or the three separate ``*_proj_weight``), split
+    into ``num_heads`` heads of E / num_heads features, each head attends
+    (softmax(Q Kᵀ / √head_dim + mask) V), and the heads' outputs are concatenated and projected by
+    ``out_proj_weight``. Masks: ``key_padding_mask`` (N, S) and ``attn_mask`` (L, S) or
+    (N · num_heads, L, S), bool (True: masked out) or float (added to the scores). ``is_causal`` is a
+    hint that ``attn_mask`` is the causal mask.
+    """
+    batched = _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    target_length, batch_size, embed_dim = query.shape
+    key_padding_mask = _checked_float_mask(key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask")
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+            "`generate_square_subsequent_mask` to create this mask."
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the hint lets scaled_dot_product_attention build the causal mask itself
+    else:
+        attn_mask = _checked_float_mask(attn_mask, "attn_mask", query.dtype)
+        is_causal = is_causal and key_padding_mask is None
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(
+                f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's {tuple(value.shape[:2])}"
+            )
+        weights = (q_proj_weight, k_proj_weight, v_proj_weight)
+    else:
+        if tuple(key.shape) != tuple(value.shape):
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+        weights = in_proj_weight.chunk(3)
+    biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            expected = (target_length, key.shape[0])
+            if tuple(attn_mask.shape) != expected:
+                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be {expected}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif tuple(attn_mask.shape) != (batch_size * num_heads, target_length, key.shape[0]):
+            expected = (batch_size * num_heads, target_length, key.shape[0])
+            raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be {expected}.")
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None or static_v is not None:
+            raise AssertionError("bias cannot be added to static key or value.")
+        k = cat([k, bias_k.repeat(1, batch_size, 1)])
+        v = cat([v, bias_v.repeat(1, batch_size, 1)])
+        attn_mask, key_padding_mask = _append_key_column(attn_mask), _append_key_column(key_padding_mask)
+    elif bias_k is not None or bias_v is not None:
+        raise AssertionError("bias_k and bias_v must be given together")
+
+    # (length, N, E) -> (N · heads, length, head_dim): every head of every sample is one batch entry.
+    q = q.reshape(target_length, batch_size * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], batch_size * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape(v.shape[0], batch_size * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    if add_zero_attn:
+        zero_key = zeros(batch_size * num_heads, 1, head_dim, dtype=k.dtype)
+        k, v = cat([k, zero_key], 1), cat([v, zero_key], 1)
+        attn_mask, key_padding_mask = _append_key_column(attn_mask), _append_key_column(key_padding_mask)
+    source_length = k.shape[1]
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (batch_size, source_length):
+            raise AssertionError(
+                f"expecting key_padding_mask shape of {(batch_size, source_length)}, but got "
+                f"{tuple(key_padding_mask.shape)}"
+            )
+        key_padding_mask = (
+            key_padding_mask.reshape(batch_size, 1, 1, source_length)
+            .expand(-1, num_heads, -1, -1)
+            .reshape(batch_size * num_heads, 1, source_length)
+        )
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    dropout_p = dropout_p if training else 0.0
+
+    if need_weights:
+        output, weights = _attend(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim), False)
+    else:
+        if is_causal and attn_mask is None:
+            attn_mask = _additive_mask(_causal_mask(target_length, source_length), q.dtype, False)
+        (output, _), weights = _attend(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim), True), None
+    output = output.transpose(0, 1).reshape(target_length * batch_size, embed_dim)
+    output = linear(output, out_proj_weight, out_proj_bias).reshape(target_length, batch_size, -1)
+    if weights is not None:
+        weights = weights.reshape(batch_size, num_heads, target_length, source_length)
+        if average_attn_weights:
+            weights = weights.mean(1)
+    if not batched:
+        output = output.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return output, weights
