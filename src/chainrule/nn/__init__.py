@@ -194,3 +194,12 @@ __all__ += [  # issue 10: the rest of PyTorch's activation modules
 from chainrule.nn.attention import MultiheadAttention  # noqa: E402  (issue 10: attention and transformers)
 
 __all__ += ["MultiheadAttention"]
+from chainrule.nn.transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer"]
