@@ -182,6 +182,52 @@ def silu(input, inplace=False):
 
 
 # ----------------------------------------------------------------------------- dropout
+# SELU's fixed point -λα: what alpha dropout sets a dropped unit to, before its affine correction.
+SELU_SATURATION = 1.7580993408473766
+
+
+def _check_probability(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _drop(input, p, training, inplace, noise_shape, alpha=False):
+    """Zero (or, with ``alpha``, set to SELU's saturation value) the entries of a keep-mask of
+    ``noise_shape``, broadcast over ``input``, each dropped with probability ``p``, then rescale so
+    that the expected value (and with ``alpha`` the variance of SELU activations) is unchanged.
+
+    plain:  x · keep / (1 - p)
+    alpha:  a · (x · keep + α'(keep - 1)) + α' a p,   a = ((1 - p)(1 + p α'²))^(-1/2),  α' = SELU_SATURATION
+    """
+    _check_probability(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    keep = numpy_generator().random(noise_shape) >= p
+    if p == 1.0:
+        multiplier, shift = xp.zeros(noise_shape, dtype=input.dtype), None
+    elif alpha:
+        a = 1.0 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))
+        multiplier = (keep * a).astype(input.dtype)
+        shift = tensor_from_array(((keep - 1.0) * SELU_SATURATION * a + SELU_SATURATION * a * p).astype(input.dtype))
+    else:
+        multiplier, shift = (keep / (1.0 - p)).astype(input.dtype), None
+    multiplier = tensor_from_array(multiplier)
+    output = input.mul_(multiplier) if inplace else input * multiplier
+    if shift is None:
+        return output
+    return output.add_(shift) if inplace else output + shift
+
+
+def _feature_noise_shape(input, batched):
+    """One keep-or-drop per (sample, channel): (N, C, 1, ..., 1), or (C, 1, ..., 1) unbatched."""
+    if input.ndim < 2 - (not batched):
+        raise RuntimeError(
+            f"Feature dropout requires at least 2 dimensions in the input, got input of shape {tuple(input.shape)}"
+        )
+    kept = 2 if batched else 1
+    return tuple(input.shape[:kept]) + (1,) * (input.ndim - kept)
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (inverted dropout).
 
@@ -189,32 +235,93 @@ def dropout(input, p=0.5, training=True, inplace=False):
     evaluation, where (``training=False``) the input is returned as it is. The mask is drawn from
     the global generator (``manual_seed``).
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    keep = numpy_generator().random(tuple(input.shape)) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = tensor_from_array((keep * scale).astype(input.dtype))
-    return input.mul_(mask) if inplace else input * mask
+    return _drop(input, p, training, inplace, tuple(input.shape))
+
+
+def _warn_feature_dimensions(name, input, spatial):
+    expected = f"{spatial + 1}D or {spatial + 2}D"
+    warnings.warn(
+        f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an error in a "
+        f"future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+        f"{name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
+        f"dimension, and an optional batch dimension (i.e. {expected} inputs).",
+        stacklevel=3,
+    )
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) (or (C, L)) input with probability ``p``, scaling the kept
+    ones by 1 / (1 - p): each channel's sequence is kept or dropped as a whole."""
+    _check_probability(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that dropout1d exists to "
+            f"provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            f"batch dimension (i.e. 2D or 3D inputs)."
+        )
+    return _drop(input, p, training, inplace, _feature_noise_shape(input, input.ndim == 3))
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: each (sample, channel) plane of (N, C, H, W) (or (C, H, W)) is kept or
-    dropped together, with probability ``p``, the kept ones scaled by 1 / (1 - p). Neighbouring
-    pixels are strongly correlated, so dropping single ones would hardly regularize a conv layer.
+    """Zero whole channels: each (sample, channel) plane of (N, C, H, W) is kept or dropped together,
+    with probability ``p``, the kept ones scaled by 1 / (1 - p). Neighbouring pixels are strongly
+    correlated, so dropping single ones would hardly regularize a conv layer. As PyTorch, a 3-D
+    input is read as (N, C, L), with a warning.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_probability(p)
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"dropout2d: expected 3D (C, H, W) or 4D (N, C, H, W) input, got input of size {list(input.shape)}")
-    if not training or p == 0.0:
-        return input
-    planes = tuple(input.shape[: input.ndim - 2]) + (1, 1)
-    keep = numpy_generator().random(planes) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = tensor_from_array((keep * scale).astype(input.dtype))
-    return input.mul_(mask) if inplace else input * mask
+        _warn_feature_dimensions("dropout2d", input, 2)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _drop(input, p, training, inplace, _feature_noise_shape(input, True))
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) input with probability ``p``, scaling
+    the kept ones by 1 / (1 - p): each channel's volume is kept or dropped as a whole."""
+    _check_probability(p)
+    if input.ndim not in (4, 5):
+        _warn_feature_dimensions("dropout3d", input, 3)
+    return _drop(input, p, training, inplace, _feature_noise_shape(input, input.ndim == 5))
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped elements are set to SELU's negative saturation value, then
+    an affine map restores the mean 0 and variance 1 of the activations (``_drop``). Note that
+    ``training`` defaults to False, as in PyTorch."""
+    return _drop(input, p, training, inplace, tuple(input.shape), alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels of (N, C, *) input: each (sample, channel) is kept or set to
+    SELU's saturation value together."""
+    _check_probability(p)
+    noise_shape = _feature_noise_shape(input, True) if training else None
+    return _drop(input, p, training, inplace, noise_shape, alpha=True)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A differentiable sample of a categorical distribution with log-probabilities ``logits``:
+    softmax((logits + g) / tau) along ``dim``, g drawn from Gumbel(0, 1) (-log of an Exp(1) draw).
+    Low ``tau`` gives nearly one-hot samples. ``hard``: the one-hot of the sample's largest entry in
+    the forward pass, with the soft sample's gradient (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -xp.log(numpy_generator().exponential(size=tuple(logits.shape))).astype(logits.dtype)
+    soft = softmax((logits + tensor_from_array(gumbels)) / tau, dim)
+    if not hard:
+        return soft
+    dim = dim % soft.ndim if soft.ndim else 0
+    largest = xp.argmax(soft.array, axis=dim, keepdims=True) if soft.ndim else 0
+    positions = xp.arange(soft.shape[dim] if soft.ndim else 1).reshape([-1 if d == dim else 1 for d in range(soft.ndim)])
+    one_hot_sample = tensor_from_array((positions == largest).astype(soft.dtype))
+    return one_hot_sample - soft.detach() + soft
 
 
 # ----------------------------------------------------------------------------- losses
@@ -973,3 +1080,7 @@ def multi_head_attention_forward(
         output = output.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
     return output, weights
+__all__ += [  # issue 10: attention and the other dropouts
+    "scaled_dot_product_attention", "multi_head_attention_forward", "dropout1d", "dropout3d", "alpha_dropout",
+    "feature_alpha_dropout", "gumbel_softmax",
+]
