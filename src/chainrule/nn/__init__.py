@@ -206,3 +206,6 @@ __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "Tra
 from chainrule.nn.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # noqa: E402
 
 __all__ += ["AlphaDropout", "Dropout1d", "Dropout3d", "FeatureAlphaDropout"]
+from chainrule.nn.sparse import EmbeddingBag  # noqa: E402
+
+__all__ += ["EmbeddingBag"]

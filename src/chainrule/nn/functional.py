@@ -672,6 +672,17 @@ def padding_row(padding_idx, num_embeddings):
     return padding_idx % num_embeddings
 
 
+def _integer_indices(input, checking):
+    """The array of integer ``input``, or PyTorch's error for other dtypes."""
+    indices = input.array if isinstance(input, Tensor) else as_array(input)
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {indices.dtype.name} instead{checking} (call .long() on the indices)"
+        )
+    return indices
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``: (*) -> (*, dim).
 
@@ -681,12 +692,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """
     if max_norm is not None or scale_grad_by_freq:
         raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not available in chainrule")
-    indices = input.array if isinstance(input, Tensor) else as_array(input)
-    if indices.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-            f"Long, Int; but got {indices.dtype.name} instead (call .long() on the indices)"
-        )
+    indices = _integer_indices(input, "")
     count = weight.shape[0]
     if indices.size and (indices.min() < 0 or indices.max() >= count):
         bad = indices[(indices < 0) | (indices >= count)].reshape(-1)[0]
@@ -1084,3 +1090,101 @@ __all__ += [  # issue 10: attention and the other dropouts
     "scaled_dot_product_attention", "multi_head_attention_forward", "dropout1d", "dropout3d", "alpha_dropout",
     "feature_alpha_dropout", "gumbel_softmax",
 ]
+
+
+def _bags(indices, offsets, include_last_offset):
+    """Where each bag's entries are in the flattened ``indices``: positions (B, L) and a mask (B, L)
+    of the real entries, L the longest bag's length (shorter bags are padded with position 0)."""
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of type {type(offsets)}"
+            )
+        bags, length = indices.shape
+        return xp.arange(bags * length).reshape(bags, length), xp.ones((bags, length), dtype=bool)
+    if indices.ndim != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {indices.ndim}")
+    if offsets is None or offsets.ndim != 1:
+        raise ValueError(f"offsets has to be a 1D Tensor but got {None if offsets is None else offsets.ndim}")
+    offsets = offsets.array.astype(xp.int64)
+    if offsets.size and offsets[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+            f"However, got {offsets[0]}"
+        )
+    if offsets.size and offsets[-1] > indices.size:
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {indices.size} but got offsets[-1] of {offsets[-1]}"
+        )
+    # As PyTorch, the last bag runs to the end of input even when the last offset says otherwise.
+    starts = offsets[:-1] if include_last_offset else offsets
+    ends = xp.concatenate([starts[1:], xp.asarray([indices.size])])
+    lengths = ends - starts
+    if (lengths < 0).any():
+        raise RuntimeError(f"embedding_bag: offsets must not decrease, got offsets {offsets.tolist()}")
+    steps = xp.arange(int(lengths.max()) if lengths.size else 0)
+    real = steps < lengths[:, None]
+    return xp.where(real, starts[:, None] + steps, 0), real
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    """The sum, mean or max of the embedding rows of each bag of indices: (B, D) for ``weight`` (num, D).
+
+    The bags are the rows of a 2-D ``input`` (B, L), or, for a 1-D ``input``, the runs that begin at
+    ``offsets`` (B,) (with ``include_last_offset``, offsets (B + 1,) also gives the last bag's end).
+    ``per_sample_weights`` (input's shape, mode 'sum' only) scales each row before summing. Entries
+    equal to ``padding_idx`` are left out (of the count too); an empty bag gives zeros.
+    """
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("embedding_bag: max_norm and scale_grad_by_freq are not available in chainrule")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    indices = _integer_indices(input, " (while checking arguments for embedding_bag)")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+                f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+            )
+        if tuple(per_sample_weights.shape) != indices.shape:
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, then it "
+                f"must have the same shape as the input ({indices.shape})"
+            )
+    positions, real = _bags(indices, offsets, include_last_offset)
+    flat = indices.reshape(-1)
+    count = weight.shape[0]
+    if flat.size and (flat.min() < 0 or flat.max() >= count):
+        where_bad = int(xp.argmax((flat < 0) | (flat >= count)))
+        raise RuntimeError(
+            f"Index {where_bad} of input takes value {flat[where_bad]} which is not in the valid range [0, {count})"
+        )
+    bag_indices = flat[positions]
+    if padding_idx is not None:
+        real = real & (bag_indices != padding_row(padding_idx, count))
+    rows = index.getitem(weight, tensor_from_array(bag_indices))  # (B, L, D)
+    in_bag = tensor_from_array(xp.expand_dims(real, -1))
+    if mode == "max":
+        largest = where(in_bag, rows, -math.inf).max(1).values
+        return where(tensor_from_array(xp.expand_dims(real.any(1), -1)), largest, 0.0)
+    if per_sample_weights is not None:
+        rows = rows * index.getitem(per_sample_weights.reshape(-1), tensor_from_array(positions)).unsqueeze(-1)
+    total = where(in_bag, rows, 0.0).sum(1)
+    if mode == "sum":
+        return total
+    sizes = xp.maximum(real.sum(1, keepdims=True), 1).astype(weight.dtype)
+    return total / tensor_from_array(sizes)
+__all__ += ["embedding_bag"]
