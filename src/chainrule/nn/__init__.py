@@ -209,3 +209,6 @@ __all__ += ["AlphaDropout", "Dropout1d", "Dropout3d", "FeatureAlphaDropout"]
 from chainrule.nn.sparse import EmbeddingBag  # noqa: E402
 
 __all__ += ["EmbeddingBag"]
+from chainrule.nn.channelshuffle import ChannelShuffle  # noqa: E402
+
+__all__ += ["ChannelShuffle"]

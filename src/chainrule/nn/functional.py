@@ -1188,3 +1188,23 @@ def embedding_bag(
     sizes = xp.maximum(real.sum(1, keepdims=True), 1).astype(weight.dtype)
     return total / tensor_from_array(sizes)
 __all__ += ["embedding_bag"]
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) -> (N, C, *) with the channels, seen as ``groups`` groups of C / groups, interleaved:
+    channel g · (C / groups) + k moves to k · groups + g (ShuffleNet), so grouped convolutions that
+    follow see channels of every group."""
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    batch, channels, *spatial = input.shape
+    if channels % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {channels} channels and {groups} groups."
+        )
+    grouped = input.reshape(batch, groups, channels // groups, *spatial)
+    return grouped.transpose(1, 2).reshape(batch, channels, *spatial)
+
+
+__all__ += ["channel_shuffle"]
