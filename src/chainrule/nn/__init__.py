@@ -212,3 +212,19 @@ __all__ += ["EmbeddingBag"]
 from chainrule.nn.channelshuffle import ChannelShuffle  # noqa: E402
 
 __all__ += ["ChannelShuffle"]
+from chainrule.nn.lazy import (  # noqa: E402
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyLinear,
+)
+from chainrule.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: E402
+
+__all__ += [
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter",
+]
