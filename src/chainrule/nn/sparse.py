@@ -8,6 +8,24 @@ from chainrule.nn.parameter import Parameter
 from chainrule.device import check_device
 
 
+def _lookup_table(module, num_embeddings, embedding_dim, padding_idx, weight, dtype, settings):
+    """What Embedding and EmbeddingBag share: the sizes, ``padding_idx`` (as a row), the other
+    ``settings`` as attributes, and ``weight`` (num_embeddings, embedding_dim), drawn by the module's
+    ``reset_parameters`` or the given tensor."""
+    if padding_idx is not None:
+        padding_idx = F.padding_row(padding_idx, num_embeddings)
+    module.num_embeddings, module.embedding_dim, module.padding_idx = num_embeddings, embedding_dim, padding_idx
+    for name, value in settings.items():
+        setattr(module, name, value)
+    if weight is None:
+        module.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
+        module.reset_parameters()
+    else:
+        if tuple(weight.shape) != (num_embeddings, embedding_dim):
+            raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+        module.weight = Parameter(weight)
+
+
 class Embedding(Module):
     """Row ``i`` of ``weight`` (num_embeddings, embedding_dim) for each id ``i``: (*) -> (*, embedding_dim).
 
@@ -32,20 +50,9 @@ class Embedding(Module):
     ):
         super().__init__()
         check_device(device)
-        if padding_idx is not None:
-            padding_idx = F.padding_row(padding_idx, num_embeddings)
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.padding_idx = padding_idx
-        self.max_norm, self.norm_type = max_norm, norm_type
-        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        settings = dict(max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, dtype, settings)
+        self.weight.requires_grad = _weight is None or not _freeze
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -100,21 +107,11 @@ class EmbeddingBag(Module):
     ):
         super().__init__()
         check_device(device)
-        if padding_idx is not None:
-            padding_idx = F.padding_row(padding_idx, num_embeddings)
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.max_norm, self.norm_type = max_norm, norm_type
-        self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
-        self.include_last_offset = include_last_offset
-        self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight)
+        settings = dict(
+            max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
+            include_last_offset=include_last_offset,
+        )
+        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, dtype, settings)
 
     reset_parameters = Embedding.reset_parameters
 

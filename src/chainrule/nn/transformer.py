@@ -72,13 +72,27 @@ class _AttentionLayer(Module):
     feed-forward network linear2(dropout(activation(linear1(x)))), and a LayerNorm and a Dropout
     around each block, registered in PyTorch's order under PyTorch's names."""
 
+    attention_names = ()
+
     def __init__(
-        self, attention_names, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias, dtype
+        self,
+        d_model,
+        nhead,
+        dim_feedforward=2048,
+        dropout=0.1,
+        activation=F.relu,
+        layer_norm_eps=1e-5,
+        batch_first=False,
+        norm_first=False,
+        bias=True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
-        for name in attention_names:
+        check_device(device)
+        for name in self.attention_names:
             setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype))
-        blocks = len(attention_names) + 1
+        blocks = len(self.attention_names) + 1
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
@@ -108,24 +122,7 @@ class TransformerEncoderLayer(_AttentionLayer):
     'gelu' or any callable, ``norm_first`` puts each LayerNorm before its block (pre-norm).
     """
 
-    def __init__(
-        self,
-        d_model,
-        nhead,
-        dim_feedforward=2048,
-        dropout=0.1,
-        activation=F.relu,
-        layer_norm_eps=1e-5,
-        batch_first=False,
-        norm_first=False,
-        bias=True,
-        device=None,
-        dtype=None,
-    ):
-        check_device(device)
-        super().__init__(
-            ("self_attn",), d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias, dtype
-        )
+    attention_names = ("self_attn",)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """``src_mask`` (S, S) or (N · nhead, S, S) and ``src_key_padding_mask`` (N, S): True (or
@@ -146,25 +143,7 @@ class TransformerDecoderLayer(_AttentionLayer):
     each with a residual connection and LayerNorm: tgt (T, N, d_model), memory (S, N, d_model) ->
     (T, N, d_model) (batch first with ``batch_first``; unbatched inputs work too)."""
 
-    def __init__(
-        self,
-        d_model,
-        nhead,
-        dim_feedforward=2048,
-        dropout=0.1,
-        activation=F.relu,
-        layer_norm_eps=1e-5,
-        batch_first=False,
-        norm_first=False,
-        bias=True,
-        device=None,
-        dtype=None,
-    ):
-        check_device(device)
-        super().__init__(
-            ("self_attn", "multihead_attn"), d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-            batch_first, norm_first, bias, dtype,
-        )
+    attention_names = ("self_attn", "multihead_attn")
 
     def forward(
         self,
