@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import strategies as st
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import chainrule
 from chainrule import nn
 from tests.nn.pairs import assert_close, error_of, module_pair, normal
 from tests.ops.oracle import library_case, sizes, table_test
+from tests.ops.second_order import second_order_test
 
 
 @st.composite
@@ -28,7 +30,16 @@ def attention_shapes(draw, float_mask=False, heads=None):
 
 
 def sdpa(lib):
-    return lib.nn.functional.scaled_dot_product_attention
+    """The library's scaled_dot_product_attention; PyTorch's through its MATH kernel, the formula
+    itself, which (unlike its fused CPU kernel, picked by shape) has second derivatives."""
+    if lib is chainrule:
+        return lib.nn.functional.scaled_dot_product_attention
+
+    def by_formula(*args, **kwargs):
+        with sdpa_kernel(SDPBackend.MATH):
+            return torch.nn.functional.scaled_dot_product_attention(*args, **kwargs)
+
+    return by_formula
 
 
 def some_keys_hidden(lib, q, k):
@@ -49,6 +60,7 @@ TABLE = [
 ]
 
 test_op = table_test(TABLE, max_examples=5)
+test_second_order = second_order_test(TABLE, max_examples=3)
 
 
 def test_attention_with_every_key_hidden_gives_zeros_and_zero_gradients():
