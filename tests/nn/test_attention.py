@@ -16,11 +16,12 @@ from tests.ops.second_order import second_order_test
 
 @st.composite
 def attention_shapes(draw, float_mask=False, heads=None):
-    """query (*, L, E), key (*', S, E), value (*', S, Ev), * and *' broadcasting; with ``float_mask``
-    a fourth (L, S) or (1, S) mask."""
-    batch = draw(sizes(0, 2, max_side=3))
+    """query (*, L, E), key (*', S, E), value (*', S, Ev), * and *' broadcasting, empty ones
+    included; with ``float_mask`` a fourth (L, S) or (1, S) mask."""
+    batch = draw(sizes(0, 2, min_side=0, max_side=3))
     key_batch = tuple(1 if draw(st.booleans()) else side for side in batch)
-    length, source_length, features, value_features = draw(st.tuples(*[st.integers(1, 4)] * 4))
+    length, source_length = draw(st.tuples(st.integers(0, 4), st.integers(0, 4)))
+    features, value_features = draw(st.tuples(st.integers(1, 4), st.integers(1, 4)))
     if heads is not None:
         batch, key_batch = (2, heads * 2), (2, heads)
     shapes = ((*batch, length, features), (*key_batch, source_length, features), (*key_batch, source_length, value_features))
