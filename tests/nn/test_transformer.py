@@ -177,3 +177,27 @@ def test_errors_match_torch(call):
         warnings.simplefilter("ignore")
         ours, theirs = error_of(lambda: call(chainrule)), error_of(lambda: call(torch))
     assert ours is not None and ours == theirs
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [[[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 0, 1, 1, 1]], [[1, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 1, 1, 1]]],
+    ids=["padding_at_the_end", "padding_in_front"],
+)
+@pytest.mark.parametrize("wants_gradient", [False, True])
+def test_encoder_inference_zeroes_padded_positions_as_torch(padding, wants_gradient):
+    """PyTorch's nested-tensor inference path (evaluation, no gradient, batch first, padding at the
+    end) outputs zeros at padded positions before the final norm; otherwise it computes them."""
+
+    def make(lib):
+        return lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 12, batch_first=True), 2, lib.nn.LayerNorm(8))
+
+    ours, theirs = build(make)
+    ours.eval()
+    theirs.eval()
+    x, padding = normal(3, 5, 8), np.array(padding, bool)
+    outputs = []
+    for lib, module in ((chainrule, ours), (torch, theirs)):
+        with lib.set_grad_enabled(wants_gradient):
+            outputs.append(module(lib.tensor(x), src_key_padding_mask=lib.tensor(padding)))
+    assert_close(outputs[0], outputs[1], "output")

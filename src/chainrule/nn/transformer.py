@@ -14,18 +14,22 @@ submodules are named as PyTorch's (``layers.0.self_attn.in_proj_weight``, ``laye
 """
 import copy
 
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import xp
 from chainrule.creation import full
 from chainrule.device import check_device
 from chainrule.nn import functional as F
 from chainrule.nn import init
+from chainrule.nn.activation import GELU, ReLU
 from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.container import ModuleList
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.linear import Linear
 from chainrule.nn.module import Module
 from chainrule.nn.normalization import LayerNorm
+from chainrule.ops.elementwise import where
 from chainrule.ops.shape import triu
+from chainrule.tensor import tensor_from_array
 
 
 def generate_square_subsequent_mask(sz, device=None, dtype=None):
@@ -65,6 +69,22 @@ def _activation_function(activation):
 def _clones(layer, count):
     """``count`` independent deep copies of ``layer`` (same starting values), as PyTorch's stacks."""
     return ModuleList([copy.deepcopy(layer) for _ in range(count)])
+
+
+def _has_pytorchs_inference_path(layer):
+    """Whether PyTorch's encoder would use its nested-tensor inference path with ``layer``: a
+    post-norm, batch-first TransformerEncoderLayer with biases, relu or gelu, equal norm eps and an
+    even number of heads."""
+    attention = getattr(layer, "self_attn", None)
+    return (
+        isinstance(layer, TransformerEncoderLayer)
+        and not layer.norm_first
+        and attention.batch_first
+        and attention.in_proj_bias is not None
+        and (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU)))
+        and layer.norm1.eps == layer.norm2.eps
+        and attention.num_heads % 2 == 0
+    )
 
 
 class _AttentionLayer(Module):
@@ -192,9 +212,8 @@ class TransformerEncoder(Module):
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
-        # PyTorch's nested-tensor fast path for inference; chainrule computes padded positions as
-        # in training, so these only record the arguments.
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor and _has_pytorchs_inference_path(encoder_layer)
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
@@ -203,7 +222,28 @@ class TransformerEncoder(Module):
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        padded = self._padding_pytorch_leaves_out(src, mask, src_key_padding_mask)
+        if padded is not None:
+            output = where(tensor_from_array(xp.expand_dims(padded, -1)), 0.0, output)
         return output if self.norm is None else self.norm(output)
+
+    def _padding_pytorch_leaves_out(self, src, mask, src_key_padding_mask):
+        """The padded positions (N, S) where PyTorch's encoder outputs zeros, or None.
+
+        In inference (evaluation mode, no gradient wanted) PyTorch packs batch-first sequences whose
+        padding is all at the end into a nested tensor, computes only the real positions, and pads the
+        result with zeros before the final norm. The real positions are the same as computed here
+        (padding is masked out of attention); the padded ones are set to zero to match.
+        """
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or src.ndim != 3 or src_key_padding_mask is None or mask is not None:
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(parameter.requires_grad for parameter in first.parameters())):
+            return None
+        padded = src_key_padding_mask.array != 0
+        if (padded[:, :-1] > padded[:, 1:]).any():  # padding before a real position: no packing
+            return None
+        return padded
 
 
 class TransformerDecoder(Module):
