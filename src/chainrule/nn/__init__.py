@@ -191,3 +191,40 @@ __all__ += [  # issue 10: the rest of PyTorch's activation modules
     "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
     "ReLU6", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold",
 ]
+from chainrule.nn.attention import MultiheadAttention  # noqa: E402  (issue 10: attention and transformers)
+
+__all__ += ["MultiheadAttention"]
+from chainrule.nn.transformer import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer"]
+from chainrule.nn.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # noqa: E402
+
+__all__ += ["AlphaDropout", "Dropout1d", "Dropout3d", "FeatureAlphaDropout"]
+from chainrule.nn.sparse import EmbeddingBag  # noqa: E402
+
+__all__ += ["EmbeddingBag"]
+from chainrule.nn.channelshuffle import ChannelShuffle  # noqa: E402
+
+__all__ += ["ChannelShuffle"]
+from chainrule.nn.lazy import (  # noqa: E402
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyLinear,
+)
+from chainrule.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: E402
+
+__all__ += [
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter",
+]

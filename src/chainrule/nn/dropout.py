@@ -29,3 +29,35 @@ class Dropout2d(Dropout):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` in training, scaling the
+    kept ones by 1 / (1 - p) (``F.dropout1d``)."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p`` in
+    training, scaling the kept ones by 1 / (1 - p) (``F.dropout3d``)."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU activations at mean 0 and variance 1: dropped elements are set to
+    SELU's negative saturation value and the result is corrected by an affine map
+    (``F.alpha_dropout``). The identity in evaluation mode."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels of (N, C, *) input (``F.feature_alpha_dropout``)."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)

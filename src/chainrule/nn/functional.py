@@ -78,6 +78,8 @@ from chainrule.ops.margin_loss import (  # noqa: F401
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from chainrule.creation import zeros
+from chainrule.ops.join import cat
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -180,6 +182,52 @@ def silu(input, inplace=False):
 
 
 # ----------------------------------------------------------------------------- dropout
+# SELU's fixed point -λα: what alpha dropout sets a dropped unit to, before its affine correction.
+SELU_SATURATION = 1.7580993408473766
+
+
+def _check_probability(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _drop(input, p, training, inplace, noise_shape, alpha=False):
+    """Zero (or, with ``alpha``, set to SELU's saturation value) the entries of a keep-mask of
+    ``noise_shape``, broadcast over ``input``, each dropped with probability ``p``, then rescale so
+    that the expected value (and with ``alpha`` the variance of SELU activations) is unchanged.
+
+    plain:  x · keep / (1 - p)
+    alpha:  a · (x · keep + α'(keep - 1)) + α' a p,   a = ((1 - p)(1 + p α'²))^(-1/2),  α' = SELU_SATURATION
+    """
+    _check_probability(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    keep = numpy_generator().random(noise_shape) >= p
+    if p == 1.0:
+        multiplier, shift = xp.zeros(noise_shape, dtype=input.dtype), None
+    elif alpha:
+        a = 1.0 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))
+        multiplier = (keep * a).astype(input.dtype)
+        shift = tensor_from_array(((keep - 1.0) * SELU_SATURATION * a + SELU_SATURATION * a * p).astype(input.dtype))
+    else:
+        multiplier, shift = (keep / (1.0 - p)).astype(input.dtype), None
+    multiplier = tensor_from_array(multiplier)
+    output = input.mul_(multiplier) if inplace else input * multiplier
+    if shift is None:
+        return output
+    return output.add_(shift) if inplace else output + shift
+
+
+def _feature_noise_shape(input, batched):
+    """One keep-or-drop per (sample, channel): (N, C, 1, ..., 1), or (C, 1, ..., 1) unbatched."""
+    if input.ndim < 2 - (not batched):
+        raise RuntimeError(
+            f"Feature dropout requires at least 2 dimensions in the input, got input of shape {tuple(input.shape)}"
+        )
+    kept = 2 if batched else 1
+    return tuple(input.shape[:kept]) + (1,) * (input.ndim - kept)
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (inverted dropout).
 
@@ -187,32 +235,93 @@ def dropout(input, p=0.5, training=True, inplace=False):
     evaluation, where (``training=False``) the input is returned as it is. The mask is drawn from
     the global generator (``manual_seed``).
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    keep = numpy_generator().random(tuple(input.shape)) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = tensor_from_array((keep * scale).astype(input.dtype))
-    return input.mul_(mask) if inplace else input * mask
+    return _drop(input, p, training, inplace, tuple(input.shape))
+
+
+def _warn_feature_dimensions(name, input, spatial):
+    expected = f"{spatial + 1}D or {spatial + 2}D"
+    warnings.warn(
+        f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an error in a "
+        f"future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+        f"{name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
+        f"dimension, and an optional batch dimension (i.e. {expected} inputs).",
+        stacklevel=3,
+    )
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) (or (C, L)) input with probability ``p``, scaling the kept
+    ones by 1 / (1 - p): each channel's sequence is kept or dropped as a whole."""
+    _check_probability(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that dropout1d exists to "
+            f"provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            f"batch dimension (i.e. 2D or 3D inputs)."
+        )
+    return _drop(input, p, training, inplace, _feature_noise_shape(input, input.ndim == 3))
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: each (sample, channel) plane of (N, C, H, W) (or (C, H, W)) is kept or
-    dropped together, with probability ``p``, the kept ones scaled by 1 / (1 - p). Neighbouring
-    pixels are strongly correlated, so dropping single ones would hardly regularize a conv layer.
+    """Zero whole channels: each (sample, channel) plane of (N, C, H, W) is kept or dropped together,
+    with probability ``p``, the kept ones scaled by 1 / (1 - p). Neighbouring pixels are strongly
+    correlated, so dropping single ones would hardly regularize a conv layer. As PyTorch, a 3-D
+    input is read as (N, C, L), with a warning.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_probability(p)
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"dropout2d: expected 3D (C, H, W) or 4D (N, C, H, W) input, got input of size {list(input.shape)}")
-    if not training or p == 0.0:
-        return input
-    planes = tuple(input.shape[: input.ndim - 2]) + (1, 1)
-    keep = numpy_generator().random(planes) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = tensor_from_array((keep * scale).astype(input.dtype))
-    return input.mul_(mask) if inplace else input * mask
+        _warn_feature_dimensions("dropout2d", input, 2)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _drop(input, p, training, inplace, _feature_noise_shape(input, True))
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) input with probability ``p``, scaling
+    the kept ones by 1 / (1 - p): each channel's volume is kept or dropped as a whole."""
+    _check_probability(p)
+    if input.ndim not in (4, 5):
+        _warn_feature_dimensions("dropout3d", input, 3)
+    return _drop(input, p, training, inplace, _feature_noise_shape(input, input.ndim == 5))
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped elements are set to SELU's negative saturation value, then
+    an affine map restores the mean 0 and variance 1 of the activations (``_drop``). Note that
+    ``training`` defaults to False, as in PyTorch."""
+    return _drop(input, p, training, inplace, tuple(input.shape), alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels of (N, C, *) input: each (sample, channel) is kept or set to
+    SELU's saturation value together."""
+    _check_probability(p)
+    noise_shape = _feature_noise_shape(input, True) if training else None
+    return _drop(input, p, training, inplace, noise_shape, alpha=True)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A differentiable sample of a categorical distribution with log-probabilities ``logits``:
+    softmax((logits + g) / tau) along ``dim``, g drawn from Gumbel(0, 1) (-log of an Exp(1) draw).
+    Low ``tau`` gives nearly one-hot samples. ``hard``: the one-hot of the sample's largest entry in
+    the forward pass, with the soft sample's gradient (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -xp.log(numpy_generator().exponential(size=tuple(logits.shape))).astype(logits.dtype)
+    soft = softmax((logits + tensor_from_array(gumbels)) / tau, dim)
+    if not hard:
+        return soft
+    dim = dim % soft.ndim if soft.ndim else 0
+    largest = xp.argmax(soft.array, axis=dim, keepdims=True) if soft.ndim else 0
+    positions = xp.arange(soft.shape[dim] if soft.ndim else 1).reshape([-1 if d == dim else 1 for d in range(soft.ndim)])
+    one_hot_sample = tensor_from_array((positions == largest).astype(soft.dtype))
+    return one_hot_sample - soft.detach() + soft
 
 
 # ----------------------------------------------------------------------------- losses
@@ -563,6 +672,17 @@ def padding_row(padding_idx, num_embeddings):
     return padding_idx % num_embeddings
 
 
+def _integer_indices(input, checking):
+    """The array of integer ``input``, or PyTorch's error for other dtypes."""
+    indices = input.array if isinstance(input, Tensor) else as_array(input)
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {indices.dtype.name} instead{checking} (call .long() on the indices)"
+        )
+    return indices
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``: (*) -> (*, dim).
 
@@ -572,12 +692,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """
     if max_norm is not None or scale_grad_by_freq:
         raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not available in chainrule")
-    indices = input.array if isinstance(input, Tensor) else as_array(input)
-    if indices.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-            f"Long, Int; but got {indices.dtype.name} instead (call .long() on the indices)"
-        )
+    indices = _integer_indices(input, "")
     count = weight.shape[0]
     if indices.size and (indices.min() < 0 or indices.max() >= count):
         bad = indices[(indices < 0) | (indices >= count)].reshape(-1)[0]
@@ -709,3 +824,387 @@ def pixel_unshuffle(input, downscale_factor):
     b = len(batch)
     blocks = blocks.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
     return blocks.reshape(*batch, channels * r * r, height // r, width // r)
+
+
+# ----------------------------------------------------------------------------- attention
+def _additive_mask(mask, dtype, masked_where):
+    """``mask`` as a float mask added to the attention scores: a bool mask becomes -inf where
+    ``mask == masked_where`` and 0 elsewhere; a float mask is used as it is (it may be learned)."""
+    if mask is None or mask.dtype.kind != "b":
+        return mask
+    return tensor_from_array(xp.where(mask.array == masked_where, -math.inf, 0.0).astype(dtype))
+
+
+def _attend(query, key, value, score_bias, dropout_p, scale, blocked_rows_to_zero):
+    """(softmax(Q Kᵀ · scale + score_bias) V, the softmax weights), with dropout on the weights.
+
+    A row whose scores are all -inf (every key masked out) has no softmax; with
+    ``blocked_rows_to_zero`` its weights are zeros (scaled_dot_product_attention), otherwise NaN
+    (what multi_head_attention_forward's softmax gives, as in PyTorch).
+    """
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if score_bias is not None:
+        scores = scores + score_bias
+    blocked = xp.all(scores.array == -math.inf, axis=-1, keepdims=True) if blocked_rows_to_zero else None
+    if blocked is not None and blocked.any():
+        blocked = tensor_from_array(blocked)
+        weights = where(blocked, 0.0, softmax(where(blocked, 0.0, scores), -1))
+    else:
+        weights = softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value, weights
+
+
+def _causal_mask(length, source_length):
+    """(length, source_length) bool, True on and below the diagonal: query i may see keys 0..i."""
+    return tensor_from_array(xp.tril(xp.ones((length, source_length), dtype=bool)))
+
+
+def _check_attention_inputs(query, key, value, attn_mask, is_causal):
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: {query.ndim} "
+            f"key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(
+            f"Expected query, key, and value to have the same dtype, but got query.dtype: {query.dtype} "
+            f"key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if attn_mask is not None and attn_mask.dtype.kind != "b" and attn_mask.dtype != query.dtype:
+        raise RuntimeError(
+            f"Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
+            f"{attn_mask.dtype} and  query.dtype: {query.dtype} instead."
+        )
+    if attn_mask is not None and is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
+    """softmax(Q Kᵀ · scale + mask) V, each query's weighted average of the values:
+    query (*, L, E), key (*, S, E), value (*, S, Ev) -> (*, L, Ev); ``*`` broadcasts.
+
+    ``scale`` defaults to 1/√E. ``attn_mask`` (broadcast to (*, L, S)) is a bool mask (True: the
+    query may attend to that key) or a float mask added to the scores; ``is_causal`` lets query i
+    see keys 0..i only (lower-triangular, aligned top-left). A query that may attend to no key
+    gets zeros. ``dropout_p`` drops attention weights (always, as PyTorch: pass 0 in evaluation).
+    ``enable_gqa``: grouped-query attention, key and value with fewer heads (dim -3) than query,
+    each shared by query.size(-3) // key.size(-3) query heads.
+    """
+    _check_attention_inputs(query, key, value, attn_mask, is_causal)
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        group = query.shape[-3] // key.shape[-3]
+        key, value = key.repeat_interleave(group, -3), value.repeat_interleave(group, -3)
+    if is_causal:
+        attn_mask = _causal_mask(query.shape[-2], key.shape[-2])
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    output, _ = _attend(query, key, value, _additive_mask(attn_mask, query.dtype, False), dropout_p, scale, True)
+    return output
+
+
+def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """True for batched (L, N, E) inputs, False for unbatched (L, E) ones; checks that the masks
+    have the matching number of dimensions, as PyTorch's _mha_shape_check."""
+    if query.ndim not in (2, 3):
+        raise AssertionError(
+            f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query tensor"
+        )
+    batched = query.ndim == 3
+    form = "batched (3-D)" if batched else "unbatched (2-D)"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(
+            f"For {form} query, expected key and value to be {query.ndim}-D but found {key.ndim}-D and "
+            f"{value.ndim}-D tensors respectively"
+        )
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(
+            f"For {form} query, expected key_padding_mask to be None or {query.ndim - 1}-D but found "
+            f"{key_padding_mask.ndim}-D tensor instead"
+        )
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise AssertionError(
+            f"For {form} query, expected attn_mask to be None, 2-D or 3-D but found {attn_mask.ndim}-D tensor instead"
+        )
+    if not batched and attn_mask is not None and attn_mask.ndim == 3:
+        expected = (num_heads, query.shape[0], key.shape[0])
+        if tuple(attn_mask.shape) != expected:
+            raise AssertionError(f"Expected attn_mask shape to be {expected} but got {tuple(attn_mask.shape)}.")
+    return batched
+
+
+def _checked_float_mask(mask, name, query_dtype, other=None, other_name=""):
+    """A bool or float mask as an additive float mask (True: masked out), warning as PyTorch does
+    when it is of another type than the ``other`` mask."""
+    if mask is None:
+        return None
+    if mask.dtype.kind not in "bf":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if other is not None and other.dtype != mask.dtype:
+        warnings.warn(
+            f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both instead.",
+            stacklevel=3,
+        )
+    return _additive_mask(mask, query_dtype, True)
+
+
+def _append_key_column(mask):
+    """One more key column, not masked, for a key appended by bias_k or add_zero_attn."""
+    return None if mask is None else pad(mask, (0, 1))
+
+
+def multi_head_attention_forward(
+    query,
+    key,
+    value,
+    embed_dim_to_check,
+    num_heads,
+    in_proj_weight,
+    in_proj_bias,
+    bias_k,
+    bias_v,
+    add_zero_attn,
+    dropout_p,
+    out_proj_weight,
+    out_proj_bias,
+    training=True,
+    key_padding_mask=None,
+    need_weights=True,
+    attn_mask=None,
+    use_separate_proj_weight=False,
+    q_proj_weight=None,
+    k_proj_weight=None,
+    v_proj_weight=None,
+    static_k=None,
+    static_v=None,
+    average_attn_weights=True,
+    is_causal=False,
+):
+    """Multi-head attention, what ``nn.MultiheadAttention`` computes:
+    query (L, N, E), key (S, N, kdim), value (S, N, vdim) -> output (L, N, E) and the attention
+    weights (N, L, S) averaged over the heads (or (N, num_heads, L, S)), or None without
+    ``need_weights``; unbatched (L, E) inputs give (L, E) and (L, S).
+
+    Q, K, V are projected (``in_proj_weight`` (3E, E) or the three separate ``*_proj_weight``), split
+    into ``num_heads`` heads of E / num_heads features, each head attends
+    (softmax(Q Kᵀ / √head_dim + mask) V), and the heads' outputs are concatenated and projected by
+    ``out_proj_weight``. Masks: ``key_padding_mask`` (N, S) and ``attn_mask`` (L, S) or
+    (N · num_heads, L, S), bool (True: masked out) or float (added to the scores). ``is_causal`` is a
+    hint that ``attn_mask`` is the causal mask.
+    """
+    batched = _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    target_length, batch_size, embed_dim = query.shape
+    key_padding_mask = _checked_float_mask(key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask")
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+            "`generate_square_subsequent_mask` to create this mask."
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the hint lets scaled_dot_product_attention build the causal mask itself
+    else:
+        attn_mask = _checked_float_mask(attn_mask, "attn_mask", query.dtype)
+        is_causal = is_causal and key_padding_mask is None
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(
+                f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's {tuple(value.shape[:2])}"
+            )
+        weights = (q_proj_weight, k_proj_weight, v_proj_weight)
+    else:
+        if tuple(key.shape) != tuple(value.shape):
+            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+        weights = in_proj_weight.chunk(3)
+    biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            expected = (target_length, key.shape[0])
+            if tuple(attn_mask.shape) != expected:
+                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be {expected}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif tuple(attn_mask.shape) != (batch_size * num_heads, target_length, key.shape[0]):
+            expected = (batch_size * num_heads, target_length, key.shape[0])
+            raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be {expected}.")
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None or static_v is not None:
+            raise AssertionError("bias cannot be added to static key or value.")
+        k = cat([k, bias_k.repeat(1, batch_size, 1)])
+        v = cat([v, bias_v.repeat(1, batch_size, 1)])
+        attn_mask, key_padding_mask = _append_key_column(attn_mask), _append_key_column(key_padding_mask)
+    elif bias_k is not None or bias_v is not None:
+        raise AssertionError("bias_k and bias_v must be given together")
+
+    # (length, N, E) -> (N · heads, length, head_dim): every head of every sample is one batch entry.
+    q = q.reshape(target_length, batch_size * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], batch_size * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape(v.shape[0], batch_size * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    if add_zero_attn:
+        zero_key = zeros(batch_size * num_heads, 1, head_dim, dtype=k.dtype)
+        k, v = cat([k, zero_key], 1), cat([v, zero_key], 1)
+        attn_mask, key_padding_mask = _append_key_column(attn_mask), _append_key_column(key_padding_mask)
+    source_length = k.shape[1]
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (batch_size, source_length):
+            raise AssertionError(
+                f"expecting key_padding_mask shape of {(batch_size, source_length)}, but got "
+                f"{tuple(key_padding_mask.shape)}"
+            )
+        key_padding_mask = (
+            key_padding_mask.reshape(batch_size, 1, 1, source_length)
+            .expand(-1, num_heads, -1, -1)
+            .reshape(batch_size * num_heads, 1, source_length)
+        )
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    dropout_p = dropout_p if training else 0.0
+
+    if need_weights:
+        output, weights = _attend(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim), False)
+    else:
+        if is_causal and attn_mask is None:
+            attn_mask = _additive_mask(_causal_mask(target_length, source_length), q.dtype, False)
+        (output, _), weights = _attend(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim), True), None
+    output = output.transpose(0, 1).reshape(target_length * batch_size, embed_dim)
+    output = linear(output, out_proj_weight, out_proj_bias).reshape(target_length, batch_size, -1)
+    if weights is not None:
+        weights = weights.reshape(batch_size, num_heads, target_length, source_length)
+        if average_attn_weights:
+            weights = weights.mean(1)
+    if not batched:
+        output = output.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return output, weights
+__all__ += [  # issue 10: attention and the other dropouts
+    "scaled_dot_product_attention", "multi_head_attention_forward", "dropout1d", "dropout3d", "alpha_dropout",
+    "feature_alpha_dropout", "gumbel_softmax",
+]
+
+
+def _bags(indices, offsets, include_last_offset):
+    """Where each bag's entries are in the flattened ``indices``: positions (B, L) and a mask (B, L)
+    of the real entries, L the longest bag's length (shorter bags are padded with position 0)."""
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of type {type(offsets)}"
+            )
+        bags, length = indices.shape
+        return xp.arange(bags * length).reshape(bags, length), xp.ones((bags, length), dtype=bool)
+    if indices.ndim != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {indices.ndim}")
+    if offsets is None or offsets.ndim != 1:
+        raise ValueError(f"offsets has to be a 1D Tensor but got {None if offsets is None else offsets.ndim}")
+    offsets = offsets.array.astype(xp.int64)
+    if offsets.size and offsets[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+            f"However, got {offsets[0]}"
+        )
+    if offsets.size and offsets[-1] > indices.size:
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {indices.size} but got offsets[-1] of {offsets[-1]}"
+        )
+    # As PyTorch, the last bag runs to the end of input even when the last offset says otherwise.
+    starts = offsets[:-1] if include_last_offset else offsets
+    ends = xp.concatenate([starts[1:], xp.asarray([indices.size])])
+    lengths = ends - starts
+    if (lengths < 0).any():
+        raise RuntimeError(f"embedding_bag: offsets must not decrease, got offsets {offsets.tolist()}")
+    steps = xp.arange(int(lengths.max()) if lengths.size else 0)
+    real = steps < lengths[:, None]
+    return xp.where(real, starts[:, None] + steps, 0), real
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    """The sum, mean or max of the embedding rows of each bag of indices: (B, D) for ``weight`` (num, D).
+
+    The bags are the rows of a 2-D ``input`` (B, L), or, for a 1-D ``input``, the runs that begin at
+    ``offsets`` (B,) (with ``include_last_offset``, offsets (B + 1,) also gives the last bag's end).
+    ``per_sample_weights`` (input's shape, mode 'sum' only) scales each row before summing. Entries
+    equal to ``padding_idx`` are left out (of the count too); an empty bag gives zeros.
+    """
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("embedding_bag: max_norm and scale_grad_by_freq are not available in chainrule")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    indices = _integer_indices(input, " (while checking arguments for embedding_bag)")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+                f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+            )
+        if tuple(per_sample_weights.shape) != indices.shape:
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, then it "
+                f"must have the same shape as the input ({indices.shape})"
+            )
+    positions, real = _bags(indices, offsets, include_last_offset)
+    flat = indices.reshape(-1)
+    count = weight.shape[0]
+    if flat.size and (flat.min() < 0 or flat.max() >= count):
+        where_bad = int(xp.argmax((flat < 0) | (flat >= count)))
+        raise RuntimeError(
+            f"Index {where_bad} of input takes value {flat[where_bad]} which is not in the valid range [0, {count})"
+        )
+    bag_indices = flat[positions]
+    if padding_idx is not None:
+        real = real & (bag_indices != padding_row(padding_idx, count))
+    rows = index.getitem(weight, tensor_from_array(bag_indices))  # (B, L, D)
+    in_bag = tensor_from_array(xp.expand_dims(real, -1))
+    if mode == "max":
+        largest = where(in_bag, rows, -math.inf).max(1).values
+        return where(tensor_from_array(xp.expand_dims(real.any(1), -1)), largest, 0.0)
+    if per_sample_weights is not None:
+        rows = rows * index.getitem(per_sample_weights.reshape(-1), tensor_from_array(positions)).unsqueeze(-1)
+    total = where(in_bag, rows, 0.0).sum(1)
+    if mode == "sum":
+        return total
+    sizes = xp.maximum(real.sum(1, keepdims=True), 1).astype(weight.dtype)
+    return total / tensor_from_array(sizes)
+__all__ += ["embedding_bag"]
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) -> (N, C, *) with the channels, seen as ``groups`` groups of C / groups, interleaved:
+    channel g · (C / groups) + k moves to k · groups + g (ShuffleNet), so grouped convolutions that
+    follow see channels of every group."""
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    batch, channels, *spatial = input.shape
+    if channels % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {channels} channels and {groups} groups."
+        )
+    grouped = input.reshape(batch, groups, channels // groups, *spatial)
+    return grouped.transpose(1, 2).reshape(batch, channels, *spatial)
+
+
+__all__ += ["channel_shuffle"]

@@ -13,7 +13,7 @@ training, and the printed tree. ``model(x)`` calls ``forward(x)`` between the re
 from collections import OrderedDict, namedtuple
 
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.nn.parameter import Parameter
+from chainrule.nn.parameter import Parameter, is_lazy
 from chainrule.tensor import RemovableHandle, Tensor
 
 
@@ -373,6 +373,9 @@ class Module:
         if not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         own = self.state_dict(keep_vars=True)
+        for key, target in own.items():  # a lazy module's parameters take the checkpoint's shapes
+            if is_lazy(target) and isinstance(state_dict.get(key), Tensor):
+                target.materialize(tuple(state_dict[key].shape))
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         problems = []

@@ -37,3 +37,61 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+class UninitializedTensorMixin:
+    """A tensor whose shape is not known yet: a lazy module's parameter or buffer until the first
+    forward shows the input's size. ``materialize(shape)`` gives it values (uninitialized memory,
+    which the module's ``reset_parameters`` then fills) and turns it into ``cls_to_become``; the
+    object stays the same, so an optimizer built before the first forward still holds it.
+    Before that it is an empty (0,) tensor of the requested dtype.
+    """
+
+    __slots__ = ()
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give it ``shape`` (and ``dtype``, by default its own) and make it a plain ``cls_to_become``."""
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self.array = xp.empty(shape, dtype=self.array.dtype if dtype is None else xp.dtype(dtype))
+        self.__class__ = self.cls_to_become
+
+    def to(self, *args, **kwargs):
+        """Record a new dtype (``module.double()`` before the first forward); still uninitialized."""
+        self.array = Tensor.to(self, *args, **kwargs).array
+        return self
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter of a lazy module (``LazyLinear``...) whose shape comes from the first input."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        super().__init__(Tensor(xp.empty((0,), dtype=dtype or dtypes.get_default_dtype())), requires_grad)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of a lazy module (``LazyBatchNorm1d``'s running statistics) whose shape comes from
+    the first input."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        init_leaf(self, xp.empty((0,), dtype=dtype or dtypes.get_default_dtype()), requires_grad)
+
+
+def is_lazy(param):
+    """Whether ``param`` is an UninitializedParameter or UninitializedBuffer (shape not known yet)."""
+    return isinstance(param, UninitializedTensorMixin)

@@ -1,0 +1,364 @@
+"""The Transformer (Vaswani et al., 2017) as ``torch.nn``: encoder and decoder layers, their stacks,
+and the whole encoder-decoder model.
+
+An encoder layer is self-attention then a two-layer feed-forward network, each wrapped in a
+residual connection and layer normalization:
+
+    post-norm (default)   x = norm1(x + self_attention(x));   x = norm2(x + feed_forward(x))
+    norm_first=True       x = x + self_attention(norm1(x));   x = x + feed_forward(norm2(x))
+
+A decoder layer adds attention to the encoder's output (``memory``) between the two. Everything is
+MultiheadAttention, Linear, LayerNorm and Dropout, so gradients come from autograd, and the
+submodules are named as PyTorch's (``layers.0.self_attn.in_proj_weight``, ``layers.0.linear1.weight``,
+``norm.weight``, ...), so a PyTorch checkpoint loads.
+"""
+import copy
+
+from chainrule.autograd.grad_mode import is_grad_enabled
+from chainrule.backend import xp
+from chainrule.creation import full
+from chainrule.device import check_device
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.activation import GELU, ReLU
+from chainrule.nn.attention import MultiheadAttention
+from chainrule.nn.container import ModuleList
+from chainrule.nn.dropout import Dropout
+from chainrule.nn.linear import Linear
+from chainrule.nn.module import Module
+from chainrule.nn.normalization import LayerNorm
+from chainrule.ops.elementwise import where
+from chainrule.ops.shape import triu
+from chainrule.tensor import tensor_from_array
+
+
+def generate_square_subsequent_mask(sz, device=None, dtype=None):
+    """(sz, sz) float mask, -inf above the diagonal and 0 elsewhere: position i may attend to 0..i only."""
+    return triu(full((sz, sz), float("-inf"), dtype=dtype, device=device), diagonal=1)
+
+
+def _is_causal_mask(mask, is_causal, size):
+    """PyTorch's reading of the ``is_causal`` hint: True if given True, and when not given (None),
+    whether ``mask`` is exactly the square subsequent mask of ``size``."""
+    if is_causal is not None or mask is None:
+        return is_causal is True
+    size = size if size is not None else mask.shape[-2]
+    if tuple(mask.shape) != (size, size):
+        return False
+    causal = generate_square_subsequent_mask(size, dtype=mask.dtype if mask.dtype.kind == "f" else None)
+    return bool(xp.all(mask.array == causal.array))
+
+
+def _sequence_length(input, batch_first):
+    if input.ndim == 2:
+        return input.shape[0]
+    return input.shape[1 if batch_first else 0]
+
+
+def _activation_function(activation):
+    """'relu' and 'gelu' as the functions; any callable (a function or a module) as it is."""
+    if not isinstance(activation, str):
+        return activation
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return F.gelu
+    raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+
+
+def _clones(layer, count):
+    """``count`` independent deep copies of ``layer`` (same starting values), as PyTorch's stacks."""
+    return ModuleList([copy.deepcopy(layer) for _ in range(count)])
+
+
+def _has_pytorchs_inference_path(layer):
+    """Whether PyTorch's encoder would use its nested-tensor inference path with ``layer``: a
+    post-norm, batch-first TransformerEncoderLayer with biases, relu or gelu, equal norm eps and an
+    even number of heads."""
+    attention = getattr(layer, "self_attn", None)
+    return (
+        isinstance(layer, TransformerEncoderLayer)
+        and not layer.norm_first
+        and attention.batch_first
+        and attention.in_proj_bias is not None
+        and (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU)))
+        and layer.norm1.eps == layer.norm2.eps
+        and attention.num_heads % 2 == 0
+    )
+
+
+class _AttentionLayer(Module):
+    """What encoder and decoder layers share: their attention modules (``attention_names``), the
+    feed-forward network linear2(dropout(activation(linear1(x)))), and a LayerNorm and a Dropout
+    around each block, registered in PyTorch's order under PyTorch's names."""
+
+    attention_names = ()
+
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward=2048,
+        dropout=0.1,
+        activation=F.relu,
+        layer_norm_eps=1e-5,
+        batch_first=False,
+        norm_first=False,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        check_device(device)
+        for name in self.attention_names:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype))
+        blocks = len(self.attention_names) + 1
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        for number in range(1, blocks + 1):
+            setattr(self, f"norm{number}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for number in range(1, blocks + 1):
+            setattr(self, f"dropout{number}", Dropout(dropout))
+        self.activation = _activation_function(activation)
+
+    def _residual(self, x, block, norm):
+        """One residual block: x + block(norm(x)) with norm_first, norm(x + block(x)) otherwise."""
+        if self.norm_first:
+            return x + block(norm(x))
+        return norm(x + block(x))
+
+    def _feed_forward(self, x):
+        return self.linear2(self.dropout(self.activation(self.linear1(x))))
+
+
+class TransformerEncoderLayer(_AttentionLayer):
+    """Self-attention and a feed-forward network, each with a residual connection and LayerNorm:
+    src (S, N, d_model) (or (N, S, d_model) with ``batch_first``, or unbatched (S, d_model)) -> the
+    same shape.
+
+    ``dim_feedforward`` is the hidden width of the feed-forward network, ``activation`` 'relu',
+    'gelu' or any callable, ``norm_first`` puts each LayerNorm before its block (pre-norm).
+    """
+
+    attention_names = ("self_attn",)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """``src_mask`` (S, S) or (N · nhead, S, S) and ``src_key_padding_mask`` (N, S): True (or
+        -inf) where attention is not allowed; ``is_causal``: a hint that src_mask is causal."""
+
+        def self_attention(x):
+            attended = self.self_attn(
+                x, x, x, attn_mask=src_mask, key_padding_mask=src_key_padding_mask, need_weights=False, is_causal=is_causal
+            )[0]
+            return self.dropout1(attended)
+
+        x = self._residual(src, self_attention, self.norm1)
+        return self._residual(x, lambda x: self.dropout2(self._feed_forward(x)), self.norm2)
+
+
+class TransformerDecoderLayer(_AttentionLayer):
+    """Masked self-attention, attention to the encoder's output ``memory``, and a feed-forward network,
+    each with a residual connection and LayerNorm: tgt (T, N, d_model), memory (S, N, d_model) ->
+    (T, N, d_model) (batch first with ``batch_first``; unbatched inputs work too)."""
+
+    attention_names = ("self_attn", "multihead_attn")
+
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal=False,
+        memory_is_causal=False,
+    ):
+        """``tgt_mask`` (T, T) (usually ``Transformer.generate_square_subsequent_mask(T)``),
+        ``memory_mask`` (T, S), and the key padding masks (N, T) and (N, S): True (or -inf) where
+        attention is not allowed."""
+
+        def self_attention(x):
+            attended = self.self_attn(
+                x, x, x, attn_mask=tgt_mask, key_padding_mask=tgt_key_padding_mask, is_causal=tgt_is_causal, need_weights=False
+            )[0]
+            return self.dropout1(attended)
+
+        def memory_attention(x):
+            attended = self.multihead_attn(
+                x,
+                memory,
+                memory,
+                attn_mask=memory_mask,
+                key_padding_mask=memory_key_padding_mask,
+                is_causal=memory_is_causal,
+                need_weights=False,
+            )[0]
+            return self.dropout2(attended)
+
+        x = self._residual(tgt, self_attention, self.norm1)
+        x = self._residual(x, memory_attention, self.norm2)
+        return self._residual(x, lambda x: self.dropout3(self._feed_forward(x)), self.norm3)
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` (each with its own weights, starting equal) applied
+    in turn, then ``norm`` if given: src -> the same shape."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
+        super().__init__()
+        self.layers = _clones(encoder_layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor and _has_pytorchs_inference_path(encoder_layer)
+        self.mask_check = mask_check
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        """``mask`` (S, S), ``src_key_padding_mask`` (N, S); ``is_causal`` None: detected from ``mask``."""
+        is_causal = _is_causal_mask(mask, is_causal, _sequence_length(src, self.layers[0].self_attn.batch_first))
+        output = src
+        for layer in self.layers:
+            output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        padded = self._padding_pytorch_leaves_out(src, mask, src_key_padding_mask)
+        if padded is not None:
+            output = where(tensor_from_array(xp.expand_dims(padded, -1)), 0.0, output)
+        return output if self.norm is None else self.norm(output)
+
+    def _padding_pytorch_leaves_out(self, src, mask, src_key_padding_mask):
+        """The padded positions (N, S) where PyTorch's encoder outputs zeros, or None.
+
+        In inference (evaluation mode, no gradient wanted) PyTorch packs batch-first sequences whose
+        padding is all at the end into a nested tensor, computes only the real positions, and pads the
+        result with zeros before the final norm. The real positions are the same as computed here
+        (padding is masked out of attention); the padded ones are set to zero to match.
+        """
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or src.ndim != 3 or src_key_padding_mask is None or mask is not None:
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(parameter.requires_grad for parameter in first.parameters())):
+            return None
+        padded = src_key_padding_mask.array != 0
+        if (padded[:, :-1] > padded[:, 1:]).any():  # padding before a real position: no packing
+            return None
+        return padded
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of ``decoder_layer`` applied in turn to tgt, each attending to ``memory``,
+    then ``norm`` if given: tgt (T, N, d_model) -> the same shape."""
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = _clones(decoder_layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal=None,
+        memory_is_causal=False,
+    ):
+        tgt_is_causal = _is_causal_mask(tgt_mask, tgt_is_causal, _sequence_length(tgt, self.layers[0].self_attn.batch_first))
+        output = tgt
+        for layer in self.layers:
+            output = layer(
+                output,
+                memory,
+                tgt_mask=tgt_mask,
+                memory_mask=memory_mask,
+                tgt_key_padding_mask=tgt_key_padding_mask,
+                memory_key_padding_mask=memory_key_padding_mask,
+                tgt_is_causal=tgt_is_causal,
+                memory_is_causal=memory_is_causal,
+            )
+        return output if self.norm is None else self.norm(output)
+
+
+class Transformer(Module):
+    """The encoder-decoder Transformer: src (S, N, d_model), tgt (T, N, d_model) -> (T, N, d_model)
+    (batch first with ``batch_first``). ``num_encoder_layers`` encoder layers read src; their output
+    (the memory) is read by each of ``num_decoder_layers`` decoder layers. Weight matrices start
+    Xavier-uniform, as PyTorch's. Embeddings and positional encodings are the caller's.
+    """
+
+    def __init__(
+        self,
+        d_model=512,
+        nhead=8,
+        num_encoder_layers=6,
+        num_decoder_layers=6,
+        dim_feedforward=2048,
+        dropout=0.1,
+        activation=F.relu,
+        custom_encoder=None,
+        custom_decoder=None,
+        layer_norm_eps=1e-5,
+        batch_first=False,
+        norm_first=False,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        layer = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            final_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            self.encoder = TransformerEncoder(TransformerEncoderLayer(*layer), num_encoder_layers, final_norm)
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            final_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            self.decoder = TransformerDecoder(TransformerDecoderLayer(*layer), num_decoder_layers, final_norm)
+        self._reset_parameters()
+        self.d_model = d_model
+        self.nhead = nhead
+        self.batch_first = batch_first
+
+    def forward(
+        self,
+        src,
+        tgt,
+        src_mask=None,
+        tgt_mask=None,
+        memory_mask=None,
+        src_key_padding_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        src_is_causal=None,
+        tgt_is_causal=None,
+        memory_is_causal=False,
+    ):
+        batch_dim = 0 if self.batch_first else 1
+        if src.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(
+            tgt,
+            memory,
+            tgt_mask=tgt_mask,
+            memory_mask=memory_mask,
+            tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+            tgt_is_causal=tgt_is_causal,
+            memory_is_causal=memory_is_causal,
+        )
+
+    generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
+
+    def _reset_parameters(self):
+        for parameter in self.parameters():
+            if parameter.ndim > 1:
+                init.xavier_uniform_(parameter)
