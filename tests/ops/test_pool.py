@@ -109,6 +109,25 @@ def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_tie():
     np.testing.assert_array_equal(x.grad.array.reshape(-1), [1, 0, 0, 0])
 
 
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_max_pool_ties_and_nan_as_pytorch(with_nan):
+    """Small integers make ties in most windows: the first maximum wins (the last nan, if any),
+    for the values, the indices and the gradient, in every geometry."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (2, 3, 7, 8)).astype(np.float64)
+    if with_nan:
+        x[rng.random(x.shape) < 0.1] = np.nan
+    for arguments in MAX_POOL_2D:
+        results = []
+        for lib in (chainrule, torch):
+            input = lib.tensor(x, requires_grad=True)
+            output, indices = lib.nn.functional.max_pool2d(input, return_indices=True, **arguments)
+            output.backward(lib.tensor(np.arange(output.numel(), dtype=np.float64).reshape(tuple(output.shape))))
+            results.append([np.asarray(value.detach().numpy()) for value in (output, indices, input.grad)])
+        for ours, theirs in zip(*results):
+            np.testing.assert_array_equal(ours, theirs, err_msg=str(arguments))
+
+
 SECOND_ORDER = [
     ("max_pool2d", lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, 1)),
     ("max_pool2d_tiled", lambda lib, x: lib.nn.functional.max_pool2d(x, 2)),

@@ -7,10 +7,9 @@ each window for max pooling, evenly spread for average pooling): a reshape when 
 the input, otherwise ``fold`` (col2im), which sums where windows overlap; both differentiable
 again. 1-d pooling is 2-d pooling of a height-1 input, as in PyTorch.
 """
-import itertools
 import math
 
-from chainrule.backend import copy_where, sliding_windows, xp
+from chainrule.backend import sliding_windows, xp
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
 from chainrule.ops.windows import WindowOp, output_size, per_dimension
@@ -29,14 +28,18 @@ class Windows:
             s == o * k for s, o, k in zip(size, self.positions, kernel)
         )
 
+    def padded(self, input, fill):
+        """``input`` (an array) padded with ``fill`` to the extent the windows span."""
+        after = tuple(e - s - p for e, s, p in zip(self.extent, self.size, self.padding))
+        return padded(input, self.padding, after, fill)
+
     def of(self, input, fill):
         """The windows of ``input`` (an array), (N, C, H_out, W_out, kh, kw), a view where possible."""
         batch, channels = input.shape[:2]
         if self.tiled:
             (rows, cols), (kh, kw) = self.positions, self.kernel
             return input.reshape(batch, channels, rows, kh, cols, kw).transpose(0, 1, 2, 4, 3, 5)
-        after = tuple(e - s - p for e, s, p in zip(self.extent, self.size, self.padding))
-        return sliding_windows(padded(input, self.padding, after, fill), self.kernel, self.stride, self.dilation)
+        return sliding_windows(self.padded(input, fill), self.kernel, self.stride, self.dilation)
 
     def spread(self, namespace, per_window):
         """Values for each window's elements (N, C, H_out, W_out, kh·kw) back onto the input
@@ -52,9 +55,38 @@ class Windows:
         return canvas[:, :, top : top + height, left : left + width]
 
 
+def first_maxima(candidates, nan_wins):
+    """The elementwise maximum of equally shaped arrays, and which one gave it as one-hot masks
+    (one per candidate): scanning in order, a later candidate wins when it is greater (the first
+    maximum is kept), or, when ``nan_wins``, when it is nan (the last nan is kept), as PyTorch."""
+    best, wins = candidates[0], []
+    for candidate in candidates[1:]:
+        win = candidate > best
+        wins.append(win | (candidate != candidate) if nan_wins else win)
+        best = xp.maximum(best, candidate)
+    chosen, later = [], None
+    for win in reversed(wins):
+        chosen.append(win if later is None else win & ~later)
+        later = win if later is None else later | win
+    chosen.append(xp.ones(best.shape, dtype=bool) if later is None else ~later)
+    return best, chosen[::-1]
+
+
+def chosen_index(chosen):
+    """The position k of the one-hot masks ``chosen`` that is set, as integers."""
+    return sum(k * mask.astype(xp.int64) for k, mask in enumerate(chosen))
+
+
 class MaxPool2D(WindowOp):
     """With ``indices``, also returns, per output, the position (row · W + column) of the maximum
-    in its input plane."""
+    in its input plane.
+
+    The maximum of a kh x kw window is the maximum over its kh rows of each row's maximum over kw
+    columns: kw - 1 then kh - 1 elementwise passes over strided views, each as long as the output
+    (NumPy's reductions over short window axes are several times slower). Each pass keeps, as
+    one-hot masks, which view won; the gradient goes back through the two passes in turn: stacked
+    under those masks, then put at its row, then its column (``placed``: a reshape when the windows
+    tile the input, else ``fold``, summing where windows overlap); both differentiable again."""
 
     formula = "out[n, c, i, j] = max over p, q of input[n, c, i·stride + p·dilation, j·stride + q·dilation]"
     derivatives = ("grad at each window's maximum (the first one), 0 elsewhere",)
@@ -62,29 +94,49 @@ class MaxPool2D(WindowOp):
 
     @staticmethod
     def forward(ctx, input, windows, indices):
-        # One pass per kernel position over output-sized strided views (NumPy's reductions over a
-        # short last axis are several times slower than these elementwise passes).
-        values = windows.of(input, -xp.inf)
-        offsets = list(itertools.product(*map(range, windows.kernel)))
-        output, which = values[..., 0, 0].copy(), xp.zeros(values.shape[:4], dtype=xp.int64)
-        for position, (p, q) in enumerate(offsets[1:], start=1):
-            candidate = values[..., p, q]
-            better = (candidate > output) | (candidate != candidate)  # the first maximum; nan wins, as in PyTorch
-            copy_where(output, candidate, better)
-            copy_where(which, position, better)
+        values = windows.padded(input, -xp.inf)  # (N, C, H_pad, W_pad)
+        (kh, kw), (sh, sw), (dh, dw), (rows, cols) = windows.kernel, windows.stride, windows.dilation, windows.positions
+        nan_wins = bool(xp.isnan(input).any())
+        along_width = [values[..., q * dw : q * dw + (cols - 1) * sw + 1 : sw] for q in range(kw)]
+        row_maxima, chosen_column = first_maxima(along_width, nan_wins)  # (N, C, H_pad, W_out)
+        along_height = [row_maxima[:, :, p * dh : p * dh + (rows - 1) * sh + 1 : sh] for p in range(kh)]
+        output, chosen_row = first_maxima(along_height, nan_wins)  # (N, C, H_out, W_out)
         ctx.windows = windows
-        ctx.chosen = (which[..., None] == xp.arange(len(offsets))).astype(input.dtype)  # one-hot per window
+        ctx.chosen_row, ctx.chosen_column = chosen_row, chosen_column
         if not indices:
             return output
-        (stride_h, stride_w), (dilation_h, dilation_w), (top, left) = windows.stride, windows.dilation, windows.padding
-        rows = xp.arange(windows.positions[0])[:, None] * stride_h - top + which // windows.kernel[1] * dilation_h
-        cols = xp.arange(windows.positions[1]) * stride_w - left + which % windows.kernel[1] * dilation_w
-        return output, (rows * windows.size[1] + cols).astype(xp.int64)
+        row_offset = chosen_index(chosen_row)
+        column_of_row = chosen_index(chosen_column)
+        column_offset = sum(mask * column_of_row[:, :, p * dh : p * dh + (rows - 1) * sh + 1 : sh] for p, mask in enumerate(chosen_row))
+        (top, left) = windows.padding
+        row = xp.arange(rows)[:, None] * sh - top + row_offset * dh
+        col = xp.arange(cols) * sw - left + column_offset * dw
+        return output, (row * windows.size[1] + col).astype(xp.int64)
 
     @staticmethod
     def backward(ctx, grad_output, *grad_indices):
-        per_window = grad_output.reshape(tuple(grad_output.shape) + (1,)) * ctx.chosen
-        return ctx.windows.spread(ctx.xp, per_window), None, None
+        windows = ctx.windows
+        (height, width), (kh, kw), (sh, sw), (dh, dw) = windows.extent, windows.kernel, windows.stride, windows.dilation
+        grad_rows = placed(ctx.xp, [grad_output * mask for mask in ctx.chosen_row], 2, height, kh, sh, dh)  # (N, C, H_pad, W_out)
+        canvas = placed(ctx.xp, [grad_rows * mask for mask in ctx.chosen_column], 3, width, kw, sw, dw)  # (N, C, H_pad, W_pad)
+        (top, left), (size_h, size_w) = windows.padding, windows.size
+        return canvas[:, :, top : top + size_h, left : left + size_w], None, None
+
+
+def placed(namespace, parts, axis, extent, kernel, stride, dilation):
+    """The adjoint of reading ``parts`` (N, C, rows, cols) as strided views along ``axis`` (2: rows,
+    3: columns) at the kernel's offsets: each part's values added back at the places it was read
+    from, along an axis ``extent`` long. Windows that tile the axis (stride = kernel, no dilation)
+    are a stack and a reshape; others a ``fold`` with a kernel one wide along the other axis."""
+    shape = list(parts[0].shape)
+    if stride == kernel and dilation == 1 and extent == shape[axis] * kernel:
+        shape[axis] = extent
+        return namespace.stack(parts, axis + 1).reshape(tuple(shape))
+    batch, channels, rows, cols = shape
+    columns = namespace.stack(parts, 2).reshape(batch, channels * kernel, rows * cols)
+    if axis == 2:
+        return namespace.fold(columns, (extent, cols), (kernel, 1), (dilation, 1), (0, 0), (stride, 1))
+    return namespace.fold(columns, (rows, extent), (1, kernel), (1, dilation), (0, 0), (1, stride))
 
 
 class AvgPool2D(WindowOp):
