@@ -27,7 +27,7 @@ import math
 
 from chainrule.backend import sliding_windows, xp
 from chainrule.ops.registry import public
-from chainrule.ops.windows import WindowOp, on_arrays, per_dimension
+from chainrule.ops.windows import WindowNode, WindowOp, array_functions, on_arrays, per_dimension
 
 
 # ----------------------------------------------------------------------------- on arrays
@@ -68,11 +68,12 @@ def per_group(left, right, groups):
 def convolve(input, weight, stride, padding, dilation, groups):
     """The convolution of arrays ``input (N, C, *size)`` and ``weight (O, C / groups, *kernel)``,
     without bias: im2col, then one matrix product (per group). The result is laid out
-    channel-major in memory, (O, N, *positions), and returned as its (N, O, ...) view."""
+    channel-major in memory, (O, N, *positions), and returned as its (N, O, ...) view, with the
+    im2col columns (which the weight gradient needs again)."""
     out_channels = weight.shape[0]
     columns, positions = columns_of(input, weight.shape[2:], stride, padding, dilation, groups)
     output = per_group(weight.reshape(groups, out_channels // groups, -1), columns, groups)
-    return output.reshape((out_channels, input.shape[0]) + positions).swapaxes(0, 1)
+    return output.reshape((out_channels, input.shape[0]) + positions).swapaxes(0, 1), columns
 
 
 def convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups):
@@ -112,7 +113,7 @@ def convolution_of_arrays(input, weight, bias, stride, padding, dilation, transp
     """``convolution`` on arrays (the plain backward calls this one); ``bias`` is always None there."""
     if transposed:
         return convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups)
-    return convolve(input, weight, stride, padding, dilation, groups)
+    return convolve(input, weight, stride, padding, dilation, groups)[0]
 
 
 def with_bias(output, bias):
@@ -121,13 +122,15 @@ def with_bias(output, bias):
 
 # ----------------------------------------------------------------------------- the gradients, written once
 @on_arrays("convolution_weight_gradient")
-def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups):
+def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups, columns=None):
     """``convolution_weight_gradient`` on arrays: per group, the input's im2col columns
     (C/g·kernel, N·positions) times the output gradient transposed (N·positions, O/g): one matrix
     product per group. (Computed as the transpose of the weight gradient: BLAS is several times
-    slower on the other orientation of this long, thin product.)"""
+    slower on the other orientation of this long, thin product.) ``columns``: the input's
+    columns when the forward pass already made them."""
     out_channels = grad_output.shape[1]
-    columns, positions = columns_of(input, kernel, stride, padding, dilation, groups)
+    if columns is None:
+        columns = columns_of(input, kernel, stride, padding, dilation, groups)[0]
     grad = grad_output.reshape((grad_output.shape[0], groups, out_channels // groups, -1)).transpose(1, 0, 3, 2)
     grad = xp.ascontiguousarray(grad).reshape(groups, -1, out_channels // groups)  # (g, N·positions, O/g)
     transposed = per_group(columns, grad, groups).reshape(groups, -1, out_channels // groups)
@@ -169,12 +172,40 @@ def trimmed(output_size, input_size, kernel, stride, padding, dilation):
 
 
 # ----------------------------------------------------------------------------- operations
+class ColumnsAtHand:
+    """The array functions of a plain backward, where the forward pass's im2col columns of
+    ``input`` stand in for computing them again (the largest copy of the weight gradient)."""
+
+    def __init__(self, input, columns):
+        self.input, self.columns = input, columns
+
+    def __getattr__(self, name):
+        return getattr(array_functions, name)
+
+    def convolution_weight_gradient(self, input, grad_output, kernel, stride, padding, dilation, groups):
+        columns = self.columns if input is self.input else None
+        return weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups, columns)
+
+
+class ConvolutionNode(WindowNode):
+    """A convolution's node: its plain backward reuses the im2col columns its forward kept."""
+
+    @property
+    def xp(self):
+        namespace = WindowNode.xp.fget(self)
+        columns = self.__dict__.get("input_columns")  # released (with the other arrays) after backward
+        if namespace is array_functions and columns is not None:
+            return ColumnsAtHand(self.columns_input, columns)
+        return namespace
+
+
 class Convolution(WindowOp):
     """A convolution or, with ``transposed``, its adjoint (each input element adds its footprint,
     weight[c, o, p, q] times itself, at stride-spaced places of the output), as ``torch.convolution``.
     The gradient of either's input is the other one; of the weight, a convolution of input and
     output gradient (exchanged for the transposed one)."""
 
+    _node_base = ConvolutionNode
     formula = "out[n, o, i, j] = Σ_c,p,q weight[o, c, p, q] · input[n, c, i·stride + p·dilation, j·stride + q·dilation] + bias[o]"
     derivatives = (
         "conv_transpose(grad, weight) (transposed: conv(grad, weight))",
@@ -191,7 +222,9 @@ class Convolution(WindowOp):
         if transposed:
             ctx.input_padding = (0,) * len(stride)
             return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)
-        output = convolve(input, weight, stride, padding, dilation, groups)
+        output, columns = convolve(input, weight, stride, padding, dilation, groups)
+        if needs_weight:
+            ctx.columns_input, ctx.input_columns = input, columns
         ctx.input_padding = trimmed(output.shape[2:], input.shape[2:], ctx.kernel, stride, padding, dilation)
         return with_bias(output, bias)
 
