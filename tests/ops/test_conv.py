@@ -56,11 +56,12 @@ def _conv1d_case(kernel, stride, padding, dilation, groups):
     )
 
 
-def _transposed_case(kernel, stride, padding, dilation, groups, output_padding=0):
+def _transposed_case(kernel, stride, padding, dilation, groups, output_padding=0, spatial=2):
+    name = f"conv_transpose{spatial}d"
     return library_case(
-        f"conv_transpose2d_k{kernel}_s{stride}_p{padding}_d{dilation}_g{groups}_op{output_padding}",
-        lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation),
-        conv_shapes(2, kernel, stride, padding, dilation, groups, transposed=True),
+        f"{name}_k{kernel}_s{stride}_p{padding}_d{dilation}_g{groups}_op{output_padding}",
+        lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, stride, padding, output_padding, groups, dilation),
+        conv_shapes(spatial, kernel, stride, padding, dilation, groups, transposed=True),
     )
 
 
@@ -74,6 +75,9 @@ CASES = (
         _transposed_case(2, 2, 0, 1, 2),
         _transposed_case(3, 1, 1, 2, 1),
         _transposed_case(4, 3, 2, 1, 1, output_padding=2),
+        _transposed_case(3, 2, 1, 1, 1, output_padding=1, spatial=1),
+        _transposed_case(2, 1, 0, 2, 2, spatial=1),
+        library_case("conv_transpose1d_unbatched", lambda lib, x, w: lib.conv_transpose1d(x, w, None, 2), st.just(((3, 5), (3, 2, 3)))),
         library_case(
             "conv2d_same_even_kernel",
             lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding="same", dilation=1),
@@ -107,6 +111,7 @@ SECOND_ORDER = [
     ("conv2d_dilated", lambda lib, x, w: lib.nn.functional.conv2d(x, w, None, 1, 2, 2, 1), ((1, 2, 5, 6), (3, 2, 3, 2))),
     ("conv1d", lambda lib, x, w: lib.nn.functional.conv1d(x, w, None, 2, 1), ((2, 3, 9), (2, 3, 3))),
     ("conv_transpose2d", lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, None, 2, 1, 1, 2), ((2, 4, 3, 4), (4, 1, 3, 3))),
+    ("conv_transpose1d", lambda lib, x, w: lib.nn.functional.conv_transpose1d(x, w, None, 2, 1, 1), ((2, 3, 5), (3, 2, 3))),
     ("unfold", lambda lib, x, w: lib.nn.functional.unfold(x * w, 2, 1, 1, 2), ((1, 2, 5, 5), (1, 2, 5, 5))),
     ("fold", lambda lib, x, w: lib.nn.functional.fold(x * w, (4, 5), 2, 1, 1, 2), ((1, 8, 9), (1, 8, 9))),
 ]
@@ -161,6 +166,9 @@ def test_no_grad_records_nothing():
         (lambda lib: lib.conv2d(lib.randn(1, 2, 5, 5), lib.randn(2, 2, 3, 3), stride=2, padding="same"), (ValueError, RuntimeError), "same"),
         (lambda lib: lib.conv2d(lib.randn(1, 2, 5, 5), lib.randn(2, 2, 3, 3), lib.randn(3)), RuntimeError, "bias"),
         (lambda lib: lib.conv_transpose2d(lib.randn(1, 2, 5, 5), lib.randn(2, 2, 3, 3), output_padding=1), RuntimeError, "output padding"),
+        (lambda lib: lib.conv_transpose1d(lib.randn(1, 2, 5), lib.randn(2, 2, 3), output_padding=1), RuntimeError, "output padding"),
+        (lambda lib: lib.conv_transpose1d(lib.randn(1, 3, 5), lib.randn(2, 2, 3)), RuntimeError, "channels"),
+        (lambda lib: lib.conv_transpose1d(lib.randn(1, 1, 2, 5), lib.randn(2, 2, 3)), RuntimeError, "input"),
     ],
 )
 def test_errors_as_pytorch(call, error, words):

@@ -31,6 +31,8 @@ from chainrule.nn.parameter import Parameter
 from chainrule.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from chainrule.nn.sparse import Embedding
 from chainrule.nn.upsampling import Upsample
+from chainrule.nn.conv import ConvTranspose1d
+from chainrule.nn.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -80,4 +82,11 @@ __all__ = [
     "init",
     "parallel",
     "utils",
+    "ConvTranspose1d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "LPPool1d",
+    "LPPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
 ]

@@ -12,7 +12,7 @@ from chainrule.backend import as_array, xp
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
 from chainrule.ops.elementwise import where
-from chainrule.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
+from chainrule.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.loss import (
     BinaryCrossEntropy,
@@ -30,6 +30,12 @@ from chainrule.ops.matmul import linear
 from chainrule.ops.normalization import BatchNormalize, LayerNormalize, batch_statistics
 from chainrule.ops.padding import pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    lp_pool1d,
+    lp_pool2d,
+    max_unpool1d,
+    max_unpool2d,
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     avg_pool1d,
@@ -49,6 +55,13 @@ __all__ = [
     "conv1d",
     "conv2d",
     "conv_transpose2d",
+    "conv_transpose1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "max_unpool1d",
+    "max_unpool2d",
     "dropout2d",
     "fold",
     "interpolate",

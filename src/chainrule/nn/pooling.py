@@ -2,6 +2,7 @@
 the map (and making the result tolerant of small shifts). No parameters; see nn.functional."""
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
+from chainrule.ops.windows import per_dimension
 
 
 class _MaxPoolNd(Module):
@@ -93,3 +94,88 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling to a fixed output length L_out, whatever the input's length:
+    (N, C, L) -> (N, C, L_out). ``AdaptiveAvgPool1d(1)`` is global average pooling."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """Max pooling to a fixed output length L_out: (N, C, L) -> (N, C, L_out)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class _MaxUnpoolNd(Module):
+    """Undoes a max pooling of the same geometry: each value back at the index the pooling gave."""
+
+    spatial = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = per_dimension(kernel_size, self.spatial, "kernel_size", type(self).__name__)
+        self.stride = per_dimension(stride if stride is not None else kernel_size, self.spatial, "stride", type(self).__name__)
+        self.padding = per_dimension(padding, self.spatial, "padding", type(self).__name__)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """(N, C, L_in) values and the indices of MaxPool1d(return_indices=True) -> (N, C, L), zeros
+    where no maximum came from; L = (L_in - 1) stride - 2 padding + kernel_size, or ``output_size``."""
+
+    spatial = 1
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """(N, C, H_in, W_in) values and the indices of MaxPool2d(return_indices=True) -> (N, C, H, W),
+    zeros where no maximum came from; H = (H_in - 1) stride - 2 padding + kh (W alike), or ``output_size``."""
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def extra_repr(self):
+        return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, ceil_mode={self.ceil_mode}"
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling: each window's (Σ x^p)^(1/p), p = ``norm_type``: (N, C, L) -> (N, C, L_out)."""
+
+    def forward(self, input):
+        return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling: each window's (Σ x^p)^(1/p), p = ``norm_type``: (N, C, H, W) -> (N, C, H_out, W_out)."""
+
+    def forward(self, input):
+        return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

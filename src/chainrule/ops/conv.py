@@ -349,6 +349,39 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+def _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial, operation):
+    """conv_transpose1d and conv_transpose2d: checks, unbatched input, then ``Convolution``."""
+    check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=True)
+    stride, padding, output_padding, dilation = (
+        per_dimension(value, spatial, name, operation)
+        for value, name in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation"))
+    )
+    if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(
+            f"{operation}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
+    unbatched = input.ndim == spatial + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    output = Convolution.apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
+    if any(size < 1 for size in output.shape[2:]):
+        raise RuntimeError(f"{operation}: the output size {list(output.shape)} is too small (input {list(input.shape)}); reduce padding")
+    return output.squeeze(0) if unbatched else output
+
+
+@public(method=False)
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-d transposed convolution (the gradient of conv1d's input), which upsamples:
+    input (N, C, L) -> (N, O, L_out), weight (C, O / groups, k), bias (O,),
+
+        L_out = (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1
+
+    (C, L) input is one sample.
+    """
+    return _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, 1, "conv_transpose1d")
+
+
 @public(method=False)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-d transposed convolution (the gradient of conv2d's input; "deconvolution"), which upsamples:
@@ -359,24 +392,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     ``output_padding`` (smaller than the stride or the dilation) picks among the input sizes a
     strided conv2d maps to the same output size.
     """
-    operation = "conv_transpose2d"
-    check_convolution_input(input, weight, bias, groups, 2, operation, transposed=True)
-    stride, padding, output_padding, dilation = (
-        per_dimension(value, 2, name, operation)
-        for value, name in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation"))
-    )
-    if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
-        raise RuntimeError(
-            f"{operation}: output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
-        )
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    output = Convolution.apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
-    if any(size < 1 for size in output.shape[2:]):
-        raise RuntimeError(f"{operation}: the output size {list(output.shape)} is too small (input {list(input.shape)}); reduce padding")
-    return output.squeeze(0) if unbatched else output
+    return _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
 
 
 # ----------------------------------------------------------------------------- im2col and col2im

@@ -344,3 +344,120 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     indices = tensor_from_array((index_rows * planes.shape[-1] + index_cols).astype(xp.int64))
     output, indices = _restored(output, unbatched, 2), _restored(indices, unbatched, 2)
     return (output, indices) if return_indices else output
+
+
+# ----------------------------------------------------------------------------- 1-d adaptive pooling
+def _adaptive_1d_planes(input, output_size, operation):
+    """(…, L) input as (…, 1, L) and the output size as (1, L_out), after PyTorch's checks."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{operation}: Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor of size "
+            f"{list(input.shape)}; the layout is (N, C, L) or (C, L)"
+        )
+    sizes = (output_size,) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 1:
+        raise RuntimeError(f"{operation}() argument 'output_size' should contain one int (got {len(sizes)})")
+    return input.unsqueeze(-2), (1, sizes[0])
+
+
+@public(method=False)
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed length L_out, whatever the input's length: (N, C, L) -> (N, C, L_out),
+    window i spanning floor(i·L/L_out) to ceil((i+1)·L/L_out); ``adaptive_avg_pool2d`` of a height-1 input."""
+    planes, sizes = _adaptive_1d_planes(input, output_size, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(planes, sizes).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed length L_out: (N, C, L) -> (N, C, L_out), windows as
+    ``adaptive_avg_pool1d``; ``return_indices`` also gives each maximum's position along L."""
+    planes, sizes = _adaptive_1d_planes(input, output_size, "adaptive_max_pool1d")
+    output, indices = adaptive_max_pool2d(planes, sizes, return_indices=True)
+    output, indices = output.squeeze(-2), indices.squeeze(-2)
+    return (output, indices) if return_indices else output
+
+
+@public(name="adaptive_max_pool1d", method=False)
+def adaptive_max_pool1d_with_indices(input, output_size):
+    """``torch.adaptive_max_pool1d``: the maxima and their indices, as ``F.adaptive_max_pool1d(...,
+    return_indices=True)``."""
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+# ----------------------------------------------------------------------------- unpooling
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims, operation):
+    """Each value of ``input`` put back at its place ``indices`` (as ``max_pool`` gives them, the
+    flat position in its (H, W) plane) of a zero (N, C, *size) output, the rest 0; the gradient
+    gathers from those places. ``size`` from the pooling's geometry, or ``output_size``."""
+    kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
+    stride = kernel if stride is None else per_dimension(stride, dims, "stride", operation)
+    padding = per_dimension(padding, dims, "padding", operation)
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input, but got input of size {list(input.shape)}")
+    if indices.dtype != xp.int64:
+        raise RuntimeError(f"{operation}: elements in indices should be type int64 but got: {indices.dtype}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"{operation}: Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+            f"but got indices tensor with shape: {list(indices.shape)}"
+        )
+    default = tuple((input.shape[-dims + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(dims))
+    size = default
+    if output_size is not None:
+        size = tuple(output_size)[-dims:] if len(output_size) == dims + 2 else tuple(output_size)
+        if len(size) != dims:
+            raise ValueError(f"{operation}: output_size should be a sequence of {dims} or {dims + 2} elements, but it has {len(output_size)}")
+        for d, (wanted, usual) in enumerate(zip(size, default)):
+            if not usual - stride[d] < wanted < usual + stride[d]:
+                raise ValueError(
+                    f'{operation}: invalid output_size "{tuple(output_size)}" (dim {d} must be between '
+                    f"{usual - stride[d]} and {usual + stride[d]}, both excluded: the sizes the pooling maps to {input.shape[-dims + d]})"
+                )
+    unbatched = input.ndim == dims + 1
+    if unbatched:
+        input, indices = input.unsqueeze(0), indices.unsqueeze(0)
+    plane = math.prod(size)
+    flat_indices = indices.reshape(input.shape[0], input.shape[1], -1)
+    outside = flat_indices.array[(flat_indices.array < 0) | (flat_indices.array >= plane)]
+    if outside.size:
+        wrong = int(outside[0])
+        raise RuntimeError(f"{operation}: Found an invalid max index: {wrong} (output volumes are of size {'x'.join(map(str, size))})")
+    canvas = tensor_from_array(xp.zeros((input.shape[0], input.shape[1], plane), dtype=input.dtype))
+    output = canvas.scatter(2, flat_indices, input.reshape(input.shape[0], input.shape[1], -1))
+    output = output.reshape(tuple(input.shape[:2]) + size)
+    return output.squeeze(0) if unbatched else output
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool1d``: (N, C, L_in) values and their ``indices`` ->
+    (N, C, L) with L = (L_in - 1) stride - 2 padding + kernel_size (or ``output_size``), each value
+    back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool2d``: (N, C, H_in, W_in) values and their ``indices`` (flat
+    positions row · W + column) -> (N, C, H, W) with H = (H_in - 1) stride - 2 padding + kh (W
+    alike, or ``output_size``), each value back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+# ----------------------------------------------------------------------------- power-average pooling
+def _lp_pool(average, input, norm_type, kernel_size, stride, ceil_mode, dims):
+    """(Σ over the window of x^p)^(1/p), as PyTorch computes it: the mean of x^p times the window's
+    size, its sign kept (a negative sum only from odd p), then the p-th root."""
+    kernel = per_dimension(kernel_size, dims, "kernel_size", f"lp_pool{dims}d")
+    mean = average(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (mean.sign() * mean.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: (N, C, L) -> (N, C, L_out), each window's (Σ x^p)^(1/p) with p =
+    ``norm_type`` (p = 1: the sum; large p: near the maximum), sizes as ``avg_pool1d``."""
+    return _lp_pool(avg_pool1d, input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: (N, C, H, W) -> (N, C, H_out, W_out), each kh x kw window's
+    (Σ x^p)^(1/p) with p = ``norm_type``, sizes as ``avg_pool2d``."""
+    return _lp_pool(avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
