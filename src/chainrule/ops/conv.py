@@ -82,17 +82,44 @@ def convolve_transposed(input, weight, stride, padding, output_padding, dilation
     (O·kernel, N·positions)), then col2im adds the footprints at stride-spaced places, one strided
     addition per kernel position (never a loop over positions, never a scatter). This costs what
     the convolution costs, where the equivalent convolution of the zero-dilated input would
-    compute stride² times as much, and copy C_out/C_in times more when the output has more channels."""
+    compute stride² times as much, and copy C_out/C_in times more when the output has more channels.
+
+    With stride 1 (every convolution's input gradient but the strided ones), the input's rows are
+    first widened with zeros to the output's width: then a kernel position's footprints land on
+    the flattened output as one contiguous run per sample (``col2im_flat``), which adds several
+    times faster than short rows, for a matrix product that is wider by width_out / width_in."""
     batch, channels, kernel = input.shape[0], input.shape[1], weight.shape[2:]
-    positions, out_channels = input.shape[2:], weight.shape[1] * groups
+    spatial, out_channels = len(kernel), weight.shape[1] * groups
+    extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(input.shape[2:], stride, dilation, kernel, output_padding))
+    flat = spatial <= 2 and all(s == 1 for s in stride)
+    if flat:
+        input = padded(input, (0,) * spatial, (0,) * (spatial - 1) + (extent[-1] - input.shape[-1],))
+    positions = input.shape[2:]
     rows = input.reshape((batch, groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
     kernels = weight.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (g, O/g·kernel, C/g)
-    footprints = per_group(kernels, rows, groups).reshape((out_channels,) + kernel + (batch,) + positions)
-    spatial = len(kernel)
-    footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
-    extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(positions, stride, dilation, kernel, output_padding))
-    canvas = col2im(footprints, extent, stride, dilation)  # (O, N, *extent): laid out as convolve's output
+    footprints = per_group(kernels, rows, groups)
+    if flat:
+        canvas = col2im_flat(footprints.reshape((out_channels,) + kernel + (batch, -1)), extent, dilation)
+    else:
+        footprints = footprints.reshape((out_channels,) + kernel + (batch,) + positions)
+        footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
+        canvas = col2im(footprints, extent, stride, dilation)  # (O, N, *extent): laid out as convolve's output
     return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)
+
+
+def col2im_flat(footprints, extent, dilation):
+    """col2im of stride 1 on flattened planes: footprints ``(A, *kernel, B, L)``, each row already
+    as wide as the canvas (A, B, *extent) (zeros past the input's width), so that kernel position
+    p adds a contiguous run of L values at flat offset Σ p_i·dilation_i·(canvas stride i). The
+    canvas gets a tail as long as the widest offset into the last dimension, cut off after."""
+    kernel, length, size = footprints.shape[1:-2], footprints.shape[-1], math.prod(extent)
+    steps = tuple(math.prod(extent[i + 1 :]) * d for i, d in enumerate(dilation))
+    tail = (kernel[-1] - 1) * dilation[-1]
+    canvas = xp.zeros((footprints.shape[0], footprints.shape[-2], size + tail), dtype=footprints.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        start = sum(o * step for o, step in zip(offset, steps))
+        canvas[:, :, start : start + length] += footprints[(slice(None),) + offset]
+    return canvas[:, :, :size].reshape(canvas.shape[:2] + tuple(extent))
 
 
 def col2im(footprints, extent, stride, dilation):
