@@ -27,7 +27,7 @@ import math
 
 from chainrule.backend import sliding_windows, xp
 from chainrule.ops.registry import public
-from chainrule.ops.windows import WindowNode, WindowOp, array_functions, on_arrays, per_dimension
+from chainrule.ops.windows import WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
 
 
 # ----------------------------------------------------------------------------- on arrays
@@ -45,14 +45,13 @@ def padded(array, before, after, value=0):
 
 def columns_of(input, kernel, stride, padding, dilation, groups):
     """im2col on arrays: the windows of ``input (N, C, *size)`` as ``(groups, C/groups·kernel,
-    N·positions)`` and the positions' shape. The one copy of the windows (a strided view until
-    here); this order keeps runs of input rows contiguous, so the copy runs at memory speed."""
+    N·positions)``. The one copy of the windows (a strided view until here); this order keeps
+    runs of input rows contiguous, so the copy runs at memory speed."""
     batch, channels, spatial = input.shape[0], input.shape[1], input.ndim - 2
     windows = sliding_windows(padded(input, padding, padding), kernel, stride, dilation)  # (N, C, *out, *kernel)
-    positions = windows.shape[2 : 2 + spatial]
     columns = windows.reshape((batch, groups, channels // groups) + windows.shape[2:])
     order = (1, 2) + tuple(range(3 + spatial, 3 + 2 * spatial)) + (0,) + tuple(range(3, 3 + spatial))
-    return columns.transpose(order).reshape(groups, channels // groups * math.prod(kernel), -1), positions
+    return columns.transpose(order).reshape(groups, channels // groups * math.prod(kernel), -1)
 
 
 def per_group(left, right, groups):
@@ -65,24 +64,49 @@ def per_group(left, right, groups):
     return xp.concatenate([left[group] @ right[group] for group in range(groups)])
 
 
+#: The most bytes of im2col columns or footprints made at once: past it, a batch is worked through
+#: in chunks of samples. Below the C allocator's mapping threshold (32 MiB, see
+#: ``backend.keep_freed_memory_for_reuse``), a chunk's memory is reused from chunk to chunk and
+#: from step to step; a fresh 75 MiB array costs twice its copy again in page faults.
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def sample_chunks(batch, bytes_per_sample):
+    """Slices of the batch, each holding as many samples as ``CHUNK_BYTES`` allows (one at least)."""
+    size = max(1, CHUNK_BYTES // max(bytes_per_sample, 1))
+    return [slice(start, start + size) for start in range(0, max(batch, 1), size)]
+
+
 def convolve(input, weight, stride, padding, dilation, groups):
     """The convolution of arrays ``input (N, C, *size)`` and ``weight (O, C / groups, *kernel)``,
-    without bias: im2col, then one matrix product (per group). The result is laid out
-    channel-major in memory, (O, N, *positions), and returned as its (N, O, ...) view, with the
-    im2col columns (which the weight gradient needs again)."""
-    out_channels = weight.shape[0]
-    columns, positions = columns_of(input, weight.shape[2:], stride, padding, dilation, groups)
-    output = per_group(weight.reshape(groups, out_channels // groups, -1), columns, groups)
-    return output.reshape((out_channels, input.shape[0]) + positions).swapaxes(0, 1), columns
+    without bias: im2col, then one matrix product (per group), for a chunk of samples at a time.
+    The result is laid out channel-major in memory, (O, N, *positions), and returned as its
+    (N, O, ...) view, with the im2col columns of each chunk, ``[(samples, columns), ...]`` (the
+    weight gradient needs them again)."""
+    out_channels, kernel = weight.shape[0], weight.shape[2:]
+    kernels = weight.reshape(groups, out_channels // groups, -1)
+    positions = tuple(map(output_size, input.shape[2:], kernel, stride, padding, dilation))
+    chunks = sample_chunks(input.shape[0], math.prod(weight.shape[1:]) * groups * math.prod(positions) * input.itemsize)
+    if len(chunks) == 1:
+        columns = columns_of(input, kernel, stride, padding, dilation, groups)
+        output = per_group(kernels, columns, groups)
+        return output.reshape((out_channels, input.shape[0]) + positions).swapaxes(0, 1), [(slice(None), columns)]
+    output, kept = xp.empty((out_channels, input.shape[0]) + positions, dtype=xp.result_type(input, weight)), []
+    for chunk in chunks:
+        columns = columns_of(input[chunk], kernel, stride, padding, dilation, groups)
+        output[:, chunk] = per_group(kernels, columns, groups).reshape((out_channels, -1) + positions)
+        kept.append((chunk, columns))
+    return output.swapaxes(0, 1), kept
 
 
 def convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups):
     """The transposed convolution of arrays ``input (N, C, *size)`` and ``weight (C, O / groups,
     *kernel)``: one matrix product gives every input element's footprint (kernel times the element,
     (O·kernel, N·positions)), then col2im adds the footprints at stride-spaced places, one strided
-    addition per kernel position (never a loop over positions, never a scatter). This costs what
-    the convolution costs, where the equivalent convolution of the zero-dilated input would
-    compute stride² times as much, and copy C_out/C_in times more when the output has more channels.
+    addition per kernel position (never a loop over positions, never a scatter); a chunk of
+    samples at a time. This costs what the convolution costs, where the equivalent convolution of
+    the zero-dilated input would compute stride² times as much, and copy C_out/C_in times more
+    when the output has more channels.
 
     With stride 1 (every convolution's input gradient but the strided ones), the input's rows are
     first widened with zeros to the output's width: then a kernel position's footprints land on
@@ -94,45 +118,48 @@ def convolve_transposed(input, weight, stride, padding, output_padding, dilation
     flat = spatial <= 2 and all(s == 1 for s in stride)
     if flat:
         input = padded(input, (0,) * spatial, (0,) * (spatial - 1) + (extent[-1] - input.shape[-1],))
-    positions = input.shape[2:]
-    rows = input.reshape((batch, groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
-    kernels = weight.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (g, O/g·kernel, C/g)
-    footprints = per_group(kernels, rows, groups)
-    if flat:
-        canvas = col2im_flat(footprints.reshape((out_channels,) + kernel + (batch, -1)), extent, dilation)
+        tail = (kernel[-1] - 1) * dilation[-1]  # the widest offset into the last dimension
+        canvas = xp.zeros((out_channels, batch, math.prod(extent) + tail), dtype=xp.result_type(input, weight))
     else:
-        footprints = footprints.reshape((out_channels,) + kernel + (batch,) + positions)
+        canvas = xp.zeros((out_channels, batch) + extent, dtype=xp.result_type(input, weight))
+    positions = input.shape[2:]
+    kernels = weight.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (g, O/g·kernel, C/g)
+    for chunk in sample_chunks(batch, out_channels * math.prod(kernel) * math.prod(positions) * input.itemsize):
+        samples = input[chunk]
+        rows = samples.reshape(samples.shape[:1] + (groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
+        footprints = per_group(kernels, rows, groups)
+        if flat:
+            col2im_flat(footprints.reshape((out_channels,) + kernel + (samples.shape[0], -1)), canvas[:, chunk], extent, dilation)
+            continue
+        footprints = footprints.reshape((out_channels,) + kernel + samples.shape[:1] + positions)
         footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
-        canvas = col2im(footprints, extent, stride, dilation)  # (O, N, *extent): laid out as convolve's output
-    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)
+        col2im(footprints, canvas[:, chunk], stride, dilation)
+    if flat:
+        canvas = canvas[:, :, : math.prod(extent)].reshape((out_channels, batch) + extent)
+    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)  # laid out as convolve's output
 
 
-def col2im_flat(footprints, extent, dilation):
+def col2im_flat(footprints, canvas, extent, dilation):
     """col2im of stride 1 on flattened planes: footprints ``(A, *kernel, B, L)``, each row already
-    as wide as the canvas (A, B, *extent) (zeros past the input's width), so that kernel position
-    p adds a contiguous run of L values at flat offset Σ p_i·dilation_i·(canvas stride i). The
-    canvas gets a tail as long as the widest offset into the last dimension, cut off after."""
-    kernel, length, size = footprints.shape[1:-2], footprints.shape[-1], math.prod(extent)
+    as wide as the planes ``extent`` (zeros past the input's width), added into ``canvas (A, B,
+    prod(extent) + tail)``: kernel position p adds a contiguous run of L values at flat offset
+    Σ p_i·dilation_i·(plane stride i); the tail takes the widest offset into the last dimension."""
+    kernel, length = footprints.shape[1:-2], footprints.shape[-1]
     steps = tuple(math.prod(extent[i + 1 :]) * d for i, d in enumerate(dilation))
-    tail = (kernel[-1] - 1) * dilation[-1]
-    canvas = xp.zeros((footprints.shape[0], footprints.shape[-2], size + tail), dtype=footprints.dtype)
     for offset in itertools.product(*(range(k) for k in kernel)):
         start = sum(o * step for o, step in zip(offset, steps))
         canvas[:, :, start : start + length] += footprints[(slice(None),) + offset]
-    return canvas[:, :, :size].reshape(canvas.shape[:2] + tuple(extent))
 
 
-def col2im(footprints, extent, stride, dilation):
-    """Windows' values ``(A, B, *kernel, *positions)`` added into a zero canvas ``(A, B, *extent)``
-    at their places (window i's element p at i·stride + p·dilation): one strided addition per
+def col2im(footprints, canvas, stride, dilation):
+    """Windows' values ``(A, B, *kernel, *positions)`` added into ``canvas (A, B, *extent)`` at
+    their places (window i's element p at i·stride + p·dilation): one strided addition per
     kernel position, never a loop over the positions, never a scatter."""
-    spatial = len(extent)
+    spatial = canvas.ndim - 2
     kernel, positions = footprints.shape[2 : 2 + spatial], footprints.shape[2 + spatial :]
-    canvas = xp.zeros(footprints.shape[:2] + tuple(extent), dtype=footprints.dtype)
     for offset in itertools.product(*(range(k) for k in kernel)):
         places = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(offset, dilation, positions, stride))
         canvas[(slice(None), slice(None)) + places] += footprints[(slice(None), slice(None)) + offset]
-    return canvas
 
 
 @on_arrays("convolution")
@@ -152,16 +179,21 @@ def with_bias(output, bias):
 def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups, columns=None):
     """``convolution_weight_gradient`` on arrays: per group, the input's im2col columns
     (C/g·kernel, N·positions) times the output gradient transposed (N·positions, O/g): one matrix
-    product per group. (Computed as the transpose of the weight gradient: BLAS is several times
-    slower on the other orientation of this long, thin product.) ``columns``: the input's
-    columns when the forward pass already made them."""
+    product per group, summed over chunks of samples. (Computed as the transpose of the weight
+    gradient: BLAS is several times slower on the other orientation of this long, thin product.)
+    ``columns``: ``[(samples, columns), ...]`` when the forward pass already made them."""
     out_channels = grad_output.shape[1]
     if columns is None:
-        columns = columns_of(input, kernel, stride, padding, dilation, groups)[0]
-    grad = grad_output.reshape((grad_output.shape[0], groups, out_channels // groups, -1)).transpose(1, 0, 3, 2)
-    grad = xp.ascontiguousarray(grad).reshape(groups, -1, out_channels // groups)  # (g, N·positions, O/g)
-    transposed = per_group(columns, grad, groups).reshape(groups, -1, out_channels // groups)
-    return transposed.transpose(0, 2, 1).reshape((out_channels, -1) + tuple(kernel))
+        per_sample = input.shape[1] * math.prod(kernel) * math.prod(grad_output.shape[2:]) * input.itemsize
+        chunks = sample_chunks(grad_output.shape[0], per_sample)
+        columns = ((chunk, columns_of(input[chunk], kernel, stride, padding, dilation, groups)) for chunk in chunks)
+    total = 0
+    for chunk, chunk_columns in columns:
+        grad = grad_output[chunk]
+        grad = grad.reshape(grad.shape[:1] + (groups, out_channels // groups, -1)).transpose(1, 0, 3, 2)
+        grad = xp.ascontiguousarray(grad).reshape(groups, -1, out_channels // groups)  # (g, n·positions, O/g)
+        total = total + per_group(chunk_columns, grad, groups)
+    return total.reshape(groups, -1, out_channels // groups).transpose(0, 2, 1).reshape((out_channels, -1) + tuple(kernel))
 
 
 @public(method=False)
@@ -220,10 +252,14 @@ class ConvolutionNode(WindowNode):
     @property
     def xp(self):
         namespace = WindowNode.xp.fget(self)
-        columns = self.__dict__.get("input_columns")  # released (with the other arrays) after backward
+        columns = self.__dict__.get("input_columns")
         if namespace is array_functions and columns is not None:
             return ColumnsAtHand(self.columns_input, columns)
         return namespace
+
+    def release(self):
+        self.__dict__.pop("input_columns", None)  # a list of arrays: not among those released by default
+        super().release()
 
 
 class Convolution(WindowOp):
@@ -436,7 +472,8 @@ def _folded(input, output_size, kernel, dilation, padding, stride):
     channels = input.shape[1] // (kernel[0] * kernel[1])
     extent = tuple(size + 2 * p for size, p in zip(output_size, padding))
     positions = tuple((e - d * (k - 1) - 1) // s + 1 for e, k, s, d in zip(extent, kernel, stride, dilation))
-    canvas = col2im(input.reshape((batch, channels) + tuple(kernel) + positions), extent, stride, dilation)
+    canvas = xp.zeros((batch, channels) + extent, dtype=input.dtype)
+    col2im(input.reshape((batch, channels) + tuple(kernel) + positions), canvas, stride, dilation)
     return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding))
 
 
