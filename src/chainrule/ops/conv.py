@@ -171,7 +171,15 @@ def convolution_of_arrays(input, weight, bias, stride, padding, dilation, transp
 
 
 def with_bias(output, bias):
-    return output if bias is None else output + bias.reshape((-1,) + (1,) * (output.ndim - 2))
+    """``output`` (N, O, ...) plus ``bias`` (O,) per channel: added in place, as ``output`` is the
+    convolution's own fresh array, unless the bias would change its type."""
+    if bias is None:
+        return output
+    bias = bias.reshape((-1,) + (1,) * (output.ndim - 2))
+    if xp.result_type(output, bias) != output.dtype:
+        return output + bias
+    output += bias
+    return output
 
 
 # ----------------------------------------------------------------------------- the gradients, written once
