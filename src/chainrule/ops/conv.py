@@ -197,10 +197,10 @@ def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilat
         columns = ((chunk, columns_of(input[chunk], kernel, stride, padding, dilation, groups)) for chunk in chunks)
     total = 0
     for chunk, chunk_columns in columns:
-        grad = grad_output[chunk]
-        grad = grad.reshape(grad.shape[:1] + (groups, out_channels // groups, -1)).transpose(1, 0, 3, 2)
-        grad = xp.ascontiguousarray(grad).reshape(groups, -1, out_channels // groups)  # (g, n·positions, O/g)
-        total = total + per_group(chunk_columns, grad, groups)
+        # the gradient as (O, n·positions) rows: copied in runs of whole planes (not at all for a
+        # channel-major gradient of the whole batch), and read transposed by BLAS itself
+        rows = xp.ascontiguousarray(grad_output[chunk].swapaxes(0, 1)).reshape(groups, out_channels // groups, -1)
+        total = total + per_group(chunk_columns, rows.transpose(0, 2, 1), groups)
     return total.reshape(groups, -1, out_channels // groups).transpose(0, 2, 1).reshape((out_channels, -1) + tuple(kernel))
 
 
