@@ -1,15 +1,16 @@
 """Pooling: the maximum or the mean of each window, over the last two dimensions of (N, C, H, W).
 
-The windows are read as a strided view of the input (``backend.sliding_windows``), or, when they
-tile the input exactly (stride = kernel, no padding or dilation, sizes divisible: the common 2x2
-pooling), by a plain reshape. The gradient goes back to the windows' elements (to the maximum of
-each window for max pooling, evenly spread for average pooling): a reshape when the windows tile
-the input, otherwise ``fold`` (col2im), which sums where windows overlap; both differentiable
-again. 1-d pooling is 2-d pooling of a height-1 input, as in PyTorch.
+A kh x kw window is reduced in two passes: across its kw columns (kw strided views of the padded
+input, combined elementwise), then across its kh rows; each pass is as long as its output (NumPy's
+reductions over short window axes are several times slower). The gradient goes back through the
+two passes in turn (to each window's maximum for max pooling, evenly spread for average pooling):
+a stack and a reshape when the windows tile the input, otherwise ``fold`` (col2im), which sums
+where windows overlap; both differentiable again. 1-d pooling is 2-d pooling of a height-1 input,
+as in PyTorch; adaptive pooling, unpooling and power-average pooling are built on these.
 """
 import math
 
-from chainrule.backend import sliding_windows, xp
+from chainrule.backend import xp
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
 from chainrule.ops.windows import WindowOp, output_size, per_dimension
@@ -24,35 +25,34 @@ class Windows:
         self.positions = tuple(map(output_size, size, kernel, stride, padding, dilation, (ceil_mode,) * 2))
         reach = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(self.positions, stride, dilation, kernel))
         self.extent = tuple(max(s + 2 * p, r) for s, p, r in zip(size, padding, reach))
-        self.tiled = stride == kernel and padding == (0, 0) and dilation == (1, 1) and all(
-            s == o * k for s, o, k in zip(size, self.positions, kernel)
-        )
 
     def padded(self, input, fill):
         """``input`` (an array) padded with ``fill`` to the extent the windows span."""
         after = tuple(e - s - p for e, s, p in zip(self.extent, self.size, self.padding))
         return padded(input, self.padding, after, fill)
 
-    def of(self, input, fill):
-        """The windows of ``input`` (an array), (N, C, H_out, W_out, kh, kw), a view where possible."""
-        batch, channels = input.shape[:2]
-        if self.tiled:
-            (rows, cols), (kh, kw) = self.positions, self.kernel
-            return input.reshape(batch, channels, rows, kh, cols, kw).transpose(0, 1, 2, 4, 3, 5)
-        return sliding_windows(self.padded(input, fill), self.kernel, self.stride, self.dilation)
+    def across_width(self, values):
+        """``values`` (N, C, rows, W_pad) read at each kernel column q: one strided view per q,
+        (N, C, rows, W_out), whose column j is column j·stride + q·dilation."""
+        (kw, stride, dilation, cols) = self.kernel[1], self.stride[1], self.dilation[1], self.positions[1]
+        return [values[..., q * dilation : q * dilation + (cols - 1) * stride + 1 : stride] for q in range(kw)]
 
-    def spread(self, namespace, per_window):
-        """Values for each window's elements (N, C, H_out, W_out, kh·kw) back onto the input
-        (N, C, H, W), summed where windows overlap: the adjoint of ``of``. ``namespace`` is the
-        node's ``ctx.xp`` (arrays in a plain backward, tensors in a recorded one)."""
-        batch, channels = per_window.shape[0], per_window.shape[1]
-        per_window = per_window.reshape((batch, channels) + self.positions + self.kernel)
-        if self.tiled:
-            return per_window.swapaxes(3, 4).reshape((batch, channels) + self.size)
-        columns = per_window.swapaxes(2, 4).swapaxes(3, 5).reshape(batch, channels * math.prod(self.kernel), -1)
-        canvas = namespace.fold(columns, self.extent, self.kernel, self.dilation, (0, 0), self.stride)
-        (top, left), (height, width) = self.padding, self.size
-        return canvas[:, :, top : top + height, left : left + width]
+    def across_height(self, values):
+        """``values`` (N, C, H_pad, cols) read at each kernel row p: one strided view per p,
+        (N, C, H_out, cols), whose row i is row i·stride + p·dilation."""
+        (kh, stride, dilation, rows) = self.kernel[0], self.stride[0], self.dilation[0], self.positions[0]
+        return [values[:, :, p * dilation : p * dilation + (rows - 1) * stride + 1 : stride] for p in range(kh)]
+
+    def spread(self, namespace, row_parts, column_parts):
+        """The adjoint of reading the windows across the width, then across the height: the
+        gradient parts of each kernel row (N, C, H_out, W_out) put back onto the rows, then those of
+        each kernel column, ``column_parts(grad_rows)``, onto the columns, and cropped to the input
+        (N, C, H, W). ``namespace`` is the node's ``ctx.xp`` (arrays, or tensors when recorded)."""
+        (height, width), (kh, kw), (sh, sw), (dh, dw) = self.extent, self.kernel, self.stride, self.dilation
+        grad_rows = placed(namespace, row_parts, 2, height, kh, sh, dh)  # (N, C, H_pad, W_out)
+        canvas = placed(namespace, column_parts(grad_rows), 3, width, kw, sw, dw)  # (N, C, H_pad, W_pad)
+        (top, left), (size_h, size_w) = self.padding, self.size
+        return canvas[:, :, top : top + size_h, left : left + size_w]
 
 
 def first_maxima(candidates, nan_wins):
@@ -70,6 +70,14 @@ def first_maxima(candidates, nan_wins):
         later = win if later is None else later | win
     chosen.append(xp.ones(best.shape, dtype=bool) if later is None else ~later)
     return best, chosen[::-1]
+
+
+def added(views):
+    """The elementwise sum of equally shaped arrays (the first itself when it is alone)."""
+    total = views[0]
+    for view in views[1:]:
+        total = total + view
+    return total
 
 
 def chosen_index(chosen):
@@ -94,33 +102,25 @@ class MaxPool2D(WindowOp):
 
     @staticmethod
     def forward(ctx, input, windows, indices):
-        values = windows.padded(input, -xp.inf)  # (N, C, H_pad, W_pad)
-        (kh, kw), (sh, sw), (dh, dw), (rows, cols) = windows.kernel, windows.stride, windows.dilation, windows.positions
         nan_wins = bool(xp.isnan(input).any())
-        along_width = [values[..., q * dw : q * dw + (cols - 1) * sw + 1 : sw] for q in range(kw)]
-        row_maxima, chosen_column = first_maxima(along_width, nan_wins)  # (N, C, H_pad, W_out)
-        along_height = [row_maxima[:, :, p * dh : p * dh + (rows - 1) * sh + 1 : sh] for p in range(kh)]
-        output, chosen_row = first_maxima(along_height, nan_wins)  # (N, C, H_out, W_out)
+        row_maxima, chosen_column = first_maxima(windows.across_width(windows.padded(input, -xp.inf)), nan_wins)
+        output, chosen_row = first_maxima(windows.across_height(row_maxima), nan_wins)  # (N, C, H_out, W_out)
         ctx.windows = windows
         ctx.chosen_row, ctx.chosen_column = chosen_row, chosen_column
         if not indices:
             return output
+        (sh, sw), (dh, dw), (rows, cols), (top, left) = windows.stride, windows.dilation, windows.positions, windows.padding
         row_offset = chosen_index(chosen_row)
-        column_of_row = chosen_index(chosen_column)
-        column_offset = sum(mask * column_of_row[:, :, p * dh : p * dh + (rows - 1) * sh + 1 : sh] for p, mask in enumerate(chosen_row))
-        (top, left) = windows.padding
+        column_offset = sum(mask * column for mask, column in zip(chosen_row, windows.across_height(chosen_index(chosen_column))))
         row = xp.arange(rows)[:, None] * sh - top + row_offset * dh
         col = xp.arange(cols) * sw - left + column_offset * dw
         return output, (row * windows.size[1] + col).astype(xp.int64)
 
     @staticmethod
     def backward(ctx, grad_output, *grad_indices):
-        windows = ctx.windows
-        (height, width), (kh, kw), (sh, sw), (dh, dw) = windows.extent, windows.kernel, windows.stride, windows.dilation
-        grad_rows = placed(ctx.xp, [grad_output * mask for mask in ctx.chosen_row], 2, height, kh, sh, dh)  # (N, C, H_pad, W_out)
-        canvas = placed(ctx.xp, [grad_rows * mask for mask in ctx.chosen_column], 3, width, kw, sw, dw)  # (N, C, H_pad, W_pad)
-        (top, left), (size_h, size_w) = windows.padding, windows.size
-        return canvas[:, :, top : top + size_h, left : left + size_w], None, None
+        row_parts = [grad_output * mask for mask in ctx.chosen_row]
+        grad_input = ctx.windows.spread(ctx.xp, row_parts, lambda grad_rows: [grad_rows * mask for mask in ctx.chosen_column])
+        return grad_input, None, None
 
 
 def placed(namespace, parts, axis, extent, kernel, stride, dilation):
@@ -140,24 +140,24 @@ def placed(namespace, parts, axis, extent, kernel, stride, dilation):
 
 
 class AvgPool2D(WindowOp):
+    """Each window's sum is its rows' sums (kw - 1 additions of strided views) summed over kh
+    rows, as max pooling takes maxima; the gradient, grad / divisor, goes back the same way."""
+
     formula = "out[n, c, i, j] = Σ_p,q input[n, c, i·stride + p, j·stride + q] / divisor[i, j]"
     derivatives = ("grad / divisor, spread over each window",)
 
     @staticmethod
     def forward(ctx, input, windows, divisor):
         ctx.windows, ctx.divisor = windows, divisor
-        if windows.tiled:
-            (rows, cols), (kh, kw) = windows.positions, windows.kernel
-            total = input.reshape(input.shape[:2] + (rows, kh, cols, kw)).sum((3, 5))
-        else:
-            total = windows.of(input, 0).sum((-2, -1))
-        return (total / divisor).astype(input.dtype)
+        row_sums = added(windows.across_width(windows.padded(input, 0)))
+        return (added(windows.across_height(row_sums)) / divisor).astype(input.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        share = (grad_output / ctx.divisor).reshape(tuple(grad_output.shape) + (1,))
-        per_window = ctx.xp.broadcast_to(share, tuple(grad_output.shape) + (math.prod(ctx.windows.kernel),))
-        return ctx.windows.spread(ctx.xp, per_window), None, None
+        windows = ctx.windows
+        share = grad_output / ctx.divisor
+        grad_input = windows.spread(ctx.xp, [share] * windows.kernel[0], lambda grad_rows: [grad_rows] * windows.kernel[1])
+        return grad_input, None, None
 
 
 def _divisor(windows, count_include_pad, divisor_override, dtype):
