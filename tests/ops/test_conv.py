@@ -176,3 +176,31 @@ def test_errors_as_pytorch(call, error, words):
         call(torch)
     with pytest.raises(error, match=words):
         call(chainrule)
+
+
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, 1, 1, 2), (1, 2, 2, 1)])
+def test_batches_worked_through_in_chunks_match_pytorch(monkeypatch, stride, padding, dilation, groups):
+    """Large batches go through im2col and col2im a chunk of samples at a time (``CHUNK_BYTES``):
+    made tiny here, every sample is its own chunk, and values and gradients stay PyTorch's."""
+    from chainrule.ops import conv
+
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(shape) for shape in ((3, 4, 7, 6), (6, 4 // groups, 3, 3), (4, 6 // groups, 3, 2))]
+    results = []
+    for lib in (chainrule, torch):
+        x, w, w_transposed = (lib.tensor(array, requires_grad=True) for array in arrays)
+        out = lib.conv2d(x, w, None, stride, padding, dilation, groups)
+        up = lib.conv_transpose2d(x, w_transposed, None, stride, padding, 0, groups, dilation)
+        ((out * out).sum() + (up * up).sum()).backward()
+        results.append([np.asarray(value.detach().numpy()) for value in (out, up, x.grad, w.grad, w_transposed.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_the_columns_kept_for_the_weight_gradient_are_freed_by_backward():
+    x, w = chainrule.randn(2, 3, 6, 6, requires_grad=True), chainrule.randn(4, 3, 3, 3, requires_grad=True)
+    out = chainrule.conv2d(x, w)
+    assert out.grad_fn.input_columns  # kept by forward: the weight gradient reuses them
+    out.sum().backward()
+    assert "input_columns" not in vars(out.grad_fn) and "columns_input" not in vars(out.grad_fn)
