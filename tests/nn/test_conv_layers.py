@@ -31,6 +31,11 @@ LAYERS = [
     ("ZeroPad2d", lambda nn: nn.ZeroPad2d((1, 2, 0, 1)), IMAGES),
     ("Upsample", lambda nn: nn.Upsample(scale_factor=2, mode="bilinear"), IMAGES),
     ("BatchNorm2d_train", lambda nn: nn.BatchNorm2d(4), IMAGES),
+    ("ConvTranspose1d", lambda nn: nn.ConvTranspose1d(4, 2, 3, stride=2, padding=1, output_padding=1), IMAGES[:, :, 0]),
+    ("AdaptiveAvgPool1d", lambda nn: nn.AdaptiveAvgPool1d(4), IMAGES[:, :, 0]),
+    ("AdaptiveMaxPool1d", lambda nn: nn.AdaptiveMaxPool1d(4), IMAGES[:, :, 0]),
+    ("LPPool2d", lambda nn: nn.LPPool2d(2, 2), np.abs(IMAGES)),
+    ("LPPool1d", lambda nn: nn.LPPool1d(3, 3, 2), np.abs(IMAGES[:, :, 0])),
 ]
 
 
@@ -60,6 +65,13 @@ def test_reprs_as_pytorch():
         lambda nn: nn.Upsample(scale_factor=2),
         lambda nn: nn.Dropout2d(0.3),
         lambda nn: nn.BatchNorm2d(16),
+        lambda nn: nn.ConvTranspose1d(2, 4, 3, stride=2, output_padding=1, groups=2),
+        lambda nn: nn.AdaptiveAvgPool1d(3),
+        lambda nn: nn.AdaptiveMaxPool1d(3),
+        lambda nn: nn.MaxUnpool1d(2, stride=1),
+        lambda nn: nn.MaxUnpool2d(2),
+        lambda nn: nn.LPPool1d(2, 3, 2),
+        lambda nn: nn.LPPool2d(2, 3),
     ):
         assert repr(make(chainrule.nn)) == repr(make(torch.nn))
 
@@ -101,6 +113,22 @@ def test_errors_name_the_layer_and_the_shapes(layer, shape, words):
         layer(torch.nn)(torch.zeros(shape))
     with pytest.raises(RuntimeError, match=words):
         layer(chainrule.nn)(chainrule.zeros(shape))
+
+
+@pytest.mark.parametrize("spatial", [1, 2])
+def test_max_unpool_undoes_max_pool_as_pytorch(spatial):
+    """MaxUnpool puts each maximum back where MaxPool found it (zeros elsewhere), gradients included."""
+    data = IMAGES if spatial == 2 else IMAGES[:, :, 0]
+    results = []
+    for lib in (chainrule, torch):
+        pool = getattr(lib.nn, f"MaxPool{spatial}d")(2, return_indices=True)
+        unpool = getattr(lib.nn, f"MaxUnpool{spatial}d")(2)
+        x = lib.tensor(data, requires_grad=True)
+        output = unpool(*pool(x), output_size=tuple(x.shape))
+        (output * lib.tensor(data)).sum().backward()
+        results.append((output.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
 def test_batchnorm2d_wants_4d_input():

@@ -56,11 +56,12 @@ def _conv1d_case(kernel, stride, padding, dilation, groups):
     )
 
 
-def _transposed_case(kernel, stride, padding, dilation, groups, output_padding=0):
+def _transposed_case(kernel, stride, padding, dilation, groups, output_padding=0, spatial=2):
+    name = f"conv_transpose{spatial}d"
     return library_case(
-        f"conv_transpose2d_k{kernel}_s{stride}_p{padding}_d{dilation}_g{groups}_op{output_padding}",
-        lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation),
-        conv_shapes(2, kernel, stride, padding, dilation, groups, transposed=True),
+        f"{name}_k{kernel}_s{stride}_p{padding}_d{dilation}_g{groups}_op{output_padding}",
+        lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, stride, padding, output_padding, groups, dilation),
+        conv_shapes(spatial, kernel, stride, padding, dilation, groups, transposed=True),
     )
 
 
@@ -74,6 +75,9 @@ CASES = (
         _transposed_case(2, 2, 0, 1, 2),
         _transposed_case(3, 1, 1, 2, 1),
         _transposed_case(4, 3, 2, 1, 1, output_padding=2),
+        _transposed_case(3, 2, 1, 1, 1, output_padding=1, spatial=1),
+        _transposed_case(2, 1, 0, 2, 2, spatial=1),
+        library_case("conv_transpose1d_unbatched", lambda lib, x, w: lib.conv_transpose1d(x, w, None, 2), st.just(((3, 5), (3, 2, 3)))),
         library_case(
             "conv2d_same_even_kernel",
             lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding="same", dilation=1),
@@ -107,6 +111,7 @@ SECOND_ORDER = [
     ("conv2d_dilated", lambda lib, x, w: lib.nn.functional.conv2d(x, w, None, 1, 2, 2, 1), ((1, 2, 5, 6), (3, 2, 3, 2))),
     ("conv1d", lambda lib, x, w: lib.nn.functional.conv1d(x, w, None, 2, 1), ((2, 3, 9), (2, 3, 3))),
     ("conv_transpose2d", lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, None, 2, 1, 1, 2), ((2, 4, 3, 4), (4, 1, 3, 3))),
+    ("conv_transpose1d", lambda lib, x, w: lib.nn.functional.conv_transpose1d(x, w, None, 2, 1, 1), ((2, 3, 5), (3, 2, 3))),
     ("unfold", lambda lib, x, w: lib.nn.functional.unfold(x * w, 2, 1, 1, 2), ((1, 2, 5, 5), (1, 2, 5, 5))),
     ("fold", lambda lib, x, w: lib.nn.functional.fold(x * w, (4, 5), 2, 1, 1, 2), ((1, 8, 9), (1, 8, 9))),
 ]
@@ -161,6 +166,9 @@ def test_no_grad_records_nothing():
         (lambda lib: lib.conv2d(lib.randn(1, 2, 5, 5), lib.randn(2, 2, 3, 3), stride=2, padding="same"), (ValueError, RuntimeError), "same"),
         (lambda lib: lib.conv2d(lib.randn(1, 2, 5, 5), lib.randn(2, 2, 3, 3), lib.randn(3)), RuntimeError, "bias"),
         (lambda lib: lib.conv_transpose2d(lib.randn(1, 2, 5, 5), lib.randn(2, 2, 3, 3), output_padding=1), RuntimeError, "output padding"),
+        (lambda lib: lib.conv_transpose1d(lib.randn(1, 2, 5), lib.randn(2, 2, 3), output_padding=1), RuntimeError, "output padding"),
+        (lambda lib: lib.conv_transpose1d(lib.randn(1, 3, 5), lib.randn(2, 2, 3)), RuntimeError, "channels"),
+        (lambda lib: lib.conv_transpose1d(lib.randn(1, 1, 2, 5), lib.randn(2, 2, 3)), RuntimeError, "input"),
     ],
 )
 def test_errors_as_pytorch(call, error, words):
@@ -168,3 +176,31 @@ def test_errors_as_pytorch(call, error, words):
         call(torch)
     with pytest.raises(error, match=words):
         call(chainrule)
+
+
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, 1, 1, 2), (1, 2, 2, 1)])
+def test_batches_worked_through_in_chunks_match_pytorch(monkeypatch, stride, padding, dilation, groups):
+    """Large batches go through im2col and col2im a chunk of samples at a time (``CHUNK_BYTES``):
+    made tiny here, every sample is its own chunk, and values and gradients stay PyTorch's."""
+    from chainrule.ops import conv
+
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(shape) for shape in ((3, 4, 7, 6), (6, 4 // groups, 3, 3), (4, 6 // groups, 3, 2))]
+    results = []
+    for lib in (chainrule, torch):
+        x, w, w_transposed = (lib.tensor(array, requires_grad=True) for array in arrays)
+        out = lib.conv2d(x, w, None, stride, padding, dilation, groups)
+        up = lib.conv_transpose2d(x, w_transposed, None, stride, padding, 0, groups, dilation)
+        ((out * out).sum() + (up * up).sum()).backward()
+        results.append([np.asarray(value.detach().numpy()) for value in (out, up, x.grad, w.grad, w_transposed.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_the_columns_kept_for_the_weight_gradient_are_freed_by_backward():
+    x, w = chainrule.randn(2, 3, 6, 6, requires_grad=True), chainrule.randn(4, 3, 3, 3, requires_grad=True)
+    out = chainrule.conv2d(x, w)
+    assert out.grad_fn.input_columns  # kept by forward: the weight gradient reuses them
+    out.sum().backward()
+    assert "input_columns" not in vars(out.grad_fn) and "columns_input" not in vars(out.grad_fn)

@@ -71,6 +71,38 @@ CASES = (
         for size in (1, (3, 2))
     ]
     + [
+        library_case(f"adaptive_avg_pool1d_{size}", lambda lib, x, s=size: lib.nn.functional.adaptive_avg_pool1d(x, s), planes(3, dims=1))
+        for size in (1, 3)
+    ]
+    + [
+        library_case("adaptive_max_pool1d", lambda lib, x: lib.nn.functional.adaptive_max_pool1d(x, 3), planes(3, dims=1)),
+        library_case("adaptive_avg_pool1d_top_level_unbatched", lambda lib, x: lib.adaptive_avg_pool1d(x, (2,)), st.just(((3, 5),))),
+        library_case("adaptive_max_pool1d_top_level", lambda lib, x: lib.adaptive_max_pool1d(x, 2)[0], planes(2, dims=1)),
+        library_case("lp_pool2d", lambda lib, x: lib.nn.functional.lp_pool2d(x, 2, 2), planes(2), domain=np.abs),
+        library_case("lp_pool2d_strided_ceil", lambda lib, x: lib.nn.functional.lp_pool2d(x, 3, (3, 2), 2, ceil_mode=True), planes(3), domain=np.abs),
+        library_case("lp_pool1d", lambda lib, x: lib.nn.functional.lp_pool1d(x, 1.5, 3, 1), planes(3, dims=1), domain=np.abs),
+        library_case(
+            "max_unpool2d",
+            lambda lib, x: lib.nn.functional.max_unpool2d(*lib.nn.functional.max_pool2d(x, 2, return_indices=True), 2, output_size=x.shape[-2:]),
+            planes(2),
+        ),
+        library_case(
+            "max_unpool2d_padded_sized",
+            lambda lib, x: lib.nn.functional.max_unpool2d(
+                *lib.nn.functional.max_pool2d(x, 3, 3, 1, return_indices=True), 3, 3, 1, output_size=tuple(x.shape)
+            ),
+            planes(3),
+        ),
+        library_case(
+            "max_unpool1d",
+            lambda lib, x: lib.nn.functional.max_unpool1d(*lib.nn.functional.max_pool1d(x, 2, return_indices=True), 2, output_size=x.shape[-1:]),
+            planes(2, dims=1),
+        ),
+        library_case(
+            "max_unpool2d_unbatched", lambda lib, x: lib.nn.functional.max_unpool2d(*lib.nn.functional.max_pool2d(x, 2, return_indices=True), 2), st.just(((3, 6, 4),))
+        ),
+    ]
+    + [
         library_case(f"pad_{mode}", lambda lib, x, m=mode: lib.nn.functional.pad(x, (2, 1, 1, 2), mode=m), planes(3))
         for mode in ("reflect", "replicate", "circular")
     ]
@@ -101,12 +133,36 @@ def test_max_pool_indices_match_pytorch():
     ours = chainrule.nn.functional.adaptive_max_pool2d(chainrule.tensor(x), (3, 5), return_indices=True)
     theirs = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), (3, 5), return_indices=True)
     np.testing.assert_array_equal(ours[1].array, theirs[1].numpy())
+    for lib in (chainrule, torch):  # torch.adaptive_max_pool1d always gives the indices too
+        assert len(lib.adaptive_max_pool1d(lib.tensor(x[0]), 3)) == 2
+    ours = chainrule.nn.functional.adaptive_max_pool1d(chainrule.tensor(x[0]), 3, return_indices=True)
+    theirs = torch.nn.functional.adaptive_max_pool1d(torch.tensor(x[0]), 3, return_indices=True)
+    np.testing.assert_array_equal(ours[1].array, theirs[1].numpy())
 
 
 def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_tie():
     x = chainrule.zeros(1, 1, 2, 2, requires_grad=True)
     chainrule.nn.functional.max_pool2d(x, 2).sum().backward()
     np.testing.assert_array_equal(x.grad.array.reshape(-1), [1, 0, 0, 0])
+
+
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_max_pool_ties_and_nan_as_pytorch(with_nan):
+    """Small integers make ties in most windows: the first maximum wins (the last nan, if any),
+    for the values, the indices and the gradient, in every geometry."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (2, 3, 7, 8)).astype(np.float64)
+    if with_nan:
+        x[rng.random(x.shape) < 0.1] = np.nan
+    for arguments in MAX_POOL_2D:
+        results = []
+        for lib in (chainrule, torch):
+            input = lib.tensor(x, requires_grad=True)
+            output, indices = lib.nn.functional.max_pool2d(input, return_indices=True, **arguments)
+            output.backward(lib.tensor(np.arange(output.numel(), dtype=np.float64).reshape(tuple(output.shape))))
+            results.append([np.asarray(value.detach().numpy()) for value in (output, indices, input.grad)])
+        for ours, theirs in zip(*results):
+            np.testing.assert_array_equal(ours, theirs, err_msg=str(arguments))
 
 
 SECOND_ORDER = [
@@ -116,6 +172,9 @@ SECOND_ORDER = [
     ("adaptive_avg_pool2d", lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, 3)),
     ("pad_reflect", lambda lib, x: lib.nn.functional.pad(x, (1, 1, 2, 0), mode="reflect")),
     ("interpolate_bilinear", lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2, mode="bilinear")),
+    ("lp_pool2d", lambda lib, x: lib.nn.functional.lp_pool2d(x.abs() + 1, 2, 2)),
+    ("max_unpool2d", lambda lib, x: lib.nn.functional.max_unpool2d(*lib.nn.functional.max_pool2d(x, 2, return_indices=True), 2)),
+    ("adaptive_avg_pool1d", lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(x.flatten(2), 5)),
 ]
 
 
@@ -145,6 +204,13 @@ def test_node_names_as_pytorch():
         (lambda lib: lib.nn.functional.avg_pool2d(lib.randn(1, 1, 1, 4, 4), 2), RuntimeError, "input"),
         (lambda lib: lib.nn.functional.pad(lib.randn(1, 1, 3, 3), (3, 3), mode="reflect"), RuntimeError, "Padding size"),
         (lambda lib: lib.nn.functional.interpolate(lib.randn(1, 1, 3, 3), size=4, scale_factor=2), ValueError, "only one"),
+        (lambda lib: lib.nn.functional.adaptive_avg_pool1d(lib.randn(1, 2, 3, 4), 2), RuntimeError, "Expected 2 to 3 dimensions"),
+        (lambda lib: lib.nn.functional.adaptive_max_pool1d(lib.randn(1, 2, 5), (2, 2)), RuntimeError, "one int"),
+        (lambda lib: lib.nn.functional.max_unpool2d(lib.randn(1, 1, 2, 2), lib.tensor([[[[0, 1], [2, 99]]]]), 2), RuntimeError, "invalid max index: 99"),
+        (lambda lib: lib.nn.functional.max_unpool2d(lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 3, dtype=lib.int64), 2), RuntimeError, "shape of indices"),
+        (lambda lib: lib.nn.functional.max_unpool2d(lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 2), 2), RuntimeError, "int64"),
+        (lambda lib: lib.nn.functional.max_unpool2d(lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), 2, output_size=(9, 9)), ValueError, "between 2 and 6"),
+        (lambda lib: lib.nn.functional.lp_pool2d(lib.randn(1, 1, 1, 1), 2, 2), RuntimeError, "Output size is too small"),
     ],
 )
 def test_errors_as_pytorch(call, error, words):

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d, a learned kernel slid over the input.
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, a learned kernel slid over the input.
 
 Each holds ``weight`` and (optionally) ``bias`` and calls ``nn.functional``; they start as
 PyTorch's do: ``kaiming_uniform_(weight, a=√5)``, that is U(-1/√fan_in, 1/√fan_in) with fan_in =
@@ -136,14 +136,8 @@ class Conv2d(_ConvNd):
         return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """2-d transposed convolution (learned upsampling): (N, C_in, H, W) -> (N, C_out, H_out, W_out),
-    weight (C_in, C_out / groups, kh, kw),
-
-        H_out = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1
-
-    the gradient of a Conv2d's input with respect to its output, used as a layer.
-    """
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolution layers share: weight (C_in, C_out / groups, *kernel), zero padding only."""
 
     transposed = True
 
@@ -151,8 +145,33 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a pair, not '{padding}'")
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of ints, not '{padding}'")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, output_padding, device, dtype)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution (learned upsampling): (N, C_in, L) -> (N, C_out, L_out),
+    weight (C_in, C_out / groups, k),
+
+        L_out = (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1
+
+    the gradient of a Conv1d's input with respect to its output, used as a layer.
+    """
+
+    spatial = 1
+
+    def _convolve(self, input, padding):
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-d transposed convolution (learned upsampling): (N, C_in, H, W) -> (N, C_out, H_out, W_out),
+    weight (C_in, C_out / groups, kh, kw),
+
+        H_out = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1
+
+    the gradient of a Conv2d's input with respect to its output, used as a layer.
+    """
 
     def _convolve(self, input, padding):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)

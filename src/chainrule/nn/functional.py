@@ -38,7 +38,7 @@ from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyT
     threshold_,
 )
 from chainrule.ops.elementwise import where
-from chainrule.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
+from chainrule.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.loss import (
     BinaryCrossEntropy,
@@ -56,6 +56,12 @@ from chainrule.ops.matmul import linear
 from chainrule.ops.normalization import BatchNormalize, GroupNormalize, LayerNormalize, batch_statistics
 from chainrule.ops.padding import pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    lp_pool1d,
+    lp_pool2d,
+    max_unpool1d,
+    max_unpool2d,
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     avg_pool1d,
@@ -91,6 +97,13 @@ __all__ = [
     "conv1d",
     "conv2d",
     "conv_transpose2d",
+    "conv_transpose1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "max_unpool1d",
+    "max_unpool2d",
     "dropout2d",
     "fold",
     "interpolate",

@@ -2,6 +2,7 @@
 the map (and making the result tolerant of small shifts). No parameters; see nn.functional."""
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
+from chainrule.ops.windows import per_dimension
 
 
 class _MaxPoolNd(Module):
@@ -66,30 +67,102 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size (H_out, W_out), whatever the input's size:
-    (N, C, H, W) -> (N, C, H_out, W_out). ``AdaptiveAvgPool2d(1)`` is global average pooling."""
-
+class _AdaptiveAvgPoolNd(Module):
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
-        return F.adaptive_avg_pool2d(input, self.output_size)
-
     def extra_repr(self):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(Module):
-    """Max pooling to a fixed output size (H_out, W_out): (N, C, H, W) -> (N, C, H_out, W_out)."""
-
+class _AdaptiveMaxPoolNd(_AdaptiveAvgPoolNd):
     def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """Average pooling to a fixed output length L_out, whatever the input's length:
+    (N, C, L) -> (N, C, L_out). ``AdaptiveAvgPool1d(1)`` is global average pooling."""
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Average pooling to a fixed output size (H_out, W_out), whatever the input's size:
+    (N, C, H, W) -> (N, C, H_out, W_out). ``AdaptiveAvgPool2d(1)`` is global average pooling."""
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling to a fixed output length L_out: (N, C, L) -> (N, C, L_out)."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling to a fixed output size (H_out, W_out): (N, C, H, W) -> (N, C, H_out, W_out)."""
 
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
+
+class _MaxUnpoolNd(Module):
+    """Undoes a max pooling of the same geometry: each value back at the index the pooling gave."""
+
+    spatial = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = per_dimension(kernel_size, self.spatial, "kernel_size", type(self).__name__)
+        self.stride = per_dimension(stride if stride is not None else kernel_size, self.spatial, "stride", type(self).__name__)
+        self.padding = per_dimension(padding, self.spatial, "padding", type(self).__name__)
+
     def extra_repr(self):
-        return f"output_size={self.output_size}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """(N, C, L_in) values and the indices of MaxPool1d(return_indices=True) -> (N, C, L), zeros
+    where no maximum came from; L = (L_in - 1) stride - 2 padding + kernel_size, or ``output_size``."""
+
+    spatial = 1
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """(N, C, H_in, W_in) values and the indices of MaxPool2d(return_indices=True) -> (N, C, H, W),
+    zeros where no maximum came from; H = (H_in - 1) stride - 2 padding + kh (W alike), or ``output_size``."""
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def extra_repr(self):
+        return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, ceil_mode={self.ceil_mode}"
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling: each window's (Σ x^p)^(1/p), p = ``norm_type``: (N, C, L) -> (N, C, L_out)."""
+
+    def forward(self, input):
+        return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling: each window's (Σ x^p)^(1/p), p = ``norm_type``: (N, C, H, W) -> (N, C, H_out, W_out)."""
+
+    def forward(self, input):
+        return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

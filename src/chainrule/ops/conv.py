@@ -27,7 +27,7 @@ import math
 
 from chainrule.backend import sliding_windows, xp
 from chainrule.ops.registry import public
-from chainrule.ops.windows import WindowOp, on_arrays, per_dimension
+from chainrule.ops.windows import WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
 
 
 # ----------------------------------------------------------------------------- on arrays
@@ -45,14 +45,13 @@ def padded(array, before, after, value=0):
 
 def columns_of(input, kernel, stride, padding, dilation, groups):
     """im2col on arrays: the windows of ``input (N, C, *size)`` as ``(groups, C/groups·kernel,
-    N·positions)`` and the positions' shape. The one copy of the windows (a strided view until
-    here); this order keeps runs of input rows contiguous, so the copy runs at memory speed."""
+    N·positions)``. The one copy of the windows (a strided view until here); this order keeps
+    runs of input rows contiguous, so the copy runs at memory speed."""
     batch, channels, spatial = input.shape[0], input.shape[1], input.ndim - 2
     windows = sliding_windows(padded(input, padding, padding), kernel, stride, dilation)  # (N, C, *out, *kernel)
-    positions = windows.shape[2 : 2 + spatial]
     columns = windows.reshape((batch, groups, channels // groups) + windows.shape[2:])
     order = (1, 2) + tuple(range(3 + spatial, 3 + 2 * spatial)) + (0,) + tuple(range(3, 3 + spatial))
-    return columns.transpose(order).reshape(groups, channels // groups * math.prod(kernel), -1), positions
+    return columns.transpose(order).reshape(groups, channels // groups * math.prod(kernel), -1)
 
 
 def per_group(left, right, groups):
@@ -65,46 +64,102 @@ def per_group(left, right, groups):
     return xp.concatenate([left[group] @ right[group] for group in range(groups)])
 
 
+#: The most bytes of im2col columns or footprints made at once: past it, a batch is worked through
+#: in chunks of samples. Below the C allocator's mapping threshold (32 MiB, see
+#: ``backend.keep_freed_memory_for_reuse``), a chunk's memory is reused from chunk to chunk and
+#: from step to step; a fresh 75 MiB array costs twice its copy again in page faults.
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def sample_chunks(batch, bytes_per_sample):
+    """Slices of the batch, each holding as many samples as ``CHUNK_BYTES`` allows (one at least)."""
+    size = max(1, CHUNK_BYTES // max(bytes_per_sample, 1))
+    return [slice(start, start + size) for start in range(0, max(batch, 1), size)]
+
+
 def convolve(input, weight, stride, padding, dilation, groups):
     """The convolution of arrays ``input (N, C, *size)`` and ``weight (O, C / groups, *kernel)``,
-    without bias: im2col, then one matrix product (per group). The result is laid out
-    channel-major in memory, (O, N, *positions), and returned as its (N, O, ...) view."""
-    out_channels = weight.shape[0]
-    columns, positions = columns_of(input, weight.shape[2:], stride, padding, dilation, groups)
-    output = per_group(weight.reshape(groups, out_channels // groups, -1), columns, groups)
-    return output.reshape((out_channels, input.shape[0]) + positions).swapaxes(0, 1)
+    without bias: im2col, then one matrix product (per group), for a chunk of samples at a time.
+    The result is laid out channel-major in memory, (O, N, *positions), and returned as its
+    (N, O, ...) view, with the im2col columns of each chunk, ``[(samples, columns), ...]`` (the
+    weight gradient needs them again)."""
+    out_channels, kernel = weight.shape[0], weight.shape[2:]
+    kernels = weight.reshape(groups, out_channels // groups, -1)
+    positions = tuple(map(output_size, input.shape[2:], kernel, stride, padding, dilation))
+    chunks = sample_chunks(input.shape[0], math.prod(weight.shape[1:]) * groups * math.prod(positions) * input.itemsize)
+    if len(chunks) == 1:
+        columns = columns_of(input, kernel, stride, padding, dilation, groups)
+        output = per_group(kernels, columns, groups)
+        return output.reshape((out_channels, input.shape[0]) + positions).swapaxes(0, 1), [(slice(None), columns)]
+    output, kept = xp.empty((out_channels, input.shape[0]) + positions, dtype=xp.result_type(input, weight)), []
+    for chunk in chunks:
+        columns = columns_of(input[chunk], kernel, stride, padding, dilation, groups)
+        output[:, chunk] = per_group(kernels, columns, groups).reshape((out_channels, -1) + positions)
+        kept.append((chunk, columns))
+    return output.swapaxes(0, 1), kept
 
 
 def convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups):
     """The transposed convolution of arrays ``input (N, C, *size)`` and ``weight (C, O / groups,
     *kernel)``: one matrix product gives every input element's footprint (kernel times the element,
     (O·kernel, N·positions)), then col2im adds the footprints at stride-spaced places, one strided
-    addition per kernel position (never a loop over positions, never a scatter). This costs what
-    the convolution costs, where the equivalent convolution of the zero-dilated input would
-    compute stride² times as much, and copy C_out/C_in times more when the output has more channels."""
+    addition per kernel position (never a loop over positions, never a scatter); a chunk of
+    samples at a time. This costs what the convolution costs, where the equivalent convolution of
+    the zero-dilated input would compute stride² times as much, and copy C_out/C_in times more
+    when the output has more channels.
+
+    With stride 1 (every convolution's input gradient but the strided ones), the input's rows are
+    first widened with zeros to the output's width: then a kernel position's footprints land on
+    the flattened output as one contiguous run per sample (``col2im_flat``), which adds several
+    times faster than short rows, for a matrix product that is wider by width_out / width_in."""
     batch, channels, kernel = input.shape[0], input.shape[1], weight.shape[2:]
-    positions, out_channels = input.shape[2:], weight.shape[1] * groups
-    rows = input.reshape((batch, groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
+    spatial, out_channels = len(kernel), weight.shape[1] * groups
+    extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(input.shape[2:], stride, dilation, kernel, output_padding))
+    flat = spatial <= 2 and all(s == 1 for s in stride)
+    if flat:
+        input = padded(input, (0,) * spatial, (0,) * (spatial - 1) + (extent[-1] - input.shape[-1],))
+        tail = (kernel[-1] - 1) * dilation[-1]  # the widest offset into the last dimension
+        canvas = xp.zeros((out_channels, batch, math.prod(extent) + tail), dtype=xp.result_type(input, weight))
+    else:
+        canvas = xp.zeros((out_channels, batch) + extent, dtype=xp.result_type(input, weight))
+    positions = input.shape[2:]
     kernels = weight.reshape(groups, channels // groups, -1).transpose(0, 2, 1)  # (g, O/g·kernel, C/g)
-    footprints = per_group(kernels, rows, groups).reshape((out_channels,) + kernel + (batch,) + positions)
-    spatial = len(kernel)
-    footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
-    extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(positions, stride, dilation, kernel, output_padding))
-    canvas = col2im(footprints, extent, stride, dilation)  # (O, N, *extent): laid out as convolve's output
-    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)
+    for chunk in sample_chunks(batch, out_channels * math.prod(kernel) * math.prod(positions) * input.itemsize):
+        samples = input[chunk]
+        rows = samples.reshape(samples.shape[:1] + (groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
+        footprints = per_group(kernels, rows, groups)
+        if flat:
+            col2im_flat(footprints.reshape((out_channels,) + kernel + (samples.shape[0], -1)), canvas[:, chunk], extent, dilation)
+            continue
+        footprints = footprints.reshape((out_channels,) + kernel + samples.shape[:1] + positions)
+        footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
+        col2im(footprints, canvas[:, chunk], stride, dilation)
+    if flat:
+        canvas = canvas[:, :, : math.prod(extent)].reshape((out_channels, batch) + extent)
+    return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)  # laid out as convolve's output
 
 
-def col2im(footprints, extent, stride, dilation):
-    """Windows' values ``(A, B, *kernel, *positions)`` added into a zero canvas ``(A, B, *extent)``
-    at their places (window i's element p at i·stride + p·dilation): one strided addition per
+def col2im_flat(footprints, canvas, extent, dilation):
+    """col2im of stride 1 on flattened planes: footprints ``(A, *kernel, B, L)``, each row already
+    as wide as the planes ``extent`` (zeros past the input's width), added into ``canvas (A, B,
+    prod(extent) + tail)``: kernel position p adds a contiguous run of L values at flat offset
+    Σ p_i·dilation_i·(plane stride i); the tail takes the widest offset into the last dimension."""
+    kernel, length = footprints.shape[1:-2], footprints.shape[-1]
+    steps = tuple(math.prod(extent[i + 1 :]) * d for i, d in enumerate(dilation))
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        start = sum(o * step for o, step in zip(offset, steps))
+        canvas[:, :, start : start + length] += footprints[(slice(None),) + offset]
+
+
+def col2im(footprints, canvas, stride, dilation):
+    """Windows' values ``(A, B, *kernel, *positions)`` added into ``canvas (A, B, *extent)`` at
+    their places (window i's element p at i·stride + p·dilation): one strided addition per
     kernel position, never a loop over the positions, never a scatter."""
-    spatial = len(extent)
+    spatial = canvas.ndim - 2
     kernel, positions = footprints.shape[2 : 2 + spatial], footprints.shape[2 + spatial :]
-    canvas = xp.zeros(footprints.shape[:2] + tuple(extent), dtype=footprints.dtype)
     for offset in itertools.product(*(range(k) for k in kernel)):
         places = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(offset, dilation, positions, stride))
         canvas[(slice(None), slice(None)) + places] += footprints[(slice(None), slice(None)) + offset]
-    return canvas
 
 
 @on_arrays("convolution")
@@ -112,26 +167,41 @@ def convolution_of_arrays(input, weight, bias, stride, padding, dilation, transp
     """``convolution`` on arrays (the plain backward calls this one); ``bias`` is always None there."""
     if transposed:
         return convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups)
-    return convolve(input, weight, stride, padding, dilation, groups)
+    return convolve(input, weight, stride, padding, dilation, groups)[0]
 
 
 def with_bias(output, bias):
-    return output if bias is None else output + bias.reshape((-1,) + (1,) * (output.ndim - 2))
+    """``output`` (N, O, ...) plus ``bias`` (O,) per channel: added in place, as ``output`` is the
+    convolution's own fresh array, unless the bias would change its type."""
+    if bias is None:
+        return output
+    bias = bias.reshape((-1,) + (1,) * (output.ndim - 2))
+    if xp.result_type(output, bias) != output.dtype:
+        return output + bias
+    output += bias
+    return output
 
 
 # ----------------------------------------------------------------------------- the gradients, written once
 @on_arrays("convolution_weight_gradient")
-def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups):
+def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups, columns=None):
     """``convolution_weight_gradient`` on arrays: per group, the input's im2col columns
     (C/g·kernel, N·positions) times the output gradient transposed (N·positions, O/g): one matrix
-    product per group. (Computed as the transpose of the weight gradient: BLAS is several times
-    slower on the other orientation of this long, thin product.)"""
+    product per group, summed over chunks of samples. (Computed as the transpose of the weight
+    gradient: BLAS is several times slower on the other orientation of this long, thin product.)
+    ``columns``: ``[(samples, columns), ...]`` when the forward pass already made them."""
     out_channels = grad_output.shape[1]
-    columns, positions = columns_of(input, kernel, stride, padding, dilation, groups)
-    grad = grad_output.reshape((grad_output.shape[0], groups, out_channels // groups, -1)).transpose(1, 0, 3, 2)
-    grad = xp.ascontiguousarray(grad).reshape(groups, -1, out_channels // groups)  # (g, N·positions, O/g)
-    transposed = per_group(columns, grad, groups).reshape(groups, -1, out_channels // groups)
-    return transposed.transpose(0, 2, 1).reshape((out_channels, -1) + tuple(kernel))
+    if columns is None:
+        per_sample = input.shape[1] * math.prod(kernel) * math.prod(grad_output.shape[2:]) * input.itemsize
+        chunks = sample_chunks(grad_output.shape[0], per_sample)
+        columns = ((chunk, columns_of(input[chunk], kernel, stride, padding, dilation, groups)) for chunk in chunks)
+    total = 0
+    for chunk, chunk_columns in columns:
+        # the gradient as (O, n·positions) rows: copied in runs of whole planes (not at all for a
+        # channel-major gradient of the whole batch), and read transposed by BLAS itself
+        rows = xp.ascontiguousarray(grad_output[chunk].swapaxes(0, 1)).reshape(groups, out_channels // groups, -1)
+        total = total + per_group(chunk_columns, rows.transpose(0, 2, 1), groups)
+    return total.reshape(groups, -1, out_channels // groups).transpose(0, 2, 1).reshape((out_channels, -1) + tuple(kernel))
 
 
 @public(method=False)
@@ -169,12 +239,44 @@ def trimmed(output_size, input_size, kernel, stride, padding, dilation):
 
 
 # ----------------------------------------------------------------------------- operations
+class ColumnsAtHand:
+    """The array functions of a plain backward, where the forward pass's im2col columns of
+    ``input`` stand in for computing them again (the largest copy of the weight gradient)."""
+
+    def __init__(self, input, columns):
+        self.input, self.columns = input, columns
+
+    def __getattr__(self, name):
+        return getattr(array_functions, name)
+
+    def convolution_weight_gradient(self, input, grad_output, kernel, stride, padding, dilation, groups):
+        columns = self.columns if input is self.input else None
+        return weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilation, groups, columns)
+
+
+class ConvolutionNode(WindowNode):
+    """A convolution's node: its plain backward reuses the im2col columns its forward kept."""
+
+    @property
+    def xp(self):
+        namespace = WindowNode.xp.fget(self)
+        columns = self.__dict__.get("input_columns")
+        if namespace is array_functions and columns is not None:
+            return ColumnsAtHand(self.columns_input, columns)
+        return namespace
+
+    def release(self):
+        self.__dict__.pop("input_columns", None)  # a list of arrays: not among those released by default
+        super().release()
+
+
 class Convolution(WindowOp):
     """A convolution or, with ``transposed``, its adjoint (each input element adds its footprint,
     weight[c, o, p, q] times itself, at stride-spaced places of the output), as ``torch.convolution``.
     The gradient of either's input is the other one; of the weight, a convolution of input and
     output gradient (exchanged for the transposed one)."""
 
+    _node_base = ConvolutionNode
     formula = "out[n, o, i, j] = Σ_c,p,q weight[o, c, p, q] · input[n, c, i·stride + p·dilation, j·stride + q·dilation] + bias[o]"
     derivatives = (
         "conv_transpose(grad, weight) (transposed: conv(grad, weight))",
@@ -191,7 +293,9 @@ class Convolution(WindowOp):
         if transposed:
             ctx.input_padding = (0,) * len(stride)
             return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)
-        output = convolve(input, weight, stride, padding, dilation, groups)
+        output, columns = convolve(input, weight, stride, padding, dilation, groups)
+        if needs_weight:
+            ctx.columns_input, ctx.input_columns = input, columns
         ctx.input_padding = trimmed(output.shape[2:], input.shape[2:], ctx.kernel, stride, padding, dilation)
         return with_bias(output, bias)
 
@@ -316,6 +420,39 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+def _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial, operation):
+    """conv_transpose1d and conv_transpose2d: checks, unbatched input, then ``Convolution``."""
+    check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=True)
+    stride, padding, output_padding, dilation = (
+        per_dimension(value, spatial, name, operation)
+        for value, name in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation"))
+    )
+    if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(
+            f"{operation}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
+    unbatched = input.ndim == spatial + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    output = Convolution.apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
+    if any(size < 1 for size in output.shape[2:]):
+        raise RuntimeError(f"{operation}: the output size {list(output.shape)} is too small (input {list(input.shape)}); reduce padding")
+    return output.squeeze(0) if unbatched else output
+
+
+@public(method=False)
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-d transposed convolution (the gradient of conv1d's input), which upsamples:
+    input (N, C, L) -> (N, O, L_out), weight (C, O / groups, k), bias (O,),
+
+        L_out = (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1
+
+    (C, L) input is one sample.
+    """
+    return _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, 1, "conv_transpose1d")
+
+
 @public(method=False)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-d transposed convolution (the gradient of conv2d's input; "deconvolution"), which upsamples:
@@ -326,24 +463,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     ``output_padding`` (smaller than the stride or the dilation) picks among the input sizes a
     strided conv2d maps to the same output size.
     """
-    operation = "conv_transpose2d"
-    check_convolution_input(input, weight, bias, groups, 2, operation, transposed=True)
-    stride, padding, output_padding, dilation = (
-        per_dimension(value, 2, name, operation)
-        for value, name in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation"))
-    )
-    if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
-        raise RuntimeError(
-            f"{operation}: output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
-        )
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    output = Convolution.apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
-    if any(size < 1 for size in output.shape[2:]):
-        raise RuntimeError(f"{operation}: the output size {list(output.shape)} is too small (input {list(input.shape)}); reduce padding")
-    return output.squeeze(0) if unbatched else output
+    return _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
 
 
 # ----------------------------------------------------------------------------- im2col and col2im
@@ -360,7 +480,8 @@ def _folded(input, output_size, kernel, dilation, padding, stride):
     channels = input.shape[1] // (kernel[0] * kernel[1])
     extent = tuple(size + 2 * p for size, p in zip(output_size, padding))
     positions = tuple((e - d * (k - 1) - 1) // s + 1 for e, k, s, d in zip(extent, kernel, stride, dilation))
-    canvas = col2im(input.reshape((batch, channels) + tuple(kernel) + positions), extent, stride, dilation)
+    canvas = xp.zeros((batch, channels) + extent, dtype=input.dtype)
+    col2im(input.reshape((batch, channels) + tuple(kernel) + positions), canvas, stride, dilation)
     return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding))
 
 

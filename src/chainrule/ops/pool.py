@@ -1,16 +1,16 @@
 """Pooling: the maximum or the mean of each window, over the last two dimensions of (N, C, H, W).
 
-The windows are read as a strided view of the input (``backend.sliding_windows``), or, when they
-tile the input exactly (stride = kernel, no padding or dilation, sizes divisible: the common 2x2
-pooling), by a plain reshape. The gradient goes back to the windows' elements (to the maximum of
-each window for max pooling, evenly spread for average pooling): a reshape when the windows tile
-the input, otherwise ``fold`` (col2im), which sums where windows overlap; both differentiable
-again. 1-d pooling is 2-d pooling of a height-1 input, as in PyTorch.
+A kh x kw window is reduced in two passes: across its kw columns (kw strided views of the padded
+input, combined elementwise), then across its kh rows; each pass is as long as its output (NumPy's
+reductions over short window axes are several times slower). The gradient goes back through the
+two passes in turn (to each window's maximum for max pooling, evenly spread for average pooling):
+a stack and a reshape when the windows tile the input, otherwise ``fold`` (col2im), which sums
+where windows overlap; both differentiable again. 1-d pooling is 2-d pooling of a height-1 input,
+as in PyTorch; adaptive pooling, unpooling and power-average pooling are built on these.
 """
-import itertools
 import math
 
-from chainrule.backend import copy_where, sliding_windows, xp
+from chainrule.backend import xp
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
 from chainrule.ops.windows import WindowOp, output_size, per_dimension
@@ -25,36 +25,76 @@ class Windows:
         self.positions = tuple(map(output_size, size, kernel, stride, padding, dilation, (ceil_mode,) * 2))
         reach = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(self.positions, stride, dilation, kernel))
         self.extent = tuple(max(s + 2 * p, r) for s, p, r in zip(size, padding, reach))
-        self.tiled = stride == kernel and padding == (0, 0) and dilation == (1, 1) and all(
-            s == o * k for s, o, k in zip(size, self.positions, kernel)
-        )
 
-    def of(self, input, fill):
-        """The windows of ``input`` (an array), (N, C, H_out, W_out, kh, kw), a view where possible."""
-        batch, channels = input.shape[:2]
-        if self.tiled:
-            (rows, cols), (kh, kw) = self.positions, self.kernel
-            return input.reshape(batch, channels, rows, kh, cols, kw).transpose(0, 1, 2, 4, 3, 5)
+    def padded(self, input, fill):
+        """``input`` (an array) padded with ``fill`` to the extent the windows span."""
         after = tuple(e - s - p for e, s, p in zip(self.extent, self.size, self.padding))
-        return sliding_windows(padded(input, self.padding, after, fill), self.kernel, self.stride, self.dilation)
+        return padded(input, self.padding, after, fill)
 
-    def spread(self, namespace, per_window):
-        """Values for each window's elements (N, C, H_out, W_out, kh·kw) back onto the input
-        (N, C, H, W), summed where windows overlap: the adjoint of ``of``. ``namespace`` is the
-        node's ``ctx.xp`` (arrays in a plain backward, tensors in a recorded one)."""
-        batch, channels = per_window.shape[0], per_window.shape[1]
-        per_window = per_window.reshape((batch, channels) + self.positions + self.kernel)
-        if self.tiled:
-            return per_window.swapaxes(3, 4).reshape((batch, channels) + self.size)
-        columns = per_window.swapaxes(2, 4).swapaxes(3, 5).reshape(batch, channels * math.prod(self.kernel), -1)
-        canvas = namespace.fold(columns, self.extent, self.kernel, self.dilation, (0, 0), self.stride)
-        (top, left), (height, width) = self.padding, self.size
-        return canvas[:, :, top : top + height, left : left + width]
+    def across_width(self, values):
+        """``values`` (N, C, rows, W_pad) read at each kernel column q: one strided view per q,
+        (N, C, rows, W_out), whose column j is column j·stride + q·dilation."""
+        (kw, stride, dilation, cols) = self.kernel[1], self.stride[1], self.dilation[1], self.positions[1]
+        return [values[..., q * dilation : q * dilation + (cols - 1) * stride + 1 : stride] for q in range(kw)]
+
+    def across_height(self, values):
+        """``values`` (N, C, H_pad, cols) read at each kernel row p: one strided view per p,
+        (N, C, H_out, cols), whose row i is row i·stride + p·dilation."""
+        (kh, stride, dilation, rows) = self.kernel[0], self.stride[0], self.dilation[0], self.positions[0]
+        return [values[:, :, p * dilation : p * dilation + (rows - 1) * stride + 1 : stride] for p in range(kh)]
+
+    def spread(self, namespace, row_parts, column_parts):
+        """The adjoint of reading the windows across the width, then across the height: the
+        gradient parts of each kernel row (N, C, H_out, W_out) put back onto the rows, then those of
+        each kernel column, ``column_parts(grad_rows)``, onto the columns, and cropped to the input
+        (N, C, H, W). ``namespace`` is the node's ``ctx.xp`` (arrays, or tensors when recorded)."""
+        (height, width), (kh, kw), (sh, sw), (dh, dw) = self.extent, self.kernel, self.stride, self.dilation
+        grad_rows = placed(namespace, row_parts, 2, height, kh, sh, dh)  # (N, C, H_pad, W_out)
+        canvas = placed(namespace, column_parts(grad_rows), 3, width, kw, sw, dw)  # (N, C, H_pad, W_pad)
+        (top, left), (size_h, size_w) = self.padding, self.size
+        return canvas[:, :, top : top + size_h, left : left + size_w]
+
+
+def first_maxima(candidates, nan_wins):
+    """The elementwise maximum of equally shaped arrays, and which one gave it as one-hot masks
+    (one per candidate): scanning in order, a later candidate wins when it is greater (the first
+    maximum is kept), or, when ``nan_wins``, when it is nan (the last nan is kept), as PyTorch."""
+    best, wins = candidates[0], []
+    for candidate in candidates[1:]:
+        win = candidate > best
+        wins.append(win | (candidate != candidate) if nan_wins else win)
+        best = xp.maximum(best, candidate)
+    chosen, later = [], None
+    for win in reversed(wins):
+        chosen.append(win if later is None else win & ~later)
+        later = win if later is None else later | win
+    chosen.append(xp.ones(best.shape, dtype=bool) if later is None else ~later)
+    return best, chosen[::-1]
+
+
+def added(views):
+    """The elementwise sum of equally shaped arrays (the first itself when it is alone)."""
+    total = views[0]
+    for view in views[1:]:
+        total = total + view
+    return total
+
+
+def chosen_index(chosen):
+    """The position k of the one-hot masks ``chosen`` that is set, as integers."""
+    return sum(k * mask.astype(xp.int64) for k, mask in enumerate(chosen))
 
 
 class MaxPool2D(WindowOp):
     """With ``indices``, also returns, per output, the position (row · W + column) of the maximum
-    in its input plane."""
+    in its input plane.
+
+    The maximum of a kh x kw window is the maximum over its kh rows of each row's maximum over kw
+    columns: kw - 1 then kh - 1 elementwise passes over strided views, each as long as the output
+    (NumPy's reductions over short window axes are several times slower). Each pass keeps, as
+    one-hot masks, which view won; the gradient goes back through the two passes in turn: stacked
+    under those masks, then put at its row, then its column (``placed``: a reshape when the windows
+    tile the input, else ``fold``, summing where windows overlap); both differentiable again."""
 
     formula = "out[n, c, i, j] = max over p, q of input[n, c, i·stride + p·dilation, j·stride + q·dilation]"
     derivatives = ("grad at each window's maximum (the first one), 0 elsewhere",)
@@ -62,50 +102,62 @@ class MaxPool2D(WindowOp):
 
     @staticmethod
     def forward(ctx, input, windows, indices):
-        # One pass per kernel position over output-sized strided views (NumPy's reductions over a
-        # short last axis are several times slower than these elementwise passes).
-        values = windows.of(input, -xp.inf)
-        offsets = list(itertools.product(*map(range, windows.kernel)))
-        output, which = values[..., 0, 0].copy(), xp.zeros(values.shape[:4], dtype=xp.int64)
-        for position, (p, q) in enumerate(offsets[1:], start=1):
-            candidate = values[..., p, q]
-            better = (candidate > output) | (candidate != candidate)  # the first maximum; nan wins, as in PyTorch
-            copy_where(output, candidate, better)
-            copy_where(which, position, better)
+        nan_wins = bool(xp.isnan(input).any())
+        row_maxima, chosen_column = first_maxima(windows.across_width(windows.padded(input, -xp.inf)), nan_wins)
+        output, chosen_row = first_maxima(windows.across_height(row_maxima), nan_wins)  # (N, C, H_out, W_out)
         ctx.windows = windows
-        ctx.chosen = (which[..., None] == xp.arange(len(offsets))).astype(input.dtype)  # one-hot per window
+        ctx.chosen_row, ctx.chosen_column = chosen_row, chosen_column
         if not indices:
             return output
-        (stride_h, stride_w), (dilation_h, dilation_w), (top, left) = windows.stride, windows.dilation, windows.padding
-        rows = xp.arange(windows.positions[0])[:, None] * stride_h - top + which // windows.kernel[1] * dilation_h
-        cols = xp.arange(windows.positions[1]) * stride_w - left + which % windows.kernel[1] * dilation_w
-        return output, (rows * windows.size[1] + cols).astype(xp.int64)
+        (sh, sw), (dh, dw), (rows, cols), (top, left) = windows.stride, windows.dilation, windows.positions, windows.padding
+        row_offset = chosen_index(chosen_row)
+        column_offset = sum(mask * column for mask, column in zip(chosen_row, windows.across_height(chosen_index(chosen_column))))
+        row = xp.arange(rows)[:, None] * sh - top + row_offset * dh
+        col = xp.arange(cols) * sw - left + column_offset * dw
+        return output, (row * windows.size[1] + col).astype(xp.int64)
 
     @staticmethod
     def backward(ctx, grad_output, *grad_indices):
-        per_window = grad_output.reshape(tuple(grad_output.shape) + (1,)) * ctx.chosen
-        return ctx.windows.spread(ctx.xp, per_window), None, None
+        row_parts = [grad_output * mask for mask in ctx.chosen_row]
+        grad_input = ctx.windows.spread(ctx.xp, row_parts, lambda grad_rows: [grad_rows * mask for mask in ctx.chosen_column])
+        return grad_input, None, None
+
+
+def placed(namespace, parts, axis, extent, kernel, stride, dilation):
+    """The adjoint of reading ``parts`` (N, C, rows, cols) as strided views along ``axis`` (2: rows,
+    3: columns) at the kernel's offsets: each part's values added back at the places it was read
+    from, along an axis ``extent`` long. Windows that tile the axis (stride = kernel, no dilation)
+    are a stack and a reshape; others a ``fold`` with a kernel one wide along the other axis."""
+    shape = list(parts[0].shape)
+    if stride == kernel and dilation == 1 and extent == shape[axis] * kernel:
+        shape[axis] = extent
+        return namespace.stack(parts, axis + 1).reshape(tuple(shape))
+    batch, channels, rows, cols = shape
+    columns = namespace.stack(parts, 2).reshape(batch, channels * kernel, rows * cols)
+    if axis == 2:
+        return namespace.fold(columns, (extent, cols), (kernel, 1), (dilation, 1), (0, 0), (stride, 1))
+    return namespace.fold(columns, (rows, extent), (1, kernel), (1, dilation), (0, 0), (1, stride))
 
 
 class AvgPool2D(WindowOp):
+    """Each window's sum is its rows' sums (kw - 1 additions of strided views) summed over kh
+    rows, as max pooling takes maxima; the gradient, grad / divisor, goes back the same way."""
+
     formula = "out[n, c, i, j] = Σ_p,q input[n, c, i·stride + p, j·stride + q] / divisor[i, j]"
     derivatives = ("grad / divisor, spread over each window",)
 
     @staticmethod
     def forward(ctx, input, windows, divisor):
         ctx.windows, ctx.divisor = windows, divisor
-        if windows.tiled:
-            (rows, cols), (kh, kw) = windows.positions, windows.kernel
-            total = input.reshape(input.shape[:2] + (rows, kh, cols, kw)).sum((3, 5))
-        else:
-            total = windows.of(input, 0).sum((-2, -1))
-        return (total / divisor).astype(input.dtype)
+        row_sums = added(windows.across_width(windows.padded(input, 0)))
+        return (added(windows.across_height(row_sums)) / divisor).astype(input.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        share = (grad_output / ctx.divisor).reshape(tuple(grad_output.shape) + (1,))
-        per_window = ctx.xp.broadcast_to(share, tuple(grad_output.shape) + (math.prod(ctx.windows.kernel),))
-        return ctx.windows.spread(ctx.xp, per_window), None, None
+        windows = ctx.windows
+        share = grad_output / ctx.divisor
+        grad_input = windows.spread(ctx.xp, [share] * windows.kernel[0], lambda grad_rows: [grad_rows] * windows.kernel[1])
+        return grad_input, None, None
 
 
 def _divisor(windows, count_include_pad, divisor_override, dtype):
@@ -292,3 +344,120 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     indices = tensor_from_array((index_rows * planes.shape[-1] + index_cols).astype(xp.int64))
     output, indices = _restored(output, unbatched, 2), _restored(indices, unbatched, 2)
     return (output, indices) if return_indices else output
+
+
+# ----------------------------------------------------------------------------- 1-d adaptive pooling
+def _adaptive_1d_planes(input, output_size, operation):
+    """(…, L) input as (…, 1, L) and the output size as (1, L_out), after PyTorch's checks."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{operation}: Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor of size "
+            f"{list(input.shape)}; the layout is (N, C, L) or (C, L)"
+        )
+    sizes = (output_size,) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 1:
+        raise RuntimeError(f"{operation}() argument 'output_size' should contain one int (got {len(sizes)})")
+    return input.unsqueeze(-2), (1, sizes[0])
+
+
+@public(method=False)
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed length L_out, whatever the input's length: (N, C, L) -> (N, C, L_out),
+    window i spanning floor(i·L/L_out) to ceil((i+1)·L/L_out); ``adaptive_avg_pool2d`` of a height-1 input."""
+    planes, sizes = _adaptive_1d_planes(input, output_size, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(planes, sizes).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed length L_out: (N, C, L) -> (N, C, L_out), windows as
+    ``adaptive_avg_pool1d``; ``return_indices`` also gives each maximum's position along L."""
+    planes, sizes = _adaptive_1d_planes(input, output_size, "adaptive_max_pool1d")
+    output, indices = adaptive_max_pool2d(planes, sizes, return_indices=True)
+    output, indices = output.squeeze(-2), indices.squeeze(-2)
+    return (output, indices) if return_indices else output
+
+
+@public(name="adaptive_max_pool1d", method=False)
+def adaptive_max_pool1d_with_indices(input, output_size):
+    """``torch.adaptive_max_pool1d``: the maxima and their indices, as ``F.adaptive_max_pool1d(...,
+    return_indices=True)``."""
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+# ----------------------------------------------------------------------------- unpooling
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims, operation):
+    """Each value of ``input`` put back at its place ``indices`` (as ``max_pool`` gives them, the
+    flat position in its (H, W) plane) of a zero (N, C, *size) output, the rest 0; the gradient
+    gathers from those places. ``size`` from the pooling's geometry, or ``output_size``."""
+    kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
+    stride = kernel if stride is None else per_dimension(stride, dims, "stride", operation)
+    padding = per_dimension(padding, dims, "padding", operation)
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input, but got input of size {list(input.shape)}")
+    if indices.dtype != xp.int64:
+        raise RuntimeError(f"{operation}: elements in indices should be type int64 but got: {indices.dtype}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"{operation}: Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+            f"but got indices tensor with shape: {list(indices.shape)}"
+        )
+    default = tuple((input.shape[-dims + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(dims))
+    size = default
+    if output_size is not None:
+        size = tuple(output_size)[-dims:] if len(output_size) == dims + 2 else tuple(output_size)
+        if len(size) != dims:
+            raise ValueError(f"{operation}: output_size should be a sequence of {dims} or {dims + 2} elements, but it has {len(output_size)}")
+        for d, (wanted, usual) in enumerate(zip(size, default)):
+            if not usual - stride[d] < wanted < usual + stride[d]:
+                raise ValueError(
+                    f'{operation}: invalid output_size "{tuple(output_size)}" (dim {d} must be between '
+                    f"{usual - stride[d]} and {usual + stride[d]}, both excluded: the sizes the pooling maps to {input.shape[-dims + d]})"
+                )
+    unbatched = input.ndim == dims + 1
+    if unbatched:
+        input, indices = input.unsqueeze(0), indices.unsqueeze(0)
+    plane = math.prod(size)
+    flat_indices = indices.reshape(input.shape[0], input.shape[1], -1)
+    outside = flat_indices.array[(flat_indices.array < 0) | (flat_indices.array >= plane)]
+    if outside.size:
+        wrong = int(outside[0])
+        raise RuntimeError(f"{operation}: Found an invalid max index: {wrong} (output volumes are of size {'x'.join(map(str, size))})")
+    canvas = tensor_from_array(xp.zeros((input.shape[0], input.shape[1], plane), dtype=input.dtype))
+    output = canvas.scatter(2, flat_indices, input.reshape(input.shape[0], input.shape[1], -1))
+    output = output.reshape(tuple(input.shape[:2]) + size)
+    return output.squeeze(0) if unbatched else output
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool1d``: (N, C, L_in) values and their ``indices`` ->
+    (N, C, L) with L = (L_in - 1) stride - 2 padding + kernel_size (or ``output_size``), each value
+    back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool2d``: (N, C, H_in, W_in) values and their ``indices`` (flat
+    positions row · W + column) -> (N, C, H, W) with H = (H_in - 1) stride - 2 padding + kh (W
+    alike, or ``output_size``), each value back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+# ----------------------------------------------------------------------------- power-average pooling
+def _lp_pool(average, input, norm_type, kernel_size, stride, ceil_mode, dims):
+    """(Σ over the window of x^p)^(1/p), as PyTorch computes it: the mean of x^p times the window's
+    size, its sign kept (a negative sum only from odd p), then the p-th root."""
+    kernel = per_dimension(kernel_size, dims, "kernel_size", f"lp_pool{dims}d")
+    mean = average(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (mean.sign() * mean.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: (N, C, L) -> (N, C, L_out), each window's (Σ x^p)^(1/p) with p =
+    ``norm_type`` (p = 1: the sum; large p: near the maximum), sizes as ``avg_pool1d``."""
+    return _lp_pool(avg_pool1d, input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: (N, C, H, W) -> (N, C, H_out, W_out), each kh x kw window's
+    (Σ x^p)^(1/p) with p = ``norm_type``, sizes as ``avg_pool2d``."""
+    return _lp_pool(avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
