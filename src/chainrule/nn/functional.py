@@ -17,8 +17,6 @@ from chainrule.ops.inplace import write_in_place
 from chainrule.ops.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
-    ClassIndexTargets,
-    ClassProbabilityTargets,
     CrossEntropy,
     L1Loss,
     MseLoss,
@@ -267,8 +265,8 @@ def binary_cross_entropy_with_logits(
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
-def _class_index_targets(input, target, weight, ignore_index, operation, label_smoothing=0.0):
-    """Check class-index ``target`` against ``input`` (N, C, d1, ...) or (C,) and prepare it."""
+def _check_class_index_target(input, target, weight, operation):
+    """Check class-index ``target`` against ``input`` (N, C, d1, ...) or (C,)."""
     if input.ndim == 0:
         raise ValueError(f"{operation}: input must have a class dimension, got a 0-d tensor")
     if target.dtype.kind not in "iu":
@@ -289,7 +287,6 @@ def _class_index_targets(input, target, weight, ignore_index, operation, label_s
             f"{list(input.shape)} (the input's shape without the class dimension), got {list(target.shape)}"
         )
     _check_class_weight(input, weight)
-    return ClassIndexTargets(input, target, weight, ignore_index, label_smoothing)
 
 
 def _check_class_weight(input, weight):
@@ -327,17 +324,16 @@ def cross_entropy(
     if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
         _check_class_weight(input, weight)
         target = target.to(input.dtype)
-        targets = ClassProbabilityTargets(input, target, weight, label_smoothing)
     else:
-        targets = _class_index_targets(input, target, weight, ignore_index, "cross_entropy", label_smoothing)
-    return CrossEntropy.apply(input, target, targets, reduction)
+        _check_class_index_target(input, target, weight, "cross_entropy")
+    return CrossEntropy.apply(input, target, weight, reduction, ignore_index, label_smoothing)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (log_softmax output)."""
     reduction = _reduction(size_average, reduce, reduction)
-    targets = _class_index_targets(input, target, weight, ignore_index, "nll_loss")
-    return NllLoss.apply(input, target, targets, reduction)
+    _check_class_index_target(input, target, weight, "nll_loss")
+    return NllLoss.apply(input, target, weight, reduction, ignore_index)
 
 
 # ----------------------------------------------------------------------------- normalization
