@@ -166,8 +166,31 @@ def test_a_mask_computed_inside_the_step_runs_eagerly_instead_of_being_frozen():
     assert len(warned) == 1 and "computed outside a recorded operation" in warned[0]
 
 
-def test_dropout_runs_eagerly_with_one_warning_and_the_random_stream_advances_as_in_eager():
-    compiled, warned = train_both(make_model=lambda: network(extra=(nn.Dropout(0.3),)), make_optimizer=OPTIMIZERS["sgd"])
+def test_dropout_draws_in_the_program_and_the_random_stream_advances_as_in_eager():
+    compiled, warned = train_both(make_model=lambda: network(extra=(nn.Dropout(0.3),)), make_optimizer=OPTIMIZERS["sgd"], data=batches(6))
+    assert warned == [] and len(compiled.recordings) == 1
+    assert "DropoutMask.forward" in compiled.code
+
+
+def test_dropout2d_and_a_seed_set_between_calls_replay_as_eager():
+    def make_model():
+        return nn.Sequential(nn.Unflatten(1, (2, 1, 1)), nn.Dropout2d(0.5), nn.Flatten(), network(extra=(nn.Dropout(0.2),)))
+
+    class Reseeded:  # manual_seed between calls: the program draws from the generator as it is then
+        def __iter__(self):
+            for number, batch in enumerate(batches(4)):
+                chainrule.manual_seed(number)
+                yield batch
+
+    compiled, warned = train_both(make_model=make_model, make_optimizer=OPTIMIZERS["adam"], data=Reseeded())
+    assert warned == [] and len(compiled.recordings) == 1
+
+
+def test_random_numbers_drawn_outside_an_operation_run_eagerly_with_one_warning():
+    def noisy(out, y):
+        return F.mse_loss(out + chainrule.tensor(np.asarray(chainrule.random.numpy_generator().random(), np.float32)), y)
+
+    compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS["sgd"], loss_fn=noisy)
     assert len(warned) == 1 and "random numbers" in warned[0]
 
 
@@ -267,10 +290,13 @@ def test_eval_mode_records_again():
     with chainrule.no_grad():
         first = compiled(inputs).array.copy()
         model.train()
-        with pytest.warns(UserWarning, match="random numbers"):
-            compiled(inputs)  # dropout in training mode: eager from now on
+        chainrule.manual_seed(1)
+        dropped = compiled(inputs).array.copy()  # dropout in training mode: a second recording
+        chainrule.manual_seed(1)
+        assert np.array_equal(compiled(inputs).array, dropped)
         model.eval()
         assert np.array_equal(compiled(inputs).array, first)
+    assert sum(len(entries) for entries in compiled.recordings.values()) == 2
 
 
 def test_item_in_an_if_runs_eagerly_with_one_warning_naming_the_line():

@@ -36,7 +36,6 @@ from chainrule.ops.pool import (  # noqa: F401
     max_pool2d,
 )
 from chainrule.ops.upsample import interpolate  # noqa: F401
-from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
@@ -120,9 +119,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    keep = numpy_generator().random(tuple(input.shape)) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = tensor_from_array((keep * scale).astype(input.dtype))
+    mask = activation.DropoutMask.apply(input.array.shape, input.array.dtype, p)
     return input.mul_(mask) if inplace else input * mask
 
 
@@ -138,9 +135,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     planes = tuple(input.shape[: input.ndim - 2]) + (1, 1)
-    keep = numpy_generator().random(planes) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = tensor_from_array((keep * scale).astype(input.dtype))
+    mask = activation.DropoutMask.apply(planes, input.array.dtype, p)
     return input.mul_(mask) if inplace else input * mask
 
 
