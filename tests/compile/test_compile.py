@@ -199,8 +199,47 @@ def test_batch_norm_statistics_match_eager():
         return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 1))
 
     compiled, warned = train_both(make_model=make_model, make_optimizer=OPTIMIZERS["sgd"])
-    # Training batch norm computes its statistics on arrays outside an operation: it runs eagerly.
-    assert len(warned) == 1 and "outside a recorded operation" in warned[0]
+    assert warned == [] and len(compiled.recordings) == 1
+
+
+def running_statistics(compiled, make_model, data, make_optimizer=OPTIMIZERS["sgd"]):
+    """Train, and return the losses and parameters as ``train`` does, with every buffer."""
+    chainrule.manual_seed(0)
+    model = make_model()
+    optimizer = make_optimizer(model.parameters())
+    step = training_step(model, optimizer, F.cross_entropy)
+    run = chainrule.compile(step) if compiled else step
+    losses = [run(inputs, targets).array.copy() for inputs, targets in data]
+    return losses, [p.array.copy() for p in model.parameters()], [b.array.copy() for b in model.buffers()], run
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.7])
+def test_batch_norm_and_layer_norm_running_statistics_and_batch_count_match_eager_bit_for_bit(momentum):
+    def make_model():
+        return nn.Sequential(
+            nn.Linear(2, 6), nn.Unflatten(1, (3, 2)), nn.BatchNorm1d(3, momentum=momentum), nn.Flatten(),
+            nn.LayerNorm(6), nn.BatchNorm1d(6, affine=False), nn.Dropout(0.25), nn.ReLU(), nn.Linear(6, 3),
+        )
+
+    data = [(inputs, two_classes(y) + (inputs[:, 1] > 0).long()) for inputs, y in batches(5)]
+    eager = running_statistics(False, make_model, data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = running_statistics(True, make_model, data)
+    for first, second in zip(eager[:3], compiled[:3]):
+        assert len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert int(compiled[2][2]) == 5  # num_batches_tracked counted every batch
+    assert len(compiled[3].recordings) == 1
+
+
+def test_batch_norm_with_a_cumulative_average_runs_eagerly_with_one_warning():
+    """momentum=None divides by num_batches_tracked, read into Python."""
+
+    def make_model():
+        return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16, momentum=None), nn.Tanh(), nn.Linear(16, 1))
+
+    compiled, warned = train_both(make_model=make_model, make_optimizer=OPTIMIZERS["sgd"])
+    assert len(warned) == 1 and "__int__" in warned[0]
 
 
 def test_a_module_in_eval_mode_compiles_under_no_grad_and_keeps_batch_norm_buffers_live():

@@ -116,8 +116,19 @@ class Recorder:
             if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = output_array({name})")
             self._name_tensor(output, name)
+        for position in getattr(function, "writes_into", ()):
+            if isinstance(args[position], Tensor):
+                self._written_by_operation(args[position])
         self._random_state = default_generator.get_state()
         return outputs
+
+    def _written_by_operation(self, tensor):
+        """``tensor`` was changed in place by the operation just recorded (batch norm's running
+        statistics): the program repeats that change, so the checks start from its new value."""
+        if id(tensor) in self._versions:
+            self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
+        if id(tensor) in self._snapshot:
+            self._snapshot[id(tensor)] = self._snapshot_of(tensor)
 
     def _operand(self, arg):
         """The expression for one argument of ``forward``."""
@@ -371,23 +382,26 @@ class Recorder:
     # ----------------------------------------------------------------- checks
     def _take_snapshot(self):
         self._random_state = default_generator.get_state()
-        self._snapshot = {}
-        for key, (tensor, path) in self.reach.tensors.items():
-            grad = tensor.grad
-            small = tensor.array.size <= _SNAPSHOT_LIMIT
-            self._snapshot[key] = (
-                tensor.array,
-                tensor.array.copy() if small else None,
-                tensor._version_owner._version,
-                grad,
-                None if grad is None else grad.array,
-                grad.array.copy() if grad is not None and small else None,
-            )
+        self._snapshot = {key: self._snapshot_of(tensor) for key, (tensor, path) in self.reach.tensors.items()}
         self._settings = [
             [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
             for value in self.reach.objects.values()
             if hasattr(value, "param_groups")
         ]
+
+    @staticmethod
+    def _snapshot_of(tensor):
+        """A state tensor's array, a copy of its values, its version, and the same of its ``.grad``."""
+        grad = tensor.grad
+        small = tensor.array.size <= _SNAPSHOT_LIMIT
+        return (
+            tensor.array,
+            tensor.array.copy() if small else None,
+            tensor._version_owner._version,
+            grad,
+            None if grad is None else grad.array,
+            grad.array.copy() if grad is not None and small else None,
+        )
 
     def _verify_state(self):
         """Fail if a tensor found before the call, its ``.grad`` or an optimizer's settings changed

@@ -7,7 +7,6 @@ layer norm in ``normalization.py``.
 """
 import warnings
 
-from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
@@ -25,7 +24,7 @@ from chainrule.ops.loss import (
     class_axis_of,
 )
 from chainrule.ops.matmul import linear
-from chainrule.ops.normalization import BatchNormalize, LayerNormalize, batch_statistics
+from chainrule.ops.normalization import BatchNormalize, LayerNormalize, apply_writing
 from chainrule.ops.padding import pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
@@ -351,23 +350,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"Expected more than 1 value per channel when training, got input size {input.shape}; "
                 f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
             )
-        mean, var = batch_statistics(input.array, axes)
-        if running_mean is not None:
-            _update_running(running_mean, mean, momentum)
-        if running_var is not None:
-            _update_running(running_var, var * (count / (count - 1)), momentum)
-        return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+        return apply_writing(BatchNormalize, input, weight, bias, running_mean, running_var, eps, axes, view, momentum)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-    mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
-    return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
-
-
-def _update_running(running, batch_value, momentum):
-    """running <- (1 - momentum) running + momentum batch_value, in place and unrecorded."""
-    updated = (1 - momentum) * running.array + momentum * batch_value.reshape(running.shape)
-    with no_grad():
-        running.copy_(tensor_from_array(updated.astype(running.dtype)))
+    return BatchNormalize.apply(input, weight, bias, running_mean, running_var, eps, None, view, None)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -380,8 +366,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
         )
     axes = tuple(range(input.ndim - count, input.ndim))
-    mean, var = batch_statistics(input.array, axes)
-    return LayerNormalize.apply(input, weight, bias, mean, var, eps, axes, normalized_shape)
+    return LayerNormalize.apply(input, weight, bias, None, None, eps, axes, normalized_shape, None)
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding

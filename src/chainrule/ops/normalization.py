@@ -13,13 +13,19 @@ functions with PyTorch's signatures are in ``chainrule.nn.functional``.
 import math
 
 from chainrule.ops.op import Op
+from chainrule.tensor import Tensor
 
 
 class Normalize(Op):
-    """``mean`` and ``var`` (arrays shaped to broadcast against the input) are either the input's
-    own statistics over the axes ``normalized_over`` (batch norm in training, layer norm), so that
-    the gradient flows through them too, or fixed values (batch norm in evaluation:
+    """``mean`` and ``var`` are either the input's own statistics over the axes ``normalized_over``
+    (batch norm in training, layer norm), so that the gradient flows through them too, or the
+    running statistics ``running_mean`` / ``running_var`` (C,) (batch norm in evaluation:
     ``normalized_over`` is None, and the input's gradient is just g / √(var + eps)).
+
+    In training, given running statistics and a ``momentum``, forward also moves them towards the
+    batch's, in place: running = (1 - momentum) running + momentum batch, the variance unbiased
+    (n / (n - 1)) as PyTorch's. Being part of the operation, the update is replayed by a compiled
+    program (``writes_into`` names the inputs forward writes into).
 
     ``weight`` and ``bias`` (or None) are viewed as ``parameter_view`` to broadcast: (1, C, 1) for
     batch norm of (N, C, L), ``normalized_shape`` for layer norm; their gradients are summed over
@@ -32,13 +38,24 @@ class Normalize(Op):
         "(g - mean(g) - x̂ · mean(g x̂)) / √(var + eps),  g = grad · weight",
         "Σ grad · x̂",
         "Σ grad",
-        None, None, None, None, None,
+        None, None, None, None, None, None,
     )
+    writes_into = (3, 4)
 
     @staticmethod
-    def forward(ctx, input, weight, bias, mean, var, eps, normalized_over, parameter_view):
+    def forward(ctx, input, weight, bias, running_mean, running_var, eps, normalized_over, parameter_view, momentum):
         ctx.save_for_backward(input, weight)
-        ctx.statistics = (mean, var) if normalized_over is None else None  # the fixed ones only
+        if normalized_over is None:
+            mean, var = running_mean.reshape(parameter_view), running_var.reshape(parameter_view)
+            ctx.statistics = (mean, var)  # the fixed ones only
+        else:
+            mean, var = batch_statistics(input, normalized_over)
+            ctx.statistics = None
+            if momentum is not None:
+                count = input.size // max(mean.size, 1)
+                for running, batch_value in ((running_mean, mean), (running_var, var * (count / (count - 1)))):
+                    if running is not None:
+                        running[...] = ((1 - momentum) * running + momentum * batch_value.reshape(running.shape)).astype(running.dtype)
         ctx.eps, ctx.normalized_over, ctx.parameter_view = eps, normalized_over, parameter_view
         ctx.parameter_shape = next((p.shape for p in (weight, bias) if p is not None), None)
         x_hat, _ = standardized(input, mean, var, eps)
@@ -62,7 +79,7 @@ class Normalize(Op):
             grad_weight = _sum_to_parameter(ctx, grad_output * x_hat)
         if ctx.needs_input_grad[2]:
             grad_bias = _sum_to_parameter(ctx, grad_output)
-        return grad_input, grad_weight, grad_bias, None, None, None, None, None
+        return grad_input, grad_weight, grad_bias, None, None, None, None, None, None
 
 
 class BatchNormalize(Normalize):
@@ -71,6 +88,29 @@ class BatchNormalize(Normalize):
 
 class LayerNormalize(Normalize):
     node_name = "NativeLayerNormBackward0"
+
+
+class CountBatch(Op):
+    """``num_batches_tracked`` + 1, in place: a batch norm layer counts its training batches."""
+
+    formula = "count + 1"
+    derivatives = (None,)
+    writes_into = (0,)
+
+    @staticmethod
+    def forward(ctx, count):
+        count += 1
+        return count.copy()
+
+
+def apply_writing(function, *args):
+    """``function.apply(*args)`` for an operation whose forward writes into its inputs at the
+    positions ``function.writes_into``: their version goes up, as PyTorch's, before it runs, so that
+    a compiled program's recorder finds the change already counted once the operation is done."""
+    for position in function.writes_into:
+        if isinstance(args[position], Tensor):
+            args[position]._version_owner._version += 1
+    return function.apply(*args)
 
 
 def mean_over(values, axes):
