@@ -595,3 +595,31 @@ def test_train_and_eval_called_inside_are_replayed():
         warnings.simplefilter("error")
         again = evaluate(inputs)
     assert np.array_equal(again.array, first) and not model.training
+
+
+def test_gradients_are_never_shared_between_leaves_nor_between_steps():
+    """A first gradient becomes .grad without eager's copy only when no other leaf or step holds it."""
+    chainrule.manual_seed(0)
+    first, second = chainrule.randn(3, 2, requires_grad=True), chainrule.randn(3, 2, requires_grad=True)
+    model = network()
+    optimizer = optim.SGD([first, second, *model.parameters()], lr=0.1)
+
+    def step(inputs, targets):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(inputs), targets) + (first + second).sum()  # AddBackward0 sends one array to both
+        loss.backward()
+        return loss
+
+    compiled = chainrule.compile(step)
+    held = []
+    for inputs, targets in batches(3):
+        compiled(inputs, targets)
+        held.append([p.grad for p in optimizer.param_groups[0]["params"]])
+    assert "accumulate_unshared(model_0_weight" in compiled.code and "accumulate(first" in compiled.code
+    assert not np.shares_memory(first.grad.array, second.grad.array)
+    eager = []
+    for inputs, targets in batches(3):
+        step(inputs, targets)
+        eager.append([p.grad.array.copy() for p in optimizer.param_groups[0]["params"]])
+    for ours, theirs in zip(held, eager):  # each step's gradients untouched by the later steps
+        assert all(np.array_equal(a.array, b) for a, b in zip(ours, theirs))

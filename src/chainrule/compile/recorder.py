@@ -61,6 +61,7 @@ class Recorder:
         self._contexts = {}  # graph node -> name of its ReplayContext
         self._operand_names = {}  # graph node -> (names of forward's operands, of its outputs)
         self._backpropagated = set()  # ids of the nodes a recorded backward ran
+        self._gradient_uses = {}  # id(array) -> how many times backward calls returned it
         self._constant_names = {}  # id(object) -> its name among the constants
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor):
@@ -244,6 +245,9 @@ class Recorder:
             expr = self._tensor_exprs.get(id(variable)) or self._state_tensor(variable)
             if expr is None or variable._hooks or variable._post_accumulate_grad_hooks:
                 self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
+            elif names[0] is not None and self._unshared(grads[0]):
+                self._emit(f"accumulate_unshared({expr}, {names[0]})", "AccumulateGrad: .grad += gradient (the array itself when .grad is None)")
+                accumulated.append((variable, expr))
             elif names[0] is not None:
                 self._emit(f"accumulate({expr}, {names[0]})", "AccumulateGrad: .grad += gradient")
                 accumulated.append((variable, expr))
@@ -275,6 +279,11 @@ class Recorder:
             self._emit(f"{targets} = gradients({cls}.backward({context}, {', '.join(arguments)}), {count})", comment)
         else:
             self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
+        for grad in input_grads:
+            if type(grad) is ndarray:
+                self._gradient_uses[id(grad)] = self._gradient_uses.get(id(grad), 0) + 1
+                self._kept.append(grad)
+        self._kept.append(node)
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for name, next_node, output_nr, grad, meta in zip(
             results, node.next_nodes, node.next_output_nrs, input_grads, node._input_meta
@@ -290,6 +299,19 @@ class Recorder:
                 )
                 name = fitted
             self._add_pending(pending, next_node, output_nr, name)
+
+    def _unshared(self, array):
+        """Whether a gradient arriving at a leaf is an array that nothing else holds, in this call
+        and so in every replay (the same operations return the same kinds of arrays): it owns its
+        memory, C-ordered as the copy eager makes, one backward returned it once (or the engine
+        summed or fitted it), and it is no value of the forward pass, no constant and nothing a
+        node kept. The program then makes it the ``.grad`` itself, saving eager's copy."""
+        if type(array) is not ndarray or array.base is not None or not array.flags.c_contiguous:
+            return False
+        key = id(array)
+        if self._gradient_uses.get(key, 0) > 1 or key in self._value_of_array or key in self._constant_names:
+            return False
+        return not any(_holds(kept, array) for kept in self._kept if not isinstance(kept, (ndarray, Tensor)))
 
     def _add_pending(self, pending, node, output_nr, name):
         """The engine's ``add_pending``: a gradient arriving twice is summed, in arrival order."""
@@ -480,7 +502,7 @@ class Recorder:
 
 
 _RESERVED = {
-    "args", "kwargs", "unrecorded", "xp", "accumulate", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
+    "args", "kwargs", "unrecorded", "xp", "accumulate", "accumulate_unshared", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
     "output_array", "plain_backward", "tensor_from_array", "float",
 }
 
@@ -498,6 +520,12 @@ def _holds_arrays(value):
         if any(isinstance(each, (ndarray, Tensor)) for each in items):
             return True
     return False
+
+
+def _holds(node, array):
+    """Whether a graph node keeps ``array`` among its attributes or saved values."""
+    values = list(getattr(node, "__dict__", {}).values()) + list(getattr(node, "_saved", None) or ())
+    return any(value is array or getattr(value, "array", None) is array for value in values)
 
 
 def _same(array, copy):
