@@ -14,7 +14,7 @@ reduction's share (``spread_back``).
 
 The public functions with PyTorch's signatures and checks are in ``chainrule.nn.functional``.
 """
-from chainrule.backend import ignoring_float_errors, xp
+from chainrule.backend import ignoring_float_errors, ndarray, xp
 from chainrule.ops.activation import log_one_plus_exp, special
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import max_shift
@@ -232,12 +232,19 @@ class CrossEntropy(Op):
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
         targets, xp = ctx.targets, ctx.xp
-        q, class_totals = targets.weights(target)
         scale = spread_back(ctx, grad_output)
         with ignoring_float_errors():
             exponentials = xp.exp(input - ctx.shift)
             total = exponentials.sum(axis=targets.axis, keepdims=True)
-            grad_input = (exponentials / total * class_totals - q) * scale
+            if targets.plain and type(exponentials) is ndarray:
+                # q is one-hot and Σ_c q_c = 1: 1 subtracted in place at each target gives p - q bit
+                # for bit without building q (on arrays only: a recorded backward cannot write in place).
+                probabilities = exponentials / total
+                probabilities[targets.rows, targets.index] -= 1
+                grad_input = probabilities * scale
+            else:
+                q, class_totals = targets.weights(target)
+                grad_input = (exponentials / total * class_totals - q) * scale
             grad_target = None
             if ctx.needs_input_grad[1]:
                 grad_target = (input - ctx.shift - xp.log(total)) * scale * -targets.target_slope
