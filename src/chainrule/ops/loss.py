@@ -376,6 +376,7 @@ class ClassProbabilityTargets:
     """
 
     counted = True
+    plain = False  # q is not one-hot
 
     def __init__(self, input, target, weight, label_smoothing=0.0):
         self.axis = class_axis_of(input)
