@@ -623,3 +623,39 @@ def test_gradients_are_never_shared_between_leaves_nor_between_steps():
         eager.append([p.grad.array.copy() for p in optimizer.param_groups[0]["params"]])
     for ours, theirs in zip(held, eager):  # each step's gradients untouched by the later steps
         assert all(np.array_equal(a.array, b) for a, b in zip(ours, theirs))
+
+
+def test_cross_entropy_checks_each_replayed_call_s_targets():
+    """The targets are rebuilt from each call's target tensor: an index out of range still raises."""
+    model = nn.Linear(2, 3)
+    compiled = chainrule.compile(lambda inputs, targets: F.cross_entropy(model(inputs), targets, ignore_index=2))
+    inputs = batches(1)[0][0]
+    with warnings.catch_warnings(), chainrule.no_grad():
+        warnings.simplefilter("error")
+        compiled(inputs, chainrule.zeros(8, dtype=chainrule.int64))
+        ignored = compiled(inputs, chainrule.full((8,), 2, dtype=chainrule.int64))  # every target ignored: nan
+        assert np.isnan(ignored.array)
+        with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+            compiled(inputs, chainrule.full((8,), 3, dtype=chainrule.int64))
+    assert sum(len(entries) for entries in compiled.recordings.values()) == 1
+
+
+def test_memory_stays_flat_over_many_compiled_steps_with_dropout_batch_norm_and_cross_entropy():
+    import tracemalloc
+
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+    optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    step = chainrule.compile(training_step(model, optimizer, F.cross_entropy))
+    inputs, targets = batches(1)[0]
+    targets = two_classes(targets)
+    tracemalloc.start()
+    for _ in range(500):  # what the first steps allocate once (NumPy's caches) is not growth
+        step(inputs, targets)
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(10_000):
+        step(inputs, targets)
+    growth = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert growth < 50_000, growth
+    assert len(step.recordings) == 1 and step.eager_reason is None
