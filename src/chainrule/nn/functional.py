@@ -13,6 +13,7 @@ from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softpl
 from chainrule.ops.elementwise import where
 from chainrule.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
+from chainrule.ops.dropout import DropoutMask
 from chainrule.ops.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -118,7 +119,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    mask = activation.DropoutMask.apply(input.array.shape, input.array.dtype, p)
+    mask = DropoutMask.apply(input.array.shape, input.array.dtype, p)
     return input.mul_(mask) if inplace else input * mask
 
 
@@ -134,7 +135,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     planes = tuple(input.shape[: input.ndim - 2]) + (1, 1)
-    mask = activation.DropoutMask.apply(planes, input.array.dtype, p)
+    mask = DropoutMask.apply(planes, input.array.dtype, p)
     return input.mul_(mask) if inplace else input * mask
 
 

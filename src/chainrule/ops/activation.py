@@ -14,7 +14,6 @@ from chainrule.ops.operands import as_floating
 from chainrule.ops.elementwise import selected
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops.registry import public
-from chainrule.random import numpy_generator
 
 SQRT_HALF = math.sqrt(0.5)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -344,24 +343,6 @@ class LogSoftmax(Op):
 
 #: The array forms of the functions that ``special`` offers to backward formulas.
 ARRAY_FORMS = {"erf": erf_array, "sigmoid": sigmoid_array}
-
-
-# ----------------------------------------------------------------------------- dropout
-class DropoutMask(Op):
-    """The mask of inverted dropout, of shape ``shape``: each element 1 / (1 - p) with probability
-    1 - p, else 0, drawn from the global generator (``manual_seed``). The input is then multiplied
-    by it (a MulBackward0 node, as PyTorch's). The draw is an operation so that a compiled program
-    draws anew on every call, from the same generator, and the random stream advances as in eager.
-    """
-
-    formula = "[u ≥ p] / (1 - p),  u ~ uniform[0, 1) of shape `shape`"
-    derivatives = (None, None, None)
-
-    @staticmethod
-    def forward(ctx, shape, dtype, p):
-        keep = numpy_generator().random(shape) >= p
-        scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-        return (keep * scale).astype(dtype)
 
 
 # ----------------------------------------------------------------------------- public functions
