@@ -25,7 +25,7 @@ from chainrule.ops.loss import (
     class_axis_of,
 )
 from chainrule.ops.matmul import linear
-from chainrule.ops.normalization import BatchNormalize, LayerNormalize, apply_writing
+from chainrule.ops.normalization import BatchNormalize, BatchStatistics, LayerNormalize, UpdateRunning, apply_writing
 from chainrule.ops.padding import pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
     adaptive_avg_pool2d,
@@ -351,10 +351,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"Expected more than 1 value per channel when training, got input size {input.shape}; "
                 f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
             )
-        return apply_writing(BatchNormalize, input, weight, bias, running_mean, running_var, eps, axes, view, momentum)
+        mean, var = BatchStatistics.apply(input.detach(), axes)
+        if running_mean is not None:
+            _update_running(running_mean, mean, momentum)
+        if running_var is not None:
+            _update_running(running_var, var * (count / (count - 1)), momentum)
+        return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
-    return BatchNormalize.apply(input, weight, bias, running_mean, running_var, eps, None, view, None)
+    mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
+    return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
+
+
+def _update_running(running, batch_value, momentum):
+    """running <- (1 - momentum) running + momentum batch_value, in place, by an operation (so that
+    a compiled step replays it)."""
+    apply_writing(UpdateRunning, running, batch_value, momentum)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -367,7 +379,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
         )
     axes = tuple(range(input.ndim - count, input.ndim))
-    return LayerNormalize.apply(input, weight, bias, None, None, eps, axes, normalized_shape, None)
+    return LayerNormalize.apply(input, weight, bias, None, None, eps, axes, normalized_shape)
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding
