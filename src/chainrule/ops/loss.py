@@ -14,7 +14,7 @@ reduction's share (``spread_back``).
 
 The public functions with PyTorch's signatures and checks are in ``chainrule.nn.functional``.
 """
-from chainrule.backend import ignoring_float_errors, ndarray, xp
+from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops.activation import log_one_plus_exp, special
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import max_shift
@@ -236,9 +236,10 @@ class CrossEntropy(Op):
         with ignoring_float_errors():
             exponentials = xp.exp(input - ctx.shift)
             total = exponentials.sum(axis=targets.axis, keepdims=True)
-            if targets.plain and type(exponentials) is ndarray:
+            if targets.plain and type(exponentials) is type(ctx.shift):
                 # q is one-hot and Σ_c q_c = 1: 1 subtracted in place at each target gives p - q bit
-                # for bit without building q (on arrays only: a recorded backward cannot write in place).
+                # for bit without building q. Only on arrays (the shift always is one): a recorded
+                # backward computes on tensors, and cannot write in place.
                 probabilities = exponentials / total
                 probabilities[targets.rows, targets.index] -= 1
                 grad_input = probabilities * scale
