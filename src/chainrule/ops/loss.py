@@ -224,7 +224,12 @@ class CrossEntropy(Op):
         ctx.shift = max_shift(input, (axis,))
         with ignoring_float_errors():  # x - max is -inf beyond the float range, and e^-inf = 0
             shifted = input - ctx.shift
-            log_probabilities = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+            exponentials = xp.exp(shifted)
+            total = exponentials.sum(axis=axis, keepdims=True)
+            log_probabilities = shifted - xp.log(total)
+            # For plain class indices the gradient is p - one-hot: p is kept for a plain backward
+            # rather than recomputed there (the same bits: the same e^x and sum).
+            ctx.probabilities = exponentials / total if targets.plain and ctx.needs_input_grad[:1] == (True,) else None
         losses = targets.loss(log_probabilities, target)
         return reduced(ctx, losses, reduction, targets.normalizer, class_axis=axis, counted=targets.counted)
 
@@ -233,19 +238,18 @@ class CrossEntropy(Op):
         input, target = ctx.saved_tensors
         targets, xp = ctx.targets, ctx.xp
         scale = spread_back(ctx, grad_output)
+        if ctx.probabilities is not None and type(input) is type(ctx.shift):
+            # q is one-hot and Σ_c q_c = 1: 1 subtracted at each target gives p - q bit for bit
+            # without building q. Only on arrays (the shift always is one): a recorded backward
+            # computes on tensors, from the input, so that it can be differentiated again.
+            probabilities = ctx.probabilities.copy()  # a second backward (retain_graph) needs p again
+            probabilities[targets.rows, targets.index] -= 1
+            return probabilities * scale, None, None, None, None, None
         with ignoring_float_errors():
             exponentials = xp.exp(input - ctx.shift)
             total = exponentials.sum(axis=targets.axis, keepdims=True)
-            if targets.plain and type(exponentials) is type(ctx.shift):
-                # q is one-hot and Σ_c q_c = 1: 1 subtracted in place at each target gives p - q bit
-                # for bit without building q. Only on arrays (the shift always is one): a recorded
-                # backward computes on tensors, and cannot write in place.
-                probabilities = exponentials / total
-                probabilities[targets.rows, targets.index] -= 1
-                grad_input = probabilities * scale
-            else:
-                q, class_totals = targets.weights(target)
-                grad_input = (exponentials / total * class_totals - q) * scale
+            q, class_totals = targets.weights(target)
+            grad_input = (exponentials / total * class_totals - q) * scale
             grad_target = None
             if ctx.needs_input_grad[1]:
                 grad_target = (input - ctx.shift - xp.log(total)) * scale * -targets.target_slope
