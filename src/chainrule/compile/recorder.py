@@ -61,7 +61,7 @@ class Recorder:
         self._contexts = {}  # graph node -> name of its ReplayContext
         self._operand_names = {}  # graph node -> (names of forward's operands, of its outputs)
         self._backpropagated = set()  # ids of the nodes a recorded backward ran
-        self._gradient_uses = {}  # id(array) -> how many times backward calls returned it
+        self._gradient_uses = {}  # id(array) -> [how many times backward calls returned it, the last node that did]
         self._constant_names = {}  # id(object) -> its name among the constants
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor):
@@ -281,9 +281,9 @@ class Recorder:
             self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
         for grad in input_grads:
             if type(grad) is ndarray:
-                self._gradient_uses[id(grad)] = self._gradient_uses.get(id(grad), 0) + 1
+                uses = self._gradient_uses.setdefault(id(grad), [0, node])
+                uses[0] += 1
                 self._kept.append(grad)
-        self._kept.append(node)
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for name, next_node, output_nr, grad, meta in zip(
             results, node.next_nodes, node.next_output_nrs, input_grads, node._input_meta
@@ -304,14 +304,16 @@ class Recorder:
         """Whether a gradient arriving at a leaf is an array that nothing else holds, in this call
         and so in every replay (the same operations return the same kinds of arrays): it owns its
         memory, C-ordered as the copy eager makes, one backward returned it once (or the engine
-        summed or fitted it), and it is no value of the forward pass, no constant and nothing a
-        node kept. The program then makes it the ``.grad`` itself, saving eager's copy."""
+        summed or fitted it), and it is no value of the forward pass, no constant and nothing the
+        node that returned it keeps. The program then makes it the ``.grad`` itself, saving eager's
+        copy."""
         if type(array) is not ndarray or array.base is not None or not array.flags.c_contiguous:
             return False
         key = id(array)
-        if self._gradient_uses.get(key, 0) > 1 or key in self._value_of_array or key in self._constant_names:
+        if key in self._value_of_array or key in self._constant_names:
             return False
-        return not any(_holds(kept, array) for kept in self._kept if not isinstance(kept, (ndarray, Tensor)))
+        count, node = self._gradient_uses.get(key, (0, None))
+        return count <= 1 and not _holds(node, array)
 
     def _add_pending(self, pending, node, output_nr, name):
         """The engine's ``add_pending``: a gradient arriving twice is summed, in arrival order."""
@@ -380,6 +382,7 @@ class Recorder:
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}
+        self._gradient_uses = {}
 
     def _returned(self, value):
         if isinstance(value, Tensor):
