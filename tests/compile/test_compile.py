@@ -232,6 +232,21 @@ def test_batch_norm_and_layer_norm_running_statistics_and_batch_count_match_eage
     assert len(compiled[3].recordings) == 1
 
 
+def test_one_batch_norm_applied_twice_in_a_step_updates_its_statistics_twice_as_eager():
+    def make_model():
+        shared = nn.BatchNorm1d(4)
+        return nn.Sequential(nn.Linear(2, 4), shared, nn.Tanh(), nn.Linear(4, 4), shared, nn.Linear(4, 3))
+
+    data = [(inputs, two_classes(y)) for inputs, y in batches(4)]
+    eager = running_statistics(False, make_model, data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = running_statistics(True, make_model, data)
+    for first, second in zip(eager[:3], compiled[:3]):
+        assert len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert int(compiled[2][2]) == 8
+
+
 def test_batch_norm_with_a_cumulative_average_runs_eagerly_with_one_warning():
     """momentum=None divides by num_batches_tracked, read into Python."""
 

@@ -90,6 +90,9 @@ class Recorder:
     def apply(self, function, args):
         """``function.apply(*args)``, run eagerly and written into the program."""
         self._check_random()
+        written = [args[position] for position in getattr(function, "writes_into", ()) if isinstance(args[position], Tensor)]
+        for tensor in written:  # its version went up as the operation began (apply_writing)
+            self._written_by_operation(tensor)
         if self.failure is None:
             operands = [self._operand(arg) for arg in args]
         outputs = self._unrecorded(function.apply, *args)
@@ -117,14 +120,13 @@ class Recorder:
             if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = output_array({name})")
             self._name_tensor(output, name)
-        for position in getattr(function, "writes_into", ()):
-            if isinstance(args[position], Tensor):
-                self._written_by_operation(args[position])
+        for tensor in written:
+            self._written_by_operation(tensor)
         self._random_state = default_generator.get_state()
         return outputs
 
     def _written_by_operation(self, tensor):
-        """``tensor`` was changed in place by the operation just recorded (batch norm's running
+        """``tensor`` is changed in place by the operation being recorded (batch norm's running
         statistics): the program repeats that change, so the checks start from its new value."""
         if id(tensor) in self._versions:
             self._versions[id(tensor)] = (tensor, tensor._version_owner._version)

@@ -203,7 +203,8 @@ class CrossEntropy(Op):
     floating: probabilities), so that a compiled program rebuilds them from each call's target.
 
     The log-softmax is fused in, and the softmax recomputed from the saved input in backward, so
-    that a recorded backward differentiates through it. Shapes: input (N, C), (N, C, d1, ...) or
+    that a recorded backward differentiates through it (a plain backward for plain class indices
+    reuses forward's instead). Shapes: input (N, C), (N, C, d1, ...) or
     (C,). For class indices the gradient is w_{y_i} (p_ic - [c = y_i]).
     """
 
