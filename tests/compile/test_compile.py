@@ -202,15 +202,29 @@ def test_batch_norm_statistics_match_eager():
     assert warned == [] and len(compiled.recordings) == 1
 
 
-def running_statistics(compiled, make_model, data, make_optimizer=OPTIMIZERS["sgd"]):
-    """Train, and return the losses and parameters as ``train`` does, with every buffer."""
+def running_statistics(compiled, make_model, data):
+    """Train with cross-entropy and SGD; return the losses, the parameters and every buffer (as
+    NumPy values), and the step."""
     chainrule.manual_seed(0)
     model = make_model()
-    optimizer = make_optimizer(model.parameters())
+    optimizer = OPTIMIZERS["sgd"](model.parameters())
     step = training_step(model, optimizer, F.cross_entropy)
     run = chainrule.compile(step) if compiled else step
     losses = [run(inputs, targets).array.copy() for inputs, targets in data]
     return losses, [p.array.copy() for p in model.parameters()], [b.array.copy() for b in model.buffers()], run
+
+
+def assert_same_running_statistics(make_model, data):
+    """The compiled step (recorded once, no warning) gives the eager losses, parameters and buffers
+    bit for bit; returns the buffers it leaves."""
+    eager = running_statistics(False, make_model, data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = running_statistics(True, make_model, data)
+    for first, second in zip(eager[:3], compiled[:3]):
+        assert len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert len(compiled[3].recordings) == 1
+    return compiled[2]
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.7])
@@ -222,14 +236,8 @@ def test_batch_norm_and_layer_norm_running_statistics_and_batch_count_match_eage
         )
 
     data = [(inputs, two_classes(y) + (inputs[:, 1] > 0).long()) for inputs, y in batches(5)]
-    eager = running_statistics(False, make_model, data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        compiled = running_statistics(True, make_model, data)
-    for first, second in zip(eager[:3], compiled[:3]):
-        assert len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second))
-    assert int(compiled[2][2]) == 5  # num_batches_tracked counted every batch
-    assert len(compiled[3].recordings) == 1
+    buffers = assert_same_running_statistics(make_model, data)
+    assert int(buffers[2]) == 5  # num_batches_tracked counted every batch
 
 
 def test_one_batch_norm_applied_twice_in_a_step_updates_its_statistics_twice_as_eager():
@@ -237,14 +245,8 @@ def test_one_batch_norm_applied_twice_in_a_step_updates_its_statistics_twice_as_
         shared = nn.BatchNorm1d(4)
         return nn.Sequential(nn.Linear(2, 4), shared, nn.Tanh(), nn.Linear(4, 4), shared, nn.Linear(4, 3))
 
-    data = [(inputs, two_classes(y)) for inputs, y in batches(4)]
-    eager = running_statistics(False, make_model, data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        compiled = running_statistics(True, make_model, data)
-    for first, second in zip(eager[:3], compiled[:3]):
-        assert len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second))
-    assert int(compiled[2][2]) == 8
+    buffers = assert_same_running_statistics(make_model, [(inputs, two_classes(y)) for inputs, y in batches(4)])
+    assert int(buffers[2]) == 8
 
 
 def test_batch_norm_with_a_cumulative_average_runs_eagerly_with_one_warning():
