@@ -20,8 +20,11 @@ the same bit for bit, without the graph, the nodes and the tensors an eager step
 A call whose tensor shapes, dtypes or ``requires_grad``, Python arguments, grad mode, train/eval
 mode or parameters differ from every recording's is recorded anew. Values that change from step to
 step inside state (a scheduler's learning rate, a parameter's values) are read on every call.
-What a recording cannot repeat (``.item()`` or ``print`` of a tensor mid-step, random numbers drawn
-outside an operation such as the current dropout, a change made in place outside an operation)
+Random numbers drawn by an operation (dropout's mask) are drawn anew on every call, from the same
+generator, so the random stream advances as in eager; so are changes an operation makes in place
+(batch norm's running statistics). What a recording cannot repeat (``.item()`` or ``print`` of a
+tensor mid-step, random numbers drawn outside an operation, a change made in place outside an
+operation)
 makes the function run eagerly from then on, with one warning naming the line; ``fullgraph=True``
 raises ``Unsupported`` there instead.
 """

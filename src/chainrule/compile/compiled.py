@@ -37,6 +37,7 @@ _REPLAYED_CALLS = (
 _RUNTIME = {
     "xp": xp,
     "accumulate": accumulate,
+    "accumulate_unshared": replay.accumulate_unshared,
     "call_backward": call_backward,
     "fit_to_input": fit_to_input,
     "forward_of_function": replay.forward_of_function,

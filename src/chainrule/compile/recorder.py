@@ -61,6 +61,7 @@ class Recorder:
         self._contexts = {}  # graph node -> name of its ReplayContext
         self._operand_names = {}  # graph node -> (names of forward's operands, of its outputs)
         self._backpropagated = set()  # ids of the nodes a recorded backward ran
+        self._gradient_uses = {}  # id(array) -> [how many times backward calls returned it, the last node that did]
         self._constant_names = {}  # id(object) -> its name among the constants
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor):
@@ -89,6 +90,9 @@ class Recorder:
     def apply(self, function, args):
         """``function.apply(*args)``, run eagerly and written into the program."""
         self._check_random()
+        written = [args[position] for position in getattr(function, "writes_into", ()) if isinstance(args[position], Tensor)]
+        for tensor in written:  # its version went up as the operation began (apply_writing)
+            self._written_by_operation(tensor)
         if self.failure is None:
             operands = [self._operand(arg) for arg in args]
         outputs = self._unrecorded(function.apply, *args)
@@ -116,8 +120,18 @@ class Recorder:
             if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = output_array({name})")
             self._name_tensor(output, name)
+        for tensor in written:
+            self._written_by_operation(tensor)
         self._random_state = default_generator.get_state()
         return outputs
+
+    def _written_by_operation(self, tensor):
+        """``tensor`` is changed in place by the operation being recorded (batch norm's running
+        statistics): the program repeats that change, so the checks start from its new value."""
+        if id(tensor) in self._versions:
+            self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
+        if id(tensor) in self._snapshot:
+            self._snapshot[id(tensor)] = self._snapshot_of(tensor)
 
     def _operand(self, arg):
         """The expression for one argument of ``forward``."""
@@ -233,6 +247,9 @@ class Recorder:
             expr = self._tensor_exprs.get(id(variable)) or self._state_tensor(variable)
             if expr is None or variable._hooks or variable._post_accumulate_grad_hooks:
                 self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
+            elif names[0] is not None and self._unshared(grads[0]):
+                self._emit(f"accumulate_unshared({expr}, {names[0]})", "AccumulateGrad: .grad += gradient (the array itself when .grad is None)")
+                accumulated.append((variable, expr))
             elif names[0] is not None:
                 self._emit(f"accumulate({expr}, {names[0]})", "AccumulateGrad: .grad += gradient")
                 accumulated.append((variable, expr))
@@ -264,6 +281,11 @@ class Recorder:
             self._emit(f"{targets} = gradients({cls}.backward({context}, {', '.join(arguments)}), {count})", comment)
         else:
             self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
+        for grad in input_grads:
+            if type(grad) is ndarray:
+                uses = self._gradient_uses.setdefault(id(grad), [0, node])
+                uses[0] += 1
+                self._kept.append(grad)
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for name, next_node, output_nr, grad, meta in zip(
             results, node.next_nodes, node.next_output_nrs, input_grads, node._input_meta
@@ -279,6 +301,21 @@ class Recorder:
                 )
                 name = fitted
             self._add_pending(pending, next_node, output_nr, name)
+
+    def _unshared(self, array):
+        """Whether a gradient arriving at a leaf is an array that nothing else holds, in this call
+        and so in every replay (the same operations return the same kinds of arrays): it owns its
+        memory, C-ordered as the copy eager makes, one backward returned it once (or the engine
+        summed or fitted it), and it is no value of the forward pass, no constant and nothing the
+        node that returned it keeps. The program then makes it the ``.grad`` itself, saving eager's
+        copy."""
+        if type(array) is not ndarray or array.base is not None or not array.flags.c_contiguous:
+            return False
+        key = id(array)
+        if key in self._value_of_array or key in self._constant_names:
+            return False
+        count, node = self._gradient_uses.get(key, (0, None))
+        return count <= 1 and not _holds(node, array)
 
     def _add_pending(self, pending, node, output_nr, name):
         """The engine's ``add_pending``: a gradient arriving twice is summed, in arrival order."""
@@ -347,6 +384,7 @@ class Recorder:
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}
+        self._gradient_uses = {}
 
     def _returned(self, value):
         if isinstance(value, Tensor):
@@ -371,23 +409,26 @@ class Recorder:
     # ----------------------------------------------------------------- checks
     def _take_snapshot(self):
         self._random_state = default_generator.get_state()
-        self._snapshot = {}
-        for key, (tensor, path) in self.reach.tensors.items():
-            grad = tensor.grad
-            small = tensor.array.size <= _SNAPSHOT_LIMIT
-            self._snapshot[key] = (
-                tensor.array,
-                tensor.array.copy() if small else None,
-                tensor._version_owner._version,
-                grad,
-                None if grad is None else grad.array,
-                grad.array.copy() if grad is not None and small else None,
-            )
+        self._snapshot = {key: self._snapshot_of(tensor) for key, (tensor, path) in self.reach.tensors.items()}
         self._settings = [
             [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
             for value in self.reach.objects.values()
             if hasattr(value, "param_groups")
         ]
+
+    @staticmethod
+    def _snapshot_of(tensor):
+        """A state tensor's array, a copy of its values, its version, and the same of its ``.grad``."""
+        grad = tensor.grad
+        small = tensor.array.size <= _SNAPSHOT_LIMIT
+        return (
+            tensor.array,
+            tensor.array.copy() if small else None,
+            tensor._version_owner._version,
+            grad,
+            None if grad is None else grad.array,
+            grad.array.copy() if grad is not None and small else None,
+        )
 
     def _verify_state(self):
         """Fail if a tensor found before the call, its ``.grad`` or an optimizer's settings changed
@@ -466,7 +507,7 @@ class Recorder:
 
 
 _RESERVED = {
-    "args", "kwargs", "unrecorded", "xp", "accumulate", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
+    "args", "kwargs", "unrecorded", "xp", "accumulate", "accumulate_unshared", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
     "output_array", "plain_backward", "tensor_from_array", "float",
 }
 
@@ -484,6 +525,12 @@ def _holds_arrays(value):
         if any(isinstance(each, (ndarray, Tensor)) for each in items):
             return True
     return False
+
+
+def _holds(node, array):
+    """Whether a graph node keeps ``array`` among its attributes or saved values."""
+    values = list(getattr(node, "__dict__", {}).values()) + list(getattr(node, "_saved", None) or ())
+    return any(value is array or getattr(value, "array", None) is array for value in values)
 
 
 def _same(array, copy):

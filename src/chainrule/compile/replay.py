@@ -58,6 +58,16 @@ class UnrecordedContext(ReplayContext):
         pass
 
 
+def accumulate_unshared(tensor, grad):
+    """``tensor.grad += grad`` for a gradient array that nothing else holds (the recorder checked):
+    a first gradient becomes ``.grad`` itself, without the copy eager makes so that no two leaves
+    share one array."""
+    if tensor.grad is None:
+        tensor.grad = tensor_from_array(grad)
+    else:
+        tensor.grad.array += grad
+
+
 def forward_of_function(function, ctx, args, tensor_positions):
     """Replay the ``forward`` of a ``Function`` that is not an ``Op`` (it takes tensors): the
     arrays at ``tensor_positions`` are wrapped as tensors, and the outputs are taken back to arrays."""

@@ -8,7 +8,6 @@ layer norm in ``normalization.py``.
 import math
 import warnings
 
-from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
@@ -40,11 +39,10 @@ from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyT
 from chainrule.ops.elementwise import where
 from chainrule.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
+from chainrule.ops.dropout import DropoutMask
 from chainrule.ops.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
-    ClassIndexTargets,
-    ClassProbabilityTargets,
     CrossEntropy,
     L1Loss,
     MseLoss,
@@ -53,7 +51,14 @@ from chainrule.ops.loss import (
     class_axis_of,
 )
 from chainrule.ops.matmul import linear
-from chainrule.ops.normalization import BatchNormalize, GroupNormalize, LayerNormalize, batch_statistics
+from chainrule.ops.normalization import (
+    BatchNormalize,
+    BatchStatistics,
+    GroupNormalize,
+    LayerNormalize,
+    UpdateRunning,
+    apply_writing,
+)
 from chainrule.ops.padding import pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
     adaptive_avg_pool1d,
@@ -215,20 +220,13 @@ def _drop(input, p, training, inplace, noise_shape, alpha=False):
     _check_probability(p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
-    keep = numpy_generator().random(noise_shape) >= p
-    if p == 1.0:
-        multiplier, shift = xp.zeros(noise_shape, dtype=input.dtype), None
-    elif alpha:
-        a = 1.0 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))
-        multiplier = (keep * a).astype(input.dtype)
-        shift = tensor_from_array(((keep - 1.0) * SELU_SATURATION * a + SELU_SATURATION * a * p).astype(input.dtype))
-    else:
-        multiplier, shift = (keep / (1.0 - p)).astype(input.dtype), None
-    multiplier = tensor_from_array(multiplier)
-    output = input.mul_(multiplier) if inplace else input * multiplier
-    if shift is None:
-        return output
-    return output.add_(shift) if inplace else output + shift
+    scaled_keep = DropoutMask.apply(noise_shape, input.array.dtype, p)  # keep / (1 - p)
+    if not alpha or p == 1.0:
+        return input.mul_(scaled_keep) if inplace else input * scaled_keep
+    a = 1.0 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))
+    keep = scaled_keep * (1.0 - p)
+    multiplier, shift = keep * a, (keep - 1.0) * (SELU_SATURATION * a) + SELU_SATURATION * a * p
+    return input.mul_(multiplier).add_(shift) if inplace else input * multiplier + shift
 
 
 def _feature_noise_shape(input, batched):
@@ -436,8 +434,8 @@ def binary_cross_entropy_with_logits(
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
-def _class_index_targets(input, target, weight, ignore_index, operation, label_smoothing=0.0):
-    """Check class-index ``target`` against ``input`` (N, C, d1, ...) or (C,) and prepare it."""
+def _check_class_index_target(input, target, weight, operation):
+    """Check class-index ``target`` against ``input`` (N, C, d1, ...) or (C,)."""
     if input.ndim == 0:
         raise ValueError(f"{operation}: input must have a class dimension, got a 0-d tensor")
     if target.dtype.kind not in "iu":
@@ -458,7 +456,6 @@ def _class_index_targets(input, target, weight, ignore_index, operation, label_s
             f"{list(input.shape)} (the input's shape without the class dimension), got {list(target.shape)}"
         )
     _check_class_weight(input, weight)
-    return ClassIndexTargets(input, target, weight, ignore_index, label_smoothing)
 
 
 def _check_class_weight(input, weight):
@@ -496,17 +493,16 @@ def cross_entropy(
     if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
         _check_class_weight(input, weight)
         target = target.to(input.dtype)
-        targets = ClassProbabilityTargets(input, target, weight, label_smoothing)
     else:
-        targets = _class_index_targets(input, target, weight, ignore_index, "cross_entropy", label_smoothing)
-    return CrossEntropy.apply(input, target, targets, reduction)
+        _check_class_index_target(input, target, weight, "cross_entropy")
+    return CrossEntropy.apply(input, target, weight, reduction, ignore_index, label_smoothing)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (log_softmax output)."""
     reduction = _reduction(size_average, reduce, reduction)
-    targets = _class_index_targets(input, target, weight, ignore_index, "nll_loss")
-    return NllLoss.apply(input, target, targets, reduction)
+    _check_class_index_target(input, target, weight, "nll_loss")
+    return NllLoss.apply(input, target, weight, reduction, ignore_index)
 
 
 # ----------------------------------------------------------------------------- normalization
@@ -537,7 +533,7 @@ def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_m
     """Normalize by the input's mean and variance over ``axes``, moving the running statistics (when
     given) towards them, averaged over the samples where the statistics are per sample (instance
     norm), the variance unbiased."""
-    mean, var = batch_statistics(input.array, axes)
+    mean, var = BatchStatistics.apply(input.detach(), axes)
     count = math.prod(input.shape[axis] for axis in axes)
     per_sample = 0 not in axes
     if running_mean is not None:
@@ -557,10 +553,9 @@ def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mea
 
 
 def _update_running(running, batch_value, momentum):
-    """running <- (1 - momentum) running + momentum batch_value, in place and unrecorded."""
-    updated = (1 - momentum) * running.array + momentum * batch_value.reshape(running.shape)
-    with no_grad():
-        running.copy_(tensor_from_array(updated.astype(running.dtype)))
+    """running <- (1 - momentum) running + momentum batch_value, in place, by an operation (so that
+    a compiled step replays it)."""
+    apply_writing(UpdateRunning, running, batch_value, momentum)
 
 
 def _last_dimensions(input, normalized_shape, star):
@@ -580,8 +575,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over its last dimensions (``normalized_shape``), then scale and shift."""
     normalized_shape = _last_dimensions(input, normalized_shape, "*, ")
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    mean, var = batch_statistics(input.array, axes)
-    return LayerNormalize.apply(input, weight, bias, mean, var, eps, axes, normalized_shape)
+    return LayerNormalize.apply(input, weight, bias, None, None, eps, axes, normalized_shape)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -615,9 +609,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             )
     grouped = input.reshape(input.shape[0], num_groups, channels // num_groups, -1)
     axes = (2, 3)
-    mean, var = batch_statistics(grouped.array, axes)
     view = (num_groups, channels // num_groups, 1)
-    return GroupNormalize.apply(grouped, weight, bias, mean, var, eps, axes, view).reshape(input.shape)
+    return GroupNormalize.apply(grouped, weight, bias, None, None, eps, axes, view).reshape(input.shape)
 
 
 def instance_norm(

@@ -15,6 +15,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.ops.normalization import CountBatch, apply_writing
 from chainrule.device import check_device
 
 
@@ -107,7 +108,7 @@ class BatchNorm1d(_NormBase):
             )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
+            apply_writing(CountBatch, self.num_batches_tracked)
             if self.momentum is None:
                 momentum = 1.0 / int(self.num_batches_tracked)
         use_batch_statistics = self.training or self.running_mean is None

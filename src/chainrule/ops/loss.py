@@ -208,19 +208,25 @@ class CrossEntropy(Op):
     """Cross-entropy of the logits ``input`` against a target given as weights q of the
     log-probabilities: for class indices q_ic = w_{y_i} [c = y_i] (label smoothing and ignored
     samples: see ``ClassIndexTargets``), for class probabilities q_ic = y_ic w_c (see
-    ``ClassProbabilityTargets``); ``targets`` is one of these, made from the target tensor.
+    ``ClassProbabilityTargets``). forward builds them from the target array (integer: indices,
+    floating: probabilities), so that a compiled program rebuilds them from each call's target.
 
     The log-softmax is fused in, and the softmax recomputed from the saved input in backward, so
-    that a recorded backward differentiates through it. Shapes: input (N, C), (N, C, d1, ...) or
+    that a recorded backward differentiates through it (a plain backward for plain class indices
+    reuses forward's instead). Shapes: input (N, C), (N, C, d1, ...) or
     (C,). For class indices the gradient is w_{y_i} (p_ic - [c = y_i]).
     """
 
     formula = "-Σ_c q_c ln p_c,  p = softmax(input) over the classes"
-    derivatives = ("p Σ_c q_c - q", "-(1 - label_smoothing) w ln p  (class probabilities)", None, None)
+    derivatives = ("p Σ_c q_c - q", "-(1 - label_smoothing) w ln p  (class probabilities)", None, None, None, None)
 
     @staticmethod
-    def forward(ctx, input, target, targets, reduction):
+    def forward(ctx, input, target, weight, reduction, ignore_index, label_smoothing):
         ctx.save_for_backward(input, target)
+        if target.dtype.kind == "f":
+            targets = ClassProbabilityTargets(input, target, weight, label_smoothing)
+        else:
+            targets = ClassIndexTargets(input, target, weight, ignore_index, label_smoothing)
         ctx.targets, axis = targets, targets.axis
         # The maxima of the rows shift x before e^x, so that nothing overflows. Any shift gives the
         # same softmax, so backward may reuse them as the constants they are: finding a maximum
@@ -228,7 +234,12 @@ class CrossEntropy(Op):
         ctx.shift = max_shift(input, (axis,))
         with ignoring_float_errors():  # x - max is -inf beyond the float range, and e^-inf = 0
             shifted = input - ctx.shift
-            log_probabilities = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+            exponentials = xp.exp(shifted)
+            total = exponentials.sum(axis=axis, keepdims=True)
+            log_probabilities = shifted - xp.log(total)
+            # For plain class indices the gradient is p - one-hot: p is kept for a plain backward
+            # rather than recomputed there (the same bits: the same e^x and sum).
+            ctx.probabilities = exponentials / total if targets.plain and ctx.needs_input_grad[:1] == (True,) else None
         losses = targets.loss(log_probabilities, target)
         return reduced(ctx, losses, reduction, targets.normalizer, class_axis=axis, counted=targets.counted)
 
@@ -236,16 +247,23 @@ class CrossEntropy(Op):
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
         targets, xp = ctx.targets, ctx.xp
-        q, class_totals = targets.weights(target)
         scale = spread_back(ctx, grad_output)
+        if ctx.probabilities is not None and type(input) is type(ctx.shift):
+            # q is one-hot and Σ_c q_c = 1: 1 subtracted at each target gives p - q bit for bit
+            # without building q. Only on arrays (the shift always is one): a recorded backward
+            # computes on tensors, from the input, so that it can be differentiated again.
+            probabilities = ctx.probabilities.copy()  # a second backward (retain_graph) needs p again
+            probabilities[targets.rows, targets.index] -= 1
+            return probabilities * scale, None, None, None, None, None
         with ignoring_float_errors():
             exponentials = xp.exp(input - ctx.shift)
             total = exponentials.sum(axis=targets.axis, keepdims=True)
+            q, class_totals = targets.weights(target)
             grad_input = (exponentials / total * class_totals - q) * scale
             grad_target = None
             if ctx.needs_input_grad[1]:
                 grad_target = (input - ctx.shift - xp.log(total)) * scale * -targets.target_slope
-        return grad_input, grad_target, None, None
+        return grad_input, grad_target, None, None, None, None
 
 
 class NllLoss(Op):
@@ -254,12 +272,12 @@ class NllLoss(Op):
     ignored samples, which add nothing ('mean' divides by Σ w_{y_i} over the samples kept)."""
 
     formula = "-Σ_c q_c input_c = -w[target] · input[target]"
-    derivatives = ("-q", None, None, None)
+    derivatives = ("-q", None, None, None, None)
 
     @staticmethod
-    def forward(ctx, input, target, targets, reduction):
+    def forward(ctx, input, target, weight, reduction, ignore_index):
         ctx.save_for_backward(target)
-        ctx.targets = targets
+        ctx.targets = targets = ClassIndexTargets(input, target, weight, ignore_index)
         losses = targets.loss(input, target)
         return reduced(ctx, losses, reduction, targets.normalizer, class_axis=targets.axis, counted=targets.counted)
 
@@ -267,7 +285,7 @@ class NllLoss(Op):
     def backward(ctx, grad_output):
         (target,) = ctx.saved_tensors
         q, _ = ctx.targets.weights(target)
-        return spread_back(ctx, grad_output) * -q, None, None, None
+        return spread_back(ctx, grad_output) * -q, None, None, None, None
 
 
 # ----------------------------------------------------------------------------- targets as weights
@@ -305,13 +323,12 @@ class ClassIndexTargets:
 
     target_slope = 0.0  # integer targets get no gradient
 
-    def __init__(self, input, target, weight, ignore_index, label_smoothing=0.0):
-        shape = input.array.shape
+    def __init__(self, input, indices, weight, ignore_index, label_smoothing=0.0):
+        shape = input.shape
         self.axis = axis = class_axis_of(input)
         self.classes = classes = shape[axis]
-        self.ndim, self.dtype = len(shape), input.array.dtype
+        self.ndim, self.dtype = len(shape), input.dtype
         self.label_smoothing = label_smoothing
-        indices = target.array
         # Seen as unsigned, a negative index is huge: one max() checks both ends of [0, C).
         in_range = indices.size == 0 or int(indices.view(f"u{indices.itemsize}").max()) < classes
         ignores_some = (0 <= ignore_index < classes or not in_range) and bool((indices == ignore_index).any())
@@ -327,7 +344,7 @@ class ClassIndexTargets:
         self.plain = False
         self.index = xp.where(kept, indices, 0)
         self.kept = kept.astype(self.dtype)
-        self.class_weights = xp.ones(classes, self.dtype) if weight is None else weight.array.astype(self.dtype)
+        self.class_weights = xp.ones(classes, self.dtype) if weight is None else weight.astype(self.dtype)
         self.target_weight = self.kept if weight is None else self.class_weights[self.index] * self.kept
         self.normalizer = self.target_weight.sum()
         self.counted = bool(kept.any())
@@ -374,12 +391,13 @@ class ClassProbabilityTargets:
     """
 
     counted = True
+    plain = False  # q is not one-hot
 
     def __init__(self, input, target, weight, label_smoothing=0.0):
         self.axis = class_axis_of(input)
-        self.class_weights = None if weight is None else _weights_along(weight.array.astype(input.dtype), self.axis, input.ndim)
+        self.class_weights = None if weight is None else _weights_along(weight.astype(input.dtype), self.axis, input.ndim)
         self.label_smoothing = label_smoothing
-        self.normalizer = target.array.size // max(target.shape[self.axis], 1)
+        self.normalizer = target.size // max(target.shape[self.axis], 1)
         slope = 1 - label_smoothing
         self.target_slope = slope if self.class_weights is None else slope * self.class_weights
 

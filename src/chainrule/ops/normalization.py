@@ -13,13 +13,15 @@ functions with PyTorch's signatures are in ``chainrule.nn.functional``.
 import math
 
 from chainrule.ops.op import Op
+from chainrule.tensor import Tensor
 
 
 class Normalize(Op):
     """``mean`` and ``var`` (arrays shaped to broadcast against the input) are either the input's
     own statistics over the axes ``normalized_over`` (batch norm in training, layer norm), so that
     the gradient flows through them too, or fixed values (batch norm in evaluation:
-    ``normalized_over`` is None, and the input's gradient is just g / √(var + eps)).
+    ``normalized_over`` is None, and the input's gradient is just g / √(var + eps)). Given as None
+    with ``normalized_over``, they are computed here, inside the operation (layer norm).
 
     ``weight`` and ``bias`` (or None) are viewed as ``parameter_view`` to broadcast: (1, C, 1) for
     batch norm of (N, C, L), ``normalized_shape`` for layer norm; their gradients are summed over
@@ -39,6 +41,8 @@ class Normalize(Op):
     def forward(ctx, input, weight, bias, mean, var, eps, normalized_over, parameter_view):
         ctx.save_for_backward(input, weight)
         ctx.statistics = (mean, var) if normalized_over is None else None  # the fixed ones only
+        if mean is None:
+            mean, var = batch_statistics(input, normalized_over)
         ctx.eps, ctx.normalized_over, ctx.parameter_view = eps, normalized_over, parameter_view
         ctx.parameter_shape = next((p.shape for p in (weight, bias) if p is not None), None)
         x_hat, _ = standardized(input, mean, var, eps)
@@ -103,3 +107,56 @@ def _sum_to_parameter(ctx, grad):
     if shared_axes:  # none when a layer norm covers the whole input
         grad = grad.sum(axis=shared_axes)
     return grad.reshape(ctx.parameter_shape)
+
+
+# ----------------------------------------------------------------------------- running statistics
+# Batch norm in training computes its batch's statistics and moves its running statistics and batch
+# count in place. Done by the operations below, these are lines of a compiled program too, replayed
+# on every call (``writes_into`` names the inputs a forward writes into; ``apply_writing`` runs it).
+class BatchStatistics(Op):
+    """``(mean, biased variance)`` of ``input`` over ``axes`` (kept as size 1), as constants: the
+    normalizing operation differentiates through them itself."""
+
+    formula = "mean and variance of input over axes"
+    derivatives = (None, None)
+
+    @staticmethod
+    def forward(ctx, input, axes):
+        return batch_statistics(input, axes)
+
+
+class UpdateRunning(Op):
+    """running <- (1 - momentum) running + momentum batch_value, in place (a running mean or
+    variance of shape (C,); ``batch_value`` is shaped to broadcast, e.g. (1, C, 1))."""
+
+    formula = "(1 - momentum) · running + momentum · batch_value"
+    derivatives = (None, None, None)
+    writes_into = (0,)
+
+    @staticmethod
+    def forward(ctx, running, batch_value, momentum):
+        running[...] = ((1 - momentum) * running + momentum * batch_value.reshape(running.shape)).astype(running.dtype)
+        return running.copy()
+
+
+class CountBatch(Op):
+    """``num_batches_tracked`` + 1, in place: a batch norm layer counts its training batches."""
+
+    formula = "count + 1"
+    derivatives = (None,)
+    writes_into = (0,)
+
+    @staticmethod
+    def forward(ctx, count):
+        count += 1
+        return count.copy()
+
+
+def apply_writing(function, *args):
+    """``function.apply(*args)`` for an operation whose forward writes into its inputs at the
+    positions ``function.writes_into``: their version goes up, as PyTorch's, before it runs, so that
+    a compiled program's recorder finds the change already counted once the operation is done."""
+    for position in function.writes_into:
+        if isinstance(args[position], Tensor):
+            args[position]._version_owner._version += 1
+    return function.apply(*args)

@@ -1,0 +1,23 @@
+"""Dropout's random mask as an operation, so that a compiled step draws it anew on every call.
+
+``F.dropout`` multiplies its input by this mask (a MulBackward0 node, as PyTorch's). Drawn inside an
+operation, the mask is one line of a compiled program: each replay draws from the global generator
+as it is then (``manual_seed`` between calls included), and the random stream advances exactly as
+in eager.
+"""
+from chainrule.ops.op import Op
+from chainrule.random import numpy_generator
+
+
+class DropoutMask(Op):
+    """The mask of inverted dropout, of shape ``shape`` and type ``dtype``: each element
+    1 / (1 - p) with probability 1 - p, else 0, drawn from the global generator."""
+
+    formula = "[u ≥ p] / (1 - p),  u ~ uniform[0, 1) of shape `shape`"
+    derivatives = (None, None, None)
+
+    @staticmethod
+    def forward(ctx, shape, dtype, p):
+        keep = numpy_generator().random(shape) >= p
+        scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+        return (keep * scale).astype(dtype)
