@@ -6,11 +6,12 @@ import torch
 
 import chainrule
 
-# torch.linalg's functions that this namespace does not offer yet: complex eigenvalues, LU and LDL
-# factorizations, tensorinv/tensorsolve, and cross/vander/diagonal (wired with their operations).
+# torch.linalg's functions that this namespace does not offer: complex eigenvalues (chainrule has no
+# complex dtypes) and the LU and LDL factorizations and Householder products (LAPACK routines that
+# NumPy does not expose).
 NOT_YET = {
-    "common_notes", "cross", "diagonal", "eig", "eigvals", "householder_product", "ldl_factor", "ldl_factor_ex",
-    "ldl_solve", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "tensorinv", "tensorsolve", "vander",
+    "common_notes", "eig", "eigvals", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lu",
+    "lu_factor", "lu_factor_ex", "lu_solve",
 }
 TOP_LEVEL = ["det", "inverse", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky_solve", "cholesky_inverse"]
 
@@ -89,3 +90,17 @@ def test_out_arguments_of_the_namespace(call):
     call(torch, torch.tensor(matrix), theirs)
     assert returned is ours
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda lib: lib.linalg.vander(lib.ones(3), N=1), "N must be greater than 1"),
+    (lambda lib: lib.linalg.tensorinv(lib.ones(2, 3, 5), ind=1), "tensorinv"),
+    (lambda lib: lib.linalg.tensorinv(lib.ones(2, 2), ind=0), "strictly positive integer for 'ind'"),
+    (lambda lib: lib.linalg.tensorsolve(lib.ones(2, 3, 6), lib.ones(6)), "tensorsolve"),
+    (lambda lib: lib.linalg.cross(lib.ones(2, 3), lib.ones(3)), "same number of dimensions"),
+])
+def test_shape_errors_are_runtime_errors_as_in_pytorch(call, error):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError, match=error):
+        call(chainrule)

@@ -7,7 +7,7 @@ are built from them and from the other operations, so their gradients come with 
 import math
 
 from chainrule.backend import xp
-from chainrule.ops import shape
+from chainrule.ops import index, shape
 from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own names
     LinAlgError,
     check_matrices,
@@ -31,6 +31,8 @@ from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own na
     svdvals,
     tolerances,
 )
+from chainrule.ops.linalg import cross as cross_along_dim
+from chainrule.ops.linalg import increasing_powers
 from chainrule.ops.matmul import matmul
 from chainrule.ops.reduce import amax, amin
 from chainrule.ops.registry import with_out
@@ -38,9 +40,10 @@ from chainrule.ops.reduce import norm as p_norm
 from chainrule.tensor import tensor_from_array
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "det", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq",
-    "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
-    "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+    "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
+    "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
+    "vander", "vecdot", "vector_norm",
 ]
 
 
@@ -187,6 +190,59 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if unitriangular:
         triangle = triangle + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
     return solve(triangle, B, left=left)
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of the 3-vectors along ``dim`` (the last by default), the batch dimensions
+    broadcast: (*, 3) x (*, 3) -> (*, 3)."""
+    return cross_along_dim(input, other, dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonal of each matrix of a batch: (*, m, n) -> (*, min(m, n)) (``offset`` > 0 above the
+    main diagonal, < 0 below), a view, as ``torch.diagonal`` with the last two dimensions by default."""
+    return index.diagonal(A, offset, dim1, dim2)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrices of the vectors x (*, n): row i is x_i^0, x_i^1, ..., x_i^(N-1), so
+    that V @ c evaluates the polynomial with coefficients c at each x_i. (*, n) -> (*, n, N), N = n
+    by default; integers give int64."""
+    columns = (x.shape[-1] if x.ndim else 1) if N is None else N
+    if columns <= 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, but got N={columns}")
+    return increasing_powers(x, columns)
+
+
+def tensorinv(A, ind=2):
+    """The tensor B with tensordot(A, B, ind) the identity: A, of shape I + J with ``ind`` dimensions
+    in I and prod(I) = prod(J), read as a square matrix (prod(I), prod(J)) and inverted; B has shape
+    J + I."""
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, columns = A.shape[:ind], A.shape[ind:]
+    if math.prod(rows) != math.prod(columns):
+        raise RuntimeError(
+            f"linalg.tensorinv: the first {ind} dimensions of A {list(rows)} must hold as many elements as the "
+            f"others {list(columns)} ({math.prod(rows)} != {math.prod(columns)}), so that A reads as a square matrix"
+        )
+    return inv(A.reshape(math.prod(rows), math.prod(columns))).reshape(*columns, *rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B: A's first B.ndim dimensions index the equations, the
+    others X's elements (X has their shape); A is read as a square matrix (B.numel(), X.numel()). ``dims``: dimensions of A moved to its end first."""
+    if dims is not None:
+        dims = [dims] if isinstance(dims, int) else list(dims)
+        A = shape.movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))
+    equations, unknowns = A.shape[: B.ndim], A.shape[B.ndim :]
+    if not math.prod(equations) == math.prod(unknowns) == B.numel():
+        raise RuntimeError(
+            f"linalg.tensorsolve: A (shape {list(A.shape)}) must read as a square matrix with as many rows as B "
+            f"(shape {list(B.shape)}) has elements: the product of A's first {B.ndim} dimensions, "
+            f"{math.prod(equations)}, and of the others, {math.prod(unknowns)}, must both be {B.numel()}"
+        )
+    return solve(A.reshape(B.numel(), B.numel()), B.reshape(B.numel())).reshape(*unknowns)
 
 
 # As in PyTorch, the functions with one tensor as result (but matrix_exp) accept out=, the tensor to

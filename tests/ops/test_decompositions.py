@@ -122,6 +122,19 @@ CASES = [
     # PyTorch's own backward of cond(A, "fro") fails (it writes into a saved inverse): values only
     case("cond_fro", lambda lib, a: lib.linalg.cond(a, "fro"), square(), domain=well_conditioned, differentiable=[False]),
     case("cond_-2", lambda lib, a: lib.linalg.cond(a, -2), square(), domain=well_conditioned),
+    case("linalg_cross", lambda lib, a, b: lib.linalg.cross(a, b), st.just(((2, 1, 3), (1, 4, 3)))),
+    case("linalg_cross_dim", lambda lib, a, b: lib.linalg.cross(a, b, dim=0), st.just(((3, 2), (3, 1)))),
+    case("linalg_diagonal", lambda lib, a: lib.linalg.diagonal(a, offset=1), rectangular()),
+    case("linalg_vander", lambda lib, x: lib.linalg.vander(x), st.tuples(BATCH.map(lambda batch: batch + (3,)))),
+    case("linalg_vander_N", lambda lib, x: lib.linalg.vander(x, N=4), st.just(((3,),))),
+    case("tensorinv", lambda lib, a: lib.linalg.tensorinv(a.reshape(2, 3, 6)[..., :6].reshape(2, 3, 2, 3)), st.just(((36,),)),
+         domain=lambda a: (a.reshape(6, 6) + 3 * np.eye(6)).reshape(36)),
+    case("tensorinv_ind_1", lambda lib, a: lib.linalg.tensorinv(a, ind=1), st.just(((4, 2, 2),)),
+         domain=lambda a: (a.reshape(4, 4) + 3 * np.eye(4)).reshape(4, 2, 2)),
+    case("tensorsolve", lambda lib, a, b: lib.linalg.tensorsolve(a, b), st.just(((2, 3, 6), (2, 3))),
+         domain=lambda a: (a.reshape(6, 6) + 3 * np.eye(6)).reshape(2, 3, 6) if a.size == 36 else a),
+    case("tensorsolve_dims", lambda lib, a, b: lib.linalg.tensorsolve(a, b, dims=(0,)), st.just(((6, 2, 3), (2, 3))),
+         domain=lambda a: (a.reshape(6, 6) + 3 * np.eye(6)).reshape(6, 2, 3) if a.size == 36 else a),
 ]
 NORMS = [
     case("vector_norm", lambda lib, a: lib.linalg.vector_norm(a), rectangular()),

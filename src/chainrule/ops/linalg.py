@@ -348,9 +348,15 @@ def vander(x, N=None, increasing=False):
     columns = x.shape[0] if N is None else N
     if columns < 0:
         raise RuntimeError(f"N must be non-negative, but got N={columns}")
+    powers = increasing_powers(x, columns)
+    return powers if increasing else powers.flip(-1)
+
+
+def increasing_powers(x, columns):
+    """x^0, x^1, ..., x^(columns - 1) of each element of x, as a new last dimension: (*) -> (*, columns).
+    Integers and booleans give int64."""
     if x.array.dtype.kind in "biu":
         x = x.to(dtypes.int64)
-    ones = tensor_from_array(xp.ones((x.shape[0], min(columns, 1)), dtype=x.array.dtype))
-    repeated = broadcast_to(shape.unsqueeze(x, -1), (x.shape[0], max(columns - 1, 0)))
-    powers = cat([ones, repeated], -1).cumprod(-1)
-    return powers if increasing else powers.flip(-1)
+    ones = tensor_from_array(xp.ones((*x.shape, min(columns, 1)), dtype=x.array.dtype))
+    repeated = broadcast_to(shape.unsqueeze(x, -1), (*x.shape, max(columns - 1, 0)))
+    return cat([ones, repeated], -1).cumprod(-1)
