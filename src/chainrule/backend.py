@@ -4,6 +4,7 @@ Every operation does its arithmetic through ``xp``. Today ``xp`` is NumPy; a CuP
 replace it without any operation changing, because no other module imports NumPy for array math.
 """
 import ctypes
+import os
 
 import numpy
 
@@ -198,8 +199,11 @@ def keep_freed_memory_for_reuse(most=256 * 1024 * 1024):
     each training step would then fault its activations, im2col columns and gradients back in
     page by page, zero-filled by the kernel (a third of a LeNet-5 step). Kept, they are reused,
     as a GPU framework's caching allocator reuses device memory. Elsewhere (macOS, musl, Windows)
-    nothing changes.
+    nothing changes, nor where the user has set glibc's own ``MALLOC_MMAP_THRESHOLD_`` or
+    ``MALLOC_TRIM_THRESHOLD_`` (``MALLOC_TRIM_THRESHOLD_=0`` gives freed memory back at once).
     """
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
+        return False
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
