@@ -48,18 +48,25 @@ def build_lenet(lib, weights):
     return model
 
 
-def library_lenet_step(lib, weights, X, y, lr=0.01):
+def library_lenet_step(lib, weights, X, y, lr=0.01, compiled=False):
+    """A closure running one LeNet-5 training step in ``lib``; ``compiled``: its tensor work is
+    ``chainrule.compile``d. Returns (step, losses so far)."""
     model = build_lenet(lib, weights)
     optimizer = lib.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     inputs, targets = lib.tensor(X), lib.tensor(y)
     losses = []
 
-    def step():
+    def tensor_step(inputs, targets):
         loss = lib.nn.functional.cross_entropy(model(inputs), targets)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        losses.append(loss.item())
+        return loss
+
+    run = lib.compile(tensor_step) if compiled else tensor_step
+
+    def step():
+        losses.append(run(inputs, targets).item())
 
     return step, losses
 

@@ -194,6 +194,31 @@ def test_random_numbers_drawn_outside_an_operation_run_eagerly_with_one_warning(
     assert len(warned) == 1 and "random numbers" in warned[0]
 
 
+def image_batches(count=3, size=4, shape=(1, 8, 8)):
+    generator = np.random.default_rng(2)
+    return [
+        (chainrule.tensor(generator.normal(size=(size, *shape)).astype(np.float32)), chainrule.tensor(generator.normal(size=(size, 1)).astype(np.float32)))
+        for _ in range(count)
+    ]
+
+
+CONVOLUTIONAL = {  # each layer whose backward calls a convolution or a fold on arrays, and the pools
+    "conv2d max pool": lambda: nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(48, 1)),
+    "conv2d avg pool": lambda: nn.Sequential(nn.Conv2d(1, 3, 3, stride=2, padding=1), nn.AvgPool2d(2, padding=1), nn.Flatten(), nn.Linear(27, 1)),
+    "grouped batch norm adaptive": lambda: nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Conv2d(4, 4, 3, groups=2, dilation=1), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 1)
+    ),
+    "transposed group norm": lambda: nn.Sequential(nn.ConvTranspose2d(1, 2, 2, stride=2), nn.GroupNorm(2, 2), nn.Flatten(), nn.Linear(512, 1)),
+    "conv1d": lambda: nn.Sequential(nn.Flatten(2), nn.Conv1d(1, 2, 5), nn.MaxPool1d(2), nn.Flatten(), nn.Linear(60, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVOLUTIONAL))
+def test_convolutional_networks_give_the_eager_results_bit_for_bit(name):
+    compiled, warned = train_both(make_model=CONVOLUTIONAL[name], make_optimizer=OPTIMIZERS["sgd momentum nesterov decay"], data=image_batches())
+    assert warned == [] and len(compiled.recordings) == 1
+
+
 def test_batch_norm_statistics_match_eager():
     def make_model():
         return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 1))

@@ -16,20 +16,27 @@ class ReplayContext:
     """The ``ctx`` of one recorded operation: what its ``forward`` saves, its ``backward`` reads.
 
     It answers what a node answers in a plain backward: ``saved_tensors`` (arrays for an ``Op``),
-    ``needs_input_grad``, ``xp`` (the array library), and, for ``engine.call_backward``,
+    ``needs_input_grad``, ``xp`` (the array library, with the window operations' own for theirs), and, for ``engine.call_backward``,
     ``output_meta``, ``materialize_grads`` and the number of inputs.
     """
 
-    xp = xp
+    _plain_backward_xp = None
 
     def __init__(self, function, node):
         self.function = function
+        self._plain_backward_xp = getattr(type(node), "plain_backward_xp", None)
         self.needs_input_grad = node.needs_input_grad
         self.output_meta = node.output_meta
         self.next_nodes = (None,) * len(node.next_nodes)  # only their number is read
         self.materialize_grads = True
         self.saved_tensors = ()
         self._name = node.name()
+
+    @property
+    def xp(self):
+        """What the operation's node computes with in a plain backward (a window operation's
+        includes the convolutions; a convolution's reuses the im2col columns its forward kept)."""
+        return xp if self._plain_backward_xp is None else self._plain_backward_xp(self)
 
     def save_for_backward(self, *values):
         self.saved_tensors = values

@@ -257,13 +257,10 @@ class ColumnsAtHand:
 class ConvolutionNode(WindowNode):
     """A convolution's node: its plain backward reuses the im2col columns its forward kept."""
 
-    @property
-    def xp(self):
-        namespace = WindowNode.xp.fget(self)
-        columns = self.__dict__.get("input_columns")
-        if namespace is array_functions and columns is not None:
-            return ColumnsAtHand(self.columns_input, columns)
-        return namespace
+    @staticmethod
+    def plain_backward_xp(ctx):
+        columns = ctx.__dict__.get("input_columns")
+        return array_functions if columns is None else ColumnsAtHand(ctx.columns_input, columns)
 
     def release(self):
         self.__dict__.pop("input_columns", None)  # a list of arrays: not among those released by default

@@ -37,11 +37,19 @@ from chainrule.ops import registry
 
 
 class OpNode(BackwardNode):
-    """The node of an ``Op``: adds ``xp``, the functions its backward formula computes with."""
+    """The node of an ``Op``: adds ``xp``, the functions its backward formula computes with:
+    ``plain_backward_xp(node)`` in a plain backward, chainrule's own functions when the backward
+    is recorded."""
+
+    @staticmethod
+    def plain_backward_xp(ctx):
+        """The functions on arrays that the backward of ``ctx`` (this node, or a compiled program's
+        context of the same operation) computes with: the array library."""
+        return xp
 
     @property
     def xp(self):
-        return registry.functions if grad_mode.is_grad_enabled() else xp
+        return registry.functions if grad_mode.is_grad_enabled() else self.plain_backward_xp(self)
 
 
 class Op(Function):

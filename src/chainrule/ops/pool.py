@@ -147,7 +147,8 @@ class AvgPool2D(WindowOp):
     derivatives = ("grad / divisor, spread over each window",)
 
     @staticmethod
-    def forward(ctx, input, windows, divisor):
+    def forward(ctx, input, windows, count_include_pad, divisor_override):
+        divisor = window_divisor(windows, count_include_pad, divisor_override, input.dtype)
         ctx.windows, ctx.divisor = windows, divisor
         row_sums = added(windows.across_width(windows.padded(input, 0)))
         return (added(windows.across_height(row_sums)) / divisor).astype(input.dtype)
@@ -157,10 +158,10 @@ class AvgPool2D(WindowOp):
         windows = ctx.windows
         share = grad_output / ctx.divisor
         grad_input = windows.spread(ctx.xp, [share] * windows.kernel[0], lambda grad_rows: [grad_rows] * windows.kernel[1])
-        return grad_input, None, None
+        return grad_input, None, None, None
 
 
-def _divisor(windows, count_include_pad, divisor_override, dtype):
+def window_divisor(windows, count_include_pad, divisor_override, dtype):
     """What each window's sum is divided by, (H_out, W_out): PyTorch's rule (windows that reach
     past the padding count only up to it; without ``count_include_pad`` only input elements)."""
     if divisor_override:
@@ -252,8 +253,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
         raise RuntimeError(f"{operation}: divisor must be not zero")
     windows = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, operation, dims)
     planes, unbatched = _as_batched_planes(input, dims)
-    divisor = _divisor(windows, count_include_pad, divisor_override, planes.dtype)
-    return _restored(AvgPool2D.apply(planes, windows, divisor), unbatched, dims)
+    return _restored(AvgPool2D.apply(planes, windows, count_include_pad, divisor_override), unbatched, dims)
 
 
 @public(method=False)

@@ -8,9 +8,7 @@ these operations' nodes see, in a plain backward, the array library extended by 
 operations on arrays, under the names of their public functions (``WindowNode.xp``); one formula,
 ``ctx.xp.convolution(...)``, then runs on arrays and, recorded, on tensors.
 """
-from chainrule.autograd import grad_mode
 from chainrule.backend import xp
-from chainrule.ops import registry
 from chainrule.ops.op import Op, OpNode
 
 
@@ -37,9 +35,9 @@ def on_arrays(name):
 class WindowNode(OpNode):
     """The node of a window operation: its ``xp`` knows the convolutions and ``fold`` on arrays too."""
 
-    @property
-    def xp(self):
-        return registry.functions if grad_mode.is_grad_enabled() else array_functions
+    @staticmethod
+    def plain_backward_xp(ctx):
+        return array_functions
 
 
 class WindowOp(Op):
