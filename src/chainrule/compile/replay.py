@@ -8,7 +8,7 @@ but no node, no tensor and no dependency count is made per call.
 from contextlib import contextmanager
 
 from chainrule.autograd import grad_mode
-from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
+from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -36,7 +36,7 @@ class ReplayContext:
     def xp(self):
         """What the operation's node computes with in a plain backward (a window operation's
         includes the convolutions; a convolution's reuses the im2col columns its forward kept)."""
-        return xp if self._plain_backward_xp is None else self._plain_backward_xp(self)
+        return array_functions if self._plain_backward_xp is None else self._plain_backward_xp(self)
 
     def save_for_backward(self, *values):
         self.saved_tensors = values

@@ -32,7 +32,7 @@ An operation is one class with its mathematics declared beside its code::
 """
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import BackwardNode, Function
-from chainrule.backend import xp
+from chainrule.backend import array_functions
 from chainrule.ops import registry
 
 
@@ -44,8 +44,8 @@ class OpNode(BackwardNode):
     @staticmethod
     def plain_backward_xp(ctx):
         """The functions on arrays that the backward of ``ctx`` (this node, or a compiled program's
-        context of the same operation) computes with: the array library."""
-        return xp
+        context of the same operation) computes with: the array library's."""
+        return array_functions
 
     @property
     def xp(self):

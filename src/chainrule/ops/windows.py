@@ -8,18 +8,11 @@ these operations' nodes see, in a plain backward, the array library extended by 
 operations on arrays, under the names of their public functions (``WindowNode.xp``); one formula,
 ``ctx.xp.convolution(...)``, then runs on arrays and, recorded, on tensors.
 """
-from chainrule.backend import xp
+from chainrule.backend import ArrayFunctions
 from chainrule.ops.op import Op, OpNode
 
-
-class _ArrayFunctions:
-    """The array library plus the window operations on arrays (registered by ``on_arrays``)."""
-
-    def __getattr__(self, name):
-        return getattr(xp, name)
-
-
-array_functions = _ArrayFunctions()
+#: The array library plus the window operations on arrays (registered by ``on_arrays``).
+array_functions = ArrayFunctions()
 
 
 def on_arrays(name):
