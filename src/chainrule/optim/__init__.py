@@ -12,6 +12,7 @@ from chainrule.optim.adam import Adam
 from chainrule.optim.adamax import Adamax
 from chainrule.optim.adamw import AdamW
 from chainrule.optim.asgd import ASGD
+from chainrule.optim.lbfgs import LBFGS
 from chainrule.optim.nadam import NAdam
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.radam import RAdam
@@ -27,6 +28,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "LBFGS",
     "NAdam",
     "Optimizer",
     "RAdam",
