@@ -4,7 +4,7 @@
 options; ``lr_scheduler`` holds the schedules (``StepLR``, ``CosineAnnealingLR``,
 ``ReduceLROnPlateau``...).
 """
-from chainrule.optim import lr_scheduler
+from chainrule.optim import lr_scheduler, swa_utils
 from chainrule.optim.adadelta import Adadelta
 from chainrule.optim.adafactor import Adafactor
 from chainrule.optim.adagrad import Adagrad
@@ -36,4 +36,5 @@ __all__ = [
     "Rprop",
     "SGD",
     "lr_scheduler",
+    "swa_utils",
 ]
