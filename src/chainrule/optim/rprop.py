@@ -64,6 +64,6 @@ class Rprop(Optimizer):
         step_size *= factor
         xp.clip(step_size, smallest, largest, out=step_size)
 
-        xp.copyto(prev, grad)
+        prev[...] = grad
         prev[factor == etaminus] = 0
         param -= xp.multiply(xp.sign(prev, out=scratch[1]), step_size, out=scratch[1])
