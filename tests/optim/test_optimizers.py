@@ -5,6 +5,8 @@ bowl), evaluated on each library's own parameters, so a difference in an update 
 grow over the 250 steps.
 """
 import copy
+import inspect
+import re
 
 import numpy as np
 import pytest
@@ -145,7 +147,7 @@ def test_state_dict_matches_torch_layout(case):
             np.testing.assert_allclose(mine["state"][index][key].array, value.numpy(), rtol=1e-5, atol=1e-7)
     for our_group, their_group in zip(mine["param_groups"], reference["param_groups"]):
         assert our_group["params"] == their_group["params"]
-        assert our_group.keys() <= their_group.keys()
+        assert list(our_group) == list(their_group)
         for key, value in our_group.items():
             assert their_group[key] == value, key
 
@@ -289,6 +291,46 @@ def test_bad_arguments_raise_like_torch(make_optimizer, error, message):
     params = [chainrule.tensor([1.0], requires_grad=True)]
     with pytest.raises(error, match=message):
         make_optimizer(params)
+
+
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("SGD", dict(lr=-0.1), "Invalid learning rate: -0.1"),
+        ("SGD", dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+        ("Adam", dict(eps=-1e-8), "Invalid epsilon value: -1e-08"),
+        ("RMSprop", dict(momentum=-0.5), "Invalid momentum value: -0.5"),
+        ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
+        ("Adadelta", dict(eps=-1), "Invalid epsilon value: -1"),
+        ("Adamax", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+        ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
+        ("RAdam", dict(betas=(-0.1, 0.9)), "Invalid beta parameter at index 0: -0.1"),
+        ("ASGD", dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+        ("Rprop", dict(etas=(1.5, 1.2)), "Invalid eta values: 1.5, 1.2"),
+        ("Adafactor", dict(lr=-1), "Learning rate should be >= 0 but is: -1"),
+        ("Adafactor", dict(beta2_decay=0.5), "beta2_decay should be <= 0 but is: 0.5"),
+        ("Adafactor", dict(eps=(-1, 1e-3)), "epsilon1 should be >= 0 but is: -1"),
+        ("Adafactor", dict(eps=(None, -1)), "epsilon2 should be >= 0 but is: -1"),
+        ("Adafactor", dict(d=0.5), "Clipping threshold d should be >= 1 but is: 0.5"),
+        ("Adafactor", dict(weight_decay=-1), "weight_decay should be >= 0 but is: -1"),
+    ],
+)
+def test_bad_hyperparameters_raise_torch_messages(name, options, message):
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            getattr(lib.optim, name)([lib.tensor([1.0], requires_grad=True)], **options)
+
+
+def test_signatures_and_defaults_are_torch_s():
+    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "Adafactor"]:
+        ours, theirs = getattr(chainrule.optim, name), getattr(torch.optim, name)
+        described = [
+            [(parameter.name, parameter.kind, parameter.default) for parameter in inspect.signature(cls).parameters.values()]
+            for cls in (ours, theirs)
+        ]
+        assert described[0] == described[1], name
+        defaults = [cls([lib.zeros(2, 3, requires_grad=True)]).defaults for cls, lib in ((ours, chainrule), (theirs, torch))]
+        assert list(defaults[0].items()) == list(defaults[1].items()), name
 
 
 def test_load_state_dict_with_other_groups_raises_value_error():
