@@ -322,7 +322,7 @@ def test_bad_hyperparameters_raise_torch_messages(name, options, message):
 
 
 def test_signatures_and_defaults_are_torch_s():
-    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "Adafactor"]:
+    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "Adafactor", "Muon"]:
         ours, theirs = getattr(chainrule.optim, name), getattr(torch.optim, name)
         described = [
             [(parameter.name, parameter.kind, parameter.default) for parameter in inspect.signature(cls).parameters.values()]

@@ -13,6 +13,7 @@ from chainrule.optim.adamax import Adamax
 from chainrule.optim.adamw import AdamW
 from chainrule.optim.asgd import ASGD
 from chainrule.optim.lbfgs import LBFGS
+from chainrule.optim.muon import Muon
 from chainrule.optim.nadam import NAdam
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.radam import RAdam
@@ -29,6 +30,7 @@ __all__ = [
     "AdamW",
     "Adamax",
     "LBFGS",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",
