@@ -350,3 +350,11 @@ def test_submodule_is_importable_like_torch():
     from chainrule.optim.lr_scheduler import LRScheduler
 
     assert lr_scheduler.StepLR.__mro__[1] is LRScheduler
+
+
+def test_reduce_on_plateau_warns_like_torch_when_given_an_epoch():
+    for lib in (chainrule, torch):
+        scheduler = lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer_for(lib))
+        with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step\\(\\)` was not necessary"):
+            scheduler.step(1.0, epoch=5)
+        assert scheduler.last_epoch == 5
