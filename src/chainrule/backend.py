@@ -131,6 +131,17 @@ def read_only(array):
     return array
 
 
+def round_to_bfloat16(array):
+    """``array`` rounded to the nearest bfloat16 (ties to even), returned as float32.
+
+    NumPy has no bfloat16 type; a bfloat16 is a float32 with only the upper 16 bits kept, so
+    rounding the bit pattern gives exactly the values PyTorch's bfloat16 tensors hold (NaN aside).
+    """
+    bits = numpy.ascontiguousarray(array, dtype=numpy.float32).view(numpy.uint32)
+    rounding = ((bits >> 16) & 1) + numpy.uint32(0x7FFF)
+    return ((bits + rounding) & numpy.uint32(0xFFFF0000)).view(numpy.float32)
+
+
 def is_writable(array):
     return array.flags.writeable
 

@@ -25,7 +25,71 @@ SCHEDULES = {
     "LambdaLR-per-group": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(
         opt, lr_lambda=[lambda epoch: 0.95**epoch, lambda epoch: min(1.0, (epoch + 1) / 5)]
     ),
+    "MultiplicativeLR": lambda lib, opt: lib.optim.lr_scheduler.MultiplicativeLR(opt, lr_lambda=lambda epoch: 0.97),
+    "ConstantLR": lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=0.25, total_iters=6),
+    "LinearLR": lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, end_factor=0.9, total_iters=12),
+    "PolynomialLR": lambda lib, opt: lib.optim.lr_scheduler.PolynomialLR(opt, total_iters=20, power=2.5),
+    "CosineAnnealingWarmRestarts": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=4, T_mult=2, eta_min=0.001),
+    "CosineAnnealingWarmRestarts-T_mult-1": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=7),
+    "CyclicLR-triangular": lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=[0.1, 0.05], step_size_up=4),
+    "CyclicLR-triangular2": lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(
+        opt, base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5, mode="triangular2", base_momentum=0.7
+    ),
+    "CyclicLR-exp_range": lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(
+        opt, base_lr=[0.01, 0.02], max_lr=0.2, step_size_up=5, mode="exp_range", gamma=0.95, cycle_momentum=False
+    ),
+    "CyclicLR-scale_fn": lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(
+        opt, base_lr=0.01, max_lr=0.1, step_size_up=2, scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations"
+    ),
+    "OneCycleLR-cos": lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=[0.5, 0.2], total_steps=EPOCHS),
+    "OneCycleLR-linear-three-phase": lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.3, epochs=5, steps_per_epoch=6, pct_start=0.25, anneal_strategy="linear", three_phase=True,
+        base_momentum=0.8, max_momentum=0.9, div_factor=10.0, final_div_factor=100.0,
+    ),
+    "OneCycleLR-no-momentum": lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.3, total_steps=40, cycle_momentum=False
+    ),
+    "SequentialLR": lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(
+        opt,
+        [lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.2, total_iters=4), lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)],
+        milestones=[5],
+    ),
+    "SequentialLR-three": lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(
+        opt,
+        [
+            lib.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=3),
+            lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8),
+            lib.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
+        ],
+        milestones=[4, 14],
+    ),
+    "ChainedScheduler": lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler(
+        [lib.optim.lr_scheduler.ConstantLR(opt, factor=0.3, total_iters=4), lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.92)]
+    ),
+    "SWALR-cos": lambda lib, opt: lib.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=7),
+    "SWALR-linear": lambda lib, opt: lib.optim.swa_utils.SWALR(opt, swa_lr=[0.05, 0.001], anneal_epochs=5, anneal_strategy="linear"),
+    "SWALR-no-annealing": lambda lib, opt: lib.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=0),
 }
+
+
+def momentum_history(lib, make_scheduler, optimizer_name):
+    """The momentum (SGD) or beta1 (Adam) of each group at each epoch, which cyclic schedules move."""
+    groups = [{"params": [lib.tensor([1.0], requires_grad=True)], "lr": lr} for lr in (0.1, 0.02)]
+    optimizer = getattr(lib.optim, optimizer_name)(groups, **({"momentum": 0.9} if optimizer_name == "SGD" else {}))
+    scheduler = make_scheduler(lib, optimizer)
+    key = "momentum" if optimizer_name == "SGD" else "betas"
+    history = []
+    for _ in range(EPOCHS):
+        history.append([group[key] if key == "momentum" else group[key][0] for group in optimizer.param_groups])
+        optimizer.step()
+        scheduler.step()
+    return history
+
+
+@pytest.mark.parametrize("optimizer_name", ["SGD", "Adam"])
+@pytest.mark.parametrize("name", [name for name in SCHEDULES if name.startswith(("CyclicLR", "OneCycleLR"))])
+def test_cyclic_schedules_move_momentum_like_torch(name, optimizer_name):
+    assert_same_rates(momentum_history(chainrule, SCHEDULES[name], optimizer_name), momentum_history(torch, SCHEDULES[name], optimizer_name))
 
 
 def assert_same_rates(ours, theirs):
@@ -50,8 +114,9 @@ def test_learning_rates_match_torch(name):
     ours, scheduler, optimizer = lr_history(chainrule, SCHEDULES[name])
     theirs, their_scheduler, _ = lr_history(torch, SCHEDULES[name])
     assert_same_rates(ours, theirs)
-    assert scheduler.last_epoch == their_scheduler.last_epoch == EPOCHS
-    assert [group["initial_lr"] for group in optimizer.param_groups] == [0.1, 0.02]
+    assert getattr(scheduler, "last_epoch", None) == getattr(their_scheduler, "last_epoch", None)
+    if not name.startswith(("OneCycleLR", "CyclicLR")):  # these set the rates from their own arguments
+        assert [group["initial_lr"] for group in optimizer.param_groups] == [0.1, 0.02]
 
 
 def test_chained_schedulers_multiply_like_torch():
@@ -81,17 +146,71 @@ def test_cosine_annealing_follows_its_closed_form_over_a_period():
         assert scheduler.get_last_lr()[0] == pytest.approx(0.05 * (1 + math.cos(math.pi * epoch / 10)), abs=1e-12)
 
 
-@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR"])
-def test_step_with_an_epoch_uses_the_closed_form_like_torch(name):
+CLOSED_FORMS = [
+    "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ConstantLR", "LinearLR", "PolynomialLR",
+    "CosineAnnealingWarmRestarts", "CosineAnnealingWarmRestarts-T_mult-1",
+]
+
+
+@pytest.mark.parametrize("epoch", [3, 17, 40.5])
+@pytest.mark.parametrize("name", CLOSED_FORMS)
+def test_step_with_an_epoch_uses_the_closed_form_like_torch(name, epoch):
     def jump(lib):
         optimizer = optimizer_for(lib)
         scheduler = SCHEDULES[name](lib, optimizer)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            scheduler.step(17)
-        return scheduler.get_last_lr()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scheduler.step(epoch)
+            scheduler.step()
+        return scheduler.get_last_lr(), [str(warning.message) for warning in caught]
 
-    assert_same_rates(jump(chainrule), jump(torch))
+    (ours, our_warnings), (theirs, their_warnings) = jump(chainrule), jump(torch)
+    assert_same_rates(ours, theirs)
+    assert our_warnings == [message for message in their_warnings if "epoch parameter" in message]
+
+
+def test_cosine_annealing_resumed_with_last_epoch_follows_torch():
+    def resume(lib):
+        optimizer = optimizer_for(lib)
+        for group in optimizer.param_groups:
+            group["initial_lr"] = group["lr"]
+        scheduler = lib.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10, last_epoch=4)
+        history = [scheduler.get_last_lr()]
+        for _ in range(8):
+            optimizer.step()
+            scheduler.step()
+            history.append(scheduler.get_last_lr())
+        return history
+
+    assert_same_rates(resume(chainrule), resume(torch))
+
+
+def test_schedules_drive_a_real_optimizer_like_torch():
+    """OneCycleLR moving Adam's rate and beta1 over training gives torch's weights."""
+
+    def train(lib):
+        rng = np.random.default_rng(0)
+        inputs, targets = lib.tensor(rng.standard_normal((16, 3))), lib.tensor(rng.standard_normal((16, 1)))
+        weight = lib.tensor(rng.standard_normal((3, 1)), requires_grad=True)
+        optimizer = lib.optim.Adam([weight], lr=0.01)
+        scheduler = lib.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=25, three_phase=True)
+        for _ in range(25):
+            optimizer.zero_grad()
+            ((inputs @ weight - targets) ** 2).mean().backward()
+            optimizer.step()
+            scheduler.step()
+        return weight.detach().numpy()
+
+    np.testing.assert_allclose(train(chainrule), train(torch), rtol=1e-10)
+
+
+def test_one_cycle_refuses_to_step_past_its_end():
+    optimizer = optimizer_for(chainrule)
+    scheduler = chainrule.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=2)
+    scheduler.step()
+    scheduler.step()
+    with pytest.raises(ValueError, match="Tried to step 3 times. The specified number of total steps is 2"):
+        scheduler.step()
 
 
 @pytest.mark.parametrize("name", SCHEDULES)
@@ -161,6 +280,38 @@ def test_reduce_on_plateau_accepts_a_tensor_metric_and_round_trips(tmp_path):
     assert restored.best == 2.0 and restored.last_epoch == 1 and restored.mode_worse == math.inf
 
 
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=1.5), ValueError, "between 0 and 1"),
+        (lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=0), ValueError, "Starting multiplicative factor"),
+        (lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, end_factor=2), ValueError, "Ending multiplicative factor"),
+        (lambda lib, opt: lib.optim.lr_scheduler.MultiplicativeLR(opt, lr_lambda=0.9), TypeError, "lr_lambda should be a function"),
+        (lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=0), ValueError, "positive integer T_0"),
+        (lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=1.5), ValueError, "integer T_mult"),
+        (lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(opt, 0.1, 1.0, mode="square"), ValueError, "mode is invalid and scale_fn is None"),
+        (lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(opt, [0.1], 1.0), ValueError, "base_lr must have the same length"),
+        (lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(lib.optim.Adagrad([lib.tensor([1.0], requires_grad=True)]), 0.1, 1.0), ValueError, "must support momentum or beta1"),
+        (lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1), ValueError, "You must define either total_steps"),
+        (lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=0), ValueError, "positive integer total_steps"),
+        (lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, epochs=2, steps_per_epoch=-1), ValueError, "positive integer steps_per_epoch"),
+        (lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=9, pct_start=1), ValueError, "Expected float between 0 and 1 pct_start"),
+        (lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=9, anneal_strategy="exp"), ValueError, "anneal_strategy must be one of"),
+        (lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [], milestones=[]), ValueError, "expects at least one scheduler"),
+        (lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [lib.optim.lr_scheduler.StepLR(opt, 2)], milestones=[3]), ValueError, "one more than the number of milestone"),
+        (lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [lib.optim.lr_scheduler.ReduceLROnPlateau(opt)], milestones=[]), ValueError, "does not support `ReduceLROnPlateau`"),
+        (lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler([lib.optim.lr_scheduler.StepLR(opt, 2), lib.optim.lr_scheduler.StepLR(optimizer_for(lib), 2)]), ValueError, "expects all schedulers to belong to the same optimizer"),
+        (lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler([object()], optimizer=opt), TypeError, "should have `optimizer` as its attribute"),
+        (lambda lib, opt: lib.optim.swa_utils.SWALR(opt, swa_lr=0.1, anneal_strategy="exp"), ValueError, "anneal_strategy must be one of"),
+        (lambda lib, opt: lib.optim.swa_utils.SWALR(opt, swa_lr=0.1, anneal_epochs=-1), ValueError, "anneal_epochs must be equal or greater than 0"),
+    ],
+)
+def test_bad_arguments_raise_like_torch(make, error, message):
+    for lib in (chainrule, torch):
+        with pytest.raises(error, match=message):
+            make(lib, optimizer_for(lib))
+
+
 def test_bad_arguments():
     optimizer = optimizer_for(chainrule)
     plateau = chainrule.optim.lr_scheduler.ReduceLROnPlateau
@@ -199,3 +350,11 @@ def test_submodule_is_importable_like_torch():
     from chainrule.optim.lr_scheduler import LRScheduler
 
     assert lr_scheduler.StepLR.__mro__[1] is LRScheduler
+
+
+def test_reduce_on_plateau_warns_like_torch_when_given_an_epoch():
+    for lib in (chainrule, torch):
+        scheduler = lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer_for(lib))
+        with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step\\(\\)` was not necessary"):
+            scheduler.step(1.0, epoch=5)
+        assert scheduler.last_epoch == 5

@@ -5,6 +5,8 @@ bowl), evaluated on each library's own parameters, so a difference in an update 
 grow over the 250 steps.
 """
 import copy
+import inspect
+import re
 
 import numpy as np
 import pytest
@@ -35,6 +37,23 @@ CASES = [
     ("Adagrad", dict(lr=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.05, eps=1e-6, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.05, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.02, betas=(0.3, 0.9), eps=1e-6, weight_decay=0.05, maximize=True)),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, momentum_decay=0.01, weight_decay=0.05)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, betas=(0.7, 0.9), weight_decay=0.05)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.6, t0=20, weight_decay=0.05, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-3, 0.1), maximize=True)),
+    ("Adafactor", dict(lr=0.01)),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=2.0, weight_decay=0.05, maximize=True)),
+    ("Adadelta", dict(lr=0.5, foreach=False, capturable=False, differentiable=False)),
 ]
 
 
@@ -43,15 +62,15 @@ def case_id(case):
     return name + "-" + "-".join(f"{key}={value}" for key, value in options.items())
 
 
-def initial_arrays(seed=0):
+def initial_arrays(seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal(shape).astype(np.float32) for shape in SHAPES]
+    return [rng.standard_normal(shape).astype(dtype) for shape in SHAPES]
 
 
 def gradient(array, step, position):
-    """A deterministic gradient for the parameter's current value (same for both libraries)."""
-    noise = np.random.default_rng(1000 * step + position).standard_normal(array.shape).astype(np.float32)
-    return (0.7 * (array - 0.5) + 0.3 * np.sin(3 * array) + 0.2 * noise).astype(np.float32)
+    """A deterministic gradient for the parameter's current value (same for both libraries), in its dtype."""
+    noise = np.random.default_rng(1000 * step + position).standard_normal(array.shape).astype(array.dtype)
+    return (0.7 * (array - 0.5) + 0.3 * np.sin(3 * array) + 0.2 * noise).astype(array.dtype)
 
 
 def set_gradients(lib, params, step):
@@ -97,6 +116,22 @@ def test_matches_torch_over_many_steps(case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_matches_torch_in_float64(case):
+    """In float64 the rounding of either library is far below the tolerance: any formula slip shows."""
+    name, options = case
+    arrays = initial_arrays(dtype=np.float64)
+    our_params, ours = make(chainrule, name, options, arrays)
+    their_params, theirs = make(torch, name, options, arrays)
+    mine = train(chainrule, ours, our_params, 100)
+    reference = train(torch, theirs, their_params, 100)
+    for position, (ours_now, theirs_now) in enumerate(zip(mine, reference)):
+        np.testing.assert_allclose(ours_now, theirs_now, rtol=1e-10, atol=1e-12, err_msg=f"parameter {position}")
+    for index, values in theirs.state_dict()["state"].items():
+        for key, value in values.items():
+            np.testing.assert_allclose(ours.state_dict()["state"][index][key].array, value.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_state_dict_matches_torch_layout(case):
     name, options = case
     our_params, ours = make(chainrule, name, options)
@@ -112,6 +147,7 @@ def test_state_dict_matches_torch_layout(case):
             np.testing.assert_allclose(mine["state"][index][key].array, value.numpy(), rtol=1e-5, atol=1e-7)
     for our_group, their_group in zip(mine["param_groups"], reference["param_groups"]):
         assert our_group["params"] == their_group["params"]
+        assert list(our_group) == list(their_group)
         for key, value in our_group.items():
             assert their_group[key] == value, key
 
@@ -128,7 +164,7 @@ def test_resuming_from_a_saved_state_continues_exactly(case, tmp_path):
     checkpoint = chainrule.load(tmp_path / "checkpoint.npz")
     resumed_params, resumed = make(chainrule, name, dict(options, lr=123.0), [p.array for p in checkpoint["params"]])
     resumed.load_state_dict(checkpoint["optimizer"])
-    assert resumed.param_groups[0]["lr"] == options["lr"]
+    assert resumed.param_groups[0]["lr"] == first.param_groups[0]["lr"]
     got = train(chainrule, resumed, resumed_params, 30, start=30)
     for mine, reference in zip(got, expected):
         np.testing.assert_array_equal(mine, reference)
@@ -237,11 +273,11 @@ def test_repr_lists_each_group_like_torch():
 @pytest.mark.parametrize(
     "make_optimizer, error, message",
     [
-        (lambda p: chainrule.optim.SGD(p, lr=-0.1), ValueError, "Invalid lr value: -0.1"),
+        (lambda p: chainrule.optim.SGD(p, lr=-0.1), ValueError, "Invalid learning rate: -0.1"),
         (lambda p: chainrule.optim.SGD(p, momentum=-1), ValueError, "Invalid momentum"),
         (lambda p: chainrule.optim.SGD(p, nesterov=True), ValueError, "Nesterov momentum requires a momentum"),
         (lambda p: chainrule.optim.Adam(p, betas=(0.9, 1.0)), ValueError, "Invalid beta parameter at index 1"),
-        (lambda p: chainrule.optim.Adam(p, eps=-1e-8), ValueError, "Invalid eps"),
+        (lambda p: chainrule.optim.Adam(p, eps=-1e-8), ValueError, "Invalid epsilon value"),
         (lambda p: chainrule.optim.RMSprop(p, alpha=-0.5), ValueError, "Invalid alpha"),
         (lambda p: chainrule.optim.Adagrad(p, lr_decay=-1), ValueError, "Invalid lr_decay"),
         (lambda p: chainrule.optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
@@ -255,6 +291,46 @@ def test_bad_arguments_raise_like_torch(make_optimizer, error, message):
     params = [chainrule.tensor([1.0], requires_grad=True)]
     with pytest.raises(error, match=message):
         make_optimizer(params)
+
+
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("SGD", dict(lr=-0.1), "Invalid learning rate: -0.1"),
+        ("SGD", dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+        ("Adam", dict(eps=-1e-8), "Invalid epsilon value: -1e-08"),
+        ("RMSprop", dict(momentum=-0.5), "Invalid momentum value: -0.5"),
+        ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
+        ("Adadelta", dict(eps=-1), "Invalid epsilon value: -1"),
+        ("Adamax", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+        ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
+        ("RAdam", dict(betas=(-0.1, 0.9)), "Invalid beta parameter at index 0: -0.1"),
+        ("ASGD", dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+        ("Rprop", dict(etas=(1.5, 1.2)), "Invalid eta values: 1.5, 1.2"),
+        ("Adafactor", dict(lr=-1), "Learning rate should be >= 0 but is: -1"),
+        ("Adafactor", dict(beta2_decay=0.5), "beta2_decay should be <= 0 but is: 0.5"),
+        ("Adafactor", dict(eps=(-1, 1e-3)), "epsilon1 should be >= 0 but is: -1"),
+        ("Adafactor", dict(eps=(None, -1)), "epsilon2 should be >= 0 but is: -1"),
+        ("Adafactor", dict(d=0.5), "Clipping threshold d should be >= 1 but is: 0.5"),
+        ("Adafactor", dict(weight_decay=-1), "weight_decay should be >= 0 but is: -1"),
+    ],
+)
+def test_bad_hyperparameters_raise_torch_messages(name, options, message):
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            getattr(lib.optim, name)([lib.tensor([1.0], requires_grad=True)], **options)
+
+
+def test_signatures_and_defaults_are_torch_s():
+    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "Adafactor", "Muon"]:
+        ours, theirs = getattr(chainrule.optim, name), getattr(torch.optim, name)
+        described = [
+            [(parameter.name, parameter.kind, parameter.default) for parameter in inspect.signature(cls).parameters.values()]
+            for cls in (ours, theirs)
+        ]
+        assert described[0] == described[1], name
+        defaults = [cls([lib.zeros(2, 3, requires_grad=True)]).defaults for cls, lib in ((ours, chainrule), (theirs, torch))]
+        assert list(defaults[0].items()) == list(defaults[1].items()), name
 
 
 def test_load_state_dict_with_other_groups_raises_value_error():

@@ -1,15 +1,47 @@
-"""Optimizers, which update parameters from their gradients, and learning-rate schedules.
+"""Optimizers, which update parameters from their gradients, learning-rate schedules, and weight averaging.
 
-``SGD``, ``Adam``, ``AdamW``, ``RMSprop`` and ``Adagrad`` follow ``torch.optim``'s formulas and
-options; ``lr_scheduler`` holds the schedules (``StepLR``, ``CosineAnnealingLR``,
-``ReduceLROnPlateau``...).
+The optimizers follow ``torch.optim``'s formulas, signatures, defaults, error messages and state
+layout: ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``, ``NAdam``,
+``RAdam``, ``ASGD``, ``Rprop``, ``Adafactor``, ``Muon`` (one file each) and ``LBFGS`` (with the
+strong Wolfe line search in ``strong_wolfe.py``). ``lr_scheduler`` holds the schedules (``StepLR``,
+``OneCycleLR``, ``SequentialLR``...), ``swa_utils`` the averaged models (SWA, EMA) and ``SWALR``.
+
+``SparseAdam`` is deliberately missing: PyTorch's accepts only sparse gradients (it raises for dense
+ones), and chainrule's tensors and gradients are dense NumPy arrays.
 """
-from chainrule.optim import lr_scheduler
+from chainrule.optim import lr_scheduler, swa_utils
+from chainrule.optim.adadelta import Adadelta
+from chainrule.optim.adafactor import Adafactor
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam
+from chainrule.optim.adamax import Adamax
 from chainrule.optim.adamw import AdamW
+from chainrule.optim.asgd import ASGD
+from chainrule.optim.lbfgs import LBFGS
+from chainrule.optim.muon import Muon
+from chainrule.optim.nadam import NAdam
 from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.radam import RAdam
 from chainrule.optim.rmsprop import RMSprop
+from chainrule.optim.rprop import Rprop
 from chainrule.optim.sgd import SGD
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
+__all__ = [
+    "ASGD",
+    "Adadelta",
+    "Adafactor",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "LBFGS",
+    "Muon",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "Rprop",
+    "SGD",
+    "lr_scheduler",
+    "swa_utils",
+]

@@ -2,8 +2,11 @@
 from chainrule.backend import xp
 from chainrule.optim.optimizer import (
     Optimizer,
+    adam_style_gradient,
+    average_of_squares_,
+    check_betas,
     check_non_negative,
-    decayed_gradient,
+    lerp_,
     new_step_counter,
     step_count,
     zeros_state,
@@ -34,13 +37,15 @@ class Adam(Optimizer):
         weight_decay=0,
         amsgrad=False,
         *,
+        foreach=None,
         maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
         decoupled_weight_decay=False,
     ):
         check_non_negative(lr=lr, eps=eps, weight_decay=weight_decay)
-        for index, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {index}: {beta} (betas must be in [0, 1))")
+        check_betas(betas)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -48,6 +53,10 @@ class Adam(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
@@ -61,21 +70,13 @@ class Adam(Optimizer):
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
-        if group["decoupled_weight_decay"]:
-            if weight_decay != 0:
-                param *= 1 - lr * weight_decay
-            grad = decayed_gradient(param, grad, group["maximize"], 0, scratch)
-        else:
-            grad = decayed_gradient(param, grad, group["maximize"], weight_decay, scratch)
+        grad = adam_style_gradient(param, grad, group, scratch)
         work = scratch[1]
 
-        exp_avg = state["exp_avg"].array
-        exp_avg += xp.multiply(xp.subtract(grad, exp_avg, out=work), 1 - beta1, out=work)
-        exp_avg_sq = state["exp_avg_sq"].array
-        exp_avg_sq *= beta2
-        exp_avg_sq += xp.multiply(xp.multiply(grad, 1 - beta2, out=work), grad, out=work)
+        exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
+        exp_avg_sq = average_of_squares_(state["exp_avg_sq"].array, grad, beta2, work)
         if group["amsgrad"]:
             second_moment = xp.maximum(state["max_exp_avg_sq"].array, exp_avg_sq, out=state["max_exp_avg_sq"].array)
         else:

@@ -188,17 +188,21 @@ class Optimizer:
                     f"optimizer's group: group {position} has {len(saved['params'])} parameters in "
                     f"the state dict and {len(group['params'])} in this optimizer"
                 )
-        param_of = {
-            index: param
-            for group, saved in zip(self.param_groups, saved_groups)
-            for index, param in zip(saved["params"], group["params"])
-        }
+        group_of = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            for index, param in zip(saved["params"], group["params"]):
+                group_of[index] = (param, group)
         state = _ParameterState()
         for index, values in state_dict["state"].items():
-            param = param_of.get(index)
-            if param is None:
+            if index not in group_of:
                 raise ValueError(f"loaded state dict has state for parameter {index}, which no group of it lists")
-            state[param] = {key: _state_value(param, index, key, value) for key, value in values.items()}
+            param, group = group_of[index]
+            expected = {}
+            self._init_state(param, expected, group)
+            state[param] = {
+                key: _state_value(param, index, key, value, _expected_shape(param, expected, key))
+                for key, value in values.items()
+            }
         self.state = state
         self.param_groups = [
             {**{key: value for key, value in saved.items() if key != "params"}, "params": group["params"]}
@@ -221,18 +225,33 @@ class _ParameterState(dict):
         return values
 
 
-def _state_value(param, index, key, value):
+def _expected_shape(param, fresh_state, key):
+    """The shape the entry ``key`` has in this optimizer's state for ``param``, if known.
+
+    An entry the optimizer starts empty (SGD's first momentum buffer) has the parameter's shape;
+    one it never starts with (LBFGS's history) is not checked.
+    """
+    if key not in fresh_state:
+        return None
+    start = fresh_state[key]
+    return start.array.shape if isinstance(start, Tensor) else param.array.shape
+
+
+def _state_value(param, index, key, value, expected_shape):
     """A saved state entry made ready for ``param``: tensors copied, floating ones to its dtype.
 
-    ``step`` keeps its own dtype (PyTorch keeps it float32 whatever the parameter's dtype).
+    A saved tensor whose shape is not ``expected_shape`` means the state dict came from another
+    model. ``step`` keeps its own dtype
+    (PyTorch keeps it float32 whatever the parameter's dtype); other scalars (NAdam's
+    ``mu_product``, ASGD's ``eta``) take the parameter's, as in PyTorch.
     """
     if not isinstance(value, Tensor):
         return value
     array = value.array
-    if key != "step" and array.ndim and array.shape != param.array.shape:
+    if expected_shape is not None and array.shape != expected_shape:
         raise ValueError(
-            f"loaded state dict has {key!r} of shape {tuple(array.shape)} for parameter {index}, whose "
-            f"shape is {tuple(param.array.shape)}; was the state dict saved from a different model?"
+            f"loaded state dict has {key!r} of shape {tuple(array.shape)} for parameter {index}, where "
+            f"{tuple(expected_shape)} was expected; was the state dict saved from a different model?"
         )
     if key != "step" and array.dtype.kind == "f" and param.array.dtype.kind == "f":
         return tensor_from_array(array.astype(param.array.dtype))
@@ -253,11 +272,57 @@ def decayed_gradient(param, grad, maximize, weight_decay, scratch):
     return grad
 
 
+def adam_style_gradient(param, grad, group, scratch):
+    """The gradient for the Adam family, after ``maximize`` and ``weight_decay``.
+
+    With ``decoupled_weight_decay`` (AdamW's rule) the parameter itself shrinks first,
+    ``p = p * (1 - lr * weight_decay)``, and the gradient is left alone; otherwise the decay is an
+    L2 penalty added to the gradient (``decayed_gradient``).
+    """
+    weight_decay = group["weight_decay"]
+    if group["decoupled_weight_decay"]:
+        if weight_decay != 0:
+            param *= 1 - group["lr"] * weight_decay
+        weight_decay = 0
+    return decayed_gradient(param, grad, group["maximize"], weight_decay, scratch)
+
+
 def check_non_negative(**hyperparameters):
-    """Raise PyTorch's ValueError for a hyperparameter below zero (or NaN)."""
+    """Raise PyTorch's ValueError for a hyperparameter below zero (or NaN), in PyTorch's words."""
     for name, value in hyperparameters.items():
         if not value >= 0.0:
-            raise ValueError(f"Invalid {name} value: {value} ({name} must be >= 0)")
+            raise ValueError(f"{_INVALID.get(name, f'Invalid {name} value')}: {value}")
+
+
+_INVALID = {"lr": "Invalid learning rate", "eps": "Invalid epsilon value"}
+
+
+def check_betas(betas):
+    """Raise PyTorch's ValueError unless both averaging factors lie in [0, 1)."""
+    for index, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+
+
+def lerp_(start, end, weight, work):
+    """``start += weight * (end - start)`` in place, in PyTorch's two forms (``torch.lerp``).
+
+    For ``|weight| >= 0.5`` PyTorch computes ``end - (end - start) * (1 - weight)`` instead, which is
+    exactly ``end`` at ``weight = 1``; the same form gives the same rounding. ``work`` is overwritten.
+    """
+    difference = xp.subtract(end, start, out=work)
+    if abs(weight) < 0.5:
+        start += xp.multiply(difference, weight, out=work)
+    else:
+        xp.subtract(end, xp.multiply(difference, 1 - weight, out=work), out=start)
+    return start
+
+
+def average_of_squares_(average, grad, decay, work):
+    """``average = decay * average + (1 - decay) * grad^2`` in place (PyTorch's ``mul_``/``addcmul_``)."""
+    average *= decay
+    average += xp.multiply(xp.multiply(grad, 1 - decay, out=work), grad, out=work)
+    return average
 
 
 def step_count(state):
@@ -268,7 +333,12 @@ def step_count(state):
 
 
 def new_step_counter():
-    return tensor_from_array(xp.zeros((), dtype=xp.float32))
+    return scalar_state(0.0)
+
+
+def scalar_state(value):
+    """A 0-d float32 tensor holding ``value``: PyTorch keeps its scalar state (steps, products) in float32."""
+    return tensor_from_array(xp.full((), value, dtype=xp.float32))
 
 
 def zeros_state(param):

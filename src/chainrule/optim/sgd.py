@@ -16,10 +16,25 @@ class SGD(Optimizer):
             g = g + momentum * buf   if nesterov   else   buf
         p = p - lr * g
 
-    ``state[p]["momentum_buffer"]`` holds ``buf`` (only with momentum).
+    ``state[p]["momentum_buffer"]`` holds ``buf`` (only with momentum). ``foreach``,
+    ``differentiable`` and ``fused`` choose PyTorch's kernels: kept in the groups, as PyTorch's, and
+    changing nothing here (as in every optimizer of this package).
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
+    ):
         check_non_negative(lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
@@ -27,7 +42,15 @@ class SGD(Optimizer):
                 f"dampening={dampening})"
             )
         defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 

@@ -1,0 +1,77 @@
+"""ASGD: SGD with a decaying step, keeping a running average of the iterates."""
+from chainrule.backend import xp
+from chainrule.optim.optimizer import (
+    Optimizer,
+    check_non_negative,
+    decayed_gradient,
+    new_step_counter,
+    scalar_state,
+    step_count,
+    zeros_state,
+)
+
+
+class ASGD(Optimizer):
+    """Averaged stochastic gradient descent (Polyak and Juditsky, 1992), as ``torch.optim.ASGD``.
+
+    For each parameter ``p`` with gradient ``g`` (``-g`` when ``maximize``), at step ``t``::
+
+        g = g + weight_decay * p
+        p = p * (1 - lambd * eta) - eta * g
+        ax = p                          while mu = 1 (the first t0 steps)
+        ax = ax + mu * (p - ax)         afterwards: the running mean of the iterates since t0
+        eta = lr / (1 + lambd * lr * t)^alpha
+        mu = 1 / max(1, t - t0)
+
+    ``ax`` is the averaged model: copy it into the parameters to evaluate it. ``state[p]`` holds
+    ``step``, ``eta`` and ``mu`` (float32, as PyTorch's) and ``ax``.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lambd=1e-4,
+        alpha=0.75,
+        t0=1e6,
+        weight_decay=0,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+        capturable=False,
+    ):
+        check_non_negative(lr=lr, weight_decay=weight_decay)
+        defaults = dict(
+            lr=lr,
+            lambd=lambd,
+            alpha=alpha,
+            t0=t0,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, param, state, group):
+        state["step"] = new_step_counter()
+        state["eta"] = scalar_state(group["lr"])
+        state["mu"] = scalar_state(1.0)
+        state["ax"] = zeros_state(param)
+
+    def _update(self, param, grad, state, group, scratch):
+        step = step_count(state)
+        grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
+        lr, lambd = group["lr"], group["lambd"]
+        eta, mu, ax = state["eta"].array, state["mu"].array, state["ax"].array
+
+        eta_value = float(eta)
+        param *= 1 - lambd * eta_value
+        param += xp.multiply(grad, -eta_value, out=scratch[1])
+        if float(mu) != 1:
+            ax += xp.multiply(xp.subtract(param, ax, out=scratch[1]), mu, out=scratch[1])
+        else:
+            ax[...] = param
+        eta[...] = lr / ((1 + lambd * lr * step) ** group["alpha"])
+        mu[...] = 1 / max(1, step - group["t0"])
