@@ -81,6 +81,13 @@ OPTIMIZERS = {
     "adamw": lambda params: optim.AdamW(params, lr=1e-2),
     "adagrad": lambda params: optim.Adagrad(params, lr=1e-2),
     "rmsprop": lambda params: optim.RMSprop(params, lr=1e-2),
+    "adadelta": lambda params: optim.Adadelta(params, weight_decay=1e-2),
+    "adamax": lambda params: optim.Adamax(params, lr=1e-2),
+    "nadam decoupled": lambda params: optim.NAdam(params, lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True),
+    "radam": lambda params: optim.RAdam(params, lr=1e-2),
+    "asgd": lambda params: optim.ASGD(params, lr=1e-2, t0=2),
+    "rprop": lambda params: optim.Rprop(params, lr=1e-2),
+    "adafactor": lambda params: optim.Adafactor(params, lr=1e-2),
 }
 
 
