@@ -92,6 +92,12 @@ def geqrf_array(matrices):
     return a.reshape(matrices.shape), tau.reshape(matrices.shape[:-2] + (steps,))
 
 
+def factored(A):
+    """(LU, pivots, info, P) of A = P L U, P in A's dtype."""
+    LU, pivots, info = lu_factor_array(A)
+    return LU, pivots, info, permutation_matrices(pivots, A.shape[-2]).astype(A.dtype)
+
+
 # ----------------------------------------------------------------------------- gradients
 def left_divide(matrix, values, functions):
     """matrix⁻¹ values."""
@@ -154,8 +160,7 @@ class LuFactor(LinalgOp):
     @staticmethod
     def forward(ctx, A):
         ctx.set_materialize_grads(False)
-        LU, pivots, info = lu_factor_array(A)
-        ctx.permutation = permutation_matrices(pivots, A.shape[-2]).astype(A.dtype)
+        LU, pivots, info, ctx.permutation = factored(A)
         ctx.save_for_backward(LU)
         return LU, pivots, info
 
@@ -179,8 +184,7 @@ class Lu(LinalgOp):
     @staticmethod
     def forward(ctx, A):
         ctx.set_materialize_grads(False)
-        LU, pivots, _ = lu_factor_array(A)
-        P = permutation_matrices(pivots, A.shape[-2]).astype(A.dtype)
+        LU, _, _, P = factored(A)
         L, U = unpacked_factors(LU, xp)
         ctx.save_for_backward(P, L, U)
         return P, L, U
