@@ -7,8 +7,8 @@ import torch
 import chainrule
 
 # torch.linalg's functions that this namespace does not offer: complex eigenvalues (chainrule has no
-# complex dtypes) and the LDLᵀ factorization (LAPACK's Bunch-Kaufman sytrf, which NumPy does not expose).
-NOT_YET = {"common_notes", "eig", "eigvals", "ldl_factor", "ldl_factor_ex", "ldl_solve"}
+# complex dtypes).
+NOT_YET = {"common_notes", "eig", "eigvals"}
 TOP_LEVEL = ["det", "inverse", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky_solve", "cholesky_inverse"]
 
 

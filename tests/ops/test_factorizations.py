@@ -212,3 +212,78 @@ def test_integer_matrices_are_refused_as_in_pytorch():
     for lib in (torch, chainrule):
         with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
             lib.linalg.lu_factor(lib.ones(2, 2, dtype=lib.int64))
+
+
+SYMMETRIC = [
+    np.random.default_rng(0).standard_normal((4, 5, 5)),
+    np.round(np.random.default_rng(1).standard_normal((3, 6, 6)) * 2),  # ties and zeros among the candidates
+    np.array([[[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]]),  # a 2 x 2 block; singular ones
+    np.array([[[1e-3, 2.0, 0.0], [2.0, 1e-3, 3.0], [0.0, 3.0, 1.0]]]),
+    np.zeros((0, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("matrices", SYMMETRIC)
+def test_ldl_factor_is_lapacks_bunch_kaufman(matrices):
+    """Only the lower triangle is read; LD, the pivots (with LAPACK's negative pairs for 2 x 2 blocks)
+    and info are PyTorch's."""
+    matrices = matrices + np.triu(np.full(matrices.shape[-2:], 7.0), 1)  # an upper triangle that must not matter
+    ours, theirs = chainrule.linalg.ldl_factor_ex(chainrule.tensor(matrices)), torch.linalg.ldl_factor_ex(torch.tensor(matrices))
+    for mine, reference in zip(ours, theirs):
+        assert mine.dtype == chainrule.tensor(reference.numpy()).dtype and tuple(mine.shape) == tuple(reference.shape)
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [(), (2,), (3, 1)])
+def test_ldl_solve_is_pytorchs(batch):
+    """Batch dimensions broadcast (PyTorch 2.13's own ldl_solve crashes when they must: it is given
+    them expanded)."""
+    rng = np.random.default_rng(len(batch))
+    A = rng.standard_normal(batch + (4, 4))
+    A = A + A.swapaxes(-1, -2)
+    B = rng.standard_normal((2, 4, 3) if batch == (3, 1) else batch + (4, 3))
+    ours = chainrule.linalg.ldl_solve(*chainrule.linalg.ldl_factor(chainrule.tensor(A)), chainrule.tensor(B))
+    common = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
+    A, B = np.broadcast_to(A, common + A.shape[-2:]).copy(), np.broadcast_to(B, common + B.shape[-2:]).copy()
+    theirs = torch.linalg.ldl_solve(*torch.linalg.ldl_factor(torch.tensor(A)), torch.tensor(B))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-10)
+
+
+def test_ldl_named_tuples_and_no_derivative_as_in_pytorch():
+    for lib in (chainrule, torch):
+        a = lib.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        assert type(lib.linalg.ldl_factor(a)).__name__ == "linalg_ldl_factor"
+        factors = lib.linalg.ldl_factor_ex(a)
+        assert type(factors).__name__ == "linalg_ldl_factor_ex"
+        with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex is not implemented"):
+            factors.LD.sum().backward()
+        b = lib.ones(2, 1, dtype=lib.float64, requires_grad=True)
+        with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_solve is not implemented"):
+            lib.linalg.ldl_solve(factors.LD.detach(), factors.pivots, b).sum().backward()
+
+
+def test_ldl_factor_of_a_singular_matrix_raises():
+    """PyTorch 2.13 fails with an internal assert ('Unknown error code'); chainrule says which block is zero."""
+    with pytest.raises(RuntimeError, match="Unknown error code: 1"):
+        torch.linalg.ldl_factor(torch.zeros(2, 2))
+    with pytest.raises(RuntimeError, match=r"torch.linalg.ldl_factor: D\[1,1\] is zero"):
+        chainrule.linalg.ldl_factor(chainrule.zeros(2, 2))
+    with pytest.raises(RuntimeError, match=r"\(Batch element 1\): D\[2,2\] is zero"):
+        chainrule.linalg.ldl_factor_ex(chainrule.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 0.0]]]), check_errors=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.linalg.ldl_factor(lib.ones(2, 3)),
+    lambda lib: lib.linalg.ldl_factor(lib.ones(3)),
+    lambda lib: lib.linalg.ldl_factor(lib.ones(2, 2, dtype=lib.int64)),
+    lambda lib: lib.linalg.ldl_solve(*lib.linalg.ldl_factor(lib.eye(3)), lib.ones(2, 2)),
+    lambda lib: lib.linalg.ldl_solve(*lib.linalg.ldl_factor(lib.eye(3, dtype=lib.float64)), lib.ones(3, 1)),
+])
+def test_ldl_errors_are_pytorchs(call):
+    messages = []
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError) as raised:
+            call(lib)
+        messages.append(str(raised.value))
+    assert messages[1].startswith(messages[0].rstrip("."))

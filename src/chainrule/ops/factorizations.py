@@ -38,6 +38,8 @@ linalg_lu_factor_ex = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"]
 linalg_lu = namedtuple("linalg_lu", ["P", "L", "U"])
 lu_unpack_result = namedtuple("lu_unpack", ["P", "L", "U"])
 geqrf_result = namedtuple("geqrf", ["a", "tau"])
+linalg_ldl_factor = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
+linalg_ldl_factor_ex = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 # ----------------------------------------------------------------------------- on arrays
@@ -96,6 +98,125 @@ def factored(A):
     """(LU, pivots, info, P) of A = P L U, P in A's dtype."""
     LU, pivots, info = lu_factor_array(A)
     return LU, pivots, info, permutation_matrices(pivots, A.shape[-2]).astype(A.dtype)
+
+
+#: Bunch and Kaufman's threshold: a 1 x 1 pivot is kept while it is at least this fraction of the
+#: largest element below it (it bounds the growth of the factors; LAPACK's sytf2 uses the same).
+BUNCH_KAUFMAN_ALPHA = (1 + 17**0.5) / 8
+
+
+def ldl_factor_array(matrices):
+    """LAPACK's sytrf (lower, unblocked as sytf2: matrices up to 64 x 64 take exactly that path) on
+    arrays, matrix by matrix: A = L D Lᵀ with symmetric pivoting, D of 1 x 1 and 2 x 2 blocks chosen
+    by Bunch and Kaufman's rule. Returns (LD (*, n, n): D on the diagonal (and the subdiagonal of its
+    2 x 2 blocks), L's multipliers below; pivots (*, n) int32 as LAPACK's ipiv: k for a 1 x 1 block
+    whose rows k and ipiv[k] were swapped, -kp twice for a 2 x 2 block; info (*,) int32, the first
+    zero block, from 1)."""
+    size = matrices.shape[-1]
+    flat = matrices.reshape((-1, size, size))
+    results = [symmetric_pivoted_factors(matrix) for matrix in flat]
+    LD = xp.stack([each[0] for each in results]) if results else flat.copy()
+    pivots = xp.asarray([each[1] for each in results], dtype=dtypes.int32).reshape(matrices.shape[:-1])
+    info = xp.asarray([each[2] for each in results], dtype=dtypes.int32).reshape(matrices.shape[:-2])
+    return LD.reshape(matrices.shape), pivots, info
+
+
+def symmetric_pivoted_factors(matrix):
+    """(LD, pivots, info) of one matrix, read from its lower triangle: LAPACK's dsytf2 with uplo 'L'.
+    The trailing block is kept symmetric, so that each of sytf2's swaps is one symmetric swap here."""
+    size = matrix.shape[-1]
+    a = xp.tril(matrix) + transposed(xp.tril(matrix, -1))
+    pivots, info, k = [0] * size, 0, 0
+    while k < size:
+        step, absolute = 1, xp.abs(a[:, k])
+        diagonal = float(absolute[k])
+        below = k + 1 + int(xp.argmax(absolute[k + 1 :])) if k + 1 < size else k
+        column_max = float(absolute[below]) if k + 1 < size else 0.0
+        if max(diagonal, column_max) == 0 or diagonal != diagonal:  # a zero column (or nan): D_kk = 0
+            info = info or k + 1
+            pivots[k] = k + 1
+            k += 1
+            continue
+        chosen = k
+        if diagonal < BUNCH_KAUFMAN_ALPHA * column_max:
+            row = xp.abs(a[below, k:])  # row `below` of the trailing block, symmetric: its column too
+            row[below - k] = 0
+            row_max = float(xp.max(row))
+            if diagonal >= BUNCH_KAUFMAN_ALPHA * column_max * (column_max / row_max):
+                chosen = k
+            elif abs(float(a[below, below])) >= BUNCH_KAUFMAN_ALPHA * row_max:
+                chosen = below
+            else:
+                chosen, step = below, 2
+        swapped = k + step - 1
+        if chosen != swapped:  # the symmetric swap of rows and columns in the trailing block
+            a[[swapped, chosen], k:] = a[[chosen, swapped], k:]
+            a[k:, [swapped, chosen]] = a[k:, [chosen, swapped]]
+        if step == 1:
+            multipliers = a[k + 1 :, k] / a[k, k]
+            a[k + 1 :, k + 1 :] -= xp.outer(multipliers, a[k + 1 :, k])
+            a[k + 1 :, k] = multipliers
+            pivots[k] = chosen + 1
+        else:
+            if k + 2 < size:
+                off = a[k + 1, k]
+                d11, d22 = a[k + 1, k + 1] / off, a[k, k] / off
+                scale = 1 / (d11 * d22 - 1) / off
+                first, second = a[k + 2 :, k], a[k + 2 :, k + 1]
+                w_first, w_second = scale * (d11 * first - second), scale * (d22 * second - first)
+                a[k + 2 :, k + 2 :] -= xp.outer(first, w_first) + xp.outer(second, w_second)
+                a[k + 2 :, k], a[k + 2 :, k + 1] = w_first, w_second
+            pivots[k] = pivots[k + 1] = -(chosen + 1)
+        k += step
+    return xp.tril(a), pivots, info
+
+
+def ldl_solve_array(LD, pivots, B):
+    """X with A X = B for A given by sytrf's (LD, pivots): LAPACK's sytrs (lower), matrix by matrix;
+    LD (*, n, n), B (*, n, k), batch dimensions broadcast."""
+    batch = xp.broadcast_shapes(LD.shape[:-2], B.shape[:-2])
+    LD = xp.broadcast_to(LD, batch + LD.shape[-2:]).reshape((-1,) + LD.shape[-2:])
+    pivots = xp.broadcast_to(pivots, batch + pivots.shape[-1:]).reshape((-1,) + pivots.shape[-1:])
+    B = xp.broadcast_to(B, batch + B.shape[-2:]).reshape((-1,) + B.shape[-2:])
+    solutions = [solved_by_factors(*each) for each in zip(LD, pivots, B)]
+    result = xp.stack(solutions) if solutions else B.copy()
+    return result.reshape(batch + B.shape[-2:])
+
+
+def solved_by_factors(a, ipiv, b):
+    """sytrs on one matrix: L D Y = B forward, block by block, then Lᵀ X = Y backward."""
+    size, x, k = a.shape[-1], b.copy(), 0
+    while k < size:
+        if ipiv[k] > 0:
+            swap_rows(x, k, ipiv[k] - 1)
+            x[k + 1 :] -= xp.outer(a[k + 1 :, k], x[k])
+            x[k] = x[k] / a[k, k]
+            k += 1
+            continue
+        swap_rows(x, k + 1, -ipiv[k] - 1)
+        x[k + 2 :] -= xp.outer(a[k + 2 :, k], x[k]) + xp.outer(a[k + 2 :, k + 1], x[k + 1])
+        off = a[k + 1, k]
+        first, second = a[k, k] / off, a[k + 1, k + 1] / off
+        denominator = first * second - 1
+        top, bottom = x[k] / off, x[k + 1] / off
+        x[k], x[k + 1] = (second * top - bottom) / denominator, (first * bottom - top) / denominator
+        k += 2
+    k = size - 1
+    while k >= 0:
+        x[k] -= a[k + 1 :, k] @ x[k + 1 :]
+        if ipiv[k] > 0:
+            swap_rows(x, k, ipiv[k] - 1)
+            k -= 1
+            continue
+        x[k - 1] -= a[k + 1 :, k - 1] @ x[k + 1 :]
+        swap_rows(x, k, -ipiv[k] - 1)
+        k -= 2
+    return x
+
+
+def swap_rows(values, first, second):
+    if first != second:
+        values[[first, second]] = values[[second, first]]
 
 
 # ----------------------------------------------------------------------------- gradients
@@ -210,6 +331,39 @@ class Geqrf(LinalgOp):
     @staticmethod
     def backward(ctx, grad_a, grad_tau):
         raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+class LdlFactor(LinalgOp):
+    """A (*, n, n) symmetric -> LD (*, n, n), pivots (*, n), info (*,): LAPACK's sytrf. As in
+    PyTorch, it has no derivative."""
+
+    node_name = "LinalgLdlFactorExBackward0"
+    formula = "LD, pivots with P A Pᵀ = L D Lᵀ (Bunch-Kaufman)"
+    derivatives = ("not implemented (as in PyTorch)",)
+
+    @staticmethod
+    def forward(ctx, A):
+        return ldl_factor_array(A)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+
+
+class LdlSolve(LinalgOp):
+    """X with A X = B, A given by sytrf's (LD, pivots): LAPACK's sytrs. As in PyTorch, no derivative."""
+
+    node_name = "LinalgLdlSolveBackward0"
+    formula = "A⁻¹ B, A = L D Lᵀ from (LD, pivots)"
+    derivatives = ("not implemented (as in PyTorch)", None, "not implemented (as in PyTorch)")
+
+    @staticmethod
+    def forward(ctx, LD, pivots, B):
+        return ldl_solve_array(LD, pivots, B)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -389,6 +543,56 @@ def ormqr(input, tau, other, left=True, transpose=False):
     # Q C = H_1 (H_2 (... H_k C)): the last reflector acts first; Qᵀ C and C Q start with the first
     order = reversed(range(count)) if left != transpose else range(count)
     return reflected(other, reflector_vectors(input, count), tau, order, left)
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    """(LD, pivots, info): A = L D Lᵀ with Bunch-Kaufman pivoting, for symmetric A (*, n, n) read
+    from its lower triangle, as LAPACK's sytrf (``hermitian`` is the same for real matrices): D's
+    1 x 1 and 2 x 2 blocks on LD's diagonal (and subdiagonal), L's multipliers below; pivots (*, n)
+    int32 as LAPACK's ipiv (negative, twice, for a 2 x 2 block); info (*,) int32, the first zero
+    block of D (from 1), 0 where there is none. Real matrices only; no gradient (as in PyTorch)."""
+    operation = "torch.linalg.ldl_factor_ex"
+    check_matrices(A, operation)
+    LD, pivots, info = LdlFactor.apply(A)
+    if check_errors and xp.any(info.array != 0):
+        raise singular_ldl_error(operation, info.array)
+    return linalg_ldl_factor_ex(LD, pivots, info)
+
+
+def ldl_factor(A, *, hermitian=False):
+    """(LD, pivots) of ``ldl_factor_ex``; a RuntimeError where D has a zero block (A is singular)."""
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    if xp.any(info.array != 0):
+        raise singular_ldl_error("torch.linalg.ldl_factor", info.array)
+    return linalg_ldl_factor(LD, pivots)
+
+
+def singular_ldl_error(operation, info):
+    """The error for the first matrix whose D has a zero block. (PyTorch 2.13 fails here with an
+    internal assert, 'Unknown error code'; this says what happened.)"""
+    first = int(xp.flatnonzero(info.reshape(-1))[0])
+    where = f"(Batch element {first}): " if info.ndim else ""
+    position = int(info.reshape(-1)[first])
+    return RuntimeError(
+        f"{operation}: {where}D[{position},{position}] is zero: the matrix is singular and ldl_solve would divide by "
+        f"zero. Use ldl_factor_ex to factor it anyway (info reports the zero block)."
+    )
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """X with A X = B, for A given by ldl_factor's (LD, pivots): LD (*, n, n), B (*, n, k), batch
+    dimensions broadcast. No gradient (as in PyTorch)."""
+    if B.array.ndim < 2:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2); B must be (*, n, k)")
+    check_matrices(LD, "torch.linalg.ldl_solve")
+    size = LD.array.shape[-1]
+    if B.array.shape[-2] != size:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix is {size} by {size} but each b matrix "
+            f"is {B.array.shape[-2]} by {B.array.shape[-1]}"
+        )
+    check_same_dtype(LD, B, "Expected b and A to have the same dtype, but found b of type {B} and A of type {A} instead.")
+    return LdlSolve.apply(LD, pivots, B)
 
 
 class TensorFunctions:
