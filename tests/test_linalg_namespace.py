@@ -7,12 +7,8 @@ import torch
 import chainrule
 
 # torch.linalg's functions that this namespace does not offer: complex eigenvalues (chainrule has no
-# complex dtypes) and the LU and LDL factorizations and Householder products (LAPACK routines that
-# NumPy does not expose).
-NOT_YET = {
-    "common_notes", "eig", "eigvals", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lu",
-    "lu_factor", "lu_factor_ex", "lu_solve",
-}
+# complex dtypes).
+NOT_YET = {"common_notes", "eig", "eigvals"}
 TOP_LEVEL = ["det", "inverse", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "cholesky_solve", "cholesky_inverse"]
 
 

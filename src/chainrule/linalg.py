@@ -31,6 +31,16 @@ from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own na
     svdvals,
     tolerances,
 )
+from chainrule.ops.factorizations import (  # noqa: F401  the namespace's own names
+    householder_product,
+    ldl_factor,
+    ldl_factor_ex,
+    ldl_solve,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+)
 from chainrule.ops.linalg import cross as cross_along_dim
 from chainrule.ops.linalg import increasing_powers
 from chainrule.ops.matmul import matmul
@@ -40,8 +50,8 @@ from chainrule.ops.reduce import norm as p_norm
 from chainrule.tensor import tensor_from_array
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-    "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+    "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
     "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
     "vander", "vecdot", "vector_norm",
 ]

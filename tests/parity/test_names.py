@@ -76,14 +76,10 @@ DELIBERATELY_MISSING = {
 }
 
 NOT_YET = {
-    "torch": set(
-        """
-        geqrf lobpcg lu_unpack orgqr ormqr pca_lowrank svd_lowrank
-        """.split()
-    ),
+    "torch": set(),
     "Tensor": set(
         """
-        geqrf istft module_load orgqr ormqr stft
+        istft module_load stft
         """.split()
     ),
     "nn.functional": set(

@@ -85,7 +85,7 @@ def thin_svd(a):
 
 on_arrays = SimpleNamespace(
     inverse=linalg.inv, solve=linalg.solve, det=linalg.det, svd=thin_svd, matrix_exp=matrix_exp_array,
-    tril=xp.tril, concatenate=xp.concatenate, zeros_like=xp.zeros_like, where=xp.where, prod=xp.prod,
+    tril=xp.tril, triu=xp.triu, concatenate=xp.concatenate, zeros_like=xp.zeros_like, where=xp.where, prod=xp.prod,
 )
 
 
@@ -138,25 +138,40 @@ def check_same_dtype(A, B, message):
         raise RuntimeError(message.format(A=type_name(A), B=type_name(B)) + " Convert one with .to(other.dtype).")
 
 
+def lu_factor_array(matrices):
+    """LAPACK's getrf on arrays: the LU factorization with partial pivoting of each matrix of
+    (*, m, n), A = P L U, one column at a time (vectorized over the batch; teaching-size matrices).
+
+    Returns (LU (*, m, n): L's multipliers below the diagonal, U on and above it; pivots (*, k),
+    k = min(m, n), int32 from 1: row j was swapped with row pivots[j]; info (*,) int32: the position
+    (from 1) of the first pivot that is exactly zero, 0 where there is none). Each pivot is the
+    largest absolute value of its column, the first one on ties, as LAPACK chooses."""
+    rows, columns = matrices.shape[-2:]
+    batch_shape, steps = matrices.shape[:-2], min(rows, columns)
+    lu = matrices.reshape((-1, rows, columns)).copy()
+    batch = xp.arange(lu.shape[0])
+    pivots = xp.zeros((lu.shape[0], steps), dtype=dtypes.int32)
+    info = xp.zeros(lu.shape[0], dtype=dtypes.int32)
+    for k in range(steps):
+        chosen = xp.argmax(xp.abs(lu[:, k:, k]), axis=1) + k
+        pivots[:, k] = chosen + 1
+        pivot_rows = lu[batch, chosen]  # a copy: the rows swapped into place k
+        lu[batch, chosen] = lu[:, k]
+        lu[:, k] = pivot_rows
+        pivot = pivot_rows[:, k]
+        info = xp.where((info == 0) & (pivot == 0), k + 1, info)
+        # a zero pivot has only zeros below it (it is the largest): nothing to eliminate
+        factors = lu[:, k + 1 :, k] / xp.where(pivot == 0, 1, pivot)[:, None]
+        lu[:, k + 1 :, k] = factors
+        lu[:, k + 1 :, k + 1 :] -= factors[:, :, None] * pivot_rows[:, None, k + 1 :]
+    return lu.reshape(matrices.shape), pivots.reshape(batch_shape + (steps,)), info.reshape(batch_shape)
+
+
 def zero_pivots(matrices):
     """LAPACK's ``info`` of an LU factorization with partial pivoting (getrf), per matrix of
     (*, n, n): the position (from 1) of the first pivot that is exactly zero, 0 where there is none
     (the matrix is invertible)."""
-    size = matrices.shape[-1]
-    rows = matrices.reshape((-1, size, size)).copy()
-    batch = xp.arange(rows.shape[0])
-    info = xp.zeros(rows.shape[0], dtype=dtypes.int32)
-    for k in range(size):
-        chosen = xp.argmax(xp.abs(rows[:, k:, k]), axis=1) + k
-        pivot_rows = rows[batch, chosen]  # a copy: the rows swapped into place k
-        rows[batch, chosen] = rows[:, k]
-        rows[:, k] = pivot_rows
-        pivots = pivot_rows[:, k]
-        info = xp.where((info == 0) & (pivots == 0), k + 1, info)
-        # a zero pivot has only zeros below it (it is the largest): nothing to eliminate
-        factors = rows[:, k + 1 :, k] / xp.where(pivots == 0, 1, pivots)[:, None]
-        rows[:, k + 1 :, k:] -= factors[:, :, None] * pivot_rows[:, None, k:]
-    return info.reshape(matrices.shape[:-2])
+    return lu_factor_array(matrices)[2]
 
 
 def failing_minors(matrices):
