@@ -66,3 +66,16 @@ class OneHotCategorical(Distribution):
         size = self.event_shape[0]
         values = eye(size, dtype=self.probs.dtype).reshape((size,) + (1,) * len(self.batch_shape) + (size,))
         return values.expand((size,) + tuple(self.batch_shape) + (size,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` passes gradients straight through: the forward value is
+    the one-hot sample, the gradient that of probs (sample + probs - probs.detach()), a biased but
+    useful estimate (Bengio et al., 2013)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
