@@ -6,7 +6,7 @@ maps in ``transforms.py`` and the map onto each constraint in ``constraint_regis
 come from chainrule's generator: ``chainrule.manual_seed`` makes them reproducible (the numbers
 differ from PyTorch's).
 """
-from chainrule.distributions import constraints, transforms
+from chainrule.distributions import constraints, kl_between_families, transforms  # noqa: F401  kl_between_families registers its pairs
 from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.beta import Beta
 from chainrule.distributions.binomial import Binomial

@@ -21,6 +21,12 @@ def lowrank_log_det(diagonal, capacitance):
     return 2 * log(capacitance.diagonal(dim1=-2, dim2=-1)).sum(-1) + log(diagonal).sum(-1)
 
 
+def lowrank_mahalanobis(factor, diagonal, difference, capacitance):
+    """dᵀ Σ⁻¹ d for Σ = W Wᵀ + D: Σ d²/D - ‖L_K⁻¹ Wᵀ D⁻¹ d‖² (Woodbury)."""
+    projected = ((factor.transpose(-1, -2) / diagonal.unsqueeze(-2)) @ difference.unsqueeze(-1)).squeeze(-1)
+    return (difference.pow(2) / diagonal).sum(-1) - mahalanobis_squared(capacitance, projected)
+
+
 class LowRankMultivariateNormal(SymmetricAboutLoc):
     """N(loc, Σ) with Σ = W Wᵀ + diag(D), W = ``cov_factor`` (..., n, r), D = ``cov_diag`` (..., n):
     log_prob and entropy cost O(n r²) instead of O(n³), through the Woodbury identity
@@ -90,13 +96,10 @@ class LowRankMultivariateNormal(SymmetricAboutLoc):
         return lowrank_log_det(self._unbroadcasted_cov_diag, self._capacitance_tril)
 
     def log_prob(self, value):
-        """-½ (n ln 2π + ln det Σ + dᵀ Σ⁻¹ d), dᵀ Σ⁻¹ d = Σ d²/D - ‖L_K⁻¹ Wᵀ D⁻¹ d‖²."""
+        """-½ (n ln 2π + ln det Σ + dᵀ Σ⁻¹ d)."""
         if self._validate_args:
             self._validate_sample(value)
-        difference = value - self.loc
-        factor, diagonal = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
-        projected = ((factor.transpose(-1, -2) / diagonal.unsqueeze(-2)) @ difference.unsqueeze(-1)).squeeze(-1)
-        mahalanobis = (difference.pow(2) / diagonal).sum(-1) - mahalanobis_squared(self._capacitance_tril, projected)
+        mahalanobis = lowrank_mahalanobis(self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, value - self.loc, self._capacitance_tril)
         return -0.5 * (self.event_shape[0] * math.log(2 * math.pi) + self._log_det() + mahalanobis)
 
     def entropy(self):
