@@ -9,8 +9,11 @@ class Chi2(Gamma):
     arg_constraints = {"df": constraints.positive}
 
     def __init__(self, df, validate_args=None):
-        self._set_parameters(validate_args, df=df)
-        self.concentration, self.rate = 0.5 * self.df, 0.5 * self.df.new_ones(self.df.shape)
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return self._expanded_copy(batch_shape, ("df", "concentration", "rate"))
+        return self._expanded_copy(batch_shape, ("concentration", "rate"))
+
+    @property
+    def df(self):
+        return self.concentration * 2

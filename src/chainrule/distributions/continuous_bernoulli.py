@@ -4,7 +4,7 @@ import math
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.exp_family import ExponentialFamily
-from chainrule.distributions.utils import clamp_probs, lazy_property, logits_to_probs, probs_to_logits, standard_noise
+from chainrule.distributions.utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits, standard_noise
 from chainrule.functional import broadcast_tensors, expm1, log, log1p, ones_like, where, zeros_like
 from chainrule.nn.functional import binary_cross_entropy_with_logits
 from chainrule.tensor import Size
@@ -24,9 +24,13 @@ class ContinuousBernoulli(ExponentialFamily):
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
         name, parameter = probs_or_logits(probs, logits)
         self._lims = lims
-        self._set_parameters(validate_args, **{name: parameter})
         if name == "probs":
-            self.probs = clamp_probs(self.probs)
+            # as PyTorch: probs are checked only when validate_args is given, then kept off 0 and 1
+            (probs,) = broadcast_all(probs)
+            if validate_args is not None and not bool(self.arg_constraints["probs"].check(probs).all()):
+                raise ValueError("The parameter probs has invalid values")
+            parameter = clamp_probs(probs)
+        self._set_parameters(validate_args, **{name: parameter})
 
     @lazy_property
     def logits(self):

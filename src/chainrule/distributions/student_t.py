@@ -4,7 +4,7 @@ import math
 from chainrule.distributions import constraints
 from chainrule.distributions.chi2 import Chi2
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import standard_noise
+from chainrule.distributions.utils import broadcast_all, standard_noise
 from chainrule.functional import digamma, full_like, lgamma, log, where
 from chainrule.tensor import Size
 
@@ -19,8 +19,9 @@ class StudentT(Distribution):
     has_rsample = True
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
+        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        self._chi2 = Chi2(self.df)  # first, as in PyTorch: a bad df is reported by the Chi2
         self._set_parameters(validate_args, df=df, loc=loc, scale=scale)
-        self._chi2 = Chi2(self.df)
 
     def expand(self, batch_shape, _instance=None):
         new = self._expanded_copy(batch_shape, tuple(self.arg_constraints))
