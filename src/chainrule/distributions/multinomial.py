@@ -1,44 +1,26 @@
 """The multinomial distribution: counts of each category in total_count draws."""
 from chainrule.distributions import constraints
 from chainrule.distributions.binomial import Binomial
-from chainrule.distributions.categorical import Categorical
-from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.categorical import CategoricalEvents
 from chainrule.functional import broadcast_tensors, exp, lgamma, tensor, where, zeros_like
 from chainrule.tensor import Size
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalEvents):
     """P(x) = n! / Πₖ xₖ! Πₖ pₖ^xₖ over count vectors x summing to n = ``total_count`` (an int), with
     ``probs`` (normalised here) or ``logits`` of shape batch_shape + (K,)."""
-
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if not isinstance(total_count, int):
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
-        self._categorical = Categorical(probs=probs, logits=logits)
+        super().__init__(probs, logits, validate_args=validate_args)
         self._binomial = Binomial(total_count=total_count, probs=self.probs)
-        parameter = self._categorical.__dict__.get("probs", self._categorical.__dict__.get("logits"))
-        super().__init__(parameter.shape[:-1], parameter.shape[-1:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded_copy(batch_shape, ())
-        new._categorical = self._categorical.expand(batch_shape)
-        new._binomial = Binomial(total_count=self.total_count, probs=new._categorical.probs)
+        new = super().expand(batch_shape)
+        new._binomial = Binomial(total_count=self.total_count, probs=new.probs)
         return new
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):

@@ -1,9 +1,9 @@
 """The negative binomial distribution: successes before total_count failures."""
 from chainrule.distributions import constraints
-from chainrule.distributions.bernoulli import probs_or_logits
+from chainrule.distributions.binomial import set_count_and_probability
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import standard_gamma_samples
-from chainrule.distributions.utils import ProbsOrLogits, broadcast_all, standard_noise
+from chainrule.distributions.utils import ProbsOrLogits, standard_noise
 from chainrule.functional import exp, lgamma, sigmoid, where, zeros_like
 from chainrule.nn.functional import logsigmoid
 from chainrule.tensor import Size
@@ -17,11 +17,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        name, parameter = probs_or_logits(probs, logits)
-        total_count, parameter = broadcast_all(total_count, parameter)
-        self.total_count = total_count.to(parameter.dtype)
-        setattr(self, name, parameter)
-        super().__init__(parameter.shape, validate_args=validate_args)
+        set_count_and_probability(self, total_count, probs, logits, validate_args)
 
     @property
     def mean(self):

@@ -45,17 +45,8 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
         return log_of(self.temperature) + difference - 2 * softplus(difference)
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """sigmoid of a LogitRelaxedBernoulli: values in (0, 1) that approach Bernoulli(probs) samples
-    as ``temperature`` goes to 0, with reparameterized gradients (Maddison et al., Jang et al., 2017)."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
+class RelaxedFromBase(TransformedDistribution):
+    """A relaxed distribution made by transforming its base: temperature, probs and logits are the base's."""
 
     @property
     def temperature(self):
@@ -68,3 +59,16 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self):
         return self.base_dist.probs
+
+
+class RelaxedBernoulli(RelaxedFromBase):
+    """sigmoid of a LogitRelaxedBernoulli: values in (0, 1) that approach Bernoulli(probs) samples
+    as ``temperature`` goes to 0, with reparameterized gradients (Maddison et al., Jang et al., 2017)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = LogitRelaxedBernoulli(temperature, probs, logits)
+        super().__init__(base, SigmoidTransform(), validate_args=validate_args)

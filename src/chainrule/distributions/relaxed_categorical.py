@@ -2,45 +2,24 @@
 import math
 
 from chainrule.distributions import constraints
-from chainrule.distributions.categorical import Categorical
-from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.transformed_distribution import TransformedDistribution
+from chainrule.distributions.categorical import CategoricalEvents
+from chainrule.distributions.relaxed_bernoulli import RelaxedFromBase
 from chainrule.distributions.transforms import ExpTransform
 from chainrule.distributions.utils import clamp_probs, standard_noise
 from chainrule.functional import broadcast_tensors, log, logsumexp, tensor
 from chainrule.tensor import Size, Tensor
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(CategoricalEvents):
     """The logarithm of a RelaxedOneHotCategorical sample: log_softmax((logits + g) / τ) with g
     standard Gumbel noise, τ = ``temperature``; events of shape (K,)."""
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits)
         self.temperature = temperature
-        parameter_shape = self._categorical.param_shape
-        super().__init__(parameter_shape[:-1], parameter_shape[-1:], validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._expanded_copy(batch_shape, ())
-        new._categorical = self._categorical.expand(batch_shape)
-        return new
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
+        super().__init__(probs, logits, validate_args=validate_args)
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
@@ -61,7 +40,7 @@ class ExpRelaxedCategorical(Distribution):
         return (score - logsumexp(score, dim=-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(RelaxedFromBase):
     """exp of an ExpRelaxedCategorical: points of the simplex that approach one-hot
     Categorical(probs) samples as ``temperature`` goes to 0, with reparameterized gradients."""
 
@@ -72,15 +51,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

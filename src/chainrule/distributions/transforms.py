@@ -69,8 +69,6 @@ class Transform:
     def __ne__(self, other):
         return not self.__eq__(other)
 
-    __hash__ = object.__hash__
-
     def __call__(self, x):
         if self._cache_size == 0:
             return self._call(x)
@@ -146,8 +144,6 @@ class _InverseTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, _InverseTransform) and self._inv == other._inv
 
-    __hash__ = object.__hash__
-
     def __call__(self, x):
         return self._inv._inv_call(x)
 
@@ -177,8 +173,6 @@ class ComposeTransform(Transform):
 
     def __eq__(self, other):
         return isinstance(other, ComposeTransform) and self.parts == other.parts
-
-    __hash__ = object.__hash__
 
     @constraints.dependent_property
     def domain(self):
@@ -357,18 +351,25 @@ class ReshapeTransform(Transform):
         return Size(tuple(shape[:cut]) + tuple(target))
 
 
-class ExpTransform(Transform):
-    """y = eˣ on the reals; ln|dy/dx| = x."""
+class ParameterFree(Transform):
+    """A transform with no parameters: any two of one class are equal."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self))
+
+
+class IncreasingOnReals(ParameterFree):
+    """A parameter-free increasing bijection from the whole real line."""
 
     domain = constraints.real
-    codomain = constraints.positive
     bijective = True
     sign = +1
 
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
 
-    __hash__ = object.__hash__
+class ExpTransform(IncreasingOnReals):
+    """y = eˣ on the reals; ln|dy/dx| = x."""
+
+    codomain = constraints.positive
 
     def _call(self, x):
         return x.exp()
@@ -401,8 +402,6 @@ class PowerTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, PowerTransform) and bool((self.exponent == other.exponent).all())
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.pow(self.exponent)
 
@@ -424,18 +423,10 @@ def clipped_sigmoid(x):
     return clamp(sigmoid(x), min=info.tiny, max=1.0 - info.eps)
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(IncreasingOnReals):
     """y = 1 / (1 + e⁻ˣ); ln|dy/dx| = ln y + ln(1 - y) = -softplus(-x) - softplus(x)."""
 
-    domain = constraints.real
     codomain = constraints.unit_interval
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return clipped_sigmoid(x)
@@ -449,18 +440,10 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(IncreasingOnReals):
     """y = ln(1 + eˣ); x = y + ln(1 - e⁻ʸ); ln|dy/dx| = ln sigmoid(x) = -softplus(-x)."""
 
-    domain = constraints.real
     codomain = constraints.positive
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return softplus(x)
@@ -472,19 +455,11 @@ class SoftplusTransform(Transform):
         return -softplus(-x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(IncreasingOnReals):
     """y = tanh x onto (-1, 1); ln|dy/dx| = ln(1 - tanh²x) = 2 (ln 2 - x - softplus(-2x)), the
     form that stays finite for large |x|."""
 
-    domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tanh()
@@ -496,16 +471,11 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(ParameterFree):
     """y = |x|: not invertible; its pseudo-inverse takes the positive root."""
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -546,8 +516,6 @@ class AffineTransform(Transform):
             bool(broadcast_all(mine, theirs)[0].eq(broadcast_all(mine, theirs)[1]).all())
             for mine, theirs in ((self.loc, other.loc), (self.scale, other.scale))
         )
-
-    __hash__ = object.__hash__
 
     @property
     def sign(self):
@@ -646,16 +614,11 @@ class CorrCholeskyTransform(Transform):
         return Size(tuple(shape[:-2]) + (shape[-1] * (shape[-1] - 1) // 2,))
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(ParameterFree):
     """y = softmax(x) onto the simplex: not one-to-one (x + c gives the same y); the inverse is ln y."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return (x - logsumexp(x, -1, keepdim=True)).exp()
@@ -664,18 +627,13 @@ class SoftmaxTransform(Transform):
         return y.log()
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(ParameterFree):
     """Vectors of K - 1 reals -> the K-simplex: zₖ = sigmoid(xₖ - ln(K - k)) is the fraction of the
     stick left that piece k takes, yₖ = zₖ Πⱼ<ₖ (1 - zⱼ), and the last piece is what is left."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
 
     @staticmethod
     def _offset(like, count):
@@ -708,17 +666,12 @@ class StickBreakingTransform(Transform):
         return Size(tuple(shape[:-1]) + (shape[-1] - 1,))
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(ParameterFree):
     """Square matrices -> lower-triangular ones with a positive diagonal: the part below the
     diagonal kept, the diagonal exponentiated, the part above dropped (so not one-to-one)."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tril(-1) + diag_embed(x.diagonal(dim1=-2, dim2=-1).exp())
@@ -727,16 +680,11 @@ class LowerCholeskyTransform(Transform):
         return y.tril(-1) + diag_embed(y.diagonal(dim1=-2, dim2=-1).log())
 
 
-class PositiveDefiniteTransform(Transform):
+class PositiveDefiniteTransform(ParameterFree):
     """Square matrices -> positive definite ones, L Lᵀ with L the LowerCholeskyTransform of x."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
-
-    def __eq__(self, other):
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         factor = LowerCholeskyTransform()(x)
