@@ -139,6 +139,14 @@ FAMILIES = {
                          probabilities(2, 3), ("log_prob",)),
     "RelaxedOneHotCategorical": (lambda lib, p: lib.distributions.RelaxedOneHotCategorical(lib.tensor(0.7, dtype=lib.float64), probs=p),
                                  [simplex_rows(2, 4)], simplex_rows(3, 2, 4), ("log_prob",)),
+    "Wishart_covariance": (lambda lib, df, cov: lib.distributions.Wishart(df, covariance_matrix=cov), [positive_values(2) + 3, covariance((), 3)],
+                           covariance((4, 2), 3), ("log_prob", "entropy", "mode") + STATISTICS),
+    # PyTorch's cholesky_solve sends gradient to the entries above the diagonal too; the tril() keeps both to the factor itself
+    "Wishart_scale_tril": (lambda lib, df, tril: lib.distributions.Wishart(df, scale_tril=tril.tril()), [positive_values(1) + 4, lower_factor((2,), 3)],
+                           covariance((2,), 3), ("log_prob", "entropy") + STATISTICS),
+    "Wishart_precision": (lambda lib, df, precision: lib.distributions.Wishart(df, precision_matrix=precision), [positive_values(2) + 3, covariance((), 2)],
+                          covariance((2,), 2), ("log_prob", "entropy", "mean")),
+    "LKJCholesky": (lambda lib, eta: lib.distributions.LKJCholesky(3, eta), [positive_values(2) + 0.5], None, ()),
     "OneHotCategoricalStraightThrough": (lambda lib, p: lib.distributions.OneHotCategoricalStraightThrough(probs=p), [simplex_rows(3, 4)],
                                          np.eye(4)[RNG.integers(0, 4, (2, 3))], ("log_prob", "entropy", "mode") + STATISTICS),
 }

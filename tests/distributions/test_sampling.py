@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import chainrule
+from tests.distributions.oracle import compare_with_torch
 from tests.distributions.test_families import FAMILIES
 
 d = chainrule.distributions
@@ -18,7 +19,7 @@ def family(name):
 # Categoricals have no mean (nan, as in PyTorch); these have no finite moments, sample moments too
 # noisy to test (infinite fourth moments), circular ones, or none in closed form
 WITHOUT_SAMPLE_MOMENTS = {"Cauchy", "HalfCauchy", "Pareto", "GeneralizedPareto", "InverseGamma", "VonMises", "LogisticNormal",
-                          "RelaxedBernoulli", "RelaxedOneHotCategorical"}
+                          "RelaxedBernoulli", "RelaxedOneHotCategorical", "LKJCholesky"}
 WITH_CDF = sorted(name for name, (_, _, _, methods) in FAMILIES.items() if "cdf" in methods and "MixtureSameFamily" != name)
 
 
@@ -232,3 +233,21 @@ def test_straight_through_rsample_is_one_hot_with_the_gradient_of_probs_as_pytor
     their_probs = torch.tensor(probs.array, requires_grad=True)  # the gradient does not depend on the draw
     (torch.distributions.OneHotCategoricalStraightThrough(probs=their_probs).rsample((4,)) * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(probs.grad.array, their_probs.grad.numpy(), rtol=1e-6)
+
+
+def test_lkj_correlations_have_the_marginal_variance():
+    """Each correlation of LKJ(η) over d x d matrices is 2B - 1, B ~ Beta(η - 1 + d/2, same): mean 0,
+    variance 1 / (2η + d - 1)."""
+    chainrule.manual_seed(9)
+    factor = d.LKJCholesky(3, chainrule.tensor([1.0, 2.0])).sample((20000,))
+    correlations = (factor @ factor.transpose(-1, -2)).array
+    np.testing.assert_allclose(np.diagonal(correlations, axis1=-2, axis2=-1), 1.0, rtol=1e-6)
+    for row, column in [(1, 0), (2, 0), (2, 1)]:
+        np.testing.assert_allclose(correlations[..., row, column].mean(0), 0.0, atol=0.015)
+        np.testing.assert_allclose(correlations[..., row, column].var(0), 1 / (2 * np.array([1.0, 2.0]) + 2), rtol=0.05)
+
+
+def test_lkj_log_prob_matches_pytorch_with_gradients():
+    torch.manual_seed(0)
+    values = torch.distributions.LKJCholesky(4, torch.tensor([0.7, 3.0], dtype=torch.float64)).sample((5,)).numpy()
+    compare_with_torch(lambda lib, eta: lib.distributions.LKJCholesky(4, eta).log_prob(lib.tensor(values)), [np.array([0.5, 2.5])])

@@ -1,6 +1,5 @@
 """MixtureSameFamily: a weighted mixture of components of one family."""
 from chainrule.autograd import no_grad
-from chainrule.distributions import constraints
 from chainrule.distributions.categorical import Categorical
 from chainrule.distributions.distribution import Distribution
 from chainrule.functional import log_softmax, logsumexp
