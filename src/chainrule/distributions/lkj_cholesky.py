@@ -29,7 +29,9 @@ class LKJCholesky(Distribution):
         marginal = self.concentration + 0.5 * (self.dim - 2)
         offset = arange(self.dim - 1, dtype=self.concentration.dtype)
         offset = cat([offset.new_zeros((1,)), offset])
-        self._beta = Beta(offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
+        # row i's squared length below the diagonal: Beta(i/2, η + (dim - 2)/2 - (i - 1)/2); PyTorch
+        # 2.13 takes i - ½ for the first concentration, which skews the correlations of rows past the second
+        self._beta = Beta(0.5 * offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
         super().__init__(self.concentration.shape, Size((dim, dim)), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
