@@ -118,7 +118,7 @@ def test_repr_matches_pytorch(build):
 def test_constraints_repr_as_pytorch():
     names = ["real", "positive", "nonnegative", "unit_interval", "simplex", "boolean", "nonnegative_integer",
              "lower_cholesky", "positive_definite", "real_vector", "one_hot", "corr_cholesky", "positive_semidefinite",
-             "square", "symmetric"]
+             "square", "symmetric", "lower_triangular"]
     for name in names:
         assert repr(getattr(chainrule.distributions.constraints, name)) == repr(getattr(torch.distributions.constraints, name))
 
@@ -131,3 +131,14 @@ def test_methods_a_family_lacks_raise_not_implemented():
         d.Beta(2.0, 1.0).cdf(chainrule.tensor(0.5))
     with pytest.raises(NotImplementedError, match="Inhomogeneous total count not supported by `entropy`"):
         d.Binomial(chainrule.tensor([2.0, 3.0]), chainrule.tensor([0.5, 0.5])).entropy()
+
+
+def test_every_public_name_and_module_of_torch_distributions_exists():
+    import importlib
+    import pkgutil
+
+    d = chainrule.distributions
+    assert [name for name in torch.distributions.__all__ if not hasattr(d, name)] == []
+    assert [name for name in torch.distributions.transforms.__all__ if not hasattr(d.transforms, name)] == []
+    for module in pkgutil.iter_modules(torch.distributions.__path__):
+        importlib.import_module(f"chainrule.distributions.{module.name}")

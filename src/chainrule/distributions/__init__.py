@@ -45,7 +45,7 @@ from chainrule.distributions.pareto import Pareto
 from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.relaxed_bernoulli import RelaxedBernoulli
 from chainrule.distributions.relaxed_categorical import RelaxedOneHotCategorical
-from chainrule.distributions.student_t import StudentT
+from chainrule.distributions.studentT import StudentT
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import (
     AbsTransform,

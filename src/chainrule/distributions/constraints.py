@@ -174,14 +174,20 @@ class _OneHot(Constraint):
         return all_of((value == 0) | (value == 1), dim=-1) & (value.sum(-1) == 1)
 
 
-class _LowerCholesky(Constraint):
-    """Lower-triangular matrices with a positive diagonal: the Cholesky factors."""
+class _LowerTriangular(Constraint):
+    """Matrices with zeros above the diagonal."""
 
     event_dim = 2
 
     def check(self, value):
-        lower = all_of(all_of(tril(value) == value, dim=-1), dim=-1)
-        return lower & all_of(diagonal(value, dim1=-2, dim2=-1) > 0, dim=-1)
+        return all_of(all_of(tril(value) == value, dim=-1), dim=-1)
+
+
+class _LowerCholesky(_LowerTriangular):
+    """Lower-triangular matrices with a positive diagonal: the Cholesky factors."""
+
+    def check(self, value):
+        return super().check(value) & all_of(diagonal(value, dim1=-2, dim2=-1) > 0, dim=-1)
 
 
 class _CorrCholesky(Constraint):
@@ -304,6 +310,7 @@ cat = _Cat
 stack = _Stack
 simplex = _Simplex()
 one_hot = _OneHot()
+lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
 real_vector = _IndependentConstraint(real, 1)

@@ -484,6 +484,12 @@ class AbsTransform(ParameterFree):
         return y
 
 
+def all_equal(first, second):
+    """Whether two numbers or tensors are equal everywhere (broadcast together)."""
+    first, second = broadcast_all(first, second)
+    return bool((first == second).all())
+
+
 class AffineTransform(Transform):
     """y = loc + scale · x, elementwise; ln|det| = Σ ln|scale| over the last ``event_dim``
     dimensions."""
@@ -512,10 +518,7 @@ class AffineTransform(Transform):
         return AffineTransform(self.loc, self.scale, self.event_dim, cache_size=cache_size)
 
     def __eq__(self, other):
-        return isinstance(other, AffineTransform) and all(
-            bool(broadcast_all(mine, theirs)[0].eq(broadcast_all(mine, theirs)[1]).all())
-            for mine, theirs in ((self.loc, other.loc), (self.scale, other.scale))
-        )
+        return isinstance(other, AffineTransform) and all_equal(self.loc, other.loc) and all_equal(self.scale, other.scale)
 
     @property
     def sign(self):
