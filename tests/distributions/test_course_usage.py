@@ -1,6 +1,6 @@
 """The distributions as course code uses them, with ``import chainrule as torch``: float32 by
 default, a REINFORCE policy gradient with Categorical, a VAE's reparameterized Normal and its KL
-to the prior, and a diagonal Gaussian policy as Independent(Normal)."""
+to the prior, a diagonal Gaussian policy as Independent(Normal), and SAC's tanh-squashed Gaussian."""
 import numpy as np
 import torch
 
@@ -54,3 +54,26 @@ def test_diagonal_gaussian_policy_log_prob_per_action_vector():
         action = policy.rsample()
         assert tuple(action.shape) == (8, 2) and tuple(policy.log_prob(action).shape) == (8,)
         assert tuple(policy.entropy().shape) == (8,)
+
+
+def squashed_gaussian_step(lib, mean_values, log_std_values, pre_tanh):
+    """SAC's tanh-squashed Gaussian policy: log π(a) of an action made by the cached TanhTransform,
+    and its gradients, for the pre-tanh sample ``pre_tanh`` (given, so both libraries use the same)."""
+    mean, log_std = lib.tensor(mean_values, requires_grad=True), lib.tensor(log_std_values, requires_grad=True)
+    tanh = lib.distributions.transforms.TanhTransform(cache_size=1)
+    policy = lib.distributions.TransformedDistribution(lib.distributions.Normal(mean, log_std.exp()), [tanh])
+    x = lib.tensor(pre_tanh)
+    action = tanh(x)
+    log_prob = policy.log_prob(action).sum()
+    log_prob.backward()
+    return log_prob.item(), mean.grad.numpy(), log_std.grad.numpy()
+
+
+def test_tanh_squashed_gaussian_policy_matches_pytorch_even_where_tanh_saturates():
+    rng = np.random.default_rng(2)
+    mean, log_std = rng.standard_normal(4), rng.standard_normal(4) * 0.3
+    pre_tanh = np.array([0.3, -1.2, 12.0, -25.0])  # tanh is ±1 in float64 here: only the cached x gives a finite log_prob
+    ours, theirs = squashed_gaussian_step(chainrule, mean, log_std, pre_tanh), squashed_gaussian_step(torch, mean, log_std, pre_tanh)
+    assert np.isfinite(ours[0])
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-10)

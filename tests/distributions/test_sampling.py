@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import chainrule
+from tests.distributions.oracle import compare_with_torch
 from tests.distributions.test_families import FAMILIES
 
 d = chainrule.distributions
@@ -15,6 +16,13 @@ def family(name):
     return build, [chainrule.tensor(array) for array in parameters]
 
 
+# Categoricals have no mean (nan, as in PyTorch); these have no finite moments, sample moments too
+# noisy to test (infinite fourth moments), circular ones, or none in closed form
+WITHOUT_SAMPLE_MOMENTS = {"Cauchy", "HalfCauchy", "Pareto", "GeneralizedPareto", "InverseGamma", "VonMises", "LogisticNormal",
+                          "RelaxedBernoulli", "RelaxedOneHotCategorical", "LKJCholesky"}
+WITH_CDF = sorted(name for name, (_, _, _, methods) in FAMILIES.items() if "cdf" in methods and "MixtureSameFamily" != name)
+
+
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_sample_statistics_match_mean_and_variance(name):
     build, parameters = family(name)
@@ -23,8 +31,8 @@ def test_sample_statistics_match_mean_and_variance(name):
     samples = distribution.sample((20000,))
     assert not samples.requires_grad
     assert bool(distribution.support.check(samples).all())
-    if name.startswith("Categorical"):
-        return  # a categorical has no mean or variance (nan, as in PyTorch): see the frequencies below
+    if name.startswith("Categorical") or name in WITHOUT_SAMPLE_MOMENTS:
+        return  # checked below by their cdfs or their own statistics
     mean, variance = distribution.mean.array, distribution.variance.array
     np.testing.assert_array_less(np.abs(samples.array.mean(0) - mean), 0.05 * (1 + np.abs(mean)))
     np.testing.assert_array_less(np.abs(samples.array.var(0) - variance), 0.1 * variance + 0.01)
@@ -51,7 +59,10 @@ def test_manual_seed_makes_samples_reproducible(name):
 
 
 RSAMPLED = ["Normal", "Normal_0d", "Uniform", "Exponential", "Laplace", "MultivariateNormal_covariance",
-            "MultivariateNormal_scale_tril", "MultivariateNormal_precision", "Independent_Normal"]
+            "MultivariateNormal_scale_tril", "MultivariateNormal_precision", "Independent_Normal", "Cauchy", "HalfNormal",
+            "HalfCauchy", "LogNormal", "Gumbel", "Kumaraswamy", "Pareto", "Weibull", "ContinuousBernoulli_probs",
+            "ContinuousBernoulli_logits", "GeneralizedPareto", "LowRankMultivariateNormal", "LogisticNormal", "RelaxedBernoulli",
+            "RelaxedOneHotCategorical"]
 
 
 @pytest.mark.parametrize("name", RSAMPLED)
@@ -143,8 +154,11 @@ def test_gamma_sample_slope_is_the_implicit_one_and_agrees_with_pytorchs():
     [
         (lambda a: d.Gamma(a, 2.0), lambda a: np.full_like(a, 0.5)),  # d/da E[z] = d/da a/rate
         (lambda a: d.Beta(a, 1.5), lambda a: 1.5 / (a + 1.5) ** 2),  # d/da a/(a + b)
+        (lambda a: d.Chi2(a * 2), lambda a: np.full_like(a, 2.0)),  # d/da E[χ²(2a)] = d/da 2a
+        (lambda a: d.InverseGamma(a + 3, 2.0), lambda a: -2.0 / (a + 2) ** 2),  # d/da 2/(a + 2)
+        (lambda a: d.FisherSnedecor(7.0, a + 5), lambda a: -2.0 / (a + 3) ** 2),  # d/da (a + 5)/(a + 3)
     ],
-    ids=["Gamma", "Beta"],
+    ids=["Gamma", "Beta", "Chi2", "InverseGamma", "FisherSnedecor"],
 )
 def test_gamma_and_beta_rsample_gradients_are_unbiased(build, mean_gradient):
     concentration = chainrule.tensor([0.3, 1.0, 4.0], dtype=chainrule.float64, requires_grad=True)
@@ -152,3 +166,88 @@ def test_gamma_and_beta_rsample_gradients_are_unbiased(build, mean_gradient):
     build(concentration).rsample((40000,)).mean(0).sum().backward()
     np.testing.assert_allclose(concentration.grad.array, mean_gradient(concentration.array), rtol=0.05)
     assert build(concentration).rsample().grad_fn is not None
+
+
+@pytest.mark.parametrize("name", WITH_CDF)
+def test_sample_frequencies_match_the_cdf(name):
+    """The fraction of samples at or below each value is cdf(value), to within 4 standard errors."""
+    build, parameters, value, _ = FAMILIES[name]
+    distribution = build(chainrule, *map(chainrule.tensor, parameters))
+    chainrule.manual_seed(2)
+    samples = distribution.sample((20000,)).array
+    values = np.broadcast_to(value, np.broadcast_shapes(np.shape(value), tuple(distribution.batch_shape)))
+    expected = distribution.cdf(chainrule.tensor(np.ascontiguousarray(values))).array
+    found = (samples[:, None] <= values[None]).mean(0) if values.ndim > samples.ndim - 1 else (samples <= values).mean(0)
+    np.testing.assert_allclose(found, expected, atol=4 * 0.5 / np.sqrt(20000))
+
+
+def test_von_mises_samples_have_the_circular_variance():
+    """1 - E[cos(x - loc)] = 1 - I₁(κ)/I₀(κ), the circular variance; samples lie in [-π, π)."""
+    distribution = d.VonMises(chainrule.tensor([0.5, -2.0, 3.0]), chainrule.tensor([0.3, 2.0, 10.0]))
+    chainrule.manual_seed(0)
+    samples = distribution.sample((40000,)).array
+    assert samples.min() >= -np.pi and samples.max() <= np.pi
+    np.testing.assert_allclose(1 - np.cos(samples - distribution.loc.array).mean(0), distribution.variance.array, atol=0.01)
+
+
+def test_relaxed_samples_round_to_bernoulli_and_categorical_samples():
+    """P(relaxed Bernoulli > ½) = probs at every temperature (logistic noise); the argmax of a
+    relaxed one-hot sample is a Categorical sample (the Gumbel-max trick)."""
+    chainrule.manual_seed(4)
+    probs = chainrule.tensor([0.2, 0.5, 0.9])
+    bernoulli = d.RelaxedBernoulli(chainrule.tensor(2.0), probs=probs).sample((30000,)).array
+    np.testing.assert_allclose((bernoulli > 0.5).mean(0), probs.array, atol=0.015)
+    category_probs = chainrule.tensor([0.1, 0.3, 0.6])
+    relaxed = d.RelaxedOneHotCategorical(chainrule.tensor(0.3), probs=category_probs).sample((30000,)).array
+    np.testing.assert_allclose(relaxed.sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.bincount(relaxed.argmax(-1), minlength=3) / 30000, category_probs.array, atol=0.015)
+
+
+def test_logistic_normal_samples_map_back_to_normal_samples():
+    loc, scale = chainrule.tensor([0.3, -1.0, 0.0]), chainrule.tensor([0.5, 1.0, 2.0])
+    distribution = d.LogisticNormal(loc, scale)
+    chainrule.manual_seed(6)
+    samples = distribution.sample((20000,))
+    normal = d.transforms.StickBreakingTransform().inv(samples).array
+    np.testing.assert_allclose(normal.mean(0), loc.array, atol=0.05)
+    np.testing.assert_allclose(normal.std(0), scale.array, rtol=0.03)
+
+
+def test_dirichlet_rsample_gradient_is_unbiased():
+    """d/dα E[x₀] for E[x₀] = α₀ / Σα: (Σα - α₀)/(Σα)² for α₀, -α₀/(Σα)² for the others."""
+    concentration = chainrule.tensor([0.5, 1.5, 3.0], dtype=chainrule.float64, requires_grad=True)
+    chainrule.manual_seed(8)
+    d.Dirichlet(concentration).rsample((40000,))[:, 0].mean().backward()
+    total = concentration.array.sum()
+    expected = np.array([total - 0.5, -0.5, -0.5]) / total ** 2
+    np.testing.assert_allclose(concentration.grad.array, expected, rtol=0.05, atol=0.003)
+
+
+def test_straight_through_rsample_is_one_hot_with_the_gradient_of_probs_as_pytorchs():
+    probs = chainrule.tensor([[0.2, 0.3, 0.5]], requires_grad=True)
+    chainrule.manual_seed(1)
+    sample = d.OneHotCategoricalStraightThrough(probs=probs).rsample((4,))
+    assert sorted(np.unique(sample.array)) == [0.0, 1.0] and (sample.array.sum(-1) == 1).all()
+    weights = np.arange(12.0, dtype=np.float32).reshape(4, 1, 3)
+    (sample * chainrule.tensor(weights)).sum().backward()
+    their_probs = torch.tensor(probs.array, requires_grad=True)  # the gradient does not depend on the draw
+    (torch.distributions.OneHotCategoricalStraightThrough(probs=their_probs).rsample((4,)) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(probs.grad.array, their_probs.grad.numpy(), rtol=1e-6)
+
+
+def test_lkj_correlations_have_the_marginal_variance():
+    """Each correlation of LKJ(η) over d x d matrices is 2B - 1, B ~ Beta(η - 1 + d/2, same): mean 0,
+    variance 1 / (2η + d - 1)."""
+    chainrule.manual_seed(9)
+    factor = d.LKJCholesky(3, chainrule.tensor([1.0, 2.0])).sample((20000,))
+    correlations = (factor @ factor.transpose(-1, -2)).array
+    np.testing.assert_allclose(np.diagonal(correlations, axis1=-2, axis2=-1), 1.0, rtol=1e-6)
+    for row, column in [(1, 0), (2, 0), (2, 1)]:
+        np.testing.assert_allclose(correlations[..., row, column].mean(0), 0.0, atol=0.015)
+        np.testing.assert_allclose(correlations[..., row, column].var(0), 1 / (2 * np.array([1.0, 2.0]) + 2), rtol=0.05)
+
+
+def test_lkj_log_prob_matches_pytorch_with_gradients():
+    torch.manual_seed(0)
+    values = torch.distributions.LKJCholesky(4, torch.tensor([0.7, 3.0], dtype=torch.float64)).sample((5,)).numpy()
+    compare_with_torch(lambda lib, eta: lib.distributions.LKJCholesky(4, eta).log_prob(lib.tensor(values)), [np.array([0.5, 2.5])])

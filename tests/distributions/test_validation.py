@@ -47,6 +47,31 @@ ERRORS = {
     "value shape": lambda lib: lib.distributions.Normal(lib.zeros(2), 1.0).log_prob(lib.zeros(3)),
     "event shape": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2)).log_prob(lib.zeros(3)),
     "not a simplex": lambda lib: lib.distributions.OneHotCategorical(lib.ones(3)).log_prob(lib.tensor([1.0, 1.0, 0.0])),
+    "negative Cauchy scale": lambda lib: lib.distributions.Cauchy(lib.zeros(2), lib.tensor([1.0, -1.0])),
+    "0-d Dirichlet": lambda lib: lib.distributions.Dirichlet(lib.tensor(1.0)),
+    "negative Dirichlet concentration": lambda lib: lib.distributions.Dirichlet(lib.tensor([1.0, -1.0])),
+    "zero Geometric probs": lambda lib: lib.distributions.Geometric(lib.tensor([0.0, 0.5])),
+    "negative StudentT df": lambda lib: lib.distributions.StudentT(lib.tensor([-1.0])),
+    "negative Chi2 df": lambda lib: lib.distributions.Chi2(lib.tensor([-1.0])),
+    "negative HalfNormal scale": lambda lib: lib.distributions.HalfNormal(lib.tensor([-1.0])),
+    "negative LogNormal scale": lambda lib: lib.distributions.LogNormal(0.0, lib.tensor([-1.0])),
+    "negative Kumaraswamy concentration": lambda lib: lib.distributions.Kumaraswamy(lib.tensor([-1.0]), 1.0),
+    "negative VonMises concentration": lambda lib: lib.distributions.VonMises(0.0, lib.tensor([-1.0])),
+    "ContinuousBernoulli probs checked when asked": lambda lib: lib.distributions.ContinuousBernoulli(lib.tensor([1.5]), validate_args=True),
+    "negative NegativeBinomial count": lambda lib: lib.distributions.NegativeBinomial(lib.tensor([-1.0]), lib.tensor([0.5])),
+    "NegativeBinomial probs of 1": lambda lib: lib.distributions.NegativeBinomial(lib.tensor([2.0]), lib.tensor([1.0])),
+    "fractional Multinomial count": lambda lib: lib.distributions.Multinomial(2.5, lib.ones(3)),
+    "Multinomial counts above total": lambda lib: lib.distributions.Multinomial(2, lib.ones(3)).log_prob(lib.tensor([2.0, 1.0, 0.0])),
+    "cov_factor shape": lambda lib: lib.distributions.LowRankMultivariateNormal(lib.zeros(3), lib.ones(2, 1), lib.ones(3)),
+    "cov_diag shape": lambda lib: lib.distributions.LowRankMultivariateNormal(lib.zeros(3), lib.ones(3, 1), lib.ones(2)),
+    "mixture not categorical": lambda lib: lib.distributions.MixtureSameFamily(lib.distributions.Normal(0.0, 1.0), lib.distributions.Normal(lib.zeros(2), 1.0)),
+    "mixture of the wrong size": lambda lib: lib.distributions.MixtureSameFamily(lib.distributions.Categorical(lib.ones(3)), lib.distributions.Normal(lib.zeros(2), 1.0)),
+    "transforms not transforms": lambda lib: lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0), "exp"),
+    "value below the Pareto scale": lambda lib: lib.distributions.Pareto(1.0, 2.0).log_prob(lib.tensor([0.5])),
+    "value above the generalized Pareto's end": lambda lib: lib.distributions.GeneralizedPareto(0.0, 1.0, -0.5).log_prob(lib.tensor([3.0])),
+    "value off the simplex for Dirichlet": lambda lib: lib.distributions.Dirichlet(lib.ones(3)).log_prob(lib.tensor([0.5, 0.6, 0.1])),
+    "Binomial KL with larger q count": lambda lib: lib.distributions.kl_divergence(lib.distributions.Binomial(3, 0.5), lib.distributions.Binomial(5, 0.5)),
+    "unregistered constraint": lambda lib: lib.distributions.biject_to(lib.distributions.constraints.nonnegative_integer),
 }
 
 
@@ -80,6 +105,10 @@ def test_validation_can_be_turned_off():
         lambda lib: lib.distributions.Categorical(lib.ones(3)),
         lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2)),
         lambda lib: lib.distributions.Independent(lib.distributions.Normal(lib.zeros(2), 1.0), 1),
+        lambda lib: lib.distributions.StudentT(3.0),
+        lambda lib: lib.distributions.Dirichlet(lib.ones(2, 3)),
+        lambda lib: lib.distributions.LogNormal(0.0, 1.0),
+        lambda lib: lib.distributions.Gumbel(lib.zeros(2), 1.0),
     ],
 )
 def test_repr_matches_pytorch(build):
@@ -88,7 +117,8 @@ def test_repr_matches_pytorch(build):
 
 def test_constraints_repr_as_pytorch():
     names = ["real", "positive", "nonnegative", "unit_interval", "simplex", "boolean", "nonnegative_integer",
-             "lower_cholesky", "positive_definite", "real_vector", "one_hot"]
+             "lower_cholesky", "positive_definite", "real_vector", "one_hot", "corr_cholesky", "positive_semidefinite",
+             "square", "symmetric", "lower_triangular"]
     for name in names:
         assert repr(getattr(chainrule.distributions.constraints, name)) == repr(getattr(torch.distributions.constraints, name))
 
@@ -101,3 +131,14 @@ def test_methods_a_family_lacks_raise_not_implemented():
         d.Beta(2.0, 1.0).cdf(chainrule.tensor(0.5))
     with pytest.raises(NotImplementedError, match="Inhomogeneous total count not supported by `entropy`"):
         d.Binomial(chainrule.tensor([2.0, 3.0]), chainrule.tensor([0.5, 0.5])).entropy()
+
+
+def test_every_public_name_and_module_of_torch_distributions_exists():
+    import importlib
+    import pkgutil
+
+    d = chainrule.distributions
+    assert [name for name in torch.distributions.__all__ if not hasattr(d, name)] == []
+    assert [name for name in torch.distributions.transforms.__all__ if not hasattr(d.transforms, name)] == []
+    for module in pkgutil.iter_modules(torch.distributions.__path__):
+        importlib.import_module(f"chainrule.distributions.{module.name}")

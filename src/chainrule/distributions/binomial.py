@@ -7,6 +7,16 @@ from chainrule.functional import arange, exp, lgamma
 from chainrule.tensor import Size
 
 
+def set_count_and_probability(distribution, total_count, probs, logits, validate_args):
+    """Initialise ``distribution`` with ``total_count`` and the one of probs and logits given,
+    broadcast together (the count in the probability's dtype)."""
+    name, parameter = probs_or_logits(probs, logits)
+    total_count, parameter = broadcast_all(total_count, parameter)
+    distribution.total_count = total_count.to(parameter.dtype)
+    setattr(distribution, name, parameter)
+    Distribution.__init__(distribution, parameter.shape, validate_args=validate_args)
+
+
 class Binomial(ProbsOrLogits, Distribution):
     """P(k) = C(n, k) pᵏ (1 - p)^(n-k), k = 0..n, n = ``total_count``, p = probs = sigmoid(logits)."""
 
@@ -14,11 +24,7 @@ class Binomial(ProbsOrLogits, Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        name, parameter = probs_or_logits(probs, logits)
-        total_count, parameter = broadcast_all(total_count, parameter)
-        self.total_count = total_count.to(parameter.dtype)
-        setattr(self, name, parameter)
-        super().__init__(parameter.shape, validate_args=validate_args)
+        set_count_and_probability(self, total_count, probs, logits, validate_args)
 
     @property
     def support(self):

@@ -72,3 +72,33 @@ class Categorical(ProbsOrLogits, Distribution):
     def enumerate_support(self, expand=True):
         values = arange(self._num_events).reshape((-1,) + (1,) * len(self.batch_shape))
         return values.expand((self._num_events,) + tuple(self.batch_shape)) if expand else values
+
+
+class CategoricalEvents(Distribution):
+    """A distribution built on a Categorical over K outcomes (``probs`` or ``logits`` of shape
+    batch_shape + (K,)), whose events are vectors of K entries: one-hot vectors, counts, relaxed
+    one-hot vectors."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._categorical = Categorical(probs, logits)
+        parameter_shape = self._categorical.param_shape
+        super().__init__(parameter_shape[:-1], parameter_shape[-1:], validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._expanded_copy(batch_shape, ())
+        new._categorical = self._categorical.expand(batch_shape)
+        return new
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape

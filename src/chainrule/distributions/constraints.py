@@ -8,7 +8,12 @@ errors name the constraint that failed.
 from chainrule.autograd import no_grad
 from chainrule.functional import all as all_of
 from chainrule.distributions.utils import cholesky_factor
-from chainrule.functional import diagonal, isfinite, tril
+from chainrule.dtypes import bool_
+from chainrule.functional import cat as concatenate
+from chainrule.functional import diagonal, full, isfinite, tril
+from chainrule.functional import stack as stack_tensors
+from chainrule.linalg import eigvalsh
+from chainrule.type_info import finfo
 
 
 class Constraint:
@@ -41,6 +46,23 @@ def is_dependent(constraint):
     return isinstance(constraint, _Dependent)
 
 
+class _DependentProperty(property, _Dependent):
+    """A property that is also a dependent constraint: read on the class it is a constraint whose
+    set is known only per instance (a transform's domain that depends on its parts)."""
+
+    def __init__(self, compute=None, *, is_discrete=False, event_dim=0):
+        property.__init__(self, compute)
+        _Dependent.__init__(self, is_discrete=is_discrete, event_dim=event_dim)
+
+    def __call__(self, compute):
+        return _DependentProperty(compute, is_discrete=self.is_discrete, event_dim=self.event_dim)
+
+
+def dependent_property(compute=None, *, is_discrete=False, event_dim=0):
+    """Decorator, as PyTorch's: ``@dependent_property`` or ``@dependent_property(event_dim=1)``."""
+    return _DependentProperty(compute, is_discrete=is_discrete, event_dim=event_dim)
+
+
 class _Real(Constraint):
     def check(self, value):
         return value == value  # False only at nan
@@ -58,6 +80,7 @@ class _Bounded(Constraint):
 
     def __init__(self, bound):
         self.bound = bound
+        setattr(self, self.bound_name, bound)  # PyTorch's name for it: lower_bound or upper_bound
 
     def __repr__(self):
         return f"{type(self).__name__[1:]}({self.bound_name}={self.bound})"
@@ -105,6 +128,13 @@ class _Interval(Constraint):
         return f"{type(self).__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
+class _HalfOpenInterval(_Interval):
+    """lower_bound <= value < upper_bound."""
+
+    def check(self, value):
+        return (value >= self.lower_bound) & (value < self.upper_bound)
+
+
 class _IntegerInterval(_Interval):
     is_discrete = True
 
@@ -121,6 +151,19 @@ class _Simplex(Constraint):
         return all_of(value >= 0, dim=-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
+class _Multinomial(Constraint):
+    """Vectors of non-negative counts summing to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return all_of(value >= 0, dim=-1) & (value.sum(-1) <= self.upper_bound)
+
+
 class _OneHot(Constraint):
     """Vectors of zeros with a single 1."""
 
@@ -131,14 +174,60 @@ class _OneHot(Constraint):
         return all_of((value == 0) | (value == 1), dim=-1) & (value.sum(-1) == 1)
 
 
-class _LowerCholesky(Constraint):
-    """Lower-triangular matrices with a positive diagonal: the Cholesky factors."""
+class _LowerTriangular(Constraint):
+    """Matrices with zeros above the diagonal."""
 
     event_dim = 2
 
     def check(self, value):
-        lower = all_of(all_of(tril(value) == value, dim=-1), dim=-1)
-        return lower & all_of(diagonal(value, dim1=-2, dim2=-1) > 0, dim=-1)
+        return all_of(all_of(tril(value) == value, dim=-1), dim=-1)
+
+
+class _LowerCholesky(_LowerTriangular):
+    """Lower-triangular matrices with a positive diagonal: the Cholesky factors."""
+
+    def check(self, value):
+        return super().check(value) & all_of(diagonal(value, dim1=-2, dim2=-1) > 0, dim=-1)
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: rows of unit length."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tolerance = finfo(value.dtype).eps * value.shape[-1] * 10
+        unit_rows = all_of(((value * value).sum(-1).sqrt() - 1).abs() <= tolerance, dim=-1)
+        return _LowerCholesky().check(value) & unit_rows
+
+
+class _Square(Constraint):
+    """Square matrices."""
+
+    event_dim = 2
+
+    def check(self, value):
+        return full(value.shape[:-2], value.shape[-1] == value.shape[-2], dtype=bool_)
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose (up to PyTorch's isclose with atol 1e-6)."""
+
+    def check(self, value):
+        if value.shape[-1] != value.shape[-2]:
+            return super().check(value)
+        transposed = value.transpose(-1, -2)
+        close = (value - transposed).abs() <= 1e-6 + 1e-5 * transposed.abs()
+        return all_of(all_of(close, dim=-1), dim=-1)
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices with no negative eigenvalue."""
+
+    def check(self, value):
+        with no_grad():
+            smallest = eigvalsh(value)[..., 0]
+        return super().check(value) & (smallest >= 0)
 
 
 class _PositiveDefinite(Constraint):
@@ -173,6 +262,36 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
+class _Cat(Constraint):
+    """Each constraint of ``cseq`` on its slice of ``lengths`` entries along ``dim``."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        self.cseq, self.dim = list(cseq), dim
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
+        self.event_dim = max(constraint.event_dim for constraint in self.cseq)
+        self.is_discrete = any(constraint.is_discrete for constraint in self.cseq)
+
+    def check(self, value):
+        starts = [sum(self.lengths[:position]) for position in range(len(self.lengths))]
+        pieces = [constraint.check(value.narrow(self.dim, start, length))
+                  for constraint, start, length in zip(self.cseq, starts, self.lengths)]
+        return concatenate(pieces, self.dim)
+
+
+class _Stack(Constraint):
+    """The constraint ``cseq[i]`` on the slice ``i`` along ``dim``."""
+
+    def __init__(self, cseq, dim=0):
+        self.cseq, self.dim = list(cseq), dim
+        self.event_dim = max(constraint.event_dim for constraint in self.cseq)
+        self.is_discrete = any(constraint.is_discrete for constraint in self.cseq)
+
+    def check(self, value):
+        dim = self.dim if self.dim >= 0 else self.dim + value.dim()
+        pieces = [constraint.check(value.select(dim, index)) for index, constraint in enumerate(self.cseq)]
+        return stack_tensors(pieces, dim - self.event_dim if self.dim < 0 else dim)
+
+
 dependent = _Dependent()
 real = _Real()
 boolean = _Boolean()
@@ -181,8 +300,17 @@ nonnegative = _GreaterThanEq(0.0)
 nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 unit_interval = _Interval(0.0, 1.0)
+corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+half_open_interval = _HalfOpenInterval
+multinomial = _Multinomial
+cat = _Cat
+stack = _Stack
 simplex = _Simplex()
 one_hot = _OneHot()
+lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
 real_vector = _IndependentConstraint(real, 1)

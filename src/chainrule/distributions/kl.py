@@ -5,20 +5,33 @@ their class hierarchies, as PyTorch does), so a subclass of Normal uses Normal's
 """
 import math
 
+from chainrule.autograd import grad
 from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.beta import Beta, log_beta_function
+from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical
+from chainrule.distributions.cauchy import Cauchy
+from chainrule.distributions.continuous_bernoulli import ContinuousBernoulli
+from chainrule.distributions.dirichlet import Dirichlet
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.exponential import Exponential
 from chainrule.distributions.gamma import Gamma
+from chainrule.distributions.geometric import Geometric
+from chainrule.distributions.gumbel import EULER_GAMMA, Gumbel
+from chainrule.distributions.half_normal import HalfNormal
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.laplace import Laplace
+from chainrule.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal, lowrank_log_det, lowrank_mahalanobis
 from chainrule.distributions.multivariate_normal import MultivariateNormal, half_log_det, mahalanobis_squared
 from chainrule.distributions.normal import Normal
 from chainrule.distributions.one_hot_categorical import OneHotCategorical
+from chainrule.distributions.pareto import Pareto
 from chainrule.distributions.poisson import Poisson
+from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.uniform import Uniform
 from chainrule.distributions.utils import solve_lower_triangular, sum_rightmost
-from chainrule.functional import digamma, exp, full_like, lgamma, log, where, zeros_like
+from chainrule.functional import broadcast_shapes, diag_embed, digamma, exp, full_like, lgamma, log, where, zeros_like
+from chainrule.linalg import solve_triangular
 from chainrule.nn.functional import softplus
 
 KL_REGISTRY = {}
@@ -158,3 +171,147 @@ def kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("KL between Independents with different event dimensions is not implemented")
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Binomial, Binomial)
+def kl_binomial_binomial(p, q):
+    """n (p ln(p/q) + (1 - p) ln((1 - p)/(1 - q))) for equal counts; +inf where p's count is larger."""
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    result = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return infinite_where(p.total_count > q.total_count, result)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    """E_p[x] (logits_p - logits_q) + ln C(λp) + ln(1 - λp) - ln C(λq) - ln(1 - λq)."""
+    return (p.mean * (p.logits - q.logits) + p._cont_bern_log_norm() + (-p.probs).log1p()
+            - q._cont_bern_log_norm() - (-q.probs).log1p())
+
+
+@register_kl(Dirichlet, Dirichlet)
+def kl_dirichlet_dirichlet(p, q):
+    """ln Γ(α₀) - ln Γ(β₀) - Σ (ln Γ(αₖ) - ln Γ(βₖ)) + Σ (αₖ - βₖ)(ψ(αₖ) - ψ(α₀))."""
+    p_total, q_total = p.concentration.sum(-1), q.concentration.sum(-1)
+    log_gammas = (lgamma(p.concentration) - lgamma(q.concentration)).sum(-1)
+    expected_logs = digamma(p.concentration) - digamma(p_total).unsqueeze(-1)
+    return lgamma(p_total) - lgamma(q_total) - log_gammas + ((p.concentration - q.concentration) * expected_logs).sum(-1)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def kl_expfamily_expfamily(p, q):
+    """The Bregman divergence of the log normalizer: F(θq) - F(θp) - ⟨θq - θp, ∇F(θp)⟩."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot be computed using Bregman divergences")
+    p_natural = [parameter.detach().requires_grad_() for parameter in p._natural_params]
+    q_natural = q._natural_params
+    p_normalizer = p._log_normalizer(*p_natural)
+    gradients = grad(p_normalizer.sum(), p_natural, create_graph=True)
+    result = q._log_normalizer(*q_natural) - p_normalizer
+    for p_parameter, q_parameter, gradient in zip(p_natural, q_natural, gradients):
+        result = result - sum_rightmost((q_parameter - p_parameter) * gradient, len(q.event_shape))
+    return result
+
+
+@register_kl(Gumbel, Gumbel)
+def kl_gumbel_gumbel(p, q):
+    """-ln(βp/βq) - μq/βq + μp/βq + γ βp/βq + e^(μq/βq - μp/βq) Γ(1 + βp/βq) - (1 + γ)."""
+    scale_ratio, q_loc, p_loc = p.scale / q.scale, q.loc / q.scale, p.loc / q.scale
+    return (-log(scale_ratio) - q_loc + p_loc + scale_ratio * EULER_GAMMA
+            + exp(q_loc + lgamma(1 + scale_ratio) - p_loc) - (1 + EULER_GAMMA))
+
+
+@register_kl(Geometric, Geometric)
+def kl_geometric_geometric(p, q):
+    """-H(p) - E_p[k] ln(1 - q) - ln q, with E_p[k] ln(1 - q) + ln q written from q's logits."""
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(HalfNormal, HalfNormal)
+def kl_halfnormal_halfnormal(p, q):
+    return kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Pareto, Pareto)
+def kl_pareto_pareto(p, q):
+    """αq ln(sp/sq) - ln(αq/αp) + αq/αp - 1, +inf where p starts below q."""
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * log(p.scale / q.scale) - log(alpha_ratio) + alpha_ratio - 1
+    return infinite_where(p.support.lower_bound < q.support.lower_bound, result)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def kl_transformed_transformed(p, q):
+    """KL is unchanged by a bijection applied to both: the bases' KL, when the transforms agree."""
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def kl_cauchy_cauchy(p, q):
+    """ln(((γp + γq)² + (μp - μq)²) / (4 γp γq))."""
+    return log((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)) - log(4 * p.scale * q.scale)
+
+
+def trace_of_square(matrix):
+    """tr(X Xᵀ) = Σ Xᵢⱼ²."""
+    return matrix.pow(2).sum((-2, -1))
+
+
+def woodbury_factor(q):
+    """A = L_K⁻¹ Wᵀ D⁻¹ for a LowRankMultivariateNormal q: Σq⁻¹ = D⁻¹ - Aᵀ A."""
+    scaled = q._unbroadcasted_cov_factor.transpose(-1, -2) / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return solve_triangular(q._capacitance_tril, scaled, upper=False)
+
+
+def check_same_event_shapes(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with different event shapes cannot be computed")
+
+
+def lowrank_log_det_of(distribution):
+    return lowrank_log_det(distribution._unbroadcasted_cov_diag, distribution._capacitance_tril)
+
+
+def mahalanobis_under_lowrank(q, difference):
+    return lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, difference, q._capacitance_tril)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def kl_lowrank_lowrank(p, q):
+    """½ (ln det Σq - ln det Σp + tr(Σq⁻¹ Σp) + (μq - μp)ᵀ Σq⁻¹ (μq - μp) - n), with
+    tr(Σq⁻¹ Σp) = tr((Dq⁻¹ - Aᵀ A)(Wp Wpᵀ + Dp)) expanded into four sums of squares."""
+    check_same_event_shapes(p, q)
+    factor = woodbury_factor(q)
+    q_diag, p_diag, p_factor = q._unbroadcasted_cov_diag, p._unbroadcasted_cov_diag, p._unbroadcasted_cov_factor
+    trace = ((p_diag / q_diag).sum(-1) + trace_of_square(p_factor * q_diag.rsqrt().unsqueeze(-1))
+             - trace_of_square(factor * p_diag.sqrt().unsqueeze(-2)) - trace_of_square(factor @ p_factor))
+    log_dets = lowrank_log_det_of(q) - lowrank_log_det_of(p)
+    return 0.5 * (log_dets + trace + mahalanobis_under_lowrank(q, q.loc - p.loc) - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def kl_multivariatenormal_lowrank(p, q):
+    """As between two multivariate normals, Σp = Lp Lpᵀ, Σq⁻¹ by Woodbury."""
+    check_same_event_shapes(p, q)
+    factor, p_tril = woodbury_factor(q), p._unbroadcasted_scale_tril
+    trace = trace_of_square(p_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)) - trace_of_square(factor @ p_tril)
+    log_dets = lowrank_log_det_of(q) - 2 * half_log_det(p_tril)
+    return 0.5 * (log_dets + trace + mahalanobis_under_lowrank(q, q.loc - p.loc) - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def kl_lowrank_multivariatenormal(p, q):
+    """As between two multivariate normals, tr(Σq⁻¹ Σp) = ‖Lq⁻¹ Wp‖² + ‖Lq⁻¹ √Dp‖²."""
+    check_same_event_shapes(p, q)
+    size = p.event_shape[0]
+    batch = broadcast_shapes(q._unbroadcasted_scale_tril.shape[:-2], p._unbroadcasted_cov_factor.shape[:-2])
+    q_tril = q._unbroadcasted_scale_tril.expand(batch + (size, size))
+    p_factor = p._unbroadcasted_cov_factor.expand(batch + (size, p.cov_factor.shape[-1]))
+    p_root_diag = diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(batch + (size, size))
+    trace = (trace_of_square(solve_triangular(q_tril, p_factor, upper=False))
+             + trace_of_square(solve_triangular(q_tril, p_root_diag, upper=False)))
+    log_dets = 2 * half_log_det(q._unbroadcasted_scale_tril) - lowrank_log_det_of(p)
+    squared = mahalanobis_squared(q._unbroadcasted_scale_tril, q.loc - p.loc)
+    return 0.5 * (log_dets + trace + squared - size)

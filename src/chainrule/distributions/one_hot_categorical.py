@@ -1,41 +1,17 @@
 """The categorical distribution with its outcomes written as one-hot vectors."""
 from chainrule.distributions import constraints
-from chainrule.distributions.categorical import Categorical
-from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.categorical import CategoricalEvents
 from chainrule.functional import eye
 from chainrule.nn.functional import one_hot
 from chainrule.tensor import Size
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalEvents):
     """Categorical(probs or logits), each outcome k written as the vector with a 1 at k:
     samples and values have shape sample_shape + batch_shape + (K,)."""
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
     has_enumerate_support = True
-
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits)
-        parameter_shape = self._categorical.param_shape
-        super().__init__(parameter_shape[:-1], parameter_shape[-1:], validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._expanded_copy(batch_shape, ())
-        new._categorical = self._categorical.expand(batch_shape)
-        return new
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):
@@ -66,3 +42,16 @@ class OneHotCategorical(Distribution):
         size = self.event_shape[0]
         values = eye(size, dtype=self.probs.dtype).reshape((size,) + (1,) * len(self.batch_shape) + (size,))
         return values.expand((size,) + tuple(self.batch_shape) + (size,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` passes gradients straight through: the forward value is
+    the one-hot sample, the gradient that of probs (sample + probs - probs.detach()), a biased but
+    useful estimate (Bengio et al., 2013)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
