@@ -10,7 +10,7 @@ grad: an outer transform's argument or a model parameter, with grad mode on wher
 called. That reproduces what the levels give for nested transforms.
 """
 from chainrule.autograd.backward_pass import grad as autograd_grad
-from chainrule.autograd.function import AccumulateGrad
+from chainrule.autograd.graph_leaves import reachable_leaves
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled
 from chainrule.func.pytree import flatten, unflatten
 from chainrule.tensor import Tensor
@@ -20,24 +20,6 @@ def _prepared(leaf):
     if not isinstance(leaf, Tensor):
         return leaf
     return leaf.view_as(leaf) if leaf.requires_grad else leaf.detach().requires_grad_()
-
-
-def _reaches_another_leaf(tensor, own_leaves):
-    """Whether ``tensor``'s graph reaches a leaf requiring grad other than ``own_leaves``."""
-    if tensor.grad_fn is None:
-        return tensor.requires_grad and id(tensor) not in own_leaves
-    seen, pending = set(), [tensor.grad_fn]
-    while pending:
-        node = pending.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            if id(node.variable) not in own_leaves:
-                return True
-            continue
-        pending.extend(next_node for next_node, _ in node.next_functions)
-    return False
 
 
 def check_argnums(argnums, count, name):
@@ -117,7 +99,7 @@ class Linearized:
     def _released(self, value):
         if not isinstance(value, Tensor) or not value.requires_grad:
             return value
-        if self.keep_graphs and _reaches_another_leaf(value, self.own_leaves):
+        if self.keep_graphs and any(id(leaf) not in self.own_leaves for leaf in reachable_leaves([value])):
             return value
         return value.detach()
 
