@@ -3,10 +3,13 @@
 chainrule has no TorchScript; ``@torch.jit.script``, ``torch.jit.trace(model, example)`` and the
 annotations leave the function or module as it is, so code written for them runs (eagerly, as
 Python). ``is_scripting()`` and ``is_tracing()`` are False, as they are outside TorchScript.
+``script`` gives the DeprecationWarning that PyTorch 2.13 gives.
 """
+import warnings
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
+    warnings.warn("`torch.jit.script` is deprecated. Please switch to `torch.compile` or `torch.export`.", DeprecationWarning, stacklevel=2)
     return obj
 
 

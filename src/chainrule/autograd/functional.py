@@ -249,8 +249,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             )
         if not vectorize:
             raise NotImplementedError(
-                "Computing Jacobian using forward-AD or forward-over-reverse Hessian is only "
-                "implemented for `vectorize=True`."
+                "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"  # PyTorch's words,
+                "only implemented for `vectorize=True`."  # its missing space included
             )
     if vectorize and strict:
         raise RuntimeError(
