@@ -23,3 +23,18 @@ def assert_same(ours, theirs):
         assert tuple(ours.shape) == tuple(theirs.shape)
         assert ours.requires_grad == theirs.requires_grad
         np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def assert_same_error(call, ours, theirs, first_words_only=False):
+    """``call(module, tensor)`` raises the same exception type and message with chainrule's
+    ``ours = (module, tensor)`` as with PyTorch's ``theirs``."""
+    import pytest
+
+    with pytest.raises(Exception) as expected:
+        call(*theirs)
+    with pytest.raises(expected.type) as got:
+        call(*ours)
+    if first_words_only:
+        assert str(got.value).split(".")[0] == str(expected.value).split(".")[0]
+    else:
+        assert str(got.value) == str(expected.value)

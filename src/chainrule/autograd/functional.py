@@ -176,20 +176,35 @@ def _run(func, inputs, function_name, strict):
     return outputs_were_tuple, outputs
 
 
+def _evaluate(func, inputs, v, create_graph, strict, function_name):
+    """The first half of every product: ``(inputs_were_tuple, inputs, v, outputs_were_tuple,
+    outputs)``, with ``v`` checked against the outputs for vjp and against the inputs (before
+    ``func`` runs, as PyTorch orders its checks) for the others."""
+    with enable_grad():
+        inputs_were_tuple, inputs = _as_tuple(inputs, "inputs", function_name)
+        inputs = _prepare(inputs, create_graph, need_graph=True)
+        if function_name != "vjp":
+            v = _prepare_v(v, inputs, inputs_were_tuple, create_graph, function_name, "input to the user-provided function")
+        outputs_were_tuple, outputs = _run(func, inputs, function_name, strict)
+        if function_name == "vjp":
+            v = _prepare_v(v, outputs, outputs_were_tuple, create_graph, function_name, "user-provided function")
+    return inputs_were_tuple, inputs, v, outputs_were_tuple, outputs
+
+
+def _results(outputs, outputs_were_tuple, product, product_was_tuple, create_graph):
+    return _unpack(_finish(outputs, create_graph), outputs_were_tuple), _unpack(_finish(product, create_graph), product_was_tuple)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), vᵀ J)``: the vector-Jacobian product, one backward pass seeded with ``v``.
 
     ``v`` has the outputs' shapes (may be None for a one-element output); the product has the
     inputs' shapes.
     """
-    with enable_grad():
-        inputs_were_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        outputs_were_tuple, outputs = _run(func, inputs, "vjp", strict)
-        v = _prepare_v(v, outputs, outputs_were_tuple, create_graph, "vjp", "user-provided function")
+    inputs_were_tuple, inputs, v, outputs_were_tuple, outputs = _evaluate(func, inputs, v, create_graph, strict, "vjp")
     with set_grad_enabled(create_graph or is_grad_enabled()):
         product = _fill_in_zeros(_grad(outputs, inputs, v, create_graph), inputs, strict, create_graph, "back")
-    return _unpack(_finish(outputs, create_graph), outputs_were_tuple), _unpack(_finish(product, create_graph), inputs_were_tuple)
+    return _results(outputs, outputs_were_tuple, product, inputs_were_tuple, create_graph)
 
 
 def _double_backward_trick(outputs, inputs, v, create_graph, strict, stage, check):
@@ -208,13 +223,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     ``v`` has the inputs' shapes (may be None for a one-element input); the product has the
     outputs' shapes.
     """
-    with enable_grad():
-        inputs_were_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, inputs_were_tuple, create_graph, "jvp", "input to the user-provided function")
-        outputs_were_tuple, outputs = _run(func, inputs, "jvp", strict)
+    _, inputs, v, outputs_were_tuple, outputs = _evaluate(func, inputs, v, create_graph, strict, "jvp")
     product = _double_backward_trick(outputs, inputs, v, create_graph, strict, "back_trick", "grad_inputs")
-    return _unpack(_finish(outputs, create_graph), outputs_were_tuple), _unpack(_finish(product, create_graph), outputs_were_tuple)
+    return _results(outputs, outputs_were_tuple, product, outputs_were_tuple, create_graph)
 
 
 def _stack_rows(rows, shape):
@@ -325,12 +336,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 
 def _gradient_of_scalar(func, inputs, v, create_graph, strict, function_name):
     """The shared first half of vhp and hvp: the inputs, ``v``, f(inputs) and its gradient (in the graph)."""
+    inputs_were_tuple, inputs, v, outputs_were_tuple, outputs = _evaluate(func, inputs, v, create_graph, strict, function_name)
+    _check_scalar(outputs, outputs_were_tuple, function_name)
     with enable_grad():
-        inputs_were_tuple, inputs = _as_tuple(inputs, "inputs", function_name)
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, inputs_were_tuple, create_graph, function_name, "input to the user-provided function")
-        outputs_were_tuple, outputs = _run(func, inputs, function_name, strict)
-        _check_scalar(outputs, outputs_were_tuple, function_name)
         gradient = _grad(outputs, inputs, create_graph=True)
         _check_requires_grad(gradient, "jacobian", strict)
     return inputs_were_tuple, inputs, v, outputs, outputs_were_tuple, gradient
@@ -343,7 +351,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     )
     with set_grad_enabled(create_graph or is_grad_enabled()):
         product = _fill_in_zeros(_grad(gradient, inputs, v, create_graph), inputs, strict, create_graph, "double_back")
-    return _unpack(_finish(outputs, create_graph), outputs_were_tuple), _unpack(_finish(product, create_graph), inputs_were_tuple)
+    return _results(outputs, outputs_were_tuple, product, inputs_were_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -353,4 +361,4 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     )
     gradient = tuple(inputs[position].new_zeros(inputs[position].shape) if part is None else part for position, part in enumerate(gradient))
     product = _double_backward_trick(gradient, inputs, v, create_graph, strict, "double_back_trick", "hessian")
-    return _unpack(_finish(outputs, create_graph), outputs_were_tuple), _unpack(_finish(product, create_graph), inputs_were_tuple)
+    return _results(outputs, outputs_were_tuple, product, inputs_were_tuple, create_graph)
