@@ -33,7 +33,7 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
-from chainrule.device import cuda, device, get_default_device, set_default_device
+from chainrule.device import device, get_default_device, set_default_device
 from chainrule.dtypes import (
     bool_ as bool,
     double,
@@ -81,6 +81,9 @@ from chainrule import linalg  # noqa: E402  chainrule.linalg, as torch.linalg
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as torch.compile
 from chainrule import distributions, special  # noqa: E402  torch.distributions, torch.special
+from chainrule import func  # noqa: E402  torch.func
+from chainrule import amp, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
+from chainrule.amp import autocast  # noqa: E402  torch.autocast
 
 _LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples"}
 

@@ -27,24 +27,6 @@ class device(str):
         return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
 
 
-class cuda:
-    """``chainrule.cuda.is_available()`` is False: there is no GPU backend (yet)."""
-
-    @staticmethod
-    def is_available():
-        return False
-
-    @staticmethod
-    def device_count():
-        return 0
-
-    @staticmethod
-    def manual_seed(seed):
-        """Nothing to seed: kept so that course code seeding every device runs unchanged."""
-
-    manual_seed_all = manual_seed
-
-
 _default_device = device("cpu")
 
 

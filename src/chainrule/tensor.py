@@ -186,7 +186,7 @@ class Tensor:
         the graph is freed unless ``retain_graph=True``. A non-scalar output needs ``gradient``: the
         gradient of the final result with respect to this tensor, of its shape.
         """
-        from chainrule.autograd.functional import backward
+        from chainrule.autograd.backward_pass import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 

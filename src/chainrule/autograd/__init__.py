@@ -1,9 +1,11 @@
-"""The autograd engine: Function, backward, grad, grad mode, gradcheck, anomaly detection, and ``Variable``."""
+"""The autograd engine: Function, backward, grad, grad mode, gradcheck, anomaly detection, ``Variable``,
+and ``functional`` (Jacobians, Hessians and their products)."""
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
-from chainrule.autograd.functional import backward, grad
+from chainrule.autograd.backward_pass import backward, grad
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from chainrule.autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient
+from chainrule.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
+from chainrule.autograd import functional
 from chainrule.autograd.variable import Variable
 
 FunctionCtx = BackwardNode
@@ -12,6 +14,7 @@ __all__ = [
     "AccumulateGrad",
     "BackwardNode",
     "Function",
+    "functional",
     "FunctionCtx",
     "GradcheckError",
     "Variable",
@@ -20,6 +23,7 @@ __all__ = [
     "enable_grad",
     "grad",
     "gradcheck",
+    "gradgradcheck",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",

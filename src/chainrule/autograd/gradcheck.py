@@ -5,7 +5,8 @@ For a function f and an input element x_i, the central difference
     d f / d x_i  ~  (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
 
 has error O(eps^2); in float64 with eps = 1e-6 it agrees with a correct backward to about 1e-8.
-``gradcheck`` builds the whole Jacobian both ways and compares every element.
+``gradcheck`` builds the whole Jacobian both ways and compares every element; ``gradgradcheck``
+does the same for the gradient itself (backward of backward).
 """
 from chainrule.autograd import grad_mode
 from chainrule.backend import xp
@@ -107,5 +108,39 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     return True
 
 
-from chainrule.autograd.functional import grad  # noqa: E402
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **ignored_options):
+    """``gradcheck`` of the gradient: True when second derivatives from backward-of-backward match
+    finite differences of the first.
+
+    The checked function is (inputs, v) -> vᵀ J, the gradient of ``fn`` seeded with the cotangents
+    ``grad_outputs`` (uniform in [-1, 1) when not given, as PyTorch draws them). Both inputs and
+    cotangents are perturbed. PyTorch's other options (``nondet_tol``, ``check_batched_grad``, ...)
+    are accepted and change nothing.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    if grad_outputs is None:
+        outputs = [output for output in _outputs_tuple(fn, inputs) if output.requires_grad]
+        grad_outputs = tuple(
+            tensor_from_array(xp.asarray(default_generator.numpy.uniform(-1, 1, output.shape), dtype=output.array.dtype)).requires_grad_()
+            for output in outputs
+        )
+    else:
+        grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+    count = len(grad_outputs)
+    differentiable = [position for position, value in enumerate(inputs) if isinstance(value, Tensor) and value.requires_grad]
+
+    def gradient_of_fn(*values):
+        with grad_mode.enable_grad():
+            outputs = [output for output in _outputs_tuple(fn, values[:-count]) if output.requires_grad]
+            gradients = grad(
+                outputs, [values[position] for position in differentiable], values[-count:],
+                create_graph=True, allow_unused=True,
+            )
+        return tuple(gradient for gradient in gradients if gradient is not None)
+
+    return gradcheck(gradient_of_fn, inputs + grad_outputs, eps, atol, rtol, raise_exception)
+
+
+from chainrule.autograd.backward_pass import grad  # noqa: E402
+from chainrule.random import default_generator  # noqa: E402
 from chainrule.tensor import Tensor, tensor_from_array  # noqa: E402

@@ -1,2 +1,2 @@
-"""Utilities: data loading."""
-from chainrule.utils import data
+"""Utilities: data loading and activation checkpointing."""
+from chainrule.utils import checkpoint, data

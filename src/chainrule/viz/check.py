@@ -11,7 +11,7 @@ and prints a table saying, for each input, whether the three agree, and where th
 Everything runs in float64, where finite differences are accurate to about 1e-8.
 """
 from chainrule import dtypes
-from chainrule.autograd.functional import grad
+from chainrule.autograd.backward_pass import grad
 from chainrule.autograd.gradcheck import numerical_gradient
 from chainrule.backend import as_array, xp
 from chainrule.tensor import Tensor, tensor_from_array

@@ -1,4 +1,5 @@
-"""Helpers for training loops, as ``torch.nn.utils``: gradient clipping and flat parameter vectors."""
+"""Helpers for training loops, as ``torch.nn.utils``: gradient clipping and flat parameter vectors
+(``stateless.functional_call`` is in its own module)."""
 import math
 
 from chainrule.autograd.grad_mode import no_grad
@@ -69,3 +70,6 @@ def vector_to_parameters(vec, parameters):
             count = parameter.numel()
             parameter.copy_(vec[position : position + count].reshape(tuple(parameter.shape)))
             position += count
+
+
+from chainrule.nn.utils import stateless  # noqa: E402  torch.nn.utils.stateless

@@ -1,0 +1,66 @@
+"""``chainrule.cuda``, as ``torch.cuda`` on a machine without CUDA: chainrule computes with NumPy
+on the CPU.
+
+Course code that asks before using the GPU runs unchanged::
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")   # -> cpu
+    torch.cuda.manual_seed_all(0)                                            # nothing to seed
+
+The questions PyTorch answers without CUDA answer the same here (no device, no memory in use); the
+calls that need a device raise PyTorch's AssertionError, as a CPU-only PyTorch does.
+"""
+from chainrule.cuda import amp
+
+_NO_CUDA = "Torch not compiled with CUDA enabled"
+
+
+def is_available():
+    return False
+
+
+def is_initialized():
+    return False
+
+
+def is_bf16_supported(including_emulation=True):
+    return False
+
+
+def device_count():
+    return 0
+
+
+def manual_seed(seed):
+    """Nothing to seed: kept so that course code seeding every device runs unchanged."""
+
+
+manual_seed_all = manual_seed
+
+
+def seed():
+    """Nothing to seed."""
+
+
+seed_all = seed
+
+
+def empty_cache():
+    """No cached GPU memory to release."""
+
+
+def memory_allocated(device=None):
+    return 0
+
+
+max_memory_allocated = memory_allocated
+memory_reserved = memory_allocated
+max_memory_reserved = memory_allocated
+
+
+def _needs_a_device(*args, **kwargs):
+    raise AssertionError(_NO_CUDA)
+
+
+# What needs a CUDA device raises PyTorch's AssertionError.
+synchronize = current_device = get_device_name = get_device_properties = get_device_capability = _needs_a_device
+get_rng_state = initial_seed = _needs_a_device

@@ -1,0 +1,63 @@
+"""``torch.func.jacrev``, ``jacfwd`` and ``hessian``: a function's Jacobian, as a new function.
+
+``jacrev(f)(x)`` has shape ``output.shape + x.shape``, one backward pass per output element. With
+tuple outputs or ``argnums``, results nest as the output, then as the chosen arguments.
+``jacfwd`` gives the same Jacobian (PyTorch computes it column by column in forward mode; here it
+is computed row by row, as jacrev). ``hessian(f)`` is ``jacfwd(jacrev(f))``.
+"""
+import functools
+
+from chainrule.func.linearized import Linearized
+from chainrule.func.pytree import unflatten
+from chainrule.ops.join import stack
+from chainrule.tensor import Tensor
+
+
+def _one_hot(output, element):
+    seed = output.new_zeros(output.nelement())
+    seed[element] = 1
+    return seed.reshape(output.shape)
+
+
+def _jacobian_of_output(run, position, output):
+    """d output / d input for every input tensor of ``run``: rows from one pullback per element."""
+    rows = []
+    for element in range(output.nelement()):
+        cotangents = [None] * len(run.outputs)
+        cotangents[position] = _one_hot(output, element)
+        rows.append(run.pullback(cotangents))
+    jacobians = []
+    for index, input_ in enumerate(run.inputs):
+        if not isinstance(input_, Tensor):
+            jacobians.append(None)
+            continue
+        shape = tuple(output.shape) + tuple(input_.shape)
+        jacobians.append(stack([row[index] for row in rows]).reshape(shape) if rows else input_.new_zeros(shape))
+    return jacobians
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """``f -> (lambda *args: the Jacobian of f at args)``, by reverse mode; with ``has_aux``,
+    ``(jacobian, aux)``. ``chunk_size`` is accepted: rows are computed one at a time."""
+
+    @functools.wraps(func)
+    def jacobian_function(*args, **kwargs):
+        run = Linearized(func, args, kwargs, argnums, has_aux, "jacrev")
+        per_output = [
+            run.per_argument(_jacobian_of_output(run, position, output), argnums)
+            for position, output in enumerate(run.outputs)
+        ]
+        jacobian = run.release(unflatten(per_output, run.output_spec))
+        return (jacobian, run.release(run.aux)) if has_aux else jacobian
+
+    return jacobian_function
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The same Jacobian as ``jacrev`` (computed the same way here; see the module docstring)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """``f -> (lambda *args: the Hessian of the scalar f at args)``: ``jacfwd(jacrev(f))``."""
+    return jacfwd(jacrev(func, argnums), argnums)

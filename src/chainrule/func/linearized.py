@@ -1,0 +1,113 @@
+"""A function run once with its chosen arguments ready to differentiate: what every ``torch.func``
+transform but vmap builds on.
+
+PyTorch's transforms run at "levels", so that ``grad(grad(f))`` differentiates the inner gradient
+and a gradient returned to plain code is a plain tensor. Here each transform differentiates with
+``autograd.grad(create_graph=True)`` with respect to its own fresh copies of the arguments (an
+argument already in an outer transform's graph is aliased, so the outer transform still sees it),
+and ``release`` detaches a result unless it depends on a tensor outside this transform that requires
+grad: an outer transform's argument or a model parameter, with grad mode on where the transform was
+called. That reproduces what the levels give for nested transforms.
+"""
+from chainrule.autograd.backward_pass import grad as autograd_grad
+from chainrule.autograd.graph_leaves import reachable_leaves
+from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled
+from chainrule.func.pytree import flatten, unflatten
+from chainrule.tensor import Tensor
+
+
+def _prepared(leaf):
+    if not isinstance(leaf, Tensor):
+        return leaf
+    return leaf.view_as(leaf) if leaf.requires_grad else leaf.detach().requires_grad_()
+
+
+def check_argnums(argnums, count, name):
+    """``argnums`` as a tuple of positions, with PyTorch's errors for a bad one."""
+    positions = argnums if isinstance(argnums, tuple) else (argnums,)
+    if isinstance(argnums, tuple) and not argnums:
+        raise RuntimeError("argnums must be non-empty")
+    for position in positions:
+        if not isinstance(position, int):
+            raise RuntimeError(f"{name}: argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+        if not -count <= position < count:
+            raise RuntimeError(
+                f"Got argnum={position}, but only {count} positional inputs"
+            )
+    return tuple(position % count for position in positions)
+
+
+class Linearized:
+    """``func(*args, **kwargs)`` evaluated with ``args[argnums]`` made differentiable.
+
+    ``outputs`` are the output's tensors (``output_spec`` its structure), ``aux`` what ``has_aux``
+    split off, ``inputs`` the differentiable argument tensors, ``input_specs`` one structure per
+    chosen argument.
+    """
+
+    def __init__(self, func, args, kwargs, argnums, has_aux, name):
+        self.keep_graphs = is_grad_enabled()
+        self.name = name
+        positions = check_argnums(argnums, len(args), name)
+        args = list(args)
+        self.input_specs, self.inputs = [], []
+        with enable_grad():
+            for position in positions:
+                leaves, spec = flatten(args[position])
+                leaves = [_prepared(leaf) for leaf in leaves]
+                args[position] = unflatten(leaves, spec)
+                self.input_specs.append((len(leaves), spec))
+                self.inputs.extend(leaves)
+            output = func(*args, **kwargs)
+        self.aux = None
+        if has_aux:
+            if not (isinstance(output, tuple) and len(output) == 2):
+                raise RuntimeError(f"{name}(f)(*args): output of function f should be a tuple: (output, aux) if has_aux is True")
+            output, self.aux = output
+        self.output = output
+        self.outputs, self.output_spec = flatten(output)
+        self.own_leaves = {id(leaf) for leaf in self.inputs if isinstance(leaf, Tensor) and leaf.grad_fn is None}
+
+    def pullback(self, cotangents):
+        """vᵀ J: one gradient per input tensor (zeros where unused), for output cotangents ``v``
+        (None for an output that contributes nothing)."""
+        pairs = [
+            (output, cotangent) for output, cotangent in zip(self.outputs, cotangents)
+            if cotangent is not None and output.requires_grad
+        ]
+        differentiable = [leaf for leaf in self.inputs if isinstance(leaf, Tensor)]
+        gradients = [None] * len(differentiable)
+        if pairs:
+            with enable_grad():
+                outputs, seeds = zip(*pairs)
+                gradients = autograd_grad(outputs, differentiable, seeds, retain_graph=True, create_graph=True, allow_unused=True)
+        gradients = iter(
+            leaf.new_zeros(leaf.shape) if gradient is None else gradient
+            for leaf, gradient in zip(differentiable, gradients)
+        )
+        return [next(gradients) if isinstance(leaf, Tensor) else None for leaf in self.inputs]
+
+    def own(self, tensors):
+        """Count ``tensors`` (dummy leaves made by the transform) as this transform's own."""
+        self.own_leaves.update(id(tensor) for tensor in tensors)
+
+    def release(self, tree):
+        """``tree`` with every tensor detached unless it depends on a tensor outside this transform."""
+        leaves, spec = flatten(tree)
+        return unflatten([self._released(leaf) for leaf in leaves], spec)
+
+    def _released(self, value):
+        if not isinstance(value, Tensor) or not value.requires_grad:
+            return value
+        if self.keep_graphs and any(id(leaf) not in self.own_leaves for leaf in reachable_leaves([value])):
+            return value
+        return value.detach()
+
+    def per_argument(self, values, argnums):
+        """Per-input-tensor ``values`` regrouped as the chosen arguments: one structure, or a tuple
+        of them when ``argnums`` is a tuple."""
+        grouped, start = [], 0
+        for count, spec in self.input_specs:
+            grouped.append(unflatten(values[start:start + count], spec))
+            start += count
+        return tuple(grouped) if isinstance(argnums, tuple) else grouped[0]

@@ -1,0 +1,73 @@
+"""``torch.func.vjp`` and ``torch.func.jvp``: the products of a function's Jacobian J with a vector.
+
+``vjp(f, *primals)`` returns ``(f(primals), vjp_fn)``; ``vjp_fn(v)`` is vᵀ J, one gradient per
+primal, as a tuple. ``jvp(f, primals, tangents)`` returns ``(f(primals), J t)``, computed by the
+double-backward trick (PyTorch uses forward-mode AD; the values are the same): g(u) = uᵀ J is
+linear in a dummy cotangent u, so the gradient of g · t with respect to u is J t.
+"""
+from chainrule.autograd.backward_pass import grad as autograd_grad
+from chainrule.autograd.grad_mode import enable_grad
+from chainrule.func.linearized import Linearized
+from chainrule.func.pytree import flatten, unflatten
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(output, vjp_fn)`` (and ``aux`` with ``has_aux``); ``vjp_fn(cotangents)`` can be called
+    any number of times, with cotangents structured as the output."""
+    every_primal = tuple(range(len(primals)))
+    run = Linearized(func, primals, {}, every_primal, has_aux, "vjp")
+
+    def vjp_fn(cotangents):
+        leaves, spec = flatten(cotangents)
+        if spec != run.output_spec:
+            raise RuntimeError(
+                f"Expected pytree structure of cotangents to be the same as pytree structure of "
+                f"outputs to the function. cotangents: {_describe(spec)}, primal output: {_describe(run.output_spec)}"
+            )
+        return run.release(run.per_argument(run.pullback(leaves), every_primal))
+
+    output = run.release(run.output)
+    return (output, vjp_fn, run.release(run.aux)) if has_aux else (output, vjp_fn)
+
+
+def _describe(spec):
+    if spec is None:
+        return "*"
+    kind, _, children = spec
+    inner = ", ".join(_describe(child) for _, child in children)
+    return f"({inner},)" if kind is tuple and len(children) == 1 else f"{kind.__name__}({inner})"
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(f(*primals), J tangents)`` (and ``aux`` with ``has_aux``); ``primals`` and ``tangents``
+    are tuples of the same structure."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
+    tangent_leaves, tangent_spec = flatten(tangents)
+    primal_leaves, primal_spec = flatten(primals)
+    if not isinstance(tangents, tuple) or tangent_spec != primal_spec:
+        raise RuntimeError(
+            "jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+            "structure. For example, if primals is a tuple of 3 tensors, tangents also must be."
+        )
+    for primal, tangent in zip(primal_leaves, tangent_leaves):
+        if tuple(primal.shape) != tuple(tangent.shape):
+            raise RuntimeError(
+                f"Trying to set a forward gradient that has a different size than that of the "
+                f"original Tensor, this is not supported. Tensor is of size {list(primal.shape)} "
+                f"while the given forward gradient is of size {list(tangent.shape)}."
+            )
+    run = Linearized(func, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
+    dummies = [output.new_zeros(output.shape, requires_grad=True) for output in run.outputs]
+    run.own(dummies)
+    transposed = [part for part in run.pullback(dummies) if part is not None]
+    with enable_grad():
+        used = [(part, tangent) for part, tangent in zip(transposed, tangent_leaves) if part.requires_grad]
+        products = [None] * len(dummies)
+        if used:
+            parts, seeds = zip(*used)
+            products = autograd_grad(parts, dummies, seeds, create_graph=True, allow_unused=True)
+    products = [dummy.new_zeros(dummy.shape) if product is None else product for dummy, product in zip(dummies, products)]
+    output = run.release(run.output)
+    product = run.release(unflatten(products, run.output_spec))
+    return (output, product, run.release(run.aux)) if has_aux else (output, product)

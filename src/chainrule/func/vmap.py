@@ -1,0 +1,125 @@
+"""``torch.func.vmap``: a function of one example, applied to a whole batch.
+
+``vmap(f)(xs)`` is ``stack([f(x) for x in xs])``: chainrule runs ``f`` once per batch element, in
+a Python loop, and stacks the results (PyTorch instead rewrites every operation to work on the whole
+batch at once). The results and their gradients are the same; only the speed differs.
+
+``in_dims`` says which dimension of each argument is the batch (None: not batched, passed whole to
+every call), as an int for all arguments or a tuple with one entry per argument (nested like the
+argument for tuples, lists and dicts); ``out_dims`` says where the batch dimension goes in each
+output. ``randomness``: ``"different"`` draws new random numbers for each element, ``"same"`` the
+same numbers for every element; ``"error"`` (PyTorch's default, which raises on a random operation)
+behaves as ``"different"`` here, since a loop cannot tell a random operation from another.
+"""
+import functools
+
+from chainrule.func.pytree import flatten, unflatten
+from chainrule.ops.join import stack
+from chainrule.random import get_rng_state, set_rng_state
+from chainrule.tensor import Tensor
+
+RANDOMNESS = ("error", "different", "same")
+
+
+def _name(func):
+    return getattr(func, "__name__", repr(func))
+
+
+def _dims_per_leaf(args, in_dims, func):
+    """One batch dimension (or None) per leaf of ``args``, with PyTorch's ValueErrors."""
+    prefix = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
+    if not isinstance(in_dims, (int, tuple)):
+        raise ValueError(
+            f"{prefix}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
+            f"structure of inputs, got: {type(in_dims)}."
+        )
+    if isinstance(in_dims, tuple) and len(in_dims) != len(args):
+        raise ValueError(
+            f"{prefix}: in_dims is not compatible with the structure of `inputs`. in_dims has "
+            f"{len(in_dims)} entries but there are {len(args)} inputs."
+        )
+    dims = []
+    for position, arg in enumerate(args):
+        leaves, spec = flatten(arg)
+        dim = in_dims if isinstance(in_dims, int) else in_dims[position]
+        if dim is None or isinstance(dim, int):
+            dims.extend([dim] * len(leaves))
+            continue
+        dim_leaves, dim_spec = flatten(dim)
+        if dim_spec != spec:
+            raise ValueError(f"{prefix}: in_dims is not compatible with the structure of `inputs`.")
+        dims.extend(dim_leaves)
+    return dims
+
+
+def _checked_dim(leaf, dim, func, in_dims):
+    if dim is None:
+        return None
+    prefix = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
+    if not isinstance(leaf, Tensor):
+        raise ValueError(
+            f"{prefix}: Got in_dim={dim} for an input but the input is of type {type(leaf)}. We cannot "
+            f"vmap over non-Tensor arguments, please use None as the respective in_dim"
+        )
+    rank = leaf.dim()
+    if not -rank <= dim < rank:
+        raise ValueError(
+            f"{prefix}: Got in_dim={dim} for some input, but that input is a Tensor of "
+            f"dimensionality {rank} so expected in_dim to satisfy -{rank} <= in_dim < {rank}."
+        )
+    return dim % rank
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``f -> batched f``: ``f`` run on each slice along ``in_dims``, results stacked at ``out_dims``."""
+    if randomness not in RANDOMNESS:
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def batched(*args, **kwargs):
+        leaves, spec = flatten(args)
+        dims = [_checked_dim(leaf, dim, func, in_dims) for leaf, dim in zip(leaves, _dims_per_leaf(args, in_dims, func))]
+        sizes = [leaf.shape[dim] for leaf, dim in zip(leaves, dims) if dim is not None]
+        if not sizes:
+            raise ValueError(
+                f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): at least one input must be a "
+                f"Tensor to vmap over, with an in_dim that is not None."
+            )
+        if len(set(sizes)) > 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes {sizes} for the mapped dimension")
+        state = get_rng_state() if randomness == "same" else None
+        results = []
+        for element in range(sizes[0]):
+            if state is not None:
+                set_rng_state(state)
+            sliced = [leaf if dim is None else leaf.select(dim, element) for leaf, dim in zip(leaves, dims)]
+            results.append(func(*unflatten(sliced, spec), **kwargs))
+        return _stacked(results, out_dims, func)
+
+    return batched
+
+
+def _stacked(results, out_dims, func):
+    """The per-element outputs stacked leaf by leaf, each at its ``out_dims`` entry."""
+    flat_results = [flatten(result) for result in results]
+    output_leaves, output_spec = flat_results[0]
+    if isinstance(out_dims, int) or out_dims is None:
+        dims = [out_dims] * len(output_leaves)
+    else:
+        dims, dims_spec = flatten(out_dims)
+        if len(dims) == 1 and dims_spec != output_spec:
+            dims = dims * len(output_leaves)
+        elif dims_spec != output_spec:
+            raise ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the structure of `outputs`.")
+    stacked = []
+    for position, dim in enumerate(dims):
+        if dim is None:
+            stacked.append(output_leaves[position])
+            continue
+        if not isinstance(output_leaves[position], Tensor):
+            raise ValueError(
+                f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, got type "
+                f"{type(output_leaves[position])}. Did you mean to set out_dims= to None for output?"
+            )
+        stacked.append(stack([leaves[position] for leaves, _ in flat_results], dim=dim))
+    return unflatten(stacked, output_spec)

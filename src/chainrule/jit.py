@@ -1,0 +1,51 @@
+"""``chainrule.jit``, as ``torch.jit``: its decorators and compilers return what they are given.
+
+chainrule has no TorchScript; ``@torch.jit.script``, ``torch.jit.trace(model, example)`` and the
+annotations leave the function or module as it is, so code written for them runs (eagerly, as
+Python). ``is_scripting()`` and ``is_tracing()`` are False, as they are outside TorchScript.
+``script`` gives the DeprecationWarning that PyTorch 2.13 gives.
+"""
+import warnings
+
+
+def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
+    warnings.warn("`torch.jit.script` is deprecated. Please switch to `torch.compile` or `torch.export`.", DeprecationWarning, stacklevel=2)
+    return obj
+
+
+def trace(func, example_inputs=None, *args, **kwargs):
+    return func
+
+
+def trace_module(mod, inputs=None, *args, **kwargs):
+    return mod
+
+
+def _unchanged(fn=None, **options):
+    """A decorator usable bare (``@ignore``) or with options (``@ignore(drop=True)``)."""
+    if fn is None or not callable(fn):
+        return lambda function: function
+    return fn
+
+
+ignore = unused = export = _unchanged
+
+
+def is_scripting():
+    return False
+
+
+def is_tracing():
+    return False
+
+
+def annotate(the_type, the_value):
+    return the_value
+
+
+def interface(obj):
+    return obj
+
+
+def freeze(mod, preserved_attrs=None, optimize_numerics=True):
+    return mod

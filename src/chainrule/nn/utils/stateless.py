@@ -1,0 +1,87 @@
+"""``functional_call``: run a module with some of its parameters and buffers replaced for one call.
+
+``functional_call(model, {"weight": w}, (x,))`` is ``model(x)`` computed with ``w`` in place of
+``model.weight``; the module is restored afterwards, even if the call raises. It makes a module a
+function of its parameters, for ``torch.func.grad`` and ``vmap`` over parameters (per-example
+gradients, model ensembles, meta-learning).
+"""
+import contextlib
+
+_ABSENT = object()  # marks an attribute that functional_call added, to delete afterwards
+
+
+def _owner(module, name):
+    """The submodule holding ``name`` ("layer.0.weight") and the attribute's own name."""
+    path, _, attribute = name.rpartition(".")
+    return (module.get_submodule(path) if path else module), attribute
+
+
+@contextlib.contextmanager
+def _replaced(module, values, tie_weights, strict):
+    names_of = {}
+    if tie_weights:
+        for name, tensor in list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False)):
+            names_of.setdefault(id(tensor), []).append(name)
+        for name in list(values):
+            original = _current(module, name)
+            for tied in names_of.get(id(original), []) if original is not None else []:
+                values.setdefault(tied, values[name])
+    if strict:
+        expected = {name for name, _ in module.named_parameters(remove_duplicate=False)}
+        expected |= {name for name, _ in module.named_buffers(remove_duplicate=False)}
+        missing, unexpected = sorted(expected - set(values)), sorted(set(values) - expected)
+        if missing or unexpected:
+            lines = [f"Error(s) in reparametrizing for {type(module).__name__}:"]
+            if unexpected:
+                lines.append("\tUnexpected key(s): " + ", ".join(f"'{name}'" for name in unexpected) + ".")
+            if missing:
+                lines.append("\tMissing key(s): " + ", ".join(f"'{name}'" for name in missing) + ".")
+            raise RuntimeError("\n".join(lines))
+    restore = []
+    try:
+        for name, value in values.items():
+            owner, attribute = _owner(module, name)
+            for registry in (owner._parameters, owner._buffers):
+                if attribute in registry:
+                    restore.append((registry, attribute, registry[attribute]))
+                    registry[attribute] = value
+                    break
+            else:
+                restore.append((owner.__dict__, attribute, owner.__dict__.get(attribute, _ABSENT)))
+                owner.__dict__[attribute] = value
+        yield
+    finally:
+        for registry, attribute, original in reversed(restore):
+            if original is _ABSENT:
+                del registry[attribute]
+            else:
+                registry[attribute] = original
+
+
+def _current(module, name):
+    try:
+        owner, attribute = _owner(module, name)
+    except AttributeError:
+        return None
+    return owner._parameters.get(attribute, owner._buffers.get(attribute))
+
+
+def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """``module(*args, **kwargs)`` with the named tensors in place of the module's own.
+
+    ``parameters_and_buffers`` is a dict from names (as ``named_parameters()`` gives them) to
+    tensors, or a tuple of such dicts (a name may appear in only one). ``args`` that is not a tuple
+    is the single positional argument. With ``tie_weights`` a parameter shared under two names is
+    replaced under both; with ``strict`` every parameter and buffer must be given, and no other name.
+    """
+    if isinstance(parameters_and_buffers, (list, tuple)):
+        merged = {}
+        for values in parameters_and_buffers:
+            repeated = sorted(set(merged) & set(values))
+            if repeated:
+                raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
+            merged.update(values)
+        parameters_and_buffers = merged
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    with _replaced(module, dict(parameters_and_buffers), tie_weights, strict):
+        return module(*args, **(kwargs or {}))

@@ -1,0 +1,88 @@
+"""functional_call (torch.func and torch.nn.utils.stateless) and stack_module_state against PyTorch."""
+import numpy as np
+import pytest
+import torch
+import torch.func
+
+import chainrule
+from chainrule import func
+from chainrule.nn.utils import stateless
+from tests.func.helpers import assert_same
+
+
+def twin_models():
+    ours = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(), chainrule.nn.BatchNorm1d(4)).double()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.BatchNorm1d(4)).double()
+    theirs.load_state_dict({name: torch.tensor(value.numpy()) for name, value in ours.state_dict().items()})
+    return ours, theirs
+
+
+X = np.random.default_rng(5).standard_normal((5, 3))
+
+
+def test_replaces_parameters_for_one_call_and_restores_them():
+    ours, theirs = twin_models()
+    weight = np.ones((4, 3))
+    before = ours[0].weight
+    for call in (func.functional_call, stateless.functional_call):
+        result = call(ours, {"0.weight": chainrule.tensor(weight)}, (chainrule.tensor(X),))
+        expected = torch.func.functional_call(theirs, {"0.weight": torch.tensor(weight)}, (torch.tensor(X),))
+        assert_same(result, expected)
+        assert ours[0].weight is before
+    assert_same(
+        func.functional_call(ours, ({"0.weight": chainrule.tensor(weight)}, {"0.bias": chainrule.zeros(4, dtype=chainrule.float64)}), chainrule.tensor(X)),
+        torch.func.functional_call(theirs, ({"0.weight": torch.tensor(weight)}, {"0.bias": torch.zeros(4, dtype=torch.float64)}), torch.tensor(X)),
+    )
+
+
+def test_gradients_with_respect_to_a_parameter_dict():
+    ours, theirs = twin_models()
+    ours.eval(), theirs.eval()  # PyTorch refuses a transform that updates BatchNorm's running statistics
+    params = {name: value.detach() for name, value in ours.named_parameters()}
+    torch_params = {name: value.detach() for name, value in theirs.named_parameters()}
+
+    def loss(params, x):
+        return func.functional_call(ours, params, (x,)).pow(2).sum()
+
+    def torch_loss(params, x):
+        return torch.func.functional_call(theirs, params, (x,)).pow(2).sum()
+
+    assert_same(func.grad(loss)(params, chainrule.tensor(X)), torch.func.grad(torch_loss)(torch_params, torch.tensor(X)))
+
+
+@pytest.mark.parametrize(
+    "values, strict",
+    [
+        (lambda lib: ({"0.weight": lib.ones(4, 3)}, {"0.weight": lib.ones(4, 3)}), False),
+        (lambda lib: {"0.weight": lib.ones(4, 3)}, True),
+    ],
+)
+def test_errors_match_pytorch(values, strict):
+    ours, theirs = twin_models()
+    with pytest.raises(Exception) as expected:
+        torch.func.functional_call(theirs, values(torch), (torch.tensor(X),), strict=strict)
+    with pytest.raises(expected.type) as got:
+        func.functional_call(ours, values(chainrule), (chainrule.tensor(X),), strict=strict)
+    assert str(got.value).split(":")[0] == str(expected.value).split(":")[0]
+
+
+def test_stack_module_state_and_an_ensemble_through_vmap():
+    models = [chainrule.nn.Linear(3, 2).double() for _ in range(4)]
+    torch_models = [torch.nn.Linear(3, 2).double() for _ in range(4)]
+    for model, torch_model in zip(models, torch_models):
+        torch_model.load_state_dict({name: torch.tensor(value.numpy()) for name, value in model.state_dict().items()})
+    params, buffers = func.stack_module_state(models)
+    torch_params, torch_buffers = torch.func.stack_module_state(torch_models)
+    assert_same(params, torch_params)
+    assert buffers == {} and torch_buffers == {}
+
+    def run(params, buffers, x):
+        return func.functional_call(models[0], (params, buffers), (x,))
+
+    def torch_run(params, buffers, x):
+        return torch.func.functional_call(torch_models[0], (params, buffers), (x,))
+
+    x = np.random.default_rng(6).standard_normal((5, 3))
+    ours = func.vmap(run, in_dims=(0, 0, None))(params, buffers, chainrule.tensor(x))
+    theirs = torch.func.vmap(torch_run, in_dims=(0, 0, None))(torch_params, torch_buffers, torch.tensor(x))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)

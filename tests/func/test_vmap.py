@@ -1,0 +1,67 @@
+"""torch.func.vmap against PyTorch: in_dims, out_dims, nesting with grad, randomness, errors."""
+import numpy as np
+import pytest
+import torch
+import torch.func
+
+import chainrule
+from chainrule import func
+from tests.func.helpers import assert_same, both
+
+RNG = np.random.default_rng(4)
+A, B = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 4))
+
+
+@pytest.mark.parametrize(
+    "in_dims, out_dims",
+    [((0, 1), 0), ((0, 1), (1, 0)), ((0, None), 0), ((-2, -1), (-1, 0)), (0, 0)],
+)
+def test_in_dims_and_out_dims(in_dims, out_dims):
+    (a, ta), (b, tb) = both(A), both(B)
+    if in_dims == (0, None):
+        b, tb = both(B[:, 0])
+    if in_dims == 0:
+        b, tb = both(A * 2)
+
+    def f(x, y):
+        return x * y, (x + y).sum()
+
+    assert_same(func.vmap(f, in_dims, out_dims)(a, b), torch.func.vmap(f, in_dims, out_dims)(ta, tb))
+
+
+def test_nested_inputs_and_per_example_gradients():
+    (a, ta), (b, tb) = both(A), both(B[:, 0])
+    ours = func.vmap(lambda d: d["x"] * d["y"], in_dims=({"x": 0, "y": None},))({"x": a, "y": b})
+    theirs = torch.func.vmap(lambda d: d["x"] * d["y"], in_dims=({"x": 0, "y": None},))({"x": ta, "y": tb})
+    assert_same(ours, theirs)
+    per_example = func.vmap(func.grad(lambda w, x: (w * x).sin().sum()), in_dims=(None, 0))(b, a)
+    expected = torch.func.vmap(torch.func.grad(lambda w, x: (w * x).sin().sum()), in_dims=(None, 0))(tb, ta)
+    assert_same(per_example, expected)
+
+
+def test_randomness_same_draws_one_sample_for_every_element():
+    a = chainrule.zeros(5, 3)
+    same = func.vmap(lambda x: x + chainrule.rand(3), randomness="same")(a)
+    assert np.allclose(same.numpy(), same.numpy()[0])
+    different = func.vmap(lambda x: x + chainrule.rand(3), randomness="different")(a)
+    assert not np.allclose(different.numpy(), different.numpy()[0])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda f, a: f.vmap(lambda x: x, in_dims=2)(a),
+        lambda f, a: f.vmap(lambda x, y: x, in_dims=(0,))(a, a),
+        lambda f, a: f.vmap(lambda x, y: x)(a, a[:2]),
+        lambda f, a: f.vmap(lambda x: x, randomness="foo")(a),
+        lambda f, a: f.vmap(lambda x: x, in_dims=None)(a),
+        lambda f, a: f.vmap(lambda x: 3)(a),
+        lambda f, a: f.vmap(lambda x, n: x, in_dims=(0, 0))(a, 3),
+    ],
+)
+def test_errors_match_pytorch(call):
+    a, ta = both(A)
+    with pytest.raises(Exception) as expected:
+        call(torch.func, ta)
+    with pytest.raises(expected.type):
+        call(func, a)

@@ -1,0 +1,36 @@
+"""chainrule.cuda answers as torch.cuda does on a machine without CUDA."""
+import importlib
+
+import pytest
+import torch
+
+import chainrule
+
+ANSWERS = ["is_available", "device_count", "is_initialized", "is_bf16_supported", "memory_allocated", "max_memory_allocated", "memory_reserved"]
+RAISES = ["synchronize", "current_device", "get_device_name", "get_device_properties", "get_rng_state", "initial_seed"]
+
+
+def test_is_an_importable_module():
+    module = importlib.import_module("chainrule.cuda")
+    assert module is chainrule.cuda and importlib.import_module("chainrule.cuda.amp") is chainrule.cuda.amp
+
+
+@pytest.mark.parametrize("name", ANSWERS)
+def test_answers_as_pytorch_without_cuda(name):
+    assert getattr(chainrule.cuda, name)() == getattr(torch.cuda, name)()
+
+
+@pytest.mark.parametrize("name", RAISES)
+def test_device_calls_raise_as_pytorch_without_cuda(name):
+    arguments = (0,) if name == "get_device_properties" else ()
+    with pytest.raises(AssertionError) as expected:
+        getattr(torch.cuda, name)(*arguments)
+    with pytest.raises(AssertionError) as got:
+        getattr(chainrule.cuda, name)(*arguments)
+    assert str(got.value) == str(expected.value)
+
+
+def test_seeding_and_emptying_the_cache_do_nothing():
+    for name in ("manual_seed", "manual_seed_all"):
+        assert getattr(chainrule.cuda, name)(0) is None
+    assert chainrule.cuda.empty_cache() is None and chainrule.cuda.seed() is None

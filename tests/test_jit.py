@@ -1,0 +1,25 @@
+"""chainrule.jit: decorated and traced code runs eagerly, unchanged."""
+import pytest
+
+import chainrule
+
+
+def test_script_and_trace_return_what_they_are_given():
+    model = chainrule.nn.Linear(2, 1)
+
+    def double(x):
+        return x * 2
+
+    with pytest.warns(DeprecationWarning, match="torch.jit.script` is deprecated"):
+        assert chainrule.jit.script(double) is double
+    assert chainrule.jit.trace(model, chainrule.randn(1, 2)) is model
+
+
+def test_annotations_work_bare_and_with_options():
+    def helper(x):
+        return x
+
+    for decorator in (chainrule.jit.ignore, chainrule.jit.unused, chainrule.jit.export):
+        assert decorator(helper) is helper
+    assert chainrule.jit.ignore(drop=True)(helper) is helper
+    assert chainrule.jit.is_scripting() is False and chainrule.jit.is_tracing() is False
