@@ -1,12 +1,12 @@
 """nn.utils.rnn (padding, packing, unpacking) and recurrent layers on PackedSequences, against
 PyTorch from identical weights: values, lengths, batch sizes, permutations, gradients, errors."""
-import numpy as np
 import pytest
 import torch
 
 import chainrule
 from chainrule.nn.utils import rnn
 from tests.nn.pairs import assert_close, error_of, module_pair, normal
+from tests.nn.test_rnn import assert_same_outputs_and_gradients
 
 
 def both(array):
@@ -139,20 +139,9 @@ def test_recurrent_layers_on_packed_sequences_match_pytorch(make, lengths, with_
         assert isinstance(output, lib.nn.utils.rnn.PackedSequence)
         padded, _ = lib.nn.utils.rnn.pad_packed_sequence(output, batch_first)
         results.append([padded, *(final if isinstance(final, tuple) else (final,))])
-    total_ours, total_theirs = 0, 0
-    for position, (mine, reference) in enumerate(zip(*results)):
-        assert_close(mine, reference, f"output {position}")
-        weights = normal(*reference.shape, seed=position + 1)
-        total_ours = total_ours + (mine * chainrule.tensor(weights)).sum()
-        total_theirs = total_theirs + (reference * torch.tensor(weights)).sum()
-    total_ours.backward()
-    total_theirs.backward()
-    assert_close(x_ours.grad, x_theirs.grad, "input gradient")
-    for mine, reference in states:
-        assert_close(mine.grad, reference.grad, "initial state gradient")
-    their_parameters = dict(their_module.named_parameters())
-    for name, parameter in ours_module.named_parameters():
-        assert_close(parameter.grad, their_parameters[name].grad, f"gradient of {name}")
+    assert_same_outputs_and_gradients(
+        *results, [x_ours] + [mine for mine, _ in states], [x_theirs] + [reference for _, reference in states], ours_module, their_module
+    )
 
 
 def test_packed_input_must_be_two_dimensional():

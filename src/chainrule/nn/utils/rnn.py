@@ -64,36 +64,27 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
     def cuda(self, *args, **kwargs):
         return self.to("cuda")
 
-    def double(self):
-        return self.to(dtype=dtypes.float64)
-
-    def float(self):
-        return self.to(dtype=dtypes.float32)
-
-    def half(self):
-        return self.to(dtype=dtypes.float16)
-
-    def long(self):
-        return self.to(dtype=dtypes.int64)
-
-    def int(self):
-        return self.to(dtype=dtypes.int32)
-
-    def short(self):
-        return self.to(dtype=dtypes.int16)
-
-    def char(self):
-        return self.to(dtype=dtypes.int8)
-
-    def byte(self):
-        return self.to(dtype=dtypes.uint8)
-
     @property
     def is_cuda(self):
         return False
 
     def is_pinned(self):
         return False
+
+
+def _converter(dtype):
+    def convert(self):
+        return self.to(dtype=dtype)
+
+    convert.__doc__ = f"The same packing with its data converted to {dtype}."
+    return convert
+
+
+for _name, _dtype in (
+    ("double", dtypes.float64), ("float", dtypes.float32), ("half", dtypes.float16), ("long", dtypes.int64),
+    ("int", dtypes.int32), ("short", dtypes.int16), ("char", dtypes.int8), ("byte", dtypes.uint8),
+):
+    setattr(PackedSequence, _name, _converter(_dtype))
 
 
 def _lengths_array(lengths):

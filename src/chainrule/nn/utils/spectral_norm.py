@@ -20,6 +20,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn import functional as F
 from chainrule.nn.conv import ConvTranspose1d, ConvTranspose2d
 from chainrule.nn.parameter import Parameter, is_lazy
+from chainrule.nn.utils.weight_norm import remove_hook
 
 
 def weight_as_matrix(weight, dim):
@@ -105,9 +106,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``<name>`` becomes a plain parameter holding the last W / σ."""
-    for hook in module._forward_pre_hooks:
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            module._forward_pre_hooks.remove(hook)
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_hook(module, SpectralNorm, name, "spectral_norm")

@@ -81,11 +81,17 @@ def weight_norm(module, name="weight", dim=0):
     return module
 
 
-def remove_weight_norm(module, name="weight"):
-    """Undo ``weight_norm``: ``<name>`` becomes a plain parameter again, holding g · v / ‖v‖."""
+def remove_hook(module, hook_type, name, what):
+    """Take the ``hook_type`` hook of parameter ``name`` off ``module`` (making ``name`` a plain
+    parameter again); ValueError naming ``what`` if there is none."""
     for hook in module._forward_pre_hooks:
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, hook_type) and hook.name == name:
             hook.remove(module)
             module._forward_pre_hooks.remove(hook)
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
+def remove_weight_norm(module, name="weight"):
+    """Undo ``weight_norm``: ``<name>`` becomes a plain parameter again, holding g · v / ‖v‖."""
+    return remove_hook(module, WeightNorm, name, "weight_norm")
