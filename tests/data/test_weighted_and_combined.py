@@ -79,3 +79,27 @@ def test_stack_dataset_as_tuples_and_dicts():
     for lib in (chainrule, torch):
         stack = lib.utils.data.StackDataset
         assert [error_of(lambda: stack([1], b=[2])), error_of(lambda: stack()), error_of(lambda: stack([1], [1, 2]))] == expected
+
+
+def stream(lib, stop):
+    class Stream(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(stop))
+
+    return Stream()
+
+
+@pytest.mark.parametrize("options", [{"batch_size": 2}, {"batch_size": 2, "drop_last": True}, {"batch_size": None}])
+def test_data_loader_reads_an_iterable_dataset_as_pytorch(options):
+    ours = [batch.tolist() if hasattr(batch, "tolist") else batch for batch in DataLoader(stream(chainrule, 5), **options)]
+    theirs = [batch.tolist() if hasattr(batch, "tolist") else batch for batch in torch.utils.data.DataLoader(stream(torch, 5), **options)]
+    assert ours == theirs
+    chained = DataLoader(ChainDataset([Counter(0, 3), Counter(10, 12)]), batch_size=3)
+    assert [batch.tolist() for batch in chained] == [[0, 1, 2], [10, 11]] and len(chained) == 2
+
+
+def test_data_loader_refuses_ordering_options_for_streams():
+    for options in [{"shuffle": True}, {"sampler": [0]}, {"batch_sampler": [[0]]}]:
+        ours = error_of(lambda: DataLoader(stream(chainrule, 3), **options))
+        theirs = error_of(lambda: torch.utils.data.DataLoader(stream(torch, 3), **options))
+        assert ours == theirs
