@@ -240,11 +240,12 @@ class RNNBase(Module):
             running = batch_sizes[time]
             if running == batch:
                 state = step(self.mode, input_parts[time], state, weight_hh, bias_hh, weight_hr)
+                outputs[time] = state[0]
             else:
                 running_state = tuple(part[:running] for part in state)
                 new_state = step(self.mode, input_parts[time], running_state, weight_hh, bias_hh, weight_hr)
+                outputs[time] = new_state[0]
                 state = tuple(cat([new, part[running:]]) for new, part in zip(new_state, state))
-            outputs[time] = state[0][:running]
         return cat(outputs), state
 
     def forward(self, input, hx=None):
