@@ -127,7 +127,7 @@ NOT_YET = {
     "nn.init": set(),
     "nn.utils": {"stateless"},
     "nn.utils.rnn": set(),
-    "nn.utils.parametrize": {"transfer_parametrizations_and_params"},
+    "nn.utils.parametrize": set(),
     "nn.utils.parametrizations": set(),
     "utils.data": set(),
 }

@@ -236,3 +236,23 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
 def type_before_parametrizations(module):
     """The module's class before parametrizations gave it a ``Parametrized<Class>``."""
     return module.__class__.__bases__[0] if is_parametrized(module) else type(module)
+
+
+def transfer_parametrizations_and_params(from_module, to_module, tensor_name=None):
+    """Register on ``to_module`` the parametrizations of ``from_module`` (those of ``tensor_name``,
+    or all), sharing the same original tensors: both modules then train one set of parameters.
+    ``to_module`` gets the parametrized tensor as a parameter first if it lacks it. Returns it."""
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        source = from_module.parametrizations[name]
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name).detach()))
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        originals = ["original"] if source.is_tensor else [f"original{position}" for position in range(source.ntensors)]
+        for original in originals:
+            setattr(target, original, getattr(source, original))
+    return to_module
