@@ -117,3 +117,64 @@ def test_trunc_normal_far_in_a_tail_and_refuses_empty_ranges():
     assert abs(standard.std() - expected_std) < 0.01 and abs(standard.max()) <= 2.0
     with pytest.raises(RuntimeError, match="must be below"):
         init.trunc_normal_(chainrule.empty(10), a=2.0, b=-2.0)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 6), (6, 4), (5, 2, 3)])
+def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
+    weight = init.orthogonal_(parameter(*shape), gain=2.0)
+    matrix = weight.array.reshape(shape[0], -1)
+    gram = matrix @ matrix.T if matrix.shape[0] <= matrix.shape[1] else matrix.T @ matrix
+    np.testing.assert_allclose(gram, 4.0 * np.eye(min(matrix.shape)), atol=1e-5)
+    assert weight.requires_grad and weight.grad_fn is None
+
+
+@pytest.mark.parametrize("shape, groups", [((4, 2, 3), 1), ((4, 2, 3, 3), 2), ((2, 3, 1, 3, 3), 1)])
+def test_eye_and_dirac_equal_pytorchs(shape, groups):
+    np.testing.assert_array_equal(init.dirac_(parameter(*shape), groups).array, torch.nn.init.dirac_(torch.empty(shape), groups).numpy())
+    np.testing.assert_array_equal(init.eye_(parameter(3, 5)).array, torch.nn.init.eye_(torch.empty(3, 5)).numpy())
+    x = chainrule.randn(1, 3, 6)
+    identity = nn.Conv1d(3, 3, 3, padding=1, bias=False)
+    init.dirac_(identity.weight)
+    np.testing.assert_allclose(identity(x).array, x.array, atol=1e-6)
+
+
+def test_sparse_zeroes_the_same_count_in_every_column():
+    weight = init.sparse_(parameter(10, 40), sparsity=0.25, std=0.5)
+    zeros_per_column = (weight.array == 0).sum(axis=0)
+    assert (zeros_per_column == 3).all()  # ceil(0.25 · 10)
+    assert 0.3 < weight.array[weight.array != 0].std() < 0.7
+
+
+SHAPE_ERRORS = {
+    "dirac_ of a matrix": lambda lib: lib.nn.init.dirac_(lib.empty(2, 2)),
+    "dirac_ with groups not dividing": lambda lib: lib.nn.init.dirac_(lib.empty(3, 2, 2), groups=2),
+    "eye_ of 3 dimensions": lambda lib: lib.nn.init.eye_(lib.empty(2, 2, 2)),
+    "sparse_ of a vector": lambda lib: lib.nn.init.sparse_(lib.empty(2), 0.1),
+    "orthogonal_ of a vector": lambda lib: lib.nn.init.orthogonal_(lib.empty(2)),
+}
+
+
+@pytest.mark.parametrize("case", list(SHAPE_ERRORS))
+def test_shape_errors_are_pytorchs(case):
+    messages = []
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError) as error:
+            SHAPE_ERRORS[case](lib)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize(
+    "old_name",
+    "uniform normal constant eye dirac xavier_uniform xavier_normal kaiming_uniform kaiming_normal orthogonal sparse".split(),
+)
+def test_deprecated_names_warn_as_pytorch_and_still_fill(old_name):
+    arguments = {"constant": (0.5,), "sparse": (0.1,)}.get(old_name, ())
+    shape = (2, 3, 3) if old_name == "dirac" else (3, 3)
+    messages = []
+    for lib in (chainrule, torch):
+        with pytest.warns(FutureWarning) as record:
+            filled = getattr(lib.nn.init, old_name)(lib.zeros(*shape), *arguments)
+        messages.append(str(record[0].message))
+        assert tuple(filled.shape) == shape
+    assert messages[0] == messages[1]

@@ -29,12 +29,9 @@ def flatten_outputs(output):
     return [output]
 
 
-def compare(make, input_array, states=None, training=False):
-    ours, theirs = module_pair(make)
-    ours.train(training)
-    theirs.train(training)
-    (x_ours, states_ours, out_ours), (x_theirs, states_theirs, out_theirs) = run_both(ours, theirs, input_array, states)
-    parts_ours, parts_theirs = flatten_outputs(out_ours), flatten_outputs(out_theirs)
+def assert_same_outputs_and_gradients(parts_ours, parts_theirs, leaves_ours, leaves_theirs, ours, theirs):
+    """The outputs equal, then after one backward of a weighted sum of all of them, the gradients of
+    the leaves (input, initial states) and of every parameter."""
     assert len(parts_ours) == len(parts_theirs)
     total_ours, total_theirs = 0, 0
     for position, (mine, reference) in enumerate(zip(parts_ours, parts_theirs)):
@@ -44,13 +41,22 @@ def compare(make, input_array, states=None, training=False):
         total_theirs = total_theirs + (reference * torch.tensor(weights)).sum()
     total_ours.backward()
     total_theirs.backward()
-    assert_close(x_ours.grad, x_theirs.grad, "input gradient")
-    for position, (mine, reference) in enumerate(zip(states_ours, states_theirs)):
-        assert_close(mine.grad, reference.grad, f"initial state {position} gradient")
+    for position, (mine, reference) in enumerate(zip(leaves_ours, leaves_theirs)):
+        assert_close(mine.grad, reference.grad, f"gradient of leaf {position} (input, then initial states)")
     their_parameters = dict(theirs.named_parameters())
     assert [name for name, _ in ours.named_parameters()] == list(their_parameters)
     for name, parameter in ours.named_parameters():
         assert_close(parameter.grad, their_parameters[name].grad, f"gradient of {name}")
+
+
+def compare(make, input_array, states=None, training=False):
+    ours, theirs = module_pair(make)
+    ours.train(training)
+    theirs.train(training)
+    (x_ours, states_ours, out_ours), (x_theirs, states_theirs, out_theirs) = run_both(ours, theirs, input_array, states)
+    assert_same_outputs_and_gradients(
+        flatten_outputs(out_ours), flatten_outputs(out_theirs), [x_ours, *states_ours], [x_theirs, *states_theirs], ours, theirs
+    )
 
 
 LAYERS = [

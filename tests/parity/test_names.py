@@ -2,7 +2,8 @@
 
 The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
-reference, ``nn.functional`` and the ``nn`` modules. A name chainrule lacks must be in
+reference, ``nn.functional``, the ``nn`` modules, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
+``rnn``, ``parametrize``, ``parametrizations``) and ``utils.data``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -10,11 +11,19 @@ reference, ``nn.functional`` and the ``nn`` modules. A name chainrule lacks must
 
 The test fails on a new unlisted gap, and on a listed name that now exists (remove it from the list).
 """
+import operator
+
 import pytest
 import torch
+import torch.nn.utils.parametrizations
+import torch.nn.utils.parametrize
 
 import chainrule
 import chainrule.nn.functional
+import chainrule.nn.utils.parametrizations
+import chainrule.nn.utils.parametrize
+import chainrule.nn.utils.rnn
+import chainrule.utils.data
 
 from tests.parity import pytorch_api
 
@@ -73,6 +82,20 @@ DELIBERATELY_MISSING = {
         **_because("synchronizes batch statistics across GPUs; BatchNorm is the one-process equivalent", "SyncBatchNorm"),
         **_because("Lua-torch legacy kept for old checkpoints; LocalResponseNorm is its replacement", "CrossMapLRN2d"),
     },
+    "nn.init": {},
+    "nn.utils": {
+        **_because(_MEMORY, "convert_conv2d_weight_memory_format convert_conv3d_weight_memory_format"),
+    },
+    "nn.utils.rnn": {},
+    "nn.utils.parametrize": {},
+    "nn.utils.parametrizations": {},
+    "utils.data": {
+        **_because(
+            "DataPipes: deprecated by PyTorch itself (torchdata stopped them); course code uses Dataset and DataLoader",
+            "DFIterDataPipe DataChunk IterDataPipe MapDataPipe argument_validation functional_datapipe "
+            "guaranteed_datapipes_determinism non_deterministic runtime_validation runtime_validation_disabled",
+        ),
+    },
 }
 
 NOT_YET = {
@@ -97,6 +120,12 @@ NOT_YET = {
         LinearCrossEntropyOptions MaxPool3d MaxUnpool3d
         """.split()
     ),
+    "nn.init": set(),
+    "nn.utils": {"stateless"},
+    "nn.utils.rnn": set(),
+    "nn.utils.parametrize": set(),
+    "nn.utils.parametrizations": set(),
+    "utils.data": set(),
 }
 
 
@@ -111,6 +140,13 @@ def _groups():
             chainrule.nn.functional,
         ),
         "nn": (list(torch.nn.modules.__all__), chainrule.nn),
+        **{
+            name: (
+                [item for item in operator.attrgetter(name)(torch).__all__ if not item.startswith("_")],
+                operator.attrgetter(name)(chainrule),
+            )
+            for name in ("nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize", "nn.utils.parametrizations", "utils.data")
+        },
     }
 
 

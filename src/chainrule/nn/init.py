@@ -207,3 +207,96 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     if _is_empty(tensor):
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def eye_(tensor):
+    """Fill a 2-d tensor with the identity: 1 where row = column, 0 elsewhere (a Linear that
+    passes its first min(in, out) inputs through unchanged)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        return tensor.copy_(tensor_from_array(xp.eye(*tensor.shape, dtype=tensor.array.dtype)))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-d convolution weight (out, in, *kernel) with the Dirac delta: output
+    channel d of each of the ``groups`` copies input channel d through the kernel's centre (an
+    identity convolution, for as many channels as both sides have)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_channels = tensor.shape[0]
+    if out_channels % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = out_channels // groups
+    values = xp.zeros(tuple(tensor.shape), dtype=tensor.array.dtype)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for group in range(groups):
+        for channel in range(min(per_group, tensor.shape[1])):
+            values[(group * per_group + channel, channel) + centre] = 1
+    with no_grad():
+        return tensor.copy_(tensor_from_array(values))
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013): the tensor seen as
+    (rows, everything else), its rows orthonormal if rows ≤ columns, else its columns. The Q of
+    the QR decomposition of a standard normal matrix, its columns signed so that R's diagonal is
+    positive, which makes Q uniform over orthogonal matrices. Keeps the norm of signals and
+    gradients through deep linear and recurrent layers."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    columns = tensor.numel() // rows
+    flattened = numpy_generator(generator).standard_normal((rows, columns))
+    if rows < columns:
+        flattened = flattened.T
+    q, r = xp.linalg.qr(flattened)
+    q = q * xp.sign(xp.diagonal(r))
+    if rows < columns:
+        q = q.T
+    with no_grad():
+        return tensor.copy_(tensor_from_array(as_array(gain * q.reshape(tuple(tensor.shape)), tensor.dtype)))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-d tensor with N(0, std²) values, then zero ceil(sparsity · rows) randomly chosen
+    entries of each column (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, columns = tensor.shape
+    zeros_per_column = int(math.ceil(sparsity * rows))
+    random = numpy_generator(generator)
+    values = random.normal(0.0, std, (rows, columns))
+    for column in range(columns):
+        values[random.permutation(rows)[:zeros_per_column], column] = 0
+    with no_grad():
+        return tensor.copy_(tensor_from_array(as_array(values, tensor.dtype)))
+
+
+def _deprecated(function):
+    """The old name of ``function`` (without its trailing underscore), which warns as PyTorch's does."""
+    new_name = function.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return function(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = f"Deprecated: use ``{new_name}``. " + (function.__doc__ or "")
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

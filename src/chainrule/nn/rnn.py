@@ -20,13 +20,17 @@ import math
 import numbers
 import warnings
 
+from chainrule import dtypes
+from chainrule.backend import as_array
 from chainrule.creation import empty, zeros
 from chainrule.device import check_device
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.utils.rnn import PackedSequence
 from chainrule.ops.join import cat, stack
+from chainrule.tensor import tensor_from_array
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -113,7 +117,7 @@ class RNNBase(Module):
     running the cells over the sequence.
 
     input (L, N, input_size), or (N, L, input_size) with ``batch_first``, or unbatched
-    (L, input_size) -> output (L, N, D · H_out) (batch first, or unbatched, as the input), and the
+    (L, input_size), or a PackedSequence (see ``nn.utils.rnn``) -> output (L, N, D · H_out) (batch first, or unbatched, as the input), and the
     last hidden state h_n (num_layers · D, N, H_out); D = 2 if ``bidirectional`` else 1, H_out =
     ``proj_size`` or ``hidden_size``. LSTM's state is the pair (h, c), c of size ``hidden_size``.
     """
@@ -180,8 +184,10 @@ class RNNBase(Module):
         output_size = self.proj_size or self.hidden_size
         return (output_size, self.hidden_size) if self.mode == "LSTM" else (output_size,)
 
-    def _check_input(self, input):
+    def _check_input(self, input, packed):
         name = type(self).__name__
+        if packed and input.ndim != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {input.ndim}")
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
         weight = getattr(self, self._flat_weights_names[0])
@@ -195,13 +201,12 @@ class RNNBase(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
             )
 
-    def _initial_states(self, input, hx, batched):
+    def _initial_states(self, hx, batch, dtype, batched):
         """The initial state as a tuple of (num_layers · D, N, size) tensors (zeros where ``hx`` is None)."""
         sizes = self._state_sizes()
-        batch = input.shape[0] if self.batch_first else input.shape[1]
         layers = self.num_layers * len(self._direction_suffixes())
         if hx is None:
-            return tuple(zeros(layers, batch, size, dtype=input.dtype) for size in sizes)
+            return tuple(zeros(layers, batch, size, dtype=dtype) for size in sizes)
         parts = hx if self.mode == "LSTM" else (hx,)
         wanted_ndim = 3 if batched else 2
         for part in parts:
@@ -216,43 +221,80 @@ class RNNBase(Module):
                 raise RuntimeError(f"Expected {which} size {expected}, got {list(part.shape)}")
         return parts
 
-    def _run_direction(self, steps_input, state, weights, reverse):
-        """Run one cell from ``state`` over the time steps (L, N, features), from the last to the
-        first if ``reverse``; returns its outputs h_t (L, N, H_out) and its last state."""
+    def _run_direction(self, steps_input, batch_sizes, state, weights, reverse):
+        """Run one cell from ``state`` over the steps, from the last to the first if ``reverse``.
+
+        ``steps_input`` (sum of batch_sizes, features) holds the steps one after the other, step t
+        being its next ``batch_sizes[t]`` rows: the sequences still running at t (all N rows for a
+        padded batch, fewer for a packed one, longest sequences first). A sequence's state changes
+        only at its own steps, so each row of the last state is taken at its sequence's end (its
+        last step, or its first when running in reverse). Returns the outputs h_t in the same
+        layout, (sum of batch_sizes, H_out), and the last state.
+        """
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
-        input_parts = F.linear(steps_input, weight_ih, bias_ih).unbind(0)  # W_ih x + b_ih, all steps at once
+        input_parts = F.linear(steps_input, weight_ih, bias_ih).split(batch_sizes)  # W_ih x + b_ih, all steps at once
         order = range(len(input_parts) - 1, -1, -1) if reverse else range(len(input_parts))
         outputs = [None] * len(input_parts)
+        batch = state[0].shape[0]
         for time in order:
-            state = step(self.mode, input_parts[time], state, weight_hh, bias_hh, weight_hr)
-            outputs[time] = state[0]
-        return stack(outputs), state
+            running = batch_sizes[time]
+            if running == batch:
+                state = step(self.mode, input_parts[time], state, weight_hh, bias_hh, weight_hr)
+                outputs[time] = state[0]
+            else:
+                running_state = tuple(part[:running] for part in state)
+                new_state = step(self.mode, input_parts[time], running_state, weight_hh, bias_hh, weight_hr)
+                outputs[time] = new_state[0]
+                state = tuple(cat([new, part[running:]]) for new, part in zip(new_state, state))
+        return cat(outputs), state
 
     def forward(self, input, hx=None):
-        self._check_input(input)
-        batched = input.ndim == 3
-        if not batched:
-            input = input.unsqueeze(0 if self.batch_first else 1)
-        initial = self._initial_states(input, hx, batched)
-        if self.batch_first:
-            input = input.transpose(0, 1)
-        if input.shape[0] == 0:
-            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        """``input`` a padded tensor (see the class docstring) or a PackedSequence; a packed input
+        gives a PackedSequence output, and h_n holds each sequence's state at its true length."""
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            input, batch_sizes, sorted_indices, unsorted_indices = input
+            batch_sizes = batch_sizes.tolist()
+            batched = True
+        else:
+            batched = input.ndim == 3
+        self._check_input(input, packed)
+        if packed:
+            initial = self._initial_states(hx, batch_sizes[0], input.dtype, batched)
+            if sorted_indices is not None:  # the state of sequence b goes where b went in the sorting
+                initial = tuple(part.index_select(1, sorted_indices) for part in initial)
+            steps_input = input
+        else:
+            if not batched:
+                input = input.unsqueeze(0 if self.batch_first else 1)
+            if self.batch_first:
+                input = input.transpose(0, 1)
+            length, batch = input.shape[:2]
+            initial = self._initial_states(hx, batch, input.dtype, batched)
+            if length == 0:
+                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+            batch_sizes = [batch] * length
+            steps_input = input.reshape(length * batch, input.shape[2])
         last_states = []
-        layer_input = input
         for layer in range(self.num_layers):
             direction_outputs = []
             for direction, suffix in enumerate(self._direction_suffixes()):
                 row = layer * len(self._direction_suffixes()) + direction
                 state = tuple(part[row] for part in initial)
-                output, last = self._run_direction(layer_input, state, self._weights(layer, suffix), direction == 1)
+                output, last = self._run_direction(steps_input, batch_sizes, state, self._weights(layer, suffix), direction == 1)
                 direction_outputs.append(output)
                 last_states.append(last)
-            layer_input = cat(direction_outputs, -1)
+            steps_input = cat(direction_outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
-        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
+                steps_input = F.dropout(steps_input, self.dropout, training=True)
         final = tuple(stack(parts) for parts in zip(*last_states))
+        if packed:
+            if unsorted_indices is not None:
+                final = tuple(part.index_select(1, unsorted_indices) for part in final)
+            output = PackedSequence(steps_input, tensor_from_array(as_array(batch_sizes, dtypes.int64)), sorted_indices, unsorted_indices)
+        else:
+            output = steps_input.reshape(len(batch_sizes), batch_sizes[0], steps_input.shape[-1])
+            output = output.transpose(0, 1) if self.batch_first else output
         if not batched:
             output = output.squeeze(0 if self.batch_first else 1)
             final = tuple(part.squeeze(1) for part in final)

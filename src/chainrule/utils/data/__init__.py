@@ -5,7 +5,16 @@ iterates over them in mini-batches, ``random_split`` makes a train / validation 
 """
 from chainrule.utils.data.collate import default_collate, default_convert
 from chainrule.utils.data.dataloader import DataLoader
-from chainrule.utils.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from chainrule.utils.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from chainrule.utils.data.distributed import DistributedSampler
 from chainrule.utils.data.sampler import (
     BatchSampler,
@@ -13,20 +22,25 @@ from chainrule.utils.data.sampler import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 from chainrule.utils.data.worker import get_worker_info
 
 __all__ = [
     "BatchSampler",
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
     "DistributedSampler",
+    "IterableDataset",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Subset",
     "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "TensorDataset",
     "default_collate",
     "default_convert",

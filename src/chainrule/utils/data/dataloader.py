@@ -1,7 +1,10 @@
 """DataLoader: iterate over a dataset in (shuffled) mini-batches."""
+import itertools
+
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.utils.data.collate import default_collate, default_convert
+from chainrule.utils.data.dataset import IterableDataset
 from chainrule.utils.data.fetch import Fetcher
 from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 from chainrule.utils.data.worker import load_in_workers
@@ -9,6 +12,13 @@ from chainrule.utils.data.worker import load_in_workers
 
 # PyTorch refuses to change these once a loader exists: its sampler and batches were built from them.
 _FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset")
+
+
+def _check_unspecified_for_streams(**options):
+    """A stream (IterableDataset) decides its own order: PyTorch's ValueError for any ordering option."""
+    for name, value in options.items():
+        if value not in (None, False):
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but got {name}={value}")
 
 
 class DataLoader:
@@ -38,6 +48,9 @@ class DataLoader:
     and ``collate_fn`` must pickle), a ``timeout`` > 0 raises when a batch takes longer. Workers
     start anew each epoch (``persistent_workers`` is accepted and changes nothing).
     ``pin_memory`` is accepted and changes nothing (there is no GPU to copy to).
+
+    An ``IterableDataset`` is read as a stream, in its own order, ``batch_size`` samples a batch
+    (no shuffle, sampler or batch_sampler; in this process only, ``num_workers=0``).
     """
 
     def __init__(
@@ -73,6 +86,13 @@ class DataLoader:
             )
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        if isinstance(dataset, IterableDataset):
+            _check_unspecified_for_streams(shuffle=shuffle, sampler=sampler, batch_sampler=batch_sampler)
+            if num_workers > 0:
+                raise NotImplementedError(
+                    "DataLoader with IterableDataset: chainrule reads a stream in this process only; "
+                    "pass num_workers=0"
+                )
         if sampler is not None and shuffle:
             raise ValueError(
                 "sampler option is mutually exclusive with shuffle: the sampler decides the order; "
@@ -118,6 +138,10 @@ class DataLoader:
         super().__setattr__(name, value)
 
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            self._epochs_started += 1
+            yield from self._stream_batches()
+            return
         fetch = Fetcher(self.dataset, self.collate_fn, batched=self.batch_sampler is not None)
         if self.batch_sampler is None:
             tasks = iter(self.sampler)
@@ -130,6 +154,19 @@ class DataLoader:
             yield from map(fetch, tasks)
         else:
             yield from load_in_workers(self, tasks, epoch=self._epochs_started)
+
+    def _stream_batches(self):
+        """An IterableDataset's samples, read in order and grouped ``batch_size`` at a time (one by
+        one for ``batch_size=None``), each group passed through ``collate_fn``."""
+        samples = iter(self.dataset)
+        if self.batch_size is None:
+            yield from map(self.collate_fn, samples)
+            return
+        while True:
+            batch = list(itertools.islice(samples, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                return
+            yield self.collate_fn(batch)
 
     def _index_arrays(self):
         if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:

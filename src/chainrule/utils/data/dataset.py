@@ -2,8 +2,10 @@
 
 A dataset is anything with ``__getitem__(index)`` returning one sample and ``__len__``. Subclass
 ``Dataset`` for your own data; ``TensorDataset`` wraps tensors whose first dimension indexes the
-samples, ``Subset`` selects some samples, ``ConcatDataset`` (also ``a + b``) joins datasets, and
-``random_split`` cuts one into random, disjoint parts (train / validation).
+samples, ``Subset`` selects some samples, ``ConcatDataset`` (also ``a + b``) joins datasets,
+``StackDataset`` pairs their samples, and ``random_split`` cuts one into random, disjoint parts
+(train / validation). An ``IterableDataset`` is a stream of samples instead (``ChainDataset``
+joins streams).
 """
 import bisect
 import itertools
@@ -106,6 +108,65 @@ class ConcatDataset(Dataset):
             raise IndexError(f"index {index} is out of range for a dataset of {len(self)} samples")
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][index - start]
+
+
+class IterableDataset(Dataset):
+    """Base class of datasets read as a stream: define ``__iter__`` yielding the samples (a file
+    read line by line, a generator). ``a + b`` chains two of them (``ChainDataset``)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """The samples of several IterableDatasets, one stream after the other (read lazily)."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def _checked(self):
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")  # PyTorch's type
+            yield dataset
+
+    def __iter__(self):
+        for dataset in self._checked():
+            yield from dataset
+
+    def __len__(self):
+        return sum(len(dataset) for dataset in self._checked())
+
+
+class StackDataset(Dataset):
+    """Sample i of several datasets of the same length, together: ``StackDataset(images, texts)[i]``
+    is ``(images[i], texts[i])``, ``StackDataset(image=images, text=texts)[i]`` is
+    ``{"image": images[i], "text": texts[i]}``."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/output, "
+                "but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets = args or kwargs
+        datasets = list(args or kwargs.values())
+        self._length = len(datasets[0])
+        if any(len(dataset) != self._length for dataset in datasets):
+            raise ValueError("Size mismatch between datasets")
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self):
+        return self._length
 
 
 def batch_gatherer(dataset):

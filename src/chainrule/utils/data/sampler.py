@@ -2,11 +2,13 @@
 
 ``SequentialSampler`` gives 0, 1, ..., n-1; ``RandomSampler`` a fresh random order each epoch
 (from ``generator`` or the global generator seeded by ``chainrule.manual_seed``);
-``BatchSampler`` groups any sampler's indices into lists of ``batch_size``.
+``WeightedRandomSampler`` draws indices with given probabilities; ``BatchSampler`` groups any sampler's indices into lists of ``batch_size``.
 """
 from chainrule import dtypes
 from chainrule.backend import xp
+from chainrule.creation import as_tensor
 from chainrule.random import numpy_generator
+from chainrule.sampling import multinomial
 
 
 class Sampler:
@@ -87,6 +89,32 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (one per sample):
+    index i with probability weights[i] / sum(weights), independently with ``replacement``, else
+    each index at most once. The usual cure for imbalanced classes: weight each sample by
+    1 / (count of its class)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = as_tensor(weights, dtype=dtypes.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def epoch_indices(self):
+        return multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).array
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
