@@ -121,7 +121,7 @@ NOT_YET = {
         """.split()
     ),
     "nn.init": set(),
-    "nn.utils": {"stateless"},
+    "nn.utils": set(),
     "nn.utils.rnn": set(),
     "nn.utils.parametrize": set(),
     "nn.utils.parametrizations": set(),
