@@ -292,6 +292,11 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{operation}: divisor must be not zero")
     windows = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, operation, dims)
+    if dims == 3 and any(size < kernel for size, kernel in zip(windows.size, windows.kernel)):
+        # PyTorch's avg_pool3d (unlike its 2-d one and max_pool3d) wants the kernel inside the unpadded input
+        sizes = " ".join(f"{name}: {size}" for name, size in zip("THW", windows.size))
+        kernels = " ".join(f"k{name}: {kernel}" for name, kernel in zip("THW", windows.kernel))
+        raise RuntimeError(f"{operation}: input image ({sizes}) smaller than kernel size ({kernels})")
     planes, unbatched = _as_batched_planes(input, dims)
     pool = AvgPool3D if dims == 3 else AvgPool2D
     return _restored(pool.apply(planes, windows, count_include_pad, divisor_override), unbatched, dims)
