@@ -1,4 +1,4 @@
-"""Convolution, pooling and image layers: each against its torch.nn twin from identical weights,
+"""Convolution, pooling and image (and volume) layers: each against its torch.nn twin from identical weights,
 PyTorch's initialization statistics and reprs, errors naming the layer, and two small networks
 (LeNet-5 and a residual block) trained a few steps matching PyTorch's losses."""
 import math
@@ -12,6 +12,7 @@ from tests.nn.pairs import check_module, module_pair
 
 rng = np.random.default_rng(0)
 IMAGES = rng.standard_normal((2, 4, 7, 6))
+VOLUMES = rng.standard_normal((2, 4, 5, 6, 4))
 
 LAYERS = [
     ("Conv2d", lambda nn: nn.Conv2d(4, 6, 3), IMAGES),
@@ -36,6 +37,21 @@ LAYERS = [
     ("AdaptiveMaxPool1d", lambda nn: nn.AdaptiveMaxPool1d(4), IMAGES[:, :, 0]),
     ("LPPool2d", lambda nn: nn.LPPool2d(2, 2), np.abs(IMAGES)),
     ("LPPool1d", lambda nn: nn.LPPool1d(3, 3, 2), np.abs(IMAGES[:, :, 0])),
+    ("Conv3d", lambda nn: nn.Conv3d(4, 6, 3), VOLUMES),
+    ("Conv3d_strided_padded_grouped", lambda nn: nn.Conv3d(4, 6, (3, 2, 2), stride=(2, 1, 2), padding=1, groups=2, bias=False), VOLUMES),
+    ("Conv3d_same_dilated", lambda nn: nn.Conv3d(4, 2, 3, padding="same", dilation=(2, 1, 1)), VOLUMES),
+    ("Conv3d_replicate", lambda nn: nn.Conv3d(4, 3, 3, padding=(1, 0, 1), padding_mode="replicate"), VOLUMES),
+    ("Conv3d_unbatched", lambda nn: nn.Conv3d(4, 3, 2), VOLUMES[0]),
+    ("ConvTranspose3d", lambda nn: nn.ConvTranspose3d(4, 2, 3, stride=2, padding=1, output_padding=(1, 0, 1)), VOLUMES),
+    ("ConvTranspose3d_grouped_dilated", lambda nn: nn.ConvTranspose3d(4, 6, 2, groups=2, dilation=2), VOLUMES),
+    ("MaxPool3d", lambda nn: nn.MaxPool3d(2), VOLUMES),
+    ("MaxPool3d_overlapping", lambda nn: nn.MaxPool3d(3, 2, 1, ceil_mode=True), VOLUMES),
+    ("AvgPool3d", lambda nn: nn.AvgPool3d(3, 2, 1, count_include_pad=False), VOLUMES),
+    ("AvgPool3d_divisor", lambda nn: nn.AvgPool3d((2, 3, 2), 1, divisor_override=3), VOLUMES),
+    ("AdaptiveAvgPool3d", lambda nn: nn.AdaptiveAvgPool3d((3, None, 3)), VOLUMES),
+    ("AdaptiveMaxPool3d", lambda nn: nn.AdaptiveMaxPool3d((2, 4, 3)), VOLUMES),
+    ("LPPool3d", lambda nn: nn.LPPool3d(2, 2), np.abs(VOLUMES)),
+    ("BatchNorm3d_train", lambda nn: nn.BatchNorm3d(4), VOLUMES),
 ]
 
 
@@ -46,6 +62,10 @@ def test_layer_matches_pytorch(name, make, data):
 
 def test_batchnorm2d_eval_uses_running_statistics():
     check_module(lambda lib: lib.nn.BatchNorm2d(4, momentum=None), IMAGES, training=False)
+
+
+def test_batchnorm3d_eval_uses_running_statistics():
+    check_module(lambda lib: lib.nn.BatchNorm3d(4, momentum=None), VOLUMES, training=False)
 
 
 def test_reprs_as_pytorch():
@@ -72,6 +92,19 @@ def test_reprs_as_pytorch():
         lambda nn: nn.MaxUnpool2d(2),
         lambda nn: nn.LPPool1d(2, 3, 2),
         lambda nn: nn.LPPool2d(2, 3),
+        lambda nn: nn.Conv3d(2, 3, 3),
+        lambda nn: nn.Conv3d(3, 8, (3, 5, 1), stride=2, padding=1, dilation=2, bias=False, padding_mode="circular"),
+        lambda nn: nn.ConvTranspose3d(4, 2, 3, stride=2, output_padding=1, groups=2),
+        lambda nn: nn.MaxPool3d(2),
+        lambda nn: nn.MaxPool3d((3, 2, 2), 1, 1, ceil_mode=True),
+        lambda nn: nn.AvgPool3d(2),
+        lambda nn: nn.AvgPool3d((2, 3, 1), 1, (1, 1, 0)),
+        lambda nn: nn.AdaptiveAvgPool3d((1, None, 2)),
+        lambda nn: nn.AdaptiveMaxPool3d(2),
+        lambda nn: nn.LPPool3d(2, 3),
+        lambda nn: nn.MaxUnpool3d(2),
+        lambda nn: nn.MaxUnpool3d((2, 3, 1), stride=1, padding=(1, 0, 0)),
+        lambda nn: nn.BatchNorm3d(16, momentum=None, affine=False),
     ):
         assert repr(make(chainrule.nn)) == repr(make(torch.nn))
 
@@ -83,6 +116,9 @@ def test_reprs_as_pytorch():
         (lambda nn: nn.Conv2d(16, 32, 3, groups=4), (32, 4, 3, 3)),
         (lambda nn: nn.Conv1d(16, 64, 7), (64, 16, 7)),
         (lambda nn: nn.ConvTranspose2d(32, 16, 4), (32, 16, 4, 4)),
+        (lambda nn: nn.Conv3d(8, 32, 3), (32, 8, 3, 3, 3)),
+        (lambda nn: nn.Conv3d(16, 32, (3, 2, 3), groups=2), (32, 8, 3, 2, 3)),
+        (lambda nn: nn.ConvTranspose3d(16, 32, 3), (16, 32, 3, 3, 3)),
     ],
 )
 def test_initialization_has_pytorchs_statistics(make, shape):
@@ -106,6 +142,13 @@ def test_initialization_has_pytorchs_statistics(make, shape):
         (lambda nn: nn.Conv2d(1, 6, 5), (28, 28), r"Conv2d\(1, 6.*\(N, C, H, W\)"),
         (lambda nn: nn.Conv1d(2, 4, 3), (1, 3, 10), r"Conv1d\(2, 4.*2 channels"),
         (lambda nn: nn.MaxPool2d(3), (1, 1, 2, 2), "Output size is too small"),
+        (lambda nn: nn.Conv3d(3, 6, 3), (1, 1, 5, 5, 5), r"Conv3d\(3, 6, kernel_size=\(3, 3, 3\).*3 channels.*\[1, 1, 5, 5, 5\]"),
+        (lambda nn: nn.Conv3d(1, 6, 3), (1, 1, 2, 5, 5), r"Conv3d\(1, 6.*Kernel size can't be greater"),
+        (lambda nn: nn.Conv3d(1, 6, 3), (5, 5, 5), r"Conv3d\(1, 6.*\(N, C, D, H, W\)"),
+        (lambda nn: nn.ConvTranspose3d(2, 6, 3), (1, 3, 4, 4, 4), r"ConvTranspose3d\(2, 6.*2 channels"),
+        (lambda nn: nn.MaxPool3d(3), (1, 1, 2, 4, 4), "Output size is too small"),
+        (lambda nn: nn.AvgPool3d(2), (1, 4, 4), "4D or 5D"),
+        (lambda nn: nn.AdaptiveMaxPool3d(2), (4, 4, 4), "4D or 5D"),
     ],
 )
 def test_errors_name_the_layer_and_the_shapes(layer, shape, words):
@@ -115,10 +158,10 @@ def test_errors_name_the_layer_and_the_shapes(layer, shape, words):
         layer(chainrule.nn)(chainrule.zeros(shape))
 
 
-@pytest.mark.parametrize("spatial", [1, 2])
+@pytest.mark.parametrize("spatial", [1, 2, 3])
 def test_max_unpool_undoes_max_pool_as_pytorch(spatial):
     """MaxUnpool puts each maximum back where MaxPool found it (zeros elsewhere), gradients included."""
-    data = IMAGES if spatial == 2 else IMAGES[:, :, 0]
+    data = {1: IMAGES[:, :, 0], 2: IMAGES, 3: VOLUMES}[spatial]
     results = []
     for lib in (chainrule, torch):
         pool = getattr(lib.nn, f"MaxPool{spatial}d")(2, return_indices=True)
@@ -131,9 +174,12 @@ def test_max_unpool_undoes_max_pool_as_pytorch(spatial):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
-def test_batchnorm2d_wants_4d_input():
+def test_batchnorm2d_wants_4d_input_and_batchnorm3d_5d():
     with pytest.raises(ValueError, match="4D"):
         chainrule.nn.BatchNorm2d(3)(chainrule.zeros(2, 3, 4))
+    for lib in (torch, chainrule):
+        with pytest.raises(ValueError, match="expected 5D input"):
+            lib.nn.BatchNorm3d(3)(lib.zeros(2, 3, 4, 4))
 
 
 def test_dropout2d_drops_whole_channels_and_keeps_the_mean():

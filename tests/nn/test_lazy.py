@@ -16,10 +16,16 @@ LAZY = [
     ("LazyConv2d", (4, 3, 1, 1, 1, 2), (2, 6, 5, 5), "Conv2d"),
     ("LazyConv2d", (4, 3), (3, 5, 5), "Conv2d"),
     ("LazyConvTranspose2d", (4, 3, 2), (2, 3, 4, 4), "ConvTranspose2d"),
+    ("LazyConv3d", (4, 2, 1, 1), (2, 3, 3, 4, 3), "Conv3d"),
+    ("LazyConv3d", (2, 2), (3, 3, 3, 4), "Conv3d"),
+    ("LazyConvTranspose1d", (4, 3, 2, 1, 1), (2, 3, 5), "ConvTranspose1d"),
+    ("LazyConvTranspose3d", (2, 2, 2), (1, 3, 2, 3, 2), "ConvTranspose3d"),
     ("LazyBatchNorm1d", (), (4, 3), "BatchNorm1d"),
     ("LazyBatchNorm2d", (1e-3, 0.2, False), (4, 3, 2, 2), "BatchNorm2d"),
+    ("LazyBatchNorm3d", (), (3, 2, 2, 3, 2), "BatchNorm3d"),
     ("LazyInstanceNorm1d", (), (2, 3, 4), "InstanceNorm1d"),
     ("LazyInstanceNorm2d", (1e-5, 0.1, False, False), (2, 3, 4, 4), "InstanceNorm2d"),
+    ("LazyInstanceNorm3d", (), (2, 3, 3, 2, 4), "InstanceNorm3d"),
 ]
 IDS = [f"{name}_{position}" for position, (name, *_) in enumerate(LAZY)]
 

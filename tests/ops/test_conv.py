@@ -11,14 +11,14 @@ from tests.ops.oracle import library_case, table_test
 
 
 @st.composite
-def conv_shapes(draw, spatial, kernel, stride, padding, dilation, groups, transposed=False, bias=True):
+def conv_shapes(draw, spatial, kernel, stride, padding, dilation, groups, transposed=False, bias=True, spare=4):
     """input (N, C, *size), weight and bias shapes that the geometry accepts (sizes at least the
-    kernel's reach, batch 1 included)."""
+    kernel's reach, up to ``spare`` more; batch 1 included)."""
     batch = draw(st.integers(1, 2))
     in_channels = groups * draw(st.integers(1, 2))
     out_channels = groups * draw(st.integers(1, 2))
     reach = dilation * (kernel - 1) + 1
-    size = tuple(draw(st.integers(max(reach - 2 * padding, 1) if not transposed else 1, reach + 4)) for _ in range(spatial))
+    size = tuple(draw(st.integers(max(reach - 2 * padding, 1) if not transposed else 1, reach + spare)) for _ in range(spatial))
     if transposed:
         weight = (in_channels, out_channels // groups) + (kernel,) * spatial
     else:
@@ -56,12 +56,21 @@ def _conv1d_case(kernel, stride, padding, dilation, groups):
     )
 
 
+def _conv3d_case(kernel, stride, padding, dilation, groups):
+    """Volumes: sides at most 2 past the kernel's reach, so that gradcheck stays quick."""
+    return library_case(
+        f"conv3d_k{kernel}_s{stride}_p{padding}_d{dilation}_g{groups}",
+        lambda lib, x, w, b: lib.nn.functional.conv3d(x, w, b, stride, padding, dilation, groups),
+        conv_shapes(3, kernel, stride, padding, dilation, groups, spare=2),
+    )
+
+
 def _transposed_case(kernel, stride, padding, dilation, groups, output_padding=0, spatial=2):
     name = f"conv_transpose{spatial}d"
     return library_case(
         f"{name}_k{kernel}_s{stride}_p{padding}_d{dilation}_g{groups}_op{output_padding}",
         lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, stride, padding, output_padding, groups, dilation),
-        conv_shapes(spatial, kernel, stride, padding, dilation, groups, transposed=True),
+        conv_shapes(spatial, kernel, stride, padding, dilation, groups, transposed=True, spare=4 if spatial < 3 else 1),
     )
 
 
@@ -69,6 +78,7 @@ CASES = (
     [_conv2d_case(*geometry) for geometry in GEOMETRIES]
     + [_conv2d_case(3, 2, 1, 1, 1, bias=False)]
     + [_conv1d_case(*geometry) for geometry in GEOMETRIES[:5]]
+    + [_conv3d_case(*geometry) for geometry in GEOMETRIES[:6]]
     + [
         _transposed_case(3, 1, 0, 1, 1),
         _transposed_case(3, 2, 1, 1, 1, output_padding=1),
@@ -77,6 +87,22 @@ CASES = (
         _transposed_case(4, 3, 2, 1, 1, output_padding=2),
         _transposed_case(3, 2, 1, 1, 1, output_padding=1, spatial=1),
         _transposed_case(2, 1, 0, 2, 2, spatial=1),
+        _transposed_case(3, 2, 1, 1, 1, output_padding=1, spatial=3),
+        _transposed_case(2, 1, 0, 2, 2, spatial=3),
+        _transposed_case(2, 2, 0, 1, 1, spatial=3),
+        library_case("conv_transpose3d_unbatched", lambda lib, x, w: lib.conv_transpose3d(x, w, None, (2, 1, 1)), st.just(((3, 2, 3, 2), (3, 2, 2, 1, 2)))),
+        library_case(
+            "conv3d_same_even_kernel_dilated",
+            lambda lib, x, w, b: lib.nn.functional.conv3d(x, w, b, padding="same", dilation=(1, 2, 1)),
+            st.just(((1, 2, 3, 5, 4), (3, 2, 2, 2, 3), (3,))),
+        ),
+        library_case(
+            "conv3d_valid_rectangular",
+            lambda lib, x, w: lib.nn.functional.conv3d(x, w, None, (2, 1, 3), "valid", (1, 2, 1)),
+            st.just(((2, 3, 5, 5, 6), (4, 3, 2, 2, 3))),
+        ),
+        library_case("conv3d_unbatched", lambda lib, x, w, b: lib.conv3d(x, w, b, 1, (1, 0, 1)), st.just(((3, 3, 4, 2), (2, 3, 2, 3, 2), (2,)))),
+        library_case("convolution_3d_transposed", lambda lib, x, w, b: lib.convolution(x, w, b, [2, 2, 1], [1, 0, 1], [1, 1, 2], True, [1, 0, 0], 1), st.just(((1, 2, 3, 2, 3), (2, 3, 3, 3, 2), (3,)))),
         library_case("conv_transpose1d_unbatched", lambda lib, x, w: lib.conv_transpose1d(x, w, None, 2), st.just(((3, 5), (3, 2, 3)))),
         library_case(
             "conv2d_same_even_kernel",
@@ -112,6 +138,8 @@ SECOND_ORDER = [
     ("conv1d", lambda lib, x, w: lib.nn.functional.conv1d(x, w, None, 2, 1), ((2, 3, 9), (2, 3, 3))),
     ("conv_transpose2d", lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, None, 2, 1, 1, 2), ((2, 4, 3, 4), (4, 1, 3, 3))),
     ("conv_transpose1d", lambda lib, x, w: lib.nn.functional.conv_transpose1d(x, w, None, 2, 1, 1), ((2, 3, 5), (3, 2, 3))),
+    ("conv3d", lambda lib, x, w: lib.nn.functional.conv3d(x, w, None, (2, 1, 1), 1, (1, 1, 2), 2), ((2, 4, 4, 3, 5), (2, 2, 2, 3, 2))),
+    ("conv_transpose3d", lambda lib, x, w: lib.nn.functional.conv_transpose3d(x, w, None, 2, 1, (1, 0, 1), 2), ((1, 4, 2, 3, 2), (4, 1, 3, 2, 3))),
     ("unfold", lambda lib, x, w: lib.nn.functional.unfold(x * w, 2, 1, 1, 2), ((1, 2, 5, 5), (1, 2, 5, 5))),
     ("fold", lambda lib, x, w: lib.nn.functional.fold(x * w, (4, 5), 2, 1, 1, 2), ((1, 8, 9), (1, 8, 9))),
 ]
@@ -169,6 +197,14 @@ def test_no_grad_records_nothing():
         (lambda lib: lib.conv_transpose1d(lib.randn(1, 2, 5), lib.randn(2, 2, 3), output_padding=1), RuntimeError, "output padding"),
         (lambda lib: lib.conv_transpose1d(lib.randn(1, 3, 5), lib.randn(2, 2, 3)), RuntimeError, "channels"),
         (lambda lib: lib.conv_transpose1d(lib.randn(1, 1, 2, 5), lib.randn(2, 2, 3)), RuntimeError, "input"),
+        (lambda lib: lib.conv3d(lib.randn(1, 3, 5, 5, 5), lib.randn(2, 2, 3, 3, 3)), RuntimeError, r"conv3d.*expected input\[1, 3, 5, 5, 5\] to have 2 channels"),
+        (lambda lib: lib.conv3d(lib.randn(1, 2, 2, 5, 5), lib.randn(2, 2, 3, 3, 3)), RuntimeError, "Kernel size can't be greater"),
+        (lambda lib: lib.conv3d(lib.randn(5, 5, 5), lib.randn(2, 2, 3, 3, 3)), RuntimeError, r"\(N, C, D, H, W\)"),
+        (lambda lib: lib.conv3d(lib.randn(1, 2, 5, 5, 5), lib.randn(2, 2, 3, 3)), RuntimeError, "weight"),
+        (lambda lib: lib.conv3d(lib.randn(1, 2, 5, 5, 5), lib.randn(2, 2, 3, 3, 3), stride=2, padding="same"), (ValueError, RuntimeError), "same"),
+        (lambda lib: lib.conv3d(lib.randn(1, 4, 5, 5, 5), lib.randn(3, 2, 3, 3, 3), groups=2), RuntimeError, "divisible by 2"),
+        (lambda lib: lib.conv_transpose3d(lib.randn(1, 2, 3, 3, 3), lib.randn(2, 2, 3, 3, 3), output_padding=1), RuntimeError, "output padding"),
+        (lambda lib: lib.conv_transpose3d(lib.randn(1, 2, 3, 3, 3), lib.randn(2, 2, 3, 3, 3), lib.randn(3)), RuntimeError, "bias"),
     ],
 )
 def test_errors_as_pytorch(call, error, words):

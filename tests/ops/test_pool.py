@@ -33,11 +33,28 @@ AVG_POOL_2D = [
 ]
 
 
+MAX_POOL_3D = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=2, stride=1, dilation=2),
+    dict(kernel_size=(2, 3, 1), stride=(1, 2, 1), padding=(1, 0, 0), dilation=(1, 1, 2)),
+]
+AVG_POOL_3D = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=(3, 2, 1), stride=(1, 2, 1), padding=(1, 0, 0), ceil_mode=True),
+    dict(kernel_size=(2, 1, 2), stride=1, divisor_override=3),
+]
+
+
 def _fits(arguments):
     """The smallest side every window geometry here accepts."""
-    kernel = arguments["kernel_size"]
-    kernel = max(kernel) if isinstance(kernel, tuple) else kernel
-    return arguments.get("dilation", 1) * (kernel - 1) + 1
+    kernel, dilation = arguments["kernel_size"], arguments.get("dilation", 1)
+    kernel = kernel if isinstance(kernel, tuple) else (kernel,)
+    dilation = dilation if isinstance(dilation, tuple) else (dilation,) * len(kernel)
+    return max(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
 
 
 def _one_dim(arguments):
@@ -56,6 +73,46 @@ CASES = (
     + [
         library_case(f"avg_pool2d_{args}", lambda lib, x, a=args: lib.nn.functional.avg_pool2d(x, **a), planes(_fits(args)))
         for args in AVG_POOL_2D
+    ]
+    + [
+        library_case(f"max_pool3d_{args}", lambda lib, x, a=args: lib.nn.functional.max_pool3d(x, **a), planes(_fits(args), 5, dims=3))
+        for args in MAX_POOL_3D
+    ]
+    + [
+        library_case(f"avg_pool3d_{args}", lambda lib, x, a=args: lib.nn.functional.avg_pool3d(x, **a), planes(_fits(args), 5, dims=3))
+        for args in AVG_POOL_3D
+    ]
+    + [
+        library_case(f"adaptive_avg_pool3d_{size}", lambda lib, x, s=size: lib.nn.functional.adaptive_avg_pool3d(x, s), planes(3, 5, dims=3))
+        for size in (1, 3, (2, None, 1))
+    ]
+    + [
+        library_case(f"adaptive_max_pool3d_{size}", lambda lib, x, s=size: lib.nn.functional.adaptive_max_pool3d(x, s), planes(3, 5, dims=3))
+        for size in (1, (3, 2, 2))
+    ]
+    + [
+        library_case("max_pool3d_unbatched", lambda lib, x: lib.nn.functional.max_pool3d(x, 2, 1, 1), st.just(((2, 3, 4, 3),))),
+        library_case("max_pool3d_top_level", lambda lib, x: lib.max_pool3d(x, (1, 2, 2)), st.just(((1, 2, 3, 4, 4),))),
+        library_case("avg_pool3d_unbatched", lambda lib, x: lib.nn.functional.avg_pool3d(x, 2, ceil_mode=True), st.just(((2, 3, 5, 3),))),
+        library_case("adaptive_avg_pool3d_unbatched", lambda lib, x: lib.nn.functional.adaptive_avg_pool3d(x, (2, 3, 2)), st.just(((2, 3, 5, 3),))),
+        library_case("adaptive_max_pool3d_unbatched", lambda lib, x: lib.nn.functional.adaptive_max_pool3d(x, (2, 3, 2)), st.just(((2, 3, 5, 3),))),
+        library_case("lp_pool3d", lambda lib, x: lib.nn.functional.lp_pool3d(x, 2, 2), planes(2, 5, dims=3), domain=np.abs),
+        library_case("lp_pool3d_strided_ceil", lambda lib, x: lib.nn.functional.lp_pool3d(x, 3, (3, 2, 2), 2, ceil_mode=True), planes(3, 5, dims=3), domain=np.abs),
+        library_case(
+            "max_unpool3d",
+            lambda lib, x: lib.nn.functional.max_unpool3d(*lib.nn.functional.max_pool3d(x, 2, return_indices=True), 2, output_size=x.shape[-3:]),
+            planes(2, 5, dims=3),
+        ),
+        library_case(
+            "max_unpool3d_padded_sized",
+            lambda lib, x: lib.nn.functional.max_unpool3d(
+                *lib.nn.functional.max_pool3d(x, 3, 3, 1, return_indices=True), 3, 3, 1, output_size=tuple(x.shape)
+            ),
+            planes(3, 5, dims=3),
+        ),
+        library_case(
+            "max_unpool3d_unbatched", lambda lib, x: lib.nn.functional.max_unpool3d(*lib.nn.functional.max_pool3d(x, 2, return_indices=True), 2), st.just(((2, 4, 6, 2),))
+        ),
     ]
     + [
         library_case("avg_pool1d", lambda lib, x: lib.nn.functional.avg_pool1d(x, 3, 2, 1), planes(3, dims=1)),
@@ -130,6 +187,15 @@ def test_max_pool_indices_match_pytorch():
         theirs = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **arguments)
         np.testing.assert_array_equal(ours[1].array, theirs[1].numpy(), err_msg=str(arguments))
         assert ours[1].dtype == chainrule.int64
+    volumes = np.random.default_rng(1).standard_normal((2, 2, 5, 6, 7))
+    for arguments in MAX_POOL_3D:
+        ours = chainrule.nn.functional.max_pool3d(chainrule.tensor(volumes), return_indices=True, **arguments)
+        theirs = torch.nn.functional.max_pool3d(torch.tensor(volumes), return_indices=True, **arguments)
+        np.testing.assert_array_equal(ours[1].array, theirs[1].numpy(), err_msg=str(arguments))
+    for size in ((2, 4, 3), (5, 3, 7), 1):
+        ours = chainrule.nn.functional.adaptive_max_pool3d(chainrule.tensor(volumes), size, return_indices=True)
+        theirs = torch.nn.functional.adaptive_max_pool3d(torch.tensor(volumes), size, return_indices=True)
+        np.testing.assert_array_equal(ours[1].array, theirs[1].numpy(), err_msg=str(size))
     ours = chainrule.nn.functional.adaptive_max_pool2d(chainrule.tensor(x), (3, 5), return_indices=True)
     theirs = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), (3, 5), return_indices=True)
     np.testing.assert_array_equal(ours[1].array, theirs[1].numpy())
@@ -147,18 +213,20 @@ def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_tie():
 
 
 @pytest.mark.parametrize("with_nan", [False, True])
-def test_max_pool_ties_and_nan_as_pytorch(with_nan):
+@pytest.mark.parametrize("dims", [2, 3])
+def test_max_pool_ties_and_nan_as_pytorch(with_nan, dims):
     """Small integers make ties in most windows: the first maximum wins (the last nan, if any),
     for the values, the indices and the gradient, in every geometry."""
     rng = np.random.default_rng(0)
-    x = rng.integers(0, 3, (2, 3, 7, 8)).astype(np.float64)
+    x = rng.integers(0, 3, (2, 3, 7, 8) if dims == 2 else (2, 2, 5, 6, 5)).astype(np.float64)
     if with_nan:
         x[rng.random(x.shape) < 0.1] = np.nan
-    for arguments in MAX_POOL_2D:
+    for arguments in MAX_POOL_2D if dims == 2 else MAX_POOL_3D:
         results = []
         for lib in (chainrule, torch):
             input = lib.tensor(x, requires_grad=True)
-            output, indices = lib.nn.functional.max_pool2d(input, return_indices=True, **arguments)
+            pool = getattr(lib.nn.functional, f"max_pool{dims}d")
+            output, indices = pool(input, return_indices=True, **arguments)
             output.backward(lib.tensor(np.arange(output.numel(), dtype=np.float64).reshape(tuple(output.shape))))
             results.append([np.asarray(value.detach().numpy()) for value in (output, indices, input.grad)])
         for ours, theirs in zip(*results):
@@ -175,6 +243,14 @@ SECOND_ORDER = [
     ("lp_pool2d", lambda lib, x: lib.nn.functional.lp_pool2d(x.abs() + 1, 2, 2)),
     ("max_unpool2d", lambda lib, x: lib.nn.functional.max_unpool2d(*lib.nn.functional.max_pool2d(x, 2, return_indices=True), 2)),
     ("adaptive_avg_pool1d", lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(x.flatten(2), 5)),
+    # volumes: the planes (2, 2, 6, 6) seen as (1, 2, 2, 6, 6)
+    ("max_pool3d", lambda lib, x: lib.nn.functional.max_pool3d(x.unsqueeze(0), (2, 3, 3), (1, 2, 2), (1, 1, 1))),
+    ("max_pool3d_tiled", lambda lib, x: lib.nn.functional.max_pool3d(x.unsqueeze(0), 2)),
+    ("avg_pool3d", lambda lib, x: lib.nn.functional.avg_pool3d(x.unsqueeze(0), (2, 3, 3), 2, 1, ceil_mode=True, count_include_pad=False)),
+    ("adaptive_avg_pool3d", lambda lib, x: lib.nn.functional.adaptive_avg_pool3d(x.unsqueeze(0), (1, 4, 3))),
+    ("adaptive_max_pool3d", lambda lib, x: lib.nn.functional.adaptive_max_pool3d(x.unsqueeze(0), (2, 4, 5))),
+    ("lp_pool3d", lambda lib, x: lib.nn.functional.lp_pool3d(x.unsqueeze(0).abs() + 1, 2, (1, 2, 3))),
+    ("max_unpool3d", lambda lib, x: lib.nn.functional.max_unpool3d(*lib.nn.functional.max_pool3d(x.unsqueeze(0), 2, return_indices=True), 2)),
 ]
 
 
@@ -194,6 +270,9 @@ def test_node_names_as_pytorch():
     x = chainrule.randn(1, 1, 4, 4, requires_grad=True)
     assert type(chainrule.nn.functional.max_pool2d(x, 2).grad_fn).__name__ == "MaxPool2DWithIndicesBackward0"
     assert type(chainrule.nn.functional.avg_pool2d(x, 2).grad_fn).__name__ == "AvgPool2DBackward0"
+    volume = chainrule.randn(1, 1, 4, 4, 4, requires_grad=True)
+    assert type(chainrule.nn.functional.max_pool3d(volume, 2).grad_fn).__name__ == "MaxPool3DWithIndicesBackward0"
+    assert type(chainrule.nn.functional.avg_pool3d(volume, 2).grad_fn).__name__ == "AvgPool3DBackward0"
 
 
 @pytest.mark.parametrize(
@@ -211,6 +290,21 @@ def test_node_names_as_pytorch():
         (lambda lib: lib.nn.functional.max_unpool2d(lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 2), 2), RuntimeError, "int64"),
         (lambda lib: lib.nn.functional.max_unpool2d(lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), 2, output_size=(9, 9)), ValueError, "between 2 and 6"),
         (lambda lib: lib.nn.functional.lp_pool2d(lib.randn(1, 1, 1, 1), 2, 2), RuntimeError, "Output size is too small"),
+        (lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 1, 1, 1, 1), 2), RuntimeError, r"Given input size: \(1x1x1x1\).*Output size is too small"),
+        (lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 4, 4), 2), RuntimeError, "4D or 5D"),
+        (lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 1, 4, 4, 4), 2, padding=2), RuntimeError, "pad should be at most half"),
+        (lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 1, 4, 4, 4), 2), RuntimeError, "4D or 5D"),
+        (lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 4, 4, 4), 2, divisor_override=0), RuntimeError, "divisor must be not zero"),
+        (lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 2, 6, 6), 3, 2, 1), RuntimeError, r"input image \(T: 2 H: 6 W: 6\) smaller than kernel size \(kT: 3 kH: 3 kW: 3\)"),
+        (lambda lib: lib.nn.functional.adaptive_avg_pool3d(lib.randn(2, 3, 3), 2), RuntimeError, "adaptive_avg_pool3d.*4D or 5D"),
+        (lambda lib: lib.nn.functional.adaptive_max_pool3d(lib.randn(2, 3, 3), 2), RuntimeError, "adaptive_max_pool3d.*4D or 5D"),
+        (lambda lib: lib.nn.functional.max_unpool3d(lib.randn(1, 1, 2, 2, 2), lib.zeros(1, 1, 2, 2, 2), 2), RuntimeError, "int64"),
+        (lambda lib: lib.nn.functional.max_unpool3d(lib.randn(1, 1, 1, 1, 2), lib.tensor([[[[[0, 99]]]]]), 2), RuntimeError, "invalid max index: 99"),
+        (
+            lambda lib: lib.nn.functional.max_unpool3d(lib.randn(1, 1, 2, 2, 2), lib.zeros(1, 1, 2, 2, 2, dtype=lib.int64), 2, output_size=(4, 9, 4)),
+            ValueError,
+            "between 2 and 6",
+        ),
     ],
 )
 def test_errors_as_pytorch(call, error, words):

@@ -107,17 +107,13 @@ NOT_YET = {
     ),
     "nn.functional": set(
         """
-        adaptive_avg_pool3d adaptive_max_pool3d affine_grid avg_pool3d conv3d conv_transpose3d
-        ctc_loss fractional_max_pool2d fractional_max_pool3d grid_sample lp_pool3d max_pool3d
-        max_unpool3d
+        affine_grid ctc_loss fractional_max_pool2d fractional_max_pool3d grid_sample
         """.split()
     ),
     "nn": set(
         """
-        AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss AdaptiveMaxPool3d AvgPool3d BatchNorm3d CTCLoss
-        Conv3d ConvTranspose3d FractionalMaxPool2d FractionalMaxPool3d LPPool3d LazyBatchNorm3d
-        LazyConv3d LazyConvTranspose1d LazyConvTranspose3d LazyInstanceNorm3d LinearCrossEntropyLoss
-        LinearCrossEntropyOptions MaxPool3d MaxUnpool3d
+        AdaptiveLogSoftmaxWithLoss CTCLoss FractionalMaxPool2d FractionalMaxPool3d LinearCrossEntropyLoss
+        LinearCrossEntropyOptions
         """.split()
     ),
     "nn.init": set(),

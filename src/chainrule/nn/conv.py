@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, a learned kernel slid over the input.
+"""Convolution layers: Conv1d, Conv2d, Conv3d and their transposed ones, a learned kernel slid over the input.
 
 Each holds ``weight`` and (optionally) ``bias`` and calls ``nn.functional``; they start as
 PyTorch's do: ``kaiming_uniform_(weight, a=√5)``, that is U(-1/√fan_in, 1/√fan_in) with fan_in =
@@ -11,7 +11,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.windows import per_dimension
+from chainrule.ops.windows import LAYOUTS, per_dimension
 from chainrule.tensor import check_device
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -68,7 +68,7 @@ class _ConvNd(Module):
 
     def _check_channels(self, input):
         """PyTorch's error, naming the layer: input with the wrong layout or number of channels."""
-        layout = "(N, C, L) or (C, L)" if self.spatial == 1 else "(N, C, H, W) or (C, H, W)"
+        layout = LAYOUTS[self.spatial]
         if input.ndim not in (self.spatial + 1, self.spatial + 2):
             raise RuntimeError(
                 f"{self!r}: expected {self.spatial + 1}D (unbatched) or {self.spatial + 2}D (batched) input "
@@ -136,6 +136,23 @@ class Conv2d(_ConvNd):
         return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
+class Conv3d(_ConvNd):
+    """3-d convolution of volumes: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out), weight
+    (C_out, C_in / groups, kd, kh, kw).
+
+    D_out = (D + 2 padding - dilation (kd - 1) - 1) // stride + 1, H_out and W_out alike
+    (``padding='same'`` keeps D, H and W).
+    """
+
+    spatial = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def _convolve(self, input, padding):
+        return F.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
 class _ConvTransposeNd(_ConvNd):
     """What the transposed convolution layers share: weight (C_in, C_out / groups, *kernel), zero padding only."""
 
@@ -175,3 +192,18 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def _convolve(self, input, padding):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution (learned upsampling of volumes): (N, C_in, D, H, W) ->
+    (N, C_out, D_out, H_out, W_out), weight (C_in, C_out / groups, kd, kh, kw),
+
+        D_out = (D - 1) stride - 2 padding + dilation (kd - 1) + output_padding + 1
+
+    (H_out, W_out alike), the gradient of a Conv3d's input with respect to its output, used as a layer.
+    """
+
+    spatial = 3
+
+    def _convolve(self, input, padding):
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)

@@ -37,7 +37,7 @@ from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyT
     threshold_,
 )
 from chainrule.ops.elementwise import where
-from chainrule.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
+from chainrule.ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.dropout import DropoutMask
 from chainrule.ops.loss import (
@@ -65,14 +65,20 @@ from chainrule.ops.pool import (  # noqa: F401
     adaptive_max_pool1d,
     lp_pool1d,
     lp_pool2d,
+    lp_pool3d,
     max_unpool1d,
     max_unpool2d,
+    max_unpool3d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 from chainrule.ops.upsample import interpolate  # noqa: F401
 from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
@@ -96,24 +102,32 @@ from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose2d",
     "conv_transpose1d",
+    "conv_transpose3d",
     "adaptive_avg_pool1d",
     "adaptive_max_pool1d",
     "lp_pool1d",
     "lp_pool2d",
+    "lp_pool3d",
     "max_unpool1d",
     "max_unpool2d",
+    "max_unpool3d",
     "dropout2d",
     "fold",
     "interpolate",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
     "unfold",
     "batch_norm",
     "binary_cross_entropy",

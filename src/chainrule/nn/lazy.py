@@ -12,9 +12,9 @@ size attribute at 0).
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.creation import tensor
 from chainrule.dtypes import int64
-from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from chainrule.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn.linear import Linear
-from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, InstanceNorm1d, InstanceNorm2d
+from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from chainrule.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
 
@@ -126,10 +126,14 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
     cls_to_become = Conv2d
 
 
-class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
-    """A ConvTranspose2d whose ``in_channels`` comes from the first input. Becomes ``ConvTranspose2d``."""
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """A Conv3d whose ``in_channels`` comes from the first input. Becomes ``Conv3d``."""
 
-    cls_to_become = ConvTranspose2d
+    cls_to_become = Conv3d
+
+
+class _LazyConvTransposeMixin(_LazyConvMixin):
+    """A lazy transposed convolution: the transposed layers' arguments (output_padding before groups)."""
 
     def __init__(
         self,
@@ -145,11 +149,29 @@ class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
         device=None,
         dtype=None,
     ):
-        # Past _LazyConvMixin's __init__ (Conv2d's arguments) to ConvTranspose2d's.
+        # Past _LazyConvMixin's __init__ (the convolutions' arguments) to the transposed layer's.
         super(_LazyConvMixin, self).__init__(
             0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode, device, dtype
         )
         self._lazy_init(out_channels, bias, dtype)
+
+
+class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
+    """A ConvTranspose1d whose ``in_channels`` comes from the first input. Becomes ``ConvTranspose1d``."""
+
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTransposeMixin, ConvTranspose2d):
+    """A ConvTranspose2d whose ``in_channels`` comes from the first input. Becomes ``ConvTranspose2d``."""
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTransposeMixin, ConvTranspose3d):
+    """A ConvTranspose3d whose ``in_channels`` comes from the first input. Becomes ``ConvTranspose3d``."""
+
+    cls_to_become = ConvTranspose3d
 
 
 class _LazyNormMixin(LazyModuleMixin):
@@ -190,6 +212,12 @@ class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
     cls_to_become = BatchNorm2d
 
 
+class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
+    """A BatchNorm3d whose ``num_features`` comes from the first input. Becomes ``BatchNorm3d``."""
+
+    cls_to_become = BatchNorm3d
+
+
 class LazyInstanceNorm1d(_LazyNormMixin, InstanceNorm1d):
     """An InstanceNorm1d whose ``num_features`` comes from the first input. Becomes
     ``InstanceNorm1d``. Note PyTorch's defaults here: ``affine=True, track_running_stats=True``."""
@@ -201,3 +229,9 @@ class LazyInstanceNorm2d(_LazyNormMixin, InstanceNorm2d):
     """An InstanceNorm2d whose ``num_features`` comes from the first input. Becomes ``InstanceNorm2d``."""
 
     cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormMixin, InstanceNorm3d):
+    """An InstanceNorm3d whose ``num_features`` comes from the first input. Becomes ``InstanceNorm3d``."""
+
+    cls_to_become = InstanceNorm3d

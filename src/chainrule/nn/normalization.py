@@ -129,12 +129,21 @@ class BatchNorm2d(BatchNorm1d):
     """Batch normalization of images (N, C, H, W): one mean and variance per channel, over the
     batch and every position (N·H·W values each), as BatchNorm1d otherwise."""
 
+    batched_ndim, layout = 4, "(N, C, H, W)"
+
     def _check_input_dim(self, input):
-        if input.ndim != 4:
+        if input.ndim != self.batched_ndim:
             raise ValueError(
-                f"expected 4D input (got {input.ndim}D input of shape {tuple(input.shape)}); "
-                f"BatchNorm2d takes (N, C, H, W)"
+                f"expected {self.batched_ndim}D input (got {input.ndim}D input of shape {tuple(input.shape)}); "
+                f"{type(self).__name__} takes {self.layout}"
             )
+
+
+class BatchNorm3d(BatchNorm2d):
+    """Batch normalization of volumes (N, C, D, H, W): one mean and variance per channel, over the
+    batch and every position (N·D·H·W values each), as BatchNorm1d otherwise."""
+
+    batched_ndim, layout = 5, "(N, C, D, H, W)"
 
 
 class LayerNorm(Module):

@@ -27,7 +27,7 @@ import math
 
 from chainrule.backend import sliding_windows, xp
 from chainrule.ops.registry import public
-from chainrule.ops.windows import WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
+from chainrule.ops.windows import LAYOUTS, WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
 
 
 # ----------------------------------------------------------------------------- on arrays
@@ -315,7 +315,7 @@ class Convolution(WindowOp):
 @public(method=False)
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     """PyTorch's ``torch.convolution``: the convolution (or, ``transposed``, the transposed one)
-    behind ``conv1d``, ``conv2d`` and ``conv_transpose2d``, with every argument given per dimension."""
+    behind ``conv1d``, ``conv2d``, ``conv3d`` and their transposed ones, with every argument given per dimension."""
     count = weight.ndim - 2
     stride, padding, dilation, output_padding = (
         per_dimension(value, count, name, "convolution")
@@ -327,7 +327,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
 def check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=False):
     """Raise PyTorch's errors for inputs ``operation`` cannot take: the wrong number of dimensions,
     of channels, a bias of the wrong size, groups that do not divide the channels."""
-    layout = "(N, C, L) or (C, L)" if spatial == 1 else "(N, C, H, W) or (C, H, W)"
+    layout = LAYOUTS[spatial]
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
             f"{operation}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
@@ -359,7 +359,7 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
 
 
 def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spatial, operation):
-    """conv1d and conv2d: checks, 'same'/'valid' padding, unbatched input, then ``Convolution``."""
+    """conv1d, conv2d and conv3d: checks, 'same'/'valid' padding, unbatched input, then ``Convolution``."""
     check_convolution_input(input, weight, bias, groups, spatial, operation)
     stride = per_dimension(stride, spatial, "stride", operation)
     dilation = per_dimension(dilation, spatial, "dilation", operation)
@@ -417,8 +417,20 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@public(method=False)
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution of volumes (video, scans): input (N, C, D, H, W) -> (N, O, D_out, H_out,
+    W_out), weight (O, C / groups, kd, kh, kw), bias (O,).
+
+    D_out = (D + 2 padding - dilation (kd - 1) - 1) // stride + 1 (H_out, W_out alike); each
+    argument is an int or a triple (depth, height, width); ``padding`` may be 'same' (stride 1
+    only) or 'valid'. (C, D, H, W) input is one sample.
+    """
+    return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
 def _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial, operation):
-    """conv_transpose1d and conv_transpose2d: checks, unbatched input, then ``Convolution``."""
+    """conv_transpose1d, conv_transpose2d and conv_transpose3d: checks, unbatched input, then ``Convolution``."""
     check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=True)
     stride, padding, output_padding, dilation = (
         per_dimension(value, spatial, name, operation)
@@ -461,6 +473,18 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     strided conv2d maps to the same output size.
     """
     return _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
+
+
+@public(method=False)
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-d transposed convolution (the gradient of conv3d's input), which upsamples volumes:
+    input (N, C, D, H, W) -> (N, O, D_out, H_out, W_out), weight (C, O / groups, kd, kh, kw), bias (O,),
+
+        D_out = (D - 1) stride - 2 padding + dilation (kd - 1) + output_padding + 1
+
+    (H_out, W_out alike). (C, D, H, W) input is one sample.
+    """
+    return _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, 3, "conv_transpose3d")
 
 
 # ----------------------------------------------------------------------------- im2col and col2im

@@ -1,28 +1,31 @@
-"""Pooling: the maximum or the mean of each window, over the last two dimensions of (N, C, H, W).
+"""Pooling: the maximum or the mean of each window, over the last two (or three) dimensions of
+(N, C, H, W) (or (N, C, D, H, W)).
 
 A kh x kw window is reduced in two passes: across its kw columns (kw strided views of the padded
 input, combined elementwise), then across its kh rows; each pass is as long as its output (NumPy's
-reductions over short window axes are several times slower). The gradient goes back through the
-two passes in turn (to each window's maximum for max pooling, evenly spread for average pooling):
-a stack and a reshape when the windows tile the input, otherwise ``fold`` (col2im), which sums
-where windows overlap; both differentiable again. 1-d pooling is 2-d pooling of a height-1 input,
-as in PyTorch; adaptive pooling, unpooling and power-average pooling are built on these.
+reductions over short window axes are several times slower). A volume's windows take a third pass,
+across kd planes. The gradient goes back through the passes in turn (to each window's maximum for
+max pooling, evenly spread for average pooling): a stack and a reshape when the windows tile the
+input, otherwise ``fold`` (col2im), which sums where windows overlap; both differentiable again.
+1-d pooling is 2-d pooling of a height-1 input, as in PyTorch; adaptive pooling, unpooling and
+power-average pooling are built on these.
 """
 import math
 
 from chainrule.backend import xp
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
-from chainrule.ops.windows import WindowOp, output_size, per_dimension
+from chainrule.ops.windows import LAYOUTS, WindowOp, output_size, per_dimension
 from chainrule.tensor import tensor_from_array
 
 
 class Windows:
-    """Where the windows of one pooling lie: sizes, output positions, the padded extent they span."""
+    """Where the windows of one pooling lie: sizes, output positions, the padded extent they span
+    (one entry per spatial dimension: 2 for images, 3 for volumes)."""
 
     def __init__(self, size, kernel, stride, padding, dilation, ceil_mode):
         self.size, self.kernel, self.stride, self.padding, self.dilation = size, kernel, stride, padding, dilation
-        self.positions = tuple(map(output_size, size, kernel, stride, padding, dilation, (ceil_mode,) * 2))
+        self.positions = tuple(map(output_size, size, kernel, stride, padding, dilation, (ceil_mode,) * len(size)))
         reach = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(self.positions, stride, dilation, kernel))
         self.extent = tuple(max(s + 2 * p, r) for s, p, r in zip(size, padding, reach))
 
@@ -31,28 +34,42 @@ class Windows:
         after = tuple(e - s - p for e, s, p in zip(self.extent, self.size, self.padding))
         return padded(input, self.padding, after, fill)
 
-    def across_width(self, values):
-        """``values`` (N, C, rows, W_pad) read at each kernel column q: one strided view per q,
-        (N, C, rows, W_out), whose column j is column j·stride + q·dilation."""
-        (kw, stride, dilation, cols) = self.kernel[1], self.stride[1], self.dilation[1], self.positions[1]
-        return [values[..., q * dilation : q * dilation + (cols - 1) * stride + 1 : stride] for q in range(kw)]
+    def along(self, values, dim):
+        """``values`` (N, C, ...) read at each kernel offset p of spatial dimension ``dim``: one
+        strided view per p, whose position i along ``dim`` is position i·stride + p·dilation."""
+        kernel, stride, dilation, count = self.kernel[dim], self.stride[dim], self.dilation[dim], self.positions[dim]
+        lead = (slice(None),) * (2 + dim)
+        return [values[lead + (slice(p * dilation, p * dilation + (count - 1) * stride + 1, stride),)] for p in range(kernel)]
 
-    def across_height(self, values):
-        """``values`` (N, C, H_pad, cols) read at each kernel row p: one strided view per p,
-        (N, C, H_out, cols), whose row i is row i·stride + p·dilation."""
-        (kh, stride, dilation, rows) = self.kernel[0], self.stride[0], self.dilation[0], self.positions[0]
-        return [values[:, :, p * dilation : p * dilation + (rows - 1) * stride + 1 : stride] for p in range(kh)]
+    def reduced(self, values, combine):
+        """``combine`` (the views of one dimension -> their elementwise result, and what to keep)
+        applied along the last spatial dimension, then the one before, ..., the first: each pass
+        as long as its output. Returns the result and what each dimension's pass kept."""
+        kept = [None] * len(self.kernel)
+        for dim in reversed(range(len(self.kernel))):
+            values, kept[dim] = combine(self.along(values, dim))
+        return values, kept
 
-    def spread(self, namespace, row_parts, column_parts):
-        """The adjoint of reading the windows across the width, then across the height: the
-        gradient parts of each kernel row (N, C, H_out, W_out) put back onto the rows, then those of
-        each kernel column, ``column_parts(grad_rows)``, onto the columns, and cropped to the input
-        (N, C, H, W). ``namespace`` is the node's ``ctx.xp`` (arrays, or tensors when recorded)."""
-        (height, width), (kh, kw), (sh, sw), (dh, dw) = self.extent, self.kernel, self.stride, self.dilation
-        grad_rows = placed(namespace, row_parts, 2, height, kh, sh, dh)  # (N, C, H_pad, W_out)
-        canvas = placed(namespace, column_parts(grad_rows), 3, width, kw, sw, dw)  # (N, C, H_pad, W_pad)
-        (top, left), (size_h, size_w) = self.padding, self.size
-        return canvas[:, :, top : top + size_h, left : left + size_w]
+    def spread(self, namespace, grad, parts):
+        """The adjoint of ``reduced``: from the first spatial dimension to the last, the gradient
+        parts of each kernel offset, ``parts(dim, grad)``, put back at their places along that
+        dimension; then cropped to the input (N, C, *size). ``namespace`` is the node's ``ctx.xp``
+        (arrays, or tensors when recorded)."""
+        for dim in range(len(self.kernel)):
+            grad = placed(namespace, parts(dim, grad), 2 + dim, self.extent[dim], self.kernel[dim], self.stride[dim], self.dilation[dim])
+        return grad[(slice(None), slice(None)) + tuple(slice(p, p + size) for p, size in zip(self.padding, self.size))]
+
+    def flat_indices(self, chosen):
+        """Each output's maximum as its flat position in the input plane or volume (row · W +
+        column in 2-d), from the one-hot masks ``chosen`` that each dimension's pass kept."""
+        dims, flat = len(self.kernel), 0
+        for dim in range(dims):
+            offset = chosen_index(chosen[dim])  # in the shape of that pass's output
+            for later in reversed(range(dim)):  # read through the passes after it, at their choices
+                offset = sum(mask * view for mask, view in zip(chosen[later], self.along(offset, later)))
+            start = xp.arange(self.positions[dim]).reshape((-1,) + (1,) * (dims - 1 - dim)) * self.stride[dim] - self.padding[dim]
+            flat = flat * self.size[dim] + start + offset * self.dilation[dim]
+        return flat.astype(xp.int64)
 
 
 def first_maxima(candidates, nan_wins):
@@ -86,15 +103,16 @@ def chosen_index(chosen):
 
 
 class MaxPool2D(WindowOp):
-    """With ``indices``, also returns, per output, the position (row · W + column) of the maximum
-    in its input plane.
+    """With ``indices``, also returns, per output, the position (row · W + column, or depth · H · W
+    + row · W + column) of the maximum in its input plane (volume).
 
     The maximum of a kh x kw window is the maximum over its kh rows of each row's maximum over kw
     columns: kw - 1 then kh - 1 elementwise passes over strided views, each as long as the output
-    (NumPy's reductions over short window axes are several times slower). Each pass keeps, as
-    one-hot masks, which view won; the gradient goes back through the two passes in turn: stacked
-    under those masks, then put at its row, then its column (``placed``: a reshape when the windows
-    tile the input, else ``fold``, summing where windows overlap); both differentiable again."""
+    (NumPy's reductions over short window axes are several times slower); a volume's windows take
+    a third pass, over kd planes. Each pass keeps, as one-hot masks, which view won; the gradient
+    goes back through the passes in turn: stacked under those masks, then put at its place along
+    that dimension (``placed``: a reshape when the windows tile the input, else ``fold``, summing
+    where windows overlap); both differentiable again."""
 
     formula = "out[n, c, i, j] = max over p, q of input[n, c, i·stride + p·dilation, j·stride + q·dilation]"
     derivatives = ("grad at each window's maximum (the first one), 0 elsewhere",)
@@ -103,45 +121,51 @@ class MaxPool2D(WindowOp):
     @staticmethod
     def forward(ctx, input, windows, indices):
         nan_wins = bool(xp.isnan(input).any())
-        row_maxima, chosen_column = first_maxima(windows.across_width(windows.padded(input, -xp.inf)), nan_wins)
-        output, chosen_row = first_maxima(windows.across_height(row_maxima), nan_wins)  # (N, C, H_out, W_out)
+        output, ctx.chosen = windows.reduced(windows.padded(input, -xp.inf), lambda views: first_maxima(views, nan_wins))
         ctx.windows = windows
-        ctx.chosen_row, ctx.chosen_column = chosen_row, chosen_column
-        if not indices:
-            return output
-        (sh, sw), (dh, dw), (rows, cols), (top, left) = windows.stride, windows.dilation, windows.positions, windows.padding
-        row_offset = chosen_index(chosen_row)
-        column_offset = sum(mask * column for mask, column in zip(chosen_row, windows.across_height(chosen_index(chosen_column))))
-        row = xp.arange(rows)[:, None] * sh - top + row_offset * dh
-        col = xp.arange(cols) * sw - left + column_offset * dw
-        return output, (row * windows.size[1] + col).astype(xp.int64)
+        return (output, windows.flat_indices(ctx.chosen)) if indices else output
 
     @staticmethod
     def backward(ctx, grad_output, *grad_indices):
-        row_parts = [grad_output * mask for mask in ctx.chosen_row]
-        grad_input = ctx.windows.spread(ctx.xp, row_parts, lambda grad_rows: [grad_rows * mask for mask in ctx.chosen_column])
+        grad_input = ctx.windows.spread(ctx.xp, grad_output, lambda dim, grad: [grad * mask for mask in ctx.chosen[dim]])
         return grad_input, None, None
 
 
+class MaxPool3D(MaxPool2D):
+    """``MaxPool2D`` of volumes (N, C, D, H, W), under PyTorch's node name."""
+
+    formula = "out[n, c, d, i, j] = max over o, p, q of input[n, c, d·stride + o·dilation, i·stride + p·dilation, j·stride + q·dilation]"
+    node_name = "MaxPool3DWithIndicesBackward0"
+
+
 def placed(namespace, parts, axis, extent, kernel, stride, dilation):
-    """The adjoint of reading ``parts`` (N, C, rows, cols) as strided views along ``axis`` (2: rows,
-    3: columns) at the kernel's offsets: each part's values added back at the places it was read
-    from, along an axis ``extent`` long. Windows that tile the axis (stride = kernel, no dilation)
-    are a stack and a reshape; others a ``fold`` with a kernel one wide along the other axis."""
+    """The adjoint of reading ``parts`` (N, C, *sizes) as strided views along ``axis`` at the
+    kernel's offsets: each part's values added back at the places it was read from, along an axis
+    ``extent`` long. Windows that tile the axis (stride = kernel, no dilation) are a stack and a
+    reshape; others a ``fold`` of the parts seen as (N, C', rows, columns), with a kernel one wide
+    along the other of those two (``axis`` the columns when it is the last, else the rows)."""
     shape = list(parts[0].shape)
     if stride == kernel and dilation == 1 and extent == shape[axis] * kernel:
         shape[axis] = extent
         return namespace.stack(parts, axis + 1).reshape(tuple(shape))
-    batch, channels, rows, cols = shape
+    last = axis == len(shape) - 1
+    split = axis - 1 if last else axis  # (N, C', rows, columns): rows up to ``split``
+    batch, channels, rows, cols = shape[0], math.prod(shape[1:split]), shape[split], math.prod(shape[split + 1 :])
+    if len(shape) != 4:
+        parts = [part.reshape(batch, channels, rows, cols) for part in parts]
     columns = namespace.stack(parts, 2).reshape(batch, channels * kernel, rows * cols)
-    if axis == 2:
-        return namespace.fold(columns, (extent, cols), (kernel, 1), (dilation, 1), (0, 0), (stride, 1))
-    return namespace.fold(columns, (rows, extent), (1, kernel), (1, dilation), (0, 0), (1, stride))
+    if last:
+        canvas = namespace.fold(columns, (rows, extent), (1, kernel), (1, dilation), (0, 0), (1, stride))
+    else:
+        canvas = namespace.fold(columns, (extent, cols), (kernel, 1), (dilation, 1), (0, 0), (stride, 1))
+    shape[axis] = extent
+    return canvas if len(shape) == 4 else canvas.reshape(tuple(shape))
 
 
 class AvgPool2D(WindowOp):
     """Each window's sum is its rows' sums (kw - 1 additions of strided views) summed over kh
-    rows, as max pooling takes maxima; the gradient, grad / divisor, goes back the same way."""
+    rows (and, in a volume, over kd planes), as max pooling takes maxima; the gradient,
+    grad / divisor, goes back the same way."""
 
     formula = "out[n, c, i, j] = Σ_p,q input[n, c, i·stride + p, j·stride + q] / divisor[i, j]"
     derivatives = ("grad / divisor, spread over each window",)
@@ -150,36 +174,43 @@ class AvgPool2D(WindowOp):
     def forward(ctx, input, windows, count_include_pad, divisor_override):
         divisor = window_divisor(windows, count_include_pad, divisor_override, input.dtype)
         ctx.windows, ctx.divisor = windows, divisor
-        row_sums = added(windows.across_width(windows.padded(input, 0)))
-        return (added(windows.across_height(row_sums)) / divisor).astype(input.dtype)
+        sums, _ = windows.reduced(windows.padded(input, 0), lambda views: (added(views), None))
+        return (sums / divisor).astype(input.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
         windows = ctx.windows
-        share = grad_output / ctx.divisor
-        grad_input = windows.spread(ctx.xp, [share] * windows.kernel[0], lambda grad_rows: [grad_rows] * windows.kernel[1])
+        grad_input = windows.spread(ctx.xp, grad_output / ctx.divisor, lambda dim, grad: [grad] * windows.kernel[dim])
         return grad_input, None, None, None
 
 
+class AvgPool3D(AvgPool2D):
+    """``AvgPool2D`` of volumes (N, C, D, H, W), under PyTorch's node name."""
+
+    formula = "out[n, c, d, i, j] = Σ_o,p,q input[n, c, d·stride + o, i·stride + p, j·stride + q] / divisor[d, i, j]"
+
+
 def window_divisor(windows, count_include_pad, divisor_override, dtype):
-    """What each window's sum is divided by, (H_out, W_out): PyTorch's rule (windows that reach
+    """What each window's sum is divided by, (*positions): PyTorch's rule (windows that reach
     past the padding count only up to it; without ``count_include_pad`` only input elements)."""
     if divisor_override:
         return xp.full(windows.positions, float(divisor_override), dtype=dtype)
-    counts = []
-    for positions, size, kernel, stride, padding in zip(windows.positions, windows.size, windows.kernel, windows.stride, windows.padding):
+    divisor, dims = 1, len(windows.size)
+    for dim, (positions, size, kernel, stride, padding) in enumerate(
+        zip(windows.positions, windows.size, windows.kernel, windows.stride, windows.padding)
+    ):
         start = xp.arange(positions) * stride - padding
         end = xp.minimum(start + kernel, size + padding)
-        counts.append(end - start if count_include_pad else xp.minimum(end, size) - xp.maximum(start, 0))
-    return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
+        count = end - start if count_include_pad else xp.minimum(end, size) - xp.maximum(start, 0)
+        divisor = divisor * count.reshape((-1,) + (1,) * (dims - 1 - dim))
+    return divisor.astype(dtype)
 
 
 # ----------------------------------------------------------------------------- public functions
 def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims=2):
-    """Check ``input`` and the arguments as PyTorch does; the ``Windows`` of a 2-d pooling."""
+    """Check ``input`` and the arguments as PyTorch does; the ``Windows`` of a 2-d (or 3-d) pooling."""
     if input.ndim not in (dims + 1, dims + 2):
-        layout = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
-        raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input {layout}, but got input of size: {list(input.shape)}")
+        raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input {LAYOUTS[dims]}, but got input of size: {list(input.shape)}")
     kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
     stride = kernel if stride is None or stride == [] or stride == () else per_dimension(stride, dims, "stride", operation)
     padding = per_dimension(padding, dims, "padding", operation)
@@ -194,11 +225,11 @@ def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, oper
             )
     if dims == 1:
         kernel, stride, padding, dilation = ((1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation)
-    size = tuple(input.shape[-2:]) if dims == 2 else (1, input.shape[-1])
+    size = tuple(input.shape[-dims:]) if dims > 1 else (1, input.shape[-1])
     windows = Windows(size, kernel, stride, padding, dilation, ceil_mode)
     if any(p < 1 for p in windows.positions):
-        shown = size if dims == 2 else size[1:]
-        out = windows.positions if dims == 2 else windows.positions[1:]
+        shown = size if dims > 1 else size[1:]
+        out = windows.positions if dims > 1 else windows.positions[1:]
         raise RuntimeError(
             f"{operation}: Given input size: ({'x'.join(map(str, (input.shape[-dims - 1],) + shown))}). Calculated output "
             f"size: ({'x'.join(map(str, (input.shape[-dims - 1],) + out))}). Output size is too small; the input is "
@@ -226,9 +257,10 @@ def _restored(output, unbatched, dims):
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims, operation):
     windows = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims)
     planes, unbatched = _as_batched_planes(input, dims)
+    pool = MaxPool3D if dims == 3 else MaxPool2D
     if not return_indices:
-        return _restored(MaxPool2D.apply(planes, windows, False), unbatched, dims)
-    output, indices = MaxPool2D.apply(planes, windows, True)
+        return _restored(pool.apply(planes, windows, False), unbatched, dims)
+    output, indices = pool.apply(planes, windows, True)
     return _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
 
 
@@ -243,6 +275,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 @public(method=False)
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum of each kd x kh x kw window of a volume: (N, C, D, H, W) -> (N, C, D_out, H_out,
+    W_out), sizes as ``max_pool2d`` along each dimension; ``return_indices`` gives each maximum's
+    position in its input volume (depth · H · W + row · W + column)."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3, "max_pool3d")
+
+
+@public(method=False)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum of each window of length k: (N, C, L) -> (N, C, L_out), as ``max_pool2d``."""
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
@@ -252,8 +292,14 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{operation}: divisor must be not zero")
     windows = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, operation, dims)
+    if dims == 3 and any(size < kernel for size, kernel in zip(windows.size, windows.kernel)):
+        # PyTorch's avg_pool3d (unlike its 2-d one and max_pool3d) wants the kernel inside the unpadded input
+        sizes = " ".join(f"{name}: {size}" for name, size in zip("THW", windows.size))
+        kernels = " ".join(f"k{name}: {kernel}" for name, kernel in zip("THW", windows.kernel))
+        raise RuntimeError(f"{operation}: input image ({sizes}) smaller than kernel size ({kernels})")
     planes, unbatched = _as_batched_planes(input, dims)
-    return _restored(AvgPool2D.apply(planes, windows, count_include_pad, divisor_override), unbatched, dims)
+    pool = AvgPool3D if dims == 3 else AvgPool2D
+    return _restored(pool.apply(planes, windows, count_include_pad, divisor_override), unbatched, dims)
 
 
 @public(method=False)
@@ -262,6 +308,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     ``max_pool2d``. Padding counts as 0 and, with ``count_include_pad``, in the divisor too;
     ``divisor_override`` replaces the divisor."""
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2, "avg_pool2d")
+
+
+@public(method=False)
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """The mean of each kd x kh x kw window of a volume: (N, C, D, H, W) -> (N, C, D_out, H_out,
+    W_out), as ``avg_pool2d`` along each dimension."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3, "avg_pool3d")
 
 
 @public(method=False)
@@ -278,19 +331,44 @@ def _adaptive_bounds(size, out):
     return (index * size) // out, -((-(index + 1) * size) // out)
 
 
-def _adaptive_output_size(input, output_size, operation):
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{operation}: Expected 3D or 4D tensor (C, H, W) or (N, C, H, W), but got input of size {list(input.shape)}")
-    sizes = (output_size, output_size) if output_size is None or isinstance(output_size, int) else tuple(output_size)
-    sizes = tuple(input.shape[-2 + axis] if size is None else size for axis, size in enumerate(sizes))
-    if len(sizes) != 2 or any(size < 1 for size in sizes):
-        raise RuntimeError(f"{operation}: output_size must be 2 positive integers (or None to keep a size), got {output_size!r}")
+def _adaptive_output_size(input, output_size, operation, dims=2):
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(
+            f"{operation}: Expected {dims + 1}D or {dims + 2}D tensor {LAYOUTS[dims]}, but got input of size {list(input.shape)}"
+        )
+    sizes = (output_size,) * dims if output_size is None or isinstance(output_size, int) else tuple(output_size)
+    sizes = tuple(input.shape[-dims + axis] if size is None else size for axis, size in enumerate(sizes))
+    if len(sizes) != dims or any(size < 1 for size in sizes):
+        raise RuntimeError(f"{operation}: output_size must be {dims} positive integers (or None to keep a size), got {output_size!r}")
     return sizes
 
 
 def _tiles(input, sizes):
     """Whether the adaptive windows are a plain tiling of the input (each size a multiple)."""
-    return all(size % out == 0 for size, out in zip(input.shape[-2:], sizes))
+    return all(size % out == 0 for size, out in zip(input.shape[-len(sizes) :], sizes))
+
+
+def _averaged_along(input, averaging, axis):
+    """``input`` with its dimension ``axis`` (counted from the end) replaced by ``averaging @`` it."""
+    if axis == -1:
+        return input @ averaging.T
+    if axis == -2:
+        return averaging @ input
+    return (averaging @ input.movedim(axis, -2)).movedim(-2, axis)
+
+
+def _adaptive_avg_pool(input, output_size, dims, pool, operation):
+    """Sizes that divide are ``pool`` (avg_pool2d or 3d) with kernel = stride = size / out; the
+    others are one averaging matrix A (out, size) per dimension, applied along it:
+    out = A_h @ x @ A_wᵀ for an image."""
+    sizes = _adaptive_output_size(input, output_size, operation, dims)
+    if _tiles(input, sizes):
+        return pool(input, tuple(size // out for size, out in zip(input.shape[-dims:], sizes)))
+    for axis, size, out in zip(range(-dims, 0), input.shape[-dims:], sizes):
+        start, end = _adaptive_bounds(size, out)
+        inside = (xp.arange(size) >= start[:, None]) & (xp.arange(size) < end[:, None])
+        input = _averaged_along(input, tensor_from_array((inside / (end - start)[:, None]).astype(input.dtype)), axis)
+    return input
 
 
 @public(method=False)
@@ -301,16 +379,47 @@ def adaptive_avg_pool2d(input, output_size):
     Sizes that divide are ``avg_pool2d`` with kernel = stride = H / H_out; the others are the
     averaging matrices A_h (H_out, H) and A_w: out = A_h @ x @ A_wᵀ.
     """
-    sizes = _adaptive_output_size(input, output_size, "adaptive_avg_pool2d")
+    return _adaptive_avg_pool(input, output_size, 2, avg_pool2d, "adaptive_avg_pool2d")
+
+
+@public(method=False)
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of volumes to a fixed (D_out, H_out, W_out): (N, C, D, H, W) -> (N, C,
+    D_out, H_out, W_out), windows as ``adaptive_avg_pool2d`` along each dimension."""
+    return _adaptive_avg_pool(input, output_size, 3, avg_pool3d, "adaptive_avg_pool3d")
+
+
+def _adaptive_max_pool(input, output_size, return_indices, dims, pool, operation):
+    """Sizes that divide are ``pool`` (max_pool2d or 3d) with kernel = stride = size / out.
+    Otherwise the windows (of unequal sizes) are gathered into the largest window's shape, the
+    unused places set to -inf."""
+    sizes = _adaptive_output_size(input, output_size, operation, dims)
     if _tiles(input, sizes):
-        kernel = tuple(size // out for size, out in zip(input.shape[-2:], sizes))
-        return avg_pool2d(input, kernel)
-    averaging = []
-    for size, out in zip(input.shape[-2:], sizes):
+        kernel = tuple(size // out for size, out in zip(input.shape[-dims:], sizes))
+        return pool(input, kernel, return_indices=return_indices)
+    planes, unbatched = _as_batched_planes(input, dims)
+    places, unused, gathered = [], False, planes
+    for dim, (size, out) in enumerate(zip(planes.shape[2:], sizes)):
         start, end = _adaptive_bounds(size, out)
-        inside = (xp.arange(size) >= start[:, None]) & (xp.arange(size) < end[:, None])
-        averaging.append(tensor_from_array((inside / (end - start)[:, None]).astype(input.dtype)))
-    return averaging[0] @ input @ averaging[1].T
+        offsets = xp.arange(int((end - start).max()))
+        places.append(xp.minimum(start[:, None] + offsets, size - 1))  # (out, widest window)
+        # (..., out, widest, ...) at this dimension's pair of axes among the gathered ones
+        layout = (1,) * (2 * dim) + places[-1].shape + (1,) * (2 * (dims - 1 - dim))
+        unused = unused | (start[:, None] + offsets >= end[:, None]).reshape(layout)
+        gathered = gathered[(slice(None),) * (2 + 2 * dim) + (places[-1],)]  # (N, C, out_0, widest_0, ..., rest)
+    gathered = gathered + tensor_from_array(xp.where(unused, -xp.inf, 0.0).astype(planes.dtype))
+    batch, channels = planes.shape[:2]
+    order = (0, 1) + tuple(range(2, 2 + 2 * dims, 2)) + tuple(range(3, 3 + 2 * dims, 2))
+    flat = gathered.permute(*order).reshape(batch, channels, *sizes, -1)
+    output = flat.amax(-1)  # ties only between equal input values: the -inf places never win
+    offsets = xp.unravel_index(flat.array.argmax(-1), tuple(place.shape[1] for place in places))
+    indices = 0
+    for dim, (place, offset) in enumerate(zip(places, offsets)):
+        at = xp.arange(sizes[dim]).reshape((-1,) + (1,) * (dims - 1 - dim))
+        indices = indices * planes.shape[2 + dim] + place[at, offset]
+    indices = tensor_from_array(indices.astype(xp.int64))
+    output, indices = _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
+    return (output, indices) if return_indices else output
 
 
 @public(method=False)
@@ -320,30 +429,14 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     Sizes that divide are ``max_pool2d`` with kernel = stride = H / H_out. Otherwise the windows
     (of unequal sizes) are gathered into the largest window's shape, the unused places set to -inf.
     """
-    sizes = _adaptive_output_size(input, output_size, "adaptive_max_pool2d")
-    if _tiles(input, sizes):
-        kernel = tuple(size // out for size, out in zip(input.shape[-2:], sizes))
-        return max_pool2d(input, kernel, return_indices=return_indices)
-    planes, unbatched = _as_batched_planes(input, 2)
-    places, unused = [], []
-    for size, out in zip(planes.shape[-2:], sizes):
-        start, end = _adaptive_bounds(size, out)
-        offsets = xp.arange(int((end - start).max()))
-        places.append(xp.minimum(start[:, None] + offsets, size - 1))  # (out, widest window)
-        unused.append(start[:, None] + offsets >= end[:, None])
-    rows, cols = places
-    penalty = xp.where(unused[0][:, :, None, None] | unused[1][None, None], -xp.inf, 0.0).astype(planes.dtype)
-    gathered = planes[:, :, rows][..., cols] + tensor_from_array(penalty)  # (N, C, H_out, kh, W_out, kw)
-    batch, channels = planes.shape[:2]
-    flat = gathered.permute(0, 1, 2, 4, 3, 5).reshape(batch, channels, sizes[0], sizes[1], -1)
-    output = flat.amax(-1)  # ties only between equal input values: the -inf places never win
-    widest = cols.shape[1]
-    chosen = flat.array.argmax(-1)
-    index_rows = rows[xp.arange(sizes[0])[:, None], chosen // widest]
-    index_cols = cols[xp.arange(sizes[1]), chosen % widest]
-    indices = tensor_from_array((index_rows * planes.shape[-1] + index_cols).astype(xp.int64))
-    output, indices = _restored(output, unbatched, 2), _restored(indices, unbatched, 2)
-    return (output, indices) if return_indices else output
+    return _adaptive_max_pool(input, output_size, return_indices, 2, max_pool2d, "adaptive_max_pool2d")
+
+
+@public(method=False)
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of volumes to a fixed (D_out, H_out, W_out), windows as ``adaptive_avg_pool3d``;
+    ``return_indices`` also gives each maximum's position in its input volume."""
+    return _adaptive_max_pool(input, output_size, return_indices, 3, max_pool3d, "adaptive_max_pool3d")
 
 
 # ----------------------------------------------------------------------------- 1-d adaptive pooling
@@ -435,6 +528,13 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool3d``: (N, C, D_in, H_in, W_in) values and their ``indices``
+    (flat positions in the volume) -> (N, C, D, H, W), D = (D_in - 1) stride - 2 padding + kd (H, W
+    alike, or ``output_size``), each value back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
+
+
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The partial inverse of ``max_pool2d``: (N, C, H_in, W_in) values and their ``indices`` (flat
     positions row · W + column) -> (N, C, H, W) with H = (H_in - 1) stride - 2 padding + kh (W
@@ -461,3 +561,9 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: (N, C, H, W) -> (N, C, H_out, W_out), each kh x kw window's
     (Σ x^p)^(1/p) with p = ``norm_type``, sizes as ``avg_pool2d``."""
     return _lp_pool(avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling of volumes: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), each
+    kd x kh x kw window's (Σ x^p)^(1/p) with p = ``norm_type``, sizes as ``avg_pool3d``."""
+    return _lp_pool(avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)

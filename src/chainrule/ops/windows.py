@@ -39,6 +39,10 @@ class WindowOp(Op):
     _node_base = WindowNode
 
 
+#: The layout of an input with 1, 2 or 3 spatial dimensions, as error messages name it.
+LAYOUTS = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
+
+
 def per_dimension(value, count, name, operation):
     """``value`` (an int or a sequence of ``count`` ints) as a tuple of ``count`` ints."""
     values = (value,) * count if isinstance(value, int) else tuple(value)
