@@ -75,6 +75,7 @@ from chainrule.ops.pool import (  # noqa: F401
     max_pool2d,
 )
 from chainrule.ops.upsample import interpolate  # noqa: F401
+from chainrule.ops.grid import affine_grid, grid_sample  # noqa: F401
 from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
 from chainrule.ops.loss import gaussian_nll_loss, huber_loss, kl_div, poisson_nll_loss  # noqa: F401
 from chainrule.ops.loss import reduction_from, warn_if_broadcasting
@@ -112,6 +113,8 @@ __all__ = [
     "dropout2d",
     "fold",
     "interpolate",
+    "affine_grid",
+    "grid_sample",
     "max_pool1d",
     "max_pool2d",
     "unfold",
