@@ -61,6 +61,7 @@ from chainrule.nn.linear import Bilinear, Identity, Linear
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CTCLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
     GaussianNLLLoss,
@@ -150,6 +151,7 @@ __all__ = [
     "BatchNorm2d",
     "Bilinear",
     "CELU",
+    "CTCLoss",
     "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",

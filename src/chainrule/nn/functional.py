@@ -76,6 +76,7 @@ from chainrule.ops.pool import (  # noqa: F401
 )
 from chainrule.ops.upsample import interpolate  # noqa: F401
 from chainrule.ops.grid import affine_grid, grid_sample  # noqa: F401
+from chainrule.ops.ctc import ctc_loss  # noqa: F401
 from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
 from chainrule.ops.loss import gaussian_nll_loss, huber_loss, kl_div, poisson_nll_loss  # noqa: F401
 from chainrule.ops.loss import reduction_from, warn_if_broadcasting
@@ -115,6 +116,7 @@ __all__ = [
     "interpolate",
     "affine_grid",
     "grid_sample",
+    "ctc_loss",
     "max_pool1d",
     "max_pool2d",
     "unfold",
