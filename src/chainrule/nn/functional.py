@@ -71,6 +71,8 @@ from chainrule.ops.pool import (  # noqa: F401
     adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
+    fractional_max_pool2d,
+    fractional_max_pool3d,
     max_pool1d,
     max_pool2d,
 )
@@ -119,6 +121,8 @@ __all__ = [
     "ctc_loss",
     "max_pool1d",
     "max_pool2d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
     "unfold",
     "batch_norm",
     "binary_cross_entropy",
