@@ -39,6 +39,7 @@ from chainrule.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from chainrule.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.channelshuffle import ChannelShuffle
 from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -58,6 +59,7 @@ from chainrule.nn.lazy import (
     LazyLinear,
 )
 from chainrule.nn.linear import Bilinear, Identity, Linear
+from chainrule.nn.linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -142,6 +144,7 @@ from chainrule.nn.upsampling import Upsample
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AlphaDropout",
@@ -213,6 +216,8 @@ __all__ = [
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
