@@ -503,7 +503,7 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
     outs = per_dimension(output_size, dims, "output_size", operation)
     names = ("height", "width") if dims == 2 else ("time", "height", "width")
     for name, size, out, k in zip(names, sizes, outs, kernel):
-        if out + k - 1 > size:
+        if out + k - 1 > size or (dims == 3 and out + k - 1 == size):  # PyTorch's 3-d check is strict
             suffix = "" if dims == 2 else "_out"
             raise RuntimeError(f"{operation}{suffix}(): pool {name} {k} too large relative to input {name} {size} (output {name} {out})")
     unbatched = input.ndim == dims + 1
