@@ -88,17 +88,15 @@ NOT_YET = {
     ),
     "nn.functional": set(
         """
-        adaptive_avg_pool3d adaptive_max_pool3d affine_grid avg_pool3d conv3d conv_transpose3d
-        ctc_loss fractional_max_pool2d fractional_max_pool3d grid_sample lp_pool3d max_pool3d
-        max_unpool3d
+        adaptive_avg_pool3d adaptive_max_pool3d avg_pool3d conv3d conv_transpose3d lp_pool3d
+        max_pool3d max_unpool3d
         """.split()
     ),
     "nn": set(
         """
-        AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss AdaptiveMaxPool3d AvgPool3d BatchNorm3d CTCLoss
-        Conv3d ConvTranspose3d FractionalMaxPool2d FractionalMaxPool3d LPPool3d LazyBatchNorm3d
-        LazyConv3d LazyConvTranspose1d LazyConvTranspose3d LazyInstanceNorm3d LinearCrossEntropyLoss
-        LinearCrossEntropyOptions MaxPool3d MaxUnpool3d
+        AdaptiveAvgPool3d AdaptiveMaxPool3d AvgPool3d BatchNorm3d Conv3d ConvTranspose3d LPPool3d
+        LazyBatchNorm3d LazyConv3d LazyConvTranspose1d LazyConvTranspose3d LazyInstanceNorm3d
+        MaxPool3d MaxUnpool3d
         """.split()
     ),
 }
