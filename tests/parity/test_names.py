@@ -107,13 +107,10 @@ NOT_YET = {
     ),
     "nn.functional": set(
         """
-        affine_grid ctc_loss fractional_max_pool2d fractional_max_pool3d grid_sample
         """.split()
     ),
     "nn": set(
         """
-        AdaptiveLogSoftmaxWithLoss CTCLoss FractionalMaxPool2d FractionalMaxPool3d LinearCrossEntropyLoss
-        LinearCrossEntropyOptions
         """.split()
     ),
     "nn.init": set(),

@@ -39,6 +39,7 @@ from chainrule.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from chainrule.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.channelshuffle import ChannelShuffle
 from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -63,9 +64,11 @@ from chainrule.nn.lazy import (
     LazyLinear,
 )
 from chainrule.nn.linear import Bilinear, Identity, Linear
+from chainrule.nn.linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CTCLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
     GaussianNLLLoss,
@@ -127,6 +130,8 @@ from chainrule.nn.pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -152,6 +157,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
@@ -166,6 +172,7 @@ __all__ = [
     "BatchNorm3d",
     "Bilinear",
     "CELU",
+    "CTCLoss",
     "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",
@@ -192,6 +199,8 @@ __all__ = [
     "FeatureAlphaDropout",
     "Flatten",
     "Fold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "GELU",
     "GLU",
     "GRU",
@@ -231,6 +240,8 @@ __all__ = [
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",

@@ -76,11 +76,15 @@ from chainrule.ops.pool import (  # noqa: F401
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
+    fractional_max_pool2d,
+    fractional_max_pool3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
 )
 from chainrule.ops.upsample import interpolate  # noqa: F401
+from chainrule.ops.grid import affine_grid, grid_sample  # noqa: F401
+from chainrule.ops.ctc import ctc_loss  # noqa: F401
 from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
 from chainrule.ops.loss import gaussian_nll_loss, huber_loss, kl_div, poisson_nll_loss  # noqa: F401
 from chainrule.ops.loss import reduction_from, warn_if_broadcasting
@@ -125,14 +129,20 @@ __all__ = [
     "dropout2d",
     "fold",
     "interpolate",
+    "affine_grid",
+    "grid_sample",
+    "ctc_loss",
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
     "unfold",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "linear_cross_entropy",
     "dropout",
     "elu",
     "embedding",
@@ -510,6 +520,69 @@ def cross_entropy(
     else:
         _check_class_index_target(input, target, weight, "cross_entropy")
     return CrossEntropy.apply(input, target, weight, reduction, ignore_index, label_smoothing)
+
+
+def linear_cross_entropy(
+    input,
+    linear_weight,
+    target,
+    *,
+    linear_bias=None,
+    weight=None,
+    reduction="mean",
+    ignore_index=None,
+    label_smoothing=0.0,
+    options=None,
+):
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)``: the loss of a
+    classifier head in one call. input (N, in_features) or (in_features,); linear_weight
+    (C, in_features), or (C, d1, ..., dK, in_features) for a K-dimensional loss (batched input
+    only), whose logits are (N, C, d1, ..., dK). ``ignore_index`` None means -100; it cannot be
+    given with class-probability targets.
+
+    ``options`` (a ``LinearCrossEntropyOptions``) selects PyTorch's chunked implementation, which
+    only saves memory; chainrule always computes the reference form, so it is accepted and
+    ignored (with PyTorch's warning where PyTorch itself would fall back to the reference form).
+    """
+    if input.ndim < 1 or input.ndim > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
+    if linear_weight.ndim < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.ndim}")
+    batches, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(
+            "expected equal input and linear_weight last dimensions (in_features), "
+            f"got {input.shape[-1]} and {linear_weight.shape[-1]}, respectively"
+        )
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(classes, *out_features)}, got {tuple(linear_bias.shape)}")
+    if out_features and not batches:
+        raise RuntimeError(
+            f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires batched input, "
+            f"(N, {in_features}), got unbatched input with shape {tuple(input.shape)}"
+        )
+    logits_shape = (*batches, classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None and (out_features or label_smoothing != 0.0 or target.array.dtype != xp.int64):
+        warnings.warn(
+            "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in {'mean','sum','none'}, "
+            "label_smoothing == 0, target.dtype == int64, out_features == (). Got "
+            f"reduction={reduction!r}, label_smoothing={label_smoothing}, target.dtype={target.dtype}, "
+            f"out_features={out_features}, tracing=False, "
+            f"linear_bias.shape={tuple(linear_bias.shape) if linear_bias is not None else None}.",
+            stacklevel=2,
+        )
+    flat_outputs = math.prod(out_features) * classes
+    if out_features:
+        linear_weight = linear_weight.reshape(flat_outputs, in_features)
+        linear_bias = linear_bias.reshape(flat_outputs) if linear_bias is not None else None
+    logits = linear(input, linear_weight, linear_bias).reshape(logits_shape)
+    return cross_entropy(
+        logits, target, weight=weight, reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing
+    )
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):

@@ -254,3 +254,17 @@ class SoftMarginLoss(_Loss):
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss: -log p(target | input) summed over every
+    alignment of the target to the input's steps, for unsegmented sequences (speech,
+    handwriting). log_probs (T, N, C) from a log_softmax, targets (N, S) or concatenated, and the
+    lengths of each; class ``blank`` marks "no label at this step"."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction, self.zero_infinity)

@@ -216,3 +216,49 @@ class LPPool3d(_LPPoolNd):
 
     def forward(self, input):
         return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class _FractionalMaxPoolNd(Module):
+    """Checks and stores the options of FractionalMaxPool2d / 3d; ``_random_samples`` is a buffer."""
+
+    spatial = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = per_dimension(kernel_size, self.spatial, "kernel_size", name)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = per_dimension(output_size, self.spatial, "output_size", name) if output_size is not None else None
+        self.output_ratio = (
+            None if output_ratio is None
+            else (output_ratio,) * self.spatial if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
+        )
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < ratio < 1 for ratio in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Max pooling over pseudo-random overlapping windows that shrink (N, C, H, W) by a fractional
+    factor: to ``output_size`` or ``output_ratio`` times the input (a new draw each call unless
+    ``_random_samples`` is given)."""
+
+    def forward(self, input):
+        return F.fractional_max_pool2d(
+            input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices, _random_samples=self._random_samples
+        )
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """FractionalMaxPool2d over (N, C, T, H, W)."""
+
+    spatial = 3
+
+    def forward(self, input):
+        return F.fractional_max_pool3d(
+            input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices, _random_samples=self._random_samples
+        )

@@ -13,6 +13,7 @@ power-average pooling are built on these.
 import math
 
 from chainrule.backend import xp
+from chainrule.creation import rand
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowOp, output_size, per_dimension
@@ -567,3 +568,99 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling of volumes: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), each
     kd x kh x kw window's (Σ x^p)^(1/p) with p = ``norm_type``, sizes as ``avg_pool3d``."""
     return _lp_pool(avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+# ----------------------------------------------------------------------------- fractional max pooling
+def _fractional_starts(sample, size, out, kernel, dtype):
+    """Where the ``out`` windows of one dimension start, as PyTorch's ``generate_intervals``: with
+    α = (size - kernel) / (out - 1) (in the input's dtype), window i starts at
+    ⌊(i + u) α⌋ - ⌊u α⌋ for the plane's sample u ∈ [0, 1), the last one at size - kernel.
+    ``sample`` (N, C) -> starts (N, C, out)."""
+    starts = xp.full(sample.shape + (out,), size - kernel, dtype=xp.int64)
+    if out > 1:
+        alpha = xp.asarray(size - kernel, dtype=dtype) / xp.asarray(out - 1, dtype=dtype)
+        steps = xp.arange(out - 1, dtype=dtype)
+        starts[..., :-1] = ((steps + sample[..., None]) * alpha).astype(xp.int64) - (sample * alpha).astype(xp.int64)[..., None]
+    return starts
+
+
+def _first_maximum_or_last_nan(windows):
+    """Per row of ``windows`` (..., K), the position PyTorch's kernel keeps: scanning in order, a
+    value replaces the best so far when greater or nan (so the first maximum, or the last nan)."""
+    chosen = windows.argmax(-1)
+    is_nan = xp.isnan(windows)
+    last_nan = windows.shape[-1] - 1 - is_nan[..., ::-1].argmax(-1)
+    return xp.where(is_nan.any(-1), last_nan, chosen)
+
+
+def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices, random_samples, dims):
+    operation = f"fractional_max_pool{dims}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{operation} requires specifying either an output_size or an output_ratio")
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{operation}(): Expected {dims + 1}D or {dims + 2}D tensor, but got input of size {list(input.shape)}")
+    kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
+    sizes = tuple(input.shape[-dims:])
+    if output_size is None:
+        ratios = (output_ratio,) * dims if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
+        if len(ratios) != dims:
+            raise ValueError(f"{operation} requires output_ratio to either be a single number or a tuple of {dims}, got {output_ratio!r}")
+        output_size = tuple(int(size * ratio) for size, ratio in zip(sizes, ratios))
+    outs = per_dimension(output_size, dims, "output_size", operation)
+    names = ("height", "width") if dims == 2 else ("time", "height", "width")
+    for name, size, out, k in zip(names, sizes, outs, kernel):
+        if out + k - 1 > size or (dims == 3 and out + k - 1 == size):  # PyTorch's 3-d check is strict
+            suffix = "" if dims == 2 else "_out"
+            raise RuntimeError(f"{operation}{suffix}(): pool {name} {k} too large relative to input {name} {size} (output {name} {out})")
+    unbatched = input.ndim == dims + 1
+    planes = input.unsqueeze(0) if unbatched else input
+    batch, channels = planes.shape[:2]
+    if random_samples is None:
+        random_samples = rand(batch, channels, dims, dtype=input.dtype)
+    if random_samples.dtype != input.dtype:
+        raise RuntimeError(f"Expect _random_samples to have the same dtype as input ({operation}: {random_samples.dtype} and {input.dtype})")
+    if random_samples.ndim != 3 or random_samples.shape[2] != dims or random_samples.shape[1] != channels:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {dims}; got {random_samples.shape[-1]} ({operation}: samples are (N, C, {dims}))")
+    if random_samples.shape[0] < batch:
+        raise RuntimeError(f"Expect _random_samples.size(0) no less then input batch size. ({operation}: {random_samples.shape[0]} < {batch})")
+    samples = random_samples.array[:batch]
+    # PyTorch's kernels read the samples as (width, height) in 2-d, (time, height, width) in 3-d
+    order = (1, 0) if dims == 2 else (0, 1, 2)
+    flat = xp.zeros((batch, channels) + (1,) * (2 * dims), dtype=xp.int64)
+    for axis in range(dims):
+        starts = _fractional_starts(samples[..., order[axis]], sizes[axis], outs[axis], kernel[axis], input.array.dtype)
+        positions = starts[..., None] + xp.arange(kernel[axis])  # (N, C, out, k)
+        flat = flat * sizes[axis] + _outs_then_kernels(positions, axis, dims)
+    windows = flat.reshape(batch, channels, math.prod(outs), math.prod(kernel))  # (N, C, places, window)
+    plane = planes.reshape(batch, channels, -1)
+    values = xp.take_along_axis(plane.array, windows.reshape(batch, channels, -1), axis=2).reshape(windows.shape)
+    chosen = xp.take_along_axis(windows, _first_maximum_or_last_nan(values)[..., None], axis=-1)[..., 0]
+    output = plane.gather(2, tensor_from_array(chosen)).reshape((batch, channels) + outs)
+    indices = tensor_from_array(chosen.reshape((batch, channels) + outs))
+    if unbatched:
+        output, indices = output.squeeze(0), indices.squeeze(0)
+    return (output, indices) if return_indices else output
+
+
+def _outs_then_kernels(positions, axis, dims):
+    """positions (N, C, out, k) of spatial ``axis`` placed to broadcast over
+    (N, C, out_0, ..., out_{d-1}, k_0, ..., k_{d-1})."""
+    batch, channels, out, k = positions.shape
+    shape = [batch, channels] + [1] * (2 * dims)
+    shape[2 + axis], shape[2 + dims + axis] = out, k
+    return positions.reshape(shape)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+    """Max pooling over pseudo-random, overlapping kh x kw windows that shrink (N, C, H, W) to
+    ``output_size`` (H_out, W_out) or to ``output_ratio`` times the input (Graham, 2014). Each
+    plane draws one sample u ∈ [0, 1) per dimension (``_random_samples`` (N, C, 2), else from the
+    global generator); window i starts at ⌊(i + u) α⌋ - ⌊u α⌋ with α = (H - kh) / (H_out - 1).
+    ``return_indices`` also gives each maximum's position in its plane (row · W + column)."""
+    return _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices, _random_samples, 2)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+    """``fractional_max_pool2d`` over (N, C, T, H, W): kt x kh x kw windows, ``_random_samples``
+    (N, C, 3); indices are positions in the (T, H, W) volume."""
+    return _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices, _random_samples, 3)
