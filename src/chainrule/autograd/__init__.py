@@ -3,7 +3,7 @@ and ``functional`` (Jacobians, Hessians and their products)."""
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
 from chainrule.autograd.backward_pass import backward, grad
-from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from chainrule.autograd import functional
 from chainrule.autograd.variable import Variable
@@ -24,6 +24,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
