@@ -192,3 +192,13 @@ def test_dtypes_print_and_compare_as_pytorch_and_numpy_takes_them():
     assert np.zeros(2, dtype=chainrule.int32).dtype == np.int32
     assert pickle.loads(pickle.dumps(chainrule.float64)) is chainrule.float64
     assert {chainrule.float32: "f"}[x.array.dtype] == "f"
+
+
+def test_module_load_copies_into_the_parameter_or_gives_the_value_itself_as_pytorch():
+    for library in (chainrule, torch):
+        target, value = library.zeros(3, requires_grad=True), library.arange(3.0)
+        with library.no_grad():
+            loaded = target.module_load(value)
+        assert loaded is not target and loaded.tolist() == target.tolist() == [0.0, 1.0, 2.0] and not loaded.requires_grad
+        assigned = target.module_load(value * 2, assign=True)
+        assert assigned.tolist() == [0.0, 2.0, 4.0] and not assigned.requires_grad

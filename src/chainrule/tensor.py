@@ -238,6 +238,14 @@ class Tensor:
         retained = self.grad_fn._retained if self.grad_fn is not None else None
         return bool(retained) and self._output_nr in retained
 
+    def module_load(self, other, assign=False):
+        """What ``load_state_dict`` makes of ``other``, the state dict's value for this parameter or
+        buffer, before putting it in place (PyTorch's hook for tensor subclasses): this tensor with
+        ``other`` copied in, detached; with ``assign``, ``other`` detached."""
+        if assign:
+            return other.detach()
+        return self.copy_(other).detach()
+
     def detach(self):
         """A tensor with the same values (shared memory) that is cut off from the graph.
 

@@ -65,7 +65,7 @@ DELIBERATELY_MISSING = {
             "is_quantized dequantize int_repr qscheme q_scale q_zero_point q_per_channel_scales "
             "q_per_channel_zero_points q_per_channel_axis",
         ),
-        **_because(_COMPLEX, "real imag angle conj conj_physical conj_physical_ resolve_conj resolve_neg is_complex is_conj chalf cfloat cdouble H mH adjoint"),
+        **_because(_COMPLEX, "real imag angle conj conj_physical conj_physical_ resolve_conj resolve_neg is_complex is_conj chalf cfloat cdouble H mH adjoint stft istft"),
         **_because(
             _MEMORY,
             "storage untyped_storage storage_type data_ptr const_data_ptr set_ is_set_to share_memory_ is_shared "
@@ -102,7 +102,6 @@ NOT_YET = {
     "torch": set(),
     "Tensor": set(
         """
-        istft module_load stft
         """.split()
     ),
     "nn.functional": set(
