@@ -15,6 +15,7 @@ from chainrule.ops.operands import as_floating
 from chainrule.ops.elementwise import selected
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
+from chainrule.ops import registry
 from chainrule.ops.registry import in_place_form, public
 from chainrule.random import numpy_generator
 from chainrule.tensor import check_dim
@@ -40,7 +41,7 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * result * (1.0 - result)
+        return grad_output * (1.0 - result) * result  # PyTorch's order, so the same roundings
 
 
 class Tanh(Op):
@@ -56,7 +57,16 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * (1.0 - result * result)
+        return grad_output * ctx.xp.one_minus_square(result)
+
+
+def one_minus_square(x):
+    """1 - x² of a tensor: what ``ctx.xp.one_minus_square`` computes when a backward is recorded
+    (the plain backward's, on arrays, is ``backend.ArrayFunctions.one_minus_square``)."""
+    return 1.0 - x * x
+
+
+registry.functions.one_minus_square = one_minus_square
 
 
 class ELU(Op):
