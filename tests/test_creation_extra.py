@@ -68,3 +68,12 @@ def test_rng_state_replays_the_same_numbers():
         chainrule.set_rng_state(chainrule.ones(3))
     with pytest.raises(RuntimeError, match="not a state from chainrule.get_rng_state"):
         chainrule.set_rng_state(chainrule.tensor([1, 2], dtype=chainrule.uint8))
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_their_sizes_as_the_size_keyword_too_as_pytorch(name):
+    ours, theirs = getattr(chainrule, name)(size=(2, 3)), getattr(torch, name)(size=(2, 3))
+    assert tuple(ours.shape) == tuple(theirs.shape) == (2, 3)
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    with pytest.raises(TypeError):
+        getattr(chainrule, name)(2, size=(3,))

@@ -22,8 +22,13 @@ def _finish(array, requires_grad, device=None):
     return result
 
 
-def _shape(size):
-    """Sizes given as ``zeros(2, 3)`` or ``zeros((2, 3))``, checked as PyTorch checks them."""
+def _shape(size, keyword=None):
+    """Sizes given as ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))`` (``keyword``),
+    checked as PyTorch checks them."""
+    if keyword is not None:
+        if size:
+            raise TypeError("sizes given both as arguments and as size=; give them once")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     shape = tuple(int(side) for side in size)
@@ -54,8 +59,10 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
 
 
 @public(method=False)
-def as_tensor(data, dtype=None):
-    """``data`` as a tensor, sharing memory with it when it already is an array of that dtype."""
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory with it when it already is an array of that dtype
+    (``device``: only the CPU, as everywhere in chainrule)."""
+    check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype):
@@ -64,18 +71,18 @@ def as_tensor(data, dtype=None):
 
 
 @public(method=False)
-def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.zeros(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
-def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.ones(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
-def empty(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.empty(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
@@ -180,16 +187,16 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 
 @public(method=False)
-def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
+def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the uniform distribution on [0, 1)."""
-    values = numpy_generator(generator).random(_shape(size))
+    values = numpy_generator(generator).random(_shape(sizes, size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
-def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
+def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the standard normal distribution N(0, 1)."""
-    values = numpy_generator(generator).standard_normal(_shape(size))
+    values = numpy_generator(generator).standard_normal(_shape(sizes, size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 

@@ -78,11 +78,13 @@ class NumpyRandomness:
             randomness.global_stream = np.random.default_rng(int(seed))
             return original_manual_seed(seed)
 
-        def rand(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None):
+        def rand(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None, **keyword):
+            size = size or (keyword.pop("size"),)  # torch.rand(size=(2, 3)) too
             values = randomness.stream(generator).random(shape(size))
             return randomness.tensor(values, dtype or torch.get_default_dtype(), requires_grad)
 
-        def randn(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None):
+        def randn(*size, generator=None, dtype=None, requires_grad=False, device=None, out=None, **keyword):
+            size = size or (keyword.pop("size"),)
             values = randomness.stream(generator).standard_normal(shape(size))
             return randomness.tensor(values, dtype or torch.get_default_dtype(), requires_grad)
 
