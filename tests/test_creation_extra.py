@@ -77,3 +77,10 @@ def test_factories_take_their_sizes_as_the_size_keyword_too_as_pytorch(name):
     assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
     with pytest.raises(TypeError):
         getattr(chainrule, name)(2, size=(3,))
+
+
+@pytest.mark.parametrize("value", [3, 2.5, True])
+def test_scalar_tensor_is_a_0d_float_tensor_as_pytorch(value):
+    ours, theirs = chainrule.scalar_tensor(value), torch.scalar_tensor(value)
+    assert ours.shape == () and str(ours.dtype) == "chainrule.float32" and ours.item() == theirs.item()
+    assert chainrule.scalar_tensor(value, dtype=chainrule.float64).dtype == chainrule.float64

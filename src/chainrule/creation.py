@@ -86,6 +86,12 @@ def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None):
 
 
 @public(method=False)
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
+    """The number ``s`` as a 0-d tensor of the default float dtype (or ``dtype``), whatever its type."""
+    return _finish(xp.asarray(s, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+@public(method=False)
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
