@@ -10,6 +10,8 @@ The registered functions also form the namespace that backward formulas use when
 is recorded (``create_graph=True``): ``ctx.xp.cos(x)`` is NumPy's ``cos`` on arrays in a plain
 backward and ``chainrule.cos`` on tensors in a recorded one (see ``ops/op.py``).
 """
+import functools
+import inspect
 from types import SimpleNamespace
 
 from chainrule.ops.inplace import check_castable, write_in_place
@@ -29,16 +31,56 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
     """
 
     def register(function):
-        exported = with_out(function) if out else function
+        keyworded = with_pytorch_keywords(function)
+        exported = with_out(keyworded) if out else keyworded
         for each in (name or function.__name__, *aliases):
             setattr(functions, each, exported)
             if method:
-                install_method(each, function if method is True else method)
+                install_method(each, keyworded if method is True else method)
             if inplace:
                 install_method(each + "_", in_place_form(function if method is True else method))
         return function
 
     return register(function) if function is not None else register
+
+
+#: PyTorch's keyword names for the parameters chainrule names otherwise: the first tensor is
+#: ``input`` (``torch.sum(input=x)``), the second ``other`` (``torch.matmul(x, other=y)``).
+PYTORCH_KEYWORDS = {"x": "input", "a": "input", "A": "input", "b": "other"}
+#: PyTorch's keywords for sizes given one by one (``x.reshape(2, 3)`` or ``x.reshape(shape=(2, 3))``),
+#: by the name of chainrule's ``*sizes`` parameter.
+PYTORCH_SIZE_KEYWORDS = {"shape": ("shape", "size"), "sizes": ("size", "repeats"), "dims": ("dims",), "size": ("size",)}
+
+
+def with_pytorch_keywords(function):
+    """``function``, also taking its arguments by PyTorch's keywords (``input=``, ``other=``, and
+    ``shape=``/``size=``/``dims=`` for sizes given one by one); ``function`` itself when its
+    parameters already have PyTorch's names. Positional calls pass straight through."""
+    parameters = list(inspect.signature(function).parameters.values())
+    renamed = {
+        PYTORCH_KEYWORDS[parameter.name]: parameter.name
+        for parameter in parameters[:2]
+        if parameter.name in PYTORCH_KEYWORDS and parameter.kind == parameter.POSITIONAL_OR_KEYWORD
+    }
+    if renamed.get("input") == "b":  # a function whose first parameter is b has no PyTorch name for it
+        del renamed["input"]
+    listed = next((parameter.name for parameter in parameters if parameter.kind == parameter.VAR_POSITIONAL), None)
+    size_keywords = PYTORCH_SIZE_KEYWORDS.get(listed, ())
+    if not renamed and not size_keywords:
+        return function
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        if kwargs:
+            for theirs, ours in renamed.items():
+                if theirs in kwargs:
+                    kwargs[ours] = kwargs.pop(theirs)
+            for keyword in size_keywords:
+                if keyword in kwargs:
+                    args = (*args, kwargs.pop(keyword))
+        return function(*args, **kwargs)
+
+    return call
 
 
 def install_method(name, function):
