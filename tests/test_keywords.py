@@ -12,6 +12,8 @@ CALLS = [
     "lib.tile(x, dims=(2,))", "x.matmul(other=x.T)", "lib.matmul(input=x, other=x.T)", "lib.sum(input=x, dim=0)",
     "lib.add(x, other=x, alpha=2)", "lib.exp(input=x)", "lib.gt(x, other=0)", "lib.mul(input=x, other=3)",
     "lib.transpose(input=x, dim0=0, dim1=1)", "lib.softmax(input=x, dim=1)", "lib.clamp(input=x, min=0.2)",
+    "lib.mm(x, mat2=x.T)", "x.mm(mat2=x.T)", "lib.bmm(input=x[None], mat2=x.T[None])", "lib.dot(x[0], tensor=x[1])",
+    "lib.mv(x, vec=x[0])", "lib.outer(x[0], vec2=x[1])",
 ]
 
 

@@ -185,27 +185,27 @@ def matmul(a, b):
 
 
 @public(out=True)
-def mm(a, b):
+def mm(input, mat2):
     """(n, k) @ (k, m) -> (n, m): the product of two matrices (2-D only, no broadcasting)."""
-    return _checked_product(a, b, "mm", ndim=2, names=("self", "mat2"))
+    return _checked_product(input, mat2, "mm", ndim=2, names=("self", "mat2"))
 
 
 @public(out=True)
-def bmm(a, b):
+def bmm(input, mat2):
     """(B, n, k) @ (B, k, m) -> (B, n, m): a batch of matrix products (3-D only, equal batch sizes)."""
-    if a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]:
+    if input.ndim == mat2.ndim == 3 and input.shape[0] != mat2.shape[0]:
         raise RuntimeError(
             f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}] (shapes "
-            f"{tuple(a.shape)} and {tuple(b.shape)}); both batches need the same size"
+            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}] (shapes "
+            f"{tuple(input.shape)} and {tuple(mat2.shape)}); both batches need the same size"
         )
-    return _checked_product(a, b, "bmm", ndim=3, names=("batch1", "batch2"))
+    return _checked_product(input, mat2, "bmm", ndim=3, names=("batch1", "batch2"))
 
 
 @public(out=True)
-def dot(a, b):
-    """sum_i a[i] b[i] for two 1-D tensors of the same size: a 0-d tensor."""
-    return _checked_product(a, b, "dot", ndim=1, names=("self", "tensor"))
+def dot(input, tensor):
+    """sum_i input[i] tensor[i] for two 1-D tensors of the same size: a 0-d tensor."""
+    return _checked_product(input, tensor, "dot", ndim=1, names=("self", "tensor"))
 
 
 def _checked_product(a, b, operation, ndim=None, names=None):
@@ -220,11 +220,11 @@ def _checked_product(a, b, operation, ndim=None, names=None):
 
 
 @public(out=True)
-def outer(a, b):
-    """out[i, j] = a[i] b[j] for 1-D a and b: (n,) and (m,) -> (n, m)."""
-    _require_dims(a, 1, "self", "outer")
-    _require_dims(b, 1, "vec2", "outer")
-    return mul(a.unsqueeze(1), b)
+def outer(input, vec2):
+    """out[i, j] = input[i] vec2[j] for 1-D input and vec2: (n,) and (m,) -> (n, m)."""
+    _require_dims(input, 1, "self", "outer")
+    _require_dims(vec2, 1, "vec2", "outer")
+    return mul(input.unsqueeze(1), vec2)
 
 
 @public(out=True, inplace=True)
@@ -244,16 +244,16 @@ def _scaled_sum(input, product, beta, alpha):
 
 
 @public(out=True)
-def mv(a, vector):
+def mv(input, vec):
     """(n, k) @ (k,) -> (n,): a matrix times a vector."""
-    a, vector = _same_dtype_operands(a, vector, "mv")
-    if a.ndim != 2 or vector.ndim != 1:
+    input, vec = _same_dtype_operands(input, vec, "mv")
+    if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(
-            f"vector + matrix @ vector expected, got {a.ndim}, {vector.ndim} dimensions (shapes "
-            f"{tuple(a.shape)} and {tuple(vector.shape)}); mv takes a 2-D matrix and a 1-D vector"
+            f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim} dimensions (shapes "
+            f"{tuple(input.shape)} and {tuple(vec.shape)}); mv takes a 2-D matrix and a 1-D vector"
         )
-    _check_product_shapes(a.array.shape, vector.array.shape, "mv")
-    return Mv.apply(a, vector)
+    _check_product_shapes(input.array.shape, vec.array.shape, "mv")
+    return Mv.apply(input, vec)
 
 
 @public(out=True, inplace=True)
