@@ -332,3 +332,17 @@ def test_a_name_lives_in_one_registry_only():
     with pytest.raises(KeyError, match="already exists"):
         module.add_module("w", nn.Linear(1, 1))
     assert list(module.state_dict()) == ["w", "x"]
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_members_found_and_replaced_by_dotted_path_as_pytorch(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+    assert model.get_parameter("0.weight") is model[0].weight
+    assert model.get_buffer("1.running_mean") is model[1].running_mean
+    for lookup in (lambda: model.get_parameter("0.nope"), lambda: model.get_parameter("2.weight"), lambda: model.get_buffer("1.weight")):
+        with pytest.raises(AttributeError):
+            lookup()
+    model.set_submodule("1", lib.nn.ReLU())
+    assert isinstance(model[1], lib.nn.ReLU)
+    assert model.half()[0].weight.dtype == lib.float16 and model.type(lib.float64)[0].bias.dtype == lib.float64
+    assert model.share_memory() is model

@@ -13,6 +13,7 @@ training, and the printed tree. ``model(x)`` calls ``forward(x)`` between the re
 from collections import OrderedDict, namedtuple
 
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.device import check_device
 from chainrule.nn.parameter import Parameter, is_lazy
 from chainrule.tensor import RemovableHandle, Tensor
 
@@ -214,6 +215,35 @@ class Module:
                 raise AttributeError(f"`{part}` is not an nn.Module (looking up '{target}')")
         return module
 
+    def set_submodule(self, target, module):
+        """Put ``module`` at the dotted path ``target`` (``"encoder.0"``), replacing what is there."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent, _, name = target.rpartition(".")
+        owner = self.get_submodule(parent)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        if name not in owner._modules:
+            raise AttributeError(f"{owner._get_name()} has no attribute `{name}` (setting '{target}')")
+        setattr(owner, name, module)
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` (``"encoder.0.weight"``)."""
+        return self._get_member(target, "_parameters", "an nn.Parameter")
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``)."""
+        return self._get_member(target, "_buffers", "a buffer")
+
+    def _get_member(self, target, registry, kind):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in getattr(module, registry):
+            raise AttributeError(f"`{name}` is not {kind}")
+        return getattr(module, name)
+
     # ----------------------------------------------------------------- walking the tree
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """``(dotted name, module)`` for this module and every submodule, parents before children."""
@@ -339,7 +369,23 @@ class Module:
     def double(self):
         return self._apply(lambda tensor: tensor.double() if tensor.is_floating_point() else tensor)
 
+    def half(self):
+        return self._apply(lambda tensor: tensor.half() if tensor.is_floating_point() else tensor)
+
+    def type(self, dst_type):
+        """Every parameter and buffer converted to ``dst_type`` (a dtype or a legacy tensor type)."""
+        return self._apply(lambda tensor: tensor.type(dst_type))
+
     def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        """There is no GPU in chainrule: raises, as ``Tensor.cuda`` does (use ``.to(device)`` with a
+        device chosen by ``torch.cuda.is_available()``, which is False)."""
+        check_device("cuda")
+
+    def share_memory(self):
+        """Nothing to do: chainrule's worker processes receive copies (as PyTorch's on the CPU shares them)."""
         return self
 
     # ----------------------------------------------------------------- checkpoints
