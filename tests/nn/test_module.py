@@ -2,6 +2,7 @@
 from chainrule.nn import functional as F
 from chainrule.nn import init
 import copy
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -346,3 +347,38 @@ def test_members_found_and_replaced_by_dotted_path_as_pytorch(lib):
     assert isinstance(model[1], lib.nn.ReLU)
     assert model.half()[0].weight.dtype == lib.float16 and model.type(lib.float64)[0].bias.dtype == lib.float64
     assert model.share_memory() is model
+
+
+def backward_hook_run(lib):
+    """A 3-4-2 tanh network from fixed weights with full backward hooks on both Linear layers and a
+    pre-hook doubling the gradient reaching the Tanh: what the hooks saw, in order, and the result."""
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
+    values = [np.arange(12).reshape(4, 3) / 10, np.ones(4) / 5, np.arange(8).reshape(2, 4) / 9, np.zeros(2)]
+    with lib.no_grad():
+        for parameter, value in zip(model.parameters(), values):
+            parameter.copy_(lib.tensor(value, dtype=lib.float32))
+    seen = []
+
+    def record(name):
+        def hook(module, grad_input, grad_output):
+            as_lists = lambda grads: [None if g is None else g.numpy().round(5).tolist() for g in grads]  # noqa: E731
+            seen.append((name, as_lists(grad_input), as_lists(grad_output)))
+
+        return hook
+
+    handles = [model[0].register_full_backward_hook(record("first")), model[2].register_full_backward_hook(record("last"))]
+    model[1].register_full_backward_pre_hook(lambda module, grad_output: (grad_output[0] * 2,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        output = model(lib.full((2, 3), 1 / 3))  # no input requires grad: the first layer's hook fires early, with a warning
+        output.sum().backward()
+    inputs = lib.full((2, 3), 1 / 3, requires_grad=True)
+    model(inputs).sum().backward()
+    handles[0].remove()
+    model(inputs).sum().backward()
+    warned = [str(warning.message)[:40] for warning in caught]
+    return seen, output.grad_fn.name(), model[0].weight.grad.numpy().round(4).tolist(), inputs.grad.numpy().round(4).tolist(), warned
+
+
+def test_full_backward_hooks_see_and_change_the_gradients_as_pytorch_s():
+    assert backward_hook_run(chainrule) == backward_hook_run(torch)

@@ -12,7 +12,8 @@ training, and the printed tree. ``model(x)`` calls ``forward(x)`` between the re
 """
 from collections import OrderedDict, namedtuple
 
-from chainrule.autograd.grad_mode import no_grad
+from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
+from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.device import check_device
 from chainrule.nn.parameter import Parameter, is_lazy
 from chainrule.tensor import RemovableHandle, Tensor
@@ -56,6 +57,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", [])
         object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_backward_pre_hooks", [])
+        object.__setattr__(self, "_backward_hooks", [])
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -69,17 +72,23 @@ class Module:
         A pre-hook ``hook(module, args)`` may return replacement arguments; a hook
         ``hook(module, args, output)`` may return a replacement output.
         """
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks):
             replacement = hook(self, args)
             if replacement is not None:
                 args = replacement if isinstance(replacement, tuple) else (replacement,)
+        backward_hooks = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            backward_hooks = BackwardHooks(self)
+            args = backward_hooks.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks):
             replacement = hook(self, args, output)
             if replacement is not None:
                 output = replacement
+        if backward_hooks is not None:
+            output = backward_hooks.wrap_outputs(output)
         return output
 
     def register_forward_pre_hook(self, hook):
@@ -91,6 +100,19 @@ class Module:
         """Call ``hook(module, args, output)`` after each forward; returns a handle with ``remove()``."""
         self._forward_hooks.append(hook)
         return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to this
+        module's tensor inputs are computed (``nn/backward_hooks.py``); it may return a replacement
+        grad_input. Returns a handle with ``remove()``."""
+        self._backward_hooks.append(hook)
+        return RemovableHandle(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(module, grad_output)`` when the gradients with respect to this module's
+        outputs arrive, before they go on into the module; it may return a replacement."""
+        self._backward_pre_hooks.append(hook)
+        return RemovableHandle(self._backward_pre_hooks, hook)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name, value):
