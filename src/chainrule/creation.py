@@ -22,13 +22,9 @@ def _finish(array, requires_grad, device=None):
     return result
 
 
-def _shape(size, keyword=None):
-    """Sizes given as ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))`` (``keyword``),
-    checked as PyTorch checks them."""
-    if keyword is not None:
-        if size:
-            raise TypeError("sizes given both as arguments and as size=; give them once")
-        size = (keyword,)
+def _shape(size):
+    """Sizes given as ``zeros(2, 3)`` or ``zeros((2, 3))`` (``zeros(size=(2, 3))`` arrives as the
+    latter: see ``registry.with_pytorch_keywords``), checked as PyTorch checks them."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     shape = tuple(int(side) for side in size)
@@ -71,18 +67,18 @@ def as_tensor(data, dtype=None, device=None):
 
 
 @public(method=False)
-def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.zeros(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
-def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.ones(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
-def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.empty(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    return _finish(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
@@ -193,16 +189,16 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 
 @public(method=False)
-def rand(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the uniform distribution on [0, 1)."""
-    values = numpy_generator(generator).random(_shape(sizes, size))
+    values = numpy_generator(generator).random(_shape(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
-def randn(*sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None):
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the standard normal distribution N(0, 1)."""
-    values = numpy_generator(generator).standard_normal(_shape(sizes, size))
+    values = numpy_generator(generator).standard_normal(_shape(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 

@@ -43,16 +43,11 @@ class BackwardHooks:
 
     def wrap_inputs(self, args):
         """``args`` with their tensors passed through the identity whose backward runs the hooks."""
-        positions = [index for index, arg in enumerate(args) if isinstance(arg, Tensor)]
-        self.input_count = len(positions)
-        if not any(args[index].requires_grad for index in positions):
+        self.input_count = sum(isinstance(arg, Tensor) for arg in args)
+        if not any(isinstance(arg, Tensor) and arg.requires_grad for arg in args):
             return args
         self.inputs_wrapped = True
-        wrapped = BackwardHookFunction.apply(self.on_input_gradients, *(args[index] for index in positions))
-        args = list(args)
-        for index, tensor in zip(positions, wrapped):
-            args[index] = tensor
-        return tuple(args)
+        return tuple(_through_identity(args, self.on_input_gradients))
 
     def wrap_outputs(self, output):
         """``output`` (a tensor or a tuple of them) through the identity that sees ∂L/∂output."""
@@ -60,11 +55,7 @@ class BackwardHooks:
         outputs = (output,) if single else tuple(output) if isinstance(output, (tuple, list)) else None
         if outputs is None or not any(isinstance(each, Tensor) and each.requires_grad for each in outputs):
             return output
-        positions = [index for index, each in enumerate(outputs) if isinstance(each, Tensor)]
-        wrapped = BackwardHookFunction.apply(self.on_output_gradients, *(outputs[index] for index in positions))
-        outputs = list(outputs)
-        for index, tensor in zip(positions, wrapped):
-            outputs[index] = tensor
+        outputs = _through_identity(outputs, self.on_output_gradients)
         return outputs[0] if single else type(output)(outputs)
 
     def on_output_gradients(self, grads):
@@ -93,6 +84,16 @@ class BackwardHooks:
             if replacement is not None:
                 grad_input = _checked(replacement, grad_input, "backward hook", "grad_input")
         return grad_input
+
+
+def _through_identity(values, on_gradients):
+    """``values`` as a list, its tensors replaced by their outputs of one ``BackwardHookFunction``
+    whose backward calls ``on_gradients``."""
+    values = list(values)
+    positions = [index for index, value in enumerate(values) if isinstance(value, Tensor)]
+    for index, tensor in zip(positions, BackwardHookFunction.apply(on_gradients, *(values[index] for index in positions))):
+        values[index] = tensor
+    return values
 
 
 def _checked(replacement, original, kind, name):

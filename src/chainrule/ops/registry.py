@@ -44,9 +44,9 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
     return register(function) if function is not None else register
 
 
-#: PyTorch's keyword names for the parameters chainrule names otherwise: the first tensor is
-#: ``input`` (``torch.sum(input=x)``), the second ``other`` (``torch.matmul(x, other=y)``).
-PYTORCH_KEYWORDS = {"x": "input", "a": "input", "A": "input", "b": "other"}
+#: PyTorch's keyword names for the parameters chainrule names otherwise, by position: the first
+#: tensor is ``input`` (``torch.sum(input=x)``), the second ``other`` (``torch.matmul(x, other=y)``).
+PYTORCH_KEYWORDS = ({"x": "input", "a": "input", "A": "input"}, {"b": "other"})
 #: PyTorch's keywords for sizes given one by one (``x.reshape(2, 3)`` or ``x.reshape(shape=(2, 3))``),
 #: by the name of chainrule's ``*sizes`` parameter.
 PYTORCH_SIZE_KEYWORDS = {"shape": ("shape", "size"), "sizes": ("size", "repeats"), "dims": ("dims",), "size": ("size",)}
@@ -58,16 +58,15 @@ def with_pytorch_keywords(function):
     parameters already have PyTorch's names. Positional calls pass straight through."""
     parameters = list(inspect.signature(function).parameters.values())
     renamed = {
-        PYTORCH_KEYWORDS[parameter.name]: parameter.name
-        for parameter in parameters[:2]
-        if parameter.name in PYTORCH_KEYWORDS and parameter.kind == parameter.POSITIONAL_OR_KEYWORD
+        names[parameter.name]: parameter.name
+        for names, parameter in zip(PYTORCH_KEYWORDS, parameters)
+        if parameter.name in names and parameter.kind == parameter.POSITIONAL_OR_KEYWORD
     }
-    if renamed.get("input") == "b":  # a function whose first parameter is b has no PyTorch name for it
-        del renamed["input"]
     listed = next((parameter.name for parameter in parameters if parameter.kind == parameter.VAR_POSITIONAL), None)
     size_keywords = PYTORCH_SIZE_KEYWORDS.get(listed, ())
     if not renamed and not size_keywords:
         return function
+    before_sizes = sum(parameter.kind == parameter.POSITIONAL_OR_KEYWORD for parameter in parameters)
 
     @functools.wraps(function)
     def call(*args, **kwargs):
@@ -77,6 +76,10 @@ def with_pytorch_keywords(function):
                     kwargs[ours] = kwargs.pop(theirs)
             for keyword in size_keywords:
                 if keyword in kwargs:
+                    if len(args) > before_sizes:
+                        raise TypeError(
+                            f"{function.__name__}(): sizes given both as arguments and as {keyword}=; give them once"
+                        )
                     args = (*args, kwargs.pop(keyword))
         return function(*args, **kwargs)
 
