@@ -11,6 +11,7 @@ Everything else follows from walking those registries: ``parameters()`` for the 
 training, and the printed tree. ``model(x)`` calls ``forward(x)`` between the registered hooks.
 """
 from collections import OrderedDict, namedtuple
+from operator import methodcaller
 
 from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
 from chainrule.nn.backward_hooks import BackwardHooks
@@ -381,18 +382,24 @@ class Module:
                         module._buffers[name] = convert(buffer)
         return self
 
+    def _apply_to_floating(self, convert):
+        """``_apply`` of ``convert`` to the floating-point parameters and buffers (counts stay integers).
+        Called as a method, so that a tensor subclass's own conversion runs (a lazy module's
+        uninitialized parameters)."""
+        return self._apply(lambda tensor: convert(tensor) if tensor.is_floating_point() else tensor)
+
     def to(self, *args, **kwargs):
         """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` changes nothing."""
-        return self._apply(lambda tensor: tensor.to(*args, **kwargs) if tensor.is_floating_point() else tensor)
+        return self._apply_to_floating(lambda tensor: tensor.to(*args, **kwargs))
 
     def float(self):
-        return self._apply(lambda tensor: tensor.float() if tensor.is_floating_point() else tensor)
+        return self._apply_to_floating(methodcaller("float"))
 
     def double(self):
-        return self._apply(lambda tensor: tensor.double() if tensor.is_floating_point() else tensor)
+        return self._apply_to_floating(methodcaller("double"))
 
     def half(self):
-        return self._apply(lambda tensor: tensor.half() if tensor.is_floating_point() else tensor)
+        return self._apply_to_floating(methodcaller("half"))
 
     def type(self, dst_type):
         """Every parameter and buffer converted to ``dst_type`` (a dtype or a legacy tensor type)."""
