@@ -115,6 +115,43 @@ def test_a_scheduler_stepped_inside_the_step_changes_the_rate_of_each_replay(nam
     assert warned == [] and len(compiled.recordings) == 1
 
 
+def optimizer_changes_between_calls(compiled):
+    """Two steps, a state dict loaded, a parameter group added, a frozen layer: each call's results."""
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    optimizer = optim.Adam(model[0].parameters(), lr=1e-2)
+    step = training_step(model, optimizer)
+    run = chainrule.compile(step) if compiled else step
+    data = batches(7)
+    run(*data[0])
+    saved = optimizer.state_dict()
+    saved = {"state": {key: {name: value.clone() if isinstance(value, chainrule.Tensor) else value for name, value in entry.items()} for key, entry in saved["state"].items()}, "param_groups": saved["param_groups"]}
+    run(*data[1])
+    run(*data[2])
+    optimizer.load_state_dict(saved)  # new state dicts: the program must update these
+    run(*data[3])
+    optimizer.add_param_group({"params": list(model[2].parameters()), "lr": 0.05})
+    run(*data[4])
+    model[2].bias.requires_grad_(False)  # a parameter with no gradient: step skips it
+    run(*data[5])
+    losses = [run(*data[6]).array.copy()]
+    state = [value.array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "array")]
+    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.get_state(), run
+
+
+def test_an_optimizer_s_state_loaded_and_a_group_added_between_calls_are_used_as_in_eager():
+    """The program updates each parameter itself (no loop looking for gradients), reading the
+    state the optimizer holds when it runs; a changed set of parameters records again."""
+    eager = optimizer_changes_between_calls(False)
+    compiled = optimizer_changes_between_calls(True)
+    assert_same(eager, compiled)
+    run = compiled[4]
+    codes = [recording.code for recordings in run.recordings.values() for recording in recordings]
+    assert run.eager_reason is None and len(codes) == 3  # the first, with the new group, with the bias frozen
+    assert ["Adam_update(" in code for code in codes] == [True, True, False]
+    assert "Optimizer_step(adam)" in codes[2]  # a parameter without gradient: the step is replayed whole
+
+
 def positive(y):
     return (y > 0).float()
 

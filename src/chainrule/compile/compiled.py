@@ -14,7 +14,7 @@ import weakref
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
-from chainrule.backend import xp
+from chainrule.backend import as_array, xp
 from chainrule.compile import replay
 from chainrule.compile.recorder import Recorder
 from chainrule.nn.module import Module
@@ -38,6 +38,7 @@ _RUNTIME = {
     "xp": xp,
     "accumulate": accumulate,
     "accumulate_unshared": replay.accumulate_unshared,
+    "as_array": as_array,
     "call_backward": call_backward,
     "fit_to_input": fit_to_input,
     "forward_of_function": replay.forward_of_function,

@@ -29,6 +29,7 @@ from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import ndarray, xp
 from chainrule.compile.reachable import Reachable
 from chainrule.compile.replay import ReplayContext
+from chainrule.optim.optimizer import Optimizer
 from chainrule.random import default_generator
 from chainrule.tensor import Tensor
 
@@ -63,6 +64,7 @@ class Recorder:
         self._backpropagated = set()  # ids of the nodes a recorded backward ran
         self._gradient_uses = {}  # id(array) -> [how many times backward calls returned it, the last node that did]
         self._constant_names = {}  # id(object) -> its name among the constants
+        self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor):
                 self._tensor_exprs[id(arg)] = f"args[{position}]"
@@ -104,7 +106,7 @@ class Recorder:
         if node is None:
             context = "unrecorded"
         else:
-            context = self._constant(ReplayContext(function, node), f"ctx{next(self._numbers)}")
+            context = self._constant(ReplayContext.of(function, node), f"ctx{next(self._numbers)}")
             self._contexts[node] = context
         names = [self._new_name("v") for _ in output_tensors]
         if node is not None:
@@ -118,7 +120,7 @@ class Recorder:
         self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", _forward_comment(function, operands, names))
         for name, output in zip(names, output_tensors):
             if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
-                self._emit(f"{name} = output_array({name})")
+                self._emit(f"{name} = as_array({name})")
             self._name_tensor(output, name)
         for tensor in written:
             self._written_by_operation(tensor)
@@ -247,12 +249,14 @@ class Recorder:
             expr = self._tensor_exprs.get(id(variable)) or self._state_tensor(variable)
             if expr is None or variable._hooks or variable._post_accumulate_grad_hooks:
                 self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
-            elif names[0] is not None and self._unshared(grads[0]):
+            if self.failure is not None or names[0] is None:
+                return
+            self._given_grads.add(id(variable))
+            if self._unshared(grads[0]):
                 self._emit(f"accumulate_unshared({expr}, {names[0]})", "AccumulateGrad: .grad += gradient (the array itself when .grad is None)")
-                accumulated.append((variable, expr))
-            elif names[0] is not None:
+            else:
                 self._emit(f"accumulate({expr}, {names[0]})", "AccumulateGrad: .grad += gradient")
-                accumulated.append((variable, expr))
+            accumulated.append((variable, expr))
             return
         context = self._contexts.get(node)
         if context is None:
@@ -278,7 +282,11 @@ class Recorder:
                     name = self._new_name("g")
                     self._emit(f"{name} = xp.zeros({tuple(shape)}, dtype={self._literal(dtype)})", "no gradient arrived: zeros")
                 arguments.append(name or "None")
-            self._emit(f"{targets} = gradients({cls}.backward({context}, {', '.join(arguments)}), {count})", comment)
+            call = f"{cls}.backward({context}, {', '.join(arguments)})"
+            if count > 1:  # a tuple (the engine refuses anything else), past the inputs only Nones
+                self._emit(f"{', '.join(results)}, *_ = {call}", comment)
+            else:  # one gradient, bare or in a tuple
+                self._emit(f"{targets} = gradients({call}, 1)", comment)
         else:
             self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
         for grad in input_grads:
@@ -346,6 +354,7 @@ class Recorder:
         if self.failure is None:
             arguments = [self._literal(arg, simple_only=True) for arg in args]
             arguments += [f"{key}={self._literal(arg, simple_only=True)}" for key, arg in kwargs.items()]
+            updated = self._parameters_updated(method, owner, args, kwargs)
         result = self._unrecorded(method, owner, *args, **kwargs)
         if self.failure is not None:
             return result
@@ -354,11 +363,55 @@ class Recorder:
             return result
         name = self._constant(owner, type(owner).__name__.lower())
         self.guards.append(f"{self.reach.paths[id(owner)]} is {name}")
-        call = self._constant(method, f"{_home_class(method).__name__}_{method.__name__}")
-        self._emit(f"{call}({', '.join([name, *arguments])})", f"{type(owner).__name__}.{method.__name__}, as eager")
+        if updated is not None:
+            self._emit_updates(owner, name, updated)
+        else:
+            call = self._constant(method, f"{_home_class(method).__name__}_{method.__name__}")
+            self._emit(f"{call}({', '.join([name, *arguments])})", f"{type(owner).__name__}.{method.__name__}, as eager")
+            self._given_grads.clear()  # zero_grad, a scheduler...: which gradients exist is known no more
         self._versions = {key: (tensor, tensor._version_owner._version) for key, (tensor, _) in self._versions.items()}
         self._take_snapshot()
         return result
+
+    def _parameters_updated(self, method, optimizer, args, kwargs):
+        """For ``optimizer.step()`` when every parameter it holds has a gradient this program gave
+        it: the parameters, each with the expression of its array, in the order ``step`` updates
+        them (the program then writes one update per parameter, without the loop that finds them);
+        otherwise None (the step is replayed as one call, which looks for gradients when it runs)."""
+        if method.__name__ != "step" or _home_class(method) is not Optimizer or args or kwargs:
+            return None
+        params = [param for group in optimizer.param_groups for param in group["params"]]
+        if not all(id(param) in self._given_grads for param in params):
+            return None
+        return [(param, self._tensor_value(param)) for param in params]
+
+    def _emit_updates(self, optimizer, name, updated):
+        """``optimizer.step()`` as one ``_update`` call per parameter: what ``Optimizer.step`` calls,
+        with the same arrays, state and settings. The state of a parameter is looked up when the
+        program runs (a loaded state dict replaces it); one the optimizer does not keep (plain SGD)
+        is a fresh dict, as in eager."""
+        groups = optimizer.param_groups
+        self.guards.append(
+            f"[list(map(id, group['params'])) for group in {name}.param_groups] == "
+            f"{[[id(param) for param in group['params']] for group in groups]}"
+        )
+        update = self._constant(optimizer._update, f"{type(optimizer).__name__}_update")
+        arrays = dict((id(param), array) for param, array in updated)
+        for index, group in enumerate(groups):
+            settings = self._constant(group, f"{name}_group{index}")
+            for param in group["params"]:
+                tensor = self._tensor_exprs.get(id(param)) or self._state_tensor(param)
+                if optimizer.state.get(param):
+                    state = f"{name}.state[{tensor}]"
+                    self.guards.append(f"bool({name}.state.get({tensor}))")
+                else:
+                    state = "{}"
+                scratch = self._constant(optimizer._scratch(param), f"scratch_{tensor}")
+                self._emit(
+                    f"{update}({arrays[id(param)]}, {tensor}._grad.array, {state}, {settings}, {scratch})",
+                    f"{type(optimizer).__name__}.step for {self.reach.names.get(id(param), tensor)}",
+                )
+                self._emit(f"{tensor}._version += 1")
 
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
@@ -371,6 +424,7 @@ class Recorder:
             self.fail("assigns .grad a tensor, or sets the .grad of a tensor made during the call")
             return
         self._emit(f"{expr}.grad = None")
+        self._given_grads.discard(id(tensor))
         self._take_snapshot()
 
     # ----------------------------------------------------------------- the end of the call
@@ -508,7 +562,7 @@ class Recorder:
 
 _RESERVED = {
     "args", "kwargs", "unrecorded", "xp", "accumulate", "accumulate_unshared", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
-    "output_array", "plain_backward", "tensor_from_array", "float",
+    "output_array", "as_array", "plain_backward", "tensor_from_array", "float",
 }
 
 

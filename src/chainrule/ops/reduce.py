@@ -45,7 +45,7 @@ def spread(ctx, reduced):
     """``reduced`` (of the reduction's output shape) broadcast back to the input's shape, its reduced
     axes first put back as size 1: how one gradient of an output reaches every input it came from.
     The same on arrays and on tensors (a broadcast view, no copy)."""
-    if not ctx.keepdim:
+    if not ctx.keepdim and reduced.ndim:  # a 0-d value (every axis reduced) broadcasts as it is
         reduced = reduced.reshape(tuple(1 if axis in ctx.axes else size for axis, size in enumerate(ctx.input_shape)))
     return ctx.xp.broadcast_to(reduced, ctx.input_shape)
 
