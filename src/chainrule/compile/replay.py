@@ -84,10 +84,11 @@ def accumulate_unshared(tensor, grad):
     """``tensor.grad += grad`` for a gradient array that nothing else holds (the recorder checked):
     a first gradient becomes ``.grad`` itself, without the copy eager makes so that no two leaves
     share one array."""
-    if tensor.grad is None:
-        tensor.grad = tensor_from_array(grad)
+    held = tensor._grad  # the recorder checked the shapes: no need for the checks of the .grad setter
+    if held is None:
+        tensor._grad = tensor_from_array(grad)
     else:
-        tensor.grad.array += grad
+        held.array += grad
 
 
 def forward_of_function(function, ctx, args, tensor_positions):
