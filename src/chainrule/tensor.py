@@ -18,6 +18,7 @@ from chainrule import dtypes
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
 from chainrule.backend import as_array, ndarray, to_numpy, xp
+from chainrule.utils.hooks import add_hook, hook_registry
 
 _new_object = object.__new__
 
@@ -199,14 +200,15 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             if self._hooks is None:
-                self._hooks = []
+                self._hooks = hook_registry()
             hooks = self._hooks
         else:
             if self.grad_fn._output_hooks is None:
                 self.grad_fn._output_hooks = {}
-            hooks = self.grad_fn._output_hooks.setdefault(self._output_nr, [])
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+            hooks = self.grad_fn._output_hooks.get(self._output_nr)
+            if hooks is None:
+                hooks = self.grad_fn._output_hooks[self._output_nr] = hook_registry()
+        return add_hook(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` on this leaf once backward has added its gradient to ``.grad``.
@@ -219,9 +221,8 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._post_accumulate_grad_hooks is None:
-            self._post_accumulate_grad_hooks = []
-        self._post_accumulate_grad_hooks.append(hook)
-        return RemovableHandle(self._post_accumulate_grad_hooks, hook)
+            self._post_accumulate_grad_hooks = hook_registry()
+        return add_hook(self._post_accumulate_grad_hooks, hook)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep theirs)."""
@@ -425,18 +426,6 @@ class Size(tuple):
         for size in self:
             count *= size
         return count
-
-
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` takes the hook out again."""
-
-    def __init__(self, hooks, hook):
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 def _to_raw(data):

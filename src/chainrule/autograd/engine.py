@@ -241,7 +241,7 @@ def _run_output_hooks(node, grads):
 
 def _run_tensor_hooks(hooks, grad):
     if hooks and grad is not None:
-        for hook in hooks:
+        for hook in list(hooks.values()):
             replacement = hook(grad)
             if replacement is not None:
                 grad = replacement
@@ -270,7 +270,7 @@ def accumulate(tensor, grad):
     else:
         current.array += grad.array if isinstance(grad, Tensor) else grad
     if tensor._post_accumulate_grad_hooks:  # register_post_accumulate_grad_hook
-        for hook in tensor._post_accumulate_grad_hooks:
+        for hook in list(tensor._post_accumulate_grad_hooks.values()):
             hook(tensor)
 
 

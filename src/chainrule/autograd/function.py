@@ -77,7 +77,7 @@ class BackwardNode:
     _saved_version_sum = 0
     _freed = False
     _keeps_values = False  # whether forward kept values on ctx (release then looks for arrays among them)
-    _output_hooks = None  # {output_nr: [hook, ...]} from register_hook on non-leaf outputs
+    _output_hooks = None  # {output_nr: {handle id: hook}} from register_hook on non-leaf outputs
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
     _forward_trace = None  # where the node was created, kept under anomaly detection
     _output_names = None  # {output_nr: name} for outputs the user named (see Tensor.name)

@@ -59,12 +59,12 @@ class BackwardHooks:
         return outputs[0] if single else type(output)(outputs)
 
     def on_output_gradients(self, grads):
-        for hook in list(self.module._backward_pre_hooks):
+        for hook in self.module._get_backward_pre_hooks():
             replacement = hook(self.module, grads)
             if replacement is not None:
                 grads = _checked(replacement, grads, "backward pre-hook", "grad_output")
         self.grad_output = grads
-        if not self.inputs_wrapped and self.module._backward_hooks:  # nothing flows to the inputs: run now
+        if not self.inputs_wrapped and self.module._get_backward_hooks():  # nothing flows to the inputs: run now
             warnings.warn(
                 "Full backward hook is firing when gradients are computed with respect to module outputs since no "
                 "inputs require gradients. See https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
@@ -79,7 +79,7 @@ class BackwardHooks:
         return self.run_hooks(grads)
 
     def run_hooks(self, grad_input):
-        for hook in list(self.module._backward_hooks):
+        for hook in self.module._get_backward_hooks():
             replacement = hook(self.module, grad_input, self.grad_output)
             if replacement is not None:
                 grad_input = _checked(replacement, grad_input, "backward hook", "grad_input")

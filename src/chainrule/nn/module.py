@@ -10,18 +10,98 @@ Everything else follows from walking those registries: ``parameters()`` for the 
 ``state_dict()`` for checkpoints, ``train()`` / ``eval()`` for layers that behave differently while
 training, and the printed tree. ``model(x)`` calls ``forward(x)`` between the registered hooks.
 """
+import functools
+import warnings
 from collections import OrderedDict, namedtuple
+from types import SimpleNamespace
 from operator import methodcaller
 
 from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
 from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.device import check_device
 from chainrule.nn.parameter import Parameter, is_lazy
-from chainrule.tensor import RemovableHandle, Tensor
+from chainrule.tensor import Tensor
+from chainrule.utils.hooks import add_hook, hook_registry
 
 
 # NumPy's kinds of bool, signed and unsigned integers and real floats: what load_state_dict copies.
 _REAL_KINDS = "biuf"
+
+# Each module's hooks, as PyTorch names them: {handle id: hook}, and flags {handle id: True}.
+_HOOK_REGISTRIES = (
+    "_forward_pre_hooks",
+    "_forward_pre_hooks_with_kwargs",
+    "_forward_hooks",
+    "_forward_hooks_with_kwargs",
+    "_forward_hooks_always_called",
+    "_backward_pre_hooks",
+    "_backward_hooks",
+    "_state_dict_pre_hooks",
+    "_state_dict_hooks",
+    "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
+)
+
+# The hooks of every module (``register_module_forward_hook``...), run before each module's own.
+_GLOBAL = SimpleNamespace(
+    forward_pre_hooks=hook_registry(),
+    forward_hooks=hook_registry(),
+    forward_hooks_with_kwargs=hook_registry(),
+    forward_hooks_always_called=hook_registry(),
+    backward_pre_hooks=hook_registry(),
+    backward_hooks=hook_registry(),
+)
+
+
+def register_module_forward_pre_hook(hook):
+    """Call ``hook(module, args)`` before the forward of every module (before its own pre-hooks)."""
+    return add_hook(_GLOBAL.forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """Call ``hook(module, args, output)`` after the forward of every module (before its own hooks)."""
+    flags = [_GLOBAL.forward_hooks_with_kwargs] if with_kwargs else []
+    if always_call:
+        flags.append(_GLOBAL.forward_hooks_always_called)
+    return add_hook(_GLOBAL.forward_hooks, hook, flags=flags)
+
+
+def register_module_full_backward_pre_hook(hook):
+    """Call ``hook(module, grad_output)`` for every module, before its own backward pre-hooks."""
+    return add_hook(_GLOBAL.backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    """Call ``hook(module, grad_input, grad_output)`` for every module, before its own backward hooks."""
+    return add_hook(_GLOBAL.backward_hooks, hook)
+
+
+def _key_problems(missing, unexpected):
+    """The messages of a strict load for keys the module lacks, or the checkpoint does."""
+    problems = []
+    if unexpected:
+        problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ". ")
+    if missing:
+        problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in missing) + ". ")
+    return problems
+
+
+def _value_problems(key, value, target):
+    """Why ``value`` cannot be loaded into ``target`` (empty when it can)."""
+    if not isinstance(value, Tensor):
+        return [f'While copying the parameter named "{key}", expected a Tensor from the checkpoint but got {type(value).__name__}.']
+    if tuple(value.shape) != tuple(target.shape):
+        return [
+            f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
+            f"the shape in current model is {target.shape}."
+        ]
+    if value.array.dtype.kind not in _REAL_KINDS:
+        return [
+            f"dtype mismatch for {key}: the checkpoint holds {value.array.dtype} values, which "
+            f"can't be copied into a {target.dtype} tensor without losing them (only real "
+            f"numbers and booleans can)."
+        ]
+    return []
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -48,6 +128,7 @@ class Module:
     """
 
     training: bool
+    _version = 1  # the layout of this module's state dict entries, given to its state dict hooks
 
     def __init__(self):
         # object.__setattr__: our own __setattr__ needs these registries to exist already.
@@ -56,10 +137,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_pre_hooks", [])
-        object.__setattr__(self, "_forward_hooks", [])
-        object.__setattr__(self, "_backward_pre_hooks", [])
-        object.__setattr__(self, "_backward_hooks", [])
+        for registry in _HOOK_REGISTRIES:  # {handle id: hook}, or {handle id: True} for a flag
+            object.__setattr__(self, registry, hook_registry())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -68,52 +147,141 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        """Run ``forward``, with the forward pre-hooks before it and the forward hooks after it.
+        """Run ``forward`` between the hooks: the forward pre-hooks before it, the forward hooks
+        after it (the hooks registered for every module with ``register_module_forward_hook``...
+        first), and the backward hooks around it (``nn/backward_hooks.py``).
 
-        A pre-hook ``hook(module, args)`` may return replacement arguments; a hook
-        ``hook(module, args, output)`` may return a replacement output.
+        A pre-hook ``hook(module, args)`` may return replacement arguments (``hook(module, args,
+        kwargs)`` with ``with_kwargs=True``: replacement ``(args, kwargs)``); a hook ``hook(module,
+        args, output)`` (``hook(module, args, kwargs, output)``) may return a replacement output.
+        A hook registered with ``always_call=True`` runs even when ``forward`` raises.
         """
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+        if not (
+            self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+            or _GLOBAL.forward_pre_hooks or _GLOBAL.forward_hooks or _GLOBAL.backward_hooks or _GLOBAL.backward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks):
-            replacement = hook(self, args)
-            if replacement is not None:
-                args = replacement if isinstance(replacement, tuple) else (replacement,)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook_id, hook in [*_GLOBAL.forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                replacement = hook(self, args, kwargs)
+                if replacement is not None:
+                    if not (isinstance(replacement, tuple) and len(replacement) == 2):
+                        raise RuntimeError(
+                            f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {replacement}."
+                        )
+                    args, kwargs = replacement
+            else:
+                replacement = hook(self, args)
+                if replacement is not None:
+                    args = replacement if isinstance(replacement, tuple) else (replacement,)
         backward_hooks = None
-        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+        if (self._get_backward_hooks() or self._get_backward_pre_hooks()) and is_grad_enabled():
             backward_hooks = BackwardHooks(self)
             args = backward_hooks.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks):
-            replacement = hook(self, args, output)
-            if replacement is not None:
-                output = replacement
-        if backward_hooks is not None:
-            output = backward_hooks.wrap_outputs(output)
-        return output
+        hooks = [*_GLOBAL.forward_hooks.items(), *self._forward_hooks.items()]
+        result = None
+        called = set()
+        try:
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in hooks:
+                called.add(hook_id)
+                replacement = self._run_forward_hook(hook_id, hook, args, kwargs, result)
+                if replacement is not None:
+                    result = replacement
+            if backward_hooks is not None:
+                result = backward_hooks.wrap_outputs(result)
+        except Exception:
+            for hook_id, hook in hooks:  # the always_call hooks that did not run yet
+                if hook_id in called or not (hook_id in self._forward_hooks_always_called or hook_id in _GLOBAL.forward_hooks_always_called):
+                    continue
+                try:
+                    replacement = self._run_forward_hook(hook_id, hook, args, kwargs, result)
+                    if replacement is not None:
+                        result = replacement
+                except Exception as error:
+                    warnings.warn(
+                        "forward hook with ``always_call=True`` raised an exception that was silenced as another "
+                        f"error was raised in forward: {error}",
+                        stacklevel=2,
+                    )
+            raise
+        return result
 
-    def register_forward_pre_hook(self, hook):
-        """Call ``hook(module, args)`` before each forward; returns a handle with ``remove()``."""
-        self._forward_pre_hooks.append(hook)
-        return RemovableHandle(self._forward_pre_hooks, hook)
+    def _run_forward_hook(self, hook_id, hook, args, kwargs, result):
+        if hook_id in self._forward_hooks_with_kwargs or hook_id in _GLOBAL.forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, result)
+        return hook(self, args, result)
 
-    def register_forward_hook(self, hook):
-        """Call ``hook(module, args, output)`` after each forward; returns a handle with ``remove()``."""
-        self._forward_hooks.append(hook)
-        return RemovableHandle(self._forward_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)`` with
+        ``with_kwargs``); ``prepend`` puts it before the hooks already registered. Returns a handle
+        whose ``remove()`` unregisters it."""
+        flags = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
+        return add_hook(self._forward_pre_hooks, hook, prepend, flags)
 
-    def register_full_backward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs``); with ``always_call`` also when forward raises. Returns a
+        handle whose ``remove()`` unregisters it."""
+        flags = [self._forward_hooks_with_kwargs] if with_kwargs else []
+        if always_call:
+            flags.append(self._forward_hooks_always_called)
+        return add_hook(self._forward_hooks, hook, prepend, flags)
+
+    def register_full_backward_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to this
         module's tensor inputs are computed (``nn/backward_hooks.py``); it may return a replacement
         grad_input. Returns a handle with ``remove()``."""
-        self._backward_hooks.append(hook)
-        return RemovableHandle(self._backward_hooks, hook)
+        return add_hook(self._backward_hooks, hook, prepend)
 
-    def register_full_backward_pre_hook(self, hook):
+    def register_full_backward_pre_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_output)`` when the gradients with respect to this module's
         outputs arrive, before they go on into the module; it may return a replacement."""
-        self._backward_pre_hooks.append(hook)
-        return RemovableHandle(self._backward_pre_hooks, hook)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def _get_backward_hooks(self):
+        """The full backward hooks that apply to this module: those for every module first."""
+        return [*_GLOBAL.backward_hooks.values(), *self._backward_hooks.values()]
+
+    def _get_backward_pre_hooks(self):
+        return [*_GLOBAL.backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+
+    def register_state_dict_pre_hook(self, hook):
+        """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module's entries."""
+        return add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` once ``state_dict`` has this
+        module's entries (and its children's); it may change ``state_dict`` in place."""
+        def post_hook(module, state_dict, prefix, local_metadata):
+            if hook(module, state_dict, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+
+        return add_hook(self._state_dict_hooks, post_hook)
+
+    def _register_state_dict_hook(self, hook):
+        """As ``register_state_dict_post_hook``, but the hook may return a replacement state dict."""
+        return add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``load_state_dict`` reads this module's entries; it
+        may change ``state_dict`` in place (rename old keys...)."""
+        return add_hook(self._load_state_dict_pre_hooks, functools.partial(hook, self))
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """PyTorch's older form: ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)``, or with ``module`` first when ``with_module``."""
+        return add_hook(self._load_state_dict_pre_hooks, hook if not with_module else functools.partial(hook, self))
+
+    def register_load_state_dict_post_hook(self, hook):
+        """Call ``hook(module, incompatible_keys)`` after ``load_state_dict``; it may remove keys from
+        ``incompatible_keys.missing_keys`` and ``.unexpected_keys`` (then not an error) and must
+        return None."""
+        return add_hook(self._load_state_dict_post_hooks, hook)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name, value):
@@ -418,25 +586,58 @@ class Module:
         return self
 
     # ----------------------------------------------------------------- checkpoints
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """An OrderedDict ``{dotted name: tensor}`` of every parameter and persistent buffer.
 
         The tensors are detached (they share memory with the module: copy them to keep a snapshot).
+        Each module's ``register_state_dict_pre_hook`` hooks run before its entries are collected,
+        its post hooks after its children's. ``destination, prefix, keep_vars`` given by position
+        still work, with PyTorch's FutureWarning.
         """
+        if args:
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead: state_dict(destination=..., prefix=..., keep_vars=...)",
+                FutureWarning,
+                stacklevel=2,
+            )
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
         if destination is None:
             destination = OrderedDict()
+        local_metadata = {"version": self._version}
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in list(self._state_dict_hooks.values()):
+            replacement = hook(self, destination, prefix, local_metadata)
+            if replacement is not None:
+                destination = replacement
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """Put this module's own parameters and persistent buffers (not its children's) in ``destination``."""
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination
 
-    def load_state_dict(self, state_dict, strict=True):
+    def _state_entries(self):
+        """``{dotted name: (owning module, its name there, tensor)}``: what ``load_state_dict`` fills."""
+        entries = OrderedDict()
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            own = OrderedDict()
+            module._save_to_state_dict(own, prefix + "." if prefix else "", keep_vars=True)
+            for key, tensor in own.items():
+                entries[key] = (module, key.rpartition(".")[2], tensor)
+        return entries
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy the values of ``state_dict`` into this module's parameters and buffers.
 
         All or nothing: every key is checked, and every value converted to its parameter's dtype,
@@ -444,51 +645,73 @@ class Module:
         value that is not a tensor, a shape that does not match or values that are not numbers
         (complex, strings, dates...), raise RuntimeError listing all of them, and the module is left
         exactly as it was. Returns ``(missing_keys, unexpected_keys)``.
+
+        ``assign=True`` makes the checkpoint's tensors the module's (their dtype kept; a parameter
+        keeps its ``requires_grad``) instead of copying their values in. Each module's
+        ``register_load_state_dict_pre_hook`` hooks run first (on a copy of ``state_dict`` they may
+        change), its post hooks after loading: they may clear the keys reported, which then are
+        no error; if keys remain, the values loaded are put back as they were.
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        own = self.state_dict(keep_vars=True)
-        for key, target in own.items():  # a lazy module's parameters take the checkpoint's shapes
+        state_dict = OrderedDict(state_dict)
+        missing, unexpected, problems = [], [], []
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            for hook in list(module._load_state_dict_pre_hooks.values()):
+                hook(state_dict, prefix + "." if prefix else "", {"version": module._version}, strict, missing, unexpected, problems)
+        own = self._state_entries()
+        for key, (_, _, target) in own.items():  # a lazy module's parameters take the checkpoint's shapes
             if is_lazy(target) and isinstance(state_dict.get(key), Tensor):
                 target.materialize(tuple(state_dict[key].shape))
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        problems = []
-        if strict:
-            if unexpected:
-                problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ". ")
-            if missing:
-                problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in missing) + ". ")
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                problems.append(
-                    f'While copying the parameter named "{key}", expected a Tensor from the checkpoint '
-                    f"but got {type(value).__name__}."
-                )
-            elif tuple(value.shape) != tuple(target.shape):
-                problems.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
-                    f"the shape in current model is {target.shape}."
-                )
-            elif value.array.dtype.kind not in _REAL_KINDS:
-                problems.append(
-                    f"dtype mismatch for {key}: the checkpoint holds {value.array.dtype} values, which "
-                    f"can't be copied into a {target.dtype} tensor without losing them (only real "
-                    f"numbers and booleans can)."
-                )
+        missing += [key for key in own if key not in state_dict and key not in missing]
+        unexpected += [key for key in state_dict if key not in own and key not in unexpected]
+        post_hooks = [
+            (module, hook) for _, module in reversed(list(self.named_modules(remove_duplicate=False)))
+            for hook in module._load_state_dict_post_hooks.values()
+        ]
+        if strict and not post_hooks:
+            problems = _key_problems(missing, unexpected) + problems
+        for key, (_, _, target) in own.items():
+            if key in state_dict:
+                problems += _value_problems(key, state_dict[key], target)
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
             )
         # Converted first, copied after: a conversion that fails leaves every parameter untouched.
-        converted = {key: state_dict[key].to(target.dtype).detach().clone() for key, target in own.items() if key in state_dict}
+        if assign:
+            loaded = {key: state_dict[key].detach() for key in own if key in state_dict}
+        else:
+            loaded = {key: state_dict[key].to(target.dtype).detach().clone() for key, (_, _, target) in own.items() if key in state_dict}
+        before = {key: own[key][2] if assign else own[key][2].detach().clone() for key in loaded} if post_hooks else None
+        self._fill(own, loaded, assign)
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module, hook in post_hooks:
+            if hook(module, incompatible) is not None:
+                raise RuntimeError(
+                    "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return new "
+                    "values; change incompatible_keys in place instead."
+                )
+        if post_hooks and strict and (missing or unexpected):
+            self._fill(own, before, assign)
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t"
+                + "\n\t".join(_key_problems(missing, unexpected))
+            )
+        return incompatible
+
+    @staticmethod
+    def _fill(own, values, assign):
+        """Put ``values`` ({key: tensor}) in the entries ``own``: copied in, or (``assign``) in their place."""
         with no_grad():
-            for key, value in converted.items():
-                own[key].copy_(value)
-        return _IncompatibleKeys(missing, unexpected)
+            for key, value in values.items():
+                module, name, target = own[key]
+                if not assign:
+                    target.copy_(value)
+                elif name in module._parameters:
+                    module._parameters[name] = value if isinstance(value, Parameter) else Parameter(value, requires_grad=target.requires_grad)
+                else:
+                    module._buffers[name] = value
 
     # ----------------------------------------------------------------- printing
     def _get_name(self):

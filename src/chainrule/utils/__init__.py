@@ -1,2 +1,12 @@
-"""Utilities: data loading and activation checkpointing."""
-from chainrule.utils import checkpoint, data
+"""Utilities: data loading (``data``), activation checkpointing (``checkpoint``) and hook handles
+(``hooks``). Each is imported when first used, so that ``hooks``, which the tensor itself needs,
+comes without the rest."""
+import importlib
+
+__all__ = ["checkpoint", "data", "hooks"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

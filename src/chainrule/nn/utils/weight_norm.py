@@ -47,7 +47,7 @@ class WeightNorm:
             FutureWarning,
             stacklevel=3,
         )
-        if any(isinstance(hook, WeightNorm) and hook.name == name for hook in module._forward_pre_hooks):
+        if any(isinstance(hook, WeightNorm) and hook.name == name for hook in module._forward_pre_hooks.values()):
             raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         hook = WeightNorm(name, dim)
         weight = getattr(module, name)
@@ -84,10 +84,10 @@ def weight_norm(module, name="weight", dim=0):
 def remove_hook(module, hook_type, name, what):
     """Take the ``hook_type`` hook of parameter ``name`` off ``module`` (making ``name`` a plain
     parameter again); ValueError naming ``what`` if there is none."""
-    for hook in module._forward_pre_hooks:
+    for key, hook in module._forward_pre_hooks.items():
         if isinstance(hook, hook_type) and hook.name == name:
             hook.remove(module)
-            module._forward_pre_hooks.remove(hook)
+            del module._forward_pre_hooks[key]
             return module
     raise ValueError(f"{what} of '{name}' not found in {module}")
 

@@ -1,0 +1,66 @@
+"""Hook registries and the handle that takes a hook out again, as ``torch.utils.hooks``.
+
+Every place that keeps hooks (a tensor's ``register_hook``, a module's forward, backward and
+state-dict hooks) keeps them in an ``OrderedDict`` from a handle's ``id`` to the hook, called in
+that order; ``prepend=True`` moves a new hook to the front. The handle removes its hook from that
+registry, and from the registries of its flags (``with_kwargs``, ``always_call``), by id.
+"""
+import weakref
+from collections import OrderedDict
+from itertools import count
+
+_ids = count()
+
+
+class RemovableHandle:
+    """Returned by every ``register_*hook``: ``remove()`` unregisters the hook; used as a context
+    manager (``with module.register_forward_hook(hook):``) it removes it at the end of the block.
+
+    ``id`` is the hook's key in its registry. The handle holds the registries weakly: removing a
+    hook of a module that is gone does nothing."""
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.id = next(_ids)
+        self.hooks_dict_ref = _reference(hooks_dict)
+        extras = () if extra_dict is None else extra_dict if isinstance(extra_dict, (list, tuple)) else (extra_dict,)
+        self.extra_dict_ref = tuple(_reference(extra) for extra in extras)
+
+    def remove(self):
+        for reference in (self.hooks_dict_ref, *self.extra_dict_ref):
+            registry = reference()
+            if registry is not None:
+                registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.remove()
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.RemovableHandle id={self.id}>"
+
+
+def add_hook(registry, hook, prepend=False, flags=()):
+    """Put ``hook`` in ``registry`` (last, or first with ``prepend``), and its id in each registry of
+    ``flags`` (``_forward_hooks_with_kwargs``...); returns the handle that removes it from all."""
+    handle = RemovableHandle(registry, extra_dict=list(flags))
+    registry[handle.id] = hook
+    if prepend:
+        registry.move_to_end(handle.id, last=False)
+    for flag in flags:
+        flag[handle.id] = True
+    return handle
+
+
+def _reference(registry):
+    """A weak reference to an OrderedDict; a plain dict (which cannot have one) is held strongly."""
+    try:
+        return weakref.ref(registry)
+    except TypeError:
+        return lambda: registry
+
+
+def hook_registry():
+    """A new, empty registry of hooks."""
+    return OrderedDict()
