@@ -382,3 +382,52 @@ def backward_hook_run(lib):
 
 def test_full_backward_hooks_see_and_change_the_gradients_as_pytorch_s():
     assert backward_hook_run(chainrule) == backward_hook_run(torch)
+
+
+class _Counted(chainrule.nn.Module):
+    """A module with state besides tensors: a count, kept by get_extra_state / set_extra_state."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = chainrule.nn.Linear(2, 2)
+        self.count = 0
+
+    def get_extra_state(self):
+        return {"count": self.count}
+
+    def set_extra_state(self, state):
+        self.count = state["count"]
+
+
+def test_extra_state_is_saved_before_the_children_and_loaded_back():
+    source = _Counted()
+    source.count = 7
+    state = source.state_dict()
+    assert list(state) == ["_extra_state", "linear.weight", "linear.bias"]  # PyTorch's order
+    target = _Counted()
+    target.load_state_dict(state)
+    assert target.count == 7 and np.array_equal(target.linear.weight.array, source.linear.weight.array)
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "_extra_state"'):
+        target.load_state_dict({key: value for key, value in state.items() if key != "_extra_state"})
+
+
+def test_module_compile_replays_the_module_s_calls_with_its_hooks():
+    chainrule.manual_seed(0)
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.ReLU(), chainrule.nn.Linear(4, 2))
+    model.register_forward_hook(lambda module, args, output: output * 2)  # recorded with the forward
+    x = chainrule.randn(5, 3)
+    with chainrule.no_grad():
+        expected = model(x).array.copy()
+        model.compile()
+        results = [model(x).array.copy() for _ in range(3)]
+    assert all(np.array_equal(result, expected) for result in results)
+    assert len(model._compiled_call_impl.recordings) == 1 and model._compiled_call_impl.eager_reason is None
+
+
+def test_to_empty_gives_new_memory_of_the_same_shapes():
+    model = chainrule.nn.BatchNorm1d(3)
+    weight = model.weight
+    old = model.weight.array
+    model.to_empty()
+    assert model.weight is weight and model.weight.array is not old and model.weight.shape == (3,)
+    assert model.running_mean.shape == (3,) and model.running_mean.dtype == chainrule.float32

@@ -2,7 +2,7 @@
 
 The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
-reference, ``nn.functional``, the ``nn`` modules, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
+reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
 ``rnn``, ``parametrize``, ``parametrizations``) and ``utils.data``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
@@ -89,6 +89,14 @@ DELIBERATELY_MISSING = {
     "nn.utils.rnn": {},
     "nn.utils.parametrize": {},
     "nn.utils.parametrizations": {},
+    "nn.Module": {
+        **_because(_DEVICES, "ipu mtia xpu"),
+        **_because("bfloat16: NumPy has no bfloat16 dtype", "bfloat16"),
+        **_because(_DEPRECATED, "register_backward_hook"),
+    },
+    "optim.Optimizer": {
+        **_because("typing aliases and the profiler's wrapper of step: nothing a user calls", "OptimizerPreHook OptimizerPostHook profile_hook_step"),
+    },
     "utils.data": {
         **_because(
             "DataPipes: deprecated by PyTorch itself (torchdata stopped them); course code uses Dataset and DataLoader",
@@ -118,6 +126,8 @@ NOT_YET = {
     "nn.utils.parametrize": set(),
     "nn.utils.parametrizations": set(),
     "utils.data": set(),
+    "nn.Module": set(),
+    "optim.Optimizer": set(),
 }
 
 
@@ -132,6 +142,8 @@ def _groups():
             chainrule.nn.functional,
         ),
         "nn": (list(torch.nn.modules.__all__), chainrule.nn),
+        "nn.Module": ([name for name in dir(torch.nn.Module) if not name.startswith("_")], chainrule.nn.Module),
+        "optim.Optimizer": ([name for name in dir(torch.optim.Optimizer) if not name.startswith("_")], chainrule.optim.Optimizer),
         **{
             name: (
                 [item for item in operator.attrgetter(name)(torch).__all__ if not item.startswith("_")],

@@ -30,6 +30,7 @@ raises ``Unsupported`` there instead.
 """
 from chainrule.compile.compiled import CompiledFunction
 from chainrule.compile.recorder import Unsupported
+from chainrule.nn.module import Module
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", mode=None, options=None, disable=False):  # noqa: A001
@@ -48,3 +49,6 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", m
         return CompiledFunction(function, fullgraph=fullgraph, dynamic=dynamic)
 
     return compile_one if model is None else compile_one(model)
+
+
+Module._compile_function = staticmethod(compile)  # what Module.compile() compiles with

@@ -378,7 +378,7 @@ class Recorder:
         it: the parameters, each with the expression of its array, in the order ``step`` updates
         them (the program then writes one update per parameter, without the loop that finds them);
         otherwise None (the step is replayed as one call, which looks for gradients when it runs)."""
-        if method.__name__ != "step" or _home_class(method) is not Optimizer or args or kwargs:
+        if method.__name__ != "step" or _home_class(method) is not Optimizer or args or kwargs or optimizer._has_step_hooks():
             return None
         params = [param for group in optimizer.param_groups for param in group["params"]]
         if not all(id(param) in self._given_grads for param in params):
@@ -391,6 +391,7 @@ class Recorder:
         program runs (a loaded state dict replaces it); one the optimizer does not keep (plain SGD)
         is a fresh dict, as in eager."""
         groups = optimizer.param_groups
+        self.guards.append(f"not {name}._has_step_hooks()")  # a hook registered later runs in Optimizer.step
         self.guards.append(
             f"[list(map(id, group['params'])) for group in {name}.param_groups] == "
             f"{[[id(param) for param in group['params']] for group in groups]}"
@@ -398,7 +399,7 @@ class Recorder:
         update = self._constant(optimizer._update, f"{type(optimizer).__name__}_update")
         arrays = dict((id(param), array) for param, array in updated)
         for index, group in enumerate(groups):
-            settings = self._constant(group, f"{name}_group{index}")
+            settings = f"{name}.param_groups[{index}]"  # read when it runs: load_state_dict replaces the groups
             for param in group["params"]:
                 tensor = self._tensor_exprs.get(id(param)) or self._state_tensor(param)
                 if optimizer.state.get(param):

@@ -14,10 +14,12 @@ import functools
 import warnings
 from collections import OrderedDict, namedtuple
 from types import SimpleNamespace
+from typing import TypeVar
 from operator import methodcaller
 
 from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
 from chainrule.nn.backward_hooks import BackwardHooks
+from chainrule.creation import empty_like
 from chainrule.device import check_device
 from chainrule.nn.parameter import Parameter, is_lazy
 from chainrule.tensor import Tensor
@@ -26,6 +28,8 @@ from chainrule.utils.hooks import add_hook, hook_registry
 
 # NumPy's kinds of bool, signed and unsigned integers and real floats: what load_state_dict copies.
 _REAL_KINDS = "biuf"
+# The state dict entry of what get_extra_state returns.
+_EXTRA_STATE = "_extra_state"
 
 # Each module's hooks, as PyTorch names them: {handle id: hook}, and flags {handle id: True}.
 _HOOK_REGISTRIES = (
@@ -129,6 +133,11 @@ class Module:
 
     training: bool
     _version = 1  # the layout of this module's state dict entries, given to its state dict hooks
+    _compiled_call_impl = None  # what module(...) runs after compile()
+    _compile_function = None  # chainrule.compile, set by chainrule/compile (which imports this module)
+    call_super_init = False  # PyTorch's flag for passing extra __init__ arguments on: chainrule has none
+    dump_patches = False  # PyTorch's deprecated flag for saving whole-module source patches
+    T_destination = TypeVar("T_destination", bound=dict)  # the type state_dict(destination=...) returns
 
     def __init__(self):
         # object.__setattr__: our own __setattr__ needs these registries to exist already.
@@ -147,6 +156,12 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        """``forward`` between the hooks (``_call_impl``), or its compiled form after ``compile()``."""
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args, **kwargs):
         """Run ``forward`` between the hooks: the forward pre-hooks before it, the forward hooks
         after it (the hooks registered for every module with ``register_module_forward_hook``...
         first), and the backward hooks around it (``nn/backward_hooks.py``).
@@ -581,6 +596,29 @@ class Module:
         device chosen by ``torch.cuda.is_available()``, which is False)."""
         check_device("cuda")
 
+    def to_empty(self, *, device=None, recurse=True):
+        """Give every parameter and buffer new, uninitialized memory of its shape and dtype (to be
+        filled, by ``load_state_dict`` or an initializer, after building a model without values)."""
+        if device is not None:
+            check_device(device)
+        modules = self.modules() if recurse else [self]
+        with no_grad():
+            for module in modules:
+                for param in module._parameters.values():
+                    if param is not None:
+                        param.array = empty_like(param).array
+                for name, buffer in module._buffers.items():
+                    if buffer is not None:
+                        module._buffers[name] = empty_like(buffer)
+        return self
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's calls in place, as ``torch.nn.Module.compile``: ``module(x)`` then
+        runs ``chainrule.compile(module._call_impl, *args, **kwargs)`` (the hooks included)."""
+        compiled = Module._compile_function(self._call_impl, *args, **kwargs)
+        compiled.__name__ = f"{type(self).__name__}.forward"  # as its warnings name it
+        self._compiled_call_impl = compiled
+
     def share_memory(self):
         """Nothing to do: chainrule's worker processes receive copies (as PyTorch's on the CPU shares them)."""
         return self
@@ -619,13 +657,31 @@ class Module:
         return destination
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
-        """Put this module's own parameters and persistent buffers (not its children's) in ``destination``."""
+        """Put this module's own parameters and persistent buffers (not its children's) in
+        ``destination``, and what ``get_extra_state`` returns, if the module defines it."""
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """What a module keeps besides tensors, for its state dict (under ``<prefix>_extra_state``):
+        define it (and ``set_extra_state``) in a subclass that has such state."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called: define "
+            "get_extra_state() in your module to return its extra state."
+        )
+
+    def set_extra_state(self, state):
+        """Restore what ``get_extra_state`` returned, when ``load_state_dict`` finds it."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called: define "
+            "set_extra_state() in your module, as the state dict holds extra state for it."
+        )
 
     def _state_entries(self):
         """``{dotted name: (owning module, its name there, tensor)}``: what ``load_state_dict`` fills."""
@@ -671,19 +727,23 @@ class Module:
         ]
         if strict and not post_hooks:
             problems = _key_problems(missing, unexpected) + problems
-        for key, (_, _, target) in own.items():
-            if key in state_dict:
+        for key, (_, name, target) in own.items():
+            if key in state_dict and name != _EXTRA_STATE:
                 problems += _value_problems(key, state_dict[key], target)
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
             )
         # Converted first, copied after: a conversion that fails leaves every parameter untouched.
+        extra = {key: state_dict[key] for key, (_, name, _) in own.items() if name == _EXTRA_STATE and key in state_dict}
+        tensors = [key for key in own if key in state_dict and key not in extra]
         if assign:
-            loaded = {key: state_dict[key].detach() for key in own if key in state_dict}
+            loaded = {key: state_dict[key].detach() for key in tensors}
         else:
-            loaded = {key: state_dict[key].to(target.dtype).detach().clone() for key, (_, _, target) in own.items() if key in state_dict}
+            loaded = {key: state_dict[key].to(own[key][2].dtype).detach().clone() for key in tensors}
         before = {key: own[key][2] if assign else own[key][2].detach().clone() for key in loaded} if post_hooks else None
+        for key, state in extra.items():
+            own[key][0].set_extra_state(state)
         self._fill(own, loaded, assign)
         incompatible = _IncompatibleKeys(missing, unexpected)
         for module, hook in post_hooks:

@@ -18,9 +18,60 @@ part of any graph, so it needs no tensors, and working in place on the arrays (w
 in-place operators, reusing buffers) is what makes a step fast. The formulas are PyTorch's, in
 PyTorch's order of floating-point operations, so the results agree to float32 rounding.
 """
+import functools
+
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import is_writable, xp
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.utils.hooks import add_hook, hook_registry
+
+# Hooks around the step of every optimizer (register_optimizer_step_pre_hook...).
+_GLOBAL_STEP_PRE_HOOKS = hook_registry()
+_GLOBAL_STEP_POST_HOOKS = hook_registry()
+# Each optimizer's hooks, as PyTorch names them: {handle id: hook}.
+_HOOK_REGISTRIES = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Call ``hook(optimizer, args, kwargs)`` before the step of every optimizer; it may return
+    replacement ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
+    return add_hook(_GLOBAL_STEP_PRE_HOOKS, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    """Call ``hook(optimizer, args, kwargs)`` after the step of every optimizer."""
+    return add_hook(_GLOBAL_STEP_POST_HOOKS, hook)
+
+
+def with_step_hooks(step):
+    """``step`` run between the step hooks (the hooks for every optimizer first before it, last
+    after it), as PyTorch wraps every optimizer's step. ``args`` starts with the optimizer."""
+
+    @functools.wraps(step)
+    def step_with_hooks(*args, **kwargs):
+        optimizer = args[0]
+        if not optimizer._has_step_hooks():
+            return step(*args, **kwargs)
+        for hook in [*_GLOBAL_STEP_PRE_HOOKS.values(), *optimizer._optimizer_step_pre_hooks.values()]:
+            result = hook(optimizer, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in [*optimizer._optimizer_step_post_hooks.values(), *_GLOBAL_STEP_POST_HOOKS.values()]:
+            hook(optimizer, args, kwargs)
+        return out
+
+    step_with_hooks.runs_step_hooks = True
+    return step_with_hooks
 
 
 class Optimizer:
@@ -44,6 +95,8 @@ class Optimizer:
                 "but got a single Tensor; wrap it in a list: [tensor]"
             )
         self.defaults = defaults
+        for registry in _HOOK_REGISTRIES:
+            setattr(self, registry, hook_registry())
         self.state = _ParameterState()
         self.param_groups = []
         self._scratch_arrays = {}
@@ -54,6 +107,42 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs):
+        """A subclass's own ``step`` runs between the step hooks too."""
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "runs_step_hooks", False):
+            cls.step = with_step_hooks(step)
+
+    def _has_step_hooks(self):
+        return bool(self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks or _GLOBAL_STEP_PRE_HOOKS or _GLOBAL_STEP_POST_HOOKS)
+
+    def register_step_pre_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return replacement
+        ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
+        return add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step``."""
+        return add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` before ``state_dict`` builds the state dict."""
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` on the state dict built; it may return a replacement."""
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer, state_dict)`` before ``load_state_dict`` reads the state dict (a
+        shallow copy); it may return a replacement."""
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Call ``hook(optimizer)`` after ``load_state_dict``."""
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def add_param_group(self, param_group):
         """Add a group of parameters with its options (the defaults fill in the options it omits)."""
@@ -105,6 +194,7 @@ class Optimizer:
                         grad.array = xp.zeros_like(grad.array)
                     grad._version += 1
 
+    @with_step_hooks
     def step(self, closure=None):
         """Update every parameter that has a gradient, in place.
 
@@ -158,6 +248,8 @@ class Optimizer:
         where ``index`` counts the parameters across the groups in order. The tensors are the live
         buffers (not copies), as in PyTorch; ``chainrule.save`` writes them to a file.
         """
+        for hook in list(self._optimizer_state_dict_pre_hooks.values()):
+            hook(self)
         index_of = {}
         groups = []
         for group in self.param_groups:
@@ -167,7 +259,12 @@ class Optimizer:
             packed["params"] = [index_of[id(param)] for param in group["params"]]
             groups.append(packed)
         state = {index_of[id(param)]: values for param, values in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in list(self._optimizer_state_dict_post_hooks.values()):
+            replacement = hook(self, state_dict)
+            if replacement is not None:
+                state_dict = replacement
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Restore the state and the group options saved by ``state_dict()``.
@@ -175,6 +272,11 @@ class Optimizer:
         The groups must have the same number of parameters as this optimizer's, in the same order.
         The state tensors are copied, converted to each parameter's floating dtype.
         """
+        state_dict = dict(state_dict)  # the hooks may change it: never the caller's
+        for hook in list(self._optimizer_load_state_dict_pre_hooks.values()):
+            replacement = hook(self, state_dict)
+            if replacement is not None:
+                state_dict = replacement
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -208,6 +310,8 @@ class Optimizer:
             {**{key: value for key, value in saved.items() if key != "params"}, "params": group["params"]}
             for group, saved in zip(self.param_groups, saved_groups)
         ]
+        for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
+            hook(self)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -47,7 +47,8 @@ class DataLoader:
     ``multiprocessing_context`` picks the start method ("fork", "spawn"...; with "spawn" the dataset
     and ``collate_fn`` must pickle), a ``timeout`` > 0 raises when a batch takes longer. Workers
     start anew each epoch (``persistent_workers`` is accepted and changes nothing).
-    ``pin_memory`` is accepted and changes nothing (there is no GPU to copy to).
+    ``pin_memory`` and ``pin_memory_device`` are accepted and change nothing (there is no GPU to
+    copy to); batches always come in order, which ``in_order=False`` allows but does not require.
 
     An ``IterableDataset`` is read as a stream, in its own order, ``batch_size`` samples a batch
     (no shuffle, sampler or batch_sampler; in this process only, ``num_workers=0``).
@@ -71,6 +72,8 @@ class DataLoader:
         *,
         prefetch_factor=None,
         persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
     ):
         if num_workers < 0:
             raise ValueError(
