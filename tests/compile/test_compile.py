@@ -125,7 +125,10 @@ def optimizer_changes_between_calls(compiled):
     data = batches(7)
     run(*data[0])
     saved = optimizer.state_dict()
-    saved = {"state": {key: {name: value.clone() if isinstance(value, chainrule.Tensor) else value for name, value in entry.items()} for key, entry in saved["state"].items()}, "param_groups": saved["param_groups"]}
+    saved = {
+        "state": {key: {name: value.clone() if isinstance(value, chainrule.Tensor) else value for name, value in entry.items()} for key, entry in saved["state"].items()},
+        "param_groups": [dict(group, lr=0.05) for group in saved["param_groups"]],  # new group dicts, a new rate
+    }
     run(*data[1])
     run(*data[2])
     optimizer.load_state_dict(saved)  # new state dicts: the program must update these
