@@ -431,3 +431,34 @@ def test_to_empty_gives_new_memory_of_the_same_shapes():
     model.to_empty()
     assert model.weight is weight and model.weight.array is not old and model.weight.shape == (3,)
     assert model.running_mean.shape == (3,) and model.running_mean.dtype == chainrule.float32
+
+
+def test_pytorch_s_import_paths_of_the_layers_name_chainrule_s():
+    """Code importing from torch.nn.modules.<file> runs with only the import changed (for the layers
+    chainrule keeps in the file of the same name: its lazy layers are in lazy.py, attention in
+    attention.py)."""
+    import importlib
+
+    import torch.nn.modules
+
+    imports = {
+        "module": "Module register_module_forward_hook register_module_full_backward_hook",
+        "loss": "_Loss _WeightedLoss MSELoss CrossEntropyLoss",
+        "conv": "_ConvNd Conv2d ConvTranspose2d",
+        "linear": "Linear Identity Bilinear",
+        "activation": "ReLU Softmax",
+        "batchnorm": "BatchNorm1d BatchNorm2d",
+        "pooling": "MaxPool2d AdaptiveAvgPool2d",
+        "container": "Sequential ModuleList ModuleDict",
+        "rnn": "LSTM GRU RNN",
+        "transformer": "TransformerEncoderLayer",
+        "dropout": "Dropout",
+    }
+    for file, names in imports.items():
+        ours = importlib.import_module(f"chainrule.nn.modules.{file}")
+        theirs = importlib.import_module(f"torch.nn.modules.{file}")
+        for name in names.split():
+            assert hasattr(theirs, name) and hasattr(ours, name), (file, name)
+    assert all(getattr(chainrule.nn.modules, name) is getattr(chainrule.nn, name) for name in torch.nn.modules.__all__ if hasattr(chainrule.nn, name))
+    with pytest.raises(AttributeError, match="chainrule.nn.modules"):
+        chainrule.nn.modules.NotALayer
