@@ -220,3 +220,27 @@ def test_a_handle_removes_its_hook_and_flags_and_has_an_id():
     first.remove()
     first.remove()  # twice: nothing happens
     assert list(model._forward_hooks) == [second.id] and not model._forward_hooks_with_kwargs and not model._forward_hooks_always_called
+
+
+def legacy_layout_scenario(lib):
+    """A module that renames the keys of an older layout in its own _load_from_state_dict."""
+
+    class Renamed(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = lib.nn.Parameter(lib.ones(2))
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+            old = prefix + "gamma"
+            if old in state_dict:
+                state_dict[prefix + "scale"] = state_dict.pop(old)
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
+
+    model = lib.nn.Sequential(Renamed())
+    old_checkpoint = {"0.gamma": lib.full((2,), 3.0)}
+    result = model.load_state_dict(old_checkpoint)
+    return result.missing_keys, result.unexpected_keys, model[0].scale.tolist(), sorted(old_checkpoint)
+
+
+def test_a_subclass_s_load_from_state_dict_adapts_an_older_layout_as_in_pytorch():
+    assert legacy_layout_scenario(chainrule) == legacy_layout_scenario(torch)

@@ -713,8 +713,8 @@ class Module:
         state_dict = OrderedDict(state_dict)
         missing, unexpected, problems = [], [], []
         for prefix, module in self.named_modules(remove_duplicate=False):
-            for hook in list(module._load_state_dict_pre_hooks.values()):
-                hook(state_dict, prefix + "." if prefix else "", {"version": module._version}, strict, missing, unexpected, problems)
+            prefix = prefix + "." if prefix else ""
+            module._load_from_state_dict(state_dict, prefix, {"version": module._version}, strict, missing, unexpected, problems)
         own = self._state_entries()
         for key, (_, _, target) in own.items():  # a lazy module's parameters take the checkpoint's shapes
             if is_lazy(target) and isinstance(state_dict.get(key), Tensor):
@@ -759,6 +759,14 @@ class Module:
                 + "\n\t".join(_key_problems(missing, unexpected))
             )
         return incompatible
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        """Called by ``load_state_dict`` for each module (parents first), before anything is checked
+        or copied: runs this module's load pre-hooks. A subclass may override it to adapt
+        ``state_dict`` in place (rename the keys of an older layout...) and call ``super()``; the
+        whole tree is then checked and copied at once, all or nothing."""
+        for hook in list(self._load_state_dict_pre_hooks.values()):
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
 
     @staticmethod
     def _fill(own, values, assign):
