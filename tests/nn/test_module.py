@@ -462,3 +462,4 @@ def test_pytorch_s_import_paths_of_the_layers_name_chainrule_s():
     assert all(getattr(chainrule.nn.modules, name) is getattr(chainrule.nn, name) for name in torch.nn.modules.__all__ if hasattr(chainrule.nn, name))
     with pytest.raises(AttributeError, match="chainrule.nn.modules"):
         chainrule.nn.modules.NotALayer
+

@@ -20,6 +20,7 @@ from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.utils.hooks import through_hooks
 
 
 def count_dependencies(roots):
@@ -240,12 +241,7 @@ def _run_output_hooks(node, grads):
 
 
 def _run_tensor_hooks(hooks, grad):
-    if hooks and grad is not None:
-        for hook in list(hooks.values()):
-            replacement = hook(grad)
-            if replacement is not None:
-                grad = replacement
-    return grad
+    return through_hooks(hooks, grad) if hooks and grad is not None else grad
 
 
 def accumulate(tensor, grad):

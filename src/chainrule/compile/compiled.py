@@ -13,14 +13,12 @@ import weakref
 
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
-from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
-from chainrule.backend import as_array, xp
 from chainrule.compile import replay
 from chainrule.compile.recorder import Recorder
 from chainrule.nn.module import Module
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import Tensor
 
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
@@ -34,28 +32,12 @@ _REPLAYED_CALLS = (
     (LRScheduler, "step"),
 )
 
-_RUNTIME = {
-    "xp": xp,
-    "accumulate": accumulate,
-    "accumulate_unshared": replay.accumulate_unshared,
-    "as_array": as_array,
-    "call_backward": call_backward,
-    "fit_to_input": fit_to_input,
-    "forward_of_function": replay.forward_of_function,
-    "gradients": replay.gradients,
-    "output_array": replay.output_array,
-    "plain_backward": replay.plain_backward,
-    "tensor_from_array": tensor_from_array,
-    "unrecorded": replay.UnrecordedContext(),
-}
-
-
 class Recording:
     """One program with the guard that says when it applies; ``code`` is its source."""
 
     def __init__(self, recorder, name):
         self.code = _program_source(recorder, name)
-        namespace = dict(_RUNTIME, **recorder.constants)
+        namespace = dict(replay.RUNTIME, **recorder.constants)
         exec(compile(self.code, f"<chainrule.compile {name}>", "exec"), namespace)  # noqa: S102
         self.program = namespace["program"]
         guard_source = "def guard(function, args, kwargs):\n    return " + (" and ".join(recorder.guards) or "True") + "\n"

@@ -28,7 +28,7 @@ from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import ndarray, xp
 from chainrule.compile.reachable import Reachable
-from chainrule.compile.replay import ReplayContext
+from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import default_generator
 from chainrule.tensor import Tensor
@@ -153,7 +153,7 @@ class Recorder:
             if tensor._version_owner._version != version:
                 self.fail(f"changes a tensor in place outside an operation ({name})")
             return name
-        expr = self._tensor_exprs.get(id(tensor)) or self._state_tensor(tensor)
+        expr = self._tensor_expr(tensor)
         if expr is not None:
             name = self._new_name("x" if expr.startswith(("args", "kwargs")) else "p")
             self._emit(f"{name} = {expr}.array")
@@ -173,6 +173,10 @@ class Recorder:
         self._value_of_tensor[id(tensor)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
         return name
+
+    def _tensor_expr(self, tensor):
+        """The expression of the tensor itself (an argument, a parameter, a buffer), or None."""
+        return self._tensor_exprs.get(id(tensor)) or self._state_tensor(tensor)
 
     def _state_tensor(self, tensor):
         """The expression of a tensor found before the call (a parameter, a buffer), or None."""
@@ -246,7 +250,7 @@ class Recorder:
         names = pending.pop(node, None) or [None] * len(grads)
         if type(node) is AccumulateGrad:
             variable = node.variable
-            expr = self._tensor_exprs.get(id(variable)) or self._state_tensor(variable)
+            expr = self._tensor_expr(variable)
             if expr is None or variable._hooks or variable._post_accumulate_grad_hooks:
                 self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
             if self.failure is not None or names[0] is None:
@@ -286,7 +290,7 @@ class Recorder:
             if count > 1:  # a tuple (the engine refuses anything else), past the inputs only Nones
                 self._emit(f"{', '.join(results)}, *_ = {call}", comment)
             else:  # one gradient, bare or in a tuple
-                self._emit(f"{targets} = gradients({call}, 1)", comment)
+                self._emit(f"{targets} = only_gradient({call})", comment)
         else:
             self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
         for grad in input_grads:
@@ -375,17 +379,17 @@ class Recorder:
 
     def _parameters_updated(self, method, optimizer, args, kwargs):
         """For ``optimizer.step()`` when every parameter it holds has a gradient this program gave
-        it: the parameters, each with the expression of its array, in the order ``step`` updates
-        them (the program then writes one update per parameter, without the loop that finds them);
-        otherwise None (the step is replayed as one call, which looks for gradients when it runs)."""
+        it: ``{id(parameter): the name of its array}`` (the program then writes one update per
+        parameter, without the loop that finds them); otherwise None (the step is replayed as one
+        call, which looks for gradients when it runs)."""
         if method.__name__ != "step" or _home_class(method) is not Optimizer or args or kwargs or optimizer._has_step_hooks():
             return None
         params = [param for group in optimizer.param_groups for param in group["params"]]
         if not all(id(param) in self._given_grads for param in params):
             return None
-        return [(param, self._tensor_value(param)) for param in params]
+        return {id(param): self._tensor_value(param) for param in params}
 
-    def _emit_updates(self, optimizer, name, updated):
+    def _emit_updates(self, optimizer, name, arrays):
         """``optimizer.step()`` as one ``_update`` call per parameter: what ``Optimizer.step`` calls,
         with the same arrays, state and settings. The state of a parameter is looked up when the
         program runs (a loaded state dict replaces it); one the optimizer does not keep (plain SGD)
@@ -397,11 +401,10 @@ class Recorder:
             f"{[[id(param) for param in group['params']] for group in groups]}"
         )
         update = self._constant(optimizer._update, f"{type(optimizer).__name__}_update")
-        arrays = dict((id(param), array) for param, array in updated)
         for index, group in enumerate(groups):
             settings = f"{name}.param_groups[{index}]"  # read when it runs: load_state_dict replaces the groups
             for param in group["params"]:
-                tensor = self._tensor_exprs.get(id(param)) or self._state_tensor(param)
+                tensor = self._tensor_expr(param)
                 if optimizer.state.get(param):
                     state = f"{name}.state[{tensor}]"
                     self.guards.append(f"bool({name}.state.get({tensor}))")
@@ -420,7 +423,7 @@ class Recorder:
         assign(tensor, value)
         if self.failure is not None:
             return
-        expr = self._tensor_exprs.get(id(tensor)) or self._state_tensor(tensor)
+        expr = self._tensor_expr(tensor)
         if value is not None or expr is None:
             self.fail("assigns .grad a tensor, or sets the .grad of a tensor made during the call")
             return
@@ -561,10 +564,7 @@ class Recorder:
         return self._constant(value, type(value).__name__.lower())
 
 
-_RESERVED = {
-    "args", "kwargs", "unrecorded", "xp", "accumulate", "accumulate_unshared", "call_backward", "fit_to_input", "forward_of_function", "gradients", "_",
-    "output_array", "as_array", "plain_backward", "tensor_from_array", "float",
-}
+_RESERVED = {*RUNTIME, "_", "float"}  # names a constant may not take: the program's runtime, "_" and float()
 
 
 def _is_simple(value):

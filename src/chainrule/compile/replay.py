@@ -6,7 +6,8 @@ every call: ``forward`` saves into it, ``backward`` reads from it, as they do wi
 but no node, no tensor and no dependency count is made per call.
 """
 from chainrule.autograd import grad_mode
-from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray
+from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
+from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray, xp
 from chainrule.ops.op import OpNode
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -101,10 +102,10 @@ def forward_of_function(function, ctx, args, tensor_positions):
     return output_array(outputs)
 
 
-def gradients(result, count):
-    """What an ``Op``'s backward returned, as a tuple of one gradient per input of its forward (a
-    single gradient may come bare; extra Nones past the inputs are dropped), as the engine takes it."""
-    return result[:count] if type(result) is tuple else (result,)
+def only_gradient(result):
+    """What the backward of an ``Op`` with one input returned, as the 1-tuple the engine takes (the
+    gradient may come bare or in a tuple, extra Nones past it dropped)."""
+    return result[:1] if type(result) is tuple else (result,)
 
 
 def output_array(raw):
@@ -129,3 +130,19 @@ class plain_backward:  # noqa: N801 (used as a function: ``with plain_backward()
             self.errors.__exit__(*exception)
         finally:
             grad_mode._state.enabled = self.previous
+
+
+#: The names a program finds besides its own constants (the recorder gives constants no other names).
+RUNTIME = {
+    "xp": xp,
+    "accumulate": accumulate,
+    "accumulate_unshared": accumulate_unshared,
+    "as_array": as_array,
+    "call_backward": call_backward,
+    "fit_to_input": fit_to_input,
+    "forward_of_function": forward_of_function,
+    "only_gradient": only_gradient,
+    "plain_backward": plain_backward,
+    "tensor_from_array": tensor_from_array,
+    "unrecorded": UnrecordedContext(),
+}

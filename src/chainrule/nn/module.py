@@ -64,10 +64,16 @@ def register_module_forward_pre_hook(hook):
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
     """Call ``hook(module, args, output)`` after the forward of every module (before its own hooks)."""
-    flags = [_GLOBAL.forward_hooks_with_kwargs] if with_kwargs else []
-    if always_call:
-        flags.append(_GLOBAL.forward_hooks_always_called)
-    return add_hook(_GLOBAL.forward_hooks, hook, flags=flags)
+    hooks = (_GLOBAL.forward_hooks, _GLOBAL.forward_hooks_with_kwargs, _GLOBAL.forward_hooks_always_called)
+    return _add_forward_hook(hooks, hook, False, with_kwargs, always_call)
+
+
+def _add_forward_hook(registries, hook, prepend, with_kwargs, always_call):
+    """Add ``hook`` to the first of ``registries`` (hooks, with-kwargs flags, always-called flags),
+    and its id to the flags asked for."""
+    hooks, with_kwargs_flags, always_called_flags = registries
+    flags = [flags for flags, chosen in ((with_kwargs_flags, with_kwargs), (always_called_flags, always_call)) if chosen]
+    return add_hook(hooks, hook, prepend, flags)
 
 
 def register_module_full_backward_pre_hook(hook):
@@ -241,10 +247,8 @@ class Module:
         """Call ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs,
         output)`` with ``with_kwargs``); with ``always_call`` also when forward raises. Returns a
         handle whose ``remove()`` unregisters it."""
-        flags = [self._forward_hooks_with_kwargs] if with_kwargs else []
-        if always_call:
-            flags.append(self._forward_hooks_always_called)
-        return add_hook(self._forward_hooks, hook, prepend, flags)
+        hooks = (self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called)
+        return _add_forward_hook(hooks, hook, prepend, with_kwargs, always_call)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to this
@@ -712,7 +716,8 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         state_dict = OrderedDict(state_dict)
         missing, unexpected, problems = [], [], []
-        for prefix, module in self.named_modules(remove_duplicate=False):
+        modules = list(self.named_modules(remove_duplicate=False))
+        for prefix, module in modules:
             prefix = prefix + "." if prefix else ""
             module._load_from_state_dict(state_dict, prefix, {"version": module._version}, strict, missing, unexpected, problems)
         own = self._state_entries()
@@ -721,19 +726,14 @@ class Module:
                 target.materialize(tuple(state_dict[key].shape))
         missing += [key for key in own if key not in state_dict and key not in missing]
         unexpected += [key for key in state_dict if key not in own and key not in unexpected]
-        post_hooks = [
-            (module, hook) for _, module in reversed(list(self.named_modules(remove_duplicate=False)))
-            for hook in module._load_state_dict_post_hooks.values()
-        ]
+        post_hooks = [(module, hook) for _, module in reversed(modules) for hook in module._load_state_dict_post_hooks.values()]
         if strict and not post_hooks:
             problems = _key_problems(missing, unexpected) + problems
         for key, (_, name, target) in own.items():
             if key in state_dict and name != _EXTRA_STATE:
                 problems += _value_problems(key, state_dict[key], target)
         if problems:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
-            )
+            raise self._load_error(problems)
         # Converted first, copied after: a conversion that fails leaves every parameter untouched.
         extra = {key: state_dict[key] for key, (_, name, _) in own.items() if name == _EXTRA_STATE and key in state_dict}
         tensors = [key for key in own if key in state_dict and key not in extra]
@@ -754,11 +754,14 @@ class Module:
                 )
         if post_hooks and strict and (missing or unexpected):
             self._fill(own, before, assign)
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t"
-                + "\n\t".join(_key_problems(missing, unexpected))
-            )
+            raise self._load_error(_key_problems(missing, unexpected))
         return incompatible
+
+    def _load_error(self, problems):
+        """The RuntimeError of a load refused (the module is left as it was), listing ``problems``."""
+        return RuntimeError(
+            f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
+        )
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
         """Called by ``load_state_dict`` for each module (parents first), before anything is checked

@@ -23,7 +23,7 @@ import functools
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import is_writable, xp
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.utils.hooks import add_hook, hook_registry
+from chainrule.utils.hooks import add_hook, hook_registry, through_hooks
 
 # Hooks around the step of every optimizer (register_optimizer_step_pre_hook...).
 _GLOBAL_STEP_PRE_HOOKS = hook_registry()
@@ -259,12 +259,7 @@ class Optimizer:
             packed["params"] = [index_of[id(param)] for param in group["params"]]
             groups.append(packed)
         state = {index_of[id(param)]: values for param, values in self.state.items()}
-        state_dict = {"state": state, "param_groups": groups}
-        for hook in list(self._optimizer_state_dict_post_hooks.values()):
-            replacement = hook(self, state_dict)
-            if replacement is not None:
-                state_dict = replacement
-        return state_dict
+        return through_hooks(self._optimizer_state_dict_post_hooks, {"state": state, "param_groups": groups}, self)
 
     def load_state_dict(self, state_dict):
         """Restore the state and the group options saved by ``state_dict()``.
@@ -272,11 +267,7 @@ class Optimizer:
         The groups must have the same number of parameters as this optimizer's, in the same order.
         The state tensors are copied, converted to each parameter's floating dtype.
         """
-        state_dict = dict(state_dict)  # the hooks may change it: never the caller's
-        for hook in list(self._optimizer_load_state_dict_pre_hooks.values()):
-            replacement = hook(self, state_dict)
-            if replacement is not None:
-                state_dict = replacement
+        state_dict = through_hooks(self._optimizer_load_state_dict_pre_hooks, dict(state_dict), self)  # a copy: hooks may change it
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(

@@ -21,9 +21,9 @@ class RemovableHandle:
 
     def __init__(self, hooks_dict, *, extra_dict=None):
         self.id = next(_ids)
-        self.hooks_dict_ref = _reference(hooks_dict)
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
         extras = () if extra_dict is None else extra_dict if isinstance(extra_dict, (list, tuple)) else (extra_dict,)
-        self.extra_dict_ref = tuple(_reference(extra) for extra in extras)
+        self.extra_dict_ref = tuple(weakref.ref(extra) for extra in extras)
 
     def remove(self):
         for reference in (self.hooks_dict_ref, *self.extra_dict_ref):
@@ -53,12 +53,14 @@ def add_hook(registry, hook, prepend=False, flags=()):
     return handle
 
 
-def _reference(registry):
-    """A weak reference to an OrderedDict; a plain dict (which cannot have one) is held strongly."""
-    try:
-        return weakref.ref(registry)
-    except TypeError:
-        return lambda: registry
+def through_hooks(registry, value, *leading):
+    """``value`` passed through the hooks of ``registry`` in turn, each called as
+    ``hook(*leading, value)``: one that returns something replaces it for the next."""
+    for hook in list(registry.values()):
+        replacement = hook(*leading, value)
+        if replacement is not None:
+            value = replacement
+    return value
 
 
 def hook_registry():
