@@ -463,3 +463,11 @@ def test_pytorch_s_import_paths_of_the_layers_name_chainrule_s():
     with pytest.raises(AttributeError, match="chainrule.nn.modules"):
         chainrule.nn.modules.NotALayer
 
+
+def test_a_strict_load_refused_after_its_post_hooks_puts_the_extra_state_back_too():
+    model = _Counted()
+    model.count = 3
+    model.register_load_state_dict_post_hook(lambda module, incompatible: None)
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "linear.bias"'):
+        model.load_state_dict({"_extra_state": {"count": 9}, "linear.weight": chainrule.zeros(2, 2)})
+    assert model.count == 3

@@ -754,6 +754,8 @@ class Module:
                 )
         if post_hooks and strict and (missing or unexpected):
             self._fill(own, before, assign)
+            for key in extra:  # what get_extra_state returned before the load
+                own[key][0].set_extra_state(own[key][2])
             raise self._load_error(_key_problems(missing, unexpected))
         return incompatible
 
