@@ -524,7 +524,7 @@ class Recorder:
                 function_module._recorder = self
 
     def _emit(self, line, comment=None):
-        self.lines.append("    " * self.indent + line + (f"  # {comment}" if comment else ""))
+        self.lines.append((self.indent, line, comment))
 
     def _new_name(self, prefix):
         return f"{prefix}{next(self._numbers)}"
