@@ -155,6 +155,46 @@ def test_an_optimizer_s_state_loaded_and_a_group_added_between_calls_are_used_as
     assert "Optimizer_step(adam)" in codes[2]  # a parameter without gradient: the step is replayed whole
 
 
+def test_zero_grad_clears_each_parameter_and_a_new_group_or_set_to_none_false_is_as_eager():
+    """Gradients accumulated over two calls, then cleared inside the step: the program clears each
+    parameter's gradient itself; a group added between calls records again, and zero_grad with
+    set_to_none=False (zeros kept in .grad) is replayed as the call."""
+    results = []
+    for compile_it in (False, True):
+        chainrule.manual_seed(3)
+        model, extra = network(), nn.Linear(1, 1)
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def accumulate(inputs, targets, clear=True):
+            if clear:
+                optimizer.zero_grad()
+            F.mse_loss(model(inputs), targets).backward()
+            return model[0].weight.grad
+
+        run = chainrule.compile(accumulate) if compile_it else accumulate
+        record = []
+        for index, (inputs, targets) in enumerate(batches(6)):
+            if index == 3:
+                optimizer.add_param_group({"params": extra.parameters()})
+                extra(targets).sum().backward()  # the new group's gradients, cleared by the next call
+            if index == 4:
+                optimizer.zero_grad(set_to_none=False)
+            record.append(run(inputs, targets, clear=index != 1).numpy().copy())
+            record.append([None if p.grad is None else p.grad.numpy().copy() for p in [*model.parameters(), *extra.parameters()]])
+        results.append(record)
+        if compile_it:
+            codes = [recording.code for recordings in run.recordings.values() for recording in recordings]
+            assert "model_0_weight._grad = None  # SGD.zero_grad for model.0.weight" in codes[0], codes[0]
+    for eager, compiled in zip(*results):
+        if isinstance(eager, list):
+            assert [e is None for e in eager] == [c is None for c in compiled]
+            for e, c in zip(eager, compiled):
+                if e is not None:
+                    np.testing.assert_array_equal(e, c)
+        else:
+            np.testing.assert_array_equal(eager, compiled)
+
+
 def positive(y):
     return (y > 0).float()
 

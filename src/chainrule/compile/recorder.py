@@ -359,6 +359,7 @@ class Recorder:
             arguments = [self._literal(arg, simple_only=True) for arg in args]
             arguments += [f"{key}={self._literal(arg, simple_only=True)}" for key, arg in kwargs.items()]
             updated = self._parameters_updated(method, owner, args, kwargs)
+            cleared = self._gradients_cleared(method, owner, args, kwargs)
         result = self._unrecorded(method, owner, *args, **kwargs)
         if self.failure is not None:
             return result
@@ -369,6 +370,11 @@ class Recorder:
         self.guards.append(f"{self.reach.paths[id(owner)]} is {name}")
         if updated is not None:
             self._emit_updates(owner, name, updated)
+        elif cleared is not None:
+            self._guard_parameters(owner, name)
+            for param, expr in cleared:
+                self._emit(f"{expr}._grad = None", f"{type(owner).__name__}.zero_grad for {self.reach.names.get(id(param), expr)}")
+            self._given_grads.clear()
         else:
             call = self._constant(method, f"{_home_class(method).__name__}_{method.__name__}")
             self._emit(f"{call}({', '.join([name, *arguments])})", f"{type(owner).__name__}.{method.__name__}, as eager")
@@ -389,6 +395,18 @@ class Recorder:
             return None
         return {id(param): self._tensor_value(param) for param in params}
 
+    def _gradients_cleared(self, method, optimizer, args, kwargs):
+        """For ``optimizer.zero_grad()`` setting every gradient to None (the default):
+        ``[(parameter, its expression)]`` (the program then writes one ``_grad = None`` each, which
+        is what the call leaves); otherwise None (the call is replayed)."""
+        if method.__name__ != "zero_grad" or _home_class(method) is not Optimizer:
+            return None
+        set_to_none = args[0] if args else kwargs.get("set_to_none", True)
+        if set_to_none is not True or len(args) + len(kwargs) > 1:
+            return None
+        cleared = [(param, self._tensor_expr(param)) for group in optimizer.param_groups for param in group["params"]]
+        return cleared if all(expr is not None for _, expr in cleared) else None
+
     def _emit_updates(self, optimizer, name, arrays):
         """``optimizer.step()`` as one ``_update`` call per parameter: what ``Optimizer.step`` calls,
         with the same arrays, state and settings. The state of a parameter is looked up when the
@@ -396,10 +414,7 @@ class Recorder:
         is a fresh dict, as in eager."""
         groups = optimizer.param_groups
         self.guards.append(f"not {name}._has_step_hooks()")  # a hook registered later runs in Optimizer.step
-        self.guards.append(
-            f"[list(map(id, group['params'])) for group in {name}.param_groups] == "
-            f"{[[id(param) for param in group['params']] for group in groups]}"
-        )
+        self._guard_parameters(optimizer, name)
         update = self._constant(optimizer._update, f"{type(optimizer).__name__}_update")
         for index, group in enumerate(groups):
             settings = f"{name}.param_groups[{index}]"  # read when it runs: load_state_dict replaces the groups
@@ -416,6 +431,15 @@ class Recorder:
                     f"{type(optimizer).__name__}.step for {self.reach.names.get(id(param), tensor)}",
                 )
                 self._emit(f"{tensor}._version += 1")
+
+    def _guard_parameters(self, optimizer, name):
+        """The program names each parameter of ``optimizer``: it replays only while it holds the same."""
+        guard = (
+            f"[list(map(id, group['params'])) for group in {name}.param_groups] == "
+            f"{[[id(param) for param in group['params']] for group in optimizer.param_groups]}"
+        )
+        if guard not in self.guards:
+            self.guards.append(guard)
 
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""

@@ -236,11 +236,14 @@ class CrossEntropy(Op):
             shifted = input - ctx.shift
             exponentials = xp.exp(shifted)
             total = exponentials.sum(axis=axis, keepdims=True)
-            log_probabilities = shifted - xp.log(total)
+            log_total = xp.log(total)
             # For plain class indices the gradient is p - one-hot: p is kept for a plain backward
             # rather than recomputed there (the same bits: the same e^x and sum).
             ctx.probabilities = exponentials / total if targets.plain and ctx.needs_input_grad[:1] == (True,) else None
-        losses = targets.loss(log_probabilities, target)
+            if targets.plain:  # -ln p at the targets, -(shifted - ln Σ), is ln Σ - shifted there: the same bits
+                losses = log_total[:, 0] - shifted[targets.rows, targets.index]
+            else:
+                losses = targets.loss(shifted - log_total, target)
         return reduced(ctx, losses, reduction, targets.normalizer, class_axis=axis, counted=targets.counted)
 
     @staticmethod
