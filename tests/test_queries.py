@@ -120,3 +120,30 @@ def test_as_subclass_gives_the_same_values_as_an_instance_of_the_subclass():
 def test_bfloat16_is_refused_with_the_reason():
     with pytest.raises(TypeError, match="NumPy.*has no bfloat16"):
         chainrule.ones(2).bfloat16()
+
+
+def test_bfloat16_can_be_named_compared_and_asked_about_but_holds_no_tensor():
+    """Code that only mentions torch.bfloat16 (a table of dtypes, autocast's dtype, finfo) runs as
+    with PyTorch; making a bfloat16 tensor, or converting a module, is refused and changes nothing."""
+    import pickle
+
+    import torch
+
+    assert repr(chainrule.bfloat16) == "chainrule.bfloat16" and str(torch.bfloat16) == "torch.bfloat16"
+    assert chainrule.bfloat16 == chainrule.bfloat16 and chainrule.bfloat16 != chainrule.float16
+    assert chainrule.ones(1).dtype != chainrule.bfloat16 and not chainrule.ones(1).dtype == chainrule.bfloat16
+    assert {chainrule.float32: 0, chainrule.bfloat16: 1}[chainrule.bfloat16] == 1
+    assert pickle.loads(pickle.dumps(chainrule.bfloat16)) is chainrule.bfloat16
+    assert (chainrule.bfloat16.itemsize, chainrule.bfloat16.is_floating_point) == (torch.bfloat16.itemsize, torch.bfloat16.is_floating_point)
+    ours, theirs = chainrule.finfo(chainrule.bfloat16), torch.finfo(torch.bfloat16)
+    for name in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert repr(ours) == repr(theirs)
+    with chainrule.autocast("cpu", dtype=chainrule.bfloat16):  # no warning: PyTorch's CPU autocast takes it
+        pass
+    model = chainrule.nn.Linear(2, 2)
+    before = model.weight.detach().clone()
+    for refused in (lambda: chainrule.zeros(2, dtype=chainrule.bfloat16), lambda: chainrule.ones(2).to(chainrule.bfloat16), model.bfloat16):
+        with pytest.raises(TypeError, match="bfloat16 is not supported: NumPy.*use float16"):
+            refused()
+    assert model.weight.dtype == chainrule.float32 and chainrule.equal(model.weight, before)

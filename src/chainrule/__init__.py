@@ -35,6 +35,7 @@ from chainrule.creation import (
 )
 from chainrule.device import device, get_default_device, set_default_device
 from chainrule.dtypes import (
+    bfloat16,
     bool_ as bool,
     double,
     dtype,

@@ -57,6 +57,46 @@ class dtype:
         return self.dtype.kind in "fi"
 
 
+class DtypeWithoutArrays(dtype):
+    """A PyTorch dtype that NumPy has no type for (``bfloat16``): it can be named, compared,
+    printed, pickled and asked about (``finfo``, ``itemsize``, ``is_floating_point``), so that
+    code which only mentions it runs (a table of dtypes, ``dtype == torch.bfloat16``, autocast's
+    dtype); a tensor cannot hold it: whatever asks for its NumPy dtype (``zeros(dtype=...)``,
+    ``x.to(...)``) gets a TypeError saying what to use instead."""
+
+    __slots__ = ("name", "itemsize", "limits", "instead")
+
+    def __init__(self, name, itemsize, limits, instead):
+        for field, value in (("name", name), ("itemsize", itemsize), ("limits", limits), ("instead", instead)):
+            object.__setattr__(self, field, value)
+
+    @property
+    def dtype(self):
+        raise TypeError(
+            f"{self.name} is not supported: NumPy, which holds chainrule's arrays, has no {self.name} dtype; "
+            f"use {self.instead}"
+        )
+
+    kind = "f"
+    is_floating_point = True
+    is_signed = True
+
+    def __getattr__(self, name):
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return f"chainrule.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # pickled by name: chainrule.dtypes.bfloat16
+
+
 _NAMED = {}
 
 
@@ -79,6 +119,13 @@ int32 = of("int32")
 int64 = of("int64")
 uint8 = of("uint8")
 bool_ = of("bool")
+bfloat16 = DtypeWithoutArrays(
+    "bfloat16",
+    2,
+    # The limits of a float32 cut to 8 bits of mantissa: torch.finfo(torch.bfloat16).
+    {"bits": 16, "eps": 2.0**-7, "max": 3.3895313892515355e38, "smallest_normal": 2.0**-126, "resolution": 0.01},
+    "float16 (x.half()) or float32 (x.float())",
+)
 
 # PyTorch's aliases
 half = float16

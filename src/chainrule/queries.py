@@ -1,5 +1,6 @@
 """Questions about a tensor asked as functions, as PyTorch offers them: ``chainrule.numel(x)``,
 and the small Tensor methods that answer them (``x.itemsize``, ``x.ndimension()``)."""
+from chainrule import dtypes
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor
 
@@ -103,11 +104,8 @@ def as_subclass(self, cls):
 
 
 def bfloat16(self, memory_format=None):
-    """Not available: NumPy (chainrule's array library) has no bfloat16 type."""
-    raise TypeError(
-        "bfloat16 is not supported: NumPy, which holds chainrule's arrays, has no bfloat16 dtype; "
-        "use x.half() (float16) or x.float() (float32)"
-    )
+    """Not available: NumPy (chainrule's array library) has no bfloat16 type (TypeError)."""
+    return self.to(dtypes.bfloat16)
 
 
 for _method in (dim_order, as_subclass, bfloat16):

@@ -16,6 +16,9 @@ class finfo:
     """
 
     def __init__(self, type=None):
+        if isinstance(type, dtypes.DtypeWithoutArrays):  # bfloat16: its limits are known without NumPy
+            self.__dict__.update(type.limits, min=-type.limits["max"], tiny=type.limits["smallest_normal"], dtype=type.name)
+            return
         dtype = dtypes.get_default_dtype() if type is None else xp.dtype(type)
         if dtype.kind != "f":
             raise TypeError(f"finfo() requires a floating point input type, got {dtype}. Use iinfo for integer types")

@@ -91,7 +91,6 @@ DELIBERATELY_MISSING = {
     "nn.utils.parametrizations": {},
     "nn.Module": {
         **_because(_DEVICES, "ipu mtia xpu"),
-        **_because("bfloat16: NumPy has no bfloat16 dtype", "bfloat16"),
         **_because(_DEPRECATED, "register_backward_hook"),
     },
     "optim.Optimizer": {

@@ -40,7 +40,7 @@ class autocast:
         if enabled and device_type == "cuda":
             warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
             self._enabled = False
-        elif enabled and device_type == "cpu" and dtype is not None and dtype != dtypes.float16:
+        elif enabled and device_type == "cpu" and dtype is not None and dtype not in (dtypes.float16, dtypes.bfloat16):
             warnings.warn(
                 "In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
                 "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",

@@ -588,6 +588,10 @@ class Module:
     def half(self):
         return self._apply_to_floating(methodcaller("half"))
 
+    def bfloat16(self):
+        """TypeError, leaving the module as it is: NumPy has no bfloat16 (use ``half()`` or ``float()``)."""
+        return self._apply_to_floating(methodcaller("bfloat16"))
+
     def type(self, dst_type):
         """Every parameter and buffer converted to ``dst_type`` (a dtype or a legacy tensor type)."""
         return self._apply(lambda tensor: tensor.type(dst_type))
