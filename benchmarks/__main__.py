@@ -202,11 +202,12 @@ def run_import():
     return "import time", results, "ms", True
 
 
-def run_memory(steps):
-    """Resident memory growth of chainrule over a long training run (graph freed every step)."""
+def run_memory(steps, compiled=False, batch=128):
+    """Resident memory growth of chainrule over a long training run (graph freed every step; a
+    compiled step reuses its program's buffers)."""
     sizes = [784, 512, 512, 10]
-    X, y = classification(128, 784, 10)
-    step, _ = mlp.library_step(chainrule, mlp.initial_weights(sizes), X, y, "cross_entropy", "momentum", relu, 0.01)
+    X, y = classification(batch, 784, 10)
+    step, _ = mlp.library_step(chainrule, mlp.initial_weights(sizes), X, y, "cross_entropy", "momentum", relu, 0.01, compiled=compiled)
     for _ in range(100):
         step()
     before = _rss_mb()
@@ -271,13 +272,17 @@ def main(argv=None):
         rows.append(row)
         print(f"{row[0]}: " + ", ".join(f"{k} {v * 1000:.3f}" for k, v in row[1].items()), flush=True)
 
-    before, after, peak = run_memory(200 if args.quick else 2000)
+    steps = 200 if args.quick else 2000
+    before, after, peak = run_memory(steps)
+    compiled_steps = 1000 if args.quick else 10_000
+    compiled_before, compiled_after, _ = run_memory(compiled_steps, compiled=True, batch=32)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}, PyTorch {torch.__version__}"
     report = (
         f"Machine: {machine}; float32, 2 BLAS threads, medians of {repeats} runs.\n\n"
         + format_table(rows)
-        + f"\n\nMemory over {200 if args.quick else 2000} training steps (MLP 784-512-512-10): resident "
-        f"{before:.0f} MiB -> {after:.0f} MiB (peak {peak:.0f} MiB, whole process incl. PyTorch).\n"
+        + f"\n\nMemory over {steps} training steps (MLP 784-512-512-10, batch 128): resident "
+        f"{before:.0f} MiB -> {after:.0f} MiB (peak {peak:.0f} MiB, whole process incl. PyTorch); over "
+        f"{compiled_steps:,} compiled steps (the same MLP, batch 32): {compiled_before:.0f} MiB -> {compiled_after:.0f} MiB.\n"
     )
     print()
     print(report)

@@ -10,6 +10,7 @@ eagerly.
 """
 import contextlib
 import gc
+import re
 import warnings
 import weakref
 
@@ -44,8 +45,7 @@ class Recording:
             namespace = dict(replay.RUNTIME, **recorder.constants)
             exec(compile(self.code, f"<chainrule.compile {name}>", "exec"), namespace)  # noqa: S102
         self.program = namespace["program"]
-        guard_source = "def guard(function, args, kwargs):\n    return " + (" and ".join(recorder.guards) or "True") + "\n"
-        exec(compile(guard_source, f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
+        exec(compile(_guard_source(recorder.guards), f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
         self._guard = namespace["guard"]
 
     def applies(self, function, args, kwargs):
@@ -154,6 +154,21 @@ def _collection_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+_GLOBAL_LOOKUP = re.compile(r"function(?:\.__func__)?\.__globals__\['[A-Za-z_]\w*'\]")
+
+
+def _guard_source(guards):
+    """The guard function: every condition, once, joined by ``and``; each global the conditions
+    read (``function.__globals__['model']``) is looked up once, before them."""
+    conditions = " and ".join(dict.fromkeys(guards)) or "True"
+    lookups = dict.fromkeys(_GLOBAL_LOOKUP.findall(conditions))
+    lines = ["def guard(function, args, kwargs):"]
+    for number, lookup in enumerate(lookups):
+        lines.append(f"    found_{number} = {lookup}")
+        conditions = conditions.replace(lookup, f"found_{number}")
+    return "\n".join([*lines, f"    return {conditions}", ""])
 
 
 def _program_source(recorder, name):
