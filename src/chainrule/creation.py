@@ -7,6 +7,7 @@ import math
 import warnings
 
 from chainrule import dtypes
+from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
 from chainrule.ops.registry import install_method, public
@@ -20,6 +21,13 @@ def _finish(array, requires_grad, device=None):
     if requires_grad:
         result.requires_grad = True
     return result
+
+
+def _from_arguments(array, requires_grad, device=None):
+    """``_finish`` for the factories whose values follow from their arguments alone (``zeros``,
+    ``full``, ``arange``, ``eye``...): a compiled function remakes them on each call."""
+    check_device(device)
+    return made_from_arguments(array, requires_grad)
 
 
 def _shape(size):
@@ -68,50 +76,50 @@ def as_tensor(data, dtype=None, device=None):
 
 @public(method=False)
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
 def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
     """The number ``s`` as a 0-d tensor of the default float dtype (or ``dtype``), whatever its type."""
-    return _finish(xp.asarray(s, dtype=_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments(xp.asarray(s, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
-    return _finish(xp.full(_shape((size,)), fill_value, dtype=dtype), requires_grad, device)
+    return _from_arguments(xp.full(_shape((size,)), fill_value, dtype=dtype), requires_grad, device)
 
 
 @public(method=False)
 def zeros_like(input, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.zeros(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
+    return _from_arguments(xp.zeros(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
 @public(method=False)
 def ones_like(input, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.ones(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
+    return _from_arguments(xp.ones(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
 @public(method=False)
 def empty_like(input, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.empty(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
+    return _from_arguments(xp.empty(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
 @public(method=False)
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad, device)
+    return _from_arguments(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
 @public(method=False)
@@ -128,13 +136,13 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if dtype is None:
         whole = all(isinstance(value, int) for value in (start, end, step))
         dtype = dtypes.int64 if whole else dtypes.get_default_dtype()
-    return _finish(xp.arange(start, end, step).astype(dtype), requires_grad, device)
+    return _from_arguments(xp.arange(start, end, step).astype(dtype), requires_grad, device)
 
 
 @public(method=False)
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     """``steps`` numbers evenly spaced from ``start`` to ``end``, both included."""
-    return _finish(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
@@ -142,7 +150,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
     """``steps`` numbers from base^start to base^end whose logarithms are evenly spaced:
     base ** linspace(start, end, steps)."""
     powers = float(base) ** xp.linspace(start, end, steps)
-    return _finish(powers.astype(_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments(powers.astype(_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False, name="range")
@@ -158,7 +166,7 @@ def range_(start, end, step=1, dtype=None, requires_grad=False, device=None):
     if step == 0 or (end - start) * step < 0:
         raise RuntimeError(f"range: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})")
     count = int(math.floor((end - start) / step)) + 1
-    return _finish((xp.arange(count) * step + start).astype(_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments((xp.arange(count) * step + start).astype(_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
@@ -185,7 +193,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 
 @public(method=False)
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
-    return _finish(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)

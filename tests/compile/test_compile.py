@@ -247,10 +247,19 @@ def test_every_loss_gives_the_eager_results_bit_for_bit(name):
     assert len(compiled.recordings) == 1
 
 
-def test_a_mask_computed_inside_the_step_runs_eagerly_instead_of_being_frozen():
+def test_a_mask_computed_inside_the_step_is_computed_again_on_each_call():
+    """Comparisons have no gradient and are no Functions; the program still computes them again
+    from each call's values, never freezing the first call's mask."""
     loss_fn = lambda out, y: F.binary_cross_entropy_with_logits(out, positive(y))  # noqa: E731
     compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS["sgd"], loss_fn=loss_fn)
-    assert len(warned) == 1 and "computed outside a recorded operation" in warned[0]
+    assert warned == [] and len(compiled.recordings) == 1
+    assert "= xp.greater(x" in compiled.code
+
+
+def test_a_tensor_made_from_values_read_outside_the_operations_runs_eagerly_instead_of_being_frozen():
+    loss_fn = lambda out, y: F.binary_cross_entropy_with_logits(out, chainrule.tensor(y.detach().numpy() > 0).float())  # noqa: E731
+    compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS["sgd"], loss_fn=loss_fn)
+    assert len(warned) == 1 and "reads a tensor's value into Python (numpy)" in warned[0]
 
 
 def test_dropout_draws_in_the_program_and_the_random_stream_advances_as_in_eager():
@@ -779,3 +788,112 @@ def test_memory_stays_flat_over_many_compiled_steps_with_dropout_batch_norm_and_
     inputs, targets = batches(1)[0]
     assert memory_growth(step, inputs, two_classes(targets)) < 50_000
     assert len(step.recordings) == 1 and step.eager_reason is None
+
+
+# ----------------------------------------------------------------------------- models beyond the MLP
+class _Tokens(nn.Module):
+    """Embedding, then ``body`` on (batch, time, 16), then a linear read-out to 20 classes."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.embedding, self.body, self.out = nn.Embedding(20, 16, padding_idx=0), body, nn.Linear(16, 20)
+
+    def forward(self, tokens):
+        return self.out(self.body(self.embedding(tokens)))
+
+
+class _Recurrent(nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.cell = cell
+
+    def forward(self, x):
+        state = chainrule.zeros(self.cell.num_layers, x.shape[0], 16)  # a factory inside the step
+        state = (state, chainrule.zeros_like(state)) if isinstance(self.cell, nn.LSTM) else state
+        return self.cell(x, state)[0]
+
+
+class _Causal(nn.Module):
+    """Karpathy's attention head: positions from arange, a causal mask from a buffer compared with 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.position = nn.Embedding(8, 16)
+        self.attention = nn.MultiheadAttention(16, 2, batch_first=True)
+        self.register_buffer("tril", chainrule.tril(chainrule.ones(8, 8)))
+
+    def forward(self, x):
+        length = x.shape[1]
+        x = x + self.position(chainrule.arange(length))
+        return self.attention(x, x, x, attn_mask=self.tril[:length, :length] == 0, need_weights=False)[0]
+
+
+class _Padded(nn.Module):
+    """Attention that skips the padding tokens (id 0), a mask that changes from call to call; rows
+    whose every key is padding get zeros from scaled_dot_product_attention."""
+
+    def forward(self, x):
+        keep = x.abs().sum(-1) > 0  # (batch, tokens), from this call's values
+        return F.scaled_dot_product_attention(x, x, x, attn_mask=keep[:, :, None] & keep[:, None, :])
+
+
+SEQUENCE_MODELS = {
+    "gru": lambda: _Tokens(_Recurrent(nn.GRU(16, 16, batch_first=True))),
+    "lstm": lambda: _Tokens(_Recurrent(nn.LSTM(16, 16, num_layers=2, batch_first=True, dropout=0.2))),
+    "transformer encoder": lambda: _Tokens(nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, 0.1, batch_first=True), 2)),
+    "causal attention": lambda: _Tokens(_Causal()),
+    "padded attention": lambda: _Tokens(_Padded()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_MODELS))
+def test_sequence_models_give_the_eager_results_bit_for_bit(name):
+    """Embedding, recurrent layers with a zero state made in the step, attention with masks made
+    from buffers, from arange and from each call's tokens (padding that covers a whole sequence in
+    one batch): all recorded, none runs eagerly."""
+    generator = np.random.default_rng(5)
+    data = []
+    for index in range(4):
+        tokens = generator.integers(1, 20, (3, 6))
+        tokens[0, 4:] = 0
+        if index == 2:
+            tokens[1, :] = 0  # a sequence of padding only: every key of its rows is masked out
+        data.append((chainrule.tensor(tokens), chainrule.tensor(generator.integers(0, 20, (3, 6)))))
+
+    def loss_fn(out, y):
+        return F.cross_entropy(out.reshape(-1, 20), y.reshape(-1))
+
+    compiled, warned = train_both(make_model=SEQUENCE_MODELS[name], make_optimizer=OPTIMIZERS["adamw"], loss_fn=loss_fn, data=data)
+    assert warned == [], warned
+    assert "Embedding.forward" in compiled.code
+
+
+def test_tensors_factories_make_inside_the_step_are_made_again_on_each_call():
+    """zeros, arange, full_like, eye made inside the step (from Python values and shapes alone)
+    are part of the program; a tensor made from data is not (its values may be the inputs')."""
+
+    def step(x):
+        start = chainrule.zeros(3) + x
+        return (start * chainrule.arange(3) + chainrule.full_like(x, 0.5)) @ chainrule.eye(3)
+
+    compiled = chainrule.compile(step)
+    for value in (1.0, 2.0, 3.0):
+        x = chainrule.full((3,), value)
+        np.testing.assert_array_equal(compiled(x).numpy(), step(x).numpy())
+    assert compiled.code.count("made by a factory") == 4 and compiled.eager_reason is None
+
+    def from_data(x):
+        return x + chainrule.tensor([1.0, 2.0, 3.0])
+
+    with pytest.warns(UserWarning, match="computed outside a recorded operation"):
+        chainrule.compile(from_data)(chainrule.ones(3))
+
+
+def test_embedding_checks_each_replayed_call_s_indices():
+    embedding = nn.Embedding(5, 2)
+    compiled = chainrule.compile(lambda tokens: embedding(tokens).sum())
+    compiled(chainrule.tensor([0, 4]))
+    with pytest.raises(IndexError, match="index out of range in self"):
+        compiled(chainrule.tensor([-1, 4]))  # NumPy would read the last row
+    with pytest.raises(IndexError, match="index out of range in self"):
+        compiled(chainrule.tensor([5, 4]))

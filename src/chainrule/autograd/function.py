@@ -353,8 +353,30 @@ class Function:
 
 
 # The recorder of ``chainrule.compile`` while it records a call, else None: the one switch that
-# Function.apply and the engine's run_backward look at.
+# Function.apply and the engine's run_backward look at (and the two functions below).
 _recorder = None
+
+
+def computed_without_gradient(array, function, inputs, keywords=None):
+    """A tensor holding ``array``, which is ``function(*arrays of inputs, **keywords)``: a result
+    with no gradient computed outside a Function (a comparison, ``any``...). A call being recorded
+    by ``chainrule.compile`` hears of it, so that its program computes it again on each call."""
+    result = tensor_from_array(array)
+    if _recorder is not None:
+        _recorder.computed(result, function, inputs, keywords or {})
+    return result
+
+
+def made_from_arguments(array, requires_grad=False):
+    """A tensor holding ``array``, made by a factory from Python values alone (``zeros``,
+    ``arange``...). A call being recorded by ``chainrule.compile`` hears of it, so that its program
+    makes it again, fresh, on each call (a tensor made otherwise may hold values of the inputs)."""
+    result = tensor_from_array(array)
+    if requires_grad:
+        result.requires_grad = True
+    elif _recorder is not None:
+        _recorder.made_from_arguments(result)
+    return result
 
 
 def _arrays_of(args):

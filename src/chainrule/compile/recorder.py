@@ -65,12 +65,16 @@ class Recorder:
         self._gradient_uses = {}  # id(array) -> [how many times backward calls returned it, the last node that did]
         self._constant_names = {}  # id(object) -> its name among the constants
         self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
+        self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
+        self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor):
                 self._tensor_exprs[id(arg)] = f"args[{position}]"
+                self._array_owners[id(arg.array)] = arg
         for name, arg in kwargs.items():
             if isinstance(arg, Tensor):
                 self._tensor_exprs[id(arg)] = f"kwargs[{name!r}]"
+                self._array_owners[id(arg.array)] = arg
         for module, path in self.reach.modules.values():
             self.guards.append(f"{path}.training is {module.training}")
         for path, value in self.reach.scalars:
@@ -163,10 +167,20 @@ class Recorder:
         if name is not None:  # a new tensor on an array the program has (detach, .data)
             self._name_tensor(tensor, name)
             return name
+        made = self._made_from_arguments.pop(id(tensor), None)
+        if made is not None and tensor._version_owner._version == made:
+            # zeros, full, arange...: made again on each call, a fresh copy that the program may change
+            name = self._new_name("v")
+            self._emit(f"{name} = {self._constant(tensor.array.copy(), f'constant{next(self._numbers)}')}.copy()", "made by a factory, as eager makes it")
+            self._name_tensor(tensor, name)
+            return name
         if tensor.grad_fn is not None or tensor._requires_grad or tensor.array.size > 1:
             # Only a number made into a tensor (x * 2, the 1 that starts backward) is taken as a
-            # constant: a larger one may be computed from the inputs outside an operation (x > 0).
-            self.fail(f"uses a tensor of shape {tuple(tensor.shape)} computed outside a recorded operation (a comparison?)")
+            # constant: a larger one may hold the inputs' values (tensor(x.numpy() > 0)).
+            self.fail(
+                f"uses a tensor of shape {tuple(tensor.shape)} computed outside a recorded operation (made from "
+                f"data with tensor() or from_numpy()?)"
+            )
             return "None"
         self._kept.append(tensor)
         name = self._constant(tensor.array.copy(), f"constant{next(self._numbers)}")
@@ -198,12 +212,39 @@ class Recorder:
         name = self._value_of_array.get(id(array))
         if name is not None:
             return name
+        owner = self._array_owners.get(id(array))  # an argument's, or a factory's that is not yet in the program
+        if owner is not None:
+            return self._tensor_value(owner)
         base = array.base
         owner = next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is base), None)
         if owner is not None and array.size == base.size and array.strides == base.reshape(array.shape).strides:
             return f"{self._tensor_value(owner)}.reshape({tuple(array.shape)})"
         self.fail("passes an array computed outside a recorded operation to an operation")
         return "None"
+
+    def computed(self, tensor, function, inputs, keywords):
+        """``tensor`` is ``function(*arrays of inputs, **keywords)``, computed outside a Function
+        because it has no gradient (a comparison, ``any``...): the program computes it again."""
+        if self.failure is not None:
+            return
+        operands = [self._tensor_value(each) for each in inputs]
+        operands += [f"{key}={self._literal(value)}" for key, value in keywords.items()]
+        if self.failure is not None:
+            return
+        name = function.__name__
+        call = f"xp.{name}" if getattr(xp, name, None) is function else self._constant(function, name)
+        result = self._new_name("v")
+        self._emit(f"{result} = {call}({', '.join(operands)})", f"{name}: no gradient flows through it")
+        if tensor.array.ndim == 0:
+            self._emit(f"{result} = as_array({result})")
+        self._name_tensor(tensor, result)
+
+    def made_from_arguments(self, tensor):
+        """A factory (``zeros``, ``arange``...) made ``tensor`` from Python values alone: the program
+        may make it again (a fresh copy of its values where it is first used)."""
+        self._made_from_arguments[id(tensor)] = tensor._version_owner._version
+        self._array_owners[id(tensor.array)] = tensor
+        self._kept.append(tensor)
 
     def _name_tensor(self, tensor, name):
         self._value_of_tensor[id(tensor)] = name
@@ -588,7 +629,8 @@ class Recorder:
         return self._constant(value, type(value).__name__.lower())
 
 
-_RESERVED = {*RUNTIME, "_", "float"}  # names a constant may not take: the program's runtime, "_" and float()
+# Names a constant may not take: the program's runtime, "_", and the builtins programs and guards call.
+_RESERVED = {*RUNTIME, "_", "float", "bool", "id", "list", "map", "type"}
 
 
 def _is_simple(value):

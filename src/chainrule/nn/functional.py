@@ -8,6 +8,8 @@ layer norm in ``normalization.py``.
 import math
 import warnings
 
+from chainrule import dtypes
+from chainrule.autograd import function as function_module
 from chainrule.backend import as_array, xp
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
@@ -99,7 +101,7 @@ from chainrule.ops.margin_loss import (  # noqa: F401
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from chainrule.creation import zeros
+from chainrule.creation import ones, zeros
 from chainrule.ops.join import cat
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
@@ -786,19 +788,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None or scale_grad_by_freq:
         raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not available in chainrule")
     indices = _integer_indices(input, "")
-    count = weight.shape[0]
-    if indices.size and (indices.min() < 0 or indices.max() >= count):
-        bad = indices[(indices < 0) | (indices >= count)].reshape(-1)[0]
-        raise IndexError(
-            f"index out of range in self: embedding index {bad} is not in [0, {count - 1}] "
-            f"(num_embeddings={count})"
-        )
-    rows = index.getitem(weight, tensor_from_array(indices))
-    if padding_idx is None:
-        return rows
-    padding_idx = padding_row(padding_idx, count)
-    at_padding = xp.expand_dims(indices == padding_idx, -1)
-    return where(at_padding, rows.detach(), rows)
+    padding = None if padding_idx is None else padding_row(padding_idx, weight.shape[0])
+    return index.Embedding.apply(weight, input if isinstance(input, Tensor) else tensor_from_array(indices), padding)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -925,7 +916,7 @@ def _additive_mask(mask, dtype, masked_where):
     ``mask == masked_where`` and 0 elsewhere; a float mask is used as it is (it may be learned)."""
     if mask is None or mask.dtype.kind != "b":
         return mask
-    return tensor_from_array(xp.where(mask.array == masked_where, -math.inf, 0.0).astype(dtype))
+    return where(mask == masked_where, -math.inf, 0.0).to(dtype)
 
 
 def _attend(query, key, value, score_bias, dropout_p, scale, blocked_rows_to_zero):
@@ -938,9 +929,10 @@ def _attend(query, key, value, score_bias, dropout_p, scale, blocked_rows_to_zer
     scores = (query @ key.transpose(-2, -1)) * scale
     if score_bias is not None:
         scores = scores + score_bias
-    blocked = xp.all(scores.array == -math.inf, axis=-1, keepdims=True) if blocked_rows_to_zero else None
-    if blocked is not None and blocked.any():
-        blocked = tensor_from_array(blocked)
+    blocked = (scores == -math.inf).all(-1, keepdim=True) if blocked_rows_to_zero else None
+    # Selecting with a mask that is all False changes no bit, so the selections are skipped when no
+    # row is blocked, except in a call chainrule.compile records: its program serves every call.
+    if blocked is not None and (function_module._recorder is not None or blocked.array.any()):
         weights = where(blocked, 0.0, softmax(where(blocked, 0.0, scores), -1))
     else:
         weights = softmax(scores, -1)
@@ -951,7 +943,7 @@ def _attend(query, key, value, score_bias, dropout_p, scale, blocked_rows_to_zer
 
 def _causal_mask(length, source_length):
     """(length, source_length) bool, True on and below the diagonal: query i may see keys 0..i."""
-    return tensor_from_array(xp.tril(xp.ones((length, source_length), dtype=bool)))
+    return ones(length, source_length, dtype=dtypes.bool_).tril()
 
 
 def _check_attention_inputs(query, key, value, attn_mask, is_causal):

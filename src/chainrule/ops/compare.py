@@ -7,6 +7,7 @@ e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python 
 either side (``x > 0``, ``0.5 <= x``).
 """
 from chainrule import dtypes
+from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import write_in_place
@@ -27,7 +28,7 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
         if integers_only:
             _require_integers(name, a, b)
         try:
-            return tensor_from_array(array_function(a.array, b.array))
+            return computed_without_gradient(array_function(a.array, b.array), array_function, (a, b))
         except ValueError:
             raise RuntimeError(
                 f"{name}: shapes {a.array.shape} and {b.array.shape} cannot be broadcast together (each pair "
@@ -45,7 +46,7 @@ def _one_input(name, array_function, doc, integers_only=False, in_place=False):
     def function(x):
         if integers_only:
             _require_integers(name, x)
-        return tensor_from_array(array_function(x.array))
+        return computed_without_gradient(array_function(x.array), array_function, (x,))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc

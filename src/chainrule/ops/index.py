@@ -60,6 +60,36 @@ class GetItem(Op):
         return grad_input, None, None
 
 
+class Embedding(GetItem):
+    """The rows of ``weight`` (num_embeddings, dim) at the integer ``indices`` (*): (*) -> (*, dim).
+    An index outside [0, num_embeddings) raises IndexError, as in PyTorch (a compiled program checks
+    each call's indices too); the gradient of a row is the sum of the gradients of the places that
+    read it, and the row ``padding_idx`` (None: no such row) gets none."""
+
+    node_name = "EmbeddingBackward0"
+    formula = "weight[indices]"
+    derivatives = ("grad summed into the rows read, 0 for the row padding_idx", None, None)
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        count = weight.shape[0]
+        if indices.size and (indices.min() < 0 or indices.max() >= count):
+            bad = indices[(indices < 0) | (indices >= count)].reshape(-1)[0]
+            raise IndexError(
+                f"index out of range in self: embedding index {bad} is not in [0, {count - 1}] "
+                f"(num_embeddings={count})"
+            )
+        ctx.padding_idx = padding_idx
+        return GetItem.forward(ctx, weight, (indices,), True)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad_weight = GetItem.backward(ctx, grad_output)[0]
+        if ctx.padding_idx is not None:
+            grad_weight[ctx.padding_idx] = 0
+        return grad_weight, None, None
+
+
 class Select(GetItem):
     """``x[i]``: a key of ints (and slices)."""
 

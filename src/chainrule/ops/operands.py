@@ -5,7 +5,8 @@ tensor's dtype (so ``float32 * 4`` stays float32, as in PyTorch, and ``int64 * 0
 and an integer operand meeting a floating one is converted to the floating dtype.
 """
 from chainrule import dtypes
-from chainrule.backend import as_array, is_array, is_scalar, read_only
+from chainrule.autograd.function import computed_without_gradient
+from chainrule.backend import as_array, is_array, is_scalar, read_only, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
 _NUMBERS = (int, float, bool)
@@ -61,10 +62,10 @@ def binary_operands(a, b):
     if a_dtype is b_dtype or a_dtype == b_dtype:
         return a, b
     a_floating, b_floating = a_dtype.kind == "f", b_dtype.kind == "f"
-    if a_floating and not b_floating:
-        b = tensor_from_array(b.array.astype(a_dtype))
+    if a_floating and not b_floating:  # an integer or bool tensor has no gradient: a plain conversion
+        b = computed_without_gradient(xp.asarray(b.array, dtype=a_dtype), xp.asarray, (b,), {"dtype": a_dtype})
     elif b_floating and not a_floating:
-        a = tensor_from_array(a.array.astype(b_dtype))
+        a = computed_without_gradient(xp.asarray(a.array, dtype=b_dtype), xp.asarray, (a,), {"dtype": b_dtype})
     elif a_floating or (a_dtype.kind in "iu" and b_dtype.kind in "iu"):
         # Within one category a dimensionless (0-d) operand takes the other's dtype, as in
         # PyTorch: float32 data minus a float64 scalar tensor stays float32 (a recorded cast).

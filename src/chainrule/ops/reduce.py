@@ -26,6 +26,7 @@ from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
 from chainrule.ops.registry import public
+from chainrule.autograd.function import computed_without_gradient
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
 
@@ -737,11 +738,13 @@ def logsumexp(x, dim, keepdim=False):
 @numpy_keywords
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero (bool, no gradient)."""
-    return tensor_from_array(xp.all(x.array, axis=reduction_axes(x, dim, "all"), keepdims=keepdim))
+    axes = reduction_axes(x, dim, "all")
+    return computed_without_gradient(xp.all(x.array, axis=axes, keepdims=keepdim), xp.all, (x,), {"axis": axes, "keepdims": keepdim})
 
 
 @public
 @numpy_keywords
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero (bool, no gradient)."""
-    return tensor_from_array(xp.any(x.array, axis=reduction_axes(x, dim, "any"), keepdims=keepdim))
+    axes = reduction_axes(x, dim, "any")
+    return computed_without_gradient(xp.any(x.array, axis=axes, keepdims=keepdim), xp.any, (x,), {"axis": axes, "keepdims": keepdim})
