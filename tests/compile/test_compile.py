@@ -532,7 +532,9 @@ def test_a_python_number_argument_is_never_baked_in():
         assert np.array_equal(scaled(x, 5.0).array, (x * 5.0 * weight).sum().array)
 
 
-def test_a_change_in_place_outside_an_operation_runs_eagerly():
+def hand_written_sgd_with_clipping(compile_it):
+    """Hand-written SGD (``param -= lr * grad`` under no_grad) and WGAN's weight clipping through
+    ``.data``: in-place writes into the parameters, which the program makes too."""
     chainrule.manual_seed(0)
     model = network()
 
@@ -541,8 +543,52 @@ def test_a_change_in_place_outside_an_operation_runs_eagerly():
         loss.backward()
         with chainrule.no_grad():
             for param in model.parameters():
-                param -= 0.1 * param.grad  # hand-written SGD: an in-place write
+                param -= 0.1 * param.grad
                 param.grad = None
+        for param in model.parameters():
+            param.data.clamp_(-0.3, 0.3)
+        return loss
+
+    run = chainrule.compile(step) if compile_it else step
+    losses = [run(inputs, targets).item() for inputs, targets in batches(4)]
+    return losses, [param.detach().numpy().copy() for param in model.parameters()], run
+
+
+def test_in_place_writes_into_parameters_are_replayed_bit_for_bit():
+    eager_losses, eager_params, _ = hand_written_sgd_with_clipping(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        losses, params, compiled = hand_written_sgd_with_clipping(True)
+    assert losses == eager_losses and all(np.array_equal(a, b) for a, b in zip(params, eager_params))
+    assert compiled.eager_reason is None and "[...] = " in compiled.code and "written in place" in compiled.code
+
+
+def test_a_residual_block_with_in_place_additions_and_relu_gives_the_eager_results():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second, self.relu = nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(inplace=True)
+            self.head = nn.Linear(2, 1)
+
+        def forward(self, x):
+            out = self.relu(self.first(x))
+            out = self.second(out)
+            out += x  # torchvision's BasicBlock: out += identity
+            return self.head(self.relu(out))
+
+    compiled, warned = train_both(make_model=Block, make_optimizer=OPTIMIZERS["sgd momentum nesterov decay"])
+    assert warned == [] and "written in place" in compiled.code
+
+
+def test_a_write_into_a_view_of_a_tensor_that_needs_grad_runs_eagerly():
+    chainrule.manual_seed(0)
+    model = network()
+
+    def step(inputs, targets):
+        out = model(inputs)
+        out[0] += 1.0  # written through the view into out, in the graph
+        loss = F.mse_loss(out, targets)
+        loss.backward()
         return loss
 
     compiled = chainrule.compile(step)

@@ -239,6 +239,36 @@ class Recorder:
             self._emit(f"{result} = as_array({result})")
         self._name_tensor(tensor, result)
 
+    def copied(self, copy, tensor):
+        """``copy`` holds a copy of ``tensor``'s values, taken before a change in place."""
+        if self.failure is None:
+            source = self._tensor_value(tensor)
+            name = self._new_name("v")
+            self._emit(f"{name} = {source}.copy()", "the values before the change in place")
+            self._name_tensor(copy, name)
+
+    def wrote_in_place(self, tensor, result):
+        """An in-place method (``x += y``, ``relu_``, ``p.data.clamp_``) wrote ``result``'s values
+        into ``tensor``'s array: the program writes them into the same array."""
+        if self.failure is not None:
+            return
+        owner = tensor._version_owner
+        name = self._value_of_tensor.get(id(tensor)) or self._value_of_array.get(id(tensor.array))
+        if name is None:
+            self._versions[id(tensor)] = (tensor, owner._version)  # not in the program yet: named as it is now
+            name = self._tensor_value(tensor)
+        values = self._tensor_value(result)
+        if self.failure is not None:
+            return
+        self._emit(f"{name}[...] = {values}", "written in place")
+        for key, (other, _) in list(self._versions.items()):  # the tensors sharing its memory have the new version too
+            if other._version_owner is owner or other.array is tensor.array:
+                self._written_by_operation(other)
+        self._name_tensor(tensor, name)
+        for key, (other, _) in self.reach.tensors.items():
+            if other._version_owner is owner or other.array is tensor.array:
+                self._written_by_operation(other)
+
     def made_from_arguments(self, tensor):
         """A factory (``zeros``, ``arange``...) made ``tensor`` from Python values alone: the program
         may make it again (a fresh copy of its values where it is first used)."""

@@ -9,6 +9,7 @@ requires grad refuses, since backward would need its old value. A view is writte
 as PyTorch's CopySlices does, so that both show the change and both have a correct gradient.
 """
 from chainrule import dtypes
+from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
 from chainrule.backend import positions_in, xp
 from chainrule.tensor import Tensor, tensor_from_array
@@ -32,6 +33,8 @@ def write_in_place(tensor, operation, *args, **kwargs):
     check_castable(result, tensor)
     tensor.array[...] = result.array
     tensor._version_owner._version += 1
+    if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
+        function_module._recorder.wrote_in_place(tensor, result)
     if recording:
         retained = tensor.retains_grad
         if retained:  # retain_grad() follows the tensor to its new node, as in PyTorch
@@ -85,6 +88,8 @@ def snapshot(tensor):
     may save its input, and the array is about to be overwritten in place."""
     copy = tensor_from_array(tensor.array.copy(), tensor._requires_grad)
     copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
+    if function_module._recorder is not None:
+        function_module._recorder.copied(copy, tensor)
     return copy
 
 
