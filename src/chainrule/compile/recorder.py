@@ -261,12 +261,9 @@ class Recorder:
         if self.failure is not None:
             return
         self._emit(f"{name}[...] = {values}", "written in place")
-        for key, (other, _) in list(self._versions.items()):  # the tensors sharing its memory have the new version too
-            if other._version_owner is owner or other.array is tensor.array:
-                self._written_by_operation(other)
         self._name_tensor(tensor, name)
-        for key, (other, _) in self.reach.tensors.items():
-            if other._version_owner is owner or other.array is tensor.array:
+        for other, _ in [*self._versions.values(), *self.reach.tensors.values()]:
+            if other._version_owner is owner or other.array is tensor.array:  # its memory: new values, new version
                 self._written_by_operation(other)
 
     def made_from_arguments(self, tensor):
