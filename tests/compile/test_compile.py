@@ -943,3 +943,30 @@ def test_embedding_checks_each_replayed_call_s_indices():
         compiled(chainrule.tensor([-1, 4]))  # NumPy would read the last row
     with pytest.raises(IndexError, match="index out of range in self"):
         compiled(chainrule.tensor([5, 4]))
+
+
+def test_indexing_with_each_call_s_index_tensors_is_replayed():
+    """makemore's C[X] and the hand-written likelihood probs[arange(n), Y]: the index tensors are
+    each call's; a boolean mask, whose result's shape follows the values, runs eagerly."""
+    table = chainrule.randn(27, 4, requires_grad=True)
+
+    def negative_log_likelihood(X, Y):
+        logits = table[X].view(X.shape[0], -1) @ chainrule.ones(12, 27)
+        loss = -logits.softmax(1)[chainrule.arange(X.shape[0]), Y].log().mean()
+        loss.backward()
+        return loss
+
+    compiled = chainrule.compile(negative_log_likelihood)
+    generator = np.random.default_rng(0)
+    for _ in range(3):
+        X, Y = chainrule.tensor(generator.integers(0, 27, (5, 3))), chainrule.tensor(generator.integers(0, 27, 5))
+        table.grad = None
+        eager_loss, eager_grad = negative_log_likelihood(X, Y).item(), table.grad.numpy().copy()
+        table.grad = None
+        assert compiled(X, Y).item() == eager_loss
+        np.testing.assert_array_equal(table.grad.numpy(), eager_grad)
+    assert compiled.eager_reason is None and "GetItem.forward(ctx" in compiled.code
+
+    masked = chainrule.compile(lambda x: x[x > 0].sum())
+    with pytest.warns(UserWarning, match="boolean mask"):
+        masked(chainrule.randn(6))

@@ -67,6 +67,7 @@ class Recorder:
         self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
+        self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor):
                 self._tensor_exprs[id(arg)] = f"args[{position}]"
@@ -146,9 +147,27 @@ class Recorder:
         if type(arg) is ndarray:
             return self._array_value(arg)
         if isinstance(arg, (list, tuple)) and any(isinstance(item, (Tensor, ndarray)) for item in arg):
-            self.fail("passes a list of tensors or arrays to an operation that is not recorded element by element")
-            return "None"
+            return self._key(arg)
         return self._literal(arg)
+
+    def _key(self, key):
+        """An index key holding arrays (``x[idx]``, ``probs[arange(n), y]``): each array one the
+        program has. A boolean mask selects as many elements as it holds True, so the shapes after
+        it would change from call to call: the call is not recorded."""
+        parts = []
+        for part in key:
+            if isinstance(part, (Tensor, ndarray)):
+                array = part.array if isinstance(part, Tensor) else part
+                if array.dtype.kind == "b":
+                    self.fail("selects with a boolean mask (x[mask]), whose result's shape depends on the values")
+                    return "None"
+                parts.append(self._operand(part))
+            elif isinstance(part, slice):
+                parts.append(f"slice({self._literal(part.start)}, {self._literal(part.stop)}, {self._literal(part.step)})")
+            else:
+                parts.append("..." if part is Ellipsis else self._literal(part))
+        items = ", ".join(parts) + ("," if len(parts) == 1 else "")
+        return f"({items})" if type(key) is tuple else f"[{items}]"
 
     def _tensor_value(self, tensor):
         name = self._value_of_tensor.get(id(tensor))
@@ -215,6 +234,9 @@ class Recorder:
         owner = self._array_owners.get(id(array))  # an argument's, or a factory's that is not yet in the program
         if owner is not None:
             return self._tensor_value(owner)
+        copied = self._array_copies.get(id(array))
+        if copied is not None:
+            return f"{self._array_value(copied[1])}.copy()"
         base = array.base
         owner = next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is base), None)
         if owner is not None and array.size == base.size and array.strides == base.reshape(array.shape).strides:
@@ -265,6 +287,11 @@ class Recorder:
         for other, _ in [*self._versions.values(), *self.reach.tensors.values()]:
             if other._version_owner is owner or other.array is tensor.array:  # its memory: new values, new version
                 self._written_by_operation(other)
+
+    def copied_array(self, copy, source):
+        """``copy`` is a copy of the array ``source`` (an index an operation keeps): the program
+        copies it too."""
+        self._array_copies[id(copy)] = (copy, source)
 
     def made_from_arguments(self, tensor):
         """A factory (``zeros``, ``arange``...) made ``tensor`` from Python values alone: the program

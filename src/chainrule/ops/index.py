@@ -27,6 +27,7 @@ from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import selected, where
 from chainrule.ops.inplace import records_in_place, write_in_place
+from chainrule.autograd import function as function_module
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_tensor_like
 from chainrule.ops.registry import install_method, public
@@ -295,7 +296,10 @@ def _as_index_array(part):
     """A tensor, list or array used as an index, as an integer or boolean array."""
     if isinstance(part, (Tensor, ndarray)):
         # A copy: backward reads the key later, and the caller may change its index tensor meanwhile.
-        part = (part.array if isinstance(part, Tensor) else part).copy()
+        source = part.array if isinstance(part, Tensor) else part
+        part = source.copy()
+        if function_module._recorder is not None:  # chainrule.compile is recording: its program copies too
+            function_module._recorder.copied_array(part, source)
         if part.dtype == xp.uint8:
             part = part.astype(bool)  # PyTorch reads a uint8 index tensor as a mask
     else:
