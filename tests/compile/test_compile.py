@@ -970,3 +970,32 @@ def test_indexing_with_each_call_s_index_tensors_is_replayed():
     masked = chainrule.compile(lambda x: x[x > 0].sum())
     with pytest.warns(UserWarning, match="boolean mask"):
         masked(chainrule.randn(6))
+
+
+def test_gather_and_index_select_read_and_check_each_call_s_index():
+    """DQN's q(s).gather(1, actions) and an index_select lookup: each call's index, checked on
+    each call (a negative position raises as in eager, where NumPy would wrap around)."""
+    chainrule.manual_seed(0)
+    net = nn.Linear(4, 3)
+
+    def q_loss(states, actions, rows):
+        q = net(states).gather(1, actions[:, None]).squeeze(1) + net.weight.index_select(0, rows).sum()
+        loss = F.smooth_l1_loss(q, chainrule.ones(states.shape[0]))
+        loss.backward()
+        return loss
+
+    compiled = chainrule.compile(q_loss)
+    generator = np.random.default_rng(2)
+    for _ in range(3):
+        states = chainrule.tensor(generator.normal(size=(5, 4)).astype(np.float32))
+        actions, rows = chainrule.tensor(generator.integers(0, 3, 5)), chainrule.tensor(generator.integers(0, 3, 2))
+        net.zero_grad()
+        eager_loss, eager_grad = q_loss(states, actions, rows).item(), net.weight.grad.numpy().copy()
+        net.zero_grad()
+        assert compiled(states, actions, rows).item() == eager_loss
+        np.testing.assert_array_equal(net.weight.grad.numpy(), eager_grad)
+    assert compiled.eager_reason is None and "Gather.forward" in compiled.code and "IndexSelect.forward" in compiled.code
+    with pytest.raises(RuntimeError, match="gather\\(\\): index -1 is out of bounds"):
+        compiled(states, chainrule.tensor([0, -1, 0, 0, 0]), rows)
+    with pytest.raises(IndexError, match="index_select\\(\\): index 3 is out of bounds"):
+        compiled(states, actions, chainrule.tensor([0, 3]))

@@ -28,6 +28,7 @@ from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import selected, where
 from chainrule.ops.inplace import records_in_place, write_in_place
 from chainrule.autograd import function as function_module
+from chainrule.autograd.function import made_from_arguments
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_tensor_like
 from chainrule.ops.registry import install_method, public
@@ -108,11 +109,32 @@ class Alias(GetItem):
 
 
 class Gather(GetItem):
-    pass
+    """``gather``: out[i][j][k] = x[index[i][j][k]][j][k] for dim 0. forward checks the positions,
+    so that a compiled program checks each call's."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        _check_positions(index, dim, x.shape[dim], "gather", RuntimeError)
+        return GetItem.forward(ctx, x, _along_dim_key(index.copy(), dim), True)  # a copy: backward reads it
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return GetItem.backward(ctx, grad_output)[0], None, None
 
 
 class IndexSelect(GetItem):
-    pass
+    """``index_select``: the slices of x at the positions ``index`` along ``dim`` (each index entry
+    one slice; a 2-D index gives a grid of slices). forward checks the positions, so that a compiled
+    program checks each call's."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        _check_positions(index, dim, x.shape[dim], "index_select", IndexError)
+        return GetItem.forward(ctx, x, (slice(None),) * dim + (index.copy(),), True)  # a copy: backward reads it
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return GetItem.backward(ctx, grad_output)[0], None, None
 
 
 class Take(GetItem):
@@ -475,8 +497,8 @@ def gather(x, dim, index):
     ``index`` has x's number of dimensions, no larger than x except along ``dim``; the output has
     index's shape. d loss / d x adds each output's gradient at the position it was read from.
     """
-    dim, index = _check_index_tensor(x, dim, index, "gather")
-    return Gather.apply(x, _along_dim_key(index, dim), True)
+    dim, _ = _check_index_tensor(x, dim, index, "gather")
+    return Gather.apply(x, _index_tensor(index), dim)
 
 
 @public
@@ -515,14 +537,20 @@ def index_select(x, dim, index):
     (V, D) with an index of n positions along dim 0 -> (n, D): an embedding lookup. Repeated
     positions each receive their share of the gradient.
     """
-    index = _integer_array(index, "index_select", IndexError)
-    if index.ndim > 1:
-        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.shape)}")
+    array = _integer_array(index, "index_select", IndexError)
+    if array.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(array.shape)}")
     dim = check_dim(dim, x.array.ndim, "index_select")
     if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element here
         x = shape.reshape(x, 1)
-    _check_positions(index, dim, x.array.shape[dim], "index_select", IndexError)
-    return IndexSelect.apply(x, (slice(None),) * dim + (index.reshape(-1),), True)
+    index = _index_tensor(index)
+    return IndexSelect.apply(x, shape.reshape(index, -1) if array.ndim == 0 else index, dim)
+
+
+def _index_tensor(index):
+    """``index`` as a tensor (a list or an array made one): what gather and index_select pass to
+    their operation, so that a compiled program reads each call's index tensor."""
+    return index if isinstance(index, Tensor) else tensor_from_array(xp.array(index))
 
 
 def unfold_dimension(x, dimension, size, step):
@@ -545,8 +573,8 @@ def unfold_dimension(x, dimension, size, step):
     if scalar:
         x = shape.reshape(x, 1)
     count = (length - size) // step + 1
-    positions = (xp.arange(count).reshape(count, 1) * step + xp.arange(size)).reshape(-1)
-    windows = IndexSelect.apply(x, (slice(None),) * dim + (positions,), True)
+    positions = made_from_arguments((xp.arange(count).reshape(count, 1) * step + xp.arange(size)).reshape(-1))
+    windows = IndexSelect.apply(x, positions, dim)
     sizes = x.array.shape
     windows = shape.movedim(shape.reshape(windows, sizes[:dim] + (count, size) + sizes[dim + 1 :]), dim + 1, -1)
     return shape.reshape(windows, size) if scalar else windows
@@ -925,7 +953,8 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     if counts.size and counts.min() < 0:
         raise RuntimeError(f"repeats can not be negative (got {counts.tolist()})")
     positions = xp.repeat(xp.arange(size, dtype=dtypes.int64), counts if counts.size == size else int(counts[0]))
-    return IndexSelect.apply(shape.reshape(x, 1) if x.array.ndim == 0 else x, (slice(None),) * dim + (positions,), True)
+    positions = tensor_from_array(positions) if isinstance(repeats, Tensor) else made_from_arguments(positions)
+    return IndexSelect.apply(shape.reshape(x, 1) if x.array.ndim == 0 else x, positions, dim)
 
 
 @public
