@@ -999,3 +999,54 @@ def test_gather_and_index_select_read_and_check_each_call_s_index():
         compiled(states, chainrule.tensor([0, -1, 0, 0, 0]), rows)
     with pytest.raises(IndexError, match="index_select\\(\\): index 3 is out of bounds"):
         compiled(states, actions, chainrule.tensor([0, 3]))
+
+
+class _Scaled(nn.Module):
+    """A module whose forward reads plain number attributes (a temperature, a length)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear, self.dropout = nn.Linear(4, 4), nn.Dropout(0.0)
+        self.temperature, self.length = 2.0, 3
+
+    def forward(self, x):
+        return self.dropout(self.linear(x[: self.length])) / self.temperature + chainrule.arange(self.length)[:, None]
+
+
+SETTINGS = {"shift": 1.0}
+
+
+class _Config:
+    scale = 1.0
+
+
+CONFIG = _Config()
+
+
+def test_numbers_read_from_modules_objects_and_dicts_between_calls_are_never_frozen():
+    """A dropout's p, a module's attributes, an object's attribute and a global dict's entry
+    changed between calls: each change records again (never a stale result)."""
+    chainrule.manual_seed(0)
+    model = _Scaled()
+
+    def step(x):
+        with chainrule.no_grad():
+            return model(x) * CONFIG.scale + SETTINGS["shift"]
+
+    compiled = chainrule.compile(step)
+    x = chainrule.randn(5, 4)
+    changes = [
+        lambda: None,
+        lambda: setattr(model, "temperature", 4.0),
+        lambda: setattr(model, "length", 5),
+        lambda: setattr(model.dropout, "p", 0.5),
+        lambda: setattr(CONFIG, "scale", -3.0),
+        lambda: SETTINGS.update(shift=7.5),
+    ]
+    for change in changes:
+        change()
+        state = chainrule.get_rng_state()
+        expected = step(x)
+        chainrule.set_rng_state(state)
+        np.testing.assert_array_equal(compiled(x).numpy(), expected.numpy())
+    assert len([r for rs in compiled.recordings.values() for r in rs]) == len(changes) and compiled.eager_reason is None

@@ -11,6 +11,7 @@ eagerly.
 import contextlib
 import gc
 import re
+import types
 import warnings
 import weakref
 
@@ -196,14 +197,50 @@ def _install(recorder):
     grad = Tensor.__dict__["grad"]
     saved.append((Tensor, "grad", grad))
     Tensor.grad = _assigned_grad(grad)
+    for owner in _classes_read(recorder.reach):
+        own = owner.__dict__.get("__getattribute__")
+        try:
+            owner.__getattribute__ = _hearing_numbers(owner.__getattribute__)
+        except TypeError:  # a type that cannot be changed (SimpleNamespace): its reads are not heard
+            continue
+        saved.append((owner, "__getattribute__", own))
     function_module._recorder = recorder
     return saved
 
 
 def _uninstall(saved):
     function_module._recorder = None
-    for owner, name, method in saved:
-        setattr(owner, name, method)
+    for owner, name, method in reversed(saved):
+        if method is None:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, method)
+
+
+def _classes_read(reach):
+    """The classes whose instances' number attributes the recorder hears being read: Module, and
+    the classes of the plain objects the function reaches (a config object)."""
+    classes = {Module}
+    for value in reach.objects.values():
+        kind = type(value)
+        if isinstance(value, Module) and "__getattribute__" in kind.__dict__:
+            classes.add(kind)
+        elif not isinstance(value, (Module, Optimizer, LRScheduler, Tensor, list, tuple, dict, types.FunctionType, types.MethodType)):
+            classes.add(kind)
+    return classes
+
+
+def _hearing_numbers(read):
+    """``__getattribute__`` that tells the recorder of each number read from an attribute (a
+    dropout's p, a model's temperature), so that the program replays only while it is unchanged."""
+
+    def __getattribute__(self, name):
+        value = read(self, name)
+        if type(value) in (int, float, bool) and function_module._recorder is not None and name[:2] != "__":
+            function_module._recorder.read_number(self, name, value)
+        return value
+
+    return __getattribute__
 
 
 def _reading(name, method):

@@ -17,6 +17,7 @@ from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
 
 _DEPTH = 6
+_GUARDED_NUMBERS = 16  # a dict holding more numbers (a vocabulary) is not checked number by number
 
 
 class Reachable:
@@ -59,7 +60,7 @@ class Reachable:
 
     def _visit(self, value, path, depth, name, scalar_guard=False):
         if type(value) in (int, float, bool):
-            if scalar_guard:
+            if scalar_guard and value == value:  # (nan equals nothing: it could never be checked)
                 self.scalars.append((path, value))
             return
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
@@ -85,9 +86,12 @@ class Reachable:
             for index, item in enumerate(value):
                 self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}")
         elif isinstance(value, dict):
+            # The numbers of a small dict the function names (a config dict) are checked on each
+            # call; attribute reads are heard as they happen instead (see compiled.py).
+            numbers = sum(type(item) in (int, float, bool) for item in value.values())
             for key, item in value.items():
                 if type(key) in (str, int):
-                    self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}")
+                    self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}", scalar_guard and numbers <= _GUARDED_NUMBERS)
         elif isinstance(value, (types.FunctionType, types.MethodType)):
             self._visit_function(value, path, depth, name)
         elif hasattr(value, "__dict__"):

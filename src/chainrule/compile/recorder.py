@@ -79,7 +79,7 @@ class Recorder:
         for module, path in self.reach.modules.values():
             self.guards.append(f"{path}.training is {module.training}")
         for path, value in self.reach.scalars:
-            self.guards.append(f"type({path}) is {type(value).__name__} and {path} == {self._literal(value)}")
+            self.guards.append(self._number_guard(path, value))
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -260,6 +260,17 @@ class Recorder:
         if tensor.array.ndim == 0:
             self._emit(f"{result} = as_array({result})")
         self._name_tensor(tensor, result)
+
+    def read_number(self, owner, name, value):
+        """The call read the number ``owner.name`` (a module's attribute, such as a dropout's p, or
+        a plain object's): the program replays only while it is unchanged."""
+        path = self.reach.paths.get(id(owner))
+        if path is not None and value == value:  # (nan equals nothing: it could never be checked)
+            self.guards.append(self._number_guard(f"{path}.{name}", value))
+
+    def _number_guard(self, path, value):
+        """The condition that the number found at ``path`` is still ``value``, of the same type."""
+        return f"type(number := {path}) is {type(value).__name__} and number == {self._literal(value)}"
 
     def copied(self, copy, tensor):
         """``copy`` holds a copy of ``tensor``'s values, taken before a change in place."""
@@ -683,8 +694,9 @@ class Recorder:
         return self._constant(value, type(value).__name__.lower())
 
 
-# Names a constant may not take: the program's runtime, "_", and the builtins programs and guards call.
-_RESERVED = {*RUNTIME, "_", "float", "bool", "id", "list", "map", "type"}
+# Names a constant may not take: the program's runtime, "_", the builtins programs and guards call, and
+# the guards' own variable.
+_RESERVED = {*RUNTIME, "_", "float", "bool", "id", "list", "map", "type", "number"}
 
 
 def _is_simple(value):
