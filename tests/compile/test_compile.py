@@ -1007,10 +1007,11 @@ class _Scaled(nn.Module):
     def __init__(self):
         super().__init__()
         self.linear, self.dropout = nn.Linear(4, 4), nn.Dropout(0.0)
-        self.temperature, self.length = 2.0, 3
+        self.temperature, self.length, self.reduction = 2.0, 3, "mean"
 
     def forward(self, x):
-        return self.dropout(self.linear(x[: self.length])) / self.temperature + chainrule.arange(self.length)[:, None]
+        out = self.dropout(self.linear(x[: self.length])) / self.temperature + chainrule.arange(self.length)[:, None]
+        return out.mean(0) if self.reduction == "mean" else out.sum(0)
 
 
 SETTINGS = {"shift": 1.0}
@@ -1024,8 +1025,8 @@ CONFIG = _Config()
 
 
 def test_numbers_read_from_modules_objects_and_dicts_between_calls_are_never_frozen():
-    """A dropout's p, a module's attributes, an object's attribute and a global dict's entry
-    changed between calls: each change records again (never a stale result)."""
+    """A dropout's p, a module's attributes (numbers, a string), an object's attribute and a global
+    dict's entry changed between calls: each change records again (never a stale result)."""
     chainrule.manual_seed(0)
     model = _Scaled()
 
@@ -1042,6 +1043,7 @@ def test_numbers_read_from_modules_objects_and_dicts_between_calls_are_never_fro
         lambda: setattr(model.dropout, "p", 0.5),
         lambda: setattr(CONFIG, "scale", -3.0),
         lambda: SETTINGS.update(shift=7.5),
+        lambda: setattr(model, "reduction", "sum"),
     ]
     for change in changes:
         change()

@@ -200,7 +200,7 @@ def _install(recorder):
     for owner in _classes_read(recorder.reach):
         own = owner.__dict__.get("__getattribute__")
         try:
-            owner.__getattribute__ = _hearing_numbers(owner.__getattribute__)
+            owner.__getattribute__ = _hearing_values(owner.__getattribute__)
         except TypeError:  # a type that cannot be changed (SimpleNamespace): its reads are not heard
             continue
         saved.append((owner, "__getattribute__", own))
@@ -218,7 +218,7 @@ def _uninstall(saved):
 
 
 def _classes_read(reach):
-    """The classes whose instances' number attributes the recorder hears being read: Module, and
+    """The classes whose instances' plain attributes the recorder hears being read: Module, and
     the classes of the plain objects the function reaches (a config object)."""
     classes = {Module}
     for value in reach.objects.values():
@@ -230,17 +230,21 @@ def _classes_read(reach):
     return classes
 
 
-def _hearing_numbers(read):
-    """``__getattribute__`` that tells the recorder of each number read from an attribute (a
-    dropout's p, a model's temperature), so that the program replays only while it is unchanged."""
+def _hearing_values(read):
+    """``__getattribute__`` that tells the recorder of each plain value read from an attribute (a
+    dropout's p, a model's temperature, a loss's reduction, a kernel size), so that the program
+    replays only while it is unchanged."""
 
     def __getattribute__(self, name):
         value = read(self, name)
-        if type(value) in (int, float, bool) and function_module._recorder is not None and name[:2] != "__":
-            function_module._recorder.read_number(self, name, value)
+        if function_module._recorder is not None and type(value) in _PLAIN and name[:2] != "__":
+            function_module._recorder.read_value(self, name, value)
         return value
 
     return __getattribute__
+
+
+_PLAIN = (int, float, bool, str, type(None), tuple)  # the types of attribute values heard being read
 
 
 def _reading(name, method):

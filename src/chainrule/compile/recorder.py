@@ -79,7 +79,7 @@ class Recorder:
         for module, path in self.reach.modules.values():
             self.guards.append(f"{path}.training is {module.training}")
         for path, value in self.reach.scalars:
-            self.guards.append(self._number_guard(path, value))
+            self.guards.append(self._value_guard(path, value))
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -261,16 +261,19 @@ class Recorder:
             self._emit(f"{result} = as_array({result})")
         self._name_tensor(tensor, result)
 
-    def read_number(self, owner, name, value):
-        """The call read the number ``owner.name`` (a module's attribute, such as a dropout's p, or
-        a plain object's): the program replays only while it is unchanged."""
+    def read_value(self, owner, name, value):
+        """The call read ``owner.name``, a number, string, None or tuple (a module's attribute, such
+        as a dropout's p or a loss's reduction, or a plain object's): the program replays only while
+        it is unchanged."""
         path = self.reach.paths.get(id(owner))
-        if path is not None and value == value:  # (nan equals nothing: it could never be checked)
-            self.guards.append(self._number_guard(f"{path}.{name}", value))
+        if path is not None and value == value and (type(value) is float or _is_simple(value)):  # (nan equals nothing)
+            self.guards.append(self._value_guard(f"{path}.{name}", value))
 
-    def _number_guard(self, path, value):
-        """The condition that the number found at ``path`` is still ``value``, of the same type."""
-        return f"type(number := {path}) is {type(value).__name__} and number == {self._literal(value)}"
+    def _value_guard(self, path, value):
+        """The condition that the value found at ``path`` is still ``value``, of the same type."""
+        if value is None:
+            return f"{path} is None"
+        return f"type(value := {path}) is {type(value).__name__} and value == {self._literal(value)}"
 
     def copied(self, copy, tensor):
         """``copy`` holds a copy of ``tensor``'s values, taken before a change in place."""
@@ -696,7 +699,7 @@ class Recorder:
 
 # Names a constant may not take: the program's runtime, "_", the builtins programs and guards call, and
 # the guards' own variable.
-_RESERVED = {*RUNTIME, "_", "float", "bool", "id", "list", "map", "type", "number"}
+_RESERVED = {*RUNTIME, "_", "bool", "float", "id", "int", "list", "map", "str", "tuple", "type", "value"}
 
 
 def _is_simple(value):
