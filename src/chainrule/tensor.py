@@ -18,7 +18,7 @@ from chainrule import dtypes
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
 from chainrule.backend import as_array, ndarray, to_numpy, xp
-from chainrule.utils.hooks import add_hook, hook_registry
+from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
 
 _new_object = object.__new__
 
@@ -200,7 +200,7 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             if self._hooks is None:
-                self._hooks = hook_registry()
+                self._hooks = WatchedHooks()  # a leaf's: a compiled program must not skip a hook added later
             hooks = self._hooks
         else:
             if self.grad_fn._output_hooks is None:
@@ -221,7 +221,7 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._post_accumulate_grad_hooks is None:
-            self._post_accumulate_grad_hooks = hook_registry()
+            self._post_accumulate_grad_hooks = WatchedHooks()
         return add_hook(self._post_accumulate_grad_hooks, hook)
 
     def retain_grad(self):

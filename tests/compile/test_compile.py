@@ -1008,9 +1008,11 @@ class _Scaled(nn.Module):
         super().__init__()
         self.linear, self.dropout = nn.Linear(4, 4), nn.Dropout(0.0)
         self.temperature, self.length, self.reduction = 2.0, 3, "mean"
+        self.offset = chainrule.tensor(0.5)  # a tensor kept as a plain attribute, not a buffer
 
     def forward(self, x):
         out = self.dropout(self.linear(x[: self.length])) / self.temperature + chainrule.arange(self.length)[:, None]
+        out = out + self.offset
         return out.mean(0) if self.reduction == "mean" else out.sum(0)
 
 
@@ -1026,7 +1028,9 @@ CONFIG = _Config()
 
 def test_numbers_read_from_modules_objects_and_dicts_between_calls_are_never_frozen():
     """A dropout's p, a module's attributes (numbers, a string), an object's attribute and a global
-    dict's entry changed between calls: each change records again (never a stale result)."""
+    dict's entry changed between calls: each change records again (never a stale result); a tensor
+    kept as a module's plain attribute is state, read afresh (replaced: recorded again; changed in
+    place: the same program reads its new values)."""
     chainrule.manual_seed(0)
     model = _Scaled()
 
@@ -1044,6 +1048,8 @@ def test_numbers_read_from_modules_objects_and_dicts_between_calls_are_never_fro
         lambda: setattr(CONFIG, "scale", -3.0),
         lambda: SETTINGS.update(shift=7.5),
         lambda: setattr(model, "reduction", "sum"),
+        lambda: setattr(model, "offset", chainrule.tensor(-2.0)),
+        lambda: model.offset.fill_(3.0),
     ]
     for change in changes:
         change()
@@ -1051,4 +1057,31 @@ def test_numbers_read_from_modules_objects_and_dicts_between_calls_are_never_fro
         expected = step(x)
         chainrule.set_rng_state(state)
         np.testing.assert_array_equal(compiled(x).numpy(), expected.numpy())
-    assert len([r for rs in compiled.recordings.values() for r in rs]) == len(changes) and compiled.eager_reason is None
+    assert len([r for rs in compiled.recordings.values() for r in rs]) == len(changes) - 1 and compiled.eager_reason is None
+
+
+def test_a_module_hook_added_or_removed_after_recording_is_never_skipped():
+    chainrule.manual_seed(0)
+    model = network()
+
+    def step(x):
+        loss = model(x).sum()
+        loss.backward()
+        return loss
+
+    compiled = chainrule.compile(step)
+    x = chainrule.ones(3, 2)
+
+    def same():
+        model.zero_grad()
+        expected = step(x).item(), model[0].weight.grad.numpy().copy()
+        model.zero_grad()
+        assert compiled(x).item() == expected[0]
+        np.testing.assert_array_equal(model[0].weight.grad.numpy(), expected[1])
+
+    same()
+    handle = model[0].register_forward_hook(lambda module, args, output: output + 10.0)
+    same()
+    handle.remove()
+    same()
+    assert compiled.eager_reason is None and len([r for rs in compiled.recordings.values() for r in rs]) == 3

@@ -78,6 +78,9 @@ class Reachable:
             for registry in ("_parameters", "_buffers", "_modules"):
                 for key, child in getattr(value, registry).items():
                     self._visit(child, f"{path}.{registry}[{key!r}]", depth + 1, f"{name}.{key}")
+            for key, item in vars(value).items():  # plain attributes: a tensor kept as self.scale, a list of them
+                if key.isidentifier() and not key.startswith("_") and key != "training":
+                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
         elif isinstance(value, Optimizer):
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):

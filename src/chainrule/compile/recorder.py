@@ -32,6 +32,7 @@ from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import default_generator
 from chainrule.tensor import Tensor
+from chainrule.utils.hooks import WatchedHooks
 
 _PACKAGE = os.path.dirname(chainrule.__file__)
 _EXAMPLES = os.path.join(_PACKAGE, "examples")
@@ -572,6 +573,7 @@ class Recorder:
         if self.failure is None:
             returned = self._returned(result)
             self._emit(f"return {returned}")
+            self.guards.append(f"WatchedHooks.changes == {WatchedHooks.changes}")  # no module or leaf hook added or removed since
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}

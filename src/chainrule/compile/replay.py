@@ -10,6 +10,7 @@ from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
 from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray, xp
 from chainrule.ops.op import OpNode
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.utils.hooks import WatchedHooks
 
 
 class ReplayContext:
@@ -145,4 +146,5 @@ RUNTIME = {
     "plain_backward": plain_backward,
     "tensor_from_array": tensor_from_array,
     "unrecorded": UnrecordedContext(),
+    "WatchedHooks": WatchedHooks,  # read by the guards
 }

@@ -23,7 +23,7 @@ from chainrule.creation import empty_like
 from chainrule.device import check_device
 from chainrule.nn.parameter import Parameter, is_lazy
 from chainrule.tensor import Tensor
-from chainrule.utils.hooks import add_hook, hook_registry
+from chainrule.utils.hooks import WatchedHooks, add_hook
 
 
 # NumPy's kinds of bool, signed and unsigned integers and real floats: what load_state_dict copies.
@@ -48,12 +48,12 @@ _HOOK_REGISTRIES = (
 
 # The hooks of every module (``register_module_forward_hook``...), run before each module's own.
 _GLOBAL = SimpleNamespace(
-    forward_pre_hooks=hook_registry(),
-    forward_hooks=hook_registry(),
-    forward_hooks_with_kwargs=hook_registry(),
-    forward_hooks_always_called=hook_registry(),
-    backward_pre_hooks=hook_registry(),
-    backward_hooks=hook_registry(),
+    forward_pre_hooks=WatchedHooks(),
+    forward_hooks=WatchedHooks(),
+    forward_hooks_with_kwargs=WatchedHooks(),
+    forward_hooks_always_called=WatchedHooks(),
+    backward_pre_hooks=WatchedHooks(),
+    backward_hooks=WatchedHooks(),
 )
 
 
@@ -153,7 +153,7 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         for registry in _HOOK_REGISTRIES:  # {handle id: hook}, or {handle id: True} for a flag
-            object.__setattr__(self, registry, hook_registry())
+            object.__setattr__(self, registry, WatchedHooks())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(

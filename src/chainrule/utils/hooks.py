@@ -66,3 +66,24 @@ def through_hooks(registry, value, *leading):
 def hook_registry():
     """A new, empty registry of hooks."""
     return OrderedDict()
+
+
+class WatchedHooks(OrderedDict):
+    """A registry of hooks that a compiled program would have to run (a module's, a leaf tensor's):
+    each hook added or removed counts in ``WatchedHooks.changes``, which every compiled function
+    checks before it replays, so that a hook registered after the recording is not skipped."""
+
+    changes = 0
+
+    def __setitem__(self, key, value):
+        WatchedHooks.changes += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        WatchedHooks.changes += 1
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        if key in self:
+            WatchedHooks.changes += 1
+        return super().pop(key, *default)
