@@ -1085,3 +1085,37 @@ def test_a_module_hook_added_or_removed_after_recording_is_never_skipped():
     handle.remove()
     same()
     assert compiled.eager_reason is None and len([r for rs in compiled.recordings.values() for r in rs]) == 3
+
+
+@pytest.mark.parametrize("collate", ["list", "dict"])
+def test_a_dataloader_batch_passed_whole_is_an_input_not_a_new_function_each_time(collate):
+    """step(batch) with the [x, y] list (or a dict) a DataLoader yields: the tensors inside are the
+    call's inputs, so one recording serves every batch of the same shapes."""
+    from chainrule.utils.data import DataLoader, TensorDataset
+
+    generator = np.random.default_rng(3)
+    data = TensorDataset(chainrule.tensor(generator.normal(size=(24, 2)).astype(np.float32)), chainrule.tensor(generator.normal(size=(24, 1)).astype(np.float32)))
+    results = []
+    for compile_it in (False, True):
+        chainrule.manual_seed(0)
+        model = network()
+        optimizer = optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(batch):
+            inputs, targets = (batch["x"], batch["y"]) if collate == "dict" else batch
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = chainrule.compile(step) if compile_it else step
+        losses = []
+        for _ in range(3):
+            for inputs, targets in DataLoader(data, batch_size=5):  # 4 batches of 5, then one of 4
+                batch = {"x": inputs, "y": targets} if collate == "dict" else [inputs, targets]
+                losses.append(run(batch).item())
+        results.append((losses, [p.detach().numpy().copy() for p in model.parameters()], run))
+    (eager_losses, eager_params, _), (losses, params, compiled) = results
+    assert losses == eager_losses and all(np.array_equal(a, b) for a, b in zip(params, eager_params))
+    assert compiled.eager_reason is None and len([r for rs in compiled.recordings.values() for r in rs]) == 2

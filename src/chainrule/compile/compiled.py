@@ -18,7 +18,7 @@ import weakref
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.compile import replay
-from chainrule.compile.recorder import Recorder
+from chainrule.compile.recorder import NESTING, Recorder
 from chainrule.compile.rolling import roll
 from chainrule.nn.module import Module
 from chainrule.optim.lr_scheduler import LRScheduler
@@ -134,12 +134,18 @@ def _signature(args, kwargs):
     return tuple(parts)
 
 
-def _argument_signature(arg):
+def _argument_signature(arg, depth=0):
+    """A tensor's shape, dtype and requires_grad; a number's or string's type and value; a list,
+    tuple or dict (a DataLoader's batch) by what it holds, a few levels deep; anything else by identity."""
     if isinstance(arg, Tensor):
         array = arg.array
         return (array.shape, array.dtype, arg._requires_grad)
     if arg is None or type(arg) in (bool, int, float, str):
         return (type(arg), arg)
+    if depth < NESTING and type(arg) in (list, tuple):
+        return (type(arg), tuple([_argument_signature(item, depth + 1) for item in arg]))
+    if depth < NESTING and type(arg) is dict and all(type(key) is str for key in arg):
+        return (dict, tuple([(key, _argument_signature(arg[key], depth + 1)) for key in arg]))
     return id(arg)
 
 

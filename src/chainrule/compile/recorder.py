@@ -69,14 +69,10 @@ class Recorder:
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
-        for position, arg in enumerate(args):
-            if isinstance(arg, Tensor):
-                self._tensor_exprs[id(arg)] = f"args[{position}]"
-                self._array_owners[id(arg.array)] = arg
-        for name, arg in kwargs.items():
-            if isinstance(arg, Tensor):
-                self._tensor_exprs[id(arg)] = f"kwargs[{name!r}]"
-                self._array_owners[id(arg.array)] = arg
+        arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
+        for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
+            self._tensor_exprs[id(tensor)] = expr
+            self._array_owners[id(tensor.array)] = tensor
         for module, path in self.reach.modules.values():
             self.guards.append(f"{path}.training is {module.training}")
         for path, value in self.reach.scalars:
@@ -702,6 +698,22 @@ class Recorder:
 # Names a constant may not take: the program's runtime, "_", the builtins programs and guards call, and
 # the guards' own variable.
 _RESERVED = {*RUNTIME, "_", "bool", "float", "id", "int", "list", "map", "str", "tuple", "type", "value"}
+
+
+NESTING = 4  # how deep lists, tuples and dicts of arguments are looked into
+
+
+def argument_tensors(arguments, depth=0):
+    """``(tensor, expression)`` for each tensor among ``arguments`` (``(value, expression)`` pairs),
+    inside lists, tuples and dicts of strings too (a DataLoader's batch: ``args[0][1]``), NESTING
+    levels deep, as the signature of a call looks (compiled._argument_signature)."""
+    for value, expr in arguments:
+        if isinstance(value, Tensor):
+            yield value, expr
+        elif depth < NESTING and type(value) in (list, tuple):
+            yield from argument_tensors([(item, f"{expr}[{index}]") for index, item in enumerate(value)], depth + 1)
+        elif depth < NESTING and type(value) is dict and all(type(key) is str for key in value):
+            yield from argument_tensors([(item, f"{expr}[{key!r}]") for key, item in value.items()], depth + 1)
 
 
 def _is_simple(value):
