@@ -27,6 +27,7 @@ from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import ndarray, xp
+from chainrule.dtypes import get_default_dtype
 from chainrule.compile.reachable import Reachable
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.optim.optimizer import Optimizer
@@ -570,6 +571,7 @@ class Recorder:
             returned = self._returned(result)
             self._emit(f"return {returned}")
             self.guards.append(f"WatchedHooks.changes == {WatchedHooks.changes}")  # no module or leaf hook added or removed since
+            self.guards.append(f"get_default_dtype() is {self._constant(get_default_dtype(), 'default_dtype')}")  # zeros(3) made alike
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}

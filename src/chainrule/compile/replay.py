@@ -8,6 +8,7 @@ but no node, no tensor and no dependency count is made per call.
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
 from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray, xp
+from chainrule.dtypes import get_default_dtype
 from chainrule.ops.op import OpNode
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks
@@ -147,4 +148,5 @@ RUNTIME = {
     "tensor_from_array": tensor_from_array,
     "unrecorded": UnrecordedContext(),
     "WatchedHooks": WatchedHooks,  # read by the guards
+    "get_default_dtype": get_default_dtype,
 }
