@@ -10,7 +10,7 @@ from chainrule import dtypes
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
-from chainrule.ops.registry import install_method, public
+from chainrule.ops.registry import public
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, _to_raw, tensor_from_array
 

@@ -23,7 +23,7 @@ import traceback
 from itertools import count
 
 import chainrule
-from chainrule.autograd import anomaly, grad_mode
+from chainrule.autograd import anomaly
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import ndarray, xp
