@@ -1119,3 +1119,29 @@ def test_a_dataloader_batch_passed_whole_is_an_input_not_a_new_function_each_tim
     (eager_losses, eager_params, _), (losses, params, compiled) = results
     assert losses == eager_losses and all(np.array_equal(a, b) for a, b in zip(params, eager_params))
     assert compiled.eager_reason is None and len([r for rs in compiled.recordings.values() for r in rs]) == 2
+
+
+def test_gradient_clipping_inside_the_step_is_replayed_bit_for_bit():
+    """nanoGPT's step: backward, clip_grad_norm_ (its total norm returned), clip_grad_value_, step."""
+    results = []
+    for compile_it in (False, True):
+        chainrule.manual_seed(0)
+        model = network()
+        optimizer = optim.AdamW(model.parameters(), lr=0.1)
+
+        def step(inputs, targets):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(inputs), targets)
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            nn.utils.clip_grad_value_(model.parameters(), 0.1)
+            optimizer.step()
+            return loss, norm
+
+        run = chainrule.compile(step) if compile_it else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            values = [[value.item() for value in run(inputs, targets)] for inputs, targets in batches(4)]
+        results.append((values, [p.detach().numpy().copy() for p in model.parameters()]))
+    (eager, eager_params), (compiled, params) = results
+    assert compiled == eager and all(np.array_equal(a, b) for a, b in zip(params, eager_params))

@@ -297,7 +297,8 @@ class Recorder:
         self._emit(f"{name}[...] = {values}", "written in place")
         self._name_tensor(tensor, name)
         for other, _ in [*self._versions.values(), *self.reach.tensors.values()]:
-            if other._version_owner is owner or other.array is tensor.array:  # its memory: new values, new version
+            grad = other._grad  # a parameter whose gradient was written (clip_grad_norm_) is checked from its new values
+            if other._version_owner is owner or other.array is tensor.array or (grad is not None and grad.array is tensor.array):
                 self._written_by_operation(other)
 
     def copied_array(self, copy, source):

@@ -5,8 +5,12 @@ import math
 import warnings
 
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.backend import xp
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.creation import tensor, zeros
+from chainrule.dtypes import float64
+from chainrule.linalg import vector_norm
+from chainrule.ops.elementwise import clamp
+from chainrule.ops.join import stack
+from chainrule.tensor import Tensor
 
 
 def _as_list(parameters):
@@ -23,33 +27,32 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     """
     tensors = _as_list(tensors)
     if not tensors:
-        return tensor_from_array(xp.asarray(0.0, dtype=xp.float32))
+        return zeros(())
     norm_type = float(norm_type)
-    # Per-tensor norms first, then the norm of those: array reductions, which carry a NaN through
-    # whatever its position (Python's max() would drop one that is not first).
-    if norm_type == math.inf:
-        norms = [xp.abs(tensor.array).max(initial=0.0) for tensor in tensors]
-    else:
-        norms = [xp.linalg.norm(tensor.array.reshape(-1).astype(xp.float64), norm_type) for tensor in tensors]
-    total = float(xp.linalg.norm(xp.asarray(norms, dtype=xp.float64), norm_type))
-    if error_if_nonfinite and not math.isfinite(total):
+    nonempty = [tensor for tensor in tensors if tensor.numel()]  # an empty tensor adds nothing to any norm
+    with no_grad():
+        # Per-tensor norms first, then the norm of those, in float64: reductions that carry a NaN
+        # through whatever its position, written as operations so that a compiled step replays them.
+        norms = [vector_norm(tensor.reshape(-1), norm_type, dtype=float64) for tensor in nonempty]
+        total = vector_norm(stack(norms), norm_type) if norms else zeros((), dtype=float64)
+    if error_if_nonfinite and not math.isfinite(total.item()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
             f"it cannot be clipped. To disable this error and scale the gradients by the non-finite "
             f"norm anyway, set `error_if_nonfinite=False`"
         )
-    return tensor_from_array(xp.asarray(total, dtype=tensors[0].dtype))
+    return total.to(tensors[0].dtype)
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Multiply every gradient in place by min(max_norm / (total_norm + 1e-6), 1), ``total_norm``
     being already known (``get_total_norm`` of the gradients). A NaN total makes every gradient NaN."""
     grads = [parameter.grad for parameter in _as_list(parameters) if parameter.grad is not None]
-    total = float(total_norm)
-    coefficient = float(xp.minimum(float(max_norm) / (total + 1e-6), 1.0))  # NaN stays NaN, as in PyTorch
     with no_grad():
+        total = total_norm.double() if isinstance(total_norm, Tensor) else tensor(float(total_norm), dtype=float64)
+        coefficient = clamp(float(max_norm) / (total + 1e-6), max=1.0)  # NaN stays NaN, as in PyTorch
         for grad in grads:
-            grad.mul_(coefficient)
+            grad.mul_(coefficient.to(grad.dtype))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
