@@ -156,3 +156,34 @@ def test_random_programs_do_get_rolled():
         lines, constants = random_program(random.Random(seed))
         rolled += len(rolling.roll(lines, dict(constants))) < len(lines)
     assert rolled >= 15
+
+
+def test_an_unrolled_recurrent_step_with_shared_weights_rolls_forward_and_backward():
+    """40 steps of one cell: the forward repeats 4 lines, the backward 7 (the shared weights'
+    gradients summed in each repetition, in a group that starts one line into the run)."""
+    results = []
+    for compile_it in (False, True):
+        chainrule.manual_seed(0)
+        cell, head = chainrule.nn.Linear(8, 8), chainrule.nn.Linear(8, 1)
+        optimizer = chainrule.optim.SGD([*cell.parameters(), *head.parameters()], lr=0.05)
+
+        def step(state, target):
+            optimizer.zero_grad()
+            for _ in range(40):
+                state = chainrule.tanh(cell(state)) + 0.1 * state
+            loss = ((head(state) - target) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = chainrule.compile(step) if compile_it else step
+        generator = np.random.default_rng(0)
+        losses = [
+            run(chainrule.tensor(generator.normal(size=(3, 8)).astype(np.float32)), chainrule.tensor(generator.normal(size=(3, 1)).astype(np.float32))).item()
+            for _ in range(3)
+        ]
+        results.append((losses, [p.detach().numpy().copy() for p in [*cell.parameters(), *head.parameters()]], run))
+    (eager, eager_params, _), (compiled, params, run) = results
+    assert compiled == eager and all(np.array_equal(a, b) for a, b in zip(params, eager_params))
+    assert "repetitions of the next 4 lines" in run.code and "repetitions of the next 7 lines" in run.code
+    assert run.code.count("\n") < 100, run.code

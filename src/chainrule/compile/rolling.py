@@ -89,16 +89,25 @@ def _rolled_region(lines, start, end, last_use, constants):
     """``lines[start:end]``, its repeated runs (by exact keys) rolled."""
     parsed = [_Line(indent, code, constants) for indent, code, _ in lines[start:end]]
     keys = _numbered([line.key for line in parsed])
-    result, index = [], 0
+    result, index, shifts = [], 0, 0
     while index < len(parsed):
         period, repeats = _longest_repeat(keys, index)
         if repeats < MIN_REPEATS:
             result.append(lines[start + index])
-            index += 1
+            index, shifts = index + 1, 0
             continue
         loop = _Loop(parsed, lines, start, index, period, repeats, last_use, constants)
-        result += loop.lines() if loop.valid else lines[start + index : start + index + period * repeats]
-        index += period * repeats
+        if loop.valid:
+            result += loop.lines()
+        elif shifts < period:
+            # The same lines may play other parts at the run's first line (a gradient sum that is
+            # another one's in the repetitions after): try the group starting one line later.
+            result.append(lines[start + index])
+            index, shifts = index + 1, shifts + 1
+            continue
+        else:
+            result += lines[start + index : start + index + period * repeats]
+        index, shifts = index + period * repeats, 0
     return result
 
 
