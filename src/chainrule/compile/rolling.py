@@ -51,9 +51,8 @@ class _Line:
         position = 0
         for match in (_TOKEN if "'" in code or '"' in code else _NAME).finditer(code):
             name = match.group(1)
-            value = constants.get(name, _NOT_CONSTANT)
-            if (not _VALUE.fullmatch(name) if value is _NOT_CONSTANT else isinstance(value, type)) if name else True:
-                continue  # not a name of the program, or an operation's class: part of the line's text
+            if not _may_change(name, constants):
+                continue  # part of the line's text
             pieces.append(code[position : match.start()])
             position = match.end()
             (defines if position <= start else uses).append(len(names))
@@ -61,6 +60,17 @@ class _Line:
         pieces.append(code[position:])
         opens_block = code.endswith(":") or code.startswith("return")
         self.key = (indent, tuple(self.pieces)) if not opens_block else object()
+
+
+def _may_change(name, constants):
+    """Whether a token may differ from one repetition to the next: a value of the program, or one
+    of its constants other than an operation's class (None: a quoted string)."""
+    if name is None:
+        return False
+    value = constants.get(name, _NOT_CONSTANT)
+    if value is _NOT_CONSTANT:
+        return _VALUE.fullmatch(name) is not None
+    return not isinstance(value, type)
 
 
 def roll(lines, constants):
