@@ -114,8 +114,8 @@ class Gather(GetItem):
 
     @staticmethod
     def forward(ctx, x, index, dim):
-        _check_positions(index, dim, x.shape[dim], "gather", RuntimeError)
-        return GetItem.forward(ctx, x, _along_dim_key(index.copy(), dim), True)  # a copy: backward reads it
+        dim, index = _check_index_tensor(x.shape, dim, index, "gather")  # a checked copy: backward reads it
+        return GetItem.forward(ctx, x, _along_dim_key(index, dim), True)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -415,14 +415,19 @@ def _index_error(error, input_shape):
 
 
 def _integer_array(index, operation, error_type):
-    """``index`` (tensor, array or list) as an integer array, or ``error_type`` naming its dtype."""
+    """``index`` (tensor, array or list) as an integer array of its own, or ``error_type`` naming its dtype."""
     index = index.array.copy() if isinstance(index, Tensor) else xp.array(index)  # kept for backward
+    _require_integers(index, operation, error_type)
+    return index
+
+
+def _require_integers(index, operation, error_type):
+    """``error_type`` naming the dtype of ``index`` (an array) unless it holds integers."""
     if index.dtype.kind not in "iu":
         raise error_type(
             f"{operation}(): Expected dtype int32/int64 for index, got {dtypes.dtype_name(index.dtype)}; "
             f"convert it with .long()"
         )
-    return index
 
 
 def _check_positions(index, dim, size, operation, error_type):
@@ -435,12 +440,12 @@ def _check_positions(index, dim, size, operation, error_type):
             )
 
 
-def _check_index_tensor(x, dim, index, operation):
-    """``(dim, index array)`` for gather and scatter: an integer index with x's number of dimensions,
-    no larger than x except along ``dim``, holding positions inside x.
+def _check_index_tensor(input_shape, dim, index, operation):
+    """``(dim, index array)`` for gather and scatter: an integer index with the input's number of
+    dimensions, no larger than the input (of ``input_shape``) except along ``dim``, holding positions
+    inside it; the array is the index's own copy.
     """
     index = _integer_array(index, operation, RuntimeError)
-    input_shape = x.array.shape
     if index.ndim != len(input_shape):
         raise RuntimeError(
             f"{operation}(): Index tensor must have the same number of dimensions as input tensor "
@@ -497,7 +502,6 @@ def gather(x, dim, index):
     ``index`` has x's number of dimensions, no larger than x except along ``dim``; the output has
     index's shape. d loss / d x adds each output's gradient at the position it was read from.
     """
-    dim, _ = _check_index_tensor(x, dim, index, "gather")
     return Gather.apply(x, _index_tensor(index), dim)
 
 
@@ -537,14 +541,14 @@ def index_select(x, dim, index):
     (V, D) with an index of n positions along dim 0 -> (n, D): an embedding lookup. Repeated
     positions each receive their share of the gradient.
     """
-    array = _integer_array(index, "index_select", IndexError)
-    if array.ndim > 1:
-        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(array.shape)}")
+    index = _index_tensor(index)
+    _require_integers(index.array, "index_select", IndexError)
+    if index.array.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.array.shape)}")
     dim = check_dim(dim, x.array.ndim, "index_select")
     if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element here
         x = shape.reshape(x, 1)
-    index = _index_tensor(index)
-    return IndexSelect.apply(x, shape.reshape(index, -1) if array.ndim == 0 else index, dim)
+    return IndexSelect.apply(x, shape.reshape(index, -1) if index.array.ndim == 0 else index, dim)
 
 
 def _index_tensor(index):
@@ -632,7 +636,7 @@ def scatter_add(x, dim, index, src):
 
 
 def _scatter(kind, x, dim, index, src, operation, accumulate):
-    dim, index = _check_index_tensor(x, dim, index, operation)
+    dim, index = _check_index_tensor(x.array.shape, dim, index, operation)
     if isinstance(src, Tensor):
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
             raise RuntimeError(
@@ -776,7 +780,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     """
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    dim, index = _check_index_tensor(x, dim, index, "scatter_reduce")
+    dim, index = _check_index_tensor(x.array.shape, dim, index, "scatter_reduce")
     src = getitem(src, tuple(slice(0, size) for size in index.shape))
     key = _along_dim_key(index, dim)
     written = xp.zeros(x.array.shape, dtype=bool)
