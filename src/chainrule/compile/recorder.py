@@ -287,10 +287,8 @@ class Recorder:
         if self.failure is not None:
             return
         owner = tensor._version_owner
-        name = self._value_of_tensor.get(id(tensor)) or self._value_of_array.get(id(tensor.array))
-        if name is None:
-            self._versions[id(tensor)] = (tensor, owner._version)  # not in the program yet: named as it is now
-            name = self._tensor_value(tensor)
+        # Found without the version check _tensor_value makes: this write raised the version.
+        name = self._value_of_tensor.get(id(tensor)) or self._value_of_array.get(id(tensor.array)) or self._tensor_value(tensor)
         values = self._tensor_value(result)
         if self.failure is not None:
             return
@@ -541,13 +539,12 @@ class Recorder:
                 self._emit(f"{tensor}._version += 1")
 
     def _guard_parameters(self, optimizer, name):
-        """The program names each parameter of ``optimizer``: it replays only while it holds the same."""
-        guard = (
+        """The program names each parameter of ``optimizer``: it replays only while it holds the same
+        (stated once in the guard however often it is asked for: see compiled._guard_source)."""
+        self.guards.append(
             f"[list(map(id, group['params'])) for group in {name}.param_groups] == "
             f"{[[id(param) for param in group['params']] for group in optimizer.param_groups]}"
         )
-        if guard not in self.guards:
-            self.guards.append(guard)
 
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
