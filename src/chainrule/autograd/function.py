@@ -357,13 +357,14 @@ class Function:
 _recorder = None
 
 
-def computed_without_gradient(array, function, inputs, keywords=None):
-    """A tensor holding ``array``, which is ``function(*arrays of inputs, **keywords)``: a result
-    with no gradient computed outside a Function (a comparison, ``any``...). A call being recorded
-    by ``chainrule.compile`` hears of it, so that its program computes it again on each call."""
-    result = tensor_from_array(array)
+def computed_without_gradient(function, inputs, keywords=None):
+    """``function(*arrays of inputs, **keywords)`` as a tensor: a result with no gradient computed
+    outside a Function (a comparison, ``any``...). A call being recorded by ``chainrule.compile``
+    hears of it, so that its program computes it again on each call."""
+    keywords = keywords or {}
+    result = tensor_from_array(function(*[each.array for each in inputs], **keywords))
     if _recorder is not None:
-        _recorder.computed(result, function, inputs, keywords or {})
+        _recorder.computed(result, function, inputs, keywords)
     return result
 
 

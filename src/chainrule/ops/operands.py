@@ -63,9 +63,9 @@ def binary_operands(a, b):
         return a, b
     a_floating, b_floating = a_dtype.kind == "f", b_dtype.kind == "f"
     if a_floating and not b_floating:  # an integer or bool tensor has no gradient: a plain conversion
-        b = computed_without_gradient(xp.asarray(b.array, dtype=a_dtype), xp.asarray, (b,), {"dtype": a_dtype})
+        b = computed_without_gradient(xp.asarray, (b,), {"dtype": a_dtype})
     elif b_floating and not a_floating:
-        a = computed_without_gradient(xp.asarray(a.array, dtype=b_dtype), xp.asarray, (a,), {"dtype": b_dtype})
+        a = computed_without_gradient(xp.asarray, (a,), {"dtype": b_dtype})
     elif a_floating or (a_dtype.kind in "iu" and b_dtype.kind in "iu"):
         # Within one category a dimensionless (0-d) operand takes the other's dtype, as in
         # PyTorch: float32 data minus a float64 scalar tensor stays float32 (a recorded cast).

@@ -739,7 +739,7 @@ def logsumexp(x, dim, keepdim=False):
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero (bool, no gradient)."""
     axes = reduction_axes(x, dim, "all")
-    return computed_without_gradient(xp.all(x.array, axis=axes, keepdims=keepdim), xp.all, (x,), {"axis": axes, "keepdims": keepdim})
+    return computed_without_gradient(xp.all, (x,), {"axis": axes, "keepdims": keepdim})
 
 
 @public
@@ -747,4 +747,4 @@ def all(x, dim=None, keepdim=False):
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero (bool, no gradient)."""
     axes = reduction_axes(x, dim, "any")
-    return computed_without_gradient(xp.any(x.array, axis=axes, keepdims=keepdim), xp.any, (x,), {"axis": axes, "keepdims": keepdim})
+    return computed_without_gradient(xp.any, (x,), {"axis": axes, "keepdims": keepdim})
