@@ -147,3 +147,25 @@ def test_bfloat16_can_be_named_compared_and_asked_about_but_holds_no_tensor():
         with pytest.raises(TypeError, match="bfloat16 is not supported: NumPy.*use float16"):
             refused()
     assert model.weight.dtype == chainrule.float32 and chainrule.equal(model.weight, before)
+
+
+@pytest.mark.parametrize(("a", "b"), [((2, 3), (2, 3)), ((2, 3), (3, 2)), ((), ()), ((0,), (0, 1))])
+def test_is_same_size_matches_pytorch(a, b):
+    expected = torch.is_same_size(torch.zeros(a), torch.zeros(b))
+    assert chainrule.is_same_size(chainrule.zeros(a), chainrule.zeros(b)) is expected
+    assert chainrule.zeros(a).is_same_size(chainrule.zeros(b)) is expected
+    with pytest.raises(TypeError, match="other"):
+        chainrule.is_same_size(chainrule.zeros(a), 1)
+
+
+def test_typename_names_tensors_by_type_and_everything_else_by_module_and_name():
+    assert chainrule.typename(chainrule.zeros(2)) == "chainrule.FloatTensor"
+    assert chainrule.typename(chainrule.zeros(2, dtype=chainrule.int64)) == "chainrule.LongTensor"
+    assert chainrule.typename(chainrule.nn.Parameter(chainrule.zeros(1))) == "chainrule.FloatTensor"
+    linear = chainrule.nn.Linear(1, 1)
+    assert chainrule.typename(linear) == chainrule.typename(chainrule.nn.Linear) == f"{type(linear).__module__}.Linear"
+    assert chainrule.typename(3) == torch.typename(3) == "int"
+    assert chainrule.typename(len) == torch.typename(len) == "len"
+    assert chainrule.typename(test_typename_names_tensors_by_type_and_everything_else_by_module_and_name) == torch.typename(
+        test_typename_names_tensors_by_type_and_everything_else_by_module_and_name
+    )

@@ -33,10 +33,22 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.settings import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from chainrule.device import device, get_default_device, set_default_device
 from chainrule.dtypes import (
     bfloat16,
     bool_ as bool,
+    can_cast,
     double,
     dtype,
     float,
@@ -50,6 +62,7 @@ from chainrule.dtypes import (
     int32,
     int64,
     long,
+    promote_types,
     set_default_dtype,
     short,
     uint8,
@@ -70,7 +83,8 @@ from chainrule.legacy_types import (
     LongTensor,
     ShortTensor,
 )
-from chainrule.queries import is_floating_point, is_tensor, numel
+from chainrule.queries import is_floating_point, is_tensor, numel, typename
+from chainrule.ops.operands import result_type
 from chainrule.type_info import finfo, iinfo
 from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats, as in PyTorch
 
@@ -83,6 +97,7 @@ from chainrule.serialization import load, save  # noqa: E402
 from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as torch.compile
 from chainrule import distributions, special  # noqa: E402  torch.distributions, torch.special
 from chainrule import func  # noqa: E402  torch.func
+from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import autocast  # noqa: E402  torch.autocast
 

@@ -281,3 +281,24 @@ def keep_freed_memory_for_reuse(most=256 * 1024 * 1024):
 
 
 keep_freed_memory_for_reuse()
+
+
+def set_blas_threads(count):
+    """Run the BLAS (matrix products) on ``count`` threads; False when that cannot be done here
+    (threadpoolctl, which finds the BLAS NumPy loaded, is not installed)."""
+    try:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 (optional: the ``threads`` extra)
+    except ImportError:
+        return False
+    threadpool_limits(count, user_api="blas")
+    return True
+
+
+def blas_threads():
+    """The threads the BLAS runs products on (None when it cannot be asked)."""
+    try:
+        from threadpoolctl import threadpool_info  # noqa: PLC0415 (optional: the ``threads`` extra)
+    except ImportError:
+        return None
+    counts = [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+    return max(counts, default=None)

@@ -191,3 +191,34 @@ def scalar_result_dtype(tensor_dtype, scalar):
         return int64 if tensor_dtype == bool_ else tensor_dtype
     return xp.result_type(tensor_dtype, scalar)
 
+
+
+def _expect_dtype(value, function, argument, position):
+    if not isinstance(value, dtype):
+        raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be chainrule.dtype, not {type(value).__name__}")
+    return value
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integers < floats: the category a result takes
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both convert to without leaving their category (PyTorch's rule): floating
+    wins over integer whatever the sizes (int64 with float16 gives float16, where NumPy chooses
+    float64), integers of mixed signs widen (uint8 with int8 gives int16), anything wins over bool."""
+    first = _expect_dtype(type1, "promote_types", "type1", 1)
+    second = _expect_dtype(type2, "promote_types", "type2", 2)
+    first_category, second_category = _CATEGORY[first.kind], _CATEGORY[second.kind]
+    if first_category != second_category:
+        return first if first_category > second_category else second
+    return of(xp.promote_types(first.dtype, second.dtype))
+
+
+def can_cast(from_, to):
+    """Whether ``to`` may take values of dtype ``from_`` under PyTorch's casting rules: anything
+    but floating to integer, and anything but bool to bool (a narrower dtype of the same kind may)."""
+    source = _expect_dtype(from_, "can_cast", "from_", 1)
+    target = _expect_dtype(to, "can_cast", "to", 2)
+    if source.kind == "f" and target.kind in "iub":
+        return False
+    return not (target.kind == "b" and source.kind != "b")

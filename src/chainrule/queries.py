@@ -18,6 +18,18 @@ def _expect_tensor(input, operation):
         )
 
 
+def typename(obj):
+    """The full type name PyTorch prints: a tensor's type (``'chainrule.FloatTensor'``), else the
+    object's module and qualified name (``'chainrule.nn.modules.linear.Linear'``), a builtin's bare."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:  # an instance: its class's names
+        module, qualname = type(obj).__module__ or "", type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 def is_floating_point(input):
     """True when ``input`` holds floating-point numbers (float16, float32 or float64)."""
     _expect_tensor(input, "is_floating_point")
@@ -43,6 +55,15 @@ def get_device(input):
     """The index of the accelerator holding ``input``: -1, the CPU (chainrule computes on the CPU)."""
     _expect_tensor(input, "get_device")
     return -1
+
+
+@public
+def is_same_size(input, other):
+    """True when ``input`` and ``other`` have the same shape."""
+    _expect_tensor(input, "is_same_size")
+    if not isinstance(other, Tensor):
+        raise TypeError(f"is_same_size(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    return input.array.shape == other.array.shape
 
 
 @public

@@ -20,3 +20,64 @@ def test_integer_inputs_of_float_functions_give_float32():
     for name in ["exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "sigmoid", "tanh"]:
         assert getattr(chainrule, name)(chainrule.tensor([1, 2])).dtype == chainrule.float32, name
     assert chainrule.tensor([1, 2, 3]).clamp(min=1.5).tolist() == [1.5, 2.0, 3.0]
+
+
+_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("first", _DTYPES)
+@pytest.mark.parametrize("second", _DTYPES)
+def test_promote_types_and_can_cast_match_pytorch(first, second):
+    ours = [getattr(chainrule, name) for name in (first, second)]
+    theirs = [getattr(torch, name) for name in (first, second)]
+    assert repr(chainrule.promote_types(*ours)).split(".")[1] == repr(torch.promote_types(*theirs)).split(".")[1]
+    assert chainrule.can_cast(*ours) == torch.can_cast(*theirs)
+
+
+def _operands():
+    """Every category of operand in pairs of (chainrule, torch): tensors with dimensions and 0-d of
+    each dtype, and the Python numbers."""
+    pairs = [
+        (chainrule.zeros(shape, dtype=getattr(chainrule, name)), torch.zeros(shape, dtype=getattr(torch, name)))
+        for name in _DTYPES
+        for shape in [(), (2,)]
+    ]
+    return pairs + [(number, number) for number in (True, 3, 2.5)]
+
+
+def test_result_type_matches_pytorch_for_every_pair_of_operands():
+    operands = _operands()
+    mismatches = []
+    for ours_a, theirs_a in operands:
+        for ours_b, theirs_b in operands:
+            ours = repr(chainrule.result_type(ours_a, ours_b)).split(".")[1]
+            theirs = repr(torch.result_type(theirs_a, theirs_b)).split(".")[1]
+            computed = ours_a + ours_b if isinstance(ours_a, chainrule.Tensor) or isinstance(ours_b, chainrule.Tensor) else None
+            if ours != theirs or (computed is not None and repr(computed.dtype).split(".")[1] != ours):
+                mismatches.append((theirs_a, theirs_b, ours, theirs))
+    assert not mismatches, mismatches[:5]
+
+
+def test_result_type_follows_the_default_dtype():
+    chainrule.set_default_dtype(chainrule.float64)
+    try:
+        assert chainrule.result_type(2, 3.0) == chainrule.float64
+        assert chainrule.result_type(chainrule.tensor([1, 2]), 0.5) == chainrule.float64
+    finally:
+        chainrule.set_default_dtype(chainrule.float32)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda lib: lib.promote_types(1, lib.float32), "type1"),
+        (lambda lib: lib.can_cast(lib.float32, "float32"), "to"),
+        (lambda lib: lib.result_type(lib.zeros(1), "x"), "other"),
+        (lambda lib: lib.result_type([1], lib.zeros(1)), "tensor"),
+    ],
+)
+def test_bad_arguments_raise_pytorchs_type_error_naming_the_argument(call, message):
+    with pytest.raises(TypeError):
+        call(torch)
+    with pytest.raises(TypeError, match=message):
+        call(chainrule)

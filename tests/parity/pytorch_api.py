@@ -73,6 +73,15 @@ TOP_LEVEL = {
         mm mv orgqr ormqr outer pinverse qr svd svd_lowrank pca_lowrank lobpcg trapz trapezoid
         cumulative_trapezoid triangular_solve vdot
     """,
+    "utilities": """
+        compiled_with_cxx11_abi result_type can_cast promote_types use_deterministic_algorithms
+        are_deterministic_algorithms_enabled is_deterministic_algorithms_warn_only_enabled
+        set_deterministic_debug_mode get_deterministic_debug_mode set_float32_matmul_precision
+        get_float32_matmul_precision set_warn_always get_device_module is_warn_always_enabled vmap
+    """,
+    "parallelism": """
+        get_num_threads set_num_threads get_num_interop_threads set_num_interop_threads
+    """,
 }
 
 TENSOR_METHODS = """

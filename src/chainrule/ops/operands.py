@@ -74,3 +74,27 @@ def binary_operands(a, b):
         elif b.array.ndim == 0 and a.array.ndim:
             b = b.to(a_dtype)
     return a, b
+
+
+def result_type(tensor, other):
+    """The dtype of an arithmetic operation on ``tensor`` and ``other`` (tensors or Python
+    numbers), by PyTorch's rules: a tensor with dimensions decides within its category, a 0-d tensor
+    next, a Python number last; a higher category (bool < integer < floating) wins, a Python float
+    meeting integers giving the default float dtype."""
+    for position, (name, value) in enumerate((("tensor", tensor), ("other", other)), start=1):
+        if not isinstance(value, (Tensor, *_NUMBERS)):
+            raise TypeError(
+                f"result_type(): argument '{name}' (position {position}) must be Tensor or Number, not {type(value).__name__}"
+            )
+    if not isinstance(tensor, Tensor) and not isinstance(other, Tensor):  # two numbers: the first as a 0-d tensor
+        tensor = tensor_from_array(as_array(tensor, dtypes.infer_dtype(tensor)))
+    a, b = binary_operands(*[_dtype_stand_in(value) for value in (tensor, other)])
+    return dtypes.of(xp.result_type(a.array, b.array))
+
+
+def _dtype_stand_in(value):
+    """A one-element tensor of a tensor's dtype and category (with dimensions or 0-d); a number
+    as it is."""
+    if isinstance(value, Tensor):
+        return tensor_from_array(xp.zeros((1,) * min(value.array.ndim, 1), value.array.dtype))
+    return value
