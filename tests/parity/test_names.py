@@ -3,7 +3,7 @@
 The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
 reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
-``rnn``, ``parametrize``, ``parametrizations``) and ``utils.data``. A name chainrule lacks must be in
+``rnn``, ``parametrize``, ``parametrizations``), ``utils.data`` and ``autograd.graph``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -15,10 +15,12 @@ import operator
 
 import pytest
 import torch
+import torch.autograd.graph
 import torch.nn.utils.parametrizations
 import torch.nn.utils.parametrize
 
 import chainrule
+import chainrule.autograd.graph
 import chainrule.nn.functional
 import chainrule.nn.utils.parametrizations
 import chainrule.nn.utils.parametrize
@@ -90,6 +92,9 @@ DELIBERATELY_MISSING = {
     "nn.utils.rnn": {},
     "nn.utils.parametrize": {},
     "nn.utils.parametrizations": {},
+    "autograd.graph": {
+        **_because(_DEVICES + " (CUDA streams)", "set_warn_on_accumulate_grad_stream_mismatch set_override_stale_capture_stream"),
+    },
     "nn.Module": {
         **_because(_DEVICES, "ipu mtia xpu"),
         **_because(_DEPRECATED, "register_backward_hook"),
@@ -126,6 +131,7 @@ NOT_YET = {
     "nn.utils.parametrize": set(),
     "nn.utils.parametrizations": set(),
     "utils.data": set(),
+    "autograd.graph": set("register_multi_grad_hook allow_mutation_on_saved_tensors region_activation_memory_budget".split()),
     "nn.Module": set(),
     "optim.Optimizer": set(),
 }
@@ -149,7 +155,10 @@ def _groups():
                 [item for item in operator.attrgetter(name)(torch).__all__ if not item.startswith("_")],
                 operator.attrgetter(name)(chainrule),
             )
-            for name in ("nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize", "nn.utils.parametrizations", "utils.data")
+            for name in (
+                "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize", "nn.utils.parametrizations", "utils.data",
+                "autograd.graph",
+            )
         },
     }
 

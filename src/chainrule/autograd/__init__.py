@@ -1,11 +1,11 @@
 """The autograd engine: Function, backward, grad, grad mode, gradcheck, anomaly detection, ``Variable``,
-and ``functional`` (Jacobians, Hessians and their products)."""
+``functional`` (Jacobians, Hessians and their products) and ``graph`` (nodes, edges, saved-tensor hooks)."""
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
 from chainrule.autograd.backward_pass import backward, grad
 from chainrule.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
-from chainrule.autograd import functional
+from chainrule.autograd import functional, graph
 from chainrule.autograd.variable import Variable
 
 FunctionCtx = BackwardNode
@@ -15,6 +15,7 @@ __all__ = [
     "BackwardNode",
     "Function",
     "functional",
+    "graph",
     "FunctionCtx",
     "GradcheckError",
     "Variable",

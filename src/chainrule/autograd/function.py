@@ -53,6 +53,25 @@ class SavedOutput:
         return self.version if tensor is None else tensor._version_owner._version
 
 
+class PackedSaved:
+    """A value saved for backward under ``autograd.graph.saved_tensors_hooks``: what the pack hook
+    made of it, the unpack hook that turns it back into a tensor, and for a saved output which
+    output it was (None for anything else)."""
+
+    __slots__ = ("packed", "unpack_hook", "output_nr")
+
+    def __init__(self, packed, unpack_hook, output_nr):
+        self.packed, self.unpack_hook, self.output_nr = packed, unpack_hook, output_nr
+
+    def unpacked(self):
+        tensor = self.unpack_hook(self.packed)
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type {type(tensor).__name__}"
+            )
+        return tensor
+
+
 class BackwardNode:
     """A node of the graph, and the ``ctx`` of the forward call that made it.
 
@@ -102,11 +121,19 @@ class BackwardNode:
         return tuple([self._tensor_of(value) for value in self._saved])
 
     def _tensor_of(self, value):
-        if type(value) is SavedOutput:
-            output = tensor_from_array(value.array, requires_grad=True)
-            output.grad_fn, output._output_nr = self, value.output_nr
-            return output
-        return value
+        array, output_nr = None, None
+        if type(value) is PackedSaved:
+            tensor = value.unpacked()
+            if value.output_nr is None:
+                return tensor
+            array, output_nr = tensor.array, value.output_nr  # an output: linked to this node as below
+        elif type(value) is SavedOutput:
+            array, output_nr = value.array, value.output_nr
+        if array is None:
+            return value
+        output = tensor_from_array(array, requires_grad=True)
+        output.grad_fn, output._output_nr = self, output_nr
+        return output
 
     def saved_output_moved_to(self, tensor):
         """``tensor`` now holds this node's output (an in-place operation wrote the result into it,
@@ -214,6 +241,8 @@ def _array_of(value):
         return value.array
     if type(value) is SavedOutput:
         return value.array
+    if type(value) is PackedSaved:
+        return value.unpacked().array
     return value
 
 
@@ -352,6 +381,11 @@ class Function:
         return output
 
 
+# The (pack_hook, unpack_hook) pairs of the ``autograd.graph.saved_tensors_hooks`` blocks being run,
+# innermost last, and the message ``disable_saved_tensors_hooks`` refuses them with (None: allowed).
+_saved_tensors_hooks = []
+_saved_tensors_hooks_disabled = None
+
 # The recorder of ``chainrule.compile`` while it records a call, else None: the one switch that
 # Function.apply and the engine's run_backward look at (and the two functions below).
 _recorder = None
@@ -408,6 +442,25 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
         kept.append(value)
     ctx._saved = tuple(kept)
     ctx._saved_version_sum = version_sum
+    if _saved_tensors_hooks:
+        _pack_saved(ctx, outputs)
+
+
+def _pack_saved(ctx, outputs):
+    """Put what ``ctx`` keeps through the innermost ``saved_tensors_hooks``' pack hook (inputs and
+    outputs as their tensors, any other array as a new one); backward unpacks each. As in PyTorch,
+    the hooks own the values: no in-place change to them is looked for."""
+    pack_hook, unpack_hook = _saved_tensors_hooks[-1]
+    packed = []
+    for value in ctx._saved:
+        if value is None:
+            packed.append(None)
+            continue
+        output_nr = value.output_nr if type(value) is SavedOutput else None
+        tensor = outputs[output_nr] if output_nr is not None else value if isinstance(value, Tensor) else tensor_from_array(value)
+        packed.append(PackedSaved(pack_hook(tensor), unpack_hook, output_nr))
+    ctx._saved = tuple(packed)
+    ctx._saved_version_sum = 0
 
 
 def _position_among(value, raw_outputs, outputs):

@@ -80,8 +80,10 @@ class CompiledFunction:
         return programs[-1].code if programs else None
 
     def __call__(self, *args, **kwargs):
-        if self.eager_reason is not None or function_module._recorder is not None:
-            return self.function(*args, **kwargs)  # inside another recording, its recorder hears the operations
+        if self.eager_reason is not None or function_module._recorder is not None or function_module._saved_tensors_hooks:
+            # inside another recording, its recorder hears the operations; under saved-tensor hooks,
+            # which a program does not call, this call runs eagerly
+            return self.function(*args, **kwargs)
         key = _signature(args, kwargs)
         for recording in self.recordings.get(key, ()):
             if recording.applies(self.function, args, kwargs):

@@ -95,6 +95,8 @@ class Recorder:
     def apply(self, function, args):
         """``function.apply(*args)``, run eagerly and written into the program."""
         self._check_random()
+        if function_module._saved_tensors_hooks:
+            self.fail("saves tensors under autograd.graph.saved_tensors_hooks, whose hooks a program would skip")
         written = [args[position] for position in getattr(function, "writes_into", ()) if isinstance(args[position], Tensor)]
         for tensor in written:  # its version went up as the operation began (apply_writing)
             self._written_by_operation(tensor)

@@ -1,0 +1,126 @@
+"""``chainrule.autograd.graph``, as ``torch.autograd.graph``: the graph's nodes and edges, and hooks
+on what the nodes save for backward.
+
+What a node saves is the memory a graph holds between forward and backward: for a network, the
+activations of every layer. ``saved_tensors_hooks(pack_hook, unpack_hook)`` lets you see and move
+that memory: every tensor a node saves while the block runs goes through ``pack_hook`` (which
+may return anything: the tensor, a copy, a file name), and ``unpack_hook`` turns that back into the
+tensor when backward needs it::
+
+    def pack(tensor):
+        print("saved for backward:", tuple(tensor.shape))
+        return tensor
+
+    with chainrule.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        loss = model(x).square().mean()     # one line per tensor saved
+    loss.backward()                         # unpacked as each node's backward runs
+
+Under the hooks chainrule saves what its operations need (the same values PyTorch's save, though
+an operation may save a mask where PyTorch saves the input), and, as in PyTorch, does not check
+that a tensor given to ``pack_hook`` is unchanged when it is unpacked: the hook owns it.
+"""
+from chainrule.autograd import function as _function
+from chainrule.autograd.function import BackwardNode, gradient_edge
+from chainrule.tensor import Tensor
+
+#: Every node of the graph (each ``grad_fn``, and a leaf's ``AccumulateGrad``) is one:
+#: ``isinstance(y.grad_fn, Node)``.
+Node = BackwardNode
+
+__all__ = [
+    "GradientEdge",
+    "Node",
+    "disable_saved_tensors_hooks",
+    "get_gradient_edge",
+    "increment_version",
+    "save_on_cpu",
+    "saved_tensors_hooks",
+]
+
+
+class GradientEdge(tuple):
+    """``(node, output_nr)``: which output of which node a gradient flows into."""
+
+    __slots__ = ()
+
+    def __new__(cls, node, output_nr):
+        return super().__new__(cls, (node, output_nr))
+
+    @property
+    def node(self):
+        return self[0]
+
+    @property
+    def output_nr(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"GradientEdge(node={self.node!r}, output_nr={self.output_nr})"
+
+
+def get_gradient_edge(tensor):
+    """The edge a gradient of ``tensor`` enters the graph through: its ``grad_fn`` and which of its
+    outputs the tensor is, or for a leaf requiring grad its ``AccumulateGrad`` node."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"get_gradient_edge(): expected a Tensor, got {type(tensor).__name__}")
+    if tensor.grad_fn is None and not tensor.requires_grad:
+        raise RuntimeError(
+            "It is not possible to get the gradient edge for a Tensor that does not require gradients; "
+            "set requires_grad=True on it (or on what it is computed from) first"
+        )
+    return GradientEdge(*gradient_edge(tensor))
+
+
+def increment_version(tensor):
+    """Mark ``tensor`` as changed in place (as an in-place operation does), so that a node that saved
+    it refuses to run backward on the old values. Takes a tensor or an iterable of tensors."""
+    for each in [tensor] if isinstance(tensor, Tensor) else tensor:
+        each._version_owner._version += 1
+
+
+class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
+    """Within the block, every tensor a node saves for backward is ``pack_hook(tensor)``, and
+    backward reads ``unpack_hook(packed)``, which must return a tensor of the saved one's shape.
+
+    The hooks in force when a tensor is saved are the ones used for it, whenever it is unpacked;
+    blocks nest, the innermost pair applying.
+    """
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _function._saved_tensors_hooks_disabled is not None:
+            raise RuntimeError(_function._saved_tensors_hooks_disabled)
+        _function._saved_tensors_hooks.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exception):
+        _function._saved_tensors_hooks.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (PyTorch's name)
+    """Keep every saved tensor on the CPU, moving it back to its device for backward: a GPU run's
+    activations then wait in main memory. chainrule computes on the CPU, so they stay where they
+    are (``pin_memory`` and ``device_type`` change nothing)."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        super().__init__(lambda tensor: (tensor.device, tensor.cpu()), lambda packed: packed[1].to(packed[0]))
+
+
+class disable_saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
+    """Within the block, entering ``saved_tensors_hooks`` raises RuntimeError(``error_message``)
+    (for code that cannot run with them)."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self.previous = _function._saved_tensors_hooks_disabled
+        _function._saved_tensors_hooks_disabled = self.error_message
+        return self
+
+    def __exit__(self, *exception):
+        _function._saved_tensors_hooks_disabled = self.previous
+

@@ -1,0 +1,177 @@
+"""autograd.graph: nodes and edges, and hooks on what the nodes save for backward, against PyTorch."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.autograd import graph
+
+
+def _step(lib, x, w, b):
+    """A small network's loss: a layer, tanh, exp and a sum (the values every node saves)."""
+    return (lib.nn.functional.linear(x, w, b).tanh().exp() * x.sum()).sum()
+
+
+def _inputs(lib, rng_seed=0):
+    rng = np.random.default_rng(rng_seed)
+    x, w, b = (rng.standard_normal(shape) for shape in ((4, 3), (2, 3), (2,)))
+    return [lib.tensor(value, requires_grad=True) for value in (x, w, b)]
+
+
+def test_hooks_see_every_saved_tensor_and_gradients_are_unchanged():
+    eager = _inputs(chainrule)
+    _step(chainrule, *eager).backward()
+    packed, unpacked = [], []
+
+    def pack(tensor):
+        packed.append(tensor)
+        return ("kept", tensor.detach().clone())
+
+    def unpack(kept):
+        unpacked.append(kept)
+        assert kept[0] == "kept"
+        return kept[1]
+
+    hooked = _inputs(chainrule)
+    with graph.saved_tensors_hooks(pack, unpack):
+        loss = _step(chainrule, *hooked)
+    assert packed and not unpacked
+    assert all(isinstance(tensor, chainrule.Tensor) for tensor in packed)
+    loss.backward()
+    assert len(unpacked) == len(packed)  # each saved tensor read once by its backward
+    theirs = _inputs(torch)
+    _step(torch, *theirs).backward()
+    for plain, ours, oracle in zip(eager, hooked, theirs):
+        np.testing.assert_array_equal(ours.grad.numpy(), plain.grad.numpy())
+        np.testing.assert_allclose(ours.grad.numpy(), oracle.grad.numpy(), rtol=1e-12)
+
+
+def test_a_saved_tensor_can_wait_on_disk(tmp_path):
+    """The tutorial's use: pack writes each saved tensor to a file, unpack reads it back."""
+    names = iter(range(1000))
+
+    def pack(tensor):
+        path = tmp_path / f"{next(names)}.pt"
+        chainrule.save(tensor.detach(), path)
+        return path
+
+    def unpack(path):
+        return chainrule.load(path)
+
+    plain, hooked = _inputs(chainrule), _inputs(chainrule)
+    _step(chainrule, *plain).backward()
+    with graph.saved_tensors_hooks(pack, unpack):
+        loss = _step(chainrule, *hooked)
+    assert len(list(tmp_path.iterdir())) > 0
+    loss.backward()
+    for a, b in zip(plain, hooked):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_the_innermost_hooks_apply_and_each_tensor_keeps_the_hooks_it_was_saved_with():
+    seen = []
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    with graph.saved_tensors_hooks(lambda t: ("outer", t), lambda p: seen.append(p[0]) or p[1]):
+        first = x.exp()
+        with graph.saved_tensors_hooks(lambda t: ("inner", t), lambda p: seen.append(p[0]) or p[1]):
+            second = x.sin()
+    (first.sum() + second.sum()).backward()
+    assert sorted(seen) == ["inner", "outer"]
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) + np.cos([1.0, 2.0]), rtol=1e-6)
+
+
+def test_a_custom_function_saving_its_output_gets_it_back_linked_for_double_backward():
+    class Exp(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = x.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            (result,) = ctx.saved_tensors
+            return grad * result
+
+    x = chainrule.tensor([0.5, 1.0], requires_grad=True)
+    with graph.saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
+        y = Exp.apply(x)
+    (grad,) = chainrule.autograd.grad(y.sum(), x, create_graph=True)
+    (second,) = chainrule.autograd.grad(grad.sum(), x)
+    np.testing.assert_allclose(second.numpy(), np.exp([0.5, 1.0]), rtol=1e-6)
+
+
+def test_a_retained_graph_unpacks_again_and_a_freed_one_refuses():
+    count = []
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    with graph.saved_tensors_hooks(lambda t: t, lambda t: count.append(1) or t):
+        y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert len(count) == 4 and x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_unpack_must_give_a_tensor():
+    x = chainrule.tensor([1.0], requires_grad=True)
+    with graph.saved_tensors_hooks(lambda t: 3, lambda packed: packed):
+        y = x.exp()
+    with pytest.raises(TypeError, match="unpack_hook expected to be a Tensor but got result of type int"):
+        y.sum().backward()
+
+
+def test_disabled_hooks_raise_the_given_message():
+    with graph.disable_saved_tensors_hooks("not while the cache is filled"):
+        with pytest.raises(RuntimeError, match="not while the cache is filled"):
+            with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
+    with graph.saved_tensors_hooks(lambda t: t, lambda t: t):  # allowed again after the block
+        pass
+
+
+def test_save_on_cpu_trains_as_without_it():
+    plain, hooked = _inputs(chainrule), _inputs(chainrule)
+    _step(chainrule, *plain).backward()
+    with graph.save_on_cpu(pin_memory=False):
+        loss = _step(chainrule, *hooked)
+    loss.backward()
+    for a, b in zip(plain, hooked):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_a_compiled_step_runs_eagerly_under_the_hooks_and_compiled_after():
+    model = chainrule.nn.Linear(3, 1)
+    seen = []
+
+    @chainrule.compile
+    def step(x):
+        loss = model(x).square().sum()
+        loss.backward()
+        return loss
+
+    x = chainrule.ones(2, 3)
+    step(x)
+    step(x)
+    with graph.saved_tensors_hooks(lambda t: seen.append(t.shape) or t, lambda t: t):
+        step(x)
+    assert seen  # the replayed program would have called no hook
+    assert step.eager_reason is None  # later calls replay again
+
+
+def test_nodes_edges_and_versions_as_in_pytorch():
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        assert isinstance(y.grad_fn, lib.autograd.graph.Node)
+        edge = lib.autograd.graph.get_gradient_edge(y)
+        assert edge.node is y.grad_fn and edge.output_nr == 0
+        leaf_edge = lib.autograd.graph.get_gradient_edge(x)
+        assert leaf_edge.node.name() == "torch::autograd::AccumulateGrad" if lib is torch else "AccumulateGrad"
+        with pytest.raises(RuntimeError):
+            lib.autograd.graph.get_gradient_edge(lib.tensor([1.0]))
+        z = x * x  # saves x
+        with lib.no_grad():
+            lib.autograd.graph.increment_version(x)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
