@@ -5,6 +5,7 @@ import torch
 
 import chainrule
 from chainrule.autograd import graph
+from tests.autograd.test_function import MyExp
 
 
 def _step(lib, x, w, b):
@@ -81,21 +82,9 @@ def test_the_innermost_hooks_apply_and_each_tensor_keeps_the_hooks_it_was_saved_
 
 
 def test_a_custom_function_saving_its_output_gets_it_back_linked_for_double_backward():
-    class Exp(chainrule.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            result = x.exp()
-            ctx.save_for_backward(result)
-            return result
-
-        @staticmethod
-        def backward(ctx, grad):
-            (result,) = ctx.saved_tensors
-            return grad * result
-
     x = chainrule.tensor([0.5, 1.0], requires_grad=True)
     with graph.saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
-        y = Exp.apply(x)
+        y = MyExp.apply(x)
     (grad,) = chainrule.autograd.grad(y.sum(), x, create_graph=True)
     (second,) = chainrule.autograd.grad(grad.sum(), x)
     np.testing.assert_allclose(second.numpy(), np.exp([0.5, 1.0]), rtol=1e-6)
