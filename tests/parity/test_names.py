@@ -3,7 +3,7 @@
 The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
 reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
-``rnn``, ``parametrize``, ``parametrizations``), ``utils.data`` and ``autograd.graph``. A name chainrule lacks must be in
+``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph`` and ``nn.utils.prune``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -18,12 +18,14 @@ import torch
 import torch.autograd.graph
 import torch.nn.utils.parametrizations
 import torch.nn.utils.parametrize
+import torch.nn.utils.prune
 
 import chainrule
 import chainrule.autograd.graph
 import chainrule.nn.functional
 import chainrule.nn.utils.parametrizations
 import chainrule.nn.utils.parametrize
+import chainrule.nn.utils.prune
 import chainrule.nn.utils.rnn
 import chainrule.utils.data
 
@@ -92,6 +94,7 @@ DELIBERATELY_MISSING = {
     "nn.utils.rnn": {},
     "nn.utils.parametrize": {},
     "nn.utils.parametrizations": {},
+    "nn.utils.prune": {},
     "autograd.graph": {
         **_because(_DEVICES + " (CUDA streams)", "set_warn_on_accumulate_grad_stream_mismatch set_override_stale_capture_stream"),
     },
@@ -131,6 +134,7 @@ NOT_YET = {
     "nn.utils.parametrize": set(),
     "nn.utils.parametrizations": set(),
     "utils.data": set(),
+    "nn.utils.prune": set(),
     "autograd.graph": set("register_multi_grad_hook allow_mutation_on_saved_tensors region_activation_memory_budget".split()),
     "nn.Module": set(),
     "optim.Optimizer": set(),
@@ -149,6 +153,13 @@ def _groups():
         ),
         "nn": (list(torch.nn.modules.__all__), chainrule.nn),
         "nn.Module": ([name for name in dir(torch.nn.Module) if not name.startswith("_")], chainrule.nn.Module),
+        "nn.utils.prune": (  # no __all__: the names it defines
+            [
+                name for name, value in vars(torch.nn.utils.prune).items()
+                if not name.startswith("_") and getattr(value, "__module__", None) == "torch.nn.utils.prune"
+            ],
+            chainrule.nn.utils.prune,
+        ),
         "optim.Optimizer": ([name for name in dir(torch.optim.Optimizer) if not name.startswith("_")], chainrule.optim.Optimizer),
         **{
             name: (

@@ -75,6 +75,9 @@ class WatchedHooks(OrderedDict):
 
     changes = 0
 
+    def __repr__(self):  # printed as PyTorch's registries print (module._forward_pre_hooks)
+        return repr(OrderedDict(self))
+
     def __setitem__(self, key, value):
         WatchedHooks.changes += 1
         super().__setitem__(key, value)

@@ -1,8 +1,8 @@
 """Helpers around modules and training loops, as ``torch.nn.utils``: gradient clipping, flat
 parameter vectors, padded and packed sequences (``rnn``), weight and spectral normalization (the
-old hooks here, the parametrizations in ``parametrizations``), ``parametrize``, folding batch norm
+old hooks here, the parametrizations in ``parametrizations``), ``parametrize``, ``prune``, folding batch norm
 into the layer before it, ``skip_init``, and ``stateless.functional_call``."""
-from chainrule.nn.utils import parametrizations, parametrize, rnn, stateless
+from chainrule.nn.utils import parametrizations, parametrize, prune, rnn, stateless
 from chainrule.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
