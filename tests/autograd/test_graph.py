@@ -164,3 +164,83 @@ def test_nodes_edges_and_versions_as_in_pytorch():
             lib.autograd.graph.increment_version(x)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z.sum().backward()
+
+
+def _hooked_run(lib):
+    """A backward with a tensor hook, node pre-hooks and hooks (on a product and on a leaf's
+    AccumulateGrad) and retain_grad, recording what each hook saw in order."""
+    log = []
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda grad: log.append(("tensor hook", grad.tolist())))
+    y.grad_fn.register_prehook(lambda grads: log.append(("prehook", [grad.tolist() for grad in grads])))
+    y.grad_fn.register_hook(
+        lambda grad_inputs, grad_outputs: log.append(
+            ("hook", [None if grad is None else grad.tolist() for grad in grad_inputs], [grad.tolist() for grad in grad_outputs])
+        )
+    )
+    accumulator = y.grad_fn.next_functions[0][0]
+    accumulator.register_prehook(lambda grads: log.append(("leaf prehook", [grad.tolist() for grad in grads])))
+    accumulator.register_hook(lambda grad_inputs, grad_outputs: log.append(("leaf hook", grad_inputs, [grad.tolist() for grad in grad_outputs])))
+    y.retain_grad()
+    y.exp().sum().backward()
+    return log, x.grad.tolist(), y.grad.tolist()
+
+
+def test_node_hooks_see_what_pytorchs_see_in_the_same_order():
+    ours, theirs = _hooked_run(chainrule), _hooked_run(torch)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-6)
+    assert [entry[0] for entry in ours[0]] == [entry[0] for entry in theirs[0]]
+    for mine, oracle in zip(ours[0], theirs[0]):
+        assert str(mine[1:]).count("None") == str(oracle[1:]).count("None")  # the constant 3 gets no gradient
+        flat = lambda entry: [v for part in entry[1:] for item in part if item is not None for v in np.ravel(item)]  # noqa: E731
+        np.testing.assert_allclose(flat(mine), flat(oracle), rtol=1e-6)
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_node_hooks_replace_gradients_and_their_handles_remove_them(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    pre = y.grad_fn.register_prehook(lambda grads: (grads[0] * 10,))
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] + 1, None))
+    y.sum().backward(retain_graph=True)
+    assert x.grad.tolist() == [31.0, 31.0]
+    pre.remove()
+    x.grad = None
+    y.sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0]
+    assert y.grad_fn.metadata == {}
+
+
+@pytest.mark.parametrize(
+    ("register", "error", "message"),
+    [
+        (lambda node: node.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0], grad_inputs[0])), RuntimeError, "None gradient"),
+        (lambda node: node.register_prehook(lambda grads: 5), TypeError, "expected tuple, but hook returned 'int'"),
+    ],
+)
+def test_a_node_hook_returning_the_wrong_thing_is_refused_as_in_pytorch(register, error, message):
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        register(y.grad_fn)
+        with pytest.raises(error, match=message):
+            y.sum().backward()
+
+
+def test_a_compiled_step_with_a_node_hook_runs_eagerly_and_calls_it():
+    model = chainrule.nn.Linear(3, 1)
+    calls = []
+
+    @chainrule.compile
+    def step(x):
+        loss = model(x).square().sum()
+        loss.grad_fn.register_hook(lambda grad_inputs, grad_outputs: calls.append(1))
+        loss.backward()
+        return loss
+
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        for _ in range(3):
+            step(chainrule.ones(2, 3))
+    assert len(calls) == 3

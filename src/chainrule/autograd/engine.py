@@ -79,17 +79,24 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         grads = pending.pop(node, None)
         if grads is None:  # every gradient sent here was None: backward gets zeros for each output
             grads = [None] * len(node.output_meta)
+        node_hooks = node._node_hooks
         if type(node) is AccumulateGrad:
+            if node_hooks is not None and node_hooks.pre:
+                grads = _run_node_prehooks(node, node_hooks.pre, grads)
             if capture is None:
                 accumulate(node.variable, grads[0])
             elif (node, 0) in capture:
                 capture[(node, 0)] = _run_tensor_hooks(node.variable._hooks, as_tensor_value(grads[0]))
+            if node_hooks is not None and node_hooks.post:
+                _run_node_hooks(node, node_hooks.post, (), grads)
             if observer is not None:
                 observer(node, grads, ())
             continue
 
         if node._output_hooks or node._retained:
             grads = _run_output_hooks(node, grads)
+        if node_hooks is not None and node_hooks.pre:
+            grads = _run_node_prehooks(node, node_hooks.pre, grads)
         if capture is not None:
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
@@ -97,6 +104,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         if node._freed:
             raise node.freed_error()
         input_grads = call_backward(node, grads, create_graph)
+        if node_hooks is not None and node_hooks.post:
+            input_grads = _run_node_hooks(node, node_hooks.post, input_grads, grads)
         if check_nan:
             _check_nan(node, input_grads)
         if observer is not None:
@@ -238,6 +247,44 @@ def _run_output_hooks(node, grads):
             if tensor is not None and grads[output_nr] is not None:
                 accumulate(tensor, grads[output_nr])
     return grads
+
+
+def _run_node_prehooks(node, hooks, grads):
+    """``node.register_prehook`` hooks, each given the gradients of the node's outputs (a tuple of
+    tensors) and replacing them when it returns a tuple."""
+    grads = tuple([as_tensor_value(grad) for grad in grads])
+    for hook in list(hooks.values()):
+        grads = _replaced(node, "prehook", grads, hook(grads))
+    return [_as_engine_value(grad) for grad in grads]
+
+
+def _run_node_hooks(node, hooks, input_grads, grads):
+    """``node.register_hook`` hooks, each given the gradients the node computed for its inputs and
+    those of its outputs, and replacing the former when it returns a tuple."""
+    given = tuple([as_tensor_value(grad) for grad in grads])
+    input_grads = tuple([
+        None if next_node is None else as_tensor_value(grad) for next_node, grad in zip(node.next_nodes, input_grads)
+    ])
+    for hook in list(hooks.values()):
+        input_grads = _replaced(node, "hook", input_grads, hook(input_grads, given))
+    return tuple([_as_engine_value(grad) for grad in input_grads])
+
+
+def _replaced(node, kind, grads, returned):
+    """What a node's hook returned, checked to replace ``grads``: None (keep them) or a tuple of
+    as many, None only where there was None."""
+    if returned is None:
+        return grads
+    if not isinstance(returned, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(returned).__name__}' ({kind} of {node.name()})")
+    if len(returned) != len(grads):
+        raise RuntimeError(
+            f"hook of {node.name()} returned an incorrect number of gradients (expected {len(grads)}, got {len(returned)})"
+        )
+    for old, new in zip(grads, returned):
+        if old is None and new is not None:
+            raise RuntimeError(f"can't replace a None gradient with a non-None value ({kind} of {node.name()})")
+    return tuple([as_tensor_value(grad) for grad in returned])
 
 
 def _run_tensor_hooks(hooks, grad):

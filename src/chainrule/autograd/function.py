@@ -34,6 +34,7 @@ import weakref
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.backend import ndarray
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.utils.hooks import add_hook, hook_registry
 
 
 class SavedOutput:
@@ -72,6 +73,15 @@ class PackedSaved:
         return tensor
 
 
+class NodeHooks:
+    """The hooks registered on one node: ``pre`` run before its backward, ``post`` after."""
+
+    __slots__ = ("pre", "post")
+
+    def __init__(self):
+        self.pre, self.post = hook_registry(), hook_registry()
+
+
 class BackwardNode:
     """A node of the graph, and the ``ctx`` of the forward call that made it.
 
@@ -101,6 +111,33 @@ class BackwardNode:
     _forward_trace = None  # where the node was created, kept under anomaly detection
     _output_names = None  # {output_nr: name} for outputs the user named (see Tensor.name)
     _non_differentiable = ()
+    _node_hooks = None  # NodeHooks, once register_prehook or register_hook was called
+
+    def register_prehook(self, hook):
+        """Call ``hook(grad_outputs)`` before this node's backward runs: the gradients arrived for
+        its outputs, a tuple of tensors (None for an output that got none). A tuple it returns
+        replaces them. Returns a handle whose ``remove()`` takes the hook off."""
+        return add_hook(self._hooks().pre, hook)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward ran: the gradients
+        it computed for its inputs (None for an input that needs none) and those it was given. A
+        tuple it returns replaces ``grad_inputs``. Returns a handle whose ``remove()`` takes the
+        hook off."""
+        return add_hook(self._hooks().post, hook)
+
+    def _hooks(self):
+        if self._node_hooks is None:
+            self._node_hooks = NodeHooks()
+        return self._node_hooks
+
+    @property
+    def metadata(self):
+        """A dict of your own for this node (empty until you fill it), as PyTorch's."""
+        kept = self.__dict__.get("_metadata")
+        if kept is None:
+            kept = self._metadata = {}
+        return kept
 
     def save_for_backward(self, *values):
         """Keep ``values`` (tensors, or arrays in an ``Op``) for ``backward``; an in-place change

@@ -359,7 +359,7 @@ class Recorder:
         if type(node) is AccumulateGrad:
             variable = node.variable
             expr = self._tensor_expr(variable)
-            if expr is None or variable._hooks or variable._post_accumulate_grad_hooks:
+            if expr is None or variable._hooks or variable._post_accumulate_grad_hooks or node._node_hooks is not None:
                 self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
             if self.failure is not None or names[0] is None:
                 return
@@ -374,8 +374,8 @@ class Recorder:
         if context is None:
             self.fail(f"runs backward through {node.name()}, recorded before the call")
             return
-        if node._output_hooks or node._retained:
-            self.fail(f"has hooks or retain_grad on an output of {node.name()}")
+        if node._output_hooks or node._retained or node._node_hooks is not None:
+            self.fail(f"has hooks or retain_grad on {node.name()} or an output of it")
             return
         self._backpropagated.add(id(node))
         function = node.function
