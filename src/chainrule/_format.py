@@ -15,6 +15,7 @@
 import contextlib
 import dataclasses
 import math
+import sys
 
 from chainrule import dtypes
 from chainrule.backend import to_numpy, xp
@@ -213,6 +214,10 @@ def format_tensor(tensor):
         suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
+    forward_ad = sys.modules.get("chainrule.autograd.forward_ad")  # tangents exist only once it is loaded
+    tangent = forward_ad.tangent_of(tensor) if forward_ad is not None else None
+    if tangent is not None:
+        suffixes.append(f"tangent={format_tensor(tangent)}")
     return _with_suffixes(prefix + format_values(array, len(prefix)), suffixes, len(prefix))
 
 

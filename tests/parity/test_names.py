@@ -3,7 +3,7 @@
 The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
 reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
-``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph`` and ``nn.utils.prune``. A name chainrule lacks must be in
+``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph``, ``autograd.forward_ad`` and ``nn.utils.prune``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -15,12 +15,14 @@ import operator
 
 import pytest
 import torch
+import torch.autograd.forward_ad
 import torch.autograd.graph
 import torch.nn.utils.parametrizations
 import torch.nn.utils.parametrize
 import torch.nn.utils.prune
 
 import chainrule
+import chainrule.autograd.forward_ad
 import chainrule.autograd.graph
 import chainrule.nn.functional
 import chainrule.nn.utils.parametrizations
@@ -95,6 +97,7 @@ DELIBERATELY_MISSING = {
     "nn.utils.parametrize": {},
     "nn.utils.parametrizations": {},
     "nn.utils.prune": {},
+    "autograd.forward_ad": {},
     "autograd.graph": {
         **_because(_DEVICES + " (CUDA streams)", "set_warn_on_accumulate_grad_stream_mismatch set_override_stale_capture_stream"),
     },
@@ -135,6 +138,7 @@ NOT_YET = {
     "nn.utils.parametrizations": set(),
     "utils.data": set(),
     "nn.utils.prune": set(),
+    "autograd.forward_ad": set(),
     "autograd.graph": set("register_multi_grad_hook allow_mutation_on_saved_tensors region_activation_memory_budget".split()),
     "nn.Module": set(),
     "optim.Optimizer": set(),
@@ -168,7 +172,7 @@ def _groups():
             )
             for name in (
                 "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize", "nn.utils.parametrizations", "utils.data",
-                "autograd.graph",
+                "autograd.graph", "autograd.forward_ad",
             )
         },
     }

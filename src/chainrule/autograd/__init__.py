@@ -1,11 +1,12 @@
 """The autograd engine: Function, backward, grad, grad mode, gradcheck, anomaly detection, ``Variable``,
-``functional`` (Jacobians, Hessians and their products) and ``graph`` (nodes, edges, saved-tensor hooks)."""
+``functional`` (Jacobians, Hessians and their products), ``graph`` (nodes, edges, saved-tensor hooks)
+and ``forward_ad`` (forward mode: tangents carried with the values)."""
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
 from chainrule.autograd.backward_pass import backward, grad
 from chainrule.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
-from chainrule.autograd import functional, graph
+from chainrule.autograd import forward_ad, functional, graph
 from chainrule.autograd.variable import Variable
 
 FunctionCtx = BackwardNode
@@ -14,6 +15,7 @@ __all__ = [
     "AccumulateGrad",
     "BackwardNode",
     "Function",
+    "forward_ad",
     "functional",
     "graph",
     "FunctionCtx",

@@ -139,6 +139,10 @@ class BackwardNode:
             kept = self._metadata = {}
         return kept
 
+    def save_for_forward(self, *tensors):
+        """Keep ``tensors`` for ``jvp`` (forward mode), which reads them as ``ctx.saved_tensors``."""
+        self._saved_for_forward = tensors
+
     def save_for_backward(self, *values):
         """Keep ``values`` (tensors, or arrays in an ``Op``) for ``backward``; an in-place change
         to a saved input or output is detected when backward reads them."""
@@ -328,11 +332,39 @@ class Function:
         """Gradients with respect to each input of ``forward``, given those of each output."""
         raise NotImplementedError("a Function subclass must define a static backward(ctx, *grad_outputs)")
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward mode (optional): the tangent of each output, given one per input of ``forward``
+        (``autograd.forward_ad``); without it, the tangents are computed from ``backward``."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
+    @classmethod
+    def apply_keeping_context(cls, args):
+        """``(cls.apply(*args), ctx)``: the outputs and the ctx their forward filled, also when no
+        input requires grad (then no graph is kept: the outputs are made constants again). Forward
+        mode calls ``jvp`` with that ctx."""
+        recorded = grad_mode._state.enabled and any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+        enabled = grad_mode._state.enabled
+        try:
+            outputs = cls._apply_recorded(args)
+        finally:
+            grad_mode._state.enabled = enabled
+        each = outputs if type(outputs) is tuple else (outputs,)
+        ctx = next((output.grad_fn for output in each if output.grad_fn is not None), None)
+        if not recorded:
+            for output in each:
+                output.grad_fn, output._requires_grad = None, False
+        return outputs, ctx
+
     @classmethod
     def apply(cls, *args):
         """Run the operation on ``args`` and, when any input requires grad, record it in the graph."""
         if _recorder is not None:  # chainrule.compile is recording this call (compile/recorder.py)
             return _recorder.apply(cls, args)
+        if _forward_ad is not None:  # some tensor carries a forward-mode tangent (autograd/forward_ad.py)
+            return _forward_ad.carry_tangents(cls, args)
         if grad_mode._state.enabled:
             for arg in args:
                 if isinstance(arg, Tensor) and arg._requires_grad:
@@ -422,6 +454,10 @@ class Function:
 # innermost last, and the message ``disable_saved_tensors_hooks`` refuses them with (None: allowed).
 _saved_tensors_hooks = []
 _saved_tensors_hooks_disabled = None
+
+# The ``forward_ad`` module while some tensor carries a tangent, else None: Function.apply hands it the
+# call, in-place writes tell it where a tangent went (see autograd/forward_ad.py).
+_forward_ad = None
 
 # The recorder of ``chainrule.compile`` while it records a call, else None: the one switch that
 # Function.apply and the engine's run_backward look at (and the two functions below).
@@ -544,12 +580,14 @@ class _UnrecordedContext:
     def save_for_backward(self, *values):
         pass
 
+    def save_for_forward(self, *values):
+        pass
+
     def mark_non_differentiable(self, *outputs):
         pass
 
     def set_materialize_grads(self, value):
         pass
-
 
 
 def _as_output(raw, args):

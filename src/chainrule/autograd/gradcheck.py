@@ -32,15 +32,16 @@ def numerical_jacobians(fn, inputs, eps=1e-6):
         for position, tensor in enumerate(inputs):
             if not (isinstance(tensor, Tensor) and tensor.requires_grad):
                 continue
-            flat = tensor.array.reshape(-1)  # a view: perturbing it perturbs the input
-            columns = [xp.zeros((size, flat.size)) for size in output_sizes]
-            for element in range(flat.size):
-                original = flat[element].item()
-                flat[element] = original + eps
+            array = tensor.array  # perturbed in place, element by element (also when it is a strided view)
+            columns = [xp.zeros((size, array.size)) for size in output_sizes]
+            for element in range(array.size):
+                index = xp.unravel_index(element, array.shape)
+                original = array[index].item()
+                array[index] = original + eps
                 plus = [output.array.astype(xp.float64).reshape(-1) for output in _outputs_tuple(fn, inputs)]
-                flat[element] = original - eps
+                array[index] = original - eps
                 minus = [output.array.astype(xp.float64).reshape(-1) for output in _outputs_tuple(fn, inputs)]
-                flat[element] = original
+                array[index] = original
                 for column, high, low in zip(columns, plus, minus):
                     column[:, element] = (high - low) / (2 * eps)
             jacobians[position] = columns
@@ -82,40 +83,88 @@ def analytical_jacobians(fn, inputs):
     return jacobians
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
-    """True when ``fn``'s backward matches finite differences for every input that requires grad.
+def forward_jacobians(fn, inputs):
+    """The same Jacobians as ``numerical_jacobians``, column by column from forward mode: the
+    tangent of every output for a unit tangent on one input element (``autograd.forward_ad``)."""
+    from chainrule.autograd import forward_ad  # noqa: PLC0415 (forward_ad imports this package)
+
+    differentiable = [position for position, tensor in enumerate(inputs) if isinstance(tensor, Tensor) and tensor.requires_grad]
+    jacobians = {}
+    for position in differentiable:
+        size = inputs[position].array.size
+        columns = None
+        for element in range(size):
+            with forward_ad.dual_level():
+                duals = list(inputs)
+                for other in differentiable:
+                    direction = xp.zeros(inputs[other].array.size, dtype=inputs[other].array.dtype)
+                    if other == position:
+                        direction[element] = 1
+                    tangent = tensor_from_array(direction.reshape(inputs[other].array.shape))
+                    duals[other] = forward_ad.make_dual(inputs[other], tangent)
+                outputs = _outputs_tuple(fn, duals)
+                tangents = [forward_ad.unpack_dual(output).tangent for output in outputs]
+            if columns is None:
+                columns = [xp.zeros((output.array.size, size)) for output in outputs]
+            for column, tangent in zip(columns, tangents):
+                if tangent is not None:
+                    column[:, element] = tangent.array.reshape(-1)
+        jacobians[position] = columns or []
+    return jacobians
+
+
+def gradcheck(
+    fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+    check_grad_dtypes=False, check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
+    check_backward_ad=True, fast_mode=False, masked=None,
+):
+    """True when ``fn``'s derivatives match finite differences for every input that requires grad:
+    those of backward (``check_backward_ad``, on by default) and those of forward mode
+    (``check_forward_ad``).
 
     Inputs should be float64: in float32 the finite differences themselves are too coarse. On a
     mismatch, raises ``GradcheckError`` naming the worst element (or returns False when
-    ``raise_exception=False``).
+    ``raise_exception=False``). Every Jacobian is built in full, element by element: PyTorch's
+    ``fast_mode`` and its batched and undefined-gradient checks (``check_batched_grad``,
+    ``check_undefined_grad``...) are accepted and change nothing.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     numerical = numerical_jacobians(fn, inputs, eps)
-    analytical = analytical_jacobians(fn, inputs)
-    for position in numerical:
-        for output_index, (computed, expected) in enumerate(zip(analytical[position], numerical[position])):
-            error = xp.abs(computed - expected) - (atol + rtol * xp.abs(expected))
-            if error.size and error.max() > 0:
-                row, column = xp.unravel_index(int(error.argmax()), error.shape)
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {output_index} with respect to input {position}: "
-                    f"at output element {row}, input element {column} backward gives "
-                    f"{computed[row, column]:.8g} but finite differences give {expected[row, column]:.8g} "
-                    f"(atol={atol}, rtol={rtol}).\nanalytical:\n{computed}\nnumerical:\n{expected}"
-                )
+    checks = []
+    if check_backward_ad:
+        checks.append(("backward", analytical_jacobians(fn, inputs)))
+    if check_forward_ad:
+        checks.append(("forward mode", forward_jacobians(fn, inputs)))
+    for mode, analytical in checks:
+        for position in numerical:
+            for output_index, (computed, expected) in enumerate(zip(analytical[position], numerical[position])):
+                error = xp.abs(computed - expected) - (atol + rtol * xp.abs(expected))
+                if error.size and error.max() > 0:
+                    row, column = xp.unravel_index(int(error.argmax()), error.shape)
+                    if not raise_exception:
+                        return False
+                    raise GradcheckError(
+                        f"Jacobian mismatch for output {output_index} with respect to input {position}: "
+                        f"at output element {row}, input element {column} {mode} gives "
+                        f"{computed[row, column]:.8g} but finite differences give {expected[row, column]:.8g} "
+                        f"(atol={atol}, rtol={rtol}).\nanalytical:\n{computed}\nnumerical:\n{expected}"
+                    )
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **ignored_options):
+def gradgradcheck(
+    fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
+    raise_exception=True, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+    check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False,
+):
     """``gradcheck`` of the gradient: True when second derivatives from backward-of-backward match
     finite differences of the first.
 
     The checked function is (inputs, v) -> vᵀ J, the gradient of ``fn`` seeded with the cotangents
     ``grad_outputs`` (uniform in [-1, 1) when not given, as PyTorch draws them). Both inputs and
-    cotangents are perturbed. PyTorch's other options (``nondet_tol``, ``check_batched_grad``, ...)
-    are accepted and change nothing.
+    cotangents are perturbed: by backward of backward (``check_rev_over_rev``, on by default) and
+    by forward mode over backward (``check_fwd_over_rev``). PyTorch's other options
+    (``nondet_tol``, ``check_batched_grad``, ...) are accepted and change nothing.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     if grad_outputs is None:
@@ -138,7 +187,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
             )
         return tuple(gradient for gradient in gradients if gradient is not None)
 
-    return gradcheck(gradient_of_fn, inputs + grad_outputs, eps, atol, rtol, raise_exception)
+    return gradcheck(
+        gradient_of_fn, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
+        check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev,
+    )
 
 
 from chainrule.autograd.backward_pass import grad  # noqa: E402

@@ -80,9 +80,13 @@ class CompiledFunction:
         return programs[-1].code if programs else None
 
     def __call__(self, *args, **kwargs):
-        if self.eager_reason is not None or function_module._recorder is not None or function_module._saved_tensors_hooks:
-            # inside another recording, its recorder hears the operations; under saved-tensor hooks,
-            # which a program does not call, this call runs eagerly
+        if (
+            self.eager_reason is not None or function_module._recorder is not None
+            or function_module._saved_tensors_hooks or function_module._forward_ad is not None
+        ):
+            # inside another recording, its recorder hears the operations; under saved-tensor hooks
+            # or with forward-mode tangents about, which a program neither calls nor carries, this
+            # call runs eagerly
             return self.function(*args, **kwargs)
         key = _signature(args, kwargs)
         for recording in self.recordings.get(key, ()):

@@ -97,6 +97,8 @@ class Recorder:
         self._check_random()
         if function_module._saved_tensors_hooks:
             self.fail("saves tensors under autograd.graph.saved_tensors_hooks, whose hooks a program would skip")
+        if function_module._forward_ad is not None:
+            self.fail("carries forward-mode tangents (autograd.forward_ad), which a program would drop")
         written = [args[position] for position in getattr(function, "writes_into", ()) if isinstance(args[position], Tensor)]
         for tensor in written:  # its version went up as the operation began (apply_writing)
             self._written_by_operation(tensor)

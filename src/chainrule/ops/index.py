@@ -145,16 +145,25 @@ class MaskedSelect(GetItem):
     pass
 
 
-def _kind_of_read(key):
-    """The GetItem (sub)class whose node PyTorch shows for ``x[key]`` (the last step, where
-    PyTorch makes several nodes for a mixed key)."""
-    if any(isinstance(part, ndarray) for part in key):
+def _kind_of_read(key, shape):
+    """The GetItem (sub)class whose node PyTorch shows for ``x[key]``: PyTorch applies a key's parts
+    left to right (an int selects, a slice narrows unless it keeps the whole dimension, None adds
+    a dimension) and shows the last step that did something; integer arrays and bools are applied last."""
+    if any(isinstance(part, (ndarray, bool)) for part in key):  # a bool is a mask of one element
         return GetItem
-    if any(isinstance(part, int) for part in key):
-        return Select
-    if any(isinstance(part, slice) for part in key):
-        return Slice
-    return NewAxis if any(part is None for part in key) else Alias
+    kind, dim = Alias, 0
+    for part in key:
+        if part is None:
+            kind = NewAxis
+        elif part is Ellipsis:
+            dim = len(shape) - sum(1 for later in key[key.index(Ellipsis) + 1 :] if later is not None and later is not Ellipsis)
+        elif isinstance(part, slice):
+            if dim < len(shape) and part.indices(shape[dim]) != (0, shape[dim], 1):
+                kind = Slice
+            dim += 1
+        else:
+            kind, dim = Select, dim + 1
+    return kind
 
 
 def flat_positions(shape, key):
@@ -470,7 +479,7 @@ def getitem(x, key):
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
     key, repeats = _normalize_key(key, x.array.shape)
-    return _kind_of_read(key).apply(x, key, repeats)
+    return _kind_of_read(key, x.array.shape).apply(x, key, repeats)
 
 
 @public(inplace=True)

@@ -33,6 +33,8 @@ def write_in_place(tensor, operation, *args, **kwargs):
     check_castable(result, tensor)
     tensor.array[...] = result.array
     tensor._version_owner._version += 1
+    if function_module._forward_ad is not None:  # forward mode: the tangent goes with the values
+        function_module._forward_ad.tangent_moved(result, tensor)
     if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
         function_module._recorder.wrote_in_place(tensor, result)
     if recording:
@@ -90,6 +92,8 @@ def snapshot(tensor):
     copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
     if function_module._recorder is not None:
         function_module._recorder.copied(copy, tensor)
+    if function_module._forward_ad is not None:
+        function_module._forward_ad.tangent_moved(tensor, copy)
     return copy
 
 
