@@ -67,3 +67,64 @@ def test_assert_close_answers_as_pytorch_does(actual, expected, options):
 def test_a_callable_msg_rewrites_the_message():
     with pytest.raises(AssertionError, match="^checked: Tensor-likes are not close!"):
         assert_close(chainrule.tensor([1.0]), chainrule.tensor([2.0]), msg=lambda message: "checked: " + message)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "low", "high", "lowest", "highest"),
+    [
+        ("float32", None, None, -9, 9),
+        ("float64", 0.5, 2.0, 0.5, 2.0),
+        ("int64", None, None, -9, 9),
+        ("uint8", None, None, 0, 9),
+        ("int8", -200, 200, -128, 127),
+        ("int32", 0, 3, 0, 2),
+        ("bool", None, None, 0, 1),
+    ],
+)
+def test_make_tensor_draws_within_pytorchs_intervals(dtype, low, high, lowest, highest):
+    chainrule.manual_seed(0)
+    made = chainrule.testing.make_tensor(2000, dtype=getattr(chainrule, dtype), device="cpu", low=low, high=high)
+    theirs = torch.testing.make_tensor(2000, dtype=getattr(torch, dtype), device="cpu", low=low, high=high)
+    assert made.dtype == getattr(chainrule, dtype) and made.shape == (2000,)
+    values = made.numpy().astype(float)
+    assert lowest <= values.min() and values.max() <= highest
+    assert values.min() <= lowest + (highest - lowest) * 0.1 and values.max() >= highest - (highest - lowest) * 0.1
+    expected = theirs.numpy().astype(float)
+    assert expected.min() >= lowest and expected.max() <= highest  # the same intervals in PyTorch
+
+
+def test_make_tensor_shapes_views_gradients_and_zeros():
+    made = chainrule.testing.make_tensor((2, 3), dtype=chainrule.float64, device="cpu", requires_grad=True, noncontiguous=True)
+    theirs = torch.testing.make_tensor((2, 3), dtype=torch.float64, device="cpu", requires_grad=True, noncontiguous=True)
+    assert made.shape == theirs.shape and made.stride() == theirs.stride() and made.is_contiguous() is False
+    assert made.requires_grad and made.is_leaf is theirs.is_leaf
+    assert chainrule.testing.make_tensor(2, 3, dtype=chainrule.float32).shape == (2, 3)
+    assert chainrule.testing.make_tensor(1, dtype=chainrule.float32, noncontiguous=True).is_contiguous()  # one element: nothing to stride
+    nonzero = chainrule.testing.make_tensor(500, dtype=chainrule.int64, low=-1, high=2, exclude_zero=True)
+    assert 0 not in nonzero.tolist() and 1 in nonzero.tolist()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"dtype": "int64", "requires_grad": True}, ValueError, "not supported for boolean and integral"),
+        ({"dtype": "float32", "low": 5, "high": 1}, ValueError, "must be less than"),
+        ({"dtype": "float32", "low": float("nan")}, ValueError, "cannot be NaN"),
+        ({"dtype": "uint8", "low": -5, "high": -1}, ValueError, "only supports"),
+    ],
+)
+def test_make_tensor_refuses_what_pytorch_refuses(kwargs, error, message):
+    dtype = kwargs.pop("dtype")
+    with pytest.raises(error, match=message):
+        torch.testing.make_tensor(3, dtype=getattr(torch, dtype), device="cpu", **kwargs)
+    with pytest.raises(error, match=message):
+        chainrule.testing.make_tensor(3, dtype=getattr(chainrule, dtype), device="cpu", **kwargs)
+
+
+def test_assert_allclose_is_the_deprecated_looser_form():
+    with pytest.warns(FutureWarning, match="assert_close"):
+        chainrule.testing.assert_allclose(chainrule.tensor([1.0, float("nan")]), [1.00005, float("nan")])
+    with pytest.warns(FutureWarning), pytest.raises(AssertionError, match="not close"):
+        chainrule.testing.assert_allclose(chainrule.tensor([1.0]), [1.001])
+    with pytest.warns(FutureWarning):
+        chainrule.testing.assert_allclose(chainrule.tensor([1, 2]), chainrule.tensor([1.0, 2.0], dtype=chainrule.float64))

@@ -4,6 +4,7 @@
 the datasets reproducible, as ``torch.manual_seed`` does (the numbers differ from PyTorch's: the
 generators are different algorithms).
 """
+import contextlib
 import json
 
 from chainrule import dtypes
@@ -77,3 +78,19 @@ def set_rng_state(new_state):
         default_generator.set_state(state)
     except (ValueError, TypeError, KeyError) as error:
         raise RuntimeError(f"set_rng_state: this tensor is not a state from chainrule.get_rng_state() ({error})") from None
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """``with fork_rng():`` the numbers drawn inside come from the global stream as it was, and
+    the stream is put back as it was when the block ends: code outside draws the same numbers as
+    if the block had not run. (``devices`` and ``device_type`` name accelerators: chainrule has the
+    CPU only.) ``enabled=False`` makes it do nothing."""
+    if not enabled:
+        yield
+        return
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)

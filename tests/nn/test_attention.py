@@ -188,3 +188,29 @@ def test_multihead_attention_errors_match_torch(call):
     ours = error_of(lambda: call(chainrule, nn.MultiheadAttention(4, 2), chainrule.tensor(values)))
     theirs = error_of(lambda: call(torch, torch.nn.MultiheadAttention(4, 2), torch.tensor(values)))
     assert ours is not None and ours[0] is theirs[0], (ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "backends",
+    [SDPBackend.MATH, [SDPBackend.FLASH_ATTENTION], [SDPBackend.EFFICIENT_ATTENTION], [SDPBackend.CUDNN_ATTENTION, SDPBackend.MATH]],
+)
+@pytest.mark.parametrize("shape", [(2, 3, 4), (1, 2, 3, 4)])
+def test_sdpa_kernel_allows_and_refuses_as_pytorch_does_on_the_cpu(backends, shape):
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal(shape) for _ in range(3))
+    results = []
+    for lib in (torch, chainrule):
+        attention = __import__(f"{lib.__name__}.nn.attention", fromlist=["sdpa_kernel"])
+        chosen = getattr(attention.SDPBackend, backends.name) if not isinstance(backends, list) else [
+            getattr(attention.SDPBackend, backend.name) for backend in backends
+        ]
+        with attention.sdpa_kernel(chosen):
+            try:
+                results.append(lib.nn.functional.scaled_dot_product_attention(*(lib.tensor(a) for a in (q, k, v))).numpy())
+            except RuntimeError as error:
+                results.append(type(error))
+    if isinstance(results[0], type):
+        assert results[1] is results[0]
+    else:
+        np.testing.assert_allclose(results[1], results[0], rtol=1e-10)
+    assert chainrule.nn.functional.scaled_dot_product_attention(*(chainrule.tensor(a) for a in (q, k, v))).shape == shape

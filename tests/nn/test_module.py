@@ -471,3 +471,23 @@ def test_a_strict_load_refused_after_its_post_hooks_puts_the_extra_state_back_to
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "linear.bias"'):
         model.load_state_dict({"_extra_state": {"count": 9}, "linear.weight": chainrule.zeros(2, 2)})
     assert model.count == 3
+
+
+def test_a_buffer_assigned_as_an_attribute_is_registered_as_pytorchs():
+    results = []
+    for lib in (chainrule, torch):
+        module = lib.nn.Module()
+        module.mask = lib.nn.Buffer(lib.ones(2))
+        module.scratch = lib.nn.Buffer(lib.zeros(1), persistent=False)
+        module.mask = lib.nn.Buffer(lib.ones(3))  # replaced, still a buffer
+        module.p = lib.nn.Parameter(lib.ones(1))
+        with pytest.raises(TypeError, match="cannot assign"):
+            module.p = lib.nn.Buffer(lib.ones(1))
+        results.append((
+            [(name, buffer.tolist()) for name, buffer in module.named_buffers()],
+            list(module.state_dict()),
+            lib.nn.Buffer().shape == (0,),
+            lib.nn.Buffer(lib.ones(2, requires_grad=True)).requires_grad,
+        ))
+    assert results[0] == results[1]
+    assert results[0][:2] == ([("mask", [1.0, 1.0, 1.0]), ("scratch", [0.0])], ["p", "mask"])

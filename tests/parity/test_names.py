@@ -3,7 +3,8 @@
 The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
 reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
-``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph``, ``autograd.forward_ad`` and ``nn.utils.prune``. A name chainrule lacks must be in
+``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph``, ``autograd.forward_ad``, ``nn.attention``, ``nn.utils.prune`` and
+``testing``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -16,6 +17,7 @@ import operator
 import pytest
 import torch
 import torch.autograd.forward_ad
+import torch.nn.attention
 import torch.autograd.graph
 import torch.nn.utils.parametrizations
 import torch.nn.utils.parametrize
@@ -23,6 +25,7 @@ import torch.nn.utils.prune
 
 import chainrule
 import chainrule.autograd.forward_ad
+import chainrule.nn.attention
 import chainrule.autograd.graph
 import chainrule.nn.functional
 import chainrule.nn.utils.parametrizations
@@ -98,6 +101,14 @@ DELIBERATELY_MISSING = {
     "nn.utils.parametrizations": {},
     "nn.utils.prune": {},
     "autograd.forward_ad": {},
+    "nn.attention": {
+        **_because(
+            _DEVICES + " (registries of fused GPU flash-attention kernels)",
+            "WARN_FOR_UNFUSED_KERNELS register_flash_attention_impl activate_flash_attention_impl "
+            "list_flash_attention_impls current_flash_attention_impl restore_flash_attention_impl",
+        ),
+    },
+    "testing": {**_because("TorchScript's IR pattern checker: chainrule has no TorchScript", "FileCheck")},
     "autograd.graph": {
         **_because(_DEVICES + " (CUDA streams)", "set_warn_on_accumulate_grad_stream_mismatch set_override_stale_capture_stream"),
     },
@@ -139,6 +150,8 @@ NOT_YET = {
     "utils.data": set(),
     "nn.utils.prune": set(),
     "autograd.forward_ad": set(),
+    "nn.attention": set(),
+    "testing": set(),
     "autograd.graph": set("register_multi_grad_hook allow_mutation_on_saved_tensors region_activation_memory_budget".split()),
     "nn.Module": set(),
     "optim.Optimizer": set(),
@@ -157,6 +170,7 @@ def _groups():
         ),
         "nn": (list(torch.nn.modules.__all__), chainrule.nn),
         "nn.Module": ([name for name in dir(torch.nn.Module) if not name.startswith("_")], chainrule.nn.Module),
+        "testing": (["assert_close", "make_tensor", "assert_allclose", "FileCheck"], chainrule.testing),  # no __all__
         "nn.utils.prune": (  # no __all__: the names it defines
             [
                 name for name, value in vars(torch.nn.utils.prune).items()
@@ -172,7 +186,7 @@ def _groups():
             )
             for name in (
                 "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize", "nn.utils.parametrizations", "utils.data",
-                "autograd.graph", "autograd.forward_ad",
+                "autograd.graph", "autograd.forward_ad", "nn.attention",
             )
         },
     }

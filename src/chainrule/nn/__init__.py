@@ -40,7 +40,7 @@ from chainrule.nn.activation import (
     Threshold,
 )
 from chainrule.nn.adaptive import AdaptiveLogSoftmaxWithLoss
-from chainrule.nn.attention import MultiheadAttention
+from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.channelshuffle import ChannelShuffle
 from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -118,7 +118,7 @@ from chainrule.nn.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from chainrule.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from chainrule.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from chainrule.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from chainrule.nn.pooling import (
     AdaptiveAvgPool1d,
@@ -168,6 +168,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "Buffer",
     "BatchNorm2d",
     "BatchNorm3d",
     "Bilinear",

@@ -11,6 +11,7 @@ import warnings
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.backend import as_array, xp
+from chainrule.nn import attention
 from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
 from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
@@ -980,6 +981,7 @@ def scaled_dot_product_attention(
     each shared by query.size(-3) // key.size(-3) query heads.
     """
     _check_attention_inputs(query, key, value, attn_mask, is_causal)
+    attention.check_backend(query, key, value)
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         group = query.shape[-3] // key.shape[-3]
         key, value = key.repeat_interleave(group, -3), value.repeat_interleave(group, -3)

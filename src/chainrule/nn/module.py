@@ -21,7 +21,7 @@ from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
 from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.creation import empty_like
 from chainrule.device import check_device
-from chainrule.nn.parameter import Parameter, is_lazy
+from chainrule.nn.parameter import Buffer, Parameter, is_lazy
 from chainrule.tensor import Tensor
 from chainrule.utils.hooks import WatchedHooks, add_hook
 
@@ -326,6 +326,11 @@ class Module:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (nn.Module or None expected)")
             self._modules[name] = None
+        elif isinstance(value, Buffer):
+            if registries is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, keep=self._buffers)
+            self.register_buffer(name, value, persistent=value.persistent)
         elif registries is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")

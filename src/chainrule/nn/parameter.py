@@ -39,6 +39,26 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class Buffer(Tensor):
+    """A tensor that becomes a buffer of the Module it is assigned to (state, not learned), like
+    ``torch.nn.Buffer``: ``self.mask = Buffer(chainrule.ones(3))`` does what
+    ``self.register_buffer("mask", chainrule.ones(3))`` does. It shares ``data``'s memory and its
+    ``requires_grad``; ``persistent=False`` keeps it out of ``state_dict``.
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = Tensor.__new__(Tensor)
+            init_leaf(data, xp.empty((0,), dtype=dtypes.get_default_dtype()))
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(data): data must be a Tensor, got {type(data).__name__}; wrap it first, e.g. Buffer(chainrule.tensor(data))")
+        init_leaf(self, data.array)
+        self.requires_grad = data.requires_grad
+        self.persistent = persistent
+
+
 class UninitializedTensorMixin:
     """A tensor whose shape is not known yet: a lazy module's parameter or buffer until the first
     forward shows the input's size. ``materialize(shape)`` gives it values (uninitialized memory,

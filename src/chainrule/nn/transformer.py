@@ -21,7 +21,7 @@ from chainrule.device import check_device
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activation import GELU, ReLU
-from chainrule.nn.attention import MultiheadAttention
+from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.container import ModuleList
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.linear import Linear

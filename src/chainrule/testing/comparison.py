@@ -25,9 +25,11 @@ On failure it raises AssertionError with PyTorch's message::
 """
 import collections.abc
 import numbers
+import warnings
 
 from chainrule import dtypes
 from chainrule.backend import to_numpy, xp
+from chainrule.creation import tensor
 from chainrule.tensor import Size, Tensor
 
 _TOLERANCES = {dtypes.float16: (1e-3, 1e-5), dtypes.float32: (1.3e-6, 1e-5), dtypes.float64: (1e-7, 1e-7)}
@@ -74,6 +76,27 @@ def assert_close(
         if mismatch.error_type is AssertionError and msg is not None:
             message = msg(message) if callable(msg) else msg
         raise mismatch.error_type(message) from None
+
+
+_ALLCLOSE_TOLERANCES = {dtypes.float16: (1e-3, 1e-3), dtypes.float32: (1e-4, 1e-5), dtypes.float64: (1e-5, 1e-8)}
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """The older form of ``assert_close``, deprecated by PyTorch (and warning so): values are
+    compared across dtypes, NaN equals NaN, and its own default tolerances are looser (float32:
+    rtol 1e-4, atol 1e-5; float64: 1e-5, 1e-8; float16: 1e-3, 1e-3)."""
+    warnings.warn(
+        "chainrule.testing.assert_allclose() is deprecated, as torch.testing.assert_allclose() is since PyTorch "
+        "1.12: use chainrule.testing.assert_close() instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    actual = actual if isinstance(actual, Tensor) else tensor(actual)
+    expected = expected if isinstance(expected, Tensor) else tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pairs = [_ALLCLOSE_TOLERANCES.get(each.dtype, (0.0, 0.0)) for each in (actual, expected)]
+        rtol, atol = max(pair[0] for pair in pairs), max(pair[1] for pair in pairs)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False, msg=msg or None)
 
 
 def _compare(actual, expected, path, **options):
