@@ -3,8 +3,8 @@
 The groups (``pytorch_api.py``): top-level functions of torch's reference sections (creation,
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
 reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
-``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph``, ``autograd.forward_ad``, ``nn.attention``, ``nn.utils.prune`` and
-``testing``. A name chainrule lacks must be in
+``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph``, ``autograd.forward_ad``, ``nn.attention``, ``nn.utils.prune``,
+``testing`` and the methods of ``utils.tensorboard.SummaryWriter``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -22,6 +22,7 @@ import torch.autograd.graph
 import torch.nn.utils.parametrizations
 import torch.nn.utils.parametrize
 import torch.nn.utils.prune
+import torch.utils.tensorboard
 
 import chainrule
 import chainrule.autograd.forward_ad
@@ -31,6 +32,7 @@ import chainrule.nn.functional
 import chainrule.nn.utils.parametrizations
 import chainrule.nn.utils.parametrize
 import chainrule.nn.utils.prune
+import chainrule.utils.tensorboard
 import chainrule.nn.utils.rnn
 import chainrule.utils.data
 
@@ -109,6 +111,9 @@ DELIBERATELY_MISSING = {
         ),
     },
     "testing": {**_because("TorchScript's IR pattern checker: chainrule has no TorchScript", "FileCheck")},
+    "utils.tensorboard.SummaryWriter": {
+        **_because("ONNX graphs: chainrule exports no ONNX", "add_onnx_graph"),
+    },
     "autograd.graph": {
         **_because(_DEVICES + " (CUDA streams)", "set_warn_on_accumulate_grad_stream_mismatch set_override_stale_capture_stream"),
     },
@@ -152,6 +157,10 @@ NOT_YET = {
     "autograd.forward_ad": set(),
     "nn.attention": set(),
     "testing": set(),
+    "utils.tensorboard.SummaryWriter": set(
+        "add_audio add_video add_mesh add_image_with_boxes add_custom_scalars add_custom_scalars_marginchart "
+        "add_custom_scalars_multilinechart".split()
+    ),
     "autograd.graph": set("register_multi_grad_hook allow_mutation_on_saved_tensors region_activation_memory_budget".split()),
     "nn.Module": set(),
     "optim.Optimizer": set(),
@@ -171,6 +180,10 @@ def _groups():
         "nn": (list(torch.nn.modules.__all__), chainrule.nn),
         "nn.Module": ([name for name in dir(torch.nn.Module) if not name.startswith("_")], chainrule.nn.Module),
         "testing": (["assert_close", "make_tensor", "assert_allclose", "FileCheck"], chainrule.testing),  # no __all__
+        "utils.tensorboard.SummaryWriter": (
+            [name for name in dir(torch.utils.tensorboard.SummaryWriter) if not name.startswith("_")],
+            chainrule.utils.tensorboard.SummaryWriter,
+        ),
         "nn.utils.prune": (  # no __all__: the names it defines
             [
                 name for name, value in vars(torch.nn.utils.prune).items()

@@ -1,9 +1,9 @@
-"""Utilities: data loading (``data``), activation checkpointing (``checkpoint``) and hook handles
-(``hooks``). Each is imported when first used, so that ``hooks``, which the tensor itself needs,
-comes without the rest."""
+"""Utilities: data loading (``data``), activation checkpointing (``checkpoint``), hook handles
+(``hooks``) and TensorBoard logging (``tensorboard``). Each is imported when first used, so that
+``hooks``, which the tensor itself needs, comes without the rest."""
 import importlib
 
-__all__ = ["checkpoint", "data", "hooks"]
+__all__ = ["checkpoint", "data", "hooks", "tensorboard"]
 
 
 def __getattr__(name):
