@@ -1,9 +1,10 @@
-"""torch.func.vjp and torch.func.jvp against PyTorch: tuples, dicts, has_aux, errors."""
+"""torch.func.vjp, jvp and linearize against PyTorch: tuples, dicts, has_aux, errors."""
 import numpy as np
 import pytest
 import torch
 import torch.func
 
+import chainrule
 from chainrule import func
 from tests.func.helpers import assert_same, assert_same_error, both
 
@@ -56,3 +57,36 @@ def test_jvp():
 def test_errors_match_pytorch(call):
     x, tx = both(X)
     assert_same_error(call, (func, x), (torch.func, tx), first_words_only=True)
+
+
+def test_linearize_gives_the_jacobian_vector_products_of_pytorch_at_the_primals():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((3, 2)), rng.standard_normal(2)
+
+    def f(lib):
+        return lambda a, b: ((a * b).tanh().sum(0), a.exp() @ b)
+
+    ours_output, ours_jvp = chainrule.func.linearize(f(chainrule), chainrule.tensor(x), chainrule.tensor(y))
+    theirs_output, theirs_jvp = torch.func.linearize(f(torch), torch.tensor(x), torch.tensor(y))
+    for ours, theirs in zip(ours_output, theirs_output):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    for _ in range(3):  # the same linear map, called again and again
+        tx, ty = rng.standard_normal((3, 2)), rng.standard_normal(2)
+        for ours, theirs in zip(ours_jvp(chainrule.tensor(tx), chainrule.tensor(ty)), theirs_jvp(torch.tensor(tx), torch.tensor(ty))):
+            np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-10)
+    with pytest.raises(RuntimeError, match="different size"):
+        ours_jvp(chainrule.ones(4), chainrule.tensor(ty))
+    with pytest.raises(RuntimeError, match="same python structure"):
+        ours_jvp(chainrule.tensor(tx))
+
+
+def test_replace_all_batch_norm_modules_drops_running_statistics_as_pytorch_does():
+    def make(lib):
+        return lib.nn.Sequential(lib.nn.BatchNorm1d(3), lib.nn.InstanceNorm1d(3, track_running_stats=True), lib.nn.BatchNorm2d(2))
+
+    results = []
+    for lib in (chainrule, torch):
+        model = make(lib)
+        assert lib.func.replace_all_batch_norm_modules_(model) is model
+        results.append(([name for name, _ in model.named_buffers()], [getattr(m, "track_running_stats", None) for m in model]))
+    assert results[0] == results[1] == (["1.running_mean", "1.running_var", "1.num_batches_tracked"], [False, True, False])

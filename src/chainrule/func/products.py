@@ -1,4 +1,4 @@
-"""``torch.func.vjp`` and ``torch.func.jvp``: the products of a function's Jacobian J with a vector.
+"""``torch.func.vjp``, ``jvp`` and ``linearize``: the products of a function's Jacobian J with a vector.
 
 ``vjp(f, *primals)`` returns ``(f(primals), vjp_fn)``; ``vjp_fn(v)`` is vᵀ J, one gradient per
 primal, as a tuple. ``jvp(f, primals, tangents)`` returns ``(f(primals), J t)``, computed by the
@@ -43,11 +43,55 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     are tuples of the same structure."""
     if not isinstance(primals, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
+    tangent_leaves = _checked_tangents(primals, tangents, "jvp(f, primals, tangents)")
+    run = Linearized(func, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
+    product = Pushforward(run)(tangent_leaves, create_graph=True)
+    output = run.release(run.output)
+    return (output, product, run.release(run.aux)) if has_aux else (output, product)
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is J · tangents, J the Jacobian of
+    ``func`` at ``primals``: the linear function closest to ``func`` near them. The forward pass
+    and one differentiable backward are recorded once and kept; each call of ``jvp_fn`` runs one
+    backward more through them, no forward."""
+    run = Linearized(func, primals, {}, tuple(range(len(primals))), False, "linearize")
+    pushforward = Pushforward(run)
+
+    def jvp_fn(*tangents):
+        return pushforward(_checked_tangents(primals, tangents, "linearize"), create_graph=False)
+
+    return run.release(run.output), jvp_fn
+
+
+class Pushforward:
+    """t -> J t for a ``Linearized`` run, by the double-backward trick: g(u) = uᵀ J is recorded once
+    for a dummy cotangent u (linear in u), and the gradient of g · t with respect to u is J t."""
+
+    def __init__(self, run):
+        self.run = run
+        self.dummies = [output.new_zeros(output.shape, requires_grad=True) for output in run.outputs]
+        run.own(self.dummies)
+        self.transposed = [part for part in run.pullback(self.dummies) if part is not None]
+
+    def __call__(self, tangent_leaves, create_graph):
+        with enable_grad():
+            used = [(part, tangent) for part, tangent in zip(self.transposed, tangent_leaves) if part.requires_grad]
+            products = [None] * len(self.dummies)
+            if used:
+                parts, seeds = zip(*used)
+                products = autograd_grad(parts, self.dummies, seeds, retain_graph=True, create_graph=create_graph, allow_unused=True)
+        products = [dummy.new_zeros(dummy.shape) if product is None else product for dummy, product in zip(self.dummies, products)]
+        return self.run.release(unflatten(products, self.run.output_spec))
+
+
+def _checked_tangents(primals, tangents, name):
+    """The tangents' tensors, checked to have the primals' structure and shapes."""
     tangent_leaves, tangent_spec = flatten(tangents)
     primal_leaves, primal_spec = flatten(primals)
     if not isinstance(tangents, tuple) or tangent_spec != primal_spec:
         raise RuntimeError(
-            "jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+            f"{name}: Expected primals and tangents to have the same python "
             "structure. For example, if primals is a tuple of 3 tensors, tangents also must be."
         )
     for primal, tangent in zip(primal_leaves, tangent_leaves):
@@ -57,17 +101,4 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                 f"original Tensor, this is not supported. Tensor is of size {list(primal.shape)} "
                 f"while the given forward gradient is of size {list(tangent.shape)}."
             )
-    run = Linearized(func, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
-    dummies = [output.new_zeros(output.shape, requires_grad=True) for output in run.outputs]
-    run.own(dummies)
-    transposed = [part for part in run.pullback(dummies) if part is not None]
-    with enable_grad():
-        used = [(part, tangent) for part, tangent in zip(transposed, tangent_leaves) if part.requires_grad]
-        products = [None] * len(dummies)
-        if used:
-            parts, seeds = zip(*used)
-            products = autograd_grad(parts, dummies, seeds, create_graph=True, allow_unused=True)
-    products = [dummy.new_zeros(dummy.shape) if product is None else product for dummy, product in zip(dummies, products)]
-    output = run.release(run.output)
-    product = run.release(unflatten(products, run.output_spec))
-    return (output, product, run.release(run.aux)) if has_aux else (output, product)
+    return tangent_leaves

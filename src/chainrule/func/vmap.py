@@ -14,6 +14,7 @@ behaves as ``"different"`` here, since a loop cannot tell a random operation fro
 import functools
 
 from chainrule.func.pytree import flatten, unflatten
+from chainrule.nn.normalization import BatchNorm1d
 from chainrule.ops.join import stack
 from chainrule.random import get_rng_state, set_rng_state
 from chainrule.tensor import Tensor
@@ -123,3 +124,15 @@ def _stacked(results, out_dims, func):
             )
         stacked.append(stack([leaves[position] for leaves, _ in flat_results], dim=dim))
     return unflatten(stacked, output_spec)
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every batch norm in ``root`` (BatchNorm1d, 2d, 3d) keep no running statistics, in
+    place: ``running_mean``, ``running_var`` and ``num_batches_tracked`` become None and
+    ``track_running_stats`` False, so that under ``vmap`` each call normalizes with the statistics
+    of its own batch instead of updating statistics the calls would share. Returns ``root``."""
+    for module in root.modules():
+        if isinstance(module, BatchNorm1d):
+            module.running_mean = module.running_var = module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
