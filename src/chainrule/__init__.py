@@ -97,6 +97,7 @@ from chainrule.serialization import load, save  # noqa: E402
 from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as torch.compile
 from chainrule import distributions, special  # noqa: E402  torch.distributions, torch.special
 from chainrule import func  # noqa: E402  torch.func
+from chainrule import profiler  # noqa: E402  torch.profiler
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import autocast  # noqa: E402  torch.autocast

@@ -4,7 +4,7 @@ The groups (``pytorch_api.py``): top-level functions of torch's reference sectio
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
 reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
 ``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph``, ``autograd.forward_ad``, ``nn.attention``, ``nn.utils.prune``,
-``testing`` and the methods of ``utils.tensorboard.SummaryWriter``. A name chainrule lacks must be in
+``testing``, ``profiler`` and the methods of ``utils.tensorboard.SummaryWriter``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -22,6 +22,7 @@ import torch.autograd.graph
 import torch.nn.utils.parametrizations
 import torch.nn.utils.parametrize
 import torch.nn.utils.prune
+import torch.profiler
 import torch.utils.tensorboard
 
 import chainrule
@@ -32,6 +33,7 @@ import chainrule.nn.functional
 import chainrule.nn.utils.parametrizations
 import chainrule.nn.utils.parametrize
 import chainrule.nn.utils.prune
+import chainrule.profiler
 import chainrule.utils.tensorboard
 import chainrule.nn.utils.rnn
 import chainrule.utils.data
@@ -111,6 +113,10 @@ DELIBERATELY_MISSING = {
         ),
     },
     "testing": {**_because("TorchScript's IR pattern checker: chainrule has no TorchScript", "FileCheck")},
+    "profiler": {
+        **_because("PyTorch's operator execution traces, for its own replay tools", "ExecutionTraceObserver"),
+        **_because(_DEVICES + " (the device kinds of Kineto's events)", "DeviceType"),
+    },
     "utils.tensorboard.SummaryWriter": {
         **_because("ONNX graphs: chainrule exports no ONNX", "add_onnx_graph"),
     },
@@ -157,6 +163,7 @@ NOT_YET = {
     "autograd.forward_ad": set(),
     "nn.attention": set(),
     "testing": set(),
+    "profiler": set(),
     "utils.tensorboard.SummaryWriter": set(
         "add_audio add_video add_mesh add_image_with_boxes add_custom_scalars add_custom_scalars_marginchart "
         "add_custom_scalars_multilinechart".split()
@@ -199,7 +206,7 @@ def _groups():
             )
             for name in (
                 "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize", "nn.utils.parametrizations", "utils.data",
-                "autograd.graph", "autograd.forward_ad", "nn.attention",
+                "autograd.graph", "autograd.forward_ad", "nn.attention", "profiler",
             )
         },
     }

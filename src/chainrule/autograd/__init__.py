@@ -1,6 +1,8 @@
 """The autograd engine: Function, backward, grad, grad mode, gradcheck, anomaly detection, ``Variable``,
 ``functional`` (Jacobians, Hessians and their products), ``graph`` (nodes, edges, saved-tensor hooks)
 and ``forward_ad`` (forward mode: tangents carried with the values)."""
+import importlib
+
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
 from chainrule.autograd.backward_pass import backward, grad
@@ -35,3 +37,9 @@ __all__ = [
     "set_detect_anomaly",
     "set_grad_enabled",
 ]
+
+
+def __getattr__(name):
+    if name == "profiler":  # imported when first used: it times the optimizers, which load after autograd
+        return importlib.import_module(f"{__name__}.profiler")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

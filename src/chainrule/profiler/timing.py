@@ -1,0 +1,293 @@
+"""``profile``: time every operation of a block, forward and backward.
+
+While a profile records, each call of an operation (``Function.apply``: named by the operation,
+``Linear``, ``ReLU``...), each node's backward (``autograd::engine::evaluate_function:
+AddmmBackward0``, PyTorch's name), each optimizer step (``Optimizer.step#SGD.step``) and each
+``record_function`` block becomes a timed event; events inside others count in their total time,
+not in their self time. ``key_averages().table()`` adds them up by name.
+"""
+import contextlib
+import enum
+import os
+import socket
+import time
+
+from chainrule.autograd import engine
+from chainrule.autograd.function import Function
+from chainrule.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+from chainrule.profiler.events import EventList, FunctionEvent
+from chainrule.tensor import Tensor
+
+
+class ProfilerActivity(enum.Enum):
+    """What can be profiled: the CPU (chainrule computes on it alone)."""
+
+    CPU = 0
+    XPU = 1
+    MTIA = 2
+    CUDA = 3
+    HPU = 4
+    PrivateUse1 = 5
+
+
+def supported_activities():
+    return {ProfilerActivity.CPU}
+
+
+def kineto_available():
+    """False: chainrule times operations itself, without PyTorch's Kineto library."""
+    return False
+
+
+class ProfilerAction(enum.Enum):
+    """What a ``schedule`` asks of a step: nothing, warm up, record, record and hand the trace over."""
+
+    NONE = 0
+    WARMUP = 1
+    RECORD = 2
+    RECORD_AND_SAVE = 3
+
+
+def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0):
+    """The action for each step of a long run: after ``skip_first`` steps, cycles of ``wait``
+    steps doing nothing, ``warmup`` steps warming up, ``active`` steps recorded (the last of them
+    handing the trace to ``on_trace_ready``); ``repeat`` cycles (0: for ever)."""
+    if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
+        raise AssertionError("Invalid profiler schedule arguments")
+
+    def action(step):
+        if step < skip_first:
+            return ProfilerAction.NONE
+        step -= skip_first
+        if skip_first_wait and step < wait:
+            return ProfilerAction.NONE
+        cycle = wait + warmup + active
+        if repeat > 0 and step / cycle >= repeat:
+            return ProfilerAction.NONE
+        position = step % cycle
+        if position < wait:
+            return ProfilerAction.NONE
+        if position < wait + warmup:
+            return ProfilerAction.WARMUP
+        return ProfilerAction.RECORD if position < cycle - 1 else ProfilerAction.RECORD_AND_SAVE
+
+    return action
+
+
+def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
+    """An ``on_trace_ready`` that writes each trace to ``dir_name`` as
+    ``<worker>.<time>.pt.trace.json``, where TensorBoard's profiler plugin finds it."""
+
+    def handler(prof):
+        os.makedirs(dir_name, exist_ok=True)
+        worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
+        prof.export_chrome_trace(os.path.join(dir_name, f"{worker}.{time.time_ns()}.pt.trace.json"))
+
+    return handler
+
+
+# ----------------------------------------------------------------------------- the recording
+class _Recording:
+    """The events of the profile recording now, and the stack of the ones still open."""
+
+    def __init__(self, record_shapes):
+        self.record_shapes = record_shapes
+        self.origin = time.perf_counter_ns()
+        self.events = EventList()
+        self.open = []
+
+    def begin(self, name, args=()):
+        shapes = [list(arg.shape) if isinstance(arg, Tensor) else [] for arg in args] if self.record_shapes else None
+        parent = self.open[-1] if self.open else None
+        event = FunctionEvent(name, (time.perf_counter_ns() - self.origin) / 1e3, shapes, parent)
+        if parent is not None:
+            parent.cpu_children.append(event)
+        self.events.append(event)
+        self.open.append(event)
+        return event
+
+    def end(self, event):
+        event.time_range_end = (time.perf_counter_ns() - self.origin) / 1e3
+        while self.open and self.open.pop() is not event:  # anything left open inside it ends with it
+            pass
+
+
+_recording = None  # the _Recording of the active profile, while it records
+
+
+@contextlib.contextmanager
+def _span(name, args=()):
+    recording = _recording
+    if recording is None:
+        yield
+        return
+    event = recording.begin(name, args)
+    try:
+        yield
+    finally:
+        recording.end(event)
+
+
+class record_function(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)
+    """``with record_function("data loading"):`` (or as a decorator): the block is one event of
+    that name in the profile, the operations inside it its children. Outside a profile, nothing."""
+
+    def __init__(self, name, args=None):
+        self.name = name
+        self.args = args
+        self.event = None
+
+    def __enter__(self):
+        self.event = _recording.begin(self.name) if _recording is not None else None
+        return self
+
+    def __exit__(self, *exception):
+        if self.event is not None and _recording is not None:
+            _recording.end(self.event)
+        self.event = None
+        return False
+
+
+def _timed_apply(apply):
+    def timed(cls, *args):
+        if _recording is None:
+            return apply.__func__(cls, *args)
+        event = _recording.begin(cls.__name__, args)
+        try:
+            return apply.__func__(cls, *args)
+        finally:
+            _recording.end(event)
+
+    return classmethod(timed)
+
+
+def _timed_backward(call_backward):
+    def timed(node, grads, recording=False):
+        with _span(f"autograd::engine::evaluate_function: {node.name()}"):
+            return call_backward(node, grads, recording)
+
+    return timed
+
+
+class _Instrumented:
+    """The timing wrappers in place: Function.apply, the engine's call of a node's backward, and
+    hooks around every optimizer step; taken out again by ``remove``."""
+
+    def __init__(self):
+        self.apply, self.call_backward = Function.__dict__["apply"], engine.call_backward
+        Function.apply = _timed_apply(self.apply)
+        engine.call_backward = _timed_backward(self.call_backward)
+        self.steps = []
+        self.handles = [register_optimizer_step_pre_hook(self._step_begins), register_optimizer_step_post_hook(self._step_ends)]
+
+    def _step_begins(self, optimizer, args, kwargs):
+        if _recording is not None:
+            name = type(optimizer).__name__
+            self.steps.append(_recording.begin(f"Optimizer.step#{name}.step"))
+
+    def _step_ends(self, optimizer, args, kwargs):
+        if _recording is not None and self.steps:
+            _recording.end(self.steps.pop())
+
+    def remove(self):
+        Function.apply, engine.call_backward = self.apply, self.call_backward
+        for handle in self.handles:
+            handle.remove()
+
+
+class profile:  # noqa: N801 (PyTorch's name)
+    """Time the operations of a block (see the module docstring), as ``torch.profiler.profile``::
+
+        with profile(record_shapes=True) as prof:
+            with record_function("forward"):
+                loss = model(x).square().mean()
+            loss.backward()
+        print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=10))
+
+    With a ``schedule``, ``prof.step()`` ends each training step, and only the steps the schedule
+    marks are recorded; ``on_trace_ready(prof)`` is called with each recorded cycle (or once at the
+    end, without a schedule). ``activities`` other than the CPU, ``profile_memory``, ``with_stack``,
+    ``with_flops`` and ``with_modules`` are accepted and record nothing more.
+    """
+
+    def __init__(
+        self, *, activities=None, schedule=None, on_trace_ready=None, record_shapes=False, profile_memory=False,
+        with_stack=False, with_flops=False, with_modules=False, experimental_config=None, execution_trace_observer=None,
+        acc_events=False, use_cuda=None, custom_trace_id_callback=None,
+    ):
+        self.activities = set(activities) if activities is not None else supported_activities()
+        self.schedule = schedule
+        self.on_trace_ready = on_trace_ready
+        self.record_shapes = record_shapes
+        self.step_num = 0
+        self.current_action = None
+        self._instrumented = None
+        self._events = EventList()
+
+    # ----------------------------------------------------------------- starting and stopping
+    def start(self):
+        if self._instrumented is not None:
+            raise RuntimeError("the profiler is already started; call stop() first")
+        self._instrumented = _Instrumented()
+        self.current_action = self.schedule(self.step_num) if self.schedule is not None else ProfilerAction.RECORD
+        if self.current_action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE):
+            self._begin_recording()
+
+    def stop(self):
+        if self._instrumented is None:
+            return
+        if _recording is not None:
+            self._end_recording()
+            if self.on_trace_ready is not None:
+                self.on_trace_ready(self)
+        self._instrumented.remove()
+        self._instrumented = None
+
+    def step(self):
+        """End a training step: move to the schedule's action for the next one."""
+        previous = self.current_action
+        self.step_num += 1
+        self.current_action = self.schedule(self.step_num) if self.schedule is not None else ProfilerAction.RECORD
+        if previous == ProfilerAction.RECORD_AND_SAVE:
+            self._end_recording()
+            if self.on_trace_ready is not None:
+                self.on_trace_ready(self)
+        if self.current_action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE) and _recording is None:
+            self._begin_recording()
+        elif self.current_action in (ProfilerAction.NONE, ProfilerAction.WARMUP) and _recording is not None:
+            self._end_recording()
+
+    def _begin_recording(self):
+        global _recording
+        if _recording is not None:
+            raise RuntimeError("Profiler is already enabled on this thread: profiles cannot be nested")
+        _recording = _Recording(self.record_shapes)
+        self._events = _recording.events
+
+    def _end_recording(self):
+        global _recording
+        _recording = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exception):
+        self.stop()
+
+    # ----------------------------------------------------------------- results
+    def events(self):
+        """Every event of the last recording, in the order they began."""
+        return self._events
+
+    def key_averages(self, group_by_input_shape=False, group_by_stack_n=0, group_by_overload_name=False):
+        """The events added up by name (and input shapes): print them with ``.table()``."""
+        return self._events.key_averages(group_by_input_shape, group_by_stack_n, group_by_overload_name)
+
+    def export_chrome_trace(self, path):
+        """The events as a Chrome trace (JSON), for chrome://tracing, Perfetto or TensorBoard."""
+        self._events.export_chrome_trace(path)
+
+    @property
+    def self_cpu_time_total(self):
+        return self._events.self_cpu_time_total
