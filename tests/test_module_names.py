@@ -224,3 +224,17 @@ def test_new_full_wants_its_size_as_a_tuple_as_pytorch():
         torch.tensor([1]).new_full(2, 3)
     with pytest.raises(TypeError, match="tuple of ints"):
         new_factories.new_full(chainrule.tensor([1]), 2, 3)
+
+
+@pytest.mark.parametrize(
+    "args", [("foo",), ("cuda:x",), ("cpu", -1), ("cuda:1",), ("cpu:0",), ("CPU",), ("cuda", 2), ("cuda:0", 1), ("mps",), ("cuda:-1",), (" cpu",), ("cpu:",)]
+)
+def test_device_names_are_parsed_and_refused_as_pytorchs(args):
+    try:
+        expected = repr(torch.device(*args))
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError) as raised:
+            chainrule.device(*args)
+        assert str(raised.value) == str(error)
+    else:
+        assert repr(chainrule.device(*args)) == expected

@@ -125,3 +125,30 @@ def test_float32_matmul_precision_must_be_a_string():
     with pytest.raises(RuntimeError, match="expects a str"):
         chainrule.set_float32_matmul_precision(3)
     assert chainrule.get_float32_matmul_precision() == "highest"
+
+
+def test_interop_threads_can_be_set_once_as_in_pytorch(monkeypatch):
+    from chainrule import settings
+
+    monkeypatch.setattr(settings, "_state", dict(settings._state))
+    settings._state.pop("interop_threads", None)
+    assert chainrule.get_num_interop_threads() >= 1
+    with pytest.raises(RuntimeError, match="positive integer"):
+        chainrule.set_num_interop_threads(0)
+    chainrule.set_num_interop_threads(3)
+    assert chainrule.get_num_interop_threads() == 3
+    with pytest.raises(RuntimeError, match="cannot set number of interop threads"):
+        chainrule.set_num_interop_threads(2)
+
+
+def test_get_device_module_and_the_cpu_module():
+    assert chainrule.get_device_module() is chainrule.cpu is chainrule.get_device_module("cpu")
+    assert chainrule.get_device_module(chainrule.device("cuda", 0)) is chainrule.cuda
+    assert torch.get_device_module("cpu") is torch.cpu and torch.get_device_module("cuda") is torch.cuda
+    with pytest.raises(RuntimeError, match="does not have a corresponding module"):
+        chainrule.get_device_module("xla")
+    cpu = chainrule.cpu
+    assert (cpu.is_available(), cpu.device_count(), cpu.current_device()) == (torch.cpu.is_available(), torch.cpu.device_count(), torch.cpu.current_device())
+    cpu.synchronize()
+    with cpu.stream(cpu.current_stream()):
+        assert cpu.Event().query()

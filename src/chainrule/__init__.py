@@ -37,14 +37,16 @@ from chainrule.settings import (
     are_deterministic_algorithms_enabled,
     get_deterministic_debug_mode,
     get_float32_matmul_precision,
+    get_num_interop_threads,
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
     set_deterministic_debug_mode,
     set_float32_matmul_precision,
+    set_num_interop_threads,
     set_num_threads,
     use_deterministic_algorithms,
 )
-from chainrule.device import device, get_default_device, set_default_device
+from chainrule.device import device, get_default_device, get_device_module, set_default_device
 from chainrule.dtypes import (
     bfloat16,
     bool_ as bool,
@@ -99,7 +101,7 @@ from chainrule import distributions, special  # noqa: E402  torch.distributions,
 from chainrule import func  # noqa: E402  torch.func
 from chainrule import profiler  # noqa: E402  torch.profiler
 from chainrule.func import vmap  # noqa: E402  torch.vmap
-from chainrule import amp, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
+from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import autocast  # noqa: E402  torch.autocast
 
 _LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples"}

@@ -5,13 +5,38 @@ Course code picks its device the PyTorch way and runs unchanged::
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")   # -> cpu
     model.to(device)
 """
+import importlib
+
+
+#: The device types PyTorch knows, in the order its error message lists them.
+DEVICE_TYPES = (
+    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla", "lazy",
+    "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
+)
 
 
 class device(str):
-    """A device name, as ``torch.device``: ``device("cpu")``, with ``.type`` and ``.index``."""
+    """A device name, as ``torch.device``: ``device("cpu")``, ``device("cuda:1")``, ``device("cuda", 1)``,
+    with ``.type`` and ``.index``; an unknown type or a malformed name raises PyTorch's RuntimeError
+    (naming one is allowed: using one other than the CPU is refused where a tensor would go there)."""
 
     def __new__(cls, type_or_name="cpu", index=None):
-        name = type_or_name if index is None else f"{type_or_name}:{index}"
+        name = str(type_or_name)
+        kind, colon, number = name.partition(":")
+        if kind not in DEVICE_TYPES:
+            if kind.strip() in DEVICE_TYPES or colon and not number.isdigit():
+                raise RuntimeError(f"Invalid device string: '{name}'")
+            raise RuntimeError(
+                f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: {name}"
+            )
+        if colon and not number.isdigit():
+            raise RuntimeError(f"Invalid device string: '{name}'")
+        if index is not None:
+            if colon:
+                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {name}")
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
+            name = f"{kind}:{index}"
         return super().__new__(cls, name)
 
     @property
@@ -48,3 +73,15 @@ def check_device(device):
             f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
             f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
         )
+
+
+def get_device_module(device=None):
+    """The module of a device type, as ``torch.get_device_module``: ``chainrule.cpu`` for 'cpu'
+    (and for None, the CPU being chainrule's device), ``chainrule.cuda``, ``chainrule.mps``."""
+    kind = get_default_device().type if device is None else _device(device).type
+    if kind not in ("cpu", "cuda", "mps"):
+        raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered as 'chainrule.{kind}'.")
+    return importlib.import_module(f"chainrule.{kind}")
+
+
+_device = device  # the class, under a name that get_device_module's argument does not hide

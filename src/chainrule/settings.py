@@ -4,7 +4,8 @@
   already (NumPy on the CPU: the same inputs give the same bits, run after run), so the switch
   chooses nothing; it keeps the state PyTorch keeps, with its checks.
 - ``set_num_threads`` / ``get_num_threads``: the threads of NumPy's BLAS, the only parallel work
-  (matrix products and convolutions), through threadpoolctl (the ``threads`` extra).
+  (matrix products and convolutions), through threadpoolctl (the ``threads`` extra);
+  ``set_num_interop_threads`` keeps its number (operations run one after another).
 - ``set_float32_matmul_precision``: float32 products are always computed in float32 here ('highest');
   other precisions are accepted and read back, as PyTorch does on a CPU without TF32 or bfloat16.
 """
@@ -90,6 +91,26 @@ def get_num_threads():
     """The threads matrix products run on: the BLAS's, else the number set, else the CPUs this
     process may use."""
     return backend.blas_threads() or _state.get("num_threads") or len(os.sched_getaffinity(0))
+
+
+def set_num_interop_threads(num):
+    """The threads independent operations would run on side by side. chainrule runs operations one
+    after another (each on the BLAS threads of ``set_num_threads``), so the number is only kept; as in
+    PyTorch, it may be set once."""
+    if isinstance(num, bool) or not isinstance(num, int):
+        raise RuntimeError(f"set_num_interop_threads expects an int, but got {type(num).__name__}")
+    if num <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    if "interop_threads" in _state:
+        raise RuntimeError(
+            "Error: cannot set number of interop threads after parallel work has started or set_num_interop_threads called"
+        )
+    _state["interop_threads"] = num
+
+
+def get_num_interop_threads():
+    """The number ``set_num_interop_threads`` kept, else the CPUs this process may use."""
+    return _state.get("interop_threads") or len(os.sched_getaffinity(0))
 
 
 # ----------------------------------------------------------------------------- float32 matmul precision

@@ -140,7 +140,7 @@ DELIBERATELY_MISSING = {
 }
 
 NOT_YET = {
-    "torch": set("set_warn_always is_warn_always_enabled get_device_module get_num_interop_threads set_num_interop_threads".split()),
+    "torch": set("set_warn_always is_warn_always_enabled".split()),
     "Tensor": set(
         """
         """.split()
