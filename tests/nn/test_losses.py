@@ -342,3 +342,47 @@ def test_loss_modules_check_their_options_like_torch(build):
         build(torch)
     with pytest.raises(ValueError, match=str(theirs.value).split(",")[0]):
         build(chainrule)
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs"),
+    [
+        ("cross_entropy", {}), ("cross_entropy", {"reduction": "sum"}), ("cross_entropy", {"reduction": "none"}),
+        ("cross_entropy", {"label_smoothing": 0.1}), ("cross_entropy", {"weight": "w"}), ("cross_entropy", {"target": "p"}),
+        ("cross_entropy", {"target": "p", "reduction": "sum"}), ("cross_entropy", {"spatial": True}),
+        ("cross_entropy", {"spatial": True, "reduction": "none"}), ("nll_loss", {}), ("nll_loss", {"spatial": True}),
+        ("l1_loss", {}), ("l1_loss", {"reduction": "sum"}), ("l1_loss", {"reduction": "none"}),
+    ],
+)
+def test_printed_losses_name_the_node_pytorchs_composition_ends_in(call, kwargs):
+    """``print(loss)`` shows grad_fn=<NllLossBackward0> in every PyTorch course: the fused losses
+    name their nodes as the last step of PyTorch's composition."""
+    names, given = [], kwargs
+    for lib in (chainrule, torch):
+        rng = np.random.default_rng(0)
+        kwargs = dict(given)
+        spatial = kwargs.pop("spatial", False)
+        shape = (2, 3, 4) if spatial else (4, 3)
+        x = lib.tensor(rng.standard_normal(shape), requires_grad=True)
+        target = lib.tensor(rng.integers(0, 3, (2, 4) if spatial else (4,)))
+        if kwargs.get("target") == "p" or call == "l1_loss":
+            target = lib.tensor(rng.random(shape))
+            kwargs.pop("target", None)
+        if kwargs.get("weight") == "w":
+            kwargs["weight"] = lib.ones(3, dtype=lib.float64)
+        input = lib.nn.functional.log_softmax(x, 1) if call == "nll_loss" else x
+        loss = getattr(lib.nn.functional, call)(input, target, **kwargs)
+        names.append(loss.grad_fn.name())
+    assert names[0] == names[1]
+
+
+def test_a_renamed_operation_computes_as_the_operation():
+    from chainrule.ops.loss import CrossEntropy
+
+    shown = CrossEntropy.shown_as("NllLossBackward0")
+    assert shown is CrossEntropy.shown_as("NllLossBackward0") and issubclass(shown, CrossEntropy)
+    assert CrossEntropy.shown_as(CrossEntropy._backward_cls.__name__) is CrossEntropy
+    x = chainrule.tensor([[1.0, 2.0, 0.5]], requires_grad=True)
+    chainrule.nn.functional.cross_entropy(x, chainrule.tensor([1])).backward()
+    expected = np.exp([1.0, 2.0, 0.5]) / np.exp([1.0, 2.0, 0.5]).sum() - np.array([0.0, 1.0, 0.0])
+    np.testing.assert_allclose(x.grad.numpy()[0], expected, rtol=1e-6)

@@ -322,6 +322,24 @@ class Function:
         node_name = cls.__dict__.get("node_name") or cls.__name__ + cls.node_suffix
         cls._backward_cls = type(node_name, (cls._node_base,), {"function": cls})
 
+    @classmethod
+    def shown_as(cls, node_name):
+        """This operation with its nodes named ``node_name``, forward and backward unchanged. A
+        fused operation shows the name of the node PyTorch's composition of it ends in, which can
+        depend on the arguments: cross_entropy's is NllLossBackward0 (PyTorch ends it with nll_loss),
+        DivBackward1 for class probabilities. Made once per name."""
+        if node_name == cls._backward_cls.__name__:
+            return cls
+        variants = cls.__dict__.get("_named_variants")
+        if variants is None:
+            variants = {}
+            cls._named_variants = variants
+        variant = variants.get(node_name)
+        if variant is None:
+            variant = type(cls.__name__, (cls,), {"node_name": node_name, "__module__": cls.__module__, "__doc__": cls.__doc__})
+            variants[node_name] = variant
+        return variant
+
     @staticmethod
     def forward(ctx, *args):
         """Compute the outputs from the inputs (tensors or other values); runs with grad mode off."""

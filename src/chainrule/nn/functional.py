@@ -390,8 +390,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean absolute error: |input - target|, reduced (weighted: 'mean' divides by sum(weight))."""
-    return _difference_loss(L1Loss, input, target, size_average, reduce, reduction, "l1_loss", weight)
+    """Mean absolute error: |input - target|, reduced (weighted: 'mean' divides by sum(weight)).
+    PyTorch composes it of abs and mean (or sum): its node is named so."""
+    reduction = _reduction(size_average, reduce, reduction)
+    shown = L1Loss.shown_as({"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}[reduction])
+    return _difference_loss(shown, input, target, None, None, reduction, "l1_loss", weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -522,7 +525,28 @@ def cross_entropy(
         target = target.to(input.dtype)
     else:
         _check_class_index_target(input, target, weight, "cross_entropy")
-    return CrossEntropy.apply(input, target, weight, reduction, ignore_index, label_smoothing)
+    return CrossEntropy.shown_as(_cross_entropy_node(input, target, reduction, label_smoothing)).apply(
+        input, target, weight, reduction, ignore_index, label_smoothing
+    )
+
+
+def _cross_entropy_node(input, target, reduction, label_smoothing):
+    """The node PyTorch's cross_entropy ends in, whose name printing the loss shows: nll_loss's
+    for class indices, the last step of its formula otherwise (the division of 'mean', the
+    negation, the addition of the smoothing term)."""
+    if target.array.dtype.kind == "f":
+        return "DivBackward1" if reduction == "mean" else "NegBackward0"
+    if label_smoothing > 0:
+        return "AddBackward0"
+    return _nll_node(input, reduction)
+
+
+def _nll_node(input, reduction):
+    """nll_loss's node: NllLoss2DBackward0 for inputs with spatial dimensions (N, C, d1, ...), whose
+    unreduced losses PyTorch reshapes (ViewBackward0)."""
+    if input.ndim < 3:
+        return "NllLossBackward0"
+    return "ViewBackward0" if reduction == "none" else "NllLoss2DBackward0"
 
 
 def linear_cross_entropy(
@@ -592,7 +616,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (log_softmax output)."""
     reduction = _reduction(size_average, reduce, reduction)
     _check_class_index_target(input, target, weight, "nll_loss")
-    return NllLoss.apply(input, target, weight, reduction, ignore_index)
+    return NllLoss.shown_as(_nll_node(input, reduction)).apply(input, target, weight, reduction, ignore_index)
 
 
 # ----------------------------------------------------------------------------- normalization
