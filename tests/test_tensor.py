@@ -1,4 +1,6 @@
 """The Tensor object: creation, attributes, conversions, repr, in-place rules."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -202,3 +204,22 @@ def test_module_load_copies_into_the_parameter_or_gives_the_value_itself_as_pyto
         assert loaded is not target and loaded.tolist() == target.tolist() == [0.0, 1.0, 2.0] and not loaded.requires_grad
         assigned = target.module_load(value * 2, assign=True)
         assert assigned.tolist() == [0.0, 2.0, 4.0] and not assigned.requires_grad
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once_as_pytorch(monkeypatch):
+    import math
+    import sys
+
+    tensor_module = sys.modules["chainrule.tensor"]  # the module (chainrule.tensor is the factory)
+
+    monkeypatch.setattr(tensor_module, "_scalar_of_graph_warned", False)
+    loss = chainrule.tensor(2.0, requires_grad=True) * 1.5
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar") as caught:
+        assert math.exp(loss) == pytest.approx(math.exp(3.0))
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        float(loss)  # once per process
+        assert loss.item() == 3.0 and int(loss) == 3
+        monkeypatch.setattr(tensor_module, "_scalar_of_graph_warned", False)
+        float(loss.detach())  # no grad: no warning

@@ -12,6 +12,7 @@ operations (``x + y``, ``x.exp()``, ``x.sum(0)``, ``x[0]``, ``x.add_(y)``) are d
 ``chainrule/ops/``, whose registration (``ops/registry.py``) installs them here as methods and
 operators, so a reader finds each operation's forward and backward side by side in one place.
 """
+import warnings
 import weakref
 
 from chainrule import dtypes
@@ -343,6 +344,8 @@ class Tensor:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __float__(self):
+        if self._requires_grad:
+            _warn_scalar_of_graph()
         return float(self.item())
 
     def __int__(self):
@@ -447,3 +450,20 @@ def check_dim(dim, ndim, operation):
     return dim % rank
 
 
+
+
+_scalar_of_graph_warned = False
+
+
+def _warn_scalar_of_graph():
+    """PyTorch's warning, once per process, for ``float(t)`` of a tensor that requires grad: the
+    number leaves the graph (``math.exp(loss)`` is not differentiated)."""
+    global _scalar_of_graph_warned
+    if not _scalar_of_graph_warned:
+        _scalar_of_graph_warned = True
+        warnings.warn(
+            "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+            "Consider using tensor.detach() first.",
+            UserWarning,
+            stacklevel=3,
+        )

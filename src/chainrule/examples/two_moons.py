@@ -164,7 +164,7 @@ def main(out=None, quick=False):
     hand_accuracy = Accuracy(is_logits=False)
     hand_accuracy.update(hand_model(test_data[0]), test_data[1])
     test_accuracy, test_loss = runner.evaluate(test_data)
-    weight_drift = float((hand_model.layers[0].params["W"].T - model[0].weight).abs().max())
+    weight_drift = (hand_model.layers[0].params["W"].T - model[0].weight).abs().max().item()
     report.say(f"test accuracy: by hand {hand_accuracy.accumulate():.4f}, with autograd {test_accuracy:.4f}")
     report.say(f"after training, the first layer's weights differ by at most {weight_drift:.2e}")
 
