@@ -223,3 +223,20 @@ def test_float_of_a_tensor_requiring_grad_warns_once_as_pytorch(monkeypatch):
         assert loss.item() == 3.0 and int(loss) == 3
         monkeypatch.setattr(tensor_module, "_scalar_of_graph_warned", False)
         float(loss.detach())  # no grad: no warning
+
+
+def test_a_meta_tensor_keeps_shape_and_dtype_without_values_as_pytorchs():
+    for lib in (chainrule, torch):
+        layer = lib.nn.Linear(2, 3).to("meta")
+        assert layer.weight.is_meta and str(layer.weight.device) == "meta" and layer.weight.requires_grad
+        assert isinstance(layer.weight, lib.nn.Parameter) and tuple(layer.weight.shape) == (3, 2)
+        x = lib.ones(2, dtype=lib.float64).to("meta")
+        assert (x * 2).is_meta and x.dtype == lib.float64 and not lib.ones(2).is_meta
+        with pytest.raises(NotImplementedError, match="no data"):
+            x.tolist()
+        with pytest.raises(RuntimeError):
+            x.sum().item()
+        with pytest.raises(TypeError, match="numpy"):
+            x.numpy()
+        assert repr(x).replace("torch.", "chainrule.") == "tensor(..., device='meta', size=(2,), dtype=chainrule.float64)"
+    assert repr(chainrule.nn.Linear(2, 3).to("meta").weight.data) == "tensor(..., device='meta', size=(3, 2))"

@@ -199,6 +199,13 @@ def format_tensor(tensor):
     array = tensor.array
     prefix = "tensor("
     suffixes = []
+    if tensor.is_meta:  # no values to print
+        suffixes = ["device='meta'", f"size={tuple(array.shape)}"]
+        if array.dtype != dtypes.get_default_dtype():
+            suffixes.append(f"dtype={dtypes.dtype_name(array.dtype)}")
+        if tensor.requires_grad:
+            suffixes.append("requires_grad=True")
+        return prefix + ", ".join(["...", *suffixes]) + ")"
     default_dtype = array.dtype in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
     if array.size == 0:
         if array.ndim != 1:

@@ -81,6 +81,17 @@ def as_array(value, dtype=None):
     return xp.asarray(value, dtype=dtype)
 
 
+class MetaArray(ndarray):
+    """The array of a tensor on PyTorch's 'meta' device: a shape and a dtype, no values (a
+    read-only view of one zero: it takes no memory). NumPy's functions keep the type, so what is
+    computed from one is one too."""
+
+
+def meta_array(shape, dtype):
+    """A ``MetaArray`` of ``shape`` and ``dtype``."""
+    return numpy.broadcast_to(numpy.zeros((), dtype=dtype), shape).view(MetaArray)
+
+
 def to_numpy(array):
     """A NumPy view of a backend array (a copy to host memory on a GPU backend)."""
     return numpy.asarray(array)

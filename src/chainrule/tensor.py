@@ -18,7 +18,7 @@ import weakref
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
-from chainrule.backend import as_array, ndarray, to_numpy, xp
+from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
 
 _new_object = object.__new__
@@ -26,7 +26,7 @@ _new_object = object.__new__
 
 def tensor_from_array(array, requires_grad=False):
     """Wrap a backend array in a tensor, without copying and without checks (the fast path)."""
-    if type(array) is not ndarray:
+    if type(array) is not ndarray and type(array) is not MetaArray:
         array = as_array(array)
     tensor = _new_object(Tensor)
     init_leaf(tensor, array, requires_grad)
@@ -298,7 +298,13 @@ class Tensor:
 
     @property
     def device(self):
-        return device("cpu")
+        return _META if type(self.array) is MetaArray else _CPU
+
+    @property
+    def is_meta(self):
+        """True for a tensor on the 'meta' device: a shape and a dtype without values
+        (``module.to("meta")``, for ``torch.func`` code that only needs the module's structure)."""
+        return type(self.array) is MetaArray
 
     @property
     def is_cuda(self):
@@ -323,6 +329,8 @@ class Tensor:
     # ----------------------------------------------------------------- conversions
     def item(self):
         """The value of a one-element tensor as a Python number."""
+        if type(self.array) is MetaArray:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors: they have no values")
         if self.array.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self.array.size} elements cannot be converted to Scalar "
@@ -331,10 +339,14 @@ class Tensor:
         return self.array.reshape(()).item()
 
     def tolist(self):
+        if type(self.array) is MetaArray:
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         return self.array.tolist()
 
     def numpy(self, force=False):
         """The values as a NumPy array sharing memory (PyTorch refuses when grad is required)."""
+        if type(self.array) is MetaArray:
+            raise TypeError("can't convert meta device type tensor to numpy: a meta tensor has no values")
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return to_numpy(self.array)
@@ -467,3 +479,6 @@ def _warn_scalar_of_graph():
             UserWarning,
             stacklevel=3,
         )
+
+
+_CPU, _META = device("cpu"), device("meta")

@@ -85,7 +85,7 @@ DELIBERATELY_MISSING = {
             "storage untyped_storage storage_type data_ptr const_data_ptr set_ is_set_to share_memory_ is_shared "
             "pin_memory is_pinned record_stream as_strided",
         ),
-        **_because(_DEVICES, "xpu to_mkldnn is_meta"),
+        **_because(_DEVICES, "xpu to_mkldnn"),
         **_because(_DEPRECATED, "ger cholesky qr svd lu lu_solve triangular_solve"),
     },
     "nn.functional": {

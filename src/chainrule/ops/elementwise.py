@@ -8,7 +8,7 @@ import math
 from collections import namedtuple
 
 from chainrule import dtypes
-from chainrule.backend import as_array, ignoring_float_errors, xp
+from chainrule.backend import as_array, ignoring_float_errors, meta_array, xp
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands
@@ -1624,15 +1624,24 @@ def copy_from(x, source):
 
 # ----------------------------------------------------------------------------- conversions
 def to(self, *args, **kwargs):
-    """``to(dtype)`` converts (differentiably); ``to("cpu")`` is accepted and changes nothing."""
-    dtype = kwargs.get("dtype")
+    """``to(dtype)`` converts (differentiably); ``to("cpu")`` is accepted and changes nothing;
+    ``to("meta")`` keeps the shape and dtype only (a meta tensor, which has no values)."""
+    dtype, meta = kwargs.get("dtype"), False
     for arg in args + tuple(value for key, value in kwargs.items() if key == "device"):
         if isinstance(arg, Tensor):
             dtype = arg.dtype
+        elif isinstance(arg, str) and str(arg).split(":")[0] == "meta":
+            meta = True
         elif isinstance(arg, str):
             check_device(arg)
+            if self.is_meta:
+                raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         elif arg is not None:
             dtype = arg
+    if meta:
+        moved = tensor_from_array(meta_array(self.array.shape, self.array.dtype if dtype is None else xp.dtype(dtype)))
+        moved.requires_grad = self.requires_grad
+        return moved
     if dtype is None or xp.dtype(dtype) == self.array.dtype:
         return self
     return cast(self, xp.dtype(dtype))
