@@ -280,3 +280,49 @@ def test_grad_mode_decorators_without_parentheses():
     with chainrule.no_grad():
         assert tracked().requires_grad
     assert not frozen().requires_grad and chainrule.is_grad_enabled()
+
+
+
+def _recorded_cases():
+    """Operations whose backward formulas round carefully, as functions of two (6, 5) inputs."""
+    F = chainrule.nn.functional
+    return {
+        "tanh": lambda x, y: x.tanh(),
+        "sigmoid": lambda x, y: x.sigmoid(),
+        "gelu": lambda x, y: F.gelu(x),
+        "gelu_tanh": lambda x, y: F.gelu(x, approximate="tanh"),
+        "softplus": lambda x, y: F.softplus(x),
+        "mish": lambda x, y: F.mish(x),
+        "sqrt": lambda x, y: (x.abs() + 0.5).sqrt(),
+        "powf": lambda x, y: (x.abs() + 0.5) ** 1.7,
+        "div": lambda x, y: x / (y.abs() + 0.5),
+        "softmax": lambda x, y: F.softmax(x, 1),
+        "log_softmax": lambda x, y: F.log_softmax(x, 1),
+        "logsumexp": lambda x, y: chainrule.logsumexp(x, 1),
+        "var": lambda x, y: x.var(1),
+        "norm": lambda x, y: x.norm(dim=1),
+        "layer_norm": lambda x, y: F.layer_norm(x, (5,)),
+        "matmul": lambda x, y: x @ y.T,
+        "ce": lambda x, y: F.cross_entropy(x, chainrule.tensor([0, 1, 2, 3, 4, 0])),
+        "bce_logits": lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid()),
+        "cumprod": lambda x, y: x.cumprod(1),
+        "normalize": lambda x, y: F.normalize(x),
+        "batch_norm": lambda x, y: F.batch_norm(x, None, None, training=True),
+    }
+
+
+@pytest.mark.parametrize("name", list(_recorded_cases()))
+def test_a_recorded_backward_gives_the_plain_backwards_bits(name):
+    """create_graph=True (jacrev, hessian, gradient penalties) must not change the first
+    derivatives: PyTorch's are the same bits in both modes (tanh's 1 - y² once differed)."""
+    rng = np.random.default_rng(0)
+    x0, y0 = (rng.standard_normal((6, 5)).astype(np.float32) for _ in range(2))
+    fn = _recorded_cases()[name]
+    x, y = chainrule.tensor(x0, requires_grad=True), chainrule.tensor(y0, requires_grad=True)
+    out = fn(x, y)
+    seed = chainrule.tensor(rng.standard_normal(tuple(out.shape)).astype(np.float32))
+    plain = chainrule.autograd.grad(out, [x, y], seed, allow_unused=True, retain_graph=True)
+    recorded = chainrule.autograd.grad(out, [x, y], seed, allow_unused=True, create_graph=True)
+    for a, b in zip(plain, recorded):
+        if a is not None:
+            np.testing.assert_array_equal(a.numpy(), b.detach().numpy())

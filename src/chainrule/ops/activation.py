@@ -62,8 +62,13 @@ class Tanh(Op):
 
 def one_minus_square(x):
     """1 - x² of a tensor: what ``ctx.xp.one_minus_square`` computes when a backward is recorded
-    (the plain backward's, on arrays, is ``backend.ArrayFunctions.one_minus_square``)."""
-    return 1.0 - x * x
+    (the plain backward's, on arrays, is ``backend.ArrayFunctions.one_minus_square``). Rounded
+    once, as that one: formed in float64 for narrower floats, so that a recorded backward
+    (create_graph, jacrev, hessian) gives the plain backward's bits, as PyTorch's does."""
+    if x.array.dtype.itemsize >= 8:
+        return 1.0 - x * x
+    wide = x.double()
+    return (1.0 - wide * wide).to(x.dtype)
 
 
 registry.functions.one_minus_square = one_minus_square
