@@ -1,5 +1,6 @@
 """Module-level names that course code uses, checked against PyTorch: constants, legacy typed
 constructors, finfo/iinfo, device and backend switches, tensor queries, format specs."""
+import contextlib
 import math
 
 import numpy as np
@@ -238,3 +239,17 @@ def test_device_names_are_parsed_and_refused_as_pytorchs(args):
         assert str(raised.value) == str(error)
     else:
         assert repr(chainrule.device(*args)) == expected
+
+
+def test_backend_switches_read_and_restore_as_pytorchs():
+    for lib in (chainrule, torch):
+        assert lib.backends.cuda.matmul.allow_tf32 is False and lib.backends.cuda.is_built() in (False, torch.backends.cuda.is_built())
+        with lib.backends.cudnn.flags(enabled=True, deterministic=True, allow_tf32=False):
+            assert lib.backends.cudnn.deterministic is True and lib.backends.cudnn.allow_tf32 is False
+        assert lib.backends.cudnn.deterministic is False and lib.backends.cudnn.allow_tf32 is True
+        with lib.backends.cuda.sdp_kernel(enable_flash=False) if lib is chainrule else contextlib.nullcontext():
+            if lib is chainrule:
+                assert not lib.backends.cuda.flash_sdp_enabled() and lib.backends.cuda.math_sdp_enabled()
+        assert lib.backends.cuda.flash_sdp_enabled()
+    chainrule.backends.cuda.matmul.allow_tf32 = True  # nanoGPT's first lines
+    chainrule.backends.cuda.matmul.allow_tf32 = False
