@@ -208,3 +208,12 @@ def test_dist_p0_and_renorm_of_empty_match_pytorch():
     for call in (lambda lib: lib.dist(lib.ones(3), lib.tensor([1.0, 0.0, 2.0]), 0), lambda lib: lib.renorm(lib.ones(3, 0), 2, 0, 1.0)):
         ours, theirs = call(chainrule), call(torch)
         assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("p", [2, 1, 3, 0, float("inf"), float("-inf")])
+def test_dist_and_norm_name_their_nodes_as_pytorch(p):
+    names = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        names.append((lib.dist(x, lib.tensor([0.0, 1.0, 0.0]), p).grad_fn.name(), lib.norm(x, p).grad_fn.name()))
+    assert names[0] == names[1]

@@ -15,7 +15,7 @@ from chainrule.backend import xp
 from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.elementwise import cast, clamp, where
 from chainrule.ops.operands import binary_operands
-from chainrule.ops.reduce import norm
+from chainrule.ops.reduce import norm, norm_over
 from chainrule.ops.registry import functions, public
 from chainrule.tensor import check_dim, tensor_from_array
 
@@ -119,7 +119,8 @@ def dist(input, other, p=2):
             f"norm(): input dtype should be either floating point or complex. Got {input.array.dtype.name} "
             f"and {other.array.dtype.name} instead; convert them with .float()"
         )
-    return norm(input - other, p)
+    difference = input - other
+    return norm_over(difference, p, tuple(range(difference.ndim)), False, "DistBackward0")
 
 
 @public(inplace=True)

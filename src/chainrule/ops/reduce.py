@@ -719,12 +719,17 @@ def norm(x, p="fro", dim=None, keepdim=False):
         p = 2
     elif isinstance(p, str):
         raise RuntimeError(f"norm: p={p!r} is not supported; use p='fro' or a number (2, 1, inf, ...)")
-    axes = reduction_axes(x, dim, "norm")
-    if p == xp.inf:
-        return amax(abs(x), axes, keepdim)
-    if p == -xp.inf:
-        return amin(abs(x), axes, keepdim)
-    return Norm.apply(x, p, axes, keepdim)
+    return norm_over(x, p, reduction_axes(x, dim, "norm"), keepdim)
+
+
+def norm_over(x, p, axes, keepdim, node_name="LinalgVectorNormBackward0"):
+    """The ``p``-norm of ``x`` over ``axes`` (a number p; inf and -inf are the largest and the
+    smallest |x|, the gradient shared among ties), its node named ``node_name`` as PyTorch names
+    the node of the function computing it (``dist``'s is DistBackward0)."""
+    if p == xp.inf or p == -xp.inf:
+        require_nonempty(x, axes, "norm")
+        return (Amax if p > 0 else Amin).shown_as(node_name).apply(abs(x), axes, keepdim)
+    return Norm.shown_as(node_name).apply(x, p, axes, keepdim)
 
 
 @public
