@@ -104,9 +104,11 @@ def test_linear_is_one_node_with_pytorchs_gradients_for_a_3d_input():
     ours = [chainrule.tensor(array, requires_grad=True) for array in data]
     theirs = [torch.tensor(array, requires_grad=True) for array in data]
     out = chainrule.linear(*ours)
-    assert out.grad_fn.name() == "AddmmBackward0"  # the node PyTorch shows for a linear layer with bias
-    assert all(node is not None for node, _ in out.grad_fn.next_functions)  # x, weight and bias, in one step
     expected = F.linear(*theirs)
+    assert out.grad_fn.name() == expected.grad_fn.name() == "ViewBackward0"  # PyTorch's last step for a 3-D input
+    assert all(node is not None for node, _ in out.grad_fn.next_functions)  # x, weight and bias, in one step
+    assert chainrule.linear(ours[0][0], *ours[1:]).grad_fn.name() == F.linear(theirs[0][0], *theirs[1:]).grad_fn.name() == "AddmmBackward0"
+    assert chainrule.linear(ours[0], ours[1]).grad_fn.name() == F.linear(theirs[0], theirs[1]).grad_fn.name() == "UnsafeViewBackward0"
     np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
     (out**2).sum().backward()
     (expected**2).sum().backward()

@@ -13,6 +13,8 @@ from chainrule.ops.registry import install_method, public
 class BroadcastTo(Op):
     """Each element of x is used once per repeat, so its gradient is the sum of the repeats."""
 
+    node_name = "ExpandBackward0"  # PyTorch's broadcast_to is expand
+
     formula = "x repeated along new leading and size-1 axes"
     derivatives = ("grad summed over the repeats",)
 

@@ -276,6 +276,8 @@ class Log(Op):
 class Log1p(Op):
     """Accurate for small x."""
 
+    node_name = "Log1PBackward0"
+
     formula = "ln(1 + x)"
     derivatives = ("1/(1 + x)",)
 
@@ -721,6 +723,7 @@ class Hypot(Op):
 
 
 class LogAddExp(Op):
+    node_name = "LogaddexpBackward0"
     formula = "ln(e^a + e^b)"
     derivatives = ("e^(a - out)", "e^(b - out)")
 
@@ -857,6 +860,8 @@ class Clamp(Op):
 
 class Cast(Op):
     """The gradient is converted back to x's dtype (by the engine)."""
+
+    node_name = "ToCopyBackward0"  # x.to(dtype), x.float(), x.double() in PyTorch
 
     formula = "x as another dtype"
     derivatives = ("1", None)
@@ -1471,7 +1476,9 @@ def clamp(input, min=None, max=None):
     for bound in (min, max):
         if bound is not None:
             input, _ = binary_operands(input, bound)
-    return Clamp.apply(input, min, max)
+    # PyTorch's overloads: ClampBackward0 with a tensor bound, ClampBackward1 with numbers only
+    numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
+    return (Clamp.shown_as("ClampBackward1") if numbers_only else Clamp).apply(input, min, max)
 
 
 # ----------------------------------------------------------------------------- more of PyTorch's elementwise functions

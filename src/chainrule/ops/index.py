@@ -25,12 +25,13 @@ from chainrule import dtypes
 from chainrule.backend import add_at, as_array, combine_at, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
-from chainrule.ops.elementwise import selected, where
+from chainrule.ops.elementwise import Where, selected
 from chainrule.ops.inplace import records_in_place, write_in_place
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import made_from_arguments
 from chainrule.ops.op import Op
-from chainrule.ops.operands import as_tensor_like
+from chainrule.ops.reduce import SumAll
+from chainrule.ops.operands import as_tensor_like, binary_operands
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
@@ -613,7 +614,9 @@ def masked_fill(x, mask, value):
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value.array.ndim} dimension(s)."
         )
-    result = where(mask_array, as_tensor_like(value, x), x)
+    filled, kept = binary_operands(as_tensor_like(value, x), x)
+    # PyTorch's node: MaskedFillBackward0 for a number, MaskedFillBackward1 for a tensor value
+    result = Where.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}").apply(mask_array, filled, kept)
     return result if result.array.dtype == x.array.dtype else result.to(x.array.dtype)
 
 
@@ -904,10 +907,10 @@ def diagflat(x, offset=0):
 
 @public
 def trace(x):
-    """The sum of the main diagonal of a matrix (2-D only)."""
+    """The sum of the main diagonal of a matrix (2-D only); its node is PyTorch's TraceBackward0."""
     if x.array.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.array.ndim}")
-    return diagonal(x).sum()
+    return SumAll.shown_as("TraceBackward0").apply(diagonal(x), (0,), False)
 
 
 @public

@@ -298,7 +298,10 @@ def linear(x, weight, bias=None):
         )
     if bias is not None:
         _check_bias(bias, weight, input_shape[:-1] + (out_features,))
-    return (Linear if bias is not None else LinearWithoutBias).apply(x, weight, bias)
+    operation = Linear if bias is not None else LinearWithoutBias
+    if x.ndim > 2:  # a batch of sequences: PyTorch's linear ends in a reshape of the 2-D product
+        operation = operation.shown_as("ViewBackward0" if bias is not None else "UnsafeViewBackward0")
+    return operation.apply(x, weight, bias)
 
 
 def _check_bias(bias, weight, output_shape):
