@@ -1,9 +1,9 @@
 """Utilities: data loading (``data``), activation checkpointing (``checkpoint``), hook handles
-(``hooks``) and TensorBoard logging (``tensorboard``). Each is imported when first used, so that
+(``hooks``), TensorBoard logging (``tensorboard``) and timing (``benchmark``). Each is imported when first used, so that
 ``hooks``, which the tensor itself needs, comes without the rest."""
 import importlib
 
-__all__ = ["checkpoint", "data", "hooks", "tensorboard"]
+__all__ = ["benchmark", "checkpoint", "data", "hooks", "tensorboard"]
 
 
 def __getattr__(name):
