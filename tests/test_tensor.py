@@ -240,3 +240,32 @@ def test_a_meta_tensor_keeps_shape_and_dtype_without_values_as_pytorchs():
             x.numpy()
         assert repr(x).replace("torch.", "chainrule.") == "tensor(..., device='meta', size=(2,), dtype=chainrule.float64)"
     assert repr(chainrule.nn.Linear(2, 3).to("meta").weight.data) == "tensor(..., device='meta', size=(3, 2))"
+
+
+def test_named_results_and_classes_print_as_pytorchs():
+    x = [[1.0, 3.0], [2.0, 0.0]]
+    for call in (lambda lib: lib.max(lib.tensor(x), 1), lambda lib: lib.tensor(x).sort(1), lambda lib: lib.linalg.svd(lib.eye(2))):
+        assert repr(call(chainrule)).replace("chainrule", "torch") == repr(call(torch))
+    result = chainrule.max(chainrule.tensor(x), 1)
+    values, indices = result
+    assert result.values is values and type(result) is chainrule.return_types.max
+    import pickle
+
+    assert pickle.loads(pickle.dumps(result)).indices.tolist() == [1, 0]
+    for ours, theirs in ((type(chainrule.ones(1)), torch.Tensor), (chainrule.Size, torch.Size), (chainrule.dtype, torch.dtype), (chainrule.device, torch.device)):
+        assert repr(ours).replace("chainrule", "torch") == repr(theirs)
+
+
+def test_top_level_in_place_functions_and_factories_writing_into_out():
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.0, 1.0, -2.0])
+        assert lib.sin_(x) is x and lib.exp_(x) is x
+        y = lib.tensor([-1.0, 0.5, 2.0])
+        assert lib.clamp_min(y, 0).tolist() == [0.0, 0.5, 2.0] and lib.clamp_max(y, 1).tolist() == [-1.0, 0.5, 1.0]
+        lib.clamp_min_(y, 0)
+        lib.zero_(x)
+        lib.fill_(y, 3.0)
+        assert x.tolist() == [0.0, 0.0, 0.0] and y.tolist() == [3.0, 3.0, 3.0]
+        out = lib.empty(2, 2)
+        assert lib.ones(2, 2, out=out) is out and out.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+        assert lib.arange(3, out=lib.empty(5)).tolist() == [0.0, 1.0, 2.0]  # resized to the result

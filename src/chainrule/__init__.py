@@ -74,6 +74,10 @@ from chainrule.functional import *  # noqa: F401,F403  the operations as functio
 from chainrule.random import Generator, initial_seed, manual_seed, seed
 from chainrule.random import get_rng_state, set_rng_state
 from chainrule.tensor import Size, Tensor, from_numpy
+
+# The public classes print under the package, as PyTorch's do (<class 'torch.Tensor'>, torch.Size, ...)
+for _public_class in (Tensor, Size):
+    _public_class.__module__ = "chainrule"
 from chainrule.legacy_types import (
     BoolTensor,
     ByteTensor,
@@ -100,6 +104,7 @@ from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as 
 from chainrule import distributions, special  # noqa: E402  torch.distributions, torch.special
 from chainrule import func  # noqa: E402  torch.func
 from chainrule import profiler  # noqa: E402  torch.profiler
+from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import autocast  # noqa: E402  torch.autocast
@@ -114,3 +119,7 @@ def __getattr__(name):
 
         return importlib.import_module(f"chainrule.{name}")
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+for _public_class in (dtype, device, finfo, iinfo):  # as Tensor and Size above
+    _public_class.__module__ = "chainrule"
+del _public_class

@@ -74,17 +74,17 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def zeros(*size, dtype=None, requires_grad=False, device=None):
     return _from_arguments(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def ones(*size, dtype=None, requires_grad=False, device=None):
     return _from_arguments(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def empty(*size, dtype=None, requires_grad=False, device=None):
     return _from_arguments(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
@@ -95,7 +95,7 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
     return _from_arguments(xp.asarray(s, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
@@ -122,7 +122,7 @@ def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
     return _from_arguments(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Numbers from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
     if end is None:
@@ -139,13 +139,13 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     return _from_arguments(xp.arange(start, end, step).astype(dtype), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     """``steps`` numbers evenly spaced from ``start`` to ``end``, both included."""
     return _from_arguments(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
     """``steps`` numbers from base^start to base^end whose logarithms are evenly spaced:
     base ** linspace(start, end, steps)."""
@@ -153,7 +153,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
     return _from_arguments(powers.astype(_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False, name="range")
+@public(method=False, name="range", out=True)
 def range_(start, end, step=1, dtype=None, requires_grad=False, device=None):
     """Deprecated, as in PyTorch: numbers from ``start`` to ``end`` *included*, in the default
     float dtype; use ``arange`` (end excluded) instead."""
@@ -191,26 +191,26 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     return result
 
 
-@public(method=False)
+@public(method=False, out=True)
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _from_arguments(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the uniform distribution on [0, 1)."""
     values = numpy_generator(generator).random(_shape(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Samples of the standard normal distribution N(0, 1)."""
     values = numpy_generator(generator).standard_normal(_shape(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
     """Integers drawn uniformly from [low, high) (``randint(high, size)`` also works)."""
     if size is None:
@@ -219,7 +219,7 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
     return _finish(values.astype(dtype or dtypes.int64), False, device)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
     """A random permutation of 0 .. n-1."""
     if n < 0:

@@ -25,7 +25,6 @@ A plain backward computes on arrays with the backend's ``linalg``; a recorded on
 chainrule's own functions: the nodes here see both through ``ctx.xp`` (``LinalgNode``).
 """
 import math
-from collections import namedtuple
 from types import SimpleNamespace
 
 from chainrule import dtypes
@@ -39,6 +38,7 @@ from chainrule.ops.matmul import matmul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.registry import public
 from chainrule.tensor import tensor_from_array
+from chainrule.return_types import return_type
 
 
 class LinAlgError(RuntimeError):
@@ -46,15 +46,15 @@ class LinAlgError(RuntimeError):
     (cholesky). As ``torch.linalg.LinAlgError``, a RuntimeError."""
 
 
-linalg_slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
-linalg_qr = namedtuple("linalg_qr", ["Q", "R"])
-linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
-linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-linalg_inv_ex = namedtuple("linalg_inv_ex", ["inverse", "info"])
-linalg_solve_ex = namedtuple("linalg_solve_ex", ["result", "info"])
-linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", ["L", "info"])
-linalg_lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+linalg_slogdet = return_type("linalg_slogdet", ["sign", "logabsdet"])
+slogdet_result = return_type("slogdet", ["sign", "logabsdet"])
+linalg_qr = return_type("linalg_qr", ["Q", "R"])
+linalg_svd = return_type("linalg_svd", ["U", "S", "Vh"])
+linalg_eigh = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+linalg_inv_ex = return_type("linalg_inv_ex", ["inverse", "info"])
+linalg_solve_ex = return_type("linalg_solve_ex", ["result", "info"])
+linalg_cholesky_ex = return_type("linalg_cholesky_ex", ["L", "info"])
+linalg_lstsq = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 # ----------------------------------------------------------------------------- on arrays

@@ -5,7 +5,6 @@ elementwise by the gradient arriving from above. Broadcast inputs get their grad
 their own shape by the engine, so no operation here deals with that.
 """
 import math
-from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, ignoring_float_errors, meta_array, xp
@@ -15,6 +14,7 @@ from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands
 from chainrule.ops.registry import functions, install_method, public, reflected
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.return_types import return_type
 
 
 # ----------------------------------------------------------------------------- binary arithmetic
@@ -1467,6 +1467,20 @@ def reciprocal(input):
     return Reciprocal.apply(input)
 
 
+@public(inplace=True, out=True)
+def clamp_min(input, min):
+    """input limited from below: max(input, min) (a number or a tensor)."""
+    input, _ = binary_operands(input, min)
+    return Clamp.shown_as("ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1").apply(input, min, None)
+
+
+@public(inplace=True, out=True)
+def clamp_max(input, max):
+    """input limited from above: min(input, max) (a number or a tensor)."""
+    input, _ = binary_operands(input, max)
+    return Clamp.shown_as("ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1").apply(input, None, max)
+
+
 @public(inplace=True, aliases=('clip',), out=True)
 def clamp(input, min=None, max=None):
     """input limited to [min, max] (either bound may be None, a number or a tensor). An integer input with
@@ -1598,7 +1612,7 @@ def ldexp(input, other):
     return _broadcasting(Ldexp, input, cast(other, input.dtype) if other.array.dtype.kind != "f" else other)
 
 
-frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
+frexp_result = return_type("frexp", ["mantissa", "exponent"])
 
 
 @public
@@ -1660,8 +1674,19 @@ for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("h
                       ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_),
                       ("short", dtypes.int16), ("byte", dtypes.uint8), ("char", dtypes.int8)]:
     install_method(_name, lambda self, _dtype=_dtype: to(self, _dtype))
-install_method("fill_", lambda self, value: write_in_place(self, fill, value))
-install_method("zero_", lambda self: write_in_place(self, fill, 0))
+def fill_(input, value):
+    """Every element of ``input`` set to ``value``, in place."""
+    return write_in_place(input, fill, value)
+
+
+def zero_(input):
+    """Every element of ``input`` set to 0, in place."""
+    return write_in_place(input, fill, 0)
+
+
+for _function in (fill_, zero_):  # methods, and chainrule.fill_/zero_ as PyTorch has them
+    install_method(_function.__name__, _function)
+    setattr(functions, _function.__name__, _function)
 install_method("copy_", lambda self, source: write_in_place(self, copy_from, source))
 
 # ----------------------------------------------------------------------------- Python's operators

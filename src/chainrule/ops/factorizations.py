@@ -14,7 +14,6 @@ and for a wide or tall A the same with the square blocks L₁ (U₁) and the res
 Everything else here (lu_unpack, lu_solve, householder_product, ormqr) is built from differentiable
 operations, so its gradients come with them.
 """
-from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import xp
@@ -32,14 +31,15 @@ from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
 from chainrule.ops.registry import public
 from chainrule.tensor import tensor_from_array
+from chainrule.return_types import return_type
 
-linalg_lu_factor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
-linalg_lu_factor_ex = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-linalg_lu = namedtuple("linalg_lu", ["P", "L", "U"])
-lu_unpack_result = namedtuple("lu_unpack", ["P", "L", "U"])
-geqrf_result = namedtuple("geqrf", ["a", "tau"])
-linalg_ldl_factor = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-linalg_ldl_factor_ex = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+linalg_lu_factor = return_type("linalg_lu_factor", ["LU", "pivots"])
+linalg_lu_factor_ex = return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+linalg_lu = return_type("linalg_lu", ["P", "L", "U"])
+lu_unpack_result = return_type("lu_unpack", ["P", "L", "U"])
+geqrf_result = return_type("geqrf", ["a", "tau"])
+linalg_ldl_factor = return_type("linalg_ldl_factor", ["LD", "pivots"])
+linalg_ldl_factor_ex = return_type("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 # ----------------------------------------------------------------------------- on arrays

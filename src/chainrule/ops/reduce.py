@@ -18,7 +18,6 @@ import builtins
 import functools
 import math
 import operator
-from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, ignoring_float_errors, xp
@@ -28,12 +27,13 @@ from chainrule.ops.operands import as_floating
 from chainrule.ops.registry import public
 from chainrule.autograd.function import computed_without_gradient
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.return_types import return_type
 
 
 #: What ``max(x, dim)`` and ``min(x, dim)`` return: ``values, indices = x.max(dim=1)``.
-max_result = namedtuple("max", ["values", "indices"])
-min_result = namedtuple("min", ["values", "indices"])
-aminmax_result = namedtuple("aminmax", ["min", "max"])
+max_result = return_type("max", ["values", "indices"])
+min_result = return_type("min", ["values", "indices"])
+aminmax_result = return_type("aminmax", ["min", "max"])
 
 
 # ----------------------------------------------------------------------------- spreading back

@@ -25,7 +25,8 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
     """Export ``function`` as ``chainrule.NAME`` and, with ``method``, as ``Tensor.NAME`` (the tensor
     becomes the first argument). ``method`` may also be another function to install as the method
     (for a different argument order, as ``Tensor.where(condition, other)``). ``inplace`` adds
-    ``Tensor.NAME_``, which writes the result into the tensor (see ``ops/inplace.py``). ``aliases``
+    ``Tensor.NAME_`` and ``chainrule.NAME_``, which write the result into the tensor (see
+    ``ops/inplace.py``). ``aliases``
     are further names for the same function and method (``clip`` for ``clamp``). With ``out``, the
     function (not the method) accepts PyTorch's ``out=`` tensor to write its result into.
     """
@@ -37,8 +38,10 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
             setattr(functions, each, exported)
             if method:
                 install_method(each, keyworded if method is True else method)
-            if inplace:
-                install_method(each + "_", in_place_form(function if method is True else method))
+            if inplace:  # Tensor.NAME_ and, as PyTorch has many (chainrule.sin_(x)), chainrule.NAME_
+                in_place = in_place_form(function if method is True else method)
+                install_method(each + "_", in_place)
+                setattr(functions, each + "_", in_place)
         return function
 
     return register(function) if function is not None else register

@@ -11,7 +11,6 @@ A 0-d x is one element: each scan gives it back (and dim must be 0 or -1).
 Differences and integrals along a dimension (``diff``, ``gradient``, ``trapezoid``,
 ``cumulative_trapezoid``) are composed of slices, subtraction, ``cat``, ``sum`` and ``cumsum``.
 """
-from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
@@ -22,10 +21,11 @@ from chainrule.ops.reduce import along_one_axis, numpy_keywords, one_axis
 from chainrule.ops.registry import public
 from chainrule.ops.sort import ChosenAlongDim, read_chosen
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.return_types import return_type
 
 #: What ``cummax`` and ``cummin`` return: ``values, indices = x.cummax(0)``.
-cummax_result = namedtuple("cummax", ["values", "indices"])
-cummin_result = namedtuple("cummin", ["values", "indices"])
+cummax_result = return_type("cummax", ["values", "indices"])
+cummin_result = return_type("cummin", ["values", "indices"])
 
 
 def running_sum_from_end(functions, values, axis):

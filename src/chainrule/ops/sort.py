@@ -18,7 +18,6 @@ counting functions give counts and distinct values, without gradient.
 """
 import builtins
 import operator
-from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
@@ -30,14 +29,15 @@ from chainrule.ops.reduce import one_axis, require_nonempty
 from chainrule.ops.registry import public
 from chainrule.ops.shape import reshape, squeeze, unsqueeze
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.return_types import return_type
 
 #: What PyTorch's ``torch.return_types`` hold: ``values, indices = x.sort()``.
-sort_result = namedtuple("sort", ["values", "indices"])
-topk_result = namedtuple("topk", ["values", "indices"])
-kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
-median_result = namedtuple("median", ["values", "indices"])
-nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
-mode_result = namedtuple("mode", ["values", "indices"])
+sort_result = return_type("sort", ["values", "indices"])
+topk_result = return_type("topk", ["values", "indices"])
+kthvalue_result = return_type("kthvalue", ["values", "indices"])
+median_result = return_type("median", ["values", "indices"])
+nanmedian_result = return_type("nanmedian", ["values", "indices"])
+mode_result = return_type("mode", ["values", "indices"])
 
 
 # ----------------------------------------------------------------------------- reading chosen positions
@@ -364,7 +364,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 
 
 # ----------------------------------------------------------------------------- counting values
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+histogram_result = return_type("histogram", ["hist", "bin_edges"])
 
 
 @public

@@ -7,7 +7,6 @@ divisions), as PyTorch composes them, so their gradients and second derivatives 
 import builtins
 import math
 import warnings
-from collections import namedtuple
 
 from chainrule import dtypes
 from chainrule.backend import as_array, xp
@@ -16,9 +15,10 @@ from chainrule.ops.index import diagonal
 from chainrule.ops.matmul import mm
 from chainrule.ops.registry import public
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.return_types import return_type
 
 #: What ``histogramdd`` returns: ``hist, bin_edges = histogramdd(x, bins=4)``.
-histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+histogramdd_result = return_type("histogramdd", ["hist", "bin_edges"])
 
 
 @public
