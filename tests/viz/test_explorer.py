@@ -29,7 +29,7 @@ def test_seed_steps_go_forward_node_by_node_then_backward_with_the_products():
     forward = [step for step in data["steps"] if step["phase"] == "forward"]
     backward = [step for step in data["steps"] if step["phase"] == "backward"]
     assert len(forward) == 7 and len(backward) == 6  # 3 leaves, the constant, 3 operations; 3 operations, 3 leaves
-    assert [step["text"][0] for step in forward[3:]] == ["Mul(b, c) gives v = 6", "Add(a, v) gives u = 11", "the constant 3", "Mul(3, u) gives J = 33"]
+    assert [step["text"][0] for step in forward[3:]] == ["Mul(b, c) gives v = 6", "Add(a, v) gives u = 11", "the constant 3", "Mul(u, 3) gives J = 33"]  # 3 * u is mul(u, 3), as in PyTorch
     assert backward[2]["text"][1:] == ["dv/db = c = 2, so dJ/db = 3 × 2 = 6", "dv/dc = b = 3, so dJ/dc = 3 × 3 = 9"]
     assert backward[-1]["text"] == ["a.grad = dJ/da = 3   (stored in the leaf)"]
     names = {node["id"]: node.get("name") for node in data["nodes"]}

@@ -1690,14 +1690,22 @@ for _function in (fill_, zero_):  # methods, and chainrule.fill_/zero_ as PyTorc
 install_method("copy_", lambda self, source: write_in_place(self, copy_from, source))
 
 # ----------------------------------------------------------------------------- Python's operators
+def divide_into(self, other):
+    """``other / tensor``: for a number, PyTorch's ``tensor.reciprocal() * other`` (its rounding, its
+    nodes: MulBackward0 after ReciprocalBackward0); for anything else ``div(other, tensor)``."""
+    if isinstance(other, (int, float)) and not isinstance(other, bool) and self.array.dtype.kind == "f":
+        return mul(reciprocal(self), other)
+    return div(other, self)
+
+
 install_method("__add__", add)
-install_method("__radd__", reflected(add))
+install_method("__radd__", add)  # 2 + t is add(t, 2), as PyTorch computes it: its node reads t first
 install_method("__sub__", sub)
 install_method("__rsub__", reflected(sub))
 install_method("__mul__", mul)
-install_method("__rmul__", reflected(mul))
+install_method("__rmul__", mul)  # 2 * t is mul(t, 2), as in PyTorch (the same bits: both commute exactly)
 install_method("__truediv__", div)
-install_method("__rtruediv__", reflected(div))
+install_method("__rtruediv__", divide_into)
 install_method("__floordiv__", floor_divide)
 install_method("__rfloordiv__", reflected(floor_divide))
 install_method("__mod__", remainder)

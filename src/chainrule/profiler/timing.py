@@ -1,7 +1,7 @@
 """``profile``: time every operation of a block, forward and backward.
 
-While a profile records, each call of an operation (``Function.apply``: named by the operation,
-``Linear``, ``ReLU``...), each node's backward (``autograd::engine::evaluate_function:
+While a profile records, each call of an operation (``Function.apply``: named as PyTorch names the
+kernel, ``aten::addmm``, ``aten::relu``, after the operation's node), each node's backward (``autograd::engine::evaluate_function:
 AddmmBackward0``, PyTorch's name), each optimizer step (``Optimizer.step#SGD.step``) and each
 ``record_function`` block becomes a timed event; events inside others count in their total time,
 not in their self time. ``key_averages().table()`` adds them up by name.
@@ -9,6 +9,7 @@ not in their self time. ``key_averages().table()`` adds them up by name.
 import contextlib
 import enum
 import os
+import re
 import socket
 import time
 
@@ -148,11 +149,21 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's nam
         return False
 
 
+def _event_name(cls):
+    """The name of an operation's event, as PyTorch's profiler names the kernel: ``aten::mul`` for
+    the operation whose node is MulBackward0 (``aten::addmm`` for Linear's AddmmBackward0); a custom
+    Function by its class name."""
+    if not cls.on_arrays:
+        return cls.__name__
+    node = re.sub(r"Backward\d*$", "", cls._backward_cls.__name__)
+    return "aten::" + re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z0-9])(?=[A-Z][a-z])", "_", node).lower()
+
+
 def _timed_apply(apply):
     def timed(cls, *args):
         if _recording is None:
             return apply.__func__(cls, *args)
-        event = _recording.begin(cls.__name__, args)
+        event = _recording.begin(_event_name(cls), args)
         try:
             return apply.__func__(cls, *args)
         finally:
