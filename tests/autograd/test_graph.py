@@ -244,3 +244,27 @@ def test_a_compiled_step_with_a_node_hook_runs_eagerly_and_calls_it():
         for _ in range(3):
             step(chainrule.ones(2, 3))
     assert len(calls) == 3
+
+
+def _multi_hook_log(lib):
+    a = lib.ones(2, requires_grad=True)
+    b = lib.ones(2, requires_grad=True) * 3
+    c = lib.ones(2, requires_grad=True)
+    log = []
+    handle = lib.autograd.graph.register_multi_grad_hook(
+        (a, b, c), lambda grads: log.append([None if grad is None else grad.tolist() for grad in grads])
+    )
+    (a * 2 + b * b).sum().backward(retain_graph=True)
+    (a * 5).sum().backward()
+    handle.remove()
+    (a * 2).sum().backward()
+    first = []
+    lib.autograd.graph.register_multi_grad_hook((a, c), lambda grad: first.append(grad.tolist()), mode="any")
+    (a * 2 + c * 3).sum().backward()
+    return log, first
+
+
+def test_multi_grad_hooks_fire_once_per_pass_as_pytorchs():
+    assert _multi_hook_log(chainrule) == _multi_hook_log(torch)
+    with pytest.raises(ValueError, match="mode"):
+        chainrule.autograd.graph.register_multi_grad_hook((chainrule.ones(1, requires_grad=True),), print, mode="some")

@@ -63,6 +63,22 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
         grad_mode.set_enabled(previous_mode)
 
 
+class BackwardPass:
+    """The backward pass running now (``current``), for hooks that need to know which nodes it
+    reaches (``autograd.graph.register_multi_grad_hook``): ``number`` counts the passes."""
+
+    current = None
+    started = 0
+
+    def __init__(self, dependencies):
+        BackwardPass.started += 1
+        self.number = BackwardPass.started
+        self.dependencies = dependencies
+
+    def reaches(self, node):
+        return node in self.dependencies
+
+
 def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
     roots = []
     pending = {}  # node -> list of summed gradients, one per output of the node
@@ -71,6 +87,14 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         roots.append(node)
         add_pending(pending, node, output_nr, grad if create_graph else grad.array)
     dependencies = count_dependencies(roots)
+    outer, BackwardPass.current = BackwardPass.current, BackwardPass(dependencies)
+    try:
+        _run_nodes(roots, pending, dependencies, retain_graph, create_graph, capture, observer)
+    finally:
+        BackwardPass.current = outer
+
+
+def _run_nodes(roots, pending, dependencies, retain_graph, create_graph, capture, observer):
     ready = [node for node in dict.fromkeys(roots) if dependencies[node] == 0]
     check_nan = anomaly.is_anomaly_check_nan_enabled()
 

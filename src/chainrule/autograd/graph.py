@@ -20,6 +20,7 @@ an operation may save a mask where PyTorch saves the input), and, as in PyTorch,
 that a tensor given to ``pack_hook`` is unchanged when it is unpacked: the hook owns it.
 """
 from chainrule.autograd import function as _function
+from chainrule.autograd.engine import BackwardPass
 from chainrule.autograd.function import BackwardNode, gradient_edge
 from chainrule.tensor import Tensor
 
@@ -33,6 +34,7 @@ __all__ = [
     "disable_saved_tensors_hooks",
     "get_gradient_edge",
     "increment_version",
+    "register_multi_grad_hook",
     "save_on_cpu",
     "saved_tensors_hooks",
 ]
@@ -76,6 +78,55 @@ def increment_version(tensor):
     it refuses to run backward on the old values. Takes a tensor or an iterable of tensors."""
     for each in [tensor] if isinstance(tensor, Tensor) else tensor:
         each._version_owner._version += 1
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Call ``fn`` once per backward pass about several tensors: with ``mode="all"``, after every
+    gradient of ``tensors`` that the pass computes has been computed, as ``fn(grads)`` (a tuple, None
+    for a tensor the pass does not reach); with ``mode="any"``, at the first of them, as
+    ``fn(grad)``. Returns a handle whose ``remove()`` takes the hook off."""
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    state = {"pass": None}
+
+    def hook_for(position):
+        def hook(grad):
+            current = BackwardPass.current
+            if state["pass"] != current.number:  # the first of this pass's gradients
+                state.update({"pass": current.number, "grads": [None] * len(tensors), "done": False})
+            if state["done"]:
+                return
+            if mode == "any":
+                state["done"] = True
+                fn(grad)
+                return
+            state["grads"][position] = grad
+            reached = [current.reaches(gradient_edge(tensor)[0]) for tensor in tensors if tensor.requires_grad]
+            if sum(grad is not None for grad in state["grads"]) == sum(reached):
+                state["done"] = True
+                fn(tuple(state["grads"]))
+
+        return hook
+
+    return _Handles([tensor.register_hook(hook_for(position)) for position, tensor in enumerate(tensors) if tensor.requires_grad])
+
+
+class _Handles:
+    """The handles of several hooks, removed together."""
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.remove()
 
 
 class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
