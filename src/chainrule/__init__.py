@@ -109,16 +109,18 @@ from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import autocast  # noqa: E402  torch.autocast
 
-_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples"}
+_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler"}
 
 
 def __getattr__(name):
-    """``chainrule.viz``, ``chainrule.train``... load on first use, so ``import chainrule`` stays fast."""
+    """``chainrule.viz``, ``chainrule.train``... load on first use, so ``import chainrule`` stays fast
+    (``chainrule.compiler``, as torch.compiler, so that it does not import chainrule.compile in a circle)."""
     if name in _LAZY_SUBPACKAGES:
         import importlib
 
         return importlib.import_module(f"chainrule.{name}")
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
 
 for _public_class in (dtype, device, finfo, iinfo):  # as Tensor and Size above
     _public_class.__module__ = "chainrule"

@@ -4,7 +4,7 @@ The groups (``pytorch_api.py``): top-level functions of torch's reference sectio
 indexing, random sampling, pointwise, reduction, comparison, other, BLAS/LAPACK), the Tensor class
 reference, ``nn.functional``, the ``nn`` modules, the methods of ``nn.Module`` and ``optim.Optimizer``, and the ``__all__`` of ``nn.init``, ``nn.utils`` (with
 ``rnn``, ``parametrize``, ``parametrizations``), ``utils.data``, ``autograd.graph``, ``autograd.forward_ad``, ``nn.attention``, ``nn.utils.prune``,
-``testing``, ``profiler`` and the methods of ``utils.tensorboard.SummaryWriter``. A name chainrule lacks must be in
+``testing``, ``profiler``, ``compiler`` and the methods of ``utils.tensorboard.SummaryWriter``. A name chainrule lacks must be in
 
 - ``DELIBERATELY_MISSING``, with the reason it will not come (it cannot mean anything on dense real
   NumPy arrays on one CPU, or PyTorch itself deprecates it), or
@@ -22,6 +22,7 @@ import torch.autograd.graph
 import torch.nn.utils.parametrizations
 import torch.nn.utils.parametrize
 import torch.nn.utils.prune
+import torch.compiler
 import torch.profiler
 import torch.utils.tensorboard
 
@@ -33,6 +34,7 @@ import chainrule.nn.functional
 import chainrule.nn.utils.parametrizations
 import chainrule.nn.utils.parametrize
 import chainrule.nn.utils.prune
+import chainrule.compiler
 import chainrule.profiler
 import chainrule.utils.tensorboard
 import chainrule.nn.utils.rnn
@@ -113,6 +115,16 @@ DELIBERATELY_MISSING = {
         ),
     },
     "testing": {**_because("TorchScript's IR pattern checker: chainrule has no TorchScript", "FileCheck")},
+    "compiler": {
+        **_because(
+            "Dynamo's internals (guard filtering, cache artifacts, CUDA graphs, export, nested regions, numpy "
+            "tracing): chainrule records a call, with no graph compiler behind it",
+            "config set_default_backend get_default_backend set_enable_guard_collectives cudagraph_mark_step_begin "
+            "load_compiled_function wrap_numpy save_cache_artifacts load_cache_artifacts keep_portable_guards_unsafe "
+            "skip_guard_on_inbuilt_nn_modules_unsafe skip_guard_on_all_nn_modules_unsafe keep_tensor_guards_unsafe "
+            "skip_guard_on_globals_unsafe skip_all_guards_unsafe nested_compile_region",
+        ),
+    },
     "profiler": {
         **_because("PyTorch's operator execution traces, for its own replay tools", "ExecutionTraceObserver"),
         **_because(_DEVICES + " (the device kinds of Kineto's events)", "DeviceType"),
@@ -164,6 +176,7 @@ NOT_YET = {
     "nn.attention": set(),
     "testing": set(),
     "profiler": set(),
+    "compiler": set(),
     "utils.tensorboard.SummaryWriter": set(
         "add_audio add_video add_mesh add_image_with_boxes add_custom_scalars add_custom_scalars_marginchart "
         "add_custom_scalars_multilinechart".split()
@@ -206,7 +219,7 @@ def _groups():
             )
             for name in (
                 "nn.init", "nn.utils", "nn.utils.rnn", "nn.utils.parametrize", "nn.utils.parametrizations", "utils.data",
-                "autograd.graph", "autograd.forward_ad", "nn.attention", "profiler",
+                "autograd.graph", "autograd.forward_ad", "nn.attention", "profiler", "compiler",
             )
         },
     }

@@ -61,6 +61,8 @@ class CompiledFunction:
 
     keeps_recordings = True  # what it holds is not state of the functions that call it
     cache_size_limit = 8  # recordings kept, as torch._dynamo.config.cache_size_limit (settable per function)
+    stance = "default"  # chainrule.compiler.set_stance: "default", "force_eager", "eager_on_recompile", "fail_on_recompile"
+    alive = weakref.WeakSet()  # every compiled function, for chainrule.compiler.reset
 
     def __init__(self, function, fullgraph=False, dynamic=None):
         self.function = function
@@ -72,6 +74,14 @@ class CompiledFunction:
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
         self.__wrapped__ = function
+        CompiledFunction.alive.add(self)
+
+    def reset(self):
+        """Forget every recording and the reason to run eagerly: the next call records anew."""
+        self.recordings.clear()
+        self.eager_reason = None
+        for compiled in list(self._per_instance.values()):
+            compiled.reset()
 
     @property
     def code(self):
@@ -83,6 +93,7 @@ class CompiledFunction:
         if (
             self.eager_reason is not None or function_module._recorder is not None
             or function_module._saved_tensors_hooks or function_module._forward_ad is not None
+            or CompiledFunction.stance == "force_eager"
         ):
             # inside another recording, its recorder hears the operations; under saved-tensor hooks
             # or with forward-mode tangents about, which a program neither calls nor carries, this
@@ -92,6 +103,13 @@ class CompiledFunction:
         for recording in self.recordings.get(key, ()):
             if recording.applies(self.function, args, kwargs):
                 return recording.program(args, kwargs)
+        if self.recordings and CompiledFunction.stance == "eager_on_recompile":
+            return self.function(*args, **kwargs)
+        if self.recordings and CompiledFunction.stance == "fail_on_recompile":
+            raise RuntimeError(
+                f"Detected recompile when torch.compile stance is 'fail_on_recompile': {self.__name__} was called "
+                f"with arguments none of its {sum(map(len, self.recordings.values()))} recordings applies to"
+            )
         if sum(len(recordings) for recordings in self.recordings.values()) >= self.cache_size_limit:
             self._run_eagerly(
                 f"it was recorded {self.cache_size_limit} times for different inputs; pass tensors rather "

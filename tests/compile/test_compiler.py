@@ -1,0 +1,90 @@
+"""chainrule.compiler, as torch.compiler: reset, disable, is_compiling, set_stance."""
+import pytest
+
+import chainrule
+from chainrule import compiler
+
+
+def _compiled():
+    calls = []
+
+    @chainrule.compile
+    def step(x):
+        calls.append(1)
+        return (x * 2).sum()
+
+    return step, calls
+
+
+def test_reset_makes_every_compiled_function_record_anew():
+    step, calls = _compiled()
+    x = chainrule.ones(3)
+    step(x)
+    step(x)
+    assert len(calls) == 1 and len(step.recordings) == 1  # recorded once, replayed once
+    compiler.reset()
+    assert step.recordings == {}
+    assert step(x).item() == 6.0 and len(calls) == 2
+
+
+def test_a_disabled_function_makes_the_step_run_eagerly_with_its_name():
+    seen = []
+
+    @compiler.disable(reason="it logs")
+    def log(value):
+        seen.append(compiler.is_compiling())
+        return value
+
+    @chainrule.compile
+    def step(x):
+        return log(x * 2).sum()
+
+    with pytest.warns(UserWarning, match="calls log, marked chainrule.compiler.disable: it logs"):
+        assert step(chainrule.ones(2)).item() == 4.0
+    assert step(chainrule.ones(2)).item() == 4.0
+    assert seen == [False, False] and step.eager_reason is not None  # it runs outside any recording, as in PyTorch
+    assert log(3) == 3
+
+
+def test_stances_force_eager_skip_or_refuse_a_new_recording():
+    step, calls = _compiled()
+    with compiler.set_stance("force_eager"):
+        step(chainrule.ones(3))
+    assert step.recordings == {}
+    step(chainrule.ones(3))
+    with compiler.set_stance("eager_on_recompile"):
+        assert step(chainrule.ones(4)).item() == 8.0  # a new shape: run eagerly, not recorded
+    assert sum(map(len, step.recordings.values())) == 1
+    with compiler.set_stance("fail_on_recompile"), pytest.raises(RuntimeError, match="fail_on_recompile"):
+        step(chainrule.ones(5))
+
+    @compiler.set_stance("force_eager")
+    def eager_inside():
+        return step(chainrule.ones(6))
+
+    eager_inside()
+    assert sum(map(len, step.recordings.values())) == 1  # the decorator's stance held only inside
+    step(chainrule.ones(6))
+    assert sum(map(len, step.recordings.values())) == 2
+    with pytest.raises(RuntimeError, match="invalid"):
+        compiler.set_stance("sometimes")
+
+
+def test_is_compiling_while_a_call_is_recorded():
+    seen = []
+
+    @chainrule.compile
+    def step(x):
+        seen.append(compiler.is_compiling())
+        return x + 1
+
+    step(chainrule.ones(2))
+    step(chainrule.ones(2))  # replayed: the Python body does not run
+    assert seen == [True]
+
+
+def test_the_rest_of_torch_compiler():
+    assert compiler.compile is chainrule.compile and compiler.list_backends() == ["chainrule"]
+    assert not compiler.is_compiling() and not compiler.is_exporting()
+    function = lambda x: x  # noqa: E731
+    assert compiler.allow_in_graph(function) is function and compiler.assume_constant_result(function) is function
