@@ -152,3 +152,25 @@ def test_get_device_module_and_the_cpu_module():
     cpu.synchronize()
     with cpu.stream(cpu.current_stream()):
         assert cpu.Event().query()
+
+
+def test_warn_always_repeats_the_warnings_given_once(monkeypatch):
+    import math
+    import sys
+
+    tensor_module = sys.modules["chainrule.tensor"]
+    monkeypatch.setattr(tensor_module, "_scalar_of_graph_warned", True)  # given once already
+    loss = chainrule.tensor(1.0, requires_grad=True) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        math.exp(loss)  # once per process: not again
+    chainrule.set_warn_always(True)
+    try:
+        assert chainrule.is_warn_always_enabled()
+        with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
+            math.exp(loss)
+    finally:
+        chainrule.set_warn_always(False)
+    with pytest.raises(RuntimeError, match="expects a bool"):
+        chainrule.set_warn_always(1)
+    assert chainrule.is_warn_always_enabled() is torch.is_warn_always_enabled() is False

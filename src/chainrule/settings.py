@@ -6,6 +6,7 @@
 - ``set_num_threads`` / ``get_num_threads``: the threads of NumPy's BLAS, the only parallel work
   (matrix products and convolutions), through threadpoolctl (the ``threads`` extra);
   ``set_num_interop_threads`` keeps its number (operations run one after another).
+- ``set_warn_always``: warnings given once per process are given every time.
 - ``set_float32_matmul_precision``: float32 products are always computed in float32 here ('highest');
   other precisions are accepted and read back, as PyTorch does on a CPU without TF32 or bfloat16.
 """
@@ -132,3 +133,16 @@ def set_float32_matmul_precision(precision):
 
 def get_float32_matmul_precision():
     return _state["matmul_precision"]
+
+
+# ----------------------------------------------------------------------------- warnings
+def set_warn_always(b):
+    """``True``: warnings chainrule gives once per process (as PyTorch's TORCH_WARN_ONCE, such as
+    ``float()`` of a tensor that requires grad) are given every time."""
+    if not isinstance(b, bool):
+        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type(b).__name__}")
+    _state["warn_always"] = b
+
+
+def is_warn_always_enabled():
+    return _state.get("warn_always", False)

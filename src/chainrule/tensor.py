@@ -15,7 +15,7 @@ operators, so a reader finds each operation's forward and backward side by side 
 import warnings
 import weakref
 
-from chainrule import dtypes
+from chainrule import dtypes, settings
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
 from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
@@ -471,7 +471,7 @@ def _warn_scalar_of_graph():
     """PyTorch's warning, once per process, for ``float(t)`` of a tensor that requires grad: the
     number leaves the graph (``math.exp(loss)`` is not differentiated)."""
     global _scalar_of_graph_warned
-    if not _scalar_of_graph_warned:
+    if not _scalar_of_graph_warned or settings.is_warn_always_enabled():
         _scalar_of_graph_warned = True
         warnings.warn(
             "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"

@@ -152,7 +152,7 @@ DELIBERATELY_MISSING = {
 }
 
 NOT_YET = {
-    "torch": set("set_warn_always is_warn_always_enabled".split()),
+    "torch": set(),
     "Tensor": set(
         """
         """.split()
