@@ -87,7 +87,10 @@ class EventList(list):
     def self_cpu_time_total(self):
         return sum(event.self_cpu_time_total for event in self)
 
-    def table(self, sort_by=None, row_limit=100, max_src_column_width=75, max_name_column_width=55, max_shapes_column_width=80, header=None, top_level_events_only=False):
+    def table(
+        self, sort_by=None, row_limit=100, max_src_column_width=75, max_name_column_width=55, max_shapes_column_width=80,
+        header=None, top_level_events_only=False,
+    ):
         """The events as PyTorch's profiler prints them: name, self and total time (and their share
         of all self time), time per call, calls; ``sort_by`` a column ('cpu_time_total',
         'self_cpu_time_total', 'cpu_time', 'count'...), largest first; at most ``row_limit`` rows."""
@@ -98,7 +101,8 @@ class EventList(list):
         total = self.self_cpu_time_total
         shapes = any(event.input_shapes is not None for event in rows) and isinstance(rows[0], FunctionEventAvg) if rows else False
         name_width = min(max([len(event.key) for event in rows] + [4]) + 4, max_name_column_width)
-        columns = [("Name", name_width)] + [(title, 12) for title in ("Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg", "# of Calls")]
+        titles = ("Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg", "# of Calls")
+        columns = [("Name", name_width)] + [(title, 12) for title in titles]
         if shapes:
             columns.append(("Input Shapes", min(max([len(str(event.input_shapes)) for event in rows] + [12]) + 4, max_shapes_column_width)))
         line = "".join("-" * width + "  " for _, width in columns)

@@ -116,7 +116,10 @@ class Measurement:
     def _warnings(self):
         if len(self.times) < 4 or self.meets_confidence(_IQR_WARN_THRESHOLD):
             return []
-        reason = "This suggests significant environmental influence." if not self.meets_confidence(_IQR_GROSS_WARN_THRESHOLD) else "This could indicate system fluctuation."
+        if self.meets_confidence(_IQR_GROSS_WARN_THRESHOLD):
+            reason = "This could indicate system fluctuation."
+        else:
+            reason = "This suggests significant environmental influence."
         return [f"  WARNING: Interquartile range is {self.iqr / self.median * 100:.1f}% of the median measurement.\n           {reason}"]
 
     def __repr__(self):
@@ -274,6 +277,7 @@ class Compare:
         for threads in dict.fromkeys(row[0] for row in rows):
             lines.append(f"{threads} threads: ".ljust(width, "-"))
             for row in (row for row in rows if row[0] == threads):
-                lines.append(f"{row[1]:>{name_width - 2}}  |" + "|".join(f"{cells.get((row, column), ''):^{w}}" for column, w in zip(columns, widths)))
+                values = [f"{cells.get((row, column), ''):^{width}}" for column, width in zip(columns, widths)]
+                lines.append(f"{row[1]:>{name_width - 2}}  |" + "|".join(values))
         names = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "s": "seconds"}
         return "\n".join(lines + ["", f"Times are in {names[unit]} ({unit}).", ""])

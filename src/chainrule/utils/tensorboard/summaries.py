@@ -137,7 +137,8 @@ def image(tag, values, dataformats="CHW"):
     picture = (picture.astype(xp.float32) * scale).clip(0, 255).astype(xp.uint8)
     height, width, channels = picture.shape
     encoded = _png(picture)
-    return Summary(value=[Summary.Value(tag=tag, image=Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=encoded))])
+    encoded_image = Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=encoded)
+    return Summary(value=[Summary.Value(tag=tag, image=encoded_image)])
 
 
 def _as_height_width_channels(array, dataformats):
@@ -300,7 +301,8 @@ def graph(model, inputs):
                 named[id(node)] = f"{scope}/{node.name()}_{len(named)}" if scope else f"{node.name()}_{len(named)}"
         return named[id(node)]
 
-    pending = [each.grad_fn for each in (outputs if isinstance(outputs, (tuple, list)) else (outputs,)) if isinstance(each, Tensor) and each.grad_fn is not None]
+    results = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+    pending = [each.grad_fn for each in results if isinstance(each, Tensor) and each.grad_fn is not None]
     seen = set()
     while pending:
         node = pending.pop()
@@ -308,11 +310,13 @@ def graph(model, inputs):
             continue
         seen.add(id(node))
         if isinstance(node, AccumulateGrad):
-            shape = AttrValue(list=AttrValue.ListValue(shape=[TensorShapeProto(dim=[TensorShapeProto.Dim(size=s) for s in node.variable.shape])]))
+            dims = [TensorShapeProto.Dim(size=size) for size in node.variable.shape]
+            shape = AttrValue(list=AttrValue.ListValue(shape=[TensorShapeProto(dim=dims)]))
             name = name_of(node)
             nodes.append(NodeDef(name=name, op="IO Node" if name.startswith("input/") else "Parameter", attr={"_output_shapes": shape}))
             continue
         inputs_of = [next_node for next_node, _ in node.next_functions if next_node is not None]
-        nodes.append(NodeDef(name=name_of(node), op=node.name().removesuffix("Backward0").removesuffix("Backward1"), input=[name_of(each) for each in inputs_of]))
+        operation = node.name().removesuffix("Backward0").removesuffix("Backward1")
+        nodes.append(NodeDef(name=name_of(node), op=operation, input=[name_of(each) for each in inputs_of]))
         pending.extend(inputs_of)
     return GraphDef(node=nodes[::-1], versions=VersionDef(producer=22))
