@@ -129,6 +129,12 @@ def test_tangents_follow_in_place_writes_and_ignore_grad_mode_as_in_pytorch():
             scaled.mul_(2)
             with lib.no_grad():
                 exp = dual.exp()
+            written = lib.zeros(3, dtype=lib.float64)
+            written[0] = dual[1] * 3  # a dual value written into a plain tensor
+            overwritten = dual.clone()
+            overwritten[2] = 0.0  # a plain value written over a dual tensor
+            assert forward.unpack_dual(written).tangent.tolist() == [3.0, 0.0, 0.0]
+            assert forward.unpack_dual(overwritten).tangent.tolist() == [1.0, 1.0, 0.0]
             assert forward.unpack_dual(copied).tangent.tolist() == [1.0, 1.0, 1.0]
             assert forward.unpack_dual(scaled).tangent.tolist() == [2.0, 2.0, 2.0]
             np.testing.assert_allclose(forward.unpack_dual(exp).tangent.numpy(), np.exp([1.0, 2.0, 3.0]))

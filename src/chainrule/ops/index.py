@@ -497,7 +497,9 @@ def setitem(x, key, value):
     """``x[key] = value``: recorded as an in-place change of x when gradients are involved (see
     ``ops/inplace.py``), else written straight into x's array."""
     value = as_tensor_like(value, x)
-    if records_in_place(x, (value,)):
+    forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
+    carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
+    if carries or records_in_place(x, (value,)):
         write_in_place(x, index_put, key, value)
         return
     key, repeats = _normalize_key(key, x.array.shape)
