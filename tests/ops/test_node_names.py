@@ -26,6 +26,14 @@ EXPRESSIONS = {
     "l1_loss": lambda lib, x: lib.nn.functional.l1_loss(x, x.detach() * 2),
     "index": lambda lib, x: x[0, :2],
     "unsqueeze_by_none": lambda lib, x: x[:, None],
+    "fmod_number": lambda lib, x: lib.fmod(x, 2.0),
+    "fmod_tensor": lambda lib, x: lib.fmod(x, x.detach().abs() + 1),
+    "remainder_number": lambda lib, x: x % 2,
+    "remainder_tensor": lambda lib, x: lib.remainder(x, x.detach().abs() + 1),
+    "lerp_number": lambda lib, x: lib.lerp(x, x * 2, 0.5),
+    "lerp_tensor": lambda lib, x: lib.lerp(x, x * 2, lib.full((3, 4), 0.5, dtype=lib.float64)),
+    "rdiv": lambda lib, x: 3 / x,
+    "rmul": lambda lib, x: 2 * x,
 }
 
 

@@ -1167,9 +1167,10 @@ def floor_divide(input, other):
 @public(inplace=True, out=True)
 def remainder(input, other):
     """input mod other, with the sign of other."""
+    function = _by_operand_kind(Remainder, other)
     input, other = binary_operands(input, other)
     _refuse_integer_division_by_zero("remainder", input, other)
-    return _broadcasting(Remainder, input, other)
+    return _broadcasting(function, input, other)
 
 
 @public(inplace=True, out=True)
@@ -1384,9 +1385,10 @@ def frac(input):
 @public(inplace=True, out=True)
 def fmod(input, other):
     """input - trunc(input / other) other: the remainder with the sign of input (``remainder`` takes other's sign)."""
+    function = _by_operand_kind(Fmod, other)
     input, other = binary_operands(input, other)
     _refuse_integer_division_by_zero("fmod", input, other)
-    return _broadcasting(Fmod, input, other)
+    return _broadcasting(function, input, other)
 
 
 @public(inplace=True, out=True)
@@ -1407,7 +1409,14 @@ def logaddexp(input, other):
 def lerp(input, end, weight):
     """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor."""
     input, end = binary_operands(input, end)
-    return Lerp.apply(input, end, as_tensor_like(weight, input))
+    return _by_operand_kind(Lerp, weight).apply(input, end, as_tensor_like(weight, input))
+
+
+def _by_operand_kind(operation, operand):
+    """``operation``, its node named for PyTorch's overload: ...Backward0 with a number operand,
+    ...Backward1 with a tensor (fmod, remainder, lerp)."""
+    name = operation._backward_cls.__name__.removesuffix("0")
+    return operation.shown_as(name + ("1" if isinstance(operand, Tensor) else "0"))
 
 
 @public(inplace=True, out=True)
