@@ -76,10 +76,6 @@ from chainrule.functional import *  # noqa: F401,F403  the operations as functio
 from chainrule.random import Generator, initial_seed, manual_seed, seed
 from chainrule.random import get_rng_state, set_rng_state
 from chainrule.tensor import Size, Tensor, from_numpy
-
-# The public classes print under the package, as PyTorch's do (<class 'torch.Tensor'>, torch.Size, ...)
-for _public_class in (Tensor, Size):
-    _public_class.__module__ = "chainrule"
 from chainrule.legacy_types import (
     BoolTensor,
     ByteTensor,
@@ -124,6 +120,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 
-for _public_class in (dtype, device, finfo, iinfo):  # as Tensor and Size above
+# The public classes print under the package, as PyTorch's do (<class 'torch.Tensor'>, torch.Size, ...)
+for _public_class in (Tensor, Size, dtype, device, finfo, iinfo):
     _public_class.__module__ = "chainrule"
 del _public_class
