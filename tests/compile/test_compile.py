@@ -265,7 +265,7 @@ def test_a_tensor_made_from_values_read_outside_the_operations_runs_eagerly_inst
 def test_dropout_draws_in_the_program_and_the_random_stream_advances_as_in_eager():
     compiled, warned = train_both(make_model=lambda: network(extra=(nn.Dropout(0.3),)), make_optimizer=OPTIMIZERS["sgd"], data=batches(6))
     assert warned == [] and len(compiled.recordings) == 1
-    assert "DropoutMask.forward" in compiled.code
+    assert "# DropoutMask:" in compiled.code
 
 
 def test_dropout2d_and_a_seed_set_between_calls_replay_as_eager():
@@ -628,8 +628,10 @@ def test_the_code_reads_as_the_hand_written_program():
     step(x)
     code = step.code
     assert "def program(args, kwargs):" in code
-    assert "Mul.forward" in code and "Exp.forward" in code and "accumulate(w, " in code
-    assert "MulBackward0" in code and "ExpBackward0: d/d" in code
+    # each operation written in (its forward and backward's statements, on the program's arrays)
+    assert "= x0 * p1  # Mul: x0 · p1" in code or "v3 = x0 * p1" in code
+    assert "xp.exp(" in code and "accumulate(w, " in code and ".forward(" not in code
+    assert "MulBackward0: d/dp1 = x0" in code and "ExpBackward0: d/d" in code
 
 
 def runner_history(compile, model, data, loss_fn, num_epochs, lr, batch_size=None):
@@ -911,7 +913,7 @@ def test_sequence_models_give_the_eager_results_bit_for_bit(name):
 
     compiled, warned = train_both(make_model=SEQUENCE_MODELS[name], make_optimizer=OPTIMIZERS["adamw"], loss_fn=loss_fn, data=data)
     assert warned == [], warned
-    assert "Embedding.forward" in compiled.code
+    assert "# Embedding:" in compiled.code
 
 
 def test_tensors_factories_make_inside_the_step_are_made_again_on_each_call():
@@ -965,7 +967,7 @@ def test_indexing_with_each_call_s_index_tensors_is_replayed():
         table.grad = None
         assert compiled(X, Y).item() == eager_loss
         np.testing.assert_array_equal(table.grad.numpy(), eager_grad)
-    assert compiled.eager_reason is None and "GetItem.forward(ctx" in compiled.code
+    assert compiled.eager_reason is None and "# GetItem:" in compiled.code
 
     masked = chainrule.compile(lambda x: x[x > 0].sum())
     with pytest.warns(UserWarning, match="boolean mask"):
@@ -994,7 +996,7 @@ def test_gather_and_index_select_read_and_check_each_call_s_index():
         net.zero_grad()
         assert compiled(states, actions, rows).item() == eager_loss
         np.testing.assert_array_equal(net.weight.grad.numpy(), eager_grad)
-    assert compiled.eager_reason is None and "Gather.forward" in compiled.code and "IndexSelect.forward" in compiled.code
+    assert compiled.eager_reason is None and "# Gather:" in compiled.code and "# IndexSelect:" in compiled.code
     with pytest.raises(RuntimeError, match="gather\\(\\): index -1 is out of bounds"):
         compiled(states, chainrule.tensor([0, -1, 0, 0, 0]), rows)
     with pytest.raises(IndexError, match="index_select\\(\\): index 3 is out of bounds"):

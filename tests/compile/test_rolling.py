@@ -32,7 +32,8 @@ def test_a_long_chain_is_rolled_and_replays_bit_for_bit():
         np.testing.assert_array_equal(compiled(compiled_x).numpy(), build_and_backward(eager_x).numpy())
     code = compiled.code
     assert code.count("\n") < 30, code
-    assert "for ctx_0, ctx_1 in rolled_1:  # 200 repetitions of the next 2 lines, rolled" in code
+    assert "for ctx_0 in rolled_1:  # 200 repetitions of the next 3 lines, rolled" in code
+    assert "for ctx_0 in rolled_2:  # 200 repetitions of the next 3 lines, rolled" in code  # backward
     assert "v = " not in code  # every name is a program's name
 
 
@@ -47,7 +48,8 @@ def test_constants_that_change_along_the_chain_are_iterated_over():
     for _ in range(2):
         np.testing.assert_array_equal(compiled(x).numpy(), forward(x).numpy())
     assert "for constant_0 in rolled_1:  # 50 repetitions of the next 2 lines, rolled" in compiled.code
-    assert "v4 = Add.forward(unrecorded, v2, constant3)" in compiled.code  # no backward: no contexts
+    assert "v2 = v6 * constant_0  # Mul:" in compiled.code  # written in, as on arrays by hand
+    assert "ctx" not in compiled.code  # no backward: no contexts
 
 
 def test_a_value_read_from_the_middle_of_the_run_keeps_it_straight():
@@ -159,7 +161,7 @@ def test_random_programs_do_get_rolled():
 
 
 def test_an_unrolled_recurrent_step_with_shared_weights_rolls_forward_and_backward():
-    """40 steps of one cell: the forward repeats 4 lines, the backward 7 (the shared weights'
+    """40 steps of one cell: the forward's lines repeat, and the backward's (the shared weights'
     gradients summed in each repetition, in a group that starts one line into the run)."""
     results = []
     for compile_it in (False, True):
@@ -185,5 +187,5 @@ def test_an_unrolled_recurrent_step_with_shared_weights_rolls_forward_and_backwa
         results.append((losses, [p.detach().numpy().copy() for p in [*cell.parameters(), *head.parameters()]], run))
     (eager, eager_params, _), (compiled, params, run) = results
     assert compiled == eager and all(np.array_equal(a, b) for a, b in zip(params, eager_params))
-    assert "repetitions of the next 4 lines" in run.code and "repetitions of the next 7 lines" in run.code
-    assert run.code.count("\n") < 100, run.code
+    assert "39 repetitions of the next" in run.code and "37 repetitions of the next" in run.code
+    assert run.code.count("\n") < 200, run.code

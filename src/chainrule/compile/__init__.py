@@ -13,9 +13,12 @@
 The first call runs eagerly and records every array computation it makes: each operation's
 ``forward``, each node's ``backward`` with the gradients summed and fitted as the engine does, what
 is added into each ``.grad``, and the optimizer's and scheduler's steps. The recording becomes one
-Python function (``train_step.code`` shows it, each line commented with its operation or
+Python function (``train_step.code`` shows it, each operation commented with its formula or
 derivative) that later calls run instead: the same operations in the same order, so the results are
-the same bit for bit, without the graph, the nodes and the tensors an eager step makes.
+the same bit for bit, without the graph, the nodes and the tensors an eager step makes. Each
+operation's ``forward`` and ``backward`` are written into it as statements on the program's arrays
+(``inline.py``), with the tests that the recording decides (which inputs need a gradient, an
+argument that is None) already taken: the hand-written backprop of the course, in NumPy.
 
 A call whose tensor shapes, dtypes or ``requires_grad``, Python arguments, grad mode, train/eval
 mode or parameters differ from every recording's is recorded anew. Values that change from step to

@@ -28,6 +28,7 @@ from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import ndarray, xp
 from chainrule.dtypes import get_default_dtype
+from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.optim.optimizer import Optimizer
@@ -119,12 +120,17 @@ class Recorder:
         if node is not None:
             self._operand_names[node] = (operands, names)
         cls = self._constant(function, function.__name__)
+        comment = _forward_comment(function, operands, names)
         if function.on_arrays:
-            call = f"{cls}.forward({context}, {', '.join(operands)})"
+            inlined = self._inlined(
+                function.forward, context, operands, "bare" if single else "exact", names, comment
+            )
+            call = None if inlined else f"{cls}.forward({context}, {', '.join(operands)})"
         else:
             tensor_positions = tuple(position for position, arg in enumerate(args) if isinstance(arg, Tensor))
             call = f"forward_of_function({cls}, {context}, ({', '.join(operands)},), {tensor_positions})"
-        self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", _forward_comment(function, operands, names))
+        if call is not None:
+            self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", comment)
         for name, output in zip(names, output_tensors):
             if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = as_array({name})")
@@ -397,7 +403,10 @@ class Recorder:
                     self._emit(f"{name} = xp.zeros({tuple(shape)}, dtype={self._literal(dtype)})", "no gradient arrived: zeros")
                 arguments.append(name or "None")
             call = f"{cls}.backward({context}, {', '.join(arguments)})"
-            if count > 1:  # a tuple (the engine refuses anything else), past the inputs only Nones
+            form = "rest" if count > 1 else "first"
+            if self._inlined(function.backward, context, arguments, form, results, comment):
+                pass
+            elif count > 1:  # a tuple (the engine refuses anything else), past the inputs only Nones
                 self._emit(f"{', '.join(results)}, *_ = {call}", comment)
             else:  # one gradient, bare or in a tuple
                 self._emit(f"{targets} = only_gradient({call})", comment)
@@ -453,6 +462,28 @@ class Recorder:
             total = self._new_name("g")
             self._emit(f"{total} = {slots[output_nr]} + {name}", "a value used twice: its gradients add")
             slots[output_nr] = total
+
+    def _inlined(self, function, context, operands, form, targets, comment):
+        """Write ``function``'s body in place of the call ``targets = function(context, *operands)``
+        (see ``inline.py``); False where it stays a call."""
+        ctx = RUNTIME["unrecorded"] if context == "unrecorded" else self.constants[context]
+        written = template(function, ctx, operands, form, tuple(target != "_" for target in targets))
+        if written is None:
+            return False
+        for name, value in written.globals_used.items():  # the names it reads, as the program's own
+            bound = self.constants.get(name, RUNTIME.get(name, _UNBOUND))
+            if bound is _UNBOUND and name not in _RESERVED and not _VALUE_NAME.fullmatch(name):
+                self.constants[name] = value
+            elif bound is not value:
+                return False
+        if any(name in self.constants for name in written.builtins_used):
+            return False
+        lines = written.written(context, operands, targets, lambda: self._new_name("v"))
+        for number, (depth, code) in enumerate(lines):
+            self.indent += depth
+            self._emit(code, comment if number == 0 else None)
+            self.indent -= depth
+        return True
 
     # ----------------------------------------------------------------- calls replayed whole
     def call(self, method, owner, args, kwargs):
@@ -572,12 +603,45 @@ class Recorder:
         if self.failure is None:
             returned = self._returned(result)
             self._emit(f"return {returned}")
+            self._gradients_cleared_unseen()
             self.guards.append(f"WatchedHooks.changes == {WatchedHooks.changes}")  # no module or leaf hook added or removed since
             self.guards.append(f"get_default_dtype() is {self._constant(get_default_dtype(), 'default_dtype')}")  # zeros(3) made alike
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}
         self._gradient_uses = {}
+
+    def _gradients_cleared_unseen(self):
+        """A gradient that backward gives a parameter, the optimizer reads and ``zero_grad()`` clears
+        again within the call is handed from line to line as an array: no ``.grad`` tensor is made
+        for it when ``.grad`` was None (``gradient_to_apply``), since nothing sees it in between."""
+        lines = self.lines
+        for start, (indent, code, comment) in enumerate(lines):
+            found = _ACCUMULATE_UNSHARED.fullmatch(code)
+            if found is None:
+                continue
+            expr, grad = found.groups()
+            mention = re.compile(r"(?<![\w.\]'])" + re.escape(expr) + r"(?![\w\[])(\._grad\.array|\._grad|\.grad|)")
+            uses, cleared = [], None
+            for position in range(start + 1, len(lines)):
+                text = lines[position][1]
+                if text in (f"{expr}._grad = None", f"{expr}.grad = None"):
+                    cleared = position
+                    break
+                if text == f"{expr}._version += 1":
+                    continue
+                kinds = [match.group(1) for match in mention.finditer(text)]
+                if any(kind in ("._grad", ".grad") for kind in kinds) or (kinds and "update" not in text.split("(")[0]):
+                    break  # .grad itself read, or the parameter handed to something else than an update
+                if kinds:
+                    uses.append(position)
+            if cleared is None:
+                continue
+            held = self._new_name("g")
+            lines[start] = (indent, f"{held} = gradient_to_apply({expr}, {grad})", "AccumulateGrad: .grad += gradient, an array until zero_grad() clears it")
+            for position in uses:
+                use_indent, text, use_comment = lines[position]
+                lines[position] = (use_indent, mention.sub(lambda match: held if match.group(1) else match.group(0), text), use_comment)
 
     def _returned(self, value):
         if isinstance(value, Tensor):
@@ -697,6 +761,11 @@ class Recorder:
             self.fail(f"passes a {type(value).__name__} holding arrays to an operation, which a program cannot rebuild")
             return "None"
         return self._constant(value, type(value).__name__.lower())
+
+
+_UNBOUND = object()
+_ACCUMULATE_UNSHARED = re.compile(r"accumulate_unshared\(([\w\[\]'.]+), (g\d+)\)")
+_VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 
 
 # Names a constant may not take: the program's runtime, "_", the builtins programs and guards call, and

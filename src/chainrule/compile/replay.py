@@ -94,6 +94,17 @@ def accumulate_unshared(tensor, grad):
         held.array += grad
 
 
+def gradient_to_apply(tensor, grad):
+    """``tensor.grad += grad`` where the program clears ``.grad`` again before anything else reads
+    it (the optimizer's step between gets the array): a first gradient is not made a tensor at all.
+    Returns the array ``.grad`` holds, or would hold."""
+    held = tensor._grad
+    if held is None:
+        return grad
+    held.array += grad
+    return held.array
+
+
 def forward_of_function(function, ctx, args, tensor_positions):
     """Replay the ``forward`` of a ``Function`` that is not an ``Op`` (it takes tensors): the
     arrays at ``tensor_positions`` are wrapped as tensors, and the outputs are taken back to arrays."""
@@ -142,6 +153,7 @@ RUNTIME = {
     "as_array": as_array,
     "call_backward": call_backward,
     "fit_to_input": fit_to_input,
+    "gradient_to_apply": gradient_to_apply,
     "forward_of_function": forward_of_function,
     "only_gradient": only_gradient,
     "plain_backward": plain_backward,

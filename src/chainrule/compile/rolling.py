@@ -15,7 +15,8 @@ each repetition hands to the next, they are written once, in a loop:
 The loop makes the same calls with the same arguments in the same order, so its results are the
 same bit for bit. A run is rolled only when that is certain: each repetition reads the values of the
 one before (or values made before the run, the same in every repetition), the lines after the run
-read only what the last repetition made, and the lines hold no block (``with``) or ``return``.
+read only what the last repetition made, and the lines hold no block (``with``, ``if``) or ``return``
+and stand at one depth.
 
 A program line here is ``(indent, code, comment)``; the program's own names are its values
 (``v12``, ``g7``, ``x0``, ``p3``) and its constants (the ``constants`` dict: contexts, numbers),
@@ -175,6 +176,8 @@ class _Loop:
 
     def _check(self, last_use):
         first = self.rows[0]
+        if len({line.key[0] for line in first if type(line.key) is tuple}) > 1:
+            return False  # lines at other depths (an operation written in with an if): not one loop body
         # The variable of each assigned place: the first repetition's name there.
         variable = {(line, slot): first[line].names[slot] for line in range(self.period) for slot in first[line].defines}
         assigned_at = {}  # variable -> the lines of the group that assign it

@@ -442,7 +442,12 @@ def max_shift(array, axes):
     Subtracting it before ``exp`` keeps every exponent at most 0, so nothing overflows; the results
     (softmax, logsumexp) do not change, since the shift cancels.
     """
-    shift = array.max(axis=axes, keepdims=True, initial=-xp.inf)  # the method: NumPy's function form costs 1 us more
+    # The method (NumPy's function form costs 1 us more); an empty slice has no maximum but the
+    # initial -inf (which costs 1 us more too, so only there).
+    if 0 in array.shape:
+        shift = array.max(axis=axes, keepdims=True, initial=-xp.inf)
+    else:
+        shift = array.max(axis=axes, keepdims=True)
     if xp.isfinite(shift).all():  # the common case: no slice of infinities or nan to neutralize
         return shift
     return xp.where(xp.isfinite(shift), shift, 0).astype(array.dtype)

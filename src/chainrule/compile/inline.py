@@ -1,0 +1,598 @@
+"""Writing an operation's ``forward`` or ``backward`` into the program in place of a call to it.
+
+A recorded program calls each operation's functions: ``v4 = Linear.forward(ctx3, x0, p1, p2)``.
+For a small network most of a call's time is the call itself (the frame, the arguments, the
+``ctx.save_for_backward`` call inside), not its arithmetic. So the body of the function is written
+into the program instead, its parameters replaced by the program's values and its local names by
+new ones, and simplified with what the recording knows for certain (which inputs need a gradient):
+
+    # Mul: x0 · p1
+    ctx3.saved_tensors = (None, x0)
+    v4 = x0 * p1
+
+The same statements run on the same arrays in the same order, so the results are the same bit for
+bit. A function is written in only when that is certain from its source: plain positional
+parameters, no closure, no nested function, comprehension, ``try``, ``yield``, ``global`` or
+``import``, every ``return`` at the end of a path (after an ``if`` or inside a ``with``), and every
+global name a module, a class, a function or a number. Anything else stays a call.
+
+Each function is taken apart once; each use after that only renames (``Template.written``), so a
+100,000-operation chain records at nearly the speed it did with calls.
+"""
+import ast
+import builtins
+import functools
+import inspect
+import keyword
+import re
+import textwrap
+import types
+
+from chainrule.compile.replay import ReplayContext, UnrecordedContext
+
+_FORBIDDEN = (
+    ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.FunctionDef, ast.AsyncFunctionDef,
+    ast.ClassDef, ast.Try, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal, ast.Import,
+    ast.ImportFrom, ast.Delete,
+)
+_GLOBAL_KINDS = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, int, float, bool, str)
+_DYNAMIC = {"locals", "vars", "eval", "exec", "globals", "super", "__class__", "dir"}
+_PLACEHOLDER = re.compile(r"__(arg|local|out)(\d+)__|__ctx__")
+_NONE = ast.Constant(None)
+
+
+class Template:
+    """One function taken apart for one way of calling it: its body as ``(depth, code)`` lines
+    with places for the context (``__ctx__``), the arguments given as names (``__arg0__``...), its
+    locals (``__local0__``...) and the targets (``__out0__``...), kept as format strings."""
+
+    def __init__(self, lines, argument_count, target_count, locals_count, globals_used, builtins_used):
+        self.argument_count, self.target_count, self.locals_count = argument_count, target_count, locals_count
+        first_local = argument_count + target_count + 1
+        places = {"arg": 0, "out": argument_count, "local": first_local}
+
+        def place(match):
+            kind = match.group(1)
+            return "{%d}" % (argument_count + target_count if kind is None else places[kind] + int(match.group(2)))
+
+        self.lines = [(depth, _PLACEHOLDER.sub(place, code.replace("{", "{{").replace("}", "}}"))) for depth, code in lines]
+        self.globals_used = globals_used  # name -> value: the module globals it reads, bound in the program
+        self.builtins_used = builtins_used  # the builtins it calls, which no constant may hide
+
+    def written(self, context, arguments, targets, new_name):
+        """The lines with the places filled: ``arguments`` (the operands, of which the names are
+        used) and ``targets`` are the program's, ``new_name()`` gives one name per local."""
+        names = [*arguments, *targets, context, *[new_name() for _ in range(self.locals_count)]]
+        return [(depth, code.format(*names)) for depth, code in self.lines]
+
+
+_templates = {}  # (function, how it is called) -> Template, or None where it cannot be written in
+
+
+def template(function, context, operands, form, wanted):
+    """The Template for ``targets = function(context, *operands)``, or None where the call stays.
+
+    An operand that is a program name becomes a placeholder; any other (a literal) is part of the
+    template, so that tests on it are decided once (``if weight is not None``). ``form`` says how
+    the call's line took the result: ``"bare"`` (one output), ``"exact"`` (a tuple of outputs),
+    ``"rest"`` (the first gradients, the rest ignored) or ``"first"`` (``only_gradient``: the
+    first gradient, bare or in a tuple); ``wanted`` says, for each target, whether it is used."""
+    if type(context) not in (ReplayContext, UnrecordedContext) or not isinstance(function, types.FunctionType):
+        return None
+    shapes = tuple(None if _is_name(operand) else operand for operand in operands)
+    key = (function, type(context), context.needs_input_grad, shapes, form, wanted)
+    if key not in _templates:
+        try:
+            _templates[key] = _build(function, context, operands, form, wanted)
+        except _CannotInline:
+            _templates[key] = None
+    return _templates[key]
+
+
+class _CannotInline(Exception):
+    pass
+
+
+def _build(function, context, operands, form, wanted):
+    if function.__closure__ or function.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        raise _CannotInline
+    definition = ast.parse(_source(function)).body[0]
+    if not isinstance(definition, ast.FunctionDef) or definition.args.kwonlyargs or definition.args.posonlyargs:
+        raise _CannotInline
+    for node in ast.walk(definition):
+        if isinstance(node, _FORBIDDEN) and node is not definition:
+            raise _CannotInline
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value and node is not _docstring(definition):
+            raise _CannotInline  # a line of its own would lose its place in the program
+    parameters = [argument.arg for argument in definition.args.args]
+    if len(operands) + 1 > len(parameters) or len(operands) + 1 < len(parameters) - len(definition.args.defaults):
+        raise _CannotInline
+    body = _without_docstring(definition.body)
+    bound = _bound_names(body)
+    ctx_name = parameters[0]
+    if ctx_name in bound:
+        raise _CannotInline
+
+    # what each parameter becomes: a placeholder, a literal, a default
+    replacements = {ctx_name: ast.Name("__ctx__", ast.Load())}
+    prologue = []
+    defaults = dict(zip(parameters[len(parameters) - len(definition.args.defaults):], definition.args.defaults))
+    for position, parameter in enumerate(parameters[1:]):
+        if position < len(operands):
+            operand = operands[position]
+            value = ast.Name(f"__arg{position}__", ast.Load()) if _is_name(operand) else _literal(operand)
+        else:
+            value = defaults[parameter]
+            if not isinstance(value, ast.Constant):
+                raise _CannotInline
+        if parameter in bound:  # rebound in the body: a local, first given the argument
+            prologue.append(ast.Assign([ast.Name(parameter, ast.Store())], value, lineno=0))
+        else:
+            replacements[parameter] = value
+
+    locals_ = {name: f"__local{number}__" for number, name in enumerate(sorted(bound))}
+    globals_used = {}
+    for node in ast.walk(ast.Module(body, [])):
+        if isinstance(node, ast.Name) and node.id not in replacements and node.id not in locals_:
+            globals_used[node.id] = _global_value(function, node.id)
+
+    body = prologue + body
+    body = _Substitute(replacements, locals_, context, ctx_name).visit_body(body)
+    body = _fold_body(body)
+    body = _returns_assigned(body, form, wanted)
+    body = _dead_constants_dropped(_returned_local_renamed(body))
+    if _compares_literal_by_identity(body):
+        raise _CannotInline
+    lines = []
+    for statement in body:
+        for line in ast.unparse(statement).splitlines():
+            stripped = line.lstrip(" ")
+            lines.append(((len(line) - len(stripped)) // 4, stripped))
+    return Template(
+        lines,
+        len(operands),
+        len(wanted),
+        len(locals_),
+        {name: value for name, value in globals_used.items() if value is not _BUILTIN},
+        {name for name, value in globals_used.items() if value is _BUILTIN},
+    )
+
+
+_BUILTIN = object()
+
+
+@functools.lru_cache(maxsize=None)
+def _source(function):
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        raise _CannotInline from None
+
+
+def _global_value(function, name):
+    if name in _DYNAMIC:
+        raise _CannotInline
+    if name in function.__globals__:
+        value = function.__globals__[name]
+    elif hasattr(builtins, name):
+        return _BUILTIN
+    else:
+        raise _CannotInline
+    if not isinstance(value, _GLOBAL_KINDS) and value is not None:
+        raise _CannotInline  # a global holding state (a dict, a flag object) is read where it is
+    return value
+
+
+def _docstring(definition):
+    first = definition.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.value
+    return None
+
+
+def _without_docstring(body):
+    first = body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return body[1:] or [ast.Pass()]
+    return body
+
+
+def _bound_names(body):
+    names = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                names.add(node.id)
+    return names
+
+
+def _is_name(operand):
+    """Whether an operand is one of the program's names (not a literal such as None or True)."""
+    return operand.isidentifier() and not keyword.iskeyword(operand)
+
+
+def _literal(operand):
+    """An operand written as a literal (``(0,)``, ``'mean'``, ``None``, ``-100``) as an AST node."""
+    try:
+        ast.literal_eval(operand)
+    except (ValueError, SyntaxError):
+        raise _CannotInline from None
+    return ast.parse(operand, mode="eval").body
+
+
+class _Substitute(ast.NodeTransformer):
+    """Parameters replaced, locals renamed; ``ctx.needs_input_grad`` becomes the known tuple and
+    ``ctx.save_for_backward(a, b)`` the assignment it makes (nothing, for an unrecorded context)."""
+
+    def __init__(self, replacements, locals_, context, ctx_name):
+        self.replacements = replacements
+        self.locals_ = locals_
+        self.context = context
+        self.ctx_name = ctx_name
+
+    def visit_body(self, body):
+        result = []
+        for statement in body:
+            visited = self.visit(statement)
+            if visited is not None:
+                result.append(visited)
+        return result
+
+    def visit_Name(self, node):  # noqa: N802 (ast.NodeTransformer's naming)
+        if node.id in self.replacements:
+            return _copy(self.replacements[node.id])
+        if node.id in self.locals_:
+            return ast.Name(self.locals_[node.id], node.ctx)
+        return node
+
+    def visit_Attribute(self, node):  # noqa: N802
+        if self._is_ctx(node.value) and node.attr == "needs_input_grad" and isinstance(node.ctx, ast.Load):
+            return ast.Constant(tuple(self.context.needs_input_grad))
+        return self.generic_visit(node)
+
+    def visit_Expr(self, node):  # noqa: N802
+        call = node.value
+        if (
+            isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and self._is_ctx(call.func.value)
+            and call.func.attr == "save_for_backward" and not call.keywords
+            and not any(isinstance(argument, ast.Starred) for argument in call.args)
+        ):
+            if type(self.context) is UnrecordedContext:
+                return None
+            values = ast.Tuple([self.visit(argument) for argument in call.args], ast.Load())
+            target = ast.Attribute(ast.Name("__ctx__", ast.Load()), "saved_tensors", ast.Store())
+            return ast.Assign([target], values, lineno=0)
+        return self.generic_visit(node)
+
+    def _is_ctx(self, node):
+        return isinstance(node, ast.Name) and node.id == self.ctx_name
+
+
+def _copy(node):
+    return ast.parse(ast.unparse(node), mode="eval").body
+
+
+# ----------------------------------------------------------------------------- folding
+def _constant_value(node):
+    """(True, value) for a node whose value is known now (a literal, ``-1``, a tuple of them),
+    else (False, None)."""
+    if isinstance(node, ast.Constant):
+        return True, node.value
+    if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+        values = [_constant_value(element) for element in node.elts]
+        if all(known for known, _ in values):
+            return True, tuple(value for _, value in values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        known, value = _constant_value(node.operand)
+        if known and type(value) in (int, float, complex):
+            return True, -value if isinstance(node.op, ast.USub) else value
+    return False, None
+
+
+def _compares_literal_by_identity(body):
+    """Whether an ``is`` test has a literal other than None, True or False on a side (a
+    substituted argument can make one: Python warns of it, and its answer is not defined)."""
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+                for side in (node.left, *node.comparators):
+                    known, value = _constant_value(side)
+                    if known and value is not None and type(value) is not bool:
+                        return True
+    return False
+
+
+def _is_argument(node):
+    return isinstance(node, ast.Name) and node.id.startswith("__arg")
+
+
+def _plain(value):
+    """Whether ``==`` on the value is Python's own (not an array's, elementwise)."""
+    return value is None or type(value) in (bool, int, float, str) or type(value) is tuple and all(map(_plain, value))
+
+
+def _as_node(value):
+    if type(value) is tuple:
+        return ast.Tuple([_as_node(item) for item in value], ast.Load())
+    return ast.Constant(value)
+
+
+class _Fold(ast.NodeTransformer):
+    """Expressions of known values computed: ``(True, False) or (False, False)``, ``None is not
+    None``, ``x if False else None``, a known tuple's item, ``not True``. ``changed`` tells
+    whether it computed any."""
+
+    changed = False
+
+    def visit(self, node):
+        result = super().visit(node)
+        if result is not node:
+            self.changed = True
+        return result
+
+    def visit_BoolOp(self, node):  # noqa: N802
+        self.generic_visit(node)
+        kept = []
+        for position, value in enumerate(node.values):
+            known, constant = _constant_value(value)
+            last = position == len(node.values) - 1
+            if not known:
+                kept.append(value)
+                continue
+            decides = bool(constant) if isinstance(node.op, ast.Or) else not bool(constant)
+            if decides or last:
+                if not kept:
+                    return value
+                kept.append(value)
+                break
+        return kept[0] if len(kept) == 1 else ast.BoolOp(node.op, kept)
+
+    def visit_UnaryOp(self, node):  # noqa: N802
+        self.generic_visit(node)
+        known, value = _constant_value(node.operand)
+        if known and isinstance(node.op, ast.Not):
+            return ast.Constant(not value)
+        return node
+
+    def visit_Compare(self, node):  # noqa: N802
+        self.generic_visit(node)
+        if len(node.ops) != 1:
+            return node
+        operation = node.ops[0]
+        left_known, left = _constant_value(node.left)
+        right_known, right = _constant_value(node.comparators[0])
+        if isinstance(operation, (ast.Is, ast.IsNot)):
+            if left_known and right_known and (left is None or right is None):
+                same = left is right
+            elif _is_argument(node.left) and right_known and right is None:
+                same = False  # an operand given as a name is an array, never None
+            else:
+                return node
+            return ast.Constant(same if isinstance(operation, ast.Is) else not same)
+        if left_known and right_known and isinstance(operation, (ast.Eq, ast.NotEq)) and _plain(left) and _plain(right):
+            equal = left == right
+            return ast.Constant(equal if isinstance(operation, ast.Eq) else not equal)
+        return node
+
+    def visit_IfExp(self, node):  # noqa: N802
+        self.generic_visit(node)
+        known, value = _constant_value(node.test)
+        if known:
+            return node.body if value else node.orelse
+        return node
+
+    def visit_Subscript(self, node):  # noqa: N802
+        self.generic_visit(node)
+        known, value = _constant_value(node.value)
+        index_known, index = _constant_value(node.slice)
+        if isinstance(node.slice, ast.Slice):
+            bounds = [_constant_value(bound) if bound is not None else (True, None) for bound in (node.slice.lower, node.slice.upper, node.slice.step)]
+            index_known = all(known_bound for known_bound, _ in bounds)
+            index = slice(*(bound for _, bound in bounds))
+        if known and index_known and isinstance(node.ctx, ast.Load) and type(value) is tuple:
+            try:
+                return _as_node(value[index])
+            except (TypeError, IndexError):
+                return node
+        return node
+
+
+def _fold_body(body):
+    """Known values computed, decided ``if``s replaced by their branch, and locals assigned a
+    known value once (``needs_a, needs_b = (True, False)``) replaced by it; until nothing changes."""
+    for _ in range(_FOLDING_PASSES):
+        fold = _Fold()
+        body = [fold.visit(statement) for statement in body]
+        decided = _decided_branches(body)
+        replaced = _known_locals_replaced(decided)
+        if not fold.changed and len(decided) == len(body) and replaced is decided and not _has_decided_if(body):
+            return replaced
+        body = replaced
+    raise _CannotInline  # still changing: not a body this pass understands
+
+
+_FOLDING_PASSES = 8
+
+
+def _has_decided_if(body):
+    return any(isinstance(node, ast.If) and _constant_value(node.test)[0] for statement in body for node in ast.walk(statement))
+
+
+def _decided_branches(body):
+    """``if`` statements whose test is known replaced by the branch taken, at every depth."""
+    result = []
+    for statement in body:
+        if isinstance(statement, ast.If):
+            known, value = _constant_value(statement.test)
+            if known:
+                result += _decided_branches(statement.body if value else statement.orelse)
+                continue
+        for field in ("body", "orelse"):
+            inner = getattr(statement, field, None)
+            if inner:
+                setattr(statement, field, _decided_branches(inner) or ([ast.Pass()] if field == "body" else []))
+        result.append(statement)
+    return result
+
+
+def _known_locals_replaced(body):
+    """A local (``__localN__``) bound once, at the top level, to a known value, read as that value."""
+    stores = {}
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+    known = {}
+    kept = []
+    for statement in body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            constant, value = _constant_value(statement.value)
+            if constant and isinstance(target, ast.Name) and stores[target.id] == 1:
+                known[target.id] = value
+                continue
+            if (
+                constant and isinstance(target, ast.Tuple) and type(value) is tuple and len(value) == len(target.elts)
+                and all(isinstance(element, ast.Name) and stores[element.id] == 1 for element in target.elts)
+            ):
+                known.update({element.id: item for element, item in zip(target.elts, value)})
+                continue
+        kept.append(statement)
+    if not known:
+        return body
+
+    class Replace(ast.NodeTransformer):
+        def visit_Name(self, node):  # noqa: N802
+            return _as_node(known[node.id]) if node.id in known and isinstance(node.ctx, ast.Load) else node
+
+    return [Replace().visit(statement) for statement in kept]
+
+
+# ----------------------------------------------------------------------------- returns
+def _returns_assigned(body, form, wanted):
+    """Each ``return value`` as the assignment of ``value`` to the targets; a return must end the
+    path it is on (what follows an ``if`` holding one is written into both of its branches)."""
+    result = []
+    for position, statement in enumerate(body):
+        if isinstance(statement, ast.Return):
+            return result + _assignment(statement.value or _NONE, form, wanted)
+        if not _holds_return(statement):
+            result.append(statement)
+            continue
+        rest = body[position + 1 :]
+        if isinstance(statement, ast.If):
+            statement.body = _returns_assigned(statement.body + rest, form, wanted) or [ast.Pass()]
+            statement.orelse = _returns_assigned(statement.orelse + rest, form, wanted)
+            return result + [statement]
+        if isinstance(statement, ast.With) and not rest and isinstance(statement.body[-1], ast.Return):
+            if any(_holds_return(inner) for inner in statement.body[:-1]):
+                raise _CannotInline
+            statement.body = _returns_assigned(statement.body, form, wanted)
+            return result + [statement]
+        raise _CannotInline  # a return inside a loop, or a with block followed by more
+    return result + _assignment(_NONE, form, wanted)  # the end reached: None returned
+
+
+def _returned_local_renamed(body):
+    """``result = ...; result += bias; out = result`` as ``out = ...; out += bias``: each local that
+    an output is given in the closing assignments becomes that output, where nothing else assigns it
+    (the same for every output of a backward's closing ``grad_x, grad_w = ...``)."""
+    renamed = {}
+    closing = len(body)
+    while closing and _is_copy_out(body[closing - 1]):
+        statement = body[closing - 1]
+        output, local = statement.targets[0].id, statement.value.id
+        if local in renamed or _stores_of(body, output) != 1:
+            break
+        renamed[local] = output
+        closing -= 1
+    if not renamed:
+        return body
+    outputs_read_early = any(
+        isinstance(node, ast.Name) and node.id in renamed.values() for statement in body[:closing] for node in ast.walk(statement)
+    )
+    if outputs_read_early:
+        return body
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):  # noqa: N802
+            return ast.Name(renamed[node.id], node.ctx) if node.id in renamed else node
+
+    kept = [Rename().visit(statement) for statement in body[:closing]]
+    return kept + [statement for statement in body[closing:] if statement.value.id not in renamed]
+
+
+def _is_copy_out(statement):
+    return (
+        isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+        and statement.targets[0].id.startswith("__out") and isinstance(statement.value, ast.Name)
+        and statement.value.id.startswith("__local")
+    )
+
+
+def _stores_of(body, name):
+    return sum(
+        isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+        for statement in body
+        for node in ast.walk(statement)
+    )
+
+
+def _dead_constants_dropped(body):
+    """``grad_weight = None`` dropped where the next statement that assigns ``grad_weight`` (at the
+    same level) comes before any that reads it: what is left of ``x = None; if needed: x = ...``
+    once the test is decided."""
+    kept = []
+    for position, statement in enumerate(body):
+        if (
+            isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+            and _constant_value(statement.value)[0] and _overwritten_unread(statement.targets[0].id, body[position + 1 :])
+        ):
+            continue
+        kept.append(statement)
+    return kept
+
+
+def _overwritten_unread(name, following):
+    for statement in following:
+        reads = any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load) for node in ast.walk(statement))
+        if reads:
+            return False
+        if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == name for target in statement.targets):
+            return True
+        if any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(statement)):
+            return False  # assigned inside a block: perhaps not on every path
+    return False
+
+
+def _holds_return(statement):
+    return any(isinstance(node, ast.Return) for node in ast.walk(statement))
+
+
+def _assignment(value, form, wanted):
+    """The targets given ``value`` as the call's line would have unpacked it. An unwanted target
+    (``_``) whose item is a known value or a name is not assigned at all."""
+    targets = [ast.Name(f"__out{number}__" if used else "_", ast.Store()) for number, used in enumerate(wanted)]
+    items = value.elts if isinstance(value, ast.Tuple) and not any(isinstance(item, ast.Starred) for item in value.elts) else None
+    if form == "bare":
+        return [ast.Assign(targets, value, lineno=0)]
+    if form == "first":
+        if items and all(_pure(item) for item in items[1:]):
+            return [ast.Assign(targets, items[0], lineno=0)]
+        only = ast.Call(ast.Name("only_gradient", ast.Load()), [value], [])
+        return [ast.Assign([ast.Tuple(targets, ast.Store())], only, lineno=0)]
+    exact = form == "exact"
+    if items is not None and (len(items) == len(targets) if exact else len(items) >= len(targets)):
+        if all(_pure(item) for item in items[len(targets):]):
+            return [
+                ast.Assign([target], item, lineno=0)
+                for target, item in zip(targets, items)
+                if target.id != "_" or not _pure(item)
+            ]
+    unpacked = targets if exact else [*targets, ast.Starred(ast.Name("_", ast.Store()), ast.Store())]
+    return [ast.Assign([ast.Tuple(unpacked, ast.Store())], value, lineno=0)]
+
+
+def _pure(node):
+    """Whether evaluating ``node`` can be skipped: a known value or a name."""
+    return _constant_value(node)[0] or isinstance(node, ast.Name)
