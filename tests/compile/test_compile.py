@@ -1147,3 +1147,21 @@ def test_gradient_clipping_inside_the_step_is_replayed_bit_for_bit():
         results.append((values, [p.detach().numpy().copy() for p in model.parameters()]))
     (eager, eager_params), (compiled, params) = results
     assert compiled == eager and all(np.array_equal(a, b) for a, b in zip(params, eager_params))
+
+
+def test_a_parameter_swapped_deep_in_nested_modules_records_anew():
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Sequential(nn.Linear(4, 4))), nn.Linear(4, 1))
+
+    def forward(x):
+        return model(x).sum()
+
+    compiled = chainrule.compile(forward)
+    x = chainrule.randn(2, 3)
+    with chainrule.no_grad():
+        assert compiled(x).item() == forward(x).item()
+        model[0][2][0].weight = nn.Parameter(chainrule.randn(4, 4))  # read through module_N names in the guard
+        assert compiled(x).item() == forward(x).item()
+        model[0][1] = nn.ReLU()
+        assert compiled(x).item() == forward(x).item()
+    assert len(compiled.recordings[next(iter(compiled.recordings))]) == 3

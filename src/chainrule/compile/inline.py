@@ -24,6 +24,7 @@ import builtins
 import functools
 import inspect
 import keyword
+import linecache
 import re
 import textwrap
 import types
@@ -163,6 +164,20 @@ _BUILTIN = object()
 
 @functools.lru_cache(maxsize=None)
 def _source(function):
+    """The function's source, dedented. Its lines are found from where its code says its statements
+    end (``co_positions``), which takes a tenth of ``inspect.getsource``'s tokenizing; where that
+    does not give a whole function, ``inspect.getsource`` is asked."""
+    code = function.__code__
+    positions = getattr(code, "co_positions", None)  # Python 3.11
+    if positions is not None:
+        last = max((end for _, end, _, _ in positions() if end is not None), default=0)
+        lines = linecache.getlines(code.co_filename)[code.co_firstlineno - 1 : last]
+        source = textwrap.dedent("".join(lines))
+        try:
+            if lines and isinstance(ast.parse(source).body[0], ast.FunctionDef):
+                return source
+        except SyntaxError:
+            pass
     try:
         return textwrap.dedent(inspect.getsource(function))
     except (OSError, TypeError):
@@ -345,6 +360,8 @@ class _Fold(ast.NodeTransformer):
                     return value
                 kept.append(value)
                 break
+        if len(kept) == len(node.values):
+            return node
         return kept[0] if len(kept) == 1 else ast.BoolOp(node.op, kept)
 
     def visit_UnaryOp(self, node):  # noqa: N802
