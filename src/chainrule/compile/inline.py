@@ -94,48 +94,71 @@ class _CannotInline(Exception):
     pass
 
 
-def _build(function, context, operands, form, wanted):
-    if function.__closure__ or function.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
-        raise _CannotInline
-    definition = ast.parse(_source(function)).body[0]
-    if not isinstance(definition, ast.FunctionDef) or definition.args.kwonlyargs or definition.args.posonlyargs:
-        raise _CannotInline
-    for node in ast.walk(definition):
-        if isinstance(node, _FORBIDDEN) and node is not definition:
+class _Analysis:
+    """What every way of writing one function in shares: its parameters (the first is the
+    context), the constant defaults, the names it binds and the globals it reads."""
+
+    def __init__(self, function):
+        if function.__closure__ or function.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
             raise _CannotInline
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value and node is not _docstring(definition):
-            raise _CannotInline  # a line of its own would lose its place in the program
-    parameters = [argument.arg for argument in definition.args.args]
-    if len(operands) + 1 > len(parameters) or len(operands) + 1 < len(parameters) - len(definition.args.defaults):
+        definition = ast.parse(_source(function)).body[0]
+        if not isinstance(definition, ast.FunctionDef) or definition.args.kwonlyargs or definition.args.posonlyargs:
+            raise _CannotInline
+        for node in ast.walk(definition):
+            if isinstance(node, _FORBIDDEN) and node is not definition:
+                raise _CannotInline
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value and node is not _docstring(definition):
+                raise _CannotInline  # a line of its own would lose its place in the program
+        self.parameters = [argument.arg for argument in definition.args.args]
+        defaults = definition.args.defaults
+        self.defaults = {
+            parameter: default.value if isinstance(default, ast.Constant) else _NOT_CONSTANT
+            for parameter, default in zip(self.parameters[len(self.parameters) - len(defaults):], defaults)
+        }
+        body = _without_docstring(definition.body)
+        self.bound = _bound_names(body)
+        if self.parameters[0] in self.bound:
+            raise _CannotInline
+        self.globals_used = {}
+        for node in ast.walk(ast.Module(body, [])):
+            if isinstance(node, ast.Name) and node.id not in self.parameters and node.id not in self.bound:
+                self.globals_used[node.id] = _global_value(function, node.id)
+
+
+_NOT_CONSTANT = object()
+
+
+@functools.lru_cache(maxsize=None)
+def _analysis(function):
+    return _Analysis(function)
+
+
+def _build(function, context, operands, form, wanted):
+    analysis = _analysis(function)
+    parameters, bound = analysis.parameters, analysis.bound
+    if len(operands) + 1 > len(parameters) or len(operands) + 1 < len(parameters) - len(analysis.defaults):
         raise _CannotInline
-    body = _without_docstring(definition.body)
-    bound = _bound_names(body)
-    ctx_name = parameters[0]
-    if ctx_name in bound:
-        raise _CannotInline
+    body = _without_docstring(ast.parse(_source(function)).body[0].body)
 
     # what each parameter becomes: a placeholder, a literal, a default
+    ctx_name = parameters[0]
     replacements = {ctx_name: ast.Name("__ctx__", ast.Load())}
     prologue = []
-    defaults = dict(zip(parameters[len(parameters) - len(definition.args.defaults):], definition.args.defaults))
     for position, parameter in enumerate(parameters[1:]):
         if position < len(operands):
             operand = operands[position]
             value = ast.Name(f"__arg{position}__", ast.Load()) if _is_name(operand) else _literal(operand)
         else:
-            value = defaults[parameter]
-            if not isinstance(value, ast.Constant):
+            if analysis.defaults[parameter] is _NOT_CONSTANT:
                 raise _CannotInline
+            value = ast.Constant(analysis.defaults[parameter])
         if parameter in bound:  # rebound in the body: a local, first given the argument
             prologue.append(ast.Assign([ast.Name(parameter, ast.Store())], value, lineno=0))
         else:
             replacements[parameter] = value
 
     locals_ = {name: f"__local{number}__" for number, name in enumerate(sorted(bound))}
-    globals_used = {}
-    for node in ast.walk(ast.Module(body, [])):
-        if isinstance(node, ast.Name) and node.id not in replacements and node.id not in locals_:
-            globals_used[node.id] = _global_value(function, node.id)
+    globals_used = analysis.globals_used
 
     body = prologue + body
     body = _Substitute(replacements, locals_, context, ctx_name).visit_body(body)
