@@ -80,14 +80,20 @@ def template(function, context, operands, form, wanted):
     first gradient, bare or in a tuple); ``wanted`` says, for each target, whether it is used."""
     if type(context) not in (ReplayContext, UnrecordedContext) or not isinstance(function, types.FunctionType):
         return None
-    shapes = tuple(None if _is_name(operand) else operand for operand in operands)
+    shapes = tuple([None if operand.isidentifier() and operand not in _KEYWORDS else operand for operand in operands])
     key = (function, type(context), context.needs_input_grad, shapes, form, wanted)
-    if key not in _templates:
+    found = _templates.get(key, _MISSING)
+    if found is _MISSING:
         try:
-            _templates[key] = _build(function, context, operands, form, wanted)
+            found = _build(function, context, operands, form, wanted)
         except _CannotInline:
-            _templates[key] = None
-    return _templates[key]
+            found = None
+        _templates[key] = found
+    return found
+
+
+_KEYWORDS = frozenset(keyword.kwlist)  # None, True, False... are literals, not names
+_MISSING = object()
 
 
 class _CannotInline(Exception):
@@ -246,7 +252,7 @@ def _bound_names(body):
 
 def _is_name(operand):
     """Whether an operand is one of the program's names (not a literal such as None or True)."""
-    return operand.isidentifier() and not keyword.iskeyword(operand)
+    return operand.isidentifier() and operand not in _KEYWORDS
 
 
 def _literal(operand):

@@ -16,6 +16,7 @@ results are the same bit for bit. What it cannot repeat (a tensor's value read i
 numbers drawn outside an operation, a change made in place outside an operation, a graph made before
 the call) ends the recording: the function then runs eagerly, with one warning naming the line.
 """
+import builtins
 import math
 import os
 import re
@@ -71,6 +72,7 @@ class Recorder:
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
+        self._bound_templates = set()  # ids of the inlined bodies whose globals the program has bound
         arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
         for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
             self._tensor_exprs[id(tensor)] = expr
@@ -470,9 +472,22 @@ class Recorder:
         (see ``inline.py``); False where it stays a call."""
         ctx = RUNTIME["unrecorded"] if context == "unrecorded" else self.constants[context]
         written = template(function, ctx, operands, form, tuple(target != "_" for target in targets))
-        if written is None:
+        if written is None or not self._names_bound(written):
             return False
-        for name, value in written.globals_used.items():  # the names it reads, as the program's own
+        lines = written.written(context, operands, targets, lambda: self._new_name("v"))
+        for number, (depth, code) in enumerate(lines):
+            self.indent += depth
+            self._emit(code, comment if number == 0 else None)
+            self.indent -= depth
+        return True
+
+    def _names_bound(self, written):
+        """Whether the globals an inlined body reads are the program's names for the same objects
+        (binding those not yet bound) and the builtins it calls are not hidden by a constant.
+        Constants are never rebound, so a body that passed once passes again."""
+        if id(written) in self._bound_templates:
+            return True
+        for name, value in written.globals_used.items():
             bound = self.constants.get(name, RUNTIME.get(name, _UNBOUND))
             if bound is _UNBOUND and name not in _RESERVED and not _VALUE_NAME.fullmatch(name):
                 self.constants[name] = value
@@ -480,11 +495,7 @@ class Recorder:
                 return False
         if any(name in self.constants for name in written.builtins_used):
             return False
-        lines = written.written(context, operands, targets, lambda: self._new_name("v"))
-        for number, (depth, code) in enumerate(lines):
-            self.indent += depth
-            self._emit(code, comment if number == 0 else None)
-            self.indent -= depth
+        self._bound_templates.add(id(written))
         return True
 
     # ----------------------------------------------------------------- calls replayed whole
@@ -736,7 +747,7 @@ class Recorder:
         if name is not None:
             return name
         name = re.sub(r"\W", "_", hint).strip("_")
-        if not name.isidentifier() or name in self.constants or name in _RESERVED:
+        if not name.isidentifier() or name in self.constants or name in _RESERVED or name in _BUILTINS:
             name = f"{name}_{next(self._numbers)}"
         self.constants[name] = value
         self._constant_names[id(value)] = name
@@ -766,6 +777,7 @@ class Recorder:
 
 
 _UNBOUND = object()
+_BUILTINS = frozenset(dir(builtins))  # a constant named so would hide the builtin from inlined bodies
 _ACCUMULATE_UNSHARED = re.compile(r"accumulate_unshared\(([\w\[\]'.]+), (g\d+)\)")
 _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 
