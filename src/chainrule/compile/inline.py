@@ -88,8 +88,13 @@ def template(function, context, operands, form, wanted):
             found = _build(function, context, operands, form, wanted)
         except _CannotInline:
             found = None
+        if len(_templates) >= _TEMPLATE_LIMIT:  # literals (shapes) make keys: never let them pile up
+            _templates.clear()
         _templates[key] = found
     return found
+
+
+_TEMPLATE_LIMIT = 4096
 
 
 _KEYWORDS = frozenset(keyword.kwlist)  # None, True, False... are literals, not names

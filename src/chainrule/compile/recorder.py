@@ -137,7 +137,7 @@ class Recorder:
             self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", comment)
         for name, output in zip(names, output_tensors):
             if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
-                self._emit(f"{name} = as_array({name})")
+                self._emit(f"{name} = xp.asarray({name})")
             self._name_tensor(output, name)
         for tensor in written:
             self._written_by_operation(tensor)
@@ -270,7 +270,7 @@ class Recorder:
         result = self._new_name("v")
         self._emit(f"{result} = {call}({', '.join(operands)})", f"{name}: no gradient flows through it")
         if tensor.array.ndim == 0:
-            self._emit(f"{result} = as_array({result})")
+            self._emit(f"{result} = xp.asarray({result})")
         self._name_tensor(tensor, result)
 
     def read_value(self, owner, name, value):
