@@ -489,7 +489,7 @@ class Recorder:
             return True
         for name, value in written.globals_used.items():
             bound = self.constants.get(name, RUNTIME.get(name, _UNBOUND))
-            if bound is _UNBOUND and name not in _RESERVED and not _VALUE_NAME.fullmatch(name):
+            if bound is _UNBOUND and name not in _RESERVED and name not in ("args", "kwargs") and not _VALUE_NAME.fullmatch(name):
                 self.constants[name] = value
             elif bound is not value:
                 return False
