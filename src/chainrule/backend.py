@@ -46,7 +46,10 @@ class ArrayFunctions:
         if array.ndim == 0 and math.prod(shape) <= _SMALL:
             # one number everywhere (the gradient of a sum): filling a new array takes a third of
             # the time of making the view, and what is computed from it next runs twice as fast
-            return numpy.full(shape, array)
+            # (empty and fill, as numpy.full does, without its two Python-level calls)
+            filled = numpy.empty(shape, array.dtype)
+            filled[...] = array
+            return filled
         lead = len(shape) - array.ndim
         if lead < 0 or not array.flags.c_contiguous or any(
             size != 1 and size != wanted for size, wanted in zip(array.shape, shape[lead:])

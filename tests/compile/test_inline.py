@@ -179,3 +179,30 @@ def test_a_gradient_cleared_within_the_step_is_handed_on_as_an_array_and_adds_to
         for expected, got in zip(eager_model.parameters(), model.parameters()):
             assert np.array_equal(expected.detach().numpy(), got.detach().numpy()) and got.grad is None
     assert "gradient_to_apply(" in compiled.code and "._grad.array" not in compiled.code
+
+
+def test_a_step_replayed_as_one_call_still_finds_the_gradients():
+    """optimizer.step() is replayed whole when a parameter got no gradient from the program (here
+    one that is never used): it looks for .grad itself, so every .grad must exist when it runs."""
+    def make():
+        chainrule.manual_seed(0)
+        used, unused = chainrule.nn.Linear(3, 2), chainrule.nn.Linear(3, 2)
+        return used, chainrule.optim.SGD([*used.parameters(), *unused.parameters()], lr=0.1)
+
+    (eager_model, eager_optimizer), (model, optimizer) = make(), make()
+
+    def step_of(model, optimizer):
+        def step(x):
+            model(x).sum().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+        return step
+
+    eager, compiled = step_of(eager_model, eager_optimizer), chainrule.compile(step_of(model, optimizer))
+    for _ in range(3):
+        x = chainrule.randn(4, 3)
+        eager(x), compiled(x)
+        for expected, got in zip(eager_model.parameters(), model.parameters()):
+            assert np.array_equal(expected.detach().numpy(), got.detach().numpy())
+    assert "gradient_to_apply(" not in compiled.code and "Optimizer_step(" in compiled.code

@@ -73,6 +73,7 @@ class Recorder:
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
         self._bound_templates = set()  # ids of the inlined bodies whose globals the program has bound
+        self._whole_calls = set()  # the positions of the lines that replay a call whole (it may read any .grad)
         arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
         for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
             self._tensor_exprs[id(tensor)] = expr
@@ -531,6 +532,7 @@ class Recorder:
             self._given_grads.clear()
         else:
             call = self._constant(method, f"{_home_class(method).__name__}_{method.__name__}")
+            self._whole_calls.add(len(self.lines))
             self._emit(f"{call}({', '.join([name, *arguments])})", f"{type(owner).__name__}.{method.__name__}, as eager")
             self._given_grads.clear()  # zero_grad, a scheduler...: which gradients exist is known no more
         self._versions = {key: (tensor, tensor._version_owner._version) for key, (tensor, _) in self._versions.items()}
@@ -638,6 +640,8 @@ class Recorder:
             uses, cleared = [], None
             for position in range(start + 1, len(lines)):
                 text = lines[position][1]
+                if position in self._whole_calls:
+                    break  # optimizer.step() as one call, ...: it finds the gradients itself
                 if text in (f"{expr}._grad = None", f"{expr}.grad = None"):
                     cleared = position
                     break
