@@ -138,7 +138,7 @@ class Recorder:
             self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", comment)
         for name, output in zip(names, output_tensors):
             if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
-                self._emit(f"{name} = xp.asarray({name})")
+                self._emit(f"{name} = xp.asarray({name})", "a 0-d result as an array (NumPy may give a scalar)")
             self._name_tensor(output, name)
         for tensor in written:
             self._written_by_operation(tensor)
@@ -271,7 +271,7 @@ class Recorder:
         result = self._new_name("v")
         self._emit(f"{result} = {call}({', '.join(operands)})", f"{name}: no gradient flows through it")
         if tensor.array.ndim == 0:
-            self._emit(f"{result} = xp.asarray({result})")
+            self._emit(f"{result} = xp.asarray({result})", "a 0-d result as an array (NumPy may give a scalar)")
         self._name_tensor(tensor, result)
 
     def read_value(self, owner, name, value):
@@ -476,9 +476,10 @@ class Recorder:
         if written is None or not self._names_bound(written):
             return False
         lines = written.written(context, operands, targets, lambda: self._new_name("v"))
+        operation = comment.split(":")[0]  # each further line names the operation it comes from
         for number, (depth, code) in enumerate(lines):
             self.indent += depth
-            self._emit(code, comment if number == 0 else None)
+            self._emit(code, comment if number == 0 else operation)
             self.indent -= depth
         return True
 
