@@ -65,6 +65,23 @@ class Squares(Op):
         return 2 * x * grad_output
 
 
+class Mangled(Op):
+    """A name its class mangles (``ctx.__scale`` is ``ctx._Mangled__scale``): written in elsewhere,
+    it would be another name."""
+
+    formula = "2 x"
+    derivatives = ("2",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.__scale = 2.0
+        return x * ctx.__scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.__scale
+
+
 def compiled_and_eager(step, *inputs):
     compiled = chainrule.compile(step)
     for _ in range(3):
@@ -112,7 +129,9 @@ def test_returns_on_every_path_are_the_targets():
     assert "Shifted.forward" not in compiled.code and "with np.errstate" in compiled.code.replace("np_", "np.")
 
 
-@pytest.mark.parametrize("operation, calls", [(Scaled, ("forward", "backward")), (Squares, ("forward",))])
+@pytest.mark.parametrize(
+    "operation, calls", [(Scaled, ("forward", "backward")), (Squares, ("forward",)), (Mangled, ("forward", "backward"))]
+)
 def test_what_cannot_be_written_in_stays_a_call(operation, calls):
     def step(x):
         y = operation.apply(x)

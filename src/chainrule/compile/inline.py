@@ -12,8 +12,9 @@ new ones, and simplified with what the recording knows for certain (which inputs
 The same statements run on the same arrays in the same order, so the results are the same bit for
 bit. A function is written in only when that is certain from its source: plain positional
 parameters, no closure, no nested function, comprehension, ``try``, ``yield``, ``global`` or
-``import``, every ``return`` at the end of a path (after an ``if`` or inside a ``with``), and every
-global name a module, a class, a function or a number. Anything else stays a call.
+``import``, every ``return`` at the end of a path (after an ``if`` or inside a ``with``), every
+global name a module, a class, a function or a number, and the source compiling to the names the
+running code has (a name its class mangles does not). Anything else stays a call.
 
 Each function is taken apart once per way of calling it; each use after that only fills in names
 (``Template.written``), so a 10,000-operation chain records in a fifth more time than with calls
@@ -112,8 +113,11 @@ class _Analysis:
     def __init__(self, function):
         if function.__closure__ or function.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
             raise _CannotInline
-        definition = ast.parse(_source(function)).body[0]
+        tree = ast.parse(_source(function))
+        definition = tree.body[0]
         if not isinstance(definition, ast.FunctionDef) or definition.args.kwonlyargs or definition.args.posonlyargs:
+            raise _CannotInline
+        if not _is_the_running_code(tree, function):
             raise _CannotInline
         for node in ast.walk(definition):
             if isinstance(node, _FORBIDDEN) and node is not definition:
@@ -137,6 +141,23 @@ class _Analysis:
 
 
 _NOT_CONSTANT = object()
+
+
+def _is_the_running_code(tree, function):
+    """Whether the source compiles to code with the names of the code the function runs: not so
+    where a name in it is mangled by its class (``self.__count``), or where the file changed since
+    it was imported in a way that changes its names (Python's tracebacks and ``inspect.getsource``
+    read the file as it is now too; the bytecode itself cannot be compared: CPython rewrites it as
+    it runs)."""
+    running = function.__code__
+    try:
+        module = compile(tree, running.co_filename, "exec")
+    except SyntaxError:
+        return False
+    compiled = next((const for const in module.co_consts if isinstance(const, types.CodeType)), None)
+    return compiled is not None and all(
+        getattr(compiled, name) == getattr(running, name) for name in ("co_names", "co_varnames", "co_argcount")
+    )
 
 
 @functools.lru_cache(maxsize=None)
