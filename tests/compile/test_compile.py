@@ -1165,3 +1165,21 @@ def test_a_parameter_swapped_deep_in_nested_modules_records_anew():
         model[0][1] = nn.ReLU()
         assert compiled(x).item() == forward(x).item()
     assert len(compiled.recordings[next(iter(compiled.recordings))]) == 3
+
+
+def test_globals_named_like_the_program_s_arrays_are_not_hidden_by_them():
+    global p1, x1
+    chainrule.manual_seed(0)
+    p1 = chainrule.randn(3, requires_grad=True)
+    x1 = chainrule.randn(3, requires_grad=True)
+
+    def step(a, b):
+        loss = (a * p1 + b * x1).sum()
+        loss.backward()
+        return loss
+
+    compiled = chainrule.compile(step)
+    a, b = chainrule.randn(3), chainrule.randn(3)
+    first = compiled(a, b).item()  # records
+    assert compiled(a, b).item() == first  # replays: p1 and x1 are the globals, not the program's arrays
+    assert compiled.eager_reason is None

@@ -190,27 +190,28 @@ def _collection_paused():
 _GLOBAL_LOOKUP = re.compile(r"function(?:\.__func__)?\.__globals__\['[A-Za-z_]\w*'\]")
 
 
-_SUBMODULE_PATH = re.compile(r"found_\d+(?:\._modules\['[^']*'\])+")
+_SUBMODULE_PATH = re.compile(r"_found_\d+(?:\._modules\['[^']*'\])+")
 
 
 def _guard_source(guards):
     """The guard function: every condition, once, joined by ``and``; each global the conditions
     read (``function.__globals__['model']``) is looked up once, before them, and so is each
-    submodule they read more than once (``found_0._modules['0']``)."""
+    submodule they read more than once (``_found_0._modules['0']``). The locals begin with "_",
+    as no constant's name does."""
     conditions = " and ".join(dict.fromkeys(guards)) or "True"
     lookups = dict.fromkeys(_GLOBAL_LOOKUP.findall(conditions))
     lines = ["def guard(function, args, kwargs):"]
     for number, lookup in enumerate(lookups):
-        lines.append(f"    found_{number} = {lookup}")
-        conditions = conditions.replace(lookup, f"found_{number}")
+        lines.append(f"    _found_{number} = {lookup}")
+        conditions = conditions.replace(lookup, f"_found_{number}")
     paths = _SUBMODULE_PATH.findall(conditions)
     repeated = sorted({path for path in paths if paths.count(path) > 1}, key=len)
     names = {}
     for number, path in enumerate(repeated):  # shorter first: a longer path starts from its parent's name
         parent = max((known for known in names if path.startswith(known + "._modules")), key=len, default=None)
         lookup = path if parent is None else names[parent] + path[len(parent):]
-        names[path] = f"module_{number}"
-        lines.append(f"    module_{number} = {lookup}")
+        names[path] = f"_module_{number}"
+        lines.append(f"    _module_{number} = {lookup}")
     for path in sorted(names, key=len, reverse=True):
         conditions = re.sub(re.escape(path) + r"(?![\[\w])", names[path], conditions)
     return "\n".join([*lines, f"    return {conditions}", ""])

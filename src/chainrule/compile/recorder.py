@@ -491,7 +491,7 @@ class Recorder:
             return True
         for name, value in written.globals_used.items():
             bound = self.constants.get(name, RUNTIME.get(name, _UNBOUND))
-            if bound is _UNBOUND and name not in _RESERVED and name not in ("args", "kwargs") and not _VALUE_NAME.fullmatch(name):
+            if bound is _UNBOUND and _may_name_a_constant(name):
                 self.constants[name] = value
             elif bound is not value:
                 return False
@@ -752,7 +752,9 @@ class Recorder:
         if name is not None:
             return name
         name = re.sub(r"\W", "_", hint).strip("_")
-        if not name.isidentifier() or name in self.constants or name in _RESERVED or name in _BUILTINS:
+        if not name.isidentifier():
+            name = "constant"
+        if name in self.constants or not _may_name_a_constant(name):
             name = f"{name}_{next(self._numbers)}"
         self.constants[name] = value
         self._constant_names[id(value)] = name
@@ -782,14 +784,19 @@ class Recorder:
 
 
 _UNBOUND = object()
-_BUILTINS = frozenset(dir(builtins))  # a constant named so would hide the builtin from inlined bodies
 _ACCUMULATE_UNSHARED = re.compile(r"accumulate_unshared\(([\w\[\]'.]+), (g\d+)\)")
 _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 
+# Names a constant may not take besides the builtins (programs, guards and inlined bodies call them)
+# and the program's array names: the program's runtime, "_", the parameters of the program and the
+# guard, and the guard's own variable. (The guard's other locals begin with "_", which no constant does.)
+_RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", *dir(builtins)}
 
-# Names a constant may not take: the program's runtime, "_", the builtins programs and guards call, and
-# the guards' own variable.
-_RESERVED = {*RUNTIME, "_", "bool", "float", "id", "int", "list", "map", "str", "tuple", "type", "value"}
+
+def _may_name_a_constant(name):
+    """Whether a constant bound under ``name`` is seen, not hidden by a name the program or its
+    guard gives something else (a global tensor called ``p1`` beside the program's ``p1``)."""
+    return name not in _RESERVED and not _VALUE_NAME.fullmatch(name)
 
 
 NESTING = 4  # how deep lists, tuples and dicts of arguments are looked into
