@@ -22,6 +22,7 @@ Each function is taken apart once per way of calling it; each use after that onl
 """
 import ast
 import builtins
+import collections
 import functools
 import inspect
 import keyword
@@ -81,7 +82,7 @@ def template(function, context, operands, form, wanted):
     first gradient, bare or in a tuple); ``wanted`` says, for each target, whether it is used."""
     if type(context) not in (ReplayContext, UnrecordedContext) or not isinstance(function, types.FunctionType):
         return None
-    shapes = tuple([None if operand.isidentifier() and operand not in _KEYWORDS else operand for operand in operands])
+    shapes = tuple([None if _is_name(operand) else operand for operand in operands])
     key = (function, type(context), context.needs_input_grad, shapes, form, wanted)
     found = _templates.get(key, _MISSING)
     if found is _MISSING:
@@ -131,7 +132,7 @@ class _Analysis:
             for parameter, default in zip(self.parameters[len(self.parameters) - len(defaults):], defaults)
         }
         body = _without_docstring(definition.body)
-        self.bound = _bound_names(body)
+        self.bound = set(_store_counts(body))
         if self.parameters[0] in self.bound:
             raise _CannotInline
         self.globals_used = {}
@@ -267,13 +268,11 @@ def _without_docstring(body):
     return body
 
 
-def _bound_names(body):
-    names = set()
-    for statement in body:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                names.add(node.id)
-    return names
+def _store_counts(body):
+    """name -> how many places in ``body`` assign it (``del`` is not allowed in a body)."""
+    return collections.Counter(
+        node.id for statement in body for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    )
 
 
 def _is_name(operand):
@@ -482,9 +481,9 @@ def _fold_body(body):
     for _ in range(_FOLDING_PASSES):
         fold = _Fold()
         body = [fold.visit(statement) for statement in body]
-        decided = _decided_branches(body)
+        decided = _decided_branches(body) if _has_decided_if(body) else body
         replaced = _known_locals_replaced(decided)
-        if not fold.changed and len(decided) == len(body) and replaced is decided and not _has_decided_if(body):
+        if not fold.changed and replaced is body:
             return replaced
         body = replaced
     raise _CannotInline  # still changing: not a body this pass understands
@@ -516,11 +515,7 @@ def _decided_branches(body):
 
 def _known_locals_replaced(body):
     """A local (``__localN__``) bound once, at the top level, to a known value, read as that value."""
-    stores = {}
-    for statement in body:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                stores[node.id] = stores.get(node.id, 0) + 1
+    stores = _store_counts(body)
     known = {}
     kept = []
     for statement in body:
@@ -578,10 +573,11 @@ def _returned_local_renamed(body):
     (the same for every output of a backward's closing ``grad_x, grad_w = ...``)."""
     renamed = {}
     closing = len(body)
+    stores = _store_counts(body)
     while closing and _is_copy_out(body[closing - 1]):
         statement = body[closing - 1]
         output, local = statement.targets[0].id, statement.value.id
-        if local in renamed or _stores_of(body, output) != 1:
+        if local in renamed or stores[output] != 1:
             break
         renamed[local] = output
         closing -= 1
@@ -609,14 +605,6 @@ def _is_copy_out(statement):
     )
 
 
-def _stores_of(body, name):
-    return sum(
-        isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
-        for statement in body
-        for node in ast.walk(statement)
-    )
-
-
 def _dead_constants_dropped(body):
     """``grad_weight = None`` dropped where the next statement that assigns ``grad_weight`` (at the
     same level) comes before any that reads it: what is left of ``x = None; if needed: x = ...``
@@ -634,12 +622,12 @@ def _dead_constants_dropped(body):
 
 def _overwritten_unread(name, following):
     for statement in following:
-        reads = any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load) for node in ast.walk(statement))
-        if reads:
+        uses = [node.ctx for node in ast.walk(statement) if isinstance(node, ast.Name) and node.id == name]
+        if any(isinstance(use, ast.Load) for use in uses):
             return False
         if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == name for target in statement.targets):
             return True
-        if any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(statement)):
+        if uses:
             return False  # assigned inside a block: perhaps not on every path
     return False
 

@@ -74,6 +74,8 @@ class Recorder:
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
         self._bound_templates = set()  # ids of the inlined bodies whose globals the program has bound
         self._whole_calls = set()  # the positions of the lines that replay a call whole (it may read any .grad)
+        self._unshared_accumulations = []  # (position, the parameter's expression, the gradient's name)
+        self._update_lines = set()  # the positions of the optimizers' per-parameter updates
         arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
         for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
             self._tensor_exprs[id(tensor)] = expr
@@ -378,6 +380,7 @@ class Recorder:
                 return
             self._given_grads.add(id(variable))
             if self._unshared(grads[0]):
+                self._unshared_accumulations.append((len(self.lines), expr, names[0]))
                 self._emit(f"accumulate_unshared({expr}, {names[0]})", "AccumulateGrad: .grad += gradient (the array itself when .grad is None)")
             else:
                 self._emit(f"accumulate({expr}, {names[0]})", "AccumulateGrad: .grad += gradient")
@@ -583,6 +586,7 @@ class Recorder:
                 else:
                     state = "{}"
                 scratch = self._constant(optimizer._scratch(param), f"scratch_{tensor}")
+                self._update_lines.add(len(self.lines))
                 self._emit(
                     f"{update}({arrays[id(param)]}, {tensor}._grad.array, {state}, {settings}, {scratch})",
                     f"{type(optimizer).__name__}.step for {self.reach.names.get(id(param), tensor)}",
@@ -632,11 +636,7 @@ class Recorder:
         again within the call is handed from line to line as an array: no ``.grad`` tensor is made
         for it when ``.grad`` was None (``gradient_to_apply``), since nothing sees it in between."""
         lines = self.lines
-        for start, (indent, code, comment) in enumerate(lines):
-            found = _ACCUMULATE_UNSHARED.fullmatch(code)
-            if found is None:
-                continue
-            expr, grad = found.groups()
+        for start, expr, grad in self._unshared_accumulations:
             mention = re.compile(r"(?<![\w.\]'])" + re.escape(expr) + r"(?![\w\[])(\._grad\.array|\._grad|\.grad|)")
             uses, cleared = [], None
             for position in range(start + 1, len(lines)):
@@ -649,14 +649,14 @@ class Recorder:
                 if text == f"{expr}._version += 1":
                     continue
                 kinds = [match.group(1) for match in mention.finditer(text)]
-                if any(kind in ("._grad", ".grad") for kind in kinds) or (kinds and "update" not in text.split("(")[0]):
+                if any(kind in ("._grad", ".grad") for kind in kinds) or (kinds and position not in self._update_lines):
                     break  # .grad itself read, or the parameter handed to something else than an update
                 if kinds:
                     uses.append(position)
             if cleared is None:
                 continue
             held = self._new_name("g")
-            lines[start] = (indent, f"{held} = gradient_to_apply({expr}, {grad})", "AccumulateGrad: .grad += gradient, an array until zero_grad() clears it")
+            lines[start] = (lines[start][0], f"{held} = gradient_to_apply({expr}, {grad})", "AccumulateGrad: .grad += gradient, an array until zero_grad() clears it")
             for position in uses:
                 use_indent, text, use_comment = lines[position]
                 lines[position] = (use_indent, mention.sub(lambda match: held if match.group(1) else match.group(0), text), use_comment)
@@ -784,7 +784,6 @@ class Recorder:
 
 
 _UNBOUND = object()
-_ACCUMULATE_UNSHARED = re.compile(r"accumulate_unshared\(([\w\[\]'.]+), (g\d+)\)")
 _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 
 # Names a constant may not take besides the builtins (programs, guards and inlined bodies call them)
