@@ -141,6 +141,22 @@ def test_interop_threads_can_be_set_once_as_in_pytorch(monkeypatch):
         chainrule.set_num_interop_threads(2)
 
 
+def test_thread_counts_on_a_system_without_cpu_affinity(monkeypatch):
+    """macOS and Windows have no os.sched_getaffinity: the counts fall back on the machine's CPUs."""
+    import os
+
+    from chainrule import settings
+
+    monkeypatch.setattr(settings, "_state", dict(settings._state))
+    settings._state.pop("interop_threads", None)
+    settings._state.pop("num_threads", None)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # the BLAS cannot be asked either
+    assert chainrule.get_num_interop_threads() == 6
+    assert chainrule.get_num_threads() == 6
+
+
 def test_get_device_module_and_the_cpu_module():
     assert chainrule.get_device_module() is chainrule.cpu is chainrule.get_device_module("cpu")
     assert chainrule.get_device_module(chainrule.device("cuda", 0)) is chainrule.cuda

@@ -91,7 +91,15 @@ def set_num_threads(num):
 def get_num_threads():
     """The threads matrix products run on: the BLAS's, else the number set, else the CPUs this
     process may use."""
-    return backend.blas_threads() or _state.get("num_threads") or len(os.sched_getaffinity(0))
+    return backend.blas_threads() or _state.get("num_threads") or available_cpus()
+
+
+def available_cpus():
+    """The CPUs this process may run on (its affinity where the system tells it, as on Linux; else
+    every CPU of the machine, as on macOS and Windows)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def set_num_interop_threads(num):
@@ -111,7 +119,7 @@ def set_num_interop_threads(num):
 
 def get_num_interop_threads():
     """The number ``set_num_interop_threads`` kept, else the CPUs this process may use."""
-    return _state.get("interop_threads") or len(os.sched_getaffinity(0))
+    return _state.get("interop_threads") or available_cpus()
 
 
 # ----------------------------------------------------------------------------- float32 matmul precision
