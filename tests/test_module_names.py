@@ -2,6 +2,7 @@
 constructors, finfo/iinfo, device and backend switches, tensor queries, format specs."""
 import contextlib
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -253,3 +254,26 @@ def test_backend_switches_read_and_restore_as_pytorchs():
         assert lib.backends.cuda.flash_sdp_enabled()
     chainrule.backends.cuda.matmul.allow_tf32 = True  # nanoGPT's first lines
     chainrule.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_set_default_tensor_type_sets_the_default_dtype_as_pytorch(monkeypatch):
+    import chainrule.legacy_types
+
+    monkeypatch.setattr(chainrule.legacy_types, "_deprecation_told", False)
+    with pytest.warns(UserWarning, match="set_default_tensor_type\\(\\) is deprecated"):  # once per process, as PyTorch
+        chainrule.set_default_tensor_type("torch.DoubleTensor")
+    try:
+        for lib in (chainrule, torch):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lib.set_default_tensor_type("torch.DoubleTensor")
+                assert lib.tensor([1.0]).dtype == lib.float64
+                lib.set_default_tensor_type(lib.FloatTensor)
+                assert lib.get_default_dtype() == lib.float32
+                for refused in ("torch.LongTensor", "torch.cuda.FloatTensor"):
+                    with pytest.raises(TypeError):
+                        lib.set_default_tensor_type(refused)
+                assert lib.get_default_dtype() == lib.float32
+    finally:
+        chainrule.set_default_dtype(chainrule.float32)
+        torch.set_default_dtype(torch.float32)

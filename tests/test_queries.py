@@ -169,3 +169,22 @@ def test_typename_names_tensors_by_type_and_everything_else_by_module_and_name()
     assert chainrule.typename(test_typename_names_tensors_by_type_and_everything_else_by_module_and_name) == torch.typename(
         test_typename_names_tensors_by_type_and_everything_else_by_module_and_name
     )
+
+
+def test_data_ptr_is_the_address_of_the_first_element_as_in_pytorch():
+    for lib in (chainrule, torch):
+        x = lib.arange(6.0).reshape(2, 3)
+        assert x.t().data_ptr() == x.data_ptr() == x.const_data_ptr() == x[0].data_ptr()
+        assert x[:, 1].data_ptr() - x.data_ptr() == x.element_size()
+        assert x[1:].data_ptr() - x.data_ptr() == x.stride(0) * x.element_size()
+        assert x.clone().data_ptr() != x.data_ptr() and lib.empty(0).data_ptr() == 0
+    assert chainrule.nn.Linear(2, 2).to("meta").weight.data_ptr() == 0
+
+
+def test_storage_kind_questions_have_pytorchs_cpu_answers():
+    for lib in (chainrule, torch):
+        x = lib.ones(2)
+        assert (x.is_cpu, x.is_sparse, x.is_sparse_csr, x.is_quantized, x.is_mkldnn, x.is_pinned(), x.is_shared()) == (
+            True, False, False, False, False, False, False
+        )
+    assert not chainrule.nn.Linear(2, 2).to("meta").weight.is_cpu

@@ -86,6 +86,7 @@ from chainrule.legacy_types import (
     IntTensor,
     LongTensor,
     ShortTensor,
+    set_default_tensor_type,
 )
 from chainrule.queries import is_floating_point, is_tensor, numel, typename
 from chainrule.ops.operands import result_type

@@ -181,6 +181,13 @@ def is_writable(array):
     return array.flags.writeable
 
 
+def first_element_address(array):
+    """The memory address of ``array``'s first element; 0 when it holds no memory (empty, or meta)."""
+    if array.size == 0 or type(array) is MetaArray:
+        return 0
+    return array.__array_interface__["data"][0]
+
+
 def random_generator(seed=None):
     """A new random generator of the backend (PCG64), seeded by ``seed`` (fresh entropy if None)."""
     return numpy.random.default_rng(seed)

@@ -10,6 +10,8 @@ Old course code still writes them::
 They are not subclasses of Tensor: as in PyTorch, ``isinstance`` asks the tensor's dtype (the
 metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of that dtype.
 """
+import warnings
+
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.ops.registry import install_method
@@ -99,3 +101,30 @@ def convert_type(tensor, dtype=None, non_blocking=False):
 
 
 install_method("type", convert_type)
+
+
+_deprecation_told = False
+
+
+def set_default_tensor_type(t):
+    """Make the dtype of the floating legacy type ``t`` (``chainrule.DoubleTensor``, or its name
+    ``'torch.DoubleTensor'`` as old course code writes it) the default floating dtype: PyTorch's
+    older ``set_default_dtype``, deprecated there (it warns once per process, as PyTorch does)."""
+    global _deprecation_told
+    if not _deprecation_told:
+        _deprecation_told = True
+        warnings.warn(
+            "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() and "
+            "torch.set_default_device() as alternatives.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if isinstance(t, str):
+        if ".cuda." in t:
+            raise TypeError(f"type {t} not available. chainrule computes on the CPU: use {t.replace('.cuda', '')}")
+        if t not in _BY_NAME:
+            raise TypeError(f"invalid type: {t!r}; expected a name such as 'torch.FloatTensor' or 'torch.DoubleTensor'")
+        t = _BY_NAME[t]
+    if not isinstance(t, LegacyTensorType):
+        raise TypeError(f"invalid type: {t!r}; expected a legacy tensor type such as torch.FloatTensor or torch.DoubleTensor")
+    dtypes.set_default_dtype(t.dtype)

@@ -1,6 +1,7 @@
 """Questions about a tensor asked as functions, as PyTorch offers them: ``chainrule.numel(x)``,
 and the small Tensor methods that answer them (``x.itemsize``, ``x.ndimension()``)."""
 from chainrule import dtypes
+from chainrule.backend import first_element_address
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor
 
@@ -131,3 +132,20 @@ def bfloat16(self, memory_format=None):
 
 for _method in (dim_order, as_subclass, bfloat16):
     install_method(_method.__name__, _method)
+
+
+# ----------------------------------------------------------------------------- memory and storage kinds
+def data_ptr(self):
+    """The memory address of the tensor's first element (0 when it holds none: empty, or on 'meta').
+    Two tensors that share memory from the same element on have the same one: ``x.t().data_ptr() ==
+    x.data_ptr()``, ``x[1:].data_ptr() == x.data_ptr() + x.stride(0) * x.element_size()``."""
+    return first_element_address(self.array)
+
+
+install_method("data_ptr", data_ptr)
+install_method("const_data_ptr", data_ptr)
+install_method("is_pinned", lambda self: False)  # page-locked memory is for copies to a GPU; chainrule has none
+install_method("is_shared", lambda self: False)  # a tensor's memory is its process's own (NumPy's)
+install_method("is_cpu", property(lambda self: not self.is_meta, doc="True: chainrule computes on the CPU (False on 'meta')."))
+for _kind in ("is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn"):  # chainrule's tensors are dense and unquantized
+    install_method(_kind, property(lambda self: False, doc="False: chainrule's tensors are dense arrays of real numbers."))

@@ -38,6 +38,10 @@ CASES = [
     library_case("split_size", lambda lib, a: lib.cat(a.split(2)[::-1]), one_shape(min_dims=1)),
     library_case("split_sections", lambda lib, a: lib.cat(lib.split(a, [1, a.shape[-1] - 1], -1)[::-1], -1), one_shape(min_dims=1)),
     library_case("split_one_piece_used", lambda lib, a: a.split(1, -1)[0], one_shape(min_dims=1)),
+    library_case("split_with_sizes", lambda lib, a: lib.cat(lib.split_with_sizes(a, [1, a.shape[-1] - 1], -1)[::-1], -1), one_shape(min_dims=1)),
+    library_case("split_with_sizes_method", lambda lib, a: lib.cat(a.split_with_sizes((a.shape[0],))) * 2, one_shape(min_dims=1)),
+    library_case("unsafe_split", lambda lib, a: lib.cat(lib.unsafe_split(a, 2)[::-1]), one_shape(min_dims=1)),
+    library_case("unsafe_chunk", lambda lib, a: lib.cat(a.unsafe_chunk(2, -1)[::-1], -1), one_shape(min_dims=1)),
     library_case("chunk", lambda lib, a: lib.cat(a.chunk(3, -1)[::-1], -1), one_shape(min_dims=1, max_side=7)),
     library_case("chunk_last_piece_used", lambda lib, a: lib.chunk(a, 2)[-1] * 3, one_shape(min_dims=1, max_side=5)),
     library_case("unbind", lambda lib, a: lib.stack(a.unbind(0)[::-1]), one_shape(min_dims=1)),
@@ -195,3 +199,14 @@ def test_meshgrid_without_indexing_warns_as_pytorch_does():
     with pytest.warns(UserWarning, match="indexing argument"):
         grids = chainrule.meshgrid(chainrule.arange(2), chainrule.arange(3))
     assert grids[0].shape == (2, 3)
+
+
+def test_split_with_sizes_and_unsafe_split_take_only_their_own_kind_of_size():
+    x = chainrule.arange(6.0)
+    for lib, value in ((chainrule, x), (torch, torch.arange(6.0))):
+        with pytest.raises(TypeError, match="split_with_sizes\\(\\): argument 'split_sizes' \\(position 2\\) must be tuple of ints, not int"):
+            lib.split_with_sizes(value, 2)
+        with pytest.raises(TypeError, match="unsafe_split\\(\\): argument 'split_size' \\(position 2\\) must be int, not list"):
+            lib.unsafe_split(value, [2, 4])
+        with pytest.raises(RuntimeError, match="split_with_sizes expects split_sizes to sum exactly to 6"):
+            value.split_with_sizes([1, 2])

@@ -63,6 +63,8 @@ CASES = [
     library_case("unsqueeze_in_place", lambda lib, a: (a * 1).unsqueeze_(-1), one_shape()),
     library_case("squeeze_in_place", lambda lib, a: (a * 1).squeeze_(0), many_ones(min_dims=1)),
     library_case("transpose_in_place", lambda lib, a: (a * 1).transpose_(0, -1), one_shape(min_dims=1)),
+    library_case("swapaxes_in_place", lambda lib, a: (a * 1).swapaxes_(0, -1), one_shape(min_dims=1)),
+    library_case("swapdims_in_place", lambda lib, a: (a * 1).swapdims_(-1, 0), one_shape(min_dims=1)),
     library_case("chained", lambda lib, a: a.unsqueeze(1).transpose(0, 1).reshape(-1).unsqueeze(0), one_shape(min_dims=1)),
 ]
 

@@ -62,33 +62,27 @@ DELIBERATELY_MISSING = {
             "quantize_per_tensor quantize_per_channel dequantize fake_quantize_per_channel_affine "
             "fake_quantize_per_tensor_affine quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
         ),
-        **_because(_COMPLEX, "is_complex is_conj complex polar conj conj_physical angle real imag view_as_real view_as_complex resolve_conj resolve_neg adjoint"),
+        **_because(_COMPLEX, "complex polar view_as_real view_as_complex"),
         **_because(_MEMORY, "is_storage from_file frombuffer from_dlpack as_strided empty_strided set_flush_denormal"),
-        **_because(
-            _DEPRECATED,
-            "set_default_tensor_type chain_matmul ger cholesky qr svd lu lu_solve triangular_solve",
-        ),
         **_because("the C++ ABI PyTorch's binaries were built with: chainrule has no C++ part", "compiled_with_cxx11_abi"),
     },
     "Tensor": {
         **_because(
             _SPARSE,
-            "sspaddmm smm indices values sparse_mask sparse_dim dense_dim is_sparse to_dense to_sparse to_sparse_csr "
+            "sspaddmm smm indices values sparse_mask sparse_dim dense_dim to_dense to_sparse to_sparse_csr "
             "to_sparse_csc to_sparse_bsr to_sparse_bsc",
         ),
         **_because(
             _QUANTIZED,
-            "is_quantized dequantize int_repr qscheme q_scale q_zero_point q_per_channel_scales "
+            "dequantize int_repr qscheme q_scale q_zero_point q_per_channel_scales "
             "q_per_channel_zero_points q_per_channel_axis",
         ),
-        **_because(_COMPLEX, "real imag angle conj conj_physical conj_physical_ resolve_conj resolve_neg is_complex is_conj chalf cfloat cdouble H mH adjoint stft istft"),
+        **_because(_COMPLEX, "chalf cfloat cdouble stft istft"),
         **_because(
             _MEMORY,
-            "storage untyped_storage storage_type data_ptr const_data_ptr set_ is_set_to share_memory_ is_shared "
-            "pin_memory is_pinned record_stream as_strided",
+            "storage untyped_storage storage_type set_ is_set_to share_memory_ pin_memory record_stream as_strided",
         ),
         **_because(_DEVICES, "xpu to_mkldnn"),
-        **_because(_DEPRECATED, "ger cholesky qr svd lu lu_solve triangular_solve"),
     },
     "nn.functional": {
         **_because(_DEPRECATED, "upsample upsample_nearest upsample_bilinear"),

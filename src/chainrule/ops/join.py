@@ -204,9 +204,28 @@ def split(x, split_size_or_sections, dim=0):
     return kind.apply(x, _split_sizes(x.array.shape[dim], split_size_or_sections, dim), dim)
 
 
+@public(aliases=("unsafe_split_with_sizes",))
+def split_with_sizes(x, split_sizes, dim=0):
+    """x cut along ``dim`` into pieces of the sizes ``split_sizes`` (a list or tuple adding up to
+    ``x.shape[dim]``): ``split`` with a list, under its own name."""
+    if not isinstance(split_sizes, (list, tuple)):
+        raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not {type(split_sizes).__name__}")
+    return split(x, list(split_sizes), dim)
+
+
 @public
+def unsafe_split(x, split_size, dim=0):
+    """``split`` into pieces of the int ``split_size`` (PyTorch's "unsafe" form: its pieces are not
+    views it tracks; here they are the same pieces)."""
+    if isinstance(split_size, bool) or not isinstance(split_size, int):
+        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not {type(split_size).__name__}")
+    return split(x, split_size, dim)
+
+
+@public(aliases=("unsafe_chunk",))
 def chunk(x, chunks, dim=0):
     """x cut along ``dim`` into at most ``chunks`` pieces of size ceil(length / chunks) (the last may be smaller).
+    (``unsafe_chunk``, PyTorch's form whose pieces it does not track as views, gives the same pieces.)
 
     As in PyTorch, 6 elements in 4 chunks give 3 pieces of 2.
     """

@@ -219,9 +219,9 @@ def _checked_product(a, b, operation, ndim=None, names=None):
     return _kind_of_product(len(a_shape), len(b_shape), a_shape[:-2] == b_shape[:-2]).apply(a, b)
 
 
-@public(out=True)
+@public(out=True, aliases=("ger",))
 def outer(input, vec2):
-    """out[i, j] = input[i] vec2[j] for 1-D input and vec2: (n,) and (m,) -> (n, m)."""
+    """out[i, j] = input[i] vec2[j] for 1-D input and vec2: (n,) and (m,) -> (n, m) (``ger``, its old name)."""
     _require_dims(input, 1, "self", "outer")
     _require_dims(vec2, 1, "vec2", "outer")
     return mul(input.unsqueeze(1), vec2)

@@ -549,6 +549,8 @@ def _shape_in_place(operation):
 
 for _operation in (t, unsqueeze, squeeze, transpose):
     install_method(_operation.__name__ + "_", _shape_in_place(_operation))
+for _alias in ("swapaxes_", "swapdims_"):  # transpose_'s other names, as swapaxes and swapdims are transpose's
+    install_method(_alias, _shape_in_place(transpose))
 
 install_method("view_as", lambda self, other: view(self, other.shape))
 install_method("reshape_as", lambda self, other: reshape(self, other.shape))

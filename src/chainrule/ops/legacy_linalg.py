@@ -1,0 +1,109 @@
+"""PyTorch's older linear-algebra functions, which ``torch.linalg`` replaced and course code still
+calls: ``torch.svd`` (the PCA of many tutorials), ``torch.qr``, ``torch.cholesky``, ``torch.lu``,
+``torch.lu_solve``, ``torch.triangular_solve``, ``torch.chain_matmul``.
+
+Each is the ``chainrule.linalg`` function with the old arguments and results (``torch.svd`` gives
+V where ``linalg.svd`` gives Vᵀ), so its gradient is that function's. Those PyTorch marks as
+deprecated warn once per process, as PyTorch does, naming the replacement.
+"""
+import os
+import sys
+import warnings
+
+from chainrule import linalg
+from chainrule.backend import xp
+from chainrule.ops.registry import public
+from chainrule.return_types import return_type
+from chainrule.tensor import tensor_from_array
+
+svd_result = return_type("svd", ["U", "S", "V"])
+qr_result = return_type("qr", ["Q", "R"])
+lu_with_info_result = return_type("_lu_with_info", ["LU", "pivots", "info"])
+triangular_solve_result = return_type("triangular_solve", ["solution", "cloned_coefficient"])
+
+_warned = set()
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # chainrule's folder
+
+
+def _deprecated(name, replacement, advice=""):
+    """PyTorch's warning, once per process."""
+    if name not in _warned:
+        _warned.add(name)
+        frame, level = sys._getframe(0), 1
+        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):  # the caller's line
+            frame, level = frame.f_back, level + 1
+        warnings.warn(
+            f"torch.{name} is deprecated{replacement} and will be removed in a future PyTorch release.{advice}",
+            UserWarning,
+            stacklevel=level,
+        )
+
+
+@public
+def svd(input, some=True, compute_uv=True):
+    """(U, S, V) with input = U diag(S) Vᵀ, input (*, m, n): V, not linalg.svd's Vᵀ. ``some``: the
+    reduced factors U (*, m, k), V (*, n, k) with k = min(m, n); else square ones. Without
+    ``compute_uv`` only S is computed, and U, V are zeros (*, m, m) and (*, n, n)."""
+    if not compute_uv:
+        rows, columns = input.array.shape[-2:]
+        batch, dtype = input.array.shape[:-2], input.array.dtype
+        S = linalg.svdvals(input)
+        return svd_result(
+            tensor_from_array(xp.zeros(batch + (rows, rows), dtype)), S, tensor_from_array(xp.zeros(batch + (columns, columns), dtype))
+        )
+    U, S, Vh = linalg.svd(input, full_matrices=not some)
+    return svd_result(U, S, Vh.mT)
+
+
+@public
+def qr(input, some=True):
+    """(Q, R) with input = Q R: ``linalg.qr`` in mode 'reduced' (``some``) or 'complete'."""
+    _deprecated("qr", " in favor of torch.linalg.qr")
+    return qr_result(*linalg.qr(input, "reduced" if some else "complete"))
+
+
+@public
+def cholesky(input, upper=False):
+    """L (or U = Lᵀ with ``upper``) with input = L Lᵀ: ``linalg.cholesky``."""
+    _deprecated("cholesky", " in favor of torch.linalg.cholesky")
+    return linalg.cholesky(input, upper=upper)
+
+
+@public
+def lu(A, pivot=True, get_infos=False):
+    """(LU, pivots), and with ``get_infos`` the info of each matrix (0, or the position of U's first
+    zero pivot): ``linalg.lu_factor_ex``. A singular matrix is factored, not refused."""
+    _deprecated("lu", " in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex")
+    LU, pivots, info = linalg.lu_factor_ex(A, pivot=pivot)
+    return lu_with_info_result(LU, pivots, info) if get_infos else (LU, pivots)
+
+
+@public
+def lu_solve(b, LU_data, LU_pivots):
+    """X with A X = b, A given by ``lu``'s (LU_data, LU_pivots): ``linalg.lu_solve`` (the right-hand
+    side comes first here)."""
+    _deprecated("lu_solve", " in favor of torch.linalg.lu_solve")
+    return linalg.lu_solve(LU_data, LU_pivots, b)
+
+
+@public
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """(X, a copy of A) with A X = b (Aᵀ X = b with ``transpose``) for triangular A (*, n, n), its
+    ``upper`` or lower triangle read: ``linalg.solve_triangular``."""
+    _deprecated("triangular_solve", " in favor of torch.linalg.solve_triangular")
+    coefficients = A.mT if transpose else A
+    solution = linalg.solve_triangular(coefficients, b, upper=upper != transpose, unitriangular=unitriangular)
+    return triangular_solve_result(solution, A.clone())
+
+
+@public(method=False, out=True)
+def chain_matmul(*matrices):
+    """The product of the 2-D ``matrices`` in the order that costs least: ``linalg.multi_dot``."""
+    _deprecated(
+        "chain_matmul",
+        "",
+        " Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple parameters.",
+    )
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    return matrices[0].clone() if len(matrices) == 1 else linalg.multi_dot(list(matrices))

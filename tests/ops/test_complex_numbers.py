@@ -1,0 +1,81 @@
+"""PyTorch's complex-number names on real tensors: exact answers (a real number is its own
+conjugate and real part, has no imaginary part, its angle is 0 or π), as PyTorch gives them."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from tests.ops.oracle import OpCase, library_case, one_shape, table_test
+from tests.ops.test_elementwise import away_from_zero
+from tests.ops.test_decompositions import rectangular
+
+CASES = [
+    # angle is flat (its gradient is 0): added to x so that the check sees a gradient at all
+    OpCase("angle", lambda a: chainrule.angle(a) + a, lambda a: torch.angle(a) + a, one_shape(), domain=away_from_zero),
+    OpCase("angle_method", lambda a: a.angle() * a, lambda a: a.angle() * a, one_shape(), domain=away_from_zero),
+    library_case("conj", lambda lib, a: lib.conj(a) * 2, one_shape()),
+    library_case("resolve_conj", lambda lib, a: a.resolve_conj().resolve_neg() * 2, one_shape()),
+    library_case("conj_physical", lambda lib, a: lib.conj_physical(a) * 2, one_shape()),
+    library_case("real", lambda lib, a: a.real * 2 + lib.real(a), one_shape()),
+    library_case("adjoint", lambda lib, a: lib.adjoint(a) * 2, rectangular()),
+    library_case("mH", lambda lib, a: a.mH * 2, rectangular()),
+    library_case("H", lambda lib, a: a.H * 2, rectangular(empty=False).filter(lambda shapes: len(shapes[0]) == 2)),
+]
+
+test_op = table_test(CASES)
+
+
+def test_a_real_tensor_answers_the_complex_questions_as_in_pytorch():
+    for lib in (chainrule, torch):
+        x = lib.ones(2, requires_grad=True)
+        assert (lib.is_complex(x), x.is_complex(), lib.is_conj(x), x.is_conj(), x.is_neg()) == (False,) * 5
+        assert x.conj() is x and lib.conj(x) is x and x.resolve_conj() is x and x.resolve_neg() is x
+        assert lib.conj_physical(x) is x and x.real is x and lib.real(x) is x
+        with lib.no_grad():
+            assert x.conj_physical_() is x
+
+
+def test_the_imaginary_part_of_a_real_tensor_is_an_error_as_in_pytorch():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes"):
+            lib.ones(2).imag
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            lib.imag(lib.ones(2))
+    with pytest.raises(TypeError, match="must be Tensor"):
+        chainrule.is_complex(1.0)
+
+
+def test_angle_of_negative_zero_nan_and_integers():
+    values = [-1.0, -0.0, 0.0, 2.0, math.nan, -math.inf, math.inf]
+    ours, theirs = chainrule.angle(chainrule.tensor(values)), torch.angle(torch.tensor(values))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert chainrule.angle(chainrule.tensor([1, -2])).dtype == chainrule.float32
+    assert chainrule.angle(chainrule.tensor([-1.0], dtype=chainrule.float64)).dtype == chainrule.float64
+
+
+def test_angle_gives_zero_gradients_even_for_infinite_ones():
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        x.angle().backward(lib.tensor([math.inf, math.nan]))
+        assert x.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("shape, attribute", [((3,), "H"), ((3,), "mH"), ((2, 2, 2), "H")])
+def test_conjugate_transposes_refuse_what_pytorch_refuses(shape, attribute):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match=f"tensor.{attribute} is only supported on matrices"):
+            getattr(lib.ones(shape), attribute)
+    with pytest.raises(RuntimeError, match="tensor.adjoint\\(\\) is only supported on matrices"):
+        chainrule.ones(3).adjoint()
+
+
+@pytest.mark.parametrize("attribute", ["H", "mH"])
+def test_conjugate_transpose_of_a_0d_tensor_warns_and_gives_it_back(attribute):
+    x = chainrule.tensor(5.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert getattr(x, attribute) is x
+    assert f"Tensor.{attribute} is deprecated on 0-D tensors" in str(caught[0].message) and caught[0].filename == __file__
