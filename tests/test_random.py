@@ -1,5 +1,9 @@
-"""chainrule.random: the global stream's seeds and states, and fork_rng."""
+"""chainrule.random: the global stream's seeds and states, generators, and fork_rng."""
+import subprocess
+import sys
+
 import pytest
+import torch
 
 import chainrule
 
@@ -34,3 +38,29 @@ def test_fork_rng_puts_the_stream_back_after_an_exception_and_can_be_disabled():
             chainrule.rand(3)
 
     assert _draws_after(disabled) == _draws_after(lambda: chainrule.rand(3))
+
+
+def test_a_process_that_never_seeds_has_an_initial_seed_and_can_load_data_in_workers():
+    """PyTorch seeds its global generator from entropy at import: initial_seed() is an int, which the
+    DataLoader's worker processes derive their seeds from."""
+    script = (
+        "import chainrule\n"
+        "from chainrule.utils.data import DataLoader, TensorDataset\n"
+        "assert isinstance(chainrule.initial_seed(), int)\n"
+        "data = TensorDataset(chainrule.arange(10.0), chainrule.arange(10))\n"
+        "print(sum(len(x) for x, _ in DataLoader(data, batch_size=4, num_workers=2)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "10"
+
+
+def test_new_generators_start_from_pytorchs_default_seed():
+    assert chainrule.Generator().initial_seed() == torch.Generator().initial_seed() == 67280421310721
+    assert chainrule.Generator("cpu").initial_seed() == chainrule.Generator(device="cpu").initial_seed() == 67280421310721
+    assert chainrule.Generator().device == chainrule.device("cpu")
+    first, second = (chainrule.randn(3, generator=chainrule.Generator()) for _ in range(2))
+    assert chainrule.equal(first, second)
+    generator = chainrule.Generator()
+    drawn = generator.seed()
+    assert drawn == generator.initial_seed() != 67280421310721

@@ -9,17 +9,38 @@ import json
 
 from chainrule import dtypes
 from chainrule.backend import as_array, fresh_seed, random_generator
+from chainrule.device import check_device
+from chainrule.device import device as device_type
 from chainrule.tensor import Tensor, tensor_from_array
+
+
+#: The seed of a new ``Generator()``, PyTorch's: two new generators give the same numbers.
+DEFAULT_SEED = 67280421310721
 
 
 class Generator:
     """A source of random numbers, like ``torch.Generator``.
 
-    ``numpy`` is the underlying ``numpy.random.Generator`` (PCG64), for code that draws arrays.
+    ``Generator()`` (or ``Generator("cpu")``) starts from PyTorch's default seed, as PyTorch's does;
+    ``Generator(seed)`` from ``seed``. ``numpy`` is the underlying ``numpy.random.Generator``
+    (PCG64), for code that draws arrays.
     """
 
-    def __init__(self, seed=None):
-        self.manual_seed(seed)
+    def __init__(self, seed=None, device=None):
+        if isinstance(seed, (str, device_type)):  # Generator("cpu"), as PyTorch's first argument
+            seed, device = None, seed
+        check_device(device)
+        self.manual_seed(DEFAULT_SEED if seed is None else seed)
+
+    @property
+    def device(self):
+        return device_type("cpu")
+
+    def seed(self):
+        """Restart the stream from a seed drawn from the operating system's entropy; returns it."""
+        new_seed = fresh_seed()
+        self.manual_seed(new_seed)
+        return new_seed
 
     def manual_seed(self, seed):
         """Restart the stream from ``seed`` (an int); returns the generator, as PyTorch's does."""
@@ -37,7 +58,7 @@ class Generator:
         self.numpy.bit_generator.state = state
 
 
-default_generator = Generator()
+default_generator = Generator(fresh_seed())  # each process its own numbers until manual_seed, as in PyTorch
 
 
 def manual_seed(seed):
@@ -47,9 +68,7 @@ def manual_seed(seed):
 
 def seed():
     """Seed the global generator from the operating system's entropy; returns the seed."""
-    new_seed = fresh_seed()
-    default_generator.manual_seed(new_seed)
-    return new_seed
+    return default_generator.seed()
 
 
 def initial_seed():
