@@ -1,5 +1,6 @@
 """Factories added for PyTorch parity: logspace, the deprecated range (and its warning), asarray
-(sharing memory as PyTorch does), and the global generator's state (get_rng_state / set_rng_state)."""
+(sharing memory as PyTorch does), the signal windows (hann_window...), and the global generator's
+state (get_rng_state / set_rng_state)."""
 import numpy as np
 import pytest
 import torch
@@ -21,13 +22,23 @@ import chainrule
         lambda lib: lib.asarray([[True]]),
         lambda lib: lib.asarray(np.arange(3.0)),
         lambda lib: lib.asarray([1, 2], dtype=lib.float64),
+        *[
+            (lambda lib, name=name, length=length, periodic=periodic: getattr(lib, name)(length, periodic))
+            for name in ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window")
+            for length in (0, 1, 2, 5, 8)
+            for periodic in (True, False)
+        ],
+        lambda lib: lib.hamming_window(6, True, 0.6, 0.4, dtype=lib.float64),
+        lambda lib: lib.kaiser_window(7, False, 5.0),
+        lambda lib: lib.hann_window(4, requires_grad=True).detach(),
+        lambda lib: lib.blackman_window(window_length=5, periodic=False, dtype=lib.float64),
     ],
 )
 def test_values_and_dtypes_match_pytorch(call):
     ours, theirs = call(chainrule), call(torch)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     assert tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)  # atol: a window's 0 is float32 noise there
 
 
 @pytest.mark.parametrize("args, kwargs", [((0, 3), {}), ((1, 4, 1.5), {}), ((0, 3), {"dtype": "int64"}), ((0, 1, 0.25), {"dtype": "float64"})])
@@ -84,3 +95,13 @@ def test_scalar_tensor_is_a_0d_float_tensor_as_pytorch(value):
     ours, theirs = chainrule.scalar_tensor(value), torch.scalar_tensor(value)
     assert ours.shape == () and str(ours.dtype) == "chainrule.float32" and ours.item() == theirs.item()
     assert chainrule.scalar_tensor(value, dtype=chainrule.float64).dtype == chainrule.float64
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"])
+def test_windows_refuse_what_pytorch_refuses(name):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match=f"{name} requires non-negative window_length, got window_length=-1"):
+            getattr(lib, name)(-1)
+        with pytest.raises(RuntimeError, match=f"{name} expects floating point dtypes"):
+            getattr(lib, name)(4, dtype=lib.int64)
+    assert chainrule.hann_window(3, requires_grad=True).requires_grad

@@ -277,3 +277,16 @@ def test_set_default_tensor_type_sets_the_default_dtype_as_pytorch(monkeypatch):
     finally:
         chainrule.set_default_dtype(chainrule.float32)
         torch.set_default_dtype(torch.float32)
+
+
+def test_tensor_new_is_the_legacy_constructor_of_its_dtype():
+    for lib in (chainrule, torch):
+        floats, longs = lib.ones(2, requires_grad=True), lib.ones(2, dtype=lib.int64)
+        assert floats.new().shape == (0,) and floats.new().dtype == lib.float32
+        assert floats.new(2, 3).shape == (2, 3) and floats.new(lib.Size([4])).shape == (4,)
+        assert floats.new([1, 2]).tolist() == [1.0, 2.0] and longs.new([1.5]).tolist() == [1]
+        assert not floats.new(2).requires_grad
+        shared = lib.zeros(3)
+        assert floats.new(shared).data_ptr() == shared.data_ptr()
+        with pytest.raises(TypeError):
+            floats.new(longs)

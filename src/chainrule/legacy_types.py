@@ -103,6 +103,16 @@ def convert_type(tensor, dtype=None, non_blocking=False):
 install_method("type", convert_type)
 
 
+def new(self, *data, device=None):
+    """PyTorch's legacy ``x.new(...)``: the legacy constructor of x's dtype (``FloatTensor`` for a
+    float32 x): ``x.new()`` empty, ``x.new(2, 3)`` uninitialized of that size, ``x.new(data)`` the
+    data converted to x's dtype, ``x.new(tensor)`` that tensor's memory. Never requires grad."""
+    return _BY_DTYPE[self.array.dtype](*data, device=device)
+
+
+install_method("new", new)
+
+
 _deprecation_told = False
 
 

@@ -63,7 +63,7 @@ DELIBERATELY_MISSING = {
             "fake_quantize_per_tensor_affine quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
         ),
         **_because(_COMPLEX, "complex polar view_as_real view_as_complex"),
-        **_because(_MEMORY, "is_storage from_file frombuffer from_dlpack as_strided empty_strided set_flush_denormal"),
+        **_because(_MEMORY, "is_storage from_file frombuffer from_dlpack empty_strided set_flush_denormal"),
         **_because("the C++ ABI PyTorch's binaries were built with: chainrule has no C++ part", "compiled_with_cxx11_abi"),
     },
     "Tensor": {
@@ -80,7 +80,7 @@ DELIBERATELY_MISSING = {
         **_because(_COMPLEX, "chalf cfloat cdouble stft istft"),
         **_because(
             _MEMORY,
-            "storage untyped_storage storage_type set_ is_set_to share_memory_ pin_memory record_stream as_strided",
+            "storage untyped_storage storage_type set_ is_set_to share_memory_ pin_memory record_stream",
         ),
         **_because(_DEVICES, "xpu to_mkldnn"),
     },

@@ -599,6 +599,44 @@ def unfold_dimension(x, dimension, size, step):
 install_method("unfold", unfold_dimension)
 
 
+def _strided_positions(size, stride, offset):
+    """The memory positions ``offset + Σ_d i_d · stride[d]`` of every index of ``size`` (int64)."""
+    positions = offset + sum(
+        (xp.arange(side) * step).reshape((-1,) + (1,) * (len(size) - axis - 1)) for axis, (side, step) in enumerate(zip(size, stride))
+    )
+    return xp.broadcast_to(xp.asarray(positions, dtype=xp.int64), size).copy()  # a copy: broadcast views are read-only
+
+
+@public
+def as_strided(x, size, stride, storage_offset=None):
+    """The elements of x's memory at ``storage_offset + Σ_d i_d · stride[d]`` for each index
+    (i_0, i_1, ...) of ``size``: windows over memory, as im2col code reads them
+    (``x.as_strided((2, 2), (3, 1))`` of ``arange(9)`` is ``[[0, 1], [3, 4]]``). The memory is x's
+    storage as PyTorch has it (a view's base: see ``shape.memory_of``); ``storage_offset`` defaults
+    to x's. Read as a copy, not a view (as ``Tensor.unfold`` here): the gradient adds back into
+    every element of x read, overlapping windows adding up, as PyTorch's does (an element of the
+    base outside x gets none).
+    """
+    size, stride = tuple(int(side) for side in size), tuple(int(step) for step in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: size {list(size)}, stride {list(stride)}")
+    if any(step < 0 for step in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    memory, own_offset = shape.memory_of(x)
+    offset = own_offset if storage_offset is None else int(storage_offset)
+    needed = 0 if 0 in size else offset + 1 + sum((side - 1) * step for side, step in zip(size, stride))
+    if needed > memory.array.size:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
+            f"{x.array.itemsize} requiring a storage size of {needed * x.array.itemsize} are out of bounds for storage "
+            f"of size {memory.array.size * x.array.itemsize}"
+        )
+    if memory is not x:  # the base's values, x's own elements in their places: the gradient reaches x only
+        own = _strided_positions(x.array.shape, shape.stride(x), own_offset).reshape(-1)
+        memory = index_put(shape.reshape(memory.detach(), -1), (made_from_arguments(own),), shape.reshape(x, -1))
+    return take(memory, made_from_arguments(_strided_positions(size, stride, offset)))
+
+
 @public(inplace=True)
 def masked_fill(x, mask, value):
     """x with ``value`` wherever the boolean ``mask`` (broadcast to x) is True.

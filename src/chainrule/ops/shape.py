@@ -251,6 +251,15 @@ def _strides_are_pytorchs(x):
     return x._is_view and x._base is not None and is_contiguous(x._base.array)
 
 
+def memory_of(x):
+    """``(tensor, offset)``: the tensor whose elements, in row-major order, are x's memory as PyTorch
+    sees it (its storage), and where x starts in it. x's base when x is a view of a row-major array
+    (``x.t()``, ``x[1:]``); else x itself, from 0."""
+    if _strides_are_pytorchs(x):
+        return x._base, offset_in_memory(x.array)
+    return x, 0
+
+
 class Contiguous(Op):
     """A copy of x laid out in row-major order (PyTorch's ``contiguous`` clones)."""
 
