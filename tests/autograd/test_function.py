@@ -139,3 +139,52 @@ def test_torch_and_chainrule_custom_functions_agree():
     (MyExp.apply(ours) * 3).sum().backward()
     (TorchExp.apply(theirs) * 3).sum().backward()
     np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+
+
+def _scaled_square_with_setup_context(lib):
+    """PyTorch 2's form of a Function: forward without ctx, setup_context filling it."""
+
+    class ScaledSquare(lib.autograd.Function):
+        @staticmethod
+        def forward(x, scale):
+            return x * x * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, scale = inputs
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad_output * ctx.scale, None
+
+    return ScaledSquare
+
+
+def test_function_in_the_form_with_setup_context_as_in_pytorch():
+    results = []
+    for lib in (chainrule, torch):
+        ScaledSquare = _scaled_square_with_setup_context(lib)
+        x = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        y = ScaledSquare.apply(x, 3.0)
+        (first,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        first.sum().backward()  # twice differentiable: backward is written with tensor operations
+        assert lib.autograd.gradcheck(lambda a: ScaledSquare.apply(a, 2.0), (x.detach().requires_grad_(),))
+        assert ScaledSquare.apply(lib.tensor([2.0]), 2.0).tolist() == [8.0]  # without grad: setup_context runs too
+        results.append((y.tolist(), first.tolist(), x.grad.tolist(), type(y.grad_fn).__name__))
+    assert results[0] == results[1]
+
+
+def test_function_with_setup_context_in_a_compiled_step():
+    ScaledSquare = _scaled_square_with_setup_context(chainrule)
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+
+    def step():
+        x.grad = None
+        ScaledSquare.apply(x, 0.5).sum().backward()
+        return x.grad.clone()
+
+    compiled = chainrule.compile(step)
+    assert [compiled().tolist() for _ in range(3)] == [step().tolist()] * 3

@@ -321,6 +321,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         node_name = cls.__dict__.get("node_name") or cls.__name__ + cls.node_suffix
         cls._backward_cls = type(node_name, (cls._node_base,), {"function": cls})
+        if "forward" in cls.__dict__ and cls.setup_context is not Function.setup_context:
+            cls.forward = staticmethod(_forward_then_setup_context(cls.__dict__["forward"], cls))
 
     @classmethod
     def shown_as(cls, node_name):
@@ -344,6 +346,12 @@ class Function:
     def forward(ctx, *args):
         """Compute the outputs from the inputs (tensors or other values); runs with grad mode off."""
         raise NotImplementedError("a Function subclass must define a static forward(ctx, *args)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's other form of a Function: defined, it fills ``ctx`` (``save_for_backward``...)
+        from the tuple of ``inputs`` and forward's ``output``, and ``forward(*args)`` takes no ctx."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -606,6 +614,19 @@ class _UnrecordedContext:
 
     def set_materialize_grads(self, value):
         pass
+
+
+def _forward_then_setup_context(forward, cls):
+    """The ``forward(ctx, *args)`` of a Function written in the form with ``setup_context``."""
+    forward = forward.__func__ if isinstance(forward, staticmethod) else forward
+
+    def forward_with_context(ctx, *args):
+        output = forward(*args)
+        cls.setup_context(ctx, args, output)
+        return output
+
+    forward_with_context.__name__, forward_with_context.__doc__ = forward.__name__, forward.__doc__
+    return forward_with_context
 
 
 def _as_output(raw, args):
