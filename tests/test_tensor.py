@@ -269,3 +269,13 @@ def test_top_level_in_place_functions_and_factories_writing_into_out():
         out = lib.empty(2, 2)
         assert lib.ones(2, 2, out=out) is out and out.tolist() == [[1.0, 1.0], [1.0, 1.0]]
         assert lib.arange(3, out=lib.empty(5)).tolist() == [0.0, 1.0, 2.0]  # resized to the result
+
+
+def test_slices_sums_and_repeats_of_a_size_are_sizes_as_in_pytorch():
+    for lib in (chainrule, torch):
+        shape = lib.zeros(2, 3, 4).shape
+        for derived in (shape[1:], shape[::2], shape + (5,), (1,) + shape, shape + shape, shape * 2, 2 * shape):
+            assert type(derived) is lib.Size
+        assert shape[1:] == (3, 4) and (1,) + shape == (1, 2, 3, 4) and type(shape[0]) is int
+        with pytest.raises(TypeError):
+            shape + [1]

@@ -181,6 +181,12 @@ def is_writable(array):
     return array.flags.writeable
 
 
+def has_repeated_elements(array):
+    """Whether two elements of ``array`` are one place in memory (a stride of 0 along a dimension
+    of more than one element: a broadcast, ``expand``)."""
+    return any(stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
+
+
 def first_element_address(array):
     """The memory address of ``array``'s first element; 0 when it holds no memory (empty, or meta)."""
     if array.size == 0 or type(array) is MetaArray:

@@ -442,6 +442,26 @@ class Size(tuple):
             count *= size
         return count
 
+    # A slice, a concatenation or a repetition of a Size is a Size, as in PyTorch (shape[1:]).
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count):
+        return Size(tuple.__mul__(self, count))
+
+    __rmul__ = __mul__
+
 
 def _to_raw(data):
     """Python data that may contain tensors, as nested lists/arrays NumPy can read."""

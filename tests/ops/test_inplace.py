@@ -111,3 +111,16 @@ def test_an_in_place_operation_without_a_derivative_leaves_a_constant_not_a_leaf
     y = a * 2
     y.sign_()
     assert y.grad_fn.name() == "SignBackward0"
+
+
+@pytest.mark.parametrize(
+    "write",
+    # (PyTorch lets zero_ and fill_ through, every copy of an element getting the same value; chainrule refuses those too)
+    [lambda x: x.add_(1), lambda x: x.mul_(2), lambda x: x.__setitem__((slice(None), 0), 5.0)],
+)
+def test_writing_into_an_expanded_tensor_is_pytorchs_runtime_error(write):
+    for lib in (chainrule, torch):
+        expanded = lib.ones(3).expand(2, 3)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single memory location"):
+            write(expanded)
+    assert chainrule.ones(3).expand(2, 3).clone().add_(1).tolist() == [[2.0] * 3] * 2  # the remedy the message names

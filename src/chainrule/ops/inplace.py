@@ -11,12 +11,14 @@ as PyTorch's CopySlices does, so that both show the change and both have a corre
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
-from chainrule.backend import positions_in, xp
+from chainrule.backend import element_strides, has_repeated_elements, is_writable, positions_in, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
 
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
+    if not is_writable(tensor.array) and has_repeated_elements(tensor.array):  # x.expand(...).add_(1)
+        raise shared_memory_error(tensor.array)
     recording = records_in_place(tensor, args)
     if recording and tensor._requires_grad and tensor.grad_fn is None:
         raise RuntimeError(
@@ -48,6 +50,15 @@ def write_in_place(tensor, operation, *args, **kwargs):
         if tensor.grad_fn is not None:
             tensor.grad_fn.saved_output_moved_to(tensor)
     return tensor
+
+
+def shared_memory_error(array):
+    """PyTorch's error for a write into a tensor whose elements share memory (``expand``'s)."""
+    return RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+        f"location (an expanded tensor of shape {list(array.shape)}, strides {list(element_strides(array))}). "
+        "Please clone() the tensor before performing the operation."
+    )
 
 
 def _write_through_view(view, operation, args, kwargs):
