@@ -16,6 +16,9 @@ The metadata says what the file holds:
   code, so ``load`` refuses it unless called with ``weights_only=False``, as ``torch.load`` does
   since PyTorch 2.6.
 
+``load`` also reads the files PyTorch's ``torch.save`` writes, as ``torch.load(weights_only=True)``
+reads them: tensors and plain data, no code (``chainrule.serialization.pytorch_zip``).
+
 ``save`` to a path is atomic (``chainrule.serialization.atomic``). ``load`` raises ValueError, naming
 the file and what is wrong, for every file it can't read, checking sizes before it allocates. The
 ``.npz`` checkpoints of chainrule 0.1 are read once more, with a FutureWarning asking to re-save them
@@ -29,11 +32,12 @@ import pickle
 import warnings
 import zipfile
 
-from chainrule.serialization import pickled
+from chainrule.serialization import pickled, pytorch_zip
 from chainrule.serialization.atomic import write_atomically
-from chainrule.serialization.legacy_npz import ZIP_SIGNATURE, read_legacy
+from chainrule.serialization.legacy_npz import read_legacy
 from chainrule.serialization.safetensors_file import looks_like_safetensors, pack, unpack
 from chainrule.serialization.structure import Decoder, Encoder, Malformed, NotPlainData, STORABLE_DTYPES
+from chainrule.serialization.zip_archive import ZIP_SIGNATURE
 from chainrule.tensor import tensor_from_array
 
 FORMAT_NAME = "chainrule.checkpoint"
@@ -85,7 +89,8 @@ def save(obj, f, pickle_protocol=pickle.DEFAULT_PROTOCOL):
 
 
 def load(f, map_location=None, weights_only=True):
-    """Read what ``save`` wrote (or a safetensors file of numeric tensors); tensors on the CPU.
+    """Read what ``save`` wrote, a safetensors file of numeric tensors, or a file PyTorch's
+    ``torch.save`` wrote (its tensors and plain data); tensors on the CPU.
 
     ``f`` is a path or a binary file object. ``map_location`` is accepted for PyTorch compatibility
     and changes nothing (chainrule has one device). With ``weights_only=True`` (the default, and
@@ -100,11 +105,17 @@ def load(f, map_location=None, weights_only=True):
         reason = str(error) if isinstance(error, Malformed) else f"it is damaged ({type(error).__name__}: {error})"
         raise ValueError(
             f"chainrule.load: {name} is not a checkpoint chainrule can read: {reason}. Nothing was "
-            f"loaded. chainrule.load reads files written by chainrule.save and safetensors files of "
-            f"numeric and bool tensors ({', '.join(STORABLE_DTYPES)})."
+            f"loaded. chainrule.load reads files written by chainrule.save or torch.save, and safetensors "
+            f"files of numeric and bool tensors ({', '.join(STORABLE_DTYPES)})."
         ) from error
     if kind == "data":
         return content
+    if kind == "pytorch":
+        try:
+            return pytorch_zip.read(content, weights_only is not False, name)
+        except _READ_ERRORS as error:
+            reason = str(error) if isinstance(error, Malformed) else f"it is damaged ({type(error).__name__}: {error})"
+            raise ValueError(f"chainrule.load: {name} is a PyTorch file chainrule can't read: {reason}. Nothing was loaded.") from error
     pickle_bytes, arrays, reason = content
     if weights_only is not False:
         found = ", ".join(pickled.imported_names(pickle_bytes)) or "no classes"
@@ -130,7 +141,10 @@ def _read_bytes(f):
 
 
 def _parse(data):
-    """``("data", object)``, or ``("pickle", (pickle bytes, arrays, why it was pickled))``."""
+    """``("data", object)``, ``("pickle", (pickle bytes, arrays, why it was pickled))``, or
+    ``("pytorch", bytes)`` for a file ``torch.save`` wrote."""
+    if data.startswith(ZIP_SIGNATURE) and pytorch_zip.is_pytorch_file(data):
+        return "pytorch", data
     if data.startswith(ZIP_SIGNATURE):
         structure, arrays = read_legacy(data)
         warnings.warn(

@@ -6,16 +6,14 @@ header any shape, so before reading an entry this reader checks that it is store
 that its size fits in the file, and that its header's dtype is a number or a bool whose shape
 accounts for exactly the entry's bytes; nothing larger than the file is ever allocated.
 """
-import io
 import json
 import math
-import zipfile
 
 import numpy
 
 from chainrule.serialization.structure import STORABLE_DTYPES, Malformed
+from chainrule.serialization.zip_archive import check_entry, open_archive
 
-ZIP_SIGNATURE = b"PK\x03\x04"
 FORMAT_NAME = "chainrule.checkpoint"
 HEADER_ENTRY = "__chainrule__"
 _NPY_HEADER_READERS = {(1, 0): numpy.lib.format.read_array_header_1_0, (2, 0): numpy.lib.format.read_array_header_2_0}
@@ -23,15 +21,9 @@ _NPY_HEADER_READERS = {(1, 0): numpy.lib.format.read_array_header_1_0, (2, 0): n
 
 def read_legacy(data):
     """``(structure, arrays)`` of an old checkpoint: the JSON tree and its arrays by entry name."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise Malformed(f"it is a zip archive that is truncated or corrupt ({error})") from error
-    with archive:
+    with open_archive(data) as archive:
         entries = {info.filename: info for info in archive.infolist()}
         if HEADER_ENTRY + ".npy" not in entries:
-            if any(entry.endswith("data.pkl") for entry in entries):
-                raise Malformed("it is a PyTorch file written by torch.save (it holds a pickle); load it with torch.load and convert the tensors")
             shown = ", ".join(sorted(entries)[:5]) or "none"
             raise Malformed(f"the archive has no '{HEADER_ENTRY}' header entry (its entries: {shown})")
         header = _read_header(_read_entry(archive, entries[HEADER_ENTRY + ".npy"], len(data)))
@@ -44,10 +36,7 @@ def read_legacy(data):
 
 def _read_entry(archive, info, file_bytes):
     """One ``.npy`` entry, read only once its sizes are shown to fit in the file."""
-    if info.compress_type != zipfile.ZIP_STORED:
-        raise Malformed(f"entry {info.filename!r} is compressed; chainrule checkpoints never are (this could be a zip bomb)")
-    if info.file_size > file_bytes:
-        raise Malformed(f"entry {info.filename!r} declares {info.file_size} bytes, more than the whole file ({file_bytes})")
+    check_entry(info, file_bytes)
     with archive.open(info) as member:
         version = numpy.lib.format.read_magic(member)
         if version not in _NPY_HEADER_READERS:
