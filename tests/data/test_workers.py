@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule
 from chainrule.utils.data import DataLoader, Dataset, TensorDataset, get_worker_info
@@ -104,3 +105,30 @@ def test_worker_options_are_checked_as_pytorch():
         DataLoader(SlowSquares(), persistent_workers=True)
     with pytest.raises(ValueError, match="timeout option should be non-negative"):
         DataLoader(SlowSquares(), timeout=-1)
+
+
+def worker_shares(lib, sizes):
+    """PyTorch's documented pattern: each worker reads its own share of the stream (``sizes[id]``)."""
+
+    class WorkerShares(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            info = lib.utils.data.get_worker_info()
+            worker = 0 if info is None else info.id
+            start = sum(sizes[:worker])
+            return iter(range(start, start + sizes[worker]))
+
+    return WorkerShares()
+
+
+@pytest.mark.parametrize(
+    "sizes, batch_size, drop_last",
+    [((4, 4), 2, False), ((6, 1), 2, False), ((5, 3), 2, True), ((3, 0, 2), 1, False), ((5, 2), None, False)],
+)
+def test_a_stream_read_by_workers_comes_in_pytorchs_order(sizes, batch_size, drop_last):
+    """Each worker reads its own copy; batches come from the workers in turn, an ended one leaving the turn."""
+    options = dict(batch_size=batch_size, num_workers=len(sizes), drop_last=drop_last)
+    ours, theirs = (
+        [getattr(batch, "tolist", lambda: batch)() for batch in lib.utils.data.DataLoader(worker_shares(lib, sizes), **options)]
+        for lib in (chainrule, torch)
+    )
+    assert ours == theirs

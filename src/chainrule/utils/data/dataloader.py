@@ -5,7 +5,7 @@ from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.utils.data.collate import default_collate, default_convert
 from chainrule.utils.data.dataset import IterableDataset
-from chainrule.utils.data.fetch import Fetcher
+from chainrule.utils.data.fetch import Fetcher, stream_batches
 from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 from chainrule.utils.data.worker import load_in_workers
 
@@ -51,7 +51,9 @@ class DataLoader:
     copy to); batches always come in order, which ``in_order=False`` allows but does not require.
 
     An ``IterableDataset`` is read as a stream, in its own order, ``batch_size`` samples a batch
-    (no shuffle, sampler or batch_sampler; in this process only, ``num_workers=0``).
+    (no shuffle, sampler or batch_sampler). With ``num_workers=N`` each worker reads its own copy of
+    the stream (``get_worker_info()`` tells it which share to read, as in PyTorch) and the batches
+    come from the workers in turn, a worker leaving the turn when its stream ends.
     """
 
     def __init__(
@@ -91,11 +93,6 @@ class DataLoader:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if isinstance(dataset, IterableDataset):
             _check_unspecified_for_streams(shuffle=shuffle, sampler=sampler, batch_sampler=batch_sampler)
-            if num_workers > 0:
-                raise NotImplementedError(
-                    "DataLoader with IterableDataset: chainrule reads a stream in this process only; "
-                    "pass num_workers=0"
-                )
         if sampler is not None and shuffle:
             raise ValueError(
                 "sampler option is mutually exclusive with shuffle: the sampler decides the order; "
@@ -143,7 +140,10 @@ class DataLoader:
     def __iter__(self):
         if isinstance(self.dataset, IterableDataset):
             self._epochs_started += 1
-            yield from self._stream_batches()
+            if self.num_workers == 0:
+                yield from stream_batches(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
+            else:
+                yield from load_in_workers(self, itertools.repeat(None), epoch=self._epochs_started)
             return
         fetch = Fetcher(self.dataset, self.collate_fn, batched=self.batch_sampler is not None)
         if self.batch_sampler is None:
@@ -157,19 +157,6 @@ class DataLoader:
             yield from map(fetch, tasks)
         else:
             yield from load_in_workers(self, tasks, epoch=self._epochs_started)
-
-    def _stream_batches(self):
-        """An IterableDataset's samples, read in order and grouped ``batch_size`` at a time (one by
-        one for ``batch_size=None``), each group passed through ``collate_fn``."""
-        samples = iter(self.dataset)
-        if self.batch_size is None:
-            yield from map(self.collate_fn, samples)
-            return
-        while True:
-            batch = list(itertools.islice(samples, self.batch_size))
-            if not batch or (self.drop_last and len(batch) < self.batch_size):
-                return
-            yield self.collate_fn(batch)
 
     def _index_arrays(self):
         if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:

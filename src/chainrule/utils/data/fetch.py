@@ -1,4 +1,7 @@
-"""Fetcher: what a DataLoader does with one task, an index or a batch of indices, in any process."""
+"""What a DataLoader does to make a batch, in any process: ``Fetcher`` for one task (an index or a
+batch of indices), ``stream_batches`` for a stream (an IterableDataset)."""
+import itertools
+
 from chainrule.utils.data.collate import default_collate
 from chainrule.utils.data.dataset import batch_gatherer
 
@@ -23,3 +26,18 @@ class Fetcher:
         read_many = getattr(self.dataset, "__getitems__", None)
         samples = read_many(task) if read_many is not None else [self.dataset[index] for index in task]
         return self.collate_fn(samples)
+
+
+def stream_batches(dataset, batch_size, drop_last, collate_fn):
+    """The batches of the stream ``dataset``: its samples in its own order, grouped ``batch_size``
+    at a time (one by one for ``batch_size=None``), each group passed through ``collate_fn``; a
+    last, short group dropped with ``drop_last``."""
+    samples = iter(dataset)
+    if batch_size is None:
+        yield from map(collate_fn, samples)
+        return
+    while True:
+        batch = list(itertools.islice(samples, batch_size))
+        if not batch or (drop_last and len(batch) < batch_size):
+            return
+        yield collate_fn(batch)

@@ -2,6 +2,9 @@
 
 The loader's process draws the order (the sampler runs there, exactly as with ``num_workers=0``)
 and hands batch ``k`` to worker ``k mod N``, keeping ``prefetch_factor`` tasks ahead per worker.
+An IterableDataset is read by every worker from its own copy, as in PyTorch (``get_worker_info()``
+tells a worker its share): the tasks go to the workers in turn, and a worker whose stream has ended
+answers that it has, and leaves the turn.
 Each worker fetches and collates its batches (``Fetcher``) and sends them back pickled; the loader
 yields them in task order whatever order they arrive in. So the batches are those of
 ``num_workers=0``, batch for batch.
@@ -18,7 +21,8 @@ import traceback
 
 from chainrule import random as chainrule_random
 from chainrule.backend import xp
-from chainrule.utils.data.fetch import Fetcher
+from chainrule.utils.data.dataset import IterableDataset
+from chainrule.utils.data.fetch import Fetcher, stream_batches
 
 _POLL_SECONDS = 1.0
 _worker_info = None
@@ -60,16 +64,26 @@ class _Failure:
         raise error
 
 
-def _worker_loop(dataset, collate_fn, batched, tasks, results, worker_id, num_workers, seed, worker_init_fn):
+class _Exhausted:
+    """What a worker sends back for a task once its copy of a stream has no batch left."""
+
+
+def _worker_loop(dataset, batching, tasks, results, worker_id, num_workers, seed, worker_init_fn):
+    """One worker: ``batching`` is ``(collate_fn, batched, batch_size, drop_last)`` of its loader."""
     global _worker_info
     results.cancel_join_thread()  # exit without waiting for the loader to read what is left
     chainrule_random.manual_seed(seed)
     random.seed(seed)
     _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
+    collate_fn, batched, batch_size, drop_last = batching
     try:
         if worker_init_fn is not None:
             worker_init_fn(worker_id)
-        fetch = Fetcher(dataset, collate_fn, batched)
+        if isinstance(dataset, IterableDataset):  # this worker's own copy of the stream, read in turn
+            batches = stream_batches(dataset, batch_size, drop_last, collate_fn)
+            fetch = lambda _: next(batches, _Exhausted())  # noqa: E731
+        else:
+            fetch = Fetcher(dataset, collate_fn, batched)
     except Exception as error:
         results.put((None, _Failure(error, worker_id)))
         return
@@ -85,29 +99,32 @@ def _worker_loop(dataset, collate_fn, batched, tasks, results, worker_id, num_wo
 
 
 def load_in_workers(loader, tasks, epoch):
-    """Yield ``Fetcher(...)(task)`` for every task, in order, computed by ``loader.num_workers`` processes."""
+    """Yield ``Fetcher(...)(task)`` for every task, in order, computed by ``loader.num_workers``
+    processes; for a stream (``tasks`` endless), each worker's next batch in turn until all end."""
     context = multiprocessing.get_context(loader.multiprocessing_context)
     count = loader.num_workers
     results = context.Queue()
     task_queues = [context.Queue() for _ in range(count)]
     workers = []
     try:
+        batching = (loader.collate_fn, loader.batch_sampler is not None, loader.batch_size, loader.drop_last)
         for worker_id in range(count):
             seed = worker_seed(loader.generator, epoch, worker_id)
-            batched = loader.batch_sampler is not None
-            arguments = (loader.dataset, loader.collate_fn, batched, task_queues[worker_id], results, worker_id,
-                         count, seed, loader.worker_init_fn)
+            arguments = (loader.dataset, batching, task_queues[worker_id], results, worker_id, count, seed, loader.worker_init_fn)
             worker = context.Process(target=_worker_loop, args=arguments, daemon=True)
             worker.start()
             workers.append(worker)
         numbered = enumerate(tasks)
+        active = list(range(count))  # the workers still given tasks, in turn
+        owner = {}  # task number -> the worker it was given to
         sent = 0
 
         def send_next():
             nonlocal sent
-            task = next(numbered, None)
+            task = next(numbered, None) if active else None
             if task is not None:
-                task_queues[task[0] % count].put(task)
+                owner[task[0]] = active[sent % len(active)]
+                task_queues[owner[task[0]]].put(task)
                 sent += 1
 
         for _ in range(count * loader.prefetch_factor):
@@ -121,11 +138,14 @@ def load_in_workers(loader, tasks, epoch):
                     batch.reraise()
                 arrived[arrived_number] = batch
             batch = arrived.pop(number)
+            if isinstance(batch, _Exhausted) and owner[number] in active:  # its stream ended: no more tasks for it
+                active.remove(owner[number])
             number += 1
             send_next()
             if isinstance(batch, _Failure):
                 batch.reraise()
-            yield batch
+            if not isinstance(batch, _Exhausted):
+                yield batch
     finally:
         for task_queue in task_queues:
             task_queue.put(None)
