@@ -45,3 +45,21 @@ def test_chainrule_deprecation_warnings_fail_the_suite():
     module_globals = {"__name__": "chainrule.fake_module"}
     with pytest.raises(DeprecationWarning):
         exec("import warnings; warnings.warn('old', DeprecationWarning)", module_globals)
+
+
+def test_casting_nan_inf_and_out_of_range_floats_to_integers_without_a_warning():
+    values = [float("nan"), float("inf"), 1e10, -1.5]
+    result = silently(lambda: chainrule.tensor(values).int())
+    assert result.dtype == chainrule.int32 and result[3].item() == -1  # what nan, inf, 1e10 become is undefined, as in C
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.tensor([2.0]).var(), lambda lib: lib.tensor([[1.0, 2.0]]).std(0), lambda lib: lib.var_mean(lib.tensor([3.0]))[0]])
+def test_a_variance_without_degrees_of_freedom_warns_at_the_callers_line_as_pytorch(call):
+    results, caught = [], []
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            results.append(call(lib).numpy())
+        caught.append([warning for warning in recorded if "degrees of freedom is <= 0" in str(warning.message)])
+    assert caught[1] and [warning.filename for warning in caught[0]] == [__file__]
+    np.testing.assert_array_equal(*results)

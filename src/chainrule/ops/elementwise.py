@@ -868,6 +868,9 @@ class Cast(Op):
 
     @staticmethod
     def forward(ctx, x, dtype):
+        if x.dtype.kind == "f" and xp.dtype(dtype).kind in "iub":  # nan, inf, out of range: no warning, as in PyTorch
+            with ignoring_float_errors():
+                return x.astype(dtype)
         return x.astype(dtype)
 
     @staticmethod

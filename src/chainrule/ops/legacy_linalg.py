@@ -6,12 +6,9 @@ Each is the ``chainrule.linalg`` function with the old arguments and results (``
 V where ``linalg.svd`` gives Vᵀ), so its gradient is that function's. Those PyTorch marks as
 deprecated warn once per process, as PyTorch does, naming the replacement.
 """
-import os
-import sys
-import warnings
-
 from chainrule import linalg
 from chainrule.backend import xp
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.registry import public
 from chainrule.return_types import return_type
 from chainrule.tensor import tensor_from_array
@@ -22,21 +19,13 @@ lu_with_info_result = return_type("_lu_with_info", ["LU", "pivots", "info"])
 triangular_solve_result = return_type("triangular_solve", ["solution", "cloned_coefficient"])
 
 _warned = set()
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # chainrule's folder
 
 
 def _deprecated(name, replacement, advice=""):
     """PyTorch's warning, once per process."""
     if name not in _warned:
         _warned.add(name)
-        frame, level = sys._getframe(0), 1
-        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):  # the caller's line
-            frame, level = frame.f_back, level + 1
-        warnings.warn(
-            f"torch.{name} is deprecated{replacement} and will be removed in a future PyTorch release.{advice}",
-            UserWarning,
-            stacklevel=level,
-        )
+        warn_at_caller(f"torch.{name} is deprecated{replacement} and will be removed in a future PyTorch release.{advice}")
 
 
 @public

@@ -20,6 +20,7 @@ import math
 import operator
 
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.backend import as_array, ignoring_float_errors, xp
 from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
@@ -662,7 +663,13 @@ def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
         dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
-    return kind.apply(x, reduction_axes(x, dim, operation), keepdim, correction)
+    axes = reduction_axes(x, dim, operation)
+    if _count(x.array.shape, axes) - correction <= 0:  # nan or inf follows, as in PyTorch, which warns
+        warn_at_caller(
+            f"{operation}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+            f"factor (input numel divided by output numel)."
+        )
+    return kind.apply(x, axes, keepdim, correction)
 
 
 @public
