@@ -1,5 +1,7 @@
 """Operations that PyTorch computes silently raise no NumPy warning, and chainrule warns of nothing
 deprecated (pyproject.toml turns chainrule's DeprecationWarnings into errors for the whole suite)."""
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -63,3 +65,24 @@ def test_a_variance_without_degrees_of_freedom_warns_at_the_callers_line_as_pyto
         caught.append([warning for warning in recorded if "degrees of freedom is <= 0" in str(warning.message)])
     assert caught[1] and [warning.filename for warning in caught[0]] == [__file__]
     np.testing.assert_array_equal(*results)
+
+
+def test_overflow_in_the_cheapest_operations_is_silent_in_a_script():
+    """A diverging run gives inf and nan silently, as PyTorch does, where NumPy would warn from
+    chainrule's lines; the script's own NumPy code still warns. (A subprocess: pytest imports
+    chainrule inside its own warning filters, which it throws away after collection.)"""
+    script = (
+        "import warnings, numpy as np, chainrule\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    chainrule.tensor([3e38]) * 10; chainrule.tensor([3e38]) + chainrule.tensor([3e38])\n"
+        "    chainrule.tensor([-3e38]) - chainrule.tensor([3e38]); chainrule.tensor([float('inf')]) * 0\n"
+        "    chainrule.tensor([[3e38, 3e38]]) @ chainrule.tensor([[3e38], [3e38]])\n"
+        "    chainrule.nn.functional.layer_norm(chainrule.tensor([[3e38, -3e38]]), (2,))\n"
+        "print(len(caught))\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    np.array([3e38], dtype=np.float32) * np.float32(10)\n"
+        "print(len(caught))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["0", "1"]

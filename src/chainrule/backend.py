@@ -5,12 +5,23 @@ replace it without any operation changing, because no other module imports NumPy
 """
 import ctypes
 import os
+import warnings
 
 import math
 
 import numpy
 
 xp = numpy
+
+# NumPy reports a floating-point overflow, an invalid result (inf - inf) or a division by zero as a
+# RuntimeWarning ("overflow encountered in multiply"); PyTorch gives the inf or nan silently. The
+# operations most likely to meet them enter ``ignoring_float_errors`` themselves; for the cheapest
+# (a product, a sum, a matrix product), where that would cost more than the arithmetic, NumPy's
+# reports from chainrule's own code are filtered out here, once. The user's own NumPy code, and
+# any filter the user sets later (``warnings.simplefilter("error")``), are not affected.
+warnings.filterwarnings(
+    "ignore", r"(overflow|invalid value|divide by zero|underflow) encountered in", RuntimeWarning, r"chainrule\."
+)
 
 #: The concrete array type of the backend: a tensor's ``array`` is always one of these.
 ndarray = numpy.ndarray
