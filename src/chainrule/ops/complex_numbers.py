@@ -8,9 +8,9 @@ real tensor; and code written for both kinds of numbers (an optimizer copied fro
 ``torch.is_complex(p)``) runs unchanged.
 """
 import math
-import warnings
 
 from chainrule.backend import xp
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
 from chainrule.ops.registry import install_method, public
@@ -129,7 +129,7 @@ def _matrices_conjugate_transpose(self):
 
 def _deprecated_on_0d(self, name):
     """A 0-d tensor as its own conjugate transpose, with PyTorch's warning."""
-    warnings.warn(f"Tensor.{name} is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=3)
+    warn_at_caller(f"Tensor.{name} is deprecated on 0-D tensors. Consider using x.conj().")
     return self
 
 
