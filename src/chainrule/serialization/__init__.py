@@ -17,7 +17,7 @@ The metadata says what the file holds:
   since PyTorch 2.6.
 
 ``load`` also reads the files PyTorch's ``torch.save`` writes, as ``torch.load(weights_only=True)``
-reads them: tensors and plain data, no code (``chainrule.serialization.pytorch_zip``).
+reads them: tensors and plain data, no code (``chainrule.serialization.pytorch_file``).
 
 ``save`` to a path is atomic (``chainrule.serialization.atomic``). ``load`` raises ValueError, naming
 the file and what is wrong, for every file it can't read, checking sizes before it allocates. The
@@ -32,7 +32,7 @@ import pickle
 import warnings
 import zipfile
 
-from chainrule.serialization import pickled, pytorch_zip
+from chainrule.serialization import pickled, pytorch_file
 from chainrule.serialization.atomic import write_atomically
 from chainrule.serialization.legacy_npz import read_legacy
 from chainrule.serialization.safetensors_file import looks_like_safetensors, pack, unpack
@@ -112,7 +112,7 @@ def load(f, map_location=None, weights_only=True):
         return content
     if kind == "pytorch":
         try:
-            return pytorch_zip.read(content, weights_only is not False, name)
+            return pytorch_file.read(content, weights_only is not False, name)
         except _READ_ERRORS as error:
             reason = str(error) if isinstance(error, Malformed) else f"it is damaged ({type(error).__name__}: {error})"
             raise ValueError(f"chainrule.load: {name} is a PyTorch file chainrule can't read: {reason}. Nothing was loaded.") from error
@@ -143,7 +143,7 @@ def _read_bytes(f):
 def _parse(data):
     """``("data", object)``, ``("pickle", (pickle bytes, arrays, why it was pickled))``, or
     ``("pytorch", bytes)`` for a file ``torch.save`` wrote."""
-    if data.startswith(ZIP_SIGNATURE) and pytorch_zip.is_pytorch_file(data):
+    if pytorch_file.is_pytorch_file(data):
         return "pytorch", data
     if data.startswith(ZIP_SIGNATURE):
         structure, arrays = read_legacy(data)

@@ -1,0 +1,287 @@
+"""Reading the files PyTorch's ``torch.save`` writes: weights trained in PyTorch load into chainrule.
+
+``torch.save`` writes a zip archive (since PyTorch 1.6): ``<name>/data.pkl``, a pickle of the object
+in which every tensor is a call ``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)``
+and every storage a reference ``("storage", torch.FloatStorage, key, location, numel)`` to the raw
+bytes in ``<name>/data/<key>``; ``<name>/byteorder`` says their byte order. Before 1.6 (and with
+``_use_new_zipfile_serialization=False``) it wrote one stream instead: three small pickles (a magic
+number, the format version, the machine's sizes), the object's pickle, the list of storage keys, then
+each storage's bytes after its element count.
+
+The pickle is read as ``torch.load(weights_only=True)`` reads it: by an unpickler that knows a short
+list of names (the tensor and parameter rebuilders, the storage types, ``OrderedDict``, ``Size``,
+``device``, dtypes, sets) and refuses every other, so that reading it runs no code the file names.
+A state dict, an optimizer's state, a checkpoint dict of them with numbers and strings: all load as
+chainrule tensors and plain data, tensors of one storage sharing its memory as in PyTorch. With
+``weights_only=False``, other names are imported as Python would, except PyTorch's own classes (a
+whole pickled ``nn.Module``), which need PyTorch: the message says to save ``model.state_dict()``.
+
+Every size is checked before anything is allocated: a zip entry is read only when it is stored
+uncompressed and its bytes fit in the file, a storage is no larger than the file, and a tensor reads
+only elements its storage has.
+"""
+import codecs
+import collections
+import io
+import pickle
+
+import numpy
+
+from chainrule import dtypes
+from chainrule.device import device
+from chainrule.nn.parameter import Parameter
+from chainrule.serialization.structure import Malformed
+from chainrule.serialization.zip_archive import ZIP_SIGNATURE, check_entry, open_archive
+from chainrule.tensor import Size, tensor_from_array
+
+_STORAGE_DTYPES = {
+    "FloatStorage": numpy.float32, "DoubleStorage": numpy.float64, "HalfStorage": numpy.float16,
+    "LongStorage": numpy.int64, "IntStorage": numpy.int32, "ShortStorage": numpy.int16,
+    "CharStorage": numpy.int8, "ByteStorage": numpy.uint8, "BoolStorage": numpy.bool_,
+    "UntypedStorage": numpy.uint8,
+    "BFloat16Storage": numpy.uint16,  # NumPy has no bfloat16: its bits are read, and widened to float32
+}
+_DTYPES = {"float32": dtypes.float32, "float64": dtypes.float64, "float16": dtypes.float16, "int64": dtypes.int64,
+           "int32": dtypes.int32, "int16": dtypes.int16, "int8": dtypes.int8, "uint8": dtypes.uint8, "bool": dtypes.bool_}
+
+
+#: How a file of the format before the zip archive begins: the pickle of its magic number.
+LEGACY_START = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
+
+
+def is_pytorch_file(data):
+    """Whether ``data`` (a file's bytes) is one ``torch.save`` wrote: a zip archive holding
+    ``<name>/data.pkl``, or the stream of the format before it."""
+    if data.startswith(LEGACY_START):
+        return True
+    if not data.startswith(ZIP_SIGNATURE):
+        return False
+    try:
+        with open_archive(data) as archive:
+            return any(name.endswith("data.pkl") for name in archive.namelist())
+    except Malformed:  # not a zip at all, or a damaged one: the other readers say what is wrong
+        return False
+
+
+class Refused(pickle.UnpicklingError):
+    """A name the pickle imports that ``weights_only`` (or chainrule) does not load, as PyTorch's error."""
+
+
+def read(data, weights_only, name):
+    """The object a ``torch.save`` file ``data`` (bytes) holds, its tensors chainrule tensors."""
+    try:
+        return _read(data, weights_only, name)
+    except Refused:
+        raise
+    except (pickle.UnpicklingError, EOFError) as error:  # the pickle itself is damaged or cut short
+        raise Malformed(f"its pickle is damaged ({type(error).__name__}: {error})") from error
+
+
+def _read(data, weights_only, name):
+    if data.startswith(LEGACY_START):
+        return _read_stream(data, weights_only, name)
+    with open_archive(data) as archive:
+        entries = {info.filename: info for info in archive.infolist()}
+        pickle_entry = next(entry for entry in entries if entry.endswith("data.pkl"))
+        prefix = pickle_entry[: -len("data.pkl")]
+        byteorder = entries.get(prefix + "byteorder")
+        big_endian = byteorder is not None and _read_entry(archive, byteorder, len(data)).strip() == b"big"
+        storages = _Storages(archive, entries, prefix, len(data), big_endian)
+        unpickler = _TorchUnpickler(io.BytesIO(_read_entry(archive, entries[pickle_entry], len(data))), storages.get, weights_only, name)
+        return unpickler.load()
+
+
+def _read_stream(data, weights_only, name):
+    """The format before the zip archive: its storages are filled after the object is unpickled
+    (their bytes come after it), so its tensors are views of storages made empty first."""
+    stream = io.BytesIO(data)
+    _, version, machine = (_PlainUnpickler(stream).load() for _ in range(3))
+    if version != 1001 or not isinstance(machine, dict):
+        raise Malformed(f"it is a torch.save stream of format {version!r}, which chainrule does not read")
+    storages = _StreamStorages(len(data), big_endian=not machine.get("little_endian", True))
+    result = _TorchUnpickler(stream, storages.get, weights_only, name).load()
+    keys = _PlainUnpickler(stream).load()
+    if not isinstance(keys, list):
+        raise Malformed("its list of storages is missing")
+    for key in keys:
+        storages.fill(stream, str(key))
+    return result
+
+
+def _read_entry(archive, info, file_bytes):
+    check_entry(info, file_bytes)
+    return archive.read(info)
+
+
+class _Storages:
+    """The storages of a zip archive by key, each read once, when a tensor first refers to it."""
+
+    def __init__(self, archive, entries, prefix, file_bytes, big_endian):
+        self.archive, self.entries, self.prefix, self.file_bytes, self.big_endian = archive, entries, prefix, file_bytes, big_endian
+        self.read = {}
+
+    def get(self, pid):
+        """The storage of the reference ``("storage", type, key, location, numel)``."""
+        if len(pid) != 5:
+            raise pickle.UnpicklingError(f"the pickle refers to {pid!r}, which is not a storage of a torch.save archive")
+        _, storage_type, key, _location, numel = pid
+        key = str(key)
+        if key not in self.read:
+            info = self.entries.get(f"{self.prefix}data/{key}")
+            if info is None:
+                raise Malformed(f"it refers to a storage {key!r} that the archive does not hold")
+            raw = _read_entry(self.archive, info, self.file_bytes)
+            _check_numel(numel, storage_type, len(raw), key)
+            self.read[key] = storage_type.from_bytes(raw, numel, self.big_endian)
+        return self.read[key]
+
+
+class _StreamStorages:
+    """The storages of the format before the zip archive: made empty when the pickle refers to them,
+    filled from the bytes after it."""
+
+    def __init__(self, file_bytes, big_endian):
+        self.file_bytes, self.big_endian = file_bytes, big_endian
+        self.made = {}
+
+    def get(self, pid):
+        """The storage (or the part of it) of ``("storage", type, root key, location, numel, view)``."""
+        if len(pid) != 6:
+            raise pickle.UnpicklingError(f"the pickle refers to {pid!r}, which is not a storage of a torch.save stream")
+        _, storage_type, key, _location, numel, view = pid
+        key = str(key)
+        if storage_type.name == "BFloat16Storage":
+            raise Malformed("it holds bfloat16 storages in the format before the zip archive; re-save it with a current PyTorch")
+        if key not in self.made:
+            _check_numel(numel, storage_type, self.file_bytes, key)
+            self.made[key] = numpy.zeros(numel, storage_type.dtype)
+        storage = self.made[key]
+        if view is not None:  # (view key, offset, size): a part of the root storage
+            _, offset, size = view
+            if not 0 <= offset <= offset + size <= storage.size:
+                raise Malformed(f"a view of storage {key!r} reaches past its {storage.size} elements")
+            storage = storage[offset : offset + size]
+        return storage
+
+    def fill(self, stream, key):
+        """Read storage ``key``'s bytes from ``stream``: its element count (int64), then the elements."""
+        storage = self.made.get(key)
+        counted = stream.read(8)
+        if storage is None or len(counted) < 8:
+            raise Malformed(f"storage {key!r} is missing or cut short")
+        numel = int.from_bytes(counted, "big" if self.big_endian else "little", signed=True)
+        raw = stream.read(storage.nbytes)
+        if numel != storage.size or len(raw) != storage.nbytes:
+            raise Malformed(f"storage {key!r} holds {len(raw)} bytes for {numel} elements, where {storage.size} were announced")
+        storage[...] = numpy.frombuffer(raw, storage.dtype.newbyteorder(">" if self.big_endian else "<"))
+
+
+def _check_numel(numel, storage_type, available, key):
+    """Malformed unless ``numel`` elements of ``storage_type`` fit in ``available`` bytes."""
+    if not isinstance(numel, int) or numel < 0 or numel * numpy.dtype(storage_type.dtype).itemsize > available:
+        raise Malformed(f"storage {key!r} announces {numel!r} elements of {numpy.dtype(storage_type.dtype)}, more than {available} bytes hold")
+
+
+class _StorageType:
+    """What a ``torch.FloatStorage``... global stands for in the pickle: its element dtype."""
+
+    def __init__(self, name):
+        self.name, self.dtype = name, _STORAGE_DTYPES[name]
+
+    def from_bytes(self, raw, numel, big_endian):
+        """A new array of the first ``numel`` elements of ``raw``, in native byte order."""
+        array = numpy.frombuffer(raw, dtype=numpy.dtype(self.dtype).newbyteorder(">" if big_endian else "<"), count=numel)
+        array = array.astype(self.dtype)  # native byte order, and a writable copy
+        if self.name == "BFloat16Storage":  # the upper half of a float32's bits: widening is exact
+            array = (array.astype(numpy.uint32) << 16).view(numpy.float32)
+        return array
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
+    """``torch._utils._rebuild_tensor_v2``: the elements of ``storage`` at ``offset + Σ i_d stride_d``."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride) or any(side < 0 for side in size) or any(step < 0 for step in stride):
+        raise Malformed(f"a tensor has size {list(size)} and stride {list(stride)}, which do not describe one")
+    last = storage_offset + sum((side - 1) * step for side, step in zip(size, stride))
+    if 0 not in size and (storage_offset < 0 or last >= storage.size):
+        raise Malformed(f"a tensor of size {list(size)} reads past its storage of {storage.size} elements")
+    if 0 in size:
+        array = numpy.empty(size, storage.dtype)
+    else:  # a view of the storage, as PyTorch's tensor is; read-only where elements repeat (an expand)
+        repeats = any(step == 0 and side > 1 for side, step in zip(size, stride))
+        steps = tuple(step * storage.itemsize for step in stride)
+        array = numpy.lib.stride_tricks.as_strided(storage[storage_offset:], size, steps, writeable=not repeats)
+    tensor = tensor_from_array(array)
+    tensor.requires_grad = bool(requires_grad) and tensor.array.dtype.kind == "f"
+    return tensor
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
+    """``torch._utils._rebuild_parameter``: an ``nn.Parameter`` of the rebuilt tensor."""
+    return Parameter(data, requires_grad=requires_grad)
+
+
+def _bytes_from_text(text, encoding="latin1"):
+    """``_codecs.encode``, as protocol-2 pickles write ``bytes``: only that use."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise pickle.UnpicklingError("_codecs.encode is allowed only to rebuild bytes from latin-1 text")
+    return codecs.encode(text, encoding)
+
+
+_ALLOWED = {
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+    ("torch", "Size"): Size,
+    ("torch", "device"): device,
+    ("builtins", "set"): set,
+    ("builtins", "frozenset"): frozenset,
+    ("builtins", "bytearray"): bytearray,
+    ("_codecs", "encode"): _bytes_from_text,
+    **{("torch", storage): _StorageType(storage) for storage in _STORAGE_DTYPES if storage != "UntypedStorage"},  # bfloat16 read as float32
+    ("torch.storage", "UntypedStorage"): _StorageType("UntypedStorage"),
+    **{("torch", name): dtype for name, dtype in _DTYPES.items()},
+}
+
+
+class _TorchUnpickler(pickle.Unpickler):
+    def __init__(self, file, storage_of, weights_only, name):
+        super().__init__(file)
+        self.storage_of, self.weights_only, self.name = storage_of, weights_only, name
+
+    def find_class(self, module, name):
+        if module == "__builtin__":  # protocol 2 names Python 3's builtins by their Python 2 module
+            module = "builtins"
+        allowed = _ALLOWED.get((module, name))
+        if allowed is not None:
+            return allowed
+        if module == "torch" or module.startswith("torch."):
+            raise Refused(
+                f"{self.name} holds a PyTorch object of class {module}.{name} (a whole pickled model or "
+                f"optimizer?), which only PyTorch can rebuild. chainrule.load reads the tensors and plain data "
+                f"of PyTorch files: in PyTorch, torch.save(model.state_dict(), path), then here "
+                f"model.load_state_dict(chainrule.load(path))."
+            )
+        if self.weights_only:
+            raise Refused(
+                f"Weights only load failed: {self.name} is a PyTorch file whose pickle imports {module}.{name}. "
+                f"chainrule.load(f, weights_only=True), the default, loads tensors and plain data only. If you "
+                f"trust its source, call chainrule.load(f, weights_only=False). Unpickling can run arbitrary code, "
+                f"so never do that with a file from a source you do not trust."
+            )
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) > 1 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
+            raise pickle.UnpicklingError(f"the pickle refers to {pid!r}, which is not a storage of a torch.save file")
+        return self.storage_of(pid)
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """The small pickles around a stream's object (its magic number, version, sizes, storage keys):
+    numbers, strings, lists and dicts only."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"a torch.save stream's header names {module}.{name}; it holds plain values only")
