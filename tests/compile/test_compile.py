@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule
 from chainrule import nn, optim
@@ -1183,3 +1184,42 @@ def test_globals_named_like_the_program_s_arrays_are_not_hidden_by_them():
     first = compiled(a, b).item()  # records
     assert compiled(a, b).item() == first  # replays: p1 and x1 are the globals, not the program's arrays
     assert compiled.eager_reason is None
+
+
+def test_a_compiled_module_is_a_module_holding_the_original_as_pytorchs_optimized_module():
+    """model = torch.compile(model); optimizer = Adam(model.parameters()): the course's order works."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+        compiled = lib.compile(model)
+        assert isinstance(compiled, lib.nn.Module) and compiled._orig_mod is model
+        assert [name for name, _ in compiled.named_parameters()] == ["_orig_mod.0.weight", "_orig_mod.0.bias", "_orig_mod.2.weight", "_orig_mod.2.bias"]
+        assert list(compiled.state_dict()) == ["_orig_mod." + key for key in model.state_dict()]
+        assert getattr(compiled, "0") is model[0] and len(compiled) == 3  # the original's own attributes
+        compiled.eval()
+        assert not model.training
+        compiled.train()
+        results.append(len(list(compiled.parameters())))
+    assert results == [4, 4]
+
+
+def test_a_compiled_module_trains_with_backward_outside_as_eagerly():
+    weights = None
+    for compiled in (False, True):
+        chainrule.manual_seed(0)
+        model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(), chainrule.nn.Linear(4, 1))
+        run = chainrule.compile(model) if compiled else model
+        optimizer = chainrule.optim.SGD(run.parameters(), lr=0.1)
+        inputs = chainrule.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the compiled call runs eagerly: its backward is outside it
+            for _ in range(3):
+                optimizer.zero_grad()
+                run(inputs).pow(2).mean().backward()
+                optimizer.step()
+        current = [parameter.detach().numpy().copy() for parameter in model.parameters()]
+        if weights is not None:
+            for ours, eager in zip(current, weights):
+                np.testing.assert_array_equal(ours, eager)
+        weights = current

@@ -2,7 +2,10 @@
 checkpoint dicts, read as torch.load(weights_only=True) reads them (no code the file names runs)."""
 import collections
 import io
+import os
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -99,11 +102,82 @@ def test_parameters_tensors_that_require_grad_sets_and_sizes(tmp_path, zip_forma
     assert loaded["s"] == {1, 2} and loaded["size"] == (2, 3) and type(loaded["size"]) is chainrule.Size and loaded["b"] == b"\x00\xff"
 
 
-def test_a_whole_pickled_pytorch_model_is_refused_with_the_way_to_save_its_weights(tmp_path, zip_format):
-    path = _saved(_mlp(torch), tmp_path, zip_format)
-    for weights_only in (True, False):
-        with pytest.raises(pickle.UnpicklingError, match=r"torch.nn.modules.*only PyTorch can rebuild.*model.state_dict\(\)"):
-            chainrule.load(path, weights_only=weights_only)
+def test_a_whole_model_pytorch_pickled_loads_as_chainrule_layers_with_weights_only_false(tmp_path, zip_format):
+    torch.manual_seed(0)
+    T = torch.nn
+    model = T.Sequential(
+        T.Conv2d(1, 4, 3, padding=1), T.BatchNorm2d(4), T.ReLU(), T.MaxPool2d(2), T.Flatten(), T.Linear(16, 8),
+        T.LayerNorm(8), T.GELU(), T.Linear(8, 2),
+    )
+    model(torch.randn(5, 1, 4, 4))  # BatchNorm's running statistics move
+    model.eval()
+    path = _saved(model, tmp_path, zip_format)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed.*torch.nn.modules.container.Sequential"):
+        chainrule.load(path)  # as torch.load(path) refuses it since PyTorch 2.6
+    loaded = chainrule.load(path, weights_only=False)
+    assert type(loaded) is chainrule.nn.Sequential and not loaded.training
+    inputs = np.random.default_rng(0).standard_normal((3, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(loaded(chainrule.tensor(inputs)).detach().numpy(), model(torch.tensor(inputs)).detach().numpy(), atol=1e-6)
+    loaded.train()  # and it trains on
+    optimizer = chainrule.optim.SGD(loaded.parameters(), lr=0.1)
+    loaded(chainrule.tensor(inputs)).pow(2).sum().backward()
+    optimizer.step()
+    compiled = chainrule.compile(loaded)  # its hook registries are the kind a compiled call watches
+    compiled.eval()
+    with chainrule.no_grad():
+        np.testing.assert_array_equal(compiled(chainrule.tensor(inputs)).numpy(), loaded(chainrule.tensor(inputs)).numpy())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, activation="gelu"),  # keeps F.gelu
+        lambda: torch.nn.LSTM(3, 8, num_layers=2, batch_first=True, bidirectional=True),
+    ],
+)
+def test_layers_that_keep_functions_or_flat_weights(make, tmp_path):
+    layer = make().eval()
+    loaded = chainrule.load(_saved(layer, tmp_path), weights_only=False)
+    inputs = np.random.default_rng(0).standard_normal((2, 5, 8 if isinstance(layer, torch.nn.TransformerEncoderLayer) else 3)).astype(np.float32)
+    ours, theirs = loaded(chainrule.tensor(inputs)), layer(torch.tensor(inputs))
+    ours, theirs = (ours[0], theirs[0]) if isinstance(theirs, tuple) else (ours, theirs)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), atol=1e-6)
+
+
+def test_a_pytorch_object_chainrule_cannot_rebuild_is_refused_naming_the_way(tmp_path, zip_format):
+    path = _saved({"optimizer": torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)}, tmp_path, zip_format)
+    with pytest.raises(pickle.UnpicklingError, match=r"torch.optim.sgd.SGD, which chainrule cannot rebuild.*state_dict\(\)"):
+        chainrule.load(path, weights_only=False)
+
+
+NET = """
+import {library} as torch
+from {library} import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(3, 4)
+        self.out = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.hidden(x)))
+"""
+
+
+def test_a_course_model_class_pickled_by_pytorch_loads_with_the_import_changed(tmp_path):
+    """The course's own ``class Net(nn.Module)``, saved whole by a PyTorch run, loads in the same
+    code with ``import chainrule as torch``: the pickle names ``netdef.Net``, which is chainrule's there."""
+    for library in ("torch", "chainrule"):
+        (tmp_path / library).mkdir()
+        (tmp_path / library / "netdef.py").write_text(NET.format(library=library))
+    save = "import torch, netdef, numpy as np; torch.manual_seed(0); m = netdef.Net(); torch.save(m, 'net.pt'); np.save('out.npy', m(torch.ones(2, 3)).detach().numpy())"
+    load = "import chainrule, netdef, numpy as np; m = chainrule.load('net.pt', weights_only=False); assert isinstance(m, netdef.Net); np.testing.assert_allclose(m(chainrule.ones(2, 3)).detach().numpy(), np.load('out.npy'), atol=1e-6); print('ok')"
+    for library, script in (("torch", save), ("chainrule", load)):
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / library), os.environ.get("PYTHONPATH", "")]))
+        run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
 
 
 def test_numpy_values_need_weights_only_false_as_in_pytorch(tmp_path, zip_format):

@@ -32,13 +32,15 @@ makes the function run eagerly from then on, with one warning naming the line; `
 raises ``Unsupported`` there instead.
 """
 from chainrule.compile.compiled import CompiledFunction
+from chainrule.compile.optimized_module import OptimizedModule
 from chainrule.compile.recorder import Unsupported
 from chainrule.nn.module import Module
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", mode=None, options=None, disable=False):  # noqa: A001
     """Compile ``model`` (a function or a Module), as ``torch.compile``; usable as a decorator,
-    with or without arguments (``@chainrule.compile(fullgraph=True)``).
+    with or without arguments (``@chainrule.compile(fullgraph=True)``). A Module comes back as an
+    ``OptimizedModule`` holding it (its parameters, train/eval, state dict, attributes), as in PyTorch.
 
     ``fullgraph=True`` raises ``Unsupported`` where eager execution would be needed. ``dynamic``
     is accepted for PyTorch's signature; shapes are always specialized (a new shape records anew).
@@ -49,7 +51,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", m
     def compile_one(function):
         if disable:
             return function
-        return CompiledFunction(function, fullgraph=fullgraph, dynamic=dynamic)
+        compiled = CompiledFunction(function, fullgraph=fullgraph, dynamic=dynamic)
+        return OptimizedModule(function, compiled) if isinstance(function, Module) else compiled
 
     return compile_one if model is None else compile_one(model)
 

@@ -155,6 +155,16 @@ class Module:
         for registry in _HOOK_REGISTRIES:  # {handle id: hook}, or {handle id: True} for a flag
             object.__setattr__(self, registry, WatchedHooks())
 
+    def __setstate__(self, state):
+        """Unpickling: the pickled attributes, each hook registry made the watched kind a compiled
+        function checks (a module PyTorch pickled has the same attributes, its registries plain
+        OrderedDicts: ``chainrule.load(path, weights_only=False)`` of one gives a chainrule module)."""
+        self.__dict__.update(state)
+        for registry in _HOOK_REGISTRIES:
+            hooks = self.__dict__.get(registry)
+            if type(hooks) is not WatchedHooks:
+                object.__setattr__(self, registry, WatchedHooks(hooks or ()))
+
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function: define '

@@ -27,7 +27,7 @@ import pickle
 
 import numpy
 
-from chainrule import dtypes
+from chainrule import dtypes, nn
 from chainrule.device import device
 from chainrule.nn.parameter import Parameter
 from chainrule.serialization.structure import Malformed
@@ -228,6 +228,9 @@ def _bytes_from_text(text, encoding="latin1"):
     return codecs.encode(text, encoding)
 
 
+#: PyTorch's internal names of layers chainrule has under their public name.
+_LAYER_ALIASES = {"NonDynamicallyQuantizableLinear": "Linear"}
+
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
@@ -257,13 +260,6 @@ class _TorchUnpickler(pickle.Unpickler):
         allowed = _ALLOWED.get((module, name))
         if allowed is not None:
             return allowed
-        if module == "torch" or module.startswith("torch."):
-            raise Refused(
-                f"{self.name} holds a PyTorch object of class {module}.{name} (a whole pickled model or "
-                f"optimizer?), which only PyTorch can rebuild. chainrule.load reads the tensors and plain data "
-                f"of PyTorch files: in PyTorch, torch.save(model.state_dict(), path), then here "
-                f"model.load_state_dict(chainrule.load(path))."
-            )
         if self.weights_only:
             raise Refused(
                 f"Weights only load failed: {self.name} is a PyTorch file whose pickle imports {module}.{name}. "
@@ -271,11 +267,26 @@ class _TorchUnpickler(pickle.Unpickler):
                 f"trust its source, call chainrule.load(f, weights_only=False). Unpickling can run arbitrary code, "
                 f"so never do that with a file from a source you do not trust."
             )
+        if module.startswith("torch.nn.modules."):  # a layer of a whole pickled model: chainrule's, with the same attributes
+            layer = getattr(nn, _LAYER_ALIASES.get(name, name), None)
+            if isinstance(layer, type):
+                return layer
+        if module in ("torch.nn.functional", "torch._C._nn") and callable(getattr(nn.functional, name, None)):
+            return getattr(nn.functional, name)  # a layer's activation (TransformerEncoderLayer keeps F.relu)
+        if module == "torch" or module.startswith("torch."):
+            raise Refused(
+                f"{self.name} holds a PyTorch object of class {module}.{name}, which chainrule cannot rebuild. "
+                f"chainrule.load reads the tensors and plain data of PyTorch files, and whole models made of "
+                f"torch.nn layers: in PyTorch, torch.save(model.state_dict(), path), then here "
+                f"model.load_state_dict(chainrule.load(path))."
+            )
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
+        if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module" and isinstance(pid[1], type):
+            return pid[1]  # the stream format names a pickled module's class with its source, to compare
         if not (isinstance(pid, tuple) and len(pid) > 1 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
-            raise pickle.UnpicklingError(f"the pickle refers to {pid!r}, which is not a storage of a torch.save file")
+            raise pickle.UnpicklingError(f"the pickle refers to {repr(pid)[:200]}, which is not a storage of a torch.save file")
         return self.storage_of(pid)
 
 
