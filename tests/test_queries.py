@@ -188,3 +188,9 @@ def test_storage_kind_questions_have_pytorchs_cpu_answers():
             True, False, False, False, False, False, False
         )
     assert not chainrule.nn.Linear(2, 2).to("meta").weight.is_cpu
+
+
+def test_pin_memory_raises_pytorchs_error_on_a_machine_without_an_accelerator():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+            lib.ones(2).pin_memory()

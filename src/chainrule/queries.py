@@ -145,6 +145,17 @@ def data_ptr(self):
 install_method("data_ptr", data_ptr)
 install_method("const_data_ptr", data_ptr)
 install_method("is_pinned", lambda self: False)  # page-locked memory is for copies to a GPU; chainrule has none
+
+
+def pin_memory(self, device=None):
+    """PyTorch's error on a machine without an accelerator: page-locked memory is for copies to one."""
+    raise RuntimeError(
+        "Cannot access accelerator device when none is available. chainrule computes on the CPU: drop the "
+        "pin_memory() call (DataLoader(pin_memory=True) is accepted and changes nothing)"
+    )
+
+
+install_method("pin_memory", pin_memory)
 install_method("is_shared", lambda self: False)  # a tensor's memory is its process's own (NumPy's)
 install_method("is_cpu", property(lambda self: not self.is_meta, doc="True: chainrule computes on the CPU (False on 'meta')."))
 for _kind in ("is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn"):  # chainrule's tensors are dense and unquantized
