@@ -108,7 +108,7 @@ from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import autocast  # noqa: E402  torch.autocast
 
-_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler"}
+_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "multiprocessing"}
 
 
 def __getattr__(name):

@@ -4,6 +4,7 @@ Every operation does its arithmetic through ``xp``. Today ``xp`` is NumPy; a CuP
 replace it without any operation changing, because no other module imports NumPy for array math.
 """
 import ctypes
+import mmap
 import os
 import warnings
 
@@ -196,6 +197,22 @@ def has_repeated_elements(array):
     """Whether two elements of ``array`` are one place in memory (a stride of 0 along a dimension
     of more than one element: a broadcast, ``expand``)."""
     return any(stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
+
+
+def shared_copy(array):
+    """A copy of ``array`` in an anonymous shared mapping: the processes this one forks later see
+    its memory and what each writes there (``Tensor.share_memory_``)."""
+    mapping = mmap.mmap(-1, max(array.nbytes, 1))
+    shared = numpy.frombuffer(mapping, dtype=array.dtype, count=array.size).reshape(array.shape)
+    shared[...] = array
+    return shared
+
+
+def is_shared_memory(array):
+    """Whether ``array``'s memory is a shared mapping ``shared_copy`` made."""
+    while isinstance(array, ndarray) and array.base is not None:
+        array = array.base
+    return isinstance(array, mmap.mmap) or (isinstance(array, memoryview) and isinstance(array.obj, mmap.mmap))
 
 
 def first_element_address(array):

@@ -1,7 +1,7 @@
 """Questions about a tensor asked as functions, as PyTorch offers them: ``chainrule.numel(x)``,
 and the small Tensor methods that answer them (``x.itemsize``, ``x.ndimension()``)."""
 from chainrule import dtypes
-from chainrule.backend import first_element_address
+from chainrule.backend import first_element_address, is_shared_memory, shared_copy
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor
 
@@ -156,7 +156,17 @@ def pin_memory(self, device=None):
 
 
 install_method("pin_memory", pin_memory)
-install_method("is_shared", lambda self: False)  # a tensor's memory is its process's own (NumPy's)
+def share_memory_(self):
+    """Move the tensor's values to memory shared with the processes this one forks later (Hogwild
+    training: every process updates the one model), in place; returns the tensor. A process started
+    by pickling (the "spawn" method) receives a copy instead."""
+    if not is_shared_memory(self.array):
+        self.array = shared_copy(self.array)
+    return self
+
+
+install_method("share_memory_", share_memory_)
+install_method("is_shared", lambda self: is_shared_memory(self.array))
 install_method("is_cpu", property(lambda self: not self.is_meta, doc="True: chainrule computes on the CPU (False on 'meta')."))
 for _kind in ("is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn"):  # chainrule's tensors are dense and unquantized
     install_method(_kind, property(lambda self: False, doc="False: chainrule's tensors are dense arrays of real numbers."))

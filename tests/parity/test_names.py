@@ -80,7 +80,7 @@ DELIBERATELY_MISSING = {
         **_because(_COMPLEX, "chalf cfloat cdouble stft istft"),
         **_because(
             _MEMORY,
-            "storage untyped_storage storage_type set_ is_set_to share_memory_ record_stream",
+            "storage untyped_storage storage_type set_ is_set_to record_stream",
         ),
         **_because(_DEVICES, "xpu to_mkldnn"),
     },

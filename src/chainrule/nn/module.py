@@ -643,8 +643,9 @@ class Module:
         self._compiled_call_impl = compiled
 
     def share_memory(self):
-        """Nothing to do: chainrule's worker processes receive copies (as PyTorch's on the CPU shares them)."""
-        return self
+        """Move every parameter, gradient and buffer to memory shared with the processes this one
+        forks later (``Tensor.share_memory_``): Hogwild training, each process updating this model."""
+        return self._apply(lambda tensor: tensor.share_memory_())
 
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
