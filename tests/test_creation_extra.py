@@ -105,3 +105,13 @@ def test_windows_refuse_what_pytorch_refuses(name):
         with pytest.raises(RuntimeError, match=f"{name} expects floating point dtypes"):
             getattr(lib, name)(4, dtype=lib.int64)
     assert chainrule.hann_window(3, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize(
+    "array", [np.array(["a", "b"]), np.array([None, 1], dtype=object), np.array([1, 2], dtype="datetime64[s]"), np.array(b"x")]
+)
+@pytest.mark.parametrize("make", ["tensor", "as_tensor", "from_numpy"])
+def test_arrays_of_strings_objects_and_dates_are_refused_as_pytorch_refuses_them(array, make):
+    for lib in (chainrule, torch):
+        with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy"):
+            getattr(lib, make)(array)

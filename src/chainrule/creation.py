@@ -70,6 +70,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype):
+        dtypes.check_convertible(data.dtype)
         return tensor_from_array(data)
     return tensor(data, dtype=dtype)
 

@@ -167,7 +167,7 @@ def infer_dtype(data):
     array = xp.asarray(data)
     kind = array.dtype.kind
     if isinstance(data, xp.ndarray) or isinstance(data, xp.generic):
-        return array.dtype
+        return check_convertible(array.dtype)
     if kind == "f":
         return _default_float
     if kind in "iu":
@@ -175,6 +175,17 @@ def infer_dtype(data):
     if kind == "b":
         return bool_
     raise TypeError(f"can't convert data of type {array.dtype} to a tensor")
+
+
+def check_convertible(numpy_dtype):
+    """``numpy_dtype`` itself when a tensor can hold it (numbers and booleans); else PyTorch's
+    TypeError (an array of strings, objects or dates)."""
+    if numpy_dtype.kind not in "biuf":
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{numpy_dtype.type.__name__}. The only supported types are: "
+            f"float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
+        )
+    return numpy_dtype
 
 
 def scalar_result_dtype(tensor_dtype, scalar):

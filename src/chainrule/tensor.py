@@ -54,6 +54,7 @@ def from_numpy(array):
     """A tensor sharing memory with the NumPy array ``array``, keeping its dtype (no copy)."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtypes.check_convertible(array.dtype)
     return tensor_from_array(array)
 
 
