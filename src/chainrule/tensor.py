@@ -55,7 +55,25 @@ def from_numpy(array):
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     dtypes.check_convertible(array.dtype)
+    if not array.flags.writeable and not _read_only_warned:
+        _warn_read_only()
     return tensor_from_array(array)
+
+
+_read_only_warned = False
+
+
+def _warn_read_only():
+    """PyTorch's warning, once per process, for ``from_numpy`` of an array that is not writable."""
+    global _read_only_warned
+    _read_only_warned = True
+    warnings.warn(
+        "The given NumPy array is not writable: writing into this tensor in place will raise an error. You may want "
+        "to copy the array to protect its data or make it writable before converting it to a tensor. This type of "
+        "warning will be suppressed for the rest of this program.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 class Tensor:

@@ -124,3 +124,17 @@ def test_writing_into_an_expanded_tensor_is_pytorchs_runtime_error(write):
         with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single memory location"):
             write(expanded)
     assert chainrule.ones(3).expand(2, 3).clone().add_(1).tolist() == [[2.0] * 3] * 2  # the remedy the message names
+
+
+def test_a_read_only_numpy_array_warns_on_from_numpy_and_refuses_in_place_writes(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules["chainrule.tensor"], "_read_only_warned", False)  # (chainrule.tensor is the function)
+    frozen = np.ones(3, dtype=np.float32)
+    frozen.flags.writeable = False
+    with pytest.warns(UserWarning, match="The given NumPy array is not writable"):  # PyTorch warns too, once
+        tensor = chainrule.from_numpy(frozen)
+    for write in (lambda: tensor.add_(1), lambda: tensor.__setitem__(0, 5.0), lambda: tensor.zero_()):
+        with pytest.raises(RuntimeError, match="NumPy array that is not writable.*clone"):
+            write()
+    assert tensor.tolist() == [1.0, 1.0, 1.0] and (tensor.clone().add_(1)).tolist() == [2.0, 2.0, 2.0]

@@ -26,7 +26,7 @@ from chainrule.backend import add_at, as_array, combine_at, is_writable, ndarray
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import Where, selected
-from chainrule.ops.inplace import records_in_place, shared_memory_error, write_in_place
+from chainrule.ops.inplace import records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import made_from_arguments
 from chainrule.ops.op import Op
@@ -317,8 +317,8 @@ def _write_at(target, key, value, repeats, accumulate):
     except IndexError as error:
         raise _index_error(error, target.shape) from None
     except ValueError:
-        if not is_writable(target):  # an expanded tensor: NumPy's broadcast arrays are read-only
-            raise shared_memory_error(target) from None
+        if not is_writable(target):  # an expanded tensor (NumPy's broadcast arrays are read-only), or from_numpy's
+            raise unwritable_error(target) from None
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
             f"to indexing result of shape {list(target[key].shape)}"

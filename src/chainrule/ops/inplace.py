@@ -17,8 +17,8 @@ from chainrule.tensor import Tensor, tensor_from_array
 
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
-    if not is_writable(tensor.array) and has_repeated_elements(tensor.array):  # x.expand(...).add_(1)
-        raise shared_memory_error(tensor.array)
+    if not is_writable(tensor.array):  # x.expand(...).add_(1), or from_numpy of a read-only array
+        raise unwritable_error(tensor.array)
     recording = records_in_place(tensor, args)
     if recording and tensor._requires_grad and tensor.grad_fn is None:
         raise RuntimeError(
@@ -52,12 +52,19 @@ def write_in_place(tensor, operation, *args, **kwargs):
     return tensor
 
 
-def shared_memory_error(array):
-    """PyTorch's error for a write into a tensor whose elements share memory (``expand``'s)."""
+def unwritable_error(array):
+    """The error for a write into a read-only array: PyTorch's where elements share memory
+    (``expand``'s), else one naming the read-only NumPy array (``from_numpy`` of one)."""
+    if has_repeated_elements(array):
+        return RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            f"location (an expanded tensor of shape {list(array.shape)}, strides {list(element_strides(array))}). "
+            "Please clone() the tensor before performing the operation."
+        )
     return RuntimeError(
-        "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-        f"location (an expanded tensor of shape {list(array.shape)}, strides {list(element_strides(array))}). "
-        "Please clone() the tensor before performing the operation."
+        f"a tensor of shape {list(array.shape)} holds a NumPy array that is not writable (from_numpy of a "
+        f"read-only array): writing into it in place is refused. Copy it first (x = x.clone()), or make the array "
+        f"writable before from_numpy"
     )
 
 
