@@ -1,6 +1,8 @@
 """Factories added for PyTorch parity: logspace, the deprecated range (and its warning), asarray
 (sharing memory as PyTorch does), the signal windows (hann_window...), and the global generator's
 state (get_rng_state / set_rng_state)."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -115,3 +117,17 @@ def test_arrays_of_strings_objects_and_dates_are_refused_as_pytorch_refuses_them
     for lib in (chainrule, torch):
         with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy"):
             getattr(lib, make)(array)
+
+
+@pytest.mark.parametrize("call", [lambda lib, t: lib.tensor(t), lambda lib, t: t.new_tensor(t)])
+def test_a_tensor_made_from_a_tensor_warns_with_pytorchs_advice(call):
+    messages = []
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            copy = call(lib, lib.ones(2, requires_grad=True))
+        messages.append([str(warning.message) for warning in caught])
+        assert not copy.requires_grad
+        if lib is chainrule:
+            assert [warning.filename for warning in caught] == [__file__]
+    assert messages[0] == messages[1]

@@ -7,6 +7,7 @@ import math
 import warnings
 
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
@@ -53,6 +54,7 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     NumPy arrays keep theirs. ``name`` labels the tensor in graph drawings and traces.
     """
     if isinstance(data, Tensor):
+        warn_copy_construct("torch.tensor(sourceTensor)")
         array = data.array.copy() if dtype is None else data.array.astype(dtype)
     else:
         raw = _to_raw(data)
@@ -60,6 +62,14 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     result = _finish(array, requires_grad, device)
     result.name = name
     return result
+
+
+def warn_copy_construct(call):
+    """PyTorch's warning for a tensor made from a tensor by ``call`` (it copies, and leaves the graph)."""
+    warn_at_caller(
+        "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+        f"sourceTensor.detach().clone().requires_grad_(True), rather than {call}."
+    )
 
 
 @public(method=False)

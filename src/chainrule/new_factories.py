@@ -9,7 +9,7 @@ These are the functions behind the Tensor methods of the same names.
 """
 from chainrule import creation
 from chainrule.ops.registry import install_method
-from chainrule.tensor import Size
+from chainrule.tensor import Size, Tensor
 
 
 def _size(size):
@@ -19,6 +19,9 @@ def _size(size):
 
 def new_tensor(tensor, data, dtype=None, device=None, requires_grad=False):
     """A copy of ``data`` with ``tensor``'s dtype (or ``dtype``), out of any graph."""
+    if isinstance(data, Tensor):  # PyTorch's advice, under this method's name
+        creation.warn_copy_construct("tensor.new_tensor(sourceTensor)")
+        data = data.array
     return creation.tensor(data, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
 
 
