@@ -257,9 +257,9 @@ def test_backend_switches_read_and_restore_as_pytorchs():
 
 
 def test_set_default_tensor_type_sets_the_default_dtype_as_pytorch(monkeypatch):
-    import chainrule.legacy_types
+    import chainrule.caller_warnings
 
-    monkeypatch.setattr(chainrule.legacy_types, "_deprecation_told", False)
+    monkeypatch.setattr(chainrule.caller_warnings, "_given", set())
     with pytest.warns(UserWarning, match="set_default_tensor_type\\(\\) is deprecated"):  # once per process, as PyTorch
         chainrule.set_default_tensor_type("torch.DoubleTensor")
     try:

@@ -172,10 +172,10 @@ def test_get_device_module_and_the_cpu_module():
 
 def test_warn_always_repeats_the_warnings_given_once(monkeypatch):
     import math
-    import sys
 
-    tensor_module = sys.modules["chainrule.tensor"]
-    monkeypatch.setattr(tensor_module, "_scalar_of_graph_warned", True)  # given once already
+    from chainrule import caller_warnings
+
+    monkeypatch.setattr(caller_warnings, "_given", {"scalar of a graph"})  # given once already
     loss = chainrule.tensor(1.0, requires_grad=True) * 2
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -208,11 +208,10 @@ def test_module_load_copies_into_the_parameter_or_gives_the_value_itself_as_pyto
 
 def test_float_of_a_tensor_requiring_grad_warns_once_as_pytorch(monkeypatch):
     import math
-    import sys
 
-    tensor_module = sys.modules["chainrule.tensor"]  # the module (chainrule.tensor is the factory)
+    from chainrule import caller_warnings
 
-    monkeypatch.setattr(tensor_module, "_scalar_of_graph_warned", False)
+    monkeypatch.setattr(caller_warnings, "_given", set())
     loss = chainrule.tensor(2.0, requires_grad=True) * 1.5
     with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar") as caught:
         assert math.exp(loss) == pytest.approx(math.exp(3.0))
@@ -221,7 +220,7 @@ def test_float_of_a_tensor_requiring_grad_warns_once_as_pytorch(monkeypatch):
         warnings.simplefilter("error")
         float(loss)  # once per process
         assert loss.item() == 3.0 and int(loss) == 3
-        monkeypatch.setattr(tensor_module, "_scalar_of_graph_warned", False)
+        monkeypatch.setattr(caller_warnings, "_given", set())
         float(loss.detach())  # no grad: no warning
 
 

@@ -10,9 +10,8 @@ Old course code still writes them::
 They are not subclasses of Tensor: as in PyTorch, ``isinstance`` asks the tensor's dtype (the
 metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of that dtype.
 """
-import warnings
-
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_once
 from chainrule.backend import xp
 from chainrule.ops.registry import install_method
 from chainrule.device import check_device
@@ -113,22 +112,15 @@ def new(self, *data, device=None):
 install_method("new", new)
 
 
-_deprecation_told = False
-
-
 def set_default_tensor_type(t):
     """Make the dtype of the floating legacy type ``t`` (``chainrule.DoubleTensor``, or its name
     ``'torch.DoubleTensor'`` as old course code writes it) the default floating dtype: PyTorch's
     older ``set_default_dtype``, deprecated there (it warns once per process, as PyTorch does)."""
-    global _deprecation_told
-    if not _deprecation_told:
-        _deprecation_told = True
-        warnings.warn(
-            "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() and "
-            "torch.set_default_device() as alternatives.",
-            UserWarning,
-            stacklevel=2,
-        )
+    warn_once(
+        "set_default_tensor_type",
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() and "
+        "torch.set_default_device() as alternatives.",
+    )
     if isinstance(t, str):
         if ".cuda." in t:
             raise TypeError(f"type {t} not available. chainrule computes on the CPU: use {t.replace('.cuda', '')}")

@@ -156,6 +156,8 @@ def pin_memory(self, device=None):
 
 
 install_method("pin_memory", pin_memory)
+
+
 def share_memory_(self):
     """Move the tensor's values to memory shared with the processes this one forks later (Hogwild
     training: every process updates the one model), in place; returns the tensor. A process started

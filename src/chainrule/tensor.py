@@ -12,10 +12,10 @@ operations (``x + y``, ``x.exp()``, ``x.sum(0)``, ``x[0]``, ``x.add_(y)``) are d
 ``chainrule/ops/``, whose registration (``ops/registry.py``) installs them here as methods and
 operators, so a reader finds each operation's forward and backward side by side in one place.
 """
-import warnings
 import weakref
 
-from chainrule import dtypes, settings
+from chainrule import dtypes
+from chainrule.caller_warnings import warn_once
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
 from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
@@ -55,25 +55,14 @@ def from_numpy(array):
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     dtypes.check_convertible(array.dtype)
-    if not array.flags.writeable and not _read_only_warned:
-        _warn_read_only()
+    if not array.flags.writeable:  # PyTorch's warning, once per process
+        warn_once(
+            "from_numpy of a read-only array",
+            "The given NumPy array is not writable: writing into this tensor in place will raise an error. You may "
+            "want to copy the array to protect its data or make it writable before converting it to a tensor. This "
+            "type of warning will be suppressed for the rest of this program.",
+        )
     return tensor_from_array(array)
-
-
-_read_only_warned = False
-
-
-def _warn_read_only():
-    """PyTorch's warning, once per process, for ``from_numpy`` of an array that is not writable."""
-    global _read_only_warned
-    _read_only_warned = True
-    warnings.warn(
-        "The given NumPy array is not writable: writing into this tensor in place will raise an error. You may want "
-        "to copy the array to protect its data or make it writable before converting it to a tensor. This type of "
-        "warning will be suppressed for the rest of this program.",
-        UserWarning,
-        stacklevel=3,
-    )
 
 
 class Tensor:
@@ -375,8 +364,12 @@ class Tensor:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __float__(self):
-        if self._requires_grad:
-            _warn_scalar_of_graph()
+        if self._requires_grad:  # PyTorch's warning, once per process: the number leaves the graph
+            warn_once(
+                "scalar of a graph",
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                "Consider using tensor.detach() first.",
+            )
         return float(self.item())
 
     def __int__(self):
@@ -501,23 +494,6 @@ def check_dim(dim, ndim, operation):
     return dim % rank
 
 
-
-
-_scalar_of_graph_warned = False
-
-
-def _warn_scalar_of_graph():
-    """PyTorch's warning, once per process, for ``float(t)`` of a tensor that requires grad: the
-    number leaves the graph (``math.exp(loss)`` is not differentiated)."""
-    global _scalar_of_graph_warned
-    if not _scalar_of_graph_warned or settings.is_warn_always_enabled():
-        _scalar_of_graph_warned = True
-        warnings.warn(
-            "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-            "Consider using tensor.detach() first.",
-            UserWarning,
-            stacklevel=3,
-        )
 
 
 _CPU, _META = device("cpu"), device("meta")

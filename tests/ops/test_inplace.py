@@ -127,9 +127,9 @@ def test_writing_into_an_expanded_tensor_is_pytorchs_runtime_error(write):
 
 
 def test_a_read_only_numpy_array_warns_on_from_numpy_and_refuses_in_place_writes(monkeypatch):
-    import sys
+    from chainrule import caller_warnings
 
-    monkeypatch.setattr(sys.modules["chainrule.tensor"], "_read_only_warned", False)  # (chainrule.tensor is the function)
+    monkeypatch.setattr(caller_warnings, "_given", set())
     frozen = np.ones(3, dtype=np.float32)
     frozen.flags.writeable = False
     with pytest.warns(UserWarning, match="The given NumPy array is not writable"):  # PyTorch warns too, once

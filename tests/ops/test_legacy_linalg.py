@@ -9,7 +9,7 @@ import torch
 from hypothesis import strategies as st
 
 import chainrule
-from chainrule.ops import legacy_linalg
+from chainrule import caller_warnings
 from tests.ops.oracle import library_case, table_test
 from tests.ops.test_decompositions import positive_definite, rectangular, square, system, weighted, well_conditioned
 
@@ -102,7 +102,7 @@ def test_chain_matmul_needs_a_matrix():
     ],
 )
 def test_deprecated_functions_warn_once_at_the_callers_line_naming_the_replacement(call, monkeypatch):
-    monkeypatch.setattr(legacy_linalg, "_warned", set())
+    monkeypatch.setattr(caller_warnings, "_given", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         call(chainrule)

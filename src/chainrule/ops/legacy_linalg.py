@@ -8,7 +8,7 @@ deprecated warn once per process, as PyTorch does, naming the replacement.
 """
 from chainrule import linalg
 from chainrule.backend import xp
-from chainrule.caller_warnings import warn_at_caller
+from chainrule.caller_warnings import warn_once
 from chainrule.ops.registry import public
 from chainrule.return_types import return_type
 from chainrule.tensor import tensor_from_array
@@ -18,14 +18,9 @@ qr_result = return_type("qr", ["Q", "R"])
 lu_with_info_result = return_type("_lu_with_info", ["LU", "pivots", "info"])
 triangular_solve_result = return_type("triangular_solve", ["solution", "cloned_coefficient"])
 
-_warned = set()
-
-
 def _deprecated(name, replacement, advice=""):
     """PyTorch's warning, once per process."""
-    if name not in _warned:
-        _warned.add(name)
-        warn_at_caller(f"torch.{name} is deprecated{replacement} and will be removed in a future PyTorch release.{advice}")
+    warn_once(f"torch.{name}", f"torch.{name} is deprecated{replacement} and will be removed in a future PyTorch release.{advice}")
 
 
 @public
