@@ -212,7 +212,7 @@ def is_shared_memory(array):
     """Whether ``array``'s memory is a shared mapping ``shared_copy`` made."""
     while isinstance(array, ndarray) and array.base is not None:
         array = array.base
-    return isinstance(array, mmap.mmap) or (isinstance(array, memoryview) and isinstance(array.obj, mmap.mmap))
+    return isinstance(array, memoryview) and isinstance(array.obj, mmap.mmap)  # frombuffer keeps a memoryview
 
 
 def first_element_address(array):
