@@ -1202,24 +1202,3 @@ def test_a_compiled_module_is_a_module_holding_the_original_as_pytorchs_optimize
         compiled.train()
         results.append(len(list(compiled.parameters())))
     assert results == [4, 4]
-
-
-def test_a_compiled_module_trains_with_backward_outside_as_eagerly():
-    weights = None
-    for compiled in (False, True):
-        chainrule.manual_seed(0)
-        model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(), chainrule.nn.Linear(4, 1))
-        run = chainrule.compile(model) if compiled else model
-        optimizer = chainrule.optim.SGD(run.parameters(), lr=0.1)
-        inputs = chainrule.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the compiled call runs eagerly: its backward is outside it
-            for _ in range(3):
-                optimizer.zero_grad()
-                run(inputs).pow(2).mean().backward()
-                optimizer.step()
-        current = [parameter.detach().numpy().copy() for parameter in model.parameters()]
-        if weights is not None:
-            for ours, eager in zip(current, weights):
-                np.testing.assert_array_equal(ours, eager)
-        weights = current

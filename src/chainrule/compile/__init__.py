@@ -30,6 +30,10 @@ tensor mid-step, random numbers drawn outside an operation, a change made in pla
 operation)
 makes the function run eagerly from then on, with one warning naming the line; ``fullgraph=True``
 raises ``Unsupported`` there instead.
+
+A call that returns tensors whose backward comes later (``model = chainrule.compile(model)``, then
+``loss_fn(model(x), y).backward()``) has that backward recorded too, from stand-in gradients, and
+its outputs get one node that runs it (``deferred_backward.py``).
 """
 from chainrule.compile.compiled import CompiledFunction
 from chainrule.compile.optimized_module import OptimizedModule

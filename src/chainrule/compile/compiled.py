@@ -18,6 +18,7 @@ import weakref
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.compile import replay
+from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.recorder import NESTING, Recorder
 from chainrule.compile.rolling import roll
 from chainrule.nn.module import Module
@@ -48,6 +49,7 @@ class Recording:
         self.program = namespace["program"]
         exec(compile(_guard_source(recorder.guards), f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
         self._guard = namespace["guard"]
+        self.calls = recorder.deferred[2] if recorder.deferred is not None else None  # outputs' backward to come
 
     def applies(self, function, args, kwargs):
         try:
@@ -102,6 +104,8 @@ class CompiledFunction:
         key = _signature(args, kwargs)
         for recording in self.recordings.get(key, ()):
             if recording.applies(self.function, args, kwargs):
+                if recording.calls is not None and recording.calls.busy():
+                    return self.function(*args, **kwargs)  # the last call's backward is still to come
                 return recording.program(args, kwargs)
         if self.recordings and CompiledFunction.stance == "eager_on_recompile":
             return self.function(*args, **kwargs)
@@ -129,8 +133,11 @@ class CompiledFunction:
             _uninstall(saved)
         if recorder.failure is not None:
             self._run_eagerly(f"it {recorder.failure}")
-        else:
-            self.recordings.setdefault(key, []).append(Recording(recorder, self.__name__))
+            return result
+        self.recordings.setdefault(key, []).append(Recording(recorder, self.__name__))
+        if recorder.deferred is not None:
+            outputs, leaves, _ = recorder.deferred
+            return first_outputs(result, outputs, leaves)
         return result
 
     def _run_eagerly(self, reason):

@@ -26,15 +26,17 @@ from itertools import count
 import chainrule
 from chainrule.autograd import anomaly
 from chainrule.autograd import function as function_module
+from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import ndarray, xp
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable
+from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import default_generator
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks
 
 _PACKAGE = os.path.dirname(chainrule.__file__)
@@ -76,6 +78,8 @@ class Recorder:
         self._whole_calls = set()  # the positions of the lines that replay a call whole (it may read any .grad)
         self._unshared_accumulations = []  # (position, the parameter's expression, the gradient's name)
         self._update_lines = set()  # the positions of the optimizers' per-parameter updates
+        self._deferred_grads = None  # id(leaf) -> name of its gradient, while a backward for later is recorded
+        self.deferred = None  # (outputs, leaves, DeferredCalls) when the call returns outputs whose backward comes later
         arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
         for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
             self._tensor_exprs[id(tensor)] = expr
@@ -342,23 +346,13 @@ class Recorder:
         self._verify_state()
         if self.failure is not None:
             return run_backward(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
-        pending = {}
-        accumulated = []
-        for output, grad in zip(outputs, grad_outputs):
-            node, output_nr = gradient_edge(output)
-            self._add_pending(pending, node, output_nr, self._tensor_value(grad))
+        pending = self._pending_from(outputs, grad_outputs)
         self._emit("with plain_backward():", "backward(): grad mode off, inf and nan pass silently")
         opening = len(self.lines)
         self.indent += 1
-
-        def watch(node, grads, input_grads):
-            if self.failure is None:
-                self._backward_node(node, grads, input_grads, pending, accumulated)
-            if observer is not None:
-                observer(node, grads, input_grads)
-
+        accumulated = []
         try:
-            self._unrecorded(run_backward, outputs, grad_outputs, retain_graph, create_graph, capture, watch)
+            self._watched(run_backward, outputs, grad_outputs, retain_graph, capture, observer, pending, accumulated)
         finally:
             self.indent -= 1
         if len(self.lines) == opening:  # nothing to replay (no gradient reached a leaf)
@@ -369,10 +363,108 @@ class Recorder:
                 self._value_of_tensor.pop(id(variable.grad), None)
         self._take_snapshot()
 
+    def _pending_from(self, outputs, grad_outputs):
+        """The engine's first pending gradients: each output's, by the program's name for it."""
+        pending = {}
+        for output, grad in zip(outputs, grad_outputs):
+            node, output_nr = gradient_edge(output)
+            self._add_pending(pending, node, output_nr, self._tensor_value(grad))
+        return pending
+
+    def _watched(self, run_backward, outputs, grad_outputs, retain_graph, capture, observer, pending, accumulated):
+        """Run the backward pass eagerly, writing each node's backward into the program as it runs."""
+
+        def watch(node, grads, input_grads):
+            if self.failure is None:
+                self._backward_node(node, grads, input_grads, pending, accumulated)
+            if observer is not None:
+                observer(node, grads, input_grads)
+
+        self._unrecorded(run_backward, outputs, grad_outputs, retain_graph, False, capture, watch)
+
+    def _defer_backward(self, outputs):
+        """The call returns ``outputs`` whose backward comes later, outside it (``model =
+        torch.compile(model)``; ``loss = loss_fn(model(x), y)``; ``loss.backward()``).
+
+        Their backward is recorded now, from stand-in gradients, into ``backward_of_call``: a
+        function inside the program that reads the forward's values it needs from the program's
+        own locals, and returns the gradient of each leaf the outputs reach (parameters, arguments
+        that require grad). The program gives its outputs one ``CompiledFunctionBackward`` node
+        whose backward is that function: ``loss.backward()`` runs it, and the engine adds what it
+        returns into each leaf's ``.grad`` as eagerly (hooks included)."""
+        if self._backpropagated or self._whole_calls:
+            self.fail("returns a tensor that requires grad after a backward or an optimizer step inside the call")
+            return
+        leaves = self._leaves_reached(outputs)
+        if leaves is None:
+            return
+        grad_names = [self._new_name("g") for _ in outputs]
+        self._emit(f"def backward_of_call({', '.join(grad_names)}):", "loss.backward() outside the call runs this")
+        self.indent += 1
+        stand_ins = []
+        for output, name in zip(outputs, grad_names):
+            stand_in = tensor_from_array(xp.ones(output.array.shape, output.array.dtype))  # any values do: none is read
+            self._name_tensor(stand_in, name)
+            stand_ins.append(stand_in)
+        self._deferred_grads = {}
+        pending = self._pending_from(outputs, stand_ins)
+        try:  # a dry run: capture={} keeps every .grad as it is, and runs no leaf's hooks
+            self._watched(run_backward, outputs, stand_ins, True, {}, None, pending, [])
+        finally:
+            grads = [self._deferred_grads.get(id(variable)) or "None" for variable in leaves]
+            self._deferred_grads = None
+        self._emit(f"return ({', '.join(grads)},)", "the gradient of each leaf, which the engine accumulates")
+        self.indent -= 1
+        if self.failure is not None:
+            return
+        values = ", ".join(self._tensor_value(output) for output in outputs)
+        exprs = ", ".join(self._tensor_expr(variable) for variable in leaves)
+        calls = DeferredCalls()
+        self._emit(
+            f"outputs = with_backward_of_call({self._constant(calls, 'calls')}, ({values},), backward_of_call, ({exprs},))",
+            "the outputs, with one node (CompiledFunctionBackward) between them and the leaves",
+        )
+        for position, output in enumerate(outputs):
+            self._tensor_exprs[id(output)] = f"outputs[{position}]"
+        self.deferred = (outputs, leaves, calls)
+
+    def _leaves_reached(self, outputs):
+        """The leaves the graph of ``outputs`` reaches, in a fixed order; None (and the recording
+        fails) where that backward cannot be replayed later: a node made before the call (the input
+        is an earlier layer's output), hooks on a node, a leaf made during the call."""
+        leaves, seen = [], set()
+        stack = [output.grad_fn for output in outputs]
+        while stack:
+            node = stack.pop()
+            if node is None or node in seen:
+                continue
+            seen.add(node)
+            if type(node) is AccumulateGrad:
+                if node._node_hooks is not None or self._tensor_expr(node.variable) is None:
+                    self.fail("returns a tensor whose gradient reaches a tensor made during the call, or a node with hooks")
+                    return None
+                leaves.append(node.variable)
+                continue
+            if node not in self._contexts:
+                self.fail(
+                    f"returns a tensor computed from {node.name()}, made before the call (a tensor with history "
+                    f"passed in): compile the whole model, or pass it detached"
+                )
+                return None
+            if node._output_hooks or node._retained or node._node_hooks is not None:
+                self.fail(f"has hooks or retain_grad on {node.name()} or an output of it")
+                return None
+            stack.extend(reversed(node.next_nodes))
+        return leaves
+
     def _backward_node(self, node, grads, input_grads, pending, accumulated):
         names = pending.pop(node, None) or [None] * len(grads)
         if type(node) is AccumulateGrad:
             variable = node.variable
+            if self._deferred_grads is not None:  # a backward recorded for later: the leaf's gradient is returned
+                if names[0] is not None:
+                    self._deferred_grads[id(variable)] = names[0]
+                return
             expr = self._tensor_expr(variable)
             if expr is None or variable._hooks or variable._post_accumulate_grad_hooks or node._node_hooks is not None:
                 self.fail("accumulates a gradient into a tensor made during the call, or one with hooks")
@@ -621,6 +713,13 @@ class Recorder:
         self._check_random()
         self._verify_state()
         if self.failure is None:
+            waiting = {
+                id(tensor): tensor for tensor in _tensors_in(result)
+                if tensor._requires_grad and tensor.grad_fn is not None and id(tensor.grad_fn) not in self._backpropagated
+            }
+            if waiting:
+                self._defer_backward(list(waiting.values()))
+        if self.failure is None:
             returned = self._returned(result)
             self._emit(f"return {returned}")
             self._gradients_cleared_unseen()
@@ -663,9 +762,6 @@ class Recorder:
 
     def _returned(self, value):
         if isinstance(value, Tensor):
-            if value._requires_grad and value.grad_fn is not None and id(value.grad_fn) not in self._backpropagated:
-                self.fail("returns a tensor that requires grad, whose backward is not in the function (use no_grad, or call backward inside)")
-                return "None"
             expr = self._tensor_exprs.get(id(value))
             if expr is not None:
                 return expr
@@ -789,7 +885,7 @@ _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 # Names a constant may not take besides the builtins (programs, guards and inlined bodies call them)
 # and the program's array names: the program's runtime, "_", the parameters of the program and the
 # guard, and the guard's own variable. (The guard's other locals begin with "_", which no constant does.)
-_RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", *dir(builtins)}
+_RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "backward_of_call", *dir(builtins)}
 
 
 def _may_name_a_constant(name):
@@ -812,6 +908,18 @@ def argument_tensors(arguments, depth=0):
             yield from argument_tensors([(item, f"{expr}[{index}]") for index, item in enumerate(value)], depth + 1)
         elif depth < NESTING and type(value) is dict and all(type(key) is str for key in value):
             yield from argument_tensors([(item, f"{expr}[{key!r}]") for key, item in value.items()], depth + 1)
+
+
+def _tensors_in(value, depth=0):
+    """The tensors a function returned: alone, or in tuples, lists and dicts."""
+    if isinstance(value, Tensor):
+        yield value
+    elif depth < NESTING and isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _tensors_in(item, depth + 1)
+    elif depth < NESTING and isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors_in(item, depth + 1)
 
 
 def _is_simple(value):

@@ -7,6 +7,7 @@ but no node, no tensor and no dependency count is made per call.
 """
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
+from chainrule.compile.deferred_backward import with_backward_of_call
 from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray, xp
 from chainrule.dtypes import get_default_dtype
 from chainrule.ops.op import OpNode
@@ -158,6 +159,7 @@ RUNTIME = {
     "only_gradient": only_gradient,
     "plain_backward": plain_backward,
     "tensor_from_array": tensor_from_array,
+    "with_backward_of_call": with_backward_of_call,
     "unrecorded": UnrecordedContext(),
     "WatchedHooks": WatchedHooks,  # read by the guards
     "get_default_dtype": get_default_dtype,

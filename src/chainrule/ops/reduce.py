@@ -611,19 +611,28 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def _index_of_extreme(x, dim, keepdim, pick_index, operation):
+    """The index tensor, computed as one call on the array (that a compiled program repeats)."""
     if dim is None:
         if x.array.size == 0:
             raise IndexError(
                 f"{operation}(): Expected reduction dim to be specified for input.numel() == 0 (input "
                 f"shape {tuple(x.array.shape)}); pass dim=..."
             )
-        index = as_array(pick_index(x.array), dtypes.int64)
-        return tensor_from_array(index.reshape((1,) * x.array.ndim) if keepdim else index)
+        return computed_without_gradient(_index_in_flattened, (x,), {"pick_index": pick_index, "keepdim": keepdim})
     axis = one_axis(x, dim, operation)
     require_nonempty(x, (axis,) if x.array.ndim else (), operation)
-    work, axis = along_one_axis(x.array, axis)
-    indices = as_array(pick_index(work, axis=axis, keepdims=keepdim and x.array.ndim > 0), dtypes.int64)
-    return tensor_from_array(indices.reshape(()) if x.array.ndim == 0 else indices)
+    return computed_without_gradient(_index_along, (x,), {"pick_index": pick_index, "axis": axis, "keepdim": keepdim})
+
+
+def _index_in_flattened(array, pick_index, keepdim):
+    index = as_array(pick_index(array), dtypes.int64)
+    return index.reshape((1,) * array.ndim) if keepdim else index
+
+
+def _index_along(array, pick_index, axis, keepdim):
+    work, axis = along_one_axis(array, axis)
+    indices = as_array(pick_index(work, axis=axis, keepdims=keepdim and array.ndim > 0), dtypes.int64)
+    return indices.reshape(()) if array.ndim == 0 else indices
 
 
 @public
