@@ -44,7 +44,7 @@ def test_workers_yield_the_batches_of_num_workers_0_in_order(shuffle, batch_size
     after_in_process = chainrule.rand(3).tolist()
     chainrule.manual_seed(3)
     with_workers = epochs(DataLoader(SlowSquares(), num_workers=3, **options))
-    assert chainrule.rand(3).tolist() == after_in_process, "workers draw nothing from the main generator"
+    assert chainrule.rand(3).tolist() == after_in_process, "one base seed per epoch, workers or not, as PyTorch"
     assert len(with_workers[0]) == len(in_process[0])
     for epoch_in_process, epoch_with_workers in zip(in_process, with_workers):
         for (samples, _), (worker_samples, _) in zip(epoch_in_process, epoch_with_workers):

@@ -143,6 +143,16 @@ class NumpyRandomness:
             permutations = [stream.permutation(size) for _ in range(-(-sampler.num_samples // size))]
             return iter(np.concatenate(permutations)[: sampler.num_samples].tolist())
 
+        def random_(self, low=0, high=None, *, generator=None):
+            if high is None:  # chainrule's bounds: [0, low), or [0, iinfo.max) / [0, 2^mantissa] / {0, 1}
+                dtype = np.dtype(str(self.dtype).removeprefix("torch."))
+                bound = 2 ** (np.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else 2 if dtype.kind == "b" else int(np.iinfo(dtype).max)
+                low, high = (0, low) if low else (0, bound)
+            values = np.asarray(randomness.stream(generator).integers(low, high, tuple(self.shape)))
+            with torch.no_grad():
+                return self.copy_(torch.from_numpy(values))
+
+        torch.Tensor.random_ = random_
         torch.manual_seed = torch.random.manual_seed = manual_seed
         torch.rand, torch.randn, torch.randint, torch.randperm, torch.normal = rand, randn, randint, randperm, normal
         torch.rand_like, torch.randn_like = like(rand), like(randn)

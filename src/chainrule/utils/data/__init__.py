@@ -3,7 +3,7 @@
 ``TensorDataset(X, y)`` holds samples, ``DataLoader(dataset, batch_size=64, shuffle=True)``
 iterates over them in mini-batches, ``random_split`` makes a train / validation split.
 """
-from chainrule.utils.data.collate import default_collate, default_convert
+from chainrule.utils.data._utils.collate import default_collate, default_convert
 from chainrule.utils.data.dataloader import DataLoader
 from chainrule.utils.data.dataset import (
     ChainDataset,
@@ -24,7 +24,7 @@ from chainrule.utils.data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-from chainrule.utils.data.worker import get_worker_info
+from chainrule.utils.data._utils.worker import get_worker_info
 
 __all__ = [
     "BatchSampler",

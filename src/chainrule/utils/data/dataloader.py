@@ -1,17 +1,21 @@
 """DataLoader: iterate over a dataset in (shuffled) mini-batches."""
 import itertools
+import multiprocessing
+import os
+import warnings
 
-from chainrule import dtypes
+from chainrule import accelerator, dtypes
 from chainrule.backend import xp
-from chainrule.utils.data.collate import default_collate, default_convert
+from chainrule.creation import empty
+from chainrule.utils.data._utils.collate import default_collate, default_convert
+from chainrule.utils.data._utils.fetch import Fetcher, stream_batches
+from chainrule.utils.data._utils.worker import WorkerPool
 from chainrule.utils.data.dataset import IterableDataset
-from chainrule.utils.data.fetch import Fetcher, stream_batches
 from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
-from chainrule.utils.data.worker import load_in_workers
 
 
 # PyTorch refuses to change these once a loader exists: its sampler and batches were built from them.
-_FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset")
+_FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
 
 def _check_unspecified_for_streams(**options):
@@ -39,16 +43,19 @@ class DataLoader:
     ``batch_size=None`` yields samples one at a time. A ``TensorDataset`` with the default collation
     is gathered with one indexing per tensor per batch, with no Python loop over samples.
 
-    ``num_workers=N`` loads batches in ``N`` worker processes (``chainrule.utils.data.worker``):
+    ``num_workers=N`` loads batches in ``N`` worker processes (``chainrule.utils.data._utils.worker``):
     worth it when reading or transforming a sample is slow (files, augmentation); batches of
     in-memory tensors are fastest gathered in this process, the default ``num_workers=0``. The
-    batches are the same, in the same order, either way. ``worker_init_fn(worker_id)`` runs first in
-    each worker, ``prefetch_factor`` (default 2) batches are loaded ahead per worker,
-    ``multiprocessing_context`` picks the start method ("fork", "spawn"...; with "spawn" the dataset
-    and ``collate_fn`` must pickle), a ``timeout`` > 0 raises when a batch takes longer. Workers
-    start anew each epoch (``persistent_workers`` is accepted and changes nothing).
-    ``pin_memory`` and ``pin_memory_device`` are accepted and change nothing (there is no GPU to
-    copy to); batches always come in order, which ``in_order=False`` allows but does not require.
+    batches are the same, in the same order, either way (``in_order=False``: in the order they are
+    ready). Each ``iter(loader)`` draws a base seed from ``generator`` (or the global generator);
+    worker ``i`` seeds chainrule, ``random`` and NumPy's global generator from it and ``i``, as
+    PyTorch does, then runs ``worker_init_fn(i)``: random augmentations differ across workers and
+    epochs, and repeat under ``chainrule.manual_seed``. ``prefetch_factor`` (default 2) batches are
+    loaded ahead per worker, ``multiprocessing_context`` picks the start method ("fork", "spawn"...;
+    with "spawn" the dataset and ``collate_fn`` must pickle), a ``timeout`` > 0 raises when a batch
+    takes longer. Workers start anew each epoch, or once with ``persistent_workers=True`` (they keep
+    their seeds and their copies of the dataset). ``pin_memory`` warns, as PyTorch does without an
+    accelerator, and changes nothing (there is no GPU to copy to).
 
     An ``IterableDataset`` is read as a stream, in its own order, ``batch_size`` samples a batch
     (no shuffle, sampler or batch_sampler). With ``num_workers=N`` each worker reads its own copy of
@@ -60,7 +67,7 @@ class DataLoader:
         self,
         dataset,
         batch_size=1,
-        shuffle=False,
+        shuffle=None,
         sampler=None,
         batch_sampler=None,
         num_workers=0,
@@ -89,10 +96,13 @@ class DataLoader:
                 "prefetch_factor option could only be specified in multiprocessing. Let num_workers > 0 "
                 "to enable multiprocessing, otherwise set prefetch_factor to None."
             )
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError(f"prefetch_factor option should be non-negative, got {prefetch_factor}")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if isinstance(dataset, IterableDataset):
             _check_unspecified_for_streams(shuffle=shuffle, sampler=sampler, batch_sampler=batch_sampler)
+        shuffle = bool(shuffle)
         if sampler is not None and shuffle:
             raise ValueError(
                 "sampler option is mutually exclusive with shuffle: the sampler decides the order; "
@@ -120,17 +130,68 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = multiprocessing_context
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
         self.persistent_workers = persistent_workers
+        self.in_order = in_order
         self.generator = generator
-        self._epochs_started = 0
+        self._iterator = None
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
         self._initialized = True
+        self.check_worker_number_rationality()
+
+    @property
+    def multiprocessing_context(self):
+        """The ``multiprocessing`` context the workers start from (None: the platform's default)."""
+        return self._multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context):
+        if context is not None:
+            if self.num_workers == 0:
+                raise ValueError(
+                    "multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                    f"but got num_workers={self.num_workers}"
+                )
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(
+                        f"multiprocessing_context option should specify a valid start method in {methods!r}, "
+                        f"but got multiprocessing_context={context!r}"
+                    )
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError(
+                    "multiprocessing_context option should be a valid context object or a string specifying "
+                    f"the start method, but got multiprocessing_context={context}"
+                )
+        self._multiprocessing_context = context
+
+    def check_worker_number_rationality(self):
+        """Warn, as PyTorch does, when ``num_workers`` exceeds the CPUs this process may use."""
+        if not self.num_workers:
+            return
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if usable is None or self.num_workers > usable:
+            suggestion = (
+                f"Our suggested max number of worker in current system is {usable}"
+                f"{'' if hasattr(os, 'sched_getaffinity') else ' (`cpuset` is not taken into account)'}, "
+                "which is smaller than what this DataLoader is going to create."
+                if usable is not None
+                else "DataLoader is not able to compute a suggested max number of worker in current system."
+            )
+            warnings.warn(
+                f"This DataLoader will create {self.num_workers} worker processes in total. {suggestion} "
+                "Please be aware that excessive worker creation might get DataLoader running slow or even "
+                "freeze, lower the worker number to avoid potential slowness/freeze if necessary.",
+                stacklevel=2,
+            )
 
     def __setattr__(self, name, value):
         if getattr(self, "_initialized", False) and name in _FIXED_AFTER_INIT:
@@ -138,13 +199,22 @@ class DataLoader:
         super().__setattr__(name, value)
 
     def __iter__(self):
-        if isinstance(self.dataset, IterableDataset):
-            self._epochs_started += 1
-            if self.num_workers == 0:
-                yield from stream_batches(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
+        """One epoch: a ``_DataLoaderIterator`` (the same one again, restarted, with persistent workers)."""
+        if self.persistent_workers and self.num_workers > 0:
+            if self._iterator is None:
+                self._iterator = _DataLoaderIterator(self)
             else:
-                yield from load_in_workers(self, itertools.repeat(None), epoch=self._epochs_started)
-            return
+                self._iterator.restart(self)
+            return self._iterator
+        return _DataLoaderIterator(self)
+
+    def _epoch_batches(self, pool=None):
+        """A generator of one epoch's batches, made by ``pool`` (a ``WorkerPool``) or in this process."""
+        persistent = self.persistent_workers
+        if isinstance(self.dataset, IterableDataset):
+            if pool is None:
+                return stream_batches(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
+            return pool.batches(itertools.repeat(None), shutdown_at_end=not persistent)
         fetch = Fetcher(self.dataset, self.collate_fn, batched=self.batch_sampler is not None)
         if self.batch_sampler is None:
             tasks = iter(self.sampler)
@@ -152,11 +222,9 @@ class DataLoader:
             tasks = self._index_arrays()
         else:
             tasks = iter(self.batch_sampler)
-        self._epochs_started += 1
-        if self.num_workers == 0:
-            yield from map(fetch, tasks)
-        else:
-            yield from load_in_workers(self, tasks, epoch=self._epochs_started)
+        if pool is None:
+            return map(fetch, tasks)
+        return pool.batches(tasks, shutdown_at_end=not persistent)
 
     def _index_arrays(self):
         if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:
@@ -167,3 +235,57 @@ class DataLoader:
         if self.batch_sampler is None:
             return len(self.sampler)
         return len(self.batch_sampler)
+
+
+class _DataLoaderIterator:
+    """One pass over a DataLoader, what ``iter(loader)`` returns (PyTorch's ``_BaseDataLoaderIter``).
+
+    Making one draws the epoch's base seed from the loader's generator (or the global one), as
+    PyTorch does whatever ``num_workers``, and starts the workers; ``len()`` is the loader's.
+    """
+
+    def __init__(self, loader):
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn(
+                "pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                f"ignore pin_memory_device='{loader.pin_memory_device}'.",
+                stacklevel=3,
+            )
+        if loader.pin_memory and not accelerator.is_available():
+            warnings.warn(
+                "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory "
+                "won't be used.",
+                stacklevel=3,
+            )
+        if loader.num_workers == 0 and loader.timeout != 0:
+            raise AssertionError(
+                f"DataLoader(timeout={loader.timeout}) needs num_workers > 0: a timeout applies to waiting for "
+                "worker processes (PyTorch: _SingleProcessDataLoaderIter requires timeout == 0)"
+            )
+        if loader.num_workers > 0 and loader.prefetch_factor <= 0:
+            raise AssertionError(
+                f"prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter, got "
+                f"{loader.prefetch_factor}: each worker needs a batch to load"
+            )
+        self.base_seed = empty((), dtype=dtypes.int64).random_(generator=loader.generator).item()  # as PyTorch draws it
+        self.pool = self.batches = None
+        if loader.num_workers > 0:
+            loader.check_worker_number_rationality()
+            self.pool = WorkerPool(loader, self.base_seed)
+        self.restart(loader)
+
+    def restart(self, loader):
+        """The next epoch (on the same workers: ``persistent_workers``); an unfinished one is dropped."""
+        if self.batches is not None:
+            self.batches.close()
+        self.index_sampler = loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
+        self.batches = loader._epoch_batches(self.pool)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.batches)
+
+    def __len__(self):
+        return len(self.index_sampler)

@@ -2,21 +2,22 @@
 batch of indices), ``stream_batches`` for a stream (an IterableDataset)."""
 import itertools
 
-from chainrule.utils.data.collate import default_collate
+from chainrule.utils.data._utils.collate import is_unchanged_default_collate
 from chainrule.utils.data.dataset import batch_gatherer
 
 
 class Fetcher:
     """Turns a task into what the loader yields: ``collate_fn(dataset[index])`` for one sample, or
-    ``collate_fn([dataset[i] for i in indices])`` for a batch (one indexing per tensor for a
-    TensorDataset with the default collation, ``dataset.__getitems__(indices)`` where defined).
+    ``collate_fn([dataset[i] for i in indices])`` for a batch: one indexing per tensor for a
+    TensorDataset with ``default_collate`` as it came (nothing registered in its map),
+    ``dataset.__getitems__(indices)`` where defined.
     """
 
     def __init__(self, dataset, collate_fn, batched):
         self.dataset = dataset
         self.collate_fn = collate_fn
         self.batched = batched
-        self.gather = batch_gatherer(dataset) if batched and collate_fn is default_collate else None
+        self.gather = batch_gatherer(dataset) if batched and is_unchanged_default_collate(collate_fn) else None
 
     def __call__(self, task):
         if not self.batched:
