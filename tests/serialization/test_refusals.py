@@ -73,10 +73,10 @@ def test_refuses_random_bytes_empty_files_and_npy(tmp_path):
 
 def test_refuses_code_in_torch_save_files_without_unpickling_it(tmp_path):
     torch.save({"weight": torch.ones(2), "trap": Trap()}, tmp_path / "model.pt")
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed: .*model.pt is a PyTorch file whose pickle imports .*_record_unpickling"):
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed\\. .*model.pt is a PyTorch file whose pickle imports .*_record_unpickling"):
         chainrule.load(tmp_path / "model.pt")
     torch.save({"trap": Trap()}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed: .*legacy.pt is a PyTorch file"):
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed\\. .*legacy.pt is a PyTorch file"):
         chainrule.load(tmp_path / "legacy.pt")
     assert_refused(write_bytes(tmp_path, pickle.dumps(Trap()), "plain.pkl"), "pickle")
     assert UNPICKLED == []

@@ -7,14 +7,17 @@ that PyTorch wrote with ``safetensors.torch.save_file`` loads here as ``{name: t
 
 The metadata says what the file holds:
 
-- ``format`` ``"chainrule.checkpoint"`` and ``version`` ``"2"``;
-- ``object``: for plain data (state dicts, optimizer and scheduler state: dicts, lists, tuples,
-  numbers, strings, booleans, None around tensors and arrays), its structure as JSON
-  (``chainrule.serialization.structure``). Loading it runs no code.
-- ``pickle``: for anything else (a whole Module, a custom class), the object pickled as PyTorch
-  does, with its arrays stored as entries (``chainrule.serialization.pickled``). Unpickling can run
-  code, so ``load`` refuses it unless called with ``weights_only=False``, as ``torch.load`` does
-  since PyTorch 2.6.
+- ``format`` ``"chainrule.checkpoint"`` and ``version``: ``"2"``, or ``"3"`` where the structure
+  holds one of the node kinds added in 3 (an OrderedDict, a Parameter, a set...), so that an older
+  chainrule reads what it can and says "a newer chainrule may read it" of the rest;
+- ``object``: for plain data, the values ``torch.load(weights_only=True)`` loads (state dicts,
+  optimizer and scheduler state: dicts, OrderedDicts, lists, tuples, sets, numbers, strings,
+  bytes, None, ``Size``, ``device``, dtypes around tensors, Parameters and arrays), its structure
+  as JSON (``chainrule.serialization.structure``). Loading it runs no code.
+- ``pickle``: for anything else (a whole Module, a custom class, a frozenset), the object pickled
+  as PyTorch does, with its arrays stored as entries (``chainrule.serialization.pickled``).
+  Unpickling can run code, so ``load`` refuses it unless called with ``weights_only=False``, as
+  ``torch.load`` does since PyTorch 2.6, naming the class PyTorch's weights-only unpickler names.
 
 ``load`` also reads the files PyTorch's ``torch.save`` writes, as ``torch.load(weights_only=True)``
 reads them: tensors and plain data, no code (``chainrule.serialization.pytorch_file``).
@@ -35,13 +38,14 @@ import zipfile
 from chainrule.serialization import pickled, pytorch_file
 from chainrule.serialization.atomic import write_atomically
 from chainrule.serialization.legacy_npz import read_legacy
+from chainrule.serialization.map_location import Failed as MapLocationFailed, restorer
+from chainrule.serialization.pytorch_file import unsupported_global
 from chainrule.serialization.safetensors_file import looks_like_safetensors, pack, unpack
-from chainrule.serialization.structure import Decoder, Encoder, Malformed, NotPlainData, STORABLE_DTYPES
+from chainrule.serialization.structure import Decoder, Encoder, Malformed, NotPlainData, STORABLE_DTYPES, format_version
 from chainrule.serialization.zip_archive import ZIP_SIGNATURE
-from chainrule.tensor import tensor_from_array
 
 FORMAT_NAME = "chainrule.checkpoint"
-FORMAT_VERSION = "2"
+READABLE_VERSIONS = ("2", "3")  # 3 added node kinds (Parameter, OrderedDict, set, Size, device, dtype...)
 
 # What a damaged file can make the parsers raise; load reports each as a ValueError naming the file.
 _READ_ERRORS = (
@@ -61,23 +65,34 @@ _READ_ERRORS = (
 )
 
 
-def save(obj, f, pickle_protocol=pickle.DEFAULT_PROTOCOL):
+#: The pickle protocol ``save`` uses for an object it pickles, unless given ``pickle_protocol``.
+DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
+
+# pickle.Unpickler's keyword arguments, which load passes on; with weights_only=True, encoding only.
+_PICKLE_LOAD_ARGS = ("encoding", "errors", "fix_imports", "buffers")
+
+
+def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True, _disable_byteorder_record=False):
     """Write ``obj`` to ``f`` (a path, written atomically, or a binary file object).
 
-    A state dict, or nested dicts/lists/tuples of tensors, arrays, numbers and strings, is stored as
-    data; any other object is pickled (see the module docstring). A tensor referenced twice is
-    stored once and comes back as one tensor.
+    A state dict, or nested dicts, lists, tuples and sets of tensors, arrays, numbers, strings and
+    the other values ``torch.load(weights_only=True)`` loads (see ``structure``), is stored as data;
+    any other object is pickled with ``pickle_module`` (``pickle``, or ``dill``...) at
+    ``pickle_protocol`` (see the module docstring). A tensor referenced twice is stored once and
+    comes back as one tensor. ``_use_new_zipfile_serialization`` and ``_disable_byteorder_record``
+    choose between PyTorch's own formats; chainrule writes its one format whatever they say.
+    A path whose folder does not exist raises PyTorch's RuntimeError, before anything is written.
     """
     encoder = Encoder()
     try:
         structure = encoder.encode(obj)
         arrays = encoder.arrays
-        metadata = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "object": json.dumps(structure)}
+        metadata = {"format": FORMAT_NAME, "version": format_version(structure), "object": json.dumps(structure)}
     except NotPlainData as reason:
-        content, arrays = pickled.dumps(obj, pickle_protocol)
+        content, arrays = pickled.dumps(obj, pickle_protocol, pickle_module)
         metadata = {
             "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
+            "version": "2",  # the pickled form is as version 2 wrote it
             "pickle": base64.b64encode(content).decode("ascii"),
             "pickled_because": str(reason),
         }
@@ -88,48 +103,107 @@ def save(obj, f, pickle_protocol=pickle.DEFAULT_PROTOCOL):
         write_atomically(f, content)
 
 
-def load(f, map_location=None, weights_only=True):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Read what ``save`` wrote, a safetensors file of numeric tensors, or a file PyTorch's
     ``torch.save`` wrote (its tensors and plain data); tensors on the CPU.
 
-    ``f`` is a path or a binary file object. ``map_location`` is accepted for PyTorch compatibility
-    and changes nothing (chainrule has one device). With ``weights_only=True`` (the default, and
-    ``None``) a file holding a pickled object raises ``pickle.UnpicklingError``; pass
-    ``weights_only=False`` to load it, only for a file from a source you trust. A file that can't be
-    read raises ValueError naming it and what is wrong.
+    ``f`` is a path or a binary file object. With ``weights_only=True`` (the default, and ``None``)
+    nothing the file names is imported or run: a file holding a pickled object raises
+    ``pickle.UnpicklingError`` naming the first class PyTorch's weights-only unpickler refuses;
+    pass ``weights_only=False`` to load it, only for a file from a source you trust. Unlike
+    ``torch.load``, giving ``pickle_module`` does not turn ``weights_only`` off: it is used with
+    ``weights_only=False`` only, and raises PyTorch's RuntimeError otherwise.
+
+    ``map_location`` is checked and applied as PyTorch does (``chainrule.serialization.map_location``);
+    every tensor loads onto the CPU. ``encoding`` (``"utf-8"`` by default; ``"latin1"`` or
+    ``"bytes"`` for files Python 2 wrote) decodes the Python 2 strings of PyTorch's files;
+    ``pickle_load_args`` go on to the unpickler with ``weights_only=False``. ``mmap=True`` needs a
+    path, as in PyTorch, and reads the file as usual. A file that can't be read raises ValueError
+    naming it and what is wrong.
     """
+    weights_only = weights_only is not False  # None, the default, is True: only False runs a file's code
+    if weights_only and pickle_module is not None:
+        raise RuntimeError(
+            "Can not safely load weights when explicit pickle_module is specified. chainrule.load runs "
+            "no code from a file unless called with weights_only=False (torch.load turns weights_only off "
+            "when given a pickle_module; chainrule does not): pass weights_only=False as well, only for a "
+            "file from a source you trust, or drop pickle_module."
+        )
+    pickle_module = pickle if pickle_module is None else pickle_module
+    _check_pickle_load_args(pickle_load_args, weights_only, pickle_module)
+    pickle_load_args.setdefault("encoding", "utf-8")
+    if mmap and hasattr(f, "read"):
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    restore = restorer(map_location)
     name, data = _read_bytes(f)
     try:
         kind, content = _parse(data)
     except _READ_ERRORS as error:
-        reason = str(error) if isinstance(error, Malformed) else f"it is damaged ({type(error).__name__}: {error})"
-        raise ValueError(
-            f"chainrule.load: {name} is not a checkpoint chainrule can read: {reason}. Nothing was "
-            f"loaded. chainrule.load reads files written by chainrule.save or torch.save, and safetensors "
-            f"files of numeric and bool tensors ({', '.join(STORABLE_DTYPES)})."
-        ) from error
-    if kind == "data":
-        return content
+        raise _unreadable(name, error) from error
     if kind == "pytorch":
+        if mmap and content.startswith(pytorch_file.LEGACY_START):
+            shown = f"{f}, " if isinstance(f, str) else ""
+            raise RuntimeError(
+                "mmap can only be used with files saved with "
+                f"`torch.save({shown}_use_new_zipfile_serialization=True), "
+                "please torch.save your checkpoint with this option in order to use mmap."
+            )
         try:
-            return pytorch_file.read(content, weights_only is not False, name)
+            return pytorch_file.read(content, weights_only, name, restore, pickle_module, pickle_load_args)
+        except MapLocationFailed as failed:
+            raise failed.error from None
         except _READ_ERRORS as error:
-            reason = str(error) if isinstance(error, Malformed) else f"it is damaged ({type(error).__name__}: {error})"
-            raise ValueError(f"chainrule.load: {name} is a PyTorch file chainrule can't read: {reason}. Nothing was loaded.") from error
-    pickle_bytes, arrays, reason = content
-    if weights_only is not False:
+            raise _unreadable(name, error, pytorch=True) from error
+    structure_or_pickle, arrays = content
+    try:
+        arrays = {entry: restore(array, "cpu") for entry, array in arrays.items()}
+    except MapLocationFailed as failed:
+        raise failed.error from None
+    if kind == "data":
+        try:
+            return Decoder(arrays).decode(structure_or_pickle)
+        except _READ_ERRORS as error:
+            raise _unreadable(name, error) from error
+    pickle_bytes, reason = structure_or_pickle
+    if weights_only:
         found = ", ".join(pickled.imported_names(pickle_bytes)) or "no classes"
+        refused = pickled.refused_global(pickle_bytes)
         raise pickle.UnpicklingError(
-            f"Weights only load failed: {name} holds a pickled object (saved as a pickle because "
+            f"Weights only load failed. {name} holds a pickled object (saved as a pickle because "
             f"{reason}; unpickling it would import {found}). chainrule.load(f, weights_only=True), "
             f"the default, loads tensors and plain data only. This file can still be loaded: if you "
             f"trust its source, call chainrule.load(f, weights_only=False). Unpickling can run "
             f"arbitrary code, so never do that with a file from a source you do not trust."
+            + ("" if refused is None else f"\n\tWeightsUnpickler error: {unsupported_global(refused)}")
         )
     try:
-        return pickled.loads(pickle_bytes, arrays)
+        return pickled.loads(pickle_bytes, arrays, pickle_module, **pickle_load_args)
     except (pickle.UnpicklingError, EOFError) as error:  # the pickle's own errors, not those of the code it runs
         raise ValueError(f"chainrule.load: {name} holds a damaged pickle ({type(error).__name__}: {error}). Nothing was loaded.") from error
+
+
+def _unreadable(name, error, pytorch=False):
+    """The ValueError ``load`` raises for a file it can't read, naming it and what is wrong."""
+    reason = str(error) if isinstance(error, Malformed) else f"it is damaged ({type(error).__name__}: {error})"
+    if pytorch:
+        return ValueError(f"chainrule.load: {name} is a PyTorch file chainrule can't read: {reason}. Nothing was loaded.")
+    return ValueError(
+        f"chainrule.load: {name} is not a checkpoint chainrule can read: {reason}. Nothing was loaded. "
+        f"chainrule.load reads files written by chainrule.save or torch.save, and safetensors files of "
+        f"numeric and bool tensors ({', '.join(STORABLE_DTYPES)})."
+    )
+
+
+def _check_pickle_load_args(pickle_load_args, weights_only, pickle_module):
+    """TypeError for a keyword neither load nor its unpickler takes, before the file is read."""
+    accepted = ("encoding",) if weights_only else _PICKLE_LOAD_ARGS if pickle_module is pickle else None
+    for key in pickle_load_args:
+        if accepted is not None and key not in accepted:
+            raise TypeError(
+                f"load() got an unexpected keyword argument {key!r}: it takes map_location, pickle_module, "
+                f"weights_only, mmap and the arguments of pickle's Unpickler "
+                f"({', '.join(accepted)}{' with weights_only=True' if weights_only else ''})"
+            )
 
 
 def _read_bytes(f):
@@ -141,8 +215,8 @@ def _read_bytes(f):
 
 
 def _parse(data):
-    """``("data", object)``, ``("pickle", (pickle bytes, arrays, why it was pickled))``, or
-    ``("pytorch", bytes)`` for a file ``torch.save`` wrote."""
+    """``("data", (structure, arrays))``, ``("pickle", ((pickle bytes, why it was pickled), arrays))``,
+    or ``("pytorch", bytes)`` for a file ``torch.save`` wrote."""
     if pytorch_file.is_pytorch_file(data):
         return "pytorch", data
     if data.startswith(ZIP_SIGNATURE):
@@ -154,22 +228,22 @@ def _parse(data):
             FutureWarning,
             stacklevel=3,
         )
-        return "data", Decoder(arrays).decode(structure)
+        return "data", (structure, arrays)
     if not looks_like_safetensors(data):
         raise Malformed(_describe_start(data))
     metadata, arrays = unpack(data)
     if metadata.get("format") != FORMAT_NAME:  # a safetensors file from elsewhere: its tensors by name
-        return "data", {name: tensor_from_array(array) for name, array in arrays.items()}
-    if metadata.get("version") != FORMAT_VERSION:
+        return "data", ({"dict": [[name, {"tensor": name}] for name in arrays]}, arrays)
+    if metadata.get("version") not in READABLE_VERSIONS:
         raise Malformed(
             f"its format version {metadata.get('version')!r} is not one this chainrule reads "
-            f"({FORMAT_VERSION}); a newer chainrule may read it"
+            f"({', '.join(READABLE_VERSIONS)}); a newer chainrule may read it"
         )
     if "object" in metadata:
-        return "data", Decoder(arrays).decode(json.loads(metadata["object"]))
+        return "data", (json.loads(metadata["object"]), arrays)
     if "pickle" in metadata:
         content = base64.b64decode(metadata["pickle"].encode("ascii"), validate=True)
-        return "pickle", (content, arrays, metadata.get("pickled_because", "it is not plain data"))
+        return "pickle", ((content, metadata.get("pickled_because", "it is not plain data")), arrays)
     raise Malformed("its metadata names the chainrule format but holds neither 'object' nor 'pickle'")
 
 

@@ -15,9 +15,16 @@ TEMPORARY_MARK = ".chainrule-save-"
 
 
 def write_atomically(path, content):
-    """Replace the file at ``path`` by ``content`` (bytes), atomically, keeping its permissions."""
-    target = os.path.realpath(os.fspath(path))
+    """Replace the file at ``path`` by ``content`` (bytes), atomically, keeping its permissions.
+
+    A folder that does not exist raises PyTorch's RuntimeError (``torch.save`` raises it too).
+    """
+    given = os.fsdecode(os.fspath(path))
+    _check_parent(os.path.dirname(given), given)
+    target = os.path.realpath(given)
     directory, base = os.path.split(target)
+    if target != os.path.abspath(given):  # a symlink: its target's folder must exist as well
+        _check_parent(directory, given)
     remove_abandoned_temporaries(directory, base)
     temporary = os.path.join(directory, f".{base}{TEMPORARY_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     # Created like open() would (permissions from the umask), and only if the name is new.
@@ -36,6 +43,12 @@ def write_atomically(path, content):
             pass
         raise
     _sync_directory(directory)
+
+
+def _check_parent(directory, given):
+    if directory and not os.path.isdir(directory):
+        shown = directory if directory == os.path.dirname(given) else f"{directory} (where the link {given} points)"
+        raise RuntimeError(f"Parent directory {shown} does not exist.")
 
 
 def remove_abandoned_temporaries(directory, base):

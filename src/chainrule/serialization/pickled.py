@@ -7,8 +7,11 @@ model are still plain safetensors data and the pickle itself stays small.
 
 Unpickling can run any code the pickle names, so ``load`` does it only under ``weights_only=False``.
 ``imported_names`` lists what a pickle would import, read with ``pickletools`` without running it,
-for the message that refuses it.
+for the message that refuses it; ``refused_global`` names the first of them PyTorch's weights-only
+unpickler refuses, as its error names it. ``pickle_module`` (``pickle``, or ``dill``...) provides
+the Pickler and Unpickler, as in ``torch.save`` / ``torch.load``.
 """
+import _compat_pickle  # the standard library's table of Python 2 names, which protocol 2 writes
 import io
 import pickle
 import pickletools
@@ -20,57 +23,108 @@ from chainrule.serialization.structure import entry_name, is_storable
 _ARRAY = "array"
 
 
-class _ArrayExtractingPickler(pickle.Pickler):
-    def __init__(self, file, protocol):
-        super().__init__(file, protocol)
-        self.arrays = {}
-        self.entry_of = {}  # id(array) -> entry; the array itself is held in self.arrays
+def _array_extracting_pickler(pickle_module):
+    """A Pickler of ``pickle_module`` (the standard ``pickle``, or ``dill``...) that takes arrays out."""
 
-    def persistent_id(self, obj):
-        if type(obj) is not numpy.ndarray or not is_storable(obj):
-            return None
-        entry = self.entry_of.get(id(obj))
-        if entry is None:
-            entry = self.entry_of[id(obj)] = entry_name(("pickled", str(len(self.arrays))), self.arrays)
-            self.arrays[entry] = obj
-        return (_ARRAY, entry)
+    class ArrayExtractingPickler(pickle_module.Pickler):
+        def __init__(self, file, protocol):
+            super().__init__(file, protocol)
+            self.arrays = {}
+            self.entry_of = {}  # id(array) -> entry; the array itself is held in self.arrays
 
+        def persistent_id(self, obj):
+            if type(obj) is not numpy.ndarray or not is_storable(obj):
+                return None
+            entry = self.entry_of.get(id(obj))
+            if entry is None:
+                entry = self.entry_of[id(obj)] = entry_name(("pickled", str(len(self.arrays))), self.arrays)
+                self.arrays[entry] = obj
+            return (_ARRAY, entry)
 
-class _ArrayRestoringUnpickler(pickle.Unpickler):
-    def __init__(self, file, arrays):
-        super().__init__(file)
-        self.arrays = arrays
-
-    def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 2 and pid[0] == _ARRAY and pid[1] in self.arrays):
-            raise pickle.UnpicklingError(f"the pickle refers to a missing array entry {pid!r}")
-        return self.arrays[pid[1]]
+    return ArrayExtractingPickler
 
 
-def dumps(obj, protocol):
+def _array_restoring_unpickler(pickle_module):
+    class ArrayRestoringUnpickler(pickle_module.Unpickler):
+        def __init__(self, file, arrays, **pickle_load_args):
+            super().__init__(file, **pickle_load_args)
+            self.arrays = arrays
+
+        def persistent_load(self, pid):
+            if not (isinstance(pid, tuple) and len(pid) == 2 and pid[0] == _ARRAY and pid[1] in self.arrays):
+                raise pickle.UnpicklingError(f"the pickle refers to a missing array entry {pid!r}")
+            return self.arrays[pid[1]]
+
+    return ArrayRestoringUnpickler
+
+
+def dumps(obj, protocol, pickle_module=pickle):
     """``(pickle bytes, arrays)``: ``obj`` pickled with its arrays taken out by entry name."""
     buffer = io.BytesIO()
-    pickler = _ArrayExtractingPickler(buffer, protocol)
+    pickler = _array_extracting_pickler(pickle_module)(buffer, protocol)
     pickler.dump(obj)
     return buffer.getvalue(), pickler.arrays
 
 
-def loads(data, arrays):
+def loads(data, arrays, pickle_module=pickle, **pickle_load_args):
     """The object ``dumps`` pickled, its arrays put back from ``arrays``. Runs the pickle's code."""
-    return _ArrayRestoringUnpickler(io.BytesIO(data), arrays).load()
+    return _array_restoring_unpickler(pickle_module)(io.BytesIO(data), arrays, **pickle_load_args).load()
 
 
 def imported_names(data, limit=5):
     """The first ``limit`` distinct ``module.name`` globals the pickle would import, without unpickling."""
-    names, strings = [], []
+    names = []
+    pushed, memo = [], {}  # what each opcode pushed (a string, or None for anything else), as far as names go
     try:
         for opcode, argument, _ in pickletools.genops(data):
-            if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
-                strings.append(argument)
+            if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"):
+                pushed.append(argument)
+            elif opcode.name == "MEMOIZE":
+                memo[len(memo)] = pushed[-1] if pushed else None
+            elif opcode.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                memo[argument] = pushed[-1] if pushed else None
+            elif opcode.name in ("GET", "BINGET", "LONG_BINGET"):
+                pushed.append(memo.get(argument))
             elif opcode.name == "GLOBAL":
-                names.append(argument.replace(" ", "."))
-            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                names.append(f"{strings[-2]}.{strings[-1]}")
+                names.append(python3_name(*argument.split(" ", 1)))
+                pushed.append(None)
+            elif opcode.name == "FROZENSET":  # from protocol 4 on, a frozenset is built with no global
+                names.append("builtins.frozenset")
+                pushed.append(None)
+            elif opcode.name == "STACK_GLOBAL":
+                if len(pushed) >= 2 and isinstance(pushed[-2], str) and isinstance(pushed[-1], str):
+                    names.append(python3_name(pushed[-2], pushed[-1]))
+                pushed.append(None)
+            elif opcode.stack_after:
+                pushed.append(None)
     except Exception:  # a damaged pickle: show what was read before the damage
         pass
     return list(dict.fromkeys(names))[:limit]
+
+
+def python3_name(module, name):
+    """``module.name`` as Python 3 imports it (protocol 2 writes ``__builtin__.set`` for ``builtins.set``)."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+    elif module in _compat_pickle.IMPORT_MAPPING:
+        module = _compat_pickle.IMPORT_MAPPING[module]
+    return f"{module}.{name}"
+
+
+#: What chainrule pickles in the place of the globals PyTorch's weights-only unpickler allows
+#: (tensors, Parameter, OrderedDict, Size, device, dtypes, set...): a refusal names the first other one.
+_ALLOWED_BY_PYTORCH = {
+    "chainrule.Tensor", "chainrule.tensor.Tensor", "chainrule.Tensor._from_pickle", "chainrule.nn.parameter.Parameter._from_pickle",
+    "chainrule.nn.parameter.Parameter", "builtins.getattr", "collections.OrderedDict", "collections.Counter",
+    "chainrule.tensor.Size", "chainrule.Size", "chainrule.device.device", "chainrule.device", "chainrule.dtypes.of",
+    "chainrule.dtypes.bfloat16", "builtins.set", "builtins.bytearray", "builtins.complex", "_codecs.encode",
+}
+
+
+def refused_global(data):
+    """The first global the pickle imports that PyTorch's weights-only unpickler refuses, named as
+    its error names it (``frozenset``, ``collections.defaultdict``), or None when none is found."""
+    for name in imported_names(data, limit=None):
+        if name not in _ALLOWED_BY_PYTORCH:
+            return name.removeprefix("builtins.")
+    return None

@@ -9,12 +9,16 @@ number, the format version, the machine's sizes), the object's pickle, the list 
 each storage's bytes after its element count.
 
 The pickle is read as ``torch.load(weights_only=True)`` reads it: by an unpickler that knows a short
-list of names (the tensor and parameter rebuilders, the storage types, ``OrderedDict``, ``Size``,
-``device``, dtypes, sets) and refuses every other, so that reading it runs no code the file names.
+list of names (the tensor and parameter rebuilders, the storage types, ``OrderedDict``, ``Counter``,
+``Size``, ``device``, dtypes, sets, bytes, bytearrays, complex numbers) and refuses every other with
+PyTorch's error, so that reading it runs no code the file names.
 A state dict, an optimizer's state, a checkpoint dict of them with numbers and strings: all load as
 chainrule tensors and plain data, tensors of one storage sharing its memory as in PyTorch. With
 ``weights_only=False``, other names are imported as Python would, except PyTorch's own classes (a
-whole pickled ``nn.Module``), which need PyTorch: the message says to save ``model.state_dict()``.
+whole pickled ``nn.Module``), which need PyTorch: the message says to save ``model.state_dict()``;
+``pickle_module`` and the unpickler's arguments (``encoding``...) are then used as ``torch.load`` uses
+them. ``encoding`` decodes the strings of a file Python 2 wrote (``"latin1"``, or ``"bytes"`` to keep
+them bytes), with ``weights_only`` as without.
 
 Every size is checked before anything is allocated: a zip entry is read only when it is stored
 uncompressed and its bytes fit in the file, a storage is no larger than the file, and a tensor reads
@@ -24,13 +28,15 @@ import codecs
 import collections
 import io
 import pickle
+import re
 
 import numpy
 
-from chainrule import dtypes, nn
+from chainrule import nn
 from chainrule.device import device
 from chainrule.nn.parameter import Parameter
-from chainrule.serialization.structure import Malformed
+from chainrule.serialization.pickled import python3_name
+from chainrule.serialization.structure import DTYPES_BY_NAME, Malformed
 from chainrule.serialization.zip_archive import ZIP_SIGNATURE, check_entry, open_archive
 from chainrule.tensor import Size, tensor_from_array
 
@@ -41,8 +47,6 @@ _STORAGE_DTYPES = {
     "UntypedStorage": numpy.uint8,
     "BFloat16Storage": numpy.uint16,  # NumPy has no bfloat16: its bits are read, and widened to float32
 }
-_DTYPES = {"float32": dtypes.float32, "float64": dtypes.float64, "float16": dtypes.float16, "int64": dtypes.int64,
-           "int32": dtypes.int32, "int16": dtypes.int16, "int8": dtypes.int8, "uint8": dtypes.uint8, "bool": dtypes.bool_}
 
 
 #: How a file of the format before the zip archive begins: the pickle of its magic number.
@@ -67,45 +71,72 @@ class Refused(pickle.UnpicklingError):
     """A name the pickle imports that ``weights_only`` (or chainrule) does not load, as PyTorch's error."""
 
 
-def read(data, weights_only, name):
-    """The object a ``torch.save`` file ``data`` (bytes) holds, its tensors chainrule tensors."""
+def read(data, weights_only, name, restore=None, pickle_module=pickle, pickle_load_args=None):
+    """The object a ``torch.save`` file ``data`` (bytes) holds, its tensors chainrule tensors.
+
+    ``restore(array, location)`` places each storage (``load``'s ``map_location``); with
+    ``weights_only=False`` the pickle is read by ``pickle_module``'s Unpickler, given
+    ``pickle_load_args``; with ``weights_only=True`` by the standard one, given only ``encoding``.
+    """
+    reading = _Reading(weights_only, name, restore or (lambda array, location: array), pickle_module, pickle_load_args or {})
     try:
-        return _read(data, weights_only, name)
+        return reading.read(data)
     except Refused:
         raise
+    except UnicodeDecodeError as error:
+        raise Malformed(
+            f"it holds a string, written by Python 2, that is not {reading.encoding} ({error}); pass "
+            f"encoding='latin1' to load it (or encoding='bytes' to keep such strings as bytes)"
+        ) from error
     except (pickle.UnpicklingError, EOFError) as error:  # the pickle itself is damaged or cut short
         raise Malformed(f"its pickle is damaged ({type(error).__name__}: {error})") from error
 
 
-def _read(data, weights_only, name):
-    if data.startswith(LEGACY_START):
-        return _read_stream(data, weights_only, name)
-    with open_archive(data) as archive:
-        entries = {info.filename: info for info in archive.infolist()}
-        pickle_entry = next(entry for entry in entries if entry.endswith("data.pkl"))
-        prefix = pickle_entry[: -len("data.pkl")]
-        byteorder = entries.get(prefix + "byteorder")
-        big_endian = byteorder is not None and _read_entry(archive, byteorder, len(data)).strip() == b"big"
-        storages = _Storages(archive, entries, prefix, len(data), big_endian)
-        unpickler = _TorchUnpickler(io.BytesIO(_read_entry(archive, entries[pickle_entry], len(data))), storages.get, weights_only, name)
-        return unpickler.load()
+class _Reading:
+    """One ``read``: how its pickles are unpickled."""
+
+    def __init__(self, weights_only, name, restore, pickle_module, pickle_load_args):
+        self.weights_only, self.name, self.restore = weights_only, name, restore
+        self.encoding = pickle_load_args.get("encoding", "utf-8")
+        self.pickle_load_args = {"encoding": self.encoding} if weights_only else {**pickle_load_args, "encoding": self.encoding}
+        self.unpickler_class = _TorchUnpickler if weights_only else _unpickler_of(pickle_module)
+
+    def unpickler(self, file, storage_of):
+        return self.unpickler_class(file, storage_of, self.weights_only, self.name, **self.pickle_load_args)
+
+    def read(self, data):
+        if data.startswith(LEGACY_START):
+            return self.read_stream(data)
+        with open_archive(data) as archive:
+            entries = {info.filename: info for info in archive.infolist()}
+            pickle_entry = next(entry for entry in entries if entry.endswith("data.pkl"))
+            prefix = pickle_entry[: -len("data.pkl")]
+            byteorder = entries.get(prefix + "byteorder")
+            big_endian = byteorder is not None and _read_entry(archive, byteorder, len(data)).strip() == b"big"
+            storages = _Storages(archive, entries, prefix, len(data), big_endian, self.restore)
+            return self.unpickler(io.BytesIO(_read_entry(archive, entries[pickle_entry], len(data))), storages.get).load()
+
+    def read_stream(self, data):
+        """The format before the zip archive: its storages are filled after the object is unpickled
+        (their bytes come after it), so its tensors are views of storages made empty first."""
+        stream = io.BytesIO(data)
+        _, version, machine = (_PlainUnpickler(stream, encoding=self.encoding).load() for _ in range(3))
+        if version != 1001 or not isinstance(machine, dict):
+            raise Malformed(f"it is a torch.save stream of format {version!r}, which chainrule does not read")
+        little_endian = {_text(key): value for key, value in machine.items()}.get("little_endian", True)
+        storages = _StreamStorages(len(data), not little_endian, self.restore)
+        result = self.unpickler(stream, storages.get).load()
+        keys = _PlainUnpickler(stream, encoding=self.encoding).load()
+        if not isinstance(keys, list):
+            raise Malformed("its list of storages is missing")
+        for key in keys:
+            storages.fill(stream, _text(key))
+        return result
 
 
-def _read_stream(data, weights_only, name):
-    """The format before the zip archive: its storages are filled after the object is unpickled
-    (their bytes come after it), so its tensors are views of storages made empty first."""
-    stream = io.BytesIO(data)
-    _, version, machine = (_PlainUnpickler(stream).load() for _ in range(3))
-    if version != 1001 or not isinstance(machine, dict):
-        raise Malformed(f"it is a torch.save stream of format {version!r}, which chainrule does not read")
-    storages = _StreamStorages(len(data), big_endian=not machine.get("little_endian", True))
-    result = _TorchUnpickler(stream, storages.get, weights_only, name).load()
-    keys = _PlainUnpickler(stream).load()
-    if not isinstance(keys, list):
-        raise Malformed("its list of storages is missing")
-    for key in keys:
-        storages.fill(stream, str(key))
-    return result
+def _text(value):
+    """A key or location as text: a file Python 2 wrote, read with ``encoding='bytes'``, has bytes."""
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _read_entry(archive, info, file_bytes):
@@ -116,23 +147,24 @@ def _read_entry(archive, info, file_bytes):
 class _Storages:
     """The storages of a zip archive by key, each read once, when a tensor first refers to it."""
 
-    def __init__(self, archive, entries, prefix, file_bytes, big_endian):
+    def __init__(self, archive, entries, prefix, file_bytes, big_endian, restore):
         self.archive, self.entries, self.prefix, self.file_bytes, self.big_endian = archive, entries, prefix, file_bytes, big_endian
+        self.restore = restore
         self.read = {}
 
     def get(self, pid):
         """The storage of the reference ``("storage", type, key, location, numel)``."""
         if len(pid) != 5:
             raise pickle.UnpicklingError(f"the pickle refers to {pid!r}, which is not a storage of a torch.save archive")
-        _, storage_type, key, _location, numel = pid
-        key = str(key)
+        _, storage_type, key, location, numel = pid
+        key = _text(key)
         if key not in self.read:
             info = self.entries.get(f"{self.prefix}data/{key}")
             if info is None:
                 raise Malformed(f"it refers to a storage {key!r} that the archive does not hold")
             raw = _read_entry(self.archive, info, self.file_bytes)
             _check_numel(numel, storage_type, len(raw), key)
-            self.read[key] = storage_type.from_bytes(raw, numel, self.big_endian)
+            self.read[key] = self.restore(storage_type.from_bytes(raw, numel, self.big_endian), _text(location))
         return self.read[key]
 
 
@@ -140,21 +172,21 @@ class _StreamStorages:
     """The storages of the format before the zip archive: made empty when the pickle refers to them,
     filled from the bytes after it."""
 
-    def __init__(self, file_bytes, big_endian):
-        self.file_bytes, self.big_endian = file_bytes, big_endian
+    def __init__(self, file_bytes, big_endian, restore):
+        self.file_bytes, self.big_endian, self.restore = file_bytes, big_endian, restore
         self.made = {}
 
     def get(self, pid):
         """The storage (or the part of it) of ``("storage", type, root key, location, numel, view)``."""
         if len(pid) != 6:
             raise pickle.UnpicklingError(f"the pickle refers to {pid!r}, which is not a storage of a torch.save stream")
-        _, storage_type, key, _location, numel, view = pid
-        key = str(key)
+        _, storage_type, key, location, numel, view = pid
+        key = _text(key)
         if storage_type.name == "BFloat16Storage":
             raise Malformed("it holds bfloat16 storages in the format before the zip archive; re-save it with a current PyTorch")
         if key not in self.made:
             _check_numel(numel, storage_type, self.file_bytes, key)
-            self.made[key] = numpy.zeros(numel, storage_type.dtype)
+            self.made[key] = self.restore(numpy.zeros(numel, storage_type.dtype), _text(location))
         storage = self.made[key]
         if view is not None:  # (view key, offset, size): a part of the root storage
             _, offset, size = view
@@ -233,6 +265,7 @@ _LAYER_ALIASES = {"NonDynamicallyQuantizableLinear": "Linear"}
 
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "Counter"): collections.Counter,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
@@ -240,32 +273,49 @@ _ALLOWED = {
     ("torch", "Size"): Size,
     ("torch", "device"): device,
     ("builtins", "set"): set,
-    ("builtins", "frozenset"): frozenset,
     ("builtins", "bytearray"): bytearray,
+    ("builtins", "complex"): complex,
     ("_codecs", "encode"): _bytes_from_text,
     **{("torch", storage): _StorageType(storage) for storage in _STORAGE_DTYPES if storage != "UntypedStorage"},  # bfloat16 read as float32
     ("torch.storage", "UntypedStorage"): _StorageType("UntypedStorage"),
-    **{("torch", name): dtype for name, dtype in _DTYPES.items()},
+    **{("torch", name): dtype for name, dtype in DTYPES_BY_NAME.items()},
 }
 
+# The dtypes PyTorch has and chainrule doesn't (complex64, uint16, float8_e4m3fn, qint8...).
+_OTHER_TORCH_DTYPE = re.compile(r"(complex|c?float|u?int|q?u?int|bits)\d.*|cfloat|cdouble|chalf")
 
-class _TorchUnpickler(pickle.Unpickler):
-    def __init__(self, file, storage_of, weights_only, name):
-        super().__init__(file)
+
+def unsupported_global(full_name):
+    """PyTorch's words for a global its weights-only unpickler refuses (``builtins.`` left out, as there)."""
+    shown = full_name.removeprefix("builtins.")
+    return f"Unsupported global: GLOBAL {shown} was not an allowed global by default."
+
+
+class _Restricting:
+    """The part of the unpickler that decides what a name in the pickle stands for (``find_class``)
+    and what a storage reference reads (``persistent_load``); mixed into ``pickle_module.Unpickler``."""
+
+    def __init__(self, file, storage_of, weights_only, name, **pickle_load_args):
+        super().__init__(file, **pickle_load_args)
         self.storage_of, self.weights_only, self.name = storage_of, weights_only, name
 
     def find_class(self, module, name):
-        if module == "__builtin__":  # protocol 2 names Python 3's builtins by their Python 2 module
-            module = "builtins"
+        module, name = python3_name(module, name).rsplit(".", 1) if "." not in name else (module, name)
         allowed = _ALLOWED.get((module, name))
         if allowed is not None:
             return allowed
+        if module == "torch" and _OTHER_TORCH_DTYPE.fullmatch(name):
+            raise Refused(
+                f"{self.name} holds the PyTorch dtype torch.{name}, which chainrule does not have (it has "
+                f"{', '.join(DTYPES_BY_NAME)}). Convert it in PyTorch before saving, e.g. to float32."
+            )
         if self.weights_only:
             raise Refused(
-                f"Weights only load failed: {self.name} is a PyTorch file whose pickle imports {module}.{name}. "
+                f"Weights only load failed. {self.name} is a PyTorch file whose pickle imports {module}.{name}. "
                 f"chainrule.load(f, weights_only=True), the default, loads tensors and plain data only. If you "
                 f"trust its source, call chainrule.load(f, weights_only=False). Unpickling can run arbitrary code, "
                 f"so never do that with a file from a source you do not trust."
+                f"\n\tWeightsUnpickler error: {unsupported_global(f'{module}.{name}')}"
             )
         if module.startswith("torch.nn.modules."):  # a layer of a whole pickled model: chainrule's, with the same attributes
             layer = getattr(nn, _LAYER_ALIASES.get(name, name), None)
@@ -283,11 +333,23 @@ class _TorchUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
-        if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module" and isinstance(pid[1], type):
+        if isinstance(pid, tuple) and len(pid) == 4 and _text(pid[0]) == "module" and isinstance(pid[1], type):
             return pid[1]  # the stream format names a pickled module's class with its source, to compare
-        if not (isinstance(pid, tuple) and len(pid) > 1 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
+        if not (isinstance(pid, tuple) and len(pid) > 1 and _text(pid[0]) == "storage" and isinstance(pid[1], _StorageType)):
             raise pickle.UnpicklingError(f"the pickle refers to {repr(pid)[:200]}, which is not a storage of a torch.save file")
         return self.storage_of(pid)
+
+
+class _TorchUnpickler(_Restricting, pickle.Unpickler):
+    """The unpickler of ``weights_only=True`` (and of ``weights_only=False`` with the standard ``pickle``)."""
+
+
+def _unpickler_of(pickle_module):
+    """The unpickler of ``weights_only=False``: ``pickle_module``'s, restricted in the same way for
+    PyTorch's own names."""
+    if pickle_module is pickle:
+        return _TorchUnpickler
+    return type("TorchUnpickler", (_Restricting, pickle_module.Unpickler), {})
 
 
 class _PlainUnpickler(pickle.Unpickler):

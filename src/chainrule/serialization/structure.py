@@ -1,21 +1,48 @@
-"""The structure of a checkpoint as JSON: nested dicts, lists and tuples around tensors and numbers.
+"""The structure of a checkpoint as JSON: the data ``torch.load(weights_only=True)`` loads.
 
 ``Encoder`` turns a saved object into a JSON-ready tree and collects its arrays under entry names;
-``Decoder`` rebuilds the object from that tree. Every container and reference is a one-key dict that
-names its kind: ``{"dict": [[key, value], ...]}`` (keys keep their type, so int keys come back as
-ints), ``{"list": [...]}``, ``{"tuple": [...]}``, ``{"tensor": entry, "requires_grad": bool}``,
-``{"ndarray": entry}``, ``{"numpy_scalar": entry}``; numbers, strings, booleans and None are
-themselves.
+``Decoder`` rebuilds the object from that tree. Numbers, strings, booleans and None are themselves;
+everything else is a one-key dict that names its kind (a tensor's adds ``requires_grad``):
 
-Only numeric and bool arrays are data. Anything else (a Module, a string array, a key that is a
-tuple, a list that contains itself) raises ``NotPlainData``, and ``save`` pickles the object instead.
+- containers: ``{"dict": [[key, value], ...]}``, ``{"ordered_dict": ...}`` (with ``"attributes"``,
+  a dict, where it has some: a state dict's ``_metadata``), ``{"counter": ...}`` (a key is a node
+  too, so int and tuple keys come back as they were), ``{"list": [...]}``,
+  ``{"tuple": [...]}``, ``{"set": [...]}``, ``{"size": [...]}`` (a ``Size``);
+- arrays: ``{"tensor": entry, "requires_grad": bool}``, ``{"parameter": entry, "requires_grad": bool}``,
+  ``{"ndarray": entry}``, ``{"numpy_scalar": entry}``;
+- values: ``{"bytes": base64}``, ``{"bytearray": base64}``, ``{"complex": [real, imag]}``,
+  ``{"device": "cuda:1"}``, ``{"dtype": "float32"}``.
+
+These are the types PyTorch's weights-only unpickler rebuilds (with NumPy arrays and scalars, which
+chainrule stores as data too), matched by exact type: a subclass (a defaultdict, a namedtuple, an
+IntEnum, a Tensor subclass) or any other object (a frozenset, a Module, a string array, a list that
+contains itself) raises ``NotPlainData``, and ``save`` pickles the object instead, which
+``load`` refuses under ``weights_only=True``, as ``torch.load`` does.
 """
+import base64
+import binascii
+import collections
+
 import numpy
 
+from chainrule import dtypes
 from chainrule.backend import as_array, to_numpy
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.device import device
+from chainrule.nn.parameter import Parameter
+from chainrule.tensor import Size, Tensor, tensor_from_array
 
 _SCALARS = (bool, int, float, str, type(None))
+
+# The containers of key-value pairs, by node kind; matched by exact type.
+_MAPPINGS = {"dict": dict, "ordered_dict": collections.OrderedDict, "counter": collections.Counter}
+_KIND_OF_MAPPING = {mapping: kind for kind, mapping in _MAPPINGS.items()}
+_SEQUENCES = {"list": list, "tuple": tuple, "set": set, "size": Size}
+_KIND_OF_SEQUENCE = {sequence: kind for kind, sequence in _SEQUENCES.items()}
+_BINARY = {"bytes": bytes, "bytearray": bytearray}
+_KIND_OF_BINARY = {binary: kind for kind, binary in _BINARY.items()}
+
+#: chainrule's dtypes by the name a checkpoint stores (``float32``, ``bool``, ``bfloat16``).
+DTYPES_BY_NAME = {repr(value).rpartition(".")[2]: value for value in vars(dtypes).values() if isinstance(value, dtypes.dtype)}
 
 # The dtypes a checkpoint stores, with their safetensors names: numbers and booleans only.
 STORABLE_DTYPES = {
@@ -65,15 +92,25 @@ class Encoder:
         self.open_containers = set()  # ids of the containers being encoded, to notice a cycle
 
     def encode(self, value, path=()):
-        if isinstance(value, Tensor):
-            return {"tensor": self.store(value, to_numpy(value.array), path), "requires_grad": value.requires_grad}
-        if isinstance(value, numpy.ndarray):
+        kind = type(value)
+        if kind is Tensor or kind is Parameter:
+            node_kind = "tensor" if kind is Tensor else "parameter"
+            return {node_kind: self.store(value, to_numpy(value.array), path), "requires_grad": value.requires_grad}
+        if kind is numpy.ndarray:
             return {"ndarray": self.store(value, value, path)}
         if isinstance(value, numpy.generic):
             return {"numpy_scalar": self.store(value, numpy.asarray(value), path)}
-        if isinstance(value, _SCALARS):
+        if kind in _SCALARS:
             return value
-        if isinstance(value, (dict, list, tuple)):
+        if kind in _KIND_OF_BINARY:
+            return {_KIND_OF_BINARY[kind]: base64.b64encode(value).decode("ascii")}
+        if kind is complex:
+            return {"complex": [value.real, value.imag]}
+        if kind is device:
+            return {"device": str(value)}
+        if kind is dtypes.dtype or kind is dtypes.DtypeWithoutArrays:
+            return {"dtype": repr(value).rpartition(".")[2]}
+        if kind in _KIND_OF_MAPPING or kind in _KIND_OF_SEQUENCE:
             if id(value) in self.open_containers:
                 raise NotPlainData(f"{_where(path)} contains itself")
             self.open_containers.add(id(value))
@@ -84,13 +121,14 @@ class Encoder:
         raise NotPlainData(f"{_where(path)} is a {type(value).__name__}")
 
     def encode_container(self, value, path):
-        if isinstance(value, dict):
-            for key in value:
-                if type(key) not in (str, int):
-                    raise NotPlainData(f"{_where(path)} has a key {key!r} of type {type(key).__name__}")
-            return {"dict": [[key, self.encode(item, path + (str(key),))] for key, item in value.items()]}
-        kind = "tuple" if isinstance(value, tuple) else "list"
-        return {kind: [self.encode(item, path + (str(index),)) for index, item in enumerate(value)]}
+        kind = type(value)
+        if kind in _KIND_OF_MAPPING:
+            pairs = [[self.encode(key, path + ("<key>",)), self.encode(item, path + (str(key),))] for key, item in value.items()]
+            node = {_KIND_OF_MAPPING[kind]: pairs}
+            if kind is collections.OrderedDict and vars(value):  # a state dict's _metadata (its modules' versions)
+                node["attributes"] = self.encode(dict(vars(value)), path + ("<attributes>",))
+            return node
+        return {_KIND_OF_SEQUENCE[kind]: [self.encode(item, path + (str(index),)) for index, item in enumerate(value)]}
 
     def store(self, owner, array, path):
         entry = self.entry_of.get(id(owner))
@@ -102,46 +140,113 @@ class Encoder:
         return entry
 
 
+# The node kinds of format version 2, what chainrule read before the other types were data.
+_VERSION_2_KINDS = {"dict", "list", "tuple", "tensor", "ndarray", "numpy_scalar", "requires_grad"}
+
+
+def format_version(structure):
+    """``"2"`` when ``structure`` uses only what a version-2 reader knows (so that an older
+    chainrule still reads a plain dict of tensors), else ``"3"``."""
+    waiting = [structure]
+    while waiting:
+        node = waiting.pop()
+        if isinstance(node, list):
+            waiting.extend(node)
+        elif isinstance(node, dict):
+            if not set(node) <= _VERSION_2_KINDS:
+                return "3"
+            if "dict" in node:
+                if any(type(key) not in (str, int) for key, _ in node["dict"]):
+                    return "3"
+                waiting.extend(item for _, item in node["dict"])
+            else:
+                waiting.extend(node.get("list", node.get("tuple", ())))
+    return "2"
+
+
 def _where(path):
     return "obj" + "".join(f"[{key!r}]" for key in path)
 
 
 class Decoder:
-    """Rebuilds the saved object from its tree; ``arrays`` maps entry names to the stored arrays."""
+    """Rebuilds the saved object from its tree; ``arrays`` maps entry names to the stored arrays.
+
+    The tree comes from a file, so every node is checked: an unknown kind, a missing entry or a
+    value of the wrong type raises ``Malformed``; nothing the tree names is imported or called
+    except the constructors above.
+    """
 
     def __init__(self, arrays):
         self.arrays = arrays
         self.loaded = {}  # entry -> tensor or array, so shared references stay shared
 
     def decode(self, node):
-        if isinstance(node, _SCALARS):
+        if type(node) in _SCALARS:
             return node
         if not isinstance(node, dict) or len(node) not in (1, 2):
             raise Malformed(f"its structure has an unknown node {str(node)[:80]!r}")
+        requires_grad = node.get("requires_grad") is True
         if "tensor" in node:
-            return self.entry(node["tensor"], lambda array: _as_tensor(array, node.get("requires_grad") is True))
-        if "ndarray" in node:
-            return self.entry(node["ndarray"], lambda array: array)
-        if "numpy_scalar" in node:
-            return self.entry(node["numpy_scalar"], lambda array: array[()])
-        if "dict" in node and isinstance(node["dict"], list):
-            return {self.key(pair): self.decode(pair[1]) for pair in node["dict"]}
-        for kind, build in (("list", list), ("tuple", tuple)):
-            if kind in node and isinstance(node[kind], list):
-                return build(self.decode(item) for item in node[kind])
+            return self.entry(node["tensor"], lambda array: _as_tensor(array, requires_grad))
+        if "parameter" in node:
+            return self.entry(node["parameter"], lambda array: _as_parameter(array, requires_grad))
+        if "ordered_dict" in node and set(node) == {"ordered_dict", "attributes"}:
+            return self.ordered_dict_with_attributes(node)
+        if len(node) != 1:
+            raise Malformed(f"its structure has an unknown node kind {sorted(node)!r}")
+        ((kind, value),) = node.items()
+        if kind == "ndarray":
+            return self.entry(value, lambda array: array)
+        if kind == "numpy_scalar":
+            return self.entry(value, lambda array: array[()])
+        if kind in _MAPPINGS and isinstance(value, list):
+            mapping = _MAPPINGS[kind]()
+            for pair in value:
+                key, item = self.pair(pair)
+                mapping[key] = item
+            return mapping
+        if kind in _SEQUENCES and isinstance(value, list):
+            return _SEQUENCES[kind](self.decode(item) for item in value)
+        if kind in _BINARY and isinstance(value, str):
+            try:
+                return _BINARY[kind](base64.b64decode(value.encode("ascii"), validate=True))
+            except (binascii.Error, UnicodeEncodeError) as error:
+                raise Malformed(f"its structure has {kind} that are not base64 ({error})") from error
+        if kind == "complex" and isinstance(value, list) and len(value) == 2 and all(type(part) in (int, float) for part in value):
+            return complex(*value)
+        if kind == "device" and isinstance(value, str):
+            return device(value)
+        if kind == "dtype" and value in DTYPES_BY_NAME:
+            return DTYPES_BY_NAME[value]
+        if kind in _MAPPINGS or kind in _SEQUENCES or kind in _BINARY or kind in ("ndarray", "numpy_scalar", "complex", "device", "dtype"):
+            raise Malformed(f"its structure has a {kind} node it can't read: {str(node)[:80]!r}")
         raise Malformed(f"its structure has an unknown node kind {sorted(node)!r}")
 
-    def key(self, pair):
+    def ordered_dict_with_attributes(self, node):
+        """An OrderedDict and its attributes (only those PyTorch's unpickler restores: data, by name)."""
+        mapping = self.decode({"ordered_dict": node["ordered_dict"]})
+        attributes = self.decode(node["attributes"])
+        if type(attributes) is not dict or not all(type(name) is str and name.isidentifier() for name in attributes):
+            raise Malformed("its structure gives an OrderedDict attributes that are not a dict of names")
+        vars(mapping).update(attributes)
+        return mapping
+
+    def pair(self, pair):
         if not isinstance(pair, list) or len(pair) != 2:
             raise Malformed(f"its structure has a dict item {str(pair)[:80]!r} that is not a [key, value] pair")
-        if type(pair[0]) not in (str, int):
+        if not (type(pair[0]) in _SCALARS or isinstance(pair[0], dict)):
             raise Malformed(f"its structure has a dict key of type {type(pair[0]).__name__}")
-        return pair[0]
+        key = self.decode(pair[0])
+        try:
+            hash(key)
+        except TypeError as error:
+            raise Malformed(f"its structure has a dict key of type {type(key).__name__}, which can't be a key") from error
+        return key, self.decode(pair[1])
 
     def entry(self, entry, build):
+        if not isinstance(entry, str) or entry not in self.arrays:
+            raise Malformed(f"its structure refers to a missing entry {str(entry)[:80]!r}")
         if entry not in self.loaded:
-            if not isinstance(entry, str) or entry not in self.arrays:
-                raise Malformed(f"its structure refers to a missing entry {entry!r}")
             self.loaded[entry] = build(self.arrays[entry])
         return self.loaded[entry]
 
@@ -151,3 +256,7 @@ def _as_tensor(array, requires_grad):
     if requires_grad:
         result.requires_grad = True
     return result
+
+
+def _as_parameter(array, requires_grad):
+    return Parameter(tensor_from_array(as_array(array)), requires_grad=requires_grad)
