@@ -5,6 +5,7 @@ from chainrule.optim.optimizer import (
     average_of_squares_,
     check_non_negative,
     decayed_gradient,
+    hyperparameter,
     new_step_counter,
     step_count,
     zeros_state,
@@ -72,4 +73,4 @@ class Adadelta(Optimizer):
         delta /= xp.sqrt(square_avg + eps)
         delta *= grad
         average_of_squares_(acc_delta, delta, rho, scratch[0])
-        param += xp.multiply(delta, -group["lr"], out=work)
+        param += xp.multiply(delta, -hyperparameter(group["lr"]), out=work)

@@ -2,7 +2,15 @@
 import math
 
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, decayed_gradient, lerp_, new_step_counter, step_count
+from chainrule.optim.optimizer import (
+    Optimizer,
+    check_tensor_lr,
+    decayed_gradient,
+    hyperparameter,
+    lerp_,
+    new_step_counter,
+    step_count,
+)
 from chainrule.tensor import tensor_from_array
 
 
@@ -41,6 +49,7 @@ class Adafactor(Optimizer):
         foreach=None,
         maximize=False,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 >= beta2_decay:
@@ -69,7 +78,7 @@ class Adafactor(Optimizer):
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
-        lr, weight_decay, d = group["lr"], group["weight_decay"], group["d"]
+        lr, weight_decay, d = hyperparameter(group["lr"]), group["weight_decay"], group["d"]
         eps1, eps2 = group["eps"]
         if eps1 is None:
             eps1 = float(xp.finfo(param.dtype).eps)

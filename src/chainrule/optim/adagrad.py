@@ -1,6 +1,13 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients so far."""
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, check_non_negative, decayed_gradient, new_step_counter, step_count
+from chainrule.optim.optimizer import (
+    Optimizer,
+    check_non_negative,
+    decayed_gradient,
+    hyperparameter,
+    new_step_counter,
+    step_count,
+)
 from chainrule.tensor import tensor_from_array
 
 
@@ -58,7 +65,7 @@ class Adagrad(Optimizer):
         step = step_count(state)
         grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
         work = scratch[1]
-        learning_rate = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        learning_rate = hyperparameter(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
 
         state_sum = state["sum"].array
         state_sum += xp.multiply(grad, grad, out=work)

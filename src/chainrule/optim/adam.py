@@ -6,11 +6,15 @@ from chainrule.optim.optimizer import (
     average_of_squares_,
     check_betas,
     check_non_negative,
+    hyperparameter,
     lerp_,
     new_step_counter,
+    scalar_divide,
+    scalar_power,
     step_count,
     zeros_state,
 )
+from chainrule.tensor import Tensor
 
 
 class Adam(Optimizer):
@@ -26,6 +30,8 @@ class Adam(Optimizer):
 
     The factors ``1 - beta^t`` undo the pull towards zero of averages that start at zero.
     ``state[p]`` holds ``step`` (t), ``exp_avg`` (m), ``exp_avg_sq`` (v) and ``max_exp_avg_sq``.
+    ``lr`` may be a 1-element tensor, and ``betas`` two of them (both, or neither), as in PyTorch:
+    the scalar arithmetic then rounds in the tensors' dtype, as PyTorch's does.
     """
 
     def __init__(
@@ -44,8 +50,12 @@ class Adam(Optimizer):
         fused=None,
         decoupled_weight_decay=False,
     ):
-        check_non_negative(lr=lr, eps=eps, weight_decay=weight_decay)
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        check_non_negative(lr=lr, eps=eps)
         check_betas(betas)
+        check_non_negative(weight_decay=weight_decay)
+        betas = tensor_or_float_betas(betas, foreach, capturable)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -69,9 +79,11 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = zeros_state(param)
 
     def _update(self, param, grad, state, group, scratch):
+        if group["foreach"] and isinstance(group["lr"], Tensor) and not group["capturable"]:
+            raise RuntimeError("lr as a Tensor is not supported for capturable=False and foreach=True")
         step = step_count(state)
-        lr = group["lr"]
-        beta1, beta2 = group["betas"]
+        lr = hyperparameter(group["lr"])
+        beta1, beta2 = map(hyperparameter, group["betas"])
         grad = adam_style_gradient(param, grad, group, scratch)
         work = scratch[1]
 
@@ -82,8 +94,22 @@ class Adam(Optimizer):
         else:
             second_moment = exp_avg_sq
 
-        step_size = lr / (1 - beta1**step)
+        step_size = scalar_divide(lr, 1 - scalar_power(beta1, step))
         denominator = xp.sqrt(second_moment, out=work)
-        denominator /= (1 - beta2**step) ** 0.5
+        denominator /= scalar_power(1 - scalar_power(beta2, step), 0.5)
         denominator += group["eps"]
         param += xp.multiply(xp.divide(exp_avg, denominator, out=work), -step_size, out=work)
+
+
+def tensor_or_float_betas(betas, foreach, capturable):
+    """Adam's ``betas`` checked as PyTorch checks them: both floats or both 1-element tensors
+    (not with ``foreach`` unless ``capturable``); a tensor of shape (1,) is squeezed to 0-d."""
+    if not (all(isinstance(beta, float) for beta in betas) or all(isinstance(beta, Tensor) for beta in betas)):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for index, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if not capturable and foreach:
+                raise ValueError(f"betas[{index}] as a Tensor is not supported for capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{index}] must be 1-element")
+    return tuple(beta.squeeze() if isinstance(beta, Tensor) and beta.dim() != 0 else beta for beta in betas)

@@ -5,8 +5,11 @@ from chainrule.optim.optimizer import (
     check_betas,
     check_non_negative,
     decayed_gradient,
+    hyperparameter,
     lerp_,
     new_step_counter,
+    scalar_divide,
+    scalar_power,
     step_count,
     zeros_state,
 )
@@ -62,12 +65,12 @@ class Adamax(Optimizer):
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
         grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = map(hyperparameter, group["betas"])
         work = scratch[1]
 
         exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
         exp_inf = state["exp_inf"].array
         exp_inf *= beta2
         xp.maximum(exp_inf, xp.add(xp.abs(grad, out=work), group["eps"], out=work), out=exp_inf)
-        step_size = group["lr"] / (1 - beta1**step)
+        step_size = scalar_divide(hyperparameter(group["lr"]), 1 - scalar_power(beta1, step))
         param += xp.divide(xp.multiply(exp_avg, -step_size, out=work), exp_inf, out=work)

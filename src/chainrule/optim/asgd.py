@@ -4,6 +4,7 @@ from chainrule.optim.optimizer import (
     Optimizer,
     check_non_negative,
     decayed_gradient,
+    hyperparameter,
     new_step_counter,
     scalar_state,
     step_count,
@@ -56,14 +57,14 @@ class ASGD(Optimizer):
 
     def _init_state(self, param, state, group):
         state["step"] = new_step_counter()
-        state["eta"] = scalar_state(group["lr"])
+        state["eta"] = scalar_state(hyperparameter(group["lr"]))
         state["mu"] = scalar_state(1.0)
         state["ax"] = zeros_state(param)
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
         grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
-        lr, lambd = group["lr"], group["lambd"]
+        lr, lambd = hyperparameter(group["lr"]), group["lambd"]
         eta, mu, ax = state["eta"].array, state["mu"].array, state["ax"].array
 
         eta_value = float(eta)

@@ -1,7 +1,7 @@
 """L-BFGS: a quasi-Newton method that estimates the inverse Hessian from the last few steps."""
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import is_array, is_scalar, xp
-from chainrule.optim.optimizer import Optimizer, check_non_negative
+from chainrule.optim.optimizer import Optimizer, check_non_negative, hyperparameter
 from chainrule.optim.strong_wolfe import strong_wolfe
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -83,7 +83,7 @@ class LBFGS(Optimizer):
         """Run up to ``max_iter`` iterations; ``closure`` clears the gradients, recomputes the loss,
         calls ``backward()`` and returns the loss. Returns the loss of the first evaluation."""
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr, max_iter, max_eval = hyperparameter(group["lr"]), group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 

@@ -14,10 +14,13 @@ give PyTorch's numbers exactly and can be chained: two schedulers on one optimiz
 import math
 import types
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.optim.optimizer import Optimizer
+from chainrule.tensor import Tensor
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being "
@@ -29,13 +32,38 @@ EPOCH_DEPRECATION_WARNING = (
 )
 
 
+STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+    "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+    "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+    "will result in PyTorch skipping the first value of the learning rate schedule. "
+    "See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+STEP_OVERRIDDEN_WARNING = (
+    "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+    "initialization. Please, make sure to call `optimizer.step()` before "
+    "`lr_scheduler.step()`. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+GET_LR_WARNING = "To get the last learning rate computed by the scheduler, please use `get_last_lr()`."
+
+
 class LRScheduler:
     """Base class of the schedulers: subclasses compute the new rates in ``get_lr``.
 
     ``last_epoch`` counts the calls to ``step`` (``-1`` starts a new schedule; a saved value resumes
     one, and then every group must have an ``initial_lr``). ``base_lrs`` are the groups'
     ``initial_lr``, recorded in the groups on construction.
+
+    A group's ``lr`` held in a tensor stays that tensor: the scheduler fills it with each new rate,
+    and ``base_lrs`` and ``get_last_lr()`` hold copies, as in PyTorch. The first ``step()`` warns, as
+    PyTorch's does, when the optimizer has not stepped yet (the schedule's first rate would be
+    skipped).
     """
+
+    _get_lr_called_within_step = False  # True while step() asks get_lr() for the next rates
+    _is_initial = False  # True during the step made on construction
 
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
@@ -43,7 +71,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy(group["lr"]))
         else:
             for index, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -52,8 +80,9 @@ class LRScheduler:
                         f"scheduler with last_epoch >= 0; load the optimizer's state dict first, or "
                         f"start a new schedule with last_epoch=-1"
                     )
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.base_lrs = _group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
+        _watch_optimizer_steps(optimizer)
         self._initial_step()
 
     def _initial_step(self):
@@ -73,6 +102,11 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Move to the next epoch (or, deprecated as in PyTorch, to ``epoch``) and set the rates."""
+        if self._step_count == 1:  # the first step after construction's
+            if not _optimizer_step_watched(self.optimizer):
+                warn_at_caller(STEP_OVERRIDDEN_WARNING)
+            elif not getattr(self.optimizer, "_opt_called", False):
+                warn_at_caller(STEP_ORDER_WARNING)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
@@ -80,14 +114,18 @@ class LRScheduler:
 
     def _update_lr(self, epoch=None):
         """Set the rates of the next epoch, or of ``epoch`` by the closed form."""
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            values = self._get_closed_form_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                values = self._get_closed_form_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            _set_group_value(group, "lr", lr)
         self._last_lr = self._current_lrs()
 
     def _get_closed_form_lr(self):
@@ -95,7 +133,13 @@ class LRScheduler:
         return self.get_lr()
 
     def _current_lrs(self):
-        return [group["lr"] for group in self.optimizer.param_groups]
+        """Each group's ``lr`` now (a tensor one copied)."""
+        return _group_values(self.optimizer, "lr")
+
+    def _warn_if_get_lr_called_outside_step(self):
+        """The built-in ``get_lr`` computes the next epoch's rates: called by a user, it warns."""
+        if not self._get_lr_called_within_step:
+            warn_at_caller(GET_LR_WARNING)
 
     def state_dict(self):
         """Every attribute but the optimizer (``load_state_dict`` restores them)."""
@@ -103,6 +147,52 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
+
+
+class _LRScheduler(LRScheduler):
+    """The old name of ``LRScheduler``, which custom schedulers written for PyTorch < 2.0 subclass."""
+
+
+def _copy(value):
+    """``value``, or a copy if it is a tensor (a group's tensor ``lr`` is never aliased)."""
+    return value.clone() if isinstance(value, Tensor) else value
+
+
+def _group_values(optimizer, key):
+    """``group[key]`` of each parameter group, tensors copied."""
+    return [_copy(group[key]) for group in optimizer.param_groups]
+
+
+def _set_group_value(group, key, value):
+    """``group[key] = value``, or, where ``group[key]`` is a tensor, fill that tensor with it."""
+    if isinstance(group[key], Tensor):
+        group[key].fill_(value.squeeze() if isinstance(value, Tensor) and value.dim() != 0 else value)
+    else:
+        group[key] = value
+
+
+def _watch_optimizer_steps(optimizer):
+    """Have ``optimizer`` note its first ``step()`` in ``_opt_called`` (read by the scheduler's
+    first step): the step of every optimizer does (see ``with_step_hooks``) once the attribute
+    exists; a ``step`` set on the instance itself is wrapped to do it, as PyTorch wraps it."""
+    optimizer.__dict__.setdefault("_opt_called", False)
+    own_step = optimizer.__dict__.get("step")
+    if own_step is None or hasattr(own_step, "_wrapped_by_lr_sched"):
+        return
+    optimizer_ref = weakref.ref(optimizer)  # the optimizer holds this function: no cycle back
+
+    def step(*args, **kwargs):
+        optimizer_ref()._opt_called = True
+        return own_step(*args, **kwargs)
+
+    step._wrapped_by_lr_sched = True
+    optimizer.step = step
+
+
+def _optimizer_step_watched(optimizer):
+    """False when ``optimizer.step`` was replaced on the instance after a scheduler was attached."""
+    own_step = optimizer.__dict__.get("step")
+    return own_step is None or hasattr(own_step, "_wrapped_by_lr_sched")
 
 
 class _FunctionOfEpoch(LRScheduler):
@@ -142,6 +232,7 @@ class LambdaLR(_FunctionOfEpoch):
     """``lr = initial_lr * lr_lambda(epoch)``; one function for all groups, or a list, one per group."""
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         return [base_lr * function(self.last_epoch) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -155,6 +246,7 @@ class MultiplicativeLR(_FunctionOfEpoch):
         super().__init__(optimizer, lr_lambda, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         if self._is_initial:
             return self._current_lrs()
         return [lr * function(self.last_epoch) for function, lr in zip(self.lr_lambdas, self._current_lrs())]
@@ -169,6 +261,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -186,6 +279,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
@@ -208,6 +302,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -227,6 +322,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._current_lrs()]
         if self.last_epoch != self.total_iters:
@@ -257,6 +353,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._current_lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -282,6 +379,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current_lrs()
         decay = ((1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
@@ -307,6 +405,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         epoch, period, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()
@@ -427,7 +526,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_group_value(group, "lr", new_lr)
 
 
 class _SchedulerOfSchedulers(LRScheduler):
@@ -489,7 +588,7 @@ class SequentialLR(_SchedulerOfSchedulers):
         self.optimizer = optimizer
         # The inner schedulers each made their first step on construction: undo that, and start the first.
         for group in self.optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_group_value(group, "lr", group["initial_lr"])
         self._undo_first_steps(self)
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -525,12 +624,12 @@ class ChainedScheduler(_SchedulerOfSchedulers):
         self._check_schedulers(schedulers, optimizer)
         self._schedulers = schedulers
         self.optimizer = optimizer
-        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+        self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
 
     def step(self):
         for scheduler in self._schedulers:
             scheduler.step()
-        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+        self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
 
 
 def per_group(name, optimizer, value):
@@ -603,7 +702,7 @@ class CyclicLR(LRScheduler):
         base_lrs = per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_group_value(group, "lr", lr)
         self.max_lrs = per_group("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -640,6 +739,7 @@ class CyclicLR(LRScheduler):
         return 1.0
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
@@ -694,6 +794,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         return [
             self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
             for base_lr in self.base_lrs
@@ -722,8 +823,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_i = self.T_0
             self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            _set_group_value(group, "lr", lr)
         self._last_lr = self._current_lrs()
 
 
@@ -811,6 +917,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")

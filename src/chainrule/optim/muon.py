@@ -2,7 +2,7 @@
 import math
 
 from chainrule.backend import round_to_bfloat16, xp
-from chainrule.optim.optimizer import Optimizer, lerp_, zeros_state
+from chainrule.optim.optimizer import Optimizer, check_tensor_lr, hyperparameter, lerp_, zeros_state
 
 EPS = 1e-7
 DEFAULT_A = 3.4445
@@ -40,6 +40,7 @@ class Muon(Optimizer):
         ns_steps=DEFAULT_NS_STEPS,
         adjust_lr_fn=None,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 <= momentum:
@@ -70,7 +71,7 @@ class Muon(Optimizer):
         state["momentum_buffer"] = zeros_state(param)
 
     def _update(self, param, grad, state, group, scratch):
-        momentum, lr = group["momentum"], group["lr"]
+        momentum, lr = group["momentum"], hyperparameter(group["lr"])
         buffer = lerp_(state["momentum_buffer"].array, grad, 1 - momentum, scratch[1])
         update = lerp_(grad.copy(), buffer, momentum, scratch[1]) if group["nesterov"] else buffer
         update = newton_schulz(update, group["ns_coefficients"], group["ns_steps"], group["eps"])

@@ -6,8 +6,10 @@ from chainrule.optim.optimizer import (
     average_of_squares_,
     check_betas,
     check_non_negative,
+    hyperparameter,
     lerp_,
     new_step_counter,
+    scalar_power,
     scalar_state,
     step_count,
     zeros_state,
@@ -71,8 +73,8 @@ class NAdam(Optimizer):
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
-        lr, momentum_decay = group["lr"], group["momentum_decay"]
-        beta1, beta2 = group["betas"]
+        lr, momentum_decay = hyperparameter(group["lr"]), group["momentum_decay"]
+        beta1, beta2 = map(hyperparameter, group["betas"])
         grad = adam_style_gradient(param, grad, group, scratch)
         work = scratch[1]
 
@@ -84,7 +86,7 @@ class NAdam(Optimizer):
 
         exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
         exp_avg_sq = average_of_squares_(state["exp_avg_sq"].array, grad, beta2, work)
-        denominator = xp.sqrt(exp_avg_sq / (1 - beta2**step))
+        denominator = xp.sqrt(exp_avg_sq / (1 - scalar_power(beta2, step)))
         denominator += group["eps"]
         gradient_weight = -lr * (1.0 - momentum) / (1.0 - mu_product)
         average_weight = (-lr * next_momentum) / (1.0 - mu_product * next_momentum)

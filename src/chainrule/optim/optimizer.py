@@ -21,13 +21,26 @@ PyTorch's order of floating-point operations, so the results agree to float32 ro
 import functools
 
 from chainrule.autograd.grad_mode import enable_grad
-from chainrule.backend import is_writable, xp
+from chainrule.backend import is_scalar, is_writable, xp
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry, through_hooks
 
 # Hooks around the step of every optimizer (register_optimizer_step_pre_hook...).
 _GLOBAL_STEP_PRE_HOOKS = hook_registry()
 _GLOBAL_STEP_POST_HOOKS = hook_registry()
+
+
+class _RequiredParameter:
+    """The default of an option that each parameter group must give itself (``lr=required``)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+# Optimizers written for old PyTorch use it: ``def __init__(self, params, lr=required)``, then
+# ``if lr is not required and lr < 0.0``; a group that leaves such an option out is refused.
+required = _RequiredParameter()
+
 # Each optimizer's hooks, as PyTorch names them: {handle id: hook}.
 _HOOK_REGISTRIES = (
     "_optimizer_step_pre_hooks",
@@ -57,6 +70,8 @@ def with_step_hooks(step):
     @functools.wraps(step)
     def step_with_hooks(*args, **kwargs):
         optimizer = args[0]
+        if "_opt_called" in optimizer.__dict__:  # a scheduler watches for the first step (see LRScheduler)
+            optimizer._opt_called = True
         if not optimizer._has_step_hooks():
             return step(*args, **kwargs)
         for hook in [*_GLOBAL_STEP_PRE_HOOKS.values(), *optimizer._optimizer_step_pre_hooks.values()]:
@@ -115,6 +130,15 @@ class Optimizer:
         if step is not None and not getattr(step, "runs_step_hooks", False):
             cls.step = with_step_hooks(step)
 
+    def __setstate__(self, state):
+        """Restore an unpickled optimizer (old optimizers call ``super().__setstate__(state)``)."""
+        self.__dict__.update(state)
+        for registry in _HOOK_REGISTRIES:
+            if registry not in self.__dict__:
+                setattr(self, registry, hook_registry())
+        self.__dict__.setdefault("_scratch_arrays", {})
+        self.defaults.setdefault("differentiable", False)
+
     def _has_step_hooks(self):
         return bool(self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks or _GLOBAL_STEP_PRE_HOOKS or _GLOBAL_STEP_POST_HOOKS)
 
@@ -171,6 +195,8 @@ class Optimizer:
                 )
         group = dict(param_group, params=params)
         for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
         existing = {id(param) for other in self.param_groups for param in other["params"]}
         if any(id(param) in existing for param in params):
@@ -305,11 +331,12 @@ class Optimizer:
             hook(self)
 
     def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
+        """PyTorch's text: each group opens on a new line, so a blank line separates two groups."""
+        text = f"{type(self).__name__} ("
         for position, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {position}")
-            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
-        return "\n".join(lines) + "\n)"
+            text += f"\nParameter Group {position}\n"
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group) if key != "params")
+        return text + ")"
 
 
 class _ParameterState(dict):
@@ -377,13 +404,72 @@ def adam_style_gradient(param, grad, group, scratch):
     weight_decay = group["weight_decay"]
     if group["decoupled_weight_decay"]:
         if weight_decay != 0:
-            param *= 1 - group["lr"] * weight_decay
+            param *= 1 - hyperparameter(group["lr"]) * weight_decay
         weight_decay = 0
     return decayed_gradient(param, grad, group["maximize"], weight_decay, scratch)
 
 
+def hyperparameter(value):
+    """A group's option ready for the NumPy arithmetic of a step.
+
+    PyTorch accepts ``lr`` (and Adam's ``betas``) as 1-element tensors, which a scheduler then
+    changes in place. A float32 tensor becomes a NumPy float32 scalar: the scalar arithmetic of the
+    step (``lr / (1 - beta1**t)``...) then rounds in float32, as PyTorch's arithmetic on the tensor
+    does. A float64 one becomes a Python float, which computes in double precision as well but,
+    unlike a NumPy float64, does not turn a float32 parameter's arithmetic into float64 (a 0-d
+    tensor does not either). A Python number is left as it is.
+    """
+    if isinstance(value, Tensor):
+        scalar = value.array.reshape(())[()]
+        return float(scalar) if scalar.dtype == xp.float64 else scalar
+    return value
+
+
+def scalar_divide(numerator, denominator):
+    """``numerator / denominator`` for the scalars of a step, rounded as PyTorch rounds it.
+
+    PyTorch divides a Python number by a tensor as ``denominator.reciprocal() * numerator``
+    (``Tensor.__rtruediv__``): two roundings. Where the denominator came from a tensor
+    hyperparameter (a NumPy scalar, see ``hyperparameter``) and the numerator did not, the
+    division takes the same two.
+    """
+    if is_scalar(denominator) and not is_scalar(numerator):
+        return xp.reciprocal(denominator) * numerator
+    return numerator / denominator
+
+
+def scalar_power(base, exponent):
+    """``base ** exponent`` for the scalars of a step (``beta2**t``), rounded as PyTorch rounds it.
+
+    A Python number takes Python's power. A NumPy scalar (from a tensor hyperparameter) takes what
+    PyTorch computes for a 0-d tensor: squares and cubes multiplied out (``x * x * x``, two
+    roundings), a square root for 0.5, and other powers in double precision rounded once to the
+    tensor's dtype (NumPy's float32 power rounds differently).
+    """
+    if not is_scalar(base):
+        return base**exponent
+    if exponent == 2:
+        return base * base
+    if exponent == 3:
+        return base * base * base
+    if exponent == 0.5:
+        return xp.sqrt(base)
+    return base.dtype.type(float(base) ** exponent)
+
+
+def check_tensor_lr(lr):
+    """Raise PyTorch's ValueError for a learning rate held in a tensor of more than one element."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
 def check_non_negative(**hyperparameters):
-    """Raise PyTorch's ValueError for a hyperparameter below zero (or NaN), in PyTorch's words."""
+    """Raise PyTorch's ValueError for a hyperparameter below zero (or NaN), in PyTorch's words.
+
+    A tensor ``lr`` must have one element (PyTorch checks that first).
+    """
+    if "lr" in hyperparameters:
+        check_tensor_lr(hyperparameters["lr"])
     for name, value in hyperparameters.items():
         if not value >= 0.0:
             raise ValueError(f"{_INVALID.get(name, f'Invalid {name} value')}: {value}")

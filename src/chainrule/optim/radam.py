@@ -1,13 +1,16 @@
 """RAdam: Adam whose adaptive step is switched on gradually, once its variance can be trusted."""
-from chainrule.backend import xp
+from chainrule.backend import is_scalar, xp
 from chainrule.optim.optimizer import (
     Optimizer,
     adam_style_gradient,
     average_of_squares_,
     check_betas,
     check_non_negative,
+    hyperparameter,
     lerp_,
     new_step_counter,
+    scalar_divide,
+    scalar_power,
     step_count,
     zeros_state,
 )
@@ -69,27 +72,29 @@ class RAdam(Optimizer):
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
-        lr = group["lr"]
-        beta1, beta2 = group["betas"]
+        lr = hyperparameter(group["lr"])
+        beta1, beta2 = map(hyperparameter, group["betas"])
         grad = adam_style_gradient(param, grad, group, scratch)
         work = scratch[1]
 
         exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
         exp_avg_sq = average_of_squares_(state["exp_avg_sq"].array, grad, beta2, work)
-        bias_correction1 = 1 - beta1**step
-        bias_correction2 = 1 - beta2**step
+        bias_correction1 = 1 - scalar_power(beta1, step)
+        bias_correction2 = 1 - scalar_power(beta2, step)
         step_direction = xp.divide(exp_avg, bias_correction1, out=work)
         step_direction *= lr
 
-        rho_inf = 2 / (1 - beta2) - 1
-        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+        rho_inf = scalar_divide(2, 1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * scalar_power(beta2, step) / bias_correction2
         if rho_t > 5.0:
-            rectification = (
-                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-            ) ** 0.5
+            rectification = scalar_power((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)
             adaptive = xp.sqrt(exp_avg_sq, out=scratch[0])
             adaptive += group["eps"]
-            xp.divide(bias_correction2**0.5, adaptive, out=adaptive)
+            if is_scalar(bias_correction2):  # from tensor betas: a tensor over a tensor
+                xp.divide(scalar_power(bias_correction2, 0.5), adaptive, out=adaptive)
+            else:  # PyTorch divides a number by a tensor as the tensor's reciprocal times the number
+                xp.reciprocal(adaptive, out=adaptive)
+                adaptive *= bias_correction2**0.5
             step_direction *= adaptive
             step_direction *= rectification
         param -= step_direction

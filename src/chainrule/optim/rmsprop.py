@@ -4,6 +4,7 @@ from chainrule.optim.optimizer import (
     Optimizer,
     check_non_negative,
     decayed_gradient,
+    hyperparameter,
     new_step_counter,
     step_count,
     zeros_state,
@@ -84,11 +85,11 @@ class RMSprop(Optimizer):
             average = xp.sqrt(square_avg, out=work)
         average += group["eps"]
 
-        momentum = group["momentum"]
+        momentum, lr = group["momentum"], hyperparameter(group["lr"])
         if momentum > 0:
             buffer = state["momentum_buffer"].array
             buffer *= momentum
             buffer += xp.divide(grad, average, out=work)
-            param += xp.multiply(buffer, -group["lr"], out=work)
+            param += xp.multiply(buffer, -lr, out=work)
         else:
-            param += xp.multiply(xp.divide(grad, average, out=work), -group["lr"], out=work)
+            param += xp.multiply(xp.divide(grad, average, out=work), -lr, out=work)

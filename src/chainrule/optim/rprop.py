@@ -1,6 +1,13 @@
 """Rprop: each coordinate moves by its own step size, grown or shrunk by the gradient's sign alone."""
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, check_non_negative, new_step_counter, step_count, zeros_state
+from chainrule.optim.optimizer import (
+    Optimizer,
+    check_non_negative,
+    hyperparameter,
+    new_step_counter,
+    step_count,
+    zeros_state,
+)
 from chainrule.tensor import tensor_from_array
 
 
@@ -49,7 +56,7 @@ class Rprop(Optimizer):
     def _init_state(self, param, state, group):
         state["step"] = new_step_counter()
         state["prev"] = zeros_state(param)
-        state["step_size"] = tensor_from_array(xp.full_like(param.array, group["lr"]))
+        state["step_size"] = tensor_from_array(xp.full_like(param.array, hyperparameter(group["lr"])))
 
     def _update(self, param, grad, state, group, scratch):
         step_count(state)

@@ -1,6 +1,6 @@
 """SGD: stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, check_non_negative, decayed_gradient
+from chainrule.optim.optimizer import Optimizer, check_non_negative, decayed_gradient, hyperparameter
 from chainrule.tensor import tensor_from_array
 
 
@@ -78,4 +78,4 @@ class SGD(Optimizer):
                 grad = xp.add(grad, xp.multiply(buffer, momentum, out=scratch[1]), out=scratch[1])
             else:
                 grad = buffer
-        param += xp.multiply(grad, -group["lr"], out=scratch[1])
+        param += xp.multiply(grad, -hyperparameter(group["lr"]), out=scratch[1])

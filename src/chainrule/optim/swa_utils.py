@@ -18,7 +18,8 @@ import math
 
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp
-from chainrule.nn import BatchNorm1d, Module
+from chainrule.nn import Module
+from chainrule.nn import normalization
 from chainrule.optim.lr_scheduler import LRScheduler, per_group
 from chainrule.tensor import tensor_from_array
 
@@ -152,7 +153,7 @@ def update_bn(loader, model, device=None):
     """
     momenta = {}
     for module in model.modules():
-        if isinstance(module, BatchNorm1d):
+        if isinstance(module, normalization._BatchNorm):  # every batch norm, as PyTorch checks
             module.reset_running_stats()
             momenta[module] = module.momentum
     if not momenta:
@@ -195,6 +196,7 @@ class SWALR(LRScheduler):
         return (1 - math.cos(math.pi * t)) / 2 if self._anneal_strategy == "cos" else t
 
     def get_lr(self):
+        self._warn_if_get_lr_called_outside_step()
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)
