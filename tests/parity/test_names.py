@@ -84,12 +84,9 @@ DELIBERATELY_MISSING = {
         ),
         **_because(_DEVICES, "xpu to_mkldnn"),
     },
-    "nn.functional": {
-        **_because(_DEPRECATED, "upsample upsample_nearest upsample_bilinear"),
-    },
+    "nn.functional": {},
     "nn": {
-        **_because(_DEPRECATED, "Container NLLLoss2d UpsamplingBilinear2d UpsamplingNearest2d"),
-        **_because("synchronizes batch statistics across GPUs; BatchNorm is the one-process equivalent", "SyncBatchNorm"),
+        **_because(_DEPRECATED, "Container"),
         **_because("Lua-torch legacy kept for old checkpoints; LocalResponseNorm is its replacement", "CrossMapLRN2d"),
     },
     "nn.init": {},

@@ -14,7 +14,7 @@ behaves as ``"different"`` here, since a loop cannot tell a random operation fro
 import functools
 
 from chainrule.func.pytree import flatten, unflatten
-from chainrule.nn.normalization import BatchNorm1d
+from chainrule.nn import normalization
 from chainrule.ops.join import stack
 from chainrule.random import get_rng_state, set_rng_state
 from chainrule.tensor import Tensor
@@ -132,7 +132,7 @@ def replace_all_batch_norm_modules_(root):
     ``track_running_stats`` False, so that under ``vmap`` each call normalizes with the statistics
     of its own batch instead of updating statistics the calls would share. Returns ``root``."""
     for module in root.modules():
-        if isinstance(module, BatchNorm1d):
+        if isinstance(module, normalization._BatchNorm):  # every batch norm, as PyTorch checks
             module.running_mean = module.running_var = module.num_batches_tracked = None
             module.track_running_stats = False
     return root

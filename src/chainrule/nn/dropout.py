@@ -1,13 +1,14 @@
-"""Dropout: randomly zero activations while training, so that units cannot rely on each other."""
+"""Dropout: randomly zero activations while training, so that units cannot rely on each other.
+
+Every dropout layer derives from ``_DropoutNd`` (the probability ``p`` and ``inplace``), as in
+PyTorch: a Dropout2d is not a Dropout.
+"""
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
 
 
-class Dropout(Module):
-    """Zero each element with probability ``p`` in training, scaling the rest by 1 / (1 - p).
-
-    In evaluation mode (``model.eval()``) it passes the input through unchanged.
-    """
+class _DropoutNd(Module):
+    """What the dropout layers share: the probability ``p`` of dropping, ``inplace``, the repr."""
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -16,14 +17,21 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input):
-        return F.dropout(input, self.p, self.training, self.inplace)
-
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout2d(Dropout):
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` in training, scaling the rest by 1 / (1 - p).
+
+    In evaluation mode (``model.eval()``) it passes the input through unchanged.
+    """
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
     """Zero whole channels of (N, C, H, W) input with probability ``p`` in training, scaling the
     kept ones by 1 / (1 - p): a feature map is kept or dropped as a whole (``F.dropout2d``)."""
 
@@ -31,7 +39,7 @@ class Dropout2d(Dropout):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
-class Dropout1d(Dropout):
+class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` in training, scaling the
     kept ones by 1 / (1 - p) (``F.dropout1d``)."""
 
@@ -39,7 +47,7 @@ class Dropout1d(Dropout):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
-class Dropout3d(Dropout):
+class Dropout3d(_DropoutNd):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p`` in
     training, scaling the kept ones by 1 / (1 - p) (``F.dropout3d``)."""
 
@@ -47,7 +55,7 @@ class Dropout3d(Dropout):
         return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
-class AlphaDropout(Dropout):
+class AlphaDropout(_DropoutNd):
     """Dropout that keeps SELU activations at mean 0 and variance 1: dropped elements are set to
     SELU's negative saturation value and the result is corrected by an affine map
     (``F.alpha_dropout``). The identity in evaluation mode."""
@@ -56,7 +64,7 @@ class AlphaDropout(Dropout):
         return F.alpha_dropout(input, self.p, self.training)
 
 
-class FeatureAlphaDropout(Dropout):
+class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels of (N, C, *) input (``F.feature_alpha_dropout``)."""
 
     def forward(self, input):

@@ -21,29 +21,41 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28)."""
+    """Split dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28).
+
+    ``unflattened_size`` (a tuple, list or Size of ints, one of them may be -1) is kept as given,
+    so the repr shows it as PyTorch's does.
+    """
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}")
+        for position, part in enumerate(unflattened_size):
+            if not isinstance(part, int):
+                raise TypeError(
+                    f"unflattened_size must be tuple of ints, but found element of type {type(part).__name__} at pos {position}"
+                )
         self.dim = dim
-        self.unflattened_size = tuple(unflattened_size)
+        self.unflattened_size = unflattened_size
 
     def forward(self, input):
         if input.ndim == 0:
             raise IndexError("Unflatten: a 0-d tensor has no dimension to unflatten")
         dim = check_dim(self.dim, input.ndim, "Unflatten")
-        known = math.prod(part for part in self.unflattened_size if part != -1)
+        sizes = tuple(self.unflattened_size)
+        known = math.prod(part for part in sizes if part != -1)
         size = input.shape[dim]
-        if -1 in self.unflattened_size:
+        if -1 in sizes:
             fits = known != 0 and size % known == 0  # -1 stands for size / known
         else:
             fits = known == size
         if not fits:
             raise RuntimeError(
-                f"unflatten: Provided sizes {list(self.unflattened_size)} don't multiply up to the size of "
+                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of "
                 f"dim {self.dim} ({size}) in the input tensor"
             )
-        return input.reshape(tuple(input.shape[:dim]) + self.unflattened_size + tuple(input.shape[dim + 1 :]))
+        return input.reshape(tuple(input.shape[:dim]) + sizes + tuple(input.shape[dim + 1 :]))
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

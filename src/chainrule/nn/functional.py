@@ -10,6 +10,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
+from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
 from chainrule.ops import activation, index
@@ -105,6 +106,7 @@ from chainrule.ops.margin_loss import (  # noqa: F401
 from chainrule.creation import ones, zeros
 from chainrule.ops.join import cat
 from chainrule.random import numpy_generator
+from chainrule.ops.operands import broadcast_error
 from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
@@ -381,7 +383,18 @@ def _difference_loss(loss, input, target, size_average, reduce, reduction, opera
                 f"input {tuple(input.shape)})."
             )
         weight = weight.detach().to(input.dtype)
-    return loss.apply(input, _target_like(input, target, operation), weight, reduction)
+    if not input.is_floating_point() and not (isinstance(target, Tensor) and target.is_floating_point()):
+        raise NotImplementedError(
+            f'"{operation}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\': '
+            f"the input is {input.dtype}; convert it first, e.g. input.float()"
+        )
+    try:
+        return loss.apply(input, _target_like(input, target, operation), weight, reduction)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise broadcast_error([tuple(input.shape), tuple(target.shape)], operation) from None
+
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -410,6 +423,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def _same_shape_target(input, target, message):
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(message.format(target=target.shape, input=input.shape))
+    if not target.is_floating_point():  # binary targets as floats: PyTorch does not convert 0/1 integers
+        raise RuntimeError(
+            f"Found dtype {dtypes.scalar_type_name(target.array.dtype)} but expected {dtypes.scalar_type_name(input.array.dtype)} "
+            f"(the targets of a binary cross-entropy are probabilities: convert them with target.float())"
+        )
     return target.to(input.dtype)
 
 
@@ -474,6 +492,11 @@ def _check_class_index_target(input, target, weight, operation):
             f"be integers (use target.long()); class-probability targets must have the input's shape "
             f"{tuple(input.shape)}, got {tuple(target.shape)}"
         )
+    if target.array.dtype not in (xp.int64, xp.uint8):
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target.array.dtype)} "
+            f"({operation}: convert the class indices with target.long())"
+        )
     input_shape = input.array.shape
     expected = () if len(input_shape) == 1 else (input_shape[0],) + input_shape[2:]
     if target.array.shape != expected:
@@ -491,6 +514,11 @@ def _check_class_index_target(input, target, weight, operation):
 def _check_class_weight(input, weight):
     if weight is None:
         return
+    if weight.array.dtype != input.array.dtype:
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(input.array.dtype)} but found "
+            f"{dtypes.scalar_type_name(weight.array.dtype)} (the class weight's dtype must be the input's: weight.to(input.dtype))"
+        )
     classes = input.shape[class_axis_of(input)]
     if tuple(weight.shape) != (classes,):
         raise RuntimeError(
@@ -521,6 +549,8 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target (cross_entropy with class probabilities)")
         _check_class_weight(input, weight)
         target = target.to(input.dtype)
     else:
@@ -806,15 +836,30 @@ def _integer_indices(input, checking):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``: (*) -> (*, dim).
 
-    The row at ``padding_idx`` gets no gradient (it stays as initialized, usually zeros). The
-    gradient is always dense (``sparse`` changes nothing); ``max_norm`` and ``scale_grad_by_freq``
-    are not available.
+    The row at ``padding_idx`` gets no gradient (it stays as initialized, usually zeros). With
+    ``max_norm``, each row read whose ``norm_type``-norm exceeds it is first scaled, in ``weight``
+    itself and without gradient, to norm max_norm (PyTorch's ``embedding_renorm_``). With
+    ``scale_grad_by_freq`` a row's gradient is divided by how often ``input`` holds it. The gradient
+    is always dense (``sparse`` changes nothing).
     """
-    if max_norm is not None or scale_grad_by_freq:
-        raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not available in chainrule")
     indices = _integer_indices(input, "")
     padding = None if padding_idx is None else padding_row(padding_idx, weight.shape[0])
-    return index.Embedding.apply(weight, input if isinstance(input, Tensor) else tensor_from_array(indices), padding)
+    if max_norm is not None:
+        _renormalize_rows(weight, indices, max_norm, norm_type)
+    indices = input if isinstance(input, Tensor) else tensor_from_array(indices)
+    return index.Embedding.apply(weight, indices, padding, bool(scale_grad_by_freq))
+
+
+def _renormalize_rows(weight, indices, max_norm, norm_type):
+    """Scale, in place and without gradient, each row of ``weight`` read by ``indices`` whose
+    ``norm_type``-norm exceeds ``max_norm`` by max_norm / (norm + 1e-7), as PyTorch's
+    ``embedding_renorm_`` (which counts as a write to ``weight`` even when no row is too long)."""
+    rows = xp.unique(indices.reshape(-1))
+    rows = rows[(rows >= 0) & (rows < weight.shape[0])]  # out-of-range ids: the lookup raises IndexError
+    norms = xp.linalg.norm(weight.array[rows].astype(xp.float64), ord=norm_type, axis=1)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)[:, None]
+    with no_grad():
+        weight[tensor_from_array(rows)] = tensor_from_array((weight.array[rows] * scale).astype(weight.array.dtype))
 
 
 def one_hot(tensor, num_classes=-1):
@@ -1319,3 +1364,26 @@ def channel_shuffle(input, groups):
 
 
 __all__ += ["channel_shuffle"]
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """PyTorch's deprecated name for ``interpolate(input, size, scale_factor, mode, align_corners)``
+    (with its UserWarning)."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')`` (with PyTorch's UserWarning)."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)``
+    (with PyTorch's UserWarning)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+__all__ += ["upsample", "upsample_bilinear", "upsample_nearest"]

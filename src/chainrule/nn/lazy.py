@@ -14,7 +14,17 @@ from chainrule.creation import tensor
 from chainrule.dtypes import int64
 from chainrule.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn.linear import Linear
-from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from chainrule.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    _BatchNorm,
+    _InstanceNorm,
+    _NormBase,
+)
 from chainrule.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
 
@@ -78,7 +88,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         self._materialize({"weight": (self.out_features, self.in_features), "bias": (self.out_features,)})
 
 
-class _LazyConvMixin(LazyModuleMixin):
+class _LazyConvXdMixin(LazyModuleMixin):
     """In-channels from the first input: dimension 1 of a batched input, 0 of an unbatched one."""
 
     def __init__(
@@ -114,77 +124,79 @@ class _LazyConvMixin(LazyModuleMixin):
         self._materialize({"weight": weight_shape, "bias": (self.out_channels,)})
 
 
-class LazyConv1d(_LazyConvMixin, Conv1d):
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
     """A Conv1d whose ``in_channels`` comes from the first input. Becomes ``Conv1d``."""
 
     cls_to_become = Conv1d
 
 
-class LazyConv2d(_LazyConvMixin, Conv2d):
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
     """A Conv2d whose ``in_channels`` comes from the first input. Becomes ``Conv2d``."""
 
     cls_to_become = Conv2d
 
 
-class LazyConv3d(_LazyConvMixin, Conv3d):
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
     """A Conv3d whose ``in_channels`` comes from the first input. Becomes ``Conv3d``."""
 
     cls_to_become = Conv3d
 
 
-class _LazyConvTransposeMixin(_LazyConvMixin):
-    """A lazy transposed convolution: the transposed layers' arguments (output_padding before groups)."""
-
-    def __init__(
-        self,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups=1,
-        bias=True,
-        dilation=1,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        # Past _LazyConvMixin's __init__ (the convolutions' arguments) to the transposed layer's.
-        super(_LazyConvMixin, self).__init__(
-            0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode, device, dtype
-        )
-        self._lazy_init(out_channels, bias, dtype)
+def _lazy_conv_transpose_init(
+    self,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    bias=True,
+    dilation=1,
+    padding_mode="zeros",
+    device=None,
+    dtype=None,
+):
+    """The lazy transposed convolutions' ``__init__``: their layers' arguments (output_padding
+    before groups), passed past _LazyConvXdMixin's ``__init__`` (the convolutions' arguments)."""
+    super(_LazyConvXdMixin, self).__init__(
+        0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode, device, dtype
+    )
+    self._lazy_init(out_channels, bias, dtype)
 
 
-class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
+class LazyConvTranspose1d(_LazyConvXdMixin, ConvTranspose1d):
     """A ConvTranspose1d whose ``in_channels`` comes from the first input. Becomes ``ConvTranspose1d``."""
 
     cls_to_become = ConvTranspose1d
+    __init__ = _lazy_conv_transpose_init
 
 
-class LazyConvTranspose2d(_LazyConvTransposeMixin, ConvTranspose2d):
+class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
     """A ConvTranspose2d whose ``in_channels`` comes from the first input. Becomes ``ConvTranspose2d``."""
 
     cls_to_become = ConvTranspose2d
+    __init__ = _lazy_conv_transpose_init
 
 
-class LazyConvTranspose3d(_LazyConvTransposeMixin, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
     """A ConvTranspose3d whose ``in_channels`` comes from the first input. Becomes ``ConvTranspose3d``."""
 
     cls_to_become = ConvTranspose3d
+    __init__ = _lazy_conv_transpose_init
 
 
-class _LazyNormMixin(LazyModuleMixin):
+class _LazyNormBase(LazyModuleMixin, _NormBase):
     """num_features from dimension 1 of the first input; weight, bias and the running statistics
     wait for it."""
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__(0, eps, momentum, False, False, device, dtype)
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = UninitializedParameter(dtype=dtype)
-            self.bias = UninitializedParameter(dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(dtype=dtype)
         if track_running_stats:
             self.running_mean = UninitializedBuffer(dtype=dtype)
             self.running_var = UninitializedBuffer(dtype=dtype)
@@ -200,38 +212,44 @@ class _LazyNormMixin(LazyModuleMixin):
         self._materialize({"weight": features, "bias": features, "running_mean": features, "running_var": features})
 
 
-class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
     """A BatchNorm1d whose ``num_features`` comes from the first input. Becomes ``BatchNorm1d``."""
 
     cls_to_become = BatchNorm1d
+    _check_input_dim = BatchNorm1d._check_input_dim
 
 
-class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):
     """A BatchNorm2d whose ``num_features`` comes from the first input. Becomes ``BatchNorm2d``."""
 
     cls_to_become = BatchNorm2d
+    _check_input_dim = BatchNorm2d._check_input_dim
 
 
-class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
+class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):
     """A BatchNorm3d whose ``num_features`` comes from the first input. Becomes ``BatchNorm3d``."""
 
     cls_to_become = BatchNorm3d
+    _check_input_dim = BatchNorm3d._check_input_dim
 
 
-class LazyInstanceNorm1d(_LazyNormMixin, InstanceNorm1d):
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
     """An InstanceNorm1d whose ``num_features`` comes from the first input. Becomes
     ``InstanceNorm1d``. Note PyTorch's defaults here: ``affine=True, track_running_stats=True``."""
 
     cls_to_become = InstanceNorm1d
+    _get_no_batch_dim = InstanceNorm1d._get_no_batch_dim
 
 
-class LazyInstanceNorm2d(_LazyNormMixin, InstanceNorm2d):
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
     """An InstanceNorm2d whose ``num_features`` comes from the first input. Becomes ``InstanceNorm2d``."""
 
     cls_to_become = InstanceNorm2d
+    _get_no_batch_dim = InstanceNorm2d._get_no_batch_dim
 
 
-class LazyInstanceNorm3d(_LazyNormMixin, InstanceNorm3d):
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
     """An InstanceNorm3d whose ``num_features`` comes from the first input. Becomes ``InstanceNorm3d``."""
 
     cls_to_become = InstanceNorm3d
+    _get_no_batch_dim = InstanceNorm3d._get_no_batch_dim

@@ -63,6 +63,11 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear, under the name PyTorch gives MultiheadAttention's ``out_proj`` (so that its
+    quantization tools leave that layer alone): the same layer, printed as PyTorch prints it."""
+
+
 class Bilinear(Module):
     """y = x1ᵀ A x2 + b:   input1 (*, in1_features), input2 (*, in2_features) -> (*, out_features).
 

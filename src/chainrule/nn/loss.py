@@ -5,6 +5,8 @@ Each stores its options and calls the function of the same name in ``chainrule.n
 or 'none' (one loss per element or sample). Class weights given to a loss are registered as
 buffers, so they appear in ``state_dict()`` as in PyTorch.
 """
+import warnings
+
 from chainrule.nn import functional as F
 from chainrule.nn.distance import PairwiseDistance
 from chainrule.nn.module import Module
@@ -107,6 +109,20 @@ class NLLLoss(_WeightedLoss):
 
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated name for NLLLoss over (N, C, H, W) log-probabilities and (N, H, W)
+    targets, which NLLLoss takes as they are; building one gives PyTorch's FutureWarning."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        warnings.warn(
+            "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement and see "
+            "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class KLDivLoss(_Loss):

@@ -667,7 +667,12 @@ class Module:
             keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        # {module's dotted name: {"version": ...}}, as PyTorch: load_state_dict gives each module
+        # its entry, so a layer can tell a checkpoint of an older layout (BatchNorm's version 1).
         local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
         for hook in list(self._state_dict_pre_hooks.values()):
             hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
@@ -734,12 +739,16 @@ class Module:
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata
         missing, unexpected, problems = [], [], []
         modules = list(self.named_modules(remove_duplicate=False))
         for prefix, module in modules:
+            local_metadata = {} if metadata is None else metadata.get(prefix, {})
             prefix = prefix + "." if prefix else ""
-            module._load_from_state_dict(state_dict, prefix, {"version": module._version}, strict, missing, unexpected, problems)
+            module._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, unexpected, problems)
         own = self._state_entries()
         for key, (_, _, target) in own.items():  # a lazy module's parameters take the checkpoint's shapes
             if is_lazy(target) and isinstance(state_dict.get(key), Tensor):

@@ -12,7 +12,7 @@ from chainrule.creation import empty
 from chainrule.device import check_device
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.nn.linear import Linear
+from chainrule.nn.linear import NonDynamicallyQuantizableLinear
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 
@@ -74,7 +74,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(empty(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         if add_bias_kv:
             self.bias_k = Parameter(empty((1, 1, embed_dim), dtype=dtype))
             self.bias_v = Parameter(empty((1, 1, embed_dim), dtype=dtype))

@@ -9,6 +9,7 @@ without centering; local response norm divides by the energy of neighbouring cha
 """
 import warnings
 
+from chainrule import distributed
 from chainrule.creation import ones, tensor, zeros
 from chainrule.dtypes import int64
 from chainrule.nn import functional as F
@@ -38,9 +39,12 @@ def _over_last_dimensions(module, normalized_shape, eps, elementwise_affine, bia
 
 class _NormBase(Module):
     """What batch and instance norm share: per-channel ``weight`` and ``bias`` (if ``affine``), the
-    running statistics (if ``track_running_stats``) and the repr."""
+    running statistics (if ``track_running_stats``), loading checkpoints older than
+    ``num_batches_tracked``, and the repr."""
 
-    def __init__(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, bias):
+    _version = 2  # version 2 added the num_batches_tracked buffer, as in PyTorch
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, bias=True):
         super().__init__()
         check_device(device)
         self.num_features = num_features
@@ -71,15 +75,27 @@ class _NormBase(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
+    def _check_input_dim(self, input):
+        raise NotImplementedError
+
     def extra_repr(self):
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        # A checkpoint from before version 2 (or a state dict without ``_metadata``) may lack
+        # num_batches_tracked: PyTorch loads it, keeping the module's own count (0 when fresh).
+        version = local_metadata.get("version", None)
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None else tensor(0, dtype=int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
 
-class BatchNorm1d(_NormBase):
-    """Batch normalization of (N, C) or (N, C, L) input, one mean and variance per channel C.
+
+class _BatchNorm(_NormBase):
+    """Batch normalization over dimension 1 (the channels), for every BatchNorm layer.
 
     out = (x - mean) / sqrt(var + eps) * weight + bias. In training the batch's mean and (biased)
     variance are used, and ``running_mean`` / ``running_var`` move towards them by ``momentum``
@@ -91,13 +107,6 @@ class BatchNorm1d(_NormBase):
         self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *, bias=True
     ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
-
-    def _check_input_dim(self, input):
-        if input.ndim not in (2, 3):
-            raise ValueError(
-                f"expected 2D or 3D input (got {input.ndim}D input of shape {tuple(input.shape)}); "
-                f"BatchNorm1d takes (N, C) or (N, C, L)"
-            )
 
     def forward(self, input):
         self._check_input_dim(input)
@@ -125,25 +134,110 @@ class BatchNorm1d(_NormBase):
         )
 
 
-class BatchNorm2d(BatchNorm1d):
+def _check_batched_input(module, input, dims, layout):
+    """BatchNorm's ValueError for input whose number of dimensions is not one of ``dims``."""
+    if input.ndim not in dims:
+        expected = " or ".join(f"{n}D" for n in dims)
+        raise ValueError(
+            f"expected {expected} input (got {input.ndim}D input of shape {tuple(input.shape)}); "
+            f"{type(module).__name__} takes {layout}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) input, one mean and variance per channel C
+    (see ``_BatchNorm``)."""
+
+    def _check_input_dim(self, input):
+        _check_batched_input(self, input, (2, 3), "(N, C) or (N, C, L)")
+
+
+class BatchNorm2d(_BatchNorm):
     """Batch normalization of images (N, C, H, W): one mean and variance per channel, over the
     batch and every position (N·H·W values each), as BatchNorm1d otherwise."""
 
-    batched_ndim, layout = 4, "(N, C, H, W)"
-
     def _check_input_dim(self, input):
-        if input.ndim != self.batched_ndim:
-            raise ValueError(
-                f"expected {self.batched_ndim}D input (got {input.ndim}D input of shape {tuple(input.shape)}); "
-                f"{type(self).__name__} takes {self.layout}"
-            )
+        _check_batched_input(self, input, (4,), "(N, C, H, W)")
 
 
-class BatchNorm3d(BatchNorm2d):
+class BatchNorm3d(_BatchNorm):
     """Batch normalization of volumes (N, C, D, H, W): one mean and variance per channel, over the
     batch and every position (N·D·H·W values each), as BatchNorm1d otherwise."""
 
-    batched_ndim, layout = 5, "(N, C, D, H, W)"
+    def _check_input_dim(self, input):
+        _check_batched_input(self, input, (5,), "(N, C, D, H, W)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization of (N, C, +) input whose statistics, in PyTorch, are gathered across the
+    processes of a group. PyTorch synchronizes GPU inputs only: here, as PyTorch on the CPU, it is
+    plain batch norm when no process group is initialized (or in evaluation), and a CPU input in
+    training under an initialized group is refused with PyTorch's ValueError.
+
+    Convert a model's batch norm layers with ``SyncBatchNorm.convert_sync_batchnorm(model)``.
+    """
+
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        process_group=None,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.ndim < 2:
+            raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        use_batch_statistics = self.training or self.running_mean is None
+        if use_batch_statistics and self.training and distributed.is_available() and distributed.is_initialized():
+            raise ValueError(
+                "SyncBatchNorm expected input tensor to be on GPU or XPU or privateuseone: chainrule runs "
+                "on the CPU and cannot synchronize batch statistics; use BatchNorm (each process its own "
+                "statistics) or convert back before training under a process group"
+            )
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """Replace every BatchNorm layer in ``module`` by a SyncBatchNorm holding the same
+        parameters and buffers (the same tensor objects); a BatchNorm given itself comes back as
+        a new SyncBatchNorm, anything else is changed in place and returned."""
+        converted = module
+        if isinstance(module, _BatchNorm):
+            converted = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+                bias=module.bias is not None,
+            )
+            if module.affine:
+                converted.weight = module.weight
+                converted.bias = module.bias
+            converted.running_mean = module.running_mean
+            converted.running_var = module.running_var
+            converted.num_batches_tracked = module.num_batches_tracked
+            converted.training = module.training
+            if hasattr(module, "qconfig"):
+                converted.qconfig = module.qconfig
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted
 
 
 class LayerNorm(Module):
@@ -191,23 +285,47 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
 
 
-class InstanceNorm1d(_NormBase):
-    """Instance normalization of (N, C, L) or unbatched (C, L): each channel of each sample
-    standardized over its positions (see ``functional.instance_norm``). No ``weight`` and ``bias``
-    unless ``affine=True``; with ``track_running_stats=True`` running averages are kept in training
-    and used in evaluation."""
-
-    batched_ndim = 3
+class _InstanceNorm(_NormBase):
+    """Instance normalization: each channel of each sample standardized over its positions (see
+    ``functional.instance_norm``), for input of ``_get_no_batch_dim() + 1`` dimensions or unbatched
+    of one fewer. No ``weight`` and ``bias`` unless ``affine=True``; with
+    ``track_running_stats=True`` running averages are kept in training and used in evaluation."""
 
     def __init__(
         self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None, *, bias=True
     ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
 
+    def _get_no_batch_dim(self):
+        raise NotImplementedError
+
+    def _check_input_dim(self, input):
+        unbatched = self._get_no_batch_dim()
+        if input.ndim not in (unbatched, unbatched + 1):
+            raise ValueError(f"expected {unbatched}D or {unbatched + 1}D input (got {input.ndim}D input)")
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        # Checkpoints from before PyTorch 0.4 hold running statistics even without tracking.
+        if local_metadata.get("version", None) is None and not self.track_running_stats:
+            stale = [prefix + name for name in ("running_mean", "running_var") if prefix + name in state_dict]
+            if stale:
+                klass = type(self).__name__
+                error_msgs.append(
+                    "Unexpected running stats buffer(s) {names} for {klass} with track_running_stats=False. If "
+                    "state_dict is a checkpoint saved before 0.4.0, this may be expected because {klass} does not "
+                    "track running stats by default since 0.4.0. Please remove these keys from state_dict. If the "
+                    "running stats are actually needed, instead set track_running_stats=True in {klass} to enable "
+                    "them. See the documentation of {klass} for details.".format(
+                        names=" and ".join(f'"{key}"' for key in stale), klass=klass
+                    )
+                )
+                for key in stale:
+                    state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+
     def forward(self, input):
-        if input.ndim not in (self.batched_ndim - 1, self.batched_ndim):
-            raise ValueError(f"expected {self.batched_ndim - 1}D or {self.batched_ndim}D input (got {input.ndim}D input)")
-        batched = input.ndim == self.batched_ndim
+        self._check_input_dim(input)
+        batched = input.ndim == self._get_no_batch_dim() + 1
         channels = input.shape[1 if batched else 0]
         if channels != self.num_features:
             if self.affine:
@@ -233,16 +351,25 @@ class InstanceNorm1d(_NormBase):
         return output if batched else output.squeeze(0)
 
 
-class InstanceNorm2d(InstanceNorm1d):
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of (N, C, L) or unbatched (C, L) (see ``_InstanceNorm``)."""
+
+    def _get_no_batch_dim(self):
+        return 2
+
+
+class InstanceNorm2d(_InstanceNorm):
     """Instance normalization of images (N, C, H, W) or unbatched (C, H, W), as InstanceNorm1d."""
 
-    batched_ndim = 4
+    def _get_no_batch_dim(self):
+        return 3
 
 
-class InstanceNorm3d(InstanceNorm1d):
+class InstanceNorm3d(_InstanceNorm):
     """Instance normalization of volumes (N, C, D, H, W) or unbatched (C, D, H, W), as InstanceNorm1d."""
 
-    batched_ndim = 5
+    def _get_no_batch_dim(self):
+        return 4
 
 
 class RMSNorm(Module):

@@ -40,47 +40,53 @@ class MaxPool3d(_MaxPoolNd):
         return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices)
 
 
-class AvgPool1d(Module):
+class _AvgPoolNd(Module):
+    """What the average pooling layers share: their options and the repr."""
+
+    def __init__(self, kernel_size, stride, padding, ceil_mode, count_include_pad):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _single(value):
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+class AvgPool1d(_AvgPoolNd):
     """The mean of each window of length kernel_size: (N, C, L) -> (N, C, L_out)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        super().__init__()
-        self.kernel_size = (kernel_size,) if isinstance(kernel_size, int) else tuple(kernel_size)
         stride = kernel_size if stride is None else stride
-        self.stride = (stride,) if isinstance(stride, int) else tuple(stride)
-        self.padding = (padding,) if isinstance(padding, int) else tuple(padding)
-        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        super().__init__(_single(kernel_size), _single(stride), _single(padding), ceil_mode, count_include_pad)
 
     def forward(self, input):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class AvgPool2d(Module):
+class AvgPool2d(_AvgPoolNd):
     """The mean of each window: (N, C, H, W) -> (N, C, H_out, W_out), sizes as MaxPool2d."""
 
-    pool = staticmethod(F.avg_pool2d)
-
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+        # _AvgPoolNd named, not super(): AvgPool3d shares this __init__.
+        _AvgPoolNd.__init__(self, kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
 
     def forward(self, input):
-        return self.pool(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override)
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool3d(_AvgPoolNd):
     """The mean of each window of a volume: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), sizes as MaxPool3d."""
 
-    pool = staticmethod(F.avg_pool3d)
+    __init__ = AvgPool2d.__init__
+
+    def forward(self, input):
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override)
 
 
 class _AdaptiveAvgPoolNd(Module):
@@ -92,10 +98,14 @@ class _AdaptiveAvgPoolNd(Module):
         return f"output_size={self.output_size}"
 
 
-class _AdaptiveMaxPoolNd(_AdaptiveAvgPoolNd):
+class _AdaptiveMaxPoolNd(Module):
     def __init__(self, output_size, return_indices=False):
-        super().__init__(output_size)
+        super().__init__()
+        self.output_size = output_size
         self.return_indices = return_indices
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
@@ -218,34 +228,33 @@ class LPPool3d(_LPPoolNd):
         return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
-class _FractionalMaxPoolNd(Module):
-    """Checks and stores the options of FractionalMaxPool2d / 3d; ``_random_samples`` is a buffer."""
-
-    spatial = 2
-
-    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
-        super().__init__()
-        name = type(self).__name__
-        self.kernel_size = per_dimension(kernel_size, self.spatial, "kernel_size", name)
-        self.return_indices = return_indices
-        self.register_buffer("_random_samples", _random_samples)
-        self.output_size = per_dimension(output_size, self.spatial, "output_size", name) if output_size is not None else None
-        self.output_ratio = (
-            None if output_ratio is None
-            else (output_ratio,) * self.spatial if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
-        )
-        if output_size is None and output_ratio is None:
-            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
-        if output_size is not None and output_ratio is not None:
-            raise ValueError("only one of output_size and output_ratio may be specified")
-        if self.output_ratio is not None and not all(0 < ratio < 1 for ratio in self.output_ratio):
-            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+def _store_fractional_options(module, spatial, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    """Check and store the options of FractionalMaxPool2d / 3d (``spatial`` 2 or 3); ``_random_samples`` is a buffer."""
+    name = type(module).__name__
+    module.kernel_size = per_dimension(kernel_size, spatial, "kernel_size", name)
+    module.return_indices = return_indices
+    module.register_buffer("_random_samples", _random_samples)
+    module.output_size = per_dimension(output_size, spatial, "output_size", name) if output_size is not None else None
+    module.output_ratio = (
+        None if output_ratio is None
+        else (output_ratio,) * spatial if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
+    )
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+    if output_size is not None and output_ratio is not None:
+        raise ValueError("only one of output_size and output_ratio may be specified")
+    if module.output_ratio is not None and not all(0 < ratio < 1 for ratio in module.output_ratio):
+        raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
 
-class FractionalMaxPool2d(_FractionalMaxPoolNd):
+class FractionalMaxPool2d(Module):
     """Max pooling over pseudo-random overlapping windows that shrink (N, C, H, W) by a fractional
     factor: to ``output_size`` or ``output_ratio`` times the input (a new draw each call unless
     ``_random_samples`` is given)."""
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__()
+        _store_fractional_options(self, 2, kernel_size, output_size, output_ratio, return_indices, _random_samples)
 
     def forward(self, input):
         return F.fractional_max_pool2d(
@@ -253,10 +262,12 @@ class FractionalMaxPool2d(_FractionalMaxPoolNd):
         )
 
 
-class FractionalMaxPool3d(_FractionalMaxPoolNd):
+class FractionalMaxPool3d(Module):
     """FractionalMaxPool2d over (N, C, T, H, W)."""
 
-    spatial = 3
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__()
+        _store_fractional_options(self, 3, kernel_size, output_size, output_ratio, return_indices, _random_samples)
 
     def forward(self, input):
         return F.fractional_max_pool3d(

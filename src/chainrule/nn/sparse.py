@@ -26,12 +26,26 @@ def _lookup_table(module, num_embeddings, embedding_dim, padding_idx, weight, dt
         module.weight = Parameter(weight)
 
 
+def _lookup_settings(module):
+    """The repr's ``, max_norm=..., norm_type=..., scale_grad_by_freq=...``, each only when not the default."""
+    text = ""
+    if module.max_norm is not None:
+        text += f", max_norm={module.max_norm}"
+    if module.norm_type != 2:
+        text += f", norm_type={module.norm_type}"
+    if module.scale_grad_by_freq is not False:
+        text += f", scale_grad_by_freq={module.scale_grad_by_freq}"
+    return text
+
+
 class Embedding(Module):
     """Row ``i`` of ``weight`` (num_embeddings, embedding_dim) for each id ``i``: (*) -> (*, embedding_dim).
 
     The weight starts as N(0, 1). The row at ``padding_idx`` starts at zero and gets no gradient,
-    so padding tokens stay neutral. ``max_norm`` and ``scale_grad_by_freq`` are not available;
-    ``sparse`` is accepted, and the gradient is always dense (the same values).
+    so padding tokens stay neutral. With ``max_norm`` each forward first rescales, in ``weight``
+    itself, the rows it reads whose ``norm_type``-norm exceeds max_norm; ``scale_grad_by_freq``
+    divides each row's gradient by how often the batch reads it. ``sparse`` is accepted, and the
+    gradient is always dense (the same values).
     """
 
     def __init__(
@@ -79,7 +93,12 @@ class Embedding(Module):
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
-        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        text += _lookup_settings(self)
+        if self.sparse is not False:
+            text += ", sparse=True"
+        return text
 
 
 class EmbeddingBag(Module):
@@ -154,13 +173,7 @@ class EmbeddingBag(Module):
         )
 
     def extra_repr(self):
-        text = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            text += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}" + _lookup_settings(self)
         text += f", mode='{self.mode}'"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
