@@ -4,14 +4,12 @@ and ``forward_ad`` (forward mode: tangents carried with the values)."""
 import importlib
 
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
+from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, FunctionCtx
 from chainrule.autograd.backward_pass import backward, grad
 from chainrule.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from chainrule.autograd import forward_ad, functional, graph
 from chainrule.autograd.variable import Variable
-
-FunctionCtx = BackwardNode
 
 __all__ = [
     "AccumulateGrad",

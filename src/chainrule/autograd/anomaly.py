@@ -17,17 +17,47 @@ _state = _AnomalyMode()
 
 
 def is_anomaly_enabled():
+    """True while anomaly detection is on (``torch.is_anomaly_enabled``)."""
     return _state.enabled
 
 
 def is_anomaly_check_nan_enabled():
+    """Whether anomaly detection, when on, looks for NaN in gradients (``torch.is_anomaly_check_nan_enabled``:
+    the flag itself, True by default, also while detection is off)."""
+    return _state.check_nan
+
+
+def checks_nan():
+    """Whether the backward pass running now must look for NaN in each node's gradients."""
     return _state.enabled and _state.check_nan
 
 
-def set_detect_anomaly(mode, check_nan=True):
-    """Switch anomaly detection on or off for this thread (PyTorch's ``set_detect_anomaly``)."""
+def set_anomaly_enabled(mode, check_nan=True):
+    """Switch anomaly detection on or off for this thread (``torch.set_anomaly_enabled``)."""
     _state.enabled = bool(mode)
     _state.check_nan = bool(check_nan)
+
+
+class set_detect_anomaly:  # noqa: N801 (PyTorch's name)
+    """Switch anomaly detection on or off: at once when called, as a function, and restored to what
+    it was at the end of the block when used with ``with`` (PyTorch's ``set_detect_anomaly``)::
+
+        torch.autograd.set_detect_anomaly(True)             # on from here
+        with torch.autograd.set_detect_anomaly(False):      # off inside, back on after
+            ...
+    """
+
+    def __init__(self, mode, check_nan=True):
+        self.prev = is_anomaly_enabled()
+        self.prev_check_nan = is_anomaly_check_nan_enabled()
+        set_anomaly_enabled(mode, check_nan)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc_info):
+        set_anomaly_enabled(self.prev, self.prev_check_nan)
+        return False
 
 
 class detect_anomaly:
@@ -43,7 +73,7 @@ class detect_anomaly:
             stacklevel=2,
         )
         self._previous = (_state.enabled, _state.check_nan)
-        set_detect_anomaly(True, self.check_nan)
+        set_anomaly_enabled(True, self.check_nan)
         return self
 
     def __exit__(self, *exc_info):

@@ -66,13 +66,26 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 accumulate(tensor, gradient if create_graph else gradient.array)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=False):
-    """The gradients of ``outputs`` with respect to each of ``inputs``, returned as a tuple.
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=None,
+         is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to each of ``inputs``, returned as a tuple (a dict
+    with the same keys when ``inputs`` is a dict).
 
     Unlike ``backward()``, no ``.grad`` is changed. With ``create_graph=True`` the returned
-    gradients are themselves in the graph, so they can be differentiated again. ``only_inputs`` is
-    PyTorch's deprecated argument: ignored, with PyTorch's FutureWarning when it is False.
+    gradients are themselves in the graph, so they can be differentiated again. An input the
+    outputs do not depend on is an error, unless ``allow_unused`` (it then gets None) or
+    ``materialize_grads`` (it then gets zeros of its shape). With ``is_grads_batched``, the first
+    dimension of each of ``grad_outputs`` counts vectors: one vector-Jacobian product is computed
+    per row, and each gradient has that dimension in front, (B, *input.shape).
+    ``only_inputs`` is PyTorch's deprecated argument: ignored, with PyTorch's FutureWarning when
+    it is False.
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
     if not only_inputs:
         warnings.warn(
             "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
@@ -80,14 +93,31 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             FutureWarning,
             stacklevel=2,
         )
+    names = list(inputs) if type(inputs) is dict else None
     outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    inputs = tuple(inputs.values()) if names is not None else _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for position, tensor in enumerate(inputs):
         if not tensor._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {position}) does not require grad")
-    grads = _initial_grads(outputs, _as_tuple(grad_outputs))
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        results = _batched_grads(outputs, inputs, _as_tuple(grad_outputs), retain_graph, create_graph, allow_unused)
+    else:
+        grads = _initial_grads(outputs, _as_tuple(grad_outputs))
+        results = _grads(outputs, inputs, grads, retain_graph, create_graph, allow_unused)
+    if materialize_grads:
+        results = tuple(
+            result if result is not None else _zeros_like(tensor, requires_grad=create_graph)
+            for result, tensor in zip(results, inputs)
+        )
+    return dict(zip(names, results)) if names is not None else results
+
+
+def _grads(outputs, inputs, grads, retain_graph, create_graph, allow_unused):
+    """One backward pass from ``outputs``, started with ``grads``: the gradient arriving at each input."""
     keys = [gradient_edge(tensor) for tensor in inputs]
     capture = dict.fromkeys(keys)
     run_backward(outputs, grads, retain_graph, create_graph, capture=capture)
@@ -102,3 +132,52 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         results.append(gradient)
     return tuple(results)
 
+
+def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused):
+    """``grad`` with ``is_grads_batched``: one backward pass per row of ``grad_outputs`` (PyTorch
+    runs them at once under vmap), the graph kept until the last, the rows stacked per input."""
+    if grad_outputs is None or any(grad is None for grad in grad_outputs):
+        raise RuntimeError(
+            "is_grads_batched=True needs grad_outputs: one tensor per output, of shape (B, *output.shape), "
+            "its first dimension counting the vectors to multiply the Jacobian with"
+        )
+    grad_outputs = [grad if isinstance(grad, Tensor) else tensor_from_array(xp.asarray(grad)) for grad in grad_outputs]
+    for position, (output, grad) in enumerate(zip(outputs, grad_outputs)):
+        if grad.array.shape[1:] != output.array.shape:
+            raise RuntimeError(
+                f"If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                f"dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{position}] has a shape of "
+                f"{tuple(grad.shape[1:])} and output[{position}] has a shape of {tuple(output.shape)}. If you only "
+                f"want some tensors in `grad_output` to be considered batched, consider using vmap."
+            )
+    count = grad_outputs[0].array.shape[0]
+    if any(grad.array.shape[0] != count for grad in grad_outputs):
+        raise RuntimeError(
+            f"is_grads_batched=True: every grad_output must have the same first (batch) dimension, got "
+            f"{[tuple(grad.shape)[0] for grad in grad_outputs]}"
+        )
+    rows = []
+    for row in range(count):
+        grads = _initial_grads(outputs, [grad[row] for grad in grad_outputs])
+        rows.append(_grads(outputs, inputs, grads, retain_graph or row < count - 1, create_graph, allow_unused))
+    results = []
+    for position, tensor in enumerate(inputs):
+        per_row = [each[position] for each in rows]
+        if all(gradient is None for gradient in per_row):
+            results.append(None)
+            continue
+        table = tensor.detach().new_zeros((count, *tensor.array.shape))
+        with set_grad_enabled(create_graph):
+            for row, gradient in enumerate(per_row):
+                if gradient is not None:
+                    table[row] = gradient
+        results.append(table)
+    return tuple(results)
+
+
+def _zeros_like(tensor, requires_grad=False):
+    zeros = tensor_from_array(xp.zeros_like(tensor.array))
+    if requires_grad:
+        zeros.requires_grad = True
+    return zeros

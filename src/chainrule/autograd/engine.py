@@ -96,7 +96,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
 
 def _run_nodes(roots, pending, dependencies, retain_graph, create_graph, capture, observer):
     ready = [node for node in dict.fromkeys(roots) if dependencies[node] == 0]
-    check_nan = anomaly.is_anomaly_check_nan_enabled()
+    check_nan = anomaly.checks_nan()
 
     while ready:
         node = ready.pop()
@@ -174,9 +174,10 @@ def call_backward(node, grads, recording=False):
     and what it returns is taken back to arrays.
     """
     if node.materialize_grads and (len(grads) > 1 or grads[0] is None):
+        # An output that is no tensor (a custom Function's count or flag) has no meta: it gets None.
         grads = [
-            grad if grad is not None else _zeros(shape, dtype, recording)
-            for grad, (shape, dtype) in zip(grads, node.output_meta)
+            grad if grad is not None or meta is None else _zeros(*meta, recording)
+            for grad, meta in zip(grads, node.output_meta)
         ]
     function = node.function
     if recording or function.on_arrays:
@@ -195,6 +196,49 @@ def call_backward(node, grads, recording=False):
                 f"{count}, got {len(input_grads)})"
             )
     return input_grads
+
+
+def call_node(node, grad_outputs):
+    """``node(*grad_outputs)``: the node's backward run on its own, as PyTorch's nodes can be called.
+
+    Returns the gradient for each entry of ``node.next_functions`` (None where that input needs
+    none), alone when there is one; a leaf's ``AccumulateGrad`` adds into ``.grad`` and returns ().
+    Recorded when grad mode is on (the gradients can then be differentiated again).
+    """
+    expected = len(node.output_meta) if type(node) is not AccumulateGrad else 1
+    if len(grad_outputs) != expected:
+        raise TypeError(f"expected {expected} arguments, got {len(grad_outputs)} instead")
+    recording = grad_mode._state.enabled
+    grads = []
+    for position, grad in enumerate(grad_outputs):
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                grad = tensor_from_array(as_array(grad))
+            meta = node.output_meta[position] if type(node) is not AccumulateGrad else (node.variable.array.shape,)
+            if meta is not None and tuple(grad.array.shape) != tuple(meta[0]):
+                raise RuntimeError(
+                    f"{node.name()}: the gradient for output {position} has shape {tuple(grad.shape)}, but that "
+                    f"output has shape {tuple(meta[0])}; pass one gradient of each output's shape"
+                )
+            grad = grad if recording else grad.array
+        grads.append(grad)
+    if type(node) is AccumulateGrad:
+        accumulate(node.variable, grads[0])
+        return ()
+    if node._freed:
+        raise node.freed_error()
+    with ignoring_float_errors():
+        input_grads = call_backward(node, grads, recording)
+        results = []
+        for position in node.tensor_input_positions():
+            grad = input_grads[position]
+            if grad is None or node.next_nodes[position] is None:
+                results.append(None)
+                continue
+            meta = node._input_meta[position]
+            shape, dtype = (node._output_shape, node._output_dtype) if meta is None else meta
+            results.append(as_tensor_value(fit_to_input(grad, shape, dtype, node)))
+    return results[0] if len(results) == 1 else tuple(results)
 
 
 def fit_to_input(grad, shape, dtype, node=None):

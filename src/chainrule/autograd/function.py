@@ -28,11 +28,13 @@ Saved outputs are kept as PyTorch's SavedVariable keeps them: the array and a we
 the output tensor itself, whose ``grad_fn`` is this node. Reference counting alone then frees a graph
 whose result is dropped, without waiting for Python's cycle collector.
 """
+import functools
+import inspect
 import traceback
 import weakref
 
 from chainrule.autograd import anomaly, grad_mode
-from chainrule.backend import ndarray
+from chainrule.backend import is_scalar, ndarray
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry
 
@@ -41,17 +43,32 @@ class SavedOutput:
     """An output of the node, saved for backward: its array, which output it is, and a weak
     reference to the tensor (to notice an in-place change to it) with the version it had."""
 
-    __slots__ = ("array", "output_nr", "tensor_ref", "version")
+    __slots__ = ("array", "output_nr", "tensor_ref", "version", "written")
 
     def __init__(self, output, output_nr):
         self.array = output.array
         self.output_nr = output_nr
         self.tensor_ref = weakref.ref(output)
         self.version = output._version_owner._version
+        self.written = False  # set by written_in_place: still known once the tensor is gone
 
     def current_version(self):
         tensor = self.tensor_ref()
-        return self.version if tensor is None else tensor._version_owner._version
+        if tensor is None:
+            return self.version + 1 if self.written else self.version
+        return tensor._version_owner._version
+
+
+def written_in_place(tensor):
+    """``tensor``'s values were just changed in place (its version went up). The node that saved
+    it, or the tensor it views, as an output remembers it: backward then refuses to use the old
+    values even after the tensor itself is gone (``y = x.exp(); y += 1; return y * 2`` in a function)."""
+    for each in (tensor, tensor._base):
+        node = each.grad_fn if each is not None else None
+        if node is not None and node._saved:
+            for value in node._saved:
+                if type(value) is SavedOutput and value.output_nr == each._output_nr and value.array is each.array:
+                    value.written = True
 
 
 class PackedSaved:
@@ -82,12 +99,45 @@ class NodeHooks:
         self.pre, self.post = hook_registry(), hook_registry()
 
 
-class BackwardNode:
+class FunctionCtx:
+    """What ``forward`` can tell its ``ctx`` (PyTorch's ``torch.autograd.function.FunctionCtx``):
+    the values backward needs, the outputs that get no gradient, the inputs it changed in place."""
+
+    def save_for_backward(self, *values):
+        """Keep ``values`` (tensors, or arrays in an ``Op``) for ``backward``; an in-place change
+        to a saved input or output is detected when backward reads them."""
+        self._saved = values
+
+    def save_for_forward(self, *tensors):
+        """Keep ``tensors`` for ``jvp`` (forward mode), which reads them as ``ctx.saved_tensors``."""
+        self._saved_for_forward = tensors
+
+    def mark_non_differentiable(self, *outputs):
+        """Declare outputs (e.g. indices) that get no ``grad_fn`` and receive no gradient."""
+        self._non_differentiable = tuple(id(output) for output in outputs)
+
+    def mark_dirty(self, *tensors):
+        """Declare the inputs that ``forward`` changed in place; it must return them. Each is
+        returned itself (not a new tensor), its version goes up (so that a node that saved its old
+        values refuses to run backward on the new ones), and its ``grad_fn`` becomes this node."""
+        for tensor in tensors:
+            tensor._version_owner._version += 1
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        """With ``False``, ``backward`` gets ``None`` (not zeros) for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
+
+
+class BackwardNode(FunctionCtx):
     """A node of the graph, and the ``ctx`` of the forward call that made it.
 
-    ``next_functions`` holds, for each input of ``forward``, the node that made that input and which
-    of its outputs it was, as ``(node, output_nr)``; leaves that require grad are reached through
-    their ``AccumulateGrad`` node, and inputs that need no gradient through ``(None, 0)``.
+    ``next_functions`` holds, as PyTorch's, an entry ``(node, output_nr)`` for each tensor input of
+    ``forward`` that could carry a gradient: the node that made that input and which of its outputs
+    it was; leaves that require grad are reached through their ``AccumulateGrad`` node, and inputs
+    that need no gradient through ``(None, 0)``. The engine walks ``next_nodes`` and
+    ``next_output_nrs``, which hold one entry for every argument of ``forward`` (``None`` for the
+    numbers, dims and options among them).
 
     The bookkeeping is kept small on purpose (a few objects per node): a graph has one node per
     operation, and every object Python's garbage collector tracks makes training slower.
@@ -111,6 +161,7 @@ class BackwardNode:
     _forward_trace = None  # where the node was created, kept under anomaly detection
     _output_names = None  # {output_nr: name} for outputs the user named (see Tensor.name)
     _non_differentiable = ()
+    _dirty = ()  # the inputs forward changed in place (mark_dirty)
     _node_hooks = None  # NodeHooks, once register_prehook or register_hook was called
 
     def register_prehook(self, hook):
@@ -138,15 +189,6 @@ class BackwardNode:
         if kept is None:
             kept = self._metadata = {}
         return kept
-
-    def save_for_forward(self, *tensors):
-        """Keep ``tensors`` for ``jvp`` (forward mode), which reads them as ``ctx.saved_tensors``."""
-        self._saved_for_forward = tensors
-
-    def save_for_backward(self, *values):
-        """Keep ``values`` (tensors, or arrays in an ``Op``) for ``backward``; an in-place change
-        to a saved input or output is detected when backward reads them."""
-        self._saved = values
 
     @property
     def saved_tensors(self):
@@ -191,8 +233,112 @@ class BackwardNode:
 
     @property
     def next_functions(self):
-        """``((node, output_nr), ...)`` per input, as PyTorch's ``grad_fn.next_functions``."""
+        """``((node, output_nr), ...)``, one per tensor input, as PyTorch's ``grad_fn.next_functions``:
+        ``x.sum().grad_fn.next_functions`` is ``((AccumulateGrad, 0),)``, without entries for the dims."""
+        next_nodes, output_nrs = self.next_nodes, self.next_output_nrs
+        return tuple([(next_nodes[position], output_nrs[position]) for position in self.tensor_input_positions()])
+
+    @property
+    def argument_edges(self):
+        """``((node, output_nr), ...)`` for every argument of ``forward``, ``(None, 0)`` for those that
+        get no gradient (numbers, dims, tensors that need none): the positions ``input_meta`` and the
+        gradients backward returns have, which ``next_functions`` does not keep."""
         return tuple(zip(self.next_nodes, self.next_output_nrs))
+
+    def tensor_input_positions(self):
+        """The positions among ``forward``'s arguments that ``next_functions`` lists: those that were
+        tensors, less those the operation declares without a derivative (an index, a condition),
+        unless they carry a gradient."""
+        declared = getattr(self.function, "derivatives", None) or ()
+        last = len(declared) - 1
+        code = getattr(self.function.forward, "__code__", None) if self.function is not None else None
+        takes_varargs = code is not None and code.co_flags & inspect.CO_VARARGS
+        positions = []
+        for position, (next_node, meta) in enumerate(zip(self.next_nodes, self._input_meta)):
+            if meta is _NOT_A_TENSOR:
+                continue
+            if next_node is None and declared:
+                index = position if position <= last else last if takes_varargs else None
+                if index is not None and declared[index] is None:
+                    continue
+            positions.append(position)
+        return positions
+
+    def __call__(self, *grad_outputs):
+        """This node's backward on ``grad_outputs`` (one per output of the node), as PyTorch's nodes
+        can be called: the gradient for each entry of ``next_functions`` (None where that input needs
+        none), alone when there is one. Recorded when grad mode is on, so that it can be
+        differentiated again."""
+        from chainrule.autograd import engine  # the engine imports this module
+
+        return engine.call_node(self, grad_outputs)
+
+    # PyTorch's nodes show what they saved as ``_saved_<name>`` (the autograd mechanics notes read
+    # ``y.grad_fn._saved_self``). Properties, not ``__getattr__``: a class with ``__getattr__`` makes
+    # every attribute read of every node slower, and the engine reads nodes' attributes all the time.
+    @property
+    def _saved_self(self):
+        """The first input, as saved for backward (the tensor itself); None if the node did not save it."""
+        return self._saved_value("self")
+
+    @property
+    def _saved_other(self):
+        """The second input, as saved for backward; None if the node did not save it."""
+        return self._saved_value("other")
+
+    @property
+    def _saved_exponent(self):
+        """Pow's exponent: the number, or the saved tensor."""
+        return self._saved_value("exponent")
+
+    @property
+    def _saved_result(self):
+        """The output, as saved for backward (a new tensor with this node as its ``grad_fn``)."""
+        return self._saved_value("result")
+
+    def _saved_value(self, name):
+        """PyTorch's ``grad_fn._saved_<name>``: a value forward kept on ctx under ``name`` (Pow's
+        ``exponent``), the saved ``result``, or a saved input: ``self`` (the first), ``other`` (the
+        second) or one named as forward's parameter. None for an input the node did not save."""
+        kept = self.__dict__
+        if name in kept and not name.startswith("_"):
+            value = kept[name]
+            return tensor_from_array(value) if type(value) is ndarray else value
+        function = self.function
+        code = getattr(function.forward, "__code__", None) if function is not None else None
+        parameters = code.co_varnames[1 : code.co_argcount] if code is not None else ()
+        position = {"self": 0, "other": 1}.get(name)
+        if position is None and name in parameters:
+            position = parameters.index(name)
+        if name != "result" and (position is None or position >= len(self.next_nodes)):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{name}'")
+        if self._freed:
+            raise self.freed_error()
+        saved = [self._tensor_of(value) if type(value) in (SavedOutput, PackedSaved) else value for value in self._saved]
+        if name == "result":
+            for original, value in zip(self._saved, saved):
+                if type(original) in (SavedOutput, PackedSaved) and original.output_nr == 0:
+                    return value
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_result'")
+        return self._saved_inputs(saved).get(position)
+
+    def _saved_inputs(self, saved):
+        """``{position among forward's arguments: saved tensor}`` for the saved inputs: one that
+        requires grad is found by its gradient edge, a constant by taking the argument positions
+        that need no gradient in order."""
+        found = {}
+        edges = list(zip(self.next_nodes, self.next_output_nrs))
+        for value in saved:
+            if not isinstance(value, Tensor) or value.grad_fn is self:
+                continue
+            edge = gradient_edge(value) if value._requires_grad else (None, 0)
+            for position, (next_node, output_nr) in enumerate(edges):
+                if position in found or self._input_meta[position] is _NOT_A_TENSOR:
+                    continue
+                if next_node is edge[0] and (next_node is None or output_nr == edge[1]):
+                    found[position] = value
+                    break
+        return found
 
     @property
     def output_meta(self):
@@ -208,14 +354,6 @@ class BackwardNode:
             None if next_node is None else record if record is not None else (self._output_shape, self._output_dtype)
             for next_node, record in zip(self.next_nodes, self._input_meta)
         )
-
-    def mark_non_differentiable(self, *outputs):
-        """Declare outputs (e.g. indices) that get no ``grad_fn`` and receive no gradient."""
-        self._non_differentiable = tuple(id(output) for output in outputs)
-
-    def set_materialize_grads(self, value):
-        """With ``False``, ``backward`` gets ``None`` (not zeros) for outputs that got no gradient."""
-        self.materialize_grads = bool(value)
 
     def name(self):
         return type(self).__name__
@@ -377,7 +515,7 @@ class Function:
             outputs = cls._apply_recorded(args)
         finally:
             grad_mode._state.enabled = enabled
-        each = outputs if type(outputs) is tuple else (outputs,)
+        each = [output for output in (outputs if type(outputs) is tuple else (outputs,)) if isinstance(output, Tensor)]
         ctx = next((output.grad_fn for output in each if output.grad_fn is not None), None)
         if not recorded:
             for output in each:
@@ -395,40 +533,54 @@ class Function:
             for arg in args:
                 if isinstance(arg, Tensor) and arg._requires_grad:
                     return cls._apply_recorded(args)
-        forward_args = _arrays_of(args) if cls.on_arrays else args
-        raw_outputs = cls.forward(_UnrecordedContext(), *forward_args)
+        if cls.on_arrays:
+            raw_outputs = cls.forward(_UnrecordedContext(), *_arrays_of(args))
+            custom = None
+        else:
+            custom = _UnrecordedContext()
+            raw_outputs = cls.forward(custom, *args)
+            if custom._dirty:
+                _check_dirty_returned(custom, raw_outputs)
         if type(raw_outputs) is tuple:
-            return tuple([_as_output(raw, args) for raw in raw_outputs])
-        return _as_output(raw_outputs, args)
+            return tuple([_as_output(raw, args, custom) for raw in raw_outputs])
+        return _as_output(raw_outputs, args, custom)
 
     @classmethod
     def _apply_recorded(cls, args):
         """``apply`` for inputs that require grad: run forward, then link the new node to its inputs."""
         ctx = cls._backward_cls()
         next_nodes = []
-        mask = 0
+        mask = 0  # the inputs that require grad, as bits
+        not_tensors = 0  # the arguments that are not tensors (numbers, dims, options), as bits
         from_later_outputs = False
         for position, arg in enumerate(args):
-            if isinstance(arg, Tensor) and arg._requires_grad:
-                node, output_nr = gradient_edge(arg)
-                from_later_outputs = from_later_outputs or output_nr != 0
-                next_nodes.append(node)
-                mask |= 1 << position
+            if isinstance(arg, Tensor):
+                if arg._requires_grad:
+                    node, output_nr = gradient_edge(arg)
+                    from_later_outputs = from_later_outputs or output_nr != 0
+                    next_nodes.append(node)
+                    mask |= 1 << position
+                    continue
             else:
-                next_nodes.append(None)
+                not_tensors |= 1 << position
+            next_nodes.append(None)
         count = len(args)
-        needs_input_grad = _NEEDS_INPUT_GRAD.get((mask, count))
-        if needs_input_grad is None:
-            needs_input_grad = tuple(bool(mask >> i & 1) for i in range(count))
-            if len(_NEEDS_INPUT_GRAD) < 4096:
-                _NEEDS_INPUT_GRAD[(mask, count)] = needs_input_grad
-        ctx.needs_input_grad = needs_input_grad
+        shared = _SHARED_RECORDS.get((mask, not_tensors, count))
+        if shared is None:
+            shared = _shared_records(mask, not_tensors, count)
+        ctx.needs_input_grad, like_output = shared
         grad_mode._state.enabled = False
         try:
             if cls.on_arrays:
                 raw_outputs = cls.forward(ctx, *[arg.array if type(arg) is Tensor or isinstance(arg, Tensor) else arg for arg in args])
+                custom = None
             else:
                 raw_outputs = cls.forward(ctx, *args)
+                custom = ctx
+                if ctx._dirty:
+                    _check_dirty_returned(ctx, raw_outputs)
+                if type(raw_outputs) is not tuple and not isinstance(raw_outputs, (Tensor, ndarray)) and not is_scalar(raw_outputs):
+                    return raw_outputs  # a lone value that is no tensor (a count, a flag) is returned as it is
         finally:
             grad_mode._state.enabled = True
         kept = ctx.__dict__
@@ -443,16 +595,24 @@ class Function:
             ctx._forward_trace = "".join(traceback.format_stack()[:-2])
 
         if type(raw_outputs) is tuple:
-            outputs = tuple([_as_output(raw, args) for raw in raw_outputs])
-            ctx._multi_output_meta = tuple((output.array.shape, output.array.dtype) for output in outputs)
-            ctx._input_meta = [_record(arg) if node is not None else None for arg, node in zip(args, next_nodes)]
-            for output_nr, output in enumerate(outputs):
-                _attach(output, ctx, output_nr)
+            outputs = tuple([_as_output(raw, args, custom) for raw in raw_outputs])
+            ctx._input_meta = [_record(arg) if node is not None else like_output[position] for position, (arg, node) in enumerate(zip(args, next_nodes))]
+            if custom is None:
+                ctx._multi_output_meta = tuple((output.array.shape, output.array.dtype) for output in outputs)
+                for output_nr, output in enumerate(outputs):
+                    _attach(output, ctx, output_nr)
+            else:  # a custom Function's outputs may include values that are no tensors: they get no gradient
+                ctx._multi_output_meta = tuple(
+                    (output.array.shape, output.array.dtype) if isinstance(output, Tensor) else None for output in outputs
+                )
+                for output_nr, output in enumerate(outputs):
+                    if isinstance(output, Tensor):
+                        _attach(output, ctx, output_nr)
             if ctx._saved:
                 _keep_saved(ctx, args, raw_outputs, outputs)
             return outputs
 
-        output = _as_output(raw_outputs, args)
+        output = _as_output(raw_outputs, args, custom)
         array = output.array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
@@ -465,15 +625,52 @@ class Function:
                 input_array = args[position].array
                 if input_array.shape != shape or input_array.dtype != dtype:
                     if input_meta is None:
-                        input_meta = [None] * count
+                        input_meta = list(like_output)
                     input_meta[position] = (input_array.shape, input_array.dtype)
-        ctx._input_meta = input_meta or (_ALL_LIKE_OUTPUT[count] if count < _SHARED_UP_TO else (None,) * count)
+        ctx._input_meta = input_meta or like_output
         if dtype.kind in "fc" and not ctx._non_differentiable:
             output.grad_fn = ctx
             output._requires_grad = True
         if ctx._saved:
             _keep_saved(ctx, args, (raw_outputs,), (output,))
         return output
+
+
+class DelayedError(Function):
+    """The node that ``once_differentiable`` puts after a backward it ran without recording: its
+    outputs are the gradients, and differentiating through it raises (PyTorch's ``Error`` node)."""
+
+    node_name = "Error"
+
+    @staticmethod
+    def forward(ctx, *gradients):
+        return tuple(gradients) if len(gradients) > 1 else gradients[0]
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def once_differentiable(backward):
+    """Decorator for the ``backward`` of a custom Function that can be differentiated only once
+    (written with NumPy, or with in-place operations): it runs without recording, and a second
+    differentiation through its gradients (``create_graph=True``, then backward again) raises
+    RuntimeError instead of silently giving zeros, as PyTorch's ``once_differentiable``."""
+
+    @functools.wraps(backward)
+    def run_once(ctx, *grad_outputs):
+        with grad_mode.no_grad():
+            gradients = backward(ctx, *grad_outputs)
+        if not grad_mode._state.enabled:
+            return gradients
+        if not any(isinstance(grad, Tensor) and grad.requires_grad for grad in grad_outputs):
+            return gradients
+        each = gradients if isinstance(gradients, tuple) else (gradients,)
+        # Copies that require grad give the Error node a place in the graph; None stays None.
+        stand_ins = [gradient.detach().requires_grad_() if isinstance(gradient, Tensor) else gradient for gradient in each]
+        return DelayedError.apply(*stand_ins)
+
+    return run_once
 
 
 # The (pack_hook, unpack_hook) pairs of the ``autograd.graph.saved_tensors_hooks`` blocks being run,
@@ -589,19 +786,36 @@ def _record(tensor):
     return (tensor.array.shape, tensor.array.dtype)
 
 
-# needs_input_grad tuples, made once for each (bit mask of inputs that need grad, number of inputs).
-_NEEDS_INPUT_GRAD = {}
-# ``_input_meta`` of nodes whose inputs all look like their output: shared, not made per node.
+# Put in ``_input_meta`` at the positions of arguments that are not tensors (which the engine never
+# reads: they have no node), so that ``next_functions`` can leave them out, as PyTorch's does.
+_NOT_A_TENSOR = "not a tensor"
+
+# ``(needs_input_grad, _input_meta of a node whose inputs all look like its output)``, made once for
+# each (bit mask of the inputs that need grad, bit mask of the arguments that are no tensors, count)
+# and shared by the nodes, not made per node.
+_SHARED_RECORDS = {}
+
+
+def _shared_records(mask, not_tensors, count):
+    needs_input_grad = tuple(bool(mask >> position & 1) for position in range(count))
+    like_output = tuple(_NOT_A_TENSOR if not_tensors >> position & 1 else None for position in range(count))
+    shared = (needs_input_grad, like_output)
+    if len(_SHARED_RECORDS) < 4096:
+        _SHARED_RECORDS[(mask, not_tensors, count)] = shared
+    return shared
+
+
 _SHARED_UP_TO = 64
-_ALL_LIKE_OUTPUT = [(None,) * count for count in range(_SHARED_UP_TO)]
 _ALL_LIKE_OUTPUT_NRS = [(0,) * count for count in range(_SHARED_UP_TO)]
 
 
-class _UnrecordedContext:
+class _UnrecordedContext(FunctionCtx):
     """The ``ctx`` that ``forward`` gets when nothing is recorded (under ``no_grad``, or when no
     input requires grad): it accepts what forward saves and keeps none of it."""
 
     needs_input_grad = ()
+    materialize_grads = True
+    _dirty = ()
 
     def save_for_backward(self, *values):
         pass
@@ -629,18 +843,64 @@ def _forward_then_setup_context(forward, cls):
     return forward_with_context
 
 
-def _as_output(raw, args):
-    """Wrap an array returned by ``forward``; a returned input becomes a new tensor sharing it."""
-    if isinstance(raw, Tensor):
+def _as_output(raw, args, custom=None):
+    """Wrap an array returned by ``forward``; a returned input becomes a new tensor sharing it.
+
+    ``custom`` is the ctx of a custom Function (None for chainrule's own operations, which return
+    arrays and numbers): as in PyTorch, the inputs it marked dirty are returned themselves and its
+    values that are no tensors (a count, a flag, None) as they are. An array, or an array's scalar
+    (``x.array * 2`` of a 0-d tensor), is wrapped: chainrule lets a custom forward compute on arrays.
+    """
+    if type(raw) is ndarray:
+        raw = tensor_from_array(raw)
+    elif isinstance(raw, Tensor):
         for arg in args:
             if raw is arg:
+                if custom is not None and any(raw is dirty for dirty in custom._dirty):
+                    return raw
                 raw = tensor_from_array(raw.array)
                 break
-    else:
+    elif custom is None or is_scalar(raw):
         raw = tensor_from_array(raw)
+    else:
+        return raw
     if raw.array.base is not None:
         _mark_view(raw, args)
     return raw
+
+
+def _check_dirty_returned(ctx, raw_outputs):
+    """PyTorch's rules for the inputs ``forward`` marked dirty: each must be among the outputs, and
+    when the call is recorded none may be a leaf that requires grad (backward would need its old
+    value) and, in chainrule, none may be a view. A dirty tensor's node becomes ``ctx``: its old
+    position on another node (and ``retain_grad``) are moved over."""
+    each = raw_outputs if type(raw_outputs) is tuple else (raw_outputs,)
+    positions = []
+    for tensor in ctx._dirty:
+        position = next((position for position, output in enumerate(each) if output is tensor), None)
+        if position is None:
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as output. The inputs "
+                "that are modified inplace must all be outputs of the Function."
+            )
+        positions.append(position)
+    if type(ctx) is _UnrecordedContext:
+        return
+    for tensor, position in zip(ctx._dirty, positions):
+        if tensor._requires_grad and tensor.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+        if tensor._is_view:
+            raise RuntimeError(
+                f"{ctx.name()}: mark_dirty on a view (shape {tuple(tensor.shape)}) is not supported in chainrule: "
+                f"its base's graph would not see the change. Apply the Function to the base tensor, or to a "
+                f"clone() of the view"
+            )
+        if tensor.grad_fn is not None and tensor.retains_grad:
+            del tensor.grad_fn._retained[tensor._output_nr]
+            if ctx._retained is None:
+                ctx._retained = {}
+            ctx._retained[position] = weakref.ref(tensor)
+        tensor._output_nr = position
 
 
 def _mark_view(output, args):

@@ -4,6 +4,8 @@ Under ``no_grad()`` nothing is recorded at all: results have no ``grad_fn`` and 
 to their inputs, so evaluation costs no memory for a graph. The mode is per thread, as in PyTorch.
 """
 import functools
+import inspect
+import sys
 import threading
 
 
@@ -45,6 +47,8 @@ class _GradModeContext:
         return False
 
     def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return _wrap_generator(self._clone, function)
         mode = self.mode
 
         @functools.wraps(function)
@@ -57,6 +61,40 @@ class _GradModeContext:
                 _state.enabled = previous
 
         return run_in_mode
+
+    def _clone(self):
+        """A fresh context of the same mode, for each time a decorated generator resumes."""
+        return type(self)()
+
+
+def _wrap_generator(make_context, function):
+    """``function``, a generator function, with the mode applied while its body runs, as PyTorch's
+    decorators do: the generator pauses at each ``yield``, and the caller's mode must hold between
+    them, so the mode is entered afresh each time it resumes and left each time it yields."""
+
+    @functools.wraps(function)
+    def generator_in_mode(*args, **kwargs):
+        generator = function(*args, **kwargs)
+        try:
+            with make_context():
+                response = generator.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_context():
+                        generator.close()
+                    raise
+                except BaseException:
+                    with make_context():
+                        response = generator.throw(*sys.exc_info())
+                else:
+                    with make_context():
+                        response = generator.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator_in_mode
 
 
 class no_grad(_GradModeContext):
@@ -88,6 +126,8 @@ class set_grad_enabled(_GradModeContext):
 
     def __call__(self, function):
         _state.enabled = self._previous
+        if inspect.isgeneratorfunction(function):
+            return _wrap_generator(self._clone, function)
 
         @functools.wraps(function)
         def run_in_mode(*args, **kwargs):
@@ -96,11 +136,19 @@ class set_grad_enabled(_GradModeContext):
 
         return run_in_mode
 
+    def _clone(self):
+        return set_grad_enabled(self.mode)
+
 
 class inference_mode(no_grad):
     """``no_grad`` that also marks every tensor made inside as an inference tensor
     (``x.is_inference()`` is True): PyTorch's promise that such a tensor never joins a graph, so
     it may not be made to require grad later. ``inference_mode(False)`` switches it off inside."""
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return object.__new__(cls)
+        return cls()(mode)  # @inference_mode, without parentheses
 
     def __init__(self, mode=True):
         self.mode = not mode
@@ -116,12 +164,18 @@ class inference_mode(no_grad):
         return super().__exit__(*exc_info)
 
     def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return _wrap_generator(self._clone, function)
+
         @functools.wraps(function)
         def run_in_mode(*args, **kwargs):
             with inference_mode(self.inference):
                 return function(*args, **kwargs)
 
         return run_in_mode
+
+    def _clone(self):
+        return inference_mode(self.inference)
 
 
 def is_inference_mode_enabled():

@@ -49,9 +49,8 @@ class TensorInfo:
     @property
     def grad(self):
         """The tensor's ``.grad`` array when it has one (leaves after backward, retained non-leaves)."""
-        if self.tensor is None or self.tensor.grad is None:
-            return None
-        return self.tensor.grad.array
+        grad = None if self.tensor is None else self.tensor._grad  # (.grad of a non-leaf warns)
+        return None if grad is None else grad.array
 
     def __repr__(self):
         return f"<TensorInfo {self.name} {self.kind} shape={self.shape}>"
@@ -66,7 +65,7 @@ class OperationInfo:
         self.index = index
         self.id = f"op{index}"
         self.name = node.name()
-        self.inputs = [None] * len(node.next_functions)
+        self.inputs = [None] * len(node.argument_edges)
         self.outputs = [None] * len(node.output_meta)
 
     @property
@@ -156,7 +155,7 @@ class ComputationGraph:
                 self._add_leaf(node.variable)
                 continue
             operation = OperationInfo(node, len(self.operations))
-            for position, (next_node, output_nr) in enumerate(node.next_functions):
+            for position, (next_node, output_nr) in enumerate(node.argument_edges):
                 if next_node is not None:
                     self._connect(self.slot(next_node, output_nr), operation, position)
             for position, constant in _saved_constants(node, declared):
@@ -308,7 +307,7 @@ def forward_order(root):
 
 
 def _input_nodes(node):
-    return [next_node for next_node, _ in node.next_functions if next_node is not None]
+    return [next_node for next_node, _ in node.argument_edges if next_node is not None]
 
 
 def _saved_tensors(node):
@@ -329,7 +328,7 @@ def _saved_constants(node, declared):
     (``declared``: ids of the tensors in ``params``; ``Linear`` saves ``(x, weight)`` of its three).
     """
     saved = _saved_tensors(node)
-    next_functions = node.next_functions
+    next_functions = node.argument_edges
     if len(saved) > len(next_functions):
         return []
     constants = []

@@ -273,7 +273,7 @@ class _Recorder:
         output_name = ", ".join(info.name for info in used_outputs)
         formulas = formulas_of(node, names, output_name).derivatives
         edges = []
-        for position, ((next_node, output_nr), grad, meta) in enumerate(zip(node.next_functions, input_grads, node.input_meta)):
+        for position, ((next_node, output_nr), grad, meta) in enumerate(zip(node.argument_edges, input_grads, node.input_meta)):
             if next_node is None:
                 continue
             sent = None
