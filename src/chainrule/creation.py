@@ -4,6 +4,7 @@ Each factory takes ``dtype`` and ``requires_grad`` as PyTorch's do. Floating fac
 default dtype (float32); random ones draw from the generator seeded by ``manual_seed``.
 """
 import math
+import operator
 import warnings
 
 from chainrule import dtypes
@@ -11,13 +12,23 @@ from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
+from chainrule.ops.elementwise import SCALAR_TYPE_NAMES
 from chainrule.ops.registry import public
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, _to_raw, tensor_from_array
 
 
+def _check_requires_grad(array, requires_grad):
+    if requires_grad and array.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"Only Tensors of floating point and complex dtype can require gradients (this one is "
+            f"{dtypes.dtype_name(array.dtype)}); pass a floating dtype, e.g. dtype=torch.float32"
+        )
+
+
 def _finish(array, requires_grad, device=None):
     check_device(device)
+    _check_requires_grad(array, requires_grad)
     result = tensor_from_array(array)
     if requires_grad:
         result.requires_grad = True
@@ -28,18 +39,80 @@ def _from_arguments(array, requires_grad, device=None):
     """``_finish`` for the factories whose values follow from their arguments alone (``zeros``,
     ``full``, ``arange``, ``eye``...): a compiled function remakes them on each call."""
     check_device(device)
+    _check_requires_grad(array, requires_grad)
     return made_from_arguments(array, requires_grad)
 
 
-def _shape(size):
-    """Sizes given as ``zeros(2, 3)`` or ``zeros((2, 3))`` (``zeros(size=(2, 3))`` arrives as the
-    latter: see ``registry.with_pytorch_keywords``), checked as PyTorch checks them."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    shape = tuple(int(side) for side in size)
+def argument_type_name(value):
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def as_integer(value):
+    """``value`` as a Python int where PyTorch takes it for an int: ints, NumPy integers and
+    one-element integer tensors (``torch.randperm(torch.tensor(3))``); None for anything else
+    (floats, bools, float tensors), which PyTorch refuses with a TypeError."""
+    if isinstance(value, Tensor):
+        return int(value.array.reshape(-1)[0]) if value.array.size == 1 and value.array.dtype.kind in "iu" else None
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def integer_argument(value, function, argument, position):
+    """``value`` as an int (see ``as_integer``), or PyTorch's TypeError naming the argument."""
+    number = as_integer(value)
+    if number is None:
+        raise TypeError(
+            f"{function}(): argument '{argument}' (position {position}) must be int, not {argument_type_name(value)}"
+        )
+    return number
+
+
+def size_argument(size, function="tensor factory", position=1):
+    """The shape in ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros([torch.tensor(2), 3])`` (``zeros(size=(2, 3))``
+    arrives as the second: see ``registry.with_pytorch_keywords``), checked as PyTorch checks it:
+    a TypeError for an entry that is not an int (``randn(2.0)``), a RuntimeError for a negative one."""
+    listed = len(size) == 1 and isinstance(size[0], (tuple, list))
+    entries = tuple(size[0]) if listed else tuple(size)
+    shape = []
+    for place, entry in enumerate(entries):
+        side = as_integer(entry)
+        if side is None:
+            what = argument_type_name(entry)
+            if place > 0:
+                detail = f'failed to unpack the object at pos {place + 1} with error "type must be tuple of ints,but got {what}"'
+            elif listed:
+                detail = f"(position {position}) must be tuple of ints, but found element of type {what} at pos 0"
+            else:
+                detail = f"(position {position}) must be tuple of ints, not {what}"
+            raise TypeError(f"{function}(): argument 'size' {detail}")
+        shape.append(side)
     if any(side < 0 for side in shape):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
-    return shape
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {shape}")
+    return tuple(shape)
+
+
+def check_memory_format(memory_format, ndim, function, preserve=True):
+    """Accept PyTorch's ``memory_format=`` as its factories do: any ``torch.memory_format`` value
+    (chainrule's results are always contiguous, so the format changes nothing), with PyTorch's
+    errors for another kind of value and for ``channels_last`` on a tensor not 4-d (5-d for
+    ``channels_last_3d``). ``preserve``: whether ``preserve_format`` is allowed (the ``*_like``
+    factories) or not (``empty``)."""
+    if memory_format is None:
+        return
+    if type(memory_format).__name__ != "memory_format":
+        raise TypeError(
+            f"{function}(): argument 'memory_format' must be torch.memory_format, not {type(memory_format).__name__}"
+        )
+    name = str(memory_format).rsplit(".", 1)[-1]
+    rank = {"channels_last": 4, "channels_last_3d": 5}.get(name)
+    if rank is not None and ndim != rank:
+        raise RuntimeError(f"required rank {rank} tensor to use {name} format")
+    if name == "preserve_format" and not preserve:
+        raise RuntimeError("unsupported memory format Preserve")
 
 
 def _float_dtype(dtype):
@@ -86,18 +159,22 @@ def as_tensor(data, dtype=None, device=None):
 
 
 @public(method=False, out=True)
-def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _from_arguments(xp.zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    shape = size_argument(size, "zeros")
+    return _from_arguments(xp.zeros(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False, out=True)
-def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _from_arguments(xp.ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    shape = size_argument(size, "ones")
+    return _from_arguments(xp.ones(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False, out=True)
-def empty(*size, dtype=None, requires_grad=False, device=None):
-    return _from_arguments(xp.empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False, memory_format=None):
+    shape = size_argument(size, "empty")
+    check_memory_format(memory_format, len(shape), "empty", preserve=False)
+    return _from_arguments(xp.empty(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False)
@@ -107,61 +184,204 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
 
 
 @public(method=False, out=True)
-def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    """``size`` (a tuple or list) filled with ``fill_value``; the dtype follows the value as in PyTorch."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {argument_type_name(size)}")
+    shape = size_argument((size,), "full")
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
-    return _from_arguments(xp.full(_shape((size,)), fill_value, dtype=dtype), requires_grad, device)
+    return _from_arguments(xp.full(shape, fill_value, dtype=dtype), requires_grad, device)
+
+
+def like_shape_and_dtype(input, dtype, memory_format, function):
+    """The shape and dtype of a ``*_like`` factory's result."""
+    check_memory_format(memory_format, input.array.ndim, function)
+    return input.array.shape, xp.dtype(dtype) if dtype is not None else input.array.dtype
 
 
 @public(method=False)
-def zeros_like(input, dtype=None, requires_grad=False, device=None):
-    return _from_arguments(xp.zeros(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
+def zeros_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "zeros_like")
+    return _from_arguments(xp.zeros(shape, dtype=dtype), requires_grad, device)
 
 
 @public(method=False)
-def ones_like(input, dtype=None, requires_grad=False, device=None):
-    return _from_arguments(xp.ones(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
+def ones_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "ones_like")
+    return _from_arguments(xp.ones(shape, dtype=dtype), requires_grad, device)
 
 
 @public(method=False)
-def empty_like(input, dtype=None, requires_grad=False, device=None):
-    return _from_arguments(xp.empty(input.array.shape, dtype=dtype or input.array.dtype), requires_grad, device)
+def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "empty_like")
+    return _from_arguments(xp.empty(shape, dtype=dtype), requires_grad, device)
 
 
 @public(method=False)
-def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
-    return _from_arguments(xp.full(input.array.shape, fill_value, dtype=dtype or input.array.dtype), requires_grad, device)
+def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "full_like")
+    return _from_arguments(xp.full(shape, fill_value, dtype=dtype), requires_grad, device)
+
+
+# ----------------------------------------------------------------------------- ranges
+def _number_argument(value, function, argument, position):
+    """A bound or step of ``arange``/``linspace``: a Python or NumPy number, or a 0-d tensor (whose
+    value counts as a Python number: ``arange(torch.tensor(5))`` is int64, as in PyTorch)."""
+    if isinstance(value, Tensor) and value.array.ndim == 0:
+        return value.array.item()
+    if isinstance(value, (int, float)) or isinstance(value, (xp.integer, xp.floating, xp.bool_)):
+        value = value.item() if isinstance(value, xp.generic) else value
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise OverflowError(f"int too big to convert: {function}()'s {argument} must fit in int64, got {value}")
+        return value
+    raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be Number, not {argument_type_name(value)}")
+
+
+def _fused_multiply_add(a, b, c):
+    """a * b + c rounded once, as the fused multiply-add PyTorch's compiled kernels use (float64
+    arrays; Dekker's exact product and Knuth's exact sum, then one final rounding)."""
+    with xp.errstate(over="ignore", invalid="ignore"):
+        product = a * b
+        split = 134217729.0  # 2**27 + 1: halves of 26 bits whose products are exact
+        a_high = a * split - (a * split - a)
+        b_high = b * split - (b * split - b)
+        a_low, b_low = a - a_high, b - b_high
+        product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+        total = product + c
+        kept = total - product
+        sum_error = (product - (total - kept)) + (c - kept)
+        exact = total + (sum_error + product_error)
+    return xp.where(xp.isfinite(exact), exact, product + c)
+
+
+#: Bytes of one vector register in PyTorch's CPU kernels (AVX2): ``arange`` computes each vector's
+#: first element from ``start``, and the next ones from that first element.
+_VECTOR_BYTES = 32
+
+
+def _floating_arange(start, step, count, dtype):
+    """PyTorch's float ``arange`` values: ``start + step * i`` computed in float64 with a fused
+    multiply-add, then rounded to ``dtype``; within each vector of its kernel, element ``k`` is
+    ``first + k * step`` from the vector's (rounded) first element. (NumPy's arange instead repeats
+    its first step, so ``arange(-8, 8, 0.1)[80]`` would be -2.8e-14, not PyTorch's 4.4e-16.)"""
+    width = max(_VECTOR_BYTES // dtype.itemsize, 1)
+    index = xp.arange(count, dtype=xp.float64)
+    values = _fused_multiply_add(index, float(step), float(start)).astype(dtype)
+    vectorized = count // (2 * width) * (2 * width)  # the kernel's loop does two vectors at a time
+    if vectorized:
+        lane = index[:vectorized] % width
+        first = values[:vectorized] if width == 1 else values[:vectorized].reshape(-1, width)[:, :1].repeat(width, 1).reshape(-1)
+        values[:vectorized] = _fused_multiply_add(lane, float(step), first.astype(xp.float64)).astype(dtype)
+    return values
 
 
 @public(method=False, out=True)
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
-    """Numbers from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
+def arange(start=None, end=None, step=1, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    """Numbers from ``start`` up to (not including) ``end``: ceil((end - start) / step) of them,
+    ``start + i * step``; int64 when all arguments are ints (or integer 0-d tensors), else the
+    default float dtype."""
     if end is None:
-        start, end = 0, start
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(
-            f"arange: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})"
-        )
+        if start is None:
+            raise TypeError("arange() missing required argument 'end' (pos 1)")
+        start, end, end_position = 0, start, 1
+    else:
+        end_position = 2
+    start = 0 if start is None else _number_argument(start, "arange", "start", 1)
+    end = _number_argument(end, "arange", "end", end_position)
+    step = _number_argument(step, "arange", "step", 3)
     if dtype is None:
-        whole = all(isinstance(value, int) for value in (start, end, step))
+        whole = not any(isinstance(value, float) for value in (start, end, step))
         dtype = dtypes.int64 if whole else dtypes.get_default_dtype()
-    return _from_arguments(xp.arange(start, end, step).astype(dtype), requires_grad, device)
+    dtype = xp.dtype(dtype)
+    if dtype.kind == "b":
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_c_number(start)} -> {_c_number(end)}")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype.kind in "iu":
+        # the kernel works in int64: float bounds and step are truncated first, as PyTorch's Scalar.to<int64_t>
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype.kind in "iu":
+        values = xp.arange(start, end, step, dtype=xp.int64).astype(dtype)
+    else:
+        count = math.ceil((float(end) - float(start)) / float(step))
+        values = _floating_arange(start, step, count, dtype)
+    return _from_arguments(values, requires_grad, device)
+
+
+def _c_number(value):
+    """A number as PyTorch's C++ messages print it (``0``, ``inf``, ``0.5``)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _steps_argument(start, end, steps, function):
+    """The checked ``start``, ``end`` (numbers, or 0-d tensors) and ``steps`` of linspace/logspace."""
+    steps = integer_argument(steps, function, "steps", 3)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    bounds = []
+    for name, position, value in (("start", 1, start), ("end", 2, end)):
+        if isinstance(value, Tensor) and value.array.ndim != 0:
+            raise RuntimeError(
+                f"{function} only supports 0-dimensional start and end tensors, but got {name} with "
+                f"{value.array.ndim} dimension(s)."
+            )
+        bounds.append(_number_argument(value, function, name, position))
+    return bounds[0], bounds[1], steps
 
 
 @public(method=False, out=True)
-def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
-    """``steps`` numbers evenly spaced from ``start`` to ``end``, both included."""
-    return _from_arguments(xp.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad, device)
+def linspace(start, end, steps, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    """``steps`` numbers evenly spaced from ``start`` to ``end``, both included. As PyTorch's kernel:
+    the first half counts up from ``start`` and the second half down from ``end`` by the step
+    (end - start) / (steps - 1), computed in ``dtype`` (float64 for integer dtypes)."""
+    start, end, steps = _steps_argument(start, end, steps, "linspace")
+    dtype = _float_dtype(dtype)
+    if dtype.kind == "b":
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    working = xp.dtype(xp.float64) if dtype.kind in "iu" else dtype
+    first = xp.asarray(int(start) if dtype.kind in "iu" else start).astype(working)
+    last = xp.asarray(int(end) if dtype.kind in "iu" else end).astype(working)
+    if steps <= 1:
+        return _from_arguments(xp.full(steps, first).astype(dtype), requires_grad, device)
+    step = (last - first) / working.type(steps - 1)
+    index = xp.arange(steps)
+    up = index < steps // 2
+    counts = xp.where(up, index, steps - index - 1).astype(xp.float64)
+    origin = xp.where(up, first, last).astype(xp.float64)
+    direction = xp.where(up, 1.0, -1.0) * float(step)
+    values = _fused_multiply_add(counts, direction, origin).astype(working)
+    return _from_arguments(values.astype(dtype), requires_grad, device)
 
 
 @public(method=False, out=True)
-def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
-    """``steps`` numbers from base^start to base^end whose logarithms are evenly spaced:
-    base ** linspace(start, end, steps)."""
-    powers = float(base) ** xp.linspace(start, end, steps)
-    return _from_arguments(powers.astype(_float_dtype(dtype)), requires_grad, device)
+def logspace(start, end, steps, base=10.0, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    """``steps`` numbers from base^start to base^end whose logarithms are evenly spaced, computed
+    as PyTorch does: base ** (start + i * step) in float64 (counting down from ``end`` in the
+    second half), then rounded to ``dtype``."""
+    start, end, steps = _steps_argument(start, end, steps, "logspace")
+    dtype = _float_dtype(dtype)
+    if dtype.kind == "b":
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    kept = xp.int64 if dtype.kind in "iu" else dtype
+    first = xp.asarray(int(start) if dtype.kind in "iu" else start).astype(kept)
+    last = xp.asarray(int(end) if dtype.kind in "iu" else end).astype(kept)
+    if steps <= 1:
+        exponents = xp.full(steps, float(first))
+    else:
+        step = float(last - first) / (steps - 1)
+        index = xp.arange(steps, dtype=xp.float64)
+        up = index < steps // 2
+        exponents = xp.where(up, float(first) + step * index, float(last) - step * (steps - index - 1))
+    # the C library's pow, as PyTorch's: NumPy's vectorized power differs from it in the last bit
+    powers = xp.array([math.pow(float(base), exponent) for exponent in exponents.tolist()], dtype=xp.float64)
+    return _from_arguments(powers.astype(dtype), requires_grad, device)
 
 
 @public(method=False, name="range", out=True)
@@ -203,46 +423,122 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 
 
 @public(method=False, out=True)
-def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+def eye(n, m=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    """The n x m (n x n without ``m``) identity matrix: ones on the diagonal."""
+    n = integer_argument(n, "eye", "n", 1)
+    m = n if m is None else integer_argument(m, "eye", "m", 2)
+    for name, side in (("n", n), ("m", m)):
+        if side < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {side}")
     return _from_arguments(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
+def _random_float_dtype(dtype, kernel):
+    """The dtype of a continuous random factory, refusing an integer one as PyTorch does."""
+    dtype = _float_dtype(dtype)
+    if dtype.kind not in "fc":
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)}'; samples of a "
+            f"continuous distribution need a floating dtype, e.g. dtype=torch.float32"
+        )
+    return dtype
+
+
 @public(method=False, out=True)
-def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
+def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the uniform distribution on [0, 1)."""
-    values = numpy_generator(generator).random(_shape(size))
-    return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
+    shape = size_argument(size, "rand")
+    dtype = _random_float_dtype(dtype, "check_uniform_bounds")
+    return _finish(numpy_generator(generator).random(shape).astype(dtype), requires_grad, device)
 
 
 @public(method=False, out=True)
-def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
+def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the standard normal distribution N(0, 1)."""
-    values = numpy_generator(generator).standard_normal(_shape(size))
-    return _finish(values.astype(_float_dtype(dtype)), requires_grad, device)
+    shape = size_argument(size, "randn")
+    dtype = _random_float_dtype(dtype, "normal_kernel_cpu")
+    return _finish(numpy_generator(generator).standard_normal(shape).astype(dtype), requires_grad, device)
+
+
+#: The C++ names of the types, as PyTorch's bound errors write them.
+_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
+                 "int64": "long", "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def check_random_bounds(low, high, dtype):
+    """PyTorch's checks of ``randint``'s and ``random_``'s [low, high): low < high, both within what
+    ``dtype`` holds, and a warning where a floating dtype cannot hold every integer between them."""
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    name = _C_TYPE_NAMES.get(dtype.name, dtype.name)
+    if dtype.kind == "b":
+        smallest, largest = 0, 1
+    elif dtype.kind in "iu":
+        smallest, largest = int(xp.iinfo(dtype).min), int(xp.iinfo(dtype).max)
+    else:
+        smallest, largest = -float(xp.finfo(dtype).max), float(xp.finfo(dtype).max)
+    for label, bound in (("from", low), ("to - 1", high - 1)):
+        if not smallest <= bound <= largest:
+            raise RuntimeError(f"{label} is out of bounds for {name}")
+    if dtype.kind == "f":
+        digits = xp.finfo(dtype).nmant + 1
+        for label, bound in (("from", low), ("to - 1", high - 1)):
+            if abs(bound) > 2**digits:
+                warn_at_caller(
+                    f"{label} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations {name} can "
+                    f"support discrete uniform distribution only within this range. This warning will become an "
+                    f"error in version 1.7 release, please fix the code in advance"
+                )
 
 
 @public(method=False, out=True)
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None):
-    """Integers drawn uniformly from [low, high) (``randint(high, size)`` also works)."""
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``,
+    int64 unless ``dtype`` says otherwise (a float dtype holds the integers as floats)."""
     if size is None:
+        if high is None:
+            raise TypeError("randint() missing required argument 'size'; write randint(high, (n,)) or randint(low, high, (n,))")
         low, high, size = 0, low, high
-    values = numpy_generator(generator).integers(low, high, _shape((size,)))
-    return _finish(values.astype(dtype or dtypes.int64), False, device)
+        high_position = 1
+    else:
+        high_position = 2
+    if high is None:  # randint(high, size=...)
+        low, high = 0, low
+        high_position = 1
+    low = integer_argument(low, "randint", "low", 1)
+    high = integer_argument(high, "randint", "high", high_position)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position {high_position + 1}) must be tuple of ints, not {argument_type_name(size)}")
+    shape = size_argument((size,), "randint", high_position + 1)
+    dtype = xp.dtype(dtype) if dtype is not None else xp.dtype(dtypes.int64)
+    check_random_bounds(low, high, dtype)
+    values = numpy_generator(generator).integers(low, high, shape)
+    return _finish(values.astype(dtype), requires_grad, device)
 
 
 @public(method=False, out=True)
-def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
-    """A random permutation of 0 .. n-1."""
+def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says otherwise)."""
+    n = integer_argument(n, "randperm", "n", 1)
     if n < 0:
-        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    return _finish(numpy_generator(generator).permutation(n).astype(dtype or dtypes.int64), requires_grad, device)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    dtype = xp.dtype(dtype) if dtype is not None else xp.dtype(dtypes.int64)
+    if dtype.kind == "b":
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if dtype.kind in "iu" and n - 1 > int(xp.iinfo(dtype).max):
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    return _finish(numpy_generator(generator).permutation(n).astype(dtype), requires_grad, device)
 
 
 @public(method=False)
-def rand_like(input, dtype=None, requires_grad=False, device=None):
-    return rand(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    """Samples of U[0, 1) in input's shape and dtype (or ``dtype``; a floating one)."""
+    shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "rand_like")
+    return rand(shape, generator=generator, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 @public(method=False)
-def randn_like(input, dtype=None, requires_grad=False, device=None):
-    return randn(*input.array.shape, dtype=dtype or input.array.dtype, requires_grad=requires_grad, device=device)
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    """Samples of N(0, 1) in input's shape and dtype (or ``dtype``; a floating one)."""
+    shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "randn_like")
+    return randn(shape, generator=generator, dtype=dtype, requires_grad=requires_grad, device=device)

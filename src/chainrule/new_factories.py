@@ -9,12 +9,13 @@ These are the functions behind the Tensor methods of the same names.
 """
 from chainrule import creation
 from chainrule.ops.registry import install_method
-from chainrule.tensor import Size, Tensor
+from chainrule.tensor import Tensor
 
 
-def _size(size):
-    """Sizes given as ``new_zeros(2, 3)``, ``new_zeros((2, 3))`` or ``new_zeros(Size)``."""
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, Size)) else tuple(size)
+def _size(size, function):
+    """Sizes given as ``new_zeros(2, 3)``, ``new_zeros((2, 3))``, ``new_zeros(Size)`` or with integer
+    0-d tensors, checked as PyTorch checks them (see ``creation.size_argument``)."""
+    return creation.size_argument(size, function)
 
 
 def new_tensor(tensor, data, dtype=None, device=None, requires_grad=False):
@@ -25,19 +26,19 @@ def new_tensor(tensor, data, dtype=None, device=None, requires_grad=False):
     return creation.tensor(data, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
 
 
-def new_zeros(tensor, *size, dtype=None, device=None, requires_grad=False):
-    return creation.zeros(_size(size), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+def new_zeros(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    return creation.zeros(_size(size, "new_zeros"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
 
 
-def new_ones(tensor, *size, dtype=None, device=None, requires_grad=False):
-    return creation.ones(_size(size), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+def new_ones(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    return creation.ones(_size(size, "new_ones"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
 
 
-def new_empty(tensor, *size, dtype=None, device=None, requires_grad=False):
-    return creation.empty(_size(size), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+def new_empty(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    return creation.empty(_size(size, "new_empty"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
 
 
-def new_full(tensor, size, fill_value, dtype=None, device=None, requires_grad=False):
+def new_full(tensor, size, fill_value, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     """``size`` (a tuple or list, as PyTorch requires here) filled with ``fill_value``, converted to
     ``tensor``'s dtype (or ``dtype``): ``int_tensor.new_full((2,), 3.5)`` is ``tensor([3, 3])``."""
     if not isinstance(size, (tuple, list)):

@@ -6,6 +6,7 @@ generators are different algorithms).
 """
 import contextlib
 import json
+import operator
 
 from chainrule import dtypes
 from chainrule.backend import as_array, fresh_seed, random_generator
@@ -43,7 +44,20 @@ class Generator:
         return new_seed
 
     def manual_seed(self, seed):
-        """Restart the stream from ``seed`` (an int); returns the generator, as PyTorch's does."""
+        """Restart the stream from ``seed`` (an int); returns the generator, as PyTorch's does. A
+        negative seed counts modulo 2^64, as PyTorch's (``manual_seed(-1)`` is seed 2^64 - 1)."""
+        try:
+            if isinstance(seed, Tensor):  # PyTorch's Generator takes no tensor, though torch.manual_seed does
+                raise TypeError
+            seed = operator.index(seed)
+        except TypeError:
+            raise RuntimeError(
+                f"manual_seed expected a long, but got {'Tensor' if isinstance(seed, Tensor) else type(seed).__name__}; "
+                f"pass an int, e.g. manual_seed(int(seed))"
+            ) from None
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"Overflow when unpacking long long: the seed {seed} does not fit in 64 bits")
+        seed %= 2**64
         self._seed = seed
         self.numpy = random_generator(seed)
         return self

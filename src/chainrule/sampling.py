@@ -6,9 +6,9 @@ Every sampler draws from the generator seeded by ``manual_seed``, or from ``gene
 (the numbers differ from PyTorch's: the generators are different algorithms). No sample has a
 gradient: drawing is not differentiable.
 """
-from chainrule import dtypes
+from chainrule import creation, dtypes
 from chainrule.backend import as_array, xp
-from chainrule.ops.elementwise import copy_from
+from chainrule.ops.elementwise import SCALAR_TYPE_NAMES, copy_from
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
@@ -21,29 +21,121 @@ def _values(parameter):
     return parameter.array if isinstance(parameter, Tensor) else parameter
 
 
-@public(method=False)
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, device=None):
-    """Samples of N(mean, std²): ``mean`` and ``std`` numbers (then ``size`` is needed) or tensors
-    (broadcast together; the output has their shape and floating dtype)."""
-    check_device(device)
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        if isinstance(std, Tensor) and (std.array < 0).any():
+#: The forms of ``normal`` PyTorch has, as its TypeError for any other lists them.
+NORMAL_FORMS = (
+    "(Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None), "
+    "(Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None), "
+    "(float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None), "
+    "(float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = None, "
+    "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False)"
+)
+
+
+def _as_float(value):
+    """``value`` as a float where PyTorch takes it for one (a number, or a 0-d tensor not requiring
+    grad); None otherwise."""
+    if isinstance(value, Tensor):
+        return float(value.array) if value.array.ndim == 0 and not value.requires_grad else None
+    if isinstance(value, (int, float, xp.integer, xp.floating)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _invalid_normal(*arguments, **keywords):
+    given = [creation.argument_type_name(value) for value in arguments] + [f"{key}={creation.argument_type_name(value)}" for key, value in keywords.items()]
+    return TypeError(f"normal() received an invalid combination of arguments - got ({', '.join(given)}), but expected one of: {NORMAL_FORMS}")
+
+
+def _check_std(std):
+    if isinstance(std, Tensor):
+        if not (std.array >= 0).all():
             raise RuntimeError("normal expects all elements of std >= 0.0")
-        like = mean if isinstance(mean, Tensor) else std
-        shape = xp.broadcast_shapes(xp.shape(_values(mean)), xp.shape(_values(std)))
-        dtype = dtype or (like.array.dtype if like.array.dtype.kind == "f" else dtypes.get_default_dtype())
-    else:
-        if size is None:
-            raise TypeError("normal() with number mean and std needs a size, e.g. normal(0.0, 1.0, size=(2, 3))")
-        if std < 0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        shape = tuple(size)
-        dtype = dtype or dtypes.get_default_dtype()
-    samples = numpy_generator(generator).normal(_values(mean), _values(std), shape)
-    result = tensor_from_array(as_array(samples, dtype))
-    if requires_grad:
-        result.requires_grad = True
-    return result
+    elif not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_c_float(std)}")
+
+
+def _c_float(value):
+    """A float as PyTorch's C++ messages print it: ``-1``, ``0.5``, ``nan``."""
+    return f"{float(value):g}"
+
+
+def _floating_or_refused(dtype):
+    dtype = xp.dtype(dtype)
+    if dtype.kind not in "fc":
+        raise NotImplementedError(
+            f"\"normal_kernel_cpu\" not implemented for '{SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)}'; "
+            f"normal samples need a floating dtype, e.g. .float()"
+        )
+    return dtype
+
+
+def _broadcast_shape(first, second):
+    """The broadcast shape of two tensors, or PyTorch's RuntimeError naming the first dimension that differs."""
+    try:
+        return xp.broadcast_shapes(first, second)
+    except ValueError:
+        for dim in range(1, max(len(first), len(second)) + 1):
+            side1 = first[-dim] if dim <= len(first) else 1
+            side2 = second[-dim] if dim <= len(second) else 1
+            if side1 != side2 and 1 not in (side1, side2):
+                raise RuntimeError(
+                    f"The size of tensor a ({side1}) must match the size of tensor b ({side2}) at non-singleton "
+                    f"dimension {max(len(first), len(second)) - dim}"
+                ) from None
+        raise
+
+
+class Normal(Op):
+    """Drawing is not differentiable: the gradient with respect to mean and std is 0, as PyTorch's."""
+
+    formula = "a sample of N(mean, std²), elementwise"
+    derivatives = ("0", "0", None, None, None)
+
+    @staticmethod
+    def forward(ctx, mean, std, shape, dtype, generator):
+        return as_array(numpy_generator(generator).normal(mean, std, shape), dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 0, grad_output * 0, None, None, None
+
+
+@public(method=False, out=True)
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=None):
+    """Samples of N(mean, std²), in PyTorch's four forms: ``normal(mean_tensor, std_tensor)``
+    (broadcast together), ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)`` (the
+    output has the tensor's shape and dtype; its gradient is 0), and
+    ``normal(mean, std, size)`` with numbers (0-d tensors count as numbers), which alone takes
+    ``dtype`` and ``requires_grad``."""
+    check_device(device)
+    if size is not None:
+        mean_value, std_value = _as_float(mean), _as_float(std)
+        if mean_value is None or std_value is None or not isinstance(size, (tuple, list)):
+            raise _invalid_normal(mean, std, size=size)
+        shape = creation.size_argument((size,), "normal", 3)
+        dtype = _floating_or_refused(dtype if dtype is not None else dtypes.get_default_dtype())
+        _check_std(std_value)
+        samples = numpy_generator(generator).normal(mean_value, std_value, shape)
+        result = tensor_from_array(as_array(samples, dtype))
+        if requires_grad:
+            result.requires_grad = True
+        return result
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        raise _invalid_normal(mean, std)
+    if dtype is not None or layout is not None or requires_grad is not None or pin_memory:
+        keywords = {"dtype": dtype, "layout": layout, "requires_grad": requires_grad, "pin_memory": pin_memory}
+        raise _invalid_normal(mean, std, **{key: value for key, value in keywords.items() if value is not None and value is not False})
+    for value in (mean, std):
+        if not isinstance(value, Tensor) and _as_float(value) is None:
+            raise _invalid_normal(mean, std)
+    like = mean if isinstance(mean, Tensor) else std
+    dtype = _floating_or_refused(like.array.dtype)
+    _check_std(std)
+    shape = _broadcast_shape(xp.shape(_values(mean)), xp.shape(_values(std)))
+    form = "NormalBackward3" if isinstance(mean, Tensor) and isinstance(std, Tensor) else (
+        "NormalBackward1" if isinstance(mean, Tensor) else "NormalBackward2")
+    return Normal.shown_as(form).apply(mean, std, shape, dtype, generator)
 
 
 @public
@@ -64,6 +156,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     Without ``replacement`` a category is drawn at most once, so ``num_samples`` may not exceed the
     number of categories with a nonzero weight.
     """
+    num_samples = creation.integer_argument(num_samples, "multinomial", "num_samples", 2)
+    if num_samples <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples (num_samples={num_samples})")
     weights = input.array
     if weights.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(weights.shape)}")
@@ -119,11 +214,14 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
     ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
     check_device(device)
     if high is None:
-        low, high = 0, low
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    values = numpy_generator(generator).integers(low, high, input.array.shape)
-    result = tensor_from_array(as_array(values, dtype or input.array.dtype))
+        low, high = 0, creation.integer_argument(low, "randint_like", "high", 2)
+    else:
+        low = creation.integer_argument(low, "randint_like", "low", 2)
+        high = creation.integer_argument(high, "randint_like", "high", 3)
+    shape, dtype = creation.like_shape_and_dtype(input, dtype, memory_format, "randint_like")
+    creation.check_random_bounds(low, high, dtype)
+    values = numpy_generator(generator).integers(low, high, shape)
+    result = tensor_from_array(as_array(values, dtype))
     if requires_grad:
         result.requires_grad = True
     return result
