@@ -11,6 +11,7 @@ The names follow PyTorch, so course code runs with ``import chainrule as torch``
 from chainrule import autograd
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.grad_mode import inference_mode, is_inference_mode_enabled
+from chainrule.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from chainrule._format import get_printoptions, printoptions, set_printoptions
 from chainrule.creation import (
     arange,
@@ -49,6 +50,16 @@ from chainrule.settings import (
     use_deterministic_algorithms,
 )
 from chainrule.device import device, get_default_device, get_device_module, set_default_device
+from chainrule.memory_layout import (  # noqa: F401
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    sparse_coo,
+    strided,
+)
 from chainrule.dtypes import (
     bfloat16,
     bool_ as bool,
@@ -93,7 +104,7 @@ from chainrule.ops.operands import result_type
 from chainrule.type_info import finfo, iinfo
 from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats, as in PyTorch
 
-__version__ = "0.1.0"
+from chainrule.version import __version__  # noqa: E402
 
 # Subpackages, importable as attributes like torch.nn (import order: they build on the core above).
 from chainrule import accelerator, backends, nn, optim, testing, utils  # noqa: E402
@@ -107,6 +118,9 @@ from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import autocast  # noqa: E402  torch.autocast
+from chainrule import version  # noqa: E402  torch.version
+from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order
+from chainrule.random import default_generator  # noqa: E402
 
 _LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "multiprocessing"}
 

@@ -68,7 +68,13 @@ def set_default_device(new_device):
 
 def check_device(device):
     """chainrule computes with NumPy on the CPU: asking for another device must not silently fail."""
-    if device is not None and str(device).split(":")[0] != "cpu":
+    kind = None if device is None else str(device).split(":")[0]
+    if kind == "cuda":  # PyTorch's error on a machine without CUDA
+        raise AssertionError(
+            f"Torch not compiled with CUDA enabled: chainrule tensors live on the CPU (NumPy); device {device!r} is not "
+            f"available. Use 'cpu', or drop the .to(device) call: course code runs unchanged without it."
+        )
+    if kind is not None and kind != "cpu":
         raise RuntimeError(
             f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
             f"'cpu', or drop the .to(device) call: course code runs unchanged without it."

@@ -158,23 +158,50 @@ def dtype_name(numpy_dtype):
     return "chainrule." + ("bool" if numpy_dtype.kind == "b" else numpy_dtype.name)
 
 
+def scalar_type_name(numpy_dtype):
+    """PyTorch's C++ name of a dtype, as its messages print it: Float, Double, Long, Byte..."""
+    name = xp.dtype(numpy_dtype).name
+    return _SCALAR_TYPE_NAMES.get(name, name)
+
+
+_SCALAR_TYPE_NAMES = {
+    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "uint8": "Byte", "bool": "Bool",
+}
+
+
 def infer_dtype(data):
     """The dtype PyTorch's ``torch.tensor(data)`` would choose for Python data.
 
     NumPy arrays keep their dtype; otherwise bools give ``bool``, ints give ``int64`` and any float
     gives the default float dtype (NumPy would choose ``float64``).
     """
+    if data is None:
+        raise RuntimeError("Could not infer dtype of NoneType: tensor() needs numbers, bools or lists of them")
     array = xp.asarray(data)
     kind = array.dtype.kind
-    if isinstance(data, xp.ndarray) or isinstance(data, xp.generic):
-        return check_convertible(array.dtype)
+    if isinstance(data, (xp.ndarray, xp.generic)) or isinstance(getattr(data, "dtype", None), xp.dtype):
+        return check_convertible(array.dtype)  # an array, a NumPy scalar, a pandas Series: their dtype
     if kind == "f":
-        return _default_float
+        # NumPy scalars in a list keep their dtype as PyTorch's do ([np.float64(0.5), 1.5] is float64);
+        # Python floats alone give the default dtype
+        if array.dtype == xp.float64 and _holds_numpy_float64(data):
+            return array.dtype
+        return array.dtype if array.dtype.itemsize < _default_float.itemsize else _default_float
     if kind in "iu":
-        return int64
+        return array.dtype if array.dtype.itemsize < 8 else int64  # NumPy int32 scalars alone stay int32
     if kind == "b":
         return bool_
     raise TypeError(f"can't convert data of type {array.dtype} to a tensor")
+
+
+def _holds_numpy_float64(data, depth=0):
+    """Whether a (nested) list holds a NumPy float64 scalar or array."""
+    if isinstance(data, (xp.ndarray, xp.generic)):
+        return data.dtype == xp.float64
+    if depth < 32 and isinstance(data, (list, tuple)):
+        return any(_holds_numpy_float64(item, depth + 1) for item in data)
+    return False
 
 
 def check_convertible(numpy_dtype):

@@ -14,7 +14,6 @@ from chainrule import dtypes
 from chainrule.caller_warnings import warn_once
 from chainrule.backend import xp
 from chainrule.ops.registry import install_method
-from chainrule.device import check_device
 from chainrule.tensor import Size, Tensor, tensor_from_array
 
 
@@ -32,7 +31,8 @@ class LegacyTensorType(type):
         """``FloatTensor()``: empty; ``FloatTensor(2, 3)`` or ``FloatTensor(Size)``: uninitialized
         of that shape; ``FloatTensor(data)``: ``data`` (a sequence or array) converted to float32;
         ``FloatTensor(tensor)``: a tensor of that dtype, sharing its memory."""
-        check_device(device)
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {str(device).split(':')[0]} was passed")
         if not data:
             return tensor_from_array(xp.empty((0,), dtype=cls.dtype))
         if len(data) == 1 and isinstance(data[0], Tensor):

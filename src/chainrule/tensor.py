@@ -15,9 +15,10 @@ operators, so a reader finds each operation's forward and backward side by side 
 import weakref
 
 from chainrule import dtypes
-from chainrule.caller_warnings import warn_once
+from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
+from chainrule.memory_layout import strided
 from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
 
@@ -95,7 +96,7 @@ class Tensor:
         if len(data) == 1 and not isinstance(data[0], int):
             array = xp.array(_to_raw(data[0]), dtype=dtypes.get_default_dtype())
         elif all(isinstance(size, int) for size in data):
-            array = xp.empty(data, dtype=dtypes.get_default_dtype())
+            array = xp.empty(data or (0,), dtype=dtypes.get_default_dtype())  # Tensor() is empty, of shape (0,)
         else:
             raise TypeError(f"Tensor() takes one data argument or int sizes, got {data!r}")
         init_leaf(self, array)
@@ -130,13 +131,25 @@ class Tensor:
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.grad_fn is not None:  # a non-leaf already requires grad: nothing to change, as in PyTorch
+            return self
         self.requires_grad = requires_grad
         return self
 
     @property
     def grad(self):
-        """The gradient that ``backward()`` accumulated for this tensor (None before the first)."""
-        return self._grad
+        """The gradient that ``backward()`` accumulated for this tensor (None before the first).
+        A non-leaf tensor's stays None unless ``retain_grad()`` was called: reading it warns, as in
+        PyTorch (``w = w - lr * w.grad`` made ``w`` a non-leaf)."""
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self.retains_grad:
+            warn_at_caller(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+                "by mistake, make sure you access the leaf Tensor instead."
+            )
+        return grad
 
     @grad.setter
     def grad(self, value):
@@ -360,6 +373,8 @@ class Tensor:
         return to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:  # np.asarray(x), plt.plot(x): as numpy()
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         array = to_numpy(self.array)
         return array if dtype is None else array.astype(dtype, copy=False)
 
@@ -370,10 +385,21 @@ class Tensor:
                 "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
                 "Consider using tensor.detach() first.",
             )
-        return float(self.item())
+        return float(self._only_element())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._only_element())
+
+    def __complex__(self):
+        return complex(self._only_element())
+
+    def _only_element(self):
+        """The value of a one-element tensor, for float(), int() and complex() (ValueError otherwise, as PyTorch's)."""
+        if self.array.size != 1:
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars (this one has shape {tuple(self.array.shape)})"
+            )
+        return self.item()
 
     def __bool__(self):
         if self.array.size != 1:
@@ -388,8 +414,17 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
+
+    @property
+    def layout(self):
+        """``chainrule.strided``: a dense tensor, as every chainrule tensor is."""
+        return strided
+
+    @property
+    def is_mps(self):
+        return False
 
     def cuda(self, device=None):
         check_device("cuda")

@@ -151,7 +151,7 @@ def test_maximum_splits_gradient_on_ties_like_pytorch():
 
 
 def test_broadcast_error_names_both_shapes():
-    with pytest.raises(RuntimeError, match=r"add: The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1.*\(2, 3\) and \(4,\)"):
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1 \(add: .*\(2, 3\) and \(4,\)"):
         chainrule.ones(2, 3) + chainrule.ones(4)
     with pytest.raises(RuntimeError, match="mul"):
         chainrule.ones(2, 3) * chainrule.ones(2, 1, 5)

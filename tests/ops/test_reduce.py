@@ -276,7 +276,7 @@ def test_norm_gradient_at_zero_is_zero_like_pytorch():
     (lambda x: x[:0].max(0), IndexError, "max.*dim 0 to have non-zero size"),
     (lambda x: x[:0].amin(0), IndexError, "amin.*dim 0 to have non-zero size"),
     (lambda x: x[:0].argmin(), IndexError, "argmin.*numel\\(\\) == 0"),
-    (lambda x: x.norm("nuc"), RuntimeError, "norm: p='nuc' is not supported"),
+    (lambda x: x.norm("spectral"), RuntimeError, "norm: p='spectral' is not supported"),
     (lambda x: x.cumsum(-3), IndexError, "cumsum.*got -3"),
 ])
 def test_errors_name_the_operation_and_the_problem(call, error, words):

@@ -1,4 +1,5 @@
-"""Upsample: enlarge feature maps by nearest or (bi)linear interpolation (``F.interpolate``), and
+"""Upsample: resize feature maps in any of ``F.interpolate``'s modes (nearest, nearest-exact, linear,
+bilinear, bicubic, trilinear, area), and
 PyTorch's older fixed-mode layers UpsamplingNearest2d and UpsamplingBilinear2d."""
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
@@ -7,7 +8,7 @@ from chainrule.nn.module import Module
 class Upsample(Module):
     """(N, C, L), (N, C, H, W) or (N, C, D, H, W) resized to ``size`` or by ``scale_factor``
     (a number, or a tuple of one per spatial dimension, kept as floats); ``mode`` 'nearest',
-    'linear', 'bilinear', ... as ``F.interpolate``."""
+    'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' or 'area', as ``F.interpolate``."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()

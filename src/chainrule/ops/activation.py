@@ -544,13 +544,13 @@ ARRAY_FORMS = {"erf": erf_array, "sigmoid": sigmoid_array}
 
 
 # ----------------------------------------------------------------------------- public functions
-@public(inplace=True)
+@public(inplace=True, out=True)
 def sigmoid(x):
     """1 / (1 + e^-x), elementwise; stable for any x."""
     return Sigmoid.apply(x)
 
 
-@public(inplace=True)
+@public(inplace=True, out=True)
 def tanh(x):
     return Tanh.apply(x)
 
@@ -613,14 +613,14 @@ def erf(x):
     return Erf.apply(x)
 
 
-@public
+@public(out=True)
 def softmax(x, dim=None, dtype=None):
     """e^x / sum(e^x) along ``dim``: turns scores into probabilities that sum to 1 along ``dim``."""
     x, axes = _softmax_operands(x, dim, dtype, "softmax")
     return Softmax.apply(x, axes)
 
 
-@public
+@public(out=True)
 def log_softmax(x, dim=None, dtype=None):
     """log(softmax(x)) along ``dim``, computed directly (accurate where softmax rounds to 0)."""
     x, axes = _softmax_operands(x, dim, dtype, "log_softmax")

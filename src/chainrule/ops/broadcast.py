@@ -7,6 +7,7 @@ on every gradient whose shape differs from its input's, in one place for all ope
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.backend import xp
 from chainrule.ops.op import Op
+from chainrule.ops.operands import broadcast_error
 from chainrule.ops.registry import install_method, public
 
 
@@ -82,11 +83,11 @@ def sum_to(x, shape):
 
 @public(method=False)
 def broadcast_shapes(*shapes):
-    """The shape that tensors of ``shapes`` broadcast to, or RuntimeError naming them."""
+    """The shape that tensors of ``shapes`` broadcast to, or PyTorch's RuntimeError naming them."""
     try:
         return xp.broadcast_shapes(*shapes)
     except ValueError:
-        raise RuntimeError(f"shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together") from None
+        raise broadcast_error([tuple(shape) for shape in shapes], "broadcast_shapes") from None
 
 
 install_method("expand_as", lambda self, other: expand(self, *other.shape))

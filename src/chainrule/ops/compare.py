@@ -212,8 +212,22 @@ def _values(value):
 
 
 # ----------------------------------------------------------------------------- Python's operators
-install_method("__eq__", eq)
-install_method("__ne__", ne)
+def _equals(self, other):
+    """``tensor == other``: elementwise for tensors, numbers and arrays; False for anything a tensor
+    never equals (None, a string), as PyTorch's ``x == None``."""
+    if other is None or isinstance(other, str):
+        return False
+    return eq(self, other)
+
+
+def _differs(self, other):
+    if other is None or isinstance(other, str):
+        return True
+    return ne(self, other)
+
+
+install_method("__eq__", _equals)
+install_method("__ne__", _differs)
 install_method("__lt__", lt)
 install_method("__le__", le)
 install_method("__gt__", gt)
@@ -224,6 +238,9 @@ install_method("__or__", bitwise_or)
 install_method("__xor__", bitwise_xor)
 install_method("__lshift__", bitwise_left_shift)
 install_method("__rshift__", bitwise_right_shift)
+install_method("__rand__", lambda self, other: bitwise_and(other, self))
+install_method("__ror__", lambda self, other: bitwise_or(other, self))
+install_method("__rxor__", lambda self, other: bitwise_xor(other, self))
 install_method("__rlshift__", lambda self, other: bitwise_left_shift(other, self))
 install_method("__rrshift__", lambda self, other: bitwise_right_shift(other, self))
 for _operator, _method in [("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_"), ("__ixor__", "bitwise_xor_"),

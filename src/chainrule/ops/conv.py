@@ -19,12 +19,15 @@ differentiated again:
 - bias: the output gradient summed over the batch and the positions.
 
 With ``groups`` the channels split into ``groups`` independent convolutions: output channels of
-group g see only the input channels of group g. 1-d convolutions are the same with one spatial
+group g see only the input channels of group g. A depthwise convolution (one input channel per
+group) of stride 1 skips im2col: it is a multiply-add of whole arrays per kernel position
+(``depthwise``), and so are its gradients. 1-d convolutions are the same with one spatial
 dimension; every function here works for any number of them.
 """
 import itertools
 import math
 
+from chainrule import dtypes
 from chainrule.backend import sliding_windows, xp
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
@@ -64,6 +67,115 @@ def per_group(left, right, groups):
     return xp.concatenate([left[group] @ right[group] for group in range(groups)])
 
 
+def is_depthwise(channels, groups, stride):
+    """Whether a convolution of ``channels`` input channels in ``groups`` takes the depthwise path:
+    one input channel per group (groups = C > 1), each giving m = O / C output channels, at
+    stride 1 (which the flat runs of ``FlatPlanes`` need; strided ones take im2col)."""
+    return groups > 1 and channels == groups and all(step == 1 for step in stride)
+
+
+def kernel_offsets(kernel):
+    """Every kernel position p = (p_0, p_1, ...), in row-major order."""
+    return itertools.product(*(range(k) for k in kernel))
+
+
+class FlatPlanes:
+    """The stride-1 windows of planes (or volumes) of size ``extent``, read flattened.
+
+    Element i + p·dilation lies at flat index Σ_k (i_k + p_k·d_k)·step_k (step_k: the flat size
+    of the dimensions after k), so kernel position p's elements of every window position i form
+    one contiguous run, ``length`` long, from Σ_k p_k·d_k·step_k. A run also holds the places
+    between the rows (and planes) of positions (``positions`` = extent - dilation·(kernel - 1)):
+    ``widened`` fills them with zeros, ``narrowed`` drops them. A pass over a run goes at memory
+    speed, where one over strided views of short rows would not."""
+
+    def __init__(self, extent, kernel, dilation):
+        self.extent, self.kernel, self.dilation = tuple(extent), tuple(kernel), tuple(dilation)
+        self.steps = tuple(math.prod(self.extent[k + 1 :]) for k in range(len(self.extent)))
+        self.positions = tuple(e - d * (k - 1) for e, k, d in zip(self.extent, self.kernel, self.dilation))
+        self.length = sum((n - 1) * step for n, step in zip(self.positions, self.steps)) + 1
+
+    def runs(self, flat):
+        """``flat (..., prod(extent))`` at each kernel position p: pairs (p, run (..., length)), views."""
+        for offset in kernel_offsets(self.kernel):
+            start = sum(o * d * step for o, d, step in zip(offset, self.dilation, self.steps))
+            yield offset, flat[..., start : start + self.length]
+
+    def widened(self, array):
+        """``array (..., *sizes)`` laid out as a run (..., length), zeros between its rows and after
+        its last ones (sizes up to ``positions``: windows past them contribute nothing)."""
+        spatial = len(self.extent)
+        sizes = array.shape[array.ndim - spatial :]
+        wide = padded(array, (0,) * spatial, (self.positions[0] - sizes[0],) + tuple(e - n for e, n in zip(self.extent[1:], sizes[1:])))
+        return wide.reshape(array.shape[: array.ndim - spatial] + (-1,))[..., : self.length]
+
+    def narrowed(self, run):
+        """A run (..., length) read back as (..., *positions)."""
+        whole = padded(run, (0,), (self.positions[0] * self.steps[0] - self.length,))
+        planes = whole.reshape(run.shape[:-1] + (self.positions[0],) + self.extent[1:])
+        return planes[(Ellipsis,) + tuple(slice(0, n) for n in self.positions)]
+
+
+def depthwise(input, weight, padding, dilation):
+    """The depthwise convolution, stride 1, of ``input (N, C, *size)`` by ``weight (C·m, 1,
+    *kernel)`` (groups = C), without bias:
+
+        out[n, c·m + k, *i] = Σ_p weight[c·m + k, 0, *p] · x[n, c, *(i + p·dilation)]
+
+    one multiply-add of whole arrays (N, C, m, length) per kernel position p: p's run of the
+    padded input (``FlatPlanes``) times p's weight per output channel. (im2col with a matrix
+    product per group would make C products of m rows each.) Returns (N, C·m, *positions)."""
+    source = padded(input, padding, padding)
+    planes = FlatPlanes(source.shape[2:], weight.shape[2:], dilation)
+    flat = source.reshape(source.shape[:2] + (1, -1))  # (N, C, 1, prod(extent))
+    weights = weight.reshape((input.shape[1], -1, 1) + weight.shape[2:])  # (C, m, 1, *kernel)
+    output = term = None
+    for offset, run in planes.runs(flat):
+        if output is None:
+            output = run * weights[(Ellipsis,) + offset]
+            term = xp.empty_like(output)
+        else:
+            output += xp.multiply(run, weights[(Ellipsis,) + offset], out=term)
+    return planes.narrowed(output).reshape((input.shape[0], weight.shape[0]) + planes.positions)
+
+
+def depthwise_transposed(input, weight, padding, output_padding, dilation, groups):
+    """The adjoint of ``depthwise`` (its input gradient): ``input (N, C·m, *positions)`` and
+    ``weight (C·m, 1, *kernel)`` -> (N, C, *size), each kernel position p adding
+
+        out[n, c, *(i + p·dilation)] += Σ_k weight[c·m + k, 0, *p] · input[n, c·m + k, *i]
+
+    as one addition of a run into the flattened output, which is then cropped by ``padding``."""
+    batch, kernel = input.shape[0], weight.shape[2:]
+    extent = tuple(n + d * (k - 1) + extra for n, d, k, extra in zip(input.shape[2:], dilation, kernel, output_padding))
+    planes = FlatPlanes(extent, kernel, dilation)
+    sources = planes.widened(input.reshape((batch, groups, -1) + input.shape[2:]))  # (N, C, m, length)
+    weights = weight.reshape((groups, -1, 1) + kernel)  # (C, m, 1, *kernel)
+    canvas = xp.zeros((batch, groups, math.prod(extent)), dtype=xp.result_type(input, weight))
+    for offset, place in planes.runs(canvas):
+        footprint = sources * weights[(Ellipsis,) + offset]
+        place += footprint[:, :, 0] if footprint.shape[2] == 1 else footprint.sum(2)
+    return padded(canvas.reshape((batch, groups) + extent), tuple(-p for p in padding), tuple(-p for p in padding))
+
+
+def depthwise_weight_gradient(input, grad_output, kernel, padding, dilation):
+    """d loss / d weight of ``depthwise``: per kernel position p and output channel c·m + k,
+
+        Σ_n,i grad[n, c·m + k, *i] · x[n, c, *(i + p·dilation)]
+
+    the product of p's run of the padded input and the widened gradient (N, C, m, length), summed
+    over the batch and the run (one ``einsum``, which sums as it multiplies). Returns (C·m, 1, *kernel)."""
+    batch, channels = input.shape[:2]
+    source = padded(input, padding, padding)
+    planes = FlatPlanes(source.shape[2:], kernel, dilation)
+    grads = planes.widened(grad_output.reshape((batch, channels, -1) + grad_output.shape[2:]))  # (N, C, m, length)
+    flat = source.reshape(source.shape[:2] + (-1,))
+    gradient = xp.empty((channels, grads.shape[2]) + tuple(kernel), dtype=xp.result_type(input, grad_output))
+    for offset, run in planes.runs(flat):
+        gradient[(Ellipsis,) + offset] = xp.einsum("ncml,ncl->cm", grads, run)
+    return gradient.reshape((-1, 1) + tuple(kernel))
+
+
 #: The most bytes of im2col columns or footprints made at once: past it, a batch is worked through
 #: in chunks of samples. Below the C allocator's mapping threshold (32 MiB, see
 #: ``backend.keep_freed_memory_for_reuse``), a chunk's memory is reused from chunk to chunk and
@@ -82,7 +194,9 @@ def convolve(input, weight, stride, padding, dilation, groups):
     without bias: im2col, then one matrix product (per group), for a chunk of samples at a time.
     The result is laid out channel-major in memory, (O, N, *positions), and returned as its
     (N, O, ...) view, with the im2col columns of each chunk, ``[(samples, columns), ...]`` (the
-    weight gradient needs them again)."""
+    weight gradient needs them again). A depthwise convolution is ``depthwise`` (no columns: None)."""
+    if is_depthwise(input.shape[1], groups, stride):
+        return depthwise(input, weight, padding, dilation), None
     out_channels, kernel = weight.shape[0], weight.shape[2:]
     kernels = weight.reshape(groups, out_channels // groups, -1)
     positions = tuple(map(output_size, input.shape[2:], kernel, stride, padding, dilation))
@@ -108,18 +222,21 @@ def convolve_transposed(input, weight, stride, padding, output_padding, dilation
     the zero-dilated input would compute stride² times as much, and copy C_out/C_in times more
     when the output has more channels.
 
-    With stride 1 (every convolution's input gradient but the strided ones), the input's rows are
-    first widened with zeros to the output's width: then a kernel position's footprints land on
-    the flattened output as one contiguous run per sample (``col2im_flat``), which adds several
-    times faster than short rows, for a matrix product that is wider by width_out / width_in."""
+    With stride 1 (every convolution's input gradient but the strided ones), the input is first
+    widened with zeros to the output's rows (and planes) (``FlatPlanes``): then a kernel
+    position's footprints land on the flattened output as one contiguous run per sample, which
+    adds several times faster than short rows, for a matrix product that is wider by
+    prod(extent[1:]) / prod(size[1:])."""
+    if is_depthwise(weight.shape[1] * groups, groups, stride):
+        return depthwise_transposed(input, weight, padding, output_padding, dilation, groups)
     batch, channels, kernel = input.shape[0], input.shape[1], weight.shape[2:]
     spatial, out_channels = len(kernel), weight.shape[1] * groups
     extent = tuple((n - 1) * s + d * (k - 1) + 1 + extra for n, s, d, k, extra in zip(input.shape[2:], stride, dilation, kernel, output_padding))
-    flat = spatial <= 2 and all(s == 1 for s in stride)
+    flat = all(s == 1 for s in stride)
     if flat:
-        input = padded(input, (0,) * spatial, (0,) * (spatial - 1) + (extent[-1] - input.shape[-1],))
-        tail = (kernel[-1] - 1) * dilation[-1]  # the widest offset into the last dimension
-        canvas = xp.zeros((out_channels, batch, math.prod(extent) + tail), dtype=xp.result_type(input, weight))
+        planes = FlatPlanes(extent, kernel, dilation)
+        input = planes.widened(input)  # (N, C, length)
+        canvas = xp.zeros((out_channels, batch, math.prod(extent)), dtype=xp.result_type(input, weight))
     else:
         canvas = xp.zeros((out_channels, batch) + extent, dtype=xp.result_type(input, weight))
     positions = input.shape[2:]
@@ -129,26 +246,16 @@ def convolve_transposed(input, weight, stride, padding, output_padding, dilation
         rows = samples.reshape(samples.shape[:1] + (groups, channels // groups, -1)).transpose(1, 2, 0, 3).reshape(groups, channels // groups, -1)
         footprints = per_group(kernels, rows, groups)
         if flat:
-            col2im_flat(footprints.reshape((out_channels,) + kernel + (samples.shape[0], -1)), canvas[:, chunk], extent, dilation)
+            footprints = footprints.reshape((out_channels,) + kernel + (samples.shape[0], -1))
+            for offset, place in planes.runs(canvas[:, chunk]):
+                place += footprints[(slice(None),) + offset]
             continue
         footprints = footprints.reshape((out_channels,) + kernel + samples.shape[:1] + positions)
         footprints = footprints.transpose((0, spatial + 1) + tuple(range(1, spatial + 1)) + tuple(range(spatial + 2, 2 * spatial + 2)))
         col2im(footprints, canvas[:, chunk], stride, dilation)
     if flat:
-        canvas = canvas[:, :, : math.prod(extent)].reshape((out_channels, batch) + extent)
+        canvas = canvas.reshape((out_channels, batch) + extent)
     return padded(canvas, tuple(-p for p in padding), tuple(-p for p in padding)).swapaxes(0, 1)  # laid out as convolve's output
-
-
-def col2im_flat(footprints, canvas, extent, dilation):
-    """col2im of stride 1 on flattened planes: footprints ``(A, *kernel, B, L)``, each row already
-    as wide as the planes ``extent`` (zeros past the input's width), added into ``canvas (A, B,
-    prod(extent) + tail)``: kernel position p adds a contiguous run of L values at flat offset
-    Σ p_i·dilation_i·(plane stride i); the tail takes the widest offset into the last dimension."""
-    kernel, length = footprints.shape[1:-2], footprints.shape[-1]
-    steps = tuple(math.prod(extent[i + 1 :]) * d for i, d in enumerate(dilation))
-    for offset in itertools.product(*(range(k) for k in kernel)):
-        start = sum(o * step for o, step in zip(offset, steps))
-        canvas[:, :, start : start + length] += footprints[(slice(None),) + offset]
 
 
 def col2im(footprints, canvas, stride, dilation):
@@ -157,7 +264,7 @@ def col2im(footprints, canvas, stride, dilation):
     kernel position, never a loop over the positions, never a scatter."""
     spatial = canvas.ndim - 2
     kernel, positions = footprints.shape[2 : 2 + spatial], footprints.shape[2 + spatial :]
-    for offset in itertools.product(*(range(k) for k in kernel)):
+    for offset in kernel_offsets(kernel):
         places = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(offset, dilation, positions, stride))
         canvas[(slice(None), slice(None)) + places] += footprints[(slice(None), slice(None)) + offset]
 
@@ -190,6 +297,8 @@ def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilat
     product per group, summed over chunks of samples. (Computed as the transpose of the weight
     gradient: BLAS is several times slower on the other orientation of this long, thin product.)
     ``columns``: ``[(samples, columns), ...]`` when the forward pass already made them."""
+    if is_depthwise(input.shape[1], groups, stride):
+        return depthwise_weight_gradient(input, grad_output, kernel, padding, dilation)
     out_channels = grad_output.shape[1]
     if columns is None:
         per_sample = input.shape[1] * math.prod(kernel) * math.prod(grad_output.shape[2:]) * input.itemsize
@@ -291,7 +400,7 @@ class Convolution(WindowOp):
             ctx.input_padding = (0,) * len(stride)
             return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)
         output, columns = convolve(input, weight, stride, padding, dilation, groups)
-        if needs_weight:
+        if needs_weight and columns is not None:
             ctx.columns_input, ctx.input_columns = input, columns
         ctx.input_padding = trimmed(output.shape[2:], input.shape[2:], ctx.kernel, stride, padding, dilation)
         return with_bias(output, bias)
@@ -324,10 +433,30 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     return Convolution.apply(input, weight, bias, stride, padding, dilation, bool(transposed), output_padding, groups)
 
 
+def _c_type(numpy_dtype):
+    """The C type of a dtype, as PyTorch's convolution message names it (float, double, long int)."""
+    return _C_TYPES.get(xp.dtype(numpy_dtype).name, xp.dtype(numpy_dtype).name)
+
+
+_C_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int", "uint8": "unsigned char", "bool": "bool"}
+
+
 def check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=False):
     """Raise PyTorch's errors for inputs ``operation`` cannot take: the wrong number of dimensions,
     of channels, a bias of the wrong size, groups that do not divide the channels."""
     layout = LAYOUTS[spatial]
+    input_type, weight_type = input.array.dtype, weight.array.dtype
+    if bias is not None and bias.array.dtype != input_type:
+        raise RuntimeError(
+            f"Input type ({_c_type(input_type)}) and bias type ({_c_type(bias.array.dtype)}) should be the same "
+            f"({operation}: convert the input, e.g. x.float(), or the module, e.g. model.double())"
+        )
+    if weight_type != input_type:
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(input_type)} but found {dtypes.scalar_type_name(weight_type)} ({operation}: the "
+            f"input is {dtypes.dtype_name(input_type)}, the weight {dtypes.dtype_name(weight_type)}; convert the input, "
+            f"e.g. x.float(), or the module, e.g. model.double())"
+        )
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
             f"{operation}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
@@ -337,6 +466,8 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
         raise RuntimeError(f"{operation}: expected a {spatial + 2}D weight, got weight of size {list(weight.shape)}")
     if groups < 1:
         raise RuntimeError(f"{operation}: non-positive groups is not supported (got groups={groups})")
+    if 0 in weight.shape[2:]:
+        raise RuntimeError(f"{operation}: kernel size should be greater than zero, but got a weight of size {list(weight.shape)}")
     channels = input.shape[-spatial - 1]
     expected = weight.shape[0] if transposed else weight.shape[1] * groups
     if channels != expected:
@@ -362,6 +493,8 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
     """conv1d, conv2d and conv3d: checks, 'same'/'valid' padding, unbatched input, then ``Convolution``."""
     check_convolution_input(input, weight, bias, groups, spatial, operation)
     stride = per_dimension(stride, spatial, "stride", operation)
+    if any(step < 1 for step in stride):
+        raise RuntimeError(f"non-positive stride is not supported ({operation}: stride={stride})")
     dilation = per_dimension(dilation, spatial, "dilation", operation)
     kernel = tuple(weight.shape[2:])
     trim = (0,) * spatial
@@ -369,13 +502,13 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
         padding = (0,) * spatial
     elif padding == "same":
         if any(step != 1 for step in stride):
-            raise ValueError(f"{operation}: padding='same' is not supported for strided convolutions (stride={stride})")
+            raise RuntimeError(f"padding='same' is not supported for strided convolutions ({operation}: stride={stride})")
         # total padding d (k - 1): the odd one out goes after, as in PyTorch; pad it on both sides, trim it before
         totals = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
         padding = tuple(-(-total // 2) for total in totals)
         trim = tuple(total % 2 for total in totals)
     elif isinstance(padding, str):
-        raise ValueError(f"{operation}: Invalid padding string '{padding}', should be one of ('valid', 'same')")
+        raise RuntimeError(f"{operation}: Invalid padding string '{padding}', should be one of ('valid', 'same')")
     else:
         padding = per_dimension(padding, spatial, "padding", operation)
     unbatched = input.ndim == spatial + 1

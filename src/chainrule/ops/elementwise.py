@@ -10,7 +10,7 @@ from chainrule import dtypes
 from chainrule.backend import as_array, ignoring_float_errors, meta_array, xp
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
-from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands
+from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands, broadcast_error, write_error
 from chainrule.ops.registry import functions, install_method, public, reflected
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, tensor_from_array
@@ -233,6 +233,8 @@ class Sign(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "b":  # a bool is its own sign
+            return x.copy()
         return xp.nan_to_num(xp.sign(x), nan=0.0) if x.dtype.kind == "f" else xp.sign(x)
 
     @staticmethod
@@ -424,7 +426,7 @@ class Atan2(Op):
     """The angle of the point (b, a), in (-π, π]."""
 
     formula = "atan2(a, b)"
-    derivatives = ("b/(a² + b²)", "-a/(a² + b²)")
+    derivatives = ("b/(a² + b²) (0 at the origin)", "-a/(a² + b²) (0 at the origin)")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -434,7 +436,8 @@ class Atan2(Op):
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
-        scale = grad_output / (a * a + b * b)
+        squares = a * a + b * b
+        scale = grad_output / ctx.xp.where(squares == 0, 1, squares)  # at the origin both derivatives are 0, as in PyTorch
         return scale * b, -scale * a
 
 
@@ -834,7 +837,7 @@ class Clamp(Op):
     """A bound may be None, a number or an array (a tensor bound gets gradients too)."""
 
     formula = "min(max(x, low), high)"
-    derivatives = ("1 where low ≤ x ≤ high, else 0", "1 where x < low", "1 where x > high")
+    derivatives = ("1 where low ≤ x ≤ high, else 0", "1 where x < low ≤ high", "1 where max(x, low) > high")
 
     @staticmethod
     def forward(ctx, x, low, high):
@@ -844,7 +847,7 @@ class Clamp(Op):
             below = x < low
             result = xp.maximum(result, low)
         if high is not None:
-            above = x > high
+            above = result > high  # with low > high, high wins (and gets the gradient), as in PyTorch
             result = xp.minimum(result, high)
         ctx.below, ctx.above = below, above
         return result if result is not x else result.copy()
@@ -914,7 +917,10 @@ class CopyFrom(Op):
 
     @staticmethod
     def forward(ctx, x, source):
-        return xp.broadcast_to(source, x.shape).astype(x.dtype)
+        try:
+            return xp.broadcast_to(source, x.shape).astype(x.dtype)
+        except ValueError:
+            raise write_error(x.shape, source.shape, "copy_") from None
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -1092,22 +1098,15 @@ def _power(base, exponent):
     return result
 
 
-def _broadcasting(function, a, b):
-    """``function.apply(a, b)``, with NumPy's broadcast failure told in PyTorch's words."""
+def broadcasting(function, *operands):
+    """``function.apply(*operands)``, with NumPy's broadcast failure told in PyTorch's words."""
     try:
-        return function.apply(a, b)
+        return function.apply(*operands)
     except ValueError as error:
         if "broadcast" not in str(error):
             raise
-        a_shape, b_shape = a.array.shape, b.array.shape
-        for dim in range(-1, -min(len(a_shape), len(b_shape)) - 1, -1):
-            if a_shape[dim] != b_shape[dim] and 1 not in (a_shape[dim], b_shape[dim]):
-                break
-        raise RuntimeError(
-            f"{function.__name__.lower()}: The size of tensor a ({a_shape[dim]}) must match the size of "
-            f"tensor b ({b_shape[dim]}) at non-singleton dimension {dim % max(len(a_shape), len(b_shape))}: "
-            f"shapes {tuple(a_shape)} and {tuple(b_shape)} cannot be broadcast together"
-        ) from None
+        shapes = [tuple(operand.shape) for operand in operands]
+        raise broadcast_error(shapes, function.__name__.lower()) from None
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -1115,7 +1114,7 @@ def _broadcasting(function, a, b):
 def add(input, other, *, alpha=1):
     """input + alpha * other, broadcasting."""
     input, other = binary_operands(input, other if alpha == 1 else other * alpha)
-    return _broadcasting(Add, input, other)
+    return broadcasting(Add, input, other)
 
 
 @public(inplace=True, out=True, aliases=("subtract",))
@@ -1128,14 +1127,14 @@ def sub(input, other, *, alpha=1):
             "Subtraction, the `-` operator, with two bool tensors is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return _broadcasting(function, input, other)
+    return broadcasting(function, input, other)
 
 
 @public(inplace=True, out=True, aliases=("multiply",))
 def mul(input, other):
     """input * other, broadcasting."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Mul, input, other)
+    return broadcasting(Mul, input, other)
 
 
 @public(inplace=True, out=True, aliases=("divide", "true_divide"))
@@ -1152,10 +1151,10 @@ def div(input, other, *, rounding_mode=None):
             _refuse_integer_division_by_zero("div", quotient_of_tensors[1])
             numerator, denominator = (tensor.array for tensor in quotient_of_tensors)
             return tensor_from_array(xp.trunc(numerator / denominator).astype(xp.result_type(numerator, denominator)))
-        return trunc(_broadcasting(Div, *quotient_of_tensors))
+        return trunc(broadcasting(Div, *quotient_of_tensors))
     if rounding_mode is not None:
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-    return _broadcasting(Div, *quotient_of_tensors)
+    return broadcasting(Div, *quotient_of_tensors)
 
 
 @public(inplace=True, out=True)
@@ -1173,7 +1172,7 @@ def remainder(input, other):
     function = _by_operand_kind(Remainder, other)
     input, other = binary_operands(input, other)
     _refuse_integer_division_by_zero("remainder", input, other)
-    return _broadcasting(function, input, other)
+    return broadcasting(function, input, other)
 
 
 @public(inplace=True, out=True)
@@ -1196,17 +1195,17 @@ def pow(input, exponent):
 def maximum(input, other):
     """Elementwise larger of input and other."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Maximum, input, other)
+    return broadcasting(Maximum, input, other)
 
 
 @public(out=True)
 def minimum(input, other):
     """Elementwise smaller of input and other."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Minimum, input, other)
+    return broadcasting(Minimum, input, other)
 
 
-@public(method=lambda self, condition, other: where(condition, self, other))
+@public(method=lambda self, condition, other: where(condition, self, other), out=True)
 def where(condition, input=None, other=None):
     """Elements of input where ``condition`` is true, of other elsewhere (broadcasting all three).
 
@@ -1223,7 +1222,7 @@ def where(condition, input=None, other=None):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = tensor_from_array(as_array(input, dtypes.infer_dtype(input)))
     input, other = binary_operands(input, other)
-    return Where.apply(condition, input, other)
+    return broadcasting(Where, condition, input, other)
 
 
 @public(inplace=True, aliases=("negative",), out=True)
@@ -1300,7 +1299,7 @@ def acos(input):
 def atan2(input, other):
     """The angle of the point (other, input) in radians, in (-π, π]; broadcasting."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Atan2, _floating(input), _floating(other))
+    return broadcasting(Atan2, _floating(input), _floating(other))
 
 
 @public(inplace=True, out=True)
@@ -1391,21 +1390,21 @@ def fmod(input, other):
     function = _by_operand_kind(Fmod, other)
     input, other = binary_operands(input, other)
     _refuse_integer_division_by_zero("fmod", input, other)
-    return _broadcasting(function, input, other)
+    return broadcasting(function, input, other)
 
 
 @public(inplace=True, out=True)
 def hypot(input, other):
     """√(a² + b²) without overflow for large input, other; broadcasting."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Hypot, input, other)
+    return broadcasting(Hypot, input, other)
 
 
 @public(out=True)
 def logaddexp(input, other):
     """ln(e^input + e^other), computed without overflow; broadcasting."""
     input, other = binary_operands(input, other)
-    return _broadcasting(LogAddExp, _floating(input), _floating(other))
+    return broadcasting(LogAddExp, _floating(input), _floating(other))
 
 
 @public(inplace=True, out=True)
@@ -1438,7 +1437,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 def xlogy(input, other):
     """input · ln other, and 0 where input = 0 (the convention of entropy terms)."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Xlogy, _floating(input), _floating(other))
+    return broadcasting(Xlogy, _floating(input), _floating(other))
 
 
 @public(inplace=True, out=True)
@@ -1538,21 +1537,21 @@ def rad2deg(input):
 def copysign(input, other):
     """|input| with the sign of other (-0.0 counts as negative); broadcasting, integers give floats."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Copysign, _floating(input), _floating(other))
+    return broadcasting(Copysign, _floating(input), _floating(other))
 
 
 @public(out=True)
 def fmax(input, other):
     """Elementwise larger of input and other, where a nan loses to a number (``maximum`` gives nan)."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Fmax, input, other)
+    return broadcasting(Fmax, input, other)
 
 
 @public(out=True)
 def fmin(input, other):
     """Elementwise smaller of input and other, where a nan loses to a number (``minimum`` gives nan)."""
     input, other = binary_operands(input, other)
-    return _broadcasting(Fmin, input, other)
+    return broadcasting(Fmin, input, other)
 
 
 @public(out=True)
@@ -1596,7 +1595,7 @@ def logaddexp2(input, other):
     """log₂(2^input + 2^other), computed without overflow; broadcasting; floating point only."""
     input, other = binary_operands(input, other)
     _require_floating("logaddexp2", input, other)
-    return _broadcasting(Logaddexp2, _floating(input), _floating(other))
+    return broadcasting(Logaddexp2, _floating(input), _floating(other))
 
 
 @public(inplace=True, out=True)
@@ -1621,7 +1620,7 @@ def ldexp(input, other):
     """input · 2^other (other usually integers); broadcasting, integers give floats."""
     input, other = binary_operands(input, other)
     input = _floating(input)
-    return _broadcasting(Ldexp, input, cast(other, input.dtype) if other.array.dtype.kind != "f" else other)
+    return broadcasting(Ldexp, input, cast(other, input.dtype) if other.array.dtype.kind != "f" else other)
 
 
 frexp_result = return_type("frexp", ["mantissa", "exponent"])
@@ -1643,7 +1642,9 @@ def cast(x, dtype):
 
 
 @public
-def clone(x):
+def clone(x, *, memory_format=None):
+    """A copy of x in new memory, in the graph (its gradient flows back to x). ``memory_format``
+    is accepted for PyTorch's signature: a chainrule tensor is always row-major."""
     return Clone.apply(x)
 
 
@@ -1682,10 +1683,19 @@ def to(self, *args, **kwargs):
 
 install_method("to", to)
 install_method("type_as", lambda self, other: to(self, other.dtype))
+def converter(dtype):
+    """``x.float()``, ``x.long()``...: ``x.to(dtype)`` (``memory_format`` accepted, as PyTorch's)."""
+
+    def convert(self, memory_format=None):
+        return to(self, dtype)
+
+    return convert
+
+
 for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16),
                       ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_),
                       ("short", dtypes.int16), ("byte", dtypes.uint8), ("char", dtypes.int8)]:
-    install_method(_name, lambda self, _dtype=_dtype: to(self, _dtype))
+    install_method(_name, converter(_dtype))
 def fill_(input, value):
     """Every element of ``input`` set to ``value``, in place."""
     return write_in_place(input, fill, value)
@@ -1714,13 +1724,23 @@ install_method("__add__", add)
 install_method("__radd__", add)  # 2 + t is add(t, 2), as PyTorch computes it: its node reads t first
 install_method("__sub__", sub)
 install_method("__rsub__", reflected(sub))
-install_method("__mul__", mul)
-install_method("__rmul__", mul)  # 2 * t is mul(t, 2), as in PyTorch (the same bits: both commute exactly)
+def times(self, other):
+    """``tensor * other`` and ``other * tensor``: ``mul(tensor, other)`` (2 * t is mul(t, 2), as in
+    PyTorch: the same bits, both commute exactly); a list, tuple or string is left to repeat itself
+    (``[0.0] * torch.tensor(3)`` is ``[0.0, 0.0, 0.0]``, as Python repeats it by ``__index__``)."""
+    if isinstance(other, (list, tuple, str)):
+        return NotImplemented
+    return mul(self, other)
+
+
+install_method("__mul__", times)
+install_method("__rmul__", times)
 install_method("__truediv__", div)
 install_method("__rtruediv__", divide_into)
 install_method("__floordiv__", floor_divide)
 install_method("__rfloordiv__", reflected(floor_divide))
 install_method("__mod__", remainder)
+install_method("__rmod__", reflected(remainder))
 install_method("__pow__", pow)
 install_method("__rpow__", reflected(pow))
 install_method("__neg__", neg)

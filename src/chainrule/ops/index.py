@@ -25,12 +25,12 @@ from chainrule import dtypes
 from chainrule.backend import add_at, as_array, combine_at, is_writable, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
-from chainrule.ops.elementwise import Where, selected
+from chainrule.ops.elementwise import Where, broadcasting, selected
 from chainrule.ops.inplace import records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import made_from_arguments
+from chainrule.autograd.function import made_from_arguments, written_in_place
 from chainrule.ops.op import Op
-from chainrule.ops.reduce import SumAll
+from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
@@ -67,14 +67,16 @@ class Embedding(GetItem):
     """The rows of ``weight`` (num_embeddings, dim) at the integer ``indices`` (*): (*) -> (*, dim).
     An index outside [0, num_embeddings) raises IndexError, as in PyTorch (a compiled program checks
     each call's indices too); the gradient of a row is the sum of the gradients of the places that
-    read it, and the row ``padding_idx`` (None: no such row) gets none."""
+    read it, and the row ``padding_idx`` (None: no such row) gets none. With
+    ``scale_grad_by_freq`` each row's gradient is divided by the number of times ``indices`` holds
+    it (PyTorch's ``scale_grad_by_freq``: frequent words do not dominate the update)."""
 
     node_name = "EmbeddingBackward0"
     formula = "weight[indices]"
-    derivatives = ("grad summed into the rows read, 0 for the row padding_idx", None, None)
+    derivatives = ("grad summed into the rows read (divided by their counts with scale_grad_by_freq), 0 for the row padding_idx", None, None, None)
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
         count = weight.shape[0]
         if indices.size and (indices.min() < 0 or indices.max() >= count):
             bad = indices[(indices < 0) | (indices >= count)].reshape(-1)[0]
@@ -83,14 +85,20 @@ class Embedding(GetItem):
                 f"(num_embeddings={count})"
             )
         ctx.padding_idx = padding_idx
+        ctx.frequency_scale = None
+        if scale_grad_by_freq:
+            times_read = xp.bincount(indices.reshape(-1), minlength=count)
+            ctx.frequency_scale = (1.0 / xp.maximum(times_read, 1)).astype(weight.dtype)[:, None]
         return GetItem.forward(ctx, weight, (indices,), True)
 
     @staticmethod
     def backward(ctx, grad_output):
         grad_weight = GetItem.backward(ctx, grad_output)[0]
+        if ctx.frequency_scale is not None:
+            grad_weight = grad_weight * ctx.frequency_scale
         if ctx.padding_idx is not None:
             grad_weight[ctx.padding_idx] = 0
-        return grad_weight, None, None
+        return grad_weight, None, None, None
 
 
 class Select(GetItem):
@@ -507,9 +515,10 @@ def setitem(x, key, value):
     key, repeats = _normalize_key(key, x.array.shape)
     _write_at(x.array, key, value.array, repeats, False)
     x._version_owner._version += 1
+    written_in_place(x)
 
 
-@public
+@public(out=True)
 def gather(x, dim, index):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (the index replaces position ``dim``).
 
@@ -525,8 +534,8 @@ def take_along_dim(x, indices, dim=None):
 
     Without ``dim``, both are flattened: ``take_along_dim(x, x.argmax())`` style lookups.
     """
-    if dim is None:
-        return take(x, indices)
+    if dim is None:  # both flattened: the result is 1-D
+        return take(x, shape.reshape(_index_tensor(indices), -1))
     dim = check_dim(dim, x.array.ndim, "take_along_dim")
     index = indices.array if isinstance(indices, Tensor) else as_array(indices)
     if index.ndim != x.array.ndim:
@@ -548,7 +557,7 @@ def take(x, index):
     return Take.apply(shape.reshape(x, -1), key, repeats)
 
 
-@public
+@public(out=True)
 def index_select(x, dim, index):
     """The slices of x at the positions ``index`` (a 1-D integer tensor) along ``dim``.
 
@@ -556,12 +565,12 @@ def index_select(x, dim, index):
     positions each receive their share of the gradient.
     """
     index = _index_tensor(index)
-    _require_integers(index.array, "index_select", IndexError)
+    _require_integers(index.array, "index_select", RuntimeError)
     if index.array.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.array.shape)}")
     dim = check_dim(dim, x.array.ndim, "index_select")
-    if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element here
-        x = shape.reshape(x, 1)
+    if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element, and gives a 0-d result
+        return shape.reshape(IndexSelect.apply(shape.reshape(x, 1), shape.reshape(index, -1), 0), ())
     return IndexSelect.apply(x, shape.reshape(index, -1) if index.array.ndim == 0 else index, dim)
 
 
@@ -658,7 +667,7 @@ def masked_fill(x, mask, value):
         )
     filled, kept = binary_operands(as_tensor_like(value, x), x)
     # PyTorch's node: MaskedFillBackward0 for a number, MaskedFillBackward1 for a tensor value
-    result = Where.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}").apply(mask_array, filled, kept)
+    result = broadcasting(Where.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}"), mask_array, filled, kept)
     return result if result.array.dtype == x.array.dtype else result.to(x.array.dtype)
 
 
@@ -952,7 +961,7 @@ def trace(x):
     """The sum of the main diagonal of a matrix (2-D only); its node is PyTorch's TraceBackward0."""
     if x.array.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.array.ndim}")
-    return SumAll.shown_as("TraceBackward0").apply(diagonal(x), (0,), False)
+    return SumAll.shown_as("TraceBackward0").apply(accumulated(diagonal(x), None), (0,), False)
 
 
 @public

@@ -11,7 +11,9 @@ as PyTorch's CopySlices does, so that both show the change and both have a corre
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
+from chainrule.autograd.function import written_in_place
 from chainrule.backend import element_strides, has_repeated_elements, is_writable, positions_in, xp
+from chainrule.ops.operands import write_error
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -33,8 +35,11 @@ def write_in_place(tensor, operation, *args, **kwargs):
         with grad_mode.no_grad():
             result = operation(tensor, *args, **kwargs)
     check_castable(result, tensor)
+    if result.array.shape != tensor.array.shape and xp.broadcast_shapes(tensor.array.shape, result.array.shape) != tensor.array.shape:
+        raise write_error(tensor.array.shape, result.array.shape, getattr(operation, "__name__", "in-place operation") + "_")
     tensor.array[...] = result.array
     tensor._version_owner._version += 1
+    written_in_place(tensor)
     if function_module._forward_ad is not None:  # forward mode: the tangent goes with the values
         function_module._forward_ad.tangent_moved(result, tensor)
     if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
@@ -90,6 +95,7 @@ def _write_through_view(view, operation, args, kwargs):
     new_base = snapshot(base).index_put(positions, new_values.to(base.array.dtype))
     base.array[...] = new_base.array
     base._version += 1
+    written_in_place(base)
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
     reread = base[positions]
     view.grad_fn, view._output_nr, view._requires_grad = reread.grad_fn, reread._output_nr, True

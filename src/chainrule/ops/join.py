@@ -160,7 +160,7 @@ def _split_sizes(length, split_size_or_sections, dim):
 
 
 # ----------------------------------------------------------------------------- public functions
-@public(method=False, aliases=('concat', 'concatenate'))
+@public(method=False, aliases=('concat', 'concatenate'), out=True)
 def cat(tensors, dim=0):
     """The tensors joined end to end along ``dim``; all other sizes must match.
 
@@ -178,7 +178,7 @@ def cat(tensors, dim=0):
 
 
 
-@public(method=False)
+@public(method=False, out=True)
 def stack(tensors, dim=0):
     """The tensors, all of one shape, side by side along a new dimension ``dim``: k of (a, b) -> (k, a, b)."""
     tensors = _tensor_list(tensors, "stack")

@@ -20,6 +20,7 @@ from chainrule.ops.elementwise import add, mul
 from chainrule.ops.op import Op
 from chainrule.ops.operands import binary_operands
 from chainrule.ops.registry import install_method, public, reflected
+from chainrule.tensor import Tensor
 
 
 class Matmul(Op):
@@ -31,24 +32,27 @@ class Matmul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs_a, needs_b = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # each gradient needs the other
+        ctx.ndims = (a.ndim, b.ndim)
         return _matmul_arrays(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
-        a_matrix = a.reshape(1, -1) if a.ndim == 1 else a
-        b_matrix = b.reshape(-1, 1) if b.ndim == 1 else b
-        grad_matrix = grad_output.reshape(tuple(grad_output.shape) + (1,)) if b.ndim == 1 else grad_output
-        if a.ndim == 1:
+        a_ndim, b_ndim = ctx.ndims
+        grad_matrix = grad_output.reshape(tuple(grad_output.shape) + (1,)) if b_ndim == 1 else grad_output
+        if a_ndim == 1:
             grad_matrix = grad_matrix.reshape(tuple(grad_matrix.shape[:-1]) + (1, grad_matrix.shape[-1]))
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
+            b_matrix = b.reshape(-1, 1) if b_ndim == 1 else b
             grad_a = grad_matrix @ b_matrix.mT
-            grad_a = grad_a.reshape(tuple(grad_a.shape[:-2]) + (grad_a.shape[-1],)) if a.ndim == 1 else grad_a
+            grad_a = grad_a.reshape(tuple(grad_a.shape[:-2]) + (grad_a.shape[-1],)) if a_ndim == 1 else grad_a
         if ctx.needs_input_grad[1]:
+            a_matrix = a.reshape(1, -1) if a_ndim == 1 else a
             grad_b = a_matrix.mT @ grad_matrix
-            grad_b = grad_b.reshape(tuple(grad_b.shape[:-1])) if b.ndim == 1 else grad_b
+            grad_b = grad_b.reshape(tuple(grad_b.shape[:-1])) if b_ndim == 1 else grad_b
         return grad_a, grad_b
 
 
@@ -89,7 +93,9 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
+        needs_x, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
+        ctx.save_for_backward(x if needs_weight else None, weight if needs_x else None)  # each gradient needs the other
+        ctx.weight_shape = weight.shape
         ctx.bias_is_vector = bias is not None and bias.ndim == 1
         result = _matmul_arrays(x, weight.T)
         if bias is not None:
@@ -100,7 +106,7 @@ class Linear(Op):
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        out_features, in_features = weight.shape
+        out_features, in_features = ctx.weight_shape
         grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, out_features)
         grad_x = grad_output @ weight if needs_x else None
         grad_weight = None
@@ -120,14 +126,16 @@ class LinearWithoutBias(Linear):
 def _matmul_arrays(a, b):
     """a @ b on arrays; a stack of matrices times one matrix is done as one large product."""
     if a.ndim > 2 and b.ndim == 2:
-        return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+        return (a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
     return xp.matmul(a, b)
 
 
 # ----------------------------------------------------------------------------- checks
 def _same_dtype_operands(a, b, operation):
-    """a and b as tensors (numbers and arrays converted) that share one dtype, as PyTorch requires."""
-    a, b = binary_operands(a, b)
+    """a and b as tensors (numbers and arrays converted) that share one dtype, as PyTorch requires:
+    two tensors of different dtypes are refused as they come (int @ float too), not promoted."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = binary_operands(a, b)
     if a.array.dtype != b.array.dtype:
         raise RuntimeError(
             f"{operation}: expected m1 and m2 to have the same dtype, but got: "

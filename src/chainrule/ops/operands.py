@@ -98,3 +98,32 @@ def _dtype_stand_in(value):
     if isinstance(value, Tensor):
         return tensor_from_array(xp.zeros((1,) * min(value.array.ndim, 1), value.array.dtype))
     return value
+
+
+def broadcast_error(shapes, operation):
+    """PyTorch's RuntimeError for ``shapes`` that do not broadcast together: the first sizes that
+    differ (neither of them 1), looking from the last dimension back."""
+    ndim = max(len(shape) for shape in shapes)
+    for back in range(1, ndim + 1):
+        sizes = [shape[-back] for shape in shapes if len(shape) >= back and shape[-back] != 1]
+        different = [size for size in sizes if size != sizes[0]]
+        if different:
+            return RuntimeError(
+                f"The size of tensor a ({sizes[0]}) must match the size of tensor b ({different[0]}) at non-singleton "
+                f"dimension {ndim - back} ({operation}: shapes {' and '.join(str(tuple(shape)) for shape in shapes)} "
+                f"cannot be broadcast together)"
+            )
+    return RuntimeError(f"{operation}: shapes {' and '.join(str(tuple(shape)) for shape in shapes)} cannot be broadcast together")
+
+
+def write_error(target_shape, value_shape, operation):
+    """PyTorch's RuntimeError for an in-place result of ``value_shape`` that does not fit a tensor
+    of ``target_shape`` (``x += y`` where y broadcasts x to a larger shape)."""
+    try:
+        broadcast = xp.broadcast_shapes(tuple(target_shape), tuple(value_shape))
+    except ValueError:
+        return broadcast_error((tuple(target_shape), tuple(value_shape)), operation)
+    return RuntimeError(
+        f"output with shape {list(target_shape)} doesn't match the broadcast shape {list(broadcast)} ({operation} "
+        f"writes in place: the tensor written into cannot grow; use the out-of-place form)"
+    )

@@ -11,6 +11,7 @@ input, otherwise ``fold`` (col2im), which sums where windows overlap; both diffe
 power-average pooling are built on these.
 """
 import math
+import numbers
 
 from chainrule.backend import xp
 from chainrule.creation import rand
@@ -213,7 +214,7 @@ def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, oper
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input {LAYOUTS[dims]}, but got input of size: {list(input.shape)}")
     kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
-    stride = kernel if stride is None or stride == [] or stride == () else per_dimension(stride, dims, "stride", operation)
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) else per_dimension(stride, dims, "stride", operation)
     padding = per_dimension(padding, dims, "padding", operation)
     dilation = per_dimension(dilation, dims, "dilation", operation)
     if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
@@ -337,7 +338,7 @@ def _adaptive_output_size(input, output_size, operation, dims=2):
         raise RuntimeError(
             f"{operation}: Expected {dims + 1}D or {dims + 2}D tensor {LAYOUTS[dims]}, but got input of size {list(input.shape)}"
         )
-    sizes = (output_size,) * dims if output_size is None or isinstance(output_size, int) else tuple(output_size)
+    sizes = (output_size,) * dims if output_size is None or isinstance(output_size, numbers.Integral) else tuple(output_size)
     sizes = tuple(input.shape[-dims + axis] if size is None else size for axis, size in enumerate(sizes))
     if len(sizes) != dims or any(size < 1 for size in sizes):
         raise RuntimeError(f"{operation}: output_size must be {dims} positive integers (or None to keep a size), got {output_size!r}")
@@ -390,35 +391,49 @@ def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg_pool(input, output_size, 3, avg_pool3d, "adaptive_avg_pool3d")
 
 
+def _adaptive_places(size, out):
+    """(out, widest): the positions of adaptive window i along one dimension, start_i ..
+    end_i - 1, its last one repeated up to the widest window's width (a repeat changes neither
+    the maximum nor where it lies)."""
+    start, end = _adaptive_bounds(size, out)
+    return xp.minimum(start[:, None] + xp.arange(int((end - start).max())), end[:, None] - 1)
+
+
+def _adaptive_maxima_positions(planes, sizes):
+    """Where each adaptive window of ``planes`` (an array (N, C, *size)) has its maximum, as its
+    flat position in the input plane (row · W + column) or volume: int64 (N, C, *sizes).
+
+    One pass per dimension, the last first, as ``Windows.reduced``: the windows' k-th positions
+    read as one view per k (``take`` along the dimension), combined elementwise by
+    ``first_maxima`` (the first maximum, or the last nan, as PyTorch); the position found so far
+    is carried along by the same choices."""
+    nan_wins = bool(xp.isnan(planes).any())
+    values, found = planes, 0
+    for dim in reversed(range(len(sizes))):
+        axis = 2 + dim
+        places = _adaptive_places(planes.shape[axis], sizes[dim])
+        step = math.prod(planes.shape[axis + 1 :])
+        at = (-1,) + (1,) * (len(sizes) - 1 - dim)  # a position along ``axis``, broadcast over the later ones
+        columns = [places[:, k] for k in range(places.shape[1])]
+        values, chosen = first_maxima([xp.take(values, column, axis=axis) for column in columns], nan_wins)
+        candidates = [column.reshape(at) * step + (xp.take(found, column, axis=axis) if dim < len(sizes) - 1 else 0) for column in columns]
+        found = added([mask * candidate for mask, candidate in zip(chosen, candidates)])
+    return found.astype(xp.int64)
+
+
 def _adaptive_max_pool(input, output_size, return_indices, dims, pool, operation):
     """Sizes that divide are ``pool`` (max_pool2d or 3d) with kernel = stride = size / out.
-    Otherwise the windows (of unequal sizes) are gathered into the largest window's shape, the
-    unused places set to -inf."""
+    Otherwise each window's maximum is found on arrays (``_adaptive_maxima_positions``) and the
+    output is the input gathered there: its gradient goes to those positions, added where
+    windows overlap and share a maximum, as in PyTorch."""
     sizes = _adaptive_output_size(input, output_size, operation, dims)
     if _tiles(input, sizes):
         kernel = tuple(size // out for size, out in zip(input.shape[-dims:], sizes))
         return pool(input, kernel, return_indices=return_indices)
     planes, unbatched = _as_batched_planes(input, dims)
-    places, unused, gathered = [], False, planes
-    for dim, (size, out) in enumerate(zip(planes.shape[2:], sizes)):
-        start, end = _adaptive_bounds(size, out)
-        offsets = xp.arange(int((end - start).max()))
-        places.append(xp.minimum(start[:, None] + offsets, size - 1))  # (out, widest window)
-        # (..., out, widest, ...) at this dimension's pair of axes among the gathered ones
-        layout = (1,) * (2 * dim) + places[-1].shape + (1,) * (2 * (dims - 1 - dim))
-        unused = unused | (start[:, None] + offsets >= end[:, None]).reshape(layout)
-        gathered = gathered[(slice(None),) * (2 + 2 * dim) + (places[-1],)]  # (N, C, out_0, widest_0, ..., rest)
-    gathered = gathered + tensor_from_array(xp.where(unused, -xp.inf, 0.0).astype(planes.dtype))
     batch, channels = planes.shape[:2]
-    order = (0, 1) + tuple(range(2, 2 + 2 * dims, 2)) + tuple(range(3, 3 + 2 * dims, 2))
-    flat = gathered.permute(*order).reshape(batch, channels, *sizes, -1)
-    output = flat.amax(-1)  # ties only between equal input values: the -inf places never win
-    offsets = xp.unravel_index(flat.array.argmax(-1), tuple(place.shape[1] for place in places))
-    indices = 0
-    for dim, (place, offset) in enumerate(zip(places, offsets)):
-        at = xp.arange(sizes[dim]).reshape((-1,) + (1,) * (dims - 1 - dim))
-        indices = indices * planes.shape[2 + dim] + place[at, offset]
-    indices = tensor_from_array(indices.astype(xp.int64))
+    indices = tensor_from_array(_adaptive_maxima_positions(planes.array, sizes))
+    output = planes.reshape(batch, channels, -1).gather(2, indices.reshape(batch, channels, -1)).reshape(indices.shape)
     output, indices = _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
     return (output, indices) if return_indices else output
 
@@ -428,7 +443,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (H_out, W_out), windows as ``adaptive_avg_pool2d``.
 
     Sizes that divide are ``max_pool2d`` with kernel = stride = H / H_out. Otherwise the windows
-    (of unequal sizes) are gathered into the largest window's shape, the unused places set to -inf.
+    (of unequal sizes) are read in two passes, across columns then rows, each window's positions
+    as views (its last repeated to the widest window's width), and the output gathered at the
+    maxima found; ``return_indices`` gives their positions in the plane (row · W + column).
     """
     return _adaptive_max_pool(input, output_size, return_indices, 2, max_pool2d, "adaptive_max_pool2d")
 
@@ -448,7 +465,7 @@ def _adaptive_1d_planes(input, output_size, operation):
             f"{operation}: Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor of size "
             f"{list(input.shape)}; the layout is (N, C, L) or (C, L)"
         )
-    sizes = (output_size,) if isinstance(output_size, int) else tuple(output_size)
+    sizes = (output_size,) if isinstance(output_size, numbers.Integral) else tuple(output_size)
     if len(sizes) != 1:
         raise RuntimeError(f"{operation}() argument 'output_size' should contain one int (got {len(sizes)})")
     return input.unsqueeze(-2), (1, sizes[0])

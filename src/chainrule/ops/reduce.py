@@ -498,46 +498,46 @@ def require_floating(x, operation, message="Input dtype must be either a floatin
         )
 
 
-def numpy_keywords(reduction):
-    """``reduction`` that also takes NumPy's ``axis=`` for ``dim`` and ``keepdims=`` for ``keepdim``,
-    as PyTorch's reductions do: backward formulas then call it as they call NumPy's."""
-
-    @functools.wraps(reduction)
-    def with_numpy_keywords(*args, **kwargs):
-        if "axis" in kwargs:
-            kwargs["dim"] = kwargs.pop("axis")
-        if "keepdims" in kwargs:
-            kwargs["keepdim"] = kwargs.pop("keepdims")
-        return reduction(*args, **kwargs)
-
-    return with_numpy_keywords
-
-
 # ----------------------------------------------------------------------------- public functions
-@public
-@numpy_keywords
-def sum(x, dim=None, keepdim=False):
-    """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64."""
+def in_dtype(x, dtype):
+    """x converted to ``dtype`` first, as PyTorch's ``dtype=`` does (None keeps it)."""
+    return x if dtype is None else to(x, dtype)
+
+
+def accumulated(x, dtype):
+    """x as sums and products take it: converted to ``dtype`` when given, else bools and integers
+    of every width to int64, which PyTorch accumulates them in (a uint8 sum of 200 + 100 is 300)."""
+    if dtype is None and x.array.dtype.kind in "biu" and x.array.dtype != dtypes.int64:
+        dtype = dtypes.int64
+    return in_dtype(x, dtype)
+
+
+@public(out=True)
+def sum(x, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64 (or
+    ``dtype``, to which x is converted first)."""
+    x = accumulated(x, dtype)
     return (SumAll if dim is None else Sum).apply(x, reduction_axes(x, dim, "sum"), keepdim)
 
 
-@public
-@numpy_keywords
-def mean(x, dim=None, keepdim=False):
-    """Average over ``dim`` (all dimensions when None); floating tensors only; empty gives nan."""
+@public(out=True)
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    """Average over ``dim`` (all dimensions when None); floating tensors only (or ``dtype``, to which
+    x is converted first); empty gives nan."""
+    x = in_dtype(x, dtype)
     require_floating(x, "mean(): could not infer output dtype")
     return (MeanAll if dim is None else Mean).apply(x, reduction_axes(x, dim, "mean"), keepdim)
 
 
-@public
-@numpy_keywords
-def prod(x, dim=None, keepdim=False):
-    """Product over ``dim`` (all dimensions when None); the gradient is exact with zeros in x."""
+@public(out=True)
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    """Product over ``dim`` (all dimensions when None); the gradient is exact with zeros in x.
+    Integer and bool tensors give int64 (or ``dtype``, to which x is converted first)."""
+    x = accumulated(x, dtype)
     return (ProdAll if dim is None else Prod).apply(x, reduction_axes(x, dim, "prod"), keepdim)
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def max(x, dim=None, keepdim=False):
     """Without ``dim``: the largest element, a 0-d tensor (ties share the gradient evenly).
 
@@ -552,8 +552,7 @@ def max(x, dim=None, keepdim=False):
     return max_result(*_extreme_along(Max, x, dim, keepdim, "max"))
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def min(x, dim=None, keepdim=False):
     """Like ``max``, for the smallest element: a 0-d tensor, or ``(values, indices)`` along ``dim``."""
     if isinstance(dim, Tensor):
@@ -578,8 +577,7 @@ def _extreme_along(function, x, dim, keepdim, operation):
     return function.apply(x, axis, keepdim)
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amax")
@@ -587,8 +585,7 @@ def amax(x, dim=(), keepdim=False):
     return Amax.apply(x, axes, keepdim)
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amin")
@@ -596,15 +593,13 @@ def amin(x, dim=(), keepdim=False):
     return Amin.apply(x, axes, keepdim)
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def argmax(x, dim=None, keepdim=False):
     """Where the largest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmax, "argmax")
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def argmin(x, dim=None, keepdim=False):
     """Where the smallest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmin, "argmin")
@@ -635,8 +630,7 @@ def _index_along(array, pick_index, axis, keepdim):
     return indices.reshape(()) if array.ndim == 0 else indices
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim``: sum((x - mean)^2) / (N - correction).
 
@@ -646,8 +640,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _spread_over(Var, x, dim, unbiased, keepdim, correction, "var")
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt(var(x, dim, ...)); arguments as for ``var``."""
     return _spread_over(Std, x, dim, unbiased, keepdim, correction, "std")
@@ -704,21 +697,19 @@ def count_nonzero(x, dim=None):
 
 
 @public
-@numpy_keywords
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None) counting nan as 0; the gradient is 0 at the nan.
     Integers and bools give int64 (or ``dtype``, to which x is converted first)."""
-    x = x if dtype is None else to(x, dtype)
+    x = accumulated(x, dtype)
     if x.array.dtype.kind in "biu":
         return sum(x, dim, keepdim)
     return Nansum.apply(x, reduction_axes(x, dim, "nansum"), keepdim)
 
 
 @public
-@numpy_keywords
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean over ``dim`` of the elements that are not nan: nansum / their count (nan where all are)."""
-    x = x if dtype is None else to(x, dtype)
+    x = in_dtype(x, dtype)
     if x.array.dtype.kind not in "fc":
         raise RuntimeError(
             f"nanmean(): expected input to have floating point or complex dtype but got "
@@ -730,16 +721,21 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
         return nansum(x, dim, keepdim) / tensor_from_array(numbers)
 
 
-@public
-@numpy_keywords
-def norm(x, p="fro", dim=None, keepdim=False):
+@public(out=True)
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """The p-norm over ``dim`` (all elements when None): p = 2 or 'fro' (default), 1, inf, -inf, 0 or
-    any other number. The gradient of the 2-norm at x = 0 is 0, as in PyTorch."""
+    any other number; 'nuc', the sum of the singular values, of the matrices in the two dims ``dim``
+    (the last two when None). The gradient of the 2-norm at x = 0 is 0, as in PyTorch."""
+    x = in_dtype(x, dtype)
     require_floating(x, "linalg.vector_norm", "Expected a floating point or complex tensor as input")
     if p == "fro":
         p = 2
+    elif p == "nuc":
+        from chainrule.linalg import matrix_norm  # linalg builds on these reductions
+
+        return matrix_norm(x, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
     elif isinstance(p, str):
-        raise RuntimeError(f"norm: p={p!r} is not supported; use p='fro' or a number (2, 1, inf, ...)")
+        raise RuntimeError(f"norm: p={p!r} is not supported; use p='fro', 'nuc' or a number (2, 1, inf, ...)")
     return norm_over(x, p, reduction_axes(x, dim, "norm"), keepdim)
 
 
@@ -753,15 +749,13 @@ def norm_over(x, p, axes, keepdim, node_name="LinalgVectorNormBackward0"):
     return Norm.shown_as(node_name).apply(x, p, axes, keepdim)
 
 
-@public
-@numpy_keywords
+@public(out=True)
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000)."""
     return LogSumExp.apply(x, reduction_axes(x, dim, "logsumexp"), keepdim)
 
 
 @public
-@numpy_keywords
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero (bool, no gradient)."""
     axes = reduction_axes(x, dim, "all")
@@ -769,7 +763,6 @@ def all(x, dim=None, keepdim=False):
 
 
 @public
-@numpy_keywords
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero (bool, no gradient)."""
     axes = reduction_axes(x, dim, "any")

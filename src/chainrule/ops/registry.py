@@ -50,21 +50,27 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
 #: PyTorch's keyword names for the parameters chainrule names otherwise, by position: the first
 #: tensor is ``input`` (``torch.sum(input=x)``), the second ``other`` (``torch.matmul(x, other=y)``).
 PYTORCH_KEYWORDS = ({"x": "input", "a": "input", "A": "input"}, {"b": "other"})
+#: NumPy's keywords, which PyTorch takes for its own everywhere (``torch.cat(xs, axis=1)``,
+#: ``x.sum(axis=0, keepdims=True)``): backward formulas call the operations as they call NumPy's.
+NUMPY_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 #: PyTorch's keywords for sizes given one by one (``x.reshape(2, 3)`` or ``x.reshape(shape=(2, 3))``),
 #: by the name of chainrule's ``*sizes`` parameter.
 PYTORCH_SIZE_KEYWORDS = {"shape": ("shape", "size"), "sizes": ("size", "repeats"), "dims": ("dims",), "size": ("size",)}
 
 
 def with_pytorch_keywords(function):
-    """``function``, also taking its arguments by PyTorch's keywords (``input=``, ``other=``, and
-    ``shape=``/``size=``/``dims=`` for sizes given one by one); ``function`` itself when its
-    parameters already have PyTorch's names. Positional calls pass straight through."""
+    """``function``, also taking its arguments by PyTorch's keywords (``input=``, ``other=``, NumPy's
+    ``axis=`` and ``keepdims=``, and ``shape=``/``size=``/``dims=`` for sizes given one by one);
+    ``function`` itself when its parameters already have PyTorch's names. Positional calls pass
+    straight through."""
     parameters = list(inspect.signature(function).parameters.values())
     renamed = {
         names[parameter.name]: parameter.name
         for names, parameter in zip(PYTORCH_KEYWORDS, parameters)
         if parameter.name in names and parameter.kind == parameter.POSITIONAL_OR_KEYWORD
     }
+    named = {parameter.name for parameter in parameters}
+    renamed.update({theirs: ours for theirs, ours in NUMPY_KEYWORDS.items() if ours in named and theirs not in named})
     listed = next((parameter.name for parameter in parameters if parameter.kind == parameter.VAR_POSITIONAL), None)
     size_keywords = PYTORCH_SIZE_KEYWORDS.get(listed, ())
     if not renamed and not size_keywords:
@@ -123,21 +129,31 @@ def with_out(function):
         result = function(*args, **kwargs)
         if out is None:
             return result
-        if result.requires_grad and out.requires_grad:
-            raise RuntimeError(
-                f"{function.__name__}(): functions with out=... arguments don't support automatic "
-                f"differentiation, but one of the arguments requires grad."
-            )
-        if tuple(out.array.shape) == tuple(result.array.shape):
-            check_castable(result, out)
-            out.array[...] = result.array
-        else:
-            out.array = result.array.astype(out.array.dtype)
-        out._version_owner._version += 1
-        return out
+        if type(result) is not Tensor and isinstance(result, tuple):  # (values, indices): out is a pair too
+            if not isinstance(out, (tuple, list)) or len(out) != len(result):
+                raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
+            written = [_written_into(each, into, function) for each, into in zip(result, out)]
+            return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+        return _written_into(result, out, function)
 
     function_with_out.__name__ = function.__name__
     function_with_out.__qualname__ = function.__qualname__
     function_with_out.__doc__ = function.__doc__
     function_with_out.__wrapped__ = function
     return function_with_out
+
+
+def _written_into(result, out, function):
+    """``result``'s values written into the tensor ``out`` (resized to its shape when it differs)."""
+    if result.requires_grad and out.requires_grad:
+        raise RuntimeError(
+            f"{function.__name__}(): functions with out=... arguments don't support automatic "
+            f"differentiation, but one of the arguments requires grad."
+        )
+    if tuple(out.array.shape) == tuple(result.array.shape):
+        check_castable(result, out)
+        out.array[...] = result.array
+    else:
+        out.array = result.array.astype(out.array.dtype)
+    out._version_owner._version += 1
+    return out

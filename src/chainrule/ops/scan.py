@@ -17,7 +17,7 @@ from chainrule.backend import as_array, ignoring_float_errors, is_array, running
 from chainrule.ops.elementwise import to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
-from chainrule.ops.reduce import along_one_axis, numpy_keywords, one_axis
+from chainrule.ops.reduce import accumulated, along_one_axis, one_axis
 from chainrule.ops.registry import public
 from chainrule.ops.sort import ChosenAlongDim, read_chosen
 from chainrule.tensor import Tensor, tensor_from_array
@@ -197,31 +197,23 @@ def log_sum_exp_from_end(functions, values, axis):
 
 
 # ----------------------------------------------------------------------------- public functions
-def _in_dtype(input, dtype):
-    """input converted to ``dtype`` first, as PyTorch's ``dtype=`` does (None keeps it)."""
-    return input if dtype is None else to(input, dtype)
-
-
-@public(inplace=True)
-@numpy_keywords
+@public(inplace=True, out=True)
 def cumsum(input, dim, *, dtype=None):
     """Running sums along ``dim``: out[i] = x[0] + ... + x[i]. Integers and bools give int64 (or
     ``dtype``, to which input is converted first)."""
-    input = _in_dtype(input, dtype)
+    input = accumulated(input, dtype)
     return Cumsum.apply(input, one_axis(input, dim, "cumsum"))
 
 
-@public(inplace=True)
-@numpy_keywords
+@public(inplace=True, out=True)
 def cumprod(input, dim, *, dtype=None):
     """Running products along ``dim``: out[i] = x[0] · ... · x[i]. The gradient is exact with zeros
     in x. Integers and bools give int64 (or ``dtype``, to which input is converted first)."""
-    input = _in_dtype(input, dtype)
+    input = accumulated(input, dtype)
     return Cumprod.apply(input, one_axis(input, dim, "cumprod"))
 
 
 @public
-@numpy_keywords
 def logcumsumexp(input, dim):
     """out[i] = log(e^x[0] + ... + e^x[i]) along ``dim``, without overflow for large x (e.g. 1000).
     Floating tensors only, as in PyTorch."""

@@ -20,11 +20,13 @@ PyTorch names a node after the call that made it (``reshape`` and ``view`` make 
 ``squeeze`` ``SqueezeBackward0``, ``t`` ``TBackward0``): the tiny subclasses below carry those
 names and nothing else.
 """
+from chainrule import dtypes
+from chainrule.caller_warnings import warn_once
 from chainrule.backend import element_strides, is_contiguous, offset_in_memory, viewable_as, xp
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
-from chainrule.tensor import check_dim
+from chainrule.tensor import check_dim, tensor_from_array
 
 
 class Reshape(Op):
@@ -91,7 +93,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return xp.ascontiguousarray(xp.flip(x, axes))  # a copy, as PyTorch's: viewable in any shape
+        return xp.flip(x, axes).copy()  # a row-major copy, as PyTorch's: viewable in any shape
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -236,6 +238,8 @@ def view(x, *shape):
     tensors (the result of a convolution, whose array NumPy may lay out otherwise where PyTorch's is
     row-major) are always viewable, copied when needed.
     """
+    if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, xp.dtype)):
+        return _reinterpreted(x, xp.dtype(shape[0].dtype if isinstance(shape[0], dtypes.dtype) else shape[0]))
     new_shape = _infer_shape(_sizes(shape), x.array.size)
     if _strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
         raise RuntimeError(
@@ -244,6 +248,28 @@ def view(x, *shape):
             f"{list(element_strides(x.array))} cannot be viewed as {list(new_shape)}. Use .reshape(...) instead."
         )
     return Reshape.apply(x, new_shape)
+
+
+def _reinterpreted(x, dtype):
+    """``x.view(dtype)``: x's bytes read as elements of ``dtype``, sharing memory, outside the graph
+    (as PyTorch's). Elements of another size change the last dimension's size accordingly."""
+    array, names = x.array, (dtypes.scalar_type_name(x.array.dtype), dtypes.scalar_type_name(dtype))
+    if dtype.itemsize != array.dtype.itemsize:
+        if array.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {names[0]} as {names[1]} (different element sizes)")
+        if array.shape[-1] != 1 and array.strides[-1] != array.itemsize:
+            raise RuntimeError(
+                f"self.stride(-1) must be 1 to view {names[0]} as {names[1]} (different element sizes), but got "
+                f"{array.strides[-1] // array.itemsize}"
+            )
+        if array.shape[-1] * array.itemsize % dtype.itemsize:
+            raise RuntimeError(
+                f"self.size(-1) must be divisible by {dtype.itemsize // array.itemsize} to view {names[0]} as "
+                f"{names[1]} (different element sizes), but got {array.shape[-1]}"
+            )
+    viewed = tensor_from_array(array.view(dtype))
+    viewed._base, viewed._is_view = x._version_owner, True
+    return viewed
 
 
 def _strides_are_pytorchs(x):
@@ -434,10 +460,13 @@ def tile(x, *dims):
 
 
 @public
-def flip(x, dims):
-    """x with its elements in reverse order along each of ``dims`` (an int or a tuple)."""
-    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
-    return Flip.apply(x, tuple(check_dim(dim, x.array.ndim, "flip") for dim in dims))
+def flip(x, *dims):
+    """x with its elements in reverse order along each of ``dims`` (ints, or one tuple or list of
+    them: ``x.flip(0, 1)`` is ``torch.flip(x, (0, 1))``)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    axes = tuple(check_dim(dim, x.array.ndim, "flip") for dim in dims)
+    return Flip.apply(x, axes if x.array.ndim else ())
 
 
 @public
@@ -563,6 +592,18 @@ for _alias in ("swapaxes_", "swapdims_"):  # transpose_'s other names, as swapax
 
 install_method("view_as", lambda self, other: view(self, other.shape))
 install_method("reshape_as", lambda self, other: reshape(self, other.shape))
-install_method("T", property(lambda self: permute(self, *reversed(range(self.array.ndim))), doc="All dimensions reversed."))
+def reversed_dimensions(self):
+    """``x.T``: all dimensions reversed. Beyond 2-D PyTorch has deprecated it, with a warning."""
+    if self.array.ndim not in (0, 1, 2):
+        warn_once(
+            "x.T beyond 2-D",
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will "
+            "throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+            "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+        )
+    return permute(self, *reversed(range(self.array.ndim)))
+
+
+install_method("T", property(reversed_dimensions))
 install_method("mT", property(lambda self: transpose(self, -2, -1), doc="The last two dimensions swapped."))
 

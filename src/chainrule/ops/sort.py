@@ -110,7 +110,7 @@ def _size_along(x, axis):
 
 
 # ----------------------------------------------------------------------------- sort, argsort, msort, topk
-@public
+@public(out=True)
 def sort(input, dim=-1, descending=False, stable=None):
     """``(values, indices)``: input sorted along ``dim`` (ascending unless ``descending``), and where
     each value was. Equal elements keep their order (the sort is always stable); nan sorts as the
@@ -138,7 +138,7 @@ def msort(input):
     return sort(input, 0).values
 
 
-@public
+@public(out=True)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """``(values, indices)`` of the ``k`` largest elements along ``dim`` (the smallest with
     ``largest=False``), largest first (smallest first). ``sorted=False`` is accepted; the values
@@ -180,17 +180,25 @@ def _constant_rank(rank):
     return rank_of
 
 
+def _numbers_in(sorted_array, axis):
+    """How many elements of each slice along ``axis`` are not nan (size 1 along axis)."""
+    if sorted_array.dtype.kind == "f":
+        return xp.sum(~xp.isnan(sorted_array), axis=axis, keepdims=True)
+    shape = list(sorted_array.shape)
+    shape[axis] = 1
+    return xp.full(shape, sorted_array.shape[axis], dtype=dtypes.int64)
+
+
 def _median_rank(sorted_array, axis):
     """The lower middle rank, or the rank of the first nan where a slice has one (its median is nan)."""
     size = sorted_array.shape[axis]
-    numbers = xp.sum(~xp.isnan(sorted_array), axis=axis, keepdims=True) if sorted_array.dtype.kind == "f" else size
+    numbers = _numbers_in(sorted_array, axis)
     return as_array(xp.where(numbers < size, numbers, (size - 1) // 2), dtypes.int64)
 
 
 def _nanmedian_rank(sorted_array, axis):
     """The lower middle rank among the non-nan elements (0 where all are nan)."""
-    numbers = xp.sum(~xp.isnan(sorted_array), axis=axis, keepdims=True) if sorted_array.dtype.kind == "f" else sorted_array.shape[axis]
-    return as_array(xp.maximum((numbers - 1) // 2, 0), dtypes.int64)
+    return as_array(xp.maximum((_numbers_in(sorted_array, axis) - 1) // 2, 0), dtypes.int64)
 
 
 def _mode_rank(sorted_array, axis):

@@ -8,6 +8,7 @@ these operations' nodes see, in a plain backward, the array library extended by 
 operations on arrays, under the names of their public functions (``WindowNode.xp``); one formula,
 ``ctx.xp.convolution(...)``, then runs on arrays and, recorded, on tensors.
 """
+import operator
 from chainrule.backend import ArrayFunctions
 from chainrule.ops.op import Op, OpNode
 
@@ -44,11 +45,18 @@ LAYOUTS = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, 
 
 
 def per_dimension(value, count, name, operation):
-    """``value`` (an int or a sequence of ``count`` ints) as a tuple of ``count`` ints."""
-    values = (value,) * count if isinstance(value, int) else tuple(value)
+    """``value`` (an int or a sequence of ``count`` ints; NumPy's integers and 0-d integer tensors
+    count as ints) as a tuple of ``count`` ints."""
+    try:
+        values = (operator.index(value),) * count
+    except TypeError:
+        try:
+            values = tuple(operator.index(each) for each in value)
+        except TypeError:
+            values = ()
     if len(values) == 1 and count > 1:
         values = values * count
-    if len(values) != count or not all(isinstance(each, int) for each in values):
+    if len(values) != count:
         raise RuntimeError(f"{operation}: expected {name} to be a single integer or a list of {count} integers, got {value!r}")
     return values
 
