@@ -8,30 +8,25 @@ torch.preserve_format)`` in an optimizer) runs unchanged.
 """
 
 
-class layout:  # noqa: N801 (PyTorch's name)
+class _Named:
+    """A constant of PyTorch's: prints as ``chainrule.NAME`` and pickles as itself."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return f"chainrule.{self._name}"
+
+    def __reduce__(self):
+        return self._name
+
+
+class layout(_Named):  # noqa: N801 (PyTorch's name)
     """A tensor layout: ``chainrule.strided`` for dense tensors."""
 
-    def __init__(self, name):
-        self._name = name
 
-    def __repr__(self):
-        return f"chainrule.{self._name}"
-
-    def __reduce__(self):
-        return self._name
-
-
-class memory_format:  # noqa: N801 (PyTorch's name)
+class memory_format(_Named):  # noqa: N801 (PyTorch's name)
     """A memory format: ``chainrule.contiguous_format``, ``preserve_format``, ``channels_last``, ``channels_last_3d``."""
-
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return f"chainrule.{self._name}"
-
-    def __reduce__(self):
-        return self._name
 
 
 strided = layout("strided")
