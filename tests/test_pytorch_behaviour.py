@@ -115,6 +115,8 @@ SAME_AS_PYTORCH = {
     "take_along_dim flattens": lambda t, F: t.take_along_dim(t.tensor([[1, 2], [3, 4]]), t.tensor([[1]])),
     "batched product over nothing": lambda t, F: t.ones(5, 2, 0) @ t.ones(0, 3),
     "Tensor() is empty": lambda t, F: t.Tensor(),
+    "tensor of tensors of two elements": lambda t, F: t.tensor([t.ones(2), t.ones(2)]),
+    "tensor of one-element tensors": lambda t, F: t.tensor([t.tensor(1.5, dtype=t.float64), t.ones(1)]),
     "index_select float index": lambda t, F: t.ones(3).index_select(0, t.tensor([0.0, 1.0])),
     "index_select of a 0-d tensor": lambda t, F: t.tensor(5.0).index_select(0, t.tensor([0])),
     "gradient of atan2 at the origin": lambda t, F: gradients(t, lambda a, b: t.atan2(a, b), [0.0, 1.0], [0.0, 2.0]),

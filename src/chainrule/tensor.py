@@ -510,12 +510,21 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
-def _to_raw(data):
-    """Python data that may contain tensors, as nested lists/arrays NumPy can read."""
+def _to_raw(data, nested=False):
+    """Python data that may contain tensors, as nested lists/arrays NumPy can read. A tensor inside
+    a list stands for one number, as in PyTorch (``tensor([t1, t2])`` of one-element tensors; use
+    ``stack`` to join larger ones)."""
     if isinstance(data, Tensor):
-        return data.array
+        if not nested:
+            return data.array
+        if data.array.size != 1:
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars (a tensor of shape "
+                f"{tuple(data.array.shape)} inside a list: join tensors with torch.stack)"
+            )
+        return data.array.reshape(())[()]
     if isinstance(data, (list, tuple)) and any(isinstance(item, (Tensor, list, tuple)) for item in data):
-        return [_to_raw(item) for item in data]
+        return [_to_raw(item, True) for item in data]
     return data
 
 

@@ -128,7 +128,6 @@ DELIBERATELY_MISSING = {
     },
     "nn.Module": {
         **_because(_DEVICES, "ipu mtia xpu"),
-        **_because(_DEPRECATED, "register_backward_hook"),
     },
     "optim.Optimizer": {
         **_because("typing aliases and the profiler's wrapper of step: nothing a user calls", "OptimizerPreHook OptimizerPostHook profile_hook_step"),

@@ -8,7 +8,7 @@ activations and losses, plus ``functional`` (the same operations as functions), 
     model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
     loss = nn.CrossEntropyLoss()(model(x), y)
 """
-from chainrule.nn import functional, init, modules, parallel, utils
+from chainrule.nn import functional, grad, init, modules, parallel, utils
 from chainrule.nn.activation import (
     CELU,
     ELU,

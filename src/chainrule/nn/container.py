@@ -74,6 +74,12 @@ class _ModuleSequence(Module):
         modules.insert(index, module)
         self._renumber(modules)
 
+    def pop(self, index):
+        """Remove the module at ``index`` (a slice gives a container of them) and return it."""
+        removed = self[index]
+        del self[index]
+        return removed
+
 
 class Sequential(_ModuleSequence):
     """Modules applied one after another: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``.
@@ -94,6 +100,40 @@ class Sequential(_ModuleSequence):
     def _slice(self, index):
         return Sequential(OrderedDict(list(self._modules.items())[index]))
 
+    def insert(self, index, module):
+        """Put ``module`` before position ``index``; returns self (as PyTorch's Sequential does)."""
+        super().insert(index, module)
+        return self
+
+    def _other_sequential(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return other
+
+    def __add__(self, other):
+        """A new Sequential: this one's modules, then ``other``'s (both must be Sequential)."""
+        return Sequential(*self, *self._other_sequential(other))
+
+    def __iadd__(self, other):
+        return self.extend(self._other_sequential(other))
+
+    def _repeat_count(self, factor):
+        if not isinstance(factor, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(factor)}")
+        if factor <= 0:
+            raise ValueError(f"Non-positive multiplication factor {factor} for {type(self)}")
+        return factor
+
+    def __mul__(self, factor):
+        """A new Sequential holding this one's modules ``factor`` times (the same modules, shared)."""
+        return Sequential(*(list(self) * self._repeat_count(factor)))
+
+    def __rmul__(self, factor):
+        return self.__mul__(factor)
+
+    def __imul__(self, factor):
+        return self.extend(list(self) * (self._repeat_count(factor) - 1))
+
     def forward(self, input):
         for module in self._modules.values():
             input = module(input)
@@ -110,6 +150,10 @@ class ModuleList(_ModuleSequence):
 
     def _slice(self, index):
         return ModuleList(list(self._modules.values())[index])
+
+    def __add__(self, other):
+        """A new ModuleList: this one's modules, then those of the iterable ``other``."""
+        return ModuleList([*self, *other])
 
     def __repr__(self):
         """Runs of identical modules print once: ``(0-2): 3 x Linear(...)``, as PyTorch prints."""

@@ -47,6 +47,7 @@ class _ConvNd(Module):
         else:
             self.padding = per_dimension(padding, self.spatial, "padding", name)
         self.padding_mode = padding_mode
+        self._reversed_padding_repeated_twice = self._padding_for_pad()
         shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(empty(*shape, *self.kernel_size, dtype=dtype))
         if bias:
@@ -59,12 +60,25 @@ class _ConvNd(Module):
         """Draw fresh starting values (from the global generator), as PyTorch does."""
         init.layer_defaults_(self.weight, self.bias)
 
+    def _padding_for_pad(self):
+        """PyTorch's ``_reversed_padding_repeated_twice``: the padding as ``F.pad`` takes it (last
+        dimension first, before and after), for the modes other than zeros. 'same' pads dilation ·
+        (k - 1) in all, half before (rounded down) and the rest after, so even kernels work too."""
+        if self.padding == "valid":
+            return [0, 0] * self.spatial
+        if self.padding == "same":
+            amounts = []
+            for dilation, kernel in zip(reversed(self.dilation), reversed(self.kernel_size)):
+                total = dilation * (kernel - 1)
+                amounts += [total // 2, total - total // 2]
+            return amounts
+        return [amount for each in reversed(self.padding) for amount in (each, each)]
+
     def _padded(self, input):
         """The input and the padding left for the convolution: non-zero modes pad beforehand."""
-        if self.padding_mode == "zeros" or isinstance(self.padding, str):
+        if self.padding_mode == "zeros":
             return input, self.padding
-        amounts = tuple(amount for p in reversed(self.padding) for amount in (p, p))
-        return F.pad(input, amounts, mode=self.padding_mode), 0
+        return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
 
     def _check_channels(self, input):
         """PyTorch's error, naming the layer: input with the wrong layout or number of channels."""
@@ -165,6 +179,44 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of ints, not '{padding}'")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, output_padding, device, dtype)
 
+    def forward(self, input, output_size=None):
+        """``output_size`` (the spatial sizes, or the whole shape) picks among the sizes a strided
+        transposed convolution can give: it sets the output padding for this call."""
+        self._check_channels(input)
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, self.spatial, self.dilation)
+        try:
+            return self._convolve(input, self.padding, tuple(output_padding))
+        except RuntimeError as error:
+            raise RuntimeError(f"{self!r}: {error}") from None
+
+    def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
+        """The output padding giving ``output_size`` (``self.output_padding`` when it is None); a
+        ValueError, as PyTorch's, for a size no output padding in [0, stride) reaches."""
+        if output_size is None:
+            return list(self.output_padding)
+        leading = 2 if input.ndim == num_spatial_dims + 2 else 1
+        output_size = list(output_size)
+        if len(output_size) == leading + num_spatial_dims:
+            output_size = output_size[leading:]
+        if len(output_size) != num_spatial_dims:
+            raise ValueError(
+                f"ConvTranspose{num_spatial_dims}D: for {input.ndim}D input, output_size must have {num_spatial_dims} "
+                f"or {leading + num_spatial_dims} elements (got {len(output_size)})"
+            )
+        dilation = dilation if dilation is not None else (1,) * num_spatial_dims
+        min_sizes = [
+            (input.shape[leading + d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (kernel_size[d] - 1) + 1
+            for d in range(num_spatial_dims)
+        ]
+        max_sizes = [min_size + stride[d] - 1 for d, min_size in enumerate(min_sizes)]
+        for size, min_size, max_size in zip(output_size, min_sizes, max_sizes):
+            if size < min_size or size > max_size:
+                raise ValueError(
+                    f"requested an output size of {output_size}, but valid sizes range from {min_sizes} to {max_sizes} "
+                    f"(for an input of {input.shape[leading:]})"
+                )
+        return [size - min_size for size, min_size in zip(output_size, min_sizes)]
+
 
 class ConvTranspose1d(_ConvTransposeNd):
     """1-d transposed convolution (learned upsampling): (N, C_in, L) -> (N, C_out, L_out),
@@ -177,8 +229,9 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     spatial = 1
 
-    def _convolve(self, input, padding):
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)
+    def _convolve(self, input, padding, output_padding=None):
+        output_padding = self.output_padding if output_padding is None else output_padding
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, padding, output_padding, self.groups, self.dilation)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -190,8 +243,9 @@ class ConvTranspose2d(_ConvTransposeNd):
     the gradient of a Conv2d's input with respect to its output, used as a layer.
     """
 
-    def _convolve(self, input, padding):
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)
+    def _convolve(self, input, padding, output_padding=None):
+        output_padding = self.output_padding if output_padding is None else output_padding
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, padding, output_padding, self.groups, self.dilation)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
@@ -205,5 +259,6 @@ class ConvTranspose3d(_ConvTransposeNd):
 
     spatial = 3
 
-    def _convolve(self, input, padding):
-        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, padding, self.output_padding, self.groups, self.dilation)
+    def _convolve(self, input, padding, output_padding=None):
+        output_padding = self.output_padding if output_padding is None else output_padding
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, padding, output_padding, self.groups, self.dilation)

@@ -5,6 +5,8 @@ inputs the way PyTorch does (same exception types) and says what to change. The 
 ``chainrule/ops/``: activations in ``activation.py``, the fused losses in ``loss.py``, batch and
 layer norm in ``normalization.py``.
 """
+import functools
+import inspect
 import math
 import warnings
 
@@ -1387,3 +1389,76 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 
 __all__ += ["upsample", "upsample_bilinear", "upsample_nearest"]
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool1d`` returning ``(output, indices)`` whatever ``return_indices`` says, as PyTorch's."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool2d`` returning ``(output, indices)`` whatever ``return_indices`` says, as PyTorch's."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool3d`` returning ``(output, indices)`` whatever ``return_indices`` says, as PyTorch's."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool1d`` returning ``(output, indices)``, as PyTorch's."""
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool2d`` returning ``(output, indices)``, as PyTorch's."""
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool3d`` returning ``(output, indices)``, as PyTorch's."""
+    return adaptive_max_pool3d(input, output_size, return_indices=True)
+
+
+__all__ += [
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+]
+
+
+#: The names chainrule's operations give their first tensor where PyTorch's functional says ``input``.
+_FIRST_PARAMETER_NAMES = ("x", "a", "self")
+
+
+def _with_input_keyword(function):
+    """``function`` also taking its first tensor as ``input=`` (``F.softmax(input=x, dim=1)``), as
+    PyTorch's functional does, and showing ``input`` in its signature; ``function`` itself when its
+    first parameter is already ``input``."""
+    parameters = list(inspect.signature(function).parameters.values())
+    if not parameters or parameters[0].name not in _FIRST_PARAMETER_NAMES:
+        return function
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        if "input" in kwargs:
+            if args:
+                raise TypeError(f"{function.__name__}() got multiple values for argument 'input'")
+            args = (kwargs.pop("input"),)
+        return function(*args, **kwargs)
+
+    call.__signature__ = inspect.Signature(
+        [parameters[0].replace(name="input", kind=inspect.Parameter.POSITIONAL_OR_KEYWORD), *parameters[1:]]
+    )
+    return call
+
+
+# The operations re-exported from chainrule.ops name their first tensor ``x`` (or, in place, ``self``).
+for _name in __all__:
+    if callable(globals().get(_name)):
+        globals()[_name] = _with_input_keyword(globals()[_name])
+del _name

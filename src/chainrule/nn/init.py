@@ -12,10 +12,12 @@ A uniform distribution U(-bound, bound) has std = bound / sqrt(3), so the unifor
 chainrule's global generator (seeded by ``manual_seed``) or the given ``generator``, and returns
 the tensor.
 """
+import functools
 import math
 import warnings
 
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.nn.parameter import is_lazy, uninitialized_error
 from chainrule.backend import as_array, ignoring_float_errors, xp
 from chainrule.ops.activation import erf_array, erfc_of_magnitude
 from chainrule.random import numpy_generator
@@ -300,3 +302,22 @@ kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
 sparse = _deprecated(sparse_)
+
+
+def _refusing_uninitialized(function):
+    """``function`` raising PyTorch's ValueError when given a lazy module's uninitialized parameter
+    (whose shape is not known yet) instead of filling an empty tensor."""
+
+    @functools.wraps(function)
+    def checked(tensor, *args, **kwargs):
+        if is_lazy(tensor):
+            raise uninitialized_error(f"<function {function.__name__}>")
+        return function(tensor, *args, **kwargs)
+
+    return checked
+
+
+for _name, _function in list(globals().items()):
+    if _name.endswith("_") and not _name.startswith("_") and callable(_function) and _name != "layer_defaults_":
+        globals()[_name] = _refusing_uninitialized(_function)
+del _name, _function

@@ -125,6 +125,15 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
+def _warn_legacy_hook(message):
+    warnings.warn(message, FutureWarning, stacklevel=4)
+
+
+def _call_legacy_backward_hook(hook, module, grad_inputs, grad_outputs):
+    """A legacy module backward hook run as a node hook: ``hook(module, grad_input, grad_output)``."""
+    return hook(module, grad_inputs, grad_outputs)
+
+
 class Module:
     """Base class of layers and models: subclass it, register parts in ``__init__``, define ``forward``.
 
@@ -144,6 +153,8 @@ class Module:
     call_super_init = False  # PyTorch's flag for passing extra __init__ arguments on: chainrule has none
     dump_patches = False  # PyTorch's deprecated flag for saving whole-module source patches
     T_destination = TypeVar("T_destination", bound=dict)  # the type state_dict(destination=...) returns
+    # As PyTorch: which kind ``_backward_hooks`` holds, full (True) or legacy (False); None while empty.
+    _is_full_backward_hook = None
 
     def __init__(self):
         # object.__setattr__: our own __setattr__ needs these registries to exist already.
@@ -224,6 +235,8 @@ class Module:
                     result = replacement
             if backward_hooks is not None:
                 result = backward_hooks.wrap_outputs(result)
+            if self._is_full_backward_hook is False and self._backward_hooks and is_grad_enabled():
+                self._hook_output_node(args, result)
         except Exception:
             for hook_id, hook in hooks:  # the always_call hooks that did not run yet
                 if hook_id in called or not (hook_id in self._forward_hooks_always_called or hook_id in _GLOBAL.forward_hooks_always_called):
@@ -264,7 +277,84 @@ class Module:
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to this
         module's tensor inputs are computed (``nn/backward_hooks.py``); it may return a replacement
         grad_input. Returns a handle with ``remove()``."""
+        self._claim_backward_hooks(full=True)
         return add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """Deprecated (use ``register_full_backward_hook``): call ``hook(module, grad_input,
+        grad_output)`` when the node that made this module's output runs its backward, with that
+        node's gradients (``grad_input`` per input of that last operation, which may include the
+        weights). For a module whose forward is one operation on its inputs this is what the full
+        hook sees; otherwise, as PyTorch, it warns (FutureWarning) at each call that some gradients
+        will be missing. Returns a handle with ``remove()``."""
+        self._claim_backward_hooks(full=False)
+        return add_hook(self._backward_hooks, hook)
+
+    def _claim_backward_hooks(self, full):
+        """``_backward_hooks`` holds one kind of hook, full or legacy, as PyTorch's."""
+        if self._is_full_backward_hook is (not full):
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                "Please use only one of them."
+            )
+        object.__setattr__(self, "_is_full_backward_hook", full)
+
+    def _hook_output_node(self, args, result):
+        """Register the legacy backward hooks on the node that made the output (the first tensor
+        found in ``result``, through tuples, lists and dicts), as PyTorch does."""
+        output = result
+        while not isinstance(output, Tensor):
+            if isinstance(output, dict):
+                output = next(iter(output.values()))
+            elif isinstance(output, (tuple, list)) and output:
+                output = output[0]
+            else:
+                return
+        node = output.grad_fn
+        if node is None:
+            return
+        self._maybe_warn_non_full_backward_hook(args, result, node)
+        for hook in self._backward_hooks.values():
+            node.register_hook(functools.partial(_call_legacy_backward_hook, hook, self))
+
+    def _maybe_warn_non_full_backward_hook(self, inputs, result, node):
+        """PyTorch's FutureWarnings for the cases where a legacy hook misses some gradients."""
+        if isinstance(result, Tensor):
+            result = (result,)
+        elif not (isinstance(result, tuple) and all(isinstance(each, Tensor) for each in result)):
+            _warn_legacy_hook(
+                "Using non-full backward hooks on a Module that does not return a single Tensor or a tuple of "
+                "Tensors is deprecated and will be removed in future versions. This hook will be missing some of "
+                "the grad_output. Please use register_full_backward_hook to get the documented behavior."
+            )
+            return
+        if isinstance(inputs, Tensor):
+            inputs = (inputs,)
+        elif not (isinstance(inputs, tuple) and all(isinstance(each, Tensor) for each in inputs)):
+            _warn_legacy_hook(
+                "Using non-full backward hooks on a Module that does not take as input a single Tensor or a tuple "
+                "of Tensors is deprecated and will be removed in future versions. This hook will be missing some "
+                "of the grad_input. Please use register_full_backward_hook to get the documented behavior."
+            )
+            return
+        output_nodes = {each.grad_fn for each in result if each.grad_fn is not None}
+        if not output_nodes or (len(output_nodes) == 1 and node not in output_nodes):
+            _warn_legacy_hook(
+                "Using a non-full backward hook when outputs are nested in python data structure is deprecated "
+                "and will be removed in future versions. This hook will be missing some grad_output."
+            )
+        elif len(output_nodes) > 1:
+            _warn_legacy_hook(
+                "Using a non-full backward hook when outputs are generated by different autograd Nodes is "
+                "deprecated and will be removed in future versions. This hook will be missing some grad_output. "
+                "Please use register_full_backward_hook to get the documented behavior."
+            )
+        elif {each.grad_fn for each in inputs if each.grad_fn is not None} != {entry[0] for entry in node.next_functions}:
+            _warn_legacy_hook(
+                "Using a non-full backward hook when the forward contains multiple autograd Nodes is deprecated "
+                "and will be removed in future versions. This hook will be missing some grad_input. Please use "
+                "register_full_backward_hook to get the documented behavior."
+            )
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_output)`` when the gradients with respect to this module's
@@ -273,7 +363,8 @@ class Module:
 
     def _get_backward_hooks(self):
         """The full backward hooks that apply to this module: those for every module first."""
-        return [*_GLOBAL.backward_hooks.values(), *self._backward_hooks.values()]
+        own = self._backward_hooks.values() if self._is_full_backward_hook is not False else ()
+        return [*_GLOBAL.backward_hooks.values(), *own]
 
     def _get_backward_pre_hooks(self):
         return [*_GLOBAL.backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
@@ -690,10 +781,10 @@ class Module:
         ``destination``, and what ``get_extra_state`` returns, if the module defines it."""
         for name, param in self._parameters.items():
             if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
+                destination[prefix + name] = param if keep_vars or is_lazy(param) else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+                destination[prefix + name] = buffer if keep_vars or is_lazy(buffer) else buffer.detach()
         if type(self).get_extra_state is not Module.get_extra_state:
             destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 

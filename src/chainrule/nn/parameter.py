@@ -64,11 +64,23 @@ class UninitializedTensorMixin:
     forward shows the input's size. ``materialize(shape)`` gives it values (uninitialized memory,
     which the module's ``reset_parameters`` then fills) and turns it into ``cls_to_become``; the
     object stays the same, so an optimizer built before the first forward still holds it.
-    Before that it is an empty (0,) tensor of the requested dtype.
+    Before that it is an empty (0,) tensor of the requested dtype, and, as PyTorch's, reading its
+    shape raises RuntimeError and computing with it (``numel()``, arithmetic, ``nn.init``) ValueError.
     """
 
     __slots__ = ()
     cls_to_become = None
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+            "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
+            "`forward` to initialize the parameters before accessing their attributes."
+        )
+
+    def __len__(self):
+        raise uninitialized_error("Tensor.__len__")
 
     def materialize(self, shape, device=None, dtype=None):
         """Give it ``shape`` (and ``dtype``, by default its own) and make it a plain ``cls_to_become``."""
@@ -110,6 +122,36 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 
     def __init__(self, requires_grad=False, device=None, dtype=None):
         init_leaf(self, xp.empty((0,), dtype=dtype or dtypes.get_default_dtype()), requires_grad)
+
+
+def uninitialized_error(operation):
+    """PyTorch's ValueError for ``operation`` (a name) used on an uninitialized parameter or buffer."""
+    return ValueError(
+        f"Attempted to use an uninitialized parameter in {operation}. This error happens when you are using a "
+        "`LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. When using "
+        "LazyModules Call `forward` with a dummy batch to initialize the parameters before calling torch functions"
+    )
+
+
+def _refusing(name):
+    """A method of UninitializedTensorMixin that raises PyTorch's ValueError instead of computing."""
+
+    def refuse(self, *args, **kwargs):
+        raise uninitialized_error(f"Tensor.{name}")
+
+    refuse.__name__ = name
+    return refuse
+
+
+# What PyTorch refuses on an uninitialized tensor and code reaches first: counting and arithmetic
+# (the operations proper then see an empty tensor). size(), ndim, dtype and to() work, as PyTorch's.
+for _name in (
+    "numel", "nelement", "dim", "detach", "clone", "tolist", "item", "__getitem__", "__neg__", "__abs__",
+    "__add__", "__radd__", "__iadd__", "__sub__", "__rsub__", "__isub__", "__mul__", "__rmul__", "__imul__",
+    "__truediv__", "__rtruediv__", "__itruediv__", "__matmul__", "__rmatmul__", "__pow__", "__rpow__",
+):
+    setattr(UninitializedTensorMixin, _name, _refusing(_name))
+del _name
 
 
 def is_lazy(param):

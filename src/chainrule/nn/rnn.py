@@ -168,6 +168,12 @@ class RNNBase(Module):
         each parameter where it is, so code that calls this runs unchanged."""
 
     @property
+    def _flat_weights(self):
+        """The parameters in ``_flat_weights_names`` order (PyTorch's list, read by code that walks
+        an RNN's weights); always the current parameters, as they may be replaced."""
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
     def all_weights(self):
         """The parameters, one list per layer and direction (as PyTorch's ``all_weights``)."""
         per_direction = len(self._flat_weights_names) // (self.num_layers * len(self._direction_suffixes()))
@@ -452,6 +458,12 @@ class LSTMCell(RNNCellBase):
         super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
+        if hx is not None and not isinstance(hx, (tuple, list)):
+            raise TypeError(
+                f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not {type(hx).__name__}"
+            )
+        if hx is not None and len(hx) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
         self._check(input, hx if hx is not None else ())
         batched = input.ndim == 2
         input = input if batched else input.unsqueeze(0)

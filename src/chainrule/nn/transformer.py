@@ -123,11 +123,12 @@ class _AttentionLayer(Module):
             setattr(self, f"dropout{number}", Dropout(dropout))
         self.activation = _activation_function(activation)
 
-    def _residual(self, x, block, norm):
-        """One residual block: x + block(norm(x)) with norm_first, norm(x + block(x)) otherwise."""
-        if self.norm_first:
-            return x + block(norm(x))
-        return norm(x + block(x))
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        """The self-attention block (of both layers): dropout1(self_attn(x, x, x))."""
+        attended = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+        )[0]
+        return self.dropout1(attended)
 
     def _feed_forward(self, x):
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
@@ -146,16 +147,21 @@ class TransformerEncoderLayer(_AttentionLayer):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """``src_mask`` (S, S) or (N · nhead, S, S) and ``src_key_padding_mask`` (N, S): True (or
-        -inf) where attention is not allowed; ``is_causal``: a hint that src_mask is causal."""
+        -inf) where attention is not allowed; ``is_causal``: a hint that src_mask is causal.
 
-        def self_attention(x):
-            attended = self.self_attn(
-                x, x, x, attn_mask=src_mask, key_padding_mask=src_key_padding_mask, need_weights=False, is_causal=is_causal
-            )[0]
-            return self.dropout1(attended)
+        The blocks are the methods ``_sa_block`` and ``_ff_block``, called as PyTorch's forward
+        calls them, so a subclass that overrides one (to keep the attention weights) works here too.
+        """
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal=is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal=is_causal))
+        return self.norm2(x + self._ff_block(x))
 
-        x = self._residual(src, self_attention, self.norm1)
-        return self._residual(x, lambda x: self.dropout2(self._feed_forward(x)), self.norm2)
+    def _ff_block(self, x):
+        """The feed-forward block: dropout2(linear2(dropout(activation(linear1(x)))))."""
+        return self.dropout2(self._feed_forward(x))
 
 
 class TransformerDecoderLayer(_AttentionLayer):
@@ -178,29 +184,29 @@ class TransformerDecoderLayer(_AttentionLayer):
     ):
         """``tgt_mask`` (T, T) (usually ``Transformer.generate_square_subsequent_mask(T)``),
         ``memory_mask`` (T, S), and the key padding masks (N, T) and (N, S): True (or -inf) where
-        attention is not allowed."""
+        attention is not allowed.
 
-        def self_attention(x):
-            attended = self.self_attn(
-                x, x, x, attn_mask=tgt_mask, key_padding_mask=tgt_key_padding_mask, is_causal=tgt_is_causal, need_weights=False
-            )[0]
-            return self.dropout1(attended)
+        The blocks are the methods ``_sa_block``, ``_mha_block`` and ``_ff_block``, called as
+        PyTorch's forward calls them (subclasses may override them)."""
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+            return x + self._ff_block(self.norm3(x))
+        x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
+        return self.norm3(x + self._ff_block(x))
 
-        def memory_attention(x):
-            attended = self.multihead_attn(
-                x,
-                memory,
-                memory,
-                attn_mask=memory_mask,
-                key_padding_mask=memory_key_padding_mask,
-                is_causal=memory_is_causal,
-                need_weights=False,
-            )[0]
-            return self.dropout2(attended)
+    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
+        """The block attending to the encoder's output: dropout2(multihead_attn(x, mem, mem))."""
+        attended = self.multihead_attn(
+            x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal, need_weights=False
+        )[0]
+        return self.dropout2(attended)
 
-        x = self._residual(tgt, self_attention, self.norm1)
-        x = self._residual(x, memory_attention, self.norm2)
-        return self._residual(x, lambda x: self.dropout3(self._feed_forward(x)), self.norm3)
+    def _ff_block(self, x):
+        """The feed-forward block: dropout3(linear2(dropout(activation(linear1(x)))))."""
+        return self.dropout3(self._feed_forward(x))
 
 
 class TransformerEncoder(Module):
