@@ -516,7 +516,8 @@ def accumulated(x, dtype):
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64 (or
     ``dtype``, to which x is converted first)."""
-    x = accumulated(x, dtype)
+    if dtype is not None or x.array.dtype.kind in "biu":
+        x = accumulated(x, dtype)
     return (SumAll if dim is None else Sum).apply(x, reduction_axes(x, dim, "sum"), keepdim)
 
 
@@ -524,7 +525,8 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     """Average over ``dim`` (all dimensions when None); floating tensors only (or ``dtype``, to which
     x is converted first); empty gives nan."""
-    x = in_dtype(x, dtype)
+    if dtype is not None:
+        x = to(x, dtype)
     require_floating(x, "mean(): could not infer output dtype")
     return (MeanAll if dim is None else Mean).apply(x, reduction_axes(x, dim, "mean"), keepdim)
 
