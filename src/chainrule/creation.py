@@ -7,12 +7,11 @@ import math
 import operator
 import warnings
 
-from chainrule import dtypes
+from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.random import numpy_generator
-from chainrule.ops.elementwise import SCALAR_TYPE_NAMES
 from chainrule.ops.registry import public
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, _to_raw, tensor_from_array
@@ -103,15 +102,14 @@ def check_memory_format(memory_format, ndim, function, preserve=True):
     factories) or not (``empty``)."""
     if memory_format is None:
         return
-    if type(memory_format).__name__ != "memory_format":
+    if not isinstance(memory_format, memory_layout.memory_format):
         raise TypeError(
             f"{function}(): argument 'memory_format' must be torch.memory_format, not {type(memory_format).__name__}"
         )
-    name = str(memory_format).rsplit(".", 1)[-1]
-    rank = {"channels_last": 4, "channels_last_3d": 5}.get(name)
+    rank = {memory_layout.channels_last: 4, memory_layout.channels_last_3d: 5}.get(memory_format)
     if rank is not None and ndim != rank:
-        raise RuntimeError(f"required rank {rank} tensor to use {name} format")
-    if name == "preserve_format" and not preserve:
+        raise RuntimeError(f"required rank {rank} tensor to use {memory_format._name} format")
+    if memory_format is memory_layout.preserve_format and not preserve:
         raise RuntimeError("unsupported memory format Preserve")
 
 
@@ -438,7 +436,7 @@ def _random_float_dtype(dtype, kernel):
     dtype = _float_dtype(dtype)
     if dtype.kind not in "fc":
         raise NotImplementedError(
-            f"\"{kernel}\" not implemented for '{SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)}'; samples of a "
+            f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(dtype)}'; samples of a "
             f"continuous distribution need a floating dtype, e.g. dtype=torch.float32"
         )
     return dtype

@@ -8,7 +8,8 @@ gradient: drawing is not differentiable.
 """
 from chainrule import creation, dtypes
 from chainrule.backend import as_array, xp
-from chainrule.ops.elementwise import SCALAR_TYPE_NAMES, copy_from
+from chainrule.ops.elementwise import copy_from
+from chainrule.ops.operands import broadcast_error
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
@@ -64,7 +65,7 @@ def _floating_or_refused(dtype):
     dtype = xp.dtype(dtype)
     if dtype.kind not in "fc":
         raise NotImplementedError(
-            f"\"normal_kernel_cpu\" not implemented for '{SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)}'; "
+            f"\"normal_kernel_cpu\" not implemented for '{dtypes.scalar_type_name(dtype)}'; "
             f"normal samples need a floating dtype, e.g. .float()"
         )
     return dtype
@@ -75,15 +76,7 @@ def _broadcast_shape(first, second):
     try:
         return xp.broadcast_shapes(first, second)
     except ValueError:
-        for dim in range(1, max(len(first), len(second)) + 1):
-            side1 = first[-dim] if dim <= len(first) else 1
-            side2 = second[-dim] if dim <= len(second) else 1
-            if side1 != side2 and 1 not in (side1, side2):
-                raise RuntimeError(
-                    f"The size of tensor a ({side1}) must match the size of tensor b ({side2}) at non-singleton "
-                    f"dimension {max(len(first), len(second)) - dim}"
-                ) from None
-        raise
+        raise broadcast_error((tuple(first), tuple(second)), "normal") from None
 
 
 class Normal(Op):

@@ -32,7 +32,6 @@ from chainrule.autograd import grad_mode
 from chainrule.backend import LinAlgError as BackendLinAlgError
 from chainrule.backend import linalg, xp
 from chainrule.ops import registry, shape
-from chainrule.ops.elementwise import SCALAR_TYPE_NAMES
 from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
 from chainrule.ops.op import Op, OpNode
@@ -129,7 +128,7 @@ def check_matrices(A, operation, square=True, floating=True):
 
 def type_name(tensor):
     """PyTorch's name of the tensor's dtype in its errors: Float, Double, Long..."""
-    return SCALAR_TYPE_NAMES.get(tensor.array.dtype.name, tensor.array.dtype.name)
+    return dtypes.scalar_type_name(tensor.array.dtype)
 
 
 def check_same_dtype(A, B, message):

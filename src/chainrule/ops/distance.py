@@ -14,7 +14,7 @@ them, so values, gradients (also at distance 0) and second derivatives are PyTor
 from chainrule.backend import xp
 from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.elementwise import cast, clamp, where
-from chainrule.ops.operands import binary_operands
+from chainrule.ops.operands import binary_operands, broadcast_error
 from chainrule.ops.reduce import norm, norm_over
 from chainrule.ops.registry import functions, public
 from chainrule.tensor import check_dim, tensor_from_array
@@ -70,14 +70,7 @@ def broadcast_shape(x1, x2, operation):
     try:
         return xp.broadcast_shapes(x1.array.shape, x2.array.shape)
     except ValueError:
-        for position, (side1, side2) in enumerate(zip(reversed(x1.shape), reversed(x2.shape))):
-            if side1 != side2 and 1 not in (side1, side2):
-                dimension = max(x1.ndim, x2.ndim) - 1 - position
-                raise RuntimeError(
-                    f"The size of tensor a ({side1}) must match the size of tensor b ({side2}) at non-singleton "
-                    f"dimension {dimension} ({operation}: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not broadcast together)"
-                ) from None
-        raise
+        raise broadcast_error((tuple(x1.shape), tuple(x2.shape)), operation) from None
 
 
 @public(method=False)

@@ -1565,7 +1565,7 @@ def float_power_(self, exponent):
     """In-place float_power: the tensor must already be float64, as in PyTorch."""
     if self.array.dtype != dtypes.float64:
         raise RuntimeError(
-            f"the base given to float_power_ has dtype {SCALAR_TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)} but the "
+            f"the base given to float_power_ has dtype {dtypes.scalar_type_name(self.array.dtype)} but the "
             f"operation's result requires dtype Double; convert it first with .double()"
         )
     return write_in_place(self, float_power, exponent)
@@ -1574,8 +1574,6 @@ def float_power_(self, exponent):
 install_method("float_power_", float_power_)
 
 #: PyTorch's C++ names of the dtypes, as its dtype errors write them.
-SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
-                     "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
 
 
 @public(inplace=True, out=True)
