@@ -17,7 +17,10 @@ The metadata says what the file holds:
 - ``pickle``: for anything else (a whole Module, a custom class, a frozenset), the object pickled
   as PyTorch does, with its arrays stored as entries (``chainrule.serialization.pickled``).
   Unpickling can run code, so ``load`` refuses it unless called with ``weights_only=False``, as
-  ``torch.load`` does since PyTorch 2.6, naming the class PyTorch's weights-only unpickler names.
+  ``torch.load`` does since PyTorch 2.6, naming the class PyTorch's weights-only unpickler names,
+  or unless every class it imports is one the user trusts: ``add_safe_globals([Config])``, or
+  ``with safe_globals([Config]):`` (``chainrule.serialization.allowlist``);
+  ``get_unsafe_globals_in_checkpoint(f)`` lists what a file would need allowed.
 
 ``load`` also reads the files PyTorch's ``torch.save`` writes, as ``torch.load(weights_only=True)``
 reads them: tensors and plain data, no code (``chainrule.serialization.pytorch_file``).
@@ -39,7 +42,7 @@ from chainrule.serialization import pickled, pytorch_file
 from chainrule.serialization.atomic import write_atomically
 from chainrule.serialization.legacy_npz import read_legacy
 from chainrule.serialization.map_location import Failed as MapLocationFailed, restorer
-from chainrule.serialization.pytorch_file import unsupported_global
+from chainrule.serialization.allowlist import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals, unsupported_global
 from chainrule.serialization.safetensors_file import looks_like_safetensors, pack, unpack
 from chainrule.serialization.structure import Decoder, Encoder, Malformed, NotPlainData, STORABLE_DTYPES, format_version
 from chainrule.serialization.zip_archive import ZIP_SIGNATURE
@@ -166,20 +169,46 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             raise _unreadable(name, error) from error
     pickle_bytes, reason = structure_or_pickle
     if weights_only:
-        found = ", ".join(pickled.imported_names(pickle_bytes)) or "no classes"
         refused = pickled.refused_global(pickle_bytes)
+        why = None if refused is None else unsupported_global(refused)
+        if why is None:
+            try:
+                return pickled.loads_weights_only(pickle_bytes, arrays, pickle_load_args["encoding"])
+            except pickled.Refused as error:  # a global the scan could not see, or a blocked one
+                why = str(error)
+            except (pickle.UnpicklingError, EOFError) as error:
+                raise ValueError(f"chainrule.load: {name} holds a damaged pickle ({type(error).__name__}: {error}). Nothing was loaded.") from error
+        found = ", ".join(pickled.imported_names(pickle_bytes)) or "no classes"
         raise pickle.UnpicklingError(
             f"Weights only load failed. {name} holds a pickled object (saved as a pickle because "
             f"{reason}; unpickling it would import {found}). chainrule.load(f, weights_only=True), "
             f"the default, loads tensors and plain data only. This file can still be loaded: if you "
             f"trust its source, call chainrule.load(f, weights_only=False). Unpickling can run "
             f"arbitrary code, so never do that with a file from a source you do not trust."
-            + ("" if refused is None else f"\n\tWeightsUnpickler error: {unsupported_global(refused)}")
+            + f"\n\tWeightsUnpickler error: {why}"
         )
     try:
         return pickled.loads(pickle_bytes, arrays, pickle_module, **pickle_load_args)
     except (pickle.UnpicklingError, EOFError) as error:  # the pickle's own errors, not those of the code it runs
         raise ValueError(f"chainrule.load: {name} holds a damaged pickle ({type(error).__name__}: {error}). Nothing was loaded.") from error
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The globals (``"module.name"``) the pickle in checkpoint ``f`` would import that
+    ``load(weights_only=True)`` refuses: neither allowed by default nor by ``add_safe_globals``.
+
+    The pickle is read, never run (so a class it makes while unpickling is not seen, as in
+    PyTorch). A checkpoint of plain data has none. ValueError for a file that is not a checkpoint.
+    """
+    name, data = _read_bytes(f)
+    try:
+        kind, content = _parse(data)
+        if kind == "pytorch":
+            return pytorch_file.unsafe_globals(content)
+    except _READ_ERRORS as error:
+        raise ValueError(f"Expected input to be a checkpoint returned by torch.save or chainrule.save; {name} is not one") from error
+    structure_or_pickle, _ = content
+    return [] if kind == "data" else pickled.unsafe_globals(structure_or_pickle[0])
 
 
 def _unreadable(name, error, pytorch=False):

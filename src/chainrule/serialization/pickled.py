@@ -5,19 +5,23 @@ The object is pickled, but its arrays are not: each numeric or bool NumPy array 
 replaced in the pickle by its entry name (pickle's ``persistent_id``), so the weights of a pickled
 model are still plain safetensors data and the pickle itself stays small.
 
-Unpickling can run any code the pickle names, so ``load`` does it only under ``weights_only=False``.
+Unpickling can run any code the pickle names, so under ``weights_only=True`` ``load`` unpickles only
+a pickle whose globals are those PyTorch's weights-only unpickler allows, or classes the user
+allowed with ``add_safe_globals`` (``loads_weights_only``); otherwise it needs ``weights_only=False``.
 ``imported_names`` lists what a pickle would import, read with ``pickletools`` without running it,
 for the message that refuses it; ``refused_global`` names the first of them PyTorch's weights-only
 unpickler refuses, as its error names it. ``pickle_module`` (``pickle``, or ``dill``...) provides
 the Pickler and Unpickler, as in ``torch.save`` / ``torch.load``.
 """
 import _compat_pickle  # the standard library's table of Python 2 names, which protocol 2 writes
+import importlib
 import io
 import pickle
 import pickletools
 
 import numpy
 
+from chainrule.serialization.allowlist import allowed_by_user, blocked, unsupported_global
 from chainrule.serialization.structure import entry_name, is_storable
 
 _ARRAY = "array"
@@ -113,18 +117,67 @@ def python3_name(module, name):
 
 #: What chainrule pickles in the place of the globals PyTorch's weights-only unpickler allows
 #: (tensors, Parameter, OrderedDict, Size, device, dtypes, set...): a refusal names the first other one.
+#: ``builtins.getattr`` is how pickle writes ``Tensor._from_pickle`` (a classmethod): the weights-only
+#: unpickler lets it look up that one attribute of a tensor class it allows, nothing else.
 _ALLOWED_BY_PYTORCH = {
-    "chainrule.Tensor", "chainrule.tensor.Tensor", "chainrule.Tensor._from_pickle", "chainrule.nn.parameter.Parameter._from_pickle",
-    "chainrule.nn.parameter.Parameter", "builtins.getattr", "collections.OrderedDict", "collections.Counter",
-    "chainrule.tensor.Size", "chainrule.Size", "chainrule.device.device", "chainrule.device", "chainrule.dtypes.of",
-    "chainrule.dtypes.bfloat16", "builtins.set", "builtins.bytearray", "builtins.complex", "_codecs.encode",
+    "chainrule.Tensor", "chainrule.tensor.Tensor", "chainrule.nn.parameter.Parameter", "builtins.getattr",
+    "collections.OrderedDict", "collections.Counter", "chainrule.tensor.Size", "chainrule.Size",
+    "chainrule.device.device", "chainrule.device", "chainrule.dtypes.of", "chainrule.dtypes.bfloat16",
+    "builtins.set", "builtins.bytearray", "builtins.complex", "_codecs.encode",
 }
 
 
+class Refused(pickle.UnpicklingError):
+    """A global the weights-only unpickler does not import, in the words of PyTorch's error."""
+
+
 def refused_global(data):
-    """The first global the pickle imports that PyTorch's weights-only unpickler refuses, named as
-    its error names it (``frozenset``, ``collections.defaultdict``), or None when none is found."""
-    for name in imported_names(data, limit=None):
-        if name not in _ALLOWED_BY_PYTORCH:
-            return name.removeprefix("builtins.")
-    return None
+    """The first global the pickle imports that PyTorch's weights-only unpickler refuses and the user
+    did not allow (``add_safe_globals``), named as its error names it (``frozenset``,
+    ``collections.defaultdict``), or None when none is found."""
+    unsafe = unsafe_globals(data)
+    return unsafe[0].removeprefix("builtins.") if unsafe else None
+
+
+def unsafe_globals(data):
+    """Every global (``module.name``) the pickle imports that neither PyTorch's weights-only
+    unpickler nor the user (``add_safe_globals``) allows, in order, read without unpickling."""
+    trusted = allowed_by_user()
+    return [name for name in imported_names(data, limit=None) if name not in _ALLOWED_BY_PYTORCH and name not in trusted]
+
+
+def loads_weights_only(data, arrays, encoding="utf-8"):
+    """The object ``dumps`` pickled, as ``loads`` rebuilds it, importing only the globals PyTorch's
+    weights-only unpickler imports and those the user allowed; ``Refused`` for any other."""
+    return _WeightsOnlyUnpickler(io.BytesIO(data), arrays, encoding=encoding).load()
+
+
+class _WeightsOnlyUnpickler(_array_restoring_unpickler(pickle)):
+    def __init__(self, file, arrays, **pickle_load_args):
+        super().__init__(file, arrays, **pickle_load_args)
+        self.trusted = {**_default_globals(), **allowed_by_user()}
+        self.trusted["builtins.getattr"] = self.tensor_rebuilder
+
+    def find_class(self, module, name):
+        full_name = python3_name(module, name)
+        if blocked(full_name) or full_name not in self.trusted:
+            raise Refused(blocked(full_name) or unsupported_global(full_name))
+        return self.trusted[full_name]
+
+    def tensor_rebuilder(self, owner, attribute):
+        """``getattr(owner, "_from_pickle")`` for a tensor class this unpickler imports; nothing else."""
+        from chainrule.tensor import Tensor
+
+        trusted_class = isinstance(owner, type) and issubclass(owner, Tensor) and owner in self.trusted.values()
+        if attribute != "_from_pickle" or not trusted_class:  # any other lookup could reach code: getattr is refused
+            raise Refused(unsupported_global("builtins.getattr"))
+        return owner._from_pickle
+
+
+def _default_globals():
+    """``{name: object}`` of ``_ALLOWED_BY_PYTORCH`` (but ``getattr``), imported from chainrule."""
+    found = {}
+    for full_name in _ALLOWED_BY_PYTORCH - {"builtins.getattr"}:
+        module, name = full_name.rsplit(".", 1)
+        found[full_name] = getattr(importlib.import_module(module), name)
+    return found

@@ -10,8 +10,8 @@ each storage's bytes after its element count.
 
 The pickle is read as ``torch.load(weights_only=True)`` reads it: by an unpickler that knows a short
 list of names (the tensor and parameter rebuilders, the storage types, ``OrderedDict``, ``Counter``,
-``Size``, ``device``, dtypes, sets, bytes, bytearrays, complex numbers) and refuses every other with
-PyTorch's error, so that reading it runs no code the file names.
+``Size``, ``device``, dtypes, sets, bytes, bytearrays, complex numbers) and those the user allowed with
+``add_safe_globals`` (``chainrule.serialization.allowlist``), and refuses every other with PyTorch's error, so that reading it runs no code the file names.
 A state dict, an optimizer's state, a checkpoint dict of them with numbers and strings: all load as
 chainrule tensors and plain data, tensors of one storage sharing its memory as in PyTorch. With
 ``weights_only=False``, other names are imported as Python would, except PyTorch's own classes (a
@@ -35,7 +35,8 @@ import numpy
 from chainrule import nn
 from chainrule.device import device
 from chainrule.nn.parameter import Parameter
-from chainrule.serialization.pickled import python3_name
+from chainrule.serialization.allowlist import allowed_by_user, blocked, unsupported_global
+from chainrule.serialization.pickled import imported_names, python3_name
 from chainrule.serialization.structure import DTYPES_BY_NAME, Malformed
 from chainrule.serialization.zip_archive import ZIP_SIGNATURE, check_entry, open_archive
 from chainrule.tensor import Size, tensor_from_array
@@ -65,6 +66,20 @@ def is_pytorch_file(data):
             return any(name.endswith("data.pkl") for name in archive.namelist())
     except Malformed:  # not a zip at all, or a damaged one: the other readers say what is wrong
         return False
+
+
+def unsafe_globals(data):
+    """The globals (``module.name``) the pickle of a ``torch.save`` archive ``data`` imports that
+    ``torch.load(weights_only=True)`` refuses by default and the user did not allow, read without
+    unpickling; ValueError, as PyTorch's, for the stream format before the archive."""
+    if data.startswith(LEGACY_START):
+        raise ValueError("Expected input to be a checkpoint returned by torch.save")
+    with open_archive(data) as archive:
+        entries = {info.filename: info for info in archive.infolist()}
+        pickle_entry = next(entry for entry in entries if entry.endswith("data.pkl"))
+        names = imported_names(_read_entry(archive, entries[pickle_entry], len(data)), limit=None)
+    trusted = allowed_by_user()
+    return [name for name in names if not _PYTORCH_DEFAULT_GLOBAL.fullmatch(name) and name not in trusted]
 
 
 class Refused(pickle.UnpicklingError):
@@ -281,14 +296,17 @@ _ALLOWED = {
     **{("torch", name): dtype for name, dtype in DTYPES_BY_NAME.items()},
 }
 
+#: The names ``torch.load(weights_only=True)`` imports by default: its tensor, storage and dtype
+#: names, its tensor rebuilders, and the few Python classes ``_ALLOWED`` also lists.
+_PYTORCH_DEFAULT_GLOBAL = re.compile(
+    r"_codecs\.encode|builtins\.(bytearray|complex|set)|collections\.(Counter|OrderedDict)"
+    r"|torch\.((cuda\.)?(sparse\.)?\w+(Storage|Tensor)|storage\.(Typed|Untyped)Storage|_utils\._rebuild_\w+"
+    r"|_tensor\._rebuild_from_type_v2|nn\.parameter\.Parameter|Size|Tensor|device|serialization\._get_layout"
+    r"|per_(tensor|channel)_\w+|(u?int|float|bfloat|complex|q?u?int|bits)\w*|bool|half|double|long|short|cfloat|cdouble|chalf)"
+)
+
 # The dtypes PyTorch has and chainrule doesn't (complex64, uint16, float8_e4m3fn, qint8...).
 _OTHER_TORCH_DTYPE = re.compile(r"(complex|c?float|u?int|q?u?int|bits)\d.*|cfloat|cdouble|chalf")
-
-
-def unsupported_global(full_name):
-    """PyTorch's words for a global its weights-only unpickler refuses (``builtins.`` left out, as there)."""
-    shown = full_name.removeprefix("builtins.")
-    return f"Unsupported global: GLOBAL {shown} was not an allowed global by default."
 
 
 class _Restricting:
@@ -309,13 +327,16 @@ class _Restricting:
                 f"{self.name} holds the PyTorch dtype torch.{name}, which chainrule does not have (it has "
                 f"{', '.join(DTYPES_BY_NAME)}). Convert it in PyTorch before saving, e.g. to float32."
             )
+        trusted = allowed_by_user().get(f"{module}.{name}")
+        if trusted is not None and not (self.weights_only and blocked(f"{module}.{name}")):
+            return trusted
         if self.weights_only:
             raise Refused(
                 f"Weights only load failed. {self.name} is a PyTorch file whose pickle imports {module}.{name}. "
                 f"chainrule.load(f, weights_only=True), the default, loads tensors and plain data only. If you "
                 f"trust its source, call chainrule.load(f, weights_only=False). Unpickling can run arbitrary code, "
                 f"so never do that with a file from a source you do not trust."
-                f"\n\tWeightsUnpickler error: {unsupported_global(f'{module}.{name}')}"
+                f"\n\tWeightsUnpickler error: {blocked(f'{module}.{name}') or unsupported_global(f'{module}.{name}')}"
             )
         if module.startswith("torch.nn.modules."):  # a layer of a whole pickled model: chainrule's, with the same attributes
             layer = getattr(nn, _LAYER_ALIASES.get(name, name), None)
