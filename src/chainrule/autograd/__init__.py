@@ -2,6 +2,7 @@
 ``functional`` (Jacobians, Hessians and their products), ``graph`` (nodes, edges, saved-tensor hooks)
 and ``forward_ad`` (forward mode: tangents carried with the values)."""
 import importlib
+import sys
 
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, FunctionCtx
@@ -10,6 +11,8 @@ from chainrule.autograd.grad_mode import enable_grad, inference_mode, is_grad_en
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from chainrule.autograd import forward_ad, functional, graph
 from chainrule.autograd.variable import Variable
+
+sys.modules[f"{__name__}.anomaly_mode"] = anomaly_mode = importlib.import_module("chainrule.autograd.anomaly")  # PyTorch's path
 
 __all__ = [
     "AccumulateGrad",
