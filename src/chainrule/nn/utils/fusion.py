@@ -62,6 +62,7 @@ def fuse_linear_bn_eval(linear, bn):
     ``out_features`` channels, or one that applies to all."""
     if linear.out_features != bn.num_features and bn.num_features != 1:
         raise AssertionError(
-            "To fuse, linear.out_features must equal bn.num_features or bn.num_features must equal 1"
+            "To fuse, linear.out_features == bn.num_features or bn.num_features == 1, "
+            f"got linear.out_features={linear.out_features} and bn.num_features={bn.num_features}"
         )
     return _fused_copy(linear, bn)

@@ -154,8 +154,18 @@ class _WeightNorm(Module):
 
 def weight_norm(module, name="weight", dim=0):
     """Learn ``module.<name>`` as a magnitude ``parametrizations.<name>.original0`` (g) and a
-    direction ``original1`` (v): w = g · v / ‖v‖."""
+    direction ``original1`` (v): w = g · v / ‖v‖. A state dict saved with the old
+    ``nn.utils.weight_norm`` (keys ``<name>_g``, ``<name>_v``) loads into it."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def load_old_weight_norm_keys(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        """Rename a checkpoint saved with the old ``nn.utils.weight_norm`` (``<name>_g``, ``<name>_v``)."""
+        g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
+
+    module._register_load_state_dict_pre_hook(load_old_weight_norm_keys)
     return module
 
 

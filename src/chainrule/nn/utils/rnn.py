@@ -88,8 +88,11 @@ for _name, _dtype in (
 
 
 def _lengths_array(lengths):
-    """``lengths`` (a list or a tensor) as an int64 array."""
-    return lengths.array.astype(dtypes.int64) if isinstance(lengths, Tensor) else as_array(lengths, dtypes.int64)
+    """``lengths`` (a list or a 1-d tensor) as an int64 array."""
+    lengths = lengths.array.astype(dtypes.int64) if isinstance(lengths, Tensor) else as_array(lengths, dtypes.int64)
+    if lengths.ndim != 1:
+        raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D tensor")
+    return lengths
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
@@ -101,6 +104,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     the permutation, which the recurrent layers and ``pad_packed_sequence`` undo.
     """
     lengths = _lengths_array(lengths)
+    batch_size = input.shape[0 if batch_first else 1]
+    if len(lengths) != batch_size:
+        raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} (batch_size={batch_size})")
     if enforce_sorted:
         if (xp.diff(lengths) > 0).any():
             raise RuntimeError(
@@ -169,6 +175,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError("received an empty list of sequences")
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+    if any(sequence.ndim == 0 for sequence in sequences):
+        raise RuntimeError("pad_sequence: expected sequences of shape (length, *), but got a 0-d tensor; give each sequence at least one dimension")
     longest = max(sequence.shape[0] for sequence in sequences)
     padded = []
     for sequence in sequences:

@@ -5,6 +5,7 @@
 function of its parameters, for ``torch.func.grad`` and ``vmap`` over parameters (per-example
 gradients, model ensembles, meta-learning).
 """
+import collections
 import contextlib
 
 _ABSENT = object()  # marks an attribute that functional_call added, to delete afterwards
@@ -75,13 +76,13 @@ def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, t
     replaced under both; with ``strict`` every parameter and buffer must be given, and no other name.
     """
     if isinstance(parameters_and_buffers, (list, tuple)):
-        merged = {}
-        for values in parameters_and_buffers:
-            repeated = sorted(set(merged) & set(values))
-            if repeated:
-                raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
-            merged.update(values)
-        parameters_and_buffers = merged
+        if not all(isinstance(values, dict) for values in parameters_and_buffers):
+            raise ValueError("Expected all elements of parameter_and_buffer_dicts to be dictionaries")
+        counts = collections.Counter(name for values in parameters_and_buffers for name in values)
+        repeated = [name for name, count in counts.items() if count > 1]
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
+        parameters_and_buffers = {name: value for values in parameters_and_buffers for name, value in values.items()}
     args = () if args is None else args if isinstance(args, tuple) else (args,)
     with _replaced(module, dict(parameters_and_buffers), tie_weights, strict):
         return module(*args, **(kwargs or {}))

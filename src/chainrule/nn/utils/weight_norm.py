@@ -22,6 +22,8 @@ def norm_except_dim(v, pow=2, dim=0):
     if dim is None or dim == -1:
         return v.norm(pow)
     others = tuple(axis for axis in range(v.ndim) if axis != dim)
+    if not others:  # a 1-d v: one norm per element
+        return v.abs()
     return v.abs().pow(pow).sum(others, keepdim=True).pow(1.0 / pow)
 
 
