@@ -1,4 +1,6 @@
 """functional_call (torch.func and torch.nn.utils.stateless) and stack_module_state against PyTorch."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -25,7 +27,11 @@ def test_replaces_parameters_for_one_call_and_restores_them():
     weight = np.ones((4, 3))
     before = ours[0].weight
     for call in (func.functional_call, stateless.functional_call):
-        result = call(ours, {"0.weight": chainrule.tensor(weight)}, (chainrule.tensor(X),))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = call(ours, {"0.weight": chainrule.tensor(weight)}, (chainrule.tensor(X),))
+        # the old name warns, as torch.nn.utils.stateless.functional_call does; torch.func's does not
+        assert [warning.category for warning in caught] == ([FutureWarning] if call is stateless.functional_call else [])
         expected = torch.func.functional_call(theirs, {"0.weight": torch.tensor(weight)}, (torch.tensor(X),))
         assert_same(result, expected)
         assert ours[0].weight is before

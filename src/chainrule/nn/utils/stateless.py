@@ -7,6 +7,7 @@ gradients, model ensembles, meta-learning).
 """
 import collections
 import contextlib
+import warnings
 
 _ABSENT = object()  # marks an attribute that functional_call added, to delete afterwards
 
@@ -68,7 +69,19 @@ def _current(module, name):
 
 
 def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
-    """``module(*args, **kwargs)`` with the named tensors in place of the module's own.
+    """``replaced_call`` under its old name, which warns as PyTorch's does since 2.0."""
+    warnings.warn(
+        "`chainrule.nn.utils.stateless.functional_call` is deprecated, as in PyTorch 2.0, and will be removed in a "
+        "future version. Please use `chainrule.func.functional_call` instead which is a drop-in replacement.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return replaced_call(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)
+
+
+def replaced_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """``module(*args, **kwargs)`` with the named tensors in place of the module's own: what
+    ``chainrule.func.functional_call`` is.
 
     ``parameters_and_buffers`` is a dict from names (as ``named_parameters()`` gives them) to
     tensors, or a tuple of such dicts (a name may appear in only one). ``args`` that is not a tuple
