@@ -102,3 +102,18 @@ def test_poisson_and_randint_like_errors_are_pytorchs(call, error):
     with pytest.raises(error) as got:
         call(chainrule)
     assert " ".join(str(expected.value).split()[:3]) in str(got.value)
+
+
+@pytest.mark.parametrize("sampler, arguments", [
+    ("normal_", ()), ("uniform_", ()), ("exponential_", ()), ("cauchy_", ()), ("log_normal_", ()), ("geometric_", (0.5,)),
+])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "float16", "float64"])
+def test_samplers_refuse_the_dtypes_pytorch_refuses_with_its_exception_type(sampler, arguments, dtype):
+    def outcome(library):
+        try:
+            getattr(library.zeros(3, dtype=getattr(library, dtype)), sampler)(*arguments)
+        except Exception as error:  # noqa: BLE001 (the type is what is compared)
+            return type(error)
+        return None
+
+    assert outcome(chainrule) is outcome(torch)

@@ -227,11 +227,13 @@ def _fill(tensor, values):
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std²)."""
+    _require_floating(self, "normal_", NotImplementedError)
     return _fill(self, numpy_generator(generator).normal(mean, std, self.array.shape))
 
 
 def uniform_(self, low=0.0, high=1.0, generator=None):
     """Fill with samples of U(low, high)."""
+    _require_floating(self, "uniform_", NotImplementedError)
     return _fill(self, numpy_generator(generator).uniform(low, high, self.array.shape))
 
 
@@ -253,6 +255,7 @@ def _default_random_bound(dtype):
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with samples of the exponential distribution of rate ``lambd`` (mean 1 / lambd)."""
+    _require_floating(self, "exponential_")
     return _fill(self, numpy_generator(generator).exponential(1.0 / lambd, self.array.shape))
 
 
@@ -266,6 +269,8 @@ def geometric_(self, p, *, generator=None):
     including the first success (1, 2, 3, ...; mean 1 / p)."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    if self.array.dtype.kind == "b":
+        raise NotImplementedError("geometric_ is not implemented for 'Bool' tensors: its samples are counts 1, 2, 3...; use an integer or floating point tensor")
     return _fill(self, numpy_generator(generator).geometric(p, self.array.shape))
 
 
@@ -273,7 +278,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with samples of e^N(mean, std²): ``mean`` and ``std`` are those of the logarithm."""
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    _require_floating(self, "log_normal_")
+    _require_floating(self, "log_normal_", NotImplementedError)
     return _fill(self, numpy_generator(generator).lognormal(mean, std, self.array.shape))
 
 
@@ -286,9 +291,10 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     return _fill(self, median + sigma * numpy_generator(generator).standard_cauchy(self.array.shape))
 
 
-def _require_floating(tensor, operation):
+def _require_floating(tensor, operation, error=RuntimeError):
+    """``error`` (the type PyTorch raises for this sampler) unless ``tensor`` is floating point."""
     if tensor.array.dtype.kind != "f":
-        raise RuntimeError(
+        raise error(
             f"{operation}: a continuous distribution needs a floating point tensor, but it has dtype "
             f"{dtypes.dtype_name(tensor.array.dtype)}; convert it first with .float()"
         )
