@@ -102,6 +102,18 @@ def test_linear_with_wrong_input_size_names_both_sizes():
         nn.Linear(4, 2)(chainrule.ones(8, 3))
 
 
+@pytest.mark.parametrize("shape", [(2,), (2, 2), (5, 6, 2)])
+def test_linear_shape_error_carries_pytorchs_words(shape):
+    """Code and answers online search for PyTorch's text: it is in the message, with the sizes."""
+    import torch
+
+    with pytest.raises(RuntimeError) as expected:
+        torch.nn.Linear(3, 4)(torch.ones(shape))
+    with pytest.raises(RuntimeError) as ours:
+        nn.Linear(3, 4)(chainrule.ones(shape))
+    assert str(expected.value) in str(ours.value)
+
+
 def test_layer_dtype_argument():
     assert nn.Linear(2, 3, dtype=chainrule.float64).weight.dtype == chainrule.float64
 
