@@ -445,3 +445,15 @@ def test_randint_warns_where_a_float_dtype_cannot_hold_every_integer():
             lib.randint(2**30, (2,), dtype=lib.float32)
         with pytest.raises(RuntimeError, match="to - 1 is out of bounds for c10::Half"):
             lib.randint(2**25, (2,), dtype=lib.float16)
+
+
+@pytest.mark.parametrize("data", [
+    [[1, 2], [3]], [[1, 2], 3], [1, [2]], [[[1], [2]], [[3], [4, 5]]], [1, "a"], "abc", [None], [[1, 2], [3, 4, 5]],
+    [(1, 2), (3,)], {1: 2}, [1, {}], [[1.5, 2], [3]],
+])
+def test_data_tensor_cannot_read_raises_pytorchs_error(data):
+    with pytest.raises(Exception) as expected:
+        torch.tensor(data)
+    with pytest.raises(Exception) as ours:
+        chainrule.tensor(data)
+    assert type(ours.value) is type(expected.value) and str(ours.value).startswith(str(expected.value))

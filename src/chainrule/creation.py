@@ -129,10 +129,53 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
         array = data.array.copy() if dtype is None else data.array.astype(dtype)
     else:
         raw = _to_raw(data)
-        array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
+        try:
+            array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
+        except (ValueError, TypeError) as error:
+            raise _nested_data_error(raw) or error from None
     result = _finish(array, requires_grad, device)
     result.name = name
     return result
+
+
+def _nested_data_error(data):
+    """PyTorch's error for data ``tensor()`` can't read as one array (a ragged list, a list where a
+    number should be, a string or None), or None when the data is not the cause.
+
+    As PyTorch does, the shape is read from the first element at each depth, then every list is
+    checked against it. An array's own errors (a dtype NumPy has and tensors don't) stand."""
+    if isinstance(data, xp.ndarray):
+        return None
+    shape, first = [], data
+    while _is_sequence(first):
+        shape.append(len(first))
+        if not len(first):
+            break
+        first = first[0]
+
+    def check(item, dim):
+        if dim == len(shape):
+            if _is_sequence(item):
+                return TypeError(f"'{type(item).__name__}' object cannot be interpreted as an integer (tensor(): a list where a number should be)")
+            if isinstance(item, str):
+                return TypeError("new(): invalid data type 'str'")
+            if not isinstance(item, (bool, int, float, xp.generic)):
+                return RuntimeError(f"Could not infer dtype of {type(item).__name__}: tensor() needs numbers, bools or lists of them")
+            return None
+        if not _is_sequence(item):
+            return TypeError(f"not a sequence (tensor(): a number where a list of {shape[dim]} should be, at dim {dim})")
+        if len(item) != shape[dim]:
+            return ValueError(
+                f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)}): tensor() needs lists of "
+                f"equal length; pad them (nn.utils.rnn.pad_sequence) or keep them as separate tensors"
+            )
+        return next((error for child in item if (error := check(child, dim + 1)) is not None), None)
+
+    return check(data, 0)
+
+
+def _is_sequence(item):
+    return isinstance(item, (list, tuple)) or (isinstance(item, xp.ndarray) and item.ndim > 0)
 
 
 def warn_copy_construct(call):

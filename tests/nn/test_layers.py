@@ -245,3 +245,18 @@ def test_small_api_details_follow_pytorch():
     with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
         chainrule.zeros(2, device="cuda")
     assert chainrule.zeros(2, device="cpu").shape == (2,)
+
+
+@pytest.mark.parametrize("options", [{}, {"track_running_stats": False}, {"affine": False, "track_running_stats": False}])
+def test_batchnorm_channel_mismatch_as_pytorch(options):
+    import torch
+
+    def outcome(library):
+        layer = library.nn.BatchNorm2d(4, **options)
+        try:
+            return tuple(layer(library.ones(2, 3, 2, 2)).shape)
+        except RuntimeError as error:
+            return str(error)
+
+    expected, ours = outcome(torch), outcome(chainrule)
+    assert ours == expected if isinstance(expected, tuple) else expected in ours

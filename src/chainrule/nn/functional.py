@@ -488,16 +488,13 @@ def _check_class_index_target(input, target, weight, operation):
     """Check class-index ``target`` against ``input`` (N, C, d1, ...) or (C,)."""
     if input.ndim == 0:
         raise ValueError(f"{operation}: input must have a class dimension, got a 0-d tensor")
-    if target.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"{operation}: expected scalar type Long but found {target.dtype.name}: class-index targets must "
-            f"be integers (use target.long()); class-probability targets must have the input's shape "
-            f"{tuple(input.shape)}, got {tuple(target.shape)}"
-        )
     if target.array.dtype not in (xp.int64, xp.uint8):
+        probabilities = "" if target.dtype.kind in "iu" else (
+            f"; class-probability targets must have the input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
+        )
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target.array.dtype)} "
-            f"({operation}: convert the class indices with target.long())"
+            f"({operation}: class indices must be int64, convert them with target.long(){probabilities})"
         )
     input_shape = input.array.shape
     expected = () if len(input_shape) == 1 else (input_shape[0],) + input_shape[2:]
@@ -506,9 +503,13 @@ def _check_class_index_target(input, target, weight, operation):
             raise ValueError(
                 f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]})."
             )
+        pytorch_words = (
+            "0D or 1D target tensor expected, multi-target not supported" if len(input_shape) <= 2
+            else f"Expected target size {list(expected)}, got {list(target.shape)}"
+        )
         raise RuntimeError(
-            f"{operation}: expected target of shape {list(expected)} for input of shape "
-            f"{list(input.shape)} (the input's shape without the class dimension), got {list(target.shape)}"
+            f"{pytorch_words} ({operation}: expected target of shape {list(expected)} for input of shape "
+            f"{list(input.shape)}, the input's shape without the class dimension, got {list(target.shape)})"
         )
     _check_class_weight(input, weight)
 

@@ -110,10 +110,12 @@ class _BatchNorm(_NormBase):
 
     def forward(self, input):
         self._check_input_dim(input)
-        if input.shape[1] != self.num_features:
+        checked = "running_mean" if self.running_mean is not None else "weight" if self.weight is not None else None
+        if checked is not None and input.shape[1] != self.num_features:  # with neither, any channel count works
             raise RuntimeError(
-                f"{type(self).__name__}: expected input with {self.num_features} channels (dimension 1, "
-                f"num_features) but got shape {tuple(input.shape)}"
+                f"{checked} should contain {input.shape[1]} elements not {self.num_features} "
+                f"({type(self).__name__}: expected input with {self.num_features} channels (dimension 1, "
+                f"num_features) but got shape {tuple(input.shape)})"
             )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
