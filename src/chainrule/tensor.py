@@ -21,8 +21,19 @@ from chainrule.device import check_device, device
 from chainrule.memory_layout import strided
 from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
+from chainrule.utils.identity_map import IdentityMap
 
 _new_object = object.__new__
+
+#: The leaves whose ``grad_dtype`` was set to other than their own dtype: {tensor: NumPy dtype, or
+#: None for any}. Kept apart so that the engine pays one emptiness test when nobody set one.
+CHOSEN_GRAD_DTYPES = IdentityMap()
+
+# The C++ names PyTorch's grad_dtype error gives the assigned gradient's dtype.
+_CPP_TYPE_NAMES = {
+    "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "uint8": "unsigned char",
+    "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool",
+}
 
 
 def tensor_from_array(array, requires_grad=False):
@@ -158,10 +169,38 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
             if value.array.shape != self.array.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: the tensor has shape {tuple(self.array.shape)}, "
-                    f"the gradient {tuple(value.array.shape)}"
+                    f"attempting to assign a gradient of size '{list(value.array.shape)}' to a tensor of size "
+                    f"'{list(self.array.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
+            allowed = CHOSEN_GRAD_DTYPES.get(self, self.array.dtype) if self.grad_fn is None else self.array.dtype
+            if allowed is not None and value.array.dtype != allowed:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_TYPE_NAMES.get(value.array.dtype.name, value.array.dtype.name)}' to a "
+                    f"tensor with grad_dtype '{dtypes.scalar_type_name(allowed)}'. The gradient must match the "
+                    f"tensor's grad_dtype (defaults to the tensor's dtype): convert it, e.g. "
+                    f"grad.to({dtypes.dtype_name(allowed)}), or set the tensor's grad_dtype"
                 )
         self._grad = value
+
+    @property
+    def grad_dtype(self):
+        """The dtype ``.grad`` must have (a leaf's own dtype unless set; None allows any): backward
+        converts the gradient it accumulates to it, and assigning ``.grad`` of another dtype raises."""
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        chosen = CHOSEN_GRAD_DTYPES.get(self, self.array.dtype)
+        return None if chosen is None else dtypes.of(chosen)
+
+    @grad_dtype.setter
+    def grad_dtype(self, value):
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        if value is not None and not isinstance(value, dtypes.dtype):
+            raise TypeError(f"grad_dtype must be a chainrule.dtype or None, but got {type(value).__name__}")
+        if value is not None and value == self.array.dtype:
+            CHOSEN_GRAD_DTYPES.pop(self, None)
+        else:
+            CHOSEN_GRAD_DTYPES[self] = None if value is None else value.dtype
 
     @grad.deleter
     def grad(self):

@@ -15,11 +15,12 @@ for each one) and as tensors under ``create_graph=True``, where the backward pas
 A gradient whose shape or dtype differs from its input's (the input was broadcast, or cast) is
 summed back and cast here, in one place, so that no operation repeats that work.
 """
+from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import CHOSEN_GRAD_DTYPES, Tensor, tensor_from_array
 from chainrule.utils.hooks import through_hooks
 
 
@@ -359,6 +360,13 @@ def _run_tensor_hooks(hooks, grad):
     return through_hooks(hooks, grad) if hooks and grad is not None else grad
 
 
+def _as_grad_dtype(grad, dtype):
+    """``grad`` (an array or a tensor) converted to ``dtype``; unchanged for None (any dtype)."""
+    if dtype is None or grad.dtype == dtype:
+        return grad
+    return grad.to(dtypes.of(dtype)) if isinstance(grad, Tensor) else grad.astype(dtype)
+
+
 def accumulate(tensor, grad):
     """``tensor.grad += grad`` (after the tensor's hooks), as PyTorch's AccumulateGrad does.
 
@@ -368,6 +376,8 @@ def accumulate(tensor, grad):
         return
     if tensor._hooks and tensor.grad_fn is None:
         grad = _run_tensor_hooks(tensor._hooks, as_tensor_value(grad))
+    if CHOSEN_GRAD_DTYPES and tensor in CHOSEN_GRAD_DTYPES:  # x.grad_dtype = another dtype
+        grad = _as_grad_dtype(grad, CHOSEN_GRAD_DTYPES[tensor])
     recording = grad_mode._state.enabled
     current = tensor._grad  # the engine writes what it made itself, past the checks of the .grad setter
     if current is None:
