@@ -11,7 +11,8 @@ Two operations do all the work:
   values' gradient is read back from the same positions: ``grad[key]``.
 
 ``gather``, ``index_select``, ``take``, ``take_along_dim``, ``masked_select``, ``diagonal``,
-``narrow``, ``select`` and ``repeat_interleave`` are ``x[key]`` for a key built from their arguments;
+``narrow``, ``select`` and ``repeat_interleave`` are ``x[key]`` for a key built from their arguments
+(``diagonal`` reads those elements as a view of x's memory, as PyTorch's does);
 ``scatter``, ``scatter_add``, ``scatter_reduce``, ``index_add``, ``index_copy``, ``index_fill``,
 ``diag_embed`` and ``slice_scatter``, ``select_scatter``, ``diagonal_scatter`` are ``IndexPut`` (``scatter_reduce`` with ``"prod"`` is its own ``ScatterProduct``). PyTorch names the
 node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
@@ -22,6 +23,7 @@ import math
 import re
 
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.backend import add_at, as_array, combine_at, is_writable, ndarray, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
@@ -261,7 +263,23 @@ class DiagEmbed(IndexPut):
 
 
 class Diagonal(GetItem):
-    pass
+    """``diagonal``: x[..., i, i + offset] of x's last two dimensions (``key`` names those elements),
+    read as a view of x's memory, as in PyTorch: writing into it writes into x."""
+
+    @staticmethod
+    def forward(ctx, x, key, offset):
+        ctx.input_shape, ctx.key, ctx.repeats = x.shape, key, False
+        return xp.diagonal(x, offset, -2, -1)
+
+
+class DiagonalCopy(Diagonal):
+    """``diag`` of a matrix: its diagonal as a new tensor (PyTorch's ``diag`` copies)."""
+
+    node_name = "DiagonalBackward0_copy"
+
+    @staticmethod
+    def forward(ctx, x, key, offset):
+        return Diagonal.forward(ctx, x, key, offset).copy()
 
 
 class ScatterReduce(IndexPut):
@@ -363,7 +381,7 @@ def _normalize_key(key, input_shape=None):
     Given the indexed tensor's shape, ints mixed with index arrays are read as PyTorch reads them
     (see ``_ints_read_first``).
     """
-    parts = key if isinstance(key, tuple) else (key,)
+    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
     normalized = []
     repeats = False
     for part in parts:
@@ -380,6 +398,16 @@ def _normalize_key(key, input_shape=None):
     if input_shape is None:
         return tuple(normalized), repeats
     return _ints_read_first(tuple(normalized), input_shape, repeats)
+
+
+def _read_as_tuple(key):
+    """Whether a list key is read as a tuple of indices, as PyTorch reads it (NumPy's old rule):
+    a list of fewer than 32 entries holding a tensor, a list, a slice, None or ``...``.
+    ``x[[rows, cols]]`` is then ``x[rows, cols]``, and ``x[[[0, 1], [1, 2]]]`` picks the elements
+    (0, 1) and (1, 2); a list of ints (``x[[0, 2]]``) stays one index."""
+    if not isinstance(key, list) or len(key) >= 32:
+        return False
+    return any(isinstance(part, (Tensor, ndarray, list, tuple, range, slice)) or part is None or part is Ellipsis for part in key)
 
 
 def _ints_read_first(key, input_shape, repeats):
@@ -430,6 +458,15 @@ def _index_error(error, input_shape):
     if out_of_bounds:
         index, axis, size = out_of_bounds.groups()
         return IndexError(f"index {index} is out of bounds for dimension {axis} with size {size}")
+    too_many = re.match(r"too many indices for array: array is (\d+)-dimensional, but (\d+) were indexed", message)
+    if too_many and too_many.group(1) == "0":
+        return IndexError(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
+            "convert a 0-dim tensor to a number"
+        )
+    if too_many:
+        dimensions, indexed = too_many.groups()
+        return IndexError(f"too many indices for tensor of dimension {dimensions} ({indexed} were indexed; shape {list(input_shape)})")
     in_our_words = message.replace("array", "tensor").replace("axis", "dimension")
     return IndexError(f"{in_our_words} (tensor of shape {list(input_shape)})")
 
@@ -500,16 +537,42 @@ def index_put(x, key, value, accumulate=False):
     With ``accumulate``, a position named twice in ``key`` receives both values.
     """
     key, repeats = _normalize_key(key, x.array.shape)
+    if isinstance(value, Tensor) and _has_index_arrays(key):
+        _check_same_dtype(x, value)
     return IndexPut.apply(x, as_tensor_like(value, x), key, repeats, accumulate)
+
+
+def _has_index_arrays(key):
+    """Whether ``key`` (as given, or normalized) holds integer or boolean arrays, PyTorch's advanced
+    indexing (a 0-d integer tensor counts as an int)."""
+    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
+    return any(
+        isinstance(part, (list, range)) or (isinstance(part, (Tensor, ndarray)) and (part.ndim or part.dtype == dtypes.bool_))
+        for part in parts
+    )
+
+
+def _check_same_dtype(x, value):
+    """PyTorch's refusal to write a tensor of another dtype at integer or boolean indices (a number
+    takes x's dtype; a write at ints and slices alone, a copy_, converts)."""
+    if value.array.dtype != x.array.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{dtypes.scalar_type_name(x.array.dtype)} for the destination and "
+            f"{dtypes.scalar_type_name(value.array.dtype)} for the source. Convert the values first, "
+            f"e.g. value.to(x.dtype)"
+        )
 
 
 def setitem(x, key, value):
     """``x[key] = value``: recorded as an in-place change of x when gradients are involved (see
     ``ops/inplace.py``), else written straight into x's array."""
+    if isinstance(value, Tensor) and _has_index_arrays(key):
+        _check_same_dtype(x, value)
     value = as_tensor_like(value, x)
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
-    if carries or records_in_place(x, (value,)):
+    if carries or records_in_place(x, (value,)) or not is_writable(x.array):  # a read-only view is written through its base
         write_in_place(x, index_put, key, value)
         return
     key, repeats = _normalize_key(key, x.array.shape)
@@ -519,11 +582,12 @@ def setitem(x, key, value):
 
 
 @public(out=True)
-def gather(x, dim, index):
+def gather(x, dim, index, *, sparse_grad=False):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (the index replaces position ``dim``).
 
     ``index`` has x's number of dimensions, no larger than x except along ``dim``; the output has
-    index's shape. d loss / d x adds each output's gradient at the position it was read from.
+    index's shape. d loss / d x adds each output's gradient at the position it was read from
+    (a dense gradient: ``sparse_grad`` is accepted, there being no sparse tensors here).
     """
     return Gather.apply(x, _index_tensor(index), dim)
 
@@ -535,9 +599,14 @@ def take_along_dim(x, indices, dim=None):
     Without ``dim``, both are flattened: ``take_along_dim(x, x.argmax())`` style lookups.
     """
     if dim is None:  # both flattened: the result is 1-D
-        return take(x, shape.reshape(_index_tensor(indices), -1))
+        return take(x, shape.reshape(_index_tensor(indices), -1).to(dtypes.int64))
     dim = check_dim(dim, x.array.ndim, "take_along_dim")
     index = indices.array if isinstance(indices, Tensor) else as_array(indices)
+    if index.dtype != dtypes.int64:
+        raise RuntimeError(
+            f"torch.take_along_dim(): dtype of indices should be Long but got {dtypes.scalar_type_name(index.dtype)}; "
+            f"convert them with .long()"
+        )
     if index.ndim != x.array.ndim:
         raise RuntimeError(
             f"take_along_dim(): input and indices should have the same number of dimensions, but "
@@ -552,8 +621,18 @@ def take_along_dim(x, indices, dim=None):
 
 @public
 def take(x, index):
-    """The elements of x at ``index`` in its flattened (row-major) order; the output has index's shape."""
-    key, repeats = _normalize_key(index if isinstance(index, Tensor) else as_array(index))
+    """The elements of x at ``index`` (int64; negative counts from the end) in its flattened
+    (row-major) order; the output has index's shape."""
+    positions = index.array if isinstance(index, Tensor) else as_array(index)
+    if positions.dtype != dtypes.int64:
+        raise RuntimeError(
+            f"take(): Expected a long tensor for index, but got {dtypes.scalar_type_name(positions.dtype)}; convert it with .long()"
+        )
+    size = x.array.size
+    outside = (positions >= size) | (positions < -size)
+    if outside.any():
+        raise IndexError(f"out of range: tried to access index {int(positions[outside][0])} on a tensor of {size} elements.")
+    key, repeats = _normalize_key(index if isinstance(index, Tensor) else positions)
     return Take.apply(shape.reshape(x, -1), key, repeats)
 
 
@@ -675,18 +754,46 @@ def masked_fill(x, mask, value):
 def masked_select(x, mask):
     """The elements of x where the boolean ``mask`` is True (both broadcast), as a 1-D tensor."""
     mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
+    if mask_array.dtype != dtypes.bool_:
+        raise RuntimeError(
+            f"masked_select: expected BoolTensor for mask (got {dtypes.dtype_name(mask_array.dtype)}); convert it with .bool()"
+        )
     common = broadcast_shapes(x.array.shape, mask_array.shape)
     return MaskedSelect.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
 
 
 @public(inplace=True)
-def scatter(x, dim, index, src):
-    """A copy of x with out[index[i][j]][j] = src[i][j] for dim=0 (``src`` a tensor or a number).
+def scatter(x, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of x with out[index[i][j]][j] = src[i][j] for dim=0 (``src`` a tensor, or ``value`` a number).
 
     Only the first index.shape block of src is used. d loss / d x = grad, 0 where written;
-    d loss / d src = grad gathered from the written positions.
+    d loss / d src = grad gathered from the written positions. ``reduce="add"`` or ``"multiply"``
+    (PyTorch's older form of ``scatter_reduce``) adds src into x, or multiplies x by it, once per
+    time a position is named.
     """
+    if (src is None) == (value is None):
+        raise TypeError("scatter() takes either src (a tensor) or value (a number): give exactly one of them")
+    src = value if src is None else src
+    if reduce is not None:
+        return _scatter_reducing(x, dim, index, src, reduce)
     return _scatter(Scatter if isinstance(src, Tensor) else ScatterNumber, x, dim, index, src, "scatter", accumulate=False)
+
+
+def _scatter_reducing(x, dim, index, src, reduce):
+    """``scatter(..., reduce=)``: "add" is ``scatter_add``, "multiply" ``scatter_reduce`` with "prod"
+    (x's own value included); a number is sent to every position ``index`` names."""
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply. (got {reduce!r}; use scatter_reduce for others)")
+    if isinstance(src, Tensor):
+        warn_at_caller(
+            "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
+            "PyTorch release. Use torch.scatter_reduce instead for more reduction options."
+        )
+    else:
+        src = broadcast_to(as_tensor_like(src, x), tuple(_index_tensor(index).shape))
+    if reduce == "add":
+        return scatter_add(x, dim, index, src)
+    return scatter_reduce(x, dim, index, src, "prod")
 
 
 @public(inplace=True)
@@ -742,7 +849,12 @@ def bincount(input, weights=None, minlength=0):
     to ``weights``: the backward of reading repeated positions (``GetItem``) is built on it.
     """
     positions = input.array if isinstance(input, Tensor) else as_array(input)
-    if positions.ndim != 1 or positions.dtype.kind not in "iu" or (positions.size and positions.min() < 0):
+    if positions.dtype.kind not in "iu":
+        raise NotImplementedError(
+            f'"bincount_cpu" not implemented for \'{dtypes.scalar_type_name(positions.dtype)}\' (bincount only supports '
+            f"1-d non-negative integral inputs); convert the input with .long()"
+        )
+    if positions.ndim != 1 or (positions.size and positions.min() < 0):
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs (got shape {list(positions.shape)}, "
             f"dtype {dtypes.dtype_name(positions.dtype)}); flatten it with .reshape(-1) or convert it with .long()"
@@ -841,6 +953,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     Gradients: sum as scatter_add; mean divides by each position's count; amax/amin share grad
     equally among the values equal to the result; prod sends each factor grad times the product of the others.
     """
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch takes the older names too
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     dim, index = _check_index_tensor(x.array.shape, dim, index, "scatter_reduce")
@@ -915,9 +1028,9 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     return _read_diagonal(x, offset, dim1, dim2)
 
 
-def _read_diagonal(x, offset, dim1, dim2):
+def _read_diagonal(x, offset, dim1, dim2, kind=Diagonal):
     moved, key = _diagonal_key(x, offset, dim1, dim2, "diagonal")
-    return Diagonal.apply(moved, key, False)
+    return kind.apply(moved, key, offset)
 
 
 @public
@@ -947,7 +1060,7 @@ def diag(x, diagonal=0):
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.array.ndim}D")
     if x.array.ndim == 1:
         return diag_embed(x, diagonal)
-    return _read_diagonal(x, diagonal, 0, 1)
+    return _read_diagonal(x, diagonal, 0, 1, DiagonalCopy)
 
 
 @public
@@ -980,7 +1093,9 @@ def _narrow_key(x, dim, start, length):
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     start = start + size if start < 0 else start
-    if length < 0 or start + length > size:
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative (got {length}).")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return (slice(None),) * dim + (slice(start, start + length),)
 
@@ -1006,6 +1121,7 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     """
     if repeats is None:
         counts = x.array.reshape(-1)
+        _check_output_size(int(counts.sum()), output_size)
         return tensor_from_array(xp.repeat(xp.arange(counts.size, dtype=dtypes.int64), counts))
     if dim is None:
         x, dim = shape.reshape(x, -1), 0
@@ -1020,8 +1136,17 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     if counts.size and counts.min() < 0:
         raise RuntimeError(f"repeats can not be negative (got {counts.tolist()})")
     positions = xp.repeat(xp.arange(size, dtype=dtypes.int64), counts if counts.size == size else int(counts[0]))
+    _check_output_size(positions.size, output_size)
     positions = tensor_from_array(positions) if isinstance(repeats, Tensor) else made_from_arguments(positions)
     return IndexSelect.apply(shape.reshape(x, 1) if x.array.ndim == 0 else x, positions, dim)
+
+
+def _check_output_size(required, output_size):
+    """PyTorch's check of ``output_size`` (the length the caller promised) against the ``required`` one."""
+    if output_size is not None and output_size != required:
+        raise RuntimeError(
+            f"allocated size does not match required size: output_size={output_size} but the repeats give {required}"
+        )
 
 
 @public

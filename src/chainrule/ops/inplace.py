@@ -19,8 +19,8 @@ from chainrule.tensor import Tensor, tensor_from_array
 
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
-    if not is_writable(tensor.array):  # x.expand(...).add_(1), or from_numpy of a read-only array
-        raise unwritable_error(tensor.array)
+    if not is_writable(tensor.array) and _positions_in_base(tensor) is None:
+        raise unwritable_error(tensor.array)  # x.expand(...).add_(1), or from_numpy of a read-only array
     recording = records_in_place(tensor, args)
     if recording and tensor._requires_grad and tensor.grad_fn is None:
         raise RuntimeError(
@@ -37,7 +37,7 @@ def write_in_place(tensor, operation, *args, **kwargs):
     check_castable(result, tensor)
     if result.array.shape != tensor.array.shape and xp.broadcast_shapes(tensor.array.shape, result.array.shape) != tensor.array.shape:
         raise write_error(tensor.array.shape, result.array.shape, getattr(operation, "__name__", "in-place operation") + "_")
-    tensor.array[...] = result.array
+    _store(tensor, result.array)
     tensor._version_owner._version += 1
     written_in_place(tensor)
     if function_module._forward_ad is not None:  # forward mode: the tangent goes with the values
@@ -55,6 +55,24 @@ def write_in_place(tensor, operation, *args, **kwargs):
         if tensor.grad_fn is not None:
             tensor.grad_fn.saved_output_moved_to(tensor)
     return tensor
+
+
+def _positions_in_base(tensor):
+    """Where a view's elements lie in its base (``positions_in``), when the base can be written:
+    a read-only view of writable memory (NumPy's ``diagonal``, one row of an ``expand``) is written
+    through its base. None otherwise."""
+    if not tensor._is_view or not is_writable(tensor._base.array):
+        return None
+    return positions_in(tensor._base.array, tensor.array)
+
+
+def _store(tensor, values):
+    """``tensor``'s elements become ``values`` (broadcast), written through its base when its own
+    array is a read-only view."""
+    if is_writable(tensor.array):
+        tensor.array[...] = values
+    else:
+        tensor._base.array[_positions_in_base(tensor)] = xp.broadcast_to(values, tensor.array.shape)
 
 
 def unwritable_error(array):

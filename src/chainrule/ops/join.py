@@ -13,6 +13,7 @@ them in), so every input gets a complete gradient.
 import warnings
 
 from chainrule.backend import xp
+from chainrule.dtypes import scalar_type_name
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.op import Op
@@ -21,22 +22,27 @@ from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
 
 class Cat(Op):
-    """Inputs (..., n_i, ...) -> output (..., n_0 + n_1 + ..., ...)."""
+    """Inputs (..., n_i, ...) -> output (..., n_0 + n_1 + ..., ...). A 1-D empty input among others
+    (PyTorch's legacy rule) adds nothing but its dtype, and gets an empty gradient."""
 
     formula = "tensors joined along dim"
     derivatives = (None, "the slice of grad where each tensor was placed")
 
     @staticmethod
     def forward(ctx, dim, *tensors):
+        joined = [tensor for tensor in tensors if not _skipped(tensor, tensors)]
         ctx.dim = dim
-        ctx.sizes = [tensor.shape[dim] for tensor in tensors]
-        return xp.concatenate(tensors, axis=dim, dtype=_promoted_dtype(tensors))
+        ctx.sizes = [None if _skipped(tensor, tensors) else tensor.shape[dim] for tensor in tensors]
+        return xp.concatenate(joined, axis=dim, dtype=_promoted_dtype(tensors))
 
     @staticmethod
     def backward(ctx, grad_output):
         before = (slice(None),) * ctx.dim
         pieces, start = [], 0
         for size in ctx.sizes:
+            if size is None:
+                pieces.append(ctx.xp.zeros(0, dtype=grad_output.dtype))
+                continue
             pieces.append(grad_output[before + (slice(start, start + size),)])
             start += size
         return (None, *pieces)
@@ -93,6 +99,12 @@ class Unbind(Op):
 
 
 # ----------------------------------------------------------------------------- helpers
+def _skipped(array, arrays):
+    """Whether ``cat`` passes over ``array``: a 1-D empty one among arrays not all such (PyTorch's
+    legacy rule, so that a result can be grown from ``tensor([])``; its dtype still counts)."""
+    return array.shape == (0,) and any(other.shape != (0,) for other in arrays)
+
+
 def _promoted_dtype(arrays):
     """PyTorch's common dtype: floating inputs decide it when there are any (int64 + float32 -> float32)."""
     floating = [array.dtype for array in arrays if array.dtype.kind in "fc"]
@@ -168,11 +180,9 @@ def cat(tensors, dim=0):
     skipped, so a result can be grown from an empty start.
     """
     tensors = _tensor_list(tensors, "cat")
-    nonempty = [tensor for tensor in tensors if tensor.array.shape != (0,)]
-    if nonempty and len(nonempty) < len(tensors):
-        tensors = nonempty
-    dim = check_dim(dim, tensors[0].array.ndim, "cat")
-    _check_cat_shapes(tensors, dim)
+    joined = [tensor for tensor in tensors if not _skipped(tensor.array, [each.array for each in tensors])]
+    dim = check_dim(dim, joined[0].array.ndim, "cat")
+    _check_cat_shapes(joined, dim)
     return Cat.apply(dim, *tensors)
 
 
@@ -181,6 +191,8 @@ def cat(tensors, dim=0):
 @public(method=False, out=True)
 def stack(tensors, dim=0):
     """The tensors, all of one shape, side by side along a new dimension ``dim``: k of (a, b) -> (k, a, b)."""
+    if isinstance(tensors, (list, tuple)) and not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
     tensors = _tensor_list(tensors, "stack")
     first = tensors[0].array.shape
     for position, tensor in enumerate(tensors):
@@ -306,6 +318,11 @@ def tensor_split(x, indices_or_sections, dim=0):
     dim = check_dim(dim, x.array.ndim, "tensor_split")
     length = x.array.shape[dim]
     if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections.array.dtype != xp.int64:
+            raise RuntimeError(
+                f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{scalar_type_name(indices_or_sections.array.dtype)}"
+            )
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         sections = indices_or_sections

@@ -21,7 +21,7 @@ PyTorch names a node after the call that made it (``reshape`` and ``view`` make 
 names and nothing else.
 """
 from chainrule import dtypes
-from chainrule.caller_warnings import warn_once
+from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.backend import element_strides, is_contiguous, offset_in_memory, viewable_as, xp
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
@@ -466,6 +466,9 @@ def flip(x, *dims):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     axes = tuple(check_dim(dim, x.array.ndim, "flip") for dim in dims)
+    repeated = next((axis for position, axis in enumerate(axes) if axis in axes[:position]), None)
+    if repeated is not None:
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims (dims={list(dims)}); name each once")
     return Flip.apply(x, axes if x.array.ndim else ())
 
 
@@ -605,5 +608,20 @@ def reversed_dimensions(self):
 
 
 install_method("T", property(reversed_dimensions))
-install_method("mT", property(lambda self: transpose(self, -2, -1), doc="The last two dimensions swapped."))
+
+
+def matrix_transpose(self):
+    """``x.mT``: the last two dimensions swapped (each matrix of a batch transposed); a 0-d tensor
+    is itself, with PyTorch's warning."""
+    if self.array.ndim == 0:
+        warn_at_caller("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.")
+        return self
+    if self.array.ndim < 2:
+        raise RuntimeError(
+            f"tensor.mT is only supported on matrices or batches of matrices. Got {self.array.ndim}-D tensor."
+        )
+    return transpose(self, -2, -1)
+
+
+install_method("mT", property(matrix_transpose))
 

@@ -438,7 +438,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         values, inverse, counts = xp.unique(array, return_inverse=True, return_counts=True, axis=axis)
         inverse = inverse.reshape(-1)
     else:
-        values, inverse, counts = xp.unique(array.reshape(-1), return_inverse=True, return_counts=True)
+        # Each nan is distinct (nan != nan), as in PyTorch; NumPy would merge them.
+        values, inverse, counts = xp.unique(array.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
         inverse = inverse.reshape(array.shape)
     return _unique_results(values, inverse, counts, return_inverse, return_counts)
 
