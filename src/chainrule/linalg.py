@@ -6,6 +6,7 @@ are built from them and from the other operations, so their gradients come with 
 """
 import math
 
+from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.ops import index, shape
 from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own names
@@ -22,14 +23,14 @@ from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own na
     linalg_lstsq,
     matrix_exp,
     matrix_power,
-    pinv,
+    pinv as pinv_with_tolerances,
     qr,
     slogdet,
     solve,
     solve_ex,
     svd,
     svdvals,
-    tolerances,
+    type_name,
 )
 from chainrule.ops.factorizations import (  # noqa: F401  the namespace's own names
     householder_product,
@@ -44,10 +45,10 @@ from chainrule.ops.factorizations import (  # noqa: F401  the namespace's own na
 from chainrule.ops.linalg import cross as cross_along_dim
 from chainrule.ops.linalg import increasing_powers
 from chainrule.ops.matmul import matmul
-from chainrule.ops.reduce import amax, amin
+from chainrule.ops.reduce import amax, amin, require_floating
 from chainrule.ops.registry import with_out
 from chainrule.ops.reduce import norm as p_norm
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
     "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
@@ -56,15 +57,18 @@ __all__ = [
     "vander", "vecdot", "vector_norm",
 ]
 
+FLOATING_INPUT = "Expected a floating point or complex tensor as input"
+
 
 @with_out
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """(Σ |x|^ord)^(1/ord) over ``dim`` (every element when None); ord = inf is max |x|, -inf min |x|,
     0 the count of nonzero elements."""
+    require_floating(x, "linalg.vector_norm", FLOATING_INPUT)
     if dtype is not None:
-        x = x.to(dtype)
+        x = converted_without_narrowing(x, dtype, "linalg.vector_norm")
     if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: Expected a number for ord, but got the string {ord!r}; use linalg.matrix_norm")
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not str (got {ord!r}; use linalg.matrix_norm)")
     if ord < 0 or ord == math.inf:  # a minimum (or maximum) over nothing has no value
         if dim is None and x.array.size == 0:
             raise RuntimeError(
@@ -79,12 +83,26 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return p_norm(x, ord, dim, keepdim)
 
 
+def converted_without_narrowing(x, dtype, operation):
+    """x in the floating ``dtype`` given as ``dtype=``, which may widen x's dtype but not narrow it."""
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{operation}: dtype should be floating point or complex, but got {dtypes.scalar_type_name(dtype.dtype)}")
+    if dtypes.promote_types(x.dtype, dtype) != dtype:
+        raise RuntimeError(
+            f"{operation}: the dtype of the input ({type_name(x)}) should be convertible without narrowing to the "
+            f"specified dtype ({dtypes.scalar_type_name(dtype.dtype)})"
+        )
+    return x.to(dtype)
+
+
 @with_out
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The norm of each matrix in dims ``dim`` of A: 'fro' (√Σ a²), 'nuc' (Σ σ), 2 / -2 (largest /
     smallest singular value), 1 / -1 (largest / smallest column sum of |a|), inf / -inf (of row sums)."""
     if dtype is not None:
         A = A.to(dtype)
+    if isinstance(dim, int) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim if isinstance(dim, int) else ' '.join(map(str, dim))}")
     check_matrices(A, "linalg.matrix_norm", square=False)
     rows, columns = (each % A.array.ndim for each in dim)
     if ord == "fro":
@@ -130,12 +148,24 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 @with_out
 def cond(A, p=None):
-    """The condition number ‖A‖_p ‖A⁻¹‖_p; for p = None or 2, σ_max / σ_min (-2: σ_min / σ_max)."""
+    """The condition number ‖A‖_p ‖A⁻¹‖_p of each matrix of A (*, m, n) -> (*): for p = None or 2,
+    σ_max / σ_min (-2: σ_min / σ_max), any m and n; for the other norms ('fro', 'nuc', 1, -1, inf,
+    -inf) A must be square, and a singular matrix has condition number inf (no error)."""
     if p in (None, 2, -2):
+        check_matrices(A, "linalg.cond", square=False)
+        if not A.numel():
+            return A.sum((-2, -1))
         values = svdvals(A)
         biggest, smallest = values[..., 0], values[..., -1]  # descending
         return biggest / smallest if p != -2 else smallest / biggest
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}; use None, 'fro', 'nuc', 2, -2, 1, -1, inf or -inf")
+    check_matrices(A, f"linalg.cond(ord={p})")
+    if not A.numel():
+        return A.sum((-2, -1))
+    inverse, info = inv_ex(A)
+    condition = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return condition.masked_fill(tensor_from_array(info.array > 0), math.inf)
 
 
 @with_out
@@ -144,28 +174,70 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     if tol is not None:
         atol, rtol = tol, 0.0
     check_matrices(A, "linalg.matrix_rank", square=False)
-    atol, rtol = tolerances(A, atol, rtol)
+    atol, rtol = tolerance_arrays(A, atol, rtol)
     values = svdvals(A).array
     biggest = values[..., :1] if values.shape[-1] else xp.zeros(values.shape[:-1] + (1,), dtype=values.dtype)
     return tensor_from_array(xp.sum(values > xp.maximum(atol, rtol * biggest), axis=-1).astype(xp.int64))
 
 
+def tolerance_arrays(A, atol, rtol):
+    """The tolerances of pinv and matrix_rank for A (*, m, n), each given as None, a number or a
+    tensor broadcasting to the batch shape (*), as arrays (*, 1) that sit beside the singular values
+    (*, k). As PyTorch: atol = 0 and rtol = eps · max(m, n) by default, but rtol = 0 where atol > 0."""
+    def beside_singular_values(value):
+        return xp.asarray(value.array if isinstance(value, Tensor) else value, dtype=A.array.dtype)[..., None]
+
+    atol = beside_singular_values(0.0 if atol is None else atol)
+    if rtol is None:
+        return atol, xp.where(atol > 0, 0.0, xp.finfo(A.array.dtype).eps * max(A.shape[-2:])).astype(A.array.dtype)
+    return atol, beside_singular_values(rtol)
+
+
+#: LAPACK's least-squares drivers, by what they report: gels (QR, full rank assumed) the residuals
+#: only; gelsy (QR with column pivoting, PyTorch's default on the CPU) the rank only; gelsd and gelss
+#: (SVD) the rank, the singular values and, for full-rank tall matrices, the residuals.
+LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
 def lstsq(A, B, rcond=None, *, driver=None):
-    """The least-squares solution X = A⁺ B of A X ≈ B: A (*, m, n), B (*, m, k) -> X (*, n, k), and the
-    rank of A. As PyTorch's default driver 'gelsy', residuals and singular_values are empty."""
-    check_matrices(A, "linalg.lstsq", square=False)
+    """The least-squares solution X = A⁺ B of A X ≈ B: A (*, m, n), B (*, m, k) or (*, m) -> X
+    (*, n, k) or (*, n), the batch dimensions broadcast. Singular values of A below rcond · σ_max
+    count as zero (rcond = eps · max(m, n) by default; 'gels' ignores it).
+
+    As PyTorch, what else comes back depends on ``driver`` (see LSTSQ_DRIVERS): ``residuals``
+    ‖A X - B‖² of each column (*, k) when m > n, the driver is not 'gelsy' and every matrix has full
+    rank (for 'gels', always when m > n), else empty; ``rank`` (*) of each matrix of A, empty for
+    'gels'; ``singular_values`` (*, min(m, n)) of A, for 'gelsd' and 'gelss' only (without gradient),
+    else empty.
+    """
+    if driver is not None and not isinstance(driver, str):
+        raise TypeError(f"linalg_lstsq(): argument 'driver' must be str, not {type(driver).__name__}")
+    driver = "gelsy" if driver is None else driver
+    if driver not in LSTSQ_DRIVERS:
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of ({', '.join(LSTSQ_DRIVERS)}), but got {driver!r}")
+    check_matrices(A, "torch.linalg.lstsq", square=False)
     check_same_dtype(A, B, "torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype {A} and other's dtype {B}")
-    if B.array.ndim == A.array.ndim - 1:  # B (*, m): one right-hand side per matrix
-        return lstsq_of_vectors(A, B, rcond)
-    solution = matmul(pinv(A, rtol=rcond), B)
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError(
+            f"torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1 "
+            f"(got A of shape {list(A.shape)} and B of shape {list(B.shape)})"
+        )
+    vectors = B.ndim == A.ndim - 1  # B (*, m): one right-hand side per matrix
+    if vectors:
+        B = shape.unsqueeze(B, -1)
+    if A.shape[-2] != B.shape[-2]:
+        raise RuntimeError(
+            f"torch.linalg.lstsq: input.size(-2) should match other.size({-1 if vectors else -2}) "
+            f"(A has {A.shape[-2]} rows, B has {B.shape[-2]})"
+        )
+    rows, columns = A.shape[-2:]
+    solution = matmul(pinv(A, rtol=None if driver == "gels" else rcond), B)
     empty = tensor_from_array(xp.zeros((0,), dtype=A.array.dtype))
-    return linalg_lstsq(solution, empty, matrix_rank(A, rtol=rcond), empty)
-
-
-def lstsq_of_vectors(A, B, rcond):
-    """``lstsq`` of B (*, m) as the one column of a matrix: X (*, n)."""
-    solution, residuals, rank, singular_values = lstsq(A, shape.unsqueeze(B, -1), rcond)
-    return linalg_lstsq(shape.squeeze(solution, -1), residuals, rank, singular_values)
+    rank = tensor_from_array(xp.zeros((0,), dtype=xp.int64)) if driver == "gels" else matrix_rank(A, rtol=rcond)
+    full_rank = driver == "gels" or bool((rank.array == columns).all())
+    residuals = ((matmul(A, solution) - B) ** 2).sum(-2) if rows > columns and driver != "gelsy" and full_rank else empty
+    singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
+    return linalg_lstsq(shape.squeeze(solution, -1) if vectors else solution, residuals, rank, singular_values)
 
 
 @with_out
@@ -187,7 +259,8 @@ def multi_dot(tensors):
 
 @with_out
 def vecdot(x, y, *, dim=-1):
-    """Σ x · y over ``dim``, the two broadcast together."""
+    """Σ x · y over ``dim``, the two (floating) broadcast together."""
+    require_floating(x, "linalg.vecdot", FLOATING_INPUT)
     return (x * y).sum(dim)
 
 
@@ -196,10 +269,28 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left``) or X A = B for triangular A (*, n, n) (only its ``upper`` or lower
     triangle is read; with ``unitriangular`` its diagonal is taken as ones)."""
     check_matrices(A, "linalg.solve_triangular")
+    if B.ndim < 2:
+        raise RuntimeError(
+            f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions (got shape {list(B.shape)}); "
+            f"for a vector b, solve for b.unsqueeze(-1)"
+        )
     triangle = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
         triangle = triangle + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
     return solve(triangle, B, left=left)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
+    """The pseudo-inverse A⁺ (*, n, m) of A (*, m, n), through the SVD (which serves ``hermitian``
+    matrices too), singular values at most max(atol, rtol · σ_max) taken as zero; the tolerances as
+    in ``tolerance_arrays``. ``rcond``, PyTorch's older name for rtol, is taken too."""
+    if rcond is not None:
+        if rtol is not None:
+            raise RuntimeError("linalg.pinv: give the relative tolerance once, as rtol (rcond is its older name)")
+        rtol = rcond
+    check_matrices(A, "linalg.pinv", square=False)
+    atol, rtol = tolerance_arrays(A, atol, rtol)
+    return pinv_with_tolerances(A, atol=atol, rtol=rtol, hermitian=hermitian)
 
 
 def cross(input, other, *, dim=-1):

@@ -2,7 +2,7 @@
 
 Most are chainrule functions under a second name (``expit`` is ``sigmoid``, ``gammaln`` is
 ``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``); those PyTorch offers only
-here (entr, erfcx, ndtr, ndtri, log_ndtr, xlog1py, i0e, i1, i1e, zeta, gammainc, gammaincc, and,
+here (entr, erfcx, ndtr, ndtri, log_ndtr, xlog1py, i0e, i1, i1e, zeta, and,
 without gradients as in PyTorch, the orthogonal polynomials and the Bessel functions j0, j1, y0,
 y1, k0, k1, spherical j0) come from ``ops/special_extra.py``.
 
@@ -23,8 +23,6 @@ from chainrule.ops.special_extra import (  # noqa: F401
     chebyshev_polynomial_w,
     entr,
     erfcx,
-    gammainc,
-    gammaincc,
     hermite_polynomial_h,
     hermite_polynomial_he,
     i0e,
@@ -58,6 +56,8 @@ expit = functions.sigmoid
 logit = functions.logit
 gammaln = functions.lgamma
 digamma = psi = functions.digamma
+gammainc = functions.igamma
+gammaincc = functions.igammac
 polygamma = functions.polygamma
 multigammaln = functions.mvlgamma
 i0 = functions.i0

@@ -3,7 +3,7 @@
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import standard_gamma_samples
-from chainrule.functional import digamma, full_like, lgamma, where, xlogy
+from chainrule.functional import digamma, lgamma, ones_like, where, xlogy
 from chainrule.tensor import Size
 
 
@@ -29,10 +29,13 @@ class Beta(Distribution):
 
     @property
     def mode(self):
-        """(a - 1) / (a + b - 2) where a, b > 1; nan otherwise (no single interior mode)."""
+        """The Dirichlet mode's first coordinate, as PyTorch: (a - 1)₊ / ((a - 1)₊ + (b - 1)₊), which is
+        (a - 1) / (a + b - 2) where a, b > 1, 0 or 1 at the end with a pole (a < 1 or b < 1), 1 where
+        both are below 1, nan where a = b = 1 (uniform: no single mode)."""
         a, b = self.concentration1, self.concentration0
-        inner = (a - 1) / (a + b - 2)
-        return where((a > 1) & (b > 1), inner, full_like(inner, float("nan")))
+        excess_a, excess_b = (a - 1).clamp(min=0.0), (b - 1).clamp(min=0.0)
+        inner = excess_a / (excess_a + excess_b)
+        return where((a < 1) & (b < 1), ones_like(inner), inner)
 
     @property
     def variance(self):

@@ -11,6 +11,7 @@ its shape, the distribution and the constraint.
 from numbers import Number
 
 from chainrule.autograd import no_grad
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import broadcast_all
 from chainrule.functional import exp, sqrt
@@ -109,6 +110,11 @@ class Distribution:
         """Samples of shape sample_shape + batch_shape + event_shape, with no gradient."""
         with no_grad():
             return self.rsample(sample_shape)
+
+    def sample_n(self, n):
+        """``sample((n,))``, under its old name (with PyTorch's FutureWarning)."""
+        warn_at_caller("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning)
+        return self.sample(Size((n,)))
 
     def rsample(self, sample_shape=Size()):
         """Reparameterized samples: gradients flow from them back to the parameters."""

@@ -4,7 +4,9 @@ calls: ``torch.svd`` (the PCA of many tutorials), ``torch.qr``, ``torch.cholesky
 
 Each is the ``chainrule.linalg`` function with the old arguments and results (``torch.svd`` gives
 V where ``linalg.svd`` gives Vᵀ), so its gradient is that function's. Those PyTorch marks as
-deprecated warn once per process, as PyTorch does, naming the replacement.
+deprecated warn once per process, as PyTorch does, naming the replacement. Those PyTorch removed
+in 1.9 (``torch.solve``, ``lstsq``, ``eig``, ``symeig``, ``matrix_rank``) raise its RuntimeError
+saying what replaces them.
 """
 from chainrule import linalg
 from chainrule.backend import xp
@@ -91,3 +93,57 @@ def chain_matmul(*matrices):
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
     return matrices[0].clone() if len(matrices) == 1 else linalg.multi_dot(list(matrices))
+
+
+# ----------------------------------------------------------------------------- removed functions
+# PyTorch removed these in 1.9 but keeps the names, to raise a RuntimeError that says how to write
+# the call with torch.linalg; so does chainrule, with PyTorch's words.
+REMOVED = "This function was deprecated since version 1.9 and is now removed."
+
+
+def removed(name, advice, method=True):
+    """Make ``chainrule.NAME`` (and, with ``method``, ``Tensor.NAME``) a function that only raises
+    PyTorch's RuntimeError: that it was removed, and ``advice`` on what replaces it."""
+
+    def function(*args, **kwargs):
+        raise RuntimeError(REMOVED + advice)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"Removed from PyTorch in 1.9: raises the RuntimeError that names what replaces {name}."
+    public(function, method=method)
+
+
+removed(
+    "solve",
+    " `torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` has its arguments reversed and "
+    "does not return the LU factorization.\n\nTo get the LU factorization see `torch.lu`, which can be used with "
+    "`torch.lu_solve` or `torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced with:\nX = torch.linalg.solve(A, B)",
+)
+removed(
+    "lstsq",
+    " `torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has reversed arguments and does "
+    "not return the QR decomposition in the returned tuple (although it returns other information about the problem).\n\n"
+    "To get the QR decomposition consider using `torch.linalg.qr`.\n\nThe returned solution in `torch.lstsq` stored the "
+    "residuals of the solution in the last m - n columns of the returned value whenever m > n. In torch.linalg.lstsq, the "
+    "residuals are in the field 'residuals' of the returned named tuple.\n\nThe unpacking of the solution, as in\n"
+    "X, _ = torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with:\nX = torch.linalg.lstsq(A, B).solution",
+)
+removed(  # chainrule has no complex dtypes: for a symmetric matrix, linalg.eigvalsh / linalg.eigh serve
+    "eig",
+    " `torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than real tensors mimicking complex "
+    "tensors.\n\nL, _ = torch.eig(A) should be replaced with:\nL_complex = torch.linalg.eigvals(A)\n\nand\n\n"
+    "L, V = torch.eig(A, eigenvectors=True) should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)",
+)
+removed(
+    "symeig",
+    " The default behavior has changed from using the upper triangular portion of the matrix by default to using the "
+    "lower triangular portion.\n\nL, _ = torch.symeig(A, upper=upper) should be replaced with:\n"
+    "L = torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')\n\nand\n\nL, V = torch.symeig(A, eigenvectors=True) "
+    "should be replaced with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')",
+)
+removed(
+    "matrix_rank",
+    "\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter 'symmetric' was renamed in "
+    "`torch.linalg.matrix_rank()` to 'hermitian'.",
+    method=False,
+)

@@ -13,7 +13,9 @@ cases need more than that one line: a label only operand k has (summed away in t
 vector of ones, so that the gradient spreads over it; a label repeated in operand k (``"ii->"``, its
 diagonal) is read from the gradient once and put back on the diagonal by identity matrices.
 """
+import functools
 import math
+import operator
 import string
 import warnings
 
@@ -117,6 +119,9 @@ def _explicit_equation(equation, operands):
         own = operand.array.ndim - len(subscript.replace("...", ""))
         spelled.append(subscript.replace("...", broadcast_letters[ellipsis_dims - own :] if own else ""))
     if arrow:
+        for label in set(output.replace("...", "")):
+            if output.count(label) > 1:
+                raise RuntimeError(f"einsum(): output subscript {label} appears more than once in the output")
         output = output.replace("...", broadcast_letters)
     else:
         labels = "".join(spelled)
@@ -141,23 +146,69 @@ def _explicit_equation(equation, operands):
 
 
 # ----------------------------------------------------------------------------- public functions
+def _sublist_equation(arguments):
+    """``(equation, operands)`` of einsum's sublist form, einsum(a, [0, 1], b, [1, 2], [0, 2]): each
+    operand followed by its labels as integers in [0, 52) (0-25 are a-z, 26-51 A-Z) or ``...``,
+    the output's labels last (optional)."""
+    def letters(sublist):
+        spelled = ""
+        for label in sublist:
+            if label is Ellipsis:
+                spelled += "..."
+            elif not 0 <= operator.index(label) < len(string.ascii_letters):
+                raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+            else:
+                spelled += string.ascii_letters[label]
+        return spelled
+
+    pairs = len(arguments) // 2
+    operands = arguments[0 : 2 * pairs : 2]
+    equation = ",".join(letters(sublist) for sublist in arguments[1 : 2 * pairs : 2])
+    if len(arguments) % 2:
+        equation += "->" + letters(arguments[-1])
+    return equation, operands
+
+
 @public(method=False)
 def einsum(equation, *operands):
     """Einstein summation: the operands multiplied elementwise over their labelled dimensions, then
     summed over the labels not in the output. ``"ij,jk->ik"`` is a matrix product, ``"ii"`` a trace,
     ``"ii->i"`` a diagonal, ``"bij,bjk->bik"`` a batched product, ``"...ij->...ji"`` a transpose of
     the last two dimensions. Without ``->`` the output is the labels used once, alphabetically.
-    The operands may also come as one list. A size-1 dimension broadcasts against its label's size.
+    The operands may also come as one list, or in the sublist form: einsum(a, [0, 1], b, [1, 2],
+    [0, 2]) is einsum("ab,bc->ac", a, b). A size-1 dimension broadcasts against its label's size.
+    Mixed dtypes promote where nothing is summed, and are refused where something is (PyTorch's rule).
     """
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = tuple(operand if isinstance(operand, Tensor) else tensor_from_array(operand) for operand in operands)
     explicit, targets = _explicit_equation(equation, operands)
+    operands = _in_one_dtype(explicit, operands)
     operands = tuple(
         operand if tuple(operand.array.shape) == target else _broadcast_labels(operand, target, subscript)
         for operand, target, subscript in zip(operands, targets, explicit.split("->")[0].split(","))
     )
     return Einsum.apply(explicit, *operands)
+
+
+def _in_one_dtype(explicit, operands):
+    """The operands in one dtype. As PyTorch: where nothing is summed (an outer or elementwise
+    product) they promote as for a * b; a sum of products (a matrix product in PyTorch) refuses
+    mixed dtypes."""
+    first = operands[0].array.dtype
+    mixed = next((operand for operand in operands if operand.array.dtype != first), None)
+    if mixed is None:
+        return operands
+    inputs, output = explicit.split("->")
+    if set(inputs) - set(output + ","):
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(first)} but found {dtypes.scalar_type_name(mixed.array.dtype)}: "
+            f"einsum sums products only of operands of one dtype; convert them with .to()"
+        )
+    common = functools.reduce(dtypes.promote_types, (operand.dtype for operand in operands))
+    return tuple(operand.to(common) for operand in operands)
 
 
 def _broadcast_labels(operand, target, subscript):
@@ -186,6 +237,11 @@ def tensordot(a, b, dims=2):
         dims_a, dims_b = ([dim] if isinstance(dim, int) else list(dim) for dim in dims)
     if len(dims_a) != len(dims_b):
         raise RuntimeError(f"both dimension lists should have same length (got {len(dims_a)} and {len(dims_b)})")
+    if a.array.dtype != b.array.dtype:
+        raise RuntimeError(
+            f"both inputs should have same dtype (got {dtypes.dtype_name(a.array.dtype)} and "
+            f"{dtypes.dtype_name(b.array.dtype)}); convert one with .to()"
+        )
     dims_a = [dim % max(a.array.ndim, 1) for dim in dims_a]
     dims_b = [dim % max(b.array.ndim, 1) for dim in dims_b]
     for dim_a, dim_b in zip(dims_a, dims_b):
@@ -208,7 +264,7 @@ def tensordot(a, b, dims=2):
 def kron(a, b):
     """The Kronecker product: every element of a times the whole of b, as blocks.
     (m, n) and (p, q) -> (m·p, n·q): out[i·p + k, j·q + l] = a[i, j] b[k, l]. The fewer dimensions
-    are padded with leading 1s."""
+    are padded with leading 1s. The dtypes promote as in a product a * b."""
     ndim = max(a.array.ndim, b.array.ndim)
     a = shape.reshape(a, (1,) * (ndim - a.array.ndim) + tuple(a.array.shape))
     b = shape.reshape(b, (1,) * (ndim - b.array.ndim) + tuple(b.array.shape))

@@ -16,11 +16,11 @@ import math
 
 from chainrule import dtypes
 from chainrule.backend import xp
-from chainrule.ops.elementwise import add, mul
+from chainrule.ops.elementwise import add, mul, where
 from chainrule.ops.op import Op
 from chainrule.ops.operands import binary_operands
 from chainrule.ops.registry import install_method, public, reflected
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, tensor_from_array
 
 
 class Matmul(Op):
@@ -243,10 +243,13 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def _scaled_sum(input, product, beta, alpha):
-    """beta * input + alpha * product, input ignored (even its nan values) when beta = 0, as in PyTorch."""
+    """beta * input + alpha * product, input ignored (even its nan values) when beta = 0, as in PyTorch,
+    where it still gets a gradient: zeros."""
     if alpha != 1:
         product = product * alpha
     if beta == 0:
+        if isinstance(input, Tensor) and input.requires_grad:
+            return where(tensor_from_array(xp.zeros((), dtype=bool)), input, product)
         return product
     return add(input if beta == 1 else input * beta, product)
 
@@ -292,9 +295,13 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 @public(method=False)
 def linear(x, weight, bias=None):
     """x @ weight^T + bias: x (*, in_features), weight (out_features, in_features), bias
-    (out_features,) -> (*, out_features). One fused operation (the nn.Linear layer's)."""
+    (out_features,) -> (*, out_features). One fused operation (the nn.Linear layer's). A 1-D weight
+    (in_features,) without bias is one output unit: x @ weight, (*, in_features) -> (*)."""
     x, weight = _same_dtype_operands(x, weight, "linear")
-    _require_dims(weight, 2, "weight", "linear")
+    if weight.array.ndim != 2:
+        if weight.array.ndim == 1 and bias is None:  # one output unit given as a vector: x @ weight, as PyTorch
+            return matmul(x, weight)
+        _require_dims(weight, 2, "weight", "linear")
     input_shape, (out_features, in_features) = x.array.shape, weight.array.shape
     if not input_shape:
         raise RuntimeError("linear: the input must have at least 1 dimension (the last is in_features), got 0-d")

@@ -156,7 +156,7 @@ def lgamma_array(x):
 @in_float64
 def digamma_array(x):
     """ψ(x) = d/dx ln Γ(x): the asymptotic series after shifting x up to at least 10, and for x < 0
-    the reflection ψ(x) = ψ(1 - x) - π / tan πx. -inf at 0, nan at the negative integers."""
+    the reflection ψ(x) = ψ(1 - x) - π / tan πx. -inf at 0 (+inf at -0), nan at the negative integers."""
     with ignoring_float_errors():
         negative = x < 0
         z = xp.where(negative, 1 - x, x)
@@ -169,7 +169,7 @@ def digamma_array(x):
         nearest = x - xp.round(x)
         reflected = positive - math.pi / xp.tan(math.pi * nearest)
         result = xp.where(negative, xp.where(nearest == 0, xp.nan, reflected), positive)
-        return xp.where(x == 0, -xp.inf, result)
+        return xp.where(x == 0, xp.copysign(xp.inf, -x), result)  # -inf at +0, +inf at -0 (the limits from each side)
 
 
 @in_float64

@@ -11,8 +11,8 @@ them. With derivatives, as Ops computed in float64 on arrays:
   underflows there long before its logarithm does), ln1p(-Φ(-x)) for x > 0, ln Φ(x) between.
 - ndtri p = Φ⁻¹(p): √2 erfinv(2p - 1) as a first guess (or -√(-2 ln p) where 2p - 1 rounds to -1),
   then Newton steps on ln Φ(x) - ln p in the lower tail; Φ⁻¹(1 - q) = -Φ⁻¹(q) above ½.
-- zeta (Euler-Maclaurin) and gammainc / gammaincc (power series or continued fraction), which
-  PyTorch differentiates in their second argument only.
+- zeta (Euler-Maclaurin), which PyTorch differentiates in its second argument only (gammainc and
+  gammaincc are ``igamma`` and ``igammac`` of ``special.py``).
 
 Without derivatives, as in PyTorch: the orthogonal polynomials (three-term recurrences), and the
 Bessel functions J, Y, K of order 0 and 1 (see the notes above ``bessel_jy_array``).
@@ -129,52 +129,6 @@ def zeta_array(x, q):
         return xp.where((x < 1) | ((q < 0) & ~whole_pole & (x != xp.floor(x))), xp.nan, total)
 
 
-def gamma_prefactor(a, x):
-    """xᵃ e^(-x) / Γ(a), computed in logarithms."""
-    return xp.exp(a * xp.log(x) - x - lgamma_array(a))
-
-
-def regularized_gamma_arrays(a, x):
-    """(P(a, x), Q(a, x)) = the regularized lower and upper incomplete gamma functions,
-    P = γ(a, x)/Γ(a), Q = 1 - P: the power series of P where x < a + 1, else Lentz's continued
-    fraction of Q (Numerical Recipes 6.2), each converging quickly there."""
-    a, x = xp.broadcast_arrays(a.astype(xp.float64), x.astype(xp.float64))
-    with ignoring_float_errors():
-        by_series = x < a + 1
-        safe_a = xp.where(a > 0, a, 1.0)
-        prefactor = gamma_prefactor(safe_a, xp.where(x > 0, x, 1.0))
-        term = 1 / safe_a
-        series = term
-        for k in range(1, 2000):
-            term = term * x / (safe_a + k)
-            series = series + term
-            if not bool(xp.any(by_series & (xp.abs(term) > 1e-17 * xp.abs(series)))):
-                break
-        tiny = 1e-300
-        b = x + 1 - safe_a
-        c = xp.full_like(x, 1 / tiny)
-        d = 1 / xp.where(b == 0, tiny, b)
-        fraction = d
-        for i in range(1, 2000):
-            coefficient = -i * (i - safe_a)
-            b = b + 2
-            d = coefficient * d + b
-            d = 1 / xp.where(xp.abs(d) < tiny, tiny, d)
-            c = b + coefficient / c
-            c = xp.where(xp.abs(c) < tiny, tiny, c)
-            change = d * c
-            fraction = fraction * change
-            if not bool(xp.any(~by_series & xp.isfinite(x) & (xp.abs(change - 1) > 1e-16))):
-                break
-        lower = xp.where(by_series, series * prefactor, 1 - fraction * prefactor)
-        upper = xp.where(by_series, 1 - series * prefactor, fraction * prefactor)
-        # Edges, as PyTorch: x = 0 has no mass below it, x = inf all of it, a = 0 puts it all at 0.
-        lower = xp.where(x == 0, 0.0, xp.where(xp.isinf(x) | (a == 0), 1.0, lower))
-        upper = xp.where(x == 0, 1.0, xp.where(xp.isinf(x) | (a == 0), 0.0, upper))
-        invalid = (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x)
-        return xp.where(invalid, xp.nan, lower), xp.where(invalid, xp.nan, upper)
-
-
 def gamma_sample_slope_array(a, x):
     """dz/da at a sample z = x of Gamma(a, 1) held at the same quantile (implicit
     reparameterization): -(∂P/∂a)(a, x) / p(x; a). From P's series Σₙ Tₙ, Tₙ = x^(a+n) e^(-x) / Γ(a+n+1),
@@ -270,25 +224,28 @@ class Ndtri(SpecialOp):
 
 
 class Xlog1py(SpecialOp):
-    """0 where x = 0 (even where ln(1 + y) is not finite), as xlogy."""
+    """0 where x = 0 (even where ln(1 + y) is infinite or nan), but nan where y is nan, as in
+    PyTorch; so is the derivative in x, ln(1 + y), where x = 0 and y <= -1."""
 
     node_name = "SpecialXlog1PyBackward0"
     formula = "x · ln(1 + y)"
-    derivatives = ("ln(1 + y) (0 where x = 0)", "x / (1 + y)")
+    derivatives = ("ln(1 + y) (0 where x = 0 and y <= -1)", "x / (1 + y)")
 
     @staticmethod
     def forward(ctx, x, y):
         x, y = as_floating(x), as_floating(y)
         ctx.save_for_backward(x, y)
-        ctx.x_is_zero = x == 0
         with ignoring_float_errors():
-            return xp.where(ctx.x_is_zero, 0.0, x * xp.log1p(y)).astype(xp.result_type(x, y))
+            return xp.where((x == 0) & ~xp.isnan(y), 0.0, x * xp.log1p(y)).astype(xp.result_type(x, y))
 
     @staticmethod
     def backward(ctx, grad_output):
         x, y = ctx.saved_tensors
-        grad_x = ctx.xp.where(ctx.x_is_zero, 0.0, grad_output * ctx.xp.log1p(y)) if ctx.needs_input_grad[0] else None
-        grad_y = grad_output * x / (1 + y) if ctx.needs_input_grad[1] else None
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ctx.xp.where((x == 0) & (y <= -1), 0.0, grad_output * ctx.xp.log1p(y))
+        if ctx.needs_input_grad[1]:
+            grad_y = grad_output * x / (1 + y)
         return grad_x, grad_y
 
 
@@ -344,40 +301,9 @@ class Zeta(SpecialOp):
     @staticmethod
     def backward(ctx, grad_output):
         if ctx.needs_input_grad[0]:
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         x, q = ctx.saved_tensors
         return None, -grad_output * x * ctx.xp.zeta(x + 1, q)
-
-
-class Igamma(SpecialOp):
-    """P(a, x), differentiable in x only (PyTorch has no derivative in a either)."""
-
-    formula = "P(a, x) = γ(a, x) / Γ(a)"
-    derivatives = ("not implemented (as in PyTorch)", "x^(a-1) e^(-x) / Γ(a)")
-    upper = False
-
-    @classmethod
-    def forward(cls, ctx, a, x):
-        a, x = as_floating(a), as_floating(x)
-        ctx.save_for_backward(a, x)
-        return regularized_gamma_arrays(a, x)[cls.upper].astype(xp.result_type(a, x), copy=False)
-
-    @classmethod
-    def backward(cls, ctx, grad_output):
-        if ctx.needs_input_grad[0]:
-            raise RuntimeError(f"the derivative for '{cls.__name__.lower()}: input' is not implemented.")
-        a, x = ctx.saved_tensors
-        with ignoring_float_errors():
-            density = ctx.xp.exp((a - 1) * ctx.xp.log(x) - x - ctx.xp.lgamma(a))
-        return None, -grad_output * density if cls.upper else grad_output * density
-
-
-class Igammac(Igamma):
-    """Q(a, x) = 1 - P(a, x), computed directly (1 - P would lose its digits where P is near 1)."""
-
-    formula = "Q(a, x) = Γ(a, x) / Γ(a)"
-    derivatives = ("not implemented (as in PyTorch)", "-x^(a-1) e^(-x) / Γ(a)")
-    upper = True
 
 
 class StandardGamma(SpecialOp):
@@ -424,7 +350,7 @@ def ndtri(input):
 
 
 def xlog1py(input, other):
-    """input · ln(1 + other), and 0 where input = 0."""
+    """input · ln(1 + other), and 0 where input = 0 (unless other is nan)."""
     input, other = binary_operands(input, other)
     return Xlog1py.apply(input, other)
 
@@ -443,19 +369,6 @@ def zeta(input, other):
     """ζ(input, other), the Hurwitz zeta function Σₖ (other + k)^(-input) (ζ(x, 1) is Riemann's)."""
     input, other = binary_operands(input, other)
     return Zeta.apply(input, other)
-
-
-def gammainc(input, other):
-    """P(a, x) = γ(a, x) / Γ(a), a = input, x = other: the regularized lower incomplete gamma
-    function (the cdf at x of a Gamma(a, 1) distribution)."""
-    input, other = binary_operands(input, other)
-    return Igamma.apply(input, other)
-
-
-def gammaincc(input, other):
-    """Q(a, x) = 1 - P(a, x), the regularized upper incomplete gamma function."""
-    input, other = binary_operands(input, other)
-    return Igammac.apply(input, other)
 
 
 def standard_gamma(concentration, samples):
