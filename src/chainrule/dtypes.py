@@ -230,6 +230,16 @@ def scalar_result_dtype(tensor_dtype, scalar):
     return xp.result_type(tensor_dtype, scalar)
 
 
+def wrapped_integer(value, integer_dtype):
+    """The Python int ``value`` brought into the range of ``integer_dtype`` as a C cast does
+    (modulo 2^bits, read as two's complement for signed types), as PyTorch converts a number that
+    meets an integer tensor: ``uint8_tensor + -2`` adds 254, ``int8_tensor + 200`` adds -56."""
+    bits = 8 * xp.dtype(integer_dtype).itemsize
+    wrapped = value % (1 << bits)
+    if xp.dtype(integer_dtype).kind == "i" and wrapped >= 1 << (bits - 1):
+        wrapped -= 1 << bits
+    return wrapped
+
 
 def _expect_dtype(value, function, argument, position):
     if not isinstance(value, dtype):

@@ -10,7 +10,7 @@ from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
-from chainrule.ops.inplace import write_in_place
+from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.ops.operands import binary_operands
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import install_method, public
@@ -26,7 +26,7 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
     def function(a, b):
         a, b = binary_operands(a, b)
         if integers_only:
-            _require_integers(name, a, b)
+            _require_integers(name, xp.result_type(a.array, b.array))
         try:
             return computed_without_gradient(array_function, (a, b))
         except ValueError:
@@ -45,7 +45,7 @@ def _one_input(name, array_function, doc, integers_only=False, in_place=False):
 
     def function(x):
         if integers_only:
-            _require_integers(name, x)
+            _require_integers(name, x.array.dtype)
         return computed_without_gradient(array_function, (x,))
 
     function.__name__ = function.__qualname__ = name
@@ -56,27 +56,34 @@ def _one_input(name, array_function, doc, integers_only=False, in_place=False):
 def _register(function, in_place, aliases=()):
     """``public(function)``; with ``in_place``, ``Tensor.NAME_`` for every name too, which writes the
     result into the tensor as values of its own dtype (``x.gt_(0)`` leaves 1.0 and 0.0 in a float
+    tensor) where PyTorch's casting allows (``mask &= counts`` is refused: integers do not fit a bool
     tensor). The write is recorded as a copy, so a tensor in a graph keeps a node (its gradient
     through the comparison is 0) instead of losing it."""
     public(function, aliases=aliases)
     if in_place:
+        def written(tensor, *others):
+            result = function(tensor, *others)
+            check_castable(result, tensor)
+            return copy_from(tensor, result)
+
         def in_place_form(self, *args):
-            return write_in_place(self, lambda tensor, *others: copy_from(tensor, function(tensor, *others)), *args)
+            return write_in_place(self, written, *args)
 
         for name in (function.__name__, *aliases):
             install_method(name + "_", in_place_form)
     return function
 
 
-def _require_integers(operation, *tensors):
-    for x in tensors:
-        if x.array.dtype.kind not in ("iu" if operation in INTEGER_ONLY else "biu"):
-            advice = (
-                "convert with .long() first" if operation in INTEGER_ONLY
-                else f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
-            )
-            kinds = "integer" if operation in INTEGER_ONLY else "bool or integer"
-            raise NotImplementedError(f"{operation}: needs {kinds} tensors, got {x.array.dtype.name}; {advice}")
+def _require_integers(operation, dtype):
+    """PyTorch's NotImplementedError where ``operation`` computes in a ``dtype`` it has no version for
+    (the operands' common dtype: ``mask << 2`` shifts int64, ``mask << mask`` is refused)."""
+    if dtype.kind not in ("iu" if operation in INTEGER_ONLY else "biu"):
+        advice = (
+            "convert with .long() first" if operation in INTEGER_ONLY
+            else f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
+        )
+        kinds = "integer" if operation in INTEGER_ONLY else "bool or integer"
+        raise NotImplementedError(f"{operation}: needs {kinds} tensors, got {dtype.name}; {advice}")
 
 
 INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
@@ -232,7 +239,19 @@ install_method("__lt__", lt)
 install_method("__le__", le)
 install_method("__gt__", gt)
 install_method("__ge__", ge)
-install_method("__invert__", bitwise_not)
+
+
+def _inverted(self):
+    """``~tensor``: bitwise_not, refused for floating tensors with PyTorch's TypeError."""
+    if self.array.dtype.kind == "f":
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors; for a float mask use "
+            "logical_not(x) or x == 0"
+        )
+    return bitwise_not(self)
+
+
+install_method("__invert__", _inverted)
 install_method("__and__", bitwise_and)
 install_method("__or__", bitwise_or)
 install_method("__xor__", bitwise_xor)

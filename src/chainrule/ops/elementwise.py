@@ -7,10 +7,13 @@ their own shape by the engine, so no operation here deals with that.
 import math
 
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_once
 from chainrule.backend import as_array, ignoring_float_errors, meta_array, xp
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
-from chainrule.ops.operands import as_floating, as_tensor_like, binary_operands, broadcast_error, write_error
+from chainrule.ops.operands import (
+    as_floating, as_tensor_like, binary_operands, broadcast_error, floating_operands, write_error,
+)
 from chainrule.ops.registry import functions, install_method, public, reflected
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, tensor_from_array
@@ -1082,20 +1085,32 @@ def split_between(ctx, grad_output):
 
 
 def _true_divide(a, b):
-    """a / b, keeping a floating dtype (int / int gives the default float, as in PyTorch)."""
+    """a / b of floating arrays (``div`` converts integers first), division by zero giving inf or
+    nan without a warning, as in PyTorch."""
     with ignoring_float_errors():
-        result = a / b
-    if a.dtype.kind != "f" and b.dtype.kind != "f":
-        result = result.astype(dtypes.get_default_dtype())
-    return result
+        return a / b
 
 
 def _power(base, exponent):
+    if base.dtype.kind in "biu" and getattr(exponent, "dtype", xp.dtype(bool)).kind in "iu":
+        return _integer_power(base, exponent)
     with ignoring_float_errors():
         result = xp.power(base, exponent)
     if isinstance(exponent, float) and base.dtype.kind != "f":
         result = result.astype(dtypes.get_default_dtype())
     return result
+
+
+def _integer_power(base, exponent):
+    """base ** exponent for integer arrays, wrapping on overflow; a negative exponent gives PyTorch's
+    truncated reciprocal: 1 for a base of 1, (-1)^exponent for -1, and 0 for any other base."""
+    negative = exponent < 0
+    if not negative.any():
+        return xp.power(base, exponent)
+    result = xp.power(base, xp.where(negative, 0, exponent))
+    odd = (exponent & 1).astype(bool)
+    reciprocal = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, reciprocal, result).astype(result.dtype)
 
 
 def broadcasting(function, *operands):
@@ -1113,21 +1128,59 @@ def broadcasting(function, *operands):
 @public(inplace=True, out=True)
 def add(input, other, *, alpha=1):
     """input + alpha * other, broadcasting."""
-    input, other = binary_operands(input, other if alpha == 1 else other * alpha)
+    if alpha == 1 and alpha is not True:
+        input, other = binary_operands(input, other)
+    else:
+        input, other = _scaled_operands(input, other, alpha)
     return broadcasting(Add, input, other)
 
 
 @public(inplace=True, out=True, aliases=("subtract",))
 def sub(input, other, *, alpha=1):
-    """input - alpha * other, broadcasting."""
+    """input - alpha * other, broadcasting. PyTorch refuses bool operands (a tensor or a Python
+    bool): ``1 - mask`` is written ``~mask`` or ``logical_not(mask)``."""
+    if _is_bool(input) or _is_bool(other):
+        raise _bool_subtraction_error(_is_bool(input) and _is_bool(other))
     function = Rsub if isinstance(other, Tensor) and not isinstance(input, Tensor) else Sub
-    input, other = binary_operands(input, other if alpha == 1 else other * alpha)
-    if input.array.dtype == bool and other.array.dtype == bool:
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. If you are trying "
-            "to invert a mask, use the `~` or `logical_not()` operator instead."
-        )
+    if alpha == 1 and alpha is not True:
+        input, other = binary_operands(input, other)
+    else:
+        input, other = _scaled_operands(input, other, alpha)
     return broadcasting(function, input, other)
+
+
+def _scaled_operands(input, other, alpha):
+    """input and alpha · other for add and sub, in their common dtype: the product is taken after
+    promotion, as in PyTorch (int8 - 2 · uint8 is computed in int16, not wrapped in uint8). A float
+    alpha needs a floating result and a bool alpha a bool one, as PyTorch checks."""
+    input, other = binary_operands(input, other)
+    common = xp.result_type(input.array, other.array)
+    if isinstance(alpha, bool) and common.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and common.kind in "biu":
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number (convert the "
+            "tensors with .float() first, or give an integer alpha)."
+        )
+    return input, mul(other.to(common), bool(alpha) if common.kind == "b" else alpha)
+
+
+def _is_bool(operand):
+    """Whether an operand is a bool tensor or a Python bool."""
+    return operand.array.dtype.kind == "b" if isinstance(operand, Tensor) else isinstance(operand, bool)
+
+
+def _bool_subtraction_error(both):
+    """PyTorch's refusal of ``-`` with a bool operand, saying what to use instead."""
+    if both:
+        return RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
+            "operator instead."
+        )
+    return RuntimeError(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, "
+        "use the `~` or `logical_not()` operator instead."
+    )
 
 
 @public(inplace=True, out=True, aliases=("multiply",))
@@ -1143,24 +1196,35 @@ def div(input, other, *, rounding_mode=None):
 
     ``rounding_mode="trunc"`` rounds the quotient toward zero, ``"floor"`` down (as ``//``).
     """
+    if rounding_mode is None:
+        return broadcasting(Div, *floating_operands(input, other))
     if rounding_mode == "floor":
         return floor_divide(input, other)
-    quotient_of_tensors = binary_operands(input, other)
-    if rounding_mode == "trunc":
-        if all(tensor.array.dtype.kind in "iub" for tensor in quotient_of_tensors):
-            _refuse_integer_division_by_zero("div", quotient_of_tensors[1])
-            numerator, denominator = (tensor.array for tensor in quotient_of_tensors)
-            return tensor_from_array(xp.trunc(numerator / denominator).astype(xp.result_type(numerator, denominator)))
-        return trunc(broadcasting(Div, *quotient_of_tensors))
-    if rounding_mode is not None:
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-    return broadcasting(Div, *quotient_of_tensors)
+    if rounding_mode != "trunc":
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    input, other = binary_operands(input, other)
+    if input.array.dtype.kind in "iub" and other.array.dtype.kind in "iub":
+        _refuse_bool("div_trunc_cpu", input, other)
+        _refuse_integer_division_by_zero("div", input, other)
+        with ignoring_float_errors():  # the lowest integer divided by -1 wraps around, as in PyTorch
+            return tensor_from_array(_truncated_quotient(input.array, other.array))
+    return trunc(broadcasting(Div, input, other))
+
+
+def _truncated_quotient(numerator, denominator):
+    """The integer quotient rounded toward zero, exact for every int64 (a division in floats would
+    round large numerators): Python's floor division, plus one where the signs differ and it left a
+    remainder."""
+    floored = xp.floor_divide(numerator, denominator)
+    inexact = (floored * denominator != numerator) & ((numerator < 0) != (denominator < 0))
+    return floored + inexact.astype(floored.dtype)
 
 
 @public(inplace=True, out=True)
 def floor_divide(input, other):
     """floor(input / other) (no gradient: it is piecewise constant)."""
     input, other = binary_operands(input, other)
+    _refuse_bool("div_floor_cpu", input, other)
     _refuse_integer_division_by_zero("floor_divide", input, other)
     with ignoring_float_errors():
         return tensor_from_array(xp.floor_divide(input.array, other.array))
@@ -1171,23 +1235,29 @@ def remainder(input, other):
     """input mod other, with the sign of other."""
     function = _by_operand_kind(Remainder, other)
     input, other = binary_operands(input, other)
+    _refuse_bool("remainder_cpu", input, other)
     _refuse_integer_division_by_zero("remainder", input, other)
     return broadcasting(function, input, other)
 
 
 @public(inplace=True, out=True)
 def pow(input, exponent):
-    """input ** exponent, for a number or tensor exponent (and ``2 ** tensor``)."""
+    """input ** exponent, for a number or tensor exponent (and ``2 ** tensor``).
+
+    Integers to a negative power: a number exponent is refused, as in PyTorch; a tensor exponent
+    gives the reciprocal truncated to an integer (1 for a base of 1, ±1 for -1, else 0)."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if not isinstance(input, Tensor):
             input = tensor_from_array(as_array(input, dtypes.infer_dtype(input)))
-        if isinstance(exponent, int) and exponent < 0 and input.array.dtype.kind in "iu":
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if isinstance(exponent, int) and exponent < 0 and input.array.dtype.kind in "biu":
+            raise RuntimeError(
+                f"Integers to negative integer powers are not allowed ({input.array.dtype.name} tensor ** {exponent}); "
+                f"convert the base with .float() first"
+            )
         return Pow.apply(input, exponent)
     function = PowOfTensors if isinstance(input, Tensor) else PowOfNumber
     input, exponent = binary_operands(input, exponent)
-    if exponent.array.dtype.kind in "iu" and input.array.dtype.kind in "iu" and (exponent.array < 0).any():
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    _refuse_bool("pow", input, exponent)
     return function.apply(input, exponent)
 
 
@@ -1214,10 +1284,17 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return functions.nonzero(condition, as_tuple=True)
     condition = condition.array if isinstance(condition, Tensor) else as_array(condition)
+    if condition.dtype == xp.uint8:  # PyTorch still reads a uint8 mask (nonzero is true), with a warning
+        warn_once(
+            "where uint8 condition",
+            "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future "
+            "version of PyTorch. Use a boolean condition instead.",
+        )
+        condition = condition != 0
     if condition.dtype != bool:
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-            f"{dtypes.dtype_name(condition.dtype)}; compare first, e.g. where(x > 0, ...)"
+            f"{dtypes.scalar_type_name(condition.dtype)}; compare first, e.g. where(x > 0, ...)"
         )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = tensor_from_array(as_array(input, dtypes.infer_dtype(input)))
@@ -1237,6 +1314,7 @@ def neg(input):
 
 @public(inplace=True, out=True, aliases=("absolute",))
 def abs(input):
+    _refuse_bool("abs_cpu", input)
     return Abs.apply(input)
 
 
@@ -1298,8 +1376,7 @@ def acos(input):
 @public(inplace=True, aliases=("arctan2",), out=True)
 def atan2(input, other):
     """The angle of the point (other, input) in radians, in (-π, π]; broadcasting."""
-    input, other = binary_operands(input, other)
-    return broadcasting(Atan2, _floating(input), _floating(other))
+    return broadcasting(Atan2, *floating_operands(input, other))
 
 
 @public(inplace=True, out=True)
@@ -1360,27 +1437,36 @@ def logit(input, eps=None):
 
 @public(inplace=True, out=True)
 def floor(input):
+    """The largest whole number <= input (integers are returned as they are; bools are refused, as in PyTorch)."""
+    _refuse_bool("floor_vml_cpu", input)
     return Floor.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
 @public(inplace=True, out=True)
 def ceil(input):
+    """The smallest whole number >= input (integers as they are; bools refused)."""
+    _refuse_bool("ceil_vml_cpu", input)
     return Ceil.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
 @public(inplace=True, aliases=("fix",), out=True)
 def trunc(input):
+    """input rounded toward zero (integers as they are; bools refused)."""
+    _refuse_bool("trunc_vml_cpu", input)
     return Trunc.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
 @public(inplace=True, out=True)
 def round(input, *, decimals=0):
     """input rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch."""
+    _refuse_bool("round_vml_cpu", input)
     return Round.apply(input, decimals) if input.array.dtype.kind == "f" else input.clone()
 
 
 @public(inplace=True, out=True)
 def frac(input):
+    """input - trunc(input): the fractional part, for floating tensors only (as in PyTorch)."""
+    _require_floating("frac", input)
     return Frac.apply(input)
 
 
@@ -1389,6 +1475,7 @@ def fmod(input, other):
     """input - trunc(input / other) other: the remainder with the sign of input (``remainder`` takes other's sign)."""
     function = _by_operand_kind(Fmod, other)
     input, other = binary_operands(input, other)
+    _refuse_bool("fmod_cpu", input, other)
     _refuse_integer_division_by_zero("fmod", input, other)
     return broadcasting(function, input, other)
 
@@ -1403,8 +1490,7 @@ def hypot(input, other):
 @public(out=True)
 def logaddexp(input, other):
     """ln(e^input + e^other), computed without overflow; broadcasting."""
-    input, other = binary_operands(input, other)
-    return broadcasting(LogAddExp, _floating(input), _floating(other))
+    return broadcasting(LogAddExp, *floating_operands(input, other))
 
 
 @public(inplace=True, out=True)
@@ -1436,13 +1522,21 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 @public(inplace=True, out=True)
 def xlogy(input, other):
     """input · ln other, and 0 where input = 0 (the convention of entropy terms)."""
-    input, other = binary_operands(input, other)
-    return broadcasting(Xlogy, _floating(input), _floating(other))
+    return broadcasting(Xlogy, *floating_operands(input, other))
 
 
 @public(inplace=True, out=True)
 def sinc(input):
     return Sinc.apply(input)
+
+
+def _refuse_bool(kernel, *operands):
+    """PyTorch's refusal of an arithmetic operation on bools alone (``//``, ``%``, ``**`` of two
+    masks, ``abs`` or ``floor`` of one): it has no bool version of ``kernel``."""
+    for operand in operands:
+        if operand.array.dtype.kind != "b":
+            return
+    raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool': convert with .long() or .float() first")
 
 
 def _refuse_integer_division_by_zero(operation, *operands):
@@ -1481,15 +1575,15 @@ def reciprocal(input):
 @public(inplace=True, out=True)
 def clamp_min(input, min):
     """input limited from below: max(input, min) (a number or a tensor)."""
-    input, _ = binary_operands(input, min)
-    return Clamp.shown_as("ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1").apply(input, min, None)
+    function = Clamp.shown_as("ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1")
+    return function.apply(*_clamp_operands(input, min, None))
 
 
 @public(inplace=True, out=True)
 def clamp_max(input, max):
     """input limited from above: min(input, max) (a number or a tensor)."""
-    input, _ = binary_operands(input, max)
-    return Clamp.shown_as("ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1").apply(input, None, max)
+    function = Clamp.shown_as("ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1")
+    return function.apply(*_clamp_operands(input, None, max))
 
 
 @public(inplace=True, aliases=('clip',), out=True)
@@ -1498,12 +1592,35 @@ def clamp(input, min=None, max=None):
     a floating bound gives floats, as PyTorch promotes."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    for bound in (min, max):
-        if bound is not None:
-            input, _ = binary_operands(input, bound)
     # PyTorch's overloads: ClampBackward0 with a tensor bound, ClampBackward1 with numbers only
     numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
-    return (Clamp.shown_as("ClampBackward1") if numbers_only else Clamp).apply(input, min, max)
+    return (Clamp.shown_as("ClampBackward1") if numbers_only else Clamp).apply(*_clamp_operands(input, min, max))
+
+
+def _clamp_operands(input, low, high):
+    """input and its bounds (None, numbers or tensors) in the dtype PyTorch promotes all three to:
+    an integer input with a float bound gives floats, while a 0-d float64 bound leaves float32 data
+    float32 and a 0-d int8 bound of a uint8 input is read as uint8. A number bound of floating data
+    stays a number (NumPy keeps the array's dtype); on integers it becomes a constant of their dtype,
+    which wraps an out-of-range int as PyTorch does."""
+    for bound in (low, high):
+        if bound is not None:
+            input, promoted_bound = binary_operands(input, bound)
+            common = xp.result_type(input.array, promoted_bound.array)  # int8 with int16: NumPy's, as PyTorch's
+            if common != input.array.dtype:
+                input = input.to(common)
+    return input, _bound_like(low, input), _bound_like(high, input)
+
+
+def _bound_like(bound, input):
+    """A clamp bound in input's dtype (see ``_clamp_operands``)."""
+    if isinstance(bound, Tensor):
+        return bound.to(input.array.dtype)
+    if bound is None or input.array.dtype.kind == "f":
+        return bound
+    if input.array.dtype.kind == "b":  # a bool number bound of a bool tensor: PyTorch has no such kernel
+        raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool': convert with .long() first")
+    return as_tensor_like(bound, input)
 
 
 # ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
@@ -1536,8 +1653,7 @@ def rad2deg(input):
 @public(inplace=True, out=True)
 def copysign(input, other):
     """|input| with the sign of other (-0.0 counts as negative); broadcasting, integers give floats."""
-    input, other = binary_operands(input, other)
-    return broadcasting(Copysign, _floating(input), _floating(other))
+    return broadcasting(Copysign, *floating_operands(input, other))
 
 
 @public(out=True)
@@ -1593,7 +1709,7 @@ def logaddexp2(input, other):
     """log₂(2^input + 2^other), computed without overflow; broadcasting; floating point only."""
     input, other = binary_operands(input, other)
     _require_floating("logaddexp2", input, other)
-    return broadcasting(Logaddexp2, _floating(input), _floating(other))
+    return broadcasting(Logaddexp2, input, other)
 
 
 @public(inplace=True, out=True)
@@ -1742,7 +1858,7 @@ install_method("__rmod__", reflected(remainder))
 install_method("__pow__", pow)
 install_method("__rpow__", reflected(pow))
 install_method("__neg__", neg)
-install_method("__pos__", lambda self: self)
+install_method("__pos__", positive)
 install_method("__abs__", abs)
 for _operator, _method in [("__iadd__", "add_"), ("__isub__", "sub_"), ("__imul__", "mul_"), ("__itruediv__", "div_"),
                            ("__ifloordiv__", "floor_divide_"), ("__imod__", "remainder_"), ("__ipow__", "pow_")]:

@@ -141,8 +141,9 @@ def snapshot(tensor):
 
 def check_castable(result, target):
     """PyTorch's refusal to write a result into a tensor of a lower kind (float into int)."""
-    if not xp.can_cast(result.array.dtype, target.array.dtype, casting="same_kind"):
+    if not dtypes.can_cast(dtypes.of(result.array.dtype), dtypes.of(target.array.dtype)):
         raise RuntimeError(
-            f"result type {dtypes.dtype_name(result.array.dtype)} can't be cast to the desired "
-            f"output type {dtypes.dtype_name(target.array.dtype)}"
+            f"result type {dtypes.scalar_type_name(result.array.dtype)} can't be cast to the desired "
+            f"output type {dtypes.scalar_type_name(target.array.dtype)} (write into a tensor of the result's "
+            f"dtype, e.g. x = x.to({dtypes.dtype_name(result.array.dtype)}) first, or use the out-of-place form)"
         )

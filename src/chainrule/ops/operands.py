@@ -1,8 +1,9 @@
 """Turning the operands of an operation into tensors, with PyTorch's dtype rules.
 
 ``w * 4``, ``1 / x`` and ``x - numpy_array`` all work: a Python number becomes a constant of the
-tensor's dtype (so ``float32 * 4`` stays float32, as in PyTorch, and ``int64 * 0.5`` gives float32),
-and an integer operand meeting a floating one is converted to the floating dtype.
+tensor's dtype (so ``float32 * 4`` stays float32, as in PyTorch, and ``int64 * 0.5`` gives float32;
+an int outside an integer dtype's range wraps around, ``uint8 + -1`` adding 255), and an integer
+operand meeting a floating one is converted to the floating dtype.
 """
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient
@@ -44,7 +45,7 @@ def constant(value, dtype):
     if cached is None:
         if len(_CONSTANTS) > 4096:
             _CONSTANTS.clear()
-        array = read_only(as_array(value, dtype))
+        array = read_only(_number_array(value, dtype))
         cached = _CONSTANTS[key] = tensor_from_array(array)
     return cached
 
@@ -52,11 +53,24 @@ def constant(value, dtype):
 _CONSTANTS = {}
 
 
+def _number_array(value, dtype):
+    """The number ``value`` as a 0-d array of ``dtype``. An int outside an integer dtype's range
+    wraps around as PyTorch's conversion does (NumPy refuses it); one that does not fit in 64 bits
+    is refused by both (OverflowError)."""
+    try:
+        return as_array(value, dtype)
+    except OverflowError:
+        if isinstance(value, int) and -(2**63) <= value < 2**64 and xp.dtype(dtype).kind in "iu":
+            return as_array(dtypes.wrapped_integer(value, dtype), dtype)
+        raise
+
+
 def binary_operands(a, b):
-    """Both operands as tensors of a common kind (floating wins over integer, as in PyTorch)."""
+    """Both operands as tensors of a common kind (floating wins over integer, as in PyTorch). Two
+    numbers (``chainrule.add(2, 3)``) give the first as a 0-d tensor, as PyTorch wraps it."""
     if not isinstance(a, Tensor):
-        a = as_tensor_like(a, b)
-    elif not isinstance(b, Tensor):
+        a = as_tensor_like(a, b) if isinstance(b, Tensor) else tensor_from_array(as_array(a, dtypes.infer_dtype(a)))
+    if not isinstance(b, Tensor):
         b = as_tensor_like(b, a)
     a_dtype, b_dtype = a.array.dtype, b.array.dtype
     if a_dtype is b_dtype or a_dtype == b_dtype:
@@ -76,6 +90,32 @@ def binary_operands(a, b):
     return a, b
 
 
+def floating_operands(a, b):
+    """``binary_operands`` for an operation whose result is floating (true division, atan2): when
+    neither operand is floating, both become the default float dtype before they meet, as PyTorch
+    computes in the result's dtype. ``uint8_tensor / -2`` is then -124.5, where converting -2 to
+    uint8 first would divide by 254 (and a 0-d int8 tensor keeps its sign the same way)."""
+    if not (_is_floating(a) or _is_floating(b)):
+        a, b = _as_default_float(a), _as_default_float(b)
+    return binary_operands(a, b)
+
+
+def _is_floating(value):
+    """Whether an operand (tensor, array or number) is floating."""
+    if isinstance(value, Tensor):
+        return value.array.dtype.kind == "f"
+    return isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", None) == "f"
+
+
+def _as_default_float(value):
+    """A tensor, number, array or list as the default float dtype."""
+    if isinstance(value, Tensor):
+        return value.to(dtypes.get_default_dtype())
+    if isinstance(value, _NUMBERS):
+        return float(value)
+    return tensor_from_array(as_array(value, dtypes.get_default_dtype()))
+
+
 def result_type(tensor, other):
     """The dtype of an arithmetic operation on ``tensor`` and ``other`` (tensors or Python
     numbers), by PyTorch's rules: a tensor with dimensions decides within its category, a 0-d tensor
@@ -86,8 +126,6 @@ def result_type(tensor, other):
             raise TypeError(
                 f"result_type(): argument '{name}' (position {position}) must be Tensor or Number, not {type(value).__name__}"
             )
-    if not isinstance(tensor, Tensor) and not isinstance(other, Tensor):  # two numbers: the first as a 0-d tensor
-        tensor = tensor_from_array(as_array(tensor, dtypes.infer_dtype(tensor)))
     a, b = binary_operands(*[_dtype_stand_in(value) for value in (tensor, other)])
     return dtypes.of(xp.result_type(a.array, b.array))
 
