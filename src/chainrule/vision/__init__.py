@@ -1,0 +1,27 @@
+"""chainrule.vision: the part of torchvision that course code uses, on chainrule tensors.
+
+A lecture written for PyTorch runs with its import changed::
+
+    from chainrule.vision import datasets, transforms     # was: from torchvision import ...
+    from chainrule import vision as torchvision           # was: import torchvision
+
+- ``transforms``: Compose, ToTensor, Normalize, Resize, the crops, flips and pads, with
+  torchvision's arguments, defaults, output dtypes and errors; ``transforms.functional`` beneath them.
+- ``datasets``: MNIST, FashionMNIST, CIFAR10, CIFAR100 (torchvision's folder layout, mirrors and MD5
+  checks; CIFAR's pickles read by an unpickler that builds plain data only), ImageFolder,
+  DatasetFolder and FakeData.
+- ``utils``: make_grid and save_image.
+
+Pillow is optional (``pip install "chainrule[vision]"``): without it the datasets give uint8 arrays
+(H, W) or (H, W, C) instead of PIL images, which ``ToTensor`` and the crops, flips and pads take as
+well; what cannot work without Pillow says so.
+"""
+from chainrule.vision import datasets, transforms, utils
+
+
+def get_image_backend():
+    """The library images are loaded with: always "PIL" (torchvision's other, accimage, is not offered)."""
+    return "PIL"
+
+
+__all__ = ["datasets", "transforms", "utils", "get_image_backend"]
