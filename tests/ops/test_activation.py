@@ -335,7 +335,7 @@ def test_every_operation_declares_its_formula_and_one_derivative_per_input():
     from chainrule.ops.op import Op
 
     operations = [value for value in vars(activation).values() if isinstance(value, type) and issubclass(value, Op) and "forward" in vars(value)]
-    assert len(operations) == 21
+    assert len(operations) == 23
     for operation in operations:
         assert operation.formula, operation.__name__
         assert len(operation.derivatives) == len(operation.input_names()), operation.__name__

@@ -19,6 +19,7 @@ from chainrule.ops import activation, index
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
 from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
     celu,
+    celu_,
     elu_,
     glu,
     hardshrink,
@@ -35,6 +36,7 @@ from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyT
     rrelu,
     rrelu_,
     selu,
+    selu_,
     softmin,
     softshrink,
     softsign,
@@ -196,8 +198,8 @@ __all__ = [
     "pixel_unshuffle",
 ]
 __all__ += [  # issue 10: the rest of PyTorch's activations
-    "celu", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "leaky_relu_",
-    "logsigmoid", "mish", "prelu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "softmin", "softshrink",
+    "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "leaky_relu_",
+    "logsigmoid", "mish", "prelu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin", "softshrink",
     "softsign", "tanhshrink", "threshold", "threshold_",
 ]
 
@@ -216,13 +218,13 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x for x > 0, negative_slope * x otherwise."""
-    return _activate(activation.leaky_relu, input, inplace, negative_slope)
+    """x for x > 0, negative_slope * x otherwise (``inplace``: ``leaky_relu_``, whose node keeps the result)."""
+    return activation.leaky_relu_(input, negative_slope) if inplace else activation.leaky_relu(input, negative_slope)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """x for x > 0, alpha (e^x - 1) otherwise."""
-    return _activate(activation.elu, input, inplace, alpha)
+    """x for x > 0, alpha (e^x - 1) otherwise (``inplace``: ``elu_``, whose node keeps the result)."""
+    return activation.elu_(input, alpha) if inplace else activation.elu(input, alpha)
 
 
 def silu(input, inplace=False):

@@ -89,9 +89,7 @@ class ELU(Op):
         ctx.alpha, ctx.scale, ctx.input_scale, ctx.positive = alpha, scale, input_scale, x > 0
         ctx.negative = x < 0
         ctx.save_for_backward(x)
-        with ignoring_float_errors():  # scale x overflows to inf for the largest floats, as in PyTorch
-            negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
-            return xp.where(ctx.positive, scale * x, negative)
+        return elu_array(x, ctx.positive, alpha, scale, input_scale)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -108,6 +106,49 @@ class CELU(ELU):
     node_name = "CeluBackward0"
     formula = "max(0, x) + min(0, alpha (e^(x / alpha) - 1))"
     derivatives = ("1 where x > 0, else e^(x / alpha)", None, None, None)
+
+
+class ELUInPlace(ELU):
+    """``elu_`` (and ``selu_``): PyTorch's node of the in-place form keeps the result, not a copy of
+    x, and reads the slope from it: scale where out > 0, else input_scale (out + scale alpha),
+    which needs alpha ≥ 0 (backward refuses the others)."""
+
+    node_name = "EluBackward1"
+    derivatives = ("scale where out > 0, else input_scale (out + scale alpha)", None, None, None)
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
+        result = elu_array(x, x > 0, alpha, scale, input_scale)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if ctx.alpha < 0:
+            raise RuntimeError(
+                "In-place elu backward calculation is triggered with a negative slope which is not supported. "
+                "This is caused by calling in-place forward function with a negative slope, please call "
+                f"out-of-place version instead (alpha={ctx.alpha})."
+            )
+        (result,) = ctx.saved_tensors
+        negative = grad_output * ctx.input_scale * (result + ctx.scale * ctx.alpha)  # PyTorch's order of products
+        return ctx.xp.where(result > 0, grad_output * ctx.scale, negative), None, None, None
+
+
+class CELUInPlace(ELUInPlace):
+    """``celu_``: as ``elu_``, with CELU's input scale 1 / alpha."""
+
+    node_name = "CeluBackward1"
+    formula = CELU.formula
+    derivatives = ("1 where out > 0, else (out + alpha) / alpha", None, None, None)
+
+
+def elu_array(x, positive, alpha, scale, input_scale):
+    """The ELU family on an array: scale x where ``positive`` (x > 0), else scale alpha (e^(input_scale x) - 1)."""
+    with ignoring_float_errors():  # scale x overflows to inf for the largest floats, as in PyTorch
+        negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
+        return xp.where(positive, scale * x, negative)
 
 
 class GELU(Op):
@@ -343,34 +384,29 @@ def _cody_ratio(t, numerator, denominator):
 
 
 # ----------------------------------------------------------------------------- piecewise linear
-class PiecewiseLinear(Op):
-    """Activations made of straight pieces (relu, leaky_relu, hardtanh): forward keeps the slope of
-    the piece each element fell on in ``ctx.slope`` (a 0/1 mask, or the slopes themselves), and the
-    gradient is the arriving one times that slope.
-
-    The Nones stand for the number arguments (negative_slope, min_val, max_val); the engine drops
-    those beyond a subclass's own arguments.
-    """
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        if ctx.slope.dtype == bool:  # slopes of 1 and 0: select, so that inf * 0 gives 0, not nan
-            return selected(ctx.xp, ctx.slope, grad_output), None, None
-        return grad_output * ctx.slope, None, None
-
-
-class ReLU(PiecewiseLinear):
+# The activations made of straight pieces (relu, hardtanh...) find in backward the piece each
+# element fell on, from what forward saved: the input or the result, whichever PyTorch's node keeps
+# (leaky_relu keeps the slopes it found in forward, and saves that tensor only to check it). An in-place change to that tensor before backward then raises PyTorch's error ("... is at
+# version 1; expected version 0"), where a mask kept aside would give a gradient for values no
+# longer there. (An in-place form computes on a copy of its input, which stays unchanged.)
+class ReLU(Op):
     node_name = "ReluBackward0"
     formula = "max(x, 0)"
     derivatives = ("1 where x > 0, else 0",)
 
     @staticmethod
     def forward(ctx, x):
-        ctx.slope = x > 0
-        return xp.maximum(x, 0)
+        result = xp.maximum(x, 0)
+        ctx.save_for_backward(result)  # as PyTorch's ReluBackward0: out > 0 exactly where x > 0
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (result,) = ctx.saved_tensors
+        return selected(ctx.xp, result > 0, grad_output)  # a selection: inf · 0 gives 0, not nan
 
 
-class LeakyReLU(PiecewiseLinear):
+class LeakyReLU(Op):
     node_name = "LeakyReluBackward0"
     formula = "x where x > 0, else negative_slope · x"
     derivatives = ("1 where x > 0, else negative_slope", None)
@@ -378,58 +414,122 @@ class LeakyReLU(PiecewiseLinear):
     @staticmethod
     def forward(ctx, x, negative_slope):
         ctx.slope = xp.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+        ctx.save_for_backward(x)
         return x * ctx.slope
 
+    @staticmethod
+    def backward(ctx, grad_output):
+        # The slopes were found in forward (one pass over x less here); what PyTorch's node keeps is
+        # saved all the same, and reading it raises if it was changed in place since.
+        ctx.saved_tensors
+        return grad_output * ctx.slope, None
 
-class Hardtanh(PiecewiseLinear):
+
+class LeakyReLUInPlace(LeakyReLU):
+    """``leaky_relu_``: PyTorch's node of the in-place form keeps the result, not a copy of x, and
+    reads the sign of x from it, which a negative slope would flip: its backward refuses a
+    negative_slope < 0, and so does this one (whose slopes were kept from forward)."""
+
+    node_name = "LeakyReluBackward1"
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.negative_slope = negative_slope
+        result = LeakyReLU.forward(ctx, x, negative_slope)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        slopes = xp.asarray(ctx.negative_slope)  # a number, or rrelu's slopes drawn in training
+        if (slopes < 0).any():
+            shown = ctx.negative_slope if slopes.ndim == 0 else f"slopes from {slopes.min()}"
+            raise RuntimeError(
+                "In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. "
+                "This is caused by calling in-place forward function with a negative slope, please call out-of-place "
+                f"version instead (negative_slope={shown})."
+            )
+        return LeakyReLU.backward(ctx, grad_output)
+
+
+class Hardtanh(Op):
     formula = "min(max(x, min_val), max_val)"
     derivatives = ("1 where min_val < x < max_val, else 0", None, None)
 
     @staticmethod
     def forward(ctx, x, min_val, max_val):
-        ctx.slope = (x > min_val) & (x < max_val)
+        ctx.save_for_backward(x)
+        ctx.bounds = (min_val, max_val)
         return xp.clip(x, min_val, max_val).astype(x.dtype)  # integers stay integers, as in PyTorch
 
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        min_val, max_val = ctx.bounds
+        return selected(ctx.xp, (x > min_val) & (x < max_val), grad_output), None, None
 
-class Hardsigmoid(PiecewiseLinear):
+
+class Hardsigmoid(Op):
     formula = "min(max(x + 3, 0), 6) / 6"
     derivatives = ("1/6 where -3 < x < 3, else 0",)
 
     @staticmethod
     def forward(ctx, x):
-        ctx.slope = xp.where((x > -3) & (x < 3), 1 / 6, 0.0).astype(x.dtype)
+        ctx.save_for_backward(x)
         return xp.clip(x + 3, 0, 6) / 6
 
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return selected(ctx.xp, (x > -3) & (x < 3), grad_output * (1 / 6))
 
-class Threshold(PiecewiseLinear):
+
+class Threshold(Op):
     formula = "x where x > threshold, else value"
     derivatives = ("1 where x > threshold, else 0", None, None)
 
     @staticmethod
     def forward(ctx, x, threshold, value):
-        ctx.slope = x > threshold
-        return xp.where(ctx.slope, x, value).astype(x.dtype)
+        ctx.save_for_backward(x)
+        ctx.threshold = threshold
+        return xp.where(x > threshold, x, value).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return selected(ctx.xp, x > ctx.threshold, grad_output), None, None
 
 
-class Hardshrink(PiecewiseLinear):
-    formula = "x where |x| > lambd, else 0"
+class Shrink(Op):
+    """hardshrink and softshrink: both pass the gradient where |x| > lambd and stop it elsewhere."""
+
     derivatives = ("1 where |x| > lambd, else 0", None)
 
     @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return selected(ctx.xp, abs(x) > ctx.lambd, grad_output), None
+
+
+class Hardshrink(Shrink):
+    formula = "x where |x| > lambd, else 0"
+
+    @staticmethod
     def forward(ctx, x, lambd):
-        ctx.slope = xp.abs(x) > lambd
-        return xp.where(ctx.slope, x, 0)
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        return xp.where(xp.abs(x) > lambd, x, 0)
 
 
-class Softshrink(PiecewiseLinear):
+class Softshrink(Shrink):
     """x moved towards 0 by lambd, and 0 within lambd of 0: x - clip(x, -lambd, lambd)."""
 
     formula = "x - lambd where x > lambd, x + lambd where x < -lambd, else 0"
-    derivatives = ("1 where |x| > lambd, else 0", None)
 
     @staticmethod
     def forward(ctx, x, lambd):
-        ctx.slope = xp.abs(x) > lambd
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
         return x - xp.clip(x, -lambd, lambd)
 
 
@@ -441,6 +541,13 @@ class RReLU(LeakyReLU):
     node_name = "RreluWithNoiseBackward0"
     formula = "x where x > 0, else a x,  a ~ U(lower, upper) (training), (lower + upper) / 2 (evaluation)"
     derivatives = ("1 where x > 0, else a", None)
+
+
+class RReLUInPlace(LeakyReLUInPlace):
+    """``rrelu_``: as ``leaky_relu_``, the result kept and the slopes refused below 0."""
+
+    node_name = "RreluWithNoiseBackward1"
+    formula, derivatives = RReLU.formula, RReLU.derivatives
 
 
 class PReLU(Op):
@@ -561,16 +668,28 @@ def relu(x):
     return ReLU.apply(x)
 
 
-@public(inplace=True)
+@public
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
     return LeakyReLU.apply(x, negative_slope)
 
 
-@public(inplace=True)
+@public
+def leaky_relu_(x, negative_slope=0.01):
+    """leaky_relu written into x itself (its node keeps the result: negative_slope ≥ 0 only)."""
+    return applied(LeakyReLU, x, True, negative_slope)
+
+
+@public
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise."""
     return ELU.apply(x, alpha, 1.0, 1.0)
+
+
+@public
+def elu_(x, alpha=1.0):
+    """elu written into x itself (its node keeps the result: alpha ≥ 0 only)."""
+    return applied(ELU, x, True, alpha, 1.0, 1.0)
 
 
 @public
@@ -784,21 +903,41 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 
 # The in-place forms PyTorch offers as functions (F.relu_, torch.selu_): each writes into its input.
+def in_place_function(function):
+    """``function(input, ..., inplace=True)`` under the name PyTorch gives it, ``NAME_``."""
+
+    def in_place(input, *args, **kwargs):
+        return function(input, *args, inplace=True, **kwargs)
+
+    in_place.__name__ = function.__name__ + "_"
+    in_place.__doc__ = f"In-place form of ``{function.__name__}``: the result is written into ``input``."
+    return in_place
+
+
 relu_ = public(in_place_form(relu), method=False)
-elu_ = public(in_place_form(elu), method=False)
-leaky_relu_ = public(in_place_form(leaky_relu), method=False)
-hardtanh_ = public(in_place_form(hardtanh), method=False)
-threshold_ = public(in_place_form(threshold), method=False)
-selu_ = public(in_place_form(selu), method=False)
-celu_ = public(in_place_form(celu), method=False)
-rrelu_ = public(in_place_form(rrelu), method=False)
+hardtanh_ = public(in_place_function(hardtanh), method=False)
+threshold_ = public(in_place_function(threshold), method=False)
+selu_ = public(in_place_function(selu), method=False)
+celu_ = public(in_place_function(celu), method=False)
+rrelu_ = public(in_place_function(rrelu), method=False)
+
+#: The operations whose in-place form PyTorch records with a node of its own: one keeping the
+#: result instead of a copy of the input (LeakyReluBackward1, EluBackward1...), or only named apart.
+IN_PLACE_FORMS = {
+    LeakyReLU: LeakyReLUInPlace,
+    RReLU: RReLUInPlace,
+    ELU: ELUInPlace,
+    CELU: CELUInPlace,
+    Threshold: Threshold.shown_as("ThresholdBackward1"),
+}
 
 
 def applied(operation, input, inplace, *args):
     """``operation`` on ``input`` and the number arguments ``args``, written into ``input`` itself
-    when ``inplace`` (PyTorch's ``inplace=True``, which saves allocating the result)."""
+    when ``inplace`` (PyTorch's ``inplace=True``, which saves allocating the result), recorded as
+    PyTorch records the in-place form."""
     if inplace:
-        return write_in_place(input, operation.apply, *args)
+        return write_in_place(input, IN_PLACE_FORMS.get(operation, operation).apply, *args)
     return operation.apply(input, *args)
 
 

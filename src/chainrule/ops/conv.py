@@ -297,6 +297,10 @@ def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilat
     product per group, summed over chunks of samples. (Computed as the transpose of the weight
     gradient: BLAS is several times slower on the other orientation of this long, thin product.)
     ``columns``: ``[(samples, columns), ...]`` when the forward pass already made them."""
+    # a transposed convolution's output_padding past its stride adds windows that no input
+    # element reached (the output there is only bias): they meet zeros in the output gradient
+    positions = tuple(map(output_size, input.shape[2:], kernel, stride, padding, dilation))
+    grad_output = padded(grad_output, (0,) * len(positions), tuple(p - n for p, n in zip(positions, grad_output.shape[2:])))
     if is_depthwise(input.shape[1], groups, stride):
         return depthwise_weight_gradient(input, grad_output, kernel, padding, dilation)
     out_channels = grad_output.shape[1]
@@ -371,6 +375,11 @@ class ConvolutionNode(WindowNode):
         columns = ctx.__dict__.get("input_columns")
         return array_functions if columns is None else ColumnsAtHand(ctx.columns_input, columns)
 
+    def tensor_input_positions(self):
+        """input, weight and bias, as PyTorch's ConvolutionBackward0 lists them in ``next_functions``:
+        an absent bias as ``(None, 0)`` too."""
+        return (0, 1, 2)
+
     def release(self):
         self.__dict__.pop("input_columns", None)  # a list of arrays: not among those released by default
         super().release()
@@ -395,7 +404,7 @@ class Convolution(WindowOp):
         needs_input, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
         ctx.save_for_backward(input if needs_weight else None, weight if needs_input else None)
         ctx.geometry = (stride, padding, dilation, transposed, groups)
-        ctx.kernel = weight.shape[2:]
+        ctx.kernel, ctx.input_size = weight.shape[2:], tuple(input.shape[2:])
         if transposed:
             ctx.input_padding = (0,) * len(stride)
             return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)
@@ -412,6 +421,10 @@ class Convolution(WindowOp):
         grad_input = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
             grad_input = ctx.xp.convolution(grad_output, weight, None, stride, padding, dilation, not transposed, ctx.input_padding, groups)
+            if tuple(grad_input.shape[2:]) != ctx.input_size:
+                # output_padding past the stride: the last windows of the transposed convolution's
+                # gradient start on output places that no input element reached
+                grad_input = grad_input[(slice(None), slice(None)) + tuple(slice(0, size) for size in ctx.input_size)]
         if ctx.needs_input_grad[1]:
             signal, response = (grad_output, input) if transposed else (input, grad_output)
             grad_weight = ctx.xp.convolution_weight_gradient(signal, response, ctx.kernel, stride, padding, dilation, groups)
