@@ -123,6 +123,17 @@ SAME_AS_PYTORCH = {
     "clamp with crossed bounds: high wins": lambda t, F: gradients(t, lambda lo, hi: t.clamp(t.tensor([1.0, 2.0, 3.0]), lo, hi), [2.0, 2.0, 2.0], [1.0, 1.0, 1.0]),
     "gradient of 0 ** e": lambda t, F: gradients(t, lambda b, e: b**e, [0.0, 2.0], [2.0, 0.5]),
     "in place after a product with a constant": lambda t, F: in_place_after_product(t),
+    "exp of a float": lambda t, F: t.exp(2.0),
+    "sigmoid of a list": lambda t, F: t.sigmoid([1.0, 2.0]),
+    "expand -1 in a new dim": lambda t, F: t.ones(3, 1).expand(-1, 3, 4),
+    "expand -1 in an old dim": lambda t, F: t.ones(3, 1).expand(2, -1, 4),
+    "searchsorted int32 sorter": lambda t, F: t.searchsorted(t.tensor([3.0, 1.0, 2.0]), t.tensor([2.0]), sorter=t.tensor([1, 2, 0], dtype=t.int32)),
+    "searchsorted short sorter": lambda t, F: t.searchsorted(t.tensor([3.0, 1.0, 2.0]), t.tensor([2.0]), sorter=t.tensor([1, 2])),
+    "searchsorted sorter": lambda t, F: t.searchsorted(t.tensor([3.0, 1.0, 2.0]), t.tensor([2.0, 0.5]), sorter=t.tensor([1, 2, 0])),
+    "cholesky_solve vector": lambda t, F: t.cholesky_solve(t.ones(2), t.eye(2)),
+    "xlogy at x = 0": lambda t, F: t.xlogy(t.tensor([0.0, 0.0, 0.0, 1.0]), t.tensor([float("nan"), 2.0, -1.0, 0.0])),
+    "xlogy gradients": lambda t, F: gradients(t, t.xlogy, [0.0, 0.0, 0.0, 0.0, 2.0], [float("nan"), 2.0, -1.0, 0.0, 3.0]),
+    "view of leaf in place": lambda t, F: t.ones(2, 2, requires_grad=True)[0].mul_(2),
 }
 
 

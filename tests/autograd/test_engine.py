@@ -326,3 +326,14 @@ def test_a_recorded_backward_gives_the_plain_backwards_bits(name):
     for a, b in zip(plain, recorded):
         if a is not None:
             np.testing.assert_array_equal(a.numpy(), b.detach().numpy())
+
+
+@pytest.mark.parametrize("code", ["y = x.exp(); y.add_(1); y.sum().backward()", "z = x * 1; y = z * z; z.add_(1); y.sum().backward()"])
+def test_a_changed_saved_tensor_is_named_in_pytorchs_words(code):
+    def message(library):
+        with pytest.raises(RuntimeError) as error:
+            exec(code, {"x": library.ones(3, requires_grad=True)})  # noqa: S102
+        return str(error.value)
+
+    expected = message(torch).split(" instead")[0].replace("torch.", "chainrule.")
+    assert message(chainrule).startswith(expected)

@@ -138,3 +138,19 @@ def test_a_read_only_numpy_array_warns_on_from_numpy_and_refuses_in_place_writes
         with pytest.raises(RuntimeError, match="NumPy array that is not writable.*clone"):
             write()
     assert tensor.tolist() == [1.0, 1.0, 1.0] and (tensor.clone().add_(1)).tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("code", [
+    "y = x[0]; y.mul_(2)", "x.view(4)[1:].add_(1)", "x.T.zero_()", "y = x[0]\nwith L.no_grad(): y.mul_(2)",
+    "z = x * 1; z[0].mul_(2); z.sum().backward()", "x.detach()[0].mul_(2)", "x.data[0] = 3",
+])
+def test_in_place_on_a_view_of_a_leaf_is_refused_as_in_pytorch(code):
+    def outcome(library):
+        x = library.ones(2, 2, requires_grad=True)
+        try:
+            exec(code, {"L": library, "x": x})  # noqa: S102
+        except RuntimeError as error:
+            return str(error).split(".")[0]
+        return x.tolist(), None if x.grad is None else x.grad.tolist()
+
+    assert outcome(chainrule) == outcome(torch)

@@ -100,7 +100,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for position, tensor in enumerate(inputs):
         if not tensor._requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {position}) does not require grad")
+            raise RuntimeError(f"One of the differentiated Tensors does not require grad (input {position}: set requires_grad=True on it)")
     if retain_graph is None:
         retain_graph = create_graph
     if is_grads_batched:
@@ -126,8 +126,8 @@ def _grads(outputs, inputs, grads, retain_graph, create_graph, allow_unused):
         gradient = capture[key]
         if gradient is None and not allow_unused:
             raise RuntimeError(
-                f"One of the differentiated Tensors (input {position}) appears to not have been "
-                f"used in the graph. Set allow_unused=True if this is the desired behavior."
+                f"The differentiated Tensor at index {position} appears to not have been used in the graph. "
+                f"Set allow_unused=True if this is the desired behavior."
             )
         results.append(gradient)
     return tuple(results)

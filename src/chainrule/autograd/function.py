@@ -30,9 +30,11 @@ whose result is dropped, without waiting for Python's cycle collector.
 """
 import functools
 import inspect
+import re
 import traceback
 import weakref
 
+from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.backend import is_scalar, ndarray
 from chainrule.tensor import Tensor, tensor_from_array
@@ -387,20 +389,37 @@ class BackwardNode(FunctionCtx):
 
     def modified_error(self):
         """The error when a saved tensor was changed in place after forward saved it."""
-        changed = []
-        for index, value in enumerate(self._saved):
+        changed = []  # in PyTorch's words: [type [shape]], which is output k of its node, is at version v; expected w
+        for value in self._saved:
             if type(value) is SavedOutput and value.current_version() != value.version:
-                changed.append(f"saved output {index} (shape {tuple(value.array.shape)}, now at version {value.current_version()})")
+                changed.append(
+                    f"[{_tensor_type_name(value.array)} {list(value.array.shape)}], which is output {value.output_nr} of "
+                    f"{_operation_name(self)}, is at version {value.current_version()}; expected version {value.version} instead"
+                )
             elif isinstance(value, Tensor) and value._version_owner._version:
-                changed.append(f"saved tensor {index} (shape {tuple(value.shape)}, now at version {value._version_owner._version})")
+                maker = "" if value.grad_fn is None else f", which is output {value._output_nr} of {_operation_name(value.grad_fn)},"
+                changed.append(
+                    f"[{_tensor_type_name(value.array)} {list(value.shape)}]{maker} is at version "
+                    f"{value._version_owner._version}; expected version 0 instead"
+                )
         return RuntimeError(
             f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {self.name()} saved tensors that changed since: {', '.join(changed)}. "
-            f"Compute the in-place operation on a copy (.clone()), or do it after backward()."
+            f"inplace operation: {'; '.join(dict.fromkeys(changed))}. {self.name()} saved it for backward: compute the in-place "
+            f"operation on a copy (.clone()), or do it after backward()."
         )
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+def _operation_name(node):
+    """The operation that made a node's outputs, as PyTorch's messages name it: Exp for ExpBackward0."""
+    return re.sub(r"Backward\d*$", "", node.name())
+
+
+def _tensor_type_name(array):
+    """PyTorch's legacy type name of a tensor of ``array``'s dtype, as its messages give it: chainrule.FloatTensor."""
+    return f"chainrule.{dtypes.scalar_type_name(array.dtype)}Tensor"
 
 
 def _version_sum(saved):
@@ -534,7 +553,15 @@ class Function:
                 if isinstance(arg, Tensor) and arg._requires_grad:
                     return cls._apply_recorded(args)
         if cls.on_arrays:
-            raw_outputs = cls.forward(_UnrecordedContext(), *_arrays_of(args))
+            try:
+                raw_outputs = cls.forward(_UnrecordedContext(), *_arrays_of(args))
+            except AttributeError as error:  # torch.exp(2.0): a number where the tensor goes
+                if args and isinstance(args[0], (Tensor, ndarray)):
+                    raise
+                raise TypeError(
+                    f"{cls.__name__.lower()}(): argument 'input' (position 1) must be Tensor, not "
+                    f"{type(args[0]).__name__ if args else 'nothing'}; make one with chainrule.tensor({args[0] if args else ''!r})"
+                ) from error
             custom = None
         else:
             custom = _UnrecordedContext()

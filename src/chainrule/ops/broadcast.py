@@ -69,6 +69,12 @@ def expand(x, *sizes):
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
             f"number of dimensions in the tensor ({x.array.ndim})"
         )
+    leading_keep = next((axis for axis in range(lead) if sizes[axis] == -1), None)
+    if leading_keep is not None:  # there is no size to keep in a dimension the tensor lacks
+        raise RuntimeError(
+            f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension "
+            f"{leading_keep} (expand{tuple(sizes)} of shape {tuple(x.array.shape)}: give that dimension's size)"
+        )
     shape = tuple(x.array.shape[axis - lead] if size == -1 else size for axis, size in enumerate(sizes))
     return broadcast_to(x, shape)
 

@@ -188,6 +188,13 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     side = side or ("right" if right else "left")
     sequence, values = sorted_sequence.array, _values(input)
     order = None if sorter is None else _values(sorter)
+    if order is not None and order.dtype != xp.int64:
+        raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype {dtypes.scalar_type_name(order.dtype)}")
+    if order is not None and order.shape != sequence.shape:
+        raise RuntimeError(
+            f"torch.searchsorted(): boundary and sorter must have the same size, but got boundary tensor "
+            f"{list(sequence.shape)}and got sorter tensor {list(order.shape)}"
+        )
     if sequence.ndim <= 1:
         positions = xp.searchsorted(sequence, values, side=side, sorter=order)
     else:

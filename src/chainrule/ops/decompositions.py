@@ -720,6 +720,11 @@ def cholesky_solve(B, L, upper=False):
     """X with A X = B, where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor:
     B (*, n, k), L (*, n, n), of which only the triangle named by ``upper`` is read."""
     check_same_dtype(L, B, "Expected b and A to have the same dtype, but found b of type {B} and A of type {A} instead.")
+    if B.ndim < 2:
+        raise RuntimeError(
+            f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead (cholesky_solve: "
+            f"a vector of right-hand sides is a column, b.unsqueeze(-1))"
+        )
     factor = transposed(L.triu()) if upper else L.tril()
     return solve(matmul(factor, transposed(factor)), B)
 

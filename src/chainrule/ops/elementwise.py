@@ -797,22 +797,22 @@ class Addcdiv(Op):
 
 
 class Xlogy(Op):
-    """0 where x = 0 (even where ln y is not finite), as in PyTorch and SciPy."""
+    """0 where x = 0 (even where ln y is infinite), but nan where y is nan, as in PyTorch and
+    SciPy; so is the derivative in x, ln y, where x = 0 and y <= 0."""
 
     formula = "x · ln y"
-    derivatives = ("ln y (0 where x = 0)", "x / y")
+    derivatives = ("ln y (0 where x = 0 and y <= 0)", "x / y")
 
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        ctx.x_is_zero = x == 0
         with ignoring_float_errors():
-            return xp.where(ctx.x_is_zero, 0.0, x * xp.log(y)).astype(xp.result_type(x, y))
+            return xp.where((x == 0) & ~xp.isnan(y), 0.0, x * xp.log(y)).astype(xp.result_type(x, y))
 
     @staticmethod
     def backward(ctx, grad_output):
         x, y = ctx.saved_tensors
-        grad_x = ctx.xp.where(ctx.x_is_zero, 0.0, grad_output * ctx.xp.log(y)) if ctx.needs_input_grad[0] else None
+        grad_x = ctx.xp.where((x == 0) & (y <= 0), 0.0, grad_output * ctx.xp.log(y)) if ctx.needs_input_grad[0] else None
         grad_y = grad_output * x / y if ctx.needs_input_grad[1] else None
         return grad_x, grad_y
 

@@ -28,6 +28,12 @@ def write_in_place(tensor, operation, *args, **kwargs):
             "the update in `with chainrule.no_grad():` or change `.data` instead."
         )
     if recording and tensor._is_view:
+        base = tensor._base
+        if base._requires_grad and base.grad_fn is None:  # y = w[0]; y.mul_(2): it would change the leaf w
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place operation. Wrap "
+                "the update in `with chainrule.no_grad():`, or change a copy (w[0].clone()) instead."
+            )
         return _write_through_view(tensor, operation, args, kwargs)
     if recording:
         result = operation(snapshot(tensor), *args, **kwargs)
