@@ -134,6 +134,9 @@ SAME_AS_PYTORCH = {
     "xlogy at x = 0": lambda t, F: t.xlogy(t.tensor([0.0, 0.0, 0.0, 1.0]), t.tensor([float("nan"), 2.0, -1.0, 0.0])),
     "xlogy gradients": lambda t, F: gradients(t, t.xlogy, [0.0, 0.0, 0.0, 0.0, 2.0], [float("nan"), 2.0, -1.0, 0.0, 3.0]),
     "view of leaf in place": lambda t, F: t.ones(2, 2, requires_grad=True)[0].mul_(2),
+    "softmax of ints": lambda t, F: t.softmax(t.ones(2, dtype=t.int64), 0),
+    "log_softmax of bools": lambda t, F: F.log_softmax(t.ones(2, dtype=t.bool), 0),
+    "softmax of ints to float": lambda t, F: t.softmax(t.ones(2, dtype=t.int64), 0, dtype=t.float32),
 }
 
 
@@ -237,3 +240,27 @@ def test_memory_formats_and_layouts_pickle_as_themselves():
         assert pickle.loads(pickle.dumps(value)) is value
     assert repr(chainrule.channels_last) == "chainrule.channels_last"
     assert chainrule.zeros_like(chainrule.ones(2), memory_format=chainrule.preserve_format).shape == (2,)
+
+
+PYTORCH_WORDS = {
+    "conv channels": lambda t: t.nn.Conv2d(3, 8, 3)(t.ones(1, 1, 28, 28)),
+    "unbatched conv channels": lambda t: t.nn.Conv2d(3, 8, 3)(t.ones(1, 28, 28)),
+    "grouped conv channels": lambda t: t.nn.Conv1d(4, 8, 3, groups=2)(t.ones(2, 3, 5)),
+    "transposed conv channels": lambda t: t.nn.ConvTranspose2d(3, 8, 3)(t.ones(2, 1, 5, 5)),
+    "expand a non-singleton dim": lambda t: t.ones(3).expand(2, 4),
+    "expand into more dims": lambda t: t.ones(2, 3).expand(4, 2, 5),
+    "linear shapes": lambda t: t.nn.Linear(3, 4)(t.ones(2, 2)),
+    "batch norm channels": lambda t: t.nn.BatchNorm1d(4)(t.ones(2, 3)),
+    "ragged data": lambda t: t.tensor([[1, 2], [3]]),
+}
+
+
+@pytest.mark.parametrize("name", list(PYTORCH_WORDS))
+def test_errors_beginners_meet_start_with_pytorchs_words(name):
+    """Learners search for PyTorch's message: ours starts with it, then says what to do."""
+    with pytest.raises(Exception) as theirs:
+        PYTORCH_WORDS[name](torch)
+    with pytest.raises(Exception) as ours:
+        PYTORCH_WORDS[name](chainrule)
+    assert type(ours.value) is type(theirs.value)
+    assert str(ours.value).startswith(str(theirs.value))

@@ -90,9 +90,12 @@ class _ConvNd(Module):
             )
         channels = input.shape[-self.spatial - 1]
         if channels != self.in_channels:
+            given = "transposed=1" if self.transposed else f"groups={self.groups}"
+            batched = list(input.shape) if input.ndim == self.spatial + 2 else [1, *input.shape]
             raise RuntimeError(
-                f"{self!r}: expected input with {self.in_channels} channels (dimension {input.ndim - self.spatial - 1}, "
-                f"in_channels) but got input of size {list(input.shape)}, with {channels} channels; the layout is {layout}"
+                f"Given {given}, weight of size {list(self.weight.shape)}, expected input{batched} to have "
+                f"{self.in_channels} channels, but got {channels} channels instead ({self!r}: channels are dimension "
+                f"{input.ndim - self.spatial - 1}, in_channels; the layout is {layout})"
             )
 
     def forward(self, input):

@@ -54,10 +54,10 @@ class Linear(Module):
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             rows = math.prod(input.shape[:-1])
-            multiplied = f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and {self.in_features}x{self.out_features}): " if input.ndim else ""
+            multiplied = f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and {self.in_features}x{self.out_features}) (" if input.ndim else ""
             raise RuntimeError(
-                f"Linear: {multiplied}expected input with last dimension {self.in_features} (in_features) but got "
-                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features"
+                f"{multiplied}Linear: expected input with last dimension {self.in_features} (in_features) but got "
+                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features{')' if input.ndim else ''}"
             )
         return F.linear(input, self.weight, self.bias)
 

@@ -9,7 +9,7 @@ import math
 import warnings
 
 from chainrule.backend import ignoring_float_errors, xp
-from chainrule.dtypes import dtype_name
+from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
 from chainrule.ops.elementwise import selected
@@ -749,7 +749,7 @@ def log_softmax(x, dim=None, dtype=None):
 def _softmax_operands(x, dim, dtype, operation):
     if dtype is not None:
         x = x.to(dtype)
-    require_floating(x, operation, "softmax needs a floating point tensor")
+    require_floating(x, operation, f"not implemented for '{scalar_type_name(x.array.dtype)}': softmax needs a floating point tensor", NotImplementedError)
     if dim is None:
         # PyTorch's deprecated implicit choice, kept so that old course code runs the same.
         warnings.warn(

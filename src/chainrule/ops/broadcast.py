@@ -25,14 +25,27 @@ class BroadcastTo(Op):
         try:
             return xp.broadcast_to(x, shape)
         except ValueError:
-            raise RuntimeError(
-                f"expand: the expanded size of the tensor must match the existing size at each "
-                f"non-singleton dimension: cannot expand shape {tuple(x.shape)} to {tuple(shape)}"
-            ) from None
+            raise _expand_error(x.shape, shape) from None
 
     @staticmethod
     def backward(ctx, grad_output):
         return sum_to_shape(grad_output, ctx.input_shape), None
+
+
+def _expand_error(shape, target):
+    """PyTorch's error for an expand that would change a dimension of size other than 1."""
+    lead = len(target) - len(shape)
+    axis = next((axis for axis in range(lead, len(target)) if shape[axis - lead] not in (1, target[axis])), None)
+    if axis is None:  # fewer target dimensions than the tensor has
+        return RuntimeError(
+            f"expand: the number of sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
+        )
+    return RuntimeError(
+        f"The expanded size of the tensor ({target[axis]}) must match the existing size ({shape[axis - lead]}) at "
+        f"non-singleton dimension {axis}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)} "
+        f"(expand can only repeat dimensions of size 1)"
+    )
 
 
 class SumTo(Op):

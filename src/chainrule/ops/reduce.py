@@ -490,9 +490,10 @@ def require_nonempty(x, axes, operation):
             )
 
 
-def require_floating(x, operation, message="Input dtype must be either a floating point or complex dtype"):
+def require_floating(x, operation, message="Input dtype must be either a floating point or complex dtype", error=RuntimeError):
+    """``error`` (the exception type PyTorch raises for ``operation``) unless ``x`` is floating."""
     if x.array.dtype.kind not in "fc":
-        raise RuntimeError(
+        raise error(
             f"{operation}: {message}. Got: {dtypes.dtype_name(x.array.dtype)}; convert the tensor "
             f"first, e.g. x.float()"
         )
