@@ -5,8 +5,10 @@ A lecture written for PyTorch runs with its import changed::
     from chainrule.vision import datasets, transforms     # was: from torchvision import ...
     from chainrule import vision as torchvision           # was: import torchvision
 
-- ``transforms``: Compose, ToTensor, Normalize, Resize, the crops, flips and pads, with
-  torchvision's arguments, defaults, output dtypes and errors; ``transforms.functional`` beneath them.
+- ``transforms``: Compose, ToTensor, Normalize, Resize, the crops, flips and pads, RandomRotation,
+  RandomAffine, RandomPerspective, ColorJitter, GaussianBlur, RandomErasing, with torchvision's
+  arguments, defaults, output dtypes and errors; ``transforms.functional`` beneath them, and
+  ``transforms.v2``'s common single-image classes.
 - ``datasets``: MNIST, FashionMNIST, CIFAR10, CIFAR100 (torchvision's folder layout, mirrors and MD5
   checks; CIFAR's pickles read by an unpickler that builds plain data only), ImageFolder,
   DatasetFolder and FakeData.

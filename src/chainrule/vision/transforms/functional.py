@@ -20,7 +20,9 @@ import chainrule
 import chainrule.nn.functional as nn_functional
 from chainrule.tensor import Tensor
 from chainrule.vision.pillow import is_pil_image, load_pillow
-from chainrule.vision.transforms import functional_pil
+from chainrule.vision.transforms import functional_color, functional_geometry, functional_pil
+from chainrule.vision.transforms.float_batch import as_float_batch, working_dtype
+from chainrule.vision.transforms.image_dtype import convert_image_dtype
 
 
 class InterpolationMode(enum.Enum):
@@ -53,6 +55,15 @@ def interpolation_mode_from_int(number):
     modes = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR, 3: InterpolationMode.BICUBIC,
              4: InterpolationMode.BOX, 5: InterpolationMode.HAMMING, 1: InterpolationMode.LANCZOS}
     return modes[number]
+
+
+def _interpolation_mode(interpolation):
+    """An InterpolationMode from itself or one of Pillow's filter numbers; TypeError otherwise."""
+    if isinstance(interpolation, int):
+        return interpolation_mode_from_int(interpolation)
+    if not isinstance(interpolation, InterpolationMode):
+        raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer constant")
+    return interpolation
 
 
 def _is_array_image(img):
@@ -173,42 +184,6 @@ def to_pil_image(pic, mode=None):
     return load_pillow("ToPILImage").fromarray(array, mode=mode)
 
 
-def _max_value(dtype):
-    """The value that means full intensity in ``dtype``: the largest integer, or 1 for floats."""
-    if dtype.is_floating_point or dtype == chainrule.bool:
-        return 1
-    return chainrule.iinfo(dtype).max
-
-
-def convert_image_dtype(image, dtype=chainrule.float32):
-    """A tensor image converted to ``dtype`` with its values rescaled: integers to floats divide by
-    the integer maximum (uint8 255 -> 1.0); floats to integers multiply by max + 1 - 0.001 and
-    truncate; integers to integers shift by the ratio of their ranges."""
-    if not isinstance(image, Tensor):
-        raise TypeError("Input img should be Tensor Image")
-    if image.dtype == dtype:
-        return image
-    if image.is_floating_point():
-        if dtype.is_floating_point:
-            return image.to(dtype)
-        if (image.dtype == chainrule.float32 and dtype in (chainrule.int32, chainrule.int64)) or (
-            image.dtype == chainrule.float64 and dtype == chainrule.int64
-        ):
-            raise RuntimeError(f"The cast from {image.dtype} to {dtype} cannot be performed safely.")
-        # max + 1 - eps maps equal slices of [0, 1] to each integer; only exactly 1.0 gives max
-        eps = 1e-3
-        return image.mul(float(_max_value(dtype)) + 1.0 - eps).to(dtype)
-    input_max = float(_max_value(image.dtype))
-    if dtype.is_floating_point:
-        return image.to(dtype) / input_max
-    output_max = float(_max_value(dtype))
-    if input_max > output_max:
-        factor = int((input_max + 1) // (output_max + 1))
-        return chainrule.div(image, factor, rounding_mode="floor").to(dtype)
-    factor = int((output_max + 1) // (input_max + 1))
-    return image.to(dtype) * factor
-
-
 def normalize(tensor, mean, std, inplace=False):
     """(x - mean) / std for each channel of a float tensor image (..., C, H, W)."""
     if not isinstance(tensor, Tensor):
@@ -261,19 +236,13 @@ def _tensor_resize(img, size, interpolation, antialias):
     if mode not in ("nearest", "nearest-exact", "bilinear", "bicubic"):
         raise ValueError(f"Interpolation mode '{mode}' is unsupported with Tensor input")
     antialias = bool(antialias) and mode in ("bilinear", "bicubic")
-    out_dtype = img.dtype
-    batch = img.reshape(-1, *(img.shape[-3:] if img.ndim >= 3 else (1, *img.shape)))
-    if out_dtype not in (chainrule.float32, chainrule.float64):
-        batch = batch.to(chainrule.float32)
+    computed_in = img.dtype if img.dtype in (chainrule.float32, chainrule.float64) else chainrule.float32
+    batch, restore = as_float_batch(img, computed_in)
     align_corners = False if mode in ("bilinear", "bicubic") else None
     batch = nn_functional.interpolate(batch, size=size, mode=mode, align_corners=align_corners, antialias=antialias)
-    if mode == "bicubic" and out_dtype == chainrule.uint8:
+    if mode == "bicubic" and img.dtype == chainrule.uint8:
         batch = batch.clamp(min=0, max=255)
-    if batch.dtype != out_dtype:
-        if not out_dtype.is_floating_point:
-            batch = chainrule.round(batch)
-        batch = batch.to(out_dtype)
-    return batch.reshape(*img.shape[:-2], *size)
+    return restore(batch)
 
 
 def _through_tensor(array, function):
@@ -286,10 +255,7 @@ def _through_tensor(array, function):
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """The image resized to ``size``: (h, w), or one number that the shorter side becomes, the
     aspect ratio kept. Tensors use ``interpolate`` (bilinear antialiased by default, as PIL does)."""
-    if isinstance(interpolation, int):
-        interpolation = interpolation_mode_from_int(interpolation)
-    elif not isinstance(interpolation, InterpolationMode):
-        raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer constant")
+    interpolation = _interpolation_mode(interpolation)
     if isinstance(size, (list, tuple)):
         if len(size) not in (1, 2):
             raise ValueError(f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element tuple/list")
@@ -470,12 +436,7 @@ def _tensor_grayscale(img, num_output_channels):
         raise TypeError(f"Input image tensor permitted channel values are [1, 3], but found {channels}")
     if num_output_channels not in (1, 3):
         raise ValueError("num_output_channels should be either 1 or 3")
-    if channels == 3:
-        red, green, blue = img.unbind(dim=-3)
-        # the ITU-R 601 luma weights, as TensorFlow and torchvision round them
-        gray = (0.2989 * red + 0.587 * green + 0.114 * blue).to(img.dtype).unsqueeze(dim=-3)
-    else:
-        gray = img.clone()
+    gray = functional_color.grayscale(img)
     if num_output_channels == 3:
         return gray.expand(img.shape)
     return gray
@@ -501,8 +462,210 @@ def to_grayscale(img, num_output_channels=1):
     raise TypeError("Input should be PIL Image")
 
 
+def _centred(center, img):
+    """``center`` (pixel coordinates from the top-left corner) measured from the image's centre, as
+    the tensor path's matrices are; the centre itself when None."""
+    if center is None:
+        return [0.0, 0.0]
+    _, height, width = get_dimensions(img)
+    return [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+
+
+def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
+    """The image turned ``angle`` degrees counter-clockwise about ``center`` (default: its centre),
+    the same size or, with ``expand``, large enough to hold all of it; ``fill`` (a number or one per
+    channel) where nothing was. Tensors: nearest or bilinear ``grid_sample``; PIL images: Pillow's
+    ``rotate``; arrays: the tensor path."""
+    interpolation = _interpolation_mode(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    if is_pil_image(img):
+        return functional_pil.rotate(img, angle, PIL_FILTERS[interpolation], expand, center, fill)
+    if isinstance(img, numpy.ndarray):
+        return _through_tensor(img, lambda tensor: rotate(tensor, angle, interpolation, expand, center, fill))
+    # the matrices turn clockwise for a positive angle; rotate turns counter-clockwise
+    matrix = functional_geometry.inverse_affine_matrix(_centred(center, img), -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    return functional_geometry.rotate(img, matrix, interpolation.value, expand, fill)
+
+
+def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None):
+    """The image turned ``angle`` degrees clockwise and scaled by ``scale`` about ``center`` (default:
+    its centre), sheared by ``shear`` degrees (one number: along x; (x, y)), then moved by
+    ``translate`` = (dx, dy) pixels; same size, ``fill`` where nothing was. Tensors: ``grid_sample``;
+    PIL images: Pillow's AFFINE ``transform``; arrays: the tensor path."""
+    interpolation = _interpolation_mode(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if not isinstance(translate, (list, tuple)):
+        raise TypeError("Argument translate should be a sequence")
+    if len(translate) != 2:
+        raise ValueError("Argument translate should be a sequence of length 2")
+    if scale <= 0.0:
+        raise ValueError("Argument scale should be positive")
+    if not isinstance(shear, (numbers.Number, list, tuple)):
+        raise TypeError("Shear should be either a single value or a sequence of two values")
+    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
+    if len(shear) == 1:
+        shear = [shear[0], shear[0]]
+    if len(shear) != 2:
+        raise ValueError(f"Shear should be a sequence containing two values. Got {shear}")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    angle, translate = float(angle), list(translate)
+    if is_pil_image(img):
+        _, height, width = get_dimensions(img)
+        # Pillow's coordinates: the corner-based centre, not the pixel-centre one (x + 0.5)
+        pil_center = [width * 0.5, height * 0.5] if center is None else center
+        matrix = functional_geometry.inverse_affine_matrix(pil_center, angle, translate, scale, shear)
+        return functional_pil.affine(img, matrix, PIL_FILTERS[interpolation], fill)
+    if isinstance(img, numpy.ndarray):
+        return _through_tensor(
+            img, lambda tensor: affine(tensor, angle, translate, scale, shear, interpolation, fill, center))
+    matrix = functional_geometry.inverse_affine_matrix(
+        _centred(center, img), angle, [1.0 * t for t in translate], scale, shear)
+    return functional_geometry.affine(img, matrix, interpolation.value, fill)
+
+
+def _perspective_coefficients(startpoints, endpoints):
+    """The 8 coefficients of the perspective map that takes each of ``endpoints`` to the matching
+    one of ``startpoints`` (Pillow's inverse map): the 8 x 8 linear system solved by least squares
+    in float64, then rounded to float32."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(
+            f"Please provide exactly four corners, got {len(startpoints)} startpoints and {len(endpoints)} endpoints."
+        )
+    rows = []
+    for (end_x, end_y), (start_x, start_y) in zip(endpoints, startpoints):
+        rows.append([end_x, end_y, 1, 0, 0, 0, -start_x * end_x, -start_x * end_y])
+        rows.append([0, 0, 0, end_x, end_y, 1, -start_y * end_x, -start_y * end_y])
+    system = chainrule.tensor(rows, dtype=chainrule.float64)
+    targets = chainrule.tensor(startpoints, dtype=chainrule.float64).view(8)
+    solution = chainrule.linalg.lstsq(system, targets, driver="gels").solution
+    return solution.to(chainrule.float32).tolist()
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """The image warped so that its four ``startpoints`` ([x, y]: top-left, top-right,
+    bottom-right, bottom-left) land on ``endpoints``; ``fill`` where nothing was."""
+    coefficients = _perspective_coefficients(startpoints, endpoints)
+    interpolation = _interpolation_mode(interpolation)
+    if is_pil_image(img):
+        return functional_pil.perspective(img, coefficients, PIL_FILTERS[interpolation], fill)
+    if isinstance(img, numpy.ndarray):
+        return _through_tensor(img, lambda tensor: perspective(tensor, startpoints, endpoints, interpolation, fill))
+    return functional_geometry.perspective(img, coefficients, interpolation.value, fill)
+
+
+def _adjusted(img, factor, tensor_function, pil_function):
+    """One of the colour adjustments on any kind of image: Pillow's enhancer for PIL images, the
+    tensor path for tensors and arrays."""
+    if is_pil_image(img):
+        return pil_function(img, factor)
+    if isinstance(img, numpy.ndarray):
+        return _through_tensor(img, lambda tensor: tensor_function(tensor, factor))
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be PIL Image. Got {type(img)}")
+    return tensor_function(img, factor)
+
+
+def adjust_brightness(img, brightness_factor):
+    """The image blended with black by ``brightness_factor`` (0 black, 1 unchanged, 2 twice as
+    bright), clamped to the dtype's range."""
+    return _adjusted(img, brightness_factor, functional_color.adjust_brightness, functional_pil.adjust_brightness)
+
+
+def adjust_contrast(img, contrast_factor):
+    """The image blended with its mean gray level by ``contrast_factor`` (0 solid gray, 1 unchanged)."""
+    return _adjusted(img, contrast_factor, functional_color.adjust_contrast, functional_pil.adjust_contrast)
+
+
+def adjust_saturation(img, saturation_factor):
+    """The image blended with its grayscale version by ``saturation_factor`` (0 gray, 1 unchanged)."""
+    return _adjusted(img, saturation_factor, functional_color.adjust_saturation, functional_pil.adjust_saturation)
+
+
+def adjust_hue(img, hue_factor):
+    """The image's hue shifted by ``hue_factor`` turns of the colour circle, in [-0.5, 0.5]
+    (±0.5: complementary colours)."""
+    return _adjusted(img, hue_factor, functional_color.adjust_hue, functional_pil.adjust_hue)
+
+
+def _gaussian_kernel(size, sigma, dtype):
+    """(size,): exp(-x² / 2σ²) at x = -(size-1)/2 ... (size-1)/2, divided by its sum."""
+    half = (size - 1) * 0.5
+    positions = chainrule.linspace(-half, half, steps=size, dtype=dtype)
+    density = chainrule.exp(-0.5 * (positions / sigma).pow(2))
+    return density / density.sum()
+
+
+def _tensor_gaussian_blur(img, kernel_size, sigma):
+    """A tensor image convolved channel by channel (``conv2d`` with one group per channel) with the
+    outer product of the y and x kernels, after reflection padding that keeps its size."""
+    dtype = working_dtype(img)
+    kernel = _gaussian_kernel(kernel_size[1], sigma[1], dtype)[:, None] @ _gaussian_kernel(
+        kernel_size[0], sigma[0], dtype)[None, :]
+    batch, restore = as_float_batch(img, dtype)
+    channels = batch.shape[1]
+    kernel = kernel.expand(channels, 1, kernel.shape[0], kernel.shape[1])
+    half_x, half_y = kernel_size[0] // 2, kernel_size[1] // 2
+    batch = nn_functional.pad(batch, [half_x, half_x, half_y, half_y], mode="reflect")
+    return restore(nn_functional.conv2d(batch, kernel, groups=channels))
+
+
+def gaussian_blur(img, kernel_size, sigma=None):
+    """The image blurred by a Gaussian of ``kernel_size`` (odd; one number or (kx, ky)) and
+    standard deviation ``sigma`` (one number or (σx, σy); default 0.15·k + 0.35), its borders
+    reflected so that the size is kept. PIL images are blurred as a uint8 tensor and converted back."""
+    if not isinstance(kernel_size, (int, list, tuple)):
+        raise TypeError(f"kernel_size should be int or a sequence of integers. Got {type(kernel_size)}")
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    if len(kernel_size) != 2:
+        raise ValueError(f"If kernel_size is a sequence its length should be 2. Got {len(kernel_size)}")
+    for size in kernel_size:
+        if size % 2 == 0 or size < 0:
+            raise ValueError(f"kernel_size should have odd and positive integers. Got {kernel_size}")
+    if sigma is None:
+        sigma = [size * 0.15 + 0.35 for size in kernel_size]
+    if not isinstance(sigma, (int, float, list, tuple)):
+        raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
+    if isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    if isinstance(sigma, (list, tuple)) and len(sigma) == 1:
+        sigma = [sigma[0], sigma[0]]
+    if len(sigma) != 2:
+        raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigma)}")
+    for deviation in sigma:
+        if deviation <= 0.0:
+            raise ValueError(f"sigma should have positive values. Got {sigma}")
+    if is_pil_image(img):
+        blurred = _tensor_gaussian_blur(pil_to_tensor(img), kernel_size, sigma)
+        return to_pil_image(blurred, mode=img.mode)
+    if isinstance(img, numpy.ndarray):
+        return _through_tensor(img, lambda tensor: _tensor_gaussian_blur(tensor, kernel_size, sigma))
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+    _check_tensor_image(img)
+    return _tensor_gaussian_blur(img, kernel_size, sigma)
+
+
+def erase(img, i, j, h, w, v, inplace=False):
+    """The tensor image with its ``h`` x ``w`` region at row ``i``, column ``j`` set to ``v`` (a
+    value or a tensor that broadcasts to (..., C, h, w)); a copy unless ``inplace``."""
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be Tensor Image. Got {type(img)}")
+    _check_tensor_image(img)
+    if not inplace:
+        img = img.clone()
+    img[..., i: i + h, j: j + w] = v
+    return img
+
+
 __all__ = [
     "InterpolationMode", "get_dimensions", "get_image_size", "get_image_num_channels", "to_tensor", "pil_to_tensor",
     "to_pil_image", "to_pil_array", "convert_image_dtype", "normalize", "resize", "pad", "crop", "center_crop", "resized_crop",
-    "hflip", "vflip", "rgb_to_grayscale", "to_grayscale",
+    "hflip", "vflip", "rgb_to_grayscale", "to_grayscale", "rotate", "affine", "perspective", "adjust_brightness",
+    "adjust_contrast", "adjust_saturation", "adjust_hue", "gaussian_blur", "erase",
 ]
