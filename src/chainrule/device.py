@@ -51,6 +51,15 @@ class device(str):
     def __repr__(self):
         return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
 
+    def __enter__(self):
+        """``with torch.device("cpu"):`` makes the tensors and layers created inside go to this device,
+        as PyTorch's; chainrule has only the CPU, so entering checks that it is the one asked for."""
+        check_device(self)
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        return None  # an exception raised inside goes on
+
 
 _default_device = device("cpu")
 

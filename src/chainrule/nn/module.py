@@ -87,12 +87,13 @@ def register_module_full_backward_hook(hook):
 
 
 def _key_problems(missing, unexpected):
-    """The messages of a strict load for keys the module lacks, or the checkpoint does."""
+    """The messages of a strict load for keys the module lacks, or the checkpoint does: the missing
+    first, as PyTorch lists them."""
     problems = []
-    if unexpected:
-        problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ". ")
     if missing:
         problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in missing) + ". ")
+    if unexpected:
+        problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ". ")
     return problems
 
 

@@ -17,7 +17,7 @@ import math
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.ops.elementwise import add, mul, where
-from chainrule.ops.op import Op
+from chainrule.ops.op import Op, OpNode
 from chainrule.ops.operands import binary_operands
 from chainrule.ops.registry import install_method, public, reflected
 from chainrule.tensor import Tensor, tensor_from_array
@@ -81,6 +81,15 @@ def _kind_of_product(a_ndim, b_ndim, same_batch):
     return Bmm if a_ndim == b_ndim == 3 and same_batch else Matmul
 
 
+class LinearNode(OpNode):
+    """The fused linear's node. PyTorch computes linear as ``addmm(bias, x, weightᵀ)``, so its
+    ``next_functions`` list the bias first: (bias, x, weight), as the 60 Minute Blitz prints them."""
+
+    def tensor_input_positions(self):
+        positions = super().tensor_input_positions()  # x, weight, bias: those given as tensors
+        return positions[2:] + positions[:2]
+
+
 class Linear(Op):
     """The fully connected layer in one step: x (*, in_features), weight (out_features,
     in_features), bias (out_features,) -> out (*, out_features). The gradients of weight and bias
@@ -88,6 +97,7 @@ class Linear(Op):
     ``addmm`` and names the node so."""
 
     node_name = "AddmmBackward0"
+    _node_base = LinearNode
     formula = "x @ weightᵀ + bias"
     derivatives = ("grad @ weight", "gradᵀ @ x", "grad summed over examples")
 
