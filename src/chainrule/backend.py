@@ -297,13 +297,44 @@ def element_strides(array):
     return tuple(stride // array.itemsize for stride in array.strides)
 
 
+def memory_owner(array):
+    """The array whose memory ``array`` views (``array`` itself when it holds its own): followed
+    through NumPy's views, and through the object NumPy's ``as_strided`` leaves as a base (which
+    keeps the array it was given as its own ``base``)."""
+    owner = array
+    while True:
+        base = owner.base
+        if not isinstance(base, ndarray):
+            base = getattr(base, "base", None)  # as_strided's wrapper, or something that is no array
+            if not isinstance(base, ndarray):
+                return owner
+        owner = base
+
+
 def offset_in_memory(array):
     """How many elements into the memory it views ``array`` starts (PyTorch's ``storage_offset()``)."""
-    owner = array
-    while isinstance(owner.base, ndarray):
-        owner = owner.base
-    start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    start = array.__array_interface__["data"][0] - memory_owner(array).__array_interface__["data"][0]
     return start // array.itemsize
+
+
+def strided_view(array, shape, element_strides, offset=0):
+    """A view of the memory ``array`` views, in any layout (PyTorch's ``as_strided`` on arrays):
+    element (i_0, i_1, ...) of the ``shape``-shaped result lies ``offset + Σ_d i_d · element_strides[d]``
+    elements from ``array``'s first element (a negative offset or stride reaches memory before it).
+
+    Writable where ``array`` is, sharing its memory both ways. Made on the array that owns the
+    memory, which NumPy then keeps as the view's ``base`` (as for its own views, so a tensor made
+    from it is known as a view of ``array``'s tensor). The caller keeps every element inside that
+    memory; an empty view is placed no further than its end."""
+    owner = memory_owner(array)
+    itemsize = array.itemsize
+    start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0] + offset * itemsize
+    if 0 in shape:  # no element to place: NumPy refuses a start past the memory, which PyTorch allows here
+        start = min(start, owner.nbytes)
+    view = numpy.ndarray(shape, array.dtype, owner, start, tuple(stride * itemsize for stride in element_strides))
+    if not array.flags.writeable:  # a read-only view (an expand's) stays read-only, whatever its owner
+        view.flags.writeable = False
+    return view
 
 
 def combine_at(target, index, values, how):

@@ -67,7 +67,7 @@ from chainrule.ops.normalization import (
     UpdateRunning,
     apply_writing,
 )
-from chainrule.ops.padding import pad_by_reading
+from chainrule.ops.padding import constant_pad_nd, pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_max_pool1d,
@@ -903,24 +903,14 @@ def pad(input, pad, mode="constant", value=None):
         return pad_by_reading(input, pad, mode)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode '{mode}' is not available in chainrule; use constant, reflect, replicate or circular")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(
-            f"Padding length must be divisible by 2 and at most twice the number of dimensions "
-            f"({input.ndim}) of the input, got {len(pad)}"
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(
+            f"Padding length should be less than or equal to two times the input dimension but got padding "
+            f"length {len(pad)} and input of dimension {input.ndim}"
         )
-    shape = list(input.shape)
-    source, destination = [slice(None)] * input.ndim, [slice(None)] * input.ndim
-    for pair in range(len(pad) // 2):
-        axis = input.ndim - 1 - pair
-        before, after = pad[2 * pair], pad[2 * pair + 1]
-        size = shape[axis]
-        source[axis] = slice(max(-before, 0), size - max(-after, 0))
-        shape[axis] = size + before + after
-        destination[axis] = slice(max(before, 0), max(before, 0) + source[axis].stop - source[axis].start)
-        if shape[axis] < 0:
-            raise RuntimeError(f"pad: the padded size of dimension {axis} would be {shape[axis]} (input size {size})")
-    canvas = tensor_from_array(xp.full(shape, 0 if value is None else value, dtype=input.dtype))
-    return index.index_put(canvas, tuple(destination), input[tuple(source)])
+    return constant_pad_nd(input, pad, 0 if value is None else value)
 
 
 # ----------------------------------------------------------------------------- bilinear, pixel shuffle

@@ -29,6 +29,8 @@ import math
 
 from chainrule import dtypes
 from chainrule.backend import sliding_windows, xp
+from chainrule.caller_warnings import warn_once
+from chainrule.ops.padding import constant_pad_nd
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
 
@@ -510,16 +512,17 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
         raise RuntimeError(f"non-positive stride is not supported ({operation}: stride={stride})")
     dilation = per_dimension(dilation, spatial, "dilation", operation)
     kernel = tuple(weight.shape[2:])
-    trim = (0,) * spatial
+    odd_ones = (0,) * spatial
     if padding == "valid":
         padding = (0,) * spatial
     elif padding == "same":
         if any(step != 1 for step in stride):
             raise RuntimeError(f"padding='same' is not supported for strided convolutions ({operation}: stride={stride})")
-        # total padding d (k - 1): the odd one out goes after, as in PyTorch; pad it on both sides, trim it before
+        # total padding d (k - 1): half on each side, and the odd one out (an even kernel, odd
+        # dilation) after, padded beforehand, as PyTorch does
         totals = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
-        padding = tuple(-(-total // 2) for total in totals)
-        trim = tuple(total % 2 for total in totals)
+        padding = tuple(total // 2 for total in totals)
+        odd_ones = tuple(total % 2 for total in totals)
     elif isinstance(padding, str):
         raise RuntimeError(f"{operation}: Invalid padding string '{padding}', should be one of ('valid', 'same')")
     else:
@@ -527,6 +530,13 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
     unbatched = input.ndim == spatial + 1
     if unbatched:
         input = input.unsqueeze(0)
+    if any(odd_ones):
+        warn_once(
+            "padding='same' with an even kernel",
+            "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy of the "
+            "input be created",
+        )
+        input = constant_pad_nd(input, [amount for odd in reversed(odd_ones) for amount in (0, odd)])
     size = tuple(input.shape[2:])
     extent = tuple(s + 2 * p for s, p in zip(size, padding))
     reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
@@ -536,8 +546,6 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
             f"Kernel size: ({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size"
         )
     output = Convolution.apply(input, weight, bias, stride, padding, dilation, False, (0,) * spatial, groups)
-    if any(trim):
-        output = output[(slice(None), slice(None)) + tuple(slice(t, None) for t in trim)]
     return output.squeeze(0) if unbatched else output
 
 

@@ -12,6 +12,9 @@ None of these changes a value, so each backward is the inverse rearrangement of 
   back (flip again, roll by -shifts, turn by -k).
 - ``Triangle`` (``tril``, ``triu``) keeps one triangle and zeros the rest; so does its backward.
 
+- ``AsStrided`` (``as_strided``, and ``Unfold`` for ``Tensor.unfold``) reads x's memory in another
+  layout, a view; its backward adds the gradient up at each element's place in memory.
+
 ``view`` shares memory and, as in PyTorch, a view (``x.t()``) is viewed again only where its
 strides allow the new shape (``x.t().view(-1)`` raises; ``reshape`` copies then). ``contiguous`` copies a tensor whose
 elements are not in row-major order.
@@ -22,7 +25,7 @@ names and nothing else.
 """
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller, warn_once
-from chainrule.backend import element_strides, is_contiguous, offset_in_memory, viewable_as, xp
+from chainrule.backend import element_strides, is_contiguous, offset_in_memory, strided_view, viewable_as, xp
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
@@ -325,6 +328,138 @@ def stride(x, dim=None):
 
 
 install_method("stride", stride)
+
+
+def _row_major_strides(shape):
+    """The element strides of an array of ``shape`` laid out in row-major order."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+class AsStrided(Op):
+    """x's memory read in another layout, as a view (no copy). ``view`` = (shape, strides, offset)
+    places the output in x's array: out[i_0, i_1, ...] is the element ``offset + Σ_d i_d ·
+    strides[d]`` elements from x's first one. ``output`` and ``input`` place the output and x in
+    the memory as PyTorch counts it (x's storage, or x itself in row-major order), for backward.
+
+    The gradient goes back through that memory: each output element's gradient is added at its
+    place there (an element read twice, by overlapping windows, gets both), and x gets what lies
+    at its own elements' places (an element of the memory outside x gets none)."""
+
+    formula = "memory[offset + Σ_d i_d · strides[d]]"
+    derivatives = ("grad added at each output element's place in memory, read back at x's places", None, None, None)
+
+    @staticmethod
+    def forward(ctx, x, view, output, input):
+        ctx.output, ctx.input = output, input
+        return strided_view(x, *view)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        places = xp.arange(_memory_size(ctx.output, ctx.input), dtype=xp.int64)
+        written = strided_view(places, *ctx.output).reshape(-1)
+        memory = ctx.xp.bincount(written, weights=grad_output.reshape(-1), minlength=places.size)
+        return memory[strided_view(places, *ctx.input)], None, None, None
+
+
+class Unfold(AsStrided):
+    pass
+
+
+def _memory_size(*geometries):
+    """How many elements of memory hold every element of each (shape, strides, offset) placement."""
+    return max(
+        0 if 0 in shape else offset + 1 + sum((size - 1) * stride for size, stride in zip(shape, strides))
+        for shape, strides, offset in geometries
+    )
+
+
+def _memory_geometry(x):
+    """x's memory as PyTorch sees it (its storage): (x, or the row-major copy of x that stands for
+    it, the number of elements of that memory, x's (shape, strides, offset) in it). The memory of
+    x's base when x is a view of a row-major array; else x's own elements in row-major order, read
+    from x's array itself where it is laid out so."""
+    memory, offset = memory_of(x)
+    if memory is not x:
+        return x, memory.array.size, (x.array.shape, element_strides(x.array), offset)
+    place = (x.array.shape, _row_major_strides(x.array.shape), 0)
+    return (x if is_contiguous(x.array) else Contiguous.apply(x)), x.array.size, place
+
+
+@public
+def as_strided(x, size, stride, storage_offset=None):
+    """A view of x's memory in any layout: out[i_0, i_1, ...] is the element at
+    ``storage_offset + Σ_d i_d · stride[d]`` of x's memory (``x.as_strided((2, 2), (3, 1))`` of
+    ``arange(9)`` is ``[[0, 1], [3, 4]]``): windows over memory, as im2col code reads them. Writing
+    into it writes into x. The memory is x's storage as PyTorch has it (a view's base: see
+    ``memory_of``); ``storage_offset`` defaults to x's. The gradient adds back into every element
+    of x read, overlapping windows adding up (an element of the base outside x gets none).
+
+    A tensor whose NumPy array is not laid out as PyTorch's storage would be (not a view, and not
+    row-major: the result of some convolutions) is read from a row-major copy: the result does not
+    share x's memory then.
+    """
+    size, stride = tuple(int(side) for side in size), tuple(int(step) for step in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: size {list(size)}, stride {list(stride)}")
+    if any(step < 0 for step in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if any(side < 0 for side in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
+    source, available, place = _memory_geometry(x)
+    offset = place[2] if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset} (as_strided needs storage_offset >= 0)")
+    needed = _memory_size((size, stride, offset))
+    if needed > available:
+        itemsize = x.array.itemsize
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
+            f"{itemsize} requiring a storage size of {needed * itemsize} are out of bounds for storage "
+            f"of size {available * itemsize}"
+        )
+    return AsStrided.apply(source, (size, stride, offset - place[2]), (size, stride, offset), place)
+
+
+def _windows(shape, strides, dim, size, step):
+    """``unfold``'s layout of an array of ``shape`` and ``strides``: (shape, strides) with
+    dimension ``dim`` counting windows ``step`` apart and a new last dimension of ``size``."""
+    if not shape:  # a 0-d tensor unfolds as a vector of one element
+        return (size,), (1,)
+    count = (shape[dim] - size) // step + 1
+    return (
+        shape[:dim] + (count,) + shape[dim + 1 :] + (size,),
+        strides[:dim] + (strides[dim] * step,) + strides[dim + 1 :] + (strides[dim],),
+    )
+
+
+def unfold(x, dimension, size, step):
+    """``Tensor.unfold``: every slice of length ``size`` along ``dimension``, one each ``step``
+    elements, as a new last dimension, a view of x (no copy): (*, n, *) -> (*, (n - size) // step
+    + 1, *, size), out[..., i, ..., j] = x[..., i · step + j, ...].
+
+    ``x.unfold(0, 2, 2)`` of ``[0, 1, 2, 3, 4, 5]`` is ``[[0, 1], [2, 3], [4, 5]]``. Its strides
+    are x's, dimension's multiplied by ``step``, and dimension's own for the new one. The gradient
+    of overlapping windows adds up. A 0-d tensor unfolds as a vector of one element.
+    """
+    shape = x.array.shape
+    dim = check_dim(dimension, len(shape), "unfold")
+    length = shape[dim] if shape else 1
+    if size < 0:
+        raise RuntimeError(f"unfold: size is {size} but must be >= 0")
+    if size > length:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {dim} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    row_major = _row_major_strides(shape)
+    read = _windows(shape, element_strides(x.array), dim, size, step)
+    return Unfold.apply(x, read + (0,), _windows(shape, row_major, dim, size, step) + (0,), (shape, row_major, 0))
+
+
+install_method("unfold", unfold)
 
 
 @public
