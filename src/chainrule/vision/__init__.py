@@ -12,13 +12,16 @@ A lecture written for PyTorch runs with its import changed::
 - ``datasets``: MNIST, FashionMNIST, CIFAR10, CIFAR100 (torchvision's folder layout, mirrors and MD5
   checks; CIFAR's pickles read by an unpickler that builds plain data only), ImageFolder,
   DatasetFolder and FakeData.
+- ``models``: resnet18-152, vgg11-19 (and _bn), alexnet, mobilenet_v2 with torchvision's module
+  names and state-dict keys; ``weights=ResNet18_Weights.DEFAULT`` (or ``pretrained=True``) downloads
+  PyTorch's pretrained checkpoint through ``chainrule.hub`` into PyTorch's own cache and loads it.
 - ``utils``: make_grid and save_image.
 
 Pillow is optional (``pip install "chainrule[vision]"``): without it the datasets give uint8 arrays
 (H, W) or (H, W, C) instead of PIL images, which ``ToTensor`` and the crops, flips and pads take as
 well; what cannot work without Pillow says so.
 """
-from chainrule.vision import datasets, transforms, utils
+from chainrule.vision import datasets, models, transforms, utils
 
 
 def get_image_backend():
@@ -26,4 +29,4 @@ def get_image_backend():
     return "PIL"
 
 
-__all__ = ["datasets", "transforms", "utils", "get_image_backend"]
+__all__ = ["datasets", "models", "transforms", "utils", "get_image_backend"]
