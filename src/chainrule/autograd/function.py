@@ -51,7 +51,8 @@ class SavedOutput:
         self.array = output.array
         self.output_nr = output_nr
         self.tensor_ref = weakref.ref(output)
-        self.version = output._version_owner._version
+        base = output._base  # the version owner of a view, as in _version_sum
+        self.version = (output if base is None else base)._version
         self.written = False  # set by written_in_place: still known once the tensor is gone
 
     def current_version(self):
@@ -157,7 +158,7 @@ class BackwardNode(FunctionCtx):
     _saved = ()  # what save_for_backward kept: input tensors, SavedOutputs, arrays
     _saved_version_sum = 0
     _freed = False
-    _keeps_values = False  # whether forward kept values on ctx (release then looks for arrays among them)
+    _kept_arrays = ()  # the names of the arrays forward kept on ctx (a mask, indices), which release frees
     _output_hooks = None  # {output_nr: {handle id: hook}} from register_hook on non-leaf outputs
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
     _forward_trace = None  # where the node was created, kept under anomaly detection
@@ -199,11 +200,22 @@ class BackwardNode(FunctionCtx):
         through them)."""
         if self._freed:
             raise self.freed_error()
-        if _version_sum(self._saved) != self._saved_version_sum:
+        saved = self._saved
+        if _version_sum(saved) != self._saved_version_sum:
             raise self.modified_error()
         if self.function.on_arrays and not grad_mode._state.enabled:
-            return tuple([_array_of(value) for value in self._saved])
-        return tuple([self._tensor_of(value) for value in self._saved])
+            # Every node of a plain backward comes here: the common kinds (a tensor, a saved output,
+            # None, a mask) are unwrapped without a call, _array_of does the rest (a Tensor
+            # subclass, a value packed by saved_tensors_hooks).
+            arrays = []
+            for value in saved:
+                if type(value) is Tensor or type(value) is SavedOutput:
+                    value = value.array
+                elif value is not None and type(value) is not ndarray:
+                    value = _array_of(value)
+                arrays.append(value)
+            return tuple(arrays)
+        return tuple([self._tensor_of(value) for value in saved])
 
     def _tensor_of(self, value):
         array, output_nr = None, None
@@ -367,14 +379,12 @@ class BackwardNode(FunctionCtx):
         A loss kept after backward (``losses.append(loss)``) then holds no activation-sized
         arrays, as in PyTorch. A node that kept none of these can be run again.
         """
-        arrays = ()
-        if self._keeps_values:
-            kept = self.__dict__
-            arrays = [name for name, value in kept.items() if type(value) is ndarray]
-            for name in arrays:
-                del kept[name]
+        arrays = self._kept_arrays
+        for name in arrays:
+            self.__dict__.pop(name, None)
         if self._saved or arrays:
             self._saved = ()
+            self._kept_arrays = ()
             self._freed = True
 
     def freed_error(self):
@@ -426,11 +436,12 @@ def _version_sum(saved):
     """One number that grows whenever a saved tensor changes in place (versions only grow)."""
     total = 0
     for value in saved:
-        if type(value) is Tensor or isinstance(value, Tensor):
+        kind = type(value)
+        if kind is SavedOutput:
+            total += value.current_version()
+        elif kind is Tensor or (value is not None and isinstance(value, Tensor)):
             base = value._base
             total += (value if base is None else base)._version
-        elif type(value) is SavedOutput:
-            total += value.current_version()
     return total
 
 
@@ -580,17 +591,19 @@ class Function:
         mask = 0  # the inputs that require grad, as bits
         not_tensors = 0  # the arguments that are not tensors (numbers, dims, options), as bits
         from_later_outputs = False
+        arrays = []  # the arguments as an Op's forward gets them: each tensor's array, the rest as given
         for position, arg in enumerate(args):
+            node = None
             if isinstance(arg, Tensor):
+                arrays.append(arg.array)
                 if arg._requires_grad:
                     node, output_nr = gradient_edge(arg)
                     from_later_outputs = from_later_outputs or output_nr != 0
-                    next_nodes.append(node)
                     mask |= 1 << position
-                    continue
             else:
+                arrays.append(arg)
                 not_tensors |= 1 << position
-            next_nodes.append(None)
+            next_nodes.append(node)
         count = len(args)
         shared = _SHARED_RECORDS.get((mask, not_tensors, count))
         if shared is None:
@@ -599,7 +612,7 @@ class Function:
         grad_mode._state.enabled = False
         try:
             if cls.on_arrays:
-                raw_outputs = cls.forward(ctx, *[arg.array if type(arg) is Tensor or isinstance(arg, Tensor) else arg for arg in args])
+                raw_outputs = cls.forward(ctx, *arrays)
                 custom = None
             else:
                 raw_outputs = cls.forward(ctx, *args)
@@ -612,7 +625,9 @@ class Function:
             grad_mode._state.enabled = True
         kept = ctx.__dict__
         if len(kept) > (2 if "_saved" in kept else 1):  # values besides needs_input_grad and the saved ones
-            ctx._keeps_values = True
+            kept_arrays = [name for name, value in kept.items() if type(value) is ndarray]
+            if kept_arrays:
+                ctx._kept_arrays = kept_arrays
         ctx.next_nodes = tuple(next_nodes)
         if from_later_outputs:
             ctx.next_output_nrs = tuple(arg._output_nr if node is not None else 0 for arg, node in zip(args, next_nodes))
@@ -748,20 +763,27 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
     that holds this node); anything else (a mask, an array of indices) is kept as it is."""
     kept = []
     version_sum = 0
+    single_output = len(raw_outputs) == 1
     for value in ctx._saved:
-        if value is not None:
+        if value is None:
+            kept.append(None)
+            continue
+        if single_output:  # the common case, without a call to _position_among
+            position = 0 if value is raw_outputs[0] or value is outputs[0] else None
+        else:
             position = _position_among(value, raw_outputs, outputs)
-            if position is not None:
-                value = SavedOutput(outputs[position], position)
-                version_sum += value.version
-            else:
-                if type(value) is ndarray:
-                    for arg in args:
-                        if (type(arg) is Tensor or isinstance(arg, Tensor)) and arg.array is value:
-                            value = arg
-                            break
-                if type(value) is Tensor or isinstance(value, Tensor):
-                    version_sum += value._version_owner._version
+        if position is not None:
+            value = SavedOutput(outputs[position], position)
+            version_sum += value.version
+        else:
+            if type(value) is ndarray:
+                for arg in args:
+                    if (type(arg) is Tensor or isinstance(arg, Tensor)) and arg.array is value:
+                        value = arg
+                        break
+            if type(value) is Tensor or isinstance(value, Tensor):
+                base = value._base  # the version owner of a view, as in _version_sum
+                version_sum += (value if base is None else base)._version
         kept.append(value)
     ctx._saved = tuple(kept)
     ctx._saved_version_sum = version_sum
@@ -788,8 +810,6 @@ def _pack_saved(ctx, outputs):
 
 def _position_among(value, raw_outputs, outputs):
     """Which output ``value`` is (as the array forward returned or as the output tensor); None if none."""
-    if len(raw_outputs) == 1:  # the common case, without a loop
-        return 0 if value is raw_outputs[0] or value is outputs[0] else None
     for position, raw in enumerate(raw_outputs):
         if value is raw or value is outputs[position]:
             return position

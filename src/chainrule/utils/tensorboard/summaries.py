@@ -315,7 +315,8 @@ def graph(model, inputs):
             name = name_of(node)
             nodes.append(NodeDef(name=name, op="IO Node" if name.startswith("input/") else "Parameter", attr={"_output_shapes": shape}))
             continue
-        inputs_of = [next_node for next_node, _ in node.next_functions if next_node is not None]
+        edges = node.argument_edges if hasattr(node, "argument_edges") else node.next_functions  # in argument order, as the traced graph
+        inputs_of = [next_node for next_node, _ in edges if next_node is not None]
         operation = node.name().removesuffix("Backward0").removesuffix("Backward1")
         nodes.append(NodeDef(name=name_of(node), op=operation, input=[name_of(each) for each in inputs_of]))
         pending.extend(inputs_of)
