@@ -268,7 +268,7 @@ def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     return Parameter(data, requires_grad=requires_grad)
 
 
-def _bytes_from_text(text, encoding="latin1"):
+def bytes_from_text(text, encoding="latin1"):
     """``_codecs.encode``, as protocol-2 pickles write ``bytes``: only that use."""
     if not isinstance(text, str) or encoding != "latin1":
         raise pickle.UnpicklingError("_codecs.encode is allowed only to rebuild bytes from latin-1 text")
@@ -290,7 +290,7 @@ _ALLOWED = {
     ("builtins", "set"): set,
     ("builtins", "bytearray"): bytearray,
     ("builtins", "complex"): complex,
-    ("_codecs", "encode"): _bytes_from_text,
+    ("_codecs", "encode"): bytes_from_text,
     **{("torch", storage): _StorageType(storage) for storage in _STORAGE_DTYPES if storage != "UntypedStorage"},  # bfloat16 read as float32
     ("torch.storage", "UntypedStorage"): _StorageType("UntypedStorage"),
     **{("torch", name): dtype for name, dtype in DTYPES_BY_NAME.items()},

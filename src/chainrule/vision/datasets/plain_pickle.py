@@ -12,16 +12,10 @@ import pickle
 
 import numpy
 
+from chainrule.serialization.pytorch_file import bytes_from_text
+
 _REBUILD_ARRAY = numpy.zeros(0).__reduce__()[0]
 _REBUILD_SCALAR = numpy.float64(0).__reduce__()[0]
-
-
-def _latin1_bytes(text, encoding):
-    """How pickle protocol 2 writes bytes (``_codecs.encode(text, "latin1")``), for that encoding only."""
-    if encoding != "latin1":
-        raise pickle.UnpicklingError(f"refusing to encode with {encoding!r}: only latin1 bytes are plain data")
-    return text.encode("latin1")
-
 
 ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"): _REBUILD_ARRAY,
@@ -30,7 +24,7 @@ ALLOWED = {
     ("numpy._core.multiarray", "scalar"): _REBUILD_SCALAR,
     ("numpy", "ndarray"): numpy.ndarray,
     ("numpy", "dtype"): numpy.dtype,
-    ("_codecs", "encode"): _latin1_bytes,
+    ("_codecs", "encode"): bytes_from_text,  # how protocol 2 writes bytes: latin1 only
 }
 
 
