@@ -172,10 +172,6 @@ def test_public_names_are_the_views():
     assert x.tolist() == [10.0, 20.0, 2.0, 3.0, 4.0, 5.0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs autograd/function.py: _mark_view to compare memory owners (backend.memory_owner), not .base",
-)
 def test_view_of_an_array_numpy_made_with_as_strided():
     """A tensor whose array NumPy's as_strided made (as a loaded PyTorch file's can be) has a
     wrapper object as its array's base: the view is still known as one."""

@@ -36,7 +36,7 @@ import weakref
 
 from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
-from chainrule.backend import is_scalar, ndarray
+from chainrule.backend import is_scalar, memory_owner, ndarray
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry
 
@@ -952,10 +952,11 @@ def _check_dirty_returned(ctx, raw_outputs):
 
 def _mark_view(output, args):
     """If ``output``'s array views an input's memory (a slice, reshape, transpose...), make it share
-    that input's version counter: an in-place change through either is then noticed by both."""
-    owner = output.array.base
+    that input's version counter: an in-place change through either is then noticed by both. Views
+    are told by the memory they share, which also finds those of arrays NumPy's as_strided made."""
+    owner = memory_owner(output.array)
     for arg in args:
-        if isinstance(arg, Tensor) and (arg.array is owner or arg.array.base is owner):
+        if isinstance(arg, Tensor) and memory_owner(arg.array) is owner:
             output._base = arg._version_owner
             output._is_view = True
             return
