@@ -28,10 +28,7 @@ class FakeData(VisionDataset):
         target = chainrule.randint(0, self.num_classes, size=(1,), dtype=chainrule.long)[0]
         chainrule.set_rng_state(rng_state)
         img = image_or_array(*to_pil_array(img))
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
+        img, target = self._transformed(img, target)
         return img, target.item()
 
     def __len__(self):

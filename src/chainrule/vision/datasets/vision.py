@@ -54,6 +54,11 @@ class VisionDataset(Dataset):
     def __getitem__(self, index):
         raise NotImplementedError
 
+    def _transformed(self, input, target):
+        """The sample as ``__getitem__`` returns it: ``transform`` applied to the input and
+        ``target_transform`` to the target, each when given."""
+        return StandardTransform(self.transform, self.target_transform)(input, target)
+
     def __len__(self):
         raise NotImplementedError
 
