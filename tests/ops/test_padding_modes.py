@@ -260,3 +260,19 @@ def test_conv_same_even_kernel_next_functions():
     assert [node.name() if node else None for node, _ in y.grad_fn.next_functions] == ["ConstantPadNdBackward0", "AccumulateGrad", None]
     assert y.grad_fn.next_functions[0][0].next_functions[0][0].name() == "AccumulateGrad"
 
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("value", [None, 0, 0.0, 1.5])
+def test_modes_that_copy_the_input_refuse_a_fill_value_as_pytorch(mode, value):
+    """Only None or 0 is accepted as ``value`` by the modes that read the input (PyTorch's check)."""
+    data = np.arange(6.0).reshape(1, 2, 3)
+    if value is not None and value != 0:
+        with pytest.raises(RuntimeError, match=f'Padding mode "{mode}" doesn\'t take in value argument'):
+            torch.nn.functional.pad(torch.tensor(data), (1, 1), mode=mode, value=value)
+        with pytest.raises(RuntimeError, match=f'Padding mode "{mode}" doesn\'t take in value argument'):
+            chainrule.nn.functional.pad(chainrule.tensor(data), (1, 1), mode=mode, value=value)
+    else:
+        result = chainrule.nn.functional.pad(chainrule.tensor(data), (1, 1), mode=mode, value=value)
+        expected = torch.nn.functional.pad(torch.tensor(data), (1, 1), mode=mode, value=value)
+        np.testing.assert_array_equal(result.numpy(), expected.numpy())

@@ -891,6 +891,8 @@ def pad(input, pad, mode="constant", value=None):
     ``(1, 1)`` pads the last dimension by one on each side, ``(1, 1, 2, 0)`` also the one before.
     """
     if mode in ("reflect", "replicate", "circular"):
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument; its padding copies the input\'s values')
         padded_dims = len(pad) // 2
         if len(pad) % 2 or input.ndim not in (padded_dims + 1, padded_dims + 2):
             raise NotImplementedError(
