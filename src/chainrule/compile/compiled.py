@@ -194,17 +194,19 @@ def _collection_paused():
             gc.enable()
 
 
-_GLOBAL_LOOKUP = re.compile(r"function(?:\.__func__)?\.__globals__\['[A-Za-z_]\w*'\]")
+_GLOBAL_LOOKUP = re.compile(
+    r"function(?:\.__func__)?\.(?:__globals__\['[A-Za-z_]\w*'\]|__closure__\[\d+\]\.cell_contents)"
+)
 
 
 _SUBMODULE_PATH = re.compile(r"_found_\d+(?:\._modules\['[^']*'\])+")
 
 
 def _guard_source(guards):
-    """The guard function: every condition, once, joined by ``and``; each global the conditions
-    read (``function.__globals__['model']``) is looked up once, before them, and so is each
-    submodule they read more than once (``_found_0._modules['0']``). The locals begin with "_",
-    as no constant's name does."""
+    """The guard function: every condition, once, joined by ``and``; each global or closure variable
+    the conditions read (``function.__globals__['model']``, ``function.__closure__[0].cell_contents``)
+    is looked up once, before them, and so is each submodule they read more than once
+    (``_found_0._modules['0']``). The locals begin with "_", as no constant's name does."""
     conditions = " and ".join(dict.fromkeys(guards)) or "True"
     lookups = dict.fromkeys(_GLOBAL_LOOKUP.findall(conditions))
     lines = ["def guard(function, args, kwargs):"]
