@@ -194,10 +194,17 @@ def _with_suffixes(text, suffixes, indent):
     return "".join(parts) + ")"
 
 
+def _prefix(tensor):
+    """``tensor(`` for chainrule's own tensor classes (Tensor, Parameter, Buffer); a subclass that the
+    user defines prints its own name, ``MyTensor([1., 2.])``, as PyTorch's subclasses do."""
+    cls = type(tensor)
+    return "tensor(" if cls.__module__.partition(".")[0] == "chainrule" else f"{cls.__name__}("
+
+
 def format_tensor(tensor):
     """``repr(tensor)``: ``tensor(<values>, <suffixes>)`` as PyTorch prints it."""
     array = tensor.array
-    prefix = "tensor("
+    prefix = _prefix(tensor)
     suffixes = []
     if tensor.is_meta:  # no values to print
         suffixes = ["device='meta'", f"size={tuple(array.shape)}"]
