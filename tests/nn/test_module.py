@@ -491,3 +491,13 @@ def test_a_buffer_assigned_as_an_attribute_is_registered_as_pytorchs():
         ))
     assert results[0] == results[1]
     assert results[0][:2] == ([("mask", [1.0, 1.0, 1.0]), ("scratch", [0.0])], ["p", "mask"])
+
+
+def test_printed_generators_and_handles_read_as_pytorchs():
+    """``print(model.named_parameters())`` names the method, and a hook's handle prints Python's
+    default, as in PyTorch."""
+    model = chainrule.nn.Linear(2, 2)
+    assert repr(model.named_parameters()).startswith("<generator object Module.named_parameters at ")
+    assert repr(model.named_buffers()).startswith("<generator object Module.named_buffers at ")
+    handle = model.register_forward_hook(lambda *args: None)
+    assert repr(handle).startswith("<chainrule.utils.hooks.RemovableHandle object at 0x")

@@ -37,9 +37,6 @@ class RemovableHandle:
     def __exit__(self, *exception):
         self.remove()
 
-    def __repr__(self):
-        return f"<{type(self).__module__}.RemovableHandle id={self.id}>"
-
 
 def add_hook(registry, hook, prepend=False, flags=()):
     """Put ``hook`` in ``registry`` (last, or first with ``prepend``), and its id in each registry of
