@@ -222,6 +222,8 @@ def test_float_of_a_tensor_requiring_grad_warns_once_as_pytorch(monkeypatch):
         assert loss.item() == 3.0 and int(loss) == 3
         monkeypatch.setattr(caller_warnings, "_given", set())
         float(loss.detach())  # no grad: no warning
+        with chainrule.no_grad():
+            float(loss)  # nor under no_grad, as in PyTorch (LBFGS reads its loss there)
 
 
 def test_a_meta_tensor_keeps_shape_and_dtype_without_values_as_pytorchs():

@@ -418,7 +418,7 @@ class Tensor:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __float__(self):
-        if self._requires_grad:  # PyTorch's warning, once per process: the number leaves the graph
+        if self._requires_grad and grad_mode._state.enabled:  # PyTorch's warning, once per process: the number leaves the graph (not under no_grad)
             warn_once(
                 "scalar of a graph",
                 "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"

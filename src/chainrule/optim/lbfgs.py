@@ -1,5 +1,5 @@
 """L-BFGS: a quasi-Newton method that estimates the inverse Hessian from the last few steps."""
-from chainrule.autograd.grad_mode import enable_grad
+from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.backend import is_array, is_scalar, xp
 from chainrule.optim.optimizer import Optimizer, check_non_negative, hyperparameter
 from chainrule.optim.strong_wolfe import strong_wolfe
@@ -49,7 +49,11 @@ class LBFGS(Optimizer):
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
-        self._params = self.param_groups[0]["params"]
+
+    @property
+    def _params(self):
+        """The parameters (of the one group); read from the group, so an unpickled copy has them."""
+        return self.param_groups[0]["params"]
 
     def _gather_flat_grad(self):
         """Every parameter's gradient as one flat vector (zeros for a parameter without one)."""
@@ -79,9 +83,13 @@ class LBFGS(Optimizer):
         self._set_params(x)
         return loss, flat_grad
 
+    @no_grad()
     def step(self, closure):
         """Run up to ``max_iter`` iterations; ``closure`` clears the gradients, recomputes the loss,
-        calls ``backward()`` and returns the loss. Returns the loss of the first evaluation."""
+        calls ``backward()`` and returns the loss. Returns the loss of the first evaluation.
+
+        As in PyTorch, only the closure runs with grad mode on: reading its loss as a number
+        (``float(loss)``) is then no graph-leaving conversion to warn about."""
         group = self.param_groups[0]
         lr, max_iter, max_eval = hyperparameter(group["lr"]), group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]

@@ -470,12 +470,13 @@ class ReduceLROnPlateau(LRScheduler):
         self.patience = patience
         self.cooldown = cooldown
         self.eps = eps
+        self.last_epoch = 0
+        self._last_lr = self._current_lrs()
+        # set in PyTorch's order, which its state_dict keys follow
+        self.mode_worse = math.inf if mode == "min" else -math.inf
         self.mode = mode
         self.threshold = threshold
         self.threshold_mode = threshold_mode
-        self.mode_worse = math.inf if mode == "min" else -math.inf
-        self.last_epoch = 0
-        self._last_lr = self._current_lrs()
         self.best = self.mode_worse
         self.cooldown_counter = 0
         self.num_bad_epochs = 0

@@ -18,7 +18,10 @@ part of any graph, so it needs no tensors, and working in place on the arrays (w
 in-place operators, reusing buffers) is what makes a step fast. The formulas are PyTorch's, in
 PyTorch's order of floating-point operations, so the results agree to float32 rounding.
 """
+import copy
 import functools
+import warnings
+from collections import defaultdict
 
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import is_scalar, is_writable, xp
@@ -112,7 +115,7 @@ class Optimizer:
         self.defaults = defaults
         for registry in _HOOK_REGISTRIES:
             setattr(self, registry, hook_registry())
-        self.state = _ParameterState()
+        self.state = defaultdict(dict)
         self.param_groups = []
         self._scratch_arrays = {}
         groups = list(params)
@@ -129,6 +132,11 @@ class Optimizer:
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "runs_step_hooks", False):
             cls.step = with_step_hooks(step)
+
+    def __getstate__(self):
+        """What pickling and ``copy.deepcopy`` keep, as in PyTorch: the defaults, the state and the
+        groups. Hooks (often lambdas, which pickle refuses) and the work arrays are left out."""
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state):
         """Restore an unpickled optimizer (old optimizers call ``super().__setstate__(state)``)."""
@@ -169,9 +177,15 @@ class Optimizer:
         return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def add_param_group(self, param_group):
-        """Add a group of parameters with its options (the defaults fill in the options it omits)."""
+        """Add a group of parameters with its options (the defaults fill in the options it omits).
+
+        As in PyTorch, the dict given becomes the group itself (``optimizer.param_groups[-1] is
+        param_group``), its ``"params"`` turned into a list. ``(name, tensor)`` pairs, as
+        ``model.named_parameters()`` yields, put the names under ``"param_names"``; every group
+        must then have names, or none.
+        """
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -181,27 +195,42 @@ class Optimizer:
                 "of tensors in sets will change between runs. Please use a list instead."
             )
         params = list(params)
-        if params and all(isinstance(item, tuple) and len(item) == 2 for item in params):
-            # model.named_parameters(): PyTorch keeps the names beside the parameters.
-            param_group = dict(param_group, param_names=[name for name, _ in params])
-            params = [param for _, param in params]
+        names = [item[0] for item in params if isinstance(item, tuple)]
+        params = [item[1] if isinstance(item, tuple) else item for item in params]
+        param_group["params"] = params
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            param_group["param_names"] = names
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
-            if not param.is_leaf:
+            if not (self.defaults.get("differentiable") or param.is_leaf or param.retains_grad):
                 raise ValueError(
                     "can't optimize a non-leaf Tensor (it was computed from other tensors); optimize "
                     "the leaves it came from, or a detached copy: x.detach().requires_grad_()"
                 )
-        group = dict(param_group, params=params)
         for name, default in self.defaults.items():
-            if default is required and name not in group:
+            if default is required and name not in param_group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
-            group.setdefault(name, default)
-        existing = {id(param) for other in self.param_groups for param in other["params"]}
+            param_group.setdefault(name, default)
+        if len({id(param) for param in params}) != len(params):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will "
+                "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                stacklevel=3,
+            )
+        existing = set()
+        for group in self.param_groups:
+            existing.update(id(param) for param in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                kind = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    f"all optimizer param groups should be with/without names. cannot add param group {kind} to the optimizer"
+                )
         if any(id(param) in existing for param in params):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(group)
+        self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of every parameter: set them to None (default), or fill them with zeros."""
@@ -311,7 +340,7 @@ class Optimizer:
         for group, saved in zip(self.param_groups, saved_groups):
             for index, param in zip(saved["params"], group["params"]):
                 group_of[index] = (param, group)
-        state = _ParameterState()
+        state = defaultdict(dict)
         for index, values in state_dict["state"].items():
             if index not in group_of:
                 raise ValueError(f"loaded state dict has state for parameter {index}, which no group of it lists")
@@ -323,10 +352,7 @@ class Optimizer:
                 for key, value in values.items()
             }
         self.state = state
-        self.param_groups = [
-            {**{key: value for key, value in saved.items() if key != "params"}, "params": group["params"]}
-            for group, saved in zip(self.param_groups, saved_groups)
-        ]
+        self.param_groups = [_loaded_group(group, saved) for group, saved in zip(self.param_groups, saved_groups)]
         for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
             hook(self)
 
@@ -339,12 +365,14 @@ class Optimizer:
         return text + ")"
 
 
-class _ParameterState(dict):
-    """``{parameter: {name: value}}``; a parameter seen for the first time gets an empty dict."""
-
-    def __missing__(self, param):
-        values = self[param] = {}
-        return values
+def _loaded_group(group, saved):
+    """The saved group's options (deep-copied, as PyTorch copies them: a tensor ``lr`` is not shared
+    with the state dict) around this optimizer's parameters; the group's ``param_names`` stay if
+    the saved group has none."""
+    loaded = {key: group["params"] if key == "params" else copy.deepcopy(value) for key, value in saved.items()}
+    if "param_names" in group and "param_names" not in saved:
+        loaded["param_names"] = group["param_names"]
+    return loaded
 
 
 def _expected_shape(param, fresh_state, key):
