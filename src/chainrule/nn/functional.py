@@ -808,6 +808,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """
     if input.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if size < 1:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {size} kW: 1 (local_response_norm's size counts channels)")
     if input.numel() == 0:
         return input
     channels = input.shape[1]
@@ -848,6 +850,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     is always dense (``sparse`` changes nothing).
     """
     indices = _integer_indices(input, "")
+    if weight.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D (num_embeddings, embedding_dim), got a weight of shape {tuple(weight.shape)}")
     padding = None if padding_idx is None else padding_row(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renormalize_rows(weight, indices, max_norm, norm_type)
@@ -1299,10 +1303,9 @@ def embedding_bag(
     The bags are the rows of a 2-D ``input`` (B, L), or, for a 1-D ``input``, the runs that begin at
     ``offsets`` (B,) (with ``include_last_offset``, offsets (B + 1,) also gives the last bag's end).
     ``per_sample_weights`` (input's shape, mode 'sum' only) scales each row before summing. Entries
-    equal to ``padding_idx`` are left out (of the count too); an empty bag gives zeros.
+    equal to ``padding_idx`` are left out (of the count too); an empty bag gives zeros. ``max_norm``
+    and ``scale_grad_by_freq`` act as in ``embedding`` (the frequencies counted over all of ``input``).
     """
-    if max_norm is not None or scale_grad_by_freq:
-        raise NotImplementedError("embedding_bag: max_norm and scale_grad_by_freq are not available in chainrule")
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     indices = _integer_indices(input, " (while checking arguments for embedding_bag)")
@@ -1325,10 +1328,12 @@ def embedding_bag(
         raise RuntimeError(
             f"Index {where_bad} of input takes value {flat[where_bad]} which is not in the valid range [0, {count})"
         )
-    bag_indices = flat[positions]
     if padding_idx is not None:
-        real = real & (bag_indices != padding_row(padding_idx, count))
-    rows = index.getitem(weight, tensor_from_array(bag_indices))  # (B, L, D)
+        real = real & (flat[positions] != padding_row(padding_idx, count))
+    if max_norm is not None:
+        _renormalize_rows(weight, flat, max_norm, norm_type)
+    read = index.Embedding.apply(weight, tensor_from_array(flat), None, bool(scale_grad_by_freq))  # each entry's row
+    rows = index.getitem(read, tensor_from_array(positions))  # (B, L, D)
     in_bag = tensor_from_array(xp.expand_dims(real, -1))
     if mode == "max":
         largest = where(in_bag, rows, -math.inf).max(1).values

@@ -94,6 +94,8 @@ def pdist(input, p=2):
     """
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D (input of shape {tuple(input.shape)})")
+    if input.array.dtype.kind != "f":
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}; convert the input with .float()")
     if p < 0:
         raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
     rows = input.shape[0]

@@ -243,6 +243,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         coordinates = [_padded(coordinate, size, padding_mode, align_corners) for coordinate, size in zip(raw, sizes)]
         if mode == "nearest":
             output = read([xp.round(coordinate.array).astype(xp.int64) for coordinate in coordinates])
+            # PyTorch gives the grid a zero gradient here, not none: a branch never taken gives it one
+            output = where(tensor_from_array(xp.zeros((), dtype=bool)), points[..., 0].unsqueeze(1), output)
         else:
             output = _linear(read, coordinates)
     return output.reshape((batch, channels, *out_sizes))

@@ -15,6 +15,7 @@ import numbers
 
 from chainrule.backend import xp
 from chainrule.creation import rand
+from chainrule.dtypes import scalar_type_name
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowOp, output_size, per_dimension
@@ -209,35 +210,91 @@ def window_divisor(windows, count_include_pad, divisor_override, dtype):
 
 
 # ----------------------------------------------------------------------------- public functions
-def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims=2):
-    """Check ``input`` and the arguments as PyTorch does; the ``Windows`` of a 2-d (or 3-d) pooling."""
+def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims=2, indices=True, kernel_inside=False):
+    """Check ``input`` and the arguments as PyTorch does; the ``Windows`` of a 2-d (or 3-d) pooling.
+    ``indices`` False marks ``max_pool1d`` without them, which PyTorch checks with its own messages;
+    ``kernel_inside`` asks for the kernel to fit in the unpadded input (PyTorch's avg_pool3d does)."""
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input {LAYOUTS[dims]}, but got input of size: {list(input.shape)}")
     kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
     stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) else per_dimension(stride, dims, "stride", operation)
     padding = per_dimension(padding, dims, "padding", operation)
     dilation = per_dimension(dilation, dims, "dilation", operation)
-    if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise RuntimeError(f"{operation}: kernel_size, stride and dilation must be positive, got {kernel}, {stride}, {dilation}")
+    if not indices:
+        _check_max_pool1d(kernel[0], stride[0], padding[0], dilation[0])
+    if dims == 1:
+        kernel, stride, padding, dilation = ((1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation)
+    _check_window_arguments(kernel, stride, padding, dilation, operation)
+    size = tuple(input.shape[-dims:]) if dims > 1 else (1, input.shape[-1])
+    if kernel_inside and any(each < k for each, k in zip(size, kernel)):
+        sizes = " ".join(f"{name}: {each}" for name, each in zip("THW", size))
+        kernels = " ".join(f"k{name}: {k}" for name, k in zip("THW", kernel))
+        raise RuntimeError(f"{operation}: input image ({sizes}) smaller than kernel size ({kernels})")
+    windows = Windows(size, kernel, stride, padding, dilation, ceil_mode)
+    if any(p < 1 for p in windows.positions):
+        if not indices:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {windows.positions[1]}")
+        channels = (input.shape[-dims - 1],)  # a 1-d input shown as PyTorch shows it, (C x 1 x L)
+        raise RuntimeError(
+            f"{operation}: Given input size: ({'x'.join(map(str, channels + size))}). Calculated output "
+            f"size: ({'x'.join(map(str, channels + windows.positions))}). Output size is too small; the input is "
+            f"smaller than the pooling window (kernel {kernel_size}, dilation {dilation}, padding {padding})"
+        )
+    return windows
+
+
+def _check_max_pool1d(kernel, stride, padding, dilation):
+    """PyTorch's checks of ``max_pool1d`` without indices, in its order, with its messages."""
+    for wrong, message in (
+        (kernel < 1, f"kernel_size must be greater than zero, but got {kernel}"),
+        (stride < 1, f"stride must be greater than zero, but got {stride}"),
+        (padding < 0, f"padding must be non-negative, but got {padding}"),
+        (padding > kernel // 2, f"padding should be at most half of kernel size, but got padding={padding} and kernel_size={kernel}"),
+        (dilation < 1, f"dilation must be greater than zero, but got {dilation}"),
+    ):
+        if wrong:
+            raise RuntimeError(f"max_pool1d() {message}")
+
+
+def _check_window_arguments(kernel, stride, padding, dilation, operation):
+    """PyTorch's checks of a 2-d or 3-d pooling's arguments (1-d ones as 2-d), in its order, with
+    its messages: the padding at most half the kernel (its dilated extent, then the kernel itself)."""
+    names = "THW"[-len(kernel) :]
+
+    def listed(prefix, values):
+        return " ".join(f"{prefix}{name}: {value}" for name, value in zip(names, values))
+
+    if 0 in stride:
+        raise RuntimeError(f"{operation}: stride should not be zero")
     for p, k, d in zip(padding, kernel, dilation):
-        if p < 0 or p > (d * (k - 1) + 1) // 2:
+        if p < 0:
+            raise RuntimeError(f"{operation}: pad must be non-negative, but got pad: {p}")
+        if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(
                 f"{operation}: pad should be at most half of effective kernel size, but got pad={p}, "
                 f"kernel_size={k} and dilation={d}"
             )
-    if dims == 1:
-        kernel, stride, padding, dilation = ((1,) + kernel, (1,) + stride, (0,) + padding, (1,) + dilation)
-    size = tuple(input.shape[-dims:]) if dims > 1 else (1, input.shape[-1])
-    windows = Windows(size, kernel, stride, padding, dilation, ceil_mode)
-    if any(p < 1 for p in windows.positions):
-        shown = size if dims > 1 else size[1:]
-        out = windows.positions if dims > 1 else windows.positions[1:]
-        raise RuntimeError(
-            f"{operation}: Given input size: ({'x'.join(map(str, (input.shape[-dims - 1],) + shown))}). Calculated output "
-            f"size: ({'x'.join(map(str, (input.shape[-dims - 1],) + out))}). Output size is too small; the input is "
-            f"smaller than the pooling window (kernel {kernel_size}, dilation {dilation}, padding {padding})"
-        )
-    return windows
+    for values, message in (
+        (kernel, f"kernel size should be greater than zero, but got {listed('k', kernel)}"),
+        (stride, f"stride should be greater than zero, but got {listed('d', stride)}"),
+        (dilation, f"dilation should be greater than zero, but got {listed('dilation', dilation)}"),
+    ):
+        if min(values) < 1:
+            raise RuntimeError(f"{operation}: {message}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        if len(kernel) == 3:  # PyTorch's own order: W before H
+            shown = f"kT: {kernel[0]} kW: {kernel[2]} kH: {kernel[1]} padT: {padding[0]} padW: {padding[2]} padH: {padding[1]}"
+        else:
+            shown = f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}"
+        raise RuntimeError(f"{operation}: pad should be smaller than or equal to half of kernel size, but got {shown}")
+
+
+def _check_dtype(input, kernel, taken):
+    """PyTorch's error, naming its ``kernel``, for an input dtype that ``taken`` (a dtype's kind and
+    name -> bool) refuses."""
+    dtype = input.array.dtype
+    if not taken(dtype.kind, dtype.name):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(dtype)}\': convert the input with .float()')
 
 
 def _as_batched_planes(input, dims):
@@ -257,7 +314,10 @@ def _restored(output, unbatched, dims):
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims, operation):
-    windows = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims)
+    windows = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims, return_indices or dims > 1)
+    if dims == 1 and not return_indices:  # PyTorch's own 1-d kernel takes floating point only
+        _check_dtype(input, "max_pool1d_impl", lambda kind, name: kind == "f")
+    _check_dtype(input, f"max_pool{max(dims, 2)}d", lambda kind, name: kind != "b")
     planes, unbatched = _as_batched_planes(input, dims)
     pool = MaxPool3D if dims == 3 else MaxPool2D
     if not return_indices:
@@ -293,12 +353,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, dims, operation):
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{operation}: divisor must be not zero")
-    windows = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, operation, dims)
-    if dims == 3 and any(size < kernel for size, kernel in zip(windows.size, windows.kernel)):
-        # PyTorch's avg_pool3d (unlike its 2-d one and max_pool3d) wants the kernel inside the unpadded input
-        sizes = " ".join(f"{name}: {size}" for name, size in zip("THW", windows.size))
-        kernels = " ".join(f"k{name}: {kernel}" for name, kernel in zip("THW", windows.kernel))
-        raise RuntimeError(f"{operation}: input image ({sizes}) smaller than kernel size ({kernels})")
+    # PyTorch's avg_pool3d (unlike its 2-d one and max_pool3d) wants the kernel inside the unpadded input
+    windows = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, operation, dims, kernel_inside=dims == 3)
+    _check_dtype(input, "avg_pool3d_out_frame" if dims == 3 else "avg_pool2d", lambda kind, name: kind == "f" or name == "int64")
     planes, unbatched = _as_batched_planes(input, dims)
     pool = AvgPool3D if dims == 3 else AvgPool2D
     return _restored(pool.apply(planes, windows, count_include_pad, divisor_override), unbatched, dims)
@@ -334,15 +391,36 @@ def _adaptive_bounds(size, out):
 
 
 def _adaptive_output_size(input, output_size, operation, dims=2):
+    """``output_size`` as ``dims`` sizes (None inside keeps the input's), after PyTorch's checks."""
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(
             f"{operation}: Expected {dims + 1}D or {dims + 2}D tensor {LAYOUTS[dims]}, but got input of size {list(input.shape)}"
         )
-    sizes = (output_size,) * dims if output_size is None or isinstance(output_size, numbers.Integral) else tuple(output_size)
-    sizes = tuple(input.shape[-dims + axis] if size is None else size for axis, size in enumerate(sizes))
-    if len(sizes) != dims or any(size < 1 for size in sizes):
-        raise RuntimeError(f"{operation}: output_size must be {dims} positive integers (or None to keep a size), got {output_size!r}")
+    if output_size is None:
+        raise TypeError(f"{operation}: output_size must be an int or a tuple of {dims} ints (None inside keeps a size), got None")
+    sizes = (output_size,) * dims if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    if len(sizes) != dims:
+        raise RuntimeError(f"{operation}: output_size must be {dims}, got {output_size!r}")
+    sizes = tuple(input.shape[-dims + axis] if size is None else int(size) for axis, size in enumerate(sizes))
+    if any(size < 0 for size in sizes):
+        raise RuntimeError(f"{operation}: elements of output_size must be greater than or equal to 0 but received {sizes}")
     return sizes
+
+
+def _check_floating(input, sizes, kernel):
+    """Adaptive pooling takes floating point input only, as PyTorch's kernels (named ``kernel`` in
+    its error); global average pooling (all sizes 1) is PyTorch's ``mean``, with mean's error."""
+    if not input.is_floating_point() and kernel.startswith("adaptive_avg") and set(sizes) == {1}:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {scalar_type_name(input.array.dtype)} (convert the input with .float())"
+        )
+    _check_dtype(input, kernel, lambda kind, name: kind == "f")
+
+
+def _empty(input, sizes):
+    """The output of an adaptive pooling to a size with a 0 in it: no elements, still on the graph."""
+    return input.narrow(-1, 0, 0).reshape(tuple(input.shape[: -len(sizes)]) + sizes)
 
 
 def _tiles(input, sizes):
@@ -364,6 +442,9 @@ def _adaptive_avg_pool(input, output_size, dims, pool, operation):
     others are one averaging matrix A (out, size) per dimension, applied along it:
     out = A_h @ x @ A_wᵀ for an image."""
     sizes = _adaptive_output_size(input, output_size, operation, dims)
+    _check_floating(input, sizes, "adaptive_avg_pool3d_cpu" if dims == 3 else "adaptive_avg_pool2d")
+    if 0 in sizes:
+        return _empty(input, sizes)
     if _tiles(input, sizes):
         return pool(input, tuple(size // out for size, out in zip(input.shape[-dims:], sizes)))
     for axis, size, out in zip(range(-dims, 0), input.shape[-dims:], sizes):
@@ -427,6 +508,10 @@ def _adaptive_max_pool(input, output_size, return_indices, dims, pool, operation
     output is the input gathered there: its gradient goes to those positions, added where
     windows overlap and share a maximum, as in PyTorch."""
     sizes = _adaptive_output_size(input, output_size, operation, dims)
+    _check_floating(input, sizes, "adaptive_max_pool3d_cpu" if dims == 3 else "adaptive_max_pool2d")
+    if 0 in sizes:
+        output = _empty(input, sizes)
+        return (output, tensor_from_array(xp.zeros(tuple(output.shape), dtype=xp.int64))) if return_indices else output
     if _tiles(input, sizes):
         kernel = tuple(size // out for size, out in zip(input.shape[-dims:], sizes))
         return pool(input, kernel, return_indices=return_indices)
@@ -465,7 +550,9 @@ def _adaptive_1d_planes(input, output_size, operation):
             f"{operation}: Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor of size "
             f"{list(input.shape)}; the layout is (N, C, L) or (C, L)"
         )
-    sizes = (output_size,) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    sizes = (output_size,) if isinstance(output_size, numbers.Integral) or output_size is None else tuple(output_size)
+    if not all(isinstance(size, numbers.Integral) for size in sizes):
+        raise TypeError(f"{operation}(): argument 'output_size' must be tuple of ints, got {output_size!r}")
     if len(sizes) != 1:
         raise RuntimeError(f"{operation}() argument 'output_size' should contain one int (got {len(sizes)})")
     return input.unsqueeze(-2), (1, sizes[0])
@@ -625,7 +712,8 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
         output_size = tuple(int(size * ratio) for size, ratio in zip(sizes, ratios))
     outs = per_dimension(output_size, dims, "output_size", operation)
     names = ("height", "width") if dims == 2 else ("time", "height", "width")
-    for name, size, out, k in zip(names, sizes, outs, kernel):
+    checked = (0, 1) if dims == 2 else (0, 2, 1)  # PyTorch's order: its 3-d kernel checks width before height
+    for name, size, out, k in ((names[axis], sizes[axis], outs[axis], kernel[axis]) for axis in checked):
         if out + k - 1 > size or (dims == 3 and out + k - 1 == size):  # PyTorch's 3-d check is strict
             suffix = "" if dims == 2 else "_out"
             raise RuntimeError(f"{operation}{suffix}(): pool {name} {k} too large relative to input {name} {size} (output {name} {out})")

@@ -15,6 +15,7 @@ import math
 import numbers
 
 from chainrule.backend import add_at, xp
+from chainrule.dtypes import scalar_type_name, uint8
 from chainrule.ops.op import Op
 from chainrule.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from chainrule.tensor import Tensor
@@ -272,6 +273,30 @@ def _check_mode(input, mode, antialias, align_corners):
         raise NotImplementedError("interpolate: mode 'lanczos' is not available in chainrule; use 'bicubic' with antialias=True")
 
 
+#: PyTorch's kernel named in its error for an input dtype that the mode does not take, per input dimensions.
+_KERNEL_NAMES = {
+    "nearest": {4: "upsample_nearest2d_channels_last"},
+    "linear": {}, "trilinear": {},
+    "bilinear": {4: "upsample_bilinear2d_channels_last"},
+    "bicubic": {4: "compute_indices_weights_cubic"},
+}
+_KERNEL_NAMES["nearest-exact"] = _KERNEL_NAMES["nearest"]
+
+
+def _check_dtype(input, mode):
+    """Floating point input for every mode, and uint8 (images' dtype) for the nearest ones, as
+    PyTorch's kernels take; its error for other dtypes."""
+    if input.is_floating_point() or (mode in ("nearest", "nearest-exact") and input.dtype == uint8):
+        return
+    default = "compute_indices_weights_nearest" if mode.startswith("nearest") else "compute_indices_weights_linear"
+    kernel = _KERNEL_NAMES[mode].get(input.ndim, default)
+    taken = "floating-point or uint8" if mode.startswith("nearest") else "floating-point"
+    raise NotImplementedError(
+        f'"{kernel}" not implemented for \'{scalar_type_name(input.array.dtype)}\': interpolate in mode '
+        f"'{mode}' takes {taken} input; convert it with .float()"
+    )
+
+
 def _output_sizes(input, size, scale_factor, recompute_scale_factor):
     """The output's spatial sizes and the scale factors PyTorch's kernels get (None where the
     sizes decide the scale), after PyTorch's checks of ``size`` and ``scale_factor``."""
@@ -345,8 +370,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             f"({', '.join(f'{name}: {s}' for name, s in zip(names, sizes))}) output "
             f"({', '.join(f'{name}: {o}' for name, o in zip(names, outs))})"
         )
-    if mode not in ("nearest", "nearest-exact") and not input.is_floating_point():
-        raise NotImplementedError(f"interpolate: mode '{mode}' weighs its inputs and needs floating-point input, got {input.dtype}; convert it with .float()")
+    _check_dtype(input, mode)
     dtype, corners = _compute_dtype(input), bool(align_corners)
     # PyTorch's linear and antialiased kernels copy a dimension whose size stays, whatever the
     # scale factor (its bicubic kernel copies only in its backward, when both sizes stay)
