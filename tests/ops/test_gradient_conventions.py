@@ -59,3 +59,16 @@ def test_index_tensors_changed_after_use_do_not_change_the_gradient():
     index.fill_(2)
     y.backward(chainrule.tensor([1.0, 10.0]))
     assert x.grad.tolist() == [1.0, 10.0, 0.0]
+
+
+@pytest.mark.parametrize("shape", [(4, 8), (64, 32)])  # below and above the size where a product replaces where()
+def test_relu_gradient_with_create_graph_is_differentiated_again_as_pytorch(shape):
+    data = np.random.default_rng(0).normal(size=shape)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (first,) = lib.autograd.grad((lib.relu(x) ** 2).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * first).sum(), x)
+        results.append((first.detach().numpy(), second.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)

@@ -12,7 +12,7 @@ from chainrule.backend import ignoring_float_errors, xp
 from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
-from chainrule.ops.elementwise import selected
+from chainrule.ops.elementwise import above, not_at_least, selected
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops import registry
@@ -25,6 +25,8 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 ONE_OVER_SQRT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
 GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 GELU_TANH_CUBIC = 0.044715
+#: PyTorch's hardsigmoid backward multiplies by 1.0f / 6.0f, a float32 constant, for float64 too.
+ONE_SIXTH_IN_FLOAT32 = float(xp.float32(1) / xp.float32(6))
 
 
 # ----------------------------------------------------------------------------- smooth activations
@@ -87,14 +89,15 @@ class ELU(Op):
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.alpha, ctx.scale, ctx.input_scale, ctx.positive = alpha, scale, input_scale, x > 0
-        ctx.negative = x < 0
+        ctx.negative = not_at_least(x, 0)
         ctx.save_for_backward(x)
-        return elu_array(x, ctx.positive, alpha, scale, input_scale)
+        return elu_array(x, ctx.negative, alpha, scale, input_scale)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        # x where x < 0, else 0: a selection, so that the slope's own slope is 0 at x = 0, as PyTorch's
+        # x where x < 0 (or nan, whose slope is nan as in PyTorch's vectorized kernel), else 0: a
+        # selection, so that the slope's own slope is 0 at x = 0, as PyTorch's
         negative_x = ctx.xp.where(ctx.negative, x, 0.0)
         negative_slope = (ctx.input_scale * ctx.scale * ctx.alpha) * ctx.xp.exp(ctx.input_scale * negative_x)
         return grad_output * ctx.xp.where(ctx.positive, ctx.scale, negative_slope), None, None, None
@@ -119,7 +122,7 @@ class ELUInPlace(ELU):
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
-        result = elu_array(x, x > 0, alpha, scale, input_scale)
+        result = elu_array(x, not_at_least(x, 0), alpha, scale, input_scale)
         ctx.save_for_backward(result)
         return result
 
@@ -144,11 +147,12 @@ class CELUInPlace(ELUInPlace):
     derivatives = ("1 where out > 0, else (out + alpha) / alpha", None, None, None)
 
 
-def elu_array(x, positive, alpha, scale, input_scale):
-    """The ELU family on an array: scale x where ``positive`` (x > 0), else scale alpha (e^(input_scale x) - 1)."""
+def elu_array(x, negative, alpha, scale, input_scale):
+    """The ELU family on an array: scale alpha (e^(input_scale x) - 1) where ``negative`` (x < 0, or
+    nan), else scale x (so that -0.0 stays -0.0, as in PyTorch)."""
     with ignoring_float_errors():  # scale x overflows to inf for the largest floats, as in PyTorch
-        negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
-        return xp.where(positive, scale * x, negative)
+        exponential_part = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
+        return xp.where(negative, exponential_part, scale * x)
 
 
 class GELU(Op):
@@ -193,8 +197,8 @@ class SiLU(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with ignoring_float_errors():  # -3e38 · σ(-3e38) = -3e38 · 0 is fine; inf · 0 only for inf
-            return x * sigmoid_array(x)
+        with ignoring_float_errors():  # e^-x overflows to inf for x below about -88 (float32): x / inf = -0.0
+            return x / (1 + xp.exp(-x))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -237,7 +241,10 @@ class LogSigmoid(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * special(ctx.xp, "sigmoid")(-x)
+        # σ(-x) from e^-|x| ≤ 1, as PyTorch's kernel: subnormal, not 0, for x above about 88 (float32)
+        small_exp = ctx.xp.exp(-abs(x))
+        share = small_exp / (1 + small_exp)
+        return grad_output * ctx.xp.where(x < 0, 1 - share, share)
 
 
 class Mish(Op):
@@ -262,7 +269,8 @@ class Mish(Op):
 
 class Hardswish(Op):
     """x relu6(x + 3) / 6: 0 up to -3, x (x + 3) / 6 between, x from 3. At the joins PyTorch's slope
-    is that of the outer piece: 0 at -3, 1 at 3."""
+    is that of the outer piece: 0 at -3, 1 at 3; a nan falls in the middle piece (slope nan), as
+    in PyTorch's vectorized kernel."""
 
     formula = "x min(max(x + 3, 0), 6) / 6"
     derivatives = ("0 where x ≤ -3, x / 3 + 1/2 where -3 < x < 3, 1 where x ≥ 3",)
@@ -270,14 +278,14 @@ class Hardswish(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        ctx.middle = (x > -3) & (x < 3)
-        ctx.upper = (x >= 3).astype(x.dtype)
-        return x * (xp.clip(x + 3, 0, 6) / 6)
+        ctx.not_lower, ctx.upper = above(x, -3), x >= 3
+        with ignoring_float_errors():  # -inf · 0 = nan, as in PyTorch
+            return x * (xp.clip(x + 3, 0, 6) / 6)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * ctx.xp.where(ctx.middle, x / 3 + 0.5, ctx.upper)
+        return selected(ctx.xp, ctx.not_lower, grad_output * ctx.xp.where(ctx.upper, 1.0, x / 3 + 0.5))
 
 
 class Erf(Op):
@@ -297,10 +305,10 @@ class Erf(Op):
 
 
 def sigmoid_array(array):
-    """σ(x) = 1 / (1 + e^-x) on an array, without overflow: e^-|x| is at most 1, and for x < 0,
-    σ(x) = e^x / (1 + e^x)."""
-    small_exp = xp.exp(-xp.abs(array))
-    return xp.where(array >= 0, 1 / (1 + small_exp), small_exp / (1 + small_exp))
+    """σ(x) = 1 / (1 + e^-x) on an array, as PyTorch computes it: for x below about -88 (float32)
+    e^-x overflows to inf and σ is 0, not the subnormal e^x."""
+    with ignoring_float_errors():
+        return 1 / (1 + xp.exp(-array))
 
 
 def log_one_plus_exp(xp, z):
@@ -396,14 +404,16 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx, x):
-        result = xp.maximum(x, 0)
+        result = xp.maximum(0, x)  # x on a tie, as PyTorch's: relu(-0.0) is -0.0
         ctx.save_for_backward(result)  # as PyTorch's ReluBackward0: out > 0 exactly where x > 0
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return selected(ctx.xp, result > 0, grad_output)  # a selection: inf · 0 gives 0, not nan
+        # PyTorch's test is out ≤ 0 ? 0 : grad, so a nan passes its gradient; out is ≥ 0 or nan, where
+        # that is out != 0, one comparison. A selection: inf · 0 gives 0, not nan.
+        return selected(ctx.xp, result != 0, grad_output)
 
 
 class LeakyReLU(Op):
@@ -481,23 +491,25 @@ class Hardsigmoid(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return selected(ctx.xp, (x > -3) & (x < 3), grad_output * (1 / 6))
+        return selected(ctx.xp, (x > -3) & (x < 3), grad_output * ONE_SIXTH_IN_FLOAT32)
 
 
 class Threshold(Op):
-    formula = "x where x > threshold, else value"
-    derivatives = ("1 where x > threshold, else 0", None, None)
+    """PyTorch's test is x ≤ threshold, so a nan passes through with its gradient."""
+
+    formula = "value where x ≤ threshold, else x"
+    derivatives = ("0 where x ≤ threshold, else 1", None, None)
 
     @staticmethod
     def forward(ctx, x, threshold, value):
         ctx.save_for_backward(x)
         ctx.threshold = threshold
-        return xp.where(x > threshold, x, value).astype(x.dtype)
+        return xp.where(x <= threshold, value, x).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return selected(ctx.xp, x > ctx.threshold, grad_output), None, None
+        return selected(ctx.xp, above(x, ctx.threshold), grad_output), None, None
 
 
 class Shrink(Op):
@@ -512,13 +524,15 @@ class Shrink(Op):
 
 
 class Hardshrink(Shrink):
-    formula = "x where |x| > lambd, else 0"
+    """PyTorch's test is -lambd ≤ x ≤ lambd, so a nan passes through."""
+
+    formula = "0 where |x| ≤ lambd, else x"
 
     @staticmethod
     def forward(ctx, x, lambd):
         ctx.save_for_backward(x)
         ctx.lambd = lambd
-        return xp.where(xp.abs(x) > lambd, x, 0)
+        return xp.where(xp.abs(x) <= lambd, 0, x)
 
 
 class Softshrink(Shrink):
@@ -665,30 +679,35 @@ def tanh(x):
 @public(inplace=True)
 def relu(x):
     """max(x, 0), elementwise."""
+    refuse_bool_input(x, "Boolean inputs not supported for relu")
     return ReLU.apply(x)
 
 
 @public
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
+    require_float_input(x, "leaky_relu")
     return LeakyReLU.apply(x, negative_slope)
 
 
 @public
 def leaky_relu_(x, negative_slope=0.01):
     """leaky_relu written into x itself (its node keeps the result: negative_slope ≥ 0 only)."""
+    require_float_input(x, "leaky_relu")
     return applied(LeakyReLU, x, True, negative_slope)
 
 
 @public
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise."""
+    require_float_input(x, "elu")
     return ELU.apply(x, alpha, 1.0, 1.0)
 
 
 @public
 def elu_(x, alpha=1.0):
     """elu written into x itself (its node keeps the result: alpha ≥ 0 only)."""
+    require_float_input(x, "elu")
     return applied(ELU, x, True, alpha, 1.0, 1.0)
 
 
@@ -697,18 +716,21 @@ def gelu(x, approximate="none"):
     """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
+    require_float_input(x, "gelu")
     return GELU.apply(x, approximate)
 
 
 @public(inplace=True)
 def silu(x):
     """x sigmoid(x)."""
+    require_float_input(x, "silu")
     return SiLU.apply(x)
 
 
 @public
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta: a smooth relu; linear where beta x > threshold."""
+    require_float_input(x, "softplus")
     return Softplus.apply(x, beta, threshold)
 
 
@@ -717,12 +739,14 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    refuse_bool_input(input, "Bool inputs not supported for hardtanh")
     return applied(Hardtanh, input, inplace, min_val, max_val)
 
 
 @public(method=False)
 def relu6(input, inplace=False):
     """min(max(x, 0), 6)."""
+    refuse_bool_input(input, "Bool inputs not supported for hardtanh")
     return applied(Hardtanh, input, inplace, 0.0, 6.0)
 
 
@@ -818,7 +842,9 @@ def hardsigmoid(input, inplace=False):
 
 @public(method=False)
 def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else ``value``."""
+    """``value`` where x ≤ threshold, else x (a nan passes through, as in PyTorch)."""
+    if input.array.dtype.kind == "b":
+        raise NotImplementedError('"threshold_cpu" not implemented for \'Bool\': convert the tensor first, e.g. x.float()')
     return applied(Threshold, input, inplace, threshold, value)
 
 
@@ -939,6 +965,12 @@ def applied(operation, input, inplace, *args):
     if inplace:
         return write_in_place(input, IN_PLACE_FORMS.get(operation, operation).apply, *args)
     return operation.apply(input, *args)
+
+
+def refuse_bool_input(x, message):
+    """PyTorch's RuntimeError for a bool tensor where it computes on numbers (relu, hardtanh)."""
+    if x.array.dtype.kind == "b":
+        raise RuntimeError(f"{message}: convert the tensor first, e.g. x.float()")
 
 
 def require_float_input(x, operation):

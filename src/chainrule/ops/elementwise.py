@@ -8,7 +8,7 @@ import math
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_once
-from chainrule.backend import as_array, ignoring_float_errors, meta_array, xp
+from chainrule.backend import as_array, ignoring_float_errors, meta_array, ndarray, xp
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import (
@@ -112,16 +112,18 @@ class Pow(Op):
             (x,) = ctx.saved_tensors
             exponent = ctx.exponent
             if exponent == 0:
-                return grad_output * 0.0, None
-            return grad_output * (exponent * x ** (exponent - 1)), None
+                return ctx.xp.zeros_like(grad_output), None
+            return grad_output * (exponent * power(x, exponent - 1)), None
         x, result, exponent = ctx.saved_tensors
-        grad_x = grad_output * exponent * x ** (exponent - 1) if ctx.needs_input_grad[0] else None
-        grad_exponent = None
+        grad_x = grad_exponent = None
+        if ctx.needs_input_grad[0]:  # 0 where the exponent is 0, even where x^-1 is inf or nan
+            grad_x = ctx.xp.where(exponent == 0, 0.0, grad_output * (exponent * x ** (exponent - 1)))
         if ctx.needs_input_grad[1]:
-            # PyTorch's convention: where x == 0 (and the power is defined) the gradient is 0, not nan.
-            at_zero = x == 0
+            # PyTorch's convention: where x == 0 and exponent ≥ 0 the gradient is 0, not 0 · -inf = nan
+            # (for exponent < 0 it is inf · -inf).
+            at_zero = (x == 0) & (exponent >= 0)
             safe_log = ctx.xp.where(at_zero, 0.0, ctx.xp.log(ctx.xp.where(at_zero, 1.0, x)))
-            grad_exponent = grad_output * result * safe_log
+            grad_exponent = grad_output * ctx.xp.where(at_zero, 0.0, result * safe_log)
         return grad_x, grad_exponent
 
 
@@ -138,14 +140,14 @@ class PowOfNumber(Pow):
 
 
 class Maximum(Op):
-    """The gradient goes to the larger input, split evenly on ties."""
+    """The gradient goes to the larger input, split evenly on ties (and to both where one is nan)."""
 
     formula = "max(a, b)"
-    derivatives = ("1 where a > b (½ on ties), else 0", "1 where b > a (½ on ties), else 0")
+    derivatives = ("0 where a < b, ½ where a = b, else 1", "0 where a > b, ½ where a = b, else 1")
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_wins, ctx.tie = a > b, a == b
+        ctx.a_loses, ctx.b_loses, ctx.tie = a < b, a > b, a == b
         return xp.maximum(a, b)
 
     @staticmethod
@@ -154,14 +156,14 @@ class Maximum(Op):
 
 
 class Minimum(Op):
-    """The gradient goes to the smaller input, split evenly on ties."""
+    """The gradient goes to the smaller input, split evenly on ties (and to both where one is nan)."""
 
     formula = "min(a, b)"
-    derivatives = ("1 where a < b (½ on ties), else 0", "1 where b < a (½ on ties), else 0")
+    derivatives = ("0 where a > b, ½ where a = b, else 1", "0 where a < b, ½ where a = b, else 1")
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a_wins, ctx.tie = a < b, a == b
+        ctx.a_loses, ctx.b_loses, ctx.tie = a > b, a < b, a == b
         return xp.minimum(a, b)
 
     @staticmethod
@@ -184,7 +186,8 @@ class Where(Op):
 
 
 class Remainder(Op):
-    """The remainder has the sign of b, as Python's %."""
+    """The remainder has the sign of b, as Python's %. Floats are computed as PyTorch does, from
+    fmod(a, b) moved by b where the signs differ, so that a 0 keeps the sign of a (0.0 % -1 is 0.0)."""
 
     formula = "a mod b"
     derivatives = ("1", "-floor(a / b)")
@@ -192,7 +195,11 @@ class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.quotient = xp.floor_divide(a, b)
-        return xp.remainder(a, b)
+        if xp.result_type(a, b).kind != "f":
+            return xp.remainder(a, b)
+        with ignoring_float_errors():
+            truncated = xp.fmod(a, b)
+            return xp.where((truncated != 0) & ((b < 0) != (truncated < 0)), truncated + b, truncated)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -214,7 +221,7 @@ class Neg(Op):
 
 
 class Abs(Op):
-    """The derivative is 0 at x = 0, as in PyTorch."""
+    """The derivative is 0 at x = 0, and at nan (PyTorch's sign of nan is 0)."""
 
     formula = "|x|"
     derivatives = ("sign(x)",)
@@ -227,7 +234,7 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * ctx.xp.sign(x)
+        return grad_output * ctx.xp.nan_to_num(ctx.xp.sign(x), nan=0.0)
 
 
 class Sign(Op):
@@ -627,8 +634,9 @@ class Logit(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if ctx.eps is None:
-            return grad_output / (x * (1.0 - x)), None
+        if ctx.eps is None:  # nan outside [0, 1], as PyTorch's (where 1/(x (1 - x)) is a number)
+            with ignoring_float_errors():
+                return ctx.xp.where((x < 0) | (x > 1), math.nan, grad_output / (x * (1.0 - x))), None
         inside = (x >= ctx.eps) & (x <= 1 - ctx.eps)
         clipped = ctx.xp.clip(x, ctx.eps, 1 - ctx.eps)
         return ctx.xp.where(inside, grad_output / (clipped * (1.0 - clipped)), 0.0), None
@@ -641,6 +649,25 @@ class PiecewiseConstant(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return (ctx.xp.zeros_like(grad_output),) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+
+class RoundedQuotient(Op):
+    """``div`` with a rounding mode: a step function of both inputs, whose gradients PyTorch sends
+    back as zeros (to each input, even where a or b is nan or b is 0)."""
+
+    node_name = "DivBackward2"
+    formula = "trunc(a / b) or floor(a / b)"
+    derivatives = ("0", "0", None)
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        with ignoring_float_errors():
+            return xp.trunc(a / b) if rounding_mode == "trunc" else xp.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zeros = ctx.xp.zeros_like(grad_output)
+        return zeros, zeros, None
 
 
 class Floor(PiecewiseConstant):
@@ -729,20 +756,23 @@ class Hypot(Op):
 
 
 class LogAddExp(Op):
+    """The slopes are written as PyTorch's, from a - b: at a = inf, b = -inf the slope to a is
+    1 / (1 + e^-inf) = 1, where e^(a - out) would be e^(inf - inf) = nan."""
+
     node_name = "LogaddexpBackward0"
     formula = "ln(e^a + e^b)"
-    derivatives = ("e^(a - out)", "e^(b - out)")
+    derivatives = ("1 / (1 + e^(b - a))", "1 / (1 + e^(a - b))")
 
     @staticmethod
     def forward(ctx, a, b):
-        result = xp.logaddexp(a, b)
-        ctx.save_for_backward(a, b, result)
-        return result
+        ctx.save_for_backward(a, b)
+        return xp.logaddexp(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b, result = ctx.saved_tensors
-        return grad_output * ctx.xp.exp(a - result), grad_output * ctx.xp.exp(b - result)
+        a, b = ctx.saved_tensors
+        with ignoring_float_errors():  # e^(b - a) overflows to inf: the slope is then 0
+            return grad_output / (1 + ctx.xp.exp(b - a)), grad_output / (1 + ctx.xp.exp(a - b))
 
 
 class Lerp(Op):
@@ -792,8 +822,9 @@ class Addcdiv(Op):
     @staticmethod
     def backward(ctx, grad_output):
         tensor1, tensor2 = ctx.saved_tensors
-        scaled = grad_output * ctx.value / tensor2
-        return grad_output, scaled, -scaled * tensor1 / tensor2, None
+        with ignoring_float_errors():  # PyTorch's order: tensor2² overflows to inf where |tensor2| > 1.8e19 (float32)
+            grad_tensor2 = -grad_output * ctx.value * tensor1 / (tensor2 * tensor2)
+            return grad_output, grad_output * ctx.value / tensor2, grad_tensor2, None
 
 
 class Xlogy(Op):
@@ -829,39 +860,50 @@ class Sinc(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        at_zero = x == 0
+        # 0 where π x² is 0, as PyTorch's: at x = 0, and where x² underflows (|x| < 1e-23 in float32)
+        at_zero = x * x * PI == 0
         safe = ctx.xp.where(at_zero, 1.0, x)
         angle = safe * PI
-        derivative = (ctx.xp.cos(angle) * angle - ctx.xp.sin(angle)) / (angle * safe)
-        return grad_output * ctx.xp.where(at_zero, 0.0, derivative)
+        slope_times_grad = grad_output * (angle * ctx.xp.cos(angle) - ctx.xp.sin(angle)) / (safe * safe * PI)
+        return ctx.xp.where(at_zero, 0.0, slope_times_grad)
 
 
 class Clamp(Op):
-    """A bound may be None, a number or an array (a tensor bound gets gradients too)."""
+    """A bound may be None, a number or an array (a tensor bound gets gradients too). The masks are
+    PyTorch's (clamp_backward, clamp_backward_min_max): x gets the gradient where low ≤ x ≤ high,
+    so not where x is nan; with low > high every output is high, whose gradient it is."""
 
     formula = "min(max(x, low), high)"
-    derivatives = ("1 where low ≤ x ≤ high, else 0", "1 where x < low ≤ high", "1 where max(x, low) > high")
+    derivatives = ("1 where low ≤ x ≤ high, else 0", "1 where x < low < high", "1 where x > high or high < low")
 
     @staticmethod
     def forward(ctx, x, low, high):
         result = x
-        below = above = xp.zeros(x.shape, dtype=bool)
+        inside = to_low = to_high = True
         if low is not None:
-            below = x < low
-            result = xp.maximum(result, low)
+            inside, to_low = x >= low, x < low
+            result = _on_tie_taking(xp.maximum, result, low)
         if high is not None:
-            above = result > high  # with low > high, high wins (and gets the gradient), as in PyTorch
-            result = xp.minimum(result, high)
-        ctx.below, ctx.above = below, above
+            inside, to_high = inside & (x <= high), x > high
+            result = _on_tie_taking(xp.minimum, result, high)
+        if low is not None and high is not None:
+            to_low, to_high = to_low & (low < high), to_high | (high < low)
+        ctx.inside, ctx.to_low, ctx.to_high = inside, to_low, to_high
         return result if result is not x else result.copy()
 
     @staticmethod
     def backward(ctx, grad_output):
-        inside = ~(ctx.below | ctx.above)
         needs = ctx.needs_input_grad
-        grad_low = selected(ctx.xp, ctx.below & ~ctx.above, grad_output) if needs[1] else None
-        grad_high = selected(ctx.xp, ctx.above, grad_output) if needs[2] else None
-        return selected(ctx.xp, inside, grad_output), grad_low, grad_high
+        grad_low = selected(ctx.xp, ctx.to_low, grad_output) if needs[1] else None
+        grad_high = selected(ctx.xp, ctx.to_high, grad_output) if needs[2] else None
+        return selected(ctx.xp, ctx.inside, grad_output), grad_low, grad_high
+
+
+def _on_tie_taking(extremum, x, bound):
+    """``extremum`` (maximum or minimum) of x and a clamp bound, taking what PyTorch takes where they
+    are equal (which differ only as -0.0 and 0.0): x for a number bound, the bound for a tensor
+    (NumPy's maximum and minimum take their second argument on a tie)."""
+    return extremum(x, bound) if isinstance(bound, xp.ndarray) else extremum(bound, x)
 
 
 class Cast(Op):
@@ -1007,19 +1049,21 @@ class Fmin(NanIgnoringExtremum):
 
 
 class Logaddexp2(Op):
+    """The slopes are written from a - b, as PyTorch's (see LogAddExp)."""
+
     formula = "log₂(2^a + 2^b)"
-    derivatives = ("2^(a - out)", "2^(b - out)")
+    derivatives = ("1 / (1 + 2^(b - a))", "1 / (1 + 2^(a - b))")
 
     @staticmethod
     def forward(ctx, a, b):
-        result = xp.logaddexp2(a, b)
-        ctx.save_for_backward(a, b, result)
-        return result
+        ctx.save_for_backward(a, b)
+        return xp.logaddexp2(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b, result = ctx.saved_tensors
-        return grad_output * ctx.xp.exp2(a - result), grad_output * ctx.xp.exp2(b - result)
+        a, b = ctx.saved_tensors
+        with ignoring_float_errors():  # 2^(b - a) overflows to inf: the slope is then 0
+            return grad_output / (1 + ctx.xp.exp2(b - a)), grad_output / (1 + ctx.xp.exp2(a - b))
 
 
 class NanToNum(Op):
@@ -1074,7 +1118,11 @@ def selected(xp, mask, grad):
     """
     if math.prod(grad.shape) > SMALL_SELECTION:
         product = grad * mask
-        if math.isfinite(xp.vdot(product, product)):
+        if type(product) is ndarray:
+            finite = math.isfinite(xp.vdot(product, product))
+        else:  # a gradient being recorded (create_graph): its values are checked outside the graph
+            finite = bool(xp.isfinite(product).all())
+        if finite:
             return product
     return xp.where(mask, grad, 0.0)
 
@@ -1082,11 +1130,24 @@ def selected(xp, mask, grad):
 SMALL_SELECTION = 512  # elements: up to here where() costs less than the product and its check
 
 
+def above(x, bound):
+    """x > bound, with nan counted as above: not (x ≤ bound), PyTorch's test in threshold_backward
+    (``x <= threshold ? 0 : grad``) and its kin, which lets the gradient of a nan through. On arrays
+    and tensors alike."""
+    return ~(x <= bound)
+
+
+def not_at_least(x, bound):
+    """x < bound, with nan counted as below: not (x ≥ bound). On arrays and tensors alike."""
+    return ~(x >= bound)
+
+
 def split_between(ctx, grad_output):
-    """The gradient to the winner of max/min, half of it to each on a tie."""
-    half = selected(ctx.xp, ctx.tie, grad_output * 0.5)
-    b_wins = ~(ctx.a_wins | ctx.tie)
-    return selected(ctx.xp, ctx.a_wins, grad_output) + half, selected(ctx.xp, b_wins, grad_output) + half
+    """The gradient of maximum/minimum as PyTorch's formula: each input gets it unless it lost
+    (``ctx.a_loses``, ``ctx.b_loses``), half of it on a tie. A nan loses to nothing, so where
+    either input is nan both get the whole gradient."""
+    share = ctx.xp.where(ctx.tie, grad_output * 0.5, grad_output)
+    return selected(ctx.xp, ~ctx.a_loses, share), selected(ctx.xp, ~ctx.b_loses, share)
 
 
 def _true_divide(a, b):
@@ -1100,10 +1161,31 @@ def _power(base, exponent):
     if base.dtype.kind in "biu" and getattr(exponent, "dtype", xp.dtype(bool)).kind in "iu":
         return _integer_power(base, exponent)
     with ignoring_float_errors():
-        result = xp.power(base, exponent)
+        if isinstance(exponent, (int, float)) and exponent in PYTORCH_POWERS and base.dtype.kind == "f":
+            result = PYTORCH_POWERS[exponent](base).astype(base.dtype, copy=False)
+        else:
+            result = xp.power(base, exponent)
     if isinstance(exponent, float) and base.dtype.kind != "f":
         result = result.astype(dtypes.get_default_dtype())
     return result
+
+
+#: The number exponents PyTorch computes without pow, and how: the results differ from pow's in the
+#: last bit for some x, and in the sign of 1/0 or nan for x = -0.0 or -inf (rsqrt(-0.0) = -inf).
+PYTORCH_POWERS = {
+    2: lambda x: x * x,
+    3: lambda x: x * x * x,
+    0.5: xp.sqrt,
+    -0.5: lambda x: 1 / xp.sqrt(x),
+    -1: lambda x: 1 / x,
+    -2: lambda x: 1 / (x * x),
+}
+
+
+def power(x, exponent):
+    """x ** exponent as PyTorch computes it (see ``PYTORCH_POWERS``), of an array (in a plain
+    backward) or of a tensor (in a recorded one)."""
+    return x ** exponent if isinstance(x, Tensor) else _power(x, exponent)
 
 
 def _integer_power(base, exponent):
@@ -1203,17 +1285,17 @@ def div(input, other, *, rounding_mode=None):
     """
     if rounding_mode is None:
         return broadcasting(Div, *floating_operands(input, other))
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode != "trunc":
+    if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
     input, other = binary_operands(input, other)
     if input.array.dtype.kind in "iub" and other.array.dtype.kind in "iub":
+        if rounding_mode == "floor":
+            return floor_divide(input, other)
         _refuse_bool("div_trunc_cpu", input, other)
         _refuse_integer_division_by_zero("div", input, other)
         with ignoring_float_errors():  # the lowest integer divided by -1 wraps around, as in PyTorch
             return tensor_from_array(_truncated_quotient(input.array, other.array))
-    return trunc(broadcasting(Div, input, other))
+    return broadcasting(RoundedQuotient, input, other, rounding_mode)
 
 
 def _truncated_quotient(numerator, denominator):

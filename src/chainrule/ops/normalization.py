@@ -12,6 +12,7 @@ functions with PyTorch's signatures are in ``chainrule.nn.functional``.
 """
 import math
 
+from chainrule.ops.elementwise import power
 from chainrule.ops.op import Op
 from chainrule.tensor import Tensor
 
@@ -95,7 +96,7 @@ def batch_statistics(values, axes):
 
 def standardized(input, mean, var, eps):
     """``(x̂, 1 / √(var + eps))`` with x̂ = (input - mean) / √(var + eps)."""
-    inv_std = (var + eps) ** -0.5
+    inv_std = power(var + eps, -0.5)  # as Pow computes it, on arrays and on tensors alike
     return (input - mean) * inv_std, inv_std
 
 

@@ -209,11 +209,23 @@ def _extreme(ctx, x, axes, keepdim, reduce_array):
 
 
 class MaxAll(Amax):
+    """``x.max()`` of all elements: PyTorch shares its gradient among the elements equal to the
+    result, and among the nans where the result is nan (amax gives nan everywhere then)."""
+
     node_name = "MaxBackward1"
+    derivatives = ("1/k at each of the k elements equal to out (the nans if out is nan), else 0", None, None)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, result = ctx.saved_tensors
+        is_extreme = ctx.xp.isnan(x) if ctx.xp.isnan(result) else x == result
+        return ctx.xp.where(is_extreme, grad_output / is_extreme.sum(), 0.0), None, None
 
 
-class MinAll(Amin):
+class MinAll(MaxAll):
     node_name = "MinBackward1"
+    formula = Amin.formula
+    forward = staticmethod(Amin.forward)
 
 
 class Max(Op):

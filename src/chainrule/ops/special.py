@@ -117,7 +117,7 @@ def erfinv_array(y):
             complement = erfc_array(x)
             guess[in_tail] = x + (xp.log(complement) - xp.log(1 - magnitude[in_tail])) * complement / (TWO_OVER_SQRT_PI * xp.exp(-x * x))
         guess = xp.where(magnitude == 1, xp.inf, xp.where(magnitude > 1, xp.nan, guess)).reshape(y.shape)
-        return xp.where(y < 0, -guess, guess)
+        return xp.copysign(guess, y)  # erfinv(-0.0) = -0.0, as PyTorch's
 
 
 _GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
