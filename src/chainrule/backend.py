@@ -227,6 +227,40 @@ def random_generator(seed=None):
     return numpy.random.default_rng(seed)
 
 
+def mersenne_twister(key, position):
+    """The backend's 32-bit Mersenne Twister (MT19937) at a given state: ``key`` the 624 words,
+    ``position`` the index of the next word to temper (624: twist first). ``random_raw(n)`` gives
+    its next n 32-bit outputs; ``state["state"]`` its key and position."""
+    bit_generator = numpy.random.MT19937()
+    bit_generator.state = {"bit_generator": "MT19937", "state": {"key": numpy.asarray(key, numpy.uint32), "pos": position}}
+    return bit_generator
+
+
+#: C library functions whose result is within 0.55 of an ulp of the exact value (glibc's log, exp,
+#: sin, cos): rounding an extended-precision value gives theirs, except within 0.05 ulp of halfway.
+_NEARLY_CORRECTLY_ROUNDED = {"log", "exp", "sin", "cos"}
+
+
+def c_library_math(name, array):
+    """``math.<name>`` elementwise on a float64 array, as the C library computes it (PyTorch's CPU
+    kernels call it; NumPy's own SIMD versions differ in the last bit now and then). For a nearly
+    correctly rounded function, computed in extended precision and rounded, and taken from the C
+    library only where the exact value lies near halfway between two doubles; for the others
+    (log1p, tan: up to an ulp or more off), taken from the C library element by element."""
+    array = numpy.asarray(array, numpy.float64)
+    function = getattr(math, name)
+    if name not in _NEARLY_CORRECTLY_ROUNDED or numpy.finfo(numpy.longdouble).nmant <= 52:
+        return numpy.asarray([function(value) for value in array.reshape(-1).tolist()], numpy.float64).reshape(array.shape)
+    precise = getattr(numpy, name)(array.astype(numpy.longdouble))
+    rounded = precise.astype(numpy.float64)
+    with numpy.errstate(all="ignore"):
+        ulps = numpy.abs((precise - rounded) / numpy.spacing(numpy.abs(rounded)).astype(numpy.longdouble))
+    flat_input, flat_result = array.reshape(-1), rounded.reshape(-1)
+    for index in numpy.flatnonzero(numpy.isfinite(rounded) & (ulps > 0.45)).tolist():
+        flat_result[index] = function(flat_input[index])
+    return rounded
+
+
 def fresh_seed():
     """A seed from the operating system's entropy, as a non-negative 63-bit integer."""
     return int(numpy.random.SeedSequence().entropy % (2**63))

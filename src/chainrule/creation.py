@@ -11,7 +11,8 @@ from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
-from chainrule.random import numpy_generator
+from chainrule import sampling_algorithms
+from chainrule.random import engine_of
 from chainrule.ops.registry import public
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, _to_raw, tensor_from_array
@@ -490,7 +491,7 @@ def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, de
     """Samples of the uniform distribution on [0, 1)."""
     shape = size_argument(size, "rand")
     dtype = _random_float_dtype(dtype, "check_uniform_bounds")
-    return _finish(numpy_generator(generator).random(shape).astype(dtype), requires_grad, device)
+    return _finish(sampling_algorithms.uniform(engine_of(generator), shape, 0.0, 1.0, dtype), requires_grad, device)
 
 
 @public(method=False, out=True)
@@ -498,7 +499,7 @@ def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, d
     """Samples of the standard normal distribution N(0, 1)."""
     shape = size_argument(size, "randn")
     dtype = _random_float_dtype(dtype, "normal_kernel_cpu")
-    return _finish(numpy_generator(generator).standard_normal(shape).astype(dtype), requires_grad, device)
+    return _finish(sampling_algorithms.normal(engine_of(generator), shape, 0.0, 1.0, dtype), requires_grad, device)
 
 
 #: The C++ names of the types, as PyTorch's bound errors write them.
@@ -553,8 +554,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     shape = size_argument((size,), "randint", high_position + 1)
     dtype = xp.dtype(dtype) if dtype is not None else xp.dtype(dtypes.int64)
     check_random_bounds(low, high, dtype)
-    values = numpy_generator(generator).integers(low, high, shape)
-    return _finish(values.astype(dtype), requires_grad, device)
+    return _finish(sampling_algorithms.integers(engine_of(generator), shape, low, high, dtype), requires_grad, device)
 
 
 @public(method=False, out=True)
@@ -568,7 +568,7 @@ def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, de
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     if dtype.kind in "iu" and n - 1 > int(xp.iinfo(dtype).max):
         raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
-    return _finish(numpy_generator(generator).permutation(n).astype(dtype), requires_grad, device)
+    return _finish(sampling_algorithms.permutation(engine_of(generator), n).astype(dtype), requires_grad, device)
 
 
 @public(method=False)

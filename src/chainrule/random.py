@@ -1,17 +1,20 @@
 """Random number generation: one seeded generator shared by every random factory.
 
 ``chainrule.manual_seed(0)`` makes ``rand``, ``randn``, initializers, dropout, data shuffling and
-the datasets reproducible, as ``torch.manual_seed`` does (the numbers differ from PyTorch's: the
-generators are different algorithms).
+the datasets reproducible, as ``torch.manual_seed`` does, and with the same numbers: a
+``Generator`` is PyTorch's CPU engine, a 32-bit Mersenne Twister (``mersenne_twister.py``), and
+the samplers apply PyTorch's arithmetic to its words (``sampling_algorithms.py``). Samplers
+PyTorch has no CPU algorithm of its own for here (gamma, Poisson, ...) draw from a NumPy
+generator seeded by words of the same stream, so ``manual_seed`` fixes them too.
 """
 import contextlib
-import json
 import operator
 
 from chainrule import dtypes
 from chainrule.backend import as_array, fresh_seed, random_generator
 from chainrule.device import check_device
 from chainrule.device import device as device_type
+from chainrule.mersenne_twister import MersenneTwister
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -23,8 +26,8 @@ class Generator:
     """A source of random numbers, like ``torch.Generator``.
 
     ``Generator()`` (or ``Generator("cpu")``) starts from PyTorch's default seed, as PyTorch's does;
-    ``Generator(seed)`` from ``seed``. ``numpy`` is the underlying ``numpy.random.Generator``
-    (PCG64), for code that draws arrays.
+    ``Generator(seed)`` from ``seed``. ``engine`` is its Mersenne Twister; ``numpy`` a NumPy
+    generator seeded from the stream, for samplers PyTorch's algorithms do not cover.
     """
 
     def __init__(self, seed=None, device=None):
@@ -58,18 +61,32 @@ class Generator:
         if not -(2**63) <= seed < 2**64:
             raise ValueError(f"Overflow when unpacking long long: the seed {seed} does not fit in 64 bits")
         seed %= 2**64
-        self._seed = seed
-        self.numpy = random_generator(seed)
+        self.engine = MersenneTwister(seed)
         return self
 
     def initial_seed(self):
-        return self._seed
+        return self.engine.initial_seed
+
+    @property
+    def numpy(self):
+        """A new ``numpy.random.Generator`` seeded by the next two words of this stream (so each use
+        advances the stream, and ``manual_seed`` fixes what it draws)."""
+        return random_generator(int(self.engine.words64(1)[0]))
 
     def get_state(self):
-        return self.numpy.bit_generator.state
+        """The state as PyTorch's 5056 bytes (an immutable ``bytes``; ``torch.Generator.get_state``
+        gives the same bytes as a uint8 tensor)."""
+        return self.engine.state_bytes()
 
-    def set_state(self, state):
-        self.numpy.bit_generator.state = state
+    def set_state(self, new_state):
+        """Restore a state from ``get_state`` or ``get_rng_state`` (bytes or a uint8 tensor), or from
+        PyTorch's ``torch.get_rng_state().numpy()``; returns the generator."""
+        if isinstance(new_state, Tensor):
+            if new_state.array.dtype != dtypes.uint8:
+                raise TypeError(f"set_state expected a torch.ByteTensor (uint8), but got {new_state.dtype}; pass what get_state() returned")
+            new_state = new_state.array.tobytes()
+        self.engine.load_state_bytes(bytes(new_state))
+        return self
 
 
 default_generator = Generator(fresh_seed())  # each process its own numbers until manual_seed, as in PyTorch
@@ -89,28 +106,29 @@ def initial_seed():
     return default_generator.initial_seed()
 
 
+def engine_of(generator=None):
+    """The Mersenne Twister behind ``generator`` (the global one when None)."""
+    return (generator or default_generator).engine
+
+
 def numpy_generator(generator=None):
-    """The ``numpy.random.Generator`` behind ``generator`` (the global one when None)."""
+    """A NumPy generator seeded from ``generator``'s stream (the global one when None), for the
+    samplers PyTorch's algorithms do not cover."""
     return (generator or default_generator).numpy
 
 
 def get_rng_state():
-    """The global generator's state as a uint8 tensor: ``set_rng_state`` of it later replays the
-    same numbers. (The bytes are chainrule's own, not PyTorch's Mersenne Twister state.)"""
-    encoded = json.dumps(default_generator.get_state()).encode()
-    return tensor_from_array(as_array(list(encoded), dtypes.uint8))
+    """The global generator's state as a uint8 tensor of PyTorch's 5056 bytes: ``set_rng_state``
+    of it later replays the same numbers, in chainrule or in PyTorch."""
+    return tensor_from_array(as_array(bytearray(default_generator.get_state()), dtypes.uint8))
 
 
 def set_rng_state(new_state):
-    """Restore the global generator to a state taken by ``get_rng_state``."""
+    """Restore the global generator to a state taken by ``get_rng_state`` (chainrule's or PyTorch's)."""
     if not isinstance(new_state, Tensor) or new_state.array.dtype != dtypes.uint8:
         kind = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
         raise TypeError(f"set_rng_state expected a torch.ByteTensor (uint8), but got {kind}; pass what get_rng_state() returned")
-    try:
-        state = json.loads(bytes(new_state.array.reshape(-1).tolist()).decode())
-        default_generator.set_state(state)
-    except (ValueError, TypeError, KeyError) as error:
-        raise RuntimeError(f"set_rng_state: this tensor is not a state from chainrule.get_rng_state() ({error})") from None
+    default_generator.set_state(new_state)
 
 
 @contextlib.contextmanager

@@ -2,18 +2,19 @@
 ``multinomial``, ``poisson``, ``randint_like``, and the in-place fills (``x.normal_()``, ``x.uniform_()``, ``x.random_()``,
 ``x.exponential_()``, ``x.bernoulli_()``, ``x.geometric_()``, ``x.log_normal_()``, ``x.cauchy_()``).
 
-Every sampler draws from the generator seeded by ``manual_seed``, or from ``generator=`` when given
-(the numbers differ from PyTorch's: the generators are different algorithms). No sample has a
+Every sampler draws from the generator seeded by ``manual_seed``, or from ``generator=`` when given,
+with PyTorch's CPU algorithms (``sampling_algorithms.py``), so the samples equal PyTorch's for the
+same seed; ``poisson`` alone draws from a NumPy generator seeded from the stream. No sample has a
 gradient: drawing is not differentiable.
 """
-from chainrule import creation, dtypes
+from chainrule import creation, dtypes, sampling_algorithms
 from chainrule.backend import as_array, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.operands import broadcast_error
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
-from chainrule.random import numpy_generator
+from chainrule.random import engine_of, numpy_generator
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -87,7 +88,10 @@ class Normal(Op):
 
     @staticmethod
     def forward(ctx, mean, std, shape, dtype, generator):
-        return as_array(numpy_generator(generator).normal(mean, std, shape), dtype)
+        # PyTorch: N(0, std) then + mean for a number std; N(0, 1) then · std + mean for a tensor std
+        if xp.ndim(std) == 0 and not isinstance(std, xp.ndarray):
+            return sampling_algorithms.normal(engine_of(generator), shape, 0.0, std, dtype) + as_array(mean, dtype)
+        return sampling_algorithms.normal(engine_of(generator), shape, 0.0, 1.0, dtype) * as_array(std, dtype) + as_array(mean, dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -109,8 +113,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
         shape = creation.size_argument((size,), "normal", 3)
         dtype = _floating_or_refused(dtype if dtype is not None else dtypes.get_default_dtype())
         _check_std(std_value)
-        samples = numpy_generator(generator).normal(mean_value, std_value, shape)
-        result = tensor_from_array(as_array(samples, dtype))
+        result = tensor_from_array(sampling_algorithms.normal(engine_of(generator), shape, mean_value, std_value, dtype))
         if requires_grad:
             result.requires_grad = True
         return result
@@ -133,11 +136,14 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
 
 @public
 def bernoulli(input, p=None, *, generator=None):
-    """1 with probability ``input`` (or ``p``), else 0, elementwise; the output has input's dtype."""
+    """1 with probability ``input`` (or ``p``), else 0, elementwise; the output has input's dtype.
+    As PyTorch's, a uniform sample of float64 precision is compared with a number ``p`` or float64
+    probabilities, one of float32 precision with other probabilities."""
     probabilities = input.array if p is None else xp.broadcast_to(as_array(_values(p)), input.array.shape)
     if ((probabilities < 0) | (probabilities > 1)).any():
         raise RuntimeError("bernoulli: all elements of the probabilities must be in [0, 1]")
-    draws = numpy_generator(generator).random(input.array.shape) < probabilities
+    double_precision = not isinstance(p, Tensor) and p is not None or probabilities.dtype == xp.float64
+    draws = sampling_algorithms.bernoulli(engine_of(generator), probabilities, double_precision)
     return tensor_from_array(draws.astype(input.array.dtype))
 
 
@@ -169,10 +175,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                 f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
                 f"({num_samples} samples asked, a row has {available} categories with nonzero weight)"
             )
-    draw = numpy_generator(generator).choice
-    samples = [draw(row.size, size=num_samples, replace=replacement, p=row / row.sum()) for row in rows]
-    result = xp.asarray(samples, dtype=dtypes.int64).reshape(weights.shape[:-1] + (num_samples,))
-    return tensor_from_array(result)
+    engine, rows = engine_of(generator), weights.reshape(-1, weights.shape[-1])
+    if replacement and num_samples > 1:
+        samples = sampling_algorithms.multinomial_with_replacement(engine, rows, num_samples)
+    else:
+        # PyTorch's way without replacement: the num_samples largest of weight / Exp(1) (a
+        # Gumbel-max trick), ties to the lower index
+        keys = rows / sampling_algorithms.exponential(engine, rows.shape, 1.0, rows.dtype)
+        samples = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    return tensor_from_array(samples.astype(dtypes.int64).reshape(weights.shape[:-1] + (num_samples,)))
 
 
 class Poisson(Op):
@@ -213,8 +224,7 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
         high = creation.integer_argument(high, "randint_like", "high", 3)
     shape, dtype = creation.like_shape_and_dtype(input, dtype, memory_format, "randint_like")
     creation.check_random_bounds(low, high, dtype)
-    values = numpy_generator(generator).integers(low, high, shape)
-    result = tensor_from_array(as_array(values, dtype))
+    result = tensor_from_array(sampling_algorithms.integers(engine_of(generator), shape, low, high, dtype))
     if requires_grad:
         result.requires_grad = True
     return result
@@ -228,35 +238,34 @@ def _fill(tensor, values):
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std²)."""
     _require_floating(self, "normal_", NotImplementedError)
-    return _fill(self, numpy_generator(generator).normal(mean, std, self.array.shape))
+    _check_std(std)
+    return _fill(self, sampling_algorithms.normal(engine_of(generator), self.array.shape, mean, std, self.array.dtype))
 
 
 def uniform_(self, low=0.0, high=1.0, generator=None):
     """Fill with samples of U(low, high)."""
     _require_floating(self, "uniform_", NotImplementedError)
-    return _fill(self, numpy_generator(generator).uniform(low, high, self.array.shape))
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_c_float(low)} > to={_c_float(high)}")
+    return _fill(self, sampling_algorithms.uniform(engine_of(generator), self.array.shape, low, high, self.array.dtype))
 
 
 def random_(self, low=0, high=None, *, generator=None):
     """Fill with integers drawn uniformly from [low, high) (``random_(high)`` for [0, high); without
     bounds, [0, 2^mantissa] for floats as PyTorch)."""
+    engine, shape, dtype = engine_of(generator), self.array.shape, self.array.dtype
+    if high is None and not low:
+        return _fill(self, sampling_algorithms.full_range_integers(engine, shape, dtype))
     if high is None:
-        low, high = (0, low) if low else (0, _default_random_bound(self.array.dtype))
-    return _fill(self, numpy_generator(generator).integers(low, high, self.array.shape))
-
-
-def _default_random_bound(dtype):
-    if dtype.kind == "f":
-        return 2 ** (xp.finfo(dtype).nmant + 1) + 1
-    if dtype.kind == "b":
-        return 2
-    return int(xp.iinfo(dtype).max)
+        low, high = 0, low
+    creation.check_random_bounds(low, high, dtype)
+    return _fill(self, sampling_algorithms.integers(engine, shape, low, high, dtype))
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with samples of the exponential distribution of rate ``lambd`` (mean 1 / lambd)."""
     _require_floating(self, "exponential_")
-    return _fill(self, numpy_generator(generator).exponential(1.0 / lambd, self.array.shape))
+    return _fill(self, sampling_algorithms.exponential(engine_of(generator), self.array.shape, lambd, self.array.dtype))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
@@ -271,7 +280,7 @@ def geometric_(self, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     if self.array.dtype.kind == "b":
         raise NotImplementedError("geometric_ is not implemented for 'Bool' tensors: its samples are counts 1, 2, 3...; use an integer or floating point tensor")
-    return _fill(self, numpy_generator(generator).geometric(p, self.array.shape))
+    return _fill(self, sampling_algorithms.geometric(engine_of(generator), self.array.shape, p, self.array.dtype))
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -279,7 +288,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     _require_floating(self, "log_normal_", NotImplementedError)
-    return _fill(self, numpy_generator(generator).lognormal(mean, std, self.array.shape))
+    return _fill(self, sampling_algorithms.log_normal(engine_of(generator), self.array.shape, mean, std, self.array.dtype))
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
@@ -288,7 +297,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     _require_floating(self, "cauchy_")
-    return _fill(self, median + sigma * numpy_generator(generator).standard_cauchy(self.array.shape))
+    return _fill(self, sampling_algorithms.cauchy(engine_of(generator), self.array.shape, median, sigma, self.array.dtype))
 
 
 def _require_floating(tensor, operation, error=RuntimeError):

@@ -3,8 +3,9 @@
 Each script in ``scripts/`` (source named at its top, shrunk to run in about a second on synthetic
 data) runs twice through ``run_script.py``: with PyTorch (all scripts in one subprocess, since
 importing torch takes seconds), and in a subprocess of its own with every ``torch`` module name
-aliased to chainrule. Both draw their random numbers from the same NumPy stream (see
-``run_script.py``), so their printed output must agree:
+aliased to chainrule. Both draw their random numbers natively from the same seed (chainrule's
+generator is PyTorch's: the same Mersenne Twister and sampling arithmetic), so their printed
+output must agree:
 
 - token by token, ignoring whitespace (a line may break at another column, since ``chainrule.`` and
   ``torch.`` differ in length), after writing ``chainrule`` as ``torch`` and dropping object

@@ -3,8 +3,8 @@ sampling, log-densities, entropies and KL divergences whose gradients flow to th
 
 One file per family, as PyTorch's; ``kl_divergence`` and ``register_kl`` in ``kl.py``; invertible
 maps in ``transforms.py`` and the map onto each constraint in ``constraint_registry.py``. Samples
-come from chainrule's generator: ``chainrule.manual_seed`` makes them reproducible (the numbers
-differ from PyTorch's).
+come from chainrule's generator: ``chainrule.manual_seed`` makes them reproducible (drawn by
+NumPy's samplers seeded from its stream, so the numbers differ from PyTorch's, unlike ``randn``'s).
 """
 from chainrule.distributions import constraints, kl_between_families, transforms  # noqa: F401  kl_between_families registers its pairs
 from chainrule.distributions.bernoulli import Bernoulli

@@ -109,7 +109,8 @@ from chainrule.ops.margin_loss import (  # noqa: F401
 )
 from chainrule.creation import ones, zeros
 from chainrule.ops.join import cat
-from chainrule.random import numpy_generator
+from chainrule import sampling_algorithms
+from chainrule.random import engine_of
 from chainrule.ops.operands import broadcast_error
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -357,7 +358,8 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     the forward pass, with the soft sample's gradient (straight-through)."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
-    gumbels = -xp.log(numpy_generator().exponential(size=tuple(logits.shape))).astype(logits.dtype)
+    exponentials = sampling_algorithms.exponential(engine_of(None), tuple(logits.shape), 1.0, logits.array.dtype)
+    gumbels = -xp.log(exponentials)  # PyTorch's draws: -empty_like(logits).exponential_().log()
     soft = softmax((logits + tensor_from_array(gumbels)) / tau, dim)
     if not hard:
         return soft

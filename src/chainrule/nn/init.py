@@ -18,9 +18,11 @@ import warnings
 
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.parameter import is_lazy, uninitialized_error
-from chainrule.backend import as_array, ignoring_float_errors, xp
-from chainrule.ops.activation import erf_array, erfc_of_magnitude
-from chainrule.random import numpy_generator
+from chainrule.backend import as_array, xp
+from chainrule import sampling_algorithms
+from chainrule.creation import empty_like, randperm
+from chainrule.ops.elementwise import where
+from chainrule.random import engine_of
 from chainrule.tensor import tensor_from_array
 
 _LINEAR_GAINS = {"linear", "sigmoid", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
@@ -92,61 +94,48 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with samples of N(mean, std^2) conditioned on lying in [a, b].
+    """Fill with samples of N(mean, std^2) conditioned on lying in [a, b], by rejection, as PyTorch:
 
-    As PyTorch does, by inverting the normal CDF Phi: u uniform on [Phi(alpha), Phi(beta)] for the
-    standardized bounds alpha = (a - mean) / std, beta = (b - mean) / std, then z = Phi^-1(u). Bounds
-    that both lie above the mean are mirrored below it, where Phi keeps its precision far out.
+    - when [a, b] holds more than 30% of the normal's mass: draw N(mean, std^2) for every element,
+      and redraw (a whole fresh tensor, kept where needed) the elements outside [a, b] until none is;
+    - otherwise: draw x uniform on [a, b] and accept it when log u < log(pdf(x) / pdf(mode)) for u
+      uniform on [0, 1), mode the point of [a, b] nearest the mean; redraw the rejected ones.
     """
-    if not a < b:
-        raise RuntimeError(f"trunc_normal_: the lower bound a ({a}) must be below the upper bound b ({b})")
-    alpha, beta = (a - mean) / std, (b - mean) / std
-    mirrored = alpha > 0
-    low, high = (-beta, -alpha) if mirrored else (alpha, beta)
-    probabilities = numpy_generator(generator).uniform(_normal_cdf(low), _normal_cdf(high), tuple(tensor.shape))
-    z = xp.clip(_normal_quantile(probabilities), low, high)
-    values = mean + std * (-z if mirrored else z)
+    if a > b:
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}: trunc_normal_'s "
+            f"lower bound a must be below the upper bound b"
+        )
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be incorrect.",
+            stacklevel=3,  # the caller of the public trunc_normal_, past its uninitialized-parameter check
+        )
     with no_grad():
-        return tensor.copy_(tensor_from_array(as_array(values, tensor.dtype)))
+        if _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std) > 0.3:
+            low, high = (float(as_array(bound, tensor.dtype)) for bound in (a, b))  # the bounds as the dtype holds them
+            result = tensor.normal_(mean, std, generator=generator)
+            while (outside := (result < low) | (result > high)).any():
+                result = where(outside, empty_like(result).normal_(mean, std, generator=generator), result)
+            return tensor.copy_(result)
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def rejected(candidates):
+            log_density = candidates.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+            return empty_like(candidates).uniform_(generator=generator).log_().gt(log_density)
+
+        result = tensor.uniform_(a, b, generator=generator)
+        pending = rejected(result)
+        while pending.any():
+            candidates = empty_like(tensor).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            pending = where(pending, rejected(candidates), pending)
+        return tensor.copy_(result)
 
 
 def _normal_cdf(z):
-    """Phi(z) = erfc(-z / sqrt 2) / 2, computed so that the lower tail stays exact where it is tiny."""
-    if z <= 0:
-        return 0.5 * float(erfc_of_magnitude(xp.asarray(-z / math.sqrt(2)))) if z < -0.66 else 0.5 * (1 + math.erf(z / math.sqrt(2)))
-    return 1 - _normal_cdf(-z)
-
-
-def _normal_quantile(p):
-    """Phi^-1(p) elementwise for p in (0, 1): P. J. Acklam's rational approximation (relative error
-    below 1.2e-9), with one Halley step on erfc for full double precision."""
-    central = (p >= 0.02425) & (p <= 1 - 0.02425)
-    with ignoring_float_errors():
-        q = p - 0.5
-        r = q * q
-        z_central = q * _polynomial(_ACKLAM_A, r) / _polynomial(_ACKLAM_B + (1.0,), r)
-        tail = xp.sqrt(-2 * xp.log(xp.minimum(p, 1 - p)))
-        z_tail = _polynomial(_ACKLAM_C, tail) / _polynomial(_ACKLAM_D + (1.0,), tail)
-        z = xp.where(central, z_central, xp.where(p < 0.5, z_tail, -z_tail))
-        # Halley's step: e = Phi(z) - p, u = e sqrt(2 pi) e^(z^2 / 2), z -= u / (1 + z u / 2)
-        error = xp.where(z < 0, 0.5 * erfc_of_magnitude(-z / math.sqrt(2)), 1 - 0.5 * erfc_of_magnitude(z / math.sqrt(2))) - p
-        small = xp.abs(z) < 0.66  # erfc_of_magnitude covers |x| > 0.46875 only; near 0 use erf
-        error = xp.where(small, 0.5 * (1 + erf_array(z / math.sqrt(2))) - p, error)
-        step = error * math.sqrt(2 * math.pi) * xp.exp(z * z / 2)
-        return z - step / (1 + z * step / 2)
-
-
-def _polynomial(coefficients, x):
-    result = xp.zeros_like(x) + coefficients[0]
-    for coefficient in coefficients[1:]:
-        result = result * x + coefficient
-    return result
-
-
-_ACKLAM_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
-_ACKLAM_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01)
-_ACKLAM_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549671010429194e00, 4.374664141464968e00, 2.938163982698783e00)
-_ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+    """Phi(z) = (1 + erf(z / sqrt 2)) / 2."""
+    return (1.0 + math.erf(z / math.sqrt(2.0))) / 2.0
 
 
 def constant_(tensor, val):
@@ -251,7 +240,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     columns = tensor.numel() // rows
-    flattened = numpy_generator(generator).standard_normal((rows, columns))
+    flattened = sampling_algorithms.normal(engine_of(generator), (rows, columns), 0.0, 1.0, tensor.array.dtype).astype(xp.float64)
     if rows < columns:
         flattened = flattened.T
     q, r = xp.linalg.qr(flattened)
@@ -269,12 +258,12 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, columns = tensor.shape
     zeros_per_column = int(math.ceil(sparsity * rows))
-    random = numpy_generator(generator)
-    values = random.normal(0.0, std, (rows, columns))
-    for column in range(columns):
-        values[random.permutation(rows)[:zeros_per_column], column] = 0
     with no_grad():
-        return tensor.copy_(tensor_from_array(as_array(values, tensor.dtype)))
+        tensor.normal_(0, std, generator=generator)
+        for column in range(columns):
+            # PyTorch draws these from the global generator even when given one; a given one is used here
+            tensor[randperm(rows, generator=generator)[:zeros_per_column], column] = 0
+        return tensor
 
 
 def _deprecated(function):

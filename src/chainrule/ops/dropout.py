@@ -5,19 +5,22 @@ operation, the mask is one line of a compiled program: each replay draws from th
 as it is then (``manual_seed`` between calls included), and the random stream advances exactly as
 in eager.
 """
+from chainrule import sampling_algorithms
+from chainrule.backend import xp
 from chainrule.ops.op import Op
-from chainrule.random import numpy_generator
+from chainrule.random import engine_of
 
 
 class DropoutMask(Op):
     """The mask of inverted dropout, of shape ``shape`` and type ``dtype``: each element
-    1 / (1 - p) with probability 1 - p, else 0, drawn from the global generator."""
+    1 / (1 - p) with probability 1 - p, else 0, drawn from the global generator as PyTorch draws
+    it (the same numbers for the same seed); p = 1 draws nothing, as in PyTorch."""
 
     formula = "[u ≥ p] / (1 - p),  u ~ uniform[0, 1) of shape `shape`"
     derivatives = (None, None, None)
 
     @staticmethod
     def forward(ctx, shape, dtype, p):
-        keep = numpy_generator().random(shape) >= p
-        scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-        return (keep * scale).astype(dtype)
+        if p == 1.0:
+            return xp.zeros(shape, dtype)
+        return sampling_algorithms.dropout_mask(engine_of(None), shape, p, dtype)

@@ -365,4 +365,5 @@ fras = ['va .', 'je perdu .', 'tu cours .', 'nous vois maison maintenant .']
 for eng, fra in zip(engs, fras):
     translation, attention_weight_seq = predict_seq2seq(
         net, eng, src_vocab, tgt_vocab, num_steps, device)
-    print(f'{eng} => {translation}, bleu {bleu(translation, fra, k=2):.3f}')
+    # k at most the prediction's length: the shrunk model may translate with one word (d2l's bleu divides by 0 then)
+    print(f'{eng} => {translation}, bleu {bleu(translation, fra, k=min(2, len(translation.split(" ")))):.3f}')

@@ -1,13 +1,15 @@
 """Samplers: the order in which a DataLoader visits a dataset's indices, and how it groups them.
 
 ``SequentialSampler`` gives 0, 1, ..., n-1; ``RandomSampler`` a fresh random order each epoch
-(from ``generator`` or the global generator seeded by ``chainrule.manual_seed``);
+(from ``generator`` or the global generator seeded by ``chainrule.manual_seed``, drawn as PyTorch
+draws it, so the same seed gives the same order);
 ``WeightedRandomSampler`` draws indices with given probabilities; ``BatchSampler`` groups any sampler's indices into lists of ``batch_size``.
 """
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.creation import as_tensor
-from chainrule.random import numpy_generator
+from chainrule import sampling_algorithms
+from chainrule.random import Generator, engine_of
 from chainrule.sampling import multinomial
 
 
@@ -65,12 +67,19 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def epoch_indices(self):
+        """As PyTorch: without a generator, a new one seeded by a 63-bit draw of the global one; then
+        ``num_samples`` draws of [0, n), or count // n permutations and the start of one more (drawn
+        even when count is a multiple of n)."""
         size, count = len(self.data_source), self.num_samples
-        random = numpy_generator(self.generator)
+        generator = self.generator
+        if generator is None:
+            seed = int(sampling_algorithms.full_range_integers(engine_of(None), (), dtypes.int64))
+            generator = Generator(seed)
+        engine = engine_of(generator)
         if self.replacement:
-            return random.integers(0, size, count, dtype=dtypes.int64)
-        permutations = [random.permutation(size) for _ in range(-(-count // size))]
-        return xp.concatenate(permutations)[:count].astype(dtypes.int64, copy=False)
+            return sampling_algorithms.integers(engine, (count,), 0, size, dtypes.int64)
+        permutations = [sampling_algorithms.permutation(engine, size) for _ in range(count // size + 1)]
+        return xp.concatenate(permutations)[:count]
 
     def __len__(self):
         return self.num_samples
@@ -85,7 +94,7 @@ class SubsetRandomSampler(Sampler):
 
     def epoch_indices(self):
         indices = xp.asarray(self.indices, dtype=dtypes.int64)
-        return indices[numpy_generator(self.generator).permutation(len(indices))]
+        return indices[sampling_algorithms.permutation(engine_of(self.generator), len(indices))]
 
     def __len__(self):
         return len(self.indices)

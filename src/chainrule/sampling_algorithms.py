@@ -1,0 +1,222 @@
+"""How PyTorch's CPU kernels turn the Mersenne Twister's words into samples, on arrays.
+
+Each function takes the ``MersenneTwister`` engine of a generator and returns a NumPy array,
+drawing the same words in the same order as PyTorch and applying the same arithmetic
+(``aten/src/ATen/core/TransformationHelper.h``, ``DistributionsHelper.h``,
+``native/cpu/DistributionTemplates.h``), so the samples equal PyTorch's for the same seed:
+
+- uniform float32 (and float16): one word, its low 24 bits · 2^-24; float64: one 64-bit value,
+  its low 53 bits · 2^-53; then x · (to - from) + from, fused into one rounding.
+- normal: for 16 or more contiguous elements, uniforms first, then Box-Muller on blocks of 16
+  (element j with element j + 8), the last block redrawn when 16 does not divide the size;
+  for fewer, each element from two 53-bit uniforms, the second sample kept for the next draw.
+- integers in [from, to): word % (to - from) + from, a 64-bit value once the range reaches 2^28.
+"""
+import math
+
+from chainrule import avx_mathfun
+from chainrule.backend import c_library_math, xp
+
+float32, float64 = xp.float32, xp.float64
+_WIDE_RANGE = 1 << 28  # from this range on, integers come from 64-bit values
+
+
+def _mantissa_digits(dtype):
+    return xp.finfo(dtype).nmant + 1
+
+
+def _fused64(a, b, c):
+    """a · b + c rounded once, in float64 (the fused multiply-add PyTorch's compiled code uses):
+    the product's rounding error is recovered exactly by Dekker's splitting, then added back."""
+    product = a * b
+    split = 134217729.0  # 2^27 + 1
+    a_high = (split * a) - ((split * a) - a)
+    b_high = (split * b) - ((split * b) - b)
+    product_error = (((a_high * b_high - product) + a_high * (b - b_high)) + (a - a_high) * b_high) + (a - a_high) * (b - b_high)
+    total = product + c
+    virtual = total - product
+    sum_error = (product - (total - virtual)) + (c - virtual)
+    return total + (sum_error + product_error)
+
+
+def standard_uniform(engine, count, dtype):
+    """``count`` samples of U[0, 1) as float64: for float64, the low 53 bits of 64-bit values
+    times 2^-53; for the other dtypes (float16 too), the low 24 bits of one word times 2^-24."""
+    if xp.dtype(dtype) == float64:
+        return (engine.words64(count) & xp.uint64((1 << 53) - 1)).astype(float64) * 2.0**-53
+    return (engine.words(count) & xp.uint64((1 << 24) - 1)).astype(float64) * 2.0**-24
+
+
+def uniform(engine, shape, low, high, dtype):
+    """Samples of U[low, high) (``uniform_``, ``rand``): x · (high - low) + low, with low, high and
+    the arithmetic in ``dtype`` (float16 in float32)."""
+    count = math.prod(shape)
+    x = standard_uniform(engine, count, dtype)
+    if xp.dtype(dtype) == float64:
+        values = _fused64(x, float64(high) - float64(low), float64(low))
+    else:
+        low, high = float32(xp.dtype(dtype).type(low)), float32(xp.dtype(dtype).type(high))
+        values = avx_mathfun.fused(x, high - low, low)  # x has at most 24 bits: the product is exact
+    return values.astype(dtype).reshape(shape)
+
+
+def normal(engine, shape, mean, std, dtype):
+    """Samples of N(mean, std²) (``normal_``, ``randn``), by PyTorch's two paths (see the module)."""
+    count = math.prod(shape)
+    if count >= 16:
+        return _normal_in_blocks(engine, count, mean, std, dtype).reshape(shape)
+    values = _fused64(standard_normal_pairs(engine, count), float64(std), float64(mean))
+    return values.astype(dtype).reshape(shape)
+
+
+def standard_normal_pairs(engine, count):
+    """``count`` samples of N(0, 1) as float64, PyTorch's ``normal_distribution<double>``: each
+    pair from u1, u2 of U[0, 1) (53 bits): r = √(-2 log1p(-u2)), θ = 2π u1, r cos θ first, then
+    r sin θ, which the engine keeps (``next_double_normal``) when the count ends inside a pair."""
+    values = []
+    if count and engine.next_double_normal is not None:
+        values.append(xp.asarray([engine.next_double_normal]))
+        engine.next_double_normal = None
+        count -= 1
+    pairs = (count + 1) // 2
+    uniforms = standard_uniform(engine, 2 * pairs, float64).reshape(pairs, 2)
+    radius = xp.sqrt(-2.0 * c_library_math("log1p", -uniforms[:, 1]))
+    theta = 2.0 * math.pi * uniforms[:, 0]
+    both = xp.stack([radius * c_library_math("cos", theta), radius * c_library_math("sin", theta)], axis=1).reshape(-1)
+    if count % 2:
+        engine.next_double_normal = float(both[-1])
+        both = both[:-1]
+    values.append(both)
+    return xp.concatenate(values)
+
+
+def _normal_in_blocks(engine, count, mean, std, dtype):
+    """PyTorch's ``normal_fill``: count uniforms, Box-Muller on each block of 16 (u1 = 1 - x[j],
+    u2 = x[j + 8]), and, when 16 does not divide count, 16 fresh uniforms for the last block.
+    float16 is computed as float32, then rounded (PyTorch's float16 kernel draws and rounds
+    differently: its samples differ)."""
+    working = xp.dtype(float64 if xp.dtype(dtype) == float64 else float32)
+    uniforms = standard_uniform(engine, count + (16 if count % 16 else 0), working).astype(working)
+    whole = count - count % 16
+    values = uniforms[:count].copy()
+    values[:whole] = _box_muller_blocks(uniforms[:whole], mean, std, working)
+    if count % 16:
+        values[count - 16:] = _box_muller_blocks(uniforms[count:], mean, std, working)
+    return values.astype(dtype)
+
+
+def _box_muller_blocks(uniforms, mean, std, dtype):
+    """Normal samples from blocks of 16 uniforms: element j and j + 8 of a block become
+    r cos θ and r sin θ with r = √(-2 log(1 - x[j])) and θ = 2π x[j + 8]; then · std + mean.
+    float32 uses PyTorch's vectorized float32 log and sincos, float64 the C library's."""
+    blocks = uniforms.reshape(-1, 2, 8)
+    if dtype == float32:
+        radius = xp.sqrt(float32(-2) * avx_mathfun.log(float32(1) - blocks[:, 0]))
+        sin, cos = avx_mathfun.sincos(float32(2 * math.pi) * blocks[:, 1])
+        scaled = [avx_mathfun.fused(radius * value, float32(std), float32(mean)) for value in (cos, sin)]
+    else:
+        radius = xp.sqrt(-2 * c_library_math("log", 1 - blocks[:, 0]))
+        theta = 2 * math.pi * blocks[:, 1]
+        scaled = [_fused64(radius * c_library_math(name, theta), float64(std), float64(mean)) for name in ("cos", "sin")]
+    return xp.stack(scaled, axis=1).reshape(-1)
+
+
+def integers(engine, shape, low, high, dtype):
+    """Integers of U{low, ..., high - 1} (``random_(from, to)``, ``randint``): word % range + low,
+    the word a 64-bit value once the range reaches 2^28."""
+    count, span = math.prod(shape), high - low
+    words = engine.words64(count) if span >= _WIDE_RANGE else engine.words(count)
+    offsets = words % xp.uint64(span)
+    return _offset_to_dtype(offsets, low, dtype).reshape(shape)
+
+
+def _offset_to_dtype(offsets, low, dtype):
+    """low + offsets (uint64, below 2^64) as ``dtype``, computed in 64-bit integers as PyTorch's
+    ``static_cast<int64_t>(val % range + base)``: wrapping modulo 2^64."""
+    values = (offsets + xp.uint64(low % 2**64)).view(xp.int64)
+    return values.astype(dtype)
+
+
+def full_range_integers(engine, shape, dtype):
+    """``random_()`` without bounds: integers of [0, max] for an integer dtype (one word, two for
+    int64), of [0, 2^digits] for a floating one (two words for float64), 0 or 1 for bool."""
+    dtype, count = xp.dtype(dtype), math.prod(shape)
+    if dtype == xp.bool_:
+        return (engine.words(count) & xp.uint64(1)).astype(dtype).reshape(shape)
+    wide = dtype in (xp.dtype(xp.int64), xp.dtype(float64))
+    words = engine.words64(count) if wide else engine.words(count)
+    bound = 2 ** _mantissa_digits(dtype) + 1 if dtype.kind == "f" else int(xp.iinfo(dtype).max) + 1
+    return (words % xp.uint64(bound)).astype(dtype).reshape(shape)
+
+
+def permutation(engine, n):
+    """A random permutation of 0..n-1 (``randperm``), PyTorch's Fisher-Yates shuffle: for i = 0 ..
+    n-2, swap element i with element i + (word % (n - i)). The swaps depend on one another, so
+    they run one by one; the words and offsets are drawn at once."""
+    if n >= 2**32 // 20:
+        raise NotImplementedError(f"randperm: n = {n} is too large (PyTorch switches to another shuffle above 2^32 / 20)")
+    offsets = (engine.words(max(n - 1, 0)) % xp.arange(n, 1, -1, dtype=xp.uint64)).tolist()
+    order = list(range(n))
+    for i, offset in enumerate(offsets):
+        j = i + offset
+        order[i], order[j] = order[j], order[i]
+    return xp.asarray(order, dtype=xp.int64)
+
+
+def bernoulli(engine, probabilities, double_precision):
+    """1 where a uniform sample falls below the probability, else 0, elementwise: the uniform of
+    float64 precision (two words) when the probabilities are float64 or a number, else of float32
+    (one word), compared in that precision."""
+    probabilities = xp.asarray(probabilities)
+    count = probabilities.size
+    if double_precision:
+        return standard_uniform(engine, count, float64).reshape(probabilities.shape) < probabilities.astype(float64)
+    return standard_uniform(engine, count, float32).astype(float32).reshape(probabilities.shape) < probabilities.astype(float32)
+
+
+def exponential(engine, shape, rate, dtype):
+    """Samples of the exponential distribution (``exponential_``): -log1p(-u) / rate, u of U[0, 1)
+    with 53 bits, in float64, then cast."""
+    u = standard_uniform(engine, math.prod(shape), float64)
+    return (-1.0 / rate * c_library_math("log1p", -u)).astype(dtype).reshape(shape)
+
+
+def multinomial_with_replacement(engine, weights, num_samples):
+    """PyTorch's multinomial with replacement: for each row, the running sum of the weights
+    (in the weights' dtype) divided by the total, the last set to 1; each sample is the first
+    category whose cumulative value is not below a U[0, 1) draw (53 bits)."""
+    cumulative = xp.cumsum(weights, axis=1, dtype=weights.dtype)
+    totals = cumulative[:, -1:].copy()
+    cumulative = cumulative / totals
+    cumulative[:, -1] = 1
+    draws = standard_uniform(engine, weights.shape[0] * num_samples, float64).reshape(weights.shape[0], num_samples)
+    return xp.stack([xp.searchsorted(row, draw, side="left") for row, draw in zip(cumulative.astype(float64), draws)]).astype(xp.int64)
+
+
+def geometric(engine, shape, p, dtype):
+    """Samples of the geometric distribution (``geometric_``): ⌈log u / log1p(-p)⌉, u of U[0, 1)
+    with 53 bits, in float64, then cast."""
+    u = standard_uniform(engine, math.prod(shape), float64)
+    with xp.errstate(divide="ignore"):  # u = 0 gives log 0 = -inf and the sample inf, as PyTorch's
+        return xp.ceil(c_library_math("log", u) / math.log1p(-p)).astype(dtype).reshape(shape)
+
+
+def log_normal(engine, shape, mean, std, dtype):
+    """Samples of e^N(mean, std²) (``log_normal_``): each from PyTorch's single-sample normal
+    (``standard_normal_pairs``), in float64, then cast."""
+    normal_values = _fused64(standard_normal_pairs(engine, math.prod(shape)), float64(std), float64(mean))
+    return c_library_math("exp", normal_values).astype(dtype).reshape(shape)
+
+
+def cauchy(engine, shape, median, sigma, dtype):
+    """Samples of the Cauchy distribution (``cauchy_``): median + sigma · tan(π (u - ½)), u of
+    U[0, 1) with 53 bits, in float64, then cast."""
+    u = standard_uniform(engine, math.prod(shape), float64)
+    return (median + sigma * c_library_math("tan", math.pi * (u - 0.5))).astype(dtype).reshape(shape)
+
+
+def dropout_mask(engine, shape, p, dtype):
+    """PyTorch's CPU dropout noise for 0 < p < 1: ``bernoulli_(1 - p)`` (keep where a 53-bit uniform
+    falls below 1 - p), then divided by 1 - p in ``dtype``."""
+    keep = bernoulli(engine, xp.full(shape, 1.0 - p), double_precision=True).astype(dtype)
+    return keep / xp.dtype(dtype).type(1.0 - p)
