@@ -199,7 +199,7 @@ def test_relaxed_samples_round_to_bernoulli_and_categorical_samples():
     np.testing.assert_allclose((bernoulli > 0.5).mean(0), probs.array, atol=0.015)
     category_probs = chainrule.tensor([0.1, 0.3, 0.6])
     relaxed = d.RelaxedOneHotCategorical(chainrule.tensor(0.3), probs=category_probs).sample((30000,)).array
-    np.testing.assert_allclose(relaxed.sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(relaxed.sum(-1), 1.0, rtol=2e-6)  # float32 sums of 3 exps: PyTorch itself is 9.5e-7 off
     np.testing.assert_allclose(np.bincount(relaxed.argmax(-1), minlength=3) / 30000, category_probs.array, atol=0.015)
 
 

@@ -118,3 +118,10 @@ def test_batch_norm_running_statistics_follow_the_data():
     x = normal(64, 3) * 2 + 5
     layer(chainrule.tensor(x))
     np.testing.assert_allclose(layer.running_mean.array, 0.9 * 0 + 0.1 * x.mean(0), rtol=1e-5)
+
+
+def test_a_lazy_layer_keeps_the_dtype_it_was_given_as_pytorch():
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        layer = lib.nn.LazyLinear(3, dtype=lib.float64)
+        assert layer(lib.ones(2, 4, dtype=lib.float64)).dtype == lib.float64 and layer.weight.dtype == lib.float64

@@ -2,9 +2,22 @@
 sampling, log-densities, entropies and KL divergences whose gradients flow to their parameters.
 
 One file per family, as PyTorch's; ``kl_divergence`` and ``register_kl`` in ``kl.py``; invertible
-maps in ``transforms.py`` and the map onto each constraint in ``constraint_registry.py``. Samples
-come from chainrule's generator: ``chainrule.manual_seed`` makes them reproducible (drawn by
-NumPy's samplers seeded from its stream, so the numbers differ from PyTorch's, unlike ``randn``'s).
+maps in ``transforms.py`` and the map onto each constraint in ``constraint_registry.py``.
+
+Samples come from chainrule's generator, so ``chainrule.manual_seed`` makes them reproducible.
+The families PyTorch samples with its generator's primitives sample here as PyTorch does, with
+the same calls in the same order, and so draw PyTorch's numbers after the same seed: Normal,
+LogNormal, HalfNormal, LogisticNormal, MultivariateNormal, LowRankMultivariateNormal (``normal``,
+``normal_``), Uniform, Gumbel, Kumaraswamy, RelaxedBernoulli, RelaxedOneHotCategorical,
+ContinuousBernoulli, GeneralizedPareto, VonMises (``rand``), Laplace, Geometric (``uniform_``),
+Exponential, Weibull, Pareto (``exponential_``), Cauchy, HalfCauchy (``cauchy_``), Bernoulli
+(``bernoulli``), Categorical, OneHotCategorical, Multinomial, MixtureSameFamily (``multinomial``),
+and Independent and TransformedDistribution of these. (Values computed from the draws through
+exp, log... can differ from PyTorch's in the last bit, where its float32 functions round
+differently.) Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, NegativeBinomial, StudentT's and
+FisherSnedecor's chi-squares, InverseGamma, Wishart and LKJCholesky's beta use PyTorch's own
+sampling algorithms there; here they draw from NumPy's samplers, seeded from the same stream:
+reproducible, but other numbers than PyTorch's.
 """
 from chainrule.distributions import constraints, kl_between_families, transforms  # noqa: F401  kl_between_families registers its pairs
 from chainrule.distributions.bernoulli import Bernoulli

@@ -2,8 +2,9 @@
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import ProbsOrLogits, standard_noise
-from chainrule.functional import arange, full_like, log1p, where
+from chainrule.autograd import no_grad
+from chainrule.distributions.utils import ProbsOrLogits
+from chainrule.functional import arange, bernoulli, full_like, log1p, where
 from chainrule.tensor import Size
 
 
@@ -50,8 +51,8 @@ class Bernoulli(ProbsOrLogits, Distribution):
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        uniform = standard_noise(lambda generator, size: generator.random(size), shape, self.probs.dtype)
-        return (uniform < self.probs.detach().expand(shape)).to(self.probs.dtype)
+        with no_grad():
+            return bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

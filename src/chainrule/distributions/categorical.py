@@ -2,8 +2,8 @@
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import ProbsOrLogits, standard_noise
-from chainrule.functional import arange, broadcast_tensors, clamp, full, logsumexp
+from chainrule.distributions.utils import ProbsOrLogits
+from chainrule.functional import arange, broadcast_tensors, clamp, full, logsumexp, multinomial
 from chainrule.tensor import Size
 from chainrule.type_info import finfo
 
@@ -49,12 +49,12 @@ class Categorical(ProbsOrLogits, Distribution):
     def sample(self, sample_shape=Size()):
         """Indices drawn with probabilities probs: shape sample_shape + batch_shape, int64.
 
-        By the inverse cdf, all at once: with u ~ U(0, 1), the index is the number of cumulative
-        probabilities below u · total (a category of probability 0 is never drawn)."""
-        cumulative = self.probs.detach().cumsum(-1)
-        shape = self._extended_shape(sample_shape)
-        uniform = standard_noise(lambda generator, size: generator.random(size), shape + (1,), cumulative.dtype)
-        return (cumulative < uniform * cumulative[..., -1:]).sum(-1)
+        As PyTorch: ``multinomial`` with replacement draws all sample_shape.numel() indices of each
+        batch entry's row of probs at once (a category of probability 0 is never drawn)."""
+        sample_shape = Size(sample_shape)
+        rows = self.probs.detach().reshape(-1, self._num_events)
+        samples = multinomial(rows, sample_shape.numel(), True).T
+        return samples.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
         """logits[..., value] (the normalised log-probability of each index)."""

@@ -2,7 +2,6 @@
 import math
 
 from chainrule.distributions.distribution import LocationScale
-from chainrule.distributions.utils import standard_noise
 from chainrule.functional import atan, full, log, tan
 from chainrule.tensor import Size
 
@@ -21,7 +20,7 @@ class Cauchy(LocationScale):
         return full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
 
     def rsample(self, sample_shape=Size()):
-        noise = standard_noise(lambda generator, shape: generator.standard_cauchy(shape), self._extended_shape(sample_shape), self.loc.dtype)
+        noise = self.loc.new_empty(self._extended_shape(sample_shape)).cauchy_()
         return self.loc + noise * self.scale
 
     def log_prob(self, value):

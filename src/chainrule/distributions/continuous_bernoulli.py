@@ -4,8 +4,8 @@ import math
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.exp_family import ExponentialFamily
-from chainrule.distributions.utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits, standard_noise
-from chainrule.functional import broadcast_tensors, expm1, log, log1p, ones_like, where, zeros_like
+from chainrule.distributions.utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits
+from chainrule.functional import broadcast_tensors, expm1, log, log1p, ones_like, rand, where, zeros_like
 from chainrule.nn.functional import binary_cross_entropy_with_logits
 from chainrule.tensor import Size
 
@@ -78,7 +78,7 @@ class ContinuousBernoulli(ExponentialFamily):
         return where(self._outside_unstable_region(), exact, 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * x) * x)
 
     def rsample(self, sample_shape=Size()):
-        uniform = standard_noise(lambda generator, size: generator.random(size), self._extended_shape(sample_shape), self.probs.dtype)
+        uniform = rand(self._extended_shape(sample_shape), dtype=self.probs.dtype)
         return self.icdf(uniform)
 
     def log_prob(self, value):

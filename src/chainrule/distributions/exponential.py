@@ -2,7 +2,6 @@
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import standard_noise
 from chainrule.functional import exp, log, log1p, zeros_like
 from chainrule.tensor import Size
 
@@ -35,7 +34,7 @@ class Exponential(Distribution):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=Size()):
-        noise = standard_noise(lambda generator, size: generator.standard_exponential(size), self._extended_shape(sample_shape), self.rate.dtype)
+        noise = self.rate.new_empty(self._extended_shape(sample_shape)).exponential_()
         return noise / self.rate
 
     def log_prob(self, value):

@@ -3,8 +3,7 @@ import math
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import standard_noise
-from chainrule.functional import broadcast_to, expm1, full_like, log, log1p, ones_like, where
+from chainrule.functional import broadcast_to, expm1, full_like, log, log1p, ones_like, rand, where
 from chainrule.tensor import Size
 
 
@@ -26,7 +25,7 @@ class GeneralizedPareto(Distribution):
         return at_zero, where(at_zero, ones_like(self.concentration), self.concentration)
 
     def rsample(self, sample_shape=Size()):
-        uniform = standard_noise(lambda generator, size: generator.random(size), self._extended_shape(sample_shape), self.loc.dtype)
+        uniform = rand(self._extended_shape(sample_shape), dtype=self.loc.dtype)
         return self.icdf(uniform)
 
     def log_prob(self, value):

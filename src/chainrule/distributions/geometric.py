@@ -2,7 +2,8 @@
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import ProbsOrLogits, standard_noise
+from chainrule.autograd import no_grad
+from chainrule.distributions.utils import ProbsOrLogits
 from chainrule.functional import where, zeros_like
 from chainrule.nn.functional import binary_cross_entropy_with_logits
 from chainrule.tensor import Size
@@ -41,8 +42,9 @@ class Geometric(ProbsOrLogits, Distribution):
         """⌊ln u / ln(1 - p)⌋ for u ~ U(tiny, 1): the inverse cdf."""
         shape = self._extended_shape(sample_shape)
         tiny = finfo(self.probs.dtype).tiny
-        uniform = standard_noise(lambda generator, size: generator.uniform(tiny, 1.0, size), shape, self.probs.dtype)
-        return (uniform.log() / (-self.probs.detach()).log1p()).floor()
+        with no_grad():
+            uniform = self.probs.new_empty(shape).uniform_(tiny, 1.0)
+            return (uniform.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value):
         """k ln(1 - p) + ln p (with 0 · ln 0 = 0 at p = 1, k = 0)."""

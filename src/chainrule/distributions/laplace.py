@@ -2,7 +2,6 @@
 import math
 
 from chainrule.distributions.distribution import LocationScale
-from chainrule.distributions.utils import standard_noise
 from chainrule.functional import expm1, log, log1p
 from chainrule.tensor import Size
 from chainrule.type_info import finfo
@@ -22,7 +21,7 @@ class Laplace(LocationScale):
 
     def rsample(self, sample_shape=Size()):
         low = finfo(self.loc.dtype).eps - 1  # keeps |u| < 1, so that ln(1 - |u|) is finite
-        uniform = standard_noise(lambda generator, size: generator.uniform(low, 1.0, size), self._extended_shape(sample_shape), self.loc.dtype)
+        uniform = self.loc.new_empty(self._extended_shape(sample_shape)).uniform_(low, 1.0)
         return self.loc - self.scale * uniform.sign() * log1p(-uniform.abs())
 
     def log_prob(self, value):

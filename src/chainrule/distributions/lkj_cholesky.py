@@ -4,7 +4,7 @@ import math
 from chainrule.distributions import constraints
 from chainrule.distributions.beta import Beta
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.distributions.utils import broadcast_all, standard_normal
 from chainrule.functional import arange, cat, diag_embed, lgamma, mvlgamma, ones_like, where
 from chainrule.tensor import Size
 from chainrule.type_info import finfo
@@ -41,8 +41,7 @@ class LKJCholesky(Distribution):
 
     def sample(self, sample_shape=Size()):
         squared_lengths = self._beta.sample(sample_shape).unsqueeze(-1)
-        normal = standard_noise(lambda generator, size: generator.standard_normal(size), self._extended_shape(sample_shape),
-                                squared_lengths.dtype).tril(-1)
+        normal = standard_normal(self._extended_shape(sample_shape), squared_lengths.dtype).tril(-1)
         norms = normal.norm(dim=-1, keepdim=True)
         directions = normal / where(norms > 0, norms, ones_like(norms))  # the first row has no entries below the diagonal
         below = squared_lengths.sqrt() * directions

@@ -4,7 +4,7 @@ import math
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import SymmetricAboutLoc
 from chainrule.distributions.multivariate_normal import mahalanobis_squared
-from chainrule.distributions.utils import lazy_property, standard_noise
+from chainrule.distributions.utils import lazy_property, standard_normal
 from chainrule.functional import broadcast_tensors, diag_embed, eye, log
 from chainrule.linalg import cholesky, solve_triangular
 from chainrule.tensor import Size
@@ -86,9 +86,8 @@ class LowRankMultivariateNormal(SymmetricAboutLoc):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        draw = lambda generator, size: generator.standard_normal(size)  # noqa: E731
-        factor_noise = standard_noise(draw, shape[:-1] + self.cov_factor.shape[-1:], self.loc.dtype)
-        diagonal_noise = standard_noise(draw, shape, self.loc.dtype)
+        factor_noise = standard_normal(shape[:-1] + self.cov_factor.shape[-1:], self.loc.dtype)
+        diagonal_noise = standard_normal(shape, self.loc.dtype)
         correlated = (self._unbroadcasted_cov_factor @ factor_noise.unsqueeze(-1)).squeeze(-1)
         return self.loc + correlated + self._unbroadcasted_cov_diag.sqrt() * diagonal_noise
 

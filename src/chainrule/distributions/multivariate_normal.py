@@ -3,7 +3,7 @@ import math
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import SymmetricAboutLoc
-from chainrule.distributions.utils import cholesky_factor, lazy_property, solve_lower_triangular, standard_noise
+from chainrule.distributions.utils import cholesky_factor, lazy_property, solve_lower_triangular, standard_normal
 from chainrule.functional import broadcast_shapes, diagonal, eye, flip, log
 from chainrule.tensor import Size
 
@@ -87,7 +87,7 @@ class MultivariateNormal(SymmetricAboutLoc):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        noise = standard_noise(lambda generator, size: generator.standard_normal(size), shape, self.loc.dtype)
+        noise = standard_normal(shape, self.loc.dtype)
         return self.loc + (self._unbroadcasted_scale_tril @ noise.unsqueeze(-1)).squeeze(-1)
 
     def log_prob(self, value):

@@ -1,9 +1,10 @@
 """The normal (Gaussian) distribution N(loc, scale²)."""
 import math
 
+from chainrule.autograd import no_grad
 from chainrule.distributions.distribution import LocationScale
-from chainrule.distributions.utils import standard_noise
-from chainrule.functional import erf, erfinv, log
+from chainrule.distributions.utils import standard_normal
+from chainrule.functional import erf, erfinv, log, normal
 from chainrule.tensor import Size
 
 LOG_SQRT_TWO_PI = 0.5 * math.log(2 * math.pi)
@@ -14,6 +15,7 @@ class Normal(LocationScale):
 
     ``loc`` and ``scale`` (> 0) are numbers or tensors, broadcast together to the batch shape.
     ``rsample`` is loc + scale ε with ε ~ N(0, 1): its gradient is 1 for loc and ε for scale.
+    ``sample`` is ``chainrule.normal(loc, scale)``; both draw PyTorch's numbers after the same seed.
     """
 
     @property
@@ -24,8 +26,13 @@ class Normal(LocationScale):
     def variance(self):
         return self.scale ** 2
 
+    def sample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return normal(self.loc.expand(shape), self.scale.expand(shape))
+
     def rsample(self, sample_shape=Size()):
-        noise = standard_noise(lambda generator, shape: generator.standard_normal(shape), self._extended_shape(sample_shape), self.loc.dtype)
+        noise = standard_normal(self._extended_shape(sample_shape), self.loc.dtype)
         return self.loc + noise * self.scale
 
     def log_prob(self, value):

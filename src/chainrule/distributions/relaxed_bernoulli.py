@@ -6,8 +6,8 @@ from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import SigmoidTransform
-from chainrule.distributions.utils import ProbsOrLogits, broadcast_all, clamp_probs, standard_noise
-from chainrule.functional import log
+from chainrule.distributions.utils import ProbsOrLogits, broadcast_all, clamp_probs
+from chainrule.functional import log, rand
 from chainrule.nn.functional import softplus
 from chainrule.tensor import Size, Tensor
 
@@ -33,7 +33,7 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         probs = clamp_probs(self.probs.expand(shape))
-        uniforms = clamp_probs(standard_noise(lambda generator, size: generator.random(size), shape, probs.dtype))
+        uniforms = clamp_probs(rand(shape, dtype=probs.dtype))
         return (uniforms.log() - (-uniforms).log1p() + probs.log() - (-probs).log1p()) / self.temperature
 
     def log_prob(self, value):

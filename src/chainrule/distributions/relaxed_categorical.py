@@ -5,8 +5,8 @@ from chainrule.distributions import constraints
 from chainrule.distributions.categorical import CategoricalEvents
 from chainrule.distributions.relaxed_bernoulli import RelaxedFromBase
 from chainrule.distributions.transforms import ExpTransform
-from chainrule.distributions.utils import clamp_probs, standard_noise
-from chainrule.functional import broadcast_tensors, log, logsumexp, tensor
+from chainrule.distributions.utils import clamp_probs
+from chainrule.functional import broadcast_tensors, log, logsumexp, rand, tensor
 from chainrule.tensor import Size, Tensor
 
 
@@ -23,7 +23,7 @@ class ExpRelaxedCategorical(CategoricalEvents):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        uniforms = clamp_probs(standard_noise(lambda generator, size: generator.random(size), shape, self.logits.dtype))
+        uniforms = clamp_probs(rand(shape, dtype=self.logits.dtype))
         gumbels = -((-(uniforms.log())).log())
         scores = (self.logits + gumbels) / self.temperature
         return scores - logsumexp(scores, dim=-1, keepdim=True)

@@ -4,7 +4,7 @@ import math
 from chainrule.distributions import constraints
 from chainrule.distributions.chi2 import Chi2
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import broadcast_all, standard_noise
+from chainrule.distributions.utils import broadcast_all, standard_normal
 from chainrule.functional import digamma, full_like, lgamma, log, where
 from chainrule.tensor import Size
 
@@ -46,9 +46,9 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        normal = standard_noise(lambda generator, size: generator.standard_normal(size), shape, self.df.dtype)
+        normal = standard_normal(shape, self.df.dtype)
         chi2 = self._chi2.rsample(sample_shape)
-        return self.loc + self.scale * normal * (chi2 / self.df).rsqrt()
+        return self.loc + self.scale * (normal * (chi2 / self.df).rsqrt())
 
     def log_prob(self, value):
         """-(ν+1)/2 ln(1 + z²/ν) - ln scale - ½ ln(νπ) - ln Γ(ν/2) + ln Γ((ν+1)/2)."""

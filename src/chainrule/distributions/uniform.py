@@ -2,8 +2,7 @@
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import standard_noise
-from chainrule.functional import clamp, full_like, log
+from chainrule.functional import clamp, full_like, log, rand
 from chainrule.tensor import Size
 
 
@@ -41,7 +40,7 @@ class Uniform(Distribution):
         return (self.high - self.low).pow(2) / 12
 
     def rsample(self, sample_shape=Size()):
-        uniform = standard_noise(lambda generator, size: generator.random(size), self._extended_shape(sample_shape), self.low.dtype)
+        uniform = rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
         return self.low + uniform * (self.high - self.low)
 
     def log_prob(self, value):

@@ -1,12 +1,13 @@
 """What the distributions share: broadcasting parameters, probabilities and logits, cached
-properties, drawing noise from chainrule's generator, and the triangular algebra of
+properties, drawing noise from chainrule's generator (PyTorch's standard normal; NumPy's samplers
+for the families PyTorch samples with algorithms of its own), and the triangular algebra of
 MultivariateNormal (a Cholesky factor and a triangular solve, composed of tensor operations so that
 their gradients come free; course-sized matrices need only a handful of steps)."""
 from numbers import Number
 
 from chainrule import dtypes
 from chainrule.backend import as_array
-from chainrule.functional import broadcast_tensors, clamp, log, log1p, sigmoid, softmax, sqrt, stack, tensor
+from chainrule.functional import broadcast_tensors, clamp, empty, log, log1p, sigmoid, softmax, sqrt, stack, tensor
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.type_info import finfo
@@ -80,9 +81,16 @@ def sum_rightmost(value, dims):
     return value.reshape(value.shape[: value.dim() - dims] + (-1,)).sum(-1) if dims > 0 else value
 
 
+def standard_normal(shape, dtype):
+    """A tensor of ``shape`` of N(0, 1) draws, as PyTorch's ``_standard_normal``
+    (``empty(shape).normal_()``): after the same ``manual_seed``, PyTorch's numbers."""
+    return empty(tuple(shape), dtype=dtype).normal_()
+
+
 def standard_noise(draw, shape, dtype):
-    """A tensor of ``shape`` filled by ``draw(numpy generator, shape)`` from chainrule's generator
-    (``chainrule.manual_seed`` makes it reproducible)."""
+    """A tensor of ``shape`` filled by ``draw(numpy generator, shape)``, the generator seeded from
+    chainrule's stream (``chainrule.manual_seed`` makes it reproducible), for the samplers PyTorch
+    has algorithms of its own for (gamma, Poisson, binomial...): reproducible, not PyTorch's numbers."""
     return tensor_from_array(as_array(draw(numpy_generator(), tuple(shape)), dtype))
 
 

@@ -6,7 +6,7 @@ that ``module.parameters()`` hands it to the optimizer. It is a leaf that requir
 """
 from chainrule import dtypes
 from chainrule.backend import xp
-from chainrule.tensor import Tensor, init_leaf
+from chainrule.tensor import Tensor, init_leaf, tensor_from_array
 
 
 class Parameter(Tensor):
@@ -110,7 +110,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     cls_to_become = Parameter
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
-        super().__init__(Tensor(xp.empty((0,), dtype=dtype or dtypes.get_default_dtype())), requires_grad)
+        super().__init__(tensor_from_array(xp.empty((0,), dtype=dtype or dtypes.get_default_dtype())), requires_grad)
 
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
