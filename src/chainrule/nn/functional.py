@@ -680,10 +680,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, "batch_norm", "training=False")
 
 
-def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum):
+def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum, normalize=BatchNormalize):
     """Normalize by the input's mean and variance over ``axes``, moving the running statistics (when
     given) towards them, averaged over the samples where the statistics are per sample (instance
-    norm), the variance unbiased."""
+    norm), the variance unbiased. ``normalize`` is the operation, named as PyTorch names its node."""
     mean, var = BatchStatistics.apply(input.detach(), axes)
     count = math.prod(input.shape[axis] for axis in axes)
     per_sample = 0 not in axes
@@ -692,15 +692,15 @@ def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_m
     if running_var is not None:
         unbiased = var * (count / (count - 1))
         _update_running(running_var, unbiased.mean(axis=0) if per_sample else unbiased, momentum)
-    return BatchNormalize.apply(input, weight, bias, mean, var, eps, axes, view)
+    return normalize.apply(input, weight, bias, mean, var, eps, axes, view)
 
 
-def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, operation, when):
+def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, operation, when, normalize=BatchNormalize):
     """Normalize by the running statistics, fixed values through which no gradient flows."""
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{operation}: running_mean and running_var must be given when {when}")
     mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
-    return BatchNormalize.apply(input, weight, bias, mean, var, eps, None, view)
+    return normalize.apply(input, weight, bias, mean, var, eps, None, view)
 
 
 def _update_running(running, batch_value, momentum):
@@ -758,10 +758,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
                 f"{name} of shape {list(parameter.shape)} and input of shape {list(input.shape)}"
             )
-    grouped = input.reshape(input.shape[0], num_groups, channels // num_groups, -1)
-    axes = (2, 3)
+    grouping = (input.shape[0], num_groups, channels // num_groups, -1)
     view = (num_groups, channels // num_groups, 1)
-    return GroupNormalize.apply(grouped, weight, bias, None, None, eps, axes, view).reshape(input.shape)
+    return GroupNormalize.apply(input, weight, bias, None, None, eps, (2, 3), view, grouping)
 
 
 def instance_norm(
@@ -776,16 +775,18 @@ def instance_norm(
     """
     axes = tuple(range(2, input.ndim))
     view = (input.shape[1],) + (1,) * len(axes)
+    # PyTorch batch-normalizes the input viewed as (1, N·C, *) and views the result back: its last node
+    normalize = BatchNormalize.shown_as("ViewBackward0")
     if not use_input_stats:
         return _normalize_by_running_statistics(
-            input, weight, bias, eps, view, running_mean, running_var, "instance_norm", "use_input_stats=False"
+            input, weight, bias, eps, view, running_mean, running_var, "instance_norm", "use_input_stats=False", normalize
         )
     if math.prod(input.shape[2:]) <= 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}; instance "
             f"statistics need at least 2 positions per channel"
         )
-    return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum)
+    return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum, normalize)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

@@ -234,8 +234,8 @@ class RNNBase(Module):
         being its next ``batch_sizes[t]`` rows: the sequences still running at t (all N rows for a
         padded batch, fewer for a packed one, longest sequences first). A sequence's state changes
         only at its own steps, so each row of the last state is taken at its sequence's end (its
-        last step, or its first when running in reverse). Returns the outputs h_t in the same
-        layout, (sum of batch_sizes, H_out), and the last state.
+        last step, or its first when running in reverse). Returns the outputs h_t, one
+        (batch_sizes[t], H_out) tensor per step, and the last state.
         """
         weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
         input_parts = F.linear(steps_input, weight_ih, bias_ih).split(batch_sizes)  # W_ih x + b_ih, all steps at once
@@ -252,7 +252,7 @@ class RNNBase(Module):
                 new_state = step(self.mode, input_parts[time], running_state, weight_hh, bias_hh, weight_hr)
                 outputs[time] = new_state[0]
                 state = tuple(cat([new, part[running:]]) for new, part in zip(new_state, state))
-        return cat(outputs), state
+        return outputs, state
 
     def forward(self, input, hx=None):
         """``input`` a padded tensor (see the class docstring) or a PackedSequence; a packed input
@@ -287,20 +287,21 @@ class RNNBase(Module):
             for direction, suffix in enumerate(self._direction_suffixes()):
                 row = layer * len(self._direction_suffixes()) + direction
                 state = tuple(part[row] for part in initial)
-                output, last = self._run_direction(steps_input, batch_sizes, state, self._weights(layer, suffix), direction == 1)
-                direction_outputs.append(output)
+                outputs, last = self._run_direction(steps_input, batch_sizes, state, self._weights(layer, suffix), direction == 1)
+                # a padded batch's steps are stacked to (L, N, H_out), as PyTorch's (its output is a StackBackward0)
+                direction_outputs.append(cat(outputs) if packed else stack(outputs))
                 last_states.append(last)
-            steps_input = cat(direction_outputs, -1)
+            layer_output = cat(direction_outputs, -1) if len(direction_outputs) > 1 else direction_outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                steps_input = F.dropout(steps_input, self.dropout, training=True)
+                layer_output = F.dropout(layer_output, self.dropout, training=True)
+            steps_input = layer_output if packed else layer_output.reshape(-1, layer_output.shape[-1])
         final = tuple(stack(parts) for parts in zip(*last_states))
         if packed:
             if unsorted_indices is not None:
                 final = tuple(part.index_select(1, unsorted_indices) for part in final)
             output = PackedSequence(steps_input, tensor_from_array(as_array(batch_sizes, dtypes.int64)), sorted_indices, unsorted_indices)
         else:
-            output = steps_input.reshape(len(batch_sizes), batch_sizes[0], steps_input.shape[-1])
-            output = output.transpose(0, 1) if self.batch_first else output
+            output = layer_output.transpose(0, 1) if self.batch_first else layer_output
         if not batched:
             output = output.squeeze(0 if self.batch_first else 1)
             final = tuple(part.squeeze(1) for part in final)

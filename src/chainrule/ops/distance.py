@@ -15,7 +15,7 @@ from chainrule.backend import xp
 from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.elementwise import cast, clamp, where
 from chainrule.ops.operands import binary_operands, broadcast_error
-from chainrule.ops.reduce import norm, norm_over
+from chainrule.ops.reduce import norm, norm_over, reduction_axes, require_floating
 from chainrule.ops.registry import functions, public
 from chainrule.tensor import check_dim, tensor_from_array
 
@@ -82,7 +82,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     a gradient.
     """
     last = max(x1.ndim, x2.ndim) - 1
-    return norm(x1 - x2 + eps, p, last, keepdim=keepdim)
+    difference = x1 - x2 + eps
+    require_floating(difference, "linalg.vector_norm", "Expected a floating point or complex tensor as input")
+    axes = reduction_axes(difference, last, "norm")
+    return norm_over(difference, p, axes, keepdim, "NormBackward1")  # PyTorch's node: that of norm(x, p, dim)
 
 
 @public(method=False)

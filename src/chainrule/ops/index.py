@@ -239,7 +239,10 @@ class Scatter(IndexPut):
 
 
 class ScatterNumber(IndexPut):
+    """The value is a number: no edge for it in ``next_functions``, as in PyTorch."""
+
     node_name = "ScatterBackward1"
+    derivatives = (IndexPut.derivatives[0], None, None, None, None)
 
 
 class ScatterAdd(IndexPut):
@@ -259,7 +262,9 @@ class IndexFill(IndexPut):
 
 
 class DiagEmbed(IndexPut):
-    pass
+    """Written into zeros made for it: no edge for them in ``next_functions``, as in PyTorch."""
+
+    derivatives = (None,) + IndexPut.derivatives[1:]
 
 
 class Diagonal(GetItem):
@@ -573,12 +578,50 @@ def setitem(x, key, value):
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
     if carries or records_in_place(x, (value,)) or not is_writable(x.array):  # a read-only view is written through its base
-        write_in_place(x, index_put, key, value)
+        write_in_place(x, _assigned, key, value)
         return
     key, repeats = _normalize_key(key, x.array.shape)
     _write_at(x.array, key, value.array, repeats, False)
     x._version_owner._version += 1
     written_in_place(x)
+
+
+def _assigned(x, key, value):
+    """x with ``value`` (a tensor) written at ``key``: ``x[key] = value`` as recorded, its node named
+    as PyTorch names the step it ends in (see ``_assignment_node``)."""
+    normalized, repeats = _normalize_key(key, x.array.shape)
+    operation = IndexPut.shown_as(_assignment_node(_normalize_key(key)[0], x.array.shape, value))
+    return operation.apply(x, value, normalized, repeats, False)
+
+
+def copy_slices(base, positions, values):
+    """``base`` with ``values`` written at ``positions``: an in-place change of a view of base
+    (``x[0].mul_(2)``), which PyTorch records on base as ``CopySlices``."""
+    key, repeats = _normalize_key(positions, base.array.shape)
+    return IndexPut.shown_as("CopySlices").apply(base, values, key, repeats, False)
+
+
+def _assignment_node(key, shape, value):
+    """The node PyTorch's ``x[key] = value`` ends in. PyTorch first reads the ints, slices and
+    Nones of the key as a view of x; where that view is not x itself, the write goes through it:
+    ``CopySlices``. Otherwise integer or boolean arrays in the key make ``IndexPutBackward0``, and a
+    key that takes all of x (``x[:] = v``) a fill with a 0-d value (``FillBackward3``, numbers
+    included) or else a copy (``CopyBackwards``)."""
+    consumed = [part.ndim if isinstance(part, ndarray) and part.dtype.kind == "b" else 0 if part is None or part is Ellipsis else 1 for part in key]
+    dim, advanced = 0, False
+    for position, (part, count) in enumerate(zip(key, consumed)):
+        if part is Ellipsis:
+            dim = len(shape) - sum(consumed[position + 1 :])
+            continue
+        if part is None or isinstance(part, (int, xp.integer)):
+            return "CopySlices"
+        if isinstance(part, slice) and part.indices(shape[dim]) != (0, shape[dim], 1):
+            return "CopySlices"
+        advanced = advanced or isinstance(part, ndarray)
+        dim += count
+    if advanced:
+        return "IndexPutBackward0"
+    return "FillBackward3" if value.ndim == 0 and len(shape) else "CopyBackwards"
 
 
 @public(out=True)

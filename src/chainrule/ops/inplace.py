@@ -116,7 +116,9 @@ def _write_through_view(view, operation, args, kwargs):
         )
     new_values = operation(snapshot(view), *args, **kwargs)
     check_castable(new_values, base)
-    new_base = snapshot(base).index_put(positions, new_values.to(base.array.dtype))
+    from chainrule.ops.index import copy_slices  # index.py imports this module
+
+    new_base = copy_slices(snapshot(base), positions, new_values.to(base.array.dtype))
     base.array[...] = new_base.array
     base._version += 1
     written_in_place(base)

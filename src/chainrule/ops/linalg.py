@@ -25,7 +25,7 @@ from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
-from chainrule.ops.reduce import norm
+from chainrule.ops.reduce import norm, norm_over, require_floating
 from chainrule.ops.registry import public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
@@ -190,7 +190,19 @@ def einsum(equation, *operands):
         operand if tuple(operand.array.shape) == target else _broadcast_labels(operand, target, subscript)
         for operand, target, subscript in zip(operands, targets, explicit.split("->")[0].split(","))
     )
-    return Einsum.apply(explicit, *operands)
+    return Einsum.shown_as(_einsum_node(explicit)).apply(explicit, *operands)
+
+
+def _einsum_node(explicit):
+    """The node PyTorch's einsum of the explicit equation ends in: one operand is permuted to the
+    output's labels and summed over the others (``SumBackward1``, else ``PermuteBackward0``); more
+    operands are multiplied (``MulBackward0``) unless a label is summed away, which PyTorch does as
+    a batched matrix product viewed back to the output's shape (``ViewBackward0``)."""
+    inputs, output = explicit.split("->")
+    summed = set(inputs.replace(",", "")) - set(output)
+    if "," not in inputs:
+        return "SumBackward1" if summed else "PermuteBackward0"
+    return "ViewBackward0" if summed else "MulBackward0"
 
 
 def _in_one_dtype(explicit, operands):
@@ -324,7 +336,18 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     differences = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     if math.prod(differences.array.shape) == 0:
         return differences.sum(-1)
-    return norm(differences, p, -1)
+    require_floating(differences, "cdist", "only floating-point dtypes are supported")
+    return norm_over(differences, p, (differences.ndim - 1,), False, _cdist_node(x1, x2, p, compute_mode))
+
+
+def _cdist_node(x1, x2, p, compute_mode):
+    """The node PyTorch's cdist ends in: ``CdistBackward0``, or, for p = 2 computed through a matrix
+    product (always with ``use_mm_for_euclid_dist``; by default past 25 rows), ``ViewBackward0``."""
+    through_product = p == 2 and (
+        compute_mode == "use_mm_for_euclid_dist"
+        or (compute_mode in (None, "use_mm_for_euclid_dist_if_necessary") and max(x1.shape[-2], x2.shape[-2]) > 25)
+    )
+    return "ViewBackward0" if through_product else "CdistBackward0"
 
 
 # ----------------------------------------------------------------------------- cross product, Vandermonde matrices

@@ -72,13 +72,24 @@ class Bmm(Matmul):
     """(B, n, k) @ (B, k, m)."""
 
 
-def _kind_of_product(a_ndim, b_ndim, same_batch):
-    """The Matmul (sub)class whose node PyTorch would show for a product of these ranks."""
-    if a_ndim == 2:
-        return Mm if b_ndim == 2 else Mv if b_ndim == 1 else Matmul
+def _kind_of_product(operation, a, b):
+    """The Matmul (sub)class named as PyTorch names the last node of ``operation`` (matmul, mm,
+    bmm, dot) on tensors of these ranks. PyTorch's matmul of a vector and a matrix ends in
+    squeezing the row it added; of batches, in reshaping a 2-D or batched product to the result's
+    shape (``UnsafeViewBackward0``), or, for a matrix (that needs a gradient) times a batch, in
+    copying the transposed product of the batch with the matrix (``CloneBackward0``)."""
+    a_ndim, b_ndim = a.ndim, b.ndim
     if a_ndim == b_ndim == 1:
         return Dot
-    return Bmm if a_ndim == b_ndim == 3 and same_batch else Matmul
+    if a_ndim == 2 and b_ndim <= 2:
+        return Mm if b_ndim == 2 else Mv
+    if operation == "bmm":
+        return Bmm
+    if a_ndim == 1 and b_ndim == 2:
+        return Matmul.shown_as("SqueezeBackward4")
+    if a_ndim == 2 and a.requires_grad:
+        return Matmul.shown_as("CloneBackward0")
+    return Matmul.shown_as("UnsafeViewBackward0")
 
 
 class LinearNode(OpNode):
@@ -94,7 +105,13 @@ class Linear(Op):
     """The fully connected layer in one step: x (*, in_features), weight (out_features,
     in_features), bias (out_features,) -> out (*, out_features). The gradients of weight and bias
     sum over every leading dimension (each row of x is one more example). PyTorch computes it as
-    ``addmm`` and names the node so."""
+    ``addmm`` and names the node so.
+
+    It is ``addmm`` itself, beta * bias + alpha * (x @ columns), when given ``weight_transposed``
+    (weight as addmm's mat2, (in_features, out_features)) and the scales: then bias may be any
+    shape that broadcasts to the output, and with beta = 0 it is ignored (even its nan values) and
+    gets zeros as its gradient, as in PyTorch.
+    """
 
     node_name = "AddmmBackward0"
     _node_base = LinearNode
@@ -102,31 +119,38 @@ class Linear(Op):
     derivatives = ("grad @ weight", "gradᵀ @ x", "grad summed over examples")
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, x, weight, bias, weight_transposed=False, alpha=1, beta=1):
         needs_x, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
         ctx.save_for_backward(x if needs_weight else None, weight if needs_x else None)  # each gradient needs the other
-        ctx.weight_shape = weight.shape
+        ctx.weight_transposed, ctx.alpha, ctx.beta = weight_transposed, alpha, beta
         ctx.bias_is_vector = bias is not None and bias.ndim == 1
-        result = _matmul_arrays(x, weight.T)
-        if bias is not None:
-            result += bias  # result is a fresh array: adding in place saves a copy
+        result = _matmul_arrays(x, weight if weight_transposed else weight.T)
+        if alpha != 1:
+            result *= alpha
+        if bias is not None and beta != 0:
+            result += bias if beta == 1 else beta * bias  # result is a fresh array: adding in place saves a copy
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
-        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        out_features, in_features = ctx.weight_shape
-        grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, out_features)
-        grad_x = grad_output @ weight if needs_x else None
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        alpha, beta = ctx.alpha, ctx.beta
+        grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, grad_output.shape[-1])
+        grad_x = None
+        if needs_x:
+            grad_x = grad_output @ (weight.mT if ctx.weight_transposed else weight)
+            grad_x = grad_x if alpha == 1 else grad_x * alpha
         grad_weight = None
         if needs_weight:
-            x_rows = x if x.ndim == 2 else x.reshape(-1, in_features)
-            grad_weight = grad_rows.mT @ x_rows
+            x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            grad_weight = x_rows.mT @ grad_rows if ctx.weight_transposed else grad_rows.mT @ x_rows
+            grad_weight = grad_weight if alpha == 1 else grad_weight * alpha
         grad_bias = None
         if needs_bias:  # a bias that broadcasts otherwise gets grad_output, summed to its shape by the engine
             grad_bias = grad_rows.sum(0) if ctx.bias_is_vector else grad_output
-        return grad_x, grad_weight, grad_bias
+            grad_bias = grad_bias if beta == 1 else grad_bias * beta
+        return grad_x, grad_weight, grad_bias, None, None, None
 
 
 class LinearWithoutBias(Linear):
@@ -234,7 +258,7 @@ def _checked_product(a, b, operation, ndim=None, names=None):
         _require_dims(b, ndim, names[1], operation)
     a_shape, b_shape = a.array.shape, b.array.shape
     _check_product_shapes(a_shape, b_shape, operation)
-    return _kind_of_product(len(a_shape), len(b_shape), a_shape[:-2] == b_shape[:-2]).apply(a, b)
+    return _kind_of_product(operation, a, b).apply(a, b)
 
 
 @public(out=True, aliases=("ger",))
@@ -247,9 +271,17 @@ def outer(input, vec2):
 
 @public(out=True, inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts to (n, m). With beta = 0, input is
-    ignored (even its nan values), as in PyTorch."""
-    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    """beta * input + alpha * (mat1 @ mat2): mat1 (n, k), mat2 (k, m), ``input`` broadcasting to
+    (n, m). With beta = 0, input is ignored (even its nan values), as in PyTorch. One node, the
+    fused linear's (``AddmmBackward0``, next_functions input, mat1, mat2)."""
+    mat1, mat2 = _same_dtype_operands(mat1, mat2, "addmm")
+    _require_dims(mat1, 2, "mat1", "addmm")
+    _require_dims(mat2, 2, "mat2", "addmm")
+    _check_product_shapes(mat1.array.shape, mat2.array.shape, "addmm")
+    if not isinstance(input, Tensor) or input.array.dtype != mat1.array.dtype:
+        return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    _check_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
+    return Linear.apply(mat1, mat2, input, True, alpha, beta)
 
 
 def _scaled_sum(input, product, beta, alpha):

@@ -26,7 +26,9 @@ class Normalize(Op):
 
     ``weight`` and ``bias`` (or None) are viewed as ``parameter_view`` to broadcast: (1, C, 1) for
     batch norm of (N, C, L), ``normalized_shape`` for layer norm; their gradients are summed over
-    the dimensions they are shared along. x̂ and 1 / √(var + eps) are recomputed from the saved
+    the dimensions they are shared along. ``grouping`` (group norm's (N, groups, C / groups, -1),
+    or None) is the shape the input is viewed as for all of this, the output and the input's
+    gradient having the input's own shape, so that one node stands for PyTorch's one. x̂ and 1 / √(var + eps) are recomputed from the saved
     input in backward, so that a recorded backward differentiates through the statistics too.
     """
 
@@ -35,12 +37,14 @@ class Normalize(Op):
         "(g - mean(g) - x̂ · mean(g x̂)) / √(var + eps),  g = grad · weight",
         "Σ grad · x̂",
         "Σ grad",
-        None, None, None, None, None,
+        None, None, None, None, None, None,
     )
 
     @staticmethod
-    def forward(ctx, input, weight, bias, mean, var, eps, normalized_over, parameter_view):
+    def forward(ctx, input, weight, bias, mean, var, eps, normalized_over, parameter_view, grouping=None):
         ctx.save_for_backward(input, weight)
+        ctx.grouping, input_shape = grouping, input.shape
+        input = input if grouping is None else input.reshape(grouping)
         ctx.statistics = (mean, var) if normalized_over is None else None  # the fixed ones only
         if mean is None:
             mean, var = batch_statistics(input, normalized_over)
@@ -48,11 +52,15 @@ class Normalize(Op):
         ctx.parameter_shape = next((p.shape for p in (weight, bias) if p is not None), None)
         x_hat, _ = standardized(input, mean, var, eps)
         output = x_hat if weight is None else x_hat * weight.reshape(parameter_view)
-        return output if bias is None else output + bias.reshape(parameter_view)
+        output = output if bias is None else output + bias.reshape(parameter_view)
+        return output if grouping is None else output.reshape(input_shape)
 
     @staticmethod
     def backward(ctx, grad_output):
         input, weight = ctx.saved_tensors
+        input_shape, grouping = tuple(input.shape), ctx.grouping
+        if grouping is not None:
+            input, grad_output = input.reshape(grouping), grad_output.reshape(grouping)
         axes = ctx.normalized_over
         mean, var = ctx.statistics if axes is None else batch_statistics(input, axes)
         x_hat, inv_std = standardized(input, mean, var, ctx.eps)
@@ -67,7 +75,9 @@ class Normalize(Op):
             grad_weight = _sum_to_parameter(ctx, grad_output * x_hat)
         if ctx.needs_input_grad[2]:
             grad_bias = _sum_to_parameter(ctx, grad_output)
-        return grad_input, grad_weight, grad_bias, None, None, None, None, None
+        if grad_input is not None and grouping is not None:
+            grad_input = grad_input.reshape(input_shape)
+        return grad_input, grad_weight, grad_bias, None, None, None, None, None, None
 
 
 class BatchNormalize(Normalize):

@@ -313,13 +313,14 @@ def _restored(output, unbatched, dims):
     return output.squeeze(0) if unbatched else output
 
 
-def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims, operation):
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims, operation, node_name=None):
     windows = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims, return_indices or dims > 1)
     if dims == 1 and not return_indices:  # PyTorch's own 1-d kernel takes floating point only
         _check_dtype(input, "max_pool1d_impl", lambda kind, name: kind == "f")
     _check_dtype(input, f"max_pool{max(dims, 2)}d", lambda kind, name: kind != "b")
     planes, unbatched = _as_batched_planes(input, dims)
     pool = MaxPool3D if dims == 3 else MaxPool2D
+    pool = pool.shown_as(node_name) if node_name else pool
     if not return_indices:
         return _restored(pool.apply(planes, windows, False), unbatched, dims)
     output, indices = pool.apply(planes, windows, True)
@@ -350,7 +351,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
 
 
-def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, dims, operation):
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, dims, operation, node_name=None):
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{operation}: divisor must be not zero")
     # PyTorch's avg_pool3d (unlike its 2-d one and max_pool3d) wants the kernel inside the unpadded input
@@ -358,6 +359,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     _check_dtype(input, "avg_pool3d_out_frame" if dims == 3 else "avg_pool2d", lambda kind, name: kind == "f" or name == "int64")
     planes, unbatched = _as_batched_planes(input, dims)
     pool = AvgPool3D if dims == 3 else AvgPool2D
+    pool = pool.shown_as(node_name) if node_name else pool
     return _restored(pool.apply(planes, windows, count_include_pad, divisor_override), unbatched, dims)
 
 
@@ -437,16 +439,19 @@ def _averaged_along(input, averaging, axis):
     return (averaging @ input.movedim(axis, -2)).movedim(-2, axis)
 
 
-def _adaptive_avg_pool(input, output_size, dims, pool, operation):
-    """Sizes that divide are ``pool`` (avg_pool2d or 3d) with kernel = stride = size / out; the
-    others are one averaging matrix A (out, size) per dimension, applied along it:
-    out = A_h @ x @ A_wᵀ for an image."""
+def _adaptive_avg_pool(input, output_size, dims, operation):
+    """Sizes that divide are average pooling with kernel = stride = size / out; the others are one
+    averaging matrix A (out, size) per dimension, applied along it: out = A_h @ x @ A_wᵀ for an
+    image. PyTorch's node is a mean over the window dimensions (``MeanBackward1``) for an output of
+    size 1, else ``AdaptiveAvgPool2DBackward0`` (3D)."""
     sizes = _adaptive_output_size(input, output_size, operation, dims)
     _check_floating(input, sizes, "adaptive_avg_pool3d_cpu" if dims == 3 else "adaptive_avg_pool2d")
     if 0 in sizes:
         return _empty(input, sizes)
     if _tiles(input, sizes):
-        return pool(input, tuple(size // out for size, out in zip(input.shape[-dims:], sizes)))
+        kernel = tuple(size // out for size, out in zip(input.shape[-dims:], sizes))
+        node_name = "MeanBackward1" if set(sizes) == {1} else f"AdaptiveAvgPool{dims}DBackward0"
+        return _avg_pool(input, kernel, None, 0, False, True, None, dims, operation, node_name)
     for axis, size, out in zip(range(-dims, 0), input.shape[-dims:], sizes):
         start, end = _adaptive_bounds(size, out)
         inside = (xp.arange(size) >= start[:, None]) & (xp.arange(size) < end[:, None])
@@ -462,14 +467,14 @@ def adaptive_avg_pool2d(input, output_size):
     Sizes that divide are ``avg_pool2d`` with kernel = stride = H / H_out; the others are the
     averaging matrices A_h (H_out, H) and A_w: out = A_h @ x @ A_wᵀ.
     """
-    return _adaptive_avg_pool(input, output_size, 2, avg_pool2d, "adaptive_avg_pool2d")
+    return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
 
 @public(method=False)
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling of volumes to a fixed (D_out, H_out, W_out): (N, C, D, H, W) -> (N, C,
     D_out, H_out, W_out), windows as ``adaptive_avg_pool2d`` along each dimension."""
-    return _adaptive_avg_pool(input, output_size, 3, avg_pool3d, "adaptive_avg_pool3d")
+    return _adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
 
 
 def _adaptive_places(size, out):
@@ -502,7 +507,7 @@ def _adaptive_maxima_positions(planes, sizes):
     return found.astype(xp.int64)
 
 
-def _adaptive_max_pool(input, output_size, return_indices, dims, pool, operation):
+def _adaptive_max_pool(input, output_size, return_indices, dims, operation):
     """Sizes that divide are ``pool`` (max_pool2d or 3d) with kernel = stride = size / out.
     Otherwise each window's maximum is found on arrays (``_adaptive_maxima_positions``) and the
     output is the input gathered there: its gradient goes to those positions, added where
@@ -512,9 +517,10 @@ def _adaptive_max_pool(input, output_size, return_indices, dims, pool, operation
     if 0 in sizes:
         output = _empty(input, sizes)
         return (output, tensor_from_array(xp.zeros(tuple(output.shape), dtype=xp.int64))) if return_indices else output
-    if _tiles(input, sizes):
+    if _tiles(input, sizes):  # PyTorch's node: AdaptiveMaxPool2DBackward0 (3D)
         kernel = tuple(size // out for size, out in zip(input.shape[-dims:], sizes))
-        return pool(input, kernel, return_indices=return_indices)
+        node_name = f"AdaptiveMaxPool{dims}DBackward0"
+        return _max_pool(input, kernel, None, 0, 1, False, return_indices, dims, operation, node_name)
     planes, unbatched = _as_batched_planes(input, dims)
     batch, channels = planes.shape[:2]
     indices = tensor_from_array(_adaptive_maxima_positions(planes.array, sizes))
@@ -532,14 +538,14 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     as views (its last repeated to the widest window's width), and the output gathered at the
     maxima found; ``return_indices`` gives their positions in the plane (row · W + column).
     """
-    return _adaptive_max_pool(input, output_size, return_indices, 2, max_pool2d, "adaptive_max_pool2d")
+    return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
 @public(method=False)
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max pooling of volumes to a fixed (D_out, H_out, W_out), windows as ``adaptive_avg_pool3d``;
     ``return_indices`` also gives each maximum's position in its input volume."""
-    return _adaptive_max_pool(input, output_size, return_indices, 3, max_pool3d, "adaptive_max_pool3d")
+    return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
 
 
 # ----------------------------------------------------------------------------- 1-d adaptive pooling

@@ -50,19 +50,24 @@ class Reshape(Op):
 
 
 class Squeeze(Reshape):
-    """Every size-1 dimension removed."""
+    """Every size-1 dimension removed. ``in_place_node_name``: PyTorch numbers the nodes of the
+    in-place forms (``squeeze_``, ``transpose_``...) on from the out-of-place ones."""
+
+    in_place_node_name = "SqueezeBackward3"
 
 
 class SqueezeDim(Reshape):
     node_name = "SqueezeBackward1"
+    in_place_node_name = "SqueezeBackward4"
 
 
 class SqueezeDims(Reshape):
     node_name = "SqueezeBackward2"
+    in_place_node_name = "SqueezeBackward5"
 
 
 class Unsqueeze(Reshape):
-    pass
+    in_place_node_name = "UnsqueezeBackward1"
 
 
 class Permute(Op):
@@ -82,11 +87,12 @@ class Permute(Op):
 
 
 class Transpose(Permute):
-    pass
+    in_place_node_name = "TransposeBackward1"
 
 
 class MatrixTranspose(Permute):
     node_name = "TBackward0"
+    in_place_node_name = "TBackward1"
 
 
 class Flip(Op):
@@ -226,8 +232,17 @@ def reshape(x, *shape):
     """x with the same elements in a new shape; one size may be -1 (inferred).
 
     ``reshape(x, 2, 3)`` and ``reshape(x, (2, 3))`` are the same. Elements keep their row-major order.
+    As PyTorch's, it is a view where x's strides allow one and otherwise reshapes a copy
+    (``x.t().reshape(-1)``), its nodes named so: ``ViewBackward0`` for a contiguous x,
+    ``ReshapeAliasBackward0`` for a view with other strides, ``UnsafeViewBackward0`` after the copy's
+    ``CloneBackward0``.
     """
-    return Reshape.apply(x, _infer_shape(_sizes(shape), x.array.size))
+    new_shape = _infer_shape(_sizes(shape), x.array.size)
+    if is_contiguous_tensor(x):
+        return Reshape.apply(x, new_shape)
+    if viewable_as(x.array, new_shape):
+        return Reshape.shown_as("ReshapeAliasBackward0").apply(x, new_shape)
+    return Reshape.shown_as("UnsafeViewBackward0").apply(Contiguous.apply(x), new_shape)
 
 
 @public
@@ -473,10 +488,12 @@ def flatten(x, start_dim=0, end_dim=-1):
             f"flatten() has invalid args: start_dim cannot come after end_dim (got start_dim={start_dim}, "
             f"end_dim={end_dim} for a tensor of {len(shape)} dimensions)"
         )
+    if shape and start == end:  # nothing to merge: x itself, as PyTorch returns it
+        return x
     merged = 1
     for size in shape[start : end + 1]:
         merged *= size
-    return Reshape.apply(x, shape[:start] + (merged,) + shape[end + 1 :])
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1 :])
 
 
 @public
@@ -485,6 +502,12 @@ def squeeze(x, dim=None):
 
     Naming a dimension whose size is not 1 is allowed and leaves it in place, as in PyTorch.
     """
+    operation, new_shape = _squeezing(x, dim)
+    return operation.apply(x, new_shape)
+
+
+def _squeezing(x, dim=None):
+    """``(operation, new shape)`` of ``squeeze(x, dim)``."""
     shape = x.array.shape
     if dim is None:
         chosen = range(len(shape))
@@ -495,15 +518,21 @@ def squeeze(x, dim=None):
             if chosen.count(axis) > 1:
                 raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of dims {list(dims)}")
     kind = Squeeze if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
-    return kind.apply(x, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1)))
+    return kind, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1))
 
 
 @public
 def unsqueeze(x, dim):
     """x with a new size-1 dimension at position ``dim``: (2, 3) -> (2, 1, 3) for dim=1."""
+    operation, new_shape = _unsqueezing(x, dim)
+    return operation.apply(x, new_shape)
+
+
+def _unsqueezing(x, dim):
+    """``(operation, new shape)`` of ``unsqueeze(x, dim)``."""
     shape = x.array.shape
     position = check_dim(dim, len(shape) + 1, "unsqueeze")
-    return Unsqueeze.apply(x, shape[:position] + (1,) + shape[position:])
+    return Unsqueeze, shape[:position] + (1,) + shape[position:]
 
 
 @public
@@ -528,12 +557,18 @@ def permute(x, *dims):
 @public(aliases=('swapaxes', 'swapdims'))
 def transpose(x, dim0, dim1):
     """x with dimensions ``dim0`` and ``dim1`` swapped: (2, 3, 4) -> (4, 3, 2) for (0, 2)."""
+    operation, dims = _transposing(x, dim0, dim1)
+    return operation.apply(x, dims)
+
+
+def _transposing(x, dim0, dim1):
+    """``(operation, order of the dimensions)`` of ``transpose(x, dim0, dim1)``."""
     ndim = x.array.ndim
     dim0, dim1 = check_dim(dim0, ndim, "transpose"), check_dim(dim1, ndim, "transpose")
     dims = list(range(ndim))
     if ndim:
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return Transpose.apply(x, tuple(dims))
+    return Transpose, tuple(dims)
 
 
 
@@ -541,13 +576,19 @@ def transpose(x, dim0, dim1):
 @public
 def t(x):
     """The transpose of a matrix (a tensor of at most 2 dimensions; 0-d and 1-d are returned as they are)."""
+    operation, dims = _matrix_transposing(x)
+    return operation.apply(x, dims)
+
+
+def _matrix_transposing(x):
+    """``(operation, order of the dimensions)`` of ``t(x)``."""
     ndim = x.array.ndim
     if ndim > 2:
         raise RuntimeError(
             f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D; use transpose(dim0, dim1) "
             f"or permute() for more dimensions"
         )
-    return MatrixTranspose.apply(x, tuple(reversed(range(ndim))))
+    return MatrixTranspose, tuple(reversed(range(ndim)))
 
 
 @public(aliases=('moveaxis',))
@@ -699,10 +740,12 @@ def ravel(x):
     return Reshape.apply(x, (x.array.size,))
 
 
-def _shape_in_place(operation):
-    """``Tensor.NAME_`` for a shape operation: the tensor itself takes the new shape (and, when
-    recording, the node of the reshaping), as PyTorch's ``t_``, ``unsqueeze_``, ``squeeze_`` and
-    ``transpose_`` do. A leaf that requires grad refuses, as for every in-place operation."""
+def _shape_in_place(name, planned):
+    """``Tensor.NAME_`` for a shape operation, ``planned(x, *args)`` giving its ``(operation,
+    argument)``: the tensor itself takes the new shape (and, when recording, the node of the
+    reshaping, named as PyTorch names the in-place form's), as PyTorch's ``t_``, ``unsqueeze_``,
+    ``squeeze_`` and ``transpose_`` do. A leaf that requires grad refuses, as for every in-place
+    operation."""
 
     def in_place(self, *args, **kwargs):
         recording = records_in_place(self, ())
@@ -711,22 +754,23 @@ def _shape_in_place(operation):
                 "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
                 "the change in `with chainrule.no_grad():` or use the out-of-place form."
             )
-        result = operation(self, *args, **kwargs)
+        operation, argument = planned(self, *args, **kwargs)
+        result = operation.shown_as(operation.in_place_node_name).apply(self, argument)
         self.array = result.array
         if recording:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
         self._version_owner._version += 1
         return self
 
-    in_place.__name__ = operation.__name__ + "_"
-    in_place.__doc__ = f"In-place form of ``{operation.__name__}``: this tensor itself takes the new shape."
+    in_place.__name__ = name + "_"
+    in_place.__doc__ = f"In-place form of ``{name}``: this tensor itself takes the new shape."
     return in_place
 
 
-for _operation in (t, unsqueeze, squeeze, transpose):
-    install_method(_operation.__name__ + "_", _shape_in_place(_operation))
+for _name, _planned in (("t", _matrix_transposing), ("unsqueeze", _unsqueezing), ("squeeze", _squeezing), ("transpose", _transposing)):
+    install_method(_name + "_", _shape_in_place(_name, _planned))
 for _alias in ("swapaxes_", "swapdims_"):  # transpose_'s other names, as swapaxes and swapdims are transpose's
-    install_method(_alias, _shape_in_place(transpose))
+    install_method(_alias, _shape_in_place("transpose", _transposing))
 
 install_method("view_as", lambda self, other: view(self, other.shape))
 install_method("reshape_as", lambda self, other: reshape(self, other.shape))
