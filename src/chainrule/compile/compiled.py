@@ -18,7 +18,6 @@ import weakref
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.compile import replay
-from chainrule.compile.context_locals import as_locals
 from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.recorder import NESTING, Recorder
 from chainrule.compile.rolling import roll
@@ -233,8 +232,6 @@ def _program_source(recorder, name):
         f'    """{name}, recorded: the operations of one eager call on arrays, in the same order."""\n'
     )
     lines = roll(recorder.lines, recorder.constants)
-    if recorder.deferred is None:  # the backward is in the program: what forward passes to it may be locals
-        lines = as_locals(lines, recorder.constants)
     return header + "".join("    " * indent + code + (f"  # {comment}" if comment else "") + "\n" for indent, code, comment in lines)
 
 
