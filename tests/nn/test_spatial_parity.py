@@ -9,23 +9,15 @@ import torch
 
 import chainrule
 from chainrule.autograd import gradcheck
+from tests.nn.pairs import error_of
 
 F = chainrule.nn.functional
 TF = torch.nn.functional
 
 
-def _raised(call):
-    """The exception type and message ``call`` raises, or None."""
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the type itself is what is compared
-        return type(error), str(error)
-    return None
-
-
 def _same_error(ours, theirs, message_start=None):
     """Both raise the same exception type; ours contains ``message_start`` (PyTorch's text)."""
-    got, expected = _raised(ours), _raised(theirs)
+    got, expected = error_of(ours), error_of(theirs)
     assert expected is not None and got is not None, (got, expected)
     assert got[0] is expected[0], (got, expected)
     if message_start is not None:
@@ -96,7 +88,7 @@ def test_pooling_dtypes_match_pytorch(name, arguments, dtype):
     dims = int(name[-2])
     x = np.random.default_rng(dims).integers(0, 2 if dtype is np.bool_ else 100, (1, 2) + (4,) * dims).astype(dtype)
     call = lambda library: getattr(library.nn.functional, name)(library.tensor(x), kernel_size=2, **arguments)  # noqa: E731
-    if _raised(lambda: call(torch)) is not None:
+    if error_of(lambda: call(torch)) is not None:
         _same_error(lambda: call(chainrule), lambda: call(torch), "not implemented for")
         return
     ours, theirs = call(chainrule), call(torch)
@@ -111,7 +103,7 @@ def test_pooling_dtypes_match_pytorch(name, arguments, dtype):
 def test_adaptive_pooling_output_size_matches_pytorch(name, dims, output_size):
     x = np.random.default_rng(0).standard_normal((1, 2) + (5,) * dims)
     size = {"nones": (None,) * dims, "too_long": (2,) * (dims + 1)}.get(output_size, output_size)
-    theirs = _raised(lambda: getattr(TF, name)(torch.tensor(x), size))
+    theirs = error_of(lambda: getattr(TF, name)(torch.tensor(x), size))
     if theirs is not None:
         _same_error(lambda: getattr(F, name)(chainrule.tensor(x), size), lambda: getattr(TF, name)(torch.tensor(x), size))
         return
@@ -155,7 +147,7 @@ def test_fractional_max_pool3d_checks_width_before_height():
 def test_interpolate_of_integers_matches_pytorch(dims, dtype, mode):
     x = np.random.default_rng(dims).integers(0, 2 if dtype is np.bool_ else 100, (1, 2) + (4,) * dims).astype(dtype)
     arguments = dict(scale_factor=1.5, mode=mode)
-    if _raised(lambda: TF.interpolate(torch.tensor(x), **arguments)) is not None:
+    if error_of(lambda: TF.interpolate(torch.tensor(x), **arguments)) is not None:
         _same_error(lambda: F.interpolate(chainrule.tensor(x), **arguments), lambda: TF.interpolate(torch.tensor(x), **arguments), "not implemented for")
         return
     out, expected = F.interpolate(chainrule.tensor(x), **arguments), TF.interpolate(torch.tensor(x), **arguments)
