@@ -7,6 +7,7 @@ numpy.float32``), so arrays and tensors agree on it without translation. Like Py
 floats become ``float32`` by default and Python ints become ``int64``.
 """
 import builtins
+import math
 
 from chainrule.backend import xp
 
@@ -241,6 +242,37 @@ def wrapped_integer(value, integer_dtype):
     return wrapped
 
 
+def checked_scalar(value, numpy_dtype):
+    """The number ``value`` as PyTorch converts it to write into a tensor of ``numpy_dtype``
+    (``fill_``): a RuntimeError where it does not fit, else the value, an int wrapped into range.
+
+    Integers take ints in their range, unsigned ones also negative ints down to -max (uint8 takes
+    -3 as 253), and floats that truncate into range (never nan or inf; never below 0 for unsigned);
+    float16 and float32 take numbers up to their largest finite magnitude (and inf, nan); float64
+    and bool take any number."""
+    numpy_dtype = xp.dtype(numpy_dtype)
+    kind = numpy_dtype.kind
+    if kind == "b" or isinstance(value, bool) or numpy_dtype == xp.float64:
+        return value
+    if kind == "f":
+        fits = not math.isfinite(value) or abs(value) <= builtins.float(xp.finfo(numpy_dtype).max)
+    else:
+        limits = xp.iinfo(numpy_dtype)
+        if isinstance(value, builtins.int):
+            fits = (-limits.max if kind == "u" else limits.min) <= value <= limits.max
+        else:
+            fits = math.isfinite(value) and (value >= 0 or kind == "i") and limits.min <= math.trunc(value) <= limits.max
+    if not fits:
+        raise RuntimeError(
+            f"value cannot be converted to type {_C_TYPE_NAMES.get(numpy_dtype.name, numpy_dtype.name)} without overflow (got {value}; "
+            f"the tensor's dtype is {dtype_name(numpy_dtype)})"
+        )
+    return wrapped_integer(value, numpy_dtype) if isinstance(value, builtins.int) and kind in "iu" else value
+
+
+_C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
+
+
 def _expect_dtype(value, function, argument, position):
     if not isinstance(value, dtype):
         raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be chainrule.dtype, not {type(value).__name__}")
@@ -259,6 +291,9 @@ def promote_types(type1, type2):
     first_category, second_category = _CATEGORY[first.kind], _CATEGORY[second.kind]
     if first_category != second_category:
         return first if first_category > second_category else second
+    if bfloat16 in (first, second):  # NumPy has no bfloat16; with float16 (neither holds the other) float32
+        other = second if first is bfloat16 else first
+        return other if other.itemsize > 2 else bfloat16 if other is bfloat16 else float32
     return of(xp.promote_types(first.dtype, second.dtype))
 
 

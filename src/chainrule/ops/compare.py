@@ -6,12 +6,14 @@ are plain functions rather than Functions: they never join the graph. Use their 
 e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python number works on
 either side (``x > 0``, ``0.5 <= x``).
 """
+import math
+
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
-from chainrule.ops.operands import binary_operands
+from chainrule.ops.operands import binary_operands, broadcast_error
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import install_method, public
 
@@ -146,9 +148,18 @@ signbit = _one_input(
 # ----------------------------------------------------------------------------- closeness
 @public
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """|a - b| <= atol + rtol |b|, elementwise (bool)."""
+    """|a - b| <= atol + rtol |b|, elementwise (bool). Two tensors must have the same dtype, as in
+    PyTorch (convert one first, e.g. ``b.to(a.dtype)``)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype != b.array.dtype:
+        raise RuntimeError(
+            f"{dtypes.scalar_type_name(a.array.dtype)} did not match {dtypes.scalar_type_name(b.array.dtype)} "
+            f"(isclose compares tensors of one dtype; convert one first, e.g. b.to(a.dtype))"
+        )
     a, b = binary_operands(a, b)
-    return computed_without_gradient(xp.isclose, (a, b), {"rtol": rtol, "atol": atol, "equal_nan": equal_nan})
+    try:
+        return computed_without_gradient(xp.isclose, (a, b), {"rtol": rtol, "atol": atol, "equal_nan": equal_nan})
+    except ValueError:
+        raise broadcast_error((a.array.shape, b.array.shape), "isclose") from None
 
 
 @public
@@ -187,6 +198,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True")
     side = side or ("right" if right else "left")
     sequence, values = sorted_sequence.array, _values(input)
+    if sequence.dtype.kind == "b" and values.dtype.kind == "b" and values.size:  # bool has no kernel (none runs for no values)
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'; convert first, e.g. x.int()")
     order = None if sorter is None else _values(sorter)
     if order is not None and order.dtype != xp.int64:
         raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype {dtypes.scalar_type_name(order.dtype)}")
@@ -204,10 +217,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                 f"tensor and input value tensor must match, but we got boundaries tensor {list(sequence.shape)} and input "
                 f"value tensor {list(values.shape)}"
             )
-        rows, row_values = sequence.reshape(-1, sequence.shape[-1]), values.reshape(-1, values.shape[-1])
-        row_orders = [None] * len(rows) if order is None else order.reshape(-1, order.shape[-1])
+        count = math.prod(sequence.shape[:-1])  # rows, counted so that rows of length 0 are read too
+        rows, row_values = sequence.reshape(count, sequence.shape[-1]), values.reshape(count, values.shape[-1])
+        row_orders = [None] * count if order is None else order.reshape(count, order.shape[-1])
         positions = xp.stack([xp.searchsorted(row, each, side=side, sorter=row_order) for row, each, row_order in
-                              zip(rows, row_values, row_orders)]).reshape(values.shape) if rows.size else xp.zeros(values.shape)
+                              zip(rows, row_values, row_orders)]).reshape(values.shape) if count else xp.zeros(values.shape)
     return tensor_from_array(as_array(positions, dtypes.int32 if out_int32 else dtypes.int64))
 
 

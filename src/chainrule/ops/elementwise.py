@@ -12,7 +12,7 @@ from chainrule.backend import as_array, ignoring_float_errors, meta_array, ndarr
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import (
-    as_floating, as_tensor_like, binary_operands, broadcast_error, floating_operands, write_error,
+    as_floating, as_tensor_like, binary_operands, broadcast_error, common_dtype, floating_operands, write_error,
 )
 from chainrule.ops.registry import functions, install_method, public, reflected
 from chainrule.device import check_device
@@ -776,13 +776,18 @@ class LogAddExp(Op):
 
 
 class Lerp(Op):
+    """Computed from the nearer end, as PyTorch does: start + weight (end - start) for |weight| < 0.5,
+    end - (1 - weight) (end - start) otherwise, so weight 1 gives exactly ``end``."""
+
     formula = "start + weight · (end - start)"
     derivatives = ("1 - weight", "weight", "end - start")
 
     @staticmethod
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
-        return start + weight * (end - start)
+        with ignoring_float_errors():  # inf - inf = nan, as in PyTorch, which does not warn
+            difference = end - start
+            return xp.where(xp.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -947,7 +952,8 @@ class Fill(Op):
 
     @staticmethod
     def forward(ctx, x, value):
-        return xp.full(x.shape, value, dtype=x.dtype)
+        with ignoring_float_errors():  # 1e6 into float16 is inf, as in PyTorch
+            return xp.full(x.shape, value, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -1545,8 +1551,13 @@ def trunc(input):
 
 @public(inplace=True, out=True)
 def round(input, *, decimals=0):
-    """input rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch."""
+    """input rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch.
+    Integers come back as they are, but only without ``decimals`` (PyTorch has no integer kernel for it)."""
     _refuse_bool("round_vml_cpu", input)
+    if decimals and input.array.dtype.kind in "iu":
+        raise NotImplementedError(
+            f'"round_cpu" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\'; convert first, e.g. x.float()'
+        )
     return Round.apply(input, decimals) if input.array.dtype.kind == "f" else input.clone()
 
 
@@ -1582,9 +1593,20 @@ def logaddexp(input, other):
 
 @public(inplace=True, out=True)
 def lerp(input, end, weight):
-    """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor."""
+    """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor. Floating
+    tensors only, ``end`` (and a ``weight`` tensor with dimensions) of input's dtype, as in PyTorch."""
+    if isinstance(input, Tensor) and input.array.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"lerp_kernel_scalar" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\'; convert first, e.g. x.float()'
+        )
+    for name, operand in (("end", end), ("weight", weight)):
+        if isinstance(operand, Tensor) and operand.array.dtype != input.array.dtype and (name == "end" or operand.array.ndim):
+            raise RuntimeError(
+                f"expected dtype {input.array.dtype.name} for `{name}` but got dtype {operand.array.dtype.name} (lerp "
+                f"takes tensors of one dtype; convert first, e.g. {name}.to(input.dtype))"
+            )
     input, end = binary_operands(input, end)
-    return _by_operand_kind(Lerp, weight).apply(input, end, as_tensor_like(weight, input))
+    return _by_operand_kind(Lerp, weight).apply(input, end, as_tensor_like(weight, input).to(input.dtype))
 
 
 def _by_operand_kind(operation, operand):
@@ -1596,14 +1618,33 @@ def _by_operand_kind(operation, operand):
 
 @public(inplace=True, out=True)
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """input + value · tensor1 · tensor2, broadcasting."""
-    return Addcmul.apply(input, tensor1, tensor2, value)
+    """input + value · tensor1 · tensor2, broadcasting; computed in the three tensors' common dtype
+    (``value`` converted to it: 0.5 is 0 for integers, as in PyTorch)."""
+    return Addcmul.apply(*_fused_operands("addcmul", input, tensor1, tensor2, value))
 
 
 @public(inplace=True, out=True)
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """input + value · tensor1 / tensor2, broadcasting."""
-    return Addcdiv.apply(input, tensor1, tensor2, value)
+    """input + value · tensor1 / tensor2, broadcasting; as addcmul for dtypes. Integer (or bool)
+    tensor1 and tensor2 are refused, as in PyTorch: their quotient would be truncated."""
+    if tensor1.array.dtype.kind in "biu" and tensor2.array.dtype.kind in "biu":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a "
+            "true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + "
+            "value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * "
+            "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
+    return Addcdiv.apply(*_fused_operands("addcdiv", input, tensor1, tensor2, value))
+
+
+def _fused_operands(operation, input, tensor1, tensor2, value):
+    """addcmul's and addcdiv's operands in their common dtype, ``value`` a number of that kind."""
+    dtype = common_dtype(input, tensor1, tensor2)
+    if dtype.kind == "b":
+        raise NotImplementedError(f'"{operation}_cpu_out" not implemented for \'Bool\'; convert the tensors first, e.g. x.float()')
+    input, tensor1, tensor2 = (each if each.array.dtype == dtype else each.to(dtype) for each in (input, tensor1, tensor2))
+    return input, tensor1, tensor2, int(value) if dtype.kind in "iu" else value
 
 
 @public(inplace=True, out=True)
@@ -1627,9 +1668,11 @@ def _refuse_bool(kernel, *operands):
 
 
 def _refuse_integer_division_by_zero(operation, *operands):
-    """PyTorch raises for an integer division by zero (floats give inf and nan)."""
+    """PyTorch raises for an integer division by zero (floats give inf and nan); an empty operand
+    makes an empty result, where nothing is divided."""
     divisor = operands[-1].array
-    if all(operand.array.dtype.kind in "iub" for operand in operands) and (divisor == 0).any():
+    integers = all(operand.array.dtype.kind in "iub" and operand.array.size for operand in operands)
+    if integers and (divisor == 0).any():
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
 
 
@@ -1898,7 +1941,10 @@ for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("h
                       ("short", dtypes.int16), ("byte", dtypes.uint8), ("char", dtypes.int8)]:
     install_method(_name, converter(_dtype))
 def fill_(input, value):
-    """Every element of ``input`` set to ``value``, in place."""
+    """Every element of ``input`` set to ``value``, in place (a number that does not fit input's
+    dtype is refused, as in PyTorch; see ``dtypes.checked_scalar``)."""
+    if isinstance(value, (int, float)):
+        value = dtypes.checked_scalar(value, input.array.dtype)
     return write_in_place(input, fill, value)
 
 

@@ -5,6 +5,8 @@ tensor's dtype (so ``float32 * 4`` stays float32, as in PyTorch, and ``int64 * 0
 an int outside an integer dtype's range wraps around, ``uint8 + -1`` adding 255), and an integer
 operand meeting a floating one is converted to the floating dtype.
 """
+import functools
+
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import as_array, is_array, is_scalar, read_only, xp
@@ -128,6 +130,21 @@ def result_type(tensor, other):
             )
     a, b = binary_operands(*[_dtype_stand_in(value) for value in (tensor, other)])
     return dtypes.of(xp.result_type(a.array, b.array))
+
+
+def common_dtype(*tensors):
+    """The dtype PyTorch computes an operation on several tensors in (addcmul's three): the tensors
+    with dimensions decide; a 0-d one counts only from a higher category (bool < integer < floating),
+    and then promotes with them (int64 data with a 0-d float64 gives float64; float32 data with a
+    0-d float64 stays float32)."""
+    with_dimensions = [dtypes.of(tensor.array.dtype) for tensor in tensors if tensor.array.ndim]
+    zero_dimensional = [dtypes.of(tensor.array.dtype) for tensor in tensors if not tensor.array.ndim]
+    higher, lower = (functools.reduce(dtypes.promote_types, group) if group else None for group in (with_dimensions, zero_dimensional))
+    if higher is None or lower is None:
+        return (higher or lower).dtype
+    if higher.kind == "f" or not (higher.kind == "b" or lower.kind == "f"):
+        return higher.dtype
+    return dtypes.promote_types(higher, lower).dtype
 
 
 def _dtype_stand_in(value):

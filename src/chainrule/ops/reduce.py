@@ -66,7 +66,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
-        return x.sum(axis=axes, keepdims=keepdim)
+        return x.sum(axis=axes, keepdims=keepdim, dtype=x.dtype)  # NumPy would widen int32 and bool sums
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -115,13 +115,15 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
-        result = xp.prod(x, axis=axes, keepdims=keepdim)
+        result = xp.prod(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
         ctx.save_for_backward(x, result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
+        if x.ndim == 0:  # no other elements: their product is 1 (out / x would be nan at x = inf)
+            return grad_output, None, None
         if (x == 0).any():
             others = product_of_others(ctx, x)
         else:
@@ -352,16 +354,20 @@ def _mean_again(ctx, x):
 def _variance(ctx, x, axes, keepdim, correction):
     remember_reduction(ctx, x, axes, keepdim)
     ctx.count = _count(x.shape, axes)
-    ctx.divisor = builtins.max(ctx.count - correction, 0)
+    ctx.degrees_of_freedom = ctx.count - correction
+    divisor = builtins.max(ctx.degrees_of_freedom, 0)
     with ignoring_float_errors():
         centered = x - x.sum(axis=axes, keepdims=True) / ctx.count
-        return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
+        return (centered * centered).sum(axis=axes, keepdims=keepdim) / divisor
 
 
 def _variance_gradient(ctx, x, grad_variance):
-    """d var / d x times ``grad_variance`` (the same on arrays and on tensors)."""
-    centered = x - x.sum(axis=ctx.axes, keepdims=True) / ctx.count
-    return spread(ctx, grad_variance) * centered * 2.0 / ctx.divisor
+    """d var / d x times ``grad_variance`` (the same on arrays and on tensors). The forward divides
+    by max(N - correction, 0); the gradient, as PyTorch's, by N - correction itself (finite when
+    the correction exceeds N)."""
+    with ignoring_float_errors():
+        centered = x - x.sum(axis=ctx.axes, keepdims=True) / ctx.count
+        return spread(ctx, grad_variance) * centered * 2.0 / ctx.degrees_of_freedom
 
 
 def divide_where_nonzero(xp, numerator, denominator):
@@ -492,8 +498,19 @@ def one_axis(x, dim, operation):
     return check_dim(operator.index(dim), x.array.ndim, operation)
 
 
-def require_nonempty(x, axes, operation):
-    """PyTorch refuses max-like reductions with nothing to choose from."""
+def names_every_dim(dim):
+    """Whether ``dim`` (None or an empty sequence) asks a reduction for every dimension."""
+    return dim is None or (isinstance(dim, (tuple, list)) and not dim)
+
+
+def require_nonempty(x, axes, operation, every_dim=False):
+    """PyTorch refuses max-like reductions with nothing to choose from: a RuntimeError when no dim
+    was named (``every_dim``), an IndexError naming the empty dim otherwise."""
+    if every_dim and x.array.size == 0:
+        raise RuntimeError(
+            f"{operation}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+            f"reduction dim with the 'dim' argument (input shape {tuple(x.array.shape)})."
+        )
     for axis in axes:
         if x.array.shape[axis] == 0:
             raise IndexError(
@@ -578,11 +595,7 @@ def min(x, dim=None, keepdim=False):
 
 
 def _extreme_of_all(function, x, operation):
-    if x.array.size == 0:
-        raise RuntimeError(
-            f"{operation}(): Expected reduction dim to be specified for input.numel() == 0 (input shape "
-            f"{tuple(x.array.shape)}). Specify the reduction dim with the 'dim' argument."
-        )
+    require_nonempty(x, tuple(range(x.array.ndim)), operation, every_dim=True)
     return function.apply(x, tuple(range(x.array.ndim)), False)
 
 
@@ -596,7 +609,7 @@ def _extreme_along(function, x, dim, keepdim, operation):
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amax")
-    require_nonempty(x, axes, "amax")
+    require_nonempty(x, axes, "amax", every_dim=names_every_dim(dim))
     return Amax.apply(x, axes, keepdim)
 
 
@@ -604,7 +617,7 @@ def amax(x, dim=(), keepdim=False):
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     axes = reduction_axes(x, dim, "amin")
-    require_nonempty(x, axes, "amin")
+    require_nonempty(x, axes, "amin", every_dim=names_every_dim(dim))
     return Amin.apply(x, axes, keepdim)
 
 
@@ -622,6 +635,8 @@ def argmin(x, dim=None, keepdim=False):
 
 def _index_of_extreme(x, dim, keepdim, pick_index, operation):
     """The index tensor, computed as one call on the array (that a compiled program repeats)."""
+    if x.array.dtype.kind == "b":
+        raise RuntimeError(f"{operation}(): does not support bool input; convert it first, e.g. x.int()")
     if dim is None:
         if x.array.size == 0:
             raise IndexError(
@@ -696,11 +711,12 @@ def aminmax(x, *, dim=None, keepdim=False):
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
     axes = reduction_axes(x, dim, "aminmax")
-    if builtins.any(x.array.shape[axis] == 0 for axis in axes) or (dim is None and x.array.size == 0):
+    if dim is None and x.array.size == 0:
         raise RuntimeError(
             f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity "
             f"(input shape {tuple(x.array.shape)}); reduce over a non-empty dimension"
         )
+    require_nonempty(x, axes, "aminmax")
     return aminmax_result(*Aminmax.apply(x, axes, keepdim))
 
 
@@ -716,20 +732,20 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None) counting nan as 0; the gradient is 0 at the nan.
     Integers and bools give int64 (or ``dtype``, to which x is converted first)."""
     x = accumulated(x, dtype)
-    if x.array.dtype.kind in "biu":
-        return sum(x, dim, keepdim)
-    return Nansum.apply(x, reduction_axes(x, dim, "nansum"), keepdim)
+    axes = reduction_axes(x, dim, "nansum")
+    return (Sum if x.array.dtype.kind in "biu" else Nansum).apply(x, axes, keepdim)
 
 
 @public
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean over ``dim`` of the elements that are not nan: nansum / their count (nan where all are)."""
-    x = in_dtype(x, dtype)
-    if x.array.dtype.kind not in "fc":
+    if x.array.dtype.kind not in "fc":  # checked before dtype= converts, as PyTorch does
         raise RuntimeError(
             f"nanmean(): expected input to have floating point or complex dtype but got "
             f"{dtypes.dtype_name(x.array.dtype)}; convert it first, e.g. x.float()"
         )
+    x = in_dtype(x, dtype)
+    require_floating(x, "nanmean(): could not infer output dtype", "Optional dtype must be either a floating point or complex dtype")
     axes = reduction_axes(x, dim, "nanmean")
     numbers = xp.sum(~xp.isnan(x.array), axis=axes, keepdims=keepdim).astype(x.array.dtype)
     with ignoring_float_errors():
@@ -740,15 +756,21 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """The p-norm over ``dim`` (all elements when None): p = 2 or 'fro' (default), 1, inf, -inf, 0 or
     any other number; 'nuc', the sum of the singular values, of the matrices in the two dims ``dim``
-    (the last two when None). The gradient of the 2-norm at x = 0 is 0, as in PyTorch."""
-    x = in_dtype(x, dtype)
+    (both dims of a matrix when None, as PyTorch, which refuses other shapes then). The gradient
+    of the 2-norm at x = 0 is 0, as in PyTorch."""
     require_floating(x, "linalg.vector_norm", "Expected a floating point or complex tensor as input")
+    if dtype is not None and dtypes.promote_types(dtypes.of(x.array.dtype), dtypes.of(dtype)) != dtypes.of(dtype):
+        raise RuntimeError(
+            f"linalg.vector_norm: the dtype of the input ({dtypes.scalar_type_name(x.array.dtype)}) should be "
+            f"convertible without narrowing to the specified dtype ({dtypes.scalar_type_name(dtypes.of(dtype))})"
+        )
+    x = in_dtype(x, dtype)
     if p == "fro":
         p = 2
     elif p == "nuc":
         from chainrule.linalg import matrix_norm  # linalg builds on these reductions
 
-        return matrix_norm(x, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
+        return matrix_norm(x, "nuc", dim=tuple(range(x.ndim)) if dim is None else dim, keepdim=keepdim)
     elif isinstance(p, str):
         raise RuntimeError(f"norm: p={p!r} is not supported; use p='fro', 'nuc' or a number (2, 1, inf, ...)")
     return norm_over(x, p, reduction_axes(x, dim, "norm"), keepdim)
@@ -759,7 +781,11 @@ def norm_over(x, p, axes, keepdim, node_name="LinalgVectorNormBackward0"):
     smallest |x|, the gradient shared among ties), its node named ``node_name`` as PyTorch names
     the node of the function computing it (``dist``'s is DistBackward0)."""
     if p == xp.inf or p == -xp.inf:
-        require_nonempty(x, axes, "norm")
+        if builtins.any(x.shape[axis] == 0 for axis in axes):
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the operation does not "
+                f"have an identity (input shape {tuple(x.shape)}, dims {axes})"
+            )
         return (Amax if p > 0 else Amin).shown_as(node_name).apply(abs(x), axes, keepdim)
     return Norm.shown_as(node_name).apply(x, p, axes, keepdim)
 
@@ -772,13 +798,19 @@ def logsumexp(x, dim, keepdim=False):
 
 @public
 def all(x, dim=None, keepdim=False):
-    """True where every element over ``dim`` is nonzero (bool, no gradient)."""
-    axes = reduction_axes(x, dim, "all")
-    return computed_without_gradient(xp.all, (x,), {"axis": axes, "keepdims": keepdim})
+    """True where every element over ``dim`` is nonzero (no gradient); see ``_logical_reduction``."""
+    return _logical_reduction(xp.all, x, dim, keepdim, "all")
 
 
 @public
 def any(x, dim=None, keepdim=False):
-    """True where some element over ``dim`` is nonzero (bool, no gradient)."""
-    axes = reduction_axes(x, dim, "any")
-    return computed_without_gradient(xp.any, (x,), {"axis": axes, "keepdims": keepdim})
+    """True where some element over ``dim`` is nonzero (no gradient); see ``_logical_reduction``."""
+    return _logical_reduction(xp.any, x, dim, keepdim, "any")
+
+
+def _logical_reduction(reduce_array, x, dim, keepdim, operation):
+    """all or any over ``dim``: every dimension when None, none when an empty tuple (unlike sum).
+    The result is bool, except uint8 for a uint8 input (PyTorch keeps that legacy mask dtype)."""
+    axes = () if dim is not None and names_every_dim(dim) else reduction_axes(x, dim, operation)
+    result = computed_without_gradient(reduce_array, (x,), {"axis": axes, "keepdims": keepdim})
+    return to(result, dtypes.uint8) if x.array.dtype == dtypes.uint8 else result

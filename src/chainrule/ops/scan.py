@@ -34,11 +34,11 @@ def running_sum_from_end(functions, values, axis):
 
 
 def scanned(ctx, x, axis, running):
-    """``running(x, axis=axis)`` (a scan of the array library) in x's shape, a 0-d x read as 1-d;
-    the axis is kept on ctx for backward."""
+    """``running(x, axis=axis)`` (a scan of the array library) in x's shape and dtype (NumPy widens
+    int32 and bool running sums), a 0-d x read as 1-d; the axis is kept on ctx for backward."""
     ctx.axis = axis
     work, axis = along_one_axis(x, axis)
-    return running(work, axis=axis).reshape(x.shape)
+    return running(work, axis=axis).reshape(x.shape).astype(x.dtype, copy=False)
 
 
 # ----------------------------------------------------------------------------- cumsum, cumprod
@@ -201,7 +201,7 @@ def log_sum_exp_from_end(functions, values, axis):
 def cumsum(input, dim, *, dtype=None):
     """Running sums along ``dim``: out[i] = x[0] + ... + x[i]. Integers and bools give int64 (or
     ``dtype``, to which input is converted first)."""
-    input = accumulated(input, dtype)
+    input = _running_dtype(input, dtype, "cumsum")
     return Cumsum.apply(input, one_axis(input, dim, "cumsum"))
 
 
@@ -209,8 +209,17 @@ def cumsum(input, dim, *, dtype=None):
 def cumprod(input, dim, *, dtype=None):
     """Running products along ``dim``: out[i] = x[0] · ... · x[i]. The gradient is exact with zeros
     in x. Integers and bools give int64 (or ``dtype``, to which input is converted first)."""
-    input = accumulated(input, dtype)
+    input = _running_dtype(input, dtype, "cumprod")
     return Cumprod.apply(input, one_axis(input, dim, "cumprod"))
+
+
+def _running_dtype(input, dtype, operation):
+    """input in the dtype its running sums or products are taken in (see ``accumulated``); PyTorch
+    has no bool kernel for them, so ``dtype=bool`` is refused."""
+    input = accumulated(input, dtype)
+    if input.array.dtype.kind == "b":
+        raise NotImplementedError(f"\"{operation}_out_cpu\" not implemented for 'Bool'; choose an integer dtype, e.g. dtype=torch.long")
+    return input
 
 
 @public
@@ -237,8 +246,8 @@ def _neighbours(input, dim):
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], taken n times (each
     time one element shorter; an empty result once n reaches the length). ``prepend`` and
-    ``append`` (tensors of input's dimensions) are joined to input's ends first. Bools give
-    x[i+1] != x[i]. (*, m, *) -> (*, m - n, *)."""
+    ``append`` (tensors of input's dimensions) are joined to input's ends first; n = 0 gives input
+    itself, without them, as in PyTorch. Bools give x[i+1] != x[i]. (*, m, *) -> (*, m - n, *)."""
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional; reshape a 0-d tensor with .reshape(1)")
     if n < 0:
@@ -250,6 +259,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
                 f"diff expects prepend or append to be the same dimension as input (input has {input.ndim}, "
                 f"got a tensor of shape {list(extra.shape)})"
             )
+    if n == 0:
+        return input
     if prepend is not None or append is not None:
         input = cat([part for part in (prepend, input, append) if part is not None], dim)
     for _ in range(n):

@@ -17,12 +17,13 @@ with PyTorch's in every case, and the gradient goes to the returned index.
 counting functions give counts and distinct values, without gradient.
 """
 import builtins
+import math
 import operator
 
 from chainrule import dtypes
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
 from chainrule.ops.broadcast import expand
-from chainrule.ops.elementwise import selected
+from chainrule.ops.elementwise import lerp, selected
 from chainrule.ops.index import GetItem, _along_dim_key, gather
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import one_axis, require_nonempty
@@ -152,6 +153,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
             f"topk(): selected index k out of range: k = {k}, but dimension {dim} of the input "
             f"(shape {tuple(input.array.shape)}) has {size} elements; choose 0 <= k <= {size}"
         )
+    if input.array.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU; convert first, e.g. x.int()")
     if input.array.ndim == 0:
         return topk_result(*read_chosen(Topk, input, None, 0))
     positions = sorting_positions(input.array, axis, descending=largest)
@@ -169,6 +172,20 @@ def _chosen_rank(kind, result, input, dim, keepdim, operation, rank_of):
     positions = sorting_positions(input.array, axis)
     ranks = rank_of(xp.take_along_axis(input.array, positions, axis), axis)
     return result(*read_chosen(kind, input, xp.take_along_axis(positions, ranks, axis), axis, keepdim))
+
+
+def _refuse_bool(input, dim, kernel):
+    """PyTorch has no bool version of median's and kthvalue's ``kernel``. It looks for an empty
+    reduction first (the median of no elements, an empty ``dim``), which is answered elsewhere."""
+    if input.array.dtype.kind != "b":
+        return
+    array = input.array
+    if dim is None:
+        has_elements = array.size > 0
+    else:
+        has_elements = array.ndim == 0 or array.shape[one_axis(input, dim, kernel)] > 0
+    if has_elements:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'; convert first, e.g. x.int()')
 
 
 def _constant_rank(rank):
@@ -225,6 +242,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
             f"kthvalue(): selected number k out of range for dimension {dim}: k = {k}, but it has "
             f"{size} elements; choose 1 <= k <= {size}"
         )
+    if input.array.ndim:  # a 0-d input is its own k-th value, even a bool
+        _refuse_bool(input, dim, "kthvalue_cpu")
     return _chosen_rank(Kthvalue, kthvalue_result, input, dim, keepdim, "kthvalue", _constant_rank(k - 1))
 
 
@@ -267,6 +286,7 @@ def _median_of_all(kind, input, ignore_nan):
 def median(input, dim=None, keepdim=False):
     """Without ``dim``: the median of every element, a 0-d tensor (the lower of the two middle ones
     for an even count; nan if there is a nan). With ``dim``: ``(values, indices)`` along ``dim``."""
+    _refuse_bool(input, dim, "median_cpu" if dim is None else "median_out")
     if dim is None:
         return _median_of_all(MedianAll, input, ignore_nan=False)
     return _chosen_rank(Median, median_result, input, dim, keepdim, "median", _median_rank)
@@ -275,6 +295,7 @@ def median(input, dim=None, keepdim=False):
 @public
 def nanmedian(input, dim=None, keepdim=False):
     """``median`` ignoring nan: the median of the other elements (nan only where all are nan)."""
+    _refuse_bool(input, dim, "median_cpu" if dim is None else "median_out")
     if dim is None:
         return _median_of_all(NanmedianAll, input, ignore_nan=True)
     return _chosen_rank(Nanmedian, nanmedian_result, input, dim, keepdim, "nanmedian", _nanmedian_rank)
@@ -316,7 +337,7 @@ def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
         low, high = xp.where(has_nan, size - 1, low), xp.where(has_nan, size - 1, high)
     stacked = expand(unsqueeze(ordered, 0), (fractions.size,) + tuple(ordered.array.shape))
     low_values, high_values = (gather(stacked, axis + 1, as_array(ranks, dtypes.int64)) for ranks in (low, high))
-    result = low_values + tensor_from_array(weight) * (high_values - low_values)
+    result = low_values if weight is None else lerp(low_values, high_values, tensor_from_array(weight))
     if dim is None:
         result = reshape(result, (fractions.size,) + (1,) * input.array.ndim if keepdim else (fractions.size,))
     elif not keepdim or input.array.ndim == 0:
@@ -325,34 +346,43 @@ def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
 
 
 def _interpolation_ranks(positions, interpolation):
-    """``(low, high, weight)``: the quantile is sorted[low] + weight (sorted[high] - sorted[low])."""
+    """``(low, high, weight)``: the quantile is lerp(sorted[low], sorted[high], weight), or sorted[low]
+    itself when weight is None (lower, higher, nearest), so that an infinite value is read as it is.
+    midpoint's weight is 0.5 between ranks and 0 on one, as in PyTorch."""
     low, high = xp.floor(positions), xp.ceil(positions)
     if interpolation == "linear":
         return low, high, positions - low
     if interpolation == "midpoint":
-        return low, high, xp.full_like(positions, 0.5)
+        return low, high, xp.where(positions > low, 0.5, 0.0).astype(positions.dtype)
     chosen = {"lower": low, "higher": high, "nearest": xp.round(positions)}[interpolation]  # round: half to even
-    return chosen, chosen, xp.zeros_like(positions)
+    return chosen, chosen, None
 
 
 def _check_quantile_arguments(input, q, interpolation, operation):
-    if input.array.dtype.kind != "f":
-        raise RuntimeError(
-            f"{operation}() input tensor must be either float or double dtype (got "
-            f"{dtypes.dtype_name(input.array.dtype)}); convert it first, e.g. x.float()"
-        )
-    if input.array.size == 0:
-        raise RuntimeError(f"{operation}() input tensor must be non-empty (input shape {tuple(input.array.shape)})")
-    fractions = as_array(q.array if isinstance(q, Tensor) else q)
-    if fractions.ndim > 1:
-        raise RuntimeError(f"{operation}() q must be a scalar or 1D tensor (got shape {tuple(fractions.shape)})")
-    if fractions.size and not ((fractions >= 0) & (fractions <= 1)).all():
-        raise RuntimeError(f"{operation}() q must be in the range [0, 1] but got {fractions.tolist()}")
+    """PyTorch's checks, in its order: interpolation, a number q, the input, a tensor q."""
     if interpolation not in QUANTILE_INTERPOLATIONS:
         raise RuntimeError(
             f"{operation}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
             f"but got {interpolation}"
         )
+    if not isinstance(q, Tensor) and not 0 <= q <= 1:
+        raise RuntimeError(f"{operation}() q must be in the range [0, 1] but got {q}")
+    if input.array.size == 0:
+        raise RuntimeError(f"{operation}() input tensor must be non-empty (input shape {tuple(input.array.shape)})")
+    if isinstance(q, Tensor) and q.array.ndim > 1:
+        raise RuntimeError(f"{operation}() q must be a scalar or 1D tensor (got shape {tuple(q.array.shape)})")
+    if input.array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{operation}() input tensor must be either float or double dtype (got "
+            f"{dtypes.dtype_name(input.array.dtype)}); convert it first, e.g. x.float()"
+        )
+    if isinstance(q, Tensor) and q.array.dtype != input.array.dtype:
+        raise RuntimeError(
+            f"{operation}() q tensor must be same dtype as the input tensor (q is {dtypes.dtype_name(q.array.dtype)}, "
+            f"input {dtypes.dtype_name(input.array.dtype)}); convert q, e.g. q.to(input.dtype)"
+        )
+    if isinstance(q, Tensor) and not ((q.array >= 0) & (q.array <= 1)).all():
+        raise RuntimeError(f"{operation}() q values must be in the range [0, 1] (got {q.array.tolist()})")
 
 
 @public
@@ -434,7 +464,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """
     array = input.array
     if dim is not None:
-        axis = one_axis(input, dim, "unique")
+        axis = _unique_axis(input, dim, "unique")
         values, inverse, counts = xp.unique(array, return_inverse=True, return_counts=True, axis=axis)
         inverse = inverse.reshape(-1)
     else:
@@ -451,15 +481,33 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     ``unique``. No gradient.
     """
     array = input.array
-    axis = 0 if dim is None else one_axis(input, dim, "unique_consecutive")
+    axis = 0 if dim is None else _unique_axis(input, dim, "unique_consecutive")
     work = array.reshape(-1) if dim is None else xp.moveaxis(array, axis, 0)
     length = work.shape[0]
-    changes = (work[1:] != work[:-1]).reshape(builtins.max(length - 1, 0), -1).any(axis=1) if length else work[:0]
+    changes = (work[1:] != work[:-1]).reshape(builtins.max(length - 1, 0), math.prod(work.shape[1:])).any(axis=1)
     starts = xp.concatenate([xp.ones(builtins.min(length, 1), dtype=bool), changes.astype(bool)])
     values = work[starts] if dim is None else xp.moveaxis(work[starts], 0, axis)
     inverse = xp.cumsum(starts) - 1
     counts = xp.diff(xp.concatenate([xp.flatnonzero(starts), xp.full(1, length)]))
     return _unique_results(values, inverse.reshape(array.shape) if dim is None else inverse, counts, return_inverse, return_counts)
+
+
+def _unique_axis(input, dim, operation):
+    """``dim`` as an axis along which slices can be compared: PyTorch refuses an empty dimension
+    other than the one chosen, where the slices would have no elements to tell them apart."""
+    axis = one_axis(input, dim, operation)
+    empty = [each for each, size in enumerate(input.array.shape) if size == 0]
+    if len(empty) > 1:
+        raise RuntimeError(
+            f"Number of zero sized dimensions is more than one, so unique cannot be applied (input shape "
+            f"{tuple(input.array.shape)})"
+        )
+    if empty and empty != [axis]:
+        raise RuntimeError(
+            f"There are 0 sized dimensions, and they aren't selected, so unique cannot be applied (input shape "
+            f"{tuple(input.array.shape)}, dim {dim}); choose the empty dim"
+        )
+    return axis
 
 
 def _unique_results(values, inverse, counts, return_inverse, return_counts):
