@@ -160,3 +160,17 @@ def test_a_write_through_a_view_is_copyslices_and_keeps_gradients():
         y.sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1])
+
+
+@pytest.mark.parametrize(
+    "write",
+    [lambda lib, y: y.fill_(2.0), lambda lib, y: y.zero_(), lambda lib, y: y.fill_(lib.tensor(3.0)),
+     lambda lib, y: y.copy_(lib.ones(3)), lambda lib, y: y.copy_(lib.ones(3, requires_grad=True))],
+    ids=["fill_number", "zero", "fill_tensor", "copy", "copy_needing_grad"],
+)
+def test_in_place_fills_and_copies_are_named_as_pytorchs(write):
+    names = []
+    for lib in (chainrule, torch):
+        x = lib.ones(3, requires_grad=True)
+        names.append(type(write(lib, x * 1).grad_fn).__name__)
+    assert names[0] == names[1]

@@ -963,6 +963,8 @@ class Fill(Op):
 class CopyFrom(Op):
     """``copy_``: the gradient goes to the source; x's old values are gone."""
 
+    node_name = "CopyBackwards"  # PyTorch's name, plural
+
     formula = "source, broadcast to x's shape and dtype"
     derivatives = ("0", "1")
 
@@ -1892,8 +1894,10 @@ def clone(x, *, memory_format=None):
     return Clone.apply(x)
 
 
-def fill(x, value):
-    return Fill.apply(x, value)
+def fill(x, value, node_name="FillBackward0"):
+    """``value`` everywhere in x's shape; ``node_name`` is the name PyTorch gives the node of the
+    in-place form that calls it (FillBackward2 for ``fill_(number)``, ZeroBackward0 for ``zero_``)."""
+    return Fill.shown_as(node_name).apply(x, value)
 
 
 def copy_from(x, source):
@@ -1945,12 +1949,12 @@ def fill_(input, value):
     dtype is refused, as in PyTorch; see ``dtypes.checked_scalar``)."""
     if isinstance(value, (int, float)):
         value = dtypes.checked_scalar(value, input.array.dtype)
-    return write_in_place(input, fill, value)
+    return write_in_place(input, fill, value, node_name="FillBackward3" if isinstance(value, Tensor) else "FillBackward2")
 
 
 def zero_(input):
     """Every element of ``input`` set to 0, in place."""
-    return write_in_place(input, fill, 0)
+    return write_in_place(input, fill, 0, node_name="ZeroBackward0")
 
 
 for _function in (fill_, zero_):  # methods, and chainrule.fill_/zero_ as PyTorch has them
