@@ -131,3 +131,16 @@ def test_a_tensor_made_from_a_tensor_warns_with_pytorchs_advice(call):
         if lib is chainrule:
             assert [warning.filename for warning in caught] == [__file__]
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("value, dtype", [(-3, "uint8"), (1e5, "float16"), (300, "int8"), (2.7, "int64"), (float("nan"), "int32"), (True, "float32"), (-1, "uint8")])
+def test_full_converts_its_value_as_pytorch(value, dtype):
+    """full and full_like wrap, truncate or refuse a number that does not fit the dtype as PyTorch does."""
+    results = []
+    for lib in (chainrule, torch):
+        try:
+            results.append((lib.full((2,), value, dtype=getattr(lib, dtype)).tolist(),
+                            lib.full_like(lib.zeros(2, dtype=getattr(lib, dtype)), value).tolist()))
+        except RuntimeError as error:
+            results.append(("RuntimeError", str(error).split(" (")[0].split(" without")[0]))
+    assert results[0] == results[1]

@@ -233,7 +233,15 @@ def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=
     shape = size_argument((size,), "full")
     if dtype is None:
         dtype = dtypes.infer_dtype(fill_value)
-    return _from_arguments(xp.full(shape, fill_value, dtype=dtype), requires_grad, device)
+    return _from_arguments(_filled(shape, fill_value, dtype), requires_grad, device)
+
+
+def _filled(shape, fill_value, dtype):
+    """An array of ``shape`` and ``dtype`` holding ``fill_value``, a number converted as PyTorch
+    converts it (-3 into uint8 is 253; 300 into int8 is refused: ``dtypes.checked_scalar``)."""
+    if isinstance(fill_value, (int, float)):
+        fill_value = dtypes.checked_scalar(fill_value, dtype)
+    return xp.full(shape, fill_value, dtype=dtype)
 
 
 def like_shape_and_dtype(input, dtype, memory_format, function):
@@ -263,7 +271,7 @@ def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False,
 @public(method=False)
 def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "full_like")
-    return _from_arguments(xp.full(shape, fill_value, dtype=dtype), requires_grad, device)
+    return _from_arguments(_filled(shape, fill_value, dtype), requires_grad, device)
 
 
 # ----------------------------------------------------------------------------- ranges
