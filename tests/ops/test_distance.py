@@ -217,3 +217,20 @@ def test_dist_and_norm_name_their_nodes_as_pytorch(p):
         x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
         names.append((lib.dist(x, lib.tensor([0.0, 1.0, 0.0]), p).grad_fn.name(), lib.norm(x, p).grad_fn.name()))
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda lib: lib.cdist(lib.zeros(2, 3), lib.zeros(4, 3), compute_mode="bogus"),
+     lambda lib: lib.cdist(lib.zeros(2, 3, dtype=lib.long), lib.zeros(4, 3, dtype=lib.long)),
+     lambda lib: lib.cdist(lib.zeros(0, 3, dtype=lib.long), lib.zeros(4, 3, dtype=lib.long)),
+     lambda lib: lib.cdist(lib.zeros(2, 3), lib.zeros(4, 3, dtype=lib.long))],
+    ids=["compute_mode", "integers", "empty_integers", "second_integer"],
+)
+def test_cdist_refuses_what_pytorch_refuses(make):
+    errors = []
+    for lib in (chainrule, torch):
+        with pytest.raises((RuntimeError, ValueError)) as caught:
+            make(lib)
+        errors.append((caught.type, str(caught.value)))
+    assert errors[0] == errors[1]

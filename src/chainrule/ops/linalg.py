@@ -25,7 +25,7 @@ from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
-from chainrule.ops.reduce import norm, norm_over, require_floating
+from chainrule.ops.reduce import norm, norm_over
 from chainrule.ops.registry import public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
@@ -333,10 +333,16 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    if compute_mode not in (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.array.dtype.kind != "f":
+            raise RuntimeError(
+                f"cdist only supports floating-point dtypes, {name} got: {dtypes.scalar_type_name(x.array.dtype)}"
+            )
     differences = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     if math.prod(differences.array.shape) == 0:
         return differences.sum(-1)
-    require_floating(differences, "cdist", "only floating-point dtypes are supported")
     return norm_over(differences, p, (differences.ndim - 1,), False, _cdist_node(x1, x2, p, compute_mode))
 
 
