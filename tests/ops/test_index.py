@@ -555,3 +555,29 @@ def test_nonzero_static_refuses_a_negative_size_as_pytorch_does():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
             lib.tensor([1]).nonzero_static(size=-1)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda lib: lib.zeros(3, dtype=lib.int32).masked_fill(lib.tensor([True, False, True]), float("nan")),
+     lambda lib: lib.zeros(3, dtype=lib.uint8).masked_fill(lib.tensor([True, False, True]), -0.97),
+     lambda lib: lib.zeros(3, dtype=lib.float16).masked_fill(lib.tensor([True, False, True]), 1e6),
+     lambda lib: lib.zeros(3, dtype=lib.int32).index_fill(0, lib.tensor([0]), float("nan")),
+     lambda lib: lib.trace(lib.ones(2, 2, dtype=lib.bool)),
+     lambda lib: lib.trace(lib.ones(2, dtype=lib.bool)),
+     lambda lib: lib.diag_embed(lib.tensor(1.0))],
+    ids=["masked_fill_nan_into_int", "masked_fill_fraction_into_uint8", "masked_fill_past_float16", "index_fill_nan_into_int",
+         "trace_of_bool", "trace_of_bool_vector", "diag_embed_of_0d"],
+)
+def test_fills_trace_and_diag_embed_refuse_what_pytorch_refuses(make):
+    errors = []
+    for lib in (chainrule, torch):
+        with pytest.raises(Exception) as caught:
+            make(lib)
+        errors.append((caught.type, str(caught.value).split(" (got")[0].split(";")[0]))
+    assert errors[0] == errors[1]
+
+
+def test_masked_fill_wraps_a_negative_int_into_uint8_as_pytorch():
+    results = [lib.zeros(3, dtype=lib.uint8).masked_fill(lib.tensor([True, False, True]), -3).tolist() for lib in (chainrule, torch)]
+    assert results[0] == results[1] == [253, 0, 253]

@@ -719,6 +719,8 @@ def masked_fill(x, mask, value):
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value.array.ndim} dimension(s)."
         )
+    if isinstance(value, (int, float)):  # nan into ints, 1e6 into float16 are refused, as in PyTorch
+        value = dtypes.checked_scalar(value, x.array.dtype)
     filled, kept = binary_operands(as_tensor_like(value, x), x)
     # PyTorch's node: MaskedFillBackward0 for a number, MaskedFillBackward1 for a tensor value
     result = broadcasting(Where.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}"), mask_array, filled, kept)
@@ -908,6 +910,8 @@ def index_fill(x, dim, index, value):
         raise RuntimeError(
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.array.ndim} dimension(s)."
         )
+    if isinstance(value, (int, float)):
+        value = dtypes.checked_scalar(value, x.array.dtype)
     dim, key = _index_along(x, dim, index, "index_fill_", negatives=True)
     key = key[:-1] + (xp.unique(key[-1]),)
     if x.array.ndim == 0:
@@ -1012,8 +1016,9 @@ def _read_diagonal(x, offset, dim1, dim2, kind=Diagonal):
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """Matrices with the last dimension of x on their diagonals, zeros elsewhere: (*, n) -> (*, m, m)
     with m = n + |offset|, the matrix in dimensions ``dim1`` and ``dim2`` of the output."""
-    if x.array.ndim == 0:
-        raise RuntimeError("diag_embed(): the input needs at least 1 dimension (its last holds the diagonals)")
+    if x.array.ndim == 0:  # PyTorch reads it as dimension -2 of a 1-D result
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2); diag_embed needs at "
+                         "least 1 dimension (its last holds the diagonals)")
     size = x.array.shape[-1] + abs(offset)
     zeros = tensor_from_array(xp.zeros(x.array.shape[:-1] + (size, size), dtype=x.array.dtype))
     steps = xp.arange(x.array.shape[-1], dtype=dtypes.int64)
@@ -1047,6 +1052,8 @@ def diagflat(x, offset=0):
 @public
 def trace(x):
     """The sum of the main diagonal of a matrix (2-D only); its node is PyTorch's TraceBackward0."""
+    if x.array.dtype == dtypes.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'; convert first, e.g. x.long()")
     if x.array.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.array.ndim}")
     return SumAll.shown_as("TraceBackward0").apply(accumulated(diagonal(x), None), (0,), False)
