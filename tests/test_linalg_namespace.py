@@ -100,3 +100,17 @@ def test_shape_errors_are_runtime_errors_as_in_pytorch(call, error):
         call(torch)
     with pytest.raises(RuntimeError, match=error):
         call(chainrule)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda lib: lib.linalg.matrix_norm(lib.ones(2, 2, dtype=lib.long), dtype=lib.float64),
+     lambda lib: lib.linalg.norm(lib.ones(2, 2), ord="fro", dim=1),
+     lambda lib: lib.linalg.norm(lib.ones(2, 2, 2), dim=(0, 1, 2)),
+     lambda lib: lib.linalg.norm(lib.ones(2, 2), dim=())],
+    ids=["matrix_norm_of_integers", "named_order_over_one_dim", "three_dims", "no_dims"],
+)
+def test_norms_refuse_what_pytorch_refuses(make):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError):
+            make(lib)

@@ -99,6 +99,7 @@ def converted_without_narrowing(x, dtype, operation):
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The norm of each matrix in dims ``dim`` of A: 'fro' (√Σ a²), 'nuc' (Σ σ), 2 / -2 (largest /
     smallest singular value), 1 / -1 (largest / smallest column sum of |a|), inf / -inf (of row sums)."""
+    require_floating(A, "linalg.matrix_norm", FLOATING_INPUT)
     if dtype is not None:
         A = A.to(dtype)
     if isinstance(dim, int) or len(dim) != 2:
@@ -135,13 +136,15 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     2-D) of order ``ord``; with neither ``ord`` nor ``dim``, the 2-norm of all elements."""
     if isinstance(dim, int):
         dim = (dim,)
+    if dim is not None and len(dim) not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
     if ord is None:
         return vector_norm(A, 2, dim, keepdim, dtype=dtype)
     if dim is None:
         if A.array.ndim not in (1, 2):
             raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.array.ndim}D.")
         dim = tuple(range(A.array.ndim))
-    if len(dim) == 2:
+    if len(dim) == 2 or isinstance(ord, str):  # a named order ('fro', 'nuc') is a matrix norm's
         return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
