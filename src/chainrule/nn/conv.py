@@ -72,7 +72,7 @@ class _ConvNd(Module):
                 total = dilation * (kernel - 1)
                 amounts += [total // 2, total - total // 2]
             return amounts
-        return [amount for each in reversed(self.padding) for amount in (each, each)]
+        return tuple(amount for each in reversed(self.padding) for amount in (each, each))  # a tuple here, as PyTorch's
 
     def _padded(self, input):
         """The input and the padding left for the convolution: non-zero modes pad beforehand."""

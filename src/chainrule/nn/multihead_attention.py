@@ -8,6 +8,7 @@ on its own d = embed_dim / num_heads features, and the heads' outputs are concat
 projected once more (``out_proj``). The arithmetic is ``F.multi_head_attention_forward``, built
 from linear, matmul and softmax, so its gradient is autograd's.
 """
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.creation import empty
 from chainrule.device import check_device
 from chainrule.nn import functional as F
@@ -115,6 +116,9 @@ class MultiheadAttention(Module):
         ``need_weights=False`` returns None for the weights; ``average_attn_weights=False`` returns
         them per head, (N, num_heads, L, S). ``is_causal`` is a hint that attn_mask is causal.
         """
+        # PyTorch's inference path computes the softmax itself, so that a query whose keys are all
+        # masked gets NaN, where its path without weights gives zeros: take the weights' path there
+        computes_weights = need_weights or self._takes_pytorchs_inference_path(query, key, value, key_padding_mask, attn_mask)
         batched = query.ndim == 3
         if self.batch_first and batched:
             query, key, value = (x.transpose(1, 0) for x in (query, key, value))
@@ -135,7 +139,7 @@ class MultiheadAttention(Module):
             self.out_proj.bias,
             training=self.training,
             key_padding_mask=key_padding_mask,
-            need_weights=need_weights,
+            need_weights=computes_weights,
             attn_mask=attn_mask,
             use_separate_proj_weight=separate,
             q_proj_weight=self.q_proj_weight,
@@ -146,4 +150,26 @@ class MultiheadAttention(Module):
         )
         if self.batch_first and batched:
             output = output.transpose(1, 0)
-        return output, weights
+        return output, weights if need_weights else None
+
+    def _takes_pytorchs_inference_path(self, query, key, value, key_padding_mask, attn_mask):
+        """Whether PyTorch would run ``torch._native_multi_head_attention``: batched self-attention
+        (query, key and value one tensor) with ``batch_first``, in evaluation with no gradient wanted,
+        an even number of heads, the packed projections with biases, no bias_k/bias_v or zero
+        attention, and masks (if any) boolean."""
+        layer_qualifies = (
+            not self.training
+            and self.batch_first
+            and self.num_heads % 2 == 0
+            and self._qkv_same_embed_dim
+            and self.in_proj_bias is not None
+            and self.bias_k is None
+            and not self.add_zero_attn
+        )
+        if not layer_qualifies or query.ndim != 3 or query is not key or key is not value:
+            return False
+        if query.dtype != self.in_proj_weight.dtype:
+            return False
+        if any(mask is not None and mask.dtype.is_floating_point for mask in (key_padding_mask, attn_mask)):
+            return False
+        return not (is_grad_enabled() and (query.requires_grad or any(parameter.requires_grad for parameter in self.parameters())))

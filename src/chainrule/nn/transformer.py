@@ -71,20 +71,33 @@ def _clones(layer, count):
     return ModuleList([copy.deepcopy(layer) for _ in range(count)])
 
 
-def _has_pytorchs_inference_path(layer):
-    """Whether PyTorch's encoder would use its nested-tensor inference path with ``layer``: a
-    post-norm, batch-first TransformerEncoderLayer with biases, relu or gelu, equal norm eps and an
-    even number of heads."""
+def _has_pytorchs_fused_layer(layer):
+    """Whether PyTorch has a fused inference kernel for ``layer``: a batch-first
+    TransformerEncoderLayer with biases, relu or gelu, equal norm eps and an even number of heads."""
     attention = getattr(layer, "self_attn", None)
     return (
         isinstance(layer, TransformerEncoderLayer)
-        and not layer.norm_first
         and attention.batch_first
         and attention.in_proj_bias is not None
+        and attention._qkv_same_embed_dim
         and (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU)))
         and layer.norm1.eps == layer.norm2.eps
         and attention.num_heads % 2 == 0
     )
+
+
+def _has_pytorchs_inference_path(layer):
+    """Whether PyTorch's encoder would use its nested-tensor inference path with ``layer``: a fused
+    layer (``_has_pytorchs_fused_layer``) that normalizes after its blocks."""
+    return _has_pytorchs_fused_layer(layer) and not layer.norm_first
+
+
+def _additive_mask(mask, dtype):
+    """A boolean mask (True where attention is not allowed) as the additive mask PyTorch's encoder
+    layer makes of it, -inf there and 0 elsewhere, in ``dtype``; a float mask (or None) as it is."""
+    if mask is None or mask.dtype.is_floating_point:
+        return mask
+    return where(mask, float("-inf"), 0.0).to(dtype)
 
 
 class _AttentionLayer(Module):
@@ -125,10 +138,17 @@ class _AttentionLayer(Module):
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         """The self-attention block (of both layers): dropout1(self_attn(x, x, x))."""
+        # PyTorch's fused inference layer computes the softmax itself (a query whose keys are all
+        # masked gets NaN), as the attention does when it returns its weights
+        fused = self._runs_fused_in_pytorch(x)
         attended = self.self_attn(
-            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=fused, is_causal=is_causal
         )[0]
         return self.dropout1(attended)
+
+    def _runs_fused_in_pytorch(self, x):
+        """Whether PyTorch runs this layer as one fused inference kernel for input ``x``."""
+        return False
 
     def _feed_forward(self, x):
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
@@ -152,6 +172,8 @@ class TransformerEncoderLayer(_AttentionLayer):
         The blocks are the methods ``_sa_block`` and ``_ff_block``, called as PyTorch's forward
         calls them, so a subclass that overrides one (to keep the attention weights) works here too.
         """
+        src_key_padding_mask = _additive_mask(src_key_padding_mask, src.dtype)
+        src_mask = _additive_mask(src_mask, src.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal=is_causal)
@@ -162,6 +184,15 @@ class TransformerEncoderLayer(_AttentionLayer):
     def _ff_block(self, x):
         """The feed-forward block: dropout2(linear2(dropout(activation(linear1(x)))))."""
         return self.dropout2(self._feed_forward(x))
+
+    def _runs_fused_in_pytorch(self, x):
+        """PyTorch's conditions for ``torch._transformer_encoder_layer_fwd``: a fused layer
+        (``_has_pytorchs_fused_layer``), batched input, evaluation, no gradient wanted, no hooks."""
+        if x.ndim != 3 or self.training or not _has_pytorchs_fused_layer(self):
+            return False
+        if is_grad_enabled() and (x.requires_grad or any(parameter.requires_grad for parameter in self.parameters())):
+            return False
+        return not any(module._forward_hooks or module._forward_pre_hooks for module in self.modules())
 
 
 class TransformerDecoderLayer(_AttentionLayer):

@@ -197,11 +197,13 @@ def convolve(input, weight, stride, padding, dilation, groups):
     The result is laid out channel-major in memory, (O, N, *positions), and returned as its
     (N, O, ...) view, with the im2col columns of each chunk, ``[(samples, columns), ...]`` (the
     weight gradient needs them again). A depthwise convolution is ``depthwise`` (no columns: None)."""
+    out_channels, kernel = weight.shape[0], weight.shape[2:]
+    positions = tuple(map(output_size, input.shape[2:], kernel, stride, padding, dilation))
+    if input.size == 0:  # an empty batch: nothing to compute
+        return xp.zeros((input.shape[0], out_channels) + positions, dtype=xp.result_type(input, weight)), None
     if is_depthwise(input.shape[1], groups, stride):
         return depthwise(input, weight, padding, dilation), None
-    out_channels, kernel = weight.shape[0], weight.shape[2:]
     kernels = weight.reshape(groups, out_channels // groups, -1)
-    positions = tuple(map(output_size, input.shape[2:], kernel, stride, padding, dilation))
     chunks = sample_chunks(input.shape[0], math.prod(weight.shape[1:]) * groups * math.prod(positions) * input.itemsize)
     if len(chunks) == 1:
         columns = columns_of(input, kernel, stride, padding, dilation, groups)
@@ -229,6 +231,12 @@ def convolve_transposed(input, weight, stride, padding, output_padding, dilation
     position's footprints land on the flattened output as one contiguous run per sample, which
     adds several times faster than short rows, for a matrix product that is wider by
     prod(extent[1:]) / prod(size[1:])."""
+    if input.size == 0:  # an empty batch: nothing to compute
+        size = tuple(
+            (n - 1) * s - 2 * p + d * (k - 1) + 1 + extra
+            for n, s, p, d, k, extra in zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)
+        )
+        return xp.zeros((input.shape[0], weight.shape[1] * groups) + size, dtype=xp.result_type(input, weight))
     if is_depthwise(weight.shape[1] * groups, groups, stride):
         return depthwise_transposed(input, weight, padding, output_padding, dilation, groups)
     batch, channels, kernel = input.shape[0], input.shape[1], weight.shape[2:]
@@ -301,6 +309,8 @@ def weight_gradient_of_arrays(input, grad_output, kernel, stride, padding, dilat
     ``columns``: ``[(samples, columns), ...]`` when the forward pass already made them."""
     # a transposed convolution's output_padding past its stride adds windows that no input
     # element reached (the output there is only bias): they meet zeros in the output gradient
+    if input.size == 0:  # an empty batch: no term in the sum
+        return xp.zeros((grad_output.shape[1], input.shape[1] // groups) + tuple(kernel), dtype=xp.result_type(input, grad_output))
     positions = tuple(map(output_size, input.shape[2:], kernel, stride, padding, dilation))
     grad_output = padded(grad_output, (0,) * len(positions), tuple(p - n for p, n in zip(positions, grad_output.shape[2:])))
     if is_depthwise(input.shape[1], groups, stride):
@@ -490,6 +500,13 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
         raise RuntimeError(
             f"{operation}: Given groups={groups}, weight of size {list(weight.shape)}, expected input{batched} "
             f"to have {expected} channels, but got {channels} channels instead"
+        )
+    if transposed and weight.numel() == 0:
+        raise RuntimeError(f"non-empty {spatial + 2}D weight tensor expected, but got: {list(weight.shape)} ({operation})")
+    if not transposed and weight.shape[0] < groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got weight of "
+            f"size {list(weight.shape)} instead ({operation}: a convolution needs at least one output channel per group)"
         )
     if weight.shape[0] % groups or (transposed and channels % groups):
         raise RuntimeError(
@@ -699,6 +716,15 @@ def _window_arguments(kernel_size, dilation, padding, stride, operation):
     )
 
 
+def _check_window_dtype(input, kernel_name, operation):
+    """PyTorch's im2col and col2im take floating, complex and bool tensors, not integer ones."""
+    if input.array.dtype.kind in "iu":
+        raise NotImplementedError(
+            f'"{kernel_name}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' ({operation}: '
+            f"convert the input to a floating dtype, e.g. x.float())"
+        )
+
+
 @public(method=False)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """im2col: the sliding windows of (N, C, H, W) as columns, (N, C·kh·kw, L) with L the number of
@@ -707,6 +733,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     kernel, dilation, padding, stride = _window_arguments(kernel_size, dilation, padding, stride, "unfold")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) input, but got input of size {list(input.shape)}")
+    _check_window_dtype(input, "im2col_out_cpu", "unfold")
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -728,6 +755,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     kernel, dilation, padding, stride = _window_arguments(kernel_size, dilation, padding, stride, "fold")
     if input.ndim not in (2, 3):
         raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) input, but got input of size {list(input.shape)}")
+    _check_window_dtype(input, "col2im_out_cpu", "fold")
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)

@@ -12,6 +12,7 @@ functions with PyTorch's signatures are in ``chainrule.nn.functional``.
 """
 import math
 
+from chainrule import dtypes
 from chainrule.ops.elementwise import power
 from chainrule.ops.op import Op
 from chainrule.tensor import Tensor
@@ -42,6 +43,7 @@ class Normalize(Op):
 
     @staticmethod
     def forward(ctx, input, weight, bias, mean, var, eps, normalized_over, parameter_view, grouping=None):
+        check_parameter_dtypes(input, weight=weight, bias=bias)
         ctx.save_for_backward(input, weight)
         ctx.grouping, input_shape = grouping, input.shape
         input = input if grouping is None else input.reshape(grouping)
@@ -53,6 +55,7 @@ class Normalize(Op):
         x_hat, _ = standardized(input, mean, var, eps)
         output = x_hat if weight is None else x_hat * weight.reshape(parameter_view)
         output = output if bias is None else output + bias.reshape(parameter_view)
+        output = output.astype(input.dtype, copy=False)  # float16 input, float32 parameters: float16 out
         return output if grouping is None else output.reshape(input_shape)
 
     @staticmethod
@@ -90,6 +93,25 @@ class LayerNormalize(Normalize):
 
 class GroupNormalize(Normalize):
     node_name = "NativeGroupNormBackward0"
+
+
+def check_parameter_dtypes(input, **parameters):
+    """Raise PyTorch's error when a parameter's dtype is not the input's. The one mix allowed is
+    PyTorch's: float16 input with float32 parameters (the output is float16)."""
+    for name, parameter in parameters.items():
+        if parameter is None or parameter.dtype == input.dtype:
+            continue
+        if input.dtype == dtypes.float16.dtype and parameter.dtype == dtypes.float32.dtype:
+            continue
+        pytorch_words = (
+            "expect parameter to have scalar type of Float" if input.dtype == dtypes.float32.dtype
+            else "all inputs must share same datatype."
+        )
+        raise RuntimeError(
+            f"mixed dtype (CPU): {pytorch_words} (normalization: the input is {dtypes.dtype_name(input.dtype)}, "
+            f"the {name} {dtypes.dtype_name(parameter.dtype)}; convert the input, e.g. x.float(), or the module, "
+            f"e.g. model.double())"
+        )
 
 
 def mean_over(values, axes):
