@@ -386,3 +386,29 @@ def test_a_renamed_operation_computes_as_the_operation():
     chainrule.nn.functional.cross_entropy(x, chainrule.tensor([1])).backward()
     expected = np.exp([1.0, 2.0, 0.5]) / np.exp([1.0, 2.0, 0.5]).sum() - np.array([0.0, 1.0, 0.0])
     np.testing.assert_allclose(x.grad.numpy()[0], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits"])
+@pytest.mark.parametrize("dtypes_pair", [("float32", "float64"), ("float64", "float32"), ("float32", "float16")])
+def test_a_target_of_another_float_dtype_gives_pytorchs_loss_dtype(name, dtypes_pair):
+    """A float64 target (data from NumPy) makes a float32 input's loss float64, as in PyTorch;
+    binary_cross_entropy_with_logits takes the target's dtype (PyTorch's composition writes into
+    1 - target); each gradient comes back in its tensor's dtype."""
+    input_dtype, target_dtype = dtypes_pair
+    rng = np.random.default_rng(0)
+    x, t = rng.random(4), rng.random(4)
+    results = []
+    for lib in (chainrule, torch):
+        a = lib.tensor(x, dtype=getattr(lib, input_dtype), requires_grad=True)
+        b = lib.tensor(t, dtype=getattr(lib, target_dtype), requires_grad=True)
+        try:
+            loss = getattr(lib.nn.functional, name)(a, b)
+            loss.backward()
+        except RuntimeError:  # PyTorch's huber_loss refuses mixed dtypes in backward
+            results.append(None)
+            continue
+        results.append((str(loss.dtype).split(".")[-1], str(a.grad.dtype).split(".")[-1], str(b.grad.dtype).split(".")[-1], float(loss)))
+    if results[1] is None:
+        return
+    assert results[0][:3] == results[1][:3]
+    assert results[0][3] == pytest.approx(results[1][3], rel=1e-3)

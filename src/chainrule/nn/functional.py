@@ -375,9 +375,11 @@ _reduction = reduction_from  # one rule for every loss: ops/loss.py
 
 
 def _target_like(input, target, operation):
-    """``target`` in the input's dtype, warning (as PyTorch does) when its shape differs."""
+    """``target`` for an elementwise loss, warning (as PyTorch does) when its shape differs: a
+    floating one as it is (the loss is computed in the promotion of the two dtypes, as PyTorch's:
+    a float64 target makes a float32 input's loss float64), any other in the input's dtype."""
     warn_if_broadcasting(input, target, operation, stacklevel=4)
-    return target.to(input.dtype)
+    return target if target.is_floating_point() else target.to(input.dtype)
 
 
 def _difference_loss(loss, input, target, size_average, reduce, reduction, operation, weight=None):
@@ -434,7 +436,7 @@ def _same_shape_target(input, target, message):
             f"Found dtype {dtypes.scalar_type_name(target.array.dtype)} but expected {dtypes.scalar_type_name(input.array.dtype)} "
             f"(the targets of a binary cross-entropy are probabilities: convert them with target.float())"
         )
-    return target.to(input.dtype)
+    return target  # in its own floating dtype: the loss is computed in the promotion of the two, as PyTorch's
 
 
 def _optional_weight(weight, input, name):
@@ -483,6 +485,8 @@ def binary_cross_entropy_with_logits(
     """
     reduction = _reduction(size_average, reduce, reduction)
     target = _same_shape_target(input, target, "Target size ({target}) must be the same as input size ({input})")
+    if target.dtype != input.dtype:  # PyTorch's composition updates (1 - target) in place: the loss has the target's dtype
+        input = input.to(target.dtype)
     weight = _optional_weight(weight, input, "weight")
     pos_weight = _optional_weight(pos_weight, input, "pos_weight")
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
