@@ -276,3 +276,19 @@ def test_modes_that_copy_the_input_refuse_a_fill_value_as_pytorch(mode, value):
         result = chainrule.nn.functional.pad(chainrule.tensor(data), (1, 1), mode=mode, value=value)
         expected = torch.nn.functional.pad(torch.tensor(data), (1, 1), mode=mode, value=value)
         np.testing.assert_array_equal(result.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize(
+    "pad, mode",
+    [((1,), "reflect"), ((1,), "constant"), ((1.5, 1), "constant"), ((True, 1), "constant"), ((np.int64(1), 1), "constant")],
+    ids=["odd_reflect", "odd_constant", "float_amount", "bool_amount", "numpy_int_amount"],
+)
+def test_pad_checks_its_amounts_first_as_pytorch(pad, mode):
+    """An odd number of amounts is PyTorch's RuntimeError in every mode; a float or bool amount its TypeError."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        try:
+            outcomes.append(tuple(lib.nn.functional.pad(lib.zeros(1, 2, 3), pad, mode=mode).shape))
+        except (RuntimeError, TypeError) as error:
+            outcomes.append(type(error))
+    assert outcomes[0] == outcomes[1]

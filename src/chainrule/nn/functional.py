@@ -901,11 +901,19 @@ def pad(input, pad, mode="constant", value=None):
     ``pad`` lists (before, after) amounts from the last dimension backwards:
     ``(1, 1)`` pads the last dimension by one on each side, ``(1, 1, 2, 0)`` also the one before.
     """
+    for position, amount in enumerate(pad):
+        if isinstance(amount, (bool, float)) or not hasattr(type(amount), "__index__") or (isinstance(amount, Tensor) and amount.is_floating_point()):
+            raise TypeError(
+                f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
+                f"{type(amount).__name__} at pos {position}"
+            )
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
     if mode in ("reflect", "replicate", "circular"):
         if value is not None and value != 0:
             raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument; its padding copies the input\'s values')
         padded_dims = len(pad) // 2
-        if len(pad) % 2 or input.ndim not in (padded_dims + 1, padded_dims + 2):
+        if input.ndim not in (padded_dims + 1, padded_dims + 2):
             raise NotImplementedError(
                 f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
                 "Supported combinations for non-constant padding:\n"
@@ -916,8 +924,6 @@ def pad(input, pad, mode="constant", value=None):
         return pad_by_reading(input, pad, mode)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode '{mode}' is not available in chainrule; use constant, reflect, replicate or circular")
-    if len(pad) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:
         raise RuntimeError(
             f"Padding length should be less than or equal to two times the input dimension but got padding "
