@@ -601,6 +601,9 @@ def copy_slices(base, positions, values):
     return IndexPut.shown_as("CopySlices").apply(base, values, key, repeats, False)
 
 
+install_method("_copy_slices", copy_slices)  # for ops/inplace.py, which this module imports
+
+
 def _assignment_node(key, shape, value):
     """The node PyTorch's ``x[key] = value`` ends in. PyTorch first reads the ints, slices and
     Nones of the key as a view of x; where that view is not x itself, the write goes through it:

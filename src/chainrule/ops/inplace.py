@@ -116,9 +116,7 @@ def _write_through_view(view, operation, args, kwargs):
         )
     new_values = operation(snapshot(view), *args, **kwargs)
     check_castable(new_values, base)
-    from chainrule.ops.index import copy_slices  # index.py imports this module
-
-    new_base = copy_slices(snapshot(base), positions, new_values.to(base.array.dtype))
+    new_base = snapshot(base)._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
     base.array[...] = new_base.array
     base._version += 1
     written_in_place(base)
