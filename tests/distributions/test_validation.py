@@ -6,6 +6,16 @@ import torch
 import chainrule
 
 
+@pytest.fixture(autouse=True)
+def pytorch_validates():
+    """PyTorch validates by default, but loading torch._dynamo (another test's torch.compile, some
+    optimizer paths) turns that default off for the whole process: the comparisons here need it on."""
+    previous = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield
+    torch.distributions.Distribution.set_default_validate_args(previous)
+
+
 def both(call):
     """``call(lib)`` in chainrule and torch: the exceptions each raised (None when none)."""
     raised = []
