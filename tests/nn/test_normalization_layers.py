@@ -1,5 +1,7 @@
 """GroupNorm, InstanceNorm1d/2d, RMSNorm and LocalResponseNorm (and their functions) against
 torch.nn, from identical weights: outputs, input and parameter gradients, buffers, repr, errors."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -168,3 +170,16 @@ def test_errors_that_name_sizes_differently_from_torch():
         F.local_response_norm(chainrule.ones(2, 3), 2)
     with pytest.warns(UserWarning, match="does not match num_features"):
         nn.InstanceNorm1d(3)(chainrule.ones(2, 4, 5))
+
+
+def test_rms_norm_keeps_the_input_dtype_with_a_weight_of_another_as_pytorch():
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.ones(2, 4, requires_grad=True)
+        weight = lib.ones(4, dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch warns that it cannot use its fused kernel
+            output = lib.nn.functional.rms_norm(x, (4,), weight=weight)
+        output.sum().backward()
+        results.append([str(t.dtype).split(".")[-1] for t in (output, x.grad, weight.grad)])
+    assert results[0] == results[1]

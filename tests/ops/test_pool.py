@@ -1,5 +1,7 @@
 """Pooling, padding by reading and interpolation: the op table (gradcheck in float64, PyTorch's
 values and gradients over drawn shapes for each geometry), indices, second derivatives, errors."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -318,3 +320,16 @@ def test_errors_as_pytorch(call, error, words):
         call(torch)
     with pytest.raises(error, match=words):
         call(chainrule)
+
+
+@pytest.mark.parametrize("norm_type", [math.inf, -math.inf])
+def test_lp_pool_of_infinite_order_is_a_max_pool_of_magnitudes_as_pytorch(norm_type):
+    data = np.random.default_rng(0).normal(size=(2, 3, 6, 6))
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data, requires_grad=True)
+        pooled = lib.nn.functional.lp_pool2d(x, norm_type, 2)
+        pooled.sum().backward()
+        results.append((pooled.detach().numpy(), x.grad.numpy(), lib.nn.functional.lp_pool1d(lib.tensor(data[:, :, 0]), norm_type, 3, stride=2).numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

@@ -804,7 +804,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         eps = float(xp.finfo(input.dtype).eps)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     output = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
-    return output if weight is None else output * weight
+    return output if weight is None else (output * weight).to(input.dtype)  # the input's dtype, as PyTorch's
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

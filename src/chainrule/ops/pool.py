@@ -654,10 +654,15 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 # ----------------------------------------------------------------------------- power-average pooling
-def _lp_pool(average, input, norm_type, kernel_size, stride, ceil_mode, dims):
+def _lp_pool(average, maximum, input, norm_type, kernel_size, stride, ceil_mode, dims):
     """(Σ over the window of x^p)^(1/p), as PyTorch computes it: the mean of x^p times the window's
-    size, its sign kept (a negative sum only from odd p), then the p-th root."""
+    size, its sign kept (a negative sum only from odd p), then the p-th root. Its limits p = ±inf,
+    the largest and the smallest |x| of the window, are max pools, as in PyTorch."""
     kernel = per_dimension(kernel_size, dims, "kernel_size", f"lp_pool{dims}d")
+    if norm_type == math.inf:
+        return maximum(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -math.inf:
+        return -maximum(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     mean = average(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (mean.sign() * mean.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
 
@@ -665,19 +670,19 @@ def _lp_pool(average, input, norm_type, kernel_size, stride, ceil_mode, dims):
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: (N, C, L) -> (N, C, L_out), each window's (Σ x^p)^(1/p) with p =
     ``norm_type`` (p = 1: the sum; large p: near the maximum), sizes as ``avg_pool1d``."""
-    return _lp_pool(avg_pool1d, input, norm_type, kernel_size, stride, ceil_mode, 1)
+    return _lp_pool(avg_pool1d, max_pool1d, input, norm_type, kernel_size, stride, ceil_mode, 1)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling: (N, C, H, W) -> (N, C, H_out, W_out), each kh x kw window's
     (Σ x^p)^(1/p) with p = ``norm_type``, sizes as ``avg_pool2d``."""
-    return _lp_pool(avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
+    return _lp_pool(avg_pool2d, max_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
 
 
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling of volumes: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), each
     kd x kh x kw window's (Σ x^p)^(1/p) with p = ``norm_type``, sizes as ``avg_pool3d``."""
-    return _lp_pool(avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
+    return _lp_pool(avg_pool3d, max_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 # ----------------------------------------------------------------------------- fractional max pooling
