@@ -183,3 +183,16 @@ def test_rms_norm_keeps_the_input_dtype_with_a_weight_of_another_as_pytorch():
         output.sum().backward()
         results.append([str(t.dtype).split(".")[-1] for t in (output, x.grad, weight.grad)])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 2, 2)])
+def test_batch_norm_of_an_empty_batch_in_training_is_empty_as_pytorch(shape):
+    results = []
+    for lib in (chainrule, torch):
+        layer = (lib.nn.BatchNorm1d if len(shape) == 2 else lib.nn.BatchNorm2d)(3)
+        x = lib.zeros(*shape, requires_grad=True)
+        output = layer(x)
+        output.sum().backward()
+        results.append((tuple(output.shape), type(output.grad_fn).__name__, layer.running_mean.tolist(),
+                        int(layer.num_batches_tracked), tuple(x.grad.shape)))
+    assert results[0] == results[1]

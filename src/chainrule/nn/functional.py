@@ -674,8 +674,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     axes = (0,) + tuple(range(2, input.ndim))
     view = (1, channels) + (1,) * (input.ndim - 2)
     count = input.numel() // max(channels, 1)
+    if training and count == 0:  # an empty batch: an empty result and the running statistics untouched, as PyTorch's
+        output = input + 0
+        output = output if weight is None else output * weight.reshape(view)
+        return output if bias is None else output + bias.reshape(view)
     if training:
-        if count <= 1:
+        if count == 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {input.shape}; "
                 f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
