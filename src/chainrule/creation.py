@@ -239,9 +239,7 @@ def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=
 def _filled(shape, fill_value, dtype):
     """An array of ``shape`` and ``dtype`` holding ``fill_value``, a number converted as PyTorch
     converts it (-3 into uint8 is 253; 300 into int8 is refused: ``dtypes.checked_scalar``)."""
-    if isinstance(fill_value, (int, float)):
-        fill_value = dtypes.checked_scalar(fill_value, dtype)
-    return xp.full(shape, fill_value, dtype=dtype)
+    return xp.full(shape, dtypes.checked_scalar(fill_value, dtype), dtype=dtype)
 
 
 def like_shape_and_dtype(input, dtype, memory_format, function):

@@ -249,7 +249,10 @@ def checked_scalar(value, numpy_dtype):
     Integers take ints in their range, unsigned ones also negative ints down to -max (uint8 takes
     -3 as 253), and floats that truncate into range (never nan or inf; never below 0 for unsigned);
     float16 and float32 take numbers up to their largest finite magnitude (and inf, nan); float64
-    and bool take any number."""
+    and bool take any number. Anything but a Python int or float (a tensor, a NumPy number) is
+    returned as it is."""
+    if not isinstance(value, (builtins.int, builtins.float)):
+        return value
     numpy_dtype = xp.dtype(numpy_dtype)
     kind = numpy_dtype.kind
     if kind == "b" or isinstance(value, bool) or numpy_dtype == xp.float64:

@@ -1947,8 +1947,7 @@ for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("h
 def fill_(input, value):
     """Every element of ``input`` set to ``value``, in place (a number that does not fit input's
     dtype is refused, as in PyTorch; see ``dtypes.checked_scalar``)."""
-    if isinstance(value, (int, float)):
-        value = dtypes.checked_scalar(value, input.array.dtype)
+    value = dtypes.checked_scalar(value, input.array.dtype)
     return write_in_place(input, fill, value, node_name="FillBackward3" if isinstance(value, Tensor) else "FillBackward2")
 
 

@@ -722,8 +722,7 @@ def masked_fill(x, mask, value):
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value.array.ndim} dimension(s)."
         )
-    if isinstance(value, (int, float)):  # nan into ints, 1e6 into float16 are refused, as in PyTorch
-        value = dtypes.checked_scalar(value, x.array.dtype)
+    value = dtypes.checked_scalar(value, x.array.dtype)  # nan into ints, 1e6 into float16 are refused, as in PyTorch
     filled, kept = binary_operands(as_tensor_like(value, x), x)
     # PyTorch's node: MaskedFillBackward0 for a number, MaskedFillBackward1 for a tensor value
     result = broadcasting(Where.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}"), mask_array, filled, kept)
@@ -913,8 +912,7 @@ def index_fill(x, dim, index, value):
         raise RuntimeError(
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.array.ndim} dimension(s)."
         )
-    if isinstance(value, (int, float)):
-        value = dtypes.checked_scalar(value, x.array.dtype)
+    value = dtypes.checked_scalar(value, x.array.dtype)
     dim, key = _index_along(x, dim, index, "index_fill_", negatives=True)
     key = key[:-1] + (xp.unique(key[-1]),)
     if x.array.ndim == 0:
