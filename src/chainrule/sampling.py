@@ -142,7 +142,7 @@ def bernoulli(input, p=None, *, generator=None):
     probabilities = input.array if p is None else xp.broadcast_to(as_array(_values(p)), input.array.shape)
     if ((probabilities < 0) | (probabilities > 1)).any():
         raise RuntimeError("bernoulli: all elements of the probabilities must be in [0, 1]")
-    double_precision = not isinstance(p, Tensor) and p is not None or probabilities.dtype == xp.float64
+    double_precision = (p is not None and not isinstance(p, Tensor)) or probabilities.dtype == xp.float64
     draws = sampling_algorithms.bernoulli(engine_of(generator), probabilities, double_precision)
     return tensor_from_array(draws.astype(input.array.dtype))
 

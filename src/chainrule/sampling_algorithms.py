@@ -15,7 +15,7 @@ drawing the same words in the same order as PyTorch and applying the same arithm
 import math
 
 from chainrule import avx_mathfun
-from chainrule.backend import c_library_math, xp
+from chainrule.backend import c_library_math, ignoring_float_errors, xp
 
 float32, float64 = xp.float32, xp.float64
 _WIDE_RANGE = 1 << 28  # from this range on, integers come from 64-bit values
@@ -197,7 +197,7 @@ def geometric(engine, shape, p, dtype):
     """Samples of the geometric distribution (``geometric_``): ⌈log u / log1p(-p)⌉, u of U[0, 1)
     with 53 bits, in float64, then cast."""
     u = standard_uniform(engine, math.prod(shape), float64)
-    with xp.errstate(divide="ignore"):  # u = 0 gives log 0 = -inf and the sample inf, as PyTorch's
+    with ignoring_float_errors():  # u = 0 gives log 0 = -inf and the sample inf, as PyTorch's
         return xp.ceil(c_library_math("log", u) / math.log1p(-p)).astype(dtype).reshape(shape)
 
 
@@ -218,5 +218,5 @@ def cauchy(engine, shape, median, sigma, dtype):
 def dropout_mask(engine, shape, p, dtype):
     """PyTorch's CPU dropout noise for 0 < p < 1: ``bernoulli_(1 - p)`` (keep where a 53-bit uniform
     falls below 1 - p), then divided by 1 - p in ``dtype``."""
-    keep = bernoulli(engine, xp.full(shape, 1.0 - p), double_precision=True).astype(dtype)
+    keep = (standard_uniform(engine, math.prod(shape), float64) < 1.0 - p).reshape(shape).astype(dtype)
     return keep / xp.dtype(dtype).type(1.0 - p)
