@@ -30,7 +30,6 @@ from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own na
     solve_ex,
     svd,
     svdvals,
-    type_name,
 )
 from chainrule.ops.factorizations import (  # noqa: F401  the namespace's own names
     householder_product,
@@ -45,7 +44,7 @@ from chainrule.ops.factorizations import (  # noqa: F401  the namespace's own na
 from chainrule.ops.linalg import cross as cross_along_dim
 from chainrule.ops.linalg import increasing_powers
 from chainrule.ops.matmul import matmul
-from chainrule.ops.reduce import amax, amin, require_floating
+from chainrule.ops.reduce import amax, amin, converted_without_narrowing, require_floating
 from chainrule.ops.registry import with_out
 from chainrule.ops.reduce import norm as p_norm
 from chainrule.tensor import Tensor, tensor_from_array
@@ -81,18 +80,6 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                     f"dimension is empty and the operation does not have an identity"
                 )
     return p_norm(x, ord, dim, keepdim)
-
-
-def converted_without_narrowing(x, dtype, operation):
-    """x in the floating ``dtype`` given as ``dtype=``, which may widen x's dtype but not narrow it."""
-    if not dtype.is_floating_point:
-        raise RuntimeError(f"{operation}: dtype should be floating point or complex, but got {dtypes.scalar_type_name(dtype.dtype)}")
-    if dtypes.promote_types(x.dtype, dtype) != dtype:
-        raise RuntimeError(
-            f"{operation}: the dtype of the input ({type_name(x)}) should be convertible without narrowing to the "
-            f"specified dtype ({dtypes.scalar_type_name(dtype.dtype)})"
-        )
-    return x.to(dtype)
 
 
 @with_out

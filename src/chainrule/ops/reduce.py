@@ -532,6 +532,19 @@ def require_floating(x, operation, message="Input dtype must be either a floatin
 
 
 # ----------------------------------------------------------------------------- public functions
+def converted_without_narrowing(x, dtype, operation):
+    """x in the floating ``dtype`` given to a norm as ``dtype=``, which may widen x's dtype but not
+    narrow it (PyTorch's checks, in its words)."""
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{operation}: dtype should be floating point or complex, but got {dtypes.scalar_type_name(dtype.dtype)}")
+    if dtypes.promote_types(x.dtype, dtype) != dtype:
+        raise RuntimeError(
+            f"{operation}: the dtype of the input ({dtypes.scalar_type_name(x.array.dtype)}) should be convertible "
+            f"without narrowing to the specified dtype ({dtypes.scalar_type_name(dtype.dtype)})"
+        )
+    return to(x, dtype)
+
+
 def in_dtype(x, dtype):
     """x converted to ``dtype`` first, as PyTorch's ``dtype=`` does (None keeps it)."""
     return x if dtype is None else to(x, dtype)
@@ -762,12 +775,8 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     (both dims of a matrix when None, as PyTorch, which refuses other shapes then). The gradient
     of the 2-norm at x = 0 is 0, as in PyTorch."""
     require_floating(x, "linalg.vector_norm", "Expected a floating point or complex tensor as input")
-    if dtype is not None and dtypes.promote_types(dtypes.of(x.array.dtype), dtypes.of(dtype)) != dtypes.of(dtype):
-        raise RuntimeError(
-            f"linalg.vector_norm: the dtype of the input ({dtypes.scalar_type_name(x.array.dtype)}) should be "
-            f"convertible without narrowing to the specified dtype ({dtypes.scalar_type_name(dtypes.of(dtype))})"
-        )
-    x = in_dtype(x, dtype)
+    if dtype is not None:
+        x = converted_without_narrowing(x, dtypes.of(dtype), "linalg.vector_norm")
     if p == "fro":
         p = 2
     elif p == "nuc":
