@@ -21,6 +21,7 @@ from chainrule.compile import replay
 from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.recorder import NESTING, Recorder
 from chainrule.compile.rolling import roll
+from chainrule.compile.simplify import simplified
 from chainrule.nn.module import Module
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
@@ -231,7 +232,13 @@ def _program_source(recorder, name):
         f"def program(args, kwargs):\n"
         f'    """{name}, recorded: the operations of one eager call on arrays, in the same order."""\n'
     )
-    lines = roll(recorder.lines, recorder.constants)
+    constants = recorder.constants
+    before = set(constants)
+    lines = roll(recorder.lines, constants)
+    # a context a loop iterates over is changed there under the loop's name: nothing is known of it
+    iterated = {id(item) for name in set(constants) - before for row in constants[name] for item in (row if type(row) is tuple else (row,))}
+    contexts = {name for name, value in constants.items() if isinstance(value, replay.ReplayContext) and id(value) not in iterated}
+    lines = simplified(lines, recorder.ndims, contexts)
     return header + "".join("    " * indent + code + (f"  # {comment}" if comment else "") + "\n" for indent, code, comment in lines)
 
 

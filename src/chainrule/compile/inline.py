@@ -31,6 +31,7 @@ import re
 import textwrap
 import types
 
+from chainrule.compile.folding import Fold, as_node, constant_value, decided_branches, has_decided_if
 from chainrule.compile.replay import ReplayContext, UnrecordedContext
 
 _FORBIDDEN = (
@@ -349,22 +350,6 @@ def _copy(node):
 
 
 # ----------------------------------------------------------------------------- folding
-def _constant_value(node):
-    """(True, value) for a node whose value is known now (a literal, ``-1``, a tuple of them),
-    else (False, None)."""
-    if isinstance(node, ast.Constant):
-        return True, node.value
-    if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
-        values = [_constant_value(element) for element in node.elts]
-        if all(known for known, _ in values):
-            return True, tuple(value for _, value in values)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        known, value = _constant_value(node.operand)
-        if known and type(value) in (int, float, complex):
-            return True, -value if isinstance(node.op, ast.USub) else value
-    return False, None
-
-
 def _compares_literal_by_identity(body):
     """Whether an ``is`` test has a literal other than None, True or False on a side (a
     substituted argument can make one: Python warns of it, and its answer is not defined)."""
@@ -372,7 +357,7 @@ def _compares_literal_by_identity(body):
         for node in ast.walk(statement):
             if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
                 for side in (node.left, *node.comparators):
-                    known, value = _constant_value(side)
+                    known, value = constant_value(side)
                     if known and value is not None and type(value) is not bool:
                         return True
     return False
@@ -382,106 +367,13 @@ def _is_argument(node):
     return isinstance(node, ast.Name) and node.id.startswith("__arg")
 
 
-def _plain(value):
-    """Whether ``==`` on the value is Python's own (not an array's, elementwise)."""
-    return value is None or type(value) in (bool, int, float, str) or type(value) is tuple and all(map(_plain, value))
-
-
-def _as_node(value):
-    if type(value) is tuple:
-        return ast.Tuple([_as_node(item) for item in value], ast.Load())
-    return ast.Constant(value)
-
-
-class _Fold(ast.NodeTransformer):
-    """Expressions of known values computed: ``(True, False) or (False, False)``, ``None is not
-    None``, ``x if False else None``, a known tuple's item, ``not True``. ``changed`` tells
-    whether it computed any."""
-
-    changed = False
-
-    def visit(self, node):
-        result = super().visit(node)
-        if result is not node:
-            self.changed = True
-        return result
-
-    def visit_BoolOp(self, node):  # noqa: N802
-        self.generic_visit(node)
-        kept = []
-        for position, value in enumerate(node.values):
-            known, constant = _constant_value(value)
-            last = position == len(node.values) - 1
-            if not known:
-                kept.append(value)
-                continue
-            decides = bool(constant) if isinstance(node.op, ast.Or) else not bool(constant)
-            if decides or last:
-                if not kept:
-                    return value
-                kept.append(value)
-                break
-        if len(kept) == len(node.values):
-            return node
-        return kept[0] if len(kept) == 1 else ast.BoolOp(node.op, kept)
-
-    def visit_UnaryOp(self, node):  # noqa: N802
-        self.generic_visit(node)
-        known, value = _constant_value(node.operand)
-        if known and isinstance(node.op, ast.Not):
-            return ast.Constant(not value)
-        return node
-
-    def visit_Compare(self, node):  # noqa: N802
-        self.generic_visit(node)
-        if len(node.ops) != 1:
-            return node
-        operation = node.ops[0]
-        left_known, left = _constant_value(node.left)
-        right_known, right = _constant_value(node.comparators[0])
-        if isinstance(operation, (ast.Is, ast.IsNot)):
-            if left_known and right_known and (left is None or right is None):
-                same = left is right
-            elif _is_argument(node.left) and right_known and right is None:
-                same = False  # an operand given as a name is an array, never None
-            else:
-                return node
-            return ast.Constant(same if isinstance(operation, ast.Is) else not same)
-        if left_known and right_known and isinstance(operation, (ast.Eq, ast.NotEq)) and _plain(left) and _plain(right):
-            equal = left == right
-            return ast.Constant(equal if isinstance(operation, ast.Eq) else not equal)
-        return node
-
-    def visit_IfExp(self, node):  # noqa: N802
-        self.generic_visit(node)
-        known, value = _constant_value(node.test)
-        if known:
-            return node.body if value else node.orelse
-        return node
-
-    def visit_Subscript(self, node):  # noqa: N802
-        self.generic_visit(node)
-        known, value = _constant_value(node.value)
-        index_known, index = _constant_value(node.slice)
-        if isinstance(node.slice, ast.Slice):
-            bounds = [_constant_value(bound) if bound is not None else (True, None) for bound in (node.slice.lower, node.slice.upper, node.slice.step)]
-            index_known = all(known_bound for known_bound, _ in bounds)
-            index = slice(*(bound for _, bound in bounds))
-        if known and index_known and isinstance(node.ctx, ast.Load) and type(value) is tuple:
-            try:
-                return _as_node(value[index])
-            except (TypeError, IndexError):
-                return node
-        return node
-
-
 def _fold_body(body):
     """Known values computed, decided ``if``s replaced by their branch, and locals assigned a
     known value once (``needs_a, needs_b = (True, False)``) replaced by it; until nothing changes."""
     for _ in range(_FOLDING_PASSES):
-        fold = _Fold()
+        fold = Fold(never_none=_is_argument)  # an operand given as a name is an array
         body = [fold.visit(statement) for statement in body]
-        decided = _decided_branches(body) if _has_decided_if(body) else body
+        decided = decided_branches(body) if has_decided_if(body) else body
         replaced = _known_locals_replaced(decided)
         if not fold.changed and replaced is body:
             return replaced
@@ -492,27 +384,6 @@ def _fold_body(body):
 _FOLDING_PASSES = 8
 
 
-def _has_decided_if(body):
-    return any(isinstance(node, ast.If) and _constant_value(node.test)[0] for statement in body for node in ast.walk(statement))
-
-
-def _decided_branches(body):
-    """``if`` statements whose test is known replaced by the branch taken, at every depth."""
-    result = []
-    for statement in body:
-        if isinstance(statement, ast.If):
-            known, value = _constant_value(statement.test)
-            if known:
-                result += _decided_branches(statement.body if value else statement.orelse)
-                continue
-        for field in ("body", "orelse"):
-            inner = getattr(statement, field, None)
-            if inner:
-                setattr(statement, field, _decided_branches(inner) or ([ast.Pass()] if field == "body" else []))
-        result.append(statement)
-    return result
-
-
 def _known_locals_replaced(body):
     """A local (``__localN__``) bound once, at the top level, to a known value, read as that value."""
     stores = _store_counts(body)
@@ -521,7 +392,7 @@ def _known_locals_replaced(body):
     for statement in body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
-            constant, value = _constant_value(statement.value)
+            constant, value = constant_value(statement.value)
             if constant and isinstance(target, ast.Name) and stores[target.id] == 1:
                 known[target.id] = value
                 continue
@@ -537,7 +408,7 @@ def _known_locals_replaced(body):
 
     class Replace(ast.NodeTransformer):
         def visit_Name(self, node):  # noqa: N802
-            return _as_node(known[node.id]) if node.id in known and isinstance(node.ctx, ast.Load) else node
+            return as_node(known[node.id]) if node.id in known and isinstance(node.ctx, ast.Load) else node
 
     return [Replace().visit(statement) for statement in kept]
 
@@ -613,7 +484,7 @@ def _dead_constants_dropped(body):
     for position, statement in enumerate(body):
         if (
             isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
-            and _constant_value(statement.value)[0] and _overwritten_unread(statement.targets[0].id, body[position + 1 :])
+            and constant_value(statement.value)[0] and _overwritten_unread(statement.targets[0].id, body[position + 1 :])
         ):
             continue
         kept.append(statement)
@@ -662,4 +533,4 @@ def _assignment(value, form, wanted):
 
 def _pure(node):
     """Whether evaluating ``node`` can be skipped: a known value or a name."""
-    return _constant_value(node)[0] or isinstance(node, ast.Name)
+    return constant_value(node)[0] or isinstance(node, ast.Name)

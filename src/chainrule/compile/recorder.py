@@ -57,6 +57,7 @@ class Recorder:
         self.failure = None  # why the call cannot be replayed, and where
         self.lines = []
         self.constants = {}  # name in the program -> object
+        self.ndims = {}  # name in the program -> the dimensions of the array it held when recorded
         self.guards = []  # Python expressions over function, args, kwargs that must hold to replay
         self.indent = 1
         self._numbers = count()
@@ -333,6 +334,7 @@ class Recorder:
         self._kept.append(tensor)
 
     def _name_tensor(self, tensor, name):
+        self.ndims[name] = tensor.array.ndim
         self._value_of_tensor[id(tensor)] = name
         self._value_of_array[id(tensor.array)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
@@ -347,7 +349,7 @@ class Recorder:
         if self.failure is not None:
             return run_backward(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
         pending = self._pending_from(outputs, grad_outputs)
-        self._emit("with plain_backward():", "backward(): grad mode off, inf and nan pass silently")
+        self._emit("with plain_backward():", "backward(): grad mode off")
         opening = len(self.lines)
         self.indent += 1
         accumulated = []
@@ -512,6 +514,9 @@ class Recorder:
                 self._emit(f"{targets} = only_gradient({call})", comment)
         else:
             self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
+        for name, grad in zip(results, input_grads):
+            if type(grad) is ndarray and name != "_":
+                self.ndims[name] = grad.ndim
         for grad in input_grads:
             if type(grad) is ndarray:
                 uses = self._gradient_uses.setdefault(id(grad), [0, node])
@@ -526,6 +531,7 @@ class Recorder:
             shape, dtype = (output_shape, output_dtype) if meta is None else meta
             if type(grad) is not ndarray or grad.shape != shape or grad.dtype != dtype:
                 fitted = self._new_name("g")
+                self.ndims[fitted] = len(shape)
                 self._emit(
                     f"{fitted} = fit_to_input({name}, {tuple(shape)}, {self._literal(dtype)})",
                     "summed over the broadcast axes, cast to the input's dtype",
@@ -560,6 +566,8 @@ class Recorder:
             slots[output_nr] = name
         else:
             total = self._new_name("g")
+            if slots[output_nr] in self.ndims:
+                self.ndims[total] = self.ndims[slots[output_nr]]
             self._emit(f"{total} = {slots[output_nr]} + {name}", "a value used twice: its gradients add")
             slots[output_nr] = total
 

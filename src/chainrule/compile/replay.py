@@ -130,20 +130,16 @@ def output_array(raw):
 
 
 class plain_backward:  # noqa: N801 (used as a function: ``with plain_backward():``)
-    """The mode a plain ``backward()`` runs in: grad mode off, inf and nan passing silently.
-    A class rather than a generator: entering and leaving cost a third as much."""
+    """The mode a plain ``backward()`` runs in: grad mode off. (Inf and nan pass silently in the
+    whole program: see ``simplify.py``.) A class rather than a generator: entering and leaving
+    cost a third as much."""
 
     def __enter__(self):
         self.previous = grad_mode._state.enabled
         grad_mode._state.enabled = False
-        self.errors = ignoring_float_errors()
-        self.errors.__enter__()
 
     def __exit__(self, *exception):
-        try:
-            self.errors.__exit__(*exception)
-        finally:
-            grad_mode._state.enabled = self.previous
+        grad_mode._state.enabled = self.previous
 
 
 #: The names a program finds besides its own constants (the recorder gives constants no other names).
@@ -158,6 +154,7 @@ RUNTIME = {
     "forward_of_function": forward_of_function,
     "only_gradient": only_gradient,
     "plain_backward": plain_backward,
+    "ignoring_float_errors": ignoring_float_errors,
     "tensor_from_array": tensor_from_array,
     "with_backward_of_call": with_backward_of_call,
     "unrecorded": UnrecordedContext(),

@@ -1,0 +1,142 @@
+"""Computing what is known in Python source: the folding both ``inline.py`` (an operation's body
+written in with its known arguments) and ``simplify.py`` (the whole program, with what the
+recording knows) use.
+
+``x if False else None`` becomes ``None``, ``(True, False)[1]`` becomes ``False``, ``None is not
+None`` becomes ``False``, and an ``if`` whose test is known becomes the branch taken. Only values
+whose ``==`` is Python's own (numbers, strings, None, tuples of them) are compared, never arrays.
+"""
+import ast
+
+
+def constant_value(node):
+    """(True, value) for a node whose value is known now (a literal, ``-1``, a tuple of them),
+    else (False, None)."""
+    if isinstance(node, ast.Constant):
+        return True, node.value
+    if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+        values = [constant_value(element) for element in node.elts]
+        if all(known for known, _ in values):
+            return True, tuple(value for _, value in values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        known, value = constant_value(node.operand)
+        if known and type(value) in (int, float, complex):
+            return True, -value if isinstance(node.op, ast.USub) else value
+    return False, None
+
+
+def plain(value):
+    """Whether ``==`` on the value is Python's own (not an array's, elementwise)."""
+    return value is None or type(value) in (bool, int, float, str) or type(value) is tuple and all(map(plain, value))
+
+
+def as_node(value):
+    if type(value) is tuple:
+        return ast.Tuple([as_node(item) for item in value], ast.Load())
+    return ast.Constant(value)
+
+
+class Fold(ast.NodeTransformer):
+    """Expressions of known values computed: ``(True, False) or (False, False)``, ``None is not
+    None``, ``x if False else None``, a known tuple's item, ``not True``. ``changed`` tells
+    whether it computed any."""
+
+    changed = False
+
+    def __init__(self, never_none=lambda node: False):
+        self.never_none = never_none  # whether a node is certainly not None (an array's name)
+
+    def visit(self, node):
+        result = super().visit(node)
+        if result is not node:
+            self.changed = True
+        return result
+
+    def visit_BoolOp(self, node):  # noqa: N802
+        self.generic_visit(node)
+        kept = []
+        for position, value in enumerate(node.values):
+            known, constant = constant_value(value)
+            last = position == len(node.values) - 1
+            if not known:
+                kept.append(value)
+                continue
+            decides = bool(constant) if isinstance(node.op, ast.Or) else not bool(constant)
+            if decides or last:
+                if not kept:
+                    return value
+                kept.append(value)
+                break
+        if len(kept) == len(node.values):
+            return node
+        return kept[0] if len(kept) == 1 else ast.BoolOp(node.op, kept)
+
+    def visit_UnaryOp(self, node):  # noqa: N802
+        self.generic_visit(node)
+        known, value = constant_value(node.operand)
+        if known and isinstance(node.op, ast.Not):
+            return ast.Constant(not value)
+        return node
+
+    def visit_Compare(self, node):  # noqa: N802
+        self.generic_visit(node)
+        if len(node.ops) != 1:
+            return node
+        operation = node.ops[0]
+        left_known, left = constant_value(node.left)
+        right_known, right = constant_value(node.comparators[0])
+        if isinstance(operation, (ast.Is, ast.IsNot)):
+            if left_known and right_known and (left is None or right is None):
+                same = left is right
+            elif self.never_none(node.left) and right_known and right is None:
+                same = False
+            else:
+                return node
+            return ast.Constant(same if isinstance(operation, ast.Is) else not same)
+        if left_known and right_known and isinstance(operation, (ast.Eq, ast.NotEq)) and plain(left) and plain(right):
+            equal = left == right
+            return ast.Constant(equal if isinstance(operation, ast.Eq) else not equal)
+        return node
+
+    def visit_IfExp(self, node):  # noqa: N802
+        self.generic_visit(node)
+        known, value = constant_value(node.test)
+        if known:
+            return node.body if value else node.orelse
+        return node
+
+    def visit_Subscript(self, node):  # noqa: N802
+        self.generic_visit(node)
+        known, value = constant_value(node.value)
+        index_known, index = constant_value(node.slice)
+        if isinstance(node.slice, ast.Slice):
+            bounds = [constant_value(bound) if bound is not None else (True, None) for bound in (node.slice.lower, node.slice.upper, node.slice.step)]
+            index_known = all(known_bound for known_bound, _ in bounds)
+            index = slice(*(bound for _, bound in bounds))
+        if known and index_known and isinstance(node.ctx, ast.Load) and type(value) is tuple:
+            try:
+                return as_node(value[index])
+            except (TypeError, IndexError):
+                return node
+        return node
+
+
+def has_decided_if(body):
+    return any(isinstance(node, ast.If) and constant_value(node.test)[0] for statement in body for node in ast.walk(statement))
+
+
+def decided_branches(body):
+    """``if`` statements whose test is known replaced by the branch taken, at every depth."""
+    result = []
+    for statement in body:
+        if isinstance(statement, ast.If):
+            known, value = constant_value(statement.test)
+            if known:
+                result += decided_branches(statement.body if value else statement.orelse)
+                continue
+        for field in ("body", "orelse"):
+            inner = getattr(statement, field, None)
+            if inner:
+                setattr(statement, field, decided_branches(inner) or ([ast.Pass()] if field == "body" else []))
+        result.append(statement)
+    return result

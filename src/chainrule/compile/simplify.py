@@ -1,0 +1,399 @@
+"""The recorded program made shorter with what the recording knows for certain.
+
+Each operation's ``forward`` and ``backward`` are written into the program as they are in their
+source, general enough for every call: the backward of a linear layer asks whether the weight was
+stored transposed, whether alpha is 1, whether the gradient is 2-d::
+
+    ctx4.weight_transposed, ctx4.alpha, ctx4.beta = (False, 1, 1)   # in the forward
+    ...
+    v56, v55 = ctx4.saved_tensors                                    # in the backward
+    v46, v47 = (ctx4.alpha, ctx4.beta)
+    v49 = g30 if g30.ndim == 2 else g30.reshape(-1, g30.shape[-1])
+    g44 = v57.mT @ v49 if ctx4.weight_transposed else v49.mT @ v57
+    g44 = g44 if v46 == 1 else g44 * v46
+
+The program sets those attributes to the same literals on every call, and the recording saw how
+many dimensions each of its arrays has (a replay runs only on arguments of the same shapes), so
+these tests are decided once, here::
+
+    g44 = g30.mT @ x1
+
+What is known:
+
+- a context's attribute that the program sets once, to a literal or to a tuple of names that are
+  never rebound (``ctx4.saved_tensors = (x1, None)``), where no call is handed the context (a call
+  could read or change it): every later read is that value, and the assignment goes;
+- a name assigned once a literal or another name that is never rebound: every read is that value,
+  and the assignment goes (``v46 = 1``; ``v49 = g30``);
+- ``name.ndim`` of each array the recording named (``ndims``): the dimensions an operation's
+  result has depend on the dimensions of its inputs, never on their values.
+
+Then tests of known values are computed (``folding.py``), an ``if`` whose test is known becomes
+its branch, and an assignment of a name or a literal that nothing reads goes. Every statement that
+computes stays, in its order, on the same arrays: the results are the same bit for bit.
+
+The whole program runs under ``ignoring_float_errors`` (inf and nan pass silently, as in PyTorch
+and in chainrule's eager operations), so the ``with ignoring_float_errors():`` blocks inside it
+are only their bodies. A nested ``def`` (a backward that runs later) keeps its own.
+"""
+import ast
+import collections
+import copy
+
+from chainrule.compile.folding import Fold, constant_value, decided_branches
+
+_PASSES = 8  # each pass may uncover more: a folded test makes a copy, which makes a name known
+_FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
+
+
+def simplified(lines, ndims, contexts):
+    """The program's ``lines`` (``(indent, code, comment)``, the body at indent 1) simplified,
+    inside one ``with ignoring_float_errors():`` block. ``ndims``: name -> dimensions of the array
+    the recording saw under that name; ``contexts``: the names of the program's contexts."""
+    source = "\n".join("    " * (indent - 1) + code for indent, code, _ in lines)
+    body = ast.parse(source).body
+    body = _without_error_blocks(body)
+    facts = _Facts(body)
+    ndims = {name: ndim for name, ndim in ndims.items() if name not in facts.looped}
+    for _ in range(_PASSES):
+        program = _Pass(facts, ndims, contexts)
+        body = program.walk(body)
+        facts = _Facts(body)  # what the next pass starts from, and which names are read now
+        body = program.unread_dropped(body, facts.loads)
+        if not program.changed:
+            break
+    comments = _Comments(lines)
+    written = [(1, "with ignoring_float_errors():", "inf and nan pass silently, as in PyTorch")]
+    written += _lines(body, 2, comments)
+    return written
+
+
+# ----------------------------------------------------------------------------- one pass
+class _Facts:
+    """What one walk through the program finds: how often each name and each ``name.attribute``
+    is assigned and read, the last line assigning each name, the names read bare (handed to a
+    call, returned: not only through attributes), and the names a loop assigns."""
+
+    def __init__(self, body):
+        self.name_stores = collections.Counter()
+        self.last_store = {}
+        self.attribute_stores = collections.Counter()
+        self.loads = collections.Counter()  # name or (name, attribute) -> reads
+        self.escaped = set()
+        self.looped = set()
+        under_attribute = set()  # an attribute comes before the name it is read from
+        for statement in body:
+            for node in _nodes(statement):
+                kind = type(node)
+                if kind is ast.Name:
+                    if type(node.ctx) is ast.Load:
+                        self.loads[node.id] += 1
+                        if id(node) not in under_attribute:
+                            self.escaped.add(node.id)
+                    else:
+                        self.name_stores[node.id] += 1
+                        self.last_store[node.id] = max(self.last_store.get(node.id, 0), node.lineno)
+                elif kind is ast.Attribute and type(node.value) is ast.Name:
+                    under_attribute.add(id(node.value))
+                    if type(node.ctx) is ast.Load:
+                        self.loads[node.value.id, node.attr] += 1
+                    else:
+                        self.attribute_stores[node.value.id, node.attr] += 1
+                elif kind is ast.arg:
+                    self.name_stores[node.arg] += 1
+                elif kind is ast.For or kind is ast.While:
+                    self.looped.update(
+                        inner.id for inner in _nodes(node) if type(inner) is ast.Name and type(inner.ctx) is not ast.Load
+                    )
+
+
+class _Pass:
+    """One walk through the program in its order: reads of known values replaced, assignments
+    that make them dropped; then assignments nothing reads dropped."""
+
+    def __init__(self, facts, ndims, contexts):
+        self.ndims = ndims
+        self.changed = False
+        self.name_stores = facts.name_stores
+        self.last_store = facts.last_store
+        self.attribute_stores = facts.attribute_stores
+        self.contexts = {name for name in contexts if name not in facts.escaped}
+        self.known = {}  # name or (context, attribute) -> the expression it always holds
+
+    def walk(self, body):
+        return self._walk(body)
+
+    def _walk(self, body, unconditional=True, in_function=False):
+        """``body`` with known reads replaced and what became known dropped; ``unconditional``:
+        every statement of it runs when the one before it does (not inside an ``if``);
+        ``in_function``: it runs later, in a nested ``def``, where only its own locals are learned."""
+        result = []
+        for statement in body:
+            statement = self._replace_known(statement)
+            if isinstance(statement, ast.If) and constant_value(statement.test)[0]:
+                self.changed = True
+                result += self._walk(decided_branches([statement]), unconditional, in_function)
+                continue
+            split = self._split(statement)
+            if split is not None:
+                self.changed = True
+                result += self._walk(split, unconditional, in_function)
+                continue
+            if unconditional and self._learned(statement, in_function):
+                self.changed = True
+                continue
+            if isinstance(statement, ast.With):
+                statement.body = self._walk(statement.body, unconditional, in_function) or [ast.Pass()]
+            elif isinstance(statement, ast.FunctionDef):
+                statement.body = self._walk(statement.body, True, True) or [ast.Pass()]
+            elif isinstance(statement, ast.If):
+                statement.body = self._walk(statement.body, False, in_function) or [ast.Pass()]
+                statement.orelse = self._walk(statement.orelse, False, in_function)
+            result.append(statement)
+        return result
+
+    def _replace_known(self, statement):
+        """``statement`` with known reads replaced and folded: a block's own header only (its
+        body is walked in turn); a simple statement only where it may change (a walk through it
+        costs a third of a rewrite)."""
+        fold = _Known(self.known, self.ndims)
+        if isinstance(statement, ast.If):
+            statement.test = fold.visit(statement.test)
+        elif isinstance(statement, ast.With):
+            statement.items = [fold.visit(item) for item in statement.items]
+        elif isinstance(statement, ast.For):
+            statement.iter = fold.visit(statement.iter)
+        elif isinstance(statement, (ast.FunctionDef, ast.While)):
+            pass
+        elif self._may_change(statement):
+            statement = fold.visit(statement)
+        self.changed = self.changed or fold.changed
+        return statement
+
+    def _may_change(self, statement):
+        for node in _nodes(statement):
+            kind = type(node)
+            if kind is ast.Name:
+                if node.id in self.known:
+                    return True
+            elif kind is ast.Attribute:
+                if type(node.value) is ast.Name and (
+                    (node.value.id, node.attr) in self.known or node.attr == "ndim" and node.value.id in self.ndims
+                ):
+                    return True
+            elif kind in _FOLDABLE:
+                return True
+        return False
+
+    def _split(self, statement):
+        """``a, ctx.b = (x, None)`` as ``a = x`` and ``ctx.b = None``, where the values are names
+        and literals none of the targets is (assigning one by one then gives the same)."""
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            return None
+        target, value = statement.targets[0], statement.value
+        if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)):
+            return None
+        if any(isinstance(node, ast.Starred) for node in (*target.elts, *value.elts)):
+            return None
+        if not all(_simple(item) for item in value.elts):
+            return None
+        assigned = {ast.unparse(item) for item in target.elts}
+        if any(ast.unparse(node) in assigned for item in value.elts for node in _nodes(item)):
+            return None
+        return [ast.copy_location(ast.Assign([one], item, lineno=0), statement) for one, item in zip(target.elts, value.elts)]
+
+    def _learned(self, statement, in_function):
+        """Whether ``statement`` assigns a value that is known from here on (and is dropped)."""
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            return False
+        target, value = statement.targets[0], statement.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.Name) and target.id == value.id:
+            return True  # x = x
+        if isinstance(target, ast.Name):
+            key, stores = target.id, self.name_stores[target.id]
+        elif (
+            isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in self.contexts
+            and not in_function
+        ):
+            key, stores = (target.value.id, target.attr), self.attribute_stores[target.value.id, target.attr]
+        else:
+            return False
+        if stores != 1 or not (constant_value(value)[0] or self._not_rebound(value, statement.lineno, in_function)):
+            return False
+        self.known[key] = value
+        return True
+
+    def _not_rebound(self, value, line, in_function):
+        """Whether ``value`` is a name (or a literal tuple of names and literals) that nothing
+        assigns after ``line``: read anywhere after it, it holds the same object. (In a nested
+        ``def``, which runs later, the name must be assigned once at most.)"""
+        if isinstance(value, ast.Name):
+            if in_function:
+                return self.name_stores[value.id] <= 1
+            return self.last_store.get(value.id, 0) < line
+        if isinstance(value, ast.Tuple):
+            return all(constant_value(item)[0] or self._not_rebound(item, line, in_function) for item in value.elts)
+        return False
+
+    def unread_dropped(self, body, loads):
+        result = []
+        for statement in body:
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and _simple(statement.value):
+                target = statement.targets[0]
+                if isinstance(target, ast.Name) and not loads[target.id]:
+                    self.changed = True
+                    continue
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                    key = (target.value.id, target.attr)
+                    if target.value.id in self.contexts and not loads[key]:
+                        self.changed = True
+                        continue
+            if isinstance(statement, (ast.With, ast.If)):
+                statement.body = self.unread_dropped(statement.body, loads) or [ast.Pass()]
+                if isinstance(statement, ast.If):
+                    statement.orelse = self.unread_dropped(statement.orelse, loads)
+            result.append(statement)
+        return result
+
+
+class _Known(Fold):
+    """Reads of known values replaced by them (names, contexts' attributes, arrays' ``ndim``),
+    and what they decide computed, in one walk."""
+
+    def __init__(self, known, ndims):
+        super().__init__()
+        self.known = known
+        self.ndims = ndims
+
+    def visit_Name(self, node):  # noqa: N802 (ast.NodeTransformer's naming)
+        value = self.known.get(node.id) if isinstance(node.ctx, ast.Load) else None
+        return node if value is None else ast.copy_location(_copy(value), node)
+
+    def visit_Attribute(self, node):  # noqa: N802
+        if isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name):
+            value = self.known.get((node.value.id, node.attr))
+            if value is not None:
+                return ast.copy_location(_copy(value), node)
+            self.generic_visit(node)
+            if node.attr == "ndim" and isinstance(node.value, ast.Name) and node.value.id in self.ndims:
+                return ast.copy_location(ast.Constant(self.ndims[node.value.id]), node)
+            return node
+        return self.generic_visit(node)
+
+
+def _nodes(root):
+    """Every node under ``root`` (itself included), each before those under it: ``ast.walk``'s
+    nodes, without the contexts and operators, in half its time."""
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _CHILD_FIELDS[type(node)] = tuple(field for field in node._fields if field not in ("ctx", "op", "ops"))
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack += [item for item in value if isinstance(item, ast.AST)]
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
+
+
+_CHILD_FIELDS = {}  # node type -> the fields that may hold nodes
+
+
+def _simple(node):
+    """A name, a literal, or a tuple of them: evaluating it does nothing but read."""
+    if isinstance(node, ast.Tuple):
+        return all(map(_simple, node.elts))
+    return isinstance(node, ast.Name) or constant_value(node)[0]
+
+
+def _copy(node):
+    """A fresh copy of a known value (a name, a literal, a tuple of them) to put in a read's place."""
+    kind = type(node)
+    if kind is ast.Name:
+        return ast.Name(node.id, ast.Load())
+    if kind is ast.Constant:
+        return ast.Constant(node.value)
+    if kind is ast.Tuple:
+        return ast.Tuple([_copy(item) for item in node.elts], ast.Load())
+    return copy.deepcopy(node)
+
+
+def _without_error_blocks(body, inside_function=False):
+    """Each ``with ignoring_float_errors():`` as its body, except inside a nested ``def``."""
+    result = []
+    for statement in body:
+        if isinstance(statement, ast.FunctionDef):
+            statement.body = _without_error_blocks(statement.body, True)
+        elif isinstance(statement, (ast.With, ast.If)):
+            if not inside_function and isinstance(statement, ast.With) and _is_error_block(statement):
+                result += _without_error_blocks(statement.body, inside_function)
+                continue
+            statement.body = _without_error_blocks(statement.body, inside_function)
+            if isinstance(statement, ast.If):
+                statement.orelse = _without_error_blocks(statement.orelse, inside_function)
+        result.append(statement)
+    return result
+
+
+def _is_error_block(statement):
+    return len(statement.items) == 1 and ast.unparse(statement.items[0]) == "ignoring_float_errors()"
+
+
+# ----------------------------------------------------------------------------- writing out
+class _Comments:
+    """Each statement's comment, by the line it came from. An operation's first line carries its
+    formula (``Linear: x1 @ p2ᵀ + p3``), its further lines only its name: where the first line was
+    dropped, the formula goes to the first of its lines that is left."""
+
+    def __init__(self, lines):
+        self.comments = {}
+        self.first_of = {}
+        first = {}  # operation -> the line number of its latest first line
+        for number, (_, _, comment) in enumerate(lines, start=1):
+            self.comments[number] = comment
+            if comment is None:
+                continue
+            operation = comment.split(":")[0]
+            if ":" in comment:
+                first[operation] = number
+            if operation in first:
+                self.first_of[number] = first[operation]
+        self.shown = set()
+
+    def of(self, number):
+        first = self.first_of.get(number)
+        if first is None or first in self.shown:
+            return self.comments.get(number)
+        self.shown.add(first)
+        return self.comments[first]
+
+
+def _lines(body, indent, comments):
+    written = []
+    for statement in body:
+        comment = comments.of(statement.lineno)
+        if isinstance(statement, ast.With):
+            written.append((indent, f"with {', '.join(map(ast.unparse, statement.items))}:", comment))
+            written += _lines(statement.body, indent + 1, comments)
+        elif isinstance(statement, ast.If):
+            written.append((indent, f"if {ast.unparse(statement.test)}:", comment))
+            written += _lines(statement.body, indent + 1, comments)
+            if statement.orelse:
+                written.append((indent, "else:", comment))
+                written += _lines(statement.orelse, indent + 1, comments)
+        elif isinstance(statement, ast.FunctionDef):
+            written.append((indent, f"def {statement.name}({ast.unparse(statement.args)}):", comment))
+            written += _lines(statement.body, indent + 1, comments)
+        elif isinstance(statement, ast.For) and not statement.orelse:
+            written.append((indent, f"for {ast.unparse(statement.target)} in {ast.unparse(statement.iter)}:", comment))
+            written += _lines(statement.body, indent + 1, comments)
+        else:  # a simple statement, or a block written in as it is (a loop)
+            operation = comment and comment.split(":")[0]
+            for number, line in enumerate(ast.unparse(statement).splitlines()):
+                code = line.lstrip(" ")
+                written.append((indent + (len(line) - len(code)) // 4, code, comment if number == 0 else operation))
+    return written
