@@ -404,6 +404,28 @@ def test_a_smaller_last_batch_records_again_instead_of_reusing_the_program():
     assert warned == [] and len(compiled.recordings) == 2
 
 
+def test_calls_alternating_between_recordings_each_replay_their_own():
+    """The recording the last call used is tried first, by its guard alone: a call with other
+    shapes, other argument types or values, keywords for positions, goes on to its own."""
+    weight = chainrule.randn(3, requires_grad=True)
+
+    def step(x, factor, *, shift=0):
+        return (x * factor * weight + shift).sum(0)
+
+    compiled = chainrule.compile(step)
+    calls = [
+        ((chainrule.randn(4, 3), 2.0), {}), ((chainrule.randn(3, 3), 2.0), {}), ((chainrule.randn(4, 3), 2), {}),
+        ((chainrule.randn(4, 3), True), {}), ((chainrule.randn(4, 3), 2.0), {"shift": 1}), ((chainrule.randn(4, 3), float("nan")), {}),
+        ((chainrule.randn(4, 3).double(), 2.0), {}), ((chainrule.randn(4, 3, requires_grad=True), 2.0), {}),
+    ]
+    with chainrule.no_grad():
+        for _ in range(2):
+            for args, kwargs in calls:
+                got, expected = compiled(*args, **kwargs), step(*args, **kwargs)
+                assert got.dtype == expected.dtype and np.array_equal(got.numpy(), expected.numpy(), equal_nan=True)
+    assert sum(map(len, compiled.recordings.values())) == len(calls)
+
+
 def test_a_learning_rate_changed_between_calls_is_read_by_the_program():
     def change_rate_midway(optimizer_factory):
         def run(compiled):

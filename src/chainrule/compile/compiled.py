@@ -10,6 +10,7 @@ eagerly.
 """
 import contextlib
 import gc
+import math
 import re
 import types
 import warnings
@@ -42,17 +43,20 @@ _REPLAYED_CALLS = (
 class Recording:
     """One program with the guard that says when it applies; ``code`` is its source."""
 
-    def __init__(self, recorder, name):
+    def __init__(self, recorder, name, args, kwargs):
         with _collection_paused():
             self.code = _program_source(recorder, name)
-            namespace = dict(replay.RUNTIME, **recorder.constants)
+            namespace = dict(replay.RUNTIME, **recorder.constants, _Tensor=Tensor, _grad_mode=grad_mode, _anomaly=anomaly)
             exec(compile(self.code, f"<chainrule.compile {name}>", "exec"), namespace)  # noqa: S102
         self.program = namespace["program"]
-        exec(compile(_guard_source(recorder.guards), f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
+        guards = _signature_guards(args, kwargs, namespace) + recorder.guards
+        exec(compile(_guard_source(guards), f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
         self._guard = namespace["guard"]
         self.calls = recorder.deferred[2] if recorder.deferred is not None else None  # outputs' backward to come
 
     def applies(self, function, args, kwargs):
+        """Whether this recording replays ``function(*args, **kwargs)``: the arguments have its
+        signature (``_signature``) and every guard holds."""
         try:
             return self._guard(function, args, kwargs)
         except (AttributeError, IndexError, KeyError, TypeError):  # the structure changed
@@ -72,6 +76,7 @@ class CompiledFunction:
         self.fullgraph = fullgraph
         self.dynamic = dynamic
         self.recordings = {}  # signature -> [Recording, ...]
+        self._last = None  # the recording the last call replayed or made: tried first, before any lookup
         self.eager_reason = None  # why it runs eagerly, once it does
         self._per_instance = weakref.WeakKeyDictionary()  # as a method: instance -> its compiled method
         self.__name__ = getattr(function, "__name__", type(function).__name__)
@@ -82,6 +87,7 @@ class CompiledFunction:
     def reset(self):
         """Forget every recording and the reason to run eagerly: the next call records anew."""
         self.recordings.clear()
+        self._last = None
         self.eager_reason = None
         for compiled in list(self._per_instance.values()):
             compiled.reset()
@@ -102,11 +108,15 @@ class CompiledFunction:
             # or with forward-mode tangents about, which a program neither calls nor carries, this
             # call runs eagerly
             return self.function(*args, **kwargs)
+        last = self._last
+        if last is not None and last.calls is None and last.applies(self.function, args, kwargs):
+            return last.program(args, kwargs)  # a training loop's calls: no signature to compute
         key = _signature(args, kwargs)
         for recording in self.recordings.get(key, ()):
             if recording.applies(self.function, args, kwargs):
                 if recording.calls is not None and recording.calls.busy():
                     return self.function(*args, **kwargs)  # the last call's backward is still to come
+                self._last = recording
                 return recording.program(args, kwargs)
         if self.recordings and CompiledFunction.stance == "eager_on_recompile":
             return self.function(*args, **kwargs)
@@ -135,7 +145,8 @@ class CompiledFunction:
         if recorder.failure is not None:
             self._run_eagerly(f"it {recorder.failure}")
             return result
-        self.recordings.setdefault(key, []).append(Recording(recorder, self.__name__))
+        self._last = Recording(recorder, self.__name__, args, kwargs)
+        self.recordings.setdefault(key, []).append(self._last)
         if recorder.deferred is not None:
             outputs, leaves, _ = recorder.deferred
             return first_outputs(result, outputs, leaves)
@@ -179,6 +190,52 @@ def _argument_signature(arg, depth=0):
     if depth < NESTING and type(arg) is dict and all(type(key) is str for key in arg):
         return (dict, tuple([(key, _argument_signature(arg[key], depth + 1)) for key in arg]))
     return id(arg)
+
+
+def _signature_guards(args, kwargs, namespace):
+    """The conditions under which ``_signature`` of a call gives what it gives for these
+    arguments, as guard expressions (a recording's guard then decides alone whether it applies).
+    Objects compared by identity are bound in ``namespace``."""
+    guards = [
+        f"_grad_mode._state.enabled is {grad_mode._state.enabled}",
+        f"_anomaly._state.enabled is {anomaly.is_anomaly_enabled()}",
+        f"len(args) == {len(args)}",
+        f"sorted(kwargs) == {sorted(kwargs)!r}" if kwargs else "not kwargs",
+    ]
+    for position, arg in enumerate(args):
+        guards += _argument_guards(arg, f"args[{position}]", namespace)
+    for name in sorted(kwargs):
+        guards += _argument_guards(kwargs[name], f"kwargs[{name!r}]", namespace)
+    return guards
+
+
+def _argument_guards(arg, expr, namespace, depth=0):
+    """``_argument_signature`` of ``arg`` as conditions on ``expr`` (a nan as any nan)."""
+    if isinstance(arg, Tensor):
+        array = arg.array
+        dtype = f"_dtype_{array.dtype.name}"
+        namespace[dtype] = array.dtype
+        return [
+            f"isinstance({expr}, _Tensor)", f"{expr}.array.shape == {tuple(array.shape)!r}",
+            f"{expr}.array.dtype == {dtype}", f"{expr}._requires_grad is {arg._requires_grad}",
+        ]
+    if arg is None:
+        return [f"{expr} is None"]
+    if type(arg) in (bool, int, str):
+        return [f"type({expr}) is {type(arg).__name__}", f"{expr} == {arg!r}"]
+    if type(arg) is float:
+        return [f"type({expr}) is float", f"{expr} != {expr}" if math.isnan(arg) else f"{expr} == float({str(arg)!r})"]
+    if depth < NESTING and type(arg) in (list, tuple):
+        guards = [f"type({expr}) is {type(arg).__name__}", f"len({expr}) == {len(arg)}"]
+        for position, item in enumerate(arg):
+            guards += _argument_guards(item, f"{expr}[{position}]", namespace, depth + 1)
+        return guards
+    if depth < NESTING and type(arg) is dict and all(type(key) is str for key in arg):
+        guards = [f"type({expr}) is dict", f"list({expr}) == {list(arg)!r}"]
+        for key in arg:
+            guards += _argument_guards(arg[key], f"{expr}[{key!r}]", namespace, depth + 1)
+        return guards
+    return [f"id({expr}) == {id(arg)}"]  # anything else: by identity, as the signature (not kept alive)
 
 
 @contextlib.contextmanager

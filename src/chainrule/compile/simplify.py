@@ -42,7 +42,6 @@ import copy
 
 from chainrule.compile.folding import Fold, constant_value, decided_branches
 
-_PASSES = 8  # each pass may uncover more: a folded test makes a copy, which makes a name known
 _FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
 
 
@@ -55,13 +54,9 @@ def simplified(lines, ndims, contexts):
     body = _without_error_blocks(body)
     facts = _Facts(body)
     ndims = {name: ndim for name, ndim in ndims.items() if name not in facts.looped}
-    for _ in range(_PASSES):
-        program = _Pass(facts, ndims, contexts)
-        body = program.walk(body)
-        facts = _Facts(body)  # what the next pass starts from, and which names are read now
-        body = program.unread_dropped(body, facts.loads)
-        if not program.changed:
-            break
+    program = _Pass(facts, ndims, contexts)
+    body = program.walk(body)
+    body = program.unread_dropped(body, _Facts(body).loads)
     comments = _Comments(lines)
     written = [(1, "with ignoring_float_errors():", "inf and nan pass silently, as in PyTorch")]
     written += _lines(body, 2, comments)
@@ -113,17 +108,13 @@ class _Pass:
 
     def __init__(self, facts, ndims, contexts):
         self.ndims = ndims
-        self.changed = False
         self.name_stores = facts.name_stores
         self.last_store = facts.last_store
         self.attribute_stores = facts.attribute_stores
         self.contexts = {name for name in contexts if name not in facts.escaped}
         self.known = {}  # name or (context, attribute) -> the expression it always holds
 
-    def walk(self, body):
-        return self._walk(body)
-
-    def _walk(self, body, unconditional=True, in_function=False):
+    def walk(self, body, unconditional=True, in_function=False):
         """``body`` with known reads replaced and what became known dropped; ``unconditional``:
         every statement of it runs when the one before it does (not inside an ``if``);
         ``in_function``: it runs later, in a nested ``def``, where only its own locals are learned."""
@@ -131,24 +122,21 @@ class _Pass:
         for statement in body:
             statement = self._replace_known(statement)
             if isinstance(statement, ast.If) and constant_value(statement.test)[0]:
-                self.changed = True
-                result += self._walk(decided_branches([statement]), unconditional, in_function)
+                result += self.walk(decided_branches([statement]), unconditional, in_function)
                 continue
             split = self._split(statement)
             if split is not None:
-                self.changed = True
-                result += self._walk(split, unconditional, in_function)
+                result += self.walk(split, unconditional, in_function)
                 continue
             if unconditional and self._learned(statement, in_function):
-                self.changed = True
                 continue
             if isinstance(statement, ast.With):
-                statement.body = self._walk(statement.body, unconditional, in_function) or [ast.Pass()]
+                statement.body = self.walk(statement.body, unconditional, in_function) or [ast.Pass()]
             elif isinstance(statement, ast.FunctionDef):
-                statement.body = self._walk(statement.body, True, True) or [ast.Pass()]
+                statement.body = self.walk(statement.body, True, True) or [ast.Pass()]
             elif isinstance(statement, ast.If):
-                statement.body = self._walk(statement.body, False, in_function) or [ast.Pass()]
-                statement.orelse = self._walk(statement.orelse, False, in_function)
+                statement.body = self.walk(statement.body, False, in_function) or [ast.Pass()]
+                statement.orelse = self.walk(statement.orelse, False, in_function)
             result.append(statement)
         return result
 
@@ -167,7 +155,6 @@ class _Pass:
             pass
         elif self._may_change(statement):
             statement = fold.visit(statement)
-        self.changed = self.changed or fold.changed
         return statement
 
     def _may_change(self, statement):
@@ -241,12 +228,10 @@ class _Pass:
             if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and _simple(statement.value):
                 target = statement.targets[0]
                 if isinstance(target, ast.Name) and not loads[target.id]:
-                    self.changed = True
                     continue
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                     key = (target.value.id, target.attr)
                     if target.value.id in self.contexts and not loads[key]:
-                        self.changed = True
                         continue
             if isinstance(statement, (ast.With, ast.If)):
                 statement.body = self.unread_dropped(statement.body, loads) or [ast.Pass()]
@@ -287,20 +272,23 @@ def _nodes(root):
     found, stack = [], [root]
     while stack:
         node = stack.pop()
+        if not isinstance(node, ast.AST):  # an absent value (None), a name in ``global``
+            continue
         found.append(node)
         fields = _CHILD_FIELDS.get(type(node))
         if fields is None:
-            fields = _CHILD_FIELDS[type(node)] = tuple(field for field in node._fields if field not in ("ctx", "op", "ops"))
+            fields = _CHILD_FIELDS[type(node)] = tuple(field for field in node._fields if field not in _LEAF_FIELDS)
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
-                stack += [item for item in value if isinstance(item, ast.AST)]
-            elif isinstance(value, ast.AST):
+                stack += value
+            else:
                 stack.append(value)
     return found
 
 
 _CHILD_FIELDS = {}  # node type -> the fields that may hold nodes
+_LEAF_FIELDS = {"ctx", "op", "ops", "id", "attr", "arg", "name", "kind", "type_comment"}  # never a node worth a visit
 
 
 def _simple(node):
