@@ -79,6 +79,20 @@ def test_dimensions_decide_a_test_except_for_names_a_loop_assigns():
     assert "v1 = g0\n" not in code  # g0 is assigned in the loop: its dimensions change
 
 
+def test_dimensions_are_read_only_after_the_last_assignment():
+    """An operation's body may give a name values of other shapes before its last one (the
+    recording saw only the last): ``.ndim`` read before then stays a read."""
+    lines = [
+        (1, "g1 = start.reshape(-1)", None),
+        (1, "v2 = g1.ndim", None),
+        (1, "g1 = g1.reshape(1, -1)", None),
+        (1, "return (v2, g1.ndim)", None),
+    ]
+    (plain, simplified), code = run(lines, {"start": np.ones((2, 3))}, ndims={"g1": 2})
+    assert plain == simplified == (1, 2)
+    assert "return (v2, 2)" in code
+
+
 def test_a_linear_layers_backward_reads_as_written_by_hand():
     layer = chainrule.nn.Linear(3, 2)
 

@@ -25,8 +25,9 @@ What is known:
   could read or change it): every later read is that value, and the assignment goes;
 - a name assigned once a literal or another name that is never rebound: every read is that value,
   and the assignment goes (``v46 = 1``; ``v49 = g30``);
-- ``name.ndim`` of each array the recording named (``ndims``): the dimensions an operation's
-  result has depend on the dimensions of its inputs, never on their values.
+- ``name.ndim`` of each array the recording named (``ndims``), read after the name's last
+  assignment: the dimensions an operation's result has depend on the dimensions of its inputs,
+  never on their values.
 
 Then tests of known values are computed (``folding.py``), an ``if`` whose test is known becomes
 its branch, and an assignment of a name or a literal that nothing reads goes. Every statement that
@@ -42,6 +43,7 @@ import copy
 
 from chainrule.compile.folding import Fold, constant_value, decided_branches
 
+_BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # statements holding statements
 _FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
 
 
@@ -144,7 +146,7 @@ class _Pass:
         """``statement`` with known reads replaced and folded: a block's own header only (its
         body is walked in turn); a simple statement only where it may change (a walk through it
         costs a third of a rewrite)."""
-        fold = _Known(self.known, self.ndims)
+        fold = _Known(self.known, self.ndims, self.last_store)
         if isinstance(statement, ast.If):
             statement.test = fold.visit(statement.test)
         elif isinstance(statement, ast.With):
@@ -155,6 +157,8 @@ class _Pass:
             pass
         elif self._may_change(statement):
             statement = fold.visit(statement)
+        if fold.changed:
+            statement.rewritten = True  # written out anew (the others keep their recorded text)
         return statement
 
     def _may_change(self, statement):
@@ -166,6 +170,7 @@ class _Pass:
             elif kind is ast.Attribute:
                 if type(node.value) is ast.Name and (
                     (node.value.id, node.attr) in self.known or node.attr == "ndim" and node.value.id in self.ndims
+                    and self.last_store.get(node.value.id, 0) < node.lineno
                 ):
                     return True
             elif kind in _FOLDABLE:
@@ -187,7 +192,10 @@ class _Pass:
         assigned = {ast.unparse(item) for item in target.elts}
         if any(ast.unparse(node) in assigned for item in value.elts for node in _nodes(item)):
             return None
-        return [ast.copy_location(ast.Assign([one], item, lineno=0), statement) for one, item in zip(target.elts, value.elts)]
+        split = [ast.copy_location(ast.Assign([one], item, lineno=0), statement) for one, item in zip(target.elts, value.elts)]
+        for assignment in split:
+            assignment.rewritten = True
+        return split
 
     def _learned(self, statement, in_function):
         """Whether ``statement`` assigns a value that is known from here on (and is dropped)."""
@@ -245,10 +253,11 @@ class _Known(Fold):
     """Reads of known values replaced by them (names, contexts' attributes, arrays' ``ndim``),
     and what they decide computed, in one walk."""
 
-    def __init__(self, known, ndims):
+    def __init__(self, known, ndims, last_store):
         super().__init__()
         self.known = known
         self.ndims = ndims
+        self.last_store = last_store
 
     def visit_Name(self, node):  # noqa: N802 (ast.NodeTransformer's naming)
         value = self.known.get(node.id) if isinstance(node.ctx, ast.Load) else None
@@ -260,8 +269,11 @@ class _Known(Fold):
             if value is not None:
                 return ast.copy_location(_copy(value), node)
             self.generic_visit(node)
-            if node.attr == "ndim" and isinstance(node.value, ast.Name) and node.value.id in self.ndims:
-                return ast.copy_location(ast.Constant(self.ndims[node.value.id]), node)
+            name = node.value.id if isinstance(node.value, ast.Name) else None
+            if node.attr == "ndim" and name in self.ndims and self.last_store.get(name, 0) < node.lineno:
+                # read after the name got its last value: the one the recording saw (an operation's
+                # body may give the name values of other shapes first: result = grad.reshape(...))
+                return ast.copy_location(ast.Constant(self.ndims[name]), node)
             return node
         return self.generic_visit(node)
 
@@ -338,6 +350,7 @@ class _Comments:
     dropped, the formula goes to the first of its lines that is left."""
 
     def __init__(self, lines):
+        self.code = {number: code for number, (_, code, _) in enumerate(lines, start=1)}  # the recorded text
         self.comments = {}
         self.first_of = {}
         first = {}  # operation -> the line number of its latest first line
@@ -361,14 +374,17 @@ class _Comments:
 
 
 def _lines(body, indent, comments):
+    """The statements as program lines; a statement (or a block's first line) left as it was
+    keeps its recorded text, one that changed is written out by ``ast.unparse``."""
     written = []
     for statement in body:
         comment = comments.of(statement.lineno)
+        kept = None if getattr(statement, "rewritten", False) else comments.code.get(statement.lineno)
         if isinstance(statement, ast.With):
-            written.append((indent, f"with {', '.join(map(ast.unparse, statement.items))}:", comment))
+            written.append((indent, kept or f"with {', '.join(map(ast.unparse, statement.items))}:", comment))
             written += _lines(statement.body, indent + 1, comments)
         elif isinstance(statement, ast.If):
-            written.append((indent, f"if {ast.unparse(statement.test)}:", comment))
+            written.append((indent, kept or f"if {ast.unparse(statement.test)}:", comment))
             written += _lines(statement.body, indent + 1, comments)
             if statement.orelse:
                 written.append((indent, "else:", comment))
@@ -377,8 +393,10 @@ def _lines(body, indent, comments):
             written.append((indent, f"def {statement.name}({ast.unparse(statement.args)}):", comment))
             written += _lines(statement.body, indent + 1, comments)
         elif isinstance(statement, ast.For) and not statement.orelse:
-            written.append((indent, f"for {ast.unparse(statement.target)} in {ast.unparse(statement.iter)}:", comment))
+            written.append((indent, kept or f"for {ast.unparse(statement.target)} in {ast.unparse(statement.iter)}:", comment))
             written += _lines(statement.body, indent + 1, comments)
+        elif kept is not None and not isinstance(statement, _BLOCKS):
+            written.append((indent, kept, comment))
         else:  # a simple statement, or a block written in as it is (a loop)
             operation = comment and comment.split(":")[0]
             for number, line in enumerate(ast.unparse(statement).splitlines()):
