@@ -9,7 +9,7 @@ import warnings
 
 from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.autograd.function import made_from_arguments
+from chainrule.autograd.function import made_from_arguments, made_from_values
 from chainrule.backend import xp
 from chainrule import sampling_algorithms
 from chainrule.random import engine_of
@@ -26,10 +26,11 @@ def _check_requires_grad(array, requires_grad):
         )
 
 
-def _finish(array, requires_grad, device=None):
+def _finish(array, requires_grad, device=None, make=tensor_from_array):
+    """The tensor ``make`` makes of ``array``, checked for the device and ``requires_grad``."""
     check_device(device)
     _check_requires_grad(array, requires_grad)
-    result = tensor_from_array(array)
+    result = make(array)
     if requires_grad:
         result.requires_grad = True
     return result
@@ -134,7 +135,8 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
             array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
         except (ValueError, TypeError) as error:
             raise _nested_data_error(raw) or error from None
-    result = _finish(array, requires_grad, device)
+    # made from the caller's own numbers, a compiled program may keep it (not a copy of a tensor's values)
+    result = _finish(array, requires_grad, device, tensor_from_array if isinstance(data, Tensor) else made_from_values)
     result.name = name
     return result
 

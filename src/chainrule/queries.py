@@ -74,7 +74,7 @@ def is_nonzero(input):
     if input.array.size != 1:
         amount = "no values" if input.array.size == 0 else "more than one value"
         raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous (shape {tuple(input.array.shape)})")
-    return bool(input.array.reshape(()))
+    return bool(input)  # Tensor.__bool__: a value read, which a compiled function hears
 
 
 install_method("itemsize", property(lambda self: self.array.itemsize, doc="Bytes per element (4 for float32)."))

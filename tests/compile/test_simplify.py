@@ -93,6 +93,22 @@ def test_dimensions_are_read_only_after_the_last_assignment():
     assert "return (v2, 2)" in code
 
 
+def test_an_elif_left_in_place_is_written_as_an_if_under_else():
+    lines = [
+        (1, "v1 = start", None),
+        (1, "if v1 > 1:", "Cumprod: formula"),
+        (2, "v2 = 1", "Cumprod"),
+        (1, "elif v1 == 0:", "Cumprod"),
+        (2, "v2 = 2", "Cumprod"),
+        (1, "else:", "Cumprod"),
+        (2, "v2 = 3", "Cumprod"),
+        (1, "return v2", None),
+    ]
+    for start, expected in ((2, 1), (0, 2), (1, 3)):
+        (plain, simplified), code = run(lines, {"start": start})
+        assert plain == simplified == expected
+
+
 def test_a_linear_layers_backward_reads_as_written_by_hand():
     layer = chainrule.nn.Linear(3, 2)
 

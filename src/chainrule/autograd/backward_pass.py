@@ -2,7 +2,7 @@
 import warnings
 
 from chainrule.autograd.engine import accumulate, run_backward
-from chainrule.autograd.function import gradient_edge
+from chainrule.autograd.function import gradient_edge, made_from_values
 from chainrule.autograd.grad_mode import set_grad_enabled
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
@@ -33,10 +33,10 @@ def _initial_grads(outputs, grad_outputs):
                     f"{tuple(output.shape)}; pass backward(gradient) with a tensor of that shape, "
                     f"or reduce it first (e.g. loss.sum() or loss.mean())"
                 )
-            grad = tensor_from_array(xp.ones(output.array.shape, dtype=output.array.dtype))
+            grad = made_from_values(xp.ones(output.array.shape, dtype=output.array.dtype))
         else:
             if not isinstance(grad, Tensor):
-                grad = tensor_from_array(xp.asarray(grad, dtype=output.array.dtype))
+                grad = made_from_values(xp.asarray(grad, dtype=output.array.dtype))
             if grad.array.shape != output.array.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{position}] has a shape of {tuple(grad.shape)} "

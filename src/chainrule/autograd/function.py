@@ -740,6 +740,17 @@ def computed_without_gradient(function, inputs, keywords=None):
     return result
 
 
+def made_from_values(array):
+    """A tensor holding ``array``, made from values the calling code wrote (a Python number, a
+    NumPy scalar, a list): ``x * 2``'s 2, the 1 that starts ``backward()``. A call being recorded
+    by ``chainrule.compile`` hears of it: its program may keep such a tensor as a constant, where a
+    tensor made otherwise outside an operation may hold values of the inputs."""
+    result = tensor_from_array(array)
+    if _recorder is not None:
+        _recorder.made_from_values(result)
+    return result
+
+
 def made_from_arguments(array, requires_grad=False):
     """A tensor holding ``array``, made by a factory from Python values alone (``zeros``,
     ``arange``...). A call being recorded by ``chainrule.compile`` hears of it, so that its program

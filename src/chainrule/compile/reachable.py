@@ -30,6 +30,7 @@ class Reachable:
         self.paths = {}  # id -> path, for every object visited
         self.names = {}  # id -> a readable name: model.fc.weight
         self.scalars = []  # (path, value): numbers the function reads from its globals and closure
+        self.state_paths = {}  # id -> path through the function's state, for tensors also given as arguments
         self._seen = set()
         for position, arg in enumerate(args):
             self._visit(arg, f"args[{position}]", 0, name=f"arg{position}")
@@ -63,6 +64,8 @@ class Reachable:
             if scalar_guard and value == value:  # (nan equals nothing: it could never be checked)
                 self.scalars.append((path, value))
             return
+        if isinstance(value, Tensor) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
+            self.state_paths.setdefault(id(value), path)  # a parameter passed as an argument too
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return
         if getattr(type(value), "keeps_recordings", False):  # another compiled function: not state

@@ -73,6 +73,7 @@ class Recorder:
         self._constant_names = {}  # id(object) -> its name among the constants
         self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
+        self._from_values = {}  # id(tensor) -> tensor, for tensors made from numbers the calling code wrote
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
         self._bound_templates = set()  # ids of the inlined bodies whose globals the program has bound
@@ -83,6 +84,15 @@ class Recorder:
         self.deferred = None  # (outputs, leaves, DeferredCalls) when the call returns outputs whose backward comes later
         arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
         for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
+            # The program reads a tensor at one place: one given twice (f(x, x)), or a parameter
+            # given as an argument, replays only while it is still the same tensor at each place.
+            first = self._tensor_exprs.get(id(tensor))
+            if first is not None:
+                self.guards.append(f"{expr} is {first}")
+                continue
+            state = self.reach.state_paths.get(id(tensor))
+            if state is not None:
+                self.guards.append(f"{expr} is {state}")
             self._tensor_exprs[id(tensor)] = expr
             self._array_owners[id(tensor.array)] = tensor
         for module, path in self.reach.modules.values():
@@ -206,6 +216,13 @@ class Recorder:
         if name is not None:  # a new tensor on an array the program has (detach, .data)
             self._name_tensor(tensor, name)
             return name
+        owner = self._array_owners.get(id(tensor.array))
+        if owner is None:
+            owner = next((found for found, _ in self.reach.tensors.values() if found.array is tensor.array), None)
+        if owner is not None and owner is not tensor:  # a new tensor on an argument's or a parameter's array
+            name = self._tensor_value(owner)
+            self._name_tensor(tensor, name)
+            return name
         made = self._made_from_arguments.pop(id(tensor), None)
         if made is not None and tensor._version_owner._version == made:
             # zeros, full, arange...: made again on each call, a fresh copy that the program may change
@@ -213,12 +230,14 @@ class Recorder:
             self._emit(f"{name} = {self._constant(tensor.array.copy(), f'constant{next(self._numbers)}')}.copy()", "made by a factory, as eager makes it")
             self._name_tensor(tensor, name)
             return name
-        if tensor.grad_fn is not None or tensor._requires_grad or tensor.array.size > 1:
+        if tensor.grad_fn is not None or tensor._requires_grad or tensor.array.size > 1 or id(tensor) not in self._from_values:
             # Only a number made into a tensor (x * 2, the 1 that starts backward) is taken as a
-            # constant: a larger one may hold the inputs' values (tensor(x.numpy() > 0)).
+            # constant: a larger one may hold values a later call changes (tensor(array) of a NumPy
+            # array), and one made otherwise outside an operation may hold the inputs' values
+            # (count_nonzero(x), nonzero(x)).
             self.fail(
                 f"uses a tensor of shape {tuple(tensor.shape)} computed outside a recorded operation (made from "
-                f"data with tensor() or from_numpy()?)"
+                f"data with tensor() or from_numpy(), or by an operation the recording cannot repeat: nonzero, unique...)"
             )
             return "None"
         self._kept.append(tensor)
@@ -325,6 +344,11 @@ class Recorder:
         """``copy`` is a copy of the array ``source`` (an index an operation keeps): the program
         copies it too."""
         self._array_copies[id(copy)] = (copy, source)
+
+    def made_from_values(self, tensor):
+        """``tensor`` was made from values the calling code wrote (``x * 2``'s 2): the program may
+        keep it as a constant."""
+        self._from_values[id(tensor)] = tensor  # kept alive: no other tensor takes its id
 
     def made_from_arguments(self, tensor):
         """A factory (``zeros``, ``arange``...) made ``tensor`` from Python values alone: the program

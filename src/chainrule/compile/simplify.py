@@ -383,8 +383,8 @@ def _lines(body, indent, comments):
         if isinstance(statement, ast.With):
             written.append((indent, kept or f"with {', '.join(map(ast.unparse, statement.items))}:", comment))
             written += _lines(statement.body, indent + 1, comments)
-        elif isinstance(statement, ast.If):
-            written.append((indent, kept or f"if {ast.unparse(statement.test)}:", comment))
+        elif isinstance(statement, ast.If):  # an elif's recorded text is "elif ...": it is written as an if under else
+            written.append((indent, kept if kept and kept.startswith("if ") else f"if {ast.unparse(statement.test)}:", comment))
             written += _lines(statement.body, indent + 1, comments)
             if statement.orelse:
                 written.append((indent, "else:", comment))

@@ -7,6 +7,7 @@ their own shape by the engine, so no operation here deals with that.
 import math
 
 from chainrule import dtypes
+from chainrule.autograd.function import made_from_values
 from chainrule.caller_warnings import warn_once
 from chainrule.backend import as_array, ignoring_float_errors, meta_array, ndarray, xp
 from chainrule.ops.inplace import write_in_place
@@ -1343,7 +1344,7 @@ def pow(input, exponent):
     gives the reciprocal truncated to an integer (1 for a base of 1, ±1 for -1, else 0)."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if not isinstance(input, Tensor):
-            input = tensor_from_array(as_array(input, dtypes.infer_dtype(input)))
+            input = made_from_values(as_array(input, dtypes.infer_dtype(input)))
         if isinstance(exponent, int) and exponent < 0 and input.array.dtype.kind in "biu":
             raise RuntimeError(
                 f"Integers to negative integer powers are not allowed ({input.array.dtype.name} tensor ** {exponent}); "
@@ -1392,7 +1393,7 @@ def where(condition, input=None, other=None):
             f"{dtypes.scalar_type_name(condition.dtype)}; compare first, e.g. where(x > 0, ...)"
         )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = tensor_from_array(as_array(input, dtypes.infer_dtype(input)))
+        input = made_from_values(as_array(input, dtypes.infer_dtype(input)))
     input, other = binary_operands(input, other)
     return broadcasting(Where, condition, input, other)
 

@@ -30,7 +30,7 @@ from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import Where, broadcasting, selected
 from chainrule.ops.inplace import records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import made_from_arguments, written_in_place
+from chainrule.autograd.function import made_from_arguments, made_from_values, written_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands
@@ -702,7 +702,7 @@ def index_select(x, dim, index):
 def _index_tensor(index):
     """``index`` as a tensor (a list or an array made one): what gather and index_select pass to
     their operation, so that a compiled program reads each call's index tensor."""
-    return index if isinstance(index, Tensor) else tensor_from_array(xp.array(index))
+    return index if isinstance(index, Tensor) else made_from_values(xp.array(index))
 
 
 @public(inplace=True)

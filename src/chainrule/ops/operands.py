@@ -8,7 +8,8 @@ operand meeting a floating one is converted to the floating dtype.
 import functools
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient
+from chainrule.autograd import function as function_module
+from chainrule.autograd.function import computed_without_gradient, made_from_values
 from chainrule.backend import as_array, is_array, is_scalar, read_only, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -22,10 +23,10 @@ def as_tensor_like(value, like):
     if isinstance(value, _NUMBERS):
         return constant(value, dtypes.scalar_result_dtype(like.array.dtype, value))
     if is_scalar(value):
-        return tensor_from_array(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
+        return made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
     if is_array(value):
-        return tensor_from_array(value)
-    return tensor_from_array(as_array(value, dtypes.infer_dtype(value)))
+        return made_from_values(value)
+    return made_from_values(as_array(value, dtypes.infer_dtype(value)))
 
 
 def as_floating(array):
@@ -41,7 +42,7 @@ def constant(value, dtype):
     Python's garbage collector to track, which keeps long graphs fast.
     """
     if value != value or value == 0:  # nan never equals a key, and 0.0 == -0.0: make these afresh
-        return tensor_from_array(as_array(value, dtype))
+        return made_from_values(as_array(value, dtype))
     key = (value, type(value), dtype)
     cached = _CONSTANTS.get(key)
     if cached is None:
@@ -49,6 +50,8 @@ def constant(value, dtype):
             _CONSTANTS.clear()
         array = read_only(_number_array(value, dtype))
         cached = _CONSTANTS[key] = tensor_from_array(array)
+    if function_module._recorder is not None:
+        function_module._recorder.made_from_values(cached)
     return cached
 
 
@@ -71,7 +74,7 @@ def binary_operands(a, b):
     """Both operands as tensors of a common kind (floating wins over integer, as in PyTorch). Two
     numbers (``chainrule.add(2, 3)``) give the first as a 0-d tensor, as PyTorch wraps it."""
     if not isinstance(a, Tensor):
-        a = as_tensor_like(a, b) if isinstance(b, Tensor) else tensor_from_array(as_array(a, dtypes.infer_dtype(a)))
+        a = as_tensor_like(a, b) if isinstance(b, Tensor) else made_from_values(as_array(a, dtypes.infer_dtype(a)))
     if not isinstance(b, Tensor):
         b = as_tensor_like(b, a)
     a_dtype, b_dtype = a.array.dtype, b.array.dtype
@@ -115,7 +118,7 @@ def _as_default_float(value):
         return value.to(dtypes.get_default_dtype())
     if isinstance(value, _NUMBERS):
         return float(value)
-    return tensor_from_array(as_array(value, dtypes.get_default_dtype()))
+    return made_from_values(as_array(value, dtypes.get_default_dtype()))
 
 
 def result_type(tensor, other):
