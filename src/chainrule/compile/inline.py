@@ -31,7 +31,7 @@ import re
 import textwrap
 import types
 
-from chainrule.compile.folding import Fold, as_node, constant_value, decided_branches, has_decided_if
+from chainrule.compile.folding import Fold, as_node, constant_value, decided_branches, has_decided_if, nodes
 from chainrule.compile.replay import ReplayContext, UnrecordedContext
 
 _FORBIDDEN = (
@@ -121,7 +121,7 @@ class _Analysis:
             raise _CannotInline
         if not _is_the_running_code(tree, function):
             raise _CannotInline
-        for node in ast.walk(definition):
+        for node in nodes(definition):
             if isinstance(node, _FORBIDDEN) and node is not definition:
                 raise _CannotInline
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and "\n" in node.value and node is not _docstring(definition):
@@ -137,7 +137,7 @@ class _Analysis:
         if self.parameters[0] in self.bound:
             raise _CannotInline
         self.globals_used = {}
-        for node in ast.walk(ast.Module(body, [])):
+        for node in nodes(ast.Module(body, [])):
             if isinstance(node, ast.Name) and node.id not in self.parameters and node.id not in self.bound:
                 self.globals_used[node.id] = _global_value(function, node.id)
 
@@ -272,7 +272,7 @@ def _without_docstring(body):
 def _store_counts(body):
     """name -> how many places in ``body`` assign it (``del`` is not allowed in a body)."""
     return collections.Counter(
-        node.id for statement in body for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        node.id for statement in body for node in nodes(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
     )
 
 
@@ -342,7 +342,7 @@ def _pure_expression(node):
     """Whether evaluating ``node`` can be left out: names, literals and the tests and choices
     between them (``a if needs_b else None``)."""
     allowed = (ast.Name, ast.Constant, ast.Tuple, ast.IfExp, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Load, ast.expr_context, ast.cmpop, ast.boolop, ast.unaryop)
-    return all(isinstance(inner, allowed) for inner in ast.walk(node))
+    return all(isinstance(inner, allowed) for inner in nodes(node))
 
 
 def _copy(node):
@@ -354,7 +354,7 @@ def _compares_literal_by_identity(body):
     """Whether an ``is`` test has a literal other than None, True or False on a side (a
     substituted argument can make one: Python warns of it, and its answer is not defined)."""
     for statement in body:
-        for node in ast.walk(statement):
+        for node in nodes(statement):
             if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
                 for side in (node.left, *node.comparators):
                     known, value = constant_value(side)
@@ -455,7 +455,7 @@ def _returned_local_renamed(body):
     if not renamed:
         return body
     outputs_read_early = any(
-        isinstance(node, ast.Name) and node.id in renamed.values() for statement in body[:closing] for node in ast.walk(statement)
+        isinstance(node, ast.Name) and node.id in renamed.values() for statement in body[:closing] for node in nodes(statement)
     )
     if outputs_read_early:
         return body
@@ -493,7 +493,7 @@ def _dead_constants_dropped(body):
 
 def _overwritten_unread(name, following):
     for statement in following:
-        uses = [node.ctx for node in ast.walk(statement) if isinstance(node, ast.Name) and node.id == name]
+        uses = [node.ctx for node in nodes(statement) if isinstance(node, ast.Name) and node.id == name]
         if any(isinstance(use, ast.Load) for use in uses):
             return False
         if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == name for target in statement.targets):
@@ -504,7 +504,7 @@ def _overwritten_unread(name, following):
 
 
 def _holds_return(statement):
-    return any(isinstance(node, ast.Return) for node in ast.walk(statement))
+    return any(isinstance(node, ast.Return) for node in nodes(statement))
 
 
 def _assignment(value, form, wanted):

@@ -41,7 +41,7 @@ import ast
 import collections
 import copy
 
-from chainrule.compile.folding import Fold, constant_value, decided_branches
+from chainrule.compile.folding import Fold, constant_value, decided_branches, nodes
 
 _BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # statements holding statements
 _FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
@@ -80,7 +80,7 @@ class _Facts:
         self.looped = set()
         under_attribute = set()  # an attribute comes before the name it is read from
         for statement in body:
-            for node in _nodes(statement):
+            for node in nodes(statement):
                 kind = type(node)
                 if kind is ast.Name:
                     if type(node.ctx) is ast.Load:
@@ -100,7 +100,7 @@ class _Facts:
                     self.name_stores[node.arg] += 1
                 elif kind is ast.For or kind is ast.While:
                     self.looped.update(
-                        inner.id for inner in _nodes(node) if type(inner) is ast.Name and type(inner.ctx) is not ast.Load
+                        inner.id for inner in nodes(node) if type(inner) is ast.Name and type(inner.ctx) is not ast.Load
                     )
 
 
@@ -162,7 +162,7 @@ class _Pass:
         return statement
 
     def _may_change(self, statement):
-        for node in _nodes(statement):
+        for node in nodes(statement):
             kind = type(node)
             if kind is ast.Name:
                 if node.id in self.known:
@@ -190,7 +190,7 @@ class _Pass:
         if not all(_simple(item) for item in value.elts):
             return None
         assigned = {ast.unparse(item) for item in target.elts}
-        if any(ast.unparse(node) in assigned for item in value.elts for node in _nodes(item)):
+        if any(ast.unparse(node) in assigned for item in value.elts for node in nodes(item)):
             return None
         split = [ast.copy_location(ast.Assign([one], item, lineno=0), statement) for one, item in zip(target.elts, value.elts)]
         for assignment in split:
@@ -276,31 +276,6 @@ class _Known(Fold):
                 return ast.copy_location(ast.Constant(self.ndims[name]), node)
             return node
         return self.generic_visit(node)
-
-
-def _nodes(root):
-    """Every node under ``root`` (itself included), each before those under it: ``ast.walk``'s
-    nodes, without the contexts and operators, in half its time."""
-    found, stack = [], [root]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, ast.AST):  # an absent value (None), a name in ``global``
-            continue
-        found.append(node)
-        fields = _CHILD_FIELDS.get(type(node))
-        if fields is None:
-            fields = _CHILD_FIELDS[type(node)] = tuple(field for field in node._fields if field not in _LEAF_FIELDS)
-        for field in fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                stack += value
-            else:
-                stack.append(value)
-    return found
-
-
-_CHILD_FIELDS = {}  # node type -> the fields that may hold nodes
-_LEAF_FIELDS = {"ctx", "op", "ops", "id", "attr", "arg", "name", "kind", "type_comment"}  # never a node worth a visit
 
 
 def _simple(node):
