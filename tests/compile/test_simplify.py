@@ -109,6 +109,21 @@ def test_an_elif_left_in_place_is_written_as_an_if_under_else():
         assert plain == simplified == expected
 
 
+def test_a_0d_result_read_only_by_arithmetic_stays_a_numpy_scalar():
+    """``x = xp.asarray(x)`` goes where + - * / alone read x (they round a NumPy scalar as a 0-d
+    array); it stays where anything else does (a call may need an array)."""
+    lines = [
+        (1, "v1 = start.sum()", None),
+        (1, "v1 = xp.asarray(v1)", None),
+        (1, "v2 = v1 * 3 + v1", None),
+        (1, "v2 = xp.asarray(v2)", None),
+        (1, "return keep(v2)", None),
+    ]
+    (plain, simplified), code = run(lines, {"start": np.float32([1.5, 2.25]), "xp": np, "keep": lambda value: (type(value), value)})
+    assert plain == simplified == (np.ndarray, np.float32(15.0))
+    assert "v1 = xp.asarray(v1)" not in code and "v2 = xp.asarray(v2)" in code
+
+
 def test_a_linear_layers_backward_reads_as_written_by_hand():
     layer = chainrule.nn.Linear(3, 2)
 

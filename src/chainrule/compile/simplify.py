@@ -43,6 +43,7 @@ import copy
 
 from chainrule.compile.folding import Fold, constant_value, decided_branches, nodes
 
+_EXACT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)  # correctly rounded, on scalars as on arrays
 _BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # statements holding statements
 _FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
 
@@ -58,7 +59,7 @@ def simplified(lines, ndims, contexts):
     ndims = {name: ndim for name, ndim in ndims.items() if name not in facts.looped}
     program = _Pass(facts, ndims, contexts)
     body = program.walk(body)
-    body = program.unread_dropped(body, _Facts(body).loads)
+    body = program.unread_dropped(body, _Facts(body))
     comments = _Comments(lines)
     written = [(1, "with ignoring_float_errors():", "inf and nan pass silently, as in PyTorch")]
     written += _lines(body, 2, comments)
@@ -76,6 +77,7 @@ class _Facts:
         self.last_store = {}
         self.attribute_stores = collections.Counter()
         self.loads = collections.Counter()  # name or (name, attribute) -> reads
+        self.arithmetic_loads = collections.Counter()  # name -> reads as an operand of + - * /
         self.escaped = set()
         self.looped = set()
         under_attribute = set()  # an attribute comes before the name it is read from
@@ -98,6 +100,10 @@ class _Facts:
                         self.attribute_stores[node.value.id, node.attr] += 1
                 elif kind is ast.arg:
                     self.name_stores[node.arg] += 1
+                elif kind is ast.BinOp and type(node.op) in _EXACT_OPERATORS:
+                    for operand in (node.left, node.right):
+                        if type(operand) is ast.Name:
+                            self.arithmetic_loads[operand.id] += 1
                 elif kind is ast.For or kind is ast.While:
                     self.looped.update(
                         inner.id for inner in nodes(node) if type(inner) is ast.Name and type(inner.ctx) is not ast.Load
@@ -230,7 +236,11 @@ class _Pass:
             return all(constant_value(item)[0] or self._not_rebound(item, line, in_function) for item in value.elts)
         return False
 
-    def unread_dropped(self, body, loads):
+    def unread_dropped(self, body, facts):
+        """``body`` without the assignments of names and literals that nothing reads, nor the
+        ``x = xp.asarray(x)`` of a 0-d result read only by + - * / (on a NumPy scalar they round
+        as on a 0-d array: one correctly rounded operation)."""
+        loads = facts.loads
         result = []
         for statement in body:
             if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and _simple(statement.value):
@@ -241,10 +251,13 @@ class _Pass:
                     key = (target.value.id, target.attr)
                     if target.value.id in self.contexts and not loads[key]:
                         continue
+            name = _as_array_of_itself(statement)
+            if name is not None and facts.name_stores[name] == 2 and loads[name] - 1 == facts.arithmetic_loads[name]:
+                continue
             if isinstance(statement, (ast.With, ast.If)):
-                statement.body = self.unread_dropped(statement.body, loads) or [ast.Pass()]
+                statement.body = self.unread_dropped(statement.body, facts) or [ast.Pass()]
                 if isinstance(statement, ast.If):
-                    statement.orelse = self.unread_dropped(statement.orelse, loads)
+                    statement.orelse = self.unread_dropped(statement.orelse, facts)
             result.append(statement)
         return result
 
@@ -276,6 +289,22 @@ class _Known(Fold):
                 return ast.copy_location(ast.Constant(self.ndims[name]), node)
             return node
         return self.generic_visit(node)
+
+
+def _as_array_of_itself(statement):
+    """The name ``x`` of a statement ``x = xp.asarray(x)``, else None."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name):
+        return None
+    call, name = statement.value, statement.targets[0].id
+    if type(call) is not ast.Call or len(call.args) != 1 or call.keywords:
+        return None
+    function, argument = call.func, call.args[0]
+    if (
+        type(function) is ast.Attribute and function.attr == "asarray" and type(function.value) is ast.Name
+        and function.value.id == "xp" and type(argument) is ast.Name and argument.id == name
+    ):
+        return name
+    return None
 
 
 def _simple(node):
