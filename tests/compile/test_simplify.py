@@ -124,6 +124,20 @@ def test_a_0d_result_read_only_by_arithmetic_stays_a_numpy_scalar():
     assert "v1 = xp.asarray(v1)" not in code and "v2 = xp.asarray(v2)" in code
 
 
+def test_a_copy_read_inside_a_loop_is_renamed_there_too():
+    lines = [
+        (1, "g1 = start + 1", None),
+        (1, "g2 = g1", None),
+        (1, "total = 0", None),
+        (1, "for sign in (1, -1):", None),
+        (2, "total = total + sign * g2", None),
+        (1, "return total", None),
+    ]
+    (plain, simplified), code = run(lines, {"start": 2})
+    assert plain == simplified == 0
+    assert "g2" not in code
+
+
 def test_a_linear_layers_backward_reads_as_written_by_hand():
     layer = chainrule.nn.Linear(3, 2)
 

@@ -149,20 +149,23 @@ class _Pass:
         return result
 
     def _replace_known(self, statement):
-        """``statement`` with known reads replaced and folded: a block's own header only (its
-        body is walked in turn); a simple statement only where it may change (a walk through it
-        costs a third of a rewrite)."""
+        """``statement`` with known reads replaced and folded: the header of an ``if``, a
+        ``with`` or a ``def`` only (its body is walked in turn); a loop whole, body included (a
+        loop is not walked: nothing is learned inside it); a simple statement only where it may
+        change (a walk through it costs a third of a rewrite)."""
         fold = _Known(self.known, self.ndims, self.last_store)
         if isinstance(statement, ast.If):
             statement.test = fold.visit(statement.test)
         elif isinstance(statement, ast.With):
             statement.items = [fold.visit(item) for item in statement.items]
-        elif isinstance(statement, ast.For):
-            statement.iter = fold.visit(statement.iter)
-        elif isinstance(statement, (ast.FunctionDef, ast.While)):
+        elif isinstance(statement, ast.FunctionDef):
             pass
         elif self._may_change(statement):
             statement = fold.visit(statement)
+            if fold.changed:  # a loop's statements changed inside it are written out anew too
+                for inner in nodes(statement):
+                    if isinstance(inner, ast.stmt):
+                        inner.rewritten = True
         if fold.changed:
             statement.rewritten = True  # written out anew (the others keep their recorded text)
         return statement

@@ -60,6 +60,11 @@ on_tensors = _Functions(registry.functions)
 class SpecialNode(OpNode):
     """The node of a special function: its ``xp`` knows the special functions too."""
 
+    @staticmethod
+    def plain_backward_xp(ctx):
+        """On arrays (in a plain backward, and in a compiled program's replay of it)."""
+        return on_arrays
+
     @property
     def xp(self):
         return on_tensors if grad_mode.is_grad_enabled() else on_arrays
