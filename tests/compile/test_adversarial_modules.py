@@ -963,7 +963,7 @@ def test_losses_appended_to_a_list_inside_the_step_are_appended_on_every_call():
     assert lengths[0] == lengths[1] == 4
 
 
-# ----------------------------------------------------------------------------- numbers read from Python state (bugs)
+# ----------------------------------------------------------------------------- numbers read from Python state
 class Settings:
     temperature = 2.0
 
@@ -1019,14 +1019,12 @@ STALE_NUMBERS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bug: numbers read through classes, modules, lists, dicts of modules, NumPy scalars "
-                   "or a forward's own globals are frozen into the program, unguarded")
 @pytest.mark.parametrize("name", STALE_NUMBERS)
 def test_a_number_read_from_python_state_and_changed_between_calls_is_read_anew(name):
     """A temperature held in a class attribute, a Python module's attribute, a global list, a
     NumPy scalar, a module's dict or NumPy attribute, or a global that the model's forward reads:
-    changed between calls, the next call uses the new number, as eager (or records anew). The
-    replay keeps the recorded one (repro: /tmp/bug2_stale_python_numbers.py)."""
+    changed between calls, the next call uses the new number, as eager (or records anew), never
+    the recorded one."""
     scale, change = STALE_NUMBERS[name]
 
     def setup():

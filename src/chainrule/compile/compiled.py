@@ -18,6 +18,7 @@ import weakref
 
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
+from chainrule.backend import is_scalar
 from chainrule.compile import replay
 from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.recorder import NESTING, Recorder
@@ -355,14 +356,14 @@ def _hearing_values(read):
 
     def __getattribute__(self, name):
         value = read(self, name)
-        if function_module._recorder is not None and type(value) in _PLAIN and name[:2] != "__":
+        if function_module._recorder is not None and (type(value) in _PLAIN or is_scalar(value)) and name[:2] != "__":
             function_module._recorder.read_value(self, name, value)
         return value
 
     return __getattribute__
 
 
-_PLAIN = (int, float, bool, str, type(None), tuple)  # the types of attribute values heard being read
+_PLAIN = (int, float, bool, str, type(None), tuple)  # the types of attribute values heard being read (and NumPy scalars)
 
 
 def _reading(name, method):

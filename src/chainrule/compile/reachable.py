@@ -9,8 +9,16 @@ The search starts from the function's arguments, the variables its code reads fr
 its closure, and ``self`` for a method, and goes into modules, optimizers, lists, tuples, dicts,
 functions and plain objects, a few levels deep. Each thing found carries the Python expression that
 finds it again from those starting points, such as ``globals_['model']._modules['fc']._parameters['weight']``.
+
+The numbers found on the way (``scalars``) are checked on every call, where they could change
+between calls unseen: in the function's globals and closure, in small lists and dicts, the
+attributes the code names of a class or a Python module it reads (``Config.temperature``), and
+the globals that a model's own ``forward`` (a class written outside chainrule) reads. A NumPy
+scalar counts as a number.
 """
 import types
+
+from chainrule.backend import is_scalar
 
 from chainrule.nn.module import Module
 from chainrule.optim.optimizer import Optimizer
@@ -32,6 +40,7 @@ class Reachable:
         self.scalars = []  # (path, value): numbers the function reads from its globals and closure
         self.state_paths = {}  # id -> path through the function's state, for tensors also given as arguments
         self._seen = set()
+        self._forwards = set()
         for position, arg in enumerate(args):
             self._visit(arg, f"args[{position}]", 0, name=f"arg{position}")
         for name, arg in kwargs.items():
@@ -46,12 +55,16 @@ class Reachable:
             self._visit(function, path, depth, name=name)
             return
         code = getattr(function, "__code__", None)
-        if code is None:
+        if code is None or _is_library(function):
             return
         namespace = function.__globals__
-        for name in sorted(_names_read(code)):
+        names = _names_read(code)
+        for name in sorted(names):
             if name in namespace:
-                self._visit(namespace[name], f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
+                value = namespace[name]
+                self._visit(value, f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
+                if isinstance(value, (type, types.ModuleType)):  # Config.temperature, settings.lr
+                    self._numbers_named(value, names, f"{path}.__globals__[{name!r}]")
         for index, (cell, name) in enumerate(zip(function.__closure__ or (), code.co_freevars)):
             try:
                 value = cell.cell_contents
@@ -59,8 +72,17 @@ class Reachable:
                 continue
             self._visit(value, f"{path}.__closure__[{index}].cell_contents", depth + 1, name, scalar_guard=True)
 
+    def _numbers_named(self, owner, names, path):
+        """The numbers among the attributes of a class or Python module that ``names`` (what the
+        code reads) name, checked on every call."""
+        attributes = vars(owner)
+        for key in sorted(names & attributes.keys()):
+            value = attributes[key]
+            if _is_number(value) and value == value:
+                self.scalars.append((f"{path}.{key}", value))
+
     def _visit(self, value, path, depth, name, scalar_guard=False):
-        if type(value) in (int, float, bool):
+        if _is_number(value):
             if scalar_guard and value == value:  # (nan equals nothing: it could never be checked)
                 self.scalars.append((path, value))
             return
@@ -78,32 +100,48 @@ class Reachable:
             self.tensors[id(value)] = (value, path)
         elif isinstance(value, Module):
             self.modules[id(value)] = (value, path)
+            forward = type(value).forward
+            if isinstance(forward, types.FunctionType) and forward not in self._forwards:
+                self._forwards.add(forward)  # the globals a model written outside chainrule reads, once a class
+                self._visit_function(forward, f"type({path}).forward", depth)
             for registry in ("_parameters", "_buffers", "_modules"):
                 for key, child in getattr(value, registry).items():
                     self._visit(child, f"{path}.{registry}[{key!r}]", depth + 1, f"{name}.{key}")
             for key, item in vars(value).items():  # plain attributes: a tensor kept as self.scale, a list of them
                 if key.isidentifier() and not key.startswith("_") and key != "training":
-                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
+                    # reading a list's or a dict's numbers is not heard (an attribute's is): they are checked
+                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=type(item) in (list, dict))
         elif isinstance(value, Optimizer):
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
                     self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
         elif isinstance(value, (list, tuple)):
+            # The numbers of a small list (or dict, below) are checked on each call: reading an item
+            # is not heard as it happens, as an attribute is (see compiled.py).
+            checked = scalar_guard and sum(map(_is_number, value)) <= _GUARDED_NUMBERS
             for index, item in enumerate(value):
-                self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}")
+                self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}", checked)
         elif isinstance(value, dict):
-            # The numbers of a small dict the function names (a config dict) are checked on each
-            # call; attribute reads are heard as they happen instead (see compiled.py).
-            numbers = sum(type(item) in (int, float, bool) for item in value.values())
+            checked = scalar_guard and sum(map(_is_number, value.values())) <= _GUARDED_NUMBERS
             for key, item in value.items():
                 if type(key) in (str, int):
-                    self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}", scalar_guard and numbers <= _GUARDED_NUMBERS)
+                    self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}", checked)
         elif isinstance(value, (types.FunctionType, types.MethodType)):
             self._visit_function(value, path, depth, name)
         elif hasattr(value, "__dict__"):
             for key, item in vars(value).items():
                 if type(key) is str and key.isidentifier():
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
+
+
+def _is_number(value):
+    """A Python number or a NumPy scalar number (``np.sqrt(64.0)``)."""
+    return type(value) in (int, float, bool) or is_scalar(value) and value.dtype.kind in "biuf"
+
+
+def _is_library(function):
+    """Whether ``function`` is chainrule's own (its globals are the library's, not the model's)."""
+    return getattr(function, "__module__", None) is not None and function.__module__.startswith("chainrule.")
 
 
 def _names_read(code):

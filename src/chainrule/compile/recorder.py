@@ -28,7 +28,7 @@ from chainrule.autograd import anomaly
 from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
-from chainrule.backend import ndarray, xp
+from chainrule.backend import is_scalar, ndarray, xp
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable
@@ -305,14 +305,15 @@ class Recorder:
         as a dropout's p or a loss's reduction, or a plain object's): the program replays only while
         it is unchanged."""
         path = self.reach.paths.get(id(owner))
-        if path is not None and value == value and (type(value) is float or _is_simple(value)):  # (nan equals nothing)
+        if path is not None and value == value and (type(value) is float or _is_simple(value) or is_scalar(value)):  # (nan equals nothing)
             self.guards.append(self._value_guard(f"{path}.{name}", value))
 
     def _value_guard(self, path, value):
         """The condition that the value found at ``path`` is still ``value``, of the same type."""
         if value is None:
             return f"{path} is None"
-        return f"type(value := {path}) is {type(value).__name__} and value == {self._literal(value)}"
+        kind = type(value).__name__ if type(value) in (bool, int, float, str, tuple) else self._constant(type(value), type(value).__name__)
+        return f"type(value := {path}) is {kind} and value == {self._literal(value)}"
 
     def copied(self, copy, tensor):
         """``copy`` holds a copy of ``tensor``'s values, taken before a change in place."""
