@@ -11,8 +11,6 @@ compares everything either run leaves behind bit for bit (the harness of
 the random stream. Where a step needs something a program cannot repeat, the test pins that it runs
 eagerly with exactly one warning; the cases marked ``NEEDLESS`` fall back although nothing in them
 needs it (a constant index array made from shapes, not values), and would replay once recorded.
-
-The tests marked ``xfail(strict=True)`` are bugs: a replay that silently differs from eager.
 """
 import contextlib
 import types
@@ -883,12 +881,11 @@ def test_float32_inputs_mixed_with_float64_and_half_casts_are_eager():
     assert_replays_as_eager(lambda: (step,), inputs_of(floats((3,), dtype=np.float32, requires_grad=True), floats((3,), seed=1, requires_grad=True)))
 
 
-# ----------------------------------------------------------------------------- side effects (bugs)
-@pytest.mark.xfail(strict=True, reason="bug: a forward hook's side effect runs on the recording call only; replays leave it stale")
+# ----------------------------------------------------------------------------- Python side effects: eager, with one warning
 def test_a_forward_hook_that_keeps_an_activation_keeps_each_call_s():
     """A forward hook storing the layer's output (feature extraction, activation monitoring)
-    holds each call's activation after the call, as eager. Replays skip the hook: the dict keeps
-    the recording call's tensor, with no warning (repro: /tmp/bug2_forward_hook_side_effect.py)."""
+    holds each call's activation after the call, as eager: a replay would skip the hook, so the
+    recording sees the dict change and the function runs eagerly (it once kept the first call's)."""
     kept = []
     for compiled in (False, True):
         chainrule.manual_seed(0)
@@ -919,10 +916,9 @@ class KeepsItsOutput(nn.Module):
         return output
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an attribute a forward assigns is set on the recording call only; replays leave it stale")
 def test_an_attribute_assigned_in_forward_holds_each_call_s_value():
     """``self.last = output.detach()`` in forward: after each call the attribute holds that
-    call's output. Replays do not assign it: it keeps the recording call's, with no warning."""
+    call's output: a replay would not assign it, so the function runs eagerly."""
     kept = []
     for compiled in (False, True):
         chainrule.manual_seed(0)
@@ -937,10 +933,9 @@ def test_an_attribute_assigned_in_forward_holds_each_call_s_value():
     assert_identical(kept[0], kept[1])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a step's list.append runs on the recording call only")
 def test_losses_appended_to_a_list_inside_the_step_are_appended_on_every_call():
-    """``history.append(loss.detach())`` inside the step: one entry per call, as eager. Replays
-    skip the append, so the list holds one loss after four calls, with no warning."""
+    """``history.append(loss.detach())`` inside the step: one entry per call, as eager (the
+    function runs eagerly: a replay would skip the append)."""
     lengths = []
     for compiled in (False, True):
         chainrule.manual_seed(0)

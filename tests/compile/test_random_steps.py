@@ -69,12 +69,12 @@ def make_step(seed):
     optimizer = optim.SGD(parameters, lr=0.05, momentum=0.9)
 
     def step(x, rows, columns, tokens):
-        state.update(x=x, rows=rows, columns=columns, tokens=tokens)
+        given = dict(state, x=x, rows=rows, columns=columns, tokens=tokens)  # a new dict: changing state would be a side effect
         optimizer.zero_grad()
         choices = random.Random(seed)  # the same numbers on every call
         h = x * 1.0
         for index in operations:
-            h = MENU[index](h, state, choices)
+            h = MENU[index](h, given, choices)
         loss = (h * h).mean() + (state["weight"] * state["weight"]).sum() * 1e-3
         loss.backward()
         nn.utils.clip_grad_norm_(parameters, 1.0)

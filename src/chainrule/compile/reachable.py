@@ -39,6 +39,7 @@ class Reachable:
         self.names = {}  # id -> a readable name: model.fc.weight
         self.scalars = []  # (path, value): numbers the function reads from its globals and closure
         self.state_paths = {}  # id -> path through the function's state, for tensors also given as arguments
+        self.containers = []  # (list, dict or module, readable name): what a step might change in Python
         self._seen = set()
         self._forwards = set()
         for position, arg in enumerate(args):
@@ -100,6 +101,10 @@ class Reachable:
             self.tensors[id(value)] = (value, path)
         elif isinstance(value, Module):
             self.modules[id(value)] = (value, path)
+            self.containers.append((value, name))
+            for registry in _HOOK_REGISTRIES:  # a hook's closure: where it keeps what it sees
+                for key, hook in getattr(value, registry, {}).items():
+                    self._visit(hook, f"{path}.{registry}[{key!r}]", depth + 1, f"{name} hook")
             forward = type(value).forward
             if isinstance(forward, types.FunctionType) and forward not in self._forwards:
                 self._forwards.add(forward)  # the globals a model written outside chainrule reads, once a class
@@ -119,10 +124,13 @@ class Reachable:
             # The numbers of a small list (or dict, below) are checked on each call: reading an item
             # is not heard as it happens, as an attribute is (see compiled.py).
             checked = scalar_guard and sum(map(_is_number, value)) <= _GUARDED_NUMBERS
+            if type(value) is list:
+                self.containers.append((value, name))
             for index, item in enumerate(value):
                 self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}", checked)
         elif isinstance(value, dict):
             checked = scalar_guard and sum(map(_is_number, value.values())) <= _GUARDED_NUMBERS
+            self.containers.append((value, name))
             for key, item in value.items():
                 if type(key) in (str, int):
                     self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}", checked)
@@ -132,6 +140,28 @@ class Reachable:
             for key, item in vars(value).items():
                 if type(key) is str and key.isidentifier():
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
+
+
+_HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+
+def fingerprint(container):
+    """What a list, dict or module holds, by identity: a step that changes it (``losses.append``,
+    ``activations["x"] = out``, ``self.last = out``) changes this. A module's are its plain
+    attributes (not its parameters, buffers or train/eval mode, which the program handles); a
+    container too long to compare is not compared (None)."""
+    if isinstance(container, Module):
+        items = [(key, id(item)) for key, item in vars(container).items() if key[:1] != "_" and key != "training"]
+    elif len(container) > _FINGERPRINT_LIMIT:
+        return None
+    elif type(container) is dict:
+        items = [(key, id(item)) for key, item in container.items()]
+    else:
+        items = list(map(id, container))
+    return items
+
+
+_FINGERPRINT_LIMIT = 10_000
 
 
 def _is_number(value):

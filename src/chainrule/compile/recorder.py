@@ -31,7 +31,7 @@ from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import is_scalar, ndarray, xp
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
-from chainrule.compile.reachable import Reachable
+from chainrule.compile.reachable import Reachable, fingerprint
 from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.optim.optimizer import Optimizer
@@ -101,6 +101,7 @@ class Recorder:
             self.guards.append(f"{path}.training is {module.training}")
         for path, value in self.reach.scalars:
             self.guards.append(self._value_guard(path, value))
+        self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -745,6 +746,7 @@ class Recorder:
         """The return line, and the last checks: nothing changed behind the recorder's back."""
         self._check_random()
         self._verify_state()
+        self._verify_containers()
         if self.failure is None:
             waiting = {
                 id(tensor): tensor for tensor in _tensors_in(result)
@@ -854,6 +856,14 @@ class Recorder:
         ]
         if settings != self._settings:
             self.fail("changes an optimizer's settings outside a scheduler's step()")
+
+    def _verify_containers(self):
+        """Fail if the call changed a list, a dict or a module's attribute that it reaches: Python
+        side effects (``losses.append(loss)``, a hook keeping an activation), which a replay would
+        not repeat."""
+        for container, name, before in self._containers:
+            if self.failure is None and before is not None and fingerprint(container) != before:
+                self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
 
     def _check_random(self):
         if self.failure is None and default_generator.get_state() != self._random_state:
