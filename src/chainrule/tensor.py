@@ -324,6 +324,13 @@ class Tensor:
         return self._base if self._base is not None else self
 
     def detach_(self):
+        """Cut this tensor off from the graph, in place: it becomes a leaf that requires no grad.
+        A view cannot (its base would still hold its history): use ``detach()``."""
+        if self._is_view:
+            raise RuntimeError(
+                f"Can't detach views in-place. Use detach() instead (this tensor of shape {tuple(self.array.shape)} "
+                f"is a view of another tensor)."
+            )
         self.grad_fn = None
         self._requires_grad = False
         return self

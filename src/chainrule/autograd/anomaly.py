@@ -2,7 +2,9 @@
 
 Inside ``detect_anomaly()`` every node remembers the stack of the forward call that created it, and
 the engine checks each gradient a node returns: the first NaN raises a RuntimeError that names the
-node (``LogBackward``) and prints where it was made.
+node (``LogBackward0``). Any error raised in a node's backward is preceded, as in PyTorch, by a
+UserWarning "Error detected in LogBackward0. Traceback of forward call that caused the error:"
+with the stack of that forward call.
 """
 import threading
 import warnings

@@ -1,6 +1,7 @@
 """``backward`` and ``grad``: the two ways to start the backward pass."""
 import warnings
 
+from chainrule.caller_warnings import warn_once
 from chainrule.autograd.engine import accumulate, run_backward
 from chainrule.autograd.function import gradient_edge, made_from_values
 from chainrule.autograd.grad_mode import set_grad_enabled
@@ -55,14 +56,27 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = _initial_grads(outputs, _as_tuple(grad_tensors))
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        warn_once(
+            "backward with create_graph",
+            "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+            "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+            "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+            "to None after use to break the cycle and avoid the leak.",
+        )
     if inputs is None:
         run_backward(outputs, grads, retain_graph, create_graph)
         return
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError(
+            "`inputs` argument to `backward()` cannot be empty: pass the tensors to accumulate gradients into, or "
+            "leave inputs=None for every leaf"
+        )
     captured = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
     for tensor, gradient in zip(inputs, captured):
         if gradient is not None:
-            with set_grad_enabled(create_graph):
+            with set_grad_enabled(bool(create_graph)):
                 accumulate(tensor, gradient if create_graph else gradient.array)
 
 
@@ -168,7 +182,7 @@ def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, al
             results.append(None)
             continue
         table = tensor.detach().new_zeros((count, *tensor.array.shape))
-        with set_grad_enabled(create_graph):
+        with set_grad_enabled(bool(create_graph)):
             for row, gradient in enumerate(per_row):
                 if gradient is not None:
                     table[row] = gradient

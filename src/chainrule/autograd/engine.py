@@ -16,12 +16,12 @@ A gradient whose shape or dtype differs from its input's (the input was broadcas
 summed back and cast here, in one place, so that no operation repeats that work.
 """
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import AccumulateGrad, gradient_edge
+from chainrule.autograd.function import AccumulateGrad, BackwardNode, gradient_edge
 from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
 from chainrule.tensor import CHOSEN_GRAD_DTYPES, Tensor, tensor_from_array
-from chainrule.utils.hooks import through_hooks
 
 
 def count_dependencies(roots):
@@ -43,12 +43,50 @@ def count_dependencies(roots):
     return dependencies
 
 
+def nodes_leading_to(roots, targets):
+    """The nodes reachable from ``roots`` with a path to one of ``targets``: those whose backward
+    must run for a gradient to arrive there (PyTorch's ``exec_info``). ``autograd.grad`` runs only
+    these, so a branch that leads to none of its inputs is neither computed nor freed.
+
+    An iterative depth-first walk: a node is decided once all the nodes after it are.
+    """
+    leads = {}
+    stack = [(node, False) for node in roots if node is not None]
+    while stack:
+        node, after_decided = stack.pop()
+        if after_decided:
+            leads[node] = any(next_node in targets or leads.get(next_node, False) for next_node in node.next_nodes)
+            continue
+        if node in leads:
+            continue
+        leads[node] = False  # until decided; a graph has no cycles, so no node waits on itself
+        stack.append((node, True))
+        stack.extend((next_node, False) for next_node in node.next_nodes if next_node is not None and next_node not in leads)
+    return {node for node, leading in leads.items() if leading}
+
+
+def count_pruned_dependencies(roots, targets):
+    """``(dependencies, executed)`` for a pass that only feeds ``targets``: the nodes whose backward
+    runs, and for them and the targets the number of edges from a running node that point at them."""
+    executed = nodes_leading_to(roots, targets)
+    dependencies = {node: 0 for node in executed}
+    for node in roots:
+        if node in targets:
+            dependencies.setdefault(node, 0)
+    for node in executed:
+        for next_node in node.next_nodes:
+            if next_node in executed or next_node in targets:
+                dependencies[next_node] = dependencies.get(next_node, 0) + 1
+    return dependencies, executed
+
+
 def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, capture=None, observer=None):
     """Send ``grad_outputs`` (tensors) back from ``outputs`` through the graph.
 
     Without ``capture``, leaves accumulate their gradients in ``.grad``. With ``capture`` (a dict
     mapping ``(node, output_nr)`` keys to ``None``), the gradients arriving at those keys are stored
-    in it, as tensors, instead and no ``.grad`` is touched: this is ``autograd.grad``. ``observer``,
+    in it, as tensors, instead and no ``.grad`` is touched: this is ``autograd.grad``. Only the nodes
+    on a path to a captured key run then, as in PyTorch (an empty dict runs them all). ``observer``,
     when given, is called as ``observer(node, grads_in, grads_out)`` after each node's backward (the
     trace in ``chainrule.viz`` watches the chain rule this way).
     """
@@ -87,16 +125,21 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         node, output_nr = gradient_edge(output)
         roots.append(node)
         add_pending(pending, node, output_nr, grad if create_graph else grad.array)
-    dependencies = count_dependencies(roots)
+    if not capture:  # an empty capture (chainrule.compile's deferred backward) observes the whole graph
+        dependencies, executed = count_dependencies(roots), None
+    else:
+        dependencies, executed = count_pruned_dependencies(roots, {node for node, _ in capture})
     outer, BackwardPass.current = BackwardPass.current, BackwardPass(dependencies)
     try:
-        _run_nodes(roots, pending, dependencies, retain_graph, create_graph, capture, observer)
+        _run_nodes(roots, pending, dependencies, executed, retain_graph, create_graph, capture, observer)
     finally:
         BackwardPass.current = outer
 
 
-def _run_nodes(roots, pending, dependencies, retain_graph, create_graph, capture, observer):
-    ready = [node for node in dict.fromkeys(roots) if dependencies[node] == 0]
+def _run_nodes(roots, pending, dependencies, executed, retain_graph, create_graph, capture, observer):
+    """Run each node once its gradients have all arrived. ``executed``, when given, holds the only
+    nodes whose backward runs (the others in ``dependencies`` are captured keys, nothing more)."""
+    ready = [node for node in dict.fromkeys(roots) if dependencies.get(node) == 0]
     check_nan = anomaly.checks_nan()
 
     while ready:
@@ -118,21 +161,31 @@ def _run_nodes(roots, pending, dependencies, retain_graph, create_graph, capture
                 observer(node, grads, ())
             continue
 
+        if executed is not None and node not in executed:
+            # Only captured: as in PyTorch, the tensors' hooks run on what is captured, since they
+            # will not run later (NOTE [Hooks ordering] in PyTorch's engine).
+            if node._output_hooks or node._retained:
+                grads = _run_output_hooks(node, grads)
+            _capture(node, grads, capture)
+            continue
+        if capture is not None:  # captured before the hooks, which run with the node's backward
+            _capture(node, grads, capture)
         if node._output_hooks or node._retained:
             grads = _run_output_hooks(node, grads)
         if node_hooks is not None and node_hooks.pre:
             grads = _run_node_prehooks(node, node_hooks.pre, grads)
-        if capture is not None:
-            for output_nr, grad in enumerate(grads):
-                if (node, output_nr) in capture:
-                    capture[(node, output_nr)] = as_tensor_value(grad)
         if node._freed:
             raise node.freed_error()
-        input_grads = call_backward(node, grads, create_graph)
-        if node_hooks is not None and node_hooks.post:
-            input_grads = _run_node_hooks(node, node_hooks.post, input_grads, grads)
-        if check_nan:
-            _check_nan(node, input_grads)
+        try:
+            input_grads = call_backward(node, grads, create_graph)
+            if node_hooks is not None and node_hooks.post:
+                input_grads = _run_node_hooks(node, node_hooks.post, input_grads, grads)
+            if check_nan:
+                _check_nan(node, input_grads)
+        except Exception:
+            if anomaly._state.enabled:
+                _warn_forward_trace(node)
+            raise
         if observer is not None:
             observer(node, grads, input_grads)
         if not retain_graph:
@@ -140,19 +193,27 @@ def _run_nodes(roots, pending, dependencies, retain_graph, create_graph, capture
 
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for next_node, output_nr, grad, meta in zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta):
-            if next_node is None:
+            if next_node is None or (executed is not None and next_node not in dependencies):
                 continue
             if grad is not None:
                 shape, dtype = (output_shape, output_dtype) if meta is None else meta
                 # The common case, a value of the engine's kind with the input's shape and dtype, needs no fitting.
                 array = grad.array if create_graph and type(grad) is Tensor else grad
                 if type(array) is not ndarray or (create_graph and array is grad) or array.shape != shape or array.dtype != dtype:
-                    grad = fit_to_input(grad, shape, dtype, node)
+                    position = next(index for index, each in enumerate(input_grads) if each is grad)  # for the error
+                    grad = fit_to_input(grad, shape, dtype, node, position)
                 add_pending(pending, next_node, output_nr, grad)
             remaining = dependencies[next_node] - 1
             dependencies[next_node] = remaining
             if remaining == 0:
                 ready.append(next_node)
+
+
+def _capture(node, grads, capture):
+    """Store in ``capture`` the gradients arriving at those outputs of ``node`` that it asks for."""
+    for output_nr, grad in enumerate(grads):
+        if (node, output_nr) in capture:
+            capture[(node, output_nr)] = as_tensor_value(grad)
 
 
 def add_pending(pending, node, output_nr, grad):
@@ -196,7 +257,27 @@ def call_backward(node, grads, recording=False):
                 f"function {node.name()} returned an incorrect number of gradients (expected "
                 f"{count}, got {len(input_grads)})"
             )
+    if not function.on_arrays and isinstance(node, BackwardNode):  # not a compiled program's replayed context
+        _check_custom_gradients(node, input_grads)
     return input_grads
+
+
+def _check_custom_gradients(node, input_grads):
+    """PyTorch's checks on what a custom Function's ``backward`` returned: a tensor (or, in
+    chainrule, an array) or None for each input, and None for each input that was no tensor."""
+    for position, grad in enumerate(input_grads):
+        if grad is None:
+            continue
+        if not isinstance(grad, (Tensor, ndarray)):
+            raise RuntimeError(
+                f"expected Variable or None (got {type(grad).__name__}): {node.name()} returned it as the gradient "
+                f"for input {position}; return a tensor of that input's shape, or None"
+            )
+        if node._input_meta[position] is function_module._NOT_A_TENSOR:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient different than None at position {position + 1}, but the "
+                f"corresponding forward input was not a Variable"
+            )
 
 
 def call_node(node, grad_outputs):
@@ -238,13 +319,15 @@ def call_node(node, grad_outputs):
                 continue
             meta = node._input_meta[position]
             shape, dtype = (node._output_shape, node._output_dtype) if meta is None else meta
-            results.append(as_tensor_value(fit_to_input(grad, shape, dtype, node)))
+            results.append(as_tensor_value(fit_to_input(grad, shape, dtype, node, position)))
     return results[0] if len(results) == 1 else tuple(results)
 
 
-def fit_to_input(grad, shape, dtype, node=None):
+def fit_to_input(grad, shape, dtype, node=None, position=0):
     """``grad`` as a gradient for an input of ``shape`` and ``dtype``: summed over the axes the input
     was broadcast along, cast to its dtype, and made an array (plain backward) or a tensor (recorded).
+    ``node`` and ``position`` (which of its inputs) name the gradient in the error for a shape that
+    cannot be summed to the input's.
     """
     recording = grad_mode.is_grad_enabled()
     if recording:
@@ -261,8 +344,8 @@ def fit_to_input(grad, shape, dtype, node=None):
         except ValueError:
             name = node.name() if node is not None else "backward"
             raise RuntimeError(
-                f"Function {name} returned an invalid gradient - got shape {tuple(array.shape)} but "
-                f"expected shape compatible with {shape}"
+                f"Function {name} returned an invalid gradient at index {position} - got {list(array.shape)} but "
+                f"expected shape compatible with {list(shape)}"
             ) from None
     if array.dtype != dtype:
         grad = grad.to(dtype) if recording else grad.astype(dtype)
@@ -357,7 +440,29 @@ def _replaced(node, kind, grads, returned):
 
 
 def _run_tensor_hooks(hooks, grad):
-    return through_hooks(hooks, grad) if hooks and grad is not None else grad
+    """``grad`` through a tensor's ``register_hook`` hooks in turn: a tensor one returns replaces it
+    for the next, and must have its shape and dtype (PyTorch's checks); None keeps it."""
+    if not hooks or grad is None:
+        return grad
+    for hook in list(hooks.values()):
+        replacement = hook(grad)
+        if replacement is None:
+            continue
+        if not isinstance(replacement, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(replacement).__name__}'")
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if replacement.array.shape != grad.array.shape:
+            raise RuntimeError(
+                f"hook '{name}' has changed the size of value (from {list(grad.array.shape)} to "
+                f"{list(replacement.array.shape)}); a hook must return a gradient of the tensor's shape"
+            )
+        if replacement.array.dtype != grad.array.dtype:
+            raise RuntimeError(
+                f"hook '{name}' has changed the type of value (was {function_module._tensor_type_name(grad.array)} "
+                f"got {function_module._tensor_type_name(replacement.array)})"
+            )
+        grad = replacement
+    return grad
 
 
 def _as_grad_dtype(grad, dtype):
@@ -392,7 +497,11 @@ def accumulate(tensor, grad):
         current.array += grad.array if isinstance(grad, Tensor) else grad
     if tensor._post_accumulate_grad_hooks:  # register_post_accumulate_grad_hook
         for hook in list(tensor._post_accumulate_grad_hooks.values()):
-            hook(tensor)
+            if hook(tensor) is not None:
+                raise RuntimeError(
+                    f"Tensor post accumulate grad hooks should return None. (hook "
+                    f"'{getattr(hook, '__name__', type(hook).__name__)}' returned a value: change the tensor in place instead)"
+                )
 
 
 def _zeros(shape, dtype, recording):
@@ -408,3 +517,15 @@ def _check_nan(node, input_grads):
                 f"Function '{node.name()}' returned nan values in its {index}th output.\n"
                 f"The forward call that created it:\n{where}"
             )
+
+
+def _warn_forward_trace(node):
+    """Under anomaly detection, the error raised in ``node``'s backward is preceded by PyTorch's
+    warning, which shows where the forward call that made the node was."""
+    if node._forward_trace is None:
+        warn_at_caller(
+            f"Error detected in {node.name()}. No forward pass information available. Enable detect anomaly during "
+            f"forward pass for more information."
+        )
+    else:
+        warn_at_caller(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{node._forward_trace}")

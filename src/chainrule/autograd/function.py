@@ -107,8 +107,10 @@ class FunctionCtx:
     the values backward needs, the outputs that get no gradient, the inputs it changed in place."""
 
     def save_for_backward(self, *values):
-        """Keep ``values`` (tensors, or arrays in an ``Op``) for ``backward``; an in-place change
-        to a saved input or output is detected when backward reads them."""
+        """Keep ``values`` (tensors or None; arrays in an ``Op``) for ``backward``; an in-place
+        change to a saved input or output is detected when backward reads them."""
+        if not self.function.on_arrays:
+            check_savable(values)
         self._saved = values
 
     def save_for_forward(self, *tensors):
@@ -130,6 +132,17 @@ class FunctionCtx:
     def set_materialize_grads(self, value):
         """With ``False``, ``backward`` gets ``None`` (not zeros) for outputs that got no gradient."""
         self.materialize_grads = bool(value)
+
+
+def check_savable(values):
+    """PyTorch's rule for a custom Function's ``save_for_backward``: tensors and None only (chainrule
+    also takes arrays); a number or any other value goes on ``ctx`` as an attribute instead."""
+    for position, value in enumerate(values):
+        if value is not None and not isinstance(value, (Tensor, ndarray)):
+            raise TypeError(
+                f"save_for_backward can only save variables, but argument {position} is of type "
+                f"{type(value).__name__}; keep values that are not tensors on ctx instead (ctx.name = value)"
+            )
 
 
 class BackwardNode(FunctionCtx):
@@ -481,6 +494,7 @@ class Function:
     """Base class of differentiable operations: subclass it with static ``forward`` and ``backward``."""
 
     on_arrays = False  # forward and plain backward compute on arrays (chainrule's own operations)
+    generate_vmap_rule = False  # PyTorch's flag; chainrule's vmap runs the function once per batch element
     node_suffix = "Backward"  # PyTorch names a custom Function's nodes MyFunctionBackward
     _node_base = BackwardNode  # the class its nodes derive from
     _backward_cls = BackwardNode
@@ -524,7 +538,26 @@ class Function:
     @staticmethod
     def backward(ctx, *grad_outputs):
         """Gradients with respect to each input of ``forward``, given those of each output."""
-        raise NotImplementedError("a Function subclass must define a static backward(ctx, *grad_outputs)")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it with "
+            "backward mode AD: define a static backward(ctx, *grad_outputs)."
+        )
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        """PyTorch's batching rule (optional there, unused here: ``chainrule.func.vmap`` calls the
+        Function once per batch element)."""
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
+            "generate_vmap_rule=True."
+        )
+
+    def __call__(self, *args):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use new-style autograd "
+            f"function with static forward method: call {type(self).__name__}.apply(...), not an instance. "
+            "(Example: https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
@@ -553,8 +586,11 @@ class Function:
         return outputs, ctx
 
     @classmethod
-    def apply(cls, *args):
-        """Run the operation on ``args`` and, when any input requires grad, record it in the graph."""
+    def apply(cls, *args, **kwargs):
+        """Run the operation on ``args`` and, when any input requires grad, record it in the graph.
+        Keyword arguments are bound to ``forward``'s parameters, defaults filled in, as PyTorch does."""
+        if kwargs:
+            args = _bound_positionally(cls, args, kwargs)
         if _recorder is not None:  # chainrule.compile is recording this call (compile/recorder.py)
             return _recorder.apply(cls, args)
         if _forward_ad is not None:  # some tensor carries a forward-mode tangent (autograd/forward_ad.py)
@@ -575,7 +611,7 @@ class Function:
                 ) from error
             custom = None
         else:
-            custom = _UnrecordedContext()
+            custom = _UnrecordedCustomContext(args)
             raw_outputs = cls.forward(custom, *args)
             if custom._dirty:
                 _check_dirty_returned(custom, raw_outputs)
@@ -793,6 +829,14 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
                         value = arg
                         break
             if type(value) is Tensor or isinstance(value, Tensor):
+                if value._is_inference:
+                    raise RuntimeError(
+                        f"Inference tensors cannot be saved for backward ({ctx.name()} needs one of shape "
+                        f"{tuple(value.array.shape)}). Please do not use Tensors created in inference mode in "
+                        f"computation tracked by autograd. To work around this, you can make a clone to get a normal "
+                        f"tensor and use it in autograd, or use `chainrule.no_grad()` instead of "
+                        f"`chainrule.inference_mode()`."
+                    )
                 base = value._base  # the version owner of a view, as in _version_sum
                 version_sum += (value if base is None else base)._version
         kept.append(value)
@@ -808,13 +852,17 @@ def _pack_saved(ctx, outputs):
     the hooks own the values: no in-place change to them is looked for."""
     pack_hook, unpack_hook = _saved_tensors_hooks[-1]
     packed = []
-    for value in ctx._saved:
-        if value is None:
-            packed.append(None)
-            continue
-        output_nr = value.output_nr if type(value) is SavedOutput else None
-        tensor = outputs[output_nr] if output_nr is not None else value if isinstance(value, Tensor) else tensor_from_array(value)
-        packed.append(PackedSaved(pack_hook(tensor), unpack_hook, output_nr))
+    recording, grad_mode._state.enabled = grad_mode._state.enabled, False  # as PyTorch packs: nothing the hook computes is recorded
+    try:
+        for value in ctx._saved:
+            if value is None:
+                packed.append(None)
+                continue
+            output_nr = value.output_nr if type(value) is SavedOutput else None
+            tensor = outputs[output_nr] if output_nr is not None else value if isinstance(value, Tensor) else tensor_from_array(value)
+            packed.append(PackedSaved(pack_hook(tensor), unpack_hook, output_nr))
+    finally:
+        grad_mode._state.enabled = recording
     ctx._saved = tuple(packed)
     ctx._saved_version_sum = 0
 
@@ -888,6 +936,27 @@ class _UnrecordedContext(FunctionCtx):
         pass
 
 
+class _UnrecordedCustomContext(_UnrecordedContext):
+    """The unrecorded ``ctx`` of a custom Function: as PyTorch's, it tells which inputs require
+    grad (``needs_input_grad`` does not depend on grad mode)."""
+
+    def __init__(self, args):
+        self.needs_input_grad = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
+
+
+def _bound_positionally(cls, args, kwargs):
+    """``args`` and ``kwargs`` of ``cls.apply`` as ``forward``'s positional arguments, with its
+    defaults for those not given (``forward(ctx, x, k=2)`` called as ``apply(x, k=3)``)."""
+    forward = inspect.unwrap(cls.forward)
+    takes_ctx = cls.setup_context is Function.setup_context
+    try:
+        bound = inspect.signature(forward).bind(*((None,) if takes_ctx else ()), *args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{cls.__name__}.apply(): {error}") from None
+    bound.apply_defaults()
+    return bound.args[1:] if takes_ctx else bound.args
+
+
 def _forward_then_setup_context(forward, cls):
     """The ``forward(ctx, *args)`` of a Function written in the form with ``setup_context``."""
     forward = forward.__func__ if isinstance(forward, staticmethod) else forward
@@ -898,6 +967,7 @@ def _forward_then_setup_context(forward, cls):
         return output
 
     forward_with_context.__name__, forward_with_context.__doc__ = forward.__name__, forward.__doc__
+    forward_with_context.__wrapped__ = forward  # the signature apply binds keyword arguments to
     return forward_with_context
 
 

@@ -202,7 +202,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     inputs' shapes.
     """
     inputs_were_tuple, inputs, v, outputs_were_tuple, outputs = _evaluate(func, inputs, v, create_graph, strict, "vjp")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         product = _fill_in_zeros(_grad(outputs, inputs, v, create_graph), inputs, strict, create_graph, "back")
     return _results(outputs, outputs_were_tuple, product, inputs_were_tuple, create_graph)
 
@@ -213,7 +213,7 @@ def _double_backward_trick(outputs, inputs, v, create_graph, strict, stage, chec
         dummies = tuple(output.new_zeros(output.shape, requires_grad=True) for output in outputs)
         transposed = _grad(outputs, inputs, dummies, create_graph=True)
         _check_requires_grad(transposed if check == "grad_inputs" else outputs, check, strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         return _fill_in_zeros(_grad(transposed, dummies, v, create_graph), outputs, strict, create_graph, stage)
 
 
@@ -349,7 +349,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     inputs_were_tuple, inputs, v, outputs, outputs_were_tuple, gradient = _gradient_of_scalar(
         func, inputs, v, create_graph, strict, "vhp"
     )
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         product = _fill_in_zeros(_grad(gradient, inputs, v, create_graph), inputs, strict, create_graph, "double_back")
     return _results(outputs, outputs_were_tuple, product, inputs_were_tuple, create_graph)
 

@@ -48,7 +48,7 @@ class _GradModeContext:
 
     def __call__(self, function):
         if inspect.isgeneratorfunction(function):
-            return _wrap_generator(self._clone, function)
+            return _wrap_generator(self.clone, function)
         mode = self.mode
 
         @functools.wraps(function)
@@ -62,8 +62,9 @@ class _GradModeContext:
 
         return run_in_mode
 
-    def _clone(self):
-        """A fresh context of the same mode, for each time a decorated generator resumes."""
+    def clone(self):
+        """A fresh context of the same mode (PyTorch's ``clone``): a decorated generator enters one
+        each time it resumes."""
         return type(self)()
 
 
@@ -117,7 +118,11 @@ class set_grad_enabled(_GradModeContext):
     """``set_grad_enabled(False)`` is ``no_grad()``; takes effect at once, and also works as ``with``."""
 
     def __init__(self, mode):
-        self.mode = bool(mode)
+        if not isinstance(mode, bool):
+            raise TypeError(
+                f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}"
+            )
+        self.mode = mode
         self._previous = _state.enabled
         _state.enabled = self.mode
 
@@ -127,7 +132,7 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, function):
         _state.enabled = self._previous
         if inspect.isgeneratorfunction(function):
-            return _wrap_generator(self._clone, function)
+            return _wrap_generator(self.clone, function)
 
         @functools.wraps(function)
         def run_in_mode(*args, **kwargs):
@@ -136,7 +141,7 @@ class set_grad_enabled(_GradModeContext):
 
         return run_in_mode
 
-    def _clone(self):
+    def clone(self):
         return set_grad_enabled(self.mode)
 
 
@@ -165,7 +170,7 @@ class inference_mode(no_grad):
 
     def __call__(self, function):
         if inspect.isgeneratorfunction(function):
-            return _wrap_generator(self._clone, function)
+            return _wrap_generator(self.clone, function)
 
         @functools.wraps(function)
         def run_in_mode(*args, **kwargs):
@@ -174,7 +179,7 @@ class inference_mode(no_grad):
 
         return run_in_mode
 
-    def _clone(self):
+    def clone(self):
         return inference_mode(self.inference)
 
 

@@ -8,6 +8,8 @@ has error O(eps^2); in float64 with eps = 1e-6 it agrees with a correct backward
 ``gradcheck`` builds the whole Jacobian both ways and compares every element; ``gradgradcheck``
 does the same for the gradient itself (backward of backward).
 """
+import warnings
+
 from chainrule.autograd import grad_mode
 from chainrule.backend import xp
 
@@ -129,6 +131,7 @@ def gradcheck(
     ``check_undefined_grad``...) are accepted and change nothing.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    _check_inputs(inputs)
     numerical = numerical_jacobians(fn, inputs, eps)
     checks = []
     if check_backward_ad:
@@ -150,6 +153,24 @@ def gradcheck(
                         f"(atol={atol}, rtol={rtol}).\nanalytical:\n{computed}\nnumerical:\n{expected}"
                     )
     return True
+
+
+def _check_inputs(inputs):
+    """PyTorch's checks before a gradcheck: some input requires grad (ValueError otherwise), and a
+    UserWarning for each that is not double precision (float32's finite differences are too coarse)."""
+    requiring = [position for position, value in enumerate(inputs) if isinstance(value, Tensor) and value.requires_grad]
+    if not requiring:
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but none of them have "
+            "requires_grad=True. Set requires_grad=True on the inputs to check."
+        )
+    for position in requiring:
+        if inputs[position].array.dtype not in (xp.float64, xp.complex128):
+            warnings.warn(
+                f"Input #{position} requires gradient and is not a double precision floating point or complex. This "
+                f"check will likely fail if all the inputs are not of double precision floating point or complex. ",
+                stacklevel=3,
+            )
 
 
 def gradgradcheck(

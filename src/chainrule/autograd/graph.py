@@ -82,7 +82,7 @@ def increment_version(tensor):
 
 def register_multi_grad_hook(tensors, fn, *, mode="all"):
     """Call ``fn`` once per backward pass about several tensors: with ``mode="all"``, after every
-    gradient of ``tensors`` that the pass computes has been computed, as ``fn(grads)`` (a tuple, None
+    gradient of ``tensors`` that the pass computes has been computed, as ``fn(grads)`` (a list, None
     for a tensor the pass does not reach); with ``mode="any"``, at the first of them, as
     ``fn(grad)``. Returns a handle whose ``remove()`` takes the hook off."""
     if mode not in ("all", "any"):
@@ -105,7 +105,7 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
             reached = [current.reaches(gradient_edge(tensor)[0]) for tensor in tensors if tensor.requires_grad]
             if sum(grad is not None for grad in state["grads"]) == sum(reached):
                 state["done"] = True
-                fn(tuple(state["grads"]))
+                fn(list(state["grads"]))
 
         return hook
 
