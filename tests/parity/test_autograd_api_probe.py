@@ -645,7 +645,6 @@ def test_in_place_changes_to_saved_values_are_caught():
     raises_in_both(leaf_in_place, RuntimeError, "a leaf Variable that requires grad is being used in an in-place operation")
 
 
-@pytest.mark.xfail(strict=True, reason="ops/index.py (outside this probe's files): y[0] of a 1-D tensor is a copy, not a view, so y[0].mul_(2) leaves y unchanged")
 def test_in_place_change_through_an_element_view():
     def run(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -50,9 +50,12 @@ class GetItem(Op):
     def forward(ctx, x, key, repeats):
         ctx.input_shape, ctx.key, ctx.repeats = x.shape, key, repeats
         try:
-            return x[key]
+            selected = x[key]
         except IndexError as error:
             raise _index_error(error, x.shape) from None
+        if type(selected) is not ndarray:  # one element by ints: NumPy copies it out, PyTorch gives a 0-d view
+            selected = x[(*key, Ellipsis)] if type(key) is tuple else x[key, ...]
+        return selected
 
     @staticmethod
     def backward(ctx, grad_output):
