@@ -138,6 +138,18 @@ def test_a_copy_read_inside_a_loop_is_renamed_there_too():
     assert "g2" not in code
 
 
+def test_dimensions_of_a_name_a_branch_may_reassign_stay_reads():
+    """Recorded with the branch taken (g1 2-d at the end), replayed without it: g1 is 1-d there."""
+    lines = [
+        (1, "g1 = start.reshape(-1)", None),
+        (1, "if flag:", None),
+        (2, "g1 = g1.reshape(1, -1)", None),
+        (1, "return g1.ndim", None),
+    ]
+    (plain, simplified), code = run(lines, {"start": np.ones((2, 3)), "flag": False}, ndims={"g1": 2})
+    assert plain == simplified == 1
+
+
 def test_a_linear_layers_backward_reads_as_written_by_hand():
     layer = chainrule.nn.Linear(3, 2)
 

@@ -27,7 +27,8 @@ What is known:
   and the assignment goes (``v46 = 1``; ``v49 = g30``);
 - ``name.ndim`` of each array the recording named (``ndims``), read after the name's last
   assignment: the dimensions an operation's result has depend on the dimensions of its inputs,
-  never on their values.
+  never on their values (not a name a loop assigns, nor one an ``if`` assigns among other
+  places: which value it holds may differ from call to call).
 
 Then tests of known values are computed (``folding.py``), an ``if`` whose test is known becomes
 its branch, and an assignment of a name or a literal that nothing reads goes. Every statement that
@@ -56,7 +57,12 @@ def simplified(lines, ndims, contexts):
     body = ast.parse(source).body
     body = _without_error_blocks(body)
     facts = _Facts(body)
-    ndims = {name: ndim for name, ndim in ndims.items() if name not in facts.looped}
+    # A name a loop assigns holds arrays of each repetition's dimensions; one a branch assigns, and
+    # something else too, may hold the other value when the branch is not taken.
+    ndims = {
+        name: ndim for name, ndim in ndims.items()
+        if name not in facts.looped and (name not in facts.branched or facts.name_stores[name] == 1)
+    }
     program = _Pass(facts, ndims, contexts)
     body = program.walk(body)
     body = program.unread_dropped(body, _Facts(body))
@@ -80,6 +86,7 @@ class _Facts:
         self.arithmetic_loads = collections.Counter()  # name -> reads as an operand of + - * /
         self.escaped = set()
         self.looped = set()
+        self.branched = set()  # names an if's branch assigns
         under_attribute = set()  # an attribute comes before the name it is read from
         for statement in body:
             for node in nodes(statement):
@@ -104,8 +111,8 @@ class _Facts:
                     for operand in (node.left, node.right):
                         if type(operand) is ast.Name:
                             self.arithmetic_loads[operand.id] += 1
-                elif kind is ast.For or kind is ast.While:
-                    self.looped.update(
+                elif kind is ast.For or kind is ast.While or kind is ast.If:
+                    (self.branched if kind is ast.If else self.looped).update(
                         inner.id for inner in nodes(node) if type(inner) is ast.Name and type(inner.ctx) is not ast.Load
                     )
 
