@@ -10,7 +10,9 @@ compares everything either run leaves behind bit for bit (the harness of
 ``test_adversarial_replay.py``): results, every ``.grad``, parameters, buffers, optimizer state and
 the random stream. Where a step needs something a program cannot repeat, the test pins that it runs
 eagerly with exactly one warning; the cases marked ``NEEDLESS`` fall back although nothing in them
-needs it (a constant index array made from shapes, not values), and would replay once recorded.
+needs it (an index array or mask made from the values outside an operation, which a recording
+could follow through operations), and would replay once recorded. Arrays made from shapes alone
+(replicate padding's positions, adaptive averaging matrices, a 2-d EmbeddingBag's bags) replay.
 """
 import contextlib
 import types
@@ -142,8 +144,8 @@ LAYERS = {
         lambda: nn.Conv2d(4, 6, (3, 2), stride=(2, 1), dilation=(1, 2), groups=2, bias=False), (2, 4, 7, 6), False
     ),
     "conv2d depthwise padding valid": (lambda: nn.Conv2d(3, 6, 2, groups=3, padding="valid"), (2, 3, 4, 4), False),
-    # NEEDLESS: the replicated positions are an index array made from the shape alone
-    "conv2d replicate": (lambda: nn.Conv2d(4, 6, 3, padding=1, groups=2, padding_mode="replicate"), (2, 4, 5, 5), NEEDLESS),
+    # the replicated positions are an index made from the shape alone: a constant of the program
+    "conv2d replicate": (lambda: nn.Conv2d(4, 6, 3, padding=1, groups=2, padding_mode="replicate"), (2, 4, 5, 5), False),
     "conv3d": (lambda: nn.Conv3d(2, 2, 2, padding=1), (2, 2, 3, 3, 3), False),
     "conv_transpose1d groups dilation": (lambda: nn.ConvTranspose1d(4, 4, 3, stride=2, groups=2, dilation=2), (2, 4, 4), False),
     "conv_transpose2d output_padding": (lambda: nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1), (2, 2, 3, 3), False),
@@ -157,9 +159,9 @@ LAYERS = {
         lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)), (2, 1, 6, 6), False
     ),
     "adaptive_avg_pool2d dividing": (lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveAvgPool2d(2)), (2, 1, 4, 4), False),
-    # NEEDLESS: the averaging matrices of windows that do not tile come from the shape alone
-    "adaptive_avg_pool2d not dividing": (lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveAvgPool2d((2, 3))), (2, 1, 5, 7), NEEDLESS),
-    "adaptive_avg_pool1d not dividing": (lambda: nn.Sequential(nn.Conv1d(1, 2, 1), nn.AdaptiveAvgPool1d(2)), (2, 1, 5), NEEDLESS),
+    # the averaging matrices of windows that do not tile come from the shape alone: constants
+    "adaptive_avg_pool2d not dividing": (lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveAvgPool2d((2, 3))), (2, 1, 5, 7), False),
+    "adaptive_avg_pool1d not dividing": (lambda: nn.Sequential(nn.Conv1d(1, 2, 1), nn.AdaptiveAvgPool1d(2)), (2, 1, 5), False),
     "adaptive_max_pool2d not dividing": (lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveMaxPool2d(2)), (2, 1, 5, 5), True),
     "batch_norm1d": (lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), (5, 3), False),
     # momentum=None averages with 1 / num_batches_tracked, read with int(): a value read into Python
@@ -205,16 +207,18 @@ TOKEN_LAYERS = {
     "embedding scale_grad_by_freq": (lambda: nn.Embedding(7, 3, scale_grad_by_freq=True), False),
     # max_norm renormalizes the looked-up rows of the weight in place, outside an operation
     "embedding max_norm": (lambda: nn.Embedding(7, 3, max_norm=0.5), True),
-    # NEEDLESS: a 2-d input's offsets are made from its shape alone
-    "embedding_bag mean": (lambda: nn.EmbeddingBag(7, 3, mode="mean"), NEEDLESS),
-    "embedding_bag max": (lambda: nn.EmbeddingBag(7, 3, mode="max"), NEEDLESS),
+    # a 2-d input's bags are its rows: their positions come from its shape alone
+    "embedding_bag mean": (lambda: nn.EmbeddingBag(7, 3, mode="mean"), False),
+    "embedding_bag max": (lambda: nn.EmbeddingBag(7, 3, mode="max"), False),
+    # which entries are padding depends on the token ids: that mask is made outside an operation
+    "embedding_bag sum padding_idx": (lambda: nn.EmbeddingBag(7, 3, mode="sum", padding_idx=0), True),
 }
 
 
 @pytest.mark.parametrize("name", TOKEN_LAYERS)
 def test_embeddings_looking_up_new_tokens_on_every_call_train_as_eager(name):
-    """Embeddings fed new token ids on every call (repeated ids, the padding id among them) give
-    the eager weight gradients and updates."""
+    """Embeddings and embedding bags fed new token ids on every call (repeated ids, the padding id
+    among them) give the eager weight gradients and updates."""
     make_layer, falls_back = TOKEN_LAYERS[name]
     check(fitting(lambda: make_layer().double()), inputs_of(integers((4, 5), 7)), falls_back)
 
@@ -330,13 +334,13 @@ FUNCTIONAL = {
     "pad reflect 2d": (lambda y: F.pad(y.unsqueeze(1), (1, 2, 2, 1), mode="reflect"), False),
     "pad circular": (lambda y: F.pad(y.unsqueeze(1), (1, 2, 1, 1), mode="circular"), False),
     "pad constant with a crop": (lambda y: F.pad(y, (-1, 2, 1, 0), value=1.5), False),
-    "pad replicate": (lambda y: F.pad(y, (1, 2), mode="replicate"), NEEDLESS),  # index array from the shape
+    "pad replicate": (lambda y: F.pad(y, (1, 2), mode="replicate"), False),  # index array from the shape: a constant
     "interpolate linear": (lambda y: F.interpolate(y, size=7, mode="linear"), False),
     "interpolate nearest-exact": (lambda y: F.interpolate(y.unsqueeze(1), scale_factor=1.7, mode="nearest-exact"), False),
     "interpolate trilinear recompute_scale_factor": (
         lambda y: F.interpolate(y.reshape(1, 1, 2, 5, 4), scale_factor=2, mode="trilinear", recompute_scale_factor=True), False
     ),
-    "interpolate area": (lambda y: F.interpolate(y.unsqueeze(1), size=(3, 3), mode="area"), NEEDLESS),  # adaptive averaging matrices
+    "interpolate area": (lambda y: F.interpolate(y.unsqueeze(1), size=(3, 3), mode="area"), False),  # averaging matrices: constants
     "pixel_shuffle": (lambda y: F.pixel_shuffle(y.reshape(2, 4, 5, 1), 2), False),
 }
 

@@ -12,6 +12,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
+from chainrule.autograd.function import made_from_arguments
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
@@ -1349,19 +1350,24 @@ def embedding_bag(
         real = real & (flat[positions] != padding_row(padding_idx, count))
     if max_norm is not None:
         _renormalize_rows(weight, flat, max_norm, norm_type)
-    read = index.Embedding.apply(weight, tensor_from_array(flat), None, bool(scale_grad_by_freq))  # each entry's row
-    rows = index.getitem(read, tensor_from_array(positions))  # (B, L, D)
-    in_bag = tensor_from_array(xp.expand_dims(real, -1))
+    # the ids through an operation (as embedding passes input itself): a replay reads each call's
+    entries = input.reshape(-1) if isinstance(input, Tensor) else tensor_from_array(flat)
+    read = index.Embedding.apply(weight, entries, None, bool(scale_grad_by_freq))  # each entry's row
+    # The bags of a 2-D input are its rows: without padding_idx, positions and mask come from its
+    # shape alone, so a compiled program may make them again as constants (else they hold values).
+    bag_tensor = made_from_arguments if indices.ndim == 2 and padding_idx is None else tensor_from_array
+    rows = index.getitem(read, bag_tensor(positions))  # (B, L, D)
+    in_bag = bag_tensor(xp.expand_dims(real, -1))
     if mode == "max":
         largest = where(in_bag, rows, -math.inf).max(1).values
-        return where(tensor_from_array(xp.expand_dims(real.any(1), -1)), largest, 0.0)
+        return where(bag_tensor(xp.expand_dims(real.any(1), -1)), largest, 0.0)
     if per_sample_weights is not None:
-        rows = rows * index.getitem(per_sample_weights.reshape(-1), tensor_from_array(positions)).unsqueeze(-1)
+        rows = rows * index.getitem(per_sample_weights.reshape(-1), bag_tensor(positions)).unsqueeze(-1)
     total = where(in_bag, rows, 0.0).sum(1)
     if mode == "sum":
         return total
     sizes = xp.maximum(real.sum(1, keepdims=True), 1).astype(weight.dtype)
-    return total / tensor_from_array(sizes)
+    return total / bag_tensor(sizes)
 __all__ += ["embedding_bag"]
 
 

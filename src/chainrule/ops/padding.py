@@ -22,6 +22,7 @@ from. Replicate padding reads the input at computed positions, ``index_select`` 
 dimension, so that the gradient of a padded position goes back, added, to the element it was read
 from.
 """
+from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.ops.index import index_select
 from chainrule.ops.op import Op
@@ -145,9 +146,10 @@ class PadBySlices(Op):
 
 
 def _replicated_positions(size, before, after):
-    """The input positions that a replicate-padded dimension reads: the output's position j reads
-    x[clip(j - before, 0, size - 1)] (a negative ``before`` or ``after`` crops)."""
-    return xp.clip(xp.arange(-before, size + after), 0, size - 1)
+    """The input positions that a replicate-padded dimension reads, as a tensor: the output's
+    position j reads x[clip(j - before, 0, size - 1)] (a negative ``before`` or ``after`` crops).
+    Made from the shape alone, so a compiled program may make it again as a constant."""
+    return made_from_arguments(xp.clip(xp.arange(-before, size + after), 0, size - 1))
 
 
 def _cropped(input, dim, before, after):

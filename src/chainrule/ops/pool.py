@@ -13,6 +13,7 @@ power-average pooling are built on these.
 import math
 import numbers
 
+from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.creation import rand
 from chainrule.dtypes import scalar_type_name
@@ -455,7 +456,9 @@ def _adaptive_avg_pool(input, output_size, dims, operation):
     for axis, size, out in zip(range(-dims, 0), input.shape[-dims:], sizes):
         start, end = _adaptive_bounds(size, out)
         inside = (xp.arange(size) >= start[:, None]) & (xp.arange(size) < end[:, None])
-        input = _averaged_along(input, tensor_from_array((inside / (end - start)[:, None]).astype(input.dtype)), axis)
+        # made from the shapes alone: a compiled program may make it again as a constant
+        averaging = made_from_arguments((inside / (end - start)[:, None]).astype(input.dtype))
+        input = _averaged_along(input, averaging, axis)
     return input
 
 
