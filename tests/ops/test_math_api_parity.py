@@ -364,6 +364,34 @@ def test_fill_refuses_values_that_overflow_the_dtype(dtype, value):
     assert_like_torch(lambda lib, x: x.fill_(value), np.zeros(2, dtype=dtype))
 
 
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (2, 3), (2, 0, 3)])
+@pytest.mark.parametrize("value", [2.5, -1, "0-d tensor"])
+def test_fill_as_a_function_takes_a_number_or_a_0d_tensor(shape, value):
+    """torch.fill: a new tensor; a 0-d tensor value gets the sum of the result's gradients."""
+    if value == "0-d tensor":
+        assert_like_torch(lambda lib, x, v: lib.fill(x, v), floats(*shape), floats(seed=1))
+    else:
+        assert_like_torch(lambda lib, x: lib.fill(x, value), floats(*shape))
+
+
+def test_fill_in_place_with_a_0d_tensor_passes_it_the_gradients_summed():
+    assert_like_torch(lambda lib, x, v: (x * 1).fill_(v), floats(2, 3), floats(seed=1, dtype="float32"))
+    value = chainrule.tensor(0.5, dtype=chainrule.float64, requires_grad=True)
+    weights = floats(2, 3, seed=2)
+    (chainrule.fill(chainrule.zeros(2, 3), value) * chainrule.tensor(weights)).sum().backward()
+    assert value.grad.item() == pytest.approx(weights.sum())  # d/dv Σ w_i v = Σ w_i
+    names = [(lib.fill(lib.ones(2), 1.0).grad_fn, lib.fill(lib.ones(2, requires_grad=True), lib.tensor(1.0)).grad_fn.name(),
+              (lib.ones(2, requires_grad=True) * 1).fill_(lib.tensor(1.0)).grad_fn.name()) for lib in (torch, chainrule)]
+    assert names[0][1:] == names[1][1:] == ("FillBackward1", "FillBackward3") and names[0][0] is names[1][0] is None
+
+
+@pytest.mark.parametrize("fill", [lambda lib, x, v: lib.fill(x, v), lambda lib, x, v: (x * 1).fill_(v)])
+def test_fill_refuses_a_value_tensor_with_dimensions(fill):
+    with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor but got tensor with 1 dimensions"):
+        fill(chainrule, chainrule.zeros(3), chainrule.ones(2))
+    assert_like_torch(fill, floats(3), floats(2))
+
+
 # ----------------------------------------------------------------------------- promote_types, can_cast with bfloat16
 DTYPE_NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
 

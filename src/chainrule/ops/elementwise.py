@@ -946,19 +946,22 @@ class Clone(Op):
 
 
 class Fill(Op):
-    """Used by ``fill_`` and ``zero_``."""
+    """``fill``, ``fill_`` and ``zero_``: ``value`` (a number or a 0-d tensor) everywhere in x's
+    shape. Each element is the value: its gradient is the sum of the output's."""
 
     formula = "value everywhere, in x's shape"
-    derivatives = ("0", None)
+    derivatives = ("0", "Σ grad")
 
     @staticmethod
     def forward(ctx, x, value):
+        ctx.value_dtype = getattr(value, "dtype", None)
         with ignoring_float_errors():  # 1e6 into float16 is inf, as in PyTorch
             return xp.full(x.shape, value, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return ctx.xp.zeros_like(grad_output), None
+        grad_value = grad_output.sum().astype(ctx.value_dtype) if ctx.needs_input_grad[1] else None
+        return ctx.xp.zeros_like(grad_output), grad_value
 
 
 class CopyFrom(Op):
@@ -1895,10 +1898,29 @@ def clone(x, *, memory_format=None):
     return Clone.apply(x)
 
 
-def fill(x, value, node_name="FillBackward0"):
-    """``value`` everywhere in x's shape; ``node_name`` is the name PyTorch gives the node of the
-    in-place form that calls it (FillBackward2 for ``fill_(number)``, ZeroBackward0 for ``zero_``)."""
+def fill(input, value):
+    """A new tensor of input's shape and dtype holding ``value`` (a number, or a 0-d tensor whose
+    gradient is then the sum of the result's) everywhere: ``torch.fill``."""
+    value = _fill_value(input, value)
+    return _filled(input, value, "FillBackward1" if isinstance(value, Tensor) else "FillBackward0")
+
+
+def _filled(x, value, node_name):
+    """``value`` everywhere in x's shape, its node named ``node_name``: PyTorch's name for the form
+    that calls it (FillBackward2 for ``fill_(number)``, ZeroBackward0 for ``zero_``)."""
     return Fill.shown_as(node_name).apply(x, value)
+
+
+def _fill_value(input, value):
+    """``value`` checked for filling ``input``: a number that fits its dtype (see
+    ``dtypes.checked_scalar``), or a 0-d tensor (PyTorch's message names fill_ for fill too)."""
+    value = dtypes.checked_scalar(value, input.array.dtype)
+    if isinstance(value, Tensor) and value.array.ndim:
+        raise RuntimeError(
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value.array.ndim} dimensions; "
+            f"pass a number or a 0-d tensor"
+        )
+    return value
 
 
 def copy_from(x, source):
@@ -1948,18 +1970,19 @@ for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("h
 def fill_(input, value):
     """Every element of ``input`` set to ``value``, in place (a number that does not fit input's
     dtype is refused, as in PyTorch; see ``dtypes.checked_scalar``)."""
-    value = dtypes.checked_scalar(value, input.array.dtype)
-    return write_in_place(input, fill, value, node_name="FillBackward3" if isinstance(value, Tensor) else "FillBackward2")
+    value = _fill_value(input, value)
+    return write_in_place(input, _filled, value, node_name="FillBackward3" if isinstance(value, Tensor) else "FillBackward2")
 
 
 def zero_(input):
     """Every element of ``input`` set to 0, in place."""
-    return write_in_place(input, fill, 0, node_name="ZeroBackward0")
+    return write_in_place(input, _filled, 0, node_name="ZeroBackward0")
 
 
 for _function in (fill_, zero_):  # methods, and chainrule.fill_/zero_ as PyTorch has them
     install_method(_function.__name__, _function)
     setattr(functions, _function.__name__, _function)
+functions.fill = fill  # torch.fill, a function only
 install_method("copy_", lambda self, source: write_in_place(self, copy_from, source))
 
 # ----------------------------------------------------------------------------- Python's operators
