@@ -981,14 +981,23 @@ def test_inference_tensors_in_a_graph():
     raises_in_both(require, RuntimeError, "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed")
 
 
-@pytest.mark.xfail(strict=True, reason="in-place writes are checked in ops/inplace.py, outside this probe's files: an inference tensor is still written outside inference_mode")
 def test_in_place_update_of_an_inference_tensor():
-    def run(lib):
+    def run(lib, change):
         with lib.inference_mode():
             made = lib.ones(2)
-        made.add_(1)
+        change(made)
 
-    raises_in_both(run, RuntimeError, "Inplace update to inference tensor outside InferenceMode is not allowed")
+    for change in (lambda t: t.add_(1), lambda t: t.__setitem__(0, 5.0), lambda t: t.zero_()):
+        raises_in_both(lambda lib: run(lib, change), RuntimeError, "Inplace update to inference tensor outside InferenceMode is not allowed")
+
+    def inside(lib):
+        with lib.inference_mode():
+            made = lib.ones(2)
+            made.add_(1)
+            made[0] = 5.0
+            return made
+
+    same_in_both(inside)
 
 
 # ----------------------------------------------------------------- saved-tensor hooks, graph

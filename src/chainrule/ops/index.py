@@ -28,7 +28,7 @@ from chainrule.backend import add_at, as_array, combine_at, is_writable, ndarray
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import Where, broadcasting, selected
-from chainrule.ops.inplace import records_in_place, unwritable_error, write_in_place
+from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import made_from_arguments, made_from_values, written_in_place
 from chainrule.ops.op import Op
@@ -575,6 +575,7 @@ def _check_same_dtype(x, value):
 def setitem(x, key, value):
     """``x[key] = value``: recorded as an in-place change of x when gradients are involved (see
     ``ops/inplace.py``), else written straight into x's array."""
+    check_not_inference(x)
     if isinstance(value, Tensor) and _has_index_arrays(key):
         _check_same_dtype(x, value)
     value = as_tensor_like(value, x)

@@ -17,8 +17,18 @@ from chainrule.ops.operands import write_error
 from chainrule.tensor import Tensor, tensor_from_array
 
 
+def check_not_inference(tensor):
+    """PyTorch's refusal to change a tensor made under ``inference_mode`` in place outside it."""
+    if tensor._is_inference and not grad_mode._state.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed. You can make a clone "
+            "to get a normal tensor before doing inplace update (x = x.clone())."
+        )
+
+
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
+    check_not_inference(tensor)
     if not is_writable(tensor.array) and _positions_in_base(tensor) is None:
         raise unwritable_error(tensor.array)  # x.expand(...).add_(1), or from_numpy of a read-only array
     recording = records_in_place(tensor, args)
