@@ -1000,6 +1000,17 @@ def test_in_place_update_of_an_inference_tensor():
     same_in_both(inside)
 
 
+def test_a_number_first_used_under_inference_mode_works_with_autograd_after_it():
+    def run(lib):
+        with lib.inference_mode():
+            lib.ones(2) * 7.25  # chainrule keeps a tensor of each number it meets: this one is not an inference tensor
+        x = lib.ones(2, requires_grad=True)
+        (x * 7.25).sum().backward()
+        return x.grad
+
+    same_in_both(run)
+
+
 # ----------------------------------------------------------------- saved-tensor hooks, graph
 def test_saved_tensors_hooks():
     def run(lib):

@@ -50,6 +50,7 @@ def constant(value, dtype):
             _CONSTANTS.clear()
         array = read_only(_number_array(value, dtype))
         cached = _CONSTANTS[key] = tensor_from_array(array)
+        cached._is_inference = False  # shared with later calls: one made under inference_mode stays usable outside
     if function_module._recorder is not None:
         function_module._recorder.made_from_values(cached)
     return cached
