@@ -756,12 +756,12 @@ INDEXING = {
     "argmax max median in the loss": (
         lambda x, index, source, mask: x.gather(1, x.argmax(1, keepdim=True)) * x.max() + x.max(0).values.sum() + x.median(), False
     ),
-    # NEEDLESS, each: an index array (given, or found by sorting) reaches the operation made outside one
+    # NEEDLESS, each: an index array (given, or found from the values) reaches the operation made outside one
     "scatter": (lambda x, index, source, mask: x.scatter(1, index, source), NEEDLESS),
     "scatter_add with repeated indices": (lambda x, index, source, mask: x.scatter_add(1, index, source), NEEDLESS),
     "index_add": (lambda x, index, source, mask: x.index_add(1, index[0], source, alpha=2.0), NEEDLESS),
     "take_along_dim": (lambda x, index, source, mask: chainrule.take_along_dim(x, index, 1), NEEDLESS),
-    "sort and topk": (lambda x, index, source, mask: x.sort(1, descending=True).values + x.topk(4, 1).values, NEEDLESS),
+    "sort and topk": (lambda x, index, source, mask: x.sort(1, descending=True).values + x.topk(4, 1).values, False),
     "kthvalue": (lambda x, index, source, mask: x.kthvalue(2, 1).values, NEEDLESS),
     "cummax": (lambda x, index, source, mask: x.cummax(1).values, NEEDLESS),
     "one_hot": (lambda x, index, source, mask: F.one_hot(index, 4).double() * source[..., None], NEEDLESS),
@@ -854,15 +854,25 @@ def test_integer_and_boolean_arithmetic_replays_as_eager():
 
 INTEGER_FALLBACKS = {
     "floor division": lambda a: a // 3,
-    "argsort": lambda a: a.argsort(0),
     "writing into an integer argument": lambda a: a.__setitem__(0, 7),
 }
 
 
+def test_argsort_of_an_integer_argument_replays():
+    """The positions that sort a call's values are found again on each replay (sorting_positions
+    runs in the program), as eager's."""
+
+    def step(a):
+        return a.argsort(0), a.sort(1, descending=True).indices, a
+
+    calls = inputs_of(lambda index: chainrule.tensor(np.random.default_rng(index).integers(-5, 6, size=(4, 3))))
+    assert_replays_as_eager(lambda: (step,), calls)
+
+
 @pytest.mark.parametrize("name", INTEGER_FALLBACKS)
 def test_integer_operations_that_run_eagerly_give_eager_values(name):
-    """NEEDLESS fallbacks on integer tensors: floor division and argsort make their result
-    outside an operation, and x[0] = 7 on an integer argument is not heard as an operation. The
+    """NEEDLESS fallbacks on integer tensors: floor division makes its result outside an
+    operation, and x[0] = 7 on an integer argument is not heard as an operation. The
     warning comes once and every call is eager's, the argument written in place as eager."""
     operation = INTEGER_FALLBACKS[name]
 

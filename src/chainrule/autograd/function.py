@@ -787,6 +787,14 @@ def made_from_values(array):
     return result
 
 
+def array_from_shapes(array):
+    """``array`` itself, made from shapes alone (the ``arange`` grids of an index key): a call
+    being recorded by ``chainrule.compile`` hears of it, so that its program keeps it as a constant."""
+    if _recorder is not None:
+        _recorder.array_from_shapes(array)
+    return array
+
+
 def made_from_arguments(array, requires_grad=False):
     """A tensor holding ``array``, made by a factory from Python values alone (``zeros``,
     ``arange``...). A call being recorded by ``chainrule.compile`` hears of it, so that its program

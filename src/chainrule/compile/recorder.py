@@ -74,6 +74,7 @@ class Recorder:
         self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
         self._from_values = {}  # id(tensor) -> tensor, for tensors made from numbers the calling code wrote
+        self._from_shapes = {}  # id(array) -> array, for arrays made from shapes alone (an index key's grids)
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
         self._bound_templates = set()  # ids of the inlined bodies whose globals the program has bound
@@ -277,6 +278,8 @@ class Recorder:
         copied = self._array_copies.get(id(array))
         if copied is not None:
             return f"{self._array_value(copied[1])}.copy()"
+        if id(array) in self._from_shapes:
+            return self._constant(array, "grid")
         base = array.base
         owner = next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is base), None)
         if owner is not None and array.size == base.size and array.strides == base.reshape(array.shape).strides:
@@ -346,6 +349,10 @@ class Recorder:
         """``copy`` is a copy of the array ``source`` (an index an operation keeps): the program
         copies it too."""
         self._array_copies[id(copy)] = (copy, source)
+
+    def array_from_shapes(self, array):
+        """``array`` was made from shapes alone: the program may keep it as a constant."""
+        self._from_shapes[id(array)] = array  # kept alive: no other array takes its id
 
     def made_from_values(self, tensor):
         """``tensor`` was made from values the calling code wrote (``x * 2``'s 2): the program may

@@ -30,7 +30,7 @@ from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import Where, broadcasting, selected
 from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import made_from_arguments, made_from_values, written_in_place
+from chainrule.autograd.function import array_from_shapes, made_from_arguments, made_from_values, written_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands
@@ -454,7 +454,7 @@ def _along_dim_key(index, dim):
     """
     ndim = index.ndim
     return tuple(
-        index if axis == dim else xp.arange(size).reshape([size if other == axis else 1 for other in range(ndim)])
+        index if axis == dim else array_from_shapes(xp.arange(size).reshape([size if other == axis else 1 for other in range(ndim)]))
         for axis, size in enumerate(index.shape)
     )
 

@@ -21,6 +21,7 @@ import math
 import operator
 
 from chainrule import dtypes
+from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
 from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import lerp, selected
@@ -106,6 +107,17 @@ def sorting_positions(array, axis, descending=False):
     return as_array(last - xp.flip(reversed_order, axis), dtypes.int64)
 
 
+def top_positions(array, axis, k, largest):
+    """The positions of the ``k`` largest (smallest) elements of ``array`` along ``axis``, in order."""
+    return xp.take(sorting_positions(array, axis, descending=largest), xp.arange(k), axis=axis)
+
+
+def _positions(function, input, **keywords):
+    """``function(input's array, **keywords)``: positions the values decide, found outside any
+    operation; a compiled program hears of it and finds them again on each call."""
+    return computed_without_gradient(function, [input], keywords).array
+
+
 def _size_along(x, axis):
     return x.array.shape[axis] if x.array.ndim else 1
 
@@ -121,7 +133,7 @@ def sort(input, dim=-1, descending=False, stable=None):
     kind = Sort if stable is None else StableSort
     if input.array.ndim == 0:
         return sort_result(*read_chosen(kind, input, None, 0))
-    return sort_result(*read_chosen(kind, input, sorting_positions(input.array, axis, descending), axis))
+    return sort_result(*read_chosen(kind, input, _positions(sorting_positions, input, axis=axis, descending=descending), axis))
 
 
 @public
@@ -130,7 +142,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     axis = one_axis(input, dim, "argsort")
     if input.array.ndim == 0:
         return tensor_from_array(xp.zeros((), dtype=dtypes.int64))
-    return tensor_from_array(sorting_positions(input.array, axis, descending))
+    return computed_without_gradient(sorting_positions, [input], {"axis": axis, "descending": descending})
 
 
 @public
@@ -157,8 +169,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError("topk does not support bool dtypes on CPU; convert first, e.g. x.int()")
     if input.array.ndim == 0:
         return topk_result(*read_chosen(Topk, input, None, 0))
-    positions = sorting_positions(input.array, axis, descending=largest)
-    return topk_result(*read_chosen(Topk, input, xp.take(positions, xp.arange(k), axis=axis), axis))
+    return topk_result(*read_chosen(Topk, input, _positions(top_positions, input, axis=axis, k=k, largest=largest), axis))
 
 
 # ----------------------------------------------------------------------------- kthvalue, median, mode
