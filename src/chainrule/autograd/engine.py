@@ -22,6 +22,7 @@ from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, gradient_edge
 from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
 from chainrule.tensor import CHOSEN_GRAD_DTYPES, Tensor, tensor_from_array
+from chainrule.utils.hooks import through_hooks
 
 
 def count_dependencies(roots):
@@ -442,27 +443,23 @@ def _replaced(node, kind, grads, returned):
 def _run_tensor_hooks(hooks, grad):
     """``grad`` through a tensor's ``register_hook`` hooks in turn: a tensor one returns replaces it
     for the next, and must have its shape and dtype (PyTorch's checks); None keeps it."""
-    if not hooks or grad is None:
-        return grad
-    for hook in list(hooks.values()):
-        replacement = hook(grad)
-        if replacement is None:
-            continue
-        if not isinstance(replacement, Tensor):
-            raise TypeError(f"expected Variable, but hook returned '{type(replacement).__name__}'")
-        name = getattr(hook, "__name__", type(hook).__name__)
-        if replacement.array.shape != grad.array.shape:
-            raise RuntimeError(
-                f"hook '{name}' has changed the size of value (from {list(grad.array.shape)} to "
-                f"{list(replacement.array.shape)}); a hook must return a gradient of the tensor's shape"
-            )
-        if replacement.array.dtype != grad.array.dtype:
-            raise RuntimeError(
-                f"hook '{name}' has changed the type of value (was {function_module._tensor_type_name(grad.array)} "
-                f"got {function_module._tensor_type_name(replacement.array)})"
-            )
-        grad = replacement
-    return grad
+    return through_hooks(hooks, grad, check=_check_hook_gradient) if hooks and grad is not None else grad
+
+
+def _check_hook_gradient(hook, replacement, grad):
+    if not isinstance(replacement, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(replacement).__name__}'")
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if replacement.array.shape != grad.array.shape:
+        raise RuntimeError(
+            f"hook '{name}' has changed the size of value (from {list(grad.array.shape)} to "
+            f"{list(replacement.array.shape)}); a hook must return a gradient of the tensor's shape"
+        )
+    if replacement.array.dtype != grad.array.dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {function_module._tensor_type_name(grad.array)} "
+            f"got {function_module._tensor_type_name(replacement.array)})"
+        )
 
 
 def _as_grad_dtype(grad, dtype):

@@ -860,8 +860,7 @@ def _pack_saved(ctx, outputs):
     the hooks own the values: no in-place change to them is looked for."""
     pack_hook, unpack_hook = _saved_tensors_hooks[-1]
     packed = []
-    recording, grad_mode._state.enabled = grad_mode._state.enabled, False  # as PyTorch packs: nothing the hook computes is recorded
-    try:
+    with grad_mode.no_grad():  # as PyTorch packs: nothing the hook computes is recorded
         for value in ctx._saved:
             if value is None:
                 packed.append(None)
@@ -869,8 +868,6 @@ def _pack_saved(ctx, outputs):
             output_nr = value.output_nr if type(value) is SavedOutput else None
             tensor = outputs[output_nr] if output_nr is not None else value if isinstance(value, Tensor) else tensor_from_array(value)
             packed.append(PackedSaved(pack_hook(tensor), unpack_hook, output_nr))
-    finally:
-        grad_mode._state.enabled = recording
     ctx._saved = tuple(packed)
     ctx._saved_version_sum = 0
 

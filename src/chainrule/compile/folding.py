@@ -7,6 +7,7 @@ None`` becomes ``False``, and an ``if`` whose test is known becomes the branch t
 whose ``==`` is Python's own (numbers, strings, None, tuples of them) are compared, never arrays.
 """
 import ast
+import copy
 
 
 def constant_value(node):
@@ -140,6 +141,19 @@ def decided_branches(body):
                 setattr(statement, field, decided_branches(inner) or ([ast.Pass()] if field == "body" else []))
         result.append(statement)
     return result
+
+
+def copied(node):
+    """A fresh copy of ``node`` to put in another place of a tree (a name, a literal, a tuple of
+    them are rebuilt directly, anything else deep-copied)."""
+    kind = type(node)
+    if kind is ast.Name:
+        return ast.Name(node.id, ast.Load())
+    if kind is ast.Constant:
+        return ast.Constant(node.value)
+    if kind is ast.Tuple:
+        return ast.Tuple([copied(item) for item in node.elts], ast.Load())
+    return copy.deepcopy(node)
 
 
 def nodes(root):

@@ -31,7 +31,7 @@ import re
 import textwrap
 import types
 
-from chainrule.compile.folding import Fold, as_node, constant_value, decided_branches, has_decided_if, nodes
+from chainrule.compile.folding import Fold, as_node, constant_value, copied, decided_branches, has_decided_if, nodes
 from chainrule.compile.replay import ReplayContext, UnrecordedContext
 
 _FORBIDDEN = (
@@ -310,7 +310,7 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node):  # noqa: N802 (ast.NodeTransformer's naming)
         if node.id in self.replacements:
-            return _copy(self.replacements[node.id])
+            return copied(self.replacements[node.id])
         if node.id in self.locals_:
             return ast.Name(self.locals_[node.id], node.ctx)
         return node
@@ -341,12 +341,8 @@ class _Substitute(ast.NodeTransformer):
 def _pure_expression(node):
     """Whether evaluating ``node`` can be left out: names, literals and the tests and choices
     between them (``a if needs_b else None``)."""
-    allowed = (ast.Name, ast.Constant, ast.Tuple, ast.IfExp, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Load, ast.expr_context, ast.cmpop, ast.boolop, ast.unaryop)
+    allowed = (ast.Name, ast.Constant, ast.Tuple, ast.IfExp, ast.Compare, ast.BoolOp, ast.UnaryOp)  # (nodes skips operators)
     return all(isinstance(inner, allowed) for inner in nodes(node))
-
-
-def _copy(node):
-    return ast.parse(ast.unparse(node), mode="eval").body
 
 
 # ----------------------------------------------------------------------------- folding

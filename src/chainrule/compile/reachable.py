@@ -112,8 +112,8 @@ class Reachable:
             for registry in ("_parameters", "_buffers", "_modules"):
                 for key, child in getattr(value, registry).items():
                     self._visit(child, f"{path}.{registry}[{key!r}]", depth + 1, f"{name}.{key}")
-            for key, item in vars(value).items():  # plain attributes: a tensor kept as self.scale, a list of them
-                if key.isidentifier() and not key.startswith("_") and key != "training":
+            for key, item in _plain_attributes(value):  # a tensor kept as self.scale, a list of them
+                if key.isidentifier():
                     # reading a list's or a dict's numbers is not heard (an attribute's is): they are checked
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=type(item) in (list, dict))
         elif isinstance(value, Optimizer):
@@ -151,7 +151,7 @@ def fingerprint(container):
     attributes (not its parameters, buffers or train/eval mode, which the program handles); a
     container too long to compare is not compared (None)."""
     if isinstance(container, Module):
-        items = [(key, id(item)) for key, item in vars(container).items() if key[:1] != "_" and key != "training"]
+        items = [(key, id(item)) for key, item in _plain_attributes(container)]
     elif len(container) > _FINGERPRINT_LIMIT:
         return None
     elif type(container) is dict:
@@ -162,6 +162,12 @@ def fingerprint(container):
 
 
 _FINGERPRINT_LIMIT = 10_000
+
+
+def _plain_attributes(module):
+    """A module's own attributes (``self.scale``, ``self.last``): not its parameters, buffers,
+    submodules, hooks or train/eval mode, which have places of their own."""
+    return [(key, item) for key, item in vars(module).items() if not key.startswith("_") and key != "training"]
 
 
 def _is_number(value):

@@ -220,7 +220,7 @@ class Recorder:
             return name
         owner = self._array_owners.get(id(tensor.array))
         if owner is None:
-            owner = next((found for found, _ in self.reach.tensors.values() if found.array is tensor.array), None)
+            owner = self._state_tensor_holding(tensor.array)
         if owner is not None and owner is not tensor:  # a new tensor on an argument's or a parameter's array
             name = self._tensor_value(owner)
             self._name_tensor(tensor, name)
@@ -267,6 +267,10 @@ class Recorder:
         )
         return name
 
+    def _state_tensor_holding(self, array):
+        """The tensor found before the call (a parameter, a buffer) whose array is ``array``, or None."""
+        return next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is array), None)
+
     def _array_value(self, array):
         """An array passed as a plain argument: one the program has, or a reshaped view of one."""
         name = self._value_of_array.get(id(array))
@@ -281,7 +285,7 @@ class Recorder:
         if id(array) in self._from_shapes:
             return self._constant(array, "grid")
         base = array.base
-        owner = next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is base), None)
+        owner = self._state_tensor_holding(base)
         if owner is not None and array.size == base.size and array.strides == base.reshape(array.shape).strides:
             return f"{self._tensor_value(owner)}.reshape({tuple(array.shape)})"
         self.fail("passes an array computed outside a recorded operation to an operation")

@@ -40,9 +40,8 @@ are only their bodies. A nested ``def`` (a backward that runs later) keeps its o
 """
 import ast
 import collections
-import copy
 
-from chainrule.compile.folding import Fold, constant_value, decided_branches, nodes
+from chainrule.compile.folding import Fold, constant_value, copied, decided_branches, nodes
 
 _EXACT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)  # correctly rounded, on scalars as on arrays
 _BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # statements holding statements
@@ -75,8 +74,9 @@ def simplified(lines, ndims, contexts):
 # ----------------------------------------------------------------------------- one pass
 class _Facts:
     """What one walk through the program finds: how often each name and each ``name.attribute``
-    is assigned and read, the last line assigning each name, the names read bare (handed to a
-    call, returned: not only through attributes), and the names a loop assigns."""
+    is assigned and read (and read as an operand of + - * /), the last line assigning each name,
+    the names read bare (handed to a call, returned: not only through attributes), and the names
+    a loop or an if's branch assigns."""
 
     def __init__(self, body):
         self.name_stores = collections.Counter()
@@ -284,13 +284,13 @@ class _Known(Fold):
 
     def visit_Name(self, node):  # noqa: N802 (ast.NodeTransformer's naming)
         value = self.known.get(node.id) if isinstance(node.ctx, ast.Load) else None
-        return node if value is None else ast.copy_location(_copy(value), node)
+        return node if value is None else ast.copy_location(copied(value), node)
 
     def visit_Attribute(self, node):  # noqa: N802
         if isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name):
             value = self.known.get((node.value.id, node.attr))
             if value is not None:
-                return ast.copy_location(_copy(value), node)
+                return ast.copy_location(copied(value), node)
             self.generic_visit(node)
             name = node.value.id if isinstance(node.value, ast.Name) else None
             if node.attr == "ndim" and name in self.ndims and self.last_store.get(name, 0) < node.lineno:
@@ -322,18 +322,6 @@ def _simple(node):
     if isinstance(node, ast.Tuple):
         return all(map(_simple, node.elts))
     return isinstance(node, ast.Name) or constant_value(node)[0]
-
-
-def _copy(node):
-    """A fresh copy of a known value (a name, a literal, a tuple of them) to put in a read's place."""
-    kind = type(node)
-    if kind is ast.Name:
-        return ast.Name(node.id, ast.Load())
-    if kind is ast.Constant:
-        return ast.Constant(node.value)
-    if kind is ast.Tuple:
-        return ast.Tuple([_copy(item) for item in node.elts], ast.Load())
-    return copy.deepcopy(node)
 
 
 def _without_error_blocks(body, inside_function=False):

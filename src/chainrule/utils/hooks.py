@@ -50,12 +50,15 @@ def add_hook(registry, hook, prepend=False, flags=()):
     return handle
 
 
-def through_hooks(registry, value, *leading):
+def through_hooks(registry, value, *leading, check=None):
     """``value`` passed through the hooks of ``registry`` in turn, each called as
-    ``hook(*leading, value)``: one that returns something replaces it for the next."""
+    ``hook(*leading, value)``: one that returns something replaces it for the next, after
+    ``check(hook, replacement, value)`` when given (which raises for a replacement not allowed)."""
     for hook in list(registry.values()):
         replacement = hook(*leading, value)
         if replacement is not None:
+            if check is not None:
+                check(hook, replacement, value)
             value = replacement
     return value
 
