@@ -733,10 +733,16 @@ class Recorder:
     def _guard_parameters(self, optimizer, name):
         """The program names each parameter of ``optimizer``: it replays only while it holds the same
         (stated once in the guard however often it is asked for: see compiled._guard_source)."""
-        self.guards.append(
-            f"[list(map(id, group['params'])) for group in {name}.param_groups] == "
-            f"{[[id(param) for param in group['params']] for group in optimizer.param_groups]}"
-        )
+        groups = optimizer.param_groups
+        conditions = [f"len({name}.param_groups) == {len(groups)}"]
+        for index, group in enumerate(groups):
+            held = f"_{name}_params_{index}"  # a local of the guard (one identity test per parameter)
+            conditions.append(f"len({held} := {name}.param_groups[{index}]['params']) == {len(group['params'])}")
+            conditions += [
+                f"{held}[{position}] is {self._constant(param, self.reach.names.get(id(param), 'param'))}"
+                for position, param in enumerate(group["params"])
+            ]
+        self.guards.append(" and ".join(conditions))
 
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
