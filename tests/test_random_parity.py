@@ -182,6 +182,19 @@ def test_states_are_pytorchs_bytes_and_can_be_exchanged():
         chainrule.set_rng_state(chainrule.zeros(10, dtype=chainrule.uint8))
 
 
+def test_a_generators_state_is_a_uint8_tensor_as_in_pytorch():
+    ours, theirs = chainrule.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    state, expected = ours.get_state(), theirs.get_state()
+    assert isinstance(state, chainrule.Tensor) and state.dtype == chainrule.uint8 and tuple(state.shape) == tuple(expected.shape)
+    assert bytes(state.numpy()) == bytes(expected.numpy())
+    kept = state.clone()
+    first = chainrule.rand(3, generator=ours).tolist()
+    assert not chainrule.equal(ours.get_state(), kept)
+    ours.set_state(kept)
+    assert chainrule.rand(3, generator=ours).tolist() == first == torch.rand(3, generator=theirs).tolist()
+    assert chainrule.equal(chainrule.default_generator.get_state(), chainrule.get_rng_state())
+
+
 def test_numpy_backed_samplers_follow_the_seed():
     """Samplers PyTorch's algorithms do not cover draw from a NumPy generator seeded by the stream."""
     draws = []

@@ -10,9 +10,9 @@ import warnings
 from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import made_from_arguments, made_from_values
+from chainrule.random import drawn
 from chainrule.backend import xp
 from chainrule import sampling_algorithms
-from chainrule.random import engine_of
 from chainrule.ops.registry import public
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, _to_raw, tensor_from_array
@@ -499,7 +499,7 @@ def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, de
     """Samples of the uniform distribution on [0, 1)."""
     shape = size_argument(size, "rand")
     dtype = _random_float_dtype(dtype, "check_uniform_bounds")
-    return _finish(sampling_algorithms.uniform(engine_of(generator), shape, 0.0, 1.0, dtype), requires_grad, device)
+    return _finish(drawn(sampling_algorithms.uniform, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
 
 
 @public(method=False, out=True)
@@ -507,7 +507,7 @@ def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, d
     """Samples of the standard normal distribution N(0, 1)."""
     shape = size_argument(size, "randn")
     dtype = _random_float_dtype(dtype, "normal_kernel_cpu")
-    return _finish(sampling_algorithms.normal(engine_of(generator), shape, 0.0, 1.0, dtype), requires_grad, device)
+    return _finish(drawn(sampling_algorithms.normal, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
 
 
 #: The C++ names of the types, as PyTorch's bound errors write them.
@@ -562,7 +562,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     shape = size_argument((size,), "randint", high_position + 1)
     dtype = xp.dtype(dtype) if dtype is not None else xp.dtype(dtypes.int64)
     check_random_bounds(low, high, dtype)
-    return _finish(sampling_algorithms.integers(engine_of(generator), shape, low, high, dtype), requires_grad, device)
+    return _finish(drawn(sampling_algorithms.integers, generator, shape, low, high, dtype), requires_grad, device)
 
 
 @public(method=False, out=True)
@@ -576,7 +576,11 @@ def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, de
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     if dtype.kind in "iu" and n - 1 > int(xp.iinfo(dtype).max):
         raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
-    return _finish(sampling_algorithms.permutation(engine_of(generator), n).astype(dtype), requires_grad, device)
+    return _finish(drawn(_permutation, generator, n, dtype), requires_grad, device)
+
+
+def _permutation(engine, n, dtype):
+    return sampling_algorithms.permutation(engine, n).astype(dtype)
 
 
 @public(method=False)

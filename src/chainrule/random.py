@@ -11,6 +11,7 @@ import contextlib
 import operator
 
 from chainrule import dtypes
+from chainrule.autograd import function as function_module
 from chainrule.backend import as_array, fresh_seed, random_generator
 from chainrule.device import check_device
 from chainrule.device import device as device_type
@@ -74,8 +75,12 @@ class Generator:
         return random_generator(int(self.engine.words64(1)[0]))
 
     def get_state(self):
-        """The state as PyTorch's 5056 bytes (an immutable ``bytes``; ``torch.Generator.get_state``
-        gives the same bytes as a uint8 tensor)."""
+        """The state as a uint8 tensor of PyTorch's 5056 bytes, as ``torch.Generator.get_state``
+        gives it: ``set_state`` of it later replays the same numbers, in chainrule or in PyTorch."""
+        return tensor_from_array(as_array(bytearray(self.state_bytes()), dtypes.uint8))
+
+    def state_bytes(self):
+        """The same state as an immutable ``bytes``: cheap to take and to compare (``==``)."""
         return self.engine.state_bytes()
 
     def set_state(self, new_state):
@@ -111,6 +116,16 @@ def engine_of(generator=None):
     return (generator or default_generator).engine
 
 
+def drawn(sample, generator, *arguments):
+    """``sample(engine, *arguments)``: random numbers a factory (``rand``, ``randint``, ``randperm``)
+    draws outside an operation from ``generator`` (None: the global one). A call being recorded by
+    ``chainrule.compile`` hears of it, so that its program draws again, at the same point of the
+    random stream, on each call (a minibatch's ``randint``, a VAE's ``randn_like``)."""
+    if function_module._recorder is not None:
+        return function_module._recorder.drawn(sample, generator, arguments)
+    return sample(engine_of(generator), *arguments)
+
+
 def numpy_generator(generator=None):
     """A NumPy generator seeded from ``generator``'s stream (the global one when None), for the
     samplers PyTorch's algorithms do not cover."""
@@ -120,7 +135,7 @@ def numpy_generator(generator=None):
 def get_rng_state():
     """The global generator's state as a uint8 tensor of PyTorch's 5056 bytes: ``set_rng_state``
     of it later replays the same numbers, in chainrule or in PyTorch."""
-    return tensor_from_array(as_array(bytearray(default_generator.get_state()), dtypes.uint8))
+    return default_generator.get_state()
 
 
 def set_rng_state(new_state):
@@ -140,7 +155,7 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     if not enabled:
         yield
         return
-    state = default_generator.get_state()
+    state = default_generator.state_bytes()
     try:
         yield
     finally:

@@ -14,7 +14,7 @@ from chainrule.ops.operands import broadcast_error
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
-from chainrule.random import engine_of, numpy_generator
+from chainrule.random import drawn, engine_of, numpy_generator
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -113,7 +113,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
         shape = creation.size_argument((size,), "normal", 3)
         dtype = _floating_or_refused(dtype if dtype is not None else dtypes.get_default_dtype())
         _check_std(std_value)
-        result = tensor_from_array(sampling_algorithms.normal(engine_of(generator), shape, mean_value, std_value, dtype))
+        result = tensor_from_array(drawn(sampling_algorithms.normal, generator, shape, mean_value, std_value, dtype))
         if requires_grad:
             result.requires_grad = True
         return result
@@ -224,7 +224,7 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
         high = creation.integer_argument(high, "randint_like", "high", 3)
     shape, dtype = creation.like_shape_and_dtype(input, dtype, memory_format, "randint_like")
     creation.check_random_bounds(low, high, dtype)
-    result = tensor_from_array(sampling_algorithms.integers(engine_of(generator), shape, low, high, dtype))
+    result = tensor_from_array(drawn(sampling_algorithms.integers, generator, shape, low, high, dtype))
     if requires_grad:
         result.requires_grad = True
     return result

@@ -94,7 +94,7 @@ def run_calls(compiled, setup, calls, seed=0):
             history.append(snapshot(args))
             history.append(snapshot(kwargs))
             history.append(state_of(*observed))
-    history.append(("random", default_generator.get_state()))
+    history.append(("random", default_generator.state_bytes()))
     messages = [str(warning.message) for warning in caught if "chainrule.compile" in str(warning.message)]
     return history, function, messages
 
@@ -321,7 +321,7 @@ def test_a_convnet_with_batch_norm_and_dropout_switched_between_train_and_eval_i
         for index, (args, _) in enumerate(calls()):
             net.train(index % 2 == 0)
             history += [snapshot(function(*args), returned=True), state_of(net, optimizer)]
-        history.append(default_generator.get_state())
+        history.append(default_generator.state_bytes())
         histories.append(history)
     assert_identical(histories[0], histories[1])
 
@@ -718,7 +718,7 @@ def test_a_compiled_module_under_no_grad_and_in_eval_mode_is_eager():
                 out = model(inputs)
                 out.sum().backward()
             history += [snapshot(out.detach()), state_of(net)]
-        history.append(default_generator.get_state())
+        history.append(default_generator.state_bytes())
         histories.append(history)
     assert_identical(histories[0], histories[1])
 

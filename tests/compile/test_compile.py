@@ -52,7 +52,7 @@ def train(compiled, make_model, make_optimizer, loss_fn=F.mse_loss, data=None, m
     run = chainrule.compile(step) if compiled else step
     losses = [run(inputs, targets).array.copy() for inputs, targets in (data or batches())]
     state = [value.array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "array")]
-    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.get_state(), run
+    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.state_bytes(), run
 
 
 def assert_same(eager, compiled):
@@ -140,7 +140,7 @@ def optimizer_changes_between_calls(compiled):
     run(*data[5])
     losses = [run(*data[6]).array.copy()]
     state = [value.array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "array")]
-    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.get_state(), run
+    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.state_bytes(), run
 
 
 def test_an_optimizer_s_state_loaded_and_a_group_added_between_calls_are_used_as_in_eager():
@@ -289,6 +289,58 @@ def test_random_numbers_drawn_outside_an_operation_run_eagerly_with_one_warning(
 
     compiled, warned = train_both(make_model=network, make_optimizer=OPTIMIZERS["sgd"], loss_fn=noisy)
     assert len(warned) == 1 and "random numbers" in warned[0]
+
+
+def test_a_minibatch_drawn_with_randint_and_noise_from_factories_replay_as_eager():
+    """makemore's loop: the step draws its own minibatch (randint), shuffles it (randperm) and adds
+    noise (randn, rand, randn_like, normal); the program draws them again at the same points of the
+    random stream, so a seed set between calls gives the eager numbers."""
+    data_x, data_y = batches(1, size=40)[0]
+
+    def make_model():
+        return network()
+
+    def loss_fn(out, y):
+        rows = chainrule.randint(0, data_x.shape[0], (8,))
+        order = chainrule.randperm(8)
+        inputs = data_x[rows][order] + chainrule.randn(8, 2) * 0.01 + chainrule.rand(8, 2) * 0.001
+        outputs = out.sum() * 0 + loss_fn.model(inputs)
+        outputs = outputs + chainrule.randn_like(outputs) * chainrule.normal(0.0, 0.01, (8, 1))
+        return F.mse_loss(outputs, data_y[rows][order])
+
+    class Reseeded:
+        def __iter__(self):
+            for number, batch in enumerate(batches(4)):
+                chainrule.manual_seed(number % 2)
+                yield batch
+
+    def make_model_kept():
+        model = make_model()
+        loss_fn.model = model
+        return model
+
+    compiled, warned = train_both(make_model=make_model_kept, make_optimizer=OPTIMIZERS["adam"], loss_fn=loss_fn, data=Reseeded())
+    assert warned == [] and len(compiled.recordings) == 1
+    assert compiled.code.count("drawn(") == 6
+
+
+def test_a_factory_drawing_from_its_own_generator_replays_from_it():
+    generator = chainrule.Generator().manual_seed(5)
+    model = network()
+
+    def step(inputs):
+        return (model(inputs) + chainrule.randn(inputs.shape[0], 1, generator=generator)).sum()
+
+    inputs = batches(1)[0][0]
+    eager = [step(inputs).item() for _ in range(3)]
+    after_eager = generator.state_bytes()
+    generator.manual_seed(5)
+    compiled = chainrule.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        replayed = [compiled(inputs).item() for _ in range(3)]
+    assert replayed == eager and len(compiled.recordings) == 1
+    assert generator.state_bytes() == after_eager
 
 
 def image_batches(count=3, size=4, shape=(1, 8, 8)):

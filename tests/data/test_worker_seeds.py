@@ -146,7 +146,7 @@ def test_each_iter_draws_one_base_seed_from_the_loaders_generator_like_torch(num
 def _same_state(first, second):
     if isinstance(first, torch.Tensor):
         return torch.equal(first, second)
-    return first == second
+    return chainrule.equal(first, second)
 
 
 def test_without_a_generator_the_global_generator_gives_the_base_seed():

@@ -176,9 +176,9 @@ def _through_backward(cls, args, tangents):
     )
     with grad_mode.enable_grad():
         copies = [arg.clone() if isinstance(arg, Tensor) else arg for arg in args]
-    random_state = default_generator.get_state()
+    random_state = default_generator.state_bytes()
     outputs = cls.apply(*args)
-    after = default_generator.get_state()
+    after = default_generator.state_bytes()
     default_generator.set_state(random_state)
     with grad_mode.enable_grad():
         dual = []

@@ -23,8 +23,8 @@ argument that is None) already taken: the hand-written backprop of the course, i
 A call whose tensor shapes, dtypes or ``requires_grad``, Python arguments, grad mode, train/eval
 mode or parameters differ from every recording's is recorded anew. Values that change from step to
 step inside state (a scheduler's learning rate, a parameter's values) are read on every call.
-Random numbers drawn by an operation (dropout's mask) are drawn anew on every call, from the same
-generator, so the random stream advances as in eager; so are changes an operation makes in place
+Random numbers drawn by an operation (dropout's mask) or a random factory (``randint``, ``randn``)
+are drawn anew on every call, from the same generator, so the random stream advances as in eager; so are changes an operation makes in place
 (batch norm's running statistics). What a recording cannot repeat (``.item()`` or ``print`` of a
 tensor mid-step, random numbers drawn outside an operation, a change made in place outside an
 operation)

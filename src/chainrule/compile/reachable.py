@@ -6,7 +6,7 @@ the same place (``model.fc.weight`` may have been replaced). A tensor made durin
 found nowhere here is a constant of the program.
 
 The search starts from the function's arguments, the variables its code reads from its globals and
-its closure, and ``self`` for a method, and goes into modules, optimizers, lists, tuples, dicts,
+its closure, its default arguments, and ``self`` for a method, and goes into modules, optimizers, lists, tuples, dicts,
 functions and plain objects, a few levels deep. Each thing found carries the Python expression that
 finds it again from those starting points, such as ``globals_['model']._modules['fc']._parameters['weight']``.
 
@@ -72,6 +72,10 @@ class Reachable:
             except ValueError:  # a cell not yet filled
                 continue
             self._visit(value, f"{path}.__closure__[{index}].cell_contents", depth + 1, name, scalar_guard=True)
+        for index, value in enumerate(function.__defaults__ or ()):  # def step(x, loss_fn=criterion)
+            self._visit(value, f"{path}.__defaults__[{index}]", depth + 1, f"default {index}")
+        for key, value in (function.__kwdefaults__ or {}).items():
+            self._visit(value, f"{path}.__kwdefaults__[{key!r}]", depth + 1, key)
 
     def _numbers_named(self, owner, names, path):
         """The numbers among the attributes of a class or Python module that ``names`` (what the

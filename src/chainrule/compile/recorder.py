@@ -35,7 +35,7 @@ from chainrule.compile.reachable import Reachable, fingerprint
 from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.optim.optimizer import Optimizer
-from chainrule.random import default_generator
+from chainrule.random import default_generator, drawn
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks
 
@@ -161,7 +161,7 @@ class Recorder:
             self._name_tensor(output, name)
         for tensor in written:
             self._written_by_operation(tensor)
-        self._random_state = default_generator.get_state()
+        self._random_state = default_generator.state_bytes()
         return outputs
 
     def _written_by_operation(self, tensor):
@@ -284,8 +284,11 @@ class Recorder:
             return f"{self._array_value(copied[1])}.copy()"
         if id(array) in self._from_shapes:
             return self._constant(array, "grid")
+        owner = self._state_tensor_holding(array)  # a tensor found before the call (a global index tensor)
+        if owner is not None:
+            return self._tensor_value(owner)
         base = array.base
-        owner = self._state_tensor_holding(base)
+        owner = None if base is None else self._state_tensor_holding(base)
         if owner is not None and array.size == base.size and array.strides == base.reshape(array.shape).strides:
             return f"{self._tensor_value(owner)}.reshape({tuple(array.shape)})"
         self.fail("passes an array computed outside a recorded operation to an operation")
@@ -369,6 +372,23 @@ class Recorder:
         self._made_from_arguments[id(tensor)] = tensor._version_owner._version
         self._array_owners[id(tensor.array)] = tensor
         self._kept.append(tensor)
+
+    def drawn(self, sample, generator, arguments):
+        """``function.drawn(sample, generator, *arguments)``, run: a factory's random numbers
+        (``rand``, ``randint``...), which the program draws again at this point of the random
+        stream (the draws before it were all recorded)."""
+        self._check_random()
+        array = self._unrecorded(drawn, sample, generator, *arguments)
+        if self.failure is not None:
+            return array
+        name = self._new_name("v")
+        source = "None" if generator is None else self._constant(generator, "generator")
+        operands = ", ".join([self._constant(sample, sample.__name__), source, *map(self._literal, arguments)])
+        self._emit(f"{name} = drawn({operands})", f"{sample.__name__}: random numbers, drawn again on each call")
+        self._value_of_array[id(array)] = name
+        self._kept.append(array)  # no other array takes its id
+        self._random_state = default_generator.state_bytes()
+        return array
 
     def _name_tensor(self, tensor, name):
         self.ndims[name] = tensor.array.ndim
@@ -831,7 +851,7 @@ class Recorder:
 
     # ----------------------------------------------------------------- checks
     def _take_snapshot(self):
-        self._random_state = default_generator.get_state()
+        self._random_state = default_generator.state_bytes()
         self._snapshot = {key: self._snapshot_of(tensor) for key, (tensor, path) in self.reach.tensors.items()}
         self._settings = [
             [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
@@ -883,8 +903,8 @@ class Recorder:
                 self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
 
     def _check_random(self):
-        if self.failure is None and default_generator.get_state() != self._random_state:
-            self.fail("draws random numbers outside an operation (dropout, rand, randn)")
+        if self.failure is None and default_generator.state_bytes() != self._random_state:
+            self.fail("draws random numbers outside an operation or a random factory (a NumPy generator, multinomial, bernoulli...)")
 
     # ----------------------------------------------------------------- writing
     def _unrecorded(self, call, *args, **kwargs):

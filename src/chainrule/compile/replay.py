@@ -11,6 +11,7 @@ from chainrule.compile.deferred_backward import with_backward_of_call
 from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray, xp
 from chainrule.dtypes import get_default_dtype
 from chainrule.ops.op import OpNode
+from chainrule.random import drawn
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks
 
@@ -149,6 +150,7 @@ RUNTIME = {
     "accumulate_unshared": accumulate_unshared,
     "as_array": as_array,
     "call_backward": call_backward,
+    "drawn": drawn,
     "fit_to_input": fit_to_input,
     "gradient_to_apply": gradient_to_apply,
     "forward_of_function": forward_of_function,
