@@ -83,3 +83,35 @@ def test_the_rest_of_torch_compiler():
     assert not compiler.is_compiling() and not compiler.is_exporting()
     function = lambda x: x  # noqa: E731
     assert compiler.allow_in_graph(function) is function and compiler.assume_constant_result(function) is function
+
+
+def test_dynamo_names_from_the_torch_compile_tutorial_work():
+    """``torch._dynamo.reset()``, ``config.cache_size_limit`` / ``recompile_limit``, ``mark_dynamic``."""
+    import torch
+
+    import chainrule._dynamo as dynamo
+
+    assert chainrule._dynamo is dynamo
+    step = _compiled()
+    step(chainrule.ones(3))
+    dynamo.reset()
+    assert step.recordings == {}
+    assert dynamo.config.cache_size_limit == dynamo.config.recompile_limit == torch._dynamo.config.recompile_limit == 8
+    try:
+        dynamo.config.recompile_limit = 2
+        assert step.cache_size_limit == 2
+        with pytest.warns(UserWarning, match="recorded 2 times"):
+            for size in (1, 2, 3):
+                x = chainrule.ones(size)
+                dynamo.mark_dynamic(x, 0)
+                assert step(x).item() == 2.0 * size
+    finally:
+        dynamo.config.cache_size_limit = 8
+    dynamo.config.suppress_errors = True
+    assert dynamo.config.suppress_errors is True
+    dynamo.config.suppress_errors = False
+    with pytest.raises(AttributeError, match="does not exist"):
+        dynamo.config.no_such_setting = 1
+    with pytest.raises(AttributeError, match="does not exist"):
+        dynamo.config.no_such_setting  # noqa: B018
+    assert dynamo.is_compiling() is False and dynamo.mark_static(chainrule.ones(2)) is None

@@ -12,7 +12,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import made_from_arguments
+from chainrule.autograd.function import computed_without_gradient, made_from_arguments
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
@@ -888,15 +888,21 @@ def one_hot(tensor, num_classes=-1):
     indices = tensor.array
     if indices.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor (use .long()).")
-    if num_classes == -1:
-        if not indices.size:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(indices.max()) + 1
+    if num_classes != -1:  # computed again from each call's indices by a compiled program
+        return computed_without_gradient(_one_hot_rows, (tensor,), {"num_classes": num_classes})
+    if not indices.size:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    # the values decide the shape: a compiled call runs eagerly
+    return tensor_from_array(_one_hot_rows(indices, int(indices.max()) + 1))
+
+
+def _one_hot_rows(indices, num_classes):
+    """The array of ``one_hot``, after PyTorch's checks of the class indices."""
     if indices.size and indices.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if indices.size and indices.max() >= num_classes:
         raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}).")
-    return tensor_from_array((indices[..., None] == xp.arange(num_classes)).astype(xp.int64))
+    return (indices[..., None] == xp.arange(num_classes)).astype(xp.int64)
 
 
 def pad(input, pad, mode="constant", value=None):

@@ -7,7 +7,7 @@ their own shape by the engine, so no operation here deals with that.
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import made_from_values
+from chainrule.autograd.function import computed_without_gradient, made_from_values
 from chainrule.caller_warnings import warn_once
 from chainrule.backend import as_array, ignoring_float_errors, meta_array, ndarray, xp
 from chainrule.ops.inplace import write_in_place
@@ -195,6 +195,7 @@ class Remainder(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        _refuse_integer_division_by_zero("remainder", a, b)
         ctx.quotient = xp.floor_divide(a, b)
         if xp.result_type(a, b).kind != "f":
             return xp.remainder(a, b)
@@ -730,6 +731,7 @@ class Fmod(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        _refuse_integer_division_by_zero("fmod", a, b)
         with ignoring_float_errors():
             ctx.quotient = xp.trunc(a / b) if a.dtype.kind == "f" or b.dtype.kind == "f" else None
             return xp.fmod(a, b)
@@ -1304,19 +1306,19 @@ def div(input, other, *, rounding_mode=None):
         if rounding_mode == "floor":
             return floor_divide(input, other)
         _refuse_bool("div_trunc_cpu", input, other)
-        _refuse_integer_division_by_zero("div", input, other)
-        with ignoring_float_errors():  # the lowest integer divided by -1 wraps around, as in PyTorch
-            return tensor_from_array(_truncated_quotient(input.array, other.array))
+        return computed_without_gradient(_truncated_quotient, (input, other))
     return broadcasting(RoundedQuotient, input, other, rounding_mode)
 
 
 def _truncated_quotient(numerator, denominator):
     """The integer quotient rounded toward zero, exact for every int64 (a division in floats would
     round large numerators): Python's floor division, plus one where the signs differ and it left a
-    remainder."""
-    floored = xp.floor_divide(numerator, denominator)
-    inexact = (floored * denominator != numerator) & ((numerator < 0) != (denominator < 0))
-    return floored + inexact.astype(floored.dtype)
+    remainder. The lowest integer divided by -1 wraps around, as in PyTorch."""
+    _refuse_integer_division_by_zero("div", numerator, denominator)
+    with ignoring_float_errors():
+        floored = xp.floor_divide(numerator, denominator)
+        inexact = (floored * denominator != numerator) & ((numerator < 0) != (denominator < 0))
+        return floored + inexact.astype(floored.dtype)
 
 
 @public(inplace=True, out=True)
@@ -1324,9 +1326,15 @@ def floor_divide(input, other):
     """floor(input / other) (no gradient: it is piecewise constant)."""
     input, other = binary_operands(input, other)
     _refuse_bool("div_floor_cpu", input, other)
-    _refuse_integer_division_by_zero("floor_divide", input, other)
+    return computed_without_gradient(_floored_quotient, (input, other))
+
+
+def _floored_quotient(numerator, denominator):
+    """floor(numerator / denominator) of two arrays (a compiled program calls it on each call, so
+    that an integer divisor of 0 raises there too)."""
+    _refuse_integer_division_by_zero("floor_divide", numerator, denominator)
     with ignoring_float_errors():
-        return tensor_from_array(xp.floor_divide(input.array, other.array))
+        return xp.floor_divide(numerator, denominator)
 
 
 @public(inplace=True, out=True)
@@ -1335,7 +1343,6 @@ def remainder(input, other):
     function = _by_operand_kind(Remainder, other)
     input, other = binary_operands(input, other)
     _refuse_bool("remainder_cpu", input, other)
-    _refuse_integer_division_by_zero("remainder", input, other)
     return broadcasting(function, input, other)
 
 
@@ -1580,7 +1587,6 @@ def fmod(input, other):
     function = _by_operand_kind(Fmod, other)
     input, other = binary_operands(input, other)
     _refuse_bool("fmod_cpu", input, other)
-    _refuse_integer_division_by_zero("fmod", input, other)
     return broadcasting(function, input, other)
 
 
@@ -1673,11 +1679,11 @@ def _refuse_bool(kernel, *operands):
     raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool': convert with .long() or .float() first")
 
 
-def _refuse_integer_division_by_zero(operation, *operands):
+def _refuse_integer_division_by_zero(operation, numerator, divisor):
     """PyTorch raises for an integer division by zero (floats give inf and nan); an empty operand
-    makes an empty result, where nothing is divided."""
-    divisor = operands[-1].array
-    integers = all(operand.array.dtype.kind in "iub" and operand.array.size for operand in operands)
+    makes an empty result, where nothing is divided. On arrays: an operation's ``forward`` checks,
+    so that a compiled program checks on each call."""
+    integers = all(operand.dtype.kind in "iub" and operand.size for operand in (numerator, divisor))
     if integers and (divisor == 0).any():
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
 

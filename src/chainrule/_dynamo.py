@@ -1,0 +1,73 @@
+"""``chainrule._dynamo``, as ``torch._dynamo``: the names tutorials reach for around ``compile``.
+
+``reset()`` (the torch.compile tutorial calls it between experiments), ``config.cache_size_limit``
+(or ``recompile_limit``: how many recordings a compiled function keeps before running eagerly),
+``mark_dynamic`` and its kin, and ``disable``, ``allow_in_graph``, ``is_compiling``, which
+``chainrule.compiler`` holds.
+
+A recording specializes every shape: a call with a new size records anew, as ``torch.compile``
+does with ``dynamic=False``. ``mark_dynamic``, ``maybe_mark_dynamic`` and ``mark_static`` are
+therefore accepted and change nothing. A call that cannot be recorded always runs eagerly, with a
+warning (``fullgraph=True`` raises instead), which is what ``config.suppress_errors = True`` asks
+PyTorch for.
+"""
+from chainrule.compile import OptimizedModule
+from chainrule.compile.compiled import CompiledFunction
+from chainrule.compiler import allow_in_graph, assume_constant_result, disable, is_compiling, list_backends, reset
+
+__all__ = [
+    "OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "is_compiling",
+    "list_backends", "mark_dynamic", "mark_static", "maybe_mark_dynamic", "reset",
+]
+
+
+class _Config:
+    """``torch._dynamo.config``'s settings that mean something here; setting another raises
+    AttributeError, as PyTorch does for a name it does not have."""
+
+    _SETTINGS = {"suppress_errors": False, "verbose": False, "capture_scalar_outputs": False,
+                 "automatic_dynamic_shapes": True, "assume_static_by_default": True}
+
+    def __init__(self):
+        object.__setattr__(self, "_values", dict(self._SETTINGS))
+
+    @property
+    def cache_size_limit(self):
+        """Recordings a compiled function keeps (8, as PyTorch); past it, it runs eagerly."""
+        return CompiledFunction.cache_size_limit
+
+    @cache_size_limit.setter
+    def cache_size_limit(self, limit):
+        CompiledFunction.cache_size_limit = limit
+
+    recompile_limit = cache_size_limit  # PyTorch's newer name for it
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"chainrule._dynamo.config.{name} does not exist") from None
+
+    def __setattr__(self, name, value):
+        if name in ("cache_size_limit", "recompile_limit"):
+            object.__setattr__(self, name, value)
+        elif name in self._values:
+            self._values[name] = value
+        else:
+            raise AttributeError(f"chainrule._dynamo.config.{name} does not exist")
+
+
+config = _Config()
+
+
+def mark_dynamic(t, index, *, hint_override=None, min=None, max=None, specialize_on=None):  # noqa: A002 (PyTorch's names)
+    """Accepted, as ``torch._dynamo.mark_dynamic``: a recording specializes every size, so a new
+    size of dimension ``index`` of ``t`` records anew (see the module's docstring)."""
+
+
+def maybe_mark_dynamic(t, index):
+    """Accepted, as ``torch._dynamo.maybe_mark_dynamic``; see ``mark_dynamic``."""
+
+
+def mark_static(t, index=None):
+    """Accepted, as ``torch._dynamo.mark_static``: every size is static here already."""
