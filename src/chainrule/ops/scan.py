@@ -13,6 +13,7 @@ Differences and integrals along a dimension (``diff``, ``gradient``, ``trapezoid
 """
 
 from chainrule import dtypes
+from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
 from chainrule.ops.elementwise import to
 from chainrule.ops.join import cat
@@ -106,37 +107,42 @@ class Cummin(ChosenAlongDim):
     formula = "min(x_0, ..., x_i) along dim"
 
 
-def _running_extreme(kind, result, input, dim, operation, running):
-    """``result(values, indices)``: the running extreme along ``dim`` and, for each i, the last
-    position j <= i holding it (PyTorch's choice on ties); a nan stays the extreme from where it
-    appears. The positions where x equals its own running extreme are marked, and the running
-    maximum of the marked positions is the latest one."""
+def _running_extreme(kind, result, input, dim, operation, largest):
+    """``result(values, indices)``: the running maximum (``largest``) or minimum along ``dim``, read
+    at the positions ``running_extreme_positions`` finds (again on each call of a compiled program)."""
     axis = one_axis(input, dim, operation)
     if input.array.ndim == 0:
         return result(*read_chosen(kind, input, None, 0))
-    array = input.array
-    extremes = running(array, axis)
+    indices = computed_without_gradient(running_extreme_positions, [input], {"axis": axis, "largest": largest}).array
+    return result(*read_chosen(kind, input, indices, axis, repeats=True))
+
+
+def running_extreme_positions(array, axis, largest):
+    """For each i along ``axis``, the last position j <= i holding max(x[0], ..., x[i]) (``largest``)
+    or the min (PyTorch's choice on ties); a nan stays the extreme from where it appears. The
+    positions where x equals its own running extreme are marked, and the running maximum of the
+    marked positions is the latest one."""
+    extremes = (running_maximum if largest else running_minimum)(array, axis)
     size = array.shape[axis]
     positions = xp.arange(size, dtype=dtypes.int64).reshape([size if each == axis else 1 for each in range(array.ndim)])
     reached = array == extremes
     if array.dtype.kind in "fc":
         reached = reached | (xp.isnan(array) & xp.isnan(extremes))
-    indices = running_maximum(xp.where(reached, positions, 0), axis)
-    return result(*read_chosen(kind, input, as_array(indices, dtypes.int64), axis, repeats=True))
+    return as_array(running_maximum(xp.where(reached, positions, 0), axis), dtypes.int64)
 
 
 @public
 def cummax(input, dim):
     """``(values, indices)``: values[i] = max(x[0], ..., x[i]) along ``dim`` and where it is (the
     latest position on ties). The gradient goes to that position."""
-    return _running_extreme(Cummax, cummax_result, input, dim, "cummax", running_maximum)
+    return _running_extreme(Cummax, cummax_result, input, dim, "cummax", largest=True)
 
 
 @public
 def cummin(input, dim):
     """``(values, indices)``: values[i] = min(x[0], ..., x[i]) along ``dim`` and where it is (the
     latest position on ties). The gradient goes to that position."""
-    return _running_extreme(Cummin, cummin_result, input, dim, "cummin", running_minimum)
+    return _running_extreme(Cummin, cummin_result, input, dim, "cummin", largest=False)
 
 
 # ----------------------------------------------------------------------------- logcumsumexp

@@ -21,7 +21,7 @@ import math
 import operator
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient
+from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
 from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import lerp, selected
@@ -81,17 +81,23 @@ class Mode(ChosenAlongDim):
 
 
 def read_chosen(kind, x, indices, axis, keepdim=True, repeats=False):
-    """``(values, indices)``: x read at ``indices`` along ``axis`` (an int64 array with x's number of
-    dimensions) by the ChosenAlongDim subclass ``kind``; without ``keepdim`` the size-1 ``axis`` of
-    both is dropped. ``repeats``: a position may be chosen more than once (its gradients then add).
-    A 0-d x has one element, read as itself."""
+    """``(values, indices)``: x read at ``indices`` along ``axis`` by the ChosenAlongDim subclass
+    ``kind``. ``indices``: int64, of x's number of dimensions, or without ``keepdim`` with ``axis``
+    dropped (it was size 1); found by ``computed_without_gradient``, so that a compiled program
+    finds them again. ``repeats``: a position may be chosen more than once (its gradients then
+    add). A 0-d x has one element, read as itself."""
     if x.array.ndim == 0:
-        return kind.apply(x, (), False), tensor_from_array(xp.zeros((), dtype=dtypes.int64))
-    key = _along_dim_key(indices, axis)
-    if not keepdim:
-        key = tuple(xp.squeeze(part, axis) for part in key)
-        indices = xp.squeeze(indices, axis)
-    return kind.apply(x, key, repeats), tensor_from_array(indices)
+        return kind.apply(x, (), False), made_from_arguments(xp.zeros((), dtype=dtypes.int64))
+    return kind.apply(x, _reading_key(indices, axis, keepdim), repeats), tensor_from_array(indices)
+
+
+def _reading_key(indices, axis, keepdim):
+    """The key that reads x at ``indices`` along ``axis`` (see ``read_chosen``): the other axes'
+    grids, made from shapes alone, lose ``axis`` too without ``keepdim``."""
+    if keepdim:
+        return _along_dim_key(indices, axis)
+    grids = _along_dim_key(xp.expand_dims(indices, axis), axis)
+    return tuple(indices if each == axis else array_from_shapes(xp.squeeze(grid, axis)) for each, grid in enumerate(grids))
 
 
 def sorting_positions(array, axis, descending=False):
@@ -173,16 +179,45 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 # ----------------------------------------------------------------------------- kthvalue, median, mode
-def _chosen_rank(kind, result, input, dim, keepdim, operation, rank_of):
-    """The element of rank ``rank_of(sorted array, axis)`` (int array, size 1 along axis) in input
-    sorted along ``dim``, read by ``kind`` and returned as the named tuple ``result``."""
+def _chosen_rank(kind, result, input, dim, keepdim, operation, positions, **keywords):
+    """The element of input along ``dim`` at the positions ``positions(input's array, axis,
+    keepdim, **keywords)`` (the rank it picks in input sorted along ``dim``), read by ``kind`` and
+    returned as the named tuple ``result``."""
     axis = one_axis(input, dim, operation)
     require_nonempty(input, (axis,) if input.array.ndim else (), operation)
     if input.array.ndim == 0:
         return result(*read_chosen(kind, input, None, 0))
-    positions = sorting_positions(input.array, axis)
-    ranks = rank_of(xp.take_along_axis(input.array, positions, axis), axis)
-    return result(*read_chosen(kind, input, xp.take_along_axis(positions, ranks, axis), axis, keepdim))
+    chosen = _positions(positions, input, axis=axis, keepdim=keepdim, **keywords)
+    return result(*read_chosen(kind, input, chosen, axis, keepdim))
+
+
+def _ranked_positions(array, axis, keepdim, rank_of):
+    """Where, along ``axis``, is the element of rank ``rank_of(sorted array, axis)`` (int, size 1
+    along axis) in ``array`` sorted along ``axis``; without ``keepdim``, axis dropped."""
+    positions = sorting_positions(array, axis)
+    ranks = rank_of(xp.take_along_axis(array, positions, axis), axis)
+    chosen = xp.take_along_axis(positions, ranks, axis)
+    return chosen if keepdim else xp.squeeze(chosen, axis)
+
+
+def kth_positions(array, axis, keepdim, k):
+    """Where the ``k``-th smallest element of ``array`` along ``axis`` is."""
+    return _ranked_positions(array, axis, keepdim, _constant_rank(k - 1))
+
+
+def median_positions(array, axis, keepdim):
+    """Where the median of ``array`` along ``axis`` is (a slice's first nan where it has one)."""
+    return _ranked_positions(array, axis, keepdim, _median_rank)
+
+
+def nanmedian_positions(array, axis, keepdim):
+    """Where the median of the non-nan elements of ``array`` along ``axis`` is."""
+    return _ranked_positions(array, axis, keepdim, _nanmedian_rank)
+
+
+def mode_positions(array, axis, keepdim):
+    """Where the last occurrence of the most frequent value of ``array`` along ``axis`` is."""
+    return _ranked_positions(array, axis, keepdim, _mode_rank)
 
 
 def _refuse_bool(input, dim, kernel):
@@ -255,7 +290,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         )
     if input.array.ndim:  # a 0-d input is its own k-th value, even a bool
         _refuse_bool(input, dim, "kthvalue_cpu")
-    return _chosen_rank(Kthvalue, kthvalue_result, input, dim, keepdim, "kthvalue", _constant_rank(k - 1))
+    return _chosen_rank(Kthvalue, kthvalue_result, input, dim, keepdim, "kthvalue", kth_positions, k=k)
 
 
 class MedianAll(Op):
@@ -300,7 +335,7 @@ def median(input, dim=None, keepdim=False):
     _refuse_bool(input, dim, "median_cpu" if dim is None else "median_out")
     if dim is None:
         return _median_of_all(MedianAll, input, ignore_nan=False)
-    return _chosen_rank(Median, median_result, input, dim, keepdim, "median", _median_rank)
+    return _chosen_rank(Median, median_result, input, dim, keepdim, "median", median_positions)
 
 
 @public
@@ -309,14 +344,14 @@ def nanmedian(input, dim=None, keepdim=False):
     _refuse_bool(input, dim, "median_cpu" if dim is None else "median_out")
     if dim is None:
         return _median_of_all(NanmedianAll, input, ignore_nan=True)
-    return _chosen_rank(Nanmedian, nanmedian_result, input, dim, keepdim, "nanmedian", _nanmedian_rank)
+    return _chosen_rank(Nanmedian, nanmedian_result, input, dim, keepdim, "nanmedian", nanmedian_positions)
 
 
 @public
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally frequent
     ones) and the position of its last occurrence."""
-    return _chosen_rank(Mode, mode_result, input, dim, keepdim, "mode", _mode_rank)
+    return _chosen_rank(Mode, mode_result, input, dim, keepdim, "mode", mode_positions)
 
 
 
