@@ -755,16 +755,17 @@ INDEXING = {
     "argmax max median in the loss": (
         lambda x, index, source, mask: x.gather(1, x.argmax(1, keepdim=True)) * x.max() + x.max(0).values.sum() + x.median(), False
     ),
-    # NEEDLESS, each: an index array (given, or found from the values) reaches the operation made outside one
-    "scatter": (lambda x, index, source, mask: x.scatter(1, index, source), NEEDLESS),
-    "scatter_add with repeated indices": (lambda x, index, source, mask: x.scatter_add(1, index, source), NEEDLESS),
-    "index_add": (lambda x, index, source, mask: x.index_add(1, index[0], source, alpha=2.0), NEEDLESS),
-    "take_along_dim": (lambda x, index, source, mask: chainrule.take_along_dim(x, index, 1), NEEDLESS),
+    "scatter": (lambda x, index, source, mask: x.scatter(1, index, source), False),
+    "scatter_add with repeated indices": (lambda x, index, source, mask: x.scatter_add(1, index, source), False),
+    "index_add": (lambda x, index, source, mask: x.index_add(1, index[0], source, alpha=2.0), False),
+    "take_along_dim": (lambda x, index, source, mask: chainrule.take_along_dim(x, index, 1), False),
     "sort and topk": (lambda x, index, source, mask: x.sort(1, descending=True).values + x.topk(4, 1).values, False),
-    "kthvalue": (lambda x, index, source, mask: x.kthvalue(2, 1).values, NEEDLESS),
-    "cummax": (lambda x, index, source, mask: x.cummax(1).values, NEEDLESS),
-    "one_hot": (lambda x, index, source, mask: F.one_hot(index, 4).double() * source[..., None], NEEDLESS),
-    # a boolean mask selects as many elements as it holds True: the shapes depend on the values
+    "kthvalue": (lambda x, index, source, mask: x.kthvalue(2, 1).values, False),
+    "cummax": (lambda x, index, source, mask: x.cummax(1).values, False),
+    "one_hot": (lambda x, index, source, mask: F.one_hot(index, 4).double() * source[..., None], False),
+    # a boolean mask selects as many elements as it holds True, one_hot without num_classes has as many
+    # columns as the largest index says: the shapes depend on the values
+    "one_hot of inferred size": (lambda x, index, source, mask: F.one_hot(index).double() * source[..., None], True),
     "x[mask]": (lambda x, index, source, mask: x[mask], True),
     "x[mask] = 0": (lambda x, index, source, mask: put(x, mask, 0.0), True),
 }
@@ -851,10 +852,25 @@ def test_integer_and_boolean_arithmetic_replays_as_eager():
     assert_replays_as_eager(lambda: (step,), inputs_of(signed(0), signed(10), masks((4, 3))))
 
 
-INTEGER_FALLBACKS = {
-    "floor division": lambda a: a // 3,
-    "writing into an integer argument": lambda a: a.__setitem__(0, 7),
-}
+def test_integer_division_of_an_argument_replays_and_a_zero_divisor_raises_as_eager():
+    """Floor and truncated division, remainder and fmod of integers are computed in the program
+    on each call, with PyTorch's check for a divisor of 0."""
+
+    def step(a, b):
+        return a // 3, a // b, chainrule.div(a, b, rounding_mode="trunc"), a % b, chainrule.fmod(a, b), a
+
+    def divisors(index):
+        values = np.random.default_rng(index + 10).integers(1, 4, size=(4, 3))
+        return chainrule.tensor(values * np.where(values % 2 == 0, -1, 1))
+
+    numerators = lambda index: chainrule.tensor(np.random.default_rng(index).integers(-9, 10, size=(4, 3)))  # noqa: E731
+    assert_replays_as_eager(lambda: (step,), inputs_of(numerators, divisors))
+    for operation in (lambda a, b: a // b, lambda a, b: a % b, lambda a, b: chainrule.div(a, b, rounding_mode="trunc"), chainrule.fmod):
+        compiled = chainrule.compile(lambda a, b, operation=operation: operation(a, b) * 2)
+        compiled(numerators(0), divisors(0))
+        compiled(numerators(1), divisors(1))
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            compiled(numerators(2), chainrule.zeros(4, 3, dtype=chainrule.int64))
 
 
 def test_argsort_of_an_integer_argument_replays():
@@ -868,18 +884,16 @@ def test_argsort_of_an_integer_argument_replays():
     assert_replays_as_eager(lambda: (step,), calls)
 
 
-@pytest.mark.parametrize("name", INTEGER_FALLBACKS)
-def test_integer_operations_that_run_eagerly_give_eager_values(name):
-    """NEEDLESS fallbacks on integer tensors: floor division makes its result outside an
-    operation, and x[0] = 7 on an integer argument is not heard as an operation. The
-    warning comes once and every call is eager's, the argument written in place as eager."""
-    operation = INTEGER_FALLBACKS[name]
+def test_writing_into_an_integer_argument_replays_and_changes_it_as_eager():
+    """x[0] = 7 on an integer argument (no gradient anywhere) is written by the program too."""
 
     def step(a):
-        return operation(a), a
+        a[0] = 7
+        a[1:, 0] = a[0, 1:2]
+        return a * 2, a
 
     calls = inputs_of(lambda index: chainrule.tensor(np.random.default_rng(index).integers(-5, 6, size=(4, 3))))
-    assert_replays_as_eager(lambda: (step,), calls, warns=FALLS_BACK)
+    assert_replays_as_eager(lambda: (step,), calls)
 
 
 def test_float32_inputs_mixed_with_float64_and_half_casts_are_eager():

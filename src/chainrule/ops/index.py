@@ -30,7 +30,9 @@ from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import Where, broadcasting, selected
 from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import array_from_shapes, made_from_arguments, made_from_values, written_in_place
+from chainrule.autograd.function import (
+    array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, written_in_place,
+)
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands
@@ -396,10 +398,11 @@ def _normalize_key(key, input_shape=None):
         if isinstance(part, slice) and part.step is not None and part.step <= 0:
             raise ValueError(f"step must be greater than zero (got {part.step}); use .flip(dim) to reverse")
         if isinstance(part, (Tensor, list, range, ndarray)):
-            part = _as_index_array(part)
+            given, part = part, _as_index_array(part)
             if part.dtype.kind != "b":
                 if part.ndim == 0:
-                    part = int(part)
+                    # A tensor's value read into Python (a compiled call hears it, and runs eagerly)
+                    part = given.item() if isinstance(given, Tensor) else int(part)
                 else:
                     repeats = True
         normalized.append(part)
@@ -527,6 +530,19 @@ def _check_index_tensor(input_shape, dim, index, operation):
     return dim, index
 
 
+def _checked_index_tensor(x, dim, index, operation):
+    """``(dim, positions)``: ``_check_index_tensor`` for scatter, with the checked copy a tensor that
+    a compiled program makes again from each call's index (checking it, as eager does)."""
+    keywords = {"input_shape": tuple(x.array.shape), "dim": dim, "operation": operation}
+    positions = computed_without_gradient(_checked_positions, [_index_tensor(index)], keywords)
+    return check_dim(dim, x.array.ndim, operation), positions
+
+
+def _checked_positions(index, input_shape, dim, operation):
+    """The checked copy of the array ``index`` (see ``_check_index_tensor``)."""
+    return _check_index_tensor(input_shape, dim, index, operation)[1]
+
+
 # ----------------------------------------------------------------------------- public functions
 def getitem(x, key):
     """``x[key]``: ints, slices (with steps), None, ``...``, integer lists/tensors and boolean masks.
@@ -581,7 +597,8 @@ def setitem(x, key, value):
     value = as_tensor_like(value, x)
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
-    if carries or records_in_place(x, (value,)) or not is_writable(x.array):  # a read-only view is written through its base
+    # a read-only view is written through its base; a call being compiled hears the write as an operation
+    if carries or records_in_place(x, (value,)) or not is_writable(x.array) or function_module._recorder is not None:
         write_in_place(x, _assigned, key, value)
         return
     key, repeats = _normalize_key(key, x.array.shape)
@@ -665,8 +682,18 @@ def take_along_dim(x, indices, dim=None):
     size = x.array.shape[dim]
     common = broadcast_shapes(x.array.shape[:dim] + (1,) + x.array.shape[dim + 1 :], index.shape[:dim] + (1,) + index.shape[dim + 1 :])
     x = broadcast_to(x, common[:dim] + (size,) + common[dim + 1 :])
-    index = xp.broadcast_to(index, common[:dim] + (index.shape[dim],) + common[dim + 1 :])
-    return gather(x, dim, xp.where(index < 0, index + size, index))  # counting from the end is allowed here
+    index_shape = common[:dim] + (index.shape[dim],) + common[dim + 1 :]
+    indices = indices if isinstance(indices, Tensor) else made_from_values(index)
+    positions = computed_without_gradient(_counted_from_start, [indices], {"shape": index_shape, "size": size})
+    return gather(x, dim, positions)
+
+
+def _counted_from_start(index, shape, size):
+    """``index`` broadcast to ``shape``, its negative entries counted from the end of a dimension
+    of ``size`` (as take_along_dim allows): positions the index's values decide, which a compiled
+    program finds again on each call."""
+    index = xp.broadcast_to(index, shape)
+    return xp.where(index < 0, index + size, index)
 
 
 @public
@@ -678,12 +705,18 @@ def take(x, index):
         raise RuntimeError(
             f"take(): Expected a long tensor for index, but got {dtypes.scalar_type_name(positions.dtype)}; convert it with .long()"
         )
-    size = x.array.size
-    outside = (positions >= size) | (positions < -size)
+    index = index if isinstance(index, Tensor) else made_from_values(positions)
+    checked = computed_without_gradient(_positions_in, [index], {"size": x.array.size}).array
+    return Take.apply(shape.reshape(x, -1), (checked,), checked.ndim > 0)
+
+
+def _positions_in(index, size):
+    """A copy of the array ``index``, each entry checked to be a position in a flattened tensor of
+    ``size`` elements (counting from the end where negative), as PyTorch's take checks it."""
+    outside = (index >= size) | (index < -size)
     if outside.any():
-        raise IndexError(f"out of range: tried to access index {int(positions[outside][0])} on a tensor of {size} elements.")
-    key, repeats = _normalize_key(index if isinstance(index, Tensor) else positions)
-    return Take.apply(shape.reshape(x, -1), key, repeats)
+        raise IndexError(f"out of range: tried to access index {int(index[outside][0])} on a tensor of {size} elements.")
+    return index.copy()
 
 
 @public(out=True)
@@ -789,7 +822,8 @@ def scatter_add(x, dim, index, src):
 
 
 def _scatter(kind, x, dim, index, src, operation, accumulate):
-    dim, index = _check_index_tensor(x.array.shape, dim, index, operation)
+    dim, positions = _checked_index_tensor(x, dim, index, operation)
+    index = positions.array
     if isinstance(src, Tensor):
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
             raise RuntimeError(
@@ -845,22 +879,38 @@ def bincount(input, weights=None, minlength=0):
     return Bincount.apply(positions, weights, minlength)
 
 
-def _index_along(x, dim, index, operation, negatives=False, error_type=IndexError):
-    """``(dim, key)``: the key that reaches x's slices at ``index`` (0-d or 1-D integers) along ``dim``,
-    checked as PyTorch checks it (counting from the end only with ``negatives``); a position outside
-    x raises ``error_type``, as PyTorch's differ from one operation to the next."""
+def _index_along(x, dim, index, operation, negatives=False):
+    """``(dim, positions)``: the positions (1-D) of x's slices at ``index`` (0-d or 1-D integers)
+    along ``dim``, checked as PyTorch checks them (counting from the end only with ``negatives``).
+    ``positions`` is a tensor that a compiled program makes again, with those checks, on each call."""
+    keywords = {"input_shape": tuple(x.array.shape), "dim": dim, "operation": operation, "negatives": negatives}
+    positions = computed_without_gradient(_positions_along, [_index_tensor(index)], keywords)
+    return check_dim(dim, x.array.ndim, operation), positions
+
+
+# What PyTorch raises for a position outside x, where it is not IndexError (it differs from one operation to the next)
+_OUT_OF_RANGE_ERRORS = {"index_add_": RuntimeError}
+
+
+def _positions_along(index, input_shape, dim, operation, negatives):
+    """The checked copy of the array ``index``, flattened, for ``_index_along``."""
     index = _integer_array(index, operation, RuntimeError)
     if index.ndim > 1:
         raise IndexError(
             f"{operation}(): Index is supposed to be a vector, but got dim: {index.ndim} with size: {list(index.shape)}"
         )
     index = index.reshape(-1)
-    dim = check_dim(dim, x.array.ndim, operation)
-    size = x.array.shape[dim] if x.array.ndim else 1
+    dim = check_dim(dim, len(input_shape), operation)
+    size = input_shape[dim] if input_shape else 1
     if negatives:
         index = xp.where(index < 0, index + size, index)
-    _check_positions(index, dim, size, operation, error_type)
-    return dim, (slice(None),) * dim + (index,)
+    _check_positions(index, dim, size, operation, _OUT_OF_RANGE_ERRORS.get(operation, IndexError))
+    return index
+
+
+def _slices_key(dim, positions):
+    """The key that reaches the slices at ``positions`` (a tensor) along ``dim``."""
+    return (slice(None),) * dim + (positions.array,)
 
 
 def _check_source(x, dim, index_key, source, operation):
@@ -870,7 +920,7 @@ def _check_source(x, dim, index_key, source, operation):
             f"{operation}(): self ({dtypes.dtype_name(x.array.dtype)}) and source "
             f"({dtypes.dtype_name(source.array.dtype)}) must have the same scalar type; convert one with .to()"
         )
-    count = index_key[-1].size
+    count = index_key[-1].size  # the number of positions
     expected = x.array.shape[:dim] + (count,) + x.array.shape[dim + 1 :]
     if x.array.ndim and tuple(source.array.shape) != expected:
         if source.array.ndim > dim and source.array.shape[dim] != count:
@@ -891,7 +941,8 @@ def index_add(x, dim, index, source, *, alpha=1):
 
     d out / d x = 1;   d out / d source = alpha · grad read back at the indexed slices.
     """
-    dim, key = _index_along(x, dim, index, "index_add_", error_type=RuntimeError)
+    dim, positions = _index_along(x, dim, index, "index_add_")
+    key = _slices_key(dim, positions)
     _check_source(x, dim, key, source, "index_add_")
     value = source if alpha == 1 else source * alpha
     return IndexAdd.apply(x, value, key, True, True)
@@ -903,7 +954,8 @@ def index_copy(x, dim, index, source):
 
     d out / d x = grad, 0 at the replaced slices;   d out / d source = grad read at those slices.
     """
-    dim, key = _index_along(x, dim, index, "index_copy_")
+    dim, positions = _index_along(x, dim, index, "index_copy_")
+    key = _slices_key(dim, positions)
     _check_source(x, dim, key, source, "index_copy_")
     return IndexCopy.apply(x, source, key, True, False)
 
@@ -917,10 +969,8 @@ def index_fill(x, dim, index, value):
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.array.ndim} dimension(s)."
         )
     value = dtypes.checked_scalar(value, x.array.dtype)
-    dim, key = _index_along(x, dim, index, "index_fill_", negatives=True)
-    key = key[:-1] + (xp.unique(key[-1]),)
-    if x.array.ndim == 0:
-        key = ()
+    dim, positions = _index_along(x, dim, index, "index_fill_", negatives=True)
+    key = () if x.array.ndim == 0 else _slices_key(dim, computed_without_gradient(xp.unique, [positions]))
     return IndexFill.apply(x, as_tensor_like(value, x).to(x.array.dtype), key, False, False)
 
 
@@ -940,49 +990,99 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch takes the older names too
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    dim, index = _check_index_tensor(x.array.shape, dim, index, "scatter_reduce")
-    src = getitem(src, tuple(slice(0, size) for size in index.shape))
-    key = _along_dim_key(index, dim)
-    written = xp.zeros(x.array.shape, dtype=bool)
-    written[key] = True
+    dim, positions = _checked_index_tensor(x, dim, index, "scatter_reduce")
+    src = getitem(src, tuple(slice(0, size) for size in positions.array.shape))
+    key = _along_dim_key(positions.array, dim)
     if reduce == "prod":
         return ScatterProduct.apply(x, src, key, include_self)
-    start = x if include_self else masked_fill(x, written, 0)
+    if reduce in ("amax", "amin"):
+        return _scatter_extreme(x, src, positions, dim, include_self, "maximum" if reduce == "amax" else "minimum")
+    if include_self:
+        start = x
+    else:
+        start = masked_fill(x, computed_without_gradient(_written, [x, positions], {"dim": dim}), 0)
+    total = ScatterReduce.apply(start, src, key, True, True)
     if reduce == "sum":
-        return ScatterReduce.apply(start, src, key, True, True)
-    counts = xp.zeros(x.array.shape, dtype=dtypes.int64)
-    add_at(counts, key, 1)
-    if reduce == "mean":
-        total = ScatterReduce.apply(start, src, key, True, True)
-        divisor = xp.maximum(counts + include_self, 1)
-        if x.array.dtype.kind in "iub":
-            return tensor_from_array(total.array // divisor.astype(x.array.dtype))
-        return total / tensor_from_array(divisor.astype(x.array.dtype))
-    return _scatter_extreme(x, src, key, written, include_self, "maximum" if reduce == "amax" else "minimum")
+        return total
+    divisor = computed_without_gradient(_mean_divisor, [x, positions], {"dim": dim, "include_self": include_self})
+    if x.array.dtype.kind in "iub":
+        return computed_without_gradient(xp.floor_divide, [total, divisor])
+    return total / divisor
 
 
-def _scatter_extreme(x, src, key, written, include_self, how):
+# The arrays scatter_reduce finds from the positions and values of a call, outside its operations
+# (a compiled program finds them again on each call): x is x's array, index the checked positions.
+def _written(x, index, dim):
+    """Where ``index`` writes into x: True at each position named."""
+    written = xp.zeros(x.shape, dtype=bool)
+    written[_along_dim_key(index, dim)] = True
+    return written
+
+
+def _mean_divisor(x, index, dim, include_self):
+    """What "mean" divides each position's total by: the values sent there (and x's own with
+    ``include_self``), at least 1, in x's dtype."""
+    counts = xp.zeros(x.shape, dtype=dtypes.int64)
+    add_at(counts, _along_dim_key(index, dim), 1)
+    return xp.maximum(counts + include_self, 1).astype(x.dtype)
+
+
+def _scatter_extreme(x, src, positions, dim, include_self, how):
     """``scatter_reduce`` with amax or amin: the values are found on arrays; the gradient is shared
     equally among the values that equal the result (the ties), as in PyTorch: the output is written
     as x · (its share) + the sum of src · (their shares), which is the extreme value itself."""
-    best = x.array.copy()
+    keywords = {"dim": dim, "include_self": include_self}
+    best = computed_without_gradient(_extremes, [x, src, positions], {**keywords, "how": how})
+    if x.array.dtype.kind not in "fc":
+        return best
+    ties = computed_without_gradient(_tie_counts, [x, src, best, positions], keywords)
+    x_share = computed_without_gradient(_x_shares, [x, best, ties, positions], keywords)
+    src_share = computed_without_gradient(_src_shares, [src, best, ties, positions], {"dim": dim})
+    return ScatterReduce.apply(x * x_share, src * src_share, _along_dim_key(positions.array, dim), True, True)
+
+
+def _extremes(x, src, index, dim, include_self, how):
+    """x with the largest (``how="maximum"``) or smallest of the src values sent to each position,
+    x's own value among them with ``include_self``."""
+    best = x.copy()
     if not include_self:  # start from the value every src beats
+        written = _written(x, index, dim)
         if best.dtype.kind == "b":
             best[written] = how == "minimum"
         elif best.dtype.kind in "iu":
             best[written] = xp.iinfo(best.dtype).min if how == "maximum" else xp.iinfo(best.dtype).max
         else:
             best[written] = -xp.inf if how == "maximum" else xp.inf
-    combine_at(best, key, src.array, how)
-    if x.array.dtype.kind not in "fc":
-        return tensor_from_array(best)
-    src_ties = src.array == best[key]
-    x_ties = written & (x.array == best) if include_self else xp.zeros(best.shape, dtype=bool)
-    ties = x_ties.astype(best.dtype)
-    add_at(ties, key, src_ties.astype(best.dtype))
-    x_share = xp.where(written, x_ties / xp.maximum(ties, 1), 1).astype(best.dtype)
-    src_share = (src_ties / ties[key]).astype(best.dtype)
-    return ScatterReduce.apply(x * tensor_from_array(x_share), src * tensor_from_array(src_share), key, True, True)
+    combine_at(best, _along_dim_key(index, dim), src, how)
+    return best
+
+
+def _x_ties(x, best, index, dim, include_self):
+    """Where x's own value is a position's extreme (written there, with ``include_self``)."""
+    if include_self:
+        return _written(x, index, dim) & (x == best)
+    return xp.zeros(best.shape, dtype=bool)
+
+
+def _tie_counts(x, src, best, index, dim, include_self):
+    """How many values equal the extreme at each position: x's own and the src values sent there."""
+    key = _along_dim_key(index, dim)
+    ties = _x_ties(x, best, index, dim, include_self).astype(best.dtype)
+    add_at(ties, key, (src == best[key]).astype(best.dtype))
+    return ties
+
+
+def _x_shares(x, best, ties, index, dim, include_self):
+    """x's share of each position's gradient: 1 / ties where it is the extreme, 0 where it is not,
+    1 where nothing was written."""
+    x_ties = _x_ties(x, best, index, dim, include_self)
+    return xp.where(_written(x, index, dim), x_ties / xp.maximum(ties, 1), 1).astype(best.dtype)
+
+
+def _src_shares(src, best, ties, index, dim):
+    """Each src value's share of its position's gradient: 1 / ties where it is the extreme, else 0."""
+    key = _along_dim_key(index, dim)
+    return ((src == best[key]) / ties[key]).astype(best.dtype)
 
 
 def _dims_pair(ndim, dim1, dim2, operation):
@@ -1248,11 +1348,16 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
-    dim, key = _index_along(input, dim, index, "index_reduce_")
-    _check_source(input, dim, key, source, "index_reduce_")
-    positions = key[-1].reshape([-1 if each == dim else 1 for each in range(source.array.ndim)] or ())
-    spread_index = tensor_from_array(xp.broadcast_to(positions, source.array.shape).astype(dtypes.int64))
+    dim, positions = _index_along(input, dim, index, "index_reduce_")
+    _check_source(input, dim, _slices_key(dim, positions), source, "index_reduce_")
+    spread_index = computed_without_gradient(_spread_along, [positions], {"dim": dim, "shape": tuple(source.array.shape)})
     return scatter_reduce(input, dim, spread_index, source, reduce, include_self=include_self)
+
+
+def _spread_along(positions, dim, shape):
+    """The 1-D ``positions`` laid along ``dim`` and repeated across the other dimensions of ``shape``."""
+    positions = positions.reshape([-1 if each == dim else 1 for each in range(len(shape))] or ())
+    return xp.broadcast_to(positions, shape).astype(dtypes.int64)
 
 
 @public(method=False)
