@@ -162,11 +162,11 @@ LAYERS = {
     # the averaging matrices of windows that do not tile come from the shape alone: constants
     "adaptive_avg_pool2d not dividing": (lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveAvgPool2d((2, 3))), (2, 1, 5, 7), False),
     "adaptive_avg_pool1d not dividing": (lambda: nn.Sequential(nn.Conv1d(1, 2, 1), nn.AdaptiveAvgPool1d(2)), (2, 1, 5), False),
-    "adaptive_max_pool2d not dividing": (lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveMaxPool2d(2)), (2, 1, 5, 5), True),
+    "adaptive_max_pool2d not dividing": (lambda: nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveMaxPool2d(2)), (2, 1, 5, 5), False),
     "batch_norm1d": (lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), (5, 3), False),
-    # momentum=None averages with 1 / num_batches_tracked, read with int(): a value read into Python
-    "batch_norm1d momentum None": (lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=None)), (5, 3), True),
-    "batch_norm2d momentum None": (lambda: nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3, momentum=None)), (2, 2, 3, 3), True),
+    # momentum=None averages with 1 / num_batches_tracked, computed in the program from the buffer
+    "batch_norm1d momentum None": (lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=None)), (5, 3), False),
+    "batch_norm2d momentum None": (lambda: nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3, momentum=None)), (2, 2, 3, 3), False),
     "batch_norm1d without affine or running stats": (
         lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, affine=False, track_running_stats=False)), (5, 3), False
     ),
@@ -205,8 +205,8 @@ def test_every_layer_with_its_options_trains_as_eager(name):
 TOKEN_LAYERS = {
     "embedding padding_idx": (lambda: nn.Embedding(7, 3, padding_idx=0), False),
     "embedding scale_grad_by_freq": (lambda: nn.Embedding(7, 3, scale_grad_by_freq=True), False),
-    # max_norm renormalizes the looked-up rows of the weight in place, outside an operation
-    "embedding max_norm": (lambda: nn.Embedding(7, 3, max_norm=0.5), True),
+    # max_norm renormalizes the looked-up rows of the weight in place (a copy_ under no_grad)
+    "embedding max_norm": (lambda: nn.Embedding(7, 3, max_norm=0.5), False),
     # a 2-d input's bags are its rows: their positions come from its shape alone
     "embedding_bag mean": (lambda: nn.EmbeddingBag(7, 3, mode="mean"), False),
     "embedding_bag max": (lambda: nn.EmbeddingBag(7, 3, mode="max"), False),

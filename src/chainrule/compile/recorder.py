@@ -69,6 +69,7 @@ class Recorder:
         self._contexts = {}  # graph node -> name of its ReplayContext
         self._operand_names = {}  # graph node -> (names of forward's operands, of its outputs)
         self._backpropagated = set()  # ids of the nodes a recorded backward ran
+        self._graph_retained = False  # whether a recorded backward kept its graph (retain_graph=True)
         self._gradient_uses = {}  # id(array) -> [how many times backward calls returned it, the last node that did]
         self._constant_names = {}  # id(object) -> its name among the constants
         self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
@@ -316,6 +317,8 @@ class Recorder:
         as a dropout's p or a loss's reduction, or a plain object's): the program replays only while
         it is unchanged."""
         path = self.reach.paths.get(id(owner))
+        if name == "training" and id(owner) in self.reach.modules:
+            return  # guarded as it is when the call begins; an eval() or train() in the call is replayed
         if path is not None and value == value and (type(value) is float or _is_simple(value) or is_scalar(value)):  # (nan equals nothing)
             self.guards.append(self._value_guard(f"{path}.{name}", value))
 
@@ -405,6 +408,7 @@ class Recorder:
         self._verify_state()
         if self.failure is not None:
             return run_backward(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
+        self._graph_retained = self._graph_retained or bool(retain_graph)
         pending = self._pending_from(outputs, grad_outputs)
         self._emit("with plain_backward():", "backward(): grad mode off")
         opening = len(self.lines)
@@ -787,7 +791,7 @@ class Recorder:
         if self.failure is None:
             waiting = {
                 id(tensor): tensor for tensor in _tensors_in(result)
-                if tensor._requires_grad and tensor.grad_fn is not None and id(tensor.grad_fn) not in self._backpropagated
+                if tensor._requires_grad and tensor.grad_fn is not None and not self._spent(tensor.grad_fn)
             }
             if waiting:
                 self._defer_backward(list(waiting.values()))
@@ -801,6 +805,23 @@ class Recorder:
         self._versions = {}
         self._value_of_tensor = {}
         self._gradient_uses = {}
+
+    def _spent(self, node):
+        """Whether every path from ``node`` to a leaf runs through a node that a recorded backward ran
+        and freed (the loss's own node, or an LSTM's h_n beside it): a backward from there later would
+        fail eagerly too, so the tensor is returned without its graph, as the loss is."""
+        if self._graph_retained:
+            return False
+        seen, stack = set(), [node]
+        while stack:
+            node = stack.pop()
+            if node is None or id(node) in seen or id(node) in self._backpropagated:
+                continue
+            seen.add(id(node))
+            if isinstance(node, AccumulateGrad):
+                return False
+            stack.extend(next_node for next_node, _ in node.next_functions)
+        return True
 
     def _gradients_cleared_unseen(self):
         """A gradient that backward gives a parameter, the optimizer reads and ``zero_grad()`` clears

@@ -12,7 +12,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import computed_without_gradient, made_from_arguments
+from chainrule.autograd.function import computed_without_gradient, made_from_arguments, made_from_values
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
@@ -865,22 +865,32 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D (num_embeddings, embedding_dim), got a weight of shape {tuple(weight.shape)}")
     padding = None if padding_idx is None else padding_row(padding_idx, weight.shape[0])
+    indices = input if isinstance(input, Tensor) else made_from_values(indices)
     if max_norm is not None:
         _renormalize_rows(weight, indices, max_norm, norm_type)
-    indices = input if isinstance(input, Tensor) else tensor_from_array(indices)
     return index.Embedding.apply(weight, indices, padding, bool(scale_grad_by_freq))
 
 
 def _renormalize_rows(weight, indices, max_norm, norm_type):
-    """Scale, in place and without gradient, each row of ``weight`` read by ``indices`` whose
-    ``norm_type``-norm exceeds ``max_norm`` by max_norm / (norm + 1e-7), as PyTorch's
-    ``embedding_renorm_`` (which counts as a write to ``weight`` even when no row is too long)."""
+    """Scale, in place and without gradient, each row of ``weight`` read by the tensor ``indices``
+    whose ``norm_type``-norm exceeds ``max_norm`` by max_norm / (norm + 1e-7), as PyTorch's
+    ``embedding_renorm_`` (which counts as a write to ``weight`` even when no row is too long).
+    The new weight is computed from each call's ids and rows, so a compiled program does it again."""
+    keywords = {"max_norm": max_norm, "norm_type": norm_type}
+    renormalized = computed_without_gradient(_renormalized_weight, [weight, indices], keywords)
+    with no_grad():
+        weight.copy_(renormalized)
+
+
+def _renormalized_weight(weight, indices, max_norm, norm_type):
+    """A copy of the array ``weight`` with the rows of ``_renormalize_rows`` scaled."""
     rows = xp.unique(indices.reshape(-1))
     rows = rows[(rows >= 0) & (rows < weight.shape[0])]  # out-of-range ids: the lookup raises IndexError
-    norms = xp.linalg.norm(weight.array[rows].astype(xp.float64), ord=norm_type, axis=1)
+    norms = xp.linalg.norm(weight[rows].astype(xp.float64), ord=norm_type, axis=1)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)[:, None]
-    with no_grad():
-        weight[tensor_from_array(rows)] = tensor_from_array((weight.array[rows] * scale).astype(weight.array.dtype))
+    renormalized = weight.copy()
+    renormalized[rows] = (weight[rows] * scale).astype(weight.dtype)
+    return renormalized
 
 
 def one_hot(tensor, num_classes=-1):
@@ -1355,7 +1365,7 @@ def embedding_bag(
     if padding_idx is not None:
         real = real & (flat[positions] != padding_row(padding_idx, count))
     if max_norm is not None:
-        _renormalize_rows(weight, flat, max_norm, norm_type)
+        _renormalize_rows(weight, input if isinstance(input, Tensor) else made_from_values(indices), max_norm, norm_type)
     # the ids through an operation (as embedding passes input itself): a replay reads each call's
     entries = input.reshape(-1) if isinstance(input, Tensor) else tensor_from_array(flat)
     read = index.Embedding.apply(weight, entries, None, bool(scale_grad_by_freq))  # each entry's row

@@ -16,7 +16,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.normalization import CountBatch, apply_writing, check_parameter_dtypes
+from chainrule.ops.normalization import CountBatch, apply_writing, check_parameter_dtypes, cumulative_momentum
 from chainrule.device import check_device
 
 
@@ -121,7 +121,7 @@ class _BatchNorm(_NormBase):
         if self.training and self.track_running_stats:
             apply_writing(CountBatch, self.num_batches_tracked)
             if self.momentum is None:
-                momentum = 1.0 / int(self.num_batches_tracked)
+                momentum = cumulative_momentum(self.num_batches_tracked)
         use_batch_statistics = self.training or self.running_mean is None
         tracking = not self.training or self.track_running_stats
         running_mean, running_var = (self.running_mean, self.running_var) if tracking else (None, None)

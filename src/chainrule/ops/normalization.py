@@ -13,6 +13,8 @@ functions with PyTorch's signatures are in ``chainrule.nn.functional``.
 import math
 
 from chainrule import dtypes
+from chainrule.autograd.function import computed_without_gradient
+from chainrule.backend import xp
 from chainrule.ops.elementwise import power
 from chainrule.ops.op import Op
 from chainrule.tensor import Tensor
@@ -168,6 +170,9 @@ class UpdateRunning(Op):
 
     @staticmethod
     def forward(ctx, running, batch_value, momentum):
+        # A number, also where momentum comes as a 0-d array (cumulative_momentum): a float64 array
+        # would compute float32 statistics in float64, a Python float computes them in float32.
+        momentum = float(momentum)
         running[...] = ((1 - momentum) * running + momentum * batch_value.reshape(running.shape)).astype(running.dtype)
         return running.copy()
 
@@ -183,6 +188,17 @@ class CountBatch(Op):
     def forward(ctx, count):
         count += 1
         return count.copy()
+
+
+def cumulative_momentum(num_batches_tracked):
+    """The momentum of a cumulative average (batch norm's ``momentum=None``): 1 / the number of
+    batches counted so far, as PyTorch's ``1.0 / float(num_batches_tracked)``. A 0-d tensor found
+    from the count on each call, so that a compiled program finds it again from its own count."""
+    return computed_without_gradient(_reciprocal_count, [num_batches_tracked])
+
+
+def _reciprocal_count(count):
+    return xp.asarray(1.0 / float(count))
 
 
 def apply_writing(function, *args):

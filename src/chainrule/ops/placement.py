@@ -9,10 +9,11 @@ the tensor. ``apply_``, ``map_`` and the resizes run outside the graph, as in Py
 import math
 
 from chainrule import dtypes
+from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import as_array, xp
 from chainrule.ops.broadcast import broadcast_shapes
 from chainrule.ops.elementwise import where
-from chainrule.ops.index import index_put
+from chainrule.ops.index import _positions_in, index_put
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.operands import as_tensor_like
 from chainrule.ops.registry import install_method, public
@@ -24,15 +25,12 @@ def put(input, index, source, accumulate=False):
     """A copy of ``input`` with ``source``'s elements written at the positions ``index`` of its
     flattened (row-major) order (added there with ``accumulate``); index and source have as many
     elements, and negative positions count from the end."""
-    positions = index.array.reshape(-1)
-    size = input.array.size
-    if positions.size and ((positions >= size) | (positions < -size)).any():
-        wrong = int(positions[(positions >= size) | (positions < -size)][0])
-        raise IndexError(f"out of range: tried to access index {wrong} on a tensor of {size} elements.")
-    if positions.size != source.array.size:
+    # checked on each call's values: a compiled program finds (and checks) the positions again
+    positions = computed_without_gradient(_positions_in, [index.reshape(-1)], {"size": input.array.size})
+    if positions.array.size != source.array.size:
         raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
-                           f"source.numel() = {source.array.size}, index.numel() = {positions.size}")
-    flat = index_put(input.reshape(-1), (tensor_from_array(positions),), source.reshape(-1), accumulate)
+                           f"source.numel() = {source.array.size}, index.numel() = {positions.array.size}")
+    flat = index_put(input.reshape(-1), (positions,), source.reshape(-1), accumulate)
     return flat.reshape(tuple(input.array.shape))
 
 

@@ -13,7 +13,7 @@ power-average pooling are built on these.
 import math
 import numbers
 
-from chainrule.autograd.function import made_from_arguments
+from chainrule.autograd.function import computed_without_gradient, made_from_arguments
 from chainrule.backend import xp
 from chainrule.creation import rand
 from chainrule.dtypes import scalar_type_name
@@ -519,14 +519,15 @@ def _adaptive_max_pool(input, output_size, return_indices, dims, operation):
     _check_floating(input, sizes, "adaptive_max_pool3d_cpu" if dims == 3 else "adaptive_max_pool2d")
     if 0 in sizes:
         output = _empty(input, sizes)
-        return (output, tensor_from_array(xp.zeros(tuple(output.shape), dtype=xp.int64))) if return_indices else output
+        return (output, made_from_arguments(xp.zeros(tuple(output.shape), dtype=xp.int64))) if return_indices else output
     if _tiles(input, sizes):  # PyTorch's node: AdaptiveMaxPool2DBackward0 (3D)
         kernel = tuple(size // out for size, out in zip(input.shape[-dims:], sizes))
         node_name = f"AdaptiveMaxPool{dims}DBackward0"
         return _max_pool(input, kernel, None, 0, 1, False, return_indices, dims, operation, node_name)
     planes, unbatched = _as_batched_planes(input, dims)
     batch, channels = planes.shape[:2]
-    indices = tensor_from_array(_adaptive_maxima_positions(planes.array, sizes))
+    # found from each call's values: a compiled program finds them again
+    indices = computed_without_gradient(_adaptive_maxima_positions, [planes], {"sizes": sizes})
     output = planes.reshape(batch, channels, -1).gather(2, indices.reshape(batch, channels, -1)).reshape(indices.shape)
     output, indices = _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
     return (output, indices) if return_indices else output
