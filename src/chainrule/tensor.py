@@ -51,7 +51,7 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._grad = None
     tensor._requires_grad = requires_grad
     tensor.grad_fn = None
-    tensor._version = 0
+    tensor._version_count = 0
     tensor._output_nr = 0
     tensor._hooks = None
     tensor._post_accumulate_grad_hooks = None
@@ -90,7 +90,7 @@ class Tensor:
         "_grad",
         "_requires_grad",
         "grad_fn",
-        "_version",
+        "_version_count",
         "_output_nr",
         "_hooks",
         "_post_accumulate_grad_hooks",
@@ -322,6 +322,16 @@ class Tensor:
     def _version_owner(self):
         """The tensor whose version counter this one uses: its base for views and detached tensors."""
         return self._base if self._base is not None else self
+
+    @property
+    def _version(self):
+        """How many times the values were changed in place, counted with every view and detached
+        tensor of the same base, as PyTorch's version counter (``x.detach().add_(1)`` moves x's)."""
+        return self._version_owner._version_count
+
+    @_version.setter
+    def _version(self, value):
+        self._version_owner._version_count = value
 
     def detach_(self):
         """Cut this tensor off from the graph, in place: it becomes a leaf that requires no grad.

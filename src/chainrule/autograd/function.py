@@ -52,14 +52,14 @@ class SavedOutput:
         self.output_nr = output_nr
         self.tensor_ref = weakref.ref(output)
         base = output._base  # the version owner of a view, as in _version_sum
-        self.version = (output if base is None else base)._version
+        self.version = (output if base is None else base)._version_count
         self.written = False  # set by written_in_place: still known once the tensor is gone
 
     def current_version(self):
         tensor = self.tensor_ref()
         if tensor is None:
             return self.version + 1 if self.written else self.version
-        return tensor._version_owner._version
+        return tensor._version_owner._version_count
 
 
 def written_in_place(tensor):
@@ -126,7 +126,7 @@ class FunctionCtx:
         returned itself (not a new tensor), its version goes up (so that a node that saved its old
         values refuses to run backward on the new ones), and its ``grad_fn`` becomes this node."""
         for tensor in tensors:
-            tensor._version_owner._version += 1
+            tensor._version_owner._version_count += 1
         self._dirty = tensors
 
     def set_materialize_grads(self, value):
@@ -419,11 +419,11 @@ class BackwardNode(FunctionCtx):
                     f"[{_tensor_type_name(value.array)} {list(value.array.shape)}], which is output {value.output_nr} of "
                     f"{_operation_name(self)}, is at version {value.current_version()}; expected version {value.version} instead"
                 )
-            elif isinstance(value, Tensor) and value._version_owner._version:
+            elif isinstance(value, Tensor) and value._version_owner._version_count:
                 maker = "" if value.grad_fn is None else f", which is output {value._output_nr} of {_operation_name(value.grad_fn)},"
                 changed.append(
                     f"[{_tensor_type_name(value.array)} {list(value.shape)}]{maker} is at version "
-                    f"{value._version_owner._version}; expected version 0 instead"
+                    f"{value._version_owner._version_count}; expected version 0 instead"
                 )
         return RuntimeError(
             f"one of the variables needed for gradient computation has been modified by an "
@@ -454,7 +454,7 @@ def _version_sum(saved):
             total += value.current_version()
         elif kind is Tensor or (value is not None and isinstance(value, Tensor)):
             base = value._base
-            total += (value if base is None else base)._version
+            total += (value if base is None else base)._version_count
     return total
 
 
@@ -846,7 +846,7 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
                         f"`chainrule.inference_mode()`."
                     )
                 base = value._base  # the version owner of a view, as in _version_sum
-                version_sum += (value if base is None else base)._version
+                version_sum += (value if base is None else base)._version_count
         kept.append(value)
     ctx._saved = tuple(kept)
     ctx._saved_version_sum = version_sum

@@ -77,7 +77,7 @@ def increment_version(tensor):
     """Mark ``tensor`` as changed in place (as an in-place operation does), so that a node that saved
     it refuses to run backward on the old values. Takes a tensor or an iterable of tensors."""
     for each in [tensor] if isinstance(tensor, Tensor) else tensor:
-        each._version_owner._version += 1
+        each._version_owner._version_count += 1
 
 
 def register_multi_grad_hook(tensors, fn, *, mode="all"):

@@ -169,7 +169,7 @@ class Recorder:
         """``tensor`` is changed in place by the operation being recorded (batch norm's running
         statistics): the program repeats that change, so the checks start from its new value."""
         if id(tensor) in self._versions:
-            self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
+            self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
         if id(tensor) in self._snapshot:
             self._snapshot[id(tensor)] = self._snapshot_of(tensor)
 
@@ -206,7 +206,7 @@ class Recorder:
         name = self._value_of_tensor.get(id(tensor))
         if name is not None:
             recorded, version = self._versions[id(tensor)]
-            if tensor._version_owner._version != version:
+            if tensor._version_owner._version_count != version:
                 self.fail(f"changes a tensor in place outside an operation ({name})")
             return name
         expr = self._tensor_expr(tensor)
@@ -227,7 +227,7 @@ class Recorder:
             self._name_tensor(tensor, name)
             return name
         made = self._made_from_arguments.pop(id(tensor), None)
-        if made is not None and tensor._version_owner._version == made:
+        if made is not None and tensor._version_owner._version_count == made:
             # zeros, full, arange...: made again on each call, a fresh copy that the program may change
             name = self._new_name("v")
             self._emit(f"{name} = {self._constant(tensor.array.copy(), f'constant{next(self._numbers)}')}.copy()", "made by a factory, as eager makes it")
@@ -246,7 +246,7 @@ class Recorder:
         self._kept.append(tensor)
         name = self._constant(tensor.array.copy(), f"constant{next(self._numbers)}")
         self._value_of_tensor[id(tensor)] = name
-        self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
+        self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
         return name
 
     def _tensor_expr(self, tensor):
@@ -372,7 +372,7 @@ class Recorder:
     def made_from_arguments(self, tensor):
         """A factory (``zeros``, ``arange``...) made ``tensor`` from Python values alone: the program
         may make it again (a fresh copy of its values where it is first used)."""
-        self._made_from_arguments[id(tensor)] = tensor._version_owner._version
+        self._made_from_arguments[id(tensor)] = tensor._version_owner._version_count
         self._array_owners[id(tensor.array)] = tensor
         self._kept.append(tensor)
 
@@ -397,7 +397,7 @@ class Recorder:
         self.ndims[name] = tensor.array.ndim
         self._value_of_tensor[id(tensor)] = name
         self._value_of_array[id(tensor.array)] = name
-        self._versions[id(tensor)] = (tensor, tensor._version_owner._version)
+        self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
         self._kept.append(tensor)
 
     # ----------------------------------------------------------------- backward
@@ -700,7 +700,7 @@ class Recorder:
             self._whole_calls.add(len(self.lines))
             self._emit(f"{call}({', '.join([name, *arguments])})", f"{type(owner).__name__}.{method.__name__}, as eager")
             self._given_grads.clear()  # zero_grad, a scheduler...: which gradients exist is known no more
-        self._versions = {key: (tensor, tensor._version_owner._version) for key, (tensor, _) in self._versions.items()}
+        self._versions = {key: (tensor, tensor._version_owner._version_count) for key, (tensor, _) in self._versions.items()}
         self._take_snapshot()
         return result
 
@@ -752,7 +752,7 @@ class Recorder:
                     f"{update}({arrays[id(param)]}, {tensor}._grad.array, {state}, {settings}, {scratch})",
                     f"{type(optimizer).__name__}.step for {self.reach.names.get(id(param), tensor)}",
                 )
-                self._emit(f"{tensor}._version += 1")
+                self._emit(f"{tensor}.{_version_counter(param)} += 1")
 
     def _guard_parameters(self, optimizer, name):
         """The program names each parameter of ``optimizer``: it replays only while it holds the same
@@ -838,7 +838,7 @@ class Recorder:
                 if text in (f"{expr}._grad = None", f"{expr}.grad = None"):
                     cleared = position
                     break
-                if text == f"{expr}._version += 1":
+                if text in (f"{expr}._version += 1", f"{expr}._version_count += 1"):
                     continue
                 kinds = [match.group(1) for match in mention.finditer(text)]
                 if any(kind in ("._grad", ".grad") for kind in kinds) or (kinds and position not in self._update_lines):
@@ -888,7 +888,7 @@ class Recorder:
         return (
             tensor.array,
             tensor.array.copy() if small else None,
-            tensor._version_owner._version,
+            tensor._version_owner._version_count,
             grad,
             None if grad is None else grad.array,
             grad.array.copy() if grad is not None and small else None,
@@ -901,7 +901,7 @@ class Recorder:
             return
         for key, (tensor, path) in self.reach.tensors.items():
             array, copy, version, grad, grad_array, grad_copy = self._snapshot[key]
-            if tensor.array is not array or tensor._version_owner._version != version or not _same(array, copy):
+            if tensor.array is not array or tensor._version_owner._version_count != version or not _same(array, copy):
                 self.fail(f"changes {self.reach.names[key]} outside a recorded operation")
                 return
             if tensor.grad is not grad or (grad is not None and (grad.array is not grad_array or not _same(grad_array, grad_copy))):
@@ -1103,3 +1103,9 @@ def _backward_comment(node, operands, outputs):
         if derivative is not None and needed
     ]
     return f"{node.name()}: {', '.join(parts)}"
+
+
+def _version_counter(tensor):
+    """The attribute that counts ``tensor``'s in-place changes: its own slot when it is the owner of
+    its counter (a parameter), else the ``_version`` property (a view shares its base's)."""
+    return "_version_count" if tensor._base is None else "_version"

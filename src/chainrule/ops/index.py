@@ -603,7 +603,7 @@ def setitem(x, key, value):
         return
     key, repeats = _normalize_key(key, x.array.shape)
     _write_at(x.array, key, value.array, repeats, False)
-    x._version_owner._version += 1
+    x._version_owner._version_count += 1
     written_in_place(x)
 
 

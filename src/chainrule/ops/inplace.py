@@ -54,7 +54,7 @@ def write_in_place(tensor, operation, *args, **kwargs):
     if result.array.shape != tensor.array.shape and xp.broadcast_shapes(tensor.array.shape, result.array.shape) != tensor.array.shape:
         raise write_error(tensor.array.shape, result.array.shape, getattr(operation, "__name__", "in-place operation") + "_")
     _store(tensor, result.array)
-    tensor._version_owner._version += 1
+    tensor._version_owner._version_count += 1
     written_in_place(tensor)
     if function_module._forward_ad is not None:  # forward mode: the tangent goes with the values
         function_module._forward_ad.tangent_moved(result, tensor)
@@ -128,7 +128,7 @@ def _write_through_view(view, operation, args, kwargs):
     check_castable(new_values, base)
     new_base = snapshot(base)._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
     base.array[...] = new_base.array
-    base._version += 1
+    base._version_count += 1
     written_in_place(base)
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
     reread = base[positions]

@@ -207,5 +207,5 @@ def apply_writing(function, *args):
     a compiled program's recorder finds the change already counted once the operation is done."""
     for position in function.writes_into:
         if isinstance(args[position], Tensor):
-            args[position]._version_owner._version += 1
+            args[position]._version_owner._version_count += 1
     return function.apply(*args)

@@ -88,7 +88,7 @@ def _overwrite(tensor, values, operation):
     if tensor.requires_grad:
         raise RuntimeError(f"{operation}: cannot write into a tensor that requires grad; call it on .detach() or .data")
     tensor.array[...] = as_array(values, tensor.array.dtype).reshape(tensor.array.shape)
-    tensor._version_owner._version += 1
+    tensor._version_owner._version_count += 1
     return tensor
 
 
@@ -106,7 +106,7 @@ def resize_(self, *sizes):
         count = min(kept.size, resized.size)
         resized[:count] = kept[:count]
         self.array = resized.reshape(shape)
-        self._version_owner._version += 1
+        self._version_owner._version_count += 1
     return self
 
 

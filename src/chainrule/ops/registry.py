@@ -155,5 +155,5 @@ def _written_into(result, out, function):
         out.array[...] = result.array
     else:
         out.array = result.array.astype(out.array.dtype)
-    out._version_owner._version += 1
+    out._version_owner._version_count += 1
     return out

@@ -759,7 +759,7 @@ def _shape_in_place(name, planned):
         self.array = result.array
         if recording:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
-        self._version_owner._version += 1
+        self._version_owner._version_count += 1
         return self
 
     in_place.__name__ = name + "_"
