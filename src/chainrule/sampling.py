@@ -139,12 +139,16 @@ def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise; the output has input's dtype.
     As PyTorch's, a uniform sample of float64 precision is compared with a number ``p`` or float64
     probabilities, one of float32 precision with other probabilities."""
-    probabilities = input.array if p is None else xp.broadcast_to(as_array(_values(p)), input.array.shape)
+    return tensor_from_array(drawn(_bernoulli_draws, generator, input.array, _values(p)))
+
+
+def _bernoulli_draws(engine, input, p):
+    """``bernoulli``'s draws (a compiled program draws them again, with the check, on each call)."""
+    probabilities = input if p is None else xp.broadcast_to(as_array(p), input.shape)
     if ((probabilities < 0) | (probabilities > 1)).any():
         raise RuntimeError("bernoulli: all elements of the probabilities must be in [0, 1]")
-    double_precision = (p is not None and not isinstance(p, Tensor)) or probabilities.dtype == xp.float64
-    draws = sampling_algorithms.bernoulli(engine_of(generator), probabilities, double_precision)
-    return tensor_from_array(draws.astype(input.array.dtype))
+    double_precision = (p is not None and not isinstance(p, xp.ndarray)) or probabilities.dtype == xp.float64
+    return sampling_algorithms.bernoulli(engine, probabilities, double_precision).astype(input.dtype)
 
 
 @public
@@ -163,6 +167,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(weights.shape)}")
     if weights.dtype.kind != "f":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {dtypes.dtype_name(weights.dtype)}")
+    return tensor_from_array(drawn(_multinomial_draws, generator, weights, num_samples, replacement))
+
+
+def _multinomial_draws(engine, weights, num_samples, replacement):
+    """``multinomial``'s draws, after its checks of the weights' values (a compiled program draws
+    them again, with the checks, on each call)."""
     rows = weights.reshape(-1, weights.shape[-1]).astype(xp.float64)
     if not (xp.isfinite(rows).all() and (rows >= 0).all()):
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
@@ -175,7 +185,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                 f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
                 f"({num_samples} samples asked, a row has {available} categories with nonzero weight)"
             )
-    engine, rows = engine_of(generator), weights.reshape(-1, weights.shape[-1])
+    rows = weights.reshape(-1, weights.shape[-1])
     if replacement and num_samples > 1:
         samples = sampling_algorithms.multinomial_with_replacement(engine, rows, num_samples)
     else:
@@ -183,7 +193,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         # Gumbel-max trick), ties to the lower index
         keys = rows / sampling_algorithms.exponential(engine, rows.shape, 1.0, rows.dtype)
         samples = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
-    return tensor_from_array(samples.astype(dtypes.int64).reshape(weights.shape[:-1] + (num_samples,)))
+    return samples.astype(dtypes.int64).reshape(weights.shape[:-1] + (num_samples,))
 
 
 class Poisson(Op):
@@ -239,7 +249,7 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std²)."""
     _require_floating(self, "normal_", NotImplementedError)
     _check_std(std)
-    return _fill(self, sampling_algorithms.normal(engine_of(generator), self.array.shape, mean, std, self.array.dtype))
+    return _fill(self, drawn(sampling_algorithms.normal, generator, self.array.shape, mean, std, self.array.dtype))
 
 
 def uniform_(self, low=0.0, high=1.0, generator=None):
@@ -247,25 +257,25 @@ def uniform_(self, low=0.0, high=1.0, generator=None):
     _require_floating(self, "uniform_", NotImplementedError)
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_c_float(low)} > to={_c_float(high)}")
-    return _fill(self, sampling_algorithms.uniform(engine_of(generator), self.array.shape, low, high, self.array.dtype))
+    return _fill(self, drawn(sampling_algorithms.uniform, generator, self.array.shape, low, high, self.array.dtype))
 
 
 def random_(self, low=0, high=None, *, generator=None):
     """Fill with integers drawn uniformly from [low, high) (``random_(high)`` for [0, high); without
     bounds, [0, 2^mantissa] for floats as PyTorch)."""
-    engine, shape, dtype = engine_of(generator), self.array.shape, self.array.dtype
+    shape, dtype = self.array.shape, self.array.dtype
     if high is None and not low:
-        return _fill(self, sampling_algorithms.full_range_integers(engine, shape, dtype))
+        return _fill(self, drawn(sampling_algorithms.full_range_integers, generator, shape, dtype))
     if high is None:
         low, high = 0, low
     creation.check_random_bounds(low, high, dtype)
-    return _fill(self, sampling_algorithms.integers(engine, shape, low, high, dtype))
+    return _fill(self, drawn(sampling_algorithms.integers, generator, shape, low, high, dtype))
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with samples of the exponential distribution of rate ``lambd`` (mean 1 / lambd)."""
     _require_floating(self, "exponential_")
-    return _fill(self, sampling_algorithms.exponential(engine_of(generator), self.array.shape, lambd, self.array.dtype))
+    return _fill(self, drawn(sampling_algorithms.exponential, generator, self.array.shape, lambd, self.array.dtype))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
@@ -280,7 +290,7 @@ def geometric_(self, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     if self.array.dtype.kind == "b":
         raise NotImplementedError("geometric_ is not implemented for 'Bool' tensors: its samples are counts 1, 2, 3...; use an integer or floating point tensor")
-    return _fill(self, sampling_algorithms.geometric(engine_of(generator), self.array.shape, p, self.array.dtype))
+    return _fill(self, drawn(sampling_algorithms.geometric, generator, self.array.shape, p, self.array.dtype))
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -288,7 +298,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     _require_floating(self, "log_normal_", NotImplementedError)
-    return _fill(self, sampling_algorithms.log_normal(engine_of(generator), self.array.shape, mean, std, self.array.dtype))
+    return _fill(self, drawn(sampling_algorithms.log_normal, generator, self.array.shape, mean, std, self.array.dtype))
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
@@ -297,7 +307,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     _require_floating(self, "cauchy_")
-    return _fill(self, sampling_algorithms.cauchy(engine_of(generator), self.array.shape, median, sigma, self.array.dtype))
+    return _fill(self, drawn(sampling_algorithms.cauchy, generator, self.array.shape, median, sigma, self.array.dtype))
 
 
 def _require_floating(tensor, operation, error=RuntimeError):

@@ -324,6 +324,49 @@ def test_a_minibatch_drawn_with_randint_and_noise_from_factories_replay_as_eager
     assert compiled.code.count("drawn(") == 6
 
 
+def test_multinomial_and_bernoulli_of_each_calls_probabilities_replay_as_eager():
+    """A policy-gradient step samples actions from the network's probabilities (multinomial) and a
+    mask (bernoulli): the program draws from each call's probabilities, with eager's checks."""
+
+    def step(states, rewards):
+        probs = model(states).softmax(-1)
+        actions = probs.detach().multinomial(1, replacement=True)[:, 0]
+        others = probs.detach().multinomial(2)
+        keep = chainrule.bernoulli(chainrule.full_like(rewards, 0.7)) * chainrule.bernoulli(probs[:, 0].detach(), 0.5)
+        keep = keep * chainrule.bernoulli(probs[:, 1].detach())
+        loss = -(probs.log().gather(1, actions[:, None])[:, 0] * rewards * keep).mean() + 0 * others.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, actions, others, keep
+
+    results = []
+    for compiled in (False, True):
+        chainrule.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        optimizer = optim.Adam(model.parameters(), lr=1e-2)
+        run = chainrule.compile(step) if compiled else step
+        generator = np.random.default_rng(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            outputs = [
+                [each.detach().numpy().copy() for each in run(chainrule.tensor(generator.normal(size=(6, 4)).astype(np.float32)),
+                                                      chainrule.tensor(generator.normal(size=(6,)).astype(np.float32)))]
+                for _ in range(4)
+            ]
+        results.append((outputs, [p.detach().numpy().copy() for p in model.parameters()], chainrule.default_generator.state_bytes()))
+    (eager, eager_parameters, eager_state), (replayed, parameters, state) = results
+    assert len(run.recordings) == 1 and state == eager_state
+    for first, second in zip([*sum(eager, []), *eager_parameters], [*sum(replayed, []), *parameters]):
+        assert first.dtype == second.dtype and np.array_equal(first, second)
+
+    draw = chainrule.compile(lambda probs: chainrule.bernoulli(probs) + probs.multinomial(1).float().sum())
+    for _ in range(2):
+        draw(chainrule.full((3,), 0.5))
+    with pytest.raises(RuntimeError, match="must be in \\[0, 1\\]"):
+        draw(chainrule.full((3,), -0.5))
+
+
 def test_a_factory_drawing_from_its_own_generator_replays_from_it():
     generator = chainrule.Generator().manual_seed(5)
     model = network()

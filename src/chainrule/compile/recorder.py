@@ -386,7 +386,10 @@ class Recorder:
             return array
         name = self._new_name("v")
         source = "None" if generator is None else self._constant(generator, "generator")
-        operands = ", ".join([self._constant(sample, sample.__name__), source, *map(self._literal, arguments)])
+        values = [self._operand(argument) if type(argument) is ndarray else self._literal(argument) for argument in arguments]
+        if self.failure is not None:
+            return array
+        operands = ", ".join([self._constant(sample, sample.__name__), source, *values])
         self._emit(f"{name} = drawn({operands})", f"{sample.__name__}: random numbers, drawn again on each call")
         self._value_of_array[id(array)] = name
         self._kept.append(array)  # no other array takes its id
@@ -925,7 +928,7 @@ class Recorder:
 
     def _check_random(self):
         if self.failure is None and default_generator.state_bytes() != self._random_state:
-            self.fail("draws random numbers outside an operation or a random factory (a NumPy generator, multinomial, bernoulli...)")
+            self.fail("draws random numbers outside an operation or a random factory (a NumPy generator, a distribution's sample)")
 
     # ----------------------------------------------------------------- writing
     def _unrecorded(self, call, *args, **kwargs):
