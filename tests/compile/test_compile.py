@@ -367,6 +367,48 @@ def test_multinomial_and_bernoulli_of_each_calls_probabilities_replay_as_eager()
         draw(chainrule.full((3,), -0.5))
 
 
+def test_a_distribution_validating_its_arguments_replays_and_checks_each_call():
+    """REINFORCE with Categorical (validate_args on, as PyTorch's default): the checks of the
+    parameters and of the sampled values are made by the program on each call."""
+
+    def step(states, rewards):
+        distribution = chainrule.distributions.Categorical(logits=model(states))
+        actions = distribution.sample()
+        loss = -(distribution.log_prob(actions) * rewards).mean() - 0.01 * distribution.entropy().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, actions
+
+    results = []
+    for compiled in (False, True):
+        chainrule.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        optimizer = optim.Adam(model.parameters(), lr=1e-2)
+        run = chainrule.compile(step) if compiled else step
+        generator = np.random.default_rng(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            outputs = [
+                [each.detach().numpy().copy() for each in run(chainrule.tensor(generator.normal(size=(6, 4)).astype(np.float32)),
+                                                               chainrule.tensor(generator.normal(size=(6,)).astype(np.float32)))]
+                for _ in range(4)
+            ]
+        results.append(sum(outputs, []) + [p.detach().numpy().copy() for p in model.parameters()])
+    assert len(run.recordings) == 1
+    assert all(np.array_equal(first, second) for first, second in zip(*results))
+
+    log_prob = chainrule.compile(lambda probs, value: chainrule.distributions.Categorical(probs=probs).log_prob(value))
+    probs, value = chainrule.tensor([[0.2, 0.8], [0.5, 0.5]]), chainrule.tensor([0, 1])
+    log_prob(probs, value)
+    log_prob(probs * 2, value)
+    with pytest.raises(ValueError, match="to satisfy the constraint Simplex"):
+        log_prob(chainrule.tensor([[0.2, -0.8], [0.5, 0.5]]), value)
+    with pytest.raises(ValueError, match="to be within the support"):
+        log_prob(probs, chainrule.tensor([0, 2]))
+    assert len(log_prob.recordings) == 1
+
+
 def test_a_factory_drawing_from_its_own_generator_replays_from_it():
     generator = chainrule.Generator().manual_seed(5)
     model = network()

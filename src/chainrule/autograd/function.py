@@ -776,6 +776,23 @@ def computed_without_gradient(function, inputs, keywords=None):
     return result
 
 
+def checked(condition, error, *shown):
+    """Raise ``error(*shown)`` unless every element of the bool tensor ``condition`` holds: a check
+    of values (a distribution's arguments lie in their support). A call being recorded by
+    ``chainrule.compile`` hears of it, so that its program checks each call's values again (the
+    error then shows that call's ``shown`` tensors) instead of running eagerly."""
+    if not condition.array.all():
+        raise error(*shown)
+    if _recorder is not None:
+        computed_without_gradient(_require_all, (condition, *shown), {"error": error})
+
+
+def _require_all(condition, *shown, error):
+    if not condition.all():
+        raise error(*[tensor_from_array(each) for each in shown])
+    return condition
+
+
 def made_from_values(array):
     """A tensor holding ``array``, made from values the calling code wrote (a Python number, a
     NumPy scalar, a list): ``x * 2``'s 2, the 1 that starts ``backward()``. A call being recorded

@@ -1,6 +1,7 @@
 """The continuous Bernoulli distribution on [0, 1]."""
 import math
 
+from chainrule.autograd.function import checked
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.exp_family import ExponentialFamily
@@ -27,8 +28,8 @@ class ContinuousBernoulli(ExponentialFamily):
         if name == "probs":
             # as PyTorch: probs are checked only when validate_args is given, then kept off 0 and 1
             (probs,) = broadcast_all(probs)
-            if validate_args is not None and not bool(self.arg_constraints["probs"].check(probs).all()):
-                raise ValueError("The parameter probs has invalid values")
+            if validate_args is not None:
+                checked(self.arg_constraints["probs"].check(probs), lambda: ValueError("The parameter probs has invalid values"))
             parameter = clamp_probs(probs)
         self._set_parameters(validate_args, **{name: parameter})
 

@@ -8,9 +8,11 @@ With argument validation on (the default, as PyTorch's under ``__debug__``), par
 their constraint and values outside the support raise PyTorch's ValueError, naming the parameter,
 its shape, the distribution and the constraint.
 """
+import functools
 from numbers import Number
 
 from chainrule.autograd import no_grad
+from chainrule.autograd.function import checked
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import broadcast_all
@@ -49,11 +51,13 @@ class Distribution:
             if name not in self.__dict__ and not isinstance(getattr(type(self), name, None), property):
                 continue  # a lazy parameter (probs made from logits) is valid when its source is
             value = getattr(self, name)
-            if not bool(constraint.check(value).all()):
-                raise ValueError(
-                    f"Expected parameter {name} ({type(value).__name__} of shape {tuple(value.shape)}) of distribution "
-                    f"{self!r} to satisfy the constraint {constraint!r}, but found invalid values:\n{value}"
-                )
+            checked(constraint.check(value), functools.partial(self._invalid_parameter, name, constraint), value)
+
+    def _invalid_parameter(self, name, constraint, value):
+        return ValueError(
+            f"Expected parameter {name} ({type(value).__name__} of shape {tuple(value.shape)}) of distribution "
+            f"{self!r} to satisfy the constraint {constraint!r}, but found invalid values:\n{value}"
+        )
 
     @property
     def batch_shape(self):
@@ -154,11 +158,13 @@ class Distribution:
         for mine, theirs in zip(reversed(value.shape), reversed(expected)):
             if mine != 1 and theirs != 1 and mine != theirs:
                 raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {value.shape} vs {expected}.")
-        if not bool(self.support.check(value).all()):
-            raise ValueError(
-                f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be within the support "
-                f"({self.support!r}) of the distribution {self!r}, but found invalid values:\n{value}"
-            )
+        checked(self.support.check(value), self._value_outside_support, value)
+
+    def _value_outside_support(self, value):
+        return ValueError(
+            f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) to be within the support "
+            f"({self.support!r}) of the distribution {self!r}, but found invalid values:\n{value}"
+        )
 
     def __repr__(self):
         """The parameters: one-element ones by value (a 0-d one as a number), others by shape."""

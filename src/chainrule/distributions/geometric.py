@@ -1,4 +1,5 @@
 """The geometric distribution: failures before the first success."""
+from chainrule.autograd.function import checked
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import probs_or_logits
 from chainrule.distributions.distribution import Distribution
@@ -20,11 +21,14 @@ class Geometric(ProbsOrLogits, Distribution):
     def __init__(self, probs=None, logits=None, validate_args=None):
         name, parameter = probs_or_logits(probs, logits)
         self._set_parameters(validate_args, **{name: parameter})
-        if self._validate_args and name == "probs" and not bool((self.probs > 0).all()):
-            raise ValueError(
-                f"Expected parameter probs ({type(self.probs).__name__} of shape {tuple(self.probs.shape)}) of distribution "
-                f"{self!r} to be positive but found invalid values:\n{self.probs}"
-            )
+        if self._validate_args and name == "probs":
+            checked(self.probs > 0, self._not_positive, self.probs)
+
+    def _not_positive(self, probs):
+        return ValueError(
+            f"Expected parameter probs ({type(probs).__name__} of shape {tuple(probs.shape)}) of distribution "
+            f"{self!r} to be positive but found invalid values:\n{probs}"
+        )
 
     @property
     def mean(self):
