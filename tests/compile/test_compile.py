@@ -409,6 +409,52 @@ def test_a_distribution_validating_its_arguments_replays_and_checks_each_call():
     assert len(log_prob.recordings) == 1
 
 
+@pytest.mark.parametrize("name", ["det", "inv", "solve", "matrix_exp", "cholesky", "slogdet", "qr", "lu_factor", "solve_triangular"])
+def test_matrix_functions_replay_their_backward(name):
+    """Their backward computes with inverse, solve, matrix_exp on arrays: the program's context has
+    them too (a replay raised AttributeError: numpy has no inverse)."""
+    function = {
+        "det": chainrule.linalg.det, "inv": chainrule.linalg.inv, "solve": lambda A: chainrule.linalg.solve(A, A[:, :1]),
+        "matrix_exp": chainrule.linalg.matrix_exp, "cholesky": lambda A: chainrule.linalg.cholesky(A @ A.mT + 4 * chainrule.eye(4)),
+        "slogdet": lambda A: chainrule.linalg.slogdet(A)[1], "qr": lambda A: chainrule.linalg.qr(A)[1],
+        "lu_factor": lambda A: chainrule.linalg.lu_factor(A)[0],
+        "solve_triangular": lambda A: chainrule.linalg.solve_triangular(A.triu() + 4 * chainrule.eye(4), A, upper=True),
+    }[name]
+
+    def step(A):
+        out = function(A)
+        out.sum().backward()
+        return out.detach()
+
+    compiled = chainrule.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in range(3):
+            results = []
+            for run in (step, compiled):
+                A = chainrule.tensor(np.random.default_rng(seed).normal(size=(4, 4)), requires_grad=True)
+                results.append((run(A).numpy(), A.grad.numpy()))
+            assert all(np.array_equal(first, second) for first, second in zip(*results))
+    assert len(compiled.recordings) == 1
+
+
+def test_a_comparison_made_by_a_lambda_and_the_fallback_warning_point_at_the_users_code():
+    """isposinf's array function is a lambda (its constant may not be named ``lambda``); the warning
+    of a fallback is attributed to the line calling the compiled function."""
+    compiled = chainrule.compile(lambda x: chainrule.isposinf(x) * 1 + chainrule.signbit(x))
+    x = chainrule.tensor([1.0, float("inf"), -float("inf"), -0.0])
+    assert [compiled(x * k).tolist() for k in (1, -1, 2)] == [[0, 1, 1, 1], [1, 1, 1, 0], [0, 1, 1, 1]]
+
+    @chainrule.compile
+    def reads(x):
+        return x * 2 if (x.sum() > 0).item() else x
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reads(chainrule.ones(2))
+    assert caught[0].filename == __file__
+
+
 def test_a_factory_drawing_from_its_own_generator_replays_from_it():
     generator = chainrule.Generator().manual_seed(5)
     model = network()

@@ -13,12 +13,12 @@ import gc
 import math
 import re
 import types
-import warnings
 import weakref
 
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.backend import is_scalar
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.compile import replay
 from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.recorder import NESTING, Recorder
@@ -156,7 +156,7 @@ class CompiledFunction:
 
     def _run_eagerly(self, reason):
         self.eager_reason = reason
-        warnings.warn(f"chainrule.compile: {self.__name__} runs eagerly from now on: {reason}", stacklevel=3)
+        warn_at_caller(f"chainrule.compile: {self.__name__} runs eagerly from now on: {reason}")
 
     def __get__(self, instance, owner):
         """As a method decorator: each instance's bound method gets its own compiled function."""

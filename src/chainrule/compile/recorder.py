@@ -17,6 +17,7 @@ numbers drawn outside an operation, a change made in place outside an operation,
 the call) ends the recording: the function then runs eagerly, with one warning naming the line.
 """
 import builtins
+import keyword
 import math
 import os
 import re
@@ -989,7 +990,7 @@ _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 # Names a constant may not take besides the builtins (programs, guards and inlined bodies call them)
 # and the program's array names: the program's runtime, "_", the parameters of the program and the
 # guard, and the guard's own variable. (The guard's other locals begin with "_", which no constant does.)
-_RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "backward_of_call", *dir(builtins)}
+_RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "backward_of_call", *dir(builtins), *keyword.kwlist}
 
 
 def _may_name_a_constant(name):

@@ -91,6 +91,11 @@ on_arrays = SimpleNamespace(
 class LinalgNode(OpNode):
     """The node of a matrix function: its ``xp`` also has inverse, solve, det, svd and matrix_exp."""
 
+    @staticmethod
+    def plain_backward_xp(ctx):
+        """The functions on arrays (a compiled program's context of the operation gets them too)."""
+        return on_arrays
+
     @property
     def xp(self):
         return on_tensors if grad_mode.is_grad_enabled() else on_arrays
