@@ -455,6 +455,14 @@ def test_a_comparison_made_by_a_lambda_and_the_fallback_warning_point_at_the_use
     assert caught[0].filename == __file__
 
 
+def test_lazy_modules_take_their_shapes_on_an_eager_first_call_then_replay():
+    def make_model():
+        return nn.Sequential(nn.LazyConv2d(2, 3), nn.LazyBatchNorm2d(), nn.ReLU(), nn.Flatten(), nn.LazyLinear(1))
+
+    compiled, warned = train_both(make_model=make_model, make_optimizer=OPTIMIZERS["adam"], data=image_batches(4))
+    assert warned == [] and len(compiled.recordings) == 1
+
+
 def test_a_factory_drawing_from_its_own_generator_replays_from_it():
     generator = chainrule.Generator().manual_seed(5)
     model = network()

@@ -137,6 +137,8 @@ class CompiledFunction:
 
     def _record(self, key, args, kwargs):
         recorder = Recorder(self.function, args, kwargs, self.fullgraph)
+        if recorder.initializing:  # its lazy modules take their shapes: the next call records
+            return self.function(*args, **kwargs)
         saved = _install(recorder)
         try:
             result = self.function(*args, **kwargs)

@@ -35,6 +35,7 @@ from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, fingerprint
 from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
+from chainrule.nn.lazy import LazyModuleMixin
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import default_generator, drawn
 from chainrule.tensor import Tensor, tensor_from_array
@@ -55,6 +56,10 @@ class Recorder:
     def __init__(self, function, args, kwargs, fullgraph):
         self.fullgraph = fullgraph
         self.reach = Reachable(function, args, kwargs)
+        # a lazy module (LazyLinear) sets its parameters on its first call: that call runs eagerly, the next records
+        self.initializing = any(
+            isinstance(module, LazyModuleMixin) and module.has_uninitialized_params() for module, _ in self.reach.modules.values()
+        )
         self.failure = None  # why the call cannot be replayed, and where
         self.lines = []
         self.constants = {}  # name in the program -> object
