@@ -113,9 +113,9 @@ class Reachable:
             if isinstance(forward, types.FunctionType) and forward not in self._forwards:
                 self._forwards.add(forward)  # the globals a model written outside chainrule reads, once a class
                 self._visit_function(forward, f"type({path}).forward", depth)
-            for registry in ("_parameters", "_buffers", "_modules"):
+            for registry in ("_parameters", "_buffers", "_modules"):  # a model's tree, however deep, is all found
                 for key, child in getattr(value, registry).items():
-                    self._visit(child, f"{path}.{registry}[{key!r}]", depth + 1, f"{name}.{key}")
+                    self._visit(child, f"{path}.{registry}[{key!r}]", depth, f"{name}.{key}")
             for key, item in _plain_attributes(value):  # a tensor kept as self.scale, a list of them
                 if key.isidentifier():
                     # reading a list's or a dict's numbers is not heard (an attribute's is): they are checked

@@ -111,7 +111,7 @@ from chainrule.ops.margin_loss import (  # noqa: F401
 from chainrule.creation import ones, zeros
 from chainrule.ops.join import cat
 from chainrule import sampling_algorithms
-from chainrule.random import engine_of
+from chainrule.random import drawn
 from chainrule.ops.operands import broadcast_error
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -359,16 +359,28 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     the forward pass, with the soft sample's gradient (straight-through)."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
-    exponentials = sampling_algorithms.exponential(engine_of(None), tuple(logits.shape), 1.0, logits.array.dtype)
-    gumbels = -xp.log(exponentials)  # PyTorch's draws: -empty_like(logits).exponential_().log()
+    gumbels = drawn(_gumbel_draws, None, tuple(logits.shape), logits.array.dtype)
     soft = softmax((logits + tensor_from_array(gumbels)) / tau, dim)
     if not hard:
         return soft
     dim = dim % soft.ndim if soft.ndim else 0
-    largest = xp.argmax(soft.array, axis=dim, keepdims=True) if soft.ndim else 0
-    positions = xp.arange(soft.shape[dim] if soft.ndim else 1).reshape([-1 if d == dim else 1 for d in range(soft.ndim)])
-    one_hot_sample = tensor_from_array((positions == largest).astype(soft.dtype))
+    one_hot_sample = computed_without_gradient(_one_hot_of_largest, (soft,), {"dim": dim})
     return one_hot_sample - soft.detach() + soft
+
+
+def _gumbel_draws(engine, shape, dtype):
+    """Gumbel(0, 1) samples as PyTorch draws them, -empty_like(logits).exponential_().log(): drawn
+    through ``random.drawn``, so that a compiled step draws them again on each call."""
+    return -xp.log(sampling_algorithms.exponential(engine, shape, 1.0, dtype))
+
+
+def _one_hot_of_largest(soft, dim):
+    """1 at the largest entry of ``soft`` along ``dim`` (the first of equal ones), 0 elsewhere."""
+    if not soft.ndim:
+        return xp.ones_like(soft)
+    largest = xp.argmax(soft, axis=dim, keepdims=True)
+    positions = xp.arange(soft.shape[dim]).reshape([-1 if d == dim else 1 for d in range(soft.ndim)])
+    return (positions == largest).astype(soft.dtype)
 
 
 # ----------------------------------------------------------------------------- losses

@@ -14,8 +14,8 @@ submodules are named as PyTorch's (``layers.0.self_attn.in_proj_weight``, ``laye
 """
 import copy
 
+from chainrule.autograd import function as function_module
 from chainrule.autograd.grad_mode import is_grad_enabled
-from chainrule.backend import xp
 from chainrule.creation import full
 from chainrule.device import check_device
 from chainrule.nn import functional as F
@@ -29,7 +29,6 @@ from chainrule.nn.module import Module
 from chainrule.nn.normalization import LayerNorm
 from chainrule.ops.elementwise import where
 from chainrule.ops.shape import triu
-from chainrule.tensor import tensor_from_array
 
 
 def generate_square_subsequent_mask(sz, device=None, dtype=None):
@@ -45,8 +44,12 @@ def _is_causal_mask(mask, is_causal, size):
     size = size if size is not None else mask.shape[-2]
     if tuple(mask.shape) != (size, size):
         return False
+    if function_module._recorder is not None and not mask.requires_grad:
+        # The hint only swaps in an equal mask (the same bits follow): a compiled step's program
+        # keeps the mask it is given, which a later call may change.
+        return False
     causal = generate_square_subsequent_mask(size, dtype=mask.dtype if mask.dtype.kind == "f" else None)
-    return bool(xp.all(mask.array == causal.array))
+    return bool((mask == causal).all())  # a recording hears this read, and runs eagerly
 
 
 def _sequence_length(input, batch_first):
@@ -261,11 +264,12 @@ class TransformerEncoder(Module):
             output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
         padded = self._padding_pytorch_leaves_out(src, mask, src_key_padding_mask)
         if padded is not None:
-            output = where(tensor_from_array(xp.expand_dims(padded, -1)), 0.0, output)
+            output = where(padded.unsqueeze(-1), 0.0, output)
         return output if self.norm is None else self.norm(output)
 
     def _padding_pytorch_leaves_out(self, src, mask, src_key_padding_mask):
-        """The padded positions (N, S) where PyTorch's encoder outputs zeros, or None.
+        """The padded positions (N, S) where PyTorch's encoder outputs zeros (none when some padding
+        comes before a real position), or None.
 
         In inference (evaluation mode, no gradient wanted) PyTorch packs batch-first sequences whose
         padding is all at the end into a nested tensor, computes only the real positions, and pads the
@@ -277,10 +281,11 @@ class TransformerEncoder(Module):
             return None
         if is_grad_enabled() and (src.requires_grad or any(parameter.requires_grad for parameter in first.parameters())):
             return None
-        padded = src_key_padding_mask.array != 0
-        if (padded[:, :-1] > padded[:, 1:]).any():  # padding before a real position: no packing
-            return None
-        return padded
+        # Where padding comes before a real position there is no packing: a condition on values,
+        # written with operations (zeroing nothing when it fails) so that a compiled step replays it.
+        padded = src_key_padding_mask != 0
+        packed = (padded[:, :-1] & ~padded[:, 1:]).any().logical_not()
+        return padded & packed
 
 
 class TransformerDecoder(Module):

@@ -8,7 +8,7 @@ floats (±3e38), overflows, warns or produces nan where PyTorch gives a number.
 import math
 import warnings
 
-from chainrule.backend import ignoring_float_errors, xp
+from chainrule.backend import ignoring_float_errors, random_generator, xp
 from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
@@ -17,7 +17,7 @@ from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops import registry
 from chainrule.ops.registry import in_place_form, public
-from chainrule.random import numpy_generator
+from chainrule.random import drawn
 from chainrule.tensor import check_dim
 
 SQRT_HALF = math.sqrt(0.5)
@@ -922,10 +922,17 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound (got lower={lower}, upper={upper})")
     require_float_input(input, "rrelu")
     if training:
-        slopes = numpy_generator().uniform(lower, upper, tuple(input.shape)).astype(input.array.dtype)
+        slopes = drawn(_uniform_slopes, None, tuple(input.shape), lower, upper, input.array.dtype)
     else:
         slopes = (lower + upper) / 2
     return applied(RReLU, input, inplace, slopes)
+
+
+def _uniform_slopes(engine, shape, lower, upper, dtype):
+    """rrelu's slopes, U(lower, upper), from a NumPy generator seeded by the stream's next 64-bit
+    word (what ``Generator.numpy`` gives): drawn through ``random.drawn``, so that a compiled step
+    draws them again on each call."""
+    return random_generator(int(engine.words64(1)[0])).uniform(lower, upper, shape).astype(dtype)
 
 
 # The in-place forms PyTorch offers as functions (F.relu_, torch.selu_): each writes into its input.

@@ -102,6 +102,11 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Move to the next epoch (or, deprecated as in PyTorch, to ``epoch``) and set the rates."""
+        self._step(epoch)
+
+    def _step(self, epoch=None):
+        """What ``step`` does. A scheduler that steps otherwise overrides this, not ``step``:
+        ``chainrule.compile`` replays ``LRScheduler.step`` as one call, which then replays it too."""
         if self._step_count == 1:  # the first step after construction's
             if not _optimizer_step_watched(self.optimizer):
                 warn_at_caller(STEP_OVERRIDDEN_WARNING)
@@ -109,7 +114,7 @@ class LRScheduler:
                 warn_at_caller(STEP_ORDER_WARNING)
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            warn_at_caller(EPOCH_DEPRECATION_WARNING)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
@@ -603,8 +608,9 @@ class SequentialLR(_SchedulerOfSchedulers):
         elif hasattr(scheduler, "last_epoch"):
             scheduler.last_epoch -= 1
 
-    def step(self):
+    def _step(self, epoch=None):
         """Step the scheduler whose turn it is; at a milestone, the next one starts at its epoch 0."""
+        _refuse_epoch(self, epoch)
         self.last_epoch += 1
         index = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
@@ -627,10 +633,17 @@ class ChainedScheduler(_SchedulerOfSchedulers):
         self.optimizer = optimizer
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
 
-    def step(self):
+    def _step(self, epoch=None):
+        _refuse_epoch(self, epoch)
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
+
+
+def _refuse_epoch(scheduler, epoch):
+    """A scheduler of schedulers steps without an epoch, as PyTorch's ``step(self)``."""
+    if epoch is not None:
+        raise TypeError(f"{type(scheduler).__name__}.step() takes no epoch: it steps its schedulers one epoch on")
 
 
 def per_group(name, optimizer, value):
@@ -801,7 +814,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             for base_lr in self.base_lrs
         ]
 
-    def step(self, epoch=None):
+    def _step(self, epoch=None):
         """Move to the next epoch, or to ``epoch`` (which may be fractional), restarting as needed."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0

@@ -1,13 +1,15 @@
 """Gradient clipping, as ``torch.nn.utils.clip_grad``: scale all gradients together so that their
 joint norm stays under a bound (``clip_grad_norm_`` = ``get_total_norm`` then
 ``clip_grads_with_norm_``), or clamp each element (``clip_grad_value_``)."""
-import math
+import functools
 import warnings
 
+from chainrule.autograd.function import checked
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.creation import tensor, zeros
 from chainrule.dtypes import float64
 from chainrule.linalg import vector_norm
+from chainrule.ops.compare import isfinite
 from chainrule.ops.elementwise import clamp
 from chainrule.ops.join import stack
 from chainrule.tensor import Tensor
@@ -35,13 +37,17 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         # through whatever its position, written as operations so that a compiled step replays them.
         norms = [vector_norm(tensor.reshape(-1), norm_type, dtype=float64) for tensor in nonempty]
         total = vector_norm(stack(norms), norm_type) if norms else zeros((), dtype=float64)
-    if error_if_nonfinite and not math.isfinite(total.item()):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
-            f"it cannot be clipped. To disable this error and scale the gradients by the non-finite "
-            f"norm anyway, set `error_if_nonfinite=False`"
-        )
+    if error_if_nonfinite:  # a check of values that a compiled step makes again on each call
+        checked(isfinite(total), functools.partial(_nonfinite_norm_error, norm_type))
     return total.to(tensors[0].dtype)
+
+
+def _nonfinite_norm_error(norm_type):
+    return RuntimeError(
+        f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
+        f"it cannot be clipped. To disable this error and scale the gradients by the non-finite "
+        f"norm anyway, set `error_if_nonfinite=False`"
+    )
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
