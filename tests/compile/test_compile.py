@@ -463,6 +463,45 @@ def test_lazy_modules_take_their_shapes_on_an_eager_first_call_then_replay():
     assert warned == [] and len(compiled.recordings) == 1
 
 
+class HandWrittenMomentum(optim.Optimizer):
+    """An optimizer as the course writes one: its state filled on the first step, lr read in Python."""
+
+    def __init__(self, params, lr=0.1, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+        self.steps = 0
+
+    @chainrule.no_grad()
+    def step(self):
+        self.steps += self.counting
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if "velocity" not in state:
+                    state["velocity"] = p.grad.clone()
+                else:
+                    state["velocity"].mul_(group["momentum"]).add_(p.grad)
+                p.add_(state["velocity"], alpha=-group["lr"])
+
+
+@pytest.mark.parametrize("counting, scheduled", [(0, False), (0, True), (1, False)])
+def test_a_hand_written_optimizer_gives_eager_results(counting, scheduled):
+    """Its first step fills its state (that call runs unrecorded, the next records); a learning
+    rate a scheduler changes, or a step counter it keeps, records anew (the program holds what the
+    step computed from them in Python): never a replay of the first step's branch or of an old rate."""
+
+    def make_optimizer(params):
+        optimizer = HandWrittenMomentum(params)
+        optimizer.counting = counting
+        return optimizer
+
+    make_scheduler = (lambda optimizer: optim.lr_scheduler.StepLR(optimizer, 2, gamma=0.5)) if scheduled else None
+    compiled, warned = train_both(make_model=network, make_optimizer=make_optimizer, make_scheduler=make_scheduler, data=batches(12))
+    if counting:  # a new count on every call: eight recordings, then eagerly
+        assert len(warned) == 1 and "recorded 8 times" in warned[0]
+    else:
+        assert warned == [] and compiled.eager_reason is None
+
+
 def test_a_factory_drawing_from_its_own_generator_replays_from_it():
     generator = chainrule.Generator().manual_seed(5)
     model = network()

@@ -776,6 +776,14 @@ def computed_without_gradient(function, inputs, keywords=None):
     return result
 
 
+def shaped_by_values(operation):
+    """``operation`` is about to make a result whose shape the values decide (``bincount``'s length
+    is the largest value): a call being recorded by ``chainrule.compile`` cannot replay it (what
+    follows was recorded for one shape) and runs eagerly."""
+    if _recorder is not None:
+        _recorder.fail(f"calls {operation}, whose result's shape depends on the values")
+
+
 def checked(condition, error, *shown):
     """Raise ``error(*shown)`` unless every element of the bool tensor ``condition`` holds: a check
     of values (a distribution's arguments lie in their support). A call being recorded by

@@ -80,6 +80,7 @@ class CompiledFunction:
         self.recordings = {}  # signature -> [Recording, ...]
         self._last = None  # the recording the last call replayed or made: tried first, before any lookup
         self.eager_reason = None  # why it runs eagerly, once it does
+        self._state_filled = False  # whether a call ran unrecorded once as an optimizer filled its state
         self._per_instance = weakref.WeakKeyDictionary()  # as a method: instance -> its compiled method
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
@@ -147,7 +148,10 @@ class CompiledFunction:
         finally:
             _uninstall(saved)
         if recorder.failure is not None:
-            self._run_eagerly(f"it {recorder.failure}")
+            if recorder.filled_optimizer_state and not self._state_filled:
+                self._state_filled = True  # an optimizer's first step filled its state: the next call records
+            else:
+                self._run_eagerly(f"it {recorder.failure}")
             return result
         self._last = Recording(recorder, self.__name__, args, kwargs)
         self.recordings.setdefault(key, []).append(self._last)

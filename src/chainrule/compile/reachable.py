@@ -40,6 +40,7 @@ class Reachable:
         self.scalars = []  # (path, value): numbers the function reads from its globals and closure
         self.state_paths = {}  # id -> path through the function's state, for tensors also given as arguments
         self.containers = []  # (list, dict or module, readable name): what a step might change in Python
+        self.optimizer_states = set()  # ids of those among them that an optimizer's first step fills
         self._seen = set()
         self._forwards = set()
         for position, arg in enumerate(args):
@@ -86,6 +87,30 @@ class Reachable:
             if _is_number(value) and value == value:
                 self.scalars.append((f"{path}.{key}", value))
 
+    def _visit_state(self, optimizer, path, depth, name):
+        """The state of an optimizer written in the course, whose step fills and reads it in Python:
+        a change to it makes a call unreplayable (its first step fills it); the tensors it holds
+        (``state[p]["momentum"]``) are state the program reads; the numbers of its groups (``lr``)
+        are checked on each call, as the program holds what its step computed from them."""
+        self.containers.append((optimizer.state, f"{name}.state"))
+        self.optimizer_states.add(id(optimizer.state))
+        for key, setting in vars(optimizer).items():  # self.lr, self.t = 0 kept on the optimizer itself
+            if key.isidentifier() and _is_number(setting) and setting == setting:
+                self.scalars.append((f"{path}.{key}", setting))
+        for group_index, group in enumerate(optimizer.param_groups):
+            for key, setting in group.items():  # its step reads lr in Python: a new rate records anew
+                if type(key) is str and _is_number(setting) and setting == setting:
+                    self.scalars.append((f"{path}.param_groups[{group_index}][{key!r}]", setting))
+            for index, param in enumerate(group["params"]):
+                state = optimizer.state.get(param)
+                if isinstance(state, dict):
+                    self.containers.append((state, f"{name}.state"))
+                    self.optimizer_states.add(id(state))
+                    key_path = f"{path}.param_groups[{group_index}]['params'][{index}]"
+                    for key, item in state.items():
+                        if type(key) is str:
+                            self._visit(item, f"{path}.state[{key_path}][{key!r}]", depth + 1, f"{name}.state.{key}")
+
     def _visit(self, value, path, depth, name, scalar_guard=False):
         if _is_number(value):
             if scalar_guard and value == value:  # (nan equals nothing: it could never be checked)
@@ -124,6 +149,8 @@ class Reachable:
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
                     self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
+            if not _is_library(type(value).step):
+                self._visit_state(value, path, depth, name)
         elif isinstance(value, (list, tuple)):
             # The numbers of a small list (or dict, below) are checked on each call: reading an item
             # is not heard as it happens, as an attribute is (see compiled.py).
@@ -158,8 +185,8 @@ def fingerprint(container):
         items = [(key, id(item)) for key, item in _plain_attributes(container)]
     elif len(container) > _FINGERPRINT_LIMIT:
         return None
-    elif type(container) is dict:
-        items = [(key, id(item)) for key, item in container.items()]
+    elif isinstance(container, dict):  # an optimizer's state is keyed by tensors: by identity
+        items = [(key if type(key) in (str, int) else id(key), id(item)) for key, item in container.items()]
     else:
         items = list(map(id, container))
     return items

@@ -61,6 +61,7 @@ class Recorder:
             isinstance(module, LazyModuleMixin) and module.has_uninitialized_params() for module, _ in self.reach.modules.values()
         )
         self.failure = None  # why the call cannot be replayed, and where
+        self.filled_optimizer_state = False  # whether it failed as an optimizer's step filled its state
         self.lines = []
         self.constants = {}  # name in the program -> object
         self.ndims = {}  # name in the program -> the dimensions of the array it held when recorded
@@ -930,6 +931,7 @@ class Recorder:
         not repeat."""
         for container, name, before in self._containers:
             if self.failure is None and before is not None and fingerprint(container) != before:
+                self.filled_optimizer_state = id(container) in self.reach.optimizer_states
                 self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
 
     def _check_random(self):

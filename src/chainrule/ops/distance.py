@@ -11,13 +11,14 @@ them, so values, gradients (also at distance 0) and second derivatives are PyTor
 - ``pdist``: ‖x_i - x_j‖_p for every pair of rows i < j of one (N, M) matrix, in row-major order.
 - ``dist``: ‖x1 - x2‖_p over all elements; ``renorm``: slices scaled down to a p-norm of at most maxnorm.
 """
+from chainrule.autograd.function import array_from_shapes
 from chainrule.backend import xp
 from chainrule.ops.broadcast import broadcast_to
 from chainrule.ops.elementwise import cast, clamp, where
 from chainrule.ops.operands import binary_operands, broadcast_error
 from chainrule.ops.reduce import norm, norm_over, reduction_axes, require_floating
 from chainrule.ops.registry import functions, public
-from chainrule.tensor import check_dim, tensor_from_array
+from chainrule.tensor import check_dim
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -103,7 +104,7 @@ def pdist(input, p=2):
         raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
     rows = input.shape[0]
     first, second = xp.nonzero(xp.triu(xp.ones((rows, rows), dtype=bool), 1))
-    return norm(input[tensor_from_array(first)] - input[tensor_from_array(second)], p, 1)
+    return norm(input[array_from_shapes(first)] - input[array_from_shapes(second)], p, 1)  # the pairs follow from N
 
 
 

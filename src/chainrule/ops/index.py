@@ -31,7 +31,7 @@ from chainrule.ops.elementwise import Where, broadcasting, selected
 from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import (
-    array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, written_in_place,
+    array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, written_in_place,
 )
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import SumAll, accumulated
@@ -865,18 +865,27 @@ def bincount(input, weights=None, minlength=0):
     (3 of value 2 with weights w: out[2] = the sum of their w.) Unlike PyTorch's, it passes gradients
     to ``weights``: the backward of reading repeated positions (``GetItem``) is built on it.
     """
-    positions = input.array if isinstance(input, Tensor) else as_array(input)
-    if positions.dtype.kind not in "iu":
+    if not isinstance(input, Tensor):  # a list the caller wrote is made again on each compiled call
+        written = isinstance(input, (list, tuple, range))
+        input = (made_from_arguments if written else tensor_from_array)(as_array(input))
+    if input.array.dtype.kind not in "iu":
         raise NotImplementedError(
-            f'"bincount_cpu" not implemented for \'{dtypes.scalar_type_name(positions.dtype)}\' (bincount only supports '
+            f'"bincount_cpu" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' (bincount only supports '
             f"1-d non-negative integral inputs); convert the input with .long()"
         )
+    shaped_by_values("bincount")
+    positions = computed_without_gradient(_bincount_positions, [input])
+    return Bincount.apply(positions, weights, minlength)
+
+
+def _bincount_positions(positions):
+    """The array ``positions`` itself, once it is checked to be 1-D and non-negative (see ``bincount``)."""
     if positions.ndim != 1 or (positions.size and positions.min() < 0):
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs (got shape {list(positions.shape)}, "
             f"dtype {dtypes.dtype_name(positions.dtype)}); flatten it with .reshape(-1) or convert it with .long()"
         )
-    return Bincount.apply(positions, weights, minlength)
+    return positions
 
 
 def _index_along(x, dim, index, operation, negatives=False):
@@ -1101,8 +1110,14 @@ def _diagonal_key(x, offset, dim1, dim2, operation):
     moved = _moved_last(x, first, second)
     rows, columns = x.array.shape[first], x.array.shape[second]
     length = max(min(rows + min(offset, 0), columns - max(offset, 0)), 0)
+    return moved, _diagonal_positions(length, offset)
+
+
+def _diagonal_positions(length, offset):
+    """The key ``(..., rows, columns)`` of the ``length`` places of the ``offset``-th diagonal of
+    the last two dimensions, made from shapes alone (a compiled program keeps them as constants)."""
     steps = xp.arange(length, dtype=dtypes.int64)
-    return moved, (Ellipsis, steps - min(offset, 0), steps + max(offset, 0))
+    return Ellipsis, array_from_shapes(steps - min(offset, 0)), array_from_shapes(steps + max(offset, 0))
 
 
 @public
@@ -1125,9 +1140,8 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
         raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2); diag_embed needs at "
                          "least 1 dimension (its last holds the diagonals)")
     size = x.array.shape[-1] + abs(offset)
-    zeros = tensor_from_array(xp.zeros(x.array.shape[:-1] + (size, size), dtype=x.array.dtype))
-    steps = xp.arange(x.array.shape[-1], dtype=dtypes.int64)
-    filled = DiagEmbed.apply(zeros, x, (Ellipsis, steps - min(offset, 0), steps + max(offset, 0)), False, False)
+    zeros = made_from_arguments(xp.zeros(x.array.shape[:-1] + (size, size), dtype=x.array.dtype))
+    filled = DiagEmbed.apply(zeros, x, _diagonal_positions(x.array.shape[-1], offset), False, False)
     first, second = _dims_pair(x.array.ndim + 1, dim1, dim2, "diag_embed")
     return filled if (first, second) == (x.array.ndim - 1, x.array.ndim) else shape.movedim(filled, (-2, -1), (first, second))
 
@@ -1392,4 +1406,4 @@ def combinations(input, r=2, with_replacement=False):
         return getitem(input, slice(0, 0))
     choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     chosen = xp.asarray(list(choose(range(input.shape[0]), r)), dtype=dtypes.int64).reshape(-1, r)
-    return getitem(input, chosen)
+    return getitem(input, array_from_shapes(chosen))

@@ -12,13 +12,14 @@ them in), so every input gets a complete gradient.
 """
 import warnings
 
+from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.dtypes import scalar_type_name
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.op import Op
 from chainrule.ops.registry import public
-from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.tensor import Tensor, check_dim
 
 
 class Cat(Op):
@@ -405,14 +406,14 @@ def block_diag(*tensors):
                 f"{block.array.ndim} dimensions"
             )
     if not blocks:
-        return tensor_from_array(xp.zeros((1, 0), dtype=xp.float32))
+        return made_from_arguments(xp.zeros((1, 0), dtype=xp.float32))
     dtype = _promoted_dtype([block.array for block in blocks])
     width = sum(block.array.shape[1] for block in blocks)
     rows, left = [], 0
     for block in blocks:
         height, block_width = block.array.shape
-        before = tensor_from_array(xp.zeros((height, left), dtype=dtype))
-        after = tensor_from_array(xp.zeros((height, width - left - block_width), dtype=dtype))
+        before = made_from_arguments(xp.zeros((height, left), dtype=dtype))
+        after = made_from_arguments(xp.zeros((height, width - left - block_width), dtype=dtype))
         rows.append(Cat.apply(1, before, block, after))
         left += block_width
     return Cat.apply(0, *rows)

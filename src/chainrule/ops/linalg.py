@@ -20,6 +20,7 @@ import string
 import warnings
 
 from chainrule import dtypes
+from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_to
@@ -442,6 +443,6 @@ def increasing_powers(x, columns):
     Integers and booleans give int64."""
     if x.array.dtype.kind in "biu":
         x = x.to(dtypes.int64)
-    ones = tensor_from_array(xp.ones((*x.shape, min(columns, 1)), dtype=x.array.dtype))
+    ones = made_from_arguments(xp.ones((*x.shape, min(columns, 1)), dtype=x.array.dtype))
     repeated = broadcast_to(shape.unsqueeze(x, -1), (*x.shape, max(columns - 1, 0)))
     return cat([ones, repeated], -1).cumprod(-1)

@@ -9,7 +9,7 @@ the tensor. ``apply_``, ``map_`` and the resizes run outside the graph, as in Py
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient
+from chainrule.autograd.function import array_from_shapes, computed_without_gradient
 from chainrule.backend import as_array, xp
 from chainrule.ops.broadcast import broadcast_shapes
 from chainrule.ops.elementwise import where
@@ -67,7 +67,8 @@ def fill_diagonal_(self, fill_value, wrap=False):
     end = self.array.size if wrap or len(shape) > 2 else min(shape[0], shape[1]) * shape[1]
     mask = xp.zeros(self.array.size, dtype=bool)
     mask[0:end:step] = True
-    return write_in_place(self, lambda x: where(mask.reshape(shape), as_tensor_like(fill_value, x), x).to(x.dtype))
+    mask = array_from_shapes(mask.reshape(shape))
+    return write_in_place(self, lambda x: where(mask, as_tensor_like(fill_value, x), x).to(x.dtype))
 
 
 def apply_(self, callable):

@@ -763,9 +763,14 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     x = in_dtype(x, dtype)
     require_floating(x, "nanmean(): could not infer output dtype", "Optional dtype must be either a floating point or complex dtype")
     axes = reduction_axes(x, dim, "nanmean")
-    numbers = xp.sum(~xp.isnan(x.array), axis=axes, keepdims=keepdim).astype(x.array.dtype)
+    numbers = computed_without_gradient(_count_not_nan, [x], {"axes": axes, "keepdim": keepdim})
     with ignoring_float_errors():
-        return nansum(x, dim, keepdim) / tensor_from_array(numbers)
+        return nansum(x, dim, keepdim) / numbers
+
+
+def _count_not_nan(x, axes, keepdim):
+    """How many elements of the array x over ``axes`` are not nan, in x's dtype (nanmean's divisor)."""
+    return xp.sum(~xp.isnan(x), axis=axes, keepdims=keepdim).astype(x.dtype)
 
 
 @public(out=True)

@@ -13,7 +13,7 @@ Differences and integrals along a dimension (``diff``, ``gradient``, ``trapezoid
 """
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient
+from chainrule.autograd.function import computed_without_gradient, made_from_arguments
 from chainrule.backend import as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
 from chainrule.ops.elementwise import to
 from chainrule.ops.join import cat
@@ -21,7 +21,7 @@ from chainrule.ops.op import Op
 from chainrule.ops.reduce import accumulated, along_one_axis, one_axis
 from chainrule.ops.registry import public
 from chainrule.ops.sort import ChosenAlongDim, read_chosen
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import Tensor
 from chainrule.return_types import return_type
 
 #: What ``cummax`` and ``cummin`` return: ``values, indices = x.cummax(0)``.
@@ -373,35 +373,58 @@ def _derivative_along(f, dim, step, edge_order):
                 f"torch.gradient expected the coordinates of dim {dim} to hold one value per sample ({size}), "
                 f"but got {step.shape[0]}"
             )
-        h = xp.diff(step.array.astype(f.array.dtype))
+        h = computed_without_gradient(_steps_between, [step], {"dtype": f.array.dtype})  # each call's coordinates
     else:
-        h = xp.full(size - 1, float(step), dtype=f.array.dtype)
+        h = made_from_arguments(xp.full(size - 1, float(step), dtype=f.array.dtype))
+    shape = tuple(-1 if each == dim else 1 for each in range(f.ndim))
 
-    def along(weights):
-        return tensor_from_array(weights.astype(f.array.dtype).reshape([-1 if each == dim else 1 for each in range(f.ndim)]))
+    def weights(rule, count=3):
+        """The ``count`` weights of ``rule``, each a tensor along ``dim`` (computed again on each compiled call)."""
+        keywords = [{"rule": rule, "index": index, "dtype": f.array.dtype, "shape": shape} for index in range(count)]
+        return [computed_without_gradient(_sample_weights, [h], each) for each in keywords]
 
     def samples(start, count):
         return f.narrow(dim, start, count)
 
     if edge_order == 1 or size == 2:
-        first = (samples(1, 1) - samples(0, 1)) / along(h[:1])
-        last = (samples(size - 1, 1) - samples(size - 2, 1)) / along(h[-1:])
+        first_step, last_step = weights("one-sided", 2)
+        first = (samples(1, 1) - samples(0, 1)) / first_step
+        last = (samples(size - 1, 1) - samples(size - 2, 1)) / last_step
     else:
-        first = _three_point(samples(0, 1), samples(1, 1), samples(2, 1), *_start_weights(h[0:1], h[1:2]), along)
-        last = _three_point(samples(size - 3, 1), samples(size - 2, 1), samples(size - 1, 1), *_end_weights(h[-2:-1], h[-1:]), along)
+        first = _three_point(samples(0, 1), samples(1, 1), samples(2, 1), weights("start"))
+        last = _three_point(samples(size - 3, 1), samples(size - 2, 1), samples(size - 1, 1), weights("end"))
     if size == 2:
         return cat([first, last], dim)
-    before, after = h[:-1], h[1:]
-    interior = _three_point(
-        samples(0, size - 2), samples(1, size - 2), samples(2, size - 2),
-        -after / (before * (before + after)), (after - before) / (before * after), before / (after * (before + after)),
-        along,
-    )
+    interior = _three_point(samples(0, size - 2), samples(1, size - 2), samples(2, size - 2), weights("interior"))
     return cat([first, interior, last], dim)
 
 
-def _three_point(left, middle, right, left_weight, middle_weight, right_weight, along):
-    return along(left_weight) * left + along(middle_weight) * middle + along(right_weight) * right
+def _steps_between(coordinates, dtype):
+    """The steps h between neighbouring sample coordinates (a 1-D array), in ``dtype``."""
+    return xp.diff(coordinates.astype(dtype))
+
+
+def _sample_weights(h, rule, index, dtype, shape):
+    """Weight ``index`` of the samples in ``rule`` (``one-sided``: the first and the last step;
+    ``start``, ``end``: the second-order one-sided weights; ``interior``: the central ones) for the
+    steps ``h``, in ``dtype`` and reshaped to ``shape``."""
+    if rule == "one-sided":
+        chosen = (h[:1], h[-1:])
+    elif rule == "start":
+        chosen = _start_weights(h[0:1], h[1:2])
+    elif rule == "end":
+        chosen = _end_weights(h[-2:-1], h[-1:])
+    else:
+        before, after = h[:-1], h[1:]
+        chosen = (
+            -after / (before * (before + after)), (after - before) / (before * after), before / (after * (before + after)),
+        )
+    return chosen[index].astype(dtype).reshape(shape)
+
+
+def _three_point(left, middle, right, weights):
+    left_weight, middle_weight, right_weight = weights
+    return left_weight * left + middle_weight * middle + right_weight * right
 
 
 def _start_weights(first, second):

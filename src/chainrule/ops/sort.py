@@ -21,7 +21,7 @@ import math
 import operator
 
 from chainrule import dtypes
-from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments
+from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
 from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import lerp, selected
@@ -366,29 +366,57 @@ def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
     ``q`` (a number or a 1-D tensor of Q numbers) adds a first dimension of size Q when a tensor.
     """
     _check_quantile_arguments(input, q, interpolation, operation)
-    fractions = as_array(q.array if isinstance(q, Tensor) else q, input.array.dtype)  # ranks in input's precision, as PyTorch
+    if isinstance(q, Tensor):  # its values are checked on each compiled call too
+        keywords = {"dtype": input.array.dtype, "operation": operation}
+        fractions = computed_without_gradient(_checked_fractions, [q], keywords)
+    else:
+        fractions = made_from_values(as_array(q, input.array.dtype))  # ranks in input's precision, as PyTorch
     if dim is None:
         work, axis = reshape(input, -1), 0
     else:
         axis = one_axis(input, dim, operation)
         work, axis = (reshape(input, 1), 0) if input.array.ndim == 0 else (input, axis)
     ordered = sort(work, axis).values  # nan last
-    size = ordered.array.shape[axis]
-    numbers = xp.sum(~xp.isnan(ordered.array), axis=axis, keepdims=True)  # (..., 1, ...)
-    ranks_shape = (fractions.size,) + (1,) * ordered.array.ndim
+    # The ranks read the values (how many are nan): a compiled program computes them again on each call
+    ranks = [
+        computed_without_gradient(_quantile_ranks, [ordered, fractions], {"axis": axis, "interpolation": interpolation,
+                                                                          "ignore_nan": ignore_nan, "part": part})
+        for part in (["low", "high", "weight"] if interpolation in ("linear", "midpoint") else ["low", "high"])
+    ]
+    count = fractions.array.size
+    stacked = expand(unsqueeze(ordered, 0), (count,) + tuple(ordered.array.shape))
+    low_values, high_values = (gather(stacked, axis + 1, each) for each in ranks[:2])
+    result = low_values if len(ranks) == 2 else lerp(low_values, high_values, ranks[2])
+    if dim is None:
+        result = reshape(result, (count,) + (1,) * input.array.ndim if keepdim else (count,))
+    elif not keepdim or input.array.ndim == 0:
+        result = squeeze(result, axis + 1)
+    return result if fractions.array.ndim else squeeze(result, 0)
+
+
+def _checked_fractions(q, dtype, operation):
+    """The array ``q`` in ``dtype`` (the input's precision, as PyTorch), once its values are checked
+    to lie in [0, 1]."""
+    if not ((q >= 0) & (q <= 1)).all():
+        raise RuntimeError(f"{operation}() q values must be in the range [0, 1] (got {q.tolist()})")
+    return as_array(q, dtype)
+
+
+def _quantile_ranks(ordered, fractions, axis, interpolation, ignore_nan, part):
+    """One ``part`` of the interpolation of the quantiles at ``fractions`` along ``axis`` of the
+    sorted array ``ordered`` (see ``_interpolation_ranks``): the ``low`` or ``high`` ranks (int64,
+    shaped for ``gather`` on ordered with a first dimension of the quantiles) or the ``weight``."""
+    size = ordered.shape[axis]
+    numbers = xp.sum(~xp.isnan(ordered), axis=axis, keepdims=True)  # (..., 1, ...)
+    ranks_shape = (fractions.size,) + (1,) * ordered.ndim
     positions = fractions.reshape(ranks_shape) * as_array(numbers - 1 if ignore_nan else size - 1, fractions.dtype)
     low, high, weight = _interpolation_ranks(xp.maximum(positions, 0), interpolation)
+    if part == "weight":
+        return weight
     if not ignore_nan:  # a slice with a nan has the quantile nan: read its last (nan) element
         has_nan = numbers < size
         low, high = xp.where(has_nan, size - 1, low), xp.where(has_nan, size - 1, high)
-    stacked = expand(unsqueeze(ordered, 0), (fractions.size,) + tuple(ordered.array.shape))
-    low_values, high_values = (gather(stacked, axis + 1, as_array(ranks, dtypes.int64)) for ranks in (low, high))
-    result = low_values if weight is None else lerp(low_values, high_values, tensor_from_array(weight))
-    if dim is None:
-        result = reshape(result, (fractions.size,) + (1,) * input.array.ndim if keepdim else (fractions.size,))
-    elif not keepdim or input.array.ndim == 0:
-        result = squeeze(result, axis + 1)
-    return result if fractions.ndim else squeeze(result, 0)
+    return as_array(low if part == "low" else high, dtypes.int64)
 
 
 def _interpolation_ranks(positions, interpolation):
@@ -427,8 +455,6 @@ def _check_quantile_arguments(input, q, interpolation, operation):
             f"{operation}() q tensor must be same dtype as the input tensor (q is {dtypes.dtype_name(q.array.dtype)}, "
             f"input {dtypes.dtype_name(input.array.dtype)}); convert q, e.g. q.to(input.dtype)"
         )
-    if isinstance(q, Tensor) and not ((q.array >= 0) & (q.array <= 1)).all():
-        raise RuntimeError(f"{operation}() q values must be in the range [0, 1] (got {q.array.tolist()})")
 
 
 @public
