@@ -261,6 +261,13 @@ def c_library_math(name, array):
     return rounded
 
 
+def global_random_state():
+    """Where the array library's global generator (``numpy.random.rand``) stands: equal before and
+    after code that drew nothing from it."""
+    state = numpy.random.get_state(legacy=False)
+    return state["state"]["key"].tobytes(), state["state"]["pos"], state["has_gauss"], state["gauss"]
+
+
 def fresh_seed():
     """A seed from the operating system's entropy, as a non-negative 63-bit integer."""
     return int(numpy.random.SeedSequence().entropy % (2**63))

@@ -502,6 +502,29 @@ def test_a_hand_written_optimizer_gives_eager_results(counting, scheduled):
         assert warned == [] and compiled.eager_reason is None
 
 
+def test_an_augmentation_drawing_from_pythons_or_numpys_generator_runs_eagerly():
+    """``if random.random() < 0.5: x = x.flip(-1)``: a replay would take the recorded branch on every
+    call; the step runs eagerly instead, with one warning."""
+    import random
+
+    def step(x):
+        if random.random() < 0.5:
+            x = x.flip(-1)
+        return x * float(np.random.default_rng(0).random()) + x * float(np.random.rand() * 0)
+
+    for draws in (step, lambda x: x * float(np.random.rand())):
+        compiled = chainrule.compile(draws)
+        random.seed(0)
+        np.random.seed(0)
+        expected = [draws(chainrule.arange(3.0)).tolist() for _ in range(6)]
+        random.seed(0)
+        np.random.seed(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert [compiled(chainrule.arange(3.0)).tolist() for _ in range(6)] == expected
+        assert len(caught) == 1 and "Python's random module or NumPy's global generator" in str(caught[0].message)
+
+
 def test_a_factory_drawing_from_its_own_generator_replays_from_it():
     generator = chainrule.Generator().manual_seed(5)
     model = network()

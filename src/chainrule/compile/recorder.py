@@ -20,6 +20,7 @@ import builtins
 import keyword
 import math
 import os
+import random
 import re
 import traceback
 from itertools import count
@@ -29,7 +30,7 @@ from chainrule.autograd import anomaly
 from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
-from chainrule.backend import is_scalar, ndarray, xp
+from chainrule.backend import global_random_state, is_scalar, ndarray, xp
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, fingerprint
@@ -62,6 +63,7 @@ class Recorder:
         )
         self.failure = None  # why the call cannot be replayed, and where
         self.filled_optimizer_state = False  # whether it failed as an optimizer's step filled its state
+        self._foreign_random_state = (random.getstate(), global_random_state())  # Python's and NumPy's own generators
         self.lines = []
         self.constants = {}  # name in the program -> object
         self.ndims = {}  # name in the program -> the dimensions of the array it held when recorded
@@ -796,6 +798,9 @@ class Recorder:
     def finish(self, result):
         """The return line, and the last checks: nothing changed behind the recorder's back."""
         self._check_random()
+        if self.failure is None and (random.getstate(), global_random_state()) != self._foreign_random_state:
+            # an augmentation's `if random.random() < 0.5:` would take the recorded branch on every replay
+            self.fail("draws from Python's random module or NumPy's global generator (random.random(), np.random.rand())")
         self._verify_state()
         self._verify_containers()
         if self.failure is None:
