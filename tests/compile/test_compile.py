@@ -967,10 +967,16 @@ def test_runner_compile_gives_the_eager_losses():
     assert all(np.array_equal(a, b) for a, b in zip(compiled_parameters, eager_parameters))
 
 
-def test_the_compiled_step_example_ends_with_the_eager_weights():
+def test_the_compiled_step_example_replays_and_ends_with_the_eager_weights():
+    """The example's step is a closure defined in chainrule's own package: it is compiled as any
+    other (it once ran eagerly, its optimizer taken for an object made during the call)."""
     from chainrule.examples import compiled_step
 
-    assert compiled_step.main(quick=True)["same_weights"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = compiled_step.main(quick=True)
+    assert results["same_weights"]
+    assert "Linear: x2 @ p3ᵀ + p4" in compiled_step.train(True, compiled_step.moons(50)[0], 2, 2.0)[0].code
 
 
 def test_memory_stays_flat_over_many_compiled_steps():

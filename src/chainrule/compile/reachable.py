@@ -47,9 +47,11 @@ class Reachable:
             self._visit(arg, f"args[{position}]", 0, name=f"arg{position}")
         for name, arg in kwargs.items():
             self._visit(arg, f"kwargs[{name!r}]", 0, name=name)
-        self._visit_function(function, "function", 0, getattr(function, "__name__", "function"))
+        self._visit_function(function, "function", 0, getattr(function, "__name__", "function"), compiled=True)
 
-    def _visit_function(self, function, path, depth, name="self"):
+    def _visit_function(self, function, path, depth, name="self", compiled=False):
+        """What ``function`` reads from its globals, closure and defaults: the compiled function
+        itself always, another (a model's forward, a callback) unless it is chainrule's own."""
         if isinstance(function, types.MethodType):
             self._visit(function.__self__, f"{path}.__self__", depth, name="self")
             function, path = function.__func__, f"{path}.__func__"
@@ -57,7 +59,7 @@ class Reachable:
             self._visit(function, path, depth, name=name)
             return
         code = getattr(function, "__code__", None)
-        if code is None or _is_library(function):
+        if code is None or (_is_library(function) and not compiled):
             return
         namespace = function.__globals__
         names = _names_read(code)
