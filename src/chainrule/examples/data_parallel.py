@@ -129,7 +129,7 @@ def show_one_step(report, ddp, loss_fn, dataset, sampler, size):
     rows = [(f"process {rank} ({len(labels)} flowers)", gradient) for rank, gradient in enumerate(everyone)]
     rows += [("their average (DDP)", averaged), (f"one process, all {len(all_labels)}", full)]
     report.block("\n".join(f"{name:28s} {format_vector(gradient)}" for name, gradient in rows))
-    difference = max(float((a - b).abs().max()) for a, b in zip(model.parameters(), reference.parameters()))
+    difference = max(float((a - b).detach().abs().max()) for a, b in zip(model.parameters(), reference.parameters()))
     report.say(f"largest difference between the DDP update and the one-process full-batch update: {difference:.1e}")
     return {"gradient_difference": float((averaged - full).abs().max()), "update_difference": difference}
 
