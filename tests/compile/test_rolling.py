@@ -2,6 +2,7 @@
 arguments, in the same order as the straight-line one, and leaves the same values to the lines after
 the run; where that would not hold, the lines stay straight."""
 import random
+import re
 import sys
 
 import numpy as np
@@ -48,7 +49,7 @@ def test_constants_that_change_along_the_chain_are_iterated_over():
     for _ in range(2):
         np.testing.assert_array_equal(compiled(x).numpy(), forward(x).numpy())
     assert "for constant_0 in rolled_1:  # 50 repetitions of the next 2 lines, rolled" in compiled.code
-    assert "v2 = v6 * constant_0  # Mul:" in compiled.code  # written in, as on arrays by hand
+    assert re.search(r"v\d+ = v\d+ \* constant_0  # Mul:", compiled.code)  # written in, as on arrays by hand
     assert "ctx" not in compiled.code  # no backward: no contexts
 
 

@@ -16,7 +16,10 @@ attributes the code names of a class or a Python module it reads (``Config.tempe
 the globals that a model's own ``forward`` (a class written outside chainrule) reads. A NumPy
 scalar counts as a number.
 """
+import enum
+import functools
 import types
+from collections.abc import Iterator
 
 from chainrule.backend import is_scalar
 
@@ -26,6 +29,7 @@ from chainrule.tensor import Tensor
 
 _DEPTH = 6
 _GUARDED_NUMBERS = 16  # a dict holding more numbers (a vocabulary) is not checked number by number
+_GUARDED_WHOLE = 1024  # a list of up to this many plain values is checked whole instead
 
 
 class Reachable:
@@ -38,9 +42,14 @@ class Reachable:
         self.paths = {}  # id -> path, for every object visited
         self.names = {}  # id -> a readable name: model.fc.weight
         self.scalars = []  # (path, value): numbers the function reads from its globals and closure
+        self.scalar_names = {}  # path -> a readable name, for messages
+        self.set_by_schedulers = set()  # paths among them that a scheduler's step in the call may set
         self.state_paths = {}  # id -> path through the function's state, for tensors also given as arguments
         self.containers = []  # (list, dict or module, readable name): what a step might change in Python
         self.optimizer_states = set()  # ids of those among them that an optimizer's first step fills
+        self.identities = []  # (path, object): functions and callables found where the function reads them
+        self.lengths = []  # (path, length): lists the function reads, whose length its Python code may read
+        self.absent = []  # (path, key): attributes a module does not have in its own __dict__ (forward)
         self._seen = set()
         self._forwards = set()
         for position, arg in enumerate(args):
@@ -81,12 +90,12 @@ class Reachable:
             self._visit(value, f"{path}.__kwdefaults__[{key!r}]", depth + 1, key)
 
     def _numbers_named(self, owner, names, path):
-        """The numbers among the attributes of a class or Python module that ``names`` (what the
-        code reads) name, checked on every call."""
+        """The plain values (numbers, strings...) among the attributes of a class or Python module
+        that ``names`` (what the code reads) name, checked on every call."""
         attributes = vars(owner)
         for key in sorted(names & attributes.keys()):
             value = attributes[key]
-            if _is_number(value) and value == value:
+            if _is_plain(value) and value == value:
                 self.scalars.append((f"{path}.{key}", value))
 
     def _visit_state(self, optimizer, path, depth, name):
@@ -97,12 +106,14 @@ class Reachable:
         self.containers.append((optimizer.state, f"{name}.state"))
         self.optimizer_states.add(id(optimizer.state))
         for key, setting in vars(optimizer).items():  # self.lr, self.t = 0 kept on the optimizer itself
-            if key.isidentifier() and _is_number(setting) and setting == setting:
+            if key.isidentifier() and not key.startswith("_") and _is_number(setting) and setting == setting:
                 self.scalars.append((f"{path}.{key}", setting))
+                self.scalar_names[f"{path}.{key}"] = f"{name}.{key}"
         for group_index, group in enumerate(optimizer.param_groups):
             for key, setting in group.items():  # its step reads lr in Python: a new rate records anew
                 if type(key) is str and _is_number(setting) and setting == setting:
                     self.scalars.append((f"{path}.param_groups[{group_index}][{key!r}]", setting))
+                    self.set_by_schedulers.add(f"{path}.param_groups[{group_index}][{key!r}]")
             for index, param in enumerate(group["params"]):
                 state = optimizer.state.get(param)
                 if isinstance(state, dict):
@@ -114,10 +125,13 @@ class Reachable:
                             self._visit(item, f"{path}.state[{key_path}][{key!r}]", depth + 1, f"{name}.state.{key}")
 
     def _visit(self, value, path, depth, name, scalar_guard=False):
-        if _is_number(value):
+        if _is_plain(value):
             if scalar_guard and value == value:  # (nan equals nothing: it could never be checked)
                 self.scalars.append((path, value))
+                self.scalar_names[path] = name
             return
+        if scalar_guard and callable(value) and not isinstance(value, (type, Module, Optimizer, Tensor)):
+            self.identities.append((path, value))  # a loss function or a callback swapped between calls
         if isinstance(value, Tensor) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
             self.state_paths.setdefault(id(value), path)  # a parameter passed as an argument too
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
@@ -140,13 +154,20 @@ class Reachable:
             if isinstance(forward, types.FunctionType) and forward not in self._forwards:
                 self._forwards.add(forward)  # the globals a model written outside chainrule reads, once a class
                 self._visit_function(forward, f"type({path}).forward", depth)
+            if "forward" in vars(value):  # net.forward = other: the instance's own
+                self.identities.append((f"{path}.__dict__['forward']", vars(value)["forward"]))
+            else:
+                self.absent.append((path, "forward"))
             for registry in ("_parameters", "_buffers", "_modules"):  # a model's tree, however deep, is all found
                 for key, child in getattr(value, registry).items():
                     self._visit(child, f"{path}.{registry}[{key!r}]", depth, f"{name}.{key}")
             for key, item in _plain_attributes(value):  # a tensor kept as self.scale, a list of them
                 if key.isidentifier():
                     # reading a list's or a dict's numbers is not heard (an attribute's is): they are checked
-                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=type(item) in (list, dict))
+                    checked = isinstance(item, (list, dict, tuple)) or callable(item) and not isinstance(item, (Module, Tensor, type))
+                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=checked)
+            if not _is_library(type(value)):  # an attribute set on a model of the course (a method patched in) records anew
+                self.lengths.append((f"{path}.__dict__", len(vars(value))))
         elif isinstance(value, Optimizer):
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
@@ -156,9 +177,14 @@ class Reachable:
         elif isinstance(value, (list, tuple)):
             # The numbers of a small list (or dict, below) are checked on each call: reading an item
             # is not heard as it happens, as an attribute is (see compiled.py).
-            checked = scalar_guard and sum(map(_is_number, value)) <= _GUARDED_NUMBERS
+            numbers = sum(map(_is_number, value))
+            checked = scalar_guard and numbers <= _GUARDED_NUMBERS
             if type(value) is list:
                 self.containers.append((value, name))
+                if scalar_guard:
+                    self.lengths.append((path, len(value)))  # len(history) read in Python
+            if scalar_guard and not checked and len(value) <= _GUARDED_WHOLE and all(_is_plain(item) and item == item for item in value):
+                self.scalars.append((path, value))  # a longer list of numbers: checked whole, with one ==
             for index, item in enumerate(value):
                 self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}", checked)
         elif isinstance(value, dict):
@@ -169,10 +195,22 @@ class Reachable:
                     self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}", checked)
         elif isinstance(value, (types.FunctionType, types.MethodType)):
             self._visit_function(value, path, depth, name)
+        elif isinstance(value, functools.partial):  # partial(loss, delta=0.5): what it calls and with what
+            self._visit(value.func, f"{path}.func", depth + 1, f"{name}.func", scalar_guard=True)
+            self._visit(value.args, f"{path}.args", depth + 1, f"{name}.args", scalar_guard=True)
+            self._visit(value.keywords, f"{path}.keywords", depth + 1, f"{name}.keywords", scalar_guard=True)
+        elif isinstance(value, Iterator):  # next(batches) inside the step: advancing it is a change a replay skips
+            self.containers.append((value, name))
         elif hasattr(value, "__dict__"):
+            # The values in a user object's containers are checked (reading them is not heard), and
+            # all of a SimpleNamespace's (its type cannot be changed to hear reads); chainrule's own
+            # objects (a scheduler) change theirs in the calls a program replays.
+            unheard = isinstance(value, types.SimpleNamespace)
+            own = _is_library(type(value))
             for key, item in vars(value).items():
                 if type(key) is str and key.isidentifier():
-                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}")
+                    contained = unheard or not own and isinstance(item, (list, dict, tuple))
+                    self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=contained)
 
 
 _HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
@@ -185,6 +223,14 @@ def fingerprint(container):
     container too long to compare is not compared (None)."""
     if isinstance(container, Module):
         items = [(key, id(item)) for key, item in _plain_attributes(container)]
+    elif isinstance(container, types.GeneratorType):
+        items = [container.gi_frame.f_lasti if container.gi_frame is not None else None]
+    elif isinstance(container, Iterator):  # where it stands, as pickling would record it
+        try:
+            reduced = container.__reduce__()
+        except (TypeError, AttributeError):
+            return None
+        items = [item if type(item) in (int, float, str) else id(item) for item in _flattened(reduced)]
     elif len(container) > _FINGERPRINT_LIMIT:
         return None
     elif isinstance(container, dict):  # an optimizer's state is keyed by tensors: by identity
@@ -197,10 +243,23 @@ def fingerprint(container):
 _FINGERPRINT_LIMIT = 10_000
 
 
+def _flattened(value, depth=0):
+    """The items of nested tuples (what ``__reduce__`` gives), a few levels deep."""
+    if type(value) is tuple and depth < 3:
+        return [item for part in value for item in _flattened(part, depth + 1)]
+    return [value]
+
+
 def _plain_attributes(module):
     """A module's own attributes (``self.scale``, ``self.last``): not its parameters, buffers,
     submodules, hooks or train/eval mode, which have places of their own."""
     return [(key, item) for key, item in vars(module).items() if not key.startswith("_") and key != "training"]
+
+
+def _is_plain(value):
+    """A value the function may branch on and a guard can compare: a number, a string, None, an
+    enum member."""
+    return _is_number(value) or value is None or type(value) is str or isinstance(value, enum.Enum)
 
 
 def _is_number(value):

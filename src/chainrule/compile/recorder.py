@@ -112,6 +112,11 @@ class Recorder:
             self.guards.append(f"{path}.training is {module.training}")
         for path, value in self.reach.scalars:
             self.guards.append(self._value_guard(path, value))
+        for path, value in self.reach.identities:
+            self.guards.append(f"{path} is {self._constant(value, 'callable')}")
+        self.guards += [f"len({path}) == {length}" for path, length in self.reach.lengths]
+        self.guards += [f"{key!r} not in {path}.__dict__" for path, key in self.reach.absent]
+        self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
         self._take_snapshot()
 
@@ -758,6 +763,10 @@ class Recorder:
                     self.guards.append(f"bool({name}.state.get({tensor}))")
                 else:
                     state = "{}"
+                    for key in _settings_read(optimizer._init_state, param, group):
+                        # momentum turned on by hand: the update would need the state its _init_state makes
+                        if _is_simple(group[key]):
+                            self.guards.append(self._value_guard(f"{settings}[{key!r}]", group[key]))
                 scratch = self._constant(optimizer._scratch(param), f"scratch_{tensor}")
                 self._update_lines.add(len(self.lines))
                 self._emit(
@@ -798,6 +807,7 @@ class Recorder:
     def finish(self, result):
         """The return line, and the last checks: nothing changed behind the recorder's back."""
         self._check_random()
+        self._verify_values()
         if self.failure is None and (random.getstate(), global_random_state()) != self._foreign_random_state:
             # an augmentation's `if random.random() < 0.5:` would take the recorded branch on every replay
             self.fail("draws from Python's random module or NumPy's global generator (random.random(), np.random.rand())")
@@ -930,6 +940,21 @@ class Recorder:
         if settings != self._settings:
             self.fail("changes an optimizer's settings outside a scheduler's step()")
 
+    def _verify_values(self):
+        """Fail if the call rebound a value its guard checks (``global step; step += 1``, a
+        ``nonlocal`` flag flipped): a replay would not rebind it."""
+        function, args, kwargs = self._call
+        scope = {"function": function, "args": args, "kwargs": kwargs}
+        for path, value in self.reach.scalars:
+            if path in self.reach.set_by_schedulers:
+                continue
+            try:
+                now = eval(path, scope)  # noqa: S307 (a path the reach wrote, from the function's own objects)
+            except (AttributeError, IndexError, KeyError, TypeError):
+                now = _GONE
+            if self.failure is None and (type(now) is not type(value) or now != value):
+                self.fail(f"changes {self.reach.scalar_names.get(path, path)} in Python, which a replay would not repeat")
+
     def _verify_containers(self):
         """Fail if the call changed a list, a dict or a module's attribute that it reaches: Python
         side effects (``losses.append(loss)``, a hook keeping an activation), which a replay would
@@ -1005,6 +1030,9 @@ _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 _RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "backward_of_call", *dir(builtins), *keyword.kwlist}
 
 
+_GONE = object()  # what a guarded path reads when it no longer leads anywhere
+
+
 def _may_name_a_constant(name):
     """Whether a constant bound under ``name`` is seen, not hidden by a name the program or its
     guard gives something else (a global tensor called ``p1`` beside the program's ``p1``)."""
@@ -1062,6 +1090,30 @@ def _holds(node, array):
 
 def _same(array, copy):
     return copy is None or (array.shape == copy.shape and xp.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"))
+
+
+class _ReadSettings(dict):
+    """A parameter group that notes which of its settings are read."""
+
+    def __init__(self, group):
+        super().__init__(group)
+        self.read = []
+
+    def __getitem__(self, key):
+        self.read.append(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.append(key)
+        return super().get(key, default)
+
+
+def _settings_read(init_state, param, group):
+    """The settings of ``group`` that ``init_state`` (an optimizer's ``_init_state``) reads to decide
+    what state a parameter keeps (SGD's momentum, Adam's amsgrad)."""
+    probe = _ReadSettings(group)
+    init_state(param, {}, probe)
+    return list(dict.fromkeys(key for key in probe.read if key != "params"))
 
 
 def _home_class(method):
