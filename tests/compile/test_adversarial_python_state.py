@@ -504,7 +504,6 @@ def test_long_list_of_numbers_mutated_between_calls():
     assert_same_as_eager(setup)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a NumPy array config read as a scalar is frozen into the program")
 def test_numpy_array_config_mutated_between_calls():
     def setup():
         weights = np.ones(3)
@@ -1039,8 +1038,6 @@ class Shifted(nn.Module):
         return out if shift is None else out + shift
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a buffer registered between calls is not seen by the replay")
-@pytest.mark.xfail(strict=True, reason="BUG: a buffer registered between calls is not seen by the replay")
 def test_register_buffer_between_calls():
     def setup():
         net = Shifted()

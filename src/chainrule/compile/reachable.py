@@ -21,7 +21,7 @@ import functools
 import types
 from collections.abc import Iterator
 
-from chainrule.backend import is_scalar
+from chainrule.backend import is_scalar, ndarray
 
 from chainrule.nn.module import Module
 from chainrule.optim.optimizer import Optimizer
@@ -50,6 +50,7 @@ class Reachable:
         self.identities = []  # (path, object): functions and callables found where the function reads them
         self.lengths = []  # (path, length): lists the function reads, whose length its Python code may read
         self.absent = []  # (path, key): attributes a module does not have in its own __dict__ (forward)
+        self.arrays = []  # (path, copy): small NumPy arrays the function reads, checked by value
         self._seen = set()
         self._forwards = set()
         for position, arg in enumerate(args):
@@ -132,6 +133,8 @@ class Reachable:
             return
         if scalar_guard and callable(value) and not isinstance(value, (type, Module, Optimizer, Tensor)):
             self.identities.append((path, value))  # a loss function or a callback swapped between calls
+        if scalar_guard and type(value) is ndarray and value.size <= _GUARDED_NUMBERS:
+            self.arrays.append((path, value.copy()))  # class weights kept as a NumPy array, read in Python
         if isinstance(value, Tensor) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
             self.state_paths.setdefault(id(value), path)  # a parameter passed as an argument too
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
@@ -166,8 +169,9 @@ class Reachable:
                     # reading a list's or a dict's numbers is not heard (an attribute's is): they are checked
                     checked = isinstance(item, (list, dict, tuple)) or callable(item) and not isinstance(item, (Module, Tensor, type))
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=checked)
-            if not _is_library(type(value)):  # an attribute set on a model of the course (a method patched in) records anew
+            if not _is_library(type(value)):  # an attribute, a buffer set on a model of the course records anew
                 self.lengths.append((f"{path}.__dict__", len(vars(value))))
+                self.lengths += [(f"{path}.{registry}", len(getattr(value, registry))) for registry in ("_parameters", "_buffers", "_modules")]
         elif isinstance(value, Optimizer):
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):

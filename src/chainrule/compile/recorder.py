@@ -116,6 +116,11 @@ class Recorder:
             self.guards.append(f"{path} is {self._constant(value, 'callable')}")
         self.guards += [f"len({path}) == {length}" for path, length in self.reach.lengths]
         self.guards += [f"{key!r} not in {path}.__dict__" for path, key in self.reach.absent]
+        for path, array in self.reach.arrays:
+            self.guards.append(
+                f"type(value := {path}) is ndarray and value.shape == {array.shape} and value.dtype == "
+                f"{self._literal(array.dtype)} and value.tobytes() == {array.tobytes()!r}"
+            )
         self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
         self._take_snapshot()

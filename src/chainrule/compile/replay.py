@@ -161,5 +161,6 @@ RUNTIME = {
     "with_backward_of_call": with_backward_of_call,
     "unrecorded": UnrecordedContext(),
     "WatchedHooks": WatchedHooks,  # read by the guards
+    "ndarray": ndarray,  # read by the guards
     "get_default_dtype": get_default_dtype,
 }
