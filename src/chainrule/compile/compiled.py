@@ -386,7 +386,15 @@ def _reading(name, method):
 
 
 def _assigned_grad(grad):
-    """``Tensor.grad`` whose assignment (``p.grad = None``) the recorder hears and replays."""
+    """``Tensor.grad`` whose reading (``if p.grad is not None:``) and assignment (``p.grad = None``)
+    the recorder hears: it guards the one, replays the other."""
+
+    def read(self):
+        value = grad.fget(self)
+        recorder = function_module._recorder
+        if recorder is not None:
+            recorder.read_grad(self, value)
+        return value
 
     def assign(self, value):
         recorder = function_module._recorder
@@ -398,7 +406,7 @@ def _assigned_grad(grad):
     def delete(self):
         assign(self, None)
 
-    return property(grad.fget, assign, delete, grad.__doc__)
+    return property(read, assign, delete, grad.__doc__)
 
 
 def _replayed(method):

@@ -82,6 +82,7 @@ class Recorder:
         self._gradient_uses = {}  # id(array) -> [how many times backward calls returned it, the last node that did]
         self._constant_names = {}  # id(object) -> its name among the constants
         self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
+        self._grad_decided = set()  # ids of the tensors whose .grad the call has set or cleared
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
         self._from_values = {}  # id(tensor) -> tensor, for tensors made from numbers the calling code wrote
         self._from_shapes = {}  # id(array) -> array, for arrays made from shapes alone (an index key's grids)
@@ -104,6 +105,8 @@ class Recorder:
             state = self.reach.state_paths.get(id(tensor))
             if state is not None:
                 self.guards.append(f"{expr} is {state}")
+            # distinct tensors stay distinct (the step may branch on `a is b`)
+            self.guards += [f"{expr} is not {other}" for other in list(self._tensor_exprs.values())[:_DISTINCT_CHECKED]]
             self._tensor_exprs[id(tensor)] = expr
             self._array_owners[id(tensor.array)] = tensor
         for module, path in self.reach.modules.values():
@@ -443,7 +446,7 @@ class Recorder:
         if len(self.lines) == opening:  # nothing to replay (no gradient reached a leaf)
             del self.lines[-1]
         for variable, expr in accumulated:  # later uses of .grad read it where the program put it
-            if variable.grad is not None:
+            if variable._grad is not None:
                 self._tensor_exprs[id(variable.grad)] = f"{expr}.grad"
                 self._value_of_tensor.pop(id(variable.grad), None)
         self._take_snapshot()
@@ -556,6 +559,7 @@ class Recorder:
             if self.failure is not None or names[0] is None:
                 return
             self._given_grads.add(id(variable))
+            self._grad_decided.add(id(variable))
             if self._unshared(grads[0]):
                 self._unshared_accumulations.append((len(self.lines), expr, names[0]))
                 self._emit(f"accumulate_unshared({expr}, {names[0]})", "AccumulateGrad: .grad += gradient (the array itself when .grad is None)")
@@ -716,6 +720,7 @@ class Recorder:
             self._guard_parameters(owner, name)
             for param, expr in cleared:
                 self._emit(f"{expr}._grad = None", f"{type(owner).__name__}.zero_grad for {self.reach.names.get(id(param), expr)}")
+                self._grad_decided.add(id(param))
             self._given_grads.clear()
         else:
             call = self._constant(method, f"{_home_class(method).__name__}_{method.__name__}")
@@ -794,6 +799,15 @@ class Recorder:
             ]
         self.guards.append(" and ".join(conditions))
 
+    def read_grad(self, tensor, value):
+        """The step read ``tensor.grad`` (``if p.grad is not None:``) before the call set or cleared
+        it: the program replays only while it is None, or not, as it was."""
+        if id(tensor) in self._grad_decided or self.failure is not None:
+            return
+        expr = self._tensor_expr(tensor)
+        if expr is not None:
+            self.guards.append(f"({expr}._grad is None) is {value is None}")
+
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
         self._verify_state()
@@ -806,6 +820,7 @@ class Recorder:
             return
         self._emit(f"{expr}.grad = None")
         self._given_grads.discard(id(tensor))
+        self._grad_decided.add(id(tensor))
         self._take_snapshot()
 
     # ----------------------------------------------------------------- the end of the call
@@ -913,7 +928,7 @@ class Recorder:
     @staticmethod
     def _snapshot_of(tensor):
         """A state tensor's array, a copy of its values, its version, and the same of its ``.grad``."""
-        grad = tensor.grad
+        grad = tensor._grad  # (not .grad: the recorder hears the step's own reads of it)
         small = tensor.array.size <= _SNAPSHOT_LIMIT
         return (
             tensor.array,
@@ -934,7 +949,7 @@ class Recorder:
             if tensor.array is not array or tensor._version_owner._version_count != version or not _same(array, copy):
                 self.fail(f"changes {self.reach.names[key]} outside a recorded operation")
                 return
-            if tensor.grad is not grad or (grad is not None and (grad.array is not grad_array or not _same(grad_array, grad_copy))):
+            if tensor._grad is not grad or (grad is not None and (grad.array is not grad_array or not _same(grad_array, grad_copy))):
                 self.fail(f"changes {self.reach.names[key]}.grad outside backward() and zero_grad()")
                 return
         settings = [
@@ -1036,6 +1051,7 @@ _RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "b
 
 
 _GONE = object()  # what a guarded path reads when it no longer leads anywhere
+_DISTINCT_CHECKED = 8  # argument tensors checked to be distinct from each other (f(a, b) recorded, f(x, x) called)
 
 
 def _may_name_a_constant(name):
