@@ -14,7 +14,6 @@ import enum
 import functools
 import itertools
 import types
-import warnings
 
 import numpy as np
 import pytest
@@ -22,66 +21,8 @@ import pytest
 import chainrule
 from chainrule import nn, optim
 from chainrule.nn import functional as F
-from tests.compile.test_adversarial_replay import assert_identical, normal, snapshot, state_of
-
-
-# ----------------------------------------------------------------------------- the harness
-class Case:
-    """What a test's ``setup`` builds: the ``step``, what to do ``before`` call ``index``, and what
-    to ``observe`` after each call (modules, optimizers and plain values)."""
-
-    def __init__(self, step, observe, before=None, cleanup=None, inputs=None):
-        self.step = step
-        self.observe = observe
-        self.before = before or (lambda index: None)
-        self.cleanup = cleanup or (lambda: None)
-        self.inputs = inputs or default_inputs
-
-
-def default_inputs(index):
-    return (normal((4, 3), 10 + index), normal((4, 2), 20 + index))
-
-
-def observed(objects):
-    found = []
-    for thing in objects:
-        if isinstance(thing, (nn.Module, optim.Optimizer)):
-            found.append(state_of(thing))
-        else:
-            found.append(snapshot(thing))
-    return found
-
-
-def run(compiled, setup, calls):
-    chainrule.manual_seed(0)
-    case = setup()
-    function = chainrule.compile(case.step) if compiled else case.step
-    history = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for index in range(calls):
-                case.before(index)
-                args = case.inputs(index)
-                result = function(*args)
-                history.append(snapshot(result, returned=True))
-                history.append(observed(case.observe()))
-    finally:
-        case.cleanup()
-    history.append(("random", chainrule.default_generator.state_bytes()))
-    messages = [str(warning.message) for warning in caught if "chainrule.compile" in str(warning.message)]
-    return history, messages, function
-
-
-def assert_same_as_eager(setup, calls=6):
-    eager, eager_messages, _ = run(False, setup, calls)
-    compiled, messages, function = run(True, setup, calls)
-    assert not eager_messages
-    assert len(eager) == len(compiled)
-    for index, (first, second) in enumerate(zip(eager, compiled)):
-        assert_identical(first, second, f"call {index // 2}, {'result' if index % 2 == 0 else 'state'}")
-    assert len(messages) <= 1, messages
-    return function
+from tests.compile.test_adversarial_replay import normal
+from tests.compile.test_adversarial_tensor_state import Case, assert_same_as_eager
 
 
 def linear():

@@ -22,15 +22,17 @@ from tests.compile.test_adversarial_replay import assert_identical, normal, snap
 
 # ----------------------------------------------------------------------------- the harness
 class Case:
-    """What a test's ``setup`` builds: the ``step``; the ``inputs`` of call ``index``; what to do
-    ``before`` it; what the caller does ``after`` it with its result (what it returns is kept and
-    compared); and what to ``observe`` after each call (modules, optimizers, tensors, values)."""
+    """What a test's ``setup`` builds: the ``step``; what to ``observe`` after each call (modules,
+    optimizers, tensors, values); what to do ``before`` call ``index``; what to undo at the end
+    (``cleanup``); the ``inputs`` of call ``index``; and what the caller does ``after`` it with its
+    result (what it returns is kept and compared). Shared by test_adversarial_python_state.py."""
 
-    def __init__(self, step, observe, inputs=None, before=None, after=None):
+    def __init__(self, step, observe, before=None, cleanup=None, inputs=None, after=None):
         self.step = step
         self.observe = observe
-        self.inputs = inputs or default_inputs
         self.before = before or (lambda index: None)
+        self.cleanup = cleanup or (lambda: None)
+        self.inputs = inputs or default_inputs
         self.after = after or (lambda index, result: None)
 
 
@@ -53,16 +55,19 @@ def run(compiled, setup, calls):
     case = setup()
     function = chainrule.compile(case.step) if compiled else case.step
     history = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for index in range(calls):
-            case.before(index)
-            args = case.inputs(index)
-            result = function(*args)
-            history.append(snapshot(result, returned=True))
-            history.append(snapshot(args))
-            history.append(snapshot(case.after(index, result), returned=True))
-            history.append(observed(case.observe()))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for index in range(calls):
+                case.before(index)
+                args = case.inputs(index)
+                result = function(*args)
+                history.append(snapshot(result, returned=True))
+                history.append(snapshot(args))
+                history.append(snapshot(case.after(index, result), returned=True))
+                history.append(observed(case.observe()))
+    finally:
+        case.cleanup()
     history.append(("random", chainrule.default_generator.state_bytes()))
     messages = [str(warning.message) for warning in caught if "chainrule.compile" in str(warning.message)]
     return history, messages, function

@@ -324,41 +324,52 @@ def test_a_minibatch_drawn_with_randint_and_noise_from_factories_replay_as_eager
     assert compiled.code.count("drawn(") == 6
 
 
-def test_multinomial_and_bernoulli_of_each_calls_probabilities_replay_as_eager():
-    """A policy-gradient step samples actions from the network's probabilities (multinomial) and a
-    mask (bernoulli): the program draws from each call's probabilities, with eager's checks."""
-
-    def step(states, rewards):
-        probs = model(states).softmax(-1)
-        actions = probs.detach().multinomial(1, replacement=True)[:, 0]
-        others = probs.detach().multinomial(2)
-        keep = chainrule.bernoulli(chainrule.full_like(rewards, 0.7)) * chainrule.bernoulli(probs[:, 0].detach(), 0.5)
-        keep = keep * chainrule.bernoulli(probs[:, 1].detach())
-        loss = -(probs.log().gather(1, actions[:, None])[:, 0] * rewards * keep).mean() + 0 * others.sum()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss, actions, others, keep
-
+def assert_policy_step_replays_as_eager(make_step):
+    """A policy-gradient step (4 states -> 3 actions, Adam), made by ``make_step(model, optimizer)``,
+    trained 4 calls eagerly and compiled from seed 0: what it returns, the parameters and the random
+    stream agree bit for bit, with one recording and no warning."""
     results = []
     for compiled in (False, True):
         chainrule.manual_seed(0)
         model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
         optimizer = optim.Adam(model.parameters(), lr=1e-2)
+        step = make_step(model, optimizer)
         run = chainrule.compile(step) if compiled else step
         generator = np.random.default_rng(0)
+        outputs = []
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            outputs = [
-                [each.detach().numpy().copy() for each in run(chainrule.tensor(generator.normal(size=(6, 4)).astype(np.float32)),
-                                                      chainrule.tensor(generator.normal(size=(6,)).astype(np.float32)))]
-                for _ in range(4)
-            ]
-        results.append((outputs, [p.detach().numpy().copy() for p in model.parameters()], chainrule.default_generator.state_bytes()))
-    (eager, eager_parameters, eager_state), (replayed, parameters, state) = results
+            for _ in range(4):
+                states = chainrule.tensor(generator.normal(size=(6, 4)).astype(np.float32))
+                rewards = chainrule.tensor(generator.normal(size=(6,)).astype(np.float32))
+                outputs += [each.detach().numpy().copy() for each in run(states, rewards)]
+        outputs += [p.detach().numpy().copy() for p in model.parameters()]
+        results.append((outputs, chainrule.default_generator.state_bytes()))
+    (eager, eager_state), (replayed, state) = results
     assert len(run.recordings) == 1 and state == eager_state
-    for first, second in zip([*sum(eager, []), *eager_parameters], [*sum(replayed, []), *parameters]):
-        assert first.dtype == second.dtype and np.array_equal(first, second)
+    assert all(first.dtype == second.dtype and np.array_equal(first, second) for first, second in zip(eager, replayed))
+
+
+def test_multinomial_and_bernoulli_of_each_calls_probabilities_replay_as_eager():
+    """A policy-gradient step samples actions from the network's probabilities (multinomial) and a
+    mask (bernoulli): the program draws from each call's probabilities, with eager's checks."""
+
+    def make_step(model, optimizer):
+        def step(states, rewards):
+            probs = model(states).softmax(-1)
+            actions = probs.detach().multinomial(1, replacement=True)[:, 0]
+            others = probs.detach().multinomial(2)
+            keep = chainrule.bernoulli(chainrule.full_like(rewards, 0.7)) * chainrule.bernoulli(probs[:, 0].detach(), 0.5)
+            keep = keep * chainrule.bernoulli(probs[:, 1].detach())
+            loss = -(probs.log().gather(1, actions[:, None])[:, 0] * rewards * keep).mean() + 0 * others.sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss, actions, others, keep
+
+        return step
+
+    assert_policy_step_replays_as_eager(make_step)
 
     draw = chainrule.compile(lambda probs: chainrule.bernoulli(probs) + probs.multinomial(1).float().sum())
     for _ in range(2):
@@ -371,32 +382,19 @@ def test_a_distribution_validating_its_arguments_replays_and_checks_each_call():
     """REINFORCE with Categorical (validate_args on, as PyTorch's default): the checks of the
     parameters and of the sampled values are made by the program on each call."""
 
-    def step(states, rewards):
-        distribution = chainrule.distributions.Categorical(logits=model(states))
-        actions = distribution.sample()
-        loss = -(distribution.log_prob(actions) * rewards).mean() - 0.01 * distribution.entropy().mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss, actions
+    def make_step(model, optimizer):
+        def step(states, rewards):
+            distribution = chainrule.distributions.Categorical(logits=model(states))
+            actions = distribution.sample()
+            loss = -(distribution.log_prob(actions) * rewards).mean() - 0.01 * distribution.entropy().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss, actions
 
-    results = []
-    for compiled in (False, True):
-        chainrule.manual_seed(0)
-        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
-        optimizer = optim.Adam(model.parameters(), lr=1e-2)
-        run = chainrule.compile(step) if compiled else step
-        generator = np.random.default_rng(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            outputs = [
-                [each.detach().numpy().copy() for each in run(chainrule.tensor(generator.normal(size=(6, 4)).astype(np.float32)),
-                                                               chainrule.tensor(generator.normal(size=(6,)).astype(np.float32)))]
-                for _ in range(4)
-            ]
-        results.append(sum(outputs, []) + [p.detach().numpy().copy() for p in model.parameters()])
-    assert len(run.recordings) == 1
-    assert all(np.array_equal(first, second) for first, second in zip(*results))
+        return step
+
+    assert_policy_step_replays_as_eager(make_step)
 
     log_prob = chainrule.compile(lambda probs, value: chainrule.distributions.Categorical(probs=probs).log_prob(value))
     probs, value = chainrule.tensor([[0.2, 0.8], [0.5, 0.5]]), chainrule.tensor([0, 1])
