@@ -42,6 +42,11 @@ def training(net, optimizer, loss_of):
     return step
 
 
+def mse_case(net, opt, before):
+    """Plain MSE training of ``net`` by ``opt``, observing both, with the test's ``before(index)``."""
+    return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+
+
 def simple_case(loss_of, before=None, extra=lambda: [], optimizer=lambda params: optim.SGD(params, lr=0.1)):
     net = linear()
     opt = optimizer(net.parameters())
@@ -382,7 +387,7 @@ def test_namedtuple_module_attribute_replaced_between_calls():
         def before(index):
             net.settings = net.settings._replace(scale=float(index % 3))
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
 
@@ -395,7 +400,7 @@ def test_nested_dict_module_attribute_mutated_between_calls():
         def before(index):
             net.options["outer"]["inner"]["scale"] = float(index % 3)
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
 
@@ -609,7 +614,7 @@ def test_forward_monkeypatched_on_the_instance_between_calls():
 
 def _with_net(net, before):
     opt = optim.SGD(net.parameters(), lr=0.1)
-    return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+    return mse_case(net, opt, before)
 
 
 def test_method_monkeypatched_on_the_instance_between_calls():
@@ -688,7 +693,7 @@ def test_optimizer_setting_changed_by_hand_between_calls(name):
             if index == 2:
                 opt.param_groups[0].update(change)
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
 
@@ -702,7 +707,7 @@ def test_optimizer_add_param_group_between_calls():
             if index == 2:
                 opt.add_param_group({"params": list(net[2].parameters()), "lr": 0.05})
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
 
@@ -716,7 +721,7 @@ def test_requires_grad_toggled_between_calls():
         def before(index):
             net[0].weight.requires_grad_(index % 2 == 0)
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
 
@@ -733,7 +738,7 @@ def test_model_dtype_changed_between_calls():
             dtype = np.float32 if index % 2 else np.float64
             return (normal((4, 3), 10 + index, dtype), normal((4, 2), 20 + index, dtype))
 
-        case = Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        case = mse_case(net, opt, before)
         case.inputs = inputs
         return case
 
@@ -848,7 +853,7 @@ def test_parameter_data_replaced_between_calls():
             if index in (2, 4):
                 net.weight.data = chainrule.tensor(np.full((2, 3), 0.1 * index))
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
 
@@ -867,7 +872,7 @@ def test_state_dicts_loaded_between_calls():
                 net.load_state_dict(saved["net"])
                 opt.load_state_dict(saved["opt"])
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
 
@@ -904,7 +909,10 @@ def test_retain_grad_on_a_returned_intermediate():
     assert_same_as_eager(setup)
 
 
-def test_module_hooks_added_and_removed_between_calls():
+def assert_hook_toggled_between_calls_same_as_eager(register):
+    """Plain MSE training where the hook ``register(net)`` adds (its handle) is there before every
+    odd call and removed again before the next one."""
+
     def setup():
         net = linear()
         opt = optim.SGD(net.parameters(), lr=0.1)
@@ -912,30 +920,21 @@ def test_module_hooks_added_and_removed_between_calls():
 
         def before(index):
             if index % 2:
-                handles.append(net.register_forward_hook(lambda m, i, o: o * 2.0))
+                handles.append(register(net))
             elif handles:
                 handles.pop().remove()
 
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
+        return mse_case(net, opt, before)
 
     assert_same_as_eager(setup)
+
+
+def test_module_hooks_added_and_removed_between_calls():
+    assert_hook_toggled_between_calls_same_as_eager(lambda net: net.register_forward_hook(lambda m, i, o: o * 2.0))
 
 
 def test_tensor_hook_added_and_removed_between_calls():
-    def setup():
-        net = linear()
-        opt = optim.SGD(net.parameters(), lr=0.1)
-        handles = []
-
-        def before(index):
-            if index % 2:
-                handles.append(net.weight.register_hook(lambda grad: grad * 3.0))
-            elif handles:
-                handles.pop().remove()
-
-        return Case(training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)), lambda: [net, opt], before)
-
-    assert_same_as_eager(setup)
+    assert_hook_toggled_between_calls_same_as_eager(lambda net: net.weight.register_hook(lambda grad: grad * 3.0))
 
 
 def test_tensor_hook_closure_number_changed_between_calls():
@@ -944,11 +943,7 @@ def test_tensor_hook_closure_number_changed_between_calls():
         opt = optim.SGD(net.parameters(), lr=0.1)
         scale = [1.0]
         net.weight.register_hook(lambda grad: grad * scale[0])
-        return Case(
-            training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)),
-            lambda: [net, opt],
-            lambda i: scale.__setitem__(0, float(i % 3)),
-        )
+        return mse_case(net, opt, lambda i: scale.__setitem__(0, float(i % 3)))
 
     assert_same_as_eager(setup)
 
@@ -959,11 +954,7 @@ def test_module_hook_closure_number_changed_between_calls():
         opt = optim.SGD(net.parameters(), lr=0.1)
         scale = [1.0]
         net.register_forward_hook(lambda m, i, o: o * scale[0])
-        return Case(
-            training(net, opt, lambda n, x, y: F.mse_loss(n(x), y)),
-            lambda: [net, opt],
-            lambda i: scale.__setitem__(0, float(i % 3)),
-        )
+        return mse_case(net, opt, lambda i: scale.__setitem__(0, float(i % 3)))
 
     assert_same_as_eager(setup)
 
@@ -1029,14 +1020,19 @@ def string_class_config_loss(net, x, y):
     return F.mse_loss(out * 3.0 if StringClassConfig.mode == "eval" else out, y)
 
 
-def test_class_string_attribute_mutated_between_calls():
+def assert_mode_flipped_between_calls_same_as_eager(holder, loss_of):
+    """``simple_case(loss_of)`` with ``holder.mode``, which ``loss_of`` reads, set to "train"
+    before even calls and to "eval" before odd ones."""
+
     def setup():
-        StringClassConfig.mode = "train"
-        return simple_case(
-            string_class_config_loss, before=lambda i: setattr(StringClassConfig, "mode", "eval" if i % 2 else "train")
-        )
+        holder.mode = "train"
+        return simple_case(loss_of, before=lambda i: setattr(holder, "mode", "eval" if i % 2 else "train"))
 
     assert_same_as_eager(setup)
+
+
+def test_class_string_attribute_mutated_between_calls():
+    assert_mode_flipped_between_calls_same_as_eager(StringClassConfig, string_class_config_loss)
 
 
 SETTINGS_MODULE = types.ModuleType("settings")
@@ -1049,13 +1045,7 @@ def settings_module_loss(net, x, y):
 
 
 def test_python_module_string_attribute_mutated_between_calls():
-    def setup():
-        SETTINGS_MODULE.mode = "train"
-        return simple_case(
-            settings_module_loss, before=lambda i: setattr(SETTINGS_MODULE, "mode", "eval" if i % 2 else "train")
-        )
-
-    assert_same_as_eager(setup)
+    assert_mode_flipped_between_calls_same_as_eager(SETTINGS_MODULE, settings_module_loss)
 
 
 def test_module_string_attribute_mutated_between_calls():

@@ -93,6 +93,38 @@ def sgd(net, **settings):
     return optim.SGD(net.parameters(), **({"lr": 0.1} | settings))
 
 
+def adam(net, lr):
+    return optim.Adam(net.parameters(), lr=lr)
+
+
+def mse_step(net, opt, after_update=None):
+    """The step most tests build on: ``opt.zero_grad()``, the MSE loss of ``net(x)`` against ``y``,
+    backward, ``opt.step()``, then the test's own ``after_update(net, loss)``. The step returns what
+    that hook returns, or the loss where it returns None."""
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        returned = after_update(net, loss) if after_update else None
+        return loss if returned is None else returned
+
+    return step
+
+
+def assert_mse_training_same_as_eager(optimizer, after_update=None):
+    """``assert_same_as_eager`` on a ``linear()`` model and its ``optimizer(net)`` trained by
+    ``mse_step(net, opt, after_update)``, observing the model and the optimizer."""
+
+    def setup():
+        net = linear()
+        opt = optimizer(net)
+        return Case(mse_step(net, opt, after_update), lambda: [net, opt])
+
+    assert_same_as_eager(setup)
+
+
 # ----------------------------------------------------------------------------- parameters written in place
 def test_ema_teacher_updated_in_place_under_no_grad():
     def setup():
@@ -139,52 +171,31 @@ def test_ema_teacher_updated_through_data_and_lerp():
 
 @pytest.mark.parametrize("how", ["clamp_", "data.clamp_", "no_grad clamp_", "copy_ clamp"])
 def test_weight_clipping_after_the_step(how):
-    def setup():
-        net = linear()
-        opt = sgd(net, lr=2.0)
+    def clip(net, loss):
+        for p in net.parameters():
+            if how == "clamp_":
+                with chainrule.no_grad():
+                    p.clamp_(-0.3, 0.3)
+            elif how == "data.clamp_":
+                p.data.clamp_(-0.3, 0.3)
+            elif how == "no_grad clamp_":
+                with chainrule.no_grad():
+                    p.clamp_(min=-0.3).clamp_(max=0.3)
+            else:
+                with chainrule.no_grad():
+                    p.copy_(p.clamp(-0.3, 0.3))
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            for p in net.parameters():
-                if how == "clamp_":
-                    with chainrule.no_grad():
-                        p.clamp_(-0.3, 0.3)
-                elif how == "data.clamp_":
-                    p.data.clamp_(-0.3, 0.3)
-                elif how == "no_grad clamp_":
-                    with chainrule.no_grad():
-                        p.clamp_(min=-0.3).clamp_(max=0.3)
-                else:
-                    with chainrule.no_grad():
-                        p.copy_(p.clamp(-0.3, 0.3))
-            return loss
-
-        return Case(step, lambda: [net, opt])
-
-    assert_same_as_eager(setup)
+    assert_mse_training_same_as_eager(lambda net: sgd(net, lr=2.0), clip)
 
 
 def test_weight_normalized_by_hand_each_step():
-    def setup():
-        net = linear()
-        opt = optim.Adam(net.parameters(), lr=0.1)
+    def normalize(net, loss):
+        with chainrule.no_grad():
+            net.weight.div_(net.weight.norm())
+            net.bias.div_(net.bias.norm(dim=0, keepdim=True) + 1.0)
+        return loss, net.weight
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            with chainrule.no_grad():
-                net.weight.div_(net.weight.norm())
-                net.bias.div_(net.bias.norm(dim=0, keepdim=True) + 1.0)
-            return loss, net.weight
-
-        return Case(step, lambda: [net, opt])
-
-    assert_same_as_eager(setup)
+    assert_mse_training_same_as_eager(lambda net: adam(net, lr=0.1), normalize)
 
 
 def test_gradient_noise_and_clipping_by_value_by_hand():
@@ -428,13 +439,16 @@ def test_aliasing_arguments_one_written_in_place(how):
     assert_same_as_eager(setup)
 
 
-def test_aliased_arguments_recorded_then_distinct_arguments():
+def assert_first_argument_doubled_same_as_eager(aliased):
+    """A step that doubles its first argument in place and backpropagates through ``net(a + b)``,
+    called with ``(x, x)`` where ``aliased(index)`` and with two distinct tensors elsewhere."""
+
     def setup():
         net = linear(3, 3)
 
         def inputs(index):
             x = normal((3, 3), 30 + index)
-            return (x, x) if index < 2 or index == 4 else (x, normal((3, 3), 60 + index))
+            return (x, x) if aliased(index) else (x, normal((3, 3), 60 + index))
 
         def step(a, b):
             a.mul_(2.0)
@@ -445,25 +459,14 @@ def test_aliased_arguments_recorded_then_distinct_arguments():
         return Case(step, lambda: [net], inputs=inputs)
 
     assert_same_as_eager(setup)
+
+
+def test_aliased_arguments_recorded_then_distinct_arguments():
+    assert_first_argument_doubled_same_as_eager(lambda index: index < 2 or index == 4)
 
 
 def test_distinct_arguments_recorded_then_aliased_arguments():
-    def setup():
-        net = linear(3, 3)
-
-        def inputs(index):
-            x = normal((3, 3), 30 + index)
-            return (x, normal((3, 3), 60 + index)) if index < 2 else (x, x)
-
-        def step(a, b):
-            a.mul_(2.0)
-            out = net(a + b).sum()
-            out.backward()
-            return out, b.sum()
-
-        return Case(step, lambda: [net], inputs=inputs)
-
-    assert_same_as_eager(setup)
+    assert_first_argument_doubled_same_as_eager(lambda index: index >= 2)
 
 
 def test_distinct_arguments_recorded_then_a_view_of_the_other():
@@ -635,17 +638,13 @@ def test_global_running_sum_written_in_place():
         total = running["sum"]
         count = running["count"]
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
+        def add_to_the_running_sum(net, loss):
             nonlocal total
             total += loss.detach()
             count.add_(1)
             return total / count
 
-        return Case(step, lambda: [net, opt, total, count])
+        return Case(mse_step(net, opt, add_to_the_running_sum), lambda: [net, opt, total, count])
 
     assert_same_as_eager(setup)
 
@@ -671,15 +670,7 @@ def test_buffers_updated_with_copy_index_put_and_a_step_counter():
     def setup():
         net = Tracked()
         opt = optim.Adam(net.parameters(), lr=0.05)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return Case(step, lambda: [net, opt], before=lambda index: net.train(index != 4))
+        return Case(mse_step(net, opt), lambda: [net, opt], before=lambda index: net.train(index != 4))
 
     assert_same_as_eager(setup)
 
@@ -762,41 +753,19 @@ def test_detached_alias_written_changes_the_argument():
 
 
 def test_detached_alias_of_a_parameter_written_inside_the_step():
-    def setup():
-        net = linear()
-        opt = sgd(net)
+    def write_through_detached_aliases(net, loss):
+        net.weight.detach().mul_(0.5)
+        frozen = net.bias.detach()
+        frozen[0] = 0.0
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            net.weight.detach().mul_(0.5)
-            frozen = net.bias.detach()
-            frozen[0] = 0.0
-            return loss
-
-        return Case(step, lambda: [net, opt])
-
-    assert_same_as_eager(setup)
+    assert_mse_training_same_as_eager(sgd, write_through_detached_aliases)
 
 
 def test_parameter_data_rebound_inside_the_step():
-    def setup():
-        net = linear()
-        opt = sgd(net, momentum=0.9)
+    def rebind_the_weight_data(net, loss):
+        net.weight.data = net.weight.data.clamp(-0.2, 0.2)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            net.weight.data = net.weight.data.clamp(-0.2, 0.2)
-            return loss
-
-        return Case(step, lambda: [net, opt])
-
-    assert_same_as_eager(setup)
+    assert_mse_training_same_as_eager(lambda net: sgd(net, momentum=0.9), rebind_the_weight_data)
 
 
 def test_closure_view_of_a_parameter_made_before_compiling():
