@@ -172,6 +172,8 @@ class Reachable:
             if not _is_library(type(value)):  # an attribute, a buffer set on a model of the course records anew
                 self.lengths.append((f"{path}.__dict__", len(vars(value))))
                 self.lengths += [(f"{path}.{registry}", len(getattr(value, registry))) for registry in ("_parameters", "_buffers", "_modules")]
+            elif value._modules:  # a layer appended to a ModuleList or a Sequential that a forward loops over
+                self.lengths.append((f"{path}._modules", len(value._modules)))
         elif isinstance(value, Optimizer):
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
