@@ -31,6 +31,7 @@ from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import global_random_state, is_scalar, ndarray, xp
+from chainrule import settings
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, fingerprint
@@ -846,6 +847,8 @@ class Recorder:
             self._gradients_cleared_unseen()
             self.guards.append(f"WatchedHooks.changes == {WatchedHooks.changes}")  # no module or leaf hook added or removed since
             self.guards.append(f"get_default_dtype() is {self._constant(get_default_dtype(), 'default_dtype')}")  # zeros(3) made alike
+            # use_deterministic_algorithms, float32 matmul precision: modes a step may read
+            self.guards.append(f"{self._constant(settings._state, 'global_settings')} == {dict(settings._state)!r}")
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}
