@@ -56,6 +56,9 @@ class ReplayContext:
     def mark_non_differentiable(self, *outputs):
         pass
 
+    def mark_dirty(self, *tensors):
+        """What forward changed in place: the program writes the same arrays, nothing to keep."""
+
     def set_materialize_grads(self, value):
         self.materialize_grads = bool(value)
 
