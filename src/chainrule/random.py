@@ -72,7 +72,7 @@ class Generator:
     def numpy(self):
         """A new ``numpy.random.Generator`` seeded by the next two words of this stream (so each use
         advances the stream, and ``manual_seed`` fixes what it draws)."""
-        return random_generator(int(self.engine.words64(1)[0]))
+        return numpy_generator_from(self.engine)
 
     def get_state(self):
         """The state as a uint8 tensor of PyTorch's 5056 bytes, as ``torch.Generator.get_state``
@@ -124,6 +124,11 @@ def drawn(sample, generator, *arguments):
     if function_module._recorder is not None:
         return function_module._recorder.drawn(sample, generator, arguments)
     return sample(engine_of(generator), *arguments)
+
+
+def numpy_generator_from(engine):
+    """A new ``numpy.random.Generator`` seeded by the next two words of the Mersenne Twister ``engine``."""
+    return random_generator(int(engine.words64(1)[0]))
 
 
 def numpy_generator(generator=None):

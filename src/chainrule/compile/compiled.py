@@ -51,8 +51,7 @@ class Recording:
             exec(compile(self.code, f"<chainrule.compile {name}>", "exec"), namespace)  # noqa: S102
         self.program = namespace["program"]
         guards = _signature_guards(args, kwargs, namespace) + recorder.guards
-        self.guard_source = _guard_source(guards)
-        exec(compile(self.guard_source, f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
+        exec(compile(_guard_source(guards), f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
         self._guard = namespace["guard"]
         self.calls = recorder.deferred[2] if recorder.deferred is not None else None  # outputs' backward to come
 

@@ -131,7 +131,7 @@ class Reachable:
                 self.scalars.append((path, value))
                 self.scalar_names[path] = name
             return
-        if scalar_guard and callable(value) and not isinstance(value, (type, Module, Optimizer, Tensor)):
+        if scalar_guard and _may_be_swapped(value):
             self.identities.append((path, value))  # a loss function or a callback swapped between calls
         if scalar_guard and type(value) is ndarray and value.size <= _GUARDED_NUMBERS:
             self.arrays.append((path, value.copy()))  # class weights kept as a NumPy array, read in Python
@@ -167,7 +167,7 @@ class Reachable:
             for key, item in _plain_attributes(value):  # a tensor kept as self.scale, a list of them
                 if key.isidentifier():
                     # reading a list's or a dict's numbers is not heard (an attribute's is): they are checked
-                    checked = isinstance(item, (list, dict, tuple)) or callable(item) and not isinstance(item, (Module, Tensor, type))
+                    checked = isinstance(item, (list, dict, tuple)) or _may_be_swapped(item)
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=checked)
             if not _is_library(type(value)):  # an attribute, a buffer set on a model of the course records anew
                 self.lengths.append((f"{path}.__dict__", len(vars(value))))
@@ -266,6 +266,12 @@ def _is_plain(value):
     """A value the function may branch on and a guard can compare: a number, a string, None, an
     enum member."""
     return _is_number(value) or value is None or type(value) is str or isinstance(value, enum.Enum)
+
+
+def _may_be_swapped(value):
+    """A function or callable object the code calls through a name (a loss, a callback, a method
+    patched on a model), guarded by identity: not a class, a module, an optimizer or a tensor."""
+    return callable(value) and not isinstance(value, (type, Module, Optimizer, Tensor))
 
 
 def _is_number(value):

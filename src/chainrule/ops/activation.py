@@ -8,7 +8,7 @@ floats (±3e38), overflows, warns or produces nan where PyTorch gives a number.
 import math
 import warnings
 
-from chainrule.backend import ignoring_float_errors, random_generator, xp
+from chainrule.backend import ignoring_float_errors, xp
 from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
@@ -17,7 +17,7 @@ from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops import registry
 from chainrule.ops.registry import in_place_form, public
-from chainrule.random import drawn
+from chainrule.random import drawn, numpy_generator_from
 from chainrule.tensor import check_dim
 
 SQRT_HALF = math.sqrt(0.5)
@@ -929,10 +929,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 
 def _uniform_slopes(engine, shape, lower, upper, dtype):
-    """rrelu's slopes, U(lower, upper), from a NumPy generator seeded by the stream's next 64-bit
-    word (what ``Generator.numpy`` gives): drawn through ``random.drawn``, so that a compiled step
-    draws them again on each call."""
-    return random_generator(int(engine.words64(1)[0])).uniform(lower, upper, shape).astype(dtype)
+    """rrelu's slopes, U(lower, upper), from the NumPy generator ``Generator.numpy`` gives: drawn
+    through ``random.drawn``, so that a compiled step draws them again on each call."""
+    return numpy_generator_from(engine).uniform(lower, upper, shape).astype(dtype)
 
 
 # The in-place forms PyTorch offers as functions (F.relu_, torch.selu_): each writes into its input.

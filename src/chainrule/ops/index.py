@@ -1040,22 +1040,22 @@ def _scatter_extreme(x, src, positions, dim, include_self, how):
     """``scatter_reduce`` with amax or amin: the values are found on arrays; the gradient is shared
     equally among the values that equal the result (the ties), as in PyTorch: the output is written
     as x · (its share) + the sum of src · (their shares), which is the extreme value itself."""
-    keywords = {"dim": dim, "include_self": include_self}
-    best = computed_without_gradient(_extremes, [x, src, positions], {**keywords, "how": how})
+    written = computed_without_gradient(_written, [x, positions], {"dim": dim})
+    best = computed_without_gradient(_extremes, [x, src, positions, written], {"dim": dim, "include_self": include_self, "how": how})
     if x.array.dtype.kind not in "fc":
         return best
-    ties = computed_without_gradient(_tie_counts, [x, src, best, positions], keywords)
-    x_share = computed_without_gradient(_x_shares, [x, best, ties, positions], keywords)
+    x_ties = computed_without_gradient(_x_ties, [x, best, written], {"include_self": include_self})
+    ties = computed_without_gradient(_tie_counts, [src, best, x_ties, positions], {"dim": dim})
+    x_share = computed_without_gradient(_x_shares, [x_ties, ties, written])
     src_share = computed_without_gradient(_src_shares, [src, best, ties, positions], {"dim": dim})
     return ScatterReduce.apply(x * x_share, src * src_share, _along_dim_key(positions.array, dim), True, True)
 
 
-def _extremes(x, src, index, dim, include_self, how):
+def _extremes(x, src, index, written, dim, include_self, how):
     """x with the largest (``how="maximum"``) or smallest of the src values sent to each position,
     x's own value among them with ``include_self``."""
     best = x.copy()
     if not include_self:  # start from the value every src beats
-        written = _written(x, index, dim)
         if best.dtype.kind == "b":
             best[written] = how == "minimum"
         elif best.dtype.kind in "iu":
@@ -1066,26 +1066,25 @@ def _extremes(x, src, index, dim, include_self, how):
     return best
 
 
-def _x_ties(x, best, index, dim, include_self):
+def _x_ties(x, best, written, include_self):
     """Where x's own value is a position's extreme (written there, with ``include_self``)."""
     if include_self:
-        return _written(x, index, dim) & (x == best)
+        return written & (x == best)
     return xp.zeros(best.shape, dtype=bool)
 
 
-def _tie_counts(x, src, best, index, dim, include_self):
+def _tie_counts(src, best, x_ties, index, dim):
     """How many values equal the extreme at each position: x's own and the src values sent there."""
     key = _along_dim_key(index, dim)
-    ties = _x_ties(x, best, index, dim, include_self).astype(best.dtype)
+    ties = x_ties.astype(best.dtype)
     add_at(ties, key, (src == best[key]).astype(best.dtype))
     return ties
 
 
-def _x_shares(x, best, ties, index, dim, include_self):
+def _x_shares(x_ties, ties, written):
     """x's share of each position's gradient: 1 / ties where it is the extreme, 0 where it is not,
     1 where nothing was written."""
-    x_ties = _x_ties(x, best, index, dim, include_self)
-    return xp.where(_written(x, index, dim), x_ties / xp.maximum(ties, 1), 1).astype(best.dtype)
+    return xp.where(written, x_ties / xp.maximum(ties, 1), 1).astype(ties.dtype)
 
 
 def _src_shares(src, best, ties, index, dim):
