@@ -2,6 +2,7 @@
 names that only copy another, arrays' dimensions. The backward of a network then reads as written
 by hand, and still gives the eager results bit for bit; nothing is assumed that a later call could
 make false."""
+import copy
 import sys
 import warnings
 
@@ -12,10 +13,10 @@ import chainrule
 simplify = sys.modules["chainrule.compile.simplify"]
 
 
-def run(lines, namespace, ndims=None, contexts=()):
+def run(lines, namespace, shapes=None, contexts=(), broadcasts=()):
     """Run ``lines`` as they are and as simplified; both results, and the simplified code."""
     results = []
-    for program in (lines, simplify.simplified(lines, ndims or {}, set(contexts))):
+    for program in (lines, simplify.simplified(lines, shapes or {}, set(contexts), set(broadcasts))):
         source = "def program():\n" + "".join("    " * indent + code + "\n" for indent, code, _ in program)
         scope = dict(namespace, ignoring_float_errors=lambda: np.errstate(all="ignore"))
         exec(source, scope)  # noqa: S102
@@ -74,7 +75,7 @@ def test_dimensions_decide_a_test_except_for_names_a_loop_assigns():
         (1, "return (v1.shape, g0.ndim)", None),
     ]
     g0 = np.ones((2, 3))
-    (plain, simplified), code = run(lines, {"start": g0}, ndims={"g0": 2})
+    (plain, simplified), code = run(lines, {"start": g0}, shapes={"g0": (2, 3)})
     assert plain == simplified == ((2, 3), 0)
     assert "v1 = g0\n" not in code  # g0 is assigned in the loop: its dimensions change
 
@@ -88,7 +89,7 @@ def test_dimensions_are_read_only_after_the_last_assignment():
         (1, "g1 = g1.reshape(1, -1)", None),
         (1, "return (v2, g1.ndim)", None),
     ]
-    (plain, simplified), code = run(lines, {"start": np.ones((2, 3))}, ndims={"g1": 2})
+    (plain, simplified), code = run(lines, {"start": np.ones((2, 3))}, shapes={"g1": (1, 6)})
     assert plain == simplified == (1, 2)
     assert "return (v2, 2)" in code
 
@@ -146,8 +147,74 @@ def test_dimensions_of_a_name_a_branch_may_reassign_stay_reads():
         (2, "g1 = g1.reshape(1, -1)", None),
         (1, "return g1.ndim", None),
     ]
-    (plain, simplified), code = run(lines, {"start": np.ones((2, 3)), "flag": False}, ndims={"g1": 2})
+    (plain, simplified), code = run(lines, {"start": np.ones((2, 3)), "flag": False}, shapes={"g1": (1, 6)})
     assert plain == simplified == 1
+
+
+def test_an_operation_repeated_on_the_same_arrays_is_computed_once():
+    """The gradient of ``p * p`` is ``grad * p`` twice: the second is the first (the same bits),
+    where both are arrays read only by + - * /; not where one is handed to a call (which could
+    change it in place, or keep it) or where they differ."""
+    lines = [
+        (1, "g1 = grad * p", None),
+        (1, "g2 = grad * p", None),
+        (1, "g3 = g1 + g2", None),
+        (1, "g4 = grad * p", None),
+        (1, "g5 = grad * p", None),
+        (1, "g6 = grad - p", None),
+        (1, "return (g3, keep(g4), g5 + g6)", None),
+    ]
+    namespace = {"grad": np.float32([0.1, 0.3]), "p": np.float32([3.0, -7.0]), "keep": lambda a: a}
+    shapes = {name: (2,) for name in ("g1", "g2", "g3", "g4", "g5", "g6")}
+    (plain, simplified), code = run(lines, namespace, shapes=shapes)
+    for got, expected in zip(simplified, plain):
+        np.testing.assert_array_equal(got, expected)
+    assert "g3 = g1 + g1" in code and "g5 = grad * p" in code and "g6 = grad - p" in code
+
+
+def test_a_0d_gradient_broadcast_into_arithmetic_is_not_broadcast():
+    """``spread`` of a 0-d gradient read only by arithmetic beside arrays of its shape is the 0-d
+    gradient there (an L2 penalty's backward); read any other way, or beside a smaller array
+    (which it would broadcast), it stays."""
+    lines = [
+        (1, "g1 = spread(ctx, g0)", None),
+        (1, "g2 = g1 * p", None),
+        (1, "g3 = spread(ctx, g0)", None),
+        (1, "g4 = g3 * row", None),
+        (1, "g5 = spread(ctx, g0)", None),
+        (1, "return (g2, g4, keep(g5))", None),
+    ]
+    ctx = Context()
+    ctx.shape = (2, 2)
+    namespace = {
+        "g0": np.array(0.5, np.float32), "p": np.float32([[1.5, -2.0], [3.0, 0.25]]), "row": np.float32([1.0, 2.0]),
+        "ctx": ctx, "spread": lambda ctx, g: np.broadcast_to(g, ctx.shape), "keep": np.array,
+    }
+    shapes = {"g0": (), "p": (2, 2), "row": (2,), "g1": (2, 2), "g2": (2, 2), "g3": (2, 2), "g4": (2, 2), "g5": (2, 2)}
+    (plain, simplified), code = run(lines, namespace, shapes=shapes, broadcasts={"spread"})
+    for got, expected in zip(simplified, plain):
+        np.testing.assert_array_equal(got, expected)
+        assert got.flags.c_contiguous == expected.flags.c_contiguous
+    assert "g2 = g0 * p" in code and "g1 =" not in code
+    assert "g3 = spread(ctx, g0)" in code and "g5 = spread(ctx, g0)" in code
+
+
+def test_an_l2_penalty_replays_as_eager_without_its_broadcasts():
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.ReLU(), chainrule.nn.Linear(4, 1))
+    twin = copy.deepcopy(model)
+    x = chainrule.randn(5, 3)
+
+    def step(net):
+        loss = net(x).square().mean() + 1e-3 * sum((p * p).sum() for p in net.parameters())
+        loss.backward()
+        return loss.detach()
+
+    compiled = chainrule.compile(step)
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(model).numpy(), step(twin).numpy())
+        for p, q in zip(model.parameters(), twin.parameters()):
+            np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+    assert compiled.code.count("spread(") == 1  # the mean's, read by a call: the four sums' went
 
 
 def test_a_linear_layers_backward_reads_as_written_by_hand():

@@ -25,6 +25,7 @@ from chainrule.compile.recorder import NESTING, Recorder
 from chainrule.compile.rolling import roll
 from chainrule.compile.simplify import simplified
 from chainrule.nn.module import Module
+from chainrule.ops.reduce import spread
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
@@ -302,7 +303,8 @@ def _program_source(recorder, name):
     # a context a loop iterates over is changed there under the loop's name: nothing is known of it
     iterated = {id(item) for name in set(constants) - before for row in constants[name] for item in (row if type(row) is tuple else (row,))}
     contexts = {name for name, value in constants.items() if isinstance(value, replay.ReplayContext) and id(value) not in iterated}
-    lines = simplified(lines, recorder.ndims, contexts)
+    broadcasts = {name for name, value in constants.items() if value is spread}
+    lines = simplified(lines, recorder.shapes, contexts, broadcasts)
     return header + "".join("    " * indent + code + (f"  # {comment}" if comment else "") + "\n" for indent, code, comment in lines)
 
 

@@ -67,7 +67,7 @@ class Recorder:
         self._foreign_random_state = (random.getstate(), global_random_state())  # Python's and NumPy's own generators
         self.lines = []
         self.constants = {}  # name in the program -> object
-        self.ndims = {}  # name in the program -> the dimensions of the array it held when recorded
+        self.shapes = {}  # name in the program -> the shape of the array it held when recorded
         self.guards = []  # Python expressions over function, args, kwargs that must hold to replay
         self.indent = 1
         self._numbers = count()
@@ -420,7 +420,7 @@ class Recorder:
         return array
 
     def _name_tensor(self, tensor, name):
-        self.ndims[name] = tensor.array.ndim
+        self.shapes[name] = tensor.array.shape
         self._value_of_tensor[id(tensor)] = name
         self._value_of_array[id(tensor.array)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
@@ -604,7 +604,7 @@ class Recorder:
             self._emit(f"{targets} = call_backward({context}, [{', '.join(name or 'None' for name in names)}])", comment)
         for name, grad in zip(results, input_grads):
             if type(grad) is ndarray and name != "_":
-                self.ndims[name] = grad.ndim
+                self.shapes[name] = grad.shape
         for grad in input_grads:
             if type(grad) is ndarray:
                 uses = self._gradient_uses.setdefault(id(grad), [0, node])
@@ -619,7 +619,7 @@ class Recorder:
             shape, dtype = (output_shape, output_dtype) if meta is None else meta
             if type(grad) is not ndarray or grad.shape != shape or grad.dtype != dtype:
                 fitted = self._new_name("g")
-                self.ndims[fitted] = len(shape)
+                self.shapes[fitted] = tuple(shape)
                 self._emit(
                     f"{fitted} = fit_to_input({name}, {tuple(shape)}, {self._literal(dtype)})",
                     "summed over the broadcast axes, cast to the input's dtype",
@@ -654,8 +654,8 @@ class Recorder:
             slots[output_nr] = name
         else:
             total = self._new_name("g")
-            if slots[output_nr] in self.ndims:
-                self.ndims[total] = self.ndims[slots[output_nr]]
+            if slots[output_nr] in self.shapes:
+                self.shapes[total] = self.shapes[slots[output_nr]]
             self._emit(f"{total} = {slots[output_nr]} + {name}", "a value used twice: its gradients add")
             slots[output_nr] = total
 

@@ -48,27 +48,103 @@ _BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # st
 _FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
 
 
-def simplified(lines, ndims, contexts):
+def simplified(lines, shapes, contexts, broadcasts=frozenset()):
     """The program's ``lines`` (``(indent, code, comment)``, the body at indent 1) simplified,
-    inside one ``with ignoring_float_errors():`` block. ``ndims``: name -> dimensions of the array
-    the recording saw under that name; ``contexts``: the names of the program's contexts."""
+    inside one ``with ignoring_float_errors():`` block. ``shapes``: name -> the shape of the array
+    the recording saw under that name; ``contexts``: the names of the program's contexts;
+    ``broadcasts``: the names of ``chainrule.ops.reduce.spread`` (a reduction's gradient broadcast
+    back to its input's shape)."""
     source = "\n".join("    " * (indent - 1) + code for indent, code, _ in lines)
     body = ast.parse(source).body
     body = _without_error_blocks(body)
     facts = _Facts(body)
-    # A name a loop assigns holds arrays of each repetition's dimensions; one a branch assigns, and
+    # A name a loop assigns holds arrays of each repetition's shape; one a branch assigns, and
     # something else too, may hold the other value when the branch is not taken.
-    ndims = {
-        name: ndim for name, ndim in ndims.items()
+    shapes = {
+        name: shape for name, shape in shapes.items()
         if name not in facts.looped and (name not in facts.branched or facts.name_stores[name] == 1)
     }
+    ndims = {name: len(shape) for name, shape in shapes.items()}
     program = _Pass(facts, ndims, contexts)
     body = program.walk(body)
     body = program.unread_dropped(body, _Facts(body))
+    if broadcasts:  # once the values a context held are read as the names they are
+        body = _scalar_broadcasts_dropped(body, _Facts(body), shapes, broadcasts)
     comments = _Comments(lines)
     written = [(1, "with ignoring_float_errors():", "inf and nan pass silently, as in PyTorch")]
     written += _lines(body, 2, comments)
     return written
+
+
+def _scalar_broadcasts_dropped(body, facts, shapes, broadcasts):
+    """``b = spread(ctx, s)`` of a 0-d ``s`` (the gradient of a reduction over every axis), where
+    each read of ``b`` is an operand of + - * / beside an array of ``b``'s shape, as ``s`` there,
+    and the broadcast gone: ``grad * p`` for ``broadcast_to(grad, p.shape) * p``, which the
+    gradient of ``(p * p).sum()`` (an L2 penalty written by hand) has once per parameter. Each
+    element is the same correctly rounded operation on the same two numbers, and the result has
+    the other operand's shape and layout either way. Only top-level statements, names assigned
+    once at most (so each holds one array, of the shape the recording saw)."""
+    candidates = {}
+    for statement in _unconditional(body):
+        call = statement.value if _one_name_assigned(statement) else None
+        if (
+            type(call) is ast.Call and type(call.func) is ast.Name and call.func.id in broadcasts
+            and len(call.args) == 2 and not call.keywords and type(call.args[1]) is ast.Name
+        ):
+            name, scalar = statement.targets[0].id, call.args[1].id
+            if shapes.get(scalar) == () and name in shapes and facts.name_stores[name] == 1 and facts.name_stores[scalar] <= 1:
+                candidates[name] = scalar
+    beside = collections.Counter()  # reads of each candidate beside an array of its shape
+    for statement in body:
+        for node in nodes(statement):
+            if type(node) is ast.BinOp and type(node.op) in _EXACT_OPERATORS:
+                for operand, other in ((node.left, node.right), (node.right, node.left)):
+                    if (
+                        type(operand) is ast.Name and operand.id in candidates and type(other) is ast.Name
+                        and other.id not in candidates and facts.name_stores[other.id] <= 1
+                        and shapes.get(other.id) == shapes[operand.id]
+                    ):
+                        beside[operand.id] += 1
+    dropped = {name: scalar for name, scalar in candidates.items() if beside[name] == facts.loads[name] > 0}
+    return _renamed(body, dropped) if dropped else body
+
+
+def _unconditional(body):
+    """The simple statements of ``body`` and of the ``with`` blocks in it: those that run whenever
+    the program does, in their order."""
+    for statement in body:
+        if type(statement) is ast.With:
+            yield from _unconditional(statement.body)
+        elif not isinstance(statement, _BLOCKS):
+            yield statement
+
+
+def _renamed(body, names):
+    """``body`` with each read of a name in ``names`` (name -> new name) renamed, and the
+    assignments to those names (in the body and its ``with`` blocks) gone."""
+    result = []
+    for statement in body:
+        if type(statement) is ast.With:
+            statement.body = _renamed(statement.body, names) or [ast.Pass()]
+        elif _one_name_assigned(statement) and statement.targets[0].id in names:
+            continue
+        elif any(type(node) is ast.Name and node.id in names for node in nodes(statement)):
+            statement = _Renamed(names).visit(statement)
+            statement.rewritten = True
+        result.append(statement)
+    return result
+
+
+class _Renamed(ast.NodeTransformer):
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):  # noqa: N802
+        return ast.copy_location(ast.Name(self.names[node.id], node.ctx), node) if node.id in self.names else node
+
+
+def _one_name_assigned(statement):
+    return type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name
 
 
 # ----------------------------------------------------------------------------- one pass
@@ -127,6 +203,7 @@ class _Pass:
         self.last_store = facts.last_store
         self.attribute_stores = facts.attribute_stores
         self.contexts = {name for name in contexts if name not in facts.escaped}
+        self.only_arithmetic = {name for name in ndims if facts.loads[name] == facts.arithmetic_loads[name]}
         self.known = {}  # name or (context, attribute) -> the expression it always holds
 
     def walk(self, body, unconditional=True, in_function=False):
@@ -143,6 +220,8 @@ class _Pass:
             if split is not None:
                 result += self.walk(split, unconditional, in_function)
                 continue
+            if result and unconditional and not in_function:
+                statement = self._repeat_reused(result[-1], statement)
             if unconditional and self._learned(statement, in_function):
                 continue
             if isinstance(statement, ast.With):
@@ -212,6 +291,26 @@ class _Pass:
         for assignment in split:
             assignment.rewritten = True
         return split
+
+    def _repeat_reused(self, previous, statement):
+        """``b = x * y`` right after ``a = x * y`` as ``b = a`` (then learned: ``b`` becomes ``a``),
+        which the gradient of ``x * x`` has twice (PyTorch's MulBackward0 computes
+        ``grad * other`` for each input). The same correctly rounded operation on the same arrays
+        gives the same bits; sharing one array is unseen where both names are arrays read only as
+        operands of + - * / (never changed in place, handed to a call or kept) and assigned once."""
+        if not (_arithmetic_assignment(previous) and _arithmetic_assignment(statement)):
+            return statement
+        first, second = previous.targets[0].id, statement.targets[0].id
+        if (
+            ast.dump(previous.value) != ast.dump(statement.value)
+            or {first, second} - self.only_arithmetic
+            or self.name_stores[first] != 1 or self.name_stores[second] != 1
+            or any(type(node) is ast.Name and node.id == first for node in nodes(statement.value))
+        ):
+            return statement
+        reused = ast.copy_location(ast.Assign([statement.targets[0]], ast.Name(first, ast.Load()), lineno=0), statement)
+        reused.rewritten = True
+        return reused
 
     def _learned(self, statement, in_function):
         """Whether ``statement`` assigns a value that is known from here on (and is dropped)."""
@@ -315,6 +414,17 @@ def _as_array_of_itself(statement):
     ):
         return name
     return None
+
+
+def _arithmetic_assignment(statement):
+    """Whether ``statement`` is ``name = a op b`` with op one of + - * / and a, b names or literals."""
+    if not (type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name):
+        return False
+    value = statement.value
+    return (
+        type(value) is ast.BinOp and type(value.op) in _EXACT_OPERATORS
+        and all(type(operand) is ast.Name or constant_value(operand)[0] for operand in (value.left, value.right))
+    )
 
 
 def _simple(node):
