@@ -1097,7 +1097,6 @@ def test_helper_function_reading_a_global_string():
     assert_same_as_eager(setup)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a library optimizer's param_group value read by user code is not guarded")
 def test_optimizer_param_group_bool_option_read_in_the_step():
     def setup():
         net = linear()

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import math
 import re
+import sys
 import types
 import weakref
 
@@ -324,6 +325,9 @@ def _install(recorder):
     grad = Tensor.__dict__["grad"]
     saved.append((Tensor, "grad", grad))
     Tensor.grad = _assigned_grad(grad)
+    for owner in (Optimizer, LRScheduler):
+        saved.append((owner, "__getattribute__", owner.__dict__.get("__getattribute__")))
+        owner.__getattribute__ = _hearing_settings(owner.__getattribute__)
     for owner in _classes_read(recorder.reach):
         own = owner.__dict__.get("__getattribute__")
         try:
@@ -369,6 +373,29 @@ def _hearing_values(read):
         return value
 
     return __getattribute__
+
+
+def _hearing_settings(read):
+    """``__getattribute__`` of optimizers and schedulers that tells the recorder of the settings
+    the call's own code reads (``opt.param_groups``, ``opt.defaults``, a scheduler's plain values
+    and lists): not the reads of an optimizer's or a scheduler's step (replayed calls: no recorder
+    then), nor the recorder's own."""
+
+    def __getattribute__(self, name):
+        value = read(self, name)
+        recorder = function_module._recorder
+        if recorder is not None and name[:2] != "__" and not sys._getframe(1).f_globals.get("__name__", "").startswith(_COMPILE):
+            if isinstance(self, Optimizer):
+                if name in ("param_groups", "defaults"):
+                    recorder.read_settings(self, name, value)
+            elif type(value) in _PLAIN or type(value) is list or is_scalar(value):
+                recorder.read_settings(self, name, value)
+        return value
+
+    return __getattribute__
+
+
+_COMPILE = __name__.rpartition(".")[0] + "."  # chainrule.compile.: the recorder's own reads are not the call's
 
 
 _PLAIN = (int, float, bool, str, type(None), tuple)  # the types of attribute values heard being read (and NumPy scalars)

@@ -38,6 +38,7 @@ from chainrule.compile.reachable import Reachable, fingerprint
 from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.nn.lazy import LazyModuleMixin
+from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import default_generator, drawn
 from chainrule.tensor import Tensor, tensor_from_array
@@ -63,6 +64,7 @@ class Recorder:
             isinstance(module, LazyModuleMixin) and module.has_uninitialized_params() for module, _ in self.reach.modules.values()
         )
         self.failure = None  # why the call cannot be replayed, and where
+        self._scheduler_stepped = False  # whether a scheduler's step() ran in the call (see read_settings)
         self.filled_optimizer_state = False  # whether it failed as an optimizer's step filled its state
         self._foreign_random_state = (random.getstate(), global_random_state())  # Python's and NumPy's own generators
         self.lines = []
@@ -344,6 +346,32 @@ class Recorder:
             return  # guarded as it is when the call begins; an eval() or train() in the call is replayed
         if path is not None and value == value and (type(value) is float or _is_simple(value) or is_scalar(value)):  # (nan equals nothing)
             self.guards.append(self._value_guard(f"{path}.{name}", value))
+
+    def read_settings(self, owner, name, value):
+        """The call's Python code read ``owner.name``, an optimizer's ``param_groups`` or
+        ``defaults`` (``opt.param_groups[0]["lr"]`` logged or used in arithmetic), or a scheduler's
+        plain value (``sched.last_epoch``, ``get_last_lr()``): the program holds what it read. Read
+        before any scheduler's step in the call, they are the values the call began with, and the
+        program replays only while they are unchanged; read after one, they are what that step set
+        from the scheduler's own state (a StepLR keeps the rate for 10 steps, then changes it),
+        which no guard on the values at the start decides: the call runs eagerly."""
+        path = self.reach.paths.get(id(owner))
+        if path is None or self.failure is not None:
+            return
+        if self._scheduler_stepped:
+            self.fail(f"reads {type(owner).__name__}.{name} after a scheduler's step() in the call, which a replay would not read anew")
+            return
+        if isinstance(owner, Optimizer):
+            self.guards.append(f"len({path}.param_groups) == {len(owner.param_groups)}")
+            settings = [(f"{path}.param_groups[{index}]", group) for index, group in enumerate(owner.param_groups)]
+            for where, held in [*settings, (f"{path}.defaults", owner.defaults)]:
+                for key, setting in held.items():
+                    if key != "params" and setting == setting and (_is_simple(setting) or is_scalar(setting)):
+                        self.guards.append(self._value_guard(f"{where}[{key!r}]", setting))
+        elif _is_simple(value) or is_scalar(value):
+            self.guards.append(self._value_guard(f"{path}.{name}", value))
+        elif type(value) is list and all(_is_simple(item) for item in value):  # get_last_lr()
+            self.guards.append(f"{path}.{name} == {self._literal(value)}")
 
     def _value_guard(self, path, value):
         """The condition that the value found at ``path`` is still ``value``, of the same type."""
@@ -708,6 +736,7 @@ class Recorder:
             updated = self._parameters_updated(method, owner, args, kwargs)
             cleared = self._gradients_cleared(method, owner, args, kwargs)
         result = self._unrecorded(method, owner, *args, **kwargs)
+        self._scheduler_stepped |= isinstance(owner, LRScheduler)
         if self.failure is not None:
             return result
         if result is not None and result is not owner:  # module.train() returns the module
