@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import chainrule
+from tests.compile.bitwise import assert_identical
 
 torch = pytest.importorskip("torch")
 
@@ -92,26 +93,6 @@ def run(loop, lib=chainrule, compiled=False):
     return log.entries, made, [str(w.message) for w in caught if "chainrule.compile" in str(w.message)]
 
 
-def assert_bitwise(eager, compiled, where):
-    if isinstance(eager, np.ndarray):
-        assert isinstance(compiled, np.ndarray), f"{where}: {type(compiled)} against an array"
-        assert (compiled.dtype, compiled.shape) == (eager.dtype, eager.shape), where
-        np.testing.assert_array_equal(compiled, eager, err_msg=where, strict=True)
-        assert compiled.tobytes() == eager.tobytes(), f"{where}: bytes differ (-0.0 or a NaN payload)"
-    elif isinstance(eager, dict):
-        assert isinstance(compiled, dict) and compiled.keys() == eager.keys(), f"{where}: keys {compiled.keys()} against {eager.keys()}"
-        for key in eager:
-            assert_bitwise(eager[key], compiled[key], f"{where}[{key!r}]")
-    elif isinstance(eager, (list, tuple)):
-        assert type(compiled) is type(eager) and len(compiled) == len(eager), f"{where}: {compiled!r} against {eager!r}"
-        for index, (first, second) in enumerate(zip(eager, compiled)):
-            assert_bitwise(first, second, f"{where}[{index}]")
-    elif isinstance(eager, float):
-        assert isinstance(compiled, float) and np.float64(compiled).tobytes() == np.float64(eager).tobytes(), f"{where}: {compiled!r} against {eager!r}"
-    else:
-        assert compiled == eager, f"{where}: {compiled!r} against {eager!r}"
-
-
 def assert_same_as_eager(loop, replays=True):
     """The compiled loop logs what the eager one does, bit for bit. With ``replays`` no compiled
     function fell back and at least one call was a replay; otherwise each may fall back once."""
@@ -120,7 +101,7 @@ def assert_same_as_eager(loop, replays=True):
     assert not eager_warnings
     assert [kind for kind, _ in compiled] == [kind for kind, _ in eager], "the loops logged different things"
     for index, ((kind, first), (_, second)) in enumerate(zip(eager, compiled)):
-        assert_bitwise(first, second, f"entry {index} ({kind})")
+        assert_identical(second, first, f"entry {index} ({kind})")
     if replays:
         assert warned == [], warned
         assert all(function.eager_reason is None for function in made), [function.eager_reason for function in made]

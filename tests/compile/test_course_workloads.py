@@ -19,6 +19,7 @@ import chainrule as torch  # the tutorials' spelling: the steps below read as Py
 from chainrule import nn, optim
 from chainrule.nn import functional as F
 from chainrule.optim import lr_scheduler
+from tests.compile.bitwise import assert_identical
 
 STEPS = 5
 
@@ -93,26 +94,6 @@ def train(build, compiled):
         outputs = [plain(output) for output in workload.drive(step)]
     fallbacks = [str(warning.message) for warning in caught if "chainrule.compile" in str(warning.message)]
     return Run(outputs, snapshot(workload), chainrule.default_generator.state_bytes(), fallbacks, step)
-
-
-def assert_identical(ours, theirs, where="result"):
-    """Equal bit for bit: same types, shapes, dtypes and bytes (so -0.0 and NaN payloads count)."""
-    if isinstance(theirs, np.ndarray):
-        assert isinstance(ours, np.ndarray), f"{where}: {type(ours)} against an array"
-        assert (ours.dtype, ours.shape) == (theirs.dtype, theirs.shape), f"{where}: {ours.dtype}{ours.shape} against {theirs.dtype}{theirs.shape}"
-        assert ours.tobytes() == theirs.tobytes(), f"{where}: values differ\n{ours}\n{theirs}"
-    elif isinstance(theirs, dict):
-        assert isinstance(ours, dict) and ours.keys() == theirs.keys(), f"{where}: keys differ"
-        for key in theirs:
-            assert_identical(ours[key], theirs[key], f"{where}[{key!r}]")
-    elif isinstance(theirs, (list, tuple)):
-        assert type(ours) is type(theirs) and len(ours) == len(theirs), f"{where}: {ours!r} against {theirs!r}"
-        for index, (mine, other) in enumerate(zip(ours, theirs)):
-            assert_identical(mine, other, f"{where}[{index}]")
-    elif isinstance(theirs, float):
-        assert isinstance(ours, float) and np.float64(ours).tobytes() == np.float64(theirs).tobytes(), f"{where}: {ours!r} against {theirs!r}"
-    else:
-        assert type(ours) is type(theirs) and ours == theirs, f"{where}: {ours!r} against {theirs!r}"
 
 
 def check(build, fallbacks=0):
