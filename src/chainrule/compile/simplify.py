@@ -82,8 +82,9 @@ def _scalar_broadcasts_dropped(body, facts, shapes, broadcasts):
     and the broadcast gone: ``grad * p`` for ``broadcast_to(grad, p.shape) * p``, which the
     gradient of ``(p * p).sum()`` (an L2 penalty written by hand) has once per parameter. Each
     element is the same correctly rounded operation on the same two numbers, and the result has
-    the other operand's shape and layout either way. Only top-level statements, names assigned
-    once at most (so each holds one array, of the shape the recording saw)."""
+    the other operand's shape and layout either way. Only statements that run on every call (at
+    the top or in a ``with`` block), names assigned once at most (so each holds one array, of the
+    shape the recording saw)."""
     candidates = {}
     for statement in _unconditional(body):
         call = statement.value if _one_name_assigned(statement) else None
