@@ -172,6 +172,32 @@ def test_an_operation_repeated_on_the_same_arrays_is_computed_once():
     assert "g3 = g1 + g1" in code and "g5 = grad * p" in code and "g6 = grad - p" in code
 
 
+def test_an_if_that_runs_the_same_either_way_is_its_body():
+    """A mean's ``if count: total / count`` has an ``else`` that differs only by an
+    ``ignoring_float_errors`` block, which the whole program is: one division is left. An ``if``
+    whose branches differ, or whose test calls something, stays."""
+    lines = [
+        (1, "v1 = start.sum()", None),
+        (1, "if ctx.count:", None),
+        (2, "v2 = v1 / ctx.count", None),
+        (1, "else:", None),
+        (2, "with ignoring_float_errors():", None),
+        (3, "v2 = v1 / ctx.count", None),
+        (1, "if check(v1):", None),
+        (2, "v3 = v2", None),
+        (1, "else:", None),
+        (2, "v3 = v2", None),
+        (1, "return (v2, v3)", None),
+    ]
+    ctx = Context()
+    ctx.count = 0
+    checked = []
+    namespace = {"start": np.float32([1.5, 2.0]), "ctx": ctx, "check": lambda value: checked.append(value) or True}
+    (plain, simplified), code = run(lines, namespace)
+    assert np.isinf(plain[0]) and np.isinf(simplified[0])
+    assert "if ctx.count" not in code and "if check(v1)" in code and len(checked) == 2
+
+
 def test_a_0d_gradient_broadcast_into_arithmetic_is_not_broadcast():
     """``spread`` of a 0-d gradient read only by arithmetic beside arrays of its shape is the 0-d
     gradient there (an L2 penalty's backward); read any other way, or beside a smaller array

@@ -217,6 +217,9 @@ class _Pass:
             if isinstance(statement, ast.If) and constant_value(statement.test)[0]:
                 result += self.walk(decided_branches([statement]), unconditional, in_function)
                 continue
+            if isinstance(statement, ast.If) and _same_either_way(statement):
+                result += self.walk(statement.body, unconditional, in_function)
+                continue
             split = self._split(statement)
             if split is not None:
                 result += self.walk(split, unconditional, in_function)
@@ -415,6 +418,21 @@ def _as_array_of_itself(statement):
     ):
         return name
     return None
+
+
+def _same_either_way(statement):
+    """Whether an ``if`` runs the same statements whichever way its test goes (a mean's
+    ``if count: total / count`` and its ``else`` under ``ignoring_float_errors``, which the whole
+    program is), and the test only reads names, their attributes and literals: then it is its body."""
+    if ast.dump(ast.Module(statement.body, [])) != ast.dump(ast.Module(statement.orelse, [])):
+        return False
+    return all(isinstance(node, _PURE_TEST) for node in nodes(statement.test))
+
+
+_PURE_TEST = (
+    ast.Name, ast.Attribute, ast.Constant, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Load,
+    ast.cmpop, ast.boolop, ast.unaryop,
+)
 
 
 def _arithmetic_assignment(statement):
