@@ -157,8 +157,8 @@ class CompiledFunction:
         self._last = Recording(recorder, self.__name__, args, kwargs)
         self.recordings.setdefault(key, []).append(self._last)
         if recorder.deferred is not None:
-            outputs, leaves, _ = recorder.deferred
-            return first_outputs(result, outputs, leaves)
+            outputs, leaves, _, outputs_read = recorder.deferred
+            return first_outputs(result, outputs, leaves, outputs_read)
         return result
 
     def _run_eagerly(self, reason):

@@ -22,7 +22,7 @@ import weakref
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import run_backward
-from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function
+from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, _tensor_type_name
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -30,8 +30,11 @@ class _NodeOfCall(BackwardNode):
     """The node of a compiled call: what it keeps is the backward function (and through it the
     forward's values), dropped after a backward pass that does not retain the graph."""
 
+    read_versions = ()  # (tensor, version): what the backward reads, as the call left it
+
     def release(self):
         self.backward_of_call = None
+        self.read_versions = ()
         self._freed = True
 
 
@@ -59,6 +62,16 @@ class CompiledCall(Function):
                 "backward(create_graph=True) through a compiled call; run the model eagerly "
                 "(chainrule.compiler.set_stance('force_eager')) to differentiate its gradients"
             )
+        changed = [(tensor, version) for tensor, version in ctx.read_versions if tensor._version != version]
+        if changed:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                + "; ".join(
+                    f"[{_tensor_type_name(tensor.array)} {list(tensor.shape)}] is at version {tensor._version}; expected version {version} instead"
+                    for tensor, version in changed
+                )
+                + ". CompiledFunctionBackward saved it for backward: compute the in-place operation on a copy (.clone()), or do it after backward()."
+            )
         return (None, None, *ctx.backward_of_call(*grad_outputs))
 
 
@@ -78,17 +91,25 @@ class DeferredCalls:
         self._last = weakref.ref(node)
 
 
-def with_backward_of_call(calls, outputs, backward_of_call, leaves):
-    """The program's outputs (arrays) as tensors whose backward is ``backward_of_call``."""
+def with_backward_of_call(calls, outputs, backward_of_call, leaves, read=(), outputs_read=()):
+    """The program's outputs (arrays) as tensors whose backward is ``backward_of_call``.
+
+    ``read``: the caller's tensors (arguments, parameters) whose arrays the backward reads, and
+    ``outputs_read``: the positions of the outputs it reads (a tanh's). Changed in place before
+    it runs (``out.mul_(2)``), they make it raise, as eager's saved tensors do."""
     tensors = CompiledCall.apply(outputs, backward_of_call, *leaves)
     tensors = tensors if type(tensors) is tuple else (tensors,)
-    calls.made(tensors[0].grad_fn)
+    node = tensors[0].grad_fn
+    node.read_versions = [(tensor, tensor._version) for tensor in (*read, *(tensors[index] for index in outputs_read))]
+    calls.made(node)
     return tensors
 
 
-def first_outputs(result, outputs, leaves):
+def first_outputs(result, outputs, leaves, outputs_read):
     """The first call's ``result`` (run eagerly while it was recorded), with ``outputs`` given
-    the same single node as a program's: its backward runs the eager graph's, kept until then."""
+    the same single node as a program's: its backward runs the eager graph's, kept until then.
+    The outputs at ``outputs_read`` were saved by the graph: changed in place, the node raises
+    (the new tensors do not share the eager outputs' versions)."""
     nodes = [leaf._accumulator() for leaf in leaves]  # each leaf's AccumulateGrad, alive in the graph
 
     def backward_of_call(*grads):
@@ -102,7 +123,7 @@ def first_outputs(result, outputs, leaves):
         return tuple(reached.get(node) for node in nodes)
 
     arrays = tuple(output.array for output in outputs)
-    replaced = with_backward_of_call(DeferredCalls(), arrays, backward_of_call, leaves)
+    replaced = with_backward_of_call(DeferredCalls(), arrays, backward_of_call, leaves, outputs_read=outputs_read)
     by_id = {id(output): new for output, new in zip(outputs, replaced)}
     return _replaced(result, by_id)
 

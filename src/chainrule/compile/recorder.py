@@ -37,6 +37,7 @@ from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, fingerprint
 from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
+from chainrule.nn.backward_hooks import BackwardHookFunction
 from chainrule.nn.lazy import LazyModuleMixin
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
@@ -96,7 +97,7 @@ class Recorder:
         self._unshared_accumulations = []  # (position, the parameter's expression, the gradient's name)
         self._update_lines = set()  # the positions of the optimizers' per-parameter updates
         self._deferred_grads = None  # id(leaf) -> name of its gradient, while a backward for later is recorded
-        self.deferred = None  # (outputs, leaves, DeferredCalls) when the call returns outputs whose backward comes later
+        self.deferred = None  # (outputs, leaves, DeferredCalls, outputs saved) when the call returns outputs whose backward comes later
         arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
         for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
             # The program reads a tensor at one place: one given twice (f(x, x)), or a parameter
@@ -534,22 +535,32 @@ class Recorder:
         self.indent -= 1
         if self.failure is not None:
             return
-        values = ", ".join(self._tensor_value(output) for output in outputs)
+        values = [self._tensor_value(output) for output in outputs]
         exprs = ", ".join(self._tensor_expr(variable) for variable in leaves)
+        # what the nodes saved for backward, as eager checks it: the caller's tensors (arguments,
+        # parameters) and outputs among them raise when changed in place before the backward runs
+        saved = {self._value_of_array.get(key) for key in self._saved_arrays}
+        watched = [
+            expr for key, expr in self._tensor_exprs.items()
+            if self._value_of_tensor.get(key) in saved and not expr.startswith("outputs")
+        ]
+        outputs_read = tuple(position for position, output in enumerate(outputs) if id(output.array) in self._saved_arrays)
         calls = DeferredCalls()
         self._emit(
-            f"outputs = with_backward_of_call({self._constant(calls, 'calls')}, ({values},), backward_of_call, ({exprs},))",
+            f"outputs = with_backward_of_call({self._constant(calls, 'calls')}, ({', '.join(values)},), backward_of_call, "
+            f"({exprs},), ({''.join(expr + ', ' for expr in watched)}), {outputs_read})",
             "the outputs, with one node (CompiledFunctionBackward) between them and the leaves",
         )
         for position, output in enumerate(outputs):
             self._tensor_exprs[id(output)] = f"outputs[{position}]"
-        self.deferred = (outputs, leaves, calls)
+        self.deferred = (outputs, leaves, calls, outputs_read)
 
     def _leaves_reached(self, outputs):
         """The leaves the graph of ``outputs`` reaches, in a fixed order; None (and the recording
         fails) where that backward cannot be replayed later: a node made before the call (the input
         is an earlier layer's output), hooks on a node, a leaf made during the call."""
         leaves, seen = [], set()
+        self._saved_arrays = set()  # ids of the arrays the nodes saved for backward
         stack = [output.grad_fn for output in outputs]
         while stack:
             node = stack.pop()
@@ -570,6 +581,10 @@ class Recorder:
                 return None
             if node._output_hooks or node._retained or node._node_hooks is not None:
                 self.fail(f"has hooks or retain_grad on {node.name()} or an output of it")
+                return None
+            self._saved_arrays.update(id(value.array) for value in node._saved if getattr(value, "array", None) is not None)
+            if getattr(node, "function", None) is BackwardHookFunction:  # its backward calls the hooks: not in a dry run
+                self.fail("has a module's full backward hook (register_full_backward_hook) between the outputs and the leaves")
                 return None
             stack.extend(reversed(node.next_nodes))
         return leaves
@@ -932,7 +947,7 @@ class Recorder:
 
     def _returned(self, value):
         if isinstance(value, Tensor):
-            expr = self._tensor_exprs.get(id(value))
+            expr = self._tensor_expr(value)  # an argument or a parameter returned is itself, as eagerly
             if expr is not None:
                 return expr
             name = self._tensor_value(value)
