@@ -11,13 +11,16 @@ therefore accepted and change nothing. A call that cannot be recorded always run
 warning (``fullgraph=True`` raises instead), which is what ``config.suppress_errors = True`` asks
 PyTorch for.
 """
+import dataclasses
+import warnings
+
 from chainrule.compile import OptimizedModule
 from chainrule.compile.compiled import CompiledFunction
 from chainrule.compiler import allow_in_graph, assume_constant_result, disable, is_compiling, list_backends, reset
 
 __all__ = [
-    "OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "is_compiling",
-    "list_backends", "mark_dynamic", "mark_static", "maybe_mark_dynamic", "reset",
+    "ExplainOutput", "OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "explain",
+    "graph_break", "is_compiling", "list_backends", "mark_dynamic", "mark_static", "maybe_mark_dynamic", "reset",
 ]
 
 
@@ -26,7 +29,8 @@ class _Config:
     AttributeError, as PyTorch does for a name it does not have."""
 
     _SETTINGS = {"suppress_errors": False, "verbose": False, "capture_scalar_outputs": False,
-                 "automatic_dynamic_shapes": True, "assume_static_by_default": True}
+                 "automatic_dynamic_shapes": True, "assume_static_by_default": True,
+                 "accumulated_cache_size_limit": 256, "optimize_ddp": True}
 
     def __init__(self):
         object.__setattr__(self, "_values", dict(self._SETTINGS))
@@ -71,3 +75,48 @@ def maybe_mark_dynamic(t, index):
 
 def mark_static(t, index=None):
     """Accepted, as ``torch._dynamo.mark_static``: every size is static here already."""
+
+
+def graph_break(msg=""):
+    """Accepted, as ``torch._dynamo.graph_break``: a recording has no graph to break (it runs the
+    whole call, and replays it), so nothing happens."""
+
+
+@dataclasses.dataclass
+class ExplainOutput:
+    """What ``explain`` found, in ``torch._dynamo.ExplainOutput``'s fields: one program
+    (``graphs`` holds its source) when the call records; none, and the reason, when it runs eagerly."""
+
+    graphs: list
+    graph_count: int
+    graph_break_count: int
+    break_reasons: list
+    op_count: int
+    ops_per_graph: list = None
+    out_guards: list = None
+    compile_times: str = None
+
+    def __str__(self):
+        lines = [f"Graph Count: {self.graph_count}", f"Graph Break Count: {self.graph_break_count}", f"Op Count: {self.op_count}"]
+        lines += ["Break Reasons:", *(f"  Break Reason 1:\n    Reason: {reason}" for reason in self.break_reasons)]
+        return "\n".join(lines) + "\n"
+
+
+def explain(f, *extra_args, **extra_kwargs):
+    """``explain(f)(*args)``, as ``torch._dynamo.explain``: ``f`` recorded afresh on those arguments
+    (it runs once), and what came of it: the program, or why the call has to run eagerly. (The
+    older form ``explain(f, *args)`` calls it at once.)"""
+
+    def inner(*args, **kwargs):
+        compiled = CompiledFunction(f)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the reason is returned, not warned
+            compiled(*args, **kwargs)
+        code = compiled.code
+        reasons = [] if compiled.eager_reason is None else [compiled.eager_reason]
+        operations = 0 if code is None else sum(1 for line in code.splitlines() if "  # " in line)
+        return ExplainOutput([] if code is None else [code], int(code is not None), len(reasons), reasons, operations)
+
+    if extra_args or extra_kwargs:
+        return inner(*extra_args, **extra_kwargs)
+    return inner

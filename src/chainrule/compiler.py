@@ -14,7 +14,7 @@ from chainrule.compile import compile
 from chainrule.compile.compiled import CompiledFunction
 
 __all__ = [
-    "allow_in_graph", "assume_constant_result", "compile", "disable", "is_compiling", "is_dynamo_compiling",
+    "allow_in_graph", "assume_constant_result", "compile", "cudagraph_mark_step_begin", "disable", "is_compiling", "is_dynamo_compiling",
     "is_exporting", "list_backends", "reset", "set_stance", "substitute_in_graph",
 ]
 
@@ -70,6 +70,11 @@ def assume_constant_result(fn):
 def substitute_in_graph(original_fn, *, can_constant_fold_through=False, skip_signature_check=False):
     """A decorator returning its function unchanged: recordings need no substitutes."""
     return lambda fn: fn
+
+
+def cudagraph_mark_step_begin():
+    """Accepted, as ``torch.compiler.cudagraph_mark_step_begin`` (PyTorch's reduce-overhead
+    examples call it before each step): there are no CUDA graphs to mark here."""
 
 
 def list_backends(exclude_tags=("debug", "experimental")):

@@ -457,8 +457,8 @@ def _check_hook_gradient(hook, replacement, grad):
         )
     if replacement.array.dtype != grad.array.dtype:
         raise RuntimeError(
-            f"hook '{name}' has changed the type of value (was {function_module._tensor_type_name(grad.array)} "
-            f"got {function_module._tensor_type_name(replacement.array)})"
+            f"hook '{name}' has changed the type of value (was {function_module.tensor_type_name(grad.array)} "
+            f"got {function_module.tensor_type_name(replacement.array)})"
         )
 
 

@@ -416,13 +416,13 @@ class BackwardNode(FunctionCtx):
         for value in self._saved:
             if type(value) is SavedOutput and value.current_version() != value.version:
                 changed.append(
-                    f"[{_tensor_type_name(value.array)} {list(value.array.shape)}], which is output {value.output_nr} of "
+                    f"[{tensor_type_name(value.array)} {list(value.array.shape)}], which is output {value.output_nr} of "
                     f"{_operation_name(self)}, is at version {value.current_version()}; expected version {value.version} instead"
                 )
             elif isinstance(value, Tensor) and value._version_owner._version_count:
                 maker = "" if value.grad_fn is None else f", which is output {value._output_nr} of {_operation_name(value.grad_fn)},"
                 changed.append(
-                    f"[{_tensor_type_name(value.array)} {list(value.shape)}]{maker} is at version "
+                    f"[{tensor_type_name(value.array)} {list(value.shape)}]{maker} is at version "
                     f"{value._version_owner._version_count}; expected version 0 instead"
                 )
         return RuntimeError(
@@ -440,7 +440,7 @@ def _operation_name(node):
     return re.sub(r"Backward\d*$", "", node.name())
 
 
-def _tensor_type_name(array):
+def tensor_type_name(array):
     """PyTorch's legacy type name of a tensor of ``array``'s dtype, as its messages give it: chainrule.FloatTensor."""
     return f"chainrule.{dtypes.scalar_type_name(array.dtype)}Tensor"
 

@@ -48,17 +48,38 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="chainrule", m
 
     ``fullgraph=True`` raises ``Unsupported`` where eager execution would be needed. ``dynamic``
     is accepted for PyTorch's signature; shapes are always specialized (a new shape records anew).
-    ``backend``, ``mode`` and ``options`` are accepted and ignored; ``disable=True`` returns
-    ``model`` unchanged.
+    ``backend`` (one of PyTorch's names, or a callable), ``mode`` and ``options`` are checked as
+    PyTorch checks them and change nothing; ``disable=True`` returns ``model`` unchanged.
     """
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(MODES)}")
+    if isinstance(backend, str) and backend not in BACKENDS:
+        raise InvalidBackend(f"Invalid backend: {backend!r}, see `chainrule._dynamo.list_backends()` for available backends.")
 
     def compile_one(function):
+        if not callable(function):
+            raise AssertionError(f"A callable function is expected, but {type(function)} is provided.")
         if disable:
             return function
         compiled = CompiledFunction(function, fullgraph=fullgraph, dynamic=dynamic)
         return OptimizedModule(function, compiled) if isinstance(function, Module) else compiled
 
     return compile_one if model is None else compile_one(model)
+
+
+MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+#: the backend names PyTorch takes (all mean chainrule's recording here), and chainrule's own
+BACKENDS = frozenset({
+    "chainrule", "eager", "aot_eager", "aot_eager_decomp_partition", "aot_eager_default_partitioner", "aot_ts",
+    "cudagraphs", "inductor", "openxla", "openxla_eval", "tvm", "ts", "onnxrt", "eager_noexcept", "eager_debug",
+    "pre_dispatch_eager", "invoke_subgraph",
+})
+
+
+class InvalidBackend(RuntimeError):
+    """A backend name ``compile`` does not know, as ``torch._dynamo.exc.InvalidBackend``."""
 
 
 Module._compile_function = staticmethod(compile)  # what Module.compile() compiles with

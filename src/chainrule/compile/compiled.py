@@ -75,6 +75,11 @@ class CompiledFunction:
     alive = weakref.WeakSet()  # every compiled function, for chainrule.compiler.reset
 
     def __init__(self, function, fullgraph=False, dynamic=None):
+        if isinstance(function, types.FunctionType):
+            self.__dict__.update(function.__dict__)  # its own attributes, as functools.wraps copies them
+        for attribute in ("__module__", "__qualname__"):
+            if isinstance(getattr(function, attribute, None), str):
+                setattr(self, attribute, getattr(function, attribute))
         self.function = function
         self.fullgraph = fullgraph
         self.dynamic = dynamic
@@ -87,6 +92,11 @@ class CompiledFunction:
         self.__doc__ = getattr(function, "__doc__", None)
         self.__wrapped__ = function
         CompiledFunction.alive.add(self)
+
+    def __reduce__(self):
+        """Pickled as the function it compiles (``chainrule.save(compiled_model)``): the
+        recordings, which hold arrays of one process, are made again after loading."""
+        return CompiledFunction, (self.function, self.fullgraph, self.dynamic)
 
     def reset(self):
         """Forget every recording and the reason to run eagerly: the next call records anew."""

@@ -22,7 +22,7 @@ import weakref
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import run_backward
-from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, _tensor_type_name
+from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, tensor_type_name
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -67,7 +67,7 @@ class CompiledCall(Function):
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
                 + "; ".join(
-                    f"[{_tensor_type_name(tensor.array)} {list(tensor.shape)}] is at version {tensor._version}; expected version {version} instead"
+                    f"[{tensor_type_name(tensor.array)} {list(tensor.shape)}] is at version {tensor._version}; expected version {version} instead"
                     for tensor, version in changed
                 )
                 + ". CompiledFunctionBackward saved it for backward: compute the in-place operation on a copy (.clone()), or do it after backward()."

@@ -11,10 +11,37 @@ from chainrule.nn.module import Module
 
 
 class OptimizedModule(Module):
+    _own = ("_orig_mod", "_compiled_call", "_super_module_initialized")  # the wrapper's; the rest is the original's
+
     def __init__(self, mod, compiled_call):
         super().__init__()
         self._orig_mod = mod
         object.__setattr__(self, "_compiled_call", compiled_call)  # not a submodule: its recordings are its own
+        object.__setattr__(self, "_super_module_initialized", True)
+
+    @property
+    def training(self):
+        """The original's mode: ``model.eval()`` on either is seen by both, as in PyTorch."""
+        return self._modules["_orig_mod"].training
+
+    @training.setter
+    def training(self, mode):
+        if self.__dict__.get("_super_module_initialized"):  # Module.__init__ sets the default first
+            self._modules["_orig_mod"].training = mode
+
+    def __setattr__(self, name, value):
+        """Set on the original (``model.fc = nn.Linear(8, 3)``, ``model.scale = 0.5``, which its
+        forward reads), as PyTorch's wrapper does; the wrapper's own names and its class's on itself."""
+        if not self.__dict__.get("_super_module_initialized") or name in self._own or hasattr(type(self), name):
+            super().__setattr__(name, value)
+        else:
+            setattr(self._modules["_orig_mod"], name, value)
+
+    def __delattr__(self, name):
+        if name in self._own:
+            super().__delattr__(name)
+        else:
+            delattr(self._modules["_orig_mod"], name)
 
     def forward(self, *args, **kwargs):
         return self._compiled_call(*args, **kwargs)
