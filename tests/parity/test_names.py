@@ -110,7 +110,7 @@ DELIBERATELY_MISSING = {
         **_because(
             "Dynamo's internals (guard filtering, cache artifacts, CUDA graphs, export, nested regions, numpy "
             "tracing): chainrule records a call, with no graph compiler behind it",
-            "config set_default_backend get_default_backend set_enable_guard_collectives cudagraph_mark_step_begin "
+            "config set_default_backend get_default_backend set_enable_guard_collectives "
             "load_compiled_function wrap_numpy save_cache_artifacts load_cache_artifacts keep_portable_guards_unsafe "
             "skip_guard_on_inbuilt_nn_modules_unsafe skip_guard_on_all_nn_modules_unsafe keep_tensor_guards_unsafe "
             "skip_guard_on_globals_unsafe skip_all_guards_unsafe nested_compile_region",

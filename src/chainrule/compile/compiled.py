@@ -18,7 +18,7 @@ import weakref
 
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
-from chainrule.backend import is_scalar
+from chainrule.backend import is_scalar, ndarray
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.compile import replay
 from chainrule.compile.deferred_backward import first_outputs
@@ -197,18 +197,24 @@ def _signature(args, kwargs):
 
 
 def _argument_signature(arg, depth=0):
-    """A tensor's shape, dtype and requires_grad; a number's or string's type and value; a list,
-    tuple or dict (a DataLoader's batch) by what it holds, a few levels deep; anything else by identity."""
+    """A tensor's shape, dtype and requires_grad; a number's or string's type and value (a NumPy
+    scalar's or small array's too); a list, tuple or dict (a DataLoader's batch) by what it holds, a
+    few levels deep; anything else by identity."""
     if isinstance(arg, Tensor):
         array = arg.array
         return (array.shape, array.dtype, arg._requires_grad)
     if arg is None or type(arg) in (bool, int, float, str):
         return (type(arg), arg)
+    if is_scalar(arg) or (type(arg) is ndarray and arg.size <= _ARRAYS_BY_VALUE):  # np.float32(2), np.array(2.0)
+        return (type(arg), arg.shape, arg.dtype.str, arg.tobytes())
     if depth < NESTING and type(arg) in (list, tuple):
         return (type(arg), tuple([_argument_signature(item, depth + 1) for item in arg]))
     if depth < NESTING and type(arg) is dict and all(type(key) is str for key in arg):
         return (dict, tuple([(key, _argument_signature(arg[key], depth + 1)) for key in arg]))
     return id(arg)
+
+
+_ARRAYS_BY_VALUE = 1024  # NumPy arguments up to this size are compared by value (a larger one makes the call eager)
 
 
 def _signature_guards(args, kwargs, namespace):
@@ -244,6 +250,14 @@ def _argument_guards(arg, expr, namespace, depth=0):
         return [f"type({expr}) is {type(arg).__name__}", f"{expr} == {arg!r}"]
     if type(arg) is float:
         return [f"type({expr}) is float", f"{expr} != {expr}" if math.isnan(arg) else f"{expr} == float({str(arg)!r})"]
+    if is_scalar(arg) or (type(arg) is ndarray and arg.size <= _ARRAYS_BY_VALUE):
+        # a NumPy scalar or small array is written into the program as the values it held: by value
+        kind = f"_type_{type(arg).__name__}"
+        namespace[kind] = type(arg)
+        return [
+            f"type({expr}) is {kind}", f"{expr}.shape == {arg.shape!r}", f"{expr}.dtype.str == {arg.dtype.str!r}",
+            f"{expr}.tobytes() == {arg.tobytes()!r}",
+        ]
     if depth < NESTING and type(arg) in (list, tuple):
         guards = [f"type({expr}) is {type(arg).__name__}", f"len({expr}) == {len(arg)}"]
         for position, item in enumerate(arg):
