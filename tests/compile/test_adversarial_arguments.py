@@ -565,20 +565,26 @@ def test_non_contiguous_arguments(how):
     assert_same_as_eager(setup)
 
 
+def backward_on(net):
+    """A step that only computes the gradients (of the parameters and of inputs that require grad)."""
+
+    def step(x, y):
+        loss = F.mse_loss(net(x), y)
+        loss.backward()
+        return loss
+
+    return step
+
+
 def test_view_of_an_argument_that_requires_grad_returns_input_gradients():
     def setup():
         net = model()
         base = normal((12, 3), 5, requires_grad=True)
 
-        def step(x, y):
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            return loss
-
         def make_call(index):
             return (base[index:index + 4], normal((4, 2), 20 + index)), {}
 
-        return step, [net, base], make_call
+        return backward_on(net), [net, base], make_call
 
     assert_same_as_eager(setup)
 
@@ -661,15 +667,10 @@ def test_same_leaf_argument_accumulates_grad_over_calls():
         net = model()
         x = normal((4, 3), 3, requires_grad=True)
 
-        def step(x, y):
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            return loss
-
         def make_call(index):
             return (x, normal((4, 2), 20 + index)), {}
 
-        return step, [net, x], make_call
+        return backward_on(net), [net, x], make_call
 
     assert_same_as_eager(setup)
 
