@@ -369,7 +369,7 @@ class Recorder:
                 for key, setting in held.items():
                     if key != "params" and setting == setting and (_is_simple(setting) or is_scalar(setting)):
                         self.guards.append(self._value_guard(f"{where}[{key!r}]", setting))
-        elif _is_simple(value) or is_scalar(value):
+        elif (_is_simple(value) or is_scalar(value)) and value == value:  # (nan equals nothing)
             self.guards.append(self._value_guard(f"{path}.{name}", value))
         elif type(value) is list and all(_is_simple(item) for item in value):  # get_last_lr()
             self.guards.append(f"{path}.{name} == {self._literal(value)}")
