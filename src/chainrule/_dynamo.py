@@ -114,7 +114,8 @@ def explain(f, *extra_args, **extra_kwargs):
             compiled(*args, **kwargs)
         code = compiled.code
         reasons = [] if compiled.eager_reason is None else [compiled.eager_reason]
-        operations = 0 if code is None else sum(1 for line in code.splitlines() if "  # " in line)
+        lines = [] if code is None else [line.strip() for line in code.splitlines()]
+        operations = sum(1 for line in lines if "  # " in line and not line.startswith(("with ", "def ", "return ")))
         return ExplainOutput([] if code is None else [code], int(code is not None), len(reasons), reasons, operations)
 
     if extra_args or extra_kwargs:

@@ -646,3 +646,18 @@ def test_mark_dynamic_and_kin_accept_torchs_arguments():
 
     ours, theirs = on_both(build)
     assert ours == theirs == (None,) * 5
+
+
+def test_explain_shows_the_program_or_why_the_call_runs_eagerly():
+    net = chainrule.nn.Linear(3, 2)
+
+    def branching(x):
+        y = net(x)
+        return y * 2 if y.sum() > 0 else y
+
+    recorded = chainrule._dynamo.explain(lambda x: net(x).tanh())(chainrule.randn(4, 3))
+    assert (recorded.graph_count, recorded.graph_break_count, recorded.break_reasons) == (1, 0, [])
+    assert "xp.tanh" in recorded.graphs[0] and recorded.op_count >= 3
+    eager = chainrule._dynamo.explain(branching, chainrule.randn(4, 3))  # the older form calls at once
+    assert (eager.graph_count, eager.graph_break_count) == (0, 1)
+    assert "reads a tensor's value into Python" in eager.break_reasons[0] and "Graph Break Count: 1" in str(eager)
