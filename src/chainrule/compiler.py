@@ -10,7 +10,7 @@ import contextlib
 import functools
 
 from chainrule.autograd import function as function_module
-from chainrule.compile import compile
+from chainrule.compile import BACKENDS, compile
 from chainrule.compile.compiled import CompiledFunction
 
 __all__ = [
@@ -78,8 +78,12 @@ def cudagraph_mark_step_begin():
 
 
 def list_backends(exclude_tags=("debug", "experimental")):
-    """The backends ``compile`` takes by name: chainrule's one (any name is accepted and means it)."""
-    return ["chainrule"]
+    """The backends ``compile`` takes by name, as ``torch.compiler.list_backends``: chainrule's
+    own and PyTorch's main ones (every name PyTorch knows, debugging ones too, is accepted and
+    means chainrule's recording); with ``exclude_tags`` empty, all of them."""
+    if exclude_tags:
+        return ["chainrule", "cudagraphs", "inductor", "openxla", "tvm"]
+    return sorted(BACKENDS)
 
 
 class set_stance(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)

@@ -79,7 +79,8 @@ def test_is_compiling_while_a_call_is_recorded():
 
 
 def test_the_rest_of_torch_compiler():
-    assert compiler.compile is chainrule.compile and compiler.list_backends() == ["chainrule"]
+    assert compiler.compile is chainrule.compile and compiler.list_backends() == ["chainrule", "cudagraphs", "inductor", "openxla", "tvm"]
+    assert set(compiler.list_backends(exclude_tags=())) >= {"chainrule", "eager", "aot_eager", "inductor"}
     assert not compiler.is_compiling() and not compiler.is_exporting()
     function = lambda x: x  # noqa: E731
     assert compiler.allow_in_graph(function) is function and compiler.assume_constant_result(function) is function
