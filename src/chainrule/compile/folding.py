@@ -156,6 +156,16 @@ def copied(node):
     return copy.deepcopy(node)
 
 
+class Renamed(ast.NodeTransformer):
+    """Each name in ``names`` (name -> new name), read or assigned, renamed."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):  # noqa: N802 (ast.NodeTransformer's naming)
+        return ast.copy_location(ast.Name(self.names[node.id], node.ctx), node) if node.id in self.names else node
+
+
 def nodes(root):
     """Every node under ``root`` (itself included), each before those under it: ``ast.walk``'s
     nodes, without the contexts and operators, in half its time."""

@@ -31,7 +31,7 @@ import re
 import textwrap
 import types
 
-from chainrule.compile.folding import Fold, as_node, constant_value, copied, decided_branches, has_decided_if, nodes
+from chainrule.compile.folding import Fold, Renamed, as_node, constant_value, copied, decided_branches, has_decided_if, nodes
 from chainrule.compile.replay import ReplayContext, UnrecordedContext
 
 _FORBIDDEN = (
@@ -456,11 +456,7 @@ def _returned_local_renamed(body):
     if outputs_read_early:
         return body
 
-    class Rename(ast.NodeTransformer):
-        def visit_Name(self, node):  # noqa: N802
-            return ast.Name(renamed[node.id], node.ctx) if node.id in renamed else node
-
-    kept = [Rename().visit(statement) for statement in body[:closing]]
+    kept = [Renamed(renamed).visit(statement) for statement in body[:closing]]
     return kept + [statement for statement in body[closing:] if statement.value.id not in renamed]
 
 

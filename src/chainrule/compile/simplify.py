@@ -41,7 +41,7 @@ are only their bodies. A nested ``def`` (a backward that runs later) keeps its o
 import ast
 import collections
 
-from chainrule.compile.folding import Fold, constant_value, copied, decided_branches, nodes
+from chainrule.compile.folding import Fold, Renamed, constant_value, copied, decided_branches, nodes
 
 _EXACT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)  # correctly rounded, on scalars as on arrays
 _BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # statements holding statements
@@ -130,21 +130,14 @@ def _renamed(body, names):
         elif _one_name_assigned(statement) and statement.targets[0].id in names:
             continue
         elif any(type(node) is ast.Name and node.id in names for node in nodes(statement)):
-            statement = _Renamed(names).visit(statement)
+            statement = Renamed(names).visit(statement)
             statement.rewritten = True
         result.append(statement)
     return result
 
 
-class _Renamed(ast.NodeTransformer):
-    def __init__(self, names):
-        self.names = names
-
-    def visit_Name(self, node):  # noqa: N802
-        return ast.copy_location(ast.Name(self.names[node.id], node.ctx), node) if node.id in self.names else node
-
-
 def _one_name_assigned(statement):
+    """Whether ``statement`` is ``name = value``."""
     return type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name
 
 
@@ -406,7 +399,7 @@ class _Known(Fold):
 
 def _as_array_of_itself(statement):
     """The name ``x`` of a statement ``x = xp.asarray(x)``, else None."""
-    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name):
+    if not _one_name_assigned(statement):
         return None
     call, name = statement.value, statement.targets[0].id
     if type(call) is not ast.Call or len(call.args) != 1 or call.keywords:
@@ -437,7 +430,7 @@ _PURE_TEST = (
 
 def _arithmetic_assignment(statement):
     """Whether ``statement`` is ``name = a op b`` with op one of + - * / and a, b names or literals."""
-    if not (type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name):
+    if not _one_name_assigned(statement):
         return False
     value = statement.value
     return (
