@@ -345,7 +345,7 @@ class Recorder:
         path = self.reach.paths.get(id(owner))
         if name == "training" and id(owner) in self.reach.modules:
             return  # guarded as it is when the call begins; an eval() or train() in the call is replayed
-        if path is not None and value == value and (type(value) is float or _is_simple(value) or is_scalar(value)):  # (nan equals nothing)
+        if path is not None and _guardable(value):
             self.guards.append(self._value_guard(f"{path}.{name}", value))
 
     def read_settings(self, owner, name, value):
@@ -364,12 +364,12 @@ class Recorder:
             return
         if isinstance(owner, Optimizer):
             self.guards.append(f"len({path}.param_groups) == {len(owner.param_groups)}")
-            settings = [(f"{path}.param_groups[{index}]", group) for index, group in enumerate(owner.param_groups)]
-            for where, held in [*settings, (f"{path}.defaults", owner.defaults)]:
+            groups = [(f"{path}.param_groups[{index}]", group) for index, group in enumerate(owner.param_groups)]
+            for where, held in [*groups, (f"{path}.defaults", owner.defaults)]:
                 for key, setting in held.items():
-                    if key != "params" and setting == setting and (_is_simple(setting) or is_scalar(setting)):
+                    if key != "params" and _guardable(setting):
                         self.guards.append(self._value_guard(f"{where}[{key!r}]", setting))
-        elif (_is_simple(value) or is_scalar(value)) and value == value:  # (nan equals nothing)
+        elif _guardable(value):
             self.guards.append(self._value_guard(f"{path}.{name}", value))
         elif type(value) is list and all(_is_simple(item) for item in value):  # get_last_lr()
             self.guards.append(f"{path}.{name} == {self._literal(value)}")
@@ -513,9 +513,10 @@ class Recorder:
         if self._backpropagated or self._whole_calls:
             self.fail("returns a tensor that requires grad after a backward or an optimizer step inside the call")
             return
-        leaves = self._leaves_reached(outputs)
-        if leaves is None:
+        reached = self._leaves_reached(outputs)
+        if reached is None:
             return
+        leaves, saved_arrays = reached
         grad_names = [self._new_name("g") for _ in outputs]
         self._emit(f"def backward_of_call({', '.join(grad_names)}):", "loss.backward() outside the call runs this")
         self.indent += 1
@@ -539,12 +540,12 @@ class Recorder:
         exprs = ", ".join(self._tensor_expr(variable) for variable in leaves)
         # what the nodes saved for backward, as eager checks it: the caller's tensors (arguments,
         # parameters) and outputs among them raise when changed in place before the backward runs
-        saved = {self._value_of_array.get(key) for key in self._saved_arrays}
+        saved = {self._value_of_array.get(key) for key in saved_arrays}
         watched = [
             expr for key, expr in self._tensor_exprs.items()
             if self._value_of_tensor.get(key) in saved and not expr.startswith("outputs")
         ]
-        outputs_read = tuple(position for position, output in enumerate(outputs) if id(output.array) in self._saved_arrays)
+        outputs_read = tuple(position for position, output in enumerate(outputs) if id(output.array) in saved_arrays)
         calls = DeferredCalls()
         self._emit(
             f"outputs = with_backward_of_call({self._constant(calls, 'calls')}, ({', '.join(values)},), backward_of_call, "
@@ -556,11 +557,12 @@ class Recorder:
         self.deferred = (outputs, leaves, calls, outputs_read)
 
     def _leaves_reached(self, outputs):
-        """The leaves the graph of ``outputs`` reaches, in a fixed order; None (and the recording
-        fails) where that backward cannot be replayed later: a node made before the call (the input
-        is an earlier layer's output), hooks on a node, a leaf made during the call."""
+        """The leaves the graph of ``outputs`` reaches, in a fixed order, and the ids of the arrays
+        its nodes saved for backward; None (and the recording fails) where that backward cannot be
+        replayed later: a node made before the call (the input is an earlier layer's output), hooks
+        on a node, a leaf made during the call."""
         leaves, seen = [], set()
-        self._saved_arrays = set()  # ids of the arrays the nodes saved for backward
+        saved_arrays = set()  # ids of the arrays the nodes saved for backward
         stack = [output.grad_fn for output in outputs]
         while stack:
             node = stack.pop()
@@ -582,12 +584,12 @@ class Recorder:
             if node._output_hooks or node._retained or node._node_hooks is not None:
                 self.fail(f"has hooks or retain_grad on {node.name()} or an output of it")
                 return None
-            self._saved_arrays.update(id(value.array) for value in node._saved if getattr(value, "array", None) is not None)
+            saved_arrays.update(id(value.array) for value in node._saved if getattr(value, "array", None) is not None)
             if getattr(node, "function", None) is BackwardHookFunction:  # its backward calls the hooks: not in a dry run
                 self.fail("has a module's full backward hook (register_full_backward_hook) between the outputs and the leaves")
                 return None
             stack.extend(reversed(node.next_nodes))
-        return leaves
+        return leaves, saved_arrays
 
     def _backward_node(self, node, grads, input_grads, pending, accumulated):
         names = pending.pop(node, None) or [None] * len(grads)
@@ -966,11 +968,7 @@ class Recorder:
     def _take_snapshot(self):
         self._random_state = default_generator.state_bytes()
         self._snapshot = {key: self._snapshot_of(tensor) for key, (tensor, path) in self.reach.tensors.items()}
-        self._settings = [
-            [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
-            for value in self.reach.objects.values()
-            if hasattr(value, "param_groups")
-        ]
+        self._settings = self._optimizer_settings()
 
     @staticmethod
     def _snapshot_of(tensor):
@@ -999,13 +997,16 @@ class Recorder:
             if tensor._grad is not grad or (grad is not None and (grad.array is not grad_array or not _same(grad_array, grad_copy))):
                 self.fail(f"changes {self.reach.names[key]}.grad outside backward() and zero_grad()")
                 return
-        settings = [
+        if self._optimizer_settings() != self._settings:
+            self.fail("changes an optimizer's settings outside a scheduler's step()")
+
+    def _optimizer_settings(self):
+        """The settings of each optimizer the call reaches, group by group (its parameters aside)."""
+        return [
             [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
             for value in self.reach.objects.values()
             if hasattr(value, "param_groups")
         ]
-        if settings != self._settings:
-            self.fail("changes an optimizer's settings outside a scheduler's step()")
 
     def _verify_values(self):
         """Fail if the call rebound a value its guard checks (``global step; step += 1``, a
@@ -1133,6 +1134,12 @@ def _tensors_in(value, depth=0):
     elif depth < NESTING and isinstance(value, dict):
         for item in value.values():
             yield from _tensors_in(item, depth + 1)
+
+
+def _guardable(value):
+    """Whether a value the step read can be checked on each call as a literal: a number (a NumPy
+    scalar too), a string, None, a tuple of them; not nan, which equals nothing."""
+    return value == value and (type(value) is float or _is_simple(value) or is_scalar(value))
 
 
 def _is_simple(value):
