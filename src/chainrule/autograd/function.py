@@ -425,14 +425,20 @@ class BackwardNode(FunctionCtx):
                     f"[{tensor_type_name(value.array)} {list(value.shape)}]{maker} is at version "
                     f"{value._version_owner._version_count}; expected version 0 instead"
                 )
-        return RuntimeError(
-            f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {'; '.join(dict.fromkeys(changed))}. {self.name()} saved it for backward: compute the in-place "
-            f"operation on a copy (.clone()), or do it after backward()."
-        )
+        return modified_in_place_error(self.name(), changed)
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+def modified_in_place_error(node_name, changed):
+    """PyTorch's error for saved tensors changed in place before the backward that reads them;
+    ``changed`` describes each (``[chainrule.FloatTensor [2, 3]] is at version 1; expected ...``)."""
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {'; '.join(dict.fromkeys(changed))}. {node_name} saved it for backward: compute the in-place "
+        f"operation on a copy (.clone()), or do it after backward()."
+    )
 
 
 def _operation_name(node):

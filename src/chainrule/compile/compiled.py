@@ -205,7 +205,7 @@ def _argument_signature(arg, depth=0):
         return (array.shape, array.dtype, arg._requires_grad)
     if arg is None or type(arg) in (bool, int, float, str):
         return (type(arg), arg)
-    if is_scalar(arg) or (type(arg) is ndarray and arg.size <= _ARRAYS_BY_VALUE):  # np.float32(2), np.array(2.0)
+    if _by_value(arg):
         return (type(arg), arg.shape, arg.dtype.str, arg.tobytes())
     if depth < NESTING and type(arg) in (list, tuple):
         return (type(arg), tuple([_argument_signature(item, depth + 1) for item in arg]))
@@ -214,7 +214,13 @@ def _argument_signature(arg, depth=0):
     return id(arg)
 
 
-_ARRAYS_BY_VALUE = 1024  # NumPy arguments up to this size are compared by value (a larger one makes the call eager)
+def _by_value(arg):
+    """A NumPy scalar or small array (``np.float32(2)``, ``np.array(2.0)``): the program holds the
+    values it had, so it is compared by its bytes (a larger array makes the call run eagerly)."""
+    return is_scalar(arg) or (type(arg) is ndarray and arg.size <= _ARRAYS_BY_VALUE)
+
+
+_ARRAYS_BY_VALUE = 1024
 
 
 def _signature_guards(args, kwargs, namespace):
@@ -250,8 +256,7 @@ def _argument_guards(arg, expr, namespace, depth=0):
         return [f"type({expr}) is {type(arg).__name__}", f"{expr} == {arg!r}"]
     if type(arg) is float:
         return [f"type({expr}) is float", f"{expr} != {expr}" if math.isnan(arg) else f"{expr} == float({str(arg)!r})"]
-    if is_scalar(arg) or (type(arg) is ndarray and arg.size <= _ARRAYS_BY_VALUE):
-        # a NumPy scalar or small array is written into the program as the values it held: by value
+    if _by_value(arg):
         kind = f"_type_{type(arg).__name__}"
         namespace[kind] = type(arg)
         return [

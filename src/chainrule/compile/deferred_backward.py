@@ -22,7 +22,7 @@ import weakref
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import run_backward
-from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, tensor_type_name
+from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, modified_in_place_error, tensor_type_name
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -62,16 +62,12 @@ class CompiledCall(Function):
                 "backward(create_graph=True) through a compiled call; run the model eagerly "
                 "(chainrule.compiler.set_stance('force_eager')) to differentiate its gradients"
             )
-        changed = [(tensor, version) for tensor, version in ctx.read_versions if tensor._version != version]
+        changed = [
+            f"[{tensor_type_name(tensor.array)} {list(tensor.shape)}] is at version {tensor._version}; expected version {version} instead"
+            for tensor, version in ctx.read_versions if tensor._version != version
+        ]
         if changed:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                + "; ".join(
-                    f"[{tensor_type_name(tensor.array)} {list(tensor.shape)}] is at version {tensor._version}; expected version {version} instead"
-                    for tensor, version in changed
-                )
-                + ". CompiledFunctionBackward saved it for backward: compute the in-place operation on a copy (.clone()), or do it after backward()."
-            )
+            raise modified_in_place_error(CompiledCall.node_name, changed)
         return (None, None, *ctx.backward_of_call(*grad_outputs))
 
 
