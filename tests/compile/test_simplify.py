@@ -276,3 +276,40 @@ def test_inf_and_nan_pass_silently_in_a_replay():
         for _ in range(2):
             assert np.array_equal(compiled(x).numpy(), eager.numpy(), equal_nan=True)
     assert [str(warning.message) for warning in heard] == []
+
+
+def test_a_squared_error_by_hand_reads_as_its_derivative_alone():
+    # Pow's forward asks isinstance(2, (int, float)) and its backward len(ctx.saved_tensors) == 1 and
+    # exponent == 0: known from the literal 2, each decides a branch, and the names a dropped branch
+    # assigned are known on the next walk; the gradient of y, which needs none, is not computed
+    layer = chainrule.nn.Linear(3, 2)
+    twin = copy.deepcopy(layer)
+
+    def step(net, x, y):
+        loss = ((net(x) - y) ** 2).mean()
+        loss.backward()
+        return loss.detach()
+
+    compiled = chainrule.compile(step)
+    x, y = chainrule.randn(4, 3), chainrule.randn(4, 2)
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(layer, x, y).numpy(), step(twin, x, y).numpy())
+        for p, q in zip(layer.parameters(), twin.parameters()):
+            np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+    code = compiled.code
+    assert "isinstance" not in code and "saved_tensors" not in code and " if " not in code and "_ = " not in code
+    assert any("PowBackward0" in line and "* (2 * power(" in line for line in code.splitlines())
+
+
+def test_isinstance_of_a_literal_and_len_of_a_tuple_of_names_fold():
+    lines = [
+        (1, "a = 1.0 if isinstance(2, (int, float)) else x0", "Pow"),
+        (1, "b = x0 if isinstance('s', int) else 3", "Pow"),
+        (1, "c = len((x0, x0)) if len((x0, f(x0))) == 2 else 0", "Pow"),
+        (1, "return a, b, c", None),
+    ]
+    calls = []
+    (plain, simplified), code = run(lines, {"x0": np.ones(2), "f": lambda x: calls.append(x) or x})
+    assert plain == simplified == (1.0, 3, 2)
+    assert "isinstance" not in code and "len((x0, x0))" not in code
+    assert "len((x0, f(x0)))" in code  # a call inside is not left out

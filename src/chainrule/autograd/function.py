@@ -819,8 +819,9 @@ def made_from_values(array):
 
 
 def array_from_shapes(array):
-    """``array`` itself, made from shapes alone (the ``arange`` grids of an index key): a call
-    being recorded by ``chainrule.compile`` hears of it, so that its program keeps it as a constant."""
+    """``array`` itself, made from shapes alone (the ``arange`` grids of an index key, a ``range``
+    in one): a call being recorded by ``chainrule.compile`` hears of it, so that its program keeps
+    it as a constant."""
     if _recorder is not None:
         _recorder.array_from_shapes(array)
     return array

@@ -34,6 +34,7 @@ from chainrule.tensor import Tensor
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
 # Methods replayed as one call: what they change (parameters, gradients, learning rates) is state.
+_hearing = False  # whether a call is being recorded: its methods of _VALUE_READS and _REPLAYED_CALLS are wrapped
 _REPLAYED_CALLS = (
     (Optimizer, "step"),
     (Optimizer, "zero_grad"),
@@ -62,7 +63,7 @@ class Recording:
         signature (``_signature``) and every guard holds."""
         try:
             return self._guard(function, args, kwargs)
-        except (AttributeError, IndexError, KeyError, TypeError):  # the structure changed
+        except Exception:  # noqa: BLE001 (the structure changed, or a property read raised: the call, run eagerly, tells)
             return False
 
 
@@ -114,11 +115,12 @@ class CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         if (
-            self.eager_reason is not None or function_module._recorder is not None
+            self.eager_reason is not None or _hearing
             or function_module._saved_tensors_hooks or function_module._forward_ad is not None
             or CompiledFunction.stance == "force_eager"
         ):
-            # inside another recording, its recorder hears the operations; under saved-tensor hooks
+            # inside another call being recorded (or run eagerly after its recording failed), that
+            # call's recorder hears the operations, or none does; under saved-tensor hooks
             # or with forward-mode tangents about, which a program neither calls nor carries, this
             # call runs eagerly
             return self.function(*args, **kwargs)
@@ -354,6 +356,9 @@ def _install(recorder):
     grad = Tensor.__dict__["grad"]
     saved.append((Tensor, "grad", grad))
     Tensor.grad = _assigned_grad(grad)
+    data = Tensor.__dict__["data"]
+    saved.append((Tensor, "data", data))
+    Tensor.data = _assigned_data(data)
     for owner in (Optimizer, LRScheduler):
         saved.append((owner, "__getattribute__", owner.__dict__.get("__getattribute__")))
         owner.__getattribute__ = _hearing_settings(owner.__getattribute__)
@@ -365,10 +370,14 @@ def _install(recorder):
             continue
         saved.append((owner, "__getattribute__", own))
     function_module._recorder = recorder
+    global _hearing
+    _hearing = True
     return saved
 
 
 def _uninstall(saved):
+    global _hearing
+    _hearing = False
     function_module._recorder = None
     for owner, name, method in reversed(saved):
         if method is None:
@@ -464,6 +473,20 @@ def _assigned_grad(grad):
         assign(self, None)
 
     return property(read, assign, delete, grad.__doc__)
+
+
+def _assigned_data(data):
+    """``Tensor.data`` whose assignment (``w.data = w.data - lr * w.grad.data``, another array for
+    the tensor) the recorder hears and replays."""
+
+    def assign(self, value):
+        recorder = function_module._recorder
+        if recorder is None:
+            data.fset(self, value)
+        else:
+            recorder.assign_data(data.fset, self, value)
+
+    return property(data.fget, assign, None, data.__doc__)
 
 
 def _replayed(method):

@@ -3,7 +3,8 @@ written in with its known arguments) and ``simplify.py`` (the whole program, wit
 recording knows) use.
 
 ``x if False else None`` becomes ``None``, ``(True, False)[1]`` becomes ``False``, ``None is not
-None`` becomes ``False``, and an ``if`` whose test is known becomes the branch taken. Only values
+None`` becomes ``False``, ``isinstance(2, (int, float))`` becomes ``True``, ``len((a, b))`` becomes
+``2``, and an ``if`` whose test is known becomes the branch taken. Only values
 whose ``==`` is Python's own (numbers, strings, None, tuples of them) are compared, never arrays.
 """
 import ast
@@ -99,6 +100,21 @@ class Fold(ast.NodeTransformer):
             return ast.Constant(equal if isinstance(operation, ast.Eq) else not equal)
         return node
 
+    def visit_Call(self, node):  # noqa: N802
+        self.generic_visit(node)
+        if type(node.func) is not ast.Name or node.keywords or len(node.args) not in (1, 2):
+            return node
+        if node.func.id == "isinstance" and len(node.args) == 2:
+            known, value = constant_value(node.args[0])
+            kinds = _builtin_types(node.args[1])
+            if known and kinds is not None:
+                return ast.Constant(isinstance(value, kinds))
+        if node.func.id == "len" and len(node.args) == 1 and type(node.args[0]) is ast.Tuple:
+            items = node.args[0].elts
+            if all(type(item) in (ast.Name, ast.Constant) for item in items):  # nothing evaluated is lost
+                return ast.Constant(len(items))
+        return node
+
     def visit_IfExp(self, node):  # noqa: N802
         self.generic_visit(node)
         known, value = constant_value(node.test)
@@ -120,6 +136,18 @@ class Fold(ast.NodeTransformer):
             except (TypeError, IndexError):
                 return node
         return node
+
+
+_BUILTIN_TYPES = {"int": int, "float": float, "bool": bool, "complex": complex, "str": str, "tuple": tuple}
+
+
+def _builtin_types(node):
+    """The types a node names (``int``, ``(int, float)``): builtins no program or operation's
+    module names otherwise; None for anything else."""
+    names = node.elts if type(node) is ast.Tuple else [node]
+    if all(type(name) is ast.Name and name.id in _BUILTIN_TYPES for name in names):
+        return tuple(_BUILTIN_TYPES[name.id] for name in names)
+    return None
 
 
 def has_decided_if(body):

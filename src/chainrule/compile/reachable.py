@@ -68,6 +68,11 @@ class Reachable:
         elif isinstance(function, Module):
             self._visit(function, path, depth, name=name)
             return
+        elif isinstance(function, functools.partial):  # compile(partial(step, model)): what it binds, and calls
+            self._visit(function.args, f"{path}.args", depth + 1, f"{name}.args", scalar_guard=True)
+            self._visit(function.keywords, f"{path}.keywords", depth + 1, f"{name}.keywords", scalar_guard=True)
+            self._visit_function(function.func, f"{path}.func", depth, name, compiled)
+            return
         code = getattr(function, "__code__", None)
         if code is None or (_is_library(function) and not compiled):
             return
@@ -139,7 +144,10 @@ class Reachable:
             self.state_paths.setdefault(id(value), path)  # a parameter passed as an argument too
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return
-        if getattr(type(value), "keeps_recordings", False):  # another compiled function: not state
+        if getattr(type(value), "keeps_recordings", False):
+            # another compiled function: its recordings are not state, but what the function it
+            # compiles reads is (inside this call it runs eagerly, heard by this recording)
+            self._visit(value.function, f"{path}.function", depth + 1, name)
             return
         self._seen.add(id(value))
         self.objects[id(value)] = value

@@ -39,6 +39,7 @@ from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.nn.backward_hooks import BackwardHookFunction
 from chainrule.nn.lazy import LazyModuleMixin
+from chainrule.nn.module import Module
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import default_generator, drawn
@@ -120,7 +121,7 @@ class Recorder:
         for path, value in self.reach.scalars:
             self.guards.append(self._value_guard(path, value))
         for path, value in self.reach.identities:
-            self.guards.append(f"{path} is {self._constant(value, 'callable')}")
+            self.guards.append(f"{path} is {self._constant(value, self.reach.names.get(id(value), 'callable'))}")
         self.guards += [f"len({path}) == {length}" for path, length in self.reach.lengths]
         self.guards += [f"{key!r} not in {path}.__dict__" for path, key in self.reach.absent]
         for path, array in self.reach.arrays:
@@ -130,6 +131,7 @@ class Recorder:
             )
         self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
+        self._rebound = set()  # (id(holder), attribute) of the state tensors the call replaced (_state_rebound)
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -405,6 +407,10 @@ class Recorder:
         for other, _ in [*self._versions.values(), *self.reach.tensors.values()]:
             grad = other._grad  # a parameter whose gradient was written (clip_grad_norm_) is checked from its new values
             if other._version_owner is owner or other.array is tensor.array or (grad is not None and grad.array is tensor.array):
+                if other.array is not self._snapshot.get(id(other), (other.array,))[0]:
+                    # its array replaced before (p.data = p.data - lr * g), which no operation recorded
+                    self.fail(f"changes {self.reach.names.get(id(other), 'a tensor')} outside a recorded operation")
+                    return
                 self._written_by_operation(other)
 
     def copied_array(self, copy, source):
@@ -479,6 +485,8 @@ class Recorder:
             if variable._grad is not None:
                 self._tensor_exprs[id(variable.grad)] = f"{expr}.grad"
                 self._value_of_tensor.pop(id(variable.grad), None)
+                self._array_owners[id(variable.grad.array)] = variable.grad  # p.grad.data: a new tensor on it
+                self._kept.append(variable.grad)  # no other tensor takes its id once zero_grad() frees it
         self._take_snapshot()
 
     def _pending_from(self, outputs, grad_outputs):
@@ -855,6 +863,26 @@ class Recorder:
         if expr is not None:
             self.guards.append(f"({expr}._grad is None) is {value is None}")
 
+    def assign_data(self, assign, tensor, value):
+        """``tensor.data = value``, run: a tensor found before the call (a parameter updated by
+        hand, ``w.data = w.data - lr * w.grad.data``) takes the array of a tensor of the same
+        shape and dtype that the program computed, as it did eagerly."""
+        self._verify_state()
+        same = isinstance(value, Tensor) and value.array.shape == tensor.array.shape and value.array.dtype == tensor.array.dtype
+        assign(tensor, value)
+        if self.failure is not None:
+            return
+        expr = self._tensor_expr(tensor)
+        if not same or expr is None or expr.startswith(("args", "kwargs", "outputs")):
+            self.fail("assigns .data another shape or dtype, a non-tensor, or sets the .data of a tensor the caller passed or the call made")
+            return
+        name = self._tensor_value(value)
+        if self.failure is not None:
+            return
+        self._emit(f"{expr}.array = {name}.copy()" if name in self.constants else f"{expr}.array = {name}", "the tensor given another array (.data =)")
+        self._name_tensor(tensor, name)
+        self._take_snapshot()
+
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
         self._verify_state()
@@ -879,6 +907,7 @@ class Recorder:
             # an augmentation's `if random.random() < 0.5:` would take the recorded branch on every replay
             self.fail("draws from Python's random module or NumPy's global generator (random.random(), np.random.rand())")
         self._verify_state()
+        self._state_rebound()
         self._verify_containers()
         if self.failure is None:
             waiting = {
@@ -1023,12 +1052,58 @@ class Recorder:
             if self.failure is None and (type(now) is not type(value) or now != value):
                 self.fail(f"changes {self.reach.scalar_names.get(path, path)} in Python, which a replay would not repeat")
 
+    def _state_rebound(self):
+        """State tensors kept in an attribute that the call replaced with a tensor it computed, as a
+        running statistic is (``self.running_mean = (1 - m) * self.running_mean + m * mean`` under
+        no_grad, makemore's BatchNorm1d; ``Y, self.moving_mean, ... = batch_norm(...)``, d2l's;
+        ``self.h = h.detach()``): the program gives the attribute the new tensor, as the call did,
+        and reads the attribute through its holder, where the guard checks shape, dtype and
+        requires_grad rather than identity. A tensor that requires grad (a graph kept across calls)
+        is left to the guard: a new one records anew."""
+        if self.failure is not None:
+            return
+        function, args, kwargs = self._call
+        scope = {"function": function, "args": args, "kwargs": kwargs}
+        for key, (tensor, path) in list(self.reach.tensors.items()):
+            found = _ATTRIBUTE_PATH.fullmatch(path)
+            if found is None:
+                continue
+            holder_path, attribute = found.groups()
+            try:
+                holder = eval(holder_path, scope)  # noqa: S307 (a path the reach wrote, from the function's own objects)
+            except (AttributeError, IndexError, KeyError, TypeError):
+                continue
+            now = vars(holder).get(attribute) if hasattr(holder, "__dict__") else None
+            if now is tensor or type(now) is not Tensor or now._requires_grad or now._grad is not None or id(now) in self.reach.tensors:
+                continue
+            name = self._tensor_value(now)
+            if self.failure is not None:
+                return
+            holder_name = self._constant(holder, self.reach.names.get(id(holder), "holder"))
+            target = f"{holder_name}.{attribute}"
+            array = f"{name}.copy()" if name in self.constants else name
+            self._emit(f"{target} = tensor_from_array({array})", "an attribute given the tensor the call computed")
+            self._tensor_exprs[id(now)] = target  # returned, it is the attribute's tensor, as eagerly
+            self._rebound.add((id(holder), attribute))
+            self.guards.append(f"{holder_path} is {holder_name}")
+            old = self._constant_names.get(key)
+            if old is not None:  # the tensor the call found there, read through the attribute from now on
+                mention = re.compile(r"(?<![\w.])" + re.escape(old) + r"(?!\w)")
+                self.lines = [(indent, mention.sub(target, code), comment) for indent, code, comment in self.lines]
+                guards = [mention.sub(target, guard) for guard in self.guards]
+                self.guards = [guard for guard in guards if guard != f"{target} is {target}"]
+
     def _verify_containers(self):
         """Fail if the call changed a list, a dict or a module's attribute that it reaches: Python
         side effects (``losses.append(loss)``, a hook keeping an activation), which a replay would
         not repeat."""
         for container, name, before in self._containers:
-            if self.failure is None and before is not None and fingerprint(container) != before:
+            if isinstance(container, Module) and before is not None:  # an attribute the program assigns
+                before = [item for item in before if (id(container), item[0]) not in self._rebound]
+                now = [item for item in fingerprint(container) if (id(container), item[0]) not in self._rebound]
+            else:
+                now = fingerprint(container)
+            if self.failure is None and before is not None and now != before:
                 self.filled_optimizer_state = id(container) in self.reach.optimizer_states
                 self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
 
@@ -1098,6 +1173,7 @@ _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 _RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "backward_of_call", *dir(builtins), *keyword.kwlist}
 
 
+_ATTRIBUTE_PATH = re.compile(r"(.+)\.([A-Za-z_]\w*)")  # a path ending in an attribute: its holder's, and the name
 _GONE = object()  # what a guarded path reads when it no longer leads anywhere
 _DISTINCT_CHECKED = 8  # argument tensors checked to be distinct from each other (f(a, b) recorded, f(x, x) called)
 

@@ -57,16 +57,19 @@ def simplified(lines, shapes, contexts, broadcasts=frozenset()):
     source = "\n".join("    " * (indent - 1) + code for indent, code, _ in lines)
     body = ast.parse(source).body
     body = _without_error_blocks(body)
+    recorded = shapes
     facts = _Facts(body)
-    # A name a loop assigns holds arrays of each repetition's shape; one a branch assigns, and
-    # something else too, may hold the other value when the branch is not taken.
-    shapes = {
-        name: shape for name, shape in shapes.items()
-        if name not in facts.looped and (name not in facts.branched or facts.name_stores[name] == 1)
-    }
-    ndims = {name: len(shape) for name, shape in shapes.items()}
-    program = _Pass(facts, ndims, contexts)
+    shapes = _certain_shapes(recorded, facts)
+    program = _Pass(facts, shapes, contexts)
     body = program.walk(body)
+    for _ in range(_WALKS - 1):
+        if not program.decided:
+            break
+        # a branch dropped may leave a name assigned once: known (its value, its shape) on the next walk
+        facts = _Facts(body)
+        shapes = _certain_shapes(recorded, facts)
+        program = _Pass(facts, shapes, contexts)
+        body = program.walk(body)
     body = program.unread_dropped(body, _Facts(body))
     if broadcasts:  # once the values a context held are read as the names they are
         body = _scalar_broadcasts_dropped(body, _Facts(body), shapes, broadcasts)
@@ -74,6 +77,19 @@ def simplified(lines, shapes, contexts, broadcasts=frozenset()):
     written = [(1, "with ignoring_float_errors():", "inf and nan pass silently, as in PyTorch")]
     written += _lines(body, 2, comments)
     return written
+
+
+_WALKS = 3  # walks through the program at most: an operation's branches nest two deep at most (Pow's backward)
+
+
+def _certain_shapes(shapes, facts):
+    """The recorded shapes of the names that hold them wherever they are read: a name a loop
+    assigns holds arrays of each repetition's shape; one a branch assigns, and something else too,
+    may hold the other value when the branch is not taken."""
+    return {
+        name: shape for name, shape in shapes.items()
+        if name not in facts.looped and (name not in facts.branched or facts.name_stores[name] == 1)
+    }
 
 
 def _scalar_broadcasts_dropped(body, facts, shapes, broadcasts):
@@ -191,14 +207,15 @@ class _Pass:
     """One walk through the program in its order: reads of known values replaced, assignments
     that make them dropped; then assignments nothing reads dropped."""
 
-    def __init__(self, facts, ndims, contexts):
-        self.ndims = ndims
+    def __init__(self, facts, shapes, contexts):
+        self.ndims = ndims = {name: len(shape) for name, shape in shapes.items()}
         self.name_stores = facts.name_stores
         self.last_store = facts.last_store
         self.attribute_stores = facts.attribute_stores
         self.contexts = {name for name in contexts if name not in facts.escaped}
         self.only_arithmetic = {name for name in ndims if facts.loads[name] == facts.arithmetic_loads[name]}
         self.known = {}  # name or (context, attribute) -> the expression it always holds
+        self.decided = False  # whether an ``if`` became one of its branches
 
     def walk(self, body, unconditional=True, in_function=False):
         """``body`` with known reads replaced and what became known dropped; ``unconditional``:
@@ -208,9 +225,11 @@ class _Pass:
         for statement in body:
             statement = self._replace_known(statement)
             if isinstance(statement, ast.If) and constant_value(statement.test)[0]:
+                self.decided = True
                 result += self.walk(decided_branches([statement]), unconditional, in_function)
                 continue
             if isinstance(statement, ast.If) and _same_either_way(statement):
+                self.decided = True
                 result += self.walk(statement.body, unconditional, in_function)
                 continue
             split = self._split(statement)
@@ -357,6 +376,8 @@ class _Pass:
                     key = (target.value.id, target.attr)
                     if target.value.id in self.contexts and not loads[key]:
                         continue
+            if _one_name_assigned(statement) and not loads[statement.targets[0].id] and self._arithmetic_of_arrays(statement.value):
+                continue  # the gradient of an input nothing needs (_ = -grad, SubBackward0's second)
             name = _as_array_of_itself(statement)
             if name is not None and facts.name_stores[name] == 2 and loads[name] - 1 == facts.arithmetic_loads[name]:
                 continue
@@ -366,6 +387,19 @@ class _Pass:
                     statement.orelse = self.unread_dropped(statement.orelse, facts)
             result.append(statement)
         return result
+
+
+    def _arithmetic_of_arrays(self, value):
+        """Whether ``value`` is ``-a`` or ``a op b`` (+ - * /) of arrays the recording saw and
+        literals: it changes nothing, and cannot fail where the recording's call did not (the
+        program runs with float errors ignored, on arrays of the recorded shapes and dtypes)."""
+        if type(value) is ast.UnaryOp and type(value.op) is ast.USub:
+            operands = (value.operand,)
+        elif type(value) is ast.BinOp and type(value.op) in _EXACT_OPERATORS:
+            operands = (value.left, value.right)
+        else:
+            return False
+        return all(type(operand) is ast.Name and operand.id in self.ndims or constant_value(operand)[0] for operand in operands)
 
 
 class _Known(Fold):

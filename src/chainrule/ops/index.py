@@ -399,6 +399,8 @@ def _normalize_key(key, input_shape=None):
             raise ValueError(f"step must be greater than zero (got {part.step}); use .flip(dim) to reverse")
         if isinstance(part, (Tensor, list, range, ndarray)):
             given, part = part, _as_index_array(part)
+            if isinstance(given, range):  # logprobs[range(n), y]: numbers fixed by the range's ends alone
+                part = array_from_shapes(part)
             if part.dtype.kind != "b":
                 if part.ndim == 0:
                     # A tensor's value read into Python (a compiled call hears it, and runs eagerly)
