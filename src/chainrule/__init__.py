@@ -122,7 +122,7 @@ from chainrule import version  # noqa: E402  torch.version
 from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order
 from chainrule.random import default_generator  # noqa: E402
 
-_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "multiprocessing", "hub", "vision", "types"}
+_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types"}
 
 
 def __getattr__(name):

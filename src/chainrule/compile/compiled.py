@@ -16,6 +16,7 @@ import sys
 import types
 import weakref
 
+from chainrule import _logging as logs
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.backend import is_scalar, ndarray
@@ -54,7 +55,8 @@ class Recording:
             exec(compile(self.code, f"<chainrule.compile {name}>", "exec"), namespace)  # noqa: S102
         self.program = namespace["program"]
         guards = _signature_guards(args, kwargs, namespace) + recorder.guards
-        exec(compile(_guard_source(guards), f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
+        self.guard_code = _guard_source(guards)
+        exec(compile(self.guard_code, f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
         self._guard = namespace["guard"]
         self.calls = recorder.deferred[2] if recorder.deferred is not None else None  # outputs' backward to come
 
@@ -150,6 +152,9 @@ class CompiledFunction:
         return self._record(key, args, kwargs)
 
     def _record(self, key, args, kwargs):
+        if self.recordings:
+            count = sum(map(len, self.recordings.values()))
+            logs.log("recompiles", f"Recompiling function {self.__name__}: none of its {count} recording{'s' * (count > 1)} applies to the call")
         recorder = Recorder(self.function, args, kwargs, self.fullgraph)
         if recorder.initializing:  # its lazy modules take their shapes: the next call records
             return self.function(*args, **kwargs)
@@ -168,6 +173,8 @@ class CompiledFunction:
             return result
         self._last = Recording(recorder, self.__name__, args, kwargs)
         self.recordings.setdefault(key, []).append(self._last)
+        logs.log("program", f"TRACED GRAPH\n ===== {self.__name__} =====\n{self._last.code}")
+        logs.log("guards", f"GUARDS of {self.__name__}:\n{self._last.guard_code}")
         if recorder.deferred is not None:
             outputs, leaves, _, outputs_read = recorder.deferred
             return first_outputs(result, outputs, leaves, outputs_read)
@@ -175,6 +182,7 @@ class CompiledFunction:
 
     def _run_eagerly(self, reason):
         self.eager_reason = reason
+        logs.log("graph_breaks", f"Graph break in {self.__name__}: it runs eagerly from now on: {reason}")
         warn_at_caller(f"chainrule.compile: {self.__name__} runs eagerly from now on: {reason}")
 
     def __get__(self, instance, owner):
