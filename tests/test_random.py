@@ -64,3 +64,25 @@ def test_new_generators_start_from_pytorchs_default_seed():
     generator = chainrule.Generator()
     drawn = generator.seed()
     assert drawn == generator.initial_seed() != 67280421310721
+
+
+def test_state_version_changes_with_every_change_of_the_state_and_only_then():
+    g = chainrule.Generator().manual_seed(3)
+    versions = [g.state_version()]
+    assert g.state_version() == versions[-1]  # nothing drawn, nothing changed
+
+    def changed(action):
+        before_bytes = g.state_bytes()
+        action()
+        versions.append(g.state_version())
+        assert versions[-1] not in versions[:-1]
+        return before_bytes != g.state_bytes()
+
+    assert changed(lambda: chainrule.rand(3, generator=g))
+    assert changed(lambda: chainrule.randn(1, generator=g, dtype=chainrule.float64))  # keeps a second normal
+    assert changed(lambda: chainrule.randn(1, generator=g, dtype=chainrule.float64))  # takes it, draws nothing
+    saved = g.get_state()
+    assert changed(lambda: g.manual_seed(3))
+    assert changed(lambda: g.set_state(saved))
+    chainrule.rand(2)  # another generator's draw
+    assert g.state_version() == versions[-1]

@@ -8,6 +8,7 @@ half. Making the same outputs in the same order as PyTorch makes the same number
 The state travels as PyTorch's 5056 bytes (``torch.get_rng_state()``), so a state taken from
 either library can be loaded into the other.
 """
+import itertools
 import struct
 
 from chainrule.backend import mersenne_twister, xp
@@ -21,6 +22,7 @@ _HEADER = struct.Struct("<QiiQ")
 _FOOTER = struct.Struct("<dddif?")
 STATE_BYTES = 5056
 LEGACY_STATE_BYTES = 5048  # PyTorch's older THGeneratorState: no float cache
+_changes = itertools.count()  # every engine's versions, drawn from one count: never the same twice
 
 
 def seeded_key(seed):
@@ -35,9 +37,12 @@ def seeded_key(seed):
 
 class MersenneTwister:
     """The engine of a ``Generator``: the twister, the seed it started from, and the second
-    Box-Muller sample PyTorch keeps for the next single normal draw (``next_double_normal``)."""
+    Box-Muller sample PyTorch keeps for the next single normal draw (``next_double_normal``).
+    ``version`` is new after every change (a draw, a cached sample taken or kept, a state loaded):
+    two equal versions mean the same state, without taking its 5056 bytes."""
 
     def __init__(self, seed):
+        self.version = next(_changes)
         self.initial_seed = seed
         self._twister = mersenne_twister(seeded_key(seed), STATE_WORDS)
         self._untouched = True  # PyTorch writes next = 0 (not 624) until the first draw
@@ -48,7 +53,26 @@ class MersenneTwister:
         """The next ``count`` 32-bit outputs (``random()``), as uint64."""
         if count:
             self._untouched = False
+            self.version = next(_changes)
         return self._twister.random_raw(count)
+
+    @property
+    def next_double_normal(self):
+        return self._next_double_normal
+
+    @next_double_normal.setter
+    def next_double_normal(self, value):
+        self._next_double_normal = value
+        self.version = next(_changes)
+
+    @property
+    def next_float_normal(self):
+        return self._next_float_normal
+
+    @next_float_normal.setter
+    def next_float_normal(self, value):
+        self._next_float_normal = value
+        self.version = next(_changes)
 
     def words64(self, count):
         """The next ``count`` 64-bit values (``random64()``): two outputs each, the first high."""
@@ -90,3 +114,4 @@ class MersenneTwister:
         self._untouched = left == 1 and next_index == 0
         self.next_double_normal = normal_y if normal_valid else None
         self.next_float_normal = float_sample if float_valid else None
+        self.version = next(_changes)

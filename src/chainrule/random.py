@@ -83,6 +83,11 @@ class Generator:
         """The same state as an immutable ``bytes``: cheap to take and to compare (``==``)."""
         return self.engine.state_bytes()
 
+    def state_version(self):
+        """A number that is new after every change of the state (a draw, a seed, ``set_state``):
+        two equal ones mean the stream did not move between them (cheaper than ``state_bytes``)."""
+        return self.engine.version
+
     def set_state(self, new_state):
         """Restore a state from ``get_state`` or ``get_rng_state`` (bytes or a uint8 tensor), or from
         PyTorch's ``torch.get_rng_state().numpy()``; returns the generator."""

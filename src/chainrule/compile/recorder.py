@@ -190,7 +190,7 @@ class Recorder:
             self._name_tensor(output, name)
         for tensor in written:
             self._written_by_operation(tensor)
-        self._random_state = default_generator.state_bytes()
+        self._random_state = default_generator.state_version()
         return outputs
 
     def _written_by_operation(self, tensor):
@@ -451,7 +451,7 @@ class Recorder:
         self._emit(f"{name} = drawn({operands})", f"{sample.__name__}: random numbers, drawn again on each call")
         self._value_of_array[id(array)] = name
         self._kept.append(array)  # no other array takes its id
-        self._random_state = default_generator.state_bytes()
+        self._random_state = default_generator.state_version()
         return array
 
     def _name_tensor(self, tensor, name):
@@ -995,7 +995,7 @@ class Recorder:
 
     # ----------------------------------------------------------------- checks
     def _take_snapshot(self):
-        self._random_state = default_generator.state_bytes()
+        self._random_state = default_generator.state_version()
         self._snapshot = {key: self._snapshot_of(tensor) for key, (tensor, path) in self.reach.tensors.items()}
         self._settings = self._optimizer_settings()
 
@@ -1108,7 +1108,7 @@ class Recorder:
                 self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
 
     def _check_random(self):
-        if self.failure is None and default_generator.state_bytes() != self._random_state:
+        if self.failure is None and default_generator.state_version() != self._random_state:
             self.fail("draws random numbers outside an operation or a random factory (a NumPy generator, a distribution's sample)")
 
     # ----------------------------------------------------------------- writing
