@@ -1231,5 +1231,6 @@ def makemore_forward_compiled_with_training_toggled(compile):
 
 
 def test_makemore_forward_compiled_with_training_toggled():
-    # two modes and two shapes: the running statistics rebound each call do not record anew
-    assert_same_as_eager(makemore_forward_compiled_with_training_toggled)
+    # each layer keeps self.out, whose history the backward outside the call may still use (a
+    # replay's would have none): eager, with one warning
+    assert_same_as_eager(makemore_forward_compiled_with_training_toggled, replays=False, falls_back_on="whose gradient may still be taken")

@@ -16,12 +16,11 @@ import sys
 import types
 import weakref
 
-from chainrule import _logging as logs
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.backend import is_scalar, ndarray
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.compile import replay
+from chainrule.compile import logs, replay
 from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.recorder import NESTING, Recorder
 from chainrule.compile.rolling import roll
@@ -444,7 +443,7 @@ def _hearing_settings(read):
 _COMPILE = __name__.rpartition(".")[0] + "."  # chainrule.compile.: the recorder's own reads are not the call's
 
 
-_PLAIN = (int, float, bool, str, type(None), tuple)  # the types of attribute values heard being read (and NumPy scalars)
+_PLAIN = (int, float, bool, str, type(None), tuple, range)  # the types of attribute values heard being read (and NumPy scalars)
 
 
 def _reading(name, method):

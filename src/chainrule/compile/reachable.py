@@ -51,6 +51,7 @@ class Reachable:
         self.lengths = []  # (path, length): lists the function reads, whose length its Python code may read
         self.absent = []  # (path, key): attributes a module does not have in its own __dict__ (forward)
         self.arrays = []  # (path, copy): small NumPy arrays the function reads, checked by value
+        self.holders = []  # (object, path, name): the caller's own objects, whose attributes a step may set
         self._seen = set()
         self._forwards = set()
         for position, arg in enumerate(args):
@@ -69,6 +70,7 @@ class Reachable:
             self._visit(function, path, depth, name=name)
             return
         elif isinstance(function, functools.partial):  # compile(partial(step, model)): what it binds, and calls
+            self.identities.append((f"{path}.func", function.func))
             self._visit(function.args, f"{path}.args", depth + 1, f"{name}.args", scalar_guard=True)
             self._visit(function.keywords, f"{path}.keywords", depth + 1, f"{name}.keywords", scalar_guard=True)
             self._visit_function(function.func, f"{path}.func", depth, name, compiled)
@@ -221,6 +223,8 @@ class Reachable:
             # objects (a scheduler) change theirs in the calls a program replays.
             unheard = isinstance(value, types.SimpleNamespace)
             own = _is_library(type(value))
+            if not own:
+                self.holders.append((value, path, name))
             for key, item in vars(value).items():
                 if type(key) is str and key.isidentifier():
                     contained = unheard or not own and isinstance(item, (list, dict, tuple))
@@ -272,8 +276,8 @@ def _plain_attributes(module):
 
 def _is_plain(value):
     """A value the function may branch on and a guard can compare: a number, a string, None, an
-    enum member."""
-    return _is_number(value) or value is None or type(value) is str or isinstance(value, enum.Enum)
+    enum member, a range (rows picked by ``x[range(n), y]``)."""
+    return _is_number(value) or value is None or type(value) in (str, range) or isinstance(value, enum.Enum)
 
 
 def _may_be_swapped(value):

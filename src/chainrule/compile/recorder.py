@@ -29,7 +29,7 @@ import chainrule
 from chainrule.autograd import anomaly
 from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import run_backward
-from chainrule.autograd.function import AccumulateGrad, gradient_edge
+from chainrule.autograd.function import AccumulateGrad, SavedOutput, gradient_edge
 from chainrule.backend import global_random_state, is_scalar, ndarray, xp
 from chainrule import settings
 from chainrule.dtypes import get_default_dtype
@@ -131,7 +131,13 @@ class Recorder:
             )
         self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
-        self._rebound = set()  # (id(holder), attribute) of the state tensors the call replaced (_state_rebound)
+        self._rebound = set()  # (id(holder), attribute) of the attributes the program sets (_attributes_set)
+        holders = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
+        holders += [
+            (value, self.reach.paths[key], self.reach.names[key]) for key, value in self.reach.objects.items()
+            if isinstance(value, (Optimizer, LRScheduler))
+        ]
+        self._holders = [(holder, path, name, dict(vars(holder))) for holder, path, name in holders + self.reach.holders]
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -184,8 +190,12 @@ class Recorder:
             call = f"forward_of_function({cls}, {context}, ({', '.join(operands)},), {tensor_positions})"
         if call is not None:
             self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", comment)
-        for name, output in zip(names, output_tensors):
-            if output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
+        saved_outputs = {value.output_nr for value in (node._saved if node is not None else ()) if type(value) is SavedOutput}
+        for position, (name, output) in enumerate(zip(names, output_tensors)):
+            if output.array.ndim == 0 and function.on_arrays and position in saved_outputs:
+                # saved by forward as it came (a NumPy scalar): eager's backward reads the array
+                self._emit(f"{name} = saved_as_array({context}, {name})", "a 0-d result as an array, saved as one")
+            elif output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = xp.asarray({name})", "a 0-d result as an array (NumPy may give a scalar)")
             self._name_tensor(output, name)
         for tensor in written:
@@ -537,6 +547,8 @@ class Recorder:
         pending = self._pending_from(outputs, stand_ins)
         try:  # a dry run: capture={} keeps every .grad as it is, and runs no leaf's hooks
             self._watched(run_backward, outputs, stand_ins, True, {}, None, pending, [])
+        except RuntimeError as error:  # a value saved for it changed in place since: eager's raises, if it runs
+            self.fail(f"returns a tensor whose backward would raise: {error}")
         finally:
             grads = [self._deferred_grads.get(id(variable)) or "None" for variable in leaves]
             self._deferred_grads = None
@@ -762,6 +774,10 @@ class Recorder:
             cleared = self._gradients_cleared(method, owner, args, kwargs)
         result = self._unrecorded(method, owner, *args, **kwargs)
         self._scheduler_stepped |= isinstance(owner, LRScheduler)
+        self._holders = [  # what the replayed call changes of an optimizer or a scheduler, it changes again
+            (holder, path, name, dict(vars(holder)) if isinstance(holder, (Optimizer, LRScheduler)) else before)
+            for holder, path, name, before in self._holders
+        ]
         if self.failure is not None:
             return result
         if result is not None and result is not owner:  # module.train() returns the module
@@ -907,7 +923,7 @@ class Recorder:
             # an augmentation's `if random.random() < 0.5:` would take the recorded branch on every replay
             self.fail("draws from Python's random module or NumPy's global generator (random.random(), np.random.rand())")
         self._verify_state()
-        self._state_rebound()
+        self._attributes_set()
         self._verify_containers()
         if self.failure is None:
             waiting = {
@@ -1052,46 +1068,59 @@ class Recorder:
             if self.failure is None and (type(now) is not type(value) or now != value):
                 self.fail(f"changes {self.reach.scalar_names.get(path, path)} in Python, which a replay would not repeat")
 
-    def _state_rebound(self):
-        """State tensors kept in an attribute that the call replaced with a tensor it computed, as a
-        running statistic is (``self.running_mean = (1 - m) * self.running_mean + m * mean`` under
-        no_grad, makemore's BatchNorm1d; ``Y, self.moving_mean, ... = batch_norm(...)``, d2l's;
-        ``self.h = h.detach()``): the program gives the attribute the new tensor, as the call did,
-        and reads the attribute through its holder, where the guard checks shape, dtype and
-        requires_grad rather than identity. A tensor that requires grad (a graph kept across calls)
-        is left to the guard: a new one records anew."""
-        if self.failure is not None:
-            return
-        function, args, kwargs = self._call
-        scope = {"function": function, "args": args, "kwargs": kwargs}
-        for key, (tensor, path) in list(self.reach.tensors.items()):
-            found = _ATTRIBUTE_PATH.fullmatch(path)
-            if found is None:
-                continue
-            holder_path, attribute = found.groups()
-            try:
-                holder = eval(holder_path, scope)  # noqa: S307 (a path the reach wrote, from the function's own objects)
-            except (AttributeError, IndexError, KeyError, TypeError):
-                continue
-            now = vars(holder).get(attribute) if hasattr(holder, "__dict__") else None
-            if now is tensor or type(now) is not Tensor or now._requires_grad or now._grad is not None or id(now) in self.reach.tensors:
-                continue
-            name = self._tensor_value(now)
+    def _attributes_set(self):
+        """Tensors the call put in an attribute of a module or of an object of the caller's: a
+        running statistic rebound (``self.running_mean = (1 - m) * self.running_mean + m * mean``
+        under no_grad, makemore's BatchNorm1d; d2l's BatchNorm), a state carried to the next call
+        (``self.h = h.detach()``), an activation kept (``self.out = x @ self.weight``). The program
+        sets the attribute as the call did (a tensor it computed, without the history that the
+        call spent, as the tensors it returns; or the argument itself). Where the attribute held a
+        tensor the program reads, it reads it as the call begins, through the attribute (the guard
+        checks shape, dtype and requires_grad there rather than identity). Any other change of a
+        caller's object in Python, a tensor put where another place also holds the old one, or a
+        state tensor moved (``a.x, a.y = a.y, a.x``) makes the call run eagerly."""
+        for holder, path, name, before in self._holders:
+            now = vars(holder)
+            for key in sorted(now.keys() | before.keys(), key=str):
+                new, old = now.get(key, _GONE), before.get(key, _GONE)
+                if new is old or self.failure is not None:
+                    continue
+                if not isinstance(new, Tensor) or type(key) is not str or not key.isidentifier():
+                    if not isinstance(holder, Module):  # a module's own attributes: _verify_containers
+                        self.fail(f"changes {name}.{key} in Python (an attribute set), which a replay would not repeat")
+                    continue
+                if id(new) in self.reach.tensors or isinstance(old, Tensor) and id(old) in self.reach.state_paths:
+                    self.fail(f"moves a tensor the caller holds elsewhere into {name}.{key}, which a replay would not repeat")
+                    continue
+                if new._requires_grad and (new.grad_fn is None or not self._spent(new.grad_fn)):
+                    self.fail(f"keeps in {name}.{key} a tensor whose gradient may still be taken, which a replay would give without its history")
+                    continue
+                self._attribute_set(holder, path, name, key, new, old)
+
+    def _attribute_set(self, holder, path, name, key, new, old):
+        """``holder.key = new`` written into the program (``holder`` found at ``path``; ``old``
+        what the attribute held as the call began, or ``_GONE``)."""
+        expr = self._tensor_exprs.get(id(new))
+        if expr is None or not expr.startswith(("args", "kwargs")):
+            array = self._tensor_value(new)
             if self.failure is not None:
                 return
-            holder_name = self._constant(holder, self.reach.names.get(id(holder), "holder"))
-            target = f"{holder_name}.{attribute}"
-            array = f"{name}.copy()" if name in self.constants else name
-            self._emit(f"{target} = tensor_from_array({array})", "an attribute given the tensor the call computed")
-            self._tensor_exprs[id(now)] = target  # returned, it is the attribute's tensor, as eagerly
-            self._rebound.add((id(holder), attribute))
-            self.guards.append(f"{holder_path} is {holder_name}")
-            old = self._constant_names.get(key)
-            if old is not None:  # the tensor the call found there, read through the attribute from now on
-                mention = re.compile(r"(?<![\w.])" + re.escape(old) + r"(?!\w)")
-                self.lines = [(indent, mention.sub(target, code), comment) for indent, code, comment in self.lines]
-                guards = [mention.sub(target, guard) for guard in self.guards]
-                self.guards = [guard for guard in guards if guard != f"{target} is {target}"]
+            expr = f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
+        holder_name = self._constant(holder, name)
+        target = f"{holder_name}.{key}"
+        # the value the call left there: a class's own __setattr__ (which may change it) is not run again
+        plain = type(holder).__setattr__ in (object.__setattr__, Module.__setattr__)
+        self._emit(f"{target if plain else f'{holder_name}.__dict__[{key!r}]'} = {expr}", "an attribute set by the call, set again")
+        if not expr.startswith(("args", "kwargs")):
+            self._tensor_exprs[id(new)] = target  # returned, it is the attribute's tensor, as eagerly
+        self._rebound.add((id(holder), key))
+        self.guards.append(f"{path} is {holder_name}")
+        old_name = self._constant_names.get(id(old)) if isinstance(old, Tensor) else None
+        if old_name is not None:  # read, as the call began, through the attribute (a local of that name)
+            self.lines.insert(0, (1, f"{old_name} = {target}", f"{name}.{key} as the call begins"))
+            mention = re.compile(r"(?<![\w.])" + re.escape(old_name) + r"(?!\w)")
+            guards = [mention.sub(f"{path}.{key}", guard) for guard in self.guards]
+            self.guards = [guard for guard in guards if guard != f"{path}.{key} is {path}.{key}"]
 
     def _verify_containers(self):
         """Fail if the call changed a list, a dict or a module's attribute that it reaches: Python
@@ -1173,7 +1202,6 @@ _VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
 _RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "backward_of_call", *dir(builtins), *keyword.kwlist}
 
 
-_ATTRIBUTE_PATH = re.compile(r"(.+)\.([A-Za-z_]\w*)")  # a path ending in an attribute: its holder's, and the name
 _GONE = object()  # what a guarded path reads when it no longer leads anywhere
 _DISTINCT_CHECKED = 8  # argument tensors checked to be distinct from each other (f(a, b) recorded, f(x, x) called)
 
@@ -1214,8 +1242,8 @@ def _tensors_in(value, depth=0):
 
 def _guardable(value):
     """Whether a value the step read can be checked on each call as a literal: a number (a NumPy
-    scalar too), a string, None, a tuple of them; not nan, which equals nothing."""
-    return value == value and (type(value) is float or _is_simple(value) or is_scalar(value))
+    scalar too), a string, None, a tuple of them, a range; not nan, which equals nothing."""
+    return value == value and (type(value) in (float, range) or _is_simple(value) or is_scalar(value))
 
 
 def _is_simple(value):

@@ -120,6 +120,15 @@ def forward_of_function(function, ctx, args, tensor_positions):
     return output_array(outputs)
 
 
+def saved_as_array(ctx, raw):
+    """A 0-d result that ``forward`` returned, and saved, as a NumPy scalar: the 0-d array that
+    ``Function.apply`` makes of it, saved in its place, as eager's backward reads the output
+    tensor's array (a power of a scalar may round otherwise than of a 0-d array)."""
+    array = xp.asarray(raw)
+    ctx.saved_tensors = tuple([array if value is raw else value for value in ctx.saved_tensors])
+    return array
+
+
 def only_gradient(result):
     """What the backward of an ``Op`` with one input returned, as the 1-tuple the engine takes (the
     gradient may come bare or in a tuple, extra Nones past it dropped)."""
@@ -158,6 +167,7 @@ RUNTIME = {
     "gradient_to_apply": gradient_to_apply,
     "forward_of_function": forward_of_function,
     "only_gradient": only_gradient,
+    "saved_as_array": saved_as_array,
     "plain_backward": plain_backward,
     "ignoring_float_errors": ignoring_float_errors,
     "tensor_from_array": tensor_from_array,

@@ -363,8 +363,9 @@ class _Pass:
 
     def unread_dropped(self, body, facts):
         """``body`` without the assignments of names and literals that nothing reads, nor the
-        ``x = xp.asarray(x)`` of a 0-d result read only by + - * / (on a NumPy scalar they round
-        as on a 0-d array: one correctly rounded operation)."""
+        arithmetic of arrays whose result nothing reads. (A 0-d result's ``x = xp.asarray(x)``
+        stays: + - * / round alike on a NumPy scalar, but of two NaN operands may pass on the
+        other one, with another sign, than on arrays.)"""
         loads = facts.loads
         result = []
         for statement in body:
@@ -378,9 +379,6 @@ class _Pass:
                         continue
             if _one_name_assigned(statement) and not loads[statement.targets[0].id] and self._arithmetic_of_arrays(statement.value):
                 continue  # the gradient of an input nothing needs (_ = -grad, SubBackward0's second)
-            name = _as_array_of_itself(statement)
-            if name is not None and facts.name_stores[name] == 2 and loads[name] - 1 == facts.arithmetic_loads[name]:
-                continue
             if isinstance(statement, (ast.With, ast.If)):
                 statement.body = self.unread_dropped(statement.body, facts) or [ast.Pass()]
                 if isinstance(statement, ast.If):
@@ -429,22 +427,6 @@ class _Known(Fold):
                 return ast.copy_location(ast.Constant(self.ndims[name]), node)
             return node
         return self.generic_visit(node)
-
-
-def _as_array_of_itself(statement):
-    """The name ``x`` of a statement ``x = xp.asarray(x)``, else None."""
-    if not _one_name_assigned(statement):
-        return None
-    call, name = statement.value, statement.targets[0].id
-    if type(call) is not ast.Call or len(call.args) != 1 or call.keywords:
-        return None
-    function, argument = call.func, call.args[0]
-    if (
-        type(function) is ast.Attribute and function.attr == "asarray" and type(function.value) is ast.Name
-        and function.value.id == "xp" and type(argument) is ast.Name and argument.id == name
-    ):
-        return name
-    return None
 
 
 def _same_either_way(statement):
