@@ -1,9 +1,10 @@
 """State a step replaces rather than writes into, replayed as eagerly: a running statistic kept in a
-plain tensor attribute and rebound each call (makemore's BatchNorm1d class, d2l's BatchNorm module,
-a recurrent state carried as ``self.h = h.detach()``), a parameter given a new array by hand
-(``w.data = w.data - lr * w.grad.data``, the course's lecture 4), and an index written as a
-``range``. Each runs 12 calls eagerly and compiled from the same seed and must agree bit for bit,
-recording at most twice and never falling back; what cannot replay falls back with a warning."""
+plain tensor attribute or a registered buffer and rebound each call (makemore's BatchNorm1d class,
+d2l's BatchNorm module), a recurrent state carried as ``self.h = h.detach()``, a parameter given a
+new array by hand (``w.data = w.data - lr * w.grad.data``, the course's lecture 4), and an index
+written as a ``range``. Each runs 12 calls eagerly and compiled from the same seed and must agree
+bit for bit, recording at most twice and never falling back; what cannot replay falls back with a
+warning."""
 import warnings
 
 import pytest
@@ -52,6 +53,22 @@ class D2lBatchNorm(nn.Module):
         return self.gamma * (x - mean) / torch.sqrt(var + 1e-5) + self.beta
 
 
+class BufferBatchNorm(nn.Module):
+    """A running mean kept as a registered buffer and rebound (Module.__setattr__ puts it back in
+    ``_buffers``), as PyTorch-style code from scratch writes it."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.gamma, self.beta = nn.Parameter(torch.ones(n)), nn.Parameter(torch.zeros(n))
+        self.register_buffer("running_mean", torch.zeros(n))
+
+    def forward(self, x):
+        mean = x.mean(0)
+        with torch.no_grad():
+            self.running_mean = 0.9 * self.running_mean + 0.1 * mean
+        return self.gamma * (x - mean) + self.beta
+
+
 class CarriedState(nn.Module):
     def __init__(self):
         super().__init__()
@@ -98,6 +115,20 @@ def d2l(compile):
     return compile(step), lambda: [net[1].moving_mean, net[1].moving_var, *net.parameters()]
 
 
+def buffer(compile):
+    net = nn.Sequential(nn.Linear(3, 4), BufferBatchNorm(4))
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = net(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return compile(step), lambda: [net[1].running_mean, *net.parameters(), *net.buffers()]
+
+
 def carried(compile):
     net = CarriedState()
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -136,6 +167,7 @@ def by_hand(compile, how):
 CASES = {
     "makemore BatchNorm1d class": makemore,
     "d2l BatchNorm module": d2l,
+    "registered buffer rebound": buffer,
     "recurrent state carried": carried,
     "w.data = w.data - lr * w.grad.data": lambda compile: by_hand(compile, "lecture 4"),
     "w.data = ..., then w.data.mul_": lambda compile: by_hand(compile, "then decayed in place"),

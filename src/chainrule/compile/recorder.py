@@ -132,12 +132,14 @@ class Recorder:
         self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
         self._rebound = set()  # (id(holder), attribute) of the attributes the program sets (_attributes_set)
-        holders = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
-        holders += [
+        modules = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
+        stepping = [
             (value, self.reach.paths[key], self.reach.names[key]) for key, value in self.reach.objects.items()
             if isinstance(value, (Optimizer, LRScheduler))
         ]
-        self._holders = [(holder, path, name, dict(vars(holder))) for holder, path, name in holders + self.reach.holders]
+        # (object, path, name, registry, what it held): its attributes (registry None) or a module's buffers
+        self._holders = [(holder, path, name, None, dict(vars(holder))) for holder, path, name in modules + stepping + self.reach.holders]
+        self._holders += [(module, path, name, "_buffers", dict(module._buffers)) for module, path, name in modules]
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -775,8 +777,8 @@ class Recorder:
         result = self._unrecorded(method, owner, *args, **kwargs)
         self._scheduler_stepped |= isinstance(owner, LRScheduler)
         self._holders = [  # what the replayed call changes of an optimizer or a scheduler, it changes again
-            (holder, path, name, dict(vars(holder)) if isinstance(holder, (Optimizer, LRScheduler)) else before)
-            for holder, path, name, before in self._holders
+            (holder, path, name, registry, dict(vars(holder)) if isinstance(holder, (Optimizer, LRScheduler)) else before)
+            for holder, path, name, registry, before in self._holders
         ]
         if self.failure is not None:
             return result
@@ -1079,8 +1081,8 @@ class Recorder:
         checks shape, dtype and requires_grad there rather than identity). Any other change of a
         caller's object in Python, a tensor put where another place also holds the old one, or a
         state tensor moved (``a.x, a.y = a.y, a.x``) makes the call run eagerly."""
-        for holder, path, name, before in self._holders:
-            now = vars(holder)
+        for holder, path, name, registry, before in self._holders:
+            now = vars(holder) if registry is None else getattr(holder, registry)
             for key in sorted(now.keys() | before.keys(), key=str):
                 new, old = now.get(key, _GONE), before.get(key, _GONE)
                 if new is old or self.failure is not None:
@@ -1095,11 +1097,11 @@ class Recorder:
                 if new._requires_grad and (new.grad_fn is None or not self._spent(new.grad_fn)):
                     self.fail(f"keeps in {name}.{key} a tensor whose gradient may still be taken, which a replay would give without its history")
                     continue
-                self._attribute_set(holder, path, name, key, new, old)
+                self._attribute_set(holder, path, name, registry, key, new, old)
 
-    def _attribute_set(self, holder, path, name, key, new, old):
-        """``holder.key = new`` written into the program (``holder`` found at ``path``; ``old``
-        what the attribute held as the call began, or ``_GONE``)."""
+    def _attribute_set(self, holder, path, name, registry, key, new, old):
+        """``holder.key = new`` (or ``holder._buffers[key] = new``) written into the program
+        (``holder`` found at ``path``; ``old`` what it held as the call began, or ``_GONE``)."""
         expr = self._tensor_exprs.get(id(new))
         if expr is None or not expr.startswith(("args", "kwargs")):
             array = self._tensor_value(new)
@@ -1107,9 +1109,10 @@ class Recorder:
                 return
             expr = f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
         holder_name = self._constant(holder, name)
-        target = f"{holder_name}.{key}"
+        place = f".{key}" if registry is None else f".{registry}[{key!r}]"
+        target = holder_name + place
         # the value the call left there: a class's own __setattr__ (which may change it) is not run again
-        plain = type(holder).__setattr__ in (object.__setattr__, Module.__setattr__)
+        plain = registry is not None or type(holder).__setattr__ in (object.__setattr__, Module.__setattr__)
         self._emit(f"{target if plain else f'{holder_name}.__dict__[{key!r}]'} = {expr}", "an attribute set by the call, set again")
         if not expr.startswith(("args", "kwargs")):
             self._tensor_exprs[id(new)] = target  # returned, it is the attribute's tensor, as eagerly
@@ -1119,8 +1122,8 @@ class Recorder:
         if old_name is not None:  # read, as the call began, through the attribute (a local of that name)
             self.lines.insert(0, (1, f"{old_name} = {target}", f"{name}.{key} as the call begins"))
             mention = re.compile(r"(?<![\w.])" + re.escape(old_name) + r"(?!\w)")
-            guards = [mention.sub(f"{path}.{key}", guard) for guard in self.guards]
-            self.guards = [guard for guard in guards if guard != f"{path}.{key} is {path}.{key}"]
+            guards = [mention.sub(path + place, guard) for guard in self.guards]
+            self.guards = [guard for guard in guards if guard != f"{path}{place} is {path}{place}"]
 
     def _verify_containers(self):
         """Fail if the call changed a list, a dict or a module's attribute that it reaches: Python
