@@ -441,6 +441,7 @@ def _hearing_settings(read):
 
 
 _COMPILE = __name__.rpartition(".")[0] + "."  # chainrule.compile.: the recorder's own reads are not the call's
+_LIBRARY = __name__.partition(".")[0] + "."  # chainrule.: reads by the library itself (an optimizer's step)
 
 
 _PLAIN = (int, float, bool, str, type(None), tuple, range)  # the types of attribute values heard being read (and NumPy scalars)
@@ -466,7 +467,7 @@ def _assigned_grad(grad):
         value = grad.fget(self)
         recorder = function_module._recorder
         if recorder is not None:
-            recorder.read_grad(self, value)
+            recorder.read_grad(self, value, by_user=not sys._getframe(1).f_globals.get("__name__", "").startswith(_LIBRARY))
         return value
 
     def assign(self, value):

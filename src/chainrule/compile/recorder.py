@@ -201,9 +201,20 @@ class Recorder:
                 self._emit(f"{name} = xp.asarray({name})", "a 0-d result as an array (NumPy may give a scalar)")
             self._name_tensor(output, name)
         for tensor in written:
+            self._count_write(tensor)
             self._written_by_operation(tensor)
         self._random_state = default_generator.state_version()
         return outputs
+
+    def _count_write(self, tensor):
+        """An in-place change of ``tensor`` raises its version (what autograd checks a saved tensor
+        by): where the caller can see the tensor (an argument, a buffer, a parameter or a view of
+        one), the program raises it too."""
+        owner = tensor._version_owner
+        candidates = [tensor, *(other for other, _ in self.reach.tensors.values() if other._version_owner is owner)]
+        expr = next((found for found in map(self._tensor_expr, candidates) if found is not None), None)
+        if expr is not None:
+            self._emit(f"{expr}._version_owner._version_count += 1", "its version, as the change in place raised it")
 
     def _written_by_operation(self, tensor):
         """``tensor`` is changed in place by the operation being recorded (batch norm's running
@@ -415,6 +426,7 @@ class Recorder:
         if self.failure is not None:
             return
         self._emit(f"{name}[...] = {values}", "written in place")
+        self._count_write(tensor)
         self._name_tensor(tensor, name)
         for other, _ in [*self._versions.values(), *self.reach.tensors.values()]:
             grad = other._grad  # a parameter whose gradient was written (clip_grad_norm_) is checked from its new values
@@ -872,10 +884,19 @@ class Recorder:
             ]
         self.guards.append(" and ".join(conditions))
 
-    def read_grad(self, tensor, value):
+    def read_grad(self, tensor, value, by_user=True):
         """The step read ``tensor.grad`` (``if p.grad is not None:``) before the call set or cleared
-        it: the program replays only while it is None, or not, as it was."""
-        if id(tensor) in self._grad_decided or self.failure is not None:
+        it: the program replays only while it is None, or not, as it was. A gradient the program
+        gave it is taken as it is now, into a local: a ``zero_grad()`` later in the call does not
+        change what the step's own code read (``g = p.grad; ...; opt.zero_grad(); return g``)."""
+        if self.failure is not None:
+            return
+        read = self._tensor_exprs.get(id(value)) if value is not None and by_user else None
+        if read is not None and read.endswith(".grad"):
+            name = self._new_name("g")
+            self._emit(f"{name} = {read}", f"{read}, as read here")
+            self._tensor_exprs[id(value)] = name
+        if id(tensor) in self._grad_decided:
             return
         expr = self._tensor_expr(tensor)
         if expr is not None:
