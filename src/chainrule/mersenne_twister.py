@@ -35,11 +35,28 @@ def seeded_key(seed):
     return key
 
 
+class _Versioned:
+    """An attribute of an engine whose every assignment gives the engine a new ``version``."""
+
+    def __set_name__(self, owner, name):
+        self.slot = f"_{name}"
+
+    def __get__(self, engine, owner=None):
+        return self if engine is None else getattr(engine, self.slot)
+
+    def __set__(self, engine, value):
+        setattr(engine, self.slot, value)
+        engine.version = next(_changes)
+
+
 class MersenneTwister:
     """The engine of a ``Generator``: the twister, the seed it started from, and the second
     Box-Muller sample PyTorch keeps for the next single normal draw (``next_double_normal``).
     ``version`` is new after every change (a draw, a cached sample taken or kept, a state loaded):
     two equal versions mean the same state, without taking its 5056 bytes."""
+
+    next_double_normal = _Versioned()
+    next_float_normal = _Versioned()
 
     def __init__(self, seed):
         self.version = next(_changes)
@@ -55,24 +72,6 @@ class MersenneTwister:
             self._untouched = False
             self.version = next(_changes)
         return self._twister.random_raw(count)
-
-    @property
-    def next_double_normal(self):
-        return self._next_double_normal
-
-    @next_double_normal.setter
-    def next_double_normal(self, value):
-        self._next_double_normal = value
-        self.version = next(_changes)
-
-    @property
-    def next_float_normal(self):
-        return self._next_float_normal
-
-    @next_float_normal.setter
-    def next_float_normal(self, value):
-        self._next_float_normal = value
-        self.version = next(_changes)
 
     def words64(self, count):
         """The next ``count`` 64-bit values (``random64()``): two outputs each, the first high."""
