@@ -9,7 +9,7 @@ import warnings
 
 from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.autograd.function import made_from_arguments, made_from_values
+from chainrule.autograd.function import made_from_arguments, made_from_values, read_into_python
 from chainrule.random import drawn
 from chainrule.backend import xp
 from chainrule import sampling_algorithms
@@ -53,7 +53,10 @@ def as_integer(value):
     one-element integer tensors (``torch.randperm(torch.tensor(3))``); None for anything else
     (floats, bools, float tensors), which PyTorch refuses with a TypeError."""
     if isinstance(value, Tensor):
-        return int(value.array.reshape(-1)[0]) if value.array.size == 1 and value.array.dtype.kind in "iu" else None
+        if value.array.size != 1 or value.array.dtype.kind not in "iu":
+            return None
+        read_into_python("a one-element tensor taken as an int")
+        return int(value.array.reshape(-1)[0])
     if isinstance(value, bool):
         return None
     try:
@@ -279,6 +282,7 @@ def _number_argument(value, function, argument, position):
     """A bound or step of ``arange``/``linspace``: a Python or NumPy number, or a 0-d tensor (whose
     value counts as a Python number: ``arange(torch.tensor(5))`` is int64, as in PyTorch)."""
     if isinstance(value, Tensor) and value.array.ndim == 0:
+        read_into_python(f"{function}'s {argument}")
         return value.array.item()
     if isinstance(value, (int, float)) or isinstance(value, (xp.integer, xp.floating, xp.bool_)):
         value = value.item() if isinstance(value, xp.generic) else value

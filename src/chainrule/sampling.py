@@ -7,7 +7,10 @@ with PyTorch's CPU algorithms (``sampling_algorithms.py``), so the samples equal
 same seed; ``poisson`` alone draws from a NumPy generator seeded from the stream. No sample has a
 gradient: drawing is not differentiable.
 """
+import functools
+
 from chainrule import creation, dtypes, sampling_algorithms
+from chainrule.autograd.function import checked, read_into_python
 from chainrule.backend import as_array, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.operands import broadcast_error
@@ -38,7 +41,10 @@ def _as_float(value):
     """``value`` as a float where PyTorch takes it for one (a number, or a 0-d tensor not requiring
     grad); None otherwise."""
     if isinstance(value, Tensor):
-        return float(value.array) if value.array.ndim == 0 and not value.requires_grad else None
+        if value.array.ndim != 0 or value.requires_grad:
+            return None
+        read_into_python("a 0-d tensor taken as a float")
+        return float(value.array)
     if isinstance(value, (int, float, xp.integer, xp.floating)) and not isinstance(value, bool):
         return float(value)
     return None
@@ -50,9 +56,8 @@ def _invalid_normal(*arguments, **keywords):
 
 
 def _check_std(std):
-    if isinstance(std, Tensor):
-        if not (std.array >= 0).all():
-            raise RuntimeError("normal expects all elements of std >= 0.0")
+    if isinstance(std, Tensor):  # (checked again on each call of a compiled step)
+        checked(std.detach() >= 0, functools.partial(RuntimeError, "normal expects all elements of std >= 0.0"))
     elif not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_c_float(std)}")
 
@@ -217,8 +222,7 @@ def poisson(input, generator=None):
     input's shape and floating dtype. Rates must be non-negative."""
     if input.array.dtype.kind != "f":
         raise NotImplementedError(f'"poisson_cpu" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()')
-    if (input.array < 0).any():
-        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    checked((input.detach() < 0).logical_not(), functools.partial(RuntimeError, "invalid Poisson rate, expected rate to be non-negative"))
     return Poisson.apply(input, generator)
 
 

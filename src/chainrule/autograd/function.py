@@ -790,6 +790,14 @@ def shaped_by_values(operation):
         _recorder.fail(f"calls {operation}, whose result's shape depends on the values")
 
 
+def read_into_python(operation):
+    """A tensor's value is about to be read into Python by ``operation`` (``randint(0, n)`` of a
+    0-d tensor ``n``, which counts as the number): a call being recorded by ``chainrule.compile``
+    cannot replay what follows for another value, and runs eagerly."""
+    if _recorder is not None:
+        _recorder.fail(f"reads a tensor's value into Python ({operation})")
+
+
 def checked(condition, error, *shown):
     """Raise ``error(*shown)`` unless every element of the bool tensor ``condition`` holds: a check
     of values (a distribution's arguments lie in their support). A call being recorded by

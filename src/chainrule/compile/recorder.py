@@ -22,6 +22,7 @@ import math
 import os
 import random
 import re
+import sys
 import traceback
 from itertools import count
 
@@ -42,7 +43,7 @@ from chainrule.nn.lazy import LazyModuleMixin
 from chainrule.nn.module import Module
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
-from chainrule.random import default_generator, drawn
+from chainrule.random import Generator, default_generator, drawn
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks
 
@@ -130,6 +131,7 @@ class Recorder:
                 f"{self._literal(array.dtype)} and value.tobytes() == {array.tobytes()!r}"
             )
         self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
+        self._generators = [value for value in self.reach.objects.values() if isinstance(value, Generator)]
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
         self._rebound = set()  # (id(holder), attribute) of the attributes the program sets (_attributes_set)
         modules = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
@@ -203,7 +205,7 @@ class Recorder:
         for tensor in written:
             self._count_write(tensor)
             self._written_by_operation(tensor)
-        self._random_state = default_generator.state_version()
+        self._random_state = self._random_versions()
         return outputs
 
     def _count_write(self, tensor):
@@ -463,6 +465,10 @@ class Recorder:
         (``rand``, ``randint``...), which the program draws again at this point of the random
         stream (the draws before it were all recorded)."""
         self._check_random()
+        if generator is not None and generator is not default_generator and id(generator) not in self.reach.objects:
+            self.fail("draws from a generator made during the call, which a replay would not make again")
+        if any(isinstance(argument, Tensor) for argument in arguments):  # normal_(0, s) of a 0-d tensor s
+            self.fail("reads a tensor's value into Python (a random factory's number)")
         array = self._unrecorded(drawn, sample, generator, *arguments)
         if self.failure is not None:
             return array
@@ -475,7 +481,7 @@ class Recorder:
         self._emit(f"{name} = drawn({operands})", f"{sample.__name__}: random numbers, drawn again on each call")
         self._value_of_array[id(array)] = name
         self._kept.append(array)  # no other array takes its id
-        self._random_state = default_generator.state_version()
+        self._random_state = self._random_versions()
         return array
 
     def _name_tensor(self, tensor, name):
@@ -963,6 +969,10 @@ class Recorder:
             self.guards.append(f"get_default_dtype() is {self._constant(get_default_dtype(), 'default_dtype')}")  # zeros(3) made alike
             # use_deterministic_algorithms, float32 matmul precision: modes a step may read
             self.guards.append(f"{self._constant(settings._state, 'global_settings')} == {dict(settings._state)!r}")
+            distributions = sys.modules.get("chainrule.distributions.distribution")
+            if distributions is not None:  # Distribution.set_default_validate_args: the checks a distribution makes
+                default = distributions.Distribution._validate_args
+                self.guards.append(f"{self._constant(distributions.Distribution, 'Distribution')}._validate_args is {default}")
         self._kept = []
         self._versions = {}
         self._value_of_tensor = {}
@@ -1034,7 +1044,7 @@ class Recorder:
 
     # ----------------------------------------------------------------- checks
     def _take_snapshot(self):
-        self._random_state = default_generator.state_version()
+        self._random_state = self._random_versions()
         self._snapshot = {key: self._snapshot_of(tensor) for key, (tensor, path) in self.reach.tensors.items()}
         self._settings = self._optimizer_settings()
 
@@ -1160,8 +1170,12 @@ class Recorder:
                 self.filled_optimizer_state = id(container) in self.reach.optimizer_states
                 self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
 
+    def _random_versions(self):
+        """Where the random streams stand: the global generator's and each one the call reaches."""
+        return (default_generator.state_version(), *(generator.state_version() for generator in self._generators))
+
     def _check_random(self):
-        if self.failure is None and default_generator.state_version() != self._random_state:
+        if self.failure is None and self._random_versions() != self._random_state:
             self.fail("draws random numbers outside an operation or a random factory (a NumPy generator, a distribution's sample)")
 
     # ----------------------------------------------------------------- writing
