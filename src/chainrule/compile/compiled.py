@@ -363,9 +363,10 @@ def _install(recorder):
     grad = Tensor.__dict__["grad"]
     saved.append((Tensor, "grad", grad))
     Tensor.grad = _assigned_grad(grad)
-    data = Tensor.__dict__["data"]
-    saved.append((Tensor, "data", data))
-    Tensor.data = _assigned_data(data)
+    for name, hearing in (("data", "assign_data"), ("requires_grad", "assign_requires_grad")):
+        assigned = Tensor.__dict__[name]
+        saved.append((Tensor, name, assigned))
+        setattr(Tensor, name, _heard_assignment(assigned, hearing))
     for owner in (Optimizer, LRScheduler):
         saved.append((owner, "__getattribute__", owner.__dict__.get("__getattribute__")))
         owner.__getattribute__ = _hearing_settings(owner.__getattribute__)
@@ -483,18 +484,19 @@ def _assigned_grad(grad):
     return property(read, assign, delete, grad.__doc__)
 
 
-def _assigned_data(data):
-    """``Tensor.data`` whose assignment (``w.data = w.data - lr * w.grad.data``, another array for
-    the tensor) the recorder hears and replays."""
+def _heard_assignment(attribute, hearing):
+    """A property of ``Tensor`` whose assignment the recorder hears (its method ``hearing``) and
+    replays: ``data`` (``w.data = w.data - lr * w.grad.data``, another array for the tensor) and
+    ``requires_grad`` (a GAN's discriminator frozen for the generator's step, then thawed)."""
 
     def assign(self, value):
         recorder = function_module._recorder
         if recorder is None:
-            data.fset(self, value)
+            attribute.fset(self, value)
         else:
-            recorder.assign_data(data.fset, self, value)
+            getattr(recorder, hearing)(attribute.fset, self, value)
 
-    return property(data.fget, assign, None, data.__doc__)
+    return property(attribute.fget, assign, None, attribute.__doc__)
 
 
 def _replayed(method):

@@ -512,7 +512,8 @@ class Recorder:
         if len(self.lines) == opening:  # nothing to replay (no gradient reached a leaf)
             del self.lines[-1]
         for variable, expr in accumulated:  # later uses of .grad read it where the program put it
-            if variable._grad is not None:
+            if variable._grad is not None and self._tensor_exprs.get(id(variable._grad), ".grad").endswith(".grad"):
+                # (unless the step's code took it into a local: the same tensor, added to in place)
                 self._tensor_exprs[id(variable.grad)] = f"{expr}.grad"
                 self._value_of_tensor.pop(id(variable.grad), None)
                 self._array_owners[id(variable.grad.array)] = variable.grad  # p.grad.data: a new tensor on it
@@ -927,6 +928,15 @@ class Recorder:
         self._emit(f"{expr}.array = {name}.copy()" if name in self.constants else f"{expr}.array = {name}", "the tensor given another array (.data =)")
         self._name_tensor(tensor, name)
         self._take_snapshot()
+
+    def assign_requires_grad(self, assign, tensor, flag):
+        """``tensor.requires_grad = flag``, run: a tensor found before the call (a network frozen
+        for another's step and thawed after) gets the flag in the program too. It is found, and
+        its flag guarded, as the call began, before the change."""
+        expr = self._tensor_expr(tensor) if self.failure is None else None
+        assign(tensor, flag)
+        if self.failure is None and expr is not None:
+            self._emit(f"{expr}.requires_grad = {bool(flag)}", "set as the call set it")
 
     def assign_grad(self, assign, tensor, value):
         """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
