@@ -1,10 +1,10 @@
 """State a step replaces rather than writes into, replayed as eagerly: a running statistic kept in a
 plain tensor attribute or a registered buffer and rebound each call (makemore's BatchNorm1d class,
 d2l's BatchNorm module), a recurrent state carried as ``self.h = h.detach()``, a parameter given a
-new array by hand (``w.data = w.data - lr * w.grad.data``, the course's lecture 4), and an index
-written as a ``range``. Each runs 12 calls eagerly and compiled from the same seed and must agree
-bit for bit, recording at most twice and never falling back; what cannot replay falls back with a
-warning."""
+new array by hand (``w.data = w.data - lr * w.grad.data``, the course's lecture 4), a gradient set
+by hand (``p.grad = p.grad + noise``), and an index written as a ``range``. Each runs 12 calls
+eagerly and compiled from the same seed and must agree bit for bit, recording at most twice and
+never falling back; what cannot replay falls back with a warning."""
 import warnings
 
 import pytest
@@ -164,6 +164,27 @@ def by_hand(compile, how):
     return compile(step), lambda: [*lin.parameters(), *(p.grad for p in lin.parameters())]
 
 
+def gradient_by_hand(compile, how):
+    lin = nn.Linear(3, 2)
+    opt = torch.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x):
+        opt.zero_grad()
+        if how == "zeros first":
+            for p in lin.parameters():
+                p.grad = torch.zeros_like(p)
+        loss = lin(x).pow(2).mean()
+        loss.backward()
+        if how == "noise added":
+            with torch.no_grad():
+                for p in lin.parameters():
+                    p.grad = p.grad + 0.01 * torch.randn_like(p)
+        opt.step()
+        return loss, lin.weight.grad
+
+    return compile(step), lambda: [*lin.parameters(), *(p.grad for p in lin.parameters())]
+
+
 CASES = {
     "makemore BatchNorm1d class": makemore,
     "d2l BatchNorm module": d2l,
@@ -172,6 +193,8 @@ CASES = {
     "w.data = w.data - lr * w.grad.data": lambda compile: by_hand(compile, "lecture 4"),
     "w.data = ..., then w.data.mul_": lambda compile: by_hand(compile, "then decayed in place"),
     "a range as an index": lambda compile: by_hand(compile, "range"),
+    "p.grad = torch.zeros_like(p) before backward": lambda compile: gradient_by_hand(compile, "zeros first"),
+    "p.grad = p.grad + noise": lambda compile: gradient_by_hand(compile, "noise added"),
 }
 
 
@@ -207,6 +230,14 @@ def test_the_rebound_attribute_is_the_returned_tensor_as_eagerly():
 
 def _carried_state(step):
     return next(cell.cell_contents for cell in step.function.__closure__ if isinstance(cell.cell_contents, CarriedState)).h
+
+
+def test_a_gradient_set_by_hand_is_the_tensor_grad_holds_as_eagerly():
+    step, _ = gradient_by_hand(torch.compile, "noise added")
+    for _ in range(3):
+        _, grad = step(torch.randn(8, 3))
+    lin = next(cell.cell_contents for cell in step.function.__closure__ if isinstance(cell.cell_contents, nn.Linear))
+    assert grad is lin.weight.grad and not step.eager_reason
 
 
 def test_a_rebound_tensor_that_keeps_its_graph_is_not_replayed_stale():

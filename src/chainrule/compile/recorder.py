@@ -939,16 +939,28 @@ class Recorder:
             self._emit(f"{expr}.requires_grad = {bool(flag)}", "set as the call set it")
 
     def assign_grad(self, assign, tensor, value):
-        """``tensor.grad = value``, run: ``None`` is replayed; a tensor would need its history."""
+        """``tensor.grad = value``, run: ``None`` is replayed, and so is a tensor without history
+        that the program computed or the caller passed (``p.grad = p.grad + noise`` under no_grad,
+        ``p.grad = torch.zeros_like(p)``): the same tensor is ``.grad`` after it, as eagerly."""
         self._verify_state()
         assign(tensor, value)
         if self.failure is not None:
             return
         expr = self._tensor_expr(tensor)
-        if value is not None or expr is None:
-            self.fail("assigns .grad a tensor, or sets the .grad of a tensor made during the call")
+        if expr is None or value is not None and (value._requires_grad or id(value) in self.reach.tensors):
+            self.fail("assigns .grad a tensor with history or held elsewhere, or sets the .grad of a tensor made during the call")
             return
-        self._emit(f"{expr}.grad = None")
+        if value is None:
+            self._emit(f"{expr}.grad = None")
+        else:
+            given = self._tensor_exprs.get(id(value))
+            if given is None or not given.startswith(("args", "kwargs")):
+                array = self._tensor_value(value)
+                if self.failure is not None:
+                    return
+                given = f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
+                self._tensor_exprs[id(value)] = f"{expr}.grad"  # read later, it is the tensor .grad holds
+            self._emit(f"{expr}.grad = {given}", "a gradient set by hand")
         self._given_grads.discard(id(tensor))
         self._grad_decided.add(id(tensor))
         self._take_snapshot()
