@@ -33,6 +33,8 @@ from chainrule.tensor import Tensor
 
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
+# What Python code may branch on besides values: a tensor found before the call is guarded by them
+_METADATA_READS = ("shape", "size", "ndim", "dim", "numel", "nelement", "dtype", "__len__", "is_floating_point")
 # Methods replayed as one call: what they change (parameters, gradients, learning rates) is state.
 _hearing = False  # whether a call is being recorded: its methods of _VALUE_READS and _REPLAYED_CALLS are wrapped
 _REPLAYED_CALLS = (
@@ -356,6 +358,10 @@ def _install(recorder):
         if method is not None:
             saved.append((Tensor, name, method))
             setattr(Tensor, name, _reading(name, method))
+    for name in _METADATA_READS:
+        attribute = Tensor.__dict__[name]
+        saved.append((Tensor, name, attribute))
+        setattr(Tensor, name, _reading_metadata(attribute))
     for owner, name in _REPLAYED_CALLS:
         method = owner.__dict__[name]
         saved.append((owner, name, method))
@@ -482,6 +488,29 @@ def _assigned_grad(grad):
         assign(self, None)
 
     return property(read, assign, delete, grad.__doc__)
+
+
+def _reading_metadata(attribute):
+    """A method or property of ``Tensor`` that reads its shape or dtype (``self.h.shape[0] ==
+    x.shape[0]`` choosing a branch): the recorder guards a tensor found before the call by them,
+    even where no operation of the call uses it."""
+    if isinstance(attribute, property):
+        def read_property(self):
+            recorder = function_module._recorder
+            if recorder is not None:
+                recorder.read_metadata(self)
+            return attribute.fget(self)
+
+        return property(read_property, attribute.fset, attribute.fdel, attribute.__doc__)
+
+    def read(self, *args, **kwargs):
+        recorder = function_module._recorder
+        if recorder is not None:
+            recorder.read_metadata(self)
+        return attribute(self, *args, **kwargs)
+
+    read.__name__ = attribute.__name__
+    return read
 
 
 def _heard_assignment(attribute, hearing):

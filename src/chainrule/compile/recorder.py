@@ -929,6 +929,12 @@ class Recorder:
         self._name_tensor(tensor, name)
         self._take_snapshot()
 
+    def read_metadata(self, tensor):
+        """The call read ``tensor``'s shape or dtype: one found before the call is guarded by
+        them (and by being the same tensor), as it is when an operation uses it."""
+        if id(tensor) in self.reach.tensors and id(tensor) not in self._tensor_exprs and self.failure is None:
+            self._tensor_expr(tensor)
+
     def assign_requires_grad(self, assign, tensor, flag):
         """``tensor.requires_grad = flag``, run: a tensor found before the call (a network frozen
         for another's step and thawed after) gets the flag in the program too. It is found, and
