@@ -959,12 +959,10 @@ class Recorder:
         if value is None:
             self._emit(f"{expr}.grad = None")
         else:
-            given = self._tensor_exprs.get(id(value))
-            if given is None or not given.startswith(("args", "kwargs")):
-                array = self._tensor_value(value)
-                if self.failure is not None:
-                    return
-                given = f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
+            given = self._handed_out(value)
+            if given is None:
+                return
+            if not given.startswith(("args", "kwargs")):
                 self._tensor_exprs[id(value)] = f"{expr}.grad"  # read later, it is the tensor .grad holds
             self._emit(f"{expr}.grad = {given}", "a gradient set by hand")
         self._given_grads.discard(id(tensor))
@@ -1053,15 +1051,22 @@ class Recorder:
                 use_indent, text, use_comment = lines[position]
                 lines[position] = (use_indent, mention.sub(lambda match: held if match.group(1) else match.group(0), text), use_comment)
 
+    def _handed_out(self, tensor):
+        """The expression that hands ``tensor`` to the caller (returned, put in an attribute or in
+        ``.grad``): an argument itself; else a new tensor on the array the program computed (on a
+        copy of a constant's, which the caller could change); None where the recording failed."""
+        expr = self._tensor_exprs.get(id(tensor))
+        if expr is not None and expr.startswith(("args", "kwargs")):
+            return expr
+        array = self._tensor_value(tensor)
+        if self.failure is not None:
+            return None
+        return f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
+
     def _returned(self, value):
         if isinstance(value, Tensor):
             expr = self._tensor_expr(value)  # an argument or a parameter returned is itself, as eagerly
-            if expr is not None:
-                return expr
-            name = self._tensor_value(value)
-            if name in self.constants:
-                return f"tensor_from_array({name}.copy())"
-            return f"tensor_from_array({name})"
+            return expr if expr is not None else self._handed_out(value) or "None"
         if isinstance(value, (tuple, list)):
             items = [self._returned(item) for item in value]
             text = ", ".join(items) + ("," if len(items) == 1 and type(value) is tuple else "")
@@ -1161,12 +1166,9 @@ class Recorder:
     def _attribute_set(self, holder, path, name, registry, key, new, old):
         """``holder.key = new`` (or ``holder._buffers[key] = new``) written into the program
         (``holder`` found at ``path``; ``old`` what it held as the call began, or ``_GONE``)."""
-        expr = self._tensor_exprs.get(id(new))
-        if expr is None or not expr.startswith(("args", "kwargs")):
-            array = self._tensor_value(new)
-            if self.failure is not None:
-                return
-            expr = f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
+        expr = self._handed_out(new)
+        if expr is None:
+            return
         holder_name = self._constant(holder, name)
         place = f".{key}" if registry is None else f".{registry}[{key!r}]"
         target = holder_name + place
