@@ -28,13 +28,18 @@ from chainrule.compile.simplify import simplified
 from chainrule.nn.module import Module
 from chainrule.ops.reduce import spread
 from chainrule.optim.lr_scheduler import LRScheduler
+from chainrule.mersenne_twister import MersenneTwister
 from chainrule.optim.optimizer import Optimizer
+from chainrule.random import Generator
 from chainrule.tensor import Tensor
 
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
 # What Python code may branch on besides values: a tensor found before the call is guarded by them
-_METADATA_READS = ("shape", "size", "ndim", "dim", "numel", "nelement", "dtype", "__len__", "is_floating_point")
+_METADATA_READS = (
+    "shape", "size", "ndim", "dim", "numel", "nelement", "dtype", "__len__", "is_floating_point", "is_contiguous",
+    "stride", "element_size", "is_leaf",
+)
 # Methods replayed as one call: what they change (parameters, gradients, learning rates) is state.
 _hearing = False  # whether a call is being recorded: its methods of _VALUE_READS and _REPLAYED_CALLS are wrapped
 _REPLAYED_CALLS = (
@@ -410,7 +415,7 @@ def _classes_read(reach):
             classes.add(kind)
         elif not isinstance(value, (Module, Optimizer, LRScheduler, Tensor, list, tuple, dict, types.FunctionType, types.MethodType)):
             classes.add(kind)
-    return classes
+    return classes - {Generator, MersenneTwister}  # a random stream's draws are watched otherwise (their versions)
 
 
 def _hearing_values(read):
@@ -518,6 +523,12 @@ def _heard_assignment(attribute, hearing):
     replays: ``data`` (``w.data = w.data - lr * w.grad.data``, another array for the tensor) and
     ``requires_grad`` (a GAN's discriminator frozen for the generator's step, then thawed)."""
 
+    def read(self):  # (a read of either is one of its metadata too: h.s.requires_grad, h.s.data.shape)
+        recorder = function_module._recorder
+        if recorder is not None:
+            recorder.read_metadata(self)
+        return attribute.fget(self)
+
     def assign(self, value):
         recorder = function_module._recorder
         if recorder is None:
@@ -525,7 +536,7 @@ def _heard_assignment(attribute, hearing):
         else:
             getattr(recorder, hearing)(attribute.fset, self, value)
 
-    return property(attribute.fget, assign, None, attribute.__doc__)
+    return property(read, assign, None, attribute.__doc__)
 
 
 def _replayed(method):

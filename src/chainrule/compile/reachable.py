@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from chainrule.backend import is_scalar, ndarray
 
 from chainrule.nn.module import Module
+from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
 
@@ -52,6 +53,7 @@ class Reachable:
         self.absent = []  # (path, key): attributes a module does not have in its own __dict__ (forward)
         self.arrays = []  # (path, copy): small NumPy arrays the function reads, checked by value
         self.holders = []  # (object, path, name): the caller's own objects, whose attributes a step may set
+        self.other_paths = {}  # id -> the further paths an optimizer, a scheduler or a tensor is found at
         self._seen = set()
         self._forwards = set()
         for position, arg in enumerate(args):
@@ -144,6 +146,11 @@ class Reachable:
             self.arrays.append((path, value.copy()))  # class weights kept as a NumPy array, read in Python
         if isinstance(value, Tensor) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
             self.state_paths.setdefault(id(value), path)  # a parameter passed as an argument too
+        if isinstance(value, (Optimizer, LRScheduler, Tensor)) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
+            # a scheduler's .optimizer and the global; a parameter found first in an optimizer's groups,
+            # then in the model (the optimizer's own are checked where its step is replayed)
+            if not (isinstance(value, Tensor) and "param_groups" in path):
+                self.other_paths.setdefault(id(value), []).append(path)
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return
         if getattr(type(value), "keeps_recordings", False):

@@ -134,6 +134,7 @@ class Recorder:
         self._generators = [value for value in self.reach.objects.values() if isinstance(value, Generator)]
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
         self._rebound = set()  # (id(holder), attribute) of the attributes the program sets (_attributes_set)
+        self._handed = {}  # id(tensor) -> the attribute the program put it in first
         modules = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
         stepping = [
             (value, self.reach.paths[key], self.reach.names[key]) for key, value in self.reach.objects.items()
@@ -314,7 +315,8 @@ class Recorder:
         name = self._constant(tensor, self.reach.names[id(tensor)])
         self._tensor_exprs[id(tensor)] = name
         array = tensor.array
-        self.guards.append(f"{found[1]} is {name}")
+        for path in [found[1], *self.reach.other_paths.get(id(tensor), ())]:  # replaced at any of them, it records anew
+            self.guards.append(f"{path} is {name}")
         self.guards.append(  # model.double(), requires_grad_(False) between calls change the program
             f"{name}.array.shape == {tuple(array.shape)} and {name}.array.dtype == {self._literal(array.dtype)} "
             f"and {name}._requires_grad is {tensor._requires_grad}"
@@ -805,7 +807,8 @@ class Recorder:
             self.fail(f"uses the value {type(owner).__name__}.{method.__name__} returns")
             return result
         name = self._constant(owner, type(owner).__name__.lower())
-        self.guards.append(f"{self.reach.paths[id(owner)]} is {name}")
+        for path in [self.reach.paths[id(owner)], *self.reach.other_paths.get(id(owner), ())]:  # replaced at any of them, it records anew
+            self.guards.append(f"{path} is {name}")
         if updated is not None:
             self._emit_updates(owner, name, updated)
         elif cleared is not None:
@@ -932,7 +935,11 @@ class Recorder:
     def read_metadata(self, tensor):
         """The call read ``tensor``'s shape or dtype: one found before the call is guarded by
         them (and by being the same tensor), as it is when an operation uses it."""
-        if id(tensor) in self.reach.tensors and id(tensor) not in self._tensor_exprs and self.failure is None:
+        if self.failure is not None or id(tensor) in self._tensor_exprs:
+            return
+        if id(tensor) not in self.reach.tensors:  # h.s.data: a new tensor on a state tensor's array
+            tensor = self._state_tensor_holding(tensor.array)
+        if tensor is not None and id(tensor) not in self._tensor_exprs:
             self._tensor_expr(tensor)
 
     def assign_requires_grad(self, assign, tensor, flag):
@@ -1056,8 +1063,8 @@ class Recorder:
         ``.grad``): an argument itself; else a new tensor on the array the program computed (on a
         copy of a constant's, which the caller could change); None where the recording failed."""
         expr = self._tensor_exprs.get(id(tensor))
-        if expr is not None and expr.startswith(("args", "kwargs")):
-            return expr
+        if expr is not None and expr.startswith(("args", "kwargs")) or id(tensor) in self._handed:
+            return self._handed.get(id(tensor), expr)  # (one put in two attributes is one tensor in both)
         array = self._tensor_value(tensor)
         if self.failure is not None:
             return None
@@ -1152,7 +1159,7 @@ class Recorder:
                 if new is old or self.failure is not None:
                     continue
                 if not isinstance(new, Tensor) or type(key) is not str or not key.isidentifier():
-                    if not isinstance(holder, Module):  # a module's own attributes: _verify_containers
+                    if not isinstance(holder, Module) or registry is not None:  # a module's own attributes: _verify_containers
                         self.fail(f"changes {name}.{key} in Python (an attribute set), which a replay would not repeat")
                     continue
                 if id(new) in self.reach.tensors or isinstance(old, Tensor) and id(old) in self.reach.state_paths:
@@ -1177,6 +1184,7 @@ class Recorder:
         self._emit(f"{target if plain else f'{holder_name}.__dict__[{key!r}]'} = {expr}", "an attribute set by the call, set again")
         if not expr.startswith(("args", "kwargs")):
             self._tensor_exprs[id(new)] = target  # returned, it is the attribute's tensor, as eagerly
+            self._handed.setdefault(id(new), target)
         self._rebound.add((id(holder), key))
         self.guards.append(f"{path} is {holder_name}")
         old_name = self._constant_names.get(id(old)) if isinstance(old, Tensor) else None
