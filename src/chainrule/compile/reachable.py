@@ -23,12 +23,12 @@ from collections.abc import Iterator
 
 from chainrule.backend import is_scalar, ndarray
 
-from chainrule.nn.module import Module
+from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
 
-_DEPTH = 6
+_DEPTH = 8  # (a hook's closure holding a helper whose closure holds a dict of lists: six levels below a global)
 _GUARDED_NUMBERS = 16  # a dict holding more numbers (a vocabulary) is not checked number by number
 _GUARDED_WHOLE = 1024  # a list of up to this many plain values is checked whole instead
 
@@ -61,6 +61,9 @@ class Reachable:
         for name, arg in kwargs.items():
             self._visit(arg, f"kwargs[{name!r}]", 0, name=name)
         self._visit_function(function, "function", 0, getattr(function, "__name__", "function"), compiled=True)
+        for registry, hooks in global_hooks().items():  # what a global module hook's closure keeps
+            for key, hook in hooks.items():
+                self._visit(hook, f"global_hooks()[{registry!r}][{key!r}]", 1, "global module hook")
 
     def _visit_function(self, function, path, depth, name="self", compiled=False):
         """What ``function`` reads from its globals, closure and defaults: the compiled function
@@ -169,7 +172,7 @@ class Reachable:
             self.containers.append((value, name))
             for registry in _HOOK_REGISTRIES:  # a hook's closure: where it keeps what it sees
                 for key, hook in getattr(value, registry, {}).items():
-                    self._visit(hook, f"{path}.{registry}[{key!r}]", depth + 1, f"{name} hook")
+                    self._visit(hook, f"{path}.{registry}[{key!r}]", depth, f"{name} hook")  # (a part of the module)
             forward = type(value).forward
             if isinstance(forward, types.FunctionType) and forward not in self._forwards:
                 self._forwards.add(forward)  # the globals a model written outside chainrule reads, once a class

@@ -40,7 +40,7 @@ from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, ReplayContext
 from chainrule.nn.backward_hooks import BackwardHookFunction
 from chainrule.nn.lazy import LazyModuleMixin
-from chainrule.nn.module import Module
+from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import Generator, default_generator, drawn
@@ -1130,7 +1130,7 @@ class Recorder:
         """Fail if the call rebound a value its guard checks (``global step; step += 1``, a
         ``nonlocal`` flag flipped): a replay would not rebind it."""
         function, args, kwargs = self._call
-        scope = {"function": function, "args": args, "kwargs": kwargs}
+        scope = {"function": function, "args": args, "kwargs": kwargs, "global_hooks": global_hooks}
         for path, value in self.reach.scalars:
             if path in self.reach.set_by_schedulers:
                 continue

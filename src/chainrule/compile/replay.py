@@ -10,6 +10,7 @@ from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
 from chainrule.compile.deferred_backward import with_backward_of_call
 from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray, xp
 from chainrule.dtypes import get_default_dtype
+from chainrule.nn.module import global_hooks
 from chainrule.ops.op import OpNode
 from chainrule.random import drawn
 from chainrule.tensor import Tensor, tensor_from_array
@@ -176,4 +177,5 @@ RUNTIME = {
     "WatchedHooks": WatchedHooks,  # read by the guards
     "ndarray": ndarray,  # read by the guards
     "get_default_dtype": get_default_dtype,
+    "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
 }

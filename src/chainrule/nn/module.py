@@ -57,6 +57,12 @@ _GLOBAL = SimpleNamespace(
 )
 
 
+def global_hooks():
+    """The hooks every module runs (``register_module_forward_hook``...): each registry's name and
+    its hooks, by handle id."""
+    return vars(_GLOBAL)
+
+
 def register_module_forward_pre_hook(hook):
     """Call ``hook(module, args)`` before the forward of every module (before its own pre-hooks)."""
     return add_hook(_GLOBAL.forward_pre_hooks, hook)
