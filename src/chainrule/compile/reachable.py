@@ -235,9 +235,11 @@ class Reachable:
             own = _is_library(type(value))
             if not own:
                 self.holders.append((value, path, name))
+            # a learner's subclass of one (class MyRunner(Runner)) keeps the library's histories too
+            derived = any(_is_library(base) for base in type(value).__mro__[:-1])
             for key, item in vars(value).items():
                 if type(key) is str and key.isidentifier():
-                    contained = unheard or not own and isinstance(item, (list, dict, tuple))
+                    contained = unheard or not derived and isinstance(item, (list, dict, tuple))
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=contained)
 
 
