@@ -371,13 +371,13 @@ def _install(recorder):
         method = owner.__dict__[name]
         saved.append((owner, name, method))
         setattr(owner, name, _replayed(method))
-    grad = Tensor.__dict__["grad"]
-    saved.append((Tensor, "grad", grad))
-    Tensor.grad = _assigned_grad(grad)
-    for name, hearing in (("data", "assign_data"), ("requires_grad", "assign_requires_grad")):
+    for name, hearing, reading in (
+        ("grad", "assign_grad", _grad_read), ("data", "assign_data", _metadata_read),
+        ("requires_grad", "assign_requires_grad", _metadata_read),
+    ):
         assigned = Tensor.__dict__[name]
         saved.append((Tensor, name, assigned))
-        setattr(Tensor, name, _heard_assignment(assigned, hearing))
+        setattr(Tensor, name, _heard_property(assigned, hearing, reading(assigned.fget)))
     for owner in (Optimizer, LRScheduler):
         saved.append((owner, "__getattribute__", owner.__dict__.get("__getattribute__")))
         owner.__getattribute__ = _hearing_settings(owner.__getattribute__)
@@ -471,28 +471,50 @@ def _reading(name, method):
     return read
 
 
-def _assigned_grad(grad):
-    """``Tensor.grad`` whose reading (``if p.grad is not None:``) and assignment (``p.grad = None``)
-    the recorder hears: it guards the one, replays the other."""
+def _heard_property(attribute, hearing, read):
+    """A property of ``Tensor`` read through ``read`` (which tells the recorder), whose assignment
+    the recorder hears (its method ``hearing``) and replays: ``grad`` (``p.grad = None``, a
+    gradient set by hand), ``data`` (``w.data = w.data - lr * w.grad.data``, another array for the
+    tensor) and ``requires_grad`` (a GAN's discriminator frozen for the generator's step, thawed after)."""
+
+    def assign(self, value):
+        recorder = function_module._recorder
+        if recorder is None:
+            attribute.fset(self, value)
+        else:
+            getattr(recorder, hearing)(attribute.fset, self, value)
+
+    def delete(self):  # del p.grad
+        assign(self, None)
+
+    return property(read, assign, delete if attribute.fdel is not None else None, attribute.__doc__)
+
+
+def _grad_read(fget):
+    """Reading ``.grad`` (``if p.grad is not None:``, ``g = p.grad``): the recorder guards the one
+    and keeps the other; reads by the library itself (an optimizer's step) are not the step's own."""
 
     def read(self):
-        value = grad.fget(self)
+        value = fget(self)
         recorder = function_module._recorder
         if recorder is not None:
             recorder.read_grad(self, value, by_user=not sys._getframe(1).f_globals.get("__name__", "").startswith(_LIBRARY))
         return value
 
-    def assign(self, value):
+    return read
+
+
+def _metadata_read(fget):
+    """Reading a property of a tensor's metadata (its shape, dtype, ``requires_grad``; ``.data``,
+    whose shape is its tensor's): the recorder guards a tensor found before the call by them."""
+
+    def read(self):
         recorder = function_module._recorder
-        if recorder is None:
-            grad.fset(self, value)
-        else:
-            recorder.assign_grad(grad.fset, self, value)
+        if recorder is not None:
+            recorder.read_metadata(self)
+        return fget(self)
 
-    def delete(self):
-        assign(self, None)
-
-    return property(read, assign, delete, grad.__doc__)
+    return read
 
 
 def _reading_metadata(attribute):
@@ -500,13 +522,7 @@ def _reading_metadata(attribute):
     x.shape[0]`` choosing a branch): the recorder guards a tensor found before the call by them,
     even where no operation of the call uses it."""
     if isinstance(attribute, property):
-        def read_property(self):
-            recorder = function_module._recorder
-            if recorder is not None:
-                recorder.read_metadata(self)
-            return attribute.fget(self)
-
-        return property(read_property, attribute.fset, attribute.fdel, attribute.__doc__)
+        return property(_metadata_read(attribute.fget), attribute.fset, attribute.fdel, attribute.__doc__)
 
     def read(self, *args, **kwargs):
         recorder = function_module._recorder
@@ -516,27 +532,6 @@ def _reading_metadata(attribute):
 
     read.__name__ = attribute.__name__
     return read
-
-
-def _heard_assignment(attribute, hearing):
-    """A property of ``Tensor`` whose assignment the recorder hears (its method ``hearing``) and
-    replays: ``data`` (``w.data = w.data - lr * w.grad.data``, another array for the tensor) and
-    ``requires_grad`` (a GAN's discriminator frozen for the generator's step, then thawed)."""
-
-    def read(self):  # (a read of either is one of its metadata too: h.s.requires_grad, h.s.data.shape)
-        recorder = function_module._recorder
-        if recorder is not None:
-            recorder.read_metadata(self)
-        return attribute.fget(self)
-
-    def assign(self, value):
-        recorder = function_module._recorder
-        if recorder is None:
-            attribute.fset(self, value)
-        else:
-            getattr(recorder, hearing)(attribute.fset, self, value)
-
-    return property(read, assign, None, attribute.__doc__)
 
 
 def _replayed(method):

@@ -936,11 +936,13 @@ class Recorder:
         """The call read ``tensor``'s shape or dtype: one found before the call is guarded by
         them (and by being the same tensor), as it is when an operation uses it."""
         if self.failure is not None or id(tensor) in self._tensor_exprs:
-            return
-        if id(tensor) not in self.reach.tensors:  # h.s.data: a new tensor on a state tensor's array
-            tensor = self._state_tensor_holding(tensor.array)
-        if tensor is not None and id(tensor) not in self._tensor_exprs:
-            self._tensor_expr(tensor)
+            return  # an argument, or a state tensor found already
+        if id(tensor) not in self.reach.tensors:
+            if id(tensor.array) in self._value_of_array:
+                return  # a result the program computed (whose state tensors are found already)
+            tensor = self._state_tensor_holding(tensor.array)  # h.s.data: a new tensor on a state tensor's array
+        if tensor is not None:
+            self._tensor_expr(tensor)  # (found once: a second call finds it in _tensor_exprs)
 
     def assign_requires_grad(self, assign, tensor, flag):
         """``tensor.requires_grad = flag``, run: a tensor found before the call (a network frozen

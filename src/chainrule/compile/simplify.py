@@ -58,18 +58,12 @@ def simplified(lines, shapes, contexts, broadcasts=frozenset()):
     body = ast.parse(source).body
     body = _without_error_blocks(body)
     recorded = shapes
-    facts = _Facts(body)
-    shapes = _certain_shapes(recorded, facts)
-    program = _Pass(facts, shapes, contexts)
-    body = program.walk(body)
-    for _ in range(_WALKS - 1):
-        if not program.decided:
-            break
-        # a branch dropped may leave a name assigned once: known (its value, its shape) on the next walk
-        facts = _Facts(body)
-        shapes = _certain_shapes(recorded, facts)
+    for _ in range(_WALKS):  # a branch dropped may leave a name assigned once: known (its value, its shape) on the next walk
+        shapes = _certain_shapes(recorded, facts := _Facts(body))
         program = _Pass(facts, shapes, contexts)
         body = program.walk(body)
+        if not program.decided:
+            break
     body = program.unread_dropped(body, _Facts(body))
     if broadcasts:  # once the values a context held are read as the names they are
         body = _scalar_broadcasts_dropped(body, _Facts(body), shapes, broadcasts)
