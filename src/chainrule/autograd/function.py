@@ -790,6 +790,14 @@ def shaped_by_values(operation):
         _recorder.fail(f"calls {operation}, whose result's shape depends on the values")
 
 
+def not_replayable(action):
+    """The call does ``action`` (saves a file, talks to the other processes), which has effects
+    beyond the arrays a program of ``chainrule.compile`` replays: a call being recorded runs
+    eagerly, now and from then on. ``action`` completes "it ...": "saves a file (chainrule.save)"."""
+    if _recorder is not None:
+        _recorder.fail(action)
+
+
 def read_into_python(operation):
     """A tensor's value is about to be read into Python by ``operation`` (``randint(0, n)`` of a
     0-d tensor ``n``, which counts as the number): a call being recorded by ``chainrule.compile``

@@ -22,7 +22,7 @@ from chainrule.backend import is_scalar, ndarray
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.compile import logs, replay
 from chainrule.compile.deferred_backward import first_outputs
-from chainrule.compile.recorder import NESTING, Recorder
+from chainrule.compile.recorder import NESTING, Recorder, float_condition
 from chainrule.compile.rolling import roll
 from chainrule.compile.simplify import simplified
 from chainrule.nn.module import Module
@@ -271,7 +271,7 @@ def _argument_guards(arg, expr, namespace, depth=0):
     if type(arg) in (bool, int, str):
         return [f"type({expr}) is {type(arg).__name__}", f"{expr} == {arg!r}"]
     if type(arg) is float:
-        return [f"type({expr}) is float", f"{expr} != {expr}" if math.isnan(arg) else f"{expr} == float({str(arg)!r})"]
+        return [f"type({expr}) is float", float_condition(expr, arg)]
     if _by_value(arg):
         kind = f"_type_{type(arg).__name__}"
         namespace[kind] = type(arg)
@@ -441,10 +441,14 @@ def _hearing_settings(read):
     def __getattribute__(self, name):
         value = read(self, name)
         recorder = function_module._recorder
-        if recorder is not None and name[:2] != "__" and not sys._getframe(1).f_globals.get("__name__", "").startswith(_COMPILE):
+        if recorder is not None and (name[:2] != "__" or name == "__dict__") and not sys._getframe(1).f_globals.get("__name__", "").startswith(_COMPILE):
             if isinstance(self, Optimizer):
                 if name in ("param_groups", "defaults"):
                     recorder.read_settings(self, name, value)
+            elif name == "__dict__":  # every value at once: a scheduler's state_dict(), vars(scheduler)
+                for key, item in list(value.items()):
+                    if type(item) in _PLAIN or type(item) is list or is_scalar(item):
+                        recorder.read_settings(self, key, item)
             elif type(value) in _PLAIN or type(value) is list or is_scalar(value):
                 recorder.read_settings(self, name, value)
         return value

@@ -404,10 +404,15 @@ class Recorder:
             self.guards.append(f"{path}.{name} == {self._literal(value)}")
 
     def _value_guard(self, path, value):
-        """The condition that the value found at ``path`` is still ``value``, of the same type."""
+        """The condition that the value found at ``path`` is still ``value``, of the same type (a
+        float or NumPy scalar: the same bits, -0.0 apart from 0.0, nan matched by any nan)."""
         if value is None:
             return f"{path} is None"
-        kind = type(value).__name__ if type(value) in (bool, int, float, str, tuple) else self._constant(type(value), type(value).__name__)
+        if type(value) is float:
+            return f"type(value := {path}) is float and {float_condition('value', value)}"
+        kind = type(value).__name__ if type(value) in (bool, int, str, tuple) else self._constant(type(value), type(value).__name__)
+        if is_scalar(value) and value.dtype.kind in "fc":
+            return f"type(value := {path}) is {kind} and value.tobytes() == {value.tobytes()!r}"
         return f"type(value := {path}) is {kind} and value == {self._literal(value)}"
 
     def copied(self, copy, tensor):
@@ -1004,6 +1009,10 @@ class Recorder:
             self.guards.append(f"get_default_dtype() is {self._constant(get_default_dtype(), 'default_dtype')}")  # zeros(3) made alike
             # use_deterministic_algorithms, float32 matmul precision: modes a step may read
             self.guards.append(f"{self._constant(settings._state, 'global_settings')} == {dict(settings._state)!r}")
+            parametrize = sys.modules.get("chainrule.nn.utils.parametrize")
+            if parametrize is not None and any(hasattr(module, "parametrizations") for module, _ in self.reach.modules.values()):
+                # recorded outside a parametrize.cached() block (inside, it runs eagerly): not replayed in one
+                self.guards.append(f"{self._constant(parametrize._cache, 'parametrize_cache')}['depth'] == 0")
             distributions = sys.modules.get("chainrule.distributions.distribution")
             if distributions is not None:  # Distribution.set_default_validate_args: the checks a distribution makes
                 default = distributions.Distribution._validate_args
@@ -1318,10 +1327,20 @@ def _tensors_in(value, depth=0):
             yield from _tensors_in(item, depth + 1)
 
 
+def float_condition(expr, value):
+    """The condition that the float ``expr`` is ``value``: -0.0 is not 0.0 (a sign the arithmetic
+    passes on), and a nan is any nan."""
+    if math.isnan(value):
+        return f"{expr} != {expr}"
+    if value == 0:
+        return f"{expr} == 0.0 and copysign(1.0, {expr}) == {math.copysign(1.0, value)}"
+    return f"{expr} == float({str(value)!r})"
+
+
 def _guardable(value):
     """Whether a value the step read can be checked on each call as a literal: a number (a NumPy
-    scalar too), a string, None, a tuple of them, a range; not nan, which equals nothing."""
-    return value == value and (type(value) in (float, range) or _is_simple(value) or is_scalar(value))
+    scalar too, nan included), a string, None, a tuple of them (finite), a range."""
+    return type(value) in (float, range) or _is_simple(value) or is_scalar(value)
 
 
 def _is_simple(value):

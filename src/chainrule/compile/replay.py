@@ -5,6 +5,8 @@ backward it replays gets one ``ReplayContext``, made once when the program is bu
 every call: ``forward`` saves into it, ``backward`` reads from it, as they do with a graph node,
 but no node, no tensor and no dependency count is made per call.
 """
+import math
+
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
 from chainrule.compile.deferred_backward import with_backward_of_call
@@ -178,4 +180,5 @@ RUNTIME = {
     "ndarray": ndarray,  # read by the guards
     "get_default_dtype": get_default_dtype,
     "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
+    "copysign": math.copysign,  # read by the guards (-0.0 told from 0.0)
 }

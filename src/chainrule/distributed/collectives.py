@@ -14,9 +14,23 @@ where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a 
 ``Work`` at once and is finished by ``work.wait()``: the data travels while this process computes.
 """
 import enum
+import functools
 
+from chainrule.autograd.function import not_replayable
 from chainrule.backend import xp
 from chainrule.distributed.process_group import default_communicator
+
+
+def _collective(function):
+    """``function``, a collective: a call of ``chainrule.compile`` that makes one runs eagerly (a
+    replayed program would not communicate with the other processes)."""
+
+    @functools.wraps(function)
+    def collective(*args, **kwargs):
+        not_replayable(f"calls {function.__name__}, which communicates with the other processes")
+        return function(*args, **kwargs)
+
+    return collective
 
 
 class ReduceOp(enum.Enum):
@@ -57,6 +71,7 @@ class Work:
             finish()
 
 
+@_collective
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Replace ``tensor`` on every process by ``op`` over all processes' tensors (AVG: their mean)."""
     communicator = default_communicator()
@@ -66,6 +81,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     return _run(communicator.all_reduce(buffer, op.name), finish, async_op)
 
 
+@_collective
 def broadcast(tensor, src=0, group=None, async_op=False):
     """Overwrite ``tensor`` on every process with process ``src``'s."""
     communicator = default_communicator()
@@ -74,6 +90,7 @@ def broadcast(tensor, src=0, group=None, async_op=False):
     return _run(communicator.broadcast(buffer, src), write_back, async_op)
 
 
+@_collective
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """Fill ``tensor_list[i]`` with process ``i``'s ``tensor``, on every process."""
     communicator = default_communicator()
@@ -83,6 +100,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _run(request, lambda: _unstack(receive, tensor_list), async_op)
 
 
+@_collective
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
     """``output`` on process ``r`` = ``op`` over every process's ``input_list[r]``."""
     communicator = default_communicator()
@@ -94,6 +112,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     return _run(communicator.reduce_scatter(send, buffer, op.name), finish, async_op)
 
 
+@_collective
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     """On process ``dst``, fill ``gather_list[i]`` with process ``i``'s ``tensor``.
 
@@ -108,6 +127,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     return _run(communicator.gather(xp.ascontiguousarray(tensor.array), receive, dst), finish, async_op)
 
 
+@_collective
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     """Overwrite ``tensor`` on process ``r`` with ``scatter_list[r]`` of process ``src``.
 
@@ -122,6 +142,7 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     return _run(communicator.scatter(send, buffer, src), write_back, async_op)
 
 
+@_collective
 def all_gather_object(object_list, obj, group=None):
     """Fill ``object_list[i]`` with process ``i``'s ``obj`` (any picklable object), on every process."""
     communicator = default_communicator()
@@ -133,6 +154,7 @@ def all_gather_object(object_list, obj, group=None):
     object_list[:] = communicator.all_gather_object(obj)
 
 
+@_collective
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every process has reached this call."""
     return _run(default_communicator().barrier(), None, async_op)

@@ -38,6 +38,7 @@ import pickle
 import warnings
 import zipfile
 
+from chainrule.autograd.function import not_replayable
 from chainrule.serialization import pickled, pytorch_file
 from chainrule.serialization.atomic import write_atomically
 from chainrule.serialization.legacy_npz import read_legacy
@@ -86,6 +87,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     choose between PyTorch's own formats; chainrule writes its one format whatever they say.
     A path whose folder does not exist raises PyTorch's RuntimeError, before anything is written.
     """
+    not_replayable("saves a file (chainrule.save)")
     encoder = Encoder()
     try:
         structure = encoder.encode(obj)
@@ -138,6 +140,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     if mmap and hasattr(f, "read"):
         raise ValueError("f must be a file path in order to use the mmap argument")
     restore = restorer(map_location)
+    not_replayable("loads a file (chainrule.load)")
     name, data = _read_bytes(f)
     try:
         kind, content = _parse(data)

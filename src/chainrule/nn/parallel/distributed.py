@@ -8,6 +8,7 @@ shares of a batch whose loss is a mean, the averaged gradient is exactly the ful
 """
 import contextlib
 
+from chainrule.autograd.function import not_replayable
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.distributed import broadcast, get_world_size, is_initialized
 from chainrule.distributed.process_group import default_communicator
@@ -68,6 +69,9 @@ class DistributedDataParallel(Module):
         self.reducer = Reducer(module.parameters(), int(cap_mb * 1024 * 1024))
 
     def forward(self, *inputs, **kwargs):
+        # It gets the reducer ready for the next backward (or raises for the last one unfinished):
+        # Python state that a compiled program would not set again.
+        not_replayable("calls DistributedDataParallel's forward, which prepares the next backward's averaging")
         if self.broadcast_buffers:
             self._broadcast(list(self.module.buffers()))
         self.reducer.prepare_for_forward(sync=is_grad_enabled() and self.require_backward_grad_sync)

@@ -16,6 +16,7 @@ To give the module its property, its class is replaced by a subclass made for it
 import contextlib
 from collections.abc import Sequence
 
+from chainrule.autograd.function import not_replayable
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.container import ModuleDict, ModuleList
 from chainrule.nn.parameter import Parameter
@@ -156,6 +157,9 @@ def _inject_property(module, tensor_name):
         parametrization = self.parametrizations[tensor_name]
         if not _cache["depth"]:
             return parametrization()
+        # Computed once for the whole block, which may span several calls of a compiled step: a
+        # program would compute it on each (or reuse a tensor computed before it began).
+        not_replayable("reads a parametrization inside parametrize.cached(), computed once per block")
         key = (id(self), tensor_name)
         if key not in _cache["values"]:
             _cache["values"][key] = parametrization()
