@@ -138,6 +138,11 @@ def test_the_engine_imports_nothing_from_ops():
             assert not [target for target in graph[name] if target.startswith("chainrule.ops")], name
 
 
+# The array seam alone may reach into NumPy's internals, each with a fallback to the public API:
+# the floating-point error state as a context variable (numpy.errstate's own, set in half its time).
+SEAM_INTERNALS = {("chainrule.backend", "numpy._core", "_ufunc_config")}
+
+
 def test_no_underscored_name_is_imported_from_another_package():
     offenders = []
     for name, path, tree in _modules():
@@ -145,6 +150,8 @@ def test_no_underscored_name_is_imported_from_another_package():
         for target, names in _imports(name, path, tree):
             target_package = target.rpartition(".")[0]
             for imported in names:
+                if (name, target, imported) in SEAM_INTERNALS:
+                    continue
                 if imported.startswith("_") and not imported.startswith("__") and target_package != package and target != package:
                     offenders.append(f"{name} imports {imported} from {target}")
     assert not offenders, "\n".join(offenders)

@@ -86,3 +86,26 @@ def test_overflow_in_the_cheapest_operations_is_silent_in_a_script():
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["0", "1"]
+
+
+def test_ignoring_float_errors_restores_the_callers_own_error_state():
+    """chainrule's quiet blocks leave NumPy's error handling as they found it: the user's own
+    ``np.errstate`` (raise on divide), nested blocks, and NumPy's default (warn) afterwards."""
+    from chainrule.backend import ignoring_float_errors
+
+    zeros = np.zeros(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(divide="raise", call=None):
+            for _ in range(2):  # the second time from the state made the first time
+                with ignoring_float_errors():
+                    np.log(zeros)
+                    with ignoring_float_errors():
+                        np.log(zeros)
+                    assert np.geterr()["divide"] == "ignore"
+                with pytest.raises(FloatingPointError):
+                    np.log(zeros)
+        with ignoring_float_errors():
+            assert np.geterr() == {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
+        with pytest.raises(RuntimeWarning):
+            np.log(zeros)

@@ -13,10 +13,12 @@ import chainrule
 simplify = sys.modules["chainrule.compile.simplify"]
 
 
-def run(lines, namespace, shapes=None, contexts=(), broadcasts=()):
-    """Run ``lines`` as they are and as simplified; both results, and the simplified code."""
+def run(lines, namespace, shapes=None, contexts=(), broadcasts=(), row_major=None):
+    """Run ``lines`` as they are and as simplified; both results, and the simplified code.
+    ``row_major``: the names of row-major arrays (by default every name in ``shapes``)."""
     results = []
-    for program in (lines, simplify.simplified(lines, shapes or {}, set(contexts), set(broadcasts))):
+    row_major = set(shapes or {}) if row_major is None else set(row_major)
+    for program in (lines, simplify.simplified(lines, shapes or {}, set(contexts), set(broadcasts), row_major)):
         source = "def program():\n" + "".join("    " * indent + code + "\n" for indent, code, _ in program)
         scope = dict(namespace, ignoring_float_errors=lambda: np.errstate(all="ignore"))
         exec(source, scope)  # noqa: S102
@@ -227,6 +229,54 @@ def test_a_0d_gradient_broadcast_into_arithmetic_is_not_broadcast():
     assert "g3 = spread(ctx, g0)" in code and "g5 = spread(ctx, g0)" in code
 
 
+def test_a_0d_gradient_beside_an_array_laid_out_otherwise_stays_broadcast():
+    """Beside a transposed array, the product of a small broadcast (a new row-major array) is laid
+    out otherwise than the product of the 0-d gradient (which follows the other operand): a sum
+    of it later would add in another order. So the broadcast stays."""
+    lines = [
+        (1, "g1 = spread(ctx, g0)", None),
+        (1, "g2 = g1 * q", None),
+        (1, "return keep(g2), g2.flags.c_contiguous", None),
+    ]
+    ctx = Context()
+    ctx.shape = (2, 3)
+    filled = lambda ctx, g: np.full(ctx.shape, g)  # noqa: E731 (as ArrayFunctions.broadcast_to spreads a small 0-d array)
+    namespace = {"g0": np.array(0.5, np.float32), "q": np.float32([[1.5, -2.0], [3.0, 0.25], [1.0, 2.0]]).T, "ctx": ctx, "spread": filled, "keep": np.array}
+    shapes = {"g0": (), "q": (2, 3), "g1": (2, 3), "g2": (2, 3)}
+    (plain, simplified), code = run(lines, namespace, shapes=shapes, broadcasts={"spread"}, row_major={"g0", "g1", "g2"})
+    assert plain[1] is simplified[1] is True
+    assert "g1 = spread(ctx, g0)" in code
+
+
+def test_a_batch_norms_sum_of_squares_replays_as_eager():
+    """(out * out).sum() * 0.5 after a BatchNorm2d, whose output is not row-major: its gradient
+    stays broadcast (as above), and every step's parameters are eager's bit for bit."""
+    torch = chainrule
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 1), torch.nn.BatchNorm2d(3)).double()
+    twin = copy.deepcopy(model)
+
+    def make(net):
+        opt = torch.optim.SGD(net.parameters(), lr=0.5)
+
+        def step(x):
+            out = net(x)
+            loss = (out * out).sum() * 0.5
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return out
+
+        return step
+
+    compiled, eager = chainrule.compile(make(model)), make(twin)
+    for _ in range(4):
+        x = torch.randn(2, 2, 3, 3, dtype=torch.float64)
+        assert compiled(x).detach().numpy().tobytes() == eager(x).detach().numpy().tobytes()
+        for p, q in zip(model.parameters(), twin.parameters()):
+            assert p.detach().numpy().tobytes() == q.detach().numpy().tobytes()
+
+
 def test_an_l2_penalty_replays_as_eager_without_its_broadcasts():
     model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.ReLU(), chainrule.nn.Linear(4, 1))
     twin = copy.deepcopy(model)
@@ -315,3 +365,53 @@ def test_isinstance_of_a_literal_and_len_of_a_tuple_of_names_fold():
     assert plain == simplified == (1.0, 3, 2)
     assert "isinstance" not in code and "len((x0, x0))" not in code
     assert "len((x0, f(x0)))" in code  # a call inside is not left out
+
+
+def test_arithmetic_of_0d_arrays_gives_the_array_at_once():
+    """``v3 = v1 + v2`` then ``v3 = xp.asarray(v3)`` becomes ``v3 = xp.add(v1, v2, out=...)`` where
+    the operands hold arrays there: the same ufunc on the same operands (a NaN's sign included),
+    and an array, not a scalar, as eager's tensor holds. A name that is not yet an array where it
+    is read (before its own ``asarray``) keeps the pair."""
+    if not sys.modules["chainrule.backend"].UFUNCS_GIVE_ARRAYS:
+        return  # NumPy < 2.3: the pairs stay
+    lines = [
+        (1, "v1 = start[:2].sum()", None),
+        (1, "v1 = xp.asarray(v1)", None),
+        (1, "v2 = start[2:].sum()", None),
+        (1, "v4 = v2 * 2.0", None),  # v2 read while still a NumPy scalar
+        (1, "v4 = xp.asarray(v4)", None),
+        (1, "v2 = xp.asarray(v2)", None),
+        (1, "v3 = v1 + v2", None),
+        (1, "v3 = xp.asarray(v3)", None),
+        (1, "v5 = -v3", None),
+        (1, "v5 = xp.asarray(v5)", None),
+        (1, "v6 = 1.5 / v5", None),
+        (1, "v6 = xp.asarray(v6)", None),
+        (1, "return keep(v3), keep(v4), keep(v5), keep(v6), type(v6)", None),
+    ]
+    start = np.array([np.nan, 1.0, np.inf, -np.inf])  # +nan + (inf - inf = -nan on x86)
+    shapes = {"v1": (), "v2": (), "v3": (), "v4": (), "v5": (), "v6": ()}
+    (plain, simplified), code = run(lines, {"start": start, "xp": np, "keep": lambda value: np.asarray(value).tobytes()}, shapes)
+    assert plain == simplified and simplified[-1] is np.ndarray
+    assert "v3 = xp.add(v1, v2, out=...)" in code and "v5 = xp.negative(v3, out=...)" in code
+    assert "v6 = xp.divide(1.5, v5, out=...)" in code
+    assert "v4 = v2 * 2.0" in code and "v4 = xp.asarray(v4)" in code
+
+
+def test_an_l2_penalty_sums_its_terms_as_arrays():
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(), chainrule.nn.Linear(4, 1))
+    twin = copy.deepcopy(model)
+    x = chainrule.randn(5, 3)
+
+    def step(net):
+        loss = net(x).square().mean() + 1e-3 * sum((p * p).sum() for p in net.parameters())
+        loss.backward()
+        return loss.detach()
+
+    compiled = chainrule.compile(step)
+    for _ in range(3):
+        ours, theirs = compiled(model), step(twin)
+        assert type(ours.array) is type(theirs.array) is np.ndarray
+        assert ours.numpy().tobytes() == theirs.numpy().tobytes()
+    if sys.modules["chainrule.backend"].UFUNCS_GIVE_ARRAYS:
+        assert compiled.code.count(", out=...)") == 6  # the five additions of the sum, the product by 1e-3

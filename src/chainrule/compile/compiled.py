@@ -9,6 +9,8 @@ past ``cache_size_limit`` recordings (8), or when a call cannot be recorded, the
 eagerly.
 """
 import contextlib
+import decimal
+import fractions
 import gc
 import math
 import re
@@ -22,6 +24,7 @@ from chainrule.backend import is_scalar, ndarray
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.compile import logs, replay
 from chainrule.compile.deferred_backward import first_outputs
+from chainrule.compile.reachable import is_plain
 from chainrule.compile.recorder import NESTING, Recorder, float_condition
 from chainrule.compile.rolling import roll
 from chainrule.compile.simplify import simplified
@@ -221,6 +224,8 @@ def _argument_signature(arg, depth=0):
         return (array.shape, array.dtype, arg._requires_grad)
     if arg is None or type(arg) in (bool, int, float, str):
         return (type(arg), arg)
+    if _compared(arg):
+        return (type(arg), arg.start, arg.stop, arg.step) if type(arg) is slice else (type(arg), frozenset(arg) if type(arg) is set else arg)
     if _by_value(arg):
         return (type(arg), arg.shape, arg.dtype.str, arg.tobytes())
     if depth < NESTING and type(arg) in (list, tuple):
@@ -228,6 +233,16 @@ def _argument_signature(arg, depth=0):
     if depth < NESTING and type(arg) is dict and all(type(key) is str for key in arg):
         return (dict, tuple([(key, _argument_signature(arg[key], depth + 1)) for key in arg]))
     return id(arg)
+
+
+def _compared(arg):
+    """A value compared with ``==`` (by its items when a set): a complex, bytes, a Decimal, a
+    Fraction, a range, a slice, a set or frozenset of plain values."""
+    if type(arg) in (set, frozenset):
+        return all(map(is_plain, arg))
+    return type(arg) in (complex, bytes, decimal.Decimal, fractions.Fraction, range) or type(arg) is slice and all(
+        map(is_plain, (arg.start, arg.stop, arg.step))
+    )
 
 
 def _by_value(arg):
@@ -262,9 +277,9 @@ def _argument_guards(arg, expr, namespace, depth=0):
         array = arg.array
         dtype = f"_dtype_{array.dtype.name}"
         namespace[dtype] = array.dtype
-        return [
-            f"isinstance({expr}, _Tensor)", f"{expr}.array.shape == {tuple(array.shape)!r}",
-            f"{expr}.array.dtype == {dtype}", f"{expr}._requires_grad is {arg._requires_grad}",
+        return [  # its layout too: the program's results are laid out as eager's were for this one
+            f"isinstance({expr}, _Tensor)", f"(value := {expr}.array).shape == {tuple(array.shape)!r}",
+            f"value.dtype == {dtype}", f"value.strides == {array.strides!r}", f"{expr}._requires_grad is {arg._requires_grad}",
         ]
     if arg is None:
         return [f"{expr} is None"]
@@ -272,6 +287,11 @@ def _argument_guards(arg, expr, namespace, depth=0):
         return [f"type({expr}) is {type(arg).__name__}", f"{expr} == {arg!r}"]
     if type(arg) is float:
         return [f"type({expr}) is float", float_condition(expr, arg)]
+    if _compared(arg):
+        kind, value = f"_type_{type(arg).__name__}", f"_value_{len(namespace)}"
+        namespace[kind] = type(arg)
+        namespace[value] = frozenset(arg) if type(arg) is set else arg  # a set's items as they are: the caller may change it
+        return [f"type({expr}) is {kind}", f"{expr} == {value}"]
     if _by_value(arg):
         kind = f"_type_{type(arg).__name__}"
         namespace[kind] = type(arg)
@@ -350,7 +370,8 @@ def _program_source(recorder, name):
     iterated = {id(item) for name in set(constants) - before for row in constants[name] for item in (row if type(row) is tuple else (row,))}
     contexts = {name for name, value in constants.items() if isinstance(value, replay.ReplayContext) and id(value) not in iterated}
     broadcasts = {name for name, value in constants.items() if value is spread}
-    lines = simplified(lines, recorder.shapes, contexts, broadcasts)
+    arrays = {name for name, value in constants.items() if type(value) is ndarray}
+    lines = simplified(lines, recorder.shapes, contexts, broadcasts, recorder.row_major, arrays)
     return header + "".join("    " * indent + code + (f"  # {comment}" if comment else "") + "\n" for indent, code, comment in lines)
 
 
@@ -425,7 +446,7 @@ def _hearing_values(read):
 
     def __getattribute__(self, name):
         value = read(self, name)
-        if function_module._recorder is not None and (type(value) in _PLAIN or is_scalar(value)) and name[:2] != "__":
+        if function_module._recorder is not None and _heard(value) and name[:2] != "__":
             function_module._recorder.read_value(self, name, value)
         return value
 
@@ -447,9 +468,9 @@ def _hearing_settings(read):
                     recorder.read_settings(self, name, value)
             elif name == "__dict__":  # every value at once: a scheduler's state_dict(), vars(scheduler)
                 for key, item in list(value.items()):
-                    if type(item) in _PLAIN or type(item) is list or is_scalar(item):
+                    if _heard(item) or type(item) is list:
                         recorder.read_settings(self, key, item)
-            elif type(value) in _PLAIN or type(value) is list or is_scalar(value):
+            elif _heard(value) or type(value) is list:
                 recorder.read_settings(self, name, value)
         return value
 
@@ -460,7 +481,10 @@ _COMPILE = __name__.rpartition(".")[0] + "."  # chainrule.compile.: the recorder
 _LIBRARY = __name__.partition(".")[0] + "."  # chainrule.: reads by the library itself (an optimizer's step)
 
 
-_PLAIN = (int, float, bool, str, type(None), tuple, range)  # the types of attribute values heard being read (and NumPy scalars)
+def _heard(value):
+    """Whether reading ``value`` from an attribute is heard: a plain value (``reachable.is_plain``:
+    a number, a string, an enum member, a slice...), a tuple or a set."""
+    return is_plain(value) or type(value) in (tuple, set)
 
 
 def _reading(name, method):

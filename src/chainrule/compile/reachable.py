@@ -16,21 +16,27 @@ attributes the code names of a class or a Python module it reads (``Config.tempe
 the globals that a model's own ``forward`` (a class written outside chainrule) reads. A NumPy
 scalar counts as a number.
 """
+import collections
+import decimal
 import enum
+import fractions
 import functools
+import io
+import random
 import types
 from collections.abc import Iterator
 
-from chainrule.backend import is_scalar, ndarray
+from chainrule.backend import is_scalar, ndarray, random_generator_state
 
 from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
+from chainrule.random import Generator
 from chainrule.tensor import Tensor
 
 _DEPTH = 8  # (a hook's closure holding a helper whose closure holds a dict of lists: six levels below a global)
 _GUARDED_NUMBERS = 16  # a dict holding more numbers (a vocabulary) is not checked number by number
-_GUARDED_WHOLE = 1024  # a list of up to this many plain values is checked whole instead
+_GUARDED_WHOLE = 1024  # a list of up to this many plain values is checked whole instead, so is a NumPy array
 
 
 class Reachable:
@@ -52,6 +58,7 @@ class Reachable:
         self.lengths = []  # (path, length): lists the function reads, whose length its Python code may read
         self.absent = []  # (path, key): attributes a module does not have in its own __dict__ (forward)
         self.arrays = []  # (path, copy): small NumPy arrays the function reads, checked by value
+        self.held_arrays = []  # (array, name): every NumPy array found, which a step may change in place
         self.holders = []  # (object, path, name): the caller's own objects, whose attributes a step may set
         self.other_paths = {}  # id -> the further paths an optimizer, a scheduler or a tensor is found at
         self._seen = set()
@@ -97,10 +104,10 @@ class Reachable:
             except ValueError:  # a cell not yet filled
                 continue
             self._visit(value, f"{path}.__closure__[{index}].cell_contents", depth + 1, name, scalar_guard=True)
-        for index, value in enumerate(function.__defaults__ or ()):  # def step(x, loss_fn=criterion)
-            self._visit(value, f"{path}.__defaults__[{index}]", depth + 1, f"default {index}")
+        for index, value in enumerate(function.__defaults__ or ()):  # def step(x, loss_fn=criterion, scale=2.0)
+            self._visit(value, f"{path}.__defaults__[{index}]", depth + 1, f"default {index}", scalar_guard=True)
         for key, value in (function.__kwdefaults__ or {}).items():
-            self._visit(value, f"{path}.__kwdefaults__[{key!r}]", depth + 1, key)
+            self._visit(value, f"{path}.__kwdefaults__[{key!r}]", depth + 1, key, scalar_guard=True)
 
     def _numbers_named(self, owner, names, path):
         """The plain values (numbers, strings...) among the attributes of a class or Python module
@@ -108,7 +115,7 @@ class Reachable:
         attributes = vars(owner)
         for key in sorted(names & attributes.keys()):
             value = attributes[key]
-            if _is_plain(value) and value == value:
+            if is_plain(value) or type(value) is tuple and all(map(is_plain, value)):
                 self.scalars.append((f"{path}.{key}", value))
 
     def _visit_state(self, optimizer, path, depth, name):
@@ -119,12 +126,12 @@ class Reachable:
         self.containers.append((optimizer.state, f"{name}.state"))
         self.optimizer_states.add(id(optimizer.state))
         for key, setting in vars(optimizer).items():  # self.lr, self.t = 0 kept on the optimizer itself
-            if key.isidentifier() and not key.startswith("_") and _is_number(setting) and setting == setting:
+            if key.isidentifier() and not key.startswith("_") and _is_number(setting):
                 self.scalars.append((f"{path}.{key}", setting))
                 self.scalar_names[f"{path}.{key}"] = f"{name}.{key}"
         for group_index, group in enumerate(optimizer.param_groups):
             for key, setting in group.items():  # its step reads lr in Python: a new rate records anew
-                if type(key) is str and _is_number(setting) and setting == setting:
+                if type(key) is str and _is_number(setting):
                     self.scalars.append((f"{path}.param_groups[{group_index}][{key!r}]", setting))
                     self.set_by_schedulers.add(f"{path}.param_groups[{group_index}][{key!r}]")
             for index, param in enumerate(group["params"]):
@@ -138,14 +145,16 @@ class Reachable:
                             self._visit(item, f"{path}.state[{key_path}][{key!r}]", depth + 1, f"{name}.state.{key}")
 
     def _visit(self, value, path, depth, name, scalar_guard=False):
-        if _is_plain(value):
-            if scalar_guard and value == value:  # (nan equals nothing: it could never be checked)
+        if is_plain(value):
+            if scalar_guard:
                 self.scalars.append((path, value))
                 self.scalar_names[path] = name
             return
+        if type(value) is ndarray:
+            self.held_arrays.append((value, name))
         if scalar_guard and _may_be_swapped(value):
             self.identities.append((path, value))  # a loss function or a callback swapped between calls
-        if scalar_guard and type(value) is ndarray and value.size <= _GUARDED_NUMBERS:
+        if scalar_guard and type(value) is ndarray and value.size <= _GUARDED_WHOLE:
             self.arrays.append((path, value.copy()))  # class weights kept as a NumPy array, read in Python
         if isinstance(value, Tensor) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
             self.state_paths.setdefault(id(value), path)  # a parameter passed as an argument too
@@ -200,6 +209,15 @@ class Reachable:
                     self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
             if not _is_library(type(value).step):
                 self._visit_state(value, path, depth, name)
+        elif isinstance(value, Generator):
+            pass  # chainrule's own: watched by where its stream stands (its state_version), not its parts
+        elif isinstance(value, random.Random) or random_generator_state(value) is not None:
+            self.containers.append((value, name))  # Python's or NumPy's: a draw from it is a change a replay skips
+        elif isinstance(value, (set, collections.deque)):
+            self.containers.append((value, name))
+            if scalar_guard and type(value) is set and all(map(is_plain, value)):
+                self.scalars.append((path, value))  # `if label in cfg.skip:`, checked by its items
+                self.scalar_names[path] = name
         elif isinstance(value, (list, tuple)):
             # The numbers of a small list (or dict, below) are checked on each call: reading an item
             # is not heard as it happens, as an attribute is (see compiled.py).
@@ -209,7 +227,7 @@ class Reachable:
                 self.containers.append((value, name))
                 if scalar_guard:
                     self.lengths.append((path, len(value)))  # len(history) read in Python
-            if scalar_guard and not checked and len(value) <= _GUARDED_WHOLE and all(_is_plain(item) and item == item for item in value):
+            if scalar_guard and not checked and len(value) <= _GUARDED_WHOLE and all(is_plain(item) and item == item for item in value):
                 self.scalars.append((path, value))  # a longer list of numbers: checked whole, with one ==
             for index, item in enumerate(value):
                 self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}", checked)
@@ -253,12 +271,20 @@ def fingerprint(container):
     container too long to compare is not compared (None)."""
     if isinstance(container, Module):
         items = [(key, id(item)) for key, item in _plain_attributes(container)]
+    elif isinstance(container, random.Random):
+        items = [container.getstate()]
+    elif (state := random_generator_state(container)) is not None:
+        items = [state]
     elif isinstance(container, types.GeneratorType):
         items = [container.gi_frame.f_lasti if container.gi_frame is not None else None]
     elif isinstance(container, Iterator):  # where it stands, as pickling would record it
+        if isinstance(container, io.IOBase):
+            return None  # a file (a logging handler's stream): reading lines from it is not a step's state
         try:
-            reduced = container.__reduce__()
-        except (TypeError, AttributeError):
+            # (protocol 0's __reduce__ would construct a TextIOWrapper around a file to copy it, and
+            # closing that one closes the file)
+            reduced = container.__reduce_ex__(4)
+        except Exception:  # noqa: BLE001 (not picklable)
             return None
         items = [item if type(item) in (int, float, str) else id(item) for item in _flattened(reduced)]
     elif len(container) > _FINGERPRINT_LIMIT:
@@ -286,10 +312,17 @@ def _plain_attributes(module):
     return [(key, item) for key, item in vars(module).items() if not key.startswith("_") and key != "training"]
 
 
-def _is_plain(value):
-    """A value the function may branch on and a guard can compare: a number, a string, None, an
-    enum member, a range (rows picked by ``x[range(n), y]``)."""
-    return _is_number(value) or value is None or type(value) in (str, range) or isinstance(value, enum.Enum)
+def is_plain(value):
+    """A value the function may branch on and a guard can compare: a number (a complex, a
+    Decimal, a Fraction too), a string, bytes, None, an enum member, a range (rows picked by
+    ``x[range(n), y]``), a slice (``out[cfg.rows]``), a frozenset of them."""
+    return (
+        _is_number(value) or value is None or type(value) in _PLAIN_TYPES or isinstance(value, enum.Enum)
+        or type(value) is frozenset and all(map(is_plain, value))
+    )
+
+
+_PLAIN_TYPES = (str, bytes, range, slice, complex, decimal.Decimal, fractions.Fraction)
 
 
 def _may_be_swapped(value):

@@ -31,13 +31,13 @@ from chainrule.autograd import anomaly
 from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, SavedOutput, gradient_edge
-from chainrule.backend import global_random_state, is_scalar, ndarray, xp
+from chainrule.backend import global_random_state, is_scalar, ndarray, random_generator_state, xp
 from chainrule import settings
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
-from chainrule.compile.reachable import Reachable, fingerprint
+from chainrule.compile.reachable import Reachable, fingerprint, is_plain
 from chainrule.compile.deferred_backward import DeferredCalls
-from chainrule.compile.replay import RUNTIME, ReplayContext
+from chainrule.compile.replay import RUNTIME, ReplayContext, same_value
 from chainrule.nn.backward_hooks import BackwardHookFunction
 from chainrule.nn.lazy import LazyModuleMixin
 from chainrule.nn.module import Module, global_hooks
@@ -73,6 +73,7 @@ class Recorder:
         self.lines = []
         self.constants = {}  # name in the program -> object
         self.shapes = {}  # name in the program -> the shape of the array it held when recorded
+        self.row_major = set()  # the names among them of arrays laid out row-major (C-contiguous)
         self.guards = []  # Python expressions over function, args, kwargs that must hold to replay
         self.indent = 1
         self._numbers = count()
@@ -133,6 +134,7 @@ class Recorder:
         self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
         self._generators = [value for value in self.reach.objects.values() if isinstance(value, Generator)]
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
+        self._held_arrays = self._arrays_to_watch()
         self._rebound = set()  # (id(holder), attribute) of the attributes the program sets (_attributes_set)
         self._handed = {}  # id(tensor) -> the attribute the program put it in first
         modules = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
@@ -317,9 +319,9 @@ class Recorder:
         array = tensor.array
         for path in [found[1], *self.reach.other_paths.get(id(tensor), ())]:  # replaced at any of them, it records anew
             self.guards.append(f"{path} is {name}")
-        self.guards.append(  # model.double(), requires_grad_(False) between calls change the program
-            f"{name}.array.shape == {tuple(array.shape)} and {name}.array.dtype == {self._literal(array.dtype)} "
-            f"and {name}._requires_grad is {tensor._requires_grad}"
+        self.guards.append(  # model.double(), requires_grad_(False), a transposed .data between calls change the program
+            f"(value := {name}.array).shape == {tuple(array.shape)} and value.dtype == {self._literal(array.dtype)} "
+            f"and value.strides == {array.strides} and {name}._requires_grad is {tensor._requires_grad}"
         )
         return name
 
@@ -410,6 +412,10 @@ class Recorder:
             return f"{path} is None"
         if type(value) is float:
             return f"type(value := {path}) is float and {float_condition('value', value)}"
+        if type(value) is set:  # its items when the call began (the set itself may change later)
+            return f"type(value := {path}) is set and value == {self._constant(frozenset(value), 'items')}"
+        if type(value) is tuple and not _is_simple(value):  # a nan or a -0.0 among its items, or an enum...
+            return f"same_value({path}, {self._constant(value, 'items')})"
         kind = type(value).__name__ if type(value) in (bool, int, str, tuple) else self._constant(type(value), type(value).__name__)
         if is_scalar(value) and value.dtype.kind in "fc":
             return f"type(value := {path}) is {kind} and value.tobytes() == {value.tobytes()!r}"
@@ -493,6 +499,8 @@ class Recorder:
 
     def _name_tensor(self, tensor, name):
         self.shapes[name] = tensor.array.shape
+        if tensor.array.flags.c_contiguous:
+            self.row_major.add(name)
         self._value_of_tensor[id(tensor)] = name
         self._value_of_array[id(tensor.array)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
@@ -698,6 +706,8 @@ class Recorder:
         for name, grad in zip(results, input_grads):
             if type(grad) is ndarray and name != "_":
                 self.shapes[name] = grad.shape
+                if grad.flags.c_contiguous:
+                    self.row_major.add(name)
         for grad in input_grads:
             if type(grad) is ndarray:
                 uses = self._gradient_uses.setdefault(id(grad), [0, node])
@@ -1087,8 +1097,13 @@ class Recorder:
             return expr if expr is not None else self._handed_out(value) or "None"
         if isinstance(value, (tuple, list)):
             items = [self._returned(item) for item in value]
-            text = ", ".join(items) + ("," if len(items) == 1 and type(value) is tuple else "")
-            return f"({text})" if type(value) is tuple else f"[{text}]"
+            text = ", ".join(items) + ("," if len(items) == 1 and isinstance(value, tuple) else "")
+            if type(value) in (tuple, list):
+                return f"({text})" if type(value) is tuple else f"[{text}]"
+            if type(value) is chainrule.Size:  # x.shape returned: a Size, as eagerly
+                return f"{self._constant(chainrule.Size, 'Size')}(({text}))"
+            self.fail(f"returns a {type(value).__name__}, which a program cannot rebuild")
+            return "None"
         if isinstance(value, dict):
             return "{" + ", ".join(f"{self._literal(key, simple_only=True)}: {self._returned(item)}" for key, item in value.items()) + "}"
         return self._literal(value, simple_only=True)
@@ -1149,7 +1164,7 @@ class Recorder:
                 now = eval(path, scope)  # noqa: S307 (a path the reach wrote, from the function's own objects)
             except (AttributeError, IndexError, KeyError, TypeError):
                 now = _GONE
-            if self.failure is None and (type(now) is not type(value) or now != value):
+            if self.failure is None and not same_value(now, value):
                 self.fail(f"changes {self.reach.scalar_names.get(path, path)} in Python, which a replay would not repeat")
 
     def _attributes_set(self):
@@ -1206,9 +1221,9 @@ class Recorder:
             self.guards = [guard for guard in guards if guard != f"{path}{place} is {path}{place}"]
 
     def _verify_containers(self):
-        """Fail if the call changed a list, a dict or a module's attribute that it reaches: Python
-        side effects (``losses.append(loss)``, a hook keeping an activation), which a replay would
-        not repeat."""
+        """Fail if the call changed a list, a dict, a set, a module's attribute or a NumPy array
+        that it reaches, or drew from a random generator of Python's or NumPy's: Python side effects
+        (``losses.append(loss)``, a hook keeping an activation), which a replay would not repeat."""
         for container, name, before in self._containers:
             if isinstance(container, Module) and before is not None:  # an attribute the program assigns
                 before = [item for item in before if (id(container), item[0]) not in self._rebound]
@@ -1217,7 +1232,27 @@ class Recorder:
                 now = fingerprint(container)
             if self.failure is None and before is not None and now != before:
                 self.filled_optimizer_state = id(container) in self.reach.optimizer_states
-                self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
+                if isinstance(container, random.Random) or random_generator_state(container) is not None:
+                    self.fail(f"draws from {name}, a random generator of Python's or NumPy's, which a replay would not draw from")
+                else:
+                    self.fail(f"changes {name} in Python (an append, an item or attribute set), which a replay would not repeat")
+        for array, name, copy in self._held_arrays:
+            if self.failure is None and not _same(array, copy):
+                self.fail(f"changes the NumPy array {name} in place, which a replay would not repeat")
+
+    def _arrays_to_watch(self):
+        """The NumPy arrays the call reaches (a metric's counts, a buffer of the caller's), each
+        with a copy: one the call changes in place (``self.counts += ...``) is a change a replay
+        would not repeat. Not those that share memory with a tensor the call reaches (a parameter
+        seen through ``.numpy()``), which the program changes as the call does."""
+        tensors = [tensor.array for tensor, _ in self.reach.tensors.values()]
+        watched, seen = [], set()
+        for array, name in self.reach.held_arrays:
+            if id(array) in seen or array.size > _SNAPSHOT_LIMIT or any(xp.may_share_memory(array, other) for other in tensors):
+                continue
+            seen.add(id(array))
+            watched.append((array, name, array.copy()))
+        return watched
 
     def _random_versions(self):
         """Where the random streams stand: the global generator's and each one the call reaches."""
@@ -1338,9 +1373,10 @@ def float_condition(expr, value):
 
 
 def _guardable(value):
-    """Whether a value the step read can be checked on each call as a literal: a number (a NumPy
-    scalar too, nan included), a string, None, a tuple of them (finite), a range."""
-    return type(value) in (float, range) or _is_simple(value) or is_scalar(value)
+    """Whether a value the step read can be checked on each call: a number (a NumPy scalar too,
+    nan included), a string, None, an enum member, a range, a slice... (``reachable.is_plain``),
+    a tuple or a set of them."""
+    return is_plain(value) or type(value) in (tuple, set) and all(map(_guardable, value))
 
 
 def _is_simple(value):

@@ -158,6 +158,18 @@ class plain_backward:  # noqa: N801 (used as a function: ``with plain_backward()
         grad_mode._state.enabled = self.previous
 
 
+def same_value(value, expected):
+    """Whether ``value`` is ``expected`` as a guard means it: of the same type and equal, a float
+    to the bit (-0.0 is not 0.0, a nan is any nan), a tuple item by item."""
+    if type(value) is not type(expected):
+        return False
+    if type(value) is tuple:
+        return len(value) == len(expected) and all(map(same_value, value, expected))
+    if type(value) is float:
+        return value == expected and math.copysign(1.0, value) == math.copysign(1.0, expected) or value != value and expected != expected
+    return value == expected
+
+
 #: The names a program finds besides its own constants (the recorder gives constants no other names).
 RUNTIME = {
     "xp": xp,
@@ -181,4 +193,5 @@ RUNTIME = {
     "get_default_dtype": get_default_dtype,
     "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
     "copysign": math.copysign,  # read by the guards (-0.0 told from 0.0)
+    "same_value": same_value,  # read by the guards (a tuple holding a float)
 }

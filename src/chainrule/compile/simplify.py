@@ -41,6 +41,7 @@ are only their bodies. A nested ``def`` (a backward that runs later) keeps its o
 import ast
 import collections
 
+from chainrule.backend import UFUNCS_GIVE_ARRAYS
 from chainrule.compile.folding import Fold, Renamed, constant_value, copied, decided_branches, nodes
 
 _EXACT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)  # correctly rounded, on scalars as on arrays
@@ -48,12 +49,14 @@ _BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # st
 _FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
 
 
-def simplified(lines, shapes, contexts, broadcasts=frozenset()):
+def simplified(lines, shapes, contexts, broadcasts=frozenset(), row_major=frozenset(), constant_arrays=frozenset()):
     """The program's ``lines`` (``(indent, code, comment)``, the body at indent 1) simplified,
     inside one ``with ignoring_float_errors():`` block. ``shapes``: name -> the shape of the array
     the recording saw under that name; ``contexts``: the names of the program's contexts;
     ``broadcasts``: the names of ``chainrule.ops.reduce.spread`` (a reduction's gradient broadcast
-    back to its input's shape)."""
+    back to its input's shape); ``row_major``: the names among ``shapes`` of arrays laid out
+    row-major (as they are on every call: the arguments' layouts are guarded);
+    ``constant_arrays``: the names of the constants that are arrays."""
     source = "\n".join("    " * (indent - 1) + code for indent, code, _ in lines)
     body = ast.parse(source).body
     body = _without_error_blocks(body)
@@ -66,7 +69,9 @@ def simplified(lines, shapes, contexts, broadcasts=frozenset()):
             break
     body = program.unread_dropped(body, _Facts(body))
     if broadcasts:  # once the values a context held are read as the names they are
-        body = _scalar_broadcasts_dropped(body, _Facts(body), shapes, broadcasts)
+        body = _scalar_broadcasts_dropped(body, _Facts(body), shapes, broadcasts, row_major)
+    if UFUNCS_GIVE_ARRAYS:
+        body = _arrays_made_at_once(body, _Facts(body), shapes, constant_arrays)
     comments = _Comments(lines)
     written = [(1, "with ignoring_float_errors():", "inf and nan pass silently, as in PyTorch")]
     written += _lines(body, 2, comments)
@@ -86,15 +91,16 @@ def _certain_shapes(shapes, facts):
     }
 
 
-def _scalar_broadcasts_dropped(body, facts, shapes, broadcasts):
+def _scalar_broadcasts_dropped(body, facts, shapes, broadcasts, row_major):
     """``b = spread(ctx, s)`` of a 0-d ``s`` (the gradient of a reduction over every axis), where
-    each read of ``b`` is an operand of + - * / beside an array of ``b``'s shape, as ``s`` there,
-    and the broadcast gone: ``grad * p`` for ``broadcast_to(grad, p.shape) * p``, which the
+    each read of ``b`` is an operand of + - * / beside a row-major array of ``b``'s shape, as ``s``
+    there, and the broadcast gone: ``grad * p`` for ``broadcast_to(grad, p.shape) * p``, which the
     gradient of ``(p * p).sum()`` (an L2 penalty written by hand) has once per parameter. Each
     element is the same correctly rounded operation on the same two numbers, and the result has
-    the other operand's shape and layout either way. Only statements that run on every call (at
-    the top or in a ``with`` block), names assigned once at most (so each holds one array, of the
-    shape the recording saw)."""
+    the other operand's shape and layout either way (a small broadcast is a new row-major array:
+    beside an array laid out otherwise, the product's layout, and so the order of a later sum,
+    would change). Only statements that run on every call (at the top or in a ``with`` block),
+    names assigned once at most (so each holds one array, of the shape the recording saw)."""
     candidates = {}
     for statement in _unconditional(body):
         call = statement.value if _one_name_assigned(statement) else None
@@ -113,11 +119,53 @@ def _scalar_broadcasts_dropped(body, facts, shapes, broadcasts):
                     if (
                         type(operand) is ast.Name and operand.id in candidates and type(other) is ast.Name
                         and other.id not in candidates and facts.name_stores[other.id] <= 1
-                        and shapes.get(other.id) == shapes[operand.id]
+                        and shapes.get(other.id) == shapes[operand.id] and other.id in row_major
                     ):
                         beside[operand.id] += 1
     dropped = {name: scalar for name, scalar in candidates.items() if beside[name] == facts.loads[name] > 0}
     return _renamed(body, dropped) if dropped else body
+
+
+_UFUNCS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.USub: "negative"}
+
+
+def _arrays_made_at_once(body, facts, shapes, constant_arrays):
+    """``x = a + b`` then ``x = xp.asarray(x)`` (a 0-d result, which NumPy gives as a scalar, made
+    the 0-d array eager's tensor holds) as ``x = xp.add(a, b, out=...)``, which gives the array
+    at once: ``a + b`` of an array ``a`` is that ufunc on the same operands, so the bits are the
+    same, less a scalar made and converted (a sum of per-parameter L2 terms has one per parameter).
+    Each operand is a number or a name that holds an array there (one the recording saw, after
+    its last assignment), so that ``+`` is the array's and not a NumPy scalar's arithmetic."""
+
+    def array_here(operand, line):
+        if type(operand) is ast.Constant:
+            return type(operand.value) in (int, float)
+        return type(operand) is ast.Name and (
+            operand.id in constant_arrays or operand.id in shapes and facts.last_store.get(operand.id, 0) < line
+        )
+
+    result = []
+    for statement in body:
+        if isinstance(statement, (ast.With, ast.If)):
+            statement.body = _arrays_made_at_once(statement.body, facts, shapes, constant_arrays)
+            if isinstance(statement, ast.If):
+                statement.orelse = _arrays_made_at_once(statement.orelse, facts, shapes, constant_arrays)
+        previous = result[-1] if result else None
+        if _one_name_assigned(statement) and _one_name_assigned(previous) and ast.unparse(statement.value) == f"xp.asarray({statement.targets[0].id})":
+            value = previous.value
+            operands = (value.operand,) if type(value) is ast.UnaryOp else (value.left, value.right) if type(value) is ast.BinOp else ()
+            operator = type(value.op) if operands else None
+            if (
+                previous.targets[0].id == statement.targets[0].id and operator in _UFUNCS
+                and all(array_here(operand, previous.lineno) for operand in operands)
+            ):
+                ufunc = ast.Attribute(ast.Name("xp", ast.Load()), _UFUNCS[operator], ast.Load())
+                value = ast.Call(ufunc, list(operands), [ast.keyword("out", ast.Constant(...))])
+                result[-1] = ast.copy_location(ast.Assign(previous.targets, value, lineno=0), previous)
+                result[-1].rewritten = True
+                continue
+        result.append(statement)
+    return result
 
 
 def _unconditional(body):

@@ -335,8 +335,8 @@ class ClassIndexTargets:
         self.classes = classes = shape[axis]
         self.ndim, self.dtype = len(shape), input.dtype
         self.label_smoothing = label_smoothing
-        # Seen as unsigned, a negative index is huge: one max() checks both ends of [0, C).
-        in_range = indices.size == 0 or int(indices.view(f"u{indices.itemsize}").max()) < classes
+        # Seen as unsigned, a negative index is huge: one maximum checks both ends of [0, C).
+        in_range = indices.size == 0 or int(xp.maximum.reduce(indices.view(_UNSIGNED[indices.itemsize]), axis=None)) < classes
         ignores_some = (0 <= ignore_index < classes or not in_range) and bool((indices == ignore_index).any())
         self.plain = self.ndim == 2 and weight is None and not label_smoothing and not ignores_some
         self.counted = True
@@ -376,6 +376,9 @@ class ClassIndexTargets:
             q = q + _weights_along(spread, axis, self.ndim) * self.kept.reshape(per_sample)
             totals = totals + spread.sum() * self.kept
         return q, totals.reshape(per_sample)
+
+
+_UNSIGNED = {size: xp.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # the unsigned integer type of each width
 
 
 @functools.lru_cache(maxsize=16)
