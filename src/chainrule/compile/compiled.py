@@ -466,6 +466,10 @@ def _hearing_settings(read):
             if isinstance(self, Optimizer):
                 if name in ("param_groups", "defaults"):
                     recorder.read_settings(self, name, value)
+                elif name == "state":  # `if p in opt.state:`, opt.state_dict()
+                    recorder.read_optimizer_state(self)
+                elif is_plain(value):  # a count or flag kept on it (opt._opt_called, a hand-written one's self.t)
+                    recorder.read_value(self, name, value)
             elif name == "__dict__":  # every value at once: a scheduler's state_dict(), vars(scheduler)
                 for key, item in list(value.items()):
                     if _heard(item) or type(item) is list:

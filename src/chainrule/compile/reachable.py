@@ -267,10 +267,14 @@ _HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks
 def fingerprint(container):
     """What a list, dict or module holds, by identity: a step that changes it (``losses.append``,
     ``activations["x"] = out``, ``self.last = out``) changes this. A module's are its plain
-    attributes (not its parameters, buffers or train/eval mode, which the program handles); a
-    container too long to compare is not compared (None)."""
+    attributes and the tensors and submodules it holds by name (not their values, nor its
+    train/eval mode, which the program handles); a container too long to compare is not compared
+    (None)."""
     if isinstance(container, Module):
+        # its plain attributes, and which parameter, buffer and submodule it holds under each name
+        # (net.dec.weight = net.enc.weight, net.head = other: a rewiring a replay would not repeat)
         items = [(key, id(item)) for key, item in _plain_attributes(container)]
+        items += [(key, id(item)) for registry in ("_parameters", "_buffers", "_modules") for key, item in getattr(container, registry).items()]
     elif isinstance(container, random.Random):
         items = [container.getstate()]
     elif (state := random_generator_state(container)) is not None:

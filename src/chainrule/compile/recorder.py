@@ -37,7 +37,7 @@ from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, fingerprint, is_plain
 from chainrule.compile.deferred_backward import DeferredCalls
-from chainrule.compile.replay import RUNTIME, ReplayContext, same_value
+from chainrule.compile.replay import RUNTIME, HooksSeen, ReplayContext, same_value, state_layout
 from chainrule.nn.backward_hooks import BackwardHookFunction
 from chainrule.nn.lazy import LazyModuleMixin
 from chainrule.nn.module import Module, global_hooks
@@ -45,7 +45,6 @@ from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import Generator, default_generator, drawn
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.utils.hooks import WatchedHooks
 
 _PACKAGE = os.path.dirname(chainrule.__file__)
 _EXAMPLES = os.path.join(_PACKAGE, "examples")
@@ -135,6 +134,8 @@ class Recorder:
         self._generators = [value for value in self.reach.objects.values() if isinstance(value, Generator)]
         self._containers = [(container, name, fingerprint(container)) for container, name in self.reach.containers]
         self._held_arrays = self._arrays_to_watch()
+        # what each optimizer's state holds as the call begins (read_optimizer_state)
+        self._state_layouts = {key: state_layout(value.state) for key, value in self.reach.objects.items() if isinstance(value, Optimizer)}
         self._rebound = set()  # (id(holder), attribute) of the attributes the program sets (_attributes_set)
         self._handed = {}  # id(tensor) -> the attribute the program put it in first
         modules = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
@@ -194,7 +195,8 @@ class Recorder:
             call = None if inlined else f"{cls}.forward({context}, {', '.join(operands)})"
         else:
             tensor_positions = tuple(position for position, arg in enumerate(args) if isinstance(arg, Tensor))
-            call = f"forward_of_function({cls}, {context}, ({', '.join(operands)},), {tensor_positions})"
+            requiring_grad = tuple(position for position in tensor_positions if args[position]._requires_grad)
+            call = f"forward_of_function({cls}, {context}, ({', '.join(operands)},), {tensor_positions}, {requiring_grad})"
         if call is not None:
             self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", comment)
         saved_outputs = {value.output_nr for value in (node._saved if node is not None else ()) if type(value) is SavedOutput}
@@ -378,6 +380,15 @@ class Recorder:
             return  # guarded as it is when the call begins; an eval() or train() in the call is replayed
         if path is not None and _guardable(value):
             self.guards.append(self._value_guard(f"{path}.{name}", value))
+
+    def read_optimizer_state(self, optimizer):
+        """The call's code looked at ``optimizer.state`` (``if p in opt.state:``, ``opt.state_dict()``):
+        the program replays only while the same parameters have state under the same names as when
+        the call began (the first steps fill it)."""
+        path = self.reach.paths.get(id(optimizer))
+        if path is not None and self.failure is None:
+            layout = self._constant(self._state_layouts[id(optimizer)], "state_held")
+            self.guards.append(f"state_layout({path}.state) == {layout}")
 
     def read_settings(self, owner, name, value):
         """The call's Python code read ``owner.name``, an optimizer's ``param_groups`` or
@@ -876,6 +887,8 @@ class Recorder:
         update = self._constant(optimizer._update, f"{type(optimizer).__name__}_update")
         for index, group in enumerate(groups):
             settings = f"{name}.param_groups[{index}]"  # read when it runs: load_state_dict replaces the groups
+            group_name = self._new_name("group")
+            self._emit(f"{group_name} = {settings}", f"{type(optimizer).__name__}.step: the settings of group {index}")
             for param in group["params"]:
                 tensor = self._tensor_expr(param)
                 if optimizer.state.get(param):
@@ -890,10 +903,14 @@ class Recorder:
                 scratch = self._constant(optimizer._scratch(param), f"scratch_{tensor}")
                 self._update_lines.add(len(self.lines))
                 self._emit(
-                    f"{update}({arrays[id(param)]}, {tensor}._grad.array, {state}, {settings}, {scratch})",
+                    f"{update}({arrays[id(param)]}, {tensor}._grad.array, {state}, {group_name}, {scratch})",
                     f"{type(optimizer).__name__}.step for {self.reach.names.get(id(param), tensor)}",
                 )
                 self._emit(f"{tensor}.{_version_counter(param)} += 1")
+        self._emit(f"if '_opt_called' in {name}.__dict__:", f"{type(optimizer).__name__}.step: a scheduler watches for the first")
+        self.indent += 1
+        self._emit(f"{name}._opt_called = True")
+        self.indent -= 1
 
     def _guard_parameters(self, optimizer, name):
         """The program names each parameter of ``optimizer``: it replays only while it holds the same
@@ -1015,7 +1032,11 @@ class Recorder:
             returned = self._returned(result)
             self._emit(f"return {returned}")
             self._gradients_cleared_unseen()
-            self.guards.append(f"WatchedHooks.changes == {WatchedHooks.changes}")  # no module or leaf hook added or removed since
+            hooks = self._constant(
+                HooksSeen([module for module, _ in self.reach.modules.values()], [tensor for tensor, _ in self.reach.tensors.values()]),
+                "hooks_seen",
+            )
+            self.guards.append(f"(WatchedHooks.changes == {hooks}.changes or {hooks}.unchanged())")  # no hook added or removed since
             self.guards.append(f"get_default_dtype() is {self._constant(get_default_dtype(), 'default_dtype')}")  # zeros(3) made alike
             # use_deterministic_algorithms, float32 matmul precision: modes a step may read
             self.guards.append(f"{self._constant(settings._state, 'global_settings')} == {dict(settings._state)!r}")
@@ -1316,7 +1337,7 @@ class Recorder:
 
 
 _UNBOUND = object()
-_VALUE_NAME = re.compile(r"[vgxp]\d+")  # the names of the program's arrays
+_VALUE_NAME = re.compile(r"[vgxp]\d+|group\d+")  # the names of the program's values (arrays, optimizers' groups)
 
 # Names a constant may not take besides the builtins (programs, guards and inlined bodies call them)
 # and the program's array names: the program's runtime, "_", the parameters of the program and the

@@ -38,6 +38,15 @@ class ReplayContext:
         self.materialize_grads = True
         self.saved_tensors = ()
         self._name = node.name()
+        self._made = {*vars(self), "_made"}  # what it holds for every call (forget_call keeps these)
+
+    def forget_call(self):
+        """Drop what a forward put here on an earlier call: a custom ``Function``'s forward may
+        set attributes on some calls only, which eager's fresh context of each call would not hold."""
+        for name in [name for name in vars(self) if name not in self._made]:
+            delattr(self, name)
+        self.materialize_grads = True
+        self.saved_tensors = ()
 
     @staticmethod
     def of(function, node):
@@ -86,6 +95,7 @@ class UnrecordedContext(ReplayContext):
 
     def __init__(self):
         self.needs_input_grad = ()
+        self._made = {"needs_input_grad", "_made"}
 
     def save_for_backward(self, *values):
         pass
@@ -113,11 +123,19 @@ def gradient_to_apply(tensor, grad):
     return held.array
 
 
-def forward_of_function(function, ctx, args, tensor_positions):
+def forward_of_function(function, ctx, args, tensor_positions, requiring_grad=()):
     """Replay the ``forward`` of a ``Function`` that is not an ``Op`` (it takes tensors): the
-    arrays at ``tensor_positions`` are wrapped as tensors, and the outputs are taken back to arrays."""
-    args = [tensor_from_array(arg) if position in tensor_positions else arg for position, arg in enumerate(args)]
-    outputs = function.forward(ctx, *args)
+    arrays at ``tensor_positions`` are wrapped as tensors (those at ``requiring_grad`` requiring
+    grad, as eager's inputs did), and the outputs are taken back to arrays. As in eager, it runs
+    with grad mode off and finds a context holding nothing an earlier call's forward put there
+    (``ctx.flag = True`` on some calls only)."""
+    args = [
+        tensor_from_array(arg, position in requiring_grad) if position in tensor_positions else arg
+        for position, arg in enumerate(args)
+    ]
+    ctx.forget_call()
+    with plain_backward():  # (grad mode off: Function.apply runs forward so)
+        outputs = function.forward(ctx, *args)
     if type(outputs) is tuple:
         return tuple([output_array(output) for output in outputs])
     return output_array(outputs)
@@ -158,6 +176,39 @@ class plain_backward:  # noqa: N801 (used as a function: ``with plain_backward()
         grad_mode._state.enabled = self.previous
 
 
+class HooksSeen:
+    """The hooks a program was recorded with: those of the modules and tensors the call reaches,
+    and every module's (``register_module_forward_hook``). ``WatchedHooks.changes`` counts each
+    hook added or removed anywhere, which a guard compares first; when it moved, ``unchanged()``
+    compares the hooks themselves: a hook added for a look between two steps and removed again
+    (``dead_relu_fractions``), or one on another model, leaves the program replaying, and the new
+    count is taken as seen."""
+
+    def __init__(self, modules, tensors):
+        self.modules, self.tensors = modules, tensors
+        self.changes = WatchedHooks.changes
+        self.seen = self._now()
+
+    def _now(self):
+        return (
+            [[(name, tuple(hooks)) for name, hooks in vars(module).items() if type(hooks) is WatchedHooks] for module in self.modules],
+            [(tuple(tensor._hooks or ()), tuple(tensor._post_accumulate_grad_hooks or ())) for tensor in self.tensors],
+            [(name, tuple(hooks)) for name, hooks in global_hooks().items()],
+        )
+
+    def unchanged(self):
+        if self._now() != self.seen:
+            return False
+        self.changes = WatchedHooks.changes
+        return True
+
+
+def state_layout(state):
+    """What an optimizer's ``state`` holds: which parameters have state, and under which names
+    (``momentum_buffer``, ``exp_avg``...), in their order; not the values."""
+    return tuple([(id(param), tuple(held)) for param, held in state.items()])
+
+
 def same_value(value, expected):
     """Whether ``value`` is ``expected`` as a guard means it: of the same type and equal, a float
     to the bit (-0.0 is not 0.0, a nan is any nan), a tuple item by item."""
@@ -188,10 +239,11 @@ RUNTIME = {
     "tensor_from_array": tensor_from_array,
     "with_backward_of_call": with_backward_of_call,
     "unrecorded": UnrecordedContext(),
-    "WatchedHooks": WatchedHooks,  # read by the guards
+    "WatchedHooks": WatchedHooks,  # read by the guards (HooksSeen)
     "ndarray": ndarray,  # read by the guards
     "get_default_dtype": get_default_dtype,
     "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
     "copysign": math.copysign,  # read by the guards (-0.0 told from 0.0)
     "same_value": same_value,  # read by the guards (a tuple holding a float)
+    "state_layout": state_layout,  # read by the guards (an optimizer's state the step looks at)
 }
