@@ -446,8 +446,13 @@ def _hearing_values(read):
 
     def __getattribute__(self, name):
         value = read(self, name)
-        if function_module._recorder is not None and _heard(value) and name[:2] != "__":
-            function_module._recorder.read_value(self, name, value)
+        if function_module._recorder is not None:
+            if _heard(value) and name[:2] != "__":
+                function_module._recorder.read_value(self, name, value)
+            elif name == "__dict__" and not isinstance(self, Module):  # vars(config)["lr"]: every value it holds
+                for key, item in list(value.items()):
+                    if type(key) is str and _heard(item):
+                        function_module._recorder.read_value(self, key, item)
         return value
 
     return __getattribute__

@@ -36,7 +36,7 @@ from chainrule.tensor import Tensor
 
 _DEPTH = 8  # (a hook's closure holding a helper whose closure holds a dict of lists: six levels below a global)
 _GUARDED_NUMBERS = 16  # a dict holding more numbers (a vocabulary) is not checked number by number
-_GUARDED_WHOLE = 1024  # a list of up to this many plain values is checked whole instead, so is a NumPy array
+_GUARDED_WHOLE = 1 << 16  # a list or dict of up to this many plain values is checked whole instead, so is a NumPy array
 
 
 class Reachable:
@@ -92,12 +92,13 @@ class Reachable:
             return
         namespace = function.__globals__
         names = _names_read(code)
+        dynamic = not names.isdisjoint(("getattr", "vars", "__dict__"))  # getattr(Config, key): any of its names
         for name in sorted(names):
             if name in namespace:
                 value = namespace[name]
                 self._visit(value, f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
                 if isinstance(value, (type, types.ModuleType)):  # Config.temperature, settings.lr
-                    self._numbers_named(value, names, f"{path}.__globals__[{name!r}]")
+                    self._numbers_named(value, set(vars(value)) if dynamic else names, f"{path}.__globals__[{name!r}]")
         for index, (cell, name) in enumerate(zip(function.__closure__ or (), code.co_freevars)):
             try:
                 value = cell.cell_contents
@@ -114,6 +115,8 @@ class Reachable:
         that ``names`` (what the code reads) name, checked on every call."""
         attributes = vars(owner)
         for key in sorted(names & attributes.keys()):
+            if key[:2] == "__":
+                continue  # (a module's __doc__, __name__...)
             value = attributes[key]
             if is_plain(value) or type(value) is tuple and all(map(is_plain, value)):
                 self.scalars.append((f"{path}.{key}", value))
@@ -213,27 +216,31 @@ class Reachable:
             pass  # chainrule's own: watched by where its stream stands (its state_version), not its parts
         elif isinstance(value, random.Random) or random_generator_state(value) is not None:
             self.containers.append((value, name))  # Python's or NumPy's: a draw from it is a change a replay skips
-        elif isinstance(value, (set, collections.deque)):
+        elif isinstance(value, set):
             self.containers.append((value, name))
             if scalar_guard and type(value) is set and all(map(is_plain, value)):
                 self.scalars.append((path, value))  # `if label in cfg.skip:`, checked by its items
                 self.scalar_names[path] = name
-        elif isinstance(value, (list, tuple)):
+        elif isinstance(value, (list, tuple, collections.deque)):
             # The numbers of a small list (or dict, below) are checked on each call: reading an item
             # is not heard as it happens, as an attribute is (see compiled.py).
             numbers = sum(map(_is_number, value))
             checked = scalar_guard and numbers <= _GUARDED_NUMBERS
-            if type(value) is list:
+            if type(value) is not tuple:
                 self.containers.append((value, name))
                 if scalar_guard:
                     self.lengths.append((path, len(value)))  # len(history) read in Python
-            if scalar_guard and not checked and len(value) <= _GUARDED_WHOLE and all(is_plain(item) and item == item for item in value):
-                self.scalars.append((path, value))  # a longer list of numbers: checked whole, with one ==
+            if scalar_guard and not checked and len(value) <= _GUARDED_WHOLE and all(map(is_plain, value)):
+                self.scalars.append((path, value))  # a longer list of numbers (recent returns, a schedule): checked whole
+                self.scalar_names[path] = name
             for index, item in enumerate(value):
                 self._visit(item, f"{path}[{index}]", depth + 1, f"{name}{index}", checked)
         elif isinstance(value, dict):
             checked = scalar_guard and sum(map(_is_number, value.values())) <= _GUARDED_NUMBERS
             self.containers.append((value, name))
+            if scalar_guard and not checked and len(value) <= _GUARDED_WHOLE and all(map(is_plain, value.values())):
+                self.scalars.append((path, value))  # a config of many numbers: checked whole
+                self.scalar_names[path] = name
             for key, item in value.items():
                 if type(key) in (str, int):
                     self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}", checked)

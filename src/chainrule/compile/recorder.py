@@ -17,6 +17,7 @@ numbers drawn outside an operation, a change made in place outside an operation,
 the call) ends the recording: the function then runs eagerly, with one warning naming the line.
 """
 import builtins
+import collections
 import keyword
 import math
 import os
@@ -128,7 +129,7 @@ class Recorder:
         for path, array in self.reach.arrays:
             self.guards.append(
                 f"type(value := {path}) is ndarray and value.shape == {array.shape} and value.dtype == "
-                f"{self._literal(array.dtype)} and value.tobytes() == {array.tobytes()!r}"
+                f"{self._literal(array.dtype)} and value.tobytes() == {self._constant(array.tobytes(), 'array_bytes')}"
             )
         self._call = (function, args, kwargs)  # to read the guarded values again when the call ends
         self._generators = [value for value in self.reach.objects.values() if isinstance(value, Generator)]
@@ -321,9 +322,13 @@ class Recorder:
         array = tensor.array
         for path in [found[1], *self.reach.other_paths.get(id(tensor), ())]:  # replaced at any of them, it records anew
             self.guards.append(f"{path} is {name}")
-        self.guards.append(  # model.double(), requires_grad_(False), a transposed .data between calls change the program
-            f"(value := {name}.array).shape == {tuple(array.shape)} and value.dtype == {self._literal(array.dtype)} "
-            f"and value.strides == {array.strides} and {name}._requires_grad is {tensor._requires_grad}"
+        # model.double(), requires_grad_(False), a transposed .data between calls change the program;
+        # the array the recording saw, still held (updated in place by every step), is the same one
+        # (chainrule never reshapes an array in place: a new shape or layout is a new array)
+        held = self._constant(array, f"{name}_array")
+        self.guards.append(
+            f"((value := {name}.array) is {held} or value.shape == {tuple(array.shape)} and value.dtype == "
+            f"{self._literal(array.dtype)} and value.strides == {array.strides}) and {name}._requires_grad is {tensor._requires_grad}"
         )
         return name
 
@@ -425,6 +430,13 @@ class Recorder:
             return f"type(value := {path}) is float and {float_condition('value', value)}"
         if type(value) is set:  # its items when the call began (the set itself may change later)
             return f"type(value := {path}) is set and value == {self._constant(frozenset(value), 'items')}"
+        if isinstance(value, collections.deque):
+            return f"type(value := {path}) is {self._constant(type(value), 'deque')} and same_value(list(value), {self._constant(list(value), 'items')})"
+        if type(value) in (list, dict):  # (a copy: the caller may change the list or dict itself later)
+            items = self._constant(value.copy(), "items")
+            if all(map(_equal_is_same, value.values() if type(value) is dict else value)):
+                return f"type(value := {path}) is {type(value).__name__} and value == {items}"  # (one == in C)
+            return f"same_value({path}, {items})"
         if type(value) is tuple and not _is_simple(value):  # a nan or a -0.0 among its items, or an enum...
             return f"same_value({path}, {self._constant(value, 'items')})"
         kind = type(value).__name__ if type(value) in (bool, int, str, tuple) else self._constant(type(value), type(value).__name__)
@@ -1095,7 +1107,11 @@ class Recorder:
             if cleared is None:
                 continue
             held = self._new_name("g")
-            lines[start] = (lines[start][0], f"{held} = gradient_to_apply({expr}, {grad})", "AccumulateGrad: .grad += gradient, an array until zero_grad() clears it")
+            lines[start] = (
+                lines[start][0],
+                f"{held} = {grad} if {expr}._grad is None else gradient_to_apply({expr}, {grad})",  # no call while .grad is None
+                "AccumulateGrad: .grad += gradient, an array until zero_grad() clears it",
+            )
             for position in uses:
                 use_indent, text, use_comment = lines[position]
                 lines[position] = (use_indent, mention.sub(lambda match: held if match.group(1) else match.group(0), text), use_comment)
@@ -1391,6 +1407,12 @@ def float_condition(expr, value):
     if value == 0:
         return f"{expr} == 0.0 and copysign(1.0, {expr}) == {math.copysign(1.0, value)}"
     return f"{expr} == float({str(value)!r})"
+
+
+def _equal_is_same(value):
+    """Whether ``==`` tells ``value`` apart as ``same_value`` does: anything but a float 0 (-0.0
+    equals 0.0) or nan (equal to nothing)."""
+    return not (type(value) is float and (value == 0 or value != value))
 
 
 def _guardable(value):

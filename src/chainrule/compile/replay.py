@@ -211,11 +211,13 @@ def state_layout(state):
 
 def same_value(value, expected):
     """Whether ``value`` is ``expected`` as a guard means it: of the same type and equal, a float
-    to the bit (-0.0 is not 0.0, a nan is any nan), a tuple item by item."""
+    to the bit (-0.0 is not 0.0, a nan is any nan), a tuple, list or dict item by item."""
     if type(value) is not type(expected):
         return False
-    if type(value) is tuple:
+    if type(value) in (tuple, list):
         return len(value) == len(expected) and all(map(same_value, value, expected))
+    if type(value) is dict:
+        return value.keys() == expected.keys() and all([same_value(value[key], expected[key]) for key in expected])
     if type(value) is float:
         return value == expected and math.copysign(1.0, value) == math.copysign(1.0, expected) or value != value and expected != expected
     return value == expected

@@ -12,7 +12,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import computed_without_gradient, made_from_arguments, made_from_values
+from chainrule.autograd.function import checked, computed_without_gradient, made_from_arguments, made_from_values
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
@@ -478,15 +478,24 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     target = _same_shape_target(
         input, target, "Using a target size ({target}) that is different to the input size ({input}) is deprecated. Please ensure they have the same size."
     )
-    values = input.array
-    if values.size and ((values < 0) | (values > 1) | xp.isnan(values)).any():
-        raise RuntimeError(
-            f"all elements of input should be between 0 and 1 (binary_cross_entropy got values in "
-            f"[{values.min()}, {values.max()}]); apply sigmoid first, or pass the raw scores to "
-            f"binary_cross_entropy_with_logits"
-        )
+    # (checked on each call of a compiled step too: the probabilities are values)
+    checked(computed_without_gradient(_probabilities_in_range, [input]), _probabilities_out_of_range, input)
     weight = _optional_weight(weight, input, "weight")
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+def _probabilities_in_range(values):
+    """Where ``values`` lie in [0, 1] (nan does not)."""
+    return (values >= 0) & (values <= 1)
+
+
+def _probabilities_out_of_range(input):
+    values = input.array
+    return RuntimeError(
+        f"all elements of input should be between 0 and 1 (binary_cross_entropy got values in "
+        f"[{values.min()}, {values.max()}]); apply sigmoid first, or pass the raw scores to "
+        f"binary_cross_entropy_with_logits"
+    )
 
 
 def binary_cross_entropy_with_logits(

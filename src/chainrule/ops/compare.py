@@ -9,7 +9,7 @@ either side (``x > 0``, ``0.5 <= x``).
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient
+from chainrule.autograd.function import computed_without_gradient, read_into_python
 from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
@@ -165,6 +165,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 @public
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True (a Python bool) when every element satisfies |a - b| <= atol + rtol |b|."""
+    read_into_python("allclose")
     return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
 
 
@@ -173,6 +174,7 @@ def equal(a, b):
     """True (a Python bool) when a and b have the same shape and the same values."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"equal(): expected two tensors, got {type(a).__name__} and {type(b).__name__}")
+    read_into_python("equal")
     return a.array.shape == b.array.shape and bool(xp.array_equal(a.array, b.array))
 
 

@@ -22,6 +22,7 @@ import functools
 import math
 import warnings
 
+from chainrule.autograd.function import checked, computed_without_gradient
 from chainrule.backend import ignoring_float_errors, read_only, xp
 from chainrule.creation import full_like
 from chainrule.ops.activation import log_one_plus_exp, special
@@ -296,6 +297,14 @@ class NllLoss(Op):
 def class_axis_of(input):
     """The class dimension: 1 for batched input (N, C, ...), 0 for a single sample (C,)."""
     return 0 if input.ndim == 1 else 1
+
+
+def _not_negative(values):
+    return values >= 0
+
+
+def _negative_variance(var):
+    return ValueError(f"var has negative entry/entries (gaussian_nll_loss needs variances ≥ 0, got minimum {var.array.min()})")
 
 
 def _weighted_sum(q, values, axis):
@@ -578,8 +587,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = full_like(input, var)
-    elif bool((var.array < 0).any()):
-        raise ValueError(f"var has negative entry/entries (gaussian_nll_loss needs variances ≥ 0, got minimum {var.array.min()})")
+    else:  # (checked on each call of a compiled step too: the variances are values)
+        checked(computed_without_gradient(_not_negative, [var]), _negative_variance, var)
     if tuple(var.shape) != tuple(input.shape):
         mismatched = var.ndim == input.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
         if tuple(input.shape[:-1]) == tuple(var.shape):
