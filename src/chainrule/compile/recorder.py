@@ -38,7 +38,7 @@ from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, fingerprint, is_plain
 from chainrule.compile.deferred_backward import DeferredCalls
-from chainrule.compile.replay import RUNTIME, HooksSeen, ReplayContext, same_value, state_layout
+from chainrule.compile.replay import RUNTIME, HooksSeen, ReplayContext, float_bits, same_value, state_layout
 from chainrule.nn.backward_hooks import BackwardHookFunction
 from chainrule.nn.lazy import LazyModuleMixin
 from chainrule.nn.module import Module, global_hooks
@@ -1335,8 +1335,8 @@ class Recorder:
         otherwise a constant of the program (a dtype, a loss criterion object)."""
         if value is None or type(value) in (bool, int, str):
             return repr(value)
-        if type(value) is float:
-            return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+        if type(value) is float:  # a nan as a constant: float('nan') would lose its sign and payload
+            return repr(value) if math.isfinite(value) else f"float({str(value)!r})" if value == value else self._constant(value, "nan")
         if type(value) in (tuple, list) and all(_is_simple(item) for item in value):
             items = [self._literal(item) for item in value]
             text = ", ".join(items) + ("," if len(items) == 1 and type(value) is tuple else "")
@@ -1400,10 +1400,10 @@ def _tensors_in(value, depth=0):
 
 
 def float_condition(expr, value):
-    """The condition that the float ``expr`` is ``value``: -0.0 is not 0.0 (a sign the arithmetic
-    passes on), and a nan is any nan."""
+    """The condition that the float ``expr`` is ``value``, to the bit: -0.0 is not 0.0, a nan has
+    its sign and payload (which the arithmetic passes on)."""
     if math.isnan(value):
-        return f"{expr} != {expr}"
+        return f"{expr} != {expr} and float_bits({expr}) == {float_bits(value)!r}"
     if value == 0:
         return f"{expr} == 0.0 and copysign(1.0, {expr}) == {math.copysign(1.0, value)}"
     return f"{expr} == float({str(value)!r})"

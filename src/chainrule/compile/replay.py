@@ -6,6 +6,7 @@ every call: ``forward`` saves into it, ``backward`` reads from it, as they do wi
 but no node, no tensor and no dependency count is made per call.
 """
 import math
+import struct
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
@@ -209,9 +210,14 @@ def state_layout(state):
     return tuple([(id(param), tuple(held)) for param, held in state.items()])
 
 
+def float_bits(value):
+    """The 8 bytes of a float: two nans told apart by their sign and payload."""
+    return struct.pack("<d", value)
+
+
 def same_value(value, expected):
     """Whether ``value`` is ``expected`` as a guard means it: of the same type and equal, a float
-    to the bit (-0.0 is not 0.0, a nan is any nan), a tuple, list or dict item by item."""
+    to the bit (-0.0 is not 0.0, a nan not another nan), a tuple, list or dict item by item."""
     if type(value) is not type(expected):
         return False
     if type(value) in (tuple, list):
@@ -219,7 +225,7 @@ def same_value(value, expected):
     if type(value) is dict:
         return value.keys() == expected.keys() and all([same_value(value[key], expected[key]) for key in expected])
     if type(value) is float:
-        return value == expected and math.copysign(1.0, value) == math.copysign(1.0, expected) or value != value and expected != expected
+        return float_bits(value) == float_bits(expected)
     return value == expected
 
 
@@ -247,5 +253,6 @@ RUNTIME = {
     "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
     "copysign": math.copysign,  # read by the guards (-0.0 told from 0.0)
     "same_value": same_value,  # read by the guards (a tuple holding a float)
+    "float_bits": float_bits,  # read by the guards (a nan's sign and payload)
     "state_layout": state_layout,  # read by the guards (an optimizer's state the step looks at)
 }

@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
+from chainrule.autograd.function import read_into_python
 from chainrule.backend import LinAlgError as BackendLinAlgError
 from chainrule.backend import linalg, xp
 from chainrule.ops import registry, shape
@@ -227,6 +228,9 @@ def calling(function, operation, kind, *arrays):
 def computed_where_possible(function, A, kind, operation, check_errors):
     """(function(A), info) as PyTorch's ``*_ex`` functions: info (*,) int32 is 0 where a matrix
     succeeded; the results of the others are nan (LinAlgError instead, with ``check_errors``)."""
+    # which way it goes follows the values (a later batch's matrix may be singular): a compiled
+    # step runs eagerly
+    read_into_python(f"{operation}'s test of each matrix")
     try:  # the backend raises exactly where LAPACK's info is not 0: find which matrices only then
         return function(A), tensor_from_array(xp.zeros(A.array.shape[:-2], dtype=dtypes.int32))
     except LinAlgError:

@@ -15,7 +15,10 @@ Everything else here (lu_unpack, lu_solve, householder_product, ormqr) is built 
 operations, so its gradients come with them.
 """
 
+import functools
+
 from chainrule import dtypes
+from chainrule.autograd.function import checked, computed_without_gradient
 from chainrule.backend import xp
 from chainrule.ops import shape
 from chainrule.ops.decompositions import (
@@ -389,8 +392,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     check_lu_input(A)
     no_pivoting_refused(pivot)
     LU, pivots, info = LuFactor.apply(A)
-    if check_errors and xp.any(info.array != 0):
-        raise zero_pivot_error("torch.linalg.lu_factor_ex", info.array)
+    if check_errors:
+        _check_info(info, "torch.linalg.lu_factor_ex", zero_pivot_error)
     return linalg_lu_factor_ex(LU, pivots, info)
 
 
@@ -401,9 +404,22 @@ def lu_factor(A, *, pivot=True):
     check_lu_input(A)
     no_pivoting_refused(pivot)
     LU, pivots, info = LuFactor.apply(A)
-    if xp.any(info.array != 0):
-        raise zero_pivot_error("torch.linalg.lu_factor", info.array)
+    _check_info(info, "torch.linalg.lu_factor", zero_pivot_error)
     return linalg_lu_factor(LU, pivots)
+
+
+def _check_info(info, operation, error):
+    """Raise ``error(operation, info)`` where a matrix failed (``info`` not 0), checked again on
+    each call of a compiled step (a later batch's matrix may be singular)."""
+    checked(computed_without_gradient(_succeeded, [info]), functools.partial(_info_error, error, operation), info)
+
+
+def _succeeded(info):
+    return info == 0
+
+
+def _info_error(error, operation, info):
+    return error(operation, info.array)
 
 
 def zero_pivot_error(operation, info):
@@ -554,16 +570,15 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     operation = "torch.linalg.ldl_factor_ex"
     check_matrices(A, operation)
     LD, pivots, info = LdlFactor.apply(A)
-    if check_errors and xp.any(info.array != 0):
-        raise singular_ldl_error(operation, info.array)
+    if check_errors:
+        _check_info(info, operation, singular_ldl_error)
     return linalg_ldl_factor_ex(LD, pivots, info)
 
 
 def ldl_factor(A, *, hermitian=False):
     """(LD, pivots) of ``ldl_factor_ex``; a RuntimeError where D has a zero block (A is singular)."""
     LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
-    if xp.any(info.array != 0):
-        raise singular_ldl_error("torch.linalg.ldl_factor", info.array)
+    _check_info(info, "torch.linalg.ldl_factor", singular_ldl_error)
     return linalg_ldl_factor(LD, pivots)
 
 

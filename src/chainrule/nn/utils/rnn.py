@@ -21,6 +21,7 @@ from collections import namedtuple
 from collections.abc import Iterable
 
 from chainrule import dtypes
+from chainrule.autograd.function import shaped_by_values
 from chainrule.backend import as_array, xp
 from chainrule.creation import full
 from chainrule.ops.join import cat, stack
@@ -89,6 +90,8 @@ for _name, _dtype in (
 
 def _lengths_array(lengths):
     """``lengths`` (a list or a 1-d tensor) as an int64 array."""
+    if isinstance(lengths, Tensor):
+        shaped_by_values("pack_padded_sequence (its lengths)")  # a compiled step runs eagerly
     lengths = lengths.array.astype(dtypes.int64) if isinstance(lengths, Tensor) else as_array(lengths, dtypes.int64)
     if lengths.ndim != 1:
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D tensor")
