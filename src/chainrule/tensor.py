@@ -503,6 +503,9 @@ class Tensor:
 
         The result is a leaf; a non-leaf that requires grad comes back as a leaf that requires grad.
         """
+        from chainrule.autograd.function import read_into_python  # (it imports this module)
+
+        read_into_python("pickling")  # the values, taken into Python
         state = getattr(self, "__dict__", None)  # a subclass's own attributes
         return type(self)._from_pickle, (to_numpy(self.array), self._requires_grad, self._name), state
 

@@ -337,3 +337,29 @@ def test_a_changed_saved_tensor_is_named_in_pytorchs_words(code):
 
     expected = message(torch).split(" instead")[0].replace("torch.", "chainrule.")
     assert message(chainrule).startswith(expected)
+
+
+def test_backward_from_two_outputs_of_one_node_reaches_the_leaves():
+    """autograd.backward([u, v], [gu, gv]) where u and v are outputs of one node (a custom Function
+    with two outputs, split, unbind): the node runs once with both gradients, as in PyTorch."""
+
+    def run(lib):
+        class Split(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, gu, gv):
+                return gu * 2 + gv * 3
+
+        x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        u, v = Split.apply(x)
+        lib.autograd.backward([u, v], [lib.ones(3), lib.full((3,), 0.5)])
+        w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        a, b = w.unbind(0)
+        lib.autograd.backward([a, b], [lib.ones(2), lib.ones(2) * 2])
+        return x.grad.numpy(), w.grad.numpy()
+
+    for ours, theirs in zip(run(chainrule), run(torch)):
+        np.testing.assert_array_equal(ours, theirs)

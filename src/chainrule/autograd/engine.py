@@ -28,7 +28,7 @@ from chainrule.utils.hooks import through_hooks
 def count_dependencies(roots):
     """For each node reachable from ``roots``, the number of edges that point at it."""
     dependencies = {}
-    stack = [node for node in roots if node is not None]
+    stack = list(dict.fromkeys(node for node in roots if node is not None))  # two outputs of one node: once
     for node in stack:
         dependencies.setdefault(node, 0)
     while stack:

@@ -67,7 +67,7 @@ class Recording:
         self.guard_code = _guard_source(guards)
         exec(compile(self.guard_code, f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
         self._guard = namespace["guard"]
-        self.calls = recorder.deferred[2] if recorder.deferred is not None else None  # outputs' backward to come
+        self.calls = recorder.deferred[3] if recorder.deferred is not None else None  # outputs' backward to come
 
     def applies(self, function, args, kwargs):
         """Whether this recording replays ``function(*args, **kwargs)``: the arguments have its
@@ -185,8 +185,8 @@ class CompiledFunction:
         logs.log("program", f"TRACED GRAPH\n ===== {self.__name__} =====\n{self._last.code}")
         logs.log("guards", f"GUARDS of {self.__name__}:\n{self._last.guard_code}")
         if recorder.deferred is not None:
-            outputs, leaves, _, outputs_read = recorder.deferred
-            return first_outputs(result, outputs, leaves, outputs_read)
+            outputs, leaves, reaches, _, outputs_read = recorder.deferred
+            return first_outputs(result, outputs, leaves, reaches, outputs_read)
         return result
 
     def _run_eagerly(self, reason):

@@ -23,6 +23,7 @@ import weakref
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, modified_in_place_error, tensor_type_name
+from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -52,6 +53,7 @@ class CompiledCall(Function):
     @staticmethod
     def forward(ctx, outputs, backward_of_call, *leaves):
         ctx.backward_of_call = backward_of_call
+        ctx.set_materialize_grads(False)  # an output the loss does not use gets None: see backward
         return outputs if len(outputs) > 1 else outputs[0]
 
     @staticmethod
@@ -68,7 +70,14 @@ class CompiledCall(Function):
         ]
         if changed:
             raise modified_in_place_error(CompiledCall.node_name, changed)
-        return (None, None, *ctx.backward_of_call(*grad_outputs))
+        used = [grad is not None for grad in grad_outputs]
+        if all(used):
+            return (None, None, *ctx.backward_of_call(*grad_outputs))
+        # Some output is not used (a second head the loss leaves out): the recorded backward takes
+        # zeros for it, and a leaf that only an unused output reaches gets no gradient, as eagerly.
+        zeros = [grad if grad is not None else xp.zeros(shape, dtype) for grad, (shape, dtype) in zip(grad_outputs, ctx.output_meta)]
+        grads = ctx.backward_of_call(*zeros)
+        return (None, None, *[grad if any(used[position] for position in reaching) else None for grad, reaching in zip(grads, ctx.reaches)])
 
 
 class DeferredCalls:
@@ -87,21 +96,23 @@ class DeferredCalls:
         self._last = weakref.ref(node)
 
 
-def with_backward_of_call(calls, outputs, backward_of_call, leaves, read=(), outputs_read=()):
+def with_backward_of_call(calls, outputs, backward_of_call, leaves, reaches, read=(), outputs_read=()):
     """The program's outputs (arrays) as tensors whose backward is ``backward_of_call``.
 
-    ``read``: the caller's tensors (arguments, parameters) whose arrays the backward reads, and
-    ``outputs_read``: the positions of the outputs it reads (a tanh's). Changed in place before
-    it runs (``out.mul_(2)``), they make it raise, as eager's saved tensors do."""
+    ``reaches``: for each leaf, the positions of the outputs whose graph reaches it. ``read``: the
+    caller's tensors (arguments, parameters) whose arrays the backward reads, and ``outputs_read``:
+    the positions of the outputs it reads (a tanh's). Changed in place before it runs
+    (``out.mul_(2)``), they make it raise, as eager's saved tensors do."""
     tensors = CompiledCall.apply(outputs, backward_of_call, *leaves)
     tensors = tensors if type(tensors) is tuple else (tensors,)
     node = tensors[0].grad_fn
+    node.reaches = reaches
     node.read_versions = [(tensor, tensor._version) for tensor in (*read, *(tensors[index] for index in outputs_read))]
     calls.made(node)
     return tensors
 
 
-def first_outputs(result, outputs, leaves, outputs_read):
+def first_outputs(result, outputs, leaves, reaches, outputs_read):
     """The first call's ``result`` (run eagerly while it was recorded), with ``outputs`` given
     the same single node as a program's: its backward runs the eager graph's, kept until then.
     The outputs at ``outputs_read`` were saved by the graph: changed in place, the node raises
@@ -119,7 +130,7 @@ def first_outputs(result, outputs, leaves, outputs_read):
         return tuple(reached.get(node) for node in nodes)
 
     arrays = tuple(output.array for output in outputs)
-    replaced = with_backward_of_call(DeferredCalls(), arrays, backward_of_call, leaves, outputs_read=outputs_read)
+    replaced = with_backward_of_call(DeferredCalls(), arrays, backward_of_call, leaves, reaches, outputs_read=outputs_read)
     by_id = {id(output): new for output, new in zip(outputs, replaced)}
     return _replaced(result, by_id)
 

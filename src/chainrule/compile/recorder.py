@@ -100,7 +100,7 @@ class Recorder:
         self._unshared_accumulations = []  # (position, the parameter's expression, the gradient's name)
         self._update_lines = set()  # the positions of the optimizers' per-parameter updates
         self._deferred_grads = None  # id(leaf) -> name of its gradient, while a backward for later is recorded
-        self.deferred = None  # (outputs, leaves, DeferredCalls, outputs saved) when the call returns outputs whose backward comes later
+        self.deferred = None  # (outputs, leaves, outputs reaching each, DeferredCalls, outputs saved) when the call returns outputs whose backward comes later
         arguments = [(arg, f"args[{position}]") for position, arg in enumerate(args)]
         for tensor, expr in argument_tensors([*arguments, *((arg, f"kwargs[{name!r}]") for name, arg in kwargs.items())]):
             # The program reads a tensor at one place: one given twice (f(x, x)), or a parameter
@@ -625,15 +625,16 @@ class Recorder:
             if self._value_of_tensor.get(key) in saved and not expr.startswith("outputs")
         ]
         outputs_read = tuple(position for position, output in enumerate(outputs) if id(output.array) in saved_arrays)
+        reaches = _outputs_reaching(outputs, leaves)
         calls = DeferredCalls()
         self._emit(
             f"outputs = with_backward_of_call({self._constant(calls, 'calls')}, ({', '.join(values)},), backward_of_call, "
-            f"({exprs},), ({''.join(expr + ', ' for expr in watched)}), {outputs_read})",
+            f"({exprs},), {reaches}, ({''.join(expr + ', ' for expr in watched)}), {outputs_read})",
             "the outputs, with one node (CompiledFunctionBackward) between them and the leaves",
         )
         for position, output in enumerate(outputs):
             self._tensor_exprs[id(output)] = f"outputs[{position}]"
-        self.deferred = (outputs, leaves, calls, outputs_read)
+        self.deferred = (outputs, leaves, reaches, calls, outputs_read)
 
     def _leaves_reached(self, outputs):
         """The leaves the graph of ``outputs`` reaches, in a fixed order, and the ids of the arrays
@@ -1397,6 +1398,20 @@ def _tensors_in(value, depth=0):
     elif depth < NESTING and isinstance(value, dict):
         for item in value.values():
             yield from _tensors_in(item, depth + 1)
+
+
+def _outputs_reaching(outputs, leaves):
+    """For each leaf, the positions of the outputs whose graph reaches it."""
+    reached = []
+    for output in outputs:
+        seen, stack = set(), [output.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is not None and node not in seen:
+                seen.add(node)
+                stack.extend(next_node for next_node, _ in node.next_functions)
+        reached.append({id(node.variable) for node in seen if type(node) is AccumulateGrad})
+    return tuple(tuple(position for position, found in enumerate(reached) if id(leaf) in found) for leaf in leaves)
 
 
 def float_condition(expr, value):

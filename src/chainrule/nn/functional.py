@@ -12,7 +12,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import checked, computed_without_gradient, made_from_arguments, made_from_values
+from chainrule.autograd.function import checked, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
@@ -923,7 +923,7 @@ def one_hot(tensor, num_classes=-1):
         return computed_without_gradient(_one_hot_rows, (tensor,), {"num_classes": num_classes})
     if not indices.size:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
-    # the values decide the shape: a compiled call runs eagerly
+    shaped_by_values("one_hot without num_classes")  # a compiled call runs eagerly
     return tensor_from_array(_one_hot_rows(indices, int(indices.max()) + 1))
 
 

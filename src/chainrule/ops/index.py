@@ -843,6 +843,7 @@ def nonzero(x, as_tuple=False):
     With ``as_tuple``, one 1-D tensor of positions per dimension (``x[x.nonzero(as_tuple=True)]``
     reads the nonzero elements). No gradient: positions are not differentiable.
     """
+    shaped_by_values("nonzero")
     if as_tuple:
         array = x.array if x.array.ndim else x.array.reshape(1)
         return tuple(tensor_from_array(positions.astype(dtypes.int64)) for positions in xp.nonzero(array))

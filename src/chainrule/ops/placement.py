@@ -9,7 +9,7 @@ the tensor. ``apply_``, ``map_`` and the resizes run outside the graph, as in Py
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import array_from_shapes, computed_without_gradient
+from chainrule.autograd.function import array_from_shapes, computed_without_gradient, read_into_python
 from chainrule.backend import as_array, xp
 from chainrule.ops.broadcast import broadcast_shapes
 from chainrule.ops.elementwise import where
@@ -73,6 +73,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
 
 def apply_(self, callable):
     """Replace each element x by ``callable(x)`` (a Python function of one number), in place."""
+    read_into_python("apply_")
     values = [callable(value) for value in self.array.reshape(-1).tolist()]
     return _overwrite(self, values, "apply_")
 
@@ -80,6 +81,7 @@ def apply_(self, callable):
 def map_(self, tensor, callable):
     """Replace each element x by ``callable(x, y)``, y the matching element of ``tensor`` (broadcast
     to this tensor's shape), in place."""
+    read_into_python("map_")
     others = xp.broadcast_to(tensor.array, self.array.shape).reshape(-1).tolist()
     values = [callable(value, other) for value, other in zip(self.array.reshape(-1).tolist(), others)]
     return _overwrite(self, values, "map_")

@@ -21,7 +21,7 @@ import math
 import operator
 
 from chainrule import dtypes
-from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values
+from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
 from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import lerp, selected
@@ -534,6 +534,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     ``return_inverse`` adds where each element (slice) of input is among them, ``return_counts``
     how often each occurs: a tuple then, as in PyTorch. No gradient.
     """
+    shaped_by_values("unique")
     array = input.array
     if dim is not None:
         axis = _unique_axis(input, dim, "unique")
@@ -552,6 +553,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     [1, 1, 2, 2, 3, 1] gives [1, 2, 3, 1]. ``return_inverse`` and ``return_counts`` as for
     ``unique``. No gradient.
     """
+    shaped_by_values("unique_consecutive")
     array = input.array
     axis = 0 if dim is None else _unique_axis(input, dim, "unique_consecutive")
     work = array.reshape(-1) if dim is None else xp.moveaxis(array, axis, 0)
