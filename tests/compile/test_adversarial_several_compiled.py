@@ -86,7 +86,7 @@ def assert_same_as_eager(loop, replays=True):
 
 def recorded(function):
     """How many recordings a compiled function (and, as a method, each instance's) holds."""
-    return sum(map(len, function.recordings.values())) + sum(map(recorded, function._per_instance.values()))
+    return sum(map(len, function.recordings.values())) + sum(recorded(compiled) for _, compiled in function._per_instance.values())
 
 
 def init(module, seed=1):

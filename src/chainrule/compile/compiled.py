@@ -99,7 +99,7 @@ class CompiledFunction:
         self._last = None  # the recording the last call replayed or made: tried first, before any lookup
         self.eager_reason = None  # why it runs eagerly, once it does
         self._state_filled = False  # whether a call ran unrecorded once as an optimizer filled its state
-        self._per_instance = weakref.WeakKeyDictionary()  # as a method: instance -> its compiled method
+        self._per_instance = {}  # as a method: id(instance) -> (the instance, weakly where it can be; its compiled method)
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
         self.__wrapped__ = function
@@ -115,7 +115,7 @@ class CompiledFunction:
         self.recordings.clear()
         self._last = None
         self.eager_reason = None
-        for compiled in list(self._per_instance.values()):
+        for _, compiled in list(self._per_instance.values()):
             compiled.reset()
 
     @property
@@ -195,13 +195,21 @@ class CompiledFunction:
         warn_at_caller(f"chainrule.compile: {self.__name__} runs eagerly from now on: {reason}")
 
     def __get__(self, instance, owner):
-        """As a method decorator: each instance's bound method gets its own compiled function."""
+        """As a method decorator: each instance's bound method gets its own compiled function, found
+        by the instance's identity (two equal instances, or unhashable ones, are two), with the
+        method's ``cache_size_limit`` as it is set then."""
         if instance is None:
             return self
-        compiled = self._per_instance.get(instance)
-        if compiled is None:
+        held, compiled = self._per_instance.get(id(instance), (None, None))
+        if compiled is None or (held() if isinstance(held, weakref.ref) else held) is not instance:
             compiled = CompiledFunction(self.function.__get__(instance, owner), self.fullgraph, self.dynamic)
-            self._per_instance[instance] = compiled
+            try:  # forgotten with the instance; one that takes no weak reference (__slots__) is kept
+                held = weakref.ref(instance, lambda _, key=id(instance), table=self._per_instance: table.pop(key, None))
+            except TypeError:
+                held = instance
+            self._per_instance[id(instance)] = (held, compiled)
+        if "cache_size_limit" in self.__dict__:
+            compiled.cache_size_limit = self.cache_size_limit
         return compiled
 
 

@@ -121,6 +121,18 @@ class Reachable:
             if is_plain(value) or type(value) is tuple and all(map(is_plain, value)):
                 self.scalars.append((f"{path}.{key}", value))
 
+    def _class_numbers(self, cls, path):
+        """The plain values a class of the caller's holds (``cls.factor``, read in a classmethod or
+        through ``type(self)``), its bases' included, checked on every call; chainrule's own
+        classes and Python's have none to check."""
+        found = {}
+        for owner in reversed(cls.__mro__):
+            if owner.__module__ not in ("builtins", "abc") and not _is_library(owner):
+                found.update((key, value) for key, value in vars(owner).items() if key[:2] != "__")
+        for key, value in found.items():
+            if key.isidentifier() and (is_plain(value) or type(value) is tuple and all(map(is_plain, value))):
+                self.scalars.append((f"{path}.{key}", value))
+
     def _visit_state(self, optimizer, path, depth, name):
         """The state of an optimizer written in the course, whose step fills and reads it in Python:
         a change to it makes a call unreplayable (its first step fills it); the tensors it holds
@@ -166,6 +178,9 @@ class Reachable:
             # then in the model (the optimizer's own are checked where its step is replayed)
             if not (isinstance(value, Tensor) and "param_groups" in path):
                 self.other_paths.setdefault(id(value), []).append(path)
+        if isinstance(value, type) and id(value) not in self._seen:  # cls.factor, a class passed in
+            self._seen.add(id(value))
+            self._class_numbers(value, path)
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return
         if getattr(type(value), "keeps_recordings", False):
@@ -174,6 +189,7 @@ class Reachable:
             self._visit(value.function, f"{path}.function", depth + 1, name)
             return
         self._seen.add(id(value))
+        self._class_numbers(type(value), f"type({path})")  # type(self).factor
         self.objects[id(value)] = value
         self.paths[id(value)] = path
         self.names[id(value)] = name
