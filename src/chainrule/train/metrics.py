@@ -12,6 +12,7 @@ Every metric has the same four methods, as in the course's Runner:
 (N, 1), integers (floats 0.0 / 1.0 are accepted, as binary cross-entropy wants them).
 Metrics need no gradients: they read the values (``tensor.array``) and count with ``xp``.
 """
+from chainrule.autograd.function import read_into_python
 from chainrule.backend import add_at, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -36,8 +37,12 @@ def predict_classes(outputs, is_logits=True):
 
 
 def _values(data):
-    """The array behind a tensor (or an array / list as given)."""
-    return data.array if isinstance(data, Tensor) else xp.asarray(data)
+    """The array behind a tensor (or an array / list as given). A metric counts in Python: a
+    compiled step that updates one runs eagerly."""
+    if isinstance(data, Tensor):
+        read_into_python("a metric's update")
+        return data.array
+    return xp.asarray(data)
 
 
 def _label_classes(labels, count):

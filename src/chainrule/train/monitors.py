@@ -15,6 +15,7 @@ The monitors are used on their own (call them after ``loss.backward()``) or give
 backward pass, before the optimizer step.
 """
 from chainrule import nn
+from chainrule.autograd.function import read_into_python
 from chainrule.backend import xp
 from chainrule.train.runner import evaluation
 
@@ -92,6 +93,7 @@ def dead_relu_fractions(model, inputs, activation_types=None):
 
         def record_dead_fraction(module, args, output):
             uses[0] += 1
+            read_into_python("dead_relu_fractions")
             values = output.array.reshape(output.array.shape[0], -1)
             fractions[name if uses[0] == 1 else f"{name} (use {uses[0]})"] = float((values <= 0).all(axis=0).mean())
 
@@ -128,6 +130,8 @@ def identical_rows(weight, rtol=1e-3, atol=1e-4):
     are returned, each sorted, e.g. ``[[0, 1, 2, 3, 4]]`` for a hidden layer whose five units all
     have the same incoming weights.
     """
+    if hasattr(weight, "array"):
+        read_into_python("identical_rows")
     rows = weight.array if hasattr(weight, "array") else xp.asarray(weight)
     if rows.ndim != 2:
         raise ValueError(f"identical_rows expects a 2-D weight matrix, got shape {tuple(rows.shape)}")
@@ -229,6 +233,7 @@ class NonFiniteWatch:
         for name, parameter in self.model.named_parameters():
             if parameter.grad is None:
                 continue
+            read_into_python("NonFiniteWatch")
             finite = xp.isfinite(parameter.grad.array)
             if not finite.all():
                 bad = parameter.grad.array[~finite]
