@@ -97,7 +97,8 @@ class Reachable:
             if name in namespace:
                 value = namespace[name]
                 self._visit(value, f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
-                if isinstance(value, (type, types.ModuleType)):  # Config.temperature, settings.lr
+                if isinstance(value, types.ModuleType) or isinstance(value, type) and _is_library(value):  # settings.lr
+                    # (a class of the caller's, Config.temperature, is checked whole: _class_numbers)
                     self._numbers_named(value, set(vars(value)) if dynamic else names, f"{path}.__globals__[{name!r}]")
         for index, (cell, name) in enumerate(zip(function.__closure__ or (), code.co_freevars)):
             try:
@@ -111,26 +112,29 @@ class Reachable:
             self._visit(value, f"{path}.__kwdefaults__[{key!r}]", depth + 1, key, scalar_guard=True)
 
     def _numbers_named(self, owner, names, path):
-        """The plain values (numbers, strings...) among the attributes of a class or Python module
-        that ``names`` (what the code reads) name, checked on every call."""
+        """The plain values (numbers, strings...) among the attributes of a Python module (or a
+        class of chainrule's) that ``names`` (what the code reads) name, checked on every call."""
         attributes = vars(owner)
-        for key in sorted(names & attributes.keys()):
-            if key[:2] == "__":
-                continue  # (a module's __doc__, __name__...)
-            value = attributes[key]
-            if is_plain(value) or type(value) is tuple and all(map(is_plain, value)):
-                self.scalars.append((f"{path}.{key}", value))
+        self._plain_values([(key, attributes[key]) for key in sorted(names & attributes.keys())], path)
 
     def _class_numbers(self, cls, path):
-        """The plain values a class of the caller's holds (``cls.factor``, read in a classmethod or
-        through ``type(self)``), its bases' included, checked on every call; chainrule's own
-        classes and Python's have none to check."""
+        """The plain values a class of the caller's holds (``cls.factor``, read in a classmethod,
+        through ``type(self)`` or by name), its bases' included, checked on every call, once per
+        class; chainrule's own classes and Python's have none to check."""
+        if id(cls) in self._seen:
+            return
+        self._seen.add(id(cls))
         found = {}
         for owner in reversed(cls.__mro__):
             if owner.__module__ not in ("builtins", "abc") and not _is_library(owner):
-                found.update((key, value) for key, value in vars(owner).items() if key[:2] != "__")
-        for key, value in found.items():
-            if key.isidentifier() and (is_plain(value) or type(value) is tuple and all(map(is_plain, value))):
+                found.update(vars(owner))
+        self._plain_values(found.items(), path)
+
+    def _plain_values(self, items, path):
+        """Each ``(name, value)`` of ``items`` whose value is plain (or a tuple of plain values),
+        checked on every call as ``path.name`` (not the dunders: a module's __doc__, __name__...)."""
+        for key, value in items:
+            if key[:2] != "__" and key.isidentifier() and (is_plain(value) or type(value) is tuple and all(map(is_plain, value))):
                 self.scalars.append((f"{path}.{key}", value))
 
     def _visit_state(self, optimizer, path, depth, name):
@@ -178,8 +182,7 @@ class Reachable:
             # then in the model (the optimizer's own are checked where its step is replayed)
             if not (isinstance(value, Tensor) and "param_groups" in path):
                 self.other_paths.setdefault(id(value), []).append(path)
-        if isinstance(value, type) and id(value) not in self._seen:  # cls.factor, a class passed in
-            self._seen.add(id(value))
+        if isinstance(value, type):  # cls.factor, a class passed in or named
             self._class_numbers(value, path)
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return

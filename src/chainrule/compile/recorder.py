@@ -1417,10 +1417,8 @@ def _outputs_reaching(outputs, leaves):
 def float_condition(expr, value):
     """The condition that the float ``expr`` is ``value``, to the bit: -0.0 is not 0.0, a nan has
     its sign and payload (which the arithmetic passes on)."""
-    if math.isnan(value):
-        return f"{expr} != {expr} and float_bits({expr}) == {float_bits(value)!r}"
-    if value == 0:
-        return f"{expr} == 0.0 and copysign(1.0, {expr}) == {math.copysign(1.0, value)}"
+    if not _equal_is_same(value):
+        return f"float_bits({expr}) == {float_bits(value)!r}"
     return f"{expr} == float({str(value)!r})"
 
 

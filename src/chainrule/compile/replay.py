@@ -5,7 +5,6 @@ backward it replays gets one ``ReplayContext``, made once when the program is bu
 every call: ``forward`` saves into it, ``backward`` reads from it, as they do with a graph node,
 but no node, no tensor and no dependency count is made per call.
 """
-import math
 import struct
 
 from chainrule.autograd import grad_mode
@@ -251,8 +250,7 @@ RUNTIME = {
     "ndarray": ndarray,  # read by the guards
     "get_default_dtype": get_default_dtype,
     "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
-    "copysign": math.copysign,  # read by the guards (-0.0 told from 0.0)
     "same_value": same_value,  # read by the guards (a tuple holding a float)
-    "float_bits": float_bits,  # read by the guards (a nan's sign and payload)
+    "float_bits": float_bits,  # read by the guards (-0.0 told from 0.0, a nan's sign and payload)
     "state_layout": state_layout,  # read by the guards (an optimizer's state the step looks at)
 }
