@@ -2,8 +2,8 @@
 
 ``reset()`` (the torch.compile tutorial calls it between experiments), ``config.cache_size_limit``
 (or ``recompile_limit``: how many recordings a compiled function keeps before running eagerly),
-``mark_dynamic`` and its kin, and ``disable``, ``allow_in_graph``, ``is_compiling``, which
-``chainrule.compiler`` holds.
+``mark_dynamic`` and its kin, ``optimize`` (PyTorch 2.0's decorator, before ``torch.compile``),
+and ``disable``, ``allow_in_graph``, ``is_compiling``, which ``chainrule.compiler`` holds.
 
 A recording specializes every shape: a call with a new size records anew, as ``torch.compile``
 does with ``dynamic=False``. ``mark_dynamic``, ``maybe_mark_dynamic`` and ``mark_static`` are
@@ -15,12 +15,14 @@ import dataclasses
 import warnings
 
 from chainrule.compile import OptimizedModule
+from chainrule.compile import compile as _compile
 from chainrule.compile.compiled import CompiledFunction
 from chainrule.compiler import allow_in_graph, assume_constant_result, disable, is_compiling, list_backends, reset
 
 __all__ = [
     "ExplainOutput", "OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "explain",
-    "graph_break", "is_compiling", "list_backends", "mark_dynamic", "mark_static", "maybe_mark_dynamic", "reset",
+    "graph_break", "is_compiling", "list_backends", "mark_dynamic", "mark_static", "maybe_mark_dynamic", "optimize",
+    "reset",
 ]
 
 
@@ -80,6 +82,42 @@ def mark_static(t, index=None):
 def graph_break(msg=""):
     """Accepted, as ``torch._dynamo.graph_break``: a recording has no graph to break (it runs the
     whole call, and replays it), so nothing happens."""
+
+
+def optimize(*args, **kwargs):
+    """``optimize(backend)(fn)``, as ``torch._dynamo.optimize``: the decorator PyTorch 2.0's
+    tutorials used before ``torch.compile``, which it now stands for (``nopython=True`` is
+    ``fullgraph=True``, a function or a Module as ``compile`` takes them). As in PyTorch it is not a
+    context manager: ``with optimize(...):`` raises RuntimeError."""
+    return _Optimize(*args, **kwargs)
+
+
+class _Optimize:
+    """What ``optimize`` returns: a decorator with PyTorch's keywords (those about its own guards
+    and caches are accepted and change nothing)."""
+
+    def __init__(
+        self, backend="inductor", *, nopython=False, error_on_graph_break=None, guard_export_fn=None,
+        guard_fail_fn=None, guard_filter_fn=None, disable=False, dynamic=None, package=None, recompile_limit=None,
+        isolate_recompiles=False, shapes_spec=None,
+    ):
+        self.decorate = _compile(fullgraph=nopython, dynamic=dynamic, backend=backend, disable=disable)
+        self.recompile_limit = recompile_limit
+
+    def __call__(self, fn):
+        compiled = self.decorate(fn)
+        if self.recompile_limit is not None and isinstance(compiled, CompiledFunction):
+            compiled.cache_size_limit = self.recompile_limit
+        return compiled
+
+    def __enter__(self):
+        raise RuntimeError(
+            "chainrule._dynamo.optimize(...) is used with a context manager. Use it as a decorator, "
+            "optimize(backend)(fn), or call chainrule.compile(fn)."
+        )
+
+    def __exit__(self, *exc_info):
+        return False
 
 
 @dataclasses.dataclass

@@ -485,7 +485,7 @@ def test_a_compiled_method_binds_to_each_instance():
 COMPILER_NAMES = ["reset", "is_compiling", "is_dynamo_compiling", "is_exporting", "disable", "set_stance",
                   "allow_in_graph", "assume_constant_result", "list_backends", "substitute_in_graph"]
 DYNAMO_NAMES = ["reset", "is_compiling", "disable", "allow_in_graph", "assume_constant_result", "list_backends",
-                "mark_dynamic", "maybe_mark_dynamic", "mark_static", "config", "OptimizedModule"]
+                "mark_dynamic", "maybe_mark_dynamic", "mark_static", "config", "OptimizedModule", "optimize"]
 
 
 @pytest.mark.parametrize("name", COMPILER_NAMES + [
@@ -510,6 +510,42 @@ def test_dynamo_has_torchs_functions_with_torchs_parameters(name):
         ours = list(inspect.signature(getattr(chainrule._dynamo, name)).parameters)
         theirs = inspect.signature(getattr(torch._dynamo, name)).parameters
         assert ours == [parameter for parameter in theirs if parameter != "wrapping"]  # torch's own flag for its wrappers
+
+
+def test_dynamo_optimize_decorates_functions_and_modules_and_is_no_context_manager():
+    def build(lib):
+        def step(x):
+            return (x * 2 + 1).sum()
+
+        function = dynamo(lib).optimize("eager")(step)
+        values = [function(lib.ones(3) * k).item() for k in range(3)]
+        module = dynamo(lib).optimize("eager", nopython=True)(lib.nn.Linear(2, 2))
+        disabled = dynamo(lib).optimize("eager", disable=True)(step)
+        return values, type(module).__name__, hasattr(module, "_orig_mod"), disabled is step
+
+    ours, theirs = on_both(build)
+    assert ours == theirs
+    assert_same_failure(lambda lib: dynamo(lib).optimize("no-such-backend"), "Invalid backend")
+
+    def entered(lib):
+        with dynamo(lib).optimize("eager"):
+            pass
+
+    assert_same_failure(entered, "used with a context manager")
+
+
+def test_dynamo_optimize_nopython_refuses_what_must_run_eagerly():
+    def build(lib):
+        def step(x):
+            if x.sum().item() > 0:  # a value deciding control flow
+                return x * 2
+            return x
+
+        return raised(lambda: dynamo(lib).optimize("eager", nopython=True)(step)(lib.ones(2)))
+
+    ours, theirs = on_both(build)
+    assert theirs is not None  # torch: a UserError about the data-dependent branch
+    assert type(ours).__name__ == "Unsupported" and "item" in str(ours)
 
 
 def test_reset_returns_none():
