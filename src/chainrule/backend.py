@@ -138,10 +138,10 @@ def is_array(value):
 
 
 def _ufuncs_give_arrays():
-    """Whether ``xp.add(a, b, out=...)`` returns an array where ``a + b`` would return a scalar
-    (a 0-d result): NumPy from 2.3."""
+    """Whether ``xp.add(a, b, out=...)`` and ``xp.add.reduce(a, out=...)`` return an array where
+    ``a + b`` and ``a.sum()`` would return a scalar (a 0-d result): NumPy from 2.3."""
     try:
-        return type(numpy.add(numpy.float32(1), 1, out=...)) is ndarray
+        return type(numpy.add(numpy.float32(1), 1, out=...)) is type(numpy.add.reduce(numpy.ones(2), out=...)) is ndarray
     except TypeError:
         return False
 

@@ -398,6 +398,39 @@ def test_arithmetic_of_0d_arrays_gives_the_array_at_once():
     assert "v4 = v2 * 2.0" in code and "v4 = xp.asarray(v4)" in code
 
 
+def test_a_sum_made_an_array_is_added_up_as_an_array_at_once():
+    """``v2 = v1.sum(...)`` then ``v2 = xp.asarray(v2)`` becomes ``xp.add.reduce(v1, ..., out=...)``:
+    the function ``ndarray.sum`` calls, with the axis (None when not given: every element) and the
+    keywords it had, so the bits (a nan's sign) and the widened dtype of a bool sum are the same. A
+    sum of what is not an array there, or with other arguments, keeps the pair."""
+    if not sys.modules["chainrule.backend"].UFUNCS_GIVE_ARRAYS:
+        return  # NumPy < 2.3: the pairs stay
+    lines = [
+        (1, "v1 = start * 1.0", None),
+        (1, "v2 = v1.sum()", None),
+        (1, "v2 = xp.asarray(v2)", None),
+        (1, "v3 = v1.sum(0)", None),
+        (1, "v3 = xp.asarray(v3)", None),
+        (1, "v4 = v1.sum(axis=(0,), keepdims=False, dtype=v1.dtype)", None),
+        (1, "v4 = xp.asarray(v4)", None),
+        (1, "v5 = mask.sum()", None),  # a bool sum: int64 either way
+        (1, "v5 = xp.asarray(v5)", None),
+        (1, "v6 = v1.sum(where=mask)", None),  # a keyword add.reduce is not given here
+        (1, "v6 = xp.asarray(v6)", None),
+        (1, "return [(keep(v), type(v), v.dtype) for v in (v2, v3, v4, v5, v6)]", None),
+    ]
+    start = np.array([np.nan, 1.0, np.inf, -np.inf], dtype=np.float32)
+    mask = np.array([True, False, True, True])
+    shapes = {"v1": (4,), "mask": (4,), "v2": (), "v3": (), "v4": (), "v5": (), "v6": ()}
+    namespace = {"start": start, "mask": mask, "xp": np, "keep": lambda value: np.asarray(value).tobytes()}
+    (plain, simplified), code = run(lines, namespace, shapes)
+    assert plain == simplified and all(kind is np.ndarray for _, kind, _ in simplified)
+    assert "v2 = xp.add.reduce(v1, axis=None, out=...)" in code and "v3 = xp.add.reduce(v1, axis=0, out=...)" in code
+    assert "v4 = xp.add.reduce(v1, axis=(0,), keepdims=False, dtype=v1.dtype, out=...)" in code
+    assert "v5 = xp.add.reduce(mask, axis=None, out=...)" in code
+    assert "v6 = v1.sum(where=mask)" in code and "v6 = xp.asarray(v6)" in code
+
+
 def test_an_l2_penalty_sums_its_terms_as_arrays():
     model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(), chainrule.nn.Linear(4, 1))
     twin = copy.deepcopy(model)
@@ -414,4 +447,4 @@ def test_an_l2_penalty_sums_its_terms_as_arrays():
         assert type(ours.array) is type(theirs.array) is np.ndarray
         assert ours.numpy().tobytes() == theirs.numpy().tobytes()
     if sys.modules["chainrule.backend"].UFUNCS_GIVE_ARRAYS:
-        assert compiled.code.count(", out=...)") == 6  # the five additions of the sum, the product by 1e-3
+        assert compiled.code.count(", out=...)") == 10  # the four sums, the five additions of them, the product by 1e-3

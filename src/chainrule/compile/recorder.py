@@ -1042,6 +1042,7 @@ class Recorder:
             if waiting:
                 self._defer_backward(list(waiting.values()))
         if self.failure is None:
+            self._made_once(result)
             returned = self._returned(result)
             self._emit(f"return {returned}")
             self._gradients_cleared_unseen()
@@ -1128,6 +1129,20 @@ class Recorder:
         if self.failure is not None:
             return None
         return f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
+
+    def _made_once(self, result):
+        """A new tensor returned in more than one place (``(d, d)``, ``{"a": d, "b": d}``) is made
+        once, into a local: one tensor in each place, as eagerly (a change through one is seen
+        through the other)."""
+        places = collections.Counter(id(tensor) for tensor in _tensors_in(result))
+        for tensor in {id(tensor): tensor for tensor in _tensors_in(result)}.values():
+            if places[id(tensor)] > 1 and id(tensor) not in self._handed and self._tensor_expr(tensor) is None:
+                expr = self._handed_out(tensor)
+                if expr is None:
+                    return
+                name = self._new_name("out")
+                self._emit(f"{name} = {expr}", "returned in more than one place: one tensor")
+                self._handed[id(tensor)] = name
 
     def _returned(self, value):
         if isinstance(value, Tensor):

@@ -130,10 +130,11 @@ _UFUNCS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "
 
 
 def _arrays_made_at_once(body, facts, shapes, constant_arrays):
-    """``x = a + b`` then ``x = xp.asarray(x)`` (a 0-d result, which NumPy gives as a scalar, made
-    the 0-d array eager's tensor holds) as ``x = xp.add(a, b, out=...)``, which gives the array
-    at once: ``a + b`` of an array ``a`` is that ufunc on the same operands, so the bits are the
-    same, less a scalar made and converted (a sum of per-parameter L2 terms has one per parameter).
+    """``x = a + b`` (or ``x = a.sum()``) then ``x = xp.asarray(x)`` (a 0-d result, which NumPy
+    gives as a scalar, made the 0-d array eager's tensor holds) as ``x = xp.add(a, b, out=...)``
+    (``xp.add.reduce(a, axis=None, out=...)``), which gives the array at once: ``a + b`` of an
+    array ``a`` is that ufunc on the same operands, so the bits are the same, less a scalar made
+    and converted (a sum of per-parameter L2 terms has two per parameter).
     Each operand is a number or a name that holds an array there (one the recording saw, after
     its last assignment), so that ``+`` is the array's and not a NumPy scalar's arithmetic."""
 
@@ -151,21 +152,45 @@ def _arrays_made_at_once(body, facts, shapes, constant_arrays):
             if isinstance(statement, ast.If):
                 statement.orelse = _arrays_made_at_once(statement.orelse, facts, shapes, constant_arrays)
         previous = result[-1] if result else None
-        if _one_name_assigned(statement) and _one_name_assigned(previous) and ast.unparse(statement.value) == f"xp.asarray({statement.targets[0].id})":
-            value = previous.value
-            operands = (value.operand,) if type(value) is ast.UnaryOp else (value.left, value.right) if type(value) is ast.BinOp else ()
-            operator = type(value.op) if operands else None
-            if (
-                previous.targets[0].id == statement.targets[0].id and operator in _UFUNCS
-                and all(array_here(operand, previous.lineno) for operand in operands)
-            ):
-                ufunc = ast.Attribute(ast.Name("xp", ast.Load()), _UFUNCS[operator], ast.Load())
-                value = ast.Call(ufunc, list(operands), [ast.keyword("out", ast.Constant(...))])
+        if (
+            _one_name_assigned(statement) and _one_name_assigned(previous)
+            and previous.targets[0].id == statement.targets[0].id
+            and ast.unparse(statement.value) == f"xp.asarray({statement.targets[0].id})"
+        ):
+            value = _made_as_array(previous.value, lambda operand: array_here(operand, previous.lineno))
+            if value is not None:
                 result[-1] = ast.copy_location(ast.Assign(previous.targets, value, lineno=0), previous)
                 result[-1].rewritten = True
                 continue
         result.append(statement)
     return result
+
+
+_SUM_KEYWORDS = {"axis", "keepdims", "dtype"}
+
+
+def _made_as_array(value, array_here):
+    """``value`` (arithmetic, or ``a.sum(...)``, of operands that hold arrays) computed as the
+    ufunc it calls with ``out=...``, which gives a 0-d result as an array; None if it is neither.
+    ``a.sum(axis, dtype=..., keepdims=...)`` is ``xp.add.reduce(a, axis, ...)`` in NumPy itself
+    (``ndarray.sum`` calls it), with the axis None when not given."""
+    out = ast.keyword("out", ast.Constant(...))
+    operands = (value.operand,) if type(value) is ast.UnaryOp else (value.left, value.right) if type(value) is ast.BinOp else ()
+    if operands and type(value.op) in _UFUNCS and all(map(array_here, operands)):
+        ufunc = ast.Attribute(ast.Name("xp", ast.Load()), _UFUNCS[type(value.op)], ast.Load())
+        return ast.Call(ufunc, list(operands), [out])
+    if (
+        type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "sum"
+        and array_here(value.func.value) and len(value.args) <= 1 and not any(type(arg) is ast.Starred for arg in value.args)
+        and all(keyword.arg in _SUM_KEYWORDS for keyword in value.keywords)
+        and not (value.args and any(keyword.arg == "axis" for keyword in value.keywords))
+    ):
+        reduce = ast.Attribute(ast.Attribute(ast.Name("xp", ast.Load()), "add", ast.Load()), "reduce", ast.Load())
+        given = {keyword.arg: keyword.value for keyword in value.keywords}
+        axis = value.args[0] if value.args else given.pop("axis", ast.Constant(None))
+        keywords = [ast.keyword("axis", axis), *(ast.keyword(name, node) for name, node in given.items() if name != "axis")]
+        return ast.Call(reduce, [value.func.value], [*keywords, out])
+    return None
 
 
 def _unconditional(body):
