@@ -764,10 +764,11 @@ INDEXING = {
     "cummax": (lambda x, index, source, mask: x.cummax(1).values, False),
     "one_hot": (lambda x, index, source, mask: F.one_hot(index, 4).double() * source[..., None], False),
     # a boolean mask selects as many elements as it holds True, one_hot without num_classes has as many
-    # columns as the largest index says: the shapes depend on the values
+    # columns as the largest index says: the shapes depend on the values (a write through a mask keeps them)
     "one_hot of inferred size": (lambda x, index, source, mask: F.one_hot(index).double() * source[..., None], True),
     "x[mask]": (lambda x, index, source, mask: x[mask], True),
-    "x[mask] = 0": (lambda x, index, source, mask: put(x, mask, 0.0), True),
+    "x[mask] = 0": (lambda x, index, source, mask: put(x, mask, 0.0), False),
+    "x[mask] = source's element": (lambda x, index, source, mask: put(x, mask, source[0, 0]), True),
 }
 
 

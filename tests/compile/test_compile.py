@@ -1255,6 +1255,53 @@ def test_indexing_with_each_call_s_index_tensors_is_replayed():
         masked(chainrule.randn(6))
 
 
+def test_masked_writes_and_list_indices_are_replayed():
+    """nanoGPT's ``generate``: ``logits[logits < v[:, [-1]]] = -float('Inf')`` keeps the shape
+    whatever the mask holds, so it replays with each call's mask (the gradient of the logits too);
+    ``x[:, [-1]]`` takes a list the Python code wrote. A masked write of a value that needs a
+    gradient (read at the mask: as many elements as it holds True) runs eagerly."""
+    weight = chainrule.randn(4, 6, requires_grad=True)
+
+    def top_k_step(x, k):
+        logits = x @ weight
+        v, _ = chainrule.topk(logits, k)
+        logits[logits < v[:, [-1]]] = -float("Inf")
+        loss = -logits.softmax(-1)[:, [0, 2]].clamp_min(1e-6).log().sum()
+        loss.backward()
+        return loss.detach(), logits.detach()
+
+    compiled = chainrule.compile(top_k_step)
+    generator = np.random.default_rng(1)
+    for k in (3, 3, 3, 2, 2):
+        x = chainrule.tensor(generator.standard_normal((5, 4)).astype(np.float32))
+        weight.grad = None
+        eager = [t.numpy().copy() for t in top_k_step(x, k)] + [weight.grad.numpy().copy()]
+        weight.grad = None
+        ours = [t.numpy().copy() for t in compiled(x, k)] + [weight.grad.numpy().copy()]
+        for mine, theirs in zip(ours, eager):
+            assert mine.tobytes() == theirs.tobytes()
+    assert compiled.eager_reason is None and sum(map(len, compiled.recordings.values())) == 2  # one for each k
+
+    columns = [0, 2]  # a list the caller changes between calls: checked on every call
+    picked = chainrule.compile(lambda x: x[:, columns] * 2)
+    x = chainrule.arange(12.0).reshape(3, 4)
+    for new in ([0, 2], [3, 1], [3, 1], [1]):
+        columns[:] = new
+        assert picked(x).tolist() == (x[:, new] * 2).tolist()
+    assert picked.eager_reason is None
+
+    value = chainrule.tensor(-1.0, requires_grad=True)
+
+    def written_value(x):
+        x = x.clone()
+        x[x > 0] = value
+        return x.sum()
+
+    masked = chainrule.compile(written_value)
+    with pytest.warns(UserWarning, match="boolean mask"):
+        masked(chainrule.randn(6))
+
+
 def test_gather_and_index_select_read_and_check_each_call_s_index():
     """DQN's q(s).gather(1, actions) and an index_select lookup: each call's index, checked on
     each call (a negative position raises as in eager, where NumPy would wrap around)."""

@@ -243,16 +243,12 @@ class Recorder:
         return self._literal(arg)
 
     def _key(self, key):
-        """An index key holding arrays (``x[idx]``, ``probs[arange(n), y]``): each array one the
-        program has. A boolean mask selects as many elements as it holds True, so the shapes after
-        it would change from call to call: the call is not recorded."""
+        """An index key holding arrays (``x[idx]``, ``probs[arange(n), y]``, ``x[mask] = 0``): each
+        array one the program has. (A read through a boolean mask, whose shape follows the values,
+        is refused by the operation itself: ``shaped_by_values``.)"""
         parts = []
         for part in key:
             if isinstance(part, (Tensor, ndarray)):
-                array = part.array if isinstance(part, Tensor) else part
-                if array.dtype.kind == "b":
-                    self.fail("selects with a boolean mask (x[mask]), whose result's shape depends on the values")
-                    return "None"
                 parts.append(self._operand(part))
             elif isinstance(part, slice):
                 parts.append(f"slice({self._literal(part.start)}, {self._literal(part.stop)}, {self._literal(part.step)})")

@@ -399,7 +399,9 @@ def _normalize_key(key, input_shape=None):
             raise ValueError(f"step must be greater than zero (got {part.step}); use .flip(dim) to reverse")
         if isinstance(part, (Tensor, list, range, ndarray)):
             given, part = part, _as_index_array(part)
-            if isinstance(given, range):  # logprobs[range(n), y]: numbers fixed by the range's ends alone
+            if isinstance(given, range) or isinstance(given, list) and _python_ints(given):
+                # logprobs[range(n), y], x[:, [-1]]: numbers the range's ends or the Python code fix
+                # (a recording checks the Python values they come from on every call)
                 part = array_from_shapes(part)
             if part.dtype.kind != "b":
                 if part.ndim == 0:
@@ -411,6 +413,12 @@ def _normalize_key(key, input_shape=None):
     if input_shape is None:
         return tuple(normalized), repeats
     return _ints_read_first(tuple(normalized), input_shape, repeats)
+
+
+def _python_ints(items):
+    """Whether the list ``items`` holds Python ints and bools alone (in nested lists too): numbers
+    Python code wrote or computed, not ones taken from an array (NumPy's integers)."""
+    return all(type(item) in (int, bool) or type(item) is list and _python_ints(item) for item in items)
 
 
 def _read_as_tuple(key):
@@ -553,6 +561,8 @@ def getitem(x, key):
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
     key, repeats = _normalize_key(key, x.array.shape)
+    if _holds_mask(key):
+        shaped_by_values("x[mask] (a boolean mask)")  # as many elements as the mask holds True
     return _kind_of_read(key, x.array.shape).apply(x, key, repeats)
 
 
@@ -565,7 +575,22 @@ def index_put(x, key, value, accumulate=False):
     key, repeats = _normalize_key(key, x.array.shape)
     if isinstance(value, Tensor) and _has_index_arrays(key):
         _check_same_dtype(x, value)
-    return IndexPut.apply(x, as_tensor_like(value, x), key, repeats, accumulate)
+    value = as_tensor_like(value, x)
+    _check_masked_write(key, value)
+    return IndexPut.apply(x, value, key, repeats, accumulate)
+
+
+def _holds_mask(key):
+    """Whether the normalized ``key`` holds a boolean mask."""
+    return any(isinstance(part, ndarray) and part.dtype.kind == "b" for part in key)
+
+
+def _check_masked_write(key, value):
+    """``x[mask] = value`` keeps x's shape whatever the mask holds, and so does the gradient of x:
+    a compiled call replays it. The gradient of a ``value`` that needs one is read at the mask (as
+    many elements as it holds True): a call being recorded runs eagerly."""
+    if value._requires_grad and _holds_mask(key):
+        shaped_by_values("x[mask] = value (a boolean mask) with a value that needs a gradient")
 
 
 def _has_index_arrays(key):
@@ -613,6 +638,7 @@ def _assigned(x, key, value):
     """x with ``value`` (a tensor) written at ``key``: ``x[key] = value`` as recorded, its node named
     as PyTorch names the step it ends in (see ``_assignment_node``)."""
     normalized, repeats = _normalize_key(key, x.array.shape)
+    _check_masked_write(normalized, value)
     operation = IndexPut.shown_as(_assignment_node(_normalize_key(key)[0], x.array.shape, value))
     return operation.apply(x, value, normalized, repeats, False)
 
@@ -777,6 +803,7 @@ def masked_select(x, mask):
             f"masked_select: expected BoolTensor for mask (got {dtypes.dtype_name(mask_array.dtype)}); convert it with .bool()"
         )
     common = broadcast_shapes(x.array.shape, mask_array.shape)
+    shaped_by_values("masked_select")
     return MaskedSelect.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
 
 

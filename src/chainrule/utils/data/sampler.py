@@ -6,6 +6,7 @@ draws it, so the same seed gives the same order);
 ``WeightedRandomSampler`` draws indices with given probabilities; ``BatchSampler`` groups any sampler's indices into lists of ``batch_size``.
 """
 from chainrule import dtypes
+from chainrule.autograd.function import read_into_python
 from chainrule.backend import xp
 from chainrule.creation import as_tensor
 from chainrule import sampling_algorithms
@@ -120,7 +121,9 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def epoch_indices(self):
-        return multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).array
+        drawn = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        read_into_python("WeightedRandomSampler's indices")  # a compiled call would replay these numbers
+        return drawn.array
 
     def __len__(self):
         return self.num_samples
