@@ -101,6 +101,46 @@ def makemore(compile):
     return compile(step), lambda: [bn.running_mean, bn.running_var, *params]
 
 
+class MakemoreSequential:
+    """makemore part 5's container: it keeps its output in ``.out`` too, the same tensor as its
+    last layer's ``.out``."""
+
+    def __init__(self, layers):
+        self.layers = layers
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        self.out = x
+        return x
+
+
+def makemore_outputs_kept(compile):
+    """Every layer's ``.out`` (the container's is the last layer's) rebound by each call while the
+    caller keeps the last call's for its plots: the old tensors are held elsewhere, but never read."""
+    model = MakemoreSequential([MakemoreBatchNorm(3), MakemoreBatchNorm(3)])
+    params = [p for layer in model.layers for p in (layer.gamma, layer.beta)]
+    for p in params:
+        p.requires_grad = True
+    kept = []
+
+    def step(x):
+        loss = model(x).tanh().sum()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        for p in params:
+            p.data += -0.1 * p.grad
+        return loss
+
+    def state():
+        kept.append([layer.out for layer in model.layers] + [model.out])
+        assert model.out is model.layers[-1].out
+        return [*kept[-1], *params]
+
+    return compile(step), state
+
+
 def d2l(compile):
     net = nn.Sequential(nn.Linear(3, 4), D2lBatchNorm(4), nn.Sigmoid(), nn.Linear(4, 1))
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -187,6 +227,7 @@ def gradient_by_hand(compile, how):
 
 CASES = {
     "makemore BatchNorm1d class": makemore,
+    "makemore layers' .out kept by the caller": makemore_outputs_kept,
     "d2l BatchNorm module": d2l,
     "registered buffer rebound": buffer,
     "recurrent state carried": carried,

@@ -1225,8 +1225,10 @@ class Recorder:
         call spent, as the tensors it returns; or the argument itself). Where the attribute held a
         tensor the program reads, it reads it as the call begins, through the attribute (the guard
         checks shape, dtype and requires_grad there rather than identity). Any other change of a
-        caller's object in Python, a tensor put where another place also holds the old one, or a
-        state tensor moved (``a.x, a.y = a.y, a.x``) makes the call run eagerly."""
+        caller's object in Python, a tensor put where the old one, held at another place too, is
+        read by the program, or a state tensor moved (``a.x, a.y = a.y, a.x``) makes the call run
+        eagerly. (An old tensor held elsewhere and never read, makemore's ``self.out`` that a
+        container keeps too, or a caller's list of them, is simply replaced.)"""
         for holder, path, name, registry, before in self._holders:
             now = vars(holder) if registry is None else getattr(holder, registry)
             for key in sorted(now.keys() | before.keys(), key=str):
@@ -1237,7 +1239,7 @@ class Recorder:
                     if not isinstance(holder, Module) or registry is not None:  # a module's own attributes: _verify_containers
                         self.fail(f"changes {name}.{key} in Python (an attribute set), which a replay would not repeat")
                     continue
-                if id(new) in self.reach.tensors or isinstance(old, Tensor) and id(old) in self.reach.state_paths:
+                if id(new) in self.reach.tensors or isinstance(old, Tensor) and id(old) in self.reach.state_paths and id(old) in self._constant_names:
                     self.fail(f"moves a tensor the caller holds elsewhere into {name}.{key}, which a replay would not repeat")
                     continue
                 if new._requires_grad and (new.grad_fn is None or not self._spent(new.grad_fn)):
