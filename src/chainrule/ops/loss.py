@@ -469,14 +469,11 @@ def reduction_from(size_average, reduce, reduction, allowed=REDUCTIONS):
     """The reduction to use: ``reduction``, or one from PyTorch's deprecated ``size_average`` and
     ``reduce`` flags (with its warning) when either is given."""
     if size_average is not None or reduce is not None:
-        warnings.warn(
-            "size_average and reduce args will be deprecated, please use reduction='mean', 'sum' "
-            "or 'none' instead.",
-            stacklevel=3,
-        )
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
-        return "none" if not reduce else "mean" if size_average else "sum"
+        reduction = "none" if not reduce else "mean" if size_average else "sum"
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.", stacklevel=3)
+        return reduction
     if reduction not in allowed:
         raise ValueError(f"{reduction} is not a valid value for reduction (use one of {', '.join(map(repr, allowed))})")
     return reduction
