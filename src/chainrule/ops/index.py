@@ -561,7 +561,7 @@ def getitem(x, key):
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
     key, repeats = _normalize_key(key, x.array.shape)
-    if _holds_mask(key):
+    if function_module._recorder is not None and _holds_mask(key):
         shaped_by_values("x[mask] (a boolean mask)")  # as many elements as the mask holds True
     return _kind_of_read(key, x.array.shape).apply(x, key, repeats)
 
