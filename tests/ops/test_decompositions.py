@@ -285,6 +285,8 @@ def test_float32_stays_float32():
     lambda lib: lib.linalg.cholesky(lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
     lambda lib: lib.linalg.cholesky(-lib.ones(3, 2, 2)),
     lambda lib: lib.linalg.cholesky_ex(lib.zeros(2, 2), check_errors=True),
+    lambda lib: lib.linalg.cholesky(lib.tensor([[1.0, 0.0], [0.0, float("nan")]])),  # a nan pivot fails (LAPACK's potrf)
+    lambda lib: lib.linalg.cholesky(lib.tensor([[1.0, float("nan")], [float("nan"), 4.0]])),
 ])
 def test_singular_matrices_raise_pytorchs_linalg_error(call):
     with pytest.raises(torch.linalg.LinAlgError) as expected:
@@ -299,6 +301,9 @@ def test_singular_matrices_raise_pytorchs_linalg_error(call):
     lambda lib: lib.linalg.inv_ex(lib.tensor([[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [0.0, 1.0]]])),
     lambda lib: lib.linalg.solve_ex(lib.tensor([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 1.0]]]), lib.ones(2, 2)),
     lambda lib: lib.linalg.cholesky_ex(lib.tensor([[[1.0, 0.0], [0.0, -1.0]], [[-1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])),
+    lambda lib: lib.linalg.cholesky_ex(lib.tensor([
+        [[float("nan"), 0.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, float("nan")]], [[4.0, 0.0], [0.0, float("inf")]],
+    ])),  # nan pivots fail (first, second minor); an infinite last pivot factorizes
 ])
 def test_ex_functions_report_failures_in_info(call):
     """info as LAPACK's: the first zero pivot of LU, or the first leading minor that is not

@@ -190,10 +190,20 @@ def failing_minors(matrices):
 
 def factorizes(matrix):
     try:
-        linalg.cholesky(matrix)
+        cholesky_factor(matrix)
         return True
     except BackendLinAlgError:
         return False
+
+
+def cholesky_factor(matrices):
+    """The backend's Cholesky factor of (*, n, n), failing where LAPACK's potrf fails: a pivot
+    ``a_jj - Σ_k L_jk²`` that is not positive, or nan (OpenBLAS lets a nan pivot through, which
+    then shows on L's diagonal; PyTorch reports that minor's order)."""
+    lower = linalg.cholesky(matrices)
+    if xp.isnan(xp.diagonal(lower, axis1=-2, axis2=-1)).any():
+        raise BackendLinAlgError("Matrix is not positive definite")
+    return lower
 
 
 #: PyTorch's message for each kind of failure, from the failing matrix's ``info``.
@@ -333,7 +343,7 @@ class Cholesky(LinalgOp):
 
     @staticmethod
     def forward(ctx, A, operation):
-        lower = calling(linalg.cholesky, operation, "factorization", A)
+        lower = calling(cholesky_factor, operation, "factorization", A)
         ctx.save_for_backward(lower)
         return lower
 
