@@ -76,6 +76,7 @@ def test_grad_scaler_matches_pytorch(device):
         ours = run_scaler(chainrule, chainrule.amp.GradScaler(device, growth_interval=2), gradients)
         theirs = run_scaler(torch, torch.amp.GradScaler(device, growth_interval=2), gradients)
     assert ours == theirs
+    assert chainrule.GradScaler is chainrule.amp.GradScaler and torch.GradScaler is torch.amp.GradScaler  # torch.GradScaler
 
 
 def test_grad_scaler_errors_and_state():

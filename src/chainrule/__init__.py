@@ -117,7 +117,7 @@ from chainrule import profiler  # noqa: E402  torch.profiler
 from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
-from chainrule.amp import autocast  # noqa: E402  torch.autocast
+from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast
 from chainrule import version  # noqa: E402  torch.version
 from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order
 from chainrule.random import default_generator  # noqa: E402
