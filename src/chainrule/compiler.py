@@ -96,17 +96,23 @@ class set_stance(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)
         if stance not in _STANCES:
             raise RuntimeError(f"invalid torch.compile stance {stance!r}: expected one of {', '.join(_STANCES)}")
         self.stance = stance
-        self.previous = CompiledFunction.stance
+        self._restored = [CompiledFunction.stance]  # what each block gives back as it ends, innermost last
+        self._entered_by_constructor = True  # ``with set_stance(...)``: the constructor has set the stance already
         CompiledFunction.stance = stance
 
     def __call__(self, function):  # as a decorator: the stance holds only while the function runs
-        CompiledFunction.stance = self.previous
+        CompiledFunction.stance = self._restored.pop()
+        self._entered_by_constructor = False
         return super().__call__(function)
 
     def __enter__(self):
-        CompiledFunction.stance = self.stance
+        if self._entered_by_constructor:
+            self._entered_by_constructor = False
+        else:  # a call of the decorated function: the stance in force at that call comes back after it
+            self._restored.append(CompiledFunction.stance)
+            CompiledFunction.stance = self.stance
         return self
 
     def __exit__(self, *exception):
-        CompiledFunction.stance = self.previous
+        CompiledFunction.stance = self._restored.pop()
         return False
