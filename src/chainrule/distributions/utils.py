@@ -7,7 +7,7 @@ from numbers import Number
 
 from chainrule import dtypes
 from chainrule.backend import as_array
-from chainrule.functional import broadcast_tensors, clamp, empty, log, log1p, sigmoid, softmax, sqrt, stack, tensor
+from chainrule.functional import arange, broadcast_tensors, clamp, empty, log, log1p, sigmoid, softmax, sqrt, stack, tensor
 from chainrule.random import numpy_generator
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.type_info import finfo
@@ -101,7 +101,7 @@ def cholesky_factor(matrix):
     (A + Aᵀ)/2, so that its gradient is symmetric, as PyTorch's cholesky gives."""
     matrix = (matrix + matrix.transpose(-1, -2)) / 2
     size = matrix.shape[-1]
-    rows = tensor(list(range(size)))
+    rows = arange(size)
     columns = []
     for j in range(size):
         previous = stack(columns, -1) if columns else matrix[..., :, :0]  # (..., n, j)
