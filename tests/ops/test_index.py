@@ -155,6 +155,8 @@ CASES = [
     library_case("scatter_reduce_amax", partial(reduce_into, reduce="amax"), reduce_shapes),
     library_case("scatter_reduce_amin_without_self", partial(reduce_into, reduce="amin", include_self=False), reduce_shapes),
     library_case("scatter_reduce_amax_ties", lambda lib, a, src: lib.scatter_reduce(a.round(), 0, lib.tensor([[0, 0], [0, 1], [1, 1]]), src.round(), "amax"), st.just(((2, 2), (3, 2))), gradcheck=False),
+    library_case("scatter_reduce_amax_onto_minus_inf", lambda lib, src: src.new_full((3, 2), -float("inf")).scatter_reduce(0, lib.tensor([[0, 0], [0, 1]]), src, "amax", include_self=False), st.just(((2, 2),))),
+    library_case("scatter_reduce_amin_onto_inf", lambda lib, src: src.new_full((3, 2), float("inf")).scatter_reduce(0, lib.tensor([[0, 0], [0, 1]]), src, "amin"), st.just(((2, 2),))),
     library_case("scatter_reduce_prod", partial(reduce_into, reduce="prod"), reduce_shapes),
     library_case("scatter_reduce_prod_without_self", partial(reduce_into, reduce="prod", include_self=False), reduce_shapes),
     library_case("scatter", partial(scatter_into, dim=0, accumulate=False), st.sampled_from([((3, 4), (3, 4)), ((4,), (2,)), ((2, 3), (1, 2))])),
@@ -385,6 +387,8 @@ def test_indexing_rules_follow_pytorch():
         (lambda lib: lib.zeros(3, 2).index_copy(0, lib.tensor([5]), lib.ones(1, 2)), IndexError),
         (lambda lib: lib.zeros(3, 2).index_add(0, lib.tensor([-1]), lib.ones(1, 2)), RuntimeError),
         (lambda lib: lib.zeros(3, 2).index_add(0, lib.tensor([[0]]), lib.ones(1, 2)), IndexError),
+        (lambda lib: lib.zeros(3).index_add(0, lib.tensor([0, 3]), lib.ones(2)), IndexError),  # 1-D: IndexError
+        (lambda lib: lib.zeros(3).index_add_(0, lib.tensor([-1]), lib.ones(1)), IndexError),
         (lambda lib: lib.zeros(3, 2).index_fill(0, lib.tensor([0]), lib.ones(2)), RuntimeError),
         (lambda lib: lib.zeros(3, 2).scatter_reduce(0, lib.tensor([[0]]), lib.ones(1, 1), "average"), RuntimeError),
         (lambda lib: lib.ones(3).diagonal(), IndexError),

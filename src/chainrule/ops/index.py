@@ -927,7 +927,8 @@ def _index_along(x, dim, index, operation, negatives=False):
     return check_dim(dim, x.array.ndim, operation), positions
 
 
-# What PyTorch raises for a position outside x, where it is not IndexError (it differs from one operation to the next)
+# What PyTorch raises for a position outside x, where it is not IndexError (it differs from one operation to the
+# next): index_add_ raises RuntimeError, but IndexError into a 1-D x (where it reads as index_select does)
 _OUT_OF_RANGE_ERRORS = {"index_add_": RuntimeError}
 
 
@@ -943,6 +944,11 @@ def _positions_along(index, input_shape, dim, operation, negatives):
     size = input_shape[dim] if input_shape else 1
     if negatives:
         index = xp.where(index < 0, index + size, index)
+    if len(input_shape) == 1 and operation in _OUT_OF_RANGE_ERRORS:
+        try:
+            _check_positions(index, dim, size, operation, IndexError)
+        except IndexError as error:
+            raise IndexError(f"index out of range in self: {error}") from None
     _check_positions(index, dim, size, operation, _OUT_OF_RANGE_ERRORS.get(operation, IndexError))
     return index
 
@@ -1078,7 +1084,17 @@ def _scatter_extreme(x, src, positions, dim, include_self, how):
     ties = computed_without_gradient(_tie_counts, [src, best, x_ties, positions], {"dim": dim})
     x_share = computed_without_gradient(_x_shares, [x_ties, ties, written])
     src_share = computed_without_gradient(_src_shares, [src, best, ties, positions], {"dim": dim})
-    return ScatterReduce.apply(x * x_share, src * src_share, _along_dim_key(positions.array, dim), True, True)
+    return ScatterReduce.apply(_shared(x, x_share), _shared(src, src_share), _along_dim_key(positions.array, dim), True, True)
+
+
+def _shared(values, share):
+    """values · share, where a share of 0 gives 0 even for an infinite value (inf · 0 is nan): a
+    -inf start that every value beats, a value that is not the extreme. Its gradient is the share."""
+    return masked_fill(values, computed_without_gradient(_is_zero, [share]), 0) * share
+
+
+def _is_zero(share):
+    return share == 0
 
 
 def _extremes(x, src, index, written, dim, include_self, how):
