@@ -281,7 +281,10 @@ class Reachable:
                 self.holders.append((value, path, name))
             # a learner's subclass of one (class MyRunner(Runner)) keeps the library's histories too
             derived = any(_is_library(base) for base in type(value).__mro__[:-1])
+            read = getattr(type(value), "read_by_compiled_steps", None) if own else None
             for key, item in vars(value).items():
+                if read is not None and key not in read:
+                    continue  # the library's own compiled method reads only these (a Runner: model, loss_fn)
                 if type(key) is str and key.isidentifier():
                     contained = unheard or not derived and isinstance(item, (list, dict, tuple))
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=contained)

@@ -94,6 +94,10 @@ class Runner:
     - ``skipped_steps``: the steps skipped under ``on_nonfinite="skip"``.
     """
 
+    # What the compiled forward-and-backward (_forward_backward) reads of the runner: a compiled call
+    # looks no further into it (a monitor's own history growing each step is no reason to record anew)
+    read_by_compiled_steps = ("model", "loss_fn")
+
     def __init__(self, model, optimizer, loss_fn, metric=None, monitors=(), on_nonfinite="stop", compile=False):  # noqa: A002
         if on_nonfinite not in _NONFINITE_CHOICES:
             raise ValueError(
