@@ -75,6 +75,27 @@ ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
 BoolTensor = _legacy_type("BoolTensor", dtypes.bool_)
 
 LEGACY_TYPES = (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
+
+
+class CudaLegacyTensorType(type):
+    """The type of ``chainrule.cuda.FloatTensor`` and its siblings, as in a PyTorch built without CUDA:
+    no tensor is one (``isinstance`` is False), and making one raises TypeError."""
+
+    def __instancecheck__(cls, instance):
+        return False
+
+    def __repr__(cls):
+        return f"<class 'chainrule.cuda.{cls.__name__}'>"
+
+    def __call__(cls, *data, device=None):
+        raise TypeError(
+            f"type torch.cuda.{cls.__name__} not available. chainrule computes on the CPU: use "
+            f"chainrule.{cls.__name__}(...) (or drop .cuda())"
+        )
+
+
+#: chainrule.cuda.FloatTensor... in LEGACY_TYPES' order: ``isinstance(x, torch.cuda.FloatTensor)`` is False here
+CUDA_LEGACY_TYPES = tuple(CudaLegacyTensorType(legacy.__name__, (), {"dtype": legacy.dtype}) for legacy in LEGACY_TYPES)
 _BY_DTYPE = {legacy.dtype: legacy for legacy in LEGACY_TYPES}
 _BY_NAME = {prefix + legacy.__name__: legacy for legacy in LEGACY_TYPES for prefix in ("torch.", "chainrule.")}
 

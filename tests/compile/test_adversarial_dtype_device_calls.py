@@ -130,7 +130,7 @@ def test_course_device_idiom_with_non_blocking_moves_and_device_comparisons():
             loss = F.cross_entropy(out, y)
             loss.backward()
             opt.step()
-            same = out.device == device and x.device.type == "cpu" and not x.is_cuda
+            same = out.device == device and x.device.type == "cpu" and not x.is_cuda and x.device != torch.device("cpu", 0)
             moved = x.to(device=device, dtype=torch.float64)
             return loss.cpu(), moved * 2, str(out.device), same, next(model.parameters()).device.type, loss.detach().cpu()
 
@@ -177,15 +177,19 @@ def test_cuda_calls_raise_as_pytorch_does_without_cuda():
                 x = x.to("cuda:0")
             elif flags["how"] == "model":
                 model.cuda()
+            elif flags["how"] == "type":
+                x = x.type("torch.cuda.FloatTensor")
             return loss, x * 3
 
         def before(index):
-            flags["how"] = [None, "cuda", None, "to", "model"][index]
+            flags["how"] = [None, "cuda", None, "to", "model", "type", None][index]
 
         return Case(step, lambda i: (data((4, 3), i),), lambda: [model, opt], before=before)
 
-    results, _ = check(setup)
-    assert raised(results) == [None, "AssertionError", None, "AssertionError", "AssertionError"]
+    results, _ = check(setup, calls=7)
+    kinds = raised(results)
+    assert kinds[:5] + kinds[6:] == [None, "AssertionError", None, "AssertionError", "AssertionError", None]
+    assert kinds[5] is not None  # x.type("torch.cuda.FloatTensor"): PyTorch's error depends on its build
     with pytest.raises(AssertionError):
         real_torch.ones(2).cuda()
     with pytest.raises(AssertionError):
@@ -331,8 +335,9 @@ def test_factories_inside_the_step_follow_the_default_dtype_switched_between_cal
             h = torch.linspace(0, 1, 3) + torch.tensor(1.0 / 7)
             r = torch.randn(3)
             ints = torch.arange(3) + torch.tensor(2)
+            promoted = (ints * 0.5, ints / 2, (x > 0) * 1.5, ints.sum() * 1.0, torch.sigmoid(ints), ints + torch.tensor(0.5))
             total = x + a + b + c + d + e + f + g + h + r
-            return total, ints, str(torch.get_default_dtype()), [str(t.dtype) for t in (a, b, c, d, e, f, g, h, r, total)]
+            return total, ints, str(torch.get_default_dtype()), [str(t.dtype) for t in (a, b, c, d, e, f, g, h, r, total, *promoted)], promoted
 
         return Case(step, lambda i: (data((3,), i),), before=before)
 
@@ -585,7 +590,8 @@ def test_numpy_round_trip_inside_the_step_keeps_float64():
 # ----------------------------------------------------------------------------- autocast
 def test_autocast_bfloat16_forward_with_dtype_reported_and_model_switches():
     def setup():
-        model = nn.Linear(3, 2)
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        model = nn.Linear(3, 2).to(device)
         opt = optim.SGD(model.parameters(), lr=0.1)
 
         def before(index):
@@ -595,7 +601,7 @@ def test_autocast_bfloat16_forward_with_dtype_reported_and_model_switches():
         def step(x, y, enabled):
             dtype = model.weight.dtype
             opt.zero_grad()
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled):
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled):
                 out = model(x.to(dtype))
                 inside = (str(out.dtype), torch.is_autocast_enabled())
             loss = F.mse_loss(out.to(dtype), y.to(dtype))
@@ -650,6 +656,65 @@ def test_half_model_with_adam_between_float_calls():
         return Case(step, lambda i: (data((4, 3), i), data((4, 2), 20 + i)), lambda: [model, opt], before=before)
 
     check(setup)
+
+
+def test_model_dtype_changed_inside_the_step_from_an_argument():
+    wanted = [torch.float32, torch.float32, torch.float64, torch.float64, torch.float32, torch.float16]
+
+    def setup():
+        device = torch.device("cpu")
+        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y, dtype):
+            model.to(device)
+            if model[0].weight.dtype != dtype:
+                model.to(dtype=dtype)
+            opt.zero_grad()
+            loss = F.mse_loss(model(x.to(device, dtype, non_blocking=True)), y.to(dtype))
+            loss.double().backward()
+            opt.step()
+            return loss, x.to(model[2].weight)
+
+        return Case(step, lambda i: (data((5, 3), i), data((5, 1), 40 + i), wanted[i]), lambda: [model, opt])
+
+    check(setup, calls=len(wanted))
+
+
+def test_default_dtype_set_inside_the_step_and_restored():
+    def setup():
+        model = nn.Linear(2, 2).double()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, wide):
+            previous = torch.get_default_dtype()
+            torch.set_default_dtype(torch.float64 if wide else torch.float32)
+            try:
+                bias = torch.ones(2) * 0.25 + torch.arange(2) / 3
+                opt.zero_grad()
+                loss = (model(x.double()) + bias).pow(2).mean()
+                loss.backward()
+                opt.step()
+            finally:
+                torch.set_default_dtype(previous)
+            return loss, bias
+
+        return Case(step, lambda i: (data((3, 2), i), i % 3 == 1), lambda: [model, opt, str(torch.get_default_dtype())])
+
+    check(setup)
+
+
+def test_cuda_legacy_tensor_types_exist_and_raise_on_use_as_pytorch():
+    assert isinstance(real_torch.cuda.FloatTensor, type)
+    with pytest.raises(TypeError):
+        real_torch.cuda.FloatTensor([1.0])
+    assert isinstance(torch.cuda.FloatTensor, type) and isinstance(torch.cuda.LongTensor, type)
+    with pytest.raises(TypeError):
+        torch.cuda.FloatTensor([1.0])
+    for name in [n for n in dir(real_torch.cuda) if n.endswith("Tensor") and n != "BFloat16Tensor"]:  # no bfloat16 here
+        assert isinstance(getattr(torch.cuda, name), type), name
+        assert not isinstance(torch.ones(2).to(getattr(torch, name).dtype), getattr(torch.cuda, name))
+        assert not isinstance(real_torch.ones(2).to(getattr(real_torch, name).dtype), getattr(real_torch.cuda, name))
 
 
 def test_report_fallbacks():

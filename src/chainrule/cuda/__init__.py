@@ -7,9 +7,13 @@ Course code that asks before using the GPU runs unchanged::
     torch.cuda.manual_seed_all(0)                                            # nothing to seed
 
 The questions PyTorch answers without CUDA answer the same here (no device, no memory in use); the
-calls that need a device raise PyTorch's AssertionError, as a CPU-only PyTorch does.
+calls that need a device raise PyTorch's AssertionError, as a CPU-only PyTorch does; its legacy
+types (``torch.cuda.FloatTensor``) exist, no tensor is one, and making one raises TypeError.
 """
 from chainrule.cuda import amp
+from chainrule.legacy_types import CUDA_LEGACY_TYPES
+
+FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = CUDA_LEGACY_TYPES
 
 _NO_CUDA = "Torch not compiled with CUDA enabled"
 
