@@ -1302,6 +1302,28 @@ def test_masked_writes_and_list_indices_are_replayed():
         masked(chainrule.randn(6))
 
 
+def test_embedding_bag_of_padded_rows_replays_and_checks_each_call_s_ids():
+    """EmbeddingBag(padding_idx=...) over a 2-D batch: which entries each bag counts follows the
+    ids, computed again on each replay; an id out of range later raises eager's RuntimeError."""
+    chainrule.manual_seed(0)
+    bag = nn.EmbeddingBag(10, 4, mode="mean", padding_idx=0)
+    twin = copy.deepcopy(bag)
+
+    def pooled(module, ids):
+        out = module(ids)
+        out.sum().backward()
+        return out.detach()
+
+    compiled = chainrule.compile(pooled)
+    for ids in ([[1, 2, 0], [0, 0, 0]], [[3, 0, 0], [4, 5, 6]], [[9, 9, 9], [0, 0, 1]]):
+        ours, theirs = compiled(bag, chainrule.tensor(ids)), pooled(twin, chainrule.tensor(ids))
+        assert ours.numpy().tobytes() == theirs.numpy().tobytes()
+        assert bag.weight.grad.numpy().tobytes() == twin.weight.grad.numpy().tobytes()
+    assert compiled.eager_reason is None
+    with pytest.raises(RuntimeError, match="not in the valid range"):
+        compiled(bag, chainrule.tensor([[1, 2, 10], [0, 0, 0]]))
+
+
 def test_gather_and_index_select_read_and_check_each_call_s_index():
     """DQN's q(s).gather(1, actions) and an index_select lookup: each call's index, checked on
     each call (a negative position raises as in eager, where NumPy would wrap around)."""

@@ -1376,35 +1376,54 @@ def embedding_bag(
                 f"must have the same shape as the input ({indices.shape})"
             )
     positions, real = _bags(indices, offsets, include_last_offset)
-    flat = indices.reshape(-1)
     count = weight.shape[0]
+    ids = input if isinstance(input, Tensor) else made_from_values(indices)
+    computed_without_gradient(_entries_in_range, [ids], {"count": count})  # raises as PyTorch; a replay checks again
+    if indices.ndim == 1:
+        # runs at offsets: the longest bag gives the shape (B, L) below, so a compiled call runs eagerly
+        shaped_by_values("embedding_bag with offsets (the longest bag)")
+        real = tensor_from_array(real)
+    elif padding_idx is None:  # the rows of a 2-D input, all real: from its shape alone, a constant of a program
+        real = made_from_arguments(real)
+    else:  # the rows of a 2-D input, less its padding entries: each call's
+        real = computed_without_gradient(_not_padding, [ids], {"padding": padding_row(padding_idx, count)})
+    if indices.ndim == 1 and padding_idx is not None:
+        real = real & tensor_from_array(indices.reshape(-1)[positions] != padding_row(padding_idx, count))
+    if max_norm is not None:
+        _renormalize_rows(weight, ids, max_norm, norm_type)
+    # the ids through an operation (as embedding passes input itself): a replay reads each call's
+    read = index.Embedding.apply(weight, ids.reshape(-1), None, bool(scale_grad_by_freq))  # each entry's row
+    # the bags of a 2-D input are its rows: their positions follow from its shape alone
+    bag_positions = made_from_arguments(positions) if indices.ndim == 2 else tensor_from_array(positions)
+    rows = index.getitem(read, bag_positions)  # (B, L, D)
+    in_bag = real.unsqueeze(-1)
+    if mode == "max":
+        largest = where(in_bag, rows, -math.inf).max(1).values
+        return where(real.any(1).unsqueeze(-1), largest, 0.0)
+    if per_sample_weights is not None:
+        rows = rows * index.getitem(per_sample_weights.reshape(-1), bag_positions).unsqueeze(-1)
+    total = where(in_bag, rows, 0.0).sum(1)
+    if mode == "sum":
+        return total
+    return total / real.sum(1, keepdim=True).clamp(min=1).to(weight.dtype)
+
+
+def _entries_in_range(ids, count):
+    """``ids`` itself, after PyTorch's RuntimeError for an entry outside [0, count)."""
+    flat = ids.reshape(-1)
     if flat.size and (flat.min() < 0 or flat.max() >= count):
         where_bad = int(xp.argmax((flat < 0) | (flat >= count)))
         raise RuntimeError(
             f"Index {where_bad} of input takes value {flat[where_bad]} which is not in the valid range [0, {count})"
         )
-    if padding_idx is not None:
-        real = real & (flat[positions] != padding_row(padding_idx, count))
-    if max_norm is not None:
-        _renormalize_rows(weight, input if isinstance(input, Tensor) else made_from_values(indices), max_norm, norm_type)
-    # the ids through an operation (as embedding passes input itself): a replay reads each call's
-    entries = input.reshape(-1) if isinstance(input, Tensor) else tensor_from_array(flat)
-    read = index.Embedding.apply(weight, entries, None, bool(scale_grad_by_freq))  # each entry's row
-    # The bags of a 2-D input are its rows: without padding_idx, positions and mask come from its
-    # shape alone, so a compiled program may make them again as constants (else they hold values).
-    bag_tensor = made_from_arguments if indices.ndim == 2 and padding_idx is None else tensor_from_array
-    rows = index.getitem(read, bag_tensor(positions))  # (B, L, D)
-    in_bag = bag_tensor(xp.expand_dims(real, -1))
-    if mode == "max":
-        largest = where(in_bag, rows, -math.inf).max(1).values
-        return where(bag_tensor(xp.expand_dims(real.any(1), -1)), largest, 0.0)
-    if per_sample_weights is not None:
-        rows = rows * index.getitem(per_sample_weights.reshape(-1), bag_tensor(positions)).unsqueeze(-1)
-    total = where(in_bag, rows, 0.0).sum(1)
-    if mode == "sum":
-        return total
-    sizes = xp.maximum(real.sum(1, keepdims=True), 1).astype(weight.dtype)
-    return total / bag_tensor(sizes)
+    return ids
+
+
+def _not_padding(ids, padding):
+    """Where the ids (B, L) are not ``padding``: the entries a bag counts."""
+    return ids != padding
+
+
 __all__ += ["embedding_bag"]
 
 
