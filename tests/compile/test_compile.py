@@ -1582,3 +1582,42 @@ def test_a_compiled_module_is_a_module_holding_the_original_as_pytorchs_optimize
         compiled.train()
         results.append(len(list(compiled.parameters())))
     assert results == [4, 4]
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_clipping_and_stepping_gradients_a_backward_outside_left_replays(set_to_none):
+    """Gradient accumulation with the update compiled apart: backward runs outside (eagerly or in
+    another compiled function), the compiled update clips each call's .grad in place, steps and
+    clears; the norm it returns, the parameters and the gradients are eager's bit for bit."""
+
+    def build():
+        chainrule.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def update():
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=set_to_none)
+            return norm
+
+        return model, update
+
+    def run(compiled):
+        model, update = build()
+        update = chainrule.compile(update) if compiled else update
+        generator = np.random.default_rng(3)
+        seen = []
+        for _ in range(6):
+            for _ in range(2):  # two micro-batches accumulate
+                x = chainrule.tensor(generator.standard_normal((5, 3)).astype(np.float32))
+                model(x).pow(2).mean().backward()
+            seen.append(update().numpy().tobytes())
+            seen += [p.detach().numpy().tobytes() for p in model.parameters()]
+            seen += [None if p.grad is None else p.grad.numpy().tobytes() for p in model.parameters()]
+        return seen, update
+
+    eager, _ = run(False)
+    compiled, update = run(True)
+    assert compiled == eager
+    assert update.eager_reason is None and sum(map(len, update.recordings.values())) <= 2

@@ -147,6 +147,12 @@ class Recorder:
         # (object, path, name, registry, what it held): its attributes (registry None) or a module's buffers
         self._holders = [(holder, path, name, None, dict(vars(holder))) for holder, path, name in modules + stepping + self.reach.holders]
         self._holders += [(module, path, name, "_buffers", dict(module._buffers)) for module, path, name in modules]
+        # each .grad as the call finds it (a backward before the call): its holder, array, values and version
+        self._grads_found = {
+            id(tensor._grad): (tensor, tensor._grad.array, tensor._grad.array.copy(), tensor._grad._version_owner._version_count)
+            for tensor, _ in self.reach.tensors.values()
+            if tensor._grad is not None and tensor._grad.array.size <= _SNAPSHOT_LIMIT
+        }
         self._take_snapshot()
 
     # ----------------------------------------------------------------- failing
@@ -281,6 +287,12 @@ class Recorder:
             name = self._tensor_value(owner)
             self._name_tensor(tensor, name)
             return name
+        holder, array, values, version = self._grads_found.get(id(tensor), (None, None, None, None))
+        if (
+            holder is not None and holder._grad is tensor and tensor.array is array
+            and tensor._version_owner._version_count == version and _same(array, values)
+        ):  # a parameter's .grad as the call found it, untouched so far (the program reads each call's)
+            return self._gradient_found(holder, tensor)
         made = self._made_from_arguments.pop(id(tensor), None)
         if made is not None and tensor._version_owner._version_count == made:
             # zeros, full, arange...: made again on each call, a fresh copy that the program may change
@@ -326,6 +338,23 @@ class Recorder:
             f"((value := {name}.array) is {held} or value.shape == {tuple(array.shape)} and value.dtype == "
             f"{self._literal(array.dtype)} and value.strides == {array.strides}) and {name}._requires_grad is {tensor._requires_grad}"
         )
+        return name
+
+    def _gradient_found(self, holder, grad):
+        """``holder.grad`` read as the call found it (gradient accumulation: backward outside the
+        call, clipping and the step inside): the program reads each call's ``.grad`` there, of the
+        layout the recording saw, and hands on or changes that tensor, as eagerly."""
+        expr = self._tensor_expr(holder)
+        held, name = self._new_name("gradient"), self._new_name("g")
+        self._emit(f"{held} = {expr}._grad", f"{self.reach.names.get(id(holder), expr)}.grad, as the call found it")
+        self._emit(f"{name} = {held}.array")
+        array = grad.array
+        self.guards.append(
+            f"(value := {expr}._grad) is not None and (value := value.array).shape == {tuple(array.shape)} and "
+            f"value.dtype == {self._literal(array.dtype)} and value.strides == {array.strides}"
+        )
+        self._tensor_exprs[id(grad)] = self._handed[id(grad)] = held  # its version raised through it; returned, itself
+        self._name_tensor(grad, name)
         return name
 
     def _state_tensor_holding(self, array):
@@ -1124,6 +1153,8 @@ class Recorder:
         array = self._tensor_value(tensor)
         if self.failure is not None:
             return None
+        if id(tensor) in self._handed:  # a .grad as the call found it (_gradient_found): the tensor itself
+            return self._handed[id(tensor)]
         return f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
 
     def _made_once(self, result):
