@@ -24,6 +24,7 @@ import functools
 import io
 import random
 import types
+import weakref
 from collections.abc import Iterator
 
 from chainrule.backend import is_scalar, ndarray, random_generator_state
@@ -263,6 +264,11 @@ class Reachable:
             for key, item in value.items():
                 if type(key) in (str, int):
                     self._visit(item, f"{path}[{key!r}]", depth + 1, f"{name}_{key}", checked)
+        elif isinstance(value, weakref.ref):  # self.trainer = weakref.ref(trainer): what it refers to, by calling it
+            referent = value()
+            self.identities.append((f"{path}()", referent))  # another object there (or none) records anew
+            if referent is not None:
+                self._visit(referent, f"{path}()", depth + 1, f"{name}()", scalar_guard=scalar_guard)
         elif isinstance(value, (types.FunctionType, types.MethodType)):
             self._visit_function(value, path, depth, name)
         elif isinstance(value, functools.partial):  # partial(loss, delta=0.5): what it calls and with what
@@ -340,9 +346,17 @@ def _flattened(value, depth=0):
 
 
 def _plain_attributes(module):
-    """A module's own attributes (``self.scale``, ``self.last``): not its parameters, buffers,
-    submodules, hooks or train/eval mode, which have places of their own."""
-    return [(key, item) for key, item in vars(module).items() if not key.startswith("_") and key != "training"]
+    """A module's own attributes (``self.scale``, ``self.last``, a course model's ``self._trainer``):
+    not its parameters, buffers, submodules, hooks or train/eval mode, which have places of their
+    own, nor a library module's private ones."""
+    library = _is_library(type(module))
+    return [
+        (key, item) for key, item in vars(module).items()
+        if key not in _MODULE_OWN and not (library and key.startswith("_"))
+    ]
+
+
+_MODULE_OWN = frozenset(vars(Module())) | {"_compiled_call_impl"}  # what every module keeps for itself
 
 
 def is_plain(value):
