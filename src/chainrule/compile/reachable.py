@@ -29,6 +29,7 @@ from collections.abc import Iterator
 
 from chainrule.backend import is_scalar, ndarray, random_generator_state
 
+from chainrule.nn.container import ParameterDict, ParameterList
 from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
@@ -178,7 +179,7 @@ class Reachable:
             self.arrays.append((path, value.copy()))  # class weights kept as a NumPy array, read in Python
         if isinstance(value, Tensor) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
             self.state_paths.setdefault(id(value), path)  # a parameter passed as an argument too
-        if isinstance(value, (Optimizer, LRScheduler, Tensor)) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
+        if isinstance(value, (Optimizer, LRScheduler, Tensor, Module)) and id(value) in self._seen and not path.startswith(("args", "kwargs")):
             # a scheduler's .optimizer and the global; a parameter found first in an optimizer's groups,
             # then in the model (the optimizer's own are checked where its step is replayed)
             if not (isinstance(value, Tensor) and "param_groups" in path):
@@ -215,17 +216,22 @@ class Reachable:
                 self.absent.append((path, "forward"))
             for registry in ("_parameters", "_buffers", "_modules"):  # a model's tree, however deep, is all found
                 for key, child in getattr(value, registry).items():
+                    if child is None:  # register_parameter(name, None): a parameter put there later records anew
+                        self.identities.append((f"{path}.{registry}[{key!r}]", None))
                     self._visit(child, f"{path}.{registry}[{key!r}]", depth, f"{name}.{key}")
             for key, item in _plain_attributes(value):  # a tensor kept as self.scale, a list of them
                 if key.isidentifier():
                     # reading a list's or a dict's numbers is not heard (an attribute's is): they are checked
                     checked = isinstance(item, (list, dict, tuple)) or _may_be_swapped(item)
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=checked)
-            if not _is_library(type(value)):  # an attribute, a buffer set on a model of the course records anew
+            if not _is_library(type(value)) or type(value) is Module:  # (a bare Module holds a course's layers too)
+                # an attribute, a buffer set on a model of the course records anew (getattr(net, "gain", None))
                 self.lengths.append((f"{path}.__dict__", len(vars(value))))
                 self.lengths += [(f"{path}.{registry}", len(getattr(value, registry))) for registry in ("_parameters", "_buffers", "_modules")]
             elif value._modules:  # a layer appended to a ModuleList or a Sequential that a forward loops over
                 self.lengths.append((f"{path}._modules", len(value._modules)))
+            if isinstance(value, (ParameterList, ParameterDict)):  # its parameters are its items: one added records anew
+                self.lengths.append((f"{path}._parameters", len(value._parameters)))
         elif isinstance(value, Optimizer):
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
@@ -282,6 +288,8 @@ class Reachable:
             # all of a SimpleNamespace's (its type cannot be changed to hear reads); chainrule's own
             # objects (a scheduler) change theirs in the calls a program replays.
             unheard = isinstance(value, types.SimpleNamespace)
+            if unheard:  # an attribute added to it records anew (getattr(config, "dropout", None))
+                self.lengths.append((f"{path}.__dict__", len(vars(value))))
             own = _is_library(type(value))
             if not own:
                 self.holders.append((value, path, name))

@@ -117,8 +117,10 @@ class Recorder:
             self._tensor_exprs[id(tensor)] = expr
             self._array_owners[id(tensor.array)] = tensor
         for module, path in self.reach.modules.values():
-            # the same module at each place (a Tanh swapped for a ReLU has no parameter to tell it by)
-            self.guards.append(f"{path} is {self._constant(module, type(module).__name__.lower())}")
+            # the same module at each place (a Tanh swapped for a ReLU has no parameter to tell it by;
+            # one registered under two names, rebound at one)
+            name = self._constant(module, type(module).__name__.lower())
+            self.guards += [f"{place} is {name}" for place in [path, *self.reach.other_paths.get(id(module), ())]]
             self.guards.append(f"{path}.training is {module.training}")
         for path, value in self.reach.scalars:
             self.guards.append(self._value_guard(path, value))
