@@ -149,13 +149,14 @@ class Recorder:
         # (object, path, name, registry, what it held): its attributes (registry None) or a module's buffers
         self._holders = [(holder, path, name, None, dict(vars(holder))) for holder, path, name in modules + stepping + self.reach.holders]
         self._holders += [(module, path, name, "_buffers", dict(module._buffers)) for module, path, name in modules]
-        # each .grad as the call finds it (a backward before the call): its holder, array, values and version
-        self._grads_found = {
-            id(tensor._grad): (tensor, tensor._grad.array, tensor._grad.array.copy(), tensor._grad._version_owner._version_count)
-            for tensor, _ in self.reach.tensors.values()
-            if tensor._grad is not None and tensor._grad.array.size <= _SNAPSHOT_LIMIT
-        }
         self._take_snapshot()
+        # each .grad as the call finds it (a backward before the call): its holder and version (its
+        # array and values are in the snapshot the call begins with)
+        self._snapshot_at_start = self._snapshot
+        self._grads_found = {
+            id(tensor._grad): (tensor, tensor._grad._version_owner._version_count)
+            for tensor, _ in self.reach.tensors.values() if tensor._grad is not None
+        }
 
     # ----------------------------------------------------------------- failing
     def fail(self, reason):
@@ -289,12 +290,12 @@ class Recorder:
             name = self._tensor_value(owner)
             self._name_tensor(tensor, name)
             return name
-        holder, array, values, version = self._grads_found.get(id(tensor), (None, None, None, None))
-        if (
-            holder is not None and holder._grad is tensor and tensor.array is array
-            and tensor._version_owner._version_count == version and _same(array, values)
-        ):  # a parameter's .grad as the call found it, untouched so far (the program reads each call's)
-            return self._gradient_found(holder, tensor)
+        holder, version = self._grads_found.get(id(tensor), (None, None))
+        if holder is not None and holder._grad is tensor and tensor._version_owner._version_count == version:
+            *_, array, values = self._snapshot_at_start[id(holder)]
+            if tensor.array is array and values is not None and _same(array, values):
+                # a parameter's .grad as the call found it, untouched so far (the program reads each call's)
+                return self._gradient_found(holder, tensor)
         made = self._made_from_arguments.pop(id(tensor), None)
         if made is not None and tensor._version_owner._version_count == made:
             # zeros, full, arange...: made again on each call, a fresh copy that the program may change
@@ -337,10 +338,16 @@ class Recorder:
         # (chainrule never reshapes an array in place: a new shape or layout is a new array)
         held = self._constant(array, f"{name}_array")
         self.guards.append(
-            f"((value := {name}.array) is {held} or value.shape == {tuple(array.shape)} and value.dtype == "
-            f"{self._literal(array.dtype)} and value.strides == {array.strides}) and {name}._requires_grad is {tensor._requires_grad}"
+            f"({name}.array is {held} or {self._layout(f'{name}.array', array)}) and {name}._requires_grad is {tensor._requires_grad}"
         )
         return name
+
+    def _layout(self, expr, array):
+        """The condition that the array ``expr`` has ``array``'s shape, dtype and strides."""
+        return (
+            f"(value := {expr}).shape == {tuple(array.shape)} and value.dtype == {self._literal(array.dtype)} "
+            f"and value.strides == {array.strides}"
+        )
 
     def _gradient_found(self, holder, grad):
         """``holder.grad`` read as the call found it (gradient accumulation: backward outside the
@@ -350,11 +357,7 @@ class Recorder:
         held, name = self._new_name("gradient"), self._new_name("g")
         self._emit(f"{held} = {expr}._grad", f"{self.reach.names.get(id(holder), expr)}.grad, as the call found it")
         self._emit(f"{name} = {held}.array")
-        array = grad.array
-        self.guards.append(
-            f"(value := {expr}._grad) is not None and (value := value.array).shape == {tuple(array.shape)} and "
-            f"value.dtype == {self._literal(array.dtype)} and value.strides == {array.strides}"
-        )
+        self.guards.append(f"{expr}._grad is not None and {self._layout(f'{expr}._grad.array', grad.array)}")
         self._tensor_exprs[id(grad)] = self._handed[id(grad)] = held  # its version raised through it; returned, itself
         self._name_tensor(grad, name)
         return name
@@ -1163,8 +1166,9 @@ class Recorder:
         """A new tensor returned in more than one place (``(d, d)``, ``{"a": d, "b": d}``) is made
         once, into a local: one tensor in each place, as eagerly (a change through one is seen
         through the other)."""
-        places = collections.Counter(id(tensor) for tensor in _tensors_in(result))
-        for tensor in {id(tensor): tensor for tensor in _tensors_in(result)}.values():
+        tensors = list(_tensors_in(result))
+        places = collections.Counter(map(id, tensors))
+        for tensor in {id(tensor): tensor for tensor in tensors}.values():
             if places[id(tensor)] > 1 and id(tensor) not in self._handed and self._tensor_expr(tensor) is None:
                 expr = self._handed_out(tensor)
                 if expr is None:

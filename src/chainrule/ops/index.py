@@ -949,7 +949,8 @@ def _positions_along(index, input_shape, dim, operation, negatives):
             _check_positions(index, dim, size, operation, IndexError)
         except IndexError as error:
             raise IndexError(f"index out of range in self: {error}") from None
-    _check_positions(index, dim, size, operation, _OUT_OF_RANGE_ERRORS.get(operation, IndexError))
+    else:
+        _check_positions(index, dim, size, operation, _OUT_OF_RANGE_ERRORS.get(operation, IndexError))
     return index
 
 
