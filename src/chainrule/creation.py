@@ -3,13 +3,14 @@
 Each factory takes ``dtype`` and ``requires_grad`` as PyTorch's do. Floating factories give the
 default dtype (float32); random ones draw from the generator seeded by ``manual_seed``.
 """
+import functools
 import math
 import operator
 import warnings
 
 from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.autograd.function import made_from_arguments, made_from_values, read_into_python
+from chainrule.autograd.function import made_from_arguments, made_from_values, read_into_python, written_in_python
 from chainrule.random import drawn
 from chainrule.backend import xp
 from chainrule import sampling_algorithms
@@ -139,7 +140,8 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
         except (ValueError, TypeError) as error:
             raise _nested_data_error(raw) or error from None
     # made from the caller's own numbers, a compiled program may keep it (not a copy of a tensor's values)
-    result = _finish(array, requires_grad, device, tensor_from_array if isinstance(data, Tensor) else made_from_values)
+    make = tensor_from_array if isinstance(data, Tensor) else functools.partial(made_from_values, written=written_in_python(data))
+    result = _finish(array, requires_grad, device, make)
     result.name = name
     return result
 
@@ -399,19 +401,23 @@ def linspace(start, end, steps, dtype=None, layout=None, requires_grad=False, de
     dtype = _float_dtype(dtype)
     if dtype.kind == "b":
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    return _from_arguments(evenly_spaced(start, end, steps, dtype), requires_grad, device)
+
+
+def evenly_spaced(start, end, steps, dtype):
+    """``linspace``'s array of ``dtype``, computed as PyTorch's kernel computes it (histogram's edges too)."""
     working = xp.dtype(xp.float64) if dtype.kind in "iu" else dtype
     first = xp.asarray(int(start) if dtype.kind in "iu" else start).astype(working)
     last = xp.asarray(int(end) if dtype.kind in "iu" else end).astype(working)
     if steps <= 1:
-        return _from_arguments(xp.full(steps, first).astype(dtype), requires_grad, device)
+        return xp.full(steps, first).astype(dtype)
     step = (last - first) / working.type(steps - 1)
     index = xp.arange(steps)
     up = index < steps // 2
     counts = xp.where(up, index, steps - index - 1).astype(xp.float64)
     origin = xp.where(up, first, last).astype(xp.float64)
     direction = xp.where(up, 1.0, -1.0) * float(step)
-    values = _fused_multiply_add(counts, direction, origin).astype(working)
-    return _from_arguments(values.astype(dtype), requires_grad, device)
+    return _fused_multiply_add(counts, direction, origin).astype(working).astype(dtype)
 
 
 @public(method=False, out=True)

@@ -166,6 +166,18 @@ def test_nodes_edges_and_versions_as_in_pytorch():
             z.sum().backward()
 
 
+def test_a_saved_output_changed_again_in_place_raises_without_a_name():
+    """``(w * 2).sigmoid_().mul_(2)``: sigmoid_ saved its output, which mul_ then changes; PyTorch
+    refuses the backward whether or not the tensor has a name (nn.Sequential(ReLU(inplace=True),
+    Dropout(inplace=True)) in training)."""
+    for lib in (chainrule, torch):
+        w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        for chain in (lambda: (w * 2).sigmoid_().mul_(2), lambda: lib.relu_(w * 2).mul_(2),
+                      lambda: lib.nn.functional.dropout(lib.relu_(w * 2), 0.5, True, inplace=True)):
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                chain().sum().backward()
+
+
 def _hooked_run(lib):
     """A backward with a tensor hook, node pre-hooks and hooks (on a product and on a leaf's
     AccumulateGrad) and retain_grad, recording what each hook saw in order."""

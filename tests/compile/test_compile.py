@@ -1303,6 +1303,68 @@ def test_masked_writes_and_list_indices_are_replayed():
         masked(chainrule.randn(6))
 
 
+def test_tensors_of_written_numbers_are_constants_and_their_sources_are_checked():
+    """``torch.tensor([0.2, 0.8])`` inside the step is a constant of the program, as ``x * 2``'s 2;
+    a list or a dict the numbers come from is checked on each call (a key added to a vocabulary
+    records anew); a list holding tensors reads their values, which runs eagerly."""
+    weights = [1.0, 2.0]
+    vocabulary = {"the": 2}
+
+    def scaled(x):
+        ids = chainrule.tensor([vocabulary.get(word, 1) for word in ("the", "dog")])
+        return x * chainrule.tensor([0.5, 0.25]) * chainrule.tensor(weights) + ids
+
+    compiled = chainrule.compile(scaled)
+    x = chainrule.ones(2)
+    for step in range(4):
+        assert compiled(x).tolist() == scaled(x).tolist()
+        weights[0] += 1.0
+        if step == 1:
+            vocabulary["dog"] = 7
+    assert compiled.eager_reason is None and "constant" in compiled.code
+
+    summed = chainrule.compile(lambda x: chainrule.tensor([x.sum()]) * 2)
+    with pytest.warns(UserWarning, match="reads a tensor's value into Python"):
+        summed(chainrule.zeros(3))
+    assert summed(chainrule.ones(3)).tolist() == [6.0]
+
+
+def test_writes_through_read_only_views_replay():
+    """``h.diagonal().zero_()`` writes through NumPy's read-only diagonal view into its base, and
+    with a gradient as PyTorch's CopySlices: both replay, bit for bit."""
+    matrix = chainrule.ones(3, 3)
+
+    def no_self_connections(x):
+        matrix.diagonal().add_(x)
+        return matrix.sum()
+
+    compiled = chainrule.compile(no_self_connections)
+    assert [compiled(chainrule.ones(3)).item() for _ in range(3)] == [12.0, 15.0, 18.0]
+
+    def run(compiled):
+        chainrule.manual_seed(0)
+        w = chainrule.randn(4, 4, requires_grad=True)
+        opt = chainrule.optim.SGD([w], lr=0.01)
+
+        def step(x):
+            opt.zero_grad()
+            h = x @ w
+            h.diagonal(1).mul_(0.5)
+            h.diagonal().zero_()
+            h[1:, 0] += 1.0
+            loss = h.pow(2).sum()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        function = chainrule.compile(step) if compiled else step
+        seen = [function(chainrule.full((4 if i < 3 else 2, 4), i + 1.0)).numpy().tobytes() for i in range(4)]
+        return seen + [w.detach().numpy().tobytes()], function
+
+    eager, _ = run(False)
+    ours, function = run(True)
+    assert ours == eager and function.eager_reason is None
+
+
 def test_embedding_bag_of_padded_rows_replays_and_checks_each_call_s_ids():
     """EmbeddingBag(padding_idx=...) over a 2-D batch: which entries each bag counts follows the
     ids, computed again on each replay; an id out of range later raises eager's RuntimeError."""

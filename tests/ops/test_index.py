@@ -194,9 +194,26 @@ def test_scatter_add_adds_every_value_sent_to_one_position():
 
 def test_scatter_add_uses_only_the_block_of_src_the_index_covers():
     src = np.arange(6.0).reshape(2, 3)
-    ours = chainrule.scatter_add(chainrule.zeros(3, 3), 0, chainrule.tensor([[2, 0]]), chainrule.tensor(src))
+    ours = chainrule.scatter_add(chainrule.zeros(3, 3), 0, chainrule.tensor([[2, 0]]), chainrule.tensor(src, dtype=chainrule.float32))
     theirs = torch.zeros(3, 3).scatter_add(0, torch.tensor([[2, 0]]), torch.tensor(src, dtype=torch.float32))
     np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x, i, s: x.clone().scatter_(0, i, s),
+    lambda lib, x, i, s: lib.scatter_add(x, 0, i, s),
+    lambda lib, x, i, s: x.scatter_reduce(0, i, s, "amax"),
+    lambda lib, x, i, s: x.clone().scatter_(0, i, s, reduce="add"),
+])
+def test_scatter_refuses_a_src_of_another_dtype_as_pytorch(call):
+    """Every form of scatter raises PyTorch's RuntimeError for a src whose dtype is not x's (a
+    float src into a long confusion matrix), rather than converting it; masked_scatter too."""
+    for lib in (chainrule, torch):
+        x, i, s = lib.zeros(5, dtype=lib.long), lib.tensor([0, 4]), lib.ones(2)
+        with pytest.raises(RuntimeError, match=r"scatter\(\): Expected self.dtype to be equal to src.dtype"):
+            call(lib, x, i, s)
+        with pytest.raises(RuntimeError, match="masked_scatter: expected self and source to have same dtypes"):
+            x.masked_scatter(x == 0, s)
 
 
 def test_embedding_lookup_gradient_counts_each_use():

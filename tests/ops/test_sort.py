@@ -217,6 +217,24 @@ def test_counting_values_matches_pytorch(call):
     assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch.")) and ours.grad_fn is None
 
 
+def test_histogram_bins_by_pytorchs_edges_and_sums_weights_in_order():
+    """An element exactly on an edge of float32 bins (PyTorch's linspace, not float64's 2/3)
+    falls as in PyTorch; weights add up in the input's dtype, element after element; density
+    divides by the total, then by each bin's width."""
+    generator = np.random.default_rng(3)
+    cases = [(np.array([0.1, 0.5, 0.95, 1.0, 0.0, 0.6666666269302368], np.float32), {}),
+             (np.array([5.0, 5.0], np.float32), {}), (np.array([], np.float32), {}),
+             (generator.random(17).astype(np.float32), {"density": True})]
+    for data, keywords in cases:
+        for bins in (1, 3, 7):
+            ours, theirs = chainrule.histogram(chainrule.tensor(data), bins, **keywords), torch.histogram(torch.tensor(data), bins, **keywords)
+            for mine, other in zip(ours, theirs):
+                assert mine.numpy().tobytes() == other.numpy().tobytes()
+    data, weight = generator.standard_normal(40).astype(np.float32), generator.random(40).astype(np.float32)
+    ours = chainrule.histogram(chainrule.tensor(data), 6, weight=chainrule.tensor(weight)).hist
+    assert ours.numpy().tobytes() == torch.histogram(torch.tensor(data), 6, weight=torch.tensor(weight)).hist.numpy().tobytes()
+
+
 def test_unique_returns_pytorchs_tuples_and_shapes():
     data = [[3, 1], [1, 2], [3, 1]]
     ours, theirs = chainrule.tensor(data).unique(return_inverse=True, return_counts=True), torch.tensor(data).unique(return_inverse=True, return_counts=True)
@@ -247,6 +265,8 @@ def test_unique_returns_pytorchs_tuples_and_shapes():
     (lambda lib, x: x.histc(3, min=3, max=1), RuntimeError, "histc: max must be larger than min"),
     (lambda lib, x: x.unique(dim=2), IndexError, "unique.*got 2"),
     (lambda lib, x: x.histogram(x[0].double()), RuntimeError, "histogramdd: input tensor and bins tensors should have the same dtype"),
+    (lambda lib, x: (x / 0).histogram(3), RuntimeError, r"histogramdd: dimension 0's range \[.*\] is not finite"),
+    (lambda lib, x: x.histogram(3, range=(2.0, 1.0)), RuntimeError, "histogramdd: min should not exceed max"),
 ])
 def test_errors_match_pytorchs_and_name_the_operation(call, error, words):
     raises_like_pytorch(call, error, words)

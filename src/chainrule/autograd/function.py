@@ -70,7 +70,8 @@ def written_in_place(tensor):
         node = each.grad_fn if each is not None else None
         if node is not None and node._saved:
             for value in node._saved:
-                if type(value) is SavedOutput and value.output_nr == each._output_nr and value.array is each.array:
+                # its own array, or the result an in-place operation wrote into it (y.sigmoid_(), saved_output_moved_to)
+                if type(value) is SavedOutput and value.output_nr == each._output_nr and (value.array is each.array or value.tensor_ref() is each):
                     value.written = True
 
 
@@ -823,15 +824,26 @@ def _require_all(condition, *shown, error):
     return condition
 
 
-def made_from_values(array):
+def made_from_values(array, written=False):
     """A tensor holding ``array``, made from values the calling code wrote (a Python number, a
     NumPy scalar, a list): ``x * 2``'s 2, the 1 that starts ``backward()``. A call being recorded
     by ``chainrule.compile`` hears of it: its program may keep such a tensor as a constant, where a
-    tensor made otherwise outside an operation may hold values of the inputs."""
+    tensor made otherwise outside an operation may hold values of the inputs. ``written``: every
+    value is a number in Python lists or tuples (``tensor([0.2, 0.8])``), kept whatever their count;
+    of an array's values (``x * numpy_array``), which may change in place between calls, only a
+    single number is kept."""
     result = tensor_from_array(array)
     if _recorder is not None:
-        _recorder.made_from_values(result)
+        _recorder.made_from_values(result, written)
     return result
+
+
+def written_in_python(data):
+    """Whether ``data`` is numbers (Python's or NumPy's scalars, which never change) in nested
+    lists and tuples: values the calling code wrote, with no array or tensor among them."""
+    if isinstance(data, (list, tuple)):
+        return all(map(written_in_python, data))
+    return isinstance(data, (int, float, complex)) or is_scalar(data)
 
 
 def array_from_shapes(array):

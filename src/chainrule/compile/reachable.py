@@ -264,6 +264,8 @@ class Reachable:
         elif isinstance(value, dict):
             checked = scalar_guard and sum(map(_is_number, value.values())) <= _GUARDED_NUMBERS
             self.containers.append((value, name))
+            if scalar_guard:  # a key added (stoi.get(word, unk), `if key in cfg`): its items' guards hold still
+                self.lengths.append((path, len(value)))
             if scalar_guard and not checked and len(value) <= _GUARDED_WHOLE and all(map(is_plain, value.values())):
                 self.scalars.append((path, value))  # a config of many numbers: checked whole
                 self.scalar_names[path] = name

@@ -32,7 +32,7 @@ from chainrule.autograd import anomaly
 from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, SavedOutput, gradient_edge
-from chainrule.backend import global_random_state, is_scalar, ndarray, random_generator_state, xp
+from chainrule.backend import global_random_state, is_scalar, is_writable, ndarray, positions_in, random_generator_state, xp
 from chainrule import settings
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
@@ -91,7 +91,7 @@ class Recorder:
         self._given_grads = set()  # ids of the tensors whose .grad the program has certainly set (by backward)
         self._grad_decided = set()  # ids of the tensors whose .grad the call has set or cleared
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
-        self._from_values = {}  # id(tensor) -> tensor, for tensors made from numbers the calling code wrote
+        self._from_values = {}  # id(tensor) -> (tensor, written), for tensors made from numbers the calling code wrote
         self._from_shapes = {}  # id(array) -> array, for arrays made from shapes alone (an index key's grids)
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
@@ -303,11 +303,12 @@ class Recorder:
             self._emit(f"{name} = {self._constant(tensor.array.copy(), f'constant{next(self._numbers)}')}.copy()", "made by a factory, as eager makes it")
             self._name_tensor(tensor, name)
             return name
-        if tensor.grad_fn is not None or tensor._requires_grad or tensor.array.size > 1 or id(tensor) not in self._from_values:
-            # Only a number made into a tensor (x * 2, the 1 that starts backward) is taken as a
-            # constant: a larger one may hold values a later call changes (tensor(array) of a NumPy
-            # array), and one made otherwise outside an operation may hold the inputs' values
-            # (count_nonzero(x), nonzero(x)).
+        written = self._from_values.get(id(tensor), (None, None))[1]
+        if tensor.grad_fn is not None or tensor._requires_grad or written is None or (tensor.array.size > 1 and not written):
+            # Only numbers the code wrote, made into a tensor (x * 2, the 1 that starts backward,
+            # tensor([0.2, 0.8])), are taken as constants: an array's values may change between
+            # calls (tensor(array) of a NumPy array), and a tensor made otherwise outside an
+            # operation may hold the inputs' values (count_nonzero(x), nonzero(x)).
             self.fail(
                 f"uses a tensor of shape {tuple(tensor.shape)} computed outside a recorded operation (made from "
                 f"data with tensor() or from_numpy(), or by an operation the recording cannot repeat: nonzero, unique...)"
@@ -482,18 +483,27 @@ class Recorder:
             self._emit(f"{name} = {source}.copy()", "the values before the change in place")
             self._name_tensor(copy, name)
 
+    def _written_name(self, tensor):
+        """The name of ``tensor``'s values, found without the version check ``_tensor_value``
+        makes: the write being recorded raised the version."""
+        return self._value_of_tensor.get(id(tensor)) or self._value_of_array.get(id(tensor.array)) or self._tensor_value(tensor)
+
     def wrote_in_place(self, tensor, result):
         """An in-place method (``x += y``, ``relu_``, ``p.data.clamp_``) wrote ``result``'s values
         into ``tensor``'s array: the program writes them into the same array."""
         if self.failure is not None:
             return
         owner = tensor._version_owner
-        # Found without the version check _tensor_value makes: this write raised the version.
-        name = self._value_of_tensor.get(id(tensor)) or self._value_of_array.get(id(tensor.array)) or self._tensor_value(tensor)
+        name = self._written_name(tensor)
         values = self._tensor_value(result)
         if self.failure is not None:
             return
-        self._emit(f"{name}[...] = {values}", "written in place")
+        if is_writable(tensor.array):
+            self._emit(f"{name}[...] = {values}", "written in place")
+        else:  # a read-only view of writable memory (NumPy's diagonal): written through its base, as eagerly
+            base, positions = tensor._base, positions_in(tensor._base.array, tensor.array)
+            written = f"xp.broadcast_to({values}, {tuple(tensor.array.shape)})"
+            self._emit(f"{self._written_name(base)}[{self._constant(positions, 'positions')}] = {written}", "written in place, through its base")
         self._count_write(tensor)
         self._name_tensor(tensor, name)
         for other, _ in [*self._versions.values(), *self.reach.tensors.values()]:
@@ -514,10 +524,10 @@ class Recorder:
         """``array`` was made from shapes alone: the program may keep it as a constant."""
         self._from_shapes[id(array)] = array  # kept alive: no other array takes its id
 
-    def made_from_values(self, tensor):
-        """``tensor`` was made from values the calling code wrote (``x * 2``'s 2): the program may
-        keep it as a constant."""
-        self._from_values[id(tensor)] = tensor  # kept alive: no other tensor takes its id
+    def made_from_values(self, tensor, written):
+        """``tensor`` was made from values the calling code wrote (``x * 2``'s 2; ``written``: all
+        numbers in lists, ``tensor([0.2, 0.8])``): the program may keep it as a constant."""
+        self._from_values[id(tensor)] = (tensor, written)  # kept alive: no other tensor takes its id
 
     def made_from_arguments(self, tensor):
         """A factory (``zeros``, ``arange``...) made ``tensor`` from Python values alone: the program

@@ -32,6 +32,7 @@ from chainrule.ops.inplace import check_not_inference, records_in_place, unwrita
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import (
     array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, written_in_place,
+    written_in_python,
 )
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import SumAll, accumulated
@@ -767,7 +768,7 @@ def index_select(x, dim, index):
 def _index_tensor(index):
     """``index`` as a tensor (a list or an array made one): what gather and index_select pass to
     their operation, so that a compiled program reads each call's index tensor."""
-    return index if isinstance(index, Tensor) else made_from_values(xp.array(index))
+    return index if isinstance(index, Tensor) else made_from_values(xp.array(index), written_in_python(index))
 
 
 @public(inplace=True)
@@ -854,6 +855,7 @@ def _scatter(kind, x, dim, index, src, operation, accumulate):
     dim, positions = _checked_index_tensor(x, dim, index, operation)
     index = positions.array
     if isinstance(src, Tensor):
+        _check_src_dtype(x, src)
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
             raise RuntimeError(
                 f"{operation}(): Expected index {list(index.shape)} to be no larger than src "
@@ -861,6 +863,15 @@ def _scatter(kind, x, dim, index, src, operation, accumulate):
             )
         src = getitem(src, tuple(slice(0, size) for size in index.shape))
     return kind.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
+
+
+def _check_src_dtype(x, src):
+    """PyTorch's refusal of a ``src`` of another dtype than x's in every form of scatter (it is not converted)."""
+    if src.array.dtype != x.array.dtype:
+        raise RuntimeError(
+            f"scatter(): Expected self.dtype to be equal to src.dtype (self is {dtypes.dtype_name(x.array.dtype)}, src "
+            f"{dtypes.dtype_name(src.array.dtype)}; convert src with .to(self.dtype))"
+        )
 
 
 @public
@@ -1037,6 +1048,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     dim, positions = _checked_index_tensor(x, dim, index, "scatter_reduce")
+    _check_src_dtype(x, src)
     src = getitem(src, tuple(slice(0, size) for size in positions.array.shape))
     key = _along_dim_key(positions.array, dim)
     if reduce == "prod":

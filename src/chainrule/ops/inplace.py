@@ -11,7 +11,7 @@ as PyTorch's CopySlices does, so that both show the change and both have a corre
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
-from chainrule.autograd.function import written_in_place
+from chainrule.autograd.function import array_from_shapes, written_in_place
 from chainrule.backend import element_strides, has_repeated_elements, is_writable, positions_in, xp
 from chainrule.ops.operands import write_error
 from chainrule.tensor import Tensor, tensor_from_array
@@ -124,12 +124,15 @@ def _write_through_view(view, operation, args, kwargs):
             "single memory location, or its layout cannot be written through. Please clone() the "
             "tensor before performing the operation."
         )
+    positions = tuple(map(array_from_shapes, positions))  # from the layout alone: a compiled program keeps them
     new_values = operation(snapshot(view), *args, **kwargs)
     check_castable(new_values, base)
     new_base = snapshot(base)._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
     base.array[...] = new_base.array
     base._version_count += 1
     written_in_place(base)
+    if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
+        function_module._recorder.wrote_in_place(base, new_base)
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
     reread = base[positions]
     view.grad_fn, view._output_nr, view._requires_grad = reread.grad_fn, reread._output_nr, True

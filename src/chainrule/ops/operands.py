@@ -9,7 +9,7 @@ import functools
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import computed_without_gradient, made_from_values
+from chainrule.autograd.function import computed_without_gradient, made_from_values, written_in_python
 from chainrule.backend import as_array, is_array, is_scalar, read_only, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -26,7 +26,7 @@ def as_tensor_like(value, like):
         return made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
     if is_array(value):
         return made_from_values(value)
-    return made_from_values(as_array(value, dtypes.infer_dtype(value)))
+    return made_from_values(as_array(value, dtypes.infer_dtype(value)), written_in_python(value))
 
 
 def as_floating(array):
@@ -52,7 +52,7 @@ def constant(value, dtype):
         cached = _CONSTANTS[key] = tensor_from_array(array)
         cached._is_inference = False  # shared with later calls: one made under inference_mode stays usable outside
     if function_module._recorder is not None:
-        function_module._recorder.made_from_values(cached)
+        function_module._recorder.made_from_values(cached, True)
     return cached
 
 

@@ -43,6 +43,11 @@ def masked_scatter(input, mask, source):
     if mask_array.dtype != dtypes.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
                            f"{dtypes.dtype_name(mask_array.dtype)}; compare first, e.g. mask == 1")
+    if source.array.dtype != input.array.dtype:
+        raise RuntimeError(
+            f"masked_scatter: expected self and source to have same dtypes but got {dtypes.scalar_type_name(input.array.dtype)} "
+            f"and {dtypes.scalar_type_name(source.array.dtype)} (convert source with .to(self.dtype))"
+        )
     mask_array = xp.broadcast_to(mask_array, broadcast_shapes(input.array.shape, mask_array.shape))
     needed = int(mask_array.sum())
     if source.array.size < needed:

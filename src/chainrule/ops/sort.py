@@ -21,8 +21,9 @@ import math
 import operator
 
 from chainrule import dtypes
-from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values
+from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, written_in_python
 from chainrule.backend import as_array, running_maximum, stable_argsort, xp
+from chainrule.creation import evenly_spaced
 from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import lerp, selected
 from chainrule.ops.index import GetItem, _along_dim_key, gather
@@ -370,7 +371,7 @@ def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
         keywords = {"dtype": input.array.dtype, "operation": operation}
         fractions = computed_without_gradient(_checked_fractions, [q], keywords)
     else:
-        fractions = made_from_values(as_array(q, input.array.dtype))  # ranks in input's precision, as PyTorch
+        fractions = made_from_values(as_array(q, input.array.dtype), written_in_python(q))  # ranks in input's precision, as PyTorch
     if dim is None:
         work, axis = reshape(input, -1), 0
     else:
@@ -507,11 +508,44 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
             f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input "
             f"with dtype {input.array.dtype.name} and bins with dtype {bins.array.dtype.name}; convert the bins"
         )
-    edges = bins.array if isinstance(bins, Tensor) else _bin_count(bins, "histogram")
-    weights = None if weight is None else weight.array
-    hist, bin_edges = xp.histogram(input.array, bins=edges, range=range, weights=weights, density=density)
     dtype = input.array.dtype
-    return histogram_result(tensor_from_array(hist.astype(dtype)), tensor_from_array(as_array(bin_edges, dtype)))
+    if isinstance(bins, Tensor):
+        if range is not None:
+            raise TypeError("histogram() received an invalid combination of arguments: range goes with a count of bins, not with a tensor of edges")
+        edges = bins.array
+    else:  # PyTorch's linspace between the outer edges, in input's dtype: an element on an edge falls as there
+        low, high = _outer_edges(input.array, range)
+        edges = evenly_spaced(low, high, _bin_count(bins, "histogram") + 1, dtype)
+    hist = _binned(input.array.reshape(-1), edges, None if weight is None else weight.array.reshape(-1))
+    if density:  # in input's dtype, divided as PyTorch divides: by the total, then by each bin's width
+        hist = hist / hist.sum() / xp.diff(edges).astype(dtype)
+    return histogram_result(tensor_from_array(hist), tensor_from_array(as_array(edges, dtype)))
+
+
+def _outer_edges(values, range):
+    """The first and last edge of histogram's bins: ``range``, else the values' own (0 and 1 for
+    none), widened by 0.5 each way where they meet, as PyTorch's histogramdd."""
+    if range is not None:
+        low, high = range
+    else:
+        low, high = (values.min(), values.max()) if values.size else (0.0, 1.0)
+    if low > high:
+        raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {low:g} max {high:g} for dimension 0")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"torch.histogramdd: dimension 0's range [{low:g}, {high:g}] is not finite; give range=(min, max) or drop the non-finite values")
+    return (low - 0.5, high + 0.5) if low == high else (low, high)
+
+
+def _binned(values, edges, weights):
+    """The histogram of ``values`` over the increasing ``edges`` (the last bin closed, values outside
+    left out): each value's weight (1 without ``weights``) added into its bin one after another, in
+    the values' dtype, as PyTorch adds them."""
+    bins = xp.searchsorted(edges, values, side="right") - 1
+    bins[values == edges[-1]] = len(edges) - 2
+    inside = (bins >= 0) & (bins < len(edges) - 1)
+    hist = xp.zeros(len(edges) - 1, dtype=values.dtype)
+    xp.add.at(hist, bins[inside], 1 if weights is None else weights[inside])
+    return hist
 
 
 def _check_histogram_input(input, operation):
