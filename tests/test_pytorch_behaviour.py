@@ -264,3 +264,35 @@ def test_errors_beginners_meet_start_with_pytorchs_words(name):
         PYTORCH_WORDS[name](chainrule)
     assert type(ours.value) is type(theirs.value)
     assert str(ours.value).startswith(str(theirs.value))
+
+
+def test_python_protocols_and_old_names_as_pytorch():
+    """``element in t`` compares every element (a 2-D tensor too), ``reversed(t)`` flips the first
+    dimension, ``Variable.volatile`` reads False and ignores writes, and the deprecated out-of-place
+    ``resize``/``resize_as`` reshape keeping the element count: values, errors and warnings as PyTorch's."""
+    for lib in (chainrule, torch):
+        t = lib.arange(6.0).reshape(2, 3)
+        assert (2.0 in t, lib.tensor(5.0) in t, 7 in t) == (True, True, False)
+        with pytest.raises(RuntimeError, match="Tensor.__contains__ only supports Tensor or scalar"):
+            "a" in t
+        assert reversed(t).tolist() == [[3.0, 4.0, 5.0], [0.0, 1.0, 2.0]] and reversed(lib.tensor(3.0)).item() == 3.0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            variable = lib.autograd.Variable(lib.ones(2))
+            assert variable.volatile is False
+            variable.volatile = True
+            assert t.resize(3, 2).tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]] and t.resize_as(lib.zeros(6)).shape == (6,)
+        assert [str(w.message) for w in caught] == [
+            "volatile was removed (Variable.volatile is always False)",
+            "volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+            "non-inplace resize is deprecated", "non-inplace resize_as is deprecated",
+        ]
+        with pytest.raises(RuntimeError, match=r"requested resize to 4 \(4 elements in total\), but the given tensor has a size of 2x3"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t.resize(4)
+        x = lib.ones(2, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x.resize(2, 1).sum().backward()
+        assert x.grad.tolist() == [1.0, 1.0]

@@ -403,6 +403,26 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[index] for index in range(self.array.shape[0]))
 
+    def __reversed__(self):
+        """``reversed(t)``: t flipped along its first dimension, as PyTorch (a 0-d tensor is itself)."""
+        return self if self.array.ndim == 0 else self.flip(0)
+
+    def __contains__(self, element):
+        """``element in t``: whether any element of t equals it (a number or a tensor, broadcast)."""
+        if not isinstance(element, (Tensor, int, float, bool, complex)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+        return bool((self == element).any())
+
+    @property
+    def volatile(self):
+        """Removed in PyTorch 0.4: always False, with PyTorch's warning (use ``no_grad()``)."""
+        warn_at_caller("volatile was removed (Variable.volatile is always False)")
+        return False
+
+    @volatile.setter
+    def volatile(self, value):
+        warn_at_caller("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.")
+
     # ----------------------------------------------------------------- conversions
     def item(self):
         """The value of a one-element tensor as a Python number."""

@@ -152,9 +152,12 @@ class Reachable:
                 self.scalar_names[f"{path}.{key}"] = f"{name}.{key}"
         for group_index, group in enumerate(optimizer.param_groups):
             for key, setting in group.items():  # its step reads lr in Python: a new rate records anew
+                key_path = f"{path}.param_groups[{group_index}][{key!r}]"
                 if type(key) is str and _is_number(setting):
-                    self.scalars.append((f"{path}.param_groups[{group_index}][{key!r}]", setting))
-                    self.set_by_schedulers.add(f"{path}.param_groups[{group_index}][{key!r}]")
+                    self.scalars.append((key_path, setting))
+                    self.set_by_schedulers.add(key_path)
+                elif type(key) is str and key != "params":  # betas, a weight-decay filter function (LARS's), a name
+                    self._visit(setting, key_path, depth + 1, f"{name}.{key}", scalar_guard=True)
             for index, param in enumerate(group["params"]):
                 state = optimizer.state.get(param)
                 if isinstance(state, dict):
@@ -238,6 +241,9 @@ class Reachable:
                     self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
             if not _is_library(type(value).step):
                 self._visit_state(value, path, depth, name)
+            for registry in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks"):  # what a step hook's closure keeps
+                for key, hook in getattr(value, registry, {}).items():
+                    self._visit(hook, f"{path}.{registry}[{key!r}]", depth + 1, f"{name} step hook")
         elif isinstance(value, Generator):
             pass  # chainrule's own: watched by where its stream stands (its state_version), not its parts
         elif isinstance(value, random.Random) or random_generator_state(value) is not None:

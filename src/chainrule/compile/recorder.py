@@ -1087,7 +1087,10 @@ class Recorder:
             self._emit(f"return {returned}")
             self._gradients_cleared_unseen()
             hooks = self._constant(
-                HooksSeen([module for module, _ in self.reach.modules.values()], [tensor for tensor, _ in self.reach.tensors.values()]),
+                HooksSeen(
+                    [module for module, _ in self.reach.modules.values()], [tensor for tensor, _ in self.reach.tensors.values()],
+                    [holder for holder in self.reach.objects.values() if isinstance(holder, Optimizer)],
+                ),
                 "hooks_seen",
             )
             self.guards.append(f"(WatchedHooks.changes == {hooks}.changes or {hooks}.unchanged())")  # no hook added or removed since

@@ -14,6 +14,7 @@ from chainrule.backend import array_functions, as_array, ignoring_float_errors, 
 from chainrule.dtypes import get_default_dtype
 from chainrule.nn.module import global_hooks
 from chainrule.ops.op import OpNode
+from chainrule.optim.optimizer import global_step_hooks
 from chainrule.random import drawn
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks
@@ -177,23 +178,24 @@ class plain_backward:  # noqa: N801 (used as a function: ``with plain_backward()
 
 
 class HooksSeen:
-    """The hooks a program was recorded with: those of the modules and tensors the call reaches,
-    and every module's (``register_module_forward_hook``). ``WatchedHooks.changes`` counts each
+    """The hooks a program was recorded with: those of the modules, tensors and optimizers the call
+    reaches, and every module's and optimizer's (``register_module_forward_hook``). ``WatchedHooks.changes`` counts each
     hook added or removed anywhere, which a guard compares first; when it moved, ``unchanged()``
     compares the hooks themselves: a hook added for a look between two steps and removed again
     (``dead_relu_fractions``), or one on another model, leaves the program replaying, and the new
     count is taken as seen."""
 
-    def __init__(self, modules, tensors):
-        self.modules, self.tensors = modules, tensors
+    def __init__(self, modules, tensors, optimizers):
+        self.modules, self.tensors, self.optimizers = modules, tensors, optimizers
         self.changes = WatchedHooks.changes
         self.seen = self._now()
 
     def _now(self):
         return (
-            [[(name, tuple(hooks)) for name, hooks in vars(module).items() if type(hooks) is WatchedHooks] for module in self.modules],
+            [[(name, tuple(hooks)) for name, hooks in vars(holder).items() if type(hooks) is WatchedHooks] for holder in self.modules + self.optimizers],
             [(tuple(tensor._hooks or ()), tuple(tensor._post_accumulate_grad_hooks or ())) for tensor in self.tensors],
             [(name, tuple(hooks)) for name, hooks in global_hooks().items()],
+            [tuple(hooks) for hooks in global_step_hooks()],
         )
 
     def unchanged(self):

@@ -1,6 +1,7 @@
 """Writing values into chosen places of a tensor: ``put`` (at flat positions), ``masked_scatter``
 (into the True places of a mask, in order), ``fill_diagonal_``; and the Tensor methods that change
-a tensor's values or size with Python code: ``apply_``, ``map_``, ``resize_``, ``resize_as_``.
+a tensor's values or size with Python code: ``apply_``, ``map_``, ``resize_``, ``resize_as_`` (and the
+deprecated out-of-place ``resize`` and ``resize_as``, which reshape).
 
 ``put``, ``masked_scatter`` and ``fill_diagonal_`` are built from indexing and ``where``, so their
 gradients come from those: the written places send their gradient to the source, the others to
@@ -11,6 +12,7 @@ import math
 from chainrule import dtypes
 from chainrule.autograd.function import array_from_shapes, computed_without_gradient, read_into_python
 from chainrule.backend import as_array, xp
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.broadcast import broadcast_shapes
 from chainrule.ops.elementwise import where
 from chainrule.ops.index import _positions_in, index_put
@@ -124,5 +126,28 @@ def resize_as_(input, the_template):
     return resize_(input, tuple(the_template.array.shape))
 
 
-for _method in (fill_diagonal_, apply_, map_, resize_):
+def resize(self, *sizes):
+    """The deprecated out-of-place ``resize``: ``reshape`` to ``sizes``, which must keep the number
+    of elements (PyTorch's autograd Resize), with PyTorch's warning."""
+    warn_at_caller("non-inplace resize is deprecated")
+    return _reshaped_keeping_count(self, tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes))
+
+
+def resize_as(self, tensor):
+    """The deprecated out-of-place ``resize_as``: ``resize`` to ``tensor``'s shape."""
+    warn_at_caller("non-inplace resize_as is deprecated")
+    return _reshaped_keeping_count(self, tuple(tensor.array.shape))
+
+
+def _reshaped_keeping_count(self, shape):
+    if math.prod(shape) != self.array.size:
+        raise RuntimeError(
+            f"requested resize to {'x'.join(map(str, shape))} ({math.prod(shape)} elements in total), but the given "
+            f"tensor has a size of {'x'.join(map(str, self.array.shape))} ({self.array.size} elements). autograd's resize "
+            f"can only change the shape of a given tensor, while preserving the number of elements. "
+        )
+    return self.reshape(shape)
+
+
+for _method in (fill_diagonal_, apply_, map_, resize_, resize, resize_as):
     install_method(_method.__name__, _method)

@@ -26,11 +26,11 @@ from collections import defaultdict
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import is_scalar, is_writable, xp
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.utils.hooks import add_hook, hook_registry, through_hooks
+from chainrule.utils.hooks import WatchedHooks, add_hook, through_hooks
 
 # Hooks around the step of every optimizer (register_optimizer_step_pre_hook...).
-_GLOBAL_STEP_PRE_HOOKS = hook_registry()
-_GLOBAL_STEP_POST_HOOKS = hook_registry()
+_GLOBAL_STEP_PRE_HOOKS = WatchedHooks()  # (a compiled step replays only while no step hook is added or removed)
+_GLOBAL_STEP_POST_HOOKS = WatchedHooks()
 
 
 class _RequiredParameter:
@@ -44,7 +44,8 @@ class _RequiredParameter:
 # ``if lr is not required and lr < 0.0``; a group that leaves such an option out is refused.
 required = _RequiredParameter()
 
-# Each optimizer's hooks, as PyTorch names them: {handle id: hook}.
+# Each optimizer's hooks, as PyTorch names them: {handle id: hook} (watched: a compiled step
+# replays only while none is added or removed).
 _HOOK_REGISTRIES = (
     "_optimizer_step_pre_hooks",
     "_optimizer_step_post_hooks",
@@ -66,6 +67,11 @@ def register_optimizer_step_post_hook(hook):
     return add_hook(_GLOBAL_STEP_POST_HOOKS, hook)
 
 
+def global_step_hooks():
+    """The registries of the step hooks for every optimizer: (before, after)."""
+    return _GLOBAL_STEP_PRE_HOOKS, _GLOBAL_STEP_POST_HOOKS
+
+
 def with_step_hooks(step):
     """``step`` run between the step hooks (the hooks for every optimizer first before it, last
     after it), as PyTorch wraps every optimizer's step. ``args`` starts with the optimizer."""
@@ -77,14 +83,14 @@ def with_step_hooks(step):
             optimizer._opt_called = True
         if not optimizer._has_step_hooks():
             return step(*args, **kwargs)
-        for hook in [*_GLOBAL_STEP_PRE_HOOKS.values(), *optimizer._optimizer_step_pre_hooks.values()]:
+        for hook in [*_GLOBAL_STEP_PRE_HOOKS.values(), *optimizer._step_hooks("pre")]:
             result = hook(optimizer, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
                     raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
                 args, kwargs = result
         out = step(*args, **kwargs)
-        for hook in [*optimizer._optimizer_step_post_hooks.values(), *_GLOBAL_STEP_POST_HOOKS.values()]:
+        for hook in [*optimizer._step_hooks("post"), *_GLOBAL_STEP_POST_HOOKS.values()]:
             hook(optimizer, args, kwargs)
         return out
 
@@ -114,7 +120,7 @@ class Optimizer:
             )
         self.defaults = defaults
         for registry in _HOOK_REGISTRIES:
-            setattr(self, registry, hook_registry())
+            setattr(self, registry, WatchedHooks())
         self.state = defaultdict(dict)
         self.param_groups = []
         self._scratch_arrays = {}
@@ -143,12 +149,17 @@ class Optimizer:
         self.__dict__.update(state)
         for registry in _HOOK_REGISTRIES:
             if registry not in self.__dict__:
-                setattr(self, registry, hook_registry())
+                setattr(self, registry, WatchedHooks())
         self.__dict__.setdefault("_scratch_arrays", {})
         self.defaults.setdefault("differentiable", False)
 
+    def _step_hooks(self, when):
+        """Its own step hooks run ``when`` ("pre" or "post"); none for a subclass that never called
+        ``Optimizer.__init__`` (an old Lookahead wrapping another optimizer, which PyTorch runs)."""
+        return list(vars(self).get(f"_optimizer_step_{when}_hooks", {}).values())
+
     def _has_step_hooks(self):
-        return bool(self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks or _GLOBAL_STEP_PRE_HOOKS or _GLOBAL_STEP_POST_HOOKS)
+        return bool(self._step_hooks("pre") or self._step_hooks("post") or _GLOBAL_STEP_PRE_HOOKS or _GLOBAL_STEP_POST_HOOKS)
 
     def register_step_pre_hook(self, hook):
         """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return replacement
