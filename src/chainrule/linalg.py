@@ -7,6 +7,7 @@ are built from them and from the other operations, so their gradients come with 
 import math
 
 from chainrule import dtypes
+from chainrule.autograd.function import computed_without_gradient, made_from_values
 from chainrule.backend import xp
 from chainrule.ops import index, shape
 from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own names
@@ -164,23 +165,38 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     if tol is not None:
         atol, rtol = tol, 0.0
     check_matrices(A, "linalg.matrix_rank", square=False)
-    atol, rtol = tolerance_arrays(A, atol, rtol)
-    values = svdvals(A).array
+    atol, rtol = tolerance_tensors(A, atol, rtol)
+    return computed_without_gradient(_count_above_tolerance, [svdvals(A), atol, rtol])
+
+
+def _count_above_tolerance(values, atol, rtol):
+    """How many singular values (*, k), descending, exceed max(atol, rtol · σ_max), int64 (*)."""
     biggest = values[..., :1] if values.shape[-1] else xp.zeros(values.shape[:-1] + (1,), dtype=values.dtype)
-    return tensor_from_array(xp.sum(values > xp.maximum(atol, rtol * biggest), axis=-1).astype(xp.int64))
+    return xp.sum(values > xp.maximum(atol, rtol * biggest), axis=-1).astype(xp.int64)
 
 
-def tolerance_arrays(A, atol, rtol):
+def tolerance_tensors(A, atol, rtol):
     """The tolerances of pinv and matrix_rank for A (*, m, n), each given as None, a number or a
-    tensor broadcasting to the batch shape (*), as arrays (*, 1) that sit beside the singular values
+    tensor broadcasting to the batch shape (*), as tensors (*, 1) that sit beside the singular values
     (*, k). As PyTorch: atol = 0 and rtol = eps · max(m, n) by default, but rtol = 0 where atol > 0."""
-    def beside_singular_values(value):
-        return xp.asarray(value.array if isinstance(value, Tensor) else value, dtype=A.array.dtype)[..., None]
+    def beside_singular_values(value):  # computed again on each call of a compiled program (a tensor's values)
+        value = value if isinstance(value, Tensor) else made_from_values(xp.asarray(value), written=True)
+        return computed_without_gradient(_beside_singular_values, [value], {"dtype": A.array.dtype})
 
     atol = beside_singular_values(0.0 if atol is None else atol)
     if rtol is None:
-        return atol, xp.where(atol > 0, 0.0, xp.finfo(A.array.dtype).eps * max(A.shape[-2:])).astype(A.array.dtype)
+        default = float(xp.finfo(A.array.dtype).eps * max(A.shape[-2:]))
+        return atol, computed_without_gradient(_relative_tolerance, [atol], {"default": default})
     return atol, beside_singular_values(rtol)
+
+
+def _beside_singular_values(value, dtype):
+    return xp.asarray(value, dtype=dtype)[..., None]
+
+
+def _relative_tolerance(atol, default):
+    """rtol where none is given: ``default`` (eps · max(m, n)), but 0 where atol > 0."""
+    return xp.where(atol > 0, 0.0, default).astype(atol.dtype)
 
 
 #: LAPACK's least-squares drivers, by what they report: gels (QR, full rank assumed) the residuals
@@ -273,14 +289,14 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
     """The pseudo-inverse A⁺ (*, n, m) of A (*, m, n), through the SVD (which serves ``hermitian``
     matrices too), singular values at most max(atol, rtol · σ_max) taken as zero; the tolerances as
-    in ``tolerance_arrays``. ``rcond``, PyTorch's older name for rtol, is taken too."""
+    in ``tolerance_tensors``. ``rcond``, PyTorch's older name for rtol, is taken too."""
     if rcond is not None:
         if rtol is not None:
             raise RuntimeError("linalg.pinv: give the relative tolerance once, as rtol (rcond is its older name)")
         rtol = rcond
     check_matrices(A, "linalg.pinv", square=False)
-    atol, rtol = tolerance_arrays(A, atol, rtol)
-    return pinv_with_tolerances(A, atol=atol, rtol=rtol, hermitian=hermitian)
+    atol, rtol = tolerance_tensors(A, atol, rtol)
+    return pinv_with_tolerances(A, atol=atol.array, rtol=rtol.array, hermitian=hermitian)
 
 
 def cross(input, other, *, dim=-1):

@@ -239,8 +239,12 @@ class Reachable:
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
                     self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
-            if not _is_library(type(value).step):
+            if not _is_library(type(value).step) or not _is_library(type(value)):  # SAM's first_step reads rho in Python
                 self._visit_state(value, path, depth, name)
+            if not _is_library(type(value)):
+                for key, item in vars(value).items():  # what its own methods reach: SAM's base_optimizer, Lookahead's
+                    if key not in _OPTIMIZER_OWN and not key.startswith("_optimizer_"):
+                        self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=_may_be_swapped(item))
             for registry in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks"):  # what a step hook's closure keeps
                 for key, hook in getattr(value, registry, {}).items():
                     self._visit(hook, f"{path}.{registry}[{key!r}]", depth + 1, f"{name} step hook")
@@ -312,6 +316,7 @@ class Reachable:
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=contained)
 
 
+_OPTIMIZER_OWN = ("state", "param_groups", "defaults", "_scratch_arrays")  # visited as an optimizer's state, or its work arrays
 _HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
 
 

@@ -9,7 +9,7 @@ either side (``x > 0``, ``0.5 <= x``).
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient, read_into_python
+from chainrule.autograd.function import computed_without_gradient, made_from_values, read_into_python, written_in_python
 from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
@@ -210,21 +210,28 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             f"torch.searchsorted(): boundary and sorter must have the same size, but got boundary tensor "
             f"{list(sequence.shape)}and got sorter tensor {list(order.shape)}"
         )
+    if sequence.ndim > 1 and (values.ndim != sequence.ndim or values.shape[:-1] != sequence.shape[:-1]):
+        raise RuntimeError(
+            f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+            f"tensor and input value tensor must match, but we got boundaries tensor {list(sequence.shape)} and input "
+            f"value tensor {list(values.shape)}"
+        )
+    inputs = [sorted_sequence, _as_tensor(input)] + ([] if sorter is None else [_as_tensor(sorter)])
+    # positions the values decide, which a compiled program finds again on each call
+    return computed_without_gradient(_sorted_positions, inputs, {"side": side, "dtype": dtypes.int32 if out_int32 else dtypes.int64})
+
+
+def _sorted_positions(sequence, values, order=None, *, side, dtype):
+    """``searchsorted``'s positions of ``values`` in ``sequence`` (row by row where it is N-d)."""
     if sequence.ndim <= 1:
         positions = xp.searchsorted(sequence, values, side=side, sorter=order)
     else:
-        if values.ndim != sequence.ndim or values.shape[:-1] != sequence.shape[:-1]:
-            raise RuntimeError(
-                f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
-                f"tensor and input value tensor must match, but we got boundaries tensor {list(sequence.shape)} and input "
-                f"value tensor {list(values.shape)}"
-            )
         count = math.prod(sequence.shape[:-1])  # rows, counted so that rows of length 0 are read too
         rows, row_values = sequence.reshape(count, sequence.shape[-1]), values.reshape(count, values.shape[-1])
         row_orders = [None] * count if order is None else order.reshape(count, order.shape[-1])
         positions = xp.stack([xp.searchsorted(row, each, side=side, sorter=row_order) for row, each, row_order in
                               zip(rows, row_values, row_orders)]).reshape(values.shape) if count else xp.zeros(values.shape)
-    return tensor_from_array(as_array(positions, dtypes.int32 if out_int32 else dtypes.int64))
+    return as_array(positions, dtype)
 
 
 @public(method=False)
@@ -239,6 +246,11 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def _values(value):
     """The array of a tensor, or a number (or list) as an array."""
     return value.array if isinstance(value, Tensor) else as_array(value)
+
+
+def _as_tensor(value):
+    """A tensor, or a number (or list) the code wrote made one."""
+    return value if isinstance(value, Tensor) else made_from_values(as_array(value), written_in_python(value))
 
 
 # ----------------------------------------------------------------------------- Python's operators

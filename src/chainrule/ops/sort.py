@@ -488,12 +488,19 @@ def histc(input, bins=100, min=0, max=0):
     low, high = float(min), float(max)
     if low > high:
         raise RuntimeError(f"torch.histc: max must be larger than min (got min={low}, max={high})")
-    if low == high and input.array.size:
-        low, high = float(input.array.min()), float(input.array.max())
+    # counts the values decide, which a compiled program computes again on each call
+    return computed_without_gradient(_counts_in_bins, [input], {"bins": _bin_count(bins, "histc"), "low": low, "high": high})
+
+
+def _counts_in_bins(values, bins, low, high):
+    """histc's counts of ``values`` in ``bins`` equal bins over [low, high] (the data's own range
+    when low = high, widened by 1 each side where it is empty)."""
+    if low == high and values.size:
+        low, high = float(values.min()), float(values.max())
     if low == high:
         low, high = low - 1, high + 1
-    counts, _ = xp.histogram(input.array, bins=_bin_count(bins, "histc"), range=(low, high))
-    return tensor_from_array(counts.astype(input.array.dtype))
+    counts, _ = xp.histogram(values, bins=bins, range=(low, high))
+    return counts.astype(values.dtype)
 
 
 @public
