@@ -4,6 +4,7 @@ Every operation does its arithmetic through ``xp``. Today ``xp`` is NumPy; a CuP
 replace it without any operation changing, because no other module imports NumPy for array math.
 """
 import ctypes
+import functools
 import mmap
 import os
 import pickle
@@ -36,6 +37,34 @@ LinAlgError = numpy.linalg.LinAlgError
 
 
 _SMALL = 1 << 16  # elements: up to this size a copy costs less than a view saves
+
+
+#: float16, which PyTorch's CPU kernels accumulate in float32.
+HALF = numpy.dtype(numpy.float16)
+
+
+def _is_half_array(value):
+    return isinstance(value, ndarray) and value.dtype == HALF
+
+
+def half_in_float32(compute):
+    """``compute`` (a function of arrays that reduces them: a sum, a mean, a running sum, a norm, a
+    softmax) made to treat float16 as PyTorch's CPU kernels do: when its first argument is a
+    float16 array, every float16 array it is given is taken in float32 and its result is rounded
+    to float16 once. Accumulated in float16, a sum of ones stops growing at 2048 (2048 + 1 rounds
+    to 2048) and a sum of squares overflows past 65504; in float32 neither happens. Other dtypes,
+    and tensors (a recorded backward, whose own reductions do this), go straight to ``compute``."""
+
+    @functools.wraps(compute)
+    def computed(array, *arguments, **keywords):
+        if not _is_half_array(array):
+            return compute(array, *arguments, **keywords)
+        widened = [argument.astype(numpy.float32) if _is_half_array(argument) else argument for argument in arguments]
+        result = compute(array.astype(numpy.float32), *widened, **keywords)
+        with ignoring_float_errors():  # beyond float16's range: inf, silently, as in PyTorch
+            return result.astype(HALF)
+
+    return computed
 
 
 class ArrayFunctions:
@@ -86,6 +115,13 @@ class ArrayFunctions:
             return 1.0 - array * array
         wide = array.astype(numpy.float64)
         return (1.0 - wide * wide).astype(array.dtype)
+
+    # Sums and scans accumulate float16 in float32, as PyTorch's kernels do (in forward and in
+    # backward formulas alike).
+    sum = staticmethod(half_in_float32(numpy.sum))
+    nansum = staticmethod(half_in_float32(numpy.nansum))
+    cumsum = staticmethod(half_in_float32(numpy.cumsum))
+    cumprod = staticmethod(half_in_float32(numpy.cumprod))
 
 
 #: What ``ctx.xp`` is in a plain backward.
@@ -369,8 +405,10 @@ def running_minimum(array, axis):
     return numpy.minimum.accumulate(array, axis=axis)
 
 
+@half_in_float32
 def running_logaddexp(array, axis):
-    """out[i] = log(e^array[0] + ... + e^array[i]) along ``axis``, each step without overflow."""
+    """out[i] = log(e^array[0] + ... + e^array[i]) along ``axis``, each step without overflow
+    (float16 accumulated in float32)."""
     return numpy.logaddexp.accumulate(array, axis=axis)
 
 

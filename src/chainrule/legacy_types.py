@@ -11,6 +11,7 @@ They are not subclasses of Tensor: as in PyTorch, ``isinstance`` asks the tensor
 metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of that dtype.
 """
 from chainrule import dtypes
+from chainrule.autograd.function import made_from_arguments, made_from_values, written_in_python
 from chainrule.caller_warnings import warn_once
 from chainrule.backend import xp
 from chainrule.ops.registry import install_method
@@ -34,7 +35,7 @@ class LegacyTensorType(type):
         if device is not None and str(device).split(":")[0] != "cpu":
             raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {str(device).split(':')[0]} was passed")
         if not data:
-            return tensor_from_array(xp.empty((0,), dtype=cls.dtype))
+            return made_from_arguments(xp.empty((0,), dtype=cls.dtype))
         if len(data) == 1 and isinstance(data[0], Tensor):
             if data[0].dtype != cls.dtype:
                 raise TypeError(
@@ -47,7 +48,7 @@ class LegacyTensorType(type):
         if all(isinstance(size, int) and not isinstance(size, bool) for size in data):
             if any(size < 0 for size in data):
                 raise RuntimeError(f"Trying to create tensor with negative dimension: {list(data)}")
-            return tensor_from_array(xp.empty(data, dtype=cls.dtype))
+            return made_from_arguments(xp.empty(data, dtype=cls.dtype))
         if len(data) > 1:
             raise TypeError(f"{cls.__name__}() takes one data argument or int sizes, got {data!r}")
         if not hasattr(data[0], "__len__"):
@@ -56,7 +57,7 @@ class LegacyTensorType(type):
                 f"chainrule.tensor({data[0]!r}, dtype={cls.dtype}) for a 0-d tensor"
             )
         values = data[0].tolist() if isinstance(data[0], xp.ndarray) else data[0]
-        return tensor_from_array(xp.array(values).astype(cls.dtype))
+        return made_from_values(xp.array(values).astype(cls.dtype), written=written_in_python(data[0]))
 
 
 def _legacy_type(name, dtype):

@@ -100,6 +100,7 @@ class Tensor:
         "_is_view",
         "_is_inference",
         "__weakref__",
+        "__dict__",  # attributes of the caller's own, as PyTorch's tensors take them (fast.ai's w.g, an optimizer's p.avg)
     )
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
 

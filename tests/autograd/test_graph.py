@@ -178,6 +178,19 @@ def test_a_saved_output_changed_again_in_place_raises_without_a_name():
                 chain().sum().backward()
 
 
+def test_an_embedding_s_indices_changed_in_place_before_backward_raise():
+    """A decoder's input buffer overwritten after the lookup (``inp[0] = 4``): the rows read are
+    no longer the indices, so backward refuses, as PyTorch's (rather than sending the gradient
+    to the new rows)."""
+    for lib in (chainrule, torch):
+        embedding = lib.nn.Embedding(5, 3)
+        indices = lib.tensor([1, 2])
+        out = embedding(indices)
+        indices[0] = 4
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
 def _hooked_run(lib):
     """A backward with a tensor hook, node pre-hooks and hooks (on a product and on a leaf's
     AccumulateGrad) and retain_grad, recording what each hook saw in order."""

@@ -502,6 +502,61 @@ def test_a_hand_written_optimizer_gives_eager_results(counting, scheduled):
         assert warned == [] and compiled.eager_reason is None
 
 
+class SharpnessAware(optim.Optimizer):
+    """SAM as its authors' repository writes it: a base optimizer made inside, sharing the groups;
+    first_step climbs to w + ρ g/‖g‖ keeping w in state[p]["old_p"], second_step goes back and steps."""
+
+    def __init__(self, params, base_optimizer, rho=0.05, **kwargs):
+        super().__init__(params, dict(rho=rho, **kwargs))
+        self.base_optimizer = base_optimizer(self.param_groups, **kwargs)
+        self.param_groups = self.base_optimizer.param_groups
+
+    @chainrule.no_grad()
+    def first_step(self):
+        norm = chainrule.norm(chainrule.stack([p.grad.norm(p=2) for group in self.param_groups for p in group["params"]]), p=2)
+        for group in self.param_groups:
+            scale = group["rho"] / (norm + 1e-12)
+            for p in group["params"]:
+                self.state[p]["old_p"] = p.data.clone()
+                p.add_(p.grad * scale.to(p))
+        self.zero_grad()
+
+    @chainrule.no_grad()
+    def second_step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.data = self.state[p]["old_p"]
+        self.base_optimizer.step()
+        self.zero_grad()
+
+
+def test_sharpness_aware_minimization_replays_its_state_rebound_each_step():
+    """SAM puts a new tensor in ``state[p]["old_p"]`` on every step and steps a base optimizer it
+    holds: the program puts it there again and steps that optimizer; ρ changed records anew."""
+    def run(compile):
+        chainrule.manual_seed(0)
+        model = network()
+        optimizer = SharpnessAware(model.parameters(), optim.SGD, lr=0.1, momentum=0.9)
+
+        def step(inputs, targets):
+            F.mse_loss(model(inputs), targets).backward()
+            optimizer.first_step()
+            loss = F.mse_loss(model(inputs), targets)
+            loss.backward()
+            optimizer.second_step()
+            return loss.detach()
+
+        function = chainrule.compile(step) if compile else step
+        seen = []
+        for number, (inputs, targets) in enumerate(batches(6)):
+            optimizer.param_groups[0]["rho"] = 0.05 if number < 4 else 0.1
+            seen.append(function(inputs, targets).numpy().tobytes())
+        return seen + [p.detach().numpy().tobytes() for p in model.parameters()], function
+
+    (eager, _), (ours, compiled) = run(False), run(True)
+    assert ours == eager and compiled.eager_reason is None
+
+
 def test_an_augmentation_drawing_from_pythons_or_numpys_generator_runs_eagerly():
     """``if random.random() < 0.5: x = x.flip(-1)``: a replay would take the recorded branch on every
     call; the step runs eagerly instead, with one warning."""
@@ -1689,3 +1744,62 @@ def test_clipping_and_stepping_gradients_a_backward_outside_left_replays(set_to_
     compiled, update = run(True)
     assert compiled == eager
     assert update.eager_reason is None and sum(map(len, update.recordings.values())) <= 2
+
+
+@pytest.mark.parametrize("clear", ["grad.data.zero_()", "grad.zero_()", "grad.detach_().zero_()"])
+def test_old_style_gradient_clearing_and_legacy_constructors_replay(clear):
+    """PyTorch 0.4 code: ``w.grad.data.zero_()`` at the start of the step clears the gradient the
+    previous call left (its ``.data`` is that gradient's array); ``FloatTensor(2, 4).uniform_()``
+    and ``FloatTensor([1, 2, 3, 4])`` are made again on each call, as ``empty`` and ``tensor``."""
+    def run(compile):
+        chainrule.manual_seed(0)
+        w = chainrule.randn(3, 4, requires_grad=True)
+
+        def step(x):
+            if w.grad is not None:
+                if clear == "grad.data.zero_()":
+                    w.grad.data.zero_()
+                elif clear == "grad.zero_()":
+                    w.grad.zero_()
+                else:
+                    w.grad.detach_().zero_()
+            noise = chainrule.FloatTensor(2, 4).uniform_() * 0.1
+            loss = (x @ w + noise + chainrule.FloatTensor([1, 2, 3, 4])).pow(2).sum()
+            loss.backward()
+            with chainrule.no_grad():
+                w.sub_(0.01 * w.grad)
+            return loss.detach()
+
+        function = chainrule.compile(step) if compile else step
+        seen = [function(chainrule.ones(2, 3) * i).numpy().tobytes() for i in range(5)]
+        return seen + [w.detach().numpy().tobytes(), w.grad.numpy().tobytes()], function
+
+    (eager, _), (ours, compiled) = run(False), run(True)
+    assert ours == eager and compiled.eager_reason is None
+
+
+def test_attributes_of_tensors_set_by_the_step_are_set_again():
+    """fast.ai's backprop by hand keeps gradients in attributes (``out.g``, ``w.g``) and its
+    optimizers keep state on the parameters (``p.grad_avg``, made on the first step behind
+    ``hasattr``): each replay sets them again, and the call that first finds them records anew."""
+    def run(compile):
+        chainrule.manual_seed(0)
+        w = chainrule.randn(3, 2)
+
+        def step(x, y, momentum):
+            out = x @ w
+            diff = out - y
+            out.g = 2 * diff / diff.numel()
+            w.g = x.t() @ out.g
+            if not hasattr(w, "grad_avg"):
+                w.grad_avg = chainrule.zeros_like(w.g)
+            w.grad_avg = w.grad_avg * momentum + w.g * (1 - momentum)
+            w.sub_(0.1 * w.grad_avg)
+            return diff.pow(2).mean()
+
+        function = chainrule.compile(step) if compile else step
+        seen = [function(chainrule.ones(4, 3) * i, chainrule.zeros(4, 2), 0.9).numpy().tobytes() for i in range(5)]
+        return seen + [t.numpy().tobytes() for t in (w, w.g, w.grad_avg)], function
+
+    (eager, _), (ours, compiled) = run(False), run(True)
+    assert ours == eager and compiled.eager_reason is None

@@ -1,7 +1,8 @@
 """Layers and operations whose arithmetic reads their inputs' values, replayed by
 ``chainrule.compile``: ``put``/``put_`` (the positions checked on each call), ``Embedding`` and
 ``embedding``/``EmbeddingBag`` with ``max_norm`` (the rows read renormalized in place), adaptive max
-pooling with sizes that do not divide (the windows' maxima found on each call) and batch norm with
+pooling with sizes that do not divide (the windows' maxima found on each call), max unpooling (the
+indices a max pool gives checked on each call) and batch norm with
 ``momentum=None`` (1 / num_batches_tracked found from the count on each call).
 
 Each case runs the same calls twice from the same seed, eagerly and compiled, with new input values
@@ -111,6 +112,12 @@ CASES = {
     "adaptive_max_pool2d tied maxima": on_arguments(lambda x: F.adaptive_max_pool2d(x, 3), lambda call: ties(call, 2, 2, 7, 7)),
     "batch_norm1d momentum None": training(
         lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=None)), lambda call: values(call, 5, 3, dtype=chainrule.float32)
+    ),
+    "max_pool2d indices into max_unpool2d": on_arguments(
+        lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2), lambda call: ties(call, 2, 1, 4, 6)
+    ),
+    "max_unpool1d to a given output_size": on_arguments(
+        lambda x: F.max_unpool1d(*F.max_pool1d(x, 2, return_indices=True), 2, output_size=[7]), lambda call: values(call, 2, 3, 7)
     ),
     "batch_norm2d momentum None": training(
         lambda: nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3, momentum=None)).double(),

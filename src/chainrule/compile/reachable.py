@@ -62,6 +62,7 @@ class Reachable:
         self.arrays = []  # (path, copy): small NumPy arrays the function reads, checked by value
         self.held_arrays = []  # (array, name): every NumPy array found, which a step may change in place
         self.holders = []  # (object, path, name): the caller's own objects, whose attributes a step may set
+        self.parameter_states = []  # (dict, path, name): each parameter's state of an optimizer written by hand
         self.other_paths = {}  # id -> the further paths an optimizer, a scheduler or a tensor is found at
         self._seen = set()
         self._forwards = set()
@@ -164,6 +165,7 @@ class Reachable:
                     self.containers.append((state, f"{name}.state"))
                     self.optimizer_states.add(id(state))
                     key_path = f"{path}.param_groups[{group_index}]['params'][{index}]"
+                    self.parameter_states.append((state, f"{path}.state[{key_path}]", f"{name}.state"))
                     for key, item in state.items():
                         if type(key) is str:
                             self._visit(item, f"{path}.state[{key_path}][{key!r}]", depth + 1, f"{name}.state.{key}")
@@ -203,6 +205,11 @@ class Reachable:
         self.names[id(value)] = name
         if isinstance(value, Tensor):
             self.tensors[id(value)] = (value, path)
+            if vars(value):  # attributes of the caller's own (p.grad_avg): one added or removed records anew
+                self.lengths.append((f"{path}.__dict__", len(vars(value))))
+                for key, item in vars(value).items():
+                    if key.isidentifier():
+                        self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=True)
         elif isinstance(value, Module):
             self.modules[id(value)] = (value, path)
             self.containers.append((value, name))

@@ -146,9 +146,14 @@ class Recorder:
             (value, self.reach.paths[key], self.reach.names[key]) for key, value in self.reach.objects.items()
             if isinstance(value, (Optimizer, LRScheduler))
         ]
-        # (object, path, name, registry, what it held): its attributes (registry None) or a module's buffers
+        # (object, path, name, registry, what it held): its attributes (registry None), a module's
+        # buffers, or the items of a parameter's state (registry ITEMS: SAM's state[p]["old_p"] = p.data.clone())
         self._holders = [(holder, path, name, None, dict(vars(holder))) for holder, path, name in modules + stepping + self.reach.holders]
         self._holders += [(module, path, name, "_buffers", dict(module._buffers)) for module, path, name in modules]
+        self._holders += [(state, path, name, ITEMS, dict(state)) for state, path, name in self.reach.parameter_states]
+        self._holders += [  # a tensor's own attributes (fast.ai's hand-written backprop: w.g = ...)
+            (tensor, path, self.reach.names[key], None, dict(vars(tensor))) for key, (tensor, path) in self.reach.tensors.items()
+        ]
         self._take_snapshot()
         # each .grad as the call finds it (a backward before the call): its holder and version (its
         # array and values are in the snapshot the call begins with)
@@ -157,6 +162,7 @@ class Recorder:
             id(tensor._grad): (tensor, tensor._grad._version_owner._version_count)
             for tensor, _ in self.reach.tensors.values() if tensor._grad is not None
         }
+        self._grad_arrays = {id(holder._grad.array): key for key, (holder, _) in self._grads_found.items()}  # p.grad.data
 
     # ----------------------------------------------------------------- failing
     def fail(self, reason):
@@ -290,12 +296,16 @@ class Recorder:
             name = self._tensor_value(owner)
             self._name_tensor(tensor, name)
             return name
-        holder, version = self._grads_found.get(id(tensor), (None, None))
-        if holder is not None and holder._grad is tensor and tensor._version_owner._version_count == version:
+        grad_id = id(tensor) if id(tensor) in self._grads_found else self._grad_arrays.get(id(tensor.array))
+        holder, version = self._grads_found.get(grad_id, (None, None))
+        grad = None if holder is None else holder._grad
+        if grad is not None and id(grad) == grad_id and grad.array is tensor.array and grad._version_owner._version_count == version:
             *_, array, values = self._snapshot_at_start[id(holder)]
-            if tensor.array is array and values is not None and _same(array, values):
-                # a parameter's .grad as the call found it, untouched so far (the program reads each call's)
-                return self._gradient_found(holder, tensor)
+            if grad.array is array and values is not None and _same(array, values):
+                # a parameter's .grad as the call found it (or its .data), untouched so far (the program reads each call's)
+                name = self._gradient_found(holder, grad)
+                self._name_tensor(tensor, name)
+                return name
         made = self._made_from_arguments.pop(id(tensor), None)
         if made is not None and tensor._version_owner._version_count == made:
             # zeros, full, arange...: made again on each call, a fresh copy that the program may change
@@ -1280,7 +1290,9 @@ class Recorder:
         eagerly. (An old tensor held elsewhere and never read, makemore's ``self.out`` that a
         container keeps too, or a caller's list of them, is simply replaced.)"""
         for holder, path, name, registry, before in self._holders:
-            now = vars(holder) if registry is None else getattr(holder, registry)
+            now = vars(holder) if registry is None else holder if registry is ITEMS else getattr(holder, registry)
+            if isinstance(holder, Tensor) and now.keys() != before.keys():  # `if not hasattr(p, "grad_avg")`: a later
+                self.guards.append(f"len({path}.__dict__) == {len(before)}")  # call, with it set, records anew
             for key in sorted(now.keys() | before.keys(), key=str):
                 new, old = now.get(key, _GONE), before.get(key, _GONE)
                 if new is old or self.failure is not None:
@@ -1304,7 +1316,7 @@ class Recorder:
         if expr is None:
             return
         holder_name = self._constant(holder, name)
-        place = f".{key}" if registry is None else f".{registry}[{key!r}]"
+        place = f".{key}" if registry is None else f"[{key!r}]" if registry is ITEMS else f".{registry}[{key!r}]"
         target = holder_name + place
         # the value the call left there: a class's own __setattr__ (which may change it) is not run again
         plain = registry is not None or type(holder).__setattr__ in (object.__setattr__, Module.__setattr__)
@@ -1326,7 +1338,7 @@ class Recorder:
         that it reaches, or drew from a random generator of Python's or NumPy's: Python side effects
         (``losses.append(loss)``, a hook keeping an activation), which a replay would not repeat."""
         for container, name, before in self._containers:
-            if isinstance(container, Module) and before is not None:  # an attribute the program assigns
+            if isinstance(container, (Module, dict)) and before is not None:  # an attribute or item the program assigns
                 before = [item for item in before if (id(container), item[0]) not in self._rebound]
                 now = [item for item in fingerprint(container) if (id(container), item[0]) not in self._rebound]
             else:
@@ -1426,6 +1438,7 @@ _RESERVED = {*RUNTIME, "_", "args", "kwargs", "function", "value", "outputs", "b
 
 
 _GONE = object()  # what a guarded path reads when it no longer leads anywhere
+ITEMS = "items"  # a holder's registry: the dict itself, its items set as attributes are
 _DISTINCT_CHECKED = 8  # argument tensors checked to be distinct from each other (f(a, b) recorded, f(x, x) called)
 
 

@@ -8,7 +8,7 @@ floats (±3e38), overflows, warns or produces nan where PyTorch gives a number.
 import math
 import warnings
 
-from chainrule.backend import ignoring_float_errors, xp
+from chainrule.backend import half_in_float32, ignoring_float_errors, xp
 from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
@@ -591,7 +591,8 @@ class PReLU(Op):
 # ----------------------------------------------------------------------------- softmax
 class Softmax(Op):
     """Computed from x - max(x) (``max_shift``), so that every exponent is at most 0 and nothing
-    overflows. The gradient is the Jacobian diag(out) - out outᵀ applied to grad."""
+    overflows. The gradient is the Jacobian diag(out) - out outᵀ applied to grad. float16 is
+    computed in float32 and rounded once, forward and backward, as PyTorch does."""
 
     formula = "e^x / Σ e^x  (along dim)"
     derivatives = ("out (grad - Σ grad · out)", None)
@@ -599,20 +600,32 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: 0 / 0 = nan
-            exponentials = xp.exp(x - max_shift(x, axes))
-            result = exponentials / exponentials.sum(axis=axes, keepdims=True)
+        result = softmax_array(x, axes)
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return result * (grad_output - (grad_output * result).sum(axis=ctx.axes, keepdims=True)), None
+        return softmax_gradient(result, grad_output, ctx.axes), None
+
+
+@half_in_float32
+def softmax_array(x, axes):
+    with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: 0 / 0 = nan
+        exponentials = xp.exp(x - max_shift(x, axes))
+        return exponentials / exponentials.sum(axis=axes, keepdims=True)
+
+
+@half_in_float32
+def softmax_gradient(result, grad_output, axes):
+    """out (grad - Σ grad · out) along ``axes``, on arrays or on tensors."""
+    return result * (grad_output - (grad_output * result).sum(axis=axes, keepdims=True))
 
 
 class LogSoftmax(Op):
-    """Computed as (x - max) - ln Σ e^(x - max), so that 1000 and -1000 are fine."""
+    """Computed as (x - max) - ln Σ e^(x - max), so that 1000 and -1000 are fine. float16 is
+    computed in float32 and rounded once, forward and backward, as PyTorch does."""
 
     formula = "x - ln Σ e^x  (along dim)"
     derivatives = ("grad - e^out Σ grad", None)
@@ -620,16 +633,27 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: ln 0
-            shifted = x - max_shift(x, axes)
-            result = shifted - xp.log(xp.exp(shifted).sum(axis=axes, keepdims=True))
+        result = log_softmax_array(x, axes)
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output - ctx.xp.exp(result) * grad_output.sum(axis=ctx.axes, keepdims=True), None
+        return log_softmax_gradient(result, grad_output, ctx.axes, ctx.xp), None
+
+
+@half_in_float32
+def log_softmax_array(x, axes):
+    with ignoring_float_errors():  # x - max is -inf beyond the float range; a slice of -inf only: ln 0
+        shifted = x - max_shift(x, axes)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axes, keepdims=True))
+
+
+@half_in_float32
+def log_softmax_gradient(result, grad_output, axes, functions):
+    """grad - e^out Σ grad along ``axes``, with ``functions`` (NumPy or chainrule)."""
+    return grad_output - functions.exp(result) * grad_output.sum(axis=axes, keepdims=True)
 
 
 class GLU(Op):

@@ -97,10 +97,12 @@ class Embedding(GetItem):
         if scale_grad_by_freq:
             times_read = xp.bincount(indices.reshape(-1), minlength=count)
             ctx.frequency_scale = (1.0 / xp.maximum(times_read, 1)).astype(weight.dtype)[:, None]
+        ctx.save_for_backward(indices)  # an index changed in place before backward raises, as in PyTorch
         return GetItem.forward(ctx, weight, (indices,), True)
 
     @staticmethod
     def backward(ctx, grad_output):
+        ctx.key = ctx.saved_tensors  # (indices,), checked unchanged since forward
         grad_weight = GetItem.backward(ctx, grad_output)[0]
         if ctx.frequency_scale is not None:
             grad_weight = grad_weight * ctx.frequency_scale

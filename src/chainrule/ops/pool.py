@@ -626,14 +626,20 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims,
         input, indices = input.unsqueeze(0), indices.unsqueeze(0)
     plane = math.prod(size)
     flat_indices = indices.reshape(input.shape[0], input.shape[1], -1)
-    outside = flat_indices.array[(flat_indices.array < 0) | (flat_indices.array >= plane)]
-    if outside.size:
-        wrong = int(outside[0])
-        raise RuntimeError(f"{operation}: Found an invalid max index: {wrong} (output volumes are of size {'x'.join(map(str, size))})")
-    canvas = tensor_from_array(xp.zeros((input.shape[0], input.shape[1], plane), dtype=input.dtype))
+    # checked again on each call of a compiled program, as the values decide it
+    flat_indices = computed_without_gradient(_places_in_plane, [flat_indices], {"size": size, "operation": operation})
+    canvas = made_from_arguments(xp.zeros((input.shape[0], input.shape[1], plane), dtype=input.dtype))
     output = canvas.scatter(2, flat_indices, input.reshape(input.shape[0], input.shape[1], -1))
     output = output.reshape(tuple(input.shape[:2]) + size)
     return output.squeeze(0) if unbatched else output
+
+
+def _places_in_plane(indices, size, operation):
+    """A copy of ``indices``, each checked to be a flat place in an output plane of ``size``."""
+    outside = indices[(indices < 0) | (indices >= math.prod(size))]
+    if outside.size:
+        raise RuntimeError(f"{operation}: Found an invalid max index: {int(outside[0])} (output volumes are of size {'x'.join(map(str, size))})")
+    return indices.copy()
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

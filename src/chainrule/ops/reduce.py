@@ -21,7 +21,7 @@ import operator
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.backend import as_array, ignoring_float_errors, xp
+from chainrule.backend import array_functions, as_array, half_in_float32, ignoring_float_errors, xp
 from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
@@ -77,6 +77,25 @@ class SumAll(Sum):
     node_name = "SumBackward0"
 
 
+class HalfSum(Sum):
+    """A float16 sum, accumulated in float32 and rounded once (``half_in_float32``). A class of its
+    own, chosen when the sum is called, so that a compiled program keeps ``Sum``'s plain ``x.sum``
+    for the other dtypes, which it computes in place (``compile/simplify.py``)."""
+
+    node_name = Sum.node_name
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        remember_reduction(ctx, x, axes, keepdim)
+        return summed(x, axes, keepdim)
+
+
+@half_in_float32
+def summed(array, axes, keepdim):
+    """The sum of ``array`` over ``axes`` (float16 accumulated in float32)."""
+    return array.sum(axis=axes, keepdims=keepdim)
+
+
 class Mean(Op):
     """An empty slice gives nan, as in PyTorch."""
 
@@ -88,11 +107,7 @@ class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         ctx.count = _count(x.shape, axes)
-        total = x.sum(axis=axes, keepdims=keepdim)
-        if ctx.count:
-            return total / ctx.count
-        with ignoring_float_errors():  # nothing to average: 0 / 0 = nan
-            return total / ctx.count
+        return averaged(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -101,6 +116,17 @@ class Mean(Op):
 
 class MeanAll(Mean):
     node_name = "MeanBackward0"
+
+
+@half_in_float32
+def averaged(array, axes, keepdim):
+    """The mean of ``array`` (an array, or a tensor in a recorded backward) over ``axes``: its sum
+    divided once by the count (nan when empty)."""
+    total, count = array.sum(axis=axes, keepdims=keepdim), _count(array.shape, axes)
+    if count:
+        return total / count
+    with ignoring_float_errors():  # nothing to average: 0 / 0 = nan
+        return total / count
 
 
 class Prod(Op):
@@ -285,7 +311,7 @@ class Var(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
         ctx.save_for_backward(x)
-        return _variance(ctx, x, axes, keepdim, correction)
+        return variance(x, axes, keepdim, _remember_variance(ctx, x, axes, keepdim, correction))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -301,8 +327,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
-        with ignoring_float_errors():
-            result = xp.sqrt(_variance(ctx, x, axes, keepdim, correction))
+        result = standard_deviation(x, axes, keepdim, _remember_variance(ctx, x, axes, keepdim, correction))
         ctx.save_for_backward(x, result)
         return result
 
@@ -321,7 +346,7 @@ class VarMean(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
-        return Var.forward(ctx, x, axes, keepdim, correction), _mean_again(ctx, x)
+        return Var.forward(ctx, x, axes, keepdim, correction), averaged(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad_variance, grad_mean):
@@ -337,7 +362,7 @@ class StdMean(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
-        return Std.forward(ctx, x, axes, keepdim, correction), _mean_again(ctx, x)
+        return Std.forward(ctx, x, axes, keepdim, correction), averaged(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad_std, grad_mean):
@@ -345,20 +370,29 @@ class StdMean(Op):
         return grad_x, None, None, None
 
 
-def _mean_again(ctx, x):
-    """The mean over the axes a variance was just computed over (nan for an empty slice)."""
-    with ignoring_float_errors():
-        return x.sum(axis=ctx.axes, keepdims=ctx.keepdim) / ctx.count
-
-
-def _variance(ctx, x, axes, keepdim, correction):
+def _remember_variance(ctx, x, axes, keepdim, correction):
+    """Keep on ctx what the gradient of a variance needs; return the forward's divisor,
+    max(N - correction, 0)."""
     remember_reduction(ctx, x, axes, keepdim)
     ctx.count = _count(x.shape, axes)
     ctx.degrees_of_freedom = ctx.count - correction
-    divisor = builtins.max(ctx.degrees_of_freedom, 0)
+    return builtins.max(ctx.degrees_of_freedom, 0)
+
+
+@half_in_float32
+def variance(array, axes, keepdim, divisor):
+    """Σ (x - mean)² / divisor over ``axes`` of ``array`` (float16 computed in float32 throughout,
+    as PyTorch does: the squares would overflow float16 past |x - mean| = 256)."""
     with ignoring_float_errors():
-        centered = x - x.sum(axis=axes, keepdims=True) / ctx.count
+        centered = array - array.sum(axis=axes, keepdims=True) / _count(array.shape, axes)
         return (centered * centered).sum(axis=axes, keepdims=keepdim) / divisor
+
+
+@half_in_float32
+def standard_deviation(array, axes, keepdim, divisor):
+    """√variance, float16 rounded once after the square root."""
+    with ignoring_float_errors():
+        return xp.sqrt(variance(array, axes, keepdim, divisor))
 
 
 def _variance_gradient(ctx, x, grad_variance):
@@ -366,7 +400,7 @@ def _variance_gradient(ctx, x, grad_variance):
     by max(N - correction, 0); the gradient, as PyTorch's, by N - correction itself (finite when
     the correction exceeds N)."""
     with ignoring_float_errors():
-        centered = x - x.sum(axis=ctx.axes, keepdims=True) / ctx.count
+        centered = x - averaged(x, ctx.axes, True)  # on arrays and on tensors alike
         return spread(ctx, grad_variance) * centered * 2.0 / ctx.degrees_of_freedom
 
 
@@ -389,15 +423,7 @@ class Norm(Op):
     def forward(ctx, x, p, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         ctx.p = p
-        magnitude = xp.abs(x)
-        if p == 0:
-            result = xp.sum(magnitude != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
-        elif p == 1:
-            result = xp.sum(magnitude, axis=axes, keepdims=keepdim)
-        elif p == 2:
-            result = xp.sqrt(xp.sum(magnitude * magnitude, axis=axes, keepdims=keepdim))
-        else:
-            result = xp.sum(magnitude**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        result = vector_norm(x, p, axes, keepdim)
         ctx.save_for_backward(x, result)
         return result
 
@@ -412,6 +438,20 @@ class Norm(Op):
         return spread(ctx, scale) * direction, None, None, None
 
 
+@half_in_float32
+def vector_norm(array, p, axes, keepdim):
+    """(Σ |x|^p)^(1/p) over ``axes`` of ``array``, p a number other than ±inf (float16 computed in
+    float32 throughout, as PyTorch does: the squares would overflow float16 past |x| = 256)."""
+    magnitude = xp.abs(array)
+    if p == 0:
+        return xp.sum(magnitude != 0, axis=axes, keepdims=keepdim).astype(array.dtype)
+    if p == 1:
+        return xp.sum(magnitude, axis=axes, keepdims=keepdim)
+    if p == 2:
+        return xp.sqrt(xp.sum(magnitude * magnitude, axis=axes, keepdims=keepdim))
+    return xp.sum(magnitude**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+
 # ----------------------------------------------------------------------------- nansum
 class Nansum(Op):
     node_name = "NansumBackward0"
@@ -422,7 +462,7 @@ class Nansum(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         ctx.is_number = ~xp.isnan(x)
-        return xp.nansum(x, axis=axes, keepdims=keepdim).astype(x.dtype)
+        return array_functions.nansum(x, axis=axes, keepdims=keepdim).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -444,7 +484,7 @@ class LogSumExp(Op):
         x = as_floating(x)
         shift = max_shift(x, axes)
         with ignoring_float_errors():  # log 0 = -inf for an empty or all -inf slice
-            result = xp.log(xp.sum(xp.exp(x - shift), axis=axes, keepdims=True)) + shift
+            result = xp.log(array_functions.sum(xp.exp(x - shift), axis=axes, keepdims=True)) + shift
         result = result if keepdim else xp.squeeze(result, axes)
         ctx.save_for_backward(x, result)
         return result
@@ -564,7 +604,11 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     ``dtype``, to which x is converted first)."""
     if dtype is not None or x.array.dtype.kind in "biu":
         x = accumulated(x, dtype)
-    return (SumAll if dim is None else Sum).apply(x, reduction_axes(x, dim, "sum"), keepdim)
+    if x.array.dtype == dtypes.float16:
+        kind = HalfSum if dim is not None else HalfSum.shown_as(SumAll.node_name)
+    else:
+        kind = SumAll if dim is None else Sum
+    return kind.apply(x, reduction_axes(x, dim, "sum"), keepdim)
 
 
 @public(out=True)

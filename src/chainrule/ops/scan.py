@@ -14,7 +14,7 @@ Differences and integrals along a dimension (``diff``, ``gradient``, ``trapezoid
 
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, made_from_arguments
-from chainrule.backend import as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
+from chainrule.backend import array_functions, as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
 from chainrule.ops.elementwise import to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
@@ -35,8 +35,9 @@ def running_sum_from_end(functions, values, axis):
 
 
 def scanned(ctx, x, axis, running):
-    """``running(x, axis=axis)`` (a scan of the array library) in x's shape and dtype (NumPy widens
-    int32 and bool running sums), a 0-d x read as 1-d; the axis is kept on ctx for backward."""
+    """``running(x, axis=axis)`` (a scan of the array library, float16 accumulated in float32 as
+    PyTorch does) in x's shape and dtype (NumPy widens int32 and bool running sums), a 0-d x read
+    as 1-d; the axis is kept on ctx for backward."""
     ctx.axis = axis
     work, axis = along_one_axis(x, axis)
     return running(work, axis=axis).reshape(x.shape).astype(x.dtype, copy=False)
@@ -49,7 +50,7 @@ class Cumsum(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        return scanned(ctx, x, axis, xp.cumsum)
+        return scanned(ctx, x, axis, array_functions.cumsum)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -68,7 +69,7 @@ class Cumprod(Op):
 
     @staticmethod
     def forward(ctx, x, axis):
-        result = scanned(ctx, x, axis, xp.cumprod)
+        result = scanned(ctx, x, axis, array_functions.cumprod)
         ctx.save_for_backward(x, result)
         return result
 
@@ -95,7 +96,7 @@ def products_without_each(ctx, x, grad_output):
     products = functions.cumprod(functions.where(xp.eye(size, dtype=bool), 1.0, rows), axis=-1)
     weighted = products * functions.moveaxis(grad_output, axis, -1).reshape(lead + (1, size))
     at_or_after = xp.triu(xp.ones((size, size), dtype=bool))  # [j, i]: i >= j
-    return functions.moveaxis(functions.where(at_or_after, weighted, 0.0).sum(axis=-1), -1, axis)
+    return functions.moveaxis(functions.sum(functions.where(at_or_after, weighted, 0.0), axis=-1), -1, axis)
 
 
 # ----------------------------------------------------------------------------- cummax, cummin

@@ -22,7 +22,7 @@ import operator
 
 from chainrule import dtypes
 from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, written_in_python
-from chainrule.backend import as_array, running_maximum, stable_argsort, xp
+from chainrule.backend import add_at, as_array, running_maximum, stable_argsort, xp
 from chainrule.creation import evenly_spaced
 from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import lerp, selected
@@ -551,7 +551,7 @@ def _binned(values, edges, weights):
     bins[values == edges[-1]] = len(edges) - 2
     inside = (bins >= 0) & (bins < len(edges) - 1)
     hist = xp.zeros(len(edges) - 1, dtype=values.dtype)
-    xp.add.at(hist, bins[inside], 1 if weights is None else weights[inside])
+    add_at(hist, bins[inside], 1 if weights is None else weights[inside])
     return hist
 
 
