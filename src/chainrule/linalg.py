@@ -7,7 +7,7 @@ are built from them and from the other operations, so their gradients come with 
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient, made_from_values
+from chainrule.autograd.function import computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values
 from chainrule.backend import xp
 from chainrule.ops import index, shape
 from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own names
@@ -238,9 +238,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
         )
     rows, columns = A.shape[-2:]
     solution = matmul(pinv(A, rtol=None if driver == "gels" else rcond), B)
-    empty = tensor_from_array(xp.zeros((0,), dtype=A.array.dtype))
-    rank = tensor_from_array(xp.zeros((0,), dtype=xp.int64)) if driver == "gels" else matrix_rank(A, rtol=rcond)
-    full_rank = driver == "gels" or bool((rank.array == columns).all())
+    empty = made_from_arguments(xp.zeros((0,), dtype=A.array.dtype))
+    rank = made_from_arguments(xp.zeros((0,), dtype=xp.int64)) if driver == "gels" else matrix_rank(A, rtol=rcond)
+    with_residuals = rows > columns and driver not in ("gelsy", "gels")
+    if with_residuals:  # whether they come back (their shape) follows the rank
+        shaped_by_values("linalg.lstsq (residuals only where every matrix has full rank)")
+    full_rank = driver == "gels" or (with_residuals and bool((rank.array == columns).all()))
     residuals = ((matmul(A, solution) - B) ** 2).sum(-2) if rows > columns and driver != "gelsy" and full_rank else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
     return linalg_lstsq(shape.squeeze(solution, -1) if vectors else solution, residuals, rank, singular_values)

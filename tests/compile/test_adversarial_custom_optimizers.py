@@ -1130,7 +1130,6 @@ class RAdamOriginal(RAdamByHand):
                 p.data.copy_(p_data_fp32)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: eager: Tensor.add_(Number, Tensor) / addcmul_(Number, T, T) / addcdiv_(Number, T, T), the deprecated overloads PyTorch 2.x still accepts, raise TypeError")
 def test_radam_original_deprecated_overloads():
     def setup():
         net = mlp(torch.float32)

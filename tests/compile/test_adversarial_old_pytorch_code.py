@@ -31,9 +31,6 @@ from tests.compile.bitwise import assert_identical
 # the era's forms warn where they are set up (size_average, xavier_uniform, volatile): expected, not reported
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
 
-BUG_OVERLOAD = "BUG: deprecated add_/addcmul_/addcdiv_(scalar, tensor...) overloads raise TypeError (PyTorch accepts with UserWarning)"
-
-
 # ----------------------------------------------------------------------------- eager parity with PyTorch
 def _np(value):
     if hasattr(value, "detach"):
@@ -120,14 +117,9 @@ PARITY = {
     "variable_requires_grad_backward": _backward_through_variable,
     "variable_volatile_is_ignored_with_warning": lambda L: L.autograd.Variable(L.tensor(A), volatile=True).requires_grad,
     "variable_volatile_attribute_read": lambda L: L.autograd.Variable(L.tensor(A), volatile=True).volatile,
-    "add_alpha_first_overload": pytest.param(
-        lambda L: L.tensor(A).add_(-0.1, L.tensor(B)), marks=pytest.mark.xfail(strict=True, reason=BUG_OVERLOAD)),
-    "addcmul_value_first_overload": pytest.param(
-        lambda L: L.tensor(A).mul_(0.999).addcmul_(1 - 0.999, L.tensor(B), L.tensor(B)),
-        marks=pytest.mark.xfail(strict=True, reason=BUG_OVERLOAD)),
-    "addcdiv_value_first_overload": pytest.param(
-        lambda L: L.tensor(A).addcdiv_(-0.01, L.tensor(B), L.tensor(B).abs().sqrt().add_(1e-8)),
-        marks=pytest.mark.xfail(strict=True, reason=BUG_OVERLOAD)),
+    "add_alpha_first_overload": lambda L: L.tensor(A).add_(-0.1, L.tensor(B)),
+    "addcmul_value_first_overload": lambda L: L.tensor(A).mul_(0.999).addcmul_(1 - 0.999, L.tensor(B), L.tensor(B)),
+    "addcdiv_value_first_overload": lambda L: L.tensor(A).addcdiv_(-0.01, L.tensor(B), L.tensor(B).abs().sqrt().add_(1e-8)),
     "tensor_resize_deprecated": lambda L: L.tensor(A).resize(2, 6),
     "functional_sigmoid_tanh": lambda L: (F_of(L).sigmoid(L.tensor(A)), F_of(L).tanh(L.tensor(B))),
     "size_average_reduce_losses": _losses_size_average_reduce,
@@ -146,11 +138,14 @@ def test_eager_form_matches_pytorch(form):
     real = pytest.importorskip("torch")
     always = real.is_warn_always_enabled()
     real.set_warn_always(True)  # PyTorch's deprecation warnings are otherwise issued once per process
+    ours_always = chainrule.is_warn_always_enabled()
+    chainrule.set_warn_always(True)  # (chainrule's too)
     try:
         theirs, their_warnings = _outcome(real, form)
+        ours, our_warnings = _outcome(chainrule, form)
     finally:
         real.set_warn_always(always)
-    ours, our_warnings = _outcome(chainrule, form)
+        chainrule.set_warn_always(ours_always)
     if theirs[0] == "ok" and isinstance(theirs[1], tuple):  # type() names differ only in the package name
         theirs = ("ok", tuple(t.replace("torch.", "chainrule.") if isinstance(t, str) and "Tensor" in t else t for t in theirs[1]))
     assert ours[0] == theirs[0], (ours, theirs)
@@ -284,7 +279,6 @@ def test_two_layer_net_variables_with_type_dtype_and_data_updates():
     same_as_eager(setup)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_OVERLOAD)
 def test_hand_written_sgd_with_data_add_negative_lr_overload():
     def setup():
         model = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 2)).double()
@@ -338,7 +332,6 @@ class OldAdam(optim.Optimizer):
         return loss
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_OVERLOAD)
 def test_hand_written_adam_with_old_addcmul_addcdiv_overloads():
     def setup():
         model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2)).double()

@@ -1364,7 +1364,6 @@ def test_skip_update_when_grad_norm_is_not_finite_checked_in_python():
     same_as_eager(setup)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Tensor.add_(Number, Tensor) (deprecated overload PyTorch still accepts) raises TypeError")
 def test_old_style_weight_decay_add_number_tensor_overload():
     """Pre-1.5 optimizers and tutorials: ``d_p.add_(weight_decay, p.data)``; PyTorch 2 still accepts
     it with a deprecation warning."""

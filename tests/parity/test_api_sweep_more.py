@@ -91,7 +91,6 @@ DEPRECATED_OVERLOADS = {
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.xfail(strict=True, reason="BUG: the deprecated (Number, Tensor) overloads PyTorch 2 still accepts raise TypeError")
 @pytest.mark.parametrize("form", sorted(DEPRECATED_OVERLOADS))
 def test_deprecated_number_first_overloads(form):
     same_in_both(DEPRECATED_OVERLOADS[form])
@@ -208,8 +207,6 @@ NOT_BROADCASTING_ALREADY_SAME = {
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.xfail(strict=True, reason="BUG: operands that do not broadcast raise NumPy's ValueError (AttributeError for "
-                                       "div with rounding_mode, TypeError for a masked assignment); PyTorch raises RuntimeError")
 @pytest.mark.parametrize("call", sorted(NOT_BROADCASTING))
 def test_shapes_that_do_not_broadcast_raise_as_pytorch(call):
     raises_as_torch(_mismatched(NOT_BROADCASTING[call]))

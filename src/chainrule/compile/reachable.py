@@ -32,7 +32,7 @@ from chainrule.backend import is_scalar, ndarray, random_generator_state
 from chainrule.nn.container import ParameterDict, ParameterList
 from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
-from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.optimizer import Optimizer, global_step_hooks
 from chainrule.random import Generator
 from chainrule.tensor import Tensor
 
@@ -74,6 +74,9 @@ class Reachable:
         for registry, hooks in global_hooks().items():  # what a global module hook's closure keeps
             for key, hook in hooks.items():
                 self._visit(hook, f"global_hooks()[{registry!r}][{key!r}]", 1, "global module hook")
+        for index, hooks in enumerate(global_step_hooks()):  # and a global optimizer step hook's
+            for key, hook in hooks.items():
+                self._visit(hook, f"global_step_hooks()[{index}][{key!r}]", 1, "global optimizer step hook")
 
     def _visit_function(self, function, path, depth, name="self", compiled=False):
         """What ``function`` reads from its globals, closure and defaults: the compiled function

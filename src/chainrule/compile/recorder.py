@@ -43,7 +43,7 @@ from chainrule.nn.backward_hooks import BackwardHookFunction
 from chainrule.nn.lazy import LazyModuleMixin
 from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
-from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.optimizer import Optimizer, global_step_hooks
 from chainrule.random import Generator, default_generator, drawn
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -1265,7 +1265,7 @@ class Recorder:
         """Fail if the call rebound a value its guard checks (``global step; step += 1``, a
         ``nonlocal`` flag flipped): a replay would not rebind it."""
         function, args, kwargs = self._call
-        scope = {"function": function, "args": args, "kwargs": kwargs, "global_hooks": global_hooks}
+        scope = {"function": function, "args": args, "kwargs": kwargs, "global_hooks": global_hooks, "global_step_hooks": global_step_hooks}
         for path, value in self.reach.scalars:
             if path in self.reach.set_by_schedulers:
                 continue

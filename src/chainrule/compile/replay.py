@@ -252,6 +252,7 @@ RUNTIME = {
     "ndarray": ndarray,  # read by the guards
     "get_default_dtype": get_default_dtype,
     "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
+    "global_step_hooks": global_step_hooks,  # (and a global optimizer step hook)
     "same_value": same_value,  # read by the guards (a tuple holding a float)
     "float_bits": float_bits,  # read by the guards (-0.0 told from 0.0, a nan's sign and payload)
     "state_layout": state_layout,  # read by the guards (an optimizer's state the step looks at)

@@ -16,7 +16,7 @@ from chainrule.autograd.function import checked, computed_without_gradient, made
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
-from chainrule.ops import activation, index
+from chainrule.ops import activation, index, margin_loss
 from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
 from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
     celu,
@@ -103,7 +103,6 @@ from chainrule.ops.margin_loss import (  # noqa: F401
     margin_ranking_loss,
     multi_margin_loss,
     multilabel_margin_loss,
-    multilabel_soft_margin_loss,
     soft_margin_loss,
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
@@ -112,7 +111,7 @@ from chainrule.creation import ones, zeros
 from chainrule.ops.join import cat
 from chainrule import sampling_algorithms
 from chainrule.random import drawn
-from chainrule.ops.operands import broadcast_error
+from chainrule.ops.operands import broadcast_failure
 from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
@@ -412,9 +411,7 @@ def _difference_loss(loss, input, target, size_average, reduce, reduction, opera
     try:
         return loss.apply(input, _target_like(input, target, operation), weight, reduction)
     except ValueError as error:
-        if "broadcast" not in str(error):
-            raise
-        raise broadcast_error([tuple(input.shape), tuple(target.shape)], operation) from None
+        raise broadcast_failure(error, operation, (input, target)) from None
 
 
 
@@ -438,7 +435,19 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta == 0:
         return _difference_loss(L1Loss, input, target, size_average, reduce, reduction, "smooth_l1_loss")
     reduction = _reduction(size_average, reduce, reduction)
-    return SmoothL1Loss.apply(input, _target_like(input, target, "smooth_l1_loss"), beta, reduction)
+    try:
+        return SmoothL1Loss.apply(input, _target_like(input, target, "smooth_l1_loss"), beta, reduction)
+    except ValueError as error:
+        raise broadcast_failure(error, "smooth_l1_loss", (input, target)) from None
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """ops/margin_loss.py's, with a target that does not broadcast against the input refused by
+    PyTorch's RuntimeError (naming the target first, as PyTorch's message does)."""
+    try:
+        return margin_loss.multilabel_soft_margin_loss(input, target, weight, size_average, reduce, reduction)
+    except ValueError as error:
+        raise broadcast_failure(error, "multilabel_soft_margin_loss", (target, input)) from None
 
 
 def _same_shape_target(input, target, message):
@@ -700,14 +709,28 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         output = input + 0
         output = output if weight is None else output * weight.reshape(view)
         return output if bias is None else output + bias.reshape(view)
+    if training and count == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.shape}; "
+            f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
+        )
+    _check_per_channel(channels, 1, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if training:
-        if count == 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size {input.shape}; "
-                f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
-            )
         return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum)
     return _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, "batch_norm", "training=False")
+
+
+def _check_per_channel(channels, samples, **parameters):
+    """PyTorch's check that each of ``parameters`` (running statistics, weight, bias: None or a
+    tensor) has one element per channel. Instance norm normalizes the input as one sample of
+    ``samples`` x ``channels`` channels, each parameter repeated ``samples`` times, and its message
+    counts so."""
+    for name, parameter in parameters.items():
+        if parameter is not None and parameter.numel() != channels:
+            raise RuntimeError(
+                f"{name} should contain {samples * channels} elements not {samples * parameter.numel()} (one per "
+                f"channel of the input, its dimension 1)"
+            )
 
 
 def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum, normalize=BatchNormalize):
@@ -739,10 +762,17 @@ def _update_running(running, batch_value, momentum):
     apply_writing(UpdateRunning, running, batch_value, momentum)
 
 
-def _last_dimensions(input, normalized_shape, star):
+def _last_dimensions(input, normalized_shape, star, **parameters):
     """``normalized_shape`` as a tuple, checked to be the input's last dimensions (PyTorch's message
-    writes the expected shape [*, 4] for layer norm, [*4] for RMS norm: ``star``)."""
+    writes the expected shape [*, 4] for layer norm, [*4] for RMS norm: ``star``), after each of
+    ``parameters`` (weight, bias: None or a tensor) is checked to have that shape, as PyTorch checks."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    for name, parameter in parameters.items():
+        if parameter is not None and tuple(parameter.shape) != normalized_shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{list(parameter.shape)} and normalized_shape = {list(normalized_shape)}"
+            )
     count = len(normalized_shape)
     if count == 0 or input.ndim < count or tuple(input.shape[input.ndim - count :]) != normalized_shape:
         raise RuntimeError(
@@ -754,7 +784,7 @@ def _last_dimensions(input, normalized_shape, star):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over its last dimensions (``normalized_shape``), then scale and shift."""
-    normalized_shape = _last_dimensions(input, normalized_shape, "*, ")
+    normalized_shape = _last_dimensions(input, normalized_shape, "*, ", weight=weight, bias=bias)
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     return LayerNormalize.apply(input, weight, bias, None, None, eps, axes, normalized_shape)
 
@@ -807,14 +837,15 @@ def instance_norm(
     view = (input.shape[1],) + (1,) * len(axes)
     # PyTorch batch-normalizes the input viewed as (1, N·C, *) and views the result back: its last node
     normalize = BatchNormalize.shown_as("ViewBackward0")
-    if not use_input_stats:
-        return _normalize_by_running_statistics(
-            input, weight, bias, eps, view, running_mean, running_var, "instance_norm", "use_input_stats=False", normalize
-        )
-    if math.prod(input.shape[2:]) <= 1:
+    if use_input_stats and math.prod(input.shape[2:]) <= 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}; instance "
             f"statistics need at least 2 positions per channel"
+        )
+    _check_per_channel(input.shape[1], input.shape[0], running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    if not use_input_stats:
+        return _normalize_by_running_statistics(
+            input, weight, bias, eps, view, running_mean, running_var, "instance_norm", "use_input_stats=False", normalize
         )
     return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum, normalize)
 
@@ -825,7 +856,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     Layer norm without the centering and the shift (used by Llama-style transformers). ``eps``
     None is the input dtype's machine epsilon, as PyTorch's default.
     """
-    normalized_shape = _last_dimensions(input, normalized_shape, "*")
+    normalized_shape = _last_dimensions(input, normalized_shape, "*", weight=weight)
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))

@@ -100,6 +100,14 @@ def sum_to(x, shape):
     return SumTo.apply(x, shape)
 
 
+def broadcast_shape(x1, x2, operation):
+    """The shape x1 and x2 broadcast to, or PyTorch's error naming the first dimension that differs."""
+    try:
+        return xp.broadcast_shapes(x1.array.shape, x2.array.shape)
+    except ValueError:
+        raise broadcast_error((tuple(x1.shape), tuple(x2.shape)), operation) from None
+
+
 @public(method=False)
 def broadcast_shapes(*shapes):
     """The shape that tensors of ``shapes`` broadcast to, or PyTorch's RuntimeError naming them."""

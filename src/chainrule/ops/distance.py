@@ -13,9 +13,9 @@ them, so values, gradients (also at distance 0) and second derivatives are PyTor
 """
 from chainrule.autograd.function import array_from_shapes
 from chainrule.backend import xp
-from chainrule.ops.broadcast import broadcast_to
+from chainrule.ops.broadcast import broadcast_shape, broadcast_to
 from chainrule.ops.elementwise import cast, clamp, where
-from chainrule.ops.operands import binary_operands, broadcast_error
+from chainrule.ops.operands import binary_operands
 from chainrule.ops.reduce import norm, norm_over, reduction_axes, require_floating
 from chainrule.ops.registry import functions, public
 from chainrule.tensor import check_dim
@@ -64,14 +64,6 @@ def _floating_pair(x1, x2, operation):
             f"(x1 {x1.dtype.name}, x2 {x2.dtype.name}); convert the inputs with .float()"
         )
     return cast(x1, common), cast(x2, common)
-
-
-def broadcast_shape(x1, x2, operation):
-    """The shape x1 and x2 broadcast to, or PyTorch's error naming the first dimension that differs."""
-    try:
-        return xp.broadcast_shapes(x1.array.shape, x2.array.shape)
-    except ValueError:
-        raise broadcast_error((tuple(x1.shape), tuple(x2.shape)), operation) from None
 
 
 @public(method=False)

@@ -13,7 +13,8 @@ from chainrule.backend import as_array, ignoring_float_errors, meta_array, ndarr
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import (
-    as_floating, as_tensor_like, binary_operands, broadcast_error, common_dtype, floating_operands, write_error,
+    as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, floating_operands, with_deprecated_forms,
+    write_error,
 )
 from chainrule.ops.registry import functions, install_method, public, reflected
 from chainrule.device import check_device
@@ -1214,15 +1215,22 @@ def _integer_power(base, exponent):
     return xp.where(negative, reciprocal, result).astype(result.dtype)
 
 
-def broadcasting(function, *operands):
-    """``function.apply(*operands)``, with NumPy's broadcast failure told in PyTorch's words."""
+def broadcasting(function, *operands, operation=None):
+    """``function.apply(*operands)``, with NumPy's broadcast failure told in PyTorch's words, naming
+    ``operation`` (by default the function's name)."""
     try:
         return function.apply(*operands)
     except ValueError as error:
-        if "broadcast" not in str(error):
-            raise
-        shapes = [tuple(operand.shape) for operand in operands]
-        raise broadcast_error(shapes, function.__name__.lower()) from None
+        raise broadcast_failure(error, operation or function.__name__.lower(), operands) from None
+
+
+def without_gradient_broadcasting(array_function, operation, *operands):
+    """``array_function`` of the operands' arrays as a tensor without gradient (the integer
+    quotients), with NumPy's broadcast failure told in PyTorch's words, naming ``operation``."""
+    try:
+        return computed_without_gradient(array_function, operands)
+    except ValueError as error:
+        raise broadcast_failure(error, operation, operands) from None
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -1306,8 +1314,8 @@ def div(input, other, *, rounding_mode=None):
         if rounding_mode == "floor":
             return floor_divide(input, other)
         _refuse_bool("div_trunc_cpu", input, other)
-        return computed_without_gradient(_truncated_quotient, (input, other))
-    return broadcasting(RoundedQuotient, input, other, rounding_mode)
+        return without_gradient_broadcasting(_truncated_quotient, "div", input, other)
+    return broadcasting(RoundedQuotient, input, other, rounding_mode, operation="div")
 
 
 def _truncated_quotient(numerator, denominator):
@@ -1326,7 +1334,7 @@ def floor_divide(input, other):
     """floor(input / other) (no gradient: it is piecewise constant)."""
     input, other = binary_operands(input, other)
     _refuse_bool("div_floor_cpu", input, other)
-    return computed_without_gradient(_floored_quotient, (input, other))
+    return without_gradient_broadcasting(_floored_quotient, "floor_divide", input, other)
 
 
 def _floored_quotient(numerator, denominator):
@@ -1364,7 +1372,7 @@ def pow(input, exponent):
     function = PowOfTensors if isinstance(input, Tensor) else PowOfNumber
     input, exponent = binary_operands(input, exponent)
     _refuse_bool("pow", input, exponent)
-    return function.apply(input, exponent)
+    return broadcasting(function, input, exponent, operation="pow")
 
 
 @public(out=True)
@@ -1618,7 +1626,7 @@ def lerp(input, end, weight):
                 f"takes tensors of one dtype; convert first, e.g. {name}.to(input.dtype))"
             )
     input, end = binary_operands(input, end)
-    return _by_operand_kind(Lerp, weight).apply(input, end, as_tensor_like(weight, input).to(input.dtype))
+    return broadcasting(_by_operand_kind(Lerp, weight), input, end, as_tensor_like(weight, input).to(input.dtype))
 
 
 def _by_operand_kind(operation, operand):
@@ -1632,7 +1640,7 @@ def _by_operand_kind(operation, operand):
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value · tensor1 · tensor2, broadcasting; computed in the three tensors' common dtype
     (``value`` converted to it: 0.5 is 0 for integers, as in PyTorch)."""
-    return Addcmul.apply(*_fused_operands("addcmul", input, tensor1, tensor2, value))
+    return broadcasting(Addcmul, *_fused_operands("addcmul", input, tensor1, tensor2, value))
 
 
 @public(inplace=True, out=True)
@@ -1647,7 +1655,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
             "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes."
         )
-    return Addcdiv.apply(*_fused_operands("addcdiv", input, tensor1, tensor2, value))
+    return broadcasting(Addcdiv, *_fused_operands("addcdiv", input, tensor1, tensor2, value))
 
 
 def _fused_operands(operation, input, tensor1, tensor2, value):
@@ -1718,14 +1726,14 @@ def reciprocal(input):
 def clamp_min(input, min):
     """input limited from below: max(input, min) (a number or a tensor)."""
     function = Clamp.shown_as("ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1")
-    return function.apply(*_clamp_operands(input, min, None))
+    return broadcasting(function, *_clamp_operands(input, min, None), operation="clamp_min")
 
 
 @public(inplace=True, out=True)
 def clamp_max(input, max):
     """input limited from above: min(input, max) (a number or a tensor)."""
     function = Clamp.shown_as("ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1")
-    return function.apply(*_clamp_operands(input, None, max))
+    return broadcasting(function, *_clamp_operands(input, None, max), operation="clamp_max")
 
 
 @public(inplace=True, aliases=('clip',), out=True)
@@ -1736,7 +1744,7 @@ def clamp(input, min=None, max=None):
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     # PyTorch's overloads: ClampBackward0 with a tensor bound, ClampBackward1 with numbers only
     numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
-    return (Clamp.shown_as("ClampBackward1") if numbers_only else Clamp).apply(*_clamp_operands(input, min, max))
+    return broadcasting(Clamp.shown_as("ClampBackward1") if numbers_only else Clamp, *_clamp_operands(input, min, max))
 
 
 def _clamp_operands(input, low, high):
@@ -1990,6 +1998,20 @@ for _function in (fill_, zero_):  # methods, and chainrule.fill_/zero_ as PyTorc
     setattr(functions, _function.__name__, _function)
 functions.fill = fill  # torch.fill, a function only
 install_method("copy_", lambda self, source: write_in_place(self, copy_from, source))
+
+# ----------------------------------------------------------------------------- deprecated number-first forms
+def accept_deprecated_forms(name, *forms, out_dtype=False):
+    """``chainrule.NAME``, ``Tensor.NAME`` and ``Tensor.NAME_`` also taking PyTorch's deprecated
+    number-first ``forms``, ``p.add_(-lr, grad)`` (see ``operands.with_deprecated_forms``)."""
+    setattr(functions, name, with_deprecated_forms(getattr(functions, name), name, forms, method=False, out_dtype=out_dtype))
+    for method_name in (name, name + "_"):
+        install_method(method_name, with_deprecated_forms(getattr(Tensor, method_name), method_name, forms, method=True))
+
+
+accept_deprecated_forms("add", ("input", "alpha", "other"))
+accept_deprecated_forms("sub", ("input", "alpha", "other"))  # not its alias subtract, which PyTorch never had so
+accept_deprecated_forms("addcmul", ("input", "value", "tensor1", "tensor2"))
+accept_deprecated_forms("addcdiv", ("input", "value", "tensor1", "tensor2"))
 
 # ----------------------------------------------------------------------------- Python's operators
 def divide_into(self, other):

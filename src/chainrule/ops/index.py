@@ -355,7 +355,9 @@ def _write_at(target, key, value, repeats, accumulate):
             target[key] = value
     except IndexError as error:
         raise _index_error(error, target.shape) from None
-    except ValueError:
+    except (ValueError, TypeError) as error:
+        if isinstance(error, TypeError) and "boolean array indexing assignment" not in str(error):
+            raise  # (NumPy's TypeError for a value of 2 or more dimensions written through a mask is a shape mismatch)
         if not is_writable(target):  # an expanded tensor (NumPy's broadcast arrays are read-only), or from_numpy's
             raise unwritable_error(target) from None
         raise RuntimeError(

@@ -23,7 +23,7 @@ from chainrule import dtypes
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.ops import shape
-from chainrule.ops.broadcast import broadcast_to
+from chainrule.ops.broadcast import broadcast_shape, broadcast_to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import norm, norm_over
@@ -404,7 +404,7 @@ def cross(input, other, dim=None):
         raise RuntimeError(
             f"linalg.cross: expected both inputs of one dtype, but got {input.dtype} and {other.dtype}; convert one with .to()"
         )
-    shape_ = xp.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    shape_ = broadcast_shape(input, other, "linalg.cross")
     if dim is None:
         if 3 not in shape_:
             raise RuntimeError(f"no dimension of size 3 in input (shape {list(shape_)}); cross needs 3-vectors")

@@ -26,6 +26,7 @@ from chainrule.autograd.function import checked, computed_without_gradient
 from chainrule.backend import ignoring_float_errors, read_only, xp
 from chainrule.creation import full_like
 from chainrule.ops.activation import log_one_plus_exp, special
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import clamp, exp, log, where, xlogy
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import max_shift
@@ -508,6 +509,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got delta={delta}); use delta > 0.")
+    broadcast_shape(input, target, "huber_loss")
     warn_if_broadcasting(input, target, "huber_loss")
     reduction = reduction_from(None, None, reduction)
     target = target.to(input.dtype)

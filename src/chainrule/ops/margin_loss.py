@@ -20,7 +20,8 @@ losses of ``loss.py``.
 from chainrule.backend import xp
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.ops.activation import log_one_plus_exp, special
-from chainrule.ops.distance import broadcast_shape, pairwise_distance
+from chainrule.ops.broadcast import broadcast_shape
+from chainrule.ops.distance import pairwise_distance
 from chainrule.ops.elementwise import clamp, minimum, sqrt, where
 from chainrule.ops.loss import BinaryCrossEntropyWithLogits, reduce_losses, reduced, reduction_from, spread_back
 from chainrule.ops.op import Op

@@ -17,7 +17,7 @@ import math
 
 from chainrule import dtypes
 from chainrule.backend import ndarray, read_only, xp
-from chainrule.ops.elementwise import add, mul, where
+from chainrule.ops.elementwise import accept_deprecated_forms, add, mul, where
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.operands import binary_operands
 from chainrule.ops import registry
@@ -349,6 +349,13 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
     summed over the batch, input broadcasting to (n, m)."""
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+for _name, _matrices in [("addmm", ("mat1", "mat2")), ("addmv", ("mat", "vec")), ("addr", ("vec1", "vec2")),
+                         ("baddbmm", ("batch1", "batch2")), ("addbmm", ("batch1", "batch2"))]:
+    accept_deprecated_forms(
+        _name, ("beta", "input", "alpha", *_matrices), ("beta", "input", *_matrices), out_dtype=_name in ("addmm", "baddbmm")
+    )
 
 
 @public(method=False)

@@ -4,6 +4,10 @@
 tensor's dtype (so ``float32 * 4`` stays float32, as in PyTorch, and ``int64 * 0.5`` gives float32;
 an int outside an integer dtype's range wraps around, ``uint8 + -1`` adding 255), and an integer
 operand meeting a floating one is converted to the floating dtype.
+
+Operands that do not broadcast together are refused with PyTorch's RuntimeError (``broadcast_error``),
+and the number-first call forms PyTorch still accepts with a warning, ``p.add_(-lr, grad)``, are read
+as the current ones (``with_deprecated_forms``).
 """
 import functools
 
@@ -11,6 +15,7 @@ from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import computed_without_gradient, made_from_values, written_in_python
 from chainrule.backend import as_array, is_array, is_scalar, read_only, xp
+from chainrule.caller_warnings import warn_once
 from chainrule.tensor import Tensor, tensor_from_array
 
 _NUMBERS = (int, float, bool)
@@ -175,6 +180,17 @@ def broadcast_error(shapes, operation):
     return RuntimeError(f"{operation}: shapes {' and '.join(str(tuple(shape)) for shape in shapes)} cannot be broadcast together")
 
 
+def broadcast_failure(error, operation, operands):
+    """PyTorch's RuntimeError (see ``broadcast_error``) for the ValueError ``error`` NumPy raises when
+    ``operands`` do not broadcast together; ``error`` itself when it says something else. Operands
+    without a shape (numbers, None, a rounding mode) are passed over. Used as
+    ``except ValueError as error: raise broadcast_failure(error, "pow", operands) from None``, so
+    that an operation that broadcasts pays for the check only when it fails."""
+    if "broadcast" not in str(error):
+        return error
+    return broadcast_error([tuple(operand.shape) for operand in operands if hasattr(operand, "shape")], operation)
+
+
 def write_error(target_shape, value_shape, operation):
     """PyTorch's RuntimeError for an in-place result of ``value_shape`` that does not fit a tensor
     of ``target_shape`` (``x += y`` where y broadcasts x to a larger shape)."""
@@ -185,4 +201,87 @@ def write_error(target_shape, value_shape, operation):
     return RuntimeError(
         f"output with shape {list(target_shape)} doesn't match the broadcast shape {list(broadcast)} ({operation} "
         f"writes in place: the tensor written into cannot grow; use the out-of-place form)"
+    )
+
+
+# ----------------------------------------------------------------------------- deprecated number-first call forms
+#: The number parameters of the operations with deprecated forms; every other parameter is a tensor.
+NUMBER_PARAMETERS = ("alpha", "beta", "value")
+
+
+def with_deprecated_forms(function, name, forms, *, method, out_dtype=False):
+    """``function`` (the operation ``name`` as a function, or as a Tensor method when ``method``)
+    also taking the number-first call forms that PyTorch 2 still accepts from before 1.5, with its
+    UserWarning (once per process for all of them, as PyTorch's TORCH_WARN_ONCE):
+    ``p.add_(-lr, grad)`` is ``p.add_(grad, alpha=-lr)``, ``torch.addmm(beta, M, alpha, m1, m2)`` is
+    ``torch.addmm(M, m1, m2, beta=beta, alpha=alpha)``.
+
+    ``forms`` are the old parameter lists of the function, longest first, as PyTorch declares them
+    (``("beta", "input", "alpha", "mat1", "mat2")``); a method's are the same without ``input``, the
+    tensor itself. A call takes a form when each number parameter of it is given by position a
+    number (a Python or NumPy number, or a 0-d tensor) and its tensors by position or keyword. Any
+    other call is passed on as it is, and refused as PyTorch refuses it (``add(a, b, 2)``, or a number
+    given both ways, ``add(a, 2, b, alpha=3)``: TypeError).
+    """
+    forms = [tuple(each for each in form if not (method and each == "input")) for form in forms]
+    messages = [_deprecation_message(name, form, forms[0], method, out_dtype) for form in forms]
+    leading = 1 if method else 0  # the tensor itself, given before the form's parameters
+    # Checked first, to keep a current call fast: it has fewer arguments, or a tensor where every
+    # form has a number.
+    fewest = leading + min(len(form) for form in forms)
+    first_number = leading + min(form.index(next(e for e in form if e in NUMBER_PARAMETERS)) for form in forms)
+
+    def accepting_deprecated_forms(*args, **kwargs):
+        if len(args) + len(kwargs) >= fewest and len(args) > first_number and _is_number(args[first_number]):
+            for form, message in zip(forms, messages):
+                given = _deprecated_call(form, args[leading:], kwargs)
+                if given is not None:
+                    warn_once("deprecated number-first overload", message)
+                    numbers = {each: _number(given.pop(each)) for each in form if each in NUMBER_PARAMETERS}
+                    tensors = [given.pop(each) for each in form if each not in NUMBER_PARAMETERS]
+                    return function(*args[:leading], *tensors, **numbers, **given)
+        return function(*args, **kwargs)
+
+    functools.update_wrapper(accepting_deprecated_forms, function)
+    return accepting_deprecated_forms
+
+
+def _deprecated_call(form, args, kwargs):
+    """The arguments of a call by their names in ``form`` (with its other keywords, ``out``), or
+    None when the call does not take that form: its numbers come by position, then its tensors."""
+    if len(args) > len(form) or any(each in kwargs for each in NUMBER_PARAMETERS):
+        return None
+    if any(each in NUMBER_PARAMETERS and not _is_number(value) for each, value in zip(form, args)):
+        return None
+    if any(each in NUMBER_PARAMETERS or each not in kwargs for each in form[len(args):]):
+        return None
+    return {**dict(zip(form, args)), **kwargs}
+
+
+def _is_number(value):
+    """Whether ``value`` is a number for PyTorch's Number parameters: a Python or NumPy number, or a 0-d tensor."""
+    return isinstance(value, _NUMBERS) or is_scalar(value) or (isinstance(value, Tensor) and value.array.ndim == 0)
+
+
+def _number(value):
+    """A Number parameter as a Python number (PyTorch reads a 0-d tensor's value)."""
+    return value if isinstance(value, _NUMBERS) else value.item()
+
+
+def _deprecation_message(name, form, longest_form, method, out_dtype):
+    """PyTorch's warning for the deprecated ``form`` of ``name``: the old signature, then the new
+    ones, with the numbers of the longest form as keywords (a function's also take ``out``, and
+    addmm's and baddbmm's have a second with ``out_dtype``)."""
+    def written(parameters):
+        return ", ".join(f"{'Number' if each in NUMBER_PARAMETERS else 'Tensor'} {each}" for each in parameters)
+
+    out = [] if method else ["Tensor out = None"]
+    tensors = [written([each]) for each in longest_form if each not in NUMBER_PARAMETERS]
+    keywords = [f"Number {each} = 1" for each in longest_form if each in NUMBER_PARAMETERS] + out
+    new = [tensors + ["*"] + keywords]
+    if out_dtype and not method:
+        new.append(tensors + ["torch.dtype out_dtype", "*"] + keywords)
+    old = written(form) + ("" if method else ", *, Tensor out = None")
+    return f"This overload of {name} is deprecated:\n\t{name}({old})\nConsider using one of the following signatures instead:" + "".join(
+        f"\n\t{name}({', '.join(each)})" for each in new
     )

@@ -25,6 +25,7 @@ from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops import registry
 from chainrule.ops.activation import erf_array, erfc_of_magnitude
 from chainrule.ops.op import Op, OpNode
+from chainrule.ops.elementwise import broadcasting
 from chainrule.ops.operands import as_floating, binary_operands
 from chainrule.ops.registry import public
 from chainrule.tensor import Tensor
@@ -537,11 +538,11 @@ def igamma(input, other):
     """The regularized lower incomplete gamma function P(a, x) = γ(a, x) / Γ(a) of a = input and
     x = other (broadcast): the probability that a Gamma(a, 1) variable is at most x. The gradient
     is taken with respect to x only (xᵃ⁻¹ e⁻ˣ / Γ(a)), as in PyTorch."""
-    return Igamma.apply(*_gamma_operands(input, other, "igamma"), False)
+    return broadcasting(Igamma, *_gamma_operands(input, other, "igamma"), False, operation="igamma")
 
 
 @public(inplace=True, out=True)
 def igammac(input, other):
     """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) of a = input and
     x = other (broadcast), accurate where it is tiny. The gradient is taken with respect to x only."""
-    return Igammac.apply(*_gamma_operands(input, other, "igammac"), True)
+    return broadcasting(Igammac, *_gamma_operands(input, other, "igammac"), True, operation="igammac")

@@ -20,7 +20,7 @@ Bessel functions J, Y, K of order 0 and 1 (see the notes above ``bessel_jy_array
 import math
 
 from chainrule.backend import ignoring_float_errors, xp
-from chainrule.ops.elementwise import binary_operands
+from chainrule.ops.elementwise import binary_operands, broadcasting
 from chainrule.ops.operands import as_floating
 from chainrule.ops.special import (
     SpecialOp,
@@ -351,8 +351,7 @@ def ndtri(input):
 
 def xlog1py(input, other):
     """input · ln(1 + other), and 0 where input = 0 (unless other is nan)."""
-    input, other = binary_operands(input, other)
-    return Xlog1py.apply(input, other)
+    return broadcasting(Xlog1py, *binary_operands(input, other), operation="xlog1py")
 
 
 def i0e(input):
@@ -367,8 +366,7 @@ def i1e(input):
 
 def zeta(input, other):
     """ζ(input, other), the Hurwitz zeta function Σₖ (other + k)^(-input) (ζ(x, 1) is Riemann's)."""
-    input, other = binary_operands(input, other)
-    return Zeta.apply(input, other)
+    return broadcasting(Zeta, *binary_operands(input, other), operation="zeta")
 
 
 def standard_gamma(concentration, samples):
