@@ -167,10 +167,14 @@ def test_a_compiled_step_agrees_with_pytorch(name):
     lambda x, y: x.sum() * chainrule.histc(x.detach(), 4, min=-1, max=1)[1],
     lambda x, y: chainrule.linalg.pinv(x[:3, :2] @ x[:2, :3], atol=y[0].abs()).sum(),
     lambda x, y: x.sum() * chainrule.linalg.matrix_rank(x[:3, :2] @ x[:2, :3]),
+    lambda x, y: chainrule.nn.functional.multi_margin_loss(x, (y[:4] > 0).long() + (y[:4] > 1).long(), p=2),
+    lambda x, y: chainrule.nn.functional.multi_margin_loss(x, (y[:4] > 0).long(), weight=y[:3].abs()),
+    lambda x, y: (x * chainrule.heaviside(x.detach(), y[0].reshape(1))).sum(),
 ])
 def test_positions_counts_and_tolerances_read_from_values_replay(operation):
-    """bucketize, searchsorted, histc's counts and pinv's and matrix_rank's tolerances follow the
-    values: each call's are computed again, so a compiled step gives eager's results and gradients."""
+    """bucketize, searchsorted, histc's counts, pinv's and matrix_rank's tolerances, the one-hot
+    targets of multi_margin_loss and heaviside's steps follow the values: each call's are computed
+    again, so a compiled step gives eager's results and gradients."""
     def step(x, y):
         loss = operation(x, y)
         loss.backward()

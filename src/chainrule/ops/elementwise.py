@@ -1850,8 +1850,11 @@ def heaviside(input, values):
             f"heaviside is not yet implemented for tensors with different dtypes ({dtypes.dtype_name(input.array.dtype)} "
             f"and {dtypes.dtype_name(values.array.dtype)}); convert values with .to(input.dtype)"
         )
-    input, values = binary_operands(input, values)
-    return tensor_from_array(xp.heaviside(input.array, values.array).astype(input.array.dtype))
+    return without_gradient_broadcasting(_step_values, "heaviside", *binary_operands(input, values))
+
+
+def _step_values(input, values):
+    return xp.heaviside(input, values).astype(input.dtype)
 
 
 @public(out=True)

@@ -17,6 +17,7 @@ composes them, so their gradients and second derivatives come free:
 Reductions ('none', 'mean', 'sum') and the legacy ``size_average`` / ``reduce`` flags are as in the
 losses of ``loss.py``.
 """
+from chainrule.autograd.function import computed_without_gradient, made_from_arguments
 from chainrule.backend import xp
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.ops.activation import log_one_plus_exp, special
@@ -140,14 +141,29 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
             f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input samples "
             f"(batch size). Expected target size [{samples}], but got {list(target.shape)}. Input has shape {list(input.shape)}."
         )
-    if indices.size and (indices.min() < 0 or indices.max() >= classes):
-        raise RuntimeError(f"target out of range: multi_margin_loss needs class indices in [0, {classes - 1}], got {indices.min()} to {indices.max()}")
     if weight is not None and tuple(weight.shape) != (classes,):
         raise RuntimeError(f"inconsistent weight size, expected {classes} but got {list(weight.shape)}")
-    rows = indices.reshape(-1)
-    target_mask = xp.arange(classes) == rows[:, None]
-    class_weight = xp.ones(rows.shape, scores.dtype) if weight is None else weight.array.astype(scores.dtype)[rows]
-    return MultiMarginLoss.apply(scores, target, target_mask, (class_weight / classes)[:, None], p, margin, reduction)
+    # the one-hot targets and each sample's weight follow the targets' values: a compiled program
+    # computes them (and checks the range) again on each call
+    weight = made_from_arguments(xp.ones(classes, scores.dtype)) if weight is None else weight.detach()
+    target_mask, target_weight = (
+        computed_without_gradient(function, [target, weight], {"classes": classes, "dtype": scores.dtype})
+        for function in (_one_hot_targets, _target_weights)
+    )
+    return MultiMarginLoss.apply(scores, target, target_mask.array, target_weight.array, p, margin, reduction)
+
+
+def _one_hot_targets(target, weight, classes, dtype):
+    """multi_margin_loss's targets (N,) as a one-hot mask (N, C), each checked to be a class."""
+    rows = target.reshape(-1)
+    if rows.size and (rows.min() < 0 or rows.max() >= classes):
+        raise RuntimeError(f"target out of range: multi_margin_loss needs class indices in [0, {classes - 1}], got {rows.min()} to {rows.max()}")
+    return xp.arange(classes) == rows[:, None]
+
+
+def _target_weights(target, weight, classes, dtype):
+    """Each sample's weight w_y / C (N, 1): its target class's."""
+    return (weight.astype(dtype)[target.reshape(-1)] / classes)[:, None]
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
