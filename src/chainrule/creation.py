@@ -16,7 +16,7 @@ from chainrule.backend import xp
 from chainrule import sampling_algorithms
 from chainrule.ops.registry import public
 from chainrule.device import check_device
-from chainrule.tensor import Tensor, _to_raw, tensor_from_array
+from chainrule.tensor import Tensor, _to_raw, check_numpy_array, tensor_from_array
 
 
 def _check_requires_grad(array, requires_grad):
@@ -134,6 +134,8 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
         warn_copy_construct("torch.tensor(sourceTensor)")
         array = data.array.copy() if dtype is None else data.array.astype(dtype)
     else:
+        if isinstance(data, xp.ndarray):
+            check_numpy_array(data)
         raw = _to_raw(data)
         try:
             array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
@@ -202,7 +204,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype):
-        dtypes.check_convertible(data.dtype)
+        check_numpy_array(data)
         return tensor_from_array(data)
     return tensor(data, dtype=dtype)
 

@@ -62,11 +62,22 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._is_inference = grad_mode._state.inference
 
 
+def check_numpy_array(array):
+    """PyTorch's refusals of a NumPy array made a tensor: a dtype tensors do not have, or a
+    negative stride (``array[::-1]``, ``np.flip``), which a tensor's layout cannot express."""
+    dtypes.check_convertible(array.dtype)
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
+            "currently supported. (You can probably work around this by making a copy of your array  with array.copy().) "
+        )
+
+
 def from_numpy(array):
     """A tensor sharing memory with the NumPy array ``array``, keeping its dtype (no copy)."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    dtypes.check_convertible(array.dtype)
+    check_numpy_array(array)
     if not array.flags.writeable:  # PyTorch's warning, once per process
         warn_once(
             "from_numpy of a read-only array",
@@ -105,6 +116,10 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
 
     def __init__(self, *data, requires_grad=False):
+        if len(data) == 1 and isinstance(data[0], Size):  # Tensor(x.shape): uninitialized of that shape
+            data = tuple(data[0])
+        if len(data) == 1 and isinstance(data[0], (float, complex)):
+            raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__}); use chainrule.tensor({data[0]!r}) for a 0-d tensor")
         if len(data) == 1 and not isinstance(data[0], int):
             array = xp.array(_to_raw(data[0]), dtype=dtypes.get_default_dtype())
         elif all(isinstance(size, int) for size in data):
@@ -479,6 +494,8 @@ class Tensor:
         return self.item()
 
     def __bool__(self):
+        if self.array.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.array.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with more than one value is ambiguous (shape "

@@ -1803,3 +1803,38 @@ def test_attributes_of_tensors_set_by_the_step_are_set_again():
 
     (eager, _), (ours, compiled) = run(False), run(True)
     assert ours == eager and compiled.eager_reason is None
+
+
+def test_a_tensor_of_written_numbers_changed_in_place_starts_fresh_on_each_call():
+    """``total = torch.tensor(0.0)`` then ``total += loss``: the program's constant of the numbers
+    is copied as each call begins (written through a view too), so no call starts from the sums of
+    the one before."""
+    @chainrule.compile
+    def accumulated(x):
+        total = chainrule.tensor(0.0)
+        for row in x:
+            total += row.sum()
+        counts = chainrule.tensor([0.0, 0.0])
+        counts[0] += x[0, 0]
+        counts.add_(1.0)
+        return total, counts
+
+    x = chainrule.ones(2, 3)
+    assert [[t.tolist() for t in accumulated(x)] for _ in range(4)] == [[6.0, [2.0, 1.0]]] * 4
+    assert accumulated.eager_reason is None
+
+
+def test_a_step_decorated_with_no_grad_records_once():
+    """``@torch.no_grad()`` around the compiled function: the grad mode its wrapper sets during the
+    call is not taken for state of the caller's (it was guarded as on and off at once, so every
+    call recorded anew)."""
+    x = chainrule.randn(4, 3)
+
+    @chainrule.no_grad()
+    def rectified(t):
+        return chainrule.relu_(t * 1.0)
+
+    compiled = chainrule.compile(rectified)
+    for _ in range(5):
+        assert compiled(x).tolist() == rectified(x).tolist()
+    assert sum(map(len, compiled.recordings.values())) == 1 and compiled.eager_reason is None

@@ -97,7 +97,9 @@ class Reachable:
         if code is None or (_is_library(function) and not compiled):
             return
         namespace = function.__globals__
-        names = _names_read(code)
+        # a wrapper of chainrule's (``@torch.no_grad()`` on the step, which takes the step's name and
+        # module): what it wraps, in its closure, not the library's globals (the grad mode it sets)
+        names = set() if namespace.get("__name__", "").startswith("chainrule.") else _names_read(code)
         dynamic = not names.isdisjoint(("getattr", "vars", "__dict__"))  # getattr(Config, key): any of its names
         for name in sorted(names):
             if name in namespace:

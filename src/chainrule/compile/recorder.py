@@ -92,6 +92,7 @@ class Recorder:
         self._grad_decided = set()  # ids of the tensors whose .grad the call has set or cleared
         self._made_from_arguments = {}  # id(tensor) -> its version, for tensors a factory made during the call
         self._from_values = {}  # id(tensor) -> (tensor, written), for tensors made from numbers the calling code wrote
+        self._constants_made_from_values = {}  # id(array of such a tensor) -> the program's constant of its values
         self._from_shapes = {}  # id(array) -> array, for arrays made from shapes alone (an index key's grids)
         self._array_owners = {}  # id(array) -> the tensor holding it, for arrays an operation may get bare
         self._array_copies = {}  # id(array) -> (the array, the array it copies), for index keys
@@ -328,6 +329,7 @@ class Recorder:
         name = self._constant(tensor.array.copy(), f"constant{next(self._numbers)}")
         self._value_of_tensor[id(tensor)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
+        self._constants_made_from_values[id(tensor.array)] = name
         return name
 
     def _tensor_expr(self, tensor):
@@ -493,6 +495,19 @@ class Recorder:
             self._emit(f"{name} = {source}.copy()", "the values before the change in place")
             self._name_tensor(copy, name)
 
+    def _fresh_each_call(self, array):
+        """``array`` (or the array it views) is about to be written in place: if it holds numbers
+        the code wrote (``total = torch.tensor(0.0)``, then ``total += loss``), the program's
+        constant of them becomes a copy made as the call begins, so that no call starts from the
+        sums of the one before."""
+        while array.base is not None and id(array) not in self._constants_made_from_values:
+            array = array.base
+        name = self._constants_made_from_values.pop(id(array), None)
+        if name is not None:
+            initial = f"{name}_initial"
+            self.constants[initial] = self.constants.pop(name)
+            self.lines.insert(0, (1, f"{name} = {initial}.copy()", "numbers the code wrote, changed in place by the call: fresh on each call"))
+
     def _written_name(self, tensor):
         """The name of ``tensor``'s values, found without the version check ``_tensor_value``
         makes: the write being recorded raised the version."""
@@ -508,6 +523,7 @@ class Recorder:
         values = self._tensor_value(result)
         if self.failure is not None:
             return
+        self._fresh_each_call(tensor.array)
         if is_writable(tensor.array):
             self._emit(f"{name}[...] = {values}", "written in place")
         else:  # a read-only view of writable memory (NumPy's diagonal): written through its base, as eagerly
@@ -1183,7 +1199,10 @@ class Recorder:
             return None
         if id(tensor) in self._handed:  # a .grad as the call found it (_gradient_found): the tensor itself
             return self._handed[id(tensor)]
-        return f"tensor_from_array({array}.copy())" if array in self.constants else f"tensor_from_array({array})"
+        values = f"{array}.copy()" if array in self.constants else array
+        if tensor._requires_grad and tensor.grad_fn is not None:  # its history spent by a backward in the call
+            return f"with_spent_history({values}, {self._constant(tensor.grad_fn, 'spent_node')}, {tensor._output_nr})"
+        return f"tensor_from_array({values})"
 
     def _made_once(self, result):
         """A new tensor returned in more than one place (``(d, d)``, ``{"a": d, "b": d}``) is made

@@ -231,8 +231,20 @@ def same_value(value, expected):
 
 
 #: The names a program finds besides its own constants (the recorder gives constants no other names).
+def with_spent_history(array, node, output_nr):
+    """A tensor handed out by a replay (returned, put in an attribute) on ``array``, whose history
+    a backward inside the call spent: as eagerly, it requires grad and its ``grad_fn`` is the
+    node that made it, freed (the recording's own), so that a backward through it later raises as
+    PyTorch's does ("Trying to backward through the graph a second time"), where the graph kept
+    values, and otherwise sends the same gradients on (a sum, a view)."""
+    tensor = tensor_from_array(array)
+    tensor.grad_fn, tensor._output_nr, tensor._requires_grad = node, output_nr, True
+    return tensor
+
+
 RUNTIME = {
     "xp": xp,
+    "with_spent_history": with_spent_history,
     "accumulate": accumulate,
     "accumulate_unshared": accumulate_unshared,
     "as_array": as_array,

@@ -3,6 +3,7 @@
 Each is a thin wrapper over the function in ``chainrule.nn.functional``; the arithmetic and its
 derivative live in ``chainrule/ops/activation.py``.
 """
+import warnings
 from chainrule.creation import empty
 from chainrule.device import check_device
 from chainrule.nn import functional as F
@@ -147,8 +148,14 @@ class LogSoftmax(Module):
 class Hardtanh(Module):
     """x clipped to [min_val, max_val], elementwise."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        if min_value is not None:  # PyTorch's older names, still taken with its warning
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning, stacklevel=2)
+            max_val = max_value
         if not max_val > min_val:
             raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val}) (Hardtanh clips x to [min_val, max_val])")
         self.min_val = min_val

@@ -10,14 +10,15 @@ import inspect
 import math
 import warnings
 
-from chainrule import dtypes
+from chainrule import dtypes, legacy_types
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import checked, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import as_array, xp
 from chainrule.nn import attention
 from chainrule.ops import activation, index, margin_loss
-from chainrule.ops.activation import gelu, log_softmax, sigmoid, softmax, softplus, tanh
+from chainrule.ops import activation
+from chainrule.ops.activation import gelu, sigmoid, softplus, tanh
 from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
     celu,
     celu_,
@@ -211,6 +212,17 @@ def _activate(operation, input, inplace, *args):
     if inplace:
         return write_in_place(input, operation, *args)
     return operation(input, *args)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``torch.softmax`` with PyTorch's functional signature: its third argument is ``_stacklevel``
+    (taken and unused), so that ``dtype`` comes by keyword, as PyTorch's F.softmax takes it."""
+    return activation.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``torch.log_softmax`` with PyTorch's functional signature (see ``softmax``)."""
+    return activation.log_softmax(input, dim, dtype=dtype)
 
 
 def relu(input, inplace=False):
@@ -893,13 +905,14 @@ def padding_row(padding_idx, num_embeddings):
     return padding_idx % num_embeddings
 
 
-def _integer_indices(input, checking):
-    """The array of integer ``input``, or PyTorch's error for other dtypes."""
+def _integer_indices(input, operation):
+    """The array of int64 or int32 ``input``, or PyTorch's error for other dtypes (uint8, floats)."""
     indices = input.array if isinstance(input, Tensor) else as_array(input)
-    if indices.dtype.kind not in "iu":
+    if indices.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(
             f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-            f"Long, Int; but got {indices.dtype.name} instead{checking} (call .long() on the indices)"
+            f"Long, Int; but got {legacy_types.type_name(indices.dtype)} instead (while checking arguments for "
+            f"{operation}; call .long() on the indices)"
         )
     return indices
 
@@ -913,7 +926,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     ``scale_grad_by_freq`` a row's gradient is divided by how often ``input`` holds it. The gradient
     is always dense (``sparse`` changes nothing).
     """
-    indices = _integer_indices(input, "")
+    indices = _integer_indices(input, "embedding")
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D (num_embeddings, embedding_dim), got a weight of shape {tuple(weight.shape)}")
     padding = None if padding_idx is None else padding_row(padding_idx, weight.shape[0])
@@ -1394,7 +1407,7 @@ def embedding_bag(
     """
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
-    indices = _integer_indices(input, " (while checking arguments for embedding_bag)")
+    indices = _integer_indices(input, "embedding_bag")
     if per_sample_weights is not None:
         if mode != "sum":
             raise NotImplementedError(

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import TypeVar
 from operator import methodcaller
 
+from chainrule import dtypes
 from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
 from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.creation import empty_like
@@ -689,7 +690,12 @@ class Module:
         return self._apply(lambda tensor: convert(tensor) if tensor.is_floating_point() else tensor)
 
     def to(self, *args, **kwargs):
-        """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` changes nothing."""
+        """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` changes nothing.
+        An integer or bool dtype is refused, as PyTorch refuses it (weights must stay floating)."""
+        for wanted in (*args, kwargs.get("dtype")):
+            dtype = wanted.dtype if isinstance(wanted, Tensor) else wanted
+            if isinstance(dtype, dtypes.dtype) and not dtype.is_floating_point:
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
         return self._apply_to_floating(lambda tensor: tensor.to(*args, **kwargs))
 
     def float(self):
@@ -706,7 +712,11 @@ class Module:
         return self._apply_to_floating(methodcaller("bfloat16"))
 
     def type(self, dst_type):
-        """Every parameter and buffer converted to ``dst_type`` (a dtype or a legacy tensor type)."""
+        """Every parameter and buffer converted to ``dst_type`` (a dtype or a legacy tensor type);
+        a parameter, which requires grad, only to a floating one, as in PyTorch."""
+        dtype = dst_type if isinstance(dst_type, dtypes.dtype) else getattr(dst_type, "dtype", None)  # or FloatTensor's
+        if isinstance(dtype, dtypes.dtype) and not dtype.is_floating_point and any(p.requires_grad for p in self.parameters()):
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         return self._apply(lambda tensor: tensor.type(dst_type))
 
     def cpu(self):

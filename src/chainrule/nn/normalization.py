@@ -26,6 +26,15 @@ def _register_affine(module, enabled, bias, shape, dtype):
     module.register_parameter("bias", Parameter(zeros(shape, dtype=dtype)) if enabled and bias else None)
 
 
+def reset_affine(module):
+    """``reset_parameters`` of a normalization layer: ``weight`` back to ones, ``bias`` to zeros
+    (those it has)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if getattr(module, "bias", None) is not None:
+        init.zeros_(module.bias)
+
+
 def _over_last_dimensions(module, normalized_shape, eps, elementwise_affine, bias, dtype):
     """The settings LayerNorm and RMSNorm share: ``normalized_shape`` (an int or the last dimensions),
     ``eps``, and ``weight`` (and ``bias``) of that shape when ``elementwise_affine``."""
@@ -70,10 +79,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
@@ -257,6 +263,8 @@ class LayerNorm(Module):
         check_device(device)
         _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, bias, dtype)
 
+    reset_parameters = reset_affine
+
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
@@ -282,6 +290,8 @@ class GroupNorm(Module):
         self.eps = eps
         self.affine = affine
         _register_affine(self, affine, bias, (num_channels,), dtype)
+
+    reset_parameters = reset_affine
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -386,9 +396,7 @@ class RMSNorm(Module):
         check_device(device)
         _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, False, dtype)
 
-    def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
+    reset_parameters = reset_affine
 
     def forward(self, input):
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)

@@ -257,13 +257,13 @@ def _as_tensor(value):
 def _equals(self, other):
     """``tensor == other``: elementwise for tensors, numbers and arrays; False for anything a tensor
     never equals (None, a string), as PyTorch's ``x == None``."""
-    if other is None or isinstance(other, str):
+    if other is None or isinstance(other, (str, list, tuple)):  # (a list is never equal to a tensor, as in PyTorch)
         return False
     return eq(self, other)
 
 
 def _differs(self, other):
-    if other is None or isinstance(other, str):
+    if other is None or isinstance(other, (str, list, tuple)):
         return True
     return ne(self, other)
 

@@ -1947,9 +1947,15 @@ def copy_from(x, source):
 # ----------------------------------------------------------------------------- conversions
 def to(self, *args, **kwargs):
     """``to(dtype)`` converts (differentiably); ``to("cpu")`` is accepted and changes nothing;
-    ``to("meta")`` keeps the shape and dtype only (a meta tensor, which has no values)."""
+    ``to("meta")`` keeps the shape and dtype only (a meta tensor, which has no values). The flags
+    after them, ``non_blocking`` (nothing to wait for on the CPU) and ``copy``, come by position or
+    keyword; with ``copy=True`` the result is a new tensor even when nothing changes."""
     dtype, meta = kwargs.get("dtype"), False
+    flags = [arg for arg in args if isinstance(arg, bool)]  # (non_blocking, copy)
+    copy = kwargs.get("copy", flags[1] if len(flags) > 1 else False)
     for arg in args + tuple(value for key, value in kwargs.items() if key == "device"):
+        if isinstance(arg, bool):
+            continue
         if isinstance(arg, Tensor):
             dtype = arg.dtype
         elif isinstance(arg, str) and str(arg).split(":")[0] == "meta":
@@ -1965,7 +1971,7 @@ def to(self, *args, **kwargs):
         moved.requires_grad = self.requires_grad
         return moved
     if dtype is None or xp.dtype(dtype) == self.array.dtype:
-        return self
+        return self.clone() if copy else self
     return cast(self, xp.dtype(dtype))
 
 
