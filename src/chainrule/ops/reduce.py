@@ -107,7 +107,11 @@ class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         ctx.count = _count(x.shape, axes)
-        return averaged(x, axes, keepdim)
+        total = x.sum(axis=axes, keepdims=keepdim)
+        if ctx.count:
+            return total / ctx.count
+        with ignoring_float_errors():  # nothing to average: 0 / 0 = nan
+            return total / ctx.count
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -116,6 +120,17 @@ class Mean(Op):
 
 class MeanAll(Mean):
     node_name = "MeanBackward0"
+
+
+class HalfMean(Mean):
+    """A float16 mean, accumulated in float32 and rounded once; a class of its own for the reason
+    ``HalfSum`` is (a compiled program keeps ``Mean``'s body, inlined, for the other dtypes)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        remember_reduction(ctx, x, axes, keepdim)
+        ctx.count = _count(x.shape, axes)
+        return averaged(x, axes, keepdim)
 
 
 @half_in_float32
@@ -618,7 +633,11 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = to(x, dtype)
     require_floating(x, "mean(): could not infer output dtype")
-    return (MeanAll if dim is None else Mean).apply(x, reduction_axes(x, dim, "mean"), keepdim)
+    if x.array.dtype == dtypes.float16:
+        kind = HalfMean if dim is not None else HalfMean.shown_as(MeanAll.node_name)
+    else:
+        kind = MeanAll if dim is None else Mean
+    return kind.apply(x, reduction_axes(x, dim, "mean"), keepdim)
 
 
 @public(out=True)
