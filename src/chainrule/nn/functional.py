@@ -436,6 +436,9 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """Mean absolute error: |input - target|, reduced (weighted: 'mean' divides by sum(weight)).
     PyTorch composes it of abs and mean (or sum): its node is named so."""
     reduction = _reduction(size_average, reduce, reduction)
+    if weight is None and not input.is_floating_point() and isinstance(target, Tensor) and not target.is_floating_point():
+        distances = (input - target).abs()  # integers, as PyTorch's abs and sum give them (their mean raises)
+        return {"sum": distances.sum, "none": lambda: distances, "mean": distances.mean}[reduction]()
     shown = L1Loss.shown_as({"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}[reduction])
     return _difference_loss(shown, input, target, None, None, reduction, "l1_loss", weight)
 

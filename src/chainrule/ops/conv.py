@@ -543,7 +543,7 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
     elif isinstance(padding, str):
         raise RuntimeError(f"{operation}: Invalid padding string '{padding}', should be one of ('valid', 'same')")
     else:
-        padding = per_dimension(padding, spatial, "padding", operation)
+        padding = nonnegative_padding(per_dimension(padding, spatial, "padding", operation), operation)
     unbatched = input.ndim == spatial + 1
     if unbatched:
         input = input.unsqueeze(0)
@@ -600,6 +600,13 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
+def nonnegative_padding(padding, operation):
+    """``padding`` itself, or PyTorch's refusal of a negative one (which would crop the input)."""
+    if any(amount < 0 for amount in padding):
+        raise RuntimeError(f"negative padding is not supported ({operation}: padding={padding}; crop the input with a slice instead)")
+    return padding
+
+
 def _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial, operation):
     """conv_transpose1d, conv_transpose2d and conv_transpose3d: checks, unbatched input, then ``Convolution``."""
     check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=True)
@@ -607,6 +614,7 @@ def _convolve_transposed_public(input, weight, bias, stride, padding, output_pad
         per_dimension(value, spatial, name, operation)
         for value, name in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation"))
     )
+    nonnegative_padding(padding, operation)
     if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError(
             f"{operation}: output padding must be smaller than either stride or dilation, but got "
