@@ -470,6 +470,13 @@ class Tensor:
         array = to_numpy(self.array)
         return array if dtype is None else array.astype(dtype, copy=False)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """What a NumPy function of tensors (``np.exp(t)``, ``np.maximum(t, u)``) returns: a tensor,
+        as PyTorch's (a 0-d one for a scalar; bool results as uint8, as PyTorch's too). It is
+        computed outside the graph, on the values."""
+        array = xp.asarray(array)
+        return tensor_from_array(array.astype(xp.uint8) if array.dtype == xp.bool_ else array)
+
     def __float__(self):
         if self._requires_grad and grad_mode._state.enabled:  # PyTorch's warning, once per process: the number leaves the graph (not under no_grad)
             warn_once(
