@@ -212,7 +212,6 @@ def test_operators_with_none_raise_type_error(op):
     raises_as_torch(lambda lib: eval(f"lib.ones(2) {op} None"))
 
 
-@bug("t + [1, 2] and t @ [1, 2] are accepted; PyTorch raises TypeError for list operands of arithmetic operators")
 @pytest.mark.parametrize("op", ["+", "@"])
 def test_arithmetic_with_a_list_raises_type_error(op):
     raises_as_torch(lambda lib: eval(f"lib.ones(2) {op} [1, 2]"))

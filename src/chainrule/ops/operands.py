@@ -31,7 +31,7 @@ def as_tensor_like(value, like):
         return made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
     if is_array(value):
         return made_from_values(value)
-    if value is None or isinstance(value, str):
+    if value is None or isinstance(value, (str, list, tuple)):  # a list too, as PyTorch (make it a tensor first)
         raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(value).__name__}' (an operand is a tensor or a number)")
     return made_from_values(as_array(value, dtypes.infer_dtype(value)), written_in_python(value))
 
