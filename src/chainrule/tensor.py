@@ -138,6 +138,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
+        if type(flag) is not bool:  # (t.requires_grad = 1 is refused, as in PyTorch)
+            raise RuntimeError(f"requires_grad must be a bool (got {type(flag).__name__}: {flag!r})")
         if self.grad_fn is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
@@ -158,6 +160,8 @@ class Tensor:
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad=True):
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {type(requires_grad).__name__}")
         if requires_grad and self.grad_fn is not None:  # a non-leaf already requires grad: nothing to change, as in PyTorch
             return self
         self.requires_grad = requires_grad

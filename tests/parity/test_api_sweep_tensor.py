@@ -291,7 +291,6 @@ def test_unpacking_iteration_and_builtins():
     same_in_both(run)
 
 
-@bug("t.requires_grad = 1 is accepted; PyTorch raises RuntimeError('requires_grad must be a bool')")
 def test_requires_grad_must_be_a_bool():
     raises_as_torch(lambda lib: setattr(lib.zeros(2), "requires_grad", 1))
 
