@@ -240,11 +240,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
     solution = matmul(pinv(A, rtol=None if driver == "gels" else rcond), B)
     empty = made_from_arguments(xp.zeros((0,), dtype=A.array.dtype))
     rank = made_from_arguments(xp.zeros((0,), dtype=xp.int64)) if driver == "gels" else matrix_rank(A, rtol=rcond)
-    with_residuals = rows > columns and driver not in ("gelsy", "gels")
-    if with_residuals:  # whether they come back (their shape) follows the rank
+    with_residuals = rows > columns and driver != "gelsy"
+    if with_residuals and driver != "gels":  # (gels assumes full rank) whether they come back, their shape, follows the rank
         shaped_by_values("linalg.lstsq (residuals only where every matrix has full rank)")
-    full_rank = driver == "gels" or (with_residuals and bool((rank.array == columns).all()))
-    residuals = ((matmul(A, solution) - B) ** 2).sum(-2) if rows > columns and driver != "gelsy" and full_rank else empty
+        with_residuals = bool((rank.array == columns).all())
+    residuals = ((matmul(A, solution) - B) ** 2).sum(-2) if with_residuals else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
     return linalg_lstsq(shape.squeeze(solution, -1) if vectors else solution, residuals, rank, singular_values)
 

@@ -157,7 +157,7 @@ class Tensor:
                 f"(this tensor is {dtypes.dtype_name(self.array.dtype)}); convert it first, e.g. "
                 f"x.float().requires_grad_()"
             )
-        self._requires_grad = bool(flag)
+        self._requires_grad = flag
 
     def requires_grad_(self, requires_grad=True):
         if type(requires_grad) is not bool:

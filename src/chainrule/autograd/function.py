@@ -36,7 +36,7 @@ import weakref
 
 from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
-from chainrule.backend import is_scalar, memory_owner, ndarray
+from chainrule.backend import is_scalar, memory_owner, ndarray, xp
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry
 
@@ -836,6 +836,14 @@ def made_from_values(array, written=False):
     if _recorder is not None:
         _recorder.made_from_values(result, written)
     return result
+
+
+def tensor_of_values(value):
+    """``value`` itself if it is a tensor, else a tensor of a copy of the numbers (or the array) it
+    holds, made as ``made_from_values`` makes one: an index list, a number the code passed."""
+    if isinstance(value, Tensor):
+        return value
+    return made_from_values(xp.array(value), written_in_python(value))
 
 
 def written_in_python(data):

@@ -251,9 +251,10 @@ class Reachable:
             for group_index, group in enumerate(value.param_groups):
                 for index, param in enumerate(group["params"]):
                     self._visit(param, f"{path}.param_groups[{group_index}]['params'][{index}]", depth + 1, f"{name}_param{index}")
-            if not _is_library(type(value).step) or not _is_library(type(value)):  # SAM's first_step reads rho in Python
+            own = not _is_library(type(value))  # a class of the caller's (SAM's first_step reads rho in Python)
+            if own or not _is_library(type(value).step):
                 self._visit_state(value, path, depth, name)
-            if not _is_library(type(value)):
+            if own:
                 for key, item in vars(value).items():  # what its own methods reach: SAM's base_optimizer, Lookahead's
                     if key not in _OPTIMIZER_OWN and not key.startswith("_optimizer_"):
                         self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=_may_be_swapped(item))

@@ -230,7 +230,6 @@ def same_value(value, expected):
     return value == expected
 
 
-#: The names a program finds besides its own constants (the recorder gives constants no other names).
 def with_spent_history(array, node, output_nr):
     """A tensor handed out by a replay (returned, put in an attribute) on ``array``, whose history
     a backward inside the call spent: as eagerly, it requires grad and its ``grad_fn`` is the
@@ -242,6 +241,7 @@ def with_spent_history(array, node, output_nr):
     return tensor
 
 
+#: The names a program finds besides its own constants (the recorder gives constants no other names).
 RUNTIME = {
     "xp": xp,
     "with_spent_history": with_spent_history,

@@ -9,7 +9,7 @@ either side (``x > 0``, ``0.5 <= x``).
 import math
 
 from chainrule import dtypes
-from chainrule.autograd.function import computed_without_gradient, made_from_values, read_into_python, written_in_python
+from chainrule.autograd.function import computed_without_gradient, read_into_python, tensor_of_values
 from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
@@ -216,7 +216,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             f"tensor and input value tensor must match, but we got boundaries tensor {list(sequence.shape)} and input "
             f"value tensor {list(values.shape)}"
         )
-    inputs = [sorted_sequence, _as_tensor(input)] + ([] if sorter is None else [_as_tensor(sorter)])
+    inputs = [sorted_sequence, tensor_of_values(input)] + ([] if sorter is None else [tensor_of_values(sorter)])
     # positions the values decide, which a compiled program finds again on each call
     return computed_without_gradient(_sorted_positions, inputs, {"side": side, "dtype": dtypes.int32 if out_int32 else dtypes.int64})
 
@@ -246,11 +246,6 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def _values(value):
     """The array of a tensor, or a number (or list) as an array."""
     return value.array if isinstance(value, Tensor) else as_array(value)
-
-
-def _as_tensor(value):
-    """A tensor, or a number (or list) the code wrote made one."""
-    return value if isinstance(value, Tensor) else made_from_values(as_array(value), written_in_python(value))
 
 
 # ----------------------------------------------------------------------------- Python's operators

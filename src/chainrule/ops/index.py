@@ -31,8 +31,8 @@ from chainrule.ops.elementwise import Where, broadcasting, selected
 from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import (
-    array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, written_in_place,
-    written_in_python,
+    array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, tensor_of_values,
+    written_in_place,
 )
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import SumAll, accumulated
@@ -133,7 +133,7 @@ class Gather(GetItem):
 
     @staticmethod
     def forward(ctx, x, index, dim):
-        dim, index = _check_index_tensor(x.shape, dim, index, "gather")  # a checked copy: backward reads it
+        dim, index = _checktensor_of_values(x.shape, dim, index, "gather")  # a checked copy: backward reads it
         return GetItem.forward(ctx, x, _along_dim_key(index, dim), True)
 
     @staticmethod
@@ -523,7 +523,7 @@ def _check_positions(index, dim, size, operation, error_type):
             )
 
 
-def _check_index_tensor(input_shape, dim, index, operation):
+def _checktensor_of_values(input_shape, dim, index, operation):
     """``(dim, index array)`` for gather and scatter: an integer index with the input's number of
     dimensions, no larger than the input (of ``input_shape``) except along ``dim``, holding positions
     inside it; the array is the index's own copy.
@@ -545,17 +545,17 @@ def _check_index_tensor(input_shape, dim, index, operation):
     return dim, index
 
 
-def _checked_index_tensor(x, dim, index, operation):
+def _checkedtensor_of_values(x, dim, index, operation):
     """``(dim, positions)``: ``_check_index_tensor`` for scatter, with the checked copy a tensor that
     a compiled program makes again from each call's index (checking it, as eager does)."""
     keywords = {"input_shape": tuple(x.array.shape), "dim": dim, "operation": operation}
-    positions = computed_without_gradient(_checked_positions, [_index_tensor(index)], keywords)
+    positions = computed_without_gradient(_checked_positions, [tensor_of_values(index)], keywords)
     return check_dim(dim, x.array.ndim, operation), positions
 
 
 def _checked_positions(index, input_shape, dim, operation):
     """The checked copy of the array ``index`` (see ``_check_index_tensor``)."""
-    return _check_index_tensor(input_shape, dim, index, operation)[1]
+    return _checktensor_of_values(input_shape, dim, index, operation)[1]
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -689,7 +689,7 @@ def gather(x, dim, index, *, sparse_grad=False):
     index's shape. d loss / d x adds each output's gradient at the position it was read from
     (a dense gradient: ``sparse_grad`` is accepted, there being no sparse tensors here).
     """
-    return Gather.apply(x, _index_tensor(index), dim)
+    return Gather.apply(x, tensor_of_values(index), dim)
 
 
 @public
@@ -699,7 +699,7 @@ def take_along_dim(x, indices, dim=None):
     Without ``dim``, both are flattened: ``take_along_dim(x, x.argmax())`` style lookups.
     """
     if dim is None:  # both flattened: the result is 1-D
-        return take(x, shape.reshape(_index_tensor(indices), -1).to(dtypes.int64))
+        return take(x, shape.reshape(tensor_of_values(indices), -1).to(dtypes.int64))
     dim = check_dim(dim, x.array.ndim, "take_along_dim")
     index = indices.array if isinstance(indices, Tensor) else as_array(indices)
     if index.dtype != dtypes.int64:
@@ -759,7 +759,7 @@ def index_select(x, dim, index):
     (V, D) with an index of n positions along dim 0 -> (n, D): an embedding lookup. Repeated
     positions each receive their share of the gradient.
     """
-    index = _index_tensor(index)
+    index = tensor_of_values(index)
     _require_integers(index.array, "index_select", RuntimeError)
     if index.array.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.array.shape)}")
@@ -767,12 +767,6 @@ def index_select(x, dim, index):
     if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element, and gives a 0-d result
         return shape.reshape(IndexSelect.apply(shape.reshape(x, 1), shape.reshape(index, -1), 0), ())
     return IndexSelect.apply(x, shape.reshape(index, -1) if index.array.ndim == 0 else index, dim)
-
-
-def _index_tensor(index):
-    """``index`` as a tensor (a list or an array made one): what gather and index_select pass to
-    their operation, so that a compiled program reads each call's index tensor."""
-    return index if isinstance(index, Tensor) else made_from_values(xp.array(index), written_in_python(index))
 
 
 @public(inplace=True)
@@ -840,7 +834,7 @@ def _scatter_reducing(x, dim, index, src, reduce):
             "PyTorch release. Use torch.scatter_reduce instead for more reduction options."
         )
     else:
-        src = broadcast_to(as_tensor_like(src, x), tuple(_index_tensor(index).shape))
+        src = broadcast_to(as_tensor_like(src, x), tuple(tensor_of_values(index).shape))
     if reduce == "add":
         return scatter_add(x, dim, index, src)
     return scatter_reduce(x, dim, index, src, "prod")
@@ -856,7 +850,7 @@ def scatter_add(x, dim, index, src):
 
 
 def _scatter(kind, x, dim, index, src, operation, accumulate):
-    dim, positions = _checked_index_tensor(x, dim, index, operation)
+    dim, positions = _checkedtensor_of_values(x, dim, index, operation)
     index = positions.array
     if isinstance(src, Tensor):
         _check_src_dtype(x, src)
@@ -938,7 +932,7 @@ def _index_along(x, dim, index, operation, negatives=False):
     along ``dim``, checked as PyTorch checks them (counting from the end only with ``negatives``).
     ``positions`` is a tensor that a compiled program makes again, with those checks, on each call."""
     keywords = {"input_shape": tuple(x.array.shape), "dim": dim, "operation": operation, "negatives": negatives}
-    positions = computed_without_gradient(_positions_along, [_index_tensor(index)], keywords)
+    positions = computed_without_gradient(_positions_along, [tensor_of_values(index)], keywords)
     return check_dim(dim, x.array.ndim, operation), positions
 
 
@@ -1051,7 +1045,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch takes the older names too
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    dim, positions = _checked_index_tensor(x, dim, index, "scatter_reduce")
+    dim, positions = _checkedtensor_of_values(x, dim, index, "scatter_reduce")
     _check_src_dtype(x, src)
     src = getitem(src, tuple(slice(0, size) for size in positions.array.shape))
     key = _along_dim_key(positions.array, dim)

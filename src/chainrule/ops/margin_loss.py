@@ -146,14 +146,12 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     # the one-hot targets and each sample's weight follow the targets' values: a compiled program
     # computes them (and checks the range) again on each call
     weight = made_from_arguments(xp.ones(classes, scores.dtype)) if weight is None else weight.detach()
-    target_mask, target_weight = (
-        computed_without_gradient(function, [target, weight], {"classes": classes, "dtype": scores.dtype})
-        for function in (_one_hot_targets, _target_weights)
-    )
+    target_mask = computed_without_gradient(_one_hot_targets, [target], {"classes": classes})
+    target_weight = computed_without_gradient(_target_weights, [target, weight], {"classes": classes, "dtype": scores.dtype})
     return MultiMarginLoss.apply(scores, target, target_mask.array, target_weight.array, p, margin, reduction)
 
 
-def _one_hot_targets(target, weight, classes, dtype):
+def _one_hot_targets(target, classes):
     """multi_margin_loss's targets (N,) as a one-hot mask (N, C), each checked to be a class."""
     rows = target.reshape(-1)
     if rows.size and (rows.min() < 0 or rows.max() >= classes):
