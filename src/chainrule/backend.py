@@ -428,8 +428,17 @@ def is_contiguous(array):
 
 
 def element_strides(array):
-    """``array``'s strides counted in elements (PyTorch's ``stride()``), not in bytes."""
-    return tuple(stride // array.itemsize for stride in array.strides)
+    """``array``'s strides counted in elements (PyTorch's ``stride()``), not in bytes.
+
+    A size-1 dimension that NumPy added (``x[None]``, ``x[:, None]``) has stride 0 there; PyTorch
+    gives it the stride ``unsqueeze`` does, the next dimension's size times its stride (1 last).
+    Its stride never moves through memory, so only what ``stride()`` says differs."""
+    strides = [stride // array.itemsize for stride in array.strides]
+    shape = array.shape
+    for dim in range(len(shape) - 1, -1, -1):
+        if shape[dim] == 1 and strides[dim] == 0:
+            strides[dim] = shape[dim + 1] * strides[dim + 1] if dim + 1 < len(shape) else 1
+    return tuple(strides)
 
 
 def memory_owner(array):

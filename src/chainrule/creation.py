@@ -141,6 +141,11 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
             array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
         except (ValueError, TypeError) as error:
             raise _nested_data_error(raw) or error from None
+        except OverflowError:  # an int beyond int64 (2**63): PyTorch's ValueError
+            raise ValueError(
+                "Overflow when unpacking long long: an integer tensor holds -2**63 to 2**63 - 1; give a larger "
+                "number as a float (or pass dtype=chainrule.float64)"
+            ) from None
     # made from the caller's own numbers, a compiled program may keep it (not a copy of a tensor's values)
     make = tensor_from_array if isinstance(data, Tensor) else functools.partial(made_from_values, written=written_in_python(data))
     result = _finish(array, requires_grad, device, make)

@@ -144,9 +144,14 @@ def get_default_dtype():
     return _default_float
 
 
+_DTYPE = dtype  # the class, for set_default_dtype (whose parameter is named as PyTorch's)
+
+
 def set_default_dtype(dtype):
     """Make ``dtype`` (``float32`` or ``float64``) the default floating dtype."""
     global _default_float
+    if not isinstance(dtype, _DTYPE):  # a string or a NumPy type, refused as PyTorch does
+        raise TypeError(f"invalid dtype object: set_default_dtype() takes chainrule.float32 or chainrule.float64, not {dtype!r}")
     chosen = of(dtype)
     if chosen.kind != "f":
         raise TypeError(f"only floating-point types are supported as the default type, got {chosen}")
@@ -183,10 +188,16 @@ def infer_dtype(data):
     kind = array.dtype.kind
     if isinstance(data, (xp.ndarray, xp.generic)) or isinstance(getattr(data, "dtype", None), xp.dtype):
         return check_convertible(array.dtype)  # an array, a NumPy scalar, a pandas Series: their dtype
+    if kind in "uO" and array.dtype.itemsize == 8 or kind == "f" and _beyond_int64(array):
+        # Python ints past int64 make NumPy choose uint64, float64 or objects; PyTorch takes them only
+        # among floats (then they are floats), and has no uint64 to infer
+        if not _holds(data, builtins.float):
+            raise OverflowError(f"Python int too large for int64 in {data!r}")
+        kind = "f"
     if kind == "f":
         # NumPy scalars in a list keep their dtype as PyTorch's do ([np.float64(0.5), 1.5] is float64);
         # Python floats alone give the default dtype
-        if array.dtype == xp.float64 and _holds_numpy_float64(data):
+        if array.dtype == xp.float64 and _holds(data, xp.float64):
             return array.dtype
         return array.dtype if array.dtype.itemsize < _default_float.itemsize else _default_float
     if kind in "iu":
@@ -196,13 +207,20 @@ def infer_dtype(data):
     raise TypeError(f"can't convert data of type {array.dtype} to a tensor")
 
 
-def _holds_numpy_float64(data, depth=0):
-    """Whether a (nested) list holds a NumPy float64 scalar or array."""
+def _holds(data, kind, depth=0):
+    """Whether a (nested) list holds an item of ``kind``: ``float`` (a Python float) or
+    ``numpy.float64`` (a NumPy float64 scalar or array)."""
     if isinstance(data, (xp.ndarray, xp.generic)):
-        return data.dtype == xp.float64
+        return data.dtype == kind
     if depth < 32 and isinstance(data, (list, tuple)):
-        return any(_holds_numpy_float64(item, depth + 1) for item in data)
-    return False
+        return any(_holds(item, kind, depth + 1) for item in data)
+    return type(data) is kind
+
+
+def _beyond_int64(array):
+    """Whether a float64 array NumPy made of Python numbers holds one of magnitude 2**63 or more
+    (an int there would overflow int64; a float is merely large)."""
+    return array.dtype == xp.float64 and array.size > 0 and not builtins.float(xp.abs(array).max()) < 2.0**63
 
 
 def check_convertible(numpy_dtype):

@@ -6,8 +6,35 @@ change a float32 can hold, the usual scale for tolerances.
 from chainrule import dtypes
 from chainrule.backend import xp
 
+_DEFAULT = object()  # finfo() without an argument: the default dtype (finfo(None) is refused, as in PyTorch)
 
-class finfo:
+
+def _checked_dtype(type, function):
+    """``type`` when it is a chainrule dtype; PyTorch's TypeError for a string, a NumPy type or None."""
+    if not isinstance(type, dtypes.dtype):
+        raise TypeError(
+            f"{function}(): argument 'type' (position 1) must be chainrule.dtype, not {_type_name(type)} "
+            f"(pass chainrule.float32, chainrule.int64, ...)"
+        )
+    return type
+
+
+def _type_name(value):
+    kind = value.__class__
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+class _Limits:
+    """What finfo and iinfo share: two of them are equal when they describe the same dtype, as in
+    PyTorch (``finfo(float32) == finfo(float)``); like PyTorch's, they are not hashable."""
+
+    def __eq__(self, other):
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    __hash__ = None
+
+
+class finfo(_Limits):
     """Limits of a floating dtype (default: the default dtype), as ``torch.finfo``.
 
     ``bits``, ``eps`` (1 + eps is the next number after 1), ``max``, ``min`` (= -max), ``tiny`` and
@@ -15,11 +42,12 @@ class finfo:
     ``dtype`` (its name, ``'float32'``).
     """
 
-    def __init__(self, type=None):
+    def __init__(self, type=_DEFAULT):
+        type = dtypes.get_default_dtype() if type is _DEFAULT else _checked_dtype(type, "finfo")
         if isinstance(type, dtypes.DtypeWithoutArrays):  # bfloat16: its limits are known without NumPy
             self.__dict__.update(type.limits, min=-type.limits["max"], tiny=type.limits["smallest_normal"], dtype=type.name)
             return
-        dtype = dtypes.get_default_dtype() if type is None else xp.dtype(type)
+        dtype = xp.dtype(type)
         if dtype.kind != "f":
             raise TypeError(f"finfo() requires a floating point input type, got {dtype}. Use iinfo for integer types")
         limits = xp.finfo(dtype)
@@ -38,11 +66,11 @@ class finfo:
         )
 
 
-class iinfo:
+class iinfo(_Limits):
     """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``min``, ``max``, ``dtype``."""
 
     def __init__(self, type):
-        dtype = xp.dtype(type)
+        dtype = xp.dtype(_checked_dtype(type, "iinfo"))
         if dtype.kind not in "iu":
             raise TypeError(f"iinfo() requires an integer input type, got {dtype}. Use finfo for floating types")
         limits = xp.iinfo(dtype)
