@@ -141,8 +141,8 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
             array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
         except (ValueError, TypeError) as error:
             raise _nested_data_error(raw) or error from None
-        except OverflowError:  # an int beyond int64 (2**63): PyTorch's ValueError
-            raise ValueError(
+        except OverflowError:  # an int beyond int64 (2**63), or data that is no number: PyTorch's errors
+            raise _nested_data_error(raw) or ValueError(
                 "Overflow when unpacking long long: an integer tensor holds -2**63 to 2**63 - 1; give a larger "
                 "number as a float (or pass dtype=chainrule.float64)"
             ) from None
@@ -155,10 +155,11 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
 
 def _nested_data_error(data):
     """PyTorch's error for data ``tensor()`` can't read as one array (a ragged list, a list where a
-    number should be, a string or None), or None when the data is not the cause.
+    number should be, a string, None, a dict or another object), or None when the data is not the cause.
 
-    As PyTorch does, the shape is read from the first element at each depth, then every list is
-    checked against it. An array's own errors (a dtype NumPy has and tensors don't) stand."""
+    As PyTorch does, the shape is read from the first element at each depth (a str met there is
+    read as a sequence without end: ValueError), then every list is checked against it. An array's
+    own errors (a dtype NumPy has and tensors don't) stand."""
     if isinstance(data, xp.ndarray):
         return None
     shape, first = [], data
@@ -167,13 +168,15 @@ def _nested_data_error(data):
         if not len(first):
             break
         first = first[0]
+    if shape and isinstance(first, str):
+        return ValueError("too many dimensions 'str' (tensor() reads a str as nested sequences; convert text to numbers first)")
 
     def check(item, dim):
         if dim == len(shape):
             if _is_sequence(item):
                 return TypeError(f"'{type(item).__name__}' object cannot be interpreted as an integer (tensor(): a list where a number should be)")
-            if isinstance(item, str):
-                return TypeError("new(): invalid data type 'str'")
+            if isinstance(item, (str, bytes)):
+                return TypeError(f"new(): invalid data type '{type(item).__name__}' (tensor() needs numbers, bools or lists of them)")
             if not isinstance(item, (bool, int, float, xp.generic)):
                 return RuntimeError(f"Could not infer dtype of {type(item).__name__}: tensor() needs numbers, bools or lists of them")
             return None

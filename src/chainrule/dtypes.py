@@ -262,33 +262,54 @@ def wrapped_integer(value, integer_dtype):
 
 def checked_scalar(value, numpy_dtype):
     """The number ``value`` as PyTorch converts it to write into a tensor of ``numpy_dtype``
-    (``fill_``): a RuntimeError where it does not fit, else the value, an int wrapped into range.
+    (``fill_``, ``full``, ``masked_fill``, ``x[key] = number``): a RuntimeError where it does not
+    fit, else the value, an int wrapped into range.
 
     Integers take ints in their range, unsigned ones also negative ints down to -max (uint8 takes
-    -3 as 253), and floats that truncate into range (never nan or inf; never below 0 for unsigned);
-    float16 and float32 take numbers up to their largest finite magnitude (and inf, nan); float64
-    and bool take any number. Anything but a Python int or float (a tensor, a NumPy number) is
-    returned as it is."""
-    if not isinstance(value, (builtins.int, builtins.float)):
+    -3 as 253), and floats in their range (never nan or inf; -0.5 and 255.5 are refused by uint8,
+    as in PyTorch, which compares before truncating); float16 and float32 take numbers up to their
+    largest finite magnitude (and inf, nan); float64 and bool take any number. An int PyTorch
+    can't read as a 64-bit integer (below -2**63, from 2**64 on) is an OverflowError whatever the
+    dtype. Anything but a Python int or float (a tensor, a NumPy number) is returned as it is."""
+    if not isinstance(value, (builtins.int, builtins.float)) or isinstance(value, bool):
         return value
+    low, high = WRITTEN_AS_IT_IS.get(numpy_dtype.dtype if type(numpy_dtype) is dtype else numpy_dtype, NO_RANGE)
+    if low <= value <= high:  # the common case: a number well inside the dtype, written unchanged
+        return value
+    if isinstance(value, builtins.int) and not -(1 << 63) <= value < 1 << 64:
+        raise OverflowError(f"int too big to convert: {value} is outside the 64-bit integers a tensor is written from; give it as a float")
     numpy_dtype = xp.dtype(numpy_dtype)
     kind = numpy_dtype.kind
-    if kind == "b" or isinstance(value, bool) or numpy_dtype == xp.float64:
+    if kind == "b" or numpy_dtype == xp.float64:
         return value
-    if kind == "f":
+    if kind in "fc":
         fits = not math.isfinite(value) or abs(value) <= builtins.float(xp.finfo(numpy_dtype).max)
     else:
         limits = xp.iinfo(numpy_dtype)
         if isinstance(value, builtins.int):
             fits = (-limits.max if kind == "u" else limits.min) <= value <= limits.max
         else:
-            fits = math.isfinite(value) and (value >= 0 or kind == "i") and limits.min <= math.trunc(value) <= limits.max
+            fits = limits.min <= value <= limits.max  # (nan compares False)
     if not fits:
         raise RuntimeError(
             f"value cannot be converted to type {_C_TYPE_NAMES.get(numpy_dtype.name, numpy_dtype.name)} without overflow (got {value}; "
             f"the tensor's dtype is {dtype_name(numpy_dtype)})"
         )
     return wrapped_integer(value, numpy_dtype) if isinstance(value, builtins.int) and kind in "iu" else value
+
+
+def _written_as_it_is(numpy_dtype):
+    """The range of Python numbers ``checked_scalar`` returns unchanged for ``numpy_dtype``: inside
+    its finite range and inside the signed 64-bit integers (the rest takes the full rules)."""
+    numpy_dtype = xp.dtype(numpy_dtype)
+    limits = xp.iinfo(numpy_dtype) if numpy_dtype.kind in "iu" else xp.finfo(numpy_dtype) if numpy_dtype.kind == "f" else None
+    low, high = (-(1 << 63), (1 << 63) - 1) if limits is None else (builtins.int(limits.min), builtins.int(limits.max))
+    return max(low, -(1 << 63)), min(high, (1 << 63) - 1)
+
+
+# numpy dtype -> (low, high): the Python numbers checked_scalar returns unchanged (a fast test for callers)
+WRITTEN_AS_IT_IS = {xp.dtype(name): _written_as_it_is(name) for name in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")}
+NO_RANGE = (1, 0)  # other dtypes (complex, uint32...) take the full rules
 
 
 _C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}

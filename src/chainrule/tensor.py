@@ -629,9 +629,11 @@ def _to_raw(data, nested=False):
 
         read_into_python("tensor() of a list holding tensors")  # each one's number, taken into Python
         if data.array.size != 1:
-            raise ValueError(
-                f"only one element tensors can be converted to Python scalars (a tensor of shape "
-                f"{tuple(data.array.shape)} inside a list: join tensors with torch.stack)"
+            # PyTorch reads an integer or bool tensor there as an index (TypeError), others as a float (ValueError)
+            integer = data.array.dtype.kind in "iub"
+            raise (TypeError if integer else ValueError)(
+                f"only {'integer tensors of a single element can be converted to an index' if integer else 'one element tensors can be converted to Python scalars'} "
+                f"(a tensor of shape {tuple(data.array.shape)} inside a list: join tensors with torch.stack)"
             )
         return data.array.reshape(())[()]
     if isinstance(data, (list, tuple)) and any(isinstance(item, (Tensor, list, tuple)) for item in data):

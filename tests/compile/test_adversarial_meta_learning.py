@@ -552,7 +552,6 @@ def test_hypernetwork_float32_with_batched_embeddings_and_bmm():
 
 
 # ----------------------------------------------------------------------------- classification MAML and eval
-@pytest.mark.xfail(strict=True, reason="GAP: autograd.grad rejects dict.values() as inputs (AttributeError), torch takes any iterable")
 def test_inner_grad_over_params_dict_values_view():
     def setup():
         net = mlp()
@@ -749,7 +748,6 @@ def test_reptile_persistent_clone_and_inner_optimizer_with_data_copy_and_interpo
     same_as_eager(setup, calls=7)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: inner_opt.state.clear() inside the step is not replayed: Adam state/step keeps accumulating")
 def test_reptile_with_persistent_adam_inner_state_reset_each_task():
     def setup():
         net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)).double()
@@ -965,7 +963,6 @@ def test_hypernetwork_weights_written_into_target_module_by_data_copy():
     same_as_eager(setup)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: inner_opt.load_state_dict(fresh) inside the step is not replayed: Adam state keeps accumulating")
 def test_reptile_persistent_adam_inner_optimizer_reset_by_load_state_dict():
     def setup():
         net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)).double()

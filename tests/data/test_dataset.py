@@ -22,8 +22,8 @@ def test_tensor_dataset_indexes_every_tensor():
 def test_tensor_dataset_sizes_must_match():
     with pytest.raises(AssertionError, match=r"Size mismatch.*\(5, 2\), \(4,\)"):
         TensorDataset(chainrule.zeros(5, 2), chainrule.zeros(4))
-    with pytest.raises(AssertionError, match="Size mismatch"):
-        TensorDataset(chainrule.zeros(5), chainrule.tensor(1.0))
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        TensorDataset(chainrule.zeros(5), chainrule.tensor(1.0))  # as PyTorch: a 0-d tensor has no samples
 
 
 def test_subset_and_concat():

@@ -273,13 +273,20 @@ def test_setitem_on_a_leaf_that_requires_grad_is_refused_outside_no_grad():
     assert w.is_leaf and w.requires_grad
 
 
-def test_setitem_writes_numbers_arrays_and_tensors_in_place():
+def test_setitem_writes_numbers_and_tensors_in_place():
     x = chainrule.zeros(2, 3)
     x[0] = 1
-    x[1, :2] = np.array([2.0, 3.0])
+    x[1, :2] = chainrule.from_numpy(np.array([2.0, 3.0]))
     x[:, 2] = chainrule.tensor([4.0, 5.0])
     np.testing.assert_array_equal(x.array, [[1.0, 1.0, 4.0], [2.0, 3.0, 5.0]])
     assert x.dtype == chainrule.float32
+
+
+def test_setitem_refuses_an_array_as_pytorch_does():
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(TypeError, match="can't assign a numpy.ndarray"):
+        x[1, :2] = np.array([2.0, 3.0])
+    np.testing.assert_array_equal(x.array, np.zeros((2, 3)))
 
 
 def test_setitem_invalidates_tensors_saved_for_backward():

@@ -10,11 +10,13 @@ from chainrule.tensor import Tensor, tensor_from_array
 
 
 def _as_tuple(values):
-    if values is None:
-        return None
-    if isinstance(values, (tuple, list)):
+    """One tensor, or any iterable of them (a list, a generator, ``params.values()``), as a tuple."""
+    if values is None or isinstance(values, Tensor):
+        return None if values is None else (values,)
+    try:
         return tuple(values)
-    return (values,)
+    except TypeError:  # not iterable: one value (a number as a gradient)
+        return (values,)
 
 
 def _initial_grads(outputs, grad_outputs):

@@ -338,12 +338,17 @@ def fingerprint(container):
     ``activations["x"] = out``, ``self.last = out``) changes this. A module's are its plain
     attributes and the tensors and submodules it holds by name (not their values, nor its
     train/eval mode, which the program handles); a container too long to compare is not compared
-    (None)."""
+    (None).
+
+    Each object is named by ``(id, object)``: held, it keeps its id while the recording compares,
+    so a dict emptied and filled again (``opt.state.clear()`` before a step) cannot come back
+    looking the same by an id a freed object left behind. (Two such pairs compare by identity: the
+    ids differ, or the objects are one.)"""
     if isinstance(container, Module):
         # its plain attributes, and which parameter, buffer and submodule it holds under each name
         # (net.dec.weight = net.enc.weight, net.head = other: a rewiring a replay would not repeat)
-        items = [(key, id(item)) for key, item in _plain_attributes(container)]
-        items += [(key, id(item)) for registry in ("_parameters", "_buffers", "_modules") for key, item in getattr(container, registry).items()]
+        items = [(key, _named(item)) for key, item in _plain_attributes(container)]
+        items += [(key, _named(item)) for registry in ("_parameters", "_buffers", "_modules") for key, item in getattr(container, registry).items()]
     elif isinstance(container, random.Random):
         items = [container.getstate()]
     elif (state := random_generator_state(container)) is not None:
@@ -359,14 +364,19 @@ def fingerprint(container):
             reduced = container.__reduce_ex__(4)
         except Exception:  # noqa: BLE001 (not picklable)
             return None
-        items = [item if type(item) in (int, float, str) else id(item) for item in _flattened(reduced)]
+        items = [item if type(item) in (int, float, str) else _named(item) for item in _flattened(reduced)]
     elif len(container) > _FINGERPRINT_LIMIT:
         return None
     elif isinstance(container, dict):  # an optimizer's state is keyed by tensors: by identity
-        items = [(key if type(key) in (str, int) else id(key), id(item)) for key, item in container.items()]
+        items = [(key if type(key) in (str, int) else _named(key), _named(item)) for key, item in container.items()]
     else:
-        items = list(map(id, container))
+        items = list(map(_named, container))
     return items
+
+
+def _named(item):
+    """An object as a fingerprint names it: ``(id, object)``."""
+    return id(item), item
 
 
 _FINGERPRINT_LIMIT = 10_000

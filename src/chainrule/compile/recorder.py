@@ -156,6 +156,8 @@ class Recorder:
             (tensor, path, self.reach.names[key], None, dict(vars(tensor))) for key, (tensor, path) in self.reach.tensors.items()
         ]
         self._take_snapshot()
+        self._empty_states_at_start = any(not value.state for value in self.reach.objects.values() if isinstance(value, Optimizer))
+        self._hooks_at_start = self._hooks_seen()
         # each .grad as the call finds it (a backward before the call): its holder and version (its
         # array and values are in the snapshot the call begins with)
         self._snapshot_at_start = self._snapshot
@@ -1100,6 +1102,8 @@ class Recorder:
         self._verify_state()
         self._attributes_set()
         self._verify_containers()
+        if self.failure is None and not self._hooks_at_start.unchanged():
+            self.fail("adds or removes a hook (register_forward_hook, register_hook...) that stays after the call, which a replay would not repeat")
         if self.failure is None:
             waiting = {
                 id(tensor): tensor for tensor in _tensors_in(result)
@@ -1112,13 +1116,7 @@ class Recorder:
             returned = self._returned(result)
             self._emit(f"return {returned}")
             self._gradients_cleared_unseen()
-            hooks = self._constant(
-                HooksSeen(
-                    [module for module, _ in self.reach.modules.values()], [tensor for tensor, _ in self.reach.tensors.values()],
-                    [holder for holder in self.reach.objects.values() if isinstance(holder, Optimizer)],
-                ),
-                "hooks_seen",
-            )
+            hooks = self._constant(self._hooks_seen(), "hooks_seen")
             self.guards.append(f"(WatchedHooks.changes == {hooks}.changes or {hooks}.unchanged())")  # no hook added or removed since
             self.guards.append(f"get_default_dtype() is {self._constant(get_default_dtype(), 'default_dtype')}")  # zeros(3) made alike
             # use_deterministic_algorithms, float32 matmul precision: modes a step may read
@@ -1241,6 +1239,7 @@ class Recorder:
         self._random_state = self._random_versions()
         self._snapshot = {key: self._snapshot_of(tensor) for key, (tensor, path) in self.reach.tensors.items()}
         self._settings = self._optimizer_settings()
+        self._states = self._optimizer_states()
 
     @staticmethod
     def _snapshot_of(tensor):
@@ -1270,12 +1269,42 @@ class Recorder:
                 self.fail(f"changes {self.reach.names[key]}.grad outside backward() and zero_grad()")
                 return
         if self._optimizer_settings() != self._settings:
-            self.fail("changes an optimizer's settings outside a scheduler's step()")
+            self.fail("changes an optimizer's settings or parameters outside a scheduler's step()")
+        elif self._optimizer_states() != self._states:
+            # an optimizer without state as the call began filled it (LBFGS counts its evaluations in
+            # Python): the next call, which finds it filled, may record
+            self.filled_optimizer_state = self._empty_states_at_start
+            self.fail(
+                "changes an optimizer's state outside its step() (opt.state.clear(), load_state_dict()), "
+                "which a replay would not repeat"
+            )
+
+    def _hooks_seen(self):
+        """The hooks of the modules, tensors and optimizers the call reaches, and the global ones, now."""
+        return HooksSeen(
+            [module for module, _ in self.reach.modules.values()], [tensor for tensor, _ in self.reach.tensors.values()],
+            [holder for holder in self.reach.objects.values() if isinstance(holder, Optimizer)],
+        )
+
+    def _optimizer_states(self):
+        """What the state of each optimizer the call reaches holds, by identity: which state each
+        parameter has and what that holds under each name (a step changes their values, not which
+        objects they are; ``opt.state.clear()`` or ``load_state_dict`` does)."""
+        states = []
+        for value in self.reach.objects.values():
+            # (the state of an optimizer written in the course is watched as a container, and the
+            # items its step puts in a parameter's state are set again by the program: _attributes_set)
+            if isinstance(value, Optimizer) and id(value.state) not in self.reach.optimizer_states:
+                states += [(id(value.state), value.state), fingerprint(value.state)]  # the dict itself, by identity
+                states += [fingerprint(held) for held in value.state.values() if isinstance(held, dict)]
+        return states
 
     def _optimizer_settings(self):
-        """The settings of each optimizer the call reaches, group by group (its parameters aside)."""
+        """The settings of each optimizer the call reaches, group by group, its parameters among
+        them: lists and dicts by what they hold now (``group["params"].pop()``, ``betas[0] *= 0.5``
+        are changes), other objects by identity (``_as_found``)."""
         return [
-            [{key: value for key, value in group.items() if key != "params"} for group in value.param_groups]
+            [{key: _as_found(value) for key, value in group.items()} for group in value.param_groups]
             for value in self.reach.objects.values()
             if hasattr(value, "param_groups")
         ]
@@ -1577,6 +1606,16 @@ def _settings_read(init_state, param, group):
     probe = _ReadSettings(group)
     init_state(param, {}, probe)
     return list(dict.fromkeys(key for key in probe.read if key != "params"))
+
+
+def _as_found(value):
+    """A setting as a snapshot keeps it: a list, tuple or dict as the items it holds now (each kept
+    so), a plain value as itself, anything else (a tensor, a function) by identity, held."""
+    if type(value) in (list, tuple):
+        return type(value), tuple([_as_found(item) for item in value])
+    if type(value) is dict:
+        return dict, tuple([(key, _as_found(item)) for key, item in value.items()])
+    return value if is_plain(value) else (id(value), value)
 
 
 def _home_class(method):

@@ -101,7 +101,10 @@ class Sequential(_ModuleSequence):
         return Sequential(OrderedDict(list(self._modules.items())[index]))
 
     def insert(self, index, module):
-        """Put ``module`` before position ``index``; returns self (as PyTorch's Sequential does)."""
+        """Put ``module`` before position ``index``, from ``-len(self)`` to ``len(self)`` (else
+        IndexError, as PyTorch's Sequential; a non-module is refused first); returns self."""
+        if isinstance(module, Module) and not -len(self) <= index <= len(self):
+            raise IndexError(f"Index out of range: {index}")
         super().insert(index, module)
         return self
 
@@ -267,9 +270,6 @@ class ParameterList(Module):
     def __iadd__(self, values):
         return self.extend(values)
 
-    def __dir__(self):
-        return [key for key in super().__dir__() if not key.isdigit()]
-
     def append(self, value):
         """Add ``value`` at the end; returns self."""
         self._size += 1
@@ -338,6 +338,13 @@ class ParameterDict(Module):
     def __or__(self, other):
         merged = self.copy()
         merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        """``other | self``: a copy of ``other`` (``other.copy()``: a dict stays a dict) updated
+        with this one's entries, as PyTorch's."""
+        merged = other.copy()
+        merged.update(self)
         return merged
 
     def __ior__(self, other):

@@ -19,6 +19,7 @@ from operator import methodcaller
 
 from chainrule import dtypes
 from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
+from chainrule.backend import is_writable
 from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.creation import empty_like
 from chainrule.device import check_device
@@ -131,6 +132,69 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
+
+
+def _overrides(module, method):
+    """Whether ``module``'s class defines its own ``method`` (``"get_extra_state"``...)."""
+    return getattr(type(module), method) is not getattr(Module, method)
+
+
+def _load_tree(module, state_dict, prefix, metadata, assign, incompatible, error_msgs):
+    """Load ``module`` (its ``_load_from_state_dict``, given its metadata entry), then each child
+    with a dict of the entries under the child's prefix (a module registered in two places is
+    loaded in each), then run the module's load post-hooks: PyTorch's order."""
+    local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+    if assign:  # into the checkpoint's own metadata entry, as PyTorch writes it
+        local_metadata["assign_to_params_buffers"] = assign
+    module._load_from_state_dict(state_dict, prefix, local_metadata, True, *incompatible, error_msgs)
+    for name, child in module._modules.items():
+        if child is not None:
+            child_prefix = prefix + name + "."
+            entries = {key: value for key, value in state_dict.items() if key.startswith(child_prefix)}
+            _load_tree(child, entries, child_prefix, metadata, assign, incompatible, error_msgs)
+    for hook in list(module._load_state_dict_post_hooks.values()):
+        if hook(module, incompatible) is not None:
+            raise RuntimeError(
+                "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return new "
+                "values; change incompatible_keys in place instead."
+            )
+
+
+class _LoadUndo:
+    """What ``load_state_dict`` may change in a tree of modules, saved to be put back when the load
+    fails: each module's registered tensors (``assign`` replaces them), the values of each tensor
+    (a copy of its array; a read-only one cannot change; a lazy one's shape is kept as loaded) and
+    the extra state of each module that both gets and sets one."""
+
+    def __init__(self, root):
+        modules = list(root.modules())
+        self.registries = [
+            (module, OrderedDict(module._parameters), OrderedDict(module._buffers), set(module._non_persistent_buffers_set))
+            for module in modules
+        ]
+        tensors = {
+            id(tensor): tensor for module in modules for tensor in (*module._parameters.values(), *module._buffers.values())
+            if tensor is not None and not is_lazy(tensor)
+        }
+        self.arrays = [(tensor, tensor.array, tensor.array.copy()) for tensor in tensors.values() if is_writable(tensor.array)]
+        self.extra_states = [
+            (module, module.get_extra_state()) for module in modules
+            if _overrides(module, "get_extra_state") and _overrides(module, "set_extra_state")
+        ]
+
+    def restore(self):
+        """Put every module back as it was saved: its registries, its tensors' arrays and values, its extra state."""
+        for module, parameters, buffers, non_persistent in self.registries:
+            saved_registries = ((module._parameters, parameters), (module._buffers, buffers),
+                                (module._non_persistent_buffers_set, non_persistent))
+            for registry, saved in saved_registries:
+                registry.clear()
+                registry.update(saved)
+        for tensor, array, values in self.arrays:
+            tensor.array = array
+            array[...] = values
+        for module, state in self.extra_states:
+            module.set_extra_state(state)
 
 
 def _warn_legacy_hook(message):
@@ -475,7 +539,10 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        """The attributes and registered names, less those that start with a digit (a Sequential's
+        "0"), as PyTorch's."""
+        names = set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        return sorted(name for name in names if not name[0].isdigit())
 
     def _check_new_name(self, name, kind, registry):
         """A name may be registered again in its own ``registry``, never beside another attribute."""
@@ -539,60 +606,72 @@ class Module:
                 raise AttributeError(f"`{part}` is not an nn.Module (looking up '{target}')")
         return module
 
-    def set_submodule(self, target, module):
-        """Put ``module`` at the dotted path ``target`` (``"encoder.0"``), replacing what is there."""
+    def set_submodule(self, target, module, strict=False):
+        """Put ``module`` at the dotted path ``target`` (``"encoder.0"``): replacing the submodule
+        there, or added under a new name to the module above it (unless ``strict``: then
+        AttributeError). Any other attribute of that name is refused (AttributeError)."""
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
-        parent, _, name = target.rpartition(".")
-        owner = self.get_submodule(parent)
         if not isinstance(module, Module):
             raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
-        if name not in owner._modules:
-            raise AttributeError(f"{owner._get_name()} has no attribute `{name}` (setting '{target}')")
+        parent, _, name = target.rpartition(".")
+        owner = self.get_submodule(parent)
+        if not hasattr(owner, name):
+            if strict:
+                raise AttributeError(f"{owner._get_name()} has no attribute `{name}` (setting '{target}')")
+        elif not isinstance(getattr(owner, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
         setattr(owner, name, module)
 
     def get_parameter(self, target):
-        """The parameter at the dotted path ``target`` (``"encoder.0.weight"``)."""
-        return self._get_member(target, "_parameters", "an nn.Parameter")
+        """The parameter at the dotted path ``target`` (``"encoder.0.weight"``); AttributeError
+        when that is no Parameter (one registered as None, as ``bias=False`` leaves it, included)."""
+        return self._get_member(target, lambda module, name, value: isinstance(value, Parameter), "an nn.Parameter")
 
     def get_buffer(self, target):
-        """The buffer at the dotted path ``target`` (``"bn.running_mean"``)."""
-        return self._get_member(target, "_buffers", "a buffer")
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``); None for one
+        registered as None."""
+        return self._get_member(target, lambda module, name, value: name in module._buffers, "a buffer")
 
-    def _get_member(self, target, registry, kind):
+    def _get_member(self, target, belongs, kind):
+        """The attribute at the dotted path ``target``, if ``belongs(module, name, value)``."""
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if not hasattr(module, name):
             raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
-        if name not in getattr(module, registry):
+        value = getattr(module, name)
+        if not belongs(module, name, value):
             raise AttributeError(f"`{name}` is not {kind}")
-        return getattr(module, name)
+        return value
 
     # ----------------------------------------------------------------- walking the tree
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        """``(dotted name, module)`` for this module and every submodule, parents before children."""
+        """``(dotted name, module)`` for this module and every submodule, parents before children,
+        but for the modules in ``memo`` (a set of modules) and those below them; with
+        ``remove_duplicate`` each module once (added to ``memo``)."""
         if memo is None:
             memo = set()
+        if self in memo:
+            return
         if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
             if module is None:
                 continue
             yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
-    def modules(self):
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        """This module and every submodule, parents before children (each once with ``remove_duplicate``)."""
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_children(self):
         """``(name, module)`` for each direct submodule (each once)."""
         seen = set()
         for name, module in self._modules.items():
-            if module is not None and id(module) not in seen:
-                seen.add(id(module))
+            if module is not None and module not in seen:
+                seen.add(module)
                 yield name, module
 
     def children(self):
@@ -802,7 +881,7 @@ class Module:
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars or is_lazy(buffer) else buffer.detach()
-        if type(self).get_extra_state is not Module.get_extra_state:
+        if _overrides(self, "get_extra_state"):
             destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 
     def get_extra_state(self):
@@ -820,30 +899,24 @@ class Module:
             "set_extra_state() in your module, as the state dict holds extra state for it."
         )
 
-    def _state_entries(self):
-        """``{dotted name: (owning module, its name there, tensor)}``: what ``load_state_dict`` fills."""
-        entries = OrderedDict()
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            own = OrderedDict()
-            module._save_to_state_dict(own, prefix + "." if prefix else "", keep_vars=True)
-            for key, tensor in own.items():
-                entries[key] = (module, key.rpartition(".")[2], tensor)
-        return entries
-
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy the values of ``state_dict`` into this module's parameters and buffers.
 
-        All or nothing: every key is checked, and every value converted to its parameter's dtype,
-        before anything is copied. With ``strict=True`` a missing or unexpected key, and in any case a
-        value that is not a tensor, a shape that does not match or values that are not numbers
-        (complex, strings, dates...), raise RuntimeError listing all of them, and the module is left
-        exactly as it was. Returns ``(missing_keys, unexpected_keys)``.
+        As PyTorch, each module's ``_load_from_state_dict`` is called (parents first) with the
+        entries under its prefix, loads its own parameters and persistent buffers, and reports
+        the keys it lacks or does not know in ``missing_keys`` and ``unexpected_keys`` and the
+        values it cannot load (not a tensor, a shape that does not match, values that are not
+        numbers: complex, strings, dates...) in ``error_msgs``; each module's
+        ``register_load_state_dict_post_hook`` hooks run once its children are loaded, and may
+        clear the keys reported. Returns ``(missing_keys, unexpected_keys)``.
+
+        All or nothing, unlike PyTorch: when the load fails (with ``strict=True`` a key still
+        missing or unexpected; in any case an error message or an exception) every module is put
+        back exactly as it was (its tensors, their values and its extra state) before the
+        RuntimeError listing the problems is raised.
 
         ``assign=True`` makes the checkpoint's tensors the module's (their dtype kept; a parameter
-        keeps its ``requires_grad``) instead of copying their values in. Each module's
-        ``register_load_state_dict_pre_hook`` hooks run first (on a copy of ``state_dict`` they may
-        change), its post hooks after loading: they may clear the keys reported, which then are
-        no error; if keys remain, the values loaded are put back as they were.
+        keeps its ``requires_grad``) instead of copying their values in.
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
@@ -851,77 +924,80 @@ class Module:
         state_dict = OrderedDict(state_dict)
         if metadata is not None:
             state_dict._metadata = metadata
-        missing, unexpected, problems = [], [], []
-        modules = list(self.named_modules(remove_duplicate=False))
-        for prefix, module in modules:
-            local_metadata = {} if metadata is None else metadata.get(prefix, {})
-            prefix = prefix + "." if prefix else ""
-            module._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, unexpected, problems)
-        own = self._state_entries()
-        for key, (_, _, target) in own.items():  # a lazy module's parameters take the checkpoint's shapes
-            if is_lazy(target) and isinstance(state_dict.get(key), Tensor):
-                target.materialize(tuple(state_dict[key].shape))
-        missing += [key for key in own if key not in state_dict and key not in missing]
-        unexpected += [key for key in state_dict if key not in own and key not in unexpected]
-        post_hooks = [(module, hook) for _, module in reversed(modules) for hook in module._load_state_dict_post_hooks.values()]
-        if strict and not post_hooks:
-            problems = _key_problems(missing, unexpected) + problems
-        for key, (_, name, target) in own.items():
-            if key in state_dict and name != _EXTRA_STATE:
-                problems += _value_problems(key, state_dict[key], target)
-        if problems:
-            raise self._load_error(problems)
-        # Converted first, copied after: a conversion that fails leaves every parameter untouched.
-        extra = {key: state_dict[key] for key, (_, name, _) in own.items() if name == _EXTRA_STATE and key in state_dict}
-        tensors = [key for key in own if key in state_dict and key not in extra]
-        if assign:
-            loaded = {key: state_dict[key].detach() for key in tensors}
-        else:
-            loaded = {key: state_dict[key].to(own[key][2].dtype).detach().clone() for key in tensors}
-        before = {key: own[key][2] if assign else own[key][2].detach().clone() for key in loaded} if post_hooks else None
-        for key, state in extra.items():
-            own[key][0].set_extra_state(state)
-        self._fill(own, loaded, assign)
-        incompatible = _IncompatibleKeys(missing, unexpected)
-        for module, hook in post_hooks:
-            if hook(module, incompatible) is not None:
+        incompatible, problems = _IncompatibleKeys([], []), []
+        before = _LoadUndo(self)
+        try:
+            _load_tree(self, state_dict, "", metadata, assign, incompatible, problems)
+            if strict:
+                problems = _key_problems(*incompatible) + problems
+            if problems:
                 raise RuntimeError(
-                    "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return new "
-                    "values; change incompatible_keys in place instead."
+                    f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
                 )
-        if post_hooks and strict and (missing or unexpected):
-            self._fill(own, before, assign)
-            for key in extra:  # what get_extra_state returned before the load
-                own[key][0].set_extra_state(own[key][2])
-            raise self._load_error(_key_problems(missing, unexpected))
+        except BaseException:
+            before.restore()
+            raise
         return incompatible
 
-    def _load_error(self, problems):
-        """The RuntimeError of a load refused (the module is left as it was), listing ``problems``."""
-        return RuntimeError(
-            f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
-        )
-
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
-        """Called by ``load_state_dict`` for each module (parents first), before anything is checked
-        or copied: runs this module's load pre-hooks. A subclass may override it to adapt
-        ``state_dict`` in place (rename the keys of an older layout...) and call ``super()``; the
-        whole tree is then checked and copied at once, all or nothing."""
+        """Load this module's own parameters and persistent buffers (not its children's), as
+        PyTorch's: called by ``load_state_dict`` for each module, parents first, with the entries
+        under ``prefix`` (a copy it may change). Runs this module's load pre-hooks, then copies in
+        the value of each entry (a lazy parameter first takes the checkpoint's shape; with
+        ``local_metadata["assign_to_params_buffers"]`` the tensor itself is put in its place), and
+        loads the extra state (``set_extra_state``). An absent key goes to ``missing_keys``; with
+        ``strict``, a key under ``prefix`` naming neither an entry nor a child module goes to
+        ``unexpected_keys``; a value it cannot load, to ``error_msgs``. A subclass may override it
+        to adapt ``state_dict`` (rename the keys of an older layout...) and call ``super()``, or
+        to load the values itself."""
         for hook in list(self._load_state_dict_pre_hooks.values()):
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-
-    @staticmethod
-    def _fill(own, values, assign):
-        """Put ``values`` ({key: tensor}) in the entries ``own``: copied in, or (``assign``) in their place."""
-        with no_grad():
-            for key, value in values.items():
-                module, name, target = own[key]
-                if not assign:
-                    target.copy_(value)
-                elif name in module._parameters:
-                    module._parameters[name] = value if isinstance(value, Parameter) else Parameter(value, requires_grad=target.requires_grad)
-                else:
-                    module._buffers[name] = value
+        buffers = [(name, buffer) for name, buffer in self._buffers.items() if name not in self._non_persistent_buffers_set]
+        local_state = {name: tensor for name, tensor in [*self._parameters.items(), *buffers] if tensor is not None}
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, target in local_state.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            if is_lazy(target) and isinstance(value, Tensor) and not is_lazy(value):
+                target.materialize(value.shape)
+            if isinstance(value, Tensor) and target.ndim == 0 and tuple(value.shape) == (1,):
+                value = value[0]  # PyTorch 0.3's one-element vectors load into scalars
+            problems = _value_problems(key, value, target)
+            if problems:
+                error_msgs += problems
+                continue
+            try:
+                with no_grad():
+                    if not assign:
+                        target.copy_(value)
+                    elif isinstance(target, Parameter):
+                        setattr(self, name, value.requires_grad_(target.requires_grad) if isinstance(value, Parameter)
+                                else Parameter(value, requires_grad=target.requires_grad))
+                    else:
+                        setattr(self, name, value)
+            except Exception as error:
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", whose dimensions in the model are {target.shape} and '
+                    f"whose dimensions in the checkpoint are {value.shape}, an exception occurred : {error.args}."
+                )
+        extra_key = prefix + _EXTRA_STATE
+        if _overrides(self, "set_extra_state"):
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    first, dot, _ = key[len(prefix):].partition(".")
+                    if first not in (self._modules if dot else local_state):
+                        unexpected_keys.append(key)
 
     # ----------------------------------------------------------------- printing
     def _get_name(self):

@@ -36,7 +36,7 @@ from chainrule.autograd.function import (
 )
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import SumAll, accumulated
-from chainrule.ops.operands import as_tensor_like, binary_operands
+from chainrule.ops.operands import as_tensor_like, binary_operands, constant
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
@@ -55,7 +55,7 @@ class GetItem(Op):
         try:
             selected = x[key]
         except IndexError as error:
-            raise _index_error(error, x.shape) from None
+            raise _index_error(error, key, x.shape) from None
         if type(selected) is not ndarray:  # one element by ints: NumPy copies it out, PyTorch gives a 0-d view
             selected = x[(*key, Ellipsis)] if type(key) is tuple else x[key, ...]
         return selected
@@ -354,7 +354,7 @@ def _write_at(target, key, value, repeats, accumulate):
         else:
             target[key] = value
     except IndexError as error:
-        raise _index_error(error, target.shape) from None
+        raise _index_error(error, key, target.shape) from None
     except (ValueError, TypeError) as error:
         if isinstance(error, TypeError) and "boolean array indexing assignment" not in str(error):
             raise  # (NumPy's TypeError for a value of 2 or more dimensions written through a mask is a shape mismatch)
@@ -381,6 +381,8 @@ def _as_index_array(part):
         part = as_array(part)
         if part.size == 0:
             part = part.astype(dtypes.int64)  # x[[]] selects nothing (NumPy would read [] as floats)
+    if part.dtype.kind in "US":
+        raise _str_index_error()
     if part.dtype.kind not in "iub":
         raise IndexError(
             f"tensors used as indices must be long, int, byte or bool tensors (got {dtypes.dtype_name(part.dtype)}); "
@@ -461,7 +463,7 @@ def _ints_read_first(key, input_shape, repeats):
     try:
         positions = positions[tuple(ints_only)][tuple(rest)]
     except IndexError as error:
-        raise _index_error(error, input_shape) from None
+        raise _index_error(error, key, input_shape) from None
     return tuple(xp.unravel_index(positions, input_shape)), True
 
 
@@ -477,8 +479,11 @@ def _along_dim_key(index, dim):
     )
 
 
-def _index_error(error, input_shape):
-    """NumPy's IndexError in PyTorch's words (dimension, not axis), with the tensor's shape."""
+def _index_error(error, key, input_shape):
+    """NumPy's IndexError in PyTorch's words (dimension, not axis), with the tensor's shape; for a
+    ``key`` holding a str, PyTorch's TypeError."""
+    if any(isinstance(part, str) for part in (key if type(key) is tuple else (key,))):
+        return _str_index_error()
     message = str(error)
     out_of_bounds = re.match(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", message)
     if out_of_bounds:
@@ -493,8 +498,15 @@ def _index_error(error, input_shape):
     if too_many:
         dimensions, indexed = too_many.groups()
         return IndexError(f"too many indices for tensor of dimension {dimensions} ({indexed} were indexed; shape {list(input_shape)})")
-    in_our_words = message.replace("array", "tensor").replace("axis", "dimension")
+    in_our_words = re.sub(r"\baxis\b", "dimension", message.replace("array", "tensor"))
     return IndexError(f"{in_our_words} (tensor of shape {list(input_shape)})")
+
+
+def _str_index_error():
+    return TypeError(
+        "new(): invalid data type 'str' (a str is not an index: index with ints, slices, None, ... or "
+        "integer or boolean tensors)"
+    )
 
 
 def _integer_array(index, operation, error_type):
@@ -575,14 +587,36 @@ def getitem(x, key):
 def index_put(x, key, value, accumulate=False):
     """A copy of x with ``value`` (number or tensor, broadcast) written at ``key``, or added there with ``accumulate``.
 
-    With ``accumulate``, a position named twice in ``key`` receives both values.
+    With ``accumulate``, a position named twice in ``key`` receives both values. As in PyTorch,
+    ``key`` is a tuple (or list) of index tensors, one per leading dimension (``(index,)``, not
+    ``index``), and ``value`` is a tensor; ``x[key] = value`` takes the other kinds of index.
     """
-    key, repeats = _normalize_key(key, x.array.shape)
-    if isinstance(value, Tensor) and _has_index_arrays(key):
+    _check_index_put_arguments(key, value)
+    key, repeats = _normalize_key(tuple(key), x.array.shape)
+    if _has_index_arrays(key):
         _check_same_dtype(x, value)
-    value = as_tensor_like(value, x)
     _check_masked_write(key, value)
     return IndexPut.apply(x, value, key, repeats, accumulate)
+
+
+def _check_index_put_arguments(indices, values):
+    """PyTorch's TypeError unless ``indices`` is a tuple or list of tensors and ``values`` a tensor."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(
+            f"index_put(): argument 'indices' (position 1) must be tuple of Tensors, not {type(indices).__name__}; "
+            f"wrap a single index as (index,)"
+        )
+    for position, index in enumerate(indices):
+        if not isinstance(index, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {position} in argument 0 of index_put(), but got {type(index).__name__}; "
+                f"make it a tensor (chainrule.tensor(...)) or write with x[key] = value"
+            )
+    if not isinstance(values, Tensor):
+        raise TypeError(
+            f"index_put(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}; "
+            f"make it a tensor (chainrule.tensor(...)) or write with x[key] = value"
+        )
 
 
 def _holds_mask(key):
@@ -624,9 +658,11 @@ def setitem(x, key, value):
     """``x[key] = value``: recorded as an in-place change of x when gradients are involved (see
     ``ops/inplace.py``), else written straight into x's array."""
     check_not_inference(x)
-    if isinstance(value, Tensor) and _has_index_arrays(key):
-        _check_same_dtype(x, value)
-    value = as_tensor_like(value, x)
+    if isinstance(value, Tensor):
+        if _has_index_arrays(key):
+            _check_same_dtype(x, value)
+    else:
+        value = _number_to_write(x, value)
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
     # a read-only view is written through its base; a call being compiled hears the write as an operation
@@ -637,6 +673,38 @@ def setitem(x, key, value):
     _write_at(x.array, key, value.array, repeats, False)
     x._version_owner._version_count += 1
     written_in_place(x)
+
+
+def _number_to_write(x, value):
+    """The value of ``x[key] = value`` that is not a tensor, as a 0-d tensor of x's dtype: a Python
+    number, a NumPy integer or float64 (a Python float), as PyTorch takes them. A number x's dtype
+    can't hold is refused (300 into int8, 1e10 into int32, nan into ints, 1e39 into float32: a
+    RuntimeError, see ``dtypes.checked_scalar``; a float16 x takes any number, inf where it is too
+    large, as PyTorch's does), and so is an int outside the 64-bit integers (a ValueError).
+    Anything else (an array, a list, another NumPy number) is a TypeError."""
+    if type(value) is float or type(value) is int:
+        dtype = x.array.dtype
+        low, high = dtypes.WRITTEN_AS_IT_IS.get(dtype, dtypes.NO_RANGE)
+        if low <= value <= high:  # the common case, a number well inside x's dtype: as_tensor_like's steps
+            return constant(value, dtypes.scalar_result_dtype(dtype, value))
+    if isinstance(value, xp.integer):
+        value = int(value)
+    if isinstance(value, (int, float)):
+        if isinstance(value, int) and not -(1 << 63) <= value < 1 << 63:
+            raise ValueError(
+                f"Overflow when unpacking long long: x[key] = {value} is outside the 64-bit integers; give it "
+                f"as a float (or write a tensor)"
+            )
+        if x.array.dtype == xp.float16:  # PyTorch writes these unchecked: 1e5 becomes inf
+            return as_tensor_like(value, x)
+        return as_tensor_like(dtypes.checked_scalar(value, x.array.dtype), x)
+    if isinstance(value, complex):
+        return as_tensor_like(value, x)
+    kind = type(value).__name__ if type(value).__module__ == "builtins" else f"{type(value).__module__}.{type(value).__name__}"
+    raise TypeError(
+        f"can't assign a {kind} to a {x.type()}: x[key] = value takes a tensor or a number; make the value "
+        f"a tensor first (chainrule.tensor(value) or chainrule.from_numpy(array))"
+    )
 
 
 def _assigned(x, key, value):

@@ -14,7 +14,7 @@ import warnings
 
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
-from chainrule.dtypes import scalar_type_name
+from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.op import Op
@@ -424,9 +424,17 @@ def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D tensors (0-d count as length 1): with ``indexing='ij'`` the k-th
     output has shape (n_0, n_1, ...) and varies along dimension k; with ``'xy'`` the first two
     dimensions are swapped, (n_1, n_0, ...) (NumPy's default, for images: rows vary with y).
+    The tensors share one dtype, as PyTorch requires (convert them first, e.g. ``b.to(a.dtype)``).
     """
     if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
         tensors = tuple(tensors[0])
+    tensors = _tensor_list(tensors, "meshgrid")
+    dtypes_given = {tensor.array.dtype for tensor in tensors}
+    if len(dtypes_given) > 1:
+        raise RuntimeError(
+            f"meshgrid expects all tensors to have the same dtype (got {', '.join(sorted(map(dtype_name, dtypes_given)))}); "
+            f"convert them first, e.g. b.to(a.dtype)"
+        )
     if indexing is None:
         warnings.warn(
             "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
@@ -436,7 +444,7 @@ def meshgrid(*tensors, indexing=None):
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
-    vectors = [_at_least(tensor, 1) for tensor in _tensor_list(tensors, "meshgrid")]
+    vectors = [_at_least(tensor, 1) for tensor in tensors]
     for position, vector in enumerate(vectors):
         if vector.array.ndim != 1:
             raise RuntimeError(

@@ -497,7 +497,7 @@ class LogSumExp(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         x = as_floating(x)
-        shift = max_shift(x, axes)
+        shift = finite_max_shift(x, axes)
         with ignoring_float_errors():  # log 0 = -inf for an empty or all -inf slice
             result = xp.log(array_functions.sum(xp.exp(x - shift), axis=axes, keepdims=True)) + shift
         result = result if keepdim else xp.squeeze(result, axes)
@@ -511,17 +511,22 @@ class LogSumExp(Op):
 
 
 def max_shift(array, axes):
-    """The maximum over ``axes`` (kept as size-1 dims), 0 where it is not finite.
-
-    Subtracting it before ``exp`` keeps every exponent at most 0, so nothing overflows; the results
-    (softmax, logsumexp) do not change, since the shift cancels.
+    """The maximum over ``axes``, kept as size-1 dims: what softmax, log_softmax and cross-entropy
+    subtract before ``exp``, so that every exponent is at most 0 and nothing overflows (the shift
+    cancels). A slice holding +inf or nan, or only -inf, then computes inf - inf: nan throughout,
+    as in PyTorch (logsumexp, which PyTorch answers there, shifts by ``finite_max_shift``).
     """
     # The method (NumPy's function form costs 1 us more); an empty slice has no maximum but the
     # initial -inf (which costs 1 us more too, so only there).
     if 0 in array.shape:
-        shift = array.max(axis=axes, keepdims=True, initial=-xp.inf)
-    else:
-        shift = array.max(axis=axes, keepdims=True)
+        return array.max(axis=axes, keepdims=True, initial=-xp.inf)
+    return array.max(axis=axes, keepdims=True)
+
+
+def finite_max_shift(array, axes):
+    """``max_shift``, but 0 where the maximum is not finite: logsumexp of a slice holding +inf is
+    +inf, of one of -inf only -inf, as PyTorch's."""
+    shift = max_shift(array, axes)
     # The common case: no slice of infinities or nan to neutralize. A sum of squares is finite only
     # if every term is (one BLAS call, half the time of isfinite(...).all(); an overflow merely
     # takes the longer way below, which keeps finite maxima as they are).

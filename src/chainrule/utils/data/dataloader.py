@@ -3,15 +3,19 @@ import itertools
 import multiprocessing
 import os
 import warnings
+from typing import Generic, TypeVar
 
 from chainrule import accelerator, dtypes
-from chainrule.backend import xp
 from chainrule.creation import empty
 from chainrule.utils.data._utils.collate import default_collate, default_convert
 from chainrule.utils.data._utils.fetch import Fetcher, stream_batches
-from chainrule.utils.data._utils.worker import WorkerPool
+from chainrule.utils.data._utils.worker import WorkerPool, get_worker_info
 from chainrule.utils.data.dataset import IterableDataset
-from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler, index_array
+
+__all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"]  # PyTorch's
+
+T_co = TypeVar("T_co", covariant=True)  # what the loader yields: a batch (covariant)
 
 
 # PyTorch refuses to change these once a loader exists: its sampler and batches were built from them.
@@ -25,7 +29,7 @@ def _check_unspecified_for_streams(**options):
             raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but got {name}={value}")
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Batches of samples from ``dataset``, as ``torch.utils.data.DataLoader``::
 
         loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
@@ -60,7 +64,11 @@ class DataLoader:
     An ``IterableDataset`` is read as a stream, in its own order, ``batch_size`` samples a batch
     (no shuffle, sampler or batch_sampler). With ``num_workers=N`` each worker reads its own copy of
     the stream (``get_worker_info()`` tells it which share to read, as in PyTorch) and the batches
-    come from the workers in turn, a worker leaving the turn when its stream ends.
+    come from the workers in turn, a worker leaving the turn when its stream ends. Once
+    ``len(loader)`` has read the stream's ``__len__``, the iterators made after warn, as PyTorch's do,
+    at each batch past that many (batches counted against the number of samples, as PyTorch counts).
+
+    ``DataLoader[T]`` is generic, as PyTorch's: ``T`` is the type of a batch, for type hints.
     """
 
     def __init__(
@@ -139,6 +147,7 @@ class DataLoader:
         self.in_order = in_order
         self.generator = generator
         self._iterator = None
+        self._reported_stream_length = None  # a stream's __len__, once len(loader) has read it
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
@@ -229,9 +238,11 @@ class DataLoader:
     def _index_arrays(self):
         if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:
             return self.batch_sampler.index_arrays()
-        return (xp.asarray(batch, dtype=dtypes.int64) for batch in self.batch_sampler)
+        return map(index_array, self.batch_sampler)
 
     def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            self._reported_stream_length = len(self.dataset)
         if self.batch_sampler is None:
             return len(self.sampler)
         return len(self.batch_sampler)
@@ -242,6 +253,7 @@ class _DataLoaderIterator:
 
     Making one draws the epoch's base seed from the loader's generator (or the global one), as
     PyTorch does whatever ``num_workers``, and starts the workers; ``len()`` is the loader's.
+    It keeps the stream length ``len(loader)`` had read by then, to warn past it (``warn_past``).
     """
 
     def __init__(self, loader):
@@ -268,6 +280,7 @@ class _DataLoaderIterator:
                 f"{loader.prefetch_factor}: each worker needs a batch to load"
             )
         self.base_seed = empty((), dtype=dtypes.int64).random_(generator=loader.generator).item()  # as PyTorch draws it
+        self.reported_length = loader._reported_stream_length
         self.pool = self.batches = None
         if loader.num_workers > 0:
             loader.check_worker_number_rationality()
@@ -280,6 +293,8 @@ class _DataLoaderIterator:
             self.batches.close()
         self.index_sampler = loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
         self.batches = loader._epoch_batches(self.pool)
+        if self.reported_length is not None:
+            self.batches = warn_past(self.batches, self.reported_length, loader)
 
     def __iter__(self):
         return self
@@ -289,3 +304,25 @@ class _DataLoaderIterator:
 
     def __len__(self):
         return len(self.index_sampler)
+
+
+def warn_past(batches, reported_length, loader):
+    """``batches``, with PyTorch's UserWarning at each batch past ``reported_length`` (the stream's
+    ``__len__``, which PyTorch compares with the number of batches yielded). Closing it closes ``batches``."""
+    try:
+        for count, batch in enumerate(batches, start=1):
+            if count > reported_length:
+                message = (
+                    f"Length of IterableDataset {loader.dataset} was reported to be {reported_length}(when accessing "
+                    f"len(dataloader)), but {count} samples have been fetched. "
+                )
+                if loader.num_workers > 0:
+                    message += (
+                        "For multiprocessing data-loading, this could be caused by not properly configuring the "
+                        "IterableDataset replica at each worker. Please see "
+                        "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples."
+                    )
+                warnings.warn(message, stacklevel=3)
+            yield batch
+    finally:
+        batches.close()

@@ -6,19 +6,25 @@ samples, ``Subset`` selects some samples, ``ConcatDataset`` (also ``a + b``) joi
 ``StackDataset`` pairs their samples, and ``random_split`` cuts one into random, disjoint parts
 (train / validation). An ``IterableDataset`` is a stream of samples instead (``ChainDataset``
 joins streams).
+
+The classes are generic, as PyTorch's: ``Dataset[T]`` in a type hint or as a base class
+(``class Images(Dataset[tuple[Tensor, int]])``) says what a sample is; nothing is checked at run time.
 """
 import bisect
 import itertools
 import math
 import warnings
+from typing import Generic, Iterable, TypeVar
 
-from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.creation import randperm
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor, tensor_from_array
+
+T_co = TypeVar("T_co", covariant=True)  # the type of a sample (covariant: a Dataset[bool] is a Dataset[int])
+StackedSample = TypeVar("StackedSample", tuple, dict)  # a StackDataset's samples: tuples or dicts
 
 
-class Dataset:
+class Dataset(Generic[T_co]):
     """Base class of datasets: define ``__getitem__(index)`` (one sample) and ``__len__``."""
 
     def __getitem__(self, index):
@@ -28,16 +34,23 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples ``(tensors[0][i], tensors[1][i], ...)``: e.g. ``TensorDataset(inputs, targets)``.
 
-    Every tensor's first dimension must have the same size: the number of samples. A
-    ``DataLoader`` over it gathers a whole batch with one indexing per tensor.
+    Every tensor's first dimension must have the same size: the number of samples (a 0-d tensor has
+    none: IndexError, as PyTorch). A ``DataLoader`` over it gathers a whole batch with one indexing
+    per tensor.
     """
 
     def __init__(self, *tensors):
-        sizes = [tensor.shape[0] if tensor.ndim else None for tensor in tensors]
-        if any(size != sizes[0] for size in sizes) or None in sizes:
+        for tensor in tensors:
+            if tensor.ndim == 0:
+                raise IndexError(
+                    "Dimension specified as 0 but tensor has no dimensions: TensorDataset indexes samples along "
+                    "dimension 0, so every tensor needs at least one dimension"
+                )
+        sizes = [tensor.shape[0] for tensor in tensors]
+        if any(size != sizes[0] for size in sizes):
             shapes = ", ".join(str(tuple(tensor.shape)) for tensor in tensors)
             # AssertionError is what PyTorch raises here.
             raise AssertionError(
@@ -64,7 +77,7 @@ class TensorDataset(Dataset):
         ]
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of ``dataset`` at ``indices``, in that order: ``Subset(data, [0, 5])[1] == data[5]``."""
 
     def __init__(self, dataset, indices):
@@ -86,13 +99,17 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-class ConcatDataset(Dataset):
-    """The samples of several datasets one after the other (``a + b`` makes one)."""
+class ConcatDataset(Dataset[T_co]):
+    """The samples of several map-style datasets one after the other (``a + b`` makes one); streams
+    (IterableDatasets) are refused: ``ChainDataset`` joins those."""
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")  # PyTorch's type
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset: join streams with ChainDataset")
         self.cumulative_sizes = list(itertools.accumulate(len(dataset) for dataset in self.datasets))
 
     def __len__(self):
@@ -110,12 +127,12 @@ class ConcatDataset(Dataset):
         return self.datasets[which][index - start]
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co], Iterable[T_co]):
     """Base class of datasets read as a stream: define ``__iter__`` yielding the samples (a file
-    read line by line, a generator). ``a + b`` chains two of them (``ChainDataset``)."""
+    read line by line, a generator). ``a + b`` chains two of them (``ChainDataset``).
 
-    def __iter__(self):
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+    An abstract class, as PyTorch's: a class without ``__iter__`` cannot be instantiated (TypeError).
+    """
 
     def __add__(self, other):
         return ChainDataset([self, other])
@@ -141,7 +158,7 @@ class ChainDataset(IterableDataset):
         return sum(len(dataset) for dataset in self._checked())
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[StackedSample]):
     """Sample i of several datasets of the same length, together: ``StackDataset(images, texts)[i]``
     is ``(images[i], texts[i])``, ``StackDataset(image=images, text=texts)[i]`` is
     ``{"image": images[i], "text": texts[i]}``."""
@@ -179,8 +196,8 @@ def batch_gatherer(dataset):
         return dataset.collated_batch
     if type(dataset).__getitem__ is Subset.__getitem__:
         gather = batch_gatherer(dataset.dataset)
-        if gather is not None:
-            positions = xp.asarray(dataset.indices, dtype=dtypes.int64)
+        positions = xp.asarray(dataset.indices)
+        if gather is not None and positions.dtype.kind in "iu":  # else read one by one: a float index raises
             return lambda indices: gather(positions[indices])
     return None
 

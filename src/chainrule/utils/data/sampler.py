@@ -4,7 +4,11 @@
 (from ``generator`` or the global generator seeded by ``chainrule.manual_seed``, drawn as PyTorch
 draws it, so the same seed gives the same order);
 ``WeightedRandomSampler`` draws indices with given probabilities; ``BatchSampler`` groups any sampler's indices into lists of ``batch_size``.
+The random samplers draw an epoch when its first index is read, not at ``iter(sampler)``, as
+PyTorch's (generators) do. ``Sampler[T]`` is generic, as PyTorch's: ``Sampler[int]`` yields indices.
 """
+from typing import Generic, TypeVar
+
 from chainrule import dtypes
 from chainrule.autograd.function import read_into_python
 from chainrule.backend import xp
@@ -13,17 +17,16 @@ from chainrule import sampling_algorithms
 from chainrule.random import Generator, engine_of
 from chainrule.sampling import multinomial
 
+T_co = TypeVar("T_co", covariant=True)  # what a sampler yields: an index, a list of indices (covariant)
 
-class Sampler:
+
+class Sampler(Generic[T_co]):
     """Base class of samplers: an iterable of dataset indices.
 
     Subclass it as in PyTorch, with ``__iter__`` and ``__len__``; or with ``epoch_indices()``
     returning one epoch's indices as an integer array, which lets a ``DataLoader`` cut batches
-    from it without a Python loop over samples.
+    from it without a Python loop over samples. It takes no arguments, as PyTorch 2.13's.
     """
-
-    def __init__(self, data_source=None):
-        pass
 
     def __iter__(self):
         return iter(self.epoch_indices().tolist())
@@ -32,7 +35,7 @@ class Sampler:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__ or epoch_indices()")
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """The indices ``0, 1, ..., len(data_source) - 1`` in order."""
 
     def __init__(self, data_source):
@@ -45,7 +48,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """The indices in a new random order at each epoch (each pass over the sampler).
 
     With ``replacement=True``, ``num_samples`` indices drawn independently (repeats possible);
@@ -67,6 +70,10 @@ class RandomSampler(Sampler):
     def num_samples(self):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
+    def __iter__(self):
+        """One epoch's indices, drawn at the first ``next()``."""
+        yield from self.epoch_indices().tolist()
+
     def epoch_indices(self):
         """As PyTorch: without a generator, a new one seeded by a 63-bit draw of the global one; then
         ``num_samples`` draws of [0, n), or count // n permutations and the start of one more (drawn
@@ -86,22 +93,33 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
-    """The given ``indices`` in a new random order at each epoch."""
+class SubsetRandomSampler(Sampler[int]):
+    """The given ``indices`` in a new random order at each epoch.
+
+    As PyTorch, it yields ``indices[position]`` for each position of a random permutation: the
+    elements themselves (0-d tensors when ``indices`` is a tensor).
+    """
 
     def __init__(self, indices, generator=None):
         self.indices = indices
         self.generator = generator
 
+    def __iter__(self):
+        """One epoch's indices, drawn at the first ``next()``."""
+        for position in self._permutation().tolist():
+            yield self.indices[position]
+
     def epoch_indices(self):
-        indices = xp.asarray(self.indices, dtype=dtypes.int64)
-        return indices[sampling_algorithms.permutation(engine_of(self.generator), len(indices))]
+        return xp.asarray(self.indices)[self._permutation()]
+
+    def _permutation(self):
+        return sampling_algorithms.permutation(engine_of(self.generator), len(self.indices))
 
     def __len__(self):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices drawn with probabilities proportional to ``weights`` (one per sample):
     index i with probability weights[i] / sum(weights), independently with ``replacement``, else
     each index at most once. The usual cure for imbalanced classes: weight each sample by
@@ -120,6 +138,10 @@ class WeightedRandomSampler(Sampler):
         self.replacement = replacement
         self.generator = generator
 
+    def __iter__(self):
+        """One epoch's indices, drawn at the first ``next()``."""
+        yield from self.epoch_indices().tolist()
+
     def epoch_indices(self):
         drawn = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
         read_into_python("WeightedRandomSampler's indices")  # a compiled call would replay these numbers
@@ -129,7 +151,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Groups the indices of ``sampler`` into lists of ``batch_size`` (the last may be shorter,
     unless ``drop_last``)."""
 
@@ -159,12 +181,28 @@ class BatchSampler(Sampler):
 
     def index_arrays(self):
         """The batches as integer arrays, cut from one array of the epoch's indices when the sampler
-        can give it (no per-sample Python loop), else grouped from its iteration."""
-        if type(self.sampler).__iter__ is not Sampler.__iter__:
-            for batch in self:
-                yield xp.asarray(batch, dtype=dtypes.int64)
+        can give it (no per-sample Python loop), else grouped from its iteration (``index_array``)."""
+        if type(self.sampler).__iter__ not in _ITERATIONS_OF_EPOCH_INDICES:
+            yield from map(index_array, self)
             return
         indices = self.sampler.epoch_indices()
         end = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
         for start in range(0, end, self.batch_size):
             yield indices[start : start + self.batch_size]
+
+
+# The ``__iter__`` methods that yield the values of ``epoch_indices()``, in order: a BatchSampler
+# over a sampler iterated by one of them may cut its batches from that array.
+_ITERATIONS_OF_EPOCH_INDICES = (
+    Sampler.__iter__,
+    RandomSampler.__iter__,
+    SubsetRandomSampler.__iter__,
+    WeightedRandomSampler.__iter__,
+)
+
+
+def index_array(batch):
+    """``batch`` (indices) as an integer array; the batch itself when an index is not an integer (a
+    float, a bool, none at all), to be read sample by sample as PyTorch reads it, which refuses a float."""
+    array = xp.asarray(batch)
+    return array if array.dtype.kind in "iu" else batch

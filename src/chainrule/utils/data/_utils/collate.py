@@ -12,8 +12,10 @@ makes the batch: ``fn(batch, collate_fn_map=collate_fn_map)``. Otherwise contain
 ``default_collate(batch)`` is ``collate`` with ``default_collate_fn_map``, whose entries are:
 
 - tensors are stacked along a new first dimension: ``(B, *shape)`` (they must all have one shape),
-- NumPy arrays and NumPy scalars become tensors, then are stacked,
-- Python floats become a float64 tensor, ints an int64 tensor, bools a bool tensor,
+- NumPy arrays and NumPy scalars become tensors (``as_tensor``: a dtype tensors lack, such as
+  datetime64, is refused with TypeError), then are stacked,
+- Python floats become a float64 tensor, ints an int64 tensor (ValueError past int64, as
+  ``tensor()``), bools a bool tensor,
 - strings and bytes stay as they are: a list of them (a tuple inside a transposed sample, as in PyTorch).
 
 Register a type in ``default_collate_fn_map`` to change how ``default_collate`` (the DataLoader's
@@ -29,6 +31,7 @@ import copy
 
 from chainrule import dtypes
 from chainrule.backend import as_array, xp
+from chainrule.creation import as_tensor, tensor
 from chainrule.ops.join import stack
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -70,15 +73,16 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
-    """NumPy arrays -> tensors, then collated as tensors (text and object arrays are refused)."""
+    """NumPy arrays -> tensors, then collated as tensors (text and object arrays are refused, and,
+    by ``as_tensor``, arrays of a dtype tensors lack)."""
     if _holds_objects_or_text(batch[0]):
         raise TypeError(default_collate_err_msg_format.format(batch[0].dtype))
-    return collate([tensor_from_array(as_array(item)) for item in batch], collate_fn_map=collate_fn_map)
+    return collate([as_tensor(item) for item in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    """NumPy scalars -> one tensor ``(len(batch),)`` of their dtype."""
-    return tensor_from_array(as_array(batch))
+    """NumPy scalars -> one tensor ``(len(batch),)`` of their dtype (``as_tensor``: timedelta64 is refused)."""
+    return as_tensor(batch)
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
@@ -87,8 +91,8 @@ def collate_float_fn(batch, *, collate_fn_map=None):
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
-    """Python ints -> an int64 tensor; bools -> a bool tensor, as ``torch.tensor`` does."""
-    return tensor_from_array(as_array(batch, dtypes.infer_dtype(batch)))
+    """Python ints -> an int64 tensor; bools -> a bool tensor: ``tensor(batch)``, as PyTorch."""
+    return tensor(batch)
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):
@@ -121,14 +125,16 @@ def is_unchanged_default_collate(collate_fn):
 
 
 def default_convert(data):
-    """One sample made batch-free ready: NumPy arrays and scalars become tensors, containers are walked.
+    """One sample made batch-free ready: NumPy arrays and scalars become tensors (``as_tensor``: a
+    dtype tensors lack, such as datetime64, raises TypeError; text and object arrays stay as they
+    are), containers are walked.
 
     Used by ``DataLoader(batch_size=None)``, which hands out samples one by one.
     """
     if isinstance(data, Tensor):
         return data
     if isinstance(data, (xp.ndarray, xp.generic)) and not isinstance(data, (xp.str_, xp.bytes_)):
-        return data if isinstance(data, xp.ndarray) and _holds_objects_or_text(data) else tensor_from_array(as_array(data))
+        return data if isinstance(data, xp.ndarray) and _holds_objects_or_text(data) else as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         return rebuild_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):

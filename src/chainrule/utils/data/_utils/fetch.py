@@ -2,15 +2,16 @@
 batch of indices), ``stream_batches`` for a stream (an IterableDataset)."""
 import itertools
 
+from chainrule.backend import xp
 from chainrule.utils.data._utils.collate import is_unchanged_default_collate
 from chainrule.utils.data.dataset import batch_gatherer
 
 
 class Fetcher:
     """Turns a task into what the loader yields: ``collate_fn(dataset[index])`` for one sample, or
-    ``collate_fn([dataset[i] for i in indices])`` for a batch: one indexing per tensor for a
-    TensorDataset with ``default_collate`` as it came (nothing registered in its map),
-    ``dataset.__getitems__(indices)`` where defined.
+    ``collate_fn([dataset[i] for i in indices])`` for a batch: one indexing per tensor for an
+    integer array of indices into a TensorDataset with ``default_collate`` as it came (nothing
+    registered in its map), ``dataset.__getitems__(indices)`` where defined.
     """
 
     def __init__(self, dataset, collate_fn, batched):
@@ -22,7 +23,7 @@ class Fetcher:
     def __call__(self, task):
         if not self.batched:
             return self.collate_fn(self.dataset[task])
-        if self.gather is not None:
+        if self.gather is not None and isinstance(task, xp.ndarray):  # else a batch of non-integer indices
             return self.gather(task)
         read_many = getattr(self.dataset, "__getitems__", None)
         samples = read_many(task) if read_many is not None else [self.dataset[index] for index in task]
