@@ -13,6 +13,9 @@ from tests.ops.oracle import library_case, table_test
 
 IDS = [3, 1, 4, 1, 5, 9, 2, 6]
 OFFSETS = [0, 3, 3, 5]  # bags [3 1 4], [], [1 5], [9 2 6]
+# with include_last_offset the offsets end with input's length (as PyTorch documents; for a shorter last
+# offset PyTorch's own paths disagree: see embedding_bag)
+LAST_OFFSETS = OFFSETS + [len(IDS)]
 
 
 def tables():
@@ -26,7 +29,8 @@ def with_weights():
 
 def bag(lib, weight, **settings):
     ids = lib.tensor(IDS) % weight.shape[0]
-    return lib.nn.functional.embedding_bag(ids, weight, lib.tensor(OFFSETS), **settings)
+    offsets = LAST_OFFSETS if settings.get("include_last_offset") else OFFSETS
+    return lib.nn.functional.embedding_bag(ids, weight, lib.tensor(offsets), **settings)
 
 
 def rows_of_bags(lib, weight, mode):
@@ -62,10 +66,33 @@ MODULES = [
 def test_module_matches_torch(make):
     ours, theirs = module_pair(make)
     assert repr(ours) == repr(theirs)
+    offsets = LAST_OFFSETS if ours.include_last_offset else OFFSETS
     for lib, module in ((chainrule, ours), (torch, theirs)):
-        module(lib.tensor(IDS), lib.tensor(OFFSETS)).pow(2).sum().backward()
-    assert_close(ours(chainrule.tensor(IDS), chainrule.tensor(OFFSETS)), theirs(torch.tensor(IDS), torch.tensor(OFFSETS)), "output")
+        module(lib.tensor(IDS), lib.tensor(offsets)).pow(2).sum().backward()
+    assert_close(ours(chainrule.tensor(IDS), chainrule.tensor(offsets)), theirs(torch.tensor(IDS), torch.tensor(offsets)), "output")
     assert_close(ours.weight.grad, theirs.weight.grad, "weight gradient")
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "per_sample_weights"])
+def test_a_short_last_offset_ends_the_last_bag(mode, weighted):
+    """include_last_offset with a last offset short of input's end: the entries after it are in no bag,
+    in the value and in both gradients (PyTorch's float32 sum; its other paths disagree with each other)."""
+    if weighted and mode != "sum":
+        pytest.skip("per_sample_weights is for mode 'sum' only")
+    weight = chainrule.arange(12.0, dtype=chainrule.float64).reshape(4, 3).requires_grad_()
+    scales = chainrule.tensor([1.0, 2.0, 3.0, 4.0], dtype=chainrule.float64, requires_grad=True) if weighted else None
+    out = chainrule.nn.functional.embedding_bag(
+        chainrule.tensor([0, 1, 2, 3]), weight, chainrule.tensor([0, 2, 3]), mode=mode, per_sample_weights=scales,
+        include_last_offset=True,
+    )
+    out.sum().backward()
+    expected = chainrule.nn.functional.embedding_bag(
+        chainrule.tensor([0, 1, 2]), weight.detach(), chainrule.tensor([0, 2]), mode=mode,
+        per_sample_weights=None if scales is None else scales.detach()[:3],
+    )
+    assert_close(out, expected, "output")
+    assert (weight.grad.array[3] == 0).all() and (scales is None or scales.grad.array[3] == 0)
 
 
 def test_padding_row_starts_at_zero_and_from_pretrained_freezes():

@@ -4,7 +4,7 @@ Every operator and function meets every pair of operands: tensors with dimension
 of each dtype, and Python numbers, on both sides. Where PyTorch computes, chainrule must give the
 same values in the same dtype (integers wrap as PyTorch's do); where PyTorch refuses, chainrule must
 raise the same exception type. PyTorch's argument-parsing TypeErrors (``torch.maximum(x, 2)``) are
-left out: chainrule accepts a number wherever a tensor goes.
+left out: they check argument kinds, not integer semantics.
 """
 import operator
 import warnings

@@ -68,6 +68,8 @@ from chainrule.ops.normalization import (
     LayerNormalize,
     UpdateRunning,
     apply_writing,
+    check_parameter_dtypes,
+    require_floating_input,
 )
 from chainrule.ops.padding import constant_pad_nd, pad_by_reading
 from chainrule.ops.pool import (  # noqa: F401
@@ -108,7 +110,7 @@ from chainrule.ops.margin_loss import (  # noqa: F401
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from chainrule.creation import ones, zeros
+from chainrule.creation import argument_type_name, as_integer, ones, zeros
 from chainrule.ops.join import cat
 from chainrule import sampling_algorithms
 from chainrule.random import drawn
@@ -262,10 +264,18 @@ def _drop(input, p, training, inplace, noise_shape, alpha=False):
 
     plain:  x · keep / (1 - p)
     alpha:  a · (x · keep + α'(keep - 1)) + α' a p,   a = ((1 - p)(1 + p α'²))^(-1/2),  α' = SELU_SATURATION
+
+    An integer or bool input is refused (RuntimeError, as PyTorch's) where it would be scaled,
+    0 < p < 1; p = 1 zeroes it in its own dtype.
     """
     _check_probability(p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
+    if p != 1.0 and input.array.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {dtypes.scalar_type_name(input.array.dtype)} "
+            f"(dropout in training scales the kept elements by 1 / (1 - p); convert the input first, e.g. x.float())"
+        )
     scaled_keep = DropoutMask.apply(noise_shape, input.array.dtype, p)  # keep / (1 - p)
     if not alpha or p == 1.0:
         return input.mul_(scaled_keep) if inplace else input * scaled_keep
@@ -367,9 +377,16 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     """A differentiable sample of a categorical distribution with log-probabilities ``logits``:
     softmax((logits + g) / tau) along ``dim``, g drawn from Gumbel(0, 1) (-log of an Exp(1) draw).
     Low ``tau`` gives nearly one-hot samples. ``hard``: the one-hot of the sample's largest entry in
-    the forward pass, with the soft sample's gradient (straight-through)."""
+    the forward pass, with the soft sample's gradient (straight-through). ``logits`` is floating point
+    (RuntimeError otherwise, unless empty, as PyTorch's: its Gumbel draws take the logits' dtype)."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    if logits.array.dtype.kind != "f" and logits.numel():  # an empty one draws nothing: PyTorch returns
+        raise RuntimeError(
+            f"Exponential distribution is a continuous probability distribution. dtype must be a floating point but "
+            f"you specified {dtypes.scalar_type_name(logits.array.dtype)} (gumbel_softmax draws its Gumbel noise in "
+            f"the dtype of logits; convert them first, e.g. logits.float())"
+        )
     gumbels = drawn(_gumbel_draws, None, tuple(logits.shape), logits.array.dtype)
     soft = softmax((logits + tensor_from_array(gumbels)) / tau, dim)
     if not hard:
@@ -381,8 +398,9 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
 
 def _gumbel_draws(engine, shape, dtype):
     """Gumbel(0, 1) samples as PyTorch draws them, -empty_like(logits).exponential_().log(): drawn
-    through ``random.drawn``, so that a compiled step draws them again on each call."""
-    return -xp.log(sampling_algorithms.exponential(engine, shape, 1.0, dtype))
+    through ``random.drawn``, so that a compiled step draws them again on each call. In ``dtype``
+    (an empty draw of an integer dtype stays integer, as PyTorch's)."""
+    return (-xp.log(sampling_algorithms.exponential(engine, shape, 1.0, dtype))).astype(dtype, copy=False)
 
 
 def _one_hot_of_largest(soft, dim):
@@ -712,10 +730,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Training uses the batch's statistics and, when ``running_mean`` / ``running_var`` are given,
     updates them in place: running = (1 - momentum) * running + momentum * batch (the variance
-    unbiased, n / (n - 1), as PyTorch). Evaluation uses the running statistics.
+    unbiased, n / (n - 1), as PyTorch). Evaluation uses the running statistics. The input is floating
+    point, the parameters and running statistics of its dtype (or float32 for float16 input).
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got shape {tuple(input.shape)}")
+        _refuse_input_without_channels(input, running_mean, running_var, weight, bias, training)
     channels = input.shape[1]
     axes = (0,) + tuple(range(2, input.ndim))
     view = (1, channels) + (1,) * (input.ndim - 2)
@@ -730,9 +749,25 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             f"use a batch of at least 2 samples, or call model.eval() to use the running statistics"
         )
     _check_per_channel(channels, 1, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    if input.numel():  # an empty one is returned as it is, whatever its dtype, as PyTorch's
+        require_floating_input(input, "batch_norm", "batch_norm")
+        check_parameter_dtypes(input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if training:
         return _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_mean, running_var, momentum)
     return _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, "batch_norm", "training=False")
+
+
+def _refuse_input_without_channels(input, running_mean, running_var, weight, bias, training):
+    """PyTorch's errors for batch norm of an input with no channel dimension (fewer than 2 dims): it
+    counts 0 channels, so a per-channel tensor with elements has too many (RuntimeError); evaluation
+    without running statistics is refused as always; otherwise dimension 1 is out of range (IndexError)."""
+    _check_per_channel(0, 1, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    if not training:
+        _require_running_statistics(running_mean, running_var, "batch_norm", "training=False")
+    raise IndexError(
+        f"Dimension out of range (expected to be in range of [-1, 0], but got 1) (batch_norm: expected input of "
+        f"shape (N, C, ...) with the channels at dimension 1, got shape {tuple(input.shape)})"
+    )
 
 
 def _check_per_channel(channels, samples, **parameters):
@@ -765,10 +800,15 @@ def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_m
 
 def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, operation, when, normalize=BatchNormalize):
     """Normalize by the running statistics, fixed values through which no gradient flows."""
-    if running_mean is None or running_var is None:
-        raise RuntimeError(f"{operation}: running_mean and running_var must be given when {when}")
+    _require_running_statistics(running_mean, running_var, operation, when)
     mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
     return normalize.apply(input, weight, bias, mean, var, eps, None, view)
+
+
+def _require_running_statistics(running_mean, running_var, operation, when):
+    """PyTorch's RuntimeError unless both running statistics are given (normalizing ``when``)."""
+    if running_mean is None or running_var is None:
+        raise RuntimeError(f"{operation}: running_mean and running_var must be given when {when}")
 
 
 def _update_running(running, batch_value, momentum):
@@ -777,11 +817,12 @@ def _update_running(running, batch_value, momentum):
     apply_writing(UpdateRunning, running, batch_value, momentum)
 
 
-def _last_dimensions(input, normalized_shape, star, **parameters):
-    """``normalized_shape`` as a tuple, checked to be the input's last dimensions (PyTorch's message
-    writes the expected shape [*, 4] for layer norm, [*4] for RMS norm: ``star``), after each of
-    ``parameters`` (weight, bias: None or a tensor) is checked to have that shape, as PyTorch checks."""
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+def _last_dimensions(input, normalized_shape, operation, star, **parameters):
+    """``normalized_shape`` (a tuple or list of ints, as PyTorch's functions take it: TypeError for
+    anything else, a plain int included) as a tuple, checked to be the input's last dimensions
+    (PyTorch's message writes the expected shape [*, 4] for layer norm, [*4] for RMS norm: ``star``),
+    after each of ``parameters`` (weight, bias: None or a tensor) is checked to have that shape."""
+    normalized_shape = _tuple_of_ints(normalized_shape, operation, "normalized_shape", 2)
     for name, parameter in parameters.items():
         if parameter is not None and tuple(parameter.shape) != normalized_shape:
             raise RuntimeError(
@@ -797,9 +838,30 @@ def _last_dimensions(input, normalized_shape, star, **parameters):
     return normalized_shape
 
 
+def _tuple_of_ints(value, operation, argument, position):
+    """``value``, a tuple or list of ints (or one-element integer tensors), as a tuple of ints, or
+    PyTorch's TypeError naming ``operation``'s ``argument``."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(
+            f"{operation}(): argument '{argument}' (position {position}) must be tuple of ints, not "
+            f"{argument_type_name(value)} (give a tuple, e.g. ({value},))"
+        )
+    sides = tuple(as_integer(side) for side in value)
+    if None in sides:
+        where_bad = sides.index(None)
+        raise TypeError(
+            f"{operation}(): argument '{argument}' (position {position}) must be tuple of ints, but found element "
+            f"of type {argument_type_name(value[where_bad])} at pos {where_bad}"
+        )
+    return sides
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalize each sample over its last dimensions (``normalized_shape``), then scale and shift."""
-    normalized_shape = _last_dimensions(input, normalized_shape, "*, ", weight=weight, bias=bias)
+    """Normalize each sample over its last dimensions (``normalized_shape``, a tuple or list of ints),
+    then scale by ``weight`` and shift by ``bias`` (of that shape). The input is floating point."""
+    normalized_shape = _last_dimensions(input, normalized_shape, "layer_norm", "*, ", weight=weight, bias=bias)
+    check_parameter_dtypes(input, weight=weight, bias=bias)
+    require_floating_input(input, "LayerNormKernelImpl", "layer_norm")
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     return LayerNormalize.apply(input, weight, bias, None, None, eps, axes, normalized_shape)
 
@@ -811,6 +873,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     standardized by its own mean and variance (over its channels and positions), then each channel
     scaled by ``weight`` (C,) and shifted by ``bias`` (C,). One group is layer norm over (C, *);
     C groups is instance norm. Independent of the batch, so the same in training and evaluation.
+    The input is floating point; an empty one gives an empty result.
     """
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
@@ -833,7 +896,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
                 f"{name} of shape {list(parameter.shape)} and input of shape {list(input.shape)}"
             )
-    grouping = (input.shape[0], num_groups, channels // num_groups, -1)
+    check_parameter_dtypes(input, weight=weight, bias=bias)
+    require_floating_input(input, "GroupNormKernelImpl", "group_norm")
+    grouping = (input.shape[0], num_groups, channels // num_groups, math.prod(input.shape[2:]))
     view = (num_groups, channels // num_groups, 1)
     return GroupNormalize.apply(input, weight, bias, None, None, eps, (2, 3), view, grouping)
 
@@ -848,16 +913,18 @@ def instance_norm(
     moves them towards the batch's average of the instance statistics (the variance unbiased), as
     batch norm does; ``use_input_stats=False`` normalizes by the running statistics instead.
     """
-    axes = tuple(range(2, input.ndim))
-    view = (input.shape[1],) + (1,) * len(axes)
-    # PyTorch batch-normalizes the input viewed as (1, N·C, *) and views the result back: its last node
-    normalize = BatchNormalize.shown_as("ViewBackward0")
     if use_input_stats and math.prod(input.shape[2:]) <= 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}; instance "
             f"statistics need at least 2 positions per channel"
         )
+    axes = tuple(range(2, input.ndim))
+    view = (input.shape[1],) + (1,) * len(axes)
+    # PyTorch batch-normalizes the input viewed as (1, N·C, *) and views the result back: its last node
+    normalize = BatchNormalize.shown_as("ViewBackward0")
     _check_per_channel(input.shape[1], input.shape[0], running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    require_floating_input(input, "batch_norm", "instance_norm")
+    check_parameter_dtypes(input, weight=weight, bias=bias)  # not the running statistics: any dtype, as PyTorch's
     if not use_input_stats:
         return _normalize_by_running_statistics(
             input, weight, bias, eps, view, running_mean, running_var, "instance_norm", "use_input_stats=False", normalize
@@ -871,7 +938,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     Layer norm without the centering and the shift (used by Llama-style transformers). ``eps``
     None is the input dtype's machine epsilon, as PyTorch's default.
     """
-    normalized_shape = _last_dimensions(input, normalized_shape, "*", weight=weight)
+    normalized_shape = _last_dimensions(input, normalized_shape, "rms_norm", "*", weight=weight)
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
@@ -962,14 +1029,18 @@ def _renormalized_weight(weight, indices, max_norm, norm_type):
 
 
 def one_hot(tensor, num_classes=-1):
-    """Class indices (*) as one-hot rows (*, num_classes) of 0s and 1s (int64)."""
+    """Class indices (*) as one-hot rows (*, num_classes) of 0s and 1s (int64). ``num_classes`` -1
+    counts the classes as the largest index + 1; an empty ``tensor`` needs a positive ``num_classes``."""
     indices = tensor.array
     if indices.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor (use .long()).")
+    if not indices.size and num_classes <= 0:  # as PyTorch, which then tries to count them
+        raise RuntimeError(
+            f"Can not infer total number of classes from empty tensor. (one_hot of an empty tensor with "
+            f"num_classes={num_classes}: give a positive num_classes)"
+        )
     if num_classes != -1:  # computed again from each call's indices by a compiled program
         return computed_without_gradient(_one_hot_rows, (tensor,), {"num_classes": num_classes})
-    if not indices.size:
-        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     shaped_by_values("one_hot without num_classes")  # a compiled call runs eagerly
     return tensor_from_array(_one_hot_rows(indices, int(indices.max()) + 1))
 
@@ -989,6 +1060,7 @@ def pad(input, pad, mode="constant", value=None):
 
     ``pad`` lists (before, after) amounts from the last dimension backwards:
     ``(1, 1)`` pads the last dimension by one on each side, ``(1, 1, 2, 0)`` also the one before.
+    The non-constant modes pad the last 1, 2 or 3 dimensions of an input with 1 or 2 more.
     """
     for position, amount in enumerate(pad):
         if isinstance(amount, (bool, float)) or not hasattr(type(amount), "__index__") or (isinstance(amount, Tensor) and amount.is_floating_point()):
@@ -996,13 +1068,20 @@ def pad(input, pad, mode="constant", value=None):
                 f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
                 f"{type(amount).__name__} at pos {position}"
             )
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode} (pad: use constant, reflect, replicate or circular)")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
+    padded_dims = len(pad) // 2
+    if padded_dims > input.ndim:
+        raise RuntimeError(
+            f"Padding length should be less than or equal to two times the input dimension but got padding "
+            f"length {len(pad)} and input of dimension {input.ndim}"
+        )
     if mode in ("reflect", "replicate", "circular"):
         if value is not None and value != 0:
             raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument; its padding copies the input\'s values')
-        padded_dims = len(pad) // 2
-        if input.ndim not in (padded_dims + 1, padded_dims + 2):
+        if not 1 <= padded_dims <= 3 or input.ndim not in (padded_dims + 1, padded_dims + 2):
             raise NotImplementedError(
                 f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
                 "Supported combinations for non-constant padding:\n"
@@ -1011,13 +1090,6 @@ def pad(input, pad, mode="constant", value=None):
                 "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
             )
         return pad_by_reading(input, pad, mode)
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode '{mode}' is not available in chainrule; use constant, reflect, replicate or circular")
-    if len(pad) // 2 > input.ndim:
-        raise RuntimeError(
-            f"Padding length should be less than or equal to two times the input dimension but got padding "
-            f"length {len(pad)} and input of dimension {input.ndim}"
-        )
     return constant_pad_nd(input, pad, 0 if value is None else value)
 
 
@@ -1376,9 +1448,13 @@ def _bags(indices, offsets, include_last_offset):
         raise RuntimeError(
             f"offsets[-1] can not be greater than input's length {indices.size} but got offsets[-1] of {offsets[-1]}"
         )
-    # As PyTorch, the last bag runs to the end of input even when the last offset says otherwise.
-    starts = offsets[:-1] if include_last_offset else offsets
-    ends = xp.concatenate([starts[1:], xp.asarray([indices.size])])
+    # With include_last_offset the last offset ends the last bag (as documented, and as PyTorch's float32
+    # sum): entries after it belong to no bag. (PyTorch's float64 and max paths run that bag on to the
+    # end of input, its float32 mean divides by that longer count and leaves a gradient unset: one rule here.)
+    if include_last_offset:
+        starts, ends = offsets[:-1], offsets[1:]
+    else:
+        starts, ends = offsets, xp.concatenate([offsets[1:], xp.asarray([indices.size])])
     lengths = ends - starts
     if (lengths < 0).any():
         raise RuntimeError(f"embedding_bag: offsets must not decrease, got offsets {offsets.tolist()}")
@@ -1403,7 +1479,8 @@ def embedding_bag(
     """The sum, mean or max of the embedding rows of each bag of indices: (B, D) for ``weight`` (num, D).
 
     The bags are the rows of a 2-D ``input`` (B, L), or, for a 1-D ``input``, the runs that begin at
-    ``offsets`` (B,) (with ``include_last_offset``, offsets (B + 1,) also gives the last bag's end).
+    ``offsets`` (B,) (with ``include_last_offset``, offsets (B + 1,) also gives the last bag's end: entries
+    after it are in no bag).
     ``per_sample_weights`` (input's shape, mode 'sum' only) scales each row before summing. Entries
     equal to ``padding_idx`` are left out (of the count too); an empty bag gives zeros. ``max_norm``
     and ``scale_grad_by_freq`` act as in ``embedding`` (the frequencies counted over all of ``input``).

@@ -16,7 +16,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.normalization import CountBatch, apply_writing, check_parameter_dtypes, cumulative_momentum
+from chainrule.ops.normalization import CountBatch, apply_writing, cumulative_momentum
 from chainrule.device import check_device
 
 
@@ -131,8 +131,6 @@ class _BatchNorm(_NormBase):
         use_batch_statistics = self.training or self.running_mean is None
         tracking = not self.training or self.track_running_stats
         running_mean, running_var = (self.running_mean, self.running_var) if tracking else (None, None)
-        if running_mean is not None:
-            check_parameter_dtypes(input.array, running_mean=running_mean.array)
         return F.batch_norm(
             input,
             running_mean,

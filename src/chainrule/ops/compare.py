@@ -149,7 +149,11 @@ signbit = _one_input(
 @public
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol |b|, elementwise (bool). Two tensors must have the same dtype, as in
-    PyTorch (convert one first, e.g. ``b.to(a.dtype)``)."""
+    PyTorch (convert one first, e.g. ``b.to(a.dtype)``); a negative (or nan) rtol or atol is a
+    RuntimeError, as in PyTorch."""
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if not tolerance >= 0:
+            raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, but got {tolerance}; pass a tolerance >= 0")
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype != b.array.dtype:
         raise RuntimeError(
             f"{dtypes.scalar_type_name(a.array.dtype)} did not match {dtypes.scalar_type_name(b.array.dtype)} "
@@ -164,7 +168,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 @public
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """True (a Python bool) when every element satisfies |a - b| <= atol + rtol |b|."""
+    """True (a Python bool) when every element satisfies |a - b| <= atol + rtol |b| (arguments
+    checked as by ``isclose``)."""
     read_into_python("allclose")
     return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
 

@@ -525,9 +525,8 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
     """conv1d, conv2d and conv3d: checks, 'same'/'valid' padding, unbatched input, then ``Convolution``."""
     check_convolution_input(input, weight, bias, groups, spatial, operation)
     stride = per_dimension(stride, spatial, "stride", operation)
-    if any(step < 1 for step in stride):
-        raise RuntimeError(f"non-positive stride is not supported ({operation}: stride={stride})")
     dilation = per_dimension(dilation, spatial, "dilation", operation)
+    check_steps(stride, dilation, operation)
     kernel = tuple(weight.shape[2:])
     odd_ones = (0,) * spatial
     if padding == "valid":
@@ -600,6 +599,14 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolve_public(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
+def check_steps(stride, dilation, operation):
+    """PyTorch's refusals of a stride or a dilation (tuples of ints) below 1."""
+    if any(step < 1 for step in stride):
+        raise RuntimeError(f"non-positive stride is not supported ({operation}: stride={stride})")
+    if any(step < 1 for step in dilation):
+        raise RuntimeError(f"dilation should be greater than zero ({operation}: dilation={dilation})")
+
+
 def nonnegative_padding(padding, operation):
     """``padding`` itself, or PyTorch's refusal of a negative one (which would crop the input)."""
     if any(amount < 0 for amount in padding):
@@ -610,10 +617,16 @@ def nonnegative_padding(padding, operation):
 def _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial, operation):
     """conv_transpose1d, conv_transpose2d and conv_transpose3d: checks, unbatched input, then ``Convolution``."""
     check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=True)
+    if isinstance(padding, str):
+        raise TypeError(
+            f"{operation}(): argument 'padding' must be tuple of ints, not str (padding={padding!r} is for "
+            f"conv{spatial}d only; give the transposed convolution's padding as ints)"
+        )
     stride, padding, output_padding, dilation = (
         per_dimension(value, spatial, name, operation)
         for value, name in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation"))
     )
+    check_steps(stride, dilation, operation)
     nonnegative_padding(padding, operation)
     if any(extra >= s and extra >= d for extra, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError(
@@ -718,10 +731,19 @@ on_arrays("fold")(_folded)
 
 
 def _window_arguments(kernel_size, dilation, padding, stride, operation):
-    return tuple(
+    """unfold's and fold's window arguments, each a pair of ints, after PyTorch's checks: the kernel,
+    dilation and stride positive, the padding not negative."""
+    arguments = tuple(
         per_dimension(value, 2, name, operation)
         for value, name in ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride"))
     )
+    for values, name, lowest, wanted in zip(
+        arguments, ("kernel size", "dilation", "padding", "stride"), (1, 1, 0, 1),
+        ("greater than zero", "greater than zero", "non-negative", "greater than zero"),
+    ):
+        if min(values) < lowest:
+            raise RuntimeError(f"{name} should be {wanted}, but got {name} {values} ({operation})")
+    return arguments
 
 
 def _check_window_dtype(input, kernel_name, operation):
@@ -739,6 +761,11 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     window positions (H_out·W_out, as for conv2d). ``conv2d`` is ``weight.view(O, -1) @ unfold(x)``.
     """
     kernel, dilation, padding, stride = _window_arguments(kernel_size, dilation, padding, stride, "unfold")
+    if input.ndim < 3:  # PyTorch reads its dimension 2 first
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, {max(input.ndim, 1) - 1}], "
+            f"but got 2) (unfold: expected 3D or 4D (batch mode) input, but got input of size {list(input.shape)})"
+        )
     if input.ndim not in (3, 4):
         raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) input, but got input of size {list(input.shape)}")
     _check_window_dtype(input, "im2col_out_cpu", "unfold")

@@ -1377,14 +1377,16 @@ def pow(input, exponent):
 
 @public(out=True)
 def maximum(input, other):
-    """Elementwise larger of input and other."""
+    """Elementwise larger of input and other. A number operand is accepted, where PyTorch's takes tensors only: recorded
+    backward formulas call it with numbers, as NumPy's, through this same namespace."""
     input, other = binary_operands(input, other)
     return broadcasting(Maximum, input, other)
 
 
 @public(out=True)
 def minimum(input, other):
-    """Elementwise smaller of input and other."""
+    """Elementwise smaller of input and other. A number operand is accepted, where PyTorch's takes tensors only: recorded
+    backward formulas call it with numbers, as NumPy's, through this same namespace."""
     input, other = binary_operands(input, other)
     return broadcasting(Minimum, input, other)
 
@@ -1696,6 +1698,16 @@ def _refuse_integer_division_by_zero(operation, numerator, divisor):
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
 
 
+def _refuse_number_operand(operation, input, other):
+    """PyTorch's refusal of anything but a tensor as either operand of ``operation`` (``fmax(x, 0.5)``):
+    a TypeError naming the first one that is not."""
+    argument, position, value = ("input", 1, input) if not isinstance(input, Tensor) else ("other", 2, other)
+    raise TypeError(
+        f"{operation}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}; "
+        f"wrap a number in a tensor (chainrule.tensor(value))"
+    )
+
+
 def _require_floating(operation, *operands):
     """PyTorch's refusal of integer and bool operands where an operation is defined on floats only."""
     for operand in operands:
@@ -1738,12 +1750,19 @@ def clamp_max(input, max):
 
 @public(inplace=True, aliases=('clip',), out=True)
 def clamp(input, min=None, max=None):
-    """input limited to [min, max] (either bound may be None, a number or a tensor). An integer input with
-    a floating bound gives floats, as PyTorch promotes."""
+    """input limited to [min, max] (either bound may be None, a number or a tensor, but not a tensor and
+    a number together: a TypeError, as PyTorch has no such overload). An integer input with a floating
+    bound gives floats, as PyTorch promotes; an integer bound that does not fit the input's integer
+    dtype is a RuntimeError (int8 data with min=300), as in PyTorch."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     # PyTorch's overloads: ClampBackward0 with a tensor bound, ClampBackward1 with numbers only
     numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
+    if not numbers_only and min is not None and max is not None and not (isinstance(min, Tensor) and isinstance(max, Tensor)):
+        raise TypeError(
+            f"clamp(): min and max must both be tensors or both be numbers, got min={type(min).__name__} and "
+            f"max={type(max).__name__}; pass both as tensors or both as numbers"
+        )
     return broadcasting(Clamp.shown_as("ClampBackward1") if numbers_only else Clamp, *_clamp_operands(input, min, max))
 
 
@@ -1752,7 +1771,7 @@ def _clamp_operands(input, low, high):
     an integer input with a float bound gives floats, while a 0-d float64 bound leaves float32 data
     float32 and a 0-d int8 bound of a uint8 input is read as uint8. A number bound of floating data
     stays a number (NumPy keeps the array's dtype); on integers it becomes a constant of their dtype,
-    which wraps an out-of-range int as PyTorch does."""
+    converted as PyTorch converts it (``dtypes.checked_scalar``: uint8 takes -1 as 255, int8 refuses 300)."""
     for bound in (low, high):
         if bound is not None:
             input, promoted_bound = binary_operands(input, bound)
@@ -1770,7 +1789,7 @@ def _bound_like(bound, input):
         return bound
     if input.array.dtype.kind == "b":  # a bool number bound of a bool tensor: PyTorch has no such kernel
         raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool': convert with .long() first")
-    return as_tensor_like(bound, input)
+    return as_tensor_like(dtypes.checked_scalar(bound, input.array.dtype), input)
 
 
 # ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
@@ -1808,14 +1827,20 @@ def copysign(input, other):
 
 @public(out=True)
 def fmax(input, other):
-    """Elementwise larger of input and other, where a nan loses to a number (``maximum`` gives nan)."""
+    """Elementwise larger of input and other, where a nan loses to a number (``maximum`` gives nan);
+    two tensors (a number is a TypeError, as in PyTorch)."""
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        _refuse_number_operand("fmax", input, other)
     input, other = binary_operands(input, other)
     return broadcasting(Fmax, input, other)
 
 
 @public(out=True)
 def fmin(input, other):
-    """Elementwise smaller of input and other, where a nan loses to a number (``minimum`` gives nan)."""
+    """Elementwise smaller of input and other, where a nan loses to a number (``minimum`` gives nan);
+    two tensors (a number is a TypeError, as in PyTorch)."""
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        _refuse_number_operand("fmin", input, other)
     input, other = binary_operands(input, other)
     return broadcasting(Fmin, input, other)
 

@@ -10,7 +10,7 @@ as in PyTorch's own kernels.
 """
 import warnings
 
-from chainrule.backend import xp
+from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops.elementwise import fmod, where
 from chainrule.ops.index import gather
 from chainrule.tensor import tensor_from_array
@@ -226,10 +226,17 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     'bilinear' mixes the neighbouring pixels (trilinear in 3-d), 'nearest' reads the closest one,
     'bicubic' (4-D only) mixes 4 x 4 pixels. Places outside read ``padding_mode``: 'zeros', the
     'border' pixels, or the input mirrored at its border ('reflection'). Gradients flow to the input
-    and, except for 'nearest', to the grid.
+    and, except for 'nearest', to the grid. A grid point that is nan or infinite reads nan (or the
+    padding), without NumPy's warnings, as PyTorch.
     """
     _check_grid_sample(input, grid, mode, padding_mode)
     align_corners = _align_corners_given(align_corners)
+    with ignoring_float_errors():  # non-finite grid points: casts of nan to positions, inf - inf
+        return _sampled(input, grid, mode, padding_mode, align_corners)
+
+
+def _sampled(input, grid, mode, padding_mode, align_corners):
+    """``grid_sample`` after its checks."""
     batch, channels = input.shape[:2]
     sizes = tuple(input.shape[2:])
     out_sizes = tuple(grid.shape[1:-1])

@@ -200,10 +200,10 @@ class Bincount(Op):
     @staticmethod
     def forward(ctx, input, weights, minlength):
         ctx.input = input
-        counts = xp.bincount(input, weights=weights, minlength=minlength)
-        if weights is not None and weights.dtype.kind == "f":
-            counts = counts.astype(weights.dtype)  # NumPy sums in float64; PyTorch keeps the weights' dtype
-        return counts
+        if weights is None:
+            return xp.bincount(input, minlength=minlength)
+        counts = xp.bincount(input, weights=weights, minlength=minlength)  # float64 (int64 of an empty input)
+        return counts.astype(xp.float32 if weights.dtype == xp.float32 else xp.float64, copy=False)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -971,6 +971,11 @@ def bincount(input, weights=None, minlength=0):
     with ``weights`` the sum of the weights at each value's positions; at least ``minlength`` long.
     (3 of value 2 with weights w: out[2] = the sum of their w.) Unlike PyTorch's, it passes gradients
     to ``weights``: the backward of reading repeated positions (``GetItem``) is built on it.
+
+    The result's dtype is PyTorch's: int64 counts without weights, float32 sums of float32 weights,
+    float64 sums of any other weights (float16 and integers included); of an empty input, weighted
+    sums too (PyTorch gives int64 zeros there, which would cut the gradient ``GetItem`` needs).
+    ``minlength < 0``, or weights that are not 1-D of input's length, are a RuntimeError.
     """
     if not isinstance(input, Tensor):  # a list the caller wrote is made again on each compiled call
         written = isinstance(input, (list, tuple, range))
@@ -980,8 +985,15 @@ def bincount(input, weights=None, minlength=0):
             f'"bincount_cpu" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' (bincount only supports '
             f"1-d non-negative integral inputs); convert the input with .long()"
         )
+    if minlength < 0:
+        raise RuntimeError(f"bincount: minlength should be >= 0 (got {minlength}); pass 0 for no minimum length")
     shaped_by_values("bincount")
     positions = computed_without_gradient(_bincount_positions, [input])
+    if weights is not None and positions.array.size and weights.array.shape != positions.array.shape:
+        raise RuntimeError(
+            f"bincount: weights should be 1-d and have the same length as input (got weights of shape "
+            f"{list(weights.array.shape)} for an input of shape {list(positions.array.shape)}); pass one weight per element"
+        )
     return Bincount.apply(positions, weights, minlength)
 
 

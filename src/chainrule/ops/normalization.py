@@ -45,7 +45,6 @@ class Normalize(Op):
 
     @staticmethod
     def forward(ctx, input, weight, bias, mean, var, eps, normalized_over, parameter_view, grouping=None):
-        check_parameter_dtypes(input, weight=weight, bias=bias)
         ctx.save_for_backward(input, weight)
         ctx.grouping, input_shape = grouping, input.shape
         input = input if grouping is None else input.reshape(grouping)
@@ -97,21 +96,33 @@ class GroupNormalize(Normalize):
     node_name = "NativeGroupNormBackward0"
 
 
+def require_floating_input(input, kernel, operation):
+    """PyTorch's NotImplementedError for a normalization of a tensor ``input`` that is not floating
+    point: its kernel ``kernel`` (as PyTorch's message names it) is for those only."""
+    if input.array.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' ({operation} needs a '
+            f"floating point input; convert it first, e.g. x.float())"
+        )
+
+
 def check_parameter_dtypes(input, **parameters):
-    """Raise PyTorch's error when a parameter's dtype is not the input's. The one mix allowed is
-    PyTorch's: float16 input with float32 parameters (the output is float16)."""
+    """Raise PyTorch's RuntimeError when a parameter's dtype (weight, bias, running statistics: tensors
+    or None) is not the tensor ``input``'s. The one mix allowed is PyTorch's: float16 input with
+    float32 parameters (the output is float16)."""
+    expected = input.array.dtype
     for name, parameter in parameters.items():
-        if parameter is None or parameter.dtype == input.dtype:
+        if parameter is None or parameter.array.dtype == expected:
             continue
-        if input.dtype == dtypes.float16.dtype and parameter.dtype == dtypes.float32.dtype:
+        if expected == dtypes.float16.dtype and parameter.array.dtype == dtypes.float32.dtype:
             continue
         pytorch_words = (
-            "expect parameter to have scalar type of Float" if input.dtype == dtypes.float32.dtype
+            "expect parameter to have scalar type of Float" if expected == dtypes.float32.dtype
             else "all inputs must share same datatype."
         )
         raise RuntimeError(
-            f"mixed dtype (CPU): {pytorch_words} (normalization: the input is {dtypes.dtype_name(input.dtype)}, "
-            f"the {name} {dtypes.dtype_name(parameter.dtype)}; convert the input, e.g. x.float(), or the module, "
+            f"mixed dtype (CPU): {pytorch_words} (normalization: the input is {dtypes.dtype_name(expected)}, "
+            f"the {name} {dtypes.dtype_name(parameter.array.dtype)}; convert the input, e.g. x.float(), or the module, "
             f"e.g. model.double())"
         )
 

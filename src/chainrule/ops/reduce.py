@@ -427,7 +427,8 @@ def divide_where_nonzero(xp, numerator, denominator):
 
 
 class Norm(Op):
-    """p = 0 counts the nonzero elements (gradient 0); for p = 2 the gradient is x / out, the unit
+    """p = 0 counts the nonzero elements: no gradient at all (x.grad stays None, as PyTorch's
+    backward gives an undefined gradient there, the count being piecewise constant); for p = 2 the gradient is x / out, the unit
     vector in x's direction. The gradient is 0 where out = 0, as in PyTorch."""
 
     node_name = "LinalgVectorNormBackward0"
@@ -447,7 +448,7 @@ class Norm(Op):
         x, result = ctx.saved_tensors
         p = ctx.p
         if p == 0:
-            return ctx.xp.zeros_like(x), None, None, None
+            return None, None, None, None
         scale = divide_where_nonzero(ctx.xp, grad_output, result ** (p - 1))
         direction = x if p == 2 else ctx.xp.where(x == 0, 0.0, ctx.xp.sign(x) * ctx.xp.abs(x) ** (p - 1))
         return spread(ctx, scale) * direction, None, None, None
@@ -556,9 +557,14 @@ def reduction_axes(x, dim, operation):
 
 def one_axis(x, dim, operation):
     """``dim`` as a non-negative axis; it must be a single int, as for argmax or cumsum."""
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(f"{operation}(): argument 'dim' must be int, not {type(dim).__name__}")
+    require_single_dim(dim, operation)
     return check_dim(operator.index(dim), x.array.ndim, operation)
+
+
+def require_single_dim(dim, operation):
+    """PyTorch's TypeError for a tuple or list ``dim`` given to an operation that takes one int."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{operation}(): argument 'dim' must be int, not {type(dim).__name__}; reduce one dim at a time")
 
 
 def names_every_dim(dim):
@@ -647,8 +653,10 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
 
 @public(out=True)
 def prod(x, dim=None, keepdim=False, *, dtype=None):
-    """Product over ``dim`` (all dimensions when None); the gradient is exact with zeros in x.
-    Integer and bool tensors give int64 (or ``dtype``, to which x is converted first)."""
+    """Product over ``dim`` (one int; all dimensions when None: a tuple is a TypeError, as in PyTorch);
+    the gradient is exact with zeros in x. Integer and bool tensors give int64 (or ``dtype``, to
+    which x is converted first)."""
+    require_single_dim(dim, "prod")
     x = accumulated(x, dtype)
     return (ProdAll if dim is None else Prod).apply(x, reduction_axes(x, dim, "prod"), keepdim)
 
@@ -750,6 +758,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
     ``correction`` defaults to 1 (Bessel's correction, the unbiased estimate); ``unbiased=False``
     means correction 0, dividing by N. ``var(x, False)`` is read as ``unbiased=False``, as in PyTorch.
+    Giving both ``unbiased`` and ``correction`` is a TypeError, as in PyTorch.
     """
     return _spread_over(Var, x, dim, unbiased, keepdim, correction, "var")
 
@@ -777,6 +786,11 @@ def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
     require_floating(x, operation, "std and var only support floating point and complex dtypes")
     if isinstance(dim, bool):  # var(x, False): the second argument is unbiased
         dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(
+            f"{operation}(): unbiased and correction cannot be given together (PyTorch has no such overload); "
+            f"pass correction alone (unbiased=False is correction=0, unbiased=True is correction=1)"
+        )
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = reduction_axes(x, dim, operation)
@@ -792,8 +806,7 @@ def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
 def aminmax(x, *, dim=None, keepdim=False):
     """The named tuple ``(min, max)`` over ``dim`` (one int; every element when None). Each shares
     its gradient evenly among the elements equal to it, as amin and amax do."""
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    require_single_dim(dim, "aminmax")
     axes = reduction_axes(x, dim, "aminmax")
     if dim is None and x.array.size == 0:
         raise RuntimeError(

@@ -152,7 +152,9 @@ class Logcumsumexp(Op):
 
     d out_i / d x_j = e^(x_j - out_i) for i >= j. The gradient Σ_{i ≥ j} grad_i e^(x_j - out_i) is
     summed in log space as PyTorch does, the positive and negative parts of grad apart:
-    e^(x_j + logsumexp_{i ≥ j}(log grad⁺_i - out_i)) - the same for grad⁻, so no e^(-out_i) overflows.
+    e^(x_j + logsumexp_{i ≥ j}(log grad⁺_i - out_i)) - the same for grad⁻, so no e^(-out_i) overflows
+    (log 0 taken as the dtype's lowest finite number, as PyTorch takes it).
+    Where out_j = -inf (x_0 ... x_j all -inf) the gradient is nan, as PyTorch's (-inf + inf there).
     """
 
     formula = "log(e^x_0 + ... + e^x_i) along axis"
@@ -162,9 +164,10 @@ class Logcumsumexp(Op):
     def forward(ctx, x, axis):
         with ignoring_float_errors():  # -inf - -inf inside logaddexp where a slice starts at -inf
             result = scanned(ctx, x, axis, running_logaddexp)
-        # out_i = -inf only where x_0 ... x_i are all -inf: those terms are left out of the gradient
-        # (they are 0), so that no -inf - -inf = nan enters it, nor a recorded backward.
+        # out_i = -inf only where x_0 ... x_i are all -inf: those terms are left out of the sums, so
+        # that no -inf - -inf = nan enters the other elements' gradients, nor a recorded backward.
         ctx.reached = result > -xp.inf
+        ctx.lowest = xp.finfo(x.dtype).min  # log 0 in the backward's sums: finite, as PyTorch's
         ctx.save_for_backward(x, result)
         return result
 
@@ -180,16 +183,18 @@ class Logcumsumexp(Op):
             part = sign * grad_output
             if not (part > 0).any():  # this part is 0: it adds nothing
                 continue
-            weights = functions.where(reached, log_of_positive(functions, part) - finite_result, -xp.inf)
+            weights = functions.where(reached, log_of_positive(functions, part, ctx.lowest) - finite_result, ctx.lowest)
             gradient = gradient + sign * functions.exp(x + log_sum_exp_from_end(functions, weights, axis))
-        return gradient, None
+        return functions.where(reached, gradient, xp.nan), None
 
 
-def log_of_positive(functions, values):
-    """log(values) where values > 0, -inf elsewhere; the log is taken of 1 where it is not used, so
-    that a recorded backward sends no nan through it."""
+def log_of_positive(functions, values, lowest):
+    """log(values) where values > 0, ``lowest`` (the dtype's most negative finite number) elsewhere;
+    the log is taken of 1 where it is not used, so that a recorded backward sends no nan through it.
+    Finite, not -inf: the recorded backward's own logcumsumexp of these then has no leading -inf,
+    whose gradient is nan."""
     positive = values > 0
-    return functions.where(positive, functions.log(functions.where(positive, values, 1.0)), -xp.inf)
+    return functions.where(positive, functions.log(functions.where(positive, values, 1.0)), lowest)
 
 
 def log_sum_exp_from_end(functions, values, axis):

@@ -482,7 +482,8 @@ histogram_result = return_type("histogram", ["hist", "bin_edges"])
 def histc(input, bins=100, min=0, max=0):
     """How many elements fall in each of ``bins`` equal bins spanning [min, max] (the last bin
     includes max; elements outside are not counted). min = max = 0 spans the data's own range, and
-    an empty range is widened by 1 each side. Floating tensors only; no gradient.
+    an empty range is widened by 1 each side; a range that is not finite (given so, or read from
+    data holding nan or inf) is a RuntimeError. Floating tensors only; no gradient.
     """
     _check_histogram_input(input, "histc")
     low, high = float(min), float(max)
@@ -494,9 +495,15 @@ def histc(input, bins=100, min=0, max=0):
 
 def _counts_in_bins(values, bins, low, high):
     """histc's counts of ``values`` in ``bins`` equal bins over [low, high] (the data's own range
-    when low = high, widened by 1 each side where it is empty)."""
+    when low = high, widened by 1 each side where it is empty). A range that is not finite (nan or
+    inf in the data it is read from) is a RuntimeError, as in PyTorch."""
     if low == high and values.size:
         low, high = float(values.min()), float(values.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(
+            f"torch.histc: range of [{low:g}, {high:g}] is not finite; pass finite min and max, or drop the "
+            f"nan and inf elements first (x[x.isfinite()])"
+        )
     if low == high:
         low, high = low - 1, high + 1
     counts, _ = xp.histogram(values, bins=bins, range=(low, high))
@@ -569,42 +576,78 @@ def _bin_count(bins, operation):
     return bins
 
 
+class Distinct(Op):
+    """unique's and unique_consecutive's (values, inverse, counts) of x's array, by ``counting``
+    (``distinct_values`` or ``consecutive_runs``) along ``axis`` (None: of the flattened x). As in
+    PyTorch, the values of an x that requires grad require grad too, but have no derivative: the
+    backward raises NotImplementedError naming PyTorch's operation (``_unique2``, ``unique_dim``,
+    ``unique_consecutive``), with the node named after it (``Unique2Backward0``...)."""
+
+    node_name = "Unique2Backward0"
+    formula = "the distinct values of x (or of its runs of equal values), where each element is among them, how often each occurs"
+    derivatives = ("not implemented (as in PyTorch)", None, None, None)
+
+    @staticmethod
+    def forward(ctx, x, counting, axis, operation):
+        ctx.operation = operation
+        return counting(x, axis)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError(f"the derivative for '{ctx.operation}' is not implemented.")
+
+
+#: PyTorch's operation behind each kind of call, and the name of its node
+_DISTINCT_NODES = {"_unique2": "Unique2Backward0", "unique_dim": "UniqueDimBackward0", "unique_consecutive": "UniqueConsecutiveBackward0"}
+
+
 @public
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of input, sorted (or, with ``dim``, its distinct slices along dim).
     ``return_inverse`` adds where each element (slice) of input is among them, ``return_counts``
-    how often each occurs: a tuple then, as in PyTorch. No gradient.
+    how often each occurs: a tuple then, as in PyTorch. No gradient: the values of an input that
+    requires grad require grad, and their backward raises NotImplementedError, as in PyTorch.
     """
     shaped_by_values("unique")
-    array = input.array
-    if dim is not None:
-        axis = _unique_axis(input, dim, "unique")
+    axis = None if dim is None else _unique_axis(input, dim, "unique")
+    operation = "_unique2" if dim is None else "unique_dim"
+    results = Distinct.shown_as(_DISTINCT_NODES[operation]).apply(input, distinct_values, axis, operation)
+    return _unique_results(results, return_inverse, return_counts)
+
+
+def distinct_values(array, axis):
+    """``unique``'s (values, inverse, counts) of ``array`` along ``axis`` (None: its elements)."""
+    if axis is not None:
         values, inverse, counts = xp.unique(array, return_inverse=True, return_counts=True, axis=axis)
-        inverse = inverse.reshape(-1)
-    else:
-        # Each nan is distinct (nan != nan), as in PyTorch; NumPy would merge them.
-        values, inverse, counts = xp.unique(array.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
-        inverse = inverse.reshape(array.shape)
-    return _unique_results(values, inverse, counts, return_inverse, return_counts)
+        return values, as_array(inverse.reshape(-1), dtypes.int64), as_array(counts, dtypes.int64)
+    # Each nan is distinct (nan != nan), as in PyTorch; NumPy would merge them.
+    values, inverse, counts = xp.unique(array.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
+    return values, as_array(inverse.reshape(array.shape), dtypes.int64), as_array(counts, dtypes.int64)
 
 
 @public
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """input with each run of equal consecutive values (slices along ``dim``) kept once:
     [1, 1, 2, 2, 3, 1] gives [1, 2, 3, 1]. ``return_inverse`` and ``return_counts`` as for
-    ``unique``. No gradient.
+    ``unique``. No gradient, as for ``unique``.
     """
     shaped_by_values("unique_consecutive")
-    array = input.array
-    axis = 0 if dim is None else _unique_axis(input, dim, "unique_consecutive")
-    work = array.reshape(-1) if dim is None else xp.moveaxis(array, axis, 0)
+    axis = None if dim is None else _unique_axis(input, dim, "unique_consecutive")
+    results = Distinct.shown_as(_DISTINCT_NODES["unique_consecutive"]).apply(input, consecutive_runs, axis, "unique_consecutive")
+    return _unique_results(results, return_inverse, return_counts)
+
+
+def consecutive_runs(array, axis):
+    """``unique_consecutive``'s (values, inverse, counts) of ``array`` along ``axis`` (None: its elements)."""
+    work = array.reshape(-1) if axis is None else xp.moveaxis(array, axis, 0)
     length = work.shape[0]
     changes = (work[1:] != work[:-1]).reshape(builtins.max(length - 1, 0), math.prod(work.shape[1:])).any(axis=1)
     starts = xp.concatenate([xp.ones(builtins.min(length, 1), dtype=bool), changes.astype(bool)])
-    values = work[starts] if dim is None else xp.moveaxis(work[starts], 0, axis)
+    values = work[starts] if axis is None else xp.moveaxis(work[starts], 0, axis)
     inverse = xp.cumsum(starts) - 1
     counts = xp.diff(xp.concatenate([xp.flatnonzero(starts), xp.full(1, length)]))
-    return _unique_results(values, inverse.reshape(array.shape) if dim is None else inverse, counts, return_inverse, return_counts)
+    inverse = inverse.reshape(array.shape) if axis is None else inverse
+    return values, as_array(inverse, dtypes.int64), as_array(counts, dtypes.int64)
 
 
 def _unique_axis(input, dim, operation):
@@ -625,10 +668,8 @@ def _unique_axis(input, dim, operation):
     return axis
 
 
-def _unique_results(values, inverse, counts, return_inverse, return_counts):
-    results = [tensor_from_array(values)]
-    if return_inverse:
-        results.append(tensor_from_array(as_array(inverse, dtypes.int64)))
-    if return_counts:
-        results.append(tensor_from_array(as_array(counts, dtypes.int64)))
-    return results[0] if len(results) == 1 else tuple(results)
+def _unique_results(results, return_inverse, return_counts):
+    """The values, with the inverse and the counts asked for: a tuple then, else the values alone."""
+    values, inverse, counts = results
+    asked = (values, *([inverse] if return_inverse else []), *([counts] if return_counts else []))
+    return asked[0] if len(asked) == 1 else asked

@@ -12,9 +12,9 @@ the same operation with each plan replaced by its adjoint.
 'area' is adaptive average pooling to the output size, as in PyTorch.
 """
 import math
-import numbers
 
 from chainrule.backend import add_at, xp
+from chainrule.creation import as_integer
 from chainrule.dtypes import scalar_type_name, uint8
 from chainrule.ops.op import Op
 from chainrule.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -313,14 +313,14 @@ def _output_sizes(input, size, scale_factor, recompute_scale_factor):
                     "Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
                     "output size in (o1, o2, ...,oK) format."
                 )
-            if not all(isinstance(each, numbers.Integral) for each in size):
-                raise TypeError(
-                    "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
-                    f"Tuple[int, int, int], but got size with types {[type(each) for each in size]}"
-                )
-            outs = [int(each) for each in size]
-        else:
-            outs = [int(size)] * spatial
+        entries = list(size) if isinstance(size, (list, tuple)) else [size] * spatial
+        outs = [as_integer(each) for each in entries]  # ints, NumPy integers, one-element integer tensors
+        if None in outs:
+            raise TypeError(
+                "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                f"Tuple[int, int, int], but got size with types {[type(each) for each in entries]} (interpolate: "
+                f"give the output size as ints, or a float scale as scale_factor)"
+            )
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         return outs, [None] * spatial

@@ -46,14 +46,16 @@ LAYOUTS = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, 
 
 def per_dimension(value, count, name, operation):
     """``value`` (an int or a sequence of ``count`` ints; NumPy's integers and 0-d integer tensors
-    count as ints) as a tuple of ``count`` ints."""
-    try:
-        values = (operator.index(value),) * count
-    except TypeError:
-        try:
-            values = tuple(operator.index(each) for each in value)
-        except TypeError:
-            values = ()
+    count as ints) as a tuple of ``count`` ints. As PyTorch: TypeError for anything not an int (a
+    float, a bool, a string), RuntimeError for a sequence of ints of another length."""
+    entries = value if isinstance(value, (tuple, list)) else (value,)
+    for each in entries:
+        if isinstance(each, bool) or not hasattr(type(each), "__index__"):
+            raise TypeError(
+                f"{operation}(): argument '{name}' must be tuple of ints, but found element of type "
+                f"{type(each).__name__} ({name}={value!r}; give ints)"
+            )
+    values = tuple(operator.index(each) for each in entries)
     if len(values) == 1 and count > 1:
         values = values * count
     if len(values) != count:

@@ -2,6 +2,7 @@
 from chainrule.backend import xp
 from chainrule.optim.optimizer import (
     Optimizer,
+    check_fused,
     check_non_negative,
     decayed_gradient,
     hyperparameter,
@@ -41,6 +42,7 @@ class Adagrad(Optimizer):
         check_non_negative(
             lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value, eps=eps
         )
+        check_fused(fused, foreach, differentiable)
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,

@@ -5,6 +5,7 @@ from chainrule.optim.optimizer import (
     adam_style_gradient,
     average_of_squares_,
     check_betas,
+    check_fused,
     check_non_negative,
     hyperparameter,
     lerp_,
@@ -54,6 +55,7 @@ class Adam(Optimizer):
             raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
         check_non_negative(lr=lr, eps=eps)
         check_betas(betas)
+        check_fused(fused, foreach, differentiable)
         check_non_negative(weight_decay=weight_decay)
         betas = tensor_or_float_betas(betas, foreach, capturable)
         defaults = dict(

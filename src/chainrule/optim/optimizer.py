@@ -273,6 +273,8 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            if group.get("capturable"):
+                refuse_capturable(self)
             for param in group["params"]:
                 grad = param.grad
                 if grad is None:
@@ -518,10 +520,29 @@ _INVALID = {"lr": "Invalid learning rate", "eps": "Invalid epsilon value"}
 
 
 def check_betas(betas):
-    """Raise PyTorch's ValueError unless both averaging factors lie in [0, 1)."""
-    for index, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+    """Raise PyTorch's ValueError unless both averaging factors lie in [0, 1) (and its IndexError
+    when there are fewer than two)."""
+    for index in (0, 1):
+        if not 0.0 <= betas[index] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {betas[index]}")
+
+
+def check_fused(fused, foreach, differentiable):
+    """PyTorch's RuntimeError for implementation flags that exclude each other (``fused`` only
+    names PyTorch's kernel here, and changes nothing)."""
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def refuse_capturable(optimizer):
+    """PyTorch's AssertionError at ``step()`` for ``capturable=True``, which asks for parameters on
+    an accelerator (a CUDA graph captures the step): chainrule's live on the CPU."""
+    raise AssertionError(
+        f"If capturable=True, params and state_steps must be on supported devices: ['cuda', 'xpu', 'hpu', "
+        f"'privateuseone', 'xla']; {type(optimizer).__name__}'s parameters are on the CPU: pass capturable=False"
+    )
 
 
 def lerp_(start, end, weight, work):

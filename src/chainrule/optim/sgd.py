@@ -1,6 +1,6 @@
 """SGD: stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, check_non_negative, decayed_gradient, hyperparameter
+from chainrule.optim.optimizer import Optimizer, check_fused, check_non_negative, decayed_gradient, hyperparameter
 from chainrule.tensor import tensor_from_array
 
 
@@ -36,6 +36,7 @@ class SGD(Optimizer):
         fused=None,
     ):
         check_non_negative(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        check_fused(fused, foreach, differentiable)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 f"Nesterov momentum requires a momentum and zero dampening (got momentum={momentum}, "
