@@ -270,7 +270,7 @@ class Tensor:
         """
         from chainrule.autograd.backward_pass import backward
 
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
@@ -332,10 +332,11 @@ class Tensor:
         """A tensor with the same values (shared memory) that is cut off from the graph.
 
         It shares this tensor's version counter, as in PyTorch: changing it in place is noticed by
-        the operations that saved this tensor for backward.
+        the operations that saved this tensor for backward. It is an inference tensor when this one is.
         """
         detached = tensor_from_array(self.array)
         detached._base = self._base if self._base is not None else self
+        detached._is_inference = self._is_inference
         return detached
 
     @property

@@ -257,8 +257,8 @@ def test_conv_same_even_kernel_next_functions():
         warnings.simplefilter("ignore")
         y = chainrule.nn.functional.conv2d(x, w, padding="same")
     assert y.grad_fn.name() == "ConvolutionBackward0"
-    assert [node.name() if node else None for node, _ in y.grad_fn.next_functions] == ["ConstantPadNdBackward0", "AccumulateGrad", None]
-    assert y.grad_fn.next_functions[0][0].next_functions[0][0].name() == "AccumulateGrad"
+    assert [node.name() if node else None for node, _ in y.grad_fn.next_functions] == ["ConstantPadNdBackward0", "torch::autograd::AccumulateGrad", None]
+    assert y.grad_fn.next_functions[0][0].next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
 
 
 

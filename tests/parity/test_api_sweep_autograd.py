@@ -117,7 +117,6 @@ def test_next_functions_structure():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: AccumulateGrad node .name() is 'AccumulateGrad'; PyTorch gives 'torch::autograd::AccumulateGrad'")
 def test_accumulate_grad_node_name():
     same_in_both(lambda lib: (lib.ones(2, requires_grad=True) * 2).grad_fn.next_functions[0][0].name())
 
@@ -177,7 +176,6 @@ def test_views_of_a_leaf(view):
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a view of a leaf made under no_grad has requires_grad=False; PyTorch keeps True (and forbids in-place on it later)")
 def test_views_of_a_leaf_made_under_no_grad():
     def run(lib):
         x = lib.ones(3, 4, requires_grad=True)
@@ -368,7 +366,6 @@ def test_jvp_staticmethod_in_both_styles():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a custom Function without jvp gets a tangent under forward AD; PyTorch raises NotImplementedError")
 def test_forward_ad_through_a_function_without_jvp():
     def run(lib):
         forward_ad = lib.autograd.forward_ad
@@ -395,7 +392,6 @@ def test_func_transforms_with_generated_vmap_rule_and_grad():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: torch.func.vmap ignores a custom Function's vmap staticmethod (runs forward per batch instead)")
 def test_func_vmap_uses_the_vmap_staticmethod():
     def run(lib):
         mapped = _exp_function(lib, vmap=lambda info, in_dims, x: (x.exp() * 2, in_dims[0]))
@@ -404,12 +400,10 @@ def test_func_vmap_uses_the_vmap_staticmethod():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: torch.func.vmap over a Function with neither vmap nor generate_vmap_rule works; PyTorch raises RuntimeError")
 def test_func_vmap_refuses_a_function_without_vmap_support():
     raises_as_torch(lambda lib: lib.func.vmap(_exp_function(lib).apply)(lib.tensor([[0.0, 1.0], [1.0, 2.0]])), "does not have vmap support")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: torch.func.grad over an old-style Function (forward(ctx, ...), no setup_context) works; PyTorch raises RuntimeError")
 def test_func_grad_refuses_an_old_style_function():
     def run(lib):
         double = function(lib, lambda ctx, x: x * 2, lambda ctx, grad: grad * 2)
@@ -481,7 +475,6 @@ def test_backward_return_forms():
     raises_as_torch(lambda lib: run(lib, lambda lib, g: (lib.tensor(3.0), g)), "returned an invalid gradient at index 0 - got [] but expected shape compatible with [2]")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a backward gradient of shape [3, 2] for a [2, 3] input is silently reshaped; PyTorch raises RuntimeError")
 def test_gradient_with_the_right_numel_but_wrong_shape():
     def run(lib):
         x = lib.ones(2, 3, requires_grad=True)
@@ -491,7 +484,6 @@ def test_gradient_with_the_right_numel_but_wrong_shape():
     raises_as_torch(run, "returned an invalid gradient at index 0 - got [3, 2] but expected shape compatible with [2, 3]")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mark_non_differentiable on an input that is not returned makes the real output non-differentiable; PyTorch ignores it")
 def test_mark_non_differentiable_on_an_input_that_is_not_returned():
     def run(lib):
         def forward(ctx, x):
@@ -527,7 +519,6 @@ def test_non_differentiable_outputs_get_zero_or_none_gradients():
     same_in_both(lambda lib: run(lib, False))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mark_dirty on a view of a non-leaf raises RuntimeError ('not supported'); PyTorch rebases the base onto CopySlices")
 def test_mark_dirty_on_a_view():
     def run(lib):
         def forward(ctx, x):
@@ -544,7 +535,6 @@ def test_mark_dirty_on_a_view():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ctx.saved_variables (deprecated alias of saved_tensors) is missing: AttributeError")
 def test_saved_variables_is_a_deprecated_alias():
     def run(lib):
         def forward(ctx, x):
@@ -761,7 +751,6 @@ def test_set_grad_enabled_called_as_a_function():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: set_grad_enabled(mode=False) raises TypeError (no 'mode' keyword); PyTorch accepts it")
 def test_set_grad_enabled_mode_keyword():
     def run(lib):
         with lib.set_grad_enabled(mode=False):
@@ -799,7 +788,6 @@ def _inference_ones(lib, *shape):
         return lib.ones(*shape)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: views of an inference tensor taken outside inference_mode report is_inference() False; PyTorch True")
 def test_views_of_an_inference_tensor_are_inference_tensors():
     def run(lib):
         made = _inference_ones(lib, 2, 3)
@@ -808,7 +796,6 @@ def test_views_of_an_inference_tensor_are_inference_tensors():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: enable_grad() nested in inference_mode records a graph (requires_grad=True, grad_fn set); PyTorch records none")
 def test_enable_grad_nested_in_inference_mode_records_nothing():
     def run(lib):
         x = lib.ones(2, requires_grad=True)
@@ -820,7 +807,6 @@ def test_enable_grad_nested_in_inference_mode_records_nothing():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: nn.Parameter(inference tensor) outside inference_mode is accepted; PyTorch raises RuntimeError")
 def test_parameter_from_an_inference_tensor():
     raises_as_torch(lambda lib: lib.nn.Parameter(_inference_ones(lib, 2, 2)), "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed")
 
@@ -991,9 +977,11 @@ SIGNATURES = [
     "autograd.detect_anomaly",
     "inference_mode",
     "autograd.function.FunctionCtx.set_materialize_grads",
-    pytest.param("autograd.backward", marks=pytest.mark.xfail(strict=True, reason="BUG: torch.autograd.backward lacks the deprecated grad_variables keyword")),
-    pytest.param("autograd.graph.Node.register_hook", marks=pytest.mark.xfail(strict=True, reason="BUG: Node.register_hook/register_prehook name their argument 'hook'; PyTorch names it 'fn'")),
-    pytest.param("autograd.gradcheck", marks=pytest.mark.xfail(strict=True, reason="BUG: gradcheck's first parameter is 'fn'; PyTorch names it 'func' (gradcheck(func=...) fails)")),
+    "autograd.backward",
+    "autograd.graph.Node.register_hook",
+    "autograd.gradcheck",
+    "autograd.gradgradcheck",
+    "autograd.graph.Node.register_prehook",
 ]
 
 

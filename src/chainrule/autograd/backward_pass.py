@@ -49,11 +49,20 @@ def _initial_grads(outputs, grad_outputs):
     return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate into each leaf's ``.grad`` the gradient of ``tensors`` (PyTorch's ``autograd.backward``).
 
-    With ``inputs``, only those tensors receive gradients.
+    With ``inputs``, only those tensors receive gradients. ``grad_variables`` is PyTorch's
+    deprecated name of ``grad_tensors``: used in its place, with PyTorch's FutureWarning.
     """
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError(
+                "`grad_tensors` and `grad_variables` (deprecated) arguments both passed to `backward()`. Please only "
+                "use `grad_tensors`."
+            )
+        grad_tensors = grad_variables
     outputs = _as_tuple(tensors)
     grads = _initial_grads(outputs, _as_tuple(grad_tensors))
     if retain_graph is None:

@@ -330,7 +330,7 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
     ``node`` and ``position`` (which of its inputs) name the gradient in the error for a shape that
     cannot be summed to the input's.
     """
-    recording = grad_mode.is_grad_enabled()
+    recording = grad_mode._state.enabled
     if recording:
         if type(grad) is not Tensor:
             grad = tensor_from_array(as_array(grad))
@@ -356,21 +356,21 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
 def sum_to_shape(grad, shape):
     """``grad`` summed over the leading and the stretched (size-1) axes so that it has ``shape``:
     the gradient of broadcasting an input of ``shape`` (each element was used once per repeat).
+    ValueError unless ``shape`` broadcasts to ``grad``'s (PyTorch's ``is_expandable_to``): a
+    gradient of another shape with as many elements (``[3, 2]`` for ``[2, 3]``) is no such sum.
 
     Works on arrays and on tensors alike, with the methods they share.
     """
     grad_shape = grad.shape
     lead = len(grad_shape) - len(shape)
-    if lead < 0:
+    if lead < 0 or any(size != 1 and size != grad_shape[lead + axis] for axis, size in enumerate(shape)):
         raise ValueError(f"cannot sum shape {tuple(grad_shape)} to {shape}")
     stretched = tuple(lead + axis for axis, size in enumerate(shape) if size == 1 and grad_shape[lead + axis] != 1)
     axes = tuple(range(lead)) + stretched
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    if tuple(grad.shape) != tuple(shape):
+    if lead:
         grad = grad.reshape(shape)
-    if tuple(grad.shape) != tuple(shape):
-        raise ValueError(f"cannot sum shape {tuple(grad_shape)} to {shape}")
     return grad
 
 
@@ -383,7 +383,7 @@ def as_tensor_value(grad):
 
 def _as_engine_value(grad):
     """What a hook returned, as the engine carries it in the current mode."""
-    if grad is None or grad_mode.is_grad_enabled():
+    if grad is None or grad_mode._state.enabled:
         return grad
     return grad.array if isinstance(grad, Tensor) else grad
 

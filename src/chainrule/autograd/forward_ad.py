@@ -143,16 +143,18 @@ def tangent_moved(source, target):
 # ----------------------------------------------------------------------------- carrying tangents through operations
 def carry_tangents(cls, args):
     """``cls.apply(*args)`` when some tensor carries a tangent: the outputs, each given the tangent
-    Σ_i J_i t_i of the inputs' tangents t_i (from ``cls.jvp`` if it has one, else from its backward)."""
+    Σ_i J_i t_i of the inputs' tangents t_i, from ``cls.jvp`` for a custom Function (which raises
+    NotImplementedError when it has none, as PyTorch's) and from the backward of chainrule's own
+    operations."""
     tangents = [tangent_of(arg) if isinstance(arg, Tensor) else None for arg in args]
     function_module._forward_ad = None  # what runs below carries no tangent
     try:
         if all(tangent is None for tangent in tangents):
             return cls.apply(*args)
-        if _defines_jvp(cls):
-            outputs, output_tangents = _through_jvp(cls, args, tangents)
-        else:
+        if cls.on_arrays and not _defines_jvp(cls):
             outputs, output_tangents = _through_backward(cls, args, tangents)
+        else:
+            outputs, output_tangents = _through_jvp(cls, args, tangents)
     finally:
         function_module._forward_ad = sys.modules[__name__] if _tangents else None
     for output, tangent in zip(outputs if type(outputs) is tuple else (outputs,), output_tangents):
@@ -171,7 +173,7 @@ def _through_backward(cls, args, tangents):
     second time for this, on clones (an in-place operation must not write twice), drawing the
     same random numbers (a dropout's tangent uses the output's mask). The tangents are themselves
     differentiable, as PyTorch's, when an input or a tangent requires grad."""
-    differentiable = grad_mode.is_grad_enabled() and any(
+    differentiable = grad_mode._state.enabled and any(
         isinstance(value, Tensor) and value.requires_grad for value in (*args, *tangents)
     )
     with grad_mode.enable_grad():

@@ -32,11 +32,12 @@ import functools
 import inspect
 import re
 import traceback
+import warnings
 import weakref
 
 from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
-from chainrule.backend import is_scalar, memory_owner, ndarray, xp
+from chainrule.backend import is_scalar, memory_owner, ndarray, positions_in, xp
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry
 
@@ -119,7 +120,8 @@ class FunctionCtx:
         self._saved_for_forward = tensors
 
     def mark_non_differentiable(self, *outputs):
-        """Declare outputs (e.g. indices) that get no ``grad_fn`` and receive no gradient."""
+        """Declare outputs (e.g. indices) that get no ``grad_fn`` and receive no gradient. A tensor
+        that forward does not return (an input) is ignored, as in PyTorch."""
         self._non_differentiable = tuple(id(output) for output in outputs)
 
     def mark_dirty(self, *tensors):
@@ -181,18 +183,18 @@ class BackwardNode(FunctionCtx):
     _dirty = ()  # the inputs forward changed in place (mark_dirty)
     _node_hooks = None  # NodeHooks, once register_prehook or register_hook was called
 
-    def register_prehook(self, hook):
-        """Call ``hook(grad_outputs)`` before this node's backward runs: the gradients arrived for
+    def register_prehook(self, fn):
+        """Call ``fn(grad_outputs)`` before this node's backward runs: the gradients arrived for
         its outputs, a tuple of tensors (None for an output that got none). A tuple it returns
         replaces them. Returns a handle whose ``remove()`` takes the hook off."""
-        return add_hook(self._hooks().pre, hook)
+        return add_hook(self._hooks().pre, fn)
 
-    def register_hook(self, hook):
-        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward ran: the gradients
+    def register_hook(self, fn):
+        """Call ``fn(grad_inputs, grad_outputs)`` after this node's backward ran: the gradients
         it computed for its inputs (None for an input that needs none) and those it was given. A
         tuple it returns replaces ``grad_inputs``. Returns a handle whose ``remove()`` takes the
         hook off."""
-        return add_hook(self._hooks().post, hook)
+        return add_hook(self._hooks().post, fn)
 
     def _hooks(self):
         if self._node_hooks is None:
@@ -206,6 +208,12 @@ class BackwardNode(FunctionCtx):
         if kept is None:
             kept = self._metadata = {}
         return kept
+
+    @property
+    def saved_variables(self):
+        """PyTorch's deprecated name of ``saved_tensors``, with its DeprecationWarning."""
+        warnings.warn("'saved_variables' is deprecated; use 'saved_tensors'", DeprecationWarning, stacklevel=2)
+        return self.saved_tensors
 
     @property
     def saved_tensors(self):
@@ -429,7 +437,7 @@ class BackwardNode(FunctionCtx):
         return modified_in_place_error(self.name(), changed)
 
     def __repr__(self):
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
 
 def modified_in_place_error(node_name, changed):
@@ -481,15 +489,46 @@ class AccumulateGrad(BackwardNode):
     def __init__(self, variable):
         self.variable = variable
 
+    def name(self):
+        """``torch::autograd::AccumulateGrad``, as PyTorch names its C++ node."""
+        return "torch::autograd::AccumulateGrad"
+
+
+class ViewMadeWithoutGrad:
+    """What ``_accumulator`` holds for a view made, with grad mode off, of a tensor that requires
+    grad: the view requires grad, as in PyTorch, but has no ``AccumulateGrad`` (no gradient flows
+    into it), and changing it in place with grad mode on raises ``error()``, since whether that
+    change should be recorded is ambiguous."""
+
+    __slots__ = ("mode", "modified_in", "block")
+
+    def __init__(self, mode, modified_in, block):
+        self.mode, self.modified_in, self.block = mode, modified_in, block
+
+    def error(self):
+        return RuntimeError(
+            f"A view was created in {self.mode} mode and is being modified inplace {self.modified_in}. Given that this "
+            f"use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the "
+            f"view and the inplace either both inside the {self.block} block (if you don't want the inplace to be "
+            f"tracked) or both outside (if you want the inplace to be tracked)."
+        )
+
+
+MADE_IN_NO_GRAD = ViewMadeWithoutGrad("no_grad", "with grad mode enabled", "no_grad")
+MADE_IN_INFERENCE_MODE = ViewMadeWithoutGrad("inference", "in normal mode", "inference_mode")
+
 
 def gradient_edge(tensor):
     """``(node, output_nr)``: where a gradient for ``tensor`` enters the graph (PyTorch's
-    ``get_gradient_edge``). A leaf's ``AccumulateGrad`` node is made once and shared by every use."""
+    ``get_gradient_edge``). A leaf's ``AccumulateGrad`` node is made once and shared by every use;
+    a view made without grad mode has none."""
     if tensor.grad_fn is not None:
         return tensor.grad_fn, tensor._output_nr
     if not tensor._requires_grad:
         return None, 0
     reference = tensor._accumulator
+    if type(reference) is ViewMadeWithoutGrad:
+        return None, 0
     node = reference() if reference is not None else None
     if node is None:
         node = AccumulateGrad(tensor)
@@ -501,7 +540,7 @@ class Function:
     """Base class of differentiable operations: subclass it with static ``forward`` and ``backward``."""
 
     on_arrays = False  # forward and plain backward compute on arrays (chainrule's own operations)
-    generate_vmap_rule = False  # PyTorch's flag; chainrule's vmap runs the function once per batch element
+    generate_vmap_rule = False  # PyTorch's flag: under chainrule.func.vmap, run once per batch element
     node_suffix = "Backward"  # PyTorch names a custom Function's nodes MyFunctionBackward
     _node_base = BackwardNode  # the class its nodes derive from
     _backward_cls = BackwardNode
@@ -552,8 +591,9 @@ class Function:
 
     @staticmethod
     def vmap(info, in_dims, *args):
-        """PyTorch's batching rule (optional there, unused here: ``chainrule.func.vmap`` calls the
-        Function once per batch element)."""
+        """PyTorch's batching rule: ``(outputs, out_dims)`` for ``args`` batched along ``in_dims``
+        (None for an argument that is not). ``chainrule.func.vmap`` uses it, or with
+        ``generate_vmap_rule=True`` runs the Function once per batch element (func/custom_functions.py)."""
         raise NotImplementedError(
             "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
             "generate_vmap_rule=True."
@@ -568,8 +608,8 @@ class Function:
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        """Forward mode (optional): the tangent of each output, given one per input of ``forward``
-        (``autograd.forward_ad``); without it, the tangents are computed from ``backward``."""
+        """Forward mode (``autograd.forward_ad``): the tangent of each output, given one per input of
+        ``forward``. A custom Function without it raises NotImplementedError there, as in PyTorch."""
         raise NotImplementedError(
             "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
         )
@@ -600,6 +640,8 @@ class Function:
             args = _bound_positionally(cls, args, kwargs)
         if _recorder is not None:  # chainrule.compile is recording this call (compile/recorder.py)
             return _recorder.apply(cls, args)
+        if _func_transforms is not None and not cls.on_arrays:  # under chainrule.func's transforms
+            return _func_transforms.apply(cls, args)
         if _forward_ad is not None:  # some tensor carries a forward-mode tangent (autograd/forward_ad.py)
             return _forward_ad.carry_tangents(cls, args)
         if grad_mode._state.enabled:
@@ -652,6 +694,7 @@ class Function:
         if shared is None:
             shared = _shared_records(mask, not_tensors, count)
         ctx.needs_input_grad, like_output = shared
+        dirty_views = ()
         grad_mode._state.enabled = False
         try:
             if cls.on_arrays:
@@ -661,7 +704,7 @@ class Function:
                 raw_outputs = cls.forward(ctx, *args)
                 custom = ctx
                 if ctx._dirty:
-                    _check_dirty_returned(ctx, raw_outputs)
+                    dirty_views = _check_dirty_returned(ctx, raw_outputs)
                 if type(raw_outputs) is not tuple and not isinstance(raw_outputs, (Tensor, ndarray)) and not is_scalar(raw_outputs):
                     return raw_outputs  # a lone value that is no tensor (a count, a flag) is returned as it is
         finally:
@@ -685,16 +728,18 @@ class Function:
             if custom is None:
                 ctx._multi_output_meta = tuple((output.array.shape, output.array.dtype) for output in outputs)
                 for output_nr, output in enumerate(outputs):
-                    _attach(output, ctx, output_nr)
+                    _attach(output, raw_outputs[output_nr], ctx, output_nr)
             else:  # a custom Function's outputs may include values that are no tensors: they get no gradient
                 ctx._multi_output_meta = tuple(
                     (output.array.shape, output.array.dtype) if isinstance(output, Tensor) else None for output in outputs
                 )
                 for output_nr, output in enumerate(outputs):
                     if isinstance(output, Tensor):
-                        _attach(output, ctx, output_nr)
+                        _attach(output, raw_outputs[output_nr], ctx, output_nr)
             if ctx._saved:
                 _keep_saved(ctx, args, raw_outputs, outputs)
+            if dirty_views:
+                _rebase_dirty_views(dirty_views)
             return outputs
 
         output = _as_output(raw_outputs, args, custom)
@@ -713,11 +758,13 @@ class Function:
                         input_meta = list(like_output)
                     input_meta[position] = (input_array.shape, input_array.dtype)
         ctx._input_meta = input_meta or like_output
-        if dtype.kind in "fc" and not ctx._non_differentiable:
+        if dtype.kind in "fc" and (not ctx._non_differentiable or id(raw_outputs) not in ctx._non_differentiable):
             output.grad_fn = ctx
             output._requires_grad = True
         if ctx._saved:
             _keep_saved(ctx, args, (raw_outputs,), (output,))
+        if dirty_views:
+            _rebase_dirty_views(dirty_views)
         return output
 
 
@@ -766,6 +813,10 @@ _saved_tensors_hooks_disabled = None
 # The ``forward_ad`` module while some tensor carries a tangent, else None: Function.apply hands it the
 # call, in-place writes tell it where a tangent went (see autograd/forward_ad.py).
 _forward_ad = None
+
+# ``chainrule.func.custom_functions`` while a ``chainrule.func`` transform runs its function, else
+# None: Function.apply hands it the calls of custom Functions, which follow PyTorch's rules there.
+_func_transforms = None
 
 # The recorder of ``chainrule.compile`` while it records a call, else None: the one switch that
 # Function.apply and the engine's run_backward look at (and the two functions below).
@@ -1072,9 +1123,10 @@ def _as_output(raw, args, custom=None):
 
 def _check_dirty_returned(ctx, raw_outputs):
     """PyTorch's rules for the inputs ``forward`` marked dirty: each must be among the outputs, and
-    when the call is recorded none may be a leaf that requires grad (backward would need its old
-    value) and, in chainrule, none may be a view. A dirty tensor's node becomes ``ctx``: its old
-    position on another node (and ``retain_grad``) are moved over."""
+    when the call is recorded none may be a leaf that requires grad, nor a view of one (backward
+    would need its old value). A dirty tensor's node becomes ``ctx``: its old position on another
+    node (and ``retain_grad``) are moved over. Returns the dirty views, which ``_rebase_dirty_views``
+    puts in the graph once they hold their node."""
     each = raw_outputs if type(raw_outputs) is tuple else (raw_outputs,)
     positions = []
     for tensor in ctx._dirty:
@@ -1086,39 +1138,90 @@ def _check_dirty_returned(ctx, raw_outputs):
             )
         positions.append(position)
     if type(ctx) is _UnrecordedContext:
-        return
+        return ()
     for tensor, position in zip(ctx._dirty, positions):
         if tensor._requires_grad and tensor.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-        if tensor._is_view:
-            raise RuntimeError(
-                f"{ctx.name()}: mark_dirty on a view (shape {tuple(tensor.shape)}) is not supported in chainrule: "
-                f"its base's graph would not see the change. Apply the Function to the base tensor, or to a "
-                f"clone() of the view"
-            )
+        if tensor._is_view and tensor._base._requires_grad and tensor._base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if tensor.grad_fn is not None and tensor.retains_grad:
             del tensor.grad_fn._retained[tensor._output_nr]
             if ctx._retained is None:
                 ctx._retained = {}
             ctx._retained[position] = weakref.ref(tensor)
         tensor._output_nr = position
+    return [tensor for tensor in ctx._dirty if tensor._is_view]
+
+
+def _rebase_dirty_views(views):
+    """Each of ``views``, a dirty output whose ``grad_fn`` is now the Function's node, put in the
+    graph as PyTorch does: its base (already holding the new values) becomes a CopySlices of its
+    old value and the view, and the view is read from there again, so that gradients through the
+    base reach the Function."""
+    for view in views:
+        if view.grad_fn is not None:
+            positions = view_positions(view)
+            rebase_view(view, positions, snapshot(view._base)._copy_slices(positions, view))
+
+
+def snapshot(tensor):
+    """``tensor`` as it is now, in the graph, on a copy of its values: an operation recorded on it
+    may save its input, and the array is about to be overwritten in place."""
+    copy = tensor_from_array(tensor.array.copy(), tensor._requires_grad)
+    copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
+    if _recorder is not None:
+        _recorder.copied(copy, tensor)
+    if _forward_ad is not None:
+        _forward_ad.tangent_moved(tensor, copy)
+    return copy
+
+
+def view_positions(view):
+    """Where ``view``'s elements lie in its base, as index arrays (a compiled program keeps them),
+    with PyTorch's error when the view cannot be written through."""
+    positions = positions_in(view._base.array, view.array)
+    if positions is None:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location, or its layout cannot be written through. Please clone() the "
+            "tensor before performing the operation."
+        )
+    return tuple(map(array_from_shapes, positions))
+
+
+def rebase_view(view, positions, new_base):
+    """In the graph, ``view``'s base becomes ``new_base`` (its old value with the view's elements at
+    ``positions`` replaced: a CopySlices node), and ``view`` is read from there again."""
+    base = view._base
+    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
+    reread = base[positions]
+    view.grad_fn, view._output_nr, view._requires_grad = reread.grad_fn, reread._output_nr, True
 
 
 def _mark_view(output, args):
     """If ``output``'s array views an input's memory (a slice, reshape, transpose...), make it share
     that input's version counter: an in-place change through either is then noticed by both. Views
-    are told by the memory they share, which also finds those of arrays NumPy's as_strided made."""
+    are told by the memory they share, which also finds those of arrays NumPy's as_strided made.
+
+    As in PyTorch, a view is an inference tensor when its input is, and a view made with grad mode
+    off of an input that requires grad requires grad too, though no gradient flows into it (see
+    ``ViewMadeWithoutGrad``)."""
     owner = memory_owner(output.array)
     for arg in args:
         if isinstance(arg, Tensor) and memory_owner(arg.array) is owner:
             output._base = arg._version_owner
             output._is_view = True
+            output._is_inference = arg._is_inference
+            if arg._requires_grad and not grad_mode._state.enabled:
+                output._requires_grad = True
+                output._accumulator = MADE_IN_INFERENCE_MODE if grad_mode._state.inference else MADE_IN_NO_GRAD
             return
 
 
-def _attach(output, node, output_nr):
-    """Make ``output`` the ``output_nr``-th result of ``node`` (floating outputs only)."""
-    if output.array.dtype.kind in "fc" and id(output) not in node._non_differentiable:
+def _attach(output, raw, node, output_nr):
+    """Make ``output`` the ``output_nr``-th result of ``node`` (floating outputs only, unless
+    forward marked ``raw``, what it returned there, non-differentiable)."""
+    if output.array.dtype.kind in "fc" and id(raw) not in node._non_differentiable:
         output.grad_fn = node
         output._output_nr = output_nr
         output._requires_grad = True

@@ -10,21 +10,26 @@ import threading
 
 
 class _GradMode(threading.local):
-    enabled = True
+    enabled = True  # operations on tensors that require grad record the graph: never inside inference_mode()
     inference = False  # inside inference_mode(): new tensors are marked as inference tensors
+    inference_grad = False  # inside inference_mode(): the grad mode set there (enable_grad()), which records nothing
 
 
 _state = _GradMode()
 
 
 def is_grad_enabled():
-    """True when operations on tensors that require grad record the graph."""
-    return _state.enabled
+    """Whether grad mode is on: operations on tensors that require grad record the graph, except
+    inside ``inference_mode()``, where ``enable_grad()`` switches the mode on and nothing records,
+    as in PyTorch."""
+    return _state.enabled or _state.inference_grad
 
 
 def set_enabled(mode):
-    """Switch recording on or off for this thread (the context managers below restore it for you)."""
-    _state.enabled = mode
+    """Switch grad mode on or off for this thread (the context managers below restore it for you)."""
+    inference = _state.inference
+    _state.enabled = mode and not inference
+    _state.inference_grad = mode and inference
 
 
 class _GradModeContext:
@@ -34,16 +39,16 @@ class _GradModeContext:
     mode = None
 
     def __new__(cls, function=None):
-        if callable(function) and not issubclass(cls, set_grad_enabled):
+        if callable(function):
             return cls()(function)
         return super().__new__(cls)
 
     def __enter__(self):
-        self._previous = _state.enabled
-        _state.enabled = self.mode
+        self._previous = is_grad_enabled()
+        set_enabled(self.mode)
 
     def __exit__(self, *exc_info):
-        _state.enabled = self._previous
+        set_enabled(self._previous)
         return False
 
     def __call__(self, function):
@@ -53,12 +58,12 @@ class _GradModeContext:
 
         @functools.wraps(function)
         def run_in_mode(*args, **kwargs):
-            previous = _state.enabled
-            _state.enabled = mode
+            previous = is_grad_enabled()
+            set_enabled(mode)
             try:
                 return function(*args, **kwargs)
             finally:
-                _state.enabled = previous
+                set_enabled(previous)
 
         return run_in_mode
 
@@ -117,20 +122,23 @@ class enable_grad(_GradModeContext):
 class set_grad_enabled(_GradModeContext):
     """``set_grad_enabled(False)`` is ``no_grad()``; takes effect at once, and also works as ``with``."""
 
+    def __new__(cls, mode):
+        return object.__new__(cls)  # a mode, never a function to decorate without parentheses
+
     def __init__(self, mode):
         if not isinstance(mode, bool):
             raise TypeError(
                 f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}"
             )
         self.mode = mode
-        self._previous = _state.enabled
-        _state.enabled = self.mode
+        self._previous = is_grad_enabled()
+        set_enabled(self.mode)
 
     def __enter__(self):
         pass
 
     def __call__(self, function):
-        _state.enabled = self._previous
+        set_enabled(self._previous)
         if inspect.isgeneratorfunction(function):
             return _wrap_generator(self.clone, function)
 
@@ -161,12 +169,14 @@ class inference_mode(no_grad):
 
     def __enter__(self):
         self._previous_inference = _state.inference
+        self._previous = is_grad_enabled()
         _state.inference = self.inference
-        super().__enter__()
+        set_enabled(self.mode)
 
     def __exit__(self, *exc_info):
         _state.inference = self._previous_inference
-        return super().__exit__(*exc_info)
+        set_enabled(self._previous)
+        return False
 
     def __call__(self, function):
         if inspect.isgeneratorfunction(function):

@@ -116,11 +116,11 @@ def forward_jacobians(fn, inputs):
 
 
 def gradcheck(
-    fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+    func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
     check_grad_dtypes=False, check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
     check_backward_ad=True, fast_mode=False, masked=None,
 ):
-    """True when ``fn``'s derivatives match finite differences for every input that requires grad:
+    """True when ``func``'s derivatives match finite differences for every input that requires grad:
     those of backward (``check_backward_ad``, on by default) and those of forward mode
     (``check_forward_ad``).
 
@@ -132,12 +132,12 @@ def gradcheck(
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     _check_inputs(inputs)
-    numerical = numerical_jacobians(fn, inputs, eps)
+    numerical = numerical_jacobians(func, inputs, eps)
     checks = []
     if check_backward_ad:
-        checks.append(("backward", analytical_jacobians(fn, inputs)))
+        checks.append(("backward", analytical_jacobians(func, inputs)))
     if check_forward_ad:
-        checks.append(("forward mode", forward_jacobians(fn, inputs)))
+        checks.append(("forward mode", forward_jacobians(func, inputs)))
     for mode, analytical in checks:
         for position in numerical:
             for output_index, (computed, expected) in enumerate(zip(analytical[position], numerical[position])):
@@ -174,14 +174,14 @@ def _check_inputs(inputs):
 
 
 def gradgradcheck(
-    fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
+    func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
     raise_exception=True, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
     check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False,
 ):
     """``gradcheck`` of the gradient: True when second derivatives from backward-of-backward match
     finite differences of the first.
 
-    The checked function is (inputs, v) -> vᵀ J, the gradient of ``fn`` seeded with the cotangents
+    The checked function is (inputs, v) -> vᵀ J, the gradient of ``func`` seeded with the cotangents
     ``grad_outputs`` (uniform in [-1, 1) when not given, as PyTorch draws them). Both inputs and
     cotangents are perturbed: by backward of backward (``check_rev_over_rev``, on by default) and
     by forward mode over backward (``check_fwd_over_rev``). PyTorch's other options
@@ -189,7 +189,7 @@ def gradgradcheck(
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     if grad_outputs is None:
-        outputs = [output for output in _outputs_tuple(fn, inputs) if output.requires_grad]
+        outputs = [output for output in _outputs_tuple(func, inputs) if output.requires_grad]
         grad_outputs = tuple(
             tensor_from_array(xp.asarray(default_generator.numpy.uniform(-1, 1, output.shape), dtype=output.array.dtype)).requires_grad_()
             for output in outputs
@@ -201,7 +201,7 @@ def gradgradcheck(
 
     def gradient_of_fn(*values):
         with grad_mode.enable_grad():
-            outputs = [output for output in _outputs_tuple(fn, values[:-count]) if output.requires_grad]
+            outputs = [output for output in _outputs_tuple(func, values[:-count]) if output.requires_grad]
             gradients = grad(
                 outputs, [values[position] for position in differentiable], values[-count:],
                 create_graph=True, allow_unused=True,

@@ -12,6 +12,7 @@ called. That reproduces what the levels give for nested transforms.
 from chainrule.autograd.backward_pass import grad as autograd_grad
 from chainrule.autograd.graph_leaves import reachable_leaves
 from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled
+from chainrule.func.custom_functions import transforming
 from chainrule.func.pytree import flatten, unflatten
 from chainrule.tensor import Tensor
 
@@ -58,7 +59,8 @@ class Linearized:
                 args[position] = unflatten(leaves, spec)
                 self.input_specs.append((len(leaves), spec))
                 self.inputs.extend(leaves)
-            output = func(*args, **kwargs)
+            with transforming("grad"):
+                output = func(*args, **kwargs)
         self.aux = None
         if has_aux:
             if not (isinstance(output, tuple) and len(output) == 2):

@@ -10,9 +10,11 @@ argument for tuples, lists and dicts); ``out_dims`` says where the batch dimensi
 output. ``randomness``: ``"different"`` draws new random numbers for each element, ``"same"`` the
 same numbers for every element; ``"error"`` (PyTorch's default, which raises on a random operation)
 behaves as ``"different"`` here, since a loop cannot tell a random operation from another.
+A custom ``autograd.Function`` needs vmap support, as in PyTorch (see ``custom_functions.py``).
 """
 import functools
 
+from chainrule.func.custom_functions import transforming
 from chainrule.func.pytree import flatten, unflatten
 from chainrule.nn import normalization
 from chainrule.ops.join import stack
@@ -94,7 +96,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             if state is not None:
                 set_rng_state(state)
             sliced = [leaf if dim is None else leaf.select(dim, element) for leaf, dim in zip(leaves, dims)]
-            results.append(func(*unflatten(sliced, spec), **kwargs))
+            with transforming("vmap", randomness):
+                results.append(func(*unflatten(sliced, spec), **kwargs))
         return _stacked(results, out_dims, func)
 
     return batched

@@ -12,8 +12,9 @@ from chainrule.tensor import Tensor, init_leaf, tensor_from_array
 class Parameter(Tensor):
     """A leaf tensor registered by the Module it is assigned to, like ``torch.nn.Parameter``.
 
-    ``Parameter(data)`` shares ``data``'s memory (no copy), as PyTorch's does; ``Parameter()`` is an
-    empty float tensor.
+    ``Parameter(data)`` shares ``data``'s memory (no copy), as PyTorch's does, and is an inference
+    tensor when ``data`` is (it then cannot require grad outside ``inference_mode``);
+    ``Parameter()`` is an empty float tensor.
 
     >>> Parameter(chainrule.ones(2))
     Parameter containing:
@@ -33,6 +34,8 @@ class Parameter(Tensor):
                 f"e.g. Parameter(chainrule.tensor(data))"
             )
         init_leaf(self, array)
+        if data is not None:
+            self._is_inference = data._is_inference
         self.requires_grad = requires_grad
 
     def __repr__(self):

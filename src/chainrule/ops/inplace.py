@@ -11,7 +11,7 @@ as PyTorch's CopySlices does, so that both show the change and both have a corre
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
-from chainrule.autograd.function import array_from_shapes, written_in_place
+from chainrule.autograd.function import ViewMadeWithoutGrad, rebase_view, snapshot, view_positions, written_in_place
 from chainrule.backend import element_strides, has_repeated_elements, is_writable, positions_in, xp
 from chainrule.ops.operands import write_error
 from chainrule.tensor import Tensor, tensor_from_array
@@ -33,6 +33,8 @@ def write_in_place(tensor, operation, *args, **kwargs):
         raise unwritable_error(tensor.array)  # x.expand(...).add_(1), or from_numpy of a read-only array
     recording = records_in_place(tensor, args)
     if recording and tensor._requires_grad and tensor.grad_fn is None:
+        if type(tensor._accumulator) is ViewMadeWithoutGrad:
+            raise tensor._accumulator.error()
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
             "the update in `with chainrule.no_grad():` or change `.data` instead."
@@ -117,14 +119,7 @@ def _write_through_view(view, operation, args, kwargs):
             "a view of a leaf Variable that requires grad is being used in an in-place operation. "
             "Wrap the update in `with chainrule.no_grad():` or change the leaf's `.data` instead."
         )
-    positions = positions_in(base.array, view.array)
-    if positions is None:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location, or its layout cannot be written through. Please clone() the "
-            "tensor before performing the operation."
-        )
-    positions = tuple(map(array_from_shapes, positions))  # from the layout alone: a compiled program keeps them
+    positions = view_positions(view)
     new_values = operation(snapshot(view), *args, **kwargs)
     check_castable(new_values, base)
     new_base = snapshot(base)._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
@@ -133,29 +128,15 @@ def _write_through_view(view, operation, args, kwargs):
     written_in_place(base)
     if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
         function_module._recorder.wrote_in_place(base, new_base)
-    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
-    reread = base[positions]
-    view.grad_fn, view._output_nr, view._requires_grad = reread.grad_fn, reread._output_nr, True
+    rebase_view(view, positions, new_base)
     return view
 
 
 def records_in_place(tensor, args):
     """Whether an in-place change of ``tensor`` with ``args`` enters the graph."""
-    return grad_mode.is_grad_enabled() and (
+    return grad_mode._state.enabled and (
         tensor._requires_grad or any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
     )
-
-
-def snapshot(tensor):
-    """``tensor`` as it is now, in the graph, on a copy of its values: an operation recorded on it
-    may save its input, and the array is about to be overwritten in place."""
-    copy = tensor_from_array(tensor.array.copy(), tensor._requires_grad)
-    copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
-    if function_module._recorder is not None:
-        function_module._recorder.copied(copy, tensor)
-    if function_module._forward_ad is not None:
-        function_module._forward_ad.tangent_moved(tensor, copy)
-    return copy
 
 
 def check_castable(result, target):

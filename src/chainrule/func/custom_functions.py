@@ -1,0 +1,79 @@
+"""Custom ``autograd.Function``s called under the ``torch.func`` transforms, with PyTorch's rules.
+
+While a transform runs its function (``transforming``), ``Function.apply`` of a custom Function
+comes here (``apply``):
+
+- a Function in the old form (``forward(ctx, ...)``, no ``setup_context``) is refused, under every
+  transform, as PyTorch refuses it;
+- under ``vmap`` (anywhere among the running transforms) a Function needs vmap support: its ``vmap``
+  staticmethod or ``generate_vmap_rule=True``, else RuntimeError;
+- when ``vmap`` is the innermost transform and the Function has a ``vmap`` staticmethod, that rule
+  computes the result. chainrule's vmap calls the function once per batch element, so the rule gets
+  each element as a batch of one (every tensor argument batched at dimension 0) and the element is
+  taken back out of its result. What the rule computes is recorded as any other operations, so
+  an outer ``grad`` differentiates it, as PyTorch's does.
+
+Otherwise the Function runs as outside the transforms (``generate_vmap_rule``: once per element).
+"""
+import sys
+from collections import namedtuple
+from contextlib import contextmanager
+
+from chainrule.autograd import function as function_module
+from chainrule.autograd.function import Function
+from chainrule.tensor import Tensor
+
+#: What a ``vmap`` staticmethod gets as ``info``, as PyTorch's.
+VmapInfo = namedtuple("VmapInfo", ["batch_size", "randomness"])
+
+_running = []  # the transforms running, innermost last: "grad" (any reverse-mode one), or vmap's randomness
+
+
+@contextmanager
+def transforming(transform, randomness=None):
+    """Within the block, custom Functions follow the rules above for ``transform`` ("grad" or
+    "vmap", with vmap's ``randomness``)."""
+    _running.append(("vmap", randomness) if transform == "vmap" else ("grad", None))
+    function_module._func_transforms = sys.modules[__name__]
+    try:
+        yield
+    finally:
+        _running.pop()
+        function_module._func_transforms = sys.modules[__name__] if _running else None
+
+
+def apply(cls, args):
+    """``cls.apply(*args)`` for a custom Function called under the running transforms."""
+    if cls.setup_context is Function.setup_context:
+        raise RuntimeError(
+            "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, jacrev, ...), it must "
+            "override the setup_context staticmethod. For more details, please see "
+            "https://pytorch.org/docs/main/notes/extending.func.html"
+        )
+    has_rule = cls.vmap is not Function.vmap
+    if not has_rule and not cls.generate_vmap_rule and any(kind == "vmap" for kind, _ in _running):
+        raise RuntimeError(
+            f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please override and implement "
+            f"the vmap staticmethod or set generate_vmap_rule=True. For more details, please see "
+            f"https://pytorch.org/docs/main/notes/extending.func.html"
+        )
+    kind, randomness = _running[-1]
+    function_module._func_transforms = None  # what the Function runs is no longer its own call
+    try:
+        if kind == "vmap" and has_rule:
+            return _through_vmap_rule(cls, args, randomness)
+        return cls.apply(*args)
+    finally:
+        function_module._func_transforms = sys.modules[__name__]
+
+
+def _through_vmap_rule(cls, args, randomness):
+    """``cls.vmap`` on ``args`` as a batch of one, and the element taken out of what it returns."""
+    in_dims = tuple(0 if isinstance(arg, Tensor) else None for arg in args)
+    batched = [arg.unsqueeze(0) if isinstance(arg, Tensor) else arg for arg in args]
+    output, out_dims = cls.vmap(VmapInfo(1, randomness), in_dims, *batched)
+    if type(output) is not tuple:
+        return output if out_dims is None else output.squeeze(out_dims)
+    if not isinstance(out_dims, tuple):
+        out_dims = (out_dims,) * len(output)
+    return tuple(each if dim is None else each.squeeze(dim) for each, dim in zip(output, out_dims))
