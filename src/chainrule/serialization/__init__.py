@@ -145,7 +145,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     try:
         kind, content = _parse(data)
     except _READ_ERRORS as error:
-        raise _unreadable(name, error) from error
+        raise _unreadable(name, error, empty=not data) from error
     if kind == "pytorch":
         if mmap and content.startswith(pytorch_file.LEGACY_START):
             shown = f"{f}, " if isinstance(f, str) else ""
@@ -214,12 +214,24 @@ def get_unsafe_globals_in_checkpoint(f):
     return [] if kind == "data" else pickled.unsafe_globals(structure_or_pickle[0])
 
 
-def _unreadable(name, error, pytorch=False):
-    """The ValueError ``load`` raises for a file it can't read, naming it and what is wrong."""
+class UnreadableCheckpoint(ValueError, pickle.UnpicklingError):
+    """What ``load`` raises for a file that is no checkpoint it can read: a ValueError (as chainrule
+    documents) that code written for PyTorch catches as its UnpicklingError too."""
+
+
+class EmptyCheckpoint(ValueError, EOFError):
+    """What ``load`` raises for an empty file (or a buffer read from its end): a ValueError that
+    code written for PyTorch catches as its EOFError too."""
+
+
+def _unreadable(name, error, pytorch=False, empty=False):
+    """The error ``load`` raises for a file it can't read, naming it and what is wrong."""
     reason = str(error) if isinstance(error, Malformed) else f"it is damaged ({type(error).__name__}: {error})"
     if pytorch:
-        return ValueError(f"chainrule.load: {name} is a PyTorch file chainrule can't read: {reason}. Nothing was loaded.")
-    return ValueError(
+        return UnreadableCheckpoint(f"chainrule.load: {name} is a PyTorch file chainrule can't read: {reason}. Nothing was loaded.")
+    if empty:
+        reason += " (a buffer save() wrote into needs seek(0) before load())"
+    return (EmptyCheckpoint if empty else UnreadableCheckpoint)(
         f"chainrule.load: {name} is not a checkpoint chainrule can read: {reason}. Nothing was loaded. "
         f"chainrule.load reads files written by chainrule.save or torch.save, and safetensors files of "
         f"numeric and bool tensors ({', '.join(STORABLE_DTYPES)})."
