@@ -79,7 +79,10 @@ def integer_argument(value, function, argument, position):
 def size_argument(size, function="tensor factory", position=1):
     """The shape in ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros([torch.tensor(2), 3])`` (``zeros(size=(2, 3))``
     arrives as the second: see ``registry.with_pytorch_keywords``), checked as PyTorch checks it:
-    a TypeError for an entry that is not an int (``randn(2.0)``), a RuntimeError for a negative one."""
+    a TypeError for an entry that is not an int (``randn(2.0)``) and for no size at all (``zeros()``;
+    a 0-d tensor is ``zeros(())``), a RuntimeError for a negative one."""
+    if not size:
+        raise TypeError(f'{function}() missing 1 required positional arguments: "size" ({function}(()) makes a 0-d tensor)')
     listed = len(size) == 1 and isinstance(size[0], (tuple, list))
     entries = tuple(size[0]) if listed else tuple(size)
     shape = []

@@ -22,7 +22,7 @@ class Params(nn.Module):
 
     def __init__(self, shapes, dtype=chainrule.float32):
         super().__init__()
-        self.ps = nn.ParameterList([nn.Parameter(chainrule.randn(*shape).to(dtype)) for shape in shapes])
+        self.ps = nn.ParameterList([nn.Parameter(chainrule.randn(shape).to(dtype)) for shape in shapes])
 
     def __iter__(self):
         return iter(self.ps)

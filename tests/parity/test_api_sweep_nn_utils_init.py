@@ -186,8 +186,6 @@ def test_get_total_norm_empty():
     same_in_both(lambda lib: lib.nn.utils.get_total_norm([]))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: total norm over grads of mixed dtypes keeps the first grad's dtype "
-                                      "(float16/float32); PyTorch promotes (float64)")
 @pytest.mark.parametrize("first", ["float16", "float32"])
 @pytest.mark.parametrize("fn", ["clip_grad_norm_", "get_total_norm"])
 def test_total_norm_mixed_dtypes_promotes(first, fn):
@@ -207,7 +205,6 @@ def test_total_norm_float16_only():
                  rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: clip_grads_with_norm_ accepts a Python float total_norm; PyTorch raises TypeError")
 def test_clip_grads_with_norm_needs_tensor_total():
     raises_as_torch(lambda lib: lib.nn.utils.clip_grads_with_norm_(_params_with_grads(lib), 1.0, 13.0))
 
@@ -565,7 +562,6 @@ def test_fan_needs_two_dims(make):
     raises_as_torch(lambda lib: lib.nn.init._calculate_fan_in_and_fan_out(make(lib)))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: empty()/zeros() with no size return a 0-d tensor; PyTorch raises TypeError")
 @pytest.mark.parametrize("factory", ["empty", "zeros"])
 def test_factory_without_size_raises(factory):
     raises_as_torch(lambda lib: getattr(lib, factory)())

@@ -6,8 +6,8 @@ import warnings
 
 from chainrule.autograd.function import checked
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.creation import tensor, zeros
-from chainrule.dtypes import float64
+from chainrule.creation import zeros
+from chainrule.dtypes import float64, promote_types
 from chainrule.linalg import vector_norm
 from chainrule.ops.compare import isfinite
 from chainrule.ops.elementwise import clamp
@@ -39,7 +39,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         total = vector_norm(stack(norms), norm_type) if norms else zeros((), dtype=float64)
     if error_if_nonfinite:  # a check of values that a compiled step makes again on each call
         checked(isfinite(total), functools.partial(_nonfinite_norm_error, norm_type))
-    return total.to(tensors[0].dtype)
+    return total.to(functools.reduce(promote_types, [tensor.dtype for tensor in tensors]))  # PyTorch's stack of the norms
 
 
 def _nonfinite_norm_error(norm_type):
@@ -53,9 +53,14 @@ def _nonfinite_norm_error(norm_type):
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Multiply every gradient in place by min(max_norm / (total_norm + 1e-6), 1), ``total_norm``
     being already known (``get_total_norm`` of the gradients). A NaN total makes every gradient NaN."""
+    if not isinstance(total_norm, Tensor):
+        raise TypeError(
+            f"clip_grads_with_norm_(): total_norm must be a Tensor (what get_total_norm returns), not "
+            f"{type(total_norm).__name__}; pass chainrule.tensor(total_norm)"
+        )
     grads = [parameter.grad for parameter in _as_list(parameters) if parameter.grad is not None]
     with no_grad():
-        total = total_norm.double() if isinstance(total_norm, Tensor) else tensor(float(total_norm), dtype=float64)
+        total = total_norm.double()
         coefficient = clamp(float(max_norm) / (total + 1e-6), max=1.0)  # NaN stays NaN, as in PyTorch
         for grad in grads:
             grad.mul_(coefficient.to(grad.dtype))
