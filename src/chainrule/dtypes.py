@@ -164,6 +164,12 @@ def dtype_name(numpy_dtype):
     return "chainrule." + ("bool" if numpy_dtype.kind == "b" else numpy_dtype.name)
 
 
+def python_type_name(value):
+    """The name of ``value``'s Python type as PyTorch's messages print it: ``int``, ``numpy.ndarray``."""
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
 def scalar_type_name(numpy_dtype):
     """PyTorch's C++ name of a dtype, as its messages print it: Float, Double, Long, Byte..."""
     name = xp.dtype(numpy_dtype).name

@@ -13,15 +13,10 @@ def _checked_dtype(type, function):
     """``type`` when it is a chainrule dtype; PyTorch's TypeError for a string, a NumPy type or None."""
     if not isinstance(type, dtypes.dtype):
         raise TypeError(
-            f"{function}(): argument 'type' (position 1) must be chainrule.dtype, not {_type_name(type)} "
+            f"{function}(): argument 'type' (position 1) must be chainrule.dtype, not {dtypes.python_type_name(type)} "
             f"(pass chainrule.float32, chainrule.int64, ...)"
         )
     return type
-
-
-def _type_name(value):
-    kind = value.__class__
-    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 class _Limits:

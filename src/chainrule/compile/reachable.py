@@ -347,8 +347,8 @@ def fingerprint(container):
     if isinstance(container, Module):
         # its plain attributes, and which parameter, buffer and submodule it holds under each name
         # (net.dec.weight = net.enc.weight, net.head = other: a rewiring a replay would not repeat)
-        items = [(key, _named(item)) for key, item in _plain_attributes(container)]
-        items += [(key, _named(item)) for registry in ("_parameters", "_buffers", "_modules") for key, item in getattr(container, registry).items()]
+        items = [(key, by_identity(item)) for key, item in _plain_attributes(container)]
+        items += [(key, by_identity(item)) for registry in ("_parameters", "_buffers", "_modules") for key, item in getattr(container, registry).items()]
     elif isinstance(container, random.Random):
         items = [container.getstate()]
     elif (state := random_generator_state(container)) is not None:
@@ -364,18 +364,19 @@ def fingerprint(container):
             reduced = container.__reduce_ex__(4)
         except Exception:  # noqa: BLE001 (not picklable)
             return None
-        items = [item if type(item) in (int, float, str) else _named(item) for item in _flattened(reduced)]
+        items = [item if type(item) in (int, float, str) else by_identity(item) for item in _flattened(reduced)]
     elif len(container) > _FINGERPRINT_LIMIT:
         return None
     elif isinstance(container, dict):  # an optimizer's state is keyed by tensors: by identity
-        items = [(key if type(key) in (str, int) else _named(key), _named(item)) for key, item in container.items()]
+        items = [(key if type(key) in (str, int) else by_identity(key), by_identity(item)) for key, item in container.items()]
     else:
-        items = list(map(_named, container))
+        items = list(map(by_identity, container))
     return items
 
 
-def _named(item):
-    """An object as a fingerprint names it: ``(id, object)``."""
+def by_identity(item):
+    """An object as a fingerprint (and a recorder's snapshot) names it: ``(id, object)``, held, so
+    that its id cannot be another's while the pair is kept; two pairs are equal only for one object."""
     return id(item), item
 
 

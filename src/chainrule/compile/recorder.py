@@ -36,7 +36,7 @@ from chainrule.backend import global_random_state, is_scalar, is_writable, ndarr
 from chainrule import settings
 from chainrule.dtypes import get_default_dtype
 from chainrule.compile.inline import template
-from chainrule.compile.reachable import Reachable, fingerprint, is_plain
+from chainrule.compile.reachable import Reachable, by_identity, fingerprint, is_plain
 from chainrule.compile.deferred_backward import DeferredCalls
 from chainrule.compile.replay import RUNTIME, HooksSeen, ReplayContext, float_bits, same_value, state_layout
 from chainrule.nn.backward_hooks import BackwardHookFunction
@@ -1295,7 +1295,7 @@ class Recorder:
             # (the state of an optimizer written in the course is watched as a container, and the
             # items its step puts in a parameter's state are set again by the program: _attributes_set)
             if isinstance(value, Optimizer) and id(value.state) not in self.reach.optimizer_states:
-                states += [(id(value.state), value.state), fingerprint(value.state)]  # the dict itself, by identity
+                states += [by_identity(value.state), fingerprint(value.state)]  # the dict itself, then what it holds
                 states += [fingerprint(held) for held in value.state.values() if isinstance(held, dict)]
         return states
 
@@ -1615,7 +1615,7 @@ def _as_found(value):
         return type(value), tuple([_as_found(item) for item in value])
     if type(value) is dict:
         return dict, tuple([(key, _as_found(item)) for key, item in value.items()])
-    return value if is_plain(value) else (id(value), value)
+    return value if is_plain(value) else by_identity(value)
 
 
 def _home_class(method):

@@ -700,9 +700,8 @@ def _number_to_write(x, value):
         return as_tensor_like(dtypes.checked_scalar(value, x.array.dtype), x)
     if isinstance(value, complex):
         return as_tensor_like(value, x)
-    kind = type(value).__name__ if type(value).__module__ == "builtins" else f"{type(value).__module__}.{type(value).__name__}"
     raise TypeError(
-        f"can't assign a {kind} to a {x.type()}: x[key] = value takes a tensor or a number; make the value "
+        f"can't assign a {dtypes.python_type_name(value)} to a {x.type()}: x[key] = value takes a tensor or a number; make the value "
         f"a tensor first (chainrule.tensor(value) or chainrule.from_numpy(array))"
     )
 
