@@ -12,6 +12,7 @@ operations (``x + y``, ``x.exp()``, ``x.sum(0)``, ``x[0]``, ``x.add_(y)``) are d
 ``chainrule/ops/``, whose registration (``ops/registry.py``) installs them here as methods and
 operators, so a reader finds each operation's forward and backward side by side in one place.
 """
+import operator
 import weakref
 
 from chainrule import dtypes
@@ -369,11 +370,11 @@ class Tensor:
     # ----------------------------------------------------------------- shape and type
     @property
     def shape(self):
-        return Size(self.array.shape)
+        return _new_tuple(Size, self.array.shape)  # shape_of, inlined: read on every operation
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.array.shape)
+            return _new_tuple(Size, self.array.shape)
         return self.array.shape[check_dim(dim, self.array.ndim, "size")]
 
     @property
@@ -585,9 +586,18 @@ class Tensor:
 
 
 class Size(tuple):
-    """The shape of a tensor: a tuple that prints as ``chainrule.Size([2, 3])``."""
+    """The shape of a tensor: a tuple of ints that prints as ``chainrule.Size([2, 3])``.
+
+    ``Size(sizes)`` takes any iterable of ints, as ``torch.Size``: bools, objects with ``__index__``
+    and one-element integer tensors become ints; anything else (a float, a float tensor) raises
+    PyTorch's TypeError naming the item. Shapes chainrule reads from its arrays skip that check
+    (``shape_of``).
+    """
 
     __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        return tuple.__new__(cls, [_size_item(size, position) for position, size in enumerate(sizes)])
 
     def __repr__(self):
         return f"chainrule.Size({list(self)})"
@@ -601,7 +611,7 @@ class Size(tuple):
     # A slice, a concatenation or a repetition of a Size is a Size, as in PyTorch (shape[1:]).
     def __getitem__(self, key):
         item = tuple.__getitem__(self, key)
-        return Size(item) if isinstance(key, slice) else item
+        return shape_of(item) if isinstance(key, slice) else item
 
     def __add__(self, other):
         if not isinstance(other, tuple):
@@ -614,9 +624,32 @@ class Size(tuple):
         return Size(tuple.__add__(other, self))
 
     def __mul__(self, count):
-        return Size(tuple.__mul__(self, count))
+        return shape_of(tuple.__mul__(self, count))
 
     __rmul__ = __mul__
+
+
+_new_tuple = tuple.__new__
+
+
+def shape_of(sizes):
+    """A tuple of ints already checked (an array's shape) as a ``Size``, without ``Size``'s checks."""
+    return _new_tuple(Size, sizes)
+
+
+def _size_item(size, position):
+    """One item of ``Size(sizes)`` as an int, or PyTorch's TypeError naming it."""
+    if type(size) is int:
+        return size
+    if isinstance(size, Tensor):
+        if size.array.size == 1 and size.array.dtype.kind in "iub":
+            return int(size.array.reshape(())[()])
+    elif not isinstance(size, float):
+        try:
+            return operator.index(size)
+        except TypeError:
+            pass
+    raise TypeError(f"chainrule.Size() takes an iterable of 'int' (item {position} is '{dtypes.python_type_name(size)}')")
 
 
 def _to_raw(data, nested=False):

@@ -116,7 +116,6 @@ def test_signature_matches_pytorch(name):
     assert params(getattr(chainrule, name)) == params(getattr(torch, name))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: torch.save's pickle_protocol defaults to 2 in PyTorch, 4 in chainrule")
 def test_save_signature_and_defaults_match_pytorch():
     def params(fn):
         return [(p.name, p.kind, repr(p.default)) for p in inspect.signature(fn).parameters.values()]

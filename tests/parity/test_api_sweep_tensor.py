@@ -295,12 +295,11 @@ def test_requires_grad_must_be_a_bool():
 
 # --- torch.Size, legacy constructors, Tensor.to ----------------------------------------------------
 
-@bug("torch.Size([tensor(3)]) keeps the tensor; PyTorch converts it to the int 3")
+
 def test_size_of_a_0d_tensor_holds_an_int():
     same_in_both(lambda lib: [type(each).__name__ for each in lib.Size([lib.tensor(3)])])
 
 
-@bug("torch.Size([2.5]) is accepted; PyTorch raises TypeError (takes an iterable of int)")
 def test_size_of_a_float_is_refused():
     raises_as_torch(lambda lib: lib.Size([2.5]))
 

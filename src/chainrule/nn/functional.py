@@ -1408,7 +1408,7 @@ def multi_head_attention_forward(
             attn_mask = _additive_mask(_causal_mask(target_length, source_length), q.dtype, False)
         (output, _), weights = _attend(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim), True), None
     output = output.transpose(0, 1).reshape(target_length * batch_size, embed_dim)
-    output = linear(output, out_proj_weight, out_proj_bias).reshape(target_length, batch_size, -1)
+    output = linear(output, out_proj_weight, out_proj_bias).reshape(target_length, batch_size, out_proj_weight.shape[0])
     if weights is not None:
         weights = weights.reshape(batch_size, num_heads, target_length, source_length)
         if average_attn_weights:

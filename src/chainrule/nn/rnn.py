@@ -214,6 +214,8 @@ class RNNBase(Module):
         if hx is None:
             return tuple(zeros(layers, batch, size, dtype=dtype) for size in sizes)
         parts = hx if self.mode == "LSTM" else (hx,)
+        if len(parts) != len(sizes):
+            raise RuntimeError(f"lstm expects two hidden states, got {len(parts)}")
         wanted_ndim = 3 if batched else 2
         for part in parts:
             if part.ndim != wanted_ndim:
@@ -367,14 +369,13 @@ class RNNCellBase(Module):
     (zeros when not given) -> the next state, batched as the input.
     """
 
-    def __init__(self, mode, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         check_device(device)
-        self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        gate_size = GATES[mode] * hidden_size
+        gate_size = num_chunks * hidden_size
         self.weight_ih = Parameter(empty(gate_size, input_size, dtype=dtype))
         self.weight_hh = Parameter(empty(gate_size, hidden_size, dtype=dtype))
         if bias:
@@ -409,7 +410,7 @@ class RNNCellBase(Module):
                     f"hidden{position} has inconsistent hidden_size: got {part.shape[1]}, expected {self.hidden_size}"
                 )
         input_part = F.linear(input, self.weight_ih, self.bias_ih)
-        return step(self.mode, input_part, state, self.weight_hh, self.bias_hh)
+        return step(self._mode, input_part, state, self.weight_hh, self.bias_hh)
 
     def _start(self, input, hx):
         """``hx`` batched as the input, or zeros (N, hidden_size) when None."""
@@ -438,25 +439,32 @@ class RNNCell(RNNCellBase):
     """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu): ``cell(input, hx=None)`` returns h'."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise RuntimeError(f"Unknown nonlinearity: {nonlinearity}")
-        self.nonlinearity = nonlinearity
-        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, GATES["RNN_TANH"], device, dtype)
+        self.nonlinearity = nonlinearity  # checked when the cell runs, as PyTorch does
 
+    @property
+    def _mode(self):
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        return f"RNN_{self.nonlinearity.upper()}"
 
 
 class GRUCell(RNNCellBase):
     """One GRU step (see the module docstring): ``cell(input, hx=None)`` returns h'."""
 
+    _mode = "GRU"
+
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, GATES[self._mode], device, dtype)
 
 
 class LSTMCell(RNNCellBase):
     """One LSTM step (see the module docstring): ``cell(input, (h, c)=None)`` returns (h', c')."""
 
+    _mode = "LSTM"
+
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, GATES[self._mode], device, dtype)
 
     def forward(self, input, hx=None):
         if hx is not None and not isinstance(hx, (tuple, list)):

@@ -13,6 +13,7 @@ submodules are named as PyTorch's (``layers.0.self_attn.in_proj_weight``, ``laye
 ``norm.weight``, ...), so a PyTorch checkpoint loads.
 """
 import copy
+import warnings
 
 from chainrule.autograd import function as function_module
 from chainrule.autograd.grad_mode import is_grad_enabled
@@ -74,33 +75,38 @@ def _clones(layer, count):
     return ModuleList([copy.deepcopy(layer) for _ in range(count)])
 
 
-def _has_pytorchs_fused_layer(layer):
-    """Whether PyTorch has a fused inference kernel for ``layer``: a batch-first
-    TransformerEncoderLayer with biases, relu or gelu, equal norm eps and an even number of heads."""
-    attention = getattr(layer, "self_attn", None)
-    return (
-        isinstance(layer, TransformerEncoderLayer)
-        and attention.batch_first
-        and attention.in_proj_bias is not None
-        and attention._qkv_same_embed_dim
-        and (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU)))
-        and layer.norm1.eps == layer.norm2.eps
-        and attention.num_heads % 2 == 0
-    )
+def _why_not_fast_path(layer, check_norm_first=True):
+    """Why PyTorch's encoder has no fast inference path for ``layer``, as its TransformerEncoder's
+    warning words it, or "" when it has one: a batch-first TransformerEncoderLayer that normalizes
+    after its blocks (``check_norm_first``), with biases, relu or gelu, equal norm eps and an even
+    number of heads. Without ``check_norm_first``: whether PyTorch has a fused inference kernel."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if check_norm_first and layer.norm_first:
+        return f"{name}.norm_first was True"
+    attention = layer.self_attn
+    if not attention.batch_first:
+        return f"{name}.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if not attention._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if attention.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if attention.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""
 
 
-def _has_pytorchs_inference_path(layer):
-    """Whether PyTorch's encoder would use its nested-tensor inference path with ``layer``: a fused
-    layer (``_has_pytorchs_fused_layer``) that normalizes after its blocks."""
-    return _has_pytorchs_fused_layer(layer) and not layer.norm_first
-
-
-def _additive_mask(mask, dtype):
-    """A boolean mask (True where attention is not allowed) as the additive mask PyTorch's encoder
-    layer makes of it, -inf there and 0 elsewhere, in ``dtype``; a float mask (or None) as it is."""
-    if mask is None or mask.dtype.is_floating_point:
-        return mask
-    return where(mask, float("-inf"), 0.0).to(dtype)
+def _float_masks(padding_mask, padding_name, mask, mask_name, dtype):
+    """The key padding mask and the attention mask as additive float masks in ``dtype`` (True in a
+    bool mask: -inf), as PyTorch's encoder canonicalizes them: AssertionError for other dtypes, a
+    warning when the two are of different types."""
+    padding_mask = F._checked_float_mask(padding_mask, padding_name, dtype, mask, mask_name)
+    return padding_mask, F._checked_float_mask(mask, mask_name, dtype)
 
 
 class _AttentionLayer(Module):
@@ -168,6 +174,14 @@ class TransformerEncoderLayer(_AttentionLayer):
 
     attention_names = ("self_attn",)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # PyTorch's flag for its fused kernels: 1 for relu, 2 for gelu (as a name, function or module), 0 otherwise
+        activation = self.activation
+        self.activation_relu_or_gelu = (
+            1 if activation is F.relu or isinstance(activation, ReLU) else 2 if activation is F.gelu or isinstance(activation, GELU) else 0
+        )
+
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """``src_mask`` (S, S) or (N · nhead, S, S) and ``src_key_padding_mask`` (N, S): True (or
         -inf) where attention is not allowed; ``is_causal``: a hint that src_mask is causal.
@@ -175,8 +189,7 @@ class TransformerEncoderLayer(_AttentionLayer):
         The blocks are the methods ``_sa_block`` and ``_ff_block``, called as PyTorch's forward
         calls them, so a subclass that overrides one (to keep the attention weights) works here too.
         """
-        src_key_padding_mask = _additive_mask(src_key_padding_mask, src.dtype)
-        src_mask = _additive_mask(src_mask, src.dtype)
+        src_key_padding_mask, src_mask = _float_masks(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal=is_causal)
@@ -190,8 +203,8 @@ class TransformerEncoderLayer(_AttentionLayer):
 
     def _runs_fused_in_pytorch(self, x):
         """PyTorch's conditions for ``torch._transformer_encoder_layer_fwd``: a fused layer
-        (``_has_pytorchs_fused_layer``), batched input, evaluation, no gradient wanted, no hooks."""
-        if x.ndim != 3 or self.training or not _has_pytorchs_fused_layer(self):
+        (``_why_not_fast_path``), batched input, evaluation, no gradient wanted, no hooks."""
+        if x.ndim != 3 or self.training or _why_not_fast_path(self, check_norm_first=False):
             return False
         if is_grad_enabled() and (x.requires_grad or any(parameter.requires_grad for parameter in self.parameters())):
             return False
@@ -253,11 +266,16 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = enable_nested_tensor and _has_pytorchs_inference_path(encoder_layer)
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_fast_path(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}", stacklevel=2)
+            self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         """``mask`` (S, S), ``src_key_padding_mask`` (N, S); ``is_causal`` None: detected from ``mask``."""
+        src_key_padding_mask, mask = _float_masks(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
         is_causal = _is_causal_mask(mask, is_causal, _sequence_length(src, self.layers[0].self_attn.batch_first))
         output = src
         for layer in self.layers:

@@ -69,8 +69,9 @@ _READ_ERRORS = (
 )
 
 
-#: The pickle protocol ``save`` uses for an object it pickles, unless given ``pickle_protocol``.
-DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
+#: The pickle protocol ``save`` uses for an object it pickles, unless given ``pickle_protocol``:
+#: PyTorch's (``torch.serialization.DEFAULT_PROTOCOL``), so that a file reads in the oldest Pythons it does.
+DEFAULT_PROTOCOL = 2
 
 # pickle.Unpickler's keyword arguments, which load passes on; with weights_only=True, encoding only.
 _PICKLE_LOAD_ARGS = ("encoding", "errors", "fix_imports", "buffers")

@@ -107,6 +107,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     the permutation, which the recurrent layers and ``pad_packed_sequence`` undo.
     """
     lengths = _lengths_array(lengths)
+    if input.numel() == 0:
+        raise RuntimeError(f"Cannot pack empty tensors. (pack_padded_sequence got an input of shape {tuple(input.shape)})")
     batch_size = input.shape[0 if batch_first else 1]
     if len(lengths) != batch_size:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} (batch_size={batch_size})")
@@ -170,7 +172,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
     """Stack sequences of shapes (l_b, *) into one (L, B, *) tensor (or (B, L, *) with
     ``batch_first``), L = max l_b, each padded with ``padding_value`` on ``padding_side``
-    ('right': after its steps, 'left': before them)."""
+    ('right': after its steps, 'left': before them), in the first sequence's dtype."""
     if not isinstance(sequences, Iterable):
         raise RuntimeError(f"pad_sequence: Expected iterable for input sequences, but got arg of type: {type(sequences)}")
     sequences = list(sequences)
@@ -183,6 +185,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     longest = max(sequence.shape[0] for sequence in sequences)
     padded = []
     for sequence in sequences:
+        sequence = sequence.to(sequences[0].dtype)  # the first sequence's dtype, as PyTorch's output
         missing = longest - sequence.shape[0]
         if missing:
             padding = full((missing, *sequence.shape[1:]), padding_value, dtype=sequence.dtype)
