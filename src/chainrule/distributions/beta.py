@@ -58,6 +58,10 @@ class Beta(Distribution):
         a, b = self.concentration1, self.concentration0
         return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - log_beta_function(a, b)
 
+    def __repr__(self):
+        """``Beta()``: PyTorch keeps a Beta's parameters inside a Dirichlet, so its repr lists none."""
+        return f"{type(self).__name__}()"
+
     def entropy(self):
         """ln B(a, b) - (a - 1) ψ(a) - (b - 1) ψ(b) + (a + b - 2) ψ(a + b)."""
         a, b = self.concentration1, self.concentration0

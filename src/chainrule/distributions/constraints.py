@@ -262,6 +262,34 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of a MixtureSameFamily: ``base_constraint`` (its components' support) checked on
+    the value with the components' dimension put back before the event dimensions, value
+    (..., *event) -> (..., 1, *event), and true where it holds for every component (..., ).
+    ``is_discrete`` and ``event_dim`` are the base constraint's."""
+
+    def __init__(self, base_constraint):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
+
+    def check(self, value):
+        per_component = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        kept = value.dim() - self.event_dim
+        return all_of(per_component.reshape(per_component.shape[:kept] + (-1,)), dim=-1)
+
+    def __repr__(self):
+        return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
+
+
 class _Cat(Constraint):
     """Each constraint of ``cseq`` on its slice of ``lengths`` entries along ``dim``."""
 

@@ -27,8 +27,16 @@ class Distribution:
     has_rsample = False
     has_enumerate_support = False
     _validate_args = True
-    arg_constraints = {}
-    support = None
+
+    @property
+    def arg_constraints(self):
+        """{parameter name: the constraint it must satisfy}; each subclass gives its own ({} for none)."""
+        raise NotImplementedError
+
+    @property
+    def support(self):
+        """The constraint every value of the distribution satisfies; each subclass gives its own."""
+        raise NotImplementedError
 
     @staticmethod
     def set_default_validate_args(value):
@@ -45,7 +53,13 @@ class Distribution:
             self._check_parameters()
 
     def _check_parameters(self):
-        for name, constraint in self.arg_constraints.items():
+        try:
+            arg_constraints = self.arg_constraints
+        except NotImplementedError:
+            arg_constraints = {}
+            warn_at_caller(f"{type(self)} does not define `arg_constraints`. Please set `arg_constraints = {{}}` or "
+                           "initialize the distribution with `validate_args=False` to turn off validation.")
+        for name, constraint in arg_constraints.items():
             if constraints.is_dependent(constraint):
                 continue
             if name not in self.__dict__ and not isinstance(getattr(type(self), name, None), property):
@@ -158,7 +172,13 @@ class Distribution:
         for mine, theirs in zip(reversed(value.shape), reversed(expected)):
             if mine != 1 and theirs != 1 and mine != theirs:
                 raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {value.shape} vs {expected}.")
-        checked(self.support.check(value), self._value_outside_support, value)
+        try:
+            support = self.support
+        except NotImplementedError:
+            warn_at_caller(f"{type(self)} does not define `support` to enable sample validation. Please initialize "
+                           "the distribution with `validate_args=False` to turn off validation.")
+            return
+        checked(support.check(value), self._value_outside_support, value)
 
     def _value_outside_support(self, value):
         return ValueError(

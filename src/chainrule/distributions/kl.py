@@ -1,11 +1,14 @@
 """KL(p ‖ q) = E_p[ln p(x) - ln q(x)] in closed form, for the pairs registered with ``register_kl``.
 
 ``kl_divergence(p, q)`` picks the most specific registered pair for the types of p and q (walking
-their class hierarchies, as PyTorch does), so a subclass of Normal uses Normal's formula.
+their class hierarchies, as PyTorch does), so a subclass of Normal uses Normal's formula. When the
+pair closest in p's hierarchy and the pair closest in q's name different formulas, the choice is
+ambiguous: PyTorch's RuntimeWarning asks for a registration of the exact pair, and p's is used.
 """
 import math
 
 from chainrule.autograd import grad
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.beta import Beta, log_beta_function
 from chainrule.distributions.binomial import Binomial
@@ -35,6 +38,7 @@ from chainrule.linalg import solve_triangular
 from chainrule.nn.functional import softplus
 
 KL_REGISTRY = {}
+_DISPATCH_CACHE = {}  # (type of p, type of q) -> the formula chosen for them, until the next registration
 
 
 def register_kl(type_p, type_q):
@@ -44,18 +48,38 @@ def register_kl(type_p, type_q):
 
     def register(function):
         KL_REGISTRY[type_p, type_q] = function
+        _DISPATCH_CACHE.clear()  # a new pair may be closer for types already looked up
         return function
 
     return register
 
 
+def _closest_formula(type_p, type_q):
+    """The registered formula for the pair nearest to (type_p, type_q), None if no pair matches.
+    Nearness is the position of each registered type in the class's method resolution order; the
+    pair nearest by p first and the one nearest by q first must agree, else PyTorch's warning."""
+    matches = [(super_p, super_q) for super_p, super_q in KL_REGISTRY
+               if issubclass(type_p, super_p) and issubclass(type_q, super_q)]
+    if not matches:
+        return None
+    distance_p, distance_q = type_p.__mro__.index, type_q.__mro__.index
+    left_p, left_q = min(matches, key=lambda pair: (distance_p(pair[0]), distance_q(pair[1])))
+    right_p, right_q = min(matches, key=lambda pair: (distance_q(pair[1]), distance_p(pair[0])))
+    if KL_REGISTRY[left_p, left_q] is not KL_REGISTRY[right_p, right_q]:
+        warn_at_caller(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+                       f"Please register_kl({left_p.__name__}, {right_q.__name__})", RuntimeWarning)
+    return KL_REGISTRY[left_p, left_q]
+
+
 def kl_divergence(p, q):
     """KL(p ‖ q) for each distribution of the batch: a tensor of shape batch_shape."""
-    matches = [(super_p, super_q) for super_p, super_q in KL_REGISTRY if isinstance(p, super_p) and isinstance(q, super_q)]
-    if not matches:
+    types = type(p), type(q)
+    if types not in _DISPATCH_CACHE:
+        _DISPATCH_CACHE[types] = _closest_formula(*types)
+    formula = _DISPATCH_CACHE[types]
+    if formula is None:
         raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and q type {type(q).__name__}")
-    closest = min(matches, key=lambda pair: (type(p).__mro__.index(pair[0]), type(q).__mro__.index(pair[1])))
-    return KL_REGISTRY[closest](p, q)
+    return formula(p, q)
 
 
 def infinite_where(condition, value):

@@ -1,5 +1,6 @@
 """MixtureSameFamily: a weighted mixture of components of one family."""
 from chainrule.autograd import no_grad
+from chainrule.distributions import constraints
 from chainrule.distributions.categorical import Categorical
 from chainrule.distributions.distribution import Distribution
 from chainrule.functional import log_softmax, logsumexp
@@ -39,9 +40,10 @@ class MixtureSameFamily(Distribution):
                                  self._component_distribution.expand(batch_shape + (self._num_component,)),
                                  validate_args=self._validate_args)
 
-    @property
+    @constraints.dependent_property
     def support(self):
-        return self._component_distribution.support
+        """The components' support, checked against every component (``MixtureSameFamilyConstraint``)."""
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
 
     @property
     def mixture_distribution(self):

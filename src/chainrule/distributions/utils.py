@@ -112,6 +112,36 @@ def cholesky_factor(matrix):
     return stack(columns, -1)
 
 
+def _tril_mask(size, diag):
+    """(size, size) bools, True on and below the ``diag``-th diagonal (row i, column j with j <= i + diag)."""
+    positions = arange(size)
+    return positions < positions.view(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The entries of mat (..., D, D) on and below its ``diag``-th diagonal, row by row: (..., M),
+    M = D(D+1)/2 for diag = 0. Differentiable (an index of mat)."""
+    size = mat.shape[-1]
+    if diag < -size or diag >= size:
+        raise ValueError(f"diag ({diag}) provided is outside [{-size}, {size - 1}].")
+    return mat[..., _tril_mask(size, diag)]
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """The matrix (..., D, D) with vec (..., M) filled row by row on and below its ``diag``-th
+    diagonal and zeros elsewhere, the inverse of ``tril_matrix_to_vec``: D is the positive root of
+    D² + (1 + 2 diag) D - |diag| (diag + 1) - 2M = 0. Differentiable (an index assignment)."""
+    linear = 1 + 2 * diag
+    size = (-linear + (linear**2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(size) - size > finfo(vec.dtype).eps:  # PyTorch's one-sided test of a whole root
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as "
+                         "the lower triangular part of a square D x D matrix.")
+    size = round(size)
+    mat = vec.new_zeros(vec.shape[:-1] + (size, size))
+    mat[..., _tril_mask(size, diag)] = vec
+    return mat
+
+
 def solve_lower_triangular(lower, right):
     """The z with lower @ z = right, for lower (..., n, n) and right (..., n) (broadcast), by forward
     substitution: zᵢ = (rᵢ - Σⱼ<ᵢ L_ij zⱼ) / L_ii."""
