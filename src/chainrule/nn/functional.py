@@ -99,7 +99,7 @@ from chainrule.ops.grid import affine_grid, grid_sample  # noqa: F401
 from chainrule.ops.ctc import ctc_loss  # noqa: F401
 from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
 from chainrule.ops.loss import gaussian_nll_loss, huber_loss, kl_div, poisson_nll_loss  # noqa: F401
-from chainrule.ops.loss import reduction_from, warn_if_broadcasting
+from chainrule.ops.loss import check_weight_dtype, not_implemented_for_integers, reduction_from, warn_if_broadcasting
 from chainrule.ops.margin_loss import (  # noqa: F401
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -114,7 +114,7 @@ from chainrule.creation import argument_type_name, as_integer, ones, zeros
 from chainrule.ops.join import cat
 from chainrule import sampling_algorithms
 from chainrule.random import drawn
-from chainrule.ops.operands import broadcast_failure
+from chainrule.ops.operands import broadcast_failure, common_dtype
 from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
@@ -416,38 +416,43 @@ def _one_hot_of_largest(soft, dim):
 _reduction = reduction_from  # one rule for every loss: ops/loss.py
 
 
-def _target_like(input, target, operation):
+def _target_like(input, target):
     """``target`` for an elementwise loss, warning (as PyTorch does) when its shape differs: a
     floating one as it is (the loss is computed in the promotion of the two dtypes, as PyTorch's:
     a float64 target makes a float32 input's loss float64), any other in the input's dtype."""
-    warn_if_broadcasting(input, target, operation, stacklevel=4)
+    warn_if_broadcasting(input, target, stacklevel=4)
     return target if target.is_floating_point() else target.to(input.dtype)
 
 
-def _difference_loss(loss, input, target, size_average, reduce, reduction, operation, weight=None):
-    reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
-        if tuple(weight.shape) != tuple(input.shape):
-            raise ValueError(
-                f"Weights and input must have the same size ({operation}: weight {tuple(weight.shape)}, "
-                f"input {tuple(input.shape)})."
-            )
-        weight = weight.detach().to(input.dtype)
-    if not input.is_floating_point() and not (isinstance(target, Tensor) and target.is_floating_point()):
-        raise NotImplementedError(
-            f'"{operation}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\': '
-            f"the input is {input.dtype}; convert it first, e.g. input.float()"
-        )
+def _difference_loss(loss, input, target, reduction, operation, option):
+    """``loss.apply(input, target, option, reduction)`` for a loss of input - target, computed in
+    the promotion of the two dtypes; ``option`` is the loss's own (mse's and l1's weight, smooth_l1's
+    beta). Integers alone are refused, as by PyTorch's kernels."""
+    if not input.is_floating_point():
+        if not (isinstance(target, Tensor) and target.is_floating_point()):
+            raise not_implemented_for_integers(input, operation)
+        input = input.to(target.dtype)  # as PyTorch promotes: int64 with float32 is float32, where NumPy chooses float64
     try:
-        return loss.apply(input, _target_like(input, target, operation), weight, reduction)
+        return loss.apply(input, _target_like(input, target), option, reduction)
     except ValueError as error:
         raise broadcast_failure(error, operation, (input, target)) from None
 
 
+def _elementwise_weight(weight, input, operation):
+    """mse's and l1's optional ``weight`` (the input's shape), a constant in the input's dtype."""
+    if weight is None:
+        return None
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Weights and input must have the same size ({operation}: weight {tuple(weight.shape)}, input {tuple(input.shape)})."
+        )
+    return weight.detach().to(input.dtype)
+
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error: (input - target)^2, reduced (weighted: 'mean' divides by sum(weight))."""
-    return _difference_loss(MseLoss, input, target, size_average, reduce, reduction, "mse_loss", weight)
+    reduction = _reduction(size_average, reduce, reduction)
+    return _difference_loss(MseLoss, input, target, reduction, "mse_loss", _elementwise_weight(weight, input, "mse_loss"))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -458,20 +463,18 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         distances = (input - target).abs()  # integers, as PyTorch's abs and sum give them (their mean raises)
         return {"sum": distances.sum, "none": lambda: distances, "mean": distances.mean}[reduction]()
     shown = L1Loss.shown_as({"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}[reduction])
-    return _difference_loss(shown, input, target, None, None, reduction, "l1_loss", weight)
+    return _difference_loss(shown, input, target, reduction, "l1_loss", _elementwise_weight(weight, input, "l1_loss"))
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """Squared error below ``beta``, absolute error above (continuous at beta); beta=0 is L1."""
+    """Squared error below ``beta``, absolute error above (continuous at beta); beta=0 is L1
+    (``l1_loss``, as PyTorch computes it then)."""
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta})")
     if beta == 0:
-        return _difference_loss(L1Loss, input, target, size_average, reduce, reduction, "smooth_l1_loss")
+        return l1_loss(input, target, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
-    try:
-        return SmoothL1Loss.apply(input, _target_like(input, target, "smooth_l1_loss"), beta, reduction)
-    except ValueError as error:
-        raise broadcast_failure(error, "smooth_l1_loss", (input, target)) from None
+    return _difference_loss(SmoothL1Loss, input, target, reduction, "smooth_l1_loss", beta)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -483,15 +486,18 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         raise broadcast_failure(error, "multilabel_soft_margin_loss", (target, input)) from None
 
 
-def _same_shape_target(input, target, message):
+def _same_shape_target(input, target, message, same_dtype):
+    """The probabilities ``target`` of a binary cross-entropy: of the input's shape, floating (PyTorch
+    does not convert 0/1 integers), and of the input's dtype if ``same_dtype`` (binary_cross_entropy's
+    kernel takes one dtype; with logits, the loss is computed in the promotion of the two)."""
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(message.format(target=target.shape, input=input.shape))
-    if not target.is_floating_point():  # binary targets as floats: PyTorch does not convert 0/1 integers
+    if not target.is_floating_point() or (same_dtype and target.array.dtype != input.array.dtype):
         raise RuntimeError(
             f"Found dtype {dtypes.scalar_type_name(target.array.dtype)} but expected {dtypes.scalar_type_name(input.array.dtype)} "
-            f"(the targets of a binary cross-entropy are probabilities: convert them with target.float())"
+            f"(the targets of a binary cross-entropy are probabilities: convert them with target.to(input.dtype))"
         )
-    return target  # in its own floating dtype: the loss is computed in the promotion of the two, as PyTorch's
+    return target
 
 
 def _optional_weight(weight, input, name):
@@ -518,7 +524,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """
     reduction = _reduction(size_average, reduce, reduction)
     target = _same_shape_target(
-        input, target, "Using a target size ({target}) that is different to the input size ({input}) is deprecated. Please ensure they have the same size."
+        input,
+        target,
+        "Using a target size ({target}) that is different to the input size ({input}) is deprecated. Please ensure they have the same size.",
+        same_dtype=True,
     )
     # (checked on each call of a compiled step too: the probabilities are values)
     checked(computed_without_gradient(_probabilities_in_range, [input]), _probabilities_out_of_range, input)
@@ -548,7 +557,7 @@ def binary_cross_entropy_with_logits(
     ``pos_weight`` weighs the positive class (shape: the number of classes, along the last dim).
     """
     reduction = _reduction(size_average, reduce, reduction)
-    target = _same_shape_target(input, target, "Target size ({target}) must be the same as input size ({input})")
+    target = _same_shape_target(input, target, "Target size ({target}) must be the same as input size ({input})", same_dtype=False)
     if target.dtype != input.dtype:  # PyTorch's composition updates (1 - target) in place: the loss has the target's dtype
         input = input.to(target.dtype)
     weight = _optional_weight(weight, input, "weight")
@@ -556,8 +565,9 @@ def binary_cross_entropy_with_logits(
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
-def _check_class_index_target(input, target, weight, operation):
-    """Check class-index ``target`` against ``input`` (N, C, d1, ...) or (C,)."""
+def _class_index_target(input, target, weight, operation):
+    """Class-index ``target`` checked against ``input`` (N, C, d1, ...) or (C,), and ``weight``
+    against both; a target (1,) for an input (C,) is taken as the () it stands for, as in PyTorch."""
     if input.ndim == 0:
         raise ValueError(f"{operation}: input must have a class dimension, got a 0-d tensor")
     if target.array.dtype not in (xp.int64, xp.uint8):
@@ -570,6 +580,13 @@ def _check_class_index_target(input, target, weight, operation):
         )
     input_shape = input.array.shape
     expected = () if len(input_shape) == 1 else (input_shape[0],) + input_shape[2:]
+    if len(input_shape) == 1 and target.ndim == 1:
+        if target.shape[0] != 1:
+            raise ValueError(
+                f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]} "
+                f"({operation}: an unbatched input {list(input.shape)} takes one class index, as a 0-d tensor)"
+            )
+        target = target.reshape(())
     if target.array.shape != expected:
         if input.ndim > 1 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
             raise ValueError(
@@ -583,17 +600,17 @@ def _check_class_index_target(input, target, weight, operation):
             f"{pytorch_words} ({operation}: expected target of shape {list(expected)} for input of shape "
             f"{list(input.shape)}, the input's shape without the class dimension, got {list(target.shape)})"
         )
+    if not input.is_floating_point():
+        raise not_implemented_for_integers(input, operation)
+    check_weight_dtype(input, weight)
     _check_class_weight(input, weight)
+    return target
 
 
 def _check_class_weight(input, weight):
+    """``weight`` None or one weight per class (C,)."""
     if weight is None:
         return
-    if weight.array.dtype != input.array.dtype:
-        raise RuntimeError(
-            f"expected scalar type {dtypes.scalar_type_name(input.array.dtype)} but found "
-            f"{dtypes.scalar_type_name(weight.array.dtype)} (the class weight's dtype must be the input's: weight.to(input.dtype))"
-        )
     classes = input.shape[class_axis_of(input)]
     if tuple(weight.shape) != (classes,):
         raise RuntimeError(
@@ -623,13 +640,17 @@ def cross_entropy(
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if not input.is_floating_point():
+        raise not_implemented_for_integers(input, "cross_entropy")
     if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target (cross_entropy with class probabilities)")
         _check_class_weight(input, weight)
-        target = target.to(input.dtype)
+        # PyTorch's formula -Σ input · target · weight: the loss in the promotion of the three dtypes
+        dtype = common_dtype(input, target) if weight is None else common_dtype(input, target, weight)
+        input, target = input.to(dtype), target.to(dtype)
     else:
-        _check_class_index_target(input, target, weight, "cross_entropy")
+        target = _class_index_target(input, target, weight, "cross_entropy")
     return CrossEntropy.shown_as(_cross_entropy_node(input, target, reduction, label_smoothing)).apply(
         input, target, weight, reduction, ignore_index, label_smoothing
     )
@@ -720,7 +741,7 @@ def linear_cross_entropy(
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (log_softmax output)."""
     reduction = _reduction(size_average, reduce, reduction)
-    _check_class_index_target(input, target, weight, "nll_loss")
+    target = _class_index_target(input, target, weight, "nll_loss")
     return NllLoss.shown_as(_nll_node(input, reduction)).apply(input, target, weight, reduction, ignore_index)
 
 
@@ -733,6 +754,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     unbiased, n / (n - 1), as PyTorch). Evaluation uses the running statistics. The input is floating
     point, the parameters and running statistics of its dtype (or float32 for float16 input).
     """
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if training and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """``batch_norm`` without the checks of its arguments PyTorch makes in Python only
+    (``torch.batch_norm`` takes eps <= 0 and one running statistic)."""
     if input.ndim < 2:
         _refuse_input_without_channels(input, running_mean, running_var, weight, bias, training)
     channels = input.shape[1]
@@ -939,6 +972,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     None is the input dtype's machine epsilon, as PyTorch's default.
     """
     normalized_shape = _last_dimensions(input, normalized_shape, "rms_norm", "*", weight=weight)
+    require_floating_input(input, "rms_norm", "rms_norm")
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))

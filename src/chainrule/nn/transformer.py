@@ -144,6 +144,10 @@ class _AttentionLayer(Module):
         for number in range(1, blocks + 1):
             setattr(self, f"dropout{number}", Dropout(dropout))
         self.activation = _activation_function(activation)
+        self._set_fast_path_flags()
+
+    def _set_fast_path_flags(self):
+        """The attributes PyTorch's layer keeps for its fused inference kernels: the encoder layer's only."""
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         """The self-attention block (of both layers): dropout1(self_attn(x, x, x))."""
@@ -174,9 +178,8 @@ class TransformerEncoderLayer(_AttentionLayer):
 
     attention_names = ("self_attn",)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # PyTorch's flag for its fused kernels: 1 for relu, 2 for gelu (as a name, function or module), 0 otherwise
+    def _set_fast_path_flags(self):
+        """PyTorch's flag for its fused kernels: 1 for relu, 2 for gelu (as a name, function or module), 0 otherwise."""
         activation = self.activation
         self.activation_relu_or_gelu = (
             1 if activation is F.relu or isinstance(activation, ReLU) else 2 if activation is F.gelu or isinstance(activation, GELU) else 0

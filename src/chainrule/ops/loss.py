@@ -22,6 +22,7 @@ import functools
 import math
 import warnings
 
+from chainrule import dtypes
 from chainrule.autograd.function import checked, computed_without_gradient
 from chainrule.backend import ignoring_float_errors, read_only, xp
 from chainrule.creation import full_like
@@ -487,15 +488,34 @@ def reduce_losses(losses, reduction):
     return losses.sum() if reduction == "sum" else losses.mean()
 
 
-def warn_if_broadcasting(input, target, operation, stacklevel=3):
-    """PyTorch's warning for a target whose shape differs from the input's (it broadcasts);
-    ``stacklevel`` 3 points at the code that called the loss function calling this."""
+def warn_if_broadcasting(input, target, stacklevel=3):
+    """PyTorch's warning, word for word, for a target whose shape differs from the input's (it
+    broadcasts); ``stacklevel`` 3 points at the code that called the loss function calling this."""
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
-            f"{operation}: Using a target size ({target.shape}) that is different to the input size "
+            f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             f"Please ensure they have the same size.",
             stacklevel=stacklevel,
+        )
+
+
+def not_implemented_for_integers(input, operation):
+    """PyTorch's error for a loss asked to compute in an integer (or bool) dtype, which its kernels
+    do not support."""
+    return NotImplementedError(
+        f'"{operation}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\': '
+        f"the input is {input.dtype}; convert it first, e.g. input.float()"
+    )
+
+
+def check_weight_dtype(input, weight):
+    """PyTorch's error for class weights whose dtype is not the input's (the kernels of nll_loss
+    and multi_margin_loss take both in one dtype)."""
+    if weight is not None and weight.array.dtype != input.array.dtype:
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(input.array.dtype)} but found "
+            f"{dtypes.scalar_type_name(weight.array.dtype)} (the class weight's dtype must be the input's: weight.to(input.dtype))"
         )
 
 
@@ -510,8 +530,15 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got delta={delta}); use delta > 0.")
     broadcast_shape(input, target, "huber_loss")
-    warn_if_broadcasting(input, target, "huber_loss")
+    warn_if_broadcasting(input, target)
     reduction = reduction_from(None, None, reduction)
+    if not input.is_floating_point():  # the loss has the input's dtype, as PyTorch's
+        if target.is_floating_point():
+            raise RuntimeError(
+                f"result type {dtypes.scalar_type_name(target.array.dtype)} can't be cast to the desired output type "
+                f"{dtypes.scalar_type_name(input.array.dtype)} (huber_loss computes in the input's dtype: convert it, e.g. input.float())"
+            )
+        raise not_implemented_for_integers(input, "huber_loss")
     target = target.to(input.dtype)
     if weight is None:
         return HuberLoss.apply(input, target, delta, reduction)

@@ -24,8 +24,17 @@ from chainrule.ops.activation import log_one_plus_exp, special
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.distance import pairwise_distance
 from chainrule.ops.elementwise import clamp, minimum, sqrt, where
-from chainrule.ops.loss import BinaryCrossEntropyWithLogits, reduce_losses, reduced, reduction_from, spread_back
+from chainrule.ops.loss import (
+    BinaryCrossEntropyWithLogits,
+    check_weight_dtype,
+    not_implemented_for_integers,
+    reduce_losses,
+    reduced,
+    reduction_from,
+    spread_back,
+)
 from chainrule.ops.op import Op
+from chainrule.ops.operands import common_dtype
 
 COSINE_EPSILON = 1e-12  # added to each squared length in cosine_embedding_loss, as PyTorch
 
@@ -143,6 +152,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         )
     if weight is not None and tuple(weight.shape) != (classes,):
         raise RuntimeError(f"inconsistent weight size, expected {classes} but got {list(weight.shape)}")
+    if not input.is_floating_point():
+        raise not_implemented_for_integers(input, "multi_margin_loss")
+    check_weight_dtype(input, weight)
     # the one-hot targets and each sample's weight follow the targets' values: a compiled program
     # computes them (and checks the range) again on each call
     weight = made_from_arguments(xp.ones(classes, scores.dtype)) if weight is None else weight.detach()
@@ -300,7 +312,10 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     'none', (N,) or ().
     """
     reduction = reduction_from(size_average, reduce, reduction)
-    losses = BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), None, None, "none")
+    if not input.is_floating_point():
+        raise not_implemented_for_integers(input, "multilabel_soft_margin_loss")
+    dtype = common_dtype(input, target)  # PyTorch's formula, target · ln σ(input) + ..., promotes the two
+    losses = BinaryCrossEntropyWithLogits.apply(input.to(dtype), target.to(dtype), None, None, "none")
     if weight is not None:
         losses = losses * weight
     return reduce_losses(losses.sum(input.ndim - 1) / input.shape[-1], reduction)
