@@ -413,6 +413,8 @@ class Convolution(WindowOp):
 
     @staticmethod
     def forward(ctx, input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+        if input.dtype.kind in "biu" and input.size:
+            check_integer_kernel(input, transposed)
         needs_input, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
         ctx.save_for_backward(input if needs_weight else None, weight if needs_input else None)
         ctx.geometry = (stride, padding, dilation, transposed, groups)
@@ -443,6 +445,23 @@ class Convolution(WindowOp):
         if ctx.needs_input_grad[2]:
             grad_bias = bias_gradient(grad_output)
         return grad_input, grad_weight, grad_bias, None, None, None, None, None, None
+
+
+def check_integer_kernel(input, transposed):
+    """PyTorch's CPU kernels convolve integers (bool excepted), and transposed ones only int64:
+    its error for the others (an empty input reaches no kernel)."""
+    if input.dtype.kind != "b" and (not transposed or input.dtype == xp.int64):
+        return
+    three_d = input.ndim == 5
+    if transposed:
+        kernel = "slow_conv_transpose3d_out_cpu" if three_d else "slow_conv_transpose2d_out_cpu"
+        taken = "a transposed convolution takes floating-point or int64"
+    else:
+        kernel, taken = ("compute_columns3d" if three_d else "slow_conv2d_cpu"), "a convolution takes floating-point or integer"
+    raise NotImplementedError(
+        f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' ({taken} input and weight; "
+        f"convert both, e.g. x.float())"
+    )
 
 
 # ----------------------------------------------------------------------------- public functions

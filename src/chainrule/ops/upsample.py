@@ -109,11 +109,14 @@ class Mix:
         return Mix(self.matrix.T)
 
 
-def resampled(values, plans):
-    """``values`` (N, C, *size) with plan k applied along spatial dimension k, for each k."""
-    for axis, plan in enumerate(plans, start=2):
-        values = plan.applied(values, axis)
-    return xp.ascontiguousarray(values)
+def resampled(values, plans, last_first=False):
+    """``values`` (N, C, *size) with plan k applied along spatial dimension k, for each k (from the
+    last one with ``last_first``): a new array, also where every plan keeps its dimension."""
+    steps = list(enumerate(plans, start=2))
+    resized = values
+    for axis, plan in reversed(steps) if last_first else steps:
+        resized = plan.applied(resized, axis)
+    return resized.copy() if resized is values else xp.ascontiguousarray(resized)
 
 
 class Resample(Op):
@@ -191,13 +194,14 @@ def _matrix(size, rows, columns, weights):
     return matrix
 
 
-def _linear_plan(size, out, scale_factor, align_corners, dtype):
-    """Row i mixes the two input positions around output i's source position."""
+def _linear_taps(size, out, scale_factor, align_corners, dtype):
+    """Row i mixes the two input positions around output i's source position: their columns and
+    weights, each (out, 2)."""
     source = _source_positions(_scale(size, out, scale_factor, align_corners, dtype), out, align_corners, False, dtype)
     low = xp.minimum(xp.floor(source).astype(xp.int64), size - 1)
     weight_high = xp.clip(source - low, 0, 1).astype(xp.float64)
     high = xp.minimum(low + 1, size - 1)
-    return Mix(_matrix(size, xp.arange(out), xp.stack([low, high], 1), xp.stack([1 - weight_high, weight_high], 1)))
+    return xp.stack([low, high], 1), xp.stack([1 - weight_high, weight_high], 1)
 
 
 def _cubic_coefficients(t, a):
@@ -213,14 +217,14 @@ def _cubic_coefficients(t, a):
     return xp.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1)
 
 
-def _cubic_plan(size, out, scale_factor, align_corners, dtype):
+def _cubic_taps(size, out, scale_factor, align_corners, dtype):
     """Row i weights the four inputs around output i's source position by cubic convolution
-    (A = -0.75); positions past the border read the border."""
+    (A = -0.75); positions past the border read the border. Columns and weights, each (out, 4)."""
     source = _source_positions(_scale(size, out, scale_factor, align_corners, dtype), out, align_corners, True, dtype)
     low = xp.minimum(xp.floor(source).astype(xp.int64), size - 1)
     t = xp.clip(source - low, 0, 1).astype(xp.float64)
     columns = xp.clip(low[:, None] + xp.arange(-1, 3), 0, size - 1)
-    return Mix(_matrix(size, xp.arange(out), columns, _cubic_coefficients(t, -0.75)))
+    return columns, _cubic_coefficients(t, -0.75)
 
 
 def _triangle(x):
@@ -235,9 +239,10 @@ def _keys_cubic(x):
     return xp.where(x < 1, near, xp.where(x < 2, far, 0.0))
 
 
-def _antialias_plan(size, out, scale_factor, align_corners, cubic, dtype):
+def _antialias_taps(size, out, scale_factor, align_corners, cubic, dtype):
     """PyTorch's (and Pillow's) antialiased resampling: the filter stretched by the scale when
-    downsampling (so that every input inside it counts), each row's weights normalized to sum 1."""
+    downsampling (so that every input inside it counts), each row's weights normalized to sum 1.
+    Columns and weights, each (out, taps)."""
     scale = float(_scale(size, out, scale_factor, align_corners, dtype))
     taps, kernel = (4, _keys_cubic) if cubic else (2, _triangle)
     support = taps * 0.5 * scale if scale >= 1.0 else taps * 0.5
@@ -249,8 +254,65 @@ def _antialias_plan(size, out, scale_factor, align_corners, cubic, dtype):
     offsets = xp.arange(width)
     weights = kernel((first[:, None] + offsets - center[:, None] + 0.5) * inverse) * (offsets < count[:, None])
     total = weights.sum(1, keepdims=True)
-    weights = weights / xp.where(total == 0, 1, total)
-    return Mix(_matrix(size, xp.arange(out), xp.minimum(first[:, None] + offsets, size - 1), weights))
+    return xp.minimum(first[:, None] + offsets, size - 1), weights / xp.where(total == 0, 1, total)
+
+
+def _taps(size, out, scale_factor, align_corners, mode, antialias, dtype):
+    """The columns and weights (each (out, taps)) of an interpolating mode along one dimension."""
+    if antialias:
+        return _antialias_taps(size, out, scale_factor, align_corners, mode == "bicubic", dtype)
+    if mode == "bicubic":
+        return _cubic_taps(size, out, scale_factor, align_corners, dtype)
+    return _linear_taps(size, out, scale_factor, align_corners, dtype)
+
+
+def _mix_plan(size, taps):
+    """The plan of ``taps``: the matrix A (out, size) that sums each row's weights into its columns."""
+    columns, weights = taps
+    return Mix(_matrix(size, xp.arange(len(columns)), columns, weights))
+
+
+# ----------------------------------------------------------------------------- uint8 images
+class FixedPointMix:
+    """A ``Mix`` of uint8 values as PyTorch (after Pillow) computes it: in integers, with the
+    weights scaled by 2^precision and rounded (half away from zero),
+
+        out[i] = clamp((Σ_j W[i, j] · input[j] + 2^(precision - 1)) >> precision, 0, 255)
+
+    that is the weighted sum rounded half up, clamped to the uint8 range (bicubic overshoots).
+    ``precision`` is the most bits that keep the largest weight (a partial sum of a border
+    input's weights included, as PyTorch accumulates them) below 2^15."""
+
+    def __init__(self, size, taps):
+        columns, weights = taps
+        largest = running = weights[:, 0]
+        for tap in range(1, weights.shape[1]):  # weights summed into one border column, as they are added
+            running = xp.where(columns[:, tap] == columns[:, tap - 1], running + weights[:, tap], weights[:, tap])
+            largest = xp.maximum(largest, running)
+        largest = float(largest.max())
+        self.precision = 0
+        while self.precision < 22 and math.floor(0.5 + largest * 2 ** (self.precision + 1)) < 2**15:
+            self.precision += 1
+        scaled = _matrix(size, xp.arange(len(columns)), columns, weights) * 2**self.precision
+        self.matrix = xp.trunc(scaled + xp.copysign(0.5, scaled))
+
+    def applied(self, values, axis):
+        # the sums of uint8 values times int16 weights are exact in float64 (far below 2^53)
+        total = Mix(self.matrix).applied(values.astype(xp.float64), axis)
+        return xp.clip(xp.floor((total + 2 ** (self.precision - 1)) / 2**self.precision), 0, 255).astype(xp.uint8)
+
+
+class ResampleImage(Op):
+    """A uint8 image resized in fixed point (``FixedPointMix``), as PyTorch does: its width first,
+    then its height, each pass rounded to uint8; a dimension whose size stays is left as it is.
+    Integers have no gradient."""
+
+    formula = "out[n, c, i, j] = round(Σ_p A_h[i, p] · round(Σ_q A_w[j, q] · input[n, c, p, q]))"
+    derivatives = (None, None)
+
+    @staticmethod
+    def forward(ctx, input, plans):
+        return resampled(input, plans, last_first=True)
 
 
 # ----------------------------------------------------------------------------- interpolate
@@ -281,20 +343,28 @@ _KERNEL_NAMES = {
     "bicubic": {4: "compute_indices_weights_cubic"},
 }
 _KERNEL_NAMES["nearest-exact"] = _KERNEL_NAMES["nearest"]
+#: The modes that take uint8 images too.
+_UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")
 
 
-def _check_dtype(input, mode):
-    """Floating point input for every mode, and uint8 (images' dtype) for the nearest ones, as
-    PyTorch's kernels take; its error for other dtypes."""
-    if input.is_floating_point() or (mode in ("nearest", "nearest-exact") and input.dtype == uint8):
-        return
-    default = "compute_indices_weights_nearest" if mode.startswith("nearest") else "compute_indices_weights_linear"
-    kernel = _KERNEL_NAMES[mode].get(input.ndim, default)
-    taken = "floating-point or uint8" if mode.startswith("nearest") else "floating-point"
-    raise NotImplementedError(
-        f'"{kernel}" not implemented for \'{scalar_type_name(input.array.dtype)}\': interpolate in mode '
-        f"'{mode}' takes {taken} input; convert it with .float()"
-    )
+def _check_dtype(input, mode, antialias):
+    """The dtypes PyTorch's kernels take, with its error for the others: floating point for every
+    mode (only float32 and float64 with ``antialias``), and uint8 (images' dtype) for the nearest
+    modes and the bilinear and bicubic ones."""
+    name = input.array.dtype.name
+    if antialias:
+        kernel, taken = "compute_index_ranges_weights", name in ("float32", "float64", "uint8")
+    else:
+        default = "compute_indices_weights_nearest" if mode.startswith("nearest") else "compute_indices_weights_linear"
+        kernel = _KERNEL_NAMES[mode].get(input.ndim, default)
+        taken = input.is_floating_point() or (name == "uint8" and mode in _UINT8_MODES)
+    if not taken:
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{scalar_type_name(input.array.dtype)}\': interpolate in mode '
+            f"'{mode}'{' with antialias' if antialias else ''} takes "
+            f"{'float32, float64' if antialias else 'floating-point'}{' or uint8' if mode in _UINT8_MODES else ''} "
+            f"input; convert it with .float()"
+        )
 
 
 def _output_sizes(input, size, scale_factor, recompute_scale_factor):
@@ -370,20 +440,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             f"({', '.join(f'{name}: {s}' for name, s in zip(names, sizes))}) output "
             f"({', '.join(f'{name}: {o}' for name, o in zip(names, outs))})"
         )
-    _check_dtype(input, mode)
+    _check_dtype(input, mode, antialias)
     dtype, corners = _compute_dtype(input), bool(align_corners)
     # PyTorch's linear and antialiased kernels copy a dimension whose size stays, whatever the
     # scale factor (its bicubic kernel copies only in its backward, when both sizes stay)
     if mode in ("nearest", "nearest-exact"):
         plans = [_nearest_plan(s, o, f, mode == "nearest-exact", input.ndim == 4, dtype) for s, o, f in zip(sizes, outs, factors)]
-        node_name = _NODE_NAMES[mode].format(len(sizes))
-    elif antialias:
-        plans = [_antialias_plan(s, o, f, corners, mode == "bicubic", dtype) if s != o else _kept(s) for s, o, f in zip(sizes, outs, factors)]
-        node_name = _NODE_NAMES[mode].replace("2D", "2DAa")
-    else:
-        if mode == "bicubic":
-            plans = [_cubic_plan(s, o, f, corners, dtype) for s, o, f in zip(sizes, outs, factors)]
-        else:
-            plans = [_linear_plan(s, o, f, corners, dtype) if s != o else _kept(s) for s, o, f in zip(sizes, outs, factors)]
-        node_name = _NODE_NAMES[mode]
-    return Resample.shown_as(node_name).apply(input, plans)
+        return Resample.shown_as(_NODE_NAMES[mode].format(len(sizes))).apply(input, plans)
+    if input.dtype == uint8:  # its weights computed in float64 (as PyTorch does), then in fixed point
+        plans = [FixedPointMix(s, _taps(s, o, f, corners, mode, antialias, xp.float64)) if s != o else _kept(s) for s, o, f in zip(sizes, outs, factors)]
+        return ResampleImage.apply(input, plans)
+    plans = [
+        _mix_plan(s, _taps(s, o, f, corners, mode, antialias, dtype)) if s != o or (mode == "bicubic" and not antialias) else _kept(s)
+        for s, o, f in zip(sizes, outs, factors)
+    ]
+    return Resample.shown_as(_NODE_NAMES[mode].replace("2D", "2DAa") if antialias else _NODE_NAMES[mode]).apply(input, plans)
