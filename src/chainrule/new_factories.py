@@ -8,6 +8,7 @@ the dtype (and, in PyTorch, the device) follow ``x`` unless ``dtype=`` says othe
 These are the functions behind the Tensor methods of the same names.
 """
 from chainrule import creation
+from chainrule.device import check_device
 from chainrule.ops.registry import install_method
 from chainrule.tensor import Tensor
 
@@ -22,7 +23,10 @@ def new_tensor(tensor, data, dtype=None, device=None, requires_grad=False):
     """A copy of ``data`` with ``tensor``'s dtype (or ``dtype``), out of any graph."""
     if isinstance(data, Tensor):  # PyTorch's advice, under this method's name
         creation.warn_copy_construct("tensor.new_tensor(sourceTensor)")
-        data = data.array
+        check_device(device)
+        # a copy by operations, so that a compiled program copies the values of each call
+        copy = data.detach().to(dtype or tensor.dtype, copy=True)
+        return copy.requires_grad_() if requires_grad else copy
     return creation.tensor(data, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
 
 
