@@ -141,7 +141,12 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
             check_numpy_array(data)
         raw = _to_raw(data)
         try:
-            array = xp.array(raw, dtype=dtype if dtype is not None else dtypes.infer_dtype(raw))
+            if dtype is None:
+                array = xp.array(raw, dtype=dtypes.infer_dtype(raw))
+            elif isinstance(raw, xp.ndarray):  # an array converts as a C cast does, unchecked (as PyTorch's)
+                array = xp.array(raw, dtype=dtype)
+            else:
+                array = _python_numbers_as(raw, xp.dtype(dtype))
         except (ValueError, TypeError) as error:
             raise _nested_data_error(raw) or error from None
         except OverflowError:  # an int beyond int64 (2**63), or data that is no number: PyTorch's errors
@@ -154,6 +159,40 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     result = _finish(array, requires_grad, device, make)
     result.name = name
     return result
+
+
+def _python_numbers_as(data, dtype):
+    """The Python numbers (nested lists of them) ``data`` as an array of ``dtype``, each converted
+    as PyTorch converts it. Floating dtypes and bool take any number (too large a float becomes
+    inf). An integer dtype takes floats inside its range (truncated toward zero) and ints inside it,
+    an unsigned one also negative ints down to -max, wrapped (-1 as uint8 is 255); anything else
+    (300 as uint8, nan, inf, 2**40 as int32) is PyTorch's RuntimeError, an int outside the 64-bit
+    integers its ValueError."""
+    if dtype.kind not in "iu":
+        return xp.array(data, dtype=dtype)
+    natural = xp.array(data)  # ints as int64, floats as float64: checked at once while they all fit
+    if natural.size == 0 or natural.dtype.kind == "b":
+        return natural.astype(dtype)
+    limits = xp.iinfo(dtype)
+    if natural.dtype.kind == "i":
+        if (-limits.max if dtype.kind == "u" else limits.min) <= natural.min() and natural.max() <= limits.max:
+            return natural.astype(dtype)
+    elif natural.dtype.kind == "f" and limits.min < natural.min() and natural.max() < limits.max:
+        # strictly inside (False for nan): the ends, where a float may be an int NumPy rounded, go one by one
+        return natural.astype(dtype)
+    # one by one, each number by its own Python type ([-1, 2.5] as uint8: -1 wraps, where -1.0 would not)
+    numbers = xp.array(data, dtype=object)
+    return xp.array([_python_number_as(number, dtype) for number in numbers.flat], dtype=dtype).reshape(numbers.shape)
+
+
+def _python_number_as(number, dtype):
+    """One number of ``_python_numbers_as``: checked (``dtypes.checked_scalar``), an int wrapped."""
+    if isinstance(number, int) and not isinstance(number, bool) and not -(1 << 63) <= number < 1 << 63:
+        raise ValueError(
+            f"Overflow when unpacking long long: {number} is outside the 64-bit integers a {dtypes.dtype_name(dtype)} "
+            f"tensor is made from"
+        )
+    return dtypes.checked_scalar(number, dtype)
 
 
 def _nested_data_error(data):

@@ -321,10 +321,20 @@ NO_RANGE = (1, 0)  # other dtypes (complex, uint32...) take the full rules
 _C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
 
 
+#: The Python types PyTorch's promote_types and can_cast read as dtypes
+_PYTHON_TYPES = {builtins.bool: bool_, builtins.int: int64, builtins.float: float64}
+
+
 def _expect_dtype(value, function, argument, position):
-    if not isinstance(value, dtype):
-        raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be chainrule.dtype, not {type(value).__name__}")
-    return value
+    """``value`` as a dtype: a dtype, or the Python type ``bool``, ``int`` or ``float`` (read as
+    bool, int64 and float64, as PyTorch reads them); else PyTorch's TypeError."""
+    if isinstance(value, dtype):
+        return value
+    if isinstance(value, type) and value in _PYTHON_TYPES:
+        return _PYTHON_TYPES[value]
+    if value is complex:
+        raise TypeError(f"{function}(): argument '{argument}' (position {position}) is complex: chainrule's dtypes are real")
+    raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be chainrule.dtype, not {type(value).__name__}")
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integers < floats: the category a result takes

@@ -109,16 +109,32 @@ def type_name(dtype):
 def convert_type(tensor, dtype=None, non_blocking=False):
     """``Tensor.type``: with no argument the type's name (``'chainrule.FloatTensor'``); with a dtype, a
     legacy type (``chainrule.LongTensor``) or its name (``'torch.LongTensor'`` as course code writes
-    it), the tensor converted to it (itself when it already is of that type)."""
+    it), the tensor converted to it (itself when it already is of that type); ``Tensor`` (or
+    ``'torch.Tensor'``) is the default dtype. Other types (``float``, ``numpy.float32``) are
+    PyTorch's ValueError, other values its TypeError."""
     if dtype is None:
         return type_name(tensor.dtype)
+    if isinstance(dtype, dtypes.dtype):
+        return tensor.to(dtype)
+    if dtype is Tensor or dtype in _DEFAULT_NAMES:
+        return tensor.to(dtypes.get_default_dtype())
+    if isinstance(dtype, str) and ".cuda." in dtype or isinstance(dtype, CudaLegacyTensorType):
+        raise RuntimeError(f"type {dtype} not available: chainrule computes on the CPU; use the type without .cuda")
+    if isinstance(dtype, type) and not isinstance(dtype, LegacyTensorType):  # float, numpy.float32: refused by name
+        dtype = dtype.__qualname__ if dtype.__module__ == "builtins" else f"{dtype.__module__}.{dtype.__qualname__}"
     if isinstance(dtype, str):
         if dtype not in _BY_NAME:
-            raise ValueError(f"invalid type: {dtype!r}; expected one of 'torch.FloatTensor', 'torch.LongTensor', ...")
+            raise ValueError(
+                f"invalid type: {dtype!r}; expected a dtype (chainrule.float64), a legacy type (chainrule.DoubleTensor) "
+                f"or its name ('torch.DoubleTensor')"
+            )
         dtype = _BY_NAME[dtype]
-    if isinstance(dtype, LegacyTensorType):
-        dtype = dtype.dtype
-    return tensor.to(dtype)
+    if not isinstance(dtype, LegacyTensorType):
+        raise TypeError(f"dtype must be a type, str, or dtype object, not {type(dtype).__name__}")
+    return tensor.to(dtype.dtype)
+
+
+_DEFAULT_NAMES = ("torch.Tensor", "chainrule.Tensor")  # x.type('torch.Tensor'): the default dtype
 
 
 install_method("type", convert_type)

@@ -15,15 +15,15 @@ from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.ops.operands import binary_operands, broadcast_error
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.ops.registry import install_method, public
+from chainrule.ops.registry import SAME_DTYPE, install_method, public
 
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
 
-def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=()):
+def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=(), out=False):
     """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
-    numbers, broadcasting), returned as a tensor; ``aliases`` are further names, and ``in_place``
-    adds ``Tensor.NAME_`` (see ``_register``)."""
+    numbers, broadcasting), returned as a tensor; ``aliases`` are further names, ``in_place``
+    adds ``Tensor.NAME_`` (see ``_register``), and ``out`` PyTorch's ``out=`` (see ``public``)."""
 
     def function(a, b):
         a, b = binary_operands(a, b)
@@ -39,10 +39,10 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return _register(function, in_place, aliases)
+    return _register(function, in_place, aliases, out)
 
 
-def _one_input(name, array_function, doc, integers_only=False, in_place=False):
+def _one_input(name, array_function, doc, integers_only=False, in_place=False, out=False):
     """The public function ``name(x)``: ``array_function`` on the array of x, returned as a tensor."""
 
     def function(x):
@@ -52,16 +52,16 @@ def _one_input(name, array_function, doc, integers_only=False, in_place=False):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return _register(function, in_place)
+    return _register(function, in_place, out=out)
 
 
-def _register(function, in_place, aliases=()):
+def _register(function, in_place, aliases=(), out=False):
     """``public(function)``; with ``in_place``, ``Tensor.NAME_`` for every name too, which writes the
     result into the tensor as values of its own dtype (``x.gt_(0)`` leaves 1.0 and 0.0 in a float
     tensor) where PyTorch's casting allows (``mask &= counts`` is refused: integers do not fit a bool
     tensor). The write is recorded as a copy, so a tensor in a graph keeps a node (its gradient
     through the comparison is 0) instead of losing it."""
-    public(function, aliases=aliases)
+    public(function, aliases=aliases, out=out)
     if in_place:
         def written(tensor, *others):
             result = function(tensor, *others)
@@ -92,40 +92,40 @@ INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 
 
 # ----------------------------------------------------------------------------- comparisons
-eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).", in_place=True)
-ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).", in_place=True, aliases=("not_equal",))
-lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).", in_place=True, aliases=("less",))
-le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).", in_place=True, aliases=("less_equal",))
-gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).", in_place=True, aliases=("greater",))
-ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).", in_place=True, aliases=("greater_equal",))
+eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).", in_place=True, out=True)
+ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).", in_place=True, out=True, aliases=("not_equal",))
+lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).", in_place=True, out=True, aliases=("less",))
+le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).", in_place=True, out=True, aliases=("less_equal",))
+gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).", in_place=True, out=True, aliases=("greater",))
+ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).", in_place=True, out=True, aliases=("greater_equal",))
 
 # ----------------------------------------------------------------------------- logic (nonzero counts as True)
-logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.", in_place=True)
-logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.", in_place=True)
-logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", in_place=True)
-logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", in_place=True)
+logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.", in_place=True, out=True)
+logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.", in_place=True, out=True)
+logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", in_place=True, out=True)
+logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", in_place=True, out=True)
 
 # ----------------------------------------------------------------------------- bits (bool or integer tensors)
 bitwise_not = _one_input(
     "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True,
-    in_place=True,
+    in_place=True, out=SAME_DTYPE,
 )
 bitwise_and = _elementwise(
-    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, in_place=True
+    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True
 )
 bitwise_or = _elementwise(
-    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, in_place=True
+    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True
 )
 bitwise_xor = _elementwise(
-    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, in_place=True
+    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True
 )
 
 bitwise_left_shift = _elementwise(
-    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, in_place=True
+    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, in_place=True, out=True
 )
 bitwise_right_shift = _elementwise(
     "bitwise_right_shift", shift_right, "a >> b: the bits of a moved b places down (floor(a / 2^b)).",
-    integers_only=True, in_place=True,
+    integers_only=True, in_place=True, out=True,
 )
 
 # ----------------------------------------------------------------------------- integer math
@@ -141,7 +141,7 @@ isneginf = _one_input("isneginf", lambda array: array == -xp.inf, "True where x 
 isreal = _one_input("isreal", lambda array: xp.ones(array.shape, dtype=bool), "True where x has no imaginary part: everywhere, for real dtypes.")
 signbit = _one_input(
     "signbit", lambda array: xp.signbit(array) if array.dtype.kind == "f" else array < 0,
-    "True where the sign bit of x is set: x < 0, and -0.0 too.",
+    "True where the sign bit of x is set: x < 0, and -0.0 too.", out=SAME_DTYPE,
 )
 
 
@@ -184,7 +184,7 @@ def equal(a, b):
 
 
 # ----------------------------------------------------------------------------- membership and sorted search
-@public(method=False)
+@public(method=False, out=SAME_DTYPE)
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of ``elements`` occurs in ``test_elements`` (either may be a number);
     the result has elements' shape. ``invert`` gives the opposite."""

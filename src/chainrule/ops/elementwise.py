@@ -1173,6 +1173,8 @@ def _true_divide(a, b):
 
 
 def _power(base, exponent):
+    if isinstance(exponent, bool):  # PyTorch's shortcuts, which keep x's dtype (a bool x has no other power)
+        return base.copy() if exponent else xp.ones_like(base)
     if base.dtype.kind in "biu" and getattr(exponent, "dtype", xp.dtype(bool)).kind in "iu":
         return _integer_power(base, exponent)
     with ignoring_float_errors():
@@ -1359,8 +1361,9 @@ def pow(input, exponent):
     """input ** exponent, for a number or tensor exponent (and ``2 ** tensor``).
 
     Integers to a negative power: a number exponent is refused, as in PyTorch; a tensor exponent
-    gives the reciprocal truncated to an integer (1 for a base of 1, ±1 for -1, else 0)."""
-    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+    gives the reciprocal truncated to an integer (1 for a base of 1, ±1 for -1, else 0). A bool
+    exponent keeps the tensor's dtype: ``x ** True`` is x, ``x ** False`` ones (bool masks too)."""
+    if isinstance(exponent, (int, float)) and (not isinstance(exponent, bool) or isinstance(input, Tensor)):
         if not isinstance(input, Tensor):
             input = made_from_values(as_array(input, dtypes.infer_dtype(input)))
         if isinstance(exponent, int) and exponent < 0 and input.array.dtype.kind in "biu":

@@ -371,12 +371,17 @@ def _as_index_array(part):
     """A tensor, list or array used as an index, as an integer or boolean array."""
     if isinstance(part, (Tensor, ndarray)):
         # A copy: backward reads the key later, and the caller may change its index tensor meanwhile.
-        source = part.array if isinstance(part, Tensor) else part
+        tensor = isinstance(part, Tensor)
+        source = part.array if tensor else part
         part = source.copy()
         if function_module._recorder is not None:  # chainrule.compile is recording: its program copies too
             function_module._recorder.copied_array(part, source)
-        if part.dtype == xp.uint8:
-            part = part.astype(bool)  # PyTorch reads a uint8 index tensor as a mask
+        if part.dtype == xp.uint8:  # PyTorch reads a uint8 index tensor as a mask (and warns, but for a 0-d one)
+            if part.ndim:
+                warn_at_caller("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.")
+            part = part.astype(bool)
+        elif tensor and part.ndim and part.dtype in (xp.int8, xp.int16):  # (a NumPy array is read as a list, a 0-d tensor as an int)
+            raise _index_dtype_error(part.dtype)
     else:
         part = as_array(part)
         if part.size == 0:
@@ -384,11 +389,15 @@ def _as_index_array(part):
     if part.dtype.kind in "US":
         raise _str_index_error()
     if part.dtype.kind not in "iub":
-        raise IndexError(
-            f"tensors used as indices must be long, int, byte or bool tensors (got {dtypes.dtype_name(part.dtype)}); "
-            f"convert the index with .long()"
-        )
+        raise _index_dtype_error(part.dtype)
     return part
+
+
+def _index_dtype_error(dtype):
+    return IndexError(
+        f"tensors used as indices must be long, int, byte or bool tensors (got {dtypes.dtype_name(dtype)}); "
+        f"convert the index with .long()"
+    )
 
 
 def _normalize_key(key, input_shape=None):
@@ -592,6 +601,8 @@ def index_put(x, key, value, accumulate=False):
     ``index``), and ``value`` is a tensor; ``x[key] = value`` takes the other kinds of index.
     """
     _check_index_put_arguments(key, value)
+    if not accumulate and value.array.size == 1:
+        _refuse_byte_mask_fill(key)
     key, repeats = _normalize_key(tuple(key), x.array.shape)
     if _has_index_arrays(key):
         _check_same_dtype(x, value)
@@ -616,6 +627,24 @@ def _check_index_put_arguments(indices, values):
         raise TypeError(
             f"index_put(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}; "
             f"make it a tensor (chainrule.tensor(...)) or write with x[key] = value"
+        )
+
+
+def _refuse_byte_mask_fill(key):
+    """PyTorch writes one value at one mask (``x[mask] = 0``, the key's other parts ints and
+    slices) with masked_fill_, which refuses a uint8 mask (that indexing reads as a bool one):
+    its RuntimeError."""
+    if isinstance(key, (int, slice)):  # the common x[i] = number, at once
+        return
+    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
+    indices = [
+        part for part in parts
+        if isinstance(part, (list, range)) or isinstance(part, (Tensor, ndarray)) and (part.ndim or part.dtype.kind in "bu")
+    ]
+    if len(indices) == 1 and not isinstance(indices[0], (list, range)) and indices[0].dtype == xp.uint8:
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype unsigned char: write through a bool "
+            "mask, x[mask.bool()] = value"
         )
 
 
@@ -663,6 +692,8 @@ def setitem(x, key, value):
             _check_same_dtype(x, value)
     else:
         value = _number_to_write(x, value)
+    if value.array.size == 1:
+        _refuse_byte_mask_fill(key)
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
     # a read-only view is written through its base; a call being compiled hears the write as an operation
@@ -709,9 +740,10 @@ def _number_to_write(x, value):
 def _assigned(x, key, value):
     """x with ``value`` (a tensor) written at ``key``: ``x[key] = value`` as recorded, its node named
     as PyTorch names the step it ends in (see ``_assignment_node``)."""
-    normalized, repeats = _normalize_key(key, x.array.shape)
+    as_given, repeats = _normalize_key(key)
+    normalized, repeats = _ints_read_first(as_given, x.array.shape, repeats)
     _check_masked_write(normalized, value)
-    operation = IndexPut.shown_as(_assignment_node(_normalize_key(key)[0], x.array.shape, value))
+    operation = IndexPut.shown_as(_assignment_node(as_given, x.array.shape, value))
     return operation.apply(x, value, normalized, repeats, False)
 
 

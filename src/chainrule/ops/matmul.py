@@ -196,6 +196,17 @@ def _same_dtype_operands(a, b, operation):
     return a, b
 
 
+def _refuse_bool(a, b, operation):
+    """PyTorch's NotImplementedError for a matrix product of bool tensors (it has no bool kernel),
+    given where anything is multiplied: a product of empty matrices, or with an inner size of 0,
+    gives its empty or zero result without one (a dot product of empty vectors is refused too)."""
+    if a.array.size and b.array.size or a.array.ndim == b.array.ndim == 1:
+        raise NotImplementedError(
+            f"\"{operation}\" not implemented for 'Bool' (shapes {tuple(a.array.shape)} and {tuple(b.array.shape)}): "
+            f"multiply masks as numbers, e.g. a.long() @ b.long() or a.float() @ b.float()"
+        )
+
+
 def _require_dims(x, ndim, name, operation):
     if x.ndim != ndim:
         raise RuntimeError(
@@ -275,6 +286,8 @@ def _checked_product(a, b, operation, ndim=None, names=None):
         _require_dims(b, ndim, names[1], operation)
     a_shape, b_shape = a.array.shape, b.array.shape
     _check_product_shapes(a_shape, b_shape, operation)
+    if a.array.dtype == xp.bool_:
+        _refuse_bool(a, b, operation)
     return _kind_of_product(operation, a, b).apply(a, b)
 
 
@@ -295,6 +308,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     _require_dims(mat1, 2, "mat1", "addmm")
     _require_dims(mat2, 2, "mat2", "addmm")
     _check_product_shapes(mat1.array.shape, mat2.array.shape, "addmm")
+    if mat1.array.dtype == xp.bool_:
+        _refuse_bool(mat1, mat2, "addmm")
     if not isinstance(input, Tensor) or input.array.dtype != mat1.array.dtype:
         return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
     _check_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
@@ -323,6 +338,8 @@ def mv(input, vec):
             f"{tuple(input.shape)} and {tuple(vec.shape)}); mv takes a 2-D matrix and a 1-D vector"
         )
     _check_product_shapes(input.array.shape, vec.array.shape, "mv")
+    if input.array.dtype == xp.bool_:
+        _refuse_bool(input, vec, "mv")
     return Mv.apply(input, vec)
 
 
@@ -348,7 +365,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
     summed over the batch, input broadcasting to (n, m)."""
-    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+    products = bmm(batch1, batch2)
+    return _scaled_sum(input, products.sum(0, dtype=products.dtype), beta, alpha)  # (an integer sum keeps its dtype)
 
 
 for _name, _matrices in [("addmm", ("mat1", "mat2")), ("addmv", ("mat", "vec")), ("addr", ("vec1", "vec2")),
@@ -377,6 +395,8 @@ def linear(x, weight, bias=None):
             f"and {in_features}x{out_features}): the input's last size ({input_shape[-1]}) must equal "
             f"in_features, weight.shape[1] ({in_features})"
         )
+    if x.array.dtype == xp.bool_:
+        _refuse_bool(x, weight, "linear")
     if bias is not None:
         _check_bias(bias, weight, input_shape[:-1] + (out_features,))
     operation = Linear if bias is not None else LinearWithoutBias

@@ -14,6 +14,7 @@ import functools
 import inspect
 from types import SimpleNamespace
 
+from chainrule import dtypes
 from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.tensor import Tensor
 
@@ -28,12 +29,14 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
     ``Tensor.NAME_`` and ``chainrule.NAME_``, which write the result into the tensor (see
     ``ops/inplace.py``). ``aliases``
     are further names for the same function and method (``clip`` for ``clamp``). With ``out``, the
-    function (not the method) accepts PyTorch's ``out=`` tensor to write its result into.
+    function (not the method) accepts PyTorch's ``out=`` tensor to write its result into, cast to
+    its dtype where PyTorch's casting allows; ``out=SAME_DTYPE``: only a tensor of the result's
+    dtype, as PyTorch's operations that keep their input's dtype (``bitwise_not``) require.
     """
 
     def register(function):
         keyworded = with_pytorch_keywords(function)
-        exported = with_out(keyworded) if out else keyworded
+        exported = with_out(keyworded, same_dtype=out is SAME_DTYPE) if out else keyworded
         for each in (name or function.__name__, *aliases):
             setattr(functions, each, exported)
             if method:
@@ -121,9 +124,14 @@ def reflected(function):
     return operator
 
 
-def with_out(function):
+#: ``public(out=SAME_DTYPE)``: out= must have the result's dtype
+SAME_DTYPE = "same dtype"
+
+
+def with_out(function, same_dtype=False):
     """``function`` accepting ``out=``: the result is written into that tensor (resized to the
-    result's shape, as PyTorch does) and returned. ``out`` takes no part in the graph."""
+    result's shape, as PyTorch does) and returned. ``out`` takes no part in the graph. With
+    ``same_dtype``, an ``out`` of another dtype than the result's is refused."""
 
     def function_with_out(*args, out=None, **kwargs):
         result = function(*args, **kwargs)
@@ -134,6 +142,11 @@ def with_out(function):
                 raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
             written = [_written_into(each, into, function) for each, into in zip(result, out)]
             return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+        if same_dtype and out.array.dtype != result.array.dtype:
+            raise RuntimeError(
+                f"Found dtype {dtypes.scalar_type_name(out.array.dtype)} but expected {dtypes.scalar_type_name(result.array.dtype)}: "
+                f"{function.__name__}() writes only into an out tensor of its result's dtype"
+            )
         return _written_into(result, out, function)
 
     function_with_out.__name__ = function.__name__
@@ -150,8 +163,8 @@ def _written_into(result, out, function):
             f"{function.__name__}(): functions with out=... arguments don't support automatic "
             f"differentiation, but one of the arguments requires grad."
         )
+    check_castable(result, out)
     if tuple(out.array.shape) == tuple(result.array.shape):
-        check_castable(result, out)
         out.array[...] = result.array
     else:
         out.array = result.array.astype(out.array.dtype)

@@ -446,7 +446,7 @@ def _check_quantile_arguments(input, q, interpolation, operation):
         raise RuntimeError(f"{operation}() input tensor must be non-empty (input shape {tuple(input.array.shape)})")
     if isinstance(q, Tensor) and q.array.ndim > 1:
         raise RuntimeError(f"{operation}() q must be a scalar or 1D tensor (got shape {tuple(q.array.shape)})")
-    if input.array.dtype.kind != "f":
+    if input.array.dtype not in (xp.float32, xp.float64):  # (float16 too is refused)
         raise RuntimeError(
             f"{operation}() input tensor must be either float or double dtype (got "
             f"{dtypes.dtype_name(input.array.dtype)}); convert it first, e.g. x.float()"
