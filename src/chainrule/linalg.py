@@ -12,7 +12,9 @@ from chainrule.backend import xp
 from chainrule.ops import index, shape
 from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own names
     LinAlgError,
+    check_kernel,
     check_matrices,
+    check_precision,
     check_same_dtype,
     cholesky,
     cholesky_ex,
@@ -97,6 +99,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord == "fro":
         return p_norm(A, 2, (rows, columns), keepdim)
     if ord in ("nuc", 2, -2):
+        check_precision(A, "linalg.matrix_norm")
         moved = shape.movedim(A, (rows, columns), (-2, -1))
         values = svdvals(moved)
         result = values.sum(-1) if ord == "nuc" else max_or_zero(values, -1) if ord == 2 else amin(values, -1)
@@ -140,8 +143,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 @with_out
 def cond(A, p=None):
     """The condition number ‖A‖_p ‖A⁻¹‖_p of each matrix of A (*, m, n) -> (*): for p = None or 2,
-    σ_max / σ_min (-2: σ_min / σ_max), any m and n; for the other norms ('fro', 'nuc', 1, -1, inf,
-    -inf) A must be square, and a singular matrix has condition number inf (no error)."""
+    σ_max / σ_min (-2: σ_min / σ_max), any m and n; for the other norms A must be square: 'nuc' is
+    Σ σ · Σ 1/σ (nan, not an error, for a zero matrix), and for 'fro', 1, -1, inf, -inf a singular
+    matrix (or one holding nan) has condition number inf, as in PyTorch."""
     if p in (None, 2, -2):
         check_matrices(A, "linalg.cond", square=False)
         if not A.numel():
@@ -154,9 +158,11 @@ def cond(A, p=None):
     check_matrices(A, f"linalg.cond(ord={p})")
     if not A.numel():
         return A.sum((-2, -1))
-    inverse, info = inv_ex(A)
-    condition = matrix_norm(A, p) * matrix_norm(inverse, p)
-    return condition.masked_fill(tensor_from_array(info.array > 0), math.inf)
+    if p == "nuc":  # not through A⁻¹, which a singular matrix has not
+        values = svdvals(A)
+        return values.sum(-1) * values.reciprocal().sum(-1)
+    inverse = inv_ex(A).inverse  # nan where A is singular
+    return (matrix_norm(A, p) * matrix_norm(inverse, p)).nan_to_num(math.inf, math.inf, -math.inf)
 
 
 @with_out
@@ -165,6 +171,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     if tol is not None:
         atol, rtol = tol, 0.0
     check_matrices(A, "linalg.matrix_rank", square=False)
+    check_precision(A, "linalg.matrix_rank")
     atol, rtol = tolerance_tensors(A, atol, rtol)
     return computed_without_gradient(_count_above_tolerance, [svdvals(A), atol, rtol])
 
@@ -222,6 +229,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver not in LSTSQ_DRIVERS:
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of ({', '.join(LSTSQ_DRIVERS)}), but got {driver!r}")
     check_matrices(A, "torch.linalg.lstsq", square=False)
+    check_precision(A, "torch.linalg.lstsq")
     check_same_dtype(A, B, "torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype {A} and other's dtype {B}")
     if not 0 <= A.ndim - B.ndim <= 1:
         raise RuntimeError(
@@ -268,8 +276,9 @@ def multi_dot(tensors):
 
 @with_out
 def vecdot(x, y, *, dim=-1):
-    """Σ x · y over ``dim``, the two (floating) broadcast together."""
+    """Σ x · y over ``dim``, the two (floating, of one dtype) broadcast together."""
     require_floating(x, "linalg.vecdot", FLOATING_INPUT)
+    check_same_dtype(x, y, "linalg.vecdot: Expected x and y to have the same dtype, but found x of type {A} and y of type {B} instead.")
     return (x * y).sum(dim)
 
 
@@ -277,12 +286,13 @@ def vecdot(x, y, *, dim=-1):
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left``) or X A = B for triangular A (*, n, n) (only its ``upper`` or lower
     triangle is read; with ``unitriangular`` its diagonal is taken as ones)."""
-    check_matrices(A, "linalg.solve_triangular")
+    check_matrices(A, "linalg.solve_triangular", floating=False)
     if B.ndim < 2:
         raise RuntimeError(
             f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions (got shape {list(B.shape)}); "
             f"for a vector b, solve for b.unsqueeze(-1)"
         )
+    check_kernel(A, "triangular_solve_cpu")
     triangle = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
         triangle = triangle + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
@@ -318,6 +328,11 @@ def vander(x, *, N=None):
     """The Vandermonde matrices of the vectors x (*, n): row i is x_i^0, x_i^1, ..., x_i^(N-1), so
     that V @ c evaluates the polynomial with coefficients c at each x_i. (*, n) -> (*, n, N), N = n
     by default; integers give int64."""
+    if x.array.dtype.kind == "b" or x.array.dtype == dtypes.float16:
+        raise RuntimeError(
+            f"linalg.vander supports floating point, complex, and integer tensors, but got {dtypes.scalar_type_name(x.array.dtype)}; "
+            f"convert x first, e.g. x.float()"
+        )
     columns = (x.shape[-1] if x.ndim else 1) if N is None else N
     if columns <= 1:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, but got N={columns}")

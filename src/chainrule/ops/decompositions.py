@@ -24,6 +24,7 @@ singular vectors and eigenvectors exist only for distinct singular values and ei
 A plain backward computes on arrays with the backend's ``linalg``; a recorded one on tensors with
 chainrule's own functions: the nodes here see both through ``ctx.xp`` (``LinalgNode``).
 """
+import functools
 import math
 from types import SimpleNamespace
 
@@ -61,12 +62,12 @@ linalg_lstsq = return_type("linalg_lstsq", ["solution", "residuals", "rank", "si
 def matrix_exp_array(a):
     """e^A = Σ_k A^k / k! for a batch of square matrices, by scaling and squaring: the Taylor series
     of A / 2^s (whose 1-norm is at most 1/2, where 18 terms are exact to machine precision), squared
-    s times; s is chosen for the batch's largest matrix."""
+    s times; s is chosen for the batch's largest matrix. A matrix holding nan or inf gives nan."""
     if a.size == 0:
         return a.copy()
-    largest = float(xp.max(xp.sum(xp.abs(a), axis=-2)))
-    if not math.isfinite(largest):
-        return xp.full_like(a, xp.nan)
+    norms = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)
+    finite = xp.isfinite(norms)
+    largest = float(xp.max(norms, initial=0.0, where=finite))
     squarings = max(0, math.ceil(math.log2(largest)) + 1) if largest > 0 else 0
     scaled = a / 2.0**squarings
     result = term = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
@@ -75,12 +76,18 @@ def matrix_exp_array(a):
         result = result + term
     for _ in range(squarings):
         result = result @ result
-    return result
+    return result if finite.all() else xp.where(finite[..., None, None], result, xp.nan)
 
 
 def thin_svd(a):
     """(U, S, Vh) with k = min(m, n) singular values, the reduced SVD of A (*, m, n)."""
-    return linalg.svd(a, full_matrices=False)
+    return converged(functools.partial(linalg.svd, full_matrices=False), "linalg.svd", a)
+
+
+def eigh_array(a, UPLO="L"):
+    """(eigenvalues ascending, eigenvectors) of the symmetric matrices (*, n, n), from the triangle
+    UPLO ('L' or 'U') names."""
+    return converged(functools.partial(linalg.eigh, UPLO=UPLO), "linalg.eigh", a)
 
 
 on_arrays = SimpleNamespace(
@@ -117,9 +124,9 @@ def transposed(matrix):
 
 
 # ----------------------------------------------------------------------------- checks
-def check_matrices(A, operation, square=True, floating=True):
+def check_matrices(A, operation, square=True, floating=True, kernel=None):
     """PyTorch's checks on the matrix argument: at least 2-D, floating (when ``floating``), square
-    (when ``square``)."""
+    (when ``square``), of a dtype that LAPACK's ``kernel`` computes in (when named)."""
     if A.array.ndim < 2:
         raise RuntimeError(f"{operation}: The input tensor A must have at least 2 dimensions.")
     if floating and A.array.dtype.kind not in "fc":
@@ -130,6 +137,25 @@ def check_matrices(A, operation, square=True, floating=True):
     rows, columns = A.array.shape[-2:]
     if square and rows != columns:
         raise RuntimeError(f"{operation}: A must be batches of square matrices, but they are {rows} by {columns} matrices")
+    if kernel is not None:
+        check_kernel(A, kernel)
+
+
+def check_kernel(A, kernel):
+    """PyTorch's NotImplementedError where its CPU ``kernel`` (a LAPACK routine, which computes in
+    float32 and float64 only) has no version for A's dtype: integers, bool, float16."""
+    if A.array.dtype.kind != "f" or A.array.dtype.itemsize < 4:
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{type_name(A)}\'; convert A first, e.g. A.float() or A.double()'
+        )
+
+
+def check_precision(A, operation):
+    """PyTorch's RuntimeError where an operation refuses a half-precision matrix before any kernel."""
+    if A.array.dtype == dtypes.float16:
+        raise RuntimeError(
+            f"{operation}: Low precision dtypes not supported. Got Half; convert A first, e.g. A.float()"
+        )
 
 
 def type_name(tensor):
@@ -184,13 +210,14 @@ def failing_minors(matrices):
     positive-definite, 0 where the matrix is positive-definite."""
     size = matrices.shape[-1]
     flat = matrices.reshape((-1, size, size))
-    orders = [next((k for k in range(1, size + 1) if not factorizes(matrix[:k, :k])), 0) for matrix in flat]
+    orders = [next((k for k in range(1, size + 1) if not succeeds(cholesky_factor, matrix[:k, :k])), 0) for matrix in flat]
     return xp.asarray(orders, dtype=dtypes.int32).reshape(matrices.shape[:-2])
 
 
-def factorizes(matrix):
+def succeeds(function, matrix):
+    """Whether the backend's ``function`` computes on ``matrix`` without a LinAlgError."""
     try:
-        cholesky_factor(matrix)
+        function(matrix)
         return True
     except BackendLinAlgError:
         return False
@@ -218,12 +245,21 @@ FAILURES = {
 }
 
 
-def failure(kind, operation, info):
-    """PyTorch's LinAlgError for the first matrix whose ``info`` is not 0."""
+#: PyTorch's message where LAPACK's iteration of a decomposition does not converge (in practice,
+#: on a matrix that holds nan, or inf), by the operation PyTorch names in it.
+NOT_CONVERGED = {
+    "linalg.svd": "The algorithm failed to converge because the input matrix contained non-finite values.",
+    "linalg.eigh": "The algorithm failed to converge because the input matrix is ill-conditioned or has too many "
+                   "repeated eigenvalues (or holds nan or inf).",
+}
+
+
+def failure(operation, info, message):
+    """PyTorch's LinAlgError for the first matrix whose ``info`` is not 0: ``message``, in which
+    {info} is that matrix's."""
     first = int(xp.flatnonzero(info.reshape(-1))[0])
     where = f"(Batch element {first}): " if info.ndim else ""
-    message = FAILURES[kind][1].format(info=int(info.reshape(-1)[first]))
-    return LinAlgError(f"{operation}: {where}{message}")
+    return LinAlgError(f"{operation}: {where}{message.format(info=int(info.reshape(-1)[first]))}")
 
 
 def calling(function, operation, kind, *arrays):
@@ -232,7 +268,19 @@ def calling(function, operation, kind, *arrays):
     try:
         return function(*arrays)
     except BackendLinAlgError:
-        raise failure(kind, operation, FAILURES[kind][0](arrays[0])) from None
+        raise failure(operation, FAILURES[kind][0](arrays[0]), FAILURES[kind][1]) from None
+
+
+def converged(function, operation, matrices):
+    """``function(matrices)``, an iterative decomposition (svd, eigh) of the arrays (*, m, n), or
+    PyTorch's LinAlgError naming the first matrix on which it does not converge (never NumPy's
+    LinAlgError, a ValueError)."""
+    try:
+        return function(matrices)
+    except BackendLinAlgError:
+        flat = matrices.reshape((-1,) + matrices.shape[-2:])
+        info = xp.asarray([not succeeds(function, matrix) for matrix in flat]).reshape(matrices.shape[:-2])
+        raise failure(operation, info, NOT_CONVERGED[operation]) from None
 
 
 def computed_where_possible(function, A, kind, operation, check_errors):
@@ -246,7 +294,7 @@ def computed_where_possible(function, A, kind, operation, check_errors):
     except LinAlgError:
         info = FAILURES[kind][0](A.array)
     if check_errors:
-        raise failure(kind, operation, info)
+        raise failure(operation, info, FAILURES[kind][1])
     failed = (info != 0)[..., None, None]
     identity = tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
     result = function(registry.functions.where(tensor_from_array(failed), identity, A))
@@ -288,30 +336,37 @@ class Det(LinalgOp):
     @staticmethod
     def backward(ctx, grad_output):
         A, det = ctx.saved_tensors
-        if ctx.singular:  # A⁻¹ does not exist: the cofactors Π_{j≠i} s_j in the singular basis
-            U, S, Vh = ctx.xp.svd(A)
-            eye = xp.eye(S.shape[-1], dtype=bool)
-            others = ctx.xp.prod(ctx.xp.where(eye, 1.0, S[..., None, :]), -1)
-            orientation = ctx.xp.det(U) * ctx.xp.det(Vh)
-            cofactors = (U * others[..., None, :]) @ Vh
-            return (grad_output * orientation)[..., None, None] * cofactors
+        if ctx.singular:  # A⁻¹ does not exist
+            return grad_output[..., None, None] * cofactors(A, ctx.xp)
         return (grad_output * det)[..., None, None] * transposed(ctx.xp.inverse(A))
+
+
+def cofactors(A, functions):
+    """The cofactor matrices C = det A · A⁻ᵀ of A (*, n, n), also where A is singular: from the SVD
+    A = U S Vᵀ, C = det U det V · U diag(Π_{j≠i} s_j) Vᵀ."""
+    U, S, Vh = functions.svd(A)
+    others = functions.prod(functions.where(xp.eye(S.shape[-1], dtype=bool), 1.0, S[..., None, :]), -1)
+    orientation = functions.det(U) * functions.det(Vh)
+    return orientation[..., None, None] * ((U * others[..., None, :]) @ Vh)
 
 
 class Slogdet(LinalgOp):
     node_name = "LinalgSlogdetBackward0"
     formula = "(sign det A, log |det A|)"
-    derivatives = ("grad_logabsdet · A⁻ᵀ",)
+    derivatives = ("grad_logabsdet · A⁻ᵀ (the cofactors over det A, ±inf, where A is singular)",)
 
     @staticmethod
     def forward(ctx, A):
         sign, logabsdet = linalg.slogdet(A)
         ctx.save_for_backward(A)
-        return sign, logabsdet
+        ctx.singular = bool(xp.any(sign == 0))
+        return xp.where(xp.isnan(logabsdet), 0.0, sign), logabsdet  # PyTorch's sign of a nan determinant: 0
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):
         (A,) = ctx.saved_tensors
+        if ctx.singular:  # A⁻¹ does not exist: C / det A is infinite (nan where a cofactor is 0), as PyTorch's
+            return grad_logabsdet[..., None, None] * cofactors(A, ctx.xp) / ctx.xp.det(A)[..., None, None]
         return grad_logabsdet[..., None, None] * transposed(ctx.xp.inverse(A))
 
 
@@ -460,7 +515,7 @@ class Eigh(LinalgOp):
     @staticmethod
     def forward(ctx, A, UPLO):
         ctx.set_materialize_grads(False)
-        values, vectors = linalg.eigh(A, UPLO=UPLO)
+        values, vectors = eigh_array(A, UPLO)
         ctx.save_for_backward(values, vectors)
         return values, vectors
 
@@ -538,6 +593,7 @@ def inv(A):
 def inverse_for(A, operation):
     """A⁻¹, errors naming ``operation`` (the public function called)."""
     check_matrices(A, operation)
+    check_precision(A, operation)
     return Inverse.apply(A, operation)
 
 
@@ -557,7 +613,7 @@ def inv_ex(A, *, check_errors=False):
 @public
 def det(A):
     """det A for A (*, n, n) -> (*). Its gradient is the cofactor matrix, also where A is singular."""
-    check_matrices(A, "linalg.det")
+    check_matrices(A, "linalg.det", kernel="lu_cpu")
     return Det.apply(A)
 
 
@@ -565,6 +621,7 @@ def slogdet(A):
     """(sign, logabsdet) with det A = sign · exp(logabsdet), without overflow: A (*, n, n) -> (*), (*).
     A singular matrix has sign 0 and logabsdet -inf."""
     check_matrices(A, "linalg.slogdet")
+    check_precision(A, "linalg.slogdet")
     return linalg_slogdet(*Slogdet.apply(A))
 
 
@@ -576,9 +633,11 @@ def sign_and_log_of_det(input):
 
 @public
 def logdet(input):
-    """log det A for A (*, n, n) -> (*): nan where det A < 0, -inf where A is singular."""
+    """log det A for A (*, n, n) -> (*): nan where det A < 0 (with a zero gradient, as PyTorch's),
+    -inf where A is singular."""
+    check_precision(input, "logdet")
     sign, logabsdet = slogdet(input)
-    return logabsdet + tensor_from_array(xp.where(sign.array < 0, xp.nan, 0.0).astype(logabsdet.array.dtype))
+    return registry.functions.where(sign < 0, xp.nan, logabsdet)
 
 
 def solve(A, B, *, left=True):
@@ -603,6 +662,7 @@ def solution_for(A, B, left, operation):
     if rows != size:
         shown = f"{size}x{size} and {B.array.shape[-1]}" if vector else f"{size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]}"
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({shown})")
+    check_kernel(A, "lu_cpu")
     if vector:
         return shape.squeeze(Solve.apply(A, shape.unsqueeze(B, -1), operation), -1)
     return Solve.apply(A, B, operation)
@@ -626,7 +686,7 @@ def cholesky(A, *, upper=False):
 
 def factor_for(A, upper, operation):
     """``cholesky``, errors naming ``operation`` (the public function called)."""
-    check_matrices(A, operation)
+    check_matrices(A, operation, kernel="cholesky_cpu")
     lower = Cholesky.apply(A, operation)
     return transposed(lower) if upper else lower
 
@@ -647,6 +707,7 @@ def qr(A, mode="reduced"):
     check_matrices(A, "linalg.qr", square=False)
     if mode not in ("reduced", "r", "complete"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
+    check_kernel(A, "geqrf_cpu")
     return linalg_qr(*Qr.apply(A, mode))
 
 
@@ -654,13 +715,15 @@ def svd(A, full_matrices=True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh: A (*, m, n) -> U (*, m, k), S (*, k) descending, Vh (*, k, n)
     with k = min(m, n) when not ``full_matrices``. With it, U is (*, m, m) and Vh (*, n, n): their
     extra columns (rows) complete an orthonormal basis, any basis of that complement would do, so
-    they get no gradient (as PyTorch ignores theirs). Gradients need distinct singular values."""
-    check_matrices(A, "linalg.svd", square=False)
+    they get no gradient (as PyTorch ignores theirs). Gradients need distinct singular values.
+    ``driver`` (a cuSOLVER algorithm) is for CUDA tensors only, as in PyTorch."""
+    check_matrices(A, "linalg.svd", square=False, kernel="linalg_svd_cpu")
+    check_no_driver(driver)
     U, S, Vh = Svd.apply(A)
     rows, columns = A.array.shape[-2:]
     if not full_matrices or rows == columns:
         return linalg_svd(U, S, Vh)
-    U_full, _, Vh_full = linalg.svd(A.array, full_matrices=True)
+    U_full, _, Vh_full = converged(linalg.svd, "linalg.svd", A.array)
     k = S.array.shape[-1]
     U = cat([U, tensor_from_array(U_full[..., k:])], -1)
     Vh = cat([Vh, tensor_from_array(Vh_full[..., k:, :])], -2)
@@ -669,18 +732,28 @@ def svd(A, full_matrices=True, *, driver=None):
 
 def svdvals(A, *, driver=None):
     """The singular values of A (*, m, n) -> (*, min(m, n)), descending."""
-    check_matrices(A, "linalg.svdvals", square=False)
+    check_matrices(A, "linalg.svdvals", square=False, kernel="linalg_svd_cpu")
+    check_no_driver(driver)
     return Svd.apply(A)[1]
+
+
+def check_no_driver(driver):
+    """PyTorch's refusal of svd's ``driver`` on the CPU (where chainrule's tensors are)."""
+    if driver is not None:
+        raise RuntimeError(
+            f"torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER backend "
+            f"(got driver={driver!r}); leave it out on the CPU"
+        )
 
 
 def eigh(A, UPLO="L"):
     """(eigenvalues, eigenvectors) of symmetric A (*, n, n): λ (*, n) ascending and V (*, n, n)
-    orthonormal with A = V diag(λ) Vᵀ, from the triangle UPLO ('L' or 'U'). Gradients of V need
-    distinct eigenvalues."""
-    check_matrices(A, "linalg.eigh")
-    if UPLO not in ("L", "U"):
+    orthonormal with A = V diag(λ) Vᵀ, from the triangle UPLO ('L' or 'U', either case). Gradients
+    of V need distinct eigenvalues."""
+    check_matrices(A, "linalg.eigh", floating=False, kernel="linalg_eigh_cpu")
+    if UPLO not in ("L", "U", "l", "u"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    return linalg_eigh(*Eigh.apply(A, UPLO))
+    return linalg_eigh(*Eigh.apply(A, UPLO.upper()))
 
 
 def eigvalsh(A, UPLO="L"):
@@ -692,6 +765,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """The pseudo-inverse A⁺ (*, n, m) of A (*, m, n): V diag(1/σ) Uᵀ over the singular values
     above max(atol, rtol · σ_max); rtol defaults to eps · max(m, n) when atol is not given (else 0)."""
     check_matrices(A, "linalg.pinv", square=False)
+    check_precision(A, "linalg.pinv")
     atol, rtol = tolerances(A, atol, rtol)
     return Pinv.apply(A, atol, rtol)
 
@@ -744,6 +818,7 @@ def cholesky_solve(B, L, upper=False):
             f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead (cholesky_solve: "
             f"a vector of right-hand sides is a column, b.unsqueeze(-1))"
         )
+    check_kernel(L, "cholesky_solve_cpu")
     factor = transposed(L.triu()) if upper else L.tril()
     return solve(matmul(factor, transposed(factor)), B)
 
@@ -752,6 +827,7 @@ def cholesky_solve(B, L, upper=False):
 def cholesky_inverse(L, upper=False):
     """A⁻¹ where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
     its triangle is read)."""
+    check_kernel(L, "cholesky_inverse_out_cpu")
     factor = transposed(L.triu()) if upper else L.tril()
     return inverse_for(matmul(factor, transposed(factor)), "cholesky_inverse")
 

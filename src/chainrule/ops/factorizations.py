@@ -23,12 +23,12 @@ from chainrule.backend import xp
 from chainrule.ops import shape
 from chainrule.ops.decompositions import (
     LinalgOp,
+    check_kernel,
     check_matrices,
     check_same_dtype,
     lu_factor_array,
     solve,
     transposed,
-    type_name,
 )
 from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
@@ -374,8 +374,7 @@ def check_lu_input(A):
     """PyTorch's checks on the matrix of lu_factor and lu."""
     if A.array.ndim < 2:
         raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.array.shape)} instead")
-    if A.array.dtype.kind not in "fc":
-        raise NotImplementedError(f'"lu_cpu" not implemented for \'{type_name(A)}\'; convert A first, e.g. A.double()')
+    check_kernel(A, "lu_cpu")
 
 
 def no_pivoting_refused(pivot):
@@ -479,6 +478,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
             f"linalg.lu_solve: Incompatible shapes of A and B for the equation {equation} "
             f"({size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]})"
         )
+    check_kernel(LU, "linalg.lu_solve_cpu")
     if not left:  # X A = B is Aᵀ Xᵀ = Bᵀ
         return transposed(lu_solve(LU, pivots, transposed(B), adjoint=not adjoint))
     P = permutation_tensor(pivots, LU)
@@ -492,7 +492,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
 def geqrf(input):
     """(a, tau): A (*, m, n) as LAPACK's Householder QR, R on and above a's diagonal, the reflectors'
     vectors below it, tau (*, min(m, n)) their scales (Q = householder_product(a, tau))."""
-    check_matrices(input, "geqrf", square=False)
+    check_matrices(input, "geqrf", square=False, floating=False, kernel="geqrf_cpu")
     return geqrf_result(*Geqrf.apply(input))
 
 
@@ -530,6 +530,7 @@ def householder_product(A, tau):
             f"{operation}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got {list(tau.array.shape[:-1])}"
         )
     check_same_dtype(A, tau, operation + ": tau dtype {B} does not match input dtype {A}.")
+    check_kernel(A, "orgqr_cpu")
     count = tau.array.shape[-1]
     # the identity with A's batch shape, in A's graph (with no reflectors, Q = I still has a gradient: 0)
     identity = A * 0 + tensor_from_array(xp.eye(rows, columns, dtype=A.array.dtype))
@@ -556,6 +557,7 @@ def ormqr(input, tau, other, left=True, transpose=False):
     if count > min(rows if left else columns, input.array.shape[-1]):
         raise RuntimeError(f"{operation}: tau.shape[-1] must be equal to min(other.shape[-2], input.shape[-1])")
     check_same_dtype(input, other, operation + ": Expected input and other to have the same dtype, but input has dtype {A} and other has dtype {B}.")
+    check_kernel(input, "ormqr_cpu")
     # Q C = H_1 (H_2 (... H_k C)): the last reflector acts first; Qᵀ C and C Q start with the first
     order = reversed(range(count)) if left != transpose else range(count)
     return reflected(other, reflector_vectors(input, count), tau, order, left)
@@ -568,7 +570,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     int32 as LAPACK's ipiv (negative, twice, for a 2 x 2 block); info (*,) int32, the first zero
     block of D (from 1), 0 where there is none. Real matrices only; no gradient (as in PyTorch)."""
     operation = "torch.linalg.ldl_factor_ex"
-    check_matrices(A, operation)
+    check_matrices(A, operation, kernel="ldl_factor_kernel_cpu")
     LD, pivots, info = LdlFactor.apply(A)
     if check_errors:
         _check_info(info, operation, singular_ldl_error)
@@ -607,6 +609,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
             f"is {B.array.shape[-2]} by {B.array.shape[-1]}"
         )
     check_same_dtype(LD, B, "Expected b and A to have the same dtype, but found b of type {B} and A of type {A} instead.")
+    check_kernel(LD, "ldl_solve_kernel_cpu")
     return LdlSolve.apply(LD, pivots, B)
 
 

@@ -11,6 +11,7 @@ saying what replaces them.
 from chainrule import linalg
 from chainrule.backend import xp
 from chainrule.caller_warnings import warn_once
+from chainrule.ops.decompositions import check_kernel
 from chainrule.ops.registry import public
 from chainrule.return_types import return_type
 from chainrule.tensor import tensor_from_array
@@ -52,6 +53,7 @@ def qr(input, some=True):
 def cholesky(input, upper=False):
     """L (or U = Lᵀ with ``upper``) with input = L Lᵀ: ``linalg.cholesky``."""
     _deprecated("cholesky", " in favor of torch.linalg.cholesky")
+    check_kernel(input, "cholesky_cpu")  # an integer matrix too: NotImplementedError, as PyTorch's
     return linalg.cholesky(input, upper=upper)
 
 

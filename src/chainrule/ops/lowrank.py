@@ -9,7 +9,7 @@ Qᵀ A. It is made of qr, svd and matmul, so it is differentiable as they are.
 import math
 
 from chainrule.backend import linalg, xp
-from chainrule.ops.decompositions import check_matrices, qr, svd, transposed
+from chainrule.ops.decompositions import check_matrices, eigh_array, qr, svd, transposed
 from chainrule.ops.matmul import matmul
 from chainrule.ops.registry import public
 from chainrule.random import numpy_generator
@@ -130,7 +130,7 @@ def rayleigh_ritz(matrix, basis, count, sign, keep_coefficients=False):
     """The ``count`` best eigenpairs of ``matrix`` within the span of ``basis`` (orthonormal columns):
     eigh of basisᵀ A basis, the largest of sign · A first."""
     projected = transposed(basis) @ matrix @ basis
-    eigenvalues, eigenvectors = linalg.eigh(sign * (projected + transposed(projected)) / 2)
+    eigenvalues, eigenvectors = eigh_array(sign * (projected + transposed(projected)) / 2)
     chosen = xp.arange(eigenvalues.shape[-1] - 1, eigenvalues.shape[-1] - 1 - count, -1)
     values, coefficients = sign * eigenvalues[chosen], eigenvectors[:, chosen]
     return (values, coefficients) if keep_coefficients else (values, basis @ coefficients)
