@@ -218,12 +218,17 @@ def _activate(operation, input, inplace, *args):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``torch.softmax`` with PyTorch's functional signature: its third argument is ``_stacklevel``
-    (taken and unused), so that ``dtype`` comes by keyword, as PyTorch's F.softmax takes it."""
+    (taken and unused), so that ``dtype`` comes by keyword, as PyTorch's F.softmax takes it. Without
+    ``dim`` it warns and chooses one, as PyTorch's (``activation.implicit_softmax_dim``)."""
+    if dim is None:
+        dim = activation.implicit_softmax_dim("softmax", input.ndim)
     return activation.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``torch.log_softmax`` with PyTorch's functional signature (see ``softmax``)."""
+    if dim is None:
+        dim = activation.implicit_softmax_dim("log_softmax", input.ndim)
     return activation.log_softmax(input, dim, dtype=dtype)
 
 

@@ -6,13 +6,14 @@ backward differentiates again. The formulas are arranged so that no input, up to
 floats (±3e38), overflows, warns or produces nan where PyTorch gives a number.
 """
 import math
-import warnings
+import operator
 
-from chainrule.backend import half_in_float32, ignoring_float_errors, xp
+from chainrule.backend import half_in_float32, ignoring_float_errors, ndarray, xp
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
-from chainrule.ops.elementwise import above, not_at_least, selected
+from chainrule.ops.elementwise import above, connected_to, not_at_least, selected
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops import registry
@@ -241,10 +242,14 @@ class LogSigmoid(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        # σ(-x) from e^-|x| ≤ 1, as PyTorch's kernel: subnormal, not 0, for x above about 88 (float32)
-        small_exp = ctx.xp.exp(-abs(x))
+        # σ(-x) from e^-|x| ≤ 1, as PyTorch's kernel: subnormal, not 0, for x above about 88 (float32).
+        # A recorded backward writes -|x| as x or -x, whose slope at 0 is -1 (abs has 0 there), for
+        # PyTorch's second derivative -σ(x) σ(-x) = -1/4 at 0; on arrays abs is three times faster.
+        negative = x < 0
+        minus_magnitude = -abs(x) if isinstance(x, ndarray) else ctx.xp.where(negative, x, -x)
+        small_exp = ctx.xp.exp(minus_magnitude)
         share = small_exp / (1 + small_exp)
-        return grad_output * ctx.xp.where(x < 0, 1 - share, share)
+        return grad_output * ctx.xp.where(negative, 1 - share, share)
 
 
 class Mish(Op):
@@ -413,7 +418,7 @@ class ReLU(Op):
         (result,) = ctx.saved_tensors
         # PyTorch's test is out ≤ 0 ? 0 : grad, so a nan passes its gradient; out is ≥ 0 or nan, where
         # that is out != 0, one comparison. A selection: inf · 0 gives 0, not nan.
-        return selected(ctx.xp, result != 0, grad_output)
+        return selected(ctx.xp, result != 0, grad_output, result)
 
 
 class LeakyReLU(Op):
@@ -423,7 +428,10 @@ class LeakyReLU(Op):
 
     @staticmethod
     def forward(ctx, x, negative_slope):
-        ctx.slope = xp.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+        # rrelu's slopes drawn in training (an array) go where x ≤ 0, PyTorch's test there, so a nan
+        # keeps slope 1; leaky_relu's test is x > 0, which gives a nan negative_slope.
+        positive = above(x, 0) if isinstance(negative_slope, ndarray) else x > 0
+        ctx.slope = xp.where(positive, 1.0, negative_slope).astype(x.dtype)
         ctx.save_for_backward(x)
         return x * ctx.slope
 
@@ -431,8 +439,8 @@ class LeakyReLU(Op):
     def backward(ctx, grad_output):
         # The slopes were found in forward (one pass over x less here); what PyTorch's node keeps is
         # saved all the same, and reading it raises if it was changed in place since.
-        ctx.saved_tensors
-        return grad_output * ctx.slope, None
+        (source,) = ctx.saved_tensors
+        return connected_to(ctx.xp, grad_output * ctx.slope, source), None
 
 
 class LeakyReLUInPlace(LeakyReLU):
@@ -476,7 +484,7 @@ class Hardtanh(Op):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         min_val, max_val = ctx.bounds
-        return selected(ctx.xp, (x > min_val) & (x < max_val), grad_output), None, None
+        return selected(ctx.xp, (x > min_val) & (x < max_val), grad_output, x), None, None
 
 
 class Hardsigmoid(Op):
@@ -509,7 +517,7 @@ class Threshold(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return selected(ctx.xp, above(x, ctx.threshold), grad_output), None, None
+        return selected(ctx.xp, above(x, ctx.threshold), grad_output, x), None, None
 
 
 class Shrink(Op):
@@ -520,7 +528,7 @@ class Shrink(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return selected(ctx.xp, abs(x) > ctx.lambd, grad_output), None
+        return selected(ctx.xp, abs(x) > ctx.lambd, grad_output, x), None
 
 
 class Hardshrink(Shrink):
@@ -583,7 +591,7 @@ class PReLU(Op):
     @staticmethod
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
-        grad_x = grad_output * ctx.xp.where(ctx.positive, 1.0, weight.reshape(ctx.view))
+        grad_x = connected_to(ctx.xp, grad_output * ctx.xp.where(ctx.positive, 1.0, weight.reshape(ctx.view)), x)
         grad_weight = (grad_output * ctx.xp.where(ctx.positive, 0.0, x)).sum(axis=ctx.summed_axes)
         return grad_x, grad_weight.reshape(weight.shape), None
 
@@ -781,14 +789,14 @@ def erf(x):
 
 
 @public(out=True)
-def softmax(x, dim=None, dtype=None):
+def softmax(x, dim, dtype=None):
     """e^x / sum(e^x) along ``dim``: turns scores into probabilities that sum to 1 along ``dim``."""
     x, axes = _softmax_operands(x, dim, dtype, "softmax")
     return Softmax.apply(x, axes)
 
 
 @public(out=True)
-def log_softmax(x, dim=None, dtype=None):
+def log_softmax(x, dim, dtype=None):
     """log(softmax(x)) along ``dim``, computed directly (accurate where softmax rounds to 0)."""
     x, axes = _softmax_operands(x, dim, dtype, "log_softmax")
     return LogSoftmax.apply(x, axes)
@@ -798,16 +806,24 @@ def _softmax_operands(x, dim, dtype, operation):
     if dtype is not None:
         x = x.to(dtype)
     require_floating(x, operation, f"not implemented for '{scalar_type_name(x.array.dtype)}': softmax needs a floating point tensor", NotImplementedError)
-    if dim is None:
-        # PyTorch's deprecated implicit choice, kept so that old course code runs the same.
-        warnings.warn(
-            f"Implicit dimension choice for {operation} has been deprecated. Change the call to "
-            f"include dim=X as an argument.",
-            UserWarning,
-            stacklevel=3,
-        )
-        dim = 0 if x.ndim in (0, 1, 3) else 1
-    return x, reduction_axes(x, int(dim), operation)
+    try:
+        axis = operator.index(dim)
+    except TypeError:
+        raise TypeError(
+            f"{operation}(): argument 'dim' must be int, not {type(dim).__name__}: give the dimension whose "
+            f"entries are normalized, e.g. dim=-1"
+        ) from None
+    return x, reduction_axes(x, axis, operation)
+
+
+def implicit_softmax_dim(operation, ndim):
+    """The dim PyTorch's F.softmax, F.softmin and F.log_softmax choose when called without one (a
+    deprecated choice, kept so that old course code runs the same): 0 for a 0-, 1- or 3-dimensional
+    input, else 1. Its warning is shown at the caller's line."""
+    warn_at_caller(
+        f"Implicit dimension choice for {operation} has been deprecated. Change the call to include dim=X as an argument."
+    )
+    return 0 if ndim in (0, 1, 3) else 1
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -910,6 +926,8 @@ def glu(input, dim=-1):
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``: probabilities that favour the smallest entries. (``_stacklevel``
     is taken, and unused, so that PyTorch's positional ``dtype`` lands right.)"""
+    if dim is None:
+        dim = implicit_softmax_dim("softmin", input.ndim)
     input, axes = _softmax_operands(input, dim, dtype, "softmin")
     return Softmax.apply(-input, axes)
 

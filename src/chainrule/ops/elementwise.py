@@ -1120,9 +1120,11 @@ LN_2 = 0.6931471805599453
 LN_10 = 2.302585092994046
 
 
-def selected(xp, mask, grad):
+def selected(xp, mask, grad, source=None):
     """The gradient where ``mask`` (a boolean array) holds, 0 elsewhere: a selection, not a product,
     so that an infinite gradient on the side not taken gives 0, not inf * 0 = nan (as in PyTorch).
+    ``source``: the tensor the mask was read from, which a recorded backward keeps as an input of
+    the selection (see ``connected_to``).
 
     On an unpredictable mask a product is about 10x faster than ``where`` from a few thousand
     elements on, and differs from it only where the gradient is inf or nan (and in the sign of a
@@ -1131,6 +1133,8 @@ def selected(xp, mask, grad):
     overflow and send a finite product to ``where`` after all, which is then merely slower).
     Below that size ``where`` alone is the faster.
     """
+    if xp is functions and source is not None:
+        return connected_to(xp, selected(xp, mask, grad), source)
     if math.prod(grad.shape) > SMALL_SELECTION:
         product = grad * mask
         if type(product) is ndarray:
@@ -1143,6 +1147,33 @@ def selected(xp, mask, grad):
 
 
 SMALL_SELECTION = 512  # elements: up to here where() costs less than the product and its check
+
+
+def connected_to(xp, gradient, source):
+    """``gradient``, the gradient of a piecewise-linear function (relu, hardtanh, leaky_relu ...):
+    the arriving one times the slope of the piece each element of ``source`` (its input, or its
+    output) lies on. In a plain backward it is returned as it is; in a recorded one
+    (``create_graph``) it is made a function of ``source`` too, with derivative 0 (the slope is
+    constant on each piece), as PyTorch records it (ThresholdBackwardBackward0 ...). So it stays
+    connected to x, and differentiating it again gives zeros rather than finding x unused."""
+    if xp is functions:
+        return ConstantOnPieces.apply(gradient, source)
+    return gradient
+
+
+class ConstantOnPieces(Op):
+    """``gradient`` again, as a function of ``gradient`` and of ``source`` (see ``connected_to``)."""
+
+    formula = "gradient, whatever source is on each piece"
+    derivatives = ("1", "0")
+
+    @staticmethod
+    def forward(ctx, gradient, source):
+        return gradient.copy()  # a tensor of its own: an in-place change to it leaves gradient alone
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, ctx.xp.zeros_like(grad_output)
 
 
 def above(x, bound):
