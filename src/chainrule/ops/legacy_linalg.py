@@ -94,6 +94,12 @@ def chain_matmul(*matrices):
     )
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for matrix in matrices:
+        if matrix.ndim != 2:  # unlike linalg.multi_dot, no vector at either end
+            raise RuntimeError(
+                f"Tensor dimension is {matrix.ndim}, expected 2 instead. (chain_matmul takes matrices only; "
+                f"linalg.multi_dot also takes a vector first or last)"
+            )
     return matrices[0].clone() if len(matrices) == 1 else linalg.multi_dot(list(matrices))
 
 

@@ -13,21 +13,20 @@ cases need more than that one line: a label only operand k has (summed away in t
 vector of ones, so that the gradient spreads over it; a label repeated in operand k (``"ii->"``, its
 diagonal) is read from the gradient once and put back on the diagonal by identity matrices.
 """
-import functools
 import math
 import operator
 import string
-import warnings
 
 from chainrule import dtypes
 from chainrule.autograd.function import made_from_arguments
-from chainrule.backend import xp
+from chainrule.backend import ndarray, xp
+from chainrule.caller_warnings import warn_once
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shape, broadcast_to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import norm, norm_over
-from chainrule.ops.registry import public
+from chainrule.ops.registry import SAME_DTYPE, public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
 
@@ -95,6 +94,10 @@ def _explicit_equation(equation, operands):
             if len(operands) > len(subscripts)
             else f"einsum(): fewer operands were provided than specified in the equation"
         )
+    for position, subscript in enumerate(subscripts):
+        _check_periods(subscript, f"operand {position}")
+    if arrow:
+        _check_periods(output, "output")
     for subscript in subscripts + [output]:
         for label in subscript.replace("...", ""):
             if label not in string.ascii_letters:
@@ -146,6 +149,23 @@ def _explicit_equation(equation, operands):
     return ",".join(spelled) + "->" + output, targets
 
 
+def _check_periods(subscript, where):
+    """PyTorch's RuntimeError for a '.' outside the one ellipsis (``...``) a subscript may have;
+    ``where`` is "operand 0", "operand 1", ... or "output"."""
+    first = subscript.find(".")
+    if first == -1:
+        return
+    if subscript[first : first + 3] != "...":
+        raise RuntimeError(
+            f"einsum(): found '.' for {where} that is not part of any ellipsis" + (" (...)" if where == "output" else "")
+        )
+    if "." in subscript[first + 3 :]:
+        raise RuntimeError(
+            "einsum(): found '.' for output but an ellipsis (...) was already found" if where == "output"
+            else f"einsum(): found '.' for {where} for which an ellipsis was already found"
+        )
+
+
 # ----------------------------------------------------------------------------- public functions
 def _sublist_equation(arguments):
     """``(equation, operands)`` of einsum's sublist form, einsum(a, [0, 1], b, [1, 2], [0, 2]): each
@@ -178,15 +198,37 @@ def einsum(equation, *operands):
     the last two dimensions. Without ``->`` the output is the labels used once, alphabetically.
     The operands may also come as one list, or in the sublist form: einsum(a, [0, 1], b, [1, 2],
     [0, 2]) is einsum("ab,bc->ac", a, b). A size-1 dimension broadcasts against its label's size.
-    Mixed dtypes promote where nothing is summed, and are refused where something is (PyTorch's rule).
+    The result's dtype is PyTorch's (see ``_result_dtype``): a sum of integers or bools is int64.
     """
     if not isinstance(equation, str):
         equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    operands = tuple(operand if isinstance(operand, Tensor) else tensor_from_array(operand) for operand in operands)
+    if not operands:
+        raise ValueError(
+            "einsum(): must specify the equation string and at least one operand, or at least one operand and "
+            "its subscripts list"
+        )
+    operands = tuple(_as_operand(operand, position) for position, operand in enumerate(operands))
     explicit, targets = _explicit_equation(equation, operands)
-    operands = _in_one_dtype(explicit, operands)
+    return _contraction(explicit, targets, _in_result_dtype(explicit, operands))
+
+
+def _as_operand(operand, position):
+    """The operand as a tensor: PyTorch's TypeError for a number or a list. (An array is taken: the
+    recorded backward passes its identity matrices and vectors of ones as arrays.)"""
+    if isinstance(operand, Tensor):
+        return operand
+    if isinstance(operand, ndarray):
+        return tensor_from_array(operand)
+    raise TypeError(
+        f"expected Tensor as element {position} in argument 1, but got {dtypes.python_type_name(operand)}: "
+        f"give einsum tensors, e.g. chainrule.tensor({operand!r})"
+    )
+
+
+def _contraction(explicit, targets, operands):
+    """The einsum of the explicit equation, the operands (of one dtype) broadcast to their ``targets``."""
     operands = tuple(
         operand if tuple(operand.array.shape) == target else _broadcast_labels(operand, target, subscript)
         for operand, target, subscript in zip(operands, targets, explicit.split("->")[0].split(","))
@@ -206,22 +248,70 @@ def _einsum_node(explicit):
     return "ViewBackward0" if summed else "MulBackward0"
 
 
-def _in_one_dtype(explicit, operands):
-    """The operands in one dtype. As PyTorch: where nothing is summed (an outer or elementwise
-    product) they promote as for a * b; a sum of products (a matrix product in PyTorch) refuses
-    mixed dtypes."""
+def _in_result_dtype(explicit, operands):
+    """The operands converted to the dtype of einsum's result."""
     first = operands[0].array.dtype
-    mixed = next((operand for operand in operands if operand.array.dtype != first), None)
-    if mixed is None:
-        return operands
+    if first.kind == "f" and all(operand.array.dtype == first for operand in operands[1:]):
+        return operands  # one floating dtype: the result's
+    result = _result_dtype(explicit, operands)
+    return tuple(operand if operand.dtype is result else operand.to(result) for operand in operands)
+
+
+def _result_dtype(explicit, operands):
+    """The dtype of PyTorch's einsum, or its error, which follow from how it computes. One operand:
+    summed by ``sum`` if any label is summed away (integers and bools give int64). More: contracted
+    left to right, the running result with the next operand. A label summed away that only one of
+    the two has with a size other than 1 is summed alone (``sum``: int64 again); labels both have
+    are summed by a batched matrix product (``bmm``: one dtype and no bool; if a side is empty,
+    zeros of the next operand's dtype);
+    where nothing is summed the two are multiplied, and their dtypes promote as in a * b."""
     inputs, output = explicit.split("->")
-    if set(inputs) - set(output + ","):
+    subscripts = inputs.split(",")
+    summed = set(inputs) - set(output) - {","}
+    dtype = operands[0].dtype
+    if len(operands) == 1:
+        return _dtype_of_sum(dtype) if summed else dtype
+    sizes = [  # each operand's labels of a size other than 1
+        {label: size for label, size in zip(subscript, operand.array.shape) if size != 1}
+        for subscript, operand in zip(subscripts, operands)
+    ]
+    last = {label: max((place for place, each in enumerate(sizes) if label in each), default=0) for label in summed}
+    running = dict(sizes[0])
+    for label in summed & running.keys():
+        if last[label] == 0:
+            dtype = _dtype_of_sum(dtype)
+            del running[label]
+    for position in range(1, len(operands)):
+        other, other_sizes = operands[position].dtype, dict(sizes[position])
+        ending = {label for label in summed if last[label] == position}
+        for label in ending - running.keys():  # only the next operand has it
+            other = _dtype_of_sum(other)
+            del other_sizes[label]
+        if not ending & running.keys():
+            dtype = dtypes.promote_types(dtype, other)
+        elif 0 in running.values() or 0 in other_sizes.values():
+            dtype = other  # an empty batched product: zeros like the next operand
+        else:
+            _check_batched_product(dtype, other)
+        running = {label: size for label, size in {**running, **other_sizes}.items() if label not in ending}
+    return dtype
+
+
+def _dtype_of_sum(dtype):
+    return dtypes.int64 if dtype.kind in "biu" else dtype
+
+
+def _check_batched_product(dtype, other):
+    if dtype is dtypes.bool_:
+        raise NotImplementedError(
+            "\"bmm\" not implemented for 'Bool': einsum sums products of bools only as numbers; convert them "
+            "first, e.g. a.long()"
+        )
+    if other is not dtype:
         raise RuntimeError(
-            f"expected scalar type {dtypes.scalar_type_name(first)} but found {dtypes.scalar_type_name(mixed.array.dtype)}: "
+            f"expected scalar type {dtypes.scalar_type_name(dtype.dtype)} but found {dtypes.scalar_type_name(other.dtype)}: "
             f"einsum sums products only of operands of one dtype; convert them with .to()"
         )
-    common = functools.reduce(dtypes.promote_types, (operand.dtype for operand in operands))
-    return tuple(operand.to(common) for operand in operands)
 
 
 def _broadcast_labels(operand, target, subscript):
@@ -235,19 +325,13 @@ def _broadcast_labels(operand, target, subscript):
     )
 
 
-@public(method=False)
+@public(method=False, out=SAME_DTYPE)
 def tensordot(a, b, dims=2):
     """The sum of a · b over pairs of dimensions: the last ``dims`` of a with the first ``dims`` of b
-    (an int), or ``dims = (dims_of_a, dims_of_b)``. (2, 3, 4) and (3, 4, 5) with dims=2 -> (2, 5);
-    ``tensordot(a, b, ([1], [0]))`` of two matrices is a @ b."""
-    if isinstance(dims, Tensor):
-        dims = dims.tolist()
-    if isinstance(dims, int):
-        if dims < 0:
-            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        dims_a, dims_b = list(range(a.array.ndim - dims, a.array.ndim)), list(range(dims))
-    else:
-        dims_a, dims_b = ([dim] if isinstance(dim, int) else list(dim) for dim in dims)
+    (an int), or ``dims = (dims_of_a, dims_of_b)``, two lists. (2, 3, 4) and (3, 4, 5) with dims=2
+    -> (2, 5); ``tensordot(a, b, ([1], [0]))`` of two matrices is a @ b. A contracted size 1 meets
+    any size (that dimension of the other is summed alone). a and b have one dtype, not bool."""
+    dims_a, dims_b = _tensordot_dims(dims, a.array.ndim, b.array.ndim)
     if len(dims_a) != len(dims_b):
         raise RuntimeError(f"both dimension lists should have same length (got {len(dims_a)} and {len(dims_b)})")
     if a.array.dtype != b.array.dtype:
@@ -255,14 +339,19 @@ def tensordot(a, b, dims=2):
             f"both inputs should have same dtype (got {dtypes.dtype_name(a.array.dtype)} and "
             f"{dtypes.dtype_name(b.array.dtype)}); convert one with .to()"
         )
-    dims_a = [dim % max(a.array.ndim, 1) for dim in dims_a]
-    dims_b = [dim % max(b.array.ndim, 1) for dim in dims_b]
+    dims_a = [_contracted_dim(dim, a.array.ndim) for dim in dims_a]
+    dims_b = [_contracted_dim(dim, b.array.ndim) for dim in dims_b]
     for dim_a, dim_b in zip(dims_a, dims_b):
-        if a.array.shape[dim_a] != b.array.shape[dim_b]:
+        size_a, size_b = a.array.shape[dim_a], b.array.shape[dim_b]
+        if size_a != size_b and 1 not in (size_a, size_b):
             raise RuntimeError(
-                f"contracted dimensions need to match, but first has size {a.array.shape[dim_a]} in dim {dim_a} "
-                f"and second has size {b.array.shape[dim_b]} in dim {dim_b}"
+                f"contracted dimensions need to match, but first has size {size_a} in dim {dim_a} "
+                f"and second has size {size_b} in dim {dim_b}"
             )
+    for dims_listed in (dims_a, dims_b):
+        repeated = next((dim for place, dim in enumerate(dims_listed) if dim in dims_listed[:place]), None)
+        if repeated is not None:
+            raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     letters = iter(string.ascii_letters)
     labels_a = [next(letters) for _ in range(a.array.ndim)]
     labels_b = [next(letters) for _ in range(b.array.ndim)]
@@ -270,10 +359,54 @@ def tensordot(a, b, dims=2):
         labels_b[dim_b] = labels_a[dim_a]
     kept = [label for dim, label in enumerate(labels_a) if dim not in dims_a]
     kept += [label for dim, label in enumerate(labels_b) if dim not in dims_b]
-    return einsum("".join(labels_a) + "," + "".join(labels_b) + "->" + "".join(kept), a, b)
+    if a.array.dtype == xp.bool_ and (not kept or a.array.size and b.array.size):
+        raise NotImplementedError(
+            f"\"{'addmm_impl_cpu_' if kept else 'dot'}\" not implemented for 'Bool' (tensordot of shapes {tuple(a.array.shape)} "
+            f"and {tuple(b.array.shape)}): convert the masks to numbers first, e.g. a.long()"
+        )
+    explicit, targets = _explicit_equation("".join(labels_a) + "," + "".join(labels_b) + "->" + "".join(kept), (a, b))
+    return _contraction(explicit, targets, (a, b))  # in their own dtype: PyTorch's tensordot sums integers without widening
 
 
-@public
+def _tensordot_dims(dims, ndim_a, ndim_b):
+    """tensordot's ``dims`` as (dims of a, dims of b), with PyTorch's errors: an int (or a tensor
+    holding one) n is a's last n and b's first n; else two lists of ints."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist() if dims.numel() > 1 else int(dims.item())
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(ndim_a, ndim_b):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        return list(range(ndim_a - dims, ndim_a)), list(range(dims))
+    if not isinstance(dims, (tuple, list)):
+        raise RuntimeError(
+            f"tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] containing two "
+            f"lists, but got dims={dims}"
+        )
+    dims_a, dims_b = dims
+    for name, position, listed in (("dims_self", 3, dims_a), ("dims_other", 4, dims_b)):
+        if not isinstance(listed, (tuple, list)):
+            raise TypeError(
+                f"tensordot(): argument '{name}' (position {position}) must be tuple of ints, not "
+                f"{dtypes.python_type_name(listed)}: give dims as two lists, e.g. dims=([1], [0])"
+            )
+        wrong = next((place for place, dim in enumerate(listed) if not isinstance(dim, int)), None)
+        if wrong is not None:
+            raise TypeError(
+                f"tensordot(): argument '{name}' (position {position}) must be tuple of ints, but found element of "
+                f"type {dtypes.python_type_name(listed[wrong])} at pos {wrong}"
+            )
+    return list(dims_a), list(dims_b)
+
+
+def _contracted_dim(dim, ndim):
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return check_dim(dim, ndim, "tensordot")
+
+
+@public(out=True)
 def kron(a, b):
     """The Kronecker product: every element of a times the whole of b, as blocks.
     (m, n) and (p, q) -> (m·p, n·q): out[i·p + k, j·q + l] = a[i, j] b[k, l]. The fewer dimensions
@@ -287,7 +420,7 @@ def kron(a, b):
     return shape.reshape(blocks, tuple(size_a * size_b for size_a, size_b in zip(a.array.shape, b.array.shape)))
 
 
-@public
+@public(out=SAME_DTYPE)
 def inner(a, b):
     """The sum of a · b over the last dimension of each: (*a, n) and (*b, n) -> (*a, *b); a 0-d
     operand multiplies the other."""
@@ -316,6 +449,8 @@ def vdot(a, b):
             f"inconsistent tensor size, expected tensor [{a.array.shape[0]}] and src [{b.array.shape[0]}] "
             f"to have the same number of elements, but got {a.array.shape[0]} and {b.array.shape[0]} elements respectively"
         )
+    if a.array.dtype == xp.bool_:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool': convert the masks to numbers first, e.g. a.long()")
     return einsum("i,i->", a, b)
 
 
@@ -394,7 +529,7 @@ class LinalgCross(Op):
         return grad_input, grad_other, None
 
 
-@public
+@public(out=SAME_DTYPE)
 def cross(input, other, dim=None):
     """The cross product of the 3-vectors along ``dim`` of input and other (broadcast together; both
     with the same number of dimensions): (*, 3, *) -> (*, 3, *).
@@ -411,16 +546,17 @@ def cross(input, other, dim=None):
         raise RuntimeError(
             f"linalg.cross: expected both inputs of one dtype, but got {input.dtype} and {other.dtype}; convert one with .to()"
         )
+    if input.array.dtype == xp.bool_:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool': convert the tensors to numbers first, e.g. a.long()")
     shape_ = broadcast_shape(input, other, "linalg.cross")
     if dim is None:
         if 3 not in shape_:
             raise RuntimeError(f"no dimension of size 3 in input (shape {list(shape_)}); cross needs 3-vectors")
-        warnings.warn(
+        warn_once(
+            "torch.cross without dim",
             "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
             "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree with "
             "that of linalg.cross in a future release.",
-            UserWarning,
-            stacklevel=2,
         )
         dim = shape_.index(3)
     axis = check_dim(dim, len(shape_), "linalg.cross")

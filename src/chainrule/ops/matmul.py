@@ -182,10 +182,13 @@ def _matmul_arrays(a, b):
 
 
 # ----------------------------------------------------------------------------- checks
-def _same_dtype_operands(a, b, operation):
-    """a and b as tensors (numbers and arrays converted) that share one dtype, as PyTorch requires:
-    two tensors of different dtypes are refused as they come (int @ float too), not promoted."""
+def _same_dtype_operands(a, b, operation, names=("input", "other")):
+    """a and b as tensors (arrays converted) that share one dtype, as PyTorch requires: two tensors
+    of different dtypes are refused as they come (int @ float too), not promoted. A number or a list
+    is PyTorch's TypeError."""
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        for position, (name, operand) in enumerate(zip(names, (a, b)), 1):
+            _require_tensor(operand, operation, name, position)
         a, b = binary_operands(a, b)
     if a.array.dtype != b.array.dtype:
         raise RuntimeError(
@@ -194,6 +197,16 @@ def _same_dtype_operands(a, b, operation):
             f"first, e.g. b.to(a.dtype)"
         )
     return a, b
+
+
+def _require_tensor(operand, operation, name, position):
+    """PyTorch's TypeError for a number or a list where a tensor is due (an array is taken: chainrule's
+    own code passes arrays)."""
+    if not isinstance(operand, (Tensor, ndarray)):
+        raise TypeError(
+            f"{operation}(): argument '{name}' (position {position}) must be Tensor, not "
+            f"{dtypes.python_type_name(operand)}: a product with a number is a * number"
+        )
 
 
 def _refuse_bool(a, b, operation):
@@ -257,30 +270,31 @@ def matmul(a, b):
 @public(out=True)
 def mm(input, mat2):
     """(n, k) @ (k, m) -> (n, m): the product of two matrices (2-D only, no broadcasting)."""
-    return _checked_product(input, mat2, "mm", ndim=2, names=("self", "mat2"))
+    return _checked_product(input, mat2, "mm", ndim=2, names=("self", "mat2"), arguments=("input", "mat2"))
 
 
 @public(out=True)
 def bmm(input, mat2):
     """(B, n, k) @ (B, k, m) -> (B, n, m): a batch of matrix products (3-D only, equal batch sizes)."""
+    _require_tensor(mat2, "bmm", "mat2", 2)
     if input.ndim == mat2.ndim == 3 and input.shape[0] != mat2.shape[0]:
         raise RuntimeError(
             f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}] (shapes "
             f"{tuple(input.shape)} and {tuple(mat2.shape)}); both batches need the same size"
         )
-    return _checked_product(input, mat2, "bmm", ndim=3, names=("batch1", "batch2"))
+    return _checked_product(input, mat2, "bmm", ndim=3, names=("batch1", "batch2"), arguments=("input", "mat2"))
 
 
 @public(out=True)
 def dot(input, tensor):
     """sum_i input[i] tensor[i] for two 1-D tensors of the same size: a 0-d tensor."""
-    return _checked_product(input, tensor, "dot", ndim=1, names=("self", "tensor"))
+    return _checked_product(input, tensor, "dot", ndim=1, names=("self", "tensor"), arguments=("input", "tensor"))
 
 
-def _checked_product(a, b, operation, ndim=None, names=None):
+def _checked_product(a, b, operation, ndim=None, names=None, arguments=("input", "other")):
     """``Matmul`` after PyTorch's checks of dtypes, numbers of dimensions (when ``ndim`` is given) and sizes."""
-    a, b = _same_dtype_operands(a, b, operation)
+    a, b = _same_dtype_operands(a, b, operation, arguments)
     if ndim is not None:
         _require_dims(a, ndim, names[0], operation)
         _require_dims(b, ndim, names[1], operation)
@@ -304,21 +318,32 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2): mat1 (n, k), mat2 (k, m), ``input`` broadcasting to
     (n, m). With beta = 0, input is ignored (even its nan values), as in PyTorch. One node, the
     fused linear's (``AddmmBackward0``, next_functions input, mat1, mat2)."""
-    mat1, mat2 = _same_dtype_operands(mat1, mat2, "addmm")
+    for position, (name, operand) in enumerate((("input", input), ("mat1", mat1), ("mat2", mat2)), 1):
+        if not isinstance(operand, Tensor):
+            raise TypeError(f"addmm(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(operand)}")
+    dtype = mat2.array.dtype
+    if input.array.dtype != dtype or mat1.array.dtype != dtype:  # PyTorch compares input with mat2 first
+        first, name = (input, "self") if input.array.dtype != dtype else (mat1, "mat1")
+        raise RuntimeError(
+            f"{name} and mat2 must have the same dtype, but got {dtypes.scalar_type_name(first.array.dtype)} and "
+            f"{dtypes.scalar_type_name(dtype)}: addmm does not promote; convert with .to()"
+        )
     _require_dims(mat1, 2, "mat1", "addmm")
     _require_dims(mat2, 2, "mat2", "addmm")
     _check_product_shapes(mat1.array.shape, mat2.array.shape, "addmm")
-    if mat1.array.dtype == xp.bool_:
+    if dtype == xp.bool_:
         _refuse_bool(mat1, mat2, "addmm")
-    if not isinstance(input, Tensor) or input.array.dtype != mat1.array.dtype:
-        return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    elif dtype.kind in "iu":  # an integer product scales by integers: PyTorch cuts 0.5 to 0
+        beta, alpha = int(beta), int(alpha)
     _check_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
     return Linear.apply(mat1, mat2, input, True, alpha, beta)
 
 
 def _scaled_sum(input, product, beta, alpha):
     """beta * input + alpha * product, input ignored (even its nan values) when beta = 0, as in PyTorch,
-    where it still gets a gradient: zeros."""
+    where it still gets a gradient: zeros. Integers are scaled by integers (0.5 cut to 0), as in PyTorch."""
+    if product.array.dtype.kind in "iu" and (not isinstance(input, Tensor) or input.array.dtype.kind in "biu"):
+        beta, alpha = int(beta), int(alpha)
     if alpha != 1:
         product = product * alpha
     if beta == 0:
@@ -331,7 +356,7 @@ def _scaled_sum(input, product, beta, alpha):
 @public(out=True)
 def mv(input, vec):
     """(n, k) @ (k,) -> (n,): a matrix times a vector."""
-    input, vec = _same_dtype_operands(input, vec, "mv")
+    input, vec = _same_dtype_operands(input, vec, "mv", ("input", "vec"))
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim} dimensions (shapes "
@@ -351,8 +376,22 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 @public(out=True, inplace=True)
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
-    """beta * input + alpha * outer(vec1, vec2): vec1 (n,), vec2 (m,), input broadcasting to (n, m)."""
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+    """beta * input + alpha * outer(vec1, vec2): vec1 (n,), vec2 (m,), input broadcasting to (n, m).
+    Integers and bools scale only by integers, and only bools by True or False; bools add as "or"."""
+    product = outer(vec1, vec2)
+    result_dtype = dtypes.promote_types(input.dtype, product.dtype) if isinstance(input, Tensor) else product.dtype
+    for name, scale in (("beta", beta), ("alpha", alpha)):
+        if result_dtype.kind in "biu" and _is_floating_number(scale):
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+        if result_dtype is not dtypes.bool_ and isinstance(scale, bool):
+            raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    if result_dtype is dtypes.bool_:
+        beta, alpha = bool(beta), bool(alpha)
+    return _scaled_sum(input, product, beta, alpha)
+
+
+def _is_floating_number(scale):
+    return isinstance(scale, float) or getattr(getattr(scale, "dtype", None), "kind", None) == "f"
 
 
 @public(out=True, inplace=True)
@@ -381,7 +420,7 @@ def linear(x, weight, bias=None):
     """x @ weight^T + bias: x (*, in_features), weight (out_features, in_features), bias
     (out_features,) -> (*, out_features). One fused operation (the nn.Linear layer's). A 1-D weight
     (in_features,) without bias is one output unit: x @ weight, (*, in_features) -> (*)."""
-    x, weight = _same_dtype_operands(x, weight, "linear")
+    x, weight = _same_dtype_operands(x, weight, "linear", ("input", "weight"))
     if weight.array.ndim != 2:
         if weight.array.ndim == 1 and bias is None:  # one output unit given as a vector: x @ weight, as PyTorch
             return matmul(x, weight)
