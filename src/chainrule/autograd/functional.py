@@ -243,7 +243,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     For one tensor in and out, shape ``output.shape + input.shape``; for tuples, ``[i][j]`` is
     d output_i / d input_j. ``vectorize`` is accepted and computes the same rows one at a time
     (PyTorch batches them with vmap). ``strategy="forward-mode"`` needs ``vectorize=True`` as in
-    PyTorch, and is then computed in reverse mode with the same result.
+    PyTorch, and is then computed in reverse mode with the same result, nested in lists as
+    PyTorch's forward mode nests it (``[i][j]``, a tuple only for a tuple of outputs of one input).
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(
@@ -297,7 +298,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                 else input_.new_zeros(tuple(output.shape) + tuple(input_.shape))
                 for input_rows, input_ in zip(rows, inputs)
             ))
-    return _unpack(_finish(tuple(jacobians), create_graph), (outputs_were_tuple, inputs_were_tuple))
+    jacobians = _finish(tuple(jacobians), create_graph)
+    if strategy == "forward-mode":  # PyTorch's forward-mode path nests its results in lists
+        jacobians = [list(row) for row in jacobians]
+    return _unpack(jacobians, (outputs_were_tuple, inputs_were_tuple))
 
 
 def _check_scalar(outputs, outputs_were_tuple, function_name):

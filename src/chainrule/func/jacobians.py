@@ -9,6 +9,7 @@ import functools
 
 from chainrule.func.linearized import Linearized
 from chainrule.func.pytree import unflatten
+from chainrule.func.vmap import check_randomness, random_draws_checked
 from chainrule.ops.join import stack
 from chainrule.tensor import Tensor
 
@@ -36,13 +37,13 @@ def _jacobian_of_output(run, position, output):
     return jacobians
 
 
-def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
-    """``f -> (lambda *args: the Jacobian of f at args)``, by reverse mode; with ``has_aux``,
-    ``(jacobian, aux)``. ``chunk_size`` is accepted: rows are computed one at a time."""
+def _jacobian(func, argnums, has_aux, name):
+    """``f -> (lambda *args: the Jacobian of f at args)`` (and aux), for ``jacrev`` and ``jacfwd``
+    (``name``, for the checks each makes)."""
 
     @functools.wraps(func)
     def jacobian_function(*args, **kwargs):
-        run = Linearized(func, args, kwargs, argnums, has_aux, "jacrev")
+        run = Linearized(func, args, kwargs, argnums, has_aux, name)
         per_output = [
             run.per_argument(_jacobian_of_output(run, position, output), argnums)
             for position, output in enumerate(run.outputs)
@@ -53,9 +54,27 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     return jacobian_function
 
 
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """``f -> (lambda *args: the Jacobian of f at args)``, by reverse mode; with ``has_aux``,
+    ``(jacobian, aux)``. ``chunk_size`` (> 0) is accepted: rows are computed one at a time."""
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    return _jacobian(func, argnums, has_aux, "jacrev")
+
+
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The same Jacobian as ``jacrev`` (computed the same way here; see the module docstring)."""
-    return jacrev(func, argnums, has_aux=has_aux)
+    """The same Jacobian as ``jacrev`` (computed the same way here; see the module docstring), with
+    PyTorch's checks of forward mode: floating-point primals, and ``randomness`` as ``vmap``'s
+    (PyTorch vmaps over the tangents): "error" refuses a random draw in ``f``."""
+    jacobian = _jacobian(func, argnums, has_aux, "jacfwd")
+
+    @functools.wraps(func)
+    def jacobian_function(*args, **kwargs):
+        check_randomness(randomness)
+        with random_draws_checked(randomness):
+            return jacobian(*args, **kwargs)
+
+    return jacobian_function
 
 
 def hessian(func, argnums=0):

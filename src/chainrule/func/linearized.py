@@ -17,6 +17,39 @@ from chainrule.func.pytree import flatten, unflatten
 from chainrule.tensor import Tensor
 
 
+#: The transforms PyTorch computes in forward mode, and those in reverse mode that check outputs
+#: (``grad`` checks its own), each with how PyTorch names the call in its errors.
+FORWARD_MODE = {"jvp": "jvp(f, primals, tangents)", "jacfwd": "jvp(f, primals, tangents)", "linearize": None}
+REVERSE_MODE = {"vjp": "vjp(f, *primals)", "jacrev": "vjp(f, *primals)"}
+
+
+def _check_primal(leaf):
+    """Forward mode differentiates floating-point primals only (ValueError, as PyTorch)."""
+    if isinstance(leaf, Tensor) and not (leaf.is_floating_point() or leaf.is_complex()):
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {leaf.dtype}")
+
+
+def _check_aux(aux):
+    """``has_aux``'s aux must be tensors, in any nesting of tuples, lists and dicts."""
+    for leaf in flatten(aux)[0]:
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
+
+
+def _check_outputs(outputs, name):
+    """PyTorch's refusals of an output: not a tensor, or (in reverse mode) not floating point."""
+    call = FORWARD_MODE.get(name) or REVERSE_MODE.get(name)
+    if call is None:
+        return
+    for output in outputs:
+        if not isinstance(output, Tensor):
+            raise RuntimeError(f"{call}: expected f(*primals) to return only tensors, got unsupported type {type(output)}")
+        if name in REVERSE_MODE and not (output.is_floating_point() or output.is_complex()):
+            raise RuntimeError(
+                f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor with dtype {output.dtype}"
+            )
+
+
 def _prepared(leaf):
     if not isinstance(leaf, Tensor):
         return leaf
@@ -55,6 +88,9 @@ class Linearized:
         with enable_grad():
             for position in positions:
                 leaves, spec = flatten(args[position])
+                if name in FORWARD_MODE:
+                    for leaf in leaves:
+                        _check_primal(leaf)
                 leaves = [_prepared(leaf) for leaf in leaves]
                 args[position] = unflatten(leaves, spec)
                 self.input_specs.append((len(leaves), spec))
@@ -66,8 +102,10 @@ class Linearized:
             if not (isinstance(output, tuple) and len(output) == 2):
                 raise RuntimeError(f"{name}(f)(*args): output of function f should be a tuple: (output, aux) if has_aux is True")
             output, self.aux = output
+            _check_aux(self.aux)
         self.output = output
         self.outputs, self.output_spec = flatten(output)
+        _check_outputs(self.outputs, name)
         self.own_leaves = {id(leaf) for leaf in self.inputs if isinstance(leaf, Tensor) and leaf.grad_fn is None}
 
     def pullback(self, cotangents):

@@ -7,13 +7,23 @@ batch at once). The results and their gradients are the same; only the speed dif
 ``in_dims`` says which dimension of each argument is the batch (None: not batched, passed whole to
 every call), as an int for all arguments or a tuple with one entry per argument (nested like the
 argument for tuples, lists and dicts); ``out_dims`` says where the batch dimension goes in each
-output. ``randomness``: ``"different"`` draws new random numbers for each element, ``"same"`` the
-same numbers for every element; ``"error"`` (PyTorch's default, which raises on a random operation)
-behaves as ``"different"`` here, since a loop cannot tell a random operation from another.
+output (None: the output is not batched, the same for every element). ``randomness``:
+``"different"`` draws new random numbers for each element, ``"same"`` the same numbers for every
+element, ``"error"`` (PyTorch's default) refuses a draw from the global generator with PyTorch's
+RuntimeError (raised once the element's call returns: the stream has moved on by then).
 A custom ``autograd.Function`` needs vmap support, as in PyTorch (see ``custom_functions.py``).
+
+What a loop cannot see, it checks by the results: PyTorch refuses to write a batched value in place
+into an unbatched tensor, and here a write into an unbatched argument happens once per element, so
+it is refused when two elements write different values. A batch of size 0 runs ``f`` once on
+zeros, to learn the shapes of the (empty) results. ``.item()`` or ``bool()`` of a per-element
+tensor works here, where PyTorch refuses it: a loop's elements are plain tensors.
 """
+import contextlib
 import functools
 
+from chainrule import random as random_module
+from chainrule.backend import xp
 from chainrule.func.custom_functions import transforming
 from chainrule.func.pytree import flatten, unflatten
 from chainrule.nn import normalization
@@ -73,10 +83,68 @@ def _checked_dim(leaf, dim, func, in_dims):
     return dim % rank
 
 
-def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    """``f -> batched f``: ``f`` run on each slice along ``in_dims``, results stacked at ``out_dims``."""
+def check_randomness(randomness):
     if randomness not in RANDOMNESS:
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+
+@contextlib.contextmanager
+def random_draws_checked(randomness):
+    """The block, then PyTorch's RuntimeError if it drew from the global generator while
+    ``randomness`` is "error" (a random factory, dropout in training)."""
+    generator = random_module.default_generator
+    before = generator.state_version()
+    yield
+    if randomness == "error" and generator.state_version() != before:
+        raise RuntimeError(
+            "vmap: called random operation while in randomness error mode. Please either use the 'same' or "
+            "'different' randomness flags on vmap or perform the randomness operation out of vmap"
+        )
+
+
+class _UnbatchedInputs:
+    """The tensor arguments passed whole to every element (``in_dims`` None), watched for writes in
+    place: each element's call writes again, which gives what PyTorch's single write gives only
+    if every element writes the same values. Other writes are refused with PyTorch's error for a
+    batched value written into an unbatched tensor (once two elements' writes differ: the tensor
+    keeps what they wrote, where PyTorch refuses before writing)."""
+
+    def __init__(self, tensors):
+        self.tensors = tensors
+        self.versions = [tensor._version for tensor in tensors]
+        self.first_written = {}  # position -> the values the first writing element left
+
+    def check(self):
+        for position, tensor in enumerate(self.tensors):
+            if tensor._version == self.versions[position]:
+                continue
+            self.versions[position] = tensor._version
+            first = self.first_written.get(position)
+            if first is None:
+                self.first_written[position] = tensor.array.copy()
+            elif not xp.array_equal(first, tensor.array):
+                raise RuntimeError(
+                    "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor "
+                    "`other` in extra_args that has more elements than `self`. This happened due to `other` being "
+                    "vmapped over but `self` not being vmapped over in a vmap. Please try to use out-of-place "
+                    "operators instead of inplace arithmetic."
+                )
+
+
+def _sample(leaf, dim, element, size):
+    """The ``element``-th slice of ``leaf`` along ``dim``; zeros of a slice's shape when the batch is empty."""
+    if dim is None:
+        return leaf
+    if size == 0:
+        return leaf.new_zeros(leaf.shape[:dim] + leaf.shape[dim + 1:])
+    return leaf.select(dim, element)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``f -> batched f``: ``f`` run on each slice along ``in_dims``, results stacked at ``out_dims``."""
+    check_randomness(randomness)
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
 
     @functools.wraps(func)
     def batched(*args, **kwargs):
@@ -90,21 +158,25 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             )
         if len(set(sizes)) > 1:
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes {sizes} for the mapped dimension")
+        size = sizes[0]
+        unbatched = _UnbatchedInputs([leaf for leaf, dim in zip(leaves, dims) if dim is None and isinstance(leaf, Tensor)])
         state = get_rng_state() if randomness == "same" else None
         results = []
-        for element in range(sizes[0]):
+        for element in range(max(size, 1)):
             if state is not None:
                 set_rng_state(state)
-            sliced = [leaf if dim is None else leaf.select(dim, element) for leaf, dim in zip(leaves, dims)]
-            with transforming("vmap", randomness):
+            sliced = [_sample(leaf, dim, element, size) for leaf, dim in zip(leaves, dims)]
+            with transforming("vmap", randomness), random_draws_checked(randomness):
                 results.append(func(*unflatten(sliced, spec), **kwargs))
-        return _stacked(results, out_dims, func)
+            unbatched.check()
+        return _stacked(results, out_dims, func, size)
 
     return batched
 
 
-def _stacked(results, out_dims, func):
-    """The per-element outputs stacked leaf by leaf, each at its ``out_dims`` entry."""
+def _stacked(results, out_dims, func, size):
+    """The per-element outputs stacked leaf by leaf, each at its ``out_dims`` entry (``size``
+    elements: none when the batch is empty, though ``results`` holds one)."""
     flat_results = [flatten(result) for result in results]
     output_leaves, output_spec = flat_results[0]
     if isinstance(out_dims, int) or out_dims is None:
@@ -117,16 +189,26 @@ def _stacked(results, out_dims, func):
             raise ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the structure of `outputs`.")
     stacked = []
     for position, dim in enumerate(dims):
+        first = output_leaves[position]
         if dim is None:
-            stacked.append(output_leaves[position])
+            if isinstance(first, Tensor) and not all(_same(first, leaves[position]) for leaves, _ in flat_results):
+                raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` can not return a BatchedTensor when out_dim is None")
+            stacked.append(first)
             continue
-        if not isinstance(output_leaves[position], Tensor):
+        if not isinstance(first, Tensor):
             raise ValueError(
                 f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, got type "
-                f"{type(output_leaves[position])}. Did you mean to set out_dims= to None for output?"
+                f"{type(first)}. Did you mean to set out_dims= to None for output?"
             )
-        stacked.append(stack([leaves[position] for leaves, _ in flat_results], dim=dim))
+        batch = stack([leaves[position] for leaves, _ in flat_results], dim=dim)
+        stacked.append(batch if size else batch.narrow(dim, 0, 0))
     return unflatten(stacked, output_spec)
+
+
+def _same(tensor, other):
+    """Whether two elements' outputs hold the same values: an output that differs between elements
+    is batched (one that does not may be too, as PyTorch sees, but a loop cannot tell)."""
+    return isinstance(other, Tensor) and tensor.shape == other.shape and bool(xp.array_equal(tensor.array, other.array))
 
 
 def replace_all_batch_norm_modules_(root):
