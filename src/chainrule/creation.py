@@ -14,7 +14,7 @@ from chainrule.autograd.function import made_from_arguments, made_from_values, r
 from chainrule.random import drawn
 from chainrule.backend import xp
 from chainrule import sampling_algorithms
-from chainrule.ops.registry import public
+from chainrule.ops.registry import public, with_out
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, _to_raw, check_numpy_array, tensor_from_array
 
@@ -104,20 +104,17 @@ def size_argument(size, function="tensor factory", position=1):
 
 
 def check_memory_format(memory_format, ndim, function, preserve=True):
-    """Accept PyTorch's ``memory_format=`` as its factories do: any ``torch.memory_format`` value
-    (chainrule's results are always contiguous, so the format changes nothing), with PyTorch's
-    errors for another kind of value and for ``channels_last`` on a tensor not 4-d (5-d for
-    ``channels_last_3d``). ``preserve``: whether ``preserve_format`` is allowed (the ``*_like``
-    factories) or not (``empty``)."""
+    """Accept PyTorch's ``memory_format=`` as its factories do: any ``torch.memory_format`` value,
+    with PyTorch's errors for another kind of value and for ``channels_last`` on a tensor not 4-d
+    (5-d for ``channels_last_3d``). ``preserve``: whether ``preserve_format`` is allowed (the
+    ``*_like`` factories) or not (``empty``)."""
     if memory_format is None:
         return
     if not isinstance(memory_format, memory_layout.memory_format):
         raise TypeError(
             f"{function}(): argument 'memory_format' must be torch.memory_format, not {type(memory_format).__name__}"
         )
-    rank = {memory_layout.channels_last: 4, memory_layout.channels_last_3d: 5}.get(memory_format)
-    if rank is not None and ndim != rank:
-        raise RuntimeError(f"required rank {rank} tensor to use {memory_format._name} format")
+    memory_layout.check_rank(memory_format, ndim)
     if memory_format is memory_layout.preserve_format and not preserve:
         raise RuntimeError("unsupported memory format Preserve")
 
@@ -275,7 +272,9 @@ def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_m
 def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False, memory_format=None):
     shape = size_argument(size, "empty")
     check_memory_format(memory_format, len(shape), "empty", preserve=False)
-    return _from_arguments(xp.empty(shape, dtype=_float_dtype(dtype)), requires_grad, device)
+    order = memory_layout.CHANNELS_LAST_ORDERS.get(memory_format)
+    make = lambda sizes: _from_arguments(xp.empty(sizes, dtype=_float_dtype(dtype)), requires_grad, device)  # noqa: E731
+    return memory_layout.made_in_order(make, shape, order)
 
 
 @public(method=False)
@@ -307,28 +306,35 @@ def like_shape_and_dtype(input, dtype, memory_format, function):
     return input.array.shape, xp.dtype(dtype) if dtype is not None else input.array.dtype
 
 
+def made_like(input, memory_format, make, shape):
+    """``make(sizes)``'s new row-major tensor, laid out as a ``*_like`` factory's result is: in
+    ``memory_format``, by default (``preserve_format``) with input's dimensions in their order in
+    memory, as PyTorch's ``empty_like`` (``zeros_like(x.t())`` is transposed too; see memory_layout.py)."""
+    return memory_layout.made_in_order(make, shape, memory_layout.dimension_order(input, memory_format))
+
+
 @public(method=False)
 def zeros_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "zeros_like")
-    return _from_arguments(xp.zeros(shape, dtype=dtype), requires_grad, device)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.zeros(sizes, dtype=dtype), requires_grad, device), shape)
 
 
 @public(method=False)
 def ones_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "ones_like")
-    return _from_arguments(xp.ones(shape, dtype=dtype), requires_grad, device)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.ones(sizes, dtype=dtype), requires_grad, device), shape)
 
 
 @public(method=False)
 def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "empty_like")
-    return _from_arguments(xp.empty(shape, dtype=dtype), requires_grad, device)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad, device), shape)
 
 
 @public(method=False)
 def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "full_like")
-    return _from_arguments(_filled(shape, fill_value, dtype), requires_grad, device)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(_filled(sizes, fill_value, dtype), requires_grad, device), shape)
 
 
 # ----------------------------------------------------------------------------- ranges
@@ -556,7 +562,28 @@ def _random_float_dtype(dtype, kernel):
     return dtype
 
 
-@public(method=False, out=True)
+def drawn_in_dtype_of_out(factory):
+    """``factory`` (``rand``, ``randn``, ``randint``, ``randperm``) taking PyTorch's ``out=``, whose
+    dtype is the one the numbers are drawn in, as in PyTorch: ``rand(5, out=float64 tensor)``
+    draws float64 numbers (other ones than float32 numbers cast)."""
+    written_into_out = with_out(factory)
+
+    @functools.wraps(factory)
+    def factory_with_out(*args, out=None, dtype=None, **kwargs):
+        if out is not None:
+            if dtype is not None and xp.dtype(dtype) != out.array.dtype:
+                raise RuntimeError(
+                    f"dtype {dtypes.scalar_type_name(xp.dtype(dtype))} does not match dtype of out parameter "
+                    f"({dtypes.scalar_type_name(out.array.dtype)}); give dtype= or out=, not both"
+                )
+            dtype = out.array.dtype
+        return written_into_out(*args, out=out, dtype=dtype, **kwargs)
+
+    return factory_with_out
+
+
+@public(method=False)
+@drawn_in_dtype_of_out
 def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the uniform distribution on [0, 1)."""
     shape = size_argument(size, "rand")
@@ -564,12 +591,19 @@ def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, de
     return _finish(drawn(sampling_algorithms.uniform, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
 
 
-@public(method=False, out=True)
+@public(method=False)
+@drawn_in_dtype_of_out
 def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the standard normal distribution N(0, 1)."""
     shape = size_argument(size, "randn")
+    return _standard_normal(sampling_algorithms.normal, shape, generator, dtype, requires_grad, device)
+
+
+def _standard_normal(sample, shape, generator, dtype, requires_grad, device):
+    """A new tensor of N(0, 1) samples drawn by ``sample`` (PyTorch's path for a contiguous tensor,
+    ``sampling_algorithms.normal``, or its path for another, ``normal_one_by_one``)."""
     dtype = _random_float_dtype(dtype, "normal_kernel_cpu")
-    return _finish(drawn(sampling_algorithms.normal, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
+    return _finish(drawn(sample, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
 
 
 #: The C++ names of the types, as PyTorch's bound errors write them.
@@ -577,33 +611,94 @@ _C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char"
                  "int64": "long", "float16": "c10::Half", "float32": "float", "float64": "double"}
 
 
-def check_random_bounds(low, high, dtype):
-    """PyTorch's checks of ``randint``'s and ``random_``'s [low, high): low < high, both within what
-    ``dtype`` holds, and a warning where a floating dtype cannot hold every integer between them."""
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    name = _C_TYPE_NAMES.get(dtype.name, dtype.name)
+def c_type_name(dtype):
+    """``dtype``'s C++ name, as PyTorch's messages about bounds write it (``float``, ``c10::Half``)."""
+    return _C_TYPE_NAMES.get(dtype.name, dtype.name)
+
+
+def random_bounds(low, high, dtype):
+    """PyTorch's [low, high) for ``randint`` and ``random_(low, high)`` into ``dtype``, checked;
+    ``high`` None draws up to the largest integer ``dtype`` holds (2^digits for a floating one).
+
+    For a floating dtype, a bound that the dtype would round outside the range moves inward to
+    the nearest integer the dtype holds, as PyTorch's ``update_from`` / ``update_to`` do (float32
+    ``random_(0, 2**25)`` draws from [0, 2^25 - 2)). Then, as PyTorch, low and high - 1 must lie
+    within the dtype's bounds, and a warning says when a floating dtype cannot hold every integer
+    between them. Returns (low, high), high exclusive."""
+    name = c_type_name(dtype)
+    floating = dtype.kind == "f"
+    digits = xp.finfo(dtype).nmant + 1 if floating else None
+    if high is not None:
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        if floating:
+            low, high = _held_from(low, digits), _held_to(high, digits)
+            if low >= high:
+                raise RuntimeError(
+                    f"random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, but got from={low} >= to={high}"
+                )
+        largest_drawn = high - 1
+    elif floating:
+        largest_drawn, low = 2**digits, _held_from(low, digits)
+        if low >= largest_drawn:
+            raise RuntimeError(
+                f"random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' casted to dtype, "
+                f"but got from={low} > to_inc={largest_drawn}"
+            )
+    else:
+        largest_drawn = 1 if dtype.kind == "b" else int(xp.iinfo(dtype).max)
     if dtype.kind == "b":
         smallest, largest = 0, 1
     elif dtype.kind in "iu":
         smallest, largest = int(xp.iinfo(dtype).min), int(xp.iinfo(dtype).max)
     else:
         smallest, largest = -float(xp.finfo(dtype).max), float(xp.finfo(dtype).max)
-    for label, bound in (("from", low), ("to - 1", high - 1)):
+    for label, bound in (("from", low), ("to - 1", largest_drawn)):
         if not smallest <= bound <= largest:
             raise RuntimeError(f"{label} is out of bounds for {name}")
-    if dtype.kind == "f":
-        digits = xp.finfo(dtype).nmant + 1
-        for label, bound in (("from", low), ("to - 1", high - 1)):
+    if floating:
+        for label, bound in (("from", low), ("to - 1", largest_drawn)):
             if abs(bound) > 2**digits:
                 warn_at_caller(
                     f"{label} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations {name} can "
                     f"support discrete uniform distribution only within this range. This warning will become an "
                     f"error in version 1.7 release, please fix the code in advance"
                 )
+    return low, largest_drawn + 1
 
 
-@public(method=False, out=True)
+def _nearest_held(integer, digits):
+    """``integer`` rounded to ``digits`` significant bits, ties to even (C++'s cast of an int64 to
+    a floating type with that many digits, read back as an integer)."""
+    dropped = max(abs(integer).bit_length() - digits, 0)
+    if not dropped:
+        return integer
+    kept, rest = divmod(abs(integer), 1 << dropped)
+    half = 1 << (dropped - 1)
+    kept += rest > half or (rest == half and kept % 2 == 1)
+    return (kept << dropped) * (1 if integer > 0 else -1)
+
+
+def _held_from(low, digits):
+    """PyTorch's ``update_from``: a lower bound that the dtype would round below ``low`` (seen at
+    low + 1) becomes the next integer the dtype holds above it."""
+    rounded = _nearest_held(low + 1, digits)
+    if rounded < low:
+        return rounded + (1 << (abs(low + 1).bit_length() - 1 - digits + 1))
+    return low
+
+
+def _held_to(high, digits):
+    """PyTorch's ``update_to``: an upper bound (exclusive) that the dtype would round up to ``high``
+    or past it (seen at high - 1) becomes the next integer the dtype holds below it."""
+    rounded = _nearest_held(high - 1, digits)
+    if rounded >= high:
+        return rounded - (1 << (abs(high - 1).bit_length() - 1 - digits + 1))
+    return high
+
+
+@public(method=False)
+@drawn_in_dtype_of_out
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``,
     int64 unless ``dtype`` says otherwise (a float dtype holds the integers as floats)."""
@@ -623,11 +718,12 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
         raise TypeError(f"randint(): argument 'size' (position {high_position + 1}) must be tuple of ints, not {argument_type_name(size)}")
     shape = size_argument((size,), "randint", high_position + 1)
     dtype = xp.dtype(dtype) if dtype is not None else xp.dtype(dtypes.int64)
-    check_random_bounds(low, high, dtype)
+    low, high = random_bounds(low, high, dtype)
     return _finish(drawn(sampling_algorithms.integers, generator, shape, low, high, dtype), requires_grad, device)
 
 
-@public(method=False, out=True)
+@public(method=False)
+@drawn_in_dtype_of_out
 def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says otherwise)."""
     n = integer_argument(n, "randperm", "n", 1)
@@ -638,6 +734,11 @@ def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, de
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     if dtype.kind in "iu" and n - 1 > int(xp.iinfo(dtype).max):
         raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    if dtype.kind == "f" and n > 2 ** (xp.finfo(dtype).nmant + 1) + 1:
+        raise RuntimeError(
+            f"n cannot be greater than 2^{xp.finfo(dtype).nmant + 1}+1 for {dtypes.scalar_type_name(dtype)} type "
+            f"(n = {n}): {dtype.name} cannot hold every integer below it"
+        )
     return _finish(drawn(_permutation, generator, n, dtype), requires_grad, device)
 
 
@@ -649,11 +750,15 @@ def _permutation(engine, n, dtype):
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Samples of U[0, 1) in input's shape and dtype (or ``dtype``; a floating one)."""
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "rand_like")
-    return rand(shape, generator=generator, dtype=dtype, requires_grad=requires_grad, device=device)
+    return made_like(input, memory_format, lambda sizes: rand(sizes, generator=generator, dtype=dtype, requires_grad=requires_grad, device=device), shape)
 
 
 @public(method=False)
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    """Samples of N(0, 1) in input's shape and dtype (or ``dtype``; a floating one)."""
+    """Samples of N(0, 1) in input's shape and dtype (or ``dtype``; a floating one). A result laid
+    out otherwise than row-major (``randn_like(x.t())``) is not contiguous: PyTorch draws its
+    samples one by one, in memory order."""
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "randn_like")
-    return randn(shape, generator=generator, dtype=dtype, requires_grad=requires_grad, device=device)
+    order = memory_layout.dimension_order(input, memory_format)
+    sample = sampling_algorithms.normal if order is None else sampling_algorithms.normal_one_by_one
+    return memory_layout.made_in_order(lambda sizes: _standard_normal(sample, sizes, generator, dtype, requires_grad, device), shape, order)

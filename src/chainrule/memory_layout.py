@@ -1,11 +1,20 @@
 """How a tensor's elements lie in memory, as PyTorch names it: ``chainrule.strided`` (the one
-layout a chainrule tensor has: a NumPy array) and the memory formats that ``clone``, ``to``,
-``contiguous`` and the ``*_like`` factories take (``torch.preserve_format``...).
+layout a chainrule tensor has: a NumPy array), the memory formats that ``clone``, ``contiguous``
+and the ``*_like`` factories take (``torch.preserve_format``, ``channels_last``...), and which
+strides a tensor has.
 
-chainrule's tensors are always row-major once made, so every format gives the same result: the
-names are accepted so that code written for PyTorch (``zeros_like(p, memory_format=
-torch.preserve_format)`` in an optimizer) runs unchanged.
+A tensor's strides (``stride()``) are its NumPy array's. They are PyTorch's strides where PyTorch's
+tensor would lie in memory the same way:
+
+- a view of a tensor whose strides are PyTorch's (``x.t()``, ``x[:, 1:]``, ``x.view(2, 3)``),
+- a tensor whose layout an operation chose (``t_()``, ``as_strided_``, ``clone()`` of a transposed
+  tensor, ``contiguous(memory_format=channels_last)``): its ``_chosen_strides`` is set.
+
+Any other tensor is row-major, as PyTorch's would be, whatever layout NumPy gave its array (the
+result of ``x.t() + 1`` or of a convolution may come transposed): it is contiguous and can be
+viewed in any shape. New tensors copy a tensor's layout only where its strides are PyTorch's.
 """
+from chainrule.backend import element_strides, is_contiguous, xp
 
 
 class _Named:
@@ -35,3 +44,124 @@ contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
+
+#: The order in memory, outermost first, of the dimensions of a tensor in a channels-last format
+#: (N, C, H, W) -> memory ordered N, H, W, C: the channels of a pixel lie side by side.
+CHANNELS_LAST_ORDERS = {channels_last: (0, 2, 3, 1), channels_last_3d: (0, 2, 3, 4, 1)}
+
+
+def check_rank(memory_format, ndim):
+    """PyTorch's error for ``channels_last`` on a tensor that is not 4-d (5-d for ``channels_last_3d``)."""
+    order = CHANNELS_LAST_ORDERS.get(memory_format)
+    if order is not None and ndim != len(order):
+        raise RuntimeError(f"required rank {len(order)} tensor to use {memory_format._name} format")
+
+
+def strides_are_pytorchs(tensor):
+    """Whether ``tensor``'s NumPy strides are the strides PyTorch's tensor would have (see above)."""
+    base = tensor._base
+    if base is None:
+        return tensor._chosen_strides
+    return base._chosen_strides or is_contiguous(base.array)
+
+
+def pytorch_strides(tensor):
+    """``tensor``'s strides as PyTorch counts them: its array's where they are PyTorch's, else row-major's."""
+    if strides_are_pytorchs(tensor):
+        return element_strides(tensor.array)
+    return row_major_strides(tensor.array.shape)
+
+
+def row_major_strides(shape):
+    """The element strides of a tensor of ``shape`` laid out in row-major order (a size-0 or size-1
+    dimension counts as 1 for the strides before it, as PyTorch's)."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+def is_contiguous_in(tensor, memory_format):
+    """``tensor.is_contiguous(memory_format)``: whether its elements lie in memory without gaps, in
+    row-major order (``contiguous_format``, and ``preserve_format`` as PyTorch reads it) or in the
+    channels-last order (False for a tensor of another rank, as PyTorch's)."""
+    order = CHANNELS_LAST_ORDERS.get(memory_format)
+    if order is None:
+        return is_contiguous(tensor.array) or not strides_are_pytorchs(tensor)
+    return len(order) == tensor.array.ndim and lies_in_order(tensor.array.shape, pytorch_strides(tensor), order)
+
+
+def lies_in_order(shape, strides, order):
+    """Whether a tensor of ``shape`` and ``strides`` fills its memory densely with its dimensions in
+    ``order`` (outermost first); the stride of a size-1 dimension does not matter, as in PyTorch."""
+    expected = 1
+    for dim in reversed(order):
+        if shape[dim] != 1:
+            if strides[dim] != expected:
+                return False
+            expected *= shape[dim]
+    return True
+
+
+def dimension_order(tensor, memory_format):
+    """The order in memory (outermost first) of the dimensions of a new tensor made from ``tensor``
+    in ``memory_format`` (``clone``, ``*_like``); None for row-major order.
+
+    ``preserve_format`` (None, the default) keeps ``tensor``'s own order where its strides are
+    PyTorch's and not row-major (``x.t().clone()`` is transposed too), as PyTorch's
+    ``infer_dense_strides`` finds it: dimensions sorted by stride, a tie kept in place or won by the
+    smaller size inside, a dimension of stride 0 (an expand's) left where it is."""
+    order = CHANNELS_LAST_ORDERS.get(memory_format)
+    if order is not None or memory_format is contiguous_format:
+        return order
+    if is_contiguous(tensor.array) or not tensor.array.size or not strides_are_pytorchs(tensor):
+        return None
+    shape, strides = tensor.array.shape, element_strides(tensor.array)
+
+    def moves_outward(inner, outer):  # 1: swap them, -1: in place, 0: undecided (look further out)
+        if strides[inner] == 0 or strides[outer] == 0:
+            return 0
+        if strides[inner] != strides[outer]:
+            return 1 if strides[inner] > strides[outer] else -1
+        return 1 if shape[inner] > shape[outer] else 0
+
+    order = list(range(tensor.array.ndim - 1, -1, -1))  # innermost first, sorted by insertion
+    for position in range(1, len(order)):
+        moving = position
+        for inner in range(position - 1, -1, -1):
+            verdict = moves_outward(order[inner], order[moving])
+            if verdict > 0:
+                order[inner], order[moving] = order[moving], order[inner]
+                moving = inner
+            elif verdict < 0:
+                break
+    order.reverse()
+    return None if order == sorted(order) else tuple(order)
+
+
+def copied_in_order(array, order):
+    """A copy of ``array`` whose dimensions lie in memory in ``order`` (outermost first; None: row-major)."""
+    if order is None:
+        return xp.ascontiguousarray(array)
+    return xp.ascontiguousarray(array.transpose(order)).transpose(_inverse(order))
+
+
+def made_in_order(make, shape, order):
+    """A new tensor of ``shape`` whose dimensions lie in memory in ``order`` (None: row-major):
+    ``make(sizes)`` makes a row-major tensor, in the memory order's sizes, that is then read with
+    its dimensions in ``shape``'s order. Its values fill memory in order, as PyTorch's
+    ``rand_like`` of a transposed tensor draws them."""
+    if order is None:
+        return make(shape)
+    made = make(tuple(shape[dim] for dim in order))
+    made.array, made._chosen_strides = made.array.transpose(_inverse(order)), True
+    return made
+
+
+def _inverse(order):
+    """The permutation that undoes ``order``."""
+    inverse = [0] * len(order)
+    for position, dim in enumerate(order):
+        inverse[dim] = position
+    return tuple(inverse)

@@ -12,7 +12,7 @@ import operator
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
-from chainrule.backend import as_array, fresh_seed, random_generator
+from chainrule.backend import as_array, fresh_seed, random_generator, xp
 from chainrule.device import check_device
 from chainrule.device import device as device_type
 from chainrule.mersenne_twister import MersenneTwister
@@ -34,6 +34,8 @@ class Generator:
     def __init__(self, seed=None, device=None):
         if isinstance(seed, (str, device_type)):  # Generator("cpu"), as PyTorch's first argument
             seed, device = None, seed
+        if device is not None and str(device).split(":")[0] == "cuda":  # PyTorch's error without CUDA
+            raise RuntimeError(f"Cannot get CUDA generator without ATen_cuda library: chainrule draws on the CPU; use Generator('cpu'), not {str(device)!r}")
         check_device(device)
         self.manual_seed(DEFAULT_SEED if seed is None else seed)
 
@@ -95,7 +97,11 @@ class Generator:
             if new_state.array.dtype != dtypes.uint8:
                 raise TypeError(f"set_state expected a torch.ByteTensor (uint8), but got {new_state.dtype}; pass what get_state() returned")
             new_state = new_state.array.tobytes()
-        self.engine.load_state_bytes(bytes(new_state))
+        elif isinstance(new_state, xp.ndarray) and new_state.dtype == dtypes.uint8:
+            new_state = new_state.tobytes()
+        elif not isinstance(new_state, bytes):
+            raise TypeError(f"set_state expected a torch.ByteTensor, but got {type(new_state).__name__}; pass what get_state() returned")
+        self.engine.load_state_bytes(new_state)
         return self
 
 
@@ -118,7 +124,11 @@ def initial_seed():
 
 def engine_of(generator=None):
     """The Mersenne Twister behind ``generator`` (the global one when None)."""
-    return (generator or default_generator).engine
+    if generator is None:
+        return default_generator.engine
+    if not isinstance(generator, Generator):
+        raise TypeError(f"argument 'generator' must be torch.Generator, not {type(generator).__name__}; pass a chainrule.Generator() or None")
+    return generator.engine
 
 
 def drawn(sample, generator, *arguments):

@@ -9,14 +9,14 @@ gradient: drawing is not differentiable.
 """
 import functools
 
-from chainrule import creation, dtypes, sampling_algorithms
+from chainrule import creation, dtypes, memory_layout, sampling_algorithms
 from chainrule.autograd.function import checked, read_into_python
 from chainrule.backend import as_array, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.operands import broadcast_error
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
-from chainrule.ops.registry import install_method, public
+from chainrule.ops.registry import SAME_DTYPE, install_method, public
 from chainrule.random import drawn, engine_of, numpy_generator
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, tensor_from_array
@@ -139,24 +139,64 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     return Normal.shown_as(form).apply(mean, std, shape, dtype, generator)
 
 
-@public
+class Bernoulli(Op):
+    """Drawing is not differentiable: probabilities that require grad get the gradient 0, and the
+    sample requires grad, as PyTorch's (``BernoulliBackward0``)."""
+
+    formula = "1 with probability p, else 0, elementwise"
+    derivatives = ("0", None)
+
+    @staticmethod
+    def forward(ctx, p, sample):
+        return sample
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 0, None
+
+
+@public(out=True)
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise; the output has input's dtype.
     As PyTorch's, a uniform sample of float64 precision is compared with a number ``p`` or float64
     probabilities, one of float32 precision with other probabilities."""
-    return tensor_from_array(drawn(_bernoulli_draws, generator, input.array, _values(p)))
+    if p is None:
+        _require_floating_probabilities(input)
+    elif not isinstance(p, Tensor):
+        _check_probability(p)
+    sample = drawn(_bernoulli_draws, generator, input.array, _values(p))
+    if input.requires_grad:
+        return Bernoulli.apply(input, sample)
+    return tensor_from_array(sample)
 
 
 def _bernoulli_draws(engine, input, p):
     """``bernoulli``'s draws (a compiled program draws them again, with the check, on each call)."""
     probabilities = input if p is None else xp.broadcast_to(as_array(p), input.shape)
-    if ((probabilities < 0) | (probabilities > 1)).any():
-        raise RuntimeError("bernoulli: all elements of the probabilities must be in [0, 1]")
+    _check_probabilities(probabilities)
     double_precision = (p is not None and not isinstance(p, xp.ndarray)) or probabilities.dtype == xp.float64
     return sampling_algorithms.bernoulli(engine, probabilities, double_precision).astype(input.dtype)
 
 
-@public
+def _check_probability(p):
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_c_float(p)}")
+
+
+def _check_probabilities(probabilities):
+    if not ((probabilities >= 0) & (probabilities <= 1)).all():  # nan fails both
+        raise RuntimeError("bernoulli: all elements of the probabilities must be in [0, 1] (Expected p_in >= 0 && p_in <= 1); one is not, or is nan")
+
+
+def _require_floating_probabilities(p):
+    if p.array.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtypes.scalar_type_name(p.array.dtype)}': "
+            f"probabilities must be floating point, e.g. p.float()"
+        )
+
+
+@public(out=SAME_DTYPE)
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices of categories drawn with the (unnormalised, non-negative) weights in each row of
     ``input``: (categories,) -> (num_samples,), (rows, categories) -> (rows, num_samples), int64.
@@ -172,6 +212,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(weights.shape)}")
     if weights.dtype.kind != "f":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {dtypes.dtype_name(weights.dtype)}")
+    categories = weights.shape[-1]
+    if not replacement and num_samples > categories:
+        raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without replacement ({num_samples} samples of {categories} categories)")
+    if categories > 2**24:
+        raise RuntimeError(f"number of categories cannot exceed 2^24 (got {categories}): multinomial draws in float32 precision")
     return tensor_from_array(drawn(_multinomial_draws, generator, weights, num_samples, replacement))
 
 
@@ -222,7 +267,7 @@ def poisson(input, generator=None):
     input's shape and floating dtype. Rates must be non-negative."""
     if input.array.dtype.kind != "f":
         raise NotImplementedError(f'"poisson_cpu" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()')
-    checked((input.detach() < 0).logical_not(), functools.partial(RuntimeError, "invalid Poisson rate, expected rate to be non-negative"))
+    checked(input.detach() >= 0, functools.partial(RuntimeError, "invalid Poisson rate, expected rate to be non-negative (nan is not)"))
     return Poisson.apply(input, generator)
 
 
@@ -237,11 +282,15 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
         low = creation.integer_argument(low, "randint_like", "low", 2)
         high = creation.integer_argument(high, "randint_like", "high", 3)
     shape, dtype = creation.like_shape_and_dtype(input, dtype, memory_format, "randint_like")
-    creation.check_random_bounds(low, high, dtype)
-    result = tensor_from_array(drawn(sampling_algorithms.integers, generator, shape, low, high, dtype))
-    if requires_grad:
-        result.requires_grad = True
-    return result
+    low, high = creation.random_bounds(low, high, dtype)
+
+    def make(sizes):
+        result = tensor_from_array(drawn(sampling_algorithms.integers, generator, sizes, low, high, dtype))
+        if requires_grad:
+            result.requires_grad = True
+        return result
+
+    return creation.made_like(input, memory_format, make, shape)
 
 
 def _fill(tensor, values):
@@ -249,42 +298,125 @@ def _fill(tensor, values):
     return write_in_place(tensor, copy_from, tensor_from_array(as_array(values, tensor.array.dtype)))
 
 
+def _fill_drawn(tensor, sample, generator, *arguments):
+    """Fill ``tensor`` with ``sample(engine, shape, *arguments, dtype)``, drawn in the order its
+    elements lie in memory, as PyTorch's kernels walk a tensor: ``x.t().uniform_()`` gives x the
+    numbers ``x.uniform_()`` would."""
+    shape, dtype = tensor.array.shape, tensor.array.dtype
+    order = memory_layout.dimension_order(tensor, memory_layout.preserve_format)
+    if order is None:
+        return _fill(tensor, drawn(sample, generator, shape, *arguments, dtype))
+    return _fill(tensor, drawn(_drawn_in_order, generator, order, sample, shape, *arguments, dtype))
+
+
+def _drawn_in_order(engine, order, sample, shape, *arguments):
+    """``sample``'s numbers for a tensor of ``shape`` whose dimensions lie in memory in ``order``
+    (outermost first): drawn in memory order, then read with the dimensions in shape's order. An
+    array argument (``bernoulli_``'s probabilities) is expanded to the shape and read in that order too."""
+    arguments = [xp.broadcast_to(argument, shape).transpose(order) if isinstance(argument, xp.ndarray) else argument for argument in arguments]
+    in_memory = sample(engine, tuple(shape[dim] for dim in order), *arguments)
+    return in_memory.transpose(xp.argsort(order))
+
+
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    """Fill with samples of N(mean, std²)."""
+    """Fill with samples of N(mean, std²); a tensor not contiguous draws them one by one, as PyTorch's."""
     _require_floating(self, "normal_", NotImplementedError)
     _check_std(std)
-    return _fill(self, drawn(sampling_algorithms.normal, generator, self.array.shape, mean, std, self.array.dtype))
+    sample = sampling_algorithms.normal if self.is_contiguous() else sampling_algorithms.normal_one_by_one
+    return _fill_drawn(self, sample, generator, mean, std)
 
 
 def uniform_(self, low=0.0, high=1.0, generator=None):
-    """Fill with samples of U(low, high)."""
+    """Fill with samples of U(low, high); both bounds finite within the dtype, as PyTorch's."""
     _require_floating(self, "uniform_", NotImplementedError)
+    largest = float(xp.finfo(self.array.dtype).max)
+    name = creation.c_type_name(self.array.dtype)
+    for label, bound in (("from", low), ("to", high)):
+        if not -largest <= bound <= largest:
+            raise RuntimeError(f"{label} is out of bounds for {name}: uniform_ takes finite bounds the dtype holds, got {label}={_c_float(bound)}")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_c_float(low)} > to={_c_float(high)}")
-    return _fill(self, drawn(sampling_algorithms.uniform, generator, self.array.shape, low, high, self.array.dtype))
+    if high - low > largest:
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{dtypes.scalar_type_name(self.array.dtype)}>::max(), but found "
+            f"to={_c_float(high)} and from={_c_float(low)} which result in to-from to exceed the limit"
+        )
+    return _fill_drawn(self, sampling_algorithms.uniform, generator, low, high)
 
 
-def random_(self, low=0, high=None, *, generator=None):
-    """Fill with integers drawn uniformly from [low, high) (``random_(high)`` for [0, high); without
-    bounds, [0, 2^mantissa] for floats as PyTorch)."""
-    shape, dtype = self.array.shape, self.array.dtype
-    if high is None and not low:
-        return _fill(self, drawn(sampling_algorithms.full_range_integers, generator, shape, dtype))
-    if high is None:
-        low, high = 0, low
-    creation.check_random_bounds(low, high, dtype)
-    return _fill(self, drawn(sampling_algorithms.integers, generator, shape, low, high, dtype))
+#: PyTorch's forms of ``random_``, as its TypeError for any other lists them.
+RANDOM_FORMS = "(*, torch.Generator generator = None), (int from, int to, *, torch.Generator generator = None), (int to, *, torch.Generator generator = None)"
+
+
+def random_(self, *bounds, generator=None, **named_bounds):
+    """Fill with integers drawn uniformly, in PyTorch's forms: ``random_(to)`` from [0, to),
+    ``random_(from, to)`` from [from, to) (also as keywords ``to=`` and ``from=``), ``random_(from,
+    None)`` from [from, the largest integer the dtype holds], and ``random_()`` from [0, max]
+    for an integer dtype, [0, 2^mantissa digits] for a floating one."""
+    low, high = _random_bounds_arguments(bounds, named_bounds)
+    dtype = self.array.dtype
+    if low is None:
+        return _fill_drawn(self, sampling_algorithms.full_range_integers, generator)
+    if high is None and low == -(2**63):
+        if dtype in (xp.dtype(xp.float16), xp.dtype(xp.bool_)):
+            raise NotImplementedError(f"\"random_full_64_bits_range_kernel_cpu\" not implemented for '{dtypes.scalar_type_name(dtype)}'")
+        if dtype not in (xp.dtype(xp.int64), xp.dtype(xp.float32), xp.dtype(xp.float64)):
+            raise RuntimeError(f"random_full_64_bits_range_kernel_cpu handles only int64, double, float and bfloat16, not {dtypes.dtype_name(dtype)}")
+        return _fill_drawn(self, sampling_algorithms.full_64_bit_integers, generator)
+    low, high = creation.random_bounds(low, high, dtype)
+    return _fill_drawn(self, sampling_algorithms.integers, generator, low, high)
+
+
+def _random_bounds_arguments(bounds, named_bounds):
+    """``random_``'s (from, to) from its arguments: (None, None) for ``random_()``, to None for
+    ``random_(from, None)``; PyTorch's TypeError for any other form or a bound that is no int."""
+    if len(bounds) > 2:
+        raise TypeError(f"random_() takes 2 positional arguments but {len(bounds)} were given")
+    given = [*bounds, *(named_bounds[key] for key in ("from", "to") if key in named_bounds)]
+    if not given and not named_bounds:
+        return None, None
+    low, high = given if len(given) == 2 else (0, given[-1] if given else None)  # random_(to)
+    low, high = creation.as_integer(low), high if high is None and len(given) == 2 else creation.as_integer(high)
+    from_without_to = "from" in named_bounds and (bounds or "to" not in named_bounds)
+    if set(named_bounds) - {"from", "to"} or len(given) > 2 or from_without_to or low is None or (high is None and len(given) < 2):
+        shown = [creation.argument_type_name(value) for value in bounds] + [f"{key}={creation.argument_type_name(value)}" for key, value in named_bounds.items()]
+        raise TypeError(f"random_() received an invalid combination of arguments - got ({', '.join(shown)}), but expected one of: {RANDOM_FORMS}")
+    for bound in (low, high):
+        if bound is not None and not -(2**63) <= bound < 2**63:
+            raise ValueError(f"Overflow when unpacking long long: random_'s bound {bound} does not fit in 64 bits")
+    return low, high
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    """Fill with samples of the exponential distribution of rate ``lambd`` (mean 1 / lambd)."""
+    """Fill with samples of the exponential distribution of rate ``lambd`` > 0 (mean 1 / lambd)."""
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_c_float(lambd)}")
     _require_floating(self, "exponential_")
-    return _fill(self, drawn(sampling_algorithms.exponential, generator, self.array.shape, lambd, self.array.dtype))
+    return _fill_drawn(self, sampling_algorithms.exponential, generator, lambd)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Fill with 1 at probability ``p`` (a number or a tensor), else 0."""
-    return _fill(self, bernoulli(self, p, generator=generator).array)
+    """Fill with 1 at probability ``p`` (a number, or a tensor that broadcasts to this one's shape), else 0."""
+    if not isinstance(p, Tensor):
+        _check_probability(p)
+        return _fill_drawn(self, _bernoulli_in_shape, generator, p)
+    _require_floating_probabilities(p)
+    if p.array.ndim > self.array.ndim or any(size not in (1, target) for size, target in zip(p.array.shape[::-1], self.array.shape[::-1])):
+        raise RuntimeError(
+            f"bernoulli_: the probabilities' shape {tuple(p.array.shape)} does not expand to the tensor's shape "
+            f"{tuple(self.array.shape)}: the expanded size must match the existing size at each non-singleton dimension"
+        )
+    return _fill_drawn(self, _bernoulli_in_shape, generator, p.array)
+
+
+def _bernoulli_in_shape(engine, shape, p, dtype):
+    """``bernoulli_``'s draws for a tensor of ``shape``: a number ``p`` compared with uniforms of
+    float64 precision; probabilities (an array of that shape) with ones of their own precision."""
+    if not isinstance(p, xp.ndarray):
+        return sampling_algorithms.bernoulli(engine, xp.full(shape, float(p)), True).astype(dtype)
+    probabilities = xp.broadcast_to(p, shape)
+    _check_probabilities(probabilities)
+    return sampling_algorithms.bernoulli(engine, probabilities, p.dtype == xp.float64).astype(dtype)
 
 
 def geometric_(self, p, *, generator=None):
@@ -294,7 +426,7 @@ def geometric_(self, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     if self.array.dtype.kind == "b":
         raise NotImplementedError("geometric_ is not implemented for 'Bool' tensors: its samples are counts 1, 2, 3...; use an integer or floating point tensor")
-    return _fill(self, drawn(sampling_algorithms.geometric, generator, self.array.shape, p, self.array.dtype))
+    return _fill_drawn(self, sampling_algorithms.geometric, generator, p)
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -302,7 +434,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     _require_floating(self, "log_normal_", NotImplementedError)
-    return _fill(self, drawn(sampling_algorithms.log_normal, generator, self.array.shape, mean, std, self.array.dtype))
+    return _fill_drawn(self, sampling_algorithms.log_normal, generator, mean, std)
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
@@ -311,7 +443,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     _require_floating(self, "cauchy_")
-    return _fill(self, drawn(sampling_algorithms.cauchy, generator, self.array.shape, median, sigma, self.array.dtype))
+    return _fill_drawn(self, sampling_algorithms.cauchy, generator, median, sigma)
 
 
 def _require_floating(tensor, operation, error=RuntimeError):

@@ -9,7 +9,8 @@ drawing the same words in the same order as PyTorch and applying the same arithm
   its low 53 bits · 2^-53; then x · (to - from) + from, fused into one rounding.
 - normal: for 16 or more contiguous elements, uniforms first, then Box-Muller on blocks of 16
   (element j with element j + 8), the last block redrawn when 16 does not divide the size;
-  for fewer, each element from two 53-bit uniforms, the second sample kept for the next draw.
+  for fewer, or a tensor not contiguous, each element from two 53-bit uniforms, the second
+  sample kept for the next draw.
 - integers in [from, to): word % (to - from) + from, a 64-bit value once the range reaches 2^28.
 """
 import math
@@ -28,6 +29,9 @@ def _mantissa_digits(dtype):
 def _fused64(a, b, c):
     """a · b + c rounded once, in float64 (the fused multiply-add PyTorch's compiled code uses):
     the product's rounding error is recovered exactly by Dekker's splitting, then added back."""
+    if not xp.isfinite(b).all():  # an infinite scale (normal(0, inf)): no error to recover, the splitting would give nan
+        with ignoring_float_errors():
+            return a * b + c
     product = a * b
     split = 134217729.0  # 2^27 + 1
     a_high = (split * a) - ((split * a) - a)
@@ -61,11 +65,18 @@ def uniform(engine, shape, low, high, dtype):
 
 
 def normal(engine, shape, mean, std, dtype):
-    """Samples of N(mean, std²) (``normal_``, ``randn``), by PyTorch's two paths (see the module)."""
+    """Samples of N(mean, std²) (``normal_``, ``randn``) for a contiguous tensor, by PyTorch's two
+    paths (see the module): in blocks of 16 from 16 elements on, else one by one."""
     count = math.prod(shape)
     if count >= 16:
         return _normal_in_blocks(engine, count, mean, std, dtype).reshape(shape)
-    values = _fused64(standard_normal_pairs(engine, count), float64(std), float64(mean))
+    return normal_one_by_one(engine, shape, mean, std, dtype)
+
+
+def normal_one_by_one(engine, shape, mean, std, dtype):
+    """Samples of N(mean, std²) each from PyTorch's single-sample normal (``standard_normal_pairs``)
+    in float64, then cast: its path for fewer than 16 elements and for a tensor not contiguous."""
+    values = _fused64(standard_normal_pairs(engine, math.prod(shape)), float64(std), float64(mean))
     return values.astype(dtype).reshape(shape)
 
 
@@ -92,16 +103,17 @@ def standard_normal_pairs(engine, count):
 
 def _normal_in_blocks(engine, count, mean, std, dtype):
     """PyTorch's ``normal_fill``: count uniforms, Box-Muller on each block of 16 (u1 = 1 - x[j],
-    u2 = x[j + 8]), and, when 16 does not divide count, 16 fresh uniforms for the last block.
-    float16 is computed as float32, then rounded (PyTorch's float16 kernel draws and rounds
-    differently: its samples differ)."""
+    u2 = x[j + 8]), and, when 16 does not divide count, 16 fresh uniforms for a last block that
+    overlaps the one before. float16 is computed as float32, then rounded; its kernel draws the
+    uniforms block by block: none for the elements that the last block covers again."""
     working = xp.dtype(float64 if xp.dtype(dtype) == float64 else float32)
-    uniforms = standard_uniform(engine, count + (16 if count % 16 else 0), working).astype(working)
     whole = count - count % 16
-    values = uniforms[:count].copy()
+    first_pass = whole if xp.dtype(dtype) == xp.float16 else count
+    uniforms = standard_uniform(engine, first_pass + (16 if count % 16 else 0), working).astype(working)
+    values = xp.empty(count, working)
     values[:whole] = _box_muller_blocks(uniforms[:whole], mean, std, working)
     if count % 16:
-        values[count - 16:] = _box_muller_blocks(uniforms[count:], mean, std, working)
+        values[count - 16:] = _box_muller_blocks(uniforms[first_pass:], mean, std, working)
     return values.astype(dtype)
 
 
@@ -119,6 +131,12 @@ def _box_muller_blocks(uniforms, mean, std, dtype):
         theta = 2 * math.pi * blocks[:, 1]
         scaled = [_fused64(radius * c_library_math(name, theta), float64(std), float64(mean)) for name in ("cos", "sin")]
     return xp.stack(scaled, axis=1).reshape(-1)
+
+
+def full_64_bit_integers(engine, shape, dtype):
+    """``random_(-2**63, None)``: integers of the whole int64 range, a 64-bit value each read as
+    int64, then cast (rounded for a floating dtype)."""
+    return engine.words64(math.prod(shape)).view(xp.int64).astype(dtype).reshape(shape)
 
 
 def integers(engine, shape, low, high, dtype):

@@ -10,7 +10,7 @@ Not offered: airy_ai (no gradient in PyTorch, and no course uses it).
 """
 import math
 
-from chainrule.ops.registry import functions
+from chainrule.ops.registry import functions, with_out
 from chainrule.ops.special import I1
 from chainrule.ops.special_extra import (  # noqa: F401
     bessel_j0,
@@ -70,11 +70,13 @@ expm1 = functions.expm1
 log1p = functions.log1p
 
 
+@with_out
 def i1(input):
     """I₁(x), the modified Bessel function of the first kind of order 1 (the derivative of i0)."""
     return I1.apply(input)
 
 
+@with_out
 def ndtr(input):
     """Φ(x) = ½ erfc(-x/√2), the cumulative distribution function of the standard normal."""
     return functions.erfc(input * -SQRT_HALF) * 0.5

@@ -19,7 +19,7 @@ from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
-from chainrule.memory_layout import strided
+from chainrule.memory_layout import strided, strides_are_pytorchs
 from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
 from chainrule.utils.identity_map import IdentityMap
@@ -59,8 +59,18 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._accumulator = None
     tensor._name = None
     tensor._base = None
-    tensor._is_view = False
+    tensor._version_holder = None
+    tensor._chosen_strides = False
     tensor._is_inference = grad_mode._state.inference
+
+
+def _same_memory(tensor):
+    """A new leaf holding ``tensor``'s array (``.data``, ``detach()``), with its strides when they
+    are PyTorch's: ``x.t().detach()`` is not contiguous either."""
+    alias = tensor_from_array(tensor.array)
+    if tensor._base is not None or tensor._chosen_strides:
+        alias._chosen_strides = strides_are_pytorchs(tensor)
+    return alias
 
 
 def check_numpy_array(array):
@@ -108,8 +118,9 @@ class Tensor:
         "_post_accumulate_grad_hooks",
         "_accumulator",
         "_name",
-        "_base",
-        "_is_view",
+        "_base",  # the tensor this one is a view of (None: not a view), as PyTorch's
+        "_version_holder",  # the tensor whose version counter this one shares (None: its own)
+        "_chosen_strides",  # whether its array's strides are its own though it is no view (memory_layout.py)
         "_is_inference",
         "__weakref__",
         "__dict__",  # attributes of the caller's own, as PyTorch's tensors take them (fast.ai's w.g, an optimizer's p.avg)
@@ -252,11 +263,14 @@ class Tensor:
     @property
     def data(self):
         """The values as a new tensor without history, sharing memory (changes to it are not tracked)."""
-        return tensor_from_array(self.array)
+        return _same_memory(self)
 
     @data.setter
     def data(self, value):
-        self.array = value.array if isinstance(value, Tensor) else as_array(value, self.array.dtype)
+        if isinstance(value, Tensor):
+            self.array, self._chosen_strides = value.array, strides_are_pytorchs(value)
+        else:
+            self.array, self._chosen_strides = as_array(value, self.array.dtype), False
 
     @property
     def output_nr(self):
@@ -335,15 +349,21 @@ class Tensor:
         It shares this tensor's version counter, as in PyTorch: changing it in place is noticed by
         the operations that saved this tensor for backward. It is an inference tensor when this one is.
         """
-        detached = tensor_from_array(self.array)
-        detached._base = self._base if self._base is not None else self
+        detached = _same_memory(self)
+        detached._version_holder = self._version_owner
         detached._is_inference = self._is_inference
         return detached
 
+    def _is_view(self):
+        """Whether this tensor is a view of another (``_base``), as PyTorch's ``_is_view()``."""
+        return self._base is not None
+
     @property
     def _version_owner(self):
-        """The tensor whose version counter this one uses: its base for views and detached tensors."""
-        return self._base if self._base is not None else self
+        """The tensor whose version counter this one uses: the base of a view, or the tensor a
+        detached one was detached from."""
+        holder = self._version_holder
+        return self if holder is None else holder
 
     @property
     def _version(self):
@@ -358,7 +378,7 @@ class Tensor:
     def detach_(self):
         """Cut this tensor off from the graph, in place: it becomes a leaf that requires no grad.
         A view cannot (its base would still hold its history): use ``detach()``."""
-        if self._is_view:
+        if self._base is not None:
             raise RuntimeError(
                 f"Can't detach views in-place. Use detach() instead (this tensor of shape {tuple(self.array.shape)} "
                 f"is a view of another tensor)."
@@ -421,9 +441,11 @@ class Tensor:
         return self.array.shape[0]
 
     def __iter__(self):
+        """The rows of t along its first dimension, as PyTorch gives them: ``unbind(0)``, one node
+        (``UnbindBackward0``) for all the rows of a tensor that requires grad."""
         if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[index] for index in range(self.array.shape[0]))
+        return iter(self.unbind(0))
 
     def __reversed__(self):
         """``reversed(t)``: t flipped along its first dimension, as PyTorch (a 0-d tensor is itself)."""
@@ -463,18 +485,38 @@ class Tensor:
         return self.array.tolist()
 
     def numpy(self, force=False):
-        """The values as a NumPy array sharing memory (PyTorch refuses when grad is required)."""
+        """The values as a NumPy array sharing memory. As PyTorch, it refuses a tensor that
+        requires grad while grad mode is on (the array would leave the graph unseen); under
+        ``no_grad``, or with ``force``, it gives the values."""
         if type(self.array) is MetaArray:
             raise TypeError("can't convert meta device type tensor to numpy: a meta tensor has no values")
-        if self._requires_grad and not force:
+        if self._requires_grad and not force and grad_mode._state.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
-        if self._requires_grad:  # np.asarray(x), plt.plot(x): as numpy()
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        array = to_numpy(self.array)
-        return array if dtype is None else array.astype(dtype, copy=False)
+        """The values for NumPy (``np.asarray(t)``, ``plt.plot(t)``), with ``numpy()``'s rules:
+        shared with t, or copied where NumPy asks (``np.array(t)`` passes copy=True) or ``dtype``
+        differs (a conversion ``copy=False`` refuses, as NumPy's protocol says)."""
+        array = self.numpy()
+        if copy is False and dtype is not None and array.dtype != dtype:
+            raise ValueError(f"Unable to avoid copy while converting a {array.dtype} tensor to {xp.dtype(dtype)} (copy=False)")
+        return array.astype(array.dtype if dtype is None else dtype, copy=bool(copy))
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """The values as a DLPack capsule (``np.from_dlpack(t)``, another library's
+        ``from_dlpack``): the NumPy array's own, sharing memory. A tensor that requires grad is
+        refused with PyTorch's BufferError: the capsule cannot carry the graph. ``stream`` -1 (PyTorch's
+        default) means none, as on PyTorch's CPU."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self.numpy().__dlpack__(
+            stream=None if stream == -1 else stream, max_version=max_version, dl_device=dl_device, copy=copy
+        )
+
+    def __dlpack_device__(self):
+        """(device type, index) for DLPack: the CPU's (1, 0), as the NumPy array's."""
+        return to_numpy(self.array).__dlpack_device__()
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """What a NumPy function of tensors (``np.exp(t)``, ``np.maximum(t, u)``) returns: a tensor,
@@ -643,7 +685,7 @@ def _size_item(size, position):
         return size
     if isinstance(size, Tensor):
         if size.array.size == 1 and size.array.dtype.kind in "iub":
-            return int(size.array.reshape(())[()])
+            return size.__index__()  # its value read into Python (a compiled step hears it)
     elif not isinstance(size, float):
         try:
             return operator.index(size)

@@ -24,7 +24,7 @@ def _same_view(ours, theirs):
     assert tuple(ours.shape) == tuple(theirs.shape)
     assert ours.stride() == theirs.stride()
     assert ours.storage_offset() == theirs.storage_offset()
-    assert ours._is_view and theirs._is_view()
+    assert ours._is_view() and theirs._is_view()
     assert ours.grad_fn.name() == theirs.grad_fn.name()
 
 
@@ -178,4 +178,4 @@ def test_view_of_an_array_numpy_made_with_as_strided():
     storage = np.arange(12.0)
     x = chainrule.from_numpy(np.lib.stride_tricks.as_strided(storage, (3, 4), (32, 8)))
     view = shape.unfold(x, 1, 2, 2)
-    assert view._is_view and view._base is x
+    assert view._is_view() and view._base is x

@@ -23,6 +23,16 @@ import torch
 import chainrule
 
 
+@pytest.fixture(autouse=True)
+def pytorch_validates():
+    """PyTorch validates by default, but loading torch._dynamo (another test's) turns that default
+    off for the whole process: the comparisons here need it on (as tests/distributions/test_validation.py)."""
+    previous = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield
+    torch.distributions.Distribution.set_default_validate_args(previous)
+
+
 def outcome(run):
     """What ``run()`` gives: ("ok", value) or ("raises", exception type)."""
     try:

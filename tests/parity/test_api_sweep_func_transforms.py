@@ -437,6 +437,8 @@ MODULE_CASES = {
     "grad wrt params dict": _grad_wrt_params,
     "tie_weights=True": lambda lib: _tied(lib, True),
     "tie_weights=False": lambda lib: _tied(lib, False),
+    "tied names given one tensor twice": lambda lib: _tied_conflict(lib, same=True),
+    "tied names given two tensors, tie_weights=False": lambda lib: _tied_conflict(lib, tie_weights=False),
     "stack_module_state + vmap": _stack,
     "stack_module_state buffers": _stack_with_buffers,
 }
@@ -460,7 +462,9 @@ MODULE_ERRORS = {
 }
 
 
-def _tied_conflict(lib):
+def _tied_conflict(lib, same=False, tie_weights=True):
+    """A module holding one Linear under two names, called with a value for each name: two
+    different tensors (refused when tied), or one tensor given twice (``same``)."""
     class Tied(lib.nn.Module):
         def __init__(self):
             super().__init__()
@@ -470,12 +474,12 @@ def _tied_conflict(lib):
         def forward(self, x):
             return self.b(self.a(x))
 
-    return lib.func.functional_call(Tied(), {"a.weight": lib.eye(2), "b.weight": lib.eye(2) * 2}, (lib.ones(1, 2),))
+    first = lib.eye(2)
+    values = {"a.weight": first, "b.weight": first if same else lib.eye(2) * 2}
+    return lib.func.functional_call(Tied(), values, (lib.ones(1, 2),), tie_weights=tie_weights)
 
 
-_MODULE_ERROR_BUGS = {
-    "tied weights given different values": "functional_call with different values for two tied names silently uses one of them; PyTorch raises ValueError",
-}
+_MODULE_ERROR_BUGS = {}
 
 
 @pytest.mark.parametrize("call", [pytest.param(name, marks=bug(_MODULE_ERROR_BUGS[name])) if name in _MODULE_ERROR_BUGS else name for name in MODULE_ERRORS])

@@ -772,7 +772,6 @@ def test_where_clamp_lerp_addcmul_and_maximum_promote_like_pytorch():
     })
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: torch.maximum(t, 1) / minimum(t, 1.5) accept a Python number; PyTorch raises TypeError (Tensor only)")
 def test_maximum_of_a_python_number_raises_type_error():
     raises_as_torch(lambda lib: lib.maximum(T(lib, [1, 2], "int64"), 1))
     raises_as_torch(lambda lib: lib.minimum(T(lib, [1.0, 2.0], "float32"), 1.5))

@@ -52,8 +52,8 @@ class SavedOutput:
         self.array = output.array
         self.output_nr = output_nr
         self.tensor_ref = weakref.ref(output)
-        base = output._base  # the version owner of a view, as in _version_sum
-        self.version = (output if base is None else base)._version_count
+        holder = output._version_holder  # a view's base, as in _version_sum
+        self.version = (output if holder is None else holder)._version_count
         self.written = False  # set by written_in_place: still known once the tensor is gone
 
     def current_version(self):
@@ -67,7 +67,7 @@ def written_in_place(tensor):
     """``tensor``'s values were just changed in place (its version went up). The node that saved
     it, or the tensor it views, as an output remembers it: backward then refuses to use the old
     values even after the tensor itself is gone (``y = x.exp(); y += 1; return y * 2`` in a function)."""
-    for each in (tensor, tensor._base):
+    for each in (tensor, tensor._version_holder):
         node = each.grad_fn if each is not None else None
         if node is not None and node._saved:
             for value in node._saved:
@@ -468,8 +468,8 @@ def _version_sum(saved):
         if kind is SavedOutput:
             total += value.current_version()
         elif kind is Tensor or (value is not None and isinstance(value, Tensor)):
-            base = value._base
-            total += (value if base is None else base)._version_count
+            holder = value._version_holder
+            total += (value if holder is None else holder)._version_count
     return total
 
 
@@ -964,8 +964,8 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
                         f"tensor and use it in autograd, or use `chainrule.no_grad()` instead of "
                         f"`chainrule.inference_mode()`."
                     )
-                base = value._base  # the version owner of a view, as in _version_sum
-                version_sum += (value if base is None else base)._version_count
+                holder = value._version_holder  # a view's base, as in _version_sum
+                version_sum += (value if holder is None else holder)._version_count
         kept.append(value)
     ctx._saved = tuple(kept)
     ctx._saved_version_sum = version_sum
@@ -1142,7 +1142,7 @@ def _check_dirty_returned(ctx, raw_outputs):
     for tensor, position in zip(ctx._dirty, positions):
         if tensor._requires_grad and tensor.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-        if tensor._is_view and tensor._base._requires_grad and tensor._base.grad_fn is None:
+        if tensor._base is not None and tensor._base._requires_grad and tensor._base.grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if tensor.grad_fn is not None and tensor.retains_grad:
             del tensor.grad_fn._retained[tensor._output_nr]
@@ -1150,7 +1150,7 @@ def _check_dirty_returned(ctx, raw_outputs):
                 ctx._retained = {}
             ctx._retained[position] = weakref.ref(tensor)
         tensor._output_nr = position
-    return [tensor for tensor in ctx._dirty if tensor._is_view]
+    return [tensor for tensor in ctx._dirty if tensor._base is not None]
 
 
 def _rebase_dirty_views(views):
@@ -1209,8 +1209,8 @@ def _mark_view(output, args):
     owner = memory_owner(output.array)
     for arg in args:
         if isinstance(arg, Tensor) and memory_owner(arg.array) is owner:
-            output._base = arg._version_owner
-            output._is_view = True
+            output._base = arg if arg._base is None else arg._base
+            output._version_holder = arg._version_owner
             output._is_inference = arg._is_inference
             if arg._requires_grad and not grad_mode._state.enabled:
                 output._requires_grad = True

@@ -18,11 +18,13 @@ scalar counts as a number.
 """
 import collections
 import decimal
+import dis
 import enum
 import fractions
 import functools
 import io
 import random
+import sys
 import types
 import weakref
 from collections.abc import Iterator
@@ -65,7 +67,9 @@ class Reachable:
         self.parameter_states = []  # (dict, path, name): each parameter's state of an optimizer written by hand
         self.other_paths = {}  # id -> the further paths an optimizer, a scheduler or a tensor is found at
         self._seen = set()
-        self._forwards = set()
+        self._forwards = set()  # the methods of the caller's classes already visited (a model's forward...)
+        self._names_read = set()  # every global name the functions visited read (settings.lr, cfg.lr)
+        self._python_modules = []  # (module, path): Python modules found other than as a global (self.cfg)
         for position, arg in enumerate(args):
             self._visit(arg, f"args[{position}]", 0, name=f"arg{position}")
         for name, arg in kwargs.items():
@@ -77,6 +81,8 @@ class Reachable:
         for index, hooks in enumerate(global_step_hooks()):  # and a global optimizer step hook's
             for key, hook in hooks.items():
                 self._visit(hook, f"global_step_hooks()[{index}][{key!r}]", 1, "global optimizer step hook")
+        for module, path in self._python_modules:  # self.cfg.lr, a default cfg=settings: what any code here names
+            self._numbers_named(module, self._names_read, path)
 
     def _visit_function(self, function, path, depth, name="self", compiled=False):
         """What ``function`` reads from its globals, closure and defaults: the compiled function
@@ -101,6 +107,11 @@ class Reachable:
         # module): what it wraps, in its closure, not the library's globals (the grad mode it sets)
         names = set() if namespace.get("__name__", "").startswith("chainrule.") else _names_read(code)
         dynamic = not names.isdisjoint(("getattr", "vars", "__dict__"))  # getattr(Config, key): any of its names
+        self._names_read |= names
+        for imported in _modules_imported(code):  # `import settings` inside the step: the module it finds
+            module = sys.modules.get(imported)
+            if module is not None and not imported.startswith("chainrule"):
+                self._numbers_named(module, set(vars(module)) if dynamic else names, f"imported_modules[{imported!r}]")
         for name in sorted(names):
             if name in namespace:
                 value = namespace[name]
@@ -118,6 +129,18 @@ class Reachable:
             self._visit(value, f"{path}.__defaults__[{index}]", depth + 1, f"default {index}", scalar_guard=True)
         for key, value in (function.__kwdefaults__ or {}).items():
             self._visit(value, f"{path}.__kwdefaults__[{key!r}]", depth + 1, key, scalar_guard=True)
+
+    def _visit_methods(self, cls, path, depth):
+        """What the methods of a class of the caller's read from their globals (a model's forward, a
+        loss object's ``__call__``, a helper method), once a method: the library's classes and
+        Python's have none to visit."""
+        for owner in reversed(cls.__mro__):
+            if not _written_by_the_caller(owner):
+                continue
+            for name, method in vars(owner).items():
+                if isinstance(method, types.FunctionType) and method not in self._forwards and getattr(cls, name, None) is method:
+                    self._forwards.add(method)
+                    self._visit_function(method, f"{path}.{name}", depth)
 
     def _numbers_named(self, owner, names, path):
         """The plain values (numbers, strings...) among the attributes of a Python module (or a
@@ -196,6 +219,8 @@ class Reachable:
                 self.other_paths.setdefault(id(value), []).append(path)
         if isinstance(value, type):  # cls.factor, a class passed in or named
             self._class_numbers(value, path)
+        if isinstance(value, types.ModuleType) and not value.__name__.startswith("chainrule") and ".__globals__[" not in path.rpartition(".")[2]:
+            self._python_modules.append((value, path))  # (a global's numbers are checked where it is found)
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return
         if getattr(type(value), "keeps_recordings", False):
@@ -205,6 +230,7 @@ class Reachable:
             return
         self._seen.add(id(value))
         self._class_numbers(type(value), f"type({path})")  # type(self).factor
+        self._visit_methods(type(value), f"type({path})", depth)
         self.objects[id(value)] = value
         self.paths[id(value)] = path
         self.names[id(value)] = name
@@ -221,10 +247,6 @@ class Reachable:
             for registry in _HOOK_REGISTRIES:  # a hook's closure: where it keeps what it sees
                 for key, hook in getattr(value, registry, {}).items():
                     self._visit(hook, f"{path}.{registry}[{key!r}]", depth, f"{name} hook")  # (a part of the module)
-            forward = type(value).forward
-            if isinstance(forward, types.FunctionType) and forward not in self._forwards:
-                self._forwards.add(forward)  # the globals a model written outside chainrule reads, once a class
-                self._visit_function(forward, f"type({path}).forward", depth)
             if "forward" in vars(value):  # net.forward = other: the instance's own
                 self.identities.append((f"{path}.__dict__['forward']", vars(value)["forward"]))
             else:
@@ -431,6 +453,25 @@ def _is_number(value):
 def _is_library(function):
     """Whether ``function`` is chainrule's own (its globals are the library's, not the model's)."""
     return getattr(function, "__module__", None) is not None and function.__module__.startswith("chainrule.")
+
+
+def _written_by_the_caller(cls):
+    """Whether ``cls`` is a class of the caller's code: not chainrule's, Python's own (logging's
+    Logger) or an installed package's."""
+    module = cls.__module__
+    if module.partition(".")[0] in sys.stdlib_module_names or _is_library(cls):
+        return False
+    path = getattr(sys.modules.get(module), "__file__", None) or ""
+    return "site-packages" not in path and "dist-packages" not in path
+
+
+def _modules_imported(code):
+    """The modules ``code`` (and the functions defined inside it) imports by name: ``import settings``."""
+    imported = {instruction.argval for instruction in dis.get_instructions(code) if instruction.opname == "IMPORT_NAME"}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            imported |= _modules_imported(constant)
+    return imported
 
 
 def _names_read(code):

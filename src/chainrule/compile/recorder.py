@@ -313,7 +313,8 @@ class Recorder:
         if made is not None and tensor._version_owner._version_count == made:
             # zeros, full, arange...: made again on each call, a fresh copy that the program may change
             name = self._new_name("v")
-            self._emit(f"{name} = {self._constant(tensor.array.copy(), f'constant{next(self._numbers)}')}.copy()", "made by a factory, as eager makes it")
+            # (order "K": in its layout, as zeros_like of a transposed tensor is made)
+            self._emit(f"{name} = {self._constant(tensor.array.copy(order='K'), f'constant{next(self._numbers)}')}.copy(order='K')", "made by a factory, as eager makes it")
             self._name_tensor(tensor, name)
             return name
         written = self._from_values.get(id(tensor), (None, None))[1]
@@ -1313,7 +1314,10 @@ class Recorder:
         """Fail if the call rebound a value its guard checks (``global step; step += 1``, a
         ``nonlocal`` flag flipped): a replay would not rebind it."""
         function, args, kwargs = self._call
-        scope = {"function": function, "args": args, "kwargs": kwargs, "global_hooks": global_hooks, "global_step_hooks": global_step_hooks}
+        scope = {
+            "function": function, "args": args, "kwargs": kwargs, "global_hooks": global_hooks,
+            "global_step_hooks": global_step_hooks, "imported_modules": sys.modules,
+        }
         for path, value in self.reach.scalars:
             if path in self.reach.set_by_schedulers:
                 continue
@@ -1678,4 +1682,4 @@ def _backward_comment(node, operands, outputs):
 def _version_counter(tensor):
     """The attribute that counts ``tensor``'s in-place changes: its own slot when it is the owner of
     its counter (a parameter), else the ``_version`` property (a view shares its base's)."""
-    return "_version_count" if tensor._base is None else "_version"
+    return "_version_count" if tensor._version_holder is None else "_version"

@@ -6,6 +6,7 @@ every call: ``forward`` saves into it, ``backward`` reads from it, as they do wi
 but no node, no tensor and no dependency count is made per call.
 """
 import struct
+import sys
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
@@ -265,6 +266,7 @@ RUNTIME = {
     "get_default_dtype": get_default_dtype,
     "global_hooks": global_hooks,  # read by the guards (what a global module hook keeps)
     "global_step_hooks": global_step_hooks,  # (and a global optimizer step hook)
+    "imported_modules": sys.modules,  # read by the guards (a module the step imports itself)
     "same_value": same_value,  # read by the guards (a tuple holding a float)
     "float_bits": float_bits,  # read by the guards (-0.0 told from 0.0, a nan's sign and payload)
     "state_layout": state_layout,  # read by the guards (an optimizer's state the step looks at)

@@ -7,10 +7,11 @@ e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python 
 either side (``x > 0``, ``0.5 <= x``).
 """
 import math
+import numbers
 
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, read_into_python, tensor_of_values
-from chainrule.backend import as_array, greatest_common_divisor, least_common_multiple, shift_left, shift_right, xp
+from chainrule.backend import as_array, greatest_common_divisor, is_scalar, least_common_multiple, ndarray, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.ops.operands import binary_operands, broadcast_error
@@ -136,8 +137,8 @@ lcm = _elementwise("lcm", least_common_multiple, "The least common multiple of a
 isnan = _one_input("isnan", xp.isnan, "True where x is nan (not a number).")
 isinf = _one_input("isinf", xp.isinf, "True where x is +inf or -inf.")
 isfinite = _one_input("isfinite", xp.isfinite, "True where x is neither nan nor infinite.")
-isposinf = _one_input("isposinf", lambda array: array == xp.inf, "True where x is +inf.")
-isneginf = _one_input("isneginf", lambda array: array == -xp.inf, "True where x is -inf.")
+isposinf = _one_input("isposinf", lambda array: array == xp.inf, "True where x is +inf.", out=SAME_DTYPE)
+isneginf = _one_input("isneginf", lambda array: array == -xp.inf, "True where x is -inf.", out=SAME_DTYPE)
 isreal = _one_input("isreal", lambda array: xp.ones(array.shape, dtype=bool), "True where x has no imaginary part: everywhere, for real dtypes.")
 signbit = _one_input(
     "signbit", lambda array: xp.signbit(array) if array.dtype.kind == "f" else array < 0,
@@ -255,17 +256,23 @@ def _values(value):
 
 # ----------------------------------------------------------------------------- Python's operators
 def _equals(self, other):
-    """``tensor == other``: elementwise for tensors, numbers and arrays; False for anything a tensor
-    never equals (None, a string), as PyTorch's ``x == None``."""
-    if other is None or isinstance(other, (str, list, tuple)):  # (a list is never equal to a tensor, as in PyTorch)
-        return False
+    """``tensor == other``: elementwise for tensors, numbers and arrays; NotImplemented for anything
+    else (None, a string, a list, any object), as PyTorch's, so that Python compares them by
+    identity (``x == None`` is False) or asks the other object."""
+    if not _comparable(other):
+        return NotImplemented
     return eq(self, other)
 
 
 def _differs(self, other):
-    if other is None or isinstance(other, (str, list, tuple)):
-        return True
+    if not _comparable(other):
+        return NotImplemented
     return ne(self, other)
+
+
+def _comparable(other):
+    """Whether ``==`` and ``!=`` compare a tensor with ``other`` elementwise."""
+    return isinstance(other, (Tensor, numbers.Number, ndarray)) or is_scalar(other)
 
 
 install_method("__eq__", _equals)

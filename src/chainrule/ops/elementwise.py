@@ -9,14 +9,15 @@ import math
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, made_from_values
 from chainrule.caller_warnings import warn_once
-from chainrule.backend import as_array, ignoring_float_errors, meta_array, ndarray, xp
+from chainrule.backend import as_array, half_in_float32, ignoring_float_errors, is_contiguous, meta_array, ndarray, xp
+from chainrule.memory_layout import check_rank, copied_in_order, dimension_order
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import (
     as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, floating_operands, with_deprecated_forms,
     write_error,
 )
-from chainrule.ops.registry import functions, install_method, public, reflected
+from chainrule.ops.registry import SAME_DTYPE, formula_form, functions, install_method, public, reflected
 from chainrule.device import check_device
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.return_types import return_type
@@ -708,7 +709,7 @@ class Round(PiecewiseConstant):
 
     @staticmethod
     def forward(ctx, x, decimals):
-        return xp.round(x, decimals)
+        return round_array(x, decimals)
 
 
 class Frac(Op):
@@ -864,7 +865,7 @@ class Sinc(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp.sinc(as_floating(x))
+        return sinc_array(as_floating(x))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -937,15 +938,15 @@ class Cast(Op):
 
 class Clone(Op):
     formula = "a copy of x"
-    derivatives = ("1",)
+    derivatives = ("1", None)
 
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, order=None):
+        return x.copy() if order is None else copied_in_order(x, order)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output
+        return grad_output, None
 
 
 class Fill(Op):
@@ -1097,6 +1098,37 @@ class NanToNum(Op):
         return selected(ctx.xp, ctx.finite, grad_output), None, None, None
 
 
+class Nextafter(Op):
+    """A step of one unit in the last place: PyTorch passes the gradient through to a as if it were a."""
+
+    formula = "the next floating-point number after a toward b"
+    derivatives = ("1", "0")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return xp.nextafter(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, ctx.xp.zeros_like(grad_output)
+
+
+class Frexp(Op):
+    formula = "mantissa, exponent with x = mantissa · 2^exponent, ½ <= |mantissa| < 1"
+    derivatives = ("2^-exponent (of the mantissa)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        mantissa, exponent = xp.frexp(x)
+        with ignoring_float_errors():  # 2^-exponent overflows for subnormal x: an infinite slope, as in PyTorch
+            ctx.scale = xp.exp2(-exponent.astype(x.dtype))
+        return mantissa, exponent.astype(dtypes.int32)
+
+    @staticmethod
+    def backward(ctx, grad_mantissa, grad_exponent):
+        return grad_mantissa * ctx.scale
+
+
 class Ldexp(Op):
     formula = "a · 2^b"
     derivatives = ("2^b", "a · 2^b · ln 2")
@@ -1118,6 +1150,10 @@ class Ldexp(Op):
 PI = 3.141592653589793
 LN_2 = 0.6931471805599453
 LN_10 = 2.302585092994046
+# float16 computed in float32 and rounded once, as PyTorch's CPU kernels do: in float16 itself sin(πx)
+# loses its digits for large x, and x · 10^decimals overflows.
+sinc_array = half_in_float32(xp.sinc)
+round_array = half_in_float32(xp.round)
 
 
 def selected(xp, mask, grad, source=None):
@@ -1409,20 +1445,33 @@ def pow(input, exponent):
     return broadcasting(function, input, exponent, operation="pow")
 
 
+def elementwise_maximum(input, other):
+    """Elementwise larger of input and other, tensors or numbers: the form that backward formulas call
+    (``xp.maximum(z, 0)``, as NumPy's) and ``_foreach_maximum(tensors, 0.5)``, which PyTorch allows."""
+    return broadcasting(Maximum, *binary_operands(input, other))
+
+
+def elementwise_minimum(input, other):
+    """Elementwise smaller of input and other, tensors or numbers (see ``elementwise_maximum``)."""
+    return broadcasting(Minimum, *binary_operands(input, other))
+
+
 @public(out=True)
 def maximum(input, other):
-    """Elementwise larger of input and other. A number operand is accepted, where PyTorch's takes tensors only: recorded
-    backward formulas call it with numbers, as NumPy's, through this same namespace."""
-    input, other = binary_operands(input, other)
-    return broadcasting(Maximum, input, other)
+    """Elementwise larger of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
+    _require_tensors("maximum", input, other)
+    return elementwise_maximum(input, other)
 
 
 @public(out=True)
 def minimum(input, other):
-    """Elementwise smaller of input and other. A number operand is accepted, where PyTorch's takes tensors only: recorded
-    backward formulas call it with numbers, as NumPy's, through this same namespace."""
-    input, other = binary_operands(input, other)
-    return broadcasting(Minimum, input, other)
+    """Elementwise smaller of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
+    _require_tensors("minimum", input, other)
+    return elementwise_minimum(input, other)
+
+
+formula_form("maximum", elementwise_maximum)
+formula_form("minimum", elementwise_minimum)
 
 
 @public(method=lambda self, condition, other: where(condition, self, other), out=True)
@@ -1452,7 +1501,7 @@ def where(condition, input=None, other=None):
     return broadcasting(Where, condition, input, other)
 
 
-@public(inplace=True, aliases=("negative",), out=True)
+@public(inplace=True, aliases=("negative",), out=SAME_DTYPE)
 def neg(input):
     if input.array.dtype == bool:
         raise RuntimeError(
@@ -1462,13 +1511,13 @@ def neg(input):
     return Neg.apply(input)
 
 
-@public(inplace=True, out=True, aliases=("absolute",))
+@public(inplace=True, out=SAME_DTYPE, aliases=("absolute",))
 def abs(input):
     _refuse_bool("abs_cpu", input)
     return Abs.apply(input)
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=SAME_DTYPE)
 def sign(input):
     return Sign.apply(input)
 
@@ -1525,7 +1574,8 @@ def acos(input):
 
 @public(inplace=True, aliases=("arctan2",), out=True)
 def atan2(input, other):
-    """The angle of the point (other, input) in radians, in (-π, π]; broadcasting."""
+    """The angle of the point (other, input) in radians, in (-π, π]; broadcasting; two tensors."""
+    _require_tensors("atan2", input, other)
     return broadcasting(Atan2, *floating_operands(input, other))
 
 
@@ -1585,28 +1635,28 @@ def logit(input, eps=None):
     return Logit.apply(input, eps)
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=SAME_DTYPE)
 def floor(input):
     """The largest whole number <= input (integers are returned as they are; bools are refused, as in PyTorch)."""
     _refuse_bool("floor_vml_cpu", input)
     return Floor.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=SAME_DTYPE)
 def ceil(input):
     """The smallest whole number >= input (integers as they are; bools refused)."""
     _refuse_bool("ceil_vml_cpu", input)
     return Ceil.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True, aliases=("fix",), out=True)
+@public(inplace=True, aliases=("fix",), out=SAME_DTYPE)
 def trunc(input):
     """input rounded toward zero (integers as they are; bools refused)."""
     _refuse_bool("trunc_vml_cpu", input)
     return Trunc.apply(input) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=SAME_DTYPE)
 def round(input, *, decimals=0):
     """input rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch.
     Integers come back as they are, but only without ``decimals`` (PyTorch has no integer kernel for it)."""
@@ -1618,7 +1668,7 @@ def round(input, *, decimals=0):
     return Round.apply(input, decimals) if input.array.dtype.kind == "f" else input.clone()
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=SAME_DTYPE)
 def frac(input):
     """input - trunc(input): the fractional part, for floating tensors only (as in PyTorch)."""
     _require_floating("frac", input)
@@ -1636,15 +1686,22 @@ def fmod(input, other):
 
 @public(inplace=True, out=True)
 def hypot(input, other):
-    """√(a² + b²) without overflow for large input, other; broadcasting."""
+    """√(a² + b²) without overflow for large input, other; broadcasting; two tensors, floating
+    point (an integer one meeting a floating one is promoted)."""
+    _require_tensors("hypot", input, other)
     input, other = binary_operands(input, other)
+    _require_floating("hypot", input, other)
     return broadcasting(Hypot, input, other)
 
 
 @public(out=True)
 def logaddexp(input, other):
-    """ln(e^input + e^other), computed without overflow; broadcasting."""
-    return broadcasting(LogAddExp, *floating_operands(input, other))
+    """ln(e^input + e^other), computed without overflow; broadcasting; two tensors, floating point
+    (an integer one meeting a floating one is promoted)."""
+    _require_tensors("logaddexp", input, other)
+    input, other = binary_operands(input, other)
+    _require_floating("logaddexp", input, other)
+    return broadcasting(LogAddExp, input, other)
 
 
 @public(inplace=True, out=True)
@@ -1732,10 +1789,12 @@ def _refuse_integer_division_by_zero(operation, numerator, divisor):
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
 
 
-def _refuse_number_operand(operation, input, other):
+def _require_tensors(operation, input, other, other_name="other"):
     """PyTorch's refusal of anything but a tensor as either operand of ``operation`` (``fmax(x, 0.5)``):
-    a TypeError naming the first one that is not."""
-    argument, position, value = ("input", 1, input) if not isinstance(input, Tensor) else ("other", 2, other)
+    a TypeError naming the first one that is not (the second is called ``other_name``)."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        return
+    argument, position, value = ("input", 1, input) if not isinstance(input, Tensor) else (other_name, 2, other)
     raise TypeError(
         f"{operation}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}; "
         f"wrap a number in a tensor (chainrule.tensor(value))"
@@ -1819,15 +1878,17 @@ def _bound_like(bound, input):
     """A clamp bound in input's dtype (see ``_clamp_operands``)."""
     if isinstance(bound, Tensor):
         return bound.to(input.array.dtype)
-    if bound is None or input.array.dtype.kind == "f":
+    if bound is None:
         return bound
+    if input.array.dtype.kind == "f":
+        return dtypes.checked_scalar(bound, input.array.dtype)  # 1e6 does not fit float16: a RuntimeError
     if input.array.dtype.kind == "b":  # a bool number bound of a bool tensor: PyTorch has no such kernel
         raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool': convert with .long() first")
     return as_tensor_like(dtypes.checked_scalar(bound, input.array.dtype), input)
 
 
 # ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
-@public(inplace=True, out=True)
+@public(inplace=True, out=SAME_DTYPE)
 def sgn(input):
     """The sign of input (-1, 0 or 1); for real numbers the same as ``sign`` (a bool tensor is its own sign)."""
     return input.clone() if input.array.dtype == bool else Sgn.apply(input)
@@ -1863,8 +1924,7 @@ def copysign(input, other):
 def fmax(input, other):
     """Elementwise larger of input and other, where a nan loses to a number (``maximum`` gives nan);
     two tensors (a number is a TypeError, as in PyTorch)."""
-    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
-        _refuse_number_operand("fmax", input, other)
+    _require_tensors("fmax", input, other)
     input, other = binary_operands(input, other)
     return broadcasting(Fmax, input, other)
 
@@ -1873,13 +1933,12 @@ def fmax(input, other):
 def fmin(input, other):
     """Elementwise smaller of input and other, where a nan loses to a number (``minimum`` gives nan);
     two tensors (a number is a TypeError, as in PyTorch)."""
-    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
-        _refuse_number_operand("fmin", input, other)
+    _require_tensors("fmin", input, other)
     input, other = binary_operands(input, other)
     return broadcasting(Fmin, input, other)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def float_power(input, exponent):
     """input ** exponent computed in float64 (the result is float64 whatever the inputs)."""
     double = [cast(value, dtypes.float64) if isinstance(value, Tensor) else float(value) for value in (input, exponent)]
@@ -1903,8 +1962,10 @@ install_method("float_power_", float_power_)
 
 @public(inplace=True, out=True)
 def heaviside(input, values):
-    """The step function: 0 where input < 0, 1 where input > 0, ``values`` where input == 0 (no gradient)."""
-    if isinstance(values, Tensor) and input.array.dtype != values.array.dtype:
+    """The step function: ``values`` where input == 0, else 1 where input > 0 and 0 elsewhere (a nan
+    input gives 0, as in PyTorch); two tensors of one dtype, no gradient."""
+    _require_tensors("heaviside", input, values, other_name="values")
+    if input.array.dtype != values.array.dtype:
         raise RuntimeError(
             f"heaviside is not yet implemented for tensors with different dtypes ({dtypes.dtype_name(input.array.dtype)} "
             f"and {dtypes.dtype_name(values.array.dtype)}); convert values with .to(input.dtype)"
@@ -1913,37 +1974,40 @@ def heaviside(input, values):
 
 
 def _step_values(input, values):
-    return xp.heaviside(input, values).astype(input.dtype)
+    return xp.where(input == 0, values, input > 0).astype(input.dtype)
 
 
 @public(out=True)
 def logaddexp2(input, other):
-    """log₂(2^input + 2^other), computed without overflow; broadcasting; floating point only."""
+    """log₂(2^input + 2^other), computed without overflow; broadcasting; two tensors, floating point only."""
+    _require_tensors("logaddexp2", input, other)
     input, other = binary_operands(input, other)
     _require_floating("logaddexp2", input, other)
     return broadcasting(Logaddexp2, input, other)
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=SAME_DTYPE)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    """input with nan replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the
-    largest and the smallest number of input's dtype)."""
+    """input with nan replaced by ``nan`` (None: 0), +inf by ``posinf`` and -inf by ``neginf`` (by
+    default the largest and the smallest number of input's dtype)."""
     if input.array.dtype.kind != "f":
         return input.clone()
-    return NanToNum.apply(input, nan, posinf, neginf)
+    return NanToNum.apply(input, 0.0 if nan is None else nan, posinf, neginf)
 
 
 @public(inplace=True, out=True)
 def nextafter(input, other):
-    """The next floating-point number after input in the direction of other (no gradient)."""
+    """The next floating-point number after input in the direction of other; two floating tensors."""
+    _require_tensors("nextafter", input, other)
     input, other = binary_operands(input, other)
     _require_floating("nextafter", input, other)
-    return tensor_from_array(xp.nextafter(input.array, other.array))
+    return broadcasting(Nextafter, input, other)
 
 
 @public(inplace=True, out=True)
 def ldexp(input, other):
-    """input · 2^other (other usually integers); broadcasting, integers give floats."""
+    """input · 2^other (other usually integers); broadcasting, integers give floats; two tensors."""
+    _require_tensors("ldexp", input, other)
     input, other = binary_operands(input, other)
     input = _floating(input)
     return broadcasting(Ldexp, input, cast(other, input.dtype) if other.array.dtype.kind != "f" else other)
@@ -1952,14 +2016,13 @@ def ldexp(input, other):
 frexp_result = return_type("frexp", ["mantissa", "exponent"])
 
 
-@public
+@public(out=SAME_DTYPE)
 def frexp(input):
     """(mantissa, exponent) with input = mantissa · 2^exponent, 0.5 <= |mantissa| < 1 (or 0);
-    the exponent is int32. No gradient."""
+    the exponent is int32 (and has no gradient)."""
     if input.array.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {dtypes.dtype_name(input.array.dtype)}; convert with .float()")
-    mantissa, exponent = xp.frexp(input.array)
-    return frexp_result(tensor_from_array(mantissa), tensor_from_array(exponent.astype(dtypes.int32)))
+    return frexp_result(*Frexp.apply(input))
 
 
 def cast(x, dtype):
@@ -1969,9 +2032,17 @@ def cast(x, dtype):
 
 @public
 def clone(x, *, memory_format=None):
-    """A copy of x in new memory, in the graph (its gradient flows back to x). ``memory_format``
-    is accepted for PyTorch's signature: a chainrule tensor is always row-major."""
-    return Clone.apply(x)
+    """A copy of x in new memory, in the graph (its gradient flows back to x), laid out as
+    ``memory_format`` says: by default as x is (``preserve_format``: a transposed x gives a
+    transposed copy, as PyTorch's), ``contiguous_format`` row-major, ``channels_last`` (N, H, W, C)."""
+    if memory_format is None and is_contiguous(x.array):  # the common case: a row-major copy
+        return Clone.apply(x)
+    if memory_format is not None:
+        check_rank(memory_format, x.array.ndim)
+    order = dimension_order(x, memory_format)
+    copied = Clone.apply(x, order)
+    copied._chosen_strides = order is not None
+    return copied
 
 
 def fill(input, value):

@@ -39,7 +39,7 @@ def write_in_place(tensor, operation, *args, **kwargs):
             "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
             "the update in `with chainrule.no_grad():` or change `.data` instead."
         )
-    if recording and tensor._is_view:
+    if recording and tensor._base is not None:
         base = tensor._base
         if base._requires_grad and base.grad_fn is None:  # y = w[0]; y.mul_(2): it would change the leaf w
             raise RuntimeError(
@@ -79,7 +79,7 @@ def _positions_in_base(tensor):
     """Where a view's elements lie in its base (``positions_in``), when the base can be written:
     a read-only view of writable memory (NumPy's ``diagonal``, one row of an ``expand``) is written
     through its base. None otherwise."""
-    if not tensor._is_view or not is_writable(tensor._base.array):
+    if tensor._base is None or not is_writable(tensor._base.array):
         return None
     return positions_in(tensor._base.array, tensor.array)
 
@@ -124,7 +124,7 @@ def _write_through_view(view, operation, args, kwargs):
     check_castable(new_values, base)
     new_base = snapshot(base)._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
     base.array[...] = new_base.array
-    base._version_count += 1
+    base._version_owner._version_count += 1
     written_in_place(base)
     if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
         function_module._recorder.wrote_in_place(base, new_base)

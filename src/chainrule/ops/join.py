@@ -92,7 +92,8 @@ class Unbind(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return tuple(xp.moveaxis(x, dim, 0))
+        moved = xp.moveaxis(x, dim, 0)
+        return tuple(moved[index, ...] for index in range(len(moved)))  # (with ..., a 0-d piece is a view too)
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -205,7 +206,12 @@ def stack(tensors, dim=0):
     return Stack.apply(check_dim(dim, len(first) + 1, "stack"), *tensors)
 
 
-@public
+def _split_method(self, split_size, dim=0):
+    """``Tensor.split``: ``split`` under the method's keyword, ``split_size`` (an int or a list), as PyTorch's."""
+    return split(self, split_size, dim)
+
+
+@public(method=_split_method)
 def split(x, split_size_or_sections, dim=0):
     """x cut along ``dim`` into a tuple of pieces.
 
@@ -306,14 +312,43 @@ def broadcast_tensors(*tensors):
     return tuple(broadcast_to(tensor, common) for tensor in tensors)
 
 
+_NOT_GIVEN = object()
+
+
+def _cuts(operation, indices_or_sections, sections, indices, tensor_indices_or_sections=_NOT_GIVEN):
+    """How the cuts of ``tensor_split`` (``hsplit``...) were given: by position, or by the keyword
+    of one of PyTorch's forms, ``sections`` (an int), ``indices`` (a list or tuple of ints) or,
+    for ``tensor_split``, ``tensor_indices_or_sections`` (a tensor); PyTorch's TypeError for none,
+    several, or a value of another kind."""
+    named = {"indices_or_sections": indices_or_sections, "sections": sections, "indices": indices,
+             "tensor_indices_or_sections": tensor_indices_or_sections}
+    given = [(name, value) for name, value in named.items() if value is not _NOT_GIVEN]
+    if len(given) != 1:
+        raise TypeError(f"{operation}() takes its cuts once, as sections= (an int) or indices= (a tuple of ints); got {len(given)}")
+    name, value = given[0]
+    kinds = _KINDS_OF_CUTS.get(name, object)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and name == "sections"):
+        raise TypeError(
+            f"{operation}() received an invalid combination of arguments - got {name}={type(value).__name__}, but "
+            f"expected sections= an int, indices= a tuple of ints, or tensor_indices_or_sections= a Tensor"
+        )
+    return value
+
+
+#: What each of PyTorch's keywords for the cuts takes.
+_KINDS_OF_CUTS = {"sections": (int, Tensor), "indices": (list, tuple), "tensor_indices_or_sections": Tensor}
+
+
 @public
-def tensor_split(x, indices_or_sections, dim=0):
+def tensor_split(x, indices_or_sections=_NOT_GIVEN, /, dim=0, *, sections=_NOT_GIVEN, indices=_NOT_GIVEN,
+                 tensor_indices_or_sections=_NOT_GIVEN):
     """x cut along ``dim`` into pieces (views), as NumPy's ``array_split``.
 
-    An int n gives n pieces whose sizes differ by at most one (the first ones larger: 7 into 3 is
-    3, 2, 2); a list (or 1-D tensor) of indices cuts before each of them ([1, 5] gives x[:1],
-    x[1:5], x[5:]).
+    An int n (``sections=``) gives n pieces whose sizes differ by at most one (the first ones
+    larger: 7 into 3 is 3, 2, 2); a list of indices (``indices=``, or a 1-D tensor:
+    ``tensor_indices_or_sections=``) cuts before each of them ([1, 5] gives x[:1], x[1:5], x[5:]).
     """
+    indices_or_sections = _cuts("tensor_split", indices_or_sections, sections, indices, tensor_indices_or_sections)
     if x.array.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = check_dim(dim, x.array.ndim, "tensor_split")
@@ -359,24 +394,25 @@ def _require_ndim(x, ndim, operation):
 
 
 @public
-def hsplit(x, indices_or_sections):
+def hsplit(x, indices_or_sections=_NOT_GIVEN, /, *, sections=_NOT_GIVEN, indices=_NOT_GIVEN):
     """``tensor_split`` along dimension 1 (dimension 0 for a 1-D tensor); an int must divide that size."""
     _require_ndim(x, 1, "hsplit")
-    return _split_along(x, indices_or_sections, 1 if x.array.ndim > 1 else 0, "hsplit")
+    cuts = _cuts("hsplit", indices_or_sections, sections, indices)
+    return _split_along(x, cuts, 1 if x.array.ndim > 1 else 0, "hsplit")
 
 
 @public
-def vsplit(x, indices_or_sections):
+def vsplit(x, indices_or_sections=_NOT_GIVEN, /, *, sections=_NOT_GIVEN, indices=_NOT_GIVEN):
     """``tensor_split`` along dimension 0 of a tensor of at least 2 dimensions; an int must divide that size."""
     _require_ndim(x, 2, "vsplit")
-    return _split_along(x, indices_or_sections, 0, "vsplit")
+    return _split_along(x, _cuts("vsplit", indices_or_sections, sections, indices), 0, "vsplit")
 
 
 @public
-def dsplit(x, indices_or_sections):
+def dsplit(x, indices_or_sections=_NOT_GIVEN, /, *, sections=_NOT_GIVEN, indices=_NOT_GIVEN):
     """``tensor_split`` along dimension 2 of a tensor of at least 3 dimensions; an int must divide that size."""
     _require_ndim(x, 3, "dsplit")
-    return _split_along(x, indices_or_sections, 2, "dsplit")
+    return _split_along(x, _cuts("dsplit", indices_or_sections, sections, indices), 2, "dsplit")
 
 
 @public(method=False)

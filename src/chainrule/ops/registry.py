@@ -15,11 +15,17 @@ import inspect
 from types import SimpleNamespace
 
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.tensor import Tensor
 
+
+class Operations(SimpleNamespace):
+    """The namespace of the public operations (a few have a ``formula_form`` for backward formulas)."""
+
+
 #: Every public operation by its name, as ``chainrule.NAME`` offers it (see chainrule/functional.py).
-functions = SimpleNamespace()
+functions = Operations()
 
 
 def public(function=None, *, name=None, method=True, inplace=False, aliases=(), out=False):
@@ -36,7 +42,11 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
 
     def register(function):
         keyworded = with_pytorch_keywords(function)
-        exported = with_out(keyworded, same_dtype=out is SAME_DTYPE) if out else keyworded
+        tensor_input = _takes_a_tensor_first(function)
+        if out:
+            exported = with_out(keyworded, same_dtype=out is SAME_DTYPE, tensor_input=tensor_input)
+        else:
+            exported = with_tensor_input(keyworded) if tensor_input else keyworded
         for each in (name or function.__name__, *aliases):
             setattr(functions, each, exported)
             if method:
@@ -98,6 +108,51 @@ def with_pytorch_keywords(function):
     return call
 
 
+def _takes_a_tensor_first(function):
+    """Whether ``function``'s first parameter is its input tensor (named ``input``, ``x``, ``a`` or ``A``)."""
+    first = next(iter(inspect.signature(function).parameters), None)
+    return first == "input" or first in PYTORCH_KEYWORDS[0]
+
+
+def with_tensor_input(function):
+    """``function`` refusing anything but a tensor as its input with PyTorch's TypeError
+    (``abs([1., 2.])``: "argument 'input' (position 1) must be Tensor, not list"), where the
+    operation would fail reading the tensor's attributes. Checked only when that happens, so a
+    call with a tensor pays nothing more than the call."""
+
+    @functools.wraps(function)
+    def function_of_a_tensor(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except AttributeError as error:
+            _refuse_input_not_a_tensor(function, args, kwargs, error)
+            raise
+
+    return function_of_a_tensor
+
+
+def _refuse_input_not_a_tensor(function, args, kwargs, error):
+    """PyTorch's TypeError where the input of a call of ``function`` is not a tensor, the
+    AttributeError ``error`` coming from reading its attributes; nothing where it is a tensor."""
+    given = args[0] if args else kwargs.get("input", kwargs.get("x"))
+    if isinstance(given, Tensor) or given is None:
+        return
+    raise TypeError(
+        f"{function.__name__}(): argument 'input' (position 1) must be Tensor, not {type(given).__name__}; "
+        f"make one with chainrule.tensor(...)"
+    ) from error
+
+
+def formula_form(name, function):
+    """Make ``function`` what backward formulas get as ``ctx.xp.NAME`` (``functions.NAME``) while
+    ``chainrule.NAME`` stays the public function registered under that name (``functional.py``
+    exports ``vars(functions)``). A formula is written once for arrays and tensors, as NumPy is
+    called: ``xp.maximum(z, 0)`` takes a number, where PyTorch's ``maximum`` takes tensors only.
+    The form is a property of the namespace's class, which attribute lookup finds before the
+    public function in the namespace's own dict."""
+    setattr(Operations, name, property(lambda namespace: function, doc=function.__doc__))
+
+
 def install_method(name, function):
     """Make ``function`` the Tensor method ``name``."""
     setattr(Tensor, name, function)
@@ -128,26 +183,27 @@ def reflected(function):
 SAME_DTYPE = "same dtype"
 
 
-def with_out(function, same_dtype=False):
+def with_out(function, same_dtype=False, tensor_input=False):
     """``function`` accepting ``out=``: the result is written into that tensor (resized to the
     result's shape, as PyTorch does) and returned. ``out`` takes no part in the graph. With
-    ``same_dtype``, an ``out`` of another dtype than the result's is refused."""
+    ``same_dtype``, an ``out`` of another dtype than the result's is refused; with ``tensor_input``,
+    an input that is not a tensor, as by ``with_tensor_input`` (checked here, saving a call)."""
 
     def function_with_out(*args, out=None, **kwargs):
-        result = function(*args, **kwargs)
+        try:
+            result = function(*args, **kwargs)
+        except AttributeError as error:
+            if tensor_input:
+                _refuse_input_not_a_tensor(function, args, kwargs, error)
+            raise
         if out is None:
             return result
         if type(result) is not Tensor and isinstance(result, tuple):  # (values, indices): out is a pair too
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
-            written = [_written_into(each, into, function) for each, into in zip(result, out)]
+            written = [_written_into(each, into, function, same_dtype) for each, into in zip(result, out)]
             return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
-        if same_dtype and out.array.dtype != result.array.dtype:
-            raise RuntimeError(
-                f"Found dtype {dtypes.scalar_type_name(out.array.dtype)} but expected {dtypes.scalar_type_name(result.array.dtype)}: "
-                f"{function.__name__}() writes only into an out tensor of its result's dtype"
-            )
-        return _written_into(result, out, function)
+        return _written_into(result, out, function, same_dtype)
 
     function_with_out.__name__ = function.__name__
     function_with_out.__qualname__ = function.__qualname__
@@ -156,8 +212,14 @@ def with_out(function, same_dtype=False):
     return function_with_out
 
 
-def _written_into(result, out, function):
-    """``result``'s values written into the tensor ``out`` (resized to its shape when it differs)."""
+def _written_into(result, out, function, same_dtype):
+    """``result``'s values written into the tensor ``out`` (resized to its shape when it differs, with
+    PyTorch's warning when it held elements); with ``same_dtype``, only into one of result's dtype."""
+    if same_dtype and out.array.dtype != result.array.dtype:
+        raise RuntimeError(
+            f"Found dtype {dtypes.scalar_type_name(out.array.dtype)} but expected {dtypes.scalar_type_name(result.array.dtype)}: "
+            f"{function.__name__}() writes only into an out tensor of its result's dtype"
+        )
     if result.requires_grad and out.requires_grad:
         raise RuntimeError(
             f"{function.__name__}(): functions with out=... arguments don't support automatic "
@@ -167,6 +229,13 @@ def _written_into(result, out, function):
     if tuple(out.array.shape) == tuple(result.array.shape):
         out.array[...] = result.array
     else:
+        if out.array.size:
+            warn_at_caller(
+                f"An output with one or more elements was resized since it had shape {list(out.array.shape)}, which does "
+                f"not match the required output shape {list(result.array.shape)}. This behavior is deprecated, and in a "
+                f"future PyTorch release outputs will not be resized unless they have zero elements. You can explicitly "
+                f"reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0)."
+            )
         out.array = result.array.astype(out.array.dtype)
     out._version_owner._version_count += 1
     return out

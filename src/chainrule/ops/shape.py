@@ -25,7 +25,11 @@ names and nothing else.
 """
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller, warn_once
-from chainrule.backend import element_strides, is_contiguous, offset_in_memory, strided_view, viewable_as, xp
+from chainrule.backend import element_strides, is_contiguous, memory_owner, offset_in_memory, strided_view, viewable_as, xp
+from chainrule.memory_layout import (
+    check_rank, copied_in_order, dimension_order, is_contiguous_in, preserve_format, row_major_strides,
+    strides_are_pytorchs,
+)
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import install_method, public
@@ -259,7 +263,7 @@ def view(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, xp.dtype)):
         return _reinterpreted(x, xp.dtype(shape[0].dtype if isinstance(shape[0], dtypes.dtype) else shape[0]))
     new_shape = _infer_shape(_sizes(shape), x.array.size)
-    if _strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
+    if strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
             f"across two contiguous subspaces): a tensor of shape {list(x.array.shape)} and strides "
@@ -286,49 +290,52 @@ def _reinterpreted(x, dtype):
                 f"{names[1]} (different element sizes), but got {array.shape[-1]}"
             )
     viewed = tensor_from_array(array.view(dtype))
-    viewed._base, viewed._is_view = x._version_owner, True
+    viewed._base = x if x._base is None else x._base
+    viewed._version_holder = x._version_owner
     return viewed
 
 
-def _strides_are_pytorchs(x):
-    """Whether x is a view of a row-major array, so that its strides are those PyTorch's tensor has."""
-    return x._is_view and x._base is not None and is_contiguous(x._base.array)
-
-
-def memory_of(x):
-    """``(tensor, offset)``: the tensor whose elements, in row-major order, are x's memory as PyTorch
-    sees it (its storage), and where x starts in it. x's base when x is a view of a row-major array
-    (``x.t()``, ``x[1:]``); else x itself, from 0."""
-    if _strides_are_pytorchs(x):
-        return x._base, offset_in_memory(x.array)
-    return x, 0
-
-
 class Contiguous(Op):
-    """A copy of x laid out in row-major order (PyTorch's ``contiguous`` clones)."""
+    """A copy of x laid out in row-major order, or with its dimensions in memory in ``order``
+    (outermost first: ``channels_last``'s), as PyTorch's ``contiguous`` clones."""
 
     node_name = "CloneBackward0"
     formula = "x"
-    derivatives = ("1",)
+    derivatives = ("1", None)
 
     @staticmethod
-    def forward(ctx, x):
-        return xp.ascontiguousarray(x)
+    def forward(ctx, x, order=None):
+        return copied_in_order(x, order)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output
+        return grad_output, None
 
 
 def is_contiguous_tensor(x, memory_format=None):
-    """Whether x's elements lie in row-major order, as PyTorch would say: a view (``x.t()``) is
-    judged by its strides; any other tensor is row-major in PyTorch, whatever NumPy's layout."""
-    return is_contiguous(x.array) or not _strides_are_pytorchs(x)
+    """Whether x's elements lie in memory in row-major order (in channels-last order for
+    ``memory_format=channels_last``), as PyTorch would say: a tensor whose strides are PyTorch's (a
+    view such as ``x.t()``) is judged by its strides; any other is row-major in PyTorch, whatever
+    NumPy's layout (see memory_layout.py)."""
+    if memory_format is None:
+        return is_contiguous(x.array) or not strides_are_pytorchs(x)
+    return is_contiguous_in(x, memory_format)
 
 
 def contiguous(x, memory_format=None):
-    """x itself when its elements lie in row-major order already, else a copy that does."""
-    return x if is_contiguous_tensor(x) else Contiguous.apply(x)
+    """x itself when its elements lie in memory in ``memory_format``'s order already (row-major by
+    default), else a copy that does."""
+    if memory_format is None:
+        return x if is_contiguous(x.array) or not strides_are_pytorchs(x) else Contiguous.apply(x)
+    check_rank(memory_format, x.array.ndim)
+    if is_contiguous_in(x, memory_format):
+        return x
+    if memory_format is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    order = dimension_order(x, memory_format)
+    copied = Contiguous.apply(x, order)
+    copied._chosen_strides = order is not None
+    return copied
 
 
 install_method("contiguous", contiguous)
@@ -337,21 +344,15 @@ install_method("storage_offset", lambda self: offset_in_memory(self.array))
 
 
 def stride(x, dim=None):
-    """How many elements apart in memory neighbours along each dimension are (one dimension's with ``dim``)."""
+    """How many elements apart in memory neighbours along each dimension are (one dimension's with
+    ``dim``). A new empty tensor has row-major strides, as PyTorch's (NumPy gives it zeros)."""
     strides = element_strides(x.array)
+    if not x.array.size and not any(strides):
+        strides = row_major_strides(x.array.shape)
     return strides if dim is None else strides[check_dim(dim, x.array.ndim, "stride")]
 
 
 install_method("stride", stride)
-
-
-def _row_major_strides(shape):
-    """The element strides of an array of ``shape`` laid out in row-major order."""
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 class AsStrided(Op):
@@ -364,6 +365,7 @@ class AsStrided(Op):
     place there (an element read twice, by overlapping windows, gets both), and x gets what lies
     at its own elements' places (an element of the memory outside x gets none)."""
 
+    in_place_node_name = "AsStridedBackward1"
     formula = "memory[offset + Σ_d i_d · strides[d]]"
     derivatives = ("grad added at each output element's place in memory, read back at x's places", None, None, None)
 
@@ -394,13 +396,12 @@ def _memory_size(*geometries):
 
 def _memory_geometry(x):
     """x's memory as PyTorch sees it (its storage): (x, or the row-major copy of x that stands for
-    it, the number of elements of that memory, x's (shape, strides, offset) in it). The memory of
-    x's base when x is a view of a row-major array; else x's own elements in row-major order, read
-    from x's array itself where it is laid out so."""
-    memory, offset = memory_of(x)
-    if memory is not x:
-        return x, memory.array.size, (x.array.shape, element_strides(x.array), offset)
-    place = (x.array.shape, _row_major_strides(x.array.shape), 0)
+    it, the number of elements of that memory, x's (shape, strides, offset) in it). The memory x's
+    array views when x's strides are PyTorch's (``x.t()``, ``x[1:]``: see memory_layout.py); else
+    x's own elements in row-major order, read from x's array itself where it is laid out so."""
+    if strides_are_pytorchs(x):
+        return x, memory_owner(x.array).size, (x.array.shape, element_strides(x.array), offset_in_memory(x.array))
+    place = (x.array.shape, row_major_strides(x.array.shape), 0)
     return (x if is_contiguous(x.array) else Contiguous.apply(x)), x.array.size, place
 
 
@@ -410,13 +411,19 @@ def as_strided(x, size, stride, storage_offset=None):
     ``storage_offset + Σ_d i_d · stride[d]`` of x's memory (``x.as_strided((2, 2), (3, 1))`` of
     ``arange(9)`` is ``[[0, 1], [3, 4]]``): windows over memory, as im2col code reads them. Writing
     into it writes into x. The memory is x's storage as PyTorch has it (a view's base: see
-    ``memory_of``); ``storage_offset`` defaults to x's. The gradient adds back into every element
+    ``_memory_geometry``); ``storage_offset`` defaults to x's. The gradient adds back into every element
     of x read, overlapping windows adding up (an element of the base outside x gets none).
 
     A tensor whose NumPy array is not laid out as PyTorch's storage would be (not a view, and not
     row-major: the result of some convolutions) is read from a row-major copy: the result does not
     share x's memory then.
     """
+    operation, inputs = _as_striding(x, size, stride, storage_offset)
+    return operation.apply(*inputs)
+
+
+def _as_striding(x, size, stride, storage_offset=None):
+    """``(operation, its inputs)`` of ``as_strided(x, size, stride, storage_offset)``."""
     size, stride = tuple(int(side) for side in size), tuple(int(step) for step in stride)
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape: size {list(size)}, stride {list(stride)}")
@@ -436,7 +443,7 @@ def as_strided(x, size, stride, storage_offset=None):
             f"{itemsize} requiring a storage size of {needed * itemsize} are out of bounds for storage "
             f"of size {available * itemsize}"
         )
-    return AsStrided.apply(source, (size, stride, offset - place[2]), (size, stride, offset), place)
+    return AsStrided, (source, (size, stride, offset - place[2]), (size, stride, offset), place)
 
 
 def _windows(shape, strides, dim, size, step):
@@ -469,7 +476,7 @@ def unfold(x, dimension, size, step):
         raise RuntimeError(f"unfold: maximum size for tensor at dimension {dim} is {length} but size is {size}")
     if step <= 0:
         raise RuntimeError(f"unfold: step is {step} but must be > 0")
-    row_major = _row_major_strides(shape)
+    row_major = row_major_strides(shape)
     read = _windows(shape, element_strides(x.array), dim, size, step)
     return Unfold.apply(x, read + (0,), _windows(shape, row_major, dim, size, step) + (0,), (shape, row_major, 0))
 
@@ -502,12 +509,12 @@ def squeeze(x, dim=None):
 
     Naming a dimension whose size is not 1 is allowed and leaves it in place, as in PyTorch.
     """
-    operation, new_shape = _squeezing(x, dim)
-    return operation.apply(x, new_shape)
+    operation, inputs = _squeezing(x, dim)
+    return operation.apply(*inputs)
 
 
 def _squeezing(x, dim=None):
-    """``(operation, new shape)`` of ``squeeze(x, dim)``."""
+    """``(operation, its inputs)`` of ``squeeze(x, dim)``."""
     shape = x.array.shape
     if dim is None:
         chosen = range(len(shape))
@@ -518,21 +525,21 @@ def _squeezing(x, dim=None):
             if chosen.count(axis) > 1:
                 raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of dims {list(dims)}")
     kind = Squeeze if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
-    return kind, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1))
+    return kind, (x, tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1)))
 
 
 @public
 def unsqueeze(x, dim):
     """x with a new size-1 dimension at position ``dim``: (2, 3) -> (2, 1, 3) for dim=1."""
-    operation, new_shape = _unsqueezing(x, dim)
-    return operation.apply(x, new_shape)
+    operation, inputs = _unsqueezing(x, dim)
+    return operation.apply(*inputs)
 
 
 def _unsqueezing(x, dim):
-    """``(operation, new shape)`` of ``unsqueeze(x, dim)``."""
+    """``(operation, its inputs)`` of ``unsqueeze(x, dim)``."""
     shape = x.array.shape
     position = check_dim(dim, len(shape) + 1, "unsqueeze")
-    return Unsqueeze, shape[:position] + (1,) + shape[position:]
+    return Unsqueeze, (x, shape[:position] + (1,) + shape[position:])
 
 
 @public
@@ -554,21 +561,21 @@ def permute(x, *dims):
     return Permute.apply(x, dims)
 
 
-@public(aliases=('swapaxes', 'swapdims'))
+@public(aliases=('swapdims',))
 def transpose(x, dim0, dim1):
     """x with dimensions ``dim0`` and ``dim1`` swapped: (2, 3, 4) -> (4, 3, 2) for (0, 2)."""
-    operation, dims = _transposing(x, dim0, dim1)
-    return operation.apply(x, dims)
+    operation, inputs = _transposing(x, dim0, dim1)
+    return operation.apply(*inputs)
 
 
 def _transposing(x, dim0, dim1):
-    """``(operation, order of the dimensions)`` of ``transpose(x, dim0, dim1)``."""
+    """``(operation, its inputs: x and the order of the dimensions)`` of ``transpose(x, dim0, dim1)``."""
     ndim = x.array.ndim
     dim0, dim1 = check_dim(dim0, ndim, "transpose"), check_dim(dim1, ndim, "transpose")
     dims = list(range(ndim))
     if ndim:
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return Transpose, tuple(dims)
+    return Transpose, (x, tuple(dims))
 
 
 
@@ -576,19 +583,31 @@ def _transposing(x, dim0, dim1):
 @public
 def t(x):
     """The transpose of a matrix (a tensor of at most 2 dimensions; 0-d and 1-d are returned as they are)."""
-    operation, dims = _matrix_transposing(x)
-    return operation.apply(x, dims)
+    operation, inputs = _matrix_transposing(x)
+    return operation.apply(*inputs)
+
+
+@public
+def swapaxes(x, axis0, axis1):
+    """``transpose`` under NumPy's name and keywords: x with dimensions ``axis0`` and ``axis1`` swapped."""
+    operation, inputs = _swapping_axes(x, axis0, axis1)
+    return operation.apply(*inputs)
+
+
+def _swapping_axes(x, axis0, axis1):
+    """``(operation, its inputs)`` of ``swapaxes(x, axis0, axis1)``."""
+    return _transposing(x, axis0, axis1)
 
 
 def _matrix_transposing(x):
-    """``(operation, order of the dimensions)`` of ``t(x)``."""
+    """``(operation, its inputs: x and the order of the dimensions)`` of ``t(x)``."""
     ndim = x.array.ndim
     if ndim > 2:
         raise RuntimeError(
             f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D; use transpose(dim0, dim1) "
             f"or permute() for more dimensions"
         )
-    return MatrixTranspose, tuple(reversed(range(ndim)))
+    return MatrixTranspose, (x, tuple(reversed(range(ndim))))
 
 
 @public(aliases=('moveaxis',))
@@ -741,11 +760,12 @@ def ravel(x):
 
 
 def _shape_in_place(name, planned):
-    """``Tensor.NAME_`` for a shape operation, ``planned(x, *args)`` giving its ``(operation,
-    argument)``: the tensor itself takes the new shape (and, when recording, the node of the
-    reshaping, named as PyTorch names the in-place form's), as PyTorch's ``t_``, ``unsqueeze_``,
-    ``squeeze_`` and ``transpose_`` do. A leaf that requires grad refuses, as for every in-place
-    operation."""
+    """``Tensor.NAME_`` for a shape operation, ``planned(x, *args)`` giving its ``(operation, its
+    inputs)``: the tensor itself takes the new shape and strides (and, when recording, the node of
+    the reshaping, named as PyTorch names the in-place form's), as PyTorch's ``t_``, ``unsqueeze_``,
+    ``squeeze_``, ``transpose_`` and ``as_strided_`` do. A tensor that is no view keeps the new
+    strides as its own (``a.t_()`` is not contiguous). A leaf that requires grad refuses, as for
+    every in-place operation."""
 
     def in_place(self, *args, **kwargs):
         recording = records_in_place(self, ())
@@ -754,8 +774,10 @@ def _shape_in_place(name, planned):
                 "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
                 "the change in `with chainrule.no_grad():` or use the out-of-place form."
             )
-        operation, argument = planned(self, *args, **kwargs)
-        result = operation.shown_as(operation.in_place_node_name).apply(self, argument)
+        operation, inputs = planned(self, *args, **kwargs)
+        result = operation.shown_as(operation.in_place_node_name).apply(*inputs)
+        if self._base is None:
+            self._chosen_strides = strides_are_pytorchs(result)  # a view of this tensor, or of a row-major copy
         self.array = result.array
         if recording:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
@@ -767,16 +789,19 @@ def _shape_in_place(name, planned):
     return in_place
 
 
-for _name, _planned in (("t", _matrix_transposing), ("unsqueeze", _unsqueezing), ("squeeze", _squeezing), ("transpose", _transposing)):
+for _name, _planned in (("t", _matrix_transposing), ("unsqueeze", _unsqueezing), ("squeeze", _squeezing),
+                        ("transpose", _transposing), ("swapdims", _transposing), ("swapaxes", _swapping_axes),
+                        ("as_strided", _as_striding)):
     install_method(_name + "_", _shape_in_place(_name, _planned))
-for _alias in ("swapaxes_", "swapdims_"):  # transpose_'s other names, as swapaxes and swapdims are transpose's
-    install_method(_alias, _shape_in_place("transpose", _transposing))
 
 install_method("view_as", lambda self, other: view(self, other.shape))
 install_method("reshape_as", lambda self, other: reshape(self, other.shape))
 def reversed_dimensions(self):
-    """``x.T``: all dimensions reversed. Beyond 2-D PyTorch has deprecated it, with a warning."""
-    if self.array.ndim not in (0, 1, 2):
+    """``x.T``: all dimensions reversed. On any tensor but a matrix PyTorch has deprecated it, with a
+    warning (once per process)."""
+    if self.array.ndim == 0:
+        warn_once("x.T on 0-d", "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.")
+    elif self.array.ndim != 2:
         warn_once(
             "x.T beyond 2-D",
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will "

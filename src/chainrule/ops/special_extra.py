@@ -22,6 +22,7 @@ import math
 from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops.elementwise import binary_operands, broadcasting
 from chainrule.ops.operands import as_floating
+from chainrule.ops.registry import with_out
 from chainrule.ops.special import (
     SpecialOp,
     bessel_i_array,
@@ -329,41 +330,49 @@ on_tensors.own.update(i0e=I0e.apply, i1e=I1e.apply, zeta=Zeta.apply)
 
 
 # ----------------------------------------------------------------------------- functions
+@with_out
 def entr(input):
     """-x ln x elementwise (the entropy term of a probability x): 0 at 0, -inf for x < 0."""
     return Entr.apply(input)
 
 
+@with_out
 def erfcx(input):
     """e^(x²) erfc x, finite (about 1/(x√π)) where erfc x underflows."""
     return Erfcx.apply(input)
 
 
+@with_out
 def log_ndtr(input):
     """ln Φ(x), Φ the standard normal's cdf, accurate in both tails (log_ndtr(-40) = -804.6)."""
     return LogNdtr.apply(input)
 
 
+@with_out
 def ndtri(input):
     """Φ⁻¹(p), the standard normal's quantile function, for p in [0, 1]."""
     return Ndtri.apply(input)
 
 
+@with_out
 def xlog1py(input, other):
     """input · ln(1 + other), and 0 where input = 0 (unless other is nan)."""
     return broadcasting(Xlog1py, *binary_operands(input, other), operation="xlog1py")
 
 
+@with_out
 def i0e(input):
     """e^(-|x|) I₀(x), the exponentially scaled modified Bessel function of order 0."""
     return I0e.apply(input)
 
 
+@with_out
 def i1e(input):
     """e^(-|x|) I₁(x), the exponentially scaled modified Bessel function of order 1."""
     return I1e.apply(input)
 
 
+@with_out
 def zeta(input, other):
     """ζ(input, other), the Hurwitz zeta function Σₖ (other + k)^(-input) (ζ(x, 1) is Riemann's)."""
     return broadcasting(Zeta, *binary_operands(input, other), operation="zeta")

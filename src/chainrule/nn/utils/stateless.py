@@ -20,14 +20,8 @@ def _owner(module, name):
 
 @contextlib.contextmanager
 def _replaced(module, values, tie_weights, strict):
-    names_of = {}
     if tie_weights:
-        for name, tensor in list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False)):
-            names_of.setdefault(id(tensor), []).append(name)
-        for name in list(values):
-            original = _current(module, name)
-            for tied in names_of.get(id(original), []) if original is not None else []:
-                values.setdefault(tied, values[name])
+        _tie(module, values)
     if strict:
         expected = {name for name, _ in module.named_parameters(remove_duplicate=False)}
         expected |= {name for name, _ in module.named_buffers(remove_duplicate=False)}
@@ -60,12 +54,21 @@ def _replaced(module, values, tie_weights, strict):
                 registry[attribute] = original
 
 
-def _current(module, name):
-    try:
-        owner, attribute = _owner(module, name)
-    except AttributeError:
-        return None
-    return owner._parameters.get(attribute, owner._buffers.get(attribute))
+def _tie(module, values):
+    """Give every name of a tensor the module holds under several names (tied weights) the value
+    given for one of them, in place in ``values``; two different values for one tensor are refused
+    with PyTorch's ValueError."""
+    names_of = {}
+    for name, tensor in list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False)):
+        names_of.setdefault(id(tensor), []).append(name)
+    for tied in names_of.values():
+        given = {id(values[name]): values[name] for name in tied if name in values}
+        if len(given) > 1:
+            raise ValueError(f"functional_call got multiple values for keys {sorted(tied)}, which are tied. Consider using tie_weights=False")
+        if given and len(tied) > 1:
+            value = next(iter(given.values()))
+            for name in tied:
+                values[name] = value
 
 
 def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
