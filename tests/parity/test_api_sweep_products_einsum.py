@@ -673,6 +673,26 @@ def test_addmm_mixed_dtypes_raise_as_torch(form):
     raises_as_torch(run)
 
 
+@pytest.mark.parametrize("name", ["addmv", "baddbmm", "addbmm"])
+@pytest.mark.parametrize("form", ["function", "method", "inplace"])
+@pytest.mark.parametrize("dtypes", [("float64", "float32", "float32"), ("float32", "float64", "float32"),
+                                    ("float32", "float32", "float64"), ("int64", "float32", "float32"),
+                                    ("float32", "int64", "int64"), ("float16", "float32", "float32")])
+def test_add_products_mixed_dtypes_raise_as_torch(name, form, dtypes):
+    def run(lib):
+        input, first, second = (lib.ones(shape, dtype=getattr(lib, dtype)) for shape, dtype in zip(_ADD[name], dtypes))
+        if form == "function":
+            return getattr(lib, name)(input, first, second)
+        return getattr(input, name if form == "method" else name + "_")(first, second)
+
+    raises_as_torch(run)
+
+
+@pytest.mark.parametrize("name", ["addmv", "baddbmm", "addbmm"])
+def test_add_products_number_input_raises_as_torch(name):
+    raises_as_torch(lambda lib: getattr(lib, name)(2.0, data(lib, *_ADD[name][1]), data(lib, *_ADD[name][2])))
+
+
 def test_addmm_integer_with_float_beta():
     same_in_both(lambda lib: lib.addmm(lib.ones(2, 2, dtype=lib.int64), lib.arange(6).reshape(2, 3), lib.arange(6).reshape(3, 2), beta=0.5))
 

@@ -41,7 +41,7 @@ class Unflatten(Module):
 
     def forward(self, input):
         if input.ndim == 0:
-            raise IndexError("Unflatten: a 0-d tensor has no dimension to unflatten")
+            raise RuntimeError(f"unflatten: Dimension specified as {self.dim} but tensor has no dimensions (a 0-d tensor)")
         dim = check_dim(self.dim, input.ndim, "Unflatten")
         sizes = tuple(self.unflattened_size)
         known = math.prod(part for part in sizes if part != -1)

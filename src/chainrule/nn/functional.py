@@ -28,7 +28,6 @@ from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyT
     hardsigmoid,
     hardswish,
     hardtanh,
-    hardtanh_,
     leaky_relu_,
     logsigmoid,
     mish,
@@ -250,6 +249,13 @@ def elu(input, alpha=1.0, inplace=False):
 def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish)."""
     return _activate(activation.silu, input, inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """``hardtanh`` written into ``input``. Unlike ``hardtanh`` it does not check that min_val <=
+    max_val, as PyTorch's in-place op does not: with min_val > max_val every element becomes max_val."""
+    activation.refuse_bool_input(input, "Bool inputs not supported for hardtanh")
+    return activation.applied(activation.Hardtanh, input, True, min_val, max_val)
 
 
 # ----------------------------------------------------------------------------- dropout
@@ -1101,6 +1107,10 @@ def pad(input, pad, mode="constant", value=None):
     ``(1, 1)`` pads the last dimension by one on each side, ``(1, 1, 2, 0)`` also the one before.
     The non-constant modes pad the last 1, 2 or 3 dimensions of an input with 1 or 2 more.
     """
+    if isinstance(pad, Tensor):
+        raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, not Tensor")
+    if not isinstance(mode, str):
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {type(mode).__name__}")
     for position, amount in enumerate(pad):
         if isinstance(amount, (bool, float)) or not hasattr(type(amount), "__index__") or (isinstance(amount, Tensor) and amount.is_floating_point()):
             raise TypeError(
@@ -1594,6 +1604,8 @@ def channel_shuffle(input, groups):
     """(N, C, *) -> (N, C, *) with the channels, seen as ``groups`` groups of C / groups, interleaved:
     channel g · (C / groups) + k moves to k · groups + g (ShuffleNet), so grouped convolutions that
     follow see channels of every group."""
+    if isinstance(groups, bool) or not hasattr(type(groups), "__index__"):
+        raise TypeError(f"channel_shuffle(): argument 'groups' (position 2) must be int, not {type(groups).__name__}")
     if input.ndim <= 2:
         raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
     if groups <= 0:
@@ -1603,8 +1615,10 @@ def channel_shuffle(input, groups):
         raise RuntimeError(
             f"Number of channels must be divisible by groups. Got {channels} channels and {groups} groups."
         )
-    grouped = input.reshape(batch, groups, channels // groups, *spatial)
-    return grouped.transpose(1, 2).reshape(batch, channels, *spatial)
+    # output channel k · groups + g reads input channel g · (C / groups) + k: one permuting read,
+    # one node as PyTorch's (ChannelShuffleBackward0), its gradient sent back by the same positions
+    positions = made_from_arguments(xp.arange(channels).reshape(groups, channels // groups).T.reshape(-1))
+    return index.IndexSelect.shown_as("ChannelShuffleBackward0").apply(input, positions, 1)
 
 
 __all__ += ["channel_shuffle"]

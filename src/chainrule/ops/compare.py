@@ -195,17 +195,29 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return tensor_from_array(as_array(found))
 
 
-@public(method=False)
+@public(method=False, out=SAME_DTYPE)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """For each value of ``input``, the position where it would go in ``sorted_sequence`` to keep it
     sorted: the first position i with value <= sequence[i] (with ``right`` or ``side="right"``, the
     first with value < sequence[i]). A sequence of shape (..., n) searches each of its rows with the
-    matching row of input (..., m); a 1-D one serves all of input. ``sorter`` sorts an unsorted
-    sequence (its argsort)."""
+    matching row of input (..., m); a 1-D one serves all of input (which may then be a number).
+    ``sorter`` sorts an unsorted sequence (its argsort). The positions are int64 (int32 with
+    ``out_int32``), and so must ``out=`` be."""
     if right and side == "left":
         raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True")
+    if side is not None and not isinstance(side, str):
+        raise TypeError(f"searchsorted(): argument 'side' must be str, not {type(side).__name__}")
+    if side not in (None, "left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
     side = side or ("right" if right else "left")
     sequence, values = sorted_sequence.array, _values(input)
+    if values.ndim == 0 and sequence.ndim != 1:
+        raise RuntimeError(
+            f"torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension is 1, but we "
+            f"got boundaries tensor dim({sequence.ndim}) and input value's dim(0) numel(1)"
+        )
+    if sequence.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension")
     if sequence.dtype.kind == "b" and values.dtype.kind == "b" and values.size:  # bool has no kernel (none runs for no values)
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'; convert first, e.g. x.int()")
     order = None if sorter is None else _values(sorter)
@@ -240,7 +252,7 @@ def _sorted_positions(sequence, values, order=None, *, side, dtype):
     return as_array(positions, dtype)
 
 
-@public(method=False)
+@public(method=False, out=SAME_DTYPE)
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value of ``input`` among the sorted 1-D ``boundaries``: i with
     boundaries[i-1] < x <= boundaries[i] (with ``right``, boundaries[i-1] <= x < boundaries[i])."""

@@ -24,7 +24,7 @@ import re
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.backend import add_at, as_array, combine_at, is_writable, ndarray, xp
+from chainrule.backend import add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.elementwise import Where, broadcasting, selected
@@ -58,6 +58,8 @@ class GetItem(Op):
             raise _index_error(error, key, x.shape) from None
         if type(selected) is not ndarray:  # one element by ints: NumPy copies it out, PyTorch gives a 0-d view
             selected = x[(*key, Ellipsis)] if type(key) is tuple else x[key, ...]
+        elif not selected.size:
+            selected = _placed_where_it_starts(x, key, selected)
         return selected
 
     @staticmethod
@@ -69,6 +71,26 @@ class GetItem(Op):
         grad_input = ctx.xp.zeros(ctx.input_shape, dtype=grad_output.dtype)
         grad_input[ctx.key] = grad_output
         return grad_input, None, None
+
+
+def _placed_where_it_starts(x, key, empty):
+    """The empty ``x[key]`` starting where PyTorch's does: NumPy starts an empty view at x's first
+    element, PyTorch at the key's starts (``x[3:3].storage_offset() == 3``), Σ_d start_d · stride_d,
+    a slice's start clamped to its dimension's size; placed no further than the end of x's memory.
+    A key with index arrays reads a copy, which starts at 0 in both."""
+    if any(isinstance(part, (ndarray, bool)) for part in key):
+        return empty
+    strides, offset, dim = element_strides(x), 0, 0
+    for part in key:
+        if part is Ellipsis:
+            dim = x.ndim - sum(1 for later in key[key.index(Ellipsis) + 1 :] if later is not None and later is not Ellipsis)
+        elif isinstance(part, slice):
+            offset += part.indices(x.shape[dim])[0] * strides[dim]
+            dim += 1
+        elif part is not None:
+            offset += (part + x.shape[dim] if part < 0 else part) * strides[dim]
+            dim += 1
+    return strided_view(x, empty.shape, element_strides(empty), offset)
 
 
 class Embedding(GetItem):

@@ -318,16 +318,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2): mat1 (n, k), mat2 (k, m), ``input`` broadcasting to
     (n, m). With beta = 0, input is ignored (even its nan values), as in PyTorch. One node, the
     fused linear's (``AddmmBackward0``, next_functions input, mat1, mat2)."""
-    for position, (name, operand) in enumerate((("input", input), ("mat1", mat1), ("mat2", mat2)), 1):
-        if not isinstance(operand, Tensor):
-            raise TypeError(f"addmm(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(operand)}")
-    dtype = mat2.array.dtype
-    if input.array.dtype != dtype or mat1.array.dtype != dtype:  # PyTorch compares input with mat2 first
-        first, name = (input, "self") if input.array.dtype != dtype else (mat1, "mat1")
-        raise RuntimeError(
-            f"{name} and mat2 must have the same dtype, but got {dtypes.scalar_type_name(first.array.dtype)} and "
-            f"{dtypes.scalar_type_name(dtype)}: addmm does not promote; convert with .to()"
-        )
+    dtype = _require_one_dtype("addmm", input, mat1, mat2, ("mat1", "mat2"))
     _require_dims(mat1, 2, "mat1", "addmm")
     _require_dims(mat2, 2, "mat2", "addmm")
     _check_product_shapes(mat1.array.shape, mat2.array.shape, "addmm")
@@ -337,6 +328,23 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         beta, alpha = int(beta), int(alpha)
     _check_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
     return Linear.apply(mat1, mat2, input, True, alpha, beta)
+
+
+def _require_one_dtype(operation, input, first, second, names):
+    """The dtype of ``input``, ``first`` and ``second``: three tensors of one dtype, as PyTorch's
+    addmm, addmv, baddbmm and addbmm require (they do not promote, unlike ``add``). ``names`` are
+    the factors' argument names; like PyTorch, input is compared with the second factor first."""
+    for position, (name, operand) in enumerate(zip(("input", *names), (input, first, second)), 1):
+        if not isinstance(operand, Tensor):
+            raise TypeError(f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(operand)}")
+    dtype = second.array.dtype
+    if input.array.dtype != dtype or first.array.dtype != dtype:
+        mismatched, name = (input, "self") if input.array.dtype != dtype else (first, names[0])
+        raise RuntimeError(
+            f"{name} and {names[1]} must have the same dtype, but got {dtypes.scalar_type_name(mismatched.array.dtype)} "
+            f"and {dtypes.scalar_type_name(dtype)}: {operation} does not promote; convert with .to()"
+        )
+    return dtype
 
 
 def _scaled_sum(input, product, beta, alpha):
@@ -371,6 +379,7 @@ def mv(input, vec):
 @public(out=True, inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec): mat (n, k), vec (k,), input broadcasting to (n,)."""
+    _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
@@ -397,6 +406,7 @@ def _is_floating_number(scale):
 @public(out=True, inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * bmm(batch1, batch2): (B, n, k) and (B, k, m), input broadcasting to (B, n, m)."""
+    _require_one_dtype("baddbmm", input, batch1, batch2, ("batch1", "batch2"))
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
@@ -404,6 +414,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
     summed over the batch, input broadcasting to (n, m)."""
+    _require_one_dtype("addbmm", input, batch1, batch2, ("batch1", "batch2"))
     products = bmm(batch1, batch2)
     return _scaled_sum(input, products.sum(0, dtype=products.dtype), beta, alpha)  # (an integer sum keeps its dtype)
 

@@ -15,16 +15,12 @@ first and then wraps what is left (``(-1, 2)`` gives ``b c b c``). Reflect reads
 repeats an edge any number of times.
 
 Constant padding is one operation, ``ConstantPadNd``, whose gradient is the arriving gradient
-cropped back (constant padding by the negated amounts). Reflect and circular padding read each
-padded end as one slice of the input (reversed for reflect) and join the three along the
-dimension (``PadBySlices``); the gradient of a padded end is added back onto the slice it was read
-from. Replicate padding reads the input at computed positions, ``index_select`` along the
-dimension, so that the gradient of a padded position goes back, added, to the element it was read
-from.
+cropped back (constant padding by the negated amounts). Reflect, replicate and circular padding are
+one operation, ``PadByReading``, that joins to each padded end one slice of the input (reversed for
+reflect, repeated for replicate) and cuts the cropped ends off, a dimension at a time; the gradient
+of a padded end is added back onto the slice it was read from.
 """
-from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
-from chainrule.ops.index import index_select
 from chainrule.ops.op import Op
 from chainrule.ops.registry import public
 
@@ -97,64 +93,117 @@ def constant_pad_nd(input, pad, value=0):
     return ConstantPadNd.apply(input, pad, value)
 
 
-def _source_slices(size, before, after, mode):
-    """The slices of a dimension of ``size`` that its padded ends read, as (start, stop, reversed)
-    for the end before and the end after: reflect reads x[1 : before + 1] and
-    x[size - 1 - after : size - 1] reversed; circular x[size - before :] and x[: after]."""
+def _sources(size, before, after, mode):
+    """What the two padded ends of a dimension of ``size`` read, as (start, stop, how) for the end
+    before and the end after, ``how`` saying how the slice x[start:stop] fills the end: reflect
+    reads x[1 : before + 1] and x[size - 1 - after : size - 1] "reversed"; replicate x[0:1] and
+    x[size - 1 : size] "repeated" before and after times; circular x[size - before :] and
+    x[: after] "copied"."""
     if mode == "reflect":
-        return (1, before + 1, True), (size - 1 - after, size - 1, True)
-    return (size - before, size, False), (0, after, False)
+        return (1, before + 1, "reversed"), (size - 1 - after, size - 1, "reversed")
+    if mode == "replicate":
+        return (0, 1, "repeated"), (size - 1, size, "repeated")
+    return (size - before, size, "copied"), (0, after, "copied")
 
 
-class PadBySlices(Op):
-    """Dimension ``dim`` of ``x`` padded by ``before`` and ``after`` (>= 0) of its own elements
-    (``mode`` 'reflect' or 'circular'): x (..., size, ...) -> (..., before + size + after, ...),
+def _extended(x, dim, before, after, mode):
+    """x with ``before`` and ``after`` (>= 0) of its own elements joined to the ends of ``dim``:
+    each end one slice of x (see ``_sources``), so no index arrays are made."""
+    along = (slice(None),) * dim
+    ends = []
+    for (start, stop, how), count in zip(_sources(x.shape[dim], before, after, mode), (before, after)):
+        piece = x[along + (slice(start, stop),)]
+        if how == "reversed":
+            piece = xp.flip(piece, dim)
+        elif how == "repeated":
+            piece = xp.broadcast_to(piece, piece.shape[:dim] + (count,) + piece.shape[dim + 1 :])
+        ends.append(piece)
+    return xp.concatenate([ends[0], x, ends[1]], dim)
 
-        out = concatenate(x[source_before], x, x[source_after]) along dim
 
-    each source a slice (reversed for reflect, see ``_source_slices``): no index arrays, so both
-    directions copy at memory speed. The gradient is grad's middle part, with each padded end's
-    gradient (reversed back) added onto the slice it was read from."""
+def _extended_backward(lib, grad, dim, before, after, size, mode):
+    """The gradient of ``_extended`` with ``lib`` (the arrays' or chainrule's functions): grad's
+    middle part, with each end's gradient added back onto the slice it was read from."""
+    along = (slice(None),) * dim
+    grad_input = grad[along + (slice(before, before + size),)]
+    ends = (grad[along + (slice(0, before),)], grad[along + (slice(before + size, before + size + after),)])
+    for (start, stop, how), end in zip(_sources(size, before, after, mode), ends):
+        if end.shape[dim] == 0:
+            continue
+        if how == "reversed":
+            end = lib.flip(end, (dim,))
+        elif how == "repeated":
+            end = end.sum(dim, keepdims=True)
+        parts = (grad_input[along + (slice(0, start),)], grad_input[along + (slice(start, stop),)] + end,
+                 grad_input[along + (slice(stop, size),)])
+        grad_input = lib.concatenate([part for part in parts if part.shape[dim]], dim)
+    return grad_input
 
-    formula = "concatenate(x[source_before], x, x[source_after]) along dim"
-    derivatives = ("grad[middle], plus grad's padded ends added back at their source slices", None, None, None, None)
+
+def _cropped_backward(lib, grad, dim, before, after):
+    """The gradient of cropping ``before`` and ``after`` elements off ``dim``: grad with zeros
+    where the cropped elements were."""
+    zeros = [lib.zeros(grad.shape[:dim] + (count,) + grad.shape[dim + 1 :], dtype=grad.dtype) for count in (before, after)]
+    return lib.concatenate([zeros[0], grad, zeros[1]], dim)
+
+
+def _steps(shape, pad, mode):
+    """The padding as steps, one dimension at a time: ("extend", dim, before, after) joins the
+    input's own elements to the ends of dim, ("crop", dim, before, after) cuts them off. Reflect
+    and replicate extend, then crop; circular crops first, and a dimension cropped to nothing
+    stays empty."""
+    steps = []
+    for pair in range(len(pad) // 2):
+        dim = len(shape) - 1 - pair
+        before, after = pad[2 * pair], pad[2 * pair + 1]
+        extend, crop = ("extend", dim, max(before, 0), max(after, 0)), ("crop", dim, max(-before, 0), max(-after, 0))
+        if mode == "circular" and shape[dim] + before + after == 0:
+            steps.append(("crop", dim, shape[dim], 0))  # PyTorch's result: empty, whatever the amounts
+        else:
+            steps += [crop, extend] if mode == "circular" else [extend, crop]
+    return [step for step in steps if step[2] or step[3]]
+
+
+class PadByReading(Op):
+    """x padded by ``pad`` = (before, after) pairs from the last dimension backwards, the new
+    positions read from x itself by ``mode`` (see the module's docstring); negative amounts crop.
+
+        out = the ``steps`` applied in turn to x: ends joined along a dim (extend) or cut off (crop)
+
+    The gradient runs the steps backwards: a crop's gradient puts zeros back where the cut
+    elements were; an extension's takes grad's middle and adds each end's gradient (reversed back,
+    or summed for replicate) onto the slice of x it was read from. One node for all dimensions,
+    shown as PyTorch names it (``ReflectionPad2DBackward0``, ``ReplicationPad1DBackward0``, and
+    ``CopySlices`` for circular padding, which PyTorch writes into slices of its result)."""
+
+    formula = "x with its own elements joined to (or cut off) the ends of the last dimensions"
+    derivatives = ("grad with each padded end added back where it was read, zeros where x was cropped", None, None)
 
     @staticmethod
-    def forward(ctx, x, dim, before, after, mode):
-        ctx.geometry = (dim, before, after, x.shape[dim], mode)
-        along = (slice(None),) * dim
-        pieces = []
-        for start, stop, reversed_ in _source_slices(x.shape[dim], before, after, mode):
-            piece = x[along + (slice(start, stop),)]
-            pieces.append(xp.flip(piece, dim) if reversed_ else piece)
-        return xp.concatenate([pieces[0], x, pieces[1]], dim)
+    def forward(ctx, x, pad, mode):
+        ctx.mode, ctx.steps, ctx.sizes = mode, _steps(x.shape, pad, mode), []
+        output = x
+        for action, dim, before, after in ctx.steps:
+            ctx.sizes.append(output.shape[dim])
+            if action == "extend":
+                output = _extended(output, dim, before, after, mode)
+            else:
+                output = output[(slice(None),) * dim + (slice(before, output.shape[dim] - after),)]
+        return output if ctx.steps and ctx.steps[-1][0] == "extend" else output.copy()  # not a view of x
 
     @staticmethod
     def backward(ctx, grad_output):
-        dim, before, after, size, mode = ctx.geometry
-        along = (slice(None),) * dim
-        grad = grad_output[along + (slice(before, before + size),)]
-        ends = (grad_output[along + (slice(0, before),)], grad_output[along + (slice(before + size, before + size + after),)])
-        for (start, stop, reversed_), end in zip(_source_slices(size, before, after, mode), ends):
-            if start == stop:
-                continue
-            if reversed_:
-                end = ctx.xp.flip(end, (dim,))
-            parts = (grad[along + (slice(0, start),)], grad[along + (slice(start, stop),)] + end, grad[along + (slice(stop, size),)])
-            grad = ctx.xp.concatenate([part for part in parts if part.shape[dim]], dim)
-        return grad, None, None, None, None
+        grad = grad_output
+        for (action, dim, before, after), size in zip(reversed(ctx.steps), reversed(ctx.sizes)):
+            if action == "extend":
+                grad = _extended_backward(ctx.xp, grad, dim, before, after, size, ctx.mode)
+            else:
+                grad = _cropped_backward(ctx.xp, grad, dim, before, after)
+        return grad, None, None
 
 
-def _replicated_positions(size, before, after):
-    """The input positions that a replicate-padded dimension reads, as a tensor: the output's
-    position j reads x[clip(j - before, 0, size - 1)] (a negative ``before`` or ``after`` crops).
-    Made from the shape alone, so a compiled program may make it again as a constant."""
-    return made_from_arguments(xp.clip(xp.arange(-before, size + after), 0, size - 1))
-
-
-def _cropped(input, dim, before, after):
-    """``input`` with ``before`` elements cut off the start of ``dim`` and ``after`` off its end."""
-    return input[(slice(None),) * dim + (slice(before, input.shape[dim] - after),)]
+#: PyTorch's names of the nodes of reflect and replicate padding; circular padding's is CopySlices.
+_NODE_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0"}
 
 
 def _check_reading_pad(input, pad, mode):
@@ -176,8 +225,20 @@ def _check_reading_pad(input, pad, mode):
                     f"Negative padding value is resulting in an empty dimension (padding ({before}, {after}) of "
                     f"dimension {dim} of size {shape[dim]})"
                 )
+            kept = shape[dim] - max(-before, 0) - max(-after, 0)
+            if sizes[pair] and max(before, after) > kept:  # a dimension cropped to nothing stays empty
+                raise RuntimeError(
+                    f"Padding value causes wrapping around more than once: circular padding ({before}, {after}) of "
+                    f"dimension {dim} of input {shape} would wrap the {kept} elements left after cropping more "
+                    f"than once"
+                )
         return
     first_spatial = input.ndim - padded_dims
+    if input.array.dtype.kind == "b":
+        raise NotImplementedError(
+            f'"{"reflection" if mode == "reflect" else "replication"}_pad{padded_dims}d" not implemented for '
+            f"'Bool': convert the tensor first, e.g. x.int()"
+        )
     if 0 in shape[first_spatial - 1 :]:  # the channels and the padded dimensions; a batch may be empty
         raise RuntimeError(
             f"Expected {padded_dims + 1}D or {padded_dims + 2}D (batch mode) tensor with possibly 0 batch size and "
@@ -212,25 +273,5 @@ def pad_by_reading(input, pad, mode):
         )
     pad = tuple(int(amount) for amount in pad)
     _check_reading_pad(input, pad, mode)
-    output = input
-    for pair in range(len(pad) // 2):
-        dim = input.ndim - 1 - pair
-        before, after = pad[2 * pair], pad[2 * pair + 1]
-        if mode == "replicate":
-            if before or after:
-                output = index_select(output, dim, _replicated_positions(input.shape[dim], before, after))
-            continue
-        cut_before, cut_after = max(-before, 0), max(-after, 0)
-        if mode == "circular" and (cut_before or cut_after):
-            output = _cropped(output, dim, cut_before, cut_after)
-            if max(before, after) > output.shape[dim]:
-                raise RuntimeError(
-                    f"Padding value causes wrapping around more than once: circular padding ({before}, {after}) of "
-                    f"dimension {dim} of input {list(input.shape)} would wrap the {output.shape[dim]} elements left "
-                    f"after cropping more than once"
-                )
-        if before > 0 or after > 0:
-            output = PadBySlices.apply(output, dim, max(before, 0), max(after, 0), mode)
-        if mode == "reflect" and (cut_before or cut_after):
-            output = _cropped(output, dim, cut_before, cut_after)
-    return output
+    node_name = _NODE_NAMES[mode].format(len(pad) // 2) if mode in _NODE_NAMES else "CopySlices"
+    return PadByReading.shown_as(node_name).apply(input, pad, mode)

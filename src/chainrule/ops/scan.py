@@ -31,7 +31,7 @@ cummin_result = return_type("cummin", ["values", "indices"])
 
 def running_sum_from_end(functions, values, axis):
     """out[j] = values[j] + ... + values[last] along ``axis``, with ``functions`` (NumPy or chainrule)."""
-    return functions.flip(functions.cumsum(functions.flip(values, axis), axis=axis), axis)
+    return functions.flip(functions.cumsum(functions.flip(values, (axis,)), axis=axis), (axis,))
 
 
 def scanned(ctx, x, axis, running):
@@ -203,9 +203,9 @@ def log_sum_exp_from_end(functions, values, axis):
     The one place a backward here asks what it computes on: NumPy has no logcumsumexp, so arrays go
     to the backend's running logaddexp, tensors (a recorded backward) to chainrule's logcumsumexp.
     """
-    flipped = functions.flip(values, axis)
+    flipped = functions.flip(values, (axis,))
     running = running_logaddexp(flipped, axis) if is_array(flipped) else logcumsumexp(flipped, axis)
-    return functions.flip(running, axis)
+    return functions.flip(running, (axis,))
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -291,6 +291,10 @@ def _as_floating(y):
 def _trapezoid_areas(y, x, dx, dim, operation):
     """(the areas of the trapezoids between neighbouring samples along dim, dim): (y[i+1] + y[i]) / 2
     times the step, from ``x`` (sample positions: 1-D along dim, or y's shape), else ``dx``."""
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"{operation}(): x must be a tensor of sample positions, not {type(x).__name__}; give a spacing as dx=")
+    if x is not None and dx is not None:
+        raise TypeError(f"{operation}(): give the sample positions x or their spacing dx, not both")
     y = _as_floating(y)
     if y.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions; integrate a tensor of at least 1 dimension")

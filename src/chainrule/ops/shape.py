@@ -23,6 +23,8 @@ PyTorch names a node after the call that made it (``reshape`` and ``view`` make 
 ``squeeze`` ``SqueezeBackward0``, ``t`` ``TBackward0``): the tiny subclasses below carry those
 names and nothing else.
 """
+import operator
+
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.backend import element_strides, is_contiguous, memory_owner, offset_in_memory, strided_view, viewable_as, xp
@@ -654,12 +656,18 @@ def tile(x, *dims):
     return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
 
 
-@public
-def flip(x, *dims):
-    """x with its elements in reverse order along each of ``dims`` (ints, or one tuple or list of
-    them: ``x.flip(0, 1)`` is ``torch.flip(x, (0, 1))``)."""
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
+def flip_method(x, *dims, **keywords):
+    """``Tensor.flip``: as ``flip``, and the method also takes its dims one by one: ``x.flip(0, 1)``
+    is ``torch.flip(x, (0, 1))``."""
+    one_by_one = len(dims) > 1 or (len(dims) == 1 and not isinstance(dims[0], (tuple, list)))
+    return flip(x, dims, **keywords) if one_by_one else flip(x, *dims, **keywords)
+
+
+@public(method=flip_method)
+def flip(x, dims):
+    """x with its elements in reverse order along each of ``dims`` (a tuple or list of ints)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}; write (dim,) for one")
     axes = tuple(check_dim(dim, x.array.ndim, "flip") for dim in dims)
     repeated = next((axis for position, axis in enumerate(axes) if axis in axes[:position]), None)
     if repeated is not None:
@@ -686,6 +694,8 @@ def roll(x, shifts, dims=None):
 def rot90(x, k=1, dims=(0, 1)):
     """x turned by ``k`` quarter turns in the plane of ``dims``, from the first towards the second:
     rot90([[1, 2], [3, 4]]) is [[2, 4], [1, 3]]. A negative k turns the other way."""
+    if isinstance(k, bool) or not hasattr(k, "__index__"):
+        raise TypeError(f"rot90(): argument 'k' (position 2) must be int, not {type(k).__name__}")
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -694,14 +704,14 @@ def rot90(x, k=1, dims=(0, 1)):
     first, second = (check_dim(dim, x.array.ndim, "rot90") for dim in dims)
     if first == second:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}")
-    return Rot90.apply(x, k % 4, (first, second))
+    return Rot90.apply(x, operator.index(k) % 4, (first, second))
 
 
 @public
 def fliplr(x):
     """x with its columns (dimension 1) in reverse order; x needs at least 2 dimensions."""
     if x.array.ndim < 2:
-        raise RuntimeError(f"Input must be >= 2-d. (got a tensor of shape {list(x.array.shape)}; use flip(x, 0) for 1-D)")
+        raise RuntimeError(f"Input must be >= 2-d. (got a tensor of shape {list(x.array.shape)}; use flip(x, (0,)) for 1-D)")
     return Flip.apply(x, (1,))
 
 

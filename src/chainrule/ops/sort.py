@@ -511,12 +511,15 @@ def _counts_in_bins(values, bins, low, high):
 
 
 @public
-def histogram(input, bins, *, range=None, weight=None, density=False):
-    """The named tuple ``(hist, bin_edges)``: how many elements (or how much ``weight``) fall in each
-    bin. ``bins`` is a count of equal bins over ``range`` (the data's range when None), or a 1-D
-    tensor of increasing edges. With ``density`` the histogram integrates to 1. No gradient.
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """The named tuple ``(hist, bin_edges)``: how many elements (or how much ``weight``, one per
+    element) fall in each bin. ``bins`` is a count of equal bins over ``range`` (the data's range
+    when None), or a 1-D tensor of increasing edges. With ``density`` the histogram integrates to 1.
+    No gradient.
     """
     _check_histogram_input(input, "histogram")
+    if weight is not None:
+        _check_histogram_weight(input, weight)
     if isinstance(bins, Tensor) and bins.array.dtype != input.array.dtype:
         raise RuntimeError(
             f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input "
@@ -566,6 +569,23 @@ def _check_histogram_input(input, operation):
     if input.array.dtype.kind != "f":
         raise NotImplementedError(
             f'"{operation}" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()'
+        )
+
+
+def _check_histogram_weight(input, weight):
+    """histogram's ``weight`` holds one number per element of input, in input's dtype (PyTorch's
+    histogramdd, which histogram calls, reads input as points (N, 1) and weight as N numbers)."""
+    points, weights = [input.array.size, 1], [weight.array.size]
+    if weights[0] != points[0]:
+        raise RuntimeError(
+            f"torch.histogramdd: if weight tensor is provided it should have the same shape as the input tensor "
+            f"excluding its innermost dimension, but got input with shape {points} and weight with shape {weights}"
+        )
+    if weight.array.dtype != input.array.dtype:
+        raise RuntimeError(
+            f"torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should have the same "
+            f"dtype, but got input({input.array.dtype.name}), and weight({weight.array.dtype.name}); convert the "
+            f"weight, e.g. weight.to(input.dtype)"
         )
 
 
