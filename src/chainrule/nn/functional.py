@@ -28,6 +28,7 @@ from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyT
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     leaky_relu_,
     logsigmoid,
     mish,
@@ -249,13 +250,6 @@ def elu(input, alpha=1.0, inplace=False):
 def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish)."""
     return _activate(activation.silu, input, inplace)
-
-
-def hardtanh_(input, min_val=-1.0, max_val=1.0):
-    """``hardtanh`` written into ``input``. Unlike ``hardtanh`` it does not check that min_val <=
-    max_val, as PyTorch's in-place op does not: with min_val > max_val every element becomes max_val."""
-    activation.refuse_bool_input(input, "Bool inputs not supported for hardtanh")
-    return activation.applied(activation.Hardtanh, input, True, min_val, max_val)
 
 
 # ----------------------------------------------------------------------------- dropout

@@ -777,6 +777,14 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 
 @public(method=False)
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """``hardtanh`` written into ``input``. Unlike ``hardtanh`` it does not check that min_val <=
+    max_val, as PyTorch's in-place op does not: with min_val > max_val every element becomes max_val."""
+    refuse_bool_input(input, "Bool inputs not supported for hardtanh")
+    return applied(Hardtanh, input, True, min_val, max_val)
+
+
+@public(method=False)
 def relu6(input, inplace=False):
     """min(max(x, 0), 6)."""
     refuse_bool_input(input, "Bool inputs not supported for hardtanh")
@@ -990,7 +998,6 @@ def in_place_function(function):
 
 
 relu_ = public(in_place_form(relu), method=False)
-hardtanh_ = public(in_place_function(hardtanh), method=False)
 threshold_ = public(in_place_function(threshold), method=False)
 selu_ = public(in_place_function(selu), method=False)
 celu_ = public(in_place_function(celu), method=False)

@@ -1170,7 +1170,7 @@ def selected(xp, mask, grad, source=None):
     Below that size ``where`` alone is the faster.
     """
     if xp is functions and source is not None:
-        return connected_to(xp, selected(xp, mask, grad), source)
+        return ConstantOnPieces.apply(selected(xp, mask, grad), source)
     if math.prod(grad.shape) > SMALL_SELECTION:
         product = grad * mask
         if type(product) is ndarray:
