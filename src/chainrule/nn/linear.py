@@ -52,14 +52,17 @@ class Linear(Module):
         init.layer_defaults_(self.weight, self.bias)
 
     def forward(self, input):
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
-            rows = math.prod(input.shape[:-1])
-            multiplied = f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and {self.in_features}x{self.out_features}) (" if input.ndim else ""
+        # The weight decides the shapes, not in_features: an unsafe parametrization or a replaced
+        # Parameter may give it another shape, and PyTorch computes with it all the same.
+        try:
+            return F.linear(input, self.weight, self.bias)
+        except RuntimeError as error:
+            if input.ndim and input.shape[-1] == self.weight.shape[-1]:
+                raise
             raise RuntimeError(
-                f"{multiplied}Linear: expected input with last dimension {self.in_features} (in_features) but got "
-                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features{')' if input.ndim else ''}"
-            )
-        return F.linear(input, self.weight, self.bias)
+                f"{error} (Linear: expected input with last dimension {self.weight.shape[-1]} (in_features) but got "
+                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features)"
+            ) from None
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

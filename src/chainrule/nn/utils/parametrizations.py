@@ -8,6 +8,7 @@
 from chainrule import linalg
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.creation import eye, randn, zeros
+from chainrule.ops.factorizations import geqrf
 from chainrule.type_info import finfo
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
@@ -20,23 +21,22 @@ from chainrule.tensor import Tensor
 ORTHOGONAL_MAPS = ("matrix_exp", "cayley", "householder")
 
 
-def householder_product(reflectors, tau):
-    """The first k columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_iᵀ, v_i the i-th column of
-    ``reflectors`` (n, k) below the diagonal with a 1 on it (what ``torch.linalg.householder_product``
-    computes), made of differentiable matrix products."""
-    n, k = reflectors.shape[-2:]
-    vectors = reflectors.tril(-1) + eye(n, k, dtype=reflectors.dtype)
-    product = eye(n, dtype=reflectors.dtype).expand(*reflectors.shape[:-2], n, n)
-    for column in range(k):
-        vector = vectors[..., :, column : column + 1]
-        product = product - tau[..., column, None, None] * ((product @ vector) @ vector.mT)
-    return product[..., :k]
-
-
 def make_orthogonal(matrix):
     """The Q of matrix = QR, its columns signed so that R has a positive diagonal."""
     q, r = linalg.qr(matrix)
     return q * r.diagonal(dim1=-2, dim2=-1).sign().unsqueeze(-2)
+
+
+def householder_reflectors(matrix):
+    """The original from which the householder map gives the Q of matrix = QR (a tall matrix):
+    geqrf's reflectors below the diagonal, and on it the sign of R's diagonal, which the map puts
+    on each column of Q. Where LAPACK does not reflect (tau = 0: the column was reduced already)
+    the map's reflector (tau = 2) flips the column, so that sign is flipped back."""
+    reflectors, tau = geqrf(matrix)
+    diagonal = reflectors.diagonal(dim1=-2, dim2=-1)
+    diagonal.sign_()
+    diagonal[tau == 0.0] *= -1
+    return reflectors
 
 
 def is_orthogonal(matrix):
@@ -86,7 +86,7 @@ class _Orthogonal(Module):
             A = X.tril(-1)
             tau = 2.0 / (1.0 + (A * A).sum(-2))
             # The signs on X's diagonal choose each column's sign; they are not learned.
-            Q = householder_product(A, tau) * X.diagonal(dim1=-2, dim2=-1).detach().trunc().unsqueeze(-2)
+            Q = linalg.householder_product(A, tau) * X.diagonal(dim1=-2, dim2=-1).detach().trunc().unsqueeze(-2)
         base = self._buffers.get("base")
         if base is not None:
             Q = base @ Q
@@ -94,20 +94,25 @@ class _Orthogonal(Module):
 
     def right_inverse(self, Q):
         """The original that gives ``Q``: with ``use_trivialization``, ``base`` becomes Q made
-        orthogonal (completed with random columns when not square) and the original is -I."""
+        orthogonal (completed with random columns when not square) and the original is -I; without
+        it (householder only), the reflectors of Q's QR decomposition."""
         with no_grad():
             if tuple(Q.shape) != self.shape:
                 raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of shape {tuple(Q.shape)}.")
-            if "base" not in self._buffers:
-                raise NotImplementedError(
-                    "It is not possible to assign to the matrix exponential or the Cayley parametrizations "
-                    "when use_trivialization=False."
-                )
             original_shape = tuple(Q.shape)
             n, k = Q.shape[-2:]
-            if n < k:
+            transposed = n < k
+            if transposed:
                 Q = Q.mT
                 n, k = k, n
+            if "base" not in self._buffers:
+                if self.orthogonal_map != "householder":
+                    raise NotImplementedError(
+                        "It is not possible to assign to the matrix exponential or the Cayley parametrizations "
+                        "when use_trivialization=False."
+                    )
+                reflectors = householder_reflectors(Q)
+                return reflectors.mT if transposed else reflectors
             if n == k:
                 Q = Q.clone() if is_orthogonal(Q) else make_orthogonal(Q)
             else:
@@ -129,11 +134,6 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
         orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else "householder"
     if orthogonal_map not in ORTHOGONAL_MAPS:
         raise ValueError(f'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: {orthogonal_map}')
-    if orthogonal_map == "householder" and not use_trivialization:
-        raise NotImplementedError(
-            "orthogonal(..., orthogonal_map='householder', use_trivialization=False) needs a QR decomposition "
-            "in Householder form (torch.geqrf), which chainrule does not have yet; keep use_trivialization=True"
-        )
     parametrize.register_parametrization(module, name, _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization), unsafe=True)
     return module
 

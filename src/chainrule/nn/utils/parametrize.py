@@ -14,6 +14,7 @@ To give the module its property, its class is replaced by a subclass made for it
 ``Parametrized<Class>``; removing the last parametrization restores the class.
 """
 import contextlib
+import copy
 from collections.abc import Sequence
 
 from chainrule.autograd.function import not_replayable
@@ -131,22 +132,63 @@ class ParametrizationList(ModuleList):
         return value
 
 
-def check_unchanged(value, shape, dtype, before, after):
-    """A parametrization (unless ``unsafe``) keeps the tensor's shape and dtype; ValueError otherwise."""
+def check_unchanged(value, shape, dtype, before, after, rule="Registering a parametrization may not change the {} of the tensor"):
+    """A parametrization (unless ``unsafe``) keeps the tensor's shape and dtype; ValueError otherwise,
+    its message starting with ``rule`` (its {} is "dtype" or "shape")."""
     if not isinstance(value, Tensor):
         raise ValueError(f"A parametrization must return a tensor. Got {type(value).__name__}.")
     for what, old, new in (("dtype", dtype, value.dtype), ("shape", shape, tuple(value.shape))):
         if old != new:
             raise ValueError(
-                f"Registering a parametrization may not change the {what} of the tensor, unless `unsafe` flag "
-                f"is enabled.\n{before} {what}: {old}\n{after} {what}: {new}"
+                f"{rule.format(what)}, unless `unsafe` flag is enabled.\n{before} {what}: {old}\n{after} {what}: {new}"
             )
 
 
+def check_maps_to_itself(parametrization, current, tensor_name):
+    """A parametrization added to a parametrized tensor (unless ``unsafe``) takes tensors of its
+    shape and dtype to tensors of the same, both ways: ``forward`` and, if it has one,
+    ``right_inverse`` (not implemented counts as the identity). ValueError otherwise."""
+    shape, dtype, name = tuple(current.shape), current.dtype, f"module.{tensor_name}"
+    value = parametrization(current)
+    check_unchanged(value, shape, dtype, name, f"parametrization({name})")
+    if not hasattr(parametrization, "right_inverse"):
+        return
+    try:
+        inverse = parametrization.right_inverse(value)
+    except NotImplementedError:
+        return
+    if not isinstance(inverse, Tensor):
+        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(inverse).__name__}")
+    rule = f"The tensor returned by parametrization.right_inverse must have the same {{}} as {name}"
+    check_unchanged(inverse, shape, dtype, name, "returned", rule)
+
+
+def _refuse_pickling(module):
+    """``__getstate__`` of a parametrized module: as in PyTorch, only its state dict is saved."""
+    raise RuntimeError(
+        f"Serialization of parametrized modules is only supported through state_dict(): "
+        f"{type(module).__name__} cannot be pickled (nor saved whole with chainrule.save). Save "
+        "module.state_dict() instead, and load it into a module with the same parametrizations."
+    )
+
+
+def _deepcopy_module(module, memo):
+    """``copy.deepcopy`` of a parametrized module, which pickling's refused ``__getstate__`` would
+    otherwise stop: a new object of the same class holding a deep copy of every attribute."""
+    replica = module.__class__.__new__(module.__class__)
+    memo[id(module)] = replica
+    replica.__setstate__(copy.deepcopy(module.__dict__, memo))
+    return replica
+
+
 def _inject_new_class(module):
-    """Give ``module`` a class of its own, ``Parametrized<Class>``, to hold its properties."""
+    """Give ``module`` a class of its own, ``Parametrized<Class>``, to hold its properties. The
+    class refuses pickling (it could not be found again by name when unpickled) but deep-copies."""
     cls = module.__class__
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {})
+    methods = {"__getstate__": _refuse_pickling}
+    if not hasattr(cls, "__deepcopy__"):
+        methods["__deepcopy__"] = _deepcopy_module
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), methods)
 
 
 def _inject_property(module, tensor_name):
@@ -180,8 +222,7 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
         if not unsafe:
-            current = getattr(module, tensor_name)
-            check_unchanged(parametrization(current), tuple(current.shape), current.dtype, f"module.{tensor_name}", f"parametrization(module.{tensor_name})")
+            check_maps_to_itself(parametrization, getattr(module, tensor_name), tensor_name)
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:

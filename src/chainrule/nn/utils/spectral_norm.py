@@ -18,7 +18,7 @@ keeps the learned weight as the parameter ``weight_orig``, the buffers ``weight_
 """
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn import functional as F
-from chainrule.nn.conv import ConvTranspose1d, ConvTranspose2d
+from chainrule.nn.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn.parameter import Parameter, is_lazy
 from chainrule.nn.utils.weight_norm import remove_hook
 
@@ -32,7 +32,7 @@ def weight_as_matrix(weight, dim):
 
 def default_dim(module):
     """The dimension of the output units: 1 for transposed convolutions (weight (in, out, ...)), else 0."""
-    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
 
 
 class SpectralNorm:

@@ -18,9 +18,17 @@ from chainrule.nn.parameter import Parameter, is_lazy
 
 def norm_except_dim(v, pow=2, dim=0):
     """The ``pow``-norm of ``v`` over every dimension but ``dim``, keeping the dimensions (size 1
-    except ``dim``); ``dim=-1`` (or None) takes one norm of the whole tensor, a 0-d result."""
+    except ``dim``); ``dim=-1`` (or None) takes one norm of the whole tensor, a 0-d result. Any
+    other negative ``dim`` counts from the end (-2: the next-to-last dimension), as in PyTorch."""
     if dim is None or dim == -1:
         return v.norm(pow)
+    if not -v.ndim <= dim < v.ndim:
+        raise IndexError(
+            f"norm_except_dim: dimension out of range (expected to be in range of [{-max(v.ndim, 1)}, "
+            f"{max(v.ndim, 1) - 1}], but got {dim}) for a tensor of shape {tuple(v.shape)}; pass a dimension "
+            "of the tensor, or dim=None for one norm of the whole tensor"
+        )
+    dim %= v.ndim
     others = tuple(axis for axis in range(v.ndim) if axis != dim)
     if not others:  # a 1-d v: one norm per element
         return v.abs()
@@ -58,8 +66,9 @@ class WeightNorm:
                 "The module passed to `WeightNorm` can't have uninitialized parameters. Make sure to run "
                 "the dummy forward before applying weight normalization"
             )
+        magnitude = norm_except_dim(weight, 2, hook.dim)  # before the module changes: a bad dim leaves it whole
         del module._parameters[name]
-        module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, 2, hook.dim).detach()))
+        module.register_parameter(name + "_g", Parameter(magnitude.detach()))
         module.register_parameter(name + "_v", Parameter(weight.detach()))
         setattr(module, name, hook.compute_weight(module))
         module.register_forward_pre_hook(hook)
