@@ -241,13 +241,7 @@ FUSED_FLOAT32_HYPERPARAMETER_CASES = {
 }
 
 
-@pytest.mark.parametrize("run", [
-    pytest.param(run, marks=bug(
-        f"fused=True {key.replace('_', ' ')} given as a float32 tensor, float64 params: PyTorch's fused CPU kernel "
-        "computes the step scalars in double from the tensor's value (as with a Python float); chainrule rounds them "
-        "in float32 as PyTorch's non-fused path does (optimizer.py hyperparameter/scalar_divide ignore fused), "
-        "~3e-8 relative after 5 steps"))
-    for key, run in FUSED_FLOAT32_HYPERPARAMETER_CASES.items()], ids=list(FUSED_FLOAT32_HYPERPARAMETER_CASES))
+@pytest.mark.parametrize("run", list(FUSED_FLOAT32_HYPERPARAMETER_CASES.values()), ids=list(FUSED_FLOAT32_HYPERPARAMETER_CASES))
 def test_fused_with_float32_tensor_hyperparameters_matches(run):
     same_in_both(run, RTOL, ATOL)
 
@@ -337,9 +331,6 @@ def test_param_groups_with_different_options(case):
     same_in_both(run, RTOL, ATOL)
 
 
-@bug("PyTorch's Adagrad.__init__ fills state['sum'] of every group with the constructor's "
-     "initial_accumulator_value (a group's own value is kept in the group but ignored); chainrule's Adagrad "
-     "(_init_state) fills it with the group's value")
 def test_adagrad_group_initial_accumulator_value_is_ignored_as_in_torch():
     def run(L):
         params = make_params(L)
@@ -536,16 +527,11 @@ def test_load_state_dict_casts_lbfgs_tensors_to_param_dtype():
                             for key in ("d", "H_diag", "prev_flat_grad")])
 
 
-@bug("PyTorch's load_state_dict casts the tensors inside list state entries (LBFGS old_dirs, old_stps, ro, al) "
-     "to the parameter's dtype; chainrule's optimizer.py _state_value leaves lists as they are (float32 here)")
 def test_load_state_dict_casts_lbfgs_history_lists_to_param_dtype():
     same_in_both(lambda L: [[str(v.dtype).split(".")[-1] for v in lbfgs_loaded_into_float64(L)[key]]
                             for key in ("old_dirs", "old_stps", "ro")])
 
 
-@bug("PyTorch's load_state_dict converts a saved 'step' to float32 when the saved group is fused (or capturable) "
-     "(Optimizer._process_value_according_to_param_policy); chainrule's optimizer.py _state_value keeps the saved "
-     "dtype (float64 here)")
 def test_load_state_dict_makes_step_float32_for_fused_groups():
     def run(L):
         params = make_params(L)
@@ -591,9 +577,6 @@ def test_load_state_dict_then_train_continues_for_rare_optimizers():
     same_in_both(run, RTOL, ATOL)
 
 
-@bug("ASGD after load_state_dict into float64 params: PyTorch writes each new eta as torch.as_tensor(<Python float>) "
-     "(float32) copied into the float64 state, so eta is rounded to float32; chainrule's asgd.py stores the double "
-     "(~3e-8 relative after 3 more steps)")
 def test_asgd_load_state_dict_then_train_continues():
     def run(L):
         params, opt = train(L, "ASGD", dict(lr=0.05, t0=1), steps=2)
@@ -609,12 +592,7 @@ def test_asgd_load_state_dict_then_train_continues():
     same_in_both(run, RTOL, ATOL)
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=bug(
-        f"{name}.load_state_dict of an old checkpoint whose 'step' is a Python int: PyTorch's {name}.__setstate__ "
-        "turns it into a float32 tensor and training continues; chainrule keeps the int and step() raises "
-        "AttributeError (optimizer.py step_count reads state['step'].array)"))
-    for name in ["Adam", "Adagrad", "RMSprop", "Rprop", "ASGD", "Adafactor"]])
+@pytest.mark.parametrize("name", ["Adam", "Adagrad", "RMSprop", "Rprop", "ASGD", "Adafactor"])
 def test_load_state_dict_with_an_int_step_from_old_checkpoints(name):
     def run(L):
         params = make_params(L)
@@ -632,8 +610,6 @@ def test_load_state_dict_with_an_int_step_from_old_checkpoints(name):
     same_in_both(run, RTOL, ATOL)
 
 
-@bug("PyTorch's state_dict() keeps a state entry whose key is not a parameter (optimizer.state['note'] = ...) "
-     "under that key; chainrule's Optimizer.state_dict raises KeyError (index_of[id(param)])")
 def test_state_dict_keeps_non_parameter_state_keys():
     def run(L):
         params, opt = train(L, "SGD", dict(lr=0.1, momentum=0.5), steps=1)
@@ -643,8 +619,6 @@ def test_state_dict_keeps_non_parameter_state_keys():
     same_in_both(run)
 
 
-@bug("PyTorch's load_state_dict copies a saved state entry whose key is not a parameter index as it is "
-     "(kept for backward compatibility); chainrule's Optimizer.load_state_dict raises ValueError")
 def test_load_state_dict_keeps_unknown_state_keys():
     def run(L):
         params, opt = train(L, "SGD", dict(lr=0.1, momentum=0.5), steps=1)
@@ -1024,8 +998,6 @@ def test_lbfgs_tensor_lr():
 
 # --- flags: differentiable, capturable, SparseAdam -----------------------------------------------
 
-@bug("PyTorch's step with differentiable=True runs with grad mode on, so updating a leaf Parameter "
-     "in place raises RuntimeError; chainrule ignores the flag (optimizer.py: differentiable changes nothing)")
 def test_differentiable_step_on_a_leaf_parameter_raises_as_torch():
     def run(L):
         w = L.nn.Parameter(L.tensor([1.0, 2.0], dtype=L.float64))
@@ -1187,9 +1159,6 @@ def test_no_warning_from_step_with_rare_flags():
     same_in_both(run)
 
 
-@bug("PyTorch's SGD / Adam step with a 2-element tensor lr set on the group (after construction) raises "
-     "TypeError (add_(): argument 'alpha' must be Number); chainrule raises ValueError (NumPy reshape in "
-     "optimizer.py hyperparameter)")
 @pytest.mark.parametrize("name", ["SGD", "Adam"])
 def test_step_with_two_element_tensor_lr_in_group_raises_as_torch(name):
     def run(L):
@@ -1218,8 +1187,6 @@ def test_hook_handles_are_removable_handles():
     same_in_both(run)
 
 
-@bug("chainrule lacks torch.optim.swap_in_optimizer_params_and_state (in torch.optim.__all__ of 2.13): a context "
-     "manager that runs step() on swapped-in parameters and state, then restores the live ones")
 def test_swap_in_optimizer_params_and_state():
     def run(L):
         w = L.nn.Parameter(L.tensor([1.0, 2.0], dtype=L.float64))

@@ -4,7 +4,8 @@ The optimizers follow ``torch.optim``'s formulas, signatures, defaults, error me
 layout: ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``, ``NAdam``,
 ``RAdam``, ``ASGD``, ``Rprop``, ``Adafactor``, ``Muon`` (one file each) and ``LBFGS`` (with the
 strong Wolfe line search in ``strong_wolfe.py``). ``lr_scheduler`` holds the schedules (``StepLR``,
-``OneCycleLR``, ``SequentialLR``...), ``swa_utils`` the averaged models (SWA, EMA) and ``SWALR``.
+``OneCycleLR``, ``SequentialLR``...), ``swa_utils`` the averaged models (SWA, EMA) and ``SWALR``;
+``swap_in_optimizer_params_and_state`` runs an optimizer on other parameters and state for a while.
 
 ``SparseAdam`` is deliberately missing: PyTorch's accepts only sparse gradients (it raises for dense
 ones), and chainrule's tensors and gradients are dense NumPy arrays.
@@ -25,6 +26,7 @@ from chainrule.optim.radam import RAdam
 from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.rprop import Rprop
 from chainrule.optim.sgd import SGD
+from chainrule.optim.swap_in import swap_in_optimizer_params_and_state
 
 __all__ = [
     "ASGD",
@@ -44,4 +46,5 @@ __all__ = [
     "SGD",
     "lr_scheduler",
     "swa_utils",
+    "swap_in_optimizer_params_and_state",
 ]

@@ -25,7 +25,7 @@ class Adadelta(Optimizer):
 
     ``state[p]`` holds ``step``, ``square_avg`` (v) and ``acc_delta`` (u). ``foreach``,
     ``capturable`` and ``differentiable`` choose PyTorch's kernels; they are kept in the groups, as
-    PyTorch's, and change nothing here.
+    PyTorch's, and change the update only where PyTorch's results differ (see ``Optimizer``).
     """
 
     def __init__(

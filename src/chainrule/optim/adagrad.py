@@ -23,6 +23,8 @@ class Adagrad(Optimizer):
         p = p - lr_t * g / (sqrt(sum) + eps)
 
     The state is created for every parameter at construction, as PyTorch does: ``step`` and ``sum``.
+    ``sum`` starts at the constructor's ``initial_accumulator_value`` in every group, as in PyTorch
+    (a group's own value is kept in the group, unused).
     """
 
     def __init__(
@@ -61,13 +63,13 @@ class Adagrad(Optimizer):
 
     def _init_state(self, param, state, group):
         state["step"] = new_step_counter()
-        state["sum"] = tensor_from_array(xp.full_like(param.array, group["initial_accumulator_value"]))
+        state["sum"] = tensor_from_array(xp.full_like(param.array, self.defaults["initial_accumulator_value"]))
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
         grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
         work = scratch[1]
-        learning_rate = hyperparameter(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        learning_rate = hyperparameter(group["lr"], group) / (1 + (step - 1) * group["lr_decay"])
 
         state_sum = state["sum"].array
         state_sum += xp.multiply(grad, grad, out=work)

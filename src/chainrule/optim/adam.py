@@ -32,7 +32,8 @@ class Adam(Optimizer):
     The factors ``1 - beta^t`` undo the pull towards zero of averages that start at zero.
     ``state[p]`` holds ``step`` (t), ``exp_avg`` (m), ``exp_avg_sq`` (v) and ``max_exp_avg_sq``.
     ``lr`` may be a 1-element tensor, and ``betas`` two of them (both, or neither), as in PyTorch:
-    the scalar arithmetic then rounds in the tensors' dtype, as PyTorch's does.
+    the scalar arithmetic then rounds in the tensors' dtype, as PyTorch's does (in double with
+    ``fused=True``, as PyTorch's fused kernel).
     """
 
     def __init__(
@@ -84,8 +85,9 @@ class Adam(Optimizer):
         if group["foreach"] and isinstance(group["lr"], Tensor) and not group["capturable"]:
             raise RuntimeError("lr as a Tensor is not supported for capturable=False and foreach=True")
         step = step_count(state)
-        lr = hyperparameter(group["lr"])
-        beta1, beta2 = map(hyperparameter, group["betas"])
+        lr = hyperparameter(group["lr"], group)
+        betas = group["betas"]
+        beta1, beta2 = hyperparameter(betas[0], group), hyperparameter(betas[1], group)
         grad = adam_style_gradient(param, grad, group, scratch)
         work = scratch[1]
 

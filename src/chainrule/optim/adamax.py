@@ -26,7 +26,7 @@ class Adamax(Optimizer):
         p = p - lr / (1 - beta1^t) * m / u
 
     ``state[p]`` holds ``step``, ``exp_avg`` (m) and ``exp_inf`` (u). ``foreach``,
-    ``differentiable`` and ``capturable`` only choose PyTorch's kernels.
+    ``differentiable`` and ``capturable`` choose PyTorch's kernels (see ``Optimizer``).
     """
 
     def __init__(

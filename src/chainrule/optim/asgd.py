@@ -10,6 +10,7 @@ from chainrule.optim.optimizer import (
     step_count,
     zeros_state,
 )
+from chainrule.tensor import Tensor
 
 
 class ASGD(Optimizer):
@@ -74,5 +75,8 @@ class ASGD(Optimizer):
             ax += xp.multiply(xp.subtract(param, ax, out=scratch[1]), mu, out=scratch[1])
         else:
             ax[...] = param
-        eta[...] = lr / ((1 + lambd * lr * step) ** group["alpha"])
-        mu[...] = 1 / max(1, step - group["t0"])
+        # PyTorch writes torch.as_tensor(<Python float>), a float32, into the state (float64 after
+        # loading into float64 parameters): the new values are rounded to float32 first
+        new_eta = lr / ((1 + lambd * lr * step) ** group["alpha"])
+        eta[...] = new_eta if isinstance(group["lr"], Tensor) else xp.float32(new_eta)
+        mu[...] = xp.float32(1 / max(1, step - group["t0"]))

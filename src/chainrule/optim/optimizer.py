@@ -110,6 +110,14 @@ class Optimizer:
     (momentum buffers, running averages, a step count). A subclass writes ``_init_state`` (fill
     that dict the first time a parameter is updated) and ``_update`` (one parameter's step); or it
     overrides ``step`` entirely, as course code that writes its own optimizer does.
+
+    PyTorch's implementation flags (``foreach``, ``fused``, ``capturable``, ``differentiable``) are
+    kept in the groups, as PyTorch keeps them, and the update is the same NumPy code whatever they
+    say, except where PyTorch's results differ: ``fused=True`` computes a step's scalars from
+    tensor hyperparameters in double (``hyperparameter``), ``capturable=True`` is refused on the
+    CPU, and ``differentiable=True`` refuses to change a leaf that requires grad, as PyTorch's step
+    (run with grad mode on) does. The update is not recorded in the graph even then: the step works
+    on arrays.
     """
 
     def __init__(self, params, defaults):
@@ -272,6 +280,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        if self.defaults.get("differentiable"):  # PyTorch's step then runs with grad mode on
+            refuse_changing_leaves(self)
         for group in self.param_groups:
             if group.get("capturable"):
                 refuse_capturable(self)
@@ -326,14 +336,16 @@ class Optimizer:
                 index_of.setdefault(id(param), len(index_of))
             packed["params"] = [index_of[id(param)] for param in group["params"]]
             groups.append(packed)
-        state = {index_of[id(param)]: values for param, values in self.state.items()}
+        # an entry kept under another key than a parameter (optimizer.state["epoch"] = ...) keeps it, as in PyTorch
+        state = {index_of[id(key)] if isinstance(key, Tensor) else key: values for key, values in self.state.items()}
         return through_hooks(self._optimizer_state_dict_post_hooks, {"state": state, "param_groups": groups}, self)
 
     def load_state_dict(self, state_dict):
         """Restore the state and the group options saved by ``state_dict()``.
 
         The groups must have the same number of parameters as this optimizer's, in the same order.
-        The state tensors are copied, converted to each parameter's floating dtype.
+        The state tensors are copied, converted to each parameter's floating dtype (see
+        ``_state_value``); state saved under a key that is no parameter's index is kept as it is.
         """
         state_dict = through_hooks(self._optimizer_load_state_dict_pre_hooks, dict(state_dict), self)  # a copy: hooks may change it
         saved_groups = state_dict["param_groups"]
@@ -352,17 +364,18 @@ class Optimizer:
         group_of = {}
         for group, saved in zip(self.param_groups, saved_groups):
             for index, param in zip(saved["params"], group["params"]):
-                group_of[index] = (param, group)
+                group_of[index] = (param, group, saved)
         state = defaultdict(dict)
         for index, values in state_dict["state"].items():
-            if index not in group_of:
-                raise ValueError(f"loaded state dict has state for parameter {index}, which no group of it lists")
-            param, group = group_of[index]
-            expected = {}
-            self._init_state(param, expected, group)
+            if index not in group_of:  # state of no parameter is kept as it is, as PyTorch keeps it (old checkpoints)
+                state[index] = values
+                continue
+            param, group, saved = group_of[index]
+            fresh = {}
+            self._init_state(param, fresh, group)
+            step_in_float32 = bool(saved.get("fused") or saved.get("capturable"))
             state[param] = {
-                key: _state_value(param, index, key, value, _expected_shape(param, expected, key))
-                for key, value in values.items()
+                key: _state_value(param, index, key, value, fresh, step_in_float32) for key, value in values.items()
             }
         self.state = state
         self.param_groups = [_loaded_group(group, saved) for group, saved in zip(self.param_groups, saved_groups)]
@@ -388,37 +401,48 @@ def _loaded_group(group, saved):
     return loaded
 
 
-def _expected_shape(param, fresh_state, key):
-    """The shape the entry ``key`` has in this optimizer's state for ``param``, if known.
+def _state_value(param, index, key, value, fresh_state, step_in_float32):
+    """A saved state entry made ready for ``param``, as PyTorch's ``load_state_dict`` makes it.
 
-    An entry the optimizer starts empty (SGD's first momentum buffer) has the parameter's shape;
-    one it never starts with (LBFGS's history) is not checked.
+    Tensors are copied, converted to the parameter's dtype when it is floating; so are the tensors
+    inside lists, tuples and dicts (LBFGS's ``old_dirs``). ``step`` keeps its own dtype (PyTorch
+    keeps it float32 whatever the parameter's dtype) unless the saved group is fused or capturable,
+    which want it float32.
+
+    ``fresh_state`` is what this optimizer starts ``param``'s state with. A saved tensor of another
+    shape than an entry it starts (an entry started empty, as SGD's momentum buffer, has the
+    parameter's shape) means the state dict came from another model. A number where it starts a
+    0-d tensor (an old checkpoint's ``"step": 3``) becomes a tensor like it, as PyTorch's
+    ``__setstate__`` makes it.
     """
     if key not in fresh_state:
-        return None
-    start = fresh_state[key]
-    return start.array.shape if isinstance(start, Tensor) else param.array.shape
-
-
-def _state_value(param, index, key, value, expected_shape):
-    """A saved state entry made ready for ``param``: tensors copied, floating ones to its dtype.
-
-    A saved tensor whose shape is not ``expected_shape`` means the state dict came from another
-    model. ``step`` keeps its own dtype
-    (PyTorch keeps it float32 whatever the parameter's dtype); other scalars (NAdam's
-    ``mu_product``, ASGD's ``eta``) take the parameter's, as in PyTorch.
-    """
-    if not isinstance(value, Tensor):
-        return value
-    array = value.array
-    if expected_shape is not None and array.shape != expected_shape:
+        return _loaded(param, value, key, step_in_float32)
+    fresh = fresh_state[key]
+    if isinstance(fresh, Tensor) and fresh.array.ndim == 0 and not isinstance(value, Tensor):
+        return tensor_from_array(xp.asarray(float(value), dtype=fresh.array.dtype))
+    expected_shape = fresh.array.shape if isinstance(fresh, Tensor) else param.array.shape
+    if isinstance(value, Tensor) and value.array.shape != expected_shape:
         raise ValueError(
-            f"loaded state dict has {key!r} of shape {tuple(array.shape)} for parameter {index}, where "
+            f"loaded state dict has {key!r} of shape {tuple(value.array.shape)} for parameter {index}, where "
             f"{tuple(expected_shape)} was expected; was the state dict saved from a different model?"
         )
-    if key != "step" and array.dtype.kind == "f" and param.array.dtype.kind == "f":
-        return tensor_from_array(array.astype(param.array.dtype))
-    return tensor_from_array(array.copy())
+    return _loaded(param, value, key, step_in_float32)
+
+
+def _loaded(param, value, key, step_in_float32):
+    """``value`` with its tensors copied and cast (see ``_state_value``), containers entered."""
+    if isinstance(value, Tensor):
+        array = value.array
+        if key == "step":
+            return tensor_from_array(array.astype(xp.float32) if step_in_float32 else array.copy())
+        if param.array.dtype.kind == "f":
+            return tensor_from_array(array.astype(param.array.dtype))
+        return tensor_from_array(array.copy())
+    if isinstance(value, dict):
+        return {name: _loaded(param, item, name, step_in_float32) for name, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_loaded(param, item, None, step_in_float32) for item in value)
+    return value
 
 
 def decayed_gradient(param, grad, maximize, weight_decay, scratch):
@@ -445,12 +469,12 @@ def adam_style_gradient(param, grad, group, scratch):
     weight_decay = group["weight_decay"]
     if group["decoupled_weight_decay"]:
         if weight_decay != 0:
-            param *= 1 - hyperparameter(group["lr"]) * weight_decay
+            param *= 1 - hyperparameter(group["lr"], group) * weight_decay
         weight_decay = 0
     return decayed_gradient(param, grad, group["maximize"], weight_decay, scratch)
 
 
-def hyperparameter(value):
+def hyperparameter(value, group=None):
     """A group's option ready for the NumPy arithmetic of a step.
 
     PyTorch accepts ``lr`` (and Adam's ``betas``) as 1-element tensors, which a scheduler then
@@ -459,9 +483,21 @@ def hyperparameter(value):
     does. A float64 one becomes a Python float, which computes in double precision as well but,
     unlike a NumPy float64, does not turn a float32 parameter's arithmetic into float64 (a 0-d
     tensor does not either). A Python number is left as it is.
+
+    ``group``, the option's parameter group, is given where the group may be ``fused``: PyTorch's
+    fused CPU kernels read a tensor's value as a double (``.item()``), so there every tensor
+    becomes a Python float and the step's scalars are computed in double precision.
     """
     if isinstance(value, Tensor):
-        scalar = value.array.reshape(())[()]
+        if group is not None and group.get("fused"):
+            return value.item()
+        array = value.array
+        if array.size != 1:
+            raise TypeError(
+                f"an optimizer's hyperparameter (lr, betas...) must be a number or a 1-element tensor, but a "
+                f"group holds a tensor of shape {tuple(array.shape)}; give each parameter group its own number"
+            )
+        scalar = array.reshape(())[()]
         return float(scalar) if scalar.dtype == xp.float64 else scalar
     return value
 
@@ -534,6 +570,25 @@ def check_fused(fused, foreach, differentiable):
         raise RuntimeError("`fused` does not support `differentiable`")
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def refuse_changing_leaves(optimizer):
+    """PyTorch's RuntimeError at ``step()`` with ``differentiable=True`` for a parameter that is a
+    leaf requiring grad (or a view of one): such a step runs with grad mode on, to record the update
+    in the graph, and a leaf that requires grad cannot be changed in place while recording."""
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            if param.grad is not None and (_is_leaf_requiring_grad(param) or _is_leaf_requiring_grad(param._base)):
+                raise RuntimeError(
+                    f"a leaf Variable that requires grad is being used in an in-place operation: "
+                    f"{type(optimizer).__name__}(differentiable=True) updates its parameters with grad mode on, as "
+                    f"PyTorch's does; pass differentiable=False to train Parameters (differentiable=True is for "
+                    f"non-leaf tensors, e.g. w.clone())"
+                )
+
+
+def _is_leaf_requiring_grad(tensor):
+    return tensor is not None and tensor.requires_grad and tensor.is_leaf
 
 
 def refuse_capturable(optimizer):

@@ -17,8 +17,8 @@ class SGD(Optimizer):
         p = p - lr * g
 
     ``state[p]["momentum_buffer"]`` holds ``buf`` (only with momentum). ``foreach``,
-    ``differentiable`` and ``fused`` choose PyTorch's kernels: kept in the groups, as PyTorch's, and
-    changing nothing here (as in every optimizer of this package).
+    ``differentiable`` and ``fused`` choose PyTorch's kernels: kept in the groups, as PyTorch's, they
+    change the update only where PyTorch's results differ (see ``Optimizer``).
     """
 
     def __init__(
@@ -79,4 +79,4 @@ class SGD(Optimizer):
                 grad = xp.add(grad, xp.multiply(buffer, momentum, out=scratch[1]), out=scratch[1])
             else:
                 grad = buffer
-        param += xp.multiply(grad, -hyperparameter(group["lr"]), out=scratch[1])
+        param += xp.multiply(grad, -hyperparameter(group["lr"], group), out=scratch[1])
