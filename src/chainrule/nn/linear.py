@@ -56,12 +56,15 @@ class Linear(Module):
         # Parameter may give it another shape, and PyTorch computes with it all the same.
         try:
             return F.linear(input, self.weight, self.bias)
-        except RuntimeError as error:
-            if input.ndim and input.shape[-1] == self.weight.shape[-1]:
+        except RuntimeError:
+            in_features, out_features = self.weight.shape[-1], self.weight.shape[0]
+            if input.ndim and input.shape[-1] == in_features:
                 raise
+            rows = math.prod(input.shape[:-1])
+            multiplied = f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and {in_features}x{out_features}) (" if input.ndim else ""
             raise RuntimeError(
-                f"{error} (Linear: expected input with last dimension {self.weight.shape[-1]} (in_features) but got "
-                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features)"
+                f"{multiplied}Linear: expected input with last dimension {in_features} (in_features) but got "
+                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features{')' if input.ndim else ''}"
             ) from None
 
     def extra_repr(self):
