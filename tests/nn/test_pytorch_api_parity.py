@@ -16,6 +16,11 @@ from chainrule.nn import functional as F
 from tests.nn.pairs import assert_close, module_pair, to_ours
 
 
+# Builtins whose docstring names a parameter otherwise than their binding does: the binding wins
+# (test_docstring_errata_are_pytorchs_real_keywords shows each).
+_DOCSTRING_ERRATA = {"one_hot": {"tensor": "input"}}
+
+
 def _torch_parameter_names(function):
     """The parameter names of a torch.nn.functional function (from its docstring for builtins)."""
     try:
@@ -24,7 +29,16 @@ def _torch_parameter_names(function):
         match = re.match(r"[\w.]+\((.*?)\)", (function.__doc__ or "").strip(), re.S)
         if match is None:
             return None
-        return [part.split("=")[0].strip().lstrip("*") for part in match.group(1).split(",") if part.strip() not in ("", "/")]
+        errata = _DOCSTRING_ERRATA.get(function.__name__, {})
+        names = [part.split("=")[0].strip().lstrip("*") for part in match.group(1).split(",") if part.strip() not in ("", "/")]
+        return [errata.get(name, name) for name in names]
+
+
+def test_docstring_errata_are_pytorchs_real_keywords():
+    indices = torch.tensor([1, 0])
+    assert torch.nn.functional.one_hot(input=indices).shape == (2, 2)
+    with pytest.raises(TypeError):
+        torch.nn.functional.one_hot(tensor=indices)
 
 
 @pytest.mark.parametrize("name", sorted(name for name in F.__all__ if callable(getattr(torch.nn.functional, name, None))))

@@ -369,8 +369,6 @@ def test_same_values(run):
     same_in_both(run)
 
 
-@bug("F.embedding_bag's result has grad_fn EmbeddingBagBackward0 in PyTorch (every mode); chainrule's is the last "
-     "op it composes (SumBackward1 for sum, DivBackward0 for mean, WhereBackward0 for max)")
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 def test_embedding_bag_grad_fn_name(mode):
     same_in_both(lambda L: type(F(L).embedding_bag(L.tensor([[1, 2]]), weight(L, requires_grad=True),
@@ -410,17 +408,9 @@ RAISES_CASES = {
     "embedding_3d_weight": lambda L: F(L).embedding(L.tensor([1]), L.zeros(2, 2, 2)),
     "F_embedding_padding_idx_out_of_range": lambda L: F(L).embedding(L.tensor([1, 2]), weight(L), padding_idx=5),
     "F_embedding_padding_idx_too_negative": lambda L: F(L).embedding(L.tensor([1]), weight(L), padding_idx=-6),
-    "F_embedding_list_indices": pytest.param(
-        lambda L: F(L).embedding([1, 2], weight(L)),
-        marks=bug("F.embedding (and nn.Embedding.forward) with a list of ids raises TypeError in PyTorch "
-                  "(indices must be Tensor); chainrule accepts it and looks the rows up")),
-    "embedding_module_tuple_indices": pytest.param(
-        lambda L: L.nn.Embedding(5, 3)((1, 2)),
-        marks=bug("nn.Embedding(...)((1, 2)) raises TypeError in PyTorch; chainrule accepts a tuple of ids")),
-    "F_embedding_list_weight": pytest.param(
-        lambda L: F(L).embedding(L.tensor([1, 2]), [[1.0, 2.0]]),
-        marks=bug("F.embedding with a list weight raises TypeError in PyTorch; chainrule raises AttributeError "
-                  "('list' object has no attribute 'ndim')")),
+    "F_embedding_list_indices": lambda L: F(L).embedding([1, 2], weight(L)),
+    "embedding_module_tuple_indices": lambda L: L.nn.Embedding(5, 3)((1, 2)),
+    "F_embedding_list_weight": lambda L: F(L).embedding(L.tensor([1, 2]), [[1.0, 2.0]]),
     "max_norm_invalidates_saved_weight": lambda L: (lambda w: (lambda table: (
         lambda loss: (F(L).embedding(L.tensor([1]), table, max_norm=1.0), loss.backward()))(
         (table * table).sum()))(w * 1.0))(weight(L, requires_grad=True)),
@@ -440,14 +430,8 @@ RAISES_CASES = {
     "one_hot_bool_input": lambda L: F(L).one_hot(L.tensor([True, False])),
     "one_hot_uint8_input": lambda L: F(L).one_hot(L.tensor([0, 1], dtype=L.uint8)),
     "one_hot_num_classes_none": lambda L: F(L).one_hot(L.tensor([0, 1]), num_classes=None),
-    "one_hot_list_input": pytest.param(
-        lambda L: F(L).one_hot([0, 1]),
-        marks=bug("F.one_hot([0, 1]) raises TypeError in PyTorch (input must be Tensor); chainrule raises "
-                  "AttributeError ('list' object has no attribute 'array', nn/functional.py one_hot)")),
-    "one_hot_float_num_classes": pytest.param(
-        lambda L: F(L).one_hot(L.tensor([0, 1]), 2.0),
-        marks=bug("F.one_hot(t, 2.0) raises TypeError in PyTorch (num_classes must be int); chainrule accepts the "
-                  "float and returns the one-hot rows")),
+    "one_hot_list_input": lambda L: F(L).one_hot([0, 1]),
+    "one_hot_float_num_classes": lambda L: F(L).one_hot(L.tensor([0, 1]), 2.0),
     # EmbeddingBag / embedding_bag
     "bag_bad_mode": lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="median"),
     "bag_module_bad_mode_at_forward": lambda L: L.nn.EmbeddingBag(5, 3, mode="median")(L.tensor([[1, 2]])),
@@ -479,35 +463,15 @@ RAISES_CASES = {
     "bag_module_padding_idx_out_of_range": lambda L: L.nn.EmbeddingBag(5, 3, padding_idx=6),
     "bag_from_pretrained_1d": lambda L: L.nn.EmbeddingBag.from_pretrained(L.tensor([1.0, 2.0])),
     "bag_weight_shape_mismatch": lambda L: L.nn.EmbeddingBag(5, 3, _weight=L.zeros(5, 2)),
-    "bag_psw_dtype_mismatch": pytest.param(
-        lambda L: F(L).embedding_bag(L.tensor([[1, 2], [3, 4]]), weight(L), mode="sum",
-                                     per_sample_weights=L.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=L.float64)),
-        marks=bug("embedding_bag with float64 per_sample_weights on a float32 weight raises RuntimeError in PyTorch "
-                  "(same type expected; int64 weights too); chainrule promotes and returns a float64 result")),
-    "bag_float_offsets": pytest.param(
-        lambda L: F(L).embedding_bag(L.tensor([1, 2, 3]), weight(L), L.tensor([0.0, 1.0])),
-        marks=bug("embedding_bag with float offsets raises RuntimeError in PyTorch (offsets must be Long/Int); "
-                  "chainrule uses them as positions")),
-    "bag_1d_weight": pytest.param(
-        lambda L: F(L).embedding_bag(L.tensor([1, 2, 3, 4]), L.tensor([1.0, 2.0]), L.tensor([0, 2])),
-        marks=bug("embedding_bag with a 1-D weight raises ValueError in PyTorch ('weight has to be a 2D Tensor'); "
-                  "chainrule raises RuntimeError (ids out of range of the weight's length)")),
-    "bag_F_padding_idx_out_of_range": pytest.param(
-        lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="sum", padding_idx=5),
-        marks=bug("F.embedding_bag with padding_idx outside [-num_embeddings, num_embeddings) raises RuntimeError "
-                  "in PyTorch; chainrule raises AssertionError (F.padding_row, as nn.EmbeddingBag's constructor)")),
-    "bag_float_padding_idx": pytest.param(
-        lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="sum", padding_idx=1.5),
-        marks=bug("F.embedding_bag(padding_idx=1.5) raises TypeError in PyTorch (padding_idx must be int); "
-                  "chainrule accepts it and ignores it")),
-    "bag_max_with_scale_grad_by_freq": pytest.param(
-        lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="max", scale_grad_by_freq=True),
-        marks=bug("embedding_bag(mode='max', scale_grad_by_freq=True) raises ValueError in PyTorch ('max mode does "
-                  "not support scaling the gradient by the frequency'); chainrule returns the bag maxima")),
-    "bag_max_with_sparse": pytest.param(
-        lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="max", sparse=True),
-        marks=bug("embedding_bag(mode='max', sparse=True) raises ValueError in PyTorch ('max mode does not support "
-                  "sparse weights'); chainrule returns the bag maxima")),
+    "bag_psw_dtype_mismatch": lambda L: F(L).embedding_bag(
+        L.tensor([[1, 2], [3, 4]]), weight(L), mode="sum",
+        per_sample_weights=L.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=L.float64)),
+    "bag_float_offsets": lambda L: F(L).embedding_bag(L.tensor([1, 2, 3]), weight(L), L.tensor([0.0, 1.0])),
+    "bag_1d_weight": lambda L: F(L).embedding_bag(L.tensor([1, 2, 3, 4]), L.tensor([1.0, 2.0]), L.tensor([0, 2])),
+    "bag_F_padding_idx_out_of_range": lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="sum", padding_idx=5),
+    "bag_float_padding_idx": lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="sum", padding_idx=1.5),
+    "bag_max_with_scale_grad_by_freq": lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="max", scale_grad_by_freq=True),
+    "bag_max_with_sparse": lambda L: F(L).embedding_bag(L.tensor([[1, 2]]), weight(L), mode="max", sparse=True),
 }
 
 
@@ -516,8 +480,6 @@ def test_raises_as_torch(run):
     raises_as_torch(run)
 
 
-@bug("F.one_hot's first parameter is named input in PyTorch (one_hot(input=t) works, one_hot(tensor=t) is a "
-     "TypeError); chainrule names it tensor, so one_hot(input=t) raises TypeError")
 def test_one_hot_input_keyword():
     same_in_both(lambda L: F(L).one_hot(input=L.tensor([0, 1]), num_classes=2))
 
@@ -539,10 +501,7 @@ WARNING_CASES = {
                                                              mode="max", padding_idx=2),
     "one_hot_no_warning": lambda L: F(L).one_hot(L.tensor([[0, 1], [2, 0]])),
     "embedding_module_no_warning": lambda L: L.nn.Embedding.from_pretrained(weight(L), max_norm=2.0)(L.tensor([1])),
-    "embedding_bag_swapped_arguments": pytest.param(
-        lambda L: F(L).embedding_bag(weight(L), L.tensor([[1, 2], [3, 4]])),
-        marks=bug("F.embedding_bag(weight, input) (the old argument order) warns UserWarning in PyTorch and swaps "
-                  "them, returning the bag means; chainrule raises RuntimeError (float 'indices')")),
+    "embedding_bag_swapped_arguments": lambda L: F(L).embedding_bag(weight(L), L.tensor([[1, 2], [3, 4]])),
 }
 
 

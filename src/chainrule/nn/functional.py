@@ -10,11 +10,12 @@ import inspect
 import math
 import warnings
 
-from chainrule import dtypes, legacy_types
+from chainrule import dtypes
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd import function as function_module
-from chainrule.autograd.function import checked, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values
+from chainrule.autograd.function import checked, computed_without_gradient, made_from_arguments, shaped_by_values
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.backend import as_array, xp
+from chainrule.backend import xp
 from chainrule.nn import attention
 from chainrule.ops import activation, index, margin_loss
 from chainrule.ops import activation
@@ -50,6 +51,7 @@ from chainrule.ops.elementwise import where
 from chainrule.ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold, unfold  # noqa: F401
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.dropout import DropoutMask
+from chainrule.ops.embedding_bag import EmbeddingBag, EmbeddingBagMax
 from chainrule.ops.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -72,6 +74,7 @@ from chainrule.ops.normalization import (
     require_floating_input,
 )
 from chainrule.ops.padding import constant_pad_nd, pad_by_reading
+from chainrule.ops.pixel_shuffle import PixelShuffle, PixelUnshuffle
 from chainrule.ops.pool import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_max_pool1d,
@@ -110,7 +113,7 @@ from chainrule.ops.margin_loss import (  # noqa: F401
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from chainrule.creation import argument_type_name, as_integer, ones, zeros
+from chainrule.creation import argument_type_name, as_integer, integer_argument, ones, zeros
 from chainrule.ops.join import cat
 from chainrule import sampling_algorithms
 from chainrule.random import drawn
@@ -1014,16 +1017,26 @@ def padding_row(padding_idx, num_embeddings):
     return padding_idx % num_embeddings
 
 
-def _integer_indices(input, operation):
-    """The array of int64 or int32 ``input``, or PyTorch's error for other dtypes (uint8, floats)."""
-    indices = input.array if isinstance(input, Tensor) else as_array(input)
-    if indices.dtype not in (dtypes.int64, dtypes.int32):
-        raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-            f"Long, Int; but got {legacy_types.type_name(indices.dtype)} instead (while checking arguments for "
-            f"{operation}; call .long() on the indices)"
+def _integer_indices(input, operation, position):
+    """The array of the int64 or int32 tensor ``input``, or PyTorch's error: a TypeError for what is
+    not a tensor (a list of ids), a RuntimeError for other dtypes (uint8, floats)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{operation}(): argument 'indices' (position {position}) must be Tensor, not {type(input).__name__}; "
+            f"make the ids a tensor with chainrule.tensor(ids)"
         )
+    indices = input.array
+    if indices.dtype not in (dtypes.int64, dtypes.int32):
+        _refuse_index_dtype(indices.dtype, operation)
     return indices
+
+
+def _refuse_index_dtype(dtype, operation):
+    """PyTorch's RuntimeError for ids of ``dtype`` (neither int64 nor int32) given to ``operation``."""
+    raise RuntimeError(
+        f"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got "
+        f"{dtypes.dtype_name(dtype)} instead (while checking arguments for {operation}; call .long() on the indices)"
+    )
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
@@ -1035,14 +1048,22 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     ``scale_grad_by_freq`` a row's gradient is divided by how often ``input`` holds it. The gradient
     is always dense (``sparse`` changes nothing).
     """
-    indices = _integer_indices(input, "embedding")
+    if not isinstance(weight, Tensor):
+        raise TypeError(
+            f"embedding(): argument 'weight' (position 1) must be Tensor, not {type(weight).__name__}; "
+            f"make the table a tensor with chainrule.tensor(rows)"
+        )
+    padding = None
+    if padding_idx is not None:  # checked before the ids, as PyTorch's Python code does
+        padding = padding_row(padding_idx, weight.shape[0])
+        if type(padding_idx) is not int:  # a float or a bool is PyTorch's TypeError; a one-element int tensor is taken
+            padding = integer_argument(padding_idx, "embedding", "padding_idx", 3) % weight.shape[0]
+    _integer_indices(input, "embedding", 2)
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D (num_embeddings, embedding_dim), got a weight of shape {tuple(weight.shape)}")
-    padding = None if padding_idx is None else padding_row(padding_idx, weight.shape[0])
-    indices = input if isinstance(input, Tensor) else made_from_values(indices)
     if max_norm is not None:
-        _renormalize_rows(weight, indices, max_norm, norm_type)
-    return index.Embedding.apply(weight, indices, padding, bool(scale_grad_by_freq))
+        _renormalize_rows(weight, input, max_norm, norm_type)
+    return index.Embedding.apply(weight, input, padding, bool(scale_grad_by_freq))
 
 
 def _renormalize_rows(weight, indices, max_norm, norm_type):
@@ -1067,10 +1088,17 @@ def _renormalized_weight(weight, indices, max_norm, norm_type):
     return renormalized
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(input, num_classes=-1):
     """Class indices (*) as one-hot rows (*, num_classes) of 0s and 1s (int64). ``num_classes`` -1
-    counts the classes as the largest index + 1; an empty ``tensor`` needs a positive ``num_classes``."""
-    indices = tensor.array
+    counts the classes as the largest index + 1; an empty ``input`` needs a positive ``num_classes``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"one_hot(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}; "
+            f"make the class indices a tensor with chainrule.tensor(indices, dtype=chainrule.long)"
+        )
+    if type(num_classes) is not int:  # a float or a bool is PyTorch's TypeError; a one-element int tensor is taken
+        num_classes = integer_argument(num_classes, "one_hot", "num_classes", 2)
+    indices = input.array
     if indices.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor (use .long()).")
     if not indices.size and num_classes <= 0:  # as PyTorch, which then tries to count them
@@ -1079,7 +1107,7 @@ def one_hot(tensor, num_classes=-1):
             f"num_classes={num_classes}: give a positive num_classes)"
         )
     if num_classes != -1:  # computed again from each call's indices by a compiled program
-        return computed_without_gradient(_one_hot_rows, (tensor,), {"num_classes": num_classes})
+        return computed_without_gradient(_one_hot_rows, (input,), {"num_classes": num_classes})
     shaped_by_values("one_hot without num_classes")  # a compiled call runs eagerly
     return tensor_from_array(_one_hot_rows(indices, int(indices.max()) + 1))
 
@@ -1168,34 +1196,25 @@ def pixel_shuffle(input, upscale_factor):
     """(*, C · r², H, W) -> (*, C, H · r, W · r), r = ``upscale_factor``: channel c · r² + i · r + j
     becomes pixel (i, j) of each r x r block of output channel c."""
     _check_pixel_factor(input, upscale_factor, "pixel_shuffle", "upscale_factor")
-    r = upscale_factor
-    *batch, channels, height, width = input.shape
+    channels, r = input.shape[-3], upscale_factor
     if channels % (r * r):
         raise RuntimeError(
             f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, "
             f"but input.size(-3)={channels} is not divisible by {r * r}"
         )
-    blocks = input.reshape(*batch, channels // (r * r), r, r, height, width)
-    b = len(batch)
-    blocks = blocks.permute(*range(b), b, b + 3, b + 1, b + 4, b + 2)  # (*, C, H, r, W, r)
-    return blocks.reshape(*batch, channels // (r * r), height * r, width * r)
+    return PixelShuffle.apply(input, r)
 
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H · r, W · r) -> (*, C · r², H, W), r = ``downscale_factor``: the inverse of pixel_shuffle."""
     _check_pixel_factor(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
-    r = downscale_factor
-    *batch, channels, height, width = input.shape
-    for name, dim, size in (("height", -2, height), ("width", -1, width)):
-        if size % r:
+    for name, dim in (("height", -2), ("width", -1)):
+        if input.shape[dim] % downscale_factor:
             raise RuntimeError(
-                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size({dim})={size} "
-                f"is not divisible by {r}"
+                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size({dim})="
+                f"{input.shape[dim]} is not divisible by {downscale_factor}"
             )
-    blocks = input.reshape(*batch, channels, height // r, r, width // r, r)
-    b = len(batch)
-    blocks = blocks.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)  # (*, C, r, r, H, W)
-    return blocks.reshape(*batch, channels * r * r, height // r, width // r)
+    return PixelUnshuffle.apply(input, downscale_factor)
 
 
 # ----------------------------------------------------------------------------- attention
@@ -1466,46 +1485,6 @@ __all__ += [  # issue 10: attention and the other dropouts
 ]
 
 
-def _bags(indices, offsets, include_last_offset):
-    """Where each bag's entries are in the flattened ``indices``: positions (B, L) and a mask (B, L)
-    of the real entries, L the longest bag's length (shorter bags are padded with position 0)."""
-    if indices.ndim == 2:
-        if offsets is not None:
-            raise ValueError(
-                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
-                f"sequences. However, found offsets of type {type(offsets)}"
-            )
-        bags, length = indices.shape
-        return xp.arange(bags * length).reshape(bags, length), xp.ones((bags, length), dtype=bool)
-    if indices.ndim != 1:
-        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {indices.ndim}")
-    if offsets is None or offsets.ndim != 1:
-        raise ValueError(f"offsets has to be a 1D Tensor but got {None if offsets is None else offsets.ndim}")
-    offsets = offsets.array.astype(xp.int64)
-    if offsets.size and offsets[0] != 0:
-        raise RuntimeError(
-            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
-            f"However, got {offsets[0]}"
-        )
-    if offsets.size and offsets[-1] > indices.size:
-        raise RuntimeError(
-            f"offsets[-1] can not be greater than input's length {indices.size} but got offsets[-1] of {offsets[-1]}"
-        )
-    # With include_last_offset the last offset ends the last bag (as documented, and as PyTorch's float32
-    # sum): entries after it belong to no bag. (PyTorch's float64 and max paths run that bag on to the
-    # end of input, its float32 mean divides by that longer count and leaves a gradient unset: one rule here.)
-    if include_last_offset:
-        starts, ends = offsets[:-1], offsets[1:]
-    else:
-        starts, ends = offsets, xp.concatenate([offsets[1:], xp.asarray([indices.size])])
-    lengths = ends - starts
-    if (lengths < 0).any():
-        raise RuntimeError(f"embedding_bag: offsets must not decrease, got offsets {offsets.tolist()}")
-    steps = xp.arange(int(lengths.max()) if lengths.size else 0)
-    real = steps < lengths[:, None]
-    return xp.where(real, starts[:, None] + steps, 0), real
-
-
 def embedding_bag(
     input,
     weight,
@@ -1527,68 +1506,106 @@ def embedding_bag(
     ``per_sample_weights`` (input's shape, mode 'sum' only) scales each row before summing. Entries
     equal to ``padding_idx`` are left out (of the count too); an empty bag gives zeros. ``max_norm``
     and ``scale_grad_by_freq`` act as in ``embedding`` (the frequencies counted over all of ``input``).
+    One operation (``ops/embedding_bag.py``); the gradient is always dense (``sparse`` changes nothing).
+    The old argument order ``embedding_bag(weight, input, ...)`` (an int64 ``weight`` and a floating
+    ``input``) is swapped back, with PyTorch's warning.
     """
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError("mode has to be one of sum, mean or max")
-    indices = _integer_indices(input, "embedding_bag")
-    if per_sample_weights is not None:
-        if mode != "sum":
-            raise NotImplementedError(
-                "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
-                f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
-            )
-        if tuple(per_sample_weights.shape) != indices.shape:
-            raise ValueError(
-                f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, then it "
-                f"must have the same shape as the input ({indices.shape})"
-            )
-    positions, real = _bags(indices, offsets, include_last_offset)
-    count = weight.shape[0]
-    ids = input if isinstance(input, Tensor) else made_from_values(indices)
-    computed_without_gradient(_entries_in_range, [ids], {"count": count})  # raises as PyTorch; a replay checks again
-    if indices.ndim == 1:
-        # runs at offsets: the longest bag gives the shape (B, L) below, so a compiled call runs eagerly
-        shaped_by_values("embedding_bag with offsets (the longest bag)")
-        real = tensor_from_array(real)
-    elif padding_idx is None:  # the rows of a 2-D input, all real: from its shape alone, a constant of a program
-        real = made_from_arguments(real)
-    else:  # the rows of a 2-D input, less its padding entries: each call's
-        real = computed_without_gradient(_not_padding, [ids], {"padding": padding_row(padding_idx, count)})
-    if indices.ndim == 1 and padding_idx is not None:
-        real = real & tensor_from_array(indices.reshape(-1)[positions] != padding_row(padding_idx, count))
-    if max_norm is not None:
-        _renormalize_rows(weight, ids, max_norm, norm_type)
-    # the ids through an operation (as embedding passes input itself): a replay reads each call's
-    read = index.Embedding.apply(weight, ids.reshape(-1), None, bool(scale_grad_by_freq))  # each entry's row
-    # the bags of a 2-D input are its rows: their positions follow from its shape alone
-    bag_positions = made_from_arguments(positions) if indices.ndim == 2 else tensor_from_array(positions)
-    rows = index.getitem(read, bag_positions)  # (B, L, D)
-    in_bag = real.unsqueeze(-1)
-    if mode == "max":
-        largest = where(in_bag, rows, -math.inf).max(1).values
-        return where(real.any(1).unsqueeze(-1), largest, 0.0)
-    if per_sample_weights is not None:
-        rows = rows * index.getitem(per_sample_weights.reshape(-1), bag_positions).unsqueeze(-1)
-    total = where(in_bag, rows, 0.0).sum(1)
-    if mode == "sum":
-        return total
-    return total / real.sum(1, keepdim=True).clamp(min=1).to(weight.dtype)
-
-
-def _entries_in_range(ids, count):
-    """``ids`` itself, after PyTorch's RuntimeError for an entry outside [0, count)."""
-    flat = ids.reshape(-1)
-    if flat.size and (flat.min() < 0 or flat.max() >= count):
-        where_bad = int(xp.argmax((flat < 0) | (flat >= count)))
-        raise RuntimeError(
-            f"Index {where_bad} of input takes value {flat[where_bad]} which is not in the valid range [0, {count})"
+    if weight.dtype == dtypes.int64 and input.is_floating_point():
+        warn_at_caller(
+            "Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, input, ...)` is "
+            "deprecated, and should now be `embedding_bag(input, weight, ...)`."
         )
-    return ids
+        weight, input = input, weight
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, then it "
+            f"must have the same shape as the input ({tuple(input.shape)})"
+        )
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    _check_bags(input, offsets)
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    elif mode not in ("sum", "mean"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if max_norm is not None:
+        _integer_indices(input, "embedding_renorm_", 2)
+        _renormalize_rows(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+            f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+        )
+    padding = None if padding_idx is None else _bag_padding_row(padding_idx, weight.shape[0])
+    _check_bag_dtypes(input, weight, offsets, per_sample_weights)
+    if include_last_offset and offsets is not None and not offsets.shape[0]:
+        raise RuntimeError("include_last_offset: number of offset should be at least 1 (the end of the last bag)")
+    if mode == "max":
+        return EmbeddingBagMax.apply(weight, input, offsets, include_last_offset, padding)
+    return EmbeddingBag.apply(
+        weight, input, offsets, per_sample_weights, mode == "mean", include_last_offset, padding, bool(scale_grad_by_freq)
+    )
 
 
-def _not_padding(ids, padding):
-    """Where the ids (B, L) are not ``padding``: the entries a bag counts."""
-    return ids != padding
+def _check_bags(input, offsets):
+    """PyTorch's errors for bags it cannot read: offsets with a 2-D input, or missing or not 1-D
+    with a 1-D input; another input dimension; a 2-D input without columns."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of type {type(offsets)}"
+            )
+        if not input.shape[1]:  # PyTorch makes the offsets as arange(0, numel, step=0)
+            raise RuntimeError(
+                f"embedding_bag: a 2-D input holds one bag per row and needs at least one column, got shape "
+                f"{tuple(input.shape)} (give a 1-D input with offsets for empty bags)"
+            )
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+
+
+def _bag_padding_row(padding_idx, num_embeddings):
+    """embedding_bag's ``padding_idx`` as a row: an int (PyTorch's TypeError for a float or a bool)
+    in [-num_embeddings, num_embeddings) (its RuntimeError otherwise), negative counting from the end."""
+    if type(padding_idx) is not int:
+        padding_idx = integer_argument(padding_idx, "embedding_bag", "padding_idx", 9)
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise RuntimeError(
+            f"padding_idx must be within the number of embeddings, -{num_embeddings} through {num_embeddings - 1}, "
+            f"but got {padding_idx}"
+        )
+    return padding_idx % num_embeddings
+
+
+def _check_bag_dtypes(input, weight, offsets, per_sample_weights):
+    """PyTorch's RuntimeErrors for embedding_bag's dtypes: the ids (with offsets, the type both
+    promote to) int64 or int32, a floating weight, per_sample_weights of weight's dtype."""
+    ids = input.array
+    ids_dtype = ids.dtype if offsets is None else xp.result_type(ids, offsets.array)
+    if ids_dtype not in (dtypes.int64, dtypes.int32):
+        _refuse_index_dtype(ids_dtype, "embedding_bag")
+    if not weight.is_floating_point():
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, "
+            f"Float, Double; but got {dtypes.dtype_name(weight.dtype)} instead (while checking arguments for "
+            f"embedding_bag; call .float() on the weight)"
+        )
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
+            f"'per_sample_weights'; but type {dtypes.dtype_name(weight.dtype)} does not equal "
+            f"{dtypes.dtype_name(per_sample_weights.dtype)} (while checking arguments for embedding_bag; convert "
+            f"per_sample_weights with .to(weight.dtype))"
+        )
 
 
 __all__ += ["embedding_bag"]
