@@ -149,18 +149,19 @@ def to_numpy(array):
     return numpy.asarray(array)
 
 
-def positions_in(base, view):
+def positions_in(base, view, repeated=False):
     """Where the elements of ``view`` (an array viewing ``base``'s memory) lie in ``base``: a tuple
     of integer index arrays, so that ``base[positions]`` reads ``view``'s elements in order.
 
-    None when the layout cannot say it plainly: ``base`` not C-contiguous, or two elements of
-    ``view`` at one memory location (as after ``expand``).
+    None when the layout cannot say it plainly: ``base`` not C-contiguous, or, unless ``repeated``
+    (positions to read from, not to write to), two elements of ``view`` at one memory location (as
+    after ``expand``).
     """
     itemsize = base.itemsize
     offset, misaligned = divmod(view.__array_interface__["data"][0] - base.__array_interface__["data"][0], itemsize)
     if not base.flags.c_contiguous or misaligned or any(stride % itemsize for stride in view.strides):
         return None
-    if view.size > 1 and any(stride == 0 and size > 1 for stride, size in zip(view.strides, view.shape)):
+    if not repeated and view.size > 1 and has_repeated_elements(view):
         return None
     flat = xp.arange(base.size, dtype=xp.int64)
     element_strides = tuple(stride // itemsize * flat.itemsize for stride in view.strides)
@@ -276,6 +277,47 @@ def has_repeated_elements(array):
     """Whether two elements of ``array`` are one place in memory (a stride of 0 along a dimension
     of more than one element: a broadcast, ``expand``)."""
     return any(stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
+
+
+def write_where_changed(memory, view, values):
+    """Write ``values`` (broadcast to ``view``'s shape) into ``view``, a read-only view of the
+    writable array ``memory`` whose elements repeat (an ``expand``'s), through ``memory``: each
+    element whose value changes is written, so a memory location reached by several elements takes
+    the value of the one that changes it (the last, where several do), as PyTorch's ``masked_fill_``
+    leaves it."""
+    itemsize = view.itemsize
+    offset = (view.__array_interface__["data"][0] - memory.__array_interface__["data"][0]) // itemsize
+    writable = strided_view(memory, view.shape, tuple(stride // itemsize for stride in view.strides), offset)
+    values = numpy.broadcast_to(values, view.shape)
+    changed = values != writable
+    writable[changed] = values[changed]
+
+
+def memory_overlap(written, read):
+    """How the memory of ``read`` meets that of ``written``, as PyTorch's ``get_overlap_status``
+    tells it: ``"full"`` (the same memory, in the same strides), ``"partial"`` (some of it, or all
+    of it in other strides: ``t`` and ``t.t()``), ``"none"``, or ``"unknown"`` when either array has
+    gaps or repeated elements (``t[::2]``, an ``expand``), where PyTorch does not look further."""
+    if written.size == 0 or read.size == 0:
+        return "none"
+    if not _dense_without_gaps(written) or not _dense_without_gaps(read):
+        return "unknown"
+    written_start, read_start = written.__array_interface__["data"][0], read.__array_interface__["data"][0]
+    written_end, read_end = written_start + written.nbytes, read_start + read.nbytes
+    if written_start == read_start and written_end == read_end:
+        return "full" if element_strides(written) == element_strides(read) else "partial"
+    return "partial" if written_start < read_end and read_start < written_end else "none"
+
+
+def _dense_without_gaps(array):
+    """Whether ``array``'s elements fill one block of memory, each once, in some order of its
+    dimensions (PyTorch's ``is_non_overlapping_and_dense``)."""
+    expected = array.itemsize
+    for stride, size in sorted((stride, size) for stride, size in zip(array.strides, array.shape) if size != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def shared_copy(array):

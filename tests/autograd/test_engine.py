@@ -2,6 +2,7 @@
 import gc
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -363,3 +364,83 @@ def test_backward_from_two_outputs_of_one_node_reaches_the_leaves():
 
     for ours, theirs in zip(run(chainrule), run(torch)):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def _hooks_with_backward_inputs(lib):
+    """backward(inputs=...) with hooks on the input leaf, its AccumulateGrad node and a non-leaf
+    input that retains its gradient: each hook runs once, in PyTorch's order, and no .grad doubles."""
+    log = []
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    x.register_hook(lambda grad: (log.append("tensor"), grad * 2)[1])
+    y = x * 3
+    node = y.grad_fn.next_functions[0][0]
+    node.register_prehook(lambda grads: (log.append("pre"), (grads[0] + 1,))[1])
+    node.register_hook(lambda grad_inputs, grad_outputs: log.append("post"))
+    x.register_post_accumulate_grad_hook(lambda tensor: log.append("post-accumulate"))
+    (y * y).sum().backward(inputs=[x])
+    z = x * 2
+    z.retain_grad()
+    z.grad_fn.register_prehook(lambda grads: log.append("z pre"))
+    (z * z).sum().backward(inputs=[z])
+    w = x * 2
+    (w * w).sum().backward(inputs=[w])
+    return log, x.grad.tolist(), z.grad.tolist(), w.retains_grad, w.grad.tolist()
+
+
+def test_backward_with_inputs_runs_each_hook_once_in_pytorchs_order():
+    assert _hooks_with_backward_inputs(chainrule) == _hooks_with_backward_inputs(torch)
+
+
+def _no_gradient_arrived(lib):
+    """A node none of whose outputs got a gradient (a prehook or a custom backward returned None)
+    gives its inputs none: .grad stays None, as PyTorch's own nodes do."""
+    class Blocks(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    Blocks.apply(x.exp()).sum().backward()
+    w = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = w.sin()
+    y.grad_fn.register_prehook(lambda grads: (None,))
+    y.sum().backward()
+    return x.grad is None, w.grad is None
+
+
+def test_a_node_that_gets_no_gradient_sends_none():
+    assert _no_gradient_arrived(chainrule) == _no_gradient_arrived(torch) == (True, True)
+
+
+def _retain_grad_through_views_changed_in_place(lib):
+    """retain_grad() follows a tensor to the node an in-place change through a view gives it (the
+    base's CopySlices, the view's new node), as in PyTorch."""
+    results = []
+    for target in ("base", "view through itself", "view through its base"):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        view = y[:2]
+        (y if target == "base" else view).retain_grad()
+        view.mul_(3)
+        ((view if target == "view through itself" else y) * 1).sum().backward()
+        kept = y if target == "base" else view
+        results.append((kept.retains_grad, None if kept.grad is None else kept.grad.tolist(), x.grad.tolist()))
+    return results
+
+
+def test_retain_grad_follows_in_place_changes_through_views():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _retain_grad_through_views_changed_in_place(chainrule) == _retain_grad_through_views_changed_in_place(torch)
+
+
+@pytest.mark.parametrize("gradient", [2.0, 2, [1.0]])
+def test_a_gradient_that_is_no_tensor_is_refused_as_in_pytorch(gradient):
+    for lib in (torch, chainrule):
+        x = lib.ones(1, requires_grad=True)
+        with pytest.raises(TypeError):
+            (x * 2).sum().backward(gradient)

@@ -293,3 +293,130 @@ def test_multi_grad_hooks_fire_once_per_pass_as_pytorchs():
     assert _multi_hook_log(chainrule) == _multi_hook_log(torch)
     with pytest.raises(ValueError, match="mode"):
         chainrule.autograd.graph.register_multi_grad_hook((chainrule.ones(1, requires_grad=True),), print, mode="some")
+
+
+def _mutation_allowed(lib):
+    """Saved tensors changed in place inside allow_mutation_on_saved_tensors: backward uses the
+    values they had when saved (a clone's, a leaf's, through a view), double backward included."""
+    allow = lib.autograd.graph.allow_mutation_on_saved_tensors
+    with allow():
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = a.clone()
+        out = (b**2).sum()
+        b.sin_()
+        out.backward()
+        first = a.grad.tolist()
+    with allow():
+        c = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        d = c * 1
+        out = (d**3).sum()
+        d[:2].mul_(5)
+        (g,) = lib.autograd.grad(out, c, create_graph=True)
+        g.sum().backward()
+        second = c.grad.tolist()
+    return first, second
+
+
+def test_allow_mutation_on_saved_tensors_backward_sees_the_saved_values():
+    assert _mutation_allowed(chainrule) == _mutation_allowed(torch)
+
+
+def test_allow_mutation_on_saved_tensors_refuses_nesting_and_backward_outside():
+    for lib in (torch, chainrule):
+        allow = lib.autograd.graph.allow_mutation_on_saved_tensors
+        with pytest.raises(RuntimeError, match="cannot be nested"):
+            with allow():
+                with allow():
+                    pass
+        with allow():
+            x = lib.ones(2, requires_grad=True)
+            out = (x.clone() ** 2).sum()
+        with pytest.raises(AssertionError, match="outside of the 'allow_mutation_on_saved_tensors' context"):
+            out.backward()
+        with pytest.raises(RuntimeError, match="no hooks"):
+            with lib.autograd.graph.disable_saved_tensors_hooks("no hooks"):
+                with allow():
+                    pass
+
+
+def test_disable_saved_tensors_hooks_refuses_hooks_in_force_and_decorates():
+    for lib in (torch, chainrule):
+        graph_module = lib.autograd.graph
+        with graph_module.saved_tensors_hooks(lambda t: t, lambda t: t) as entered:
+            assert entered is None
+            with pytest.raises(RuntimeError, match="not with hooks"):
+                with graph_module.disable_saved_tensors_hooks("not with hooks"):
+                    pass
+
+        @graph_module.disable_saved_tensors_hooks("refused in here")
+        def enter_hooks():
+            with graph_module.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
+
+        with pytest.raises(RuntimeError, match="refused in here"):
+            enter_hooks()
+        with graph_module.saved_tensors_hooks(lambda t: t, lambda t: t):  # allowed again after each
+            pass
+
+
+def _packs_and_unpacks(lib):
+    """What saved_tensors_hooks see: no Python number (x * 2's 2, a NumPy scalar), each tensor
+    unpacked once per backward (pow's input), and a pack hook may not change its input in place."""
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    packed, unpacked = [], []
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: (packed.append(tuple(t.shape)), t)[1],
+                                                lambda t: (unpacked.append(tuple(t.shape)), t)[1]):
+        y = (x * 2 + x / 3 + x * np.float64(4) + x * 0 + x.pow(2) + 2**x + x * lib.tensor(5.0, dtype=lib.float64)).sum()
+    y.backward()
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: t.mul_(2), lambda t: t):
+        with pytest.raises(RuntimeError, match="pack hook is modifying its input in place"):
+            x.exp()
+    return sorted(packed), sorted(unpacked), x.grad.tolist()
+
+
+def test_saved_tensors_hooks_see_what_pytorchs_see():
+    assert _packs_and_unpacks(chainrule) == _packs_and_unpacks(torch)
+
+
+def test_switches_of_how_backward_runs_are_accepted_as_pytorchs():
+    for lib in (torch, chainrule):
+        for switch in (lib.autograd.set_multithreading_enabled, lib.autograd.grad_mode.enforce_grad_layout_policy):
+            with switch(False) as entered:
+                assert entered is None
+            switch(True)
+
+            @switch(False)
+            def double(x):
+                return x * 2
+
+            x = lib.ones(2, requires_grad=True)
+            double(x).sum().backward()
+            assert x.grad.tolist() == [2.0, 2.0]
+            with pytest.raises(TypeError, match="must be bool"):
+                switch("no")
+
+
+def _second_order_through_unpacked_copies(lib):
+    """An unpacked value takes the place in the graph its tensor had when packed, as PyTorch's
+    SavedVariable gives it: a hook that returns copies, or a saved tensor changed in place after
+    packing, leaves create_graph its path to the inputs."""
+    results = []
+    x = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
+        y = (x.sin() * x * (x * 3).exp()).sum()
+    (g,) = lib.autograd.grad(y, x, create_graph=True)
+    g.sum().backward()
+    results.append((g.tolist(), x.grad.tolist()))
+    a = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+    b = a * 2
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = (b * b).sum()
+    b.mul_(3)
+    (g,) = lib.autograd.grad(y, a, create_graph=True)
+    g.sum().backward()
+    results.append((g.tolist(), a.grad.tolist()))
+    return results
+
+
+def test_unpacked_values_keep_the_history_of_what_was_packed():
+    np.testing.assert_allclose(_second_order_through_unpacked_copies(chainrule), _second_order_through_unpacked_copies(torch), rtol=1e-12)

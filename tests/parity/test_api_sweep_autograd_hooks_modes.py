@@ -176,9 +176,6 @@ def _module_packs(L):
 PACK_CASES["nn_layers"] = _module_packs
 
 PACK_BUGS = {
-    "pow_scalar_packs_once": "x.pow(2) under saved_tensors_hooks: PyTorch calls unpack_hook once in backward; chainrule twice",
-    "mul_by_python_scalar_packs_nothing": "x * 2 under saved_tensors_hooks: PyTorch packs nothing (the Python scalar is not a "
-                                          "saved tensor); chainrule calls pack_hook with a 0-d tensor",
     "where_saves_condition": "torch.where(cond, x, y) under saved_tensors_hooks: PyTorch packs the bool condition; "
                              "chainrule calls pack_hook with nothing",
     "clamp_saves_input": "x.clamp(0, 1.5) under saved_tensors_hooks: PyTorch packs the input x; chainrule calls "
@@ -362,10 +359,7 @@ SAVED_HOOKS_CASES = {
 }
 
 
-SAVED_HOOKS_BUGS = {
-    "enter_returns_none": "`with saved_tensors_hooks(pack, unpack) as h`: PyTorch's __enter__ returns None; chainrule's "
-                          "returns the saved_tensors_hooks object",
-}
+SAVED_HOOKS_BUGS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=bug(SAVED_HOOKS_BUGS[name])) if name in SAVED_HOOKS_BUGS else name
@@ -436,12 +430,7 @@ SAVED_HOOKS_RAISES = {
     "second_backward_after_unpack": _second_backward_after_unpack_free,
 }
 
-SAVED_HOOKS_RAISES_BUGS = {
-    "pack_modifies_in_place": "a pack_hook that modifies its input in place (t.mul_(2)): PyTorch raises RuntimeError; "
-                              "chainrule lets it, and the saved output changes",
-    "disable_inside_active_hooks": "entering disable_saved_tensors_hooks(msg) while saved_tensors_hooks are active: "
-                                   "PyTorch raises RuntimeError(msg); chainrule enters silently",
-}
+SAVED_HOOKS_RAISES_BUGS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=bug(SAVED_HOOKS_RAISES_BUGS[name]))
@@ -707,21 +696,7 @@ NODE_HOOK_CASES = {
     "hooks_of_unreached_node": _node_hooks_when_node_is_not_reached,
 }
 
-NODE_HOOK_BUGS = {
-    "grad_inputs_of_ops_taking_dims_or_sizes": "grad_fn.register_hook of sum(1), mean(0), reshape, slicing, softmax, split, "
-                                               "clamp: PyTorch's grad_inputs holds one gradient per tensor input (length 1); "
-                                               "chainrule's adds a None for each non-tensor argument (dims, sizes, bounds)",
-    "grad_inputs_of_where_cat_stack": "grad_fn.register_hook of where / cat / stack: PyTorch's grad_inputs is one per "
-                                      "differentiable input (where: 2, cat/stack of 2: 2); chainrule's starts with an extra "
-                                      "None (3 each)",
-    "hook_replaces_grad_of_sum_over_dim": "a SumBackward1 hook returning (gi[0] * 2,): PyTorch uses it; chainrule raises "
-                                          "RuntimeError (expects 3 gradients, counting the dim arguments)",
-    "leaf_hook_before_accumulate_grad_prehook": "a leaf's Tensor.register_hook and its AccumulateGrad prehook: PyTorch runs "
-                                                "the tensor hook first (x.grad = 1*2+1 = 3); chainrule runs the node prehook "
-                                                "first (x.grad = (1+1)*2 = 4)",
-    "prehook_returns_none_gradient": "a grad_fn prehook returning (None,): PyTorch sends no gradient on (x.grad stays "
-                                     "None); chainrule sends zeros (x.grad = zeros)",
-}
+NODE_HOOK_BUGS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=bug(NODE_HOOK_BUGS[name])) if name in NODE_HOOK_BUGS else name
@@ -793,12 +768,7 @@ NODE_HOOK_RAISES = {
 }
 
 
-NODE_HOOK_RAISES_BUGS = {
-    "hook_changes_dtype": "a grad_fn hook returning a float32 gradient for a float64 input: PyTorch raises RuntimeError "
-                          "(hook has changed the type of value); chainrule casts it back silently",
-    "prehook_wrong_shape": "a grad_fn prehook returning a gradient of the wrong shape: PyTorch raises RuntimeError "
-                           "(hook has changed the size of value); chainrule raises NumPy's ValueError (broadcast)",
-}
+NODE_HOOK_RAISES_BUGS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=bug(NODE_HOOK_RAISES_BUGS[name]))
@@ -1198,11 +1168,7 @@ RETAIN_CASES = {
 }
 
 
-RETAIN_BUGS = {
-    "retain_grad_on_view_then_in_place": "v = y[:2]; v.retain_grad(); v.mul_(3); backward through y: PyTorch leaves v.grad "
-                                         "None (the in-place op gave v a new grad_fn the pass does not run); chainrule "
-                                         "fills v.grad (with the gradient of v before the multiplication)",
-}
+RETAIN_BUGS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=bug(RETAIN_BUGS[name])) if name in RETAIN_BUGS else name
@@ -1453,10 +1419,7 @@ def _sum_under_no_grad(L):
         return (x * x).sum()
 
 
-BACKWARD_RAISES_BUGS = {
-    "gradient_python_float": "y.backward(2.0) (a Python float as gradient): PyTorch raises TypeError; chainrule accepts it "
-                             "and scales the gradient",
-}
+BACKWARD_RAISES_BUGS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=bug(BACKWARD_RAISES_BUGS[name]))
@@ -2306,12 +2269,7 @@ REQUIRES_GRAD_RAISES = {
 }
 
 
-REQUIRES_GRAD_RAISES_BUGS = {
-    "data_assignment_not_tensor": "x.data = [1.0, 2.0] (a list): PyTorch raises TypeError; chainrule accepts it",
-    "data_assignment_int_on_requiring_grad": "x.data = int64 tensor on a leaf requiring grad: PyTorch raises RuntimeError "
-                                             "(must be floating point or complex); chainrule makes x an int64 tensor "
-                                             "requiring grad",
-}
+REQUIRES_GRAD_RAISES_BUGS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=bug(REQUIRES_GRAD_RAISES_BUGS[name]))
@@ -2329,13 +2287,10 @@ NAMES = [
     "autograd.inference_mode", "autograd.detect_anomaly", "autograd.set_detect_anomaly", "autograd.grad_mode.no_grad",
     "autograd.grad_mode.inference_mode", "is_inference_mode_enabled", "is_anomaly_check_nan_enabled",
     "Tensor.register_post_accumulate_grad_hook", "Tensor.retains_grad", "Tensor.is_inference",
+    "autograd.graph.allow_mutation_on_saved_tensors", "autograd.set_multithreading_enabled",
+    "autograd.grad_mode.enforce_grad_layout_policy",
 ]
-MISSING_NAMES = {
-    "autograd.graph.allow_mutation_on_saved_tensors": "chainrule lacks torch.autograd.graph.allow_mutation_on_saved_tensors",
-    "autograd.set_multithreading_enabled": "chainrule lacks torch.autograd.set_multithreading_enabled",
-    "autograd.grad_mode.enforce_grad_layout_policy": "chainrule lacks torch.autograd.grad_mode.enforce_grad_layout_policy "
-                                                     "(also exported as torch.autograd.enforce_grad_layout_policy)",
-}
+MISSING_NAMES = {}
 
 
 def _lookup(root, dotted):

@@ -89,41 +89,6 @@ def bug(reason):
 
 
 BUGS = {
-    "copy_non_blocking_keyword": "Tensor.copy_(src, non_blocking=False) raises TypeError (unexpected keyword argument "
-                                 "'non_blocking'); PyTorch accepts non_blocking",
-    "copy_non_blocking_positional": "Tensor.copy_(src, False) raises TypeError (takes 2 positional arguments); PyTorch "
-                                    "accepts non_blocking positionally",
-    "index_fill_2d_index": "index_fill_ with a 2-D index raises IndexError; PyTorch raises RuntimeError "
-                           "('Index has to be a vector/scalar')",
-    "copy_overlapping_self": "t[1:].copy_(t[:-1]) (source and destination overlap in memory) succeeds with memmove "
-                             "semantics; PyTorch raises RuntimeError ('unsupported operation: some elements ... refer to a "
-                             "single memory location')",
-    "exp_inplace_on_view_then_base_modified": "h[1:].exp_() then h[0].neg_() then backward: chainrule computes a gradient; "
-                                              "PyTorch raises RuntimeError (the view shares the base's version counter, so "
-                                              "the saved exp_ output is 'modified by an inplace operation')",
-    "unbind_output_modified": "y.unbind(0)[0].mul_(2) on a tensor that requires grad succeeds; PyTorch raises "
-                              "RuntimeError (output of a function that returns multiple views cannot be modified in place)",
-    "split_output_modified": "y.split(1)[0].mul_(2) on a tensor that requires grad succeeds; PyTorch raises RuntimeError "
-                             "(multi-output view modified in place)",
-    "chunk_output_modified": "y.chunk(1)[0].mul_(2) on a tensor that requires grad succeeds; PyTorch raises RuntimeError "
-                             "(multi-output view modified in place)",
-    "base_then_stale_view": "v = y[:, 1:3]; y.mul_(2); using v afterwards: v's values are updated but its grad_fn stays "
-                            "SliceBackward0 of the old y, so the gradient through v misses the factor 2; PyTorch regenerates "
-                            "v's grad_fn (AsStridedBackward0 on top of y's new history)",
-    "view_and_base_both_used": "v = y.view(8); v[::2].sin_(); y.mul_(x); using v afterwards: the gradient through v ignores "
-                               "y.mul_(x) (stale view grad_fn, as in base_then_stale_view)",
-    "out_plain_input_requires_grad_exp": "torch.exp(a, out=o) with a requiring grad (o not) returns o; PyTorch raises "
-                                         "RuntimeError (out= with an argument that requires grad); chainrule's check needs "
-                                         "both result and out to require grad",
-    "add_partial_overlap": "t[1:].add_(t[:-1]) (operand partially overlaps the written-to tensor) succeeds; PyTorch "
-                           "raises RuntimeError ('unsupported operation: some elements ... refer to a single memory location')",
-    "mul_by_own_transpose": "t.mul_(t.t()) succeeds; PyTorch raises RuntimeError (operand overlaps the written-to tensor)",
-    "expanded_fill_": "b.expand(2, 3).fill_(1.0) raises RuntimeError ('more than one element of the written-to tensor refers "
-                      "to a single memory location'); PyTorch allows fill_ on an expanded tensor and writes b",
-    "expanded_zero_": "b.expand(2, 3).zero_() raises RuntimeError (internal overlap); PyTorch allows zero_ on an expanded "
-                      "tensor and writes b",
-    "out_leaf_requires_grad_exp": "torch.exp(a, out=o) with o requiring grad (a not) returns o; PyTorch raises RuntimeError "
-                                  "('functions with out=... arguments don't support automatic differentiation')",
 }
 
 

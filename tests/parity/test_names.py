@@ -171,7 +171,7 @@ NOT_YET = {
         "add_audio add_video add_mesh add_image_with_boxes add_custom_scalars add_custom_scalars_marginchart "
         "add_custom_scalars_multilinechart".split()
     ),
-    "autograd.graph": set("allow_mutation_on_saved_tensors region_activation_memory_budget".split()),
+    "autograd.graph": set("region_activation_memory_budget".split()),
     "nn.Module": set(),
     "optim.Optimizer": set(),
 }

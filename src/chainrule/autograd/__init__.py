@@ -7,7 +7,10 @@ import sys
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, FunctionCtx
 from chainrule.autograd.backward_pass import backward, grad
-from chainrule.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd.grad_mode import (
+    enable_grad, enforce_grad_layout_policy, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+    set_multithreading_enabled,
+)
 from chainrule.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from chainrule.autograd import forward_ad, functional, graph
 from chainrule.autograd.variable import Variable
@@ -27,6 +30,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "enforce_grad_layout_policy",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -37,6 +41,7 @@ __all__ = [
     "numerical_gradient",
     "set_detect_anomaly",
     "set_grad_enabled",
+    "set_multithreading_enabled",
 ]
 
 

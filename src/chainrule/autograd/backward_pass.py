@@ -2,7 +2,7 @@
 import warnings
 
 from chainrule.caller_warnings import warn_once
-from chainrule.autograd.engine import accumulate, run_backward
+from chainrule.autograd.engine import InputsToAccumulate, run_backward
 from chainrule.autograd.function import gradient_edge, made_from_values
 from chainrule.autograd.grad_mode import set_grad_enabled
 from chainrule.backend import xp
@@ -15,8 +15,11 @@ def _as_tuple(values):
         return None if values is None else (values,)
     try:
         return tuple(values)
-    except TypeError:  # not iterable: one value (a number as a gradient)
-        return (values,)
+    except TypeError:  # a number: PyTorch's TypeError
+        raise TypeError(
+            f"'{type(values).__name__}' object is not iterable: pass a tensor or a sequence of tensors (a number as "
+            f"a gradient is chainrule.tensor(number))"
+        ) from None
 
 
 def _initial_grads(outputs, grad_outputs):
@@ -39,7 +42,10 @@ def _initial_grads(outputs, grad_outputs):
             grad = made_from_values(xp.ones(output.array.shape, dtype=output.array.dtype))
         else:
             if not isinstance(grad, Tensor):
-                grad = made_from_values(xp.asarray(grad, dtype=output.array.dtype))
+                raise TypeError(
+                    f"gradients can be either Tensors or None, but got {type(grad).__name__} (gradient {position}: "
+                    f"make it a tensor of the output's shape)"
+                )
             if grad.array.shape != output.array.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{position}] has a shape of {tuple(grad.shape)} "
@@ -84,11 +90,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             "`inputs` argument to `backward()` cannot be empty: pass the tensors to accumulate gradients into, or "
             "leave inputs=None for every leaf"
         )
-    captured = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
-    for tensor, gradient in zip(inputs, captured):
-        if gradient is not None:
-            with set_grad_enabled(bool(create_graph)):
-                accumulate(tensor, gradient if create_graph else gradient.array)
+    for tensor in inputs:  # as PyTorch: a non-leaf input's .grad is filled as retain_grad() fills it
+        tensor.retain_grad()
+    targets = InputsToAccumulate.fromkeys(map(gradient_edge, inputs))
+    run_backward(outputs, grads, retain_graph, create_graph, capture=targets)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=None,

@@ -87,7 +87,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     Without ``capture``, leaves accumulate their gradients in ``.grad``. With ``capture`` (a dict
     mapping ``(node, output_nr)`` keys to ``None``), the gradients arriving at those keys are stored
     in it, as tensors, instead and no ``.grad`` is touched: this is ``autograd.grad``. Only the nodes
-    on a path to a captured key run then, as in PyTorch (an empty dict runs them all). ``observer``,
+    on a path to a captured key run then, as in PyTorch (an empty dict runs them all); with an
+    ``InputsToAccumulate`` (``backward(inputs=...)``) the nodes of the keys run too, and accumulate
+    into ``.grad`` as without ``capture``. ``observer``,
     when given, is called as ``observer(node, grads_in, grads_out)`` after each node's backward (the
     trace in ``chainrule.viz`` watches the chain rule this way).
     """
@@ -101,6 +103,13 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer)
     finally:
         grad_mode.set_enabled(previous_mode)
+
+
+class InputsToAccumulate(dict):
+    """The ``capture`` of ``backward(inputs=...)``: its keys, the gradient edges of the inputs, limit
+    the pass to the nodes that lead to them, as ``autograd.grad``'s do, and their own nodes run as in
+    a full backward: a leaf's AccumulateGrad adds into ``.grad``, a non-leaf's node runs its hooks
+    and fills ``.grad`` through ``retain_grad()``, as PyTorch's engine does with ``accumulate_grad``."""
 
 
 class BackwardPass:
@@ -129,7 +138,10 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
     if not capture:  # an empty capture (chainrule.compile's deferred backward) observes the whole graph
         dependencies, executed = count_dependencies(roots), None
     else:
-        dependencies, executed = count_pruned_dependencies(roots, {node for node, _ in capture})
+        targets = {node for node, _ in capture}
+        dependencies, executed = count_pruned_dependencies(roots, targets)
+        if type(capture) is InputsToAccumulate:
+            executed |= targets
     outer, BackwardPass.current = BackwardPass.current, BackwardPass(dependencies)
     try:
         _run_nodes(roots, pending, dependencies, executed, retain_graph, create_graph, capture, observer)
@@ -150,14 +162,13 @@ def _run_nodes(roots, pending, dependencies, executed, retain_graph, create_grap
             grads = [None] * len(node.output_meta)
         node_hooks = node._node_hooks
         if type(node) is AccumulateGrad:
-            if node_hooks is not None and node_hooks.pre:
-                grads = _run_node_prehooks(node, node_hooks.pre, grads)
-            if capture is None:
-                accumulate(node.variable, grads[0])
-            elif (node, 0) in capture:
+            if capture is None or type(capture) is InputsToAccumulate:
+                if node_hooks is None:
+                    accumulate(node.variable, grads[0])
+                else:
+                    _accumulate_with_node_hooks(node, node_hooks, grads)
+            elif (node, 0) in capture:  # autograd.grad: the leaf's hooks run on what is captured, not the node's
                 capture[(node, 0)] = _run_tensor_hooks(node.variable._hooks, as_tensor_value(grads[0]))
-            if node_hooks is not None and node_hooks.post:
-                _run_node_hooks(node, node_hooks.post, (), grads)
             if observer is not None:
                 observer(node, grads, ())
             continue
@@ -236,6 +247,9 @@ def call_backward(node, grads, recording=False):
     A custom ``Function`` written for PyTorch expects tensors even in a plain backward: it gets them,
     and what it returns is taken back to arrays.
     """
+    if grads[0] is None and node.function.on_arrays and all(grad is None for grad in grads):
+        # No gradient arrived for any output: as PyTorch's own nodes, give none to the inputs.
+        return (None,) * len(node.next_nodes)
     if node.materialize_grads and (len(grads) > 1 or grads[0] is None):
         # An output that is no tensor (a custom Function's count or flag) has no meta: it gets None.
         grads = [
@@ -402,42 +416,71 @@ def _run_output_hooks(node, grads):
     return grads
 
 
+def _accumulate_with_node_hooks(node, node_hooks, grads):
+    """A leaf's AccumulateGrad node with ``register_prehook`` or ``register_hook`` hooks, run in
+    PyTorch's order: the leaf's own hooks (``Tensor.register_hook``), the node's prehooks, the
+    accumulation into ``.grad`` (with its post-accumulate hooks), then the node's hooks."""
+    variable = node.variable
+    if node_hooks.pre:
+        grads = [_as_engine_value(_run_tensor_hooks(variable._hooks, as_tensor_value(grads[0])))]
+        grads = _run_node_prehooks(node, node_hooks.pre, grads)
+        accumulate(variable, grads[0], tensor_hooks_ran=True)
+    else:
+        accumulate(variable, grads[0])
+    if node_hooks.post:
+        _run_node_hooks(node, node_hooks.post, (), grads)
+
+
 def _run_node_prehooks(node, hooks, grads):
     """``node.register_prehook`` hooks, each given the gradients of the node's outputs (a tuple of
     tensors) and replacing them when it returns a tuple."""
     grads = tuple([as_tensor_value(grad) for grad in grads])
     for hook in list(hooks.values()):
-        grads = _replaced(node, "prehook", grads, hook(grads))
+        grads = _replaced(node, "prehook", hook, grads, hook(grads))
     return [_as_engine_value(grad) for grad in grads]
 
 
 def _run_node_hooks(node, hooks, input_grads, grads):
     """``node.register_hook`` hooks, each given the gradients the node computed for its inputs and
-    those of its outputs, and replacing the former when it returns a tuple."""
+    those of its outputs, and replacing the former when it returns a tuple.
+
+    ``input_grads`` has one entry per argument of ``forward``; the hooks see one per entry of
+    ``next_functions`` (the tensor inputs, None for one that needs no gradient), as PyTorch's, and
+    what they return is put back at those positions."""
     given = tuple([as_tensor_value(grad) for grad in grads])
-    input_grads = tuple([
-        None if next_node is None else as_tensor_value(grad) for next_node, grad in zip(node.next_nodes, input_grads)
+    positions = node.tensor_input_positions()
+    next_nodes = node.next_nodes
+    grad_inputs = tuple([
+        None if next_nodes[position] is None else as_tensor_value(input_grads[position]) for position in positions
     ])
     for hook in list(hooks.values()):
-        input_grads = _replaced(node, "hook", input_grads, hook(input_grads, given))
-    return tuple([_as_engine_value(grad) for grad in input_grads])
+        grad_inputs = _replaced(node, "hook", hook, grad_inputs, hook(grad_inputs, given))
+    replaced = [None] * len(next_nodes)
+    for position, grad in zip(positions, grad_inputs):
+        replaced[position] = _as_engine_value(grad)
+    return tuple(replaced)
 
 
-def _replaced(node, kind, grads, returned):
-    """What a node's hook returned, checked to replace ``grads``: None (keep them) or a tuple of
-    as many, None only where there was None."""
+def _replaced(node, kind, hook, grads, returned):
+    """What a node's ``hook`` (its ``kind``: "hook" or "prehook") returned, checked to replace
+    ``grads`` as PyTorch checks it: None (keep them) or a tuple of as many, each None or a tensor of
+    the dtype and shape of the one it replaces, which must not be None."""
     if returned is None:
         return grads
     if not isinstance(returned, tuple):
         raise TypeError(f"expected tuple, but hook returned '{type(returned).__name__}' ({kind} of {node.name()})")
     if len(returned) != len(grads):
         raise RuntimeError(
-            f"hook of {node.name()} returned an incorrect number of gradients (expected {len(grads)}, got {len(returned)})"
+            f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got {len(returned)}, but expected "
+            f"{len(grads)}) ({kind} of {node.name()}: return one gradient, or None, for each)"
         )
     for old, new in zip(grads, returned):
-        if old is None and new is not None:
+        if new is None:
+            continue
+        if old is None:
             raise RuntimeError(f"can't replace a None gradient with a non-None value ({kind} of {node.name()})")
-    return tuple([as_tensor_value(grad) for grad in returned])
+        _check_hook_gradient(hook, new, old)
+    return returned
 
 
 def _run_tensor_hooks(hooks, grad):
@@ -447,19 +490,23 @@ def _run_tensor_hooks(hooks, grad):
 
 
 def _check_hook_gradient(hook, replacement, grad):
+    """PyTorch's checks on a tensor a hook returned in place of the gradient ``grad``."""
     if not isinstance(replacement, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(replacement).__name__}'")
-    name = getattr(hook, "__name__", type(hook).__name__)
-    if replacement.array.shape != grad.array.shape:
-        raise RuntimeError(
-            f"hook '{name}' has changed the size of value (from {list(grad.array.shape)} to "
-            f"{list(replacement.array.shape)}); a hook must return a gradient of the tensor's shape"
-        )
     if replacement.array.dtype != grad.array.dtype:
         raise RuntimeError(
-            f"hook '{name}' has changed the type of value (was {function_module.tensor_type_name(grad.array)} "
+            f"hook '{_hook_name(hook)}' has changed the type of value (was {function_module.tensor_type_name(grad.array)} "
             f"got {function_module.tensor_type_name(replacement.array)})"
         )
+    if replacement.array.shape != grad.array.shape:
+        raise RuntimeError(
+            f"hook '{_hook_name(hook)}' has changed the size of value (from {list(grad.array.shape)} to "
+            f"{list(replacement.array.shape)}); a hook must return a gradient of the tensor's shape"
+        )
+
+
+def _hook_name(hook):
+    return getattr(hook, "__name__", type(hook).__name__)
 
 
 def _as_grad_dtype(grad, dtype):
@@ -469,14 +516,15 @@ def _as_grad_dtype(grad, dtype):
     return grad.to(dtypes.of(dtype)) if isinstance(grad, Tensor) else grad.astype(dtype)
 
 
-def accumulate(tensor, grad):
-    """``tensor.grad += grad`` (after the tensor's hooks), as PyTorch's AccumulateGrad does.
+def accumulate(tensor, grad, tensor_hooks_ran=False):
+    """``tensor.grad += grad`` (after the tensor's hooks, unless ``tensor_hooks_ran``), as PyTorch's
+    AccumulateGrad does.
 
     ``grad`` is an array in a plain backward and a tensor in a recorded one (``create_graph``).
     """
     if grad is None:
         return
-    if tensor._hooks and tensor.grad_fn is None:
+    if tensor._hooks and not tensor_hooks_ran and tensor.grad_fn is None:
         grad = _run_tensor_hooks(tensor._hooks, as_tensor_value(grad))
     if CHOSEN_GRAD_DTYPES and tensor in CHOSEN_GRAD_DTYPES:  # x.grad_dtype = another dtype
         grad = _as_grad_dtype(grad, CHOSEN_GRAD_DTYPES[tensor])

@@ -78,13 +78,14 @@ def written_in_place(tensor):
 
 class PackedSaved:
     """A value saved for backward under ``autograd.graph.saved_tensors_hooks``: what the pack hook
-    made of it, the unpack hook that turns it back into a tensor, and for a saved output which
-    output it was (None for anything else)."""
+    made of it, the unpack hook that turns it back into a tensor, for a saved output which output
+    it was (None for anything else), and for a saved input that requires grad its gradient edge
+    when it was packed (None for anything else)."""
 
-    __slots__ = ("packed", "unpack_hook", "output_nr")
+    __slots__ = ("packed", "unpack_hook", "output_nr", "edge")
 
-    def __init__(self, packed, unpack_hook, output_nr):
-        self.packed, self.unpack_hook, self.output_nr = packed, unpack_hook, output_nr
+    def __init__(self, packed, unpack_hook, output_nr, edge):
+        self.packed, self.unpack_hook, self.output_nr, self.edge = packed, unpack_hook, output_nr, edge
 
     def unpacked(self):
         tensor = self.unpack_hook(self.packed)
@@ -93,6 +94,25 @@ class PackedSaved:
                 f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type {type(tensor).__name__}"
             )
         return tensor
+
+    def in_saved_place(self, tensor):
+        """``tensor``, what the unpack hook gave for a saved input, with the history the input had when
+        packed, as PyTorch's SavedVariable gives it: a hook that returns a copy (or the input, changed
+        in place since) leaves a ``create_graph`` backward its path to the input's node."""
+        if self.edge is None:
+            return tensor
+        node, output_nr = self.edge
+        if type(node) is AccumulateGrad:  # a leaf: the gradient goes on to its .grad
+            if tensor is node.variable:
+                return tensor
+            placed = tensor_from_array(tensor.array, requires_grad=True)
+            placed._accumulator = weakref.ref(node)  # alive while this holds the edge
+            return placed
+        if tensor.grad_fn is node and tensor._output_nr == output_nr:
+            return tensor
+        placed = tensor_from_array(tensor.array, requires_grad=True)
+        placed.grad_fn, placed._output_nr = node, output_nr
+        return placed
 
 
 class NodeHooks:
@@ -244,7 +264,7 @@ class BackwardNode(FunctionCtx):
         if type(value) is PackedSaved:
             tensor = value.unpacked()
             if value.output_nr is None:
-                return tensor
+                return value.in_saved_place(tensor)
             array, output_nr = tensor.array, value.output_nr  # an output: linked to this node as below
         elif type(value) is SavedOutput:
             array, output_nr = value.array, value.output_nr
@@ -254,13 +274,17 @@ class BackwardNode(FunctionCtx):
         output.grad_fn, output._output_nr = self, output_nr
         return output
 
-    def saved_output_moved_to(self, tensor):
-        """``tensor`` now holds this node's output (an in-place operation wrote the result into it,
-        ``y.sigmoid_()``): a later in-place change to ``tensor`` changes a value backward needs,
-        and must be noticed as PyTorch notices it."""
+    def saved_output_moved_to(self, tensor, output_nr=None):
+        """``tensor`` now holds this node's output ``output_nr`` (its own ``_output_nr`` when not
+        given): an in-place operation wrote the result into it, ``y.sigmoid_()``. A later in-place
+        change to ``tensor`` changes a value backward needs, and must be noticed as PyTorch notices
+        it. A result written through a view (``h[1:].exp_()``) gives the view's base, whose version
+        counter every view of it moves."""
+        if output_nr is None:
+            output_nr = tensor._output_nr
         kept = list(self._saved)
         for position, value in enumerate(kept):
-            if type(value) is SavedOutput and value.output_nr == tensor._output_nr:
+            if type(value) is SavedOutput and value.output_nr == output_nr:
                 moved = SavedOutput(tensor, value.output_nr)
                 moved.array = value.array
                 self._saved_version_sum += moved.version - value.current_version()
@@ -521,9 +545,13 @@ MADE_IN_INFERENCE_MODE = ViewMadeWithoutGrad("inference", "in normal mode", "inf
 def gradient_edge(tensor):
     """``(node, output_nr)``: where a gradient for ``tensor`` enters the graph (PyTorch's
     ``get_gradient_edge``). A leaf's ``AccumulateGrad`` node is made once and shared by every use;
-    a view made without grad mode has none."""
-    if tensor.grad_fn is not None:
-        return tensor.grad_fn, tensor._output_nr
+    a view made without grad mode has none. A view whose base changed in place since its node was
+    made gets a new one first (``refresh_view_history``)."""
+    node = tensor.grad_fn
+    if node is not None:
+        if tensor._base is not None and tensor._version_count != tensor._version_holder._version_count:
+            node = refresh_view_history(tensor)
+        return node, tensor._output_nr
     if not tensor._requires_grad:
         return None, 0
     reference = tensor._accumulator
@@ -976,19 +1004,30 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
 def _pack_saved(ctx, outputs):
     """Put what ``ctx`` keeps through the innermost ``saved_tensors_hooks``' pack hook (inputs and
     outputs as their tensors, any other array as a new one); backward unpacks each. As in PyTorch,
-    the hooks own the values: no in-place change to them is looked for."""
+    the hooks own the values: no in-place change to them is looked for afterwards, but the pack
+    hook may not change its input in place; and an operand that was a Python number (``x * 2``'s 2,
+    marked ``_is_wrapped_number``) is no saved tensor to them: it is kept as it is."""
     pack_hook, unpack_hook = _saved_tensors_hooks[-1]
     packed = []
     with grad_mode.no_grad():  # as PyTorch packs: nothing the hook computes is recorded
         for value in ctx._saved:
-            if value is None:
-                packed.append(None)
+            if value is None or getattr(value, "_is_wrapped_number", False):
+                packed.append(value)
                 continue
             output_nr = value.output_nr if type(value) is SavedOutput else None
             tensor = outputs[output_nr] if output_nr is not None else value if isinstance(value, Tensor) else tensor_from_array(value)
-            packed.append(PackedSaved(pack_hook(tensor), unpack_hook, output_nr))
+            edge = gradient_edge(tensor) if output_nr is None and tensor._requires_grad else (None, 0)
+            version = tensor._version_owner._version_count
+            result = pack_hook(tensor)
+            if tensor._version_owner._version_count != version:
+                raise RuntimeError(
+                    f"A saved tensor pack hook is modifying its input in place (a tensor of shape {tuple(tensor.shape)} "
+                    f"that {ctx.name()} saves). Tensors provided as input to pack hook cannot be modified by in-place "
+                    f"operations as this can lead to unexpected side-effects: pack a copy (tensor.clone()) instead."
+                )
+            packed.append(PackedSaved(result, unpack_hook, output_nr, edge if edge[0] is not None else None))
     ctx._saved = tuple(packed)
-    ctx._saved_version_sum = 0
+    ctx._saved_version_sum = _version_sum(ctx._saved)
 
 
 def _position_among(value, raw_outputs, outputs):
@@ -1160,6 +1199,7 @@ def _rebase_dirty_views(views):
     base reach the Function."""
     for view in views:
         if view.grad_fn is not None:
+            view._version_count = view._version_holder._version_count  # its node, the Function's, is current
             positions = view_positions(view)
             rebase_view(view, positions, snapshot(view._base)._copy_slices(positions, view))
 
@@ -1193,9 +1233,61 @@ def rebase_view(view, positions, new_base):
     """In the graph, ``view``'s base becomes ``new_base`` (its old value with the view's elements at
     ``positions`` replaced: a CopySlices node), and ``view`` is read from there again."""
     base = view._base
-    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, new_base._output_nr, True
+    base._became_output_of(new_base.grad_fn, new_base._output_nr)
     reread = base[positions]
-    view.grad_fn, view._output_nr, view._requires_grad = reread.grad_fn, reread._output_nr, True
+    view._became_output_of(reread.grad_fn, reread._output_nr)
+    view._version_count = view._version_holder._version_count  # its node is current (see refresh_view_history)
+
+
+def refresh_view_history(view):
+    """``view``'s node, made again from its base's if the base changed in place since it was made
+    (``y.mul_(2)`` after ``v = y[:, 1:3]``, or a write through another view of y): ``view`` is read
+    from its base as it is now (an ``IndexBackward0`` node where PyTorch has ``AsStridedBackward0``),
+    so that a gradient through it goes through the change. As PyTorch does when the view's
+    ``grad_fn`` is asked for.
+
+    A view's own ``_version_count`` is no counter (it shares its base's: ``_version_holder``); it
+    keeps the version its node was made at, as PyTorch's ``attr_version``. An output of a function
+    that returns several views (``unbind``) cannot be made again: PyTorch's error."""
+    node = view.grad_fn
+    holder = view._version_holder
+    if node is None or view._version_count == holder._version_count:
+        return node
+    if view_of_several_node(node):
+        raise modified_view_of_several_error(view, "its base or another view of its base has been modified inplace")
+    view._version_count = holder._version_count
+    positions = positions_in(view._base.array, view.array, repeated=True)
+    if positions is None:  # a base not laid out row-major: the view keeps the node it has
+        return node
+    enabled, grad_mode._state.enabled = grad_mode._state.enabled, True
+    try:
+        reread = view._base[tuple(map(array_from_shapes, positions))]
+    finally:
+        grad_mode._state.enabled = enabled
+    if reread.grad_fn is not None:
+        view._became_output_of(reread.grad_fn, reread._output_nr)
+    return view.grad_fn
+
+
+#: PyTorch's nodes of the functions that return several views of their input: an output of one,
+#: or a view of it, may not be changed in place with the change recorded (``unsafe_split`` and
+#: ``unsafe_chunk``, whose PyTorch nodes are named apart, may).
+NODES_OF_SEVERAL_VIEWS = frozenset({"SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0"})
+
+
+def view_of_several_node(node):
+    """Whether ``node`` made several views of its input (``unbind``'s, ``split``'s)."""
+    return node._multi_output_meta is not None and node.name() in NODES_OF_SEVERAL_VIEWS
+
+
+def modified_view_of_several_error(view, what):
+    """PyTorch's error for an output of a function that returns several views, or a view of one,
+    changed in place (``what`` says how)."""
+    return RuntimeError(
+        f"Output {view._output_nr} of {_operation_name(view.grad_fn)} is a view and {what}. This view is the output "
+        f"of a function that returns multiple views. Such functions do not allow the output views to be modified "
+        f"inplace. You should replace the inplace operation by an out-of-place one."
+    )
 
 
 def _mark_view(output, args):
@@ -1210,7 +1302,8 @@ def _mark_view(output, args):
     for arg in args:
         if isinstance(arg, Tensor) and memory_owner(arg.array) is owner:
             output._base = arg if arg._base is None else arg._base
-            output._version_holder = arg._version_owner
+            output._version_holder = holder = arg._version_owner
+            output._version_count = holder._version_count  # the version its node is made at (see refresh_view_history)
             output._is_inference = arg._is_inference
             if arg._requires_grad and not grad_mode._state.enabled:
                 output._requires_grad = True

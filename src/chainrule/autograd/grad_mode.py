@@ -196,3 +196,42 @@ class inference_mode(no_grad):
 def is_inference_mode_enabled():
     """True inside ``inference_mode()``."""
     return _state.inference
+
+
+class _SwitchWithoutEffect:
+    """Base of PyTorch's switches of how its backward runs that chainrule's backward honours by what
+    it always does. The mode is checked, and the switch works as a ``with`` block, a call and a
+    decorator, as PyTorch's, changing nothing."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(
+                f"{type(self).__name__}(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}"
+            )
+        self.mode = mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def __call__(self, function):
+        return function
+
+    def clone(self):
+        return type(self)(self.mode)
+
+
+class set_multithreading_enabled(_SwitchWithoutEffect):
+    """``False`` runs backward on the calling thread, where PyTorch runs it on a worker thread per
+    accelerator device. chainrule's backward always runs on the calling thread: either mode gives it."""
+
+
+class enforce_grad_layout_policy(_SwitchWithoutEffect):
+    """``False`` relaxes PyTorch's contract that an accumulated ``.grad`` has its parameter's strides
+    (a gradient of another layout may then be kept as it comes). chainrule does not keep that
+    contract: an accumulated gradient is always row-major, whatever the mode."""
+
+    def __init__(self, enable=True):
+        super().__init__(enable)

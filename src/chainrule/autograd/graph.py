@@ -19,6 +19,9 @@ Under the hooks chainrule saves what its operations need (the same values PyTorc
 an operation may save a mask where PyTorch saves the input), and, as in PyTorch, does not check
 that a tensor given to ``pack_hook`` is unchanged when it is unpacked: the hook owns it.
 """
+import contextlib
+import weakref
+
 from chainrule.autograd import function as _function
 from chainrule.autograd.engine import BackwardPass
 from chainrule.autograd.function import BackwardNode, gradient_edge
@@ -30,6 +33,7 @@ Node = BackwardNode
 
 __all__ = [
     "GradientEdge",
+    "allow_mutation_on_saved_tensors",
     "Node",
     "disable_saved_tensors_hooks",
     "get_gradient_edge",
@@ -145,7 +149,6 @@ class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
         if _function._saved_tensors_hooks_disabled is not None:
             raise RuntimeError(_function._saved_tensors_hooks_disabled)
         _function._saved_tensors_hooks.append((self.pack_hook, self.unpack_hook))
-        return self
 
     def __exit__(self, *exception):
         _function._saved_tensors_hooks.pop()
@@ -160,18 +163,78 @@ class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (PyTorch's name)
         super().__init__(lambda tensor: (tensor.device, tensor.cpu()), lambda packed: packed[1].to(packed[0]))
 
 
-class disable_saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
-    """Within the block, entering ``saved_tensors_hooks`` raises RuntimeError(``error_message``)
-    (for code that cannot run with them)."""
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message):
+    """Within the block, entering ``saved_tensors_hooks`` raises RuntimeError(``error_message``), for
+    code that cannot run with them; entering it while such hooks are in force raises that error too.
+    Also a decorator, as PyTorch's."""
+    previous = _function._saved_tensors_hooks_disabled
+    try:
+        _function._saved_tensors_hooks_disabled = error_message
+        if _function._saved_tensors_hooks:
+            raise RuntimeError(error_message)
+        yield
+    finally:
+        _function._saved_tensors_hooks_disabled = previous
 
-    def __init__(self, error_message):
-        self.error_message = error_message
 
-    def __enter__(self):
-        self.previous = _function._saved_tensors_hooks_disabled
-        _function._saved_tensors_hooks_disabled = self.error_message
-        return self
+class _SavedCopy:
+    """What ``allow_mutation_on_saved_tensors`` packs for one saved tensor: a copy of its values (the
+    unpacked copy is given the tensor's place in the graph, as every unpacked value is)."""
 
-    def __exit__(self, *exception):
-        _function._saved_tensors_hooks_disabled = self.previous
+    __slots__ = ("copy", "__weakref__")
 
+    def __init__(self, tensor):
+        self.copy = tensor.detach().clone()
+
+
+class _AllowMutationOnSavedContext:
+    """The state of one ``allow_mutation_on_saved_tensors`` block: the copies it packed, dropped when
+    the block ends (a backward of its graph outside the block then raises)."""
+
+    def __init__(self):
+        self.packed = weakref.WeakSet()
+
+    def clear(self):
+        for saved in self.packed:
+            saved.copy = None
+        self.packed.clear()
+
+
+_mutation_allowed = False
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Within the block, a tensor saved for backward may be changed in place: backward uses the values
+    it had when it was saved (without the block, backward raises, since it would compute with the
+    new ones). Run both the forward and the backward inside the block.
+
+    PyTorch copies a saved tensor when it is changed; chainrule, which cannot see a change coming,
+    keeps a copy of each one as it is saved: the gradients are the same, the memory the graph holds
+    is at most doubled. Yields the block's state (for debugging, as PyTorch's)."""
+    global _mutation_allowed
+    context = _AllowMutationOnSavedContext()
+
+    def pack(tensor):
+        saved = _SavedCopy(tensor)
+        context.packed.add(saved)
+        return saved
+
+    def unpack(saved):
+        if not _mutation_allowed or saved.copy is None:
+            raise AssertionError(
+                "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context in which the graph was "
+                "originally recorded: run the backward inside the block too."
+            )
+        return saved.copy
+
+    with saved_tensors_hooks(pack, unpack):
+        try:
+            if _mutation_allowed:
+                raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+            _mutation_allowed = True
+            yield context
+        finally:
+            context.clear()
+            _mutation_allowed = False

@@ -6,13 +6,25 @@ own array (``write_in_place``). Outside ``no_grad`` the change is recorded: the 
 result of the operation in the graph, and its version counter goes up, so that a node that saved
 the old values notices at backward time instead of computing with the new ones. A leaf that
 requires grad refuses, since backward would need its old value. A view is written through its base,
-as PyTorch's CopySlices does, so that both show the change and both have a correct gradient.
+as PyTorch's CopySlices does, so that both show the change and both have a correct gradient; an
+output of ``unbind``/``split``/``chunk`` refuses, as in PyTorch.
+
+Computing out of place first would make any write well defined; PyTorch's kernels write as they
+read, so it refuses what would depend on their order, and so does chainrule: an operand sharing
+part of the written tensor's memory (``t[1:].add_(t[:-1])``), and a write into elements that repeat
+in memory (an ``expand``'s), except the fills that PyTorch lets through (``fill_``, ``zero_``,
+``masked_fill_``...).
 """
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
-from chainrule.autograd.function import ViewMadeWithoutGrad, rebase_view, snapshot, view_positions, written_in_place
-from chainrule.backend import element_strides, has_repeated_elements, is_writable, positions_in, xp
+from chainrule.autograd.function import (
+    ViewMadeWithoutGrad, modified_view_of_several_error, rebase_view, refresh_view_history, snapshot, view_of_several_node,
+    view_positions, written_in_place,
+)
+from chainrule.backend import (
+    element_strides, has_repeated_elements, is_writable, memory_overlap, memory_owner, positions_in, write_where_changed, xp,
+)
 from chainrule.ops.operands import write_error
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -29,8 +41,14 @@ def check_not_inference(tensor):
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
     check_not_inference(tensor)
-    if not is_writable(tensor.array) and _positions_in_base(tensor) is None:
+    if not is_writable(tensor.array) and _positions_in_base(tensor) is None and not _writes_into_repeats(tensor, operation, args):
         raise unwritable_error(tensor.array)  # x.expand(...).add_(1), or from_numpy of a read-only array
+    owner = tensor._version_holder  # an operand sharing this one's memory shares its version counter too
+    if owner is None:
+        owner = tensor
+    for operand in (*args, *kwargs.values()) if kwargs else args:
+        if isinstance(operand, Tensor) and (operand is owner or operand._version_holder is owner):
+            _check_apart(tensor, operand, operation)
     recording = records_in_place(tensor, args)
     if recording and tensor._requires_grad and tensor.grad_fn is None:
         if type(tensor._accumulator) is ViewMadeWithoutGrad:
@@ -40,6 +58,8 @@ def write_in_place(tensor, operation, *args, **kwargs):
             "the update in `with chainrule.no_grad():` or change `.data` instead."
         )
     if recording and tensor._base is not None:
+        refresh_view_history(tensor)  # made again from its base's node if the base changed since (raises for some)
+        _refuse_view_of_several(tensor)
         base = tensor._base
         if base._requires_grad and base.grad_fn is None:  # y = w[0]; y.mul_(2): it would change the leaf w
             raise RuntimeError(
@@ -86,11 +106,114 @@ def _positions_in_base(tensor):
 
 def _store(tensor, values):
     """``tensor``'s elements become ``values`` (broadcast), written through its base when its own
-    array is a read-only view."""
+    array is a read-only view (only those that change where its elements repeat: see
+    ``_writes_into_repeats``, through the memory they repeat)."""
     if is_writable(tensor.array):
         tensor.array[...] = values
+        return
+    positions = _positions_in_base(tensor)
+    if positions is None:
+        write_where_changed(memory_owner(tensor.array), tensor.array, values)
     else:
-        tensor._base.array[_positions_in_base(tensor)] = xp.broadcast_to(values, tensor.array.shape)
+        tensor._base.array[positions] = xp.broadcast_to(values, tensor.array.shape)
+
+
+def _operation_key(operation):
+    """``module.name`` of the function an in-place method computes, as the tables below list them."""
+    return f"{getattr(operation, '__module__', '')}.{getattr(operation, '__qualname__', '')}"
+
+
+#: The in-place operations that PyTorch lets write into a tensor whose elements repeat in memory
+#: (an ``expand``'s), by module and name: each writes values that do not depend on what the tensor
+#: holds (a fill, a masked or indexed write), so an element reached twice gets one of them. Any
+#: other (``add_``, ``copy_``, ``fill_`` of a tensor, ``x[:, 0] = v`` on repeated elements) raises,
+#: as PyTorch's check for internal overlap does.
+WRITES_INTO_REPEATS = {
+    "chainrule.ops.elementwise._filled",  # fill_(number), zero_
+    "chainrule.ops.index.masked_fill",
+    "chainrule.ops.index.index_fill",
+    "chainrule.ops.index.index_put",
+    "chainrule.ops.index._assigned",  # x[key] = value
+}
+
+
+def _writes_into_repeats(tensor, operation, args):
+    """Whether PyTorch lets ``operation`` write into ``tensor``, a read-only view of writable memory
+    whose elements repeat in it (``WRITES_INTO_REPEATS``): ``fill_`` with a number (with a tensor
+    it copies), and ``x[key] = value`` where ``key`` indexes with a tensor or a list (``index_put_``)
+    or picks elements that do not repeat (``x.expand(2, 3)[0] = 1``)."""
+    if not has_repeated_elements(tensor.array) or not is_writable(memory_owner(tensor.array)):
+        return False
+    name = _operation_key(operation)
+    if name not in WRITES_INTO_REPEATS:
+        return False
+    if name.endswith("._filled"):
+        return not isinstance(args[0], Tensor)
+    if name.endswith("._assigned"):
+        key = args[0] if isinstance(args[0], tuple) else (args[0],)
+        basic = all(part is None or part is Ellipsis or type(part) in (int, slice) for part in key)
+        return not basic or not has_repeated_elements(tensor.array[args[0]])
+    return True
+
+
+#: The in-place operations that read no operand overlapping the tensor they write, as PyTorch's
+#: skip its check (a fill's value is read before any write; ``x[key] = value`` is checked by what
+#: key picks, in ops/index.py), by module and name.
+OVERLAP_NOT_CHECKED = {
+    "chainrule.ops.elementwise._filled",
+    "chainrule.ops.index.masked_fill",
+    "chainrule.ops.index.index_fill",
+    "chainrule.ops.placement.masked_scatter",
+    "chainrule.ops.index._assigned",
+}
+#: The indexed writes, which PyTorch refuses even an operand that is the written tensor itself
+#: (``t.index_add_(0, i, t)``); elementwise ones take it (``t.add_(t)``).
+OVERLAP_REFUSED_WHOLE = {
+    "chainrule.ops.index.index_add",
+    "chainrule.ops.index.index_copy",
+    "chainrule.ops.index.scatter",
+    "chainrule.ops.index.scatter_add",
+    "chainrule.ops.index.scatter_reduce",
+    "chainrule.ops.index.index_put",
+    "chainrule.ops.placement.put",
+}
+
+
+def _check_apart(tensor, operand, operation):
+    """``check_apart`` for an in-place ``operation`` writing into ``tensor`` and reading ``operand``,
+    which shares its version counter (a view of the same base), as PyTorch checks it for that kind
+    of operation (``OVERLAP_NOT_CHECKED``, ``OVERLAP_REFUSED_WHOLE``)."""
+    name = _operation_key(operation)
+    if name not in OVERLAP_NOT_CHECKED:
+        check_apart(tensor, operand, f"{getattr(operation, '__name__', 'an in-place operation')}_", name in OVERLAP_REFUSED_WHOLE)
+
+
+def check_apart(written, operand, operation_name, whole_refused=False):
+    """PyTorch's refusal of an operand that shares some of the memory of the tensor an operation
+    writes (``t[1:].add_(t[:-1])``, ``t.mul_(t.t())``, ``exp(t[1:], out=t[:-1])``): the result would
+    depend on the order the elements are written in. One that is the written tensor itself, in
+    the same layout (``t.add_(t)``), is taken unless ``whole_refused``."""
+    overlap = memory_overlap(written.array, operand.array)
+    if overlap == "partial" or (overlap == "full" and whole_refused):
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+            f"memory location ({operation_name} writing a tensor of shape {list(written.array.shape)}, strides "
+            f"{list(element_strides(written.array))} and reading one of shape {list(operand.array.shape)}, strides "
+            f"{list(element_strides(operand.array))} in the same memory). Please clone() the tensor before performing "
+            "the operation."
+        )
+
+
+def _refuse_view_of_several(view):
+    """PyTorch's refusal to change in place, with the change recorded, an output of a function that
+    returns several views (``unbind``, ``split``, ``chunk``) or a view of one: their backward
+    joins the outputs' gradients and cannot take one output's history apart. Checked along the
+    chain of views from ``view``'s node back to its base's."""
+    node, stop = view.grad_fn, view._base.grad_fn
+    while node is not None and node is not stop:
+        if view_of_several_node(node):
+            raise modified_view_of_several_error(view, "is being modified inplace")
+        node = node.next_nodes[0] if node.next_nodes else None
 
 
 def unwritable_error(array):
@@ -129,6 +252,10 @@ def _write_through_view(view, operation, args, kwargs):
     if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
         function_module._recorder.wrote_in_place(base, new_base)
     rebase_view(view, positions, new_base)
+    if new_values.grad_fn is not None and new_values.grad_fn._saved:
+        # h[1:].exp_(): ExpBackward0 saved its output, which the view now holds; a later change through
+        # the view or any other view of its base (h[0].neg_()) moves their shared version counter.
+        new_values.grad_fn.saved_output_moved_to(view._version_owner, new_values._output_nr)
     return view
 
 

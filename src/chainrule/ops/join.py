@@ -68,6 +68,15 @@ class SplitWithSizes(Split):
     """Pieces of the sizes listed (PyTorch names this node apart from equal pieces)."""
 
 
+class UnsafeSplit(Split):
+    """``unsafe_split``'s pieces: the same, under PyTorch's name, whose node is not one of those that
+    make several views (a piece may be changed in place, as in PyTorch)."""
+
+
+class UnsafeSplitWithSizes(Split):
+    """``unsafe_split_with_sizes``'s pieces (see ``UnsafeSplit``)."""
+
+
 class Stack(Op):
     """k inputs of shape (a, b) -> output (k, a, b) for dim=0, (a, k, b) for dim=1."""
 
@@ -218,43 +227,67 @@ def split(x, split_size_or_sections, dim=0):
     An int gives pieces of that size (the last one smaller when it does not divide evenly); a list
     gives pieces of those sizes, which must add up to ``x.shape[dim]``.
     """
+    return _split(x, split_size_or_sections, dim, Split, SplitWithSizes)
+
+
+def _split(x, split_size_or_sections, dim, equal_pieces, listed_pieces):
+    """The pieces of ``split``, made by the op ``equal_pieces`` (an int size) or ``listed_pieces``."""
     dim = check_dim(dim, x.array.ndim, "split")
-    kind = Split if isinstance(split_size_or_sections, int) else SplitWithSizes
+    kind = equal_pieces if isinstance(split_size_or_sections, int) else listed_pieces
     return kind.apply(x, _split_sizes(x.array.shape[dim], split_size_or_sections, dim), dim)
 
 
-@public(aliases=("unsafe_split_with_sizes",))
+@public
 def split_with_sizes(x, split_sizes, dim=0):
     """x cut along ``dim`` into pieces of the sizes ``split_sizes`` (a list or tuple adding up to
     ``x.shape[dim]``): ``split`` with a list, under its own name."""
+    return _split(x, _listed_sizes(split_sizes, "split_with_sizes"), dim, Split, SplitWithSizes)
+
+
+@public
+def unsafe_split_with_sizes(x, split_sizes, dim=0):
+    """``split_with_sizes`` as PyTorch's "unsafe" form (see ``UnsafeSplit``)."""
+    return _split(x, _listed_sizes(split_sizes, "unsafe_split_with_sizes"), dim, UnsafeSplit, UnsafeSplitWithSizes)
+
+
+def _listed_sizes(split_sizes, operation):
     if not isinstance(split_sizes, (list, tuple)):
-        raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not {type(split_sizes).__name__}")
-    return split(x, list(split_sizes), dim)
+        raise TypeError(f"{operation}(): argument 'split_sizes' (position 2) must be tuple of ints, not {type(split_sizes).__name__}")
+    return list(split_sizes)
 
 
 @public
 def unsafe_split(x, split_size, dim=0):
-    """``split`` into pieces of the int ``split_size`` (PyTorch's "unsafe" form: its pieces are not
-    views it tracks; here they are the same pieces)."""
+    """``split`` into pieces of the int ``split_size``, PyTorch's "unsafe" form: the same pieces, which
+    may be changed in place (see ``UnsafeSplit``)."""
     if isinstance(split_size, bool) or not isinstance(split_size, int):
         raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not {type(split_size).__name__}")
-    return split(x, split_size, dim)
+    return _split(x, split_size, dim, UnsafeSplit, UnsafeSplitWithSizes)
 
 
-@public(aliases=("unsafe_chunk",))
+@public
 def chunk(x, chunks, dim=0):
     """x cut along ``dim`` into at most ``chunks`` pieces of size ceil(length / chunks) (the last may be smaller).
-    (``unsafe_chunk``, PyTorch's form whose pieces it does not track as views, gives the same pieces.)
 
     As in PyTorch, 6 elements in 4 chunks give 3 pieces of 2.
     """
+    return _chunk(x, chunks, dim, Split, "chunk")
+
+
+@public
+def unsafe_chunk(x, chunks, dim=0):
+    """``chunk`` as PyTorch's "unsafe" form: the same pieces, which may be changed in place (see ``UnsafeSplit``)."""
+    return _chunk(x, chunks, dim, UnsafeSplit, "unsafe_chunk")
+
+
+def _chunk(x, chunks, dim, kind, operation):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = check_dim(dim, x.array.ndim, "chunk")
+    dim = check_dim(dim, x.array.ndim, operation)
     length = x.array.shape[dim]
     if length == 0:
-        return Split.apply(x, [0] * chunks, dim)
-    return split(x, -(-length // chunks), dim)
+        return kind.apply(x, [0] * chunks, dim)
+    return _split(x, -(-length // chunks), dim, kind, kind)
 
 
 @public
@@ -266,9 +299,12 @@ def unbind(x, dim=0):
 
 
 def _at_least(x, ndim):
-    """x with leading size-1 dimensions added until it has ``ndim`` (NumPy's ``atleast_1d``/``atleast_2d``)."""
-    missing = ndim - x.array.ndim
-    return shape.reshape(x, (1,) * missing + x.array.shape) if missing > 0 else x
+    """x with a leading size-1 dimension added until it has ``ndim``, 1 or 2 (NumPy's
+    ``atleast_1d``/``atleast_2d``), as PyTorch adds them: a 0-d x reshaped (``ViewBackward0``), a
+    1-D x unsqueezed (``UnsqueezeBackward0``)."""
+    if x.array.ndim >= ndim:
+        return x
+    return shape.reshape(x, (1,) * ndim) if x.array.ndim == 0 else shape.unsqueeze(x, 0)
 
 
 def _one_or_many(tensors, operation, make):
@@ -293,10 +329,11 @@ def atleast_2d(*tensors):
 
 
 def _at_least_3d(x):
-    """() -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1), as NumPy's ``atleast_3d``."""
-    if x.array.ndim == 2:
-        return shape.unsqueeze(x, 2)
-    return shape.unsqueeze(_at_least(x, 2), 2) if x.array.ndim < 2 else x
+    """() -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1), as NumPy's ``atleast_3d``; a 0-d x
+    reshaped, the others unsqueezed, as PyTorch does."""
+    if x.array.ndim == 0:
+        return shape.reshape(x, (1, 1, 1))
+    return shape.unsqueeze(_at_least(x, 2), 2) if x.array.ndim < 3 else x
 
 
 @public(method=False)
@@ -434,25 +471,40 @@ def dstack(tensors):
 def block_diag(*tensors):
     """The tensors as blocks along the diagonal of one matrix, zeros elsewhere: blocks (a, b) and
     (c, d) -> (a + c, b + d). A 0-d tensor is a 1 x 1 block, a 1-D tensor of n one row (1, n)."""
-    blocks = [_at_least(tensor, 2) for tensor in tensors]
-    for position, block in enumerate(blocks):
-        if block.array.ndim != 2:
+    for position, tensor in enumerate(tensors):
+        if tensor.array.ndim > 2:
             raise RuntimeError(
                 f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {position} has "
-                f"{block.array.ndim} dimensions"
+                f"{tensor.array.ndim} dimensions"
             )
-    if not blocks:
+    if not tensors:
         return made_from_arguments(xp.zeros((1, 0), dtype=xp.float32))
-    dtype = _promoted_dtype([block.array for block in blocks])
-    width = sum(block.array.shape[1] for block in blocks)
-    rows, left = [], 0
-    for block in blocks:
-        height, block_width = block.array.shape
-        before = made_from_arguments(xp.zeros((height, left), dtype=dtype))
-        after = made_from_arguments(xp.zeros((height, width - left - block_width), dtype=dtype))
-        rows.append(Cat.apply(1, before, block, after))
-        left += block_width
-    return Cat.apply(0, *rows)
+    return BlockDiag.apply(*tensors)
+
+
+class BlockDiag(Op):
+    """Blocks (a, b), (c, d), ... -> (a + c + ..., b + d + ...), zeros off the blocks; a 0-d input
+    is a 1 x 1 block, a 1-D input of n one row (1, n). The dtypes promote as in ``cat``."""
+
+    formula = "the tensors as blocks along the diagonal, zeros elsewhere"
+    derivatives = ("grad read at each tensor's block",)
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        blocks = [tensor.reshape((1,) * (2 - tensor.ndim) + tensor.shape) for tensor in tensors]
+        result = xp.zeros(tuple(map(sum, zip(*(block.shape for block in blocks)))), dtype=_promoted_dtype(tensors))
+        ctx.places, top, left = [], 0, 0
+        for tensor, block in zip(tensors, blocks):
+            height, width = block.shape
+            place = (slice(top, top + height), slice(left, left + width))
+            result[place] = block
+            ctx.places.append((place, tensor.shape))
+            top, left = top + height, left + width
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return tuple(grad_output[place].reshape(shape) for place, shape in ctx.places)
 
 
 @public(method=False)

@@ -15,8 +15,9 @@ import inspect
 from types import SimpleNamespace
 
 from chainrule import dtypes
+from chainrule.autograd import grad_mode
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.ops.inplace import check_castable, write_in_place
+from chainrule.ops.inplace import check_apart, check_castable, write_in_place
 from chainrule.tensor import Tensor
 
 
@@ -198,6 +199,7 @@ def with_out(function, same_dtype=False, tensor_input=False):
             raise
         if out is None:
             return result
+        _check_out_apart(out, args, kwargs, function)
         if type(result) is not Tensor and isinstance(result, tuple):  # (values, indices): out is a pair too
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
@@ -212,18 +214,34 @@ def with_out(function, same_dtype=False, tensor_input=False):
     return function_with_out
 
 
+def _check_out_apart(out, args, kwargs, function):
+    """PyTorch's refusal of an ``out`` tensor that shares part of an input's memory (``check_apart``);
+    only an input sharing its version counter (a view of the same base) can."""
+    for written in out if isinstance(out, (tuple, list)) else (out,):
+        if not isinstance(written, Tensor):
+            continue  # refused when written into
+        owner = written._version_owner
+        for operand in (*args, *kwargs.values()):
+            if isinstance(operand, Tensor) and operand._version_owner is owner:
+                check_apart(written, operand, f"{function.__name__}(out=...)")
+
+
 def _written_into(result, out, function, same_dtype):
     """``result``'s values written into the tensor ``out`` (resized to its shape when it differs, with
-    PyTorch's warning when it held elements); with ``same_dtype``, only into one of result's dtype."""
+    PyTorch's warning when it held elements); with ``same_dtype``, only into one of result's dtype.
+
+    As in PyTorch, not with grad mode on when an input requires grad (the result then would) or
+    ``out`` does and the result could (a float result: ``eq``'s bool one goes into any ``out``)."""
     if same_dtype and out.array.dtype != result.array.dtype:
         raise RuntimeError(
             f"Found dtype {dtypes.scalar_type_name(out.array.dtype)} but expected {dtypes.scalar_type_name(result.array.dtype)}: "
             f"{function.__name__}() writes only into an out tensor of its result's dtype"
         )
-    if result.requires_grad and out.requires_grad:
+    if grad_mode._state.enabled and (result.requires_grad or (out.requires_grad and result.array.dtype.kind in "fc")):
         raise RuntimeError(
             f"{function.__name__}(): functions with out=... arguments don't support automatic "
-            f"differentiation, but one of the arguments requires grad."
+            f"differentiation, but one of the arguments requires grad. Call it under chainrule.no_grad(), "
+            f"or without out= (result = {function.__name__}(...)) to keep the gradient."
         )
     check_castable(result, out)
     if tuple(out.array.shape) == tuple(result.array.shape):
