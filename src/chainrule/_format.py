@@ -45,14 +45,12 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     """Change how tensors print, as ``torch.set_printoptions``.
 
     ``profile`` (``'default'``, ``'short'``, ``'full'``) sets the first four at once; the others
-    override it. ``sci_mode`` is True (always scientific), False (never) or None (decided from the
-    values); like PyTorch's, every call sets it, so leaving it out returns to None.
+    override it. Another profile name changes nothing, as in PyTorch, which ignores it silently.
+    ``sci_mode`` is True (always scientific), False (never) or None (decided from the values); like
+    PyTorch's, every call sets it, so leaving it out returns to None.
     """
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
-        for name, value in _PROFILES[profile].items():
-            setattr(PRINT_OPTIONS, name, value)
+    for name, value in _PROFILES.get(profile, {}).items():
+        setattr(PRINT_OPTIONS, name, value)
     for name, value in dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth).items():
         if value is not None:
             setattr(PRINT_OPTIONS, name, value)
@@ -225,24 +223,29 @@ def format_tensor(tensor):
         if not default_dtype:
             suffixes.append(f"dtype={dtypes.dtype_name(array.dtype)}")
     if tensor.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")  # CopySlices, whose name() is its C++ name
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     forward_ad = sys.modules.get("chainrule.autograd.forward_ad")  # tangents exist only once it is loaded
     tangent = forward_ad.tangent_of(tensor) if forward_ad is not None else None
     if tangent is not None:
         suffixes.append(f"tangent={format_tensor(tangent)}")
-    return _with_suffixes(prefix + format_values(array, len(prefix)), suffixes, len(prefix))
+    text = _with_suffixes(prefix + format_values(array, len(prefix)), suffixes, len(prefix))
+    if prefix != "tensor(" and getattr(tensor, "_is_param", False):  # a parameter of a user's Tensor subclass
+        return f"Parameter({text})"
+    return text
 
 
-def format_with_spec(tensor, format_spec):
-    """``Tensor.__format__``: ``f"{loss:.3f}"`` formats a 0-d tensor's value as its Python number;
-    a tensor with dimensions accepts only the empty spec (``f"{x}"`` is ``str(x)``), as PyTorch does."""
-    if tensor.ndim == 0:
+def format_with_spec(tensor, format_spec, plain):
+    """``Tensor.__format__``: ``f"{loss:.3f}"`` formats a 0-d ``plain`` tensor's value (not a
+    Parameter's or a subclass's) as its Python number; any other accepts only the empty spec
+    (``f"{x}"`` is ``str(x)``), as PyTorch does."""
+    if plain and tensor.ndim == 0 and not tensor.is_meta:
         return format(tensor.item(), format_spec)
     if format_spec:
         raise TypeError(
-            f"unsupported format string {format_spec!r} passed to Tensor.__format__: only a 0-d tensor "
-            f"takes a format spec (this one has shape {tuple(tensor.shape)}); format x.item() or x.tolist()"
+            f"unsupported format string {format_spec!r} passed to {type(tensor).__name__}.__format__: only a 0-d "
+            f"plain tensor takes a format spec (this one is a {type(tensor).__name__} of shape {tuple(tensor.shape)}); "
+            f"format x.item() or x.tolist()"
         )
     return str(tensor)

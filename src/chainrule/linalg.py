@@ -46,7 +46,7 @@ from chainrule.ops.factorizations import (  # noqa: F401  the namespace's own na
 )
 from chainrule.ops.linalg import cross as cross_along_dim
 from chainrule.ops.linalg import increasing_powers
-from chainrule.ops.matmul import matmul
+from chainrule.ops.matmul import matmul, mm
 from chainrule.ops.reduce import amax, amin, converted_without_narrowing, require_floating
 from chainrule.ops.registry import with_out
 from chainrule.ops.reduce import norm as p_norm
@@ -268,10 +268,45 @@ def multi_dot(tensors):
             raise RuntimeError(
                 f"multi_dot(): tensor {position} must be {' or '.join(f'{n}D' for n in allowed)} but got {each.array.ndim}D"
             )
-    result = tensors[0]
-    for each in tensors[1:]:
-        result = matmul(result, each)
-    return result
+    first, last = tensors[0], tensors[-1]
+    out_shape = first.array.shape[:-1] + last.array.shape[1:]  # a 1-D first or last has no size there
+    matrices = [
+        shape.unsqueeze(first, 0) if first.array.ndim == 1 else first, *tensors[1:-1],
+        shape.unsqueeze(last, 1) if last.array.ndim == 1 else last,
+    ]
+    return shape.view(_chain_product(matrices, _chain_order(matrices), 0, len(matrices) - 1), out_shape)
+
+
+def _chain_order(matrices):
+    """``split[i][j]``: where the product of matrices i..j is best cut, (i..k) @ (k+1..j), for the
+    fewest multiplications (a (p, q) @ (q, r) product costs p·q·r), by the dynamic programme of
+    Cormen et al. that PyTorch uses; for three matrices, PyTorch's own comparison of the two orders."""
+    count = len(matrices)
+    sizes = [matrix.array.shape[0] for matrix in matrices] + [matrices[-1].array.shape[1]]
+    split = [[0] * count for _ in range(count)]
+    if count == 3:  # (A B) C unless A (B C) costs less
+        a, b, c, d = sizes
+        split[0][2] = 0 if a * c * (b + d) > b * d * (a + c) else 1
+        split[0][1], split[1][2] = 0, 1
+        return split
+    cost = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                candidate = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if candidate < cost[i][j]:
+                    cost[i][j], split[i][j] = candidate, k
+    return split
+
+
+def _chain_product(matrices, split, i, j):
+    """The product of matrices i..j, cut as ``split`` says, each step an ``mm``."""
+    if i == j:
+        return matrices[i]
+    cut = split[i][j]
+    return mm(_chain_product(matrices, split, i, cut), _chain_product(matrices, split, cut + 1, j))
 
 
 @with_out

@@ -9,7 +9,21 @@ from chainrule.backend import xp
 from chainrule.tensor import Tensor, init_leaf, tensor_from_array
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type):
+    """Parameter's class: ``isinstance(t, Parameter)`` holds too for a tensor of a user's Tensor
+    subclass made a parameter, which keeps its class (see ``Parameter``), as in PyTorch. Checked
+    only where the ordinary check fails, and for plain tensors at once."""
+
+    def __instancecheck__(cls, instance):
+        if type.__instancecheck__(cls, instance):
+            return True
+        return (
+            cls is Parameter and isinstance(instance, Tensor) and type(instance) is not Tensor
+            and getattr(instance, "_is_param", False)
+        )
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A leaf tensor registered by the Module it is assigned to, like ``torch.nn.Parameter``.
 
     ``Parameter(data)`` shares ``data``'s memory (no copy), as PyTorch's does, and is an inference
@@ -19,9 +33,19 @@ class Parameter(Tensor):
     >>> Parameter(chainrule.ones(2))
     Parameter containing:
     tensor([1., 1.], requires_grad=True)
+
+    As in PyTorch, ``data`` of a Tensor subclass the user defined (``MyTensor``) gives a new leaf of
+    that class on data's memory, flagged ``_is_param`` (so that modules register it and
+    ``isinstance(p, Parameter)`` holds), which prints as ``Parameter(MyTensor([1., 1.], requires_grad=True))``.
     """
 
     __slots__ = ()
+    _is_param = True  # what marks a parameter of a user's Tensor subclass, which is no Parameter by class
+
+    def __new__(cls, data=None, requires_grad=True):
+        if isinstance(data, Tensor) and type(data).__module__.partition(".")[0] != "chainrule":
+            return _parameter_of_subclass(data, requires_grad)
+        return super().__new__(cls)
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
@@ -40,6 +64,17 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _parameter_of_subclass(data, requires_grad=True):
+    """``Parameter(data)`` for ``data`` of a user's Tensor subclass: a new leaf of data's class on
+    its memory, flagged ``_is_param``."""
+    parameter = object.__new__(type(data))
+    init_leaf(parameter, data.array)
+    parameter._is_inference = data._is_inference
+    parameter.requires_grad = requires_grad
+    parameter._is_param = True
+    return parameter
 
 
 class Buffer(Tensor):
@@ -111,6 +146,9 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
 
     __slots__ = ()
     cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):  # not Parameter's, which takes data
+        return Tensor.__new__(cls)
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         super().__init__(tensor_from_array(xp.empty((0,), dtype=dtype or dtypes.get_default_dtype())), requires_grad)

@@ -8,7 +8,8 @@ from chainrule.autograd.engine import sum_to_shape
 from chainrule.backend import xp
 from chainrule.ops.op import Op
 from chainrule.ops.operands import broadcast_error
-from chainrule.ops.registry import install_method, public
+from chainrule.ops.registry import formula_form, install_method, public
+from chainrule.tensor import Tensor
 
 
 class BroadcastTo(Op):
@@ -23,9 +24,12 @@ class BroadcastTo(Op):
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         try:
-            return xp.broadcast_to(x, shape)
+            expanded = xp.broadcast_to(x, shape)
         except ValueError:
             raise _expand_error(x.shape, shape) from None
+        if expanded.size == x.size:  # nothing repeated (x's own shape, new size-1 axes): a view that can be written, as PyTorch's
+            return x.reshape(shape)
+        return expanded
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -62,9 +66,10 @@ class SumTo(Op):
         return ctx.xp.broadcast_to(grad_output, ctx.input_shape), None
 
 
-@public
 def broadcast_to(x, shape):
-    """``x`` viewed with the broadcast shape ``shape`` (no copy)."""
+    """``x`` viewed with the broadcast shape ``shape`` (no copy); ``x`` itself when it has that
+    shape. For chainrule's own operations and backward formulas, which skip the node there; the
+    public ``broadcast_to`` and ``expand`` make a new view always, as PyTorch's."""
     shape = tuple(shape)
     if x.array.shape == shape:
         return x
@@ -73,7 +78,9 @@ def broadcast_to(x, shape):
 
 @public(method=True)
 def expand(x, *sizes):
-    """PyTorch's ``expand``: like ``broadcast_to``, with ``-1`` meaning 'keep this size'."""
+    """PyTorch's ``expand``: ``x`` viewed with the shape ``sizes`` (no copy), size-1 axes repeated
+    and new leading axes added, ``-1`` meaning 'keep this size'. A new view (``ExpandBackward0``)
+    even at x's own shape, as in PyTorch."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     lead = len(sizes) - x.array.ndim
@@ -89,7 +96,21 @@ def expand(x, *sizes):
             f"{leading_keep} (expand{tuple(sizes)} of shape {tuple(x.array.shape)}: give that dimension's size)"
         )
     shape = tuple(x.array.shape[axis - lead] if size == -1 else size for axis, size in enumerate(sizes))
-    return broadcast_to(x, shape)
+    return BroadcastTo.apply(x, shape)
+
+
+@public(name="broadcast_to", method=False)
+def broadcast_to_view(input, size):
+    """``chainrule.broadcast_to(input, size)``: ``input.expand(size)``, as PyTorch's, a new view even
+    at input's own shape. ``Tensor.broadcast_to`` is ``Tensor.expand`` (sizes one by one or as one)."""
+    try:
+        size = tuple(size)
+    except TypeError:
+        raise TypeError(
+            f"broadcast_to(): argument 'size' (position 2) must be tuple of ints, not {type(size).__name__}; "
+            f"give the shape as a tuple, e.g. broadcast_to(x, ({size},))"
+        ) from None
+    return expand(input, size)
 
 
 def sum_to(x, shape):
@@ -118,3 +139,5 @@ def broadcast_shapes(*shapes):
 
 
 install_method("expand_as", lambda self, other: expand(self, *other.shape))
+install_method("broadcast_to", Tensor.expand)  # x.broadcast_to(2, 3), as PyTorch's method takes sizes one by one
+formula_form("broadcast_to", broadcast_to)  # backward formulas keep x itself at its own shape

@@ -24,17 +24,18 @@ import re
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
+from chainrule.memory_layout import contiguous_format
 from chainrule.backend import add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
 from chainrule.ops import shape
-from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
-from chainrule.ops.elementwise import Where, broadcasting, selected
+from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand
+from chainrule.ops.elementwise import Where, broadcasting, clone, selected
 from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import (
     array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, tensor_of_values,
     written_in_place,
 )
-from chainrule.ops.op import Op
+from chainrule.ops.op import Op, OpNode
 from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands, constant
 from chainrule.ops.registry import install_method, public
@@ -262,6 +263,22 @@ class IndexPut(Op):
                 # A value with extra leading size-1 dimensions was accepted; the engine sums from there.
                 grad_value = grad_value.reshape((1,) * missing + tuple(grad_value.shape))
         return grad_x, grad_value, None, None, None
+
+
+class CopySlicesNode(OpNode):
+    """PyTorch's CopySlices is a node of its C++ engine: its ``name()`` is the C++ name, as
+    AccumulateGrad's is, while its class (and so a tensor's printed ``grad_fn=<CopySlices>``) is
+    named ``CopySlices``."""
+
+    def name(self):
+        return "torch::autograd::CopySlices"
+
+
+class CopySlices(IndexPut):
+    """A write into a view of base (``y[0] = 5``, ``y[0].mul_(2)``), recorded on base."""
+
+    node_name = "CopySlices"
+    _node_base = CopySlicesNode
 
 
 class Scatter(IndexPut):
@@ -608,10 +625,13 @@ def getitem(x, key):
     Ints and slices give a view of x; integer and boolean arrays select copies, as in NumPy and
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
-    key, repeats = _normalize_key(key, x.array.shape)
-    if function_module._recorder is not None and _holds_mask(key):
+    normalized, repeats = _normalize_key(key, x.array.shape)
+    if function_module._recorder is not None and _holds_mask(normalized):
         shaped_by_values("x[mask] (a boolean mask)")  # as many elements as the mask holds True
-    return _kind_of_read(key, x.array.shape).apply(x, key, repeats)
+    kind = _kind_of_read(normalized, x.array.shape)
+    if kind is Alias and type(key) is slice:  # PyTorch slices by a lone slice even when it keeps all of x: x[:]
+        kind = Slice
+    return kind.apply(x, normalized, repeats)
 
 
 @public(inplace=True)
@@ -761,30 +781,29 @@ def _number_to_write(x, value):
 
 def _assigned(x, key, value):
     """x with ``value`` (a tensor) written at ``key``: ``x[key] = value`` as recorded, its node named
-    as PyTorch names the step it ends in (see ``_assignment_node``)."""
+    as PyTorch names the step it ends in (see ``_assignment_operation``)."""
     as_given, repeats = _normalize_key(key)
     normalized, repeats = _ints_read_first(as_given, x.array.shape, repeats)
     _check_masked_write(normalized, value)
-    operation = IndexPut.shown_as(_assignment_node(as_given, x.array.shape, value))
-    return operation.apply(x, value, normalized, repeats, False)
+    return _assignment_operation(as_given, x.array.shape, value).apply(x, value, normalized, repeats, False)
 
 
 def copy_slices(base, positions, values):
     """``base`` with ``values`` written at ``positions``: an in-place change of a view of base
     (``x[0].mul_(2)``), which PyTorch records on base as ``CopySlices``."""
     key, repeats = _normalize_key(positions, base.array.shape)
-    return IndexPut.shown_as("CopySlices").apply(base, values, key, repeats, False)
+    return CopySlices.apply(base, values, key, repeats, False)
 
 
 install_method("_copy_slices", copy_slices)  # for ops/inplace.py, which this module imports
 
 
-def _assignment_node(key, shape, value):
-    """The node PyTorch's ``x[key] = value`` ends in. PyTorch first reads the ints, slices and
-    Nones of the key as a view of x; where that view is not x itself, the write goes through it:
-    ``CopySlices``. Otherwise integer or boolean arrays in the key make ``IndexPutBackward0``, and a
-    key that takes all of x (``x[:] = v``) a fill with a 0-d value (``FillBackward3``, numbers
-    included) or else a copy (``CopyBackwards``)."""
+def _assignment_operation(key, shape, value):
+    """``IndexPut`` named as the node PyTorch's ``x[key] = value`` ends in. PyTorch first reads the
+    ints, slices and Nones of the key as a view of x; where that view is not x itself, the write
+    goes through it: ``CopySlices``. Otherwise integer or boolean arrays in the key make
+    ``IndexPutBackward0``, and a key that takes all of x (``x[:] = v``) a fill with a 0-d value
+    (``FillBackward3``, numbers included) or else a copy (``CopyBackwards``)."""
     consumed = [part.ndim if isinstance(part, ndarray) and part.dtype.kind == "b" else 0 if part is None or part is Ellipsis else 1 for part in key]
     dim, advanced = 0, False
     for position, (part, count) in enumerate(zip(key, consumed)):
@@ -792,14 +811,14 @@ def _assignment_node(key, shape, value):
             dim = len(shape) - sum(consumed[position + 1 :])
             continue
         if part is None or isinstance(part, (int, xp.integer)):
-            return "CopySlices"
+            return CopySlices
         if isinstance(part, slice) and part.indices(shape[dim]) != (0, shape[dim], 1):
-            return "CopySlices"
+            return CopySlices
         advanced = advanced or isinstance(part, ndarray)
         dim += count
     if advanced:
-        return "IndexPutBackward0"
-    return "FillBackward3" if value.ndim == 0 and len(shape) else "CopyBackwards"
+        return IndexPut.shown_as("IndexPutBackward0")
+    return IndexPut.shown_as("FillBackward3" if value.ndim == 0 and len(shape) else "CopyBackwards")
 
 
 @public(out=True)
@@ -1078,6 +1097,11 @@ def _positions_along(index, input_shape, dim, operation, negatives):
     """The checked copy of the array ``index``, flattened, for ``_index_along``."""
     index = _integer_array(index, operation, RuntimeError)
     if index.ndim > 1:
+        if operation == "index_fill_":  # PyTorch checks index_fill_'s index apart, with a RuntimeError
+            raise RuntimeError(
+                f"Index has to be a vector/scalar: index_fill_() got an index of dim {index.ndim} with size "
+                f"{list(index.shape)}; flatten it with index.reshape(-1)"
+            )
         raise IndexError(
             f"{operation}(): Index is supposed to be a vector, but got dim: {index.ndim} with size: {list(index.shape)}"
         )
@@ -1369,8 +1393,9 @@ def trace(x):
 
 @public
 def narrow(x, dim, start, length):
-    """``length`` elements of x along ``dim`` from ``start`` (negative counts from the end): a view."""
-    return getitem(x, _narrow_key(x, dim, start, length))
+    """``length`` elements of x along ``dim`` from ``start`` (negative counts from the end): a view,
+    ``SliceBackward0`` even when it keeps the whole dimension, as in PyTorch."""
+    return Slice.apply(x, _narrow_key(x, dim, start, length), False)
 
 
 def _narrow_key(x, dim, start, length):
@@ -1414,10 +1439,14 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
         _check_output_size(int(counts.sum()), output_size)
         return tensor_from_array(xp.repeat(xp.arange(counts.size, dtype=dtypes.int64), counts))
     if dim is None:
-        x, dim = shape.reshape(x, -1), 0
+        x, dim = shape.flatten(x), 0
+    elif x.array.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions: repeat_interleave of a 0-d tensor takes no dim")
+    if not isinstance(repeats, Tensor):
+        return _each_repeated(x, repeats, dim, output_size)
     dim = check_dim(dim, x.array.ndim, "repeat_interleave")
-    size = x.array.shape[dim] if x.array.ndim else 1
-    counts = repeats.array.reshape(-1) if isinstance(repeats, Tensor) else xp.array([repeats])
+    size = x.array.shape[dim]
+    counts = repeats.array.reshape(-1)
     if counts.size not in (1, size):
         raise RuntimeError(
             f"repeats must have the same size as input along dim, but got repeats.size(0) = {counts.size} "
@@ -1427,8 +1456,26 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
         raise RuntimeError(f"repeats can not be negative (got {counts.tolist()})")
     positions = xp.repeat(xp.arange(size, dtype=dtypes.int64), counts if counts.size == size else int(counts[0]))
     _check_output_size(positions.size, output_size)
-    positions = tensor_from_array(positions) if isinstance(repeats, Tensor) else made_from_arguments(positions)
-    return IndexSelect.apply(shape.reshape(x, 1) if x.array.ndim == 0 else x, positions, dim)
+    return IndexSelect.apply(x, tensor_from_array(positions), dim)
+
+
+def _each_repeated(x, repeats, dim, output_size):
+    """``repeat_interleave`` by an int, as PyTorch computes it: a new axis after ``dim``, expanded
+    to ``repeats`` (no copy), copied and viewed with that axis merged into ``dim``. (d0, d1) ->
+    (d0, d1 · repeats) for dim=1; each element's gradient is the sum over its repeats."""
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, xp.integer)):
+        raise TypeError(
+            f"repeat_interleave(): argument 'repeats' must be an int or a Tensor, not {type(repeats).__name__}"
+        )
+    if repeats < 0:
+        raise RuntimeError(f"Repeats must be non-negative (got {repeats})")
+    dim = check_dim(dim, x.array.ndim, "repeat_interleave")
+    sizes = x.array.shape
+    _check_output_size(sizes[dim] * repeats, output_size)
+    spread = shape.unsqueeze(x, dim + 1)
+    expanded = expand(spread, *sizes[: dim + 1], repeats, *sizes[dim + 1 :])
+    copied = clone(expanded, memory_format=contiguous_format)
+    return shape.view(copied, *sizes[:dim], sizes[dim] * repeats, *sizes[dim + 1 :])
 
 
 def _check_output_size(required, output_size):

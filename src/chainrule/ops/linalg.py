@@ -25,7 +25,7 @@ from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shape, broadcast_to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
-from chainrule.ops.reduce import norm, norm_over
+from chainrule.ops.reduce import nonzero_count, norm, norm_over
 from chainrule.ops.registry import SAME_DTYPE, public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 
@@ -410,14 +410,18 @@ def _contracted_dim(dim, ndim):
 def kron(a, b):
     """The Kronecker product: every element of a times the whole of b, as blocks.
     (m, n) and (p, q) -> (m·p, n·q): out[i·p + k, j·q + l] = a[i, j] b[k, l]. The fewer dimensions
-    are padded with leading 1s. The dtypes promote as in a product a * b."""
+    are padded with leading 1s. The dtypes promote as in a product a * b.
+
+    As PyTorch computes it: a laid out as (m, 1, n, 1) and b as (1, p, 1, q), their product
+    (m, p, n, q) broadcast, laid out as (m·p, n·q); each layout is PyTorch's ``_unsafe_view``
+    (``UnsafeViewBackward0``)."""
     ndim = max(a.array.ndim, b.array.ndim)
-    a = shape.reshape(a, (1,) * (ndim - a.array.ndim) + tuple(a.array.shape))
-    b = shape.reshape(b, (1,) * (ndim - b.array.ndim) + tuple(b.array.shape))
-    labels_a, labels_b = string.ascii_letters[:ndim], string.ascii_letters[ndim : 2 * ndim]
-    interleaved = "".join(first + second for first, second in zip(labels_a, labels_b))
-    blocks = einsum(f"{labels_a},{labels_b}->{interleaved}", a, b)
-    return shape.reshape(blocks, tuple(size_a * size_b for size_a, size_b in zip(a.array.shape, b.array.shape)))
+    sizes_a = (1,) * (ndim - a.array.ndim) + tuple(a.array.shape)
+    sizes_b = (1,) * (ndim - b.array.ndim) + tuple(b.array.shape)
+    unsafe_view = shape.Reshape.shown_as("UnsafeViewBackward0").apply
+    spread_a = unsafe_view(a, tuple(size for size_a in sizes_a for size in (size_a, 1)))
+    spread_b = unsafe_view(b, tuple(size for size_b in sizes_b for size in (1, size_b)))
+    return unsafe_view(spread_a * spread_b, tuple(size_a * size_b for size_a, size_b in zip(sizes_a, sizes_b)))
 
 
 @public(out=SAME_DTYPE)
@@ -486,6 +490,8 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     differences = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     if math.prod(differences.array.shape) == 0:
         return differences.sum(-1)
+    if p == 0:
+        return nonzero_count(differences, -1)
     return norm_over(differences, p, (differences.ndim - 1,), False, _cdist_node(x1, x2, p, compute_mode))
 
 

@@ -17,12 +17,12 @@ import math
 
 from chainrule import dtypes
 from chainrule.backend import ndarray, read_only, xp
-from chainrule.ops.elementwise import accept_deprecated_forms, add, mul, where
+from chainrule.ops.elementwise import accept_deprecated_forms, mul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.operands import binary_operands
 from chainrule.ops import registry
 from chainrule.ops.registry import install_method, public, reflected
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import Tensor
 
 
 class Matmul(Op):
@@ -276,14 +276,20 @@ def mm(input, mat2):
 @public(out=True)
 def bmm(input, mat2):
     """(B, n, k) @ (B, k, m) -> (B, n, m): a batch of matrix products (3-D only, equal batch sizes)."""
-    _require_tensor(mat2, "bmm", "mat2", 2)
-    if input.ndim == mat2.ndim == 3 and input.shape[0] != mat2.shape[0]:
+    input, mat2 = _checked_batches(input, mat2, "bmm", arguments=("input", "mat2"))
+    return Bmm.apply(input, mat2)
+
+
+def _checked_batches(batch1, batch2, operation, arguments=("batch1", "batch2")):
+    """batch1 (B, n, k) and batch2 (B, k, m) after PyTorch's checks of bmm (and of baddbmm, addbmm)."""
+    _require_tensor(batch2, operation, arguments[1], 2)
+    if batch1.ndim == batch2.ndim == 3 and batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(
-            f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}] (shapes "
-            f"{tuple(input.shape)} and {tuple(mat2.shape)}); both batches need the same size"
+            f"{operation}: Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{batch1.shape[0]}, {batch1.shape[2]}] but got: [{batch2.shape[0]}, {batch2.shape[1]}] (shapes "
+            f"{tuple(batch1.shape)} and {tuple(batch2.shape)}); both batches need the same size"
         )
-    return _checked_product(input, mat2, "bmm", ndim=3, names=("batch1", "batch2"), arguments=("input", "mat2"))
+    return _checked_operands(batch1, batch2, operation, ndim=3, names=("batch1", "batch2"), arguments=arguments)
 
 
 @public(out=True)
@@ -293,16 +299,22 @@ def dot(input, tensor):
 
 
 def _checked_product(a, b, operation, ndim=None, names=None, arguments=("input", "other")):
-    """``Matmul`` after PyTorch's checks of dtypes, numbers of dimensions (when ``ndim`` is given) and sizes."""
+    """``Matmul`` after PyTorch's checks (see ``_checked_operands``)."""
+    a, b = _checked_operands(a, b, operation, ndim, names, arguments)
+    return _kind_of_product(operation, a, b).apply(a, b)
+
+
+def _checked_operands(a, b, operation, ndim=None, names=None, arguments=("input", "other")):
+    """The factors a and b (as tensors) after PyTorch's checks of dtypes, numbers of dimensions
+    (when ``ndim`` is given) and sizes."""
     a, b = _same_dtype_operands(a, b, operation, arguments)
     if ndim is not None:
         _require_dims(a, ndim, names[0], operation)
         _require_dims(b, ndim, names[1], operation)
-    a_shape, b_shape = a.array.shape, b.array.shape
-    _check_product_shapes(a_shape, b_shape, operation)
+    _check_product_shapes(a.array.shape, b.array.shape, operation)
     if a.array.dtype == xp.bool_:
         _refuse_bool(a, b, operation)
-    return _kind_of_product(operation, a, b).apply(a, b)
+    return a, b
 
 
 @public(out=True, aliases=("ger",))
@@ -347,56 +359,186 @@ def _require_one_dtype(operation, input, first, second, names):
     return dtype
 
 
-def _scaled_sum(input, product, beta, alpha):
-    """beta * input + alpha * product, input ignored (even its nan values) when beta = 0, as in PyTorch,
-    where it still gets a gradient: zeros. Integers are scaled by integers (0.5 cut to 0), as in PyTorch."""
-    if product.array.dtype.kind in "iu" and (not isinstance(input, Tensor) or input.array.dtype.kind in "biu"):
-        beta, alpha = int(beta), int(alpha)
-    if alpha != 1:
-        product = product * alpha
-    if beta == 0:
-        if isinstance(input, Tensor) and input.requires_grad:
-            return where(tensor_from_array(xp.zeros((), dtype=bool)), input, product)
-        return product
-    return add(input if beta == 1 else input * beta, product)
+class AddProduct(Op):
+    """beta · input + alpha · (a product of two factors): what addmv, addr, baddbmm and addbmm
+    share. Each is one operation, its product and its factors' gradients side by side, one node as
+    in PyTorch (``AddmvBackward0``, next_functions input and the two factors). input broadcasts to
+    the output's shape and is ignored where beta = 0 (even its nan values); its gradient is
+    beta · grad, which the engine sums back to input's shape. The forward of a subclass sets
+    ``ctx.dtype`` (the output's), ``ctx.beta`` and ``ctx.alpha``."""
+
+    @staticmethod
+    def scaled_sum(ctx, input, product):
+        """beta · input + alpha · product on arrays, in the output's dtype."""
+        product = product.astype(ctx.dtype, copy=False)
+        if ctx.alpha != 1:
+            product = product * ctx.alpha
+        if ctx.beta == 0:
+            return product
+        return product + (input if ctx.beta == 1 else input * ctx.beta).astype(ctx.dtype, copy=False)
+
+    @staticmethod
+    def keep(ctx, first, second, dtype, beta, alpha):
+        """Keep each factor only where the other needs its gradient, and the dtype and scales."""
+        needs_first, needs_second = (ctx.needs_input_grad or (False, False, False))[1:3]
+        ctx.save_for_backward(first if needs_second else None, second if needs_first else None)
+        ctx.dtype, ctx.beta, ctx.alpha = dtype, beta, alpha
+
+    @staticmethod
+    def gradients(ctx, grad_output, first_gradient, second_gradient):
+        """(input's, first's, second's, None, None): input's is beta · grad; first_gradient and
+        second_gradient compute a factor's gradient from grad · alpha, called only where needed."""
+        needs_input, needs_first, needs_second = ctx.needs_input_grad[:3]
+        grad_input = (grad_output if ctx.beta == 1 else grad_output * ctx.beta) if needs_input else None
+        scaled = grad_output if ctx.alpha == 1 else grad_output * ctx.alpha
+        first, second = ctx.saved_tensors
+        grad_first = first_gradient(scaled, second) if needs_first else None
+        grad_second = second_gradient(scaled, first) if needs_second else None
+        return grad_input, grad_first, grad_second, None, None
+
+
+class Addmv(AddProduct):
+    """beta · input + alpha · (mat @ vec): mat (n, k), vec (k,) -> (n,)."""
+
+    formula = "beta · input + alpha · (mat @ vec)"
+    derivatives = ("beta", "alpha · grad ⊗ vec", "alpha · matᵀ @ grad", None, None)
+
+    @staticmethod
+    def forward(ctx, input, mat, vec, beta, alpha):
+        AddProduct.keep(ctx, mat, vec, mat.dtype, beta, alpha)
+        return AddProduct.scaled_sum(ctx, input, mat @ vec)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return AddProduct.gradients(
+            ctx, grad_output, lambda grad, vec: grad.reshape(-1, 1) * vec, lambda grad, mat: mat.mT @ grad
+        )
+
+
+class Addr(AddProduct):
+    """beta · input + alpha · (vec1 ⊗ vec2): vec1 (n,), vec2 (m,) -> (n, m), in the dtype of all
+    three promoted."""
+
+    formula = "beta · input + alpha · (vec1 ⊗ vec2)"
+    derivatives = ("beta", "alpha · grad @ vec2", "alpha · gradᵀ @ vec1", None, None)
+
+    @staticmethod
+    def forward(ctx, input, vec1, vec2, beta, alpha):
+        dtype = functools.reduce(dtypes.promote_types, map(dtypes.of, (vec1.dtype, vec2.dtype, input.dtype))).dtype
+        AddProduct.keep(ctx, vec1, vec2, dtype, beta, alpha)
+        return AddProduct.scaled_sum(ctx, input, vec1.reshape(-1, 1) * vec2)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return AddProduct.gradients(ctx, grad_output, lambda grad, vec2: grad @ vec2, lambda grad, vec1: grad.mT @ vec1)
+
+
+class Baddbmm(AddProduct):
+    """beta · input + alpha · (batch1 @ batch2): (B, n, k) and (B, k, m) -> (B, n, m)."""
+
+    formula = "beta · input + alpha · (batch1 @ batch2)"
+    derivatives = ("beta", "alpha · grad @ batch2ᵀ", "alpha · batch1ᵀ @ grad", None, None)
+
+    @staticmethod
+    def forward(ctx, input, batch1, batch2, beta, alpha):
+        AddProduct.keep(ctx, batch1, batch2, batch1.dtype, beta, alpha)
+        return AddProduct.scaled_sum(ctx, input, batch1 @ batch2)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return AddProduct.gradients(
+            ctx, grad_output, lambda grad, batch2: grad @ batch2.mT, lambda grad, batch1: batch1.mT @ grad
+        )
+
+
+class Addbmm(Baddbmm):
+    """beta · input + alpha · Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m) -> (n, m). The
+    backward is baddbmm's, grad (n, m) broadcasting over the batch: batch1[b] gets
+    alpha · grad @ batch2[b]ᵀ, batch2[b] alpha · batch1[b]ᵀ @ grad."""
+
+    formula = "beta · input + alpha · Σ_b batch1[b] @ batch2[b]"
+
+    @staticmethod
+    def forward(ctx, input, batch1, batch2, beta, alpha):
+        AddProduct.keep(ctx, batch1, batch2, batch1.dtype, beta, alpha)
+        products = batch1 @ batch2
+        return AddProduct.scaled_sum(ctx, input, products.sum(0, dtype=products.dtype))
+
+
+def _integral_scales(dtype, beta, alpha):
+    """beta and alpha as Python numbers (a 0-d tensor read), cut to integers for an integer
+    ``dtype``, as PyTorch cuts 0.5 to 0."""
+    beta, alpha = (scale.item() if isinstance(scale, Tensor) else scale for scale in (beta, alpha))
+    if dtype.kind in "iu":
+        return int(beta), int(alpha)
+    return beta, alpha
+
+
+def _check_input_fits(input, output_shape, operation):
+    """PyTorch's RuntimeError unless ``input`` broadcasts to the output's shape (the output keeps
+    its shape: input is not broadcast the other way)."""
+    try:
+        fits = xp.broadcast_shapes(input.array.shape, output_shape) == output_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"{operation}: size mismatch, got input {tuple(input.array.shape)} for an output of shape "
+            f"{output_shape}; input must broadcast to the output's shape"
+        )
 
 
 @public(out=True)
 def mv(input, vec):
     """(n, k) @ (k,) -> (n,): a matrix times a vector."""
-    input, vec = _same_dtype_operands(input, vec, "mv", ("input", "vec"))
+    return Mv.apply(*_checked_matrix_and_vector(input, vec, "mv"))
+
+
+def _checked_matrix_and_vector(input, vec, operation):
+    """input (n, k) and vec (k,) as tensors, after PyTorch's checks of mv (and of addmv)."""
+    input, vec = _same_dtype_operands(input, vec, operation, ("input", "vec"))
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim} dimensions (shapes "
-            f"{tuple(input.shape)} and {tuple(vec.shape)}); mv takes a 2-D matrix and a 1-D vector"
+            f"{tuple(input.shape)} and {tuple(vec.shape)}); {operation} takes a 2-D matrix and a 1-D vector"
         )
-    _check_product_shapes(input.array.shape, vec.array.shape, "mv")
+    _check_product_shapes(input.array.shape, vec.array.shape, operation)
     if input.array.dtype == xp.bool_:
-        _refuse_bool(input, vec, "mv")
-    return Mv.apply(input, vec)
+        _refuse_bool(input, vec, operation)
+    return input, vec
 
 
 @public(out=True, inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
-    """beta * input + alpha * (mat @ vec): mat (n, k), vec (k,), input broadcasting to (n,)."""
-    _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
-    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+    """beta * input + alpha * (mat @ vec): mat (n, k), vec (k,), input broadcasting to (n,).
+    One node, ``AddmvBackward0``."""
+    dtype = _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
+    mat, vec = _checked_matrix_and_vector(mat, vec, "addmv")
+    _check_input_fits(input, (mat.array.shape[0],), "addmv")
+    return Addmv.apply(input, mat, vec, *_integral_scales(dtype, beta, alpha))
 
 
 @public(out=True, inplace=True)
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
-    """beta * input + alpha * outer(vec1, vec2): vec1 (n,), vec2 (m,), input broadcasting to (n, m).
-    Integers and bools scale only by integers, and only bools by True or False; bools add as "or"."""
-    product = outer(vec1, vec2)
-    result_dtype = dtypes.promote_types(input.dtype, product.dtype) if isinstance(input, Tensor) else product.dtype
+    """beta * input + alpha * outer(vec1, vec2): vec1 (n,), vec2 (m,), input broadcasting to (n, m),
+    in the dtype of all three promoted. Integers and bools scale only by integers, and only bools
+    by True or False; bools add as "or". One node, ``AddrBackward0``."""
+    for position, (name, operand) in enumerate((("input", input), ("vec1", vec1), ("vec2", vec2)), 1):
+        if not isinstance(operand, Tensor):
+            raise TypeError(f"addr(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(operand)}")
+    _require_dims(vec1, 1, "vec1", "addr")
+    _require_dims(vec2, 1, "vec2", "addr")
+    result_dtype = dtypes.promote_types(dtypes.promote_types(vec1.dtype, vec2.dtype), input.dtype)
     for name, scale in (("beta", beta), ("alpha", alpha)):
         if result_dtype.kind in "biu" and _is_floating_number(scale):
             raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
         if result_dtype is not dtypes.bool_ and isinstance(scale, bool):
             raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    beta, alpha = _integral_scales(result_dtype, beta, alpha)
     if result_dtype is dtypes.bool_:
         beta, alpha = bool(beta), bool(alpha)
-    return _scaled_sum(input, product, beta, alpha)
+    _check_input_fits(input, (vec1.array.shape[0], vec2.array.shape[0]), "addr")
+    return Addr.apply(input, vec1, vec2, beta, alpha)
 
 
 def _is_floating_number(scale):
@@ -405,18 +547,22 @@ def _is_floating_number(scale):
 
 @public(out=True, inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """beta * input + alpha * bmm(batch1, batch2): (B, n, k) and (B, k, m), input broadcasting to (B, n, m)."""
-    _require_one_dtype("baddbmm", input, batch1, batch2, ("batch1", "batch2"))
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+    """beta * input + alpha * bmm(batch1, batch2): (B, n, k) and (B, k, m), input broadcasting to
+    (B, n, m). One node, ``BaddbmmBackward0``."""
+    dtype = _require_one_dtype("baddbmm", input, batch1, batch2, ("batch1", "batch2"))
+    batch1, batch2 = _checked_batches(batch1, batch2, "baddbmm")
+    _check_input_fits(input, (*batch1.array.shape[:2], batch2.array.shape[2]), "baddbmm")
+    return Baddbmm.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
 
 
 @public(out=True, inplace=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
-    summed over the batch, input broadcasting to (n, m)."""
-    _require_one_dtype("addbmm", input, batch1, batch2, ("batch1", "batch2"))
-    products = bmm(batch1, batch2)
-    return _scaled_sum(input, products.sum(0, dtype=products.dtype), beta, alpha)  # (an integer sum keeps its dtype)
+    summed over the batch, input broadcasting to (n, m). One node, ``AddbmmBackward0``."""
+    dtype = _require_one_dtype("addbmm", input, batch1, batch2, ("batch1", "batch2"))
+    batch1, batch2 = _checked_batches(batch1, batch2, "addbmm")
+    _check_input_fits(input, (batch1.array.shape[1], batch2.array.shape[2]), "addbmm")
+    return Addbmm.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
 
 
 for _name, _matrices in [("addmm", ("mat1", "mat2")), ("addmv", ("mat", "vec")), ("addr", ("vec1", "vec2")),

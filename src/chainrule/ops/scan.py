@@ -15,7 +15,7 @@ Differences and integrals along a dimension (``diff``, ``gradient``, ``trapezoid
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, made_from_arguments
 from chainrule.backend import array_functions, as_array, ignoring_float_errors, is_array, running_logaddexp, running_maximum, running_minimum, xp
-from chainrule.ops.elementwise import to
+from chainrule.ops.elementwise import ConstantFactor, to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import accumulated, along_one_axis, one_axis
@@ -288,48 +288,70 @@ def _as_floating(y):
     return y if y.is_floating_point() else to(y, dtypes.get_default_dtype())
 
 
-def _trapezoid_areas(y, x, dx, dim, operation):
-    """(the areas of the trapezoids between neighbouring samples along dim, dim): (y[i+1] + y[i]) / 2
-    times the step, from ``x`` (sample positions: 1-D along dim, or y's shape), else ``dx``."""
+def _integration_operands(y, x, dx, dim, operation):
+    """``(y, x, dx, dim)`` for ``trapezoid`` and ``cumulative_trapezoid`` after PyTorch's checks:
+    y floating (integers converted), dim non-negative, the sample positions ``x`` viewed with y's
+    number of dimensions (a 1-D x laid along dim, fewer dimensions padded in front), dx a number."""
     if x is not None and not isinstance(x, Tensor):
         raise TypeError(f"{operation}(): x must be a tensor of sample positions, not {type(x).__name__}; give a spacing as dx=")
     if x is not None and dx is not None:
         raise TypeError(f"{operation}(): give the sample positions x or their spacing dx, not both")
+    if y.dtype is dtypes.bool_ or x is not None and x.dtype is dtypes.bool_:
+        raise RuntimeError(f"{operation}: received a bool input for `x` or `y`, but bool is not supported; convert it, e.g. y.float()")
     y = _as_floating(y)
     if y.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions; integrate a tensor of at least 1 dimension")
     dim = one_axis(y, dim, operation)
-    later, earlier = _neighbours(y, dim) if y.shape[dim] else (y, y)
-    heights = (later + earlier) / 2
-    if x is None:
-        return heights * (1 if dx is None else dx), dim
-    if x.ndim == 1:
+    if x is not None and x.ndim == 1:
         if x.shape[0] != y.shape[dim]:
             raise RuntimeError(
                 f"{operation}: There must be one `x` value for each sample point (x has {x.shape[0]}, "
                 f"y has {y.shape[dim]} along dim {dim})"
             )
-        steps = diff(x).reshape([-1 if each == dim else 1 for each in range(y.ndim)])
-    else:
-        steps = diff(x, dim=dim)
-    return heights * steps, dim
+        x = x.view([-1 if each == dim else 1 for each in range(y.ndim)])
+    elif x is not None and x.ndim < y.ndim:
+        x = x.view((1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    dx = 1 if dx is None else dx.item() if isinstance(dx, Tensor) else dx
+    return y, x, dx, dim
+
+
+def _scaled(x, factor, node_name="MulBackward1"):
+    """x times the number ``factor``: one node with one input, as PyTorch's product with a Scalar
+    (``MulBackward1``; ``DivBackward1`` for its quotient by one, here a product by its inverse)."""
+    return ConstantFactor.shown_as(node_name).apply(x, factor)
 
 
 @public(method=False, aliases=("trapz",))
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The integral of y along ``dim`` by the trapezoidal rule: Σ (y[i+1] + y[i]) / 2 · (x[i+1] - x[i]),
     the samples at positions ``x`` (1-D, or y's shape) or ``dx`` apart (1 by default). (*, m, *) -> (*, *);
-    0 where m is 0 or 1."""
-    areas, dim = _trapezoid_areas(y, x, dx, dim, "trapezoid")
-    return areas.sum(dim)
+    0 where m is 0 or 1. Computed as PyTorch does: with even steps, (Σ y - (y[0] + y[m-1]) / 2) · dx."""
+    y, x, dx, dim = _integration_operands(y, x, dx, dim, "trapezoid")
+    if y.shape[dim] == 0:  # no samples: 0, as NumPy's
+        return made_from_arguments(xp.zeros(y.shape[:dim] + y.shape[dim + 1 :], dtype=y.array.dtype))
+    if x is None:
+        ends = y.select(dim, 0) + y.select(dim, -1)
+        return _scaled(y.sum(dim) - _scaled(ends, 0.5), dx)
+    later, earlier = _neighbours(y, dim)
+    steps = _differences(x, dim)
+    return _scaled(((earlier + later) * steps).sum(dim), 0.5, "DivBackward1")
 
 
 @public(method=False)
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running integral of y along ``dim`` by the trapezoidal rule: out[i] = the integral from
     sample 0 to sample i+1, as ``trapezoid``. (*, m, *) -> (*, m - 1, *)."""
-    areas, dim = _trapezoid_areas(y, x, dx, dim, "cumulative_trapezoid")
-    return areas.cumsum(dim)
+    y, x, dx, dim = _integration_operands(y, x, dx, dim, "cumulative_trapezoid")
+    later, earlier = _neighbours(y, dim) if y.shape[dim] else (y, y)
+    if x is None:
+        return _scaled(earlier + later, dx / 2).cumsum(dim)
+    return _scaled(((earlier + later) * _differences(x, dim)).cumsum(dim), 0.5, "DivBackward1")
+
+
+def _differences(x, dim):
+    """x[i+1] - x[i] along ``dim``."""
+    later, earlier = _neighbours(x, dim)
+    return later - earlier
 
 
 @public(method=False)
