@@ -3,16 +3,14 @@
 Most are chainrule functions under a second name (``expit`` is ``sigmoid``, ``gammaln`` is
 ``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``); those PyTorch offers only
 here (entr, erfcx, ndtr, ndtri, log_ndtr, xlog1py, i0e, i1, i1e, zeta, and,
-without gradients as in PyTorch, the orthogonal polynomials and the Bessel functions j0, j1, y0,
-y1, k0, k1, spherical j0) come from ``ops/special_extra.py``.
-
-Not offered: airy_ai (no gradient in PyTorch, and no course uses it).
+without gradients as in PyTorch, the orthogonal polynomials, the Bessel functions j0, j1, y0,
+y1, k0, k1, spherical j0 and the Airy function Ai) come from ``ops/special_extra.py``.
 """
-import math
-
+from chainrule import dtypes
 from chainrule.ops.registry import functions, with_out
 from chainrule.ops.special import I1
 from chainrule.ops.special_extra import (  # noqa: F401
+    airy_ai,
     bessel_j0,
     bessel_j1,
     bessel_y0,
@@ -34,6 +32,7 @@ from chainrule.ops.special_extra import (  # noqa: F401
     modified_bessel_i1,
     modified_bessel_k0,
     modified_bessel_k1,
+    ndtr,
     ndtri,
     scaled_modified_bessel_k0,
     scaled_modified_bessel_k1,
@@ -45,8 +44,7 @@ from chainrule.ops.special_extra import (  # noqa: F401
     xlog1py,
     zeta,
 )
-
-SQRT_HALF = math.sqrt(0.5)
+from chainrule.tensor import Tensor
 
 # The functions chainrule already has, under torch.special's names for them.
 erf = functions.erf
@@ -64,7 +62,6 @@ i0 = functions.i0
 xlogy = functions.xlogy
 logsumexp = functions.logsumexp
 sinc = functions.sinc
-round = functions.round  # noqa: A001  torch.special.round
 exp2 = functions.exp2
 expm1 = functions.expm1
 log1p = functions.log1p
@@ -77,12 +74,18 @@ def i1(input):
 
 
 @with_out
-def ndtr(input):
-    """Φ(x) = ½ erfc(-x/√2), the cumulative distribution function of the standard normal."""
-    return functions.erfc(input * -SQRT_HALF) * 0.5
+def round(input, *, decimals=0):  # noqa: A001  torch.special.round
+    """``round`` for floating tensors only: PyTorch's special.round has no integer kernel (where
+    ``torch.round`` gives integers back as they are)."""
+    if isinstance(input, Tensor) and input.array.dtype.kind in "iu":
+        raise NotImplementedError(
+            f"\"round_vml_cpu\" not implemented for '{dtypes.scalar_type_name(input.array.dtype)}'; "
+            f"convert first, e.g. x.float(), or use chainrule.round, which gives integers back as they are"
+        )
+    return functions.round(input, decimals=decimals)
 
 
-def softmax(input, dim, *, dtype=None):
+def softmax(input, dim, dtype=None):
     """softmax along ``dim`` (which ``torch.special.softmax`` requires)."""
     return functions.softmax(input, dim, dtype=dtype)
 

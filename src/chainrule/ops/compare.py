@@ -14,19 +14,23 @@ from chainrule.autograd.function import computed_without_gradient, read_into_pyt
 from chainrule.backend import as_array, greatest_common_divisor, is_scalar, least_common_multiple, ndarray, shift_left, shift_right, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
-from chainrule.ops.operands import binary_operands, broadcast_error
+from chainrule.ops.operands import binary_operands, broadcast_error, refuse_numbers_only, require_tensors
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
 
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
 
-def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=(), out=False):
+def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=(), out=False, operands=None):
     """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
     numbers, broadcasting), returned as a tensor; ``aliases`` are further names, ``in_place``
-    adds ``Tensor.NAME_`` (see ``_register``), and ``out`` PyTorch's ``out=`` (see ``public``)."""
+    adds ``Tensor.NAME_`` (see ``_register``), and ``out`` PyTorch's ``out=`` (see ``public``).
+    ``operands(name, a, b)``, given, refuses the numbers PyTorch refuses (``refuse_numbers_only``:
+    not two; ``require_tensors``: none)."""
 
     def function(a, b):
+        if operands is not None:
+            operands(name, a, b)
         a, b = binary_operands(a, b)
         if integers_only:
             _require_integers(name, xp.result_type(a.array, b.array))
@@ -111,27 +115,38 @@ bitwise_not = _one_input(
     "bitwise_not", xp.invert, "~x: logical not for bool, every bit flipped for integers (~5 == -6).", integers_only=True,
     in_place=True, out=SAME_DTYPE,
 )
+# a number on either side of a tensor (``7 & x``), not two numbers, as in PyTorch
 bitwise_and = _elementwise(
-    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True
+    "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True,
+    operands=refuse_numbers_only,
 )
 bitwise_or = _elementwise(
-    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True
+    "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True,
+    operands=refuse_numbers_only,
 )
 bitwise_xor = _elementwise(
-    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True
+    "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True,
+    operands=refuse_numbers_only,
 )
 
 bitwise_left_shift = _elementwise(
-    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, in_place=True, out=True
+    "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, in_place=True, out=True,
+    operands=refuse_numbers_only,
 )
 bitwise_right_shift = _elementwise(
     "bitwise_right_shift", shift_right, "a >> b: the bits of a moved b places down (floor(a / 2^b)).",
-    integers_only=True, in_place=True, out=True,
+    integers_only=True, in_place=True, out=True, operands=refuse_numbers_only,
 )
 
-# ----------------------------------------------------------------------------- integer math
-gcd = _elementwise("gcd", greatest_common_divisor, "The greatest common divisor of a and b (>= 0; gcd(0, 0) = 0).", integers_only=True, in_place=True)
-lcm = _elementwise("lcm", least_common_multiple, "The least common multiple of a and b (>= 0; 0 if either is 0).", integers_only=True, in_place=True)
+# ----------------------------------------------------------------------------- integer math (two tensors, as in PyTorch)
+gcd = _elementwise(
+    "gcd", greatest_common_divisor, "The greatest common divisor of a and b (>= 0; gcd(0, 0) = 0).", integers_only=True,
+    in_place=True, out=True, operands=require_tensors,
+)
+lcm = _elementwise(
+    "lcm", least_common_multiple, "The least common multiple of a and b (>= 0; 0 if either is 0).", integers_only=True,
+    in_place=True, out=True, operands=require_tensors,
+)
 
 # ----------------------------------------------------------------------------- special values
 isnan = _one_input("isnan", xp.isnan, "True where x is nan (not a number).")
@@ -149,22 +164,41 @@ signbit = _one_input(
 # ----------------------------------------------------------------------------- closeness
 @public
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """|a - b| <= atol + rtol |b|, elementwise (bool). Two tensors must have the same dtype, as in
-    PyTorch (convert one first, e.g. ``b.to(a.dtype)``); a negative (or nan) rtol or atol is a
-    RuntimeError, as in PyTorch."""
+    """|a - b| <= atol + rtol |b|, elementwise (bool), of two tensors of one dtype, as in PyTorch (a
+    number is a TypeError: wrap it, ``chainrule.tensor(7)``; convert a tensor of another dtype first,
+    e.g. ``b.to(a.dtype)``); a negative (or nan) rtol or atol is a RuntimeError, as in PyTorch.
+    Integers are compared as PyTorch compares them (see ``_close``)."""
+    return _isclose("isclose", a, b, rtol, atol, equal_nan)
+
+
+def _isclose(operation, a, b, rtol, atol, equal_nan):
+    """``isclose`` of the public ``operation`` (isclose or allclose), its errors naming it."""
+    require_tensors(operation, a, b)
     for name, tolerance in (("rtol", rtol), ("atol", atol)):
         if not tolerance >= 0:
-            raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, but got {tolerance}; pass a tolerance >= 0")
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype != b.array.dtype:
+            raise RuntimeError(f"{operation}: {name} must be greater than or equal to zero, but got {tolerance}; pass a tolerance >= 0")
+    if a.array.dtype != b.array.dtype:
         raise RuntimeError(
             f"{dtypes.scalar_type_name(a.array.dtype)} did not match {dtypes.scalar_type_name(b.array.dtype)} "
-            f"(isclose compares tensors of one dtype; convert one first, e.g. b.to(a.dtype))"
+            f"({operation} compares tensors of one dtype; convert one first, e.g. b.to(a.dtype))"
         )
-    a, b = binary_operands(a, b)
+    keywords = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan, "float_dtype": dtypes.get_default_dtype()}
     try:
-        return computed_without_gradient(xp.isclose, (a, b), {"rtol": rtol, "atol": atol, "equal_nan": equal_nan})
+        return computed_without_gradient(_close, (a, b), keywords)
     except ValueError:
-        raise broadcast_error((a.array.shape, b.array.shape), "isclose") from None
+        raise broadcast_error((a.array.shape, b.array.shape), operation) from None
+
+
+def _close(a, b, *, rtol, atol, equal_nan, float_dtype):
+    """``isclose`` of the arrays a and b (of one dtype). Integers and bools are compared as PyTorch
+    compares them: exactly where both tolerances are 0 (2**53 + 1 and 2**53 differ, though they are
+    one float64), else converted to ``float_dtype`` (the default float dtype) first, so that their
+    difference cannot wrap around (int8 127 and -128 are 255 apart)."""
+    if a.dtype.kind != "f":
+        if rtol == 0 and atol == 0:
+            return xp.equal(a, b)
+        a, b = a.astype(float_dtype), b.astype(float_dtype)
+    return xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 @public
@@ -172,7 +206,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True (a Python bool) when every element satisfies |a - b| <= atol + rtol |b| (arguments
     checked as by ``isclose``)."""
     read_into_python("allclose")
-    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
+    return bool(_isclose("allclose", a, b, rtol, atol, equal_nan).array.all())
 
 
 @public

@@ -16,7 +16,7 @@ from chainrule.backend import xp
 from chainrule.ops.broadcast import broadcast_shape, broadcast_to
 from chainrule.ops.elementwise import cast, clamp, where
 from chainrule.ops.operands import binary_operands
-from chainrule.ops.reduce import norm, norm_over, reduction_axes, require_floating
+from chainrule.ops.reduce import nonzero_count, norm, norm_over, reduction_axes, require_floating
 from chainrule.ops.registry import functions, public
 from chainrule.tensor import check_dim
 
@@ -96,7 +96,8 @@ def pdist(input, p=2):
         raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
     rows = input.shape[0]
     first, second = xp.nonzero(xp.triu(xp.ones((rows, rows), dtype=bool), 1))
-    return norm(input[array_from_shapes(first)] - input[array_from_shapes(second)], p, 1)  # the pairs follow from N
+    difference = input[array_from_shapes(first)] - input[array_from_shapes(second)]  # the pairs follow from N
+    return nonzero_count(difference, 1) if p == 0 else norm(difference, p, 1)
 
 
 

@@ -14,13 +14,19 @@ from chainrule.memory_layout import check_rank, copied_in_order, dimension_order
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import (
-    as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, floating_operands, with_deprecated_forms,
-    write_error,
+    as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, floating_operands, refuse_numbers_only,
+    require_tensor_input, require_tensors, with_deprecated_forms, write_error,
 )
 from chainrule.ops.registry import SAME_DTYPE, formula_form, functions, install_method, public, reflected
 from chainrule.device import check_device
+from chainrule.device import device as as_device
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.return_types import return_type
+
+#: The default of a keyword whose absence PyTorch tells from every value it may take: ``div(x, y,
+#: rounding_mode=None)`` and ``round(x, decimals=0)`` are other overloads than ``div(x, y)`` and
+#: ``round(x)``, with other node names (and ``round`` of integers refuses the second).
+_NOT_GIVEN = object()
 
 
 # ----------------------------------------------------------------------------- binary arithmetic
@@ -111,13 +117,14 @@ class Pow(Op):
 
     @staticmethod
     def backward(ctx, grad_output):
-        if len(ctx.saved_tensors) == 1:  # a number exponent
-            (x,) = ctx.saved_tensors
+        saved = ctx.saved_tensors  # read once: under saved_tensors_hooks each read unpacks
+        if len(saved) == 1:  # a number exponent
+            (x,) = saved
             exponent = ctx.exponent
             if exponent == 0:
                 return ctx.xp.zeros_like(grad_output), None
             return grad_output * (exponent * power(x, exponent - 1)), None
-        x, result, exponent = ctx.saved_tensors
+        x, result, exponent = saved
         grad_x = grad_exponent = None
         if ctx.needs_input_grad[0]:  # 0 where the exponent is 0, even where x^-1 is inf or nan
             grad_x = ctx.xp.where(exponent == 0, 0.0, grad_output * (exponent * x ** (exponent - 1)))
@@ -198,10 +205,10 @@ class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
         _refuse_integer_division_by_zero("remainder", a, b)
-        ctx.quotient = xp.floor_divide(a, b)
-        if xp.result_type(a, b).kind != "f":
-            return xp.remainder(a, b)
-        with ignoring_float_errors():
+        with ignoring_float_errors():  # x % 0.0 and inf % 2.0 are nan, the lowest integer % -1 is 0, silently
+            ctx.quotient = xp.floor_divide(a, b)
+            if xp.result_type(a, b).kind != "f":
+                return xp.remainder(a, b)
             truncated = xp.fmod(a, b)
             return xp.where((truncated != 0) & ((b < 0) != (truncated < 0)), truncated + b, truncated)
 
@@ -620,7 +627,15 @@ class Rsqrt(Op):
 
 
 class Logit(Op):
-    """With ``eps``, x is first clamped to [eps, 1 - eps] (and gets no gradient outside)."""
+    """With ``eps`` >= 0, x is first clamped as PyTorch clamps it: eps where x < eps, else 1 - eps
+    where x > 1 - eps (so with eps > 0.5, where the bounds cross, every x goes to one of them), and
+    gets no gradient there. A negative ``eps`` clamps nothing, as None; unclamped, the gradient is
+    nan outside [0, 1], as PyTorch's (where 1/(x (1 - x)) is a number).
+
+    The gradient is PyTorch's vectorized kernel's: grad / -0.0 at x = -0.0 (-inf for a positive
+    grad), and, clamped, 0 at x = nan. Its scalar loop, which takes the elements left over after a
+    row's last full vectors (all of a small tensor), gives grad · inf and nan there: PyTorch's
+    answer depends on the element's position and the CPU's vector width, chainrule's does not."""
 
     formula = "ln(x / (1 - x))"
     derivatives = ("1/(x (1 - x))", None)
@@ -628,22 +643,24 @@ class Logit(Op):
     @staticmethod
     def forward(ctx, x, eps):
         ctx.save_for_backward(x)
-        ctx.eps = eps
         x = as_floating(x)
-        if eps is not None:
-            x = xp.clip(x, eps, 1 - eps)
+        ctx.bounds = None
+        if eps is not None and eps >= 0:
+            low = x.dtype.type(eps)
+            ctx.bounds = low, 1 - low
+            x = xp.where(x < low, low, xp.minimum(x, 1 - low))
         with ignoring_float_errors():
             return xp.log(x / (1 - x))
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if ctx.eps is None:  # nan outside [0, 1], as PyTorch's (where 1/(x (1 - x)) is a number)
-            with ignoring_float_errors():
-                return ctx.xp.where((x < 0) | (x > 1), math.nan, grad_output / (x * (1.0 - x))), None
-        inside = (x >= ctx.eps) & (x <= 1 - ctx.eps)
-        clipped = ctx.xp.clip(x, ctx.eps, 1 - ctx.eps)
-        return ctx.xp.where(inside, grad_output / (clipped * (1.0 - clipped)), 0.0), None
+        with ignoring_float_errors():
+            slope = grad_output / (x * (1.0 - x))
+        if ctx.bounds is None:
+            return ctx.xp.where((x < 0) | (x > 1), math.nan, slope), None
+        low, high = ctx.bounds
+        return ctx.xp.where((x >= low) & (x <= high), slope, 0.0), None
 
 
 class PiecewiseConstant(Op):
@@ -702,14 +719,16 @@ class Trunc(PiecewiseConstant):
 
 
 class Round(PiecewiseConstant):
-    """Halves round to the even neighbour, as in PyTorch."""
+    """Halves round to the even neighbour, as in PyTorch. x · 10^decimals beyond the dtype's range
+    gives inf or nan without a warning, as in PyTorch."""
 
     formula = "x rounded to decimals places"
     derivatives = ("0", None)
 
     @staticmethod
     def forward(ctx, x, decimals):
-        return round_array(x, decimals)
+        with ignoring_float_errors():
+            return round_array(x, decimals)
 
 
 class Frac(Op):
@@ -926,10 +945,13 @@ class Cast(Op):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        if x.dtype.kind == "f" and xp.dtype(dtype).kind in "iub":  # nan, inf, out of range: no warning, as in PyTorch
+        target = xp.dtype(dtype)
+        # floats to integers (nan, inf, out of range) or to a narrower float (1e6 as float16 is inf):
+        # no warning, as in PyTorch
+        if target.itemsize < x.dtype.itemsize or (x.dtype.kind == "f" and target.kind in "iub"):
             with ignoring_float_errors():
-                return x.astype(dtype)
-        return x.astype(dtype)
+                return x.astype(target)
+        return x.astype(target)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -1330,7 +1352,9 @@ def sub(input, other, *, alpha=1):
 def _scaled_operands(input, other, alpha):
     """input and alpha · other for add and sub, in their common dtype: the product is taken after
     promotion, as in PyTorch (int8 - 2 · uint8 is computed in int16, not wrapped in uint8). A float
-    alpha needs a floating result and a bool alpha a bool one, as PyTorch checks."""
+    alpha needs a floating result and a bool alpha a bool one, as PyTorch checks, and alpha must
+    fit the common dtype (``dtypes.checked_scalar``: alpha=1000 of int8 tensors, or 1e6 of float16
+    ones, is a RuntimeError, where ``int8_x + 1000`` wraps)."""
     input, other = binary_operands(input, other)
     common = xp.result_type(input.array, other.array)
     if isinstance(alpha, bool) and common.kind != "b":
@@ -1340,6 +1364,7 @@ def _scaled_operands(input, other, alpha):
             "For integral input tensors, argument alpha must not be a floating point number (convert the "
             "tensors with .float() first, or give an integer alpha)."
         )
+    alpha = dtypes.checked_scalar(alpha, common)
     return input, mul(other.to(common), bool(alpha) if common.kind == "b" else alpha)
 
 
@@ -1369,13 +1394,17 @@ def mul(input, other):
 
 
 @public(inplace=True, out=True, aliases=("divide", "true_divide"))
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=_NOT_GIVEN):
     """input / other, broadcasting; integer division gives floats, as in PyTorch.
 
-    ``rounding_mode="trunc"`` rounds the quotient toward zero, ``"floor"`` down (as ``//``).
+    ``rounding_mode="trunc"`` rounds the quotient toward zero, ``"floor"`` down (as ``//``);
+    ``rounding_mode=None`` gives the same quotient as none given, with PyTorch's node of that form
+    (DivBackward2).
     """
-    if rounding_mode is None:
+    if rounding_mode is _NOT_GIVEN:
         return broadcasting(Div, *floating_operands(input, other))
+    if rounding_mode is None:
+        return broadcasting(Div.shown_as("DivBackward2"), *floating_operands(input, other), operation="div")
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
     input, other = binary_operands(input, other)
@@ -1416,7 +1445,10 @@ def _floored_quotient(numerator, denominator):
 
 @public(inplace=True, out=True)
 def remainder(input, other):
-    """input mod other, with the sign of other."""
+    """input mod other, with the sign of other; a number on either side of a tensor (``7 % x``), not
+    two numbers (a TypeError, as in PyTorch)."""
+    if not isinstance(input, Tensor):
+        refuse_numbers_only("remainder", input, other)
     function = _by_operand_kind(Remainder, other)
     input, other = binary_operands(input, other)
     _refuse_bool("remainder_cpu", input, other)
@@ -1424,25 +1456,59 @@ def remainder(input, other):
 
 
 @public(inplace=True, out=True)
-def pow(input, exponent):
-    """input ** exponent, for a number or tensor exponent (and ``2 ** tensor``).
+def pow(input=None, exponent=None, *, self=None):
+    """input ** exponent, for a number or tensor exponent, and a number to a tensor power
+    (``2 ** x``, ``pow(2, x)``, or by PyTorch's keyword for that form, ``pow(self=2, exponent=x)``);
+    two numbers are refused (TypeError), as in PyTorch.
 
     Integers to a negative power: a number exponent is refused, as in PyTorch; a tensor exponent
     gives the reciprocal truncated to an integer (1 for a base of 1, ±1 for -1, else 0). A bool
-    exponent keeps the tensor's dtype: ``x ** True`` is x, ``x ** False`` ones (bool masks too)."""
-    if isinstance(exponent, (int, float)) and (not isinstance(exponent, bool) or isinstance(input, Tensor)):
-        if not isinstance(input, Tensor):
-            input = made_from_values(as_array(input, dtypes.infer_dtype(input)))
-        if isinstance(exponent, int) and exponent < 0 and input.array.dtype.kind in "biu":
-            raise RuntimeError(
-                f"Integers to negative integer powers are not allowed ({input.array.dtype.name} tensor ** {exponent}); "
-                f"convert the base with .float() first"
-            )
+    exponent keeps the tensor's dtype: ``x ** True`` is x, ``x ** False`` ones (bool masks too).
+    A number exponent must fit the dtype PyTorch converts it to (see ``_check_exponent``)."""
+    if isinstance(exponent, (int, float)) and isinstance(input, Tensor):
+        if not 0 <= exponent <= 127:  # every dtype holds 0..127: x ** 2 and x ** 0.5 skip the checks
+            _check_exponent(input, exponent)
         return Pow.apply(input, exponent)
-    function = PowOfTensors if isinstance(input, Tensor) else PowOfNumber
+    if isinstance(input, Tensor) and self is None:
+        function = PowOfTensors
+    else:
+        input, function = _number_base(input, exponent, self), PowOfNumber
     input, exponent = binary_operands(input, exponent)
     _refuse_bool("pow", input, exponent)
     return broadcasting(function, input, exponent, operation="pow")
+
+
+def _check_exponent(base, exponent):
+    """PyTorch's checks of the number ``exponent`` of a tensor ``base``: integers (and bools) to a
+    negative integer power are refused; an int exponent of integers must fit their dtype (int64 for
+    bools, whose powers are int64): int8 ** 1000 is a RuntimeError; a float16 base takes exponents
+    in float16's range; an int beyond 64 bits is an OverflowError (see ``dtypes.checked_scalar``)."""
+    dtype = base.array.dtype
+    if dtype.kind in "biu" and isinstance(exponent, int):
+        if exponent < 0:
+            raise RuntimeError(
+                f"Integers to negative integer powers are not allowed ({dtype.name} tensor ** {exponent}); "
+                f"convert the base with .float() first"
+            )
+        dtypes.checked_scalar(exponent, dtypes.int64 if dtype.kind == "b" else dtype)
+    else:
+        dtypes.checked_scalar(exponent, dtype if dtype == dtypes.float16 else dtypes.float64)
+
+
+def _number_base(input, exponent, self):
+    """The number base of ``pow(2, x)`` (or ``pow(self=2, exponent=x)``); PyTorch's TypeError where
+    the exponent is no tensor either, or the base is given both ways, or ``self`` is a tensor
+    (PyTorch's keyword of the number-base form only)."""
+    if self is not None:
+        if input is not None or isinstance(self, Tensor):
+            raise TypeError(
+                f"pow() received an invalid combination of arguments - got input={type(input).__name__} and "
+                f"self={type(self).__name__}: self= is the keyword of a number base (pow(self=2, exponent=x)); "
+                f"give a tensor base as input"
+            )
+        input = self
+    refuse_numbers_only("pow", input, exponent)
+    return input
 
 
 def elementwise_maximum(input, other):
@@ -1459,14 +1525,14 @@ def elementwise_minimum(input, other):
 @public(out=True)
 def maximum(input, other):
     """Elementwise larger of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
-    _require_tensors("maximum", input, other)
+    require_tensors("maximum", input, other)
     return elementwise_maximum(input, other)
 
 
 @public(out=True)
 def minimum(input, other):
     """Elementwise smaller of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
-    _require_tensors("minimum", input, other)
+    require_tensors("minimum", input, other)
     return elementwise_minimum(input, other)
 
 
@@ -1495,10 +1561,31 @@ def where(condition, input=None, other=None):
             f"where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{dtypes.scalar_type_name(condition.dtype)}; compare first, e.g. where(x > 0, ...)"
         )
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = made_from_values(as_array(input, dtypes.infer_dtype(input)))
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        input, other = _where_operands(input, other)
     input, other = binary_operands(input, other)
     return broadcasting(Where, condition, input, other)
+
+
+#: The largest finite float32: a number of ``where`` past it, given float32 data, is PyTorch's RuntimeError.
+FLOAT32_LARGEST = float(xp.finfo(xp.float32).max)
+
+
+def _where_operands(input, other):
+    """where's input and other when one is a number (or both are, which then make a tensor of the
+    first's own dtype). A Python number is checked as PyTorch converts it to the result's dtype: an
+    int must fit an integer dtype (``where(mask, int8_x, 1000)`` is a RuntimeError, where ``int8_x +
+    1000`` wraps), a float float32's range (float16 and float64 take any, beyond range as inf)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        return made_from_values(as_array(input, dtypes.infer_dtype(input))), other
+    tensor, number = (input, other) if isinstance(input, Tensor) else (other, input)
+    if isinstance(number, int) and tensor.array.dtype.kind in "biu":
+        dtypes.checked_scalar(number, dtypes.scalar_result_dtype(tensor.array.dtype, number))
+    elif isinstance(number, float) and (number > FLOAT32_LARGEST or number < -FLOAT32_LARGEST):
+        dtype = dtypes.scalar_result_dtype(tensor.array.dtype, number)
+        if dtype == xp.float32:
+            dtypes.checked_scalar(number, dtype)
+    return input, other
 
 
 @public(inplace=True, aliases=("negative",), out=SAME_DTYPE)
@@ -1575,7 +1662,7 @@ def acos(input):
 @public(inplace=True, aliases=("arctan2",), out=True)
 def atan2(input, other):
     """The angle of the point (other, input) in radians, in (-π, π]; broadcasting; two tensors."""
-    _require_tensors("atan2", input, other)
+    require_tensors("atan2", input, other)
     return broadcasting(Atan2, *floating_operands(input, other))
 
 
@@ -1657,15 +1744,21 @@ def trunc(input):
 
 
 @public(inplace=True, out=SAME_DTYPE)
-def round(input, *, decimals=0):
-    """input rounded to ``decimals`` places; halves go to the even neighbour (2.5 -> 2), as in PyTorch.
-    Integers come back as they are, but only without ``decimals`` (PyTorch has no integer kernel for it)."""
-    _refuse_bool("round_vml_cpu", input)
-    if decimals and input.array.dtype.kind in "iu":
+def round(input, *, decimals=_NOT_GIVEN):
+    """input rounded to ``decimals`` places (by default to whole numbers); halves go to the even
+    neighbour (2.5 -> 2), as in PyTorch. Integers come back as they are, but only without
+    ``decimals``, even ``decimals=0``: PyTorch has no integer kernel for that form (its node is
+    RoundBackward1)."""
+    if decimals is _NOT_GIVEN:
+        _refuse_bool("round_vml_cpu", input)
+        return Round.apply(input, 0) if input.array.dtype.kind == "f" else input.clone()
+    if input.array.dtype.kind != "f":
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
         raise NotImplementedError(
-            f'"round_cpu" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\'; convert first, e.g. x.float()'
+            f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' (round with decimals); '
+            f'convert first, e.g. x.float(), or leave decimals out to get integers back as they are'
         )
-    return Round.apply(input, decimals) if input.array.dtype.kind == "f" else input.clone()
+    return Round.shown_as("RoundBackward1").apply(input, decimals)
 
 
 @public(inplace=True, out=SAME_DTYPE)
@@ -1677,7 +1770,9 @@ def frac(input):
 
 @public(inplace=True, out=True)
 def fmod(input, other):
-    """input - trunc(input / other) other: the remainder with the sign of input (``remainder`` takes other's sign)."""
+    """input - trunc(input / other) other: the remainder with the sign of input (``remainder`` takes other's sign).
+    input is a tensor, other a tensor or a number, as in PyTorch."""
+    require_tensor_input("fmod", input)
     function = _by_operand_kind(Fmod, other)
     input, other = binary_operands(input, other)
     _refuse_bool("fmod_cpu", input, other)
@@ -1688,7 +1783,7 @@ def fmod(input, other):
 def hypot(input, other):
     """√(a² + b²) without overflow for large input, other; broadcasting; two tensors, floating
     point (an integer one meeting a floating one is promoted)."""
-    _require_tensors("hypot", input, other)
+    require_tensors("hypot", input, other)
     input, other = binary_operands(input, other)
     _require_floating("hypot", input, other)
     return broadcasting(Hypot, input, other)
@@ -1698,7 +1793,7 @@ def hypot(input, other):
 def logaddexp(input, other):
     """ln(e^input + e^other), computed without overflow; broadcasting; two tensors, floating point
     (an integer one meeting a floating one is promoted)."""
-    _require_tensors("logaddexp", input, other)
+    require_tensors("logaddexp", input, other)
     input, other = binary_operands(input, other)
     _require_floating("logaddexp", input, other)
     return broadcasting(LogAddExp, input, other)
@@ -1708,7 +1803,8 @@ def logaddexp(input, other):
 def lerp(input, end, weight):
     """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor. Floating
     tensors only, ``end`` (and a ``weight`` tensor with dimensions) of input's dtype, as in PyTorch."""
-    if isinstance(input, Tensor) and input.array.dtype.kind != "f":
+    require_tensors("lerp", input, end, other_name="end")
+    if input.array.dtype.kind != "f":
         raise NotImplementedError(
             f'"lerp_kernel_scalar" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\'; convert first, e.g. x.float()'
         )
@@ -1762,7 +1858,10 @@ def _fused_operands(operation, input, tensor1, tensor2, value):
 
 @public(inplace=True, out=True)
 def xlogy(input, other):
-    """input · ln other, and 0 where input = 0 (the convention of entropy terms)."""
+    """input · ln other, and 0 where input = 0 (the convention of entropy terms); a number on either
+    side of a tensor, not two numbers (a TypeError, as in PyTorch)."""
+    if not isinstance(input, Tensor):
+        refuse_numbers_only("xlogy", input, other)
     return broadcasting(Xlogy, *floating_operands(input, other))
 
 
@@ -1787,18 +1886,6 @@ def _refuse_integer_division_by_zero(operation, numerator, divisor):
     integers = all(operand.dtype.kind in "iub" and operand.size for operand in (numerator, divisor))
     if integers and (divisor == 0).any():
         raise RuntimeError(f"ZeroDivisionError: {operation} of integers by zero (use floating point tensors to get inf or nan)")
-
-
-def _require_tensors(operation, input, other, other_name="other"):
-    """PyTorch's refusal of anything but a tensor as either operand of ``operation`` (``fmax(x, 0.5)``):
-    a TypeError naming the first one that is not (the second is called ``other_name``)."""
-    if isinstance(input, Tensor) and isinstance(other, Tensor):
-        return
-    argument, position, value = ("input", 1, input) if not isinstance(input, Tensor) else (other_name, 2, other)
-    raise TypeError(
-        f"{operation}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}; "
-        f"wrap a number in a tensor (chainrule.tensor(value))"
-    )
 
 
 def _require_floating(operation, *operands):
@@ -1831,14 +1918,14 @@ def reciprocal(input):
 def clamp_min(input, min):
     """input limited from below: max(input, min) (a number or a tensor)."""
     function = Clamp.shown_as("ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1")
-    return broadcasting(function, *_clamp_operands(input, min, None), operation="clamp_min")
+    return broadcasting(function, *_clamp_operands("clamp_min", input, min, None), operation="clamp_min")
 
 
 @public(inplace=True, out=True)
 def clamp_max(input, max):
     """input limited from above: min(input, max) (a number or a tensor)."""
     function = Clamp.shown_as("ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1")
-    return broadcasting(function, *_clamp_operands(input, None, max), operation="clamp_max")
+    return broadcasting(function, *_clamp_operands("clamp_max", input, None, max), operation="clamp_max")
 
 
 @public(inplace=True, aliases=('clip',), out=True)
@@ -1856,15 +1943,17 @@ def clamp(input, min=None, max=None):
             f"clamp(): min and max must both be tensors or both be numbers, got min={type(min).__name__} and "
             f"max={type(max).__name__}; pass both as tensors or both as numbers"
         )
-    return broadcasting(Clamp.shown_as("ClampBackward1") if numbers_only else Clamp, *_clamp_operands(input, min, max))
+    return broadcasting(Clamp.shown_as("ClampBackward1") if numbers_only else Clamp, *_clamp_operands("clamp", input, min, max))
 
 
-def _clamp_operands(input, low, high):
-    """input and its bounds (None, numbers or tensors) in the dtype PyTorch promotes all three to:
+def _clamp_operands(operation, input, low, high):
+    """input (a tensor: a number is PyTorch's TypeError) and its bounds (None, numbers or tensors)
+    of ``operation``, in the dtype PyTorch promotes all three to:
     an integer input with a float bound gives floats, while a 0-d float64 bound leaves float32 data
     float32 and a 0-d int8 bound of a uint8 input is read as uint8. A number bound of floating data
     stays a number (NumPy keeps the array's dtype); on integers it becomes a constant of their dtype,
     converted as PyTorch converts it (``dtypes.checked_scalar``: uint8 takes -1 as 255, int8 refuses 300)."""
+    require_tensor_input(operation, input)
     for bound in (low, high):
         if bound is not None:
             input, promoted_bound = binary_operands(input, bound)
@@ -1916,15 +2005,18 @@ def rad2deg(input):
 
 @public(inplace=True, out=True)
 def copysign(input, other):
-    """|input| with the sign of other (-0.0 counts as negative); broadcasting, integers give floats."""
-    return broadcasting(Copysign, *floating_operands(input, other))
+    """|input| with the sign of other (-0.0 counts as negative); broadcasting, integers give floats.
+    input is a tensor, other a tensor or a number (PyTorch's second form, its node CopysignBackward1)."""
+    require_tensor_input("copysign", input)
+    function = Copysign if isinstance(other, Tensor) else Copysign.shown_as("CopysignBackward1")
+    return broadcasting(function, *floating_operands(input, other), operation="copysign")
 
 
 @public(out=True)
 def fmax(input, other):
     """Elementwise larger of input and other, where a nan loses to a number (``maximum`` gives nan);
     two tensors (a number is a TypeError, as in PyTorch)."""
-    _require_tensors("fmax", input, other)
+    require_tensors("fmax", input, other)
     input, other = binary_operands(input, other)
     return broadcasting(Fmax, input, other)
 
@@ -1933,14 +2025,16 @@ def fmax(input, other):
 def fmin(input, other):
     """Elementwise smaller of input and other, where a nan loses to a number (``minimum`` gives nan);
     two tensors (a number is a TypeError, as in PyTorch)."""
-    _require_tensors("fmin", input, other)
+    require_tensors("fmin", input, other)
     input, other = binary_operands(input, other)
     return broadcasting(Fmin, input, other)
 
 
 @public(out=SAME_DTYPE)
 def float_power(input, exponent):
-    """input ** exponent computed in float64 (the result is float64 whatever the inputs)."""
+    """input ** exponent computed in float64 (the result is float64 whatever the inputs); a number
+    on either side of a tensor, not two numbers (a TypeError, as in PyTorch)."""
+    refuse_numbers_only("float_power", input, exponent)
     double = [cast(value, dtypes.float64) if isinstance(value, Tensor) else float(value) for value in (input, exponent)]
     return pow(*double)
 
@@ -1964,7 +2058,7 @@ install_method("float_power_", float_power_)
 def heaviside(input, values):
     """The step function: ``values`` where input == 0, else 1 where input > 0 and 0 elsewhere (a nan
     input gives 0, as in PyTorch); two tensors of one dtype, no gradient."""
-    _require_tensors("heaviside", input, values, other_name="values")
+    require_tensors("heaviside", input, values, other_name="values")
     if input.array.dtype != values.array.dtype:
         raise RuntimeError(
             f"heaviside is not yet implemented for tensors with different dtypes ({dtypes.dtype_name(input.array.dtype)} "
@@ -1980,7 +2074,7 @@ def _step_values(input, values):
 @public(out=True)
 def logaddexp2(input, other):
     """log₂(2^input + 2^other), computed without overflow; broadcasting; two tensors, floating point only."""
-    _require_tensors("logaddexp2", input, other)
+    require_tensors("logaddexp2", input, other)
     input, other = binary_operands(input, other)
     _require_floating("logaddexp2", input, other)
     return broadcasting(Logaddexp2, input, other)
@@ -1998,7 +2092,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 @public(inplace=True, out=True)
 def nextafter(input, other):
     """The next floating-point number after input in the direction of other; two floating tensors."""
-    _require_tensors("nextafter", input, other)
+    require_tensors("nextafter", input, other)
     input, other = binary_operands(input, other)
     _require_floating("nextafter", input, other)
     return broadcasting(Nextafter, input, other)
@@ -2007,7 +2101,7 @@ def nextafter(input, other):
 @public(inplace=True, out=True)
 def ldexp(input, other):
     """input · 2^other (other usually integers); broadcasting, integers give floats; two tensors."""
-    _require_tensors("ldexp", input, other)
+    require_tensors("ldexp", input, other)
     input, other = binary_operands(input, other)
     input = _floating(input)
     return broadcasting(Ldexp, input, cast(other, input.dtype) if other.array.dtype.kind != "f" else other)
@@ -2077,32 +2171,72 @@ def copy_from(x, source):
 # ----------------------------------------------------------------------------- conversions
 def to(self, *args, **kwargs):
     """``to(dtype)`` converts (differentiably); ``to("cpu")`` is accepted and changes nothing;
-    ``to("meta")`` keeps the shape and dtype only (a meta tensor, which has no values). The flags
-    after them, ``non_blocking`` (nothing to wait for on the CPU) and ``copy``, come by position or
-    keyword; with ``copy=True`` the result is a new tensor even when nothing changes."""
-    dtype, meta = kwargs.get("dtype"), False
-    flags = [arg for arg in args if isinstance(arg, bool)]  # (non_blocking, copy)
-    copy = kwargs.get("copy", flags[1] if len(flags) > 1 else False)
-    for arg in args + tuple(value for key, value in kwargs.items() if key == "device"):
-        if isinstance(arg, bool):
-            continue
-        if isinstance(arg, Tensor):
-            dtype = arg.dtype
-        elif isinstance(arg, str) and str(arg).split(":")[0] == "meta":
-            meta = True
-        elif isinstance(arg, str):
-            check_device(arg)
-            if self.is_meta:
-                raise NotImplementedError("Cannot copy out of meta tensor; no data!")
-        elif arg is not None:
-            dtype = arg
-    if meta:
-        moved = tensor_from_array(meta_array(self.array.shape, self.array.dtype if dtype is None else xp.dtype(dtype)))
-        moved.requires_grad = self.requires_grad
-        return moved
+    ``to("meta")`` keeps the shape and dtype only (a meta tensor, which has no values). The three
+    forms are PyTorch's: ``to(dtype, non_blocking, copy)``, ``to(device, dtype, non_blocking, copy)``
+    and ``to(other_tensor, non_blocking, copy)``; ``non_blocking`` has nothing to wait for on the
+    CPU; with ``copy=True`` the result is a new tensor even when nothing changes, as it is for a
+    device with an index (``'cpu:0'`` is not the device of a tensor, ``'cpu'``: PyTorch copies)."""
+    device, dtype, copy = _to_arguments(args, kwargs)
+    if device is not None:
+        if device.startswith("meta"):
+            moved = tensor_from_array(meta_array(self.array.shape, self.array.dtype if dtype is None else xp.dtype(dtype)))
+            moved.requires_grad = self.requires_grad
+            return moved
+        check_device(device)
+        if self.is_meta:
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+        copy = copy or ":" in device
     if dtype is None or xp.dtype(dtype) == self.array.dtype:
-        return self.clone() if copy else self
+        return cast(self, self.array.dtype) if copy else self  # a copy is a ToCopyBackward0, as in PyTorch
     return cast(self, xp.dtype(dtype))
+
+
+_TO_FORMS = (
+    "to(dtype, non_blocking=False, copy=False), to(device=None, dtype=None, non_blocking=False, copy=False) "
+    "or to(other_tensor, non_blocking=False, copy=False)"
+)
+#: The Python types PyTorch reads as dtypes: x.to(float) is x.to(torch.float64)
+_PYTHON_DTYPES = (bool, int, float)
+_FLAG_KEYWORDS = frozenset({"non_blocking", "copy", "memory_format"})
+#: The keywords of to(device, dtype, ...) after 0, 1 and 2 positional arguments
+_DEVICE_FORM_KEYWORDS = (_FLAG_KEYWORDS | {"device", "dtype"}, _FLAG_KEYWORDS | {"dtype"}, _FLAG_KEYWORDS)
+
+
+def _is_dtype(value):
+    """A chainrule dtype (or the NumPy dtype it stands for), or a Python type PyTorch reads as one."""
+    return isinstance(value, (dtypes.dtype, xp.dtype)) or isinstance(value, type) and value in _PYTHON_DTYPES
+
+
+def _to_arguments(args, kwargs):
+    """``(device, dtype, copy)`` of a ``to`` call in one of PyTorch's three forms (see ``to``);
+    a call that fits none (two dtypes, a NumPy type, a string for a dtype, a flag that is not a
+    bool, an unknown keyword) raises PyTorch's TypeError."""
+    first = args[0] if args else None
+    if isinstance(first, Tensor):
+        device, dtype, flags, keywords = None, first.dtype, args[1:], _FLAG_KEYWORDS
+    elif _is_dtype(first):
+        device, dtype, flags, keywords = None, first, args[1:], _FLAG_KEYWORDS
+    else:
+        device = first if args else kwargs.get("device")
+        dtype = args[1] if len(args) > 1 else kwargs.get("dtype")
+        flags, keywords = args[2:], _DEVICE_FORM_KEYWORDS[min(len(args), 2)]
+        if dtype is not None and not _is_dtype(dtype) or device is not None and not isinstance(device, str):
+            if isinstance(device, bool) or not isinstance(device, (str, int)) or dtype is not None and not _is_dtype(dtype):
+                _refuse_to_arguments(args, kwargs)
+            device = as_device(device)  # an index names an accelerator: PyTorch's RuntimeError
+    if flags and (len(flags) > 2 or not all(isinstance(flag, bool) for flag in flags)):
+        _refuse_to_arguments(args, kwargs)
+    if not kwargs:
+        return device, dtype, len(flags) > 1 and flags[1]
+    copy = flags[1] if len(flags) > 1 else kwargs.get("copy", False)
+    if not kwargs.keys() <= keywords or not isinstance(copy, bool) or not isinstance(kwargs.get("non_blocking", False), bool):
+        _refuse_to_arguments(args, kwargs)
+    return device, dtype, copy
+
+
+def _refuse_to_arguments(args, kwargs):
+    given = [type(arg).__name__ for arg in args] + [f"{key}={type(value).__name__}" for key, value in kwargs.items()]
+    raise TypeError(f"to() received an invalid combination of arguments - got ({', '.join(given)}), but expected {_TO_FORMS}")
 
 
 install_method("to", to)
@@ -2136,7 +2270,17 @@ for _function in (fill_, zero_):  # methods, and chainrule.fill_/zero_ as PyTorc
     install_method(_function.__name__, _function)
     setattr(functions, _function.__name__, _function)
 functions.fill = fill  # torch.fill, a function only
-install_method("copy_", lambda self, source: write_in_place(self, copy_from, source))
+
+
+def copy_(self, other, non_blocking=False):
+    """``other``'s values (a tensor or a number, broadcast to this tensor's shape and converted to its
+    dtype) written into this tensor. ``non_blocking``, a bool, has nothing to wait for on the CPU."""
+    if non_blocking is not False and non_blocking is not True:
+        raise TypeError(f"copy_(): argument 'non_blocking' (position 2) must be bool, not {type(non_blocking).__name__}")
+    return write_in_place(self, copy_from, other)
+
+
+install_method("copy_", copy_)
 
 # ----------------------------------------------------------------------------- deprecated number-first forms
 def accept_deprecated_forms(name, *forms, out_dtype=False):

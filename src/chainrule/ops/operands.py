@@ -6,15 +6,16 @@ an int outside an integer dtype's range wraps around, ``uint8 + -1`` adding 255)
 operand meeting a floating one is converted to the floating dtype.
 
 Operands that do not broadcast together are refused with PyTorch's RuntimeError (``broadcast_error``),
-and the number-first call forms PyTorch still accepts with a warning, ``p.add_(-lr, grad)``, are read
-as the current ones (``with_deprecated_forms``).
+a number where PyTorch takes only a tensor with its TypeError (``require_tensors``,
+``require_tensor_input``, ``refuse_numbers_only``), and the number-first call forms PyTorch still
+accepts with a warning, ``p.add_(-lr, grad)``, are read as the current ones (``with_deprecated_forms``).
 """
 import functools
 
 from chainrule import dtypes
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import computed_without_gradient, made_from_values, written_in_python
-from chainrule.backend import as_array, is_array, is_scalar, read_only, xp
+from chainrule.backend import as_array, ignoring_float_errors, is_array, is_scalar, read_only, xp
 from chainrule.caller_warnings import warn_once
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -28,7 +29,7 @@ def as_tensor_like(value, like):
     if isinstance(value, _NUMBERS):
         return constant(value, dtypes.scalar_result_dtype(like.array.dtype, value))
     if is_scalar(value):
-        return made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item())))
+        return wrapped_number(made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item()))))
     if is_array(value):
         return made_from_values(value)
     if value is None or isinstance(value, (str, list, tuple)):  # a list too, as PyTorch (make it a tensor first)
@@ -49,14 +50,14 @@ def constant(value, dtype):
     Python's garbage collector to track, which keeps long graphs fast.
     """
     if value != value or value == 0:  # nan never equals a key, and 0.0 == -0.0: make these afresh
-        return made_from_values(as_array(value, dtype))
+        return wrapped_number(made_from_values(as_array(value, dtype)))
     key = (value, type(value), dtype)
     cached = _CONSTANTS.get(key)
     if cached is None:
         if len(_CONSTANTS) > 4096:
             _CONSTANTS.clear()
         array = read_only(_number_array(value, dtype))
-        cached = _CONSTANTS[key] = tensor_from_array(array)
+        cached = _CONSTANTS[key] = wrapped_number(tensor_from_array(array))
         cached._is_inference = False  # shared with later calls: one made under inference_mode stays usable outside
     if function_module._recorder is not None:
         function_module._recorder.made_from_values(cached, True)
@@ -66,16 +67,28 @@ def constant(value, dtype):
 _CONSTANTS = {}
 
 
+def wrapped_number(tensor):
+    """``tensor``, made from a number the code wrote, marked as PyTorch marks such an operand (its
+    "wrapped number"): saved for backward, it does not go through ``saved_tensors_hooks``."""
+    tensor._is_wrapped_number = True
+    return tensor
+
+
 def _number_array(value, dtype):
     """The number ``value`` as a 0-d array of ``dtype``. An int outside an integer dtype's range
     wraps around as PyTorch's conversion does (NumPy refuses it); one that does not fit in 64 bits
-    is refused by both (OverflowError)."""
+    is refused by both (OverflowError), for a floating dtype too. A number beyond a floating
+    dtype's range becomes inf without a warning (``float16_tensor * 1e6``), as in PyTorch."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        raise OverflowError(
+            f"int too big to convert: {value} is outside the 64-bit integers a number meeting a tensor is read as; "
+            f"give it as a float"
+        )
     try:
-        return as_array(value, dtype)
-    except OverflowError:
-        if isinstance(value, int) and -(2**63) <= value < 2**64 and xp.dtype(dtype).kind in "iu":
-            return as_array(dtypes.wrapped_integer(value, dtype), dtype)
-        raise
+        with ignoring_float_errors():
+            return as_array(value, dtype)
+    except OverflowError:  # an int outside an integer dtype's range, which NumPy refuses
+        return as_array(dtypes.wrapped_integer(value, dtype), dtype)
 
 
 def binary_operands(a, b):
@@ -204,6 +217,41 @@ def write_error(target_shape, value_shape, operation):
         f"output with shape {list(target_shape)} doesn't match the broadcast shape {list(broadcast)} ({operation} "
         f"writes in place: the tensor written into cannot grow; use the out-of-place form)"
     )
+
+
+# ----------------------------------------------------------------------------- operands PyTorch requires to be tensors
+def require_tensors(operation, input, other, other_name="other"):
+    """PyTorch's refusal of anything but a tensor as either operand of ``operation`` (``fmax(x, 0.5)``,
+    ``gcd(x, 4)``): a TypeError naming the first one that is not (the second is called ``other_name``)."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        return
+    argument, position, value = ("input", 1, input) if not isinstance(input, Tensor) else (other_name, 2, other)
+    raise TypeError(
+        f"{operation}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}; "
+        f"wrap a number in a tensor (chainrule.tensor(value))"
+    )
+
+
+def require_tensor_input(operation, input):
+    """PyTorch's refusal of anything but a tensor as the first operand of an operation that takes a
+    number second only (``fmod(7, x)``, ``copysign(2, x)``, ``clamp(3, 0, 1)``): a TypeError."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{operation}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}; "
+            f"wrap a number in a tensor (chainrule.tensor(value))"
+        )
+
+
+def refuse_numbers_only(operation, input, other):
+    """PyTorch's refusal of two operands that are not tensors where ``operation`` takes a number on
+    either side of a tensor (``remainder(7, x)``, ``2 ** x``) but has no form for two numbers
+    (``remainder(7, 2)``, ``pow(2, 3)``): a TypeError."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(
+            f"{operation}() received an invalid combination of arguments - got ({type(input).__name__}, "
+            f"{type(other).__name__}): one of them must be a Tensor; compute with Python's operators on two numbers, "
+            f"or wrap one in a tensor (chainrule.tensor(value))"
+        )
 
 
 # ----------------------------------------------------------------------------- deprecated number-first call forms

@@ -156,7 +156,8 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
-        result = xp.prod(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
+        with ignoring_float_errors():  # an overflow to inf passes silently, as in PyTorch
+            result = xp.prod(x, axis=axes, keepdims=keepdim, dtype=x.dtype)
         ctx.save_for_backward(x, result)
         return result
 
@@ -888,10 +889,24 @@ def norm_over(x, p, axes, keepdim, node_name="LinalgVectorNormBackward0"):
     return Norm.shown_as(node_name).apply(x, p, axes, keepdim)
 
 
+def nonzero_count(difference, dim):
+    """Σ min(⌈|d|⌉, 1) along ``dim``: the p = 0 distance as PyTorch's pdist and cdist kernels count
+    it, whose gradient is zero (a tensor of zeros, where norm's p = 0 gives no gradient at all)."""
+    return difference.abs().ceil().clamp(max=1).sum(dim)
+
+
 @public(out=True)
 def logsumexp(x, dim, keepdim=False):
-    """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000)."""
-    return LogSumExp.apply(x, reduction_axes(x, dim, "logsumexp"), keepdim)
+    """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000). ``dim=()`` reduces
+    every dimension; as in PyTorch, only with keepdim=True unless x is 0-d or empty."""
+    axes = reduction_axes(x, dim, "logsumexp")
+    if not keepdim and x.array.ndim and x.array.size and isinstance(dim, (tuple, list)) and not dim:
+        kept = [1] * x.array.ndim
+        raise RuntimeError(
+            f"output with shape [] doesn't match the broadcast shape {kept} (logsumexp with dim=() of a tensor "
+            f"of shape {tuple(x.shape)}; pass keepdim=True or name the dims to reduce)"
+        )
+    return LogSumExp.apply(x, axes, keepdim)
 
 
 @public

@@ -193,7 +193,13 @@ def polygamma_array(n, x):
             series = series * inverse_square + BERNOULLI[k - 1] * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
         tail = inverse ** n * (math.factorial(n - 1) + math.factorial(n) * 0.5 * inverse + series * inverse_square)
         sign = 1.0 if n % 2 else -1.0
-        return sign * (math.factorial(n) * partial_sum + tail)
+        result = sign * (math.factorial(n) * partial_sum + tail)
+        # At the infinities, PyTorch's kernels: trigamma is 0 at +inf and nan at -inf (its reflection
+        # takes sin(-inf)); for n >= 2, n! ζ(n + 1, x) is nan at +inf (inf · 0 in its Euler-Maclaurin
+        # terms) and a pole at -inf.
+        if n == 1:
+            return xp.where(x == -xp.inf, xp.nan, result)
+        return xp.where(xp.isinf(x), xp.where(x > 0, xp.nan, sign * xp.inf), result)
 
 
 def _shifted_up(z, accumulate, start, until=ASYMPTOTIC_FROM):

@@ -14,15 +14,18 @@ them. With derivatives, as Ops computed in float64 on arrays:
 - zeta (Euler-Maclaurin), which PyTorch differentiates in its second argument only (gammainc and
   gammaincc are ``igamma`` and ``igammac`` of ``special.py``).
 
-Without derivatives, as in PyTorch: the orthogonal polynomials (three-term recurrences), and the
-Bessel functions J, Y, K of order 0 and 1 (see the notes above ``bessel_jy_array``).
+Without derivatives, as in PyTorch: the orthogonal polynomials (three-term recurrences), the
+Bessel functions J, Y, K of order 0 and 1 (see the notes above ``bessel_jy_array``), the spherical
+j₀, and Airy's Ai (see the notes above ``airy_ai_array``).
 """
 import math
 
+from chainrule import dtypes
+from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops.elementwise import binary_operands, broadcasting
-from chainrule.ops.operands import as_floating
-from chainrule.ops.registry import with_out
+from chainrule.ops.operands import as_floating, broadcast_failure
+from chainrule.ops.registry import with_out, with_pytorch_keywords
 from chainrule.ops.special import (
     SpecialOp,
     bessel_i_array,
@@ -34,7 +37,7 @@ from chainrule.ops.special import (
     on_arrays,
     on_tensors,
 )
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor
 
 SQRT_HALF = math.sqrt(0.5)
 SQRT_TWO = math.sqrt(2.0)
@@ -97,6 +100,8 @@ def ndtri_array(p):
         return xp.where((p < 0) | (p > 1) | xp.isnan(p), xp.nan, quantile)
 
 
+# Where the Hurwitz zeta sum stops: a term below this fraction of the sum (Cephes' MACHEP, 2⁻⁵³).
+MACHEP = 1.11022302462515654042e-16
 # The Euler-Maclaurin corrections of the Hurwitz zeta sum: (2k)! / B₂ₖ, k = 1..12 (Cephes' zeta.c).
 _ZETA_CORRECTIONS = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
                      -2.950130727918164224e12, 1.1646782814350067249e14, -4.5979787224074726105e15,
@@ -105,18 +110,23 @@ _ZETA_CORRECTIONS = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.892437580
 
 def zeta_array(x, q):
     """ζ(x, q) = Σₖ₌₀^∞ (q + k)^(-x), the Hurwitz zeta function, for x > 1: the first terms summed
-    until q + k > 9 (at least ten), the rest by the Euler-Maclaurin formula. inf at x = 1 and at
-    q = 0, -1, -2, ...; nan for x < 1 and for q < 0 with x not whole (as Cephes and PyTorch)."""
+    until q + k > 9 (at least ten), the rest by the Euler-Maclaurin formula, unless a term falls
+    below MACHEP of the sum first, where the sum stops (as Cephes and PyTorch: ζ(inf, 1) = 1, where
+    the Euler-Maclaurin terms would be inf · 0). inf at x = 1 and at q = 0, -1, -2, ...; nan for
+    x < 1 and for q < 0 with x not whole (as Cephes and PyTorch)."""
     x, q = xp.broadcast_arrays(x.astype(xp.float64), q.astype(xp.float64))
     with ignoring_float_errors():
         total, term, position = q ** -x, q ** -x, q
         finite = q[xp.isfinite(q)]
         steps = max(9, int(math.ceil(10 - float(finite.min()))) if finite.size else 9)
+        converged = xp.zeros(total.shape, dtype=bool)
         for step in range(steps):
-            active = (step < 9) | (position <= 9)
+            active = ((step < 9) | (position <= 9)) & ~converged
             position = xp.where(active, position + 1, position)
             term = xp.where(active, position ** -x, term)
             total = xp.where(active, total + term, total)
+            converged = converged | (active & (-MACHEP * total < term) & (term < MACHEP * total))
+        summed = total
         total = total + term * position / (x - 1) - 0.5 * term
         rising, power = xp.ones_like(x), term
         for k, correction in enumerate(_ZETA_CORRECTIONS):  # rising = x (x+1) ... (x+2k), power = w^(-x-2k-1)
@@ -125,6 +135,7 @@ def zeta_array(x, q):
             total = total + rising * power / correction
             rising = rising * (x + 2 * k + 1)
             power = power / position
+        total = xp.where(converged, summed, total)
         whole_pole = (q <= 0) & (q == xp.floor(q))
         total = xp.where(whole_pole | (x == 1), xp.inf, total)
         return xp.where((x < 1) | ((q < 0) & ~whole_pole & (x != xp.floor(x))), xp.nan, total)
@@ -204,6 +215,25 @@ class LogNdtr(SpecialOp):
         x, result = ctx.saved_tensors
         with ignoring_float_errors():
             return grad_output * ctx.xp.exp(-x * x / 2 - result) / SQRT_TWO_PI
+
+
+class Ndtr(SpecialOp):
+    """Its node is named as the last of PyTorch's, whose ndtr is the composition (1 + erf(x/√2)) · 0.5."""
+
+    node_name = "MulBackward1"
+    formula = "Φ(x) = ½ erfc(-x/√2)"
+    derivatives = ("φ(x) = e^(-x²/2) / √(2π)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        x = as_floating(x)
+        ctx.save_for_backward(x)
+        return erfc_array(x * -SQRT_HALF) * 0.5
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * ctx.xp.exp(-x * x / 2) / SQRT_TWO_PI
 
 
 class Ndtri(SpecialOp):
@@ -336,27 +366,42 @@ def entr(input):
     return Entr.apply(input)
 
 
-@with_out
+def of_a_tensor(function):
+    """``function`` with ``out=``, refusing an input that is not a tensor with PyTorch's TypeError."""
+    return with_out(function, tensor_input=True)
+
+
+@of_a_tensor
 def erfcx(input):
     """e^(x²) erfc x, finite (about 1/(x√π)) where erfc x underflows."""
+    refuse_half("erfcx", input.array.dtype)
     return Erfcx.apply(input)
 
 
-@with_out
+@of_a_tensor
 def log_ndtr(input):
     """ln Φ(x), Φ the standard normal's cdf, accurate in both tails (log_ndtr(-40) = -804.6)."""
+    refuse_half("log_ndtr", input.array.dtype)
     return LogNdtr.apply(input)
 
 
-@with_out
+@of_a_tensor
+def ndtr(input):
+    """Φ(x) = ½ erfc(-x/√2), the cumulative distribution function of the standard normal."""
+    return Ndtr.apply(input)
+
+
+@of_a_tensor
 def ndtri(input):
     """Φ⁻¹(p), the standard normal's quantile function, for p in [0, 1]."""
+    refuse_half("ndtri", input.array.dtype)
     return Ndtri.apply(input)
 
 
 @with_out
 def xlog1py(input, other):
     """input · ln(1 + other), and 0 where input = 0 (unless other is nan)."""
+    refuse_two_numbers("xlog1py", input, other)
     return broadcasting(Xlog1py, *binary_operands(input, other), operation="xlog1py")
 
 
@@ -375,7 +420,10 @@ def i1e(input):
 @with_out
 def zeta(input, other):
     """ζ(input, other), the Hurwitz zeta function Σₖ (other + k)^(-input) (ζ(x, 1) is Riemann's)."""
-    return broadcasting(Zeta, *binary_operands(input, other), operation="zeta")
+    refuse_two_numbers("zeta", input, other)
+    input, other = binary_operands(input, other)
+    refuse_half("zeta", xp.result_type(input.array, other.array))
+    return broadcasting(Zeta, input, other, operation="zeta")
 
 
 def standard_gamma(concentration, samples):
@@ -385,27 +433,73 @@ def standard_gamma(concentration, samples):
 
 
 # ----------------------------------------------------------------------------- without gradients
-# PyTorch gives these no derivative: their results never require grad, as there.
-def without_gradient(array_function):
-    """A function of tensors or numbers ``(input, *others)`` that applies ``array_function`` to
-    their arrays (``input`` made floating, the others broadcast with it) and returns a plain tensor."""
+# PyTorch gives these no derivative: their results never require grad, as there. As PyTorch's CPU
+# kernels they take tensors (a Python number is a TypeError; the polynomials' n may be one) and
+# have no float16 form; they compute here in float64 and give the operands' floating dtype.
+def refuse_half(kernel, dtype):
+    """PyTorch's NotImplementedError for a ``dtype`` of float16, which its CPU kernel ``kernel`` lacks."""
+    if dtype == xp.float16:
+        raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for 'Half'; convert first, e.g. x.float()")
 
-    def on_tensors(input, *others):
-        if others:
-            input, other = binary_operands(input, others[0])
-            x = as_floating(input.array)
-            return tensor_from_array(array_function(x, other.array).astype(x.dtype, copy=False))
-        x = as_floating(input.array)
-        return tensor_from_array(array_function(x).astype(x.dtype, copy=False))
 
-    on_tensors.__name__, on_tensors.__doc__ = array_function.__name__, array_function.__doc__
-    return on_tensors
+def refuse_two_numbers(operation, first, second, names=("input", "other")):
+    """PyTorch's TypeError for a binary operation given two numbers: it takes two tensors, or a
+    tensor and a number."""
+    if not isinstance(first, Tensor) and not isinstance(second, Tensor):
+        one, other = names
+        raise TypeError(
+            f"special_{operation}() received an invalid combination of arguments - got ({type(first).__name__}, "
+            f"{type(second).__name__}), but expected one of: (Tensor {one}, Tensor {other}), (Number {one}, Tensor {other}), "
+            f"(Tensor {one}, Number {other}); make one of them a tensor with chainrule.tensor(...)"
+        )
+
+
+def _evaluated_in_float64(*arrays, array_function, dtype):
+    """``array_function`` of ``arrays`` taken in float64, its result in ``dtype``."""
+    return array_function(*[array.astype(xp.float64) for array in arrays]).astype(dtype, copy=False)
+
+
+def computed_in_float64(array_function, operation, operands):
+    """``array_function`` of the tensors' arrays as a tensor without gradient, in their floating
+    result dtype (the default float for integers and bool)."""
+    dtype = xp.result_type(*[operand.array for operand in operands])
+    dtype = dtype if dtype.kind == "f" else xp.dtype(dtypes.get_default_dtype())
+    refuse_half(operation, dtype)
+    try:
+        return computed_without_gradient(_evaluated_in_float64, operands, {"array_function": array_function, "dtype": dtype})
+    except ValueError as error:
+        raise broadcast_failure(error, operation, operands) from None
+
+
+def function_of_x(array_function, name, doc, input_keyword=False):
+    """The public function ``name(x, *, out=None)``: ``array_function`` of the tensor x's array.
+    With ``input_keyword``, x may be given as ``input=`` too, as PyTorch allows for some."""
+
+    def function(x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"special_{name}(): argument 'x' (position 1) must be Tensor, not {type(x).__name__}")
+        return computed_in_float64(array_function, name, (x,))
+
+    function.__name__, function.__qualname__, function.__doc__ = name, name, doc
+    return with_out(with_pytorch_keywords(function) if input_keyword else function)
+
+
+def polynomial_of_x(array_function, name, doc):
+    """The public function ``name(x, n, *, out=None)``: ``array_function`` of x and n (tensors, or
+    one of them a number), broadcast together."""
+
+    def function(x, n):
+        refuse_two_numbers(name, x, n, names=("x", "n"))
+        return computed_in_float64(array_function, name, binary_operands(x, n))
+
+    function.__name__, function.__qualname__, function.__doc__ = name, name, doc
+    return with_out(function)
 
 
 def three_term_recurrence(first, step, x, n):
     """pₙ(x) for the polynomials with p₀ = 1, p₁ = first(x), pₖ₊₁ = step(k, x, pₖ, pₖ₋₁);
     0 for n < 0. x and n broadcast; n is read as whole numbers."""
-    x, n = xp.broadcast_arrays(x.astype(xp.float64), n.astype(xp.int64))
+    x, n = xp.broadcast_arrays(x, n.astype(xp.int64))
     previous, current = xp.ones_like(x), first(x)
     result = xp.where(n == 0, previous, xp.where(n == 1, current, 0.0))
     for k in range(1, int(n.max(initial=1))):
@@ -422,54 +516,47 @@ def _chebyshev(first, shifted=False):
     return polynomial
 
 
-def named_without_gradient(function, name, doc):
-    """``without_gradient`` of ``function`` (a lambda), under its public name and docstring."""
-    function.__name__, function.__doc__ = name, doc
-    return without_gradient(function)
-
-
 _CHEBYSHEV_FIRST = {"t": lambda t: t, "u": lambda t: 2 * t, "v": lambda t: 2 * t - 1, "w": lambda t: 2 * t + 1}
 chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w = (
-    named_without_gradient(_chebyshev(_CHEBYSHEV_FIRST[kind]), f"chebyshev_polynomial_{kind}",
-                f"The Chebyshev polynomial {kind.upper()}ₙ(input) of the {kind.upper()} kind: Pₖ₊₁ = 2x Pₖ - Pₖ₋₁.")
+    polynomial_of_x(_chebyshev(_CHEBYSHEV_FIRST[kind]), f"chebyshev_polynomial_{kind}",
+                    f"The Chebyshev polynomial {kind.upper()}ₙ(x) of the {kind.upper()} kind: Pₖ₊₁ = 2x Pₖ - Pₖ₋₁.")
     for kind in "tuvw"
 )
 shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w = (
-    named_without_gradient(_chebyshev(_CHEBYSHEV_FIRST[kind], shifted=True), f"shifted_chebyshev_polynomial_{kind}",
-                f"{kind.upper()}ₙ(2 input - 1), the Chebyshev polynomial shifted to [0, 1].")
+    polynomial_of_x(_chebyshev(_CHEBYSHEV_FIRST[kind], shifted=True), f"shifted_chebyshev_polynomial_{kind}",
+                    f"{kind.upper()}ₙ(2x - 1), the Chebyshev polynomial shifted to [0, 1].")
     for kind in "tuvw"
 )
-hermite_polynomial_h = named_without_gradient(
+hermite_polynomial_h = polynomial_of_x(
     lambda x, n: three_term_recurrence(lambda t: 2 * t, lambda k, t, p, q: 2 * t * p - 2 * k * q, x, n),
-    "hermite_polynomial_h", "The physicists' Hermite polynomial Hₙ(input): Hₖ₊₁ = 2x Hₖ - 2k Hₖ₋₁.")
-hermite_polynomial_he = named_without_gradient(
+    "hermite_polynomial_h", "The physicists' Hermite polynomial Hₙ(x): Hₖ₊₁ = 2x Hₖ - 2k Hₖ₋₁.")
+hermite_polynomial_he = polynomial_of_x(
     lambda x, n: three_term_recurrence(lambda t: t, lambda k, t, p, q: t * p - k * q, x, n),
-    "hermite_polynomial_he", "The probabilists' Hermite polynomial Heₙ(input): Heₖ₊₁ = x Heₖ - k Heₖ₋₁.")
-laguerre_polynomial_l = named_without_gradient(
+    "hermite_polynomial_he", "The probabilists' Hermite polynomial Heₙ(x): Heₖ₊₁ = x Heₖ - k Heₖ₋₁.")
+laguerre_polynomial_l = polynomial_of_x(
     lambda x, n: three_term_recurrence(lambda t: 1 - t, lambda k, t, p, q: ((2 * k + 1 - t) * p - k * q) / (k + 1), x, n),
-    "laguerre_polynomial_l", "The Laguerre polynomial Lₙ(input): (k+1) Lₖ₊₁ = (2k + 1 - x) Lₖ - k Lₖ₋₁.")
-legendre_polynomial_p = named_without_gradient(
+    "laguerre_polynomial_l", "The Laguerre polynomial Lₙ(x): (k+1) Lₖ₊₁ = (2k + 1 - x) Lₖ - k Lₖ₋₁.")
+legendre_polynomial_p = polynomial_of_x(
     lambda x, n: three_term_recurrence(lambda t: t, lambda k, t, p, q: ((2 * k + 1) * t * p - k * q) / (k + 1), x, n),
-    "legendre_polynomial_p", "The Legendre polynomial Pₙ(input): (k+1) Pₖ₊₁ = (2k + 1) x Pₖ - k Pₖ₋₁.")
+    "legendre_polynomial_p", "The Legendre polynomial Pₙ(x): (k+1) Pₖ₊₁ = (2k + 1) x Pₖ - k Pₖ₋₁.")
 
 
-@without_gradient
-def spherical_bessel_j0(x):
-    """j₀(x) = sin x / x (1 at 0), the spherical Bessel function of the first kind of order 0."""
+def spherical_bessel_j0_array(x):
+    """j₀(x) = sin x / x: 1 at 0, and 0 at ±inf (the limit, as PyTorch gives)."""
     with ignoring_float_errors():
-        return xp.where(x == 0, 1.0, xp.sin(x) / xp.where(x == 0, 1.0, x))
+        quotient = xp.sin(x) / xp.where(x == 0, 1.0, x)
+        return xp.where(x == 0, 1.0, xp.where(xp.isinf(x), 0.0, quotient))
 
 
-@without_gradient
-def modified_bessel_i0(x):
-    """I₀(x) as ``i0``, without a gradient (as PyTorch's special.modified_bessel_i0)."""
-    return bessel_i_array(0, x)
-
-
-@without_gradient
-def modified_bessel_i1(x):
-    """I₁(x) as ``i1``, without a gradient (as PyTorch's special.modified_bessel_i1)."""
-    return bessel_i_array(1, x)
+spherical_bessel_j0 = function_of_x(
+    spherical_bessel_j0_array, "spherical_bessel_j0",
+    "j₀(x) = sin x / x (1 at 0), the spherical Bessel function of the first kind of order 0.")
+modified_bessel_i0 = function_of_x(
+    lambda x: bessel_i_array(0, x), "modified_bessel_i0",
+    "I₀(x) as ``i0``, without a gradient (as PyTorch's special.modified_bessel_i0).", input_keyword=True)
+modified_bessel_i1 = function_of_x(
+    lambda x: bessel_i_array(1, x), "modified_bessel_i1",
+    "I₁(x) as ``i1``, without a gradient (as PyTorch's special.modified_bessel_i1).", input_keyword=True)
 
 
 # The Bessel functions of integer order ν = 0, 1 (no gradients, as in PyTorch), on three ranges:
@@ -574,11 +661,125 @@ def bessel_k_array(order, x, scaled):
         return xp.where((x < 0) | xp.isnan(x), xp.nan, result)
 
 
-bessel_j0 = named_without_gradient(lambda x: bessel_jy_array(0, x, False), "bessel_j0", "J₀(input), the Bessel function of the first kind of order 0.")
-bessel_j1 = named_without_gradient(lambda x: bessel_jy_array(1, x, False), "bessel_j1", "J₁(input), the Bessel function of the first kind of order 1.")
-bessel_y0 = named_without_gradient(lambda x: bessel_jy_array(0, x, True), "bessel_y0", "Y₀(input), the Bessel function of the second kind of order 0.")
-bessel_y1 = named_without_gradient(lambda x: bessel_jy_array(1, x, True), "bessel_y1", "Y₁(input), the Bessel function of the second kind of order 1.")
-modified_bessel_k0 = named_without_gradient(lambda x: bessel_k_array(0, x, False), "modified_bessel_k0", "K₀(input), the modified Bessel function of the second kind.")
-modified_bessel_k1 = named_without_gradient(lambda x: bessel_k_array(1, x, False), "modified_bessel_k1", "K₁(input), the modified Bessel function of the second kind.")
-scaled_modified_bessel_k0 = named_without_gradient(lambda x: bessel_k_array(0, x, True), "scaled_modified_bessel_k0", "eˣ K₀(input).")
-scaled_modified_bessel_k1 = named_without_gradient(lambda x: bessel_k_array(1, x, True), "scaled_modified_bessel_k1", "eˣ K₁(input).")
+bessel_j0 = function_of_x(lambda x: bessel_jy_array(0, x, False), "bessel_j0",
+                          "J₀(x), the Bessel function of the first kind of order 0.", input_keyword=True)
+bessel_j1 = function_of_x(lambda x: bessel_jy_array(1, x, False), "bessel_j1",
+                          "J₁(x), the Bessel function of the first kind of order 1.", input_keyword=True)
+bessel_y0 = function_of_x(lambda x: bessel_jy_array(0, x, True), "bessel_y0",
+                          "Y₀(x), the Bessel function of the second kind of order 0.", input_keyword=True)
+bessel_y1 = function_of_x(lambda x: bessel_jy_array(1, x, True), "bessel_y1",
+                          "Y₁(x), the Bessel function of the second kind of order 1.", input_keyword=True)
+modified_bessel_k0 = function_of_x(lambda x: bessel_k_array(0, x, False), "modified_bessel_k0",
+                                   "K₀(x), the modified Bessel function of the second kind.", input_keyword=True)
+modified_bessel_k1 = function_of_x(lambda x: bessel_k_array(1, x, False), "modified_bessel_k1",
+                                   "K₁(x), the modified Bessel function of the second kind.", input_keyword=True)
+scaled_modified_bessel_k0 = function_of_x(lambda x: bessel_k_array(0, x, True), "scaled_modified_bessel_k0", "eˣ K₀(x).")
+scaled_modified_bessel_k1 = function_of_x(lambda x: bessel_k_array(1, x, True), "scaled_modified_bessel_k1", "eˣ K₁(x).")
+
+
+# Airy's function Ai, the solution of y'' = x y that decays as x -> +inf (no gradient, as in PyTorch),
+# to about 1e-15 (PyTorch's float64 kernel is off by up to 3e-6 for x in [-3, -2.09]):
+# - beyond |x| = AIRY_ASYMPTOTIC_FROM, its asymptotic series (DLMF 9.7.5, 9.7.9), whose smallest
+#   term there is below 1e-17;
+# - between, Taylor's series of y'' = x y about the nearest point of a grid with step AIRY_STEP,
+#   whose values and slopes are found once by Taylor steps along that equation: from the known
+#   Ai(0), Ai'(0) towards -inf (where Ai oscillates, so errors do not grow) and from the
+#   asymptotic Ai, Ai' at the far end back towards 0 (where Ai grows, so errors shrink).
+AIRY_ASYMPTOTIC_FROM = 9.5
+AIRY_STEP = 0.25
+AIRY_TAYLOR_TERMS = 30  # at |x| = 9.5 a step's terms fall below 1e-17 by the 25th
+AIRY_UNDERFLOWS_FROM = 103.892  # Ai(x) is below the smallest normal double beyond, and PyTorch gives 0
+INVERSE_SQRT_PI = 1 / math.sqrt(math.pi)
+
+
+def _airy_asymptotic_coefficients(count=36):
+    """uₖ = (2k+1)(2k+3)···(6k-1) / (216ᵏ k!) and vₖ = -(6k+1)/(6k-1) uₖ, k = 0 .. count - 1: the
+    coefficients of Ai's and Ai''s asymptotic series in 1/ζ, ζ = ⅔ |x|^(3/2)."""
+    u = [1.0]
+    for k in range(1, count):
+        u.append(u[-1] * (6 * k - 5) * (6 * k - 3) * (6 * k - 1) / ((2 * k - 1) * 216 * k))
+    return u, [-(6 * k + 1) / (6 * k - 1) * each for k, each in enumerate(u)]
+
+
+AIRY_U, AIRY_V = _airy_asymptotic_coefficients()
+
+
+def _airy_taylor_coefficients(center, value, slope):
+    """aₖ with y(center + d) = Σₖ aₖ dᵏ for the solution of y'' = x y through (value, slope) at
+    center: (k+1)(k+2) aₖ₊₂ = center aₖ + aₖ₋₁. ``center`` may be an array (one series each)."""
+    coefficients = [value, slope]
+    for k in range(AIRY_TAYLOR_TERMS - 2):
+        below = coefficients[k - 1] if k else 0.0
+        coefficients.append((center * coefficients[k] + below) / ((k + 1) * (k + 2)))
+    return coefficients
+
+
+def _airy_taylor_step(center, value, slope, step):
+    """(y, y') at center + step, from (value, slope) at center."""
+    coefficients = _airy_taylor_coefficients(center, value, slope)
+    return (sum(a * step ** k for k, a in enumerate(coefficients)),
+            sum(k * a * step ** (k - 1) for k, a in enumerate(coefficients) if k))
+
+
+def _airy_decaying_series(x):
+    """(Ai(x), Ai'(x)) for large x > 0: e^(-ζ)/(2√π) (x^(-1/4) Σ (-1)ᵏ uₖ/ζᵏ, -x^(1/4) Σ (-1)ᵏ vₖ/ζᵏ)."""
+    zeta = 2.0 * x * xp.sqrt(x) / 3.0  # as PyTorch orders it, so that e^(-ζ) rounds alike
+    value_sum = sum((-1) ** k * u / zeta ** k for k, u in enumerate(AIRY_U))
+    slope_sum = sum((-1) ** k * v / zeta ** k for k, v in enumerate(AIRY_V))
+    fourth_root = xp.sqrt(xp.sqrt(x))
+    value = INVERSE_SQRT_PI * value_sum / (2.0 * fourth_root * xp.exp(zeta))
+    slope = -INVERSE_SQRT_PI * fourth_root * slope_sum / (2.0 * xp.exp(zeta))
+    return value, slope
+
+
+def _airy_oscillating_series(x):
+    """Ai(x) for large x < 0: (sin t Σ (-1)ᵏ u₂ₖ/ζ²ᵏ - cos t Σ (-1)ᵏ u₂ₖ₊₁/ζ²ᵏ⁺¹) / (√π |x|^(1/4)),
+    t = ζ + π/4."""
+    zeta = -2.0 * x * xp.sqrt(-x) / 3.0
+    even = sum((-1) ** (k // 2) * u / zeta ** k for k, u in enumerate(AIRY_U) if k % 2 == 0)
+    odd = sum((-1) ** (k // 2) * u / zeta ** k for k, u in enumerate(AIRY_U) if k % 2 == 1)
+    phase = zeta + 0.25 * math.pi
+    return INVERSE_SQRT_PI / xp.sqrt(xp.sqrt(-x)) * (xp.sin(phase) * even - xp.cos(phase) * odd)
+
+
+def _airy_grid():
+    """(points, Ai at them, Ai' at them) on the grid from -AIRY_ASYMPTOTIC_FROM to AIRY_ASYMPTOTIC_FROM."""
+    count = round(AIRY_ASYMPTOTIC_FROM / AIRY_STEP)
+    value, slope = 1 / (3 ** (2 / 3) * math.gamma(2 / 3)), -1 / (3 ** (1 / 3) * math.gamma(1 / 3))
+    rows = [(value, slope)]
+    for j in range(count):  # 0 -> -inf
+        value, slope = _airy_taylor_step(-j * AIRY_STEP, value, slope, -AIRY_STEP)
+        rows.insert(0, (value, slope))
+    far_value, far_slope = _airy_decaying_series(xp.array(count * AIRY_STEP))
+    value, slope = float(far_value), float(far_slope)
+    positive = [(value, slope)]
+    for j in range(count, 1, -1):  # the far end -> 0
+        value, slope = _airy_taylor_step(j * AIRY_STEP, value, slope, -AIRY_STEP)
+        positive.insert(0, (value, slope))
+    table = xp.array(rows + positive)
+    return xp.arange(-count, count + 1) * AIRY_STEP, table[:, 0], table[:, 1]
+
+
+AIRY_POINTS, AIRY_VALUES, AIRY_SLOPES = _airy_grid()
+
+
+def airy_ai_array(x):
+    """Ai(x), the Airy function: 1/π ∫₀^∞ cos(t³/3 + x t) dt. 0 beyond x = 103.892 (as PyTorch,
+    where it would be subnormal); nan at ±inf, as PyTorch gives."""
+    with ignoring_float_errors():
+        inside = xp.nan_to_num(xp.clip(x, -AIRY_ASYMPTOTIC_FROM, AIRY_ASYMPTOTIC_FROM))
+        nearest = xp.rint((inside - AIRY_POINTS[0]) / AIRY_STEP).astype(xp.int64)
+        center = AIRY_POINTS[nearest]
+        coefficients = _airy_taylor_coefficients(center, AIRY_VALUES[nearest], AIRY_SLOPES[nearest])
+        distance, near = inside - center, coefficients[-1]
+        for coefficient in coefficients[-2::-1]:
+            near = near * distance + coefficient
+        decaying = _airy_decaying_series(xp.maximum(x, AIRY_ASYMPTOTIC_FROM))[0]
+        oscillating = _airy_oscillating_series(xp.minimum(x, -AIRY_ASYMPTOTIC_FROM))
+        result = xp.where(x > AIRY_ASYMPTOTIC_FROM, decaying, xp.where(x < -AIRY_ASYMPTOTIC_FROM, oscillating, near))
+        result = xp.where(x > AIRY_UNDERFLOWS_FROM, 0.0, result)
+        return xp.where(xp.isinf(x) | xp.isnan(x), xp.nan, result)
+
+
+airy_ai = function_of_x(airy_ai_array, "airy_ai", "Ai(x), the Airy function of the first kind (the solution of y'' = x y "
+                        "that decays as x -> inf).")
