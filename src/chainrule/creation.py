@@ -12,7 +12,7 @@ from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import made_from_arguments, made_from_values, read_into_python, written_in_python
 from chainrule.random import drawn
-from chainrule.backend import xp
+from chainrule.backend import ignoring_float_errors, xp
 from chainrule import sampling_algorithms
 from chainrule.ops.registry import public, with_out
 from chainrule.device import check_device
@@ -120,30 +120,58 @@ def check_memory_format(memory_format, ndim, function, preserve=True):
 
 
 def _float_dtype(dtype):
-    return xp.dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return xp.dtype(checked_dtype(dtype)) if dtype is not None else dtypes.get_default_dtype()
+
+
+def checked_dtype(dtype):
+    """``dtype`` as PyTorch's factories take it: a chainrule dtype (or the NumPy dtype it stands for),
+    or the Python type ``bool``, ``int`` or ``float``; a name (``'float32'``) or a NumPy type
+    (``numpy.float64``) is PyTorch's TypeError."""
+    if isinstance(dtype, (dtypes.dtype, xp.dtype)) or isinstance(dtype, type) and dtype in (bool, int, float):
+        return dtype
+    raise TypeError(
+        f"argument 'dtype' must be chainrule.dtype, not {type(dtype).__name__} ({dtype!r}); "
+        f"pass chainrule.float32, chainrule.int64, ..."
+    )
+
+
+def refuse_pinned_memory():
+    """PyTorch's error for ``pin_memory=True`` on a machine without an accelerator."""
+    raise RuntimeError(
+        "pin_memory=True requires a CUDA or other accelerator backend; no pinned memory allocator is available "
+        "on this system (chainrule computes on the CPU: drop pin_memory=True)"
+    )
 
 
 @public(method=False)
-def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
+def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_memory=False):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
 
     The dtype is inferred as PyTorch does: Python floats give float32, ints int64, bools bool;
-    NumPy arrays keep theirs. ``name`` labels the tensor in graph drawings and traces.
+    NumPy arrays keep theirs. ``name`` labels the tensor in graph drawings and traces. A number
+    beyond a floating dtype's range becomes inf, and an array's float converted to integers as a C
+    cast does, without a warning, as in PyTorch.
     """
+    if pin_memory:
+        refuse_pinned_memory()
+    if dtype is not None:
+        checked_dtype(dtype)
     if isinstance(data, Tensor):
         warn_copy_construct("torch.tensor(sourceTensor)")
-        array = data.array.copy() if dtype is None else data.array.astype(dtype)
+        with ignoring_float_errors():
+            array = data.array.copy() if dtype is None else data.array.astype(dtype)
     else:
         if isinstance(data, xp.ndarray):
             check_numpy_array(data)
         raw = _to_raw(data)
         try:
-            if dtype is None:
-                array = xp.array(raw, dtype=dtypes.infer_dtype(raw))
-            elif isinstance(raw, xp.ndarray):  # an array converts as a C cast does, unchecked (as PyTorch's)
-                array = xp.array(raw, dtype=dtype)
-            else:
-                array = _python_numbers_as(raw, xp.dtype(dtype))
+            with ignoring_float_errors():
+                if dtype is None:
+                    array = xp.array(raw, dtype=dtypes.infer_dtype(raw))
+                elif isinstance(raw, xp.ndarray):  # an array converts as a C cast does, unchecked (as PyTorch's)
+                    array = xp.array(raw, dtype=dtype)
+                else:
+                    array = _python_numbers_as(raw, xp.dtype(dtype))
         except (ValueError, TypeError) as error:
             raise _nested_data_error(raw) or error from None
         except OverflowError:  # an int beyond int64 (2**63), or data that is no number: PyTorch's errors
@@ -246,11 +274,12 @@ def warn_copy_construct(call):
 @public(method=False)
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing memory with it when it already is an array of that dtype
-    (``device``: only the CPU, as everywhere in chainrule)."""
+    (``device``: only the CPU, as everywhere in chainrule; one with an index, ``'cpu:0'``, is
+    another device than an array's or a tensor's, and gets a copy, as in PyTorch)."""
     check_device(device)
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
-    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype):
+        return data.to(device, dtype)  # data itself, unless the dtype differs or the device has an index ('cpu:0')
+    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype) and (device is None or ":" not in device):
         check_numpy_array(data)
         return tensor_from_array(data)
     return tensor(data, dtype=dtype)
@@ -258,18 +287,24 @@ def as_tensor(data, dtype=None, device=None):
 
 @public(method=False, out=True)
 def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    if pin_memory:
+        refuse_pinned_memory()
     shape = size_argument(size, "zeros")
     return _from_arguments(xp.zeros(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False, out=True)
 def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
+    if pin_memory:
+        refuse_pinned_memory()
     shape = size_argument(size, "ones")
     return _from_arguments(xp.ones(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 @public(method=False, out=True)
 def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False, memory_format=None):
+    if pin_memory:
+        refuse_pinned_memory()
     shape = size_argument(size, "empty")
     check_memory_format(memory_format, len(shape), "empty", preserve=False)
     order = memory_layout.CHANNELS_LAST_ORDERS.get(memory_format)
@@ -286,11 +321,12 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
 @public(method=False, out=True)
 def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """``size`` (a tuple or list) filled with ``fill_value``; the dtype follows the value as in PyTorch."""
+    if pin_memory:
+        refuse_pinned_memory()
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {argument_type_name(size)}")
     shape = size_argument((size,), "full")
-    if dtype is None:
-        dtype = dtypes.infer_dtype(fill_value)
+    dtype = dtypes.infer_dtype(fill_value) if dtype is None else checked_dtype(dtype)
     return _from_arguments(_filled(shape, fill_value, dtype), requires_grad, device)
 
 
@@ -303,7 +339,7 @@ def _filled(shape, fill_value, dtype):
 def like_shape_and_dtype(input, dtype, memory_format, function):
     """The shape and dtype of a ``*_like`` factory's result."""
     check_memory_format(memory_format, input.array.ndim, function)
-    return input.array.shape, xp.dtype(dtype) if dtype is not None else input.array.dtype
+    return input.array.shape, xp.dtype(checked_dtype(dtype)) if dtype is not None else input.array.dtype
 
 
 def made_like(input, memory_format, make, shape):
@@ -395,6 +431,8 @@ def arange(start=None, end=None, step=1, dtype=None, layout=None, requires_grad=
     """Numbers from ``start`` up to (not including) ``end``: ceil((end - start) / step) of them,
     ``start + i * step``; int64 when all arguments are ints (or integer 0-d tensors), else the
     default float dtype."""
+    if pin_memory:
+        refuse_pinned_memory()
     if end is None:
         if start is None:
             raise TypeError("arange() missing required argument 'end' (pos 1)")
@@ -455,6 +493,8 @@ def linspace(start, end, steps, dtype=None, layout=None, requires_grad=False, de
     """``steps`` numbers evenly spaced from ``start`` to ``end``, both included. As PyTorch's kernel:
     the first half counts up from ``start`` and the second half down from ``end`` by the step
     (end - start) / (steps - 1), computed in ``dtype`` (float64 for integer dtypes)."""
+    if pin_memory:
+        refuse_pinned_memory()
     start, end, steps = _steps_argument(start, end, steps, "linspace")
     dtype = _float_dtype(dtype)
     if dtype.kind == "b":
@@ -483,6 +523,8 @@ def logspace(start, end, steps, base=10.0, dtype=None, layout=None, requires_gra
     """``steps`` numbers from base^start to base^end whose logarithms are evenly spaced, computed
     as PyTorch does: base ** (start + i * step) in float64 (counting down from ``end`` in the
     second half), then rounded to ``dtype``."""
+    if pin_memory:
+        refuse_pinned_memory()
     start, end, steps = _steps_argument(start, end, steps, "logspace")
     dtype = _float_dtype(dtype)
     if dtype.kind == "b":
@@ -543,6 +585,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 @public(method=False, out=True)
 def eye(n, m=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """The n x m (n x n without ``m``) identity matrix: ones on the diagonal."""
+    if pin_memory:
+        refuse_pinned_memory()
     n = integer_argument(n, "eye", "n", 1)
     m = n if m is None else integer_argument(m, "eye", "m", 2)
     for name, side in (("n", n), ("m", m)):
@@ -586,6 +630,8 @@ def drawn_in_dtype_of_out(factory):
 @drawn_in_dtype_of_out
 def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the uniform distribution on [0, 1)."""
+    if pin_memory:
+        refuse_pinned_memory()
     shape = size_argument(size, "rand")
     dtype = _random_float_dtype(dtype, "check_uniform_bounds")
     return _finish(drawn(sampling_algorithms.uniform, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
@@ -595,6 +641,8 @@ def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, de
 @drawn_in_dtype_of_out
 def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the standard normal distribution N(0, 1)."""
+    if pin_memory:
+        refuse_pinned_memory()
     shape = size_argument(size, "randn")
     return _standard_normal(sampling_algorithms.normal, shape, generator, dtype, requires_grad, device)
 
@@ -702,6 +750,8 @@ def _held_to(high, digits):
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``,
     int64 unless ``dtype`` says otherwise (a float dtype holds the integers as floats)."""
+    if pin_memory:
+        refuse_pinned_memory()
     if size is None:
         if high is None:
             raise TypeError("randint() missing required argument 'size'; write randint(high, (n,)) or randint(low, high, (n,))")
@@ -726,6 +776,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
 @drawn_in_dtype_of_out
 def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says otherwise)."""
+    if pin_memory:
+        refuse_pinned_memory()
     n = integer_argument(n, "randperm", "n", 1)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")

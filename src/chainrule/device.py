@@ -5,6 +5,7 @@ Course code picks its device the PyTorch way and runs unchanged::
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")   # -> cpu
     model.to(device)
 """
+import builtins
 import importlib
 
 
@@ -20,8 +21,17 @@ class device(str):
     with ``.type`` and ``.index``; an unknown type or a malformed name raises PyTorch's RuntimeError
     (naming one is allowed: using one other than the CPU is refused where a tensor would go there)."""
 
-    def __new__(cls, type_or_name="cpu", index=None):
-        name = str(type_or_name)
+    def __new__(cls, type, index=None):  # PyTorch's parameter names: device(type="cuda", index=0)
+        if not isinstance(type, str):
+            if isinstance(type, int) and not isinstance(type, bool):  # a bare index names the accelerator's device
+                raise RuntimeError(f"Cannot access accelerator device when none is available: device({type}) names an "
+                                   f"accelerator; chainrule computes on the CPU, use device('cpu')")
+            raise TypeError(f"device(): argument 'type' (position 1) must be str, not {builtins.type(type).__name__}; "
+                            f"write device('cpu') or device('cuda', 0)")
+        if index is not None and (isinstance(type, device) or not isinstance(index, int) or isinstance(index, bool)):
+            what = "must be str, not device" if isinstance(type, device) else f"'index' must be int, not {builtins.type(index).__name__}"
+            raise TypeError(f"device(): argument {what}; write device('cpu', 0) or device('cpu:0')")
+        name = type
         kind, colon, number = name.partition(":")
         if kind not in DEVICE_TYPES:
             if kind.strip() in DEVICE_TYPES or colon and not number.isdigit():
@@ -52,38 +62,61 @@ class device(str):
         return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
 
     def __enter__(self):
-        """``with torch.device("cpu"):`` makes the tensors and layers created inside go to this device,
-        as PyTorch's; chainrule has only the CPU, so entering checks that it is the one asked for."""
-        check_device(self)
+        """``with torch.device("cpu"):`` makes the tensors and layers created inside go to this device
+        (it is the default device until the block ends), as PyTorch's. Another device than the CPU
+        is refused where a tensor would go there, not on entering, as in PyTorch."""
+        global _default_device
+        _entered.append(_default_device)
+        _default_device = self
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
+        global _default_device
+        _default_device = _entered.pop()
         return None  # an exception raised inside goes on
 
 
-_default_device = device("cpu")
+#: The device factories place a tensor on when given none: None for the CPU, as nobody chose one.
+_default_device = None
+#: The default devices that ``with device(...)`` blocks replaced, innermost last.
+_entered = []
 
 
 def get_default_device():
-    """The device factories place new tensors on: always ``device(type='cpu')``."""
+    """The device factories place new tensors on: ``device(type='cpu')`` unless another was set
+    (``set_default_device('cpu:0')`` gives ``device(type='cpu', index=0)``); a CUDA device raises
+    PyTorch's error here, as asking which CUDA device is current does."""
+    if _default_device is None:
+        return _CPU
+    if _default_device.type not in ("cpu", "meta"):
+        check_device(_default_device)
     return _default_device
 
 
 def set_default_device(new_device):
-    """Accepts ``'cpu'`` (or None, which means the CPU), as course code sets it; any other device
-    is refused with the reason, since chainrule has only the CPU."""
-    check_device(new_device)
+    """Make ``new_device`` (a device or its name; None: the CPU) the one factories place new tensors
+    on. A malformed name is refused at once; a device chainrule has not (``'cuda'``) is accepted,
+    and refused by the next factory call, as PyTorch does on a machine without it."""
+    global _default_device
+    _default_device = None if new_device is None else device(new_device)
 
 
 def check_device(device):
-    """chainrule computes with NumPy on the CPU: asking for another device must not silently fail."""
-    kind = None if device is None else str(device).split(":")[0]
+    """chainrule computes with NumPy on the CPU: asking for another device must not silently fail.
+    None is the default device (see ``set_default_device``)."""
+    if device is None:
+        device = _default_device
+        if device is None:
+            return
+    elif not isinstance(device, str):
+        device = _device(device)  # PyTorch's TypeError for a float, RuntimeError for an accelerator index
+    kind = device.partition(":")[0]
     if kind == "cuda":  # PyTorch's error on a machine without CUDA
         raise AssertionError(
             f"Torch not compiled with CUDA enabled: chainrule tensors live on the CPU (NumPy); device {device!r} is not "
             f"available. Use 'cpu', or drop the .to(device) call: course code runs unchanged without it."
         )
-    if kind is not None and kind != "cpu":
+    if kind != "cpu":
         raise RuntimeError(
             f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
             f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
@@ -100,3 +133,4 @@ def get_device_module(device=None):
 
 
 _device = device  # the class, under a name that get_device_module's argument does not hide
+_CPU = device("cpu")

@@ -201,11 +201,11 @@ def infer_dtype(data):
             raise OverflowError(f"Python int too large for int64 in {data!r}")
         kind = "f"
     if kind == "f":
-        # NumPy scalars in a list keep their dtype as PyTorch's do ([np.float64(0.5), 1.5] is float64);
-        # Python floats alone give the default dtype
-        if array.dtype == xp.float64 and _holds(data, xp.float64):
-            return array.dtype
-        return array.dtype if array.dtype.itemsize < _default_float.itemsize else _default_float
+        # PyTorch's rule, where NumPy's differs: the widest float among the items, a NumPy scalar's
+        # own dtype, a Python float's the default ([1, np.float32(2)] is float32, [1.5, np.float16(2)]
+        # the default); ints and bools beside floats change nothing
+        widest = _widest_float(data)
+        return _default_float if widest is None else widest
     if kind in "iu":
         return array.dtype if array.dtype.itemsize < 8 else int64  # NumPy int32 scalars alone stay int32
     if kind == "b":
@@ -221,6 +221,22 @@ def _holds(data, kind, depth=0):
     if depth < 32 and isinstance(data, (list, tuple)):
         return any(_holds(item, kind, depth + 1) for item in data)
     return type(data) is kind
+
+
+def _widest_float(data, depth=0):
+    """The widest float dtype among the items of (nested lists of) ``data``: a NumPy scalar's or
+    array's own, the default for a Python float; None where there is no float."""
+    if isinstance(data, (xp.ndarray, xp.generic)):
+        return data.dtype if data.dtype.kind == "f" else None
+    if isinstance(data, builtins.float):
+        return _default_float.dtype
+    widest = None
+    if depth < 32 and isinstance(data, (list, tuple)):
+        for item in data:
+            found = _widest_float(item, depth + 1)
+            if found is not None and (widest is None or found.itemsize > widest.itemsize):
+                widest = found
+    return widest
 
 
 def _beyond_int64(array):

@@ -1,6 +1,9 @@
 """Questions about a tensor asked as functions, as PyTorch offers them: ``chainrule.numel(x)``,
 and the small Tensor methods that answer them (``x.itemsize``, ``x.ndimension()``)."""
+import warnings
+
 from chainrule import dtypes
+from chainrule.device import device as chainrule_device
 from chainrule.backend import first_element_address, is_shared_memory, shared_copy
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor
@@ -144,7 +147,17 @@ def data_ptr(self):
 
 install_method("data_ptr", data_ptr)
 install_method("const_data_ptr", data_ptr)
-install_method("is_pinned", lambda self: False)  # page-locked memory is for copies to a GPU; chainrule has none
+def is_pinned(self, device=None):
+    """False: page-locked memory is for copies to a GPU, and chainrule has none. ``device``, which
+    PyTorch deprecated, is still taken (checked as a device name), with PyTorch's DeprecationWarning."""
+    if device is not None:
+        chainrule_device(device)
+        warnings.warn("The argument 'device' of Tensor.is_pinned() is deprecated. Please do not pass this argument.",
+                      DeprecationWarning, stacklevel=2)
+    return False
+
+
+install_method("is_pinned", is_pinned)
 
 
 def pin_memory(self, device=None):

@@ -19,6 +19,7 @@ from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
+from chainrule.device import device as chainrule_device  # for methods whose parameter is named device
 from chainrule.memory_layout import strided, strides_are_pytorchs
 from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
@@ -267,10 +268,17 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        if isinstance(value, Tensor):
-            self.array, self._chosen_strides = value.array, strides_are_pytorchs(value)
-        else:
-            self.array, self._chosen_strides = as_array(value, self.array.dtype), False
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Variable data has to be a tensor, but got {type(value).__name__}; make one first "
+                f"(x.data = chainrule.tensor(values))"
+            )
+        if self._requires_grad and value.array.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"data set to a tensor that requires gradients must be floating point or complex dtype (got "
+                f"{dtypes.dtype_name(value.array.dtype)}); convert it first, e.g. value.float()"
+            )
+        self.array, self._chosen_strides = value.array, strides_are_pytorchs(value)
 
     @property
     def output_nr(self):
@@ -334,6 +342,18 @@ class Tensor:
     def retains_grad(self):
         retained = self.grad_fn._retained if self.grad_fn is not None else None
         return bool(retained) and self._output_nr in retained
+
+    def _became_output_of(self, grad_fn, output_nr):
+        """In the graph, this tensor is now output ``output_nr`` of ``grad_fn`` (an in-place change
+        gave it a new node). ``retain_grad()`` follows it there, as PyTorch moves it: the old node
+        now makes a value the tensor no longer holds. Its ``register_hook`` hooks stay on the old
+        node, as PyTorch's do."""
+        retained = self.retains_grad
+        if retained:
+            del self.grad_fn._retained[self._output_nr]
+        self.grad_fn, self._output_nr, self._requires_grad = grad_fn, output_nr, grad_fn is not None
+        if retained:
+            self.retain_grad()
 
     def module_load(self, other, assign=False):
         """What ``load_state_dict`` makes of ``other``, the state dict's value for this parameter or
@@ -575,7 +595,11 @@ class Tensor:
     def is_mps(self):
         return False
 
-    def cuda(self, device=None):
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """PyTorch's errors on a machine without CUDA: chainrule computes on the CPU (choose the
+        device with ``torch.cuda.is_available()``, which is False, and move with ``.to(device)``)."""
+        if device is not None and chainrule_device(device).type != "cuda":
+            raise RuntimeError(f"Invalid device, must be cuda device: cuda() got {device!r}")
         check_device("cuda")
 
     def __repr__(self):
@@ -586,7 +610,7 @@ class Tensor:
     def __format__(self, format_spec):
         from chainrule._format import format_with_spec
 
-        return format_with_spec(self, format_spec)
+        return format_with_spec(self, format_spec, plain=type(self) is Tensor)
 
     __hash__ = object.__hash__
 

@@ -77,13 +77,14 @@ def test_a_device_is_a_context_manager():
     assert chainrule.get_default_device() == "cpu"
 
 
-def test_entering_a_device_chainrule_lacks_raises_as_setting_it_does():
+def test_entering_a_device_chainrule_lacks_raises_where_a_tensor_is_made_there():
     with pytest.raises(AssertionError, match="CUDA"):
         with chainrule.device("cuda"):
-            pass
+            chainrule.zeros(1)
     with pytest.raises(RuntimeError, match="meta"):
         with chainrule.device("meta"):
-            pass
+            chainrule.ones(1)
+    assert chainrule.get_default_device() == chainrule.device("cpu") and chainrule.zeros(1).device.type == "cpu"
 
 
 def test_an_error_inside_a_device_block_goes_on():

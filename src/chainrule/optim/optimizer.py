@@ -23,6 +23,7 @@ import functools
 import warnings
 from collections import defaultdict
 
+from chainrule import dtypes
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import is_scalar, is_writable, xp
 from chainrule.tensor import Tensor, tensor_from_array
@@ -622,7 +623,7 @@ def average_of_squares_(average, grad, decay, work):
 
 
 def step_count(state):
-    """Add one to the parameter's step counter (a float32 0-d tensor, as PyTorch's) and return it."""
+    """Add one to the parameter's step counter (a 0-d tensor, see ``scalar_state``) and return it."""
     counter = state["step"].array
     counter += 1
     return float(counter)
@@ -633,8 +634,10 @@ def new_step_counter():
 
 
 def scalar_state(value):
-    """A 0-d float32 tensor holding ``value``: PyTorch keeps its scalar state (steps, products) in float32."""
-    return tensor_from_array(xp.full((), value, dtype=xp.float32))
+    """A 0-d tensor holding ``value``, in float32, or float64 when that is the default dtype: the
+    dtype PyTorch keeps its scalar state (steps, products) in (its ``_get_scalar_dtype``)."""
+    dtype = xp.float64 if dtypes.get_default_dtype() == dtypes.float64 else xp.float32
+    return tensor_from_array(xp.full((), value, dtype=dtype))
 
 
 def zeros_state(param):
