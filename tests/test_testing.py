@@ -98,9 +98,9 @@ def test_make_tensor_shapes_views_gradients_and_zeros():
     theirs = torch.testing.make_tensor((2, 3), dtype=torch.float64, device="cpu", requires_grad=True, noncontiguous=True)
     assert made.shape == theirs.shape and made.stride() == theirs.stride() and made.is_contiguous() is False
     assert made.requires_grad and made.is_leaf is theirs.is_leaf
-    assert chainrule.testing.make_tensor(2, 3, dtype=chainrule.float32).shape == (2, 3)
-    assert chainrule.testing.make_tensor(1, dtype=chainrule.float32, noncontiguous=True).is_contiguous()  # one element: nothing to stride
-    nonzero = chainrule.testing.make_tensor(500, dtype=chainrule.int64, low=-1, high=2, exclude_zero=True)
+    assert chainrule.testing.make_tensor(2, 3, dtype=chainrule.float32, device="cpu").shape == (2, 3)
+    assert chainrule.testing.make_tensor(1, dtype=chainrule.float32, noncontiguous=True, device="cpu").is_contiguous()  # one element: nothing to stride
+    nonzero = chainrule.testing.make_tensor(500, dtype=chainrule.int64, low=-1, high=2, exclude_zero=True, device="cpu")
     assert 0 not in nonzero.tolist() and 1 in nonzero.tolist()
 
 

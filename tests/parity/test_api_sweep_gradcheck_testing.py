@@ -212,12 +212,7 @@ GRADCHECK_CASES = {
         lambda L: gradcheck(L, lambda x: [x.sin(), x.sum()], (f64(L, X3),)),
         lambda L: gradcheck(L, lambda x: (x.sin(), x.argmax()), (f64(L, X3),)),
     ),
-    "output_not_requiring_grad_ignored": known_bug(
-        "gradcheck of lambda x: (x.sin(), x.detach() * 2): PyTorch checks only the outputs that require grad and "
-        "returns True; chainrule also differentiates the detached output numerically and raises GradcheckError "
-        "(autograd/gradcheck.py numerical_jacobians takes every output)",
-        lambda L: gradcheck_error(lambda: gradcheck(L, lambda x: (x.sin(), x.detach() * 2), (f64(L, X3),))),
-    ),
+    "output_not_requiring_grad_ignored": lambda L: gradcheck_error(lambda: gradcheck(L, lambda x: (x.sin(), x.detach() * 2), (f64(L, X3),))),
     "wrong_backward_raise_exception_false": bundle(
         lambda L: gradcheck(L, sin_function(L, "wrong"), (f64(L, X3),), raise_exception=False),
         lambda L: gradcheck(L, lambda x: x.detach() * 2, (f64(L, X3),), raise_exception=False),
@@ -255,30 +250,13 @@ GRADCHECK_CASES = {
         lambda L: gradcheck(L, sin_function(L), (f64(L, X3),), check_undefined_grad=True),
         lambda L: gradcheck(L, sin_function(L, "undefined"), (f64(L, X3),), check_undefined_grad=False),
     ),
-    "undefined_grad_bad_backward": known_bug(
-        "check_undefined_grad is ignored: for a Function with set_materialize_grads(False) whose backward "
-        "returns a nonzero gradient for an undefined (None) output gradient, PyTorch's gradcheck returns False "
-        "with a UserWarning (GradcheckError 'Expected all input grads to be undefined or zero when all output grads "
-        "are undefined or zero' when raising); chainrule returns True with no warning "
-        "(autograd/gradcheck.py gradcheck never runs backward with undefined grads)",
-        lambda L: warned(lambda: gradcheck(L, sin_function(L, "undefined"), (f64(L, X3),), raise_exception=False)),
-    ),
+    "undefined_grad_bad_backward": lambda L: warned(lambda: gradcheck(L, sin_function(L, "undefined"), (f64(L, X3),), raise_exception=False)),
     "nondet_tol_allows_drift": bundle(
         lambda L: gradcheck(L, sin_function(L, "nondeterministic"), (f64(L, X3),), nondet_tol=1e-6),
         lambda L: gradcheck(L, sin_function(L, "nondeterministic"), (f64(L, X3),), nondet_tol=1e-6, fast_mode=True),
     ),
-    "nondeterministic_backward_fails": known_bug(
-        "nondet_tol is ignored: a backward that drifts by 1e-9 between calls with the same inputs makes "
-        "PyTorch's gradcheck fail ('Backward is not reentrant', GradcheckError; False with raise_exception=False) "
-        "at the default nondet_tol=0.0; chainrule returns True (autograd/gradcheck.py gradcheck runs no reentrancy check)",
-        lambda L: gradcheck(L, sin_function(L, "nondeterministic"), (f64(L, X3),), raise_exception=False),
-    ),
-    "integer_output_ignored": known_bug(
-        "gradcheck of a function with an integer-dtype output ((x * 2).long()): PyTorch skips outputs that are "
-        "not floating point and returns True; chainrule differentiates it numerically and raises GradcheckError "
-        "(autograd/gradcheck.py numerical_jacobians/analytical_jacobians take every output)",
-        lambda L: gradcheck_error(lambda: gradcheck(L, lambda x: (x * 2).long(), (f64(L, X3),))),
-    ),
+    "nondeterministic_backward_fails": lambda L: gradcheck(L, sin_function(L, "nondeterministic"), (f64(L, X3),), raise_exception=False),
+    "integer_output_ignored": lambda L: gradcheck_error(lambda: gradcheck(L, lambda x: (x * 2).long(), (f64(L, X3),))),
     "float32_warns_user_warning": bundle(
         lambda L: warned(lambda: gradcheck(L, L.sin, (L.tensor([1.0], requires_grad=True),), raise_exception=False)),
         lambda L: warned(lambda: gradcheck(L, lambda x, y: x * y, (f64(L, [1.0]), L.tensor([2.0], requires_grad=True)),
@@ -373,12 +351,7 @@ ASSERT_CLOSE_CASES = {
         lambda L: close(L, 1, 1.0),
         lambda L: close(L, 1, 1.0, check_dtype=False),
     ),
-    "check_dtype_false_loosest_default_tolerance": known_bug(
-        "assert_close(float32 tensor([1.]), float64 tensor([1 + 1e-6]), check_dtype=False) passes in PyTorch "
-        "(default tolerances are the loosest of both dtypes: float32's rtol 1.3e-6, atol 1e-5); chainrule raises "
-        "AssertionError, taking float64's after promoting both (testing/comparison.py _compare_tensors)",
-        lambda L: close(L, *tensors(L, [1.0], [1.0 + 1e-6], L.float32, L.float64), check_dtype=False),
-    ),
+    "check_dtype_false_loosest_default_tolerance": lambda L: close(L, *tensors(L, [1.0], [1.0 + 1e-6], L.float32, L.float64), check_dtype=False),
     "shapes": bundle(
         lambda L: close(L, L.zeros(0), L.zeros(0)),
         lambda L: close(L, L.zeros(0), L.zeros(0, 1)),
@@ -392,22 +365,14 @@ ASSERT_CLOSE_CASES = {
         lambda L: close(L, L.ones(2, 3), L.ones(2, 3), check_stride=True),
         lambda L: close(L, L.ones(3, 2).t(), L.ones(2, 3)),
     ),
-    "check_stride_mismatch": known_bug(
-        "check_stride=True is ignored: assert_close(ones(2, 3), ones(3, 2).t(), check_stride=True) raises "
-        "AssertionError in PyTorch (strides (3, 1) != (1, 2)); chainrule passes (testing/comparison.py assert_close)",
-        lambda L: close(L, L.ones(2, 3), L.ones(3, 2).t(), check_stride=True),
-    ),
+    "check_stride_mismatch": lambda L: close(L, L.ones(2, 3), L.ones(3, 2).t(), check_stride=True),
     "requires_grad_tensors": bundle(
         lambda L: close(L, L.tensor([1.0, 2.0], requires_grad=True), L.tensor([1.0, 2.0])),
         lambda L: close(L, L.tensor([1.0, 2.0], requires_grad=True) * 2, L.tensor([2.0, 4.0], requires_grad=True)),
         lambda L: close(L, L.tensor([1.0], requires_grad=True), L.tensor([1.1])),
         lambda L: close(L, L.nn.Parameter(L.tensor([1.0])), L.tensor([1.0])),
     ),
-    "allow_subclasses_false": known_bug(
-        "allow_subclasses=False is ignored: assert_close(nn.Parameter(t), t, allow_subclasses=False) raises "
-        "TypeError in PyTorch ('No comparison pair'); chainrule passes (testing/comparison.py assert_close)",
-        lambda L: close(L, L.nn.Parameter(L.tensor([1.0])), L.tensor([1.0]), allow_subclasses=False),
-    ),
+    "allow_subclasses_false": lambda L: close(L, L.nn.Parameter(L.tensor([1.0])), L.tensor([1.0]), allow_subclasses=False),
     "msg_string_and_callable": bundle(
         lambda L: (lambda error: (type(error).__name__, str(error)))(outcome_error(
             lambda: L.testing.assert_close(L.tensor([1.0]), L.tensor([1.5]), msg="boom"))),
@@ -458,17 +423,8 @@ ASSERT_CLOSE_CASES = {
         lambda L: close(L, {1}, {1}),
         lambda L: close(L, 1.0, "1.0"),
     ),
-    "tensor_vs_numpy_array": known_bug(
-        "assert_close(tensor([1.]), np.array([1.], dtype=float32)) raises TypeError in PyTorch (no comparison "
-        "pair for a tensor and an ndarray); chainrule compares them and passes (testing/comparison.py _is_tensor_like "
-        "accepts both in one pair)",
-        lambda L: close(L, L.tensor([1.0]), np.array([1.0], dtype=np.float32)),
-    ),
-    "none_vs_none": known_bug(
-        "assert_close(None, None) passes in PyTorch (its NonePair); chainrule raises TypeError 'No comparison pair' "
-        "(testing/comparison.py _compare has no None case)",
-        lambda L: close(L, None, None),
-    ),
+    "tensor_vs_numpy_array": lambda L: close(L, L.tensor([1.0]), np.array([1.0], dtype=np.float32)),
+    "none_vs_none": lambda L: close(L, None, None),
 }
 
 
@@ -544,11 +500,7 @@ MAKE_TENSOR_CASES = {
     "low_equals_high_float": bundle(
         lambda L: made(L, 5, dtype=L.float32, low=2, high=2).unique().tolist(),
     ),
-    "low_equals_high_float_future_warning": known_bug(
-        "make_tensor(..., low=2, high=2) for a floating dtype issues PyTorch's FutureWarning ('Passing low==high ... "
-        "is deprecated'); chainrule issues none (testing/creation.py _interval)",
-        lambda L: warned(lambda: made(L, 5, dtype=L.float32, low=2, high=2).unique().tolist()),
-    ),
+    "low_equals_high_float_future_warning": lambda L: warned(lambda: made(L, 5, dtype=L.float32, low=2, high=2).unique().tolist()),
     "requires_grad": bundle(
         lambda L: summary(made(L, 2, 2, dtype=L.float64, requires_grad=True)),
         lambda L: made(L, 2, dtype=L.float32, requires_grad=True).grad_fn is None,
@@ -569,12 +521,8 @@ MAKE_TENSOR_CASES = {
         lambda L: made(L, 20, dtype=L.float64, low=0, high=0, exclude_zero=True).unique().tolist(),
         lambda L: (made(L, 2000, dtype=L.bool, exclude_zero=True) == 0).any().item(),
     ),
-    "memory_format_channels_last": known_bug(
-        "make_tensor(2, 3, 4, 5, memory_format=channels_last) is contiguous in channels_last in PyTorch; chainrule "
-        "ignores memory_format and returns a row-major tensor (testing/creation.py make_tensor)",
-        lambda L: made(L, 2, 3, 4, 5, dtype=L.float32, memory_format=L.channels_last).is_contiguous(
-            memory_format=L.channels_last),
-    ),
+    "memory_format_channels_last": lambda L: made(L, 2, 3, 4, 5, dtype=L.float32, memory_format=L.channels_last).is_contiguous(
+        memory_format=L.channels_last),
 }
 
 
@@ -798,11 +746,7 @@ RAISES_CASES = {
     "make_tensor_noncontiguous_and_memory_format": lambda L: made(
         L, 2, 3, 4, 5, dtype=L.float32, noncontiguous=True, memory_format=L.channels_last),
     "make_tensor_negative_size": lambda L: made(L, -1, dtype=L.float32),
-    "make_tensor_no_device": known_bug(
-        "torch.testing.make_tensor's device is a required keyword-only argument (make_tensor(3, dtype=float32) "
-        "raises TypeError); chainrule defaults device=None and returns a tensor (testing/creation.py make_tensor)",
-        lambda L: L.testing.make_tensor(3, dtype=L.float32),
-    ),
+    "make_tensor_no_device": lambda L: L.testing.make_tensor(3, dtype=L.float32),
     # closeness
     "isclose_mixed_int_float": lambda L: L.isclose(L.tensor([1]), L.tensor([1.0])),
     "isclose_float32_float64": lambda L: L.isclose(L.tensor([1.0]), L.tensor([1.0], dtype=L.float64)),

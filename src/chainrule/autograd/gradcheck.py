@@ -6,11 +6,15 @@ For a function f and an input element x_i, the central difference
 
 has error O(eps^2); in float64 with eps = 1e-6 it agrees with a correct backward to about 1e-8.
 ``gradcheck`` builds the whole Jacobian both ways and compares every element; ``gradgradcheck``
-does the same for the gradient itself (backward of backward).
+does the same for the gradient itself (backward of backward). As PyTorch's, it checks only the
+outputs that require grad (a detached or integer output has no gradient to check), runs each
+backward twice to catch one that is not deterministic (``nondet_tol``), and runs backward with
+undefined output gradients (``check_undefined_grad``).
 """
 import warnings
 
 from chainrule.autograd import grad_mode
+from chainrule.autograd.function import Function
 from chainrule.backend import xp
 
 
@@ -23,19 +27,24 @@ def _outputs_tuple(fn, inputs):
     return outputs if isinstance(outputs, (tuple, list)) else (outputs,)
 
 
-def numerical_jacobians(fn, inputs, eps=1e-6):
-    """For each input that requires grad, the finite-difference Jacobian of each output.
+def _is_floating(output):
+    return output.array.dtype.kind in "fc"
 
-    Returns ``{input_position: [array of shape (output.size, input.size) per output]}``.
+
+def numerical_jacobians(fn, inputs, eps=1e-6):
+    """For each input that requires grad, the finite-difference Jacobian of each floating-point
+    output (None for an integer or boolean output: it has no derivative to approximate).
+
+    Returns ``{input_position: [array of shape (output.size, input.size), or None, per output]}``.
     """
     jacobians = {}
     with grad_mode.no_grad():
-        output_sizes = [output.array.size for output in _outputs_tuple(fn, inputs)]
+        output_sizes = [output.array.size if _is_floating(output) else None for output in _outputs_tuple(fn, inputs)]
         for position, tensor in enumerate(inputs):
             if not (isinstance(tensor, Tensor) and tensor.requires_grad):
                 continue
             array = tensor.array  # perturbed in place, element by element (also when it is a strided view)
-            columns = [xp.zeros((size, array.size)) for size in output_sizes]
+            columns = [None if size is None else xp.zeros((size, array.size)) for size in output_sizes]
             for element in range(array.size):
                 index = xp.unravel_index(element, array.shape)
                 original = array[index].item()
@@ -45,7 +54,8 @@ def numerical_jacobians(fn, inputs, eps=1e-6):
                 minus = [output.array.astype(xp.float64).reshape(-1) for output in _outputs_tuple(fn, inputs)]
                 array[index] = original
                 for column, high, low in zip(columns, plus, minus):
-                    column[:, element] = (high - low) / (2 * eps)
+                    if column is not None:
+                        column[:, element] = (high - low) / (2 * eps)
             jacobians[position] = columns
     return jacobians
 
@@ -59,29 +69,47 @@ def numerical_gradient(fn, inputs, eps=1e-6):
     )
 
 
-def analytical_jacobians(fn, inputs):
-    """The same Jacobians as ``numerical_jacobians``, row by row from backward passes."""
+def analytical_jacobians(fn, inputs, nondet_tol=float("inf")):
+    """The same Jacobians as ``numerical_jacobians``, row by row from backward passes, for the
+    outputs that require grad (None for the others).
+
+    As PyTorch does, every row is computed twice: a backward that answers the same gradient
+    differently (by more than ``nondet_tol``) raises GradcheckError.
+    """
     differentiable = [position for position, tensor in enumerate(inputs) if isinstance(tensor, Tensor) and tensor.requires_grad]
-    outputs = _outputs_tuple(fn, inputs)
+    targets = [inputs[position] for position in differentiable]
     jacobians = {position: [] for position in differentiable}
-    for output in outputs:
-        rows = {position: xp.zeros((output.array.size, inputs[position].array.size)) for position in differentiable}
-        if output.requires_grad:
-            for element in range(output.array.size):
-                seed = xp.zeros(output.array.size, dtype=output.array.dtype)
-                seed[element] = 1
-                grads = grad(
-                    output,
-                    [inputs[position] for position in differentiable],
-                    grad_outputs=tensor_from_array(seed.reshape(output.array.shape)),
-                    retain_graph=True,
-                    allow_unused=True,
+    for output in _outputs_tuple(fn, inputs):
+        if not output.requires_grad:
+            for position in differentiable:
+                jacobians[position].append(None)
+            continue
+        first, second = _jacobian_rows(output, targets), _jacobian_rows(output, targets)
+        for position, rows, again in zip(differentiable, first, second):
+            if rows.size and xp.abs(rows - again).max() > nondet_tol:
+                raise GradcheckError(
+                    "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times "
+                    f"gives different values, although analytical gradient matches numerical gradient. The tolerance "
+                    f"for nondeterminism was {nondet_tol}: pass a larger nondet_tol if the backward is meant to "
+                    f"be nondeterministic."
                 )
-                for position, gradient in zip(differentiable, grads):
-                    if gradient is not None:
-                        rows[position][element] = gradient.array.reshape(-1)
-        for position in differentiable:
-            jacobians[position].append(rows[position])
+            jacobians[position].append(rows)
+    return jacobians
+
+
+def _jacobian_rows(output, targets):
+    """The Jacobian of ``output`` with respect to each of ``targets``, one backward pass per row."""
+    jacobians = [xp.zeros((output.array.size, target.array.size)) for target in targets]
+    for element in range(output.array.size):
+        seed = xp.zeros(output.array.size, dtype=output.array.dtype)
+        seed[element] = 1
+        grads = grad(
+            output, targets, grad_outputs=tensor_from_array(seed.reshape(output.array.shape)), retain_graph=True,
+            allow_unused=True,
+        )
+        for jacobian, gradient in zip(jacobians, grads):
+            if gradient is not None:
+                jacobian[element] = gradient.array.reshape(-1)
     return jacobians
 
 
@@ -120,39 +148,118 @@ def gradcheck(
     check_grad_dtypes=False, check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
     check_backward_ad=True, fast_mode=False, masked=None,
 ):
-    """True when ``func``'s derivatives match finite differences for every input that requires grad:
-    those of backward (``check_backward_ad``, on by default) and those of forward mode
-    (``check_forward_ad``).
+    """True when ``func``'s derivatives match finite differences for every input that requires grad
+    and every output that requires grad: those of backward (``check_backward_ad``, on by default)
+    and those of forward mode (``check_forward_ad``). When no output requires grad, the finite
+    differences must all be zero.
 
     Inputs should be float64: in float32 the finite differences themselves are too coarse. On a
     mismatch, raises ``GradcheckError`` naming the worst element (or returns False when
-    ``raise_exception=False``). Every Jacobian is built in full, element by element: PyTorch's
-    ``fast_mode`` and its batched and undefined-gradient checks (``check_batched_grad``,
-    ``check_undefined_grad``...) are accepted and change nothing.
+    ``raise_exception=False``). Each backward runs twice and must agree within ``nondet_tol``;
+    with ``check_undefined_grad`` backward must also answer undefined output gradients with zero or
+    undefined input gradients. Every Jacobian is built in full, element by element: PyTorch's
+    ``fast_mode`` and its batched checks (``check_batched_grad``...) are accepted and change nothing.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     _check_inputs(inputs)
+    try:
+        _check_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad, check_backward_ad)
+        if check_undefined_grad and check_backward_ad:
+            _check_undefined_grad(func, inputs)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _check_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad, check_backward_ad):
+    """Raise GradcheckError unless backward's (and forward mode's) Jacobians match finite differences."""
     numerical = numerical_jacobians(func, inputs, eps)
+    checked = [index for index, output in enumerate(_outputs_tuple(func, inputs)) if output.requires_grad]
+    if not checked:
+        if any(jacobian is not None and jacobian.any() for columns in numerical.values() for jacobian in columns):
+            raise GradcheckError(
+                "Numerical gradient for function expected to be zero: no output requires grad, yet the outputs "
+                "change with the inputs (was an output detached, or computed outside autograd?)"
+            )
+        return
     checks = []
     if check_backward_ad:
-        checks.append(("backward", analytical_jacobians(func, inputs)))
+        checks.append(("backward", analytical_jacobians(func, inputs, nondet_tol)))
     if check_forward_ad:
         checks.append(("forward mode", forward_jacobians(func, inputs)))
     for mode, analytical in checks:
         for position in numerical:
-            for output_index, (computed, expected) in enumerate(zip(analytical[position], numerical[position])):
+            for output_index in checked:
+                computed, expected = analytical[position][output_index], numerical[position][output_index]
                 error = xp.abs(computed - expected) - (atol + rtol * xp.abs(expected))
                 if error.size and error.max() > 0:
                     row, column = xp.unravel_index(int(error.argmax()), error.shape)
-                    if not raise_exception:
-                        return False
                     raise GradcheckError(
                         f"Jacobian mismatch for output {output_index} with respect to input {position}: "
                         f"at output element {row}, input element {column} {mode} gives "
                         f"{computed[row, column]:.8g} but finite differences give {expected[row, column]:.8g} "
                         f"(atol={atol}, rtol={rtol}).\nanalytical:\n{computed}\nnumerical:\n{expected}"
                     )
-    return True
+
+
+class _UndefinedGrad(Function):
+    """The identity, whose backward sends back no gradient at all (PyTorch's ``UndefinedGrad``):
+    the node before it receives an undefined (None) output gradient."""
+
+    node_name = "UndefinedGradBackward"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return None
+
+
+def _check_undefined_grad(func, inputs):
+    """PyTorch's undefined-gradient check: backward run with every output's gradient undefined (and,
+    for several outputs, with each one's in turn) must give input gradients that are undefined or
+    zero, and must not fail."""
+    targets = [value for value in inputs if isinstance(value, Tensor) and value.requires_grad]
+
+    def differentiable_outputs():
+        return [output for output in _outputs_tuple(func, inputs) if output.requires_grad]
+
+    cases = [[_UndefinedGrad.apply(output) for output in differentiable_outputs()]]
+    if len(cases[0]) > 1:
+        for undefined in range(len(cases[0])):
+            outputs = differentiable_outputs()
+            cases.append([_UndefinedGrad.apply(output) if index == undefined else output for index, output in enumerate(outputs)])
+    for outputs in cases:
+        if not outputs:
+            continue
+        try:
+            grads = grad(outputs, targets, [tensor_from_array(xp.zeros_like(output.array)) for output in outputs], allow_unused=True)
+        except RuntimeError as error:
+            _warn_undefined_grad_check()
+            raise GradcheckError(
+                "Expected backward function to handle undefined output grads: it raised with an undefined (None) "
+                f"output gradient ({error}). Return None, or zeros, for the inputs when grad_output is None."
+            ) from error
+        if any(gradient is not None and gradient.array.any() for gradient in grads):
+            _warn_undefined_grad_check()
+            raise GradcheckError(
+                "Expected all input grads to be undefined or zero when all output grads are undefined or zero: a "
+                "backward given an undefined (None) output gradient returned a nonzero input gradient. Return None, "
+                "or zeros, for the inputs when grad_output is None."
+            )
+
+
+def _warn_undefined_grad_check():
+    warnings.warn(
+        "Backwards compatibility: New undefined gradient support checking feature is enabled by default, but it may "
+        "break existing callers of this function. If this is true for you, you can call this function with "
+        '"check_undefined_grad=False" to disable the feature',
+        stacklevel=4,
+    )
 
 
 def _check_inputs(inputs):
@@ -184,8 +291,9 @@ def gradgradcheck(
     The checked function is (inputs, v) -> vᵀ J, the gradient of ``func`` seeded with the cotangents
     ``grad_outputs`` (uniform in [-1, 1) when not given, as PyTorch draws them). Both inputs and
     cotangents are perturbed: by backward of backward (``check_rev_over_rev``, on by default) and
-    by forward mode over backward (``check_fwd_over_rev``). PyTorch's other options
-    (``nondet_tol``, ``check_batched_grad``, ...) are accepted and change nothing.
+    by forward mode over backward (``check_fwd_over_rev``). ``nondet_tol`` and
+    ``check_undefined_grad`` are gradcheck's; PyTorch's other options (``check_batched_grad``,
+    ...) are accepted and change nothing.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     if grad_outputs is None:
@@ -210,7 +318,8 @@ def gradgradcheck(
 
     return gradcheck(
         gradient_of_fn, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
-        check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev,
+        nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad, check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
     )
 
 

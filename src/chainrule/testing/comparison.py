@@ -13,8 +13,11 @@ float64    1e-7      1e-7
 integers   0         0
 =========  ========  =======
 
-Python floats count as float64, Python ints as int64. Tensors must also agree in shape and dtype
-(``check_dtype=False`` compares across dtypes). Sequences and mappings are compared item by item.
+Python floats count as float64, Python ints as int64; with ``check_dtype=False`` two dtypes get the
+looser of their tolerances. Tensors must also agree in shape and dtype (``check_dtype=False``
+compares across dtypes), and in strides with ``check_stride=True``; a tensor is compared with a
+tensor (a subclass counts unless ``allow_subclasses=False``), a NumPy array with an array, None
+with None. Sequences and mappings are compared item by item.
 On failure it raises AssertionError with PyTorch's message::
 
     Tensor-likes are not close!
@@ -29,11 +32,14 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd.function import read_into_python
-from chainrule.backend import to_numpy, xp
+from chainrule.backend import element_strides, to_numpy, xp
 from chainrule.creation import tensor
 from chainrule.tensor import Size, Tensor
 
-_TOLERANCES = {dtypes.float16: (1e-3, 1e-5), dtypes.float32: (1.3e-6, 1e-5), dtypes.float64: (1e-7, 1e-7)}
+_TOLERANCES = {
+    dtypes.float16: (1e-3, 1e-5), dtypes.float32: (1.3e-6, 1e-5), dtypes.float64: (1e-7, 1e-7),
+    xp.dtype(xp.complex64): (1.3e-6, 1e-5), xp.dtype(xp.complex128): (1e-7, 1e-7),  # NumPy arrays may be complex
+}
 
 
 class _Mismatch(Exception):
@@ -63,8 +69,9 @@ def assert_close(
 
     ``rtol`` and ``atol`` go together: give both or neither. ``equal_nan=True`` counts NaN == NaN.
     ``msg`` replaces the message (a string), or rewrites it (a function of the generated message).
-    ``allow_subclasses``, ``check_device``, ``check_layout`` and ``check_stride`` are accepted for
-    PyTorch's signature; chainrule has one device, one layout and compares values, not strides.
+    ``allow_subclasses=False`` refuses a tensor subclass (``nn.Parameter``) against a plain tensor
+    with TypeError; ``check_stride=True`` also compares strides. ``check_device`` and
+    ``check_layout`` are accepted for PyTorch's signature: chainrule has one device and one layout.
     """
     if (rtol is None) != (atol is None):
         raise ValueError(
@@ -72,7 +79,10 @@ def assert_close(
         )
     read_into_python("testing.assert_close")  # whether it raises follows the values
     try:
-        _compare(actual, expected, (), rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype)
+        _compare(
+            actual, expected, (), rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype,
+            check_stride=check_stride, allow_subclasses=allow_subclasses,
+        )
     except _Mismatch as mismatch:
         message = mismatch.message
         if mismatch.error_type is AssertionError and msg is not None:
@@ -118,12 +128,16 @@ def _compare(actual, expected, path, **options):
                 )
             for key in actual:
                 _compare(actual[key], expected[key], path + (key,), **options)
-        elif isinstance(actual, bool) and isinstance(expected, bool):
+        elif actual is None or expected is None:
+            if actual is not expected:
+                raise _Mismatch(AssertionError, f"None mismatch: {actual} is not {expected}")
+        elif isinstance(actual, (bool, xp.bool_)) and isinstance(expected, (bool, xp.bool_)):
+            actual, expected = bool(actual), bool(expected)
             if actual is not expected:
                 raise _Mismatch(AssertionError, f"Booleans mismatch: {actual} is not {expected}")
         elif _is_number(actual) and _is_number(expected):
             _compare_numbers(actual, expected, **options)
-        elif _is_tensor_like(actual) and _is_tensor_like(expected):
+        elif _is_tensor_like(actual) and _is_tensor_like(expected) and _comparable_types(actual, expected, **options):
             _compare_tensors(actual, expected, **options)
         else:
             raise _Mismatch(
@@ -148,7 +162,15 @@ def _is_tensor_like(value):
     return isinstance(value, (Tensor, xp.ndarray))
 
 
-def _compare_numbers(actual, expected, *, rtol, atol, equal_nan, check_dtype):
+def _comparable_types(actual, expected, *, allow_subclasses, **_):
+    """PyTorch's rule for a pair of tensor-likes: one's type is the other's or a subclass of it (a
+    tensor and a NumPy array are not compared), and the very same type with ``allow_subclasses=False``."""
+    if allow_subclasses:
+        return isinstance(actual, type(expected)) or isinstance(expected, type(actual))
+    return type(actual) is type(expected)
+
+
+def _compare_numbers(actual, expected, *, rtol, atol, equal_nan, check_dtype, **_):
     actual, expected = (value.item() if isinstance(value, xp.number) else value for value in (actual, expected))
     if check_dtype and type(actual) is not type(expected):
         raise _Mismatch(AssertionError, f"The (d)types do not match: {type(actual)} != {type(expected)}.")
@@ -169,13 +191,18 @@ def _default_tolerances(*dtypes_compared):
     return max(rtols), max(atols)
 
 
-def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype):
+def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype, check_stride, **_):
+    strides = [_strides(value) for value in (actual, expected)] if check_stride else None
     actual, expected = (to_numpy(value.array if isinstance(value, Tensor) else value) for value in (actual, expected))
     if actual.shape != expected.shape:
         raise _Mismatch(
             AssertionError,
             f"The values for attribute 'shape' do not match: {Size(actual.shape)} != {Size(expected.shape)}.",
         )
+    if strides and strides[0] != strides[1]:
+        raise _Mismatch(AssertionError, f"The values for attribute 'stride()' do not match: {strides[0]} != {strides[1]}.")
+    if rtol is None:  # from the dtypes given, before any promotion below
+        rtol, atol = _default_tolerances(actual.dtype, expected.dtype)
     if actual.dtype != expected.dtype:
         if check_dtype:
             raise _Mismatch(
@@ -185,8 +212,6 @@ def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype):
             )
         common = xp.result_type(actual.dtype, expected.dtype)
         actual, expected = actual.astype(common), expected.astype(common)
-    if rtol is None:
-        rtol, atol = _default_tolerances(actual.dtype, expected.dtype)
     if actual.dtype == dtypes.bool_:
         actual, expected = actual.astype(xp.int64), expected.astype(xp.int64)
     matches = xp.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
@@ -195,6 +220,11 @@ def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype):
     if actual.ndim == 0:
         raise _Mismatch(AssertionError, _scalar_message(actual.item(), expected.item(), rtol, atol))
     raise _Mismatch(AssertionError, _tensor_message(actual, expected, matches, rtol, atol))
+
+
+def _strides(value):
+    """A tensor's ``stride()``; a NumPy array's strides counted in elements, as ``torch.as_tensor`` keeps them."""
+    return value.stride() if isinstance(value, Tensor) else element_strides(value)
 
 
 def _scalar_message(actual, expected, rtol, atol):

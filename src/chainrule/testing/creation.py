@@ -4,10 +4,12 @@ Values are drawn uniformly from [low, high): by default [-9, 9) for floats, the 
 for integer dtypes (0 to 9 for uint8), False or True for bool; ``low`` and ``high`` are clamped
 to what the dtype holds (and rounded up to integers for integer dtypes). ``exclude_zero``
 replaces every 0 drawn (by the smallest positive normal float, or 1); ``noncontiguous`` returns a
-strided view of a larger tensor, for tests of operations on views.
+strided view of a larger tensor, for tests of operations on views; ``memory_format`` lays the
+values out in that order (``channels_last``...). ``device`` is required, as in PyTorch.
 """
 import math
 import numbers
+import warnings
 
 from chainrule import dtypes
 from chainrule.creation import empty, randint
@@ -15,7 +17,7 @@ from chainrule.type_info import finfo, iinfo
 
 
 def make_tensor(
-    *shape, dtype, device=None, low=None, high=None, requires_grad=False, noncontiguous=False, exclude_zero=False,
+    *shape, dtype, device, low=None, high=None, requires_grad=False, noncontiguous=False, exclude_zero=False,
     memory_format=None,
 ):
     """A tensor of ``shape`` (sizes, or one sequence of them) and ``dtype`` with random values
@@ -35,21 +37,23 @@ def make_tensor(
     drawn_shape = (*shape[:-1], 2 * shape[-1]) if noncontiguous else shape
     if dtype == dtypes.bool_:
         low, high = _interval(dtype, low, high, lowest=0, beyond=2, default=(0, 2))
-        result = randint(low, high, drawn_shape, dtype=dtype)
+        result = randint(low, high, drawn_shape, dtype=dtype, device=device)
     elif not floating:
         info = iinfo(dtype)
         low, high = _interval(dtype, low, high, lowest=info.min, beyond=info.max + (dtype != dtypes.int64), default=(-9, 10))
-        result = randint(low, high, drawn_shape, dtype=dtype)
+        result = randint(low, high, drawn_shape, dtype=dtype, device=device)
     else:
         info = finfo(dtype)
         low, high = _interval(dtype, low, high, lowest=info.min, beyond=info.max, default=(-9, 9))
-        result = empty(drawn_shape, dtype=dtype)
+        result = empty(drawn_shape, dtype=dtype, device=device)
         if high - low >= info.max:  # the width itself would overflow: draw half of it, doubled
             result.uniform_(low / 2, high / 2).mul_(2)
         else:
             result.uniform_(low, high)
     if noncontiguous:
         result = result[..., 1::2]
+    elif memory_format is not None:
+        result = result.clone(memory_format=memory_format)
     if exclude_zero:
         result[result == 0] = finfo(dtype).tiny if floating else 1
     if floating:
@@ -59,14 +63,22 @@ def make_tensor(
 
 def _interval(dtype, low, high, *, lowest, beyond, default):
     """``[low, high)`` checked and clamped to ``[lowest, beyond)``; defaults for what is None;
-    integers rounded up for integer dtypes."""
+    integers rounded up for integer dtypes. ``low == high`` still works for a floating dtype (every
+    value is ``low``), with PyTorch's FutureWarning: ``full`` says it better."""
     low = default[0] if low is None else low
     high = default[1] if high is None else high
     if any(isinstance(value, float) and math.isnan(value) for value in (low, high)):
         raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
-    if low >= high and not (low == high and dtype.is_floating_point):
+    if low == high and dtype.is_floating_point:
+        warnings.warn(
+            "Passing `low==high` to `chainrule.testing.make_tensor` for floating types is deprecated, as in PyTorch "
+            "since 2.1: use `chainrule.full(...)` instead.",
+            FutureWarning,
+            stacklevel=3,
+        )
+    elif low >= high:
         raise ValueError(f"`low` must be less than `high`, but got {low} >= {high}")
-    if high < lowest or low >= beyond:
+    elif high < lowest or low >= beyond:
         raise ValueError(
             f"The value interval specified by `low` and `high` is [{low}, {high}), but {dtype} only supports [{lowest}, {beyond})"
         )
