@@ -23,18 +23,9 @@ import pytest
 import torch
 
 import chainrule
+from tests.parity.sweep import outcome
 
 LIBRARIES = pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
-
-
-def outcome(run):
-    """What ``run()`` gives: ("ok", value) or ("raises", exception type)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "ok", run()
-    except Exception as error:  # noqa: BLE001 - the tests compare whatever each library raises
-        return "raises", type(error)
 
 
 def raises_as_torch(run, *fragments):

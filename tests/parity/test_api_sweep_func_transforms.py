@@ -8,32 +8,13 @@ Each test runs the same code with ``torch`` and with ``chainrule`` (float64) and
 marked ``xfail(strict=True, reason="BUG: ...")`` are differences found: each turns into an XPASS
 failure the day it is fixed, and the mark must go.
 """
-import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import chainrule
-
-
-def outcome(run):
-    """What ``run()`` gives: ("ok", value) or ("raises", exception type)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "ok", run()
-    except Exception as error:  # noqa: BLE001 - the tests compare whatever each library raises
-        return "raises", type(error)
-
-
-def raises_as_torch(run):
-    """``run(lib)`` raises in PyTorch; chainrule must raise the same exception type (or a subclass)."""
-    kind, expected = outcome(lambda: run(torch))
-    assert kind == "raises", f"PyTorch does not raise here: {expected!r}"
-    kind, actual = outcome(lambda: run(chainrule))
-    assert kind == "raises", f"PyTorch raises {expected.__name__}; chainrule returns {actual!r}"
-    assert issubclass(actual, expected), f"PyTorch raises {expected.__name__}; chainrule raises {actual.__name__}"
+from tests.parity.sweep import bug, outcome, raises_as_torch
 
 
 def plain(value):
@@ -73,10 +54,6 @@ def same_in_both(run, rtol=1e-6, atol=1e-9):
     chainrule.manual_seed(0)
     actual = plain(run(chainrule))
     assert_same(actual, expected, rtol, atol)
-
-
-def bug(reason):
-    return pytest.mark.xfail(strict=True, reason=f"BUG: {reason}")
 
 
 def t(lib, data):

@@ -17,16 +17,7 @@ import pytest
 import torch
 
 import chainrule
-
-
-def outcome(run):
-    """What ``run()`` gives: ("ok", value) or ("raises", exception type)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "ok", run()
-    except Exception as error:  # noqa: BLE001 - the tests compare whatever each library raises
-        return "raises", type(error)
+from tests.parity.sweep import outcome, plain
 
 
 def raises_as_torch(run):
@@ -38,14 +29,6 @@ def raises_as_torch(run):
     if issubclass(expected, torch.linalg.LinAlgError):
         expected = chainrule.linalg.LinAlgError
     assert issubclass(actual, expected), f"PyTorch raises {expected.__name__}; chainrule raises {actual.__name__}"
-
-
-def plain(value):
-    if isinstance(value, (torch.Tensor, chainrule.Tensor)):
-        return str(value.dtype).split(".")[-1], tuple(value.shape), np.asarray(value.detach().numpy(), dtype=np.float64)
-    if isinstance(value, (tuple, list)):
-        return [plain(each) for each in value]
-    return value
 
 
 def assert_same(actual, expected, rtol=1e-5, atol=1e-6):

@@ -18,6 +18,7 @@ import torch.nn.functional
 
 import chainrule
 import chainrule.nn.functional
+from tests.parity.sweep import assert_same
 
 
 def outcome(run):
@@ -47,18 +48,6 @@ def plain(value):
     if isinstance(value, (tuple, list)):
         return [plain(each) for each in value]
     return value
-
-
-def assert_same(actual, expected, rtol=1e-5, atol=1e-6):
-    if isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), (actual, expected)
-        for each_actual, each_expected in zip(actual, expected):
-            assert_same(each_actual, each_expected, rtol, atol)
-    elif isinstance(expected, tuple):
-        assert actual[:2] == expected[:2], (actual[:2], expected[:2])
-        np.testing.assert_allclose(actual[2], expected[2], rtol=rtol, atol=atol, equal_nan=True)
-    else:
-        assert actual == expected
 
 
 def same_in_both(run, rtol=1e-5, atol=1e-6):

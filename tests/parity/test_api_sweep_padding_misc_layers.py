@@ -17,6 +17,7 @@ import torch.nn.functional
 
 import chainrule
 import chainrule.nn.functional
+from tests.parity.sweep import plain
 
 
 def outcome(run):
@@ -36,14 +37,6 @@ def raises_as_torch(run):
     kind, actual = outcome(lambda: run(chainrule))
     assert kind == "raises", f"PyTorch raises {expected.__name__}; chainrule returns {actual!r}"
     assert issubclass(actual, expected), f"PyTorch raises {expected.__name__}; chainrule raises {actual.__name__}"
-
-
-def plain(value):
-    if isinstance(value, (torch.Tensor, chainrule.Tensor)):
-        return str(value.dtype).split(".")[-1], tuple(value.shape), np.asarray(value.detach().numpy(), dtype=np.float64)
-    if isinstance(value, (tuple, list)):
-        return [plain(each) for each in value]
-    return value
 
 
 def assert_same(actual, expected, rtol=1e-5, atol=1e-6):

@@ -19,6 +19,7 @@ import torch.nn.functional
 
 import chainrule
 import chainrule.nn.functional
+from tests.parity.sweep import plain
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim arg:UserWarning"),
@@ -52,14 +53,6 @@ def message_of(run):
     except Exception as error:  # noqa: BLE001
         return type(error), str(error)
     return None, None
-
-
-def plain(value):
-    if isinstance(value, (torch.Tensor, chainrule.Tensor)):
-        return str(value.dtype).split(".")[-1], tuple(value.shape), np.asarray(value.detach().numpy(), dtype=np.float64)
-    if isinstance(value, (tuple, list)):
-        return [plain(each) for each in value]
-    return value
 
 
 def assert_same(actual, expected, rtol=1e-5, atol=1e-6):
