@@ -1,9 +1,9 @@
 """Third-party PyTorch teaching scripts print the same with ``import torch`` meaning chainrule.
 
 Each script in ``scripts/`` (source named at its top, shrunk to run in about a second on synthetic
-data) runs twice through ``run_script.py``: with PyTorch (all scripts in one subprocess, since
-importing torch takes seconds), and in a subprocess of its own with every ``torch`` module name
-aliased to chainrule. Both draw their random numbers natively from the same seed (chainrule's
+data) runs twice through ``run_script.py``: with PyTorch, and with every ``torch`` module name
+aliased to chainrule; each library runs all scripts in one subprocess (importing a library once, not
+once per script), and the tests share one worker (``xdist_group``), so each runs once. Both draw their random numbers natively from the same seed (chainrule's
 generator is PyTorch's: the same Mersenne Twister and sampling arithmetic), so their printed
 output must agree:
 
@@ -55,12 +55,21 @@ def run(library, *arguments, cwd):
     )
 
 
-@pytest.fixture(scope="module")
-def pytorch_outputs():
-    """What each script prints with PyTorch: ``{path: {"stdout": ..., "error": ...}}``."""
-    completed = run("torch", "--json", *SCRIPTS, cwd=HERE)
+def outputs(library):
+    """What each script prints with ``library``: ``{path: {"stdout": ..., "error": ...}}``."""
+    completed = run(library, "--json", *SCRIPTS, cwd=HERE)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def pytorch_outputs():
+    return outputs("torch")
+
+
+@pytest.fixture(scope="module")
+def chainrule_outputs():
+    return outputs("chainrule")
 
 
 def tokens(output):
@@ -90,14 +99,14 @@ def _parameters():
         yield pytest.param(script, id=script.stem, marks=marks)
 
 
+@pytest.mark.xdist_group("teaching_scripts")
 @pytest.mark.parametrize("script", list(_parameters()))
-def test_script_prints_what_pytorch_prints(script, pytorch_outputs):
-    theirs = pytorch_outputs[str(script)]
+def test_script_prints_what_pytorch_prints(script, pytorch_outputs, chainrule_outputs):
+    theirs, ours = pytorch_outputs[str(script)], chainrule_outputs[str(script)]
     assert theirs["error"] is None, f"the script fails with PyTorch itself:\n{theirs['error'][-3000:]}"
-    ours = run("chainrule", script, cwd=script.parent)
-    assert ours.returncode == 0, f"fails with chainrule:\n{ours.stderr[-3000:]}"
-    difference = first_difference(ours.stdout, theirs["stdout"])
-    assert difference is None, f"{difference}\n--- chainrule:\n{ours.stdout[:3000]}\n--- PyTorch:\n{theirs['stdout'][:3000]}"
+    assert ours["error"] is None, f"fails with chainrule:\n{ours['error'][-3000:]}"
+    difference = first_difference(ours["stdout"], theirs["stdout"])
+    assert difference is None, f"{difference}\n--- chainrule:\n{ours['stdout'][:3000]}\n--- PyTorch:\n{theirs['stdout'][:3000]}"
 
 
 def test_every_script_names_its_source():
