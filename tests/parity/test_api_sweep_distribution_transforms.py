@@ -31,7 +31,7 @@ import warnings
 import pytest
 import torch
 
-from tests.parity.sweep import bug, bundle, outcome, raises_as_torch, same_in_both
+from tests.parity.sweep import bundle, outcome, raises_as_torch, same_in_both
 
 
 @pytest.fixture(autouse=True)
@@ -130,12 +130,7 @@ def test_transform_values(name):
                  rtol=1e-5, atol=1e-5)
 
 
-STACK_EVENT_DIM = ("PyTorch's constraints.stack(cseq, dim<0).event_dim is max(event_dim) + 1 when dim + max < 0 (so "
-                   "StackTransform(..., dim=-1) has domain/codomain/event_dim 1); chainrule's is 0 "
-                   "(src/chainrule/distributions/constraints.py _Stack.__init__)")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=bug(STACK_EVENT_DIM)) if n == "stack_negative_dim" else n for n in TRANSFORMS])
+@pytest.mark.parametrize("name", list(TRANSFORMS))
 def test_transform_properties(name):
     """repr, domain / codomain (repr, event_dim, is_discrete), event_dim, sign, bijective, the
     inverse's properties and forward_shape / inverse_shape of the swept input's shape."""
@@ -371,15 +366,11 @@ def test_transform_errors_raise_as_torch(name):
     raises_as_torch(TRANSFORM_ERRORS[name])
 
 
-@bug("PyTorch's SoftmaxTransform.forward_shape(()) / inverse_shape(()) raise ValueError('Too few dimensions on "
-     "input'); chainrule's SoftmaxTransform has no forward_shape/inverse_shape and returns () "
-     "(src/chainrule/distributions/transforms.py SoftmaxTransform)")
 @pytest.mark.parametrize("method", ["forward_shape", "inverse_shape"])
 def test_softmax_shape_of_0d_raises(method):
     raises_as_torch(lambda L: getattr(TR(L).SoftmaxTransform(), method)(()))
 
 
-@bug(STACK_EVENT_DIM)
 @pytest.mark.parametrize("case", ["constraint", "transform", "transformed_distribution_event_shape"])
 def test_stack_negative_dim_event_dim(case):
     runs = {"constraint": lambda L: C(L).stack([C(L).positive, C(L).unit_interval], dim=-1).event_dim,
@@ -389,41 +380,27 @@ def test_stack_negative_dim_event_dim(case):
     same_in_both(runs[case])
 
 
-@bug("PyTorch's StickBreakingTransform maps a 0-length vector (shape (2, 0)) onto the 1-simplex, shape (2, 1) "
-     "of ones; chainrule returns shape (2, 0) (transforms.py with_leading_column: full_like(values[..., :1]) is "
-     "empty when values is)")
 def test_stick_breaking_empty_vector():
     same_in_both(lambda L: TR(L).StickBreakingTransform()(L.zeros(2, 0)))
 
 
-@bug("PyTorch's SoftmaxTransform subtracts the max then normalises (exact to float32 eps); chainrule computes "
-     "exp(x - logsumexp(x)), which rounds at the logits' magnitude: for logits ~1e4 in float32 the probabilities "
-     "are off by ~1e-4 relative (transforms.py SoftmaxTransform._call)")
 def test_softmax_transform_large_logits_float32():
     same_in_both(lambda L: TR(L).SoftmaxTransform()(T(L, [[10000.0, 10001.0, 9999.0]])))
 
 
-@bug("PyTorch's CatTransform raises AssertionError when len(lengths) != len(tseq); chainrule raises ValueError "
-     "(transforms.py CatTransform.__init__)")
 def test_cat_lengths_mismatch_raises_assertion_error():
     raises_as_torch(lambda L: TR(L).CatTransform([TR(L).ExpTransform()], lengths=[1, 2]))
 
 
-@bug("PyTorch's CatTransform / StackTransform raise AssertionError for a tseq entry that is not a Transform; "
-     "chainrule accepts it (transforms.py CatTransform.__init__ / StackTransform.__init__)")
 @pytest.mark.parametrize("kind", ["CatTransform", "StackTransform"])
 def test_cat_stack_non_transform_raises_assertion_error(kind):
     raises_as_torch(lambda L: getattr(TR(L), kind)([TR(L).ExpTransform(), "exp"]))
 
 
-@bug("PyTorch's CatTransform raises AssertionError when x.size(dim) != sum(lengths); chainrule raises ValueError "
-     "(transforms.py CatTransform._slices)")
 def test_cat_wrong_size_raises_assertion_error():
     raises_as_torch(lambda L: TR(L).CatTransform([TR(L).ExpTransform(), TR(L).ExpTransform()], dim=0)(T(L, X)))
 
 
-@bug("PyTorch's StackTransform raises AssertionError when x.size(dim) != len(tseq); chainrule raises ValueError "
-     "(transforms.py StackTransform._slices)")
 def test_stack_wrong_size_raises_assertion_error():
     raises_as_torch(lambda L: TR(L).StackTransform([TR(L).ExpTransform(), TR(L).ExpTransform()], dim=0)(T(L, X)))
 
@@ -662,16 +639,11 @@ def test_dependent_constraints():
     same_in_both(run)
 
 
-@bug("PyTorch's constraints.dependent has no static is_discrete / event_dim: reading either raises "
-     "NotImplementedError('.is_discrete cannot be determined statically'); chainrule returns False / 0 "
-     "(src/chainrule/distributions/constraints.py _Dependent.__init__ defaults)")
 @pytest.mark.parametrize("attribute", ["is_discrete", "event_dim"])
 def test_dependent_has_no_static_attributes(attribute):
     raises_as_torch(lambda L: getattr(C(L).dependent, attribute))
 
 
-@bug("PyTorch's independent(base, n).check(value) raises ValueError('Expected value.dim() >= n but got ...') when "
-     "the value has too few dims; chainrule returns a bool tensor (constraints.py _IndependentConstraint.check)")
 def test_independent_check_too_few_dims_raises():
     raises_as_torch(lambda L: C(L).independent(C(L).real, 1).check(T(L, 1.0)))
 
@@ -684,9 +656,6 @@ CAT_STACK_CONSTRAINT_ERRORS = {
 }
 
 
-@bug("PyTorch's constraints.cat / constraints.stack raise AssertionError for an entry of cseq that is not a "
-     "Constraint, for len(lengths) != len(cseq) and for check() of a value whose dims do not include dim; chainrule "
-     "raises AttributeError / accepts the lengths / raises RuntimeError from narrow (constraints.py _Cat, _Stack)")
 @pytest.mark.parametrize("name", list(CAT_STACK_CONSTRAINT_ERRORS))
 def test_cat_stack_constraint_errors_raise_as_torch(name):
     raises_as_torch(CAT_STACK_CONSTRAINT_ERRORS[name])

@@ -7,7 +7,7 @@ errors name the constraint that failed.
 """
 from chainrule.autograd import no_grad
 from chainrule.functional import all as all_of
-from chainrule.distributions.utils import cholesky_factor
+from chainrule.distributions.utils import cholesky_factor, require_dim_in_range, require_instances
 from chainrule.dtypes import bool_
 from chainrule.functional import cat as concatenate
 from chainrule.functional import diagonal, full, isfinite, tril
@@ -30,13 +30,31 @@ class Constraint:
 
 
 class _Dependent(Constraint):
-    """A parameter whose set depends on others (Uniform's low < high): checked by its distribution."""
+    """A parameter whose set depends on others (Uniform's low < high): checked by its distribution.
+    ``is_discrete`` and ``event_dim`` are known only where given (``dependent(event_dim=1)``);
+    reading one that was not given raises NotImplementedError, as in PyTorch."""
 
-    def __init__(self, *, is_discrete=False, event_dim=0):
-        self.is_discrete, self.event_dim = is_discrete, event_dim
+    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        self._is_discrete, self._event_dim = is_discrete, event_dim
 
-    def __call__(self, *, is_discrete=False, event_dim=0):
-        return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
+    @property
+    def is_discrete(self):
+        if self._is_discrete is NotImplemented:
+            raise NotImplementedError(".is_discrete cannot be determined statically: give it, as "
+                                      "dependent(is_discrete=...), or read it from an instance")
+        return self._is_discrete
+
+    @property
+    def event_dim(self):
+        if self._event_dim is NotImplemented:
+            raise NotImplementedError(".event_dim cannot be determined statically: give it, as "
+                                      "dependent(event_dim=...), or read it from an instance")
+        return self._event_dim
+
+    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        """A copy with the static attributes given here (the others kept): ``dependent(event_dim=1)``."""
+        return _Dependent(is_discrete=self._is_discrete if is_discrete is NotImplemented else is_discrete,
+                          event_dim=self._event_dim if event_dim is NotImplemented else event_dim)
 
     def check(self, value):
         raise ValueError("Cannot determine validity of dependent constraint")
@@ -48,19 +66,18 @@ def is_dependent(constraint):
 
 class _DependentProperty(property, _Dependent):
     """A property that is also a dependent constraint: read on the class it is a constraint whose
-    set is known only per instance (a transform's domain that depends on its parts)."""
+    set is known only per instance (a transform's domain that depends on its parts). As PyTorch's
+    decorator: ``@dependent_property`` or ``@dependent_property(is_discrete=False, event_dim=1)``."""
 
-    def __init__(self, compute=None, *, is_discrete=False, event_dim=0):
+    def __init__(self, compute=None, *, is_discrete=NotImplemented, event_dim=NotImplemented):
         property.__init__(self, compute)
         _Dependent.__init__(self, is_discrete=is_discrete, event_dim=event_dim)
 
     def __call__(self, compute):
-        return _DependentProperty(compute, is_discrete=self.is_discrete, event_dim=self.event_dim)
+        return _DependentProperty(compute, is_discrete=self._is_discrete, event_dim=self._event_dim)
 
 
-def dependent_property(compute=None, *, is_discrete=False, event_dim=0):
-    """Decorator, as PyTorch's: ``@dependent_property`` or ``@dependent_property(event_dim=1)``."""
-    return _DependentProperty(compute, is_discrete=is_discrete, event_dim=event_dim)
+dependent_property = _DependentProperty
 
 
 class _Real(Constraint):
@@ -248,14 +265,32 @@ class _IndependentConstraint(Constraint):
     """``base`` on each entry, with the last ``reinterpreted_batch_ndims`` dimensions one event."""
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"independent(): base_constraint must be a Constraint, got "
+                                 f"{type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, int):
+            raise AssertionError(f"independent(): reinterpreted_batch_ndims must be an int, got "
+                                 f"{type(reinterpreted_batch_ndims).__name__}")
+        if reinterpreted_batch_ndims < 0:
+            raise AssertionError(f"independent(): reinterpreted_batch_ndims must be >= 0, got "
+                                 f"{reinterpreted_batch_ndims}")
         self.base_constraint, self.reinterpreted_batch_ndims = base_constraint, reinterpreted_batch_ndims
-        self.is_discrete = base_constraint.is_discrete
-        self.event_dim = base_constraint.event_dim + reinterpreted_batch_ndims
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
 
     def check(self, value):
         result = self.base_constraint.check(value)
+        if result.dim() < self.reinterpreted_batch_ndims:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}: {self!r} checks "
+                             f"events of {self.event_dim} dimensions; give a value with at least that many")
         for _ in range(self.reinterpreted_batch_ndims):
-            result = all_of(result, dim=-1) if result.dim() else result
+            result = all_of(result, dim=-1)
         return result
 
     def __repr__(self):
@@ -295,11 +330,22 @@ class _Cat(Constraint):
 
     def __init__(self, cseq, dim=0, lengths=None):
         self.cseq, self.dim = list(cseq), dim
+        require_instances(self.cseq, Constraint, "cat()", "cseq")
         self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
-        self.event_dim = max(constraint.event_dim for constraint in self.cseq)
-        self.is_discrete = any(constraint.is_discrete for constraint in self.cseq)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"cat(): lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)}): "
+                                 f"give one length per constraint")
+
+    @property
+    def is_discrete(self):
+        return any(constraint.is_discrete for constraint in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(constraint.event_dim for constraint in self.cseq)
 
     def check(self, value):
+        require_dim_in_range(self.dim, value, "cat.check")
         starts = [sum(self.lengths[:position]) for position in range(len(self.lengths))]
         pieces = [constraint.check(value.narrow(self.dim, start, length))
                   for constraint, start, length in zip(self.cseq, starts, self.lengths)]
@@ -311,13 +357,24 @@ class _Stack(Constraint):
 
     def __init__(self, cseq, dim=0):
         self.cseq, self.dim = list(cseq), dim
-        self.event_dim = max(constraint.event_dim for constraint in self.cseq)
-        self.is_discrete = any(constraint.is_discrete for constraint in self.cseq)
+        require_instances(self.cseq, Constraint, "stack()", "cseq")
+
+    @property
+    def is_discrete(self):
+        return any(constraint.is_discrete for constraint in self.cseq)
+
+    @property
+    def event_dim(self):
+        """The parts' largest event_dim, plus one when ``dim + event_dim < 0`` (PyTorch's rule: a
+        negative ``dim`` counted from the right makes the stacked dimension part of each event)."""
+        event_dim = max(constraint.event_dim for constraint in self.cseq)
+        return event_dim + 1 if self.dim + event_dim < 0 else event_dim
 
     def check(self, value):
-        dim = self.dim if self.dim >= 0 else self.dim + value.dim()
-        pieces = [constraint.check(value.select(dim, index)) for index, constraint in enumerate(self.cseq)]
-        return stack_tensors(pieces, dim - self.event_dim if self.dim < 0 else dim)
+        require_dim_in_range(self.dim, value, "stack.check")
+        pieces = [constraint.check(value.select(self.dim, index))
+                  for index, constraint in zip(range(value.shape[self.dim]), self.cseq)]
+        return stack_tensors(pieces, self.dim)
 
 
 dependent = _Dependent()

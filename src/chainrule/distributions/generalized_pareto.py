@@ -81,7 +81,7 @@ class GeneralizedPareto(Distribution):
         """ln scale + ξ + 1."""
         return broadcast_to(log(self.scale) + self.concentration + 1, self.batch_shape)
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
         upper = where(self.concentration < 0, self.loc - self.scale / self.concentration, full_like(self.loc, math.inf))
         return constraints.interval(self.loc, upper)

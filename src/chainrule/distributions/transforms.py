@@ -10,8 +10,9 @@ import math
 from numbers import Number
 
 from chainrule.distributions import constraints
-from chainrule.distributions.utils import broadcast_all, lazy_property, sum_rightmost
-from chainrule.functional import atanh, broadcast_shapes, cat, clamp, cumsum, diag_embed, eye, full_like, logsumexp, ones, sigmoid, stack, zeros_like
+from chainrule.distributions.utils import (broadcast_all, lazy_property, require_dim_in_range, require_instances, sum_rightmost,
+                                           tril_matrix_to_vec)
+from chainrule.functional import atanh, broadcast_shapes, cat, clamp, cumsum, diag_embed, eye, full_like, ones, sigmoid, stack, zeros_like
 from chainrule.linalg import cholesky
 from chainrule.nn.functional import logsigmoid, softplus
 from chainrule.tensor import Size
@@ -118,11 +119,11 @@ class _InverseTransform(Transform):
         super().__init__(cache_size=transform._cache_size)
         self._inv = transform
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def domain(self):
         return self._inv.codomain
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def codomain(self):
         return self._inv.domain
 
@@ -174,7 +175,7 @@ class ComposeTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, ComposeTransform) and self.parts == other.parts
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def domain(self):
         if not self.parts:
             return constraints.real
@@ -184,7 +185,7 @@ class ComposeTransform(Transform):
             event_dim = max(event_dim + part.domain.event_dim - part.codomain.event_dim, part.domain.event_dim)
         return constraints.independent(domain, event_dim - domain.event_dim) if event_dim > domain.event_dim else domain
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def codomain(self):
         if not self.parts:
             return constraints.real
@@ -265,11 +266,11 @@ class IndependentTransform(Transform):
             return self
         return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size)
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def domain(self):
         return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def codomain(self):
         return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
 
@@ -504,11 +505,11 @@ class AffineTransform(Transform):
     def event_dim(self):
         return self._event_dim
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def domain(self):
         return constraints.independent(constraints.real, self.event_dim) if self.event_dim else constraints.real
 
-    @constraints.dependent_property
+    @constraints.dependent_property(is_discrete=False)
     def codomain(self):
         return constraints.independent(constraints.real, self.event_dim) if self.event_dim else constraints.real
 
@@ -560,15 +561,9 @@ def vector_to_lower_matrix(vector, size):
     return stack(rows, -2)
 
 
-def lower_matrix_to_vector(matrix, offset):
-    """The entries of (..., n, n) at or below diagonal ``offset`` (< 0: strictly below), row by row."""
-    size = matrix.shape[-1]
-    return cat([matrix[..., row, : row + offset + 1] for row in range(size) if row + offset + 1 > 0], -1)
-
-
 def with_leading_column(values, fill=1.0):
-    """``values`` (..., k) with a column of ``fill`` put first: (..., k + 1)."""
-    return cat([full_like(values[..., :1], fill), values], -1)
+    """``values`` (..., k) with a column of ``fill`` put first: (..., k + 1), also for k = 0."""
+    return cat([values.new_full(values.shape[:-1] + (1,), fill), values], -1)
 
 
 class CorrCholeskyTransform(Transform):
@@ -590,13 +585,13 @@ class CorrCholeskyTransform(Transform):
 
     def _inverse(self, y):
         remaining = with_leading_column(1 - cumsum(y * y, dim=-1)[..., :-1])
-        partial = lower_matrix_to_vector(y, -1) / lower_matrix_to_vector(remaining, -1).sqrt()
+        partial = tril_matrix_to_vec(y, -1) / tril_matrix_to_vec(remaining, -1).sqrt()
         return atanh(partial)
 
     def log_abs_det_jacobian(self, x, y):
         """½ Σ ln(1 - Σₖ<ⱼ Lᵢₖ²) over the entries below the diagonal, plus the tanh terms."""
         remaining = 1 - (y * y).cumsum(-1)
-        stick_breaking = 0.5 * lower_matrix_to_vector(remaining, -2).log().sum(-1)
+        stick_breaking = 0.5 * tril_matrix_to_vec(remaining, -2).log().sum(-1)
         tanh_part = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(-1)
         return stick_breaking + tanh_part
 
@@ -618,16 +613,25 @@ class CorrCholeskyTransform(Transform):
 
 
 class SoftmaxTransform(ParameterFree):
-    """y = softmax(x) onto the simplex: not one-to-one (x + c gives the same y); the inverse is ln y."""
+    """y = softmax(x) onto the simplex: not one-to-one (x + c gives the same y); the inverse is ln y.
+    Computed as PyTorch does, e^(x - max x) then normalised: exact to rounding for logits of any size."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
 
     def _call(self, x):
-        return (x - logsumexp(x, -1, keepdim=True)).exp()
+        probs = (x - x.max(-1, True)[0]).exp()
+        return probs / probs.sum(-1, True)
 
     def _inverse(self, y):
         return y.log()
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape
+
+    inverse_shape = forward_shape
 
 
 class StickBreakingTransform(ParameterFree):
@@ -701,13 +705,16 @@ class CatTransform(Transform):
     """``tseq[i]`` on slice i of ``lengths`` (default 1 each) along ``dim``, results concatenated."""
 
     def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        tseq = list(tseq)
+        require_instances(tseq, Transform, "CatTransform()", "tseq")
         if cache_size:
             tseq = [transform.with_cache(cache_size) for transform in tseq]
         super().__init__(cache_size=cache_size)
-        self.transforms = list(tseq)
+        self.transforms = tseq
         self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
         if len(self.lengths) != len(self.transforms):
-            raise ValueError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+            raise AssertionError(f"CatTransform(): lengths ({len(self.lengths)}) must match transforms "
+                                 f"({len(self.transforms)}): give one length per transform")
         self.dim = dim
 
     @lazy_property
@@ -722,8 +729,10 @@ class CatTransform(Transform):
         return self if self._cache_size == cache_size else CatTransform(self.transforms, self.dim, self.lengths, cache_size)
 
     def _slices(self, value):
+        require_dim_in_range(self.dim, value, "CatTransform")
         if value.shape[self.dim] != self.length:
-            raise ValueError(f"size {value.shape[self.dim]} along dim {self.dim} must equal the lengths' total {self.length}")
+            raise AssertionError(f"CatTransform: size {value.shape[self.dim]} along dim {self.dim} (shape "
+                                 f"{tuple(value.shape)}) must equal the lengths' total {self.length}")
         starts = [sum(self.lengths[:position]) for position in range(len(self.lengths))]
         return [value.narrow(self.dim, start, length) for start, length in zip(starts, self.lengths)]
 
@@ -756,17 +765,21 @@ class StackTransform(Transform):
     """``tseq[i]`` on entry i along ``dim``, results stacked."""
 
     def __init__(self, tseq, dim=0, cache_size=0):
+        tseq = list(tseq)
+        require_instances(tseq, Transform, "StackTransform()", "tseq")
         if cache_size:
             tseq = [transform.with_cache(cache_size) for transform in tseq]
         super().__init__(cache_size=cache_size)
-        self.transforms, self.dim = list(tseq), dim
+        self.transforms, self.dim = tseq, dim
 
     def with_cache(self, cache_size=1):
         return self if self._cache_size == cache_size else StackTransform(self.transforms, self.dim, cache_size)
 
     def _slices(self, value):
+        require_dim_in_range(self.dim, value, "StackTransform")
         if value.shape[self.dim] != len(self.transforms):
-            raise ValueError(f"size {value.shape[self.dim]} along dim {self.dim} must equal the number of transforms {len(self.transforms)}")
+            raise AssertionError(f"StackTransform: size {value.shape[self.dim]} along dim {self.dim} (shape "
+                                 f"{tuple(value.shape)}) must equal the number of transforms {len(self.transforms)}")
         return [value.select(self.dim, index) for index in range(value.shape[self.dim])]
 
     def _call(self, x):

@@ -81,6 +81,23 @@ def sum_rightmost(value, dims):
     return value.reshape(value.shape[: value.dim() - dims] + (-1,)).sum(-1) if dims > 0 else value
 
 
+def require_instances(items, kind, operation, argument):
+    """AssertionError, as PyTorch's ``cat`` / ``stack`` constraints and transforms raise, unless
+    every entry of ``items`` (the argument named ``argument``) is a ``kind``."""
+    for item in items:
+        if not isinstance(item, kind):
+            raise AssertionError(f"{operation}: all elements of {argument} must be {kind.__name__} instances, got "
+                                 f"{type(item).__name__} ({item!r})")
+
+
+def require_dim_in_range(dim, value, operation):
+    """AssertionError, as PyTorch's ``cat`` / ``stack`` constraints and transforms raise, unless
+    ``dim`` is a dimension of ``value``."""
+    if not -value.dim() <= dim < value.dim():
+        raise AssertionError(f"{operation}: dim {dim} out of range for a value with {value.dim()} dimensions "
+                             f"(shape {tuple(value.shape)}); give a value that has dimension {dim}")
+
+
 def standard_normal(shape, dtype):
     """A tensor of ``shape`` of N(0, 1) draws, as PyTorch's ``_standard_normal``
     (``empty(shape).normal_()``): after the same ``manual_seed``, PyTorch's numbers."""
