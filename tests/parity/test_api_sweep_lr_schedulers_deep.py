@@ -47,7 +47,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.parity.sweep import assert_same, bug, bundle, outcome, plain, raises_as_torch, same_in_both
+from tests.parity.sweep import assert_same, bundle, outcome, plain, raises_as_torch, same_in_both
 
 RTOL = 1e-12
 
@@ -562,17 +562,7 @@ def _load_longer_state(kind):
     return run
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("chained", marks=bug(
-        "ChainedScheduler.load_state_dict of a state with more schedulers: PyTorch raises IndexError; chainrule "
-        "zips and silently drops the extra states (_SchedulerOfSchedulers.load_state_dict)")),
-    pytest.param("sequential", marks=bug(
-        "SequentialLR.load_state_dict of a state with more schedulers: PyTorch raises IndexError; chainrule zips "
-        "and silently drops the extra states (_SchedulerOfSchedulers.load_state_dict)")),
-    pytest.param("lambda", marks=bug(
-        "LambdaLR.load_state_dict of a state with more saved lr_lambdas (callable objects): PyTorch raises "
-        "IndexError; chainrule zips and silently drops them (_FunctionOfEpoch.load_state_dict)")),
-])
+@pytest.mark.parametrize("kind", ["chained", "sequential", "lambda"])
 def test_load_state_dict_with_more_saved_entries_raises_as_torch(kind):
     raises_as_torch(_load_longer_state(kind))
 
@@ -842,10 +832,7 @@ def test_public_classes_and_subclass_relations():
     same_in_both(run)
 
 
-STEP_SIGNATURES = ["LRScheduler", "ReduceLROnPlateau", "CosineAnnealingWarmRestarts"] + [
-    pytest.param(name, marks=bug(f"{name}.step takes no epoch in PyTorch (signature step(self); step(None) raises "
-                                 f"TypeError); chainrule's is step(self, epoch=None) and accepts step(None)"))
-    for name in ("SequentialLR", "ChainedScheduler")]
+STEP_SIGNATURES = ["LRScheduler", "ReduceLROnPlateau", "CosineAnnealingWarmRestarts", "SequentialLR", "ChainedScheduler"]
 
 
 @pytest.mark.parametrize("name", STEP_SIGNATURES)
@@ -853,7 +840,6 @@ def test_step_signature_matches(name):
     same_in_both(lambda L: [(p.name, repr(p.default)) for p in inspect.signature(getattr(_lrs(L), name).step).parameters.values()])
 
 
-@bug("chainrule lacks SequentialLR.recursive_undo (PyTorch's public method; chainrule has _undo_first_steps)")
 def test_sequential_lr_recursive_undo_method():
     def run(L):
         o = _opt(L)
@@ -989,9 +975,7 @@ ERROR_CASES = {
     "CosineAnnealingLR_group_added_at_restart": _seq("CosineAnnealingLR", 6, each=_add_group_at(4)),
     "SequentialLR_chained_after_milestone": _seq_of("chained_second"),
     "MultiplicativeLR_not_callable": _bad("MultiplicativeLR", 0.5),
-    "MultiplicativeLR_list_wrong_length_not_callable": pytest.param(_bad("MultiplicativeLR", [1, 2, 3]), marks=bug(
-        "MultiplicativeLR(opt with 2 groups, lr_lambda=[1, 2, 3]): PyTorch checks the list's length first and raises "
-        "ValueError; chainrule checks callability first and raises TypeError")),
+    "MultiplicativeLR_list_wrong_length_not_callable": _bad("MultiplicativeLR", [1, 2, 3]),
     "MultiplicativeLR_list_wrong_length": _bad("MultiplicativeLR", [lambda e: 1.0]),
     "LambdaLR_not_an_optimizer": lambda L: _lrs(L).LambdaLR(object(), lambda e: 1.0),
     "CyclicLR_not_an_optimizer": lambda L: _lrs(L).CyclicLR(object(), 0.01, 0.1),
@@ -1012,3 +996,174 @@ ERROR_CASES = {
 @pytest.mark.parametrize("run", list(ERROR_CASES.values()), ids=list(ERROR_CASES))
 def test_bad_arguments_raise_as_torch(run):
     raises_as_torch(run)
+
+
+# --- names users reach, state dicts, what loading restores ----------------------------------------
+
+ALL_MAKERS = dict(GET_LR_MAKERS, **{
+    "ReduceLROnPlateau": (dict(), lambda s, o: s.ReduceLROnPlateau(o, patience=0)),
+    "SequentialLR": (dict(), lambda s, o: s.SequentialLR(o, [s.ConstantLR(o), s.LambdaLR(o, _Halving())], [2])),
+    "ChainedScheduler": (dict(), lambda s, o: s.ChainedScheduler([s.ConstantLR(o), s.CosineAnnealingWarmRestarts(o, 2)])),
+    "CyclicLR_scale_fn_object": (dict(momentum=0.9), lambda s, o: s.CyclicLR(o, 0.01, 0.1, 3, scale_fn=_Halving())),
+    "OneCycleLR_three_phase": (dict(momentum=0.9), lambda s, o: s.OneCycleLR(o, 0.5, 20, three_phase=True)),
+    "MultiStepLR_repeated": (dict(), lambda s, o: s.MultiStepLR(o, [3, 1, 3])),
+    "CAWR_T_mult_2": (dict(), lambda s, o: s.CosineAnnealingWarmRestarts(o, 2, 2)),
+})
+
+
+def _stepped(L, key, steps=4):
+    opt_kwargs, make = ALL_MAKERS[key]
+    o = _opt(L, **opt_kwargs)
+    sched = make(_lrs(L), o)
+    for _ in range(steps):
+        o.step()
+        sched.step(1.0) if isinstance(sched, _lrs(L).ReduceLROnPlateau) else sched.step()
+    return o, sched
+
+
+@pytest.mark.parametrize("key", list(ALL_MAKERS))
+def test_state_dict_contents_and_attributes_users_read(key):
+    def run(L):
+        o, sched = _stepped(L, key)
+        names = ("base_lrs", "last_epoch", "_last_lr", "_step_count", "_milestones")
+        return (sched.state_dict(), [(name, getattr(sched, name, "absent")) for name in names],
+                sched.optimizer is o, sched.get_last_lr() is sched._last_lr, hasattr(sched, "_get_closed_form_lr"))
+    same_values(run)
+
+
+def test_custom_scheduler_has_no_closed_form_and_steps_to_an_epoch_with_get_lr():
+    def run(L):
+        o = _opt(L)
+        sched = _custom_scheduler(L)(o, warmup=4)
+        sched.step(2)
+        return hasattr(sched, "_get_closed_form_lr"), sched.get_last_lr(), sched.last_epoch
+    same_values(run)
+
+
+def test_sequential_and_chained_step_under_their_own_names():
+    def run(L):
+        o, s = _opt(L), _lrs(L)
+        sequential = s.SequentialLR(o, [s.ConstantLR(o, total_iters=2), s.ExponentialLR(o, 0.9)], [3])
+        chained = s.ChainedScheduler([s.StepLR(o, 2, 0.5)])
+        return ["step" in vars(type(x)) for x in (sequential, chained)], outcome(lambda: sequential.step(None))[0]
+    same_values(run)
+
+
+def test_load_state_dict_with_more_saved_plain_functions_or_fewer_schedulers():
+    def run(L):
+        o, s = _opt(L), _lrs(L)
+        saved = s.LambdaLR(o, [lambda e: 1.0, lambda e: 1.0]).state_dict()
+        saved["lr_lambdas"].append(None)  # a plain function: nothing to restore, so no error in PyTorch
+        s.LambdaLR(_opt(L), [_Halving(), _Halving()]).load_state_dict(saved)
+        short = s.ChainedScheduler([s.ConstantLR(o), s.ExponentialLR(o, 0.9)])
+        for _ in range(3):
+            o.step()
+            short.step()
+        o2 = _opt(L)
+        longer = s.ChainedScheduler([s.ConstantLR(o2), s.ExponentialLR(o2, 0.9), s.StepLR(o2, 2)])
+        longer.load_state_dict(short.state_dict())
+        return [x.last_epoch for x in longer._schedulers], sorted(saved)
+    same_values(run)
+
+
+def test_multistep_load_state_dict_keeps_the_milestones_given():
+    def run(L):
+        sched = _lrs(L).MultiStepLR(_opt(L), [2, 4])
+        state = sched.state_dict()
+        state["milestones"] = {2: 1, 4: 1}
+        sched.load_state_dict(state)
+        return type(sched.milestones).__name__
+    same_values(run)
+
+
+def test_reduce_lr_on_plateau_reset_and_is_better():
+    def run(L):
+        sched = _lrs(L).ReduceLROnPlateau(_opt(L), patience=5, cooldown=2, threshold=0.1)
+        for m in (1.0, 2.0, 3.0):
+            sched.step(m)
+        before = (sched.best, sched.num_bad_epochs)
+        sched._reset()
+        better = [sched._is_better(a, b) for a, b in ((0.85, 1.0), (0.95, 1.0), (-1.2, -1.0))]
+        sched._init_is_better("max", 0.5, "abs")
+        return before, sched.best, sched.num_bad_epochs, sched.cooldown_counter, better, \
+            sched.mode_worse, sched._is_better(1.6, 1.0), hasattr(sched, "is_better")
+    same_values(run)
+
+
+def test_reduce_lr_on_plateau_load_state_dict_follows_the_loaded_mode():
+    def run(L):
+        o = _opt(L)
+        sched = _lrs(L).ReduceLROnPlateau(o, patience=0)
+        sched.load_state_dict({"mode": "max", "threshold_mode": "abs"})
+        sched._reset()
+        out = []
+        for m in (1.0, 2.0, 1.5):
+            sched.step(m)
+            out.append((sched.best, [g["lr"] for g in o.param_groups]))
+        return sched.mode_worse, out
+    same_values(run)
+
+
+@pytest.mark.parametrize("state", [{"mode": "maximum"}, {"threshold_mode": "relative"}])
+def test_reduce_lr_on_plateau_load_state_dict_with_bad_mode_raises_as_torch(state):
+    raises_as_torch(lambda L: _lrs(L).ReduceLROnPlateau(_opt(L)).load_state_dict(dict(state)))
+
+
+def test_reduce_lr_on_plateau_subclass_reduce_lr_receives_the_epoch():
+    def run(L):
+        class Logged(_lrs(L).ReduceLROnPlateau):
+            def _reduce_lr(self, epoch):
+                self.reduced_at = getattr(self, "reduced_at", []) + [epoch]
+                super()._reduce_lr(epoch)
+
+        o = _opt(L)
+        sched = Logged(o, patience=0, factor=0.5)
+        for m in (1.0, 2.0, 3.0, 0.5, 0.6):
+            sched.step(m)
+        sched.step(0.7, epoch=10)
+        return sched.reduced_at, [g["lr"] for g in o.param_groups]
+    same_values(run)
+
+
+def _tensor_arguments(L, kind):
+    o = _opt(L, momentum=0.9)
+    s = _lrs(L)
+    f64 = dict(dtype=L.float64)
+    if kind == "CyclicLR":
+        base, top, momentum = L.tensor(0.01, **f64), L.tensor(0.1, **f64), L.tensor(0.8, **f64)
+        sched = s.CyclicLR(o, base, top, 2, base_momentum=momentum)
+        given, held = (base, top, momentum), (sched.base_lrs, sched.max_lrs, sched.base_momentums)
+    else:
+        top, momentum = L.tensor(0.5, **f64), [L.tensor(0.9, **f64), L.tensor(0.95, **f64)]
+        sched = s.OneCycleLR(o, top, 10, max_momentum=momentum)
+        given = (top, *momentum)
+        held = ([g["max_lr"] for g in o.param_groups], [g["max_momentum"] for g in o.param_groups])
+    for _ in range(3):
+        o.step()
+        sched.step()
+    aliases = [[x is y for y in given] for values in held for x in values]
+    shared = [values[0] is values[1] for values in held]
+    return [float(x) for x in given], aliases, shared, _snap(o, sched)
+
+
+@pytest.mark.parametrize("kind", ["CyclicLR", "OneCycleLR"])
+def test_tensor_arguments_are_copied_for_each_group(kind):
+    same_values(lambda L: _tensor_arguments(L, kind))
+
+
+def test_one_cycle_annealing_functions_by_pytorchs_names():
+    def run(L):
+        s = _lrs(L)
+
+        class Squared(s.OneCycleLR):
+            @staticmethod
+            def _annealing_cos(start, end, pct):
+                return start + (end - start) * pct * pct
+
+        o = _opt(L, momentum=0.9)
+        sched = Squared(o, 0.5, 10)
+        trace = _trace(o, sched, 6)
+        sched._anneal_func_type = "cubic"
+        return (s.OneCycleLR._annealing_cos(1.0, 0.0, 0.25), s.OneCycleLR._annealing_linear(1.0, 0.0, 0.25), trace,
+                outcome(lambda: sched._anneal_func(1.0, 0.0, 0.5))[1].__name__)
+    same_values(run)

@@ -30,7 +30,7 @@ from chainrule.compile.rolling import roll
 from chainrule.compile.simplify import simplified
 from chainrule.nn.module import Module
 from chainrule.ops.reduce import spread
-from chainrule.optim.lr_scheduler import LRScheduler
+from chainrule.optim.lr_scheduler import ChainedScheduler, LRScheduler, SequentialLR
 from chainrule.mersenne_twister import MersenneTwister
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import Generator
@@ -52,6 +52,8 @@ _REPLAYED_CALLS = (
     (Module, "train"),
     (Module, "eval"),
     (LRScheduler, "step"),
+    (SequentialLR, "step"),  # its own step(self), without an epoch, as PyTorch's
+    (ChainedScheduler, "step"),
 )
 
 class Recording:

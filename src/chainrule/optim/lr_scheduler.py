@@ -89,8 +89,10 @@ class LRScheduler:
         """The step made on construction: set the rates of epoch ``last_epoch + 1`` (0 when new)."""
         self._step_count = 0
         self._is_initial = True
-        self.step()
-        self._is_initial = False
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):
         """The learning rate of each group for epoch ``last_epoch``."""
@@ -105,8 +107,10 @@ class LRScheduler:
         self._step(epoch)
 
     def _step(self, epoch=None):
-        """What ``step`` does. A scheduler that steps otherwise overrides this, not ``step``:
-        ``chainrule.compile`` replays ``LRScheduler.step`` as one call, which then replays it too."""
+        """What ``step`` does. A scheduler that steps otherwise, with ``step``'s signature, overrides
+        this, not ``step``: ``chainrule.compile`` replays ``LRScheduler.step`` as one call, which then
+        replays it too. (SequentialLR and ChainedScheduler, whose ``step`` takes no epoch, define
+        their own ``step``, which compile replays as well.)"""
         if self._step_count == 1:  # the first step after construction's
             if not _optimizer_step_watched(self.optimizer):
                 warn_at_caller(STEP_OVERRIDDEN_WARNING)
@@ -118,7 +122,8 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
-        """Set the rates of the next epoch, or of ``epoch`` by the closed form."""
+        """Set the rates of the next epoch, or of ``epoch`` by the closed form ``_get_closed_form_lr``
+        where the schedule defines one (else ``get_lr`` at that epoch)."""
         self._get_lr_called_within_step = True
         try:
             if epoch is None:
@@ -126,16 +131,13 @@ class LRScheduler:
                 values = self.get_lr()
             else:
                 self.last_epoch = epoch
-                values = self._get_closed_form_lr()
+                closed_form = getattr(self, "_get_closed_form_lr", None)  # only some schedules have one
+                values = closed_form() if closed_form is not None else self.get_lr()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             _set_group_value(group, "lr", lr)
         self._last_lr = self._current_lrs()
-
-    def _get_closed_form_lr(self):
-        """The rates at ``last_epoch`` computed directly (schedules without one use ``get_lr``)."""
-        return self.get_lr()
 
     def _current_lrs(self):
         """Each group's ``lr`` now (a tensor one copied)."""
@@ -207,6 +209,8 @@ class _FunctionOfEpoch(LRScheduler):
     the attributes of a callable object (which ``load_state_dict`` puts back), as PyTorch does.
     """
 
+    _checks_callable = False  # MultiplicativeLR refuses a non-callable up front; LambdaLR fails on calling it
+
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
@@ -214,6 +218,10 @@ class _FunctionOfEpoch(LRScheduler):
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        if self._checks_callable:
+            for function in self.lr_lambdas:
+                if not callable(function):
+                    raise TypeError(f"lr_lambda should be a function, but got {type(function).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
@@ -228,9 +236,19 @@ class _FunctionOfEpoch(LRScheduler):
         state_dict = dict(state_dict)
         saved_lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
-        for function, attributes in zip(self.lr_lambdas, saved_lambdas):
-            if attributes is not None:
-                function.__dict__.update(attributes)
+        for index, attributes in enumerate(saved_lambdas):
+            if attributes is not None:  # a plain function saved as None: nothing to restore, wherever it is
+                if index >= len(self.lr_lambdas):
+                    raise _more_saved_than_held(self, "lr_lambdas", len(saved_lambdas), len(self.lr_lambdas))
+                self.lr_lambdas[index].__dict__.update(attributes)
+
+
+def _more_saved_than_held(scheduler, what, saved, held):
+    """The IndexError PyTorch raises when a state dict holds more ``what`` than ``scheduler`` has."""
+    return IndexError(
+        f"{type(scheduler).__name__}.load_state_dict: the state dict holds {saved} {what}, but this scheduler "
+        f"has {held}; load a state saved by a scheduler built with as many"
+    )
 
 
 class LambdaLR(_FunctionOfEpoch):
@@ -244,11 +262,7 @@ class LambdaLR(_FunctionOfEpoch):
 class MultiplicativeLR(_FunctionOfEpoch):
     """Multiply the rate by ``lr_lambda(epoch)`` each epoch: ``lr = lr * lr_lambda(epoch)``."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        for function in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
-            if not callable(function):
-                raise TypeError(f"lr_lambda should be a function, but got {type(function).__name__}")
-        super().__init__(optimizer, lr_lambda, last_epoch)
+    _checks_callable = True
 
     def get_lr(self):
         self._warn_if_get_lr_called_outside_step()
@@ -292,11 +306,6 @@ class MultiStepLR(LRScheduler):
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
-
-    def load_state_dict(self, state_dict):
-        """Restore a state dict (``milestones`` may come back from a file as a plain dict)."""
-        super().load_state_dict(state_dict)
-        self.milestones = Counter(dict(self.milestones))
 
 
 class ExponentialLR(LRScheduler):
@@ -456,14 +465,10 @@ class ReduceLROnPlateau(LRScheduler):
     ):
         if factor >= 1.0:
             raise ValueError(f"Factor should be < 1.0 (got {factor}); the rate is multiplied by it")
+        self.factor = factor
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode!r} is unknown! (use 'min' or 'max')")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode!r} is unknown! (use 'rel' or 'abs')")
         self.optimizer = optimizer
-        self.factor = factor
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
                 raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}")
@@ -477,11 +482,22 @@ class ReduceLROnPlateau(LRScheduler):
         self.eps = eps
         self.last_epoch = 0
         self._last_lr = self._current_lrs()
-        # set in PyTorch's order, which its state_dict keys follow
-        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self._init_is_better(mode, threshold, threshold_mode)
+        self._reset()
+
+    def _init_is_better(self, mode, threshold, threshold_mode):
+        """Check and set how a metric compares with the best (``load_state_dict`` checks them again)."""
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode {mode!r} is unknown! (use 'min' or 'max')")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold mode {threshold_mode!r} is unknown! (use 'rel' or 'abs')")
+        self.mode_worse = math.inf if mode == "min" else -math.inf  # worse than any metric
         self.mode = mode
         self.threshold = threshold
         self.threshold_mode = threshold_mode
+
+    def _reset(self):
+        """Forget the best metric, the bad epochs and the cooldown."""
         self.best = self.mode_worse
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
@@ -494,7 +510,7 @@ class ReduceLROnPlateau(LRScheduler):
         else:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = epoch
-        if self.is_better(current, self.best):
+        if self._is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0
         else:
@@ -503,7 +519,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            self._reduce_lr()
+            self._reduce_lr(epoch)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = self._current_lrs()
@@ -512,13 +528,15 @@ class ReduceLROnPlateau(LRScheduler):
     def in_cooldown(self):
         return self.cooldown_counter > 0
 
-    def is_better(self, value, best):
+    def _is_better(self, value, best):
         """Whether ``value`` improves on ``best`` by more than the threshold."""
         if self.mode == "min":
             return value < (best * (1.0 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
         return value > (best * (self.threshold + 1.0) if self.threshold_mode == "rel" else best + self.threshold)
 
-    def _reduce_lr(self):
+    def _reduce_lr(self, epoch):
+        """Multiply each group's rate by ``factor``, not below its ``min_lr`` (``epoch`` is given, as
+        PyTorch gives it, for subclasses that override this)."""
         if len(self.min_lrs) != len(self.optimizer.param_groups):
             if self.default_min_lr is None:
                 raise RuntimeError(
@@ -533,6 +551,12 @@ class ReduceLROnPlateau(LRScheduler):
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 _set_group_value(group, "lr", new_lr)
+
+    def load_state_dict(self, state_dict):
+        """Restore a state dict; ``mode`` and ``threshold_mode`` are checked again and ``mode_worse``
+        follows the restored ``mode``, as in PyTorch."""
+        super().load_state_dict(state_dict)
+        self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
 class _SchedulerOfSchedulers(LRScheduler):
@@ -566,8 +590,10 @@ class _SchedulerOfSchedulers(LRScheduler):
         state_dict = dict(state_dict)
         saved_schedulers = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
-        for scheduler, saved in zip(self._schedulers, saved_schedulers):
-            scheduler.load_state_dict(saved)
+        for index, saved in enumerate(saved_schedulers):
+            if index >= len(self._schedulers):
+                raise _more_saved_than_held(self, "schedulers", len(saved_schedulers), len(self._schedulers))
+            self._schedulers[index].load_state_dict(saved)
 
 
 class SequentialLR(_SchedulerOfSchedulers):
@@ -595,22 +621,24 @@ class SequentialLR(_SchedulerOfSchedulers):
         # The inner schedulers each made their first step on construction: undo that, and start the first.
         for group in self.optimizer.param_groups:
             _set_group_value(group, "lr", group["initial_lr"])
-        self._undo_first_steps(self)
+        self.recursive_undo()
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
-    def _undo_first_steps(self, scheduler):
-        """Take one epoch off ``scheduler`` and, for a scheduler of schedulers, off each inner one."""
+    def recursive_undo(self, sched=None):
+        """Take one epoch off ``sched`` (default: this scheduler's schedulers) and, for a scheduler
+        of schedulers, off each inner one: the step each made on construction."""
+        scheduler = self if sched is None else sched
         if hasattr(scheduler, "_schedulers"):
             for inner in scheduler._schedulers:
-                self._undo_first_steps(inner)
+                self.recursive_undo(inner)
         elif hasattr(scheduler, "last_epoch"):
             scheduler.last_epoch -= 1
 
-    def _step(self, epoch=None):
-        """Step the scheduler whose turn it is; at a milestone, the next one starts at its epoch 0."""
-        _refuse_epoch(self, epoch)
+    def step(self):
+        """Step the scheduler whose turn it is; at a milestone, the next one starts at its epoch 0.
+        It takes no epoch, as PyTorch's."""
         self.last_epoch += 1
         index = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
@@ -633,29 +661,25 @@ class ChainedScheduler(_SchedulerOfSchedulers):
         self.optimizer = optimizer
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
 
-    def _step(self, epoch=None):
-        _refuse_epoch(self, epoch)
+    def step(self):
+        """Step every scheduler once, in order. It takes no epoch, as PyTorch's."""
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
 
 
-def _refuse_epoch(scheduler, epoch):
-    """A scheduler of schedulers steps without an epoch, as PyTorch's ``step(self)``."""
-    if epoch is not None:
-        raise TypeError(f"{type(scheduler).__name__}.step() takes no epoch: it steps its schedulers one epoch on")
-
-
 def per_group(name, optimizer, value):
-    """``value`` for each parameter group: a list or tuple (one per group) as given, else repeated."""
+    """``value`` for each parameter group: a list or tuple (one per group) as given, else repeated;
+    a tensor copied for each group, so that a rate filled in place never changes the caller's."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
             raise ValueError(
                 f"{name} must have the same length as optimizer.param_groups. {name} has {len(value)} values, "
                 f"param_groups has {len(optimizer.param_groups)}."
             )
-        return list(value)
-    return [value] * len(optimizer.param_groups)
+    else:
+        value = [value] * len(optimizer.param_groups)
+    return [_copy(each) for each in value]
 
 
 def _begin_momentum_cycle(optimizer, base_momentum, max_momentum, last_epoch):
@@ -924,10 +948,22 @@ class OneCycleLR(LRScheduler):
             ]
         return [rise, phase(self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
 
-    def _anneal(self, start, end, pct):
-        """From ``start`` (pct = 0) to ``end`` (pct = 1): half a cosine, or a line."""
+    def _anneal_func(self, start, end, pct):
+        """From ``start`` (pct = 0) to ``end`` (pct = 1), as ``anneal_strategy`` says."""
         if self._anneal_func_type == "cos":
-            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+            return self._annealing_cos(start, end, pct)
+        if self._anneal_func_type == "linear":
+            return self._annealing_linear(start, end, pct)
+        raise ValueError(f"Unknown _anneal_func_type: {self._anneal_func_type} (use 'cos' or 'linear')")
+
+    @staticmethod
+    def _annealing_cos(start, end, pct):
+        """Half a cosine: ``end + (start - end) * (1 + cos(pi * pct)) / 2``."""
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+    @staticmethod
+    def _annealing_linear(start, end, pct):
+        """A line: ``start + (end - start) * pct``."""
         return (end - start) * pct + start
 
     def get_lr(self):
@@ -942,9 +978,9 @@ class OneCycleLR(LRScheduler):
                 end_step = phase["end_step"]
                 if step <= end_step or index == len(self._schedule_phases) - 1:
                     pct = (step - start_step) / (end_step - start_step)
-                    lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+                    lrs.append(self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
+                        momentum = self._anneal_func(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
                         _set_momentum(group, momentum, self.use_beta1)
                     break
                 start_step = phase["end_step"]
