@@ -1206,7 +1206,8 @@ def pixel_shuffle(input, upscale_factor):
 
 
 def pixel_unshuffle(input, downscale_factor):
-    """(*, C, H · r, W · r) -> (*, C · r², H, W), r = ``downscale_factor``: the inverse of pixel_shuffle."""
+    """(*, C, H · r, W · r) -> (*, C · r², H, W), r = ``downscale_factor``: the inverse of pixel_shuffle.
+    An empty input comes back as a copy of the same shape, as PyTorch returns it."""
     _check_pixel_factor(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
     for name, dim in (("height", -2), ("width", -1)):
         if input.shape[dim] % downscale_factor:
@@ -1214,6 +1215,8 @@ def pixel_unshuffle(input, downscale_factor):
                 f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size({dim})="
                 f"{input.shape[dim]} is not divisible by {downscale_factor}"
             )
+    if input.numel() == 0:
+        return input.clone()
     return PixelUnshuffle.apply(input, downscale_factor)
 
 

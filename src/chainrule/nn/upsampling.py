@@ -7,8 +7,10 @@ from chainrule.nn.module import Module
 
 class Upsample(Module):
     """(N, C, L), (N, C, H, W) or (N, C, D, H, W) resized to ``size`` or by ``scale_factor``
-    (a number, or a tuple of one per spatial dimension, kept as floats); ``mode`` 'nearest',
-    'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' or 'area', as ``F.interpolate``."""
+    (a number, or a tuple of one per spatial dimension, kept as floats: anything else goes through
+    ``float()``, as in PyTorch, so a list is a TypeError); ``mode`` 'nearest', 'nearest-exact',
+    'linear', 'bilinear', 'bicubic', 'trilinear' or 'area', as ``F.interpolate``. ('lanczos' needs
+    ``F.interpolate(..., antialias=True)``, which this layer does not pass, as in PyTorch.)"""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
@@ -16,10 +18,8 @@ class Upsample(Module):
         self.size = size
         if isinstance(scale_factor, tuple):
             self.scale_factor = tuple(float(factor) for factor in scale_factor)
-        elif isinstance(scale_factor, (int, float)):
-            self.scale_factor = float(scale_factor) if scale_factor else None
         else:
-            self.scale_factor = scale_factor
+            self.scale_factor = float(scale_factor) if scale_factor else None
         self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
 
     def forward(self, input):

@@ -702,8 +702,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def _unfolded(input, kernel, dilation, padding, stride):
     """im2col on arrays: (N, C, H, W) -> (N, C·kh·kw, L), column l the window at output position l."""
     windows = sliding_windows(padded(input, padding, padding), kernel, stride, dilation)  # (N, C, Ho, Wo, kh, kw)
-    batch, channels = input.shape[:2]
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(batch, channels * kernel[0] * kernel[1], -1)
+    batch, channels, rows, columns = windows.shape[:4]
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(batch, channels * kernel[0] * kernel[1], rows * columns)
 
 
 def _folded(input, output_size, kernel, dilation, padding, stride):
@@ -787,6 +787,11 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         )
     if input.ndim not in (3, 4):
         raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) input, but got input of size {list(input.shape)}")
+    if 0 in input.shape[-3:]:
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, "
+            f"but got: {list(input.shape)} (unfold: only the batch may be empty)"
+        )
     _check_window_dtype(input, "im2col_out_cpu", "unfold")
     unbatched = input.ndim == 3
     if unbatched:

@@ -6,14 +6,15 @@ the same operation with each plan replaced by its adjoint.
 
 - nearest, nearest-exact: output i reads one input position (a ``Gather``); its adjoint sums the
   gradient of the outputs that read each input (``SumBack``), whose adjoint is the gather again.
-- linear, bilinear, trilinear, bicubic and the antialiased filters: a matrix A (out, in) with a few
-  weights per row (``Mix``), out = A_h @ x @ A_wᵀ for an image; its adjoint is Aᵀ.
+- linear, bilinear, trilinear, bicubic and the antialiased filters (bilinear, bicubic, lanczos):
+  a matrix A (out, in) with a few weights per row (``Mix``), out = A_h @ x @ A_wᵀ for an image;
+  its adjoint is Aᵀ.
 
 'area' is adaptive average pooling to the output size, as in PyTorch.
 """
 import math
 
-from chainrule.backend import add_at, xp
+from chainrule.backend import add_at, is_scalar, xp
 from chainrule.creation import as_integer
 from chainrule.dtypes import scalar_type_name, uint8
 from chainrule.ops.op import Op
@@ -30,6 +31,7 @@ _NODE_NAMES = {
     "bilinear": "UpsampleBilinear2DBackward0",
     "trilinear": "UpsampleTrilinear3DBackward0",
     "bicubic": "UpsampleBicubic2DBackward0",
+    "lanczos": "UpsampleLanczos2DBackward0",  # antialiased only: shown as UpsampleLanczos2DAaBackward0
 }
 
 
@@ -239,12 +241,21 @@ def _keys_cubic(x):
     return xp.where(x < 1, near, xp.where(x < 2, far, 0.0))
 
 
-def _antialias_taps(size, out, scale_factor, align_corners, cubic, dtype):
+def _lanczos(x):
+    """The Lanczos-3 window, sinc(x) · sinc(x / 3) for |x| < 3 (Pillow's LANCZOS, as PyTorch's)."""
+    return xp.where(xp.abs(x) < 3, xp.sinc(x) * xp.sinc(x / 3), 0.0)
+
+
+#: The antialiasing filters by mode: how many inputs they span at scale 1, and the kernel.
+_ANTIALIAS_FILTERS = {"bilinear": (2, _triangle), "bicubic": (4, _keys_cubic), "lanczos": (6, _lanczos)}
+
+
+def _antialias_taps(size, out, scale_factor, align_corners, mode, dtype):
     """PyTorch's (and Pillow's) antialiased resampling: the filter stretched by the scale when
     downsampling (so that every input inside it counts), each row's weights normalized to sum 1.
     Columns and weights, each (out, taps)."""
     scale = float(_scale(size, out, scale_factor, align_corners, dtype))
-    taps, kernel = (4, _keys_cubic) if cubic else (2, _triangle)
+    taps, kernel = _ANTIALIAS_FILTERS[mode]
     support = taps * 0.5 * scale if scale >= 1.0 else taps * 0.5
     width = math.ceil(support) * 2 + 1
     inverse = 1.0 / scale if scale >= 1.0 else 1.0
@@ -260,7 +271,7 @@ def _antialias_taps(size, out, scale_factor, align_corners, cubic, dtype):
 def _taps(size, out, scale_factor, align_corners, mode, antialias, dtype):
     """The columns and weights (each (out, taps)) of an interpolating mode along one dimension."""
     if antialias:
-        return _antialias_taps(size, out, scale_factor, align_corners, mode == "bicubic", dtype)
+        return _antialias_taps(size, out, scale_factor, align_corners, mode, dtype)
     if mode == "bicubic":
         return _cubic_taps(size, out, scale_factor, align_corners, dtype)
     return _linear_taps(size, out, scale_factor, align_corners, dtype)
@@ -332,7 +343,6 @@ def _check_mode(input, mode, antialias, align_corners):
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
             raise ValueError("Lanczos mode requires antialias=True")
-        raise NotImplementedError("interpolate: mode 'lanczos' is not available in chainrule; use 'bicubic' with antialias=True")
 
 
 #: PyTorch's kernel named in its error for an input dtype that the mode does not take, per input dimensions.
@@ -344,7 +354,7 @@ _KERNEL_NAMES = {
 }
 _KERNEL_NAMES["nearest-exact"] = _KERNEL_NAMES["nearest"]
 #: The modes that take uint8 images too.
-_UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")
+_UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic", "lanczos")
 
 
 def _check_dtype(input, mode, antialias):
@@ -405,11 +415,23 @@ def _output_sizes(input, size, scale_factor, recompute_scale_factor):
                 "Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
                 "scale_factor in (s1, s2, ...,sK) format."
             )
-        factors = [float(each) for each in scale_factor]
+        factors = [_scale_factor(each, scale_factor) for each in scale_factor]
     else:
-        factors = [float(scale_factor)] * spatial
+        factors = [_scale_factor(scale_factor, scale_factor)] * spatial
     outs = [int(s * f) for s, f in zip(sizes, factors)]
     return outs, [None] * spatial if recompute_scale_factor else factors
+
+
+def _scale_factor(value, given):
+    """``value`` (one of ``given``, the scale_factor argument) as a float, where PyTorch takes it
+    for one: a Python or NumPy real number (a bool too); anything else, a tensor included, is a
+    TypeError, as PyTorch's argument parser raises."""
+    if isinstance(value, (int, float)) or (is_scalar(value) and value.dtype.kind in "biuf"):
+        return float(value)
+    raise TypeError(
+        f"interpolate(): scale_factor must be a float or a tuple of floats, but got {given!r} "
+        f"(of type {type(value).__name__}); pass Python numbers (a tensor's with .item())"
+    )
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None, antialias=False):
@@ -419,11 +441,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     ``mode``: 'nearest' (output i copies input floor(i · scale)), 'nearest-exact' (input
     floor((i + 0.5) · scale)), 'linear' / 'bilinear' / 'trilinear' (the weighted mean of the two
     nearest inputs per dimension), 'bicubic' (cubic convolution of four inputs per dimension,
-    A = -0.75), 'area' (the mean of each output's window: adaptive average pooling). Here scale =
-    in / out, or 1 / scale_factor when that is given and ``recompute_scale_factor`` is not set.
-    ``align_corners`` (interpolating modes) makes the corner pixels' centres line up instead of the
-    pixel areas' edges. ``antialias`` (bilinear, bicubic) widens the filter by the scale when
-    downsampling, so that every input counts.
+    A = -0.75), 'lanczos' (4-D, with ``antialias`` only: the Lanczos-3 window sinc(x) · sinc(x / 3)
+    over six inputs per dimension, Pillow's LANCZOS), 'area' (the mean of each output's window:
+    adaptive average pooling). Here scale = in / out, or 1 / scale_factor when that is given and
+    ``recompute_scale_factor`` is not set. ``align_corners`` (interpolating modes) makes the corner
+    pixels' centres line up instead of the pixel areas' edges. ``antialias`` (bilinear, bicubic,
+    lanczos) widens the filter by the scale when downsampling, so that every input counts.
     """
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
@@ -433,12 +456,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[len(sizes) - 1]
         return pool(input, outs[0] if len(sizes) == 1 else tuple(outs))
-    if any(out <= 0 for out in outs):
+    if any(side <= 0 for side in (*sizes, *outs)):
         names = ("D", "H", "W")[-len(sizes) :]
         raise RuntimeError(
             "Input and output sizes should be greater than 0, but got input "
             f"({', '.join(f'{name}: {s}' for name, s in zip(names, sizes))}) output "
             f"({', '.join(f'{name}: {o}' for name, o in zip(names, outs))})"
+        )
+    if input.shape[1] == 0:
+        raise RuntimeError(
+            f"Non-empty {input.ndim}D data tensor expected but got a tensor with sizes {list(input.shape)} "
+            f"(interpolate needs at least one channel; only the batch may be empty)"
         )
     _check_dtype(input, mode, antialias)
     dtype, corners = _compute_dtype(input), bool(align_corners)
