@@ -114,15 +114,18 @@ class InputsToAccumulate(dict):
 
 class BackwardPass:
     """The backward pass running now (``current``), for hooks that need to know which nodes it
-    reaches (``autograd.graph.register_multi_grad_hook``): ``number`` counts the passes."""
+    reaches (``autograd.graph.register_multi_grad_hook``): ``number`` counts the passes.
+    ``runs_every_node`` is False for ``autograd.grad`` and ``backward(inputs=...)``, which run only
+    the nodes leading to their inputs (the reentrant checkpoint refuses them, as PyTorch's)."""
 
     current = None
     started = 0
 
-    def __init__(self, dependencies):
+    def __init__(self, dependencies, runs_every_node=True):
         BackwardPass.started += 1
         self.number = BackwardPass.started
         self.dependencies = dependencies
+        self.runs_every_node = runs_every_node
 
     def reaches(self, node):
         return node in self.dependencies
@@ -142,7 +145,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
         dependencies, executed = count_pruned_dependencies(roots, targets)
         if type(capture) is InputsToAccumulate:
             executed |= targets
-    outer, BackwardPass.current = BackwardPass.current, BackwardPass(dependencies)
+    outer, BackwardPass.current = BackwardPass.current, BackwardPass(dependencies, executed is None)
     try:
         _run_nodes(roots, pending, dependencies, executed, retain_graph, create_graph, capture, observer)
     finally:

@@ -1,12 +1,19 @@
 """Utilities: data loading (``data``), activation checkpointing (``checkpoint``), hook handles
-(``hooks``), TensorBoard logging (``tensorboard``) and timing (``benchmark``). Each is imported when first used, so that
-``hooks``, which the tensor itself needs, comes without the rest."""
+(``hooks``), TensorBoard logging (``tensorboard``), timing (``benchmark``), nested containers
+(``_pytree``, PyTorch's private but widely used module) and ``swap_tensors``. Each is imported when
+first used, so that ``hooks``, which the tensor itself needs, comes without the rest."""
 import importlib
 
-__all__ = ["benchmark", "checkpoint", "data", "hooks", "tensorboard"]
+__all__ = ["benchmark", "checkpoint", "data", "hooks", "swap_tensors", "tensorboard"]
+
+_MODULES = {"benchmark", "checkpoint", "data", "hooks", "model_zoo", "tensorboard", "_pytree"}
 
 
 def __getattr__(name):
-    if name in __all__:
+    if name in _MODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "swap_tensors":
+        from chainrule.utils.tensor_swap import swap_tensors
+
+        return swap_tensors
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

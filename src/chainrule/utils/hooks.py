@@ -7,22 +7,27 @@ registry, and from the registries of its flags (``with_kwargs``, ``always_call``
 """
 import weakref
 from collections import OrderedDict
-from itertools import count
 
-_ids = count()
+__all__ = ["RemovableHandle", "unserializable_hook"]
 
 
 class RemovableHandle:
     """Returned by every ``register_*hook``: ``remove()`` unregisters the hook; used as a context
     manager (``with module.register_forward_hook(hook):``) it removes it at the end of the block.
 
-    ``id`` is the hook's key in its registry. The handle holds the registries weakly: removing a
-    hook of a module that is gone does nothing."""
+    ``id`` is the hook's key in its registry, taken from the class counter ``next_id``, so ids are
+    unique across every kind of hook. The handle holds the registries weakly: removing a hook of a
+    module that is gone does nothing. ``extra_dict`` is one more registry, or a list of them, that
+    the id is removed from too. Pickled (or deep-copied), a handle takes its registries along, as
+    PyTorch's: the copy removes its hook from the copied registry."""
+
+    next_id = 0
 
     def __init__(self, hooks_dict, *, extra_dict=None):
-        self.id = next(_ids)
         self.hooks_dict_ref = weakref.ref(hooks_dict)
-        extras = () if extra_dict is None else extra_dict if isinstance(extra_dict, (list, tuple)) else (extra_dict,)
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+        extras = (extra_dict,) if isinstance(extra_dict, dict) else extra_dict if isinstance(extra_dict, list) else ()
         self.extra_dict_ref = tuple(weakref.ref(extra) for extra in extras)
 
     def remove(self):
@@ -31,11 +36,30 @@ class RemovableHandle:
             if registry is not None:
                 registry.pop(self.id, None)
 
+    def __getstate__(self):
+        return (self.hooks_dict_ref(), self.id, tuple(reference() for reference in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        registry = state[0]
+        self.hooks_dict_ref = weakref.ref(OrderedDict() if registry is None else registry)  # dead when gone
+        self.id = state[1]
+        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
+        extras = state[2] if len(state) > 2 and state[2] is not None else ()
+        self.extra_dict_ref = tuple(weakref.ref(extra) for extra in extras)
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exception):
         self.remove()
+
+
+def unserializable_hook(hook):
+    """Mark ``hook`` as one that is not meant to be saved with its tensor
+    (``hook.__torch_unserializable__ = True``), which silences PyTorch's warning on saving a tensor
+    that has hooks. Returns ``hook`` itself: use it as a decorator."""
+    hook.__torch_unserializable__ = True
+    return hook
 
 
 def add_hook(registry, hook, prepend=False, flags=()):
