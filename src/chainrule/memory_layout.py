@@ -140,11 +140,33 @@ def dimension_order(tensor, memory_format):
     return None if order == sorted(order) else tuple(order)
 
 
-def copied_in_order(array, order):
-    """A copy of ``array`` whose dimensions lie in memory in ``order`` (outermost first; None: row-major)."""
+def copied_in_order(array, order, dtype=None):
+    """A copy of ``array`` (converted to ``dtype``; by default its own) whose dimensions lie in memory
+    in ``order`` (outermost first; None: row-major): new memory even where ``array`` lies so already."""
     if order is None:
-        return xp.ascontiguousarray(array)
-    return xp.ascontiguousarray(array.transpose(order)).transpose(_inverse(order))
+        return xp.array(array, dtype=dtype, order="C")
+    return xp.array(array.transpose(order), dtype=dtype, order="C").transpose(_inverse(order))
+
+
+def suggested_memory_format(tensor):
+    """The memory format ``tensor``'s strides suggest, as PyTorch's ``suggest_memory_format`` reads
+    them: ``channels_last`` for a 4-d tensor whose strides grow in the order C, W, H, N (even with
+    gaps), ``channels_last_3d`` likewise for a 5-d one, else ``contiguous_format``; a case the
+    strides leave open (a size-0 dimension, N111 tensors, a channel stride of 0) is contiguous.
+    ``x.to(memory_format=f)`` returns x itself when f is the format x suggests."""
+    shape = tensor.array.shape
+    for memory_format, order in CHANNELS_LAST_ORDERS.items():
+        if len(shape) == len(order):
+            strides = pytorch_strides(tensor)
+            smallest = 0  # the stride the next dimension outward needs at least
+            if strides[1] == 0:
+                return contiguous_format
+            for dim in reversed(order):
+                if shape[dim] == 0 or strides[dim] < smallest or (dim == 0 and smallest == strides[1]):
+                    return contiguous_format
+                smallest = strides[dim] * max(shape[dim], 1)
+            return memory_format
+    return contiguous_format
 
 
 def made_in_order(make, shape, order):

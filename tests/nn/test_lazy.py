@@ -44,12 +44,7 @@ def test_first_forward_infers_the_size_and_becomes_the_layer(name, args, shape, 
     ours(chainrule.ones(*shape))
     theirs(torch.ones(*shape))
     assert type(ours) is getattr(nn, becomes) and type(theirs) is getattr(torch.nn, becomes)
-    if getattr(theirs, "num_features", None) == 0:
-        # With nothing to materialize PyTorch leaves num_features at 0 (and then warns at every
-        # forward that the input does not match it); chainrule records the size it saw.
-        assert ours.num_features == shape[1]
-        theirs.num_features = shape[1]
-    assert repr(ours) == repr(theirs)
+    assert repr(ours) == repr(theirs)  # with nothing to materialize num_features stays 0 in both
     assert shapes_of(ours.state_dict()) == shapes_of(theirs.state_dict())
     assert not any(nn.parameter.is_lazy(value) for value in ours.state_dict().values())
 

@@ -286,8 +286,6 @@ def test_lazy_first_call(run):
     same_in_both(run)
 
 
-@bug("a LazyBatchNorm1d(affine=False, track_running_stats=False) (nothing to materialize) keeps num_features=0 after "
-     "its first call in PyTorch (repr 'BatchNorm1d(0, ...)'); chainrule sets it to the input's size (2)")
 def test_lazy_norm_without_state_keeps_num_features_zero():
     same_in_both(lambda L: (lambda m: [m(L.tensor(XN)), type(m).__name__, m.num_features, repr(m)])(
         L.nn.LazyBatchNorm1d(affine=False, track_running_stats=False)))
@@ -337,23 +335,16 @@ def test_lazy_load_state_dict(run):
     same_in_both(run)
 
 
-@bug("loading a lazy module's own (uninitialized) state dict into another lazy module succeeds in PyTorch and leaves it "
-     "uninitialized; chainrule raises RuntimeError (\"Can't access the shape of an uninitialized parameter\") from "
-     "Module._load_from_state_dict / _value_problems reading target.shape")
 def test_lazy_load_uninitialized_state_dict_into_lazy():
     same_in_both(lambda L: (lambda m: [list(m.load_state_dict(L.nn.LazyLinear(3).state_dict()).missing_keys),
                                        m.has_uninitialized_params()])(L.nn.LazyLinear(3)))
 
 
-@bug("after load_state_dict then the first call, PyTorch's LazyConv2d becomes Conv2d with in_channels=0 (repr "
-     "'Conv2d(0, 3, ...)'); chainrule sets in_channels=4 (documented on purpose in nn/lazy.py)")
 def test_lazy_conv_loaded_then_called_keeps_in_channels_zero():
     same_in_both(lambda L: (lambda m: (m.load_state_dict(L.nn.Conv2d(4, 3, 2).state_dict()), m(L.tensor(X2D)),
                                        m.in_channels, repr(m))[2:])(L.nn.LazyConv2d(3, 2)))
 
 
-@bug("after load_state_dict then the first call, PyTorch's LazyBatchNorm1d becomes BatchNorm1d with num_features=0; "
-     "chainrule sets num_features=2 (documented on purpose in nn/lazy.py)")
 def test_lazy_batchnorm_loaded_then_called_keeps_num_features_zero():
     same_in_both(lambda L: (lambda m: (m.load_state_dict(L.nn.BatchNorm1d(2).state_dict()), m(L.tensor(XN)),
                                        m.num_features, repr(m))[2:])(L.nn.LazyBatchNorm1d()))
@@ -387,33 +378,16 @@ LAZY_RAISES_CASES = {
     "int_dtype_parameter": lambda L: L.nn.UninitializedParameter(dtype=L.int64),
     "load_lazy_into_initialized": lambda L: L.nn.Linear(4, 3).load_state_dict(L.nn.LazyLinear(3).state_dict()),
     "to_int": lambda L: L.nn.LazyLinear(3).to(L.int64),
-    "sum": pytest.param(lambda L: L.nn.LazyLinear(3).weight.sum(), marks=bug(
-        "UninitializedParameter.sum() raises ValueError in PyTorch (every torch function is refused); chainrule returns "
-        "tensor(0.) (nn/parameter.py refuses only a short list of methods)")),
-    "fill_": pytest.param(lambda L: L.nn.LazyLinear(3).weight.fill_(1.0), marks=bug(
-        "UninitializedParameter.fill_(1.0) raises ValueError in PyTorch; chainrule raises RuntimeError (leaf in-place "
-        "check) instead")),
-    "functional_linear": pytest.param(lambda L: L.nn.functional.linear(L.ones(2, 4), L.nn.LazyLinear(3).weight), marks=bug(
-        "F.linear(x, uninitialized weight) raises ValueError in PyTorch; chainrule raises RuntimeError (matmul shape "
-        "mismatch against the (0,) placeholder)")),
-    "parameter_of_uninitialized": pytest.param(lambda L: L.nn.Parameter(L.nn.UninitializedParameter()), marks=bug(
-        "nn.Parameter(UninitializedParameter()) raises ValueError in PyTorch; chainrule returns an empty Parameter")),
+    "sum": lambda L: L.nn.LazyLinear(3).weight.sum(),
+    "fill_": lambda L: L.nn.LazyLinear(3).weight.fill_(1.0),
+    "functional_linear": lambda L: L.nn.functional.linear(L.ones(2, 4), L.nn.LazyLinear(3).weight),
+    "parameter_of_uninitialized": lambda L: L.nn.Parameter(L.nn.UninitializedParameter()),
     # conversions of a lazy module before its first call
-    "type_before_call": pytest.param(lambda L: L.nn.LazyLinear(3).type(L.float64), marks=bug(
-        "LazyLinear(3).type(float64) before the first call raises ValueError in PyTorch (Tensor.type is refused on an "
-        "UninitializedParameter); chainrule converts it")),
-    "share_memory_before_call": pytest.param(lambda L: L.nn.LazyLinear(3).share_memory(), marks=bug(
-        "LazyLinear(3).share_memory() before the first call raises RuntimeError in PyTorch (\"Can't share memory on an "
-        "uninitialized parameter\"); chainrule returns the module")),
-    "requires_grad_before_call": pytest.param(lambda L: L.nn.LazyLinear(3).requires_grad_(False), marks=bug(
-        "LazyLinear(3).requires_grad_(False) before the first call raises ValueError in PyTorch (Tensor.requires_grad_ is "
-        "refused on an UninitializedParameter); chainrule accepts it")),
-    "channels_last_before_call": pytest.param(lambda L: L.nn.LazyConv2d(3, 2).to(memory_format=L.channels_last), marks=bug(
-        "LazyConv2d.to(memory_format=channels_last) before the first call raises ValueError in PyTorch (dim() of an "
-        "UninitializedParameter); chainrule returns the module")),
-    "to_empty_before_call": pytest.param(lambda L: L.nn.LazyLinear(3).to_empty(device="cpu"), marks=bug(
-        "LazyLinear(3).to_empty(device='cpu') before the first call raises ValueError in PyTorch (empty_like refused); "
-        "chainrule returns the module with its parameters still uninitialized")),
+    "type_before_call": lambda L: L.nn.LazyLinear(3).type(L.float64),
+    "share_memory_before_call": lambda L: L.nn.LazyLinear(3).share_memory(),
+    "requires_grad_before_call": lambda L: L.nn.LazyLinear(3).requires_grad_(False),
+    "channels_last_before_call": lambda L: L.nn.LazyConv2d(3, 2).to(memory_format=L.channels_last),
+    "to_empty_before_call": lambda L: L.nn.LazyLinear(3).to_empty(device="cpu"),
 }
 
 
@@ -582,17 +556,12 @@ def test_half_forward():
                  rtol=2e-3, atol=1e-3)
 
 
-@bug("Conv2d.to(memory_format=channels_last) makes the 4-D weight channels_last in PyTorch (stride (8, 1, 4, 2), "
-     "is_contiguous(memory_format=channels_last) True); chainrule leaves it contiguous (stride (8, 4, 2, 1)): "
-     "Tensor.to ignores memory_format")
 def test_module_to_channels_last_strides():
     same_in_both(lambda L: after(lambda m: m.to(memory_format=L.channels_last),
                                  lambda m: [m.weight.stride(), m.weight.is_contiguous(memory_format=L.channels_last),
                                             m.weight.is_contiguous()])(L.nn.Conv2d(2, 3, 2)))
 
 
-@bug("Conv3d.to(memory_format=channels_last_3d) makes the 5-D weight channels_last_3d in PyTorch (stride "
-     "(16, 1, 8, 4, 2)); chainrule leaves it contiguous (16, 8, 4, 2, 1): Tensor.to ignores memory_format")
 def test_module_to_channels_last_3d_strides():
     same_in_both(lambda L: after(lambda m: m.to(memory_format=L.channels_last_3d), lambda m: m.weight.stride())(L.nn.Conv3d(2, 3, 2)))
 
@@ -624,12 +593,8 @@ CONVERSION_RAISES_CASES = {
     "type_missing_argument": lambda L: linear(L).type(),
     "half_extra_argument": lambda L: linear(L).half(1),
     "double_extra_argument": lambda L: linear(L).double(L.float32),
-    "channels_last_on_5d_weight": pytest.param(lambda L: L.nn.Conv3d(2, 3, 2).to(memory_format=L.channels_last), marks=bug(
-        "Conv3d.to(memory_format=channels_last) raises RuntimeError in PyTorch (\"required rank 4 tensor to use "
-        "channels_last format\"); chainrule accepts it (Tensor.to ignores memory_format)")),
-    "to_copy_keyword": pytest.param(lambda L: linear(L).to(L.float64, copy=True), marks=bug(
-        "Module.to(float64, copy=True) raises RuntimeError in PyTorch (\".to() does not accept copy argument\"); "
-        "chainrule accepts it (nn/module.py Module.to passes copy= on to Tensor.to)")),
+    "channels_last_on_5d_weight": lambda L: L.nn.Conv3d(2, 3, 2).to(memory_format=L.channels_last),
+    "to_copy_keyword": lambda L: linear(L).to(L.float64, copy=True),
 }
 
 
@@ -691,27 +656,19 @@ def future_flags(overwrite, swap):
     return run
 
 
-@bug("chainrule lacks torch.__future__ (get/set_overwrite_module_params_on_conversion, "
-     "get/set_swap_module_params_on_conversion): chainrule.__future__ is an AttributeError")
 def test_future_defaults():
     same_in_both(lambda L: [L.__future__.get_overwrite_module_params_on_conversion(),
                             L.__future__.get_swap_module_params_on_conversion()])
 
 
-@bug("chainrule lacks torch.__future__: set_overwrite_module_params_on_conversion(True) makes Module.double() put new "
-     "Parameter objects in place (the old one stays float32) in PyTorch")
 def test_future_overwrite_module_params():
     same_in_both(future_flags(overwrite=True, swap=False))
 
 
-@bug("chainrule lacks torch.__future__: set_swap_module_params_on_conversion(True) makes Module.double() swap the "
-     "tensors in place (Parameter and grad identity kept) in PyTorch")
 def test_future_swap_module_params():
     same_in_both(future_flags(overwrite=False, swap=True))
 
 
-@bug("chainrule lacks torch.nn.modules.module.register_module_parameter_registration_hook / "
-     "register_module_buffer_registration_hook (PyTorch: public, and not called by double()/to()/share_memory())")
 def test_registration_hooks_not_called_by_conversions():
     def run(L):
         seen = []

@@ -260,23 +260,11 @@ GLOBAL_FORWARD_CASES = {
 }
 
 
-GLOBAL_FORWARD_BUGS = {
-    "hook_removes_itself": "a global forward hook that removes itself while a child of Sequential runs: PyTorch reads "
-                           "the forward hooks after forward returns, so the Sequential's call no longer runs it (log "
-                           "['ReLU']); chainrule takes the list before forward (Module._call_with_hooks) and still runs "
-                           "it for the Sequential (['ReLU', 'Sequential'])",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(key, marks=bug(GLOBAL_FORWARD_BUGS[key])) if key in GLOBAL_FORWARD_BUGS
-                                  else key for key in GLOBAL_FORWARD_CASES])
+@pytest.mark.parametrize("name", list(GLOBAL_FORWARD_CASES))
 def test_global_forward_hooks(name):
     same_in_both(GLOBAL_FORWARD_CASES[name])
 
 
-@bug("a global forward hook registered with with_kwargs=True and always_call=True, when forward raises: "
-     "PyTorch's except path calls it as hook(module, args, output) (3 arguments, no kwargs); chainrule "
-     "calls hook(module, args, kwargs, output)")
 def test_global_always_call_with_kwargs_when_forward_raises():
     def run(L):
         counts = []
@@ -402,7 +390,6 @@ def test_global_backward_hooks(run):
     same_in_both(run)
 
 
-@bug("chainrule lacks torch.nn.modules.module.register_module_backward_hook (the legacy global backward hook)")
 def test_global_legacy_backward_hook():
     def run(L):
         log = []
@@ -415,8 +402,6 @@ def test_global_legacy_backward_hook():
     same_in_both(run)
 
 
-@bug("chainrule lacks torch.nn.modules.module.register_module_backward_hook, so it cannot refuse it after "
-     "a global full backward hook (PyTorch: RuntimeError)")
 def test_global_legacy_after_full_backward_hook_raises():
     def run(L):
         with G(L).register_module_full_backward_hook(lambda m, gi, go: None):
@@ -477,17 +462,14 @@ def _parameter_registration(L):
     return log, tuple(model.p.shape), [key for key, _ in model.named_parameters()]
 
 
-@bug("chainrule lacks torch.nn.modules.module.register_module_buffer_registration_hook")
 def test_global_buffer_registration_hook():
     same_in_both(_buffer_registration)
 
 
-@bug("chainrule lacks torch.nn.modules.module.register_module_module_registration_hook")
 def test_global_module_registration_hook():
     same_in_both(_module_registration)
 
 
-@bug("chainrule lacks torch.nn.modules.module.register_module_parameter_registration_hook")
 def test_global_parameter_registration_hook():
     same_in_both(_parameter_registration)
 
@@ -723,25 +705,11 @@ OWN_FORWARD_CASES = {
     "hook_removed_inside_forward": _hook_removed_inside_forward,
 }
 
-OWN_FORWARD_BUGS = {
-    "hook_added_inside_forward": "a forward hook registered by the module's own forward: PyTorch reads the forward "
-                                 "hooks after forward returns and runs it in that same call; chainrule takes the list "
-                                 "before forward (Module._call_with_hooks) and does not",
-    "hook_removed_inside_forward": "a forward hook removed by the module's own forward: PyTorch reads the forward "
-                                   "hooks after forward returns and no longer runs it; chainrule took the list before "
-                                   "forward (Module._call_with_hooks) and still runs it",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(key, marks=bug(OWN_FORWARD_BUGS[key])) if key in OWN_FORWARD_BUGS
-                                  else key for key in OWN_FORWARD_CASES])
+@pytest.mark.parametrize("name", list(OWN_FORWARD_CASES))
 def test_own_forward_hooks(name):
     same_in_both(OWN_FORWARD_CASES[name])
 
 
-@bug("a forward pre-hook that raises: PyTorch still runs the module's always_call=True forward hooks "
-     "(with output None) before re-raising; chainrule skips them (Module._call_with_hooks runs the pre-hooks "
-     "outside its try block)")
 def test_always_call_runs_when_a_pre_hook_raises():
     def run(L):
         log = []
@@ -1133,30 +1101,7 @@ OWN_BACKWARD_CASES = {
     "forward_sees_requires_grad_of_inputs": _backward_forward_sees_requires_grad,
 }
 
-OWN_BACKWARD_BUGS = {
-    "input_without_grad": "full backward hook, forward(x, y) with only x requiring grad: PyTorch's grad_input holds "
-                          "zeros for y; chainrule's holds the gradient y would get (x's values), as its "
-                          "BackwardHookFunction (nn/backward_hooks.py) makes y's copy require grad",
-    "forward_sees_requires_grad_of_inputs": "with a full backward hook, forward(x, y) where only x requires grad: "
-                                            "PyTorch's forward sees y.requires_grad False; chainrule's sees True "
-                                            "(BackwardHooks.wrap_inputs passes y through a Function without "
-                                            "mark_non_differentiable)",
-    "non_tensor_input": "full backward hook, forward(x, 3): PyTorch's grad_input has one entry per positional "
-                        "argument, (grad_x, None); chainrule's only one per tensor, (grad_x,) (BackwardHooks.input_count)",
-    "non_tensor_input_first": "full backward hook, forward(2, x): PyTorch's grad_input is (None, grad_x) and a "
-                              "replacement of that length is accepted; chainrule's is (grad_x,)",
-    "output_with_non_tensor": "full backward hook, forward returns (t1, 'label', t2): PyTorch's grad_output is "
-                              "(g1, None, g2); chainrule's drops the non-tensor: (g1, g2) (BackwardHooks.wrap_outputs)",
-    "removed_after_forward": "a full backward hook removed between forward and backward: PyTorch still calls it "
-                             "(the hooks are fixed when forward runs); chainrule does not (BackwardHooks.run_hooks "
-                             "reads module._get_backward_hooks() during backward)",
-    "added_after_forward": "a second full backward hook added between forward and backward: PyTorch does not call "
-                           "it for that graph; chainrule does (BackwardHooks.run_hooks reads the hooks during backward)",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(key, marks=bug(OWN_BACKWARD_BUGS[key])) if key in OWN_BACKWARD_BUGS else key
-                                  for key in OWN_BACKWARD_CASES])
+@pytest.mark.parametrize("name", list(OWN_BACKWARD_CASES))
 def test_own_full_backward_hooks(name):
     same_in_both(OWN_BACKWARD_CASES[name])
 
@@ -1167,14 +1112,7 @@ def _returns(L, kind):
     return module_of(L, forward)
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("list", marks=bug("a module with a full backward hook returning a list: PyTorch warns (UserWarning "
-                                   "'For backward hooks to be called, module output should be a Tensor or a tuple of "
-                                   "Tensors'); chainrule does not warn")),
-    pytest.param("dict", marks=bug("a module with a full backward hook returning a dict: PyTorch warns (UserWarning "
-                                   "'For backward hooks to be called, module output should be a Tensor or a tuple of "
-                                   "Tensors'); chainrule does not warn")),
-])
+@pytest.mark.parametrize("kind", ["list", "dict"])
 def test_full_backward_hook_on_output_not_tensor_or_tuple_warns(kind):
     def run(L):
         model = _returns(L, kind)
@@ -1184,14 +1122,7 @@ def test_full_backward_hook_on_output_not_tensor_or_tuple_warns(kind):
     same_in_both(run)
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("list", marks=bug("a module with full backward hook and pre-hook returning [x * 2]: in PyTorch "
-                                   "neither hook is ever called (the output is not wrapped); chainrule calls both "
-                                   "(BackwardHooks.wrap_outputs wraps the list's tensors)")),
-    pytest.param("dict", marks=bug("a module with a full backward hook returning {'y': x * 2}: in PyTorch the hook is "
-                                   "never called (no grad_output was seen); chainrule calls it with grad_output None "
-                                   "(BackwardHooks.on_input_gradients)")),
-])
+@pytest.mark.parametrize("kind", ["list", "dict"])
 def test_full_backward_hook_on_output_not_tensor_or_tuple_calls(kind):
     def run(L):
         log = []
@@ -1229,16 +1160,7 @@ BACKWARD_RAISES = {
 }
 
 
-BACKWARD_RAISE_BUGS = {
-    "no_input_requires_grad_hook_returns_tensor": "full backward hook on a module none of whose inputs requires grad, "
-                                                  "returning a tensor for grad_input: PyTorch raises RuntimeError "
-                                                  "('should always return None or None for all gradients'); chainrule "
-                                                  "accepts it (BackwardHooks.on_output_gradients)",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(key, marks=bug(BACKWARD_RAISE_BUGS[key])) if key in BACKWARD_RAISE_BUGS
-                                  else key for key in BACKWARD_RAISES])
+@pytest.mark.parametrize("name", list(BACKWARD_RAISES))
 def test_full_backward_hook_errors(name):
     raises_as_torch(BACKWARD_RAISES[name])
 
@@ -1280,19 +1202,7 @@ INPLACE_RAISES = {
     "inplace_on_output_global_hook": _inplace_on_output_of_global_hooked_module,
 }
 
-_INPLACE = ("PyTorch raises RuntimeError ('Output 0 of BackwardHookFunction is a view and is being modified "
-            "inplace'); chainrule allows it (BackwardHookFunction in nn/backward_hooks.py returns detached copies, "
-            "not views)")
-INPLACE_BUGS = {
-    "inplace_on_hooked_output": "out.add_(1) on the output of a module with a full backward hook: " + _INPLACE,
-    "relu_inplace_with_backward_hook": "nn.ReLU(inplace=True) with its own full backward hook: " + _INPLACE,
-    "relu_inplace_after_hooked_module": "nn.ReLU(inplace=True) after a module with a full backward pre-hook: " + _INPLACE,
-    "inplace_on_output_global_hook": "out.mul_(2) on a module's output under register_module_full_backward_hook: " + _INPLACE,
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(key, marks=bug(INPLACE_BUGS[key])) if key in INPLACE_BUGS else key
-                                  for key in INPLACE_RAISES])
+@pytest.mark.parametrize("name", list(INPLACE_RAISES))
 def test_inplace_after_backward_hooks_raises(name):
     raises_as_torch(INPLACE_RAISES[name])
 
@@ -1491,16 +1401,7 @@ STATE_DICT_RAISES = {
     "same_function_public_then_private": _same_function_public_then_private,
 }
 
-STATE_DICT_RAISE_BUGS = {
-    "load_post_hook_returns_a_value": "a register_load_state_dict_post_hook hook returning a value: PyTorch raises "
-                                      "AssertionError; chainrule raises RuntimeError (nn/module.py _load_tree)",
-    "same_function_public_then_private": "one function registered with register_state_dict_post_hook and then "
-                                         "_register_state_dict_hook: PyTorch raises RuntimeError; chainrule accepts it",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(key, marks=bug(STATE_DICT_RAISE_BUGS[key])) if key in STATE_DICT_RAISE_BUGS
-                                  else key for key in STATE_DICT_RAISES])
+@pytest.mark.parametrize("name", list(STATE_DICT_RAISES))
 def test_state_dict_hook_errors(name):
     raises_as_torch(STATE_DICT_RAISES[name])
 
@@ -1596,16 +1497,7 @@ HANDLE_CASES = {
     "next_id": _next_id_counts,
 }
 
-HANDLE_BUGS = {
-    "pickles_with_its_registry": "pickling a RemovableHandle: PyTorch pickles it with its registry (__getstate__) "
-                                 "and the copy's remove() empties the copied registry; chainrule raises TypeError "
-                                 "(cannot pickle weakref) (utils/hooks.py RemovableHandle)",
-    "next_id": "chainrule's RemovableHandle lacks the class attribute next_id (PyTorch: the id the next handle gets)",
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(key, marks=bug(HANDLE_BUGS[key])) if key in HANDLE_BUGS else key
-                                  for key in HANDLE_CASES])
+@pytest.mark.parametrize("name", list(HANDLE_CASES))
 def test_removable_handle(name):
     same_in_both(HANDLE_CASES[name])
 

@@ -570,6 +570,9 @@ class Function:
     on_arrays = False  # forward and plain backward compute on arrays (chainrule's own operations)
     generate_vmap_rule = False  # PyTorch's flag: under chainrule.func.vmap, run once per batch element
     node_suffix = "Backward"  # PyTorch names a custom Function's nodes MyFunctionBackward
+    # Whether its outputs that are views of its inputs may not be changed in place with the change
+    # recorded (PyTorch's rule for a custom Function's: the change would bypass its backward).
+    views_refuse_in_place = False
     _node_base = BackwardNode  # the class its nodes derive from
     _backward_cls = BackwardNode
 
@@ -1276,18 +1279,33 @@ NODES_OF_SEVERAL_VIEWS = frozenset({"SplitBackward0", "SplitWithSizesBackward0",
 
 
 def view_of_several_node(node):
-    """Whether ``node`` made several views of its input (``unbind``'s, ``split``'s)."""
-    return node._multi_output_meta is not None and node.name() in NODES_OF_SEVERAL_VIEWS
+    """Whether the views ``node`` made may not be changed in place: several views of its input
+    (``unbind``'s, ``split``'s), or views of its inputs a Function returned that refuses it
+    (``views_refuse_in_place``)."""
+    return node._multi_output_meta is not None and (
+        node.name() in NODES_OF_SEVERAL_VIEWS or getattr(node.function, "views_refuse_in_place", False)
+    )
 
 
 def modified_view_of_several_error(view, what):
-    """PyTorch's error for an output of a function that returns several views, or a view of one,
-    changed in place (``what`` says how)."""
-    return RuntimeError(
-        f"Output {view._output_nr} of {_operation_name(view.grad_fn)} is a view and {what}. This view is the output "
-        f"of a function that returns multiple views. Such functions do not allow the output views to be modified "
-        f"inplace. You should replace the inplace operation by an out-of-place one."
-    )
+    """PyTorch's error for a view that may not be changed in place (an output of a node that
+    ``view_of_several_node`` names, or a view of one) changed in place (``what`` says how)."""
+    node = view.grad_fn
+    while node is not None and not view_of_several_node(node):
+        node = node.next_nodes[0] if node.next_nodes else None
+    if node is not None and node.name() not in NODES_OF_SEVERAL_VIEWS:
+        reason = (
+            "This view was created inside a custom Function (or because an input was returned as-is) and the "
+            "autograd logic to handle view+inplace would override the custom backward associated with the custom "
+            "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
+            "output of the custom Function."
+        )
+    else:
+        reason = (
+            "This view is the output of a function that returns multiple views. Such functions do not allow the "
+            "output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
+        )
+    return RuntimeError(f"Output {view._output_nr} of {_operation_name(view.grad_fn)} is a view and {what}. {reason}")
 
 
 def _mark_view(output, args):

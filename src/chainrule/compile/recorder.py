@@ -66,6 +66,8 @@ class Recorder:
         self.initializing = any(
             isinstance(module, LazyModuleMixin) and module.has_uninitialized_params() for module, _ in self.reach.modules.values()
         )
+        if self.initializing:  # the call runs eagerly (nothing to watch: an uninitialized parameter has no values to read)
+            return
         self.failure = None  # why the call cannot be replayed, and where
         self._scheduler_stepped = False  # whether a scheduler's step() ran in the call (see read_settings)
         self.filled_optimizer_state = False  # whether it failed as an optimizer's step filled its state

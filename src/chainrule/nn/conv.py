@@ -89,12 +89,16 @@ class _ConvNd(Module):
                 f"{layout}, but got input of size {list(input.shape)}"
             )
         channels = input.shape[-self.spatial - 1]
-        if channels != self.in_channels:
+        if channels == self.in_channels:
+            return
+        # what the weight takes, as PyTorch checks it (a lazy conv loaded from a state dict has in_channels 0)
+        expected = self.weight.shape[0] if self.transposed else self.weight.shape[1] * self.groups
+        if channels != expected:
             given = "transposed=1" if self.transposed else f"groups={self.groups}"
             batched = list(input.shape) if input.ndim == self.spatial + 2 else [1, *input.shape]
             raise RuntimeError(
                 f"Given {given}, weight of size {list(self.weight.shape)}, expected input{batched} to have "
-                f"{self.in_channels} channels, but got {channels} channels instead ({self!r}: channels are dimension "
+                f"{expected} channels, but got {channels} channels instead ({self!r}: channels are dimension "
                 f"{input.ndim - self.spatial - 1}, in_channels; the layout is {layout})"
             )
 

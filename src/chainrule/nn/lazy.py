@@ -5,9 +5,14 @@ first forward, which reads the input's last dimension, gives the parameters thei
 their starting values as the ordinary layer would, and turns the module into that layer
 (``LazyLinear`` becomes ``Linear``). Run one batch through a lazy model before counting or
 copying its parameters; an optimizer may be built before, as it holds the same parameter objects.
-Loading a state dict into a lazy module gives its parameters the checkpoint's shapes (and the first
-forward then keeps the loaded values and sets the sizes, where PyTorch leaves a conv's or a norm's
-size attribute at 0).
+Loading a state dict into a lazy module gives its parameters the checkpoint's shapes; the first
+forward then keeps the loaded values. As in PyTorch, the first forward sets the size attribute
+(``in_channels``, ``num_features``) only where it has something to materialize: a conv or a norm
+loaded from a state dict, or a norm without affine parameters and running statistics, keeps 0
+(its repr says ``Conv2d(0, 3, ...)``), which its forward does not need. A ``LazyLinear`` checks the
+input against the loaded weight and takes ``in_features`` from it, as PyTorch's; so does a lazy
+InstanceNorm with affine parameters, whose forward checks ``num_features`` (PyTorch's leaves 0 there
+and then refuses every input).
 """
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.creation import tensor
@@ -57,13 +62,13 @@ class LazyModuleMixin:
             module.__class__ = module.cls_to_become
 
     def _materialize(self, shapes):
-        """Give each still-uninitialized parameter or buffer named in ``shapes`` its shape and draw
-        the layer's starting values; values loaded from a state dict are kept."""
-        waiting = {name: shape for name, shape in shapes.items() if is_lazy(getattr(self, name))}
-        for name, shape in waiting.items():
-            getattr(self, name).materialize(shape)
-        if waiting:
-            self.reset_parameters()
+        """Give each still-uninitialized parameter or buffer named in ``shapes`` its shape, then draw
+        the layer's starting values (called when one at least waits; a partial load is drawn over,
+        as in PyTorch)."""
+        for name, shape in shapes.items():
+            if is_lazy(getattr(self, name)):
+                getattr(self, name).materialize(shape)
+        self.reset_parameters()
 
 
 class LazyLinear(LazyModuleMixin, Linear):
@@ -84,8 +89,16 @@ class LazyLinear(LazyModuleMixin, Linear):
             super().reset_parameters()
 
     def initialize_parameters(self, input):
-        self.in_features = input.shape[-1]
-        self._materialize({"weight": (self.out_features, self.in_features), "bias": (self.out_features,)})
+        if self.has_uninitialized_params():
+            self.in_features = input.shape[-1]
+            self._materialize({"weight": (self.out_features, self.in_features), "bias": (self.out_features,)})
+        if self.in_features == 0:  # the weight was loaded from a state dict: PyTorch's check, then its size
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to in_features from "
+                    f"self.weight: {self.weight.shape[-1]}"
+                )
+            self.in_features = input.shape[-1]
 
 
 class _LazyConvXdMixin(LazyModuleMixin):
@@ -108,20 +121,21 @@ class _LazyConvXdMixin(LazyModuleMixin):
             self.bias = UninitializedParameter(dtype=dtype)
 
     def initialize_parameters(self, input):
-        unbatched, batched = self.spatial + 1, self.spatial + 2
-        if input.ndim not in (unbatched, batched):
-            raise RuntimeError(
-                f"Expected {unbatched}D (unbatched) or {batched}D (batched) input to {type(self).__name__}, but got "
-                f"input of size: {tuple(input.shape)}"
-            )
-        self.in_channels = input.shape[1 if input.ndim == batched else 0]
-        if self.in_channels % self.groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if self.transposed:
-            weight_shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
-        else:
-            weight_shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-        self._materialize({"weight": weight_shape, "bias": (self.out_channels,)})
+        if self.has_uninitialized_params():
+            unbatched, batched = self.spatial + 1, self.spatial + 2
+            if input.ndim not in (unbatched, batched):
+                raise RuntimeError(
+                    f"Expected {unbatched}D (unbatched) or {batched}D (batched) input to {type(self).__name__}, but got "
+                    f"input of size: {tuple(input.shape)}"
+                )
+            self.in_channels = input.shape[1 if input.ndim == batched else 0]
+            if self.in_channels % self.groups:
+                raise ValueError("in_channels must be divisible by groups")
+            if self.transposed:
+                weight_shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+            else:
+                weight_shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+            self._materialize({"weight": weight_shape, "bias": (self.out_channels,)})
 
 
 class LazyConv1d(_LazyConvXdMixin, Conv1d):
@@ -207,9 +221,10 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
             super().reset_parameters()
 
     def initialize_parameters(self, input):
-        self.num_features = input.shape[1]
-        features = (self.num_features,)
-        self._materialize({"weight": features, "bias": features, "running_mean": features, "running_var": features})
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            features = (self.num_features,)
+            self._materialize({"weight": features, "bias": features, "running_mean": features, "running_var": features})
 
 
 class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
@@ -233,11 +248,21 @@ class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):
     _check_input_dim = BatchNorm3d._check_input_dim
 
 
+def _initialize_instance_norm(self, input):
+    """The lazy instance norms' ``initialize_parameters``: _LazyNormBase's, and with affine
+    parameters loaded from a state dict, ``num_features`` their length (PyTorch's stays 0, and its
+    forward then refuses every input: not copied)."""
+    _LazyNormBase.initialize_parameters(self, input)
+    if self.num_features == 0 and self.affine:
+        self.num_features = len(self.weight)
+
+
 class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
     """An InstanceNorm1d whose ``num_features`` comes from the first input. Becomes
     ``InstanceNorm1d``. Note PyTorch's defaults here: ``affine=True, track_running_stats=True``."""
 
     cls_to_become = InstanceNorm1d
+    initialize_parameters = _initialize_instance_norm
     _get_no_batch_dim = InstanceNorm1d._get_no_batch_dim
 
 
@@ -245,6 +270,7 @@ class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
     """An InstanceNorm2d whose ``num_features`` comes from the first input. Becomes ``InstanceNorm2d``."""
 
     cls_to_become = InstanceNorm2d
+    initialize_parameters = _initialize_instance_norm
     _get_no_batch_dim = InstanceNorm2d._get_no_batch_dim
 
 
@@ -252,4 +278,5 @@ class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
     """An InstanceNorm3d whose ``num_features`` comes from the first input. Becomes ``InstanceNorm3d``."""
 
     cls_to_become = InstanceNorm3d
+    initialize_parameters = _initialize_instance_norm
     _get_no_batch_dim = InstanceNorm3d._get_no_batch_dim

@@ -17,15 +17,16 @@ from types import SimpleNamespace
 from typing import TypeVar
 from operator import methodcaller
 
+from chainrule import __future__ as future
 from chainrule import dtypes
-from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
+from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import is_writable
 from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.creation import empty_like
 from chainrule.device import check_device
 from chainrule.nn.parameter import Buffer, Parameter, is_lazy
 from chainrule.tensor import Tensor
-from chainrule.utils.hooks import WatchedHooks, add_hook
+from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry, through_hooks
 
 
 # NumPy's kinds of bool, signed and unsigned integers and real floats: what load_state_dict copies.
@@ -57,6 +58,14 @@ _GLOBAL = SimpleNamespace(
     backward_pre_hooks=WatchedHooks(),
     backward_hooks=WatchedHooks(),
 )
+
+
+# As PyTorch: whether the backward hooks of every module are full (True) or legacy (False,
+# ``register_module_backward_hook``); None before the first. Never reset, as PyTorch's.
+_global_is_full_backward_hook = None
+
+# The hooks every registration runs (``register_module_buffer_registration_hook``...): {handle id: hook}.
+_REGISTRATION = SimpleNamespace(buffer_hooks=hook_registry(), module_hooks=hook_registry(), parameter_hooks=hook_registry())
 
 
 def global_hooks():
@@ -91,7 +100,47 @@ def register_module_full_backward_pre_hook(hook):
 
 def register_module_full_backward_hook(hook):
     """Call ``hook(module, grad_input, grad_output)`` for every module, before its own backward hooks."""
+    global _global_is_full_backward_hook
+    _global_is_full_backward_hook = _backward_hook_kind(_global_is_full_backward_hook, True, "as a global Module hook")
     return add_hook(_GLOBAL.backward_hooks, hook)
+
+
+def register_module_backward_hook(hook):
+    """Deprecated (use ``register_module_full_backward_hook``): a legacy backward hook
+    (``Module.register_backward_hook``) for every module, run before its own."""
+    global _global_is_full_backward_hook
+    _global_is_full_backward_hook = _backward_hook_kind(_global_is_full_backward_hook, False, "as a global Module hook")
+    return add_hook(_GLOBAL.backward_hooks, hook)
+
+
+def _backward_hook_kind(kind, full, where):
+    """The kind a registry of backward hooks holds (full: True, legacy: False, None while it had
+    none) once a hook of kind ``full`` joins it: one kind only, as PyTorch (RuntimeError)."""
+    if kind is (not full):
+        raise RuntimeError(
+            f"Cannot use both regular backward hooks and full backward hooks {where}. Please use only one of them "
+            f"(register_full_backward_hook: the legacy kind is deprecated)."
+        )
+    return full
+
+
+def register_module_buffer_registration_hook(hook):
+    """Call ``hook(module, name, buffer)`` whenever a module registers a buffer (``register_buffer``,
+    or an assignment to one); it may return the tensor to register instead."""
+    return add_hook(_REGISTRATION.buffer_hooks, hook)
+
+
+def register_module_module_registration_hook(hook):
+    """Call ``hook(module, name, submodule)`` whenever a module registers a submodule (``add_module``,
+    or an assignment); it may return the module to register instead."""
+    return add_hook(_REGISTRATION.module_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook):
+    """Call ``hook(module, name, param)`` whenever a module registers a Parameter
+    (``register_parameter``, or an assignment; not None); it may return the Parameter to register
+    instead."""
+    return add_hook(_REGISTRATION.parameter_hooks, hook)
 
 
 def _key_problems(missing, unexpected):
@@ -109,6 +158,8 @@ def _value_problems(key, value, target):
     """Why ``value`` cannot be loaded into ``target`` (empty when it can)."""
     if not isinstance(value, Tensor):
         return [f'While copying the parameter named "{key}", expected a Tensor from the checkpoint but got {type(value).__name__}.']
+    if is_lazy(target):  # still lazy: the value is uninitialized too, and takes nothing to check (as PyTorch)
+        return []
     if tuple(value.shape) != tuple(target.shape):
         return [
             f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
@@ -153,8 +204,8 @@ def _load_tree(module, state_dict, prefix, metadata, assign, incompatible, error
             entries = {key: value for key, value in state_dict.items() if key.startswith(child_prefix)}
             _load_tree(child, entries, child_prefix, metadata, assign, incompatible, error_msgs)
     for hook in list(module._load_state_dict_post_hooks.values()):
-        if hook(module, incompatible) is not None:
-            raise RuntimeError(
+        if hook(module, incompatible) is not None:  # PyTorch asserts it
+            raise AssertionError(
                 "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return new "
                 "values; change incompatible_keys in place instead."
             )
@@ -268,7 +319,8 @@ class Module:
         A pre-hook ``hook(module, args)`` may return replacement arguments (``hook(module, args,
         kwargs)`` with ``with_kwargs=True``: replacement ``(args, kwargs)``); a hook ``hook(module,
         args, output)`` (``hook(module, args, kwargs, output)``) may return a replacement output.
-        A hook registered with ``always_call=True`` runs even when ``forward`` raises.
+        A hook registered with ``always_call=True`` runs even when a pre-hook, ``forward`` or
+        another hook raises.
         """
         if not (
             self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
@@ -278,51 +330,46 @@ class Module:
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook_id, hook in [*_GLOBAL.forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                replacement = hook(self, args, kwargs)
-                if replacement is not None:
-                    if not (isinstance(replacement, tuple) and len(replacement) == 2):
-                        raise RuntimeError(
-                            f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {replacement}."
-                        )
-                    args, kwargs = replacement
-            else:
-                replacement = hook(self, args)
-                if replacement is not None:
-                    args = replacement if isinstance(replacement, tuple) else (replacement,)
-        backward_hooks = None
-        if (self._get_backward_hooks() or self._get_backward_pre_hooks()) and is_grad_enabled():
-            backward_hooks = BackwardHooks(self)
-            args = backward_hooks.wrap_inputs(args)
-        hooks = [*_GLOBAL.forward_hooks.items(), *self._forward_hooks.items()]
+        """``_call_impl`` when hooks are registered, in PyTorch's order: the backward hooks are
+        those registered when the call begins; the forward hooks are read when forward has
+        returned (one that forward adds or removes counts in this call); when anything raises (a
+        pre-hook, forward, a hook) the ``always_call`` hooks that did not run yet run before the
+        error goes on."""
+        full_backward_hooks, legacy_backward_hooks = self._get_backward_hooks()
+        backward_pre_hooks = self._get_backward_pre_hooks()
         result = None
-        called = set()
+        called = set()  # the always_call hooks that ran
         try:
+            for hook_id, hook in [*_GLOBAL.forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    replacement = hook(self, args, kwargs)
+                    if replacement is not None:
+                        if not (isinstance(replacement, tuple) and len(replacement) == 2):
+                            raise RuntimeError(
+                                f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {replacement}."
+                            )
+                        args, kwargs = replacement
+                else:
+                    replacement = hook(self, args)
+                    if replacement is not None:
+                        args = replacement if isinstance(replacement, tuple) else (replacement,)
+            backward_hooks = None
+            if full_backward_hooks or backward_pre_hooks:
+                backward_hooks = BackwardHooks(self, full_backward_hooks, backward_pre_hooks)
+                args = backward_hooks.wrap_inputs(args)
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in hooks:
-                called.add(hook_id)
+            for hook_id, hook in [*_GLOBAL.forward_hooks.items(), *self._forward_hooks.items()]:
+                if hook_id in self._forward_hooks_always_called or hook_id in _GLOBAL.forward_hooks_always_called:
+                    called.add(hook_id)
                 replacement = self._run_forward_hook(hook_id, hook, args, kwargs, result)
                 if replacement is not None:
                     result = replacement
             if backward_hooks is not None:
                 result = backward_hooks.wrap_outputs(result)
-            if self._is_full_backward_hook is False and self._backward_hooks and is_grad_enabled():
-                self._hook_output_node(args, result)
+            if legacy_backward_hooks:
+                self._hook_output_node(args, result, legacy_backward_hooks)
         except Exception:
-            for hook_id, hook in hooks:  # the always_call hooks that did not run yet
-                if hook_id in called or not (hook_id in self._forward_hooks_always_called or hook_id in _GLOBAL.forward_hooks_always_called):
-                    continue
-                try:
-                    replacement = self._run_forward_hook(hook_id, hook, args, kwargs, result)
-                    if replacement is not None:
-                        result = replacement
-                except Exception as error:
-                    warnings.warn(
-                        "forward hook with ``always_call=True`` raised an exception that was silenced as another "
-                        f"error was raised in forward: {error}",
-                        stacklevel=2,
-                    )
+            self._run_always_called_hooks(called, args, kwargs, result)
             raise
         return result
 
@@ -330,6 +377,34 @@ class Module:
         if hook_id in self._forward_hooks_with_kwargs or hook_id in _GLOBAL.forward_hooks_with_kwargs:
             return hook(self, args, kwargs, result)
         return hook(self, args, result)
+
+    def _run_always_called_hooks(self, called, args, kwargs, result):
+        """After an error in a call, the ``always_call`` forward hooks not ``called`` yet, those of
+        every module first; one that raises only warns, as the first error goes on. As PyTorch, only
+        this module's own ``with_kwargs`` hooks get ``kwargs`` here: one of every module is called
+        ``hook(module, args, output)``."""
+        hook_sets = (
+            (_GLOBAL.forward_hooks, _GLOBAL.forward_hooks_always_called, "global module"),
+            (self._forward_hooks, self._forward_hooks_always_called, "module"),
+        )
+        for hooks, always_called, kind in hook_sets:
+            for hook_id, hook in list(hooks.items()):
+                if hook_id not in always_called or hook_id in called:
+                    continue
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        replacement = hook(self, args, kwargs, result)
+                    else:
+                        replacement = hook(self, args, result)
+                    if replacement is not None:
+                        result = replacement
+                except Exception as error:
+                    warnings.warn(
+                        f"{kind} forward hook with ``always_call=True`` raised an exception that was silenced as "
+                        f"another error was raised in forward: {error}",
+                        UserWarning,
+                        stacklevel=4,
+                    )
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)`` with
@@ -349,7 +424,7 @@ class Module:
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to this
         module's tensor inputs are computed (``nn/backward_hooks.py``); it may return a replacement
         grad_input. Returns a handle with ``remove()``."""
-        self._claim_backward_hooks(full=True)
+        self._is_full_backward_hook = _backward_hook_kind(self._is_full_backward_hook, True, "on a single Module")
         return add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
@@ -359,21 +434,12 @@ class Module:
         weights). For a module whose forward is one operation on its inputs this is what the full
         hook sees; otherwise, as PyTorch, it warns (FutureWarning) at each call that some gradients
         will be missing. Returns a handle with ``remove()``."""
-        self._claim_backward_hooks(full=False)
+        self._is_full_backward_hook = _backward_hook_kind(self._is_full_backward_hook, False, "on a single Module")
         return add_hook(self._backward_hooks, hook)
 
-    def _claim_backward_hooks(self, full):
-        """``_backward_hooks`` holds one kind of hook, full or legacy, as PyTorch's."""
-        if self._is_full_backward_hook is (not full):
-            raise RuntimeError(
-                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                "Please use only one of them."
-            )
-        object.__setattr__(self, "_is_full_backward_hook", full)
-
-    def _hook_output_node(self, args, result):
-        """Register the legacy backward hooks on the node that made the output (the first tensor
-        found in ``result``, through tuples, lists and dicts), as PyTorch does."""
+    def _hook_output_node(self, args, result, hooks):
+        """Register the legacy backward ``hooks`` on the node that made the output (the first
+        tensor found in ``result``, through tuples, lists and dicts), as PyTorch does."""
         output = result
         while not isinstance(output, Tensor):
             if isinstance(output, dict):
@@ -386,7 +452,7 @@ class Module:
         if node is None:
             return
         self._maybe_warn_non_full_backward_hook(args, result, node)
-        for hook in self._backward_hooks.values():
+        for hook in hooks:
             node.register_hook(functools.partial(_call_legacy_backward_hook, hook, self))
 
     def _maybe_warn_non_full_backward_hook(self, inputs, result, node):
@@ -434,9 +500,15 @@ class Module:
         return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def _get_backward_hooks(self):
-        """The full backward hooks that apply to this module: those for every module first."""
-        own = self._backward_hooks.values() if self._is_full_backward_hook is not False else ()
-        return [*_GLOBAL.backward_hooks.values(), *own]
+        """``(full, legacy)``: the lists of backward hooks of each kind that apply to this module,
+        those for every module first, as PyTorch's."""
+        full, legacy = [], []
+        for kind, hooks in ((_global_is_full_backward_hook, _GLOBAL.backward_hooks), (self._is_full_backward_hook, self._backward_hooks)):
+            if kind is True:
+                full += hooks.values()
+            elif kind is False:
+                legacy += hooks.values()
+        return full, legacy
 
     def _get_backward_pre_hooks(self):
         return [*_GLOBAL.backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
@@ -447,15 +519,19 @@ class Module:
 
     def register_state_dict_post_hook(self, hook):
         """Call ``hook(module, state_dict, prefix, local_metadata)`` once ``state_dict`` has this
-        module's entries (and its children's); it may change ``state_dict`` in place."""
-        def post_hook(module, state_dict, prefix, local_metadata):
-            if hook(module, state_dict, prefix, local_metadata) is not None:
-                raise RuntimeError("state_dict post-hook must return None")
-
-        return add_hook(self._state_dict_hooks, post_hook)
+        module's entries (and its children's); it may change ``state_dict`` in place, and must
+        return None. As PyTorch, the function is marked (``hook._from_public_api``): it cannot be
+        registered with ``_register_state_dict_hook`` too."""
+        hook._from_public_api = True
+        return add_hook(self._state_dict_hooks, hook)
 
     def _register_state_dict_hook(self, hook):
         """As ``register_state_dict_post_hook``, but the hook may return a replacement state dict."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was previously registered via "
+                "register_state_dict_post_hook (which refuses a returned value): register a function of its own."
+            )
         return add_hook(self._state_dict_hooks, hook)
 
     def register_load_state_dict_pre_hook(self, hook):
@@ -487,7 +563,7 @@ class Module:
             if registries is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, keep=self._modules)
-            self._modules[name] = value
+            self._modules[name] = through_hooks(_REGISTRATION.module_hooks, value, self, name)
         elif registries is not None and name in self._parameters:
             if value is not None:
                 raise TypeError(
@@ -498,7 +574,7 @@ class Module:
         elif registries is not None and name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (nn.Module or None expected)")
-            self._modules[name] = None
+            self._modules[name] = through_hooks(_REGISTRATION.module_hooks, None, self, name)
         elif isinstance(value, Buffer):
             if registries is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
@@ -507,7 +583,7 @@ class Module:
         elif registries is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
-            self._buffers[name] = value
+            self._buffers[name] = through_hooks(_REGISTRATION.buffer_hooks, value, self, name)
         else:
             object.__setattr__(self, name, value)
 
@@ -569,7 +645,7 @@ class Module:
                 f"created explicitly; to express '{name}' as a function of another Tensor, compute "
                 f"the value in the forward() method."
             )
-        self._parameters[name] = param
+        self._parameters[name] = param if param is None else through_hooks(_REGISTRATION.parameter_hooks, param, self, name)
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register a tensor that is state but not learned; ``persistent`` ones go into ``state_dict``."""
@@ -578,7 +654,7 @@ class Module:
         self._check_new_name(name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
-        self._buffers[name] = tensor
+        self._buffers[name] = through_hooks(_REGISTRATION.buffer_hooks, tensor, self, name)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -589,7 +665,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._check_new_name(name, "module", self._modules)
-        self._modules[name] = module
+        self._modules[name] = through_hooks(_REGISTRATION.module_hooks, module, self, name)
 
     register_module = add_module
 
@@ -747,16 +823,27 @@ class Module:
     def _apply(self, convert):
         """Replace the values of every parameter, gradient and buffer by ``convert(tensor)``.
 
-        Parameters keep their identity (the optimizer still holds them); only their array changes.
+        Parameters keep their identity (the optimizer still holds them); only their values (and
+        layout) change: PyTorch's ``param.data = converted``. With ``chainrule.__future__``'s
+        ``set_overwrite_module_params_on_conversion(True)`` (unless ``set_swap_module_params_on_conversion(True)``,
+        which keeps them too) new Parameter objects and gradients take their places, as in PyTorch.
         """
+        overwrite = future.get_overwrite_module_params_on_conversion() and not future.get_swap_module_params_on_conversion()
         with no_grad():
             for module in self.modules():
-                for param in module._parameters.values():
+                for key, param in module._parameters.items():
                     if param is None:
                         continue
-                    param.array = convert(param).array
-                    if param.grad is not None:
-                        param.grad.array = convert(param.grad).array
+                    converted, grad = convert(param), param.grad
+                    if overwrite:
+                        module._parameters[key] = replacement = Parameter(converted, param.requires_grad)
+                        if grad is not None:
+                            replacement.grad = convert(grad)
+                        continue
+                    if converted is not param:  # (nothing to read in an uninitialized parameter left as it is)
+                        param.data = converted
+                    if grad is not None:
+                        grad.data = convert(grad)
                 for name, buffer in module._buffers.items():
                     if buffer is not None:
                         module._buffers[name] = convert(buffer)
@@ -770,12 +857,26 @@ class Module:
 
     def to(self, *args, **kwargs):
         """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` changes nothing.
-        An integer or bool dtype is refused, as PyTorch refuses it (weights must stay floating)."""
+        An integer or bool dtype is refused, as PyTorch refuses it (weights must stay floating),
+        and so is a ``copy`` argument (a keyword, or the second flag after ``non_blocking``)."""
+        if "copy" in kwargs or sum(type(arg) is bool for arg in args) > 1:
+            raise RuntimeError(
+                ".to() does not accept copy argument: a module converts its own parameters; to keep the "
+                "original, convert a copy (copy.deepcopy(module).to(...))"
+            )
         for wanted in (*args, kwargs.get("dtype")):
             dtype = wanted.dtype if isinstance(wanted, Tensor) else wanted
             if isinstance(dtype, dtypes.dtype) and not dtype.is_floating_point:
                 raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
-        return self._apply_to_floating(lambda tensor: tensor.to(*args, **kwargs))
+        memory_format = kwargs.pop("memory_format", None)
+        if memory_format is None:
+            return self._apply_to_floating(lambda tensor: tensor.to(*args, **kwargs))
+
+        def convert(tensor):  # as PyTorch's: the memory format is for the 4-d and 5-d tensors, integer ones too
+            layout = {"memory_format": memory_format} if tensor.dim() in (4, 5) else {}
+            return tensor.to(*args, **kwargs, **layout) if tensor.is_floating_point() else tensor.to(**layout)
+
+        return self._apply(convert)
 
     def float(self):
         return self._apply_to_floating(methodcaller("float"))
@@ -869,6 +970,11 @@ class Module:
         for hook in list(self._state_dict_hooks.values()):
             replacement = hook(self, destination, prefix, local_metadata)
             if replacement is not None:
+                if getattr(hook, "_from_public_api", False):
+                    raise RuntimeError(
+                        "state_dict post-hook must return None (registered with register_state_dict_post_hook: "
+                        "change state_dict in place)"
+                    )
                 destination = replacement
         return destination
 
@@ -970,6 +1076,8 @@ class Module:
             if problems:
                 error_msgs += problems
                 continue
+            if is_lazy(target) and not assign:  # uninitialized into uninitialized: nothing to copy, it stays lazy
+                continue
             try:
                 with no_grad():
                     if not assign:
@@ -981,8 +1089,8 @@ class Module:
                         setattr(self, name, value)
             except Exception as error:
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", whose dimensions in the model are {target.shape} and '
-                    f"whose dimensions in the checkpoint are {value.shape}, an exception occurred : {error.args}."
+                    f'While copying the parameter named "{key}", whose dimensions in the model are {target.size()} and '
+                    f"whose dimensions in the checkpoint are {value.size()}, an exception occurred : {error.args}."
                 )
         extra_key = prefix + _EXTRA_STATE
         if _overrides(self, "set_extra_state"):

@@ -118,11 +118,14 @@ class _BatchNorm(_NormBase):
         self._check_input_dim(input)
         checked = "running_mean" if self.running_mean is not None else "weight" if self.weight is not None else None
         if checked is not None and input.shape[1] != self.num_features:  # with neither, any channel count works
-            raise RuntimeError(
-                f"{checked} should contain {input.shape[1]} elements not {self.num_features} "
-                f"({type(self).__name__}: expected input with {self.num_features} channels (dimension 1, "
-                f"num_features) but got shape {tuple(input.shape)})"
-            )
+            # that tensor's length is what PyTorch checks (a lazy norm loaded from a state dict has num_features 0)
+            expected = len(getattr(self, checked))
+            if input.shape[1] != expected:
+                raise RuntimeError(
+                    f"{checked} should contain {input.shape[1]} elements not {expected} "
+                    f"({type(self).__name__}: expected input with {expected} channels (dimension 1, "
+                    f"num_features) but got shape {tuple(input.shape)})"
+                )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             apply_writing(CountBatch, self.num_batches_tracked)

@@ -102,12 +102,32 @@ class UninitializedTensorMixin:
     forward shows the input's size. ``materialize(shape)`` gives it values (uninitialized memory,
     which the module's ``reset_parameters`` then fills) and turns it into ``cls_to_become``; the
     object stays the same, so an optimizer built before the first forward still holds it.
-    Before that it is an empty (0,) tensor of the requested dtype, and, as PyTorch's, reading its
-    shape raises RuntimeError and computing with it (``numel()``, arithmetic, ``nn.init``) ValueError.
+
+    Until then it holds an empty (0,) placeholder of the requested dtype, and, as PyTorch's, it
+    refuses to be computed with: reading ``shape`` raises RuntimeError, ``share_memory_()`` too, and
+    every other method of Tensor, or operation on its values (``p.sum()``, ``p + 1``,
+    ``F.linear(x, p)``, ``nn.init.zeros_(p)``), raises ValueError. Only the members PyTorch lets
+    through work (``ALLOWED_METHODS`` and every property: ``size()``, ``dtype``, ``ndim``,
+    ``requires_grad``, the conversions ``to()``, ``double()``... that ``module.double()`` uses before
+    the first forward); they see the placeholder. A parameter's conversion gives a plain tensor, a
+    buffer's another UninitializedBuffer (PyTorch keeps the class of a Tensor subclass's results,
+    not of a Parameter's), which ``Module._apply`` puts in place.
     """
 
     __slots__ = ()
     cls_to_become = None
+    results_keep_class = False  # whether the tensors its allowed methods return are of its class
+
+    @property
+    def array(self):
+        """The placeholder, for the members PyTorch allows only (see ``_let_through``)."""
+        if id(self) in _reading:
+            return _ARRAY.__get__(self)
+        raise uninitialized_error("an operation on its values")
+
+    @array.setter
+    def array(self, values):
+        _ARRAY.__set__(self, values)
 
     @property
     def shape(self):
@@ -117,28 +137,32 @@ class UninitializedTensorMixin:
             "`forward` to initialize the parameters before accessing their attributes."
         )
 
-    def __len__(self):
-        raise uninitialized_error("Tensor.__len__")
+    def share_memory_(self):
+        raise RuntimeError(
+            "Can't share memory on an uninitialized parameter or buffer. Call `forward` to initialize the "
+            "parameters before calling `module.share_memory()`."
+        )
 
     def materialize(self, shape, device=None, dtype=None):
         """Give it ``shape`` (and ``dtype``, by default its own) and make it a plain ``cls_to_become``."""
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        self.array = xp.empty(shape, dtype=self.array.dtype if dtype is None else xp.dtype(dtype))
+        placeholder = _ARRAY.__get__(self)
+        self.array = xp.empty(shape, dtype=placeholder.dtype if dtype is None else xp.dtype(dtype))
         self.__class__ = self.cls_to_become
-
-    def to(self, *args, **kwargs):
-        """Record a new dtype (``module.double()`` before the first forward); still uninitialized."""
-        self.array = Tensor.to(self, *args, **kwargs).array
-        return self
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def float(self):
-        return self.to(dtypes.float32)
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, protocol):
+        """Pickled as a new uninitialized tensor of its dtype, no values (PyTorch's keeps even less: not the dtype)."""
+        return type(self), (self.requires_grad, None, self.dtype)
+
+    def __deepcopy__(self, memo):
+        """A new uninitialized tensor of its class, dtype and ``requires_grad``, as PyTorch's parameter's
+        (PyTorch's UninitializedBuffer cannot be copied: a lazy BatchNorm can here)."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, None, self.dtype)
+        return memo[id(self)]
 
 
 class UninitializedParameter(UninitializedTensorMixin, Parameter):
@@ -160,6 +184,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 
     __slots__ = ()
     cls_to_become = Tensor
+    results_keep_class = True
 
     def __init__(self, requires_grad=False, device=None, dtype=None):
         init_leaf(self, xp.empty((0,), dtype=dtype or dtypes.get_default_dtype()), requires_grad)
@@ -174,6 +199,37 @@ def uninitialized_error(operation):
     )
 
 
+#: The methods of Tensor that an uninitialized tensor may use, PyTorch's
+#: ``UninitializedTensorMixin._allowed_methods``: its size and dtype, copy_, and the conversions.
+ALLOWED_METHODS = (
+    "size", "copy_", "is_complex", "is_floating_point", "half", "float", "double", "char", "short", "int", "long",
+    "cuda", "cpu", "to", "get_device",
+)
+_ARRAY = Tensor.array  # the slot that holds a tensor's array, behind the mixin's ``array`` property
+_reading = set()  # the ids of the uninitialized tensors an allowed member is working on now
+
+
+def _let_through(member):
+    """Tensor's ``member`` (a method, or a property's getter or setter) on an uninitialized tensor:
+    run with its placeholder readable; a tensor it returns is of the tensor's class where
+    ``results_keep_class`` says so."""
+
+    def allowed(self, *args, **kwargs):
+        if id(self) in _reading:
+            return member(self, *args, **kwargs)
+        _reading.add(id(self))
+        try:
+            result = member(self, *args, **kwargs)
+        finally:
+            _reading.discard(id(self))
+        if self.results_keep_class and type(result) is Tensor:
+            result.__class__ = type(self)
+        return result
+
+    allowed.__name__ = getattr(member, "__name__", "allowed")
+    return allowed
+
+
 def _refusing(name):
     """A method of UninitializedTensorMixin that raises PyTorch's ValueError instead of computing."""
 
@@ -184,15 +240,23 @@ def _refusing(name):
     return refuse
 
 
-# What PyTorch refuses on an uninitialized tensor and code reaches first: counting and arithmetic
-# (the operations proper then see an empty tensor). size(), ndim, dtype and to() work, as PyTorch's.
-for _name in (
-    "numel", "nelement", "dim", "detach", "clone", "tolist", "item", "__getitem__", "__neg__", "__abs__",
-    "__add__", "__radd__", "__iadd__", "__sub__", "__rsub__", "__isub__", "__mul__", "__rmul__", "__imul__",
-    "__truediv__", "__rtruediv__", "__itruediv__", "__matmul__", "__rmatmul__", "__pow__", "__rpow__",
-):
-    setattr(UninitializedTensorMixin, _name, _refusing(_name))
-del _name
+def _guard_uninitialized_tensors():
+    """Give UninitializedTensorMixin, for each member of Tensor it does not define itself, PyTorch's
+    rule: properties and ``ALLOWED_METHODS`` let through, any other method refused."""
+    own = set(vars(UninitializedTensorMixin)) | {"__init__", "__hash__"}
+    for name, member in vars(Tensor).items():
+        if name in own:
+            continue
+        if isinstance(member, property):
+            setter = member.fset and _let_through(member.fset)
+            setattr(UninitializedTensorMixin, name, property(_let_through(member.fget), setter, doc=member.__doc__))
+        elif name in ALLOWED_METHODS:
+            setattr(UninitializedTensorMixin, name, _let_through(member))
+        elif callable(member) and not isinstance(member, (staticmethod, classmethod, type)):
+            setattr(UninitializedTensorMixin, name, _refusing(name))
+
+
+_guard_uninitialized_tensors()
 
 
 def is_lazy(param):

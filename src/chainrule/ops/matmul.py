@@ -174,6 +174,24 @@ class LinearWithoutBias(Linear):
     node_name = "MmBackward0"
 
 
+class HalfLinear(Linear):
+    """``Linear`` with a bias on float16 arrays, as PyTorch's CPU computes it: x @ weightᵀ and the
+    bias summed in float32 and rounded to float16 once (a float16 product then a float16 sum round
+    twice: a result in four would be one float16 step away). The backward is Linear's, on the
+    float16 inputs, which are what it saves."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, weight_transposed=False, alpha=1, beta=1):
+        single = xp.float32
+        result = Linear.forward(ctx, x.astype(single), weight.astype(single), bias.astype(single), weight_transposed, alpha, beta)
+        # saved again: the float16 inputs themselves, which a recorded backward differentiates through
+        needs_x, needs_weight = (ctx.needs_input_grad or (False, False))[:2]
+        ctx.save_for_backward(x if needs_weight else None, weight if needs_x else None)
+        return result.astype(x.dtype)
+
+
 def _matmul_arrays(a, b):
     """a @ b on arrays; a stack of matrices times one matrix is done as one large product."""
     if a.ndim > 2 and b.ndim == 2:
@@ -334,12 +352,16 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     _require_dims(mat1, 2, "mat1", "addmm")
     _require_dims(mat2, 2, "mat2", "addmm")
     _check_product_shapes(mat1.array.shape, mat2.array.shape, "addmm")
-    if dtype == xp.bool_:
-        _refuse_bool(mat1, mat2, "addmm")
-    elif dtype.kind in "iu":  # an integer product scales by integers: PyTorch cuts 0.5 to 0
-        beta, alpha = int(beta), int(alpha)
+    operation = Linear
+    if dtype.kind != "f":
+        if dtype == xp.bool_:
+            _refuse_bool(mat1, mat2, "addmm")
+        elif dtype.kind in "iu":  # an integer product scales by integers: PyTorch cuts 0.5 to 0
+            beta, alpha = int(beta), int(alpha)
+    elif dtype.itemsize == 2:
+        operation = HalfLinear
     _check_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
-    return Linear.apply(mat1, mat2, input, True, alpha, beta)
+    return operation.apply(mat1, mat2, input, True, alpha, beta)
 
 
 def _require_one_dtype(operation, input, first, second, names):
@@ -385,6 +407,15 @@ class AddProduct(Op):
         ctx.dtype, ctx.beta, ctx.alpha = dtype, beta, alpha
 
     @staticmethod
+    def in_float32(ctx, forward, input, first, second, beta, alpha):
+        """``forward`` (an AddProduct's) on float16 arrays as PyTorch's CPU computes it: input and
+        the product summed in float32, rounded to float16 once; the float16 factors are saved."""
+        single = xp.float32
+        result = forward(ctx, input.astype(single), first.astype(single), second.astype(single), beta, alpha)
+        AddProduct.keep(ctx, first, second, first.dtype, beta, alpha)
+        return result.astype(first.dtype)
+
+    @staticmethod
     def gradients(ctx, grad_output, first_gradient, second_gradient):
         """(input's, first's, second's, None, None): input's is beta · grad; first_gradient and
         second_gradient compute a factor's gradient from grad · alpha, called only where needed."""
@@ -413,6 +444,16 @@ class Addmv(AddProduct):
         return AddProduct.gradients(
             ctx, grad_output, lambda grad, vec: grad.reshape(-1, 1) * vec, lambda grad, mat: mat.mT @ grad
         )
+
+
+class HalfAddmv(Addmv):
+    """Addmv on float16 arrays, summed in float32 and rounded once (see ``AddProduct.in_float32``)."""
+
+    node_name = "AddmvBackward0"
+
+    @staticmethod
+    def forward(ctx, input, mat, vec, beta, alpha):
+        return AddProduct.in_float32(ctx, Addmv.forward, input, mat, vec, beta, alpha)
 
 
 class Addr(AddProduct):
@@ -451,6 +492,16 @@ class Baddbmm(AddProduct):
         )
 
 
+class HalfBaddbmm(Baddbmm):
+    """Baddbmm on float16 arrays, summed in float32 and rounded once (see ``AddProduct.in_float32``)."""
+
+    node_name = "BaddbmmBackward0"
+
+    @staticmethod
+    def forward(ctx, input, batch1, batch2, beta, alpha):
+        return AddProduct.in_float32(ctx, Baddbmm.forward, input, batch1, batch2, beta, alpha)
+
+
 class Addbmm(Baddbmm):
     """beta · input + alpha · Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m) -> (n, m). The
     backward is baddbmm's, grad (n, m) broadcasting over the batch: batch1[b] gets
@@ -468,7 +519,10 @@ class Addbmm(Baddbmm):
 def _integral_scales(dtype, beta, alpha):
     """beta and alpha as Python numbers (a 0-d tensor read), cut to integers for an integer
     ``dtype``, as PyTorch cuts 0.5 to 0."""
-    beta, alpha = (scale.item() if isinstance(scale, Tensor) else scale for scale in (beta, alpha))
+    if isinstance(beta, Tensor):
+        beta = beta.item()
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
     if dtype.kind in "iu":
         return int(beta), int(alpha)
     return beta, alpha
@@ -515,7 +569,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     dtype = _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
     mat, vec = _checked_matrix_and_vector(mat, vec, "addmv")
     _check_input_fits(input, (mat.array.shape[0],), "addmv")
-    return Addmv.apply(input, mat, vec, *_integral_scales(dtype, beta, alpha))
+    operation = HalfAddmv if dtype.kind == "f" and dtype.itemsize == 2 else Addmv
+    return operation.apply(input, mat, vec, *_integral_scales(dtype, beta, alpha))
 
 
 @public(out=True, inplace=True)
@@ -552,7 +607,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     dtype = _require_one_dtype("baddbmm", input, batch1, batch2, ("batch1", "batch2"))
     batch1, batch2 = _checked_batches(batch1, batch2, "baddbmm")
     _check_input_fits(input, (*batch1.array.shape[:2], batch2.array.shape[2]), "baddbmm")
-    return Baddbmm.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
+    operation = HalfBaddbmm if dtype.kind == "f" and dtype.itemsize == 2 else Baddbmm
+    return operation.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
 
 
 @public(out=True, inplace=True)
@@ -591,11 +647,14 @@ def linear(x, weight, bias=None):
             f"and {in_features}x{out_features}): the input's last size ({input_shape[-1]}) must equal "
             f"in_features, weight.shape[1] ({in_features})"
         )
-    if x.array.dtype == xp.bool_:
-        _refuse_bool(x, weight, "linear")
+    operation = Linear if bias is not None else LinearWithoutBias
+    if x.array.dtype.itemsize <= 2:  # bool, float16 (and small integers): one test keeps them off the float32 path
+        if x.array.dtype == xp.bool_:
+            _refuse_bool(x, weight, "linear")
+        elif bias is not None and x.array.dtype == xp.float16:
+            operation = HalfLinear
     if bias is not None:
         _check_bias(bias, weight, input_shape[:-1] + (out_features,))
-    operation = Linear if bias is not None else LinearWithoutBias
     if x.ndim > 2:  # a batch of sequences: PyTorch's linear ends in a reshape of the 2-D product
         operation = operation.shown_as("ViewBackward0" if bias is not None else "UnsafeViewBackward0")
     return operation.apply(x, weight, bias)
