@@ -52,7 +52,6 @@ _QUANTIZED = "quantized tensors: an inference-deployment format, not part of lea
 _COMPLEX = "complex numbers: chainrule's dtypes are real (float, int, bool)"
 _MEMORY = "storage, pointers, pinning, sharing and strided views of raw memory: NumPy owns the memory"
 _DEVICES = "devices other than the CPU (XPU, MKL-DNN, meta): chainrule computes with NumPy on the CPU"
-_DEPRECATED = "deprecated by PyTorch itself; course code uses its replacement"
 
 DELIBERATELY_MISSING = {
     "torch": {
@@ -86,7 +85,6 @@ DELIBERATELY_MISSING = {
     },
     "nn.functional": {},
     "nn": {
-        **_because(_DEPRECATED, "Container"),
         **_because("Lua-torch legacy kept for old checkpoints; LocalResponseNorm is its replacement", "CrossMapLRN2d"),
     },
     "nn.init": {},

@@ -42,7 +42,7 @@ from chainrule.nn.activation import (
 from chainrule.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.channelshuffle import ChannelShuffle
-from chainrule.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from chainrule.nn.container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn.distance import CosineSimilarity, PairwiseDistance
 from chainrule.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
@@ -184,6 +184,7 @@ __all__ = [
     "ConstantPad1d",
     "ConstantPad2d",
     "ConstantPad3d",
+    "Container",
     "Conv1d",
     "Conv2d",
     "Conv3d",

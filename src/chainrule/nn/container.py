@@ -6,14 +6,57 @@
 - ``ModuleDict``: the same as a dict.
 - ``ParameterList`` and ``ParameterDict``: the same for parameters (tensors put in are made
   Parameters), registered under their positions "0", "1", ... or their keys.
+- ``Container``: PyTorch's deprecated module built from keyword modules (subclass Module instead).
 """
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import groupby
 
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.nn.module import Module, _indent, _tree_repr
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
+
+
+_DEPRECATED_CONTAINER = (
+    "`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. Subclass that instead."
+)
+
+
+class Container(Module):
+    """PyTorch's deprecated holder of the keyword modules it is built with:
+    ``Container(encoder=Linear(4, 8), decoder=Linear(8, 4))`` registers ``encoder`` then ``decoder``.
+
+    Making one (built, copied or unpickled) or defining a subclass warns FutureWarning, as
+    PyTorch's does; a plain Module (``self.encoder = Linear(4, 8)``) does the same without it.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        warn_at_caller(_DEPRECATED_CONTAINER, FutureWarning)
+        super().__init_subclass__(**kwargs)
+
+    def __new__(cls, *args, **kwargs):
+        # In __new__, as PyTorch's: copies and unpickled ones warn too. A subclass's instances do
+        # not: it warned once, when it was defined.
+        if cls is Container:
+            warn_at_caller(_DEPRECATED_CONTAINER, FutureWarning)
+        return super().__new__(cls)
+
+    def __init__(self, **modules):
+        super().__init__()
+        for name, module in modules.items():
+            self.add_module(name, module)
+
+
+def _position(index, size, container_name):
+    """``index`` as a position from 0 to ``size - 1`` (negative counts from the end). As PyTorch's,
+    it is read by ``operator.index``: an int, a bool, a NumPy int or a one-element integer tensor;
+    a float raises TypeError."""
+    index = operator.index(index)
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of range for {container_name} of length {size}")
+    return index % size
 
 
 class _ModuleSequence(Module):
@@ -21,10 +64,7 @@ class _ModuleSequence(Module):
 
     def _key_at(self, index):
         """The registry key of the module at position ``index`` (negative counts from the end)."""
-        size = len(self._modules)
-        if not -size <= index < size:
-            raise IndexError(f"index {index} is out of range for {self._get_name()} of length {size}")
-        return list(self._modules)[index % size]
+        return list(self._modules)[_position(index, len(self._modules), self._get_name())]
 
     def _renumber(self, modules):
         """Hold exactly ``modules``, keyed "0", "1", ... (after a deletion or insertion)."""
@@ -85,7 +125,8 @@ class Sequential(_ModuleSequence):
     """Modules applied one after another: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``.
 
     Built from modules (named "0", "1", ...) or from an ``OrderedDict`` of named modules. Indexing
-    with an int gives a module; with a slice, a new Sequential of those modules.
+    with an int gives a module; with a slice, a new one of this class holding those modules under
+    their keys.
     """
 
     def __init__(self, *args):
@@ -98,13 +139,17 @@ class Sequential(_ModuleSequence):
                 self.add_module(str(position), module)
 
     def _slice(self, index):
-        return Sequential(OrderedDict(list(self._modules.items())[index]))
+        # self.__class__, as PyTorch: a subclass's slice is that subclass, built from an OrderedDict.
+        return self.__class__(OrderedDict(list(self._modules.items())[index]))
 
     def insert(self, index, module):
-        """Put ``module`` before position ``index``, from ``-len(self)`` to ``len(self)`` (else
-        IndexError, as PyTorch's Sequential; a non-module is refused first); returns self."""
-        if isinstance(module, Module) and not -len(self) <= index <= len(self):
-            raise IndexError(f"Index out of range: {index}")
+        """Put ``module`` before position ``index``, from ``-len(self)`` to ``len(self)``; returns
+        self. As PyTorch's Sequential, a non-module raises AssertionError (checked first), a
+        position out of range IndexError."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"Sequential.insert: module should be of type Module, got {type(module).__name__}")
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Sequential.insert: index {index} is out of range for length {len(self)}")
         super().insert(index, module)
         return self
 
@@ -152,7 +197,8 @@ class ModuleList(_ModuleSequence):
             self.extend(modules)
 
     def _slice(self, index):
-        return ModuleList(list(self._modules.values())[index])
+        # self.__class__, as PyTorch: a subclass's slice is that subclass.
+        return self.__class__(list(self._modules.values())[index])
 
     def __add__(self, other):
         """A new ModuleList: this one's modules, then those of the iterable ``other``."""
@@ -249,9 +295,7 @@ class ParameterList(Module):
 
     def _key_at(self, index):
         """The attribute name of position ``index`` (negative counts from the end)."""
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} is out of range for ParameterList of length {len(self)}")
-        return str(index % len(self))
+        return str(_position(index, len(self), "ParameterList"))
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -370,7 +414,9 @@ class ParameterDict(Module):
         return value
 
     def popitem(self):
-        """Remove and return the last (key, value) pair added."""
+        """Remove and return the last (key, value) pair added; KeyError when empty, as dict.popitem."""
+        if not self._keys:
+            raise KeyError("ParameterDict.popitem(): the ParameterDict is empty")
         key = next(reversed(self._keys))
         return key, self.pop(key)
 

@@ -285,7 +285,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", {})  # a plain dict, as PyTorch's (keys() prints dict_keys)
         for registry in _HOOK_REGISTRIES:  # {handle id: hook}, or {handle id: True} for a flag
             object.__setattr__(self, registry, WatchedHooks())
 
