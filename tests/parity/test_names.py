@@ -118,9 +118,7 @@ DELIBERATELY_MISSING = {
         **_because("PyTorch's operator execution traces, for its own replay tools", "ExecutionTraceObserver"),
         **_because(_DEVICES + " (the device kinds of Kineto's events)", "DeviceType"),
     },
-    "utils.tensorboard.SummaryWriter": {
-        **_because("ONNX graphs: chainrule exports no ONNX", "add_onnx_graph"),
-    },
+    "utils.tensorboard.SummaryWriter": {},
     "autograd.graph": {
         **_because(_DEVICES + " (CUDA streams)", "set_warn_on_accumulate_grad_stream_mismatch set_override_stale_capture_stream"),
     },
@@ -165,10 +163,7 @@ NOT_YET = {
     "testing": set(),
     "profiler": set(),
     "compiler": set(),
-    "utils.tensorboard.SummaryWriter": set(
-        "add_audio add_video add_mesh add_image_with_boxes add_custom_scalars add_custom_scalars_marginchart "
-        "add_custom_scalars_multilinechart".split()
-    ),
+    "utils.tensorboard.SummaryWriter": set(),
     "autograd.graph": set("region_activation_memory_budget".split()),
     "nn.Module": set(),
     "optim.Optimizer": set(),

@@ -12,7 +12,9 @@ numbers, histograms, images, text, hyperparameters and the model's graph for Ten
 
 then ``tensorboard --logdir runs``. The event files are written by the tensorboard package (the
 ``tensorboard`` extra: ``pip install chainrule[tensorboard]``), so TensorBoard reads them as it
-reads PyTorch's.
+reads PyTorch's. As in PyTorch, ``FileWriter`` writes one event file (``writer.file_writer``),
+``RecordWriter`` (tensorboard's) the records in it, and ``summary`` builds each kind of summary by
+hand.
 """
 try:
     import tensorboard  # noqa: F401
@@ -22,6 +24,9 @@ except ImportError as error:
         "not installed: pip install 'chainrule[tensorboard]'"
     ) from error
 
-from chainrule.utils.tensorboard.writer import SummaryWriter
+from tensorboard.summary.writer.record_writer import RecordWriter
 
-__all__ = ["SummaryWriter"]
+from chainrule.utils.tensorboard import summary
+from chainrule.utils.tensorboard.writer import FileWriter, SummaryWriter
+
+__all__ = ["FileWriter", "RecordWriter", "SummaryWriter"]

@@ -1,70 +1,92 @@
-"""The summaries a ``SummaryWriter`` writes, as TensorBoard's protocol buffers: one function per kind,
-each taking chainrule tensors, arrays or numbers and returning a ``Summary`` (or a ``GraphDef``)."""
-import io
-import math
-
-from tensorboard.compat.proto.attr_value_pb2 import AttrValue
-from tensorboard.compat.proto.graph_pb2 import GraphDef
-from tensorboard.compat.proto.node_def_pb2 import NodeDef
+"""The summaries of numbers and text a ``SummaryWriter`` writes, as TensorBoard's protocol buffers:
+one function per kind (scalars, histograms, tensors, precision-recall curves, text,
+hyperparameters, custom-scalar layouts), each taking chainrule tensors, arrays or numbers and
+returning a ``Summary``. Pictures, sound and meshes are in ``media``; the public names, as
+``torch.utils.tensorboard.summary``, are in ``summary``."""
 from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
-from tensorboard.compat.proto.versions_pb2 import VersionDef
 
-from chainrule.autograd.function import AccumulateGrad
-from chainrule.backend import to_numpy, xp
+from chainrule.backend import is_array, to_numpy, xp
 from chainrule.tensor import Tensor
 
 
 def as_array(value):
-    """A tensor (detached), array or number as a NumPy array."""
+    """A tensor (detached), array or anything NumPy reads (a list, a number) as a NumPy array."""
     return to_numpy(value.detach().array) if isinstance(value, Tensor) else xp.asarray(value)
 
 
+def make_np(value):
+    """What a summary reads from ``value``, as PyTorch's ``make_np``: an array as it is, a number as
+    a one-element array, a tensor as its (detached) array. Anything else (a list, None) raises
+    NotImplementedError."""
+    if is_array(value):
+        return value
+    if xp.isscalar(value):
+        return xp.array([value])
+    if isinstance(value, Tensor):
+        return as_array(value)
+    raise NotImplementedError(
+        f"SummaryWriter got a {type(value).__name__}, but a tensor, a NumPy array or a number is expected: "
+        f"convert it first (chainrule.tensor(value))."
+    )
+
+
 # ----------------------------------------------------------------------------- numbers
-def scalar(tag, value, new_style=False, double_precision=False):
-    """One number: a one-element tensor, an array or a Python number."""
-    array = as_array(value).squeeze()
+def scalar(name, tensor, collections=None, new_style=False, double_precision=False):
+    """One number: a one-element tensor, an array or a Python number (``collections`` is unused,
+    as in PyTorch). ``new_style``: as a tensor of the scalars plugin (float64 with
+    ``double_precision``) rather than a ``simple_value``."""
+    array = make_np(tensor).squeeze()
     if array.ndim != 0:
         raise AssertionError(f"Tensor should contain one element (0 dimensions). Was given size: {array.size} and {array.ndim} dimensions.")
     number = float(array)
     if not new_style:
-        return Summary(value=[Summary.Value(tag=tag, simple_value=number)])
-    tensor = TensorProto(double_val=[number], dtype="DT_DOUBLE") if double_precision else TensorProto(float_val=[number], dtype="DT_FLOAT")
+        return Summary(value=[Summary.Value(tag=name, simple_value=number)])
+    proto = TensorProto(double_val=[number], dtype="DT_DOUBLE") if double_precision else TensorProto(float_val=[number], dtype="DT_FLOAT")
     metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
-    return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=metadata)])
+    return Summary(value=[Summary.Value(tag=name, tensor=proto, metadata=metadata)])
 
 
-def histogram_raw(tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts):  # noqa: A002 (PyTorch's names)
+def histogram_raw(name, min, max, num, sum, sum_squares, bucket_limits, bucket_counts):  # noqa: A002 (PyTorch's names)
     """A histogram given by its statistics and buckets (each limit is its bucket's right edge)."""
-    if len(bucket_limits) != len(bucket_counts):
-        raise ValueError("len(bucket_limits) != len(bucket_counts), see the document.")
     histogram_proto = HistogramProto(
         min=min, max=max, num=num, sum=sum, sum_squares=sum_squares, bucket_limit=bucket_limits, bucket=bucket_counts
     )
-    return Summary(value=[Summary.Value(tag=tag, histo=histogram_proto)])
+    return Summary(value=[Summary.Value(tag=name, histo=histogram_proto)])
 
 
-def histogram(tag, values, bins, max_bins=None):
-    """The histogram of ``values`` over ``bins`` (edges, a count, or NumPy's rule names such as
-    'auto'), at most ``max_bins`` buckets (neighbours merged); empty buckets at both ends are
-    dropped, as TensorBoard expects."""
-    values = as_array(values).astype(float).reshape(-1)
+def histogram(name, values, bins, max_bins=None):
+    """The histogram of ``values`` (a tensor, an array or a number) over ``bins``: see
+    ``make_histogram``."""
+    return Summary(value=[Summary.Value(tag=name, histo=make_histogram(make_np(values).astype(float), bins, max_bins))])
+
+
+def make_histogram(values, bins, max_bins=None):
+    """The ``HistogramProto`` of an array over ``bins`` (edges, a count, or NumPy's rule names such
+    as 'auto'), at most ``max_bins`` buckets (neighbours merged). The buckets kept run from the
+    first used one to the last, with one empty bucket before them (its right edge is where the
+    data starts), as TensorBoard expects."""
     if values.size == 0:
         raise ValueError("The input has no element.")
+    values = values.reshape(-1)
     counts, limits = xp.histogram(values, bins=bins)
     if max_bins is not None and len(counts) > max_bins:
         step = len(counts) // max_bins
         counts = xp.pad(counts, (0, -len(counts) % step)).reshape(-1, step).sum(axis=1)
         limits = xp.concatenate([limits[:-1:step], limits[-1:]])
-    used = xp.flatnonzero(counts)
-    first, last = int(used[0]), int(used[-1])
-    # Keep one empty bucket before the first used one (its right edge is where the data starts).
+    used_so_far = xp.cumsum(counts > 0)
+    first, last = (int(index) for index in xp.searchsorted(used_so_far, [0, used_so_far[-1] - 1], side="right"))
     counts = counts[first - 1 : last + 1] if first > 0 else xp.concatenate([[0], counts[: last + 1]])
     limits = limits[first : last + 2]
-    return histogram_raw(
-        tag, float(values.min()), float(values.max()), values.size, float(values.sum()), float(values.dot(values)),
-        limits.tolist(), counts.tolist(),
+    if counts.size == 0 or limits.size == 0:
+        raise ValueError(
+            f"The histogram is empty: none of the {values.size} values (from {values.min()} to {values.max()}) lies "
+            f"within the bins' edges: give bins that cover the values."
+        )
+    return HistogramProto(
+        min=float(values.min()), max=float(values.max()), num=values.size, sum=float(values.sum()),
+        sum_squares=float(values.dot(values)), bucket_limit=limits.tolist(), bucket=counts.tolist(),
     )
 
 
@@ -76,9 +98,9 @@ _TENSOR_FIELDS = {
 }
 
 
-def tensor(tag, values):
-    """A whole tensor, for TensorBoard's tensor plugin."""
-    array = as_array(values)
+def tensor_proto(tag, tensor):
+    """A whole tensor (its values and shape), for TensorBoard's tensor plugin."""
+    array = as_array(tensor)
     if array.nbytes >= 1 << 31:
         raise ValueError("tensor is bigger than protocol buffer's hard limit of 2GB in size")
     if array.dtype.name not in _TENSOR_FIELDS:
@@ -98,20 +120,25 @@ def pr_curve_raw(tag, tp, fp, tn, fn, precision, recall, num_thresholds=127, wei
 
 
 def pr_curve(tag, labels, predictions, num_thresholds=127, weights=None):
-    """The precision-recall curve of binary ``labels`` (0/1) against ``predictions`` (probabilities),
-    at ``num_thresholds`` evenly spaced thresholds (at most 127): true and false positives and
-    negatives at each, precision = tp / (tp + fp), recall = tp / (tp + fn)."""
+    """The precision-recall curve of binary ``labels`` (0/1) against ``predictions`` (probabilities):
+    see ``compute_curve``."""
     thresholds = min(num_thresholds, 127)
+    return _pr_summary(tag, compute_curve(labels, predictions, thresholds, weights), thresholds)
+
+
+def compute_curve(labels, predictions, num_thresholds=None, weights=None):
+    """The curve's rows (6, num_thresholds) at evenly spaced thresholds: true and false positives
+    and negatives at each, precision = tp / (tp + fp), recall = tp / (tp + fn)."""
     labels, predictions = as_array(labels).astype(xp.float64), as_array(predictions)
     weights = 1.0 if weights is None else as_array(weights)
-    buckets = xp.floor(predictions * (thresholds - 1)).astype(xp.int32)
-    true, _ = xp.histogram(buckets, bins=thresholds, range=(0, thresholds - 1), weights=labels * weights)
-    false, _ = xp.histogram(buckets, bins=thresholds, range=(0, thresholds - 1), weights=(1.0 - labels) * weights)
+    buckets = xp.floor(predictions * (num_thresholds - 1)).astype(xp.int32)
+    true, _ = xp.histogram(buckets, bins=num_thresholds, range=(0, num_thresholds - 1), weights=labels * weights)
+    false, _ = xp.histogram(buckets, bins=num_thresholds, range=(0, num_thresholds - 1), weights=(1.0 - labels) * weights)
     tp, fp = xp.cumsum(true[::-1])[::-1], xp.cumsum(false[::-1])[::-1]  # predicted positive at threshold k or above
     tn, fn = fp[0] - fp, tp[0] - tp
     precision = tp / xp.maximum(1e-7, tp + fp)
     recall = tp / xp.maximum(1e-7, tp + fn)
-    return _pr_summary(tag, xp.stack((tp, fp, tn, fn, precision, recall)), thresholds)
+    return xp.stack((tp, fp, tn, fn, precision, recall))
 
 
 def _pr_summary(tag, rows, thresholds):
@@ -126,99 +153,17 @@ def _pr_summary(tag, rows, thresholds):
     return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=proto)])
 
 
-# ----------------------------------------------------------------------------- images
-def image(tag, values, dataformats="CHW"):
-    """An image (or a grid of images, for a 4-D batch) encoded as PNG. ``dataformats`` names the
-    axes: 'CHW', 'HWC', 'HW' or, for a batch, 'NCHW', 'NHWC'. Floats are read as [0, 1], uint8 as
-    [0, 255]; one channel is shown as grey."""
-    array = as_array(values)
-    picture = _as_height_width_channels(array, dataformats.upper())
-    scale = 1 if picture.dtype == xp.uint8 else 255
-    picture = (picture.astype(xp.float32) * scale).clip(0, 255).astype(xp.uint8)
-    height, width, channels = picture.shape
-    encoded = _png(picture)
-    encoded_image = Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=encoded)
-    return Summary(value=[Summary.Value(tag=tag, image=encoded_image)])
-
-
-def _as_height_width_channels(array, dataformats):
-    if len(set(dataformats)) != len(dataformats) or set(dataformats) - set("NCHW"):
-        raise AssertionError(f"dataformats must name each of N, C, H, W at most once, got {dataformats!r}")
-    if array.ndim != len(dataformats):
-        raise AssertionError(
-            f"size of input tensor and input format are different. tensor shape: {array.shape}, input_format: {dataformats}"
-        )
-    if len(dataformats) == 4:
-        batch = array.transpose([dataformats.index(axis) for axis in "NCHW"])
-        return _grid(batch).transpose(1, 2, 0)
-    if len(dataformats) == 2:
-        grey = array.transpose([dataformats.index(axis) for axis in "HW"])
-        return xp.stack([grey] * 3, axis=2)
-    picture = array.transpose([dataformats.index(axis) for axis in "HWC"])
-    return xp.concatenate([picture] * 3, axis=2) if picture.shape[2] == 1 else picture
-
-
-def _grid(batch, columns=8):
-    """Images (N, C, H, W) side by side, ``columns`` to a row: (3, H · rows, W · columns)."""
-    if batch.shape[1] == 1:
-        batch = xp.concatenate([batch] * 3, axis=1)
-    count, _, height, width = batch.shape
-    columns = min(count, columns)
-    rows = -(-count // columns)
-    canvas = xp.zeros((3, height * rows, width * columns), dtype=batch.dtype)
-    for index in range(count):
-        row, column = divmod(index, columns)
-        canvas[:, row * height : (row + 1) * height, column * width : (column + 1) * width] = batch[index, :3]
-    return canvas
-
-
-def sprite(images):
-    """Thumbnails (N, C, H, W) in a square grid, ceil(√N) to a row, as the embedding projector
-    shows them next to their points: PNG bytes."""
-    array = as_array(images)
-    grid = _grid(array, columns=math.ceil(array.shape[0] ** 0.5)).transpose(1, 2, 0)
-    square = xp.zeros((grid.shape[1], grid.shape[1], 3))
-    square[: grid.shape[0]] = grid
-    return _png((square * 255).clip(0, 255).astype(xp.uint8))
-
-
-def _png(picture):
-    try:
-        from PIL import Image  # noqa: PLC0415 (optional: the tensorboard extra)
-    except ImportError as error:
-        raise ImportError("SummaryWriter encodes images as PNG with Pillow: pip install 'chainrule[tensorboard]'") from error
-    output = io.BytesIO()
-    Image.fromarray(picture).save(output, format="PNG")
-    return output.getvalue()
-
-
-def figure(figures, close=True):
-    """Matplotlib figures drawn as an image array, (3, H, W) or (N, 3, H, W) for a list."""
-    import matplotlib.pyplot as plt  # noqa: PLC0415 (optional: the plot extra)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-
-    def drawn(one):
-        canvas = FigureCanvasAgg(one)
-        canvas.draw()
-        rgba = xp.asarray(canvas.buffer_rgba())
-        if close:
-            plt.close(one)
-        return rgba[:, :, :3].transpose(2, 0, 1)
-
-    return xp.stack([drawn(one) for one in figures]) if isinstance(figures, list) else drawn(figures)
-
-
 # ----------------------------------------------------------------------------- text and hyperparameters
-def text(tag, string):
+def text(tag, text):
     """A text shown (as Markdown) in TensorBoard's text tab."""
     from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData  # noqa: PLC0415
 
     metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="text", content=TextPluginData(version=0).SerializeToString()))
-    tensor = TensorProto(dtype="DT_STRING", string_val=[string.encode("utf_8")], tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
+    tensor = TensorProto(dtype="DT_STRING", string_val=[text.encode("utf_8")], tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
     return Summary(value=[Summary.Value(tag=tag + "/text_summary", metadata=metadata, tensor=tensor)])
 
 
-def hparams(hparam_dict, metric_dict, hparam_domain_discrete=None):
+def hparams(hparam_dict=None, metric_dict=None, hparam_domain_discrete=None):
     """The three summaries of one run in TensorBoard's hyperparameter tab: the experiment (which
     hyperparameters and metrics there are), the run's values, and its end."""
     from google.protobuf import struct_pb2  # noqa: PLC0415
@@ -263,61 +208,25 @@ def hparams(hparam_dict, metric_dict, hparam_domain_discrete=None):
     )
 
 
-# ----------------------------------------------------------------------------- the graph
-def graph(model, inputs):
-    """The computation of ``model(*inputs)`` as TensorBoard's graph: a node per operation, named
-    by the module that ran it (``fc1/AddmmBackward0``, grouped by module in TensorBoard), a node
-    per parameter (its name), edges from what each operation read. Found from the autograd graph
-    of one forward call (``requires_grad`` is switched on for the inputs for it)."""
-    from chainrule.autograd import grad_mode  # noqa: PLC0415
+def custom_scalars(layout):
+    """The layout of TensorBoard's custom scalars tab: ``{category: {chart title: [kind, tags]}}``,
+    kind 'Multiline' (the tags' curves on one chart) or 'Margin' (tags [value, lower, upper]: a
+    curve and the band around it)."""
+    from tensorboard.plugins.custom_scalar import layout_pb2  # noqa: PLC0415
 
-    made_by = {}  # id(node) -> module path, from forward hooks on every module
-
-    def hook_for(path):
-        def record(module, arguments, output):
-            for tensor in output if isinstance(output, (tuple, list)) else (output,):
-                if isinstance(tensor, Tensor) and tensor.grad_fn is not None:
-                    made_by.setdefault(id(tensor.grad_fn), path)
-        return record
-
-    handles = [module.register_forward_hook(hook_for(path or type(model).__name__)) for path, module in model.named_modules()]
-    feeds = [each.detach().requires_grad_() if isinstance(each, Tensor) and each.is_floating_point() else each for each in inputs]
-    try:
-        with grad_mode.enable_grad():
-            outputs = model(*feeds)
-    finally:
-        for handle in handles:
-            handle.remove()
-    names = {id(parameter): name.replace(".", "/") for name, parameter in model.named_parameters()}  # grouped with its module
-    names.update({id(feed): f"input/{index}" for index, feed in enumerate(feeds) if isinstance(feed, Tensor)})
-    nodes, named = [], {}
-
-    def name_of(node):
-        if id(node) not in named:
-            if isinstance(node, AccumulateGrad):
-                named[id(node)] = names.get(id(node.variable), f"tensor/{len(named)}")
+    categories = []
+    for category, charts in layout.items():
+        shown = []
+        for title, chart in charts.items():
+            kind, tags = chart[0], chart[1]
+            if kind == "Margin":
+                if len(tags) != 3:
+                    raise AssertionError(f"a 'Margin' chart takes 3 tags (value, lower, upper), got {len(tags)}: {tags!r} in chart {title!r}")
+                series = layout_pb2.MarginChartContent.Series(value=tags[0], lower=tags[1], upper=tags[2])
+                shown.append(layout_pb2.Chart(title=title, margin=layout_pb2.MarginChartContent(series=[series])))
             else:
-                scope = made_by.get(id(node), "")
-                named[id(node)] = f"{scope}/{node.name()}_{len(named)}" if scope else f"{node.name()}_{len(named)}"
-        return named[id(node)]
-
-    results = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-    pending = [each.grad_fn for each in results if isinstance(each, Tensor) and each.grad_fn is not None]
-    seen = set()
-    while pending:
-        node = pending.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            dims = [TensorShapeProto.Dim(size=size) for size in node.variable.shape]
-            shape = AttrValue(list=AttrValue.ListValue(shape=[TensorShapeProto(dim=dims)]))
-            name = name_of(node)
-            nodes.append(NodeDef(name=name, op="IO Node" if name.startswith("input/") else "Parameter", attr={"_output_shapes": shape}))
-            continue
-        edges = node.argument_edges if hasattr(node, "argument_edges") else node.next_functions  # in argument order, as the traced graph
-        inputs_of = [next_node for next_node, _ in edges if next_node is not None]
-        operation = node.name().removesuffix("Backward0").removesuffix("Backward1")
-        nodes.append(NodeDef(name=name_of(node), op=operation, input=[name_of(each) for each in inputs_of]))
-        pending.extend(inputs_of)
-    return GraphDef(node=nodes[::-1], versions=VersionDef(producer=22))
+                shown.append(layout_pb2.Chart(title=title, multiline=layout_pb2.MultilineChartContent(tag=tags)))
+        categories.append(layout_pb2.Category(title=category, chart=shown))
+    proto = TensorProto(dtype="DT_STRING", string_val=[layout_pb2.Layout(category=categories).SerializeToString()], tensor_shape=TensorShapeProto())
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="custom_scalars"))
+    return Summary(value=[Summary.Value(tag="custom_scalars__config__", tensor=proto, metadata=metadata)])
