@@ -88,7 +88,7 @@ class Adafactor(Optimizer):
         relative_step = min(lr, 1 / (step**0.5))
         alpha = max(eps2, _root_mean_square(param)) * relative_step
         if weight_decay != 0:
-            param *= 1 - lr * weight_decay
+            xp.multiply(param, 1 - lr * weight_decay, out=param)
 
         if grad.ndim > 1:
             row_var, col_var = state["row_var"].array, state["col_var"].array

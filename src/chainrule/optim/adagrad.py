@@ -27,6 +27,8 @@ class Adagrad(Optimizer):
     (a group's own value is kept in the group, unused).
     """
 
+    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+
     def __init__(
         self,
         params,
@@ -74,5 +76,5 @@ class Adagrad(Optimizer):
         state_sum = state["sum"].array
         state_sum += xp.multiply(grad, grad, out=work)
         std = xp.sqrt(state_sum, out=work)
-        std += group["eps"]
+        xp.add(std, group["eps"], out=std)
         param += xp.multiply(xp.divide(grad, std, out=work), -learning_rate, out=work)

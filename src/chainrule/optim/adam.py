@@ -36,6 +36,8 @@ class Adam(Optimizer):
     ``fused=True``, as PyTorch's fused kernel).
     """
 
+    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+
     def __init__(
         self,
         params,
@@ -97,12 +99,37 @@ class Adam(Optimizer):
             second_moment = xp.maximum(state["max_exp_avg_sq"].array, exp_avg_sq, out=state["max_exp_avg_sq"].array)
         else:
             second_moment = exp_avg_sq
+        if group["differentiable"]:
+            return differentiable_step(param, exp_avg, second_moment, state["step"], group, work)
 
         step_size = scalar_divide(lr, 1 - scalar_power(beta1, step))
         denominator = xp.sqrt(second_moment, out=work)
         denominator /= scalar_power(1 - scalar_power(beta2, step), 0.5)
-        denominator += group["eps"]
+        xp.add(denominator, group["eps"], out=denominator)
         param += xp.multiply(xp.divide(exp_avg, denominator, out=work), -step_size, out=work)
+
+
+def differentiable_step(param, exp_avg, second_moment, step, group, work):
+    """Adam's last move, ``p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``, as
+    PyTorch's ``differentiable=True`` step computes it: the bias corrections from the 0-d ``step``
+    tensor, so in its dtype (float32 unless the default dtype is float64), and the step size folded
+    into the denominator, ``p = p + m / (sqrt(v) / (sqrt(1 - beta2^t) * -step_size) + eps / -step_size)``.
+    """
+    t = step.array[()]
+    lr, beta1, beta2 = (tensor_scalar(value) for value in (group["lr"], *group["betas"]))
+    bias_correction1 = 1 - beta1**t  # NumPy's scalar power promotes as PyTorch's on 0-d tensors
+    bias_correction2 = 1 - beta2**t
+    negative_step_size = -scalar_divide(lr, bias_correction1)
+    denominator = xp.sqrt(second_moment, out=work)
+    denominator /= xp.sqrt(bias_correction2) * negative_step_size
+    denominator += scalar_divide(group["eps"], negative_step_size)
+    param += xp.divide(exp_avg, denominator, out=work)
+
+
+def tensor_scalar(value):
+    """A hyperparameter as PyTorch's tensor arithmetic sees it: a tensor's value as a NumPy scalar of
+    its dtype, a Python number as it is."""
+    return value.array.reshape(())[()] if isinstance(value, Tensor) else value
 
 
 def tensor_or_float_betas(betas, foreach, capturable):

@@ -29,6 +29,8 @@ class Adamax(Optimizer):
     ``differentiable`` and ``capturable`` choose PyTorch's kernels (see ``Optimizer``).
     """
 
+    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+
     def __init__(
         self,
         params,

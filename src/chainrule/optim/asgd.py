@@ -29,6 +29,8 @@ class ASGD(Optimizer):
     ``step``, ``eta`` and ``mu`` (float32, as PyTorch's) and ``ax``.
     """
 
+    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+
     def __init__(
         self,
         params,
@@ -69,7 +71,7 @@ class ASGD(Optimizer):
         eta, mu, ax = state["eta"].array, state["mu"].array, state["ax"].array
 
         eta_value = float(eta)
-        param *= 1 - lambd * eta_value
+        xp.multiply(param, 1 - lambd * eta_value, out=param)
         param += xp.multiply(grad, -eta_value, out=scratch[1])
         if float(mu) != 1:
             ax += xp.multiply(xp.subtract(param, ax, out=scratch[1]), mu, out=scratch[1])

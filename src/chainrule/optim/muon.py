@@ -75,8 +75,10 @@ class Muon(Optimizer):
         buffer = lerp_(state["momentum_buffer"].array, grad, 1 - momentum, scratch[1])
         update = lerp_(grad.copy(), buffer, momentum, scratch[1]) if group["nesterov"] else buffer
         update = newton_schulz(update, group["ns_coefficients"], group["ns_steps"], group["eps"])
-        param *= 1 - lr * group["weight_decay"]
-        param += xp.multiply(update, -adjusted_lr(lr, group["adjust_lr_fn"], param.shape))
+        xp.multiply(param, 1 - lr * group["weight_decay"], out=param)
+        # in the wider of the two dtypes, as PyTorch adds the bfloat16 update (a float64 parameter: in float64)
+        wider = xp.promote_types(param.dtype, update.dtype)
+        param += xp.multiply(update, -adjusted_lr(lr, group["adjust_lr_fn"], param.shape), dtype=wider)
 
 
 def newton_schulz(matrix, coefficients, steps, eps):

@@ -9,6 +9,7 @@ from chainrule.optim.optimizer import (
     hyperparameter,
     lerp_,
     new_step_counter,
+    scalar_divide,
     scalar_power,
     scalar_state,
     step_count,
@@ -32,6 +33,8 @@ class NAdam(Optimizer):
     The last term uses next step's momentum: the Nesterov look-ahead. ``state[p]`` holds ``step``,
     ``mu_product`` (P_t, float32 as PyTorch's), ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
+
+    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,
@@ -81,14 +84,19 @@ class NAdam(Optimizer):
         momentum = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         next_momentum = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product = state["mu_product"].array
-        mu_product *= momentum
-        mu_product = float(mu_product)
+        xp.multiply(mu_product, momentum, out=mu_product)
+        if group["differentiable"]:  # PyTorch's keeps P_t a 0-d tensor: the weights round in its dtype
+            mu_product = mu_product[()]
+            gradient_weight = scalar_divide(-lr * (1.0 - momentum), 1.0 - mu_product)
+            average_weight = scalar_divide(-lr * next_momentum, 1.0 - mu_product * next_momentum)
+        else:
+            mu_product = float(mu_product)
+            gradient_weight = -lr * (1.0 - momentum) / (1.0 - mu_product)
+            average_weight = (-lr * next_momentum) / (1.0 - mu_product * next_momentum)
 
         exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
         exp_avg_sq = average_of_squares_(state["exp_avg_sq"].array, grad, beta2, work)
         denominator = xp.sqrt(exp_avg_sq / (1 - scalar_power(beta2, step)))
         denominator += group["eps"]
-        gradient_weight = -lr * (1.0 - momentum) / (1.0 - mu_product)
-        average_weight = (-lr * next_momentum) / (1.0 - mu_product * next_momentum)
         param += xp.divide(xp.multiply(grad, gradient_weight, out=work), denominator, out=work)
         param += xp.divide(xp.multiply(exp_avg, average_weight, out=work), denominator, out=work)

@@ -116,10 +116,16 @@ class Optimizer:
     kept in the groups, as PyTorch keeps them, and the update is the same NumPy code whatever they
     say, except where PyTorch's results differ: ``fused=True`` computes a step's scalars from
     tensor hyperparameters in double (``hyperparameter``), ``capturable=True`` is refused on the
-    CPU, and ``differentiable=True`` refuses to change a leaf that requires grad, as PyTorch's step
-    (run with grad mode on) does. The update is not recorded in the graph even then: the step works
-    on arrays.
+    CPU unless ``fused``, and ``differentiable=True`` refuses to change a leaf that requires grad, as
+    PyTorch's step (run with grad mode on) does, refuses ``foreach=True`` where PyTorch's foreach
+    kernels do (``foreach_supports_differentiable``), and in Adam and NAdam computes the step's
+    scalars from the 0-d state tensors, as PyTorch's differentiable step does. The update is not
+    recorded in the graph even then: the step works on arrays.
     """
+
+    # PyTorch's foreach kernels of most optimizers refuse differentiable=True (AssertionError at step);
+    # those of SGD and Adafactor, and optimizers without foreach kernels, run it
+    foreach_supports_differentiable = True
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -282,9 +288,11 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         if self.defaults.get("differentiable"):  # PyTorch's step then runs with grad mode on
+            if not self.foreach_supports_differentiable:
+                refuse_foreach_differentiable(self)
             refuse_changing_leaves(self)
         for group in self.param_groups:
-            if group.get("capturable"):
+            if group.get("capturable") and not group.get("fused"):  # PyTorch's fused CPU kernels accept it
                 refuse_capturable(self)
             for param in group["params"]:
                 grad = param.grad
@@ -470,7 +478,7 @@ def adam_style_gradient(param, grad, group, scratch):
     weight_decay = group["weight_decay"]
     if group["decoupled_weight_decay"]:
         if weight_decay != 0:
-            param *= 1 - hyperparameter(group["lr"], group) * weight_decay
+            xp.multiply(param, 1 - hyperparameter(group["lr"], group) * weight_decay, out=param)
         weight_decay = 0
     return decayed_gradient(param, grad, group["maximize"], weight_decay, scratch)
 
@@ -588,6 +596,18 @@ def refuse_changing_leaves(optimizer):
                 )
 
 
+def refuse_foreach_differentiable(optimizer):
+    """PyTorch's AssertionError at ``step()`` for a group with both ``foreach=True`` and
+    ``differentiable=True`` and a parameter with a gradient: the optimizer's foreach kernels record
+    no graph."""
+    for group in optimizer.param_groups:
+        if group.get("foreach") and group.get("differentiable") and any(param.grad is not None for param in group["params"]):
+            raise AssertionError(
+                f"_foreach ops don't support autograd: {type(optimizer).__name__}(foreach=True, differentiable=True) "
+                f"cannot record its update; pass foreach=False (or None) with differentiable=True"
+            )
+
+
 def _is_leaf_requiring_grad(tensor):
     return tensor is not None and tensor.requires_grad and tensor.is_leaf
 
@@ -617,7 +637,7 @@ def lerp_(start, end, weight, work):
 
 def average_of_squares_(average, grad, decay, work):
     """``average = decay * average + (1 - decay) * grad^2`` in place (PyTorch's ``mul_``/``addcmul_``)."""
-    average *= decay
+    xp.multiply(average, decay, out=average)
     average += xp.multiply(xp.multiply(grad, 1 - decay, out=work), grad, out=work)
     return average
 

@@ -35,6 +35,8 @@ class RAdam(Optimizer):
     ``state[p]`` holds ``step``, ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
 
+    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+
     def __init__(
         self,
         params,
@@ -89,7 +91,7 @@ class RAdam(Optimizer):
         if rho_t > 5.0:
             rectification = scalar_power((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)
             adaptive = xp.sqrt(exp_avg_sq, out=scratch[0])
-            adaptive += group["eps"]
+            xp.add(adaptive, group["eps"], out=adaptive)
             if is_scalar(bias_correction2):  # from tensor betas: a tensor over a tensor
                 xp.divide(scalar_power(bias_correction2, 0.5), adaptive, out=adaptive)
             else:  # PyTorch divides a number by a tensor as the tensor's reciprocal times the number

@@ -31,6 +31,8 @@ class RMSprop(Optimizer):
     ``state[p]`` holds ``step``, ``square_avg`` (v), ``momentum_buffer`` and ``grad_avg`` (mean).
     """
 
+    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+
     def __init__(
         self,
         params,
@@ -74,7 +76,7 @@ class RMSprop(Optimizer):
         alpha, work = group["alpha"], scratch[1]
 
         square_avg = state["square_avg"].array
-        square_avg *= alpha
+        xp.multiply(square_avg, alpha, out=square_avg)
         square_avg += xp.multiply(xp.multiply(grad, 1 - alpha, out=work), grad, out=work)
         if group["centered"]:
             grad_avg = state["grad_avg"].array
@@ -83,12 +85,12 @@ class RMSprop(Optimizer):
             xp.sqrt(average, out=average)
         else:
             average = xp.sqrt(square_avg, out=work)
-        average += group["eps"]
+        xp.add(average, group["eps"], out=average)
 
         momentum, lr = group["momentum"], hyperparameter(group["lr"])
         if momentum > 0:
             buffer = state["momentum_buffer"].array
-            buffer *= momentum
+            xp.multiply(buffer, momentum, out=buffer)
             buffer += xp.divide(grad, average, out=work)
             param += xp.multiply(buffer, -lr, out=work)
         else:

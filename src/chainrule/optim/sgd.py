@@ -68,8 +68,7 @@ class SGD(Optimizer):
                 buffer = grad.copy()
                 state["momentum_buffer"] = tensor_from_array(buffer)
             else:
-                buffer = buffer.array
-                buffer *= momentum
+                buffer = xp.multiply(buffer.array, momentum, out=buffer.array)  # momentum may be a 0-d tensor
                 dampening = group["dampening"]
                 if dampening != 0:
                     buffer += xp.multiply(grad, 1 - dampening, out=scratch[1])
