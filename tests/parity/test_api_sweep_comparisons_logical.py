@@ -23,7 +23,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.parity.sweep import bug, bundle, raises_as_torch, same_in_both
+from tests.parity.sweep import bundle, raises_as_torch, same_in_both
 
 NAN = float("nan")
 INF = float("inf")
@@ -66,9 +66,6 @@ def test_comparison_forms(name):
     same_in_both(_comparison_cases(name))
 
 
-@bug("torch.eq/ne/lt/le/gt/ge and their aliases (greater, less, ..., not_equal) with a Python number as the first "
-     "argument (torch.eq(2, t)) raise TypeError in PyTorch (no Scalar-first overload; only the operators reflect); "
-     "chainrule computes the comparison")
 def test_comparison_number_first_raises():
     for name in COMPARISONS:
         raises_as_torch(lambda L: getattr(L, name)(2, L.tensor([1, 2, 3])))
@@ -421,44 +418,34 @@ VALUE_CASES = {
         lambda L: L.isnan(L.tensor([1, 2])),
         lambda L: L.isinf(L.tensor([1, 2])),
     ),
+    # max / min with other=
+    "max_other_keyword": lambda L: L.max(L.tensor(A), other=L.tensor(B)),
+    "min_other_keyword": lambda L: L.min(L.tensor(A), other=L.tensor(B)),
+    "max_method_other_keyword": lambda L: L.tensor(A).max(other=L.tensor(B)),
+    # isin: its keywords, and the dtype it compares in (a number takes the tensor's; a 0-d tensor does not promote)
+    "isin_element_keyword": lambda L: L.isin(element=2, test_elements=L.tensor([1, 2])),
+    "isin_float32_and_a_number": bundle(lambda L: L.isin(L.tensor([0.1]), 0.1), lambda L: L.isin(0.1, L.tensor([0.1]))),
+    "isin_uint8_and_minus_one": lambda L: L.isin(L.tensor([255], dtype=L.uint8), -1),
+    "isin_float32_and_0d_float64": lambda L: L.isin(L.tensor([0.1]), L.tensor(0.1, dtype=L.float64)),
+    "isin_test_element_keyword": lambda L: L.isin(L.tensor([1, 2]), test_element=2),
+    "isin_promotion": bundle(
+        lambda L: L.isin(L.tensor([2**24 + 1]), L.tensor([2.0**24])),
+        lambda L: L.isin(L.tensor([2**24 + 1]), float(2**24)),
+        lambda L: L.isin(L.tensor([0], dtype=L.int32), 2**40),
+        lambda L: L.isin(L.tensor(300), L.tensor([44], dtype=L.int8)),
+        lambda L: L.isin(L.tensor([255], dtype=L.uint8), L.tensor([-1], dtype=L.int8)),
+        lambda L: L.isin(L.tensor(0.1, dtype=L.float64), L.tensor(0.1)),
+        lambda L: L.isin(L.tensor([0.1], dtype=L.float16), 0.1),
+    ),
+    "clamp_tensor_bounds_out_casts": bundle(
+        lambda L: (lambda o: (L.clamp(L.tensor([1.0, 5.0]), L.tensor(2.0), L.tensor(3.0), out=o), o)[1])(L.empty(2, dtype=L.float64)),
+        lambda L: (lambda o: (L.clamp_min(L.tensor([1, 5]), L.tensor([2, 2]), out=o), o)[1])(L.empty(2)),
+        lambda L: (lambda o: (L.clamp(L.tensor([1, 5]), 2.5, 3, out=o), o)[1])(L.empty(2)),
+    ),
 }
 
 
-# chainrule raises or differs where PyTorch computes
-VALUE_BUGS = {
-    "max_other_keyword": (
-        "torch.max(t, other=u) is maximum(t, u) in PyTorch; chainrule's max(x, dim=None, keepdim=False) has no "
-        "'other' parameter (TypeError)", lambda L: L.max(L.tensor(A), other=L.tensor(B))),
-    "min_other_keyword": (
-        "torch.min(t, other=u) is minimum(t, u) in PyTorch; chainrule's min has no 'other' parameter (TypeError)",
-        lambda L: L.min(L.tensor(A), other=L.tensor(B))),
-    "max_method_other_keyword": (
-        "t.max(other=u) is maximum(t, u) in PyTorch; chainrule's Tensor.max has no 'other' parameter (TypeError)",
-        lambda L: L.tensor(A).max(other=L.tensor(B))),
-    "isin_element_keyword": (
-        "torch.isin(element=2, test_elements=t) (the Scalar-first overload's keyword) works in PyTorch; chainrule "
-        "has only 'elements' (TypeError)", lambda L: L.isin(element=2, test_elements=L.tensor([1, 2]))),
-    "isin_float32_and_a_number": (
-        "torch.isin(float32 t, 0.1) and isin(0.1, float32 t) are True in PyTorch (the number is converted to the "
-        "tensor's dtype, as result_type promotes); chainrule compares in float64 (NumPy's isin) and gives False",
-        bundle(lambda L: L.isin(L.tensor([0.1]), 0.1), lambda L: L.isin(0.1, L.tensor([0.1])))),
-    "isin_uint8_and_minus_one": (
-        "torch.isin(uint8 tensor([255]), -1) is True in PyTorch (-1 converted to uint8 is 255); chainrule gives False",
-        lambda L: L.isin(L.tensor([255], dtype=L.uint8), -1)),
-    "isin_float32_and_0d_float64": (
-        "torch.isin(float32 tensor([0.1]), 0-d float64 tensor(0.1)) is True in PyTorch (a 0-d tensor does not "
-        "promote the dtype: both compared as float32); chainrule compares in float64 and gives False",
-        lambda L: L.isin(L.tensor([0.1]), L.tensor(0.1, dtype=L.float64))),
-    "isin_test_element_keyword": (
-        "torch.isin(t, test_element=2) (the Scalar-second overload's keyword) works in PyTorch; chainrule has only "
-        "'test_elements' (TypeError)", lambda L: L.isin(L.tensor([1, 2]), test_element=2)),
-}
-
-
-@pytest.mark.parametrize("run", [
-    *[pytest.param(run, id=name) for name, run in VALUE_CASES.items()],
-    *[pytest.param(run, id=name, marks=bug(reason)) for name, (reason, run) in VALUE_BUGS.items()],
-])
+@pytest.mark.parametrize("run", list(VALUE_CASES.values()), ids=list(VALUE_CASES))
 def test_same_values(run):
     same_in_both(run)
 
@@ -527,58 +514,32 @@ RAISES_CASES = {
     "eq_int64_and_2_pow_70": lambda L: L.tensor([1]) == 2**70,
     "lt_float32_and_2_pow_70": lambda L: L.lt(L.tensor([1.0]), 2**70),
     "bool_of_multi_element_comparison": lambda L: bool(L.tensor([1, 2]) == L.tensor([1, 2])),
+    "eq_of_two_numbers": lambda L: L.eq(1, 2),
+    "logical_and_of_a_number": lambda L: L.logical_and(L.tensor([True, False]), True),
+    "logical_or_number_first": lambda L: L.logical_or(1, L.tensor([True])),
+    "where_condition_number": lambda L: L.where(True, L.tensor([1.0]), L.tensor([2.0])),
+    "where_list_operand": lambda L: L.where(L.tensor([True, False]), [1.0, 2.0], 0.0),
+    "where_numbers_with_out": lambda L: L.where(L.tensor([True, False]), 1.0, 0.0, out=L.empty(2)),
+    "where_out_other_dtype": lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 5.0]), L.tensor([2.0, 2.0]), out=L.empty(2, dtype=L.float64)),
+    "clamp_numbers_out_other_dtype": lambda L: L.clamp(L.tensor([1.0, 5.0]), 2, 3, out=L.empty(2, dtype=L.float64)),
+    "clip_int_numbers_out_float": lambda L: L.clip(L.tensor([1, 5]), 2, 3, out=L.empty(2, dtype=L.float32)),
+    "clamp_min_number_out_other_dtype": lambda L: L.clamp_min(L.tensor([1.0, 5.0]), 2, out=L.empty(2, dtype=L.float64)),
+    "isin_bool_tensors": lambda L: L.isin(L.tensor([True, False]), L.tensor([True])),
+    "isin_bool_and_number": lambda L: L.isin(L.tensor([True, False]), True),
+    "isin_of_a_list": lambda L: L.isin(L.tensor([1, 2]), [1, 2]),
+    "isin_list_first": lambda L: L.isin([1, 2], L.tensor([1, 2])),
+    "isin_int_and_true": lambda L: L.isin(L.tensor([1, 0]), True),
+    "lt_array_first": lambda L: L.lt(np.array([1, 2]), L.tensor([1, 2])),
+    "where_method_condition_list": lambda L: L.tensor([1.0, 2.0]).where([True, False], L.tensor([3.0, 4.0])),
+    "where_other_none": lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 2.0]), None),
+    "where_int_out_int32": lambda L: L.where(L.tensor([True, False]), L.tensor([1, 2]), L.tensor([3, 4]), out=L.empty(2, dtype=L.int32)),
+    "clamp_max_number_out_of_resized_other_dtype": lambda L: L.clamp_max(L.tensor([1.0, 5.0]), 2, out=L.empty(3, dtype=L.float64)),
+    "max_other_number": lambda L: L.max(L.tensor([1.0, 2.0]), other=2.0),
+    "max_other_and_dim": lambda L: L.max(L.tensor(A), other=L.tensor(B), dim=0),
 }
 
 
-# PyTorch raises, chainrule computes a result
-RAISES_BUGS = {
-    "eq_of_two_numbers": ("torch.eq(1, 2) raises TypeError in PyTorch; chainrule returns tensor(False)", lambda L: L.eq(1, 2)),
-    "logical_and_of_a_number": (
-        "torch.logical_and(t, True) raises TypeError in PyTorch (logical_and/or/xor take two tensors); chainrule "
-        "accepts the number", lambda L: L.logical_and(L.tensor([True, False]), True)),
-    "logical_or_number_first": (
-        "torch.logical_or(1, t) raises TypeError in PyTorch; chainrule accepts the number",
-        lambda L: L.logical_or(1, L.tensor([True]))),
-    "where_condition_number": (
-        "torch.where(True, x, y) raises TypeError in PyTorch (condition must be a Tensor); chainrule accepts a Python bool",
-        lambda L: L.where(True, L.tensor([1.0]), L.tensor([2.0]))),
-    "where_list_operand": (
-        "torch.where(cond, [1.0, 2.0], 0.0) raises TypeError in PyTorch; chainrule accepts a list as input",
-        lambda L: L.where(L.tensor([True, False]), [1.0, 2.0], 0.0)),
-    "where_numbers_with_out": (
-        "torch.where(cond, 1.0, 0.0, out=o) raises TypeError in PyTorch (the Scalar overloads have no out=); "
-        "chainrule writes into out", lambda L: L.where(L.tensor([True, False]), 1.0, 0.0, out=L.empty(2))),
-    "where_out_other_dtype": (
-        "torch.where(cond, float32, float32, out=float64 tensor) raises RuntimeError in PyTorch (where's out= must "
-        "have the result dtype); chainrule casts into out",
-        lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 5.0]), L.tensor([2.0, 2.0]), out=L.empty(2, dtype=L.float64))),
-    "clamp_numbers_out_other_dtype": (
-        "torch.clamp(float32 t, 2, 3, out=float64 tensor) raises RuntimeError in PyTorch (clamp with number bounds "
-        "needs out of the result dtype; tensor bounds allow a cast); chainrule casts into out",
-        lambda L: L.clamp(L.tensor([1.0, 5.0]), 2, 3, out=L.empty(2, dtype=L.float64))),
-    "clip_int_numbers_out_float": (
-        "torch.clip(int64 t, 2, 3, out=float32 tensor) raises RuntimeError in PyTorch ('Found dtype Float but "
-        "expected Long'); chainrule casts into out",
-        lambda L: L.clip(L.tensor([1, 5]), 2, 3, out=L.empty(2, dtype=L.float32))),
-    "clamp_min_number_out_other_dtype": (
-        "torch.clamp_min(float32 t, 2, out=float64 tensor) raises RuntimeError in PyTorch; chainrule casts into out",
-        lambda L: L.clamp_min(L.tensor([1.0, 5.0]), 2, out=L.empty(2, dtype=L.float64))),
-    "isin_bool_tensors": (
-        "torch.isin of bool tensors raises RuntimeError in PyTorch ('Unsupported input type encountered for "
-        "isin(): Bool'); chainrule computes it", lambda L: L.isin(L.tensor([True, False]), L.tensor([True]))),
-    "isin_bool_and_number": (
-        "torch.isin(bool tensor, True) raises RuntimeError in PyTorch; chainrule computes it",
-        lambda L: L.isin(L.tensor([True, False]), True)),
-    "isin_of_a_list": (
-        "torch.isin(t, [1, 2]) raises TypeError in PyTorch (test_elements must be a Tensor or a number); chainrule "
-        "accepts a list", lambda L: L.isin(L.tensor([1, 2]), [1, 2])),
-}
-
-
-@pytest.mark.parametrize("run", [
-    *[pytest.param(run, id=name) for name, run in RAISES_CASES.items()],
-    *[pytest.param(run, id=name, marks=bug(reason)) for name, (reason, run) in RAISES_BUGS.items()],
-])
+@pytest.mark.parametrize("run", list(RAISES_CASES.values()), ids=list(RAISES_CASES))
 def test_raises_as_torch(run):
     raises_as_torch(run)
 
@@ -686,12 +647,11 @@ def test_same_gradients(run):
     same_in_both(run, rtol=1e-7, atol=1e-9)
 
 
-@bug("an in-place comparison of a tensor in a graph ((x * 1).gt_(0)) has grad_fn GtBackward0 / EqBackward0 in "
-     "PyTorch; chainrule's is CopyBackwards (ops/compare.py _register writes the result with copy_from)")
 def test_in_place_comparison_grad_fn_name():
     def run(L):
         x = L.tensor([1.0, -2.0], requires_grad=True)
-        return [type(getattr(x * 1, name + "_")(0.5).grad_fn).__name__ for name in ("gt", "eq", "le")]
+        return [type(getattr(x * 1, name + "_")(other).grad_fn).__name__
+                for name in ("gt", "eq", "le", "greater", "not_equal") for other in (0.5, L.tensor([0.5, 0.5]), L.tensor(0.5))]
     same_in_both(run)
 
 

@@ -4,34 +4,44 @@ integer functions (bit shifts, gcd, lcm), which have no gradient either.
 A comparison is a step function of its inputs (its derivative is 0 wherever it exists), so these
 are plain functions rather than Functions: they never join the graph. Use their results as masks,
 e.g. ``where(x > 0, x, 0)`` or ``loss[mask]``. Operands broadcast, and a Python number works on
-either side (``x > 0``, ``0.5 <= x``).
+either side of an operator (``x > 0``, ``0.5 <= x``) but second only in a function (``lt(x, 0.5)``),
+as in PyTorch.
 """
+import functools
 import math
 import numbers
 
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, read_into_python, tensor_of_values
 from chainrule.backend import as_array, greatest_common_divisor, is_scalar, least_common_multiple, ndarray, shift_left, shift_right, xp
-from chainrule.ops.elementwise import copy_from
+from chainrule.ops.elementwise import CopyFrom, copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
-from chainrule.ops.operands import binary_operands, broadcast_error, refuse_numbers_only, require_tensors
+from chainrule.ops.operands import binary_operands, broadcast_error, refuse_number_first, refuse_numbers_only, require_tensors
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
 
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
 
-def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=(), out=False, operands=None):
+#: The numbers an operation of ``_elementwise`` refuses as a and as b, as PyTorch's forms of it do:
+#: the refusal ``(operation, a, b)`` of each, called only where that operand is not a tensor.
+NUMBERS_EITHER_SIDE = (None, None)  # x + 2 and 2 + x
+NUMBER_SECOND_ONLY = (refuse_number_first, None)  # the comparisons: lt(x, 2), not lt(2, x)
+NOT_TWO_NUMBERS = (refuse_numbers_only, None)  # bitwise_and(7, x), not bitwise_and(7, 3)
+NO_NUMBERS = (require_tensors, require_tensors)  # logical_and, gcd: tensors only
+
+
+def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=(), out=False,
+                 numbers=NUMBERS_EITHER_SIDE):
     """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
     numbers, broadcasting), returned as a tensor; ``aliases`` are further names, ``in_place``
     adds ``Tensor.NAME_`` (see ``_register``), and ``out`` PyTorch's ``out=`` (see ``public``).
-    ``operands(name, a, b)``, given, refuses the numbers PyTorch refuses (``refuse_numbers_only``:
-    not two; ``require_tensors``: none)."""
+    ``numbers`` says which operands may be numbers (``NUMBER_SECOND_ONLY``...); ``binary_operands``
+    checks only where one is not a tensor, so a call with tensors pays nothing for it."""
+    refuse_first, refuse_second = (None if refuse is None else functools.partial(refuse, name) for refuse in numbers)
 
     def function(a, b):
-        if operands is not None:
-            operands(name, a, b)
-        a, b = binary_operands(a, b)
+        a, b = binary_operands(a, b, refuse_first, refuse_second)
         if integers_only:
             _require_integers(name, xp.result_type(a.array, b.array))
         try:
@@ -45,6 +55,15 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
     return _register(function, in_place, aliases, out)
+
+
+def _comparison(name, array_function, doc, aliases=()):
+    """The comparison ``name(input, other)``: other may be a number, input not (``2 < x`` still works:
+    Python makes it ``x > 2``); with ``out=`` and the in-place ``Tensor.NAME_``, whose node in a
+    graph has PyTorch's name (``GtBackward0`` after a number, ``GtBackward1`` after a tensor)."""
+    return _elementwise(
+        name, array_function, doc, in_place=name.capitalize(), out=True, aliases=aliases, numbers=NUMBER_SECOND_ONLY,
+    )
 
 
 def _one_input(name, array_function, doc, integers_only=False, in_place=False, out=False):
@@ -65,13 +84,17 @@ def _register(function, in_place, aliases=(), out=False):
     result into the tensor as values of its own dtype (``x.gt_(0)`` leaves 1.0 and 0.0 in a float
     tensor) where PyTorch's casting allows (``mask &= counts`` is refused: integers do not fit a bool
     tensor). The write is recorded as a copy, so a tensor in a graph keeps a node (its gradient
-    through the comparison is 0) instead of losing it."""
+    through the comparison is 0) instead of losing it; ``in_place`` a name (``"Gt"``) names that node
+    as PyTorch names a comparison's: ``GtBackward0`` after a number, ``GtBackward1`` after a tensor."""
     public(function, aliases=aliases, out=out)
     if in_place:
         def written(tensor, *others):
             result = function(tensor, *others)
             check_castable(result, tensor)
-            return copy_from(tensor, result)
+            if in_place is True:
+                return copy_from(tensor, result)
+            overload = 1 if isinstance(others[0], Tensor) else 0
+            return CopyFrom.shown_as(f"{in_place}Backward{overload}").apply(tensor, result)
 
         def in_place_form(self, *args):
             return write_in_place(self, written, *args)
@@ -97,18 +120,25 @@ INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 
 
 # ----------------------------------------------------------------------------- comparisons
-eq = _elementwise("eq", xp.equal, "a == b, elementwise (bool).", in_place=True, out=True)
-ne = _elementwise("ne", xp.not_equal, "a != b, elementwise (bool).", in_place=True, out=True, aliases=("not_equal",))
-lt = _elementwise("lt", xp.less, "a < b, elementwise (bool).", in_place=True, out=True, aliases=("less",))
-le = _elementwise("le", xp.less_equal, "a <= b, elementwise (bool).", in_place=True, out=True, aliases=("less_equal",))
-gt = _elementwise("gt", xp.greater, "a > b, elementwise (bool).", in_place=True, out=True, aliases=("greater",))
-ge = _elementwise("ge", xp.greater_equal, "a >= b, elementwise (bool).", in_place=True, out=True, aliases=("greater_equal",))
+eq = _comparison("eq", xp.equal, "a == b, elementwise (bool).")
+ne = _comparison("ne", xp.not_equal, "a != b, elementwise (bool).", aliases=("not_equal",))
+lt = _comparison("lt", xp.less, "a < b, elementwise (bool).", aliases=("less",))
+le = _comparison("le", xp.less_equal, "a <= b, elementwise (bool).", aliases=("less_equal",))
+gt = _comparison("gt", xp.greater, "a > b, elementwise (bool).", aliases=("greater",))
+ge = _comparison("ge", xp.greater_equal, "a >= b, elementwise (bool).", aliases=("greater_equal",))
 
-# ----------------------------------------------------------------------------- logic (nonzero counts as True)
+# ----------------------------------------------------------------------------- logic (nonzero counts as True; two tensors, as in PyTorch)
 logical_not = _one_input("logical_not", xp.logical_not, "True where x is zero.", in_place=True, out=True)
-logical_and = _elementwise("logical_and", xp.logical_and, "True where both a and b are nonzero.", in_place=True, out=True)
-logical_or = _elementwise("logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", in_place=True, out=True)
-logical_xor = _elementwise("logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", in_place=True, out=True)
+logical_and = _elementwise(
+    "logical_and", xp.logical_and, "True where both a and b are nonzero.", in_place=True, out=True, numbers=NO_NUMBERS,
+)
+logical_or = _elementwise(
+    "logical_or", xp.logical_or, "True where a or b (or both) is nonzero.", in_place=True, out=True, numbers=NO_NUMBERS,
+)
+logical_xor = _elementwise(
+    "logical_xor", xp.logical_xor, "True where exactly one of a and b is nonzero.", in_place=True, out=True,
+    numbers=NO_NUMBERS,
+)
 
 # ----------------------------------------------------------------------------- bits (bool or integer tensors)
 bitwise_not = _one_input(
@@ -118,34 +148,34 @@ bitwise_not = _one_input(
 # a number on either side of a tensor (``7 & x``), not two numbers, as in PyTorch
 bitwise_and = _elementwise(
     "bitwise_and", xp.bitwise_and, "a & b: logical and for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True,
-    operands=refuse_numbers_only,
+    numbers=NOT_TWO_NUMBERS,
 )
 bitwise_or = _elementwise(
     "bitwise_or", xp.bitwise_or, "a | b: logical or for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True,
-    operands=refuse_numbers_only,
+    numbers=NOT_TWO_NUMBERS,
 )
 bitwise_xor = _elementwise(
     "bitwise_xor", xp.bitwise_xor, "a ^ b: logical xor for bool, bit by bit for integers.", integers_only=True, in_place=True, out=True,
-    operands=refuse_numbers_only,
+    numbers=NOT_TWO_NUMBERS,
 )
 
 bitwise_left_shift = _elementwise(
     "bitwise_left_shift", shift_left, "a << b: the bits of a moved b places up (a · 2^b).", integers_only=True, in_place=True, out=True,
-    operands=refuse_numbers_only,
+    numbers=NOT_TWO_NUMBERS,
 )
 bitwise_right_shift = _elementwise(
     "bitwise_right_shift", shift_right, "a >> b: the bits of a moved b places down (floor(a / 2^b)).",
-    integers_only=True, in_place=True, out=True, operands=refuse_numbers_only,
+    integers_only=True, in_place=True, out=True, numbers=NOT_TWO_NUMBERS,
 )
 
 # ----------------------------------------------------------------------------- integer math (two tensors, as in PyTorch)
 gcd = _elementwise(
     "gcd", greatest_common_divisor, "The greatest common divisor of a and b (>= 0; gcd(0, 0) = 0).", integers_only=True,
-    in_place=True, out=True, operands=require_tensors,
+    in_place=True, out=True, numbers=NO_NUMBERS,
 )
 lcm = _elementwise(
     "lcm", least_common_multiple, "The least common multiple of a and b (>= 0; 0 if either is 0).", integers_only=True,
-    in_place=True, out=True, operands=require_tensors,
+    in_place=True, out=True, numbers=NO_NUMBERS,
 )
 
 # ----------------------------------------------------------------------------- special values
@@ -220,13 +250,49 @@ def equal(a, b):
 
 # ----------------------------------------------------------------------------- membership and sorted search
 @public(method=False, out=SAME_DTYPE)
-def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    """True where an element of ``elements`` occurs in ``test_elements`` (either may be a number);
-    the result has elements' shape. ``invert`` gives the opposite."""
-    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
-        raise TypeError(f"isin() needs a tensor for elements or test_elements, got {type(elements).__name__} and {type(test_elements).__name__}")
-    found = xp.isin(_values(elements), _values(test_elements), assume_unique=assume_unique, invert=invert)
+def isin(elements=None, test_elements=None, *, element=None, test_element=None, assume_unique=False, invert=False):
+    """True where an element of ``elements`` occurs in ``test_elements``; the result has elements'
+    shape. ``invert`` gives the opposite. Either may be a number, not both (PyTorch's keyword for
+    a number first is ``element``, second ``test_element``). The two are compared in the dtype
+    PyTorch promotes them to, a number taking the tensor's: ``isin(float32_x, 0.1)`` looks for
+    float32's 0.1, ``isin(uint8_x, -1)`` for 255. Bool has no isin in PyTorch: a RuntimeError."""
+    elements, test_elements = _isin_operands(elements, test_elements, element, test_element)
+    elements, test_elements = binary_operands(elements, test_elements)
+    found = xp.isin(elements.array, test_elements.array, assume_unique=assume_unique, invert=invert)
     return tensor_from_array(as_array(found))
+
+
+def _isin_operands(elements, test_elements, element, test_element):
+    """isin's two operands, from any of PyTorch's three forms: (elements, test_elements), tensors;
+    (element, test_elements) and (elements, test_element), with a number. Anything else (two
+    numbers, a list, a tensor by a number's keyword) is PyTorch's TypeError, and bool its RuntimeError."""
+    if element is not None:
+        if elements is not None or isinstance(element, Tensor):
+            raise _isin_error(elements, test_elements, element=element)
+        elements = element
+    if test_element is not None:
+        if test_elements is not None or isinstance(test_element, Tensor):
+            raise _isin_error(elements, test_elements, test_element=test_element)
+        test_elements = test_element
+    for each in (elements, test_elements):
+        if not (isinstance(each, (Tensor, int, float)) or is_scalar(each)):
+            raise _isin_error(elements, test_elements)
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise _isin_error(elements, test_elements)
+    for each in (elements, test_elements):
+        if isinstance(each, bool) or (isinstance(each, Tensor) and each.array.dtype == bool):
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool; convert a bool tensor first, e.g. x.long()")
+    return elements, test_elements
+
+
+def _isin_error(elements, test_elements, **numbers):
+    """PyTorch's TypeError for a call of isin that none of its forms takes."""
+    given = ", ".join([type(elements).__name__, type(test_elements).__name__] + [f"{key}={type(value).__name__}" for key, value in numbers.items()])
+    return TypeError(
+        f"isin() received an invalid combination of arguments - got ({given}), but expected one of: (Tensor elements, "
+        f"Tensor test_elements), (Number element, Tensor test_elements), (Tensor elements, Number test_element); "
+        f"make a list a tensor first (chainrule.tensor(values))"
+    )
 
 
 @public(method=False, out=SAME_DTYPE)

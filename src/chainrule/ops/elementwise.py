@@ -9,8 +9,9 @@ import math
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, made_from_values
 from chainrule.caller_warnings import warn_once
-from chainrule.backend import as_array, half_in_float32, ignoring_float_errors, is_contiguous, meta_array, ndarray, xp
-from chainrule.memory_layout import check_rank, copied_in_order, dimension_order
+from chainrule.backend import as_array, half_in_float32, ignoring_float_errors, is_array, is_contiguous, is_scalar, meta_array, ndarray, xp
+from chainrule.memory_layout import check_rank, copied_in_order, dimension_order, preserve_format, suggested_memory_format
+from chainrule.memory_layout import memory_format as memory_format_type
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import (
@@ -958,6 +959,24 @@ class Cast(Op):
         return grad_output, None
 
 
+class CastInOrder(Cast):
+    """``Cast`` into new memory laid out in ``order`` (outermost dimension first; None:
+    row-major): ``x.to(dtype, memory_format=...)``, and the conversion of a tensor whose layout
+    PyTorch's would keep (``x.t().double()`` is transposed too)."""
+
+    node_name = "ToCopyBackward0"
+    derivatives = ("1", None, None)
+
+    @staticmethod
+    def forward(ctx, x, dtype, order):
+        with ignoring_float_errors():  # values beyond the new dtype's range: no warning, as Cast's
+            return copied_in_order(x, order, dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, None, None
+
+
 class Clone(Op):
     formula = "a copy of x"
     derivatives = ("1", None)
@@ -1540,15 +1559,33 @@ formula_form("maximum", elementwise_maximum)
 formula_form("minimum", elementwise_minimum)
 
 
-@public(method=lambda self, condition, other: where(condition, self, other), out=True)
+def _out_of_where(condition, input=None, other=None):
+    """where's rule for ``out=`` (see ``public``): only its form with three tensors has one, which
+    takes an out of the result's dtype only, as in PyTorch."""
+    for position, (name, value) in enumerate((("input", input), ("other", other)), start=2):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"where(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__} (with out=, "
+                f"input and other are tensors; wrap a number: chainrule.tensor(value))"
+            )
+    return True
+
+
+@public(method=lambda self, condition, other: where(condition, self, other), out=_out_of_where)
 def where(condition, input=None, other=None):
-    """Elements of input where ``condition`` is true, of other elsewhere (broadcasting all three).
+    """Elements of input where ``condition`` (a bool tensor) is true, of other elsewhere
+    (broadcasting all three); input and other are tensors or numbers.
 
     ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``, as in PyTorch.
     """
     if input is None and other is None:
         return functions.nonzero(condition, as_tuple=True)
-    condition = condition.array if isinstance(condition, Tensor) else as_array(condition)
+    if not isinstance(condition, Tensor):
+        raise TypeError(
+            f"where(): argument 'condition' (position 1) must be Tensor, not {type(condition).__name__}; make the mask "
+            f"a tensor, e.g. where(x > 0, ...) or chainrule.tensor(mask)"
+        )
+    condition = condition.array
     if condition.dtype == xp.uint8:  # PyTorch still reads a uint8 mask (nonzero is true), with a warning
         warn_once(
             "where uint8 condition",
@@ -1576,6 +1613,12 @@ def _where_operands(input, other):
     first's own dtype). A Python number is checked as PyTorch converts it to the result's dtype: an
     int must fit an integer dtype (``where(mask, int8_x, 1000)`` is a RuntimeError, where ``int8_x +
     1000`` wraps), a float float32's range (float16 and float64 take any, beyond range as inf)."""
+    for position, (name, value) in enumerate((("input", input), ("other", other)), start=2):
+        if not isinstance(value, (Tensor, int, float)) and not is_scalar(value):  # a list, None: PyTorch's TypeError
+            raise TypeError(
+                f"where(): argument '{name}' (position {position}) must be Tensor or Number, not {type(value).__name__}; "
+                f"make a list a tensor first (chainrule.tensor(values))"
+            )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         return made_from_values(as_array(input, dtypes.infer_dtype(input))), other
     tensor, number = (input, other) if isinstance(input, Tensor) else (other, input)
@@ -1586,6 +1629,19 @@ def _where_operands(input, other):
         if dtype == xp.float32:
             dtypes.checked_scalar(number, dtype)
     return input, other
+
+
+def where_of_mask(condition, input, other):
+    """``where`` as backward formulas and other operations call it (``functions.where``,
+    ``ctx.xp.where``): the condition may also be a bool array (a mask that forward saved), and
+    input and other arrays."""
+    if not isinstance(condition, Tensor):
+        condition = tensor_from_array(as_array(condition))
+    input, other = (made_from_values(each) if is_array(each) else each for each in (input, other))
+    return where(condition, input, other)
+
+
+formula_form("where", where_of_mask)
 
 
 @public(inplace=True, aliases=("negative",), out=SAME_DTYPE)
@@ -1914,21 +1970,28 @@ def reciprocal(input):
     return Reciprocal.apply(input)
 
 
-@public(inplace=True, out=True)
+def _out_of_clamp(input, *bounds, **named_bounds):
+    """The rule for ``out=`` of clamp, clip, clamp_min and clamp_max (see ``public``): with number
+    bounds out must have the result's dtype, as PyTorch's Scalar forms require; with a tensor bound
+    it takes any dtype the result casts to."""
+    return not any(isinstance(bound, Tensor) for bound in (*bounds, *named_bounds.values()))
+
+
+@public(inplace=True, out=_out_of_clamp)
 def clamp_min(input, min):
     """input limited from below: max(input, min) (a number or a tensor)."""
     function = Clamp.shown_as("ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1")
     return broadcasting(function, *_clamp_operands("clamp_min", input, min, None), operation="clamp_min")
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=_out_of_clamp)
 def clamp_max(input, max):
     """input limited from above: min(input, max) (a number or a tensor)."""
     function = Clamp.shown_as("ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1")
     return broadcasting(function, *_clamp_operands("clamp_max", input, None, max), operation="clamp_max")
 
 
-@public(inplace=True, aliases=('clip',), out=True)
+@public(inplace=True, aliases=('clip',), out=_out_of_clamp)
 def clamp(input, min=None, max=None):
     """input limited to [min, max] (either bound may be None, a number or a tensor, but not a tensor and
     a number together: a TypeError, as PyTorch has no such overload). An integer input with a floating
@@ -2175,7 +2238,13 @@ def to(self, *args, **kwargs):
     forms are PyTorch's: ``to(dtype, non_blocking, copy)``, ``to(device, dtype, non_blocking, copy)``
     and ``to(other_tensor, non_blocking, copy)``; ``non_blocking`` has nothing to wait for on the
     CPU; with ``copy=True`` the result is a new tensor even when nothing changes, as it is for a
-    device with an index (``'cpu:0'`` is not the device of a tensor, ``'cpu'``: PyTorch copies)."""
+    device with an index (``'cpu:0'`` is not the device of a tensor, ``'cpu'``: PyTorch copies).
+
+    ``memory_format`` (a keyword) lays the result out as PyTorch's: by default
+    (``preserve_format``) as x is laid out (``x.t().double()`` is transposed too); ``channels_last``
+    (a 4-d x, N, H, W, C in memory), ``channels_last_3d`` (5-d) or ``contiguous_format`` give x
+    itself when its strides suggest that format already (see ``suggested_memory_format``), else a
+    copy laid out so."""
     device, dtype, copy = _to_arguments(args, kwargs)
     if device is not None:
         if device.startswith("meta"):
@@ -2186,9 +2255,36 @@ def to(self, *args, **kwargs):
         if self.is_meta:
             raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         copy = copy or ":" in device
+    if kwargs and kwargs.get("memory_format") not in (None, preserve_format):
+        return _to_memory_format(self, dtype, copy, kwargs["memory_format"])
     if dtype is None or xp.dtype(dtype) == self.array.dtype:
-        return cast(self, self.array.dtype) if copy else self  # a copy is a ToCopyBackward0, as in PyTorch
+        if not copy:
+            return self
+        dtype = self.array.dtype  # a copy is a ToCopyBackward0, as in PyTorch
+    if self._chosen_strides or self._base is not None:  # strides of PyTorch's own, which the result keeps
+        return _converted_in_order(self, dtype, dimension_order(self, preserve_format))
     return cast(self, xp.dtype(dtype))
+
+
+def _to_memory_format(x, dtype, copy, memory_format):
+    """``x.to(dtype, copy=copy, memory_format=...)`` for ``channels_last``, ``channels_last_3d`` or
+    ``contiguous_format``: x itself when nothing changes (its dtype, and the format its strides
+    suggest), else a copy laid out in that format (PyTorch's error for a channels-last format
+    on a tensor of another rank)."""
+    if dtype is None or xp.dtype(dtype) == x.array.dtype:
+        if not copy and suggested_memory_format(x) is memory_format:
+            return x
+        dtype = x.array.dtype
+    check_rank(memory_format, x.array.ndim)
+    return _converted_in_order(x, dtype, dimension_order(x, memory_format))
+
+
+def _converted_in_order(x, dtype, order):
+    """x converted to ``dtype`` (differentiably) in new memory, its dimensions laid out in ``order``
+    (outermost first; None: row-major), which its strides then report."""
+    converted = CastInOrder.apply(x, xp.dtype(dtype), order)
+    converted._chosen_strides = order is not None
+    return converted
 
 
 _TO_FORMS = (
@@ -2229,7 +2325,10 @@ def _to_arguments(args, kwargs):
     if not kwargs:
         return device, dtype, len(flags) > 1 and flags[1]
     copy = flags[1] if len(flags) > 1 else kwargs.get("copy", False)
-    if not kwargs.keys() <= keywords or not isinstance(copy, bool) or not isinstance(kwargs.get("non_blocking", False), bool):
+    if (
+        not kwargs.keys() <= keywords or not isinstance(copy, bool) or not isinstance(kwargs.get("non_blocking", False), bool)
+        or not isinstance(kwargs.get("memory_format", preserve_format), (memory_format_type, type(None)))
+    ):
         _refuse_to_arguments(args, kwargs)
     return device, dtype, copy
 
@@ -2245,7 +2344,9 @@ def converter(dtype):
     """``x.float()``, ``x.long()``...: ``x.to(dtype)`` (``memory_format`` accepted, as PyTorch's)."""
 
     def convert(self, memory_format=None):
-        return to(self, dtype)
+        if memory_format is None:
+            return to(self, dtype)
+        return to(self, dtype, memory_format=memory_format)
 
     return convert
 

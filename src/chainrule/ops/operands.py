@@ -7,8 +7,9 @@ operand meeting a floating one is converted to the floating dtype.
 
 Operands that do not broadcast together are refused with PyTorch's RuntimeError (``broadcast_error``),
 a number where PyTorch takes only a tensor with its TypeError (``require_tensors``,
-``require_tensor_input``, ``refuse_numbers_only``), and the number-first call forms PyTorch still
-accepts with a warning, ``p.add_(-lr, grad)``, are read as the current ones (``with_deprecated_forms``).
+``require_tensor_input``, ``refuse_numbers_only``, ``refuse_number_first``), and the number-first
+call forms PyTorch still accepts with a warning, ``p.add_(-lr, grad)``, are read as the current
+ones (``with_deprecated_forms``).
 """
 import functools
 
@@ -91,12 +92,20 @@ def _number_array(value, dtype):
         return as_array(dtypes.wrapped_integer(value, dtype), dtype)
 
 
-def binary_operands(a, b):
+def binary_operands(a, b, refuse_first=None, refuse_second=None):
     """Both operands as tensors of a common kind (floating wins over integer, as in PyTorch). Two
-    numbers (``chainrule.add(2, 3)``) give the first as a 0-d tensor, as PyTorch wraps it."""
+    numbers (``chainrule.add(2, 3)``) give the first as a 0-d tensor, as PyTorch wraps it.
+    ``refuse_first(a, b)`` and ``refuse_second(a, b)``, given, raise PyTorch's TypeError where the
+    operation has no form for a, or b, that is not a tensor (``refuse_number_first``,
+    ``refuse_numbers_only``, ``require_tensors``); each is called only where that operand is not a
+    tensor, so a call with tensors pays nothing for them."""
     if not isinstance(a, Tensor):
+        if refuse_first is not None:
+            refuse_first(a, b)
         a = as_tensor_like(a, b) if isinstance(b, Tensor) else made_from_values(as_array(a, dtypes.infer_dtype(a)))
     if not isinstance(b, Tensor):
+        if refuse_second is not None:
+            refuse_second(a, b)
         b = as_tensor_like(b, a)
     a_dtype, b_dtype = a.array.dtype, b.array.dtype
     if a_dtype is b_dtype or a_dtype == b_dtype:
@@ -252,6 +261,19 @@ def refuse_numbers_only(operation, input, other):
             f"{type(other).__name__}): one of them must be a Tensor; compute with Python's operators on two numbers, "
             f"or wrap one in a tensor (chainrule.tensor(value))"
         )
+
+
+def refuse_number_first(operation, input, other):
+    """PyTorch's refusal of anything but a tensor first where ``operation`` takes a number second
+    only (the comparisons: ``torch.lt(2, x)``, ``torch.eq(1, 2)``; the operator ``2 < x`` works, as
+    Python turns it into ``x > 2``): a TypeError."""
+    if isinstance(input, Tensor):
+        return
+    raise TypeError(
+        f"{operation}() received an invalid combination of arguments - got ({type(input).__name__}, "
+        f"{type(other).__name__}): its input must be a tensor (other may be a number); swap the operands "
+        f"and the comparison (lt(2, x) is gt(x, 2)), or wrap the number in a tensor (chainrule.tensor(value))"
+    )
 
 
 # ----------------------------------------------------------------------------- deprecated number-first call forms

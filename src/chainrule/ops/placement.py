@@ -14,7 +14,7 @@ from chainrule.autograd.function import array_from_shapes, computed_without_grad
 from chainrule.backend import as_array, xp
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.broadcast import broadcast_shapes
-from chainrule.ops.elementwise import where
+from chainrule.ops.elementwise import where_of_mask
 from chainrule.ops.index import _positions_in, index_put
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.operands import as_tensor_like
@@ -58,7 +58,7 @@ def masked_scatter(input, mask, source):
         return input.clone()
     order = xp.cumsum(mask_array.reshape(-1)) - 1  # the place of each True among the True places
     taken = source.reshape(-1)[tensor_from_array(xp.maximum(order, 0))].reshape(mask_array.shape)
-    return where(mask_array, taken, input).to(input.dtype)
+    return where_of_mask(mask_array, taken, input).to(input.dtype)
 
 
 def fill_diagonal_(self, fill_value, wrap=False):
@@ -75,7 +75,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
     mask = xp.zeros(self.array.size, dtype=bool)
     mask[0:end:step] = True
     mask = array_from_shapes(mask.reshape(shape))
-    return write_in_place(self, lambda x: where(mask, as_tensor_like(fill_value, x), x).to(x.dtype))
+    return write_in_place(self, lambda x: where_of_mask(mask, as_tensor_like(fill_value, x), x).to(x.dtype))
 
 
 def apply_(self, callable):

@@ -663,13 +663,15 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
 
 
 @public(out=True)
-def max(x, dim=None, keepdim=False):
+def max(x, dim=None, keepdim=False, *, other=None):
     """Without ``dim``: the largest element, a 0-d tensor (ties share the gradient evenly).
 
     With ``dim``: a named tuple ``(values, indices)``, where ``indices`` (int64) says where each
-    maximum is along ``dim``; the gradient goes to that element. ``max(x, other_tensor)`` is
-    ``maximum(x, other)``, as in PyTorch.
+    maximum is along ``dim``; the gradient goes to that element. ``max(x, other_tensor)`` (or
+    ``max(x, other=other_tensor)``) is ``maximum(x, other)``, as in PyTorch.
     """
+    if other is not None:
+        dim = _in_place_of_dim("max", dim, keepdim, other)
     if isinstance(dim, Tensor):
         return maximum(x, dim)
     if dim is None:
@@ -678,13 +680,29 @@ def max(x, dim=None, keepdim=False):
 
 
 @public(out=True)
-def min(x, dim=None, keepdim=False):
-    """Like ``max``, for the smallest element: a 0-d tensor, or ``(values, indices)`` along ``dim``."""
+def min(x, dim=None, keepdim=False, *, other=None):
+    """Like ``max``, for the smallest element: a 0-d tensor, or ``(values, indices)`` along ``dim``;
+    ``min(x, other_tensor)`` (or ``other=``) is ``minimum(x, other)``."""
+    if other is not None:
+        dim = _in_place_of_dim("min", dim, keepdim, other)
     if isinstance(dim, Tensor):
         return minimum(x, dim)
     if dim is None:
         return _extreme_of_all(MinAll, x, "min")
     return min_result(*_extreme_along(Min, x, dim, keepdim, "min"))
+
+
+def _in_place_of_dim(operation, dim, keepdim, other):
+    """``other`` of ``max(x, other=y)`` or ``min(x, other=y)``, which takes dim's place as in
+    ``max(x, y)`` (the tensor compared with x elementwise); PyTorch's TypeError where it is not a
+    tensor, or comes with a dim or keepdim, which belong to the reduction."""
+    if not isinstance(other, Tensor) or dim is not None or keepdim is not False:
+        raise TypeError(
+            f"{operation}() received an invalid combination of arguments - got other={type(other).__name__} with "
+            f"dim={dim!r}, keepdim={keepdim!r}: {operation}(input, other) compares with a tensor elementwise, "
+            f"{operation}(input, dim, keepdim) reduces; give one form (wrap a number: chainrule.tensor(value))"
+        )
+    return other
 
 
 def _extreme_of_all(function, x, operation):

@@ -38,14 +38,17 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
     are further names for the same function and method (``clip`` for ``clamp``). With ``out``, the
     function (not the method) accepts PyTorch's ``out=`` tensor to write its result into, cast to
     its dtype where PyTorch's casting allows; ``out=SAME_DTYPE``: only a tensor of the result's
-    dtype, as PyTorch's operations that keep their input's dtype (``bitwise_not``) require.
+    dtype, as PyTorch's operations that keep their input's dtype (``bitwise_not``) require; ``out``
+    a function: called with the arguments of a call given ``out=``, it says whether that call
+    needs an out of the result's dtype, and raises where the call has no ``out=`` form (PyTorch's
+    overloads of one operation differ: ``clamp`` with number bounds needs the result's dtype).
     """
 
     def register(function):
         keyworded = with_pytorch_keywords(function)
         tensor_input = _takes_a_tensor_first(function)
         if out:
-            exported = with_out(keyworded, same_dtype=out is SAME_DTYPE, tensor_input=tensor_input)
+            exported = with_out(keyworded, same_dtype=out if callable(out) else out is SAME_DTYPE, tensor_input=tensor_input)
         else:
             exported = with_tensor_input(keyworded) if tensor_input else keyworded
         for each in (name or function.__name__, *aliases):
@@ -187,7 +190,8 @@ SAME_DTYPE = "same dtype"
 def with_out(function, same_dtype=False, tensor_input=False):
     """``function`` accepting ``out=``: the result is written into that tensor (resized to the
     result's shape, as PyTorch does) and returned. ``out`` takes no part in the graph. With
-    ``same_dtype``, an ``out`` of another dtype than the result's is refused; with ``tensor_input``,
+    ``same_dtype`` (or where ``same_dtype(*args, **kwargs)`` says so, see ``public``), an ``out``
+    of another dtype than the result's is refused; with ``tensor_input``,
     an input that is not a tensor, as by ``with_tensor_input`` (checked here, saving a call)."""
 
     def function_with_out(*args, out=None, **kwargs):
@@ -199,13 +203,14 @@ def with_out(function, same_dtype=False, tensor_input=False):
             raise
         if out is None:
             return result
+        strict = same_dtype(*args, **kwargs) if callable(same_dtype) else same_dtype
         _check_out_apart(out, args, kwargs, function)
         if type(result) is not Tensor and isinstance(result, tuple):  # (values, indices): out is a pair too
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
-            written = [_written_into(each, into, function, same_dtype) for each, into in zip(result, out)]
+            written = [_written_into(each, into, function, strict) for each, into in zip(result, out)]
             return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
-        return _written_into(result, out, function, same_dtype)
+        return _written_into(result, out, function, strict)
 
     function_with_out.__name__ = function.__name__
     function_with_out.__qualname__ = function.__qualname__
