@@ -21,8 +21,10 @@ def warn_at_caller(message, category=UserWarning):
 
 def warn_once(key, message, category=UserWarning):
     """``warn_at_caller``, once per process for each ``key``, as PyTorch's TORCH_WARN_ONCE
-    warnings are given; every time after ``set_warn_always(True)``."""
-    if key in _given and not settings.is_warn_always_enabled():
-        return
-    _given.add(key)
-    warn_at_caller(message, category)
+    warnings are given; every time after ``set_warn_always(True)``, and, as in PyTorch, a warning
+    given then does not count as the once (it still comes when warn-always is turned off)."""
+    if settings.is_warn_always_enabled():
+        warn_at_caller(message, category)
+    elif key not in _given:
+        _given.add(key)
+        warn_at_caller(message, category)

@@ -4,9 +4,9 @@ Each factory takes ``dtype`` and ``requires_grad`` as PyTorch's do. Floating fac
 default dtype (float32); random ones draw from the generator seeded by ``manual_seed``.
 """
 import functools
+import itertools
 import math
 import operator
-import warnings
 
 from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
@@ -16,7 +16,7 @@ from chainrule.backend import ignoring_float_errors, xp
 from chainrule import sampling_algorithms
 from chainrule.ops.registry import public, with_out
 from chainrule.device import check_device
-from chainrule.tensor import Tensor, _to_raw, check_numpy_array, tensor_from_array
+from chainrule.tensor import Tensor, _to_raw, check_numpy_array, sharing_numpy_memory, tensor_from_array
 
 
 def _check_requires_grad(array, requires_grad):
@@ -135,6 +135,44 @@ def checked_dtype(dtype):
     )
 
 
+def made_in_dtype_of_out(factory):
+    """``factory`` (``zeros``, ``full``, ``arange``, ``rand``...) taking PyTorch's ``out=``, whose dtype
+    is the one the tensor is made in when no ``dtype=`` is given, as in PyTorch: ``zeros(2, out=int64
+    tensor)`` fills it with int64 zeros, ``arange(0, 2, 0.5, out=int64 tensor)`` counts in int64 (and
+    refuses the step truncated to 0), ``rand(5, out=float64 tensor)`` draws float64 numbers (other
+    ones than float32 numbers cast). A ``dtype=`` other than out's is PyTorch's RuntimeError."""
+    written_into_out = with_out(factory)
+
+    @functools.wraps(factory)
+    def factory_with_out(*args, out=None, dtype=None, **kwargs):
+        if out is None:
+            return factory(*args, dtype=dtype, **kwargs)
+        if isinstance(out, Tensor):
+            if dtype is not None and xp.dtype(checked_dtype(dtype)) != out.array.dtype:
+                raise RuntimeError(
+                    f"dtype {dtypes.scalar_type_name(xp.dtype(dtype))} does not match dtype of out parameter "
+                    f"({dtypes.scalar_type_name(out.array.dtype)}); give dtype= or out=, not both"
+                )
+            dtype = out.dtype
+        return written_into_out(*args, out=out, dtype=dtype, **kwargs)
+
+    return factory_with_out
+
+
+def refuse_dtype(dtype, kernel, refused=dtypes.WIDE_UNSIGNED):
+    """PyTorch's NotImplementedError for a ``dtype`` its ``kernel`` has no version for (``refused``:
+    by default the unsigned integers wider than a byte, which most of PyTorch's kernels skip)."""
+    if dtype in refused:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(dtype)}'; make the tensor in another "
+            f"dtype (int64, float32) and convert it with .to()"
+        )
+
+
+#: What PyTorch's computing factories refuse besides the wide unsigned integers: bool.
+_BOOL_AND_WIDE_UNSIGNED = dtypes.WIDE_UNSIGNED | {xp.dtype(bool)}
+
+
 def refuse_pinned_memory():
     """PyTorch's error for ``pin_memory=True`` on a machine without an accelerator."""
     raise RuntimeError(
@@ -174,11 +212,15 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
                     array = _python_numbers_as(raw, xp.dtype(dtype))
         except (ValueError, TypeError) as error:
             raise _nested_data_error(raw) or error from None
-        except OverflowError:  # an int beyond int64 (2**63), or data that is no number: PyTorch's errors
+        except OverflowError as error:  # an int beyond int64 (2**63), or data that is no number: PyTorch's errors
+            if dtype is not None and xp.dtype(dtype) == xp.uint64:  # uint64's own (a negative int)
+                raise _nested_data_error(raw) or error from None
             raise _nested_data_error(raw) or ValueError(
                 "Overflow when unpacking long long: an integer tensor holds -2**63 to 2**63 - 1; give a larger "
                 "number as a float (or pass dtype=chainrule.float64)"
             ) from None
+        if array.dtype.kind in "iu" and not isinstance(raw, xp.ndarray):
+            _refuse_numpy_bools(raw, array.ndim)
     # made from the caller's own numbers, a compiled program may keep it (not a copy of a tensor's values)
     make = tensor_from_array if isinstance(data, Tensor) else functools.partial(made_from_values, written=written_in_python(data))
     result = _finish(array, requires_grad, device, make)
@@ -195,6 +237,8 @@ def _python_numbers_as(data, dtype):
     integers its ValueError."""
     if dtype.kind not in "iu":
         return xp.array(data, dtype=dtype)
+    if dtype == xp.uint64:
+        return _python_ints_as_uint64(data)
     natural = xp.array(data)  # ints as int64, floats as float64: checked at once while they all fit
     if natural.size == 0 or natural.dtype.kind == "b":
         return natural.astype(dtype)
@@ -208,6 +252,33 @@ def _python_numbers_as(data, dtype):
     # one by one, each number by its own Python type ([-1, 2.5] as uint8: -1 wraps, where -1.0 would not)
     numbers = xp.array(data, dtype=object)
     return xp.array([_python_number_as(number, dtype) for number in numbers.flat], dtype=dtype).reshape(numbers.shape)
+
+
+def _python_ints_as_uint64(data):
+    """``_python_numbers_as`` for uint64, which PyTorch fills only from Python ints (and bools) from 0
+    to 2**64 - 1: a float or a NumPy number is its TypeError, a negative int its OverflowError."""
+    numbers = xp.array(data, dtype=object)
+    for number in numbers.flat:
+        if not isinstance(number, int):
+            raise TypeError(f"an integer is required: a uint64 tensor is made from Python ints, not {type(number).__name__}")
+        if not 0 <= number < 1 << 64:
+            raise OverflowError("can't convert negative int to unsigned" if number < 0 else "int too big to convert")
+    return numbers.astype(xp.uint64)
+
+
+def _refuse_numpy_bools(data, ndim):
+    """PyTorch's TypeError for a NumPy bool among the numbers of an integer tensor
+    (``tensor([np.bool_(True), 2])``): it reads each number of an integer tensor as an index, which a
+    Python bool is and a NumPy bool is not. ``data`` (nested lists of ``ndim`` levels) is looked
+    through at C speed: making an integer tensor from a list stays about as fast."""
+    items = [data]
+    for _ in range(ndim):
+        items = itertools.chain.from_iterable(items)
+    if xp.bool_ in map(type, items):
+        raise TypeError(
+            "'numpy.bool' object cannot be interpreted as an integer: an integer tensor takes Python bools "
+            "(bool(flag)) or ints; or make a bool tensor (dtype=chainrule.bool)"
+        )
 
 
 def _python_number_as(number, dtype):
@@ -275,17 +346,20 @@ def warn_copy_construct(call):
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing memory with it when it already is an array of that dtype
     (``device``: only the CPU, as everywhere in chainrule; one with an index, ``'cpu:0'``, is
-    another device than an array's or a tensor's, and gets a copy, as in PyTorch)."""
+    another device than an array's or a tensor's, and gets a copy, as in PyTorch). A NumPy array is
+    taken as ``from_numpy`` takes it (its checks and warning) even where it is then copied."""
     check_device(device)
     if isinstance(data, Tensor):
         return data.to(device, dtype)  # data itself, unless the dtype differs or the device has an index ('cpu:0')
-    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype) and (device is None or ":" not in device):
-        check_numpy_array(data)
-        return tensor_from_array(data)
+    if isinstance(data, xp.ndarray):
+        shared = sharing_numpy_memory(data)
+        if (dtype is None or data.dtype == dtype) and (device is None or ":" not in device):
+            return shared
     return tensor(data, dtype=dtype)
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     if pin_memory:
         refuse_pinned_memory()
@@ -293,7 +367,8 @@ def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     return _from_arguments(xp.zeros(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     if pin_memory:
         refuse_pinned_memory()
@@ -301,7 +376,8 @@ def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_m
     return _from_arguments(xp.ones(shape, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False, memory_format=None):
     if pin_memory:
         refuse_pinned_memory()
@@ -318,7 +394,8 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
     return _from_arguments(xp.asarray(s, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """``size`` (a tuple or list) filled with ``fill_value``; the dtype follows the value as in PyTorch."""
     if pin_memory:
@@ -326,8 +403,32 @@ def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {argument_type_name(size)}")
     shape = size_argument((size,), "full")
+    fill_value = fill_number(fill_value, "full")
     dtype = dtypes.infer_dtype(fill_value) if dtype is None else checked_dtype(dtype)
     return _from_arguments(_filled(shape, fill_value, dtype), requires_grad, device)
+
+
+def fill_number(value, function):
+    """The ``fill_value`` of ``full``, ``full_like`` or ``new_full`` as the Python number PyTorch reads
+    it as (its type chooses ``full``'s dtype): a bool, int or float; a 0-d tensor's value; a NumPy
+    number as a Python one (a NumPy bool as a float, as PyTorch reads it: ``full((2,),
+    np.float64(1.5))`` is float32, ``full((2,), np.bool_(True))`` too). Anything else, a tensor with
+    dimensions included, is PyTorch's TypeError."""
+    if isinstance(value, xp.generic):  # (numpy.float64 is a Python float too: its dtype is not kept)
+        if isinstance(value, xp.bool_):
+            return float(value)
+        if isinstance(value, (xp.integer, xp.floating)):
+            return value.item()
+    elif isinstance(value, (int, float)):  # bool too
+        return value
+    elif isinstance(value, Tensor) and value.array.ndim == 0:
+        read_into_python(f"{function}'s fill_value")
+        return value.array.item()
+    detail = "chainrule has no complex dtypes" if isinstance(value, complex) else "give a number or a 0-d tensor"
+    raise TypeError(
+        f"{function}(): argument 'fill_value' (position 2) must be Number, not "
+        f"{'Tensor' if isinstance(value, Tensor) else dtypes.python_type_name(value)} ({detail})"
+    )
 
 
 def _filled(shape, fill_value, dtype):
@@ -369,6 +470,7 @@ def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False,
 
 @public(method=False)
 def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    fill_value = fill_number(fill_value, "full_like")
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "full_like")
     return made_like(input, memory_format, lambda sizes: _from_arguments(_filled(sizes, fill_value, dtype), requires_grad, device), shape)
 
@@ -426,11 +528,17 @@ def _floating_arange(start, step, count, dtype):
     return values
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def arange(start=None, end=None, step=1, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Numbers from ``start`` up to (not including) ``end``: ceil((end - start) / step) of them,
     ``start + i * step``; int64 when all arguments are ints (or integer 0-d tensors), else the
-    default float dtype."""
+    default float dtype.
+
+    An integer dtype counts in int64 from the bounds and step truncated toward zero, as PyTorch's
+    kernel does; how many numbers there are comes, as in PyTorch, from the truncated ones for int64
+    and from the numbers given for the other integer dtypes: ``arange(0, 4, 1.5, dtype=int64)`` is
+    [0, 1, 2, 3], with ``dtype=int32`` [0, 1, 2]."""
     if pin_memory:
         refuse_pinned_memory()
     if end is None:
@@ -439,32 +547,59 @@ def arange(start=None, end=None, step=1, dtype=None, layout=None, requires_grad=
         start, end, end_position = 0, start, 1
     else:
         end_position = 2
-    start = 0 if start is None else _number_argument(start, "arange", "start", 1)
-    end = _number_argument(end, "arange", "end", end_position)
-    step = _number_argument(step, "arange", "step", 3)
+    try:
+        start = 0 if start is None else _number_argument(start, "arange", "start", 1)
+        end = _number_argument(end, "arange", "end", end_position)
+        step = _number_argument(step, "arange", "step", 3)
+    except TypeError:
+        if any(isinstance(value, complex) for value in (start, end, step)):
+            raise RuntimeError(
+                "value cannot be converted to type double without overflow: arange counts in real numbers "
+                "(chainrule has no complex dtypes)"
+            ) from None
+        raise
     if dtype is None:
         whole = not any(isinstance(value, float) for value in (start, end, step))
         dtype = dtypes.int64 if whole else dtypes.get_default_dtype()
     dtype = xp.dtype(dtype)
-    if dtype.kind == "b":
-        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    refuse_dtype(dtype, "arange_cpu", _BOOL_AND_WIDE_UNSIGNED)
+    if not (step > 0 or step < 0):  # (nan too)
+        raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {_c_number(start)} -> {_c_number(end)}")
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if dtype.kind in "iu":
-        # the kernel works in int64: float bounds and step are truncated first, as PyTorch's Scalar.to<int64_t>
-        start, end, step = int(start), int(end), int(step)
-        if step == 0:
-            raise ValueError("step must be nonzero")
-    if (end - start) * step < 0:
+    if not (step > 0 and end >= start or step < 0 and end <= start):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype.kind in "iu":
-        values = xp.arange(start, end, step, dtype=xp.int64).astype(dtype)
+        whole_start, whole_step = _truncated_to_int64(start), _truncated_to_int64(step)
+        if dtype == xp.int64:
+            if whole_step == 0:
+                raise ValueError("step must be nonzero")
+            sign = 1 if whole_step > 0 else -1
+            count = (_truncated_to_int64(end) - whole_start + whole_step - sign) // whole_step
+        else:
+            count = math.ceil((float(end) - float(start)) / float(step))
     else:
         count = math.ceil((float(end) - float(start)) / float(step))
-        values = _floating_arange(start, step, count, dtype)
+    if count >= 2**63:
+        raise RuntimeError(f"invalid size, possible overflow? (arange of {count} numbers)")
+    try:
+        if dtype.kind in "iu":  # in int64, then converted as a C cast does (wrapping into int8, uint8...)
+            values = (xp.arange(count, dtype=xp.int64) * whole_step + whole_start).astype(dtype)
+        else:
+            values = _floating_arange(start, step, count, dtype)
+    except (MemoryError, ValueError):  # NumPy's refusals of an array too large for memory
+        raise RuntimeError(
+            f"Storage size calculation overflowed: arange of {count} numbers of {dtypes.dtype_name(dtype)} is too "
+            f"large for memory; count fewer (a larger step, a smaller range)"
+        ) from None
     return _from_arguments(values, requires_grad, device)
+
+
+def _truncated_to_int64(number):
+    """``number`` truncated toward zero into the 64-bit integers, as PyTorch's ``Scalar.to<int64_t>``."""
+    if not -(2**63) <= number < 2**63:
+        raise RuntimeError(f"value cannot be converted to type int64_t without overflow (got {number})")
+    return int(number)
 
 
 def _c_number(value):
@@ -488,7 +623,8 @@ def _steps_argument(start, end, steps, function):
     return bounds[0], bounds[1], steps
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def linspace(start, end, steps, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """``steps`` numbers evenly spaced from ``start`` to ``end``, both included. As PyTorch's kernel:
     the first half counts up from ``start`` and the second half down from ``end`` by the step
@@ -497,8 +633,7 @@ def linspace(start, end, steps, dtype=None, layout=None, requires_grad=False, de
         refuse_pinned_memory()
     start, end, steps = _steps_argument(start, end, steps, "linspace")
     dtype = _float_dtype(dtype)
-    if dtype.kind == "b":
-        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    refuse_dtype(dtype, "linspace_cpu", _BOOL_AND_WIDE_UNSIGNED)
     return _from_arguments(evenly_spaced(start, end, steps, dtype), requires_grad, device)
 
 
@@ -518,7 +653,8 @@ def evenly_spaced(start, end, steps, dtype):
     return _fused_multiply_add(counts, direction, origin).astype(working).astype(dtype)
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def logspace(start, end, steps, base=10.0, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """``steps`` numbers from base^start to base^end whose logarithms are evenly spaced, computed
     as PyTorch does: base ** (start + i * step) in float64 (counting down from ``end`` in the
@@ -527,8 +663,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, layout=None, requires_gra
         refuse_pinned_memory()
     start, end, steps = _steps_argument(start, end, steps, "logspace")
     dtype = _float_dtype(dtype)
-    if dtype.kind == "b":
-        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    refuse_dtype(dtype, "logspace_cpu", _BOOL_AND_WIDE_UNSIGNED)
     kept = xp.int64 if dtype.kind in "iu" else dtype
     first = xp.asarray(int(start) if dtype.kind in "iu" else start).astype(kept)
     last = xp.asarray(int(end) if dtype.kind in "iu" else end).astype(kept)
@@ -544,45 +679,52 @@ def logspace(start, end, steps, base=10.0, dtype=None, layout=None, requires_gra
     return _from_arguments(powers.astype(dtype), requires_grad, device)
 
 
-@public(method=False, name="range", out=True)
+@public(method=False, name="range")
+@made_in_dtype_of_out
 def range_(start, end, step=1, dtype=None, requires_grad=False, device=None):
     """Deprecated, as in PyTorch: numbers from ``start`` to ``end`` *included*, in the default
     float dtype; use ``arange`` (end excluded) instead."""
-    warnings.warn(
+    warn_at_caller(
         "torch.range is deprecated and will be removed in a future release because its behavior is "
-        "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
-        UserWarning,
-        stacklevel=2,
+        "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in [start, end)."
     )
+    dtype = _float_dtype(dtype)
+    refuse_dtype(dtype, "range_cpu", _BOOL_AND_WIDE_UNSIGNED)
     if step == 0 or (end - start) * step < 0:
         raise RuntimeError(f"range: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})")
     count = int(math.floor((end - start) / step)) + 1
-    return _from_arguments((xp.arange(count) * step + start).astype(_float_dtype(dtype)), requires_grad, device)
+    return _from_arguments((xp.arange(count) * step + start).astype(dtype), requires_grad, device)
 
 
 @public(method=False)
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """``obj`` as a tensor, sharing its memory where it can (a tensor itself, or a NumPy array of
-    the dtype asked): ``copy=True`` always copies, ``copy=False`` refuses to."""
+    the dtype asked, taken as ``from_numpy`` takes it): ``copy=True`` always copies, ``copy=False``
+    refuses to."""
     check_device(device)
     if isinstance(obj, Tensor):
-        result = obj if dtype is None or xp.dtype(dtype) == obj.array.dtype else obj.to(dtype)
-        shares = result is obj
+        shares = dtype is None or xp.dtype(dtype) == obj.array.dtype
+        result = obj if shares else obj.to(dtype)
+        if copy and shares:
+            result = tensor_from_array(obj.array.copy())
     elif isinstance(obj, xp.ndarray):
         shares = dtype is None or xp.dtype(dtype) == obj.dtype
-        result = tensor_from_array(obj if shares else obj.astype(dtype))
+        if shares and not copy:
+            result = sharing_numpy_memory(obj)
+        else:
+            check_numpy_array(obj)
+            result = tensor_from_array(obj.astype(dtype or obj.dtype))
     else:
         result, shares = tensor(obj, dtype=dtype), False
     if copy is False and not shares:
         raise ValueError("asarray: copy=False, but obj cannot be used without a copy (another dtype, or not an array)")
-    if copy and shares:
-        result = tensor_from_array(result.array.copy())
     if requires_grad:
         result.requires_grad = True
     return result
 
 
-@public(method=False, out=True)
+@public(method=False)
+@made_in_dtype_of_out
 def eye(n, m=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """The n x m (n x n without ``m``) identity matrix: ones on the diagonal."""
     if pin_memory:
@@ -592,7 +734,9 @@ def eye(n, m=None, dtype=None, layout=None, requires_grad=False, device=None, pi
     for name, side in (("n", n), ("m", m)):
         if side < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {side}")
-    return _from_arguments(xp.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+    dtype = _float_dtype(dtype)
+    refuse_dtype(dtype, "eye")
+    return _from_arguments(xp.eye(n, m, dtype=dtype), requires_grad, device)
 
 
 def _random_float_dtype(dtype, kernel):
@@ -606,28 +750,8 @@ def _random_float_dtype(dtype, kernel):
     return dtype
 
 
-def drawn_in_dtype_of_out(factory):
-    """``factory`` (``rand``, ``randn``, ``randint``, ``randperm``) taking PyTorch's ``out=``, whose
-    dtype is the one the numbers are drawn in, as in PyTorch: ``rand(5, out=float64 tensor)``
-    draws float64 numbers (other ones than float32 numbers cast)."""
-    written_into_out = with_out(factory)
-
-    @functools.wraps(factory)
-    def factory_with_out(*args, out=None, dtype=None, **kwargs):
-        if out is not None:
-            if dtype is not None and xp.dtype(dtype) != out.array.dtype:
-                raise RuntimeError(
-                    f"dtype {dtypes.scalar_type_name(xp.dtype(dtype))} does not match dtype of out parameter "
-                    f"({dtypes.scalar_type_name(out.array.dtype)}); give dtype= or out=, not both"
-                )
-            dtype = out.array.dtype
-        return written_into_out(*args, out=out, dtype=dtype, **kwargs)
-
-    return factory_with_out
-
-
 @public(method=False)
-@drawn_in_dtype_of_out
+@made_in_dtype_of_out
 def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the uniform distribution on [0, 1)."""
     if pin_memory:
@@ -638,7 +762,7 @@ def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, de
 
 
 @public(method=False)
-@drawn_in_dtype_of_out
+@made_in_dtype_of_out
 def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """Samples of the standard normal distribution N(0, 1)."""
     if pin_memory:
@@ -656,7 +780,8 @@ def _standard_normal(sample, shape, generator, dtype, requires_grad, device):
 
 #: The C++ names of the types, as PyTorch's bound errors write them.
 _C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
-                 "int64": "long", "float16": "c10::Half", "float32": "float", "float64": "double"}
+                 "int64": "long", "float16": "c10::Half", "float32": "float", "float64": "double",
+                 "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int"}
 
 
 def c_type_name(dtype):
@@ -746,7 +871,7 @@ def _held_to(high, digits):
 
 
 @public(method=False)
-@drawn_in_dtype_of_out
+@made_in_dtype_of_out
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``,
     int64 unless ``dtype`` says otherwise (a float dtype holds the integers as floats)."""
@@ -773,7 +898,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
 
 
 @public(method=False)
-@drawn_in_dtype_of_out
+@made_in_dtype_of_out
 def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
     """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says otherwise)."""
     if pin_memory:
@@ -782,8 +907,7 @@ def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, de
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dtype = xp.dtype(dtype) if dtype is not None else xp.dtype(dtypes.int64)
-    if dtype.kind == "b":
-        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    refuse_dtype(dtype, "randperm", _BOOL_AND_WIDE_UNSIGNED)
     if dtype.kind in "iu" and n - 1 > int(xp.iinfo(dtype).max):
         raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
     if dtype.kind == "f" and n > 2 ** (xp.finfo(dtype).nmant + 1) + 1:

@@ -119,6 +119,12 @@ int16 = of("int16")
 int32 = of("int32")
 int64 = of("int64")
 uint8 = of("uint8")
+# The wider unsigned integers, as PyTorch 2.13 has them: tensors can hold them (``from_numpy`` of
+# a NumPy uint16 array, ``zeros(2, dtype=uint16)``), with PyTorch's limited support: no promotion
+# with another integer dtype, and factories that compute (``arange``, ``eye``...) refuse them.
+uint16 = of("uint16")
+uint32 = of("uint32")
+uint64 = of("uint64")
 bool_ = of("bool")
 bfloat16 = DtypeWithoutArrays(
     "bfloat16",
@@ -178,8 +184,11 @@ def scalar_type_name(numpy_dtype):
 
 _SCALAR_TYPE_NAMES = {
     "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short", "int32": "Int",
-    "int64": "Long", "uint8": "Byte", "bool": "Bool",
+    "int64": "Long", "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool",
 }
+
+#: The unsigned integers wider than a byte, which PyTorch supports only in part (see ``uint16``).
+WIDE_UNSIGNED = frozenset(xp.dtype(name) for name in ("uint16", "uint32", "uint64"))
 
 
 def infer_dtype(data):
@@ -334,7 +343,8 @@ WRITTEN_AS_IT_IS = {xp.dtype(name): _written_as_it_is(name) for name in ("bool",
 NO_RANGE = (1, 0)  # other dtypes (complex, uint32...) take the full rules
 
 
-_C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "uint8": "uint8_t"}
+_C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                 "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
 
 
 #: The Python types PyTorch's promote_types and can_cast read as dtypes
@@ -362,13 +372,28 @@ def promote_types(type1, type2):
     float64), integers of mixed signs widen (uint8 with int8 gives int16), anything wins over bool."""
     first = _expect_dtype(type1, "promote_types", "type1", 1)
     second = _expect_dtype(type2, "promote_types", "type2", 2)
-    first_category, second_category = _CATEGORY[first.kind], _CATEGORY[second.kind]
+    first_kind, second_kind = first.kind, second.kind
+    if "u" in (first_kind, second_kind) and first is not second:
+        _refuse_wide_unsigned_promotion(first, second)
+    first_category, second_category = _CATEGORY[first_kind], _CATEGORY[second_kind]
     if first_category != second_category:
         return first if first_category > second_category else second
     if bfloat16 in (first, second):  # NumPy has no bfloat16; with float16 (neither holds the other) float32
         other = second if first is bfloat16 else first
         return other if other.itemsize > 2 else bfloat16 if other is bfloat16 else float32
     return of(xp.promote_types(first.dtype, second.dtype))
+
+
+def _refuse_wide_unsigned_promotion(first, second):
+    """PyTorch's refusal to promote uint16, uint32 or uint64 with another integer or bool dtype (with
+    a floating one, the floating one wins as usual; uint8 promotes as any integer)."""
+    wide = first in WIDE_UNSIGNED or second in WIDE_UNSIGNED
+    if wide and first.kind != "f" and second.kind != "f" and first != second:
+        raise RuntimeError(
+            f"Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{scalar_type_name(first.dtype)} and {scalar_type_name(second.dtype)}; convert one of them first, "
+            f"e.g. x.to(chainrule.int64)"
+        )
 
 
 def can_cast(from_, to):

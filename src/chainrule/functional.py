@@ -5,7 +5,7 @@ Each operation registers itself where it is declared (``ops/registry.py``); impo
 here makes every one of them public, as a function here and as a Tensor method.
 """
 # Modules that register factories and Tensor methods of their own:
-from chainrule import creation, legacy_types, new_factories, queries, sampling, signal_windows  # noqa: F401
+from chainrule import creation, from_memory, legacy_types, new_factories, queries, sampling, signal_windows  # noqa: F401
 # The families of operations (ops/), each declaring its operations once:
 from chainrule.ops import (  # noqa: F401
     activation,

@@ -7,9 +7,9 @@ the dtype (and, in PyTorch, the device) follow ``x`` unless ``dtype=`` says othe
 
 These are the functions behind the Tensor methods of the same names.
 """
-from chainrule import creation
+from chainrule import creation, from_memory
 from chainrule.device import check_device
-from chainrule.ops.registry import install_method
+from chainrule.ops.registry import install_method, with_pytorch_keywords
 from chainrule.tensor import Tensor
 
 
@@ -50,8 +50,18 @@ def new_full(tensor, size, fill_value, dtype=None, device=None, requires_grad=Fa
             f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}; "
             f"write new_full(({size},), fill_value)"
         )
+    fill_value = creation.fill_number(fill_value, "new_full")
     return creation.full(size, fill_value, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
 
 
-for _factory in (new_tensor, new_zeros, new_ones, new_empty, new_full):
+def new_empty_strided(tensor, size, stride, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    """``empty_strided(size, stride)`` with ``tensor``'s dtype (or ``dtype``)."""
+    return from_memory.empty_strided(
+        size, stride, dtype=dtype or tensor.dtype, device=device, requires_grad=requires_grad, pin_memory=pin_memory
+    )
+
+
+for _factory in (new_tensor, new_full, new_empty_strided):
     install_method(_factory.__name__, _factory)
+for _factory in (new_zeros, new_ones, new_empty):  # new_zeros(size=(2, 3)) too, as PyTorch takes it
+    install_method(_factory.__name__, with_pytorch_keywords(_factory))

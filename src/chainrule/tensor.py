@@ -75,9 +75,15 @@ def _same_memory(tensor):
 
 
 def check_numpy_array(array):
-    """PyTorch's refusals of a NumPy array made a tensor: a dtype tensors do not have, or a
+    """PyTorch's refusals of a NumPy array made a tensor: a dtype tensors do not have, a byte order
+    other than the machine's (``'>f4'`` on a little-endian one: a file's data read as it lies), or a
     negative stride (``array[::-1]``, ``np.flip``), which a tensor's layout cannot express."""
     dtypes.check_convertible(array.dtype)
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. Conversion between byte orders "
+            "is currently not supported. (Convert it first: array.astype(array.dtype.newbyteorder('=')).)"
+        )
     if any(stride < 0 for stride in array.strides):
         raise ValueError(
             "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
@@ -89,6 +95,13 @@ def from_numpy(array):
     """A tensor sharing memory with the NumPy array ``array``, keeping its dtype (no copy)."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return sharing_numpy_memory(array)
+
+
+def sharing_numpy_memory(array):
+    """A tensor over the NumPy array ``array``'s memory (``from_numpy``, and ``as_tensor`` / ``asarray``
+    where they share), as PyTorch makes it: the array checked (``check_numpy_array``), a read-only one
+    warned of, and its strides kept, so that ``from_numpy(a.T)`` is not contiguous, as in PyTorch."""
     check_numpy_array(array)
     if not array.flags.writeable:  # PyTorch's warning, once per process
         warn_once(
@@ -97,7 +110,10 @@ def from_numpy(array):
             "want to copy the array to protect its data or make it writable before converting it to a tensor. This "
             "type of warning will be suppressed for the rest of this program.",
         )
-    return tensor_from_array(array)
+    tensor = tensor_from_array(array)
+    if not array.flags.c_contiguous:
+        tensor._chosen_strides = True
+    return tensor
 
 
 class Tensor:
@@ -546,12 +562,8 @@ class Tensor:
         return tensor_from_array(array.astype(xp.uint8) if array.dtype == xp.bool_ else array)
 
     def __float__(self):
-        if self._requires_grad and grad_mode._state.enabled:  # PyTorch's warning, once per process: the number leaves the graph (not under no_grad)
-            warn_once(
-                "scalar of a graph",
-                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                "Consider using tensor.detach() first.",
-            )
+        if self._requires_grad and grad_mode._state.enabled:
+            warn_scalar_of_a_graph()
         return float(self._only_element())
 
     def __int__(self):
@@ -718,16 +730,34 @@ def _size_item(size, position):
     raise TypeError(f"chainrule.Size() takes an iterable of 'int' (item {position} is '{dtypes.python_type_name(size)}')")
 
 
+def warn_scalar_of_a_graph():
+    """PyTorch's warning, once per process, for a tensor that requires grad read as a Python number
+    (``float(t)``, ``tensor([t])``) with grad mode on: the number leaves the graph."""
+    warn_once(
+        "scalar of a graph",
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+        "Consider using tensor.detach() first.",
+    )
+
+
+#: What a list given to tensor() holds that ``_to_raw`` looks into: lists, tensors, NumPy arrays.
+_HOLDERS = (list, tuple, Tensor, ndarray)
+
+
 def _to_raw(data, nested=False):
     """Python data that may contain tensors, as nested lists/arrays NumPy can read. A tensor inside
     a list stands for one number, as in PyTorch (``tensor([t1, t2])`` of one-element tensors; use
-    ``stack`` to join larger ones)."""
+    ``stack`` to join larger ones). As PyTorch, it warns of NumPy arrays inside a list (slow: make
+    one array with ``numpy.array`` first) and of a tensor that requires grad read as a number, and
+    refuses a 0-d array first in a list (which PyTorch reads as a sequence without a length)."""
     if isinstance(data, Tensor):
         if not nested:
             return data.array
         from chainrule.autograd.function import read_into_python  # (it imports this module)
 
         read_into_python("tensor() of a list holding tensors")  # each one's number, taken into Python
+        if data._requires_grad and grad_mode._state.enabled:
+            warn_scalar_of_a_graph()
         if data.array.size != 1:
             # PyTorch reads an integer or bool tensor there as an index (TypeError), others as a float (ValueError)
             integer = data.array.dtype.kind in "iub"
@@ -735,9 +765,21 @@ def _to_raw(data, nested=False):
                 f"only {'integer tensors of a single element can be converted to an index' if integer else 'one element tensors can be converted to Python scalars'} "
                 f"(a tensor of shape {tuple(data.array.shape)} inside a list: join tensors with torch.stack)"
             )
-        return data.array.reshape(())[()]
-    if isinstance(data, (list, tuple)) and any(isinstance(item, (Tensor, list, tuple)) for item in data):
+        number = data.array.reshape(())[()]
+        return bool(number) if data.array.dtype.kind == "b" else number  # a Python bool, as PyTorch reads it
+    if isinstance(data, (list, tuple)):
+        if not any(isinstance(item, _HOLDERS) for item in data):
+            return data
+        if isinstance(data[0], ndarray) and data[0].ndim == 0:
+            raise TypeError("len() of unsized object: tensor() reads the first item of a list, a 0-d NumPy array, as a "
+                            "sequence; give its number (array.item()) or one array (numpy.array(the_list))")
         return [_to_raw(item, True) for item in data]
+    if nested and isinstance(data, ndarray):
+        warn_once(
+            "tensor of a list of arrays",
+            "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting the list "
+            "to a single numpy.ndarray with numpy.array() before converting to a tensor.",
+        )
     return data
 
 

@@ -24,6 +24,7 @@ import re
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
+from chainrule.creation import checked_dtype, integer_argument
 from chainrule.memory_layout import contiguous_format
 from chainrule.backend import add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
 from chainrule.ops import shape
@@ -40,6 +41,7 @@ from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands, constant
 from chainrule.ops.registry import install_method, public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.utils.operation_mode import operands_in_modes
 
 
 class GetItem(Op):
@@ -1126,12 +1128,15 @@ def _slices_key(dim, positions):
 
 
 def _check_source(x, dim, index_key, source, operation):
-    """PyTorch's checks of index_add's and index_copy's source: x's dtype, x's shape but along ``dim``."""
+    """``(x, source)`` after PyTorch's checks of index_add's and index_copy's source: x's dtype
+    (autocast promotes index_copy's to one), x's shape but along ``dim``."""
     if source.array.dtype != x.array.dtype:
-        raise RuntimeError(
-            f"{operation}(): self ({dtypes.dtype_name(x.array.dtype)}) and source "
-            f"({dtypes.dtype_name(source.array.dtype)}) must have the same scalar type; convert one with .to()"
-        )
+        x, source = operands_in_modes(operation, (x, source))
+        if source.array.dtype != x.array.dtype:
+            raise RuntimeError(
+                f"{operation}(): self ({dtypes.dtype_name(x.array.dtype)}) and source "
+                f"({dtypes.dtype_name(source.array.dtype)}) must have the same scalar type; convert one with .to()"
+            )
     count = index_key[-1].size  # the number of positions
     expected = x.array.shape[:dim] + (count,) + x.array.shape[dim + 1 :]
     if x.array.ndim and tuple(source.array.shape) != expected:
@@ -1144,6 +1149,7 @@ def _check_source(x, dim, index_key, source, operation):
             f"source tensor shape must match self tensor shape, excluding the specified dimension. Got "
             f"self.shape = {list(x.array.shape)} source.shape = {list(source.array.shape)}"
         )
+    return x, source
 
 
 @public(inplace=True)
@@ -1168,7 +1174,7 @@ def index_copy(x, dim, index, source):
     """
     dim, positions = _index_along(x, dim, index, "index_copy_")
     key = _slices_key(dim, positions)
-    _check_source(x, dim, key, source, "index_copy_")
+    x, source = _check_source(x, dim, key, source, "index_copy_")
     return IndexCopy.apply(x, source, key, True, False)
 
 
@@ -1492,23 +1498,40 @@ def argwhere(x):
     return nonzero(x)
 
 
-def _triangle_indices(row, col, offset, dtype, upper):
-    """The (2, N) positions of the lower (or upper) triangle of a row x col matrix, row by row."""
+def _triangle_indices(row, col, offset, dtype, requires_grad, upper):
+    """The (2, N) positions of the lower (or upper) triangle of a row x col matrix, row by row, of
+    ``dtype`` (int64 or int32, the index dtypes PyTorch makes them in), checked as PyTorch checks them."""
+    function = "triu_indices" if upper else "tril_indices"
+    row, col = integer_argument(row, function, "row", 1), integer_argument(col, function, "col", 2)
+    offset = integer_argument(offset, function, "offset", 3)
+    for name, side in (("row", row), ("col", col)):
+        if side < 0:
+            raise RuntimeError(f"{name} must be non-negative, got{side}")
+    dtype = xp.dtype(dtypes.int64 if dtype is None else checked_dtype(dtype))
+    if dtype not in (xp.int64, xp.int32):
+        raise NotImplementedError(
+            f"\"{function}\" not implemented for '{dtypes.scalar_type_name(dtype)}': indices are int64 or int32; "
+            f"convert the result (.to(dtype)) for another dtype"
+        )
+    if requires_grad:
+        raise RuntimeError(
+            f"Only Tensors of floating point and complex dtype can require gradients ({function} makes integer indices)"
+        )
     inside = xp.ones((row, col), dtype=bool)
     inside = xp.triu(inside, offset) if upper else xp.tril(inside, offset)
-    return tensor_from_array(xp.stack(xp.nonzero(inside)).astype(dtype or dtypes.int64).reshape(2, -1))
+    return tensor_from_array(xp.stack(xp.nonzero(inside)).astype(dtype).reshape(2, -1))
 
 
 @public(method=False)
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, requires_grad=False, pin_memory=False):
     """The positions (2, N) of the lower triangle (j - i <= offset) of a row x col matrix, row by row."""
-    return _triangle_indices(row, col, offset, dtype, upper=False)
+    return _triangle_indices(row, col, offset, dtype, requires_grad, upper=False)
 
 
 @public(method=False)
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, requires_grad=False, pin_memory=False):
     """The positions (2, N) of the upper triangle (j - i >= offset) of a row x col matrix, row by row."""
-    return _triangle_indices(row, col, offset, dtype, upper=True)
+    return _triangle_indices(row, col, offset, dtype, requires_grad, upper=True)
 
 
 install_method("__getitem__", getitem)

@@ -516,6 +516,10 @@ def meshgrid(*tensors, indexing=None):
     """
     if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
         tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList: give it one or more 0-d or 1-d tensors")
+    if indexing is not None and not isinstance(indexing, str):
+        raise TypeError(f"meshgrid(): argument 'indexing' must be str, not {type(indexing).__name__} (give 'ij' or 'xy')")
     tensors = _tensor_list(tensors, "meshgrid")
     dtypes_given = {tensor.array.dtype for tensor in tensors}
     if len(dtypes_given) > 1:
@@ -556,7 +560,12 @@ def meshgrid(*tensors, indexing=None):
 def cartesian_prod(*tensors):
     """Every combination of one element from each 1-D tensor, one per row, the last varying
     fastest: (n,) and (m,) -> (n·m, 2). One tensor is returned as it is."""
-    for tensor in tensors:
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__}; convert it "
+                f"with chainrule.tensor(...)"
+            )
         if tensor.array.ndim != 1:
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(tensor.array.shape)}")
     if len(tensors) == 1:

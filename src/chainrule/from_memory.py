@@ -1,0 +1,111 @@
+"""Tensors over memory that is given, or laid out by hand: ``frombuffer`` and ``empty_strided``.
+
+``frombuffer(buffer, dtype=...)`` reads the bytes of any Python object that exposes its memory (a
+``bytearray``, an ``array.array``, a ``memoryview``, a NumPy array, a memory-mapped file) as a 1-D
+tensor, without copying: writing into one shows in the other, as ``from_numpy`` shares an array's.
+
+``empty_strided(size, stride)`` makes an uninitialized tensor whose strides are the ones given:
+element (i_0, i_1, ...) lies at Σ_d i_d · stride[d] in a memory just large enough for them
+(1 + Σ_d (size[d] - 1) · stride[d] elements; none when a size is 0). Code that prepares an output
+in the layout of another tensor writes it (``torch.empty_strided(x.size(), x.stride())``).
+"""
+from chainrule import creation, dtypes
+from chainrule.autograd.function import made_from_arguments
+from chainrule.backend import strided_view, xp
+from chainrule.caller_warnings import warn_once
+from chainrule.device import check_device
+from chainrule.ops.registry import public
+from chainrule.tensor import tensor_from_array
+
+
+@public(method=False)
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor of ``dtype`` over the memory of ``buffer`` (an object with Python's buffer
+    protocol), sharing it: ``count`` elements (-1: as many as the bytes after ``offset`` hold, which
+    must then be a whole number of them) from byte ``offset`` on. A read-only buffer (``bytes``) gives
+    PyTorch's warning, and a tensor that cannot be written into."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError(
+            f"object does not implement Python buffer protocol. (frombuffer reads bytes, bytearray, array.array, "
+            f"memoryview or NumPy arrays, not {dtypes.python_type_name(buffer)}; make a tensor of a list with tensor())"
+        ) from None
+    with view:
+        if not view.c_contiguous:
+            raise RuntimeError(
+                "could not retrieve buffer from object: frombuffer reads memory laid out in one piece, in row-major "
+                "order; copy it first (numpy.ascontiguousarray)"
+            )
+        length, read_only = view.nbytes, view.readonly
+    dtype = xp.dtype(creation.checked_dtype(dtype))
+    if read_only:
+        warn_once(
+            "frombuffer of a read-only buffer",
+            "The given buffer is not writable: writing into this tensor in place will raise an error. You may want "
+            "to copy the buffer to protect its data or make it writable before converting it to a tensor. This type "
+            "of warning will be suppressed for the rest of this program.",
+        )
+    size = dtype.itemsize
+    if length <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(
+            f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({length} bytes) minus 1"
+        )
+    if count < 0 and (length - offset) % size:
+        raise ValueError(
+            f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a multiple of element "
+            f"size ({size}); give count= to read fewer elements"
+        )
+    elements = (length - offset) // size if count < 0 else count
+    if offset + elements * size > length:
+        raise ValueError(
+            f"requested buffer length ({elements} * {size} bytes) after offset ({offset} bytes) must not be greater "
+            f"than actual buffer length ({length} bytes)"
+        )
+    result = tensor_from_array(xp.frombuffer(buffer, dtype=dtype, count=elements, offset=offset))
+    if requires_grad:
+        result.requires_grad = True  # (PyTorch's RuntimeError for an integer dtype)
+    return result
+
+
+@public(method=False)
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialized tensor of shape ``size`` whose strides are ``stride`` (both tuples or lists
+    of ints, one per dimension), over a memory of its own just large enough: strides that overlap
+    (``(0, 0)``) or leave gaps (``(1, 4)`` for a 2 x 2 tensor) are kept, and the tensor is contiguous
+    only where they are row-major's."""
+    if pin_memory:
+        creation.refuse_pinned_memory()
+    check_device(device)
+    shape, steps = _sizes_and_strides(size, stride, "empty_strided")
+    dtype = dtypes.get_default_dtype() if dtype is None else xp.dtype(creation.checked_dtype(dtype))
+    elements = 0 if 0 in shape else 1 + sum((side - 1) * step for side, step in zip(shape, steps))
+    result = made_from_arguments(strided_view(xp.empty(elements, dtype=dtype), shape, steps), requires_grad)
+    result._chosen_strides = True  # its strides are the ones asked for (see memory_layout.py)
+    return result
+
+
+def _sizes_and_strides(size, stride, function):
+    """``size`` and ``stride`` as tuples of ints, checked as PyTorch checks them: a TypeError for
+    anything but a tuple or list of ints, a RuntimeError for a negative size or stride and for
+    lengths that differ."""
+    for name, position, value in (("size", 1, size), ("stride", 2, stride)):
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(
+                f"{function}(): argument '{name}' (position {position}) must be tuple of ints, not "
+                f"{type(value).__name__}; write {function}(({value},), (1,)) for one dimension"
+            )
+    shape = creation.size_argument((size,), function)
+    steps = tuple(creation.integer_argument(step, function, "stride", 2) for step in stride)
+    if len(shape) != len(steps):
+        raise RuntimeError(
+            f"dimensionality of sizes ({len(shape)}) must match dimensionality of strides ({len(steps)})"
+        )
+    if any(step < 0 for step in steps):
+        raise RuntimeError(
+            f"Storage size calculation overflowed with sizes={list(shape)} and strides={list(steps)} "
+            f"(strides are counted forward: none may be negative)"
+        )
+    return shape, steps
