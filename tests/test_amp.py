@@ -1,4 +1,5 @@
-"""chainrule.amp: autocast keeps float32; GradScaler scales, unscales, skips and adapts as PyTorch's."""
+"""chainrule.amp: autocast computes in float16 as PyTorch's CPU autocast; GradScaler scales, unscales, skips and adapts as PyTorch's."""
+import contextlib
 import warnings
 
 import numpy as np
@@ -8,22 +9,32 @@ import torch
 import chainrule
 
 
-def test_autocast_is_a_silent_context_manager_and_decorator_on_cpu():
+def test_autocast_float16_on_cpu_computes_as_pytorch_as_a_context_manager_and_a_decorator():
     x = chainrule.randn(3, 4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with chainrule.autocast("cpu"):
+    reference = torch.tensor(x.numpy())
+    with torch.autocast("cpu", dtype=torch.float16):
+        expected = reference @ reference.T
+    with chainrule.autocast("cpu", dtype=chainrule.float16):
+        inside = x @ x.T
+
+    @chainrule.amp.autocast("cpu", dtype=chainrule.float16)
+    def product(a):
+        return a @ a.T
+
+    assert inside.dtype == product(x).dtype == chainrule.float16 and (x @ x.T).dtype == chainrule.float32
+    np.testing.assert_allclose(inside.numpy(), expected.numpy(), rtol=1e-3, atol=1e-3)
+
+
+def test_autocast_in_bfloat16_which_chainrule_lacks_warns_and_keeps_float32():
+    x = chainrule.randn(3, 4)
+    for make in (lambda: chainrule.autocast("cpu"), lambda: chainrule.autocast("cpu", dtype=chainrule.bfloat16)):
+        with pytest.warns(UserWarning, match="not supported. Disabling autocast.\nchainrule has no bfloat16"):
+            region = make()
+        assert region.fast_dtype == chainrule.bfloat16
+        with region:
             inside = x @ x.T
-        with chainrule.amp.autocast(device_type="cpu", dtype=chainrule.float16, enabled=True):
-            pass
-
-        @chainrule.amp.autocast("cpu")
-        def product(a):
-            return a @ a.T
-
-        assert product(x).dtype == chainrule.float32
-    assert inside.dtype == chainrule.float32
-    np.testing.assert_array_equal(inside.numpy(), (x @ x.T).numpy())
+        assert inside.dtype == chainrule.float32
+        np.testing.assert_array_equal(inside.numpy(), (x @ x.T).numpy())
 
 
 @pytest.mark.parametrize(
@@ -95,3 +106,50 @@ def test_grad_scaler_errors_and_state():
     restored.load_state_dict({**scaler.state_dict(), "scale": 8.0})
     assert restored.get_scale() == 8.0
     assert [t.tolist() for t in scaler.scale([chainrule.tensor(1.0), (chainrule.tensor(2.0),)])[1]] == [131072.0]
+
+
+def _autocast_training(compiled, region_inside, flags):
+    """Losses, outputs and final parameters of SGD steps on a 3-4-2 MLP, autocast in float16 on the
+    calls ``flags`` says, entered inside the (compiled or eager) step (reading the flag from a dict,
+    as a training loop's config) or around its call."""
+    chainrule.manual_seed(0)
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(), chainrule.nn.Linear(4, 2))
+    optimizer = chainrule.optim.SGD(model.parameters(), lr=0.1)
+    config = {"amp": False}
+
+    def in_region(x):
+        with chainrule.autocast("cpu", dtype=chainrule.float16, enabled=config["amp"]):
+            return model(x)
+
+    forward = in_region if region_inside else model
+
+    def step(x):
+        optimizer.zero_grad()
+        out = forward(x)
+        loss = out.float().pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss, out
+
+    run = chainrule.compile(step) if compiled else step
+    seen = []
+    for amp in flags:
+        config["amp"] = amp
+        x = chainrule.randn(5, 3)
+        with contextlib.nullcontext() if region_inside else chainrule.autocast("cpu", dtype=chainrule.float16, enabled=amp):
+            loss, out = run(x)
+        seen.append((loss.item(), str(out.dtype), out.tolist()))
+    return seen, [parameter.tolist() for parameter in model.parameters()]
+
+
+@pytest.mark.parametrize("region_inside", [True, False], ids=["region_in_the_step", "step_called_in_a_region"])
+def test_a_compiled_step_under_autocast_computes_as_eager(region_inside):
+    """A region inside a compiled step is recorded with its casts; a compiled step called inside a
+    region runs eagerly (a replayed program would pass autocast by): both as eager, call by call."""
+    flags = [True, True, False, True, False, False]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning either way
+        compiled = _autocast_training(True, region_inside, flags)
+    eager = _autocast_training(False, region_inside, flags)
+    assert compiled == eager
+    assert [dtype for _, dtype, _ in eager[0]] == ["chainrule.float16"] * 2 + ["chainrule.float32", "chainrule.float16"] + ["chainrule.float32"] * 2

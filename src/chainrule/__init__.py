@@ -81,6 +81,9 @@ from chainrule.dtypes import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from chainrule.dtypes import int as int  # noqa: PLC0414
 from chainrule.functional import *  # noqa: F401,F403  the operations as functions: chainrule.exp(x)
@@ -118,6 +121,17 @@ from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
 from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast
+from chainrule.amp.autocast_mode import (  # noqa: E402  torch.is_autocast_enabled...: autocast's state
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
 from chainrule import version  # noqa: E402  torch.version
 from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order
 from chainrule.ops.foreach import *  # noqa: E402,F401,F403  torch._foreach_add_, torch._foreach_norm...: over lists of tensors

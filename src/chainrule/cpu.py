@@ -2,8 +2,10 @@
 computes, so that device-agnostic code (``torch.get_device_module(device).synchronize()``) runs.
 NumPy computes synchronously: there is nothing to wait for and one stream."""
 import contextlib
+import warnings
 
-from chainrule.amp import autocast as _autocast
+from chainrule import amp as _amp
+from chainrule import dtypes as _dtypes
 
 
 def is_available():
@@ -78,9 +80,29 @@ def stream(stream):
 StreamContext = stream
 
 
-class amp:  # noqa: N801 (torch.cpu.amp, a namespace)
-    """``torch.cpu.amp.autocast``, PyTorch's older name for ``autocast("cpu")``."""
+def _deprecated(name):
+    warnings.warn(
+        f"`torch.cpu.amp.{name}(args...)` is deprecated. Please use `torch.amp.{name}('cpu', args...)` instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
 
-    @staticmethod
-    def autocast(enabled=True, dtype=None, cache_enabled=True):
-        return _autocast("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+class amp:  # noqa: N801 (torch.cpu.amp, a namespace)
+    """``torch.cpu.amp``: PyTorch's older names for ``autocast("cpu")`` and ``GradScaler("cpu")``,
+    deprecated there (each warns so) in favour of ``torch.amp``."""
+
+    class autocast(_amp.autocast):  # noqa: N801 (PyTorch's name)
+        """``torch.cpu.amp.autocast(enabled=True, dtype=torch.bfloat16, cache_enabled=True)``."""
+
+        def __init__(self, enabled=True, dtype=_dtypes.bfloat16, cache_enabled=True):
+            _deprecated("autocast")
+            super().__init__("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+    class GradScaler(_amp.GradScaler):
+        """``torch.cpu.amp.GradScaler(init_scale=2.**16, growth_factor=2.0, backoff_factor=0.5,
+        growth_interval=2000, enabled=True)``."""
+
+        def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
+            _deprecated("GradScaler")
+            super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)

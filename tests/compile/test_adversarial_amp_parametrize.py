@@ -571,6 +571,7 @@ def test_gradscaler_outside_compiled_forward_backward():
         model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         scaler = torch.amp.GradScaler("cpu", init_scale=2.0**4, growth_interval=1)
+        scaler.scale(torch.ones(()))  # makes the scaler's scale tensor: as PyTorch's, step() needs a scale() first
 
         def forward_backward(x, scale):
             opt.zero_grad()

@@ -1,7 +1,8 @@
-"""``chainrule.amp``, as ``torch.amp``: automatic mixed precision, for code written for it.
+"""``chainrule.amp``, as ``torch.amp``: automatic mixed precision.
 
-chainrule computes in the dtypes it is given: ``autocast`` changes no dtype (see
-``autocast_mode.py``) and ``GradScaler`` scales the loss as PyTorch's does (see ``grad_scaler.py``).
+``autocast("cpu", dtype=chainrule.float16)`` computes matrix products and convolutions in float16
+and the losses in float32, as PyTorch's CPU autocast (see ``autocast_mode.py``); ``GradScaler``
+scales the loss as PyTorch's does (see ``grad_scaler.py``).
 """
 from chainrule.amp.autocast_mode import autocast, custom_bwd, custom_fwd, is_autocast_available
 from chainrule.amp.grad_scaler import GradScaler

@@ -35,6 +35,7 @@ from chainrule.mersenne_twister import MersenneTwister
 from chainrule.optim.optimizer import Optimizer
 from chainrule.random import Generator
 from chainrule.tensor import Tensor
+from chainrule.utils.operation_mode import any_mode_entered
 
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
 _VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
@@ -130,12 +131,12 @@ class CompiledFunction:
         if (
             self.eager_reason is not None or _hearing
             or function_module._saved_tensors_hooks or function_module._forward_ad is not None
-            or CompiledFunction.stance == "force_eager"
+            or CompiledFunction.stance == "force_eager" or any_mode_entered()
         ):
             # inside another call being recorded (or run eagerly after its recording failed), that
-            # call's recorder hears the operations, or none does; under saved-tensor hooks
-            # or with forward-mode tangents about, which a program neither calls nor carries, this
-            # call runs eagerly
+            # call's recorder hears the operations, or none does; under saved-tensor hooks, with
+            # forward-mode tangents about, or inside an operation mode (autocast's), which a program
+            # neither calls nor carries, this call runs eagerly
             return self.function(*args, **kwargs)
         last = self._last
         if last is not None and last.calls is None and last.applies(self.function, args, kwargs):

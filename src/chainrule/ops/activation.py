@@ -20,6 +20,7 @@ from chainrule.ops import registry
 from chainrule.ops.registry import in_place_form, public
 from chainrule.random import drawn, numpy_generator_from
 from chainrule.tensor import check_dim
+from chainrule.utils.operation_mode import operands_in_modes
 
 SQRT_HALF = math.sqrt(0.5)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -956,10 +957,12 @@ def prelu(input, weight):
         )
     require_float_input(input, "prelu")
     if weight.dtype != input.dtype:
-        raise RuntimeError(
-            f"prelu: Type promoting not supported. Got {dtype_name(input.array.dtype)} and "
-            f"{dtype_name(weight.array.dtype)}; convert the weight with .to(input.dtype)"
-        )
+        input, weight = operands_in_modes("prelu", (input, weight))  # autocast casts both, as PyTorch's
+        if weight.dtype != input.dtype:
+            raise RuntimeError(
+                f"prelu: Type promoting not supported. Got {dtype_name(input.array.dtype)} and "
+                f"{dtype_name(weight.array.dtype)}; convert the weight with .to(input.dtype)"
+            )
     view = () if count == 1 else (1, channels) + (1,) * (input.ndim - 2)
     return PReLU.apply(input, weight, view)
 

@@ -33,6 +33,7 @@ from chainrule.caller_warnings import warn_once
 from chainrule.ops.padding import constant_pad_nd
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
+from chainrule.utils.operation_mode import operands_in_modes
 
 
 # ----------------------------------------------------------------------------- on arrays
@@ -486,21 +487,13 @@ _C_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "in
 
 
 def check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=False):
-    """Raise PyTorch's errors for inputs ``operation`` cannot take: the wrong number of dimensions,
-    of channels, a bias of the wrong size, groups that do not divide the channels."""
+    """``(input, weight, bias)`` after PyTorch's errors for inputs ``operation`` cannot take: mixed
+    dtypes (unless autocast casts them), the wrong number of dimensions, of channels, a bias of the
+    wrong size, groups that do not divide the channels."""
     layout = LAYOUTS[spatial]
-    input_type, weight_type = input.array.dtype, weight.array.dtype
-    if bias is not None and bias.array.dtype != input_type:
-        raise RuntimeError(
-            f"Input type ({_c_type(input_type)}) and bias type ({_c_type(bias.array.dtype)}) should be the same "
-            f"({operation}: convert the input, e.g. x.float(), or the module, e.g. model.double())"
-        )
-    if weight_type != input_type:
-        raise RuntimeError(
-            f"expected scalar type {dtypes.scalar_type_name(input_type)} but found {dtypes.scalar_type_name(weight_type)} ({operation}: the "
-            f"input is {dtypes.dtype_name(input_type)}, the weight {dtypes.dtype_name(weight_type)}; convert the input, "
-            f"e.g. x.float(), or the module, e.g. model.double())"
-        )
+    input_type = input.array.dtype
+    if weight.array.dtype != input_type or (bias is not None and bias.array.dtype != input_type):
+        input, weight, bias = _in_one_dtype(input, weight, bias, operation)
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
             f"{operation}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
@@ -538,11 +531,31 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
             f"{operation}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
             f"{out_channels} elements, but got bias of size {list(bias.shape)} instead"
         )
+    return input, weight, bias
+
+
+def _in_one_dtype(input, weight, bias, operation):
+    """input, weight and bias of mixed dtypes cast by autocast, where it casts ``operation``'s
+    operands (PyTorch's autocast casts before the convolution checks them), else PyTorch's errors."""
+    input, weight, bias = operands_in_modes(operation, (input, weight, bias))
+    input_type, weight_type = input.array.dtype, weight.array.dtype
+    if bias is not None and bias.array.dtype != input_type:
+        raise RuntimeError(
+            f"Input type ({_c_type(input_type)}) and bias type ({_c_type(bias.array.dtype)}) should be the same "
+            f"({operation}: convert the input, e.g. x.float(), or the module, e.g. model.double())"
+        )
+    if weight_type != input_type:
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(input_type)} but found {dtypes.scalar_type_name(weight_type)} ({operation}: the "
+            f"input is {dtypes.dtype_name(input_type)}, the weight {dtypes.dtype_name(weight_type)}; convert the input, "
+            f"e.g. x.float(), or the module, e.g. model.double())"
+        )
+    return input, weight, bias
 
 
 def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spatial, operation):
     """conv1d, conv2d and conv3d: checks, 'same'/'valid' padding, unbatched input, then ``Convolution``."""
-    check_convolution_input(input, weight, bias, groups, spatial, operation)
+    input, weight, bias = check_convolution_input(input, weight, bias, groups, spatial, operation)
     stride = per_dimension(stride, spatial, "stride", operation)
     dilation = per_dimension(dilation, spatial, "dilation", operation)
     check_steps(stride, dilation, operation)
@@ -635,7 +648,7 @@ def nonnegative_padding(padding, operation):
 
 def _convolve_transposed_public(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial, operation):
     """conv_transpose1d, conv_transpose2d and conv_transpose3d: checks, unbatched input, then ``Convolution``."""
-    check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=True)
+    input, weight, bias = check_convolution_input(input, weight, bias, groups, spatial, operation, transposed=True)
     if isinstance(padding, str):
         raise TypeError(
             f"{operation}(): argument 'padding' must be tuple of ints, not str (padding={padding!r} is for "

@@ -28,6 +28,7 @@ from chainrule.ops.op import Op
 from chainrule.ops.reduce import nonzero_count, norm, norm_over
 from chainrule.ops.registry import SAME_DTYPE, public
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.utils.operation_mode import operands_in_modes
 
 
 class Einsum(Op):
@@ -480,13 +481,15 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
             raise RuntimeError(
                 f"cdist only supports floating-point dtypes, {name} got: {dtypes.scalar_type_name(x.array.dtype)}"
             )
-    if x1.array.dtype == xp.float16:
-        raise NotImplementedError("\"cdist\" not implemented for 'Half': convert with .float() first")
-    if x2.array.dtype != x1.array.dtype:  # refused, not promoted
-        raise RuntimeError(
-            f"expected scalar type {dtypes.scalar_type_name(x1.array.dtype)} but found {dtypes.scalar_type_name(x2.array.dtype)}: "
-            f"cdist needs x1 and x2 of one dtype; convert one, e.g. x2.to(x1.dtype)"
-        )
+    if x1.array.dtype == xp.float16 or x2.array.dtype != x1.array.dtype:
+        x1, x2 = operands_in_modes("cdist", (x1, x2))  # autocast computes cdist in float32
+        if x1.array.dtype == xp.float16:
+            raise NotImplementedError("\"cdist\" not implemented for 'Half': convert with .float() first")
+        if x2.array.dtype != x1.array.dtype:  # refused, not promoted
+            raise RuntimeError(
+                f"expected scalar type {dtypes.scalar_type_name(x1.array.dtype)} but found {dtypes.scalar_type_name(x2.array.dtype)}: "
+                f"cdist needs x1 and x2 of one dtype; convert one, e.g. x2.to(x1.dtype)"
+            )
     differences = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     if math.prod(differences.array.shape) == 0:
         return differences.sum(-1)

@@ -23,6 +23,7 @@ from chainrule.ops.operands import binary_operands
 from chainrule.ops import registry
 from chainrule.ops.registry import install_method, public, reflected
 from chainrule.tensor import Tensor
+from chainrule.utils.operation_mode import operands_in_modes
 
 
 class Matmul(Op):
@@ -74,6 +75,19 @@ class Bmm(Matmul):
     """(B, n, k) @ (B, k, m)."""
 
 
+class MatmulMv(Mv):
+    """matmul's (n, k) @ (k,): ``Mv`` as a class of its own because autocast computes matmul in
+    float16 and mv in its operands' dtype (amp/autocast_mode.py)."""
+
+    node_name = "MvBackward0"
+
+
+class MatmulDot(Dot):
+    """matmul's (k,) @ (k,), ``Dot`` apart for autocast as ``MatmulMv``."""
+
+    node_name = "DotBackward0"
+
+
 def _kind_of_product(operation, a, b):
     """The Matmul (sub)class named as PyTorch names the last node of ``operation`` (matmul, mm,
     bmm, dot) on tensors of these ranks. PyTorch's matmul of a vector and a matrix ends in
@@ -82,9 +96,9 @@ def _kind_of_product(operation, a, b):
     copying the transposed product of the batch with the matrix (``CloneBackward0``)."""
     a_ndim, b_ndim = a.ndim, b.ndim
     if a_ndim == b_ndim == 1:
-        return Dot
+        return MatmulDot if operation == "matmul" else Dot
     if a_ndim == 2 and b_ndim <= 2:
-        return Mm if b_ndim == 2 else Mv
+        return Mm if b_ndim == 2 else MatmulMv
     if operation == "bmm":
         return Bmm
     if a_ndim == 1 and b_ndim == 2:
@@ -209,11 +223,13 @@ def _same_dtype_operands(a, b, operation, names=("input", "other")):
             _require_tensor(operand, operation, name, position)
         a, b = binary_operands(a, b)
     if a.array.dtype != b.array.dtype:
-        raise RuntimeError(
-            f"{operation}: expected m1 and m2 to have the same dtype, but got: "
-            f"{dtypes.dtype_name(a.array.dtype)} != {dtypes.dtype_name(b.array.dtype)}; convert one "
-            f"first, e.g. b.to(a.dtype)"
-        )
+        a, b = operands_in_modes(operation, (a, b))  # autocast casts them first, as PyTorch's
+        if a.array.dtype != b.array.dtype:
+            raise RuntimeError(
+                f"{operation}: expected m1 and m2 to have the same dtype, but got: "
+                f"{dtypes.dtype_name(a.array.dtype)} != {dtypes.dtype_name(b.array.dtype)}; convert one "
+                f"first, e.g. b.to(a.dtype)"
+            )
     return a, b
 
 
@@ -348,7 +364,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2): mat1 (n, k), mat2 (k, m), ``input`` broadcasting to
     (n, m). With beta = 0, input is ignored (even its nan values), as in PyTorch. One node, the
     fused linear's (``AddmmBackward0``, next_functions input, mat1, mat2)."""
-    dtype = _require_one_dtype("addmm", input, mat1, mat2, ("mat1", "mat2"))
+    input, mat1, mat2 = _require_one_dtype("addmm", input, mat1, mat2, ("mat1", "mat2"))
+    dtype = mat2.array.dtype
     _require_dims(mat1, 2, "mat1", "addmm")
     _require_dims(mat2, 2, "mat2", "addmm")
     _check_product_shapes(mat1.array.shape, mat2.array.shape, "addmm")
@@ -360,25 +377,29 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
             beta, alpha = int(beta), int(alpha)
     elif dtype.itemsize == 2:
         operation = HalfLinear
-    _check_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
+    _checked_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
     return operation.apply(mat1, mat2, input, True, alpha, beta)
 
 
 def _require_one_dtype(operation, input, first, second, names):
-    """The dtype of ``input``, ``first`` and ``second``: three tensors of one dtype, as PyTorch's
-    addmm, addmv, baddbmm and addbmm require (they do not promote, unlike ``add``). ``names`` are
-    the factors' argument names; like PyTorch, input is compared with the second factor first."""
+    """``input``, ``first`` and ``second``: three tensors of one dtype, as PyTorch's addmm, addmv,
+    baddbmm and addbmm require (they do not promote, unlike ``add``; autocast casts them first).
+    ``names`` are the factors' argument names; like PyTorch, input is compared with the second
+    factor first."""
     for position, (name, operand) in enumerate(zip(("input", *names), (input, first, second)), 1):
         if not isinstance(operand, Tensor):
             raise TypeError(f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(operand)}")
     dtype = second.array.dtype
     if input.array.dtype != dtype or first.array.dtype != dtype:
-        mismatched, name = (input, "self") if input.array.dtype != dtype else (first, names[0])
-        raise RuntimeError(
-            f"{name} and {names[1]} must have the same dtype, but got {dtypes.scalar_type_name(mismatched.array.dtype)} "
-            f"and {dtypes.scalar_type_name(dtype)}: {operation} does not promote; convert with .to()"
-        )
-    return dtype
+        input, first, second = operands_in_modes(operation, (input, first, second))
+        dtype = second.array.dtype
+        if input.array.dtype != dtype or first.array.dtype != dtype:
+            mismatched, name = (input, "self") if input.array.dtype != dtype else (first, names[0])
+            raise RuntimeError(
+                f"{name} and {names[1]} must have the same dtype, but got {dtypes.scalar_type_name(mismatched.array.dtype)} "
+                f"and {dtypes.scalar_type_name(dtype)}: {operation} does not promote; convert with .to()"
+            )
+    return input, first, second
 
 
 class AddProduct(Op):
@@ -566,7 +587,8 @@ def _checked_matrix_and_vector(input, vec, operation):
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec): mat (n, k), vec (k,), input broadcasting to (n,).
     One node, ``AddmvBackward0``."""
-    dtype = _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
+    input, mat, vec = _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
+    dtype = vec.array.dtype
     mat, vec = _checked_matrix_and_vector(mat, vec, "addmv")
     _check_input_fits(input, (mat.array.shape[0],), "addmv")
     operation = HalfAddmv if dtype.kind == "f" and dtype.itemsize == 2 else Addmv
@@ -604,7 +626,8 @@ def _is_floating_number(scale):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * bmm(batch1, batch2): (B, n, k) and (B, k, m), input broadcasting to
     (B, n, m). One node, ``BaddbmmBackward0``."""
-    dtype = _require_one_dtype("baddbmm", input, batch1, batch2, ("batch1", "batch2"))
+    input, batch1, batch2 = _require_one_dtype("baddbmm", input, batch1, batch2, ("batch1", "batch2"))
+    dtype = batch2.array.dtype
     batch1, batch2 = _checked_batches(batch1, batch2, "baddbmm")
     _check_input_fits(input, (*batch1.array.shape[:2], batch2.array.shape[2]), "baddbmm")
     operation = HalfBaddbmm if dtype.kind == "f" and dtype.itemsize == 2 else Baddbmm
@@ -615,7 +638,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
     summed over the batch, input broadcasting to (n, m). One node, ``AddbmmBackward0``."""
-    dtype = _require_one_dtype("addbmm", input, batch1, batch2, ("batch1", "batch2"))
+    input, batch1, batch2 = _require_one_dtype("addbmm", input, batch1, batch2, ("batch1", "batch2"))
+    dtype = batch2.array.dtype
     batch1, batch2 = _checked_batches(batch1, batch2, "addbmm")
     _check_input_fits(input, (batch1.array.shape[1], batch2.array.shape[2]), "addbmm")
     return Addbmm.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
@@ -654,20 +678,23 @@ def linear(x, weight, bias=None):
         elif bias is not None and x.array.dtype == xp.float16:
             operation = HalfLinear
     if bias is not None:
-        _check_bias(bias, weight, input_shape[:-1] + (out_features,))
+        bias = _checked_bias(bias, weight, input_shape[:-1] + (out_features,))
     if x.ndim > 2:  # a batch of sequences: PyTorch's linear ends in a reshape of the 2-D product
         operation = operation.shown_as("ViewBackward0" if bias is not None else "UnsafeViewBackward0")
     return operation.apply(x, weight, bias)
 
 
-def _check_bias(bias, weight, output_shape):
+def _checked_bias(bias, weight, output_shape):
+    """``bias`` after PyTorch's checks of linear's bias (cast by autocast where it casts linear's)."""
     if bias.array.dtype != weight.array.dtype:
-        raise RuntimeError(
-            f"linear: bias and weight must have the same dtype, but got {dtypes.dtype_name(bias.array.dtype)} "
-            f"and {dtypes.dtype_name(weight.array.dtype)}"
-        )
+        (bias,) = operands_in_modes("linear", (bias,))
+        if bias.array.dtype != weight.array.dtype:
+            raise RuntimeError(
+                f"linear: bias and weight must have the same dtype, but got {dtypes.dtype_name(bias.array.dtype)} "
+                f"and {dtypes.dtype_name(weight.array.dtype)}"
+            )
     if bias.array.shape == output_shape[-1:]:
-        return
+        return bias
     try:
         fits = xp.broadcast_shapes(output_shape, bias.array.shape) == output_shape
     except ValueError:
@@ -677,6 +704,7 @@ def _check_bias(bias, weight, output_shape):
             f"linear: a bias of shape {bias.array.shape} does not fit the output shape {output_shape}; "
             f"it needs out_features = weight.shape[0] = {output_shape[-1]} elements"
         )
+    return bias
 
 
 install_method("__matmul__", matmul)

@@ -13,6 +13,11 @@ Modes nest: the innermost one sees a call first, and the operations it runs itse
 included) go to the modes entered before it. As PyTorch's, modes belong to the thread that entered
 them. While no mode is entered nothing is looked at: ``Function.apply`` is wrapped only then, as the
 profiler wraps it while it records.
+
+A mode may also cast operands before an operation checks them, as PyTorch's autocast does: a public
+operation about to refuse its operands' dtypes (mixed, or one it has no kernel for) first hands them
+to ``operands_in_modes(operation, operands)``, which gives them to each entered mode's
+``cast_operands``; it asks only on the branch that refuses, so the common path pays nothing.
 """
 import threading
 
@@ -35,6 +40,12 @@ class OperationMode:
     def run_operation(self, op, args, kwargs, run):
         return run()
 
+    def cast_operands(self, operation, operands):
+        """The tensors ``operands`` (a tuple; None for one not given) that the public operation
+        named ``operation`` is about to refuse for their dtypes, as this mode hands them on: this
+        base leaves them as they are."""
+        return operands
+
     def __enter__(self):
         global _plain_apply
         modes = _entered.modes
@@ -54,6 +65,22 @@ class OperationMode:
             if not _threads_in_modes[0] and Function.__dict__["apply"] is _apply_through_modes:
                 Function.apply = _plain_apply
         return False
+
+
+def any_mode_entered():
+    """Whether some thread has a mode entered: a compiled program, which replays the arrays'
+    computations without calling any operation's ``apply``, cannot run under one (compile/compiled.py)."""
+    return _threads_in_modes[0] > 0
+
+
+def operands_in_modes(operation, operands):
+    """``operands`` (a tuple of tensors, None for one not given) of the public operation named
+    ``operation``, cast by the modes this thread entered, innermost first (autocast casts them to
+    one dtype); unchanged where none is entered. Called by an operation on the branch where it
+    would refuse their dtypes, which checks them again afterwards."""
+    for mode in reversed(_entered.modes):
+        operands = mode.cast_operands(operation, operands)
+    return operands
 
 
 def _through_modes(cls, *args, **kwargs):
