@@ -80,3 +80,22 @@ def test_warnings_as_pytorch():
     tx = torch.randn(3)
     with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
         assert not torch.utils.checkpoint.checkpoint(lambda x: x * 2, tx, use_reentrant=True).requires_grad
+
+
+@pytest.mark.parametrize("use_reentrant", [False, True])
+def test_the_recomputation_casts_as_the_autocast_forward_did(use_reentrant):
+    # PyTorch replays the forward's autocast state in the recomputation: float16 products inside
+    # the checkpoint give the gradients of the same region run without checkpointing.
+    def gradients(checkpointed):
+        chainrule.manual_seed(0)
+        layer = chainrule.nn.Linear(4, 3)
+        x = chainrule.randn(2, 4, requires_grad=True)
+        with chainrule.autocast("cpu", dtype=chainrule.float16):
+            run = lambda t: layer(t).relu()  # noqa: E731
+            y = checkpoint(run, x, use_reentrant=use_reentrant) if checkpointed else run(x)
+        assert y.dtype == chainrule.float16
+        y.float().sum().backward()
+        return x.grad.numpy(), layer.weight.grad.numpy()
+
+    for plain, checkpointed in zip(gradients(False), gradients(True)):
+        np.testing.assert_array_equal(checkpointed, plain)

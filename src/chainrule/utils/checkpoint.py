@@ -27,8 +27,8 @@ gradients are those of ``function(*args)`` itself. The two variants are PyTorch'
 ``context_fn`` gives two context managers, entered around the forward and around each
 recomputation: ``create_selective_checkpoint_contexts`` (``selective_checkpoint.py``) makes a pair.
 ``debug=True`` (or ``set_checkpoint_debug_enabled(True)``) logs the operations of both runs and
-shows them in the ``CheckpointError``. chainrule computes on the CPU only, and its ``autocast``
-keeps float32: there is no device random state or autocast state to replay.
+shows them in the ``CheckpointError``. chainrule computes on the CPU only: there is no device random
+state to replay; the CPU autocast state of the forward is replayed in the recomputation, as PyTorch's.
 """
 import contextlib
 import itertools
@@ -141,6 +141,7 @@ class CheckpointFunction(Function):
         ctx.preserve_rng_state = preserve_rng_state
         if preserve_rng_state:
             ctx.fwd_cpu_state = get_rng_state()
+        ctx.autocast_state = _autocast_state()
         ctx.inputs = [None if isinstance(value, Tensor) else value for value in args]
         ctx.tensor_indices = [index for index, value in enumerate(args) if isinstance(value, Tensor)]
         ctx.save_for_backward(*[value for value in args if isinstance(value, Tensor)])
@@ -163,7 +164,7 @@ class CheckpointFunction(Function):
             if ctx.preserve_rng_state:
                 set_rng_state(ctx.fwd_cpu_state)
             detached_inputs = detach_variable(tuple(inputs))
-            with enable_grad():
+            with enable_grad(), ctx.autocast_state():
                 outputs = ctx.run_function(*detached_inputs)
         if isinstance(outputs, Tensor):
             outputs = (outputs,)
@@ -368,6 +369,18 @@ def _shape_dtype_device(tensor):
 _METADATA_FUNCTIONS = {"default": _shape_dtype_device, "none": lambda tensor: None}
 
 
+def _autocast_state():
+    """A function giving a context that puts back the CPU autocast state of now (enabled, dtype,
+    cache), for a recomputation to cast as the forward did."""
+    from chainrule.amp import autocast_mode as amp  # it imports the operations; checkpoint is imported before them
+
+    enabled = amp.is_autocast_enabled("cpu")
+    if not enabled:
+        return contextlib.nullcontext
+    dtype, cache_enabled = amp.get_autocast_dtype("cpu"), amp.is_autocast_cache_enabled()
+    return lambda: amp.autocast("cpu", dtype=dtype, enabled=True, cache_enabled=cache_enabled)
+
+
 def _checkpoint_without_reentrant(function, preserve_rng_state, context_fn, determinism_check, debug, early_stop,
                                   args, kwargs):
     unpack_error_cb = None
@@ -381,12 +394,13 @@ def _checkpoint_without_reentrant(function, preserve_rng_state, context_fn, dete
         )
     forward_context, recompute_context = context_fn()
     forward_rng_state = get_rng_state() if preserve_rng_state else None
+    forward_autocast = _autocast_state()
 
     def recompute_fn(*inputs):
         with fork_rng(enabled=preserve_rng_state):
             if preserve_rng_state:
                 set_rng_state(forward_rng_state)
-            with recompute_context:
+            with forward_autocast(), recompute_context:
                 function(*inputs, **kwargs)
 
     stop_early = _enable_checkpoint_early_stop if _enable_checkpoint_early_stop is not None else early_stop
