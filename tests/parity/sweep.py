@@ -6,6 +6,7 @@
 - ``plain(value)``: a tensor as (dtype name, shape, float64 values), lists and tuples item by item.
 - ``assert_same`` / ``same_in_both(run)``: the plain results equal (values to rtol/atol, nan equal nan).
 - ``bundle(*runs)``: several small cases as one.
+- ``warning_categories(run)`` / ``fail_kind(run)``: the warnings ``run()`` gives, the exception it raises.
 - ``bug(reason)``: a difference found, marked as a strict xfail that fails the day it is fixed.
 """
 import warnings
@@ -71,3 +72,17 @@ def bundle(*runs):
 
 def bug(reason):
     return pytest.mark.xfail(strict=True, reason=f"BUG: {reason}")
+
+
+def warning_categories(run):
+    """The categories (names) of the warnings ``run()`` emits, and what it returns."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run()
+    return sorted({each.category.__name__ for each in caught}), result
+
+
+def fail_kind(run):
+    """The name of the exception ``run()`` raises, or "ok"."""
+    kind, value = outcome(run)
+    return value.__name__ if kind == "raises" else "ok"

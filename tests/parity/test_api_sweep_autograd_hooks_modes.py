@@ -25,7 +25,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.parity.sweep import assert_same, bug, bundle, outcome, plain, raises_as_torch, same_in_both
+from tests.parity.sweep import assert_same, bug, bundle, fail_kind, outcome, plain, raises_as_torch, same_in_both, warning_categories
 
 NAN = float("nan")
 INF = float("inf")
@@ -34,20 +34,6 @@ INF = float("inf")
 def leaf(L, data=(1.0, 2.0, 3.0), dtype=None):
     """A float64 leaf that requires grad."""
     return L.tensor(list(data) if isinstance(data, tuple) else data, dtype=dtype or L.float64, requires_grad=True)
-
-
-def warning_categories(run):
-    """The categories (names) of the warnings ``run()`` emits, and what it returns."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = run()
-    return sorted({each.category.__name__ for each in caught}), result
-
-
-def fail_kind(run):
-    """The name of the exception ``run()`` raises, or "ok"."""
-    kind, value = outcome(run)
-    return value.__name__ if kind == "raises" else "ok"
 
 
 # --- saved tensors hooks ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.parity.sweep import bug, outcome, raises_as_torch, same_in_both
+from tests.parity.sweep import bug, fail_kind, outcome, raises_as_torch, same_in_both, warning_categories
 
 
 @pytest.fixture(autouse=True)
@@ -63,20 +63,6 @@ def G(L):
 def leaf(L, data=(1.0, 2.0), dtype=None):
     """A float64 leaf that requires grad."""
     return L.tensor(list(data), dtype=dtype or L.float64, requires_grad=True)
-
-
-def warning_categories(run):
-    """The categories (names) of the warnings ``run()`` emits, and what it returns."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = run()
-    return sorted({each.category.__name__ for each in caught}), result
-
-
-def fail_kind(run):
-    """The name of the exception ``run()`` raises, or "ok"."""
-    kind, value = outcome(run)
-    return value.__name__ if kind == "raises" else "ok"
 
 
 def name(module):
