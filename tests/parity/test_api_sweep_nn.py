@@ -10,7 +10,6 @@ names or exception types. Tests marked ``xfail(strict=True, reason="BUG: ...")``
 found: each turns into an XPASS failure the day it is fixed, and the mark must go.
 """
 import inspect
-import warnings
 
 import numpy as np
 import pytest
@@ -19,26 +18,7 @@ import torch.nn.functional
 
 import chainrule
 import chainrule.nn.functional
-from tests.parity.sweep import plain
-
-
-def outcome(run):
-    """What ``run(lib)`` gives: ("ok", value) or ("raises", exception type)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "ok", run()
-    except Exception as error:  # noqa: BLE001 - the tests compare whatever each library raises
-        return "raises", type(error)
-
-
-def raises_as_torch(run):
-    """``run(lib)`` raises in PyTorch; chainrule must raise the same exception type (or a subclass)."""
-    kind, expected = outcome(lambda: run(torch))
-    assert kind == "raises", f"PyTorch does not raise here: {expected!r}"
-    kind, actual = outcome(lambda: run(chainrule))
-    assert kind == "raises", f"PyTorch raises {expected.__name__}; chainrule returns {actual!r}"
-    assert issubclass(actual, expected), f"PyTorch raises {expected.__name__}; chainrule raises {actual.__name__}"
+from tests.parity.sweep import outcome, plain, raises_as_torch
 
 
 def assert_same(actual, expected, rtol=1e-5, atol=1e-6):

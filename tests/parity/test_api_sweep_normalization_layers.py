@@ -19,25 +19,7 @@ import torch.nn.functional
 
 import chainrule
 import chainrule.nn.functional
-
-
-def outcome(run):
-    """What ``run(lib)`` gives: ("ok", value) or ("raises", exception type)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "ok", run()
-    except Exception as error:  # noqa: BLE001 - the tests compare whatever each library raises
-        return "raises", type(error)
-
-
-def raises_as_torch(run):
-    """``run(lib)`` raises in PyTorch; chainrule must raise the same exception type (or a subclass)."""
-    kind, expected = outcome(lambda: run(torch))
-    assert kind == "raises", f"PyTorch does not raise here: {expected!r}"
-    kind, actual = outcome(lambda: run(chainrule))
-    assert kind == "raises", f"PyTorch raises {expected.__name__}; chainrule returns {actual!r}"
-    assert issubclass(actual, expected), f"PyTorch raises {expected.__name__}; chainrule raises {actual.__name__}"
+from tests.parity.sweep import outcome, raises_as_torch
 
 
 def plain(value):
