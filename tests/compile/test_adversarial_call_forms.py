@@ -539,9 +539,11 @@ def test_threads_each_with_its_own_model_recording_at_once():
             t.join()
         return results + [observe(m) for m in models]
 
+    from chainrule.compile.compiled import _REPLAYED_CALLS
     from chainrule.optim.lr_scheduler import LRScheduler
 
-    patched = (torch.Tensor, optim.Optimizer, nn.Module, LRScheduler)
+    # every class _install patches: the replayed calls' owners (SequentialLR... among them) and Tensor
+    patched = {torch.Tensor, optim.Optimizer, nn.Module, LRScheduler, *(owner for owner, _ in _REPLAYED_CALLS)}
     saved = {cls: dict(vars(cls)) for cls in patched}  # the race leaves the recorder's wrappers installed
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)  # threads switch often, as on a busy machine: the recordings overlap
