@@ -124,6 +124,12 @@ def test_cat_promotes_dtypes_as_pytorch_and_skips_empty_starts():
         (lambda lib: lib.cat([lib.zeros(2, 3), lib.zeros(2)]), RuntimeError, "Tensors must have same number of dimensions: got 2 and 1"),
         (lambda lib: lib.cat([lib.zeros(()), lib.zeros(2)]), RuntimeError, r"zero-dimensional tensor \(at position 0\) cannot be concatenated"),
         (lambda lib: lib.cat([]), ValueError, "expected a non-empty list of Tensors"),
+        (lambda lib: lib.stack([]), RuntimeError, "stack expects a non-empty TensorList"),
+        (lambda lib: lib.hstack(()), RuntimeError, "hstack expects a non-empty TensorList"),
+        (lambda lib: lib.vstack([]), RuntimeError, "vstack expects a non-empty TensorList"),
+        (lambda lib: lib.dstack([]), RuntimeError, "dstack expects a non-empty TensorList"),
+        (lambda lib: lib.column_stack([]), RuntimeError, "column_stack expects a non-empty TensorList"),
+        (lambda lib: lib.meshgrid([], indexing="ij"), RuntimeError, "meshgrid expects a non-empty TensorList"),
         (lambda lib: lib.cat([lib.zeros(2), [1.0]]), TypeError, "expected Tensor as element 1"),
         (lambda lib: lib.cat([lib.zeros(2, 3)], dim=2), IndexError, "Dimension out of range"),
         (
@@ -193,6 +199,12 @@ def test_grids_and_blocks_match_pytorch_values_and_dtypes():
         ours, theirs = call(chainrule), call(torch)
         assert ours.dtype == getattr(chainrule, str(theirs.dtype).split(".")[1])
         np.testing.assert_array_equal(ours.array, theirs.numpy())
+
+
+@pytest.mark.parametrize("name", ["atleast_1d", "atleast_2d", "atleast_3d"])
+def test_atleast_of_no_tensors_is_an_empty_tuple_as_in_pytorch(name):
+    for lib in (chainrule, torch):
+        assert getattr(lib, name)([]) == () and getattr(lib, name)(()) == ()
 
 
 def test_meshgrid_without_indexing_warns_as_pytorch_does():

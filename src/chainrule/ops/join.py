@@ -123,12 +123,15 @@ def _promoted_dtype(arrays):
 
 
 def _tensor_list(tensors, operation):
-    """``tensors`` as a list, checked to be a non-empty sequence of tensors."""
+    """``tensors`` as a list, checked to be a non-empty sequence of tensors (an empty one is
+    PyTorch's ValueError for ``cat``, its RuntimeError for the others)."""
     if isinstance(tensors, Tensor):
         raise TypeError(f"{operation}(): argument 'tensors' must be a tuple or list of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{operation}(): expected a non-empty list of Tensors")
+        if operation == "cat":
+            raise ValueError("cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{operation} expects a non-empty TensorList")
     for position, tensor in enumerate(tensors):
         if not isinstance(tensor, Tensor):
             raise TypeError(
@@ -202,8 +205,6 @@ def cat(tensors, dim=0):
 @public(method=False, out=True)
 def stack(tensors, dim=0):
     """The tensors, all of one shape, side by side along a new dimension ``dim``: k of (a, b) -> (k, a, b)."""
-    if isinstance(tensors, (list, tuple)) and not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
     tensors = _tensor_list(tensors, "stack")
     first = tensors[0].array.shape
     for position, tensor in enumerate(tensors):
@@ -313,6 +314,8 @@ def _one_or_many(tensors, operation, make):
         return make(tensors[0])
     if len(tensors) == 1:
         tensors = tensors[0]
+    if isinstance(tensors, (list, tuple)) and not tensors:  # atleast_1d([]) is (), as PyTorch's
+        return ()
     return tuple(make(tensor) for tensor in _tensor_list(tensors, operation))
 
 
