@@ -32,6 +32,7 @@ class _Entered(threading.local):
 _entered = _Entered()
 _threads_in_modes = [0]  # how many threads have a mode entered: Function.apply is wrapped while any has
 _plain_apply = None  # Function.apply as it was before the wrapper went in
+_wrapping = threading.Lock()  # threads entering or leaving their first mode count and wrap one at a time
 
 
 class OperationMode:
@@ -50,10 +51,11 @@ class OperationMode:
         global _plain_apply
         modes = _entered.modes
         if not modes:
-            _threads_in_modes[0] += 1
-            if Function.__dict__["apply"] is not _apply_through_modes:
-                _plain_apply = Function.__dict__["apply"]
-                Function.apply = _apply_through_modes
+            with _wrapping:
+                _threads_in_modes[0] += 1
+                if Function.__dict__["apply"] is not _apply_through_modes:
+                    _plain_apply = Function.__dict__["apply"]
+                    Function.apply = _apply_through_modes
         modes.append(self)
         return self
 
@@ -61,9 +63,10 @@ class OperationMode:
         modes = _entered.modes
         del modes[len(modes) - 1 - modes[::-1].index(self)]
         if not modes:
-            _threads_in_modes[0] -= 1
-            if not _threads_in_modes[0] and Function.__dict__["apply"] is _apply_through_modes:
-                Function.apply = _plain_apply
+            with _wrapping:
+                _threads_in_modes[0] -= 1
+                if not _threads_in_modes[0] and Function.__dict__["apply"] is _apply_through_modes:
+                    Function.apply = _plain_apply
         return False
 
 
