@@ -147,3 +147,39 @@ def test_malformed_entries_are_refused_at_load(library, entry, error):
     library.serialization.add_safe_globals([entry])
     with pytest.raises(error, match="Expected"):
         library.load(io.BytesIO(data))
+
+
+def _a_hook(module, args, output):
+    return None
+
+
+@pytest.mark.parametrize("library", [torch, chainrule], ids=["torch", "chainrule"])
+def test_a_whole_module_loads_under_weights_only_with_its_classes_allowed(library):
+    """pytorch/examples' super_resolution and word_language_model save whole models and load them
+    under safe_globals of their layer classes, named where PyTorch keeps them."""
+    model = library.nn.Sequential(library.nn.Linear(2, 3), library.nn.ReLU())
+    model.register_forward_hook(_a_hook)  # registries with and without hooks
+    data = saved(library, library.nn.ModuleDict({"model": model}))
+    allowed = [library.nn.ModuleDict, library.nn.Sequential, library.nn.modules.linear.Linear, library.nn.ReLU]
+    with pytest.raises(pickle.UnpicklingError):
+        library.load(io.BytesIO(data))
+    with library.serialization.safe_globals(allowed):
+        with pytest.raises(pickle.UnpicklingError):  # the hook is a function no one allowed
+            library.load(io.BytesIO(data))
+        model._forward_hooks.clear()
+        loaded = library.load(io.BytesIO(saved(library, model)))
+    assert [type(layer) for layer in loaded] == [library.nn.Linear, library.nn.ReLU]
+    assert loaded[0].weight.tolist() == model[0].weight.tolist()
+    loaded.register_forward_hook(lambda module, args, output: output * 0)  # its registries are the working kind
+    assert loaded(library.ones(1, 2)).tolist() == [[0.0, 0.0, 0.0]]
+
+
+def test_layers_are_found_where_pytorch_keeps_them():
+    for torch_class in vars(torch.nn).values():
+        if isinstance(torch_class, type) and torch_class.__module__.startswith("torch.nn.modules."):
+            place = chainrule.nn.modules
+            for part in torch_class.__module__.split(".")[3:]:
+                place = getattr(place, part)
+            name = torch_class.__name__
+            if hasattr(chainrule.nn, name):
+                assert getattr(place, name) is getattr(chainrule.nn, name), f"{torch_class.__module__}.{name}"

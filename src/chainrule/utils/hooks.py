@@ -102,6 +102,12 @@ class WatchedHooks(OrderedDict):
     def __repr__(self):  # printed as PyTorch's registries print (module._forward_pre_hooks)
         return repr(OrderedDict(self))
 
+    def __reduce__(self):
+        """Pickled as PyTorch pickles its registries, a plain OrderedDict (which ``torch.load``'s
+        weights_only unpickler allows, and PyTorch can load); the module's or optimizer's
+        ``__setstate__`` makes it a watched one again."""
+        return OrderedDict, (), None, None, iter(self.items())
+
     def __setitem__(self, key, value):
         WatchedHooks.changes += 1
         super().__setitem__(key, value)
