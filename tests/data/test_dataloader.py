@@ -270,3 +270,21 @@ def test_settings_fixed_after_construction_like_pytorch():
 def test_shuffling_an_empty_dataset_is_refused_at_construction():
     with pytest.raises(ValueError, match="num_samples should be a positive integer"):
         DataLoader(TensorDataset(chainrule.zeros(0, 2)), batch_size=2, shuffle=True)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_an_endless_random_sampler_draws_as_it_goes_the_indices_pytorch_draws(replacement):
+    """minGPT's and makemore's InfiniteDataLoader: RandomSampler(num_samples=int(1e10)) must not
+    draw its 10^10 indices at once; the ones it yields, alone or batched, are PyTorch's."""
+    import itertools
+
+    def first(lib, batched):
+        lib.manual_seed(0)
+        sampler = lib.utils.data.RandomSampler(range(10), replacement=replacement, num_samples=int(1e10))
+        if not batched:
+            return list(itertools.islice(iter(sampler), 70))
+        loader = lib.utils.data.DataLoader(lib.arange(10), sampler=sampler, batch_size=3)
+        return [batch.tolist() for batch in itertools.islice(iter(loader), 25)]
+
+    for batched in (False, True):
+        assert first(chainrule, batched) == first(torch, batched)

@@ -48,6 +48,9 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
+_DRAWS_AT_ONCE = 2**16  # RandomSampler(replacement=True)'s indices are drawn this many at a time
+
+
 class RandomSampler(Sampler[int]):
     """The indices in a new random order at each epoch (each pass over the sampler).
 
@@ -71,13 +74,20 @@ class RandomSampler(Sampler[int]):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        """One epoch's indices, drawn at the first ``next()``."""
-        yield from self.epoch_indices().tolist()
+        """One epoch's indices, drawn at the first ``next()``, a part at a time."""
+        for part in self.index_parts():
+            yield from part.tolist()
 
     def epoch_indices(self):
-        """As PyTorch: without a generator, a new one seeded by a 63-bit draw of the global one; then
-        ``num_samples`` draws of [0, n), or count // n permutations and the start of one more (drawn
-        even when count is a multiple of n)."""
+        return xp.concatenate(list(self.index_parts()))
+
+    def index_parts(self):
+        """One epoch's indices as successive arrays, drawn as PyTorch draws them: without a
+        generator, a new one seeded by a 63-bit draw of the global one; then ``num_samples`` draws
+        of [0, n) (in parts of at most ``_DRAWS_AT_ONCE``: each draw takes the same words of the
+        stream however many are drawn together, and ``num_samples=int(1e10)``, minGPT's endless
+        loader, must not be drawn at once), or count // n permutations and the start of one more
+        (drawn even when count is a multiple of n), one at a time."""
         size, count = len(self.data_source), self.num_samples
         generator = self.generator
         if generator is None:
@@ -85,9 +95,12 @@ class RandomSampler(Sampler[int]):
             generator = Generator(seed)
         engine = engine_of(generator)
         if self.replacement:
-            return sampling_algorithms.integers(engine, (count,), 0, size, dtypes.int64)
-        permutations = [sampling_algorithms.permutation(engine, size) for _ in range(count // size + 1)]
-        return xp.concatenate(permutations)[:count]
+            for start in range(0, count, _DRAWS_AT_ONCE):
+                yield sampling_algorithms.integers(engine, (min(_DRAWS_AT_ONCE, count - start),), 0, size, dtypes.int64)
+            return
+        for _ in range(count // size):
+            yield sampling_algorithms.permutation(engine, size)
+        yield sampling_algorithms.permutation(engine, size)[: count % size]
 
     def __len__(self):
         return self.num_samples
@@ -180,15 +193,23 @@ class BatchSampler(Sampler[list[int]]):
         return -(-len(self.sampler) // self.batch_size)
 
     def index_arrays(self):
-        """The batches as integer arrays, cut from one array of the epoch's indices when the sampler
-        can give it (no per-sample Python loop), else grouped from its iteration (``index_array``)."""
+        """The batches as integer arrays, cut from the arrays of the epoch's indices when the sampler
+        can give them (no per-sample Python loop), else grouped from its iteration (``index_array``).
+        A sampler with ``index_parts()`` gives them a part at a time (an endless one never ends)."""
         if type(self.sampler).__iter__ not in _ITERATIONS_OF_EPOCH_INDICES:
             yield from map(index_array, self)
             return
-        indices = self.sampler.epoch_indices()
-        end = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
-        for start in range(0, end, self.batch_size):
-            yield indices[start : start + self.batch_size]
+        parts = self.sampler.index_parts() if hasattr(self.sampler, "index_parts") else (self.sampler.epoch_indices(),)
+        pending = None  # the indices of a batch begun in one part and ended in the next
+        for part in parts:
+            if pending is not None:
+                part = xp.concatenate([pending, part])
+            whole = len(part) - len(part) % self.batch_size
+            for start in range(0, whole, self.batch_size):
+                yield part[start : start + self.batch_size]
+            pending = part[whole:]
+        if pending is not None and len(pending) and not self.drop_last:
+            yield pending
 
 
 # The ``__iter__`` methods that yield the values of ``epoch_indices()``, in order: a BatchSampler
