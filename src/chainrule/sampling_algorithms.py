@@ -101,6 +101,9 @@ def standard_normal_pairs(engine, count):
     return xp.concatenate(values)
 
 
+_BOX_MULLER_AT_ONCE = 16 * 2**12  # uniforms turned into normal samples together (blocks are independent)
+
+
 def _normal_in_blocks(engine, count, mean, std, dtype):
     """PyTorch's ``normal_fill``: count uniforms, Box-Muller on each block of 16 (u1 = 1 - x[j],
     u2 = x[j + 8]), and, when 16 does not divide count, 16 fresh uniforms for a last block that
@@ -111,7 +114,9 @@ def _normal_in_blocks(engine, count, mean, std, dtype):
     first_pass = whole if xp.dtype(dtype) == xp.float16 else count
     uniforms = standard_uniform(engine, first_pass + (16 if count % 16 else 0), working).astype(working)
     values = xp.empty(count, working)
-    values[:whole] = _box_muller_blocks(uniforms[:whole], mean, std, working)
+    for start in range(0, whole, _BOX_MULLER_AT_ONCE):  # a part at a time: its temporaries stay in cache
+        end = min(start + _BOX_MULLER_AT_ONCE, whole)
+        values[start:end] = _box_muller_blocks(uniforms[start:end], mean, std, working)
     if count % 16:
         values[count - 16:] = _box_muller_blocks(uniforms[first_pass:], mean, std, working)
     return values.astype(dtype)
