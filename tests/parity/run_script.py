@@ -50,9 +50,13 @@ def prepare(library):
         library_module.set_num_threads(1)
 
     def reset():
+        """Each script starts from the same state: seeds, and the settings a script before it may
+        have changed (print options, the float32 matmul precision)."""
         random.seed(0)
         np.random.seed(0)
         library_module.manual_seed(0)
+        library_module.set_printoptions(profile="default")
+        library_module.set_float32_matmul_precision("highest")
 
     return reset
 

@@ -611,6 +611,3 @@ def focal_loss(gamma, x):
 x = torch.arange(0.01, 1, 0.01)
 for l, gamma in zip(lines, [0, 1, 5]):
     print('gamma=%.1f' % gamma, focal_loss(gamma, x)[::20])
-
-# (not in the book: the scripts run after this one in the same process print as usual)
-torch.set_printoptions(profile='default')
