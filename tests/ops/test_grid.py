@@ -116,3 +116,19 @@ def test_errors_as_pytorch(call, error, words):
         call(torch)
     with pytest.raises(error, match=words):
         call(chainrule)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("size", [(1, 1, 28, 28), (2, 1, 5, 7), (1, 1, 1, 3), (1, 1, 4, 6, 7)])
+def test_the_identity_grid_is_pytorchs_bit_for_bit(size, align_corners, dtype):
+    """The pixel positions are PyTorch's linspace, shrunk in θ's dtype: a centre 1 ulp from a pixel
+    puts bilinear sampling's grid gradient on the other neighbour (the spatial transformer tutorial
+    took another path from its second step when they were computed in float64)."""
+    spatial = len(size) - 2
+    identity = np.concatenate([np.eye(spatial), np.zeros((spatial, 1))], axis=1)[None].repeat(size[0], axis=0)
+    grids = [
+        lib.nn.functional.affine_grid(lib.tensor(identity, dtype=getattr(lib, dtype)), size, align_corners=align_corners).numpy()
+        for lib in (chainrule, torch)
+    ]
+    np.testing.assert_array_equal(*grids)

@@ -49,10 +49,12 @@ def _steps_from_minus_one(steps, align_corners, dtype):
     else the pixel centres (shrunk by (steps - 1) / steps); one step is the centre, 0."""
     if steps <= 1:
         return xp.zeros(1, dtype=dtype)
-    positions = xp.linspace(-1.0, 1.0, steps)
-    if not align_corners:
-        positions = positions * (steps - 1) / steps
-    return positions.astype(dtype)
+    from chainrule.creation import evenly_spaced  # creation's module imports the ops
+
+    positions = evenly_spaced(-1, 1, steps, xp.dtype(dtype))  # PyTorch's linspace, in θ's dtype
+    if not align_corners:  # rounded in θ's dtype at each step, as PyTorch's: a centre may be 1 ulp off
+        positions = positions * positions.dtype.type(steps - 1) / positions.dtype.type(steps)
+    return positions
 
 
 class AffineGridGenerator(Op):
