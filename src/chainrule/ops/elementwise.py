@@ -70,12 +70,13 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         needs_a, needs_b = ctx.needs_input_grad or (False, False)
-        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # each gradient needs the other
+        # each gradient needs the other; b first, in the order PyTorch's MulBackward0 saves (and packs) them
+        ctx.save_for_backward(b if needs_a else None, a if needs_b else None)
         return a * b
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         grad_a = grad_output * b if ctx.needs_input_grad[0] else None
         grad_b = grad_output * a if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
@@ -88,12 +89,12 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         needs_a, needs_b = ctx.needs_input_grad or (False, False)
-        ctx.save_for_backward(a if needs_b else None, b)
+        ctx.save_for_backward(b, a if needs_b else None)  # in the order PyTorch's DivBackward0 saves them
         return _true_divide(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         grad_a = grad_output / b if ctx.needs_input_grad[0] else None
         # (a / b) / b, as PyTorch: b · b would overflow for |b| > 1.8e19 in float32 where the quotient does not
         grad_b = -grad_output * (a / b / b) if ctx.needs_input_grad[1] else None
