@@ -217,3 +217,24 @@ def test_added_products_write_into_out(name, shapes):
     expected = getattr(torch, name)(*(torch.tensor(array) for array in arrays))
     assert result is out
     np.testing.assert_allclose(out.array, expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bias_shape", [None, (), (1,), (3,), (1, 3), (5, 3), (1, 5, 3)])
+@pytest.mark.parametrize("input_shape", [(4,), (2, 4), (2, 5, 4), (2, 3, 5, 4), "transposed"])
+def test_linear_ends_in_the_node_pytorch_ends_in(input_shape, bias_shape):
+    """PyTorch's linear takes another path for each kind of input (addmm for a matrix; flattened,
+    multiplied and viewed back for a contiguous input with a one-row bias; multiplied then added to
+    otherwise; matmul's squeeze or reshape without a bias): dlwpt's p1ch6 prints the node of a
+    Linear layer called on one sample."""
+
+    def node(lib):
+        x = lib.ones(5, 2, 4).transpose(0, 1) if input_shape == "transposed" else lib.ones(*input_shape)
+        bias = None if bias_shape is None else lib.zeros(bias_shape, requires_grad=True)
+        try:
+            return lib.nn.functional.linear(x, lib.ones(3, 4, requires_grad=True), bias).grad_fn.name()
+        except RuntimeError:
+            return "refused"
+
+    expected = node(torch)
+    if expected != "refused":
+        assert node(chainrule) == expected

@@ -677,11 +677,31 @@ def linear(x, weight, bias=None):
             _refuse_bool(x, weight, "linear")
         elif bias is not None and x.array.dtype == xp.float16:
             operation = HalfLinear
+    if len(input_shape) != 2:  # a sample alone, a batch of sequences...: named as PyTorch's linear ends
+        flattened = bias is not None and _flattened_by_pytorch(x, bias)
+        if flattened and bias.array.ndim > 1:  # the bias of the flattened product (N, out_features)
+            if bias.array.ndim > 2:
+                raise RuntimeError(
+                    f"expand(bias of shape {tuple(bias.array.shape)}, size=[{math.prod(input_shape[:-1])}, "
+                    f"{out_features}]): the number of sizes provided (2) must be greater or equal to the number "
+                    f"of dimensions in the tensor ({bias.array.ndim}); give linear a bias of shape ({out_features},)"
+                )
+            bias = bias.reshape(out_features)
+        if bias is None:  # matmul's last step: squeezing the row a vector became, or reshaping the batch's product
+            operation = operation.shown_as("SqueezeBackward4" if x.array.ndim == 1 else "UnsafeViewBackward0")
+        else:
+            operation = operation.shown_as("ViewBackward0" if flattened else "AddBackward0")
     if bias is not None:
         bias = _checked_bias(bias, weight, input_shape[:-1] + (out_features,))
-    if x.ndim > 2:  # a batch of sequences: PyTorch's linear ends in a reshape of the 2-D product
-        operation = operation.shown_as("ViewBackward0" if bias is not None else "UnsafeViewBackward0")
     return operation.apply(x, weight, bias)
+
+
+def _flattened_by_pytorch(x, bias):
+    """Whether PyTorch's linear (ATen's Linear.cpp), given an input that is not 2-D, flattens it to
+    a matrix, multiplies it (addmm) and views the product back (ViewBackward0): for a contiguous
+    input and a bias that is one row ((out_features,), (1, out_features)...); otherwise it
+    multiplies, then adds the bias (AddBackward0)."""
+    return x.array.flags.c_contiguous and bias.array.ndim >= 1 and bias.array.size == bias.array.shape[-1]
 
 
 def _checked_bias(bias, weight, output_shape):
