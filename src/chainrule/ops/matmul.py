@@ -16,7 +16,7 @@ import functools
 import math
 
 from chainrule import dtypes
-from chainrule.backend import ndarray, read_only, xp
+from chainrule.backend import is_contiguous, ndarray, read_only, xp
 from chainrule.ops.elementwise import accept_deprecated_forms, mul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.operands import binary_operands
@@ -701,7 +701,7 @@ def _flattened_by_pytorch(x, bias):
     a matrix, multiplies it (addmm) and views the product back (ViewBackward0): for a contiguous
     input and a bias that is one row ((out_features,), (1, out_features)...); otherwise it
     multiplies, then adds the bias (AddBackward0)."""
-    return x.array.flags.c_contiguous and bias.array.ndim >= 1 and bias.array.size == bias.array.shape[-1]
+    return is_contiguous(x.array) and bias.array.ndim >= 1 and bias.array.size == bias.array.shape[-1]
 
 
 def _checked_bias(bias, weight, output_shape):
