@@ -44,6 +44,7 @@ from chainrule.settings import (
     is_warn_always_enabled,
     set_deterministic_debug_mode,
     set_float32_matmul_precision,
+    set_flush_denormal,
     set_num_interop_threads,
     set_num_threads,
     set_warn_always,
@@ -136,6 +137,23 @@ from chainrule import version  # noqa: E402  torch.version
 from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order
 from chainrule.ops.foreach import *  # noqa: E402,F401,F403  torch._foreach_add_, torch._foreach_norm...: over lists of tensors
 from chainrule.random import default_generator  # noqa: E402
+from chainrule import storage  # noqa: E402  torch.storage; Tensor.untyped_storage, storage, set_...
+from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.FloatStorage...
+    BoolStorage,
+    ByteStorage,
+    CharStorage,
+    DoubleStorage,
+    FloatStorage,
+    HalfStorage,
+    IntStorage,
+    LongStorage,
+    ShortStorage,
+    TypedStorage,
+    UntypedStorage,
+    is_storage,
+)
+from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
+from chainrule.control_flow import cond  # noqa: E402  torch.cond
 
 _LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types"}
 

@@ -8,6 +8,7 @@ import functools
 import mmap
 import os
 import pickle
+import platform
 import warnings
 
 import math
@@ -521,6 +522,117 @@ def strided_view(array, shape, element_strides, offset=0):
     if not array.flags.writeable:  # a read-only view (an expand's) stays read-only, whatever its owner
         view.flags.writeable = False
     return view
+
+
+def memory_bytes(array):
+    """The bytes of all the memory ``array`` views (its ``memory_owner``'s), as a 1-d uint8 array
+    sharing it: what PyTorch calls the tensor's storage. Memory an array owns lies in one piece
+    (row- or column-major), so the flat view never copies."""
+    return memory_owner(array).ravel(order="K").view(numpy.uint8)
+
+
+def bytes_copied(data):
+    """A 1-d uint8 array holding a copy of the bytes of ``data`` (``bytes``, ``bytearray``)."""
+    return numpy.frombuffer(data, dtype=numpy.uint8).copy()
+
+
+def bytes_as(memory, dtype):
+    """The 1-d uint8 array ``memory`` read as elements of ``dtype``, sharing it; bytes past the last
+    whole element are left out (3 bytes hold no float32)."""
+    itemsize = numpy.dtype(dtype).itemsize
+    return memory[: memory.size // itemsize * itemsize].view(dtype)
+
+
+def resized_in_place(holder, attribute, nbytes):
+    """Resize the 1-d uint8 array ``holder.<attribute>`` to ``nbytes`` in place (new bytes are
+    zeros), keeping the bytes that fit; False, leaving it as it was, when anything but ``holder``
+    refers to it (an array viewing its memory: a tensor, a slice of a storage), which moving the
+    memory would leave behind. (Read from its holder here, so that no other reference counts.)"""
+    try:
+        getattr(holder, attribute).resize((nbytes,), refcheck=True)
+    except ValueError:
+        return False
+    return True
+
+
+def array_from_dlpack(source, copy=None):
+    """The array another library's tensor (any object with ``__dlpack__``: a NumPy array, a PyTorch
+    or CuPy tensor) or a DLPack capsule (``to_dlpack``'s) holds, sharing its memory unless ``copy``.
+    Writable, as PyTorch's ``from_dlpack`` makes every tensor: NumPy marks an array read-only where
+    the capsule cannot say (a capsule of DLPack before 1.0) or its producer said so."""
+    if hasattr(source, "__dlpack__"):
+        array = numpy.from_dlpack(source) if copy is None else numpy.from_dlpack(source, copy=copy)
+    else:
+        try:
+            array = numpy.from_dlpack(_Capsule(source))
+        except (TypeError, ValueError) as error:
+            raise RuntimeError(
+                "from_dlpack received an invalid capsule. Note that DLTensor capsules can be consumed only once, so "
+                f"you might have already constructed a tensor from it once. ({error}; give an object with __dlpack__, "
+                "such as a NumPy array, or a capsule from to_dlpack)"
+            ) from None
+        if copy:
+            array = array.copy()
+    if array.flags.writeable:
+        return array
+    interface = dict(array.__array_interface__)
+    interface["data"] = (interface["data"][0], False)
+    return numpy.asarray(_MemoryOf(interface, array))
+
+
+class _Capsule:
+    """A DLPack capsule as NumPy's ``from_dlpack`` takes one: an object that gives it up."""
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __dlpack__(self, **options):
+        return self.capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)  # DLPack's CPU: NumPy reads only memory there
+
+
+class _MemoryOf:
+    """An array interface over the memory of ``base``, which it keeps alive (``memory_owner``
+    follows ``base``, as through NumPy's own ``as_strided``)."""
+
+    def __init__(self, interface, base):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def to_dlpack_capsule(array):
+    """A DLPack capsule (DLPack before 1.0, as PyTorch's ``to_dlpack`` gives) sharing ``array``'s memory."""
+    return numpy.asarray(array).__dlpack__()
+
+
+#: The bits of the x86 MXCSR register that make SSE arithmetic treat subnormal inputs as zero
+#: (DAZ, bit 6) and flush subnormal results to zero (FTZ, bit 15); glibc's x86-64 ``fenv_t``
+#: holds the register in its last 4 of 32 bytes.
+_DENORMALS_ARE_ZERO_AND_FLUSH_TO_ZERO = 0x8040
+_FENV_BYTES, _MXCSR_WORD = 32, 7
+
+
+def flush_denormal(mode):
+    """Make this thread's floating-point arithmetic (NumPy's, like any other code's) treat subnormal
+    numbers as 0 (``mode`` True) or as the small numbers they are (False), as PyTorch's
+    ``set_flush_denormal`` sets the x86 CPU's DAZ and FTZ bits. True when done; False where this
+    cannot be done (not an x86-64 CPU under glibc), nothing changed."""
+    if platform.machine().lower() not in ("x86_64", "amd64") or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libm = ctypes.CDLL("libm.so.6")
+    except OSError:
+        return False
+    environment = (ctypes.c_uint32 * (_FENV_BYTES // 4))()
+    if libm.fegetenv(environment) != 0:
+        return False
+    if mode:
+        environment[_MXCSR_WORD] |= _DENORMALS_ARE_ZERO_AND_FLUSH_TO_ZERO
+    else:
+        environment[_MXCSR_WORD] &= ~_DENORMALS_ARE_ZERO_AND_FLUSH_TO_ZERO & 0xFFFFFFFF
+    return libm.fesetenv(environment) == 0
 
 
 def combine_at(target, index, values, how):

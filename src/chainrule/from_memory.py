@@ -1,4 +1,5 @@
-"""Tensors over memory that is given, or laid out by hand: ``frombuffer`` and ``empty_strided``.
+"""Tensors over memory that is given, or laid out by hand: ``frombuffer``, ``empty_strided`` and
+``empty_permuted``.
 
 ``frombuffer(buffer, dtype=...)`` reads the bytes of any Python object that exposes its memory (a
 ``bytearray``, an ``array.array``, a ``memoryview``, a NumPy array, a memory-mapped file) as a 1-D
@@ -8,12 +9,14 @@ tensor, without copying: writing into one shows in the other, as ``from_numpy`` 
 element (i_0, i_1, ...) lies at Σ_d i_d · stride[d] in a memory just large enough for them
 (1 + Σ_d (size[d] - 1) · stride[d] elements; none when a size is 0). Code that prepares an output
 in the layout of another tensor writes it (``torch.empty_strided(x.size(), x.stride())``).
+``empty_permuted(size, physical_layout)`` makes one dense in a chosen order of its dimensions.
 """
 from chainrule import creation, dtypes
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import strided_view, xp
 from chainrule.caller_warnings import warn_once
 from chainrule.device import check_device
+from chainrule.memory_layout import row_major_strides
 from chainrule.ops.registry import public
 from chainrule.tensor import tensor_from_array
 
@@ -85,6 +88,40 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     result = made_from_arguments(strided_view(xp.empty(elements, dtype=dtype), shape, steps), requires_grad)
     result._chosen_strides = True  # its strides are the ones asked for (see memory_layout.py)
     return result
+
+
+@public(method=False)
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialized tensor of shape ``size`` whose dimensions lie in memory in the order
+    ``physical_layout`` (outermost first), densely: ``(0, 2, 3, 1)`` lays an (N, C, H, W) tensor out
+    as NHWC. Its strides are those of a row-major tensor of the sizes in that order, given back to
+    each dimension: ``t.stride(physical_layout[i])`` is that tensor's ``stride(i)``."""
+    for name, position, value in (("size", 1, size), ("physical_layout", 2, physical_layout)):
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(
+                f"empty_permuted(): argument '{name}' (position {position}) must be tuple of ints, not {type(value).__name__}"
+            )
+    order = tuple(creation.integer_argument(dim, "empty_permuted", "physical_layout", 2) for dim in physical_layout)
+    if len(size) != len(order):
+        raise RuntimeError(
+            f"Number of dimensions in size does not match the length of the physical_layout; i.e. len(size) = "
+            f"{len(size)} is not equal to len(physical_layout) = {len(order)}"
+        )
+    for position, dim in enumerate(order):
+        if not 0 <= dim < len(order):
+            raise RuntimeError(
+                f"Dimension out of range (expected to be between 0 and {len(order) - 1}, but got {dim} at index "
+                f"{position}).  NB: negative dims not currently supported; file an issue if you want it."
+            )
+    if len(set(order)) != len(order):
+        raise RuntimeError(f"Duplicate dim not allowed (physical_layout {list(order)})")
+    physical = creation.size_argument(([tuple(size)[dim] for dim in order],), "empty_permuted")
+    stride = [0] * len(order)
+    for dim, step in zip(order, row_major_strides(physical)):
+        stride[dim] = step
+    return empty_strided(
+        size, stride, dtype=dtype, layout=layout, device=device, requires_grad=requires_grad, pin_memory=pin_memory
+    )
 
 
 def _sizes_and_strides(size, stride, function):

@@ -31,6 +31,7 @@ from chainrule.ops import (  # noqa: F401
     sort,
     special,
     statistics,
+    view_copies,
 )
 from chainrule.ops.registry import functions
 

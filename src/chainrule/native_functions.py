@@ -7,6 +7,7 @@ import warnings
 
 from chainrule.nn import functional as F
 from chainrule.ops.reduce import norm
+from chainrule.tensor import Tensor
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}  # at::Reduction, as the top-level losses take it
 
@@ -103,6 +104,18 @@ def detach(input):
     return input.detach()
 
 
+def detach_(input):
+    """``input.detach_()``: ``input`` cut off from the graph in place (a leaf that requires no grad)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"detach_(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input.detach_()
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """``F.max_pool1d`` with ``return_indices``: (output, indices); an empty ``stride`` is the kernel size."""
+    return F.max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
 def frobenius_norm(input, dim=(-2, -1), keepdim=False):
     return norm(input, "fro", dim, keepdim)
 
@@ -119,4 +132,4 @@ pixel_unshuffle = F.pixel_unshuffle
 channel_shuffle = F.channel_shuffle
 bilinear = F.bilinear
 
-__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "norm", "warnings")]
+__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "norm", "Tensor", "warnings")]

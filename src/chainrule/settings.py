@@ -9,6 +9,7 @@
 - ``set_warn_always``: warnings given once per process are given every time.
 - ``set_float32_matmul_precision``: float32 products are always computed in float32 here ('highest');
   other precisions are accepted and read back, as PyTorch does on a CPU without TF32 or bfloat16.
+- ``set_flush_denormal``: subnormal numbers read and computed as 0, on the CPU itself (NumPy too).
 """
 import os
 import warnings
@@ -141,6 +142,17 @@ def set_float32_matmul_precision(precision):
 
 def get_float32_matmul_precision():
     return _state["matmul_precision"]
+
+
+# ----------------------------------------------------------------------------- subnormal numbers
+def set_flush_denormal(mode, /):
+    """``True``: this thread's arithmetic treats subnormal numbers (below 1.2e-38 in float32,
+    2.2e-308 in float64) as 0, as PyTorch sets the x86 CPU to (faster where they occur, and NumPy's
+    results flush to 0 just as PyTorch's do); ``False`` restores them. True when the CPU was set,
+    False where it cannot be (not an x86-64 CPU under glibc)."""
+    if not isinstance(mode, bool):
+        raise RuntimeError(f"flush_denormal expects a bool, but got {type(mode).__name__}")
+    return backend.flush_denormal(mode)
 
 
 # ----------------------------------------------------------------------------- warnings

@@ -62,13 +62,13 @@ DELIBERATELY_MISSING = {
             "fake_quantize_per_tensor_affine quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
         ),
         **_because(_COMPLEX, "complex polar view_as_real view_as_complex"),
-        **_because(_MEMORY, "is_storage from_file from_dlpack set_flush_denormal"),
+        **_because(_MEMORY, "from_file"),
         **_because("the C++ ABI PyTorch's binaries were built with: chainrule has no C++ part", "compiled_with_cxx11_abi"),
     },
     "Tensor": {
         **_because(
             _SPARSE,
-            "sspaddmm smm indices values sparse_mask sparse_dim dense_dim to_dense to_sparse to_sparse_csr "
+            "sspaddmm smm indices values sparse_mask sparse_dim dense_dim to_sparse to_sparse_csr "
             "to_sparse_csc to_sparse_bsr to_sparse_bsc",
         ),
         **_because(
@@ -77,16 +77,11 @@ DELIBERATELY_MISSING = {
             "q_per_channel_zero_points q_per_channel_axis",
         ),
         **_because(_COMPLEX, "chalf cfloat cdouble stft istft"),
-        **_because(
-            _MEMORY,
-            "storage untyped_storage storage_type set_ is_set_to record_stream",
-        ),
+        **_because(_MEMORY, "record_stream"),
         **_because(_DEVICES, "xpu to_mkldnn"),
     },
     "nn.functional": {},
-    "nn": {
-        **_because("Lua-torch legacy kept for old checkpoints; LocalResponseNorm is its replacement", "CrossMapLRN2d"),
-    },
+    "nn": {},
     "nn.init": {},
     "nn.utils": {
         **_because(_MEMORY, "convert_conv2d_weight_memory_format convert_conv3d_weight_memory_format"),

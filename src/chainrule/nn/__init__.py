@@ -43,6 +43,7 @@ from chainrule.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.channelshuffle import ChannelShuffle
 from chainrule.nn.container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from chainrule.nn.cross_map_lrn import CrossMapLRN2d
 from chainrule.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn.distance import CosineSimilarity, PairwiseDistance
 from chainrule.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
@@ -194,6 +195,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "CrossMapLRN2d",
     "DataParallel",
     "Dropout",
     "Dropout1d",

@@ -1,12 +1,13 @@
 """Utilities: data loading (``data``), activation checkpointing (``checkpoint``), hook handles
-(``hooks``), TensorBoard logging (``tensorboard``), timing (``benchmark``), nested containers
-(``_pytree``, PyTorch's private but widely used module) and ``swap_tensors``. Each is imported when
-first used, so that ``hooks``, which the tensor itself needs, comes without the rest."""
+(``hooks``), memory shared with other libraries (``dlpack``), TensorBoard logging (``tensorboard``),
+timing (``benchmark``), nested containers (``_pytree``, PyTorch's private but widely used module)
+and ``swap_tensors``. Each is imported when first used, so that ``hooks``, which the tensor itself
+needs, comes without the rest."""
 import importlib
 
 __all__ = ["benchmark", "checkpoint", "data", "hooks", "swap_tensors", "tensorboard"]
 
-_MODULES = {"benchmark", "checkpoint", "data", "hooks", "model_zoo", "tensorboard", "_pytree"}
+_MODULES = {"benchmark", "checkpoint", "data", "dlpack", "hooks", "model_zoo", "tensorboard", "_pytree"}
 
 
 def __getattr__(name):

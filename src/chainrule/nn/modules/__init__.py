@@ -52,6 +52,7 @@ _ALSO_WHERE_PYTORCH_KEEPS_THEM = {
         "instancenorm": [f"LazyInstanceNorm{n}d" for n in (1, 2, 3)],
     },
     "linear_cross_entropy": {"loss": ["LinearCrossEntropyLoss"]},
+    "cross_map_lrn": {"normalization": ["CrossMapLRN2d"]},
 }
 
 for _file, _places in _ALSO_WHERE_PYTORCH_KEEPS_THEM.items():
