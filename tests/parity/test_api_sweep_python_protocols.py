@@ -633,11 +633,8 @@ GRAD_FNS = {
     "to_float64": lambda L: L.ones(1, requires_grad=True).to(L.float64),
     "half": lambda L: L.ones(2, requires_grad=True).half(),
     "linear_batch": lambda L: L.nn.functional.linear(L.ones(3, 2), L.ones(1, 2, requires_grad=True), L.zeros(1)),
-    # Kept apart on purpose: one sample through a layer is one node, AddmmBackward0, as the explorer
-    # and the chain-rule trace show a layer (PyTorch's node is the reshape after it)
-    "linear_1d": pytest.param(
-        lambda L: L.nn.functional.linear(L.ones(2), L.ones(1, 2, requires_grad=True), L.zeros(1)),
-        marks=bug("F.linear on a 1-D input shows grad_fn=<AddmmBackward0>; PyTorch shows <ViewBackward0> (by design)")),
+    # one sample through a layer is still one node, named as PyTorch's last step (the view of the product)
+    "linear_1d": lambda L: L.nn.functional.linear(L.ones(2), L.ones(1, 2, requires_grad=True), L.zeros(1)),
 }
 
 

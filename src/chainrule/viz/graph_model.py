@@ -322,26 +322,33 @@ def _saved_constants(node, declared):
     """``(position, tensor)`` for each constant input of ``node`` that it saved.
 
     Operations save what backward needs, not necessarily their inputs, so the saved tensors are read
-    as the first inputs only when they line up: every input that requires grad among them saved at
-    its own position, or left out as None. A constant is then taken when the operation saved one tensor per argument
-    (``Mul`` saves ``(a, b)``: for ``3 * u`` that gives the 3) or when the caller named it
-    (``declared``: ids of the tensors in ``params``; ``Linear`` saves ``(x, weight)`` of its three).
+    as inputs only when they all are: each one that requires grad is found by its gradient edge
+    (``Mul`` saves ``(b, a)``, PyTorch's order), and the constants fill the argument positions that
+    need no gradient, in order. A constant is taken when the operation saved one tensor per argument
+    (for ``3 * u``, ``Mul`` saves the 3) or when the caller named it (``declared``: ids of the
+    tensors in ``params``; ``Linear`` saves ``(x, weight)`` of its three).
     """
     saved = _saved_tensors(node)
     next_functions = node.argument_edges
     if len(saved) > len(next_functions):
         return []
-    constants = []
-    for position, ((next_node, output_nr), tensor) in enumerate(zip(next_functions, saved)):
-        if next_node is not None:
-            # An input that needs grad is saved at its own position, or not at all (None: backward
-            # did not need it, as Mul keeps only the operand the other's gradient uses).
-            if tensor is not None and (not isinstance(tensor, Tensor) or not _is_input(tensor, next_node, output_nr)):
-                return []
-        elif isinstance(tensor, Tensor) and tensor.grad_fn is None and not tensor.requires_grad:
-            if len(saved) == len(next_functions) or id(tensor) in declared:
-                constants.append((position, tensor))
-    return constants
+    found = []
+    for tensor in saved:
+        if tensor is None:  # backward did not need it (Mul keeps only the operand the other's gradient uses)
+            continue
+        if not isinstance(tensor, Tensor):
+            return []
+        if any(next_node is not None and _is_input(tensor, next_node, output_nr) for next_node, output_nr in next_functions):
+            continue
+        if tensor.grad_fn is not None or tensor.requires_grad:  # not an input: a result, an intermediate
+            return []
+        found.append(tensor)
+    free_positions = [position for position, (next_node, _) in enumerate(next_functions) if next_node is None]
+    return [
+        (position, tensor)
+        for position, tensor in zip(free_positions, found)
+        if len(saved) == len(next_functions) or id(tensor) in declared
+    ]
 
 
 def _is_input(tensor, node, output_nr):
