@@ -23,3 +23,14 @@ def test_annotations_work_bare_and_with_options():
         assert decorator(helper) is helper
     assert chainrule.jit.ignore(drop=True)(helper) is helper
     assert chainrule.jit.is_scripting() is False and chainrule.jit.is_tracing() is False
+
+
+def test_onednn_fusion_is_a_setting_read_back_as_in_pytorch():
+    import torch
+
+    for lib in (chainrule, torch):
+        assert lib.jit.onednn_fusion_enabled() is False
+        lib.jit.enable_onednn_fusion(True)
+        assert lib.jit.onednn_fusion_enabled() is True
+        lib.jit.enable_onednn_fusion(False)
+        assert lib.jit.onednn_fusion_enabled() is False

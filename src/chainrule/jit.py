@@ -49,3 +49,16 @@ def interface(obj):
 
 def freeze(mod, preserved_attrs=None, optimize_numerics=True):
     return mod
+
+
+_onednn_fusion = [False]
+
+
+def enable_onednn_fusion(enabled):
+    """Ask TorchScript to fuse operations with oneDNN (the CPU tuning guide's advice): chainrule has
+    no TorchScript to fuse, so the setting is only kept, and read back by ``onednn_fusion_enabled``."""
+    _onednn_fusion[0] = bool(enabled)
+
+
+def onednn_fusion_enabled():
+    return _onednn_fusion[0]
