@@ -296,3 +296,29 @@ def test_python_protocols_and_old_names_as_pytorch():
             warnings.simplefilter("ignore")
             x.resize(2, 1).sum().backward()
         assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_the_version_compares_as_pytorch_213s_does():
+    """Course helpers pick their calls by version (STAT 453's ``torch.__version__ <= Version("1.7")``,
+    ``>= "2.0"``): chainrule follows PyTorch 2.13's API, and its version compares as a version."""
+    import pickle
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            from distutils.version import LooseVersion  # the helpers' own import (gone in Python 3.12)
+        except ImportError:
+            LooseVersion = None
+    for lib in (chainrule, torch):
+        version = lib.__version__
+        assert isinstance(version, str) and version.startswith("2.13.0+")
+        assert version >= "2.9" and version > "2.13" and version < "2.14" and version >= (2, 9) and version < (3,)
+        assert version == str(version) and version != "2.13.0"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            assert LooseVersion is None or not version <= LooseVersion("1.7")
+        assert lib.version.__version__ == version and pickle.loads(pickle.dumps(version)) == version
+    assert chainrule.version.release == "0.1.0"

@@ -31,10 +31,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from chainrule import __version__
+    from chainrule.version import __version__, release
 
     parser = _Parser(prog="chainrule", description=__doc__, allow_abbrev=False)
-    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    api = __version__.split("+")[0]
+    parser.add_argument("--version", action="version", version=f"chainrule {release} (PyTorch {api}'s API)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="run a course example and write its figures and report", allow_abbrev=False)
