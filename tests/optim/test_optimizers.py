@@ -373,3 +373,25 @@ def test_named_parameters_are_accepted_like_pytorch():
     optimizer = chainrule.optim.SGD(model.named_parameters(), lr=0.1)
     assert optimizer.param_groups[0]["param_names"] == ["weight", "bias"]
     assert optimizer.param_groups[0]["params"][0] is model.weight
+
+
+def test_the_optimizer_s_public_names_are_pytorch_s():
+    """fast.ai's course prints ``dir(opt)`` and ``dir(lr_scheduler)``."""
+    import torch.optim.lr_scheduler as theirs
+
+    import chainrule.optim.lr_scheduler as ours
+
+    def public(optimizer):
+        return [name for name in dir(optimizer) if name[0] != "_"]
+
+    assert public(chainrule.optim.SGD([chainrule.zeros(1, requires_grad=True)], 0.1)) == public(torch.optim.SGD([torch.zeros(1, requires_grad=True)], 0.1))
+    def capitalized(module):
+        return [name for name in dir(module) if name[0].isupper() and name[1].islower()]
+
+    assert capitalized(ours) == capitalized(theirs)
+    calls = []
+    stepped = chainrule.optim.Optimizer.profile_hook_step(lambda optimizer: calls.append("step"))
+    optimizer = chainrule.optim.SGD([chainrule.zeros(1, requires_grad=True)], 0.1)
+    optimizer.register_step_pre_hook(lambda *args: calls.append("pre"))
+    stepped(optimizer)
+    assert calls == ["pre", "step"]

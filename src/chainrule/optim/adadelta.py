@@ -28,7 +28,7 @@ class Adadelta(Optimizer):
     PyTorch's, and change the update only where PyTorch's results differ (see ``Optimizer``).
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

@@ -27,7 +27,7 @@ class Adagrad(Optimizer):
     (a group's own value is kept in the group, unused).
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

@@ -36,7 +36,7 @@ class Adam(Optimizer):
     ``fused=True``, as PyTorch's fused kernel).
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

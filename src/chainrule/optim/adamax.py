@@ -29,7 +29,7 @@ class Adamax(Optimizer):
     ``differentiable`` and ``capturable`` choose PyTorch's kernels (see ``Optimizer``).
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

@@ -29,7 +29,7 @@ class ASGD(Optimizer):
     ``step``, ``eta`` and ``mu`` (float32, as PyTorch's) and ``ax``.
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

@@ -17,6 +17,12 @@ import warnings
 import weakref
 from bisect import bisect_right
 from collections import Counter
+from typing import Any, Literal, SupportsFloat, TypedDict  # noqa: F401 (PyTorch's module has these names: dir() lists them)
+
+try:
+    from typing import Self  # noqa: F401 (as above; Python 3.11 on)
+except ImportError:
+    pass
 
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.optim.optimizer import Optimizer

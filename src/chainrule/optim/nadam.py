@@ -34,7 +34,7 @@ class NAdam(Optimizer):
     ``mu_product`` (P_t, float32 as PyTorch's), ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

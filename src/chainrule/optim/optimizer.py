@@ -22,6 +22,8 @@ import copy
 import functools
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, Optional
 
 from chainrule import dtypes
 from chainrule.autograd.grad_mode import enable_grad
@@ -118,14 +120,21 @@ class Optimizer:
     tensor hyperparameters in double (``hyperparameter``), ``capturable=True`` is refused on the
     CPU unless ``fused``, and ``differentiable=True`` refuses to change a leaf that requires grad, as
     PyTorch's step (run with grad mode on) does, refuses ``foreach=True`` where PyTorch's foreach
-    kernels do (``foreach_supports_differentiable``), and in Adam and NAdam computes the step's
+    kernels do (``_foreach_supports_differentiable``), and in Adam and NAdam computes the step's
     scalars from the 0-d state tensors, as PyTorch's differentiable step does. The update is not
     recorded in the graph even then: the step works on arrays.
     """
 
     # PyTorch's foreach kernels of most optimizers refuse differentiable=True (AssertionError at step);
     # those of SGD and Adafactor, and optimizers without foreach kernels, run it
-    foreach_supports_differentiable = True
+    _foreach_supports_differentiable = True
+
+    # The types of the step hooks, PyTorch's names (hook(optimizer, args, kwargs) -> None, or new (args, kwargs))
+    OptimizerPreHook = Callable[["Optimizer", tuple[Any, ...], dict[str, Any]], Optional[tuple[tuple[Any, ...], dict[str, Any]]]]
+    OptimizerPostHook = Callable[["Optimizer", tuple[Any, ...], dict[str, Any]], None]
+
+    #: ``Optimizer.profile_hook_step(step)``: ``step`` run between the step hooks, as every optimizer's is
+    profile_hook_step = staticmethod(with_step_hooks)
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -288,7 +297,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         if self.defaults.get("differentiable"):  # PyTorch's step then runs with grad mode on
-            if not self.foreach_supports_differentiable:
+            if not self._foreach_supports_differentiable:
                 refuse_foreach_differentiable(self)
             refuse_changing_leaves(self)
         for group in self.param_groups:

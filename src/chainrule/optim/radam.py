@@ -35,7 +35,7 @@ class RAdam(Optimizer):
     ``state[p]`` holds ``step``, ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

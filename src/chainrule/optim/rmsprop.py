@@ -31,7 +31,7 @@ class RMSprop(Optimizer):
     ``state[p]`` holds ``step``, ``square_avg`` (v), ``momentum_buffer`` and ``grad_avg`` (mean).
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,

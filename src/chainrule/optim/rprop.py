@@ -27,7 +27,7 @@ class Rprop(Optimizer):
     ``state[p]`` holds ``step``, ``prev`` (g_prev) and ``step_size``.
     """
 
-    foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(
         self,
