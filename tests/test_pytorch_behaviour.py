@@ -322,3 +322,11 @@ def test_the_version_compares_as_pytorch_213s_does():
             assert LooseVersion is None or not version <= LooseVersion("1.7")
         assert lib.version.__version__ == version and pickle.loads(pickle.dumps(version)) == version
     assert chainrule.version.release == "0.1.0"
+
+
+def test_onnx_is_importable_and_export_refuses_clearly():
+    import pytest
+
+    assert chainrule.onnx.is_in_onnx_export() is False
+    with pytest.raises(NotImplementedError, match="cannot export Linear to ONNX"):
+        chainrule.onnx.export(chainrule.nn.Linear(2, 2), (chainrule.ones(1, 2),), "model.onnx")

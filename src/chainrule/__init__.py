@@ -120,7 +120,7 @@ from chainrule import func  # noqa: E402  torch.func
 from chainrule import profiler  # noqa: E402  torch.profiler
 from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule.func import vmap  # noqa: E402  torch.vmap
-from chainrule import amp, cpu, cuda, jit, mps  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps: CPU stand-ins
+from chainrule import amp, cpu, cuda, jit, mps, onnx  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps, torch.onnx: CPU stand-ins
 from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast
 from chainrule.amp.autocast_mode import (  # noqa: E402  torch.is_autocast_enabled...: autocast's state
     autocast_decrement_nesting,
