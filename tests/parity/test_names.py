@@ -120,9 +120,7 @@ DELIBERATELY_MISSING = {
     "nn.Module": {
         **_because(_DEVICES, "ipu mtia xpu"),
     },
-    "optim.Optimizer": {
-        **_because("typing aliases and the profiler's wrapper of step: nothing a user calls", "OptimizerPreHook OptimizerPostHook profile_hook_step"),
-    },
+    "optim.Optimizer": {},
     "utils.data": {
         **_because(
             "DataPipes: deprecated by PyTorch itself (torchdata stopped them); course code uses Dataset and DataLoader",
