@@ -669,6 +669,24 @@ def test_future_swap_module_params():
     same_in_both(future_flags(overwrite=False, swap=True))
 
 
+@pytest.mark.parametrize("assign", [False, True])
+def test_future_swap_load_state_dict_keeps_the_parameters(assign):
+    """Under the swap flag, load_state_dict swaps the loaded values into the module's own Parameter
+    objects (an optimizer holding them keeps working), with or without ``assign``."""
+    def run(L):
+        try:
+            L.__future__.set_swap_module_params_on_conversion(True)
+            m, source = linear(L), L.nn.Linear(2, 3)
+            with L.no_grad():
+                source.weight.fill_(0.5)
+            p = m.weight
+            m.load_state_dict(source.state_dict(), assign=assign)
+            return [m.weight is p, type(m.weight).__name__, m.weight.requires_grad, m.weight.is_leaf, m.weight, m.weight is source.weight]
+        finally:
+            L.__future__.set_swap_module_params_on_conversion(False)
+    same_in_both(run)
+
+
 def test_registration_hooks_not_called_by_conversions():
     def run(L):
         seen = []

@@ -190,6 +190,22 @@ def _overrides(module, method):
     return getattr(type(module), method) is not getattr(Module, method)
 
 
+def _swap_in(target, value, assign):
+    """``load_state_dict`` under ``set_swap_module_params_on_conversion(True)``, as PyTorch's: the
+    tensor ``target.module_load`` makes of ``value`` (a Parameter where ``target`` is one) swaps
+    places with ``target``, whose object the module, and an optimizer, keep."""
+    from chainrule.utils import swap_tensors
+
+    loaded = target.module_load(value, assign=assign)
+    if loaded is value or loaded is target:
+        raise RuntimeError(
+            "module_load returned one of self or other, please .detach() the result if returning one of the inputs in module_load"
+        )
+    if isinstance(target, Parameter):
+        loaded = loaded.requires_grad_(target.requires_grad) if isinstance(loaded, Parameter) else Parameter(loaded, requires_grad=target.requires_grad)
+    swap_tensors(target, loaded)
+
+
 def _load_tree(module, state_dict, prefix, metadata, assign, incompatible, error_msgs):
     """Load ``module`` (its ``_load_from_state_dict``, given its metadata entry), then each child
     with a dict of the entries under the child's prefix (a module registered in two places is
@@ -1061,6 +1077,7 @@ class Module:
         buffers = [(name, buffer) for name, buffer in self._buffers.items() if name not in self._non_persistent_buffers_set]
         local_state = {name: tensor for name, tensor in [*self._parameters.items(), *buffers] if tensor is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
+        swap = future.get_swap_module_params_on_conversion()
         for name, target in local_state.items():
             key = prefix + name
             if key not in state_dict:
@@ -1080,7 +1097,9 @@ class Module:
                 continue
             try:
                 with no_grad():
-                    if not assign:
+                    if swap:
+                        _swap_in(target, value, assign)
+                    elif not assign:
                         target.copy_(value)
                     elif isinstance(target, Parameter):
                         setattr(self, name, value.requires_grad_(target.requires_grad) if isinstance(value, Parameter)
