@@ -46,8 +46,7 @@ def prepare(library):
         import chainrule as library_module
     else:
         import torch as library_module
-
-        library_module.set_num_threads(1)
+    library_module.set_num_threads(1)  # the tests run several processes at once
 
     def reset():
         """Each script starts from the same state: seeds, and the settings a script before it may
