@@ -48,11 +48,14 @@ def prepare(library):
         import torch as library_module
     library_module.set_num_threads(1)  # the tests run several processes at once
 
+    numpy_print_options = np.get_printoptions()  # NumPy's own, which a script may change too (ch12: precision=3)
+
     def reset():
         """Each script starts from the same state: seeds, and the settings a script before it may
-        have changed (print options, the float32 matmul precision)."""
+        have changed (the library's and NumPy's print options, the float32 matmul precision)."""
         random.seed(0)
         np.random.seed(0)
+        np.set_printoptions(**numpy_print_options)
         library_module.manual_seed(0)
         library_module.set_printoptions(profile="default")
         library_module.set_float32_matmul_precision("highest")
