@@ -204,15 +204,13 @@ def format_tensor(tensor):
     array = tensor.array
     prefix = _prefix(tensor)
     suffixes = []
-    if tensor.is_meta:  # no values to print
+    meta = tensor.is_meta
+    default_dtype = array.dtype in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+    if meta:  # no values to print: ``...`` and the size
         suffixes = ["device='meta'", f"size={tuple(array.shape)}"]
         if array.dtype != dtypes.get_default_dtype():
             suffixes.append(f"dtype={dtypes.dtype_name(array.dtype)}")
-        if tensor.requires_grad:
-            suffixes.append("requires_grad=True")
-        return prefix + ", ".join(["...", *suffixes]) + ")"
-    default_dtype = array.dtype in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
-    if array.size == 0:
+    elif array.size == 0:
         if array.ndim != 1:
             suffixes.append(f"size={tuple(array.shape)}")
         if array.dtype != dtypes.get_default_dtype():
@@ -230,7 +228,7 @@ def format_tensor(tensor):
     tangent = forward_ad.tangent_of(tensor) if forward_ad is not None else None
     if tangent is not None:
         suffixes.append(f"tangent={format_tensor(tangent)}")
-    text = _with_suffixes(prefix + format_values(array, len(prefix)), suffixes, len(prefix))
+    text = _with_suffixes(prefix + ("..." if meta else format_values(array, len(prefix))), suffixes, len(prefix))
     if prefix != "tensor(" and getattr(tensor, "_is_param", False):  # a parameter of a user's Tensor subclass
         return f"Parameter({text})"
     return text

@@ -136,8 +136,71 @@ def as_array(value, dtype=None):
 
 class MetaArray(ndarray):
     """The array of a tensor on PyTorch's 'meta' device: a shape and a dtype, no values (a
-    read-only view of one zero: it takes no memory). NumPy's functions keep the type, so what is
-    computed from one is one too."""
+    read-only view of one element: it takes no memory). NumPy's functions keep the type, so what
+    is computed from one is one too, and its ufuncs compute nothing of its size (a 1024 x 3 x 65536
+    x 65536 meta tensor goes through ``relu`` or ``+``): an elementwise one (``x + y``,
+    ``maximum(0, x)``, ``isnan(x)``) takes the broadcast shape and the dtype it gives one element
+    of each operand's dtype; ``matmul`` and the reductions (``x.sum(axis)``, ``x.max()``) take
+    theirs from arrays with no elements, or one along each reduced axis; a write into a meta array
+    (``out=``, as ``result += bias``) writes nothing."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        arrays = tuple(value.view(ndarray) if type(value) is MetaArray else value for value in inputs)
+        out = kwargs.get("out")
+        if out is not None and any(type(value) is MetaArray for value in out):
+            return out[0] if len(out) == 1 else out
+        if out is None and kwargs.get("where", True) is True:
+            if method == "__call__" and ufunc.signature is None:
+                return _meta_elementwise(ufunc, arrays, kwargs)
+            if method == "__call__" and ufunc is numpy.matmul:
+                return _meta_matmul(arrays, kwargs)
+            if method == "reduce" and arrays[0].ndim:
+                return _meta_reduction(ufunc, arrays[0], kwargs)
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        if out is not None or result is None:  # (ufunc.at returns None)
+            return result
+        if isinstance(result, tuple):
+            return tuple(numpy.asarray(part).view(MetaArray) for part in result)
+        return numpy.asarray(result).view(MetaArray)
+
+
+def _meta_elementwise(ufunc, arrays, kwargs):
+    """``ufunc(*arrays)`` as meta arrays: the ufunc of one element of each operand (Python numbers
+    stay numbers: they promote as they would), broadcast to the operands' shape. A meta array
+    views one element, so that value is the one computing everywhere would give."""
+    try:
+        shape = numpy.broadcast_shapes(*(numpy.shape(value) for value in arrays))
+    except ValueError:  # NumPy's own error, for operands that do not broadcast (it computes nothing)
+        return ufunc(*arrays, **kwargs)
+    with numpy.errstate(all="ignore"):
+        one = ufunc(*(_one_element(value) if isinstance(value, ndarray) else value for value in arrays), **kwargs)
+    if ufunc.nout > 1:
+        return tuple(numpy.broadcast_to(part, shape).view(MetaArray) for part in one)
+    return numpy.broadcast_to(one, shape).view(MetaArray)
+
+
+def _one_element(array):
+    """The first element of ``array`` (a zero of its dtype when it has none)."""
+    return array[(0,) * array.ndim] if array.size else numpy.zeros((), array.dtype)
+
+
+def _meta_matmul(arrays, kwargs):
+    """``matmul(a, b)`` as a meta array: the product of stand-ins with one more leading dimension,
+    of size 0 (a 1-d operand as it is), has NumPy's checks and, after that dimension, the shape."""
+    arrays = [numpy.asarray(value) for value in arrays]
+    stand_ins = [numpy.empty((0,) + value.shape, value.dtype) if value.ndim >= 2 else value for value in arrays]
+    product = numpy.matmul(*stand_ins, **kwargs)
+    stacked = any(value.ndim >= 2 for value in arrays)
+    return meta_array(product.shape[1:] if stacked else numpy.shape(product), product.dtype)
+
+
+def _meta_reduction(ufunc, array, kwargs):
+    """``ufunc.reduce(array)`` as a meta array: the reduction of ``array`` cut to one element along
+    each reduced axis, which has the result's shape and dtype (computed: the size of the result)."""
+    axis = kwargs.get("axis", 0)
+    reduced = range(array.ndim) if axis is None else {dim % array.ndim for dim in (axis if isinstance(axis, tuple) else (axis,))}
+    cut = array[tuple(slice(0, 1) if dim in reduced else slice(None) for dim in range(array.ndim))]
+    return numpy.asarray(ufunc.reduce(cut, **kwargs)).view(MetaArray)
 
 
 def meta_array(shape, dtype):

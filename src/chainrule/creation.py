@@ -12,10 +12,10 @@ from chainrule import dtypes, memory_layout
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import made_from_arguments, made_from_values, read_into_python, written_in_python
 from chainrule.random import drawn
-from chainrule.backend import ignoring_float_errors, xp
+from chainrule.backend import MetaArray, ignoring_float_errors, meta_array, xp
 from chainrule import sampling_algorithms
 from chainrule.ops.registry import public, with_out
-from chainrule.device import check_device
+from chainrule.device import on_meta
 from chainrule.tensor import Tensor, _to_raw, check_numpy_array, sharing_numpy_memory, tensor_from_array
 
 
@@ -27,9 +27,8 @@ def _check_requires_grad(array, requires_grad):
         )
 
 
-def _finish(array, requires_grad, device=None, make=tensor_from_array):
-    """The tensor ``make`` makes of ``array``, checked for the device and ``requires_grad``."""
-    check_device(device)
+def _finish(array, requires_grad, make=tensor_from_array):
+    """The tensor ``make`` makes of ``array``, checked for ``requires_grad``."""
     _check_requires_grad(array, requires_grad)
     result = make(array)
     if requires_grad:
@@ -37,12 +36,26 @@ def _finish(array, requires_grad, device=None, make=tensor_from_array):
     return result
 
 
-def _from_arguments(array, requires_grad, device=None):
+def _from_arguments(array, requires_grad):
     """``_finish`` for the factories whose values follow from their arguments alone (``zeros``,
     ``full``, ``arange``, ``eye``...): a compiled function remakes them on each call."""
-    check_device(device)
     _check_requires_grad(array, requires_grad)
     return made_from_arguments(array, requires_grad)
+
+
+def on_meta_device(shape, dtype, requires_grad):
+    """A factory's tensor on the 'meta' device: ``shape`` and ``dtype`` without values. Nothing is
+    allocated and nothing is drawn from a generator (PyTorch's meta factories draw nothing either),
+    so ``rand(2**10, 3, 2**16, 2**16, device='meta')`` costs no memory. Each factory asks
+    ``on_meta(device)`` before it computes anything."""
+    return _finish(meta_array(shape, xp.dtype(dtype)), requires_grad)
+
+
+def like_on_meta(input, device):
+    """Whether a ``*_like`` factory (or ``new_*`` method) makes its tensor on 'meta': the ``device``
+    asked for, else input's own device (not the default device: PyTorch's ``zeros_like`` follows its
+    input)."""
+    return type(input.array) is MetaArray if device is None else on_meta(device)
 
 
 def argument_type_name(value):
@@ -196,6 +209,8 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
         checked_dtype(dtype)
     if isinstance(data, Tensor):
         warn_copy_construct("torch.tensor(sourceTensor)")
+        if type(data.array) is MetaArray:  # a copy of a meta tensor is one too, whatever the device asked
+            return on_meta_device(data.array.shape, data.array.dtype if dtype is None else dtype, requires_grad)
         with ignoring_float_errors():
             array = data.array.copy() if dtype is None else data.array.astype(dtype)
     else:
@@ -221,9 +236,11 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
             ) from None
         if array.dtype.kind in "iu" and not isinstance(raw, xp.ndarray):
             _refuse_numpy_bools(raw, array.ndim)
+    if on_meta(device):
+        return on_meta_device(array.shape, array.dtype, requires_grad)
     # made from the caller's own numbers, a compiled program may keep it (not a copy of a tensor's values)
     make = tensor_from_array if isinstance(data, Tensor) else functools.partial(made_from_values, written=written_in_python(data))
-    result = _finish(array, requires_grad, device, make)
+    result = _finish(array, requires_grad, make)
     result.name = name
     return result
 
@@ -346,16 +363,18 @@ def warn_copy_construct(call):
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing memory with it when it already is an array of that dtype
     (``device``: only the CPU, as everywhere in chainrule; one with an index, ``'cpu:0'``, is
-    another device than an array's or a tensor's, and gets a copy, as in PyTorch). A NumPy array is
-    taken as ``from_numpy`` takes it (its checks and warning) even where it is then copied."""
-    check_device(device)
+    another device than an array's or a tensor's, and gets a copy, as in PyTorch; ``'meta'`` keeps
+    only the shape and dtype). A NumPy array is taken as ``from_numpy`` takes it (its checks and
+    warning) even where it is then copied."""
+    if on_meta(device):
+        return data.to("meta", dtype) if isinstance(data, Tensor) else tensor(data, dtype=dtype, device="meta")
     if isinstance(data, Tensor):
         return data.to(device, dtype)  # data itself, unless the dtype differs or the device has an index ('cpu:0')
     if isinstance(data, xp.ndarray):
         shared = sharing_numpy_memory(data)
         if (dtype is None or data.dtype == dtype) and (device is None or ":" not in device):
             return shared
-    return tensor(data, dtype=dtype)
+    return tensor(data, dtype=dtype, device=device)
 
 
 @public(method=False)
@@ -364,7 +383,10 @@ def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     if pin_memory:
         refuse_pinned_memory()
     shape = size_argument(size, "zeros")
-    return _from_arguments(xp.zeros(shape, dtype=_float_dtype(dtype)), requires_grad, device)
+    dtype = _float_dtype(dtype)
+    if on_meta(device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return _from_arguments(xp.zeros(shape, dtype=dtype), requires_grad)
 
 
 @public(method=False)
@@ -373,7 +395,10 @@ def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_m
     if pin_memory:
         refuse_pinned_memory()
     shape = size_argument(size, "ones")
-    return _from_arguments(xp.ones(shape, dtype=_float_dtype(dtype)), requires_grad, device)
+    dtype = _float_dtype(dtype)
+    if on_meta(device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return _from_arguments(xp.ones(shape, dtype=dtype), requires_grad)
 
 
 @public(method=False)
@@ -384,14 +409,20 @@ def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     shape = size_argument(size, "empty")
     check_memory_format(memory_format, len(shape), "empty", preserve=False)
     order = memory_layout.CHANNELS_LAST_ORDERS.get(memory_format)
-    make = lambda sizes: _from_arguments(xp.empty(sizes, dtype=_float_dtype(dtype)), requires_grad, device)  # noqa: E731
+    dtype = _float_dtype(dtype)
+    if on_meta(device):
+        return on_meta_device(shape, dtype, requires_grad)
+    make = lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad)  # noqa: E731
     return memory_layout.made_in_order(make, shape, order)
 
 
 @public(method=False)
 def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
     """The number ``s`` as a 0-d tensor of the default float dtype (or ``dtype``), whatever its type."""
-    return _from_arguments(xp.asarray(s, dtype=_float_dtype(dtype)), requires_grad, device)
+    array = xp.asarray(s, dtype=_float_dtype(dtype))
+    if on_meta(device):
+        return on_meta_device((), array.dtype, requires_grad)
+    return _from_arguments(array, requires_grad)
 
 
 @public(method=False)
@@ -405,7 +436,9 @@ def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=
     shape = size_argument((size,), "full")
     fill_value = fill_number(fill_value, "full")
     dtype = dtypes.infer_dtype(fill_value) if dtype is None else checked_dtype(dtype)
-    return _from_arguments(_filled(shape, fill_value, dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return _from_arguments(_filled(shape, fill_value, dtype), requires_grad)
 
 
 def fill_number(value, function):
@@ -453,26 +486,34 @@ def made_like(input, memory_format, make, shape):
 @public(method=False)
 def zeros_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "zeros_like")
-    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.zeros(sizes, dtype=dtype), requires_grad, device), shape)
+    if like_on_meta(input, device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.zeros(sizes, dtype=dtype), requires_grad), shape)
 
 
 @public(method=False)
 def ones_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "ones_like")
-    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.ones(sizes, dtype=dtype), requires_grad, device), shape)
+    if like_on_meta(input, device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.ones(sizes, dtype=dtype), requires_grad), shape)
 
 
 @public(method=False)
 def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "empty_like")
-    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad, device), shape)
+    if like_on_meta(input, device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad), shape)
 
 
 @public(method=False)
 def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     fill_value = fill_number(fill_value, "full_like")
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "full_like")
-    return made_like(input, memory_format, lambda sizes: _from_arguments(_filled(sizes, fill_value, dtype), requires_grad, device), shape)
+    if like_on_meta(input, device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return made_like(input, memory_format, lambda sizes: _from_arguments(_filled(sizes, fill_value, dtype), requires_grad), shape)
 
 
 # ----------------------------------------------------------------------------- ranges
@@ -582,6 +623,8 @@ def arange(start=None, end=None, step=1, dtype=None, layout=None, requires_grad=
         count = math.ceil((float(end) - float(start)) / float(step))
     if count >= 2**63:
         raise RuntimeError(f"invalid size, possible overflow? (arange of {count} numbers)")
+    if on_meta(device):
+        return on_meta_device((count,), dtype, requires_grad)
     try:
         if dtype.kind in "iu":  # in int64, then converted as a C cast does (wrapping into int8, uint8...)
             values = (xp.arange(count, dtype=xp.int64) * whole_step + whole_start).astype(dtype)
@@ -592,7 +635,7 @@ def arange(start=None, end=None, step=1, dtype=None, layout=None, requires_grad=
             f"Storage size calculation overflowed: arange of {count} numbers of {dtypes.dtype_name(dtype)} is too "
             f"large for memory; count fewer (a larger step, a smaller range)"
         ) from None
-    return _from_arguments(values, requires_grad, device)
+    return _from_arguments(values, requires_grad)
 
 
 def _truncated_to_int64(number):
@@ -634,7 +677,9 @@ def linspace(start, end, steps, dtype=None, layout=None, requires_grad=False, de
     start, end, steps = _steps_argument(start, end, steps, "linspace")
     dtype = _float_dtype(dtype)
     refuse_dtype(dtype, "linspace_cpu", _BOOL_AND_WIDE_UNSIGNED)
-    return _from_arguments(evenly_spaced(start, end, steps, dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device((steps,), dtype, requires_grad)
+    return _from_arguments(evenly_spaced(start, end, steps, dtype), requires_grad)
 
 
 def evenly_spaced(start, end, steps, dtype):
@@ -664,6 +709,8 @@ def logspace(start, end, steps, base=10.0, dtype=None, layout=None, requires_gra
     start, end, steps = _steps_argument(start, end, steps, "logspace")
     dtype = _float_dtype(dtype)
     refuse_dtype(dtype, "logspace_cpu", _BOOL_AND_WIDE_UNSIGNED)
+    if on_meta(device):
+        return on_meta_device((steps,), dtype, requires_grad)
     kept = xp.int64 if dtype.kind in "iu" else dtype
     first = xp.asarray(int(start) if dtype.kind in "iu" else start).astype(kept)
     last = xp.asarray(int(end) if dtype.kind in "iu" else end).astype(kept)
@@ -676,7 +723,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, layout=None, requires_gra
         exponents = xp.where(up, float(first) + step * index, float(last) - step * (steps - index - 1))
     # the C library's pow, as PyTorch's: NumPy's vectorized power differs from it in the last bit
     powers = xp.array([math.pow(float(base), exponent) for exponent in exponents.tolist()], dtype=xp.float64)
-    return _from_arguments(powers.astype(dtype), requires_grad, device)
+    return _from_arguments(powers.astype(dtype), requires_grad)
 
 
 @public(method=False, name="range")
@@ -693,7 +740,9 @@ def range_(start, end, step=1, dtype=None, requires_grad=False, device=None):
     if step == 0 or (end - start) * step < 0:
         raise RuntimeError(f"range: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})")
     count = int(math.floor((end - start) / step)) + 1
-    return _from_arguments((xp.arange(count) * step + start).astype(dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device((count,), dtype, requires_grad)
+    return _from_arguments((xp.arange(count) * step + start).astype(dtype), requires_grad)
 
 
 @public(method=False)
@@ -701,8 +750,10 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """``obj`` as a tensor, sharing its memory where it can (a tensor itself, or a NumPy array of
     the dtype asked, taken as ``from_numpy`` takes it): ``copy=True`` always copies, ``copy=False``
     refuses to."""
-    check_device(device)
-    if isinstance(obj, Tensor):
+    if on_meta(device):
+        result = as_tensor(obj, dtype, device="meta")
+        shares = result is obj
+    elif isinstance(obj, Tensor):
         shares = dtype is None or xp.dtype(dtype) == obj.array.dtype
         result = obj if shares else obj.to(dtype)
         if copy and shares:
@@ -715,7 +766,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
             check_numpy_array(obj)
             result = tensor_from_array(obj.astype(dtype or obj.dtype))
     else:
-        result, shares = tensor(obj, dtype=dtype), False
+        result, shares = tensor(obj, dtype=dtype, device=device), False
     if copy is False and not shares:
         raise ValueError("asarray: copy=False, but obj cannot be used without a copy (another dtype, or not an array)")
     if requires_grad:
@@ -736,7 +787,9 @@ def eye(n, m=None, dtype=None, layout=None, requires_grad=False, device=None, pi
             raise RuntimeError(f"{name} must be greater or equal to 0, got {side}")
     dtype = _float_dtype(dtype)
     refuse_dtype(dtype, "eye")
-    return _from_arguments(xp.eye(n, m, dtype=dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device((n, m), dtype, requires_grad)
+    return _from_arguments(xp.eye(n, m, dtype=dtype), requires_grad)
 
 
 def _random_float_dtype(dtype, kernel):
@@ -758,7 +811,14 @@ def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, de
         refuse_pinned_memory()
     shape = size_argument(size, "rand")
     dtype = _random_float_dtype(dtype, "check_uniform_bounds")
-    return _finish(drawn(sampling_algorithms.uniform, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return _uniform(shape, generator, dtype, requires_grad)
+
+
+def _uniform(shape, generator, dtype, requires_grad):
+    """A new tensor of U[0, 1) samples (``rand``, ``rand_like``)."""
+    return _finish(drawn(sampling_algorithms.uniform, generator, shape, 0.0, 1.0, dtype), requires_grad)
 
 
 @public(method=False)
@@ -768,14 +828,16 @@ def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, d
     if pin_memory:
         refuse_pinned_memory()
     shape = size_argument(size, "randn")
-    return _standard_normal(sampling_algorithms.normal, shape, generator, dtype, requires_grad, device)
-
-
-def _standard_normal(sample, shape, generator, dtype, requires_grad, device):
-    """A new tensor of N(0, 1) samples drawn by ``sample`` (PyTorch's path for a contiguous tensor,
-    ``sampling_algorithms.normal``, or its path for another, ``normal_one_by_one``)."""
     dtype = _random_float_dtype(dtype, "normal_kernel_cpu")
-    return _finish(drawn(sample, generator, shape, 0.0, 1.0, dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return _standard_normal(sampling_algorithms.normal, shape, generator, dtype, requires_grad)
+
+
+def _standard_normal(sample, shape, generator, dtype, requires_grad):
+    """A new tensor of N(0, 1) samples of floating ``dtype`` drawn by ``sample`` (PyTorch's path
+    for a contiguous tensor, ``sampling_algorithms.normal``, or its path for another, ``normal_one_by_one``)."""
+    return _finish(drawn(sample, generator, shape, 0.0, 1.0, dtype), requires_grad)
 
 
 #: The C++ names of the types, as PyTorch's bound errors write them.
@@ -894,7 +956,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     shape = size_argument((size,), "randint", high_position + 1)
     dtype = xp.dtype(dtype) if dtype is not None else xp.dtype(dtypes.int64)
     low, high = random_bounds(low, high, dtype)
-    return _finish(drawn(sampling_algorithms.integers, generator, shape, low, high, dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return _finish(drawn(sampling_algorithms.integers, generator, shape, low, high, dtype), requires_grad)
 
 
 @public(method=False)
@@ -915,7 +979,9 @@ def randperm(n, generator=None, dtype=None, layout=None, requires_grad=False, de
             f"n cannot be greater than 2^{xp.finfo(dtype).nmant + 1}+1 for {dtypes.scalar_type_name(dtype)} type "
             f"(n = {n}): {dtype.name} cannot hold every integer below it"
         )
-    return _finish(drawn(_permutation, generator, n, dtype), requires_grad, device)
+    if on_meta(device):
+        return on_meta_device((n,), dtype, requires_grad)
+    return _finish(drawn(_permutation, generator, n, dtype), requires_grad)
 
 
 def _permutation(engine, n, dtype):
@@ -926,7 +992,10 @@ def _permutation(engine, n, dtype):
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Samples of U[0, 1) in input's shape and dtype (or ``dtype``; a floating one)."""
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "rand_like")
-    return made_like(input, memory_format, lambda sizes: rand(sizes, generator=generator, dtype=dtype, requires_grad=requires_grad, device=device), shape)
+    dtype = _random_float_dtype(dtype, "check_uniform_bounds")
+    if like_on_meta(input, device):
+        return on_meta_device(shape, dtype, requires_grad)
+    return made_like(input, memory_format, lambda sizes: _uniform(sizes, generator, dtype, requires_grad), shape)
 
 
 @public(method=False)
@@ -935,6 +1004,9 @@ def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, r
     out otherwise than row-major (``randn_like(x.t())``) is not contiguous: PyTorch draws its
     samples one by one, in memory order."""
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "randn_like")
+    dtype = _random_float_dtype(dtype, "normal_kernel_cpu")
+    if like_on_meta(input, device):
+        return on_meta_device(shape, dtype, requires_grad)
     order = memory_layout.dimension_order(input, memory_format)
     sample = sampling_algorithms.normal if order is None else sampling_algorithms.normal_one_by_one
-    return memory_layout.made_in_order(lambda sizes: _standard_normal(sample, sizes, generator, dtype, requires_grad, device), shape, order)
+    return memory_layout.made_in_order(lambda sizes: _standard_normal(sample, sizes, generator, dtype, requires_grad), shape, order)

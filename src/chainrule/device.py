@@ -103,24 +103,40 @@ def set_default_device(new_device):
 
 def check_device(device):
     """chainrule computes with NumPy on the CPU: asking for another device must not silently fail.
-    None is the default device (see ``set_default_device``)."""
+    None is the default device (see ``set_default_device``). 'meta' is refused too, where it is
+    checked: the factories (see ``on_meta``), the layers and ``Tensor.to`` are what make meta tensors."""
+    if on_meta(device):
+        asked = "the default device is 'meta'" if device is None else f"device {device!r}"
+        raise RuntimeError(
+            f"chainrule has no 'meta' version of this function ({asked}): meta tensors come from the factories "
+            f"(zeros, rand, arange...), layers built on 'meta' and Tensor.to('meta'); use 'cpu'."
+        )
+
+
+def on_meta(device):
+    """Whether a new tensor asked for on ``device`` (None: the default device) goes to PyTorch's
+    'meta' device: a shape and a dtype, no values (a module's structure, shapes worked out without
+    computing). Another device than the CPU is refused, as chainrule has none."""
     if device is None:
         device = _default_device
         if device is None:
-            return
+            return False
     elif not isinstance(device, str):
         device = _device(device)  # PyTorch's TypeError for a float, RuntimeError for an accelerator index
     kind = device.partition(":")[0]
+    if kind == "cpu":
+        return False
+    if kind == "meta":
+        return True
     if kind == "cuda":  # PyTorch's error on a machine without CUDA
         raise AssertionError(
             f"Torch not compiled with CUDA enabled: chainrule tensors live on the CPU (NumPy); device {device!r} is not "
             f"available. Use 'cpu', or drop the .to(device) call: course code runs unchanged without it."
         )
-    if kind != "cpu":
-        raise RuntimeError(
-            f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
-            f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
-        )
+    raise RuntimeError(
+        f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
+        f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
+    )
 
 
 def get_device_module(device=None):

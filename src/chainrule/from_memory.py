@@ -15,7 +15,7 @@ from chainrule import creation, dtypes
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import strided_view, xp
 from chainrule.caller_warnings import warn_once
-from chainrule.device import check_device
+from chainrule.device import on_meta
 from chainrule.memory_layout import row_major_strides
 from chainrule.ops.registry import public
 from chainrule.tensor import tensor_from_array
@@ -81,9 +81,11 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     only where they are row-major's."""
     if pin_memory:
         creation.refuse_pinned_memory()
-    check_device(device)
+    meta = on_meta(device)
     shape, steps = _sizes_and_strides(size, stride, "empty_strided")
     dtype = dtypes.get_default_dtype() if dtype is None else xp.dtype(creation.checked_dtype(dtype))
+    if meta:
+        return creation.on_meta_device(shape, dtype, requires_grad)
     elements = 0 if 0 in shape else 1 + sum((side - 1) * step for side, step in zip(shape, steps))
     result = made_from_arguments(strided_view(xp.empty(elements, dtype=dtype), shape, steps), requires_grad)
     result._chosen_strides = True  # its strides are the ones asked for (see memory_layout.py)

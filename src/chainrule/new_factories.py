@@ -1,14 +1,15 @@
 """``tensor.new_zeros(...)`` and its siblings: new tensors that take their dtype from an existing one.
 
 Code that builds a buffer "like this tensor, but of another shape" writes ``x.new_zeros(n, m)``:
-the dtype (and, in PyTorch, the device) follow ``x`` unless ``dtype=`` says otherwise. Unlike
+the dtype and the device (the CPU, or 'meta') follow ``x`` unless ``dtype=`` or ``device=`` say
+otherwise; the default device (``with torch.device(...)``) does not count, as in PyTorch. Unlike
 ``chainrule.tensor(data)``, ``x.new_tensor(data)`` does not infer the dtype from the data:
 ``int_tensor.new_tensor([1.5])`` is ``tensor([1])``.
 
 These are the functions behind the Tensor methods of the same names.
 """
 from chainrule import creation, from_memory
-from chainrule.device import check_device
+from chainrule.backend import MetaArray
 from chainrule.ops.registry import install_method, with_pytorch_keywords
 from chainrule.tensor import Tensor
 
@@ -19,27 +20,33 @@ def _size(size, function):
     return creation.size_argument(size, function)
 
 
+def _device(tensor, device):
+    """The device of the new tensor: ``device`` when given, else ``tensor``'s."""
+    if device is None:
+        return "meta" if type(tensor.array) is MetaArray else "cpu"
+    return device
+
+
 def new_tensor(tensor, data, dtype=None, device=None, requires_grad=False):
     """A copy of ``data`` with ``tensor``'s dtype (or ``dtype``), out of any graph."""
     if isinstance(data, Tensor):  # PyTorch's advice, under this method's name
         creation.warn_copy_construct("tensor.new_tensor(sourceTensor)")
-        check_device(device)
         # a copy by operations, so that a compiled program copies the values of each call
-        copy = data.detach().to(dtype or tensor.dtype, copy=True)
+        copy = data.detach().to(_device(tensor, device), dtype or tensor.dtype, copy=True)
         return copy.requires_grad_() if requires_grad else copy
-    return creation.tensor(data, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+    return creation.tensor(data, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 
 def new_zeros(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    return creation.zeros(_size(size, "new_zeros"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+    return creation.zeros(_size(size, "new_zeros"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 
 def new_ones(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    return creation.ones(_size(size, "new_ones"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+    return creation.ones(_size(size, "new_ones"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 
 def new_empty(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    return creation.empty(_size(size, "new_empty"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+    return creation.empty(_size(size, "new_empty"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 
 def new_full(tensor, size, fill_value, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
@@ -51,13 +58,13 @@ def new_full(tensor, size, fill_value, dtype=None, device=None, requires_grad=Fa
             f"write new_full(({size},), fill_value)"
         )
     fill_value = creation.fill_number(fill_value, "new_full")
-    return creation.full(size, fill_value, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=device)
+    return creation.full(size, fill_value, dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 
 def new_empty_strided(tensor, size, stride, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     """``empty_strided(size, stride)`` with ``tensor``'s dtype (or ``dtype``)."""
     return from_memory.empty_strided(
-        size, stride, dtype=dtype or tensor.dtype, device=device, requires_grad=requires_grad, pin_memory=pin_memory
+        size, stride, dtype=dtype or tensor.dtype, device=_device(tensor, device), requires_grad=requires_grad, pin_memory=pin_memory
     )
 
 

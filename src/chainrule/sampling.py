@@ -11,14 +11,14 @@ import functools
 
 from chainrule import creation, dtypes, memory_layout, sampling_algorithms
 from chainrule.autograd.function import checked, read_into_python
-from chainrule.backend import as_array, xp
+from chainrule.backend import MetaArray, as_array, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.operands import broadcast_error
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
 from chainrule.random import drawn, engine_of, numpy_generator
-from chainrule.device import check_device
+from chainrule.device import on_meta
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -110,7 +110,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     output has the tensor's shape and dtype; its gradient is 0), and
     ``normal(mean, std, size)`` with numbers (0-d tensors count as numbers), which alone takes
     ``dtype`` and ``requires_grad``."""
-    check_device(device)
+    meta = on_meta(device)
     if size is not None:
         mean_value, std_value = _as_float(mean), _as_float(std)
         if mean_value is None or std_value is None or not isinstance(size, (tuple, list)):
@@ -118,6 +118,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
         shape = creation.size_argument((size,), "normal", 3)
         dtype = _floating_or_refused(dtype if dtype is not None else dtypes.get_default_dtype())
         _check_std(std_value)
+        if meta:
+            return creation.on_meta_device(shape, dtype, requires_grad)
         result = tensor_from_array(drawn(sampling_algorithms.normal, generator, shape, mean_value, std_value, dtype))
         if requires_grad:
             result.requires_grad = True
@@ -134,6 +136,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     dtype = _floating_or_refused(like.array.dtype)
     _check_std(std)
     shape = _broadcast_shape(xp.shape(_values(mean)), xp.shape(_values(std)))
+    if meta or type(like.array) is MetaArray:  # (mixing a meta tensor with another is PyTorch's error)
+        return creation.on_meta_device(shape, dtype, False)
     form = "NormalBackward3" if isinstance(mean, Tensor) and isinstance(std, Tensor) else (
         "NormalBackward1" if isinstance(mean, Tensor) else "NormalBackward2")
     return Normal.shown_as(form).apply(mean, std, shape, dtype, generator)
@@ -164,7 +168,8 @@ def bernoulli(input, p=None, *, generator=None):
         _require_floating_probabilities(input)
     elif not isinstance(p, Tensor):
         _check_probability(p)
-    sample = drawn(_bernoulli_draws, generator, input.array, _values(p))
+    # a meta tensor's sample is one too: nothing is drawn
+    sample = input.array if type(input.array) is MetaArray else drawn(_bernoulli_draws, generator, input.array, _values(p))
     if input.requires_grad:
         return Bernoulli.apply(input, sample)
     return tensor_from_array(sample)
@@ -275,7 +280,6 @@ def poisson(input, generator=None):
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Integers drawn uniformly from [low, high) in input's shape and dtype (or ``dtype``):
     ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
-    check_device(device)
     if high is None:
         low, high = 0, creation.integer_argument(low, "randint_like", "high", 2)
     else:
@@ -283,6 +287,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
         high = creation.integer_argument(high, "randint_like", "high", 3)
     shape, dtype = creation.like_shape_and_dtype(input, dtype, memory_format, "randint_like")
     low, high = creation.random_bounds(low, high, dtype)
+    if creation.like_on_meta(input, device):
+        return creation.on_meta_device(shape, dtype, requires_grad)
 
     def make(sizes):
         result = tensor_from_array(drawn(sampling_algorithms.integers, generator, sizes, low, high, dtype))
@@ -301,7 +307,9 @@ def _fill(tensor, values):
 def _fill_drawn(tensor, sample, generator, *arguments):
     """Fill ``tensor`` with ``sample(engine, shape, *arguments, dtype)``, drawn in the order its
     elements lie in memory, as PyTorch's kernels walk a tensor: ``x.t().uniform_()`` gives x the
-    numbers ``x.uniform_()`` would."""
+    numbers ``x.uniform_()`` would. A meta tensor has no values to fill: nothing is drawn."""
+    if type(tensor.array) is MetaArray:
+        return tensor
     shape, dtype = tensor.array.shape, tensor.array.dtype
     order = memory_layout.dimension_order(tensor, memory_layout.preserve_format)
     if order is None:

@@ -34,8 +34,6 @@ ATOL = 1e-4
 
 #: Script -> what chainrule lacks for it today (the lead's to-do; remove an entry when it passes).
 NEEDS = {
-    "pytorch_recipes_meta_device_load_tips.py": "the meta device: factories and modules with device='meta' (chainrule refuses it) and "
-    "convolutions that keep a meta input meta",
     "pytorch_recipes_swap_tensors.py": "torch.ops.aten, Tensor._make_wrapper_subclass and __torch_dispatch__ (a tensor subclass "
     "that sees each ATen operation), and load_state_dict(assign=True) swapping the Parameters under the swap flag",
     "pytorch_examples2_gcn.py": "sparse COO tensors: Tensor.to_sparse, sparse_coo_tensor, spmm, sparse @ dense and dense + sparse",

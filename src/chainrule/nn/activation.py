@@ -5,7 +5,6 @@ derivative live in ``chainrule/ops/activation.py``.
 """
 import warnings
 from chainrule.creation import empty
-from chainrule.device import check_device
 from chainrule.nn import functional as F
 from chainrule.nn.init import constant_
 from chainrule.nn.module import Module
@@ -357,10 +356,9 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
-        check_device(device)
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(empty(num_parameters, dtype=dtype))
+        self.weight = Parameter(empty(num_parameters, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self):

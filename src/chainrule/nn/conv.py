@@ -12,7 +12,6 @@ from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.windows import LAYOUTS, per_dimension
-from chainrule.tensor import check_device
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -25,7 +24,6 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, output_padding=0, device=None, dtype=None):
         super().__init__()
-        check_device(device)
         name = type(self).__name__
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(
@@ -49,9 +47,9 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         self._reversed_padding_repeated_twice = self._padding_for_pad()
         shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
-        self.weight = Parameter(empty(*shape, *self.kernel_size, dtype=dtype))
+        self.weight = Parameter(empty(*shape, *self.kernel_size, device=device, dtype=dtype))
         if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype))
+            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -8,15 +8,15 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.device import check_device
 
 
-def _weight_and_bias(module, weight_shape, bias, dtype):
+def _weight_and_bias(module, weight_shape, bias, device, dtype):
     """Register ``weight`` of ``weight_shape`` and ``bias`` (weight_shape[0],) (or None without
-    ``bias``), then draw their starting values by the module's ``reset_parameters``."""
-    module.weight = Parameter(empty(weight_shape, dtype=dtype))
+    ``bias``), then draw their starting values by the module's ``reset_parameters`` (none on the
+    'meta' device, where they have no values)."""
+    module.weight = Parameter(empty(weight_shape, device=device, dtype=dtype))
     if bias:
-        module.bias = Parameter(empty(weight_shape[0], dtype=dtype))
+        module.bias = Parameter(empty(weight_shape[0], device=device, dtype=dtype))
     else:
         module.register_parameter("bias", None)
     module.reset_parameters()
@@ -42,10 +42,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        check_device(device)
         self.in_features = in_features
         self.out_features = out_features
-        _weight_and_bias(self, (out_features, in_features), bias, dtype)
+        _weight_and_bias(self, (out_features, in_features), bias, device, dtype)
 
     def reset_parameters(self):
         """Draw fresh starting values (from the global generator)."""
@@ -85,13 +84,12 @@ class Bilinear(Module):
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        check_device(device)
         if in1_features == 0:  # the weights' bound 1/√in1_features would be infinite
             raise ValueError(f"in1_features must be > 0, but got (in1_features={in1_features})")
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        _weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
+        _weight_and_bias(self, (out_features, in1_features, in2_features), bias, device, dtype)
 
     def reset_parameters(self):
         """Draw fresh starting values (from the global generator)."""

@@ -925,18 +925,17 @@ class Module:
 
     def to_empty(self, *, device=None, recurse=True):
         """Give every parameter and buffer new, uninitialized memory of its shape and dtype (to be
-        filled, by ``load_state_dict`` or an initializer, after building a model without values)."""
-        if device is not None:
-            check_device(device)
+        filled, by ``load_state_dict`` or an initializer, after building a model without values, as
+        on the 'meta' device). ``device`` None keeps each tensor's device."""
         modules = self.modules() if recurse else [self]
         with no_grad():
             for module in modules:
                 for param in module._parameters.values():
                     if param is not None:
-                        param.array = empty_like(param).array
+                        param.array = empty_like(param, device=device).array
                 for name, buffer in module._buffers.items():
                     if buffer is not None:
-                        module._buffers[name] = empty_like(buffer)
+                        module._buffers[name] = empty_like(buffer, device=device)
         return self
 
     def compile(self, *args, **kwargs):

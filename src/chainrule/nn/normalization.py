@@ -17,13 +17,12 @@ from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.normalization import CountBatch, apply_writing, cumulative_momentum
-from chainrule.device import check_device
 
 
-def _register_affine(module, enabled, bias, shape, dtype):
+def _register_affine(module, enabled, bias, shape, device, dtype):
     """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None for those left out."""
-    module.register_parameter("weight", Parameter(ones(shape, dtype=dtype)) if enabled else None)
-    module.register_parameter("bias", Parameter(zeros(shape, dtype=dtype)) if enabled and bias else None)
+    module.register_parameter("weight", Parameter(ones(shape, device=device, dtype=dtype)) if enabled else None)
+    module.register_parameter("bias", Parameter(zeros(shape, device=device, dtype=dtype)) if enabled and bias else None)
 
 
 def reset_affine(module):
@@ -35,7 +34,7 @@ def reset_affine(module):
         init.zeros_(module.bias)
 
 
-def _over_last_dimensions(module, normalized_shape, eps, elementwise_affine, bias, dtype):
+def _over_last_dimensions(module, normalized_shape, eps, elementwise_affine, bias, device, dtype):
     """The settings LayerNorm and RMSNorm share: ``normalized_shape`` (an int or the last dimensions),
     ``eps``, and ``weight`` (and ``bias``) of that shape when ``elementwise_affine``."""
     if isinstance(normalized_shape, int):
@@ -43,7 +42,7 @@ def _over_last_dimensions(module, normalized_shape, eps, elementwise_affine, bia
     module.normalized_shape = tuple(normalized_shape)
     module.eps = eps
     module.elementwise_affine = elementwise_affine
-    _register_affine(module, elementwise_affine, bias, module.normalized_shape, dtype)
+    _register_affine(module, elementwise_affine, bias, module.normalized_shape, device, dtype)
 
 
 class _NormBase(Module):
@@ -55,17 +54,16 @@ class _NormBase(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, bias=True):
         super().__init__()
-        check_device(device)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        _register_affine(self, affine, bias, (num_features,), dtype)
+        _register_affine(self, affine, bias, (num_features,), device, dtype)
         if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64))
+            self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -261,8 +259,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        check_device(device)
-        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, bias, dtype)
+        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, bias, device, dtype)
 
     reset_parameters = reset_affine
 
@@ -283,14 +280,13 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        check_device(device)
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _register_affine(self, affine, bias, (num_channels,), dtype)
+        _register_affine(self, affine, bias, (num_channels,), device, dtype)
 
     reset_parameters = reset_affine
 
@@ -394,8 +390,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
-        check_device(device)
-        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, False, dtype)
+        _over_last_dimensions(self, normalized_shape, eps, elementwise_affine, False, device, dtype)
 
     reset_parameters = reset_affine
 

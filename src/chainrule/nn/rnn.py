@@ -23,7 +23,6 @@ import warnings
 from chainrule import dtypes
 from chainrule.backend import as_array
 from chainrule.creation import empty, zeros
-from chainrule.device import check_device
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
@@ -127,7 +126,6 @@ class RNNBase(Module):
         bidirectional=False, proj_size=0, device=None, dtype=None,
     ):
         super().__init__()
-        check_device(device)
         _check_dropout(dropout, num_layers)
         _check_sizes(input_size, hidden_size, num_layers, bias, batch_first, proj_size)
         self.mode = mode
@@ -152,7 +150,7 @@ class RNNBase(Module):
                     shapes["weight_hr"] = (proj_size, hidden_size)
                 for kind, shape in shapes.items():
                     name = f"{kind}_l{layer}{suffix}"
-                    self.register_parameter(name, Parameter(empty(shape, dtype=dtype)))
+                    self.register_parameter(name, Parameter(empty(shape, device=device, dtype=dtype)))
                     self._flat_weights_names.append(name)
         self.reset_parameters()
 
@@ -371,16 +369,15 @@ class RNNCellBase(Module):
 
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
-        check_device(device)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
         gate_size = num_chunks * hidden_size
-        self.weight_ih = Parameter(empty(gate_size, input_size, dtype=dtype))
-        self.weight_hh = Parameter(empty(gate_size, hidden_size, dtype=dtype))
+        self.weight_ih = Parameter(empty(gate_size, input_size, device=device, dtype=dtype))
+        self.weight_hh = Parameter(empty(gate_size, hidden_size, device=device, dtype=dtype))
         if bias:
-            self.bias_ih = Parameter(empty(gate_size, dtype=dtype))
-            self.bias_hh = Parameter(empty(gate_size, dtype=dtype))
+            self.bias_ih = Parameter(empty(gate_size, device=device, dtype=dtype))
+            self.bias_hh = Parameter(empty(gate_size, device=device, dtype=dtype))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

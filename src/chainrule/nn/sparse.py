@@ -5,10 +5,9 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.device import check_device
 
 
-def _lookup_table(module, num_embeddings, embedding_dim, padding_idx, weight, dtype, settings):
+def _lookup_table(module, num_embeddings, embedding_dim, padding_idx, weight, device, dtype, settings):
     """What Embedding and EmbeddingBag share: the sizes, ``padding_idx`` (as a row), the other
     ``settings`` as attributes, and ``weight`` (num_embeddings, embedding_dim), drawn by the module's
     ``reset_parameters`` or the given tensor."""
@@ -18,7 +17,7 @@ def _lookup_table(module, num_embeddings, embedding_dim, padding_idx, weight, dt
     for name, value in settings.items():
         setattr(module, name, value)
     if weight is None:
-        module.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
+        module.weight = Parameter(empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
         module.reset_parameters()
     else:
         if tuple(weight.shape) != (num_embeddings, embedding_dim):
@@ -63,9 +62,8 @@ class Embedding(Module):
         dtype=None,
     ):
         super().__init__()
-        check_device(device)
         settings = dict(max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
-        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, dtype, settings)
+        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, device, dtype, settings)
         self.weight.requires_grad = _weight is None or not _freeze
 
     def reset_parameters(self):
@@ -125,12 +123,11 @@ class EmbeddingBag(Module):
         dtype=None,
     ):
         super().__init__()
-        check_device(device)
         settings = dict(
             max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
             include_last_offset=include_last_offset,
         )
-        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, dtype, settings)
+        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, device, dtype, settings)
 
     reset_parameters = Embedding.reset_parameters
 

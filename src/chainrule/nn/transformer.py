@@ -18,7 +18,6 @@ import warnings
 from chainrule.autograd import function as function_module
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.creation import full
-from chainrule.device import check_device
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.activation import GELU, ReLU
@@ -131,16 +130,15 @@ class _AttentionLayer(Module):
         dtype=None,
     ):
         super().__init__()
-        check_device(device)
         for name in self.attention_names:
-            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype))
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, device=device, dtype=dtype))
         blocks = len(self.attention_names) + 1
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
         self.norm_first = norm_first
         for number in range(1, blocks + 1):
-            setattr(self, f"norm{number}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+            setattr(self, f"norm{number}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype))
         for number in range(1, blocks + 1):
             setattr(self, f"dropout{number}", Dropout(dropout))
         self.activation = _activation_function(activation)
@@ -376,12 +374,12 @@ class Transformer(Module):
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
-            final_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            final_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
             self.encoder = TransformerEncoder(TransformerEncoderLayer(*layer), num_encoder_layers, final_norm)
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            final_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            final_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
             self.decoder = TransformerDecoder(TransformerDecoderLayer(*layer), num_decoder_layers, final_norm)
         self._reset_parameters()
         self.d_model = d_model

@@ -28,7 +28,7 @@ import itertools
 import math
 
 from chainrule import dtypes
-from chainrule.backend import sliding_windows, xp
+from chainrule.backend import MetaArray, meta_array, sliding_windows, xp
 from chainrule.caller_warnings import warn_once
 from chainrule.ops.padding import constant_pad_nd
 from chainrule.ops.registry import public
@@ -192,6 +192,20 @@ def sample_chunks(batch, bytes_per_sample):
     return [slice(start, start + size) for start in range(0, max(batch, 1), size)]
 
 
+def output_shape(input_shape, weight_shape, stride, padding, dilation, transposed, output_padding, groups):
+    """The shape of the convolution of ``input (N, C, *size)`` and ``weight``: (N, O, *positions)
+    for ``weight (O, C / groups, *kernel)``; transposed, ``weight (C, O / groups, *kernel)``, (N,
+    O, *size_out) with size_out = (size - 1) stride - 2 padding + dilation (kernel - 1) + 1 + output_padding."""
+    kernel = weight_shape[2:]
+    if transposed:
+        size = tuple(
+            (n - 1) * s - 2 * p + d * (k - 1) + 1 + extra
+            for n, s, p, d, k, extra in zip(input_shape[2:], stride, padding, dilation, kernel, output_padding)
+        )
+        return (input_shape[0], weight_shape[1] * groups) + size
+    return (input_shape[0], weight_shape[0]) + tuple(map(output_size, input_shape[2:], kernel, stride, padding, dilation))
+
+
 def convolve(input, weight, stride, padding, dilation, groups):
     """The convolution of arrays ``input (N, C, *size)`` and ``weight (O, C / groups, *kernel)``,
     without bias: im2col, then one matrix product (per group), for a chunk of samples at a time.
@@ -233,11 +247,8 @@ def convolve_transposed(input, weight, stride, padding, output_padding, dilation
     adds several times faster than short rows, for a matrix product that is wider by
     prod(extent[1:]) / prod(size[1:])."""
     if input.size == 0:  # an empty batch: nothing to compute
-        size = tuple(
-            (n - 1) * s - 2 * p + d * (k - 1) + 1 + extra
-            for n, s, p, d, k, extra in zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)
-        )
-        return xp.zeros((input.shape[0], weight.shape[1] * groups) + size, dtype=xp.result_type(input, weight))
+        shape = output_shape(input.shape, weight.shape, stride, padding, dilation, True, output_padding, groups)
+        return xp.zeros(shape, dtype=xp.result_type(input, weight))
     if is_depthwise(weight.shape[1] * groups, groups, stride):
         return depthwise_transposed(input, weight, padding, output_padding, dilation, groups)
     batch, channels, kernel = input.shape[0], input.shape[1], weight.shape[2:]
@@ -420,6 +431,10 @@ class Convolution(WindowOp):
         ctx.save_for_backward(input if needs_weight else None, weight if needs_input else None)
         ctx.geometry = (stride, padding, dilation, transposed, groups)
         ctx.kernel, ctx.input_size = weight.shape[2:], tuple(input.shape[2:])
+        if type(input) is MetaArray:  # shapes only, as PyTorch's meta kernel: nothing is computed
+            shape = output_shape(input.shape, weight.shape, stride, padding, dilation, transposed, output_padding, groups)
+            ctx.input_padding = (0,) * len(stride) if transposed else trimmed(shape[2:], input.shape[2:], ctx.kernel, stride, padding, dilation)
+            return meta_array(shape, xp.result_type(input, weight))
         if transposed:
             ctx.input_padding = (0,) * len(stride)
             return with_bias(convolve_transposed(input, weight, stride, padding, output_padding, dilation, groups), bias)

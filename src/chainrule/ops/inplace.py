@@ -23,7 +23,7 @@ from chainrule.autograd.function import (
     view_positions, written_in_place,
 )
 from chainrule.backend import (
-    element_strides, has_repeated_elements, is_writable, memory_overlap, memory_owner, positions_in, write_where_changed, xp,
+    MetaArray, element_strides, has_repeated_elements, is_writable, memory_overlap, memory_owner, positions_in, write_where_changed, xp,
 )
 from chainrule.ops.operands import write_error
 from chainrule.tensor import Tensor, tensor_from_array
@@ -41,8 +41,11 @@ def check_not_inference(tensor):
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
     check_not_inference(tensor)
-    if not is_writable(tensor.array) and _positions_in_base(tensor) is None and not _writes_into_repeats(tensor, operation, args):
-        raise unwritable_error(tensor.array)  # x.expand(...).add_(1), or from_numpy of a read-only array
+    if not is_writable(tensor.array):
+        if type(tensor.array) is MetaArray:  # no values to write: PyTorch's meta kernels leave it as it is
+            return tensor
+        if _positions_in_base(tensor) is None and not _writes_into_repeats(tensor, operation, args):
+            raise unwritable_error(tensor.array)  # x.expand(...).add_(1), or from_numpy of a read-only array
     owner = tensor._version_holder  # an operand sharing this one's memory shares its version counter too
     if owner is None:
         owner = tensor
