@@ -2,8 +2,9 @@
 
 Each script in ``scripts/`` (source named at its top, shrunk to run in about a second on synthetic
 data) runs twice through ``run_script.py``: with PyTorch, and with every ``torch`` module name
-aliased to chainrule; each library runs all scripts in one subprocess (importing a library once, not
-once per script), and the tests share one worker (``xdist_group``), so each runs once. Both draw their random numbers natively from the same seed (chainrule's
+aliased to chainrule; each library runs the scripts of a batch in one subprocess (importing the
+library once per batch, not once per script), the tests of a batch sharing one worker (``xdist_group``),
+so each script runs once with each. Both draw their random numbers natively from the same seed (chainrule's
 generator is PyTorch's: the same Mersenne Twister and sampling arithmetic), so their printed
 output must agree:
 
@@ -16,6 +17,7 @@ output must agree:
 A script that stops today at a name chainrule lacks is marked ``xfail(strict=True)`` with the names
 it needs: it turns into an XPASS failure the day the names land, and the mark must go.
 """
+import functools
 import json
 import os
 import re
@@ -59,21 +61,21 @@ def run(library, *arguments, cwd):
     )
 
 
-def outputs(library):
-    """What each script prints with ``library``: ``{path: {"stdout": ..., "error": ...}}``."""
-    completed = run(library, "--json", *SCRIPTS, cwd=HERE)
+#: The scripts run in this many batches, each batch's tests on one worker (``xdist_group``) and each
+#: library once per batch: one batch of all of them kept one worker busy for 80 s at the suite's end.
+BATCHES = 4
+
+
+def batch_of(script):
+    return SCRIPTS.index(script) % BATCHES
+
+
+@functools.lru_cache(maxsize=None)
+def outputs(library, batch):
+    """What each script of ``batch`` prints with ``library``: ``{path: {"stdout": ..., "error": ...}}``."""
+    completed = run(library, "--json", *[script for script in SCRIPTS if batch_of(script) == batch], cwd=HERE)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def pytorch_outputs():
-    return outputs("torch")
-
-
-@pytest.fixture(scope="module")
-def chainrule_outputs():
-    return outputs("chainrule")
 
 
 def tokens(output):
@@ -99,14 +101,15 @@ def first_difference(ours, theirs):
 
 def _parameters():
     for script in SCRIPTS:
-        marks = [pytest.mark.xfail(strict=True, reason=f"needs {NEEDS[script.name]}")] if script.name in NEEDS else []
+        marks = [pytest.mark.xdist_group(f"teaching_scripts_{batch_of(script)}")]
+        if script.name in NEEDS:
+            marks.append(pytest.mark.xfail(strict=True, reason=f"needs {NEEDS[script.name]}"))
         yield pytest.param(script, id=script.stem, marks=marks)
 
 
-@pytest.mark.xdist_group("teaching_scripts")
 @pytest.mark.parametrize("script", list(_parameters()))
-def test_script_prints_what_pytorch_prints(script, pytorch_outputs, chainrule_outputs):
-    theirs, ours = pytorch_outputs[str(script)], chainrule_outputs[str(script)]
+def test_script_prints_what_pytorch_prints(script):
+    theirs, ours = outputs("torch", batch_of(script))[str(script)], outputs("chainrule", batch_of(script))[str(script)]
     assert theirs["error"] is None, f"the script fails with PyTorch itself:\n{theirs['error'][-3000:]}"
     assert ours["error"] is None, f"fails with chainrule:\n{ours['error'][-3000:]}"
     difference = first_difference(ours["stdout"], theirs["stdout"])
