@@ -46,8 +46,7 @@ def prepare(library):
         import chainrule as library_module
     else:
         import torch as library_module
-
-        library_module.set_num_threads(1)
+    library_module.set_num_threads(1)  # the tests run several processes at once
 
     numpy_print_options = np.get_printoptions()  # NumPy's own, which a script may change too (ch12: precision=3)
 
