@@ -145,7 +145,7 @@ def copied_in_order(array, order, dtype=None):
     in ``order`` (outermost first; None: row-major): new memory even where ``array`` lies so already."""
     if order is None:
         return xp.array(array, dtype=dtype, order="C")
-    return xp.array(array.transpose(order), dtype=dtype, order="C").transpose(_inverse(order))
+    return xp.array(array.transpose(order), dtype=dtype, order="C").transpose(inverse_order(order))
 
 
 def suggested_memory_format(tensor):
@@ -177,11 +177,11 @@ def made_in_order(make, shape, order):
     if order is None:
         return make(shape)
     made = make(tuple(shape[dim] for dim in order))
-    made.array, made._chosen_strides = made.array.transpose(_inverse(order)), True
+    made.array, made._chosen_strides = made.array.transpose(inverse_order(order)), True
     return made
 
 
-def _inverse(order):
+def inverse_order(order):
     """The permutation that undoes ``order``."""
     inverse = [0] * len(order)
     for position, dim in enumerate(order):

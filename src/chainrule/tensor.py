@@ -144,7 +144,18 @@ class Tensor:
     )
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
 
+    def __new__(cls, *data, requires_grad=False):
+        """``Tensor(other)`` is ``other`` under a new name, as PyTorch's legacy constructor makes it:
+        a view sharing its memory, dtype and graph (an ``AliasBackward0`` node where it requires grad)."""
+        if len(data) == 1 and isinstance(data[0], Tensor) and cls is Tensor:
+            from chainrule.ops.shape import Reshape
+
+            return Reshape.shown_as("AliasBackward0").apply(data[0], data[0].array.shape)
+        return _new_object(cls)
+
     def __init__(self, *data, requires_grad=False):
+        if len(data) == 1 and isinstance(data[0], Tensor) and type(self) is Tensor:
+            return  # the alias __new__ made
         if len(data) == 1 and isinstance(data[0], Size):  # Tensor(x.shape): uninitialized of that shape
             data = tuple(data[0])
         if len(data) == 1 and isinstance(data[0], (float, complex)):

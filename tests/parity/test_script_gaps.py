@@ -1,7 +1,10 @@
 """The gaps the teaching scripts in ``scripts/`` found, each checked against PyTorch on its own:
 the node of a linear layer lists bias, input, weight as PyTorch's AddmmBackward0 does (the 60 Minute
 Blitz walks ``next_functions[0][0]``), a strict ``load_state_dict`` lists missing keys before
-unexpected ones, and ``with torch.device("cpu"):`` is a context manager."""
+unexpected ones, ``with torch.device("cpu"):`` is a context manager; dropout draws its mask in the
+input's memory order, ``torch.Tensor(t)`` is an alias of t, a custom Function's node prints with its
+module, batch-first RNN/GRU outputs end in TransposeBackward1, and linear takes every bias PyTorch's
+two paths take."""
 import numpy as np
 import pytest
 import torch
@@ -93,3 +96,128 @@ def test_an_error_inside_a_device_block_goes_on():
     with pytest.raises(ValueError, match="inside"):
         with chainrule.device("cpu"):
             raise ValueError("inside")
+
+
+# ----------------------------------------------------------------------------- found in session 23's scripts
+LAYOUTS = {  # inputs whose memory is not in row-major order, and the draws that must follow memory
+    "transposed": lambda lib: lib.ones(3, 2, 2).transpose(0, 1),
+    "expanded": lambda lib: lib.ones(1, 3).expand(4, 3),
+    "permuted": lambda lib: lib.ones(2, 3, 4, 5).permute(0, 2, 3, 1),
+    "channels last": lambda lib: lib.ones(2, 3, 4, 4).to(memory_format=lib.channels_last),
+    "strided": lambda lib: lib.ones(4, 6)[:, ::2],
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("drop", ["dropout", "alpha_dropout", "module"])
+def test_dropout_draws_its_mask_in_the_input_memory_order(layout, drop):
+    """udacity_char_rnn: a batch_first LSTM's output is a transposed view; PyTorch's mask is
+    ``empty_like(input).bernoulli_()``, so the random numbers fill the input's memory in order."""
+    def dropped(lib):
+        lib.manual_seed(0)
+        x = LAYOUTS[layout](lib)
+        if drop == "module":
+            return lib.nn.Dropout(0.3)(x)
+        return getattr(lib.nn.functional, drop)(x, 0.5, True)
+
+    np.testing.assert_array_equal(dropped(chainrule).numpy(), dropped(torch).numpy())
+
+
+def test_the_legacy_constructor_of_a_tensor_is_an_alias_of_it():
+    """NYU DLSP20's tensor tutorial: ``r = torch.Tensor(t)`` shares t's memory and dtype."""
+    for lib in (chainrule, torch):
+        t = lib.arange(3)
+        r = lib.Tensor(t)
+        r[0] = 7
+        assert r.dtype == lib.int64 and t.tolist() == [7, 1, 2] and r._base is t
+        leaf = lib.zeros(2, requires_grad=True)
+        alias = lib.Tensor(leaf)
+        assert alias.requires_grad and alias.grad_fn.name() == "AliasBackward0"
+        alias.sum().backward()
+        assert leaf.grad.tolist() == [1.0, 1.0]
+        x = lib.zeros(2, 3, 4)
+        y = lib.Tensor(x)
+        y.resize_(3, 8)  # a contiguous tensor that does not grow keeps its memory
+        y.fill_(1)
+        assert x.sum().item() == 24 and y.shape == (3, 8)
+        assert lib.Tensor([1, 2]).dtype == lib.float32 and tuple(lib.Tensor(2, 3).shape) == (2, 3)
+
+
+def test_a_custom_function_node_prints_with_its_module_as_a_python_class():
+    def node(lib):
+        class MyMax(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+
+        return MyMax.apply(lib.ones(2, requires_grad=True)).grad_fn
+
+    for lib in (chainrule, torch):
+        assert repr(node(lib)).startswith(f"<{lib.__name__}.autograd.function.MyMaxBackward object at 0x")
+        assert repr(lib.ones(2, requires_grad=True).exp().grad_fn).startswith("<ExpBackward0 object at 0x")
+
+
+def test_backward_of_a_tensor_without_grad_says_what_pytorch_says():
+    messages = []
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError) as raised:
+            lib.ones(2).sum().backward()
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_batch_first_recurrent_layers_end_in_pytorch_transpose_node(kind, bidirectional):
+    """ATen's RNN and GRU transpose their batch-first output in place (TransposeBackward1), its fused
+    LSTM out of place (TransposeBackward0)."""
+    names = []
+    for lib in (chainrule, torch):
+        layer = getattr(lib.nn, kind)(2, 3, num_layers=2, batch_first=True, bidirectional=bidirectional)
+        output, _ = layer(lib.randn(4, 5, 2))
+        names.append(output.grad_fn.name())
+        assert tuple(output.shape) == (4, 5, 3 * (1 + bidirectional))
+    assert names[0] == names[1]
+
+
+LINEAR_INPUTS = [(2, 3, 5), (6, 5), (5,), (1, 6, 5), (2, 1, 3, 5)]
+LINEAR_BIASES = [(), (1,), (4,), (1, 4), (6, 4), (3, 4), (3, 1), (1, 1), (2, 1, 4), (2, 3, 4), (2, 3, 1), (1, 3, 4), (6, 1), (1, 1, 1), (1, 1, 4), (4, 1)]
+
+
+def linear_outcome(lib, input_shape, weight_shape, bias_shape, bias_dtype="float32", transposed=False):
+    generator = np.random.default_rng(1)
+    values = [generator.standard_normal(shape) for shape in (input_shape, weight_shape, bias_shape)]
+    x, weight, bias = (lib.tensor(value.astype(np.float32), requires_grad=True) for value in values)
+    bias, leaf = bias.to(getattr(lib, bias_dtype)), x
+    if transposed:
+        x = x.transpose(0, -2)
+    try:
+        y = lib.nn.functional.linear(x, weight, bias)
+    except RuntimeError:
+        return "RuntimeError", None, []
+    (y * lib.arange(y.numel(), dtype=y.dtype).reshape(y.shape)).sum().backward()
+    values = [each.detach().numpy() for each in (y, leaf.grad, weight.grad)]
+    return y.grad_fn.name(), str(y.dtype).split(".")[-1], values
+
+
+@pytest.mark.parametrize("input_shape", LINEAR_INPUTS)
+def test_linear_takes_the_biases_pytorch_takes_by_its_two_paths(input_shape):
+    """ATen's linear flattens a contiguous input whose bias has one dimension, or one size other than
+    1, and adds the bias as addmm (ViewBackward0); otherwise it multiplies, then adds in place
+    (AddBackward0): a (6, 1) bias of a (2, 3, 5) input is one per flattened row, a (2, 3, 4) one
+    is added whole (stepbystep_ch06: a 1-D weight with a 0-d int bias)."""
+    cases = [(bias, "float32", False) for bias in LINEAR_BIASES] + [((), "int64", False), ((3, 4), "float64", False), ((4,), "float32", True)]
+    for weight_shape in [(4, 5), (5,)]:
+        for bias_shape, dtype, transposed in cases:
+            if transposed and len(input_shape) < 3:
+                continue
+            ours = linear_outcome(chainrule, input_shape, weight_shape, bias_shape, dtype, transposed)
+            theirs = linear_outcome(torch, input_shape, weight_shape, bias_shape, dtype, transposed)
+            case = (input_shape, weight_shape, bias_shape, dtype, transposed)
+            assert ours[:2] == theirs[:2], case
+            for mine, reference in zip(ours[2], theirs[2]):
+                np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-4, err_msg=str(case))

@@ -460,8 +460,12 @@ class BackwardNode(FunctionCtx):
                 )
         return modified_in_place_error(self.name(), changed)
 
+    _repr_names_module = False  # PyTorch's C++ nodes print as <MulBackward0 object at 0x...>
+
     def __repr__(self):
-        return f"<{type(self).__name__} object at {id(self):#x}>"
+        kind = type(self)
+        name = f"{kind.__module__}.{kind.__qualname__}" if kind._repr_names_module else kind.__name__
+        return f"<{name} object at {id(self):#x}>"
 
 
 def modified_in_place_error(node_name, changed):
@@ -579,7 +583,9 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         node_name = cls.__dict__.get("node_name") or cls.__name__ + cls.node_suffix
-        cls._backward_cls = type(node_name, (cls._node_base,), {"function": cls})
+        # a custom Function's node is a Python class in PyTorch too, whose repr names its module
+        python_node = not cls.on_arrays and "node_name" not in cls.__dict__
+        cls._backward_cls = type(node_name, (cls._node_base,), {"function": cls, "_repr_names_module": python_node})
         if "forward" in cls.__dict__ and cls.setup_context is not Function.setup_context:
             cls.forward = staticmethod(_forward_then_setup_context(cls.__dict__["forward"], cls))
 

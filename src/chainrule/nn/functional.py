@@ -11,6 +11,7 @@ import math
 import warnings
 
 from chainrule import dtypes
+from chainrule.memory_layout import dimension_order
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import checked, computed_without_gradient, made_from_arguments, shaped_by_values
@@ -284,7 +285,8 @@ def _drop(input, p, training, inplace, noise_shape, alpha=False):
             f"result type Float can't be cast to the desired output type {dtypes.scalar_type_name(input.array.dtype)} "
             f"(dropout in training scales the kept elements by 1 / (1 - p); convert the input first, e.g. x.float())"
         )
-    scaled_keep = DropoutMask.apply(noise_shape, input.array.dtype, p)  # keep / (1 - p)
+    order = dimension_order(input, None) if noise_shape == input.array.shape else None  # drawn in memory order
+    scaled_keep = DropoutMask.apply(noise_shape, input.array.dtype, p, order)  # keep / (1 - p)
     if not alpha or p == 1.0:
         return input.mul_(scaled_keep) if inplace else input * scaled_keep
     a = 1.0 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))

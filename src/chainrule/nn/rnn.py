@@ -29,6 +29,7 @@ from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils.rnn import PackedSequence
 from chainrule.ops.join import cat, stack
+from chainrule.ops.shape import Transpose
 from chainrule.tensor import tensor_from_array
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -301,7 +302,10 @@ class RNNBase(Module):
                 final = tuple(part.index_select(1, unsorted_indices) for part in final)
             output = PackedSequence(steps_input, tensor_from_array(as_array(batch_sizes, dtypes.int64)), sorted_indices, unsorted_indices)
         else:
-            output = layer_output.transpose(0, 1) if self.batch_first else layer_output
+            output = layer_output
+            if self.batch_first:  # ATen's RNN and GRU transpose in place (TransposeBackward1), its fused LSTM does not
+                transposing = Transpose if self.mode == "LSTM" else Transpose.shown_as(Transpose.in_place_node_name)
+                output = transposing.apply(output, (1, 0, 2))
         if not batched:
             output = output.squeeze(0 if self.batch_first else 1)
             final = tuple(part.squeeze(1) for part in final)

@@ -7,6 +7,7 @@ in eager.
 """
 from chainrule import sampling_algorithms
 from chainrule.backend import xp
+from chainrule.memory_layout import inverse_order
 from chainrule.ops.op import Op
 from chainrule.random import engine_of
 
@@ -14,13 +15,20 @@ from chainrule.random import engine_of
 class DropoutMask(Op):
     """The mask of inverted dropout, of shape ``shape`` and type ``dtype``: each element
     1 / (1 - p) with probability 1 - p, else 0, drawn from the global generator as PyTorch draws
-    it (the same numbers for the same seed); p = 1 draws nothing, as in PyTorch."""
+    it (the same numbers for the same seed); p = 1 draws nothing, as in PyTorch.
 
-    formula = "[u ≥ p] / (1 - p),  u ~ uniform[0, 1) of shape `shape`"
-    derivatives = (None, None, None)
+    ``order`` (outermost first; None: row-major) is the memory order of the input the mask matches:
+    PyTorch draws into ``empty_like(input)``, so the numbers fill memory in that order (a transposed
+    LSTM output of ``batch_first`` gets its mask drawn along the time-major memory)."""
+
+    formula = "[u ≥ p] / (1 - p),  u ~ uniform[0, 1) of shape `shape`, drawn in memory order `order`"
+    derivatives = (None, None, None, None)
 
     @staticmethod
-    def forward(ctx, shape, dtype, p):
+    def forward(ctx, shape, dtype, p, order=None):
         if p == 1.0:
             return xp.zeros(shape, dtype)
-        return sampling_algorithms.dropout_mask(engine_of(None), shape, p, dtype)
+        if order is None:
+            return sampling_algorithms.dropout_mask(engine_of(None), shape, p, dtype)
+        in_memory = sampling_algorithms.dropout_mask(engine_of(None), tuple(shape[dim] for dim in order), p, dtype)
+        return in_memory.transpose(inverse_order(order))

@@ -656,11 +656,20 @@ for _name, _matrices in [("addmm", ("mat1", "mat2")), ("addmv", ("mat", "vec")),
 def linear(x, weight, bias=None):
     """x @ weight^T + bias: x (*, in_features), weight (out_features, in_features), bias
     (out_features,) -> (*, out_features). One fused operation (the nn.Linear layer's). A 1-D weight
-    (in_features,) without bias is one output unit: x @ weight, (*, in_features) -> (*)."""
+    (in_features,) is one output unit: x @ weight, (*, in_features) -> (*).
+
+    For an input that is not 2-D, PyTorch (ATen's Linear.cpp) either flattens it to a matrix and
+    adds the bias as ``addmm`` does, broadcast to the (N, out_features) product (``_flattened_by_pytorch``),
+    or multiplies and then adds the bias in place (``output.add_(bias)``: any bias that broadcasts to
+    the output, in any dtype); both are followed here, the second fused where the bias is a row of
+    the weight's dtype."""
     x, weight = _same_dtype_operands(x, weight, "linear", ("input", "weight"))
+    flattened = bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
     if weight.array.ndim != 2:
-        if weight.array.ndim == 1 and bias is None:  # one output unit given as a vector: x @ weight, as PyTorch
-            return matmul(x, weight)
+        if weight.array.ndim == 1 and (bias is None or not flattened and x.array.ndim != 2):
+            return matmul(x, weight) if bias is None else matmul(x, weight).add_(bias)  # one output unit
+        if weight.array.ndim == 1:
+            raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of shape {tuple(weight.shape)}); give it shape (out_features, in_features)")
         _require_dims(weight, 2, "weight", "linear")
     input_shape, (out_features, in_features) = x.array.shape, weight.array.shape
     if not input_shape:
@@ -678,19 +687,16 @@ def linear(x, weight, bias=None):
         elif bias is not None and x.array.dtype == xp.float16:
             operation = HalfLinear
     if len(input_shape) != 2:  # a sample alone, a batch of sequences...: named as PyTorch's linear ends
-        flattened = bias is not None and _flattened_by_pytorch(x, bias)
-        if flattened and bias.array.ndim > 1:  # the bias of the flattened product (N, out_features)
-            if bias.array.ndim > 2:
-                raise RuntimeError(
-                    f"expand(bias of shape {tuple(bias.array.shape)}, size=[{math.prod(input_shape[:-1])}, "
-                    f"{out_features}]): the number of sizes provided (2) must be greater or equal to the number "
-                    f"of dimensions in the tensor ({bias.array.ndim}); give linear a bias of shape ({out_features},)"
-                )
-            bias = bias.reshape(out_features)
         if bias is None:  # matmul's last step: squeezing the row a vector became, or reshaping the batch's product
             operation = operation.shown_as("SqueezeBackward4" if x.array.ndim == 1 else "UnsafeViewBackward0")
+        elif flattened:
+            operation = operation.shown_as("ViewBackward0")
+            if bias.array.ndim > 1:
+                bias = _bias_of_flattened_rows(bias, input_shape, out_features)
+        elif bias.array.ndim != 1 or bias.array.dtype != weight.array.dtype:
+            return matmul(x, weight.t()).add_(bias)
         else:
-            operation = operation.shown_as("ViewBackward0" if flattened else "AddBackward0")
+            operation = operation.shown_as("AddBackward0")
     if bias is not None:
         bias = _checked_bias(bias, weight, input_shape[:-1] + (out_features,))
     return operation.apply(x, weight, bias)
@@ -699,9 +705,29 @@ def linear(x, weight, bias=None):
 def _flattened_by_pytorch(x, bias):
     """Whether PyTorch's linear (ATen's Linear.cpp), given an input that is not 2-D, flattens it to
     a matrix, multiplies it (addmm) and views the product back (ViewBackward0): for a contiguous
-    input and a bias that is one row ((out_features,), (1, out_features)...); otherwise it
-    multiplies, then adds the bias (AddBackward0)."""
-    return is_contiguous(x.array) and bias.array.ndim >= 1 and bias.array.size == bias.array.shape[-1]
+    input and a bias with one dimension, or one of size other than 1 ((out_features,), (1, out_features),
+    (N, 1)...); otherwise it multiplies, then adds the bias (AddBackward0)."""
+    shape = bias.array.shape
+    return is_contiguous(x.array) and (len(shape) == 1 or sum(size != 1 for size in shape) == 1)
+
+
+def _bias_of_flattened_rows(bias, input_shape, out_features):
+    """A bias of more than one dimension that PyTorch's flattened linear expands to the product
+    (rows, out_features), as addmm does, laid out over the output (*input_shape[:-1], out_features)."""
+    rows = math.prod(input_shape[:-1])
+    if bias.array.ndim > 2:
+        raise RuntimeError(
+            f"expand(bias of shape {tuple(bias.array.shape)}, size=[{rows}, {out_features}]): the number of sizes provided (2) "
+            f"must be greater or equal to the number of dimensions in the tensor ({bias.array.ndim}); give linear a bias "
+            f"of shape ({out_features},)"
+        )
+    for dim, (size, target) in enumerate(zip(bias.array.shape, (rows, out_features))):
+        if size not in (1, target):
+            raise RuntimeError(
+                f"The expanded size of the tensor ({target}) must match the existing size ({size}) at non-singleton dimension "
+                f"{dim}.  Target sizes: [{rows}, {out_features}].  Tensor sizes: {list(bias.array.shape)}"
+            )
+    return bias.expand(rows, out_features).reshape(input_shape[:-1] + (out_features,))
 
 
 def _checked_bias(bias, weight, output_shape):

@@ -11,7 +11,7 @@ import math
 
 from chainrule import dtypes
 from chainrule.autograd.function import array_from_shapes, computed_without_gradient, read_into_python
-from chainrule.backend import as_array, xp
+from chainrule.backend import as_array, is_contiguous, xp
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.broadcast import broadcast_shapes
 from chainrule.ops.elementwise import where_of_mask
@@ -104,18 +104,22 @@ def _overwrite(tensor, values, operation):
 
 def resize_(self, *sizes):
     """Give the tensor the shape ``sizes``, keeping its first elements in row-major order; new
-    elements are 0 (PyTorch leaves them uninitialized)."""
+    elements are 0 (PyTorch leaves them uninitialized). A contiguous tensor that does not grow keeps
+    its memory, as PyTorch's keeps its storage: its views (``Tensor(t)``) see what it then holds."""
     shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     if any(side < 0 for side in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
     if shape != tuple(self.array.shape):
-        kept = self.array.reshape(-1)
-        resized = xp.zeros(math.prod(shape), dtype=kept.dtype)
-        count = min(kept.size, resized.size)
-        resized[:count] = kept[:count]
-        self.array = resized.reshape(shape)
+        count = math.prod(shape)
+        if count <= self.array.size and is_contiguous(self.array):  # the same memory, read in the new shape
+            self.array = self.array.reshape(-1)[:count].reshape(shape)
+        else:
+            kept = self.array.reshape(-1)
+            resized = xp.zeros(count, dtype=kept.dtype)
+            resized[: min(kept.size, count)] = kept[: min(kept.size, count)]
+            self.array = resized.reshape(shape)
         self._version_owner._version_count += 1
     return self
 
