@@ -579,6 +579,17 @@ class Exp2(Op):
         return grad_output * result * LN_2
 
 
+def rounded_once(function, x):
+    """``function(x)`` for a float array, computed in float64 and rounded once to x's precision:
+    PyTorch's float32 log2 and log10 (SLEEF's, within 1 ulp) are the correctly rounded value all
+    but a few times in 10^5, where NumPy's float32 loops miss it by an ulp half the time (log10(1e-3)
+    = -3.0000002). float64 is slower (4 ms against 0.3 for 10^6 values), so only these take it."""
+    if x.dtype.itemsize >= 8:
+        return function(x)
+    rounded = function(x.astype(xp.float64)).astype(xp.float32)
+    return rounded if x.dtype == xp.float32 else rounded.astype(x.dtype)  # float16 through float32, as PyTorch's
+
+
 class Log2(Op):
     formula = "log₂ x"
     derivatives = ("1/(x · ln 2)",)
@@ -587,7 +598,7 @@ class Log2(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with ignoring_float_errors():
-            return xp.log2(as_floating(x))
+            return rounded_once(xp.log2, as_floating(x))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -603,7 +614,7 @@ class Log10(Op):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with ignoring_float_errors():
-            return xp.log10(as_floating(x))
+            return rounded_once(xp.log10, as_floating(x))
 
     @staticmethod
     def backward(ctx, grad_output):
