@@ -39,8 +39,6 @@ NEEDS = {
     "pytorch_recipes_swap_tensors.py": "torch.ops.aten, Tensor._make_wrapper_subclass and __torch_dispatch__ (a tensor subclass "
     "that sees each ATen operation), and load_state_dict(assign=True) swapping the Parameters under the swap flag",
     "pytorch_examples2_gcn.py": "sparse COO tensors: Tensor.to_sparse, sparse_coo_tensor, spmm, sparse @ dense and dense + sparse",
-    "pytorch_recipes_benchmark_timer.py": "torch.utils.benchmark's Measurement in utils.common, Timer globals with torch, "
-    "Compare rows per env, and the Fuzzer classes",
 }
 
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
