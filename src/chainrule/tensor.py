@@ -144,9 +144,10 @@ class Tensor:
     )
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
 
-    def __new__(cls, *data, requires_grad=False):
+    def __new__(cls, *data, **options):
         """``Tensor(other)`` is ``other`` under a new name, as PyTorch's legacy constructor makes it:
-        a view sharing its memory, dtype and graph (an ``AliasBackward0`` node where it requires grad)."""
+        a view sharing its memory, dtype and graph (an ``AliasBackward0`` node where it requires grad).
+        Anything else makes a new object; subclasses' own ``__init__`` take their options."""
         if len(data) == 1 and isinstance(data[0], Tensor) and cls is Tensor:
             return data[0]._alias()  # (ops/shape.py)
         return _new_object(cls)
