@@ -16,6 +16,7 @@ Both runs seed Python's ``random``, NumPy's legacy global generator and the libr
 with 0 before the script starts, as chainrule's global generator is otherwise seeded from entropy.
 """
 import importlib
+import os
 import pkgutil
 import random
 import runpy
@@ -66,7 +67,12 @@ def prepare(library):
 def run(script, reset):
     reset()
     sys.argv = [script]
-    runpy.run_path(script, run_name="__main__")
+    folder = os.path.dirname(os.path.abspath(script))
+    sys.path.insert(0, folder)  # as `python script.py` puts it first: a script imports its neighbours (stepbystep/)
+    try:
+        runpy.run_path(script, run_name="__main__")
+    finally:
+        sys.path.remove(folder)
 
 
 def run_each_capturing(scripts, reset):
@@ -75,7 +81,6 @@ def run_each_capturing(scripts, reset):
     import contextlib
     import io
     import json
-    import os
     import traceback
 
     results = {}

@@ -18,26 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.data import random_split, WeightedRandomSampler
 
 
-class Compose:
-    # torchvision.transforms.v2.Compose, as far as this chapter uses it
-    def __init__(self, transforms):
-        self.transforms = transforms
-
-    def __call__(self, x):
-        for t in self.transforms:
-            x = t(x)
-        return x
-
-
-class Normalize:
-    # torchvision.transforms.v2.Normalize on a C, H, W tensor: (x - mean) / std per channel
-    def __init__(self, mean, std):
-        self.mean, self.std = mean, std
-
-    def __call__(self, x):
-        mean = torch.as_tensor(self.mean, dtype=x.dtype).view(-1, 1, 1)
-        std = torch.as_tensor(self.std, dtype=x.dtype).view(-1, 1, 1)
-        return x.sub(mean).div(std)
+from stepbystep.transforms import Compose, Normalize
 
 
 # data_generation/image_classification.py
