@@ -217,20 +217,45 @@ def positions_in(base, view, repeated=False):
     """Where the elements of ``view`` (an array viewing ``base``'s memory) lie in ``base``: a tuple
     of integer index arrays, so that ``base[positions]`` reads ``view``'s elements in order.
 
-    None when the layout cannot say it plainly: ``base`` not C-contiguous, or, unless ``repeated``
-    (positions to read from, not to write to), two elements of ``view`` at one memory location (as
-    after ``expand``).
+    None when the layout cannot say it plainly: strides that are no whole number of elements, two
+    elements of ``base`` at one memory location, or, unless ``repeated`` (positions to read from, not
+    to write to), two of ``view`` (as after ``expand``).
     """
     itemsize = base.itemsize
     offset, misaligned = divmod(view.__array_interface__["data"][0] - base.__array_interface__["data"][0], itemsize)
-    if not base.flags.c_contiguous or misaligned or any(stride % itemsize for stride in view.strides):
+    if misaligned or any(stride % itemsize for stride in view.strides + base.strides):
         return None
     if not repeated and view.size > 1 and has_repeated_elements(view):
         return None
+    if not base.flags.c_contiguous:  # (a convolution's output laid out (C, N, H, W), a transposed base)
+        return _positions_by_address(base, view, offset)
     flat = xp.arange(base.size, dtype=xp.int64)
     element_strides = tuple(stride // itemsize * flat.itemsize for stride in view.strides)
     positions = xp.lib.stride_tricks.as_strided(flat[offset:], view.shape, element_strides)
     return xp.unravel_index(positions.copy(), base.shape)
+
+
+def _element_offsets(array, start=0):
+    """The memory offset of each element of ``array``, in elements, from ``start``."""
+    offsets = xp.full(array.shape, start, dtype=xp.int64)
+    for dim, (size, stride) in enumerate(zip(array.shape, array.strides)):
+        offsets += (xp.arange(size, dtype=xp.int64) * (stride // array.itemsize)).reshape((-1,) + (1,) * (array.ndim - dim - 1))
+    return offsets
+
+
+def _positions_by_address(base, view, offset):
+    """``positions_in`` for a base in any layout: each element of ``view`` found in ``base`` by its
+    memory address (None if ``base`` repeats an address, or ``view`` reaches one ``base`` lacks)."""
+    addresses = _element_offsets(base).reshape(-1)
+    order = xp.argsort(addresses, kind="stable")
+    ordered = addresses[order]
+    if ordered.size > 1 and not (ordered[1:] > ordered[:-1]).all():
+        return None
+    wanted = _element_offsets(view, offset)
+    found = xp.minimum(xp.searchsorted(ordered, wanted), max(ordered.size - 1, 0))
+    if ordered.size == 0 or not (ordered[found] == wanted).all():
+        return None
+    return xp.unravel_index(order[found], base.shape)
 
 
 def is_array(value):

@@ -15,7 +15,7 @@ from chainrule.autograd.function import made_from_arguments, made_from_values, w
 from chainrule.caller_warnings import warn_once
 from chainrule.backend import xp
 from chainrule.ops.registry import install_method
-from chainrule.tensor import Size, Tensor, tensor_from_array
+from chainrule.tensor import Size, Tensor, tensor_from_array, view_storage
 
 
 class LegacyTensorType(type):
@@ -43,6 +43,10 @@ class LegacyTensorType(type):
                     f"with tensor.to({cls.dtype}) or use chainrule.tensor(tensor, dtype=...)"
                 )
             return tensor_from_array(data[0].array)
+        if len(data) == 1 and isinstance(data[0], Tensor._storage_types):
+            viewing = made_from_arguments(xp.empty((0,), dtype=cls.dtype))
+            view_storage(viewing, data[0], cls.__name__)
+            return viewing
         if len(data) == 1 and isinstance(data[0], Size):
             data = tuple(data[0])
         if all(isinstance(size, int) and not isinstance(size, bool) for size in data):

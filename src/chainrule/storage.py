@@ -600,3 +600,4 @@ def is_set_to(self, tensor):
 
 for _method in (untyped_storage, storage, _typed_storage, storage_type, set_, is_set_to):
     install_method(_method.__name__, _method)
+Tensor._storage_types = (UntypedStorage, TypedStorage)  # Tensor(storage) and FloatTensor(storage) view them

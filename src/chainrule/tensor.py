@@ -152,9 +152,15 @@ class Tensor:
             return data[0]._alias()  # (ops/shape.py)
         return _new_object(cls)
 
+    _storage_types = ()  # UntypedStorage and TypedStorage (storage.py), which Tensor(storage) views
+
     def __init__(self, *data, requires_grad=False):
         if len(data) == 1 and isinstance(data[0], Tensor) and type(self) is Tensor:
             return  # the alias __new__ made
+        if len(data) == 1 and isinstance(data[0], Tensor._storage_types):  # Tensor(x.storage()): that memory, 1-D
+            init_leaf(self, xp.empty((0,), dtype=dtypes.get_default_dtype()))
+            view_storage(self, data[0], "Tensor")
+            return
         if len(data) == 1 and isinstance(data[0], Size):  # Tensor(x.shape): uninitialized of that shape
             data = tuple(data[0])
         if len(data) == 1 and isinstance(data[0], (float, complex)):
@@ -752,6 +758,19 @@ def warn_scalar_of_a_graph():
 
 #: What a list given to tensor() holds that ``_to_raw`` looks into: lists, tensors, NumPy arrays.
 _HOLDERS = (list, tuple, Tensor, ndarray)
+
+
+def view_storage(tensor, storage, constructor):
+    """Make the empty ``tensor`` view the whole of ``storage``, as PyTorch's legacy constructors
+    ``Tensor(storage)`` and ``FloatTensor(storage)`` do: a typed storage must hold the tensor's dtype,
+    an untyped one is read as elements of it."""
+    if getattr(storage, "dtype", tensor.array.dtype) != tensor.array.dtype:
+        raise RuntimeError(
+            f"Expected a Storage of type {dtypes.scalar_type_name(tensor.array.dtype)} or an UntypedStorage, but got "
+            f"type {dtypes.scalar_type_name(xp.dtype(storage.dtype))} for argument 1 'storage' ({constructor}(storage) "
+            f"views the storage's memory; make a tensor of its own dtype, e.g. chainrule.tensor([], dtype=storage.dtype).set_(storage))"
+        )
+    tensor.set_(storage)
 
 
 def _to_raw(data, nested=False):

@@ -4,7 +4,9 @@ Blitz walks ``next_functions[0][0]``), a strict ``load_state_dict`` lists missin
 unexpected ones, ``with torch.device("cpu"):`` is a context manager; dropout draws its mask in the
 input's memory order, ``torch.Tensor(t)`` is an alias of t, a custom Function's node prints with its
 module, batch-first RNN/GRU outputs end in TransposeBackward1, and linear takes every bias PyTorch's
-two paths take."""
+two paths take; ``Tensor(storage)`` views the storage, a custom Function's node has ``apply``,
+``_parameters`` is a dict, ``split`` takes PyTorch's keywords, and a view of a convolution's output
+can be written in place under autograd."""
 import numpy as np
 import pytest
 import torch
@@ -161,13 +163,23 @@ def test_a_custom_function_node_prints_with_its_module_as_a_python_class():
         assert repr(lib.ones(2, requires_grad=True).exp().grad_fn).startswith("<ExpBackward0 object at 0x")
 
 
-def test_backward_of_a_tensor_without_grad_says_what_pytorch_says():
-    messages = []
-    for lib in (chainrule, torch):
+def test_backward_errors_say_pytorch_words_first_then_what_to_do():
+    """Course notebooks print these (NYU DLSP20, Heaton's debugging class): PyTorch's message, then
+    chainrule's advice after it (the script comparison reads the advice as such)."""
+    def messages(lib):
+        found = []
         with pytest.raises(RuntimeError) as raised:
             lib.ones(2).sum().backward()
-        messages.append(str(raised.value))
-    assert messages[0] == messages[1]
+        found.append(str(raised.value))
+        y = (lib.ones(3, requires_grad=True) ** 2).sum()
+        y.backward()
+        with pytest.raises(RuntimeError) as raised:
+            y.backward()
+        found.append(str(raised.value))
+        return found
+
+    for ours, theirs in zip(messages(chainrule), messages(torch)):
+        assert ours.startswith(theirs) and len(ours) > len(theirs)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
@@ -221,3 +233,73 @@ def test_linear_takes_the_biases_pytorch_takes_by_its_two_paths(input_shape):
             assert ours[:2] == theirs[:2], case
             for mine, reference in zip(ours[2], theirs[2]):
                 np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-4, err_msg=str(case))
+
+
+def test_the_legacy_constructor_of_a_storage_views_its_memory():
+    """pytorch-book chapter 3: ``t.Tensor(a.storage())`` shares a's memory, from its start."""
+    import warnings
+
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TypedStorage is deprecated
+            a = lib.arange(6.0)
+            d = lib.Tensor(a[2:].storage())
+            d[0] = 9
+            assert a[0].item() == 9 and tuple(d.shape) == (6,)
+            assert tuple(lib.Tensor(lib.arange(3).untyped_storage()).shape) == (6,)  # 24 bytes as float32
+            assert lib.FloatTensor(a.storage()).data_ptr() == a.data_ptr()
+            with pytest.raises(RuntimeError, match="Expected a Storage of type Float or an UntypedStorage, but got type Long"):
+                lib.Tensor(lib.arange(3).storage())
+
+
+def test_a_custom_function_node_applies_its_own_backward():
+    results = []
+    for lib in (chainrule, torch):
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, w, k):
+                ctx.save_for_backward(w)
+                return w * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                (w,) = ctx.saved_tensors
+                return grad * w, None
+
+        z = Twice.apply(lib.full((1,), 3.0, requires_grad=True), 1)
+        gradient, nothing = z.grad_fn.apply(lib.ones(1))
+        results.append((gradient.item(), nothing, gradient.grad_fn.name()))
+        assert not hasattr(z.exp().grad_fn, "apply")  # a built-in node has none
+        z.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            z.grad_fn.apply(lib.ones(1))
+    assert results[0] == results[1] == (3.0, None, "MulBackward0")
+
+
+def test_a_module_keeps_parameters_and_buffers_in_plain_dicts():
+    for lib in (chainrule, torch):
+        layer = lib.nn.BatchNorm1d(2)
+        assert type(layer._parameters) is dict and type(layer._buffers) is dict
+        assert str(lib.nn.Linear(1, 1, bias=False)._parameters).startswith("{'weight': Parameter containing:")
+
+
+def test_split_takes_pytorch_keywords():
+    for lib in (chainrule, torch):
+        pieces = lib.split(tensor=lib.arange(4.0), split_size_or_sections=2)
+        assert [piece.tolist() for piece in pieces] == [[0.0, 1.0], [2.0, 3.0]]
+        assert len(lib.arange(4.0).split(split_size=3)) == 2
+
+
+def test_a_view_of_a_convolution_output_is_written_in_place_under_autograd():
+    """labml's weight-standardization VGG: ReLU(inplace=True) on a view of a conv output."""
+    gradients = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        conv = lib.nn.Conv2d(3, 4, 3, padding=1)
+        x = lib.randn(2, 3, 5, 5, requires_grad=True)
+        y = conv(x)
+        lib.nn.functional.relu(y.view(2, 4, 25), inplace=True)
+        (y * lib.arange(200.0).reshape(2, 4, 5, 5)).sum().backward()
+        gradients.append((y.detach().numpy(), x.grad.numpy(), conv.weight.grad.numpy()))
+    for ours, theirs in zip(*gradients):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-4)

@@ -38,6 +38,10 @@ ATOL = 1e-4
 NEEDS = {
     "pytorch_recipes_swap_tensors.py": "torch.ops.aten, Tensor._make_wrapper_subclass and __torch_dispatch__ (a tensor subclass "
     "that sees each ATen operation), and load_state_dict(assign=True) swapping the Parameters under the swap flag",
+    "cs231n3_cs224n_a4_rope_gpt.py": "complex tensors: view_as_complex, complex multiplication with its gradient, view_as_real",
+    "labml_ddpm.py": "memory formats carried through operations as PyTorch's TensorIterator carries them: a channels-last "
+    "view (permute then view) stays channels-last through GroupNorm, Swish, conv2d and +=, so dropout's mask, drawn in "
+    "the input's memory order, lands elsewhere (chainrule knows an operation result's strides only for views)",
     "pytorch_examples2_gcn.py": "sparse COO tensors: Tensor.to_sparse, sparse_coo_tensor, spmm, sparse @ dense and dense + sparse",
 }
 
@@ -83,9 +87,28 @@ def tokens(output):
     return _TOKEN.findall(normalized)
 
 
+# Where the advice chainrule adds to PyTorch's error messages begins: "(what to do)", ": the shapes",
+# "; convert...", or a sentence after PyTorch's last.
+_ADVICE = re.compile(r" \(|: |; |(?<=\.) ")
+
+
+def without_advice(ours, theirs):
+    """``ours`` with the advice cut off where a line is one of PyTorch's error messages followed by
+    chainrule's advice (a script that prints an exception: ``print(e)``). chainrule's messages are
+    PyTorch's words, then what to do; only lines of PyTorch's output of 30 characters or more count
+    as messages, so that a number or a word printed after a short line is still a difference."""
+    messages = {line.strip() for line in theirs.replace("chainrule", "torch").splitlines() if len(line.strip()) >= 30}
+    lines = []
+    for line in ours.replace("chainrule", "torch").splitlines():
+        line = line.strip()
+        cut = next((match.start() for match in _ADVICE.finditer(line) if line[: match.start()] in messages), None)
+        lines.append(line if cut is None or line in messages else line[:cut])
+    return "\n".join(lines)
+
+
 def first_difference(ours, theirs):
     """The first place where the outputs differ beyond the tolerance, described; None if they agree."""
-    ours_tokens, their_tokens = tokens(ours), tokens(theirs)
+    ours_tokens, their_tokens = tokens(without_advice(ours, theirs)), tokens(theirs)
     for position, (mine, theirs_token) in enumerate(zip(ours_tokens, their_tokens)):
         if mine == theirs_token:
             continue
@@ -127,3 +150,14 @@ def test_the_comparison_tolerates_rounding_and_line_breaks_but_not_other_numbers
     assert first_difference("<AddBackward0 object at 0x7f00>", "<AddBackward0 object at 0x7fff>") is None
     assert "2.5" in first_difference("loss 2.5", "loss 2.4")
     assert first_difference("a b", "a b c") is not None
+
+
+def test_the_comparison_reads_chainrule_errors_as_pytorch_message_then_advice():
+    pytorch = "mat1 and mat2 shapes cannot be multiplied (4x8 and 10x5)"
+    assert first_difference(f"{pytorch} (Linear: expected input with last dimension 10)\nok", f"{pytorch}\nok") is None
+    assert first_difference(f"Error: {pytorch}; reshape the input", f"Error: {pytorch}") is None
+    freed = "Specify retain_graph=True if you need to backward through the graph a second time."
+    assert first_difference(f"{freed} (The graph was freed at PowBackward0.)", freed) is None
+    assert first_difference("loss 2.5 (nan)", "loss 2.5") is not None  # a short line is no message
+    assert first_difference(f"{pytorch} 7", f"{pytorch}") is not None  # a number, not advice
+    assert first_difference(f"{pytorch} (advice)", f"{pytorch} (4x8)") is not None

@@ -28,11 +28,10 @@ def _initial_grads(outputs, grad_outputs):
     for position, output in enumerate(outputs):
         grad = grad_outputs[position] if grad_outputs is not None else None
         if not output._requires_grad:
-            # PyTorch's words, which course notebooks print; the advice shows in the traceback only
-            error = RuntimeError(f"element {position} of tensors does not require grad and does not have a grad_fn")
-            if hasattr(error, "add_note"):  # Python 3.11+
-                error.add_note("Was it computed under no_grad(), or from inputs without requires_grad=True?")
-            raise error
+            raise RuntimeError(
+                f"element {position} of tensors does not require grad and does not have a grad_fn "
+                f"(did you compute it under no_grad(), or forget requires_grad=True on the inputs?)"
+            )
         if grad is None:
             if output.array.size != 1:
                 raise RuntimeError(

@@ -437,10 +437,10 @@ class BackwardNode(FunctionCtx):
         """The error for a second backward through this node after ``release``."""
         return RuntimeError(
             f"Trying to backward through the graph a second time (or directly access saved "
-            f"tensors after they have already been freed) in {self.name()}. Saved intermediate "
+            f"tensors after they have already been freed). Saved intermediate "
             f"values of the graph are freed when you call .backward() or autograd.grad(). "
             f"Specify retain_graph=True if you need to backward through the graph a second "
-            f"time or if you need to access saved tensors after calling backward."
+            f"time or if you need to access saved tensors after calling backward. (The graph was freed at {self.name()}.)"
         )
 
     def modified_error(self):
@@ -466,6 +466,13 @@ class BackwardNode(FunctionCtx):
         kind = type(self)
         name = f"{kind.__module__}.{kind.__qualname__}" if kind._repr_names_module else kind.__name__
         return f"<{name} object at {id(self):#x}>"
+
+
+def _run_own_backward(node, *grad_outputs):
+    """``node.apply(*grad_outputs)`` of a custom Function's node, as PyTorch's: the Function's
+    ``backward`` run with the node as its ctx, its result as it returns it (recorded when grad mode
+    is on); after the graph is freed, reading its saved tensors raises."""
+    return node.function.backward(node, *grad_outputs)
 
 
 def modified_in_place_error(node_name, changed):
@@ -583,9 +590,13 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         node_name = cls.__dict__.get("node_name") or cls.__name__ + cls.node_suffix
-        # a custom Function's node is a Python class in PyTorch too, whose repr names its module
+        # a custom Function's node is a Python class in PyTorch too, whose repr names its module, and
+        # which has ``apply``
         python_node = not cls.on_arrays and "node_name" not in cls.__dict__
-        cls._backward_cls = type(node_name, (cls._node_base,), {"function": cls, "_repr_names_module": python_node})
+        node_attributes = {"function": cls, "_repr_names_module": python_node}
+        if python_node:
+            node_attributes["apply"] = _run_own_backward
+        cls._backward_cls = type(node_name, (cls._node_base,), node_attributes)
         if "forward" in cls.__dict__ and cls.setup_context is not Function.setup_context:
             cls.forward = staticmethod(_forward_then_setup_context(cls.__dict__["forward"], cls))
 
@@ -1232,8 +1243,8 @@ def view_positions(view):
     if positions is None:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location, or its layout cannot be written through. Please clone() the "
-            "tensor before performing the operation."
+            "single memory location. Please clone() the tensor before performing the operation. "
+            "(Or its layout cannot be written through.)"
         )
     return tuple(map(array_from_shapes, positions))
 

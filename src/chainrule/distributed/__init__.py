@@ -36,6 +36,8 @@ from chainrule.distributed.process_group import (
     is_mpi_available,
 )
 
+from chainrule.distributed import rpc  # noqa: E402  torch.distributed.rpc: the names, no RPC
+
 __all__ = [
     "ReduceOp",
     "Work",

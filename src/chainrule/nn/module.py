@@ -236,7 +236,7 @@ class _LoadUndo:
     def __init__(self, root):
         modules = list(root.modules())
         self.registries = [
-            (module, OrderedDict(module._parameters), OrderedDict(module._buffers), set(module._non_persistent_buffers_set))
+            (module, dict(module._parameters), dict(module._buffers), set(module._non_persistent_buffers_set))
             for module in modules
         ]
         tensors = {
@@ -298,8 +298,8 @@ class Module:
     def __init__(self):
         # object.__setattr__: our own __setattr__ needs these registries to exist already.
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", {})  # plain dicts, as PyTorch 2.13's (print(m._parameters) shows {...})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", {})  # a plain dict, as PyTorch's (keys() prints dict_keys)
         for registry in _HOOK_REGISTRIES:  # {handle id: hook}, or {handle id: True} for a flag

@@ -200,10 +200,10 @@ def check_apart(written, operand, operation_name, whole_refused=False):
     if overlap == "partial" or (overlap == "full" and whole_refused):
         raise RuntimeError(
             "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
-            f"memory location ({operation_name} writing a tensor of shape {list(written.array.shape)}, strides "
-            f"{list(element_strides(written.array))} and reading one of shape {list(operand.array.shape)}, strides "
-            f"{list(element_strides(operand.array))} in the same memory). Please clone() the tensor before performing "
-            "the operation."
+            "memory location. Please clone() the tensor before performing the operation. "
+            f"({operation_name} writes a tensor of shape {list(written.array.shape)}, strides "
+            f"{list(element_strides(written.array))} and reads one of shape {list(operand.array.shape)}, strides "
+            f"{list(element_strides(operand.array))} in the same memory.)"
         )
 
 
@@ -225,8 +225,8 @@ def unwritable_error(array):
     if has_repeated_elements(array):
         return RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            f"location (an expanded tensor of shape {list(array.shape)}, strides {list(element_strides(array))}). "
-            "Please clone() the tensor before performing the operation."
+            "location. Please clone() the tensor before performing the operation. "
+            f"(It is an expanded tensor of shape {list(array.shape)}, strides {list(element_strides(array))}.)"
         )
     return RuntimeError(
         f"a tensor of shape {list(array.shape)} holds a NumPy array that is not writable (from_numpy of a "

@@ -222,13 +222,14 @@ def _split_method(self, split_size, dim=0):
 
 
 @public(method=_split_method)
-def split(x, split_size_or_sections, dim=0):
-    """x cut along ``dim`` into a tuple of pieces.
+def split(tensor, split_size_or_sections, dim=0):
+    """``tensor`` cut along ``dim`` into a tuple of pieces (PyTorch's parameter names, which code
+    passes by keyword: ``split(tensor=x, split_size_or_sections=2)``).
 
     An int gives pieces of that size (the last one smaller when it does not divide evenly); a list
-    gives pieces of those sizes, which must add up to ``x.shape[dim]``.
+    gives pieces of those sizes, which must add up to ``tensor.shape[dim]``.
     """
-    return _split(x, split_size_or_sections, dim, Split, SplitWithSizes)
+    return _split(tensor, split_size_or_sections, dim, Split, SplitWithSizes)
 
 
 def _split(x, split_size_or_sections, dim, equal_pieces, listed_pieces):
