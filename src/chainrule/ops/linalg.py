@@ -19,7 +19,7 @@ import string
 
 from chainrule import dtypes
 from chainrule.autograd.function import made_from_arguments
-from chainrule.backend import ndarray, xp
+from chainrule.backend import ignoring_float_errors, ndarray, xp
 from chainrule.caller_warnings import warn_once
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shape, broadcast_to
@@ -495,17 +495,57 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         return differences.sum(-1)
     if p == 0:
         return nonzero_count(differences, -1)
-    return norm_over(differences, p, (differences.ndim - 1,), False, _cdist_node(x1, x2, p, compute_mode))
+    if _through_product(x1, x2, p, compute_mode):
+        distances = EuclideanDistance.apply(x1, x2)
+        return distances.view(distances.shape)  # PyTorch's ends in a view of its batched result
+    return norm_over(differences, p, (differences.ndim - 1,), False, "CdistBackward0")
 
 
-def _cdist_node(x1, x2, p, compute_mode):
-    """The node PyTorch's cdist ends in: ``CdistBackward0``, or, for p = 2 computed through a matrix
-    product (always with ``use_mm_for_euclid_dist``; by default past 25 rows), ``ViewBackward0``."""
-    through_product = p == 2 and (
+def _through_product(x1, x2, p, compute_mode):
+    """Whether PyTorch's cdist takes the matrix product (``EuclideanDistance``): for p = 2, always
+    with ``use_mm_for_euclid_dist``, and by default past 25 rows of either input."""
+    return p == 2 and (
         compute_mode == "use_mm_for_euclid_dist"
         or (compute_mode in (None, "use_mm_for_euclid_dist_if_necessary") and max(x1.shape[-2], x2.shape[-2]) > 25)
     )
-    return "ViewBackward0" if through_product else "CdistBackward0"
+
+
+class EuclideanDistance(Op):
+    """The distances between the rows of a (*, P, M) and of b (*, R, M) through one matrix product,
+    as PyTorch's cdist computes them for p = 2 past 25 rows:
+
+        d_ij² = Σ_k (-2 a_ik) b_jk + ||a_i||² · 1 + 1 · ||b_j||²
+
+    one product of a augmented with the columns (||a_i||², 1) and b with (1, ||b_j||²), clamped at 0
+    (rounding can make a small square negative), then √. Faster than the differences for many rows,
+    and as imprecise as PyTorch's for near points (0 where the exact distance is 2e-3 among
+    distances of 30): the same numbers. Its gradient is the differences' (0 at d = 0, as PyTorch's):
+
+        ∂d_ij/∂a_i = (a_i - b_j) / d_ij,  so  grad_a = a · Σ_j r_ij - r b,  r = grad / d."""
+
+    node_name = "EuclideanDistBackward0"
+    formula = "√max(||a_i||² - 2 a_i·b_j + ||b_j||², 0)"
+    derivatives = ("a · Σ_j r - r b, r = grad / d (0 where d = 0)", "b · Σ_i r - rᵀ a")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a_squares = (a * a).sum(-1, keepdims=True)
+        b_squares = (b * b).sum(-1, keepdims=True)
+        augmented_a = xp.concatenate([-2 * a, a_squares, xp.ones_like(a_squares)], -1)
+        augmented_b = xp.concatenate([b, xp.ones_like(b_squares), b_squares], -1)
+        squares = augmented_a @ xp.swapaxes(augmented_b, -1, -2)
+        distances = xp.sqrt(xp.maximum(squares, 0, out=squares), out=squares)
+        ctx.save_for_backward(a, b, distances)
+        return distances
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b, distances = ctx.saved_tensors
+        with ignoring_float_errors():  # 0 / 0 where the distance is 0, replaced by 0
+            ratio = ctx.xp.where(distances == 0, 0, grad_output / distances)
+        grad_a = a * ratio.sum(-1)[..., None] - ratio @ b if ctx.needs_input_grad[0] else None
+        grad_b = b * ratio.sum(-2)[..., None] - ctx.xp.swapaxes(ratio, -1, -2) @ a if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 # ----------------------------------------------------------------------------- cross product, Vandermonde matrices
