@@ -119,6 +119,8 @@ from chainrule import distributions, special  # noqa: E402  torch.distributions,
 from chainrule import func  # noqa: E402  torch.func
 from chainrule import profiler  # noqa: E402  torch.profiler
 from chainrule import return_types  # noqa: E402  torch.return_types
+from chainrule import sparse  # noqa: E402  torch.sparse: sparse COO tensors
+from chainrule.sparse import sparse_coo_tensor, spmm  # noqa: E402
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps, onnx  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps, torch.onnx: CPU stand-ins
 from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast

@@ -42,7 +42,6 @@ NEEDS = {
     "labml_ddpm.py": "memory formats carried through operations as PyTorch's TensorIterator carries them: a channels-last "
     "view (permute then view) stays channels-last through GroupNorm, Swish, conv2d and +=, so dropout's mask, drawn in "
     "the input's memory order, lands elsewhere (chainrule knows an operation result's strides only for views)",
-    "pytorch_examples2_gcn.py": "sparse COO tensors: Tensor.to_sparse, sparse_coo_tensor, spmm, sparse @ dense and dense + sparse",
 }
 
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"

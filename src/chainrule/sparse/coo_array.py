@@ -1,0 +1,241 @@
+"""SparseCOOArray: the array a sparse tensor holds, its nonzero elements listed by coordinates.
+
+A matrix of shape (n, m) with nnz stored elements is two arrays (PyTorch's COO layout):
+
+- ``indices`` (sparse_dim, nnz), int64: column j is the position of element j along the sparse
+  dimensions (for a matrix, its row and its column);
+- ``values`` (nnz, *dense_shape): the elements themselves (numbers for a matrix, rows for a tensor
+  whose trailing ``dense_dim`` dimensions are dense).
+
+Every position not listed is 0. A position may be listed more than once: the element is then the sum
+of its entries. ``coalesce()`` sums such repeats and sorts the positions (row-major); ``coalesced``
+says whether that is known to be done.
+
+A dense tensor's operations compute on its NumPy array; a sparse tensor's array is this object
+instead. NumPy hands any ufunc or array function that meets it to ``__array_ufunc__`` /
+``__array_function__`` here, so the dense operations need no check of their own: the few that have
+a sparse meaning (``a @ b``, ``a + b``, ``a * number``) are computed here, every other one raises
+PyTorch's NotImplementedError naming the operation and the SparseCPU backend, never computing on
+the wrong numbers.
+"""
+import math
+
+from chainrule.backend import add_at, xp
+from chainrule.memory_layout import sparse_coo
+
+
+def unsupported(operation):
+    """PyTorch's error for an operation that has no sparse kernel."""
+    return SparseNotImplementedError(
+        f"Could not run 'aten::{operation}' with arguments from the 'SparseCPU' backend: {operation} is not "
+        f"defined for a sparse tensor (layout=torch.sparse_coo). Convert it first with .to_dense()."
+    )
+
+
+class SparseNotImplementedError(NotImplementedError, AttributeError):
+    """NotImplementedError (PyTorch's type) that is also an AttributeError, so that ``hasattr`` and
+    ``getattr(array, name, default)`` still answer "no" for a method the sparse array lacks."""
+
+
+class SparseCOOArray:
+    """indices (sparse_dim, nnz) and values (nnz, *dense_shape) of a tensor of ``shape``."""
+
+    layout = sparse_coo
+    base = None  # it is never a view of another array (as a NumPy array's ``base`` says)
+    __array_priority__ = 2000  # NumPy's operators defer to this class's own
+
+    def __init__(self, indices, values, shape, coalesced=False):
+        self.indices = indices
+        self.values = values
+        self.shape = tuple(int(size) for size in shape)
+        self.coalesced = coalesced
+
+    # ------------------------------------------------------------------ what it is
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def itemsize(self):
+        return self.values.itemsize
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def sparse_dim(self):
+        return self.indices.shape[0]
+
+    @property
+    def dense_dim(self):
+        return self.values.ndim - 1
+
+    @property
+    def nnz(self):
+        return self.values.shape[0]
+
+    # ------------------------------------------------------------------ conversions
+    @classmethod
+    def from_dense(cls, array, sparse_dim=None):
+        """The nonzero elements of ``array`` (for ``sparse_dim`` < ndim: the positions along the first
+        ``sparse_dim`` dimensions where any element of the dense rest is nonzero), in row-major order."""
+        sparse_dim = array.ndim if sparse_dim is None else sparse_dim
+        flags = array != 0
+        if sparse_dim < array.ndim:
+            flags = flags.any(axis=tuple(range(sparse_dim, array.ndim)))
+        positions = xp.nonzero(flags)
+        indices = xp.stack(positions).astype(xp.int64) if positions else xp.zeros((0, 1), dtype=xp.int64)
+        values = array[positions] if positions else array[None]
+        return cls(indices.reshape(sparse_dim, -1), values.copy(), array.shape, coalesced=True)
+
+    def to_dense(self):
+        """The dense array: each listed element added at its position (repeats summed)."""
+        dense = xp.zeros(self.shape, dtype=self.dtype)
+        add_at(dense, tuple(self.indices), self.values)
+        return dense
+
+    def coalesce(self):
+        """The same tensor with each position listed once (repeats summed), positions sorted row-major."""
+        if self.coalesced:
+            return self
+        sparse_shape = self.shape[: self.sparse_dim]
+        if self.nnz == 0 or not sparse_shape:
+            return SparseCOOArray(self.indices, self.values, self.shape, coalesced=True)
+        linear = xp.ravel_multi_index(tuple(self.indices), sparse_shape)
+        unique, inverse = xp.unique(linear, return_inverse=True)
+        values = xp.zeros((len(unique),) + self.values.shape[1:], dtype=self.dtype)
+        add_at(values, inverse.reshape(-1), self.values)
+        indices = xp.stack(xp.unravel_index(unique, sparse_shape)).astype(xp.int64)
+        return SparseCOOArray(indices.reshape(self.sparse_dim, -1), values, self.shape, coalesced=True)
+
+    def astype(self, dtype, copy=True):
+        return SparseCOOArray(self.indices, self.values.astype(dtype, copy=copy), self.shape, self.coalesced)
+
+    def copy(self):
+        return SparseCOOArray(self.indices.copy(), self.values.copy(), self.shape, self.coalesced)
+
+    def transposed(self, dim0=0, dim1=1):
+        """Sparse dimensions ``dim0`` and ``dim1`` swapped: their rows of ``indices`` exchanged (the
+        values stay; the positions are no longer sorted, so the result is not coalesced)."""
+        if dim0 >= self.sparse_dim or dim1 >= self.sparse_dim:
+            raise unsupported("transpose of a dense dimension")
+        order = list(range(self.sparse_dim))
+        order[dim0], order[dim1] = order[dim1], order[dim0]
+        shape = list(self.shape)
+        shape[dim0], shape[dim1] = shape[dim1], shape[dim0]
+        return SparseCOOArray(self.indices[order], self.values, shape, coalesced=self.coalesced and dim0 == dim1)
+
+    @property
+    def mT(self):  # noqa: N802 (NumPy's and PyTorch's name)
+        return self.transposed(self.ndim - 2, self.ndim - 1)
+
+    T = mT
+
+    def summed(self, dims):
+        """The sum over ``dims`` (sorted, non-negative): a dense array when every sparse dimension is
+        summed, else a coalesced sparse array over the sparse dimensions left."""
+        dense_axes = tuple(1 + dim - self.sparse_dim for dim in dims if dim >= self.sparse_dim)
+        values = self.values.sum(axis=dense_axes) if dense_axes else self.values
+        kept = [dim for dim in range(self.sparse_dim) if dim not in dims]
+        if not kept:
+            return values.sum(axis=0)
+        shape = [size for dim, size in enumerate(self.shape) if dim not in dims]
+        return SparseCOOArray(self.indices[kept], values, shape).coalesce()
+
+    # ------------------------------------------------------------------ NumPy's protocols
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            if ufunc is xp.matmul:
+                return _product(*inputs)
+            if ufunc is xp.add:
+                return _sum(*inputs)
+            if ufunc is xp.multiply:
+                return _scaled(*inputs)
+        raise unsupported(ufunc.__name__)
+
+    def __array_function__(self, function, types, args, kwargs):
+        raise unsupported(function.__name__)
+
+    def __array__(self, dtype=None, copy=None):
+        raise unsupported("to a NumPy array")
+
+    def __getattr__(self, name):  # a dense array's method that this layout lacks: x.reshape, x.sum
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise unsupported(name)
+
+    def __getitem__(self, key):
+        raise unsupported("index")
+
+    def __matmul__(self, other):
+        return xp.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return xp.matmul(other, self)
+
+    def __add__(self, other):
+        return xp.add(self, other)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        return xp.multiply(self, other)
+
+    __rmul__ = __mul__
+
+
+def _product(a, b):
+    """sparse (n, k) @ dense (k, m) or (k,), or dense (n, k) @ sparse (k, m): a dense array. Each
+    stored element a[i, j] adds a[i, j] * b[j] to row i of the result."""
+    if isinstance(a, SparseCOOArray) and isinstance(b, SparseCOOArray):
+        raise unsupported("mm of two sparse tensors")
+    if isinstance(b, SparseCOOArray):  # a @ b = (bᵀ @ aᵀ)ᵀ
+        return _product(b.mT, a.T).T
+    if a.ndim != 2 or a.dense_dim:
+        raise unsupported(f"matmul of a {a.ndim}-d sparse tensor")
+    rows, columns = a.indices
+    out = xp.zeros((a.shape[0],) + b.shape[1:], dtype=xp.result_type(a.values, b))
+    contributions = a.values.reshape((-1,) + (1,) * (b.ndim - 1)) * b[columns]
+    add_at(out, rows, contributions)
+    return out
+
+
+def _sum(a, b):
+    """sparse + sparse (a sparse array: the listed elements of both, repeats summed) or dense +
+    sparse (a dense array)."""
+    if isinstance(a, SparseCOOArray) and isinstance(b, SparseCOOArray):
+        if a.shape != b.shape:
+            raise RuntimeError(f"add: sparse tensors of sizes {a.shape} and {b.shape} cannot be added; they need one size")
+        dtype = xp.result_type(a.values, b.values)
+        joined = SparseCOOArray(
+            xp.concatenate([a.indices, b.indices], axis=1),
+            xp.concatenate([a.values.astype(dtype), b.values.astype(dtype)]),
+            a.shape,
+        )
+        summed = joined.coalesce()
+        summed.coalesced = a.coalesced and b.coalesced
+        return summed
+    sparse, dense = (a, b) if isinstance(a, SparseCOOArray) else (b, a)
+    if tuple(dense.shape) != sparse.shape:
+        raise RuntimeError(
+            f"add: a dense tensor of size {tuple(dense.shape)} and a sparse one of size {sparse.shape} cannot be "
+            f"added; they need one size"
+        )
+    return dense + sparse.to_dense()
+
+
+def _scaled(a, b):
+    """sparse * number, or sparse * dense of its shape: a sparse array of the same positions."""
+    sparse, other = (a, b) if isinstance(a, SparseCOOArray) else (b, a)
+    if isinstance(other, SparseCOOArray):
+        raise unsupported("mul of two sparse tensors")
+    if getattr(other, "ndim", 0) == 0:
+        return SparseCOOArray(sparse.indices, sparse.values * other, sparse.shape, sparse.coalesced)
+    if tuple(other.shape) != sparse.shape or sparse.dense_dim:
+        raise unsupported("mul of a sparse tensor by a dense one of another shape")
+    return SparseCOOArray(sparse.indices, sparse.values * other[tuple(sparse.indices)], sparse.shape, sparse.coalesced)

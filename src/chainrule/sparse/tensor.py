@@ -1,0 +1,86 @@
+"""SparseTensor: a tensor in PyTorch's ``sparse_coo`` layout, its array a ``SparseCOOArray``.
+
+It is a Tensor (a leaf, a node's output, ``requires_grad``, shape and dtype all as a dense one's);
+this file holds what it is (``_nnz()``, ``sparse_dim()``, ``is_coalesced()``, ``layout``) and how
+it prints. The operations whose meaning changes with the layout (``to_dense()``, ``coalesce()``,
+``values()``, ``t()``, ``+``, ``*``, ``to()``...) are declared in ``operations.py``, which installs
+them as its methods. Every other Tensor method reaches the dense operation, whose NumPy call the
+array answers (``@``) or refuses with PyTorch's NotImplementedError.
+
+As a subclass it also takes ``dense + sparse`` first: Python asks the right operand's ``__radd__``
+before the left one's ``__add__`` when its class is a subclass that overrides it, so the dense
+operators need no check for a sparse operand.
+"""
+from chainrule import dtypes
+from chainrule._format import PRINT_OPTIONS, format_values
+from chainrule.memory_layout import sparse_coo
+from chainrule.tensor import Tensor, init_leaf
+
+
+class SparseTensor(Tensor):
+    """A sparse COO tensor: ``indices`` (sparse_dim, nnz), ``values`` (nnz, *dense_shape), ``size``."""
+
+    __slots__ = ()
+
+    layout = sparse_coo
+    is_sparse = True
+
+    # ------------------------------------------------------------------ what it holds
+    def _nnz(self):
+        """The number of stored elements (repeated positions counted as often as they are listed)."""
+        return self.array.nnz
+
+    def sparse_dim(self):
+        return self.array.sparse_dim
+
+    def dense_dim(self):
+        return self.array.dense_dim
+
+    def is_coalesced(self):
+        return self.array.coalesced
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self):
+        return format_sparse(self)
+
+
+def sparse_tensor(array, requires_grad=False):
+    """A SparseTensor holding the SparseCOOArray ``array`` (no copy)."""
+    tensor = SparseTensor.__new__(SparseTensor)
+    init_leaf(tensor, array, requires_grad)
+    return tensor
+
+
+INDENT = len("tensor(")
+
+
+def format_sparse(tensor):
+    """PyTorch's print of a sparse tensor: ``tensor(indices=tensor([[...]]),`` then ``values=tensor([...]),``
+    and ``size=(...), nnz=N, layout=torch.sparse_coo`` (with dtype, grad_fn or requires_grad as a
+    dense tensor's), the suffixes starting on a new line."""
+    array = tensor.array
+    parts = []
+    for name, values in (("indices", array.indices), ("values", array.values)):
+        prefix = f"{name}=tensor("
+        text = format_values(values, INDENT + len(prefix))
+        if values.size == 0:
+            text += f", size={tuple(values.shape)}"
+        parts.append(prefix + text + ")")
+    suffixes = [f"size={tuple(array.shape)}", f"nnz={array.nnz}"]
+    if array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+        suffixes.append(f"dtype={dtypes.dtype_name(array.dtype)}")
+    suffixes.append(f"layout={sparse_coo!r}")
+    if tensor.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")
+    elif tensor.requires_grad:
+        suffixes.append("requires_grad=True")
+    text = "tensor(" + (",\n" + " " * INDENT).join(parts)
+    line_length = None  # the first suffix always starts a new line, as in PyTorch
+    for suffix in suffixes:
+        if line_length is None or line_length + len(suffix) + 2 > PRINT_OPTIONS.linewidth:
+            text += ",\n" + " " * INDENT + suffix
+            line_length = INDENT + len(suffix)
+        else:
+            text += ", " + suffix
+            line_length += len(suffix) + 2
+    return text + ")"
