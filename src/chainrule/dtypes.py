@@ -176,6 +176,19 @@ def python_type_name(value):
     return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
+def cpp_type_name(numpy_dtype):
+    """The C++ type of a dtype's elements, as some of PyTorch's messages print it: float, double,
+    c10::Half, long int..."""
+    name = xp.dtype(numpy_dtype).name
+    return _CPP_TYPE_NAMES.get(name, name)
+
+
+_CPP_TYPE_NAMES = {
+    "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "uint8": "unsigned char",
+    "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool",
+}
+
+
 def scalar_type_name(numpy_dtype):
     """PyTorch's C++ name of a dtype, as its messages print it: Float, Double, Long, Byte..."""
     name = xp.dtype(numpy_dtype).name

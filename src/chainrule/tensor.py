@@ -32,12 +32,6 @@ _new_object = object.__new__
 CHOSEN_GRAD_DTYPES = IdentityMap()
 
 # The C++ names PyTorch's grad_dtype error gives the assigned gradient's dtype.
-_CPP_TYPE_NAMES = {
-    "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "uint8": "unsigned char",
-    "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool",
-}
-
-
 def tensor_from_array(array, requires_grad=False):
     """Wrap a backend array in a tensor, without copying and without checks (the fast path)."""
     if type(array) is not ndarray and type(array) is not MetaArray:
@@ -154,9 +148,11 @@ class Tensor:
 
     _storage_types = ()  # UntypedStorage and TypedStorage (storage.py), which Tensor(storage) views
 
-    def __init__(self, *data, requires_grad=False):
+    def __init__(self, *data, requires_grad=False, device=None):
         if len(data) == 1 and isinstance(data[0], Tensor) and type(self) is Tensor:
             return  # the alias __new__ made
+        if device is not None and str(device).split(":")[0] != "cpu":  # Tensor(data, device="cpu") is taken
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {str(device).split(':')[0]} was passed")
         if len(data) == 1 and isinstance(data[0], Tensor._storage_types):  # Tensor(x.storage()): that memory, 1-D
             init_leaf(self, xp.empty((0,), dtype=dtypes.get_default_dtype()))
             view_storage(self, data[0], "Tensor")
@@ -240,7 +236,7 @@ class Tensor:
             allowed = CHOSEN_GRAD_DTYPES.get(self, self.array.dtype) if self.grad_fn is None else self.array.dtype
             if allowed is not None and value.array.dtype != allowed:
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_CPP_TYPE_NAMES.get(value.array.dtype.name, value.array.dtype.name)}' to a "
+                    f"attempting to assign a gradient with dtype '{dtypes.cpp_type_name(value.array.dtype)}' to a "
                     f"tensor with grad_dtype '{dtypes.scalar_type_name(allowed)}'. The gradient must match the "
                     f"tensor's grad_dtype (defaults to the tensor's dtype): convert it, e.g. "
                     f"grad.to({dtypes.dtype_name(allowed)}), or set the tensor's grad_dtype"

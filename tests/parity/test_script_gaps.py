@@ -303,3 +303,56 @@ def test_a_view_of_a_convolution_output_is_written_in_place_under_autograd():
         gradients.append((y.detach().numpy(), x.grad.numpy(), conv.weight.grad.numpy()))
     for ours, theirs in zip(*gradients):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-4)
+
+
+def test_the_legacy_constructor_takes_a_cpu_device():
+    """The GAN specialization's FID notebook: ``torch.Tensor(y.real, device=x.device)``."""
+    for lib in (chainrule, torch):
+        assert lib.Tensor(np.ones(2), device="cpu").tolist() == [1.0, 1.0]
+        assert tuple(lib.Tensor(2, 3, device=lib.device("cpu")).shape) == (2, 3)
+        with pytest.raises(RuntimeError, match="legacy constructor expects device type: cpu"):
+            lib.Tensor(2, device="cuda")
+
+
+def test_a_0d_index_gathers_and_scatters_one_element_of_a_1d_tensor():
+    """The quickstart tutorial's one-hot target: ``zeros(10).scatter_(0, torch.tensor(y), value=1)``."""
+    for lib in (chainrule, torch):
+        assert lib.zeros(5).scatter_(0, lib.tensor(3), value=1).tolist() == [0.0, 0.0, 0.0, 1.0, 0.0]
+        assert lib.zeros(5).scatter_add(0, lib.tensor(1), lib.tensor(2.0)).tolist() == [0.0, 2.0, 0.0, 0.0, 0.0]
+        x = lib.arange(5.0, requires_grad=True)
+        picked = x.gather(0, lib.tensor(2))
+        picked.backward()
+        assert picked.shape == () and picked.item() == 2.0 and x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+        with pytest.raises(RuntimeError, match="Index tensor must have the same number of dimensions"):
+            lib.zeros(2, 3).gather(0, lib.tensor(1))
+
+
+@pytest.mark.parametrize("product", [
+    lambda lib: lib.rand(2, 2) @ lib.rand(2, 2).half(),
+    lambda lib: lib.rand(2) @ lib.rand(2).double(),
+    lambda lib: lib.bmm(lib.rand(1, 2, 2), lib.rand(1, 2, 2).double()),
+    lambda lib: lib.nn.functional.linear(lib.rand(2, 2).double(), lib.rand(2, 2), lib.rand(2).double()),
+    lambda lib: lib.nn.functional.linear(lib.rand(3, 2, 2).double(), lib.rand(2, 2)),
+])
+def test_products_of_two_dtypes_are_refused_in_pytorch_words(product):
+    """EffectivePyTorch's mixed-precision section prints ``x @ y`` of float32 and float16."""
+    messages = []
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError) as raised:
+            product(lib)
+        messages.append(str(raised.value))
+    assert messages[0].startswith(messages[1]) and "convert one first" in messages[0]
+
+
+def test_pad_packed_sequence_batch_first_is_a_transposed_view():
+    """sgrvinod's LM-LSTM-CRF applies dropout to it: the mask follows the (T, B, *) memory."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        packed = lib.nn.utils.rnn.pack_padded_sequence(lib.randn(3, 4, 5, requires_grad=True), [4, 3, 2], batch_first=True)
+        padded, lengths = lib.nn.utils.rnn.pad_packed_sequence(packed, batch_first=True)
+        lib.manual_seed(1)
+        dropped = lib.nn.functional.dropout(padded, 0.5)
+        results.append((padded.stride(), padded.is_contiguous(), padded.grad_fn.name(), lengths.tolist(), dropped.detach().numpy()))
+    assert results[0][:4] == results[1][:4] == ((5, 15, 1), False, "TransposeBackward0", [4, 3, 2])
+    np.testing.assert_array_equal(results[0][4], results[1][4])

@@ -520,9 +520,12 @@ def _ints_read_first(key, input_shape, repeats):
 def _along_dim_key(index, dim):
     """The key that reads x[..., index[i, j, k], ...] (index at position ``dim``) into out[i, j, k].
 
-    Every other axis is indexed by its own position (an ``arange``), so the output has index's shape.
+    Every other axis is indexed by its own position (an ``arange``), so the output has index's shape
+    (a 0-d index of a 1-D x reads one element).
     """
     ndim = index.ndim
+    if ndim == 0:
+        return (index,)
     return tuple(
         index if axis == dim else array_from_shapes(xp.arange(size).reshape([size if other == axis else 1 for other in range(ndim)]))
         for axis, size in enumerate(index.shape)
@@ -591,7 +594,7 @@ def _checktensor_of_values(input_shape, dim, index, operation):
     inside it; the array is the index's own copy.
     """
     index = _integer_array(index, operation, RuntimeError)
-    if index.ndim != len(input_shape):
+    if index.ndim != len(input_shape) and not (index.ndim == 0 and len(input_shape) == 1):  # a 0-d index counts as 1-D
         raise RuntimeError(
             f"{operation}(): Index tensor must have the same number of dimensions as input tensor "
             f"(index shape {list(index.shape)}, input shape {list(input_shape)})"

@@ -214,10 +214,11 @@ def _matmul_arrays(a, b):
 
 
 # ----------------------------------------------------------------------------- checks
-def _same_dtype_operands(a, b, operation, names=("input", "other")):
+def _same_dtype_operands(a, b, operation, names=("input", "other"), kernel=None):
     """a and b as tensors (arrays converted) that share one dtype, as PyTorch requires: two tensors
     of different dtypes are refused as they come (int @ float too), not promoted. A number or a list
-    is PyTorch's TypeError."""
+    is PyTorch's TypeError. ``kernel``: the ATen kernel whose words refuse them (by default the
+    operation's)."""
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
         for position, (name, operand) in enumerate(zip(names, (a, b)), 1):
             _require_tensor(operand, operation, name, position)
@@ -225,12 +226,23 @@ def _same_dtype_operands(a, b, operation, names=("input", "other")):
     if a.array.dtype != b.array.dtype:
         a, b = operands_in_modes(operation, (a, b))  # autocast casts them first, as PyTorch's
         if a.array.dtype != b.array.dtype:
-            raise RuntimeError(
-                f"{operation}: expected m1 and m2 to have the same dtype, but got: "
-                f"{dtypes.dtype_name(a.array.dtype)} != {dtypes.dtype_name(b.array.dtype)}; convert one "
-                f"first, e.g. b.to(a.dtype)"
-            )
+            raise _dtype_mismatch(a, b, operation, kernel or operation)
     return a, b
+
+
+def _dtype_mismatch(a, b, operation, kernel):
+    """PyTorch's error for factors of two dtypes, in the words of the ATen kernel that refuses them
+    (dot's, bmm's and addmm's are their own; mm's the rest), then what to do."""
+    first, second = a.array.dtype, b.array.dtype
+    if kernel == "dot" or (kernel == "matmul" and a.array.ndim == b.array.ndim == 1):
+        words = f"dot : expected both vectors to have same dtype, but found {dtypes.scalar_type_name(first)} and {dtypes.scalar_type_name(second)}"
+    elif kernel == "bmm":
+        words = f"expected scalar type {dtypes.scalar_type_name(first)} but found {dtypes.scalar_type_name(second)}"
+    elif kernel == "addmm":
+        words = f"self and mat2 must have the same dtype, but got {dtypes.scalar_type_name(first)} and {dtypes.scalar_type_name(second)}"
+    else:
+        words = f"expected m1 and m2 to have the same dtype, but got: {dtypes.cpp_type_name(first)} != {dtypes.cpp_type_name(second)}"
+    return RuntimeError(f"{words} ({operation}: convert one first, e.g. b.to(a.dtype))")
 
 
 def _require_tensor(operand, operation, name, position):
@@ -663,7 +675,7 @@ def linear(x, weight, bias=None):
     or multiplies and then adds the bias in place (``output.add_(bias)``: any bias that broadcasts to
     the output, in any dtype); both are followed here, the second fused where the bias is a row of
     the weight's dtype."""
-    x, weight = _same_dtype_operands(x, weight, "linear", ("input", "weight"))
+    x, weight = _same_dtype_operands(x, weight, "linear", ("input", "weight"), "mm" if bias is None else "addmm")
     flattened = bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
     if weight.array.ndim != 2:
         if weight.array.ndim == 1 and (bias is None or not flattened and x.array.ndim != 2):

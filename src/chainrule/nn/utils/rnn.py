@@ -161,7 +161,9 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     ]
     missing_steps = (total_length or len(sizes)) - len(sizes)
     padded_steps += [full((batch, *feature_shape), padding_value, dtype=data.dtype)] * missing_steps
-    padded = stack(padded_steps, 1 if batch_first else 0)
+    padded = stack(padded_steps, 0)
+    if batch_first:  # a transposed view of the (T, B, *) steps, as PyTorch's (dropout then draws along its memory)
+        padded = padded.transpose(0, 1)
     lengths = (batch_sizes.array[None, :] > xp.arange(batch)[:, None]).sum(axis=1).astype(dtypes.int64)
     if unsorted_indices is not None:
         padded = padded.index_select(0 if batch_first else 1, unsorted_indices)
