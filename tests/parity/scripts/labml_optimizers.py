@@ -16,228 +16,22 @@ import torch.utils.data
 from torch.optim.optimizer import Optimizer
 from torch.optim import Adam as TorchAdam
 
+from labml_nn.optimizers import GenericAdaptiveOptimizer, WeightDecay
+from labml_nn.optimizers.adam import Adam
+from labml_nn.optimizers.amsgrad import AMSGrad
+from labml_nn.optimizers.noam import Noam
+
 
 # ---- labml_nn/optimizers/__init__.py ----
-class GenericAdaptiveOptimizer(Optimizer):
-    """
-    ## Base class for *Adam* and extensions
-    """
+# (GenericAdaptiveOptimizer: labml_nn/optimizers, beside this script)
 
-    def __init__(self, params, defaults: Dict[str, Any], lr: float, betas: Tuple[float, float], eps: float):
-        # Check the hyper-parameters
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-
-        # Add the hyper-parameters to the defaults
-        defaults.update(dict(lr=lr, betas=betas, eps=eps))
-        # Initialize the PyTorch optimizer.
-        # This will create parameter groups with the default hyper-parameters
-        super().__init__(params, defaults)
-
-    def init_state(self, state: Dict[str, any], group: Dict[str, any], param: nn.Parameter):
-        pass
-
-    def step_param(self, state: Dict[str, any], group: Dict[str, any], grad: torch.Tensor, param: torch.Tensor):
-        pass
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        # Calculate loss.
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-
-        # Iterate through the parameter groups
-        for group in self.param_groups:
-            # Iterate through the parameters in the parameter group
-            for param in group['params']:
-                # Skip if the parameter has no gradient
-                if param.grad is None:
-                    continue
-                # Get the gradient tensor
-                grad = param.grad.data
-                # We don't handle sparse gradients
-                if grad.is_sparse:
-                    raise RuntimeError('GenericAdaptiveOptimizer does not support sparse gradients,'
-                                       ' please consider SparseAdam instead')
-
-                # Get the state for the parameter
-                state = self.state[param]
-
-                # Initialize the state if state is uninitialized
-                if len(state) == 0:
-                    self.init_state(state, group, param)
-
-                # Take the optimization step on the parameter
-                self.step_param(state, group, grad, param)
-
-        # Return the loss, calculated from closure
-        return loss
-
-
-class WeightDecay:
-    """
-    ## L2 Weight decay
-    """
-
-    def __init__(self, weight_decay: float = 0., weight_decouple: bool = True, absolute: bool = False):
-        # Check hyper-parameters
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-        self.absolute = absolute
-        self.weight_decouple = weight_decouple
-        self.weight_decay = weight_decay
-
-    def defaults(self):
-        return dict(weight_decay=self.weight_decay)
-
-    def __call__(self, param: torch.nn.Parameter, grad: torch.Tensor, group: Dict[str, any]):
-        # If we are doing the decay on the parameter directly
-        if self.weight_decouple:
-            # If the weight decay coefficient is absolute
-            if self.absolute:
-                param.data.mul_(1.0 - group['weight_decay'])
-            # Otherwise,
-            else:
-                param.data.mul_(1.0 - group['lr'] * group['weight_decay'])
-            # Return the unmodified gradient
-            return grad
-        else:
-            if group['weight_decay'] != 0:
-                # Add the weight decay to the gradient and return the modified gradient
-                return grad.add(param.data, alpha=group['weight_decay'])
-            else:
-                return grad
-
+# (WeightDecay: labml_nn/optimizers, beside this script)
 
 # ---- labml_nn/optimizers/adam.py ----
-class Adam(GenericAdaptiveOptimizer):
-    def __init__(self, params,
-                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 defaults: Optional[Dict[str, Any]] = None):
-        defaults = {} if defaults is None else defaults
-        defaults.update(weight_decay.defaults())
-        super().__init__(params, defaults, lr, betas, eps)
-
-        self.weight_decay = weight_decay
-        self.optimized_update = optimized_update
-
-    def init_state(self, state: Dict[str, any], group: Dict[str, any], param: nn.Parameter):
-        # This is the number of optimizer steps taken on the parameter, $t$
-        state['step'] = 0
-        # Exponential moving average of gradients, $m_t$
-        state['exp_avg'] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        # Exponential moving average of squared gradient values, $v_t$
-        state['exp_avg_sq'] = torch.zeros_like(param, memory_format=torch.preserve_format)
-
-    def get_mv(self, state: Dict[str, Any], group: Dict[str, Any], grad: torch.Tensor):
-        # Get $\beta_1$ and $\beta_2$
-        beta1, beta2 = group['betas']
-
-        # Get $m_{t-1}$ and $v_{t-1}$
-        m, v = state['exp_avg'], state['exp_avg_sq']
-
-        # In-place calculation of $m_t$
-        m.mul_(beta1).add_(grad, alpha=1 - beta1)
-        # In-place calculation of $v_t$
-        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-        return m, v
-
-    def get_lr(self, state: Dict[str, any], group: Dict[str, any]):
-        return group['lr']
-
-    def adam_update(self, state: Dict[str, any], group: Dict[str, any], param: torch.nn.Parameter,
-                    m: torch.Tensor, v: torch.Tensor):
-        # Get $\beta_1$ and $\beta_2$
-        beta1, beta2 = group['betas']
-        # Bias correction term for $\hat{m}_t$, $1 - \beta_1^t$
-        bias_correction1 = 1 - beta1 ** state['step']
-        # Bias correction term for $\hat{v}_t$, $1 - \beta_2^t$
-        bias_correction2 = 1 - beta2 ** state['step']
-
-        # Get learning rate
-        lr = self.get_lr(state, group)
-
-        # Whether to optimize the computation
-        if self.optimized_update:
-            # $\sqrt{v_t} + \hat{\epsilon}$
-            denominator = v.sqrt().add_(group['eps'])
-            # $\alpha \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}$
-            step_size = lr * math.sqrt(bias_correction2) / bias_correction1
-            # $\theta_t \leftarrow \theta_{t-1} - \alpha \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t} \cdot
-            #  \frac{m_t}{\sqrt{v_t} + \hat{\epsilon}}$
-            param.data.addcdiv_(m, denominator, value=-step_size)
-        # Computation without optimization
-        else:
-            # $\frac{\sqrt{v_t}}{\sqrt{1-\beta_2^t}} + \epsilon$
-            denominator = (v.sqrt() / math.sqrt(bias_correction2)).add_(group['eps'])
-            # $\frac{\alpha}{1-\beta_1^t}$
-            step_size = lr / bias_correction1
-            # $\theta_t \leftarrow \theta_{t-1} - \alpha \cdot
-            # \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}$
-            param.data.addcdiv_(m, denominator, value=-step_size)
-
-    def step_param(self, state: Dict[str, any], group: Dict[str, any], grad: torch.Tensor, param: torch.nn.Parameter):
-        # Calculate weight decay
-        grad = self.weight_decay(param, grad, group)
-
-        # Get $m_t$ and $v_t$
-        m, v = self.get_mv(state, group, grad)
-
-        # Increment $t$ the number of optimizer steps
-        state['step'] += 1
-
-        # Perform *Adam* update
-        self.adam_update(state, group, param, m, v)
-
+# (Adam: labml_nn/optimizers, beside this script)
 
 # ---- labml_nn/optimizers/amsgrad.py ----
-class AMSGrad(Adam):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 amsgrad=True, defaults=None):
-        defaults = {} if defaults is None else defaults
-        defaults.update(dict(amsgrad=amsgrad))
-
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, defaults)
-
-    def init_state(self, state: Dict[str, any], group: Dict[str, any], param: nn.Parameter):
-        # Call `init_state` of Adam optimizer which we are extending
-        super().init_state(state, group, param)
-
-        # If `amsgrad` flag is `True` for this parameter group, we maintain the maximum of
-        # exponential moving average of squared gradient
-        if group['amsgrad']:
-            state['max_exp_avg_sq'] = torch.zeros_like(param, memory_format=torch.preserve_format)
-
-    def get_mv(self, state: Dict[str, any], group: Dict[str, any], grad: torch.Tensor):
-        # Get $m_t$ and $v_t$ from *Adam*
-        m, v = super().get_mv(state, group, grad)
-
-        # If this parameter group is using `amsgrad`
-        if group['amsgrad']:
-            # Get $\max(v_1, v_2, ..., v_{t-1})$.
-            v_max = state['max_exp_avg_sq']
-            # Calculate $\max(v_1, v_2, ..., v_{t-1}, v_t)$.
-            torch.maximum(v_max, v, out=v_max)
-
-            return m, v_max
-        else:
-            # Fall back to *Adam* if the parameter group is not using `amsgrad`
-            return m, v
-
+# (AMSGrad: labml_nn/optimizers, beside this script)
 
 def _synthetic_experiment(is_adam: bool):
     # Define $x$ parameter
@@ -496,23 +290,7 @@ def _test_lr():
 
 
 # ---- labml_nn/optimizers/noam.py ----
-class Noam(AMSGrad):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-16,
-                 weight_decay: WeightDecay = WeightDecay(),
-                 optimized_update: bool = True,
-                 amsgrad=False,
-                 warmup=0, d_model=512, defaults=None):
-        defaults = {} if defaults is None else defaults
-        defaults.update(dict(warmup=warmup))
-        super().__init__(params, lr, betas, eps, weight_decay, optimized_update, amsgrad, defaults)
-        self.d_model = d_model
-
-    def get_lr(self, state: Dict[str, any], group: Dict[str, any]):
-        # $$\min \bigg(\frac{1}{\sqrt{t}}, \frac{t}{w^{3/2}}\bigg)$$
-        factor = min(state['step'] ** (-0.5), state['step'] * group['warmup'] ** (-1.5))
-        # $$\alpha \frac{1}{\sqrt{d_{model}}} \min \bigg(\frac{1}{\sqrt{t}}, \frac{t}{w^{3/2}}\bigg)$$
-        return group['lr'] * self.d_model ** (-0.5) * factor
-
+# (Noam: labml_nn/optimizers, beside this script)
 
 def _test_noam_lr():
     model = nn.Linear(10, 10)
