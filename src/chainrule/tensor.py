@@ -205,6 +205,11 @@ class Tensor:
             raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {type(requires_grad).__name__}")
         if requires_grad and self.grad_fn is not None:  # a non-leaf already requires grad: nothing to change, as in PyTorch
             return self
+        if requires_grad and self.array.dtype.kind not in "fc":  # (the setter's words name complex too, as PyTorch's)
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (this tensor is "
+                f"{dtypes.dtype_name(self.array.dtype)}); convert it first, e.g. x.float().requires_grad_()"
+            )
         self.requires_grad = requires_grad
         return self
 

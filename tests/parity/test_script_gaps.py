@@ -356,3 +356,24 @@ def test_pad_packed_sequence_batch_first_is_a_transposed_view():
         results.append((padded.stride(), padded.is_contiguous(), padded.grad_fn.name(), lengths.tolist(), dropped.detach().numpy()))
     assert results[0][:4] == results[1][:4] == ((5, 15, 1), False, "TransposeBackward0", [4, 3, 2])
     np.testing.assert_array_equal(results[0][4], results[1][4])
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.ones(2, 3) @ lib.ones(4, 2),
+    lambda lib: lib.ones(2, 3, 4) @ lib.ones(5, 2),
+    lambda lib: lib.ones(3) @ lib.ones(4),
+    lambda lib: lib.ones(2, 3) @ lib.ones(4),
+    lambda lib: lib.ones(2, 2, 3) @ lib.ones(2, 4, 2),
+    lambda lib: lib.ones(2, 2, 3) @ lib.ones(3, 3, 2),
+    lambda lib: lib.nn.Linear(10, 5)(lib.randn(4, 8)),
+    lambda lib: lib.ones(2, 3).t().view(-1),
+    lambda lib: lib.ones(2, dtype=lib.int64).requires_grad_(),
+])
+def test_common_errors_say_pytorch_words_first(call):
+    """The errors course notebooks print (Heaton's debugging class): PyTorch's message, then advice."""
+    messages = []
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError) as raised:
+            call(lib)
+        messages.append(str(raised.value))
+    assert messages[0].startswith(messages[1]) and len(messages[0]) > len(messages[1])

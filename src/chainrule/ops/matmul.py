@@ -283,19 +283,44 @@ def _check_product_shapes(a_shape, b_shape, operation):
         )
     a_matrix = a_shape if len(a_shape) > 1 else (1,) + a_shape
     b_matrix = b_shape if len(b_shape) > 1 else b_shape + (1,)
+    try:
+        batch = math.prod(xp.broadcast_shapes(a_matrix[:-2], b_matrix[:-2]))
+    except ValueError:
+        batch = None
     if a_matrix[-1] != b_matrix[-2]:
         raise RuntimeError(
-            f"{operation}: mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a_matrix))} and "
-            f"{'x'.join(map(str, b_matrix))}): the last size of the first ({a_matrix[-1]}) must equal "
-            f"the second-to-last size of the second ({b_matrix[-2]})"
+            f"{_size_mismatch_words(a_shape, b_shape, a_matrix, batch)} ({operation}: the last size of the first "
+            f"({a_matrix[-1]}) must equal the second-to-last size of the second ({b_matrix[-2]}))"
         )
-    try:
-        xp.broadcast_shapes(a_matrix[:-2], b_matrix[:-2])
-    except ValueError:
+    if batch is None:
+        dim, first, second = next(
+            (max(len(a_matrix), len(b_matrix)) + position - 2, a, b)
+            for position, (a, b) in enumerate(zip(reversed(a_matrix[:-2]), reversed(b_matrix[:-2])), start=-1)
+            if a != b and 1 not in (a, b)
+        )
         raise RuntimeError(
-            f"{operation}: the batch dimensions {a_matrix[:-2]} and {b_matrix[:-2]} cannot be broadcast "
-            f"together (shapes {a_shape} and {b_shape}); each pair of sizes must be equal or one of them 1"
-        ) from None
+            f"The size of tensor a ({first}) must match the size of tensor b ({second}) at non-singleton dimension "
+            f"{dim} ({operation}: the batch dimensions {a_matrix[:-2]} and {b_matrix[:-2]} of shapes {a_shape} and "
+            f"{b_shape} cannot be broadcast together; each pair of sizes must be equal or one of them 1)"
+        )
+
+
+def _size_mismatch_words(a_shape, b_shape, a_matrix, batch):
+    """PyTorch's words for factors whose inner sizes differ, which name the ATen kernel matmul chose:
+    dot's for two vectors, mv's for a vector on the right, mm's for a matrix on the right (the
+    left factor's rows flattened), bmm's for a batch."""
+    if len(a_shape) == len(b_shape) == 1:
+        return (
+            f"inconsistent tensor size, expected tensor [{a_shape[0]}] and src [{b_shape[0]}] to have the same number "
+            f"of elements, but got {a_shape[0]} and {b_shape[0]} elements respectively"
+        )
+    if len(b_shape) == 1:
+        rows = math.prod(a_shape[:-1])
+        return f"size mismatch, got input ({rows}), mat ({rows}x{a_shape[-1]}), vec ({b_shape[0]})"
+    if len(b_shape) == 2:
+        return f"mat1 and mat2 shapes cannot be multiplied ({math.prod(a_matrix[:-1])}x{a_matrix[-1]} and {b_shape[0]}x{b_shape[1]})"
+    batch = math.prod(b_shape[:-2]) if batch is None else batch
+    return f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a_matrix[-1]}] but got: [{batch}, {b_shape[-2]}]."
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -688,9 +713,9 @@ def linear(x, weight, bias=None):
         raise RuntimeError("linear: the input must have at least 1 dimension (the last is in_features), got 0-d")
     if input_shape[-1] != in_features:
         raise RuntimeError(
-            f"linear: mat1 and mat2 shapes cannot be multiplied ({math.prod(input_shape[:-1])}x{input_shape[-1]} "
-            f"and {in_features}x{out_features}): the input's last size ({input_shape[-1]}) must equal "
-            f"in_features, weight.shape[1] ({in_features})"
+            f"mat1 and mat2 shapes cannot be multiplied ({math.prod(input_shape[:-1])}x{input_shape[-1]} "
+            f"and {in_features}x{out_features}) (linear: the input's last size ({input_shape[-1]}) must equal "
+            f"in_features, weight.shape[1] ({in_features}))"
         )
     operation = Linear if bias is not None else LinearWithoutBias
     if x.array.dtype.itemsize <= 2:  # bool, float16 (and small integers): one test keeps them off the float32 path

@@ -268,8 +268,8 @@ def view(x, *shape):
     if strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
-            f"across two contiguous subspaces): a tensor of shape {list(x.array.shape)} and strides "
-            f"{list(element_strides(x.array))} cannot be viewed as {list(new_shape)}. Use .reshape(...) instead."
+            f"across two contiguous subspaces). Use .reshape(...) instead. (A tensor of shape {list(x.array.shape)} "
+            f"and strides {list(element_strides(x.array))} cannot be viewed as {list(new_shape)}.)"
         )
     return Reshape.apply(x, new_shape)
 
