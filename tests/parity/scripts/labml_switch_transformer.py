@@ -405,6 +405,7 @@ class SwitchTransformer(nn.Module):
 
 
 # ---- labml_nn/optimizers/ (the Noam optimizer the experiment uses): beside this script ----
+from labml_nn.optimizers import WeightDecay
 from labml_nn.optimizers.noam import Noam
 
 
