@@ -618,9 +618,15 @@ def test_top_level_convolution_and_pooling_functions():
 
 def test_warnings_of_layer_construction_and_use():
     def warned(lib, call):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            call(lib)
+        # warn-always: some of these are once-per-process warnings (TORCH_WARN_ONCE), which a test run
+        # earlier in the same worker may already have given
+        lib.set_warn_always(True)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                call(lib)
+        finally:
+            lib.set_warn_always(False)
         return sorted({each.category.__name__ for each in caught})
 
     calls = [
