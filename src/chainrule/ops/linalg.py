@@ -490,14 +490,14 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
                 f"expected scalar type {dtypes.scalar_type_name(x1.array.dtype)} but found {dtypes.scalar_type_name(x2.array.dtype)}: "
                 f"cdist needs x1 and x2 of one dtype; convert one, e.g. x2.to(x1.dtype)"
             )
+    if x1.array.size and x2.array.size and _through_product(x1, x2, p, compute_mode):  # no (P, R, M) differences
+        distances = EuclideanDistance.apply(x1, x2)
+        return distances.view(distances.shape)  # PyTorch's ends in a view of its batched result
     differences = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
     if math.prod(differences.array.shape) == 0:
         return differences.sum(-1)
     if p == 0:
         return nonzero_count(differences, -1)
-    if _through_product(x1, x2, p, compute_mode):
-        distances = EuclideanDistance.apply(x1, x2)
-        return distances.view(distances.shape)  # PyTorch's ends in a view of its batched result
     return norm_over(differences, p, (differences.ndim - 1,), False, "CdistBackward0")
 
 

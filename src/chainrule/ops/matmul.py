@@ -284,15 +284,15 @@ def _check_product_shapes(a_shape, b_shape, operation):
     a_matrix = a_shape if len(a_shape) > 1 else (1,) + a_shape
     b_matrix = b_shape if len(b_shape) > 1 else b_shape + (1,)
     try:
-        batch = math.prod(xp.broadcast_shapes(a_matrix[:-2], b_matrix[:-2]))
+        batch_shape = xp.broadcast_shapes(a_matrix[:-2], b_matrix[:-2])
     except ValueError:
-        batch = None
+        batch_shape = None
     if a_matrix[-1] != b_matrix[-2]:
         raise RuntimeError(
-            f"{_size_mismatch_words(a_shape, b_shape, a_matrix, batch)} ({operation}: the last size of the first "
+            f"{_size_mismatch_words(a_shape, b_shape, a_matrix, batch_shape)} ({operation}: the last size of the first "
             f"({a_matrix[-1]}) must equal the second-to-last size of the second ({b_matrix[-2]}))"
         )
-    if batch is None:
+    if batch_shape is None:
         dim, first, second = next(
             (max(len(a_matrix), len(b_matrix)) + position - 2, a, b)
             for position, (a, b) in enumerate(zip(reversed(a_matrix[:-2]), reversed(b_matrix[:-2])), start=-1)
@@ -305,7 +305,7 @@ def _check_product_shapes(a_shape, b_shape, operation):
         )
 
 
-def _size_mismatch_words(a_shape, b_shape, a_matrix, batch):
+def _size_mismatch_words(a_shape, b_shape, a_matrix, batch_shape):
     """PyTorch's words for factors whose inner sizes differ, which name the ATen kernel matmul chose:
     dot's for two vectors, mv's for a vector on the right, mm's for a matrix on the right (the
     left factor's rows flattened), bmm's for a batch."""
@@ -319,7 +319,7 @@ def _size_mismatch_words(a_shape, b_shape, a_matrix, batch):
         return f"size mismatch, got input ({rows}), mat ({rows}x{a_shape[-1]}), vec ({b_shape[0]})"
     if len(b_shape) == 2:
         return f"mat1 and mat2 shapes cannot be multiplied ({math.prod(a_matrix[:-1])}x{a_matrix[-1]} and {b_shape[0]}x{b_shape[1]})"
-    batch = math.prod(b_shape[:-2]) if batch is None else batch
+    batch = math.prod(b_shape[:-2] if batch_shape is None else batch_shape)
     return f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a_matrix[-1]}] but got: [{batch}, {b_shape[-2]}]."
 
 
@@ -704,7 +704,8 @@ def linear(x, weight, bias=None):
     flattened = bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
     if weight.array.ndim != 2:
         if weight.array.ndim == 1 and (bias is None or not flattened and x.array.ndim != 2):
-            return matmul(x, weight) if bias is None else matmul(x, weight).add_(bias)  # one output unit
+            output = matmul(x, weight)  # one output unit
+            return output if bias is None else output.add_(bias)
         if weight.array.ndim == 1:
             raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of shape {tuple(weight.shape)}); give it shape (out_features, in_features)")
         _require_dims(weight, 2, "weight", "linear")
