@@ -9,7 +9,9 @@
 - Every value is padded to one width; a row wraps when it would pass ``linewidth`` (80) columns.
 - More than ``threshold`` (1000) elements are summarized: ``edgeitems`` (3) at each end of every
   dimension, with ``...`` between.
-- ``dtype=`` is named when it is not the default, ``size=`` for empty tensors that are not 1-d, and
+- Complex values print as ``1.0000+2.0000j``: the real and the imaginary parts each chosen a width
+  and a notation as above, from their own values.
+- ``dtype=`` is named when it is not the default (complex64 is, with float32), ``size=`` for empty tensors that are not 1-d, and
   ``grad_fn=``/``requires_grad=True`` last; a suffix that would pass ``linewidth`` goes on its own line.
 """
 import contextlib
@@ -117,6 +119,26 @@ class _ValueFormatter:
         return self._text(value).rjust(self.width)
 
 
+class _ComplexFormatter:
+    """Formats complex values as PyTorch does: the real parts with one formatter, the imaginary
+    parts with another (each chooses its own width, integer and scientific modes), written
+    ``real+imagj`` or ``real-imagj``; an element's width is both widths and the ``j``."""
+
+    def __init__(self, shown):
+        self.real = _ValueFormatter(shown.real)
+        self.imag = _ValueFormatter(shown.imag)
+        self.width = self.real.width + self.imag.width + 1
+
+    def format(self, value):
+        real_text = self.real.format(value.real)
+        imag_text = (self.imag.format(value.imag) + "j").lstrip()
+        return real_text + ("" if imag_text[0] in "+-" else "+") + imag_text
+
+
+def _formatter(shown):
+    return _ComplexFormatter(shown) if shown.dtype.kind == "c" else _ValueFormatter(shown)
+
+
 def _shown_values(values):
     """The elements that a summarized print shows (``edgeitems`` at both ends of every dimension),
     flattened: the scientific-notation and width choices look at these only."""
@@ -172,7 +194,7 @@ def format_values(array, indent=len("tensor(")):
     if values.size == 0:
         return "[]"
     summarize = values.size > PRINT_OPTIONS.threshold
-    formatter = _ValueFormatter(_shown_values(values) if summarize else values.reshape(-1))
+    formatter = _formatter(_shown_values(values) if summarize else values.reshape(-1))
     return _nested_text(values, indent, summarize, formatter)
 
 
@@ -205,7 +227,7 @@ def format_tensor(tensor):
     prefix = _prefix(tensor)
     suffixes = []
     meta = tensor.is_meta
-    default_dtype = array.dtype in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+    default_dtype = array.dtype in (dtypes.get_default_dtype(), dtypes.default_complex_dtype(), dtypes.int64, dtypes.bool_)
     if meta:  # no values to print: ``...`` and the size
         suffixes = ["device='meta'", f"size={tuple(array.shape)}"]
         if array.dtype != dtypes.get_default_dtype():

@@ -107,6 +107,16 @@ class ArrayFunctions:
 
 
     @staticmethod
+    def conj(array):
+        """The complex conjugate; a real array itself, not a copy (``numpy.conj`` copies it): every
+        backward formula conjugates its derivative for complex inputs, and a real training step
+        must not pay for that."""
+        return numpy.conj(array) if array.dtype.kind == "c" else array
+
+    #: PyTorch's sgn: z / |z| (0 at 0) for complex numbers, as NumPy's sign computes it since 2.0
+    sgn = staticmethod(numpy.sign)
+
+    @staticmethod
     def one_minus_square(array):
         """1 - x², rounded once, as a fused multiply-add computes it (PyTorch's CPU kernels do, so
         its tanh gradient differs from the hand-written ``(1 - h**2) * dh`` in the last bit, and

@@ -4,7 +4,12 @@ A dtype wraps a NumPy dtype under PyTorch's name: ``print(x.dtype)`` shows ``cha
 (as PyTorch shows ``torch.float32``), while NumPy takes it wherever it takes a dtype (it reads
 the ``dtype`` attribute) and it compares equal to the NumPy dtype (``chainrule.float32 ==
 numpy.float32``), so arrays and tensors agree on it without translation. Like PyTorch, Python
-floats become ``float32`` by default and Python ints become ``int64``.
+floats become ``float32`` by default and Python ints become ``int64``, Python complex numbers
+``complex64`` (the complex dtype of the default float).
+
+The complex dtypes are ``complex64`` (``cfloat``: two float32) and ``complex128`` (``cdouble``:
+two float64). PyTorch's ``complex32`` (``chalf``, two float16) is absent: NumPy, which holds
+chainrule's arrays, has no such type.
 """
 import builtins
 import math
@@ -49,13 +54,29 @@ class dtype:
 
     @property
     def is_complex(self):
-        """False: chainrule's dtypes are real."""
-        return False
+        """True for complex64 and complex128."""
+        return self.dtype.kind == "c"
 
     @property
     def is_signed(self):
-        """True for the floats and the signed integers."""
-        return self.dtype.kind in "fi"
+        """True for the floats, the complex numbers and the signed integers."""
+        return self.dtype.kind in "fci"
+
+    def to_real(self):
+        """The real dtype of a complex one's parts (complex64 -> float32); a real dtype itself."""
+        return of(real_dtype(self.dtype))
+
+    def to_complex(self):
+        """The complex dtype whose parts are this floating dtype (float32 -> complex64); a complex
+        dtype itself. float16 has none here (PyTorch's complex32: NumPy has no such type)."""
+        if self.dtype.kind == "c":
+            return self
+        if self.dtype.kind != "f" or self.dtype.itemsize < 4:
+            raise RuntimeError(
+                f"Unknown Complex ScalarType for {scalar_type_name(self.dtype)}"
+                + (" (complex32 is not supported: NumPy has no complex type of two float16)" if self.dtype.kind == "f" else "")
+            )
+        return of(complex_dtype(self.dtype))
 
 
 class DtypeWithoutArrays(dtype):
@@ -126,6 +147,8 @@ uint16 = of("uint16")
 uint32 = of("uint32")
 uint64 = of("uint64")
 bool_ = of("bool")
+complex64 = of("complex64")
+complex128 = of("complex128")
 bfloat16 = DtypeWithoutArrays(
     "bfloat16",
     2,
@@ -141,6 +164,8 @@ double = float64
 short = int16
 int = int32
 long = int64
+cfloat = complex64
+cdouble = complex128
 
 _default_float = float32
 
@@ -148,6 +173,27 @@ _default_float = float32
 def get_default_dtype():
     """The dtype given to Python floats and to floating factories (``zeros``, ``rand``...)."""
     return _default_float
+
+
+def default_complex_dtype():
+    """The dtype given to Python complex numbers: complex64, or complex128 when the default float
+    dtype is float64."""
+    return complex128 if _default_float is float64 else complex64
+
+
+def real_dtype(numpy_dtype):
+    """The NumPy dtype of a complex dtype's parts (complex64 -> float32); a real dtype itself."""
+    numpy_dtype = xp.dtype(numpy_dtype)
+    return xp.dtype(f"f{numpy_dtype.itemsize // 2}") if numpy_dtype.kind == "c" else numpy_dtype
+
+
+def complex_dtype(numpy_dtype):
+    """The NumPy complex dtype whose parts are ``numpy_dtype`` (float32 -> complex64; float16 too
+    gives complex64, NumPy having no smaller one); a complex dtype itself."""
+    numpy_dtype = xp.dtype(numpy_dtype)
+    if numpy_dtype.kind == "c":
+        return numpy_dtype
+    return xp.dtype(xp.complex128) if numpy_dtype == xp.float64 else xp.dtype(xp.complex64)
 
 
 _DTYPE = dtype  # the class, for set_default_dtype (whose parameter is named as PyTorch's)
@@ -184,7 +230,7 @@ def cpp_type_name(numpy_dtype):
 
 
 _CPP_TYPE_NAMES = {
-    "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "uint8": "unsigned char",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "uint8": "unsigned char",
     "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool",
 }
 
@@ -198,6 +244,7 @@ def scalar_type_name(numpy_dtype):
 _SCALAR_TYPE_NAMES = {
     "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short", "int32": "Int",
     "int64": "Long", "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }
 
 #: The unsigned integers wider than a byte, which PyTorch supports only in part (see ``uint16``).
@@ -232,6 +279,11 @@ def infer_dtype(data):
         return array.dtype if array.dtype.itemsize < 8 else int64  # NumPy int32 scalars alone stay int32
     if kind == "b":
         return bool_
+    if kind == "c":
+        # as for floats: a NumPy complex scalar keeps its dtype, a Python complex takes the default
+        # complex dtype, and a float64 NumPy number beside it widens it
+        widest = _widest_float(data, complex_too=True)
+        return default_complex_dtype() if widest is None else of(complex_dtype(widest))
     raise TypeError(f"can't convert data of type {array.dtype} to a tensor")
 
 
@@ -245,17 +297,20 @@ def _holds(data, kind, depth=0):
     return type(data) is kind
 
 
-def _widest_float(data, depth=0):
+def _widest_float(data, depth=0, complex_too=False):
     """The widest float dtype among the items of (nested lists of) ``data``: a NumPy scalar's or
-    array's own, the default for a Python float; None where there is no float."""
+    array's own, the default for a Python float; None where there is no float. With
+    ``complex_too``, complex items count by their parts' dtype (a Python complex as the default)."""
     if isinstance(data, (xp.ndarray, xp.generic)):
+        if complex_too and data.dtype.kind == "c":
+            return real_dtype(data.dtype)
         return data.dtype if data.dtype.kind == "f" else None
-    if isinstance(data, builtins.float):
+    if isinstance(data, builtins.float) or complex_too and isinstance(data, builtins.complex):
         return _default_float.dtype
     widest = None
     if depth < 32 and isinstance(data, (list, tuple)):
         for item in data:
-            found = _widest_float(item, depth + 1)
+            found = _widest_float(item, depth + 1, complex_too)
             if found is not None and (widest is None or found.itemsize > widest.itemsize):
                 widest = found
     return widest
@@ -270,10 +325,11 @@ def _beyond_int64(array):
 def check_convertible(numpy_dtype):
     """``numpy_dtype`` itself when a tensor can hold it (numbers and booleans); else PyTorch's
     TypeError (an array of strings, objects or dates)."""
-    if numpy_dtype.kind not in "biuf":
+    if numpy_dtype.kind not in "biufc" or numpy_dtype.kind == "c" and numpy_dtype.itemsize > 16:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{numpy_dtype.type.__name__}. The only supported types are: "
-            f"float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
+            f"float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+            f"uint8, and bool."
         )
     return numpy_dtype
 
@@ -290,6 +346,11 @@ def scalar_result_dtype(tensor_dtype, scalar):
         return tensor_dtype if tensor_dtype.kind in "fc" else _default_float
     if isinstance(scalar, builtins.int):
         return int64 if tensor_dtype == bool_ else tensor_dtype
+    if isinstance(scalar, builtins.complex):
+        # the tensor's floating dtype made complex (float64 * 1j is complex128), an integer
+        # tensor's the default complex dtype
+        kind = xp.dtype(tensor_dtype).kind
+        return of(complex_dtype(tensor_dtype)) if kind in "fc" else default_complex_dtype()
     return xp.result_type(tensor_dtype, scalar)
 
 
@@ -361,7 +422,7 @@ _C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "int8": "int8_t", "
 
 
 #: The Python types PyTorch's promote_types and can_cast read as dtypes
-_PYTHON_TYPES = {builtins.bool: bool_, builtins.int: int64, builtins.float: float64}
+_PYTHON_TYPES = {builtins.bool: bool_, builtins.int: int64, builtins.float: float64, builtins.complex: complex128}
 
 
 def _expect_dtype(value, function, argument, position):
@@ -371,12 +432,10 @@ def _expect_dtype(value, function, argument, position):
         return value
     if isinstance(value, type) and value in _PYTHON_TYPES:
         return _PYTHON_TYPES[value]
-    if value is complex:
-        raise TypeError(f"{function}(): argument '{argument}' (position {position}) is complex: chainrule's dtypes are real")
     raise TypeError(f"{function}(): argument '{argument}' (position {position}) must be chainrule.dtype, not {type(value).__name__}")
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integers < floats: the category a result takes
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integers < floats < complex: the category a result takes
 
 
 def promote_types(type1, type2):
@@ -389,6 +448,9 @@ def promote_types(type1, type2):
     if "u" in (first_kind, second_kind) and first is not second:
         _refuse_wide_unsigned_promotion(first, second)
     first_category, second_category = _CATEGORY[first_kind], _CATEGORY[second_kind]
+    if "c" in (first_kind, second_kind):  # complex wins, with parts as wide as either's floats
+        widest = xp.promote_types(*(real_dtype(each.dtype) if each.kind in "fc" else xp.float32 for each in (first, second)))
+        return of(complex_dtype(widest))
     if first_category != second_category:
         return first if first_category > second_category else second
     if bfloat16 in (first, second):  # NumPy has no bfloat16; with float16 (neither holds the other) float32
@@ -414,6 +476,6 @@ def can_cast(from_, to):
     but floating to integer, and anything but bool to bool (a narrower dtype of the same kind may)."""
     source = _expect_dtype(from_, "can_cast", "from_", 1)
     target = _expect_dtype(to, "can_cast", "to", 2)
-    if source.kind == "f" and target.kind in "iub":
+    if source.kind in "fc" and target.kind in "iub" or source.kind == "c" and target.kind == "f":
         return False
     return not (target.kind == "b" and source.kind != "b")

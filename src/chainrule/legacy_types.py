@@ -105,9 +105,16 @@ _BY_DTYPE = {legacy.dtype: legacy for legacy in LEGACY_TYPES}
 _BY_NAME = {prefix + legacy.__name__: legacy for legacy in LEGACY_TYPES for prefix in ("torch.", "chainrule.")}
 
 
+# The complex types have names but no public constructor, as in PyTorch (``x.type()`` is
+# 'torch.ComplexFloatTensor', and ``x.type('torch.ComplexFloatTensor')`` converts).
+_COMPLEX_TYPE_NAMES = {xp.dtype(xp.complex64): "ComplexFloatTensor", xp.dtype(xp.complex128): "ComplexDoubleTensor"}
+_COMPLEX_BY_NAME = {prefix + name: dtypes.of(dtype) for dtype, name in _COMPLEX_TYPE_NAMES.items() for prefix in ("torch.", "chainrule.")}
+
+
 def type_name(dtype):
     """``'chainrule.FloatTensor'`` for float32, as ``x.type()`` names a tensor's type."""
-    return f"chainrule.{_BY_DTYPE[xp.dtype(dtype)].__name__}"
+    dtype = xp.dtype(dtype)
+    return f"chainrule.{_COMPLEX_TYPE_NAMES[dtype] if dtype.kind == 'c' else _BY_DTYPE[dtype].__name__}"
 
 
 def convert_type(tensor, dtype=None, non_blocking=False):
@@ -126,6 +133,8 @@ def convert_type(tensor, dtype=None, non_blocking=False):
         raise RuntimeError(f"type {dtype} not available: chainrule computes on the CPU; use the type without .cuda")
     if isinstance(dtype, type) and not isinstance(dtype, LegacyTensorType):  # float, numpy.float32: refused by name
         dtype = dtype.__qualname__ if dtype.__module__ == "builtins" else f"{dtype.__module__}.{dtype.__qualname__}"
+    if isinstance(dtype, str) and dtype in _COMPLEX_BY_NAME:
+        return tensor.to(_COMPLEX_BY_NAME[dtype])
     if isinstance(dtype, str):
         if dtype not in _BY_NAME:
             raise ValueError(

@@ -30,7 +30,8 @@ class _Limits:
 
 
 class finfo(_Limits):
-    """Limits of a floating dtype (default: the default dtype), as ``torch.finfo``.
+    """Limits of a floating dtype (default: the default dtype), as ``torch.finfo``; a complex
+    dtype gives those of its parts (``finfo(complex64)`` is ``finfo(float32)``).
 
     ``bits``, ``eps`` (1 + eps is the next number after 1), ``max``, ``min`` (= -max), ``tiny`` and
     ``smallest_normal`` (the smallest positive normal number), ``resolution`` (10 ** -decimal digits),
@@ -42,7 +43,7 @@ class finfo(_Limits):
         if isinstance(type, dtypes.DtypeWithoutArrays):  # bfloat16: its limits are known without NumPy
             self.__dict__.update(type.limits, min=-type.limits["max"], tiny=type.limits["smallest_normal"], dtype=type.name)
             return
-        dtype = xp.dtype(type)
+        dtype = dtypes.real_dtype(type)  # a complex dtype's are its parts' (finfo(complex64) is float32's)
         if dtype.kind != "f":
             raise TypeError(f"finfo() requires a floating point input type, got {dtype}. Use iinfo for integer types")
         limits = xp.finfo(dtype)

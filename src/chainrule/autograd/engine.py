@@ -343,7 +343,7 @@ def call_node(node, grad_outputs):
 
 def fit_to_input(grad, shape, dtype, node=None, position=0):
     """``grad`` as a gradient for an input of ``shape`` and ``dtype``: summed over the axes the input
-    was broadcast along, cast to its dtype, and made an array (plain backward) or a tensor (recorded).
+    was broadcast along, cast to its dtype (its real part for a real input of a complex result), and made an array (plain backward) or a tensor (recorded).
     ``node`` and ``position`` (which of its inputs) name the gradient in the error for a shape that
     cannot be summed to the input's.
     """
@@ -366,6 +366,12 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
                 f"expected shape compatible with {list(shape)}"
             ) from None
     if array.dtype != dtype:
+        if array.dtype.kind == "c" and dtype.kind != "c":
+            # a real input of a complex result gets the real part of the gradient (PyTorch's
+            # handle_r_to_c): the imaginary part is the derivative along a direction it cannot move
+            grad = grad.real
+            if grad.dtype == dtype:
+                return grad
         grad = grad.to(dtype) if recording else grad.astype(dtype)
     return grad
 

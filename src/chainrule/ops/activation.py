@@ -61,7 +61,7 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * ctx.xp.one_minus_square(result)
+        return grad_output * ctx.xp.conj(ctx.xp.one_minus_square(result))
 
 
 def one_minus_square(x):

@@ -1,14 +1,23 @@
-"""PyTorch's complex-number names, on chainrule's real tensors.
+"""PyTorch's complex-number operations: conj, real, imag, angle, polar, complex, view_as_real,
+view_as_complex, and the conjugate transposes.
 
-chainrule's dtypes are real (float, int, bool), and for a real number the answers are exact: it is
-its own conjugate and its own real part, it has no imaginary part, and its angle (argument) is 0,
-or π when it is negative. So ``x.is_complex()`` is False, ``x.conj()`` and ``x.real`` are ``x``
-itself, ``x.mH`` (conjugate transpose) is ``x.mT``, ``x.imag`` is an error, as in PyTorch on a
-real tensor; and code written for both kinds of numbers (an optimizer copied from torch.optim asks
-``torch.is_complex(p)``) runs unchanged.
+A tensor of dtype ``complex64`` or ``complex128`` holds complex numbers (a NumPy complex array).
+Gradients follow PyTorch's convention (its note "Autograd for Complex Numbers"): the gradient of
+a real loss L with respect to z = x + iy is ∂L/∂x + i ∂L/∂y, the conjugate Wirtinger derivative
+times 2, so that gradient descent ``z -= lr * z.grad`` goes downhill. For a holomorphic f,
+``grad_input = grad_output * conj(f'(z))``: every backward formula conjugates the derivative it
+multiplies by (``ctx.xp.conj``, which returns a real array itself). A gradient reaching a real
+input from a complex result keeps its real part (``autograd/engine.py``'s ``fit_to_input``).
+
+On a real tensor the answers are exact: it is its own conjugate and its own real part, it has no
+imaginary part (asking is an error, as in PyTorch), and its angle is 0, or π when it is negative.
+So code written for both kinds of numbers (an optimizer copied from torch.optim asks
+``torch.is_complex(p)``) runs unchanged. There are no lazily conjugated views: ``conj`` of a
+complex tensor computes the conjugate (``is_conj()`` is always False).
 """
 import math
 
+from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.op import Op
@@ -23,17 +32,21 @@ def _expect_tensor(input, operation):
         raise TypeError(f"{operation}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
+def _is_complex_array(array):
+    return array.dtype.kind == "c"
+
+
 # ----------------------------------------------------------------------------- questions
 @public
 def is_complex(input):
-    """False: chainrule's tensors hold real numbers."""
+    """Whether ``input`` holds complex numbers (dtype complex64 or complex128)."""
     _expect_tensor(input, "is_complex")
-    return False
+    return _is_complex_array(input.array)
 
 
 @public
 def is_conj(input):
-    """False: no tensor is a lazily conjugated view (conjugating a real tensor changes nothing)."""
+    """False: no tensor is a lazily conjugated view (``conj`` computes the conjugate)."""
     _expect_tensor(input, "is_conj")
     return False
 
@@ -45,60 +58,259 @@ def is_neg(input):
     return False
 
 
-# ----------------------------------------------------------------------------- the number itself
-@public(aliases=("resolve_conj", "resolve_neg", "conj_physical"))
-def conj(input):
-    """The complex conjugate: for a real tensor, the tensor itself (the same object, as in PyTorch)."""
-    _expect_tensor(input, "conj")
+@public(name="resolve_conj", aliases=("resolve_neg",))
+def _resolved(input):
+    """The tensor itself: nothing is lazily conjugated or negated here, so there is nothing to resolve."""
     return input
 
 
-install_method("conj_physical_", lambda self: self)
+# ----------------------------------------------------------------------------- the number itself
+class Conj(Op):
+    node_name = "ConjPhysicalBackward0"
+    formula = "conj z = x - iy"
+    derivatives = ("conj(grad)",)
+
+    @staticmethod
+    def forward(ctx, z):
+        return xp.conj(z)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ctx.xp.conj(grad_output)
+
+
+@public(aliases=("conj_physical",))
+def conj(input):
+    """The complex conjugate x - iy of each element; for a real tensor, the tensor itself (the same
+    object, as in PyTorch)."""
+    _expect_tensor(input, "conj")
+    return Conj.apply(input) if _is_complex_array(input.array) else input
+
+
+def _conj_physical_(self):
+    if _is_complex_array(self.array):
+        self.copy_(Conj.apply(self.detach()) if not self.requires_grad else Conj.apply(self.clone()))
+    return self
+
+
+install_method("conj_physical_", _conj_physical_)
+
+
+class Real(Op):
+    """A view of the real parts (writing into it writes into the complex tensor)."""
+
+    formula = "Re z"
+    derivatives = ("grad as a complex number (imaginary part 0)",)
+
+    @staticmethod
+    def forward(ctx, z):
+        return z.real
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output  # made complex by the engine, as the input's dtype
+
+
+class Imag(Op):
+    """A view of the imaginary parts."""
+
+    formula = "Im z"
+    derivatives = ("i · grad",)
+
+    @staticmethod
+    def forward(ctx, z):
+        return z.imag
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 1j
 
 
 @public(name="real", method=False)
 def real(input):
-    """The real part: for a real tensor, the tensor itself (``x.real`` too)."""
+    """The real parts of a complex tensor, as a view (``x.real.mul_(2)`` doubles them in x); a real
+    tensor itself."""
     _expect_tensor(input, "real")
-    return input
+    return Real.apply(input) if _is_complex_array(input.array) else input
 
 
 @public(name="imag", method=False)
 def imag(input):
-    """The imaginary part: a real tensor has none, and asking is an error, as in PyTorch."""
+    """The imaginary parts of a complex tensor, as a view; on a real tensor an error, as in PyTorch."""
     _expect_tensor(input, "imag")
-    raise RuntimeError(
-        f"imag is not implemented for tensors with non-complex dtypes (this one is {input.dtype}): chainrule's "
-        f"tensors hold real numbers, whose imaginary part is 0"
-    )
+    if not _is_complex_array(input.array):
+        raise RuntimeError(
+            f"imag is not implemented for tensors with non-complex dtypes (this one is {input.dtype}): a real "
+            f"number's imaginary part is 0; make it complex first (x.to(chainrule.complex64))"
+        )
+    return Imag.apply(input)
 
 
-install_method("real", property(real, doc="The real part: the tensor itself (its numbers are real)."))
-install_method("imag", property(imag, doc="The imaginary part: an error on a real tensor, as in PyTorch."))
+install_method("real", property(real, doc="The real parts: a view of a complex tensor's, a real tensor itself."))
+install_method("imag", property(imag, doc="The imaginary parts: a view of a complex tensor's; an error on a real tensor."))
 
 
 class Angle(Op):
-    """The argument of x as a complex number: π where x < 0, 0 where x >= 0 (-0 included), nan at nan."""
+    """The argument of z, in (-π, π]. Of a real number: π where x < 0, 0 where x >= 0 (-0
+    included), nan at nan."""
 
-    formula = "arg x = π if x < 0 else 0"
-    derivatives = ("0",)
+    formula = "arg z"
+    derivatives = ("i z / |z|² (0 at z = 0); 0 for a real x",)
 
     @staticmethod
     def forward(ctx, x):
+        if _is_complex_array(x):
+            ctx.save_for_backward(x)
+            return xp.angle(x)
         x = as_floating(x)
         angles = xp.where(x < 0, math.pi, 0.0).astype(x.dtype)
         return xp.where(x != x, x, angles)  # nan stays nan
 
     @staticmethod
     def backward(ctx, grad_output):
-        return ctx.xp.zeros_like(grad_output)  # 0 even for an infinite gradient, as in PyTorch
+        if not ctx.saved_tensors:
+            return ctx.xp.zeros_like(grad_output)  # 0 even for an infinite gradient, as in PyTorch
+        (z,) = ctx.saved_tensors
+        squared_magnitude = z.real * z.real + z.imag * z.imag
+        at_zero = squared_magnitude == 0
+        return ctx.xp.where(at_zero, 0.0, grad_output * z * 1j / ctx.xp.where(at_zero, 1.0, squared_magnitude))
 
 
 @public(out=True)
 def angle(input):
-    """The angle of each element as a complex number, in radians: π for a negative number, else 0
-    (nan stays nan). Integers give the default float dtype. Its gradient is 0."""
+    """The angle (argument) of each element, in radians, as a real tensor: of a real number π when
+    it is negative, else 0 (nan stays nan); integers give the default float dtype."""
     return Angle.apply(input)
+
+
+class Polar(Op):
+    formula = "abs · e^(i angle)"
+    derivatives = ("Re(conj(grad) · sgn(out))", "Re(conj(grad) · i out)")
+
+    @staticmethod
+    def forward(ctx, abs, angle):
+        result = (abs * xp.cos(angle) + 1j * (abs * xp.sin(angle))).astype(dtypes.complex_dtype(abs.dtype))
+        ctx.save_for_backward(result, angle)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        result, angle = ctx.saved_tensors
+        conjugated = ctx.xp.conj(grad_output)
+        # d out / d abs is e^(i angle): written from the angle, it holds where abs is 0 too
+        direction = ctx.xp.cos(angle) + 1j * ctx.xp.sin(angle)
+        grad_abs = (conjugated * direction).real if ctx.needs_input_grad[0] else None
+        grad_angle = (conjugated * result * 1j).real if ctx.needs_input_grad[1] else None
+        return grad_abs, grad_angle
+
+
+def _check_parts(first, second, operation, names):
+    """PyTorch's checks of the two real tensors that make complex numbers (polar's abs and angle,
+    complex's real and imag): float or double, of one dtype."""
+    for tensor, name in zip((first, second), names):
+        _expect_tensor(tensor, operation)
+        if tensor.array.dtype not in (xp.float32, xp.float64):
+            raise RuntimeError(
+                f"Expected both inputs to be Half, Float or Double tensors but got {dtypes.scalar_type_name(first.array.dtype)} "
+                f"and {dtypes.scalar_type_name(second.array.dtype)} ({operation}'s {names[0]} and {names[1]} are real "
+                f"float32 or float64 tensors; Half has no complex dtype here)"
+            )
+    if first.array.dtype != second.array.dtype:
+        raise RuntimeError(
+            f"Expected object of scalar type {dtypes.scalar_type_name(first.array.dtype)} but got scalar type "
+            f"{dtypes.scalar_type_name(second.array.dtype)} for second argument ({operation}'s {names[1]} must have "
+            f"{names[0]}'s dtype)"
+        )
+
+
+@public(method=False, out=True)
+def polar(abs, angle):
+    """The complex numbers ``abs · (cos angle + i sin angle)`` from real magnitudes and angles of
+    one dtype (float32 gives complex64, float64 complex128), broadcast together."""
+    _check_parts(abs, angle, "polar", ("abs", "angle"))
+    return Polar.apply(abs, angle)
+
+
+class Complex(Op):
+    formula = "real + i imag"
+    derivatives = ("Re grad", "Im grad")
+
+    @staticmethod
+    def forward(ctx, real, imag):
+        result = xp.empty(xp.broadcast_shapes(real.shape, imag.shape), dtypes.complex_dtype(real.dtype))
+        result.real, result.imag = real, imag
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.real if ctx.needs_input_grad[0] else None, grad_output.imag if ctx.needs_input_grad[1] else None
+
+
+@public(name="complex", method=False, out=True)
+def complex_(real, imag):
+    """The complex numbers ``real + i imag`` from two real tensors of one dtype, broadcast together."""
+    _check_parts(real, imag, "complex", ("real", "imag"))
+    return Complex.apply(real, imag)
+
+
+class ViewAsReal(Op):
+    formula = "(Re z, Im z) along a new last dimension"
+    derivatives = ("grad[..., 0] + i grad[..., 1]",)
+
+    @staticmethod
+    def forward(ctx, z):
+        return z[..., None].view(dtypes.real_dtype(z.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output[..., 0] + grad_output[..., 1] * 1j
+
+
+class ViewAsComplex(Op):
+    formula = "x[..., 0] + i x[..., 1]"
+    derivatives = ("(Re grad, Im grad) along the last dimension",)
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view(dtypes.complex_dtype(x.dtype))[..., 0]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ctx.xp.stack((grad_output.real, grad_output.imag), -1)
+
+
+@public(method=True)
+def view_as_real(input):
+    """A real view (..., 2) of a complex tensor (...): the real and imaginary parts of each element
+    side by side, sharing its memory."""
+    _expect_tensor(input, "view_as_real")
+    if not _is_complex_array(input.array):
+        raise RuntimeError(f"view_as_real is only supported for complex tensors (this one is {input.dtype})")
+    return ViewAsReal.apply(input)
+
+
+@public(method=True)
+def view_as_complex(input):
+    """A complex view (...) of a real tensor (..., 2) whose last dimension holds real and imaginary
+    parts side by side (with stride 1), sharing its memory."""
+    _expect_tensor(input, "view_as_complex")
+    array = input.array
+    if array.dtype not in (xp.float32, xp.float64):
+        raise RuntimeError(
+            f"view_as_complex is only supported for float and double tensors, but got a tensor of scalar type: "
+            f"{dtypes.scalar_type_name(array.dtype)}"
+        )
+    if array.ndim == 0:
+        raise RuntimeError("Input tensor must have one or more dimensions")
+    if array.shape[-1] != 2:
+        raise RuntimeError(f"Tensor must have a last dimension of size 2 (this one has shape {list(array.shape)})")
+    if array.strides[-1] != array.itemsize:
+        raise RuntimeError("Tensor must have a last dimension with stride 1 (make it contiguous first: x.contiguous())")
+    if any(stride % (2 * array.itemsize) for stride in array.strides[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if input.storage_offset() % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    return ViewAsComplex.apply(input)
 
 
 # ----------------------------------------------------------------------------- conjugate transposes

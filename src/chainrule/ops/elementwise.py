@@ -8,7 +8,7 @@ import math
 
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, made_from_values
-from chainrule.caller_warnings import warn_once
+from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.backend import as_array, half_in_float32, ignoring_float_errors, is_array, is_contiguous, is_scalar, meta_array, ndarray, xp
 from chainrule.memory_layout import check_rank, copied_in_order, dimension_order, preserve_format, suggested_memory_format
 from chainrule.memory_layout import memory_format as memory_format_type
@@ -77,8 +77,9 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, grad_output):
         b, a = ctx.saved_tensors
-        grad_a = grad_output * b if ctx.needs_input_grad[0] else None
-        grad_b = grad_output * a if ctx.needs_input_grad[1] else None
+        conj = ctx.xp.conj  # (complex numbers: grad · conj(derivative), PyTorch's convention; reals unchanged)
+        grad_a = grad_output * conj(b) if ctx.needs_input_grad[0] else None
+        grad_b = grad_output * conj(a) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -95,9 +96,10 @@ class Div(Op):
     @staticmethod
     def backward(ctx, grad_output):
         b, a = ctx.saved_tensors
-        grad_a = grad_output / b if ctx.needs_input_grad[0] else None
+        conj = ctx.xp.conj
+        grad_a = grad_output / conj(b) if ctx.needs_input_grad[0] else None
         # (a / b) / b, as PyTorch: b · b would overflow for |b| > 1.8e19 in float32 where the quotient does not
-        grad_b = -grad_output * (a / b / b) if ctx.needs_input_grad[1] else None
+        grad_b = -grad_output * conj(a / b / b) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -125,17 +127,17 @@ class Pow(Op):
             exponent = ctx.exponent
             if exponent == 0:
                 return ctx.xp.zeros_like(grad_output), None
-            return grad_output * (exponent * power(x, exponent - 1)), None
+            return grad_output * ctx.xp.conj(exponent * power(x, exponent - 1)), None
         x, result, exponent = saved
         grad_x = grad_exponent = None
         if ctx.needs_input_grad[0]:  # 0 where the exponent is 0, even where x^-1 is inf or nan
-            grad_x = ctx.xp.where(exponent == 0, 0.0, grad_output * (exponent * x ** (exponent - 1)))
+            grad_x = ctx.xp.where(exponent == 0, 0.0, grad_output * ctx.xp.conj(exponent * x ** (exponent - 1)))
         if ctx.needs_input_grad[1]:
             # PyTorch's convention: where x == 0 and exponent ≥ 0 the gradient is 0, not 0 · -inf = nan
             # (for exponent < 0 it is inf · -inf).
             at_zero = (x == 0) & (exponent >= 0)
             safe_log = ctx.xp.where(at_zero, 0.0, ctx.xp.log(ctx.xp.where(at_zero, 1.0, x)))
-            grad_exponent = grad_output * ctx.xp.where(at_zero, 0.0, result * safe_log)
+            grad_exponent = grad_output * ctx.xp.conj(ctx.xp.where(at_zero, 0.0, result * safe_log))
         return grad_x, grad_exponent
 
 
@@ -247,6 +249,8 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
+        if x.dtype.kind == "c":  # |z| is not holomorphic: its gradient is grad · z/|z| (0 at 0)
+            return grad_output * ctx.xp.sgn(x)
         return grad_output * ctx.xp.nan_to_num(ctx.xp.sign(x), nan=0.0)
 
 
@@ -279,7 +283,7 @@ class Exp(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * result
+        return grad_output * ctx.xp.conj(result)
 
 
 class Log(Op):
@@ -295,7 +299,7 @@ class Log(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / x
+        return grad_output / ctx.xp.conj(x)
 
 
 class Log1p(Op):
@@ -332,7 +336,7 @@ class Sqrt(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * 0.5 / result
+        return grad_output * 0.5 / ctx.xp.conj(result)
 
 
 class Reciprocal(Op):
@@ -349,7 +353,7 @@ class Reciprocal(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return -grad_output * result * result
+        return -grad_output * ctx.xp.conj(result * result)
 
 
 class Sin(Op):
@@ -364,7 +368,7 @@ class Sin(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * ctx.xp.cos(x)
+        return grad_output * ctx.xp.conj(ctx.xp.cos(x))
 
 
 class Cos(Op):
@@ -379,7 +383,7 @@ class Cos(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return -grad_output * ctx.xp.sin(x)
+        return -grad_output * ctx.xp.conj(ctx.xp.sin(x))
 
 
 class Tan(Op):
@@ -961,6 +965,9 @@ class Cast(Op):
         target = xp.dtype(dtype)
         # floats to integers (nan, inf, out of range) or to a narrower float (1e6 as float16 is inf):
         # no warning, as in PyTorch
+        if x.dtype.kind == "c" and target.kind != "c":
+            warn_at_caller("Casting complex values to real discards the imaginary part")  # PyTorch's UserWarning
+            x = x.real
         if target.itemsize < x.dtype.itemsize or (x.dtype.kind == "f" and target.kind in "iub"):
             with ignoring_float_errors():
                 return x.astype(target)
@@ -1043,7 +1050,28 @@ class CopyFrom(Op):
 
 # ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
 class Sgn(Sign):
-    """PyTorch's sign that also takes complex numbers; on real numbers it is ``sign``."""
+    """PyTorch's sign that also takes complex numbers (z / |z|, 0 at 0); on real numbers it is ``sign``."""
+
+    derivatives = ("(grad - sgn z · Re(conj(sgn z) · grad)) / |z| for complex z (0 at 0); 0 for real x",)
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind != "c":
+            return Sign.forward(ctx, x)
+        ctx.save_for_backward(x)
+        return xp.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if not ctx.saved_tensors:
+            return ctx.xp.zeros_like(grad_output)
+        (z,) = ctx.saved_tensors
+        magnitude = ctx.xp.abs(z)
+        direction = ctx.xp.sgn(z)
+        # the change of z/|z| is the part of dz/|z| across the direction: the component along it is taken out
+        along = (ctx.xp.conj(direction) * grad_output).real
+        at_zero = magnitude == 0
+        return ctx.xp.where(at_zero, 0.0, (grad_output - direction * along) / ctx.xp.where(at_zero, 1.0, magnitude))
 
 
 class ConstantFactor(Op):
@@ -1674,6 +1702,8 @@ def abs(input):
 
 @public(inplace=True, out=SAME_DTYPE)
 def sign(input):
+    if input.array.dtype.kind == "c":
+        raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.")
     return Sign.apply(input)
 
 

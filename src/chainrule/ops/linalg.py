@@ -61,7 +61,8 @@ class Einsum(Op):
             if not ctx.needs_input_grad[position + 1]:
                 grads.append(None)
                 continue
-            others = [pair for place, pair in enumerate(zip(subscripts, operands)) if place != position]
+            # (complex numbers: the other operands conjugated, PyTorch's convention; reals unchanged)
+            others = [(subscript, ctx.xp.conj(operand)) for place, (subscript, operand) in enumerate(zip(subscripts, operands)) if place != position]
             terms = [(output, grad_output), *others]
             seen = set("".join(subscript for subscript, _ in terms))
             fresh = iter(letter for letter in string.ascii_letters if letter not in ctx.equation)

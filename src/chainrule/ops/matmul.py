@@ -5,6 +5,8 @@ For out = a @ b with a of shape (n, k) and b of shape (k, m), out[i, j] = sum_k 
     d loss / d a = grad @ b^T   (n, m) @ (m, k) -> (n, k)
     d loss / d b = a^T @ grad   (k, n) @ (n, m) -> (k, m)
 
+(for complex numbers the conjugate transposes b^H and a^H, PyTorch's convention).
+
 Both gradients are themselves matrix products, so the recorded backward (``create_graph``) is made
 of matmuls too and higher-order gradients work. Leading (batch) dimensions broadcast as in NumPy;
 the engine sums each gradient back over the batch dimensions its input was broadcast along.
@@ -48,13 +50,14 @@ class Matmul(Op):
         if a_ndim == 1:
             grad_matrix = grad_matrix.reshape(tuple(grad_matrix.shape[:-1]) + (1, grad_matrix.shape[-1]))
         grad_a = grad_b = None
+        conj = ctx.xp.conj  # (complex numbers: the conjugate transposes, PyTorch's convention; reals unchanged)
         if ctx.needs_input_grad[0]:
             b_matrix = b.reshape(-1, 1) if b_ndim == 1 else b
-            grad_a = grad_matrix @ b_matrix.mT
+            grad_a = grad_matrix @ conj(b_matrix.mT)
             grad_a = grad_a.reshape(tuple(grad_a.shape[:-2]) + (grad_a.shape[-1],)) if a_ndim == 1 else grad_a
         if ctx.needs_input_grad[1]:
             a_matrix = a.reshape(1, -1) if a_ndim == 1 else a
-            grad_b = a_matrix.mT @ grad_matrix
+            grad_b = conj(a_matrix.mT) @ grad_matrix
             grad_b = grad_b.reshape(tuple(grad_b.shape[:-1])) if b_ndim == 1 else grad_b
         return grad_a, grad_b
 

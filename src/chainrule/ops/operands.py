@@ -20,7 +20,7 @@ from chainrule.backend import as_array, ignoring_float_errors, is_array, is_scal
 from chainrule.caller_warnings import warn_once
 from chainrule.tensor import Tensor, tensor_from_array
 
-_NUMBERS = (int, float, bool)
+_NUMBERS = (int, float, bool, complex)
 
 
 def as_tensor_like(value, like):
@@ -39,9 +39,9 @@ def as_tensor_like(value, like):
 
 
 def as_floating(array):
-    """``array`` itself if it is floating, else converted to the default float (as PyTorch promotes
-    integer inputs of exp, log, sqrt, sigmoid...)."""
-    return array if array.dtype.kind == "f" else array.astype(dtypes.get_default_dtype())
+    """``array`` itself if it is floating or complex, else converted to the default float (as
+    PyTorch promotes integer inputs of exp, log, sqrt, sigmoid...)."""
+    return array if array.dtype.kind in "fc" else array.astype(dtypes.get_default_dtype())
 
 
 def constant(value, dtype):
@@ -110,6 +110,8 @@ def binary_operands(a, b, refuse_first=None, refuse_second=None):
     a_dtype, b_dtype = a.array.dtype, b.array.dtype
     if a_dtype is b_dtype or a_dtype == b_dtype:
         return a, b
+    if a_dtype.kind == "c" or b_dtype.kind == "c":
+        return _complex_operands(a, b)
     a_floating, b_floating = a_dtype.kind == "f", b_dtype.kind == "f"
     if a_floating and not b_floating:  # an integer or bool tensor has no gradient: a plain conversion
         b = computed_without_gradient(xp.asarray, (b,), {"dtype": a_dtype})
@@ -125,6 +127,22 @@ def binary_operands(a, b, refuse_first=None, refuse_second=None):
     return a, b
 
 
+def _complex_operands(a, b):
+    """Two operands, one of them complex, converted to the complex dtype PyTorch computes in
+    (``common_dtype``): a real floating operand by a recorded conversion (its gradient is then the
+    real part of the complex one), an integer or bool one by a plain conversion."""
+    target = common_dtype(a, b)
+    converted = []
+    for operand in (a, b):
+        if operand.array.dtype != target:
+            if operand.array.dtype.kind in "fc":
+                operand = operand.to(target)
+            else:
+                operand = computed_without_gradient(xp.asarray, (operand,), {"dtype": target})
+        converted.append(operand)
+    return tuple(converted)
+
+
 def floating_operands(a, b):
     """``binary_operands`` for an operation whose result is floating (true division, atan2): when
     neither operand is floating, both become the default float dtype before they meet, as PyTorch
@@ -138,8 +156,8 @@ def floating_operands(a, b):
 def _is_floating(value):
     """Whether an operand (tensor, array or number) is floating."""
     if isinstance(value, Tensor):
-        return value.array.dtype.kind == "f"
-    return isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", None) == "f"
+        return value.array.dtype.kind in "fc"
+    return isinstance(value, (float, complex)) or getattr(getattr(value, "dtype", None), "kind", None) in ("f", "c")
 
 
 def _as_default_float(value):
@@ -169,12 +187,16 @@ def common_dtype(*tensors):
     """The dtype PyTorch computes an operation on several tensors in (addcmul's three): the tensors
     with dimensions decide; a 0-d one counts only from a higher category (bool < integer < floating),
     and then promotes with them (int64 data with a 0-d float64 gives float64; float32 data with a
-    0-d float64 stays float32)."""
+    0-d float64 stays float32; float64 data with a 0-d complex64 gives complex128)."""
     with_dimensions = [dtypes.of(tensor.array.dtype) for tensor in tensors if tensor.array.ndim]
     zero_dimensional = [dtypes.of(tensor.array.dtype) for tensor in tensors if not tensor.array.ndim]
     higher, lower = (functools.reduce(dtypes.promote_types, group) if group else None for group in (with_dimensions, zero_dimensional))
     if higher is None or lower is None:
         return (higher or lower).dtype
+    if higher.kind == "c":
+        return higher.dtype
+    if lower.kind == "c":  # a complex 0-d operand: complex, with parts of the floating tensors' dtype if they are floating
+        return higher.to_complex().dtype if higher.kind == "f" else lower.dtype
     if higher.kind == "f" or not (higher.kind == "b" or lower.kind == "f"):
         return higher.dtype
     return dtypes.promote_types(higher, lower).dtype

@@ -170,7 +170,7 @@ class Prod(Op):
             others = product_of_others(ctx, x)
         else:
             others = spread(ctx, result) / x
-        return spread(ctx, grad_output) * others, None, None
+        return spread(ctx, grad_output) * ctx.xp.conj(others), None, None
 
 
 class ProdAll(Prod):
