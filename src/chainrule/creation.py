@@ -818,7 +818,22 @@ def rand(*size, generator=None, dtype=None, layout=None, requires_grad=False, de
 
 def _uniform(shape, generator, dtype, requires_grad):
     """A new tensor of U[0, 1) samples (``rand``, ``rand_like``)."""
-    return _finish(drawn(sampling_algorithms.uniform, generator, shape, 0.0, 1.0, dtype), requires_grad)
+    return _finish(_drawn_parts(sampling_algorithms.uniform, generator, shape, 0.0, 1.0, dtype), requires_grad)
+
+
+def _drawn_parts(sample, generator, shape, low_or_mean, high_or_std, dtype):
+    """``drawn(sample, ...)`` for a real dtype; for a complex one, as PyTorch draws it: the real
+    and imaginary parts side by side (each element's real part first), as a real tensor of shape
+    (*shape, 2) would be drawn. The normal's spread is divided by √2, so that
+    a complex standard normal has variance 1 (each part 1/2)."""
+    dtype = xp.dtype(dtype)
+    if dtype.kind != "c":
+        return drawn(sample, generator, shape, low_or_mean, high_or_std, dtype)
+    if sample is sampling_algorithms.uniform:
+        parts = drawn(sample, generator, (*shape, 2), low_or_mean, high_or_std, dtypes.real_dtype(dtype))
+    else:
+        parts = drawn(sample, generator, (*shape, 2), low_or_mean, high_or_std / math.sqrt(2), dtypes.real_dtype(dtype))
+    return parts.view(dtype)[..., 0]
 
 
 @public(method=False)
@@ -837,7 +852,7 @@ def randn(*size, generator=None, dtype=None, layout=None, requires_grad=False, d
 def _standard_normal(sample, shape, generator, dtype, requires_grad):
     """A new tensor of N(0, 1) samples of floating ``dtype`` drawn by ``sample`` (PyTorch's path
     for a contiguous tensor, ``sampling_algorithms.normal``, or its path for another, ``normal_one_by_one``)."""
-    return _finish(drawn(sample, generator, shape, 0.0, 1.0, dtype), requires_grad)
+    return _finish(_drawn_parts(sample, generator, shape, 0.0, 1.0, dtype), requires_grad)
 
 
 #: The C++ names of the types, as PyTorch's bound errors write them.

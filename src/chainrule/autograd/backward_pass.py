@@ -1,6 +1,7 @@
 """``backward`` and ``grad``: the two ways to start the backward pass."""
 import warnings
 
+from chainrule import dtypes
 from chainrule.caller_warnings import warn_once
 from chainrule.autograd.engine import InputsToAccumulate, run_backward
 from chainrule.autograd.function import gradient_edge, made_from_values
@@ -38,6 +39,12 @@ def _initial_grads(outputs, grad_outputs):
                     f"grad can be implicitly created only for scalar outputs: this output has shape "
                     f"{tuple(output.shape)}; pass backward(gradient) with a tensor of that shape, "
                     f"or reduce it first (e.g. loss.sum() or loss.mean())"
+                )
+            if output.array.dtype.kind == "c":
+                raise RuntimeError(
+                    "grad can be implicitly created only for real scalar outputs: this output is "
+                    f"{dtypes.dtype_name(output.array.dtype)}; reduce it to a real loss first (e.g. z.abs().sum(), "
+                    "or view_as_real(z).sum()) or pass backward(gradient)"
                 )
             grad = made_from_values(xp.ones(output.array.shape, dtype=output.array.dtype))
         else:
