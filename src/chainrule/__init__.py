@@ -117,6 +117,7 @@ from chainrule.version import __version__  # noqa: E402
 # Subpackages, importable as attributes like torch.nn (import order: they build on the core above).
 from chainrule import accelerator, backends, nn, optim, testing, utils  # noqa: E402
 from chainrule import linalg  # noqa: E402  chainrule.linalg, as torch.linalg
+from chainrule import fft  # noqa: E402  chainrule.fft, as torch.fft
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as torch.compile
 from chainrule import distributions, special  # noqa: E402  torch.distributions, torch.special
