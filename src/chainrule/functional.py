@@ -35,5 +35,6 @@ from chainrule.ops import (  # noqa: F401
 )
 from chainrule.ops.registry import functions
 
+complex_numbers.refuse_complex_where_pytorch_does()
 globals().update(vars(functions))
 __all__ = sorted(vars(functions))

@@ -1703,7 +1703,7 @@ def abs(input):
 @public(inplace=True, out=SAME_DTYPE)
 def sign(input):
     if input.array.dtype.kind == "c":
-        raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.")
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.")
     return Sign.apply(input)
 
 

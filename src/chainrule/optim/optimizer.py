@@ -313,7 +313,15 @@ class Optimizer:
                     self._init_state(param, state, group)
                     if state:  # an optimizer that keeps nothing (plain SGD) leaves no entry, as PyTorch's
                         self.state[param] = state
-                self._update(param.array, grad.array, state, group, self._scratch(param))
+                if param.array.dtype.kind == "c":
+                    # PyTorch's optimizers step a complex parameter as the real pairs it views
+                    # (_view_as_real): Adam's squares are then of each part, not complex squares
+                    viewed_state = real_state(state)
+                    before = dict(viewed_state)
+                    self._update(real_view(param.array), real_view(grad.array), viewed_state, group, self._scratch(param, real_view))
+                    keep_new_state(state, before, viewed_state)
+                else:
+                    self._update(param.array, grad.array, state, group, self._scratch(param))
                 param._version += 1
         return loss
 
@@ -328,10 +336,10 @@ class Optimizer:
         """
         raise NotImplementedError(f"{type(self).__name__} must define _update (one parameter's step) or override step()")
 
-    def _scratch(self, param):
+    def _scratch(self, param, viewed=None):
         """Two work arrays shaped like ``param``, kept between steps so a step allocates nothing."""
         arrays = self._scratch_arrays.get(param)
-        array = param.array
+        array = param.array if viewed is None else viewed(param.array)
         if arrays is None or arrays[0].shape != array.shape or arrays[0].dtype != array.dtype:
             arrays = self._scratch_arrays[param] = (xp.empty_like(array), xp.empty_like(array))
         return arrays
@@ -672,3 +680,27 @@ def scalar_state(value):
 def zeros_state(param):
     """A zero buffer shaped like ``param`` (a tensor, so that it appears in ``state_dict``)."""
     return tensor_from_array(xp.zeros_like(param.array))
+
+
+def real_view(array):
+    """A complex array's real and imaginary parts as a real array (..., 2) sharing its memory."""
+    return array[..., None].view(array.real.dtype)
+
+
+def real_state(state):
+    """An optimizer's state for a complex parameter with each complex tensor seen as its real view
+    (the same memory: the step's in-place updates land in the complex state)."""
+    return {key: tensor_from_array(real_view(value.array)) if isinstance(value, Tensor) and value.array.dtype.kind == "c" else value
+            for key, value in state.items()}
+
+
+def keep_new_state(state, before, after):
+    """What an update of a complex parameter put into its real-view state (``after``, where
+    ``before`` was: SGD's momentum buffer on the first step) stored in ``state``, real pairs
+    (..., 2) as the complex numbers they hold."""
+    for key, value in after.items():
+        if before.get(key) is value:
+            continue
+        if isinstance(value, Tensor) and value.array.ndim and value.array.shape[-1] == 2 and value.array.dtype.kind == "f":
+            value = tensor_from_array(xp.ascontiguousarray(value.array).view(dtypes.complex_dtype(value.array.dtype))[..., 0])
+        state[key] = value
