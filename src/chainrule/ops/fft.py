@@ -128,7 +128,7 @@ def _with_size(shape, axis, size):
 # ----------------------------------------------------------------------------- the arguments, checked as PyTorch's
 def _check_norm(norm):
     if norm is not None and norm not in _NORMS:
-        raise ValueError(f'Invalid normalization mode: "{norm}" (use "backward", "forward" or "ortho")')
+        raise RuntimeError(f'Invalid normalization mode: "{norm}" (use "backward", "forward" or "ortho")')
     return norm
 
 

@@ -1,0 +1,153 @@
+"""chainrule.fft against torch.fft: values, gradients of real losses (PyTorch's convention for
+complex numbers), float32 precision, and errors."""
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+
+def signal(shape, complex_values, seed=0):
+    generator = np.random.default_rng(seed)
+    values = generator.normal(size=shape)
+    return values + 1j * generator.normal(size=shape) if complex_values else values
+
+
+def real_loss(lib, output, weights):
+    """A real loss every element of the output counts in differently (both parts of a complex one)."""
+    weights = lib.tensor(weights)
+    if output.is_complex():
+        return (lib.view_as_real(output.resolve_conj()) * weights).sum()  # (PyTorch's ihfft is lazily conjugated)
+    return (output * weights[..., 0]).sum()
+
+
+def run(lib, name, array, keywords, weights):
+    x = lib.tensor(array, requires_grad=True)
+    output = getattr(lib.fft, name)(x, **keywords)
+    real_loss(lib, output, weights).backward()
+    return output, x.grad
+
+
+# name, input complex?, shape, keywords
+CASES = [
+    ("fft", True, (5,), {}),
+    ("fft", False, (4,), {"norm": "ortho"}),
+    ("fft", True, (3, 4), {"n": 6, "dim": 0, "norm": "forward"}),
+    ("fft", True, (3, 4), {"n": 2}),
+    ("fft", True, (1,), {}),
+    ("ifft", True, (2, 5), {"norm": "backward"}),
+    ("ifft", True, (6,), {"n": 4, "norm": "ortho"}),
+    ("ifft", False, (6,), {"n": 9, "norm": "forward"}),
+    ("fft2", True, (2, 3, 4), {}),
+    ("fft2", True, (3, 4), {"s": (5, 2), "norm": "ortho"}),
+    ("ifft2", True, (3, 4), {"dim": (0, 1), "norm": "forward"}),
+    ("fftn", True, (2, 3, 4), {}),
+    ("fftn", True, (2, 3, 4), {"s": (2, -1), "dim": (0, 2)}),
+    ("fftn", True, (2, 3, 4), {"s": (3,)}),
+    ("ifftn", True, (2, 3, 4), {"dim": (1,), "norm": "ortho"}),
+    ("rfft", False, (6,), {}),
+    ("rfft", False, (7,), {"norm": "ortho"}),
+    ("rfft", False, (3, 5), {"n": 8, "dim": 0, "norm": "forward"}),
+    ("rfft", False, (5,), {"n": 3}),
+    ("rfft", False, (1,), {}),
+    ("irfft", True, (5,), {}),
+    ("irfft", True, (4,), {"n": 7, "norm": "ortho"}),
+    ("irfft", True, (4, 3), {"n": 4, "dim": 0, "norm": "forward"}),
+    ("irfft", True, (6,), {"n": 5}),
+    ("irfft", True, (3,), {"n": 12}),
+    ("rfft2", False, (3, 4), {}),
+    ("rfft2", False, (2, 3, 5), {"s": (4, 6), "norm": "ortho"}),
+    ("irfft2", True, (3, 4), {}),
+    ("irfft2", True, (3, 4), {"s": (2, 5), "norm": "forward"}),
+    ("rfftn", False, (2, 3, 4), {}),
+    ("rfftn", False, (2, 3, 4), {"dim": (0, 1), "s": (3, 3)}),
+    ("irfftn", True, (2, 3, 4), {}),
+    ("irfftn", True, (2, 3, 4), {"dim": (1, 2), "s": (4, 5), "norm": "ortho"}),
+    ("hfft", True, (5,), {}),
+    ("hfft", True, (4,), {"n": 5, "norm": "ortho"}),
+    ("hfft", True, (3, 4), {"n": 8, "dim": 0, "norm": "forward"}),
+    ("ihfft", False, (6,), {}),
+    ("ihfft", False, (7,), {"n": 4, "norm": "ortho"}),
+    ("ihfft", False, (3, 5), {"dim": 0, "norm": "forward"}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{case[0]}-{case[2]}-{case[3]}" for case in CASES])
+def test_transforms_and_their_gradients_agree_with_pytorch(case):
+    name, complex_values, shape, keywords = case
+    array = signal(shape, complex_values)
+    expected = getattr(torch.fft, name)(torch.tensor(array), **keywords)
+    weights = np.random.default_rng(1).random(tuple(expected.shape) + (2,))
+    output, grad = run(chainrule, name, array, keywords, weights)
+    expected, expected_grad = run(torch, name, array, keywords, weights)
+    assert str(output.dtype).split(".")[1] == str(expected.dtype).split(".")[1]
+    np.testing.assert_allclose(output.detach().numpy(), expected.detach().resolve_conj().numpy(), rtol=1e-10, atol=1e-12)
+    assert grad.dtype == getattr(chainrule, str(expected_grad.dtype).split(".")[1])
+    np.testing.assert_allclose(grad.numpy(), expected_grad.resolve_conj().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["fft", "rfft", "ifft", "irfft", "hfft", "ihfft", "fft2", "rfft2"])
+def test_float32_gives_complex64_as_close_to_pytorch_as_rounding_allows(name):
+    complex_values = name in ("ifft", "irfft", "hfft")
+    array = signal((8, 16), complex_values).astype(np.complex64 if complex_values else np.float32)
+    ours = getattr(chainrule.fft, name)(chainrule.tensor(array))
+    theirs = getattr(torch.fft, name)(torch.tensor(array))
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    scale = np.abs(theirs.resolve_conj().numpy()).max()
+    np.testing.assert_allclose(ours.numpy(), theirs.resolve_conj().numpy(), atol=4e-6 * scale)
+
+
+def test_integer_input_takes_the_default_float_dtype():
+    for lib in (chainrule, torch):
+        assert str(lib.fft.fft(lib.arange(4)).dtype).endswith("complex64")
+        assert str(lib.fft.rfft(lib.arange(4)).dtype).endswith("complex64")
+        assert str(lib.fft.fft(lib.arange(4, dtype=lib.float64)).dtype).endswith("complex128")
+
+
+def test_the_helpers_agree_with_pytorch():
+    for make in [
+        lambda lib: lib.fft.fftfreq(5),
+        lambda lib: lib.fft.fftfreq(4, d=0.1, dtype=lib.float64),
+        lambda lib: lib.fft.rfftfreq(7, 2.0),
+        lambda lib: lib.fft.fftshift(lib.arange(10).reshape(2, 5)),
+        lambda lib: lib.fft.fftshift(lib.arange(10).reshape(2, 5), dim=1),
+        lambda lib: lib.fft.ifftshift(lib.arange(10).reshape(2, 5), dim=(0, 1)),
+        lambda lib: lib.fft.ifftshift(lib.fft.fftshift(lib.arange(7))),
+    ]:
+        ours, theirs = make(chainrule), make(torch)
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_a_gradient_recorded_under_create_graph_is_differentiated_again():
+    for lib in (chainrule, torch):
+        x = lib.tensor(signal((6,), False), requires_grad=True)
+        (grad,) = lib.autograd.grad(lib.fft.rfft(x).abs().pow(2).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((grad * grad).sum(), x)
+        if lib is chainrule:
+            ours = second.numpy()
+    np.testing.assert_allclose(ours, second.numpy(), rtol=1e-10)
+
+
+def test_errors_are_pytorchs():
+    actions = [
+        lambda lib: lib.fft.fft(lib.ones(0)),
+        lambda lib: lib.fft.fft(lib.ones(3), n=0),
+        lambda lib: lib.fft.fft(lib.ones(3), norm="x"),
+        lambda lib: lib.fft.fft(lib.ones(3), dim=2),
+        lambda lib: lib.fft.fft2(lib.ones(3)),
+        lambda lib: lib.fft.fftn(lib.ones(3, 3), s=(2,), dim=(0, 1)),
+        lambda lib: lib.fft.rfft(lib.ones(3) + 1j),
+        lambda lib: lib.fft.fftn(lib.ones(3, 3), dim=(0, 0)),
+        lambda lib: lib.fft.irfft(lib.ones(1)),
+    ]
+    for action in actions:
+        kinds = []
+        for lib in (chainrule, torch):
+            try:
+                action(lib)
+            except Exception as error:  # noqa: BLE001 (the type is what is compared)
+                kinds.append(type(error))
+            else:
+                kinds.append(None)
+        assert kinds[0] is kinds[1] is not None
