@@ -221,6 +221,9 @@ RESULTS = [
     "torch.tensor([[1e-10, 1e10]], requires_grad=True) * 1",
     "torch.tensor([float('inf'), 1.], dtype=torch.float64, requires_grad=True) + 0",
     "torch.zeros(0, 3, requires_grad=True, dtype=torch.float64) * 2",
+    "torch.view_as_complex(x.reshape(3, 2, 2))", "torch.view_as_complex(x.reshape(3, 2, 2)) * 1j", "torch.polar(x, w.sum())",
+    "torch.view_as_real(torch.complex(x, -x))", "(x * (1 - 2j)).abs()", "(x * 1j).angle()", "(x + 1j).conj()", "(x * 1j).real",
+    "(x * 1j).imag", "torch.fft.rfft(x)", "torch.fft.fft(x, dim=0)", "torch.fft.irfft(torch.fft.rfft(x))",
 ]
 
 
@@ -233,7 +236,8 @@ def test_a_result_prints_its_grad_fn_as_pytorch_does(code):
 DESCRIPTIONS = [
     "x.shape", "x.size()", "x.size(0)", "x.shape[1:]", "x.shape + (1,)", "torch.Size([])", "torch.tensor(5).shape", "f'{x.shape}'",
     "x.dtype", "torch.int32", "torch.bool", "torch.float16", "f'{x.dtype}'", "x.device", "torch.device('cpu')",
-    "torch.finfo(torch.float32)", "torch.iinfo(torch.uint8)",
+    "torch.finfo(torch.float32)", "torch.iinfo(torch.uint8)", "torch.complex64", "torch.cdouble", "torch.finfo(torch.complex64)",
+    "torch.tensor([1 + 2j, -3.25j]).dtype", "torch.tensor(2j).item()", "torch.tensor([[1 + 2j]]).tolist()",
     "x.grad", "x.sum().backward()\nprint(x.grad)\nprint(w.grad)", "x.is_leaf", "(x * 2).is_leaf",
     "nn.Parameter(torch.ones(3))", "nn.Parameter(torch.ones(2, 2), requires_grad=False)",
     "nn.Parameter(torch.tensor(np.float64(np.pi)))", "nn.Parameter(torch.zeros(0, 2))",
@@ -339,3 +343,25 @@ def test_random_tensors_print_as_in_pytorch(seed):
         theirs, ours = theirs.transpose(0, 1), ours.transpose(0, 1)
     assert repr(ours) == repr(theirs), (values.shape, values.dtype, options)
     assert str(ours) == str(theirs)
+
+
+def random_complex_values(rng):
+    """complex64 or complex128 values whose real and imaginary parts are drawn as ``random_values``'
+    floats (one magnitude or mixed, whole or not, NaN, inf, -0), each part on its own."""
+    while (real := random_values(rng)).dtype.kind != "f":
+        pass
+    imag = random_values(rng).astype(np.float64)
+    imag = np.resize(imag, real.shape) if imag.size else np.zeros(real.shape)
+    return (real + 1j * imag).astype(np.complex128 if rng.random() < 0.5 else np.complex64)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_random_complex_tensors_print_as_in_pytorch(seed):
+    rng = np.random.default_rng(100_000 + seed)
+    options, values = random_options(rng), random_complex_values(rng)
+    requires_grad = rng.random() < 0.3
+    torch.set_printoptions(**options)
+    chainrule.set_printoptions(**options)
+    theirs = torch.tensor(values, requires_grad=requires_grad)
+    ours = chainrule.tensor(values, requires_grad=requires_grad)
+    assert repr(ours) == repr(theirs), (values.shape, values.dtype, options)

@@ -20,15 +20,21 @@ from chainrule.ops.fft import (
     ifftn,
     opposite_norm,
     real_to_complex,
+    real_to_full,
     rfftn,
 )
 from chainrule.ops.complex_numbers import conj as _conj
 from chainrule.ops.registry import with_out
+from chainrule.tensor import Tensor
 
 __all__ = [
     "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
     "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
 ]
+
+
+def _is_real(input):
+    return isinstance(input, Tensor) and input.array.dtype.kind in "fiub"
 
 
 def _one(n, dim):
@@ -39,12 +45,16 @@ def _one(n, dim):
 @with_out
 def fft(input, n=None, dim=-1, norm=None):
     """The 1-D discrete Fourier transform along ``dim``: X_k = Σ_j x_j e^(-2πi jk/n)."""
+    if _is_real(input):
+        return real_to_full(input, *_one(n, dim), norm, "fft")
     return complex_to_complex(input, *_one(n, dim), norm, False, "fft")
 
 
 @with_out
 def ifft(input, n=None, dim=-1, norm=None):
     """The inverse of ``fft``: x_j = (1/n) Σ_k X_k e^(2πi jk/n)."""
+    if _is_real(input):  # of real numbers, the conjugate of the forward transform (scaled as the inverse), as PyTorch computes it
+        return _conj(real_to_full(input, *_one(n, dim), opposite_norm(norm), "ifft"))
     return complex_to_complex(input, *_one(n, dim), norm, True, "ifft")
 
 

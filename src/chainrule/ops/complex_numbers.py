@@ -68,7 +68,6 @@ def _resolved(input):
 
 # ----------------------------------------------------------------------------- the number itself
 class Conj(Op):
-    node_name = "ConjPhysicalBackward0"
     formula = "conj z = x - iy"
     derivatives = ("conj(grad)",)
 
@@ -81,7 +80,12 @@ class Conj(Op):
         return ctx.xp.conj(grad_output)
 
 
-@public(aliases=("conj_physical",))
+class ConjPhysical(Conj):
+    """``conj_physical``: PyTorch's conj is a lazy view and this one a copy; here both copy, and
+    differ in their nodes' names only."""
+
+
+@public
 def conj(input):
     """The complex conjugate x - iy of each element; for a real tensor, the tensor itself (the same
     object, as in PyTorch)."""
@@ -89,9 +93,16 @@ def conj(input):
     return Conj.apply(input) if _is_complex_array(input.array) else input
 
 
+@public
+def conj_physical(input):
+    """``conj``, computed at once (as every conj here is)."""
+    _expect_tensor(input, "conj_physical")
+    return ConjPhysical.apply(input) if _is_complex_array(input.array) else input
+
+
 def _conj_physical_(self):
     if _is_complex_array(self.array):
-        self.copy_(Conj.apply(self.detach()) if not self.requires_grad else Conj.apply(self.clone()))
+        self.copy_(ConjPhysical.apply(self.detach()) if not self.requires_grad else ConjPhysical.apply(self.clone()))
     return self
 
 
@@ -100,6 +111,8 @@ install_method("conj_physical_", _conj_physical_)
 
 class Real(Op):
     """A view of the real parts (writing into it writes into the complex tensor)."""
+
+    node_name = "SelectBackward0"  # PyTorch's real is view_as_real(z).select(-1, 0)
 
     formula = "Re z"
     derivatives = ("grad as a complex number (imaginary part 0)",)
@@ -115,6 +128,8 @@ class Real(Op):
 
 class Imag(Op):
     """A view of the imaginary parts."""
+
+    node_name = "SelectBackward0"  # view_as_real(z).select(-1, 1)
 
     formula = "Im z"
     derivatives = ("i · grad",)

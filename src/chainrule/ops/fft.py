@@ -70,6 +70,13 @@ class ComplexToComplex(Op):
         return _resized(grad, ctx.shape, ctx.axes, ctx.xp), None, None, None, None
 
 
+class RealToFull(ComplexToComplex):
+    """``fft`` of a real x: both halves of the spectrum, as PyTorch's two-sided r2c (the gradient
+    reaching x is the real part of the complex one, which the engine takes)."""
+
+    node_name = "FftR2CBackward0"
+
+
 class RealToComplex(Op):
     """``rfftn`` of a real x over ``axes``: the frequencies 0..n//2 along the last of them."""
 
@@ -197,6 +204,15 @@ def complex_to_complex(input, s, dim, norm, inverse, operation):
     _expect_tensor(input, operation)
     axes, sizes = _dims_and_sizes(input, s, dim, operation)
     return ComplexToComplex.apply(_as_complex(input), sizes, axes, _check_norm(norm), inverse)
+
+
+def real_to_full(input, s, dim, norm, operation):
+    """The 1-D ``fft`` of real input as PyTorch computes it: a two-sided real-to-complex transform
+    (its node FftR2CBackward0)."""
+    _expect_tensor(input, operation)
+    input = _as_real(input, operation)
+    axes, sizes = _dims_and_sizes(input, s, dim, operation)
+    return RealToFull.apply(input, sizes, axes, _check_norm(norm), False)
 
 
 def real_to_complex(input, s, dim, norm, operation):
