@@ -44,7 +44,8 @@ SHARED_ARRAY_API = {
     "hstack", "vstack", "dstack", "squeeze", "trace", "linalg", "float_", "complex64", "complex128",
     "uint16", "uint32", "uint64", "bool", "newaxis", "partition", "argpartition", "lexsort",
     "logaddexp2", "heaviside", "fabs", "positive", "reciprocal", "conj", "real", "imag", "issubdtype",
-    "floating", "signedinteger", "unsignedinteger", "number", "promote_types", "shares_memory",
+    "floating", "signedinteger", "unsignedinteger", "number", "promote_types", "shares_memory", "angle",
+    "fft",  # (numpy.fft and cupy.fft: fftn, ifftn, rfftn, irfftn with s, axes and norm)
 }
 
 

@@ -90,6 +90,7 @@ CASES = [
     ("sum", lambda lib, a: a.sum(-1) if a.ndim else a.sum(), "c", {}),
     ("mean", lambda lib, a: a.mean(), "c", {}),
     ("prod", lambda lib, a: a.prod(), "c", {}),
+    ("var_std", lambda lib, a: a.var(-1) + a.std(-1) if a.ndim else a.var() + a.std(), "c", {}),
     ("cat_reshape_index", lambda lib, a: lib.cat([a.reshape(-1), a.reshape(-1)[:1]]), "c", {}),
 ]
 

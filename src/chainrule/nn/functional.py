@@ -18,7 +18,7 @@ from chainrule.autograd.function import checked, computed_without_gradient, made
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp
 from chainrule.nn import attention
-from chainrule.ops import activation, index, margin_loss
+from chainrule.ops import activation, complex_numbers, index, margin_loss
 from chainrule.ops import activation
 from chainrule.ops.activation import gelu, sigmoid, softplus, tanh
 from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
@@ -1734,3 +1734,7 @@ for _name in __all__:
     if callable(globals().get(_name)):
         globals()[_name] = _with_input_keyword(globals()[_name])
 del _name
+
+# relu, softmax, log_softmax, gelu, mse_loss... refuse complex input as PyTorch's (their operations
+# answer NumPy's way, ordering complex numbers by their real parts)
+complex_numbers.refuse_complex_where_pytorch_does(globals())

@@ -415,6 +415,7 @@ _REFUSED_ON_COMPLEX = {
     "__mod__": (NotImplementedError, "remainder_cpu"),
     "floor_divide": (NotImplementedError, "div_floor_cpu"), "__floordiv__": (NotImplementedError, "div_floor_cpu"),
     "heaviside": (RuntimeError, "heaviside is not yet implemented for complex tensors."),
+    "gelu": (NotImplementedError, "GeluKernelImpl"), "mse_loss": (NotImplementedError, "mse_cpu"),
     "erf": (NotImplementedError, "erf_vml_cpu"), "lgamma": (NotImplementedError, "lgamma_vml_cpu"),
     "nansum": (RuntimeError, "nansum on CPU does not support complex inputs"),
 }
@@ -426,24 +427,35 @@ def _refusing_complex(function, error, words):
 
     @functools.wraps(function)
     def refusing(*args, **kwargs):
-        for argument in args[:2]:
-            if isinstance(argument, Tensor) and argument.array.dtype.kind == "c":
-                kind, kernel = error, words
-                if words.startswith(("max()", "min()")) and len(args) == 1 and not kwargs:
-                    kind, kernel = NotImplementedError, words[:3] + "_all"
-                if " " not in kernel:
-                    kernel = _NOT_IMPLEMENTED_KERNEL.format(kernel=kernel, dtype=dtypes.scalar_type_name(argument.array.dtype))
-                raise kind(kernel)
+        # (one test per argument on the way in: these wrap hot operations, relu and max among them)
+        first = args[0] if args else kwargs.get("input")
+        if isinstance(first, Tensor) and first.array.dtype.kind == "c":
+            _refuse(first, args, kwargs)
+        if len(args) > 1 and isinstance(args[1], Tensor) and args[1].array.dtype.kind == "c":
+            _refuse(args[1], args, kwargs)
         return function(*args, **kwargs)
+
+    def _refuse(argument, args, kwargs):
+        kind, kernel = error, words
+        if words.startswith(("max()", "min()")) and len(args) == 1 and not kwargs:
+            kind, kernel = NotImplementedError, words[:3] + "_all"
+        if " " not in kernel:
+            kernel = _NOT_IMPLEMENTED_KERNEL.format(kernel=kernel, dtype=dtypes.scalar_type_name(argument.array.dtype))
+        raise kind(kernel)
 
     return refusing
 
 
-def refuse_complex_where_pytorch_does():
+def refuse_complex_where_pytorch_does(namespace=None):
     """Wrap the operations of ``_REFUSED_ON_COMPLEX``, once every family has registered them
-    (``functional.py`` calls it after importing them all)."""
+    (``functional.py`` calls it after importing them all): the public functions and the Tensor
+    methods, or the functions of ``namespace`` (a module's dict: ``nn.functional``'s relu, softmax)."""
     for name, (error, words) in _REFUSED_ON_COMPLEX.items():
         for each in (name, name + "_"):
+            if namespace is not None:
+                if callable(namespace.get(each)):
+                    namespace[each] = _refusing_complex(namespace[each], error, words)
+                continue
             function = vars(registry.functions).get(each)  # (its own dict: not a formula_form of its class)
             if callable(function):
                 vars(registry.functions)[each] = _refusing_complex(function, error, words)

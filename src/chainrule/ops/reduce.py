@@ -401,6 +401,8 @@ def variance(array, axes, keepdim, divisor):
     as PyTorch does: the squares would overflow float16 past |x - mean| = 256)."""
     with ignoring_float_errors():
         centered = array - array.sum(axis=axes, keepdims=True) / _count(array.shape, axes)
+        if centered.dtype.kind == "c":  # |x - mean|², a real variance (the parts' variances added), as PyTorch's
+            centered = xp.abs(centered)
         return (centered * centered).sum(axis=axes, keepdims=keepdim) / divisor
 
 
