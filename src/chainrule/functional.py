@@ -30,6 +30,7 @@ from chainrule.ops import (  # noqa: F401
     shape,
     sort,
     special,
+    spectrogram,
     statistics,
     view_copies,
 )

@@ -295,3 +295,15 @@ def test_a_float64_default_makes_complex128_the_default_complex_dtype():
     finally:
         chainrule.set_default_dtype(chainrule.float32)
         torch.set_default_dtype(torch.float32)
+
+
+def test_equality_and_closeness_compare_complex_numbers_as_pytorch():
+    first, second = np.array([1 + 1j, 2j, 3]), np.array([1 + 1.00001j, 2.1j, 3])
+    for check in [
+        lambda lib, a, b: a == b, lambda lib, a, b: a != b, lambda lib, a, b: a == (1 + 1j),
+        lambda lib, a, b: lib.isclose(a, b), lambda lib, a, b: lib.isclose(a, b, atol=0.2),
+        lambda lib, a, b: lib.tensor(lib.allclose(a, b)), lambda lib, a, b: lib.tensor(lib.equal(a, a)),
+    ]:
+        ours = check(chainrule, chainrule.tensor(first), chainrule.tensor(second))
+        theirs = check(torch, torch.tensor(first), torch.tensor(second))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -151,3 +151,58 @@ def test_errors_are_pytorchs():
             else:
                 kinds.append(None)
         assert kinds[0] is kinds[1] is not None
+
+
+STFT_CASES = [
+    {"n_fft": 8},
+    {"n_fft": 8, "hop_length": 3, "win_length": 6, "window": "hann", "normalized": True},
+    {"n_fft": 6, "center": False, "onesided": False},
+    {"n_fft": 8, "pad_mode": "constant"},
+    {"n_fft": 4, "pad_mode": "replicate", "hop_length": 1},
+]
+
+
+def _with_window(lib, keywords, size):
+    keywords = dict(keywords)
+    if keywords.get("window") == "hann":
+        keywords["window"] = lib.hann_window(keywords.get("win_length", size), dtype=lib.float64)
+    return keywords
+
+
+@pytest.mark.filterwarnings("ignore:A window was not provided")
+@pytest.mark.parametrize("keywords", STFT_CASES, ids=str)
+@pytest.mark.parametrize("shape", [(20,), (2, 17)], ids=str)
+def test_stft_and_its_gradient_agree_with_pytorch(keywords, shape):
+    array = signal(shape, False)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(array, requires_grad=True)
+        spectrum = lib.stft(x, return_complex=True, **_with_window(lib, keywords, keywords["n_fft"]))
+        (lib.view_as_real(spectrum) ** 2 * lib.arange(2.0, dtype=lib.float64)).sum().backward()
+        results.append((spectrum.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:A window was not provided")
+@pytest.mark.parametrize("keywords", [{}, {"hop_length": 2, "length": 19}, {"window": "hann", "normalized": True}, {"center": False}], ids=str)
+def test_istft_inverts_stft_and_its_gradient_agrees_with_pytorch(keywords):
+    array = signal((2, 20), False)
+    results = []
+    for lib in (chainrule, torch):
+        options = _with_window(lib, keywords, 8)
+        stft_options = {name: options[name] for name in ("hop_length", "window", "normalized", "center") if name in options}
+        spectrum = lib.stft(lib.tensor(array), 8, return_complex=True, **stft_options).detach().requires_grad_()
+        restored = lib.istft(spectrum, 8, **options)
+        (restored**2).sum().backward()
+        results.append((restored.detach().numpy(), spectrum.grad.resolve_conj().numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    if "length" not in keywords and keywords.get("center", True):
+        np.testing.assert_allclose(results[0][0], array, atol=1e-12)
+
+
+def test_stft_of_a_real_input_asks_for_return_complex_as_pytorch():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="return_complex"):
+            lib.stft(lib.ones(16), 4)

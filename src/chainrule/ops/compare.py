@@ -224,7 +224,7 @@ def _close(a, b, *, rtol, atol, equal_nan, float_dtype):
     compares them: exactly where both tolerances are 0 (2**53 + 1 and 2**53 differ, though they are
     one float64), else converted to ``float_dtype`` (the default float dtype) first, so that their
     difference cannot wrap around (int8 127 and -128 are 255 apart)."""
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":  # (complex numbers: NumPy's |a - b| is their distance, as PyTorch's)
         if rtol == 0 and atol == 0:
             return xp.equal(a, b)
         a, b = a.astype(float_dtype), b.astype(float_dtype)

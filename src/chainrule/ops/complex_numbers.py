@@ -102,7 +102,7 @@ def conj_physical(input):
 
 def _conj_physical_(self):
     if _is_complex_array(self.array):
-        self.copy_(ConjPhysical.apply(self.detach()) if not self.requires_grad else ConjPhysical.apply(self.clone()))
+        self.copy_(ConjPhysical.apply(self.clone()))  # (a clone: the conjugate is computed before the write)
     return self
 
 
