@@ -8,8 +8,8 @@ floats become ``float32`` by default and Python ints become ``int64``, Python co
 ``complex64`` (the complex dtype of the default float).
 
 The complex dtypes are ``complex64`` (``cfloat``: two float32) and ``complex128`` (``cdouble``:
-two float64). PyTorch's ``complex32`` (``chalf``, two float16) is absent: NumPy, which holds
-chainrule's arrays, has no such type.
+two float64). PyTorch's ``complex32`` (``chalf``, two float16) can be named and asked about, but no
+tensor holds it: NumPy, which holds chainrule's arrays, has no such type (use complex64).
 """
 import builtins
 import math
@@ -101,6 +101,7 @@ class DtypeWithoutArrays(dtype):
 
     kind = "f"
     is_floating_point = True
+    is_complex = False
     is_signed = True
 
     def __getattr__(self, name):
@@ -157,7 +158,34 @@ bfloat16 = DtypeWithoutArrays(
     "float16 (x.half()) or float32 (x.float())",
 )
 
+
+
+class ComplexWithoutArrays(DtypeWithoutArrays):
+    """PyTorch's ``complex32`` (``chalf``): two float16, a type NumPy does not have; named and asked
+    about as ``bfloat16`` is, no tensor holds it."""
+
+    __slots__ = ()
+    kind = "c"
+    is_floating_point = False
+    is_complex = True
+
+    def to_real(self):
+        return float16
+
+    def to_complex(self):
+        return self
+
+
+complex32 = ComplexWithoutArrays(
+    "complex32",
+    4,
+    # its parts' limits, torch.finfo(torch.complex32): float16's
+    {"bits": 16, "eps": 2.0**-10, "max": 65504.0, "smallest_normal": 2.0**-14, "resolution": 0.001, "dtype": "float16"},
+    "complex64 (x.to(chainrule.complex64))",
+)
+
 # PyTorch's aliases
+chalf = complex32
 half = float16
 float = float32
 double = float64

@@ -41,7 +41,7 @@ class finfo(_Limits):
     def __init__(self, type=_DEFAULT):
         type = dtypes.get_default_dtype() if type is _DEFAULT else _checked_dtype(type, "finfo")
         if isinstance(type, dtypes.DtypeWithoutArrays):  # bfloat16: its limits are known without NumPy
-            self.__dict__.update(type.limits, min=-type.limits["max"], tiny=type.limits["smallest_normal"], dtype=type.name)
+            self.__dict__.update({"dtype": type.name, **type.limits}, min=-type.limits["max"], tiny=type.limits["smallest_normal"])
             return
         dtype = dtypes.real_dtype(type)  # a complex dtype's are its parts' (finfo(complex64) is float32's)
         if dtype.kind != "f":

@@ -175,6 +175,12 @@ def test_the_complex_dtypes_answer_as_pytorchs():
         assert ours.to_complex() is ours
         assert repr(chainrule.finfo(ours)).replace("chainrule", "torch") == repr(torch.finfo(theirs))
     assert chainrule.cfloat is chainrule.complex64 and chainrule.cdouble is chainrule.complex128
+    # complex32 (two float16) is named and described as PyTorch's, but NumPy has no such type to hold
+    assert chainrule.chalf is chainrule.complex32 and chainrule.complex32.is_complex and chainrule.complex32.itemsize == 4
+    assert repr(chainrule.finfo(chainrule.complex32)) == repr(torch.finfo(torch.complex32))
+    assert chainrule.complex32.to_real() is chainrule.float16 and not chainrule.bfloat16.is_complex
+    with pytest.raises(TypeError, match="complex64"):
+        chainrule.zeros(2, dtype=chainrule.complex32)
     assert chainrule.float32.to_complex() is chainrule.complex64 and chainrule.float64.to_complex() is chainrule.complex128
     with pytest.raises(RuntimeError, match="complex32"):
         chainrule.float16.to_complex()
