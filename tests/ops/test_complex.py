@@ -92,6 +92,14 @@ CASES = [
     ("prod", lambda lib, a: a.prod(), "c", {}),
     ("var_std", lambda lib, a: a.var(-1) + a.std(-1) if a.ndim else a.var() + a.std(), "c", {}),
     ("cat_reshape_index", lambda lib, a: lib.cat([a.reshape(-1), a.reshape(-1)[:1]]), "c", {}),
+    ("stack_permute_flip", lambda lib, a: lib.stack([a, a * 1j], -1).permute(*reversed(range(a.ndim + 1))).flip(0), "c", {}),
+    ("where_masked", lambda lib, a, x: lib.where(x > 0, a, a * x), "cr", {}),
+    ("sigmoid_square", lambda lib, a: lib.sigmoid(a).square(), "c", {"magnitude": 0.5}),
+    ("tan_sinh_cosh", lambda lib, a: a.tan() + a.sinh() * a.cosh(), "c", {"magnitude": 0.5}),
+    ("asin_acos_atan", lambda lib, a: a.asin() + a.acos() * a.atan(), "c", {"magnitude": 0.5}),
+    ("asinh_acosh_atanh", lambda lib, a: a.asinh() + a.acosh() * a.atanh(), "c", {"magnitude": 0.5, "away_from_zero": True}),
+    ("expm1_log1p_rsqrt", lambda lib, a: a.expm1() + a.log1p() * a.rsqrt(), "c", {"magnitude": 0.5, "away_from_zero": True}),
+    ("exp2_log2_log10", lambda lib, a: lib.exp2(a) + a.log2() * a.log10(), "c", {"away_from_zero": True}),
 ]
 
 

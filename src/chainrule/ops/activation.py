@@ -45,7 +45,8 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * (1.0 - result) * result  # PyTorch's order, so the same roundings
+        # PyTorch's order, so the same roundings (conjugated for complex numbers; reals unchanged)
+        return grad_output * ctx.xp.conj(1.0 - result) * ctx.xp.conj(result)
 
 
 class Tanh(Op):

@@ -319,7 +319,7 @@ class Log1p(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / (x + 1.0)
+        return grad_output / ctx.xp.conj(x + 1.0)
 
 
 class Sqrt(Op):
@@ -399,7 +399,7 @@ class Tan(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * (result * result + 1.0)
+        return grad_output * ctx.xp.conj(result * result + 1.0)
 
 
 class Atan(Op):
@@ -414,7 +414,7 @@ class Atan(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / (x * x + 1.0)
+        return grad_output / ctx.xp.conj(x * x + 1.0)
 
 
 class Asin(Op):
@@ -430,7 +430,7 @@ class Asin(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / ctx.xp.sqrt(1.0 - x * x)
+        return grad_output / ctx.xp.conj(ctx.xp.sqrt(1.0 - x * x))
 
 
 class Acos(Op):
@@ -446,7 +446,7 @@ class Acos(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return -grad_output / ctx.xp.sqrt(1.0 - x * x)
+        return -grad_output / ctx.xp.conj(ctx.xp.sqrt(1.0 - x * x))
 
 
 class Atan2(Op):
@@ -481,7 +481,7 @@ class Sinh(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * ctx.xp.cosh(x)
+        return grad_output * ctx.xp.conj(ctx.xp.cosh(x))
 
 
 class Cosh(Op):
@@ -497,7 +497,7 @@ class Cosh(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output * ctx.xp.sinh(x)
+        return grad_output * ctx.xp.conj(ctx.xp.sinh(x))
 
 
 class Asinh(Op):
@@ -512,7 +512,7 @@ class Asinh(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / ctx.xp.sqrt(x * x + 1.0)
+        return grad_output / ctx.xp.conj(ctx.xp.sqrt(x * x + 1.0))
 
 
 class Acosh(Op):
@@ -528,6 +528,8 @@ class Acosh(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
+        if x.dtype.kind == "c":  # √(x - 1) √(x + 1): the branch of acosh itself, where √(x² - 1) may take the other
+            return grad_output / ctx.xp.conj(ctx.xp.sqrt(x - 1.0) * ctx.xp.sqrt(x + 1.0))
         return grad_output / ctx.xp.sqrt(x * x - 1.0)
 
 
@@ -544,7 +546,7 @@ class Atanh(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / (1.0 - x * x)
+        return grad_output / ctx.xp.conj(1.0 - x * x)
 
 
 class Expm1(Op):
@@ -563,7 +565,7 @@ class Expm1(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * (result + 1.0)
+        return grad_output * ctx.xp.conj(result + 1.0)
 
 
 class Exp2(Op):
@@ -580,7 +582,7 @@ class Exp2(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
-        return grad_output * result * LN_2
+        return grad_output * ctx.xp.conj(result) * LN_2
 
 
 def rounded_once(function, x):
@@ -607,7 +609,7 @@ class Log2(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / (x * LN_2)
+        return grad_output / ctx.xp.conj(x * LN_2)
 
 
 class Log10(Op):
@@ -623,7 +625,7 @@ class Log10(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output / (x * LN_10)
+        return grad_output / ctx.xp.conj(x * LN_10)
 
 
 class Rsqrt(Op):
@@ -640,6 +642,7 @@ class Rsqrt(Op):
     @staticmethod
     def backward(ctx, grad_output):
         (result,) = ctx.saved_tensors
+        result = ctx.xp.conj(result)
         return grad_output * -0.5 * result * result * result
 
 
