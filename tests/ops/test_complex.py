@@ -321,3 +321,26 @@ def test_equality_and_closeness_compare_complex_numbers_as_pytorch():
         ours = check(chainrule, chainrule.tensor(first), chainrule.tensor(second))
         theirs = check(torch, torch.tensor(first), torch.tensor(second))
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_gradcheck_takes_complex_inputs_and_outputs_and_catches_a_missing_conjugate():
+    z = chainrule.tensor(complex_array((3,), 4), requires_grad=True)
+    x = chainrule.tensor(complex_array((3,), 5).real, requires_grad=True)
+    for function in [lambda z: (z * z).abs(), lambda z: z.exp() * z.conj(), lambda z: chainrule.fft.fft(z), lambda z: z.tanh()]:
+        assert chainrule.autograd.gradcheck(function, (z,))
+    assert chainrule.autograd.gradcheck(lambda x, z: x * z, (x, z))
+    assert chainrule.autograd.gradgradcheck(lambda z: z * z.sin(), (z,))
+
+    class SquareWithoutConjugate(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return z * z
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (z,) = ctx.saved_tensors
+            return grad_output * 2 * z  # PyTorch's convention needs conj(2 z)
+
+    with pytest.raises(RuntimeError):  # (gradcheck's GradcheckError)
+        chainrule.autograd.gradcheck(SquareWithoutConjugate.apply, (z,))

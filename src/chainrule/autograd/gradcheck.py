@@ -39,25 +39,40 @@ def numerical_jacobians(fn, inputs, eps=1e-6):
     """
     jacobians = {}
     with grad_mode.no_grad():
-        output_sizes = [output.array.size if _is_floating(output) else None for output in _outputs_tuple(fn, inputs)]
+        output_sizes = [_real_size(output.array) if _is_floating(output) else None for output in _outputs_tuple(fn, inputs)]
         for position, tensor in enumerate(inputs):
             if not (isinstance(tensor, Tensor) and tensor.requires_grad):
                 continue
             array = tensor.array  # perturbed in place, element by element (also when it is a strided view)
-            columns = [None if size is None else xp.zeros((size, array.size)) for size in output_sizes]
+            # a complex element is two real variables, moved along 1 and along i (columns 2k and 2k + 1)
+            steps = (eps, eps * 1j) if array.dtype.kind == "c" else (eps,)
+            columns = [None if size is None else xp.zeros((size, array.size * len(steps))) for size in output_sizes]
             for element in range(array.size):
                 index = xp.unravel_index(element, array.shape)
                 original = array[index].item()
-                array[index] = original + eps
-                plus = [output.array.astype(xp.float64).reshape(-1) for output in _outputs_tuple(fn, inputs)]
-                array[index] = original - eps
-                minus = [output.array.astype(xp.float64).reshape(-1) for output in _outputs_tuple(fn, inputs)]
-                array[index] = original
-                for column, high, low in zip(columns, plus, minus):
-                    if column is not None:
-                        column[:, element] = (high - low) / (2 * eps)
+                for part, step in enumerate(steps):
+                    array[index] = original + step
+                    plus = [_real_values(output.array) for output in _outputs_tuple(fn, inputs)]
+                    array[index] = original - step
+                    minus = [_real_values(output.array) for output in _outputs_tuple(fn, inputs)]
+                    array[index] = original
+                    for column, high, low in zip(columns, plus, minus):
+                        if column is not None:
+                            column[:, element * len(steps) + part] = (high - low) / (2 * eps)
             jacobians[position] = columns
     return jacobians
+
+
+def _real_size(array):
+    """How many real numbers ``array`` holds: two per complex element."""
+    return array.size * (2 if array.dtype.kind == "c" else 1)
+
+
+def _real_values(array):
+    """``array`` flattened as real float64 numbers, a complex element as its real and imaginary parts."""
+    if array.dtype.kind == "c":
+        return xp.stack((array.real.reshape(-1), array.imag.reshape(-1)), -1).reshape(-1).astype(xp.float64)
+    return array.astype(xp.float64).reshape(-1)
 
 
 def numerical_gradient(fn, inputs, eps=1e-6):
@@ -99,17 +114,21 @@ def analytical_jacobians(fn, inputs, nondet_tol=float("inf")):
 
 def _jacobian_rows(output, targets):
     """The Jacobian of ``output`` with respect to each of ``targets``, one backward pass per row."""
-    jacobians = [xp.zeros((output.array.size, target.array.size)) for target in targets]
+    jacobians = [xp.zeros((_real_size(output.array), _real_size(target.array))) for target in targets]
+    # PyTorch's convention for complex numbers: the gradient for grad_output 1 is ∂Re(out)/∂x + i ∂Re(out)/∂y,
+    # for grad_output i the same of Im(out): one row per real part of the output, split into columns as the input's
+    seeds = (1, 1j) if output.array.dtype.kind == "c" else (1,)
     for element in range(output.array.size):
-        seed = xp.zeros(output.array.size, dtype=output.array.dtype)
-        seed[element] = 1
-        grads = grad(
-            output, targets, grad_outputs=tensor_from_array(seed.reshape(output.array.shape)), retain_graph=True,
-            allow_unused=True,
-        )
-        for jacobian, gradient in zip(jacobians, grads):
-            if gradient is not None:
-                jacobian[element] = gradient.array.reshape(-1)
+        for part, value in enumerate(seeds):
+            seed = xp.zeros(output.array.size, dtype=output.array.dtype)
+            seed[element] = value
+            grads = grad(
+                output, targets, grad_outputs=tensor_from_array(seed.reshape(output.array.shape)), retain_graph=True,
+                allow_unused=True,
+            )
+            for jacobian, gradient in zip(jacobians, grads):
+                if gradient is not None:
+                    jacobian[element * len(seeds) + part] = _real_values(gradient.array)
     return jacobians
 
 
