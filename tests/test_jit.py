@@ -34,3 +34,12 @@ def test_onednn_fusion_is_a_setting_read_back_as_in_pytorch():
         assert lib.jit.onednn_fusion_enabled() is True
         lib.jit.enable_onednn_fusion(False)
         assert lib.jit.onednn_fusion_enabled() is False
+
+
+def test_final_is_typing_final_as_in_pytorch():
+    import typing
+
+    class Attention(chainrule.nn.Module):  # timm's layers annotate their constants so
+        fused_attn: chainrule.jit.Final[bool]
+
+    assert chainrule.jit.Final is typing.Final and Attention.__annotations__["fused_attn"] == typing.Final[bool]

@@ -3,9 +3,11 @@
 chainrule has no TorchScript; ``@torch.jit.script``, ``torch.jit.trace(model, example)`` and the
 annotations leave the function or module as it is, so code written for them runs (eagerly, as
 Python). ``is_scripting()`` and ``is_tracing()`` are False, as they are outside TorchScript.
-``script`` gives the DeprecationWarning that PyTorch 2.13 gives.
+``script`` gives the DeprecationWarning that PyTorch 2.13 gives. ``Final`` (a constant attribute
+of a scripted module, ``qkv_bias: Final[bool]``) is ``typing.Final``, as PyTorch's is.
 """
 import warnings
+from typing import Final  # noqa: F401 (torch.jit.Final is typing.Final)
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
