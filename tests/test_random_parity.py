@@ -196,12 +196,47 @@ def test_a_generators_state_is_a_uint8_tensor_as_in_pytorch():
 
 
 def test_numpy_backed_samplers_follow_the_seed():
-    """Samplers PyTorch's algorithms do not cover draw from a NumPy generator seeded by the stream."""
+    """Samplers PyTorch's algorithms do not cover (gamma) draw from a NumPy generator seeded by the stream."""
     draws = []
     for _ in range(2):
         chainrule.manual_seed(4)
-        draws.append((chainrule.poisson(chainrule.full((5,), 3.0)).tolist(), chainrule.rand(2).tolist()))
+        draws.append((chainrule.distributions.Gamma(2.0, 1.0).sample((5,)).tolist(), chainrule.rand(2).tolist()))
     assert draws[0] == draws[1]
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_binomial_and_poisson_draw_pytorchs_counts(seed, dtype):
+    """Inversion and BTRS (binomial, both sides of p = 1/2), the product method and PTRS (Poisson,
+    both sides of rate 10): each uses as many uniforms as PyTorch's."""
+    counts = [0.0, 1.0, 5.0, 20.0, 50.0, 100.0, 1000.0, 30.0]
+    probs = [0.3, 0.9, 0.3, 0.7, 0.95, 0.4, 0.01, 1.2]
+    rates = [0.0, 0.5, 3.0, 9.9, 10.0, 25.0, 300.0]
+    same_draws(lambda lib: [
+        lib.binomial(lib.tensor(counts, dtype=getattr(lib, dtype)).expand(6, 8), lib.tensor(probs, dtype=getattr(lib, dtype))),
+        lib.poisson(lib.tensor(rates, dtype=getattr(lib, dtype)).expand(4, 7)),
+        lib.distributions.Binomial(lib.tensor([5.0, 50.0]), logits=lib.tensor([0.3, -1.0])).sample((3,)),
+        lib.distributions.Binomial(probs=0.9).sample((10,)),
+        lib.distributions.Poisson(lib.tensor([1.5, 30.0])).sample((4,)),
+    ], seed)
+
+
+def test_low_rank_factorizations_draw_their_test_matrix_as_pytorch():
+    """The Gaussian test matrix comes from the global stream: the values agree to rounding (LAPACK's
+    QR and SVD may round otherwise) and the numbers drawn after them exactly."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        values = [
+            lib.svd_lowrank(lib.rand(5, 4) @ lib.rand(4, 5), q=2)[1],
+            lib.svd_lowrank(lib.randn(3, 7, dtype=lib.float64), q=2, niter=1, M=lib.ones(3, 7, dtype=lib.float64))[1],
+            lib.pca_lowrank(lib.randn(10, 5), q=3)[1],
+        ]
+        results.append(([value.numpy() for value in values], lib.rand(3).tolist()))
+    (ours, our_next), (theirs, their_next) = results
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5)
+    assert our_next == their_next
 
 
 def test_uniform_refuses_a_reversed_range_as_pytorch():

@@ -95,6 +95,8 @@ def test_randint_like_keeps_the_shape_and_dtype_as_pytorch_does():
     (lambda lib: lib.poisson(lib.ones(2, dtype=lib.int64)), NotImplementedError),
     (lambda lib: lib.randint_like(lib.ones(2), 5, 2), RuntimeError),
     (lambda lib: lib.randint_like(lib.ones(2), 0), RuntimeError),
+    (lambda lib: lib.binomial(lib.tensor([5]), lib.tensor([0.2])), ValueError),
+    (lambda lib: lib.binomial(lib.tensor([5.0]), lib.tensor([0.2], dtype=lib.float64)), RuntimeError),
 ])
 def test_poisson_and_randint_like_errors_are_pytorchs(call, error):
     with pytest.raises(error) as expected:

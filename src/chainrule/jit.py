@@ -3,9 +3,14 @@
 chainrule has no TorchScript; ``@torch.jit.script``, ``torch.jit.trace(model, example)`` and the
 annotations leave the function or module as it is, so code written for them runs (eagerly, as
 Python). ``is_scripting()`` and ``is_tracing()`` are False, as they are outside TorchScript.
-``script`` gives the DeprecationWarning that PyTorch 2.13 gives.
+``script`` gives the DeprecationWarning that PyTorch 2.13 gives; ``ScriptModule`` is a Module and
+``script_method`` leaves its method as it is. ``Final`` (a constant attribute
+of a scripted module, ``qkv_bias: Final[bool]``) is ``typing.Final``, as PyTorch's is.
 """
 import warnings
+from typing import Final  # noqa: F401 (torch.jit.Final is typing.Final)
+
+from chainrule.nn.module import Module
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
@@ -29,6 +34,16 @@ def _unchanged(fn=None, **options):
 
 
 ignore = unused = export = _unchanged
+
+
+class ScriptModule(Module):
+    """A module whose ``@script_method`` methods TorchScript compiles (older TorchScript code,
+    RWKV's ``RWKV_RNN(torch.jit.ScriptModule)``): here a Module whose methods run as Python."""
+
+
+def script_method(fn):
+    """Marks a method of a ``ScriptModule`` for TorchScript: the method itself here."""
+    return fn
 
 
 def is_scripting():

@@ -183,8 +183,8 @@ def share_memory_(self):
 install_method("share_memory_", share_memory_)
 install_method("is_shared", lambda self: is_shared_memory(self.array))
 install_method("is_cpu", property(lambda self: not self.is_meta, doc="True: chainrule computes on the CPU (False on 'meta')."))
-for _kind in ("is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn"):  # chainrule's tensors are dense and unquantized
-    install_method(_kind, property(lambda self: False, doc="False: chainrule's tensors are dense arrays of real numbers."))
+for _kind in ("is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn"):  # a sparse COO tensor says is_sparse itself
+    install_method(_kind, property(lambda self: False, doc="False: a dense, unquantized tensor (sparse COO ones: sparse/tensor.py)."))
 for _kind in ("is_xpu", "is_xla", "is_ipu", "is_mtia", "is_maia", "is_vulkan"):  # PyTorch's other devices
     install_method(_kind, property(lambda self: False, doc="False: chainrule computes on the CPU."))
 install_method("is_nested", property(lambda self: False, doc="False: a chainrule tensor is one array, not a nested tensor."))

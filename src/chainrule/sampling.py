@@ -1,11 +1,10 @@
 """Random samples from distributions: ``normal`` and ``bernoulli`` with tensor parameters,
-``multinomial``, ``poisson``, ``randint_like``, and the in-place fills (``x.normal_()``, ``x.uniform_()``, ``x.random_()``,
+``multinomial``, ``poisson``, ``binomial``, ``randint_like``, and the in-place fills (``x.normal_()``, ``x.uniform_()``, ``x.random_()``,
 ``x.exponential_()``, ``x.bernoulli_()``, ``x.geometric_()``, ``x.log_normal_()``, ``x.cauchy_()``).
 
 Every sampler draws from the generator seeded by ``manual_seed``, or from ``generator=`` when given,
 with PyTorch's CPU algorithms (``sampling_algorithms.py``), so the samples equal PyTorch's for the
-same seed; ``poisson`` alone draws from a NumPy generator seeded from the stream. No sample has a
-gradient: drawing is not differentiable.
+same seed. No sample has a gradient: drawing is not differentiable.
 """
 import functools
 
@@ -17,7 +16,7 @@ from chainrule.ops.operands import broadcast_error
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
-from chainrule.random import drawn, engine_of, numpy_generator
+from chainrule.random import drawn, engine_of
 from chainrule.device import on_meta
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -259,7 +258,7 @@ class Poisson(Op):
 
     @staticmethod
     def forward(ctx, rate, generator):
-        return as_array(numpy_generator(generator).poisson(rate), rate.dtype)
+        return sampling_algorithms.poisson(engine_of(generator), rate)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -274,6 +273,22 @@ def poisson(input, generator=None):
         raise NotImplementedError(f'"poisson_cpu" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()')
     checked(input.detach() >= 0, functools.partial(RuntimeError, "invalid Poisson rate, expected rate to be non-negative (nan is not)"))
     return Poisson.apply(input, generator)
+
+
+@public(method=False)
+def binomial(count, prob, generator=None):
+    """The number of successes in ``count[i]`` trials of probability ``prob[i]``, drawn for each
+    element of the broadcast shape (PyTorch's algorithms: ``sampling_algorithms.binomial``). Both
+    floating, of one dtype; a probability of 1 or more gives the count."""
+    if count.array.dtype.kind != "f":
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {dtypes.scalar_type_name(count.array.dtype)}")
+    if prob.array.dtype != count.array.dtype:
+        raise RuntimeError(
+            f"Found dtype {dtypes.scalar_type_name(prob.array.dtype)} but expected {dtypes.scalar_type_name(count.array.dtype)} "
+            f"(binomial: convert prob to count's dtype)"
+        )
+    counts, probabilities = xp.broadcast_arrays(count.array, prob.array)
+    return tensor_from_array(drawn(sampling_algorithms.binomial, generator, counts, probabilities))
 
 
 @public(method=False)

@@ -243,3 +243,122 @@ def dropout_mask(engine, shape, p, dtype):
     falls below 1 - p), then divided by 1 - p in ``dtype``."""
     keep = (standard_uniform(engine, math.prod(shape), float64) < 1.0 - p).reshape(shape).astype(dtype)
     return keep / xp.dtype(dtype).type(1.0 - p)
+
+
+def _uniform_doubles(engine):
+    """U[0, 1) numbers drawn one at a time (53 bits of a 64-bit value each), for samplers whose
+    number of draws depends on what they draw."""
+    mask = (1 << 53) - 1
+    while True:
+        yield (int(engine.words64(1)[0]) & mask) * 2.0**-53
+
+
+def binomial(engine, counts, probabilities):
+    """PyTorch's ``binomial`` on the CPU: element after element (row-major), inversion when
+    count · min(p, 1 - p) < 10 (the number of geometric waiting times, ⌈log u / log(1 - p)⌉, that
+    fit in count trials), else Kachitvichyanukul and Schmeiser's BTRS rejection; for p > ½ the
+    failures are drawn. Count and p in their dtype, the rest in float64, as ATen computes them."""
+    counts, probabilities = xp.asarray(counts), xp.asarray(probabilities)
+    scalar = counts.dtype.type
+    uniforms = _uniform_doubles(engine)
+    samples = [_binomial_one(scalar(count), scalar(p), uniforms) for count, p in zip(counts.reshape(-1), probabilities.reshape(-1))]
+    return xp.asarray(samples, dtype=counts.dtype).reshape(counts.shape)
+
+
+def _binomial_one(count, p, uniforms):
+    if count <= 0 or p <= 0:
+        return 0.0
+    if p >= 1:
+        return float(count)
+    if p <= 0.5:
+        return _btrs(count, p, uniforms) if count * p >= 10 else _inversion(count, p, uniforms)
+    q = type(p)(1.0 - float(p))
+    return float(count) - (_btrs(count, q, uniforms) if count * q >= 10 else _inversion(count, q, uniforms))
+
+
+def _inversion(count, p, uniforms):
+    log_q = math.log1p(-float(p))
+    waited, successes = 0.0, 0
+    for u in uniforms:
+        waited += math.ceil(math.log(u) / log_q) if u > 0 else math.inf
+        if waited > count:
+            return float(successes)
+        successes += 1
+
+
+#: log k! - (k + ½) log(k + 1) + (k + 1) - ½ log 2π for k = 0..9 (PyTorch's stirling_approx_tail table).
+_STIRLING_TAILS = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509, 0.0166446911898211,
+                   0.0138761288230707, 0.0118967099458917, 0.0104112652619720, 0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k):
+    if k <= 9:
+        return _STIRLING_TAILS[int(k)]
+    square = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
+
+
+def _btrs(count, p, uniforms):
+    one = type(p)(1)
+    spread = float(xp.sqrt(count * p * (one - p)))  # in the parameters' dtype, as ATen's
+    b = 1.15 + 2.53 * spread
+    a = -0.0873 + 0.0248 * b + 0.01 * float(p)
+    c = float(count * p) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = float(p / (one - p))
+    alpha = (2.83 + 5.1 / b) * spread
+    m = math.floor(float((count + one) * p))
+    n = float(count)
+    while True:
+        u = next(uniforms) - 0.5
+        v = next(uniforms)
+        us = 0.5 - abs(u)
+        k = float(type(p)(math.floor((2 * a / us + b) * u + c)))
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = math.log(v * alpha / (a / (us * us) + b))
+        upper = ((m + 0.5) * math.log((m + 1) / (r * (n - m + 1))) + (n + 1) * math.log((n - m + 1) / (n - k + 1))
+                 + (k + 0.5) * math.log(r * (n - k + 1) / (k + 1)) + _stirling_tail(m) + _stirling_tail(n - m)
+                 - _stirling_tail(k) - _stirling_tail(n - k))
+        if v <= upper:
+            return k
+
+
+def poisson(engine, rates):
+    """PyTorch's ``poisson`` on the CPU: element after element (row-major), each in float64 from
+    its rate λ: for λ ≥ 10 Hörmann's transformed rejection (PTRS), else the count of uniforms
+    whose running product stays above e^-λ."""
+    rates = xp.asarray(rates)
+    uniforms = _uniform_doubles(engine)
+    samples = [_poisson_one(float(rate), uniforms) for rate in rates.reshape(-1)]
+    return xp.asarray(samples, dtype=rates.dtype).reshape(rates.shape)
+
+
+def _poisson_one(rate, uniforms):
+    if rate >= 10:
+        root, log_rate = math.sqrt(rate), math.log(rate)
+        b = 0.931 + 2.53 * root
+        a = -0.059 + 0.02483 * b
+        inverse_alpha = 1.1239 + 1.1328 / (b - 3.4)
+        v_r = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = next(uniforms) - 0.5
+            v = next(uniforms)
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + rate + 0.43)
+            if us >= 0.07 and v <= v_r:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if math.log(v) + math.log(inverse_alpha) - math.log(a / (us * us) + b) <= -rate + k * log_rate - math.lgamma(k + 1):
+                return k
+    if rate == 0:
+        return 0
+    threshold, product, count = math.exp(-rate), 1.0, 0
+    for u in uniforms:
+        product *= u
+        if product <= threshold:
+            return count
+        count += 1

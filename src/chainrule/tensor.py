@@ -32,9 +32,17 @@ _new_object = object.__new__
 CHOSEN_GRAD_DTYPES = IdentityMap()
 
 # The C++ names PyTorch's grad_dtype error gives the assigned gradient's dtype.
+#: The tensor class that holds an array of another layout than the backend's (a sparse COO array:
+#: ``sparse/tensor.py`` adds its own), by the array's type.
+TENSORS_OF_OTHER_ARRAYS = {}
+
+
 def tensor_from_array(array, requires_grad=False):
     """Wrap a backend array in a tensor, without copying and without checks (the fast path)."""
     if type(array) is not ndarray and type(array) is not MetaArray:
+        other = TENSORS_OF_OTHER_ARRAYS.get(type(array))
+        if other is not None:
+            return other(array, requires_grad)
         array = as_array(array)
     tensor = _new_object(Tensor)
     init_leaf(tensor, array, requires_grad)

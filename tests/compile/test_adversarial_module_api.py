@@ -25,7 +25,7 @@ from tests.compile.bitwise import assert_identical
 
 # ----------------------------------------------------------------------------- the harness
 def arr(t):
-    return np.array(t.detach().numpy(), copy=True)
+    return np.array((t.to_dense() if t.is_sparse else t).detach().numpy(), copy=True)
 
 
 def snap(value):

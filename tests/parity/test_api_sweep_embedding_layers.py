@@ -30,7 +30,7 @@ import torch.nn.functional
 
 import chainrule
 import chainrule.nn.functional
-from tests.parity.sweep import assert_same, bug, bundle, outcome, plain, raises_as_torch, same_in_both
+from tests.parity.sweep import assert_same, bundle, outcome, plain, raises_as_torch, same_in_both
 
 
 def F(L):
@@ -320,8 +320,6 @@ def test_embedding_bag_grad_fn_name(mode):
                                                    mode=mode).grad_fn).__name__)
 
 
-@bug("nn.Embedding(sparse=True) / F.embedding(sparse=True) give weight.grad in layout sparse_coo (is_sparse True) "
-     "in PyTorch; chainrule's grad is always strided (dense), same values")
 def test_sparse_grad_layout():
     def run(L):
         layer = L.nn.Embedding(5, 3, sparse=True)

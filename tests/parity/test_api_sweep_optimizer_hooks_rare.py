@@ -976,7 +976,6 @@ def test_capturable_on_cpu_raises_as_torch(name):
     raises_as_torch(run)
 
 
-@bug("chainrule lacks torch.optim.SparseAdam (documented as deliberately missing in chainrule/optim/__init__.py)")
 def test_sparse_adam_exists_and_refuses_dense_gradients():
     def run(L):
         params = make_params(L)

@@ -55,8 +55,8 @@ def _initial_grads(outputs, grad_outputs):
                 )
             if grad.array.shape != output.array.shape:
                 raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{position}] has a shape of {tuple(grad.shape)} "
-                    f"and output[{position}] has a shape of {tuple(output.shape)}."
+                    f"Mismatch in shape: grad_output[{position}] has a shape of {grad.shape!r} "
+                    f"and output[{position}] has a shape of {output.shape!r}."
                 )
         grads.append(grad)
     return grads

@@ -21,6 +21,7 @@ from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, gradient_edge
 from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
+from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import CHOSEN_GRAD_DTYPES, Tensor, tensor_from_array
 from chainrule.utils.hooks import through_hooks
 
@@ -240,7 +241,12 @@ def add_pending(pending, node, output_nr, grad):
     if grad is None:
         return
     existing = slots[output_nr]
-    slots[output_nr] = grad if existing is None else existing + grad
+    if existing is None:
+        slots[output_nr] = grad
+    elif type(existing) is SparseCOOArray:  # PyTorch's InputBuffer adds a sparse sum the other way round
+        slots[output_nr] = grad + existing
+    else:
+        slots[output_nr] = existing + grad
 
 
 def call_backward(node, grads, recording=False):
@@ -347,6 +353,8 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
     ``node`` and ``position`` (which of its inputs) name the gradient in the error for a shape that
     cannot be summed to the input's.
     """
+    if type(grad) is SparseCOOArray:  # (Embedding(sparse=True)'s, of the table's own shape)
+        return grad if grad.dtype == dtype else grad.astype(dtype)
     recording = grad_mode._state.enabled
     if recording:
         if type(grad) is not Tensor:
@@ -539,7 +547,9 @@ def accumulate(tensor, grad, tensor_hooks_ran=False):
         grad = _as_grad_dtype(grad, CHOSEN_GRAD_DTYPES[tensor])
     recording = grad_mode._state.enabled
     current = tensor._grad  # the engine writes what it made itself, past the checks of the .grad setter
-    if current is None:
+    if type(grad) is SparseCOOArray or (current is not None and type(current.array) is SparseCOOArray):
+        tensor._grad = accumulated_sparse(current, grad)
+    elif current is None:
         # A copy, so that no two leaves ever share one gradient array (zero_() on one would clear both).
         if recording:
             tensor._grad = as_tensor_value(grad).clone()
@@ -556,6 +566,22 @@ def accumulate(tensor, grad, tensor_hooks_ran=False):
                     f"Tensor post accumulate grad hooks should return None. (hook "
                     f"'{getattr(hook, '__name__', type(hook).__name__)}' returned a value: change the tensor in place instead)"
                 )
+
+
+def accumulated_sparse(current, grad):
+    """``.grad`` after a gradient arrives where one of the two is sparse (AccumulateGrad's rules):
+    the first is kept as a copy; sparse + sparse is a sparse tensor listing both (``coo_array``'s
+    sum); dense + sparse, either way round, a dense one (the .grad tensor itself when it was dense)."""
+    array = grad.array if isinstance(grad, Tensor) else grad
+    if current is None:
+        return tensor_from_array(array.copy())
+    if type(current.array) is SparseCOOArray and type(array) is not SparseCOOArray:
+        return tensor_from_array(array + current.array)
+    if type(current.array) is SparseCOOArray:
+        current.array = current.array + array
+    else:
+        current.array += array.to_dense()
+    return current
 
 
 def _zeros(shape, dtype, recording):

@@ -45,11 +45,15 @@ from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer, global_step_hooks
 from chainrule.random import Generator, default_generator, drawn
+from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import Tensor, tensor_from_array
 
 _PACKAGE = os.path.dirname(chainrule.__file__)
 _EXAMPLES = os.path.join(_PACKAGE, "examples")
 _SNAPSHOT_LIMIT = 10_000_000  # elements: larger tensors are checked by identity and version only
+
+#: Why a step with sparse gradients (``nn.Embedding(sparse=True)``) runs eagerly: a program replays dense arrays.
+SPARSE_GRADIENTS = "computes sparse gradients (an embedding with sparse=True), which a program does not replay"
 
 
 class Unsupported(RuntimeError):
@@ -157,6 +161,8 @@ class Recorder:
         self._holders += [  # a tensor's own attributes (fast.ai's hand-written backprop: w.g = ...)
             (tensor, path, self.reach.names[key], None, dict(vars(tensor))) for key, (tensor, path) in self.reach.tensors.items()
         ]
+        if any(type(getattr(tensor._grad, "array", None)) is SparseCOOArray for tensor, _ in self.reach.tensors.values()):
+            self.fail(SPARSE_GRADIENTS)
         self._take_snapshot()
         self._empty_states_at_start = any(not value.state for value in self.reach.objects.values() if isinstance(value, Optimizer))
         self._hooks_at_start = self._hooks_seen()
@@ -763,6 +769,9 @@ class Recorder:
             else:
                 self._emit(f"accumulate({expr}, {names[0]})", "AccumulateGrad: .grad += gradient")
             accumulated.append((variable, expr))
+            return
+        if any(type(grad) is SparseCOOArray for grad in input_grads):
+            self.fail(SPARSE_GRADIENTS)
             return
         context = self._contexts.get(node)
         if context is None:

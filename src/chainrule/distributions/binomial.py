@@ -1,8 +1,9 @@
 """The binomial distribution: successes in total_count Bernoulli trials."""
+from chainrule import sampling
 from chainrule.distributions import constraints
 from chainrule.distributions.bernoulli import log_one_plus_exp, probs_or_logits
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import ProbsOrLogits, broadcast_all, standard_noise
+from chainrule.distributions.utils import ProbsOrLogits, broadcast_all
 from chainrule.functional import arange, exp, lgamma
 from chainrule.tensor import Size
 
@@ -44,9 +45,7 @@ class Binomial(ProbsOrLogits, Distribution):
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        count = self.total_count.detach().expand(shape).numpy().astype("int64")
-        probs = self.probs.detach().expand(shape).numpy()
-        return standard_noise(lambda generator, size: generator.binomial(count, probs, size), shape, self.probs.dtype)
+        return sampling.binomial(self.total_count.detach().expand(shape), self.probs.detach().expand(shape))
 
     def log_prob(self, value):
         """ln C(n, k) + k · logits - n ln(1 + e^logits)."""

@@ -1,8 +1,7 @@
 """The Poisson distribution of counts."""
-
+from chainrule import sampling
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import standard_noise
 from chainrule.functional import lgamma, xlogy
 from chainrule.tensor import Size
 
@@ -30,8 +29,7 @@ class Poisson(Distribution):
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        rate = self.rate.detach().expand(shape).numpy()
-        return standard_noise(lambda generator, size: generator.poisson(rate, size), shape, self.rate.dtype)
+        return sampling.poisson(self.rate.detach().expand(shape))
 
     def log_prob(self, value):
         """k ln rate - rate - ln k! (0 ln 0 = 0: a zero rate gives P(0) = 1)."""

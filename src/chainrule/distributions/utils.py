@@ -107,7 +107,8 @@ def standard_normal(shape, dtype):
 def standard_noise(draw, shape, dtype):
     """A tensor of ``shape`` filled by ``draw(numpy generator, shape)``, the generator seeded from
     chainrule's stream (``chainrule.manual_seed`` makes it reproducible), for the samplers PyTorch
-    has algorithms of its own for (gamma, Poisson, binomial...): reproducible, not PyTorch's numbers."""
+    has algorithms of its own for (gamma, Wishart...): reproducible, not PyTorch's numbers (``binomial``
+    and ``poisson`` in sampling.py draw PyTorch's)."""
     return tensor_from_array(as_array(draw(numpy_generator(), tuple(shape)), dtype))
 
 

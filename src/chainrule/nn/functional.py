@@ -1047,8 +1047,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     The row at ``padding_idx`` gets no gradient (it stays as initialized, usually zeros). With
     ``max_norm``, each row read whose ``norm_type``-norm exceeds it is first scaled, in ``weight``
     itself and without gradient, to norm max_norm (PyTorch's ``embedding_renorm_``). With
-    ``scale_grad_by_freq`` a row's gradient is divided by how often ``input`` holds it. The gradient
-    is always dense (``sparse`` changes nothing).
+    ``scale_grad_by_freq`` a row's gradient is divided by how often ``input`` holds it. With
+    ``sparse`` the gradient of ``weight`` is a sparse COO tensor of the rows read (see
+    ``ops/index.py``'s ``Embedding``).
     """
     if not isinstance(weight, Tensor):
         raise TypeError(
@@ -1065,7 +1066,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise RuntimeError(f"'weight' must be 2-D (num_embeddings, embedding_dim), got a weight of shape {tuple(weight.shape)}")
     if max_norm is not None:
         _renormalize_rows(weight, input, max_norm, norm_type)
-    return index.Embedding.apply(weight, input, padding, bool(scale_grad_by_freq))
+    return index.Embedding.apply(weight, input, padding, bool(scale_grad_by_freq), bool(sparse))
 
 
 def _renormalize_rows(weight, indices, max_norm, norm_type):
@@ -1511,7 +1512,8 @@ def embedding_bag(
     ``per_sample_weights`` (input's shape, mode 'sum' only) scales each row before summing. Entries
     equal to ``padding_idx`` are left out (of the count too); an empty bag gives zeros. ``max_norm``
     and ``scale_grad_by_freq`` act as in ``embedding`` (the frequencies counted over all of ``input``).
-    One operation (``ops/embedding_bag.py``); the gradient is always dense (``sparse`` changes nothing).
+    One operation (``ops/embedding_bag.py``); with ``sparse`` the gradient of ``weight`` is a sparse COO
+    tensor with one row per entry counted, as ``embedding``'s.
     The old argument order ``embedding_bag(weight, input, ...)`` (an int64 ``weight`` and a floating
     ``input``) is swapped back, with PyTorch's warning.
     """
@@ -1551,7 +1553,8 @@ def embedding_bag(
     if mode == "max":
         return EmbeddingBagMax.apply(weight, input, offsets, include_last_offset, padding)
     return EmbeddingBag.apply(
-        weight, input, offsets, per_sample_weights, mode == "mean", include_last_offset, padding, bool(scale_grad_by_freq)
+        weight, input, offsets, per_sample_weights, mode == "mean", include_last_offset, padding, bool(scale_grad_by_freq),
+        bool(sparse),
     )
 
 

@@ -43,8 +43,9 @@ class Embedding(Module):
     The weight starts as N(0, 1). The row at ``padding_idx`` starts at zero and gets no gradient,
     so padding tokens stay neutral. With ``max_norm`` each forward first rescales, in ``weight``
     itself, the rows it reads whose ``norm_type``-norm exceeds max_norm; ``scale_grad_by_freq``
-    divides each row's gradient by how often the batch reads it. ``sparse`` is accepted, and the
-    gradient is always dense (the same values).
+    divides each row's gradient by how often the batch reads it. With ``sparse=True`` the weight's
+    gradient is a sparse COO tensor holding only the rows read (for ``optim.SparseAdam``, ``SGD``
+    or ``Adagrad``, which then update only those rows).
     """
 
     def __init__(

@@ -18,7 +18,9 @@ What depends on the values of ``indices`` and ``offsets`` (the bags, the checks)
 """
 import math
 
+from chainrule.autograd import grad_mode
 from chainrule.backend import xp
+from chainrule.ops.index import rows_read
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import summed
 
@@ -40,10 +42,13 @@ class EmbeddingBag(Op):
         None,
         None,
         None,
+        None,
     )
 
     @staticmethod
-    def forward(ctx, weight, indices, offsets, per_sample_weights, mean, include_last_offset, padding_idx, scale_grad_by_freq):
+    def forward(
+        ctx, weight, indices, offsets, per_sample_weights, mean, include_last_offset, padding_idx, scale_grad_by_freq, sparse=False
+    ):
         flat_ids, positions, ids, counted, rows = bag_rows(weight, indices, offsets, include_last_offset, padding_idx)
         if ctx.needs_input_grad:  # what backward reads (nothing when no gradient is recorded)
             needs_weight, _, _, needs_per_sample_weights = ctx.needs_input_grad[:4]
@@ -52,6 +57,7 @@ class EmbeddingBag(Op):
             ctx.entry_ids, ctx.entry_positions, ctx.input_shape = ids[counted], positions[counted], indices.shape
             ctx.num_embeddings = weight.shape[0]
             ctx.scale = _gradient_scale(ctx.entry_ids, ctx.bag_of_entry, flat_ids, counted, mean, scale_grad_by_freq, weight)
+            ctx.sparse, ctx.scale_grad_by_freq = sparse, scale_grad_by_freq
         if per_sample_weights is not None:
             rows = rows * per_sample_weights.reshape(-1)[positions][..., None]
         total = summed(xp.where(counted[..., None], rows, 0), 1, False)
@@ -70,13 +76,18 @@ class EmbeddingBag(Op):
                 entry_weights = per_sample_weights.reshape(-1)[ctx.entry_positions]
                 scale = entry_weights if scale is None else entry_weights * scale
             scaled = grad_of_entries if scale is None else grad_of_entries * scale[:, None]
-            grad_weight = added_into_rows(ctx.xp, ctx.entry_ids[:, None], scaled, ctx.num_embeddings)
+            if ctx.sparse and not grad_mode.is_grad_enabled():  # one row per entry, as Embedding's sparse gradient
+                if ctx.scale_grad_by_freq:
+                    raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+                grad_weight = rows_read(scaled, ctx.entry_ids, (ctx.num_embeddings, scaled.shape[1]), None)
+            else:
+                grad_weight = added_into_rows(ctx.xp, ctx.entry_ids[:, None], scaled, ctx.num_embeddings)
         if ctx.needs_input_grad[3]:
             along_rows = (grad_of_entries * weight[ctx.entry_ids]).sum(1)  # (E,)
             size = math.prod(ctx.input_shape)
             grad_per_sample_weights = ctx.xp.bincount(ctx.entry_positions, weights=along_rows, minlength=size)
             grad_per_sample_weights = grad_per_sample_weights.reshape(ctx.input_shape)
-        return grad_weight, None, None, grad_per_sample_weights, None, None, None, None
+        return grad_weight, None, None, grad_per_sample_weights, None, None, None, None, None
 
 
 class EmbeddingBagMax(Op):

@@ -32,6 +32,7 @@ from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand
 from chainrule.ops.elementwise import Where, broadcasting, clone, selected
 from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
+from chainrule.autograd import grad_mode
 from chainrule.autograd.function import (
     array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, tensor_of_values,
     written_in_place,
@@ -40,6 +41,7 @@ from chainrule.ops.op import Op, OpNode
 from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands, constant
 from chainrule.ops.registry import install_method, public
+from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 from chainrule.utils.operation_mode import operands_in_modes
 
@@ -102,14 +104,25 @@ class Embedding(GetItem):
     each call's indices too); the gradient of a row is the sum of the gradients of the places that
     read it, and the row ``padding_idx`` (None: no such row) gets none. With
     ``scale_grad_by_freq`` each row's gradient is divided by the number of times ``indices`` holds
-    it (PyTorch's ``scale_grad_by_freq``: frequent words do not dominate the update)."""
+    it (PyTorch's ``scale_grad_by_freq``: frequent words do not dominate the update).
+
+    With ``sparse`` the gradient of ``weight`` is a sparse COO array listing one row per index read,
+    in ``indices``' order (repeats not summed, the ``padding_idx`` ones left out), as PyTorch's
+    ``embedding_sparse_backward``: an update then touches only the rows read (``optim.SparseAdam``,
+    ``SGD``, ``Adagrad``). A recorded backward (``create_graph=True``) gives the dense gradient."""
 
     node_name = "EmbeddingBackward0"
     formula = "weight[indices]"
-    derivatives = ("grad summed into the rows read (divided by their counts with scale_grad_by_freq), 0 for the row padding_idx", None, None, None)
+    derivatives = (
+        "grad summed into the rows read (divided by their counts with scale_grad_by_freq), 0 for the row padding_idx",
+        None,
+        None,
+        None,
+        None,
+    )
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False, sparse=False):
         count = weight.shape[0]
         if indices.size and (indices.min() < 0 or indices.max() >= count):
             bad = indices[(indices < 0) | (indices >= count)].reshape(-1)[0]
@@ -117,7 +130,7 @@ class Embedding(GetItem):
                 f"index out of range in self: embedding index {bad} is not in [0, {count - 1}] "
                 f"(num_embeddings={count})"
             )
-        ctx.padding_idx = padding_idx
+        ctx.padding_idx, ctx.sparse = padding_idx, sparse
         ctx.frequency_scale = None
         if scale_grad_by_freq:
             times_read = xp.bincount(indices.reshape(-1), minlength=count)
@@ -128,12 +141,31 @@ class Embedding(GetItem):
     @staticmethod
     def backward(ctx, grad_output):
         ctx.key = ctx.saved_tensors  # (indices,), checked unchanged since forward
+        if ctx.sparse and not grad_mode.is_grad_enabled():
+            if ctx.frequency_scale is not None:
+                raise RuntimeError(
+                    "embedding_backward: scale_grad_by_freq not supported with sparse gradients (pass sparse=False, "
+                    "or scale_grad_by_freq=False)"
+                )
+            return rows_read(grad_output, ctx.key[0], ctx.input_shape, ctx.padding_idx), None, None, None, None
         grad_weight = GetItem.backward(ctx, grad_output)[0]
         if ctx.frequency_scale is not None:
             grad_weight = grad_weight * ctx.frequency_scale
         if ctx.padding_idx is not None:
             grad_weight[ctx.padding_idx] = 0
-        return grad_weight, None, None, None
+        return grad_weight, None, None, None, None
+
+
+def rows_read(grad_output, indices, weight_shape, padding_idx):
+    """The sparse gradient of an embedding table of ``weight_shape`` (num_embeddings, dim) whose rows
+    ``indices`` (*) were read, ``grad_output`` (*, dim) arriving: row indices[i] gets grad_output[i],
+    one entry per index in order, those equal to ``padding_idx`` left out (PyTorch's
+    ``embedding_sparse_backward``; coalesced when it lists fewer than two rows)."""
+    rows, values = indices.reshape(-1), grad_output.reshape(-1, weight_shape[1])
+    if padding_idx is not None:
+        kept = rows != padding_idx
+        rows, values = rows[kept], values[kept]
+    return SparseCOOArray(rows.reshape(1, -1).astype(xp.int64), values, weight_shape, coalesced=rows.size < 2)
 
 
 class Select(GetItem):

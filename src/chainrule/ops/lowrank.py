@@ -3,31 +3,34 @@ torch.pca_lowrank and torch.lobpcg: for large matrices where a full SVD or eigh 
 
 svd_lowrank is Halko, Martinsson and Tropp's randomized range finder (2009, their algorithms 4.4 and
 5.1, as PyTorch writes it): Q, an orthonormal basis of A's range, from A R (R a Gaussian (n, q)
-drawn from chainrule's generator) sharpened by ``niter`` power iterations; then the small SVD of
+drawn from the global generator, as PyTorch draws it) sharpened by ``niter`` power iterations; then the small SVD of
 Qᵀ A. It is made of qr, svd and matmul, so it is differentiable as they are.
 """
 import math
 
+from chainrule import creation
 from chainrule.backend import linalg, xp
 from chainrule.ops.decompositions import check_matrices, eigh_array, qr, svd, transposed
 from chainrule.ops.matmul import matmul
 from chainrule.ops.registry import public
-from chainrule.random import numpy_generator
 from chainrule.tensor import tensor_from_array
 
 
-def gaussian(rows, columns, like):
-    """A (rows, columns) tensor of standard normal samples from chainrule's generator, in like's dtype."""
-    return tensor_from_array(numpy_generator().standard_normal((rows, columns)).astype(like.array.dtype))
-
-
 def approximate_basis(A, q, niter, M=None):
-    """Q (*, m, q) with orthonormal columns whose span approximates the range of A - M (A (*, m, n))."""
-    shifted = A if M is None else A - M
-    Q = qr(matmul(shifted, gaussian(A.shape[-1], q, A))).Q
+    """Q (*, m, q) with orthonormal columns whose span approximates the range of A - M (A (*, m, n)).
+    R (n, q) is drawn with ``randn`` from the global generator, as PyTorch's ``get_approximate_basis``
+    draws it (so the numbers drawn after it are PyTorch's too), and each product with A - M is
+    computed as A @ X - M @ X, in PyTorch's order."""
+
+    def shifted(matrix, X, transpose=False):
+        product = matmul(transposed(matrix) if transpose else matrix, X)
+        return product if M is None else product - matmul(transposed(M) if transpose else M, X)
+
+    R = creation.randn(A.shape[-1], q, dtype=A.dtype)
+    Q = qr(shifted(A, R)).Q
     for _ in range(niter):
-        Q = qr(matmul(transposed(shifted), Q)).Q
-        Q = qr(matmul(shifted, Q)).Q
+        Q = qr(shifted(A, Q, transpose=True)).Q
+        Q = qr(shifted(A, Q)).Q
     return Q
 
 
@@ -46,7 +49,9 @@ def svd_lowrank(A, q=6, niter=2, M=None):
         A = transposed(A)
         M = None if M is None else transposed(M)
     Q = approximate_basis(A, q, niter, M)
-    B = matmul(transposed(Q), A if M is None else A - M)
+    B = matmul(transposed(Q), A)
+    if M is not None:
+        B = B - matmul(transposed(Q), M)
     U, S, Vh = svd(B, full_matrices=False)
     U, V = matmul(Q, U), transposed(Vh)
     return (V, S, U) if wide else (U, S, V)
@@ -96,7 +101,7 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
     niter = 1000 if niter is None or niter < 0 else niter
     tol = math.sqrt(xp.finfo(A.array.dtype).eps) if tol is None else tol
     matrix = A.array
-    start = numpy_generator().standard_normal((size, n)).astype(matrix.dtype) if X is None else X.array
+    start = creation.randn(size, n, dtype=A.dtype).array if X is None else X.array  # PyTorch's draw
     values, vectors = locally_optimal_iteration(matrix, start, None if iK is None else iK.array, niter, tol, largest)
     values, vectors = values[:k], vectors[:, :k]
     fixed = tensor_from_array(vectors)

@@ -78,3 +78,20 @@ class Adagrad(Optimizer):
         std = xp.sqrt(state_sum, out=work)
         xp.add(std, group["eps"], out=std)
         param += xp.multiply(xp.divide(grad, std, out=work), -learning_rate, out=work)
+
+    def _update_sparse(self, param, grad, state, group):
+        """The same step for a sparse gradient, on the rows it lists only (PyTorch's: their sums
+        grow, the other rows' sums and values stay)."""
+        step = step_count(state)
+        if group["maximize"]:
+            grad = grad * -1
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        learning_rate = hyperparameter(group["lr"], group) / (1 + (step - 1) * group["lr_decay"])
+        grad = grad.coalesce()
+        rows, values = tuple(grad.indices), grad.values
+        state_sum = state["sum"].array
+        state_sum[rows] += values * values
+        std = xp.sqrt(state_sum[rows])
+        std += group["eps"]
+        param[rows] += values / std * -learning_rate

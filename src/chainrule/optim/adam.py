@@ -37,6 +37,7 @@ class Adam(Optimizer):
     """
 
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
+    _sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"  # AdamW's too
 
     def __init__(
         self,

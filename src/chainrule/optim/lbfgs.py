@@ -56,10 +56,9 @@ class LBFGS(Optimizer):
         return self.param_groups[0]["params"]
 
     def _gather_flat_grad(self):
-        """Every parameter's gradient as one flat vector (zeros for a parameter without one)."""
-        return xp.concatenate(
-            [xp.zeros(param.array.size, param.array.dtype) if param.grad is None else param.grad.array.reshape(-1) for param in self._params]
-        )
+        """Every parameter's gradient as one flat vector (zeros for a parameter without one; a
+        sparse gradient made dense)."""
+        return xp.concatenate([_flat_gradient(param) for param in self._params])
 
     def _add_grad(self, step_size, update):
         """``x = x + step_size * update`` on the parameters, ``update`` being flat."""
@@ -214,3 +213,10 @@ def _from_state(value):
     if isinstance(value, Tensor):
         return value.array[()] if value.array.ndim == 0 else value.array
     return value
+
+
+def _flat_gradient(param):
+    grad = param.grad
+    if grad is None:
+        return xp.zeros(param.array.size, param.array.dtype)
+    return (grad.array.to_dense() if grad.is_sparse else grad.array).reshape(-1)

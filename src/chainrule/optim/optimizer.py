@@ -28,6 +28,7 @@ from typing import Any, Optional
 from chainrule import dtypes
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import is_scalar, is_writable, xp
+from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks, add_hook, through_hooks
 
@@ -278,6 +279,9 @@ class Optimizer:
                     param.grad = None
                 else:
                     grad.detach_()
+                    if type(grad.array) is SparseCOOArray:
+                        grad.zero_()
+                        continue
                     if is_writable(grad.array):
                         grad.array.fill(0)
                     else:  # a broadcast view, as create_graph=True can leave in .grad
@@ -313,7 +317,9 @@ class Optimizer:
                     self._init_state(param, state, group)
                     if state:  # an optimizer that keeps nothing (plain SGD) leaves no entry, as PyTorch's
                         self.state[param] = state
-                if param.array.dtype.kind == "c":
+                if type(grad.array) is SparseCOOArray:  # (nn.Embedding(sparse=True)'s rows)
+                    self._update_sparse(param.array, grad.array, state, group)
+                elif param.array.dtype.kind == "c":
                     # PyTorch's optimizers step a complex parameter as the real pairs it views
                     # (_view_as_real): Adam's squares are then of each part, not complex squares
                     viewed_state = real_state(state)
@@ -335,6 +341,14 @@ class Optimizer:
         ``scratch`` two work arrays of the parameter's shape, free to overwrite.
         """
         raise NotImplementedError(f"{type(self).__name__} must define _update (one parameter's step) or override step()")
+
+    def _update_sparse(self, param, grad, state, group):
+        """Update ``param`` from a sparse gradient (a ``SparseCOOArray``): PyTorch's error, for an
+        optimizer that has no sparse form (those that do, ``SGD``, ``Adagrad``, ``SparseAdam``,
+        override this)."""
+        raise RuntimeError(self._sparse_refusal or f"{type(self).__name__} does not support sparse gradients")
+
+    _sparse_refusal = None  # PyTorch's own words, where they differ from the above
 
     def _scratch(self, param, viewed=None):
         """Two work arrays shaped like ``param``, kept between steps so a step allocates nothing."""

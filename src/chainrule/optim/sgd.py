@@ -1,6 +1,7 @@
 """SGD: stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 from chainrule.backend import xp
 from chainrule.optim.optimizer import Optimizer, check_fused, check_non_negative, decayed_gradient, hyperparameter
+from chainrule.sparse.coo_array import add_into
 from chainrule.tensor import tensor_from_array
 
 
@@ -79,3 +80,22 @@ class SGD(Optimizer):
             else:
                 grad = buffer
         param += xp.multiply(grad, -hyperparameter(group["lr"], group), out=scratch[1])
+
+    def _update_sparse(self, param, grad, state, group):
+        """The same step for a sparse gradient (PyTorch's: the momentum buffer is sparse too, and the
+        step touches only the rows listed; weight decay would need the dense parameter added to the
+        sparse gradient, which PyTorch refuses)."""
+        if group["maximize"]:
+            grad = grad * -1
+        if group["weight_decay"] != 0:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        momentum = group["momentum"]
+        if momentum != 0:
+            buffer = state["momentum_buffer"]
+            if buffer is None:
+                state["momentum_buffer"] = buffer = tensor_from_array(grad.copy())
+            else:
+                dampening = group["dampening"]
+                buffer.array = buffer.array * momentum + (grad if dampening == 0 else grad * (1 - dampening))
+            grad = grad + buffer.array * momentum if group["nesterov"] else buffer.array
+        add_into(param, grad, -hyperparameter(group["lr"], group))

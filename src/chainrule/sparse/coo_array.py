@@ -113,6 +113,11 @@ class SparseCOOArray:
         indices = xp.stack(xp.unravel_index(unique, sparse_shape)).astype(xp.int64)
         return SparseCOOArray(indices.reshape(self.sparse_dim, -1), values, self.shape, coalesced=True)
 
+    def cleared(self):
+        """The same shape with nothing stored: every element 0 (``zero_()``)."""
+        values = xp.zeros((0,) + self.values.shape[1:], dtype=self.dtype)
+        return SparseCOOArray(xp.zeros((self.sparse_dim, 0), dtype=xp.int64), values, self.shape, coalesced=True)
+
     def astype(self, dtype, copy=True):
         return SparseCOOArray(self.indices, self.values.astype(dtype, copy=copy), self.shape, self.coalesced)
 
@@ -206,27 +211,70 @@ def _product(a, b):
 
 
 def _sum(a, b):
-    """sparse + sparse (a sparse array: the listed elements of both, repeats summed) or dense +
-    sparse (a dense array)."""
+    """sparse + sparse (a sparse array) or dense + sparse (a dense array: the sparse one's repeats
+    summed first, then added, as PyTorch's ``add_out_dense_sparse``)."""
     if isinstance(a, SparseCOOArray) and isinstance(b, SparseCOOArray):
         if a.shape != b.shape:
-            raise RuntimeError(f"add: sparse tensors of sizes {a.shape} and {b.shape} cannot be added; they need one size")
+            raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but {list(a.shape)} != {list(b.shape)}")
         dtype = xp.result_type(a.values, b.values)
-        joined = SparseCOOArray(
-            xp.concatenate([a.indices, b.indices], axis=1),
-            xp.concatenate([a.values.astype(dtype), b.values.astype(dtype)]),
-            a.shape,
-        )
-        summed = joined.coalesce()
-        summed.coalesced = a.coalesced and b.coalesced
-        return summed
+        if b.nnz == 0 or a.nnz == 0:
+            kept = a if b.nnz == 0 else b
+            return SparseCOOArray(kept.indices.copy(), kept.values.astype(dtype), a.shape, kept.coalesced)
+        if a.values.flags.c_contiguous and b.values.flags.c_contiguous:
+            return _merged(a, b, dtype)
+        return _joined(a, b, dtype)
     sparse, dense = (a, b) if isinstance(a, SparseCOOArray) else (b, a)
     if tuple(dense.shape) != sparse.shape:
         raise RuntimeError(
-            f"add: a dense tensor of size {tuple(dense.shape)} and a sparse one of size {sparse.shape} cannot be "
-            f"added; they need one size"
+            f"add: expected 'self' and 'other' to have same size, but self has size {list(dense.shape)} while other has "
+            f"size {list(sparse.shape)} (FYI: dense-sparse addition does not currently support broadcasting)"
         )
     return dense + sparse.to_dense()
+
+
+def add_into(dense, sparse, alpha=1):
+    """``dense += alpha * sparse`` in place, as PyTorch's ``dense.add_(sparse, alpha=alpha)``: the
+    sparse array's repeats summed first (coalesced), then each stored element, times ``alpha``, added
+    at its position. Returns ``dense``."""
+    sparse = sparse.coalesce()
+    values = sparse.values if alpha == 1 else sparse.values * alpha
+    dense[tuple(sparse.indices)] += values
+    return dense
+
+
+def _joined(a, b, dtype):
+    """a + b as one list: a's entries then b's (PyTorch's sum when either's values are not contiguous
+    in memory), coalesced only once the list holds more entries than the tensor has elements."""
+    joined = SparseCOOArray(
+        xp.concatenate([a.indices, b.indices], axis=1), xp.concatenate([a.values.astype(dtype), b.values.astype(dtype)]), a.shape
+    )
+    return joined.coalesce() if joined.nnz > joined.size else joined
+
+
+def _merged(a, b, dtype):
+    """a + b as PyTorch's ``add_out_sparse_contiguous`` makes it: the two lists merged as sorted lists
+    are (the entry whose position comes first taken first; one position at the head of both taken
+    once, its values summed), whether or not they are sorted. Coalesced if both were."""
+    a_positions, b_positions = a.indices.T.tolist(), b.indices.T.tolist()
+    from_a, from_b = [], []  # per entry of the result: which entry of a and of b it sums (-1: none)
+    i = j = 0
+    while i < len(a_positions) or j < len(b_positions):
+        if i >= len(a_positions):
+            order = -1
+        elif j >= len(b_positions):
+            order = 1
+        else:
+            order = (a_positions[i] < b_positions[j]) - (a_positions[i] > b_positions[j])
+        from_a.append(i if order >= 0 else -1)
+        from_b.append(j if order <= 0 else -1)
+        i, j = i + (order >= 0), j + (order <= 0)
+    from_a, from_b = xp.asarray(from_a, dtype=xp.int64), xp.asarray(from_b, dtype=xp.int64)
+    values = xp.zeros((len(from_a),) + a.values.shape[1:], dtype=dtype)
+    in_a, in_b = from_a >= 0, from_b >= 0
+    values[in_a] += a.values[from_a[in_a]]
+    values[in_b] += b.values[from_b[in_b]]
+    indices = xp.where(in_a, a.indices[:, xp.maximum(from_a, 0)], b.indices[:, xp.maximum(from_b, 0)])
+    return SparseCOOArray(indices, values, a.shape, coalesced=a.coalesced and b.coalesced)
 
 
 def _scaled(a, b):

@@ -367,6 +367,13 @@ def sparse_sum(input, dim=None, dtype=None):
     return Sum.apply(input, dims)
 
 
+def zero_(x):
+    """Every element set to 0 in place: nothing stored any more (nnz 0), as PyTorch's."""
+    x.array = x.array.cleared()
+    x._version += 1
+    return x
+
+
 # ----------------------------------------------------------------------------- the methods
 for _name, _method in {
     "to_dense": to_dense, "to_sparse": to_sparse, "coalesce": coalesce, "t": t, "transpose": transpose,
@@ -377,6 +384,7 @@ for _name, _method in {
     "sum": lambda x, dim=None, keepdim=False, dtype=None: sparse_sum(x, dim, dtype),
     "detach": lambda x: sparse_tensor(x.array),
     "clone": lambda x, *, memory_format=None: sparse_tensor(x.array.copy()),
+    "zero_": zero_,
 }.items():
     setattr(SparseTensor, _name, _method)
 for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16), ("long", dtypes.int64)):

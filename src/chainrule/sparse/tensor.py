@@ -14,7 +14,8 @@ operators need no check for a sparse operand.
 from chainrule import dtypes
 from chainrule._format import PRINT_OPTIONS, format_values
 from chainrule.memory_layout import sparse_coo
-from chainrule.tensor import Tensor, init_leaf
+from chainrule.sparse.coo_array import SparseCOOArray
+from chainrule.tensor import TENSORS_OF_OTHER_ARRAYS, Tensor, init_leaf
 
 
 class SparseTensor(Tensor):
@@ -50,6 +51,8 @@ def sparse_tensor(array, requires_grad=False):
     init_leaf(tensor, array, requires_grad)
     return tensor
 
+
+TENSORS_OF_OTHER_ARRAYS[SparseCOOArray] = sparse_tensor  # a sparse gradient arriving in .grad or a hook
 
 INDENT = len("tensor(")
 

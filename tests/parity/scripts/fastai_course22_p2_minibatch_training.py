@@ -435,9 +435,7 @@ def fit(epochs, model, loss_func, opt, train_dl, valid_dl):
         print(epoch, tot_loss/count, tot_acc/count)
     return tot_loss/count, tot_acc/count
 
-def get_dls(train_ds, valid_ds, bs, **kwargs):
-    return (DataLoader(train_ds, batch_size=bs, shuffle=True, **kwargs),
-            DataLoader(valid_ds, batch_size=bs*2, **kwargs))
+from miniai.conv import get_dls   # the notebook's cell, as exported to miniai (its datasets.py; conv.py here)
 
 train_dl,valid_dl = get_dls(train_ds, valid_ds, bs)
 model,opt = get_model()
