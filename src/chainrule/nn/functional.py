@@ -19,7 +19,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp
 from chainrule.nn import attention
 from chainrule.ops import activation, complex_numbers, index, margin_loss
-from chainrule.ops import activation
+from chainrule.ops.complex_refusals import REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.activation import gelu, sigmoid, softplus, tanh
 from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
     celu,
@@ -439,6 +439,8 @@ def _difference_loss(loss, input, target, reduction, operation, option):
     the promotion of the two dtypes; ``option`` is the loss's own (mse's and l1's weight, smooth_l1's
     beta). Integers alone are refused, as by PyTorch's kernels."""
     if not input.is_floating_point():
+        if input.array.dtype.kind == "c" and operation in REFUSED_ON_COMPLEX:
+            raise complex_refused(operation, input.array.dtype)
         if not (isinstance(target, Tensor) and target.is_floating_point()):
             raise not_implemented_for_integers(input, operation)
         input = input.to(target.dtype)  # as PyTorch promotes: int64 with float32 is float32, where NumPy chooses float64
@@ -1738,6 +1740,6 @@ for _name in __all__:
         globals()[_name] = _with_input_keyword(globals()[_name])
 del _name
 
-# relu, softmax, log_softmax, gelu, mse_loss... refuse complex input as PyTorch's (their operations
-# answer NumPy's way, ordering complex numbers by their real parts)
+# the functions PyTorch refuses complex input to and that do not test for it themselves (see
+# ops/complex_refusals.py) refuse it as PyTorch's
 complex_numbers.refuse_complex_where_pytorch_does(globals())

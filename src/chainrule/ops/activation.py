@@ -11,6 +11,7 @@ import operator
 from chainrule.backend import half_in_float32, ignoring_float_errors, ndarray, xp
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.dtypes import dtype_name, scalar_type_name
+from chainrule.ops.complex_refusals import REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
 from chainrule.ops.elementwise import above, connected_to, not_at_least, selected
@@ -714,7 +715,7 @@ def tanh(x):
 @public(inplace=True)
 def relu(x):
     """max(x, 0), elementwise."""
-    refuse_bool_input(x, "Boolean inputs not supported for relu")
+    refuse_bool_input(x, "Boolean inputs not supported for relu", "relu")
     return ReLU.apply(x)
 
 
@@ -817,6 +818,8 @@ def _softmax_operands(x, dim, dtype, operation):
     if dtype is not None:
         x = x.to(dtype)
     require_floating(x, operation, f"not implemented for '{scalar_type_name(x.array.dtype)}': softmax needs a floating point tensor", NotImplementedError)
+    if x.array.dtype.kind == "c":
+        raise complex_refused(operation, x.array.dtype)
     try:
         axis = operator.index(dim)
     except TypeError:
@@ -1027,15 +1030,21 @@ def applied(operation, input, inplace, *args):
     return operation.apply(input, *args)
 
 
-def refuse_bool_input(x, message):
-    """PyTorch's RuntimeError for a bool tensor where it computes on numbers (relu, hardtanh)."""
-    if x.array.dtype.kind == "b":
+def refuse_bool_input(x, message, operation=None):
+    """PyTorch's RuntimeError for a bool tensor where it computes on numbers (relu, hardtanh), and
+    with ``operation`` its refusal of complex numbers, which have no order (relu)."""
+    kind = x.array.dtype.kind
+    if kind == "b":
         raise RuntimeError(f"{message}: convert the tensor first, e.g. x.float()")
+    if kind == "c" and operation is not None:
+        raise complex_refused(operation, x.array.dtype)
 
 
 def require_float_input(x, operation):
-    """PyTorch's refusal of integer and bool tensors where it computes with floats only."""
+    """PyTorch's refusal of integer, bool and complex tensors where it computes with floats only."""
     if x.array.dtype.kind != "f":
+        if x.array.dtype.kind == "c" and operation in REFUSED_ON_COMPLEX:
+            raise complex_refused(operation, x.array.dtype)
         raise NotImplementedError(
             f'"{operation}" not implemented for {dtype_name(x.array.dtype)!r}: {operation} needs a '
             f"floating point tensor; convert it first, e.g. x.float()"

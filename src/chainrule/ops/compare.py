@@ -14,6 +14,7 @@ import numbers
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, read_into_python, tensor_of_values
 from chainrule.backend import as_array, greatest_common_divisor, is_scalar, least_common_multiple, ndarray, shift_left, shift_right, xp
+from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.elementwise import CopyFrom, copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.ops.operands import binary_operands, broadcast_error, refuse_number_first, refuse_numbers_only, require_tensors
@@ -32,16 +33,19 @@ NO_NUMBERS = (require_tensors, require_tensors)  # logical_and, gcd: tensors onl
 
 
 def _elementwise(name, array_function, doc, integers_only=False, in_place=False, aliases=(), out=False,
-                 numbers=NUMBERS_EITHER_SIDE):
+                 numbers=NUMBERS_EITHER_SIDE, ordering=False):
     """The public function ``name(a, b)``: ``array_function`` on the arrays of a and b (tensors or
     numbers, broadcasting), returned as a tensor; ``aliases`` are further names, ``in_place``
     adds ``Tensor.NAME_`` (see ``_register``), and ``out`` PyTorch's ``out=`` (see ``public``).
     ``numbers`` says which operands may be numbers (``NUMBER_SECOND_ONLY``...); ``binary_operands``
-    checks only where one is not a tensor, so a call with tensors pays nothing for it."""
+    checks only where one is not a tensor, so a call with tensors pays nothing for it. An
+    ``ordering`` comparison refuses complex numbers, which have no order, as PyTorch's does."""
     refuse_first, refuse_second = (None if refuse is None else functools.partial(refuse, name) for refuse in numbers)
 
     def function(a, b):
         a, b = binary_operands(a, b, refuse_first, refuse_second)
+        if ordering and a.array.dtype.kind == "c":  # (both operands have one dtype now)
+            raise complex_refused(name, a.array.dtype)
         if integers_only:
             _require_integers(name, xp.result_type(a.array, b.array))
         try:
@@ -57,12 +61,13 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
     return _register(function, in_place, aliases, out)
 
 
-def _comparison(name, array_function, doc, aliases=()):
+def _comparison(name, array_function, doc, aliases=(), ordering=True):
     """The comparison ``name(input, other)``: other may be a number, input not (``2 < x`` still works:
     Python makes it ``x > 2``); with ``out=`` and the in-place ``Tensor.NAME_``, whose node in a
     graph has PyTorch's name (``GtBackward0`` after a number, ``GtBackward1`` after a tensor)."""
     return _elementwise(
         name, array_function, doc, in_place=name.capitalize(), out=True, aliases=aliases, numbers=NUMBER_SECOND_ONLY,
+        ordering=ordering,
     )
 
 
@@ -120,8 +125,8 @@ INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
 
 
 # ----------------------------------------------------------------------------- comparisons
-eq = _comparison("eq", xp.equal, "a == b, elementwise (bool).")
-ne = _comparison("ne", xp.not_equal, "a != b, elementwise (bool).", aliases=("not_equal",))
+eq = _comparison("eq", xp.equal, "a == b, elementwise (bool).", ordering=False)
+ne = _comparison("ne", xp.not_equal, "a != b, elementwise (bool).", aliases=("not_equal",), ordering=False)
 lt = _comparison("lt", xp.less, "a < b, elementwise (bool).", aliases=("less",))
 le = _comparison("le", xp.less_equal, "a <= b, elementwise (bool).", aliases=("less_equal",))
 gt = _comparison("gt", xp.greater, "a > b, elementwise (bool).", aliases=("greater",))

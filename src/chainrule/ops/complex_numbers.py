@@ -21,6 +21,7 @@ import math
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.caller_warnings import warn_at_caller
+from chainrule.ops.complex_refusals import CHECKED_IN_PLACE, REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
 from chainrule.ops import registry
@@ -370,95 +371,35 @@ install_method("H", property(_conjugate_transpose, doc="The conjugate transpose 
 install_method("mH", property(_matrices_conjugate_transpose, doc="The conjugate transpose of each matrix: for real numbers, x.mT."))
 
 
-# ----------------------------------------------------------------------------- what PyTorch refuses on complex numbers
-# Operations that order numbers (comparisons, extrema, sorting, clamping, rounding) or that PyTorch
-# has no complex kernel for. NumPy would compute something (ordering complex numbers
-# lexicographically), so each is refused here in PyTorch's words and exception type:
-# {dtype} is the C++ name, ComplexFloat or ComplexDouble.
-_NOT_IMPLEMENTED_KERNEL = '"{kernel}" not implemented for \'{dtype}\''
-_REFUSED_ON_COMPLEX = {
-    # name: (exception, message); a kernel name stands for PyTorch's "not implemented for" message
-    "lt": (NotImplementedError, "lt_cpu"), "gt": (NotImplementedError, "gt_cpu"),
-    "le": (NotImplementedError, "le_cpu"), "ge": (NotImplementedError, "ge_cpu"),
-    "less": (NotImplementedError, "lt_cpu"), "greater": (NotImplementedError, "gt_cpu"),
-    "less_equal": (NotImplementedError, "le_cpu"), "greater_equal": (NotImplementedError, "ge_cpu"),
-    "__lt__": (NotImplementedError, "lt_cpu"), "__gt__": (NotImplementedError, "gt_cpu"),
-    "__le__": (NotImplementedError, "le_cpu"), "__ge__": (NotImplementedError, "ge_cpu"),
-    # max and min: of the whole tensor "max_all" (NotImplementedError), along a dimension a RuntimeError
-    "max": (RuntimeError, "max(): does not support complex input"), "min": (RuntimeError, "min(): does not support complex input"),
-    "amax": (NotImplementedError, "max_values_cpu"), "amin": (NotImplementedError, "min_values_cpu"),
-    "argmax": (RuntimeError, "argmax(): does not support complex input"),
-    "argmin": (RuntimeError, "argmin(): does not support complex input"),
-    "maximum": (RuntimeError, "maximum not implemented for complex tensors."),
-    "minimum": (RuntimeError, "minimum not implemented for complex tensors."),
-    "fmax": (RuntimeError, "fmax not implemented for complex tensors."),
-    "fmin": (RuntimeError, "fmin not implemented for complex tensors."),
-    "sort": (RuntimeError, " Sort does not support complex dtypes on CPU"),
-    "argsort": (RuntimeError, " Sort does not support complex dtypes on CPU"),
-    "msort": (RuntimeError, " Sort does not support complex dtypes on CPU"),
-    "topk": (RuntimeError, " topk does not support complex dtypes on CPU"),
-    "clamp": (NotImplementedError, "clamp is not supported for complex types"),
-    "clip": (NotImplementedError, "clamp is not supported for complex types"),
-    "clamp_min": (NotImplementedError, "clamp is not supported for complex types"),
-    "clamp_max": (NotImplementedError, "clamp is not supported for complex types"),
-    "relu": (NotImplementedError, "clamp is not supported for complex types"),
-    "floor": (NotImplementedError, "floor is not supported for complex inputs"),
-    "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
-    "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
-    "round": (NotImplementedError, "round_vml_cpu"), "frac": (NotImplementedError, "frac_cpu"),
-    "softmax": (NotImplementedError, "softmax_lastdim_kernel_impl"),
-    "log_softmax": (NotImplementedError, "log_softmax_lastdim_kernel_impl"),
-    "atan2": (NotImplementedError, "atan2_cpu"), "arctan2": (NotImplementedError, "atan2_cpu"),
-    "cummax": (NotImplementedError, "cummax_cpu"), "cummin": (NotImplementedError, "cummin_cpu"),
-    "median": (NotImplementedError, "median_cpu"), "kthvalue": (NotImplementedError, "kthvalue_cpu"),
-    "remainder": (NotImplementedError, "remainder_cpu"), "fmod": (NotImplementedError, "fmod_cpu"),
-    "__mod__": (NotImplementedError, "remainder_cpu"),
-    "floor_divide": (NotImplementedError, "div_floor_cpu"), "__floordiv__": (NotImplementedError, "div_floor_cpu"),
-    "heaviside": (RuntimeError, "heaviside is not yet implemented for complex tensors."),
-    "gelu": (NotImplementedError, "GeluKernelImpl"), "mse_loss": (NotImplementedError, "mse_cpu"),
-    "erf": (NotImplementedError, "erf_vml_cpu"), "lgamma": (NotImplementedError, "lgamma_vml_cpu"),
-    "nansum": (RuntimeError, "nansum on CPU does not support complex inputs"),
-}
-
-
-def _refusing_complex(function, error, words):
+def _refusing_complex(function, operation):
     """``function`` (an operation, as function or method) refusing complex tensors among its first
-    two arguments with ``error``; anything else goes straight through."""
+    two arguments as PyTorch's ``operation`` does; anything else goes straight through."""
 
     @functools.wraps(function)
     def refusing(*args, **kwargs):
-        # (one test per argument on the way in: these wrap hot operations, relu and max among them)
         first = args[0] if args else kwargs.get("input")
-        if isinstance(first, Tensor) and first.array.dtype.kind == "c":
-            _refuse(first, args, kwargs)
-        if len(args) > 1 and isinstance(args[1], Tensor) and args[1].array.dtype.kind == "c":
-            _refuse(args[1], args, kwargs)
+        for argument in (first, args[1] if len(args) > 1 else None):
+            if isinstance(argument, Tensor) and argument.array.dtype.kind == "c":
+                raise complex_refused(operation, argument.array.dtype, whole=len(args) == 1 and not kwargs)
         return function(*args, **kwargs)
-
-    def _refuse(argument, args, kwargs):
-        kind, kernel = error, words
-        if words.startswith(("max()", "min()")) and len(args) == 1 and not kwargs:
-            kind, kernel = NotImplementedError, words[:3] + "_all"
-        if " " not in kernel:
-            kernel = _NOT_IMPLEMENTED_KERNEL.format(kernel=kernel, dtype=dtypes.scalar_type_name(argument.array.dtype))
-        raise kind(kernel)
 
     return refusing
 
 
 def refuse_complex_where_pytorch_does(namespace=None):
-    """Wrap the operations of ``_REFUSED_ON_COMPLEX``, once every family has registered them
-    (``functional.py`` calls it after importing them all): the public functions and the Tensor
-    methods, or the functions of ``namespace`` (a module's dict: ``nn.functional``'s relu, softmax)."""
-    for name, (error, words) in _REFUSED_ON_COMPLEX.items():
+    """Wrap the operations of ``REFUSED_ON_COMPLEX`` that do not test for complex input themselves
+    (``CHECKED_IN_PLACE``), once every family has registered them (``functional.py`` calls it after
+    importing them all): the public functions and the Tensor methods, or the functions of
+    ``namespace`` (a module's dict: ``nn.functional``'s)."""
+    for name in REFUSED_ON_COMPLEX.keys() - CHECKED_IN_PLACE:
         for each in (name, name + "_"):
             if namespace is not None:
                 if callable(namespace.get(each)):
-                    namespace[each] = _refusing_complex(namespace[each], error, words)
+                    namespace[each] = _refusing_complex(namespace[each], name)
                 continue
             function = vars(registry.functions).get(each)  # (its own dict: not a formula_form of its class)
             if callable(function):
-                vars(registry.functions)[each] = _refusing_complex(function, error, words)
+                vars(registry.functions)[each] = _refusing_complex(function, name)
             method = vars(Tensor).get(each)
             if callable(method):
-                setattr(Tensor, each, _refusing_complex(method, error, words))
+                setattr(Tensor, each, _refusing_complex(method, name))

@@ -12,6 +12,7 @@ from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.backend import as_array, half_in_float32, ignoring_float_errors, is_array, is_contiguous, is_scalar, meta_array, ndarray, xp
 from chainrule.memory_layout import check_rank, copied_in_order, dimension_order, preserve_format, suggested_memory_format
 from chainrule.memory_layout import memory_format as memory_format_type
+from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.operands import (
@@ -1588,6 +1589,8 @@ def elementwise_minimum(input, other):
 def maximum(input, other):
     """Elementwise larger of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
     require_tensors("maximum", input, other)
+    if input.array.dtype.kind == "c" or other.array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused("maximum", input.array.dtype)
     return elementwise_maximum(input, other)
 
 
@@ -1595,6 +1598,8 @@ def maximum(input, other):
 def minimum(input, other):
     """Elementwise smaller of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
     require_tensors("minimum", input, other)
+    if input.array.dtype.kind == "c" or other.array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused("minimum", input.array.dtype)
     return elementwise_minimum(input, other)
 
 
@@ -2068,6 +2073,8 @@ def _clamp_operands(operation, input, low, high):
             common = xp.result_type(input.array, promoted_bound.array)  # int8 with int16: NumPy's, as PyTorch's
             if common != input.array.dtype:
                 input = input.to(common)
+    if input.array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused(operation, input.array.dtype)
     return input, _bound_like(low, input), _bound_like(high, input)
 
 

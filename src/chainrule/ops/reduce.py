@@ -22,6 +22,7 @@ import operator
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.backend import array_functions, as_array, half_in_float32, ignoring_float_errors, xp
+from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
@@ -708,11 +709,15 @@ def _in_place_of_dim(operation, dim, keepdim, other):
 
 
 def _extreme_of_all(function, x, operation):
+    if x.array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused(operation, x.array.dtype, whole=True)
     require_nonempty(x, tuple(range(x.array.ndim)), operation, every_dim=True)
     return function.apply(x, tuple(range(x.array.ndim)), False)
 
 
 def _extreme_along(function, x, dim, keepdim, operation):
+    if x.array.dtype.kind == "c":
+        raise complex_refused(operation, x.array.dtype)
     axis = one_axis(x, dim, operation)
     require_nonempty(x, (axis,) if x.array.ndim else (), operation)
     return function.apply(x, axis, keepdim)
@@ -721,6 +726,8 @@ def _extreme_along(function, x, dim, keepdim, operation):
 @public(out=True)
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
+    if x.array.dtype.kind == "c":
+        raise complex_refused("amax", x.array.dtype)
     axes = reduction_axes(x, dim, "amax")
     require_nonempty(x, axes, "amax", every_dim=names_every_dim(dim))
     return Amax.apply(x, axes, keepdim)
@@ -729,6 +736,8 @@ def amax(x, dim=(), keepdim=False):
 @public(out=True)
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
+    if x.array.dtype.kind == "c":
+        raise complex_refused("amin", x.array.dtype)
     axes = reduction_axes(x, dim, "amin")
     require_nonempty(x, axes, "amin", every_dim=names_every_dim(dim))
     return Amin.apply(x, axes, keepdim)
