@@ -47,6 +47,7 @@ _STORAGE_DTYPES = {
     "CharStorage": numpy.int8, "ByteStorage": numpy.uint8, "BoolStorage": numpy.bool_,
     "UntypedStorage": numpy.uint8,
     "BFloat16Storage": numpy.uint16,  # NumPy has no bfloat16: its bits are read, and widened to float32
+    "ComplexFloatStorage": numpy.complex64, "ComplexDoubleStorage": numpy.complex128,
 }
 
 

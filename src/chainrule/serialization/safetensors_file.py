@@ -29,10 +29,21 @@ def looks_like_safetensors(data):
     return len(data) > _LENGTH_BYTES and data[_LENGTH_BYTES : _LENGTH_BYTES + 1] == b"{"
 
 
+#: The metadata entry listing the arrays stored as float64 pairs that are complex128 (safetensors
+#: has a code for complex64, C64, and none for complex128): a JSON list of their names.
+COMPLEX128_ENTRIES = "chainrule.complex128"
+
+
 def pack(arrays, metadata):
-    """The bytes of a safetensors file holding ``arrays`` (name -> NumPy array) and ``metadata`` (str -> str)."""
+    """The bytes of a safetensors file holding ``arrays`` (name -> NumPy array) and ``metadata`` (str -> str).
+    A complex128 array is stored as its real and imaginary parts, float64 of shape (*shape, 2) (as
+    ``view_as_real`` gives them), and named in the metadata's ``COMPLEX128_ENTRIES``."""
     # Not ascontiguousarray, which turns a 0-d array into a 1-d one.
     contiguous = {name: numpy.require(array, requirements="C") for name, array in arrays.items()}
+    paired = sorted(name for name, array in contiguous.items() if array.dtype == numpy.complex128)
+    if paired:
+        metadata = {**metadata, COMPLEX128_ENTRIES: json.dumps(paired)}
+        contiguous.update({name: contiguous[name][..., None].view(numpy.float64) for name in paired})
     return safetensors.numpy.save(contiguous, metadata=metadata)
 
 
@@ -52,7 +63,27 @@ def unpack(data):
         stored = dict(safetensors.numpy.load(data))
     except safetensors.SafetensorError as error:
         raise Malformed(f"the safetensors library refused it ({error})") from error
-    return metadata, {name: stored[name].copy() for name in order}  # copies: frombuffer views are read-only
+    arrays = {name: stored[name].copy() for name in order}  # copies: frombuffer views are read-only
+    for name in _complex128_entries(metadata.pop(COMPLEX128_ENTRIES, None), arrays):
+        arrays[name] = arrays[name].view(numpy.complex128)[..., 0]
+    return metadata, arrays
+
+
+def _complex128_entries(listed, arrays):
+    """The names in the metadata's ``COMPLEX128_ENTRIES``, each checked to be float64 pairs."""
+    if listed is None:
+        return []
+    try:
+        names = json.loads(listed)
+    except ValueError:
+        names = None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise Malformed(f"its {COMPLEX128_ENTRIES} metadata is not a JSON list of entry names")
+    for name in names:
+        array = arrays.get(name)
+        if array is None or array.dtype != numpy.float64 or not array.ndim or array.shape[-1] != 2:
+            raise Malformed(f"its entry {name!r}, listed as complex128, is not float64 pairs (*shape, 2)")
+    return names
 
 
 def _header_length(data):

@@ -45,6 +45,7 @@ _KIND_OF_BINARY = {binary: kind for kind, binary in _BINARY.items()}
 DTYPES_BY_NAME = {repr(value).rpartition(".")[2]: value for value in vars(dtypes).values() if isinstance(value, dtypes.dtype)}
 
 # The dtypes a checkpoint stores, with their safetensors names: numbers and booleans only.
+# (complex128, which safetensors has no code for, is stored as its float64 pairs: safetensors_file.py)
 STORABLE_DTYPES = {
     "bool": "BOOL",
     "uint8": "U8",
@@ -58,6 +59,7 @@ STORABLE_DTYPES = {
     "float16": "F16",
     "float32": "F32",
     "float64": "F64",
+    "complex64": "C64",
 }
 
 
@@ -70,7 +72,7 @@ class Malformed(Exception):
 
 
 def is_storable(array):
-    return isinstance(array, numpy.ndarray) and array.dtype.name in STORABLE_DTYPES
+    return isinstance(array, numpy.ndarray) and (array.dtype.name in STORABLE_DTYPES or array.dtype == numpy.complex128)
 
 
 def entry_name(path, taken):
