@@ -17,7 +17,7 @@
   ``new_tensor(tensor)`` warning), ``eye`` (``out=``), ``empty_strided``.
 - ``tril_indices`` / ``triu_indices`` (offsets past the edges, dtypes), seeded ``randint`` /
   ``randn`` / ``rand`` / ``randperm`` with a ``Generator`` (the same numbers as PyTorch's stream),
-  ``polar`` / ``complex`` (chainrule has no complex dtype), ``heaviside``, ``vander``,
+  ``polar`` / ``complex``, ``heaviside``, ``vander``,
   ``cartesian_prod``, ``combinations`` (``with_replacement``, ``r=0``), ``meshgrid`` ('xy'/'ij').
 - The error types PyTorch raises for bad input, and float64 gradients of the differentiable ones.
 
@@ -655,11 +655,6 @@ def test_raises_as_torch(run):
 
 # --- names chainrule lacks ----------------------------------------------------------------------
 
-def by_design(reason):
-    """A difference kept on purpose, as a strict xfail that fails the day it goes."""
-    return pytest.mark.xfail(strict=True, reason=f"BY DESIGN: {reason}")
-
-
 MISSING_CASES = {
     "frombuffer": lambda L: L.frombuffer(bytearray(b"\x01\x02\x03\x04"), dtype=L.uint8),
     "empty_strided": lambda L: (lambda t: (tuple(t.shape), t.stride(), t.dtype == L.float32))(L.empty_strided((2, 3), (1, 2))),
@@ -674,10 +669,9 @@ MISSING_CASES = {
     pytest.param(MISSING_CASES["frombuffer"], id="frombuffer"),
     pytest.param(MISSING_CASES["empty_strided"], id="empty_strided"),
     pytest.param(MISSING_CASES["new_empty_strided"], id="new_empty_strided"),
-    pytest.param(MISSING_CASES["polar"], id="polar", marks=by_design("chainrule lacks torch.polar (it has no complex dtypes)")),
-    pytest.param(MISSING_CASES["complex"], id="complex", marks=by_design("chainrule lacks torch.complex (it has no complex dtypes)")),
-    pytest.param(MISSING_CASES["tensor_of_python_complex"], id="tensor_of_python_complex",
-                 marks=by_design("chainrule has no complex dtypes: torch.tensor([1+2j, 3.0]) is complex64 in PyTorch")),
+    pytest.param(MISSING_CASES["polar"], id="polar"),
+    pytest.param(MISSING_CASES["complex"], id="complex"),
+    pytest.param(MISSING_CASES["tensor_of_python_complex"], id="tensor_of_python_complex"),
 ])
 def test_missing_names(run):
     same_in_both(run)

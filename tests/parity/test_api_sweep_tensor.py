@@ -348,7 +348,6 @@ def test_dtype_equals_only_dtypes(other):
     same_in_both(lambda lib: lib.float32 == eval(other))
 
 
-@bug("torch.dtype.to_real()/to_complex() are missing")
 def test_dtype_to_real_and_to_complex():
     same_in_both(lambda lib: (lib.float64.to_real(), lib.int32.to_real(), str(lib.float32.to_complex()).split(".")[-1]))
 

@@ -49,7 +49,6 @@ def _because(reason, names):
 
 _SPARSE = "sparse layouts other than COO (CSR, CSC, BSR, BSC); COO's own methods live on chainrule.sparse.SparseTensor"
 _QUANTIZED = "quantized tensors: an inference-deployment format, not part of learning autodiff"
-_COMPLEX = "complex numbers: chainrule's dtypes are real (float, int, bool)"
 _MEMORY = "storage, pointers, pinning, sharing and strided views of raw memory: NumPy owns the memory"
 _DEVICES = "devices other than the CPU (XPU, MKL-DNN, meta): chainrule computes with NumPy on the CPU"
 
@@ -61,7 +60,6 @@ DELIBERATELY_MISSING = {
             "quantize_per_tensor quantize_per_channel dequantize fake_quantize_per_channel_affine "
             "fake_quantize_per_tensor_affine quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
         ),
-        **_because(_COMPLEX, "complex polar view_as_real view_as_complex"),
         **_because(_MEMORY, "from_file"),
         **_because("the C++ ABI PyTorch's binaries were built with: chainrule has no C++ part", "compiled_with_cxx11_abi"),
     },
@@ -76,7 +74,6 @@ DELIBERATELY_MISSING = {
             "dequantize int_repr qscheme q_scale q_zero_point q_per_channel_scales "
             "q_per_channel_zero_points q_per_channel_axis",
         ),
-        **_because(_COMPLEX, "chalf cfloat cdouble stft istft"),
         **_because(_MEMORY, "record_stream"),
         **_because(_DEVICES, "xpu to_mkldnn"),
     },

@@ -27,7 +27,7 @@ from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.reachable import is_plain
 from chainrule.compile.recorder import NESTING, Recorder, float_condition
 from chainrule.compile.rolling import roll
-from chainrule.compile.simplify import simplified
+from chainrule.compile.simplify import conjugates_dropped, simplified
 from chainrule.nn.module import Module
 from chainrule.ops.reduce import spread
 from chainrule.optim.lr_scheduler import ChainedScheduler, LRScheduler, SequentialLR
@@ -376,7 +376,8 @@ def _program_source(recorder, name):
     )
     constants = recorder.constants
     before = set(constants)
-    lines = roll(recorder.lines, constants)
+    lines = recorder.lines if recorder.saw_complex else conjugates_dropped(recorder.lines)
+    lines = roll(lines, constants)
     # a context a loop iterates over is changed there under the loop's name: nothing is known of it
     iterated = {id(item) for name in set(constants) - before for row in constants[name] for item in (row if type(row) is tuple else (row,))}
     contexts = {name for name, value in constants.items() if isinstance(value, replay.ReplayContext) and id(value) not in iterated}

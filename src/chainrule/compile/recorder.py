@@ -80,6 +80,7 @@ class Recorder:
         self.constants = {}  # name in the program -> object
         self.shapes = {}  # name in the program -> the shape of the array it held when recorded
         self.row_major = set()  # the names among them of arrays laid out row-major (C-contiguous)
+        self.saw_complex = False  # whether any array the program names, or state it reads, is complex
         self.guards = []  # Python expressions over function, args, kwargs that must hold to replay
         self.indent = 1
         self._numbers = count()
@@ -355,6 +356,7 @@ class Recorder:
         name = self._constant(tensor, self.reach.names[id(tensor)])
         self._tensor_exprs[id(tensor)] = name
         array = tensor.array
+        self.saw_complex = self.saw_complex or array.dtype.kind == "c"
         for path in [found[1], *self.reach.other_paths.get(id(tensor), ())]:  # replaced at any of them, it records anew
             self.guards.append(f"{path} is {name}")
         # model.double(), requires_grad_(False), a transposed .data between calls change the program;
@@ -599,6 +601,7 @@ class Recorder:
 
     def _name_tensor(self, tensor, name):
         self.shapes[name] = tensor.array.shape
+        self.saw_complex = self.saw_complex or tensor.array.dtype.kind == "c"
         if tensor.array.flags.c_contiguous:
             self.row_major.add(name)
         self._value_of_tensor[id(tensor)] = name
@@ -810,6 +813,7 @@ class Recorder:
         for name, grad in zip(results, input_grads):
             if type(grad) is ndarray and name != "_":
                 self.shapes[name] = grad.shape
+                self.saw_complex = self.saw_complex or grad.dtype.kind == "c"
                 if grad.flags.c_contiguous:
                     self.row_major.add(name)
         for grad in input_grads:

@@ -193,6 +193,36 @@ def _made_as_array(value, array_here):
     return None
 
 
+def conjugates_dropped(lines):
+    """The program's ``lines`` with each ``ctx.xp.conj(e)`` written ``e``, for a recording in which
+    no array is complex: the conjugate of a real array is the array itself (``ArrayFunctions.conj``,
+    which backward formulas call for PyTorch's convention on complex numbers). Done before the
+    program is rolled, so that a loop does not iterate over the contexts only conj was read from."""
+    return [(indent, _without_conj(code) if ".xp.conj(" in code else code, comment) for indent, code, comment in lines]
+
+
+def _without_conj(code):
+    """One statement's code with its ``<...>.xp.conj(e)`` calls written ``e`` (a line that is no
+    whole statement, a block's header, is left as it is)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    return ast.unparse(_ConjugatesDropped().visit(tree))
+
+
+class _ConjugatesDropped(ast.NodeTransformer):
+    def visit_Call(self, node):  # noqa: N802 (ast's name)
+        node = self.generic_visit(node)
+        function = node.func
+        if (
+            isinstance(function, ast.Attribute) and function.attr == "conj" and isinstance(function.value, ast.Attribute)
+            and function.value.attr == "xp" and len(node.args) == 1 and not node.keywords
+        ):
+            return node.args[0]
+        return node
+
+
 def _unconditional(body):
     """The simple statements of ``body`` and of the ``with`` blocks in it: those that run whenever
     the program does, in their order."""

@@ -78,9 +78,9 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, grad_output):
         b, a = ctx.saved_tensors
-        conj = ctx.xp.conj  # (complex numbers: grad · conj(derivative), PyTorch's convention; reals unchanged)
-        grad_a = grad_output * conj(b) if ctx.needs_input_grad[0] else None
-        grad_b = grad_output * conj(a) if ctx.needs_input_grad[1] else None
+        # (complex numbers: grad · conj(derivative), PyTorch's convention; a real array is its own conj)
+        grad_a = grad_output * ctx.xp.conj(b) if ctx.needs_input_grad[0] else None
+        grad_b = grad_output * ctx.xp.conj(a) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -97,10 +97,9 @@ class Div(Op):
     @staticmethod
     def backward(ctx, grad_output):
         b, a = ctx.saved_tensors
-        conj = ctx.xp.conj
-        grad_a = grad_output / conj(b) if ctx.needs_input_grad[0] else None
+        grad_a = grad_output / ctx.xp.conj(b) if ctx.needs_input_grad[0] else None
         # (a / b) / b, as PyTorch: b · b would overflow for |b| > 1.8e19 in float32 where the quotient does not
-        grad_b = -grad_output * conj(a / b / b) if ctx.needs_input_grad[1] else None
+        grad_b = -grad_output * ctx.xp.conj(a / b / b) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -2405,8 +2404,11 @@ def converter(dtype):
 
 for _name, _dtype in [("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16),
                       ("long", dtypes.int64), ("int", dtypes.int32), ("bool", dtypes.bool_),
-                      ("short", dtypes.int16), ("byte", dtypes.uint8), ("char", dtypes.int8)]:
+                      ("short", dtypes.int16), ("byte", dtypes.uint8), ("char", dtypes.int8),
+                      ("cfloat", dtypes.complex64), ("cdouble", dtypes.complex128), ("chalf", dtypes.complex32)]:
     install_method(_name, converter(_dtype))
+
+
 def fill_(input, value):
     """Every element of ``input`` set to ``value``, in place (a number that does not fit input's
     dtype is refused, as in PyTorch; see ``dtypes.checked_scalar``)."""

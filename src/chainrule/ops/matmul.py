@@ -50,14 +50,14 @@ class Matmul(Op):
         if a_ndim == 1:
             grad_matrix = grad_matrix.reshape(tuple(grad_matrix.shape[:-1]) + (1, grad_matrix.shape[-1]))
         grad_a = grad_b = None
-        conj = ctx.xp.conj  # (complex numbers: the conjugate transposes, PyTorch's convention; reals unchanged)
+        # (complex numbers: the conjugate transposes, PyTorch's convention; a real array is its own conj)
         if ctx.needs_input_grad[0]:
             b_matrix = b.reshape(-1, 1) if b_ndim == 1 else b
-            grad_a = grad_matrix @ conj(b_matrix.mT)
+            grad_a = grad_matrix @ ctx.xp.conj(b_matrix.mT)
             grad_a = grad_a.reshape(tuple(grad_a.shape[:-2]) + (grad_a.shape[-1],)) if a_ndim == 1 else grad_a
         if ctx.needs_input_grad[1]:
             a_matrix = a.reshape(1, -1) if a_ndim == 1 else a
-            grad_b = conj(a_matrix.mT) @ grad_matrix
+            grad_b = ctx.xp.conj(a_matrix.mT) @ grad_matrix
             grad_b = grad_b.reshape(tuple(grad_b.shape[:-1])) if b_ndim == 1 else grad_b
         return grad_a, grad_b
 
