@@ -448,3 +448,22 @@ def test_an_l2_penalty_sums_its_terms_as_arrays():
         assert ours.numpy().tobytes() == theirs.numpy().tobytes()
     if sys.modules["chainrule.backend"].UFUNCS_GIVE_ARRAYS:
         assert compiled.code.count(", out=...)") == 10  # the four sums, the five additions of them, the product by 1e-3
+
+
+def test_conjugates_go_from_a_real_program_and_stay_in_a_complex_one():
+    """Backward formulas conjugate for complex numbers (ctx.xp.conj); a program that saw only real
+    arrays writes the array itself, one that saw a complex array keeps the conjugate (and its values)."""
+    real_weight, complex_weight = chainrule.randn(3, requires_grad=True), chainrule.randn(3, dtype=chainrule.complex64, requires_grad=True)
+
+    def step(weight, x):
+        weight.grad = None
+        (x * weight).abs().sum().backward()
+        return weight.grad
+
+    for weight, kind in ((real_weight, chainrule.float32), (complex_weight, chainrule.complex64)):
+        compiled = chainrule.compile(step)
+        x = chainrule.randn(4, 3, dtype=kind)
+        eager = step(weight, x).numpy().copy()
+        for _ in range(2):
+            np.testing.assert_array_equal(compiled(weight, x).numpy(), eager)
+        assert ("conj" in compiled.code) == (kind == chainrule.complex64)
