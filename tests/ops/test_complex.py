@@ -344,3 +344,32 @@ def test_gradcheck_takes_complex_inputs_and_outputs_and_catches_a_missing_conjug
 
     with pytest.raises(RuntimeError):  # (gradcheck's GradcheckError)
         chainrule.autograd.gradcheck(SquareWithoutConjugate.apply, (z,))
+
+
+def test_linear_and_the_added_products_conjugate_their_factors_as_pytorch():
+    """nn.Linear made complex (Module.to(complex64), with PyTorch's warning), addmv, addr and
+    baddbmm: the gradients of every factor of a real loss, against PyTorch's."""
+
+    def run(lib):
+        lib.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = lib.nn.Linear(3, 2).to(lib.complex64)
+        x = lib.randn(4, 3, dtype=lib.complex64, requires_grad=True)
+        a, m, v = (lib.randn(*shape, dtype=lib.complex64, requires_grad=True) for shape in ((2,), (2, 3), (3,)))
+        u, w = lib.randn(2, dtype=lib.complex64, requires_grad=True), lib.randn(3, dtype=lib.complex64, requires_grad=True)
+        b1, b2 = lib.randn(2, 2, 3, dtype=lib.complex64, requires_grad=True), lib.randn(2, 3, 2, dtype=lib.complex64, requires_grad=True)
+        loss = lib.view_as_real(layer(x)).pow(2).sum() + lib.view_as_real(lib.addmv(a, m, v)).pow(2).sum()
+        loss = loss + lib.view_as_real(lib.addr(m, u, w)).pow(2).sum()
+        loss = loss + lib.view_as_real(lib.baddbmm(lib.zeros(2, 2, 2, dtype=lib.complex64), b1, b2, alpha=0.5)).pow(2).sum()
+        loss.backward()
+        return [t.grad.numpy() for t in (layer.weight, layer.bias, x, a, m, v, u, w, b1, b2)]
+
+    for ours, theirs in zip(run(chainrule), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_a_module_moved_to_a_complex_dtype_warns_as_pytorch():
+    with pytest.warns(UserWarning, match="Complex modules are a new feature"):
+        layer = chainrule.nn.Linear(2, 2).to(chainrule.complex64)
+    assert layer.weight.dtype == chainrule.complex64 and layer.bias.dtype == chainrule.complex64

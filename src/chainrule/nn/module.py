@@ -21,6 +21,7 @@ from chainrule import __future__ as future
 from chainrule import dtypes
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import is_writable
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.creation import empty_like
 from chainrule.device import check_device
@@ -882,15 +883,21 @@ class Module:
             )
         for wanted in (*args, kwargs.get("dtype")):
             dtype = wanted.dtype if isinstance(wanted, Tensor) else wanted
-            if isinstance(dtype, dtypes.dtype) and not dtype.is_floating_point:
+            if isinstance(dtype, dtypes.dtype) and not (dtype.is_floating_point or dtype.is_complex):
                 raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
+            if isinstance(dtype, dtypes.dtype) and dtype.is_complex:
+                warn_at_caller(
+                    "Complex modules are a new feature under active development whose design may change, and some "
+                    "modules might not work as expected when using complex tensors as parameters or buffers. Please "
+                    "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml if a "
+                    "complex module does not work as expected."
+                )
         memory_format = kwargs.pop("memory_format", None)
-        if memory_format is None:
-            return self._apply_to_floating(lambda tensor: tensor.to(*args, **kwargs))
 
-        def convert(tensor):  # as PyTorch's: the memory format is for the 4-d and 5-d tensors, integer ones too
-            layout = {"memory_format": memory_format} if tensor.dim() in (4, 5) else {}
-            return tensor.to(*args, **kwargs, **layout) if tensor.is_floating_point() else tensor.to(**layout)
+        def convert(tensor):  # floating and complex tensors; the memory format is for the 4-d and 5-d ones, integer ones too
+            layout = {"memory_format": memory_format} if memory_format is not None and tensor.dim() in (4, 5) else {}
+            numbers = tensor.is_floating_point() or tensor.is_complex()
+            return tensor.to(*args, **kwargs, **layout) if numbers else tensor.to(**layout) if layout else tensor
 
         return self._apply(convert)
 

@@ -157,12 +157,12 @@ class Linear(Op):
         alpha, beta = ctx.alpha, ctx.beta
         grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, grad_output.shape[-1])
         grad_x = None
-        if needs_x:
-            grad_x = grad_output @ (weight.mT if ctx.weight_transposed else weight)
+        if needs_x:  # (complex numbers: the factors conjugated, PyTorch's convention; a real array is its own conj)
+            grad_x = grad_output @ ctx.xp.conj(weight.mT if ctx.weight_transposed else weight)
             grad_x = grad_x if alpha == 1 else grad_x * alpha
         grad_weight = None
         if needs_weight:
-            x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            x_rows = ctx.xp.conj(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
             grad_weight = x_rows.mT @ grad_rows if ctx.weight_transposed else grad_rows.mT @ x_rows
             grad_weight = grad_weight if alpha == 1 else grad_weight * alpha
         grad_bias = None
@@ -483,7 +483,7 @@ class AddProduct(Op):
         needs_input, needs_first, needs_second = ctx.needs_input_grad[:3]
         grad_input = (grad_output if ctx.beta == 1 else grad_output * ctx.beta) if needs_input else None
         scaled = grad_output if ctx.alpha == 1 else grad_output * ctx.alpha
-        first, second = ctx.saved_tensors
+        first, second = (ctx.xp.conj(factor) if factor is not None else None for factor in ctx.saved_tensors)  # (complex: conjugated)
         grad_first = first_gradient(scaled, second) if needs_first else None
         grad_second = second_gradient(scaled, first) if needs_second else None
         return grad_input, grad_first, grad_second, None, None
