@@ -195,13 +195,49 @@ def test_a_generators_state_is_a_uint8_tensor_as_in_pytorch():
     assert chainrule.equal(chainrule.default_generator.get_state(), chainrule.get_rng_state())
 
 
-def test_numpy_backed_samplers_follow_the_seed():
-    """Samplers PyTorch's algorithms do not cover (gamma) draw from a NumPy generator seeded by the stream."""
-    draws = []
-    for _ in range(2):
-        chainrule.manual_seed(4)
-        draws.append((chainrule.distributions.Gamma(2.0, 1.0).sample((5,)).tolist(), chainrule.rand(2).tolist()))
-    assert draws[0] == draws[1]
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_gamma_family_draws_pytorchs_numbers(seed):
+    """Marsaglia-Tsang as ATen runs it (α < 1 boosted; float32 and float64 constants as its
+    literals give them), and the distributions built on it: Dirichlet and Beta (float64 gammas,
+    side by side), Chi2, StudentT, FisherSnedecor, NegativeBinomial (then Poisson), Wishart (then
+    PyTorch's redraw of the samples its inverted test flags). Dirichlet and Beta: below."""
+    distributions = lambda lib: lib.distributions  # noqa: E731
+
+    def calls(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [
+                lib._standard_gamma(lib.tensor([0.3, 0.9, 1.0, 2.5, 7.0, 50.0]).expand(3, 6)),
+                lib._standard_gamma(lib.tensor([0.3, 2.5], dtype=lib.float64)),
+                distributions(lib).Gamma(lib.tensor([0.5, 9.0]), lib.tensor([2.0, 0.5])).sample((3,)),
+                distributions(lib).Chi2(lib.tensor([3.0])).sample((4,)),
+                distributions(lib).StudentT(lib.tensor([4.0])).sample((4,)),
+                distributions(lib).FisherSnedecor(lib.tensor([3.0]), lib.tensor([5.0])).sample((3,)),
+                distributions(lib).NegativeBinomial(lib.tensor([3.0, 10.0]), logits=lib.tensor([0.2, -0.5])).sample((4,)),
+            ]
+
+    same_draws(calls, seed)
+
+
+def test_dirichlet_beta_and_wishart_draw_pytorchs_numbers():
+    """PyTorch's _sample_dirichlet draws float64 gammas side by side and normalizes them in float64;
+    chainrule draws the same gammas and normalizes in the sample's dtype (its gradient flows through
+    the gammas); Wishart's Bartlett factor is drawn alike (then PyTorch's redraw of the samples its
+    inverted test flags), its products rounded by another BLAS: the same numbers to float32's last
+    bits, and the same words drawn."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(3)
+        values = [
+            lib.distributions.Dirichlet(lib.tensor([0.5, 2.0, 1.0])).sample((3,)),
+            lib.distributions.Beta(lib.tensor([0.5, 2.0]), lib.tensor([3.0, 1.5])).sample((4,)),
+            lib.distributions.Wishart(df=lib.tensor(5.0), covariance_matrix=lib.eye(3) * 2).sample((2,)),
+        ]
+        results.append(([value.numpy() for value in values], lib.rand(3).tolist()))
+    (ours, our_next), (theirs, their_next) = results
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, rtol=1e-6)
+    assert our_next == their_next
 
 
 @pytest.mark.parametrize("seed", SEEDS[:3])

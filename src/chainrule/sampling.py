@@ -292,6 +292,16 @@ def binomial(count, prob, generator=None):
 
 
 @public(method=False)
+def _standard_gamma(input, generator=None):
+    """``torch._standard_gamma``: a Gamma(input[i], 1) sample for each element, PyTorch's numbers
+    (``sampling_algorithms.standard_gamma``), differentiable in ``input`` by the implicit gradient
+    (``distributions/gamma.py``, where the Gamma family draws with it)."""
+    from chainrule.distributions.gamma import standard_gamma_samples  # (the distributions build on this module)
+
+    return standard_gamma_samples(input, generator=generator)
+
+
+@public(method=False)
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Integers drawn uniformly from [low, high) in input's shape and dtype (or ``dtype``):
     ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""

@@ -362,3 +362,47 @@ def _poisson_one(rate, uniforms):
         if product <= threshold:
             return count
         count += 1
+
+
+def standard_gamma(engine, concentrations):
+    """PyTorch's ``_standard_gamma`` on the CPU: Gamma(α, 1) for each α, element after element
+    (row-major), by Marsaglia and Tsang's method (a normal x and a uniform u per try; α < 1 is
+    boosted to α + 1 and scaled by u^(1/α)), the uniforms 53-bit, the normals PyTorch's single
+    ``normal_distribution<double>`` draws; α and the constants computed from it in α's dtype, the
+    rest in float64, as ATen computes them; at least the dtype's smallest normal number."""
+    concentrations = xp.asarray(concentrations)
+    scalar = concentrations.dtype.type
+    uniforms = _uniform_doubles(engine)
+    samples = [_gamma_one(scalar(alpha), uniforms, engine) for alpha in concentrations.reshape(-1)]
+    tiny = xp.finfo(concentrations.dtype).tiny
+    return xp.maximum(xp.asarray(samples, dtype=concentrations.dtype), tiny).reshape(concentrations.shape)
+
+
+# ATen's float literals (1.0f / 3.0f, 0.0331f), float32 whatever the dtype computed in
+_ONE_THIRD = float(float32(1.0) / float32(3.0))
+_SQUEEZE = float(float32(0.0331))
+
+
+def _gamma_one(alpha, uniforms, engine):
+    kind = type(alpha)
+    scale = 1.0
+    if alpha < 1:
+        if alpha == 0:
+            return 0.0
+        scale *= (1.0 - next(uniforms)) ** float(kind(1.0) / alpha)
+        alpha = kind(alpha + kind(1.0))
+    d = float(alpha - kind(_ONE_THIRD))
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        while True:
+            x = float(standard_normal_pairs(engine, 1)[0])
+            y = 1.0 + c * x
+            if y > 0:
+                break
+        v = y * y * y
+        u = 1.0 - next(uniforms)
+        xx = x * x
+        if u < 1.0 - _SQUEEZE * xx * xx:
+            return scale * d * v
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v

@@ -3,7 +3,7 @@
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import standard_gamma_samples
-from chainrule.functional import digamma, lgamma, ones_like, where, xlogy
+from chainrule.functional import digamma, lgamma, ones_like, stack, where, xlogy
 from chainrule.tensor import Size
 
 
@@ -43,13 +43,14 @@ class Beta(Distribution):
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
     def rsample(self, sample_shape=Size()):
-        """X / (X + Y) with X ~ Gamma(a, 1), Y ~ Gamma(b, 1): its gradient flows through both
-        gammas' implicit gradients (PyTorch differentiates the beta's own quantile instead: the
-        per-sample gradients differ, their expectations agree)."""
+        """X / (X + Y) with X ~ Gamma(a, 1), Y ~ Gamma(b, 1), drawn side by side as PyTorch's
+        Dirichlet of (a, b) draws them: its gradient flows through both gammas' implicit gradients
+        (PyTorch differentiates the Dirichlet's own quantile instead: the per-sample gradients
+        differ, their expectations agree)."""
         shape = self._extended_shape(sample_shape)
-        first = standard_gamma_samples(self.concentration1.expand(shape))
-        second = standard_gamma_samples(self.concentration0.expand(shape))
-        return first / (first + second)
+        pairs = stack([self.concentration1.expand(shape), self.concentration0.expand(shape)], -1)
+        draws = standard_gamma_samples(pairs, in_float64=True)
+        return (draws / draws.sum(-1, keepdim=True)).select(-1, 0)
 
     def log_prob(self, value):
         """(a - 1) ln x + (b - 1) ln(1 - x) - ln B(a, b)."""

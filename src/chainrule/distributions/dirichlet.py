@@ -26,7 +26,7 @@ class Dirichlet(ExponentialFamily):
         super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args=validate_args)
 
     def rsample(self, sample_shape=Size()):
-        draws = standard_gamma_samples(self.concentration.expand(self._extended_shape(sample_shape)))
+        draws = standard_gamma_samples(self.concentration.expand(self._extended_shape(sample_shape)), in_float64=True)
         return draws / draws.sum(-1, keepdim=True)
 
     def log_prob(self, value):

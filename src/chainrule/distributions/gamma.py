@@ -1,10 +1,12 @@
 """The gamma distribution."""
 
+from chainrule import sampling_algorithms
+from chainrule.backend import xp
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.utils import standard_noise
 from chainrule.functional import digamma, lgamma, log, xlogy
 from chainrule.ops.special_extra import standard_gamma
+from chainrule.random import drawn
 from chainrule.special import gammainc
 from chainrule.tensor import Size
 from chainrule.type_info import finfo
@@ -61,9 +63,12 @@ class Gamma(Distribution):
         return c - log(self.rate) + lgamma(c) + (1.0 - c) * digamma(c)
 
 
-def standard_gamma_samples(concentration):
+def standard_gamma_samples(concentration, in_float64=False, generator=None):
     """Samples of Gamma(concentration, 1), one per entry, with the implicit gradient in concentration
-    (kept at least the smallest positive float, as PyTorch does, so that their logarithm is finite)."""
+    (kept at least the smallest positive float, as PyTorch does, so that their logarithm is finite).
+    Drawn as PyTorch's ``_standard_gamma`` draws them (``sampling_algorithms.standard_gamma``), in
+    float64 with ``in_float64`` (as its ``_sample_dirichlet`` does, the Dirichlet's and the Beta's)."""
     array = concentration.detach().numpy()
-    draws = standard_noise(lambda generator, size: generator.standard_gamma(array, size), concentration.shape, concentration.dtype)
-    return standard_gamma(concentration, draws.clamp(min=finfo(concentration.dtype).tiny).numpy())
+    draws = drawn(sampling_algorithms.standard_gamma, generator, array.astype("float64") if in_float64 else array)
+    draws = xp.maximum(draws.astype(array.dtype), finfo(concentration.dtype).tiny)
+    return standard_gamma(concentration, draws)

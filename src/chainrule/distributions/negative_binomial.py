@@ -1,9 +1,10 @@
 """The negative binomial distribution: successes before total_count failures."""
+from chainrule import sampling
 from chainrule.distributions import constraints
 from chainrule.distributions.binomial import set_count_and_probability
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import standard_gamma_samples
-from chainrule.distributions.utils import ProbsOrLogits, standard_noise
+from chainrule.distributions.utils import ProbsOrLogits
 from chainrule.functional import exp, lgamma, sigmoid, where, zeros_like
 from chainrule.nn.functional import logsigmoid
 from chainrule.tensor import Size
@@ -36,9 +37,9 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
     def sample(self, sample_shape=Size()):
         """Poisson(λ) with λ ~ Gamma(r, (1 - p) / p): the gamma-Poisson mixture."""
         shape = self._extended_shape(sample_shape)
-        rates = standard_gamma_samples(self.total_count.detach().expand(shape)) * exp(self.logits.detach()).expand(shape)
-        rate_array = rates.numpy()
-        return standard_noise(lambda generator, size: generator.poisson(rate_array, size), shape, self.logits.dtype)
+        # PyTorch's Gamma(total_count, rate=e^-logits).sample(), then torch.poisson
+        rates = standard_gamma_samples(self.total_count.detach().expand(shape)) / exp(-self.logits.detach()).expand(shape)
+        return sampling.poisson(rates)
 
     def log_prob(self, value):
         """r ln(1 - p) + k ln p - ln Γ(r + k) ... written with log-sigmoids of the logits."""

@@ -6,10 +6,8 @@ their gradients come free; course-sized matrices need only a handful of steps)."
 from numbers import Number
 
 from chainrule import dtypes
-from chainrule.backend import as_array
 from chainrule.functional import arange, broadcast_tensors, clamp, empty, log, log1p, sigmoid, softmax, sqrt, stack, tensor
-from chainrule.random import numpy_generator
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import Tensor
 from chainrule.type_info import finfo
 
 
@@ -102,14 +100,6 @@ def standard_normal(shape, dtype):
     """A tensor of ``shape`` of N(0, 1) draws, as PyTorch's ``_standard_normal``
     (``empty(shape).normal_()``): after the same ``manual_seed``, PyTorch's numbers."""
     return empty(tuple(shape), dtype=dtype).normal_()
-
-
-def standard_noise(draw, shape, dtype):
-    """A tensor of ``shape`` filled by ``draw(numpy generator, shape)``, the generator seeded from
-    chainrule's stream (``chainrule.manual_seed`` makes it reproducible), for the samplers PyTorch
-    has algorithms of its own for (gamma, Wishart...): reproducible, not PyTorch's numbers (``binomial``
-    and ``poisson`` in sampling.py draw PyTorch's)."""
-    return tensor_from_array(as_array(draw(numpy_generator(), tuple(shape)), dtype))
 
 
 def cholesky_factor(matrix):

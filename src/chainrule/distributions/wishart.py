@@ -6,8 +6,8 @@ from chainrule.distributions import constraints
 from chainrule.distributions.chi2 import Chi2
 from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.multivariate_normal import half_log_det, precision_to_scale_tril
-from chainrule.distributions.utils import lazy_property, standard_noise
-from chainrule.functional import arange, broadcast_shapes, diag_embed, digamma, eye, full_like, mvlgamma, tensor, where
+from chainrule.distributions.utils import lazy_property
+from chainrule.functional import arange, broadcast_shapes, diag_embed, digamma, eye, full_like, mvlgamma, randn, tensor, tril_indices, where
 from chainrule.linalg import cholesky, slogdet, solve_triangular
 from chainrule.tensor import Size
 from chainrule.type_info import finfo
@@ -120,11 +120,40 @@ class Wishart(ExponentialFamily):
         diagonal = covariance.diagonal(dim1=-2, dim2=-1)
         return self._df_as_matrices() * (covariance.pow(2) + diagonal.unsqueeze(-1) * diagonal.unsqueeze(-2))
 
-    def rsample(self, sample_shape=Size()):
-        shape = self._extended_shape(sample_shape)
-        diagonal = self._chi2.rsample(sample_shape).sqrt().clamp(min=finfo(self.df.dtype).eps)
-        below = standard_noise(lambda generator, size: generator.standard_normal(size), shape, diagonal.dtype).tril(-1)
-        factor = self._unbroadcasted_scale_tril @ (diag_embed(diagonal) + below)
+    def rsample(self, sample_shape=Size(), max_try_correction=None):
+        """A sample by Bartlett's decomposition (``_bartlett_sampling``), then PyTorch's correction
+        loop as PyTorch has it: its test flags the samples that *are* positive definite as
+        singular (``support.check`` not negated), so it warns "Singular sample detected." and draws
+        those again, at most ``max_try_correction`` times (10), until none is flagged; the numbers
+        drawn, and the warning, are PyTorch's."""
+        max_try_correction = 10 if max_try_correction is None else max_try_correction
+        sample = self._bartlett_sampling(sample_shape)
+        batch_dims = tuple(range(-len(self.batch_shape), 0))
+        is_singular = self.support.check(sample)
+        if self.batch_shape:
+            is_singular = is_singular.amax(batch_dims)
+        if is_singular.any():
+            warnings.warn("Singular sample detected.", stacklevel=2)
+            for _ in range(max_try_correction):
+                sample_new = self._bartlett_sampling(is_singular[is_singular].shape)
+                sample[is_singular] = sample_new
+                is_singular_new = ~self.support.check(sample_new)
+                if self.batch_shape:
+                    is_singular_new = is_singular_new.amax(batch_dims)
+                is_singular[is_singular.clone()] = is_singular_new
+                if not is_singular.any():
+                    break
+        return sample
+
+    def _bartlett_sampling(self, sample_shape):
+        """L A Aᵀ Lᵀ with A lower triangular: the χ roots on its diagonal, N(0, 1) below it, drawn
+        as PyTorch draws them (the χ² first, then one randn of the p(p - 1)/2 entries below, in
+        tril_indices' order)."""
+        size = self.event_shape[-1]
+        noise = diag_embed(self._chi2.rsample(sample_shape).sqrt().clamp(min=finfo(self.df.dtype).eps))
+        rows, columns = tril_indices(size, size, offset=-1)
+        noise[..., rows, columns] = randn(*Size(sample_shape), *self.batch_shape, size * (size - 1) // 2, dtype=noise.dtype)
+        factor = self._unbroadcasted_scale_tril @ noise
         return factor @ factor.transpose(-2, -1)
 
     def _half_log_det_scaled(self):
