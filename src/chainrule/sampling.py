@@ -16,6 +16,7 @@ from chainrule.ops.operands import broadcast_error
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
+from chainrule.ops.special_extra import standard_gamma
 from chainrule.random import drawn, engine_of
 from chainrule.device import on_meta
 from chainrule.tensor import Tensor, tensor_from_array
@@ -293,12 +294,20 @@ def binomial(count, prob, generator=None):
 
 @public(method=False)
 def _standard_gamma(input, generator=None):
-    """``torch._standard_gamma``: a Gamma(input[i], 1) sample for each element, PyTorch's numbers
-    (``sampling_algorithms.standard_gamma``), differentiable in ``input`` by the implicit gradient
-    (``distributions/gamma.py``, where the Gamma family draws with it)."""
-    from chainrule.distributions.gamma import standard_gamma_samples  # (the distributions build on this module)
-
+    """``torch._standard_gamma``: a Gamma(input[i], 1) sample for each element, PyTorch's numbers,
+    differentiable in ``input`` by the implicit gradient (see ``standard_gamma_samples``)."""
     return standard_gamma_samples(input, generator=generator)
+
+
+def standard_gamma_samples(concentration, in_float64=False, generator=None):
+    """Samples of Gamma(concentration, 1), one per entry, with the implicit gradient in concentration
+    (kept at least the smallest positive float, as PyTorch does, so that their logarithm is finite).
+    Drawn as PyTorch's ``_standard_gamma`` draws them (``sampling_algorithms.standard_gamma``), in
+    float64 with ``in_float64`` (as its ``_sample_dirichlet`` does: the Dirichlet's and the Beta's)."""
+    array = concentration.detach().numpy()
+    draws = drawn(sampling_algorithms.standard_gamma, generator, array.astype(xp.float64) if in_float64 else array)
+    draws = xp.maximum(draws.astype(array.dtype), xp.finfo(array.dtype).tiny)
+    return standard_gamma(concentration, draws)
 
 
 @public(method=False)

@@ -2,7 +2,7 @@
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.gamma import standard_gamma_samples
+from chainrule.sampling import standard_gamma_samples
 from chainrule.functional import digamma, lgamma, ones_like, stack, where, xlogy
 from chainrule.tensor import Size
 

@@ -1,7 +1,7 @@
 """The Dirichlet distribution over probability vectors."""
 from chainrule.distributions import constraints
 from chainrule.distributions.exp_family import ExponentialFamily
-from chainrule.distributions.gamma import standard_gamma_samples
+from chainrule.sampling import standard_gamma_samples
 from chainrule.functional import digamma, lgamma, where, xlogy
 from chainrule.nn.functional import one_hot
 from chainrule.tensor import Size

@@ -3,7 +3,7 @@ import math
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.gamma import standard_gamma_samples
+from chainrule.sampling import standard_gamma_samples
 from chainrule.functional import full_like, lgamma, log, where
 from chainrule.tensor import Size
 from chainrule.type_info import finfo

@@ -1,15 +1,11 @@
 """The gamma distribution."""
 
-from chainrule import sampling_algorithms
-from chainrule.backend import xp
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.functional import digamma, lgamma, log, xlogy
-from chainrule.ops.special_extra import standard_gamma
-from chainrule.random import drawn
+from chainrule.sampling import standard_gamma_samples
 from chainrule.special import gammainc
 from chainrule.tensor import Size
-from chainrule.type_info import finfo
 
 
 class Gamma(Distribution):
@@ -61,14 +57,3 @@ class Gamma(Distribution):
         """c - ln rate + ln Γ(c) + (1 - c) ψ(c)."""
         c = self.concentration
         return c - log(self.rate) + lgamma(c) + (1.0 - c) * digamma(c)
-
-
-def standard_gamma_samples(concentration, in_float64=False, generator=None):
-    """Samples of Gamma(concentration, 1), one per entry, with the implicit gradient in concentration
-    (kept at least the smallest positive float, as PyTorch does, so that their logarithm is finite).
-    Drawn as PyTorch's ``_standard_gamma`` draws them (``sampling_algorithms.standard_gamma``), in
-    float64 with ``in_float64`` (as its ``_sample_dirichlet`` does, the Dirichlet's and the Beta's)."""
-    array = concentration.detach().numpy()
-    draws = drawn(sampling_algorithms.standard_gamma, generator, array.astype("float64") if in_float64 else array)
-    draws = xp.maximum(draws.astype(array.dtype), finfo(concentration.dtype).tiny)
-    return standard_gamma(concentration, draws)

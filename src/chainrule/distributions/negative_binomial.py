@@ -3,7 +3,7 @@ from chainrule import sampling
 from chainrule.distributions import constraints
 from chainrule.distributions.binomial import set_count_and_probability
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.gamma import standard_gamma_samples
+from chainrule.sampling import standard_gamma_samples
 from chainrule.distributions.utils import ProbsOrLogits
 from chainrule.functional import exp, lgamma, sigmoid, where, zeros_like
 from chainrule.nn.functional import logsigmoid
