@@ -78,6 +78,14 @@ class MersenneTwister:
         words = self.words(2 * count)
         return (words[0::2] << xp.uint64(32)) | words[1::2]
 
+    def peek_words64(self, count):
+        """The next ``count`` 64-bit values, the state left as it was (``words64`` then takes them):
+        for samplers that use an unknown number of them, read ahead in blocks."""
+        state = self._twister.state
+        words = self._twister.random_raw(2 * count)
+        self._twister.state = state
+        return (words[0::2] << xp.uint64(32)) | words[1::2]
+
     def state_bytes(self):
         """The state as PyTorch's 5056 bytes."""
         twister = self._twister.state["state"]

@@ -245,12 +245,39 @@ def dropout_mask(engine, shape, p, dtype):
     return keep / xp.dtype(dtype).type(1.0 - p)
 
 
-def _uniform_doubles(engine):
-    """U[0, 1) numbers drawn one at a time (53 bits of a 64-bit value each), for samplers whose
-    number of draws depends on what they draw."""
-    mask = (1 << 53) - 1
-    while True:
-        yield (int(engine.words64(1)[0]) & mask) * 2.0**-53
+class _Draws:
+    """PyTorch's single draws, one at a time, for samplers that use an unknown number of them
+    (binomial, Poisson, gamma): ``uniform()`` (53 bits of a 64-bit value) and ``normal()`` (its
+    ``normal_distribution<double>``: Box-Muller on two uniforms, r = √(-2 log1p(-u2)), θ = 2π u1,
+    r cos θ returned and r sin θ kept for the next). The values are read ahead in blocks without
+    advancing the engine; ``done()`` advances it by exactly the values used and leaves the kept
+    normal in it, as PyTorch's generator keeps it."""
+
+    _BLOCK = 1024
+
+    def __init__(self, engine):
+        self.engine, self.used, self.values = engine, 0, []
+        self.kept_normal = engine.next_double_normal
+
+    def uniform(self):
+        if self.used == len(self.values):
+            self.values += (self.engine.peek_words64(self.used + self._BLOCK)[self.used :] & xp.uint64((1 << 53) - 1)).tolist()
+        self.used += 1
+        return self.values[self.used - 1] * 2.0**-53
+
+    def normal(self):
+        if self.kept_normal is not None:
+            value, self.kept_normal = self.kept_normal, None
+            return value
+        u1, u2 = self.uniform(), self.uniform()
+        radius = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self.kept_normal = radius * math.sin(theta)
+        return radius * math.cos(theta)
+
+    def done(self):
+        self.engine.words64(self.used)
+        self.engine.next_double_normal = self.kept_normal
 
 
 def binomial(engine, counts, probabilities):
@@ -260,26 +287,28 @@ def binomial(engine, counts, probabilities):
     failures are drawn. Count and p in their dtype, the rest in float64, as ATen computes them."""
     counts, probabilities = xp.asarray(counts), xp.asarray(probabilities)
     scalar = counts.dtype.type
-    uniforms = _uniform_doubles(engine)
-    samples = [_binomial_one(scalar(count), scalar(p), uniforms) for count, p in zip(counts.reshape(-1), probabilities.reshape(-1))]
+    draws = _Draws(engine)
+    samples = [_binomial_one(scalar(count), scalar(p), draws) for count, p in zip(counts.reshape(-1), probabilities.reshape(-1))]
+    draws.done()
     return xp.asarray(samples, dtype=counts.dtype).reshape(counts.shape)
 
 
-def _binomial_one(count, p, uniforms):
+def _binomial_one(count, p, draws):
     if count <= 0 or p <= 0:
         return 0.0
     if p >= 1:
         return float(count)
     if p <= 0.5:
-        return _btrs(count, p, uniforms) if count * p >= 10 else _inversion(count, p, uniforms)
+        return _btrs(count, p, draws) if count * p >= 10 else _inversion(count, p, draws)
     q = type(p)(1.0 - float(p))
-    return float(count) - (_btrs(count, q, uniforms) if count * q >= 10 else _inversion(count, q, uniforms))
+    return float(count) - (_btrs(count, q, draws) if count * q >= 10 else _inversion(count, q, draws))
 
 
-def _inversion(count, p, uniforms):
+def _inversion(count, p, draws):
     log_q = math.log1p(-float(p))
     waited, successes = 0.0, 0
-    for u in uniforms:
+    while True:
+        u = draws.uniform()
         waited += math.ceil(math.log(u) / log_q) if u > 0 else math.inf
         if waited > count:
             return float(successes)
@@ -298,7 +327,7 @@ def _stirling_tail(k):
     return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
 
 
-def _btrs(count, p, uniforms):
+def _btrs(count, p, draws):
     one = type(p)(1)
     spread = float(xp.sqrt(count * p * (one - p)))  # in the parameters' dtype, as ATen's
     b = 1.15 + 2.53 * spread
@@ -310,8 +339,8 @@ def _btrs(count, p, uniforms):
     m = math.floor(float((count + one) * p))
     n = float(count)
     while True:
-        u = next(uniforms) - 0.5
-        v = next(uniforms)
+        u = draws.uniform() - 0.5
+        v = draws.uniform()
         us = 0.5 - abs(u)
         k = float(type(p)(math.floor((2 * a / us + b) * u + c)))
         if k < 0 or k > n:
@@ -331,12 +360,13 @@ def poisson(engine, rates):
     its rate λ: for λ ≥ 10 Hörmann's transformed rejection (PTRS), else the count of uniforms
     whose running product stays above e^-λ."""
     rates = xp.asarray(rates)
-    uniforms = _uniform_doubles(engine)
-    samples = [_poisson_one(float(rate), uniforms) for rate in rates.reshape(-1)]
+    draws = _Draws(engine)
+    samples = [_poisson_one(float(rate), draws) for rate in rates.reshape(-1)]
+    draws.done()
     return xp.asarray(samples, dtype=rates.dtype).reshape(rates.shape)
 
 
-def _poisson_one(rate, uniforms):
+def _poisson_one(rate, draws):
     if rate >= 10:
         root, log_rate = math.sqrt(rate), math.log(rate)
         b = 0.931 + 2.53 * root
@@ -344,8 +374,8 @@ def _poisson_one(rate, uniforms):
         inverse_alpha = 1.1239 + 1.1328 / (b - 3.4)
         v_r = 0.9277 - 3.6224 / (b - 2)
         while True:
-            u = next(uniforms) - 0.5
-            v = next(uniforms)
+            u = draws.uniform() - 0.5
+            v = draws.uniform()
             us = 0.5 - abs(u)
             k = math.floor((2 * a / us + b) * u + rate + 0.43)
             if us >= 0.07 and v <= v_r:
@@ -357,8 +387,8 @@ def _poisson_one(rate, uniforms):
     if rate == 0:
         return 0
     threshold, product, count = math.exp(-rate), 1.0, 0
-    for u in uniforms:
-        product *= u
+    while True:
+        product *= draws.uniform()
         if product <= threshold:
             return count
         count += 1
@@ -372,8 +402,9 @@ def standard_gamma(engine, concentrations):
     rest in float64, as ATen computes them; at least the dtype's smallest normal number."""
     concentrations = xp.asarray(concentrations)
     scalar = concentrations.dtype.type
-    uniforms = _uniform_doubles(engine)
-    samples = [_gamma_one(scalar(alpha), uniforms, engine) for alpha in concentrations.reshape(-1)]
+    draws = _Draws(engine)
+    samples = [_gamma_one(scalar(alpha), draws) for alpha in concentrations.reshape(-1)]
+    draws.done()
     tiny = xp.finfo(concentrations.dtype).tiny
     return xp.maximum(xp.asarray(samples, dtype=concentrations.dtype), tiny).reshape(concentrations.shape)
 
@@ -383,24 +414,24 @@ _ONE_THIRD = float(float32(1.0) / float32(3.0))
 _SQUEEZE = float(float32(0.0331))
 
 
-def _gamma_one(alpha, uniforms, engine):
+def _gamma_one(alpha, draws):
     kind = type(alpha)
     scale = 1.0
     if alpha < 1:
         if alpha == 0:
             return 0.0
-        scale *= (1.0 - next(uniforms)) ** float(kind(1.0) / alpha)
+        scale *= (1.0 - draws.uniform()) ** float(kind(1.0) / alpha)
         alpha = kind(alpha + kind(1.0))
     d = float(alpha - kind(_ONE_THIRD))
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
         while True:
-            x = float(standard_normal_pairs(engine, 1)[0])
+            x = draws.normal()
             y = 1.0 + c * x
             if y > 0:
                 break
         v = y * y * y
-        u = 1.0 - next(uniforms)
+        u = 1.0 - draws.uniform()
         xx = x * x
         if u < 1.0 - _SQUEEZE * xx * xx:
             return scale * d * v
