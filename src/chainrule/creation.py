@@ -443,7 +443,7 @@ def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=
 
 def fill_number(value, function):
     """The ``fill_value`` of ``full``, ``full_like`` or ``new_full`` as the Python number PyTorch reads
-    it as (its type chooses ``full``'s dtype): a bool, int or float; a 0-d tensor's value; a NumPy
+    it as (its type chooses ``full``'s dtype): a bool, int, float or complex; a 0-d tensor's value; a NumPy
     number as a Python one (a NumPy bool as a float, as PyTorch reads it: ``full((2,),
     np.float64(1.5))`` is float32, ``full((2,), np.bool_(True))`` too). Anything else, a tensor with
     dimensions included, is PyTorch's TypeError."""
@@ -452,15 +452,14 @@ def fill_number(value, function):
             return float(value)
         if isinstance(value, (xp.integer, xp.floating)):
             return value.item()
-    elif isinstance(value, (int, float)):  # bool too
+    elif isinstance(value, (int, float, complex)):  # bool too
         return value
     elif isinstance(value, Tensor) and value.array.ndim == 0:
         read_into_python(f"{function}'s fill_value")
         return value.array.item()
-    detail = "chainrule has no complex dtypes" if isinstance(value, complex) else "give a number or a 0-d tensor"
     raise TypeError(
         f"{function}(): argument 'fill_value' (position 2) must be Number, not "
-        f"{'Tensor' if isinstance(value, Tensor) else dtypes.python_type_name(value)} ({detail})"
+        f"{'Tensor' if isinstance(value, Tensor) else dtypes.python_type_name(value)} (give a number or a 0-d tensor)"
     )
 
 
@@ -596,7 +595,7 @@ def arange(start=None, end=None, step=1, dtype=None, layout=None, requires_grad=
         if any(isinstance(value, complex) for value in (start, end, step)):
             raise RuntimeError(
                 "value cannot be converted to type double without overflow: arange counts in real numbers "
-                "(chainrule has no complex dtypes)"
+                "(give real start, end and step)"
             ) from None
         raise
     if dtype is None:

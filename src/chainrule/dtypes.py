@@ -403,7 +403,16 @@ def checked_scalar(value, numpy_dtype):
     as in PyTorch, which compares before truncating); float16 and float32 take numbers up to their
     largest finite magnitude (and inf, nan); float64 and bool take any number. An int PyTorch
     can't read as a 64-bit integer (below -2**63, from 2**64 on) is an OverflowError whatever the
-    dtype. Anything but a Python int or float (a tensor, a NumPy number) is returned as it is."""
+    dtype. A complex number goes into a real dtype only when its imaginary part is 0. Anything but a
+    Python number (a tensor, a NumPy number) is returned as it is."""
+    if isinstance(value, builtins.complex) and xp.dtype(numpy_dtype).kind != "c":
+        if value.imag != 0:  # a complex number into a real tensor: only one on the real line fits, as in PyTorch
+            name = xp.dtype(numpy_dtype).name
+            raise RuntimeError(
+                f"value cannot be converted to type {_C_TYPE_NAMES.get(name, name)} without overflow (got {value}; the "
+                f"tensor's dtype is {dtype_name(numpy_dtype)}: use a complex dtype, e.g. chainrule.complex64)"
+            )
+        value = value.real
     if not isinstance(value, (builtins.int, builtins.float)) or isinstance(value, bool):
         return value
     low, high = WRITTEN_AS_IT_IS.get(numpy_dtype.dtype if type(numpy_dtype) is dtype else numpy_dtype, NO_RANGE)

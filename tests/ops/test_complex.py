@@ -373,3 +373,28 @@ def test_a_module_moved_to_a_complex_dtype_warns_as_pytorch():
     with pytest.warns(UserWarning, match="Complex modules are a new feature"):
         layer = chainrule.nn.Linear(2, 2).to(chainrule.complex64)
     assert layer.weight.dtype == chainrule.complex64 and layer.bias.dtype == chainrule.complex64
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.full((2,), 1 + 2j),
+    lambda lib: lib.full((2,), 1j, dtype=lib.complex128),
+    lambda lib: lib.zeros(2, dtype=lib.complex64).fill_(1j),
+    lambda lib: lib.zeros(2).fill_(2 + 0j),
+    lambda lib: lib.full((1,), 3 + 0j, dtype=lib.int64),
+])
+def test_complex_fill_values_as_pytorch(make):
+    ours, theirs = make(chainrule), make(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.full_like(lib.zeros(2), 3j),
+    lambda lib: lib.zeros(2).new_full((2,), 1j),
+    lambda lib: lib.full((2,), 1j, dtype=lib.int64),
+    lambda lib: lib.zeros(2).fill_(1j),
+])
+def test_a_complex_fill_value_with_an_imaginary_part_is_refused_by_a_real_tensor(make):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="value cannot be converted to type .* without overflow"):
+            make(lib)
