@@ -563,6 +563,22 @@ def viewable_as(array, shape):
     return True
 
 
+def real_pairs(array):
+    """A complex array's real and imaginary parts, a real array (..., 2) sharing its memory
+    (PyTorch's ``view_as_real``)."""
+    return array[..., None].view(array.real.dtype)
+
+
+def complex_from_pairs(array):
+    """The complex numbers whose real and imaginary parts are the pairs (..., 2) of a real array
+    (its last dimension contiguous), sharing its memory (``view_as_complex``); a new array for an
+    empty one (no memory to share, and NumPy's strides of an empty array need not be whole elements)."""
+    dtype = numpy.result_type(array.dtype, numpy.complex64)
+    if array.size == 0:
+        return numpy.zeros(array.shape[:-1], dtype)
+    return array.view(dtype)[..., 0]
+
+
 def is_contiguous(array):
     """Whether ``array``'s elements lie in memory in row-major order, without gaps."""
     return bool(array.flags.c_contiguous)

@@ -75,8 +75,7 @@ class MersenneTwister:
 
     def words64(self, count):
         """The next ``count`` 64-bit values (``random64()``): two outputs each, the first high."""
-        words = self.words(2 * count)
-        return (words[0::2] << xp.uint64(32)) | words[1::2]
+        return _joined_in_pairs(self.words(2 * count))
 
     def peek_words64(self, count):
         """The next ``count`` 64-bit values, the state left as it was (``words64`` then takes them):
@@ -84,7 +83,7 @@ class MersenneTwister:
         state = self._twister.state
         words = self._twister.random_raw(2 * count)
         self._twister.state = state
-        return (words[0::2] << xp.uint64(32)) | words[1::2]
+        return _joined_in_pairs(words)
 
     def state_bytes(self):
         """The state as PyTorch's 5056 bytes."""
@@ -122,3 +121,8 @@ class MersenneTwister:
         self.next_double_normal = normal_y if normal_valid else None
         self.next_float_normal = float_sample if float_valid else None
         self.version = next(_changes)
+
+
+def _joined_in_pairs(words):
+    """32-bit outputs (as uint64) joined two by two into 64-bit values, the first of each pair high."""
+    return (words[0::2] << xp.uint64(32)) | words[1::2]

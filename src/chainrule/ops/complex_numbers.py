@@ -19,7 +19,7 @@ import functools
 import math
 
 from chainrule import dtypes
-from chainrule.backend import xp
+from chainrule.backend import complex_from_pairs, real_pairs, xp
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.complex_refusals import CHECKED_IN_PLACE, REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.op import Op
@@ -277,7 +277,7 @@ class ViewAsReal(Op):
 
     @staticmethod
     def forward(ctx, z):
-        return z[..., None].view(dtypes.real_dtype(z.dtype))
+        return real_pairs(z)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -290,9 +290,7 @@ class ViewAsComplex(Op):
 
     @staticmethod
     def forward(ctx, x):
-        if x.size == 0:  # (no memory to share; NumPy's strides of an empty array need not be whole elements)
-            return xp.zeros(x.shape[:-1], dtypes.complex_dtype(x.dtype))
-        return x.view(dtypes.complex_dtype(x.dtype))[..., 0]
+        return complex_from_pairs(x)
 
     @staticmethod
     def backward(ctx, grad_output):

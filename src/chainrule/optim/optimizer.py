@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 from chainrule import dtypes
 from chainrule.autograd.grad_mode import enable_grad
-from chainrule.backend import is_scalar, is_writable, xp
+from chainrule.backend import complex_from_pairs, is_scalar, is_writable, real_pairs, xp
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import WatchedHooks, add_hook, through_hooks
@@ -324,7 +324,7 @@ class Optimizer:
                     # (_view_as_real): Adam's squares are then of each part, not complex squares
                     viewed_state = real_state(state)
                     before = dict(viewed_state)
-                    self._update(real_view(param.array), real_view(grad.array), viewed_state, group, self._scratch(param, real_view))
+                    self._update(real_pairs(param.array), real_pairs(grad.array), viewed_state, group, self._scratch(param, real_pairs))
                     keep_new_state(state, before, viewed_state)
                 else:
                     self._update(param.array, grad.array, state, group, self._scratch(param))
@@ -696,15 +696,10 @@ def zeros_state(param):
     return tensor_from_array(xp.zeros_like(param.array))
 
 
-def real_view(array):
-    """A complex array's real and imaginary parts as a real array (..., 2) sharing its memory."""
-    return array[..., None].view(array.real.dtype)
-
-
 def real_state(state):
     """An optimizer's state for a complex parameter with each complex tensor seen as its real view
     (the same memory: the step's in-place updates land in the complex state)."""
-    return {key: tensor_from_array(real_view(value.array)) if isinstance(value, Tensor) and value.array.dtype.kind == "c" else value
+    return {key: tensor_from_array(real_pairs(value.array)) if isinstance(value, Tensor) and value.array.dtype.kind == "c" else value
             for key, value in state.items()}
 
 
@@ -716,5 +711,5 @@ def keep_new_state(state, before, after):
         if before.get(key) is value:
             continue
         if isinstance(value, Tensor) and value.array.ndim and value.array.shape[-1] == 2 and value.array.dtype.kind == "f":
-            value = tensor_from_array(xp.ascontiguousarray(value.array).view(dtypes.complex_dtype(value.array.dtype))[..., 0])
+            value = tensor_from_array(complex_from_pairs(xp.ascontiguousarray(value.array)))
         state[key] = value

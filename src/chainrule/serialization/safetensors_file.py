@@ -17,6 +17,7 @@ import numpy
 import safetensors
 import safetensors.numpy
 
+from chainrule.backend import complex_from_pairs, real_pairs
 from chainrule.serialization.structure import STORABLE_DTYPES, Malformed
 
 _LENGTH_BYTES = 8
@@ -43,7 +44,7 @@ def pack(arrays, metadata):
     paired = sorted(name for name, array in contiguous.items() if array.dtype == numpy.complex128)
     if paired:
         metadata = {**metadata, COMPLEX128_ENTRIES: json.dumps(paired)}
-        contiguous.update({name: contiguous[name][..., None].view(numpy.float64) for name in paired})
+        contiguous.update({name: real_pairs(contiguous[name]) for name in paired})
     return safetensors.numpy.save(contiguous, metadata=metadata)
 
 
@@ -65,7 +66,7 @@ def unpack(data):
         raise Malformed(f"the safetensors library refused it ({error})") from error
     arrays = {name: stored[name].copy() for name in order}  # copies: frombuffer views are read-only
     for name in _complex128_entries(metadata.pop(COMPLEX128_ENTRIES, None), arrays):
-        arrays[name] = arrays[name].view(numpy.complex128)[..., 0]
+        arrays[name] = complex_from_pairs(arrays[name])
     return metadata, arrays
 
 
