@@ -245,6 +245,16 @@ def dropout_mask(engine, shape, p, dtype):
     return keep / xp.dtype(dtype).type(1.0 - p)
 
 
+def _each_element(engine, sample, *parameters):
+    """``sample(draws, *values)`` for the elements of ``parameters`` (arrays of one shape) taken
+    together in row-major order, as ATen's serial kernels visit them, the values NumPy scalars of
+    their dtype, all from one ``_Draws``: an array of the first parameter's shape and dtype."""
+    draws = _Draws(engine)
+    samples = [sample(draws, *values) for values in zip(*(parameter.reshape(-1) for parameter in parameters))]
+    draws.done()
+    return xp.asarray(samples, dtype=parameters[0].dtype).reshape(parameters[0].shape)
+
+
 class _Draws:
     """PyTorch's single draws, one at a time, for samplers that use an unknown number of them
     (binomial, Poisson, gamma): ``uniform()`` (53 bits of a 64-bit value) and ``normal()`` (its
@@ -285,15 +295,10 @@ def binomial(engine, counts, probabilities):
     count · min(p, 1 - p) < 10 (the number of geometric waiting times, ⌈log u / log(1 - p)⌉, that
     fit in count trials), else Kachitvichyanukul and Schmeiser's BTRS rejection; for p > ½ the
     failures are drawn. Count and p in their dtype, the rest in float64, as ATen computes them."""
-    counts, probabilities = xp.asarray(counts), xp.asarray(probabilities)
-    scalar = counts.dtype.type
-    draws = _Draws(engine)
-    samples = [_binomial_one(scalar(count), scalar(p), draws) for count, p in zip(counts.reshape(-1), probabilities.reshape(-1))]
-    draws.done()
-    return xp.asarray(samples, dtype=counts.dtype).reshape(counts.shape)
+    return _each_element(engine, _binomial_one, xp.asarray(counts), xp.asarray(probabilities))
 
 
-def _binomial_one(count, p, draws):
+def _binomial_one(draws, count, p):
     if count <= 0 or p <= 0:
         return 0.0
     if p >= 1:
@@ -359,14 +364,11 @@ def poisson(engine, rates):
     """PyTorch's ``poisson`` on the CPU: element after element (row-major), each in float64 from
     its rate λ: for λ ≥ 10 Hörmann's transformed rejection (PTRS), else the count of uniforms
     whose running product stays above e^-λ."""
-    rates = xp.asarray(rates)
-    draws = _Draws(engine)
-    samples = [_poisson_one(float(rate), draws) for rate in rates.reshape(-1)]
-    draws.done()
-    return xp.asarray(samples, dtype=rates.dtype).reshape(rates.shape)
+    return _each_element(engine, _poisson_one, xp.asarray(rates))
 
 
-def _poisson_one(rate, draws):
+def _poisson_one(draws, rate):
+    rate = float(rate)  # (all of it in float64)
     if rate >= 10:
         root, log_rate = math.sqrt(rate), math.log(rate)
         b = 0.931 + 2.53 * root
@@ -400,13 +402,8 @@ def standard_gamma(engine, concentrations):
     boosted to α + 1 and scaled by u^(1/α)), the uniforms 53-bit, the normals PyTorch's single
     ``normal_distribution<double>`` draws; α and the constants computed from it in α's dtype, the
     rest in float64, as ATen computes them; at least the dtype's smallest normal number."""
-    concentrations = xp.asarray(concentrations)
-    scalar = concentrations.dtype.type
-    draws = _Draws(engine)
-    samples = [_gamma_one(scalar(alpha), draws) for alpha in concentrations.reshape(-1)]
-    draws.done()
-    tiny = xp.finfo(concentrations.dtype).tiny
-    return xp.maximum(xp.asarray(samples, dtype=concentrations.dtype), tiny).reshape(concentrations.shape)
+    samples = _each_element(engine, _gamma_one, xp.asarray(concentrations))
+    return xp.maximum(samples, xp.finfo(samples.dtype).tiny)
 
 
 # ATen's float literals (1.0f / 3.0f, 0.0331f), float32 whatever the dtype computed in
@@ -414,7 +411,7 @@ _ONE_THIRD = float(float32(1.0) / float32(3.0))
 _SQUEEZE = float(float32(0.0331))
 
 
-def _gamma_one(alpha, draws):
+def _gamma_one(draws, alpha):
     kind = type(alpha)
     scale = 1.0
     if alpha < 1:
