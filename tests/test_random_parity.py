@@ -159,6 +159,26 @@ def test_dropout_draws_pytorchs_masks(p, dtype):
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_rrelu_draws_pytorchs_slopes(seed, dtype):
+    """rrelu in training draws one slope per element x <= 0 (a nan draws none) in row-major order, of
+    a transposed input too, with bounds that float32 rounds (1/3); in place and as a module alike."""
+    def calls(lib):
+        x = lib.randn(4, 6, 5, dtype=getattr(lib, dtype)).transpose(0, 2)
+        x[1, 2, 3] = float("nan")
+        return [lib.nn.functional.rrelu(x, training=True), lib.nn.functional.rrelu(x, 0.1, 0.7, training=True),
+                lib.rrelu_(x.clone(), -0.5, 0.25, training=True), lib.nn.RReLU(0.2, 0.2)(x), lib.rand(2)]
+
+    same_draws(calls, seed)
+
+
+def test_rrelu_refuses_float16_in_training_as_pytorch():
+    for lib in (chainrule, torch):
+        with pytest.raises(NotImplementedError, match="rrelu_with_noise_out_cpu.*Half"):
+            lib.nn.functional.rrelu(lib.randn(3).half(), training=True)
+
+
 def test_states_are_pytorchs_bytes_and_can_be_exchanged():
     for seed in SEEDS:
         chainrule.manual_seed(seed)

@@ -245,6 +245,20 @@ def dropout_mask(engine, shape, p, dtype):
     return keep / xp.dtype(dtype).type(1.0 - p)
 
 
+def rrelu_slopes(engine, x, lower, upper):
+    """PyTorch's CPU ``rrelu`` noise in training: for each element x ≤ 0, in row-major order, a
+    slope from U(lower, upper) as its ``uniform_real_distribution<double>`` draws it (53 bits of a
+    64-bit value, · (upper - lower) + lower in float64 with the bounds first rounded to x's dtype),
+    then rounded to x's dtype; every other element (x > 0, nan) draws nothing and keeps slope 1.
+    An array of x's shape and dtype (float32 or float64)."""
+    dtype = x.dtype.type
+    low, high = float64(dtype(lower)), float64(dtype(upper))
+    drawing = (x <= 0).reshape(-1)
+    slopes = xp.ones(x.size, dtype)
+    slopes[drawing] = standard_uniform(engine, int(drawing.sum()), float64) * (high - low) + low
+    return slopes.reshape(x.shape)
+
+
 def _each_element(engine, sample, *parameters):
     """``sample(draws, *values)`` for the elements of ``parameters`` (arrays of one shape) taken
     together in row-major order, as ATen's serial kernels visit them, the values NumPy scalars of

@@ -19,7 +19,8 @@ from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops import registry
 from chainrule.ops.registry import in_place_form, public
-from chainrule.random import drawn, numpy_generator_from
+from chainrule.random import drawn
+from chainrule.sampling_algorithms import rrelu_slopes
 from chainrule.tensor import check_dim
 from chainrule.utils.operation_mode import operands_in_modes
 
@@ -973,23 +974,19 @@ def prelu(input, weight):
 
 @public(method=False)
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    """leaky_relu with a random negative slope: in training each element's slope is drawn from
-    U(lower, upper) (through the global generator, ``manual_seed``), in evaluation it is their mean
-    (lower + upper) / 2."""
+    """leaky_relu with a random negative slope: in training each element x ≤ 0 gets a slope drawn
+    from U(lower, upper) (PyTorch's draws from the global generator: ``sampling_algorithms.rrelu_slopes``),
+    in evaluation the slope is their mean (lower + upper) / 2."""
     if lower > upper:
         raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound (got lower={lower}, upper={upper})")
     require_float_input(input, "rrelu")
     if training:
-        slopes = drawn(_uniform_slopes, None, tuple(input.shape), lower, upper, input.array.dtype)
+        if input.array.dtype == xp.float16:
+            raise NotImplementedError('"rrelu_with_noise_out_cpu" not implemented for \'Half\' (in training); convert with .float()')
+        slopes = drawn(rrelu_slopes, None, input.array, lower, upper)
     else:
         slopes = (lower + upper) / 2
     return applied(RReLU, input, inplace, slopes)
-
-
-def _uniform_slopes(engine, shape, lower, upper, dtype):
-    """rrelu's slopes, U(lower, upper), from the NumPy generator ``Generator.numpy`` gives: drawn
-    through ``random.drawn``, so that a compiled step draws them again on each call."""
-    return numpy_generator_from(engine).uniform(lower, upper, shape).astype(dtype)
 
 
 # The in-place forms PyTorch offers as functions (F.relu_, torch.selu_): each writes into its input.
