@@ -117,16 +117,85 @@ def dimension_order(tensor, memory_format):
         return order
     if is_contiguous(tensor.array) or not tensor.array.size or not strides_are_pytorchs(tensor):
         return None
-    shape, strides = tensor.array.shape, element_strides(tensor.array)
+    return _sorted_order(tensor.array.shape, [element_strides(tensor.array)])
+
+
+def elementwise_order(operands, shape):
+    """The order in memory (outermost first; None for row-major) of the result of an elementwise
+    operation of ``shape`` on ``operands`` (its tensors, in argument order), as PyTorch's
+    TensorIterator lays it out: row-major when every operand of that shape is row-major (as
+    PyTorch counts strides: see above), channels-last when every one is, else the dimensions sorted
+    by the operands' strides as ``dimension_order`` sorts one tensor's, the first operand that
+    tells two dimensions apart deciding, a broadcast dimension (stride 0 there) telling nothing.
+    So ``x.t() * 2``, ``x.t() + y`` and ``x.permute(1, 0, 2) + pe`` keep x's order."""
+    ndim = len(shape)
+    every_strides, same_shapes = [], True
+    for operand in operands:
+        sizes, strides = operand.array.shape, pytorch_strides(operand)
+        same_shapes = same_shapes and sizes == shape
+        offset = ndim - len(sizes)
+        every_strides.append(
+            (0,) * offset + tuple(0 if size == 1 and shape[offset + dim] != 1 else stride for dim, (size, stride) in enumerate(zip(sizes, strides)))
+        )
+    if same_shapes:
+        if all(lies_in_order(shape, strides, range(ndim)) for strides in every_strides):
+            return None
+        if ndim == 4 and all(lies_in_order(shape, strides, CHANNELS_LAST_ORDERS[channels_last]) for strides in every_strides):
+            return CHANNELS_LAST_ORDERS[channels_last]
+    return _sorted_order(shape, every_strides)
+
+
+def lies_otherwise(tensor):
+    """Whether ``tensor``'s elements lie in memory otherwise than in row-major order, as PyTorch
+    counts its strides (a transposed view, a result laid out as its operands)."""
+    return not is_contiguous(tensor.array) and strides_are_pytorchs(tensor)
+
+
+def lay_out_as_operands(result, arguments):
+    """Give ``result``, a new tensor an elementwise operation made of ``arguments`` (some of whose
+    tensors lie otherwise than row-major), the layout PyTorch's result has (``elementwise_order``):
+    its array is copied so where NumPy laid it out otherwise, and its strides count as PyTorch's, so
+    that ``stride()``, ``is_contiguous()``, ``view`` and a ``*_like`` factory (dropout's mask) read
+    them as PyTorch does."""
+    array = result.array
+    if result._base is not None or array.ndim < 2 or not array.size:
+        return
+    order = elementwise_order([argument for argument in arguments if hasattr(argument, "_chosen_strides")], array.shape)
+    if order is None:
+        return
+    result.array = laid_out_in(array, order)
+    result._chosen_strides = True
+
+
+def laid_out_in(array, order):
+    """``array`` itself where its dimensions lie in memory in ``order`` (outermost first) already,
+    else a copy that lies so (a compiled program lays an elementwise result out as eager did)."""
+    return array if lies_in_order(array.shape, element_strides(array), order) else copied_in_order(array, order)
+
+
+def order_in_memory(array):
+    """The order (outermost first) in which ``array``'s dimensions lie in memory: by stride, largest first."""
+    strides = element_strides(array)
+    return tuple(sorted(range(array.ndim), key=lambda dim: -strides[dim]))
+
+
+def _sorted_order(shape, every_strides):
+    """The dimensions of ``shape`` sorted outermost first by the strides of each operand in turn
+    (insertion sort from the innermost, as TensorIterator's ``reorder_dimensions``): an operand
+    whose strides differ decides, a stride of 0 (a broadcast) leaves it to the next operand, equal
+    strides put the larger dimension outside; undecided pairs keep their place. None for row-major."""
 
     def moves_outward(inner, outer):  # 1: swap them, -1: in place, 0: undecided (look further out)
-        if strides[inner] == 0 or strides[outer] == 0:
-            return 0
-        if strides[inner] != strides[outer]:
-            return 1 if strides[inner] > strides[outer] else -1
-        return 1 if shape[inner] > shape[outer] else 0
+        for strides in every_strides:
+            if strides[inner] == 0 or strides[outer] == 0:
+                continue
+            if strides[inner] != strides[outer]:
+                return 1 if strides[inner] > strides[outer] else -1
+            if shape[inner] > shape[outer]:
+                return 1
+        return 0
 
-    order = list(range(tensor.array.ndim - 1, -1, -1))  # innermost first, sorted by insertion
+    order = list(range(len(shape) - 1, -1, -1))  # innermost first, sorted by insertion
     for position in range(1, len(order)):
         moving = position
         for inner in range(position - 1, -1, -1):

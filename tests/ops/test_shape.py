@@ -194,6 +194,57 @@ def test_contiguity_strides_and_offsets_match_pytorch(call):
     assert ours.stride(-1) == theirs.stride(-1)
 
 
+ELEMENTWISE_LAYOUTS = {
+    "scaled_permute": lambda lib: lib.ones(2, 3, 4).permute(1, 0, 2) * 2.0,
+    "permute_plus_broadcast": lambda lib: lib.ones(2, 3, 4).permute(1, 0, 2) * 2.0 + lib.ones(3, 1, 4),
+    "broadcast_plus_permute": lambda lib: lib.ones(3, 1, 4) + lib.ones(2, 3, 4).permute(1, 0, 2),
+    "transposed_first": lambda lib: lib.ones(3, 4).t() + lib.ones(4, 3),
+    "row_major_first": lambda lib: lib.ones(4, 3) + lib.ones(3, 4).t(),
+    "unary_chain": lambda lib: lib.sigmoid(lib.ones(3, 4).t()).exp().neg() * 2,
+    "activation": lambda lib: lib.nn.functional.gelu(lib.relu(lib.ones(3, 4).t()), approximate="tanh"),
+    "special": lambda lib: lib.special.erfinv(lib.ones(3, 4).t() * 0.5),
+    "where": lambda lib: lib.where(lib.ones(3, 4).t() > 0, lib.ones(3, 4).t(), 0.0),
+    "strided_slice": lambda lib: lib.ones(3, 4)[:, ::2].t() * 2,
+    "channels_last": lambda lib: lib.ones(2, 3, 4, 5).to(memory_format=lib.channels_last) + lib.ones(2, 3, 4, 5),
+    "row_major_with_channels_last": lambda lib: lib.ones(2, 3, 4, 5) + lib.ones(2, 3, 4, 5).to(memory_format=lib.channels_last),
+    "expanded_transposed": lambda lib: lib.ones(3, 4).expand(2, 3, 4).transpose(1, 2) * 2,
+    "requiring_grad": lambda lib: lib.ones(3, 4, requires_grad=True).t() * 2,
+    "number_to_the_power_of": lambda lib: 2 ** lib.ones(3, 4).t(),
+    "reduction": lambda lib: lib.ones(3, 4).t().sum(1, keepdim=True),
+    "softmax": lambda lib: lib.ones(3, 4).t().softmax(-1),
+    "layer_norm": lambda lib: lib.nn.functional.layer_norm(lib.ones(3, 4).t(), (3,)),
+}
+
+
+@pytest.mark.parametrize("make", ELEMENTWISE_LAYOUTS.values(), ids=ELEMENTWISE_LAYOUTS.keys())
+def test_elementwise_results_lie_in_memory_as_pytorchs(make):
+    """An elementwise result keeps its operands' layout as PyTorch's TensorIterator lays it out (the
+    first operand that tells two dimensions apart deciding), so stride(), is_contiguous() and view
+    answer as PyTorch's; reductions, softmax and layer_norm give row-major results."""
+    ours, theirs = make(chainrule), make(torch)
+    assert tuple(ours.stride()) == tuple(theirs.stride())
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    assert tuple(chainrule.empty_like(ours).stride()) == tuple(torch.empty_like(theirs).stride())
+    try:
+        theirs.view(-1)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="view size is not compatible"):
+            ours.view(-1)
+    else:
+        np.testing.assert_array_equal(ours.detach().view(-1).numpy(), theirs.detach().view(-1).numpy())
+
+
+def test_dropout_of_a_permuted_result_draws_its_mask_in_memory_order():
+    """Transformer code's ``x.permute(1, 0, 2) * sqrt(d) + pe`` keeps x's memory order, and dropout's
+    mask (PyTorch's empty_like, filled in memory order) is drawn so."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        x = lib.arange(2 * 5 * 8.0).reshape(2, 5, 8)
+        results.append(lib.nn.functional.dropout(x.permute(1, 0, 2) * 4.0 + lib.ones(5, 1, 8), 0.3).numpy())
+    np.testing.assert_array_equal(*results)
+
+
 def test_contiguous_copies_only_what_is_not_contiguous():
     x = chainrule.ones(2, 3, requires_grad=True)
     assert x.contiguous() is x

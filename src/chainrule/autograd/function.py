@@ -38,6 +38,7 @@ import weakref
 from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.backend import is_scalar, memory_owner, ndarray, positions_in, xp
+from chainrule.memory_layout import lay_out_as_operands, lies_otherwise
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry
 
@@ -579,6 +580,7 @@ class Function:
     """Base class of differentiable operations: subclass it with static ``forward`` and ``backward``."""
 
     on_arrays = False  # forward and plain backward compute on arrays (chainrule's own operations)
+    keeps_layout = False  # an elementwise operation, whose result lies in memory as its operands (ops/op.py Pointwise)
     generate_vmap_rule = False  # PyTorch's flag: under chainrule.func.vmap, run once per batch element
     node_suffix = "Backward"  # PyTorch names a custom Function's nodes MyFunctionBackward
     # Whether its outputs that are views of its inputs may not be changed in place with the change
@@ -714,7 +716,10 @@ class Function:
                 _check_dirty_returned(custom, raw_outputs)
         if type(raw_outputs) is tuple:
             return tuple([_as_output(raw, args, custom) for raw in raw_outputs])
-        return _as_output(raw_outputs, args, custom)
+        output = _as_output(raw_outputs, args, custom)
+        if cls.keeps_layout:
+            _keep_layout(output, args)
+        return output
 
     @classmethod
     def _apply_recorded(cls, args):
@@ -791,6 +796,8 @@ class Function:
             return outputs
 
         output = _as_output(raw_outputs, args, custom)
+        if cls.keeps_layout:
+            _keep_layout(output, args)
         array = output.array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
@@ -1152,6 +1159,16 @@ def _forward_then_setup_context(forward, cls):
     forward_with_context.__name__, forward_with_context.__doc__ = forward.__name__, forward.__doc__
     forward_with_context.__wrapped__ = forward  # the signature apply binds keyword arguments to
     return forward_with_context
+
+
+def _keep_layout(output, args):
+    """Lay the result of an elementwise operation out as PyTorch's where one of its tensors lies
+    otherwise than row-major (a transposed view, an earlier such result); the common case, where
+    none does, costs a look at each argument."""
+    for arg in args:
+        if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
+            lay_out_as_operands(output, args)
+            return
 
 
 def _as_output(raw, args, custom=None):

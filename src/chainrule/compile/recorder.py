@@ -35,6 +35,7 @@ from chainrule.autograd.function import AccumulateGrad, SavedOutput, gradient_ed
 from chainrule.backend import global_random_state, is_scalar, is_writable, ndarray, positions_in, random_generator_state, xp
 from chainrule import settings
 from chainrule.dtypes import get_default_dtype
+from chainrule.memory_layout import order_in_memory
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, by_identity, fingerprint, is_plain
 from chainrule.compile.deferred_backward import DeferredCalls
@@ -234,6 +235,8 @@ class Recorder:
                 self._emit(f"{name} = saved_as_array({context}, {name})", "a 0-d result as an array, saved as one")
             elif output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = xp.asarray({name})", "a 0-d result as an array (NumPy may give a scalar)")
+            elif function.keeps_layout and output._chosen_strides and output._base is None:
+                self._emit(f"{name} = laid_out_in({name}, {order_in_memory(output.array)})", "laid out as its operands, as eager laid it")
             self._name_tensor(output, name)
         for tensor in written:
             self._count_write(tensor)
@@ -1215,8 +1218,10 @@ class Recorder:
             return self._handed[id(tensor)]
         values = f"{array}.copy()" if array in self.constants else array
         if tensor._requires_grad and tensor.grad_fn is not None:  # its history spent by a backward in the call
-            return f"with_spent_history({values}, {self._constant(tensor.grad_fn, 'spent_node')}, {tensor._output_nr})"
-        return f"tensor_from_array({values})"
+            made = f"with_spent_history({values}, {self._constant(tensor.grad_fn, 'spent_node')}, {tensor._output_nr})"
+        else:
+            made = f"tensor_from_array({values})"
+        return f"with_own_strides({made})" if tensor._chosen_strides and tensor._base is None else made
 
     def _made_once(self, result):
         """A new tensor returned in more than one place (``(d, d)``, ``{"a": d, "b": d}``) is made

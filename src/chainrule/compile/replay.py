@@ -13,6 +13,7 @@ from chainrule.autograd.engine import accumulate, call_backward, fit_to_input
 from chainrule.compile.deferred_backward import with_backward_of_call
 from chainrule.backend import array_functions, as_array, ignoring_float_errors, ndarray, xp
 from chainrule.dtypes import get_default_dtype
+from chainrule.memory_layout import laid_out_in
 from chainrule.nn.module import global_hooks
 from chainrule.ops.op import OpNode
 from chainrule.optim.optimizer import global_step_hooks
@@ -242,6 +243,13 @@ def with_spent_history(array, node, output_nr):
     return tensor
 
 
+def with_own_strides(tensor):
+    """``tensor``, whose array's strides count as its own (an elementwise result, a clone laid out as
+    eagerly: memory_layout.py), as the tensor the call made eagerly."""
+    tensor._chosen_strides = True
+    return tensor
+
+
 #: The names a program finds besides its own constants (the recorder gives constants no other names).
 RUNTIME = {
     "xp": xp,
@@ -256,6 +264,8 @@ RUNTIME = {
     "forward_of_function": forward_of_function,
     "only_gradient": only_gradient,
     "saved_as_array": saved_as_array,
+    "laid_out_in": laid_out_in,
+    "with_own_strides": with_own_strides,
     "plain_backward": plain_backward,
     "ignoring_float_errors": ignoring_float_errors,
     "tensor_from_array": tensor_from_array,

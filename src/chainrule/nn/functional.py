@@ -287,6 +287,7 @@ def _drop(input, p, training, inplace, noise_shape, alpha=False):
         )
     order = dimension_order(input, None) if noise_shape == input.array.shape else None  # drawn in memory order
     scaled_keep = DropoutMask.apply(noise_shape, input.array.dtype, p, order)  # keep / (1 - p)
+    scaled_keep._chosen_strides = order is not None  # laid out as input, as PyTorch's empty_like(input)
     if not alpha or p == 1.0:
         return input.mul_(scaled_keep) if inplace else input * scaled_keep
     a = 1.0 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))

@@ -12,7 +12,7 @@ from chainrule.backend import half_in_float32, ignoring_float_errors, ndarray, x
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.complex_refusals import REFUSED_ON_COMPLEX, complex_refused
-from chainrule.ops.op import Op
+from chainrule.ops.op import Op, Pointwise
 from chainrule.ops.operands import as_floating
 from chainrule.ops.elementwise import above, connected_to, not_at_least, selected
 from chainrule.ops.inplace import write_in_place
@@ -34,7 +34,7 @@ ONE_SIXTH_IN_FLOAT32 = float(xp.float32(1) / xp.float32(6))
 
 
 # ----------------------------------------------------------------------------- smooth activations
-class Sigmoid(Op):
+class Sigmoid(Pointwise):
     formula = "σ(x) = 1 / (1 + e^-x)"
     derivatives = ("out (1 - out)",)
 
@@ -51,7 +51,7 @@ class Sigmoid(Op):
         return grad_output * ctx.xp.conj(1.0 - result) * ctx.xp.conj(result)
 
 
-class Tanh(Op):
+class Tanh(Pointwise):
     formula = "tanh x = (e^x - e^-x) / (e^x + e^-x)"
     derivatives = ("1 - out²",)
 
@@ -81,7 +81,7 @@ def one_minus_square(x):
 registry.functions.one_minus_square = one_minus_square
 
 
-class ELU(Op):
+class ELU(Pointwise):
     """The ELU family as PyTorch computes it, with a scale on the output and on the exponent's input:
     elu is scale = input_scale = 1, selu PyTorch's fixed alpha and scale, celu input_scale = 1 / alpha
     (see CELU). The slope is computed from x, as PyTorch does: from the output it would be
@@ -160,7 +160,7 @@ def elu_array(x, negative, alpha, scale, input_scale):
         return xp.where(negative, exponential_part, scale * x)
 
 
-class GELU(Op):
+class GELU(Pointwise):
     """x times the probability that a standard normal is below x; ``approximate='tanh'`` uses
     Φ(x) ≈ (1 + tanh u) / 2 with u = √(2/π) (x + 0.044715 x³), whose slope is
     (1 + tanh u) / 2 + x (1 - tanh² u) √(2/π) (1 + 3 · 0.044715 x²) / 2."""
@@ -192,7 +192,7 @@ class GELU(Op):
         return grad_output * slope, None
 
 
-class SiLU(Op):
+class SiLU(Pointwise):
     """Also called swish."""
 
     node_name = "SiluBackward0"
@@ -212,7 +212,7 @@ class SiLU(Op):
         return grad_output * sigmoid_x * (1.0 + x * (1.0 - sigmoid_x))
 
 
-class Softplus(Op):
+class Softplus(Pointwise):
     """Where beta x > threshold the output is x itself (the two agree to float precision there)."""
 
     formula = "ln(1 + e^(beta x)) / beta"
@@ -232,7 +232,7 @@ class Softplus(Op):
         return grad_output * ctx.xp.where(ctx.linear, 1.0, special(ctx.xp, "sigmoid")(x * ctx.beta)), None, None
 
 
-class LogSigmoid(Op):
+class LogSigmoid(Pointwise):
     """Computed as min(x, 0) - ln(1 + e^-|x|), whose exponent is never above 0."""
 
     formula = "ln σ(x) = -ln(1 + e^-x)"
@@ -256,7 +256,7 @@ class LogSigmoid(Op):
         return grad_output * ctx.xp.where(negative, 1 - share, share)
 
 
-class Mish(Op):
+class Mish(Pointwise):
     """x tanh(softplus(x)); softplus is computed without overflow (``log_one_plus_exp``)."""
 
     formula = "x tanh(ln(1 + e^x))"
@@ -276,7 +276,7 @@ class Mish(Op):
         return grad_output * slope
 
 
-class Hardswish(Op):
+class Hardswish(Pointwise):
     """x relu6(x + 3) / 6: 0 up to -3, x (x + 3) / 6 between, x from 3. At the joins PyTorch's slope
     is that of the outer piece: 0 at -3, 1 at 3; a nan falls in the middle piece (slope nan), as
     in PyTorch's vectorized kernel."""
@@ -297,7 +297,7 @@ class Hardswish(Op):
         return selected(ctx.xp, ctx.not_lower, grad_output * ctx.xp.where(ctx.upper, 1.0, x / 3 + 0.5))
 
 
-class Erf(Op):
+class Erf(Pointwise):
     formula = "erf x = 2/√π ∫₀ˣ e^(-t²) dt"
     derivatives = ("2/√π e^(-x²)",)
 
@@ -407,7 +407,7 @@ def _cody_ratio(t, numerator, denominator):
 # (leaky_relu keeps the slopes it found in forward, and saves that tensor only to check it). An in-place change to that tensor before backward then raises PyTorch's error ("... is at
 # version 1; expected version 0"), where a mask kept aside would give a gradient for values no
 # longer there. (An in-place form computes on a copy of its input, which stays unchanged.)
-class ReLU(Op):
+class ReLU(Pointwise):
     node_name = "ReluBackward0"
     formula = "max(x, 0)"
     derivatives = ("1 where x > 0, else 0",)
@@ -426,7 +426,7 @@ class ReLU(Op):
         return selected(ctx.xp, result != 0, grad_output, result)
 
 
-class LeakyReLU(Op):
+class LeakyReLU(Pointwise):
     node_name = "LeakyReluBackward0"
     formula = "x where x > 0, else negative_slope · x"
     derivatives = ("1 where x > 0, else negative_slope", None)
@@ -475,7 +475,7 @@ class LeakyReLUInPlace(LeakyReLU):
         return LeakyReLU.backward(ctx, grad_output)
 
 
-class Hardtanh(Op):
+class Hardtanh(Pointwise):
     formula = "min(max(x, min_val), max_val)"
     derivatives = ("1 where min_val < x < max_val, else 0", None, None)
 
@@ -492,7 +492,7 @@ class Hardtanh(Op):
         return selected(ctx.xp, (x > min_val) & (x < max_val), grad_output, x), None, None
 
 
-class Hardsigmoid(Op):
+class Hardsigmoid(Pointwise):
     formula = "min(max(x + 3, 0), 6) / 6"
     derivatives = ("1/6 where -3 < x < 3, else 0",)
 
@@ -507,7 +507,7 @@ class Hardsigmoid(Op):
         return selected(ctx.xp, (x > -3) & (x < 3), grad_output * ONE_SIXTH_IN_FLOAT32)
 
 
-class Threshold(Op):
+class Threshold(Pointwise):
     """PyTorch's test is x ≤ threshold, so a nan passes through with its gradient."""
 
     formula = "value where x ≤ threshold, else x"
@@ -525,7 +525,7 @@ class Threshold(Op):
         return selected(ctx.xp, above(x, ctx.threshold), grad_output, x), None, None
 
 
-class Shrink(Op):
+class Shrink(Pointwise):
     """hardshrink and softshrink: both pass the gradient where |x| > lambd and stop it elsewhere."""
 
     derivatives = ("1 where |x| > lambd, else 0", None)
@@ -577,7 +577,7 @@ class RReLUInPlace(LeakyReLUInPlace):
     formula, derivatives = RReLU.formula, RReLU.derivatives
 
 
-class PReLU(Op):
+class PReLU(Pointwise):
     """leaky_relu with a learned slope ``weight``: one number, or one per channel (dim 1), shaped
     for broadcasting by ``view``. Its gradient is the arriving one times x where x ≤ 0, summed over
     everything but the channels."""

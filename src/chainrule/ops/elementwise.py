@@ -14,7 +14,7 @@ from chainrule.memory_layout import check_rank, copied_in_order, dimension_order
 from chainrule.memory_layout import memory_format as memory_format_type
 from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.inplace import write_in_place
-from chainrule.ops.op import Op
+from chainrule.ops.op import Op, Pointwise
 from chainrule.ops.operands import (
     as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, floating_operands, refuse_numbers_only,
     require_tensor_input, require_tensors, with_deprecated_forms, write_error,
@@ -32,7 +32,7 @@ _NOT_GIVEN = object()
 
 
 # ----------------------------------------------------------------------------- binary arithmetic
-class Add(Op):
+class Add(Pointwise):
     formula = "a + b"
     derivatives = ("1", "1")
 
@@ -45,7 +45,7 @@ class Add(Op):
         return grad_output, grad_output
 
 
-class Sub(Op):
+class Sub(Pointwise):
     formula = "a - b"
     derivatives = ("1", "-1")
 
@@ -64,7 +64,7 @@ class Rsub(Sub):
     node_name = "RsubBackward1"
 
 
-class Mul(Op):
+class Mul(Pointwise):
     formula = "a · b"
     derivatives = ("b", "a")
 
@@ -84,7 +84,7 @@ class Mul(Op):
         return grad_a, grad_b
 
 
-class Div(Op):
+class Div(Pointwise):
     formula = "a / b"
     derivatives = ("1/b", "-a/b²")
 
@@ -103,7 +103,7 @@ class Div(Op):
         return grad_a, grad_b
 
 
-class Pow(Op):
+class Pow(Pointwise):
     """``exponent`` is a Python number (the common ``x ** 2``) or a tensor."""
 
     formula = "x^exponent"
@@ -148,12 +148,14 @@ class PowOfTensors(Pow):
 
 
 class PowOfNumber(Pow):
-    """``number ** tensor`` (``2 ** x``): PyTorch's third overload of pow."""
+    """``number ** tensor`` (``2 ** x``): PyTorch's third overload of pow, whose result is row-major
+    whatever the exponents' layout."""
 
     node_name = "PowBackward2"
+    keeps_layout = False
 
 
-class Maximum(Op):
+class Maximum(Pointwise):
     """The gradient goes to the larger input, split evenly on ties (and to both where one is nan)."""
 
     formula = "max(a, b)"
@@ -169,7 +171,7 @@ class Maximum(Op):
         return split_between(ctx, grad_output)
 
 
-class Minimum(Op):
+class Minimum(Pointwise):
     """The gradient goes to the smaller input, split evenly on ties (and to both where one is nan)."""
 
     formula = "min(a, b)"
@@ -185,7 +187,7 @@ class Minimum(Op):
         return split_between(ctx, grad_output)
 
 
-class Where(Op):
+class Where(Pointwise):
     formula = "a where condition, else b"
     derivatives = (None, "1 where condition, else 0", "0 where condition, else 1")
 
@@ -199,7 +201,7 @@ class Where(Op):
         return None, selected(ctx.xp, ctx.condition, grad_output), selected(ctx.xp, ~ctx.condition, grad_output)
 
 
-class Remainder(Op):
+class Remainder(Pointwise):
     """The remainder has the sign of b, as Python's %. Floats are computed as PyTorch does, from
     fmod(a, b) moved by b where the signs differ, so that a 0 keeps the sign of a (0.0 % -1 is 0.0)."""
 
@@ -222,7 +224,7 @@ class Remainder(Op):
 
 
 # ----------------------------------------------------------------------------- one-input functions
-class Neg(Op):
+class Neg(Pointwise):
     formula = "-x"
     derivatives = ("-1",)
 
@@ -235,7 +237,7 @@ class Neg(Op):
         return -grad_output
 
 
-class Abs(Op):
+class Abs(Pointwise):
     """The derivative is 0 at x = 0, and at nan (PyTorch's sign of nan is 0)."""
 
     formula = "|x|"
@@ -254,7 +256,7 @@ class Abs(Op):
         return grad_output * ctx.xp.nan_to_num(ctx.xp.sign(x), nan=0.0)
 
 
-class Sign(Op):
+class Sign(Pointwise):
     formula = "sign(x)"
     derivatives = ("0",)
 
@@ -269,7 +271,7 @@ class Sign(Op):
         return ctx.xp.zeros_like(grad_output)
 
 
-class Exp(Op):
+class Exp(Pointwise):
     formula = "e^x"
     derivatives = ("e^x = out",)
 
@@ -286,7 +288,7 @@ class Exp(Op):
         return grad_output * ctx.xp.conj(result)
 
 
-class Log(Op):
+class Log(Pointwise):
     formula = "ln x"
     derivatives = ("1/x",)
 
@@ -302,7 +304,7 @@ class Log(Op):
         return grad_output / ctx.xp.conj(x)
 
 
-class Log1p(Op):
+class Log1p(Pointwise):
     """Accurate for small x."""
 
     node_name = "Log1PBackward0"
@@ -322,7 +324,7 @@ class Log1p(Op):
         return grad_output / ctx.xp.conj(x + 1.0)
 
 
-class Sqrt(Op):
+class Sqrt(Pointwise):
     formula = "√x"
     derivatives = ("1/(2√x) = 0.5/out",)
 
@@ -339,7 +341,7 @@ class Sqrt(Op):
         return grad_output * 0.5 / ctx.xp.conj(result)
 
 
-class Reciprocal(Op):
+class Reciprocal(Pointwise):
     formula = "1/x"
     derivatives = ("-1/x² = -out²",)
 
@@ -356,7 +358,7 @@ class Reciprocal(Op):
         return -grad_output * ctx.xp.conj(result * result)
 
 
-class Sin(Op):
+class Sin(Pointwise):
     formula = "sin x"
     derivatives = ("cos x",)
 
@@ -371,7 +373,7 @@ class Sin(Op):
         return grad_output * ctx.xp.conj(ctx.xp.cos(x))
 
 
-class Cos(Op):
+class Cos(Pointwise):
     formula = "cos x"
     derivatives = ("-sin x",)
 
@@ -386,7 +388,7 @@ class Cos(Op):
         return -grad_output * ctx.xp.conj(ctx.xp.sin(x))
 
 
-class Tan(Op):
+class Tan(Pointwise):
     formula = "tan x"
     derivatives = ("1 + tan²x = 1 + out²",)
 
@@ -402,7 +404,7 @@ class Tan(Op):
         return grad_output * ctx.xp.conj(result * result + 1.0)
 
 
-class Atan(Op):
+class Atan(Pointwise):
     formula = "arctan x"
     derivatives = ("1/(1 + x²)",)
 
@@ -417,7 +419,7 @@ class Atan(Op):
         return grad_output / ctx.xp.conj(x * x + 1.0)
 
 
-class Asin(Op):
+class Asin(Pointwise):
     formula = "arcsin x"
     derivatives = ("1/√(1 - x²)",)
 
@@ -433,7 +435,7 @@ class Asin(Op):
         return grad_output / ctx.xp.conj(ctx.xp.sqrt(1.0 - x * x))
 
 
-class Acos(Op):
+class Acos(Pointwise):
     formula = "arccos x"
     derivatives = ("-1/√(1 - x²)",)
 
@@ -449,7 +451,7 @@ class Acos(Op):
         return -grad_output / ctx.xp.conj(ctx.xp.sqrt(1.0 - x * x))
 
 
-class Atan2(Op):
+class Atan2(Pointwise):
     """The angle of the point (b, a), in (-π, π]."""
 
     formula = "atan2(a, b)"
@@ -468,7 +470,7 @@ class Atan2(Op):
         return scale * b, -scale * a
 
 
-class Sinh(Op):
+class Sinh(Pointwise):
     formula = "sinh x"
     derivatives = ("cosh x",)
 
@@ -484,7 +486,7 @@ class Sinh(Op):
         return grad_output * ctx.xp.conj(ctx.xp.cosh(x))
 
 
-class Cosh(Op):
+class Cosh(Pointwise):
     formula = "cosh x"
     derivatives = ("sinh x",)
 
@@ -500,7 +502,7 @@ class Cosh(Op):
         return grad_output * ctx.xp.conj(ctx.xp.sinh(x))
 
 
-class Asinh(Op):
+class Asinh(Pointwise):
     formula = "arsinh x"
     derivatives = ("1/√(x² + 1)",)
 
@@ -515,7 +517,7 @@ class Asinh(Op):
         return grad_output / ctx.xp.conj(ctx.xp.sqrt(x * x + 1.0))
 
 
-class Acosh(Op):
+class Acosh(Pointwise):
     formula = "arcosh x"
     derivatives = ("1/√(x² - 1)",)
 
@@ -533,7 +535,7 @@ class Acosh(Op):
         return grad_output / ctx.xp.sqrt(x * x - 1.0)
 
 
-class Atanh(Op):
+class Atanh(Pointwise):
     formula = "artanh x"
     derivatives = ("1/(1 - x²)",)
 
@@ -549,7 +551,7 @@ class Atanh(Op):
         return grad_output / ctx.xp.conj(1.0 - x * x)
 
 
-class Expm1(Op):
+class Expm1(Pointwise):
     """Accurate for small x."""
 
     formula = "e^x - 1"
@@ -568,7 +570,7 @@ class Expm1(Op):
         return grad_output * ctx.xp.conj(result + 1.0)
 
 
-class Exp2(Op):
+class Exp2(Pointwise):
     formula = "2^x"
     derivatives = ("2^x · ln 2 = out · ln 2",)
 
@@ -596,7 +598,7 @@ def rounded_once(function, x):
     return rounded if x.dtype == xp.float32 else rounded.astype(x.dtype)  # float16 through float32, as PyTorch's
 
 
-class Log2(Op):
+class Log2(Pointwise):
     formula = "log₂ x"
     derivatives = ("1/(x · ln 2)",)
 
@@ -612,7 +614,7 @@ class Log2(Op):
         return grad_output / ctx.xp.conj(x * LN_2)
 
 
-class Log10(Op):
+class Log10(Pointwise):
     formula = "log₁₀ x"
     derivatives = ("1/(x · ln 10)",)
 
@@ -628,7 +630,7 @@ class Log10(Op):
         return grad_output / ctx.xp.conj(x * LN_10)
 
 
-class Rsqrt(Op):
+class Rsqrt(Pointwise):
     formula = "1/√x"
     derivatives = ("-1/(2 x√x) = -out³/2",)
 
@@ -646,7 +648,7 @@ class Rsqrt(Op):
         return grad_output * -0.5 * result * result * result
 
 
-class Logit(Op):
+class Logit(Pointwise):
     """With ``eps`` >= 0, x is first clamped as PyTorch clamps it: eps where x < eps, else 1 - eps
     where x > 1 - eps (so with eps > 0.5, where the bounds cross, every x goes to one of them), and
     gets no gradient there. A negative ``eps`` clamps nothing, as None; unclamped, the gradient is
@@ -683,7 +685,7 @@ class Logit(Op):
         return ctx.xp.where((x >= low) & (x <= high), slope, 0.0), None
 
 
-class PiecewiseConstant(Op):
+class PiecewiseConstant(Pointwise):
     """An operation whose output jumps between flat steps: its derivative is 0 wherever it exists,
     and PyTorch sends back zeros."""
 
@@ -692,7 +694,7 @@ class PiecewiseConstant(Op):
         return (ctx.xp.zeros_like(grad_output),) + (None,) * (len(ctx.needs_input_grad) - 1)
 
 
-class RoundedQuotient(Op):
+class RoundedQuotient(Pointwise):
     """``div`` with a rounding mode: a step function of both inputs, whose gradients PyTorch sends
     back as zeros (to each input, even where a or b is nan or b is 0)."""
 
@@ -751,7 +753,7 @@ class Round(PiecewiseConstant):
             return round_array(x, decimals)
 
 
-class Frac(Op):
+class Frac(Pointwise):
     formula = "x - trunc(x)"
     derivatives = ("1",)
 
@@ -764,7 +766,7 @@ class Frac(Op):
         return grad_output
 
 
-class Fmod(Op):
+class Fmod(Pointwise):
     """The remainder has the sign of a (C's fmod), unlike ``remainder``."""
 
     formula = "a - trunc(a / b) · b"
@@ -782,7 +784,7 @@ class Fmod(Op):
         return grad_output, -grad_output * ctx.quotient
 
 
-class Hypot(Op):
+class Hypot(Pointwise):
     formula = "√(a² + b²)"
     derivatives = ("a/out", "b/out")
 
@@ -799,7 +801,7 @@ class Hypot(Op):
         return scale * a, scale * b
 
 
-class LogAddExp(Op):
+class LogAddExp(Pointwise):
     """The slopes are written as PyTorch's, from a - b: at a = inf, b = -inf the slope to a is
     1 / (1 + e^-inf) = 1, where e^(a - out) would be e^(inf - inf) = nan."""
 
@@ -819,7 +821,7 @@ class LogAddExp(Op):
             return grad_output / (1 + ctx.xp.exp(b - a)), grad_output / (1 + ctx.xp.exp(a - b))
 
 
-class Lerp(Op):
+class Lerp(Pointwise):
     """Computed from the nearer end, as PyTorch does: start + weight (end - start) for |weight| < 0.5,
     end - (1 - weight) (end - start) otherwise, so weight 1 gives exactly ``end``."""
 
@@ -840,7 +842,7 @@ class Lerp(Op):
         return grad_output * (1.0 - weight), grad_output * weight, grad_weight
 
 
-class Addcmul(Op):
+class Addcmul(Pointwise):
     formula = "input + value · tensor1 · tensor2"
     derivatives = ("1", "value · tensor2", "value · tensor1", None)
 
@@ -857,7 +859,7 @@ class Addcmul(Op):
         return grad_output, scaled * tensor2, scaled * tensor1, None
 
 
-class Addcdiv(Op):
+class Addcdiv(Pointwise):
     formula = "input + value · tensor1 / tensor2"
     derivatives = ("1", "value / tensor2", "-value · tensor1 / tensor2²", None)
 
@@ -876,7 +878,7 @@ class Addcdiv(Op):
             return grad_output, grad_output * ctx.value / tensor2, grad_tensor2, None
 
 
-class Xlogy(Op):
+class Xlogy(Pointwise):
     """0 where x = 0 (even where ln y is infinite), but nan where y is nan, as in PyTorch and
     SciPy; so is the derivative in x, ln y, where x = 0 and y <= 0."""
 
@@ -897,7 +899,7 @@ class Xlogy(Op):
         return grad_x, grad_y
 
 
-class Sinc(Op):
+class Sinc(Pointwise):
     formula = "sin(πx) / (πx), 1 at x = 0"
     derivatives = ("(cos(πx) πx - sin(πx)) / (πx²), 0 at x = 0",)
 
@@ -917,7 +919,7 @@ class Sinc(Op):
         return ctx.xp.where(at_zero, 0.0, slope_times_grad)
 
 
-class Clamp(Op):
+class Clamp(Pointwise):
     """A bound may be None, a number or an array (a tensor bound gets gradients too). The masks are
     PyTorch's (clamp_backward, clamp_backward_min_max): x gets the gradient where low ≤ x ≤ high,
     so not where x is nan; with low > high every output is high, whose gradient it is."""
@@ -1012,7 +1014,7 @@ class Clone(Op):
         return grad_output, None
 
 
-class Fill(Op):
+class Fill(Pointwise):
     """``fill``, ``fill_`` and ``zero_``: ``value`` (a number or a 0-d tensor) everywhere in x's
     shape. Each element is the value: its gradient is the sum of the output's."""
 
@@ -1077,7 +1079,7 @@ class Sgn(Sign):
         return ctx.xp.where(at_zero, 0.0, (grad_output - direction * along) / ctx.xp.where(at_zero, 1.0, magnitude))
 
 
-class ConstantFactor(Op):
+class ConstantFactor(Pointwise):
     """x times a fixed number (``factor``): the unit conversions deg2rad and rad2deg."""
 
     formula = "factor · x"
@@ -1101,7 +1103,7 @@ class Rad2Deg(ConstantFactor):
     formula = "x · 180/π"
 
 
-class Copysign(Op):
+class Copysign(Pointwise):
     """The gradient to b is 0: only b's sign matters, and it changes in jumps."""
 
     formula = "|a| with the sign of b"
@@ -1119,7 +1121,7 @@ class Copysign(Op):
         return grad_output * ctx.ratio, ctx.xp.zeros_like(grad_output)
 
 
-class NanIgnoringExtremum(Op):
+class NanIgnoringExtremum(Pointwise):
     """fmax and fmin: like maximum and minimum, but a nan loses to a number. The gradient goes to
     the input taken (to a on ties, as in PyTorch)."""
 
@@ -1148,7 +1150,7 @@ class Fmin(NanIgnoringExtremum):
         return xp.where(ctx.a_taken, a, b)
 
 
-class Logaddexp2(Op):
+class Logaddexp2(Pointwise):
     """The slopes are written from a - b, as PyTorch's (see LogAddExp)."""
 
     formula = "log₂(2^a + 2^b)"
@@ -1166,7 +1168,7 @@ class Logaddexp2(Op):
             return grad_output / (1 + ctx.xp.exp2(b - a)), grad_output / (1 + ctx.xp.exp2(a - b))
 
 
-class NanToNum(Op):
+class NanToNum(Pointwise):
     """The gradient passes where x is finite, and is 0 where x was replaced."""
 
     formula = "x, with nan, +inf and -inf replaced by numbers"
@@ -1182,7 +1184,7 @@ class NanToNum(Op):
         return selected(ctx.xp, ctx.finite, grad_output), None, None, None
 
 
-class Nextafter(Op):
+class Nextafter(Pointwise):
     """A step of one unit in the last place: PyTorch passes the gradient through to a as if it were a."""
 
     formula = "the next floating-point number after a toward b"
@@ -1213,7 +1215,7 @@ class Frexp(Op):
         return grad_mantissa * ctx.scale
 
 
-class Ldexp(Op):
+class Ldexp(Pointwise):
     formula = "a · 2^b"
     derivatives = ("2^b", "a · 2^b · ln 2")
 
@@ -1281,7 +1283,7 @@ def connected_to(xp, gradient, source):
     return gradient
 
 
-class ConstantOnPieces(Op):
+class ConstantOnPieces(Pointwise):
     """``gradient`` again, as a function of ``gradient`` and of ``source`` (see ``connected_to``)."""
 
     formula = "gradient, whatever source is on each piece"

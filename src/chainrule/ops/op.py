@@ -66,3 +66,11 @@ class Op(Function):
         """The names of ``forward``'s parameters after ``ctx``, as the formulas use them."""
         code = cls.forward.__code__
         return code.co_varnames[1 : code.co_argcount]
+
+
+class Pointwise(Op):
+    """An Op computed element by element, as PyTorch's TensorIterator computes it: its result lies
+    in memory as its tensor operands do (``x.t() * 2`` is transposed too, so its ``view(-1)`` raises
+    and dropout's mask of it is drawn in its memory order; memory_layout.elementwise_order)."""
+
+    keeps_layout = True

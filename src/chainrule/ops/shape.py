@@ -29,8 +29,8 @@ from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.backend import element_strides, is_contiguous, memory_owner, offset_in_memory, strided_view, viewable_as, xp
 from chainrule.memory_layout import (
-    check_rank, copied_in_order, dimension_order, is_contiguous_in, preserve_format, row_major_strides,
-    strides_are_pytorchs,
+    check_rank, copied_in_order, dimension_order, is_contiguous_in, preserve_format, pytorch_strides,
+    row_major_strides, strides_are_pytorchs,
 )
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
@@ -348,8 +348,10 @@ install_method("storage_offset", lambda self: offset_in_memory(self.array))
 
 def stride(x, dim=None):
     """How many elements apart in memory neighbours along each dimension are (one dimension's with
-    ``dim``). A new empty tensor has row-major strides, as PyTorch's (NumPy gives it zeros)."""
-    strides = element_strides(x.array)
+    ``dim``), as PyTorch counts them (memory_layout.py): an operation's result that PyTorch lays out
+    row-major has row-major strides whatever NumPy's layout; a new empty tensor has row-major
+    strides, as PyTorch's (NumPy gives it zeros)."""
+    strides = pytorch_strides(x)
     if not x.array.size and not any(strides):
         strides = row_major_strides(x.array.shape)
     return strides if dim is None else strides[check_dim(dim, x.array.ndim, "stride")]

@@ -24,7 +24,7 @@ from chainrule.autograd import grad_mode
 from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops import registry
 from chainrule.ops.activation import erf_array, erfc_of_magnitude
-from chainrule.ops.op import Op, OpNode
+from chainrule.ops.op import OpNode, Pointwise
 from chainrule.ops.elementwise import broadcasting
 from chainrule.ops.operands import as_floating, binary_operands
 from chainrule.ops.registry import public
@@ -71,7 +71,7 @@ class SpecialNode(OpNode):
         return on_tensors if grad_mode.is_grad_enabled() else on_arrays
 
 
-class SpecialOp(Op):
+class SpecialOp(Pointwise):
     """An ``Op`` whose backward may call ``ctx.xp.digamma``, ``ctx.xp.polygamma``, ``ctx.xp.i1``..."""
 
     _node_base = SpecialNode
