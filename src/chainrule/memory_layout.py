@@ -151,20 +151,44 @@ def lies_otherwise(tensor):
     return not is_contiguous(tensor.array) and strides_are_pytorchs(tensor)
 
 
-def lay_out_as_operands(result, arguments):
-    """Give ``result``, a new tensor an elementwise operation made of ``arguments`` (some of whose
-    tensors lie otherwise than row-major), the layout PyTorch's result has (``elementwise_order``):
-    its array is copied so where NumPy laid it out otherwise, and its strides count as PyTorch's, so
-    that ``stride()``, ``is_contiguous()``, ``view`` and a ``*_like`` factory (dropout's mask) read
-    them as PyTorch does."""
+#: How an operation's result lies in memory when its inputs do not lie row-major (an Op's
+#: ``keeps_layout``; None: row-major whatever its inputs): as its operands (``elementwise_order``),
+#: or channels-last where one input, or every input, of the result's rank suggests channels-last
+#: (PyTorch's convolutions, batch and group norm, pooling, upsampling and padding follow one input's
+#: ``suggest_memory_format``, ``cat`` every input's).
+ELEMENTWISE = "as its operands"
+CHANNELS_LAST_OF_ANY_INPUT = "channels-last where an input is"
+CHANNELS_LAST_OF_EVERY_INPUT = "channels-last where every input is"
+_CHANNELS_LAST_OF_RANK = {4: channels_last, 5: channels_last_3d}
+
+
+def lay_out_as_operands(result, arguments, how):
+    """Give ``result``, a new tensor an operation made of ``arguments`` (some of whose tensors lie
+    otherwise than row-major), the layout PyTorch's result has (``how``, above): its array is copied
+    so where NumPy laid it out otherwise, and its strides count as PyTorch's, so that ``stride()``,
+    ``is_contiguous()``, ``view`` and a ``*_like`` factory (dropout's mask) read them as PyTorch does."""
     array = result.array
     if result._base is not None or array.ndim < 2 or not array.size:
         return
-    order = elementwise_order([argument for argument in arguments if hasattr(argument, "_chosen_strides")], array.shape)
+    tensors = [argument for argument in arguments if hasattr(argument, "_chosen_strides")]
+    if how is ELEMENTWISE:
+        order = elementwise_order(tensors, array.shape)
+    else:
+        order = _channels_last_order(tensors, array.ndim, all if how is CHANNELS_LAST_OF_EVERY_INPUT else any)
     if order is None:
         return
     result.array = laid_out_in(array, order)
     result._chosen_strides = True
+
+
+def _channels_last_order(tensors, ndim, every_or_any):
+    """The channels-last order of rank ``ndim`` where ``every_or_any`` of ``tensors`` of that rank
+    suggest it (PyTorch's ``suggest_memory_format``), else None."""
+    memory_format = _CHANNELS_LAST_OF_RANK.get(ndim)
+    suggestions = [suggested_memory_format(tensor) is memory_format for tensor in tensors if tensor.array.ndim == ndim]
+    if memory_format is None or not suggestions or not every_or_any(suggestions):
+        return None
+    return CHANNELS_LAST_ORDERS[memory_format]
 
 
 def laid_out_in(array, order):

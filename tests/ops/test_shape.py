@@ -234,6 +234,41 @@ def test_elementwise_results_lie_in_memory_as_pytorchs(make):
         np.testing.assert_array_equal(ours.detach().view(-1).numpy(), theirs.detach().view(-1).numpy())
 
 
+CHANNELS_LAST_KEPT = {
+    "conv2d": lambda lib, x: lib.nn.functional.conv2d(x, lib.ones(8, 4, 3, 3), lib.ones(8), padding=1),
+    "conv2d_of_a_channels_last_weight": lambda lib, x: lib.nn.functional.conv2d(
+        x.contiguous(), lib.ones(8, 4, 3, 3).to(memory_format=lib.channels_last)),
+    "conv_transpose2d": lambda lib, x: lib.nn.functional.conv_transpose2d(x, lib.ones(4, 3, 2, 2), stride=2),
+    "batch_norm": lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True),
+    "group_norm": lambda lib, x: lib.nn.functional.group_norm(x, 2),
+    "instance_norm": lambda lib, x: lib.nn.functional.instance_norm(x),
+    "layer_norm": lambda lib, x: lib.nn.functional.layer_norm(x, (6,)),
+    "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x, 2),
+    "avg_pool2d": lambda lib, x: lib.nn.functional.avg_pool2d(x, 2),
+    "nearest": lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2),
+    "bilinear": lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"),
+    "cat": lambda lib, x: lib.cat([x, x], 1),
+    "cat_with_a_row_major_one": lambda lib, x: lib.cat([x, x.contiguous()], 1),
+    "pad": lambda lib, x: lib.nn.functional.pad(x, (1, 1, 1, 1)),
+    "silu_plus_conv": lambda lib, x: lib.nn.functional.silu(x) + lib.nn.functional.conv2d(x, lib.ones(4, 1, 1, 1), groups=4),
+    "softmax": lambda lib, x: x.softmax(1),
+}
+
+
+@pytest.mark.parametrize("make", CHANNELS_LAST_KEPT.values(), ids=CHANNELS_LAST_KEPT.keys())
+@pytest.mark.parametrize("channels_last", [
+    lambda lib: lib.randn(2, 4, 6, 6).to(memory_format=lib.channels_last),
+    lambda lib: lib.randn(2, 6, 6, 4).permute(0, 3, 1, 2),
+], ids=["to_channels_last", "permuted"])
+def test_channels_last_is_kept_where_pytorch_keeps_it(make, channels_last):
+    """Convolutions, batch and group norm, pooling, upsampling, padding and cat (of channels-last
+    inputs only) give a channels-last input a channels-last result, as PyTorch's suggest_memory_format;
+    instance norm, layer norm and softmax a row-major one."""
+    ours, theirs = make(chainrule, channels_last(chainrule)), make(torch, channels_last(torch))
+    assert tuple(ours.stride()) == tuple(theirs.stride())
+    assert ours.is_contiguous(memory_format=chainrule.channels_last) == theirs.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_dropout_of_a_permuted_result_draws_its_mask_in_memory_order():
     """Transformer code's ``x.permute(1, 0, 2) * sqrt(d) + pe`` keeps x's memory order, and dropout's
     mask (PyTorch's empty_like, filled in memory order) is drawn so."""

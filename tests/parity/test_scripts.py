@@ -38,10 +38,6 @@ ATOL = 1e-4
 NEEDS = {
     "pytorch_recipes_swap_tensors.py": "torch.ops.aten, Tensor._make_wrapper_subclass and __torch_dispatch__ (a tensor subclass "
     "that sees each ATen operation), and load_state_dict(assign=True) swapping the Parameters under the swap flag",
-    "labml_ddpm.py": "memory formats carried through convolutions and normalizations as PyTorch carries them: a "
-    "channels-last view (permute then view) stays channels-last through GroupNorm and conv2d (chainrule lays out "
-    "elementwise results as TensorIterator does, but a convolution's or GroupNorm's result row-major), so dropout's "
-    "mask, drawn in the input's memory order, lands elsewhere",
 }
 
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"

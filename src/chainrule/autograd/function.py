@@ -580,7 +580,7 @@ class Function:
     """Base class of differentiable operations: subclass it with static ``forward`` and ``backward``."""
 
     on_arrays = False  # forward and plain backward compute on arrays (chainrule's own operations)
-    keeps_layout = False  # an elementwise operation, whose result lies in memory as its operands (ops/op.py Pointwise)
+    keeps_layout = None  # how its result lies in memory when its inputs do not lie row-major (memory_layout.ELEMENTWISE...)
     generate_vmap_rule = False  # PyTorch's flag: under chainrule.func.vmap, run once per batch element
     node_suffix = "Backward"  # PyTorch names a custom Function's nodes MyFunctionBackward
     # Whether its outputs that are views of its inputs may not be changed in place with the change
@@ -718,7 +718,7 @@ class Function:
             return tuple([_as_output(raw, args, custom) for raw in raw_outputs])
         output = _as_output(raw_outputs, args, custom)
         if cls.keeps_layout:
-            _keep_layout(output, args)
+            _keep_layout(output, args, cls.keeps_layout)
         return output
 
     @classmethod
@@ -797,7 +797,7 @@ class Function:
 
         output = _as_output(raw_outputs, args, custom)
         if cls.keeps_layout:
-            _keep_layout(output, args)
+            _keep_layout(output, args, cls.keeps_layout)
         array = output.array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
@@ -1161,13 +1161,13 @@ def _forward_then_setup_context(forward, cls):
     return forward_with_context
 
 
-def _keep_layout(output, args):
-    """Lay the result of an elementwise operation out as PyTorch's where one of its tensors lies
-    otherwise than row-major (a transposed view, an earlier such result); the common case, where
-    none does, costs a look at each argument."""
+def _keep_layout(output, args, keeps_layout):
+    """Lay an operation's result out as PyTorch's (``keeps_layout``: memory_layout.py) where one of
+    its tensors lies otherwise than row-major (a transposed view, an earlier such result); the
+    common case, where none does, costs a look at each argument."""
     for arg in args:
         if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
-            lay_out_as_operands(output, args)
+            lay_out_as_operands(output, args, keeps_layout)
             return
 
 

@@ -68,6 +68,7 @@ from chainrule.ops.normalization import (
     BatchNormalize,
     BatchStatistics,
     GroupNormalize,
+    InstanceNormalize,
     LayerNormalize,
     UpdateRunning,
     apply_writing,
@@ -966,8 +967,7 @@ def instance_norm(
         )
     axes = tuple(range(2, input.ndim))
     view = (input.shape[1],) + (1,) * len(axes)
-    # PyTorch batch-normalizes the input viewed as (1, N·C, *) and views the result back: its last node
-    normalize = BatchNormalize.shown_as("ViewBackward0")
+    normalize = InstanceNormalize
     _check_per_channel(input.shape[1], input.shape[0], running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     require_floating_input(input, "batch_norm", "instance_norm")
     check_parameter_dtypes(input, weight=weight, bias=bias)  # not the running statistics: any dtype, as PyTorch's

@@ -29,6 +29,7 @@ import math
 
 from chainrule import dtypes
 from chainrule.backend import MetaArray, meta_array, sliding_windows, xp
+from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.caller_warnings import warn_once
 from chainrule.ops.padding import constant_pad_nd
 from chainrule.ops.registry import public
@@ -414,6 +415,8 @@ class Convolution(WindowOp):
     weight[c, o, p, q] times itself, at stride-spaced places of the output), as ``torch.convolution``.
     The gradient of either's input is the other one; of the weight, a convolution of input and
     output gradient (exchanged for the transposed one)."""
+
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
 
     _node_base = ConvolutionNode
     formula = "out[n, o, i, j] = Σ_c,p,q weight[o, c, p, q] · input[n, c, i·stride + p·dilation, j·stride + q·dilation] + bias[o]"

@@ -152,7 +152,7 @@ class PowOfNumber(Pow):
     whatever the exponents' layout."""
 
     node_name = "PowBackward2"
-    keeps_layout = False
+    keeps_layout = None
 
 
 class Maximum(Pointwise):

@@ -15,6 +15,7 @@ import warnings
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
 from chainrule.dtypes import dtype_name, scalar_type_name
+from chainrule.memory_layout import CHANNELS_LAST_OF_EVERY_INPUT
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
 from chainrule.ops.op import Op
@@ -25,6 +26,8 @@ from chainrule.tensor import Tensor, check_dim
 class Cat(Op):
     """Inputs (..., n_i, ...) -> output (..., n_0 + n_1 + ..., ...). A 1-D empty input among others
     (PyTorch's legacy rule) adds nothing but its dtype, and gets an empty gradient."""
+
+    keeps_layout = CHANNELS_LAST_OF_EVERY_INPUT
 
     formula = "tensors joined along dim"
     derivatives = (None, "the slice of grad where each tensor was placed")

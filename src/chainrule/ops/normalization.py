@@ -15,6 +15,7 @@ import math
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient
 from chainrule.backend import xp
+from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.ops.elementwise import power
 from chainrule.ops.op import Op
 from chainrule.tensor import Tensor
@@ -85,7 +86,16 @@ class Normalize(Op):
 
 
 class BatchNormalize(Normalize):
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
     node_name = "NativeBatchNormBackward0"
+
+
+class InstanceNormalize(BatchNormalize):
+    """Instance norm: PyTorch batch-normalizes the input viewed as (1, N·C, *) (a row-major copy)
+    and views the result back, so its last node is a view and its result row-major."""
+
+    node_name = "ViewBackward0"
+    keeps_layout = None
 
 
 class LayerNormalize(Normalize):
@@ -93,6 +103,7 @@ class LayerNormalize(Normalize):
 
 
 class GroupNormalize(Normalize):
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
     node_name = "NativeGroupNormBackward0"
 
 

@@ -33,6 +33,7 @@ An operation is one class with its mathematics declared beside its code::
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import BackwardNode, Function
 from chainrule.backend import array_functions
+from chainrule.memory_layout import ELEMENTWISE
 from chainrule.ops import registry
 
 
@@ -73,4 +74,4 @@ class Pointwise(Op):
     in memory as its tensor operands do (``x.t() * 2`` is transposed too, so its ``view(-1)`` raises
     and dropout's mask of it is drawn in its memory order; memory_layout.elementwise_order)."""
 
-    keeps_layout = True
+    keeps_layout = ELEMENTWISE

@@ -21,6 +21,7 @@ reflect, repeated for replicate) and cuts the cropped ends off, a dimension at a
 of a padded end is added back onto the slice it was read from.
 """
 from chainrule.backend import xp
+from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.ops.op import Op
 from chainrule.ops.registry import public
 
@@ -50,6 +51,8 @@ class ConstantPadNd(Op):
 
     The gradient is grad cropped back to x's kept part, 0 where x was cropped (constant padding of
     grad by the negated amounts)."""
+
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
 
     formula = "x with value around it (cropped where pad is negative)"
     derivatives = ("grad cropped back to x (0 where x was cropped)", None, None)

@@ -9,10 +9,12 @@ memory, as PyTorch's, even where nothing moves (r = 1). The nodes are PixelShuff
 PixelUnshuffleBackward0, as PyTorch's.
 """
 from chainrule.backend import xp
+from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.ops.op import Op
 
 
 class PixelShuffle(Op):
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
     formula = "channel c·r² + i·r + j of x as pixel (i, j) of each r×r block of channel c"
     derivatives = ("grad with each r×r block put back into r² channels (pixel_unshuffle of grad)", None)
 
@@ -27,6 +29,7 @@ class PixelShuffle(Op):
 
 
 class PixelUnshuffle(Op):
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
     formula = "pixel (i, j) of each r×r block of channel c of x as channel c·r² + i·r + j"
     derivatives = ("grad with each group of r² channels put back as r×r blocks (pixel_shuffle of grad)", None)
 

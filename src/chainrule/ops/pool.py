@@ -17,6 +17,7 @@ from chainrule.autograd.function import computed_without_gradient, made_from_arg
 from chainrule.backend import xp
 from chainrule.creation import rand
 from chainrule.dtypes import scalar_type_name
+from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowOp, output_size, per_dimension
@@ -118,6 +119,8 @@ class MaxPool2D(WindowOp):
     that dimension (``placed``: a reshape when the windows tile the input, else ``fold``, summing
     where windows overlap); both differentiable again."""
 
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
+
     formula = "out[n, c, i, j] = max over p, q of input[n, c, i·stride + p·dilation, j·stride + q·dilation]"
     derivatives = ("grad at each window's maximum (the first one), 0 elsewhere",)
     node_name = "MaxPool2DWithIndicesBackward0"
@@ -170,6 +173,8 @@ class AvgPool2D(WindowOp):
     """Each window's sum is its rows' sums (kw - 1 additions of strided views) summed over kh
     rows (and, in a volume, over kd planes), as max pooling takes maxima; the gradient,
     grad / divisor, goes back the same way."""
+
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
 
     formula = "out[n, c, i, j] = Σ_p,q input[n, c, i·stride + p, j·stride + q] / divisor[i, j]"
     derivatives = ("grad / divisor, spread over each window",)

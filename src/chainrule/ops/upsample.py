@@ -17,6 +17,7 @@ import math
 from chainrule.backend import add_at, is_scalar, xp
 from chainrule.creation import as_integer
 from chainrule.dtypes import scalar_type_name, uint8
+from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.ops.op import Op
 from chainrule.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from chainrule.tensor import Tensor
@@ -124,6 +125,8 @@ def resampled(values, plans, last_first=False):
 class Resample(Op):
     """A separable resize: each spatial dimension resampled by its plan (a gather for the nearest
     modes, a matrix for the interpolating ones). The gradient is the adjoint resize."""
+
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
 
     formula = "out[n, c, i, j] = Σ_p,q A_h[i, p] · A_w[j, q] · input[n, c, p, q]"
     derivatives = ("Σ_i,j A_h[i, p] · A_w[j, q] · grad[n, c, i, j]",)
@@ -317,6 +320,8 @@ class ResampleImage(Op):
     """A uint8 image resized in fixed point (``FixedPointMix``), as PyTorch does: its width first,
     then its height, each pass rounded to uint8; a dimension whose size stays is left as it is.
     Integers have no gradient."""
+
+    keeps_layout = CHANNELS_LAST_OF_ANY_INPUT
 
     formula = "out[n, c, i, j] = round(Σ_p A_h[i, p] · round(Σ_q A_w[j, q] · input[n, c, p, q]))"
     derivatives = (None, None)
