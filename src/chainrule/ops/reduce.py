@@ -496,7 +496,7 @@ class LogSumExp(Op):
 
     node_name = "LogsumexpBackward0"
     formula = "log Σ e^x over axes"
-    derivatives = ("e^(x - out) = softmax(x)", None, None)
+    derivatives = ("conj(e^(x - out)) = conj(softmax(x))", None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -512,7 +512,7 @@ class LogSumExp(Op):
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        return spread(ctx, grad_output) * ctx.xp.exp(x - spread(ctx, result)), None, None
+        return spread(ctx, grad_output) * ctx.xp.conj(ctx.xp.exp(x - spread(ctx, result))), None, None
 
 
 def max_shift(array, axes):
