@@ -127,6 +127,16 @@ class ArrayFunctions:
         wide = array.astype(numpy.float64)
         return (1.0 - wide * wide).astype(array.dtype)
 
+    @staticmethod
+    def bincount(positions, weights=None, minlength=0):
+        """``numpy.bincount``, also of complex weights (the sums of the real and of the imaginary
+        parts: NumPy sums weights as float64, refusing complex ones). The scatter-add of the
+        gradients of gathered, unfolded and embedded elements."""
+        if weights is not None and weights.dtype.kind == "c":
+            real = numpy.bincount(positions, weights.real, minlength)
+            return real + 1j * numpy.bincount(positions, weights.imag, minlength)
+        return numpy.bincount(positions, weights, minlength)
+
     # Sums and scans accumulate float16 in float32, as PyTorch's kernels do (in forward and in
     # backward formulas alike).
     sum = staticmethod(half_in_float32(numpy.sum))

@@ -34,7 +34,7 @@ from chainrule import dtypes
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import read_into_python
 from chainrule.backend import LinAlgError as BackendLinAlgError
-from chainrule.backend import linalg, xp
+from chainrule.backend import array_functions, linalg, xp
 from chainrule.ops import registry, shape
 from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
@@ -94,7 +94,7 @@ def eigh_array(a, UPLO="L"):
 
 
 on_arrays = SimpleNamespace(
-    conj=xp.conj, inverse=linalg.inv, solve=linalg.solve, det=linalg.det, svd=thin_svd, matrix_exp=matrix_exp_array,
+    conj=array_functions.conj, inverse=linalg.inv, solve=linalg.solve, det=linalg.det, svd=thin_svd, matrix_exp=matrix_exp_array,
     tril=xp.tril, triu=xp.triu, concatenate=xp.concatenate, zeros_like=xp.zeros_like, where=xp.where, prod=xp.prod,
 )
 
@@ -627,7 +627,7 @@ class Pinv(LinalgOp):
         cutoff = xp.maximum(atol, rtol * largest)
         kept = S > cutoff
         inverse_S = xp.where(kept, 1.0 / xp.where(kept, S, 1.0), 0.0).astype(S.dtype)
-        pinv = adjoint(Vh, xp) @ (inverse_S[..., :, None] * adjoint(U, xp))
+        pinv = adjoint(Vh, array_functions) @ (inverse_S[..., :, None] * adjoint(U, array_functions))
         ctx.save_for_backward(A, pinv)
         return pinv
 

@@ -19,7 +19,7 @@ import functools
 
 from chainrule import dtypes
 from chainrule.autograd.function import checked, computed_without_gradient
-from chainrule.backend import xp
+from chainrule.backend import array_functions, xp
 from chainrule.ops import shape
 from chainrule.ops.decompositions import (
     LinalgOp,
@@ -95,7 +95,7 @@ def geqrf_array(matrices):
         a[:, j, j] = xp.where(reflects, beta, alpha)
         v = xp.concatenate([xp.ones((a.shape[0], 1), dtype=a.dtype), a[:, j + 1 :, j]], axis=1)
         rest = a[:, j:, j + 1 :]
-        rest -= xp.conj(tau[:, j, None, None]) * v[:, :, None] * xp.einsum("bi,bij->bj", xp.conj(v), rest)[:, None, :]
+        rest -= array_functions.conj(tau[:, j, None, None]) * v[:, :, None] * xp.einsum("bi,bij->bj", array_functions.conj(v), rest)[:, None, :]
     return a.reshape(matrices.shape), tau.reshape(matrices.shape[:-2] + (steps,))
 
 

@@ -492,7 +492,8 @@ class Nansum(Op):
 
 # ----------------------------------------------------------------------------- logsumexp
 class LogSumExp(Op):
-    """Computed as m + log Σ e^(x - m) with m = max x, so that no exponential overflows."""
+    """Computed as m + log Σ e^(x - m) with m = max x (of complex x, the largest real part, as
+    PyTorch's), so that no exponential overflows."""
 
     node_name = "LogsumexpBackward0"
     formula = "log Σ e^x over axes"
@@ -502,7 +503,7 @@ class LogSumExp(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         x = as_floating(x)
-        shift = finite_max_shift(x, axes)
+        shift = finite_max_shift(x.real if x.dtype.kind == "c" else x, axes)
         with ignoring_float_errors():  # log 0 = -inf for an empty or all -inf slice
             result = xp.log(array_functions.sum(xp.exp(x - shift), axis=axes, keepdims=True)) + shift
         result = result if keepdim else xp.squeeze(result, axes)
