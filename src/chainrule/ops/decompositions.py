@@ -185,15 +185,17 @@ def lu_factor_array(matrices):
     Returns (LU (*, m, n): L's multipliers below the diagonal, U on and above it; pivots (*, k),
     k = min(m, n), int32 from 1: row j was swapped with row pivots[j]; info (*,) int32: the position
     (from 1) of the first pivot that is exactly zero, 0 where there is none). Each pivot is the
-    largest absolute value of its column, the first one on ties, as LAPACK chooses."""
+    largest absolute value of its column (of a complex column, the largest |Re| + |Im|, LAPACK's
+    izamax), the first one on ties, as LAPACK chooses."""
     rows, columns = matrices.shape[-2:]
     batch_shape, steps = matrices.shape[:-2], min(rows, columns)
     lu = matrices.reshape((-1, rows, columns)).copy()
     batch = xp.arange(lu.shape[0])
     pivots = xp.zeros((lu.shape[0], steps), dtype=dtypes.int32)
     info = xp.zeros(lu.shape[0], dtype=dtypes.int32)
+    column_size = xp.abs if matrices.dtype.kind != "c" else lambda column: xp.abs(column.real) + xp.abs(column.imag)
     for k in range(steps):
-        chosen = xp.argmax(xp.abs(lu[:, k:, k]), axis=1) + k
+        chosen = xp.argmax(column_size(lu[:, k:, k]), axis=1) + k
         pivots[:, k] = chosen + 1
         pivot_rows = lu[batch, chosen]  # a copy: the rows swapped into place k
         lu[batch, chosen] = lu[:, k]
@@ -717,9 +719,11 @@ def sign_and_log_of_det(input):
 @public
 def logdet(input):
     """log det A for A (*, n, n) -> (*): nan where det A < 0 (with a zero gradient, as PyTorch's),
-    -inf where A is singular."""
+    -inf where A is singular; of a complex A, log sign + log |det A|."""
     check_precision(input, "logdet")
     sign, logabsdet = slogdet(input)
+    if input.is_complex():
+        return sign.log() + logabsdet
     return registry.functions.where(sign < 0, xp.nan, logabsdet)
 
 
