@@ -93,6 +93,14 @@ def eigh_array(a, UPLO="L"):
     return converged(functools.partial(linalg.eigh, UPLO=UPLO), "linalg.eigh", a)
 
 
+def eig_array(a):
+    """(eigenvalues, eigenvectors) of the square matrices (*, n, n), complex also for real ones
+    (whose eigenvalues NumPy returns as real arrays where all of them are real)."""
+    values, vectors = linalg.eig(a)
+    complex_dtype = xp.result_type(a.dtype, dtypes.complex64)
+    return values.astype(complex_dtype, copy=False), vectors.astype(complex_dtype, copy=False)
+
+
 on_arrays = SimpleNamespace(
     conj=array_functions.conj, inverse=linalg.inv, solve=linalg.solve, det=linalg.det, svd=thin_svd, matrix_exp=matrix_exp_array,
     tril=xp.tril, triu=xp.triu, concatenate=xp.concatenate, zeros_like=xp.zeros_like, where=xp.where, prod=xp.prod,
@@ -549,6 +557,20 @@ class Svd(LinalgOp):
         return U @ inner @ Vh + extra
 
 
+def kept_for_backward(ctx, values, vectors):
+    """An eigendecomposition's (values, vectors), saved for its backward, which gets None for an
+    output the loss does not use (not zeros: it skips that part of the formula)."""
+    ctx.set_materialize_grads(False)
+    ctx.save_for_backward(values, vectors)
+    return values, vectors
+
+
+def eigenpairs_of(ctx):
+    """(λ, V, Vᴴ, the functions to compute with) in an eigendecomposition's backward."""
+    values, vectors = ctx.saved_tensors
+    return values, vectors, adjoint(vectors, ctx.xp), ctx.xp
+
+
 class Eigh(LinalgOp):
     """The eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices A (*, n, n),
     read from the triangle ``UPLO`` names."""
@@ -559,16 +581,11 @@ class Eigh(LinalgOp):
 
     @staticmethod
     def forward(ctx, A, UPLO):
-        ctx.set_materialize_grads(False)
-        values, vectors = eigh_array(A, UPLO)
-        ctx.save_for_backward(values, vectors)
-        return values, vectors
+        return kept_for_backward(ctx, *eigh_array(A, UPLO))
 
     @staticmethod
     def backward(ctx, grad_values, grad_vectors):
-        values, vectors = ctx.saved_tensors
-        functions = ctx.xp
-        vectors_h = adjoint(vectors, functions)
+        values, vectors, vectors_h, functions = eigenpairs_of(ctx)
         inner = diagonal_matrix(grad_values) if grad_values is not None else None
         if grad_vectors is not None:
             VhgV = vectors_h @ grad_vectors
@@ -590,18 +607,11 @@ class Eig(LinalgOp):
 
     @staticmethod
     def forward(ctx, A):
-        ctx.set_materialize_grads(False)
-        values, vectors = linalg.eig(A)  # real arrays where every eigenvalue of a real A is
-        complex_dtype = xp.result_type(A.dtype, dtypes.complex64)
-        values, vectors = values.astype(complex_dtype, copy=False), vectors.astype(complex_dtype, copy=False)
-        ctx.save_for_backward(values, vectors)
-        return values, vectors
+        return kept_for_backward(ctx, *eig_array(A))
 
     @staticmethod
     def backward(ctx, grad_values, grad_vectors):
-        values, vectors = ctx.saved_tensors
-        functions = ctx.xp
-        vectors_h = adjoint(vectors, functions)
+        values, vectors, vectors_h, functions = eigenpairs_of(ctx)
         if grad_vectors is None:
             return functions.solve(vectors_h, grad_values[..., :, None] * vectors_h)
         VhgV = vectors_h @ grad_vectors
