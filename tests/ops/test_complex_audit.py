@@ -51,6 +51,7 @@ CASES = {
     "cumprod": (lambda L, a: L.cumprod(a, 1), [A], True),
     "cumprod_with_zero": (lambda L, a: L.cumprod(a * L.tensor([[1, 0, 1]]), 1), [A], True),
     "logsumexp": (lambda L, a: L.logsumexp(a, 1), [A], True),
+    "logcumsumexp": (lambda L, a: L.logcumsumexp(a, 1) + L.logcumsumexp(a * 300, 0) / 300, [A], True),
     "addcmul": (lambda L, a, b: L.addcmul(a, b, a, value=0.5 - 0.25j), [A, B], True),
     "addcdiv": (lambda L, a, b: L.addcdiv(a, b, a, value=0.5), [A, B], True),
     "lerp": (lambda L, a, b: L.lerp(a, b, 0.3) + L.lerp(a, b, b * 0.1), [A, B], True),
@@ -146,7 +147,8 @@ def test_gradients_agree_with_finite_differences(name):
     assert chainrule.autograd.gradcheck(lambda *tensors: function(chainrule, *tensors), inputs)
 
 
-@pytest.mark.parametrize("name", ["inv", "det", "solve", "cholesky_of_product", "slogdet", "svdvals", "eigvals", "qr", "conv1d", "cumprod"])
+@pytest.mark.parametrize("name", ["inv", "det", "solve", "cholesky_of_product", "slogdet", "svdvals", "eigvals", "qr", "conv1d", "cumprod",
+                                  "logcumsumexp"])
 def test_second_derivatives_agree_with_finite_differences(name):
     function, arrays, _ = CASES[name]
     inputs = tuple(chainrule.tensor(array, requires_grad=True) for array in arrays)

@@ -158,7 +158,7 @@ class Logcumsumexp(Op):
     """
 
     formula = "log(e^x_0 + ... + e^x_i) along axis"
-    derivatives = ("Σ over i ≥ j of grad_i · e^(x_j - out_i)", None)
+    derivatives = ("Σ over i ≥ j of grad_i · conj(e^(x_j - out_i))", None)
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -166,7 +166,7 @@ class Logcumsumexp(Op):
             result = scanned(ctx, x, axis, running_logaddexp)
         # out_i = -inf only where x_0 ... x_i are all -inf: those terms are left out of the sums, so
         # that no -inf - -inf = nan enters the other elements' gradients, nor a recorded backward.
-        ctx.reached = result > -xp.inf
+        ctx.reached = result.real > -xp.inf
         ctx.lowest = xp.finfo(x.dtype).min  # log 0 in the backward's sums: finite, as PyTorch's
         ctx.save_for_backward(x, result)
         return result
@@ -177,6 +177,10 @@ class Logcumsumexp(Op):
         if x.ndim == 0:
             return grad_output, None
         functions, axis, reached = ctx.xp, ctx.axis, ctx.reached
+        if x.dtype.kind == "c":  # no signs to take apart: conj(e^(x_j + log Σ_{i ≥ j} e^(log conj grad_i - out_i))), PyTorch's
+            with ignoring_float_errors():  # log 0 = -inf where grad_i is 0: its term is e^-inf = 0
+                weights = functions.log(functions.conj(grad_output)) - result
+                return functions.conj(functions.exp(x + log_sum_exp_from_end(functions, weights, axis))), None
         finite_result = functions.where(reached, result, 0.0)
         gradient = functions.zeros_like(x)
         for sign in (1.0, -1.0):
