@@ -30,6 +30,13 @@ def outer_factors(svd):
     return svd[0] @ svd[2]
 
 
+def low_rank_product(svd):
+    """U diag(S) Vᴴ of torch.svd's or svd_lowrank's (U, S, V), V not Vᴴ (svd_lowrank of full rank:
+    the random draws make no difference)."""
+    U, S, V = svd
+    return (U * S.to(U.dtype)) @ V.mH
+
+
 def projector(vectors):
     """V Vᴴ: free of the eigenvectors' phases."""
     return vectors @ vectors.mH
@@ -84,6 +91,8 @@ CASES = {
     "svdvals": (lambda L, a: L.linalg.svdvals(a) + L.linalg.matrix_norm(a, "nuc") + L.linalg.matrix_norm(a, 2), [TALL], True),
     "svd": (lambda L, a: L.linalg.svd(a, full_matrices=False)[0].abs() ** 2, [TALL], False),
     "svd_product": (lambda L, a: outer_factors(L.linalg.svd(a, full_matrices=False)), [WIDE], True),
+    "svd_legacy": (lambda L, a: low_rank_product(L.svd(a)), [A], True),
+    "svd_lowrank": (lambda L, a: low_rank_product(L.svd_lowrank(a, q=3)), [TALL], True),
     "eigh": (lambda L, h: L.linalg.eigvalsh(h) + L.linalg.eigh(h)[1].abs().sum(0), [HERMITIAN], False),
     "eigh_projector": (lambda L, a: projector(L.linalg.eigh(a @ a.mH)[1][:, :1]), [A], True),
     "cholesky_of_product": (lambda L, a: L.linalg.cholesky(a @ a.mH + 3 * L.eye(3)), [A], True),
