@@ -4,7 +4,7 @@ Each case's output and the gradients of a real loss are compared with PyTorch's 
 complex64 for the dtypes of results and gradients), and with central differences by
 ``chainrule.autograd.gradcheck`` where the output does not depend on a choice of phase (the
 singular vectors and eigenvectors do: those cases compare with PyTorch through a phase-free
-function of them). Before the audit these computed real results (a cast to the default float
+function of them), and on float64 inputs, whose gradients the conjugates must leave as they were. Before the audit these computed real results (a cast to the default float
 dtype), forgot a conjugate in a backward formula, or refused complex input that PyTorch takes.
 """
 import numpy as np
@@ -153,6 +153,14 @@ def test_complex64_keeps_its_dtype_as_pytorch(name):
 def test_gradients_agree_with_finite_differences(name):
     function, arrays, _ = CASES[name]
     inputs = tuple(chainrule.tensor(array, requires_grad=True) for array in arrays)
+    assert chainrule.autograd.gradcheck(lambda *tensors: function(chainrule, *tensors), inputs)
+
+
+@pytest.mark.parametrize("name", [name for name, (_, _, checkable) in CASES.items() if checkable])
+def test_real_inputs_keep_their_gradients(name):
+    """The same operations on float64 (the real paths the conjugates must leave as they were)."""
+    function, arrays, _ = CASES[name]
+    inputs = tuple(chainrule.tensor(array.real.copy(), requires_grad=True) for array in arrays)
     assert chainrule.autograd.gradcheck(lambda *tensors: function(chainrule, *tensors), inputs)
 
 
