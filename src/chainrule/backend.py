@@ -127,6 +127,16 @@ class ArrayFunctions:
         wide = array.astype(numpy.float64)
         return (1.0 - wide * wide).astype(array.dtype)
 
+    @staticmethod
+    def bincount(positions, weights=None, minlength=0):
+        """``numpy.bincount``, also of complex weights (the sums of the real and of the imaginary
+        parts: NumPy sums weights as float64, refusing complex ones). The scatter-add of the
+        gradients of gathered, unfolded and embedded elements."""
+        if weights is not None and weights.dtype.kind == "c":
+            real = numpy.bincount(positions, weights.real, minlength)
+            return real + 1j * numpy.bincount(positions, weights.imag, minlength)
+        return numpy.bincount(positions, weights, minlength)
+
     # Sums and scans accumulate float16 in float32, as PyTorch's kernels do (in forward and in
     # backward formulas alike).
     sum = staticmethod(half_in_float32(numpy.sum))
@@ -549,8 +559,27 @@ def running_minimum(array, axis):
 @half_in_float32
 def running_logaddexp(array, axis):
     """out[i] = log(e^array[0] + ... + e^array[i]) along ``axis``, each step without overflow
-    (float16 accumulated in float32)."""
+    (float16 accumulated in float32; complex numbers one step at a time, NumPy's logaddexp being
+    real only)."""
+    if array.dtype.kind == "c":
+        return running_complex_logaddexp(array, axis)
     return numpy.logaddexp.accumulate(array, axis=axis)
+
+
+def running_complex_logaddexp(array, axis):
+    """``running_logaddexp`` of complex numbers, each step PyTorch's: of the running total and the
+    next element, the one with the larger real part plus log1p(e^(other - larger)); where both real
+    parts are -inf, -inf + 0j."""
+    moved = numpy.moveaxis(array, axis, 0)
+    result = moved.copy()
+    with ignoring_float_errors():  # -inf - -inf inside, replaced below
+        for position in range(1, moved.shape[0]):
+            total, value = result[position - 1], moved[position]
+            value_larger = value.real > total.real
+            larger, smaller = numpy.where(value_larger, value, total), numpy.where(value_larger, total, value)
+            step = larger + numpy.log1p(numpy.exp(smaller - larger))
+            result[position] = numpy.where(larger.real == -numpy.inf, complex(-numpy.inf, 0), step)
+    return numpy.moveaxis(result, 0, axis)
 
 
 def viewable_as(array, shape):

@@ -19,7 +19,9 @@ from chainrule.ops.decompositions import (  # noqa: F401  the namespace's own na
     cholesky,
     cholesky_ex,
     det,
+    eig,
     eigh,
+    eigvals,
     eigvalsh,
     inv,
     inv_ex,
@@ -53,7 +55,7 @@ from chainrule.ops.reduce import norm as p_norm
 from chainrule.tensor import Tensor, tensor_from_array
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh",
     "householder_product", "inv", "inv_ex", "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
     "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
     "vander", "vecdot", "vector_norm",
@@ -252,9 +254,14 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if with_residuals and driver != "gels":  # (gels assumes full rank) whether they come back, their shape, follows the rank
         shaped_by_values("linalg.lstsq (residuals only where every matrix has full rank)")
         with_residuals = bool((rank.array == columns).all())
-    residuals = ((matmul(A, solution) - B) ** 2).sum(-2) if with_residuals else empty
+    residuals = squared_lengths(matmul(A, solution) - B) if with_residuals else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
     return linalg_lstsq(shape.squeeze(solution, -1) if vectors else solution, residuals, rank, singular_values)
+
+
+def squared_lengths(columns):
+    """|x|² summed down each column: (*, m, k) -> (*, k), real also for complex x."""
+    return (columns.conj() * columns).real.sum(-2)
 
 
 @with_out
@@ -311,10 +318,10 @@ def _chain_product(matrices, split, i, j):
 
 @with_out
 def vecdot(x, y, *, dim=-1):
-    """Σ x · y over ``dim``, the two (floating, of one dtype) broadcast together."""
+    """Σ conj(x) · y over ``dim``, the two (floating or complex, of one dtype) broadcast together."""
     require_floating(x, "linalg.vecdot", FLOATING_INPUT)
     check_same_dtype(x, y, "linalg.vecdot: Expected x and y to have the same dtype, but found x of type {A} and y of type {B} instead.")
-    return (x * y).sum(dim)
+    return (x.conj() * y).sum(dim)
 
 
 @with_out

@@ -396,7 +396,6 @@ def test_eigh_names_errors_and_gradient():
                                   + wv.eigenvalues.sum())(lib.linalg.eigh(a)), value, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: chainrule.linalg has no eig / eigvals (AttributeError; no complex dtypes)")
 def test_eig_and_eigvals_exist():
     value = data(3, 3, seed=21)
     value = value + value.T

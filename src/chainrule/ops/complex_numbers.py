@@ -340,7 +340,7 @@ def adjoint(input):
     ``input.mT`` (a view)."""
     if input.array.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {input.array.ndim}-D tensor.")
-    return transpose(input, -2, -1)
+    return conj(transpose(input, -2, -1))
 
 
 def _conjugate_transpose(self):
@@ -348,7 +348,7 @@ def _conjugate_transpose(self):
         return _deprecated_on_0d(self, "H")
     if self.array.ndim != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.array.ndim}-D tensor.")
-    return transpose(self, 0, 1)
+    return conj(transpose(self, 0, 1))
 
 
 def _matrices_conjugate_transpose(self):
@@ -356,7 +356,7 @@ def _matrices_conjugate_transpose(self):
         return _deprecated_on_0d(self, "mH")
     if self.array.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.array.ndim}-D tensor.")
-    return transpose(self, -2, -1)
+    return conj(transpose(self, -2, -1))
 
 
 def _deprecated_on_0d(self, name):

@@ -53,6 +53,7 @@ REFUSED_ON_COMPLEX = {
     "gelu": (NotImplementedError, "GeluKernelImpl"), "mse_loss": (NotImplementedError, "mse_cpu"),
     "erf": (NotImplementedError, "erf_vml_cpu"), "lgamma": (NotImplementedError, "lgamma_vml_cpu"),
     "nansum": (RuntimeError, "nansum on CPU does not support complex inputs"),
+    "xlogy": (NotImplementedError, "xlogy_cpu"),
 }
 
 

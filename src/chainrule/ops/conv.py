@@ -421,8 +421,8 @@ class Convolution(WindowOp):
     _node_base = ConvolutionNode
     formula = "out[n, o, i, j] = Σ_c,p,q weight[o, c, p, q] · input[n, c, i·stride + p·dilation, j·stride + q·dilation] + bias[o]"
     derivatives = (
-        "conv_transpose(grad, weight) (transposed: conv(grad, weight))",
-        "conv(inputᵀ, gradᵀ), stride and dilation exchanged (transposed: conv(gradᵀ, inputᵀ))",
+        "conv_transpose(grad, conj(weight)) (transposed: conv(grad, conj(weight)))",
+        "conv(conj(input)ᵀ, gradᵀ), stride and dilation exchanged (transposed: conv(gradᵀ, conj(input)ᵀ))",
         "Σ_n,i,j grad[n, o, i, j]",
     )
 
@@ -453,12 +453,13 @@ class Convolution(WindowOp):
         stride, padding, dilation, transposed, groups = ctx.geometry
         grad_input = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_input = ctx.xp.convolution(grad_output, weight, None, stride, padding, dilation, not transposed, ctx.input_padding, groups)
+            grad_input = ctx.xp.convolution(grad_output, ctx.xp.conj(weight), None, stride, padding, dilation, not transposed, ctx.input_padding, groups)
             if tuple(grad_input.shape[2:]) != ctx.input_size:
                 # output_padding past the stride: the last windows of the transposed convolution's
                 # gradient start on output places that no input element reached
                 grad_input = grad_input[(slice(None), slice(None)) + tuple(slice(0, size) for size in ctx.input_size)]
         if ctx.needs_input_grad[1]:
+            input = ctx.xp.conj(input)  # a real input is itself: its im2col columns at hand still stand for it
             signal, response = (grad_output, input) if transposed else (input, grad_output)
             grad_weight = ctx.xp.convolution_weight_gradient(signal, response, ctx.kernel, stride, padding, dilation, groups)
         if ctx.needs_input_grad[2]:

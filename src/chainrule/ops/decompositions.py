@@ -3,18 +3,20 @@ and matrix_exp, each batched over the leading dimensions: A (*, n, n) is a batch
 
 Each gradient is PyTorch's, written with matrix products, so that a recorded backward
 (``create_graph``) is differentiable again. With Aᵀ the transpose of the last two dimensions and
-G the arriving gradient:
+G the arriving gradient (for complex matrices read each ᵀ of a backward formula as the conjugate
+transpose ᴴ, ``adjoint``, and each factor conjugated, as PyTorch's convention has it):
 
     inverse     out = A⁻¹            dA = -outᵀ G outᵀ
     det         out = det A          dA = G · det A · A⁻ᵀ   (the cofactor matrix; at a singular A
                                                              from the SVD, A = U S Vᵀ: U diag(Π_{j≠i} s_j) Vᵀ det U det V)
     slogdet     log |det A|          dA = G · A⁻ᵀ
     solve       X = A⁻¹ B            dB = A⁻ᵀ G,  dA = -dB Xᵀ
-    cholesky    A = L Lᵀ             dA = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹), Φ = lower triangle, diagonal halved
+    cholesky    A = L Lᵀ             dA = L⁻ᵀ Φ(Lᵀ G) L⁻¹, Φ(M) = (tril M + (tril₋₁ M)ᵀ) / 2
     qr          A = Q R              dA = (G_Q + Q copyltu(M)) R⁻ᵀ,  M = R G_Rᵀ - G_Qᵀ Q
     svd         A = U S Vᵀ           dA = U [(skew(UᵀG_U) / E) S + S (skew(VᵀG_V) / E) + diag G_S] Vᵀ
                                           + (I - UUᵀ) G_U S⁻¹ Vᵀ + U S⁻¹ G_Vᵀ (I - VVᵀ)
     eigh        A = V diag(λ) Vᵀ      dA = V [skew(VᵀG_V) / 2E + diag G_λ] Vᵀ
+    eig         A = V diag(λ) V⁻¹     dA = V⁻ᴴ [(VᴴG_V - VᴴV Re diag(VᴴG_V)) / conj E + diag G_λ] Vᴴ
     pinv        A⁺                   (PyTorch's pinv_backward, products of A, A⁺ and G)
     matrix_exp  exp A                dA = exp([[Aᵀ, G], [0, Aᵀ]]) upper right block
 
@@ -32,13 +34,13 @@ from chainrule import dtypes
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import read_into_python
 from chainrule.backend import LinAlgError as BackendLinAlgError
-from chainrule.backend import linalg, xp
+from chainrule.backend import array_functions, linalg, xp
 from chainrule.ops import registry, shape
 from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.registry import public
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.return_types import return_type
 
 
@@ -52,6 +54,7 @@ slogdet_result = return_type("slogdet", ["sign", "logabsdet"])
 linalg_qr = return_type("linalg_qr", ["Q", "R"])
 linalg_svd = return_type("linalg_svd", ["U", "S", "Vh"])
 linalg_eigh = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+linalg_eig = return_type("linalg_eig", ["eigenvalues", "eigenvectors"])
 linalg_inv_ex = return_type("linalg_inv_ex", ["inverse", "info"])
 linalg_solve_ex = return_type("linalg_solve_ex", ["result", "info"])
 linalg_cholesky_ex = return_type("linalg_cholesky_ex", ["L", "info"])
@@ -90,8 +93,16 @@ def eigh_array(a, UPLO="L"):
     return converged(functools.partial(linalg.eigh, UPLO=UPLO), "linalg.eigh", a)
 
 
+def eig_array(a):
+    """(eigenvalues, eigenvectors) of the square matrices (*, n, n), complex also for real ones
+    (whose eigenvalues NumPy returns as real arrays where all of them are real)."""
+    values, vectors = linalg.eig(a)
+    complex_dtype = xp.result_type(a.dtype, dtypes.complex64)
+    return values.astype(complex_dtype, copy=False), vectors.astype(complex_dtype, copy=False)
+
+
 on_arrays = SimpleNamespace(
-    inverse=linalg.inv, solve=linalg.solve, det=linalg.det, svd=thin_svd, matrix_exp=matrix_exp_array,
+    conj=array_functions.conj, inverse=linalg.inv, solve=linalg.solve, det=linalg.det, svd=thin_svd, matrix_exp=matrix_exp_array,
     tril=xp.tril, triu=xp.triu, concatenate=xp.concatenate, zeros_like=xp.zeros_like, where=xp.where, prod=xp.prod,
 )
 
@@ -123,6 +134,12 @@ def transposed(matrix):
     return matrix.swapaxes(-1, -2)
 
 
+def adjoint(matrix, functions):
+    """Each matrix of a batch conjugated and transposed, Aᴴ: (*, m, n) -> (*, n, m); for real
+    numbers the transpose alone (``functions.conj`` of a real array or tensor is itself)."""
+    return functions.conj(matrix.swapaxes(-1, -2))
+
+
 # ----------------------------------------------------------------------------- checks
 def check_matrices(A, operation, square=True, floating=True, kernel=None):
     """PyTorch's checks on the matrix argument: at least 2-D, floating (when ``floating``), square
@@ -143,8 +160,8 @@ def check_matrices(A, operation, square=True, floating=True, kernel=None):
 
 def check_kernel(A, kernel):
     """PyTorch's NotImplementedError where its CPU ``kernel`` (a LAPACK routine, which computes in
-    float32 and float64 only) has no version for A's dtype: integers, bool, float16."""
-    if A.array.dtype.kind != "f" or A.array.dtype.itemsize < 4:
+    float32, float64, complex64 and complex128 only) has no version for A's dtype: integers, bool, float16."""
+    if A.array.dtype.kind not in "fc" or A.array.dtype.itemsize < 4:
         raise NotImplementedError(
             f'"{kernel}" not implemented for \'{type_name(A)}\'; convert A first, e.g. A.float() or A.double()'
         )
@@ -176,15 +193,17 @@ def lu_factor_array(matrices):
     Returns (LU (*, m, n): L's multipliers below the diagonal, U on and above it; pivots (*, k),
     k = min(m, n), int32 from 1: row j was swapped with row pivots[j]; info (*,) int32: the position
     (from 1) of the first pivot that is exactly zero, 0 where there is none). Each pivot is the
-    largest absolute value of its column, the first one on ties, as LAPACK chooses."""
+    largest absolute value of its column (of a complex column, the largest |Re| + |Im|, LAPACK's
+    izamax), the first one on ties, as LAPACK chooses."""
     rows, columns = matrices.shape[-2:]
     batch_shape, steps = matrices.shape[:-2], min(rows, columns)
     lu = matrices.reshape((-1, rows, columns)).copy()
     batch = xp.arange(lu.shape[0])
     pivots = xp.zeros((lu.shape[0], steps), dtype=dtypes.int32)
     info = xp.zeros(lu.shape[0], dtype=dtypes.int32)
+    column_size = xp.abs if matrices.dtype.kind != "c" else lambda column: xp.abs(column.real) + xp.abs(column.imag)
     for k in range(steps):
-        chosen = xp.argmax(xp.abs(lu[:, k:, k]), axis=1) + k
+        chosen = xp.argmax(column_size(lu[:, k:, k]), axis=1) + k
         pivots[:, k] = chosen + 1
         pivot_rows = lu[batch, chosen]  # a copy: the rows swapped into place k
         lu[batch, chosen] = lu[:, k]
@@ -306,7 +325,7 @@ def computed_where_possible(function, A, kind, operation, check_errors):
 class Inverse(LinalgOp):
     node_name = "LinalgInvExBackward0"
     formula = "A⁻¹"
-    derivatives = ("-outᵀ @ grad @ outᵀ", None)
+    derivatives = ("-outᴴ @ grad @ outᴴ", None)
 
     @staticmethod
     def forward(ctx, A, operation):
@@ -317,14 +336,14 @@ class Inverse(LinalgOp):
     @staticmethod
     def backward(ctx, grad_output):
         (inverse,) = ctx.saved_tensors
-        inverse_t = transposed(inverse)
-        return -(inverse_t @ grad_output @ inverse_t), None
+        inverse_h = adjoint(inverse, ctx.xp)
+        return -(inverse_h @ grad_output @ inverse_h), None
 
 
 class Det(LinalgOp):
     node_name = "LinalgDetBackward0"
     formula = "det A"
-    derivatives = ("grad · det A · A⁻ᵀ (the cofactor matrix, from the SVD where A is singular)",)
+    derivatives = ("grad · conj(det A · A⁻ᵀ) (the cofactor matrix, from the SVD where A is singular)",)
 
     @staticmethod
     def forward(ctx, A):
@@ -337,37 +356,41 @@ class Det(LinalgOp):
     def backward(ctx, grad_output):
         A, det = ctx.saved_tensors
         if ctx.singular:  # A⁻¹ does not exist
-            return grad_output[..., None, None] * cofactors(A, ctx.xp)
-        return (grad_output * det)[..., None, None] * transposed(ctx.xp.inverse(A))
+            return grad_output[..., None, None] * conjugate_cofactors(A, ctx.xp)
+        return (grad_output * ctx.xp.conj(det))[..., None, None] * adjoint(ctx.xp.inverse(A), ctx.xp)
 
 
-def cofactors(A, functions):
-    """The cofactor matrices C = det A · A⁻ᵀ of A (*, n, n), also where A is singular: from the SVD
-    A = U S Vᵀ, C = det U det V · U diag(Π_{j≠i} s_j) Vᵀ."""
+def conjugate_cofactors(A, functions):
+    """The conjugates of the cofactor matrices C = det A · A⁻ᵀ of A (*, n, n), also where A is
+    singular: from the SVD A = U S Vh, conj C = conj(det U det Vh) · U diag(Π_{j≠i} s_j) Vh (for
+    real matrices, C itself)."""
     U, S, Vh = functions.svd(A)
     others = functions.prod(functions.where(xp.eye(S.shape[-1], dtype=bool), 1.0, S[..., None, :]), -1)
-    orientation = functions.det(U) * functions.det(Vh)
+    orientation = functions.conj(functions.det(U) * functions.det(Vh))
     return orientation[..., None, None] * ((U * others[..., None, :]) @ Vh)
 
 
 class Slogdet(LinalgOp):
     node_name = "LinalgSlogdetBackward0"
     formula = "(sign det A, log |det A|)"
-    derivatives = ("grad_logabsdet · A⁻ᵀ (the cofactors over det A, ±inf, where A is singular)",)
+    derivatives = ("g · A⁻ᴴ, g = grad_logabsdet (complex: + i Im(grad_sign · conj sign)) (the cofactors over det A, ±inf, where A is singular)",)
 
     @staticmethod
     def forward(ctx, A):
         sign, logabsdet = linalg.slogdet(A)
-        ctx.save_for_backward(A)
+        sign = xp.where(xp.isnan(logabsdet), 0.0, sign)  # PyTorch's sign of a nan determinant: 0
+        ctx.save_for_backward(A, sign)
         ctx.singular = bool(xp.any(sign == 0))
-        return xp.where(xp.isnan(logabsdet), 0.0, sign), logabsdet  # PyTorch's sign of a nan determinant: 0
+        return sign, logabsdet
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):
-        (A,) = ctx.saved_tensors
+        A, sign = ctx.saved_tensors
+        if A.dtype.kind == "c":  # the sign's gradient turns the phase: the imaginary part of g
+            grad_logabsdet = grad_logabsdet + 1j * (grad_sign * ctx.xp.conj(sign)).imag
         if ctx.singular:  # A⁻¹ does not exist: C / det A is infinite (nan where a cofactor is 0), as PyTorch's
-            return grad_logabsdet[..., None, None] * cofactors(A, ctx.xp) / ctx.xp.det(A)[..., None, None]
-        return grad_logabsdet[..., None, None] * transposed(ctx.xp.inverse(A))
+            return grad_logabsdet[..., None, None] * conjugate_cofactors(A, ctx.xp) / ctx.xp.conj(ctx.xp.det(A))[..., None, None]
+        return grad_logabsdet[..., None, None] * adjoint(ctx.xp.inverse(A), ctx.xp)
 
 
 class Solve(LinalgOp):
@@ -375,7 +398,7 @@ class Solve(LinalgOp):
 
     node_name = "LinalgSolveExBackward0"
     formula = "A⁻¹ B"
-    derivatives = ("-A⁻ᵀ grad outᵀ", "A⁻ᵀ grad", None)
+    derivatives = ("-A⁻ᴴ grad outᴴ", "A⁻ᴴ grad", None)
 
     @staticmethod
     def forward(ctx, A, B, operation):
@@ -386,15 +409,15 @@ class Solve(LinalgOp):
     @staticmethod
     def backward(ctx, grad_output):
         A, solution = ctx.saved_tensors
-        grad_B = ctx.xp.solve(transposed(A), grad_output)
-        grad_A = -(grad_B @ transposed(solution)) if ctx.needs_input_grad[0] else None
+        grad_B = ctx.xp.solve(adjoint(A, ctx.xp), grad_output)
+        grad_A = -(grad_B @ adjoint(solution, ctx.xp)) if ctx.needs_input_grad[0] else None
         return grad_A, grad_B, None
 
 
 class Cholesky(LinalgOp):
     node_name = "LinalgCholeskyExBackward0"
-    formula = "L, lower triangular with A = L Lᵀ"
-    derivatives = ("sym(L⁻ᵀ Φ(Lᵀ grad) L⁻¹), Φ: the lower triangle with its diagonal halved", None)
+    formula = "L, lower triangular with A = L Lᴴ"
+    derivatives = ("L⁻ᴴ Φ(Lᴴ grad) L⁻¹, Φ(M) = (tril M + (tril₋₁ M)ᴴ) / 2", None)
 
     @staticmethod
     def forward(ctx, A, operation):
@@ -406,17 +429,18 @@ class Cholesky(LinalgOp):
     def backward(ctx, grad_output):
         (lower,) = ctx.saved_tensors
         lower_inverse = ctx.xp.inverse(lower)
-        phi = ctx.xp.tril(transposed(lower) @ grad_output) * (1.0 - 0.5 * xp.eye(lower.shape[-1], dtype=lower.dtype))
-        grad = transposed(lower_inverse) @ phi @ lower_inverse
-        return (grad + transposed(grad)) * 0.5, None
+        product = adjoint(lower, ctx.xp) @ grad_output
+        phi = (ctx.xp.tril(product) + adjoint(ctx.xp.tril(product, -1), ctx.xp)) * 0.5
+        return adjoint(lower_inverse, ctx.xp) @ phi @ lower_inverse, None
 
 
 def qr_of_tall(grad_Q, grad_R, Q, R, xp_functions):
-    """dA for A = QR with m >= n (R square, invertible): (G_Q + Q copyltu(M)) R⁻ᵀ."""
-    M = R @ transposed(grad_R) - transposed(grad_Q) @ Q
+    """dA for A = QR with m >= n (R square, invertible): (G_Q + Q copyltu(M)) R⁻ᴴ, where copyltu
+    mirrors the lower triangle onto the upper one (conjugated) and keeps the diagonal's real part."""
+    M = R @ adjoint(grad_R, xp_functions) - adjoint(grad_Q, xp_functions) @ Q
     lower = xp_functions.tril(M, -1)
-    symmetric = lower + transposed(lower) + diagonal_matrix(M.diagonal(0, -2, -1))
-    return transposed(xp_functions.solve(R, transposed(grad_Q + Q @ symmetric)))
+    hermitian = lower + adjoint(lower, xp_functions) + diagonal_matrix(M.diagonal(0, -2, -1).real)
+    return adjoint(xp_functions.solve(R, adjoint(grad_Q + Q @ hermitian, xp_functions)), xp_functions)
 
 
 class Qr(LinalgOp):
@@ -426,8 +450,8 @@ class Qr(LinalgOp):
     case's with G_Q + Y G_{R_Y}ᵀ."""
 
     node_name = "LinalgQrBackward0"
-    formula = "Q, R with A = Q R, Qᵀ Q = I, R upper triangular"
-    derivatives = ("(G_Q + Q copyltu(R G_Rᵀ - G_Qᵀ Q)) R⁻ᵀ", None)
+    formula = "Q, R with A = Q R, Qᴴ Q = I, R upper triangular"
+    derivatives = ("(G_Q + Q copyltu(R G_Rᴴ - G_Qᴴ Q)) R⁻ᴴ", None)
 
     @staticmethod
     def forward(ctx, A, mode):
@@ -451,12 +475,32 @@ class Qr(LinalgOp):
             return qr_of_tall(grad_Q, grad_R, Q, R, ctx.xp), None
         square, rest = R[..., :rows], R[..., rows:]
         grad_square, grad_rest = grad_R[..., :rows], grad_R[..., rows:]
-        grad_X = qr_of_tall(grad_Q + (Q @ rest) @ transposed(grad_rest), grad_square, Q, square, ctx.xp)
+        grad_X = qr_of_tall(grad_Q + (Q @ rest) @ adjoint(grad_rest, ctx.xp), grad_square, Q, square, ctx.xp)
         return ctx.xp.concatenate([grad_X, Q @ grad_rest], -1), None
 
 
-def skew(matrix):
-    return matrix - transposed(matrix)
+def skew(matrix, functions):
+    """M - Mᴴ."""
+    return matrix - adjoint(matrix, functions)
+
+
+#: PyTorch's words where a loss depends on the phase of complex singular vectors or eigenvectors
+PHASE_DEPENDENT = {
+    "svd_backward": "The singular vectors in the complex case are specified up to multiplication by e^{i phi}. The "
+                    "specified loss function depends on this phase term, making it ill-defined.",
+    "linalg_eigh_backward": "The eigenvectors in the complex case are specified up to multiplication by e^{i phi}. The "
+                            "specified loss function depends on this quantity, so it is ill-defined.",
+}
+PHASE_DEPENDENT["linalg_eig_backward"] = PHASE_DEPENDENT["linalg_eigh_backward"]
+
+
+def check_phase_invariance(imaginary_diagonal, operation):
+    """PyTorch's refusal of a loss that depends on the phase of complex singular vectors or
+    eigenvectors (each is defined up to a factor e^{iφ}): the imaginary parts of diag(Vᴴ G_V) (for
+    the SVD, of diag(Uᴴ G_U) + diag(Vᴴ G_V)) must vanish, within PyTorch's lax 1e-2."""
+    values = imaginary_diagonal.array if isinstance(imaginary_diagonal, Tensor) else imaginary_diagonal
+    if not xp.allclose(values, 0.0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(f"{operation}: {PHASE_DEPENDENT[operation]}")
 
 
 def gaps(values):
@@ -471,7 +515,8 @@ class Svd(LinalgOp):
 
     node_name = "LinalgSvdBackward0"
     formula = "U, S, Vh with A = U diag(S) Vh"
-    derivatives = ("U [(skew(UᵀG_U) / E) S + S (skew(V G_Vh ᵀ) / E) + diag G_S] Vh + the parts outside U's and V's spans",)
+    derivatives = ("U [(skew(UᴴG_U) / E) S + S (skew(Vh G_Vhᴴ) / E) + diag G_S (+ diag skew(UᴴG_U) / 2S, complex)] Vh "
+                   "+ the parts outside U's and V's spans",)
 
     @staticmethod
     def forward(ctx, A):
@@ -489,19 +534,41 @@ class Svd(LinalgOp):
         squares = gaps(S * S)
         rows, columns = U.shape[-2], Vh.shape[-1]
         extra = 0.0
+        functions, skew_U, skew_V = ctx.xp, None, None
         if grad_U is not None:
-            UtgU = transposed(U) @ grad_U
-            term = (skew(UtgU) / squares) * S[..., None, :]
+            UhgU = adjoint(U, functions) @ grad_U
+            skew_U = skew(UhgU, functions)
+            term = (skew_U / squares) * S[..., None, :]
             inner = term if inner is None else inner + term
             if rows > S.shape[-1]:
-                extra = extra + ((grad_U - U @ UtgU) / S[..., None, :]) @ Vh
+                extra = extra + ((grad_U - U @ UhgU) / S[..., None, :]) @ Vh
         if grad_Vh is not None:
-            VtgV = Vh @ transposed(grad_Vh)
-            term = S[..., :, None] * (skew(VtgV) / squares)
+            VhgV = Vh @ adjoint(grad_Vh, functions)
+            skew_V = skew(VhgV, functions)
+            term = S[..., :, None] * (skew_V / squares)
             inner = term if inner is None else inner + term
             if columns > S.shape[-1]:
-                extra = extra + U @ ((grad_Vh - transposed(VtgV) @ Vh) / S[..., :, None])
+                extra = extra + U @ ((grad_Vh - adjoint(VhgV, functions) @ Vh) / S[..., :, None])
+        if U.dtype.kind == "c":
+            phases = [each.diagonal(0, -2, -1).imag for each in (skew_U, skew_V) if each is not None]
+            check_phase_invariance(sum(phases), "svd_backward")
+            if grad_U is not None and grad_Vh is not None:
+                inner = inner + diagonal_matrix(skew_U.diagonal(0, -2, -1) / (2 * S))
         return U @ inner @ Vh + extra
+
+
+def kept_for_backward(ctx, values, vectors):
+    """An eigendecomposition's (values, vectors), saved for its backward, which gets None for an
+    output the loss does not use (not zeros: it skips that part of the formula)."""
+    ctx.set_materialize_grads(False)
+    ctx.save_for_backward(values, vectors)
+    return values, vectors
+
+
+def eigenpairs_of(ctx):
+    """(λ, V, Vᴴ, the functions to compute with) in an eigendecomposition's backward."""
+    values, vectors = ctx.saved_tensors
+    return values, vectors, adjoint(vectors, ctx.xp), ctx.xp
 
 
 class Eigh(LinalgOp):
@@ -509,24 +576,52 @@ class Eigh(LinalgOp):
     read from the triangle ``UPLO`` names."""
 
     node_name = "LinalgEighBackward0"
-    formula = "λ, V with A = V diag(λ) Vᵀ"
-    derivatives = ("V [skew(VᵀG_V) / 2E + diag G_λ] Vᵀ", None)
+    formula = "λ, V with A = V diag(λ) Vᴴ"
+    derivatives = ("V [skew(VᴴG_V) / 2E + diag G_λ] Vᴴ", None)
 
     @staticmethod
     def forward(ctx, A, UPLO):
-        ctx.set_materialize_grads(False)
-        values, vectors = eigh_array(A, UPLO)
-        ctx.save_for_backward(values, vectors)
-        return values, vectors
+        return kept_for_backward(ctx, *eigh_array(A, UPLO))
 
     @staticmethod
     def backward(ctx, grad_values, grad_vectors):
-        values, vectors = ctx.saved_tensors
+        values, vectors, vectors_h, functions = eigenpairs_of(ctx)
         inner = diagonal_matrix(grad_values) if grad_values is not None else None
         if grad_vectors is not None:
-            term = skew(transposed(vectors) @ grad_vectors) / (2 * gaps(values))
+            VhgV = vectors_h @ grad_vectors
+            if vectors.dtype.kind == "c":
+                check_phase_invariance(VhgV.diagonal(0, -2, -1).imag, "linalg_eigh_backward")
+            term = skew(VhgV, functions) / (2 * gaps(values))
             inner = term if inner is None else inner + term
-        return vectors @ inner @ transposed(vectors), None
+        return vectors @ inner @ vectors_h, None
+
+
+class Eig(LinalgOp):
+    """The eigenvalues and eigenvectors of square matrices A (*, n, n), complex whatever A's dtype
+    (a real matrix may have complex eigenvalues): λ (*, n) and V (*, n, n) with A V = V diag(λ),
+    each column of V of norm 1 with its largest component real (LAPACK's geev, as PyTorch's)."""
+
+    node_name = "LinalgEigBackward0"
+    formula = "λ, V with A = V diag(λ) V⁻¹"
+    derivatives = ("V⁻ᴴ [(VᴴG_V - VᴴV Re diag(VᴴG_V)) / conj E + diag G_λ] Vᴴ (its real part for a real A)",)
+
+    @staticmethod
+    def forward(ctx, A):
+        return kept_for_backward(ctx, *eig_array(A))
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_vectors):
+        values, vectors, vectors_h, functions = eigenpairs_of(ctx)
+        if grad_vectors is None:
+            return functions.solve(vectors_h, grad_values[..., :, None] * vectors_h)
+        VhgV = vectors_h @ grad_vectors
+        diagonal = VhgV.diagonal(0, -2, -1)
+        check_phase_invariance(diagonal.imag, "linalg_eig_backward")
+        # projected onto the tangent space of matrices with columns of norm 1
+        inner = (VhgV - vectors_h @ (vectors * diagonal.real[..., None, :])) / functions.conj(gaps(values))
+        if grad_values is not None:
+            inner = inner + diagonal_matrix(grad_values - inner.diagonal(0, -2, -1))
+        return functions.solve(vectors_h, inner @ vectors_h)
 
 
 class Pinv(LinalgOp):
@@ -534,7 +629,7 @@ class Pinv(LinalgOp):
     values at most max(atol, rtol · σ_max) are taken as 0."""
 
     node_name = "LinalgPinvBackward0"
-    formula = "A⁺ = V S⁺ Uᵀ"
+    formula = "A⁺ = V S⁺ Uᴴ"
     derivatives = ("PyTorch's pinv_backward: products of A, A⁺ and grad", None, None)
 
     @staticmethod
@@ -544,29 +639,29 @@ class Pinv(LinalgOp):
         cutoff = xp.maximum(atol, rtol * largest)
         kept = S > cutoff
         inverse_S = xp.where(kept, 1.0 / xp.where(kept, S, 1.0), 0.0).astype(S.dtype)
-        pinv = transposed(Vh) @ (inverse_S[..., :, None] * transposed(U))
+        pinv = adjoint(Vh, array_functions) @ (inverse_S[..., :, None] * adjoint(U, array_functions))
         ctx.save_for_backward(A, pinv)
         return pinv
 
     @staticmethod
     def backward(ctx, grad_output):
         A, pinv = ctx.saved_tensors
-        pinv_t, grad_t = transposed(pinv), transposed(grad_output)
+        pinv_t, grad_t = adjoint(pinv, ctx.xp), adjoint(grad_output, ctx.xp)
         if A.shape[-2] <= A.shape[-1]:
             K = grad_t @ pinv
             K_pinv_t = K @ pinv_t
-            return (-transposed(pinv @ K) + K_pinv_t - (A @ pinv) @ K_pinv_t
+            return (-adjoint(pinv @ K, ctx.xp) + K_pinv_t - (A @ pinv) @ K_pinv_t
                     + (pinv_t @ pinv) @ (grad_t - K @ A)), None, None
         K = pinv @ grad_t
         pinv_t_K = pinv_t @ K
-        return (-transposed(K @ pinv) + (grad_t - A @ K) @ pinv @ pinv_t
+        return (-adjoint(K @ pinv, ctx.xp) + (grad_t - A @ K) @ pinv @ pinv_t
                 + pinv_t_K - pinv_t_K @ pinv @ A), None, None
 
 
 class MatrixExp(LinalgOp):
     node_name = "LinalgMatrixExpBackward0"
     formula = "e^A = Σ_k A^k / k!"
-    derivatives = ("the upper right block of exp([[Aᵀ, grad], [0, Aᵀ]])",)
+    derivatives = ("the upper right block of exp([[Aᴴ, grad], [0, Aᴴ]])",)
 
     @staticmethod
     def forward(ctx, A):
@@ -577,9 +672,9 @@ class MatrixExp(LinalgOp):
     def backward(ctx, grad_output):
         (A,) = ctx.saved_tensors
         size = A.shape[-1]
-        A_t = transposed(A)
-        top = ctx.xp.concatenate([A_t, grad_output], -1)
-        bottom = ctx.xp.concatenate([ctx.xp.zeros_like(A_t), A_t], -1)
+        A_h = adjoint(A, ctx.xp)
+        top = ctx.xp.concatenate([A_h, grad_output], -1)
+        bottom = ctx.xp.concatenate([ctx.xp.zeros_like(A_h), A_h], -1)
         block = ctx.xp.matrix_exp(ctx.xp.concatenate([top, bottom], -2))
         return block[..., :size, size:]
 
@@ -634,9 +729,11 @@ def sign_and_log_of_det(input):
 @public
 def logdet(input):
     """log det A for A (*, n, n) -> (*): nan where det A < 0 (with a zero gradient, as PyTorch's),
-    -inf where A is singular."""
+    -inf where A is singular; of a complex A, log sign + log |det A|."""
     check_precision(input, "logdet")
     sign, logabsdet = slogdet(input)
+    if input.is_complex():
+        return sign.log() + logabsdet
     return registry.functions.where(sign < 0, xp.nan, logabsdet)
 
 
@@ -679,8 +776,8 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 
 
 def cholesky(A, *, upper=False):
-    """L lower triangular with A = L Lᵀ, for symmetric positive-definite A (*, n, n) (read from its
-    lower triangle); with ``upper``, U = Lᵀ (A = Uᵀ U). LinAlgError if A is not positive-definite."""
+    """L lower triangular with A = L Lᴴ, for Hermitian (real: symmetric) positive-definite A (*, n, n)
+    (read from its lower triangle); with ``upper``, U = Lᴴ (A = Uᴴ U). LinAlgError if A is not positive-definite."""
     return factor_for(A, upper, "linalg.cholesky")
 
 
@@ -688,7 +785,7 @@ def factor_for(A, upper, operation):
     """``cholesky``, errors naming ``operation`` (the public function called)."""
     check_matrices(A, operation, kernel="cholesky_cpu")
     lower = Cholesky.apply(A, operation)
-    return transposed(lower) if upper else lower
+    return lower.mH if upper else lower
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
@@ -756,6 +853,24 @@ def eigh(A, UPLO="L"):
     return linalg_eigh(*Eigh.apply(A, UPLO.upper()))
 
 
+def eig(A):
+    """(eigenvalues, eigenvectors) of square A (*, n, n): λ (*, n) and V (*, n, n), complex even for
+    a real A, with A V = V diag(λ); each eigenvector has norm 1 and is defined up to a factor e^{iφ}
+    (a loss that depends on that phase has no gradient: RuntimeError, as PyTorch's)."""
+    check_matrices(A, "linalg.eig", floating=False)
+    if A.array.dtype.kind in "biu":
+        raise RuntimeError(f"Unknown Complex ScalarType for {type_name(A)}; convert A first, e.g. A.double()")
+    check_kernel(A, "linalg_eig_out_cpu")
+    if not xp.isfinite(A.array).all():
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+    return linalg_eig(*Eig.apply(A))
+
+
+def eigvals(A):
+    """The eigenvalues of square A (*, n, n) -> (*, n), complex (in LAPACK's order, not sorted)."""
+    return eig(A).eigenvalues
+
+
 def eigvalsh(A, UPLO="L"):
     """The eigenvalues of symmetric A (*, n, n) -> (*, n), ascending."""
     return eigh(A, UPLO).eigenvalues
@@ -810,7 +925,7 @@ def matrix_power(A, n):
 
 @public(out=True)
 def cholesky_solve(B, L, upper=False):
-    """X with A X = B, where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor:
+    """X with A X = B, where A = L Lᴴ (or Uᴴ U with ``upper``) is given by its Cholesky factor:
     B (*, n, k), L (*, n, n), of which only the triangle named by ``upper`` is read."""
     check_same_dtype(L, B, "Expected b and A to have the same dtype, but found b of type {B} and A of type {A} instead.")
     if B.ndim < 2:
@@ -819,17 +934,17 @@ def cholesky_solve(B, L, upper=False):
             f"a vector of right-hand sides is a column, b.unsqueeze(-1))"
         )
     check_kernel(L, "cholesky_solve_cpu")
-    factor = transposed(L.triu()) if upper else L.tril()
-    return solve(matmul(factor, transposed(factor)), B)
+    factor = L.triu().mH if upper else L.tril()
+    return solve(matmul(factor, factor.mH), B)
 
 
 @public(out=True)
 def cholesky_inverse(L, upper=False):
-    """A⁻¹ where A = L Lᵀ (or Uᵀ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
+    """A⁻¹ where A = L Lᴴ (or Uᴴ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
     its triangle is read)."""
     check_kernel(L, "cholesky_inverse_out_cpu")
-    factor = transposed(L.triu()) if upper else L.tril()
-    return inverse_for(matmul(factor, transposed(factor)), "cholesky_inverse")
+    factor = L.triu().mH if upper else L.tril()
+    return inverse_for(matmul(factor, factor.mH), "cholesky_inverse")
 
 
 class TensorFunctions:

@@ -106,7 +106,7 @@ def pdist(input, p=2):
 def dist(input, other, p=2):
     """‖input - other‖_p over all elements (input and other broadcast together): a 0-d tensor.
     p = 2 by default; 1, inf, -inf, 0 (the count of differing elements) or any other number."""
-    if input.array.dtype.kind != "f" or other.array.dtype.kind != "f":
+    if input.array.dtype.kind not in "fc" or other.array.dtype.kind not in "fc":
         raise RuntimeError(
             f"norm(): input dtype should be either floating point or complex. Got {input.array.dtype.name} "
             f"and {other.array.dtype.name} instead; convert them with .float()"

@@ -826,7 +826,7 @@ class Lerp(Pointwise):
     end - (1 - weight) (end - start) otherwise, so weight 1 gives exactly ``end``."""
 
     formula = "start + weight · (end - start)"
-    derivatives = ("1 - weight", "weight", "end - start")
+    derivatives = ("conj(1 - weight)", "conj(weight)", "conj(end - start)")
 
     @staticmethod
     def forward(ctx, start, end, weight):
@@ -838,13 +838,14 @@ class Lerp(Pointwise):
     @staticmethod
     def backward(ctx, grad_output):
         start, end, weight = ctx.saved_tensors
-        grad_weight = grad_output * (end - start) if ctx.needs_input_grad[2] else None
+        weight = ctx.xp.conj(weight)
+        grad_weight = grad_output * ctx.xp.conj(end - start) if ctx.needs_input_grad[2] else None
         return grad_output * (1.0 - weight), grad_output * weight, grad_weight
 
 
 class Addcmul(Pointwise):
     formula = "input + value · tensor1 · tensor2"
-    derivatives = ("1", "value · tensor2", "value · tensor1", None)
+    derivatives = ("1", "conj(value · tensor2)", "conj(value · tensor1)", None)
 
     @staticmethod
     def forward(ctx, input, tensor1, tensor2, value):
@@ -855,13 +856,13 @@ class Addcmul(Pointwise):
     @staticmethod
     def backward(ctx, grad_output):
         tensor1, tensor2 = ctx.saved_tensors
-        scaled = grad_output * ctx.value
-        return grad_output, scaled * tensor2, scaled * tensor1, None
+        scaled = grad_output * ctx.value.conjugate()
+        return grad_output, scaled * ctx.xp.conj(tensor2), scaled * ctx.xp.conj(tensor1), None
 
 
 class Addcdiv(Pointwise):
     formula = "input + value · tensor1 / tensor2"
-    derivatives = ("1", "value / tensor2", "-value · tensor1 / tensor2²", None)
+    derivatives = ("1", "conj(value / tensor2)", "-conj(value · tensor1 / tensor2²)", None)
 
     @staticmethod
     def forward(ctx, input, tensor1, tensor2, value):
@@ -874,8 +875,9 @@ class Addcdiv(Pointwise):
     def backward(ctx, grad_output):
         tensor1, tensor2 = ctx.saved_tensors
         with ignoring_float_errors():  # PyTorch's order: tensor2² overflows to inf where |tensor2| > 1.8e19 (float32)
-            grad_tensor2 = -grad_output * ctx.value * tensor1 / (tensor2 * tensor2)
-            return grad_output, grad_output * ctx.value / tensor2, grad_tensor2, None
+            value, tensor1, tensor2 = ctx.value.conjugate(), ctx.xp.conj(tensor1), ctx.xp.conj(tensor2)
+            grad_tensor2 = -grad_output * value * tensor1 / (tensor2 * tensor2)
+            return grad_output, grad_output * value / tensor2, grad_tensor2, None
 
 
 class Xlogy(Pointwise):
@@ -1335,7 +1337,7 @@ def _power(base, exponent):
             result = PYTORCH_POWERS[exponent](base).astype(base.dtype, copy=False)
         else:
             result = xp.power(base, exponent)
-    if isinstance(exponent, float) and base.dtype.kind != "f":
+    if isinstance(exponent, float) and base.dtype.kind not in "fc":  # integers to the float power
         result = result.astype(dtypes.get_default_dtype())
     return result
 
@@ -1909,9 +1911,9 @@ def logaddexp(input, other):
 @public(inplace=True, out=True)
 def lerp(input, end, weight):
     """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor. Floating
-    tensors only, ``end`` (and a ``weight`` tensor with dimensions) of input's dtype, as in PyTorch."""
+    or complex tensors only, ``end`` (and a ``weight`` tensor with dimensions) of input's dtype, as in PyTorch."""
     require_tensors("lerp", input, end, other_name="end")
-    if input.array.dtype.kind != "f":
+    if input.array.dtype.kind not in "fc":
         raise NotImplementedError(
             f'"lerp_kernel_scalar" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\'; convert first, e.g. x.float()'
         )

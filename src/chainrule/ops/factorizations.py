@@ -8,9 +8,9 @@ below): teaching-size matrices, and PyTorch's values (the same pivots, the same 
 With A = P L U (A (*, m, n), L (*, m, k) unit lower triangular, U (*, k, n), k = min(m, n)) and
 G_L, G_U the arriving gradients, the gradient is PyTorch's linalg_lu_backward; for square A
 
-    dA = P L⁻ᵀ [tril₋₁(Lᵀ G_L) + triu(G_U Uᵀ)] U⁻ᵀ
+    dA = P L⁻ᴴ [tril₋₁(Lᴴ G_L) + triu(G_U Uᴴ)] U⁻ᴴ
 
-and for a wide or tall A the same with the square blocks L₁ (U₁) and the rest of G_U (G_L) added.
+(ᴴ the conjugate transpose, the transpose for real numbers) and for a wide or tall A the same with the square blocks L₁ (U₁) and the rest of G_U (G_L) added.
 Everything else here (lu_unpack, lu_solve, householder_product, ormqr) is built from differentiable
 operations, so its gradients come with them.
 """
@@ -19,10 +19,11 @@ import functools
 
 from chainrule import dtypes
 from chainrule.autograd.function import checked, computed_without_gradient
-from chainrule.backend import xp
+from chainrule.backend import array_functions, xp
 from chainrule.ops import shape
 from chainrule.ops.decompositions import (
     LinalgOp,
+    adjoint,
     check_kernel,
     check_matrices,
     check_same_dtype,
@@ -74,26 +75,27 @@ def unpacked_factors(LU, functions, unit=True):
 
 def geqrf_array(matrices):
     """LAPACK's geqrf on arrays: the QR factorization of each matrix of (*, m, n) as k = min(m, n)
-    Householder reflectors H_j = I - tau_j v_j v_jᵀ (Q = H_1 ... H_k), in LAPACK's form: R on and above
+    Householder reflectors H_j = I - tau_j v_j v_jᴴ (Q = H_1 ... H_k), in LAPACK's form: R on and above
     the diagonal of ``a``, each v_j below it (v_j's first nonzero element is an implicit 1), and tau
-    (*, k). Each reflector is LAPACK's dlarfg: it maps the column x = (alpha, x₂) to
-    (beta, 0, ..., 0), beta = -sign(alpha) ‖x‖, and is the identity (tau = 0) where x₂ is zero."""
+    (*, k). Each reflector is LAPACK's dlarfg (zlarfg): H_jᴴ maps the column x = (alpha, x₂) to
+    (beta, 0, ..., 0), beta = -sign(Re alpha) ‖x‖ (real), and is the identity (tau = 0) where x₂
+    is zero and alpha real."""
     rows, columns = matrices.shape[-2:]
     steps = min(rows, columns)
     a = matrices.reshape((-1, rows, columns)).copy()
     tau = xp.zeros((a.shape[0], steps), dtype=a.dtype)
     for j in range(steps):
         alpha, below = a[:, j, j], a[:, j + 1 :, j]
-        tail_norm = xp.sqrt(xp.sum(below * below, axis=1))
-        reflects = tail_norm != 0
-        beta = -xp.copysign(xp.hypot(alpha, tail_norm), alpha)
+        tail_norm = xp.sqrt(xp.sum(xp.abs(below) ** 2, axis=1))
+        reflects = (tail_norm != 0) | (alpha.imag != 0)
+        beta = -xp.copysign(xp.hypot(xp.abs(alpha), tail_norm), alpha.real)
         tau[:, j] = xp.where(reflects, (beta - alpha) / xp.where(reflects, beta, 1), 0)
         scale = xp.where(reflects, 1 / xp.where(reflects, alpha - beta, 1), 1)
         a[:, j + 1 :, j] = below * scale[:, None]
         a[:, j, j] = xp.where(reflects, beta, alpha)
         v = xp.concatenate([xp.ones((a.shape[0], 1), dtype=a.dtype), a[:, j + 1 :, j]], axis=1)
         rest = a[:, j:, j + 1 :]
-        rest -= tau[:, j, None, None] * v[:, :, None] * xp.einsum("bi,bij->bj", v, rest)[:, None, :]
+        rest -= array_functions.conj(tau[:, j, None, None]) * v[:, :, None] * xp.einsum("bi,bij->bj", array_functions.conj(v), rest)[:, None, :]
     return a.reshape(matrices.shape), tau.reshape(matrices.shape[:-2] + (steps,))
 
 
@@ -241,32 +243,32 @@ def lu_backward(grad_L, grad_U, P, L, U, functions):
     if rows == columns:
         inner = None
         if grad_L is not None:
-            inner = functions.tril(transposed(L) @ grad_L, -1)
+            inner = functions.tril(adjoint(L, functions) @ grad_L, -1)
         if grad_U is not None:
-            upper = functions.triu(grad_U @ transposed(U))
+            upper = functions.triu(grad_U @ adjoint(U, functions))
             inner = upper if inner is None else inner + upper
-        return P @ left_divide(transposed(L), right_divide(inner, transposed(U), functions), functions)
+        return P @ left_divide(adjoint(L, functions), right_divide(inner, adjoint(U, functions), functions), functions)
     if rows < columns:  # U = [U₁ | U₂] with U₁ square
-        inner = transposed(L) @ grad_L if grad_L is not None else None
+        inner = adjoint(L, functions) @ grad_L if grad_L is not None else None
         if grad_U is not None:
-            upper = functions.triu(grad_U) @ transposed(U)
+            upper = functions.triu(grad_U) @ adjoint(U, functions)
             inner = -upper if inner is None else inner - upper
-        grad = right_divide(functions.tril(inner, -1), transposed(U[..., :rows]), functions)
+        grad = right_divide(functions.tril(inner, -1), adjoint(U[..., :rows], functions), functions)
         if grad_U is not None:
             grad = functions.concatenate([grad + functions.triu(grad_U[..., :rows]), grad_U[..., rows:]], -1)
-        grad = left_divide(transposed(L), grad, functions)
+        grad = left_divide(adjoint(L, functions), grad, functions)
         if grad_U is None:
             grad = functions.concatenate([grad, functions.zeros_like(U[..., rows:])], -1)
         return P @ grad
     # tall: L = [L₁; L₂] with L₁ square
-    inner = grad_U @ transposed(U) if grad_U is not None else None
+    inner = grad_U @ adjoint(U, functions) if grad_U is not None else None
     if grad_L is not None:
-        lower = transposed(L) @ functions.tril(grad_L, -1)
+        lower = adjoint(L, functions) @ functions.tril(grad_L, -1)
         inner = -lower if inner is None else inner - lower
-    grad = left_divide(transposed(L[..., :columns, :]), functions.triu(inner), functions)
+    grad = left_divide(adjoint(L[..., :columns, :], functions), functions.triu(inner), functions)
     if grad_L is not None:
         grad = functions.concatenate([grad + functions.tril(grad_L[..., :columns, :], -1), grad_L[..., columns:, :]], -2)
-    grad = right_divide(grad, transposed(U), functions)
+    grad = right_divide(grad, adjoint(U, functions), functions)
     if grad_L is None:
         grad = functions.concatenate([grad, functions.zeros_like(L[..., columns:, :])], -2)
     return P @ grad
@@ -279,7 +281,7 @@ class LuFactor(LinalgOp):
 
     node_name = "LinalgLuFactorExBackward0"
     formula = "LU = (L - I) + U, pivots with A = P L U"
-    derivatives = ("P L⁻ᵀ [tril₋₁(Lᵀ G_L) + triu(G_U Uᵀ)] U⁻ᵀ, G_L = tril₋₁(grad), G_U = triu(grad)",)
+    derivatives = ("P L⁻ᴴ [tril₋₁(Lᴴ G_L) + triu(G_U Uᴴ)] U⁻ᴴ, G_L = tril₋₁(grad), G_U = triu(grad)",)
 
     @staticmethod
     def forward(ctx, A):
@@ -303,7 +305,7 @@ class Lu(LinalgOp):
 
     node_name = "LinalgLuBackward0"
     formula = "P, L, U with A = P L U, L unit lower triangular, U upper triangular"
-    derivatives = ("P L⁻ᵀ [tril₋₁(Lᵀ G_L) + triu(G_U Uᵀ)] U⁻ᵀ (PyTorch's linalg_lu_backward)",)
+    derivatives = ("P L⁻ᴴ [tril₋₁(Lᴴ G_L) + triu(G_U Uᴴ)] U⁻ᴴ (PyTorch's linalg_lu_backward)",)
 
     @staticmethod
     def forward(ctx, A):
@@ -479,12 +481,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
             f"({size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]})"
         )
     check_kernel(LU, "linalg.lu_solve_cpu")
-    if not left:  # X A = B is Aᵀ Xᵀ = Bᵀ
-        return transposed(lu_solve(LU, pivots, transposed(B), adjoint=not adjoint))
+    if not left:  # X A = B is Aᴴ Xᴴ = Bᴴ
+        return lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH
     P = permutation_tensor(pivots, LU)
     L, U = unpacked_factors(LU, on_tensors)
-    if adjoint:  # Aᵀ = Uᵀ Lᵀ Pᵀ
-        return matmul(P, solve(transposed(L), solve(transposed(U), B)))
+    if adjoint:  # Aᴴ = Uᴴ Lᴴ Pᵀ
+        return matmul(P, solve(L.mH, solve(U.mH, B)))
     return solve(U, solve(L, matmul(transposed(P), B)))
 
 
@@ -504,18 +506,18 @@ def reflector_vectors(input, count):
 
 
 def reflected(values, V, tau, order, left):
-    """H_j values (``left``) or values H_j for each j of ``order`` in turn, H_j = I - tau_j v_j v_jᵀ."""
+    """H_j values (``left``) or values H_j for each j of ``order`` in turn, H_j = I - tau_j v_j v_jᴴ."""
     for j in order:
         v, scale = V[..., j : j + 1], shape.unsqueeze(shape.unsqueeze(tau[..., j], -1), -1)
         if left:
-            values = values - scale * matmul(v, matmul(transposed(v), values))
+            values = values - scale * matmul(v, matmul(v.mH, values))
         else:
-            values = values - scale * matmul(matmul(values, v), transposed(v))
+            values = values - scale * matmul(matmul(values, v), v.mH)
     return values
 
 
 def householder_product(A, tau):
-    """The first n columns of Q = H_1 ... H_k, H_j = I - tau_j v_j v_jᵀ, v_j the j-th column of A
+    """The first n columns of Q = H_1 ... H_k, H_j = I - tau_j v_j v_jᴴ, v_j the j-th column of A
     (*, m, n) below its diagonal with a 1 on it: A (*, m, n), tau (*, k), k <= n <= m -> Q (*, m, n)."""
     operation = "torch.linalg.householder_product"
     if A.array.ndim < 2:
@@ -545,7 +547,7 @@ def orgqr(input, tau):
 
 @public
 def ormqr(input, tau, other, left=True, transpose=False):
-    """Q C, C Q, Qᵀ C or C Qᵀ (``left``, ``transpose``) for C = other (*, m, n) and the full square Q
+    """Q C, C Q, Qᴴ C or C Qᴴ (``left``, ``transpose``) for C = other (*, m, n) and the full square Q
     = H_1 ... H_k of geqrf's (input (*, mn, k'), tau (*, k)), mn = m (left) or n, without forming Q."""
     operation = "torch.ormqr"
     rows, columns = other.array.shape[-2:]
@@ -558,9 +560,10 @@ def ormqr(input, tau, other, left=True, transpose=False):
         raise RuntimeError(f"{operation}: tau.shape[-1] must be equal to min(other.shape[-2], input.shape[-1])")
     check_same_dtype(input, other, operation + ": Expected input and other to have the same dtype, but input has dtype {A} and other has dtype {B}.")
     check_kernel(input, "ormqr_cpu")
-    # Q C = H_1 (H_2 (... H_k C)): the last reflector acts first; Qᵀ C and C Q start with the first
+    # Q C = H_1 (H_2 (... H_k C)): the last reflector acts first; Qᴴ C and C Q start with the first.
+    # Qᴴ is made of the H_jᴴ = I - conj(tau_j) v_j v_jᴴ
     order = reversed(range(count)) if left != transpose else range(count)
-    return reflected(other, reflector_vectors(input, count), tau, order, left)
+    return reflected(other, reflector_vectors(input, count), tau.conj() if transpose else tau, order, left)
 
 
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False):

@@ -28,7 +28,7 @@ def _deprecated(name, replacement, advice=""):
 
 @public
 def svd(input, some=True, compute_uv=True):
-    """(U, S, V) with input = U diag(S) Vᵀ, input (*, m, n): V, not linalg.svd's Vᵀ. ``some``: the
+    """(U, S, V) with input = U diag(S) Vᴴ, input (*, m, n): V, not linalg.svd's Vᴴ. ``some``: the
     reduced factors U (*, m, k), V (*, n, k) with k = min(m, n); else square ones. Without
     ``compute_uv`` only S is computed, and U, V are zeros (*, m, m) and (*, n, n)."""
     if not compute_uv:
@@ -39,7 +39,7 @@ def svd(input, some=True, compute_uv=True):
             tensor_from_array(xp.zeros(batch + (rows, rows), dtype)), S, tensor_from_array(xp.zeros(batch + (columns, columns), dtype))
         )
     U, S, Vh = linalg.svd(input, full_matrices=not some)
-    return svd_result(U, S, Vh.mT)
+    return svd_result(U, S, Vh.mH)
 
 
 @public

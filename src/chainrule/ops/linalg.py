@@ -457,7 +457,7 @@ def vdot(a, b):
         )
     if a.array.dtype == xp.bool_:
         raise NotImplementedError("\"dot\" not implemented for 'Bool': convert the masks to numbers first, e.g. a.long()")
-    return einsum("i,i->", a, b)
+    return einsum("i,i->", a.conj(), b)
 
 
 @public(method=False)
@@ -563,7 +563,7 @@ class LinalgCross(Op):
     """Broadcast operands are summed back to their shapes by the engine."""
 
     formula = "input × other along axis"
-    derivatives = ("other × grad", "grad × input", None)
+    derivatives = ("conj(other) × grad", "grad × conj(input)", None)
 
     @staticmethod
     def forward(ctx, input, other, axis):
@@ -574,8 +574,8 @@ class LinalgCross(Op):
     @staticmethod
     def backward(ctx, grad_output):
         input, other = ctx.saved_tensors
-        grad_input = cross_along(ctx.xp, other, grad_output, ctx.axis) if ctx.needs_input_grad[0] else None
-        grad_other = cross_along(ctx.xp, grad_output, input, ctx.axis) if ctx.needs_input_grad[1] else None
+        grad_input = cross_along(ctx.xp, ctx.xp.conj(other), grad_output, ctx.axis) if ctx.needs_input_grad[0] else None
+        grad_other = cross_along(ctx.xp, grad_output, ctx.xp.conj(input), ctx.axis) if ctx.needs_input_grad[1] else None
         return grad_input, grad_other, None
 
 

@@ -4,7 +4,7 @@ torch.pca_lowrank and torch.lobpcg: for large matrices where a full SVD or eigh 
 svd_lowrank is Halko, Martinsson and Tropp's randomized range finder (2009, their algorithms 4.4 and
 5.1, as PyTorch writes it): Q, an orthonormal basis of A's range, from A R (R a Gaussian (n, q)
 drawn from the global generator, as PyTorch draws it) sharpened by ``niter`` power iterations; then the small SVD of
-Qᵀ A. It is made of qr, svd and matmul, so it is differentiable as they are.
+Qᴴ A. It is made of qr, svd and matmul, so it is differentiable as they are.
 """
 import math
 
@@ -23,8 +23,8 @@ def approximate_basis(A, q, niter, M=None):
     computed as A @ X - M @ X, in PyTorch's order."""
 
     def shifted(matrix, X, transpose=False):
-        product = matmul(transposed(matrix) if transpose else matrix, X)
-        return product if M is None else product - matmul(transposed(M) if transpose else M, X)
+        product = matmul(matrix.mH if transpose else matrix, X)
+        return product if M is None else product - matmul(M.mH if transpose else M, X)
 
     R = creation.randn(A.shape[-1], q, dtype=A.dtype)
     Q = qr(shifted(A, R)).Q
@@ -36,7 +36,7 @@ def approximate_basis(A, q, niter, M=None):
 
 @public(method=False)
 def svd_lowrank(A, q=6, niter=2, M=None):
-    """(U, S, V) with A - M ≈ U diag(S) Vᵀ, of rank q: A (*, m, n) -> U (*, m, q), S (*, q), V (*, n, q)
+    """(U, S, V) with A - M ≈ U diag(S) Vᴴ, of rank q: A (*, m, n) -> U (*, m, q), S (*, q), V (*, n, q)
     (note V, not Vh), randomized (the values differ from run to run unless seeded)."""
     check_matrices(A, "svd_lowrank", square=False)
     q = 6 if q is None else q
@@ -45,15 +45,15 @@ def svd_lowrank(A, q=6, niter=2, M=None):
     if M is not None:
         M = M.broadcast_to(A.shape)
     wide = rows < columns
-    if wide:  # the basis is found for the tall Aᵀ
-        A = transposed(A)
-        M = None if M is None else transposed(M)
+    if wide:  # the basis is found for the tall Aᴴ
+        A = A.mH
+        M = None if M is None else M.mH
     Q = approximate_basis(A, q, niter, M)
-    B = matmul(transposed(Q), A)
+    B = matmul(Q.mH, A)
     if M is not None:
-        B = B - matmul(transposed(Q), M)
+        B = B - matmul(Q.mH, M)
     U, S, Vh = svd(B, full_matrices=False)
-    U, V = matmul(Q, U), transposed(Vh)
+    U, V = matmul(Q, U), Vh.mH
     return (V, S, U) if wide else (U, S, V)
 
 

@@ -492,17 +492,18 @@ class Nansum(Op):
 
 # ----------------------------------------------------------------------------- logsumexp
 class LogSumExp(Op):
-    """Computed as m + log Σ e^(x - m) with m = max x, so that no exponential overflows."""
+    """Computed as m + log Σ e^(x - m) with m = max x (of complex x, the largest real part, as
+    PyTorch's), so that no exponential overflows."""
 
     node_name = "LogsumexpBackward0"
     formula = "log Σ e^x over axes"
-    derivatives = ("e^(x - out) = softmax(x)", None, None)
+    derivatives = ("conj(e^(x - out)) = conj(softmax(x))", None, None)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         x = as_floating(x)
-        shift = finite_max_shift(x, axes)
+        shift = finite_max_shift(x.real if x.dtype.kind == "c" else x, axes)
         with ignoring_float_errors():  # log 0 = -inf for an empty or all -inf slice
             result = xp.log(array_functions.sum(xp.exp(x - shift), axis=axes, keepdims=True)) + shift
         result = result if keepdim else xp.squeeze(result, axes)
@@ -512,7 +513,7 @@ class LogSumExp(Op):
     @staticmethod
     def backward(ctx, grad_output):
         x, result = ctx.saved_tensors
-        return spread(ctx, grad_output) * ctx.xp.exp(x - spread(ctx, result)), None, None
+        return spread(ctx, grad_output) * ctx.xp.conj(ctx.xp.exp(x - spread(ctx, result))), None, None
 
 
 def max_shift(array, axes):

@@ -65,7 +65,7 @@ class Cumprod(Op):
     explicitly (``products_without_each``), exact to every order, as ``prod`` does."""
 
     formula = "x_0 · x_1 · ... · x_i along axis"
-    derivatives = ("Σ over i ≥ j of grad_i · (the product of x_0 ... x_i without x_j) = Σ grad_i · out_i / x_j", None)
+    derivatives = ("Σ over i ≥ j of grad_i · conj(the product of x_0 ... x_i without x_j) = Σ grad_i · conj(out_i / x_j)", None)
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -80,11 +80,11 @@ class Cumprod(Op):
             return grad_output, None
         if (x == 0).any():
             return products_without_each(ctx, x, grad_output), None
-        return running_sum_from_end(ctx.xp, grad_output * result, ctx.axis) / x, None
+        return running_sum_from_end(ctx.xp, grad_output * ctx.xp.conj(result), ctx.axis) / ctx.xp.conj(x), None
 
 
 def products_without_each(ctx, x, grad_output):
-    """Σ_{i ≥ j} grad_i · Π_{k ≤ i, k ≠ j} x_k for each j along ``ctx.axis``, with the functions of
+    """Σ_{i ≥ j} grad_i · conj(Π_{k ≤ i, k ≠ j} x_k) for each j along ``ctx.axis``, with the functions of
     ``ctx.xp``: the axis is moved last (n long), row j of an n x n block is x with x_j set to 1, its
     running product is taken, and the entries i ≥ j are weighted by grad_i and summed. O(n²) per
     slice, so Cumprod uses it only when x has zeros."""
@@ -94,7 +94,7 @@ def products_without_each(ctx, x, grad_output):
     lead = tuple(moved.shape[:-1])
     rows = functions.broadcast_to(moved.reshape(lead + (1, size)), lead + (size, size))
     products = functions.cumprod(functions.where(xp.eye(size, dtype=bool), 1.0, rows), axis=-1)
-    weighted = products * functions.moveaxis(grad_output, axis, -1).reshape(lead + (1, size))
+    weighted = functions.conj(products) * functions.moveaxis(grad_output, axis, -1).reshape(lead + (1, size))
     at_or_after = xp.triu(xp.ones((size, size), dtype=bool))  # [j, i]: i >= j
     return functions.moveaxis(functions.sum(functions.where(at_or_after, weighted, 0.0), axis=-1), -1, axis)
 
@@ -158,7 +158,7 @@ class Logcumsumexp(Op):
     """
 
     formula = "log(e^x_0 + ... + e^x_i) along axis"
-    derivatives = ("Σ over i ≥ j of grad_i · e^(x_j - out_i)", None)
+    derivatives = ("Σ over i ≥ j of grad_i · conj(e^(x_j - out_i))", None)
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -166,7 +166,7 @@ class Logcumsumexp(Op):
             result = scanned(ctx, x, axis, running_logaddexp)
         # out_i = -inf only where x_0 ... x_i are all -inf: those terms are left out of the sums, so
         # that no -inf - -inf = nan enters the other elements' gradients, nor a recorded backward.
-        ctx.reached = result > -xp.inf
+        ctx.reached = result.real > -xp.inf
         ctx.lowest = xp.finfo(x.dtype).min  # log 0 in the backward's sums: finite, as PyTorch's
         ctx.save_for_backward(x, result)
         return result
@@ -177,6 +177,10 @@ class Logcumsumexp(Op):
         if x.ndim == 0:
             return grad_output, None
         functions, axis, reached = ctx.xp, ctx.axis, ctx.reached
+        if x.dtype.kind == "c":  # no signs to take apart: conj(e^(x_j + log Σ_{i ≥ j} e^(log conj grad_i - out_i))), PyTorch's
+            with ignoring_float_errors():  # log 0 = -inf where grad_i is 0: its term is e^-inf = 0
+                weights = functions.log(functions.conj(grad_output)) - result
+                return functions.conj(functions.exp(x + log_sum_exp_from_end(functions, weights, axis))), None
         finite_result = functions.where(reached, result, 0.0)
         gradient = functions.zeros_like(x)
         for sign in (1.0, -1.0):
@@ -284,8 +288,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 
 def _as_floating(y):
-    """y, converted to the default float dtype when it holds integers or bools (integrals are real)."""
-    return y if y.is_floating_point() else to(y, dtypes.get_default_dtype())
+    """y, converted to the default float dtype when it holds integers or bools (a complex y is integrated as it is)."""
+    return y if y.is_floating_point() or y.is_complex() else to(y, dtypes.get_default_dtype())
 
 
 def _integration_operands(y, x, dx, dim, operation):

@@ -13,6 +13,7 @@ from chainrule.backend import as_array, xp
 from chainrule.ops.elementwise import clamp
 from chainrule.ops.index import diagonal
 from chainrule.ops.matmul import mm
+from chainrule.ops import registry
 from chainrule.ops.registry import public
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.return_types import return_type
@@ -30,13 +31,14 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         cov[i, j] = Σ_k w_k (x_ik - m_i)(x_jk - m_j) / (Σ w - correction · Σ w·aweights / Σ w)
 
     where m is the weighted mean; without weights that is Σ_k (x_ik - m_i)(x_jk - m_j) / (N - correction).
+    For complex variables the second factor is conjugated, (x_jk - m_j)*, as PyTorch's.
     """
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions")
     if input.array.dtype.kind == "b":
         raise RuntimeError("cov(): bool dtype is not supported for input; convert it first, e.g. x.float()")
     observations = input.reshape(1, -1) if input.ndim < 2 else input
-    if not observations.is_floating_point():
+    if not (observations.is_floating_point() or observations.is_complex()):
         observations = observations.to(dtypes.get_default_dtype())
     count = observations.shape[1]
     frequency = _checked_weights(fweights, "fweights", count, integral=True)
@@ -60,7 +62,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         divisor = divisor * 0
     centred = observations - mean.unsqueeze(1)
     weighted = centred if weights is None else centred * weights
-    result = mm(centred, weighted.t()) / divisor
+    result = mm(centred, weighted.t().conj()) / divisor
     return result.squeeze()
 
 
@@ -89,15 +91,19 @@ def _checked_weights(weights, name, count, integral):
 @public
 def corrcoef(input):
     """The Pearson correlation matrix of the variables in the rows of ``input``:
-    cov[i, j] / √(cov[i, i] cov[j, j]), clipped to [-1, 1]. (variables, observations) ->
-    (variables, variables); a 1-D input gives the 0-d 1 (nan for a constant variable)."""
+    cov[i, j] / √(cov[i, i] cov[j, j]), clipped to [-1, 1] (complex: the real and imaginary parts
+    each clipped, as PyTorch's). (variables, observations) -> (variables, variables); a 1-D input
+    gives the 0-d 1 (nan for a constant variable)."""
     if input.ndim > 2:
         raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions")
     covariance = cov(input)
     if covariance.ndim == 0:
         return covariance / covariance
-    spread = diagonal(covariance).sqrt()
-    return clamp(covariance / spread.unsqueeze(1) / spread.unsqueeze(0), -1, 1)
+    spread = diagonal(covariance).real.sqrt()  # (the diagonal of a complex covariance is real)
+    correlation = covariance / spread.unsqueeze(1) / spread.unsqueeze(0)
+    if correlation.is_complex():
+        return registry.functions.complex(clamp(correlation.real, -1, 1), clamp(correlation.imag, -1, 1))
+    return clamp(correlation, -1, 1)
 
 
 @public(method=False)
