@@ -717,8 +717,11 @@ class Function:
         if type(raw_outputs) is tuple:
             return tuple([_as_output(raw, args, custom) for raw in raw_outputs])
         output = _as_output(raw_outputs, args, custom)
-        if cls.keeps_layout:
-            _keep_layout(output, args, cls.keeps_layout)
+        if cls.keeps_layout:  # laid out as PyTorch's where a tensor lies otherwise than row-major (memory_layout.py)
+            for arg in args:
+                if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
+                    lay_out_as_operands(output, args, cls.keeps_layout)
+                    break
         return output
 
     @classmethod
@@ -796,8 +799,11 @@ class Function:
             return outputs
 
         output = _as_output(raw_outputs, args, custom)
-        if cls.keeps_layout:
-            _keep_layout(output, args, cls.keeps_layout)
+        if cls.keeps_layout:  # laid out as PyTorch's where a tensor lies otherwise than row-major (memory_layout.py)
+            for arg in args:
+                if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
+                    lay_out_as_operands(output, args, cls.keeps_layout)
+                    break
         array = output.array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
@@ -1159,16 +1165,6 @@ def _forward_then_setup_context(forward, cls):
     forward_with_context.__name__, forward_with_context.__doc__ = forward.__name__, forward.__doc__
     forward_with_context.__wrapped__ = forward  # the signature apply binds keyword arguments to
     return forward_with_context
-
-
-def _keep_layout(output, args, keeps_layout):
-    """Lay an operation's result out as PyTorch's (``keeps_layout``: memory_layout.py) where one of
-    its tensors lies otherwise than row-major (a transposed view, an earlier such result); the
-    common case, where none does, costs a look at each argument."""
-    for arg in args:
-        if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
-            lay_out_as_operands(output, args, keeps_layout)
-            return
 
 
 def _as_output(raw, args, custom=None):
