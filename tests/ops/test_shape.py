@@ -252,6 +252,8 @@ CHANNELS_LAST_KEPT = {
     "pad": lambda lib, x: lib.nn.functional.pad(x, (1, 1, 1, 1)),
     "silu_plus_conv": lambda lib, x: lib.nn.functional.silu(x) + lib.nn.functional.conv2d(x, lib.ones(4, 1, 1, 1), groups=4),
     "softmax": lambda lib, x: x.softmax(1),
+    "flip": lambda lib, x: lib.flip(x, [3]),
+    "masked_fill": lambda lib, x: x.masked_fill(x > 0, 0.0),
 }
 
 
@@ -262,8 +264,9 @@ CHANNELS_LAST_KEPT = {
 ], ids=["to_channels_last", "permuted"])
 def test_channels_last_is_kept_where_pytorch_keeps_it(make, channels_last):
     """Convolutions, batch and group norm, pooling, upsampling, padding and cat (of channels-last
-    inputs only) give a channels-last input a channels-last result, as PyTorch's suggest_memory_format;
-    instance norm, layer norm and softmax a row-major one."""
+    inputs only) give a channels-last input a channels-last result, as PyTorch's suggest_memory_format,
+    and flip keeps its input's layout; instance norm, layer norm, softmax and masked_fill (a fill of a
+    row-major clone in PyTorch) give a row-major one."""
     ours, theirs = make(chainrule, channels_last(chainrule)), make(torch, channels_last(torch))
     assert tuple(ours.stride()) == tuple(theirs.stride())
     assert ours.is_contiguous(memory_format=chainrule.channels_last) == theirs.is_contiguous(memory_format=torch.channels_last)

@@ -946,6 +946,13 @@ def index_select(x, dim, index):
     return IndexSelect.apply(x, shape.reshape(index, -1) if index.array.ndim == 0 else index, dim)
 
 
+class MaskedFill(Where):
+    """``masked_fill``: a ``where`` whose result is row-major whatever x's layout (PyTorch fills a
+    row-major clone of x)."""
+
+    keeps_layout = None
+
+
 @public(inplace=True)
 def masked_fill(x, mask, value):
     """x with ``value`` wherever the boolean ``mask`` (broadcast to x) is True.
@@ -966,7 +973,7 @@ def masked_fill(x, mask, value):
     value = dtypes.checked_scalar(value, x.array.dtype)  # nan into ints, 1e6 into float16 are refused, as in PyTorch
     filled, kept = binary_operands(as_tensor_like(value, x), x)
     # PyTorch's node: MaskedFillBackward0 for a number, MaskedFillBackward1 for a tensor value
-    result = broadcasting(Where.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}"), mask_array, filled, kept)
+    result = broadcasting(MaskedFill.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}"), mask_array, filled, kept)
     return result if result.array.dtype == x.array.dtype else result.to(x.array.dtype)
 
 

@@ -29,8 +29,8 @@ from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.backend import element_strides, is_contiguous, memory_owner, offset_in_memory, strided_view, viewable_as, xp
 from chainrule.memory_layout import (
-    check_rank, copied_in_order, dimension_order, is_contiguous_in, preserve_format, pytorch_strides,
-    row_major_strides, strides_are_pytorchs,
+    ELEMENTWISE, check_rank, copied_in_order, dimension_order, is_contiguous_in, preserve_format,
+    pytorch_strides, row_major_strides, strides_are_pytorchs,
 )
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
@@ -102,13 +102,16 @@ class MatrixTranspose(Permute):
 
 
 class Flip(Op):
+    """x reversed along ``axes``, in new memory laid out as x (PyTorch's ``empty_like``)."""
+
+    keeps_layout = ELEMENTWISE
     formula = "x in reverse order along axes"
     derivatives = ("grad flipped back", None)
 
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return xp.flip(x, axes).copy()  # a row-major copy, as PyTorch's: viewable in any shape
+        return xp.flip(x, axes).copy()
 
     @staticmethod
     def backward(ctx, grad_output):
