@@ -181,6 +181,17 @@ def lay_out_as_operands(result, arguments, how):
     result._chosen_strides = True
 
 
+def keep_operands_layout(result, operands):
+    """``result`` (an elementwise result of the tensors ``operands`` made outside Function.apply: a
+    comparison, a bitwise operation) laid out as PyTorch's where an operand lies otherwise than
+    row-major (``x.t() > 0`` is transposed too); the common case costs a look at each operand."""
+    for operand in operands:
+        if (operand._chosen_strides or operand._base is not None) and lies_otherwise(operand):
+            lay_out_as_operands(result, operands, ELEMENTWISE)
+            break
+    return result
+
+
 def _channels_last_order(tensors, ndim, every_or_any):
     """The channels-last order of rank ``ndim`` where ``every_or_any`` of ``tensors`` of that rank
     suggest it (PyTorch's ``suggest_memory_format``), else None."""

@@ -204,6 +204,8 @@ ELEMENTWISE_LAYOUTS = {
     "activation": lambda lib: lib.nn.functional.gelu(lib.relu(lib.ones(3, 4).t()), approximate="tanh"),
     "special": lambda lib: lib.special.erfinv(lib.ones(3, 4).t() * 0.5),
     "where": lambda lib: lib.where(lib.ones(3, 4).t() > 0, lib.ones(3, 4).t(), 0.0),
+    "comparison": lambda lib: lib.ones(3, 4).t() > lib.ones(4, 3),
+    "logical_not": lambda lib: lib.logical_not(lib.ones(3, 4).t() > 0),
     "strided_slice": lambda lib: lib.ones(3, 4)[:, ::2].t() * 2,
     "channels_last": lambda lib: lib.ones(2, 3, 4, 5).to(memory_format=lib.channels_last) + lib.ones(2, 3, 4, 5),
     "row_major_with_channels_last": lambda lib: lib.ones(2, 3, 4, 5) + lib.ones(2, 3, 4, 5).to(memory_format=lib.channels_last),

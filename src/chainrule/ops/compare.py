@@ -14,6 +14,7 @@ import numbers
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, read_into_python, tensor_of_values
 from chainrule.backend import as_array, greatest_common_divisor, is_scalar, least_common_multiple, ndarray, shift_left, shift_right, xp
+from chainrule.memory_layout import keep_operands_layout
 from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.elementwise import CopyFrom, copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
@@ -49,7 +50,7 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
         if integers_only:
             _require_integers(name, xp.result_type(a.array, b.array))
         try:
-            return computed_without_gradient(array_function, (a, b))
+            return keep_operands_layout(computed_without_gradient(array_function, (a, b)), (a, b))
         except ValueError:
             raise RuntimeError(
                 f"{name}: shapes {a.array.shape} and {b.array.shape} cannot be broadcast together (each pair "
@@ -77,7 +78,7 @@ def _one_input(name, array_function, doc, integers_only=False, in_place=False, o
     def function(x):
         if integers_only:
             _require_integers(name, x.array.dtype)
-        return computed_without_gradient(array_function, (x,))
+        return keep_operands_layout(computed_without_gradient(array_function, (x,)), (x,))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
