@@ -3,16 +3,19 @@ layout a chainrule tensor has: a NumPy array), the memory formats that ``clone``
 and the ``*_like`` factories take (``torch.preserve_format``, ``channels_last``...), and which
 strides a tensor has.
 
-A tensor's strides (``stride()``) are its NumPy array's. They are PyTorch's strides where PyTorch's
-tensor would lie in memory the same way:
+A tensor's strides are its NumPy array's where they are PyTorch's, that is where PyTorch's tensor
+would lie in memory the same way:
 
 - a view of a tensor whose strides are PyTorch's (``x.t()``, ``x[:, 1:]``, ``x.view(2, 3)``),
 - a tensor whose layout an operation chose (``t_()``, ``as_strided_``, ``clone()`` of a transposed
-  tensor, ``contiguous(memory_format=channels_last)``): its ``_chosen_strides`` is set.
+  tensor, ``contiguous(memory_format=channels_last)``, and the result of an operation whose inputs
+  do not lie row-major, laid out as PyTorch's by its ``keeps_layout`` (below): ``x.t() + 1`` is
+  transposed, a convolution of a channels-last input channels-last): its ``_chosen_strides`` is set.
 
-Any other tensor is row-major, as PyTorch's would be, whatever layout NumPy gave its array (the
-result of ``x.t() + 1`` or of a convolution may come transposed): it is contiguous and can be
-viewed in any shape. New tensors copy a tensor's layout only where its strides are PyTorch's.
+Any other tensor is row-major, as PyTorch's would be, whatever layout NumPy gave its array (a
+reduction of a transposed tensor may come transposed): its ``stride()`` is row-major's, it is
+contiguous and can be viewed in any shape. New tensors copy a tensor's layout only where its strides
+are PyTorch's.
 """
 from chainrule.backend import element_strides, is_contiguous, xp
 
