@@ -211,12 +211,6 @@ def laid_out_in(array, order):
     return array if lies_in_order(array.shape, element_strides(array), order) else copied_in_order(array, order)
 
 
-def order_in_memory(array):
-    """The order (outermost first) in which ``array``'s dimensions lie in memory: by stride, largest first."""
-    strides = element_strides(array)
-    return tuple(sorted(range(array.ndim), key=lambda dim: -strides[dim]))
-
-
 def _sorted_order(shape, every_strides):
     """The dimensions of ``shape`` sorted outermost first by the strides of each operand in turn
     (insertion sort from the innermost, as TensorIterator's ``reorder_dimensions``): an operand

@@ -716,12 +716,7 @@ class Function:
                 _check_dirty_returned(custom, raw_outputs)
         if type(raw_outputs) is tuple:
             return tuple([_as_output(raw, args, custom) for raw in raw_outputs])
-        output = _as_output(raw_outputs, args, custom)
-        if cls.keeps_layout:  # laid out as PyTorch's where a tensor lies otherwise than row-major (memory_layout.py)
-            for arg in args:
-                if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
-                    lay_out_as_operands(output, args, cls.keeps_layout)
-                    break
+        output = _as_output(raw_outputs, args, custom, cls.keeps_layout)
         return output
 
     @classmethod
@@ -798,12 +793,7 @@ class Function:
                 _rebase_dirty_views(dirty_views)
             return outputs
 
-        output = _as_output(raw_outputs, args, custom)
-        if cls.keeps_layout:  # laid out as PyTorch's where a tensor lies otherwise than row-major (memory_layout.py)
-            for arg in args:
-                if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
-                    lay_out_as_operands(output, args, cls.keeps_layout)
-                    break
+        output = _as_output(raw_outputs, args, custom, cls.keeps_layout)
         array = output.array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
@@ -1167,13 +1157,17 @@ def _forward_then_setup_context(forward, cls):
     return forward_with_context
 
 
-def _as_output(raw, args, custom=None):
+def _as_output(raw, args, custom=None, keeps_layout=None):
     """Wrap an array returned by ``forward``; a returned input becomes a new tensor sharing it.
 
     ``custom`` is the ctx of a custom Function (None for chainrule's own operations, which return
     arrays and numbers): as in PyTorch, the inputs it marked dirty are returned themselves and its
     values that are no tensors (a count, a flag, None) as they are. An array, or an array's scalar
     (``x.array * 2`` of a 0-d tensor), is wrapped: chainrule lets a custom forward compute on arrays.
+    With ``keeps_layout`` (the operation's, memory_layout.py), the single result of an operation
+    one of whose tensors lies otherwise than row-major is laid out as PyTorch's; the check is
+    written here, not called (memory_layout.keep_operands_layout's, for tensors only), because it
+    runs on every elementwise operation.
     """
     if type(raw) is ndarray:
         raw = tensor_from_array(raw)
@@ -1190,6 +1184,11 @@ def _as_output(raw, args, custom=None):
         return raw
     if raw.array.base is not None:
         _mark_view(raw, args)
+    if keeps_layout:
+        for arg in args:
+            if isinstance(arg, Tensor) and (arg._chosen_strides or arg._base is not None) and lies_otherwise(arg):
+                lay_out_as_operands(raw, args, keeps_layout)
+                break
     return raw
 
 

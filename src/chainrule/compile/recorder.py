@@ -35,7 +35,7 @@ from chainrule.autograd.function import AccumulateGrad, SavedOutput, gradient_ed
 from chainrule.backend import global_random_state, is_scalar, is_writable, ndarray, positions_in, random_generator_state, xp
 from chainrule import settings
 from chainrule.dtypes import get_default_dtype
-from chainrule.memory_layout import order_in_memory
+from chainrule.memory_layout import dimension_order, preserve_format
 from chainrule.compile.inline import template
 from chainrule.compile.reachable import Reachable, by_identity, fingerprint, is_plain
 from chainrule.compile.deferred_backward import DeferredCalls
@@ -236,7 +236,9 @@ class Recorder:
             elif output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = xp.asarray({name})", "a 0-d result as an array (NumPy may give a scalar)")
             elif function.keeps_layout and output._chosen_strides and output._base is None:
-                self._emit(f"{name} = laid_out_in({name}, {order_in_memory(output.array)})", "laid out as its operands, as eager laid it")
+                order = dimension_order(output, preserve_format)
+                if order is not None:
+                    self._emit(f"{name} = laid_out_in({name}, {order})", "laid out as its operands, as eager laid it")
             self._name_tensor(output, name)
         for tensor in written:
             self._count_write(tensor)
