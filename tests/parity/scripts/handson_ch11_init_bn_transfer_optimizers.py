@@ -9,8 +9,9 @@
 # optimizer comparison trains on 128 of them (RMSprop/Adam at lr=0.05 blow up in the first epoch: more
 # steps would make the printed losses depend on float32 rounding); 2-3 epochs
 # instead of 10-20; LayerNorm check on 4x3x10x20 instead of 32x3x100x200. torchmetrics is not a test
-# dependency: a few lines below stand in for torchmetrics.Accuracy. The notebook's cell outputs
-# (parameter/buffer names, evaluations) are printed; matplotlib figures left out; device is the CPU.
+# dependency: a stand-in package beside the scripts (torchmetrics/) gives its Accuracy. The notebook's
+# cell outputs (parameter/buffer names, evaluations) are printed; matplotlib figures left out; device
+# is the CPU.
 import copy
 
 import numpy as np
@@ -18,48 +19,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset, DataLoader
 
-# torchmetrics is not a test dependency: the few lines below stand in for the metrics the book uses
-# (micro-averaged Accuracy on logits, binary Accuracy thresholding sigmoid(logits) at 0.5, RMSE).
-class _Metric:
-    def __init__(self, task=None, num_classes=None, squared=True):
-        self.task, self.squared = task, squared
-        self.reset()
-
-    def to(self, device):
-        return self
-
-    def reset(self):
-        self.total, self.count = 0.0, 0
-
-
-class _Accuracy(_Metric):
-    def update(self, y_pred, y_true):
-        with torch.no_grad():
-            if self.task == "binary":
-                preds = (torch.sigmoid(y_pred) >= 0.5).to(y_true.dtype)
-            else:
-                preds = y_pred.argmax(dim=1)
-            self.total += (preds == y_true).sum().item()
-            self.count += y_true.numel()
-
-    def compute(self):
-        return torch.tensor(self.total / self.count)
-
-
-class _MeanSquaredError(_Metric):
-    def update(self, y_pred, y_true):
-        with torch.no_grad():
-            self.total += ((y_pred - y_true) ** 2).sum().item()
-            self.count += y_true.numel()
-
-    def compute(self):
-        mse = torch.tensor(self.total / self.count)
-        return mse if self.squared else mse.sqrt()
-
-
-class torchmetrics:
-    Accuracy = _Accuracy
-    MeanSquaredError = _MeanSquaredError
+import torchmetrics  # a stand-in beside these scripts (torchmetrics/): not a test dependency
 
 
 layer = nn.Linear(40, 10)

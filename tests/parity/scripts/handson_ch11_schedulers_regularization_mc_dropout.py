@@ -7,9 +7,9 @@
 #   https://github.com/ageron/handson-mlp  11_training_deep_neural_networks.ipynb
 # Shrunk: Fashion-MNIST (sklearn's fetch_openml) replaced by 192 synthetic 1x28x28 images (sparse class
 # templates times noise): 96 training, 48 validation, 48 test images; 2-4 epochs instead of 3-10.
-# torchmetrics is not a test dependency: a few lines below stand in for torchmetrics.Accuracy. The
-# notebook's plots (learning-rate curves) are printed; the notebook's McDropout class uses F without
-# importing it (it is imported here); device is the CPU.
+# torchmetrics is not a test dependency: a stand-in package beside the scripts (torchmetrics/) gives
+# its Accuracy. The notebook's plots (learning-rate curves) are printed; the notebook's McDropout class
+# uses F without importing it (it is imported here); device is the CPU.
 import re
 
 import numpy as np
@@ -18,48 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset, DataLoader
 
-# torchmetrics is not a test dependency: the few lines below stand in for the metrics the book uses
-# (micro-averaged Accuracy on logits, binary Accuracy thresholding sigmoid(logits) at 0.5, RMSE).
-class _Metric:
-    def __init__(self, task=None, num_classes=None, squared=True):
-        self.task, self.squared = task, squared
-        self.reset()
-
-    def to(self, device):
-        return self
-
-    def reset(self):
-        self.total, self.count = 0.0, 0
-
-
-class _Accuracy(_Metric):
-    def update(self, y_pred, y_true):
-        with torch.no_grad():
-            if self.task == "binary":
-                preds = (torch.sigmoid(y_pred) >= 0.5).to(y_true.dtype)
-            else:
-                preds = y_pred.argmax(dim=1)
-            self.total += (preds == y_true).sum().item()
-            self.count += y_true.numel()
-
-    def compute(self):
-        return torch.tensor(self.total / self.count)
-
-
-class _MeanSquaredError(_Metric):
-    def update(self, y_pred, y_true):
-        with torch.no_grad():
-            self.total += ((y_pred - y_true) ** 2).sum().item()
-            self.count += y_true.numel()
-
-    def compute(self):
-        mse = torch.tensor(self.total / self.count)
-        return mse if self.squared else mse.sqrt()
-
-
-class torchmetrics:
-    Accuracy = _Accuracy
-    MeanSquaredError = _MeanSquaredError
+import torchmetrics  # a stand-in beside these scripts (torchmetrics/): not a test dependency
 
 
 device = "cpu"
