@@ -73,6 +73,30 @@ def test_remove_parametrizations_restores_the_class_and_the_parameter(leave_para
     assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
+@pytest.mark.parametrize("swap", [False, True])
+def test_storing_a_value_gives_the_parameter_new_memory(swap):
+    """Registering, assigning and removing with leave_parametrized=True set_ (or, under
+    set_swap_module_params_on_conversion(True), swap) the original: the same Parameter object, but
+    a tensor that shared its memory before (an earlier state_dict entry) keeps its values, as in
+    PyTorch (minLoRA's demo merges one LoRA after another into a state_dict saved before)."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        lib.__future__.set_swap_module_params_on_conversion(swap)
+        try:
+            module = lib.nn.Linear(3, 3)
+            weight, saved = module.weight, module.state_dict()["weight"]
+            before = saved.clone()
+            lib.nn.utils.parametrize.register_parametrization(module, "weight", symmetric(lib))
+            module.weight = lib.tensor(normal(3, 3, seed=4), dtype=lib.float32)
+            lib.nn.utils.parametrize.register_parametrization(module, "weight", scaled(lib))
+            lib.nn.utils.parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+            outcomes.append((module.weight is weight, type(module.weight).__name__, lib.equal(saved, before), module.weight.tolist()))
+        finally:
+            lib.__future__.set_swap_module_params_on_conversion(False)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][:3] == (True, "Parameter", True)
+
+
 def test_cached_computes_once():
     calls = []
 

@@ -262,6 +262,23 @@ def test_writing_into_diagonal_without_gradients_and_its_version():
         y.sum().backward()
 
 
+@pytest.mark.parametrize(
+    "key",
+    ["[:, 0::2]", "[0]", "[0, lib.tensor([0])]", "[None]", "[..., 0]", "[1, [0, 2]]", "[...]", "[:]", "[0:4]", "[lib.tensor([0])]", "[w > 0]", "[:, [0, 1]]"],
+)
+def test_assigning_into_a_leaf_names_the_view_where_pytorch_does(key):
+    """``w[key] = 1`` into a leaf that requires grad: where the key's ints and slices take part of w,
+    PyTorch writes through that view and names it ("a view of a leaf Variable ..."), else "a leaf
+    Variable ..." (NYU DL's transformer notebook prints the message)."""
+    messages = []
+    for lib in (chainrule, torch):
+        w = lib.zeros(4, 3, requires_grad=True)
+        with pytest.raises(RuntimeError) as raised:
+            exec(f"w{key} = 1.0", {"lib": lib, "w": w})
+        messages.append(str(raised.value).split(" requires grad")[0])
+    assert messages[0] == messages[1]
+
+
 def test_in_place_through_diagonal_like_pytorch():
     def function(lib, a):
         x = a * 1

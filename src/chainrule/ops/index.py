@@ -30,7 +30,7 @@ from chainrule.backend import add_at, as_array, combine_at, element_strides, is_
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand
 from chainrule.ops.elementwise import Where, broadcasting, clone, selected
-from chainrule.ops.inplace import check_not_inference, records_in_place, unwritable_error, write_in_place
+from chainrule.ops.inplace import check_not_inference, leaf_view_error, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import (
@@ -777,12 +777,22 @@ def setitem(x, key, value):
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
     # a read-only view is written through its base; a call being compiled hears the write as an operation
     if carries or records_in_place(x, (value,)) or not is_writable(x.array) or function_module._recorder is not None:
+        if x._requires_grad and x.grad_fn is None and x._base is None and records_in_place(x, (value,)):
+            _refuse_write_into_leaf(x, key, value)
         write_in_place(x, _assigned, key, value)
         return
     key, repeats = _normalize_key(key, x.array.shape)
     _write_at(x.array, key, value.array, repeats, False)
     x._version_owner._version_count += 1
     written_in_place(x)
+
+
+def _refuse_write_into_leaf(leaf, key, value):
+    """``w[key] = v`` into a leaf that requires grad raises as PyTorch's: where the ints and slices
+    of the key take part of ``w`` (``w[0] = v``, ``w[:, ::2] = v``), PyTorch writes through that
+    view of the leaf, and says so."""
+    if _assignment_operation(_normalize_key(key)[0], leaf.array.shape, value) is CopySlices:
+        raise leaf_view_error()
 
 
 def _number_to_write(x, value):

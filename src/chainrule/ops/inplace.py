@@ -38,6 +38,14 @@ def check_not_inference(tensor):
         )
 
 
+def leaf_view_error():
+    """The error of an in-place change of a view of a leaf that requires grad (``w[0].mul_(2)``)."""
+    return RuntimeError(
+        "a view of a leaf Variable that requires grad is being used in an in-place operation. Wrap "
+        "the update in `with chainrule.no_grad():`, or change a copy (w[0].clone()) instead."
+    )
+
+
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
     check_not_inference(tensor)
@@ -65,10 +73,7 @@ def write_in_place(tensor, operation, *args, **kwargs):
         _refuse_view_of_several(tensor)
         base = tensor._base
         if base._requires_grad and base.grad_fn is None:  # y = w[0]; y.mul_(2): it would change the leaf w
-            raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place operation. Wrap "
-                "the update in `with chainrule.no_grad():`, or change a copy (w[0].clone()) instead."
-            )
+            raise leaf_view_error()
         return _write_through_view(tensor, operation, args, kwargs)
     if recording:
         result = operation(snapshot(tensor), *args, **kwargs)

@@ -17,11 +17,13 @@ import contextlib
 import copy
 from collections.abc import Sequence
 
+from chainrule import __future__ as future
 from chainrule.autograd.function import not_replayable
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.container import ModuleDict, ModuleList
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
+from chainrule.utils.tensor_swap import swap_tensors
 
 _cache = {"depth": 0, "values": {}}
 
@@ -47,12 +49,17 @@ def _register_parameter_or_buffer(module, name, tensor):
 
 
 def _set_values(original, value):
-    """Give ``original`` the values of ``value``, keeping the tensor object (the optimizer holds it)."""
+    """Make ``original`` hold ``value``, keeping the tensor object (the optimizer holds it), as
+    PyTorch's ``_maybe_set``: ``original.set_(value)`` (new memory: a tensor that shared the old
+    one, such as an earlier ``state_dict()`` entry, keeps the old values), or ``swap_tensors``
+    under ``set_swap_module_params_on_conversion(True)``."""
     with no_grad():
-        if tuple(original.shape) == tuple(value.shape):
-            original.copy_(value)
+        if future.get_swap_module_params_on_conversion():
+            if isinstance(original, Parameter) and not isinstance(value, Parameter):
+                value = Parameter(value, requires_grad=original.requires_grad)
+            swap_tensors(original, value)
         else:
-            original.array = value.detach().array.copy()
+            original.set_(value)
 
 
 class ParametrizationList(ModuleList):
