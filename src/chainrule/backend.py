@@ -556,6 +556,11 @@ def running_minimum(array, axis):
     return numpy.minimum.accumulate(array, axis=axis)
 
 
+def running_xor(array, axis):
+    """out[i] = array[0] ^ ... ^ array[i] along ``axis`` (integers)."""
+    return numpy.bitwise_xor.accumulate(array, axis=axis)
+
+
 @half_in_float32
 def running_logaddexp(array, axis):
     """out[i] = log(e^array[0] + ... + e^array[i]) along ``axis``, each step without overflow
