@@ -184,6 +184,19 @@ def test_cross_entropy_double_backward_matches_torch():
     compare(soft_second_order, [logits, soft_labels(5, 4)], [1, 1])
 
 
+@pytest.mark.parametrize("keyword, position", [("weight", 3), ("pos_weight", 4)])
+@pytest.mark.parametrize("value", [3.0, np.float64(3.0), [1.0, 2.0, 3.0], np.ones(3)])
+def test_a_weight_that_is_no_tensor_is_refused_as_pytorch_refuses_it(keyword, position, value):
+    """gae-pytorch passes pos_weight as a NumPy number: PyTorch's TypeError names the argument."""
+    messages = []
+    for lib in (chainrule, torch):
+        logits, target = lib.zeros(2, 3), lib.ones(2, 3)
+        with pytest.raises(TypeError) as raised:
+            lib.nn.functional.binary_cross_entropy_with_logits(logits, target, **{keyword: value})
+        messages.append(str(raised.value))
+    assert messages[0].startswith(messages[1]) and f"(position {position})" in messages[1]
+
+
 def test_out_of_range_target_raises_index_error():
     with pytest.raises(IndexError, match="Target 5 is out of bounds."):
         F.cross_entropy(chainrule.zeros(2, 3), chainrule.tensor([0, 5]))

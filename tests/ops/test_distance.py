@@ -195,6 +195,8 @@ test_norm_second_order = second_order_test(NORM_CASES)
     (lambda lib: lib.renorm(lib.ones(3, 2), 2, 0, -1.0), RuntimeError),
     (lambda lib: lib.renorm(lib.ones(3, 2), 2, 2, 1.0), IndexError),
     (lambda lib: lib.dist(lib.ones(3, dtype=lib.int64), lib.ones(3, dtype=lib.int64)), RuntimeError),
+    (lambda lib: lib.ones(2, 1, 3, 3).norm(dim=(1, 2, 3)), RuntimeError),  # 'fro' over 3 dims is a matrix norm's refusal
+    (lambda lib: lib.norm(lib.ones(2, 3), "fro", (0, 1, 1)), RuntimeError),
 ])
 def test_dist_and_renorm_errors_are_pytorch_s(call, error):
     with pytest.raises(error) as expected:

@@ -36,6 +36,8 @@ def alias_torch_to_chainrule():
             modules[info.name] = importlib.import_module(info.name)
         except ImportError:  # an optional extra (graphviz, matplotlib...) that is not installed
             continue
+    # and the import paths chainrule answers without a file of their own (torch.nn.modules.module)
+    modules.update((name, module) for name, module in list(sys.modules.items()) if name.startswith("chainrule."))
     for name, module in modules.items():
         sys.modules["torch" + name[len("chainrule") :]] = module
 

@@ -514,10 +514,16 @@ def _same_shape_target(input, target, message, same_dtype):
     return target
 
 
-def _optional_weight(weight, input, name):
-    """``weight`` (None or a tensor broadcasting against the input) in the input's dtype."""
+def _optional_weight(weight, input, name, operation, position):
+    """``weight`` (None or a tensor broadcasting against the input) in the input's dtype; anything
+    else (a number, an array) refused as PyTorch refuses argument ``position`` of ``operation``."""
     if weight is None:
         return None
+    if not isinstance(weight, Tensor):
+        raise TypeError(
+            f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(weight)} "
+            f"(make it one: chainrule.tensor({name}))"
+        )
     try:
         fits = xp.broadcast_shapes(weight.array.shape, input.array.shape) == input.array.shape
     except ValueError:
@@ -545,7 +551,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     )
     # (checked on each call of a compiled step too: the probabilities are values)
     checked(computed_without_gradient(_probabilities_in_range, [input]), _probabilities_out_of_range, input)
-    weight = _optional_weight(weight, input, "weight")
+    weight = _optional_weight(weight, input, "weight", "binary_cross_entropy", 3)
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
@@ -574,8 +580,8 @@ def binary_cross_entropy_with_logits(
     target = _same_shape_target(input, target, "Target size ({target}) must be the same as input size ({input})", same_dtype=False)
     if target.dtype != input.dtype:  # PyTorch's composition updates (1 - target) in place: the loss has the target's dtype
         input = input.to(target.dtype)
-    weight = _optional_weight(weight, input, "weight")
-    pos_weight = _optional_weight(pos_weight, input, "pos_weight")
+    weight = _optional_weight(weight, input, "weight", "binary_cross_entropy_with_logits", 3)
+    pos_weight = _optional_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits", 4)
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 

@@ -895,6 +895,11 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = converted_without_narrowing(x, dtypes.of(dtype), "linalg.vector_norm")
     if p == "fro":
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:  # PyTorch takes 'fro' over dims as a matrix norm then
+            raise RuntimeError(
+                f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))} (norm with p='fro'; for "
+                f"the 2-norm over more dims give p=2)"
+            )
         p = 2
     elif p == "nuc":
         from chainrule.linalg import matrix_norm  # linalg builds on these reductions
