@@ -10,4 +10,8 @@ if ! command -v dot >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; th
     fi
 fi
 python3 -m pip install -q -e ".[test]"
+# Bytecode for chainrule once (under a second): the xdist workers and the processes tests start
+# (teaching scripts, launched ranks) then read it instead of each compiling the sources again,
+# which they would do every time where PYTHONDONTWRITEBYTECODE is set.
+python3 -m compileall -q src >/dev/null
 python3 -m pytest -n 2 "$@"

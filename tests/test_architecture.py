@@ -9,6 +9,7 @@
   is dropped without backward frees its arrays at once.
 """
 import ast
+import functools
 import gc
 import pathlib
 
@@ -49,11 +50,15 @@ SHARED_ARRAY_API = {
 }
 
 
+@functools.lru_cache(maxsize=1)
 def _modules():
+    """(module name, path, syntax tree) of every source file, parsed once for the tests here."""
+    found = []
     for path in sorted(SOURCE.rglob("*.py")):
         parts = path.relative_to(SOURCE.parent).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        yield name, path, ast.parse(path.read_text())
+        found.append((name, path, ast.parse(path.read_text())))
+    return found
 
 
 def _imports(module_name, path, tree):
@@ -197,7 +202,6 @@ def test_a_dropped_forward_pass_is_freed_without_the_cycle_collector(name):
     import weakref
 
     x = chainrule.randn(64, 64, requires_grad=True)
-    gc.collect()
     gc.disable()
     try:
         result = FORWARD_ONLY[name](x)

@@ -8,7 +8,7 @@ with linspace alphas, SmoothGrad with randn noise, gradient x input, input-gradi
 with autograd.grad(create_graph=True); eps, step size and the number of steps changed between
 calls; x.grad zeroed or set to None; detach_ / requires_grad_ toggled on inputs across calls.
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, parameters, grads, buffers,
 optimizer state, inputs and their grads, Python side effects and the random stream after each call.
 A compiled run may record anew or fall back to eager with at most one warning.

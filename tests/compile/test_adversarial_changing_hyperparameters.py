@@ -7,7 +7,7 @@ changing; LambdaLR / OneCycleLR / ReduceLROnPlateau stepped inside and outside t
 unfrozen between calls; optimizer.add_param_group; param_groups[i]['weight_decay'] changed; momentum
 buffers cleared; BatchNorm momentum changed; chainrule.set_default_dtype changed between calls.
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, parameters, grads, buffers,
 optimizer state, Python side effects and the random stream after each call. A compiled run may
 record anew or fall back to eager with at most one warning.

@@ -5,7 +5,7 @@ state loaded into a fresh optimizer, add_param_group, resumed schedulers, saving
 state dicts returned from the step, copy.deepcopy of the model, pickling compiled modules, and
 Runner(compile=True) with its save_model / load_model.
 
-Each scenario runs the same workflow from the same seed twice eagerly (eager must be deterministic)
+Each scenario runs the same workflow from the same seed eagerly
 and once with ``torch.compile(step)``; every returned value, parameter, gradient, buffer,
 optimizer / scheduler state and checkpoint read back is compared bit for bit. Falling back to eager
 with at most one warning is allowed; a different value is not."""
@@ -116,8 +116,6 @@ def _run(scenario, wrap, directory):
 
 def check(scenario, tmp_path, max_warnings=1):
     eager, _ = _run(scenario, lambda f: f, tmp_path / "eager1")
-    eager_again, _ = _run(scenario, lambda f: f, tmp_path / "eager2")
-    assert_identical(eager_again, eager, "eager against eager")
     compiled, warned = _run(scenario, torch.compile, tmp_path / "compiled")
     assert_identical(compiled, eager)
     assert len(warned) <= max_warnings, warned

@@ -5,8 +5,7 @@ or detached, kwargs, no_grad/grad alternation, input requires_grad toggled, auto
 inner layers and on the compiled module itself, checkpoint, batch norm called twice before backward,
 an optimizer step between forward and backward, containers of compiled modules, state dicts, modes.
 
-Each scenario ``scenario(compile, log)`` runs eagerly twice (``compile`` the identity, to show eager is
-deterministic) and once compiled (``compile`` is ``chainrule.compile``) from seed 0; everything logged
+Each scenario ``scenario(compile, log)`` runs eagerly (``compile`` the identity) and once compiled (``compile`` is ``chainrule.compile``) from seed 0; everything logged
 (values, parameters, grads incl. input grads, buffers, exceptions' type and message start) must be
 equal bit for bit. A fall-back to eager (a warning) is allowed.
 """
@@ -70,8 +69,6 @@ def run(scenario, compiled):
 
 def check(scenario):
     eager, _ = run(scenario, False)
-    again, _ = run(scenario, False)
-    assert_identical(again, eager, "eager twice")
     compiled, caught = run(scenario, True)
     assert len(compiled) == len(eager), f"{[t for t, _ in compiled]} against {[t for t, _ in eager]}"
     for (tag, ours), (their_tag, theirs) in zip(compiled, eager):

@@ -7,7 +7,7 @@ legacy constructors (``torch.FloatTensor``, ``torch.LongTensor``, ``torch.Tensor
 promotion, ``.item()``/``.tolist()`` types, ``finfo``/``iinfo``, ``new_*`` factories, mixed-dtype
 errors and ``autocast`` on the CPU.
 
-Each workflow runs eagerly twice (eager is deterministic) and compiled once, for several calls whose
+Each workflow runs eagerly and compiled once, for several calls whose
 values change, and everything observable is compared bit for bit (errors by type and message).
 """
 import os
@@ -93,8 +93,6 @@ def run(setup, compiled, calls):
 
 def check(setup, calls=CALLS):
     first, eager_messages = run(setup, False, calls)
-    second, _ = run(setup, False, calls)
-    assert_identical(second, first, "eager twice")
     compiled, messages = run(setup, True, calls)
     assert not eager_messages
     assert len(messages) <= 1, messages

@@ -7,7 +7,7 @@ them must not leak into later calls' results.
 
 Each scenario is ``scenario(compiled)``: it builds everything from seeds, calls the step (compiled
 or not) several times with changing values, records what it holds right after each call and again
-at the end. Eager runs twice (it must be deterministic) and compiled once; they must agree bit for
+at the end. Eager runs once and compiled once; they must agree bit for
 bit, with at most one fall-back warning.
 """
 import warnings
@@ -66,8 +66,6 @@ def observe(scenario, compiled):
 def check(scenario):
     eager, eager_fallbacks = observe(scenario, False)
     assert not eager_fallbacks
-    again, _ = observe(scenario, False)
-    assert_identical(again, eager, "eager against eager")
     compiled, fallbacks = observe(scenario, True)
     assert_identical(compiled, eager, "compiled against eager")
     assert len(fallbacks) <= 1, fallbacks

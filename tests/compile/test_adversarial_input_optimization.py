@@ -7,7 +7,7 @@ physics-informed losses with ``create_graph=True`` derivatives with respect to t
 gradient penalty, inputs created inside the step or passed in, ``x.grad`` accumulating between
 calls or cleared.
 
-Each test runs one workflow from the same seeds eagerly (twice, to be sure eager is deterministic)
+Each test runs one workflow from the same seeds eagerly
 and compiled, over several calls with changing values, and compares bit for bit what the calls
 return, the inputs and their grads, the parameters, grads and optimizer state, the buffers and the
 random stream. A compiled run may fall back to eager with at most one warning, never give another
@@ -116,9 +116,7 @@ def run(scenario, lib=chainrule, compiled=False):
 
 def same_as_eager(scenario, name):
     eager, eager_fallbacks, _ = run(scenario)
-    again, _, _ = run(scenario)
     assert not eager_fallbacks
-    assert_identical(again, eager, "eager run twice")
     compiled, fallbacks, reasons = run(scenario, compiled=True)
     assert len(fallbacks) <= 1, fallbacks
     FALLBACKS[name] = [r for r in reasons if r is not None]

@@ -6,7 +6,7 @@ sums and prints, ``torch.device``/``.to(device)``, InceptionA/ResidualBlock, RNN
 with ``num_layers``, Embedding + RNN, the GRU name classifier's ``make_tensors``), with tiny synthetic
 data in place of the lectures' files.
 
-Each case runs from the same seeds eagerly twice (eager must be deterministic) and with
+Each case runs from the same seeds eagerly and with
 ``chainrule.compile`` around the train step, the model or the test function; everything observable
 (returns, prints, parameters, gradients, optimizer state, random streams) must agree bit for bit.
 Cases marked ``replays`` must not fall back; the others may fall back with at most one warning per
@@ -63,8 +63,6 @@ def run(case, compiled):
 
 def same_as_eager(case, replays=True, falls_back_on=None):
     eager, eager_fallbacks, _ = run(case, compiled=False)
-    again, _, _ = run(case, compiled=False)
-    assert_identical(again, eager, "eager again")
     assert not eager_fallbacks
     compiled, warned, made = run(case, compiled=True)
     assert made, "the case compiled nothing"

@@ -9,7 +9,7 @@ distance function swapped, the multi-label and multi-margin losses, CTCLoss, los
 Python list indexed by the epoch, losses built inside the step, float32 and float64, batches of one
 and of none.
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, parameters, grads, buffers,
 optimizer state, Python side effects and the random stream after each call. A compiled run may
 record anew or fall back to eager with at most one warning.

@@ -8,7 +8,7 @@ float16 gradients accumulated over micro-batches, ``clip_grad_norm_`` on float16
 updates, stochastic rounding, ``finfo(dtype).eps / tiny / max`` in formulas, denormals and inf / nan
 flowing through steps (``nan_to_num``, ``clamp``) and integer step counters kept as tensors.
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, parameters, grads, buffers,
 optimizer state, Python side effects and the random stream after each call. A compiled run may
 record anew or fall back to eager with at most one warning.

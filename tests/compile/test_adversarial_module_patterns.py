@@ -7,7 +7,7 @@ swapped in, a recursive tree module, one submodule under two names, register_par
 ParameterList/ParameterDict grown, requires_grad toggled on one ParameterList entry, non-persistent
 buffers.
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, the module structure,
 parameters (names, values, dtypes, grads, requires_grad), buffers, state_dict keys, optimizer state,
 private attributes, Python side effects and the random stream after each call. A compiled run may

@@ -8,7 +8,7 @@ changed in place, hand-written magnitude pruning, weight_norm / spectral_norm / 
 parametrizations; knowledge distillation with a teacher in eval mode under no_grad, the
 temperature and alpha changed between calls, teacher swapped, teacher outputs cached by batch index.
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, parameters, grads, buffers,
 optimizer state, Python side effects and the random stream after each call. A compiled run may
 record anew or fall back to eager with at most one warning.

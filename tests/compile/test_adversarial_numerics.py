@@ -8,7 +8,7 @@ ops/reduce.py) and the simplifier rewrites the recorded program (broadcasts drop
 reused, branches folded, results written in place): the replay must give the same bits (NaN sign
 and -0.0 included) and the same exceptions as eager, or fall back to eager with a warning.
 
-Each case builds fresh state from the same seed, runs eagerly twice (eager must be deterministic)
+Each case builds fresh state from the same seed, runs eagerly
 and compiled once, and compares bit for bit each call's result or exception, the input's gradient,
 and the parameters and their gradients after it."""
 import collections
@@ -109,9 +109,6 @@ def _run(build, values, compiled):
 
 def check(build, values):
     eager, eager_messages = _run(build, values, compiled=False)
-    again, _ = _run(build, values, compiled=False)
-    for index, (mine, theirs) in enumerate(zip(again, eager)):
-        assert_identical(mine, theirs, f"eager run twice, call {index}")
     compiled, messages = _run(build, values, compiled=True)
     extra = collections.Counter(messages) - collections.Counter(eager_messages)
     assert sum(extra.values()) <= 1, extra  # at most one fall-back warning beyond eager's own
@@ -713,8 +710,6 @@ def test_python_float_argument_nan_sign(name):
     if name == "mul_no_nan_sign_flip":
         floats = [1.5, float("nan"), 2.0, float("inf"), -0.0, 0.0, -float("inf")]
     eager, eager_messages = _run_with_floats(_float_argument_step(fn), values, floats, False)
-    again, _ = _run_with_floats(_float_argument_step(fn), values, floats, False)
-    assert_identical(again, eager, "eager run twice")
     compiled, messages = _run_with_floats(_float_argument_step(fn), values, floats, True)
     extra = collections.Counter(messages) - collections.Counter(eager_messages)
     assert sum(extra.values()) <= 1, extra

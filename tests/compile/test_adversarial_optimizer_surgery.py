@@ -5,7 +5,7 @@ settings changed, lr set by hand, optimizers and schedulers constructed inside t
 load_state_dict, zero_grad variants, gradients set to None for some parameters, requires_grad toggled,
 clipping thresholds changed, Lookahead and EMA wrappers, manual loss scaling, step(closure).
 
-Each test runs the same calls from the same seed eagerly (twice) and compiled, and compares bit for
+Each test runs the same calls from the same seed eagerly and compiled, and compares bit for
 bit what each call returns or raises, parameters, grads, optimizer state and group settings, scheduler
 rates, Python side effects and the random stream after each call.
 """

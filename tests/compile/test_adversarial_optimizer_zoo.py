@@ -79,10 +79,6 @@ def run(loop, compiled):
 def check(loop, replays=None):
     """Compiled logs what eager does. ``replays=True``: no fall-back allowed and some call replayed."""
     eager, _, eager_warned = run(loop, False)
-    again, _, _ = run(loop, False)
-    assert [k for k, _ in eager] == [k for k, _ in again]
-    for (kind, a), (_, b) in zip(eager, again):
-        assert_identical(b, a, f"eager determinism {kind}")
     compiled, made, warned = run(loop, True)
     assert not eager_warned, eager_warned
     if os.environ.get("ZOO_VERBOSE") and eager[-1][1]:

@@ -7,7 +7,7 @@ min/max in buffers updated in place under no_grad, enable flags kept in buffers 
 bit widths changed between calls, quantized inference in eval mode, mixed float32/float64.
 (chainrule has no fake_quantize_per_tensor_affine: not tested here.)
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, parameters, grads, buffers,
 optimizer state, Python side effects and the random stream after each call. A compiled run may
 record anew or fall back to eager with at most one warning.

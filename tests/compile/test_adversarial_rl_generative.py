@@ -62,9 +62,6 @@ def _run(setup, compiled, calls=CALLS):
 
 def check(setup, calls=CALLS):
     eager, _ = _run(setup, compiled=False, calls=calls)
-    again, _ = _run(setup, compiled=False, calls=calls)
-    for i, (mine, theirs) in enumerate(zip(again, eager)):
-        assert_identical(mine, theirs, f"eager is not deterministic, call {i}")
     compiled, compile_warnings = _run(setup, compiled=True, calls=calls)
     assert len(compile_warnings) <= 1, compile_warnings
     for i, (mine, theirs) in enumerate(zip(compiled, eager)):
@@ -1153,8 +1150,6 @@ def _between_run(setup, compiled, calls=CALLS):
 
 def check_between(setup, calls=CALLS):
     eager, _ = _between_run(setup, False, calls)
-    again, _ = _between_run(setup, False, calls)
-    assert_identical(again, eager, "eager is not deterministic")
     compiled, caught = _between_run(setup, True, calls)
     assert len(caught) <= 1, caught
     for i, (mine, theirs) in enumerate(zip(compiled, eager)):

@@ -8,7 +8,7 @@ hand-written focal loss, windows from Tensor.unfold, causal dilated Conv1d with 
 forecasting with teacher forcing, masked MSE over padded sequences, standardisation inside the step
 or passed in, and batch sizes that change between calls.
 
-Each test runs the same calls from the same seed eagerly (twice: eager must be deterministic) and
+Each test runs the same calls from the same seed eagerly and
 compiled, and compares bit for bit what each call returns or raises, parameters, grads, buffers,
 optimizer state, Python side effects, Python's random state and chainrule's random stream. A
 compiled run may record anew or fall back to eager with at most one warning.
@@ -98,8 +98,6 @@ def run(compiled, setup, calls):
 
 def same_as_eager(setup, calls=6):
     eager, eager_messages = run(False, setup, calls)
-    again, _ = run(False, setup, calls)
-    assert_identical(again, eager, "eager against eager")
     compiled, messages = run(True, setup, calls)
     assert not eager_messages
     assert_identical(compiled, eager, "compiled")

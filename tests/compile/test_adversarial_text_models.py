@@ -5,7 +5,7 @@ mean pooling, recurrent layers with carried (detached) states, transformer encod
 attention with padding masks, language-model losses with ``ignore_index`` rows that change between
 calls (some batches all padding), label smoothing, ``EmbeddingBag`` with offsets, sentiment
 classification with ``pos_weight``, a seq2seq GRU with teacher forcing chosen by a Python bool, and
-greedy decoding. Each workflow runs eagerly twice (eager is deterministic) and compiled, from the
+greedy decoding. Each workflow runs eagerly and compiled, from the
 same seed, over several calls whose data changes, and is compared bit for bit after every call:
 the result (or the error raised), parameters, gradients, optimizer state, carried state and the
 random stream. Running eagerly from some call on, with one warning, is allowed; anything else that

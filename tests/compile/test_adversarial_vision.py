@@ -73,11 +73,9 @@ def run(setup, calls, compiled, seed=0):
 
 
 def check(setup, calls, replays=None):
-    """Eager is deterministic, and compiled leaves behind eager's bits. ``replays=True`` also
+    """Compiled leaves behind eager's bits. ``replays=True`` also
     requires that it did not fall back; ``False`` that it did (with one warning)."""
     eager, _, eager_messages = run(setup, calls, False)
-    again, _, _ = run(setup, calls, False)
-    assert_identical(again, eager, "eager twice")
     compiled, function, messages = run(setup, calls, True)
     assert_identical(compiled, eager, "compiled against eager")
     fell_back = function.eager_reason is not None
@@ -1882,7 +1880,6 @@ def test_global_modes_changed_around_a_call(around):
         history.append(("random after", arr(chainrule.rand(5))))
         return history
 
-    assert_identical(run_modes(False), run_modes(False), "eager twice")
     assert_identical(run_modes(True), run_modes(False), "compiled against eager")
 
 
@@ -1940,7 +1937,6 @@ def test_returned_buffers_and_parameters_alias_as_eager():
         return [observe(result, returned=True) for result in kept], same_objects, state([net, opt])
 
     eager = run_kept(False)
-    assert_identical(run_kept(False), eager, "eager twice")
     compiled = run_kept(True)
     assert_identical(compiled[0], eager[0], "kept results")
     assert_identical(compiled[2], eager[2], "state")
