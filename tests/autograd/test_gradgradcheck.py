@@ -2,6 +2,7 @@
 import pytest
 
 import chainrule
+import torch
 from chainrule.autograd import Function, GradcheckError, gradgradcheck
 
 
@@ -32,3 +33,16 @@ def test_fails_when_backward_is_not_differentiable_correctly():
     with pytest.raises(GradcheckError, match="Jacobian mismatch"):
         gradgradcheck(CubeWithWrongSecondDerivative.apply, (x,))
     assert gradgradcheck(CubeWithWrongSecondDerivative.apply, (x,), raise_exception=False) is False
+
+
+def test_default_grad_outputs_are_drawn_as_pytorch_draws_them():
+    """Without ``grad_outputs``, the cotangents come from the global generator as PyTorch's
+    ``testing.make_tensor(low=-1, high=1)`` draws them: the random stream after the check is the same
+    (the extending-PyTorch notes call gradgradcheck between seeded steps)."""
+    drawn = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        x = lib.randn(2, 3, dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda x: (x.sin(), x.exp().sum()), (x,))
+        drawn.append(lib.rand(3).tolist())
+    assert drawn[0] == drawn[1]

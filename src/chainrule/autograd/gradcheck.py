@@ -315,10 +315,15 @@ def gradgradcheck(
     ...) are accepted and change nothing.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    if grad_outputs is None:
+    if grad_outputs is None:  # drawn from the global generator as PyTorch draws them (testing.make_tensor)
+        from chainrule.testing.creation import make_tensor
+
         outputs = [output for output in _outputs_tuple(func, inputs) if output.requires_grad]
         grad_outputs = tuple(
-            tensor_from_array(xp.asarray(default_generator.numpy.uniform(-1, 1, output.shape), dtype=output.array.dtype)).requires_grad_()
+            make_tensor(
+                output.shape, dtype=output.dtype if output.dtype.is_floating_point or output.dtype.is_complex else float64,
+                device=output.device, low=-1, high=1, requires_grad=True, noncontiguous=gen_non_contig_grad_outputs,
+            )
             for output in outputs
         )
     else:
@@ -343,5 +348,5 @@ def gradgradcheck(
 
 
 from chainrule.autograd.backward_pass import grad  # noqa: E402
-from chainrule.random import default_generator  # noqa: E402
+from chainrule.dtypes import float64  # noqa: E402
 from chainrule.tensor import Tensor, tensor_from_array  # noqa: E402

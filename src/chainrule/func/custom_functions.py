@@ -7,6 +7,9 @@ comes here (``apply``):
   transform, as PyTorch refuses it;
 - under ``vmap`` (anywhere among the running transforms) a Function needs vmap support: its ``vmap``
   staticmethod or ``generate_vmap_rule=True``, else RuntimeError;
+- under a forward-mode transform (``jvp``, ``jacfwd``, ``hessian``'s outer one, ``linearize``) a
+  Function needs its ``jvp`` staticmethod, else NotImplementedError, as in PyTorch (chainrule
+  computes those transforms by reverse mode, so the ``jvp`` itself is not what runs);
 - when ``vmap`` is the innermost transform and the Function has a ``vmap`` staticmethod, that rule
   computes the result. chainrule's vmap calls the function once per batch element, so the rule gets
   each element as a batch of one (every tensor argument batched at dimension 0) and the element is
@@ -26,14 +29,14 @@ from chainrule.tensor import Tensor
 #: What a ``vmap`` staticmethod gets as ``info``, as PyTorch's.
 VmapInfo = namedtuple("VmapInfo", ["batch_size", "randomness"])
 
-_running = []  # the transforms running, innermost last: "grad" (any reverse-mode one), or vmap's randomness
+_running = []  # the transforms running, innermost last: ("grad" (any reverse-mode one) or "jvp" (forward mode), None) or ("vmap", its randomness)
 
 
 @contextmanager
 def transforming(transform, randomness=None):
-    """Within the block, custom Functions follow the rules above for ``transform`` ("grad" or
-    "vmap", with vmap's ``randomness``)."""
-    _running.append(("vmap", randomness) if transform == "vmap" else ("grad", None))
+    """Within the block, custom Functions follow the rules above for ``transform`` ("grad", "jvp"
+    or "vmap", with vmap's ``randomness``)."""
+    _running.append((transform, randomness if transform == "vmap" else None))
     function_module._func_transforms = sys.modules[__name__]
     try:
         yield
@@ -57,6 +60,8 @@ def apply(cls, args):
             f"the vmap staticmethod or set generate_vmap_rule=True. For more details, please see "
             f"https://pytorch.org/docs/main/notes/extending.func.html"
         )
+    if cls.jvp is Function.jvp and any(kind == "jvp" for kind, _ in _running):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with forward mode AD.")
     kind, randomness = _running[-1]
     function_module._func_transforms = None  # what the Function runs is no longer its own call
     try:

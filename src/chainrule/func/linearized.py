@@ -95,7 +95,7 @@ class Linearized:
                 args[position] = unflatten(leaves, spec)
                 self.input_specs.append((len(leaves), spec))
                 self.inputs.extend(leaves)
-            with transforming("grad"):
+            with transforming("jvp" if name in FORWARD_MODE else "grad"):
                 output = func(*args, **kwargs)
         self.aux = None
         if has_aux:
