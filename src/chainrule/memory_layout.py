@@ -178,8 +178,10 @@ def lay_out_as_operands(result, arguments, how):
         order = elementwise_order(tensors, array.shape)
     else:
         order = _channels_last_order(tensors, array.ndim, all if how is CHANNELS_LAST_OF_EVERY_INPUT else any)
-    if order is None:
-        return
+    if order is None:  # row-major, as PyTorch's: NumPy may have followed a transposed input (batch norm)
+        if is_contiguous(array):
+            return
+        order = tuple(range(array.ndim))  # copied so, that a view of it (.transpose) has PyTorch's strides
     result.array = laid_out_in(array, order)
     result._chosen_strides = True
 

@@ -334,3 +334,19 @@ def test_results_of_operations_view_as_in_pytorch_whatever_numpys_layout():
     assert out[0].view(-1).shape == (320,)
     assert out.relu().view(out.size(0), -1).shape == (4, 320)
     assert out.is_contiguous() and out.contiguous() is out
+
+
+def test_a_row_major_result_of_a_transposed_input_is_row_major_in_memory_too():
+    """batch_norm of a transposed input is row-major in PyTorch; NumPy computes it in the input's
+    layout, so chainrule copies it: a view of it (``.transpose``) then has PyTorch's strides, and
+    dropout's mask, drawn in memory order, is PyTorch's (CMU 11-785's pBLSTM decoder)."""
+    seen = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        x = lib.randn(4, 14, 6).transpose(1, 2)
+        out = lib.nn.functional.batch_norm(x, None, None, training=True)
+        view = out.transpose(1, 2)
+        lib.manual_seed(1)
+        mask = lib.nn.functional.dropout(view, 0.5) == 0
+        seen.append((out.stride(), view.stride(), out.is_contiguous(), view.is_contiguous(), mask.tolist()))
+    assert seen[0] == seen[1]

@@ -236,9 +236,9 @@ class Recorder:
             elif output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = xp.asarray({name})", "a 0-d result as an array (NumPy may give a scalar)")
             elif function.keeps_layout and output._chosen_strides and output._base is None:
-                order = dimension_order(output, preserve_format)
-                if order is not None:
-                    self._emit(f"{name} = laid_out_in({name}, {order})", "laid out as its operands, as eager laid it")
+                # (row-major where eager copied NumPy's result of an input lying otherwise so)
+                order = dimension_order(output, preserve_format) or tuple(range(output.array.ndim))
+                self._emit(f"{name} = laid_out_in({name}, {order})", "laid out as its operands, as eager laid it")
             self._name_tensor(output, name)
         for tensor in written:
             self._count_write(tensor)
