@@ -104,6 +104,18 @@ def test_make_tensor_shapes_views_gradients_and_zeros():
     assert 0 not in nonzero.tolist() and 1 in nonzero.tolist()
 
 
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_make_tensor_draws_complex_values_as_pytorch(dtype):
+    """Both parts uniform in [low, high), drawn as PyTorch draws them (the same numbers from the same
+    seed); gradients allowed (gradgradcheck's default grad_outputs of a complex output)."""
+    drawn = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(3)
+        made = lib.testing.make_tensor(2, 3, dtype=getattr(lib, dtype), device="cpu", low=-1, high=1, requires_grad=True)
+        drawn.append((made.requires_grad, made.detach().numpy().tolist(), lib.rand(2).tolist()))
+    assert drawn[0] == drawn[1]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

@@ -926,9 +926,9 @@ def test_makemore_wavenet_torchified_modules_compiled_with_model_compile():
             super().__init__()
             self.n = n
 
-        def forward(self, x):
+        def forward(self, x):  # reshape: after BN's transposes x is a transposed layout, which view refuses as in PyTorch
             B, T, C = x.shape
-            x = x.view(B, T // self.n, C * self.n)
+            x = x.reshape(B, T // self.n, C * self.n)
             if x.shape[1] == 1:
                 x = x.squeeze(1)
             return x

@@ -13,6 +13,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.creation import empty, randint
+from chainrule.ops.complex_numbers import view_as_real
 from chainrule.type_info import finfo, iinfo
 
 
@@ -30,15 +31,15 @@ def make_tensor(
             f"The parameters `noncontiguous` and `memory_format` are mutually exclusive, but got "
             f"noncontiguous={noncontiguous} and memory_format={memory_format}"
         )
-    floating = dtype.is_floating_point
-    if requires_grad and not floating:
+    inexact = dtype.is_floating_point or dtype.is_complex
+    if requires_grad and not inexact:
         raise ValueError(f"`requires_grad=True` is not supported for boolean and integral dtypes, but got dtype={dtype}")
     noncontiguous = noncontiguous and math.prod(shape) > 1
     drawn_shape = (*shape[:-1], 2 * shape[-1]) if noncontiguous else shape
     if dtype == dtypes.bool_:
         low, high = _interval(dtype, low, high, lowest=0, beyond=2, default=(0, 2))
         result = randint(low, high, drawn_shape, dtype=dtype, device=device)
-    elif not floating:
+    elif not inexact:
         info = iinfo(dtype)
         low, high = _interval(dtype, low, high, lowest=info.min, beyond=info.max + (dtype != dtypes.int64), default=(-9, 10))
         result = randint(low, high, drawn_shape, dtype=dtype, device=device)
@@ -46,17 +47,18 @@ def make_tensor(
         info = finfo(dtype)
         low, high = _interval(dtype, low, high, lowest=info.min, beyond=info.max, default=(-9, 9))
         result = empty(drawn_shape, dtype=dtype, device=device)
+        parts = view_as_real(result) if dtype.is_complex else result  # complex: both parts drawn
         if high - low >= info.max:  # the width itself would overflow: draw half of it, doubled
-            result.uniform_(low / 2, high / 2).mul_(2)
+            parts.uniform_(low / 2, high / 2).mul_(2)
         else:
-            result.uniform_(low, high)
+            parts.uniform_(low, high)
     if noncontiguous:
         result = result[..., 1::2]
     elif memory_format is not None:
         result = result.clone(memory_format=memory_format)
     if exclude_zero:
-        result[result == 0] = finfo(dtype).tiny if floating else 1
-    if floating:
+        result[result == 0] = finfo(dtype).tiny if inexact else 1
+    if inexact:
         result.requires_grad = requires_grad
     return result
 
