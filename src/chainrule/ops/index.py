@@ -776,8 +776,9 @@ def setitem(x, key, value):
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
     # a read-only view is written through its base; a call being compiled hears the write as an operation
-    if carries or records_in_place(x, (value,)) or not is_writable(x.array) or function_module._recorder is not None:
-        if x._requires_grad and x.grad_fn is None and x._base is None and records_in_place(x, (value,)):
+    recording = records_in_place(x, (value,))
+    if carries or recording or not is_writable(x.array) or function_module._recorder is not None:
+        if recording and x._requires_grad and x.grad_fn is None and x._base is None:
             _refuse_write_into_leaf(x, key, value)
         write_in_place(x, _assigned, key, value)
         return
