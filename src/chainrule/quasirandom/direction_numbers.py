@@ -68,15 +68,15 @@ def initial_state(dimension, bits):
         for row, numbers in enumerate(starts):
             rest[row, : min(len(numbers), bits)] = numbers[:bits]
         rows = xp.arange(dimension - 1)
+        # taps[k - 1]: the dimensions whose polynomial has a_k = 1
+        taps = [(k < degree) & ((interior >> xp.maximum(degree - 1 - k, 0)) & 1 == 1) for k in range(1, int(degree.max()))]
         for j in range(bits):
             later = j >= degree  # the dimensions whose m_(j+1) comes from the recurrence
             if not later.any():
                 continue
             back = rest[rows, xp.maximum(j - degree, 0)]
             value = back ^ (back << degree)
-            for k in range(1, int(degree.max())):
-                a_k = (interior >> (degree - 1 - k)) & 1
-                taken = later & (k < degree) & (a_k == 1)
-                value = xp.where(taken, value ^ (rest[rows, max(j - k, 0)] << k), value)
+            for k, tap in enumerate(taps, start=1):
+                value = xp.where(later & tap, value ^ (rest[rows, max(j - k, 0)] << k), value)
             rest[:, j] = xp.where(later, value, rest[:, j])
     return m << (bits - 1 - xp.arange(bits, dtype=xp.int64))

@@ -55,8 +55,7 @@ class SobolEngine:
         self.seed = seed
         self.scramble = scramble
         self.dimension = dimension
-        self.sobolstate = zeros(dimension, self.MAXBIT, dtype=dtypes.int64)
-        self.sobolstate.array[...] = initial_state(dimension, self.MAXBIT)
+        self.sobolstate = tensor_from_array(initial_state(dimension, self.MAXBIT))
         if scramble:
             self._scramble()
         else:
@@ -99,7 +98,7 @@ class SobolEngine:
 
     def _as_floats(self, points, dtype):
         if dtype is not dtypes.float32 and dtype is not dtypes.float64:
-            raise NotImplementedError(f'"_sobol_engine_draw" not implemented for \'{dtypes.scalar_type_name(getattr(dtype, "dtype", dtype.name))}\'')
+            raise NotImplementedError(f'"_sobol_engine_draw" not implemented for \'{dtypes.scalar_type_name(dtype.dtype)}\'')
         return tensor_from_array(points.astype(dtype.dtype) * dtype.dtype.type(2.0**-self.MAXBIT))
 
     def draw(self, n=1, out=None, dtype=None):
