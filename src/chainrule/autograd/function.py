@@ -716,8 +716,7 @@ class Function:
                 _check_dirty_returned(custom, raw_outputs)
         if type(raw_outputs) is tuple:
             return tuple([_as_output(raw, args, custom) for raw in raw_outputs])
-        output = _as_output(raw_outputs, args, custom, cls.keeps_layout)
-        return output
+        return _as_output(raw_outputs, args, custom, cls.keeps_layout)
 
     @classmethod
     def _apply_recorded(cls, args):
