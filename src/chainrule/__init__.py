@@ -143,6 +143,7 @@ from chainrule.amp.autocast_mode import (  # noqa: E402  torch.is_autocast_enabl
     set_autocast_enabled,
 )
 from chainrule import version  # noqa: E402  torch.version
+from chainrule import _C, overrides  # noqa: E402  torch.overrides: the __torch_function__ protocol; torch._C's names for it
 from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order
 from chainrule.ops.foreach import *  # noqa: E402,F401,F403  torch._foreach_add_, torch._foreach_norm...: over lists of tensors
 from chainrule.random import default_generator  # noqa: E402

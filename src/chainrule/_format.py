@@ -221,8 +221,9 @@ def _prefix(tensor):
     return "tensor(" if cls.__module__.partition(".")[0] == "chainrule" else f"{cls.__name__}("
 
 
-def format_tensor(tensor):
-    """``repr(tensor)``: ``tensor(<values>, <suffixes>)`` as PyTorch prints it."""
+def format_tensor(tensor, tensor_contents=None):
+    """``repr(tensor)``: ``tensor(<values>, <suffixes>)`` as PyTorch prints it (``tensor_contents``,
+    a string, in place of the values)."""
     array = tensor.array
     prefix = _prefix(tensor)
     suffixes = []
@@ -250,7 +251,8 @@ def format_tensor(tensor):
     tangent = forward_ad.tangent_of(tensor) if forward_ad is not None else None
     if tangent is not None:
         suffixes.append(f"tangent={format_tensor(tangent)}")
-    text = _with_suffixes(prefix + ("..." if meta else format_values(array, len(prefix))), suffixes, len(prefix))
+    values = tensor_contents if tensor_contents is not None else "..." if meta else format_values(array, len(prefix))
+    text = _with_suffixes(prefix + values, suffixes, len(prefix))
     if prefix != "tensor(" and getattr(tensor, "_is_param", False):  # a parameter of a user's Tensor subclass
         return f"Parameter({text})"
     return text

@@ -25,6 +25,7 @@ from chainrule.ops.fft import (
 )
 from chainrule.ops.complex_numbers import conj as _conj
 from chainrule.ops.registry import with_out
+from chainrule.overrides import make_overridable
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -155,3 +156,5 @@ def fftshift(input, dim=None):
 def ifftshift(input, dim=None):
     """The inverse of ``fftshift``."""
     return _shifted(input, dim, -1)
+
+make_overridable(globals(), __all__, "chainrule.fft")  # __torch_function__ (overrides.py)

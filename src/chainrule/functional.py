@@ -35,7 +35,10 @@ from chainrule.ops import (  # noqa: F401
     view_copies,
 )
 from chainrule.ops.registry import functions
+from chainrule.overrides import make_overridable
 
 complex_numbers.refuse_complex_where_pytorch_does()
 globals().update(vars(functions))
+# a call given an object that defines __torch_function__ is that object's to answer (overrides.py)
+make_overridable(globals(), vars(functions), "chainrule")
 __all__ = sorted(vars(functions))

@@ -51,6 +51,7 @@ from chainrule.ops.linalg import increasing_powers
 from chainrule.ops.matmul import matmul, mm
 from chainrule.ops.reduce import amax, amin, converted_without_narrowing, require_floating
 from chainrule.ops.registry import with_out
+from chainrule.overrides import make_overridable
 from chainrule.ops.reduce import norm as p_norm
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -417,3 +418,5 @@ def tensorsolve(A, B, dims=None):
 inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul = (
     with_out(function) for function in (inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul)
 )
+
+make_overridable(globals(), __all__, "chainrule.linalg")  # __torch_function__ (overrides.py)

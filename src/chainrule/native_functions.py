@@ -7,6 +7,7 @@ import warnings
 
 from chainrule.nn import functional as F
 from chainrule.ops.reduce import norm
+from chainrule.overrides import make_overridable
 from chainrule.tensor import Tensor
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}  # at::Reduction, as the top-level losses take it
@@ -132,4 +133,5 @@ pixel_unshuffle = F.pixel_unshuffle
 channel_shuffle = F.channel_shuffle
 bilinear = F.bilinear
 
-__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "norm", "Tensor", "warnings")]
+__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "norm", "Tensor", "warnings", "make_overridable")]
+make_overridable(globals(), __all__, "chainrule")  # __torch_function__ (overrides.py)

@@ -120,7 +120,7 @@ def as_subclass(self, cls):
     (the result is linked to this tensor in the graph, as PyTorch's alias)."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"as_subclass(): argument 'cls' must be a subclass of Tensor, not {getattr(cls, '__name__', cls)}")
-    alias = self[...]
+    alias = self._alias()
     result = object.__new__(cls)
     for slot in Tensor.__slots__:
         if slot != "__weakref__":

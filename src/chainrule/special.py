@@ -44,6 +44,7 @@ from chainrule.ops.special_extra import (  # noqa: F401
     xlog1py,
     zeta,
 )
+from chainrule.overrides import make_overridable
 from chainrule.tensor import Tensor
 
 # The functions chainrule already has, under torch.special's names for them.
@@ -93,3 +94,5 @@ def softmax(input, dim, dtype=None):
 def log_softmax(input, dim, *, dtype=None):
     """log_softmax along ``dim`` (which ``torch.special.log_softmax`` requires)."""
     return functions.log_softmax(input, dim, dtype=dtype)
+
+make_overridable(globals(), [name for name in list(globals()) if not name.startswith("_") and name not in ("with_out", "make_overridable")], "chainrule.special")  # __torch_function__ (overrides.py)

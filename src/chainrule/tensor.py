@@ -639,10 +639,12 @@ class Tensor:
             raise RuntimeError(f"Invalid device, must be cuda device: cuda() got {device!r}")
         check_device("cuda")
 
-    def __repr__(self):
+    def __repr__(self, *, tensor_contents=None):
+        """``tensor(<values>, <suffixes>)``; ``tensor_contents``, a string, in place of the values
+        (what a subclass's own repr passes to show its contents its way)."""
         from chainrule._format import format_tensor
 
-        return format_tensor(self)
+        return format_tensor(self, tensor_contents)
 
     def __format__(self, format_spec):
         from chainrule._format import format_with_spec

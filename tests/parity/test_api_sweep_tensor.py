@@ -322,7 +322,6 @@ def test_to_with_copy_returns_a_new_tensor():
     same_in_both(lambda lib: (lambda t: (t.to("cpu", copy=True) is t, t.to(lib.float32, copy=True) is t, t.to("cpu") is t))(lib.zeros(2)))
 
 
-@bug("results of operations on a Tensor subclass (as_subclass) are plain Tensors; PyTorch keeps the subclass")
 def test_operations_keep_the_subclass():
     def run(lib):
         class Sub(lib.Tensor):

@@ -38,8 +38,6 @@ ATOL = 1e-4
 NEEDS = {
     "pytorch_recipes_swap_tensors.py": "torch.ops.aten, Tensor._make_wrapper_subclass and __torch_dispatch__ (a tensor subclass "
     "that sees each ATen operation), and load_state_dict(assign=True) swapping the Parameters under the swap flag",
-    "pytorch_tut3_extending_autograd.py": "the __torch_function__ protocol: torch functions and Tensor methods handing "
-    "objects that define it (ScalarTensor) to it, and results of a Tensor subclass kept of that subclass",
 }
 
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"

@@ -452,7 +452,8 @@ def _is_number(value):
 
 def _is_library(function):
     """Whether ``function`` is chainrule's own (its globals are the library's, not the model's)."""
-    return getattr(function, "__module__", None) is not None and function.__module__.startswith("chainrule.")
+    module = getattr(function, "__module__", None)
+    return module is not None and (module == "chainrule" or module.startswith("chainrule."))  # chainrule.add's is "chainrule"
 
 
 def _written_by_the_caller(cls):

@@ -121,6 +121,7 @@ from chainrule import sampling_algorithms
 from chainrule.random import drawn
 from chainrule.ops.operands import broadcast_failure, common_dtype
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.overrides import make_overridable
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -1750,3 +1751,6 @@ del _name
 # the functions PyTorch refuses complex input to and that do not test for it themselves (see
 # ops/complex_refusals.py) refuse it as PyTorch's
 complex_numbers.refuse_complex_where_pytorch_does(globals())
+
+# a call given an object that defines __torch_function__ is that object's to answer (overrides.py)
+make_overridable(globals(), __all__, "chainrule.nn.functional")

@@ -6,6 +6,7 @@ that ``module.parameters()`` hands it to the optimizer. It is a leaf that requir
 """
 from chainrule import dtypes
 from chainrule.backend import xp
+from chainrule.overrides import disabled_torch_function_impl
 from chainrule.tensor import Tensor, init_leaf, tensor_from_array
 
 
@@ -40,6 +41,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     """
 
     __slots__ = ()
+    __torch_function__ = disabled_torch_function_impl  # operations on parameters give plain tensors, as PyTorch's
     _is_param = True  # what marks a parameter of a user's Tensor subclass, which is no Parameter by class
 
     def __new__(cls, data=None, requires_grad=True):
@@ -85,6 +87,7 @@ class Buffer(Tensor):
     """
 
     __slots__ = ("persistent",)
+    __torch_function__ = disabled_torch_function_impl  # operations on buffers give plain tensors
 
     def __init__(self, data=None, *, persistent=True):
         if data is None:
@@ -183,6 +186,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     the first input."""
 
     __slots__ = ()
+    __torch_function__ = disabled_torch_function_impl  # (its allowed methods keep its class themselves)
     cls_to_become = Tensor
     results_keep_class = True
 

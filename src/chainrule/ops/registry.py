@@ -15,6 +15,7 @@ import inspect
 from types import SimpleNamespace
 
 from chainrule import dtypes
+from chainrule import overrides
 from chainrule.autograd import grad_mode
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.inplace import check_apart, check_castable, write_in_place
@@ -158,8 +159,9 @@ def formula_form(name, function):
 
 
 def install_method(name, function):
-    """Make ``function`` the Tensor method ``name``."""
-    setattr(Tensor, name, function)
+    """Make ``function`` the Tensor method ``name`` (one that hands calls to overriding arguments'
+    ``__torch_function__`` once a Tensor subclass overrides: ``overrides.py``)."""
+    setattr(Tensor, name, overrides.as_installed(name, function))
 
 
 def in_place_form(function):

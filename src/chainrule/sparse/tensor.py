@@ -15,6 +15,7 @@ from chainrule import dtypes
 from chainrule._format import PRINT_OPTIONS, format_values
 from chainrule.memory_layout import sparse_coo
 from chainrule.sparse.coo_array import SparseCOOArray
+from chainrule.overrides import disabled_torch_function_impl
 from chainrule.tensor import TENSORS_OF_OTHER_ARRAYS, Tensor, init_leaf
 
 
@@ -22,6 +23,7 @@ class SparseTensor(Tensor):
     """A sparse COO tensor: ``indices`` (sparse_dim, nnz), ``values`` (nnz, *dense_shape), ``size``."""
 
     __slots__ = ()
+    __torch_function__ = disabled_torch_function_impl  # a tensor of another layout, not a user's subclass
 
     layout = sparse_coo
     is_sparse = True
