@@ -367,3 +367,39 @@ def test_modes_nest_and_can_be_switched_off_or_answer_themselves():
 
     theirs, ours = both(run)
     assert ours == theirs
+
+
+def test_a_subclass_made_in_its_own_new_keeps_what_new_made():
+    """``__new__`` returning ``as_subclass`` or ``Tensor._make_subclass`` (the usual ways to write a
+    subclass, and Parameter's): its own arguments go to no constructor of Tensor's."""
+
+    def run(L):
+        class Cast(L.Tensor):
+            def __new__(cls, data, tag=None):
+                made = L.as_tensor(data).as_subclass(cls)
+                made.tag = tag
+                return made
+
+        class Made(L.Tensor):
+            def __new__(cls, data, requires_grad=True):
+                return L.Tensor._make_subclass(cls, data, requires_grad)
+
+        cast, base = Cast([1.0, 2.0], tag="a"), L.ones(3)
+        made = Made(base)
+        base.add_(1)
+        (made * 2).sum().backward()
+        from_graph = Made(L.randn(2, requires_grad=True) * 2, requires_grad=False)
+        refusals = []
+        for call in (lambda: Made(L.ones(2, dtype=L.int64)), lambda: L.Tensor._make_subclass(Made, [1.0])):
+            try:
+                call()
+            except (RuntimeError, TypeError) as error:
+                refusals.append((type(error).__name__, str(error)[:40]))
+        return [
+            type(cast).__name__, cast.tolist(), cast.tag, cast.is_leaf, type(made).__name__, made.requires_grad,
+            made.is_leaf, made.tolist(), made._version == base._version, type(made.grad).__name__, made.grad.tolist(),
+            from_graph.is_leaf, from_graph.requires_grad, refusals, type(Made.__mro__[1]([1.0])).__name__,
+        ]
+
+    theirs, ours = both(run)
+    assert ours == theirs

@@ -118,14 +118,39 @@ def dim_order(self):
 def as_subclass(self, cls):
     """This tensor, the same values and memory, seen as an instance of the Tensor subclass ``cls``
     (the result is linked to this tensor in the graph, as PyTorch's alias)."""
+    _check_subclass("as_subclass", cls)
+    return _moved_into(self._alias(), cls)
+
+
+def _make_subclass(cls, data, require_grad=False, dispatch_sizes_strides_policy=None, dispatch_device=False, dispatch_layout=False):
+    """``Tensor._make_subclass(cls, data, require_grad)``: a new leaf of the Tensor subclass ``cls``
+    on ``data``'s memory, detached from its graph, as PyTorch's (what a subclass's ``__new__`` and
+    ``Parameter``'s call). The ``dispatch_*`` options concern PyTorch's C++ dispatch; none here."""
+    _check_subclass("_make_subclass", cls)
+    if not isinstance(data, Tensor):
+        raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {type(data).__name__}")
+    if require_grad and data.array.dtype.kind not in "fc":
+        raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients (this one is {data.dtype})")
+    result = _moved_into(data.detach(), cls)
+    result.requires_grad = require_grad
+    return result
+
+
+def _check_subclass(name, cls):
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
-        raise TypeError(f"as_subclass(): argument 'cls' must be a subclass of Tensor, not {getattr(cls, '__name__', cls)}")
-    alias = self._alias()
+        raise TypeError(f"{name}(): argument 'cls' must be a subclass of Tensor, not {getattr(cls, '__name__', cls)}")
+
+
+def _moved_into(tensor, cls):
+    """A new ``cls`` object holding what ``tensor`` (a new object nobody else holds) holds."""
     result = object.__new__(cls)
     for slot in Tensor.__slots__:
         if slot != "__weakref__":
-            setattr(result, slot, getattr(alias, slot))
+            setattr(result, slot, getattr(tensor, slot))
     return result
+
+
+Tensor._make_subclass = staticmethod(_make_subclass)
 
 
 def bfloat16(self, memory_format=None):

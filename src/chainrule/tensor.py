@@ -156,9 +156,11 @@ class Tensor:
 
     _storage_types = ()  # UntypedStorage and TypedStorage (storage.py), which Tensor(storage) views
 
-    def __init__(self, *data, requires_grad=False, device=None):
-        if len(data) == 1 and isinstance(data[0], Tensor) and type(self) is Tensor:
-            return  # the alias __new__ made
+    def __init__(self, *data, requires_grad=False, device=None, **unknown):
+        if hasattr(self, "array"):  # made by __new__: the alias Tensor(t) is, or a subclass's own, whose
+            return  # arguments are its own (``return t.as_subclass(cls)``, ``Tensor._make_subclass(cls, t)``)
+        if unknown:
+            raise TypeError(f"Tensor.__init__() got an unexpected keyword argument '{next(iter(unknown))}'")
         if device is not None and str(device).split(":")[0] != "cpu":  # Tensor(data, device="cpu") is taken
             raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {str(device).split(':')[0]} was passed")
         if len(data) == 1 and isinstance(data[0], Tensor._storage_types):  # Tensor(x.storage()): that memory, 1-D
