@@ -24,7 +24,7 @@ Where the cost goes: a plain tensor pays nothing until the first Tensor subclass
 ``__torch_function__`` of its own is defined or a mode entered (``_armed``); from then on, the
 Tensor methods look at their arguments' types on each call, as PyTorch's do (about 0.2 µs a call).
 Until then the functions look only when a call fails: an object that is no tensor makes the
-operation fail before it computes anything.
+operation fail before it computes anything (and arms the methods, for the calls after).
 """
 import functools
 import inspect
@@ -358,6 +358,7 @@ def overridable(function, module):
             overloaded = _overloaded_arguments(args, kwargs)
             if overloaded is None:
                 raise
+        _arm()  # such objects are in use: from now on the Tensor methods hand them over too
         return _call_overrides(dispatcher, *_handed_over(function, overloaded, args, kwargs, in_python), name)
 
     dispatcher.__module__, dispatcher.__qualname__ = module, function.__name__

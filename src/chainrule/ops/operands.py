@@ -33,7 +33,9 @@ def as_tensor_like(value, like):
         return wrapped_number(made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item()))))
     if is_array(value):
         return made_from_values(value)
-    if value is None or isinstance(value, (str, list, tuple)):  # a list too, as PyTorch (make it a tensor first)
+    if value is None or isinstance(value, (str, list, tuple)) or hasattr(type(value), "__torch_function__"):
+        # a list too, as PyTorch (make it a tensor first); an object that answers for itself
+        # (__torch_function__, overrides.py) answers the functions given it, not this operation
         raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(value).__name__}' (an operand is a tensor or a number)")
     return made_from_values(as_array(value, dtypes.infer_dtype(value)), written_in_python(value))
 
