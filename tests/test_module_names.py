@@ -40,6 +40,34 @@ def test_legacy_constructors_with_sizes_make_uninitialized_tensors(name):
         assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).replace("torch.", "chainrule.")
 
 
+def test_legacy_constructors_read_sizes_as_pytorch_does():
+    """A size may be an integer tensor of one element or a NumPy integer (Fleuret's course prologue:
+    ``input.new(n, 1, 14, 14)`` with ``n`` a tensor); floats, bools and longer tensors are not sizes."""
+
+    def run(L):
+        n = L.tensor(4)
+        shapes = [tuple(L.zeros(3).new(2, n).shape), tuple(L.Tensor(2, n).shape), tuple(L.FloatTensor(2, n).shape),
+                  tuple(L.LongTensor(n, 1).shape), tuple(L.Tensor(np.int64(2), 3).shape), tuple(L.Tensor(2, L.tensor([2])).shape)]
+        refused = []
+        for call in (lambda: L.Tensor(2, L.tensor(2.0)), lambda: L.Tensor(True, 2), lambda: L.FloatTensor(-1, n),
+                     lambda: L.Tensor(2, L.tensor([2, 3]))):
+            try:
+                call()
+            except (TypeError, RuntimeError) as error:
+                refused.append(type(error).__name__)
+        return shapes, refused
+
+    assert run(chainrule) == run(torch)
+
+
+def test_torch_functional_names_nn_functional_f_as_pytorchs_module_does():
+    pooled = chainrule.functional.F.avg_pool2d(chainrule.ones(1, 1, 4, 4), kernel_size=2)
+    assert chainrule.functional.F is chainrule.nn.functional and tuple(pooled.shape) == (1, 1, 2, 2)
+    assert torch.functional.F is torch.nn.functional
+    with pytest.raises(AttributeError):
+        chainrule.functional.no_such_name
+
+
 def test_isinstance_asks_the_dtype_as_pytorchs_metaclass_does():
     x = chainrule.FloatTensor([1, 2])
     assert isinstance(x, chainrule.FloatTensor) and isinstance(x, chainrule.Tensor)

@@ -42,3 +42,13 @@ globals().update(vars(functions))
 # a call given an object that defines __torch_function__ is that object's to answer (overrides.py)
 make_overridable(globals(), vars(functions), "chainrule")
 __all__ = sorted(vars(functions))
+
+
+def __getattr__(name):
+    """``chainrule.functional.F``: ``nn.functional``, as PyTorch's ``torch.functional`` imports it
+    under that name (course code calls ``torch.functional.F.avg_pool2d``)."""
+    if name == "F":
+        from chainrule.nn import functional
+
+        return functional
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from chainrule.autograd.function import made_from_arguments, made_from_values, w
 from chainrule.caller_warnings import warn_once
 from chainrule.backend import xp
 from chainrule.ops.registry import install_method
-from chainrule.tensor import Size, Tensor, tensor_from_array, view_storage
+from chainrule.tensor import Size, Tensor, sizes_given, tensor_from_array, view_storage
 
 
 class LegacyTensorType(type):
@@ -49,10 +49,11 @@ class LegacyTensorType(type):
             return viewing
         if len(data) == 1 and isinstance(data[0], Size):
             data = tuple(data[0])
-        if all(isinstance(size, int) and not isinstance(size, bool) for size in data):
-            if any(size < 0 for size in data):
-                raise RuntimeError(f"Trying to create tensor with negative dimension: {list(data)}")
-            return made_from_arguments(xp.empty(data, dtype=cls.dtype))
+        sizes = sizes_given(data)
+        if sizes is not None:
+            if any(size < 0 for size in sizes):
+                raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+            return made_from_arguments(xp.empty(sizes, dtype=cls.dtype))
         if len(data) > 1:
             raise TypeError(f"{cls.__name__}() takes one data argument or int sizes, got {data!r}")
         if not hasattr(data[0], "__len__"):

@@ -67,6 +67,23 @@ def init_leaf(tensor, array, requires_grad=False):
     tensor._is_inference = grad_mode._state.inference
 
 
+def sizes_given(data):
+    """``data`` as the sizes of the legacy constructors' ``Tensor(2, n)``: ints, or what stands for
+    one as PyTorch reads sizes (an integer tensor of one element, a NumPy integer); None where not
+    all are."""
+    sizes = []
+    for size in data:
+        if isinstance(size, bool):
+            return None
+        if isinstance(size, int):
+            sizes.append(size)
+        elif isinstance(size, xp.integer) or isinstance(size, Tensor) and size.array.size == 1 and size.array.dtype.kind in "iu":
+            sizes.append(int(size))
+        else:
+            return None
+    return tuple(sizes)
+
+
 def _same_memory(tensor):
     """A new leaf holding ``tensor``'s array (``.data``, ``detach()``), with its strides when they
     are PyTorch's: ``x.t().detach()`` is not contiguous either."""
@@ -173,8 +190,8 @@ class Tensor:
             raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__}); use chainrule.tensor({data[0]!r}) for a 0-d tensor")
         if len(data) == 1 and not isinstance(data[0], int):
             array = xp.array(_to_raw(data[0]), dtype=dtypes.get_default_dtype())
-        elif all(isinstance(size, int) for size in data):
-            array = xp.empty(data or (0,), dtype=dtypes.get_default_dtype())  # Tensor() is empty, of shape (0,)
+        elif (sizes := sizes_given(data)) is not None:
+            array = xp.empty(sizes or (0,), dtype=dtypes.get_default_dtype())  # Tensor() is empty, of shape (0,)
         else:
             raise TypeError(f"Tensor() takes one data argument or int sizes, got {data!r}")
         init_leaf(self, array)

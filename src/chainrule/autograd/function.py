@@ -1008,11 +1008,10 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
             if type(value) is Tensor or isinstance(value, Tensor):
                 if value._is_inference:
                     raise RuntimeError(
-                        f"Inference tensors cannot be saved for backward ({ctx.name()} needs one of shape "
-                        f"{tuple(value.array.shape)}). Please do not use Tensors created in inference mode in "
-                        f"computation tracked by autograd. To work around this, you can make a clone to get a normal "
-                        f"tensor and use it in autograd, or use `chainrule.no_grad()` instead of "
-                        f"`chainrule.inference_mode()`."
+                        "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                        "inference mode in computation tracked by autograd. To work around this, you can make a clone "
+                        "to get a normal tensor and use it in autograd, or use `chainrule.no_grad()` instead of "
+                        f"`chainrule.inference_mode()`. ({ctx.name()} needs one of shape {tuple(value.array.shape)}.)"
                     )
                 holder = value._version_holder  # a view's base, as in _version_sum
                 version_sum += (value if holder is None else holder)._version_count

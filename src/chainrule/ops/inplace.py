@@ -33,8 +33,9 @@ def check_not_inference(tensor):
     """PyTorch's refusal to change a tensor made under ``inference_mode`` in place outside it."""
     if tensor._is_inference and not grad_mode._state.inference:
         raise RuntimeError(
-            "Inplace update to inference tensor outside InferenceMode is not allowed. You can make a clone "
-            "to get a normal tensor before doing inplace update (x = x.clone())."
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
+            "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details. "
+            "(x = x.clone() first)"
         )
 
 
