@@ -8,7 +8,10 @@
 # 2 epochs instead of 5; nlatents 64 instead of 256 and the hidden channels 16/32/64 instead of
 # 64/128/256 (the layer structure, kernels, strides and paddings are the notebook's); tqdm left out; the
 # plotting cell left out. Added prints: the loss of every step, the STE's gradient and the number of
-# active latent bits.
+# active latent bits. Not printed: the BatchNorm running means and eval-mode outputs, as the conv biases
+# before each BatchNorm get gradients that are float32 rounding noise (~1e-9, zero in exact arithmetic)
+# which Adam scales up to steps of lr with the noise's sign, so those biases differ run to run between
+# libraries (running_var, which ignores them, is printed).
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -132,7 +135,7 @@ for e in range(epoch):
         print(f"  step loss {loss.item():.6f}")
     print(f"Loss: {loss.item()}")
 
-print(net.encoder[3].running_mean[:4], net.encoder[3].num_batches_tracked)
+print(net.encoder[3].running_var[:4], net.encoder[3].num_batches_tracked)
 print(net.encoder[0].weight.grad.abs().sum())
 
 X, y = next(iter(testloader))
@@ -144,7 +147,3 @@ recon = net(X_in).detach().cpu().numpy()
 print([latent.shape, recon.shape])
 print(latent.sum(), latent.reshape(16, -1).sum(axis=1))
 print(recon.mean(), recon.min(), recon.max())
-net.eval()
-with torch.no_grad():
-    recon_eval = net(X_in)
-print(F.mse_loss(recon_eval, X_in).item())
