@@ -105,8 +105,8 @@ class _ConvNd(Module):
         input, padding = self._padded(input)
         try:
             return self._convolve(input, padding)
-        except RuntimeError as error:  # e.g. an input smaller than the kernel: say which layer
-            raise RuntimeError(f"{self!r}: {error}") from None
+        except RuntimeError as error:  # e.g. an input smaller than the kernel: say which layer, after PyTorch's words
+            raise RuntimeError(f"{error} (in {self!r})") from None
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -192,7 +192,7 @@ class _ConvTransposeNd(_ConvNd):
         try:
             return self._convolve(input, self.padding, tuple(output_padding))
         except RuntimeError as error:
-            raise RuntimeError(f"{self!r}: {error}") from None
+            raise RuntimeError(f"{error} (in {self!r})") from None
 
     def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
         """The output padding giving ``output_size`` (``self.output_padding`` when it is None); a

@@ -609,8 +609,9 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
     reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(e < r for e, r in zip(extent, reach)):
         raise RuntimeError(
-            f"{operation}: Calculated padded input size per channel: ({' x '.join(map(str, extent))}). "
-            f"Kernel size: ({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size"
+            f"Calculated padded input size per channel: ({' x '.join(map(str, extent))}). "
+            f"Kernel size: ({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size "
+            f"({operation}: give a larger input, more padding or a smaller kernel)"
         )
     output = Convolution.apply(input, weight, bias, stride, padding, dilation, False, (0,) * spatial, groups)
     return output.squeeze(0) if unbatched else output
