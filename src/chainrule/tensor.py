@@ -843,11 +843,12 @@ def _to_raw(data, nested=False):
 
 
 def check_dim(dim, ndim, operation):
-    """``dim`` made non-negative, or PyTorch's IndexError when it is out of range."""
+    """``dim`` made non-negative, or PyTorch's IndexError when it is out of range (its words, then
+    the operation's name)."""
     rank = max(ndim, 1)
     if not -rank <= dim < rank:
         raise IndexError(
-            f"{operation}: Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})"
+            f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim}) (in {operation})"
         )
     return dim % rank
 

@@ -609,3 +609,22 @@ def test_fills_trace_and_diag_embed_refuse_what_pytorch_refuses(make):
 def test_masked_fill_wraps_a_negative_int_into_uint8_as_pytorch():
     results = [lib.zeros(3, dtype=lib.uint8).masked_fill(lib.tensor([True, False, True]), -3).tolist() for lib in (chainrule, torch)]
     assert results[0] == results[1] == [253, 0, 253]
+
+
+def test_a_written_value_loses_its_leading_size_one_dimensions_as_in_pytorch():
+    """IBM's PyTorch course: ``model.state_dict()['linear.bias'].data[0] = torch.tensor([[-10]])``."""
+
+    def run(lib):
+        b = lib.zeros(1)
+        b[0] = lib.tensor([[-10.0]])
+        z = lib.zeros(2, 3)
+        z[0, 1] = lib.tensor([9.0])
+        z[1] = lib.tensor([[1.0, 2.0, 3.0]])
+        q = lib.zeros(4)
+        q[lib.tensor([0, 2])] = lib.tensor([[7.0, 8.0]])
+        w, v = lib.zeros(2, 3, requires_grad=True).clone(), lib.tensor([[[5.0]]], requires_grad=True)
+        w[1, 2] = v
+        w.sum().backward()
+        return b.tolist(), z.tolist(), q.tolist(), w.tolist(), v.grad.tolist()
+
+    assert run(chainrule) == run(torch)

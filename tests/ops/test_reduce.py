@@ -267,7 +267,7 @@ def test_norm_gradient_at_zero_is_zero_like_pytorch():
 
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("call, error, words", [
-    (lambda x: x.sum(2), IndexError, r"sum.*range of \[-2, 1\].*got 2"),
+    (lambda x: x.sum(2), IndexError, r"^Dimension out of range.*range of \[-2, 1\].*got 2\) \(in sum"),
     (lambda x: x.sum((0, -2)), RuntimeError, "dim 0 appears multiple times"),
     (lambda x: x.long().mean(), RuntimeError, r"mean\(\).*floating point.*int64"),
     (lambda x: x.long().var(), RuntimeError, "std and var only support floating point"),
@@ -277,7 +277,7 @@ def test_norm_gradient_at_zero_is_zero_like_pytorch():
     (lambda x: x[:0].amin(0), IndexError, "amin.*dim 0 to have non-zero size"),
     (lambda x: x[:0].argmin(), IndexError, "argmin.*numel\\(\\) == 0"),
     (lambda x: x.norm("spectral"), RuntimeError, "norm: p='spectral' is not supported"),
-    (lambda x: x.cumsum(-3), IndexError, "cumsum.*got -3"),
+    (lambda x: x.cumsum(-3), IndexError, r"got -3\) \(in cumsum"),
 ])
 def test_errors_name_the_operation_and_the_problem(call, error, words):
     with pytest.raises(error, match=words):
@@ -382,7 +382,7 @@ def test_nanmean_of_only_nan_is_nan_and_its_gradient_too_like_pytorch():
     (lambda lib, x: x.aminmax(dim=(0, 1)), TypeError, "aminmax.*must be int, not tuple"),
     (lambda lib, x: x.long().nanmean(), RuntimeError, r"nanmean\(\): expected input to have floating point"),
     (lambda lib, x: lib.var_mean(x.long()), RuntimeError, "std and var only support floating point"),
-    (lambda lib, x: x.count_nonzero(2), IndexError, r"count_nonzero.*range of \[-2, 1\].*got 2"),
+    (lambda lib, x: x.count_nonzero(2), IndexError, r"range of \[-2, 1\].*got 2\) \(in count_nonzero"),
 ])
 def test_errors_of_the_new_reductions_match_pytorchs(call, error, words):
     raises_like_pytorch(call, error, words)

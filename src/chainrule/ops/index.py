@@ -771,6 +771,9 @@ def setitem(x, key, value):
             _check_same_dtype(x, value)
     else:
         value = _number_to_write(x, value)
+    if value.array.ndim and value.array.shape[0] == 1:  # as PyTorch's: the value's leading size-1 dimensions
+        shape = value.array.shape  # are dropped (b[0] = tensor([[-10.]]) writes one element)
+        value = value.reshape(shape[next((i for i, size in enumerate(shape) if size != 1), len(shape)):])
     if value.array.size == 1:
         _refuse_byte_mask_fill(key)
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
