@@ -385,6 +385,8 @@ def _handed_over(function, overloaded, args, kwargs, in_python):
     if not in_python:
         return overloaded, args, kwargs or None
     signature = _signature(function)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+        return overloaded, args, kwargs  # (a signature of its own, not PyTorch's: passed as given)
     try:
         bound = signature.bind(*args, **kwargs)
     except TypeError:
