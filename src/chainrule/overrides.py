@@ -521,13 +521,13 @@ class _DispatchingProperty:
         self.__doc__ = getattr(vars(Tensor)[name], "__doc__", None)
 
     def __get__(self, instance, owner=None):
-        getter = vars(Tensor)[self.name].__get__
+        tensors = vars(Tensor)[self.name]
         if instance is None:
-            return vars(Tensor)[self.name]
+            return tensors
         overloaded = _overloaded_arguments((instance,))
         if overloaded is not None:
-            return _call_overrides(getter, overloaded, (instance,), None)
-        return getter(instance, owner)
+            return _call_overrides(tensors.__get__, overloaded, (instance,), None)
+        return tensors.__get__(instance, owner)
 
     def __set__(self, instance, value):
         vars(Tensor)[self.name].__set__(instance, value)
