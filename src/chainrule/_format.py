@@ -266,8 +266,8 @@ def format_with_spec(tensor, format_spec, plain):
         return format(tensor.item(), format_spec)
     if format_spec:
         raise TypeError(
-            f"unsupported format string {format_spec!r} passed to {type(tensor).__name__}.__format__: only a 0-d "
-            f"plain tensor takes a format spec (this one is a {type(tensor).__name__} of shape {tuple(tensor.shape)}); "
-            f"format x.item() or x.tolist()"
+            f"unsupported format string passed to {type(tensor).__name__}.__format__ (format spec {format_spec!r}: only a "
+            f"0-d plain tensor takes one, this is a {type(tensor).__name__} of shape {tuple(tensor.shape)}; format x.item() "
+            f"or x.tolist())"
         )
     return str(tensor)

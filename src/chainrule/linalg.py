@@ -49,7 +49,7 @@ from chainrule.ops.factorizations import (  # noqa: F401  the namespace's own na
 from chainrule.ops.linalg import cross as cross_along_dim
 from chainrule.ops.linalg import increasing_powers
 from chainrule.ops.matmul import matmul, mm
-from chainrule.ops.reduce import amax, amin, converted_without_narrowing, require_floating
+from chainrule.ops.reduce import FLOATING_INPUT, amax, amin, converted_without_narrowing, require_floating
 from chainrule.ops.registry import with_out
 from chainrule.overrides import make_overridable
 from chainrule.ops.reduce import norm as p_norm
@@ -62,14 +62,13 @@ __all__ = [
     "vander", "vecdot", "vector_norm",
 ]
 
-FLOATING_INPUT = "Expected a floating point or complex tensor as input"
 
 
 @with_out
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """(Σ |x|^ord)^(1/ord) over ``dim`` (every element when None); ord = inf is max |x|, -inf min |x|,
     0 the count of nonzero elements."""
-    require_floating(x, "linalg.vector_norm", FLOATING_INPUT)
+    require_floating(x, f"linalg.vector_norm: {FLOATING_INPUT}", "linalg.vector_norm")
     if dtype is not None:
         x = converted_without_narrowing(x, dtype, "linalg.vector_norm")
     if isinstance(ord, str):
@@ -92,7 +91,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The norm of each matrix in dims ``dim`` of A: 'fro' (√Σ a²), 'nuc' (Σ σ), 2 / -2 (largest /
     smallest singular value), 1 / -1 (largest / smallest column sum of |a|), inf / -inf (of row sums)."""
-    require_floating(A, "linalg.matrix_norm", FLOATING_INPUT)
+    require_floating(A, f"linalg.matrix_norm: {FLOATING_INPUT}", "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
     if isinstance(dim, int) or len(dim) != 2:
@@ -320,7 +319,7 @@ def _chain_product(matrices, split, i, j):
 @with_out
 def vecdot(x, y, *, dim=-1):
     """Σ conj(x) · y over ``dim``, the two (floating or complex, of one dtype) broadcast together."""
-    require_floating(x, "linalg.vecdot", FLOATING_INPUT)
+    require_floating(x, f"linalg.vecdot: {FLOATING_INPUT}", "linalg.vecdot")
     check_same_dtype(x, y, "linalg.vecdot: Expected x and y to have the same dtype, but found x of type {A} and y of type {B} instead.")
     return (x.conj() * y).sum(dim)
 

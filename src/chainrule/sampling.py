@@ -489,12 +489,23 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
 
 def _require_floating(tensor, operation, error=RuntimeError):
-    """``error`` (the type PyTorch raises for this sampler) unless ``tensor`` is floating point."""
-    if tensor.array.dtype.kind != "f":
+    """``error`` (the type PyTorch raises for this sampler) unless ``tensor`` is floating point, in
+    PyTorch's words for the sampler."""
+    dtype = tensor.array.dtype
+    if dtype.kind != "f":
+        words = _NOT_FLOATING_WORDS.get(operation, f"\"{operation[:-1]}_cpu\" not implemented for '{{type}}'")
         raise error(
-            f"{operation}: a continuous distribution needs a floating point tensor, but it has dtype "
-            f"{dtypes.dtype_name(tensor.array.dtype)}; convert it first with .float()"
+            f"{words.format(type=dtypes.scalar_type_name(dtype), cpp=dtypes.cpp_type_name(dtype))} ({operation}: a "
+            f"continuous distribution fills floating point tensors only; convert it first with .float())"
         )
+
+
+_NOT_FLOATING_WORDS = {  # what PyTorch says where a continuous sampler meets an integer or bool tensor
+    "normal_": "\"normal_kernel_cpu\" not implemented for '{type}'",
+    "uniform_": "\"check_uniform_bounds\" not implemented for '{type}'",
+    "exponential_": "Exponential distribution is a continuous probability distribution. dtype must be a floating point but you specified {type}",
+    "cauchy_": "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but you specified {cpp}",
+}
 
 
 for _sampler in (normal_, uniform_, random_, exponential_, bernoulli_, geometric_, log_normal_, cauchy_):

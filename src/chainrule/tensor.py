@@ -113,7 +113,7 @@ def check_numpy_array(array):
 def from_numpy(array):
     """A tensor sharing memory with the NumPy array ``array``, keeping its dtype (no copy)."""
     if not isinstance(array, xp.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+        raise TypeError(f"expected np.ndarray (got {dtypes.python_type_name(array)})")
     return sharing_numpy_memory(array)
 
 
@@ -695,8 +695,10 @@ class Tensor:
         """A leaf's copy with its own memory and, for a plain tensor, a copy of its ``.grad`` (PyTorch's rules)."""
         if not self.is_leaf:
             raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment. Detach it first (tensor.detach()) to copy its values."
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  "
+                "If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, "
+                "see https://github.com/pytorch/pytorch/pull/103001 (to copy a result's values, detach it first: "
+                "tensor.detach())"
             )
         copied = type(self)._from_pickle(self.array.copy(), self._requires_grad, self._name)
         memo[id(self)] = copied

@@ -818,7 +818,9 @@ def log_softmax(x, dim, dtype=None):
 def _softmax_operands(x, dim, dtype, operation):
     if dtype is not None:
         x = x.to(dtype)
-    require_floating(x, operation, f"not implemented for '{scalar_type_name(x.array.dtype)}': softmax needs a floating point tensor", NotImplementedError)
+    kernel = "softmax" if operation == "softmin" else operation  # softmin is softmax(-x)
+    last = x.ndim <= 1 or isinstance(dim, int) and dim in (-1, x.ndim - 1)
+    require_floating(x, f"\"{kernel}{'_lastdim' * last}_kernel_impl\" not implemented for '{{type}}'", operation, NotImplementedError)
     if x.array.dtype.kind == "c":
         raise complex_refused(operation, x.array.dtype)
     try:

@@ -16,7 +16,7 @@ from chainrule.backend import xp
 from chainrule.ops.broadcast import broadcast_shape, broadcast_to
 from chainrule.ops.elementwise import cast, clamp, where
 from chainrule.ops.operands import binary_operands
-from chainrule.ops.reduce import nonzero_count, norm, norm_over, reduction_axes, require_floating
+from chainrule.ops.reduce import FLOATING_INPUT, nonzero_count, norm, norm_over, reduction_axes, require_floating
 from chainrule.ops.registry import functions, public
 from chainrule.tensor import check_dim
 
@@ -76,7 +76,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """
     last = max(x1.ndim, x2.ndim) - 1
     difference = x1 - x2 + eps
-    require_floating(difference, "linalg.vector_norm", "Expected a floating point or complex tensor as input")
+    require_floating(difference, f"linalg.vector_norm: {FLOATING_INPUT}", "linalg.vector_norm")
     axes = reduction_axes(difference, last, "norm")
     return norm_over(difference, p, axes, keepdim, "NormBackward1")  # PyTorch's node: that of norm(x, p, dim)
 
@@ -91,7 +91,7 @@ def pdist(input, p=2):
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D (input of shape {tuple(input.shape)})")
     if input.array.dtype.kind != "f":
-        raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}; convert the input with .float()")
+        raise RuntimeError(f"pdist only supports floating-point dtypes (pdist: the input is {input.dtype}; convert it with .float())")
     if p < 0:
         raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
     rows = input.shape[0]

@@ -1553,8 +1553,8 @@ def _check_exponent(base, exponent):
     if dtype.kind in "biu" and isinstance(exponent, int):
         if exponent < 0:
             raise RuntimeError(
-                f"Integers to negative integer powers are not allowed ({dtype.name} tensor ** {exponent}); "
-                f"convert the base with .float() first"
+                f"Integers to negative integer powers are not allowed. (pow: {dtype.name} tensor ** {exponent}; "
+                f"convert the base with .float() first)"
             )
         dtypes.checked_scalar(exponent, dtypes.int64 if dtype.kind == "b" else dtype)
     else:
@@ -2002,8 +2002,8 @@ def _require_floating(operation, *operands):
     for operand in operands:
         if operand.array.dtype.kind != "f":
             raise NotImplementedError(
-                f"{operation}: not implemented for {dtypes.dtype_name(operand.array.dtype)} tensors; "
-                f"convert them with .float() first"
+                f"\"{operation}_cpu\" not implemented for '{dtypes.scalar_type_name(operand.array.dtype)}' ({operation}: "
+                f"the operands are {dtypes.dtype_name(operand.array.dtype)}; convert them with .float() first)"
             )
 
 
@@ -2179,8 +2179,8 @@ def heaviside(input, values):
     require_tensors("heaviside", input, values, other_name="values")
     if input.array.dtype != values.array.dtype:
         raise RuntimeError(
-            f"heaviside is not yet implemented for tensors with different dtypes ({dtypes.dtype_name(input.array.dtype)} "
-            f"and {dtypes.dtype_name(values.array.dtype)}); convert values with .to(input.dtype)"
+            f"heaviside is not yet implemented for tensors with different dtypes. (heaviside: {dtypes.dtype_name(input.array.dtype)} "
+            f"and {dtypes.dtype_name(values.array.dtype)}; convert values with .to(input.dtype))"
         )
     return without_gradient_broadcasting(_step_values, "heaviside", *binary_operands(input, values))
 

@@ -1131,8 +1131,8 @@ def _bincount_positions(positions):
     """The array ``positions`` itself, once it is checked to be 1-D and non-negative (see ``bincount``)."""
     if positions.ndim != 1 or (positions.size and positions.min() < 0):
         raise RuntimeError(
-            f"bincount only supports 1-d non-negative integral inputs (got shape {list(positions.shape)}, "
-            f"dtype {dtypes.dtype_name(positions.dtype)}); flatten it with .reshape(-1) or convert it with .long()"
+            f"bincount only supports 1-d non-negative integral inputs. (bincount: got shape {list(positions.shape)}, "
+            f"dtype {dtypes.dtype_name(positions.dtype)}; flatten it with .reshape(-1) or convert it with .long())"
         )
     return positions
 

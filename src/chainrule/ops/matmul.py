@@ -261,28 +261,54 @@ def _require_tensor(operand, operation, name, position):
 def _refuse_bool(a, b, operation):
     """PyTorch's NotImplementedError for a matrix product of bool tensors (it has no bool kernel),
     given where anything is multiplied: a product of empty matrices, or with an inner size of 0,
-    gives its empty or zero result without one (a dot product of empty vectors is refused too)."""
+    gives its empty or zero result without one (a dot product of empty vectors is refused too).
+    PyTorch names the kernel the product reaches (``_bool_kernel``)."""
     if a.array.size and b.array.size or a.array.ndim == b.array.ndim == 1:
         raise NotImplementedError(
-            f"\"{operation}\" not implemented for 'Bool' (shapes {tuple(a.array.shape)} and {tuple(b.array.shape)}): "
-            f"multiply masks as numbers, e.g. a.long() @ b.long() or a.float() @ b.float()"
+            f"\"{_bool_kernel(operation, a.array.ndim, b.array.ndim)}\" not implemented for 'Bool' ({operation} of "
+            f"shapes {tuple(a.array.shape)} and {tuple(b.array.shape)}: multiply masks as numbers, e.g. "
+            f"a.long() @ b.long() or a.float() @ b.float())"
         )
+
+
+def _bool_kernel(operation, a_ndim, b_ndim):
+    """The ATen kernel a product reaches, which PyTorch's refusal of bools names: matmul folds its
+    operands into a dot product (1-D @ 1-D), a matrix times a vector (N-D @ 1-D), a matrix product
+    (N-D @ 2-D, 1-D @ 2-D) or a batch of them."""
+    if operation == "matmul":
+        if b_ndim == 1:
+            return "dot" if a_ndim == 1 else "addmv_impl_cpu"
+        return "addmm_impl_cpu_" if b_ndim == 2 else "bmm"
+    return _BOOL_KERNELS.get(operation, operation)
+
+
+_BOOL_KERNELS = {"mm": "addmm_impl_cpu_", "addmm": "addmm_impl_cpu_", "addbmm": "addmm_impl_cpu_", "linear": "addmm_impl_cpu_",
+                 "mv": "addmv_impl_cpu", "addmv": "addmv_impl_cpu"}
 
 
 def _require_dims(x, ndim, name, operation):
+    """PyTorch's RuntimeError, in its words for ``operation``, where ``x`` is not ``ndim``-D."""
     if x.ndim != ndim:
-        raise RuntimeError(
-            f"{operation}: {name} must be a {ndim}-D tensor, but got a {x.ndim}-D tensor of shape "
-            f"{tuple(x.shape)}"
-        )
+        words = _DIMENSION_WORDS[operation].format(name=name, ndim=x.ndim)
+        raise RuntimeError(f"{words} ({operation}: {name} must be {ndim}-D, got shape {tuple(x.shape)})")
+
+
+_DIMENSION_WORDS = {  # what PyTorch says of an operand with another number of dimensions
+    "mm": "{name} must be a matrix",
+    "addmm": "{name} must be a matrix, got {ndim}-D tensor",
+    "bmm": "{name} must be a 3D tensor", "baddbmm": "{name} must be a 3D tensor", "addbmm": "{name} must be a 3D tensor",
+    "outer": "outer: Expected 1-D argument {name}, but got {ndim}-D",
+    "addr": "addr: Expected 1-D argument {name}, but got {ndim}-D",
+    "linear": "t() expects a tensor with <= 2 dimensions, but self is {ndim}D",
+}
 
 
 def _check_product_shapes(a_shape, b_shape, operation):
     """PyTorch's errors for a @ b: both at least 1-D, inner sizes equal, batch dimensions broadcastable."""
     if not a_shape or not b_shape:
         raise RuntimeError(
-            f"{operation}: both arguments to matmul need to be at least 1D, but they are "
-            f"{len(a_shape)}D and {len(b_shape)}D"
+            f"both arguments to {operation} need to be at least 1D, but they are {len(a_shape)}D and {len(b_shape)}D "
+            f"({operation}: a 0-d factor is a number; multiply with *)"
         )
     a_matrix = a_shape if len(a_shape) > 1 else (1,) + a_shape
     b_matrix = b_shape if len(b_shape) > 1 else b_shape + (1,)
@@ -369,7 +395,7 @@ def _checked_batches(batch1, batch2, operation, arguments=("batch1", "batch2")):
 @public(out=True)
 def dot(input, tensor):
     """sum_i input[i] tensor[i] for two 1-D tensors of the same size: a 0-d tensor."""
-    return _checked_product(input, tensor, "dot", ndim=1, names=("self", "tensor"), arguments=("input", "tensor"))
+    return _checked_product(input, tensor, "dot", ndim=1, arguments=("input", "tensor"))
 
 
 def _checked_product(a, b, operation, ndim=None, names=None, arguments=("input", "other")):
@@ -382,7 +408,12 @@ def _checked_operands(a, b, operation, ndim=None, names=None, arguments=("input"
     """The factors a and b (as tensors) after PyTorch's checks of dtypes, numbers of dimensions
     (when ``ndim`` is given) and sizes."""
     a, b = _same_dtype_operands(a, b, operation, arguments)
-    if ndim is not None:
+    if operation == "dot" and not a.ndim == b.ndim == 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors (dot: both must be 1-D, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)})"
+        )
+    if ndim is not None and names is not None:
         _require_dims(a, ndim, names[0], operation)
         _require_dims(b, ndim, names[1], operation)
     _check_product_shapes(a.array.shape, b.array.shape, operation)
@@ -609,13 +640,15 @@ def mv(input, vec):
     return Mv.apply(*_checked_matrix_and_vector(input, vec, "mv"))
 
 
-def _checked_matrix_and_vector(input, vec, operation):
-    """input (n, k) and vec (k,) as tensors, after PyTorch's checks of mv (and of addmv)."""
+def _checked_matrix_and_vector(input, vec, operation, added_ndim=1):
+    """input (n, k) and vec (k,) as tensors, after PyTorch's checks of mv (and of addmv, whose
+    added tensor has ``added_ndim`` dimensions: at most 1)."""
     input, vec = _same_dtype_operands(input, vec, operation, ("input", "vec"))
-    if input.ndim != 2 or vec.ndim != 1:
+    if input.ndim != 2 or vec.ndim != 1 or added_ndim > 1:
         raise RuntimeError(
-            f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim} dimensions (shapes "
-            f"{tuple(input.shape)} and {tuple(vec.shape)}); {operation} takes a 2-D matrix and a 1-D vector"
+            f"vector + matrix @ vector expected, got {added_ndim}, {input.ndim}, {vec.ndim} ({operation}: a 2-D matrix "
+            f"and a 1-D vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}"
+            f"{', and an added tensor of at most 1 dimension' * (operation == 'addmv')})"
         )
     _check_product_shapes(input.array.shape, vec.array.shape, operation)
     if input.array.dtype == xp.bool_:
@@ -629,7 +662,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     One node, ``AddmvBackward0``."""
     input, mat, vec = _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
     dtype = vec.array.dtype
-    mat, vec = _checked_matrix_and_vector(mat, vec, "addmv")
+    mat, vec = _checked_matrix_and_vector(mat, vec, "addmv", input.ndim)
     _check_input_fits(input, (mat.array.shape[0],), "addmv")
     operation = HalfAddmv if dtype.kind == "f" and dtype.itemsize == 2 else Addmv
     return operation.apply(input, mat, vec, *_integral_scales(dtype, beta, alpha))
@@ -710,11 +743,14 @@ def linear(x, weight, bias=None):
             output = matmul(x, weight)  # one output unit
             return output if bias is None else output.add_(bias)
         if weight.array.ndim == 1:
-            raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of shape {tuple(weight.shape)}); give it shape (out_features, in_features)")
+            raise RuntimeError(f"mat2 must be a matrix, got 1-D tensor (linear: weight of shape {tuple(weight.shape)}; give it shape (out_features, in_features))")
         _require_dims(weight, 2, "weight", "linear")
     input_shape, (out_features, in_features) = x.array.shape, weight.array.shape
     if not input_shape:
-        raise RuntimeError("linear: the input must have at least 1 dimension (the last is in_features), got 0-d")
+        raise RuntimeError(
+            f"both arguments to linear need to be at least 1D, but they are 0D and {weight.array.ndim}D (linear: the input's "
+            f"last dimension is in_features)"
+        )
     if input_shape[-1] != in_features:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({math.prod(input_shape[:-1])}x{input_shape[-1]} "

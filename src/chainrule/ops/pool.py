@@ -619,12 +619,15 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims,
     if output_size is not None:
         size = tuple(output_size)[-dims:] if len(output_size) == dims + 2 else tuple(output_size)
         if len(size) != dims:
-            raise ValueError(f"{operation}: output_size should be a sequence of {dims} or {dims + 2} elements, but it has {len(output_size)}")
+            raise ValueError(
+                f"output_size should be a sequence containing {dims} or {dims + 2} elements, but it has a length of "
+                f"'{len(output_size)}' ({operation}: give the {dims} spatial sizes, or the whole shape)"
+            )
         for d, (wanted, usual) in enumerate(zip(size, default)):
             if not usual - stride[d] < wanted < usual + stride[d]:
                 raise ValueError(
-                    f'{operation}: invalid output_size "{tuple(output_size)}" (dim {d} must be between '
-                    f"{usual - stride[d]} and {usual + stride[d]}, both excluded: the sizes the pooling maps to {input.shape[-dims + d]})"
+                    f'invalid output_size "{list(size)}" (dim {d} must be between {usual - stride[d]} and '
+                    f"{usual + stride[d]}) ({operation}: both excluded, the sizes the pooling maps to {input.shape[-dims + d]})"
                 )
     unbatched = input.ndim == dims + 1
     if unbatched:

@@ -593,12 +593,16 @@ def require_nonempty(x, axes, operation, every_dim=False):
             )
 
 
-def require_floating(x, operation, message="Input dtype must be either a floating point or complex dtype", error=RuntimeError):
-    """``error`` (the exception type PyTorch raises for ``operation``) unless ``x`` is floating."""
+FLOATING_INPUT = "Expected a floating point or complex tensor as input. Got {type}"  # PyTorch's words, after the operation's name
+
+
+def require_floating(x, words, operation, error=RuntimeError):
+    """``error`` (the exception type PyTorch raises for ``operation``) in PyTorch's ``words``
+    (``{type}`` in them: its name of x's dtype, Long, Bool...) unless ``x`` is floating or complex."""
     if x.array.dtype.kind not in "fc":
         raise error(
-            f"{operation}: {message}. Got: {dtypes.dtype_name(x.array.dtype)}; convert the tensor "
-            f"first, e.g. x.float()"
+            f"{words.format(type=dtypes.scalar_type_name(x.array.dtype))} ({operation}: the input is "
+            f"{dtypes.dtype_name(x.array.dtype)}; convert it first, e.g. x.float())"
         )
 
 
@@ -646,9 +650,10 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     """Average over ``dim`` (all dimensions when None); floating tensors only (or ``dtype``, to which
     x is converted first); empty gives nan."""
+    given = "Optional" if dtype is not None else "Input"  # PyTorch names what decided the dtype
     if dtype is not None:
         x = to(x, dtype)
-    require_floating(x, "mean(): could not infer output dtype")
+    require_floating(x, f"mean(): could not infer output dtype. {given} dtype must be either a floating point or complex dtype. Got: {{type}}", "mean")
     if x.array.dtype == dtypes.float16:
         kind = HalfMean if dim is not None else HalfMean.shown_as(MeanAll.node_name)
     else:
@@ -814,7 +819,7 @@ def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
     """``kind`` (Var, Std, VarMean or StdMean) over ``dim``, PyTorch's arguments read."""
-    require_floating(x, operation, "std and var only support floating point and complex dtypes")
+    require_floating(x, f"{'std and var' if operation in ('std', 'var') else operation} only support floating point and complex dtypes", operation)
     if isinstance(dim, bool):  # var(x, False): the second argument is unbiased
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
@@ -867,13 +872,9 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
 @public
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean over ``dim`` of the elements that are not nan: nansum / their count (nan where all are)."""
-    if x.array.dtype.kind not in "fc":  # checked before dtype= converts, as PyTorch does
-        raise RuntimeError(
-            f"nanmean(): expected input to have floating point or complex dtype but got "
-            f"{dtypes.dtype_name(x.array.dtype)}; convert it first, e.g. x.float()"
-        )
-    x = in_dtype(x, dtype)
-    require_floating(x, "nanmean(): could not infer output dtype", "Optional dtype must be either a floating point or complex dtype")
+    require_floating(x, "nanmean(): expected input to have floating point or complex dtype but got {type}", "nanmean")
+    x = in_dtype(x, dtype)  # the input is checked first, then the dtype it is given
+    require_floating(x, "nanmean(): could not infer output dtype. Optional dtype must be either a floating point or complex dtype. Got: {type}", "nanmean")
     axes = reduction_axes(x, dim, "nanmean")
     numbers = computed_without_gradient(_count_not_nan, [x], {"axes": axes, "keepdim": keepdim})
     with ignoring_float_errors():
@@ -891,7 +892,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     any other number; 'nuc', the sum of the singular values, of the matrices in the two dims ``dim``
     (both dims of a matrix when None, as PyTorch, which refuses other shapes then). The gradient
     of the 2-norm at x = 0 is 0, as in PyTorch."""
-    require_floating(x, "linalg.vector_norm", "Expected a floating point or complex tensor as input")
+    require_floating(x, f"linalg.vector_norm: {FLOATING_INPUT}", "linalg.vector_norm")
     if dtype is not None:
         x = converted_without_narrowing(x, dtypes.of(dtype), "linalg.vector_norm")
     if p == "fro":

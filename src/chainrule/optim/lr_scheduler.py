@@ -470,7 +470,7 @@ class ReduceLROnPlateau(LRScheduler):
         eps=1e-8,
     ):
         if factor >= 1.0:
-            raise ValueError(f"Factor should be < 1.0 (got {factor}); the rate is multiplied by it")
+            raise ValueError(f"Factor should be < 1.0. (ReduceLROnPlateau: got {factor}; the rate is multiplied by it)")
         self.factor = factor
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -494,9 +494,9 @@ class ReduceLROnPlateau(LRScheduler):
     def _init_is_better(self, mode, threshold, threshold_mode):
         """Check and set how a metric compares with the best (``load_state_dict`` checks them again)."""
         if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode!r} is unknown! (use 'min' or 'max')")
+            raise ValueError(f"mode {mode} is unknown! (use 'min' or 'max')")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode!r} is unknown! (use 'rel' or 'abs')")
+            raise ValueError(f"threshold mode {threshold_mode} is unknown! (use 'rel' or 'abs')")
         self.mode_worse = math.inf if mode == "min" else -math.inf  # worse than any metric
         self.mode = mode
         self.threshold = threshold
