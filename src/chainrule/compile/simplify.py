@@ -40,6 +40,7 @@ are only their bodies. A nested ``def`` (a backward that runs later) keeps its o
 """
 import ast
 import collections
+import functools
 
 from chainrule.backend import UFUNCS_GIVE_ARRAYS
 from chainrule.compile.folding import Fold, Renamed, constant_value, copied, decided_branches, nodes
@@ -56,11 +57,26 @@ def simplified(lines, shapes, contexts, broadcasts=frozenset(), row_major=frozen
     ``broadcasts``: the names of ``chainrule.ops.reduce.spread`` (a reduction's gradient broadcast
     back to its input's shape); ``row_major``: the names among ``shapes`` of arrays laid out
     row-major (as they are on every call: the arguments' layouts are guarded);
-    ``constant_arrays``: the names of the constants that are arrays."""
+    ``constant_arrays``: the names of the constants that are arrays.
+
+    The result depends on these alone, so a program recorded again as it was (a step recorded
+    anew for inputs whose guards it failed before, a model compiled again) is simplified once:
+    the last ``_REMEMBERED`` results are kept."""
+    return list(_simplified_once(
+        tuple(lines), tuple(shapes.items()), frozenset(contexts), frozenset(broadcasts), frozenset(row_major),
+        frozenset(constant_arrays),
+    ))
+
+
+_REMEMBERED = 32
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _simplified_once(lines, shapes, contexts, broadcasts, row_major, constant_arrays):
     source = "\n".join("    " * (indent - 1) + code for indent, code, _ in lines)
     body = ast.parse(source).body
     body = _without_error_blocks(body)
-    recorded = shapes
+    recorded = dict(shapes)
     for _ in range(_WALKS):  # a branch dropped may leave a name assigned once: known (its value, its shape) on the next walk
         shapes = _certain_shapes(recorded, facts := _Facts(body))
         program = _Pass(facts, shapes, contexts)
@@ -75,7 +91,7 @@ def simplified(lines, shapes, contexts, broadcasts=frozenset(), row_major=frozen
     comments = _Comments(lines)
     written = [(1, "with ignoring_float_errors():", "inf and nan pass silently, as in PyTorch")]
     written += _lines(body, 2, comments)
-    return written
+    return tuple(written)
 
 
 _WALKS = 3  # walks through the program at most: an operation's branches nest two deep at most (Pow's backward)
