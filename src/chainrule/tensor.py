@@ -270,8 +270,10 @@ class Tensor:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{dtypes.cpp_type_name(value.array.dtype)}' to a "
                     f"tensor with grad_dtype '{dtypes.scalar_type_name(allowed)}'. The gradient must match the "
-                    f"tensor's grad_dtype (defaults to the tensor's dtype): convert it, e.g. "
-                    f"grad.to({dtypes.dtype_name(allowed)}), or set the tensor's grad_dtype"
+                    f"tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute "
+                    f"with a specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
+                    f"of a tensor and its gradient may break downstream systems that assume they match. (convert it, e.g. "
+                    f"grad.to({dtypes.dtype_name(allowed)}))"
                 )
         self._grad = value
 
@@ -460,8 +462,11 @@ class Tensor:
         A view cannot (its base would still hold its history): use ``detach()``."""
         if self._base is not None:
             raise RuntimeError(
-                f"Can't detach views in-place. Use detach() instead (this tensor of shape {tuple(self.array.shape)} "
-                f"is a view of another tensor)."
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for "
+                "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence "
+                "detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution. "
+                f"(this tensor of shape {tuple(self.array.shape)} is a view of another tensor)"
             )
         self.grad_fn = None
         self._requires_grad = False

@@ -1471,9 +1471,9 @@ def test_gather_and_index_select_read_and_check_each_call_s_index():
         assert compiled(states, actions, rows).item() == eager_loss
         np.testing.assert_array_equal(net.weight.grad.numpy(), eager_grad)
     assert compiled.eager_reason is None and "# Gather:" in compiled.code and "# IndexSelect:" in compiled.code
-    with pytest.raises(RuntimeError, match="gather\\(\\): index -1 is out of bounds"):
+    with pytest.raises(RuntimeError, match=r"^index -1 is out of bounds for dimension 1 with size 3 \(gather"):
         compiled(states, chainrule.tensor([0, -1, 0, 0, 0]), rows)
-    with pytest.raises(IndexError, match="index_select\\(\\): index 3 is out of bounds"):
+    with pytest.raises(IndexError, match=r"^index out of range in self \(index_select: index 3"):
         compiled(states, actions, chainrule.tensor([0, 3]))
 
 

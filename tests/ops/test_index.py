@@ -328,8 +328,8 @@ def test_masked_fill_keeps_the_dtype_and_fills_in_place():
         (lambda lib, x: x.gather(0, lib.tensor([[5]])), RuntimeError, "index 5 is out of bounds for dimension 0 with size 3"),
         (lambda lib, x: x.gather(0, lib.tensor([1])), RuntimeError, "Index tensor must have the same number of dimensions as input tensor"),
         (lambda lib, x: x.gather(0, lib.tensor([[0, 0, 0, 0, 0]])), RuntimeError, r"Size does not match at dimension 1"),
-        (lambda lib, x: x.index_select(0, lib.tensor([3])), IndexError, "index 3 is out of bounds for dimension 0 with size 3"),
-        (lambda lib, x: x.index_select(0, lib.tensor([-1])), IndexError, "index -1 is out of bounds for dimension 0"),
+        (lambda lib, x: x.index_select(0, lib.tensor([3])), IndexError, r"^index out of range in self \(index_select: index 3 is not in \[0, 2\]"),
+        (lambda lib, x: x.index_select(0, lib.tensor([-1])), IndexError, r"^index out of range in self \(index_select: index -1"),
         (lambda lib, x: x.gather(1, lib.tensor([[-1]])), RuntimeError, "index -1 is out of bounds for dimension 1 with size 4"),
         (lambda lib, x: x.index_select(0, lib.tensor([[0]])), IndexError, "Index is supposed to be a vector"),
         (lambda lib, x: x.unfold(1, 5, 1), RuntimeError, "maximum size for tensor at dimension 1 is 4 but size is 5"),
@@ -396,7 +396,7 @@ def test_indexing_rules_follow_pytorch():
     assert x.flip(0).tolist() == [30.0, 20.0, 10.0]
     with pytest.raises(RuntimeError, match="boolean tensor"):
         chainrule.where(chainrule.tensor([1, 0, 1]), x, x)
-    with pytest.raises(RuntimeError, match="no larger than src"):
+    with pytest.raises(RuntimeError, match="no larger size than src"):
         chainrule.zeros(2, 3).scatter(1, chainrule.tensor([[0, 1], [2, 0]]), chainrule.ones(1, 2))
     with pytest.raises(RuntimeError, match="same number of dimensions"):
         chainrule.take_along_dim(chainrule.ones(2, 3), chainrule.tensor([0]), dim=1)

@@ -281,7 +281,7 @@ def test_repr_lists_each_group_like_torch():
         (lambda p: chainrule.optim.RMSprop(p, alpha=-0.5), ValueError, "Invalid alpha"),
         (lambda p: chainrule.optim.Adagrad(p, lr_decay=-1), ValueError, "Invalid lr_decay"),
         (lambda p: chainrule.optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
-        (lambda p: chainrule.optim.SGD(p[0], lr=0.1), TypeError, "single Tensor"),
+        (lambda p: chainrule.optim.SGD(p[0], lr=0.1), TypeError, r"but got chainrule.FloatTensor \(wrap the tensor in a list"),
         (lambda p: chainrule.optim.SGD([1.0], lr=0.1), TypeError, "can only optimize Tensors"),
         (lambda p: chainrule.optim.SGD([{"params": set(p)}], lr=0.1), TypeError, "ordered collections"),
         (lambda p: chainrule.optim.SGD([p[0] * 2], lr=0.1), ValueError, "non-leaf"),

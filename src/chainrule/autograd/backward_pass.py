@@ -25,6 +25,17 @@ def _as_tuple(values):
 
 def _initial_grads(outputs, grad_outputs):
     """The gradient each output starts from: 1 for scalars, the given tensor otherwise."""
+    for position, grad in enumerate(grad_outputs or ()):
+        if grad is not None and not isinstance(grad, Tensor):
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(grad).__name__} (gradient {position}: "
+                f"make it a tensor of the output's shape)"
+            )
+    if grad_outputs is not None and len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"got {len(outputs)} tensors and {len(grad_outputs)} gradients (pass one gradient per output, None for a "
+            f"scalar's 1)"
+        )
     grads = []
     for position, output in enumerate(outputs):
         grad = grad_outputs[position] if grad_outputs is not None else None
@@ -36,9 +47,9 @@ def _initial_grads(outputs, grad_outputs):
         if grad is None:
             if output.array.size != 1:
                 raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs: this output has shape "
-                    f"{tuple(output.shape)}; pass backward(gradient) with a tensor of that shape, "
-                    f"or reduce it first (e.g. loss.sum() or loss.mean())"
+                    f"grad can be implicitly created only for scalar outputs (this output has shape "
+                    f"{tuple(output.shape)}: pass backward(gradient) with a tensor of that shape, "
+                    f"or reduce it first, e.g. loss.sum() or loss.mean())"
                 )
             if output.array.dtype.kind == "c":
                 raise RuntimeError(
@@ -48,11 +59,6 @@ def _initial_grads(outputs, grad_outputs):
                 )
             grad = made_from_values(xp.ones(output.array.shape, dtype=output.array.dtype))
         else:
-            if not isinstance(grad, Tensor):
-                raise TypeError(
-                    f"gradients can be either Tensors or None, but got {type(grad).__name__} (gradient {position}: "
-                    f"make it a tensor of the output's shape)"
-                )
             if grad.array.shape != output.array.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{position}] has a shape of {grad.shape!r} "
@@ -135,6 +141,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = tuple(inputs.values()) if names is not None else _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    for tensor in inputs:
+        if not isinstance(tensor, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
     for position, tensor in enumerate(inputs):
         if not tensor._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad (input {position}: set requires_grad=True on it)")

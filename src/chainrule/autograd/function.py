@@ -481,9 +481,18 @@ def modified_in_place_error(node_name, changed):
     ``changed`` describes each (``[chainrule.FloatTensor [2, 3]] is at version 1; expected ...``)."""
     return RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: {'; '.join(dict.fromkeys(changed))}. {node_name} saved it for backward: compute the in-place "
-        f"operation on a copy (.clone()), or do it after backward()."
+        f"inplace operation: {'; '.join(dict.fromkeys(changed))}. {_ANOMALY_HINTS[anomaly.is_anomaly_enabled()]} "
+        f"({node_name} saved it for backward: compute the in-place operation on a copy (.clone()), or do it after "
+        f"backward())"
     )
+
+
+_ANOMALY_HINTS = {  # PyTorch's last sentence, by whether anomaly detection is on
+    False: "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+    "chainrule.autograd.set_detect_anomaly(True, check_nan=False).",
+    True: "Hint: the backtrace further above shows the operation that failed to compute its gradient. The variable "
+    "in question was changed in there or anywhere later. Good luck!",
+}
 
 
 def _operation_name(node):
@@ -623,7 +632,9 @@ class Function:
     @staticmethod
     def forward(ctx, *args):
         """Compute the outputs from the inputs (tensors or other values); runs with grad mode off."""
-        raise NotImplementedError("a Function subclass must define a static forward(ctx, *args)")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function. (define a static forward(ctx, *args))"
+        )
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -636,7 +647,7 @@ class Function:
         """Gradients with respect to each input of ``forward``, given those of each output."""
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom autograd.Function to use it with "
-            "backward mode AD: define a static backward(ctx, *grad_outputs)."
+            "backward mode AD. (define a static backward(ctx, *grad_outputs))"
         )
 
     @staticmethod
@@ -652,8 +663,8 @@ class Function:
     def __call__(self, *args):
         raise RuntimeError(
             "Legacy autograd function with non-static forward method is deprecated. Please use new-style autograd "
-            f"function with static forward method: call {type(self).__name__}.apply(...), not an instance. "
-            "(Example: https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+            "function with static forward method. (Example: https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function) "
+            f"(call {type(self).__name__}.apply(...), not an instance)"
         )
 
     @staticmethod

@@ -25,10 +25,11 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, output_padding=0, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be divisible by groups ({groups})"
-            )
+        if groups < 1:
+            raise ValueError(f"groups must be a positive integer ({name}: got groups={groups})")
+        for role, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(f"{role} must be divisible by groups ({name}: {role}={channels}, groups={groups})")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode='{padding_mode}'")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -83,8 +84,9 @@ class _ConvNd(Module):
         layout = LAYOUTS[self.spatial]
         if input.ndim not in (self.spatial + 1, self.spatial + 2):
             raise RuntimeError(
-                f"{self!r}: expected {self.spatial + 1}D (unbatched) or {self.spatial + 2}D (batched) input "
-                f"{layout}, but got input of size {list(input.shape)}"
+                f"Expected {self.spatial + 1}D (unbatched) or {self.spatial + 2}D (batched) input to "
+                f"conv{'_transpose' * self.transposed}{self.spatial}d, but got input of size: {list(input.shape)} ({self!r} "
+                f"takes {layout})"
             )
         channels = input.shape[-self.spatial - 1]
         if channels == self.in_channels:

@@ -10,7 +10,7 @@ import inspect
 import math
 import warnings
 
-from chainrule import dtypes
+from chainrule import dtypes, legacy_types
 from chainrule.memory_layout import dimension_order
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd import function as function_module
@@ -591,14 +591,6 @@ def _class_index_target(input, target, weight, operation):
     against both; a target (1,) for an input (C,) is taken as the () it stands for, as in PyTorch."""
     if input.ndim == 0:
         raise ValueError(f"{operation}: input must have a class dimension, got a 0-d tensor")
-    if target.array.dtype not in (xp.int64, xp.uint8):
-        probabilities = "" if target.dtype.kind in "iu" else (
-            f"; class-probability targets must have the input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
-        )
-        raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target.array.dtype)} "
-            f"({operation}: class indices must be int64, convert them with target.long(){probabilities})"
-        )
     input_shape = input.array.shape
     expected = () if len(input_shape) == 1 else (input_shape[0],) + input_shape[2:]
     if len(input_shape) == 1 and target.ndim == 1:
@@ -620,6 +612,14 @@ def _class_index_target(input, target, weight, operation):
         raise RuntimeError(
             f"{pytorch_words} ({operation}: expected target of shape {list(expected)} for input of shape "
             f"{list(input.shape)}, the input's shape without the class dimension, got {list(target.shape)})"
+        )
+    if target.array.dtype not in (xp.int64, xp.uint8):
+        probabilities = "" if target.dtype.kind in "iu" else (
+            f"; class-probability targets must have the input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
+        )
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target.array.dtype)} "
+            f"({operation}: class indices must be int64, convert them with target.long(){probabilities})"
         )
     if not input.is_floating_point():
         raise not_implemented_for_integers(input, operation)
@@ -661,9 +661,15 @@ def cross_entropy(
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if not input.is_floating_point():
-        raise not_implemented_for_integers(input, "cross_entropy")
-    if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
+    if not input.is_floating_point():  # PyTorch's cross_entropy starts with log_softmax over the class dimension
+        raise not_implemented_for_integers(input, f"log_softmax{'_lastdim' * (input.ndim <= 2)}_kernel_impl", "cross_entropy")
+    if target.array.shape == input.array.shape:  # class probabilities (PyTorch tells them by the shape alone)
+        if target.array.dtype.kind != "f":
+            raise RuntimeError(
+                f"Expected floating point type for target with class probabilities, got "
+                f"{dtypes.scalar_type_name(target.array.dtype)} (cross_entropy: a target of the input's shape holds "
+                f"probabilities; class indices have the input's shape without the class dimension)"
+            )
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target (cross_entropy with class probabilities)")
         _check_class_weight(input, weight)
@@ -1047,7 +1053,7 @@ def _refuse_index_dtype(dtype, operation):
     """PyTorch's RuntimeError for ids of ``dtype`` (neither int64 nor int32) given to ``operation``."""
     raise RuntimeError(
         f"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got "
-        f"{dtypes.dtype_name(dtype)} instead (while checking arguments for {operation}; call .long() on the indices)"
+        f"{legacy_types.type_name(dtype)} instead (while checking arguments for {operation}) ({operation}: call .long() on the indices)"
     )
 
 
@@ -1113,7 +1119,7 @@ def one_hot(input, num_classes=-1):
         num_classes = integer_argument(num_classes, "one_hot", "num_classes", 2)
     indices = input.array
     if indices.dtype != xp.int64:
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor (use .long()).")
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor. (one_hot: convert it with .long())")
     if not indices.size and num_classes <= 0:  # as PyTorch, which then tries to count them
         raise RuntimeError(
             f"Can not infer total number of classes from empty tensor. (one_hot of an empty tensor with "
@@ -1130,7 +1136,7 @@ def _one_hot_rows(indices, num_classes):
     if indices.size and indices.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if indices.size and indices.max() >= num_classes:
-        raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}).")
+        raise RuntimeError(f"Class values must be smaller than num_classes. (one_hot: num_classes={num_classes})")
     return (indices[..., None] == xp.arange(num_classes)).astype(xp.int64)
 
 

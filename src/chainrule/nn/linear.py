@@ -57,13 +57,13 @@ class Linear(Module):
             return F.linear(input, self.weight, self.bias)
         except RuntimeError:
             in_features, out_features = self.weight.shape[-1], self.weight.shape[0]
-            if input.ndim and input.shape[-1] == in_features:
-                raise
+            if not input.ndim or input.shape[-1] == in_features:
+                raise  # F.linear's own words say it (a 0-d input: both arguments need a dimension)
             rows = math.prod(input.shape[:-1])
-            multiplied = f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and {in_features}x{out_features}) (" if input.ndim else ""
             raise RuntimeError(
-                f"{multiplied}Linear: expected input with last dimension {in_features} (in_features) but got "
-                f"shape {tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features{')' if input.ndim else ''}"
+                f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and {in_features}x{out_features}) "
+                f"(Linear: expected input with last dimension {in_features} (in_features) but got shape "
+                f"{tuple(input.shape)}; reshape the input (e.g. x.flatten(1)) or change in_features)"
             ) from None
 
     def extra_repr(self):

@@ -318,8 +318,8 @@ class Module:
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
-            f'Module [{type(self).__name__}] is missing the required "forward" function: define '
-            f"forward(self, ...) in your subclass"
+            f'Module [{type(self).__name__}] is missing the required "forward" function (define '
+            f"forward(self, ...) in your subclass)"
         )
 
     def __call__(self, *args, **kwargs):
@@ -584,13 +584,13 @@ class Module:
         elif registries is not None and name in self._parameters:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or "
-                    f"None expected); wrap it: Parameter(value)"
+                    f"cannot assign '{_type_name(value)}' as parameter '{name}' (chainrule.nn.Parameter or "
+                    f"None expected) (wrap it: Parameter(value))"
                 )
             self._parameters[name] = None
         elif registries is not None and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (nn.Module or None expected)")
+                raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' (chainrule.nn.Module or None expected)")
             self._modules[name] = through_hooks(_REGISTRATION.module_hooks, None, self, name)
         elif isinstance(value, Buffer):
             if registries is None:
@@ -599,7 +599,9 @@ class Module:
             self.register_buffer(name, value, persistent=value.persistent)
         elif registries is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{_type_name(value)}' as buffer '{name}' (chainrule.nn.Buffer, chainrule.Tensor or None expected)"
+                )
             self._buffers[name] = through_hooks(_REGISTRATION.buffer_hooks, value, self, name)
         else:
             object.__setattr__(self, name, value)
@@ -640,9 +642,11 @@ class Module:
     def _check_new_name(self, name, kind, registry):
         """A name may be registered again in its own ``registry``, never beside another attribute."""
         if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
-        if not name or "." in name:
-            raise KeyError(f'{kind} name can\'t be empty or contain ".", got: "{name}"')
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."' + (f", got: {name}" if kind == "module" else ""))
+        if not name:
+            raise KeyError(f'{kind} name can\'t be empty string ""')
         if hasattr(self, name) and name not in registry:
             raise KeyError(f"attribute '{name}' already exists")
 
@@ -653,7 +657,7 @@ class Module:
         self._check_new_name(name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' (nn.Parameter "
+                f"cannot assign '{_type_name(param)}' object to parameter '{name}' (chainrule.nn.Parameter "
                 f"or None required)"
             )
         if param is not None and param.grad_fn is not None:
@@ -670,7 +674,7 @@ class Module:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_new_name(name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (chainrule Tensor or None required)")
         self._buffers[name] = through_hooks(_REGISTRATION.buffer_hooks, tensor, self, name)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -1047,7 +1051,7 @@ class Module:
         keeps its ``requires_grad``) instead of copying their values in.
         """
         if not hasattr(state_dict, "items"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
         if metadata is not None:
@@ -1059,9 +1063,7 @@ class Module:
             if strict:
                 problems = _key_problems(*incompatible) + problems
             if problems:
-                raise RuntimeError(
-                    f"Error(s) in loading state_dict for {self._get_name()} (nothing was loaded):\n\t" + "\n\t".join(problems)
-                )
+                raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(problems))
         except BaseException:
             before.restore()
             raise
@@ -1161,3 +1163,8 @@ def _indent(text, spaces):
     """Indent every line of ``text`` but the first (nested modules print inside their parent)."""
     first, *rest = text.split("\n")
     return "\n".join([first] + [" " * spaces + line for line in rest])
+
+
+def _type_name(value):
+    """How PyTorch's messages name a value's type: a tensor by its legacy type (chainrule.FloatTensor)."""
+    return value.type() if isinstance(value, Tensor) and type(value) is Tensor else type(value).__name__

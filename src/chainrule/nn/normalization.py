@@ -149,8 +149,8 @@ def _check_batched_input(module, input, dims, layout):
     if input.ndim not in dims:
         expected = " or ".join(f"{n}D" for n in dims)
         raise ValueError(
-            f"expected {expected} input (got {input.ndim}D input of shape {tuple(input.shape)}); "
-            f"{type(module).__name__} takes {layout}"
+            f"expected {expected} input (got {input.ndim}D input) ({type(module).__name__} takes {layout}, got shape "
+            f"{tuple(input.shape)})"
         )
 
 

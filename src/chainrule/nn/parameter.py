@@ -62,6 +62,11 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         init_leaf(self, array)
         if data is not None:
             self._is_inference = data._is_inference
+        if requires_grad and array.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"Only Tensors of floating point and complex dtype can require gradients (Parameter of a "
+                f"{dtypes.dtype_name(array.dtype)} tensor: convert it first, e.g. Parameter(x.float()), or pass requires_grad=False)"
+            )
         self.requires_grad = requires_grad
 
     def __repr__(self):

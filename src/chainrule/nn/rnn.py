@@ -30,7 +30,7 @@ from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils.rnn import PackedSequence
 from chainrule.ops.join import cat, stack
 from chainrule.ops.shape import Transpose
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor, tensor_from_array
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -194,7 +194,7 @@ class RNNBase(Module):
         if packed and input.ndim != 2:
             raise RuntimeError(f"input must have 2 dimensions, got {input.ndim}")
         if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D{' tensor' * (self.mode.startswith('RNN'))} instead")
         weight = getattr(self, self._flat_weights_names[0])
         if input.dtype != weight.dtype:
             raise ValueError(
@@ -213,13 +213,20 @@ class RNNBase(Module):
         if hx is None:
             return tuple(zeros(layers, batch, size, dtype=dtype) for size in sizes)
         parts = hx if self.mode == "LSTM" else (hx,)
-        if len(parts) != len(sizes):
-            raise RuntimeError(f"lstm expects two hidden states, got {len(parts)}")
+        if len(parts) != len(sizes):  # PyTorch indexes the pair: a tensor, or a tuple of one, lacks the second
+            advice = f"(LSTM: pass the pair of states (h_0, c_0), got {'a tensor' if isinstance(hx, Tensor) else len(parts)})"
+            if isinstance(hx, Tensor):
+                raise IndexError(f"index 1 is out of bounds for dimension 0 with size {hx.shape[0]} {advice}")
+            if len(parts) < len(sizes):
+                raise IndexError(f"tuple index out of range {advice}")
+            raise RuntimeError(f"lstm expects two hidden states {advice}")
         wanted_ndim = 3 if batched else 2
-        for part in parts:
-            if part.ndim != wanted_ndim:
-                kind = "batched 3-D" if batched else "unbatched 2-D"
-                raise RuntimeError(f"For {kind} input, hx should also be {wanted_ndim}-D but got {part.ndim}-D tensor")
+        kind = "batched 3-D" if batched else "unbatched 2-D"
+        if any(part.ndim != wanted_ndim for part in parts):
+            if self.mode == "LSTM":
+                dims = ", ".join(f"{part.ndim}-D" for part in parts)
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {wanted_ndim}-D but got ({dims}) tensors")
+            raise RuntimeError(f"For {kind} input, hx should also be {wanted_ndim}-D but got {parts[0].ndim}-D tensor")
         parts = tuple(part if batched else part.unsqueeze(1) for part in parts)
         for position, (part, size) in enumerate(zip(parts, sizes)):
             expected = (layers, batch, size)

@@ -86,8 +86,8 @@ def expand(x, *sizes):
     lead = len(sizes) - x.array.ndim
     if lead < 0:
         raise RuntimeError(
-            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
-            f"number of dimensions in the tensor ({x.array.ndim})"
+            f"expand({x.type()}{{{list(x.array.shape)}}}, size={list(sizes)}): the number of sizes provided ({len(sizes)}) "
+            f"must be greater or equal to the number of dimensions in the tensor ({x.array.ndim})"
         )
     leading_keep = next((axis for axis in range(lead) if sizes[axis] == -1), None)
     if leading_keep is not None:  # there is no size to keep in a dimension the tensor lacks

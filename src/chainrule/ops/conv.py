@@ -515,8 +515,8 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
         input, weight, bias = _in_one_dtype(input, weight, bias, operation)
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
-            f"{operation}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
-            f"{operation}, but got input of size: {list(input.shape)}; the layout is {layout}"
+            f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
+            f"{operation}, but got input of size: {list(input.shape)} ({operation} takes {layout})"
         )
     if weight.ndim != spatial + 2:
         raise RuntimeError(f"{operation}: expected a {spatial + 2}D weight, got weight of size {list(weight.shape)}")
@@ -529,8 +529,8 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
     if channels != expected:
         batched = list(input.shape) if input.ndim == spatial + 2 else [1] + list(input.shape)
         raise RuntimeError(
-            f"{operation}: Given groups={groups}, weight of size {list(weight.shape)}, expected input{batched} "
-            f"to have {expected} channels, but got {channels} channels instead"
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{batched} "
+            f"to have {expected} channels, but got {channels} channels instead ({operation})"
         )
     if transposed and weight.numel() == 0:
         raise RuntimeError(f"non-empty {spatial + 2}D weight tensor expected, but got: {list(weight.shape)} ({operation})")
@@ -541,14 +541,14 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
         )
     if weight.shape[0] % groups or (transposed and channels % groups):
         raise RuntimeError(
-            f"{operation}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-            f"but got weight of size {list(weight.shape)} instead"
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead ({operation})"
         )
     out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise RuntimeError(
-            f"{operation}: Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
-            f"{out_channels} elements, but got bias of size {list(bias.shape)} instead"
+            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+            f"{out_channels} elements, but got bias of size {list(bias.shape)} instead ({operation})"
         )
     return input, weight, bias
 

@@ -2051,7 +2051,7 @@ def clamp(input, min=None, max=None):
     bound gives floats, as PyTorch promotes; an integer bound that does not fit the input's integer
     dtype is a RuntimeError (int8 data with min=300), as in PyTorch."""
     if min is None and max is None:
-        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        raise RuntimeError("chainrule.clamp: At least one of 'min' or 'max' must not be None")
     # PyTorch's overloads: ClampBackward0 with a tensor bound, ClampBackward1 with numbers only
     numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
     if not numbers_only and min is not None and max is not None and not (isinstance(min, Tensor) and isinstance(max, Tensor)):
@@ -2276,8 +2276,8 @@ def _fill_value(input, value):
     value = dtypes.checked_scalar(value, input.array.dtype)
     if isinstance(value, Tensor) and value.array.ndim:
         raise RuntimeError(
-            f"fill_ only supports 0-dimension value tensor but got tensor with {value.array.ndim} dimensions; "
-            f"pass a number or a 0-d tensor"
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value.array.ndim} dimensions. "
+            f"(fill_: pass a number or a 0-d tensor)"
         )
     return value
 

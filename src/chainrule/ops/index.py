@@ -28,7 +28,7 @@ from chainrule.creation import checked_dtype, integer_argument
 from chainrule.memory_layout import contiguous_format
 from chainrule.backend import add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
 from chainrule.ops import shape
-from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand
+from chainrule.ops.broadcast import _expand_error, broadcast_shapes, broadcast_to, expand
 from chainrule.ops.elementwise import Where, broadcasting, clone, selected
 from chainrule.ops.inplace import check_not_inference, leaf_view_error, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
@@ -433,9 +433,12 @@ def _write_at(target, key, value, repeats, accumulate):
             raise  # (NumPy's TypeError for a value of 2 or more dimensions written through a mask is a shape mismatch)
         if not is_writable(target):  # an expanded tensor (NumPy's broadcast arrays are read-only), or from_numpy's
             raise unwritable_error(target) from None
+        result_shape = target[key].shape
+        if not any(isinstance(part, ndarray) for part in (key if type(key) is tuple else (key,))):
+            raise _expand_error(value.shape, result_shape) from None  # a basic key: PyTorch copies into a view
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
-            f"to indexing result of shape {list(target[key].shape)}"
+            f"to indexing result of shape {list(result_shape)}"
         ) from None
 
 
@@ -485,7 +488,9 @@ def _normalize_key(key, input_shape=None):
     repeats = False
     for part in parts:
         if isinstance(part, slice) and part.step is not None and part.step <= 0:
-            raise ValueError(f"step must be greater than zero (got {part.step}); use .flip(dim) to reverse")
+            raise ValueError(
+                "slice step cannot be zero" if part.step == 0 else f"step must be greater than zero (got {part.step}); use .flip(dim) to reverse"
+            )
         if isinstance(part, (Tensor, list, range, ndarray)):
             given, part = part, _as_index_array(part)
             if isinstance(given, range) or isinstance(given, list) and _python_ints(given):
@@ -575,6 +580,9 @@ def _index_error(error, key, input_shape):
         index, axis, size = out_of_bounds.groups()
         return IndexError(f"index {index} is out of bounds for dimension {axis} with size {size}")
     too_many = re.match(r"too many indices for array: array is (\d+)-dimensional, but (\d+) were indexed", message)
+    parts = key if type(key) is tuple else (key,)
+    if too_many and too_many.group(1) == "0" and any(isinstance(part, (ndarray, Tensor, list)) for part in parts):
+        return IndexError("too many indices for tensor of dimension 0 (a 0-d tensor has no dimension to index)")
     if too_many and too_many.group(1) == "0":
         return IndexError(
             "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
@@ -583,8 +591,44 @@ def _index_error(error, key, input_shape):
     if too_many:
         dimensions, indexed = too_many.groups()
         return IndexError(f"too many indices for tensor of dimension {dimensions} ({indexed} were indexed; shape {list(input_shape)})")
+    if message.startswith("boolean index did not match"):
+        return _mask_mismatch(parts, input_shape) or IndexError(f"{message} (tensor of shape {list(input_shape)})")
+    shapes = re.match(r"shape mismatch: indexing arrays could not be broadcast together with shapes (.*)$", message.strip())
+    if shapes:
+        listed = ", ".join(str(list(map(int, re.findall(r"\d+", shape)))) for shape in re.findall(r"\([^)]*\)", shapes.group(1)))
+        return IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes {listed} (tensor of shape "
+            f"{list(input_shape)})"
+        )
+    if message.startswith("only integers, slices"):
+        odd = next((part for part in parts if not isinstance(part, (int, slice, type(None), type(Ellipsis), ndarray, Tensor, list))), None)
+        return IndexError(
+            f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got "
+            f"{type(odd).__name__}) (tensor of shape {list(input_shape)})"
+        )
     in_our_words = re.sub(r"\baxis\b", "dimension", message.replace("array", "tensor"))
     return IndexError(f"{in_our_words} (tensor of shape {list(input_shape)})")
+
+
+def _mask_mismatch(parts, input_shape):
+    """PyTorch's IndexError for a bool mask whose shape is not that of the dimensions it indexes,
+    where the parts before it are integers and slices (one dimension each); else None."""
+    dimension = 0
+    for part in parts:
+        mask = part.array if isinstance(part, Tensor) else part
+        if isinstance(mask, ndarray) and mask.dtype == bool:
+            for position, size in enumerate(mask.shape):
+                if dimension + position >= len(input_shape) or input_shape[dimension + position] != size:
+                    return IndexError(
+                        f"The shape of the mask {list(mask.shape)} at index {position} does not match the shape of the "
+                        f"indexed tensor {list(input_shape)} at index {dimension + position}"
+                    )
+            dimension += mask.ndim
+        elif isinstance(part, (int, slice)):
+            dimension += 1
+        else:
+            return None
+    return None
 
 
 def _str_index_error():
@@ -602,22 +646,44 @@ def _integer_array(index, operation, error_type):
 
 
 def _require_integers(index, operation, error_type):
-    """``error_type`` naming the dtype of ``index`` (an array) unless it holds integers."""
+    """``error_type`` naming the dtype of ``index`` (an array) unless it holds integers, in PyTorch's
+    words for ``operation``."""
     if index.dtype.kind not in "iu":
+        words = _INDEX_DTYPE_WORDS.get(operation, "{operation}(): Expected dtype int32/int64 for index")
+        error_type = IndexError if operation == "index_fill_" else error_type
         raise error_type(
-            f"{operation}(): Expected dtype int32/int64 for index, got {dtypes.dtype_name(index.dtype)}; "
-            f"convert it with .long()"
+            f"{words.format(operation=operation, type=dtypes.scalar_type_name(index.dtype))} ({operation}: the index is "
+            f"{dtypes.dtype_name(index.dtype)}; convert it with .long())"
         )
 
 
+_INDEX_DTYPE_WORDS = {  # what PyTorch says of an index that holds no integers, where it is not the default
+    "scatter_add": "scatter(): Expected dtype int32/int64 for index",
+    "scatter_reduce": "scatter(): Expected dtype int32/int64 for index",
+    "index_select": "index_select(): Expected dtype int32 or int64 for index",
+    "index_add_": "index_add_(): Expected dtype int32/int64 for index but got: {type}",
+    "index_reduce_": "index_reduce_(): Expected dtype int32/int64 for index but got: {type}",
+    "index_fill_": "index_fill_(): Expected dtype int64 for index.",
+    "index_copy_": "index_copy_(): Expected a long tensor for index, but got {type}",
+}
+
+
 def _check_positions(index, dim, size, operation, error_type):
-    """``error_type`` unless every entry of ``index`` is a position in [0, size) (no negatives, as in PyTorch)."""
+    """``error_type`` unless every entry of ``index`` is a position in [0, size) (no negatives, as in
+    PyTorch), in PyTorch's words for ``operation`` (index_select's differ along the first dimension
+    and the others: two kernels)."""
     if index.size:
         low, high = index.min(), index.max()
         if low < 0 or high >= size:
-            raise error_type(
-                f"{operation}(): index {low if low < 0 else high} is out of bounds for dimension {dim} with size {size}"
-            )
+            bad = low if low < 0 else high
+            words = f"index {bad} is out of bounds for dimension {dim} with size {size}"
+            if operation == "index_select":
+                words, error_type = ("index out of range in self", IndexError) if dim == 0 else (
+                    f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}", RuntimeError
+                )
+            elif operation == "index_copy_":
+                words = f"index_copy_(): {words}"
+            raise error_type(f"{words} ({operation}: index {bad} is not in [0, {size - 1}] along dimension {dim})")
 
 
 def _checktensor_of_values(input_shape, dim, index, operation):
@@ -628,15 +694,15 @@ def _checktensor_of_values(input_shape, dim, index, operation):
     index = _integer_array(index, operation, RuntimeError)
     if index.ndim != len(input_shape) and not (index.ndim == 0 and len(input_shape) == 1):  # a 0-d index counts as 1-D
         raise RuntimeError(
-            f"{operation}(): Index tensor must have the same number of dimensions as input tensor "
-            f"(index shape {list(index.shape)}, input shape {list(input_shape)})"
+            f"Index tensor must have the same number of dimensions as {'input' if operation == 'gather' else 'self'} tensor "
+            f"({operation}: index shape {list(index.shape)}, input shape {list(input_shape)})"
         )
     dim = check_dim(dim, len(input_shape), operation)
     for axis, (index_size, size) in enumerate(zip(index.shape, input_shape)):
         if axis != dim and index_size > size:
             raise RuntimeError(
-                f"{operation}(): Size does not match at dimension {axis} expected index {list(index.shape)} "
-                f"to be no larger than self {list(input_shape)} apart from dimension {dim}"
+                f"Size does not match at dimension {axis} expected index {list(index.shape)} "
+                f"to be no larger than self {list(input_shape)} apart from dimension {dim} ({operation})"
             )
     _check_positions(index, dim, input_shape[dim], operation, RuntimeError)
     return dim, index
@@ -927,7 +993,7 @@ def take(x, index):
     positions = index.array if isinstance(index, Tensor) else as_array(index)
     if positions.dtype != dtypes.int64:
         raise RuntimeError(
-            f"take(): Expected a long tensor for index, but got {dtypes.scalar_type_name(positions.dtype)}; convert it with .long()"
+            f"take(): Expected a long tensor for index, but got {dtypes.scalar_type_name(positions.dtype)} (take: convert it with .long())"
         )
     index = index if isinstance(index, Tensor) else made_from_values(positions)
     checked = computed_without_gradient(_positions_in, [index], {"size": x.array.size}).array
@@ -950,10 +1016,12 @@ def index_select(x, dim, index):
     (V, D) with an index of n positions along dim 0 -> (n, D): an embedding lookup. Repeated
     positions each receive their share of the gradient.
     """
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' (position 2) must be Tensor, not {dtypes.python_type_name(index)}")
     index = tensor_of_values(index)
     _require_integers(index.array, "index_select", RuntimeError)
     if index.array.ndim > 1:
-        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {list(index.array.shape)}")
+        raise IndexError(f"index_select(): Index is supposed to be a vector (index_select: got shape {list(index.array.shape)})")
     dim = check_dim(dim, x.array.ndim, "index_select")
     if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element, and gives a 0-d result
         return shape.reshape(IndexSelect.apply(shape.reshape(x, 1), shape.reshape(index, -1), 0), ())
@@ -977,7 +1045,7 @@ def masked_fill(x, mask, value):
     if mask_array.dtype != dtypes.bool_:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype "
-            f"{dtypes.dtype_name(mask_array.dtype)}; compare first, e.g. mask == 1"
+            f"{dtypes.cpp_type_name(mask_array.dtype)} (masked_fill: compare first, e.g. mask == 1)"
         )
     if isinstance(value, Tensor) and value.array.ndim != 0:
         raise RuntimeError(
@@ -1054,8 +1122,9 @@ def _scatter(kind, x, dim, index, src, operation, accumulate):
         _check_src_dtype(x, src)
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
             raise RuntimeError(
-                f"{operation}(): Expected index {list(index.shape)} to be no larger than src "
-                f"{list(src.array.shape)} in every dimension (and of as many dimensions)"
+                f"Expected index {list(index.shape)} to be no larger than self {list(x.array.shape)} apart from dimension "
+                f"{dim} and to be no larger size than src {list(src.array.shape)} ({operation}: src needs as many "
+                f"dimensions as index, each at least as large)"
             )
         src = getitem(src, tuple(slice(0, size) for size in index.shape))
     return kind.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
@@ -1168,11 +1237,8 @@ def _positions_along(index, input_shape, dim, operation, negatives):
     size = input_shape[dim] if input_shape else 1
     if negatives:
         index = xp.where(index < 0, index + size, index)
-    if len(input_shape) == 1 and operation in _OUT_OF_RANGE_ERRORS:
-        try:
-            _check_positions(index, dim, size, operation, IndexError)
-        except IndexError as error:
-            raise IndexError(f"index out of range in self: {error}") from None
+    if len(input_shape) == 1 and operation in _OUT_OF_RANGE_ERRORS:  # PyTorch's 1-D kernel is index_select's
+        _check_positions(index, dim, size, "index_select", IndexError)
     else:
         _check_positions(index, dim, size, operation, _OUT_OF_RANGE_ERRORS.get(operation, IndexError))
     return index
@@ -1190,8 +1256,9 @@ def _check_source(x, dim, index_key, source, operation):
         x, source = operands_in_modes(operation, (x, source))
         if source.array.dtype != x.array.dtype:
             raise RuntimeError(
-                f"{operation}(): self ({dtypes.dtype_name(x.array.dtype)}) and source "
-                f"({dtypes.dtype_name(source.array.dtype)}) must have the same scalar type; convert one with .to()"
+                f"{operation}(): self ({dtypes.scalar_type_name(x.array.dtype)}) and source "
+                f"({dtypes.scalar_type_name(source.array.dtype)}) must have the same scalar type ({operation}: convert one "
+                f"with .to())"
             )
     count = index_key[-1].size  # the number of positions
     expected = x.array.shape[:dim] + (count,) + x.array.shape[dim + 1 :]
@@ -1373,7 +1440,7 @@ def _dims_pair(ndim, dim1, dim2, operation):
     first, second = check_dim(dim1, ndim, operation), check_dim(dim2, ndim, operation)
     if first == second:
         raise RuntimeError(
-            f"{operation}(): diagonal dimensions cannot be identical {dim1}, {dim2}; name two different dimensions"
+            f"diagonal dimensions cannot be identical {dim1}, {dim2} ({operation}: name two different dimensions)"
         )
     return first, second
 
@@ -1471,7 +1538,7 @@ def _narrow_key(x, dim, start, length):
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     start = start + size if start < 0 else start
     if length < 0:
-        raise RuntimeError(f"narrow(): length must be non-negative (got {length}).")
+        raise RuntimeError(f"narrow(): length must be non-negative. (narrow: got {length})")
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return (slice(None),) * dim + (slice(start, start + length),)
@@ -1480,6 +1547,8 @@ def _narrow_key(x, dim, start, length):
 @public
 def select(x, dim, index):
     """x's slice at position ``index`` along ``dim``, that dimension removed: ``x[:, i]`` for dim=1."""
+    if x.array.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor. (select: index it with .item() instead)")
     dim = check_dim(dim, x.array.ndim, "select")
     size = x.array.shape[dim]
     index = int(index)

@@ -129,17 +129,17 @@ def _tensor_list(tensors, operation):
     """``tensors`` as a list, checked to be a non-empty sequence of tensors (an empty one is
     PyTorch's ValueError for ``cat``, its RuntimeError for the others)."""
     if isinstance(tensors, Tensor):
-        raise TypeError(f"{operation}(): argument 'tensors' must be a tuple or list of Tensors, not Tensor")
+        raise TypeError(f"{operation}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor ({operation}: a list or tuple of them)")
     tensors = list(tensors)
     if not tensors:
         if operation == "cat":
-            raise ValueError("cat(): expected a non-empty list of Tensors")
+            raise ValueError("chainrule.cat(): expected a non-empty list of Tensors")
         raise RuntimeError(f"{operation} expects a non-empty TensorList")
     for position, tensor in enumerate(tensors):
         if not isinstance(tensor, Tensor):
             raise TypeError(
-                f"expected Tensor as element {position} in argument 0 of {operation}(), but got "
-                f"{type(tensor).__name__}; convert it with chainrule.tensor(...)"
+                f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__} ({operation}: "
+                f"convert it with chainrule.tensor(...))"
             )
     return tensors
 
@@ -570,8 +570,8 @@ def cartesian_prod(*tensors):
     for position, tensor in enumerate(tensors):
         if not isinstance(tensor, Tensor):
             raise TypeError(
-                f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__}; convert it "
-                f"with chainrule.tensor(...)"
+                f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__} (cartesian_prod: "
+                f"convert it with chainrule.tensor(...))"
             )
         if tensor.array.ndim != 1:
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(tensor.array.shape)}")

@@ -500,12 +500,12 @@ def warn_if_broadcasting(input, target, stacklevel=3):
         )
 
 
-def not_implemented_for_integers(input, operation):
-    """PyTorch's error for a loss asked to compute in an integer (or bool) dtype, which its kernels
-    do not support."""
+def not_implemented_for_integers(input, kernel, operation=None):
+    """PyTorch's error for a loss asked to compute in an integer (or bool) dtype, which its
+    ``kernel`` does not support (``operation``: the loss, where it is not the kernel)."""
     return NotImplementedError(
-        f'"{operation}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\': '
-        f"the input is {input.dtype}; convert it first, e.g. input.float()"
+        f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' ({operation or kernel}: '
+        f"the input is {input.dtype}; convert it first, e.g. input.float())"
     )
 
 

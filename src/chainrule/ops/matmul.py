@@ -241,8 +241,8 @@ def _dtype_mismatch(a, b, operation, kernel):
         words = f"dot : expected both vectors to have same dtype, but found {dtypes.scalar_type_name(first)} and {dtypes.scalar_type_name(second)}"
     elif kernel == "bmm":
         words = f"expected scalar type {dtypes.scalar_type_name(first)} but found {dtypes.scalar_type_name(second)}"
-    elif kernel == "addmm":
-        words = f"self and mat2 must have the same dtype, but got {dtypes.scalar_type_name(first)} and {dtypes.scalar_type_name(second)}"
+    elif kernel == "addmm":  # linear's input and weight: addmm's mat1 and mat2
+        words = f"mat1 and mat2 must have the same dtype, but got {dtypes.scalar_type_name(first)} and {dtypes.scalar_type_name(second)}"
     else:
         words = f"expected m1 and m2 to have the same dtype, but got: {dtypes.cpp_type_name(first)} != {dtypes.cpp_type_name(second)}"
     return RuntimeError(f"{words} ({operation}: convert one first, e.g. b.to(a.dtype))")
@@ -468,7 +468,7 @@ def _require_one_dtype(operation, input, first, second, names):
             mismatched, name = (input, "self") if input.array.dtype != dtype else (first, names[0])
             raise RuntimeError(
                 f"{name} and {names[1]} must have the same dtype, but got {dtypes.scalar_type_name(mismatched.array.dtype)} "
-                f"and {dtypes.scalar_type_name(dtype)}: {operation} does not promote; convert with .to()"
+                f"and {dtypes.scalar_type_name(dtype)} ({operation} does not promote; convert with .to())"
             )
     return input, first, second
 
@@ -736,8 +736,18 @@ def linear(x, weight, bias=None):
     or multiplies and then adds the bias in place (``output.add_(bias)``: any bias that broadcasts to
     the output, in any dtype); both are followed here, the second fused where the bias is a row of
     the weight's dtype."""
+    flattened = isinstance(x, Tensor) and bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
+    addmm = isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor) and weight.array.ndim == 2 and (
+        x.array.ndim == 2 or flattened
+    )
+    if addmm and bias.array.dtype != weight.array.dtype:
+        bias, weight = operands_in_modes("linear", (bias, weight))  # autocast casts them first, as PyTorch's
+        if bias.array.dtype != weight.array.dtype:  # addmm compares its self (the bias) with mat2 first
+            raise RuntimeError(
+                f"self and mat2 must have the same dtype, but got {dtypes.scalar_type_name(bias.array.dtype)} and "
+                f"{dtypes.scalar_type_name(weight.array.dtype)} (linear: convert one first, e.g. b.to(a.dtype))"
+            )
     x, weight = _same_dtype_operands(x, weight, "linear", ("input", "weight"), "mm" if bias is None else "addmm")
-    flattened = bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
     if weight.array.ndim != 2:
         if weight.array.ndim == 1 and (bias is None or not flattened and x.array.ndim != 2):
             output = matmul(x, weight)  # one output unit

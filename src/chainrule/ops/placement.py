@@ -44,7 +44,7 @@ def masked_scatter(input, mask, source):
     mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
     if mask_array.dtype != dtypes.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
-                           f"{dtypes.dtype_name(mask_array.dtype)}; compare first, e.g. mask == 1")
+                           f"{dtypes.scalar_type_name(mask_array.dtype)} (masked_scatter: compare first, e.g. mask == 1)")
     if source.array.dtype != input.array.dtype:
         raise RuntimeError(
             f"masked_scatter: expected self and source to have same dtypes but got {dtypes.scalar_type_name(input.array.dtype)} "

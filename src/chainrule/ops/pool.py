@@ -216,12 +216,32 @@ def window_divisor(windows, count_include_pad, divisor_override, dtype):
 
 
 # ----------------------------------------------------------------------------- public functions
+def _pooled_dimensions_error(input, operation, dims, indices=True):
+    """PyTorch's error for a pooling's input of the wrong number of dimensions, in the words of the
+    kernel ``operation`` reaches (a 1-d pooling is checked by the 2-d one it calls, with ``dims`` 2)."""
+    shape = list(input.shape)
+    advice = f" ({operation} takes {LAYOUTS[1 if operation.endswith('1d') else dims]})"
+    if operation == "max_pool1d" and not indices:
+        return RuntimeError(
+            f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:{shape}{advice}"
+        )
+    if operation.endswith("1d"):
+        return RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 'self' (while checking "
+            f"arguments for {operation}){advice}"
+        )
+    if operation.startswith("adaptive_"):
+        got = "but got: " if operation.startswith("adaptive_max") else "but got "
+        return RuntimeError(f"{operation}(): Expected {dims + 1}D or {dims + 2}D tensor, {got}{shape}{advice}")
+    return RuntimeError(f"non-empty {dims + 1}D or {dims + 2}D (batch mode) tensor expected for input{advice}")
+
+
 def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, operation, dims=2, indices=True, kernel_inside=False):
     """Check ``input`` and the arguments as PyTorch does; the ``Windows`` of a 2-d (or 3-d) pooling.
     ``indices`` False marks ``max_pool1d`` without them, which PyTorch checks with its own messages;
     ``kernel_inside`` asks for the kernel to fit in the unpadded input (PyTorch's avg_pool3d does)."""
     if input.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(f"{operation}: Expected {dims + 1}D or {dims + 2}D input {LAYOUTS[dims]}, but got input of size: {list(input.shape)}")
+        raise _pooled_dimensions_error(input, operation, dims, indices)
     kernel = per_dimension(kernel_size, dims, "kernel_size", operation)
     stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) else per_dimension(stride, dims, "stride", operation)
     padding = per_dimension(padding, dims, "padding", operation)
@@ -242,9 +262,9 @@ def _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode, oper
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {windows.positions[1]}")
         channels = (input.shape[-dims - 1],)  # a 1-d input shown as PyTorch shows it, (C x 1 x L)
         raise RuntimeError(
-            f"{operation}: Given input size: ({'x'.join(map(str, channels + size))}). Calculated output "
-            f"size: ({'x'.join(map(str, channels + windows.positions))}). Output size is too small; the input is "
-            f"smaller than the pooling window (kernel {kernel_size}, dilation {dilation}, padding {padding})"
+            f"Given input size: ({'x'.join(map(str, channels + size))}). Calculated output "
+            f"size: ({'x'.join(map(str, channels + windows.positions))}). Output size is too small ({operation}: the input is "
+            f"smaller than the pooling window, kernel {kernel_size}, dilation {dilation}, padding {padding})"
         )
     return windows
 
@@ -271,14 +291,14 @@ def _check_window_arguments(kernel, stride, padding, dilation, operation):
         return " ".join(f"{prefix}{name}: {value}" for name, value in zip(names, values))
 
     if 0 in stride:
-        raise RuntimeError(f"{operation}: stride should not be zero")
+        raise RuntimeError(f"stride should not be zero ({operation})")
     for p, k, d in zip(padding, kernel, dilation):
         if p < 0:
             raise RuntimeError(f"{operation}: pad must be non-negative, but got pad: {p}")
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(
-                f"{operation}: pad should be at most half of effective kernel size, but got pad={p}, "
-                f"kernel_size={k} and dilation={d}"
+                f"pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d} ({operation})"
             )
     for values, message in (
         (kernel, f"kernel size should be greater than zero, but got {listed('k', kernel)}"),
@@ -401,9 +421,7 @@ def _adaptive_bounds(size, out):
 def _adaptive_output_size(input, output_size, operation, dims=2):
     """``output_size`` as ``dims`` sizes (None inside keeps the input's), after PyTorch's checks."""
     if input.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(
-            f"{operation}: Expected {dims + 1}D or {dims + 2}D tensor {LAYOUTS[dims]}, but got input of size {list(input.shape)}"
-        )
+        raise _pooled_dimensions_error(input, operation, dims)
     if output_size is None:
         raise TypeError(f"{operation}: output_size must be an int or a tuple of {dims} ints (None inside keeps a size), got None")
     sizes = (output_size,) * dims if isinstance(output_size, numbers.Integral) else tuple(output_size)

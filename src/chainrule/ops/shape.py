@@ -218,7 +218,7 @@ def _infer_shape(shape, numel):
     for size in shape:
         if size != -1:
             if size < 0:
-                raise RuntimeError(f"invalid shape dimension {size} in shape {list(shape)}")
+                raise RuntimeError(f"invalid shape dimension {size} at index {list(shape).index(size)} of shape {list(shape)}")
             known *= size
     if unknown:
         if known == 0:
@@ -560,12 +560,12 @@ def permute(x, *dims):
     ndim = x.array.ndim
     if len(dims) != ndim:
         raise RuntimeError(
-            f"permute: number of dimensions in the tensor input does not match the length of the "
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
             f"desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
         )
     dims = tuple(check_dim(axis, ndim, "permute") for axis in dims)
     if len(set(dims)) != len(dims):
-        raise RuntimeError(f"permute(): duplicate dims are not allowed (got dims={list(dims)})")
+        raise RuntimeError(f"permute(): duplicate dims are not allowed. (permute: got dims={list(dims)})")
     return Permute.apply(x, dims)
 
 
@@ -631,8 +631,9 @@ def movedim(x, source, destination):
         )
     sources = [check_dim(axis, ndim, "movedim") for axis in sources]
     destinations = [check_dim(axis, ndim, "movedim") for axis in destinations]
-    if len(set(sources)) != len(sources) or len(set(destinations)) != len(destinations):
-        raise RuntimeError(f"movedim: repeated dim in source {sources} or destination {destinations}")
+    for name, dims in (("source", sources), ("destination", destinations)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
     rest = iter(axis for axis in range(ndim) if axis not in sources)
     placed = dict(zip(destinations, sources))
     return Permute.apply(x, tuple(placed[axis] if axis in placed else next(rest) for axis in range(ndim)))
@@ -648,10 +649,12 @@ def repeat(x, *sizes):
     if len(repeats) < x.array.ndim:
         raise RuntimeError(
             f"Number of dimensions of repeat dims can not be smaller than number of dimensions of "
-            f"tensor: got {len(repeats)} repeats for a tensor of shape {tuple(x.array.shape)}"
+            f"tensor (repeat: got {len(repeats)} repeats for a tensor of shape {tuple(x.array.shape)})"
         )
     if any(size < 0 for size in repeats):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: repeats {list(repeats)}")
+        sizes = [count * size for count, size in zip(repeats, (1,) * (len(repeats) - x.array.ndim) + x.array.shape)]
+        first = next(size for size in sizes if size < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {first}: {sizes} (repeat: repeats {list(repeats)})")
     return Repeat.apply(x, repeats)
 
 

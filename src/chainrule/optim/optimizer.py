@@ -140,8 +140,8 @@ class Optimizer:
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
             raise TypeError(
-                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
-                "but got a single Tensor; wrap it in a list: [tensor]"
+                f"params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                f"but got {params.type()} (wrap the tensor in a list: [tensor])"
             )
         self.defaults = defaults
         for registry in _HOOK_REGISTRIES:
@@ -580,15 +580,17 @@ def check_tensor_lr(lr):
         raise ValueError("Tensor lr must be 1-element")
 
 
-def check_non_negative(**hyperparameters):
-    """Raise PyTorch's ValueError for a hyperparameter below zero (or NaN), in PyTorch's words.
+def check_non_negative(below_zero_only=False, **hyperparameters):
+    """Raise PyTorch's ValueError for a hyperparameter below zero (or NaN), in PyTorch's words, by
+    PyTorch's comparison ``not 0.0 <= value`` (a str meets ``<=``); ``below_zero_only``: SGD's
+    ``value < 0.0``, which lets NaN pass.
 
     A tensor ``lr`` must have one element (PyTorch checks that first).
     """
     if "lr" in hyperparameters:
         check_tensor_lr(hyperparameters["lr"])
     for name, value in hyperparameters.items():
-        if not value >= 0.0:
+        if (value < 0.0) if below_zero_only else not 0.0 <= value:
             raise ValueError(f"{_INVALID.get(name, f'Invalid {name} value')}: {value}")
 
 

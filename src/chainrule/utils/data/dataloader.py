@@ -94,14 +94,14 @@ class DataLoader(Generic[T_co]):
     ):
         if num_workers < 0:
             raise ValueError(
-                f"num_workers option should be non-negative (got {num_workers}); use num_workers=0 to "
-                f"disable multiprocessing."
+                f"num_workers option should be non-negative; use num_workers=0 to disable multiprocessing. "
+                f"(got {num_workers})"
             )
         if timeout < 0:
             raise ValueError(f"timeout option should be non-negative, got {timeout}")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
-                "prefetch_factor option could only be specified in multiprocessing. Let num_workers > 0 "
+                "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "  # PyTorch's words
                 "to enable multiprocessing, otherwise set prefetch_factor to None."
             )
         if prefetch_factor is not None and prefetch_factor < 0:

@@ -28,7 +28,7 @@ class Dataset(Generic[T_co]):
     """Base class of datasets: define ``__getitem__(index)`` (one sample) and ``__len__``."""
 
     def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index)")
+        raise NotImplementedError(f"Subclasses of Dataset should implement __getitem__. ({type(self).__name__} must define __getitem__(index))")
 
     def __add__(self, other):
         return ConcatDataset([self, other])
@@ -118,7 +118,7 @@ class ConcatDataset(Dataset[T_co]):
     def __getitem__(self, index):
         if index < 0:
             if -index > len(self):
-                raise ValueError(f"absolute value of index {index} should not exceed dataset length {len(self)}")
+                raise ValueError(f"absolute value of index should not exceed dataset length (index {index}, length {len(self)})")
             index += len(self)
         which = bisect.bisect_right(self.cumulative_sizes, index)
         if which == len(self.datasets):
