@@ -1372,8 +1372,6 @@ def test_hidden_detached_in_place_on_the_argument():
     same_as_eager(setup, calls=7)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: nn.LSTM given 2-D (h, c) with 3-D input raises 'hx should also be 3-D but got "
-                   "2-D tensor', PyTorch 'hx and cx should also be 3-D but got (2-D, 2-D) tensors'")
 def test_lstm_hidden_without_the_layer_dimension_raises_as_pytorch():
     """init_hidden forgetting the num_layers dimension: every call raises, compiled as eagerly,
     with PyTorch's message."""

@@ -190,6 +190,7 @@ MORE_CASES = {
     "clamp of no bounds": lambda lib: lib.ones(2).clamp(),
     "expand to fewer dims": lambda lib: matrix(lib).expand(3),
     "view with -2": lambda lib: matrix(lib).view(-2, 3),
+    "reshape to float sizes": lambda lib: matrix(lib).reshape((3.0, 2)),
     "index of a 0-d with a tensor": lambda lib: lib.tensor(1.0)[lib.tensor([0])],
     # layers
     "Linear of a 0-d": lambda lib: lib.nn.Linear(3, 2)(lib.ones(())),

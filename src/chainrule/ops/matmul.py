@@ -818,14 +818,8 @@ def _bias_of_flattened_rows(bias, input_shape, out_features):
 
 
 def _checked_bias(bias, weight, output_shape):
-    """``bias`` after PyTorch's checks of linear's bias (cast by autocast where it casts linear's)."""
-    if bias.array.dtype != weight.array.dtype:
-        (bias,) = operands_in_modes("linear", (bias,))
-        if bias.array.dtype != weight.array.dtype:
-            raise RuntimeError(
-                f"linear: bias and weight must have the same dtype, but got {dtypes.dtype_name(bias.array.dtype)} "
-                f"and {dtypes.dtype_name(weight.array.dtype)}"
-            )
+    """``bias`` after PyTorch's checks of the shape of linear's (and addmm's) bias; its dtype is
+    the weight's (checked before, as addmm's self and mat2)."""
     if bias.array.shape == output_shape[-1:]:
         return bias
     try:

@@ -202,11 +202,27 @@ class Triu(Triangle):
 
 
 # ----------------------------------------------------------------------------- helpers
-def _sizes(sizes):
-    """Sizes given as ``f(x, 2, 3)`` or ``f(x, (2, 3))``, as a tuple of ints."""
+def _sizes(sizes, operation, argument):
+    """Sizes given as ``f(x, 2, 3)`` or ``f(x, (2, 3))``, as a tuple of ints: integers, NumPy's
+    and 1-element integer tensors are taken, a float is PyTorch's TypeError."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
-    return tuple(int(size) for size in sizes)
+    try:
+        return tuple(map(operator.index, sizes))
+    except TypeError:
+        position, odd = next((position, size) for position, size in enumerate(sizes) if not _is_index(size))
+        raise TypeError(
+            f"{operation}(): argument '{argument}' (position 1) must be tuple of ints, but found element of type "
+            f"{type(odd).__name__} at pos {position}"
+        ) from None
+
+
+def _is_index(size):
+    try:
+        operator.index(size)
+    except TypeError:
+        return False
+    return True
 
 
 def _infer_shape(shape, numel):
@@ -246,7 +262,7 @@ def reshape(x, *shape):
     ``ReshapeAliasBackward0`` for a view with other strides, ``UnsafeViewBackward0`` after the copy's
     ``CloneBackward0``.
     """
-    new_shape = _infer_shape(_sizes(shape), x.array.size)
+    new_shape = _infer_shape(_sizes(shape, "reshape", "shape"), x.array.size)
     if is_contiguous_tensor(x):
         return Reshape.apply(x, new_shape)
     if viewable_as(x.array, new_shape):
@@ -267,7 +283,7 @@ def view(x, *shape):
     """
     if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, xp.dtype)):
         return _reinterpreted(x, xp.dtype(shape[0].dtype if isinstance(shape[0], dtypes.dtype) else shape[0]))
-    new_shape = _infer_shape(_sizes(shape), x.array.size)
+    new_shape = _infer_shape(_sizes(shape, "view", "size"), x.array.size)
     if strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
@@ -556,7 +572,7 @@ def permute(x, *dims):
 
     ``permute(x, 2, 0, 1)`` turns an image of shape (H, W, C) into (C, H, W).
     """
-    dims = _sizes(dims)
+    dims = _sizes(dims, "permute", "dims")
     ndim = x.array.ndim
     if len(dims) != ndim:
         raise RuntimeError(
@@ -645,7 +661,7 @@ def repeat(x, *sizes):
 
     (2, 3) repeated (2, 1, 2) -> (2, 2, 6). This is NumPy's ``tile`` (not ``numpy.repeat``).
     """
-    repeats = _sizes(sizes)
+    repeats = _sizes(sizes, "repeat", "repeats")
     if len(repeats) < x.array.ndim:
         raise RuntimeError(
             f"Number of dimensions of repeat dims can not be smaller than number of dimensions of "
@@ -661,7 +677,7 @@ def repeat(x, *sizes):
 @public
 def tile(x, *dims):
     """x tiled ``dims[d]`` times along each dimension d; fewer sizes than dimensions are padded with 1s in front."""
-    dims = _sizes(dims)
+    dims = _sizes(dims, "tile", "dims")
     return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
 
 
