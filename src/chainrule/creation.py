@@ -333,7 +333,7 @@ def _nested_data_error(data):
             if isinstance(item, (str, bytes)):
                 return TypeError(f"new(): invalid data type '{type(item).__name__}' (tensor() needs numbers, bools or lists of them)")
             if not isinstance(item, (bool, int, float, xp.generic)):
-                return RuntimeError(f"Could not infer dtype of {type(item).__name__}: tensor() needs numbers, bools or lists of them")
+                return RuntimeError(f"Could not infer dtype of {type(item).__name__} (tensor() needs numbers, bools or lists of them)")
             return None
         if not _is_sequence(item):
             return TypeError(f"not a sequence (tensor(): a number where a list of {shape[dim]} should be, at dim {dim})")

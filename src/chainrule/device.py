@@ -121,8 +121,8 @@ def on_meta(device):
         device = _default_device
         if device is None:
             return False
-    elif not isinstance(device, str):
-        device = _device(device)  # PyTorch's TypeError for a float, RuntimeError for an accelerator index
+    elif type(device) is not _device:
+        device = _device(device)  # PyTorch's errors: a float, an accelerator index, a name of no device ('gpu')
     kind = device.partition(":")[0]
     if kind == "cpu":
         return False
@@ -130,11 +130,11 @@ def on_meta(device):
         return True
     if kind == "cuda":  # PyTorch's error on a machine without CUDA
         raise AssertionError(
-            f"Torch not compiled with CUDA enabled: chainrule tensors live on the CPU (NumPy); device {device!r} is not "
-            f"available. Use 'cpu', or drop the .to(device) call: course code runs unchanged without it."
+            f"Torch not compiled with CUDA enabled (chainrule tensors live on the CPU, NumPy; device '{device}' is not "
+            f"available. Use 'cpu', or drop the .to(device) call: course code runs unchanged without it)"
         )
     raise RuntimeError(
-        f"chainrule tensors live on the CPU (NumPy); device {device!r} is not available. Use "
+        f"chainrule tensors live on the CPU (NumPy); device '{device}' is not available. Use "
         f"'cpu', or drop the .to(device) call: course code runs unchanged without it."
     )
 

@@ -234,7 +234,7 @@ def set_default_dtype(dtype):
         raise TypeError(f"invalid dtype object: set_default_dtype() takes chainrule.float32 or chainrule.float64, not {dtype!r}")
     chosen = of(dtype)
     if chosen.kind != "f":
-        raise TypeError(f"only floating-point types are supported as the default type, got {chosen}")
+        raise TypeError(f"only floating-point types are supported as the default type (got {dtype_name(chosen)})")
     _default_float = chosen
 
 
@@ -286,9 +286,11 @@ def infer_dtype(data):
     gives the default float dtype (NumPy would choose ``float64``).
     """
     if data is None:
-        raise RuntimeError("Could not infer dtype of NoneType: tensor() needs numbers, bools or lists of them")
+        raise RuntimeError("Could not infer dtype of NoneType (tensor() needs numbers, bools or lists of them)")
     array = xp.asarray(data)
     kind = array.dtype.kind
+    if kind == "O" and any(item is None for item in array.ravel()):  # NumPy would read None as nan
+        raise RuntimeError("Could not infer dtype of NoneType (tensor() needs numbers, bools or lists of them)")
     if isinstance(data, (xp.ndarray, xp.generic)) or isinstance(getattr(data, "dtype", None), xp.dtype):
         return check_convertible(array.dtype)  # an array, a NumPy scalar, a pandas Series: their dtype
     if kind in "uO" and array.dtype.itemsize == 8 or kind == "f" and _beyond_int64(array):

@@ -214,12 +214,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(f"cannot sample n_sample <= 0 samples (num_samples={num_samples})")
     weights = input.array
     if weights.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(weights.shape)}")
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim (multinomial: got shape {tuple(weights.shape)})")
     if weights.dtype.kind != "f":
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {dtypes.dtype_name(weights.dtype)}")
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {dtypes.scalar_type_name(weights.dtype)}")
     categories = weights.shape[-1]
     if not replacement and num_samples > categories:
-        raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without replacement ({num_samples} samples of {categories} categories)")
+        raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without replacement (multinomial: {num_samples} samples of {categories} categories)")
     if categories > 2**24:
         raise RuntimeError(f"number of categories cannot exceed 2^24 (got {categories}): multinomial draws in float32 precision")
     return tensor_from_array(drawn(_multinomial_draws, generator, weights, num_samples, replacement))
@@ -230,15 +230,15 @@ def _multinomial_draws(engine, weights, num_samples, replacement):
     them again, with the checks, on each call)."""
     rows = weights.reshape(-1, weights.shape[-1]).astype(xp.float64)
     if not (xp.isfinite(rows).all() and (rows >= 0).all()):
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (rows.sum(axis=1) <= 0).any():
-        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     if not replacement:
         available = int((rows > 0).sum(axis=1).min())
         if num_samples > available:
             raise RuntimeError(
-                f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
-                f"({num_samples} samples asked, a row has {available} categories with nonzero weight)"
+                f"cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+                f"(multinomial: {num_samples} samples asked, a row has {available} categories with nonzero weight)"
             )
     rows = weights.reshape(-1, weights.shape[-1])
     if replacement and num_samples > 1:

@@ -45,7 +45,10 @@ class finfo(_Limits):
             return
         dtype = dtypes.real_dtype(type)  # a complex dtype's are its parts' (finfo(complex64) is float32's)
         if dtype.kind != "f":
-            raise TypeError(f"finfo() requires a floating point input type, got {dtype}. Use iinfo for integer types")
+            raise TypeError(
+                "chainrule.finfo() requires a floating point input type. Use chainrule.iinfo to handle 'chainrule.finfo' "
+                f"(got {dtype})"
+            )
         limits = xp.finfo(dtype)
         self.bits = limits.bits
         self.eps = float(limits.eps)
@@ -68,7 +71,12 @@ class iinfo(_Limits):
     def __init__(self, type):
         dtype = xp.dtype(_checked_dtype(type, "iinfo"))
         if dtype.kind not in "iu":
-            raise TypeError(f"iinfo() requires an integer input type, got {dtype}. Use finfo for floating types")
+            if dtype.kind == "b":
+                raise TypeError("chainrule.bool is not supported by chainrule.iinfo")
+            raise TypeError(
+                "chainrule.iinfo() requires an integer input type. Use chainrule.finfo to handle 'chainrule.iinfo' "
+                f"(got {dtype})"
+            )
         limits = xp.iinfo(dtype)
         self.bits = limits.bits
         self.min = int(limits.min)

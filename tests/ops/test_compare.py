@@ -2,6 +2,7 @@
 side, special values; no gradient; closeness and equality as Python bools."""
 import math
 import operator
+import re
 
 import numpy as np
 import pytest
@@ -90,7 +91,7 @@ def test_bitwise_functions_work_bit_by_bit_on_integers(name):
     np.testing.assert_array_equal(ours.array, expected.numpy())
     assert ours.dtype == chainrule.int64
     np.testing.assert_array_equal(chainrule.bitwise_not(chainrule.tensor(a)).array, [-13, -6, 2])
-    with pytest.raises(NotImplementedError, match=f"{name}: needs bool or integer tensors, got float32"):
+    with pytest.raises(NotImplementedError, match=f"^\"{name}_cpu\" not implemented for 'Float' \\({name} computes on integers and bools"):
         getattr(chainrule, name)(chainrule.ones(2), chainrule.ones(2))
 
 
@@ -184,10 +185,10 @@ def test_integer_functions_match_pytorch(call):
 
 def test_integer_functions_refuse_floats_as_pytorch_does():
     for name in ("gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift"):
-        with pytest.raises(NotImplementedError, match=f"{name}: needs integer tensors, got float32; convert with .long"):
-            getattr(chainrule, name)(chainrule.ones(2), chainrule.ones(2))
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(NotImplementedError) as theirs:
             getattr(torch, name)(torch.ones(2), torch.ones(2))
+        with pytest.raises(NotImplementedError, match=f"^{re.escape(str(theirs.value))} \\({name} computes on integers: convert"):
+            getattr(chainrule, name)(chainrule.ones(2), chainrule.ones(2))
     for name in ("bitwise_left_shift", "bitwise_right_shift"):
         for lib in (chainrule, torch):
             with pytest.raises(NotImplementedError):

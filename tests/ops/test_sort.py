@@ -246,9 +246,9 @@ def test_unique_returns_pytorchs_tuples_and_shapes():
 
 
 @pytest.mark.parametrize("call, error, words", [
-    (lambda lib, x: x.topk(4), RuntimeError, r"topk\(\): selected index k out of range.*k = 4"),
+    (lambda lib, x: x.topk(4), RuntimeError, r"^selected index k out of range \(topk: k = 4"),
     (lambda lib, x: x.topk(-1), RuntimeError, "selected index k out of range"),
-    (lambda lib, x: x.kthvalue(0), RuntimeError, r"kthvalue\(\): selected number k out of range for dimension -1"),
+    (lambda lib, x: x.kthvalue(0), RuntimeError, r"^kthvalue\(\): selected number k out of range for dimension \d \(k = 0"),
     (lambda lib, x: x.kthvalue(4, 1), RuntimeError, "k = 4.*3 elements"),
     (lambda lib, x: x.sort(2), IndexError, r"range of \[-2, 1\].*got 2\) \(in sort"),
     (lambda lib, x: x.argsort((0, 1)), TypeError, "argsort.*must be int, not tuple"),

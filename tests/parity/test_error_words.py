@@ -245,6 +245,56 @@ MORE_CASES = {
     "ConcatDataset index out of range": lambda lib: lib.utils.data.ConcatDataset([dataset(lib), dataset(lib)])[-11],
 }
 
+ROUND_TWO = {  # the second round of probes: operations on values, making tensors, the rarer layers
+    "eq of shapes that do not broadcast": lambda lib: lib.ones(3) == lib.ones(2),
+    "lt of shapes that do not broadcast": lambda lib: lib.lt(lib.ones(3), lib.ones(2)),
+    "bmm of batches of two sizes": lambda lib: lib.bmm(lib.ones(2, 3, 4), lib.ones(3, 4, 5)),
+    "sum over a repeated dim": lambda lib: matrix(lib).sum((0, 0)),
+    "max of an empty tensor": lambda lib: lib.ones(0).max(),
+    "max along an empty dim": lambda lib: lib.ones(0, 3).max(0),
+    "argmax of an empty tensor": lambda lib: lib.ones(0).argmax(),
+    "topk of k too large": lambda lib: lib.ones(3).topk(4),
+    "kthvalue of k too large": lambda lib: lib.ones(3).kthvalue(4),
+    "add_ to integers with a float alpha": lambda lib: integers(lib).add_(integers(lib), alpha=0.5),
+    "bitwise_and of floats": lambda lib: lib.bitwise_and(lib.ones(3), lib.ones(3)),
+    "& of floats": lambda lib: lib.ones(3) & lib.ones(3),
+    "<< of floats": lambda lib: lib.ones(3) << 1,
+    "gcd of floats": lambda lib: lib.gcd(lib.ones(3), lib.ones(3)),
+    "isclose with a negative rtol": lambda lib: lib.isclose(lib.ones(3), lib.ones(3), rtol=-1.0),
+    "softplus of integers": lambda lib: lib.nn.functional.softplus(lib.tensor([1, 2])),
+    "selu of integers": lambda lib: lib.nn.functional.selu(lib.tensor([1, 2])),
+    "gelu of integers": lambda lib: lib.nn.functional.gelu(lib.tensor([1, 2])),
+    "gelu with an unknown approximation": lambda lib: lib.nn.functional.gelu(lib.ones(3), approximate="fast"),
+    "NLLLoss of a class out of range": lambda lib: lib.nn.NLLLoss()(lib.zeros(2, 3), lib.tensor([0, 3])),
+    "cross_entropy of a class out of range": lambda lib: lib.nn.functional.cross_entropy(lib.ones(4, 3), lib.tensor([0, 1, 3, 0])),
+    "kl_div of a long target": lambda lib: lib.nn.functional.kl_div(lib.zeros(4, 3), lib.zeros(4, 3, dtype=lib.long), reduction="batchmean"),
+    "huber_loss with a negative delta": lambda lib: lib.nn.functional.huber_loss(lib.ones(3), lib.zeros(3), delta=-1.0),
+    "smooth_l1_loss with a negative beta": lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(3), lib.zeros(3), beta=-1.0),
+    "gaussian_nll_loss with var of a wrong size": lambda lib: lib.nn.functional.gaussian_nll_loss(lib.ones(4, 3), lib.ones(4, 3), lib.ones(4, 2)),
+    "multilabel_margin_loss of a float target": lambda lib: lib.nn.functional.multilabel_margin_loss(lib.ones(4, 3), lib.zeros(4, 3)),
+    "MultiheadAttention with a mask of the wrong shape": lambda lib: lib.nn.MultiheadAttention(8, 2)(
+        lib.ones(5, 2, 8), lib.ones(5, 2, 8), lib.ones(5, 2, 8), attn_mask=lib.zeros(4, 4)
+    ),
+    "MultiheadAttention with keys and values of two lengths": lambda lib: lib.nn.MultiheadAttention(8, 2)(
+        lib.ones(5, 2, 8), lib.ones(6, 2, 8), lib.ones(4, 2, 8)
+    ),
+    "MultiheadAttention of an unbatched query and batched keys": lambda lib: lib.nn.MultiheadAttention(8, 2)(
+        lib.ones(5, 8), lib.ones(5, 2, 8), lib.ones(5, 2, 8)
+    ),
+    "multinomial of negative probabilities": lambda lib: lib.multinomial(lib.tensor([0.5, -0.1, 0.6]), 1),
+    "multinomial of probabilities summing to 0": lambda lib: lib.multinomial(lib.zeros(3), 1),
+    "multinomial of a 3-D tensor": lambda lib: lib.multinomial(lib.ones(2, 2, 2), 1),
+    "tensor of a list holding None": lambda lib: lib.tensor([1.0, None]),
+    "split of a 0-d tensor": lambda lib: lib.tensor(1.0).split(1),
+    "chunk of a 0-d tensor": lambda lib: lib.tensor(1.0).chunk(2),
+    "a tensor made on device 'gpu'": lambda lib: lib.ones(2, device="gpu"),
+    "to('gpu')": lambda lib: lib.ones(2).to("gpu"),
+    "finfo of an integer dtype": lambda lib: lib.finfo(lib.int64),
+    "iinfo of bool": lambda lib: lib.iinfo(lib.bool),
+    "iinfo of a floating dtype": lambda lib: lib.iinfo(lib.float32),
+    "set_default_dtype of an integer dtype": lambda lib: lib.set_default_dtype(lib.int64),
+}
+
 
 def raised(call, lib):
     with pytest.raises(Exception) as caught:
@@ -252,7 +302,7 @@ def raised(call, lib):
     return caught.value
 
 
-@pytest.mark.parametrize("call", [*CASES.values(), *MORE_CASES.values()], ids=[*CASES, *MORE_CASES])
+@pytest.mark.parametrize("call", [*CASES.values(), *MORE_CASES.values(), *ROUND_TWO.values()], ids=[*CASES, *MORE_CASES, *ROUND_TWO])
 def test_an_error_says_pytorchs_words_then_advice(call):
     theirs, ours = raised(call, torch), raised(call, chainrule)
     assert isinstance(ours, type(theirs)), f"PyTorch raises {type(theirs).__name__}, chainrule {type(ours).__name__}: {ours}"

@@ -485,7 +485,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """Squared error below ``beta``, absolute error above (continuous at beta); beta=0 is L1
     (``l1_loss``, as PyTorch computes it then)."""
     if beta < 0:
-        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta})")
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta. (got beta={beta})")
     if beta == 0:
         return l1_loss(input, target, size_average, reduce, reduction)
     reduction = _reduction(size_average, reduce, reduction)
@@ -1331,7 +1331,7 @@ def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
     form = "batched (3-D)" if batched else "unbatched (2-D)"
     if key.ndim != query.ndim or value.ndim != query.ndim:
         raise AssertionError(
-            f"For {form} query, expected key and value to be {query.ndim}-D but found {key.ndim}-D and "
+            f"For {form} `query`, expected `key` and `value` to be {query.ndim}-D but found {key.ndim}-D and "
             f"{value.ndim}-D tensors respectively"
         )
     if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
@@ -1439,7 +1439,7 @@ def multi_head_attention_forward(
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
     else:
         if tuple(key.shape) != tuple(value.shape):
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
         weights = in_proj_weight.chunk(3)
     biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
     q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
@@ -1448,11 +1448,11 @@ def multi_head_attention_forward(
         if attn_mask.ndim == 2:
             expected = (target_length, key.shape[0])
             if tuple(attn_mask.shape) != expected:
-                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be {expected}.")
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {expected}.")
             attn_mask = attn_mask.unsqueeze(0)
         elif tuple(attn_mask.shape) != (batch_size * num_heads, target_length, key.shape[0]):
             expected = (batch_size * num_heads, target_length, key.shape[0])
-            raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be {expected}.")
+            raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be {expected}.")
     if bias_k is not None and bias_v is not None:
         if static_k is not None or static_v is not None:
             raise AssertionError("bias cannot be added to static key or value.")
@@ -1473,6 +1473,11 @@ def multi_head_attention_forward(
     source_length = k.shape[1]
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (batch_size, source_length):
+            if key_padding_mask.shape[0] != batch_size:
+                raise AssertionError(
+                    f"Expected key_padded_mask.shape[0] to be {batch_size}, but got {key_padding_mask.shape[0]} (expecting "
+                    f"key_padding_mask of shape {(batch_size, source_length)})"
+                )
             raise AssertionError(
                 f"expecting key_padding_mask shape of {(batch_size, source_length)}, but got "
                 f"{tuple(key_padding_mask.shape)}"

@@ -752,7 +752,7 @@ def elu_(x, alpha=1.0):
 def gelu(x, approximate="none"):
     """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
+        raise RuntimeError(f"approximate argument must be either none or tanh. (gelu: got {approximate!r})")
     require_float_input(x, "gelu")
     return GELU.apply(x, approximate)
 
@@ -1044,7 +1044,14 @@ def require_float_input(x, operation):
     if x.array.dtype.kind != "f":
         if x.array.dtype.kind == "c" and operation in REFUSED_ON_COMPLEX:
             raise complex_refused(operation, x.array.dtype)
+        kernel = _KERNELS.get(operation, f"{operation}_cpu")
         raise NotImplementedError(
-            f'"{operation}" not implemented for {dtype_name(x.array.dtype)!r}: {operation} needs a '
-            f"floating point tensor; convert it first, e.g. x.float()"
+            f'"{kernel}" not implemented for \'{scalar_type_name(x.array.dtype)}\' ({operation} needs a floating point '
+            f"tensor, this is {dtype_name(x.array.dtype)}: convert it first, e.g. x.float())"
         )
+
+
+_KERNELS = {  # the ATen kernel whose name PyTorch's refusal of integers says, where it is not OPERATION_cpu
+    "selu": "elu_cpu", "celu": "elu_cpu", "gelu": "GeluKernelImpl", "softshrink": "softshrink_check",
+    "logsigmoid": "log_sigmoid_cpu", "rrelu": "leaky_relu_cpu",
+}

@@ -52,10 +52,7 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
         try:
             return keep_operands_layout(computed_without_gradient(array_function, (a, b)), (a, b))
         except ValueError:
-            raise RuntimeError(
-                f"{name}: shapes {a.array.shape} and {b.array.shape} cannot be broadcast together (each pair "
-                f"of sizes, from the right, must be equal or one of them 1)"
-            ) from None
+            raise broadcast_error([a.array.shape, b.array.shape], name) from None
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
@@ -118,8 +115,14 @@ def _require_integers(operation, dtype):
             "convert with .long() first" if operation in INTEGER_ONLY
             else f"for floating point use comparisons (x > 0) or logical_{operation.removeprefix('bitwise_')}"
         )
-        kinds = "integer" if operation in INTEGER_ONLY else "bool or integer"
-        raise NotImplementedError(f"{operation}: needs {kinds} tensors, got {dtype.name}; {advice}")
+        kernel = _KERNELS.get(operation, operation.removeprefix("bitwise_") if operation in INTEGER_ONLY else operation)
+        raise NotImplementedError(
+            f"\"{kernel}_cpu\" not implemented for '{dtypes.scalar_type_name(dtype)}' ({operation} computes on integers"
+            f"{'' if operation in INTEGER_ONLY else ' and bools'}: {advice})"
+        )
+
+
+_KERNELS = {"bitwise_left_shift": "lshift", "bitwise_right_shift": "rshift"}  # ATen's names, where they are not the operation's
 
 
 INTEGER_ONLY = ("bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm")
@@ -212,7 +215,9 @@ def _isclose(operation, a, b, rtol, atol, equal_nan):
     require_tensors(operation, a, b)
     for name, tolerance in (("rtol", rtol), ("atol", atol)):
         if not tolerance >= 0:
-            raise RuntimeError(f"{operation}: {name} must be greater than or equal to zero, but got {tolerance}; pass a tolerance >= 0")
+            raise RuntimeError(
+                f"{name} must be greater than or equal to zero, but got {float(tolerance):g} ({operation}: pass a tolerance >= 0)"
+            )
     if a.array.dtype != b.array.dtype:
         raise RuntimeError(
             f"{dtypes.scalar_type_name(a.array.dtype)} did not match {dtypes.scalar_type_name(b.array.dtype)} "

@@ -1427,8 +1427,8 @@ def _scaled_operands(input, other, alpha):
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and common.kind in "biu":
         raise RuntimeError(
-            "For integral input tensors, argument alpha must not be a floating point number (convert the "
-            "tensors with .float() first, or give an integer alpha)."
+            "For integral input tensors, argument alpha must not be a floating point number. (convert the "
+            "tensors with .float() first, or give an integer alpha)"
         )
     alpha = dtypes.checked_scalar(alpha, common)
     return input, mul(other.to(common), bool(alpha) if common.kind == "b" else alpha)

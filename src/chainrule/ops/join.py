@@ -171,7 +171,9 @@ def _split_sizes(length, split_size_or_sections, dim):
     """The piece sizes of ``split``: equal pieces of an int size (the last may be smaller), or the list given."""
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size < 0 or (size == 0 and length != 0):
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0 and length != 0:
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {length} "
                 f"(split_size={size}); pass a positive piece size"
@@ -237,6 +239,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def _split(x, split_size_or_sections, dim, equal_pieces, listed_pieces):
     """The pieces of ``split``, made by the op ``equal_pieces`` (an int size) or ``listed_pieces``."""
+    if x.array.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor (a 0-d tensor has nothing to split)")
     dim = check_dim(dim, x.array.ndim, "split")
     kind = equal_pieces if isinstance(split_size_or_sections, int) else listed_pieces
     return kind.apply(x, _split_sizes(x.array.shape[dim], split_size_or_sections, dim), dim)
@@ -286,6 +290,8 @@ def unsafe_chunk(x, chunks, dim=0):
 
 
 def _chunk(x, chunks, dim, kind, operation):
+    if x.array.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor (a 0-d tensor has nothing to split)")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     dim = check_dim(dim, x.array.ndim, operation)

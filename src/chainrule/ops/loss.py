@@ -405,8 +405,8 @@ def _check_class_range(indices, kept, classes, input_shape, ignore_index):
     if out_of_range[0].size:
         bad = int(indices[out_of_range][0])
         raise IndexError(
-            f"Target {bad} is out of bounds. Class indices must lie in [0, {classes - 1}] for input "
-            f"of shape {tuple(input_shape)} with {classes} classes (or equal ignore_index={ignore_index})."
+            f"Target {bad} is out of bounds. (class indices must lie in [0, {classes - 1}] for input "
+            f"of shape {tuple(input_shape)} with {classes} classes, or equal ignore_index={ignore_index})"
         )
 
 
@@ -528,7 +528,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     'mean' then still divides by the element count, as PyTorch.
     """
     if delta <= 0:
-        raise RuntimeError(f"huber_loss does not support non-positive values for delta (got delta={delta}); use delta > 0.")
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta. (got delta={delta}: use delta > 0)")
     broadcast_shape(input, target, "huber_loss")
     warn_if_broadcasting(input, target)
     reduction = reduction_from(None, None, reduction)
@@ -559,8 +559,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     reduction = reduction_from(size_average, reduce, reduction, REDUCTIONS + ("batchmean",))
     if input.dtype.kind != "f" or target.dtype.kind != "f":
         raise RuntimeError(
-            f"kl_div: Integral inputs not supported (input {input.dtype.name}, target {target.dtype.name}); "
-            f"pass log-probabilities and probabilities as floats (.float())"
+            f"kl_div: Integral inputs not supported. (input {input.dtype.name}, target {target.dtype.name}: "
+            f"pass log-probabilities and probabilities as floats, .float())"
         )
     if reduction == "mean":
         warnings.warn(
@@ -621,8 +621,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             var = var.unsqueeze(-1)
         elif not mismatched:
             raise ValueError(
-                f"var is of incorrect size: {tuple(var.shape)} for input {tuple(input.shape)}; give it the input's "
-                f"shape, the input's shape without the last dimension, or the input's shape with one dimension 1"
+                f"var is of incorrect size ({tuple(var.shape)} for input {tuple(input.shape)}: give it the input's "
+                f"shape, the input's shape without the last dimension, or the input's shape with one dimension 1)"
             )
     if reduction not in REDUCTIONS:
         raise ValueError(reduction + " is not valid")

@@ -17,6 +17,7 @@ composes them, so their gradients and second derivatives come free:
 Reductions ('none', 'mean', 'sum') and the legacy ``size_average`` / ``reduce`` flags are as in the
 losses of ``loss.py``.
 """
+from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient, made_from_arguments
 from chainrule.backend import xp
 from chainrule.autograd.grad_mode import is_grad_enabled
@@ -211,7 +212,10 @@ def _class_scores(input, operation):
 
 def _long_targets(target):
     if target.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name} (class-index targets must be integers: use target.long())")
+        raise RuntimeError(
+            f"expected scalar type Long but found {dtypes.scalar_type_name(target.array.dtype)} (class-index targets must be "
+            f"integers: use target.long())"
+        )
     return target.array
 
 

@@ -385,9 +385,9 @@ def _checked_batches(batch1, batch2, operation, arguments=("batch1", "batch2")):
     _require_tensor(batch2, operation, arguments[1], 2)
     if batch1.ndim == batch2.ndim == 3 and batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(
-            f"{operation}: Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{batch1.shape[0]}, {batch1.shape[2]}] but got: [{batch2.shape[0]}, {batch2.shape[1]}] (shapes "
-            f"{tuple(batch1.shape)} and {tuple(batch2.shape)}); both batches need the same size"
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{batch1.shape[0]}, {batch1.shape[2]}] but got: [{batch2.shape[0]}, {batch2.shape[1]}]. ({operation}: shapes "
+            f"{tuple(batch1.shape)} and {tuple(batch2.shape)}; both batches need the same size)"
         )
     return _checked_operands(batch1, batch2, operation, ndim=3, names=("batch1", "batch2"), arguments=arguments)
 

@@ -556,7 +556,7 @@ def reduction_axes(x, dim, operation):
     axes = tuple(check_dim(operator.index(d), ndim, operation) for d in dims)
     if len(set(axes)) != len(axes):
         repeated = next(axis for axis in axes if axes.count(axis) > 1)
-        raise RuntimeError(f"{operation}: dim {repeated} appears multiple times in the list of dims {tuple(dims)}")
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims ({operation}: dims {tuple(dims)})")
     return axes if ndim else ()
 
 
@@ -583,13 +583,13 @@ def require_nonempty(x, axes, operation, every_dim=False):
     if every_dim and x.array.size == 0:
         raise RuntimeError(
             f"{operation}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
-            f"reduction dim with the 'dim' argument (input shape {tuple(x.array.shape)})."
+            f"reduction dim with the 'dim' argument. (input shape {tuple(x.array.shape)})"
         )
     for axis in axes:
         if x.array.shape[axis] == 0:
             raise IndexError(
-                f"{operation}(): Expected reduction dim {axis} to have non-zero size (input shape "
-                f"{tuple(x.array.shape)}); reduce over a non-empty dimension"
+                f"{operation}(): Expected reduction dim {axis} to have non-zero size. (input shape "
+                f"{tuple(x.array.shape)}: reduce over a non-empty dimension)"
             )
 
 
@@ -768,8 +768,8 @@ def _index_of_extreme(x, dim, keepdim, pick_index, operation):
     if dim is None:
         if x.array.size == 0:
             raise IndexError(
-                f"{operation}(): Expected reduction dim to be specified for input.numel() == 0 (input "
-                f"shape {tuple(x.array.shape)}); pass dim=..."
+                f"{operation}(): Expected reduction dim to be specified for input.numel() == 0. (input "
+                f"shape {tuple(x.array.shape)}: pass dim=...)"
             )
         return computed_without_gradient(_index_in_flattened, (x,), {"pick_index": pick_index, "keepdim": keepdim})
     axis = one_axis(x, dim, operation)

@@ -169,8 +169,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     k = operator.index(k)
     if not 0 <= k <= size:
         raise RuntimeError(
-            f"topk(): selected index k out of range: k = {k}, but dimension {dim} of the input "
-            f"(shape {tuple(input.array.shape)}) has {size} elements; choose 0 <= k <= {size}"
+            f"selected index k out of range (topk: k = {k}, but dimension {dim} of the input "
+            f"of shape {tuple(input.array.shape)} has {size} elements; choose 0 <= k <= {size})"
         )
     if input.array.dtype.kind == "b":
         raise RuntimeError("topk does not support bool dtypes on CPU; convert first, e.g. x.int()")
@@ -286,8 +286,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     k = operator.index(k)
     if size and not 1 <= k <= size:
         raise RuntimeError(
-            f"kthvalue(): selected number k out of range for dimension {dim}: k = {k}, but it has "
-            f"{size} elements; choose 1 <= k <= {size}"
+            f"kthvalue(): selected number k out of range for dimension {axis} (k = {k}, but it has "
+            f"{size} elements; choose 1 <= k <= {size})"
         )
     if input.array.ndim:  # a 0-d input is its own k-th value, even a bool
         _refuse_bool(input, dim, "kthvalue_cpu")

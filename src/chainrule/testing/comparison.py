@@ -124,7 +124,7 @@ def _compare(actual, expected, path, **options):
                 raise _Mismatch(
                     AssertionError,
                     f"The keys of the mappings do not match:\nMissing keys in the actual mapping: {sorted(set(expected) - set(actual))}\n"
-                    f"Extra keys in the actual mapping: {sorted(set(actual) - set(expected))}",
+                    f"Additional keys in the actual mapping: {sorted(set(actual) - set(expected))}",
                 )
             for key in actual:
                 _compare(actual[key], expected[key], path + (key,), **options)

@@ -12,7 +12,7 @@ def parameters_to_vector(parameters):
 def vector_to_parameters(vec, parameters):
     """Copy consecutive pieces of the vector ``vec`` into the parameters (in place, unrecorded)."""
     if not isinstance(vec, Tensor):
-        raise TypeError(f"expected Tensor, but got: {type(vec).__name__}")
+        raise TypeError(f"expected chainrule.Tensor, but got: {type(vec).__name__}")
     position = 0
     with no_grad():
         for parameter in parameters:
