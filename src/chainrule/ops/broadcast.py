@@ -26,7 +26,7 @@ class BroadcastTo(Op):
         try:
             expanded = xp.broadcast_to(x, shape)
         except ValueError:
-            raise _expand_error(x.shape, shape) from None
+            raise expand_error(x.shape, shape) from None
         if expanded.size == x.size:  # nothing repeated (x's own shape, new size-1 axes): a view that can be written, as PyTorch's
             return x.reshape(shape)
         return expanded
@@ -36,7 +36,7 @@ class BroadcastTo(Op):
         return sum_to_shape(grad_output, ctx.input_shape), None
 
 
-def _expand_error(shape, target):
+def expand_error(shape, target):
     """PyTorch's error for an expand that would change a dimension of size other than 1."""
     lead = len(target) - len(shape)
     axis = next((axis for axis in range(lead, len(target)) if shape[axis - lead] not in (1, target[axis])), None)

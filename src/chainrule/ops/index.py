@@ -28,7 +28,7 @@ from chainrule.creation import checked_dtype, integer_argument
 from chainrule.memory_layout import contiguous_format
 from chainrule.backend import add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
 from chainrule.ops import shape
-from chainrule.ops.broadcast import _expand_error, broadcast_shapes, broadcast_to, expand
+from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand, expand_error
 from chainrule.ops.elementwise import Where, broadcasting, clone, selected
 from chainrule.ops.inplace import check_not_inference, leaf_view_error, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
@@ -435,7 +435,7 @@ def _write_at(target, key, value, repeats, accumulate):
             raise unwritable_error(target) from None
         result_shape = target[key].shape
         if not any(isinstance(part, ndarray) for part in (key if type(key) is tuple else (key,))):
-            raise _expand_error(value.shape, result_shape) from None  # a basic key: PyTorch copies into a view
+            raise expand_error(value.shape, result_shape) from None  # a basic key: PyTorch copies into a view
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast "
             f"to indexing result of shape {list(result_shape)}"
