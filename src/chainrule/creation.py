@@ -132,19 +132,19 @@ def check_memory_format(memory_format, ndim, function, preserve=True):
         raise RuntimeError("unsupported memory format Preserve")
 
 
-def _float_dtype(dtype):
-    return xp.dtype(checked_dtype(dtype)) if dtype is not None else dtypes.get_default_dtype()
+def _float_dtype(dtype, function=None):
+    return xp.dtype(checked_dtype(dtype, function)) if dtype is not None else dtypes.get_default_dtype()
 
 
-def checked_dtype(dtype):
+def checked_dtype(dtype, function=None):
     """``dtype`` as PyTorch's factories take it: a chainrule dtype (or the NumPy dtype it stands for),
     or the Python type ``bool``, ``int`` or ``float``; a name (``'float32'``) or a NumPy type
-    (``numpy.float64``) is PyTorch's TypeError."""
+    (``numpy.float64``) is PyTorch's TypeError, naming the ``function`` where it is given."""
     if isinstance(dtype, (dtypes.dtype, xp.dtype)) or isinstance(dtype, type) and dtype in (bool, int, float):
         return dtype
     raise TypeError(
-        f"argument 'dtype' must be chainrule.dtype, not {type(dtype).__name__} ({dtype!r}); "
-        f"pass chainrule.float32, chainrule.int64, ..."
+        f"{f'{function}(): ' if function else ''}argument 'dtype' must be chainrule.dtype, not {type(dtype).__name__} "
+        f"({dtype!r}: pass chainrule.float32, chainrule.int64, ...)"
     )
 
 
@@ -206,7 +206,7 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
     if pin_memory:
         refuse_pinned_memory()
     if dtype is not None:
-        checked_dtype(dtype)
+        checked_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         warn_copy_construct("torch.tensor(sourceTensor)")
         if type(data.array) is MetaArray:  # a copy of a meta tensor is one too, whatever the device asked
@@ -383,7 +383,7 @@ def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     if pin_memory:
         refuse_pinned_memory()
     shape = size_argument(size, "zeros")
-    dtype = _float_dtype(dtype)
+    dtype = _float_dtype(dtype, "zeros")
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     return _from_arguments(xp.zeros(shape, dtype=dtype), requires_grad)
@@ -395,7 +395,7 @@ def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_m
     if pin_memory:
         refuse_pinned_memory()
     shape = size_argument(size, "ones")
-    dtype = _float_dtype(dtype)
+    dtype = _float_dtype(dtype, "ones")
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     return _from_arguments(xp.ones(shape, dtype=dtype), requires_grad)
@@ -409,7 +409,7 @@ def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     shape = size_argument(size, "empty")
     check_memory_format(memory_format, len(shape), "empty", preserve=False)
     order = memory_layout.CHANNELS_LAST_ORDERS.get(memory_format)
-    dtype = _float_dtype(dtype)
+    dtype = _float_dtype(dtype, "empty")
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     make = lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad)  # noqa: E731

@@ -293,6 +293,8 @@ ROUND_TWO = {  # the second round of probes: operations on values, making tensor
     "iinfo of bool": lambda lib: lib.iinfo(lib.bool),
     "iinfo of a floating dtype": lambda lib: lib.iinfo(lib.float32),
     "set_default_dtype of an integer dtype": lambda lib: lib.set_default_dtype(lib.int64),
+    "tensor with dtype given as a str": lambda lib: lib.tensor([1, 2], dtype="float32"),
+    "zeros with dtype given as a str": lambda lib: lib.zeros(2, dtype="float32"),
 }
 
 
