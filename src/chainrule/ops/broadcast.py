@@ -7,7 +7,7 @@ on every gradient whose shape differs from its input's, in one place for all ope
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.backend import xp
 from chainrule.ops.op import Op
-from chainrule.ops.operands import broadcast_error
+from chainrule.ops.operands import broadcast_error, expand_error
 from chainrule.ops.registry import formula_form, install_method, public
 from chainrule.tensor import Tensor
 
@@ -34,22 +34,6 @@ class BroadcastTo(Op):
     @staticmethod
     def backward(ctx, grad_output):
         return sum_to_shape(grad_output, ctx.input_shape), None
-
-
-def expand_error(shape, target):
-    """PyTorch's error for an expand that would change a dimension of size other than 1."""
-    lead = len(target) - len(shape)
-    axis = next((axis for axis in range(lead, len(target)) if shape[axis - lead] not in (1, target[axis])), None)
-    if axis is None:  # fewer target dimensions than the tensor has
-        return RuntimeError(
-            f"expand: the number of sizes provided ({len(target)}) must be greater or equal to the number of "
-            f"dimensions in the tensor ({len(shape)})"
-        )
-    return RuntimeError(
-        f"The expanded size of the tensor ({target[axis]}) must match the existing size ({shape[axis - lead]}) at "
-        f"non-singleton dimension {axis}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)} "
-        f"(expand can only repeat dimensions of size 1)"
-    )
 
 
 class SumTo(Op):

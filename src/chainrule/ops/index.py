@@ -28,7 +28,7 @@ from chainrule.creation import checked_dtype, integer_argument
 from chainrule.memory_layout import contiguous_format
 from chainrule.backend import add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
 from chainrule.ops import shape
-from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand, expand_error
+from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand
 from chainrule.ops.elementwise import Where, broadcasting, clone, selected
 from chainrule.ops.inplace import check_not_inference, leaf_view_error, records_in_place, unwritable_error, write_in_place
 from chainrule.autograd import function as function_module
@@ -39,7 +39,7 @@ from chainrule.autograd.function import (
 )
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.reduce import SumAll, accumulated
-from chainrule.ops.operands import as_tensor_like, binary_operands, constant
+from chainrule.ops.operands import as_tensor_like, binary_operands, constant, expand_error
 from chainrule.ops.registry import install_method, public
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import Tensor, check_dim, tensor_from_array

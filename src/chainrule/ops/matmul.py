@@ -21,7 +21,7 @@ from chainrule import dtypes
 from chainrule.backend import is_contiguous, ndarray, read_only, xp
 from chainrule.ops.elementwise import accept_deprecated_forms, mul
 from chainrule.ops.op import Op, OpNode
-from chainrule.ops.operands import binary_operands
+from chainrule.ops.operands import binary_operands, expand_error
 from chainrule.ops import registry
 from chainrule.ops.registry import install_method, public, reflected
 from chainrule.tensor import Tensor
@@ -826,11 +826,14 @@ def _checked_bias(bias, weight, output_shape):
         fits = xp.broadcast_shapes(output_shape, bias.array.shape) == output_shape
     except ValueError:
         fits = False
-    if not fits:
-        raise RuntimeError(
-            f"linear: a bias of shape {bias.array.shape} does not fit the output shape {output_shape}; "
-            f"it needs out_features = weight.shape[0] = {output_shape[-1]} elements"
-        )
+    if not fits:  # PyTorch's addmm expands the bias to the output's shape
+        if bias.array.ndim > len(output_shape):
+            raise RuntimeError(
+                f"expand({bias.type()}{{{list(bias.array.shape)}}}, size={list(output_shape)}): the number of sizes provided "
+                f"({len(output_shape)}) must be greater or equal to the number of dimensions in the tensor ({bias.array.ndim}) "
+                f"(linear: the bias needs out_features = weight.shape[0] = {output_shape[-1]} elements)"
+            )
+        raise expand_error(bias.array.shape, output_shape)
     return bias
 
 

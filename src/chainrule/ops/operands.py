@@ -212,6 +212,22 @@ def _dtype_stand_in(value):
     return value
 
 
+def expand_error(shape, target):
+    """PyTorch's error for an expand that would change a dimension of size other than 1."""
+    lead = len(target) - len(shape)
+    axis = next((axis for axis in range(lead, len(target)) if shape[axis - lead] not in (1, target[axis])), None)
+    if axis is None:  # fewer target dimensions than the tensor has
+        return RuntimeError(
+            f"expand: the number of sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(shape)})"
+        )
+    return RuntimeError(
+        f"The expanded size of the tensor ({target[axis]}) must match the existing size ({shape[axis - lead]}) at "
+        f"non-singleton dimension {axis}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)} "
+        f"(expand can only repeat dimensions of size 1)"
+    )
+
+
 def broadcast_error(shapes, operation):
     """PyTorch's RuntimeError for ``shapes`` that do not broadcast together: the first sizes that
     differ (neither of them 1), looking from the last dimension back."""
