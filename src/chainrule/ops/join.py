@@ -304,8 +304,8 @@ def _chunk(x, chunks, dim, kind, operation):
 @public
 def unbind(x, dim=0):
     """The slices of x along ``dim``, as a tuple (the dimension disappears): (3, 4) -> three of (4,)."""
-    if x.array.ndim == 0:
-        raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
+    if x.array.ndim == 0 and dim in (0, -1):
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions (unbind: a 0-d tensor has no slices)")
     return Unbind.apply(x, check_dim(dim, x.array.ndim, "unbind"))
 
 
