@@ -13,6 +13,7 @@ metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of 
 from chainrule import dtypes
 from chainrule.autograd.function import made_from_arguments, made_from_values, written_in_python
 from chainrule.caller_warnings import warn_once
+from chainrule.creation import keep_source_strides
 from chainrule.backend import xp
 from chainrule.ops.registry import install_method
 from chainrule.tensor import Size, Tensor, sizes_given, tensor_from_array, view_storage
@@ -61,8 +62,11 @@ class LegacyTensorType(type):
                 f"{cls.__name__}(data): data must be a sequence (got {type(data[0]).__name__}); use "
                 f"chainrule.tensor({data[0]!r}, dtype={cls.dtype}) for a 0-d tensor"
             )
-        values = data[0].tolist() if isinstance(data[0], xp.ndarray) else data[0]
-        return made_from_values(xp.array(values).astype(cls.dtype), written=written_in_python(data[0]))
+        if isinstance(data[0], xp.ndarray):  # converted as a C cast, laid out as the array (as PyTorch's)
+            made = made_from_values(data[0].astype(cls.dtype))
+            keep_source_strides(made, data[0])
+            return made
+        return made_from_values(xp.array(data[0]).astype(cls.dtype), written=written_in_python(data[0]))
 
 
 def _legacy_type(name, dtype):

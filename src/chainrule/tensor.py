@@ -195,6 +195,8 @@ class Tensor:
         else:
             raise TypeError(f"Tensor() takes one data argument or int sizes, got {data!r}")
         init_leaf(self, array)
+        if len(data) == 1 and isinstance(data[0], ndarray) and not array.flags.c_contiguous:  # laid out as the array, as PyTorch's
+            self._chosen_strides = True
         if requires_grad:
             self.requires_grad = True
 

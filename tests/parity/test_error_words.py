@@ -195,6 +195,9 @@ MORE_CASES = {
     # layers
     "Linear of a 0-d": lambda lib: lib.nn.Linear(3, 2)(lib.ones(())),
     "Linear of integers": lambda lib: lib.nn.Linear(3, 2)(lib.ones(4, 3, dtype=lib.long)),
+    "linear with a bias of the wrong size": lambda lib: lib.nn.functional.linear(lib.ones(4, 3), lib.ones(2, 3), lib.ones(5)),
+    "linear with a bias of more dimensions": lambda lib: lib.nn.functional.linear(lib.ones(4, 3), lib.ones(2, 3), lib.ones(4, 1, 2)),
+    "addmm with an input that does not expand": lambda lib: lib.addmm(lib.ones(3), lib.ones(4, 3), lib.ones(3, 2)),
     "Conv2d of a 2-D input": lambda lib: lib.nn.Conv2d(3, 8, 3)(lib.ones(8, 8)),
     "Conv1d of a 4-D input": lambda lib: lib.nn.Conv1d(4, 8, 3)(lib.ones(2, 4, 10, 10)),
     "Conv2d groups not dividing in": lambda lib: lib.nn.Conv2d(3, 8, 3, groups=2),

@@ -377,3 +377,37 @@ def test_common_errors_say_pytorch_words_first(call):
             call(lib)
         messages.append(str(raised.value))
     assert messages[0].startswith(messages[1]) and len(messages[0]) > len(messages[1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, a: lib.tensor(a),
+    lambda lib, a: lib.tensor(a, dtype=lib.float32),
+    lambda lib, a: lib.FloatTensor(a),
+    lambda lib, a: lib.Tensor(a),
+    lambda lib, a: lib.from_numpy(a),
+    lambda lib, a: lib.as_tensor(a),
+    lambda lib, a: lib.tensor(lib.from_numpy(a)),
+])
+@pytest.mark.parametrize("array", [
+    np.arange(6.0).reshape(2, 3).T,
+    np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1),
+    np.arange(12.0).reshape(3, 4)[:, ::2],
+])
+def test_a_tensor_made_from_an_array_keeps_its_layout(make, array):
+    """Grokking Deep RL's A2C: ``torch.FloatTensor(returns.T[:-1]).view(-1)`` fails in PyTorch, whose
+    constructors copy a NumPy array laid out as it is (``returns.T`` stays transposed): the strides,
+    contiguity and view error are PyTorch's."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            made = make(lib, array)
+        try:
+            made.view(-1)
+            viewable = True
+        except RuntimeError:
+            viewable = False
+        outcomes.append((made.stride(), made.is_contiguous(), viewable, made.tolist()))
+    assert outcomes[0] == outcomes[1]
