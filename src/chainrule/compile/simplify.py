@@ -217,9 +217,11 @@ def conjugates_dropped(lines):
     return [(indent, _without_conj(code) if ".xp.conj(" in code else code, comment) for indent, code, comment in lines]
 
 
+@functools.lru_cache(maxsize=4096)
 def _without_conj(code):
     """One statement's code with its ``<...>.xp.conj(e)`` calls written ``e`` (a line that is no
-    whole statement, a block's header, is left as it is)."""
+    whole statement, a block's header, is left as it is). A pure function of the line, kept for the
+    lines recorded again (the same backward formulas, in each recording of a step)."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
