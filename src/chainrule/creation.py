@@ -211,8 +211,11 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
         warn_copy_construct("torch.tensor(sourceTensor)")
         if type(data.array) is MetaArray:  # a copy of a meta tensor is one too, whatever the device asked
             return on_meta_device(data.array.shape, data.array.dtype if dtype is None else dtype, requires_grad)
-        with ignoring_float_errors():  # a copy laid out as the source (order "K"), as PyTorch's
-            array = data.array.copy(order="K") if dtype is None else data.array.astype(dtype)
+        # a copy laid out as the source where its strides are PyTorch's (order "K"), as PyTorch's; else
+        # row-major (a layout NumPy chose, which the tensor reports row-major, is not copied)
+        order = "K" if memory_layout.strides_are_pytorchs(data) else "C"
+        with ignoring_float_errors():
+            array = data.array.copy(order=order) if dtype is None else data.array.astype(dtype, order=order)
     else:
         if isinstance(data, xp.ndarray):
             check_numpy_array(data)

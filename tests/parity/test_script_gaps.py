@@ -411,3 +411,19 @@ def test_a_tensor_made_from_an_array_keeps_its_layout(make, array):
             viewable = False
         outcomes.append((made.stride(), made.is_contiguous(), viewable, made.tolist()))
     assert outcomes[0] == outcomes[1]
+
+
+def test_a_tensor_copied_from_a_result_laid_out_by_numpy_is_row_major_as_pytorchs():
+    """``tensor(s)`` of a softmax of a permuted tensor (PyTorch lays the softmax out row-major; NumPy
+    may not) is row-major, and a view of it writes through, as in PyTorch."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tensor(a tensor): PyTorch's advice to clone
+            copied = lib.tensor(lib.randn(5, 3, 4).permute(1, 0, 2).softmax(-1))
+        copied.view(-1)[0] = 123.0
+        outcomes.append((copied.stride(), copied.is_contiguous(), copied.reshape(-1)[0].item()))
+    assert outcomes[0] == outcomes[1]
