@@ -245,18 +245,8 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
     make = tensor_from_array if isinstance(data, Tensor) else functools.partial(made_from_values, written=written_in_python(data))
     result = _finish(array, requires_grad, make)
     result.name = name
-    keep_source_strides(result, data)
+    memory_layout.keep_copied_layout(result)
     return result
-
-
-def keep_source_strides(tensor, source):
-    """Give ``tensor`` (a copy of ``source``'s values, laid out as they lie: NumPy's order "K") the
-    strides of its source where PyTorch keeps them: a NumPy array's, or a tensor's whose strides
-    are PyTorch's. ``tensor(a.T)`` of an array ``a`` is not contiguous, as in PyTorch."""
-    if tensor.array.flags.c_contiguous:
-        return
-    if isinstance(source, xp.ndarray) or isinstance(source, Tensor) and memory_layout.strides_are_pytorchs(source):
-        tensor._chosen_strides = True
 
 
 def _python_numbers_as(data, dtype):

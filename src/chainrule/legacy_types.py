@@ -13,8 +13,8 @@ metaclass's ``__instancecheck__``), and calling one makes an ordinary Tensor of 
 from chainrule import dtypes
 from chainrule.autograd.function import made_from_arguments, made_from_values, written_in_python
 from chainrule.caller_warnings import warn_once
-from chainrule.creation import keep_source_strides
 from chainrule.backend import xp
+from chainrule.memory_layout import keep_copied_layout
 from chainrule.ops.registry import install_method
 from chainrule.tensor import Size, Tensor, sizes_given, tensor_from_array, view_storage
 
@@ -64,7 +64,7 @@ class LegacyTensorType(type):
             )
         if isinstance(data[0], xp.ndarray):  # converted as a C cast, laid out as the array (as PyTorch's)
             made = made_from_values(data[0].astype(cls.dtype))
-            keep_source_strides(made, data[0])
+            keep_copied_layout(made)
             return made
         return made_from_values(xp.array(data[0]).astype(cls.dtype), written=written_in_python(data[0]))
 

@@ -60,6 +60,15 @@ def check_rank(memory_format, ndim):
         raise RuntimeError(f"required rank {len(order)} tensor to use {memory_format._name} format")
 
 
+def keep_copied_layout(tensor):
+    """Make the strides of ``tensor``, a new copy of a NumPy array's or a tensor's values laid out
+    as they lie (NumPy's order "K", taken where PyTorch keeps the source's layout: an array, a
+    tensor whose strides are PyTorch's), its own: ``tensor(a.T)`` of an array ``a`` is not
+    contiguous, as in PyTorch. A row-major copy is left as it is."""
+    if not tensor.array.flags.c_contiguous:
+        tensor._chosen_strides = True
+
+
 def strides_are_pytorchs(tensor):
     """Whether ``tensor``'s NumPy strides are the strides PyTorch's tensor would have (see above)."""
     base = tensor._base

@@ -20,7 +20,7 @@ from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
 from chainrule.device import device as chainrule_device  # for methods whose parameter is named device
-from chainrule.memory_layout import strided, strides_are_pytorchs
+from chainrule.memory_layout import keep_copied_layout, strided, strides_are_pytorchs
 from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
 from chainrule.utils.identity_map import IdentityMap
@@ -195,8 +195,7 @@ class Tensor:
         else:
             raise TypeError(f"Tensor() takes one data argument or int sizes, got {data!r}")
         init_leaf(self, array)
-        if len(data) == 1 and isinstance(data[0], ndarray) and not array.flags.c_contiguous:  # laid out as the array, as PyTorch's
-            self._chosen_strides = True
+        keep_copied_layout(self)  # Tensor(a.T) of an array: laid out as the array, as PyTorch's
         if requires_grad:
             self.requires_grad = True
 

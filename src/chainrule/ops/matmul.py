@@ -395,7 +395,7 @@ def _checked_batches(batch1, batch2, operation, arguments=("batch1", "batch2")):
 @public(out=True)
 def dot(input, tensor):
     """sum_i input[i] tensor[i] for two 1-D tensors of the same size: a 0-d tensor."""
-    return _checked_product(input, tensor, "dot", ndim=1, arguments=("input", "tensor"))
+    return _checked_product(input, tensor, "dot", arguments=("input", "tensor"))
 
 
 def _checked_product(a, b, operation, ndim=None, names=None, arguments=("input", "other")):
@@ -413,7 +413,7 @@ def _checked_operands(a, b, operation, ndim=None, names=None, arguments=("input"
             f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors (dot: both must be 1-D, got shapes "
             f"{tuple(a.shape)} and {tuple(b.shape)})"
         )
-    if ndim is not None and names is not None:
+    if ndim is not None:
         _require_dims(a, ndim, names[0], operation)
         _require_dims(b, ndim, names[1], operation)
     _check_product_shapes(a.array.shape, b.array.shape, operation)
@@ -736,18 +736,18 @@ def linear(x, weight, bias=None):
     or multiplies and then adds the bias in place (``output.add_(bias)``: any bias that broadcasts to
     the output, in any dtype); both are followed here, the second fused where the bias is a row of
     the weight's dtype."""
-    flattened = isinstance(x, Tensor) and bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
-    addmm = isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor) and weight.array.ndim == 2 and (
-        x.array.ndim == 2 or flattened
-    )
-    if addmm and bias.array.dtype != weight.array.dtype:
+    if (
+        isinstance(bias, Tensor) and isinstance(weight, Tensor) and bias.array.dtype != weight.array.dtype
+        and isinstance(x, Tensor) and weight.array.ndim == 2 and (x.array.ndim == 2 or _flattened_by_pytorch(x, bias))
+    ):  # PyTorch's addmm compares its self (the bias) with mat2 before mat1 (the input)
         bias, weight = operands_in_modes("linear", (bias, weight))  # autocast casts them first, as PyTorch's
-        if bias.array.dtype != weight.array.dtype:  # addmm compares its self (the bias) with mat2 first
+        if bias.array.dtype != weight.array.dtype:
             raise RuntimeError(
                 f"self and mat2 must have the same dtype, but got {dtypes.scalar_type_name(bias.array.dtype)} and "
                 f"{dtypes.scalar_type_name(weight.array.dtype)} (linear: convert one first, e.g. b.to(a.dtype))"
             )
     x, weight = _same_dtype_operands(x, weight, "linear", ("input", "weight"), "mm" if bias is None else "addmm")
+    flattened = bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
     if weight.array.ndim != 2:
         if weight.array.ndim == 1 and (bias is None or not flattened and x.array.ndim != 2):
             output = matmul(x, weight)  # one output unit

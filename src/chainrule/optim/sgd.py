@@ -36,7 +36,7 @@ class SGD(Optimizer):
         differentiable=False,
         fused=None,
     ):
-        check_non_negative(True, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        check_non_negative(below_zero_only=True, lr=lr, momentum=momentum, weight_decay=weight_decay)
         check_fused(fused, foreach, differentiable)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
