@@ -6,8 +6,9 @@ scripts' time).
 ``pytorch_printed/NAME.txt`` holds, under a first line naming what it was recorded from, the
 standard output of ``scripts/NAME.py`` run by ``run_script.py torch``. A recording counts only
 while what the output depends on is unchanged: the script's text, the helper packages beside the
-scripts, ``run_script.py``, and the versions of PyTorch, NumPy and Python; otherwise (and for a
-new script) the test runs PyTorch itself, and ``test_scripts.py`` asks for the recording anew:
+scripts and ``run_script.py`` (their digest), and the versions of PyTorch, NumPy and Python;
+otherwise the test runs PyTorch itself. ``test_scripts.py`` asks for a new or changed script (or
+helper) to be recorded anew (a newer NumPy on another machine only makes PyTorch run there):
 
     python tests/parity/script_outputs.py            (every script whose recording is missing or stale)
     python tests/parity/script_outputs.py --all      (every script)
@@ -28,16 +29,13 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1] / "src"
 SCRIPTS = sorted((HERE / "scripts").glob("*.py"))
 RECORDINGS = HERE / "pytorch_printed"
-_HEADER = "# printed by PyTorch, recorded from "
 
 
 @functools.lru_cache(maxsize=None)
-def _shared_digest():
-    """A digest of what every script's output depends on besides its own text: the files of the
-    helper packages beside the scripts (``stepbystep/``...), the runner, and the versions."""
+def _helpers_digest():
+    """A digest of the files every script's output depends on besides its own text: the helper
+    packages beside the scripts (``stepbystep/``...) and the runner."""
     digest = hashlib.sha256()
-    versions = (metadata.version("torch"), np.__version__, "%d.%d" % sys.version_info[:2])
-    digest.update(repr(versions).encode())
     helpers = sorted(path for path in (HERE / "scripts").rglob("*.py") if path.parent != HERE / "scripts")
     for path in [HERE / "run_script.py", *helpers]:
         digest.update(path.relative_to(HERE).as_posix().encode())
@@ -45,23 +43,34 @@ def _shared_digest():
     return digest.hexdigest()
 
 
-def source_key(script):
-    """The key a recording of ``script`` must carry to count: a digest of the script's text and of
-    everything else its output depends on."""
-    return hashlib.sha256(script.read_bytes() + _shared_digest().encode()).hexdigest()[:32]
+def _sources_key(script):
+    """A digest of the script's text and of the helpers'."""
+    return hashlib.sha256(script.read_bytes() + _helpers_digest().encode()).hexdigest()[:32]
+
+
+def _versions():
+    return f"PyTorch {metadata.version('torch')}, NumPy {np.__version__}, Python {'%d.%d' % sys.version_info[:2]}"
+
+
+def _header(script):
+    return f"# printed by {_versions()} for sources {_sources_key(script)}"
 
 
 def recording_of(script):
     return RECORDINGS / f"{script.stem}.txt"
 
 
-def recorded(script):
-    """What PyTorch printed for ``script``, or None where the recording is missing or stale."""
+def recorded(script, versions_too=True):
+    """What PyTorch printed for ``script``, or None where the recording is missing or stale (made
+    from other sources, or with ``versions_too`` by other versions)."""
     path = recording_of(script)
     if not path.exists():
         return None
     header, _, printed = path.read_text().partition("\n")
-    return printed if header == _HEADER + source_key(script) else None
+    current = _header(script)
+    if versions_too:
+        return printed if header == current else None
+    return printed if header.rpartition(" for sources ")[2] == current.rpartition(" for sources ")[2] else None
 
 
 def printed(library, scripts):
@@ -90,7 +99,7 @@ def record(scripts):
             print(f"{script.name}: fails with PyTorch itself, not recorded:\n{result['error'][-2000:]}")
             continue
         stdout = re.sub(r" at 0x[0-9a-fA-F]+", "", result["stdout"])  # object addresses, new on every run
-        recording_of(script).write_text(_HEADER + source_key(script) + "\n" + stdout)
+        recording_of(script).write_text(_header(script) + "\n" + stdout)
     print(f"recorded what PyTorch printed for {len(scripts)} scripts in {RECORDINGS}")
 
 
