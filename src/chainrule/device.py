@@ -7,6 +7,7 @@ Course code picks its device the PyTorch way and runs unchanged::
 """
 import builtins
 import importlib
+import re
 
 
 #: The device types PyTorch knows, in the order its error message lists them.
@@ -14,6 +15,11 @@ DEVICE_TYPES = (
     "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla", "lazy",
     "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
 )
+
+
+#: What PyTorch reads as a device: a type of letters and underscores, maybe ``:`` and an index
+#: without leading zeros (``cuda:0``; not ``float32``, ``cuda:x``, ``cpu:01``).
+_DEVICE_STRING = re.compile(r"[a-zA-Z_]+(?::(?:[1-9][0-9]*|0))?")
 
 
 class device(str):
@@ -32,15 +38,13 @@ class device(str):
             what = "must be str, not device" if isinstance(type, device) else f"'index' must be int, not {builtins.type(index).__name__}"
             raise TypeError(f"device(): argument {what}; write device('cpu', 0) or device('cpu:0')")
         name = type
-        kind, colon, number = name.partition(":")
+        if not _DEVICE_STRING.fullmatch(name):
+            raise RuntimeError(f"Invalid device string: '{name}'")
+        kind, colon, _ = name.partition(":")
         if kind not in DEVICE_TYPES:
-            if kind.strip() in DEVICE_TYPES or colon and not number.isdigit():
-                raise RuntimeError(f"Invalid device string: '{name}'")
             raise RuntimeError(
                 f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: {name}"
             )
-        if colon and not number.isdigit():
-            raise RuntimeError(f"Invalid device string: '{name}'")
         if index is not None:
             if colon:
                 raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {name}")

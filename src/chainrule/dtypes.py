@@ -355,7 +355,7 @@ def _beyond_int64(array):
 def check_convertible(numpy_dtype):
     """``numpy_dtype`` itself when a tensor can hold it (numbers and booleans); else PyTorch's
     TypeError (an array of strings, objects or dates)."""
-    if numpy_dtype.kind not in "biufc" or numpy_dtype.kind == "c" and numpy_dtype.itemsize > 16:
+    if numpy_dtype.kind not in "biufc" or numpy_dtype.itemsize > (16 if numpy_dtype.kind == "c" else 8):  # not longdouble
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{numpy_dtype.type.__name__}. The only supported types are: "
             f"float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "

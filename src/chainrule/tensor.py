@@ -614,13 +614,24 @@ class Tensor:
     def __float__(self):
         if self._requires_grad and grad_mode._state.enabled:
             warn_scalar_of_a_graph()
-        return float(self._only_element())
+        return float(self._only_real_element("double"))
 
     def __int__(self):
-        return int(self._only_element())
+        return int(self._only_real_element("int64_t"))
 
     def __complex__(self):
         return complex(self._only_element())
+
+    def _only_real_element(self, cpp_type):
+        """The value of a one-element tensor as a real number: a complex one's imaginary part must be
+        0 (PyTorch's RuntimeError otherwise, which calls the lost part an overflow)."""
+        value = self._only_element()
+        if isinstance(value, complex):
+            if value.imag:
+                raise RuntimeError(f"value cannot be converted to type {cpp_type} without overflow (its imaginary part is "
+                                   f"{value.imag}: take .real or abs() first)")
+            value = value.real
+        return value
 
     def _only_element(self):
         """The value of a one-element tensor, for float(), int() and complex() (ValueError otherwise, as PyTorch's)."""

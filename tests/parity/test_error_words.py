@@ -298,6 +298,15 @@ ROUND_TWO = {  # the second round of probes: operations on values, making tensor
     "set_default_dtype of an integer dtype": lambda lib: lib.set_default_dtype(lib.int64),
     "tensor with dtype given as a str": lambda lib: lib.tensor([1, 2], dtype="float32"),
     "zeros with dtype given as a str": lambda lib: lib.zeros(2, dtype="float32"),
+    "to() a dtype's name, read as a device": lambda lib: lib.ones(2).to("float32"),
+    "a device index with a leading zero": lambda lib: lib.device("cpu:01"),
+    "solve of batches that do not broadcast": lambda lib: lib.linalg.solve(lib.ones(2, 2, 2), lib.ones(3, 2, 1)),
+    "int() of a complex tensor": lambda lib: int(lib.tensor(1 + 2j)),
+    "float() of a complex tensor": lambda lib: float(lib.tensor(1 + 2j)),
+    "empty_like of None": lambda lib: lib.empty_like(None),
+    "zeros_like of a NumPy array": lambda lib: lib.zeros_like(np.ones(2)),
+    "broadcast_tensors of a list": lambda lib: lib.broadcast_tensors(lib.ones(2), [1, 2]),
+    "from_numpy of a longdouble array": lambda lib: lib.from_numpy(np.ones(2, np.longdouble)),
 }
 
 

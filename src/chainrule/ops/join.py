@@ -14,7 +14,7 @@ import warnings
 
 from chainrule.autograd.function import made_from_arguments
 from chainrule.backend import xp
-from chainrule.dtypes import dtype_name, scalar_type_name
+from chainrule.dtypes import dtype_name, python_type_name, scalar_type_name
 from chainrule.memory_layout import CHANNELS_LAST_OF_EVERY_INPUT
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to
@@ -358,6 +358,9 @@ def atleast_3d(*tensors):
 @public(method=False)
 def broadcast_tensors(*tensors):
     """The tensors broadcast to their common shape: (2, 1) and (3,) -> two of (2, 3)."""
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {python_type_name(tensor)}")
     common = broadcast_shapes(*(tensor.array.shape for tensor in tensors))
     return tuple(broadcast_to(tensor, common) for tensor in tensors)
 

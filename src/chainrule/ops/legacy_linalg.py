@@ -11,7 +11,7 @@ saying what replaces them.
 from chainrule import linalg
 from chainrule.backend import xp
 from chainrule.caller_warnings import warn_once
-from chainrule.ops.decompositions import check_kernel
+from chainrule.ops.decompositions import check_kernel, factor_for
 from chainrule.ops.registry import public
 from chainrule.return_types import return_type
 from chainrule.tensor import tensor_from_array
@@ -54,7 +54,7 @@ def cholesky(input, upper=False):
     """L (or U = Lᵀ with ``upper``) with input = L Lᵀ: ``linalg.cholesky``."""
     _deprecated("cholesky", " in favor of torch.linalg.cholesky")
     check_kernel(input, "cholesky_cpu")  # an integer matrix too: NotImplementedError, as PyTorch's
-    return linalg.cholesky(input, upper=upper)
+    return factor_for(input, upper, "cholesky")
 
 
 @public

@@ -139,13 +139,16 @@ def with_tensor_input(function):
 def _refuse_input_not_a_tensor(function, args, kwargs, error):
     """PyTorch's TypeError where the input of a call of ``function`` is not a tensor, the
     AttributeError ``error`` coming from reading its attributes; nothing where it is a tensor."""
-    given = args[0] if args else kwargs.get("input", kwargs.get("x"))
-    if isinstance(given, Tensor) or given is None:
+    given = args[0] if args else kwargs.get("input", kwargs.get("x", _ABSENT))
+    if isinstance(given, Tensor) or given is _ABSENT:
         return
     raise TypeError(
-        f"{function.__name__}(): argument 'input' (position 1) must be Tensor, not {type(given).__name__}; "
-        f"make one with chainrule.tensor(...)"
+        f"{function.__name__}(): argument 'input' (position 1) must be Tensor, not {dtypes.python_type_name(given)} "
+        f"(make one with chainrule.tensor(...))"
     ) from error
+
+
+_ABSENT = object()  # no input given at all: the function's own error stands
 
 
 def formula_form(name, function):
