@@ -49,10 +49,28 @@ class Fold(ast.NodeTransformer):
         self.never_none = never_none  # whether a node is certainly not None (an array's name)
 
     def visit(self, node):
-        result = super().visit(node)
+        result = getattr(self, "visit_" + type(node).__name__, self.generic_visit)(node)  # as ast.NodeVisitor's
         if result is not node:
             self.changed = True
         return result
+
+    def generic_visit(self, node):
+        """``ast.NodeTransformer``'s, through the fields that may hold nodes worth a visit only (as
+        ``nodes``): Fold computes no context nor operator, and its visits give a node for a node
+        (never None or a list, which ``ast.NodeTransformer``'s takes out or splices in)."""
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _child_fields(type(node))
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                value[:] = [self.visit(item) if isinstance(item, ast.AST) else item for item in value]
+            elif isinstance(value, ast.AST):
+                setattr(node, field, self.visit(value))
+        return node
+
+    def visit_Constant(self, node):  # noqa: N802
+        return node  # a literal: nothing to compute (ast.NodeVisitor's looks for the visit_Num of old first)
 
     def visit_BoolOp(self, node):  # noqa: N802
         self.generic_visit(node)
@@ -194,9 +212,11 @@ class Renamed(ast.NodeTransformer):
         return ast.copy_location(ast.Name(self.names[node.id], node.ctx), node) if node.id in self.names else node
 
 
-def nodes(root):
+def nodes(root, held=None):
     """Every node under ``root`` (itself included), each before those under it: ``ast.walk``'s
-    nodes, without the contexts and operators, in half its time."""
+    nodes, without the contexts and operators, in half its time. Given a list ``held``, each
+    statement under ``root`` goes there instead, its nodes left out: what is left of a block is
+    its header (an if's test, a loop's target and iterable, a def's arguments)."""
     found, stack = [], [root]
     while stack:
         node = stack.pop()
@@ -205,14 +225,22 @@ def nodes(root):
         found.append(node)
         fields = _CHILD_FIELDS.get(type(node))
         if fields is None:
-            fields = _CHILD_FIELDS[type(node)] = tuple(field for field in node._fields if field not in _LEAF_FIELDS)
+            fields = _child_fields(type(node))
         for field in fields:
             value = getattr(node, field, None)
-            if type(value) is list:
-                stack += value
-            else:
+            if type(value) is not list:
                 stack.append(value)
+            elif held is not None and value and isinstance(value[0], ast.stmt):  # a body: statements alone
+                held += value
+            else:
+                stack += value
     return found
+
+
+def _child_fields(kind):
+    """The fields of the node type ``kind`` that may hold nodes worth a visit (kept in ``_CHILD_FIELDS``)."""
+    fields = _CHILD_FIELDS[kind] = tuple(field for field in kind._fields if field not in _LEAF_FIELDS)
+    return fields
 
 
 _CHILD_FIELDS = {}  # node type -> the fields that may hold nodes

@@ -40,13 +40,19 @@ are only their bodies. A nested ``def`` (a backward that runs later) keeps its o
 """
 import ast
 import collections
+import contextlib
 import functools
+import gc
+import itertools
+import operator
+import typing
 
 from chainrule.backend import UFUNCS_GIVE_ARRAYS
 from chainrule.compile.folding import Fold, Renamed, constant_value, copied, decided_branches, nodes
 
 _EXACT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)  # correctly rounded, on scalars as on arrays
 _BLOCKS = (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.Try)  # statements holding statements
+_HOLDERS = {kind for kind in ast.stmt.__subclasses__() if {"body", "cases"} & set(kind._fields)}  # every kind of block
 _FOLDABLE = (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript)  # what Fold may compute
 
 
@@ -71,7 +77,25 @@ def simplified(lines, shapes, contexts, broadcasts=frozenset(), row_major=frozen
 _REMEMBERED = 32
 
 
+@contextlib.contextmanager
+def _cycle_collection_paused():
+    """Python's collector of reference cycles paused while a program is simplified, as ``timeit``
+    pauses it. A program's tree is a hundred thousand small objects made at once, which the
+    collector, run after every 700 new objects, would walk through again and again (a fifth of
+    the time of a simplification) to find next to nothing: a node refers only to the nodes under
+    it, so the tree is freed by reference counts. The few cycles made (``ast.dump``'s helper
+    refers to itself) are collected once it runs again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @functools.lru_cache(maxsize=_REMEMBERED)
+@_cycle_collection_paused()
 def _simplified_once(lines, shapes, contexts, broadcasts, row_major, constant_arrays):
     source = "\n".join("    " * (indent - 1) + code for indent, code, _ in lines)
     body = ast.parse(source).body
@@ -176,7 +200,7 @@ def _arrays_made_at_once(body, facts, shapes, constant_arrays):
             value = _made_as_array(previous.value, lambda operand: array_here(operand, previous.lineno))
             if value is not None:
                 result[-1] = ast.copy_location(ast.Assign(previous.targets, value, lineno=0), previous)
-                result[-1].rewritten = True
+                _rewritten(result[-1])
                 continue
         result.append(statement)
     return result
@@ -260,9 +284,9 @@ def _renamed(body, names):
             statement.body = _renamed(statement.body, names) or [ast.Pass()]
         elif _one_name_assigned(statement) and statement.targets[0].id in names:
             continue
-        elif any(type(node) is ast.Name and node.id in names for node in nodes(statement)):
+        elif not names.keys().isdisjoint(_uses(statement).named):
             statement = Renamed(names).visit(statement)
-            statement.rewritten = True
+            _each_rewritten(statement)
         result.append(statement)
     return result
 
@@ -273,49 +297,158 @@ def _one_name_assigned(statement):
 
 
 # ----------------------------------------------------------------------------- one pass
+class _Uses(typing.NamedTuple):
+    """What a statement (or a block's header) reads and assigns, found in one walk through its
+    nodes: what ``_Facts`` counts over the program, and what ``_Pass`` asks of the statement
+    (whether it reads a value known by then). Each field but ``foldable`` is a tuple with an entry
+    per node, so that ``together`` is a few joins.
+
+    A program is counted up to six times (before each walk and each later pass) and each walk
+    asks this of every statement, while most statements stay as they were recorded. So a
+    statement that holds no others keeps its uses (``statement.uses``) from one time to the
+    next, until it changes: every change to a statement, in place or new, goes through
+    ``_rewritten`` (which ``_lines`` needs as well, to write it out anew), which drops them; and
+    no node is in two statements, so a change to one changes no other. A block's are gathered
+    anew each time from its header's and its statements' (``_gather_uses``): passes give blocks
+    new bodies in many places."""
+
+    loads: tuple  # a name or (name, attribute) per read
+    bare_loads: tuple  # a name per read not through an attribute (handed to a call, returned)
+    stores: tuple  # a name per assignment (a parameter's too)
+    store_lines: tuple  # (name, line) per assignment of a name
+    attribute_stores: tuple  # (name, attribute) per assignment
+    arithmetic_loads: tuple  # a name per read as an operand of + - * /
+    looped: tuple  # a name per assignment in a loop
+    branched: tuple  # a name per assignment in an if's branch
+    named: tuple  # a name or (name, attribute) per read or assignment
+    ndim_lines: tuple  # (name, line) per read of name.ndim
+    foldable: bool  # whether ``Fold`` may compute something in it where nothing in it is replaced (see _settled)
+
+    @classmethod
+    def of(cls, found):
+        """The uses of the nodes ``found``."""
+        loads, bare_loads, stores, store_lines, attribute_stores = [], [], [], [], []
+        arithmetic_loads, named, ndim_lines = [], [], []
+        foldable = False
+        under_attribute = set()  # an attribute comes before the name it is read from
+        for node in found:
+            kind = type(node)
+            if kind is ast.Name:
+                named.append(node.id)
+                if type(node.ctx) is ast.Load:
+                    loads.append(node.id)
+                    if id(node) not in under_attribute:
+                        bare_loads.append(node.id)
+                else:
+                    stores.append(node.id)
+                    store_lines.append((node.id, node.lineno))
+            elif kind is ast.Attribute and type(node.value) is ast.Name:
+                under_attribute.add(id(node.value))
+                key = (node.value.id, node.attr)
+                named.append(key)
+                (loads if type(node.ctx) is ast.Load else attribute_stores).append(key)
+                if node.attr == "ndim":
+                    ndim_lines.append((node.value.id, node.lineno))
+            elif kind is ast.arg:
+                stores.append(node.arg)
+            elif kind is ast.BinOp and type(node.op) in _EXACT_OPERATORS:
+                arithmetic_loads += (operand.id for operand in (node.left, node.right) if type(operand) is ast.Name)
+            elif kind in _FOLDABLE:
+                foldable = True
+        return cls(
+            tuple(loads), tuple(bare_loads), tuple(stores), tuple(store_lines), tuple(attribute_stores),
+            tuple(arithmetic_loads), (), (), tuple(named), tuple(ndim_lines), foldable,
+        )
+
+    @classmethod
+    def together(cls, parts):
+        """The uses of ``parts`` (a block's header and statements, a program's statements) as one."""
+        *listed, foldable = zip(*parts) if parts else ((),) * len(cls._fields)
+        return cls(*(tuple(itertools.chain.from_iterable(column)) for column in listed), any(foldable))
+
+
+_NO_USES = _Uses.of(())
+
+
+def _uses(statement):
+    """What ``statement`` reads and assigns, as one ``_Uses``."""
+    parts = []
+    _gather_uses(statement, parts)
+    return parts[0] if len(parts) == 1 else _Uses.together(parts)
+
+
+def _gather_uses(statement, parts):
+    """Puts in ``parts`` what ``statement`` reads and assigns: the uses a statement that holds no
+    others keeps (found now if it has none); for a block, its header's, those of each statement it
+    holds, and the names a loop or an if's branch assigns."""
+    if type(statement) not in _HOLDERS:
+        uses = getattr(statement, "uses", None)
+        if uses is None:
+            uses = statement.uses = _Uses.of(nodes(statement))
+        parts.append(uses)
+        return
+    start = len(parts)
+    held = []
+    parts.append(_Uses.of(nodes(statement, held)))
+    for inner in held:
+        _gather_uses(inner, parts)
+    if type(statement) in (ast.For, ast.While, ast.If):
+        assigned = tuple(name for part in parts[start:] for name, _ in part.store_lines)
+        if type(statement) is ast.If:
+            parts.append(_NO_USES._replace(branched=assigned))
+        else:
+            parts.append(_NO_USES._replace(looped=assigned))
+
+
+def _rewritten(statement):
+    """``statement`` marked new or changed in place: ``_lines`` writes it out anew (the others
+    keep their recorded text), and its uses are found anew when next asked."""
+    statement.rewritten = True
+    statement.uses = None
+
+
+def _each_rewritten(statement):
+    """``statement`` and each statement in it marked rewritten: a transformer went through it
+    whole (a loop folded, a block renamed)."""
+    _rewritten(statement)
+    if type(statement) in _HOLDERS:
+        held = []
+        nodes(statement, held)
+        for inner in held:
+            _each_rewritten(inner)
+
+
+def _settled(statement):
+    """``statement`` gone through by a ``Fold`` that computed nothing in it (nor replaced anything):
+    while it keeps its uses (it does not change) and nothing in it is replaced, a ``Fold`` sees
+    the same nodes and computes nothing again, so it is no longer ``foldable``. (A block keeps no
+    uses: it may be folded again.)"""
+    if getattr(statement, "uses", None) is not None:
+        statement.uses = statement.uses._replace(foldable=False)
+
+
 class _Facts:
     """What one walk through the program finds: how often each name and each ``name.attribute``
     is assigned and read (and read as an operand of + - * /), the last line assigning each name,
     the names read bare (handed to a call, returned: not only through attributes), and the names
-    a loop or an if's branch assigns."""
+    a loop or an if's branch assigns: the uses of its statements, counted."""
 
     def __init__(self, body):
-        self.name_stores = collections.Counter()
-        self.last_store = {}
-        self.attribute_stores = collections.Counter()
-        self.loads = collections.Counter()  # name or (name, attribute) -> reads
-        self.arithmetic_loads = collections.Counter()  # name -> reads as an operand of + - * /
-        self.escaped = set()
-        self.looped = set()
-        self.branched = set()  # names an if's branch assigns
-        under_attribute = set()  # an attribute comes before the name it is read from
+        parts = []
         for statement in body:
-            for node in nodes(statement):
-                kind = type(node)
-                if kind is ast.Name:
-                    if type(node.ctx) is ast.Load:
-                        self.loads[node.id] += 1
-                        if id(node) not in under_attribute:
-                            self.escaped.add(node.id)
-                    else:
-                        self.name_stores[node.id] += 1
-                        self.last_store[node.id] = max(self.last_store.get(node.id, 0), node.lineno)
-                elif kind is ast.Attribute and type(node.value) is ast.Name:
-                    under_attribute.add(id(node.value))
-                    if type(node.ctx) is ast.Load:
-                        self.loads[node.value.id, node.attr] += 1
-                    else:
-                        self.attribute_stores[node.value.id, node.attr] += 1
-                elif kind is ast.arg:
-                    self.name_stores[node.arg] += 1
-                elif kind is ast.BinOp and type(node.op) in _EXACT_OPERATORS:
-                    for operand in (node.left, node.right):
-                        if type(operand) is ast.Name:
-                            self.arithmetic_loads[operand.id] += 1
-                elif kind is ast.For or kind is ast.While or kind is ast.If:
-                    (self.branched if kind is ast.If else self.looped).update(
-                        inner.id for inner in nodes(node) if type(inner) is ast.Name and type(inner.ctx) is not ast.Load
-                    )
+            _gather_uses(statement, parts)
+        uses = _Uses.together(parts)
+        self.name_stores = collections.Counter(uses.stores)
+        self.last_store = dict(sorted(uses.store_lines, key=_LINE))  # sorted by line: the last one of each name is left
+        self.attribute_stores = collections.Counter(uses.attribute_stores)
+        self.loads = collections.Counter(uses.loads)  # name or (name, attribute) -> reads
+        self.arithmetic_loads = collections.Counter(uses.arithmetic_loads)  # name -> reads as an operand of + - * /
+        self.escaped = set(uses.bare_loads)
+        self.looped = set(uses.looped)
+        self.branched = set(uses.branched)  # names an if's branch assigns
+
+
+_LINE = operator.itemgetter(1)  # of a (name, line) pair
 
 
 class _Pass:
@@ -370,38 +503,34 @@ class _Pass:
         ``with`` or a ``def`` only (its body is walked in turn); a loop whole, body included (a
         loop is not walked: nothing is learned inside it); a simple statement only where it may
         change (a walk through it costs a third of a rewrite)."""
+        if isinstance(statement, ast.FunctionDef):
+            return statement
+        if not isinstance(statement, (ast.If, ast.With)) and not self._may_change(statement):
+            return statement
         fold = _Known(self.known, self.ndims, self.last_store)
         if isinstance(statement, ast.If):
             statement.test = fold.visit(statement.test)
         elif isinstance(statement, ast.With):
             statement.items = [fold.visit(item) for item in statement.items]
-        elif isinstance(statement, ast.FunctionDef):
-            pass
-        elif self._may_change(statement):
+        else:
             statement = fold.visit(statement)
             if fold.changed:  # a loop's statements changed inside it are written out anew too
-                for inner in nodes(statement):
-                    if isinstance(inner, ast.stmt):
-                        inner.rewritten = True
+                _each_rewritten(statement)
+            else:
+                _settled(statement)
         if fold.changed:
-            statement.rewritten = True  # written out anew (the others keep their recorded text)
+            _rewritten(statement)
         return statement
 
     def _may_change(self, statement):
-        for node in nodes(statement):
-            kind = type(node)
-            if kind is ast.Name:
-                if node.id in self.known:
-                    return True
-            elif kind is ast.Attribute:
-                if type(node.value) is ast.Name and (
-                    (node.value.id, node.attr) in self.known or node.attr == "ndim" and node.value.id in self.ndims
-                    and self.last_store.get(node.value.id, 0) < node.lineno
-                ):
-                    return True
-            elif kind in _FOLDABLE:
-                return True
-        return False
+        """Whether ``_Known`` may change ``statement``: it names a known value, or reads the ``ndim``
+        of an array where it is known, or ``Fold`` may compute something in it as it is."""
+        uses = _uses(statement)
+        return (
+            uses.foldable
+            or not self.known.keys().isdisjoint(uses.named)
+            or any(name in self.ndims and self.last_store.get(name, 0) < line for name, line in uses.ndim_lines)
+        )
 
     def _split(self, statement):
         """``a, ctx.b = (x, None)`` as ``a = x`` and ``ctx.b = None``, where the values are names
@@ -420,7 +549,7 @@ class _Pass:
             return None
         split = [ast.copy_location(ast.Assign([one], item, lineno=0), statement) for one, item in zip(target.elts, value.elts)]
         for assignment in split:
-            assignment.rewritten = True
+            _rewritten(assignment)
         return split
 
     def _repeat_reused(self, previous, statement):
@@ -432,15 +561,15 @@ class _Pass:
         if not (_arithmetic_assignment(previous) and _arithmetic_assignment(statement)):
             return statement
         first, second = previous.targets[0].id, statement.targets[0].id
-        if (
-            ast.dump(previous.value) != ast.dump(statement.value)
-            or {first, second} - self.only_arithmetic
+        if (  # the dumps last: they cost the most
+            {first, second} - self.only_arithmetic
             or self.name_stores[first] != 1 or self.name_stores[second] != 1
+            or ast.dump(previous.value) != ast.dump(statement.value)
             or any(type(node) is ast.Name and node.id == first for node in nodes(statement.value))
         ):
             return statement
         reused = ast.copy_location(ast.Assign([statement.targets[0]], ast.Name(first, ast.Load()), lineno=0), statement)
-        reused.rewritten = True
+        _rewritten(reused)
         return reused
 
     def _learned(self, statement, in_function):
@@ -548,7 +677,9 @@ def _same_either_way(statement):
     """Whether an ``if`` runs the same statements whichever way its test goes (a mean's
     ``if count: total / count`` and its ``else`` under ``ignoring_float_errors``, which the whole
     program is), and the test only reads names, their attributes and literals: then it is its body."""
-    if ast.dump(ast.Module(statement.body, [])) != ast.dump(ast.Module(statement.orelse, [])):
+    if len(statement.body) != len(statement.orelse) or any(
+        ast.dump(one) != ast.dump(other) for one, other in zip(statement.body, statement.orelse)
+    ):
         return False
     return all(isinstance(node, _PURE_TEST) for node in nodes(statement.test))
 
