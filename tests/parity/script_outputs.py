@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1] / "src"
 SCRIPTS = sorted((HERE / "scripts").glob("*.py"))
 RECORDINGS = HERE / "pytorch_printed"
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # an object's address (<AddBackward0 object at 0x7f...>), new on every run
 
 
 @functools.lru_cache(maxsize=None)
@@ -66,7 +67,7 @@ def recorded(script, versions_too=True):
     path = recording_of(script)
     if not path.exists():
         return None
-    header, _, printed = path.read_text().partition("\n")
+    header, _, printed = path.read_text(encoding="utf-8").partition("\n")
     current = _header(script)
     if versions_too:
         return printed if header == current else None
@@ -93,14 +94,15 @@ def record(scripts):
     """Run ``scripts`` with PyTorch and write down what each printed; a script that fails with
     PyTorch itself is reported and not recorded."""
     RECORDINGS.mkdir(exist_ok=True)
+    count = 0
     for script, result in printed("torch", scripts).items():
         script = Path(script)
         if result["error"] is not None:
             print(f"{script.name}: fails with PyTorch itself, not recorded:\n{result['error'][-2000:]}")
             continue
-        stdout = re.sub(r" at 0x[0-9a-fA-F]+", "", result["stdout"])  # object addresses, new on every run
-        recording_of(script).write_text(_header(script) + "\n" + stdout)
-    print(f"recorded what PyTorch printed for {len(scripts)} scripts in {RECORDINGS}")
+        recording_of(script).write_text(_header(script) + "\n" + ADDRESS.sub("", result["stdout"]), encoding="utf-8")
+        count += 1
+    print(f"recorded what PyTorch printed for {count} scripts in {RECORDINGS}")
 
 
 def main(arguments):
