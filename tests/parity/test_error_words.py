@@ -307,6 +307,8 @@ ROUND_TWO = {  # the second round of probes: operations on values, making tensor
     "zeros_like of a NumPy array": lambda lib: lib.zeros_like(np.ones(2)),
     "broadcast_tensors of a list": lambda lib: lib.broadcast_tensors(lib.ones(2), [1, 2]),
     "from_numpy of a longdouble array": lambda lib: lib.from_numpy(np.ones(2, np.longdouble)),
+    "cumsum with dtype given as a str": lambda lib: lib.cumsum(lib.ones(2), 0, dtype="float32"),
+    "cumprod with dtype given as a number": lambda lib: lib.ones(2).cumprod(0, dtype=5),
 }
 
 

@@ -1517,7 +1517,7 @@ def trace(x):
         raise NotImplementedError("\"trace\" not implemented for 'Bool'; convert first, e.g. x.long()")
     if x.array.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.array.ndim}")
-    return SumAll.shown_as("TraceBackward0").apply(accumulated(diagonal(x), None), (0,), False)
+    return SumAll.shown_as("TraceBackward0").apply(accumulated(diagonal(x), None, "trace"), (0,), False)
 
 
 @public

@@ -22,6 +22,7 @@ import operator
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.backend import array_functions, as_array, half_in_float32, ignoring_float_errors, xp
+from chainrule.creation import checked_dtype
 from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
@@ -620,17 +621,18 @@ def converted_without_narrowing(x, dtype, operation):
     return to(x, dtype)
 
 
-def in_dtype(x, dtype):
-    """x converted to ``dtype`` first, as PyTorch's ``dtype=`` does (None keeps it)."""
-    return x if dtype is None else to(x, dtype)
+def in_dtype(x, dtype, operation):
+    """x converted to ``dtype`` first, as PyTorch's ``dtype=`` of ``operation`` does (None keeps
+    it; a dtype's name, ``dtype="float32"``, is PyTorch's TypeError naming the operation)."""
+    return x if dtype is None else to(x, checked_dtype(dtype, operation))
 
 
-def accumulated(x, dtype):
+def accumulated(x, dtype, operation):
     """x as sums and products take it: converted to ``dtype`` when given, else bools and integers
     of every width to int64, which PyTorch accumulates them in (a uint8 sum of 200 + 100 is 300)."""
     if dtype is None and x.array.dtype.kind in "biu" and x.array.dtype != dtypes.int64:
         dtype = dtypes.int64
-    return in_dtype(x, dtype)
+    return in_dtype(x, dtype, operation)
 
 
 @public(out=True)
@@ -638,7 +640,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64 (or
     ``dtype``, to which x is converted first)."""
     if dtype is not None or x.array.dtype.kind in "biu":
-        x = accumulated(x, dtype)
+        x = accumulated(x, dtype, "sum")
     if x.array.dtype == dtypes.float16:
         kind = HalfSum if dim is not None else HalfSum.shown_as(SumAll.node_name)
     else:
@@ -651,8 +653,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     """Average over ``dim`` (all dimensions when None); floating tensors only (or ``dtype``, to which
     x is converted first); empty gives nan."""
     given = "Optional" if dtype is not None else "Input"  # PyTorch names what decided the dtype
-    if dtype is not None:
-        x = to(x, dtype)
+    x = in_dtype(x, dtype, "mean")
     require_floating(x, f"mean(): could not infer output dtype. {given} dtype must be either a floating point or complex dtype. Got: {{type}}", "mean")
     if x.array.dtype == dtypes.float16:
         kind = HalfMean if dim is not None else HalfMean.shown_as(MeanAll.node_name)
@@ -667,7 +668,7 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     the gradient is exact with zeros in x. Integer and bool tensors give int64 (or ``dtype``, to
     which x is converted first)."""
     require_single_dim(dim, "prod")
-    x = accumulated(x, dtype)
+    x = accumulated(x, dtype, "prod")
     return (ProdAll if dim is None else Prod).apply(x, reduction_axes(x, dim, "prod"), keepdim)
 
 
@@ -864,7 +865,7 @@ def count_nonzero(x, dim=None):
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None) counting nan as 0; the gradient is 0 at the nan.
     Integers and bools give int64 (or ``dtype``, to which x is converted first)."""
-    x = accumulated(x, dtype)
+    x = accumulated(x, dtype, "nansum")
     axes = reduction_axes(x, dim, "nansum")
     return (Sum if x.array.dtype.kind in "biu" else Nansum).apply(x, axes, keepdim)
 
@@ -873,7 +874,7 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean over ``dim`` of the elements that are not nan: nansum / their count (nan where all are)."""
     require_floating(x, "nanmean(): expected input to have floating point or complex dtype but got {type}", "nanmean")
-    x = in_dtype(x, dtype)  # the input is checked first, then the dtype it is given
+    x = in_dtype(x, dtype, "nanmean")  # the input is checked first, then the dtype it is given
     require_floating(x, "nanmean(): could not infer output dtype. Optional dtype must be either a floating point or complex dtype. Got: {type}", "nanmean")
     axes = reduction_axes(x, dim, "nanmean")
     numbers = computed_without_gradient(_count_not_nan, [x], {"axes": axes, "keepdim": keepdim})

@@ -232,7 +232,7 @@ def cumprod(input, dim, *, dtype=None):
 def _running_dtype(input, dtype, operation):
     """input in the dtype its running sums or products are taken in (see ``accumulated``); PyTorch
     has no bool kernel for them, so ``dtype=bool`` is refused."""
-    input = accumulated(input, dtype)
+    input = accumulated(input, dtype, operation)
     if input.array.dtype.kind == "b":
         raise NotImplementedError(f"\"{operation}_out_cpu\" not implemented for 'Bool'; choose an integer dtype, e.g. dtype=torch.long")
     return input
