@@ -107,19 +107,22 @@ def sum_to(x, shape):
 
 def broadcast_shape(x1, x2, operation):
     """The shape x1 and x2 broadcast to, or PyTorch's error naming the first dimension that differs."""
+    return common_shape((x1.array.shape, x2.array.shape), operation)
+
+
+def common_shape(shapes, operation):
+    """The shape that arrays of ``shapes`` broadcast to, or PyTorch's RuntimeError naming
+    ``operation`` and the first dimension that differs (``broadcast_error``)."""
     try:
-        return xp.broadcast_shapes(x1.array.shape, x2.array.shape)
+        return xp.broadcast_shapes(*shapes)
     except ValueError:
-        raise broadcast_error((tuple(x1.shape), tuple(x2.shape)), operation) from None
+        raise broadcast_error([tuple(shape) for shape in shapes], operation) from None
 
 
 @public(method=False)
 def broadcast_shapes(*shapes):
     """The shape that tensors of ``shapes`` broadcast to, or PyTorch's RuntimeError naming them."""
-    try:
-        return xp.broadcast_shapes(*shapes)
-    except ValueError:
-        raise broadcast_error([tuple(shape) for shape in shapes], "broadcast_shapes") from None
+    return common_shape(shapes, "broadcast_shapes")
 
 
 install_method("expand_as", lambda self, other: expand(self, *other.shape))

@@ -38,7 +38,7 @@ from chainrule.backend import array_functions, linalg, xp
 from chainrule.ops import registry, shape
 from chainrule.ops.join import cat
 from chainrule.ops.matmul import matmul
-from chainrule.ops.operands import broadcast_error
+from chainrule.ops.broadcast import common_shape
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.registry import public
 from chainrule.tensor import Tensor, tensor_from_array
@@ -760,11 +760,7 @@ def solution_for(A, B, left, operation):
     if rows != size:
         shown = f"{size}x{size} and {B.array.shape[-1]}" if vector else f"{size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]}"
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({shown})")
-    batches = (B.array.shape[: -1 if vector else -2], A.array.shape[:-2])  # B's first, as PyTorch's message counts them
-    try:
-        xp.broadcast_shapes(*batches)
-    except ValueError:
-        raise broadcast_error(batches, "linalg.solve") from None
+    common_shape((B.array.shape[: -1 if vector else -2], A.array.shape[:-2]), "linalg.solve")  # B's first, as PyTorch's message counts them
     check_kernel(A, "lu_cpu")
     if vector:
         return shape.squeeze(Solve.apply(A, shape.unsqueeze(B, -1), operation), -1)
