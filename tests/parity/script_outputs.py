@@ -49,6 +49,7 @@ def _sources_key(script):
     return hashlib.sha256(script.read_bytes() + _helpers_digest().encode()).hexdigest()[:32]
 
 
+@functools.lru_cache(maxsize=None)
 def _versions():
     return f"PyTorch {metadata.version('torch')}, NumPy {np.__version__}, Python {'%d.%d' % sys.version_info[:2]}"
 
