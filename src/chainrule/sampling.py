@@ -12,7 +12,7 @@ from chainrule import creation, dtypes, memory_layout, sampling_algorithms
 from chainrule.autograd.function import checked, read_into_python
 from chainrule.backend import MetaArray, as_array, xp
 from chainrule.ops.elementwise import copy_from
-from chainrule.ops.operands import broadcast_error
+from chainrule.ops.broadcast import common_shape
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
@@ -77,14 +77,6 @@ def _floating_or_refused(dtype):
     return dtype
 
 
-def _broadcast_shape(first, second):
-    """The broadcast shape of two tensors, or PyTorch's RuntimeError naming the first dimension that differs."""
-    try:
-        return xp.broadcast_shapes(first, second)
-    except ValueError:
-        raise broadcast_error((tuple(first), tuple(second)), "normal") from None
-
-
 class Normal(Op):
     """Drawing is not differentiable: the gradient with respect to mean and std is 0, as PyTorch's."""
 
@@ -135,7 +127,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     like = mean if isinstance(mean, Tensor) else std
     dtype = _floating_or_refused(like.array.dtype)
     _check_std(std)
-    shape = _broadcast_shape(xp.shape(_values(mean)), xp.shape(_values(std)))
+    shape = common_shape((xp.shape(_values(mean)), xp.shape(_values(std))), "normal")
     if meta or type(like.array) is MetaArray:  # (mixing a meta tensor with another is PyTorch's error)
         return creation.on_meta_device(shape, dtype, False)
     form = "NormalBackward3" if isinstance(mean, Tensor) and isinstance(std, Tensor) else (
