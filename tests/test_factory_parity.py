@@ -272,6 +272,7 @@ def test_randint_and_randperm_draw_what_they_should():
     lambda lib: lib.randint_like(lib.ones(2), 5, 2),
     lambda lib: lib.randint_like(lib.ones(2), 3.5),
     lambda lib: lib.randint_like(lib.ones(2), 3, dtype=lib.bool),
+    lambda lib: lib.randint_like(lib.ones(2)),
     lambda lib: lib.randperm(-1),
     lambda lib: lib.randperm(3.0),
     lambda lib: lib.randperm(lib.tensor(3.0)),

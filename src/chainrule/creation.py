@@ -229,11 +229,11 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
                 else:
                     array = _python_numbers_as(raw, xp.dtype(dtype))
         except (ValueError, TypeError) as error:
-            raise _nested_data_error(raw) or error from None
+            raise _nested_data_error(raw, dtype) or error from None
         except OverflowError as error:  # an int beyond int64 (2**63), or data that is no number: PyTorch's errors
             if dtype is not None and xp.dtype(dtype) == xp.uint64:  # uint64's own (a negative int)
-                raise _nested_data_error(raw) or error from None
-            raise _nested_data_error(raw) or ValueError(
+                raise _nested_data_error(raw, dtype) or error from None
+            raise _nested_data_error(raw, dtype) or ValueError(
                 "Overflow when unpacking long long: an integer tensor holds -2**63 to 2**63 - 1; give a larger "
                 "number as a float (or pass dtype=chainrule.float64)"
             ) from None
@@ -304,6 +304,8 @@ def _refuse_numpy_bools(data, ndim):
 
 def _python_number_as(number, dtype):
     """One number of ``_python_numbers_as``: checked (``dtypes.checked_scalar``), an int wrapped."""
+    if isinstance(number, complex):
+        raise _complex_as_real_error(dtype)
     if isinstance(number, int) and not isinstance(number, bool) and not -(1 << 63) <= number < 1 << 63:
         raise ValueError(
             f"Overflow when unpacking long long: {number} is outside the 64-bit integers a {dtypes.dtype_name(dtype)} "
@@ -312,9 +314,18 @@ def _python_number_as(number, dtype):
     return dtypes.checked_scalar(number, dtype)
 
 
-def _nested_data_error(data):
+def _complex_as_real_error(dtype):
+    """PyTorch's TypeError for a Python complex number given to ``tensor()`` with a real ``dtype``
+    (Python's own words for ``float(1j)`` and ``int(1j)``)."""
+    if xp.dtype(dtype).kind == "f":
+        return TypeError("must be real number, not complex (tensor(): a complex number needs a complex dtype, e.g. chainrule.complex64)")
+    return TypeError("'complex' object cannot be interpreted as an integer (tensor(): a complex number needs a complex dtype, e.g. chainrule.complex64)")
+
+
+def _nested_data_error(data, dtype=None):
     """PyTorch's error for data ``tensor()`` can't read as one array (a ragged list, a list where a
-    number should be, a string, None, a dict or another object), or None when the data is not the cause.
+    number should be, a string, None, a dict or another object, a complex number where ``dtype`` is
+    real), or None when the data is not the cause.
 
     As PyTorch does, the shape is read from the first element at each depth (a str met there is
     read as a sequence without end: ValueError), then every list is checked against it. An array's
@@ -336,7 +347,9 @@ def _nested_data_error(data):
                 return TypeError(f"'{type(item).__name__}' object cannot be interpreted as an integer (tensor(): a list where a number should be)")
             if isinstance(item, (str, bytes)):
                 return TypeError(f"new(): invalid data type '{type(item).__name__}' (tensor() needs numbers, bools or lists of them)")
-            if not isinstance(item, (bool, int, float, xp.generic)):
+            if isinstance(item, complex) and dtype is not None and xp.dtype(dtype).kind in "fiu":
+                return _complex_as_real_error(dtype)
+            if not isinstance(item, (bool, int, float, complex, xp.generic)):
                 return RuntimeError(f"Could not infer dtype of {type(item).__name__} (tensor() needs numbers, bools or lists of them)")
             return None
         if not _is_sequence(item):

@@ -303,13 +303,18 @@ def standard_gamma_samples(concentration, in_float64=False, generator=None):
 
 
 @public(method=False)
-def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+def randint_like(input, low=None, high=None, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Integers drawn uniformly from [low, high) in input's shape and dtype (or ``dtype``):
     ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
+    if low is None and high is None:
+        raise TypeError(
+            f"randint_like() received an invalid combination of arguments - got ({type(input).__name__}), but expected "
+            f"one of: (Tensor input, int low, int high, ...) or (Tensor input, int high, ...)"
+        )
     if high is None:
         low, high = 0, creation.integer_argument(low, "randint_like", "high", 2)
     else:
-        low = creation.integer_argument(low, "randint_like", "low", 2)
+        low = creation.integer_argument(0 if low is None else low, "randint_like", "low", 2)
         high = creation.integer_argument(high, "randint_like", "high", 3)
     shape, dtype = creation.like_shape_and_dtype(input, dtype, memory_format, "randint_like")
     low, high = creation.random_bounds(low, high, dtype)

@@ -350,3 +350,24 @@ def test_a_row_major_result_of_a_transposed_input_is_row_major_in_memory_too():
         mask = lib.nn.functional.dropout(view, 0.5) == 0
         seen.append((out.stride(), view.stride(), out.is_contiguous(), view.is_contiguous(), mask.tolist()))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        [(2, 1), (3,)], [2, (3, 1)], [], [[2], [1]], [(0,), (1,)], [(1, 1, 1), (2,), None, (3, 1)], [(5,), 5, 1],
+        [(-1,), (1,)], [(2,), (3,)], [-1], [(0,), (-2,)], [(4, 2), (3, 1)], [(2.0,), (1,)], ["ab"], [object()],
+    ],
+)
+def test_broadcast_shapes_reads_shapes_as_pytorch_does(shapes):
+    """A Size, read right-aligned from Sizes, tuples, lists or ints (None skipped), with PyTorch's
+    errors: a negative size meeting a 1 is a ValueError, other mismatches RuntimeErrors naming both."""
+    try:
+        expected = torch.broadcast_shapes(*shapes)
+    except (RuntimeError, ValueError, TypeError) as error:
+        with pytest.raises(type(error)) as got:
+            chainrule.broadcast_shapes(*shapes)
+        assert str(got.value).replace("chainrule", "torch").startswith(str(error).split(" at 0x")[0])
+        return
+    got = chainrule.broadcast_shapes(*shapes)
+    assert type(got) is chainrule.Size and tuple(got) == tuple(expected)

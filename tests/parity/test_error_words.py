@@ -309,6 +309,14 @@ ROUND_TWO = {  # the second round of probes: operations on values, making tensor
     "from_numpy of a longdouble array": lambda lib: lib.from_numpy(np.ones(2, np.longdouble)),
     "cumsum with dtype given as a str": lambda lib: lib.cumsum(lib.ones(2), 0, dtype="float32"),
     "cumprod with dtype given as a number": lambda lib: lib.ones(2).cumprod(0, dtype=5),
+    "tensor of a complex number with a floating dtype": lambda lib: lib.tensor([1, 1j], dtype=lib.float32),
+    "tensor of a complex number with an integer dtype": lambda lib: lib.tensor([[2j]], dtype=lib.int64),
+    "broadcast_shapes of a negative size": lambda lib: lib.broadcast_shapes((-1,), (3,)),
+    "MultiheadAttention with values of another size than vdim": lambda lib: lib.nn.MultiheadAttention(8, 2, kdim=4, vdim=4)(
+        lib.ones(5, 2, 8), lib.ones(5, 2, 4), lib.ones(5, 2, 6)
+    ),
+    "Parameter of a list": lambda lib: lib.nn.Parameter([1.0, 2.0]),
+    "Buffer of a NumPy array": lambda lib: lib.nn.Buffer(np.ones(2)),
 }
 
 

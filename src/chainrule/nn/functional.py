@@ -1370,6 +1370,22 @@ def _append_key_column(mask):
     return None if mask is None else pad(mask, (0, 1))
 
 
+def _check_projections(query, key, value, weights, in_proj_bias):
+    """PyTorch's AssertionErrors for the separate projections of query, key and value (kdim or vdim
+    not embed_dim): each weight (E, its input's last size), each bias (E,)."""
+    size = query.shape[-1]
+    for name, weight in zip("qkv", weights):
+        if weight is None:
+            raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
+    for name, weight, input in zip(("query", "key", "value"), weights, (query, key, value)):
+        if tuple(weight.shape) != (size, input.shape[-1]):
+            raise AssertionError(f"expecting {name} weights shape of {(size, input.shape[-1])}, but got {weight.shape}")
+    if in_proj_bias is not None:
+        for name, bias in zip(("query", "key", "value"), in_proj_bias.chunk(3)):
+            if tuple(bias.shape) != (size,):
+                raise AssertionError(f"expecting {name} bias shape of {(size,)}, but got {bias.shape}")
+
+
 def multi_head_attention_forward(
     query,
     key,
@@ -1437,6 +1453,7 @@ def multi_head_attention_forward(
                 f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's {tuple(value.shape[:2])}"
             )
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
+        _check_projections(query, key, value, weights, in_proj_bias)
     else:
         if tuple(key.shape) != tuple(value.shape):
             raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")

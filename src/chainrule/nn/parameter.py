@@ -55,10 +55,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         elif isinstance(data, Tensor):
             array = data.array
         else:
-            raise TypeError(
-                f"Parameter(data): data must be a Tensor, got {type(data).__name__}; wrap it first, "
-                f"e.g. Parameter(chainrule.tensor(data))"
-            )
+            raise _not_a_tensor_error(data, "Parameter")
         init_leaf(self, array)
         if data is not None:
             self._is_inference = data._is_inference
@@ -84,6 +81,15 @@ def _parameter_of_subclass(data, requires_grad=True):
     return parameter
 
 
+def _not_a_tensor_error(data, kind):
+    """PyTorch's AttributeError for a Parameter or Buffer of data that is no tensor (a list, an array,
+    a number): its ``detach()`` is what PyTorch calls first."""
+    return AttributeError(
+        f"'{type(data).__module__ + '.' if isinstance(data, xp.ndarray) else ''}{type(data).__name__}' object has no "
+        f"attribute 'detach' ({kind}(data) takes a Tensor: wrap the data first, e.g. {kind}(chainrule.tensor(data)))"
+    )
+
+
 class Buffer(Tensor):
     """A tensor that becomes a buffer of the Module it is assigned to (state, not learned), like
     ``torch.nn.Buffer``: ``self.mask = Buffer(chainrule.ones(3))`` does what
@@ -99,7 +105,7 @@ class Buffer(Tensor):
             data = Tensor.__new__(Tensor)
             init_leaf(data, xp.empty((0,), dtype=dtypes.get_default_dtype()))
         elif not isinstance(data, Tensor):
-            raise TypeError(f"Buffer(data): data must be a Tensor, got {type(data).__name__}; wrap it first, e.g. Buffer(chainrule.tensor(data))")
+            raise _not_a_tensor_error(data, "Buffer")
         init_leaf(self, data.array)
         self.requires_grad = data.requires_grad
         self.persistent = persistent

@@ -4,12 +4,14 @@ When ``a`` of shape ``(3, 1)`` meets ``b`` of shape ``(4,)``, both act as ``(3, 
 of ``a`` was used 4 times, so its gradient is the sum over those uses: the engine calls ``sum_to``
 on every gradient whose shape differs from its input's, in one place for all operations.
 """
+import collections.abc
+
 from chainrule.autograd.engine import sum_to_shape
 from chainrule.backend import xp
 from chainrule.ops.op import Op
 from chainrule.ops.operands import broadcast_error, expand_error
 from chainrule.ops.registry import formula_form, install_method, public
-from chainrule.tensor import Tensor
+from chainrule.tensor import Size, Tensor
 
 
 class BroadcastTo(Op):
@@ -121,8 +123,31 @@ def common_shape(shapes, operation):
 
 @public(method=False)
 def broadcast_shapes(*shapes):
-    """The shape that tensors of ``shapes`` broadcast to, or PyTorch's RuntimeError naming them."""
-    return common_shape(shapes, "broadcast_shapes")
+    """The shape, a ``Size``, that tensors of ``shapes`` broadcast to: ``broadcast_shapes((2,), (3,
+    1))`` is ``Size([3, 2])``. A shape is a Size, a tuple or list of ints, or an int (a 1-d shape);
+    None is skipped. Read as PyTorch's reads them, right-aligned, each size 1 or the common one,
+    with its errors: a negative size met where the common size is 1 is a ValueError, any other
+    mismatch a RuntimeError naming the shape and the common shape so far."""
+    shapes = [(shape,) if isinstance(shape, int) else shape for shape in shapes if shape is not None]
+    for shape in shapes:
+        if not isinstance(shape, collections.abc.Sequence):
+            raise RuntimeError(f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {shape}")
+    common = [1] * max((len(shape) for shape in shapes), default=0)
+    for position, shape in enumerate(shapes):
+        for dim in range(-1, -1 - len(shape), -1):
+            size = shape[dim]
+            if size == common[dim]:
+                continue
+            if common[dim] == 1:
+                if size < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[dim] = size
+            elif size != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {size} at {dim}! Mismatching argument at index "
+                    f"{position} had {shape}; but expected shape should be broadcastable to {common}"
+                )
+    return Size(common)
 
 
 install_method("expand_as", lambda self, other: expand(self, *other.shape))
