@@ -317,6 +317,13 @@ ROUND_TWO = {  # the second round of probes: operations on values, making tensor
     ),
     "Parameter of a list": lambda lib: lib.nn.Parameter([1.0, 2.0]),
     "Buffer of a NumPy array": lambda lib: lib.nn.Buffer(np.ones(2)),
+    "unfold with a kernel larger than the input": lambda lib: lib.nn.functional.unfold(lib.ones(1, 1, 3, 3), 4, stride=2),
+    "fold of columns that are not the windows": lambda lib: lib.nn.functional.fold(lib.ones(1, 4, 5), (3, 3), 2),
+    "fold of rows that are not channels times the kernel": lambda lib: lib.nn.functional.fold(lib.ones(1, 3, 4), (3, 3), 2),
+    "fold of no columns": lambda lib: lib.nn.functional.fold(lib.ones(1, 4, 0), (1, 1), 2),
+    "affine_grid of a wrong theta for a size given as a list": lambda lib: lib.nn.functional.affine_grid(
+        lib.ones(1, 3, 3), [1, 1, 4, 4], False
+    ),
 }
 
 

@@ -831,9 +831,11 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         input = input.unsqueeze(0)
     extent = tuple(size + 2 * p for size, p in zip(input.shape[2:], padding))
     if any(e < d * (k - 1) + 1 for e, k, d in zip(extent, kernel, dilation)):
+        blocks = tuple((e - d * (k - 1) - 1) // st + 1 for e, k, d, st in zip(extent, kernel, dilation, stride))
         raise RuntimeError(
-            f"unfold: the padded input size {extent} is smaller than the kernel {kernel} (dilation {dilation}); "
-            f"use a smaller kernel or more padding"
+            f"Given input with spatial size {tuple(input.shape[2:])}, kernel_size={kernel}, dilation={dilation}, "
+            f"padding={padding}, calculated shape of the array of sliding blocks as {blocks}, but its components must "
+            f"be at least one. (unfold: the padded input is smaller than the kernel; use a smaller kernel or more padding)"
         )
     output = Im2Col.apply(input, kernel, dilation, padding, stride)
     return output.squeeze(0) if unbatched else output
@@ -847,16 +849,36 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     kernel, dilation, padding, stride = _window_arguments(kernel_size, dilation, padding, stride, "fold")
     if input.ndim not in (2, 3):
         raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) input, but got input of size {list(input.shape)}")
+    if 0 in input.shape[-2:]:
+        raise RuntimeError(
+            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for "
+            f"input, but got: {list(input.shape)} (fold: only the batch may be empty)"
+        )
     _check_window_dtype(input, "col2im_out_cpu", "fold")
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
     window = kernel[0] * kernel[1]
-    positions = [(s + 2 * p - d * (k - 1) - 1) // st + 1 for s, p, d, k, st in zip(output_size, padding, dilation, kernel, stride)]
-    if input.shape[1] % window or input.shape[2] != positions[0] * positions[1]:
+    if input.shape[1] % window:
         raise RuntimeError(
-            f"fold: expected input of size (N, C·{window}, {positions[0] * positions[1]}) for kernel {kernel} "
-            f"and output_size {output_size} ({positions[0]} x {positions[1]} windows), but got {list(input.shape)}"
+            f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got "
+            f"input.size(1)={input.shape[1]} and kernel_size={kernel}. (fold: the input holds C·{window} rows, "
+            f"one per channel and kernel position)"
+        )
+    positions = [(s + 2 * p - d * (k - 1) - 1) // st + 1 for s, p, d, k, st in zip(output_size, padding, dilation, kernel, stride)]
+    given = (
+        f"Given output_size={output_size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, stride={stride}"
+    )
+    if input.shape[2] != positions[0] * positions[1]:
+        raise RuntimeError(
+            f"{given}, expected size of input's dimension 2 to match the calculated number of sliding blocks "
+            f"{positions[0]} * {positions[1]} = {positions[0] * positions[1]}, but got input.size(2)={input.shape[2]}. "
+            f"(fold: one column per window position of the output)"
+        )
+    if min(positions) < 1:
+        raise RuntimeError(
+            f"{given}, calculated shape of the array of sliding blocks as {tuple(positions)}, which is too small "
+            f"(non-positive) (fold: output_size is smaller than the kernel)"
         )
     output = Col2Im.apply(input, output_size, kernel, dilation, padding, stride)
     return output.squeeze(0) if unbatched else output
