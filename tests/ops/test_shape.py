@@ -371,3 +371,39 @@ def test_broadcast_shapes_reads_shapes_as_pytorch_does(shapes):
         return
     got = chainrule.broadcast_shapes(*shapes)
     assert type(got) is chainrule.Size and tuple(got) == tuple(expected)
+
+
+def test_ravel_copies_what_is_not_contiguous_as_pytorch():
+    """ravel is contiguous().view(-1): a strided or expanded x gives a row-major copy, never a view
+    of x's memory that writes would go through."""
+    for lib in (torch, chainrule):
+        y = lib.arange(12.0).view(3, 4)
+        flat = y[:, ::2].ravel()
+        flat += 100
+        assert y[0].tolist() == [0.0, 1.0, 2.0, 3.0] and flat.is_contiguous() and flat.stride() == (1,)
+        repeated = lib.zeros(1).expand(4).ravel()
+        repeated[0] = 5
+        assert repeated.tolist() == [5.0, 0.0, 0.0, 0.0]
+        assert lib.arange(6.0).view(2, 3).ravel()._is_view()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.expand(5, 5).as_strided([5, 5], [0, 1], 0),
+        lambda lib, x: x[:4].view(2, 2).expand(3, 2, 2).as_strided([2, 2], [2, 1], 0),
+        lambda lib, x: x.expand(3, 5).as_strided([2, 3], [0, 1], 1) * lib.arange(6.0, dtype=lib.float64).view(2, 3),
+        lambda lib, x: x.as_strided([3, 2], [1, 1]).as_strided([2, 2], [1, 1]),
+    ],
+)
+def test_as_strided_of_an_expanded_tensor_gives_each_place_its_gradient_once(call):
+    """Where x's elements share memory (an expand), PyTorch splits a place's gradient among them,
+    so the expansion's backward adds it up once: the leaf's gradient is not multiplied."""
+    grads = []
+    for lib in (torch, chainrule):
+        x = lib.arange(5.0, dtype=lib.float64).requires_grad_()
+        call(lib, x).sum().backward()
+        grads.append(x.grad.tolist())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
+    x = chainrule.arange(5.0, dtype=chainrule.float64).requires_grad_()
+    assert chainrule.autograd.gradcheck(lambda x: call(chainrule, x), (x,))

@@ -107,7 +107,6 @@ def test_channels_last_strides():
     ))
 
 
-@bug("_base of a tensor that is no view: detach() and a copying reshape/flatten report a base; PyTorch gives None")
 def test_base_of_tensors_that_are_not_views():
     same_in_both(lambda lib: (
         lib.zeros(2).detach()._base is None,

@@ -267,7 +267,9 @@ def reshape(x, *shape):
         return Reshape.apply(x, new_shape)
     if viewable_as(x.array, new_shape):
         return Reshape.shown_as("ReshapeAliasBackward0").apply(x, new_shape)
-    return Reshape.shown_as("UnsafeViewBackward0").apply(Contiguous.apply(x), new_shape)
+    reshaped = Reshape.shown_as("UnsafeViewBackward0").apply(Contiguous.apply(x), new_shape)
+    reshaped._base = reshaped._version_holder = None  # the copy it views is its own: no view, as PyTorch's _unsafe_view
+    return reshaped
 
 
 @public
@@ -387,7 +389,9 @@ class AsStrided(Op):
 
     The gradient goes back through that memory: each output element's gradient is added at its
     place there (an element read twice, by overlapping windows, gets both), and x gets what lies
-    at its own elements' places (an element of the memory outside x gets none)."""
+    at its own elements' places (an element of the memory outside x gets none). Where several of
+    x's elements share a place (x expanded), each gets an equal part, as PyTorch's, so that the
+    expansion's own backward adds them up to the place's gradient once."""
 
     in_place_node_name = "AsStridedBackward1"
     formula = "memory[offset + Σ_d i_d · strides[d]]"
@@ -403,7 +407,21 @@ class AsStrided(Op):
         places = xp.arange(_memory_size(ctx.output, ctx.input), dtype=xp.int64)
         written = strided_view(places, *ctx.output).reshape(-1)
         memory = ctx.xp.bincount(written, weights=grad_output.reshape(-1), minlength=places.size)
-        return memory[strided_view(places, *ctx.input)], None, None, None
+        read = strided_view(places, *ctx.input)
+        if _may_overlap(*ctx.input[:2]):
+            memory = memory / ctx.xp.maximum(ctx.xp.bincount(read.reshape(-1), minlength=places.size), 1)
+        return memory[read], None, None, None
+
+
+def _may_overlap(shape, strides):
+    """Whether two elements of a (shape, strides) placement may share a place in memory (PyTorch's
+    test: sorted by stride, each dimension's stride must pass the extent of the smaller ones)."""
+    extent = 0
+    for size, stride in sorted((pair for pair in zip(shape, strides) if pair[0] > 1), key=lambda pair: abs(pair[1])):
+        if abs(stride) <= extent:
+            return True
+        extent += (size - 1) * abs(stride)
+    return False
 
 
 class Unfold(AsStrided):
@@ -790,7 +808,10 @@ def unflatten(x, dim, sizes):
 
 @public
 def ravel(x):
-    """x flattened to 1-D in row-major order (a copy only where x's layout needs one)."""
+    """x flattened to 1-D in row-major order: ``x.contiguous().view(-1)``, as PyTorch's, so a view of
+    a contiguous x and otherwise of a row-major copy (never a strided view of x's memory)."""
+    if not is_contiguous_tensor(x):
+        x = Contiguous.apply(x)
     return Reshape.apply(x, (x.array.size,))
 
 
