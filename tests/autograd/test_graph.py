@@ -102,6 +102,47 @@ def test_a_retained_graph_unpacks_again_and_a_freed_one_refuses():
         y.backward()
 
 
+def _written_into_zeros(lib, b, key, value):
+    c = lib.zeros(3)
+    c[key] = value
+    return c
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, b: b[0] * 1,
+        lambda lib, b: b[0].clone(),
+        lambda lib, b: b.sum(),
+        lambda lib, b: b[[0, 1]],
+        lambda lib, b: b[b > 0],
+        lambda lib, b: b.gather(0, lib.tensor([0, 1])),
+        lambda lib, b: b.index_select(0, lib.tensor([0, 1])),
+        lambda lib, b: lib.zeros(3).index_put((lib.tensor([0, 1]),), b[:2]),
+        lambda lib, b: lib.zeros(3).scatter(0, lib.tensor([0, 1]), b[:2]),
+        lambda lib, b: _written_into_zeros(lib, b, 1, b[0]),
+        lambda lib, b: _written_into_zeros(lib, b, slice(1, None), b[:2]),
+        lambda lib, b: _written_into_zeros(lib, b, [1, 2], b[[1, 1]]),
+        lambda lib, b: b.clone().index_fill(0, lib.tensor([1]), 5.0),
+    ],
+)
+def test_a_second_backward_through_a_freed_graph_refuses_where_pytorchs_does(make):
+    """Nodes that saved indices or a mask (PyTorch saves them as tensors) and CopySlices (which lets
+    go of the function it wraps) refuse a second backward; nodes that saved nothing run again."""
+    outcomes = []
+    for lib in (torch, chainrule):
+        b = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = make(lib, b)
+        y.sum().backward()
+        try:
+            y.sum().backward()
+            outcomes.append("ran again")
+        except RuntimeError as error:
+            assert "second time" in str(error)
+            outcomes.append("refused")
+    assert outcomes[1] == outcomes[0]
+
+
 def test_unpack_must_give_a_tensor():
     x = chainrule.tensor([1.0], requires_grad=True)
     with graph.saved_tensors_hooks(lambda t: 3, lambda packed: packed):

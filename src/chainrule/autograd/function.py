@@ -195,7 +195,7 @@ class BackwardNode(FunctionCtx):
     _saved = ()  # what save_for_backward kept: input tensors, SavedOutputs, arrays
     _saved_version_sum = 0
     _freed = False
-    _kept_arrays = ()  # the names of the arrays forward kept on ctx (a mask, indices), which release frees
+    _kept_arrays = ()  # the names of the arrays (or keys holding them) forward kept on ctx (a mask, indices), which release frees
     _output_hooks = None  # {output_nr: {handle id: hook}} from register_hook on non-leaf outputs
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
     _forward_trace = None  # where the node was created, kept under anomaly detection
@@ -772,7 +772,7 @@ class Function:
             grad_mode._state.enabled = True
         kept = ctx.__dict__
         if len(kept) > (2 if "_saved" in kept else 1):  # values besides needs_input_grad and the saved ones
-            kept_arrays = [name for name, value in kept.items() if type(value) is ndarray]
+            kept_arrays = [name for name, value in kept.items() if type(value) is ndarray or type(value) is tuple and _holds_array(value)]
             if kept_arrays:
                 ctx._kept_arrays = kept_arrays
         ctx.next_nodes = tuple(next_nodes)
@@ -1344,6 +1344,15 @@ def modified_view_of_several_error(view, what):
             "output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
         )
     return RuntimeError(f"Output {view._output_nr} of {_operation_name(view.grad_fn)} is a view and {what}. {reason}")
+
+
+def _holds_array(values):
+    """Whether the tuple ``values`` kept on ctx (an indexing key) holds an array (indices, a mask):
+    PyTorch saves those as tensors, which a backward that does not retain the graph frees."""
+    for value in values:
+        if type(value) is ndarray:
+            return True
+    return False
 
 
 def _mark_view(output, args):

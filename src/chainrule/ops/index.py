@@ -307,6 +307,12 @@ class CopySlicesNode(OpNode):
     def name(self):
         return "torch::autograd::CopySlices"
 
+    def release(self):
+        """PyTorch's CopySlices lets go of the function it wraps after a backward that did not
+        retain the graph, whatever that function saved: a second backward through it is an error."""
+        super().release()
+        self._freed = True
+
 
 class CopySlices(IndexPut):
     """A write into a view of base (``y[0] = 5``, ``y[0].mul_(2)``), recorded on base."""
