@@ -239,6 +239,38 @@ def test_loading_keeps_the_names_and_copies_the_options_like_torch():
     assert_same_structure(loaded_groups(torch), loaded_groups(chainrule), "param_groups")
 
 
+#: Each optimizer's numeric options, which an older checkpoint has too; every other option is a later one
+NUMERIC_OPTIONS = {"lr", "betas", "eps", "weight_decay", "momentum_decay", "alpha", "lr_decay", "initial_accumulator_value",
+                   "etas", "step_sizes", "lambd", "t0", "rho", "dampening", "momentum"}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "NAdam", "RAdam", "Adagrad", "Rprop", "ASGD", "Adamax", "Adadelta"])
+def test_a_checkpoint_without_the_later_options_loads_and_steps_like_torch(name):
+    """A group saved before ``maximize``, ``foreach``, ``decoupled_weight_decay``... existed gets
+    the values PyTorch's optimizer gives it (AdamW's decay stays decoupled), when loaded and when
+    unpickled, and steps as PyTorch's does."""
+    results = []
+    for lib in (torch, chainrule):
+        param = lib.ones(3, requires_grad=True)
+        optimizer = getattr(lib.optim, name)([param], **({"momentum": 0.9} if name == "SGD" else {}))
+        saved = optimizer.state_dict()
+        group = saved["param_groups"][0]
+        removed = [key for key in group if key != "params" and (key not in NUMERIC_OPTIONS or name == "RMSprop" and key == "momentum")]
+        for key in removed:
+            del group[key]
+        optimizer.load_state_dict(saved)
+        for _ in range(2):
+            param.grad = lib.ones(3)
+            optimizer.step()
+        state = optimizer.__getstate__()
+        del state["param_groups"][0]["maximize"]
+        unpickled = type(optimizer).__new__(type(optimizer))
+        unpickled.__setstate__(state)
+        results.append((param.tolist(), {key: optimizer.param_groups[0][key] for key in removed}, unpickled.param_groups[0]["maximize"]))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-6)
+    assert results[1][1:] == results[0][1:]
+
+
 def test_pickling_keeps_what_torch_keeps(tmp_path):
     """Saving a whole optimizer keeps its defaults, state and groups; hooks (a lambda here, which
     pickle refuses) and a scheduler's watch on ``step`` are dropped, as PyTorch drops them."""

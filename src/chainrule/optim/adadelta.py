@@ -28,6 +28,8 @@ class Adadelta(Optimizer):
     PyTorch's, and change the update only where PyTorch's results differ (see ``Optimizer``).
     """
 
+    _options_of_old_checkpoints = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(

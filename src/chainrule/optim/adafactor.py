@@ -37,6 +37,8 @@ class Adafactor(Optimizer):
     ``row_var`` and ``col_var`` or ``variance``.
     """
 
+    _options_of_old_checkpoints = {"foreach": None}
+
     def __init__(
         self,
         params,

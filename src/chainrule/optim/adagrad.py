@@ -27,6 +27,8 @@ class Adagrad(Optimizer):
     (a group's own value is kept in the group, unused).
     """
 
+    _options_of_old_checkpoints = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(

@@ -36,6 +36,11 @@ class Adam(Optimizer):
     ``fused=True``, as PyTorch's fused kernel).
     """
 
+    _options_of_old_checkpoints = {
+        "amsgrad": False, "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+        "decoupled_weight_decay": False, "fused": None,
+    }
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
     _sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"  # AdamW's too
 

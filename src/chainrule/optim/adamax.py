@@ -29,6 +29,8 @@ class Adamax(Optimizer):
     ``differentiable`` and ``capturable`` choose PyTorch's kernels (see ``Optimizer``).
     """
 
+    _options_of_old_checkpoints = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(

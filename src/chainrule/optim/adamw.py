@@ -40,8 +40,7 @@ class AdamW(Adam):
             decoupled_weight_decay=True,
         )
 
-    def load_state_dict(self, state_dict):
-        """Restore a state dict; AdamW's decay stays decoupled whatever the saved groups say."""
-        super().load_state_dict(state_dict)
-        for group in self.param_groups:
-            group["decoupled_weight_decay"] = True
+    def _complete_options(self, group):
+        """A loaded or unpickled AdamW's decay stays decoupled whatever the saved groups say, as PyTorch's."""
+        super()._complete_options(group)
+        group["decoupled_weight_decay"] = True

@@ -34,6 +34,10 @@ class NAdam(Optimizer):
     ``mu_product`` (P_t, float32 as PyTorch's), ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
 
+    _options_of_old_checkpoints = {
+        "maximize": False, "foreach": None, "capturable": False, "differentiable": False, "decoupled_weight_decay": False,
+    }
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(

@@ -137,6 +137,10 @@ class Optimizer:
     #: ``Optimizer.profile_hook_step(step)``: ``step`` run between the step hooks, as every optimizer's is
     profile_hook_step = staticmethod(with_step_hooks)
 
+    #: The options a group loaded from an older checkpoint (saved before the option existed) gets
+    #: when it lacks them, with the values PyTorch's ``__setstate__`` gives, per optimizer
+    _options_of_old_checkpoints = {}
+
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
             raise TypeError(
@@ -177,6 +181,14 @@ class Optimizer:
                 setattr(self, registry, WatchedHooks())
         self.__dict__.setdefault("_scratch_arrays", {})
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            self._complete_options(group)
+
+    def _complete_options(self, group):
+        """Give a group saved by an older PyTorch or chainrule the options it lacks (``maximize``,
+        ``foreach``...), as PyTorch's ``__setstate__`` does for an unpickled or loaded optimizer."""
+        for name, value in self._options_of_old_checkpoints.items():
+            group.setdefault(name, value)
 
     def _step_hooks(self, when):
         """Its own step hooks run ``when`` ("pre" or "post"); none for a subclass that never called
@@ -419,6 +431,8 @@ class Optimizer:
             }
         self.state = state
         self.param_groups = [_loaded_group(group, saved) for group, saved in zip(self.param_groups, saved_groups)]
+        for group in self.param_groups:
+            self._complete_options(group)
         for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
             hook(self)
 

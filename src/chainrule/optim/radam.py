@@ -35,6 +35,10 @@ class RAdam(Optimizer):
     ``state[p]`` holds ``step``, ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
 
+    _options_of_old_checkpoints = {
+        "foreach": None, "maximize": False, "differentiable": False, "decoupled_weight_decay": False, "capturable": False,
+    }
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(

@@ -31,6 +31,10 @@ class RMSprop(Optimizer):
     ``state[p]`` holds ``step``, ``square_avg`` (v), ``momentum_buffer`` and ``grad_avg`` (mean).
     """
 
+    _options_of_old_checkpoints = {
+        "momentum": 0, "centered": False, "foreach": None, "maximize": False, "differentiable": False, "capturable": False,
+    }
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(

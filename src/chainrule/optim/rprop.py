@@ -27,6 +27,8 @@ class Rprop(Optimizer):
     ``state[p]`` holds ``step``, ``prev`` (g_prev) and ``step_size``.
     """
 
+    _options_of_old_checkpoints = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     _foreach_supports_differentiable = False  # PyTorch's foreach step raises AssertionError
 
     def __init__(

@@ -22,6 +22,8 @@ class SGD(Optimizer):
     change the update only where PyTorch's results differ (see ``Optimizer``).
     """
 
+    _options_of_old_checkpoints = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused": False}
+
     def __init__(
         self,
         params,
