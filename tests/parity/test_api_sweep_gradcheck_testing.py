@@ -221,6 +221,17 @@ GRADCHECK_CASES = {
         lambda L: gradgradcheck(L, lambda x: x ** 3, (f64(L, X3),), eps=0.1, raise_exception=False),
         lambda L: gradgradcheck(L, lambda x: x ** 3, (f64(L, X3),), eps=0.1, atol=0.5),
     ),
+    "grad_mode_on_while_perturbed": lambda L: (lambda seen: (
+        gradcheck(L, lambda x: seen.append(L.is_grad_enabled()) or x * 2, (f64(L, X3),)), sorted(set(seen))
+    ))([]),
+    "hook_adding_a_constant_is_not_multiplied_by_grad_output": lambda L: gradcheck(
+        L, lambda x: (lambda y: (y.register_hook(lambda g: g + 1e-2), y)[1])(x.clone()), (f64(L, [1.0]),), atol=0.1,
+        raise_exception=False,
+    ),
+    "expanded_input_refused": lambda L: gradcheck_error(lambda: gradcheck(L, lambda x: x, (f64(L, [1.0]).expand(2, 2),))),
+    "outputs_changing_shape_when_perturbed": lambda L: gradcheck_error(
+        lambda: gradcheck(L, lambda x: L.cat([x, x]) if L.all(x >= 1) else x, (f64(L, [1.0, 1.0]),))
+    ),
     "gradgradcheck_wrong_double_backward": bundle(
         lambda L: gradgradcheck(L, sin_function(L, "wrong"), (f64(L, X3),), raise_exception=False),
         lambda L: gradgradcheck(L, sin_function(L), (f64(L, X3),)),

@@ -38,29 +38,49 @@ def numerical_jacobians(fn, inputs, eps=1e-6):
     Returns ``{input_position: [array of shape (output.size, input.size), or None, per output]}``.
     """
     jacobians = {}
-    with grad_mode.no_grad():
-        output_sizes = [_real_size(output.array) if _is_floating(output) else None for output in _outputs_tuple(fn, inputs)]
-        for position, tensor in enumerate(inputs):
-            if not (isinstance(tensor, Tensor) and tensor.requires_grad):
-                continue
-            array = tensor.array  # perturbed in place, element by element (also when it is a strided view)
-            # a complex element is two real variables, moved along 1 and along i (columns 2k and 2k + 1)
-            steps = (eps, eps * 1j) if array.dtype.kind == "c" else (eps,)
-            columns = [None if size is None else xp.zeros((size, array.size * len(steps))) for size in output_sizes]
-            for element in range(array.size):
-                index = xp.unravel_index(element, array.shape)
-                original = array[index].item()
-                for part, step in enumerate(steps):
-                    array[index] = original + step
-                    plus = [_real_values(output.array) for output in _outputs_tuple(fn, inputs)]
-                    array[index] = original - step
-                    minus = [_real_values(output.array) for output in _outputs_tuple(fn, inputs)]
-                    array[index] = original
-                    for column, high, low in zip(columns, plus, minus):
-                        if column is not None:
-                            column[:, element * len(steps) + part] = (high - low) / (2 * eps)
-            jacobians[position] = columns
+    # grad mode as the caller has it, as in PyTorch (fn may register hooks, or read requires_grad)
+    output_sizes = [_real_size(output.array) if _is_floating(output) else None for output in _outputs_tuple(fn, inputs)]
+    for position, tensor in enumerate(inputs):
+        if not (isinstance(tensor, Tensor) and tensor.requires_grad):
+            continue
+        array = tensor.array  # perturbed in place, element by element (also when it is a strided view)
+        # a complex element is two real variables, moved along 1 and along i (columns 2k and 2k + 1)
+        steps = (eps, eps * 1j) if array.dtype.kind == "c" else (eps,)
+        columns = [None if size is None else xp.zeros((size, array.size * len(steps))) for size in output_sizes]
+        for element in range(array.size):
+            index = xp.unravel_index(element, array.shape)
+            original = array[index].item()
+            for part, step in enumerate(steps):
+                array[index] = original - step
+                below = _read_outputs(fn, inputs)
+                array[index] = original + step
+                above = _read_outputs(fn, inputs)
+                array[index] = original
+                _check_same_shapes_and_dtypes(below, above, index, eps)
+                minus, plus = ([values for _, _, values in outputs] for outputs in (below, above))
+                for column, high, low in zip(columns, plus, minus):
+                    if column is not None:
+                        column[:, element * len(steps) + part] = (high - low) / (2 * eps)
+        jacobians[position] = columns
     return jacobians
+
+
+def _read_outputs(fn, inputs):
+    """fn's outputs as (shape, dtype, values), the values copied at once (an output may be a view
+    of the input that is perturbed next)."""
+    return [(output.shape, output.dtype, _real_values(output.array)) for output in _outputs_tuple(fn, inputs)]
+
+
+def _check_same_shapes_and_dtypes(below, above, index, eps):
+    """PyTorch's AssertionError for a function whose outputs change shape or dtype when an input
+    element (at ``index``) moves by ``eps``: its finite differences would mean nothing."""
+    for (low_shape, low_dtype, _), (high_shape, high_dtype, _) in zip(below, above):
+        for what, first, second in (("shape", low_shape, high_shape), ("dtype", low_dtype, high_dtype)):
+            if first != second:
+                raise AssertionError(
+                    f"Expected `func` to return outputs with the same {what} when inputs are perturbed on index "
+                    f"{tuple(int(i) for i in index)} by {eps}, but got: {what}s {first} and {second}."
+                )
 
 
 def _real_size(array):
@@ -183,6 +203,8 @@ def gradcheck(
     _check_inputs(inputs)
     try:
         _check_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad, check_backward_ad)
+        if check_backward_ad:
+            _check_backward_multiplies_grad_output(func, inputs)
         if check_undefined_grad and check_backward_ad:
             _check_undefined_grad(func, inputs)
     except GradcheckError:
@@ -221,6 +243,26 @@ def _check_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad
                         f"{computed[row, column]:.8g} but finite differences give {expected[row, column]:.8g} "
                         f"(atol={atol}, rtol={rtol}).\nanalytical:\n{computed}\nnumerical:\n{expected}"
                     )
+
+
+def _check_backward_multiplies_grad_output(func, inputs):
+    """PyTorch's check that backward scales with the output gradient: zero output gradients must
+    give zero input gradients (a hook or backward adding a constant fails), of each input's dtype
+    and shape."""
+    outputs = [output for output in _outputs_tuple(func, inputs) if output.requires_grad]
+    targets = [value for value in inputs if isinstance(value, Tensor) and value.requires_grad]
+    if not outputs:
+        return
+    zeros = [tensor_from_array(xp.zeros_like(output.array)) for output in outputs]
+    for gradient, target in zip(grad(outputs, targets, zeros, allow_unused=True), targets):
+        if gradient is None:
+            continue
+        if gradient.array.any():
+            raise GradcheckError("backward not multiplied by grad_output")
+        if gradient.array.dtype != target.array.dtype:
+            raise GradcheckError("grad is incorrect type")
+        if gradient.shape != target.shape:
+            raise GradcheckError("grad is incorrect size")
 
 
 class _UndefinedGrad(Function):
@@ -296,6 +338,12 @@ def _check_inputs(inputs):
                 f"Input #{position} requires gradient and is not a double precision floating point or complex. This "
                 f"check will likely fail if all the inputs are not of double precision floating point or complex. ",
                 stacklevel=3,
+            )
+        if any(stride == 0 and size > 1 for stride, size in zip(inputs[position].stride(), inputs[position].shape)):
+            raise RuntimeError(
+                f"The {position}th input has a dimension with stride 0. gradcheck only supports inputs that are "
+                f"non-overlapping to be able to compute the numerical gradients correctly. You should call .contiguous "
+                f"on the input before passing it to gradcheck."
             )
 
 
