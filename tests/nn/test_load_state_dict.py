@@ -32,7 +32,7 @@ def good_state():
         (lambda state: state.update({"2.bias": tensor_from_array(np.array([1 + 2j, 3j]))}), "dtype mismatch for 2.bias.*complex128"),
         (lambda state: state.update({"2.bias": tensor_from_array(np.array(["a", "b"]))}), "dtype mismatch for 2.bias"),
         (lambda state: state.update({"2.bias": tensor_from_array(np.array(["2020-01-01"] * 2, dtype="datetime64[D]"))}), "dtype mismatch"),
-        (lambda state: state.update({"2.bias": [0.0, 0.0]}), "expected a Tensor"),
+        (lambda state: state.update({"2.bias": [0.0, 0.0]}), "expected chainrule.Tensor or Tensor-like object from checkpoint but received <class .list.>"),
         (lambda state: state.pop("2.bias"), 'Missing key\\(s\\) in state_dict: "2.bias"'),
         (lambda state: state.update({"extra": chainrule.zeros(1)}), 'Unexpected key\\(s\\) in state_dict: "extra"'),
     ],

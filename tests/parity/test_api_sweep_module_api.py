@@ -20,7 +20,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.parity.sweep import outcome, raises_as_torch
+from tests.parity.sweep import bundle, outcome, raises_as_torch
 
 
 def plain(value):
@@ -1166,3 +1166,70 @@ def test_modules_remove_duplicate():
 
 def test_dict_or_parameterdict():
     same_in_both(lambda lib: list({"x": lib.zeros(1)} | lib.nn.ParameterDict({"a": lib.zeros(1)})))
+
+
+def _messages(run):
+    """``run()``'s value, or the type and words of what it raised, without chainrule's advice in
+    parentheses (library names read as torch)."""
+    try:
+        return run()
+    except Exception as error:  # noqa: BLE001 - the cases compare whatever each library raises
+        return type(error).__name__, " ".join(str(error).replace("chainrule", "torch").split(" (")[0].split()[:14])
+
+
+def test_a_buffer_assigned_over_a_plain_attribute_is_refused():
+    def run(lib):
+        module = lib.nn.Module()
+        module.a = 5
+        return _messages(lambda: setattr(module, "a", lib.nn.Buffer(lib.zeros(1))))
+
+    same_in_both(run)
+
+
+def test_a_buffer_assigned_to_a_subclass_whose_register_buffer_takes_no_persistent():
+    def run(lib):
+        class Module(lib.nn.Linear):
+            def __init__(self, persistent):
+                super().__init__(2, 2)
+                self.bar = lib.nn.Buffer(lib.zeros(2), persistent=persistent)
+
+            def register_buffer(self, name, value):
+                super().register_buffer(name, value, True)
+
+        return sorted(dict(Module(True).named_buffers())), _messages(lambda: Module(False))
+
+    same_in_both(run)
+
+
+def test_call_super_init_passes_the_arguments_to_the_next_base():
+    def run(lib):
+        class Mixin:
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.mixin_init = True
+
+        class After(lib.nn.Module, Mixin):
+            pass
+
+        try:
+            lib.nn.Module.call_super_init = True
+            passed_on = hasattr(After(), "mixin_init")
+        finally:
+            lib.nn.Module.call_super_init = False
+        return passed_on, hasattr(After(), "mixin_init"), _messages(lambda: lib.nn.Module(3)), _messages(lambda: lib.nn.Module(x=3))
+
+    same_in_both(run)
+
+
+def test_embedding_from_pretrained_ids_rnn_cells_of_no_units_and_old_reduction_names():
+    same_in_both(bundle(
+        lambda lib: lib.nn.Embedding.from_pretrained(lib.tensor([[1, 2, 3], [4, 5, 6]]))(lib.tensor([1])),
+        lambda lib: [lib.nn.Embedding(3, 2, _freeze=True).weight.requires_grad, lib.nn.EmbeddingBag.from_pretrained(lib.ones(2, 2), freeze=False).weight.requires_grad],
+        lambda lib: [tuple(cell(10, 0)(lib.randn(3, 10))[0].shape) for cell in (lib.nn.LSTMCell,)] + [tuple(lib.nn.GRUCell(10, 0)(lib.randn(3, 10)).shape)],
+        lambda lib: lib.nn.L1Loss(reduction="elementwise_mean")(lib.tensor([1.0, 2.0]), lib.zeros(2)),
+        lambda lib: _messages(lambda: lib.nn.EmbeddingBag(4, 3, padding_idx=-6)),
+        lambda lib: _messages(lambda: lib.nn.functional.ctc_loss(
+            lib.zeros(5, 1, 3).log_softmax(2), lib.tensor([[1, 2]]), lib.tensor([5.0]), lib.tensor([2])
+        )),
+        lambda lib: _messages(lambda: lib.nn.Linear(2, 2, bias=False).load_state_dict({"weight": ((1.0, 1.0), (2.0, 2.0))})),
+    ))

@@ -1025,12 +1025,13 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 
 # ----------------------------------------------------------------------------- embeddings, one-hot, padding
-def padding_row(padding_idx, num_embeddings):
-    """``padding_idx`` as a row of the table (negative counts from the end), checked as PyTorch does."""
+def padding_row(padding_idx, num_embeddings, named="Padding_idx"):
+    """``padding_idx`` as a row of the table (negative counts from the end), checked as PyTorch does
+    (its message capitalized as ``named``: Embedding's is, EmbeddingBag's not)."""
     if not -num_embeddings <= padding_idx < num_embeddings:
         raise AssertionError(
-            f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} for "
-            f"num_embeddings={num_embeddings}"
+            f"{named} must be within num_embeddings (got padding_idx={padding_idx} for "
+            f"num_embeddings={num_embeddings})"
         )
     return padding_idx % num_embeddings
 

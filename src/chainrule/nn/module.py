@@ -11,6 +11,7 @@ Everything else follows from walking those registries: ``parameters()`` for the 
 training, and the printed tree. ``model(x)`` calls ``forward(x)`` between the registered hooks.
 """
 import functools
+import inspect
 import warnings
 from collections import OrderedDict, namedtuple
 from types import SimpleNamespace
@@ -158,7 +159,10 @@ def _key_problems(missing, unexpected):
 def _value_problems(key, value, target):
     """Why ``value`` cannot be loaded into ``target`` (empty when it can)."""
     if not isinstance(value, Tensor):
-        return [f'While copying the parameter named "{key}", expected a Tensor from the checkpoint but got {type(value).__name__}.']
+        return [
+            f'While copying the parameter named "{key}", expected chainrule.Tensor or Tensor-like object from checkpoint '
+            f"but received {type(value)}"
+        ]
     if is_lazy(target):  # still lazy: the value is uninitialized too, and takes nothing to check (as PyTorch)
         return []
     if tuple(value.shape) != tuple(target.shape):
@@ -290,13 +294,17 @@ class Module:
     _version = 1  # the layout of this module's state dict entries, given to its state dict hooks
     _compiled_call_impl = None  # what module(...) runs after compile()
     _compile_function = None  # chainrule.compile, set by chainrule/compile (which imports this module)
-    call_super_init = False  # PyTorch's flag for passing extra __init__ arguments on: chainrule has none
+    call_super_init = False  # PyTorch's flag: pass __init__'s arguments on to the next class of a subclass's bases
     dump_patches = False  # PyTorch's deprecated flag for saving whole-module source patches
     T_destination = TypeVar("T_destination", bound=dict)  # the type state_dict(destination=...) returns
     # As PyTorch: which kind ``_backward_hooks`` holds, full (True) or legacy (False); None while empty.
     _is_full_backward_hook = None
 
-    def __init__(self):
+    def __init__(self, *args, **kwargs):
+        if not self.call_super_init and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if not self.call_super_init and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given")
         # object.__setattr__: our own __setattr__ needs these registries to exist already.
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", {})  # plain dicts, as PyTorch 2.13's (print(m._parameters) shows {...})
@@ -305,6 +313,8 @@ class Module:
         object.__setattr__(self, "_modules", {})  # a plain dict, as PyTorch's (keys() prints dict_keys)
         for registry in _HOOK_REGISTRIES:  # {handle id: hook}, or {handle id: True} for a flag
             object.__setattr__(self, registry, WatchedHooks())
+        if self.call_super_init:  # a mixin after Module in the bases gets the arguments, as in PyTorch
+            super().__init__(*args, **kwargs)
 
     def __setstate__(self, state):
         """Unpickling: the pickled attributes, each hook registry made the watched kind a compiled
@@ -595,8 +605,7 @@ class Module:
         elif isinstance(value, Buffer):
             if registries is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
-            self._forget(name, keep=self._buffers)
-            self.register_buffer(name, value, persistent=value.persistent)
+            self._register_assigned_buffer(name, value)
         elif registries is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
@@ -605,6 +614,22 @@ class Module:
             self._buffers[name] = through_hooks(_REGISTRATION.buffer_hooks, value, self, name)
         else:
             object.__setattr__(self, name, value)
+
+    def _register_assigned_buffer(self, name, buffer):
+        """``self.name = Buffer(...)``: ``register_buffer(name, buffer, persistent)`` (a plain
+        attribute of that name is PyTorch's KeyError there), the flag passed by position, as
+        PyTorch passes it; a subclass's own ``register_buffer`` without that argument gets two
+        arguments, and a non-persistent buffer is then PyTorch's RuntimeError."""
+        register = self.register_buffer
+        if getattr(register, "__func__", None) is Module.register_buffer or "persistent" in inspect.signature(register).parameters:
+            register(name, buffer, buffer.persistent)
+        elif not buffer.persistent:
+            raise RuntimeError(
+                "Registering a non-persistent buffer on a Module subclass that implements register_buffer() without the "
+                "persistent argument is not allowed."
+            )
+        else:
+            register(name, buffer)
 
     def _forget(self, name, keep):
         """Remove ``name`` from every other place it was registered, so it lives in ``keep`` only.

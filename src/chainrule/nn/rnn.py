@@ -105,8 +105,9 @@ def _check_sizes(input_size, hidden_size, num_layers, bias, batch_first, proj_si
 
 
 def _uniform_all_(module, hidden_size):
-    """PyTorch's start for every recurrent weight and bias: U(-1/√hidden_size, 1/√hidden_size)."""
-    bound = 1.0 / math.sqrt(hidden_size)
+    """PyTorch's start for every recurrent weight and bias: U(-1/√hidden_size, 1/√hidden_size)
+    (U(0, 0) for a hidden size of 0, whose weights are empty)."""
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0
     for parameter in module.parameters():
         init.uniform_(parameter, -bound, bound)
 

@@ -7,22 +7,23 @@ from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 
 
-def _lookup_table(module, num_embeddings, embedding_dim, padding_idx, weight, device, dtype, settings):
+def _lookup_table(module, num_embeddings, embedding_dim, padding_idx, weight, device, dtype, settings, requires_grad=True):
     """What Embedding and EmbeddingBag share: the sizes, ``padding_idx`` (as a row), the other
     ``settings`` as attributes, and ``weight`` (num_embeddings, embedding_dim), drawn by the module's
-    ``reset_parameters`` or the given tensor."""
+    ``reset_parameters`` or the given tensor (which may be an integer one when it ``requires_grad``
+    not: a frozen table of ids)."""
     if padding_idx is not None:
-        padding_idx = F.padding_row(padding_idx, num_embeddings)
+        padding_idx = F.padding_row(padding_idx, num_embeddings, "padding_idx" if isinstance(module, EmbeddingBag) else "Padding_idx")
     module.num_embeddings, module.embedding_dim, module.padding_idx = num_embeddings, embedding_dim, padding_idx
     for name, value in settings.items():
         setattr(module, name, value)
     if weight is None:
-        module.weight = Parameter(empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
+        module.weight = Parameter(empty(num_embeddings, embedding_dim, device=device, dtype=dtype), requires_grad)
         module.reset_parameters()
     else:
         if tuple(weight.shape) != (num_embeddings, embedding_dim):
             raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-        module.weight = Parameter(weight)
+        module.weight = Parameter(weight, requires_grad)
 
 
 def _lookup_settings(module):
@@ -64,8 +65,7 @@ class Embedding(Module):
     ):
         super().__init__()
         settings = dict(max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
-        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, device, dtype, settings)
-        self.weight.requires_grad = _weight is None or not _freeze
+        _lookup_table(self, num_embeddings, embedding_dim, padding_idx, _weight, device, dtype, settings, not _freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)

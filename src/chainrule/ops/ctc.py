@@ -134,6 +134,8 @@ def _lengths(lengths, batch, name, operation):
     """Lengths given as a tensor, a sequence or (unbatched) an int, as an int64 array (N,)."""
     array = lengths.array if hasattr(lengths, "array") else xp.asarray(lengths)
     if array.dtype.kind not in "iu":
+        if hasattr(lengths, "array"):  # PyTorch's words for a tensor; its argument parser's TypeError for a sequence
+            raise RuntimeError(f"{name} must be integral ({operation}: got a {array.dtype} tensor; convert it with .long())")
         raise TypeError(f"{operation}(): {name} must be integers (a tensor or a tuple of ints), got {array.dtype}")
     array = array.reshape(-1).astype(xp.int64)
     if array.shape[0] != batch:

@@ -469,13 +469,17 @@ REDUCTIONS = ("none", "mean", "sum")
 
 def reduction_from(size_average, reduce, reduction, allowed=REDUCTIONS):
     """The reduction to use: ``reduction``, or one from PyTorch's deprecated ``size_average`` and
-    ``reduce`` flags (with its warning) when either is given."""
+    ``reduce`` flags (with its warning) when either is given; the old ``'elementwise_mean'`` is
+    'mean', with PyTorch's warning."""
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = "none" if not reduce else "mean" if size_average else "sum"
         warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.", stacklevel=3)
         return reduction
+    if reduction == "elementwise_mean":  # PyTorch 0.4's name for 'mean', still read with a warning
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
+        return "mean"
     if reduction not in allowed:
         raise ValueError(f"{reduction} is not a valid value for reduction (use one of {', '.join(map(repr, allowed))})")
     return reduction
