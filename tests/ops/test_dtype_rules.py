@@ -22,6 +22,19 @@ def test_integer_inputs_of_float_functions_give_float32():
     assert chainrule.tensor([1, 2, 3]).clamp(min=1.5).tolist() == [1.5, 2.0, 3.0]
 
 
+@pytest.mark.parametrize("input_dtype", ["bool", "int32", "float32"])
+@pytest.mark.parametrize("bounds", [("float64", "float32"), ("float32", "float64"), ("float64", "int64"), ("int8", "int64")])
+@pytest.mark.parametrize("zero_d", [(True, False), (False, True), (True, True), (False, False)])
+def test_clamp_promotes_its_three_operands_at_once_as_pytorch(input_dtype, bounds, zero_d):
+    """A 0-d bound counts only from a higher category than the tensors with dimensions, whichever
+    bound it is (clamp(int32, 0-d float64, float32) is float32)."""
+    def dtype_of(lib):
+        low, high = (lib.zeros(() if dims else (4,), dtype=getattr(lib, name)) for name, dims in zip(bounds, zero_d))
+        return str(lib.clamp(lib.ones(4, dtype=getattr(lib, input_dtype)), low, high).dtype).split(".")[1]
+
+    assert dtype_of(chainrule) == dtype_of(torch)
+
+
 _DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
 
 

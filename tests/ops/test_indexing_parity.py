@@ -149,6 +149,10 @@ SAME_AS_PYTORCH = {
     "narrow negative length": lambda t: t.ones(3).narrow(0, 0, -1),
     "transpose is a view": lambda t: _write_into(t, lambda x: x.transpose(0, 1)[0]),
     "advanced indexing copies": lambda t: _write_into(t, lambda x: x[[0, 1]]),
+    "True beside index lists": lambda t: t.arange(24.0).reshape(2, 3, 4)[True, [0, 1], [1]],
+    "index list then True": lambda t: t.arange(24.0).reshape(2, 3, 4)[[0, 1], True],
+    "True, an int and an index list": lambda t: t.arange(24.0).reshape(2, 3, 4)[0, True, [1, 2]],
+    "None, True and index lists": lambda t: t.arange(24.0).reshape(2, 3, 4)[None, [0, 1], True, [1]],
 }
 
 

@@ -2070,10 +2070,15 @@ def _clamp_operands(operation, input, low, high):
     stays a number (NumPy keeps the array's dtype); on integers it becomes a constant of their dtype,
     converted as PyTorch converts it (``dtypes.checked_scalar``: uint8 takes -1 as 255, int8 refuses 300)."""
     require_tensor_input(operation, input)
+    tensor_bounds = [bound for bound in (low, high) if isinstance(bound, Tensor)]
+    if tensor_bounds:  # all three promoted at once: a 0-d float64 bound beside float32 ones leaves float32
+        common = common_dtype(input, *tensor_bounds)
+        if common != input.array.dtype:
+            input = input.to(common)
     for bound in (low, high):
-        if bound is not None:
+        if bound is not None and not tensor_bounds:
             input, promoted_bound = binary_operands(input, bound)
-            common = xp.result_type(input.array, promoted_bound.array)  # int8 with int16: NumPy's, as PyTorch's
+            common = xp.result_type(input.array, promoted_bound.array)
             if common != input.array.dtype:
                 input = input.to(common)
     if input.array.dtype.kind == "c":  # complex numbers have no order

@@ -531,6 +531,11 @@ def _read_as_tuple(key):
     return any(isinstance(part, (Tensor, ndarray, list, tuple, range, slice)) or part is None or part is Ellipsis for part in key)
 
 
+def _is_int(part):
+    """Whether a key's part is an int (a bool, which PyTorch and NumPy read as a one-element mask, is not)."""
+    return isinstance(part, int) and type(part) is not bool
+
+
 def _ints_read_first(key, input_shape, repeats):
     """``(key, repeats)`` with PyTorch's layout where a key mixes ints with index arrays.
 
@@ -541,14 +546,14 @@ def _ints_read_first(key, input_shape, repeats):
     one integer array per dimension of x, read from the positions 0, 1, ..., size - 1 in PyTorch's
     order, so reading, writing and the gradient all follow that layout.
     """
-    if not any(isinstance(part, int) for part in key) or not any(isinstance(part, ndarray) for part in key):
+    if not any(_is_int(part) for part in key) or not any(isinstance(part, ndarray) for part in key):
         return key, repeats
     ints_only, rest = [], []
     for part in key:
-        if isinstance(part, int):
+        if _is_int(part):
             ints_only.append(part)
             continue
-        if part is not None:
+        if part is not None and type(part) is not bool:  # a bool adds a dimension (of 1 or 0 entries), reading none
             consumed = part.ndim if isinstance(part, ndarray) and part.dtype.kind == "b" else 1
             ints_only.extend([Ellipsis] if part is Ellipsis else [slice(None)] * consumed)
         rest.append(part)
