@@ -243,6 +243,8 @@ def positions_in(base, view, repeated=False):
     """
     itemsize = base.itemsize
     offset, misaligned = divmod(view.__array_interface__["data"][0] - base.__array_interface__["data"][0], itemsize)
+    if misaligned and complex_part(base, view) == "imag":  # the imaginary parts lie in the second half of each element
+        misaligned = 0
     if misaligned or any(stride % itemsize for stride in view.strides + base.strides):
         return None
     if not repeated and view.size > 1 and has_repeated_elements(view):
@@ -253,6 +255,16 @@ def positions_in(base, view, repeated=False):
     element_strides = tuple(stride // itemsize * flat.itemsize for stride in view.strides)
     positions = xp.lib.stride_tricks.as_strided(flat[offset:], view.shape, element_strides)
     return xp.unravel_index(positions.copy(), base.shape)
+
+
+def complex_part(base, view):
+    """Which part of the complex ``base``'s elements the real array ``view`` of its memory holds:
+    "real" (at each element's start), "imag" (half an element further), or None for any other
+    pair of arrays."""
+    if base.dtype.kind != "c" or view.dtype.kind != "f" or 2 * view.itemsize != base.itemsize:
+        return None
+    misaligned = (view.__array_interface__["data"][0] - base.__array_interface__["data"][0]) % base.itemsize
+    return "real" if misaligned == 0 else "imag" if misaligned == view.itemsize else None
 
 
 def _element_offsets(array, start=0):

@@ -343,6 +343,13 @@ class Tensor:
             )
         self.array, self._chosen_strides = value.array, strides_are_pytorchs(value)
 
+    @data.deleter
+    def data(self):
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
+
+    def __delitem__(self, key):
+        raise TypeError("Tensor does not support deleting items (a tensor's size is fixed: select the rest, e.g. with a mask)")
+
     @property
     def output_nr(self):
         return self._output_nr

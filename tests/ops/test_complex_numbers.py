@@ -79,3 +79,42 @@ def test_conjugate_transpose_of_a_0d_tensor_warns_and_gives_it_back(attribute):
         warnings.simplefilter("always")
         assert getattr(x, attribute) is x
     assert f"Tensor.{attribute} is deprecated on 0-D tensors" in str(caught[0].message) and caught[0].filename == __file__
+
+
+def _written_part(lib, step):
+    """A complex tensor in the graph, changed through its real or imaginary parts (``step``), its
+    values, and the gradients of a loss of it with respect to the values written and the old tensor."""
+    w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z0 = lib.tensor([1 + 5j, 2 - 7j, -3 + 0.5j], requires_grad=True)
+    x = z0 * 1
+    if step == "imag.mul_":
+        x.imag.mul_(w)
+    elif step == "real[1] =":
+        x.real[1] = w[0] * 4
+    elif step == "imag[1:].add_":
+        x.imag[1:].add_(w[1:])
+    elif step == "real = , imag =":
+        x.real = w
+        x.imag = w * 2
+    elif step == "[1:].imag.sub_":
+        x[1:].imag.sub_(w[:2])
+    ((x * x.conj()).real.sum() + x.abs().sum()).backward()
+    return [x.detach().numpy(), w.grad.numpy(), z0.grad.numpy()]
+
+
+@pytest.mark.parametrize("step", ["imag.mul_", "real[1] =", "imag[1:].add_", "real = , imag =", "[1:].imag.sub_"])
+def test_writing_a_part_of_complex_elements_keeps_the_other_part_and_its_gradient(step):
+    """A write through ``x.real`` or ``x.imag`` recorded in the graph changes only that part of
+    each element (it set the other part to 0), and gradients flow to the value written and to the
+    other part, as in PyTorch; ``x.real = v`` and ``x.imag = v`` assign through them."""
+    for ours, theirs in zip(_written_part(chainrule, step), _written_part(torch, step)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_a_real_tensor_takes_real_and_refuses_imag_assignment_as_pytorch():
+    for lib in (torch, chainrule):
+        x = lib.zeros(3)
+        x.real = lib.tensor([1.0, 2.0, 3.0])
+        assert x.tolist() == [1.0, 2.0, 3.0]
+        with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes"):
+            x.imag = lib.ones(3)

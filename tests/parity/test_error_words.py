@@ -321,6 +321,10 @@ ROUND_TWO = {  # the second round of probes: operations on values, making tensor
     "fold of columns that are not the windows": lambda lib: lib.nn.functional.fold(lib.ones(1, 4, 5), (3, 3), 2),
     "fold of rows that are not channels times the kernel": lambda lib: lib.nn.functional.fold(lib.ones(1, 3, 4), (3, 3), 2),
     "fold of no columns": lambda lib: lib.nn.functional.fold(lib.ones(1, 4, 0), (1, 1), 2),
+    "del of an element": lambda lib: lib.ones(3).__delitem__(0),
+    "del of a tensor's data": lambda lib: delattr(lib.ones(3), "data"),
+    "unravel_index with the shape as a tensor": lambda lib: lib.unravel_index(lib.tensor([1]), lib.tensor([1, 2, 3])),
+    "unravel_index with a float size": lambda lib: lib.unravel_index(lib.tensor([1]), (2.0, 3)),
     "affine_grid of a wrong theta for a size given as a list": lambda lib: lib.nn.functional.affine_grid(
         lib.ones(1, 3, 3), [1, 1, 4, 4], False
     ),

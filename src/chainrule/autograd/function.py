@@ -1270,12 +1270,13 @@ def view_positions(view):
     return tuple(map(array_from_shapes, positions))
 
 
-def rebase_view(view, positions, new_base):
+def rebase_view(view, positions, new_base, part=None):
     """In the graph, ``view``'s base becomes ``new_base`` (its old value with the view's elements at
-    ``positions`` replaced: a CopySlices node), and ``view`` is read from there again."""
+    ``positions`` replaced: a CopySlices node), and ``view`` is read from there again (its ``part``,
+    "real" or "imag", of a complex base's elements)."""
     base = view._base
     base._became_output_of(new_base.grad_fn, new_base._output_nr)
-    reread = base[positions]
+    reread = base[positions] if part is None else getattr(base[positions], part)
     view._became_output_of(reread.grad_fn, reread._output_nr)
     view._version_count = view._version_holder._version_count  # its node is current (see refresh_view_history)
 

@@ -164,8 +164,18 @@ def imag(input):
     return Imag.apply(input)
 
 
-install_method("real", property(real, doc="The real parts: a view of a complex tensor's, a real tensor itself."))
-install_method("imag", property(imag, doc="The imaginary parts: a view of a complex tensor's; an error on a real tensor."))
+def _write_real(input, value):
+    """``x.real = value``: value copied into the real parts, as PyTorch's ``x.real.copy_(value)``."""
+    real(input).copy_(value)
+
+
+def _write_imag(input, value):
+    """``x.imag = value``: value copied into the imaginary parts (an error on a real tensor)."""
+    imag(input).copy_(value)
+
+
+install_method("real", property(real, _write_real, doc="The real parts: a view of a complex tensor's, a real tensor itself."))
+install_method("imag", property(imag, _write_imag, doc="The imaginary parts: a view of a complex tensor's; an error on a real tensor."))
 
 
 class Angle(Op):

@@ -18,6 +18,7 @@ Two operations do all the work:
 node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``GatherBackward0``): the
 tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """
+import collections.abc
 import itertools
 import math
 import re
@@ -1777,6 +1778,11 @@ def unravel_index(indices, shape):
     flat = indices.array if isinstance(indices, Tensor) else as_array(indices)
     if flat.dtype.kind not in "iu":
         raise TypeError(f"expected 'indices' to be integer dtype, but got {dtypes.dtype_name(flat.dtype)}")
+    if not isinstance(shape, (int, collections.abc.Sequence)):  # a tensor of sizes is refused, as by PyTorch
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
+    for side in (shape,) if isinstance(shape, int) else shape:
+        if not isinstance(side, int):
+            raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(side)}")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if any(side < 0 for side in shape):
         raise ValueError(f"'shape' cannot have negative values, but got {shape}")

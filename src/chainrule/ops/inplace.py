@@ -23,7 +23,8 @@ from chainrule.autograd.function import (
     view_positions, written_in_place,
 )
 from chainrule.backend import (
-    MetaArray, element_strides, has_repeated_elements, is_writable, memory_overlap, memory_owner, positions_in, write_where_changed, xp,
+    MetaArray, complex_part, element_strides, has_repeated_elements, is_writable, memory_overlap, memory_owner, positions_in,
+    write_where_changed, xp,
 )
 from chainrule.ops.operands import write_error
 from chainrule.tensor import Tensor, tensor_from_array
@@ -254,13 +255,21 @@ def _write_through_view(view, operation, args, kwargs):
     positions = view_positions(view)
     new_values = operation(snapshot(view), *args, **kwargs)
     check_castable(new_values, base)
-    new_base = snapshot(base)._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
+    old_base = snapshot(base)
+    part = complex_part(base.array, view.array)
+    if part is not None:  # x.real.copy_(v), x.imag = v: the elements' other parts are kept
+        from chainrule.ops.complex_numbers import complex_ as complex_from_parts  # (complex_numbers imports this module)
+
+        new_values = new_values.to(view.array.dtype)
+        kept = getattr(old_base[positions], "imag" if part == "real" else "real")
+        new_values = complex_from_parts(*((new_values, kept) if part == "real" else (kept, new_values)))
+    new_base = old_base._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
     base.array[...] = new_base.array
     base._version_owner._version_count += 1
     written_in_place(base)
     if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
         function_module._recorder.wrote_in_place(base, new_base)
-    rebase_view(view, positions, new_base)
+    rebase_view(view, positions, new_base, part)
     if new_values.grad_fn is not None and new_values.grad_fn._saved:
         # h[1:].exp_(): ExpBackward0 saved its output, which the view now holds; a later change through
         # the view or any other view of its base (h[0].neg_()) moves their shared version counter.
