@@ -72,13 +72,18 @@ def test_conjugate_transposes_refuse_what_pytorch_refuses(shape, attribute):
         chainrule.ones(3).adjoint()
 
 
-@pytest.mark.parametrize("attribute", ["H", "mH"])
-def test_conjugate_transpose_of_a_0d_tensor_warns_and_gives_it_back(attribute):
-    x = chainrule.tensor(5.0)
+@pytest.mark.parametrize("attribute", ["H", "mH", "adjoint"])
+def test_conjugate_transpose_of_a_0d_tensor_warns_and_gives_its_conjugate(attribute):
+    """A real 0-d tensor is given back itself, a complex one conjugated, as by PyTorch."""
+    x, z = chainrule.tensor(5.0), chainrule.tensor(2 + 1j)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert getattr(x, attribute) is x
-    assert f"Tensor.{attribute} is deprecated on 0-D tensors" in str(caught[0].message) and caught[0].filename == __file__
+        transposed = [getattr(x, attribute), getattr(z, attribute)]
+        if attribute == "adjoint":
+            transposed = [made() for made in transposed]
+    assert transposed[0] is x and transposed[1].item() == 2 - 1j
+    name = "adjoint()" if attribute == "adjoint" else f"Tensor.{attribute}"
+    assert f"{name} is deprecated on 0-D tensors" in str(caught[0].message) and caught[0].filename == __file__
 
 
 def _written_part(lib, step):

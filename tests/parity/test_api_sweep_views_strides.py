@@ -537,6 +537,20 @@ def test_resize_():
     same_in_both(run)
 
 
+def test_resize_into_a_memory_format():
+    """The kept elements first in memory order, laid out channels-last; resize_as_ preserving the
+    template's format; too large a size PyTorch's overflow error."""
+    def run(lib):
+        x = lib.arange(12.0)
+        x.resize_((1, 3, 2, 2), memory_format=lib.channels_last)
+        y = lib.randn(2, 3)
+        y.resize_as_(lib.ones(1, 3, 2, 2).contiguous(memory_format=lib.channels_last), memory_format=lib.preserve_format)
+        refused = outcome(lambda: lib.arange(4.0).resize_((2, 2), memory_format=lib.channels_last))
+        overflow = outcome(lambda: lib.empty((), dtype=lib.float64).resize_([2, 4, 2**29, 2**29]))
+        return [layout(x), x.flatten(), y.stride(), refused[0], overflow[0]]
+    same_in_both(run)
+
+
 def test_inplace_shape_methods():
     def run(lib):
         a = lib.arange(6.0).reshape(2, 3)

@@ -348,6 +348,8 @@ def view_as_complex(input):
 def adjoint(input):
     """The conjugate transpose of each matrix of ``input`` (*, m, n) -> (*, n, m): for real numbers,
     ``input.mT`` (a view)."""
+    if input.array.ndim == 0:
+        return _deprecated_on_0d(input, "adjoint()")
     if input.array.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {input.array.ndim}-D tensor.")
     return conj(transpose(input, -2, -1))
@@ -355,7 +357,7 @@ def adjoint(input):
 
 def _conjugate_transpose(self):
     if self.array.ndim == 0:
-        return _deprecated_on_0d(self, "H")
+        return _deprecated_on_0d(self, "Tensor.H")
     if self.array.ndim != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.array.ndim}-D tensor.")
     return conj(transpose(self, 0, 1))
@@ -363,16 +365,16 @@ def _conjugate_transpose(self):
 
 def _matrices_conjugate_transpose(self):
     if self.array.ndim == 0:
-        return _deprecated_on_0d(self, "mH")
+        return _deprecated_on_0d(self, "Tensor.mH")
     if self.array.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.array.ndim}-D tensor.")
     return conj(transpose(self, -2, -1))
 
 
 def _deprecated_on_0d(self, name):
-    """A 0-d tensor as its own conjugate transpose, with PyTorch's warning."""
-    warn_at_caller(f"Tensor.{name} is deprecated on 0-D tensors. Consider using x.conj().")
-    return self
+    """The conjugate transpose of a 0-d tensor, its conjugate (a real one itself), with PyTorch's warning."""
+    warn_at_caller(f"{name} is deprecated on 0-D tensors. Consider using x.conj().")
+    return conj(self)
 
 
 install_method("H", property(_conjugate_transpose, doc="The conjugate transpose of a matrix: for real numbers, x.T."))

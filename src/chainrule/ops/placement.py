@@ -9,7 +9,7 @@ the tensor. ``apply_``, ``map_`` and the resizes run outside the graph, as in Py
 """
 import math
 
-from chainrule import dtypes
+from chainrule import dtypes, memory_layout
 from chainrule.autograd.function import array_from_shapes, computed_without_gradient, read_into_python
 from chainrule.backend import as_array, is_contiguous, xp
 from chainrule.caller_warnings import warn_at_caller
@@ -102,15 +102,29 @@ def _overwrite(tensor, values, operation):
     return tensor
 
 
-def resize_(self, *sizes):
+def resize_(self, *sizes, memory_format=None):
     """Give the tensor the shape ``sizes``, keeping its first elements in row-major order; new
     elements are 0 (PyTorch leaves them uninitialized). A contiguous tensor that does not grow keeps
-    its memory, as PyTorch's keeps its storage: its views (``Tensor(t)``) see what it then holds."""
+    its memory, as PyTorch's keeps its storage: its views (``Tensor(t)``) see what it then holds.
+    With ``memory_format=chainrule.channels_last`` (``channels_last_3d``) the memory is laid out so,
+    the kept elements first in memory order."""
     shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     if any(side < 0 for side in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    if math.prod(shape) * self.array.itemsize >= 1 << 63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    order = memory_layout.CHANNELS_LAST_ORDERS.get(memory_format)
+    if order is not None:
+        memory_layout.check_rank(memory_format, len(shape))
+        kept = self.array.reshape(-1)
+        memory = xp.zeros(math.prod(shape), dtype=kept.dtype)
+        memory[: min(kept.size, memory.size)] = kept[: min(kept.size, memory.size)]
+        self.array = memory.reshape(tuple(shape[dim] for dim in order)).transpose(memory_layout.inverse_order(order))
+        self._chosen_strides = True
+        self._version_owner._version_count += 1
+        return self
     if shape != tuple(self.array.shape):
         count = math.prod(shape)
         if count <= self.array.size and is_contiguous(self.array):  # the same memory, read in the new shape
@@ -125,9 +139,12 @@ def resize_(self, *sizes):
 
 
 @public(name="resize_as_")
-def resize_as_(input, the_template):
-    """``input.resize_(the_template.shape)``."""
-    return resize_(input, tuple(the_template.array.shape))
+def resize_as_(input, the_template, *, memory_format=None):
+    """``input.resize_(the_template.shape)``; ``memory_format=preserve_format`` lays it out as the
+    template suggests (channels-last where its strides are)."""
+    if memory_format is memory_layout.preserve_format:
+        memory_format = memory_layout.suggested_memory_format(the_template)
+    return resize_(input, tuple(the_template.array.shape), memory_format=memory_format)
 
 
 def resize(self, *sizes):
