@@ -188,3 +188,22 @@ def test_function_with_setup_context_in_a_compiled_step():
 
     compiled = chainrule.compile(step)
     assert [compiled().tolist() for _ in range(3)] == [step().tolist()] * 3
+
+
+def test_instantiating_a_function_warns_as_pytorch_and_inplace_function_remembers_inplace():
+    """Methods of an autograd Function are static: making one is PyTorch's DeprecationWarning,
+    naming the class. InplaceFunction, kept for old code, keeps its ``inplace`` flag."""
+    for lib in (torch, chainrule):
+        class Identity(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad
+
+        with pytest.warns(DeprecationWarning, match="Identity'> should not be instantiated"):
+            Identity()
+        with pytest.warns(DeprecationWarning, match="should not be instantiated"):
+            assert lib.autograd.function.InplaceFunction(inplace=True).inplace is True

@@ -598,6 +598,15 @@ class Function:
     _node_base = BackwardNode  # the class its nodes derive from
     _backward_cls = BackwardNode
 
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so you should "
+            "invoke them on the class itself. Instantiating an autograd function will raise an error in a future "
+            "version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         node_name = cls.__dict__.get("node_name") or cls.__name__ + cls.node_suffix
@@ -827,6 +836,15 @@ class Function:
         if dirty_views:
             _rebase_dirty_views(dirty_views)
         return output
+
+
+class InplaceFunction(Function):
+    """PyTorch's ``InplaceFunction``, kept for old code (use ``Function``): a Function whose
+    instances remember ``inplace``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
 
 class DelayedError(Function):

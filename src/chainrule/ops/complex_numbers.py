@@ -24,7 +24,7 @@ from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.complex_refusals import CHECKED_IN_PLACE, REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
-from chainrule.ops import registry
+from chainrule.ops import inplace, registry
 from chainrule.ops.registry import install_method, public
 from chainrule.ops.shape import transpose
 from chainrule.tensor import Tensor
@@ -279,6 +279,9 @@ def complex_(real, imag):
     """The complex numbers ``real + i imag`` from two real tensors of one dtype, broadcast together."""
     _check_parts(real, imag, "complex", ("real", "imag"))
     return Complex.apply(real, imag)
+
+
+inplace.complex_from_parts = complex_  # a write through x.real or x.imag keeps the other part with it
 
 
 class ViewAsReal(Op):

@@ -1545,6 +1545,8 @@ def _narrow_key(x, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor; it needs a dimension to work along")
     dim = check_dim(dim, x.array.ndim, "narrow")
     size = x.array.shape[dim]
+    if isinstance(start, Tensor) and (start.array.ndim or start.array.dtype.kind not in "iu"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     start = int(start)
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")

@@ -242,6 +242,10 @@ def unwritable_error(array):
     )
 
 
+#: ``complex(real, imag)`` of two real tensors, recorded: set by ops/complex_numbers.py, which builds on this module
+complex_from_parts = None
+
+
 def _write_through_view(view, operation, args, kwargs):
     """A recorded in-place change of a view (``x[0].mul_(2)``, ``x[i] += v``), as PyTorch's
     CopySlices: the base becomes its old value with the view's elements replaced by the new ones,
@@ -258,8 +262,6 @@ def _write_through_view(view, operation, args, kwargs):
     old_base = snapshot(base)
     part = complex_part(base.array, view.array)
     if part is not None:  # x.real.copy_(v), x.imag = v: the elements' other parts are kept
-        from chainrule.ops.complex_numbers import complex_ as complex_from_parts  # (complex_numbers imports this module)
-
         new_values = new_values.to(view.array.dtype)
         kept = getattr(old_base[positions], "imag" if part == "real" else "real")
         new_values = complex_from_parts(*((new_values, kept) if part == "real" else (kept, new_values)))

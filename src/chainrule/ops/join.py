@@ -412,6 +412,11 @@ def tensor_split(x, indices_or_sections=_NOT_GIVEN, /, dim=0, *, sections=_NOT_G
                 f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
                 f"{scalar_type_name(indices_or_sections.array.dtype)}"
             )
+        if indices_or_sections.array.ndim > 1:
+            raise RuntimeError(
+                f"tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional tensor, "
+                f"but got a tensor with {indices_or_sections.array.ndim} dims"
+            )
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         sections = indices_or_sections

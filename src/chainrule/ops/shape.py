@@ -302,17 +302,44 @@ def _reinterpreted(x, dtype):
     if dtype.itemsize != array.dtype.itemsize:
         if array.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 to view {names[0]} as {names[1]} (different element sizes)")
-        if array.shape[-1] != 1 and array.strides[-1] != array.itemsize:
+        strides = x.stride()
+        if array.shape[-1] != 1 and strides[-1] != 1:
             raise RuntimeError(
                 f"self.stride(-1) must be 1 to view {names[0]} as {names[1]} (different element sizes), but got "
-                f"{array.strides[-1] // array.itemsize}"
+                f"{strides[-1]}"
             )
-        if array.shape[-1] * array.itemsize % dtype.itemsize:
-            raise RuntimeError(
-                f"self.size(-1) must be divisible by {dtype.itemsize // array.itemsize} to view {names[0]} as "
-                f"{names[1]} (different element sizes), but got {array.shape[-1]}"
-            )
+        if dtype.itemsize > array.itemsize:
+            ratio = dtype.itemsize // array.itemsize
+            if array.shape[-1] % ratio:
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {ratio} to view {names[0]} as {names[1]} (different element "
+                    f"sizes), but got {array.shape[-1]}"
+                )
+            if x.storage_offset() % ratio:
+                raise RuntimeError(
+                    f"self.storage_offset() must be divisible by {ratio} to view {names[0]} as {names[1]} (different "
+                    f"element sizes), but got {x.storage_offset()}"
+                )
+            for dim, stride in enumerate(strides[:-1]):
+                if stride % ratio:
+                    raise RuntimeError(
+                        f"self.stride({dim}) must be divisible by {ratio} to view {names[0]} as {names[1]} (different "
+                        f"element sizes), but got {stride}"
+                    )
+        if not array.size:  # NumPy's empty arrays may have any strides: the new shape, in row-major order
+            return _reinterpreted_empty(x, dtype)
+        if array.shape[-1] != 1 and array.strides[-1] != array.itemsize:  # row-major as PyTorch's, not in NumPy's layout
+            array = xp.ascontiguousarray(array)
     viewed = tensor_from_array(array.view(dtype))
+    viewed._base = x if x._base is None else x._base
+    viewed._version_holder = x._version_owner
+    return viewed
+
+
+def _reinterpreted_empty(x, dtype):
+    """``view(dtype)`` of an empty x: its last size scaled by the element sizes' ratio."""
+    shape = x.array.shape[:-1] + (x.array.shape[-1] * x.array.itemsize // dtype.itemsize,)
+    viewed = tensor_from_array(xp.empty(shape, dtype=dtype))
     viewed._base = x if x._base is None else x._base
     viewed._version_holder = x._version_owner
     return viewed
