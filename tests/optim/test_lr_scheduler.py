@@ -358,3 +358,22 @@ def test_reduce_on_plateau_warns_like_torch_when_given_an_epoch():
         with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step\\(\\)` was not necessary"):
             scheduler.step(1.0, epoch=5)
         assert scheduler.last_epoch == 5
+
+
+def test_one_cycle_loaded_from_an_older_state_dict_anneals_with_the_function_it_saved():
+    """A OneCycleLR state dict from before ``_anneal_func_type`` holds ``anneal_func`` itself."""
+    schedules = []
+    for lib in (torch, chainrule):
+        optimizer = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=0.1, momentum=0.9)
+        scheduler = lib.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=25, final_div_factor=2, base_momentum=1, max_momentum=22, total_steps=10)
+        delattr(scheduler, "_anneal_func_type")
+        saved = scheduler.state_dict()
+        saved["anneal_func"] = lib.optim.lr_scheduler.OneCycleLR._annealing_cos
+        scheduler.load_state_dict(saved)
+        steps = []
+        for _ in range(4):
+            optimizer.step()
+            scheduler.step()
+            steps.append((optimizer.param_groups[0]["lr"], optimizer.param_groups[0]["momentum"]))
+        schedules.append(steps)
+    np.testing.assert_allclose(schedules[1], schedules[0], rtol=1e-12)

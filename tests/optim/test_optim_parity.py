@@ -427,3 +427,22 @@ def test_warm_restarts_stepped_by_fractional_epochs_like_torch():
     assert len(ours) == len(theirs)
     for mine, reference in zip(ours, theirs):  # pytest.approx takes no nested sequences (pytest 9.2 refuses them)
         assert mine == pytest.approx(reference, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.1}), ("Rprop", {"lr": 0.01}), ("Adam", {"lr": 0.1}),
+     ("RMSprop", {"lr": 0.01}), ("SGD", {"lr": 0.1, "momentum": 0.9})],
+)
+def test_a_complex_parameter_steps_as_its_real_pairs_like_torch(name, options):
+    """Each part of a complex parameter is a real parameter of its own: Adagrad's sums and Rprop's
+    step sizes start at (v, v) for the two parts, as PyTorch's complex(v, v)."""
+    results = []
+    for lib in (torch, chainrule):
+        param = lib.tensor([[1.0 + 2.0j, -0.5 + 0.3j]], requires_grad=True)
+        optimizer = getattr(lib.optim, name)([param], **options)
+        for grad in ([[0.5 - 1.0j, 2.0 + 0.25j]], [[0.4 - 1.5j, -2.0 + 0.25j]], [[0.5 - 1.0j, 2.0 + 0.25j]]):
+            param.grad = lib.tensor(grad)
+            optimizer.step()
+        results.append(lib.view_as_real(param.detach()).numpy().copy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5)

@@ -67,7 +67,9 @@ class Adagrad(Optimizer):
 
     def _init_state(self, param, state, group):
         state["step"] = new_step_counter()
-        state["sum"] = tensor_from_array(xp.full_like(param.array, self.defaults["initial_accumulator_value"]))
+        value = self.defaults["initial_accumulator_value"]
+        # a complex parameter steps as its real pairs: each part's sum starts at the value, as PyTorch's complex(v, v)
+        state["sum"] = tensor_from_array(xp.full_like(param.array, complex(value, value) if param.array.dtype.kind == "c" else value))
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)

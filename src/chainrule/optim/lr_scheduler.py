@@ -955,7 +955,10 @@ class OneCycleLR(LRScheduler):
         return [rise, phase(self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
 
     def _anneal_func(self, start, end, pct):
-        """From ``start`` (pct = 0) to ``end`` (pct = 1), as ``anneal_strategy`` says."""
+        """From ``start`` (pct = 0) to ``end`` (pct = 1), as ``anneal_strategy`` says (a schedule
+        loaded from an older PyTorch's state dict keeps the function it saved, ``anneal_func``)."""
+        if "_anneal_func_type" not in vars(self):
+            return self.anneal_func(start, end, pct)
         if self._anneal_func_type == "cos":
             return self._annealing_cos(start, end, pct)
         if self._anneal_func_type == "linear":

@@ -60,7 +60,9 @@ class Rprop(Optimizer):
     def _init_state(self, param, state, group):
         state["step"] = new_step_counter()
         state["prev"] = zeros_state(param)
-        state["step_size"] = tensor_from_array(xp.full_like(param.array, hyperparameter(group["lr"])))
+        lr = hyperparameter(group["lr"])
+        # a complex parameter steps as its real pairs: each part's step size starts at lr, as PyTorch's complex(lr, lr)
+        state["step_size"] = tensor_from_array(xp.full_like(param.array, complex(lr, lr) if param.array.dtype.kind == "c" else lr))
 
     def _update(self, param, grad, state, group, scratch):
         step_count(state)
