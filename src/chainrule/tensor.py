@@ -202,8 +202,9 @@ class Tensor:
     # ----------------------------------------------------------------- autograd attributes
     @property
     def requires_grad(self):
-        """Whether gradients flow back to this tensor (settable on leaves only)."""
-        return self._requires_grad
+        """Whether gradients flow back to this tensor (settable on leaves only); a view's follows its
+        base's, as PyTorch's (``v = a[:]; a.requires_grad_()`` makes v require grad too)."""
+        return self._requires_grad or (self._base is not None and self._base._requires_grad)
 
     @requires_grad.setter
     def requires_grad(self, flag):

@@ -154,3 +154,20 @@ def test_in_place_on_a_view_of_a_leaf_is_refused_as_in_pytorch(code):
         return x.tolist(), None if x.grad is None else x.grad.tolist()
 
     assert outcome(chainrule) == outcome(torch)
+
+
+@pytest.mark.parametrize("change", [lambda v: v.add_(5), lambda v: v.mul_(2), lambda v: v.copy_(v * 0 + 1)])
+def test_a_view_made_before_its_base_required_grad_follows_it_as_pytorch(change):
+    """A view's requires_grad follows its base's; changing it in place would change a leaf that
+    requires grad: PyTorch's error (allowed under no_grad, and through .data or detach())."""
+    for lib in (torch, chainrule):
+        base = lib.randn(2, 3)
+        view = base[:]
+        base.requires_grad = True
+        assert view.requires_grad
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place operation"):
+            change(view)
+        with lib.no_grad():
+            change(view)
+        change(base.data[:])
+        change(base.detach()[:])

@@ -63,6 +63,9 @@ def write_in_place(tensor, operation, *args, **kwargs):
         if isinstance(operand, Tensor) and (operand is owner or operand._version_holder is owner):
             _check_apart(tensor, operand, operation)
     recording = records_in_place(tensor, args)
+    base = tensor._base
+    if not recording and base is not None and base._requires_grad and base.grad_fn is None and grad_mode._state.enabled:
+        raise leaf_view_error()  # v = a[:]; a.requires_grad_(); v.add_(5): it would change the leaf a
     if recording and tensor._requires_grad and tensor.grad_fn is None:
         if type(tensor._accumulator) is ViewMadeWithoutGrad:
             raise tensor._accumulator.error()
@@ -73,7 +76,6 @@ def write_in_place(tensor, operation, *args, **kwargs):
     if recording and tensor._base is not None:
         refresh_view_history(tensor)  # made again from its base's node if the base changed since (raises for some)
         _refuse_view_of_several(tensor)
-        base = tensor._base
         if base._requires_grad and base.grad_fn is None:  # y = w[0]; y.mul_(2): it would change the leaf w
             raise leaf_view_error()
         return _write_through_view(tensor, operation, args, kwargs)
