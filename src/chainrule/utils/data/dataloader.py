@@ -11,7 +11,7 @@ from chainrule.utils.data._utils.collate import default_collate, default_convert
 from chainrule.utils.data._utils.fetch import Fetcher, stream_batches
 from chainrule.utils.data._utils.worker import WorkerPool, get_worker_info
 from chainrule.utils.data.dataset import IterableDataset
-from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler, index_array
+from chainrule.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, index_array
 
 __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"]  # PyTorch's
 
@@ -126,7 +126,9 @@ class DataLoader(Generic[T_co]):
             raise ValueError(
                 "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
             )
-        if sampler is None:
+        if sampler is None and isinstance(dataset, IterableDataset):
+            sampler = _InfiniteConstantSampler()  # the stream decides what comes, as in PyTorch
+        elif sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
@@ -208,14 +210,14 @@ class DataLoader(Generic[T_co]):
         super().__setattr__(name, value)
 
     def __iter__(self):
-        """One epoch: a ``_DataLoaderIterator`` (the same one again, restarted, with persistent workers)."""
+        """One epoch: an iterator of PyTorch's class names (the same one again, restarted, with persistent workers)."""
         if self.persistent_workers and self.num_workers > 0:
             if self._iterator is None:
-                self._iterator = _DataLoaderIterator(self)
+                self._iterator = _MultiProcessingDataLoaderIter(self)
             else:
                 self._iterator.restart(self)
             return self._iterator
-        return _DataLoaderIterator(self)
+        return (_MultiProcessingDataLoaderIter if self.num_workers > 0 else _SingleProcessDataLoaderIter)(self)
 
     def _epoch_batches(self, pool=None):
         """A generator of one epoch's batches, made by ``pool`` (a ``WorkerPool``) or in this process."""
@@ -241,14 +243,35 @@ class DataLoader(Generic[T_co]):
         return map(index_array, self.batch_sampler)
 
     def __len__(self):
-        if isinstance(self.dataset, IterableDataset):
-            self._reported_stream_length = len(self.dataset)
+        if isinstance(self.dataset, IterableDataset):  # the stream's own length, in batches
+            length = self._reported_stream_length = len(self.dataset)
+            if self.batch_size is not None:
+                length = length // self.batch_size if self.drop_last else -(-length // self.batch_size)
+            return length
         if self.batch_sampler is None:
             return len(self.sampler)
         return len(self.batch_sampler)
 
+    @property
+    def _auto_collation(self):
+        """Whether samples are fetched and collated in batches (PyTorch's name): a batch sampler is there."""
+        return self.batch_sampler is not None
 
-class _DataLoaderIterator:
+    @property
+    def _index_sampler(self):
+        """What an epoch iterates: the batch sampler when batches are collated, else the sampler."""
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+
+class _InfiniteConstantSampler(Sampler):
+    """The sampler of a DataLoader over an IterableDataset, as PyTorch's: None, forever (the
+    stream decides what comes)."""
+
+    def __iter__(self):
+        return itertools.repeat(None)
+
+
+class _BaseDataLoaderIter:
     """One pass over a DataLoader, what ``iter(loader)`` returns (PyTorch's ``_BaseDataLoaderIter``).
 
     Making one draws the epoch's base seed from the loader's generator (or the global one), as
@@ -291,7 +314,7 @@ class _DataLoaderIterator:
         """The next epoch (on the same workers: ``persistent_workers``); an unfinished one is dropped."""
         if self.batches is not None:
             self.batches.close()
-        self.index_sampler = loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
+        self.index_sampler = loader._index_sampler
         self.batches = loader._epoch_batches(self.pool)
         if self.reported_length is not None:
             self.batches = warn_past(self.batches, self.reported_length, loader)
@@ -304,6 +327,14 @@ class _DataLoaderIterator:
 
     def __len__(self):
         return len(self.index_sampler)
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    """A pass loading in this process (``num_workers=0``), PyTorch's name."""
+
+
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
+    """A pass loading in worker processes (``num_workers > 0``), PyTorch's name."""
 
 
 def warn_past(batches, reported_length, loader):

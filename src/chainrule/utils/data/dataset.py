@@ -182,8 +182,29 @@ class StackDataset(Dataset[StackedSample]):
             return {key: dataset[index] for key, dataset in self.datasets.items()}
         return tuple(dataset[index] for dataset in self.datasets)
 
+    def __getitems__(self, indices):
+        """The samples at ``indices`` at once, each dataset read with its own batched fetch
+        (``__getitems__``) where it has one, as PyTorch's."""
+        named = self.datasets if isinstance(self.datasets, dict) else dict(enumerate(self.datasets))
+        columns = {key: _items_of(dataset, indices) for key, dataset in named.items()}
+        if isinstance(self.datasets, dict):
+            return [{key: column[row] for key, column in columns.items()} for row in range(len(indices))]
+        return [tuple(column[row] for column in columns.values()) for row in range(len(indices))]
+
     def __len__(self):
         return self._length
+
+
+def _items_of(dataset, indices):
+    """``dataset``'s samples at ``indices``: its batched fetch where it has one (which must give one
+    sample per index), else one by one."""
+    fetch = getattr(dataset, "__getitems__", None)
+    if not callable(fetch):
+        return [dataset[index] for index in indices]
+    items = fetch(indices)
+    if len(items) != len(indices):
+        raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}")
+    return items
 
 
 def batch_gatherer(dataset):
