@@ -155,7 +155,6 @@ def test_pickled_transposed_tensor_is_not_contiguous():
         pickle.loads(pickle.dumps(lib.arange(6.0).reshape(2, 3).T))))
 
 
-@bug("torch.save/torch.load of a tensor and its views breaks their sharing and compacts strides and offsets")
 def test_save_and_load_keep_views_sharing_memory():
     def run(lib):
         t = lib.arange(6.0).reshape(2, 3)

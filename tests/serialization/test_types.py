@@ -240,3 +240,26 @@ def test_a_plain_dict_of_tensors_stays_readable_by_older_chainrule():
     assert version({(1, 2): 3}) == "3"
     assert version(chainrule.nn.Linear(2, 2).state_dict()) == "3"  # an OrderedDict
     assert version({"m": chainrule.nn.Linear(2, 2)}) == "2"  # pickled, as version 2 pickled it
+
+
+def test_tensors_saved_together_that_share_memory_share_it_again_once_loaded():
+    """A tensor and its views (a row, a column, the transpose, a flat view) come back viewing one
+    memory with their strides and offsets, as PyTorch's storages do; a Parameter and the state
+    dict's tensor of the same values come back as two objects sharing it."""
+    def run(lib):
+        t = lib.arange(12.0).reshape(3, 4)
+        weight = lib.nn.Parameter(lib.ones(2, 2))
+        buffer = io.BytesIO()
+        lib.save({"t": t, "flat": t.view(-1), "row": t[1], "column": t[:, 2], "transposed": t.t(), "w": weight, "wd": weight.detach()}, buffer)
+        buffer.seek(0)
+        loaded = lib.load(buffer)
+        loaded["flat"][0] = 100.0
+        loaded["row"].mul_(2)
+        loaded["wd"][0, 0] = 5.0
+        return (
+            loaded["t"].tolist(), loaded["column"].tolist(), loaded["column"].stride(), loaded["column"].storage_offset(),
+            loaded["transposed"].stride(), loaded["transposed"].is_contiguous(), type(loaded["w"]).__name__,
+            loaded["w"][0, 0].item(), loaded["wd"] is loaded["w"],
+        )
+
+    assert run(chainrule) == run(torch)

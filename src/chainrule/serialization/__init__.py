@@ -49,7 +49,7 @@ from chainrule.serialization.structure import Decoder, Encoder, Malformed, NotPl
 from chainrule.serialization.zip_archive import ZIP_SIGNATURE
 
 FORMAT_NAME = "chainrule.checkpoint"
-READABLE_VERSIONS = ("2", "3")  # 3 added node kinds (Parameter, OrderedDict, set, Size, device, dtype...)
+READABLE_VERSIONS = ("2", "3", "4")  # 3 added node kinds (Parameter, OrderedDict, set, Size, device, dtype...), 4 views
 
 # What a damaged file can make the parsers raise; load reports each as a ValueError naming the file.
 _READ_ERRORS = (
@@ -92,6 +92,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     encoder = Encoder()
     try:
         structure = encoder.encode(obj)
+        encoder.share_memory()
         arrays = encoder.arrays
         metadata = {"format": FORMAT_NAME, "version": format_version(structure), "object": json.dumps(structure)}
     except NotPlainData as reason:

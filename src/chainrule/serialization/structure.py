@@ -9,7 +9,11 @@ everything else is a one-key dict that names its kind (a tensor's adds ``require
   too, so int and tuple keys come back as they were), ``{"list": [...]}``,
   ``{"tuple": [...]}``, ``{"set": [...]}``, ``{"size": [...]}`` (a ``Size``);
 - arrays: ``{"tensor": entry, "requires_grad": bool}``, ``{"parameter": entry, "requires_grad": bool}``,
-  ``{"ndarray": entry}``, ``{"numpy_scalar": entry}``;
+  ``{"ndarray": entry}``, ``{"numpy_scalar": entry}``; tensors saved together that share memory
+  (a tensor and its views, ``{"t": t, "row": t[1]}``) add ``"view": [shape, strides, offset, number]``
+  (the number tells two tensors of one layout apart) and
+  name one entry, their memory, flat (format version 4), so that they share it again once loaded,
+  with their strides and offsets, as PyTorch's storages do;
 - values: ``{"bytes": base64}``, ``{"bytearray": base64}``, ``{"complex": [real, imag]}``,
   ``{"device": "cuda:1"}``, ``{"dtype": "float32"}``.
 
@@ -22,11 +26,13 @@ contains itself) raises ``NotPlainData``, and ``save`` pickles the object instea
 import base64
 import binascii
 import collections
+import json
 
 import numpy
 
 from chainrule import dtypes
-from chainrule.backend import as_array, to_numpy
+from chainrule.backend import as_array, memory_owner, strided_view, to_numpy
+from chainrule.memory_layout import keep_copied_layout
 from chainrule.device import device
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Size, Tensor, tensor_from_array
@@ -92,12 +98,15 @@ class Encoder:
         self.arrays = {}
         self.entry_of = {}  # id(tensor or array) -> entry, so a shared tensor is stored once
         self.open_containers = set()  # ids of the containers being encoded, to notice a cycle
+        self.tensor_nodes = []  # (tensor, its node, the node's kind), for share_memory
 
     def encode(self, value, path=()):
         kind = type(value)
         if kind is Tensor or kind is Parameter:
             node_kind = "tensor" if kind is Tensor else "parameter"
-            return {node_kind: self.store(value, to_numpy(value.array), path), "requires_grad": value.requires_grad}
+            node = {node_kind: self.store(value, to_numpy(value.array), path), "requires_grad": value.requires_grad}
+            self.tensor_nodes.append((value, node, node_kind))
+            return node
         if kind is numpy.ndarray:
             return {"ndarray": self.store(value, value, path)}
         if isinstance(value, numpy.generic):
@@ -142,13 +151,59 @@ class Encoder:
         return entry
 
 
+    def share_memory(self):
+        """Make the tensors that share memory (two or more different tensors of one array's memory,
+        of its dtype) name one entry, that memory flat, with each one's place in it: ``"view"``."""
+        groups = {}
+        for tensor, node, kind in self.tensor_nodes:
+            array = tensor.array
+            if type(array) is numpy.ndarray:
+                groups.setdefault(id(memory_owner(array)), []).append((tensor, node, kind))
+        for members in groups.values():
+            if len({id(tensor) for tensor, _, _ in members}) < 2:
+                continue
+            owner = memory_owner(members[0][0].array)
+            places = [_place_in(owner, tensor.array) for tensor, _, _ in members]
+            memory = _flat_memory(owner)
+            if memory is None or None in places or not is_storable(memory):
+                continue  # another dtype's view of it, or memory in no plain order: each stored on its own
+            storage = entry_name(("storage", members[0][1][members[0][2]]), self.arrays)
+            self.arrays[storage] = memory
+            number = {}  # each tensor's own number, so that two of one layout stay two tensors
+            for (tensor, node, kind), place in zip(members, places):
+                self.arrays.pop(node[kind], None)
+                node[kind], node["view"] = storage, place + [number.setdefault(id(tensor), len(number))]
+
+
+def _flat_memory(owner):
+    """The memory of the array ``owner`` (which holds its own) as a 1-D array in memory order, or None."""
+    if owner.flags.c_contiguous:
+        return owner.reshape(-1)
+    if owner.flags.f_contiguous:
+        return owner.reshape(-1, order="F")
+    return None
+
+
+def _place_in(owner, array):
+    """``[shape, strides, offset]`` of ``array`` in the memory of ``owner``, in elements, or None
+    where it is no plain view of it (another dtype, strides that are no whole number of elements)."""
+    itemsize = owner.itemsize
+    start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    if array.dtype != owner.dtype or start % itemsize or any(stride % itemsize for stride in array.strides):
+        return None
+    return [list(array.shape), [stride // itemsize for stride in array.strides], start // itemsize]
+
+
 # The node kinds of format version 2, what chainrule read before the other types were data.
 _VERSION_2_KINDS = {"dict", "list", "tuple", "tensor", "ndarray", "numpy_scalar", "requires_grad"}
 
 
 def format_version(structure):
     """``"2"`` when ``structure`` uses only what a version-2 reader knows (so that an older
-    chainrule still reads a plain dict of tensors), else ``"3"``."""
+    chainrule still reads a plain dict of tensors), ``"4"`` when tensors in it share memory
+    (``"view"``), else ``"3"``."""
+    if '"view": ' in json.dumps(structure):
+        return "4"
     waiting = [structure]
     while waiting:
         node = waiting.pop()
@@ -181,13 +236,16 @@ class Decoder:
     def __init__(self, arrays):
         self.arrays = arrays
         self.loaded = {}  # entry -> tensor or array, so shared references stay shared
+        self.memories = {}  # entry -> the writable flat memory that tensors sharing it view
 
     def decode(self, node):
         if type(node) in _SCALARS:
             return node
-        if not isinstance(node, dict) or len(node) not in (1, 2):
+        if not isinstance(node, dict) or len(node) not in (1, 2, 3):
             raise Malformed(f"its structure has an unknown node {str(node)[:80]!r}")
         requires_grad = node.get("requires_grad") is True
+        if "view" in node:
+            return self.view(node, requires_grad)
         if "tensor" in node:
             return self.entry(node["tensor"], lambda array: _as_tensor(array, requires_grad))
         if "parameter" in node:
@@ -245,12 +303,44 @@ class Decoder:
             raise Malformed(f"its structure has a dict key of type {type(key).__name__}, which can't be a key") from error
         return key, self.decode(pair[1])
 
+    def view(self, node, requires_grad):
+        """A tensor (or Parameter) viewing memory it shares with others saved with it."""
+        kinds = [kind for kind in ("tensor", "parameter") if kind in node]
+        if len(kinds) != 1 or set(node) != {kinds[0], "requires_grad", "view"}:
+            raise Malformed(f"its structure has an unknown node kind {sorted(node)!r}")
+        entry, place = node[kinds[0]], node["view"]
+        key = (entry, json.dumps(place))
+        if key not in self.loaded:
+            if not isinstance(entry, str) or entry not in self.arrays:
+                raise Malformed(f"its structure refers to a missing entry {str(entry)[:80]!r}")
+            if entry not in self.memories:
+                self.memories[entry] = numpy.array(self.arrays[entry]).reshape(-1)  # one writable copy, shared
+            array = _viewed(self.memories[entry], place)
+            tensor = Parameter(tensor_from_array(array), requires_grad=requires_grad) if kinds[0] == "parameter" else _as_tensor(array, requires_grad)
+            keep_copied_layout(tensor)
+            self.loaded[key] = tensor
+        return self.loaded[key]
+
     def entry(self, entry, build):
         if not isinstance(entry, str) or entry not in self.arrays:
             raise Malformed(f"its structure refers to a missing entry {str(entry)[:80]!r}")
         if entry not in self.loaded:
             self.loaded[entry] = build(self.arrays[entry])
         return self.loaded[entry]
+
+
+def _viewed(memory, place):
+    """The view ``place`` (``[shape, strides, offset, number]`` in elements) of the flat ``memory``,
+    checked to lie inside it."""
+    if not (isinstance(place, list) and len(place) == 4 and all(isinstance(part, list) for part in place[:2])
+            and type(place[2]) is int and type(place[3]) is int and len(place[0]) == len(place[1])
+            and all(type(number) is int for number in place[0] + place[1])):
+        raise Malformed(f"its structure has a view it can't read: {str(place)[:80]!r}")
+    shape, strides, offset, _ = place
+    last = offset + sum((size - 1) * stride for size, stride in zip(shape, strides) if size)
+    if min(shape, default=1) < 0 or min(strides, default=0) < 0 or offset < 0 or (0 not in shape and last >= memory.size):
+        raise Malformed(f"its structure has a view {str(place)[:80]!r} outside the {memory.size} elements it views")
+    return strided_view(memory, tuple(shape), tuple(strides), offset)
 
 
 def _as_tensor(array, requires_grad):
