@@ -395,3 +395,52 @@ def test_errors_of_the_new_reductions_match_pytorchs(call, error, words):
 def test_nodes_of_the_new_reductions_are_named_as_pytorch_names_them(call):
     names = [call(lib, lib.ones(2, 3, requires_grad=True)).grad_fn.name() for lib in (chainrule, torch)]
     assert names[0] == names[1]
+
+
+def _pair(lib):
+    return lib.empty(0), lib.empty(0, dtype=lib.long)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.mode(x, 1, out=_pair(lib)),
+        lambda lib, x: lib.median(x, 1, out=_pair(lib)),
+        lambda lib, x: lib.nanmedian(x, 1, out=_pair(lib)),
+        lambda lib, x: lib.quantile(x, 0.5, dim=1, out=lib.empty(0)),
+        lambda lib, x: lib.nanquantile(x, 0.25, dim=0, out=lib.empty(0)),
+        lambda lib, x: lib.msort(x, out=lib.empty(0)),
+        lambda lib, x: lib.all(x, 1, out=lib.empty(0, dtype=lib.bool)),
+        lambda lib, x: lib.any(x > 2, out=lib.empty(0, dtype=lib.bool)),
+        lambda lib, x: lib.diag(x, out=lib.empty(0)),
+        lambda lib, x: lib.triu(x, out=lib.empty(0)),
+        lambda lib, x: lib.tril(x, 1, out=lib.empty(0)),
+        lambda lib, x: lib.nonzero(x > 1, out=lib.empty(0, dtype=lib.long)),
+        lambda lib, x: lib.max(x, 1, out=_pair(lib)),
+    ],
+)
+def test_reductions_and_selections_write_into_out_as_pytorch(call):
+    """out= of these operations: the result written into out (resized), returned as PyTorch's
+    named tuple of the out form (``mode_out``) where it has two parts."""
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([[3.0, 1.0, 2.0], [1.0, 4.0, 5.0]])
+        result = call(lib, x)
+        parts = result if isinstance(result, tuple) else (result,)
+        results.append((type(result).__name__, [part.tolist() for part in parts], [str(part.dtype).split(".")[1] for part in parts]))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.all(x, 1, out=lib.empty(0)),
+        lambda lib, x: lib.quantile(x, 0.5, dim=1, out=lib.empty(0, dtype=lib.int32)),
+        lambda lib, x: lib.mode(x, 1, out=(lib.empty(0, dtype=lib.float64), lib.empty(0, dtype=lib.long))),
+        lambda lib, x: lib.nonzero(x, out=lib.empty(0)),
+    ],
+)
+def test_an_out_of_another_dtype_is_refused_as_pytorch(call):
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError):
+            call(lib, lib.ones(2, 3))

@@ -41,7 +41,7 @@ from chainrule.autograd.function import (
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.reduce import SumAll, accumulated
 from chainrule.ops.operands import as_tensor_like, binary_operands, constant, expand_error
-from chainrule.ops.registry import install_method, public
+from chainrule.ops.registry import SAME_DTYPE, install_method, public
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 from chainrule.utils.operation_mode import operands_in_modes
@@ -1151,7 +1151,7 @@ def _check_src_dtype(x, src):
         )
 
 
-@public
+@public(out=SAME_DTYPE)
 def nonzero(x, as_tuple=False):
     """The positions of the nonzero elements of x: an int64 tensor (count, x.ndim), one row per element.
 
@@ -1506,7 +1506,7 @@ def _moved_last(x, first, second):
     return x if (first, second) == (ndim - 2, ndim - 1) else shape.movedim(x, (first, second), (-2, -1))
 
 
-@public
+@public(out=SAME_DTYPE)
 def diag(x, diagonal=0):
     """For a 1-D x, the square matrix with x on its ``diagonal``-th diagonal; for a 2-D x, that diagonal as 1-D."""
     if x.array.ndim not in (1, 2):

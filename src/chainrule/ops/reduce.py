@@ -27,7 +27,7 @@ from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
-from chainrule.ops.registry import public
+from chainrule.ops.registry import SAME_DTYPE, public
 from chainrule.autograd.function import computed_without_gradient
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 from chainrule.return_types import return_type
@@ -946,13 +946,13 @@ def logsumexp(x, dim, keepdim=False):
     return LogSumExp.apply(x, axes, keepdim)
 
 
-@public
+@public(out=SAME_DTYPE)
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero (no gradient); see ``_logical_reduction``."""
     return _logical_reduction(xp.all, x, dim, keepdim, "all")
 
 
-@public
+@public(out=SAME_DTYPE)
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero (no gradient); see ``_logical_reduction``."""
     return _logical_reduction(xp.any, x, dim, keepdim, "any")

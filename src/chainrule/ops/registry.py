@@ -19,6 +19,7 @@ from chainrule import overrides
 from chainrule.autograd import grad_mode
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.inplace import check_apart, check_castable, write_in_place
+from chainrule.return_types import return_type
 from chainrule.tensor import Tensor
 
 
@@ -214,7 +215,9 @@ def with_out(function, same_dtype=False, tensor_input=False):
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
             written = [_written_into(each, into, function, strict) for each, into in zip(result, out)]
-            return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+            if hasattr(result, "_fields"):  # PyTorch's out= forms return their own named tuple: max_out, sort_out
+                return return_type(type(result).__name__ + "_out", result._fields)(*written)
+            return tuple(written)
         return _written_into(result, out, function, strict)
 
     function_with_out.__name__ = function.__name__

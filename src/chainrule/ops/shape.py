@@ -34,7 +34,7 @@ from chainrule.memory_layout import (
 )
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
-from chainrule.ops.registry import install_method, public
+from chainrule.ops.registry import SAME_DTYPE, install_method, public
 from chainrule.tensor import check_dim, tensor_from_array
 
 
@@ -801,14 +801,14 @@ def _at_least_2d(x, operation):
         )
 
 
-@public(inplace=True)
+@public(inplace=True, out=SAME_DTYPE)
 def tril(x, diagonal=0):
     """The lower triangle of each matrix (last two dimensions): elements with j - i > diagonal set to 0."""
     _at_least_2d(x, "tril")
     return Tril.apply(x, diagonal, False)
 
 
-@public(inplace=True)
+@public(inplace=True, out=SAME_DTYPE)
 def triu(x, diagonal=0):
     """The upper triangle of each matrix (last two dimensions): elements with j - i < diagonal set to 0."""
     _at_least_2d(x, "triu")

@@ -29,7 +29,7 @@ from chainrule.ops.elementwise import lerp, selected
 from chainrule.ops.index import GetItem, _along_dim_key, gather
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import one_axis, require_nonempty
-from chainrule.ops.registry import public
+from chainrule.ops.registry import SAME_DTYPE, public
 from chainrule.ops.shape import reshape, squeeze, unsqueeze
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.return_types import return_type
@@ -152,7 +152,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return computed_without_gradient(sorting_positions, [input], {"axis": axis, "descending": descending})
 
 
-@public
+@public(out=SAME_DTYPE)
 def msort(input):
     """input sorted along its first dimension: ``sort(input, dim=0).values``."""
     return sort(input, 0).values
@@ -278,7 +278,7 @@ def _mode_rank(sorted_array, axis):
     return as_array(xp.argmax(run_length_so_far, axis=axis, keepdims=True), dtypes.int64)
 
 
-@public
+@public(out=SAME_DTYPE)
 def kthvalue(input, k, dim=-1, keepdim=False):
     """``(values, indices)``: the ``k``-th smallest element along ``dim`` (k = 1 is the smallest)."""
     axis = one_axis(input, dim, "kthvalue")
@@ -329,7 +329,7 @@ def _median_of_all(kind, input, ignore_nan):
     return kind.apply(input, ignore_nan)
 
 
-@public
+@public(out=SAME_DTYPE)
 def median(input, dim=None, keepdim=False):
     """Without ``dim``: the median of every element, a 0-d tensor (the lower of the two middle ones
     for an even count; nan if there is a nan). With ``dim``: ``(values, indices)`` along ``dim``."""
@@ -339,7 +339,7 @@ def median(input, dim=None, keepdim=False):
     return _chosen_rank(Median, median_result, input, dim, keepdim, "median", median_positions)
 
 
-@public
+@public(out=SAME_DTYPE)
 def nanmedian(input, dim=None, keepdim=False):
     """``median`` ignoring nan: the median of the other elements (nan only where all are nan)."""
     _refuse_bool(input, dim, "median_cpu" if dim is None else "median_out")
@@ -348,7 +348,7 @@ def nanmedian(input, dim=None, keepdim=False):
     return _chosen_rank(Nanmedian, nanmedian_result, input, dim, keepdim, "nanmedian", nanmedian_positions)
 
 
-@public
+@public(out=SAME_DTYPE)
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally frequent
     ones) and the position of its last occurrence."""
@@ -458,7 +458,7 @@ def _check_quantile_arguments(input, q, interpolation, operation):
         )
 
 
-@public
+@public(out=SAME_DTYPE)
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-quantile(s) of input along ``dim`` (of every element when None): the value below
     which a fraction q of the sorted elements lies, at rank q (N - 1) of the sorted values,
@@ -468,7 +468,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, "quantile", ignore_nan=False)
 
 
-@public
+@public(out=SAME_DTYPE)
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` of the elements that are not nan (nan where a slice has only nan)."""
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", ignore_nan=True)
