@@ -94,3 +94,25 @@ def test_bad_arguments_raise_pytorchs_type_error_naming_the_argument(call, messa
         call(torch)
     with pytest.raises(TypeError, match=message):
         call(chainrule)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.clamp(lib.arange(5.0), lib.tensor(1.0), 3),
+        lambda lib: lib.clamp(lib.arange(5), lib.tensor(1.5), 3),
+        lambda lib: lib.arange(5.0).clamp(min=1, max=lib.tensor(3.0)),
+        lambda lib: lib.arange(5.0).clamp_(lib.tensor(1.0), 3),
+        lambda lib: lib.clamp(lib.arange(5.0), lib.tensor([1.0]), 3),
+        lambda lib: lib.clamp(lib.arange(5.0), lib.tensor(1.0, requires_grad=True), 3),
+    ],
+)
+def test_clamp_reads_a_0d_tensor_beside_a_number_as_a_number_as_pytorch(call):
+    outcomes = []
+    for lib in (torch, chainrule):
+        try:
+            result = call(lib)
+            outcomes.append((result.tolist(), str(result.dtype).split(".")[1]))
+        except TypeError:
+            outcomes.append("TypeError")
+    assert outcomes[1] == outcomes[0]

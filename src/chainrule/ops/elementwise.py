@@ -2047,7 +2047,8 @@ def clamp_max(input, max):
 @public(inplace=True, aliases=('clip',), out=_out_of_clamp)
 def clamp(input, min=None, max=None):
     """input limited to [min, max] (either bound may be None, a number or a tensor, but not a tensor and
-    a number together: a TypeError, as PyTorch has no such overload). An integer input with a floating
+    a number together unless the tensor is 0-d, read as a number, as PyTorch's overloads allow:
+    otherwise a TypeError). An integer input with a floating
     bound gives floats, as PyTorch promotes; an integer bound that does not fit the input's integer
     dtype is a RuntimeError (int8 data with min=300), as in PyTorch."""
     if min is None and max is None:
@@ -2055,10 +2056,15 @@ def clamp(input, min=None, max=None):
     # PyTorch's overloads: ClampBackward0 with a tensor bound, ClampBackward1 with numbers only
     numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
     if not numbers_only and min is not None and max is not None and not (isinstance(min, Tensor) and isinstance(max, Tensor)):
-        raise TypeError(
-            f"clamp(): min and max must both be tensors or both be numbers, got min={type(min).__name__} and "
-            f"max={type(max).__name__}; pass both as tensors or both as numbers"
-        )
+        bound = min if isinstance(min, Tensor) else max
+        if bound.array.ndim or bound.requires_grad:
+            raise TypeError(
+                f"clamp(): min and max must both be tensors or both be numbers, got min={type(min).__name__} and "
+                f"max={type(max).__name__}; pass both as tensors or both as numbers"
+            )
+        # a 0-d tensor beside a number is read as a number, as PyTorch's Scalar overload reads it
+        min, max = (value.item() if isinstance(value, Tensor) else value for value in (min, max))
+        numbers_only = True
     return broadcasting(Clamp.shown_as("ClampBackward1") if numbers_only else Clamp, *_clamp_operands("clamp", input, min, max))
 
 
