@@ -871,8 +871,12 @@ def _to_raw(data, nested=False):
 
 def check_dim(dim, ndim, operation):
     """``dim`` made non-negative, or PyTorch's IndexError when it is out of range (its words, then
-    the operation's name)."""
+    the operation's name); a bool is PyTorch's TypeError (``x.topk(4, True)`` does not mean dim 1)."""
     rank = max(ndim, 1)
+    if type(dim) is not int:
+        if type(dim) is bool:
+            raise TypeError(f"{operation}(): argument 'dim' must be int, not bool")
+        dim = operator.index(dim)  # a NumPy integer, a 0-d integer tensor
     if not -rank <= dim < rank:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim}) (in {operation})"

@@ -407,3 +407,19 @@ def test_as_strided_of_an_expanded_tensor_gives_each_place_its_gradient_once(cal
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
     x = chainrule.arange(5.0, dtype=chainrule.float64).requires_grad_()
     assert chainrule.autograd.gradcheck(lambda x: call(chainrule, x), (x,))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.topk(2, True), lambda x: x.sum(True), lambda x: x.squeeze(True), lambda x: x.unsqueeze(True),
+        lambda x: x.softmax(True), lambda x: x.cumsum(True), lambda x: x.argmax(True), lambda x: x.max(True),
+        lambda x: x.transpose(True, 0), lambda x: x.mean(True), lambda x: x.select(True, 0), lambda x: x.sort(True),
+        lambda x: x.flatten(True), lambda x: x.split(2, True),
+    ],
+)
+def test_a_bool_is_no_dim_as_in_pytorch(call):
+    """PyTorch's argument parser refuses True where a dim is due (it is not dim 1): a TypeError."""
+    for lib in (torch, chainrule):
+        with pytest.raises(TypeError):
+            call(lib.randn(3, 4, 5))

@@ -824,6 +824,8 @@ def _softmax_operands(x, dim, dtype, operation):
     if x.array.dtype.kind == "c":
         raise complex_refused(operation, x.array.dtype)
     try:
+        if type(dim) is bool:
+            raise TypeError
         axis = operator.index(dim)
     except TypeError:
         raise TypeError(

@@ -17,7 +17,6 @@ dimensions (``x.sum()`` makes ``SumBackward0``, ``x.sum(0)`` ``SumBackward1``): 
 import builtins
 import functools
 import math
-import operator
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
@@ -554,7 +553,7 @@ def reduction_axes(x, dim, operation):
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     if not dims:
         return tuple(range(ndim))
-    axes = tuple(check_dim(operator.index(d), ndim, operation) for d in dims)
+    axes = tuple(check_dim(d, ndim, operation) for d in dims)
     if len(set(axes)) != len(axes):
         repeated = next(axis for axis in axes if axes.count(axis) > 1)
         raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims ({operation}: dims {tuple(dims)})")
@@ -564,7 +563,7 @@ def reduction_axes(x, dim, operation):
 def one_axis(x, dim, operation):
     """``dim`` as a non-negative axis; it must be a single int, as for argmax or cumsum."""
     require_single_dim(dim, operation)
-    return check_dim(operator.index(dim), x.array.ndim, operation)
+    return check_dim(dim, x.array.ndim, operation)
 
 
 def require_single_dim(dim, operation):
