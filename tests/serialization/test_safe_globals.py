@@ -183,3 +183,27 @@ def test_layers_are_found_where_pytorch_keeps_them():
             name = torch_class.__name__
             if hasattr(chainrule.nn, name):
                 assert getattr(place, name) is getattr(chainrule.nn, name), f"{torch_class.__module__}.{name}"
+
+
+class Outer:
+    class Nested:
+        def __init__(self):
+            self.value = 3
+
+
+@pytest.mark.parametrize("library", [torch, chainrule], ids=["torch", "chainrule"])
+def test_a_nested_class_loads_when_getattr_is_allowed_too(library):
+    """pickle names a nested class through getattr(Outer, "Nested"): allowed with getattr, as PyTorch allows it."""
+    data = saved(library, {"nested": Outer.Nested(), "w": library.ones(2)})
+    with library.serialization.safe_globals([Outer, Outer.Nested]):
+        with pytest.raises(pickle.UnpicklingError):
+            library.load(io.BytesIO(data))
+    with library.serialization.safe_globals([Outer, getattr, Outer.Nested]):
+        loaded = library.load(io.BytesIO(data))
+    assert loaded["nested"].value == 3 and loaded["w"].tolist() == [1.0, 1.0]
+
+
+def test_a_damaged_checkpoint_is_the_runtime_error_pytorch_code_catches():
+    data = saved(chainrule, {"w": chainrule.ones(3)})
+    with pytest.raises(RuntimeError, match="not a checkpoint chainrule can read"):
+        chainrule.load(io.BytesIO(data[: len(data) // 2]))

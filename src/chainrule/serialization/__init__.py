@@ -216,9 +216,10 @@ def get_unsafe_globals_in_checkpoint(f):
     return [] if kind == "data" else pickled.unsafe_globals(structure_or_pickle[0])
 
 
-class UnreadableCheckpoint(ValueError, pickle.UnpicklingError):
+class UnreadableCheckpoint(ValueError, RuntimeError, pickle.UnpicklingError):
     """What ``load`` raises for a file that is no checkpoint it can read: a ValueError (as chainrule
-    documents) that code written for PyTorch catches as its UnpicklingError too."""
+    documents) that code written for PyTorch catches as what PyTorch raises too: its RuntimeError
+    for a damaged archive ("failed finding central directory"), its UnpicklingError otherwise."""
 
 
 class EmptyCheckpoint(ValueError, EOFError):
