@@ -444,3 +444,28 @@ def test_an_out_of_another_dtype_is_refused_as_pytorch(call):
     for lib in (torch, chainrule):
         with pytest.raises(RuntimeError):
             call(lib, lib.ones(2, 3))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, y: lib.sum(y, 0, out=lib.empty(3, dtype=lib.int32)),
+        lambda lib, y: lib.cumsum(y, 0, out=lib.empty(2, 3, dtype=lib.int64)),
+        lambda lib, y: lib.cumprod(y, 1, out=lib.empty(2, 3, dtype=lib.float64)),
+        lambda lib, y: lib.mean(y, 0, out=lib.empty(3, dtype=lib.float64)),
+        lambda lib, y: lib.prod(y, 0, out=lib.empty(3, dtype=lib.float64)),
+        lambda lib, y: lib.sum(y.long(), 0, out=lib.ones(3, dtype=lib.int64), dtype=lib.int32),
+        lambda lib, y: lib.cumsum(y.long(), 0, out=lib.ones(2, 3, dtype=lib.int64), dtype=lib.int32),
+    ],
+)
+def test_reductions_and_scans_compute_in_the_dtype_of_out_as_pytorch(call):
+    """sum into an int32 out sums int32 values (0.6 + 0.6 is 0, not int(1.2)); a dtype= other than
+    out's is PyTorch's RuntimeError."""
+    results = []
+    for lib in (torch, chainrule):
+        try:
+            result = call(lib, lib.full((2, 3), 0.6))
+            results.append((result.tolist(), str(result.dtype).split(".")[1]))
+        except RuntimeError as error:
+            results.append(str(error).split(" (")[0])
+    assert results[1] == results[0]

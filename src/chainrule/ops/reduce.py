@@ -26,7 +26,7 @@ from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.elementwise import abs, maximum, minimum, selected, to
 from chainrule.ops.op import Op
 from chainrule.ops.operands import as_floating
-from chainrule.ops.registry import SAME_DTYPE, public
+from chainrule.ops.registry import IN_DTYPE_OF_OUT, SAME_DTYPE, public
 from chainrule.autograd.function import computed_without_gradient
 from chainrule.tensor import Tensor, check_dim, tensor_from_array
 from chainrule.return_types import return_type
@@ -634,7 +634,7 @@ def accumulated(x, dtype, operation):
     return in_dtype(x, dtype, operation)
 
 
-@public(out=True)
+@public(out=IN_DTYPE_OF_OUT)
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64 (or
     ``dtype``, to which x is converted first)."""
@@ -647,7 +647,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     return kind.apply(x, reduction_axes(x, dim, "sum"), keepdim)
 
 
-@public(out=True)
+@public(out=IN_DTYPE_OF_OUT)
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     """Average over ``dim`` (all dimensions when None); floating tensors only (or ``dtype``, to which
     x is converted first); empty gives nan."""
@@ -661,7 +661,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     return kind.apply(x, reduction_axes(x, dim, "mean"), keepdim)
 
 
-@public(out=True)
+@public(out=IN_DTYPE_OF_OUT)
 def prod(x, dim=None, keepdim=False, *, dtype=None):
     """Product over ``dim`` (one int; all dimensions when None: a tuple is a TypeError, as in PyTorch);
     the gradient is exact with zeros in x. Integer and bool tensors give int64 (or ``dtype``, to

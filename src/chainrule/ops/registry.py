@@ -43,14 +43,19 @@ def public(function=None, *, name=None, method=True, inplace=False, aliases=(), 
     dtype, as PyTorch's operations that keep their input's dtype (``bitwise_not``) require; ``out``
     a function: called with the arguments of a call given ``out=``, it says whether that call
     needs an out of the result's dtype, and raises where the call has no ``out=`` form (PyTorch's
-    overloads of one operation differ: ``clamp`` with number bounds needs the result's dtype).
+    overloads of one operation differ: ``clamp`` with number bounds needs the result's dtype);
+    ``out=IN_DTYPE_OF_OUT``: the operation computes in out's dtype (its ``dtype=``), as PyTorch's
+    reductions and scans do (``sum`` into an int32 out sums int32 values).
     """
 
     def register(function):
         keyworded = with_pytorch_keywords(function)
         tensor_input = _takes_a_tensor_first(function)
         if out:
-            exported = with_out(keyworded, same_dtype=out if callable(out) else out is SAME_DTYPE, tensor_input=tensor_input)
+            exported = with_out(
+                keyworded, same_dtype=out if callable(out) else out is SAME_DTYPE, tensor_input=tensor_input,
+                in_dtype_of_out=out is IN_DTYPE_OF_OUT,
+            )
         else:
             exported = with_tensor_input(keyworded) if tensor_input else keyworded
         for each in (name or function.__name__, *aliases):
@@ -191,9 +196,10 @@ def reflected(function):
 
 #: ``public(out=SAME_DTYPE)``: out= must have the result's dtype
 SAME_DTYPE = "same dtype"
+IN_DTYPE_OF_OUT = "computed in out's dtype"
 
 
-def with_out(function, same_dtype=False, tensor_input=False):
+def with_out(function, same_dtype=False, tensor_input=False, in_dtype_of_out=False):
     """``function`` accepting ``out=``: the result is written into that tensor (resized to the
     result's shape, as PyTorch does) and returned. ``out`` takes no part in the graph. With
     ``same_dtype`` (or where ``same_dtype(*args, **kwargs)`` says so, see ``public``), an ``out``
@@ -201,6 +207,8 @@ def with_out(function, same_dtype=False, tensor_input=False):
     an input that is not a tensor, as by ``with_tensor_input`` (checked here, saving a call)."""
 
     def function_with_out(*args, out=None, **kwargs):
+        if in_dtype_of_out and isinstance(out, Tensor):
+            kwargs = _computed_in_dtype_of(out, kwargs)
         try:
             result = function(*args, **kwargs)
         except AttributeError as error:
@@ -225,6 +233,18 @@ def with_out(function, same_dtype=False, tensor_input=False):
     function_with_out.__doc__ = function.__doc__
     function_with_out.__wrapped__ = function
     return function_with_out
+
+
+def _computed_in_dtype_of(out, kwargs):
+    """``kwargs`` with ``dtype`` out's, as PyTorch's reductions compute into an out= tensor; a
+    ``dtype=`` that is not out's is PyTorch's RuntimeError."""
+    dtype = kwargs.get("dtype")
+    if dtype is not None and isinstance(dtype, dtypes.dtype) and dtype.dtype != out.array.dtype:
+        raise RuntimeError(
+            f"Expected out tensor to have dtype {dtypes.cpp_type_name(dtype.dtype)}, but got "
+            f"{dtypes.cpp_type_name(out.array.dtype)} instead (give dtype= or out=, or the same dtype to both)"
+        )
+    return {**kwargs, "dtype": dtypes.of(out.array.dtype)}
 
 
 def _check_out_apart(out, args, kwargs, function):

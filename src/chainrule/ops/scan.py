@@ -19,7 +19,7 @@ from chainrule.ops.elementwise import ConstantFactor, to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import accumulated, along_one_axis, one_axis
-from chainrule.ops.registry import public
+from chainrule.ops.registry import IN_DTYPE_OF_OUT, public
 from chainrule.ops.sort import ChosenAlongDim, read_chosen
 from chainrule.tensor import Tensor
 from chainrule.return_types import return_type
@@ -213,7 +213,7 @@ def log_sum_exp_from_end(functions, values, axis):
 
 
 # ----------------------------------------------------------------------------- public functions
-@public(inplace=True, out=True)
+@public(inplace=True, out=IN_DTYPE_OF_OUT)
 def cumsum(input, dim, *, dtype=None):
     """Running sums along ``dim``: out[i] = x[0] + ... + x[i]. Integers and bools give int64 (or
     ``dtype``, to which input is converted first)."""
@@ -221,7 +221,7 @@ def cumsum(input, dim, *, dtype=None):
     return Cumsum.apply(input, one_axis(input, dim, "cumsum"))
 
 
-@public(inplace=True, out=True)
+@public(inplace=True, out=IN_DTYPE_OF_OUT)
 def cumprod(input, dim, *, dtype=None):
     """Running products along ``dim``: out[i] = x[0] · ... · x[i]. The gradient is exact with zeros
     in x. Integers and bools give int64 (or ``dtype``, to which input is converted first)."""
