@@ -207,3 +207,56 @@ def test_instantiating_a_function_warns_as_pytorch_and_inplace_function_remember
             Identity()
         with pytest.warns(DeprecationWarning, match="should not be instantiated"):
             assert lib.autograd.function.InplaceFunction(inplace=True).inplace is True
+
+
+def _pow_function(lib):
+    class Pow(lib.autograd.Function):
+        @staticmethod
+        def forward(x, exponent=3):
+            return x**exponent
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, exponent = inputs  # forward's default is among the inputs, as PyTorch binds it
+            ctx.save_for_backward(x)
+            ctx.exponent = exponent
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * ctx.exponent * x ** (ctx.exponent - 1), None
+
+    return Pow
+
+
+def _doubling_function(lib, with_backward_too):
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def vjp(ctx, grad):
+            return 2 * grad
+
+        if with_backward_too:
+            @staticmethod
+            def backward(ctx, grad):
+                return 2 * grad
+
+    return Double
+
+
+def test_setup_context_sees_defaults_and_vjp_is_backwards_other_name_as_pytorch():
+    results = []
+    for lib in (torch, chainrule):
+        Pow = _pow_function(lib)
+        x = lib.tensor(2.0, requires_grad=True)
+        Pow.apply(x).backward()
+        x2 = lib.ones(3, requires_grad=True)
+        _doubling_function(lib, False).apply(x2).sum().backward()
+        both = _doubling_function(lib, True).apply(lib.ones(1, requires_grad=True)).sum()
+        with pytest.raises(RuntimeError, match="Implementing both 'backward' and 'vjp' for a custom Function is not allowed"):
+            both.backward()
+        results.append((x.grad.item(), Pow.apply(lib.tensor(2.0), 4).item(), x2.grad.tolist()))
+    assert results[1] == results[0] == (12.0, 16.0, [2.0, 2.0, 2.0])

@@ -618,7 +618,13 @@ class Function:
             node_attributes["apply"] = _run_own_backward
         cls._backward_cls = type(node_name, (cls._node_base,), node_attributes)
         if "forward" in cls.__dict__ and cls.setup_context is not Function.setup_context:
-            cls.forward = staticmethod(_forward_then_setup_context(cls.__dict__["forward"], cls))
+            forward = cls.__dict__["forward"]
+            cls.forward = staticmethod(_forward_then_setup_context(forward, cls))
+            if _has_defaults(forward):  # setup_context sees forward's defaults among the inputs, as PyTorch binds them
+                cls.apply = classmethod(_apply_with_defaults)
+        if not cls.on_arrays and cls.vjp is not Function.vjp and cls.backward is not cls.vjp:
+            # PyTorch's other name for backward; both written is its error, when backward runs
+            cls.backward = _both_backward_and_vjp if cls.backward is not Function.backward else staticmethod(cls.vjp)
 
     @classmethod
     def shown_as(cls, node_name):
@@ -650,6 +656,11 @@ class Function:
         """PyTorch 2's other form of a Function: defined, it fills ``ctx`` (``save_for_backward``...)
         from the tuple of ``inputs`` and forward's ``output``, and ``forward(*args)`` takes no ctx."""
         raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def vjp(ctx, *grad_outputs):
+        """PyTorch's other name for ``backward``: a Function may define either (not both)."""
+        return Function.backward(ctx, *grad_outputs)
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -1168,6 +1179,26 @@ def _bound_positionally(cls, args, kwargs):
         raise TypeError(f"{cls.__name__}.apply(): {error}") from None
     bound.apply_defaults()
     return bound.args[1:] if takes_ctx else bound.args
+
+
+@staticmethod
+def _both_backward_and_vjp(ctx, *grad_outputs):
+    raise RuntimeError(
+        "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only implement one "
+        "of them."
+    )
+
+
+def _has_defaults(forward):
+    """Whether a Function's ``forward`` (a staticmethod) has parameters with defaults."""
+    function = forward.__func__ if isinstance(forward, staticmethod) else forward
+    return any(parameter.default is not parameter.empty for parameter in inspect.signature(function).parameters.values())
+
+
+def _apply_with_defaults(cls, *args, **kwargs):
+    """``apply`` of a Function with ``setup_context`` whose forward has defaults: they are bound,
+    so that ``setup_context`` (and backward's count of inputs) sees every one, as in PyTorch."""
+    return Function.apply.__func__(cls, *_bound_positionally(cls, args, kwargs))
 
 
 def _forward_then_setup_context(forward, cls):
