@@ -260,3 +260,22 @@ def test_setup_context_sees_defaults_and_vjp_is_backwards_other_name_as_pytorch(
             both.backward()
         results.append((x.grad.item(), Pow.apply(lib.tensor(2.0), 4).item(), x2.grad.tolist()))
     assert results[1] == results[0] == (12.0, 16.0, [2.0, 2.0, 2.0])
+
+
+def test_a_view_a_custom_function_returned_is_not_changed_in_place_as_pytorch():
+    """The change would bypass the Function's backward: PyTorch's RuntimeError."""
+    for lib in (torch, chainrule):
+        class Row(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a.select(0, 1)
+
+            @staticmethod
+            def backward(ctx, grad):
+                result = lib.zeros(2, 3)
+                result[1] = grad
+                return result
+
+        out = Row.apply(lib.rand(2, 3, requires_grad=True).clone())
+        with pytest.raises(RuntimeError, match="Output 0 of Row is a view and is being modified inplace. This view was created inside a custom Function"):
+            out += 1

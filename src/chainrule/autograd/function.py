@@ -1368,8 +1368,11 @@ NODES_OF_SEVERAL_VIEWS = frozenset({"SplitBackward0", "SplitWithSizesBackward0",
 
 def view_of_several_node(node):
     """Whether the views ``node`` made may not be changed in place: several views of its input
-    (``unbind``'s, ``split``'s), or views of its inputs a Function returned that refuses it
-    (``views_refuse_in_place``)."""
+    (``unbind``'s, ``split``'s), views of its inputs a Function returned that refuses it
+    (``views_refuse_in_place``), or any a user's custom Function returned (its backward would be
+    bypassed: PyTorch's rule)."""
+    if getattr(node, "_repr_names_module", False):
+        return True
     return node._multi_output_meta is not None and (
         node.name() in NODES_OF_SEVERAL_VIEWS or getattr(node.function, "views_refuse_in_place", False)
     )
