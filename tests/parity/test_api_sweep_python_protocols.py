@@ -723,3 +723,52 @@ def test_warnings(make):
         return sorted({each.category.__name__ for each in caught})
 
     assert run(chainrule) == run(torch)
+
+
+class _Reflecting:
+    """A user's class that answers Python's reflected operators itself."""
+
+    def __radd__(self, other):
+        return "radd"
+
+    def __rsub__(self, other):
+        return "rsub"
+
+    def __rmul__(self, other):
+        return "rmul"
+
+    def __rtruediv__(self, other):
+        return "rtruediv"
+
+    def __rpow__(self, other):
+        return "rpow"
+
+    def __rmatmul__(self, other):
+        return "rmatmul"
+
+    def __rand__(self, other):
+        return "rand"
+
+    def __gt__(self, other):
+        return "gt"
+
+
+def test_operators_hand_an_unknown_operand_to_python_as_pytorch():
+    """A tensor's operators answer NotImplemented for what is no tensor, number or array: the other
+    operand's reflected operator runs, and otherwise Python's own TypeError names both types."""
+    def run(lib):
+        t, other = lib.ones(2), _Reflecting()
+        reflected = [t + other, t - other, t * other, t / other, t ** other, t @ other, t.bool() & other, t < other]
+        errors = []
+        for operation in (lambda: t + None, lambda: t < None, lambda: t @ None, lambda: None - t, lambda: t + [1, 2]):
+            try:
+                operation()
+            except TypeError as error:
+                errors.append(str(error))
+        in_place = lib.ones(2)
+        try:
+            in_place += None
+        except TypeError as error:
+            errors.append(str(error))
+        return reflected, t.__add__(object()) is NotImplemented, errors
+    assert run(chainrule) == run(torch)

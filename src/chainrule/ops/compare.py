@@ -20,7 +20,7 @@ from chainrule.ops.elementwise import CopyFrom, copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.ops.operands import binary_operands, broadcast_error, refuse_number_first, refuse_numbers_only, require_tensors
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.ops.registry import SAME_DTYPE, install_method, public
+from chainrule.ops.registry import SAME_DTYPE, install_method, operator_form, public
 
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
@@ -400,10 +400,10 @@ def _comparable(other):
 
 install_method("__eq__", _equals)
 install_method("__ne__", _differs)
-install_method("__lt__", lt)
-install_method("__le__", le)
-install_method("__gt__", gt)
-install_method("__ge__", ge)
+install_method("__lt__", operator_form(lt))
+install_method("__le__", operator_form(le))
+install_method("__gt__", operator_form(gt))
+install_method("__ge__", operator_form(ge))
 
 
 def _inverted(self):
@@ -417,16 +417,16 @@ def _inverted(self):
 
 
 install_method("__invert__", _inverted)
-install_method("__and__", bitwise_and)
-install_method("__or__", bitwise_or)
-install_method("__xor__", bitwise_xor)
-install_method("__lshift__", bitwise_left_shift)
-install_method("__rshift__", bitwise_right_shift)
-install_method("__rand__", lambda self, other: bitwise_and(other, self))
-install_method("__ror__", lambda self, other: bitwise_or(other, self))
-install_method("__rxor__", lambda self, other: bitwise_xor(other, self))
-install_method("__rlshift__", lambda self, other: bitwise_left_shift(other, self))
-install_method("__rrshift__", lambda self, other: bitwise_right_shift(other, self))
+install_method("__and__", operator_form(bitwise_and))
+install_method("__or__", operator_form(bitwise_or))
+install_method("__xor__", operator_form(bitwise_xor))
+install_method("__lshift__", operator_form(bitwise_left_shift))
+install_method("__rshift__", operator_form(bitwise_right_shift))
+install_method("__rand__", operator_form(lambda self, other: bitwise_and(other, self)))
+install_method("__ror__", operator_form(lambda self, other: bitwise_or(other, self)))
+install_method("__rxor__", operator_form(lambda self, other: bitwise_xor(other, self)))
+install_method("__rlshift__", operator_form(lambda self, other: bitwise_left_shift(other, self)))
+install_method("__rrshift__", operator_form(lambda self, other: bitwise_right_shift(other, self)))
 for _operator, _method in [("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_"), ("__ixor__", "bitwise_xor_"),
                            ("__ilshift__", "bitwise_left_shift_"), ("__irshift__", "bitwise_right_shift_")]:
-    install_method(_operator, getattr(Tensor, _method))
+    install_method(_operator, operator_form(getattr(Tensor, _method)))

@@ -19,7 +19,7 @@ from chainrule.ops.operands import (
     as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, floating_operands, refuse_numbers_only,
     require_tensor_input, require_tensors, with_deprecated_forms, write_error,
 )
-from chainrule.ops.registry import SAME_DTYPE, formula_form, functions, install_method, public, reflected
+from chainrule.ops.registry import SAME_DTYPE, formula_form, functions, install_method, operator_form, public, reflected
 from chainrule.device import check_device
 from chainrule.device import device as as_device
 from chainrule.tensor import Tensor, tensor_from_array
@@ -2475,10 +2475,10 @@ def divide_into(self, other):
     return div(other, self)
 
 
-install_method("__add__", add)
-install_method("__radd__", add)  # 2 + t is add(t, 2), as PyTorch computes it: its node reads t first
-install_method("__sub__", sub)
-install_method("__rsub__", reflected(sub))
+install_method("__add__", operator_form(add))
+install_method("__radd__", operator_form(add))  # 2 + t is add(t, 2), as PyTorch computes it: its node reads t first
+install_method("__sub__", operator_form(sub))
+install_method("__rsub__", operator_form(reflected(sub)))
 def times(self, other):
     """``tensor * other`` and ``other * tensor``: ``mul(tensor, other)`` (2 * t is mul(t, 2), as in
     PyTorch: the same bits, both commute exactly); a list, tuple or string is left to repeat itself
@@ -2488,19 +2488,19 @@ def times(self, other):
     return mul(self, other)
 
 
-install_method("__mul__", times)
-install_method("__rmul__", times)
-install_method("__truediv__", div)
-install_method("__rtruediv__", divide_into)
-install_method("__floordiv__", floor_divide)
-install_method("__rfloordiv__", reflected(floor_divide))
-install_method("__mod__", remainder)
-install_method("__rmod__", reflected(remainder))
-install_method("__pow__", pow)
-install_method("__rpow__", reflected(pow))
+install_method("__mul__", operator_form(times))
+install_method("__rmul__", operator_form(times))
+install_method("__truediv__", operator_form(div))
+install_method("__rtruediv__", operator_form(divide_into))
+install_method("__floordiv__", operator_form(floor_divide))
+install_method("__rfloordiv__", operator_form(reflected(floor_divide)))
+install_method("__mod__", operator_form(remainder))
+install_method("__rmod__", operator_form(reflected(remainder)))
+install_method("__pow__", operator_form(pow))
+install_method("__rpow__", operator_form(reflected(pow)))
 install_method("__neg__", neg)
 install_method("__pos__", positive)
 install_method("__abs__", abs)
 for _operator, _method in [("__iadd__", "add_"), ("__isub__", "sub_"), ("__imul__", "mul_"), ("__itruediv__", "div_"),
                            ("__ifloordiv__", "floor_divide_"), ("__imod__", "remainder_"), ("__ipow__", "pow_")]:
-    install_method(_operator, getattr(Tensor, _method))
+    install_method(_operator, operator_form(getattr(Tensor, _method)))

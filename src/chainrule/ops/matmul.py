@@ -21,9 +21,9 @@ from chainrule import dtypes
 from chainrule.backend import is_contiguous, ndarray, read_only, xp
 from chainrule.ops.elementwise import accept_deprecated_forms, mul
 from chainrule.ops.op import Op, OpNode
-from chainrule.ops.operands import binary_operands, expand_error
+from chainrule.ops.operands import ForeignOperand, binary_operands, expand_error
 from chainrule.ops import registry
-from chainrule.ops.registry import install_method, public, reflected
+from chainrule.ops.registry import install_method, operator_form, public, reflected
 from chainrule.tensor import Tensor
 from chainrule.utils.operation_mode import operands_in_modes
 
@@ -250,9 +250,9 @@ def _dtype_mismatch(a, b, operation, kernel):
 
 def _require_tensor(operand, operation, name, position):
     """PyTorch's TypeError for a number or a list where a tensor is due (an array is taken: chainrule's
-    own code passes arrays)."""
+    own code passes arrays); the ``@`` operator answers NotImplemented instead (``operator_form``)."""
     if not isinstance(operand, (Tensor, ndarray)):
-        raise TypeError(
+        raise ForeignOperand(
             f"{operation}(): argument '{name}' (position {position}) must be Tensor, not "
             f"{dtypes.python_type_name(operand)}: a product with a number is a * number"
         )
@@ -837,5 +837,5 @@ def _checked_bias(bias, weight, output_shape):
     return bias
 
 
-install_method("__matmul__", matmul)
-install_method("__rmatmul__", reflected(matmul))
+install_method("__matmul__", operator_form(matmul))
+install_method("__rmatmul__", operator_form(reflected(matmul)))

@@ -23,6 +23,11 @@ from chainrule.tensor import Tensor, tensor_from_array
 _NUMBERS = (int, float, bool, complex)
 
 
+class ForeignOperand(TypeError):
+    """An operand that is no tensor, number or array (None, a str, a user's class): the function
+    raises PyTorch's TypeError, the Python operator returns NotImplemented (``operator_form``)."""
+
+
 def as_tensor_like(value, like):
     """``value`` (number, array, list or tensor) as a tensor, numbers taking ``like``'s dtype."""
     if isinstance(value, Tensor):
@@ -33,10 +38,14 @@ def as_tensor_like(value, like):
         return wrapped_number(made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item()))))
     if is_array(value):
         return made_from_values(value)
-    if value is None or isinstance(value, (str, list, tuple)) or hasattr(type(value), "__torch_function__"):
-        # a list too, as PyTorch (make it a tensor first); an object that answers for itself
-        # (__torch_function__, overrides.py) answers the functions given it, not this operation
-        raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(value).__name__}' (an operand is a tensor or a number)")
+    kind = type(value)
+    if hasattr(kind, "__torch_function__"):  # it answers the functions given it (overrides.py), not this operation
+        raise TypeError(f"unsupported operand type(s): 'Tensor' and '{kind.__name__}' (an operand is a tensor or a number)")
+    foreign = not (hasattr(kind, "__array__") or hasattr(kind, "__array_interface__") or hasattr(kind, "__len__"))
+    if value is None or isinstance(value, (str, list, tuple)) or foreign:
+        # a list too, as PyTorch (make it a tensor first); an object that is no number, array or
+        # sequence (a user's class) is no operand either: Python's operators then ask it (__radd__)
+        raise ForeignOperand(f"unsupported operand type(s): 'Tensor' and '{kind.__name__}' (an operand is a tensor or a number)")
     return made_from_values(as_array(value, dtypes.infer_dtype(value)), written_in_python(value))
 
 

@@ -19,6 +19,7 @@ from chainrule import overrides
 from chainrule.autograd import grad_mode
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.inplace import check_apart, check_castable, write_in_place
+from chainrule.ops.operands import ForeignOperand
 from chainrule.return_types import return_type
 from chainrule.tensor import Tensor
 
@@ -191,6 +192,23 @@ def reflected(function):
         return function(other, self)
 
     operator.__name__ = "__r" + function.__name__ + "__"
+    return operator
+
+
+def operator_form(function):
+    """``function`` as a Python operator (``__add__``): NotImplemented for an operand that is no
+    tensor, number or array, as PyTorch's operators answer, so that Python asks the other operand
+    (a user's class with ``__radd__``) and otherwise raises its own TypeError
+    (``unsupported operand type(s) for +: 'Tensor' and 'NoneType'``)."""
+
+    def operator(self, other):
+        try:
+            return function(self, other)
+        except ForeignOperand:
+            return NotImplemented
+
+    operator.__name__ = operator.__qualname__ = getattr(function, "__name__", "operator")
+    operator.__doc__ = function.__doc__
     return operator
 
 
