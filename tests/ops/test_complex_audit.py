@@ -210,6 +210,13 @@ def test_a_loss_that_depends_on_the_vectors_phase_is_refused_as_pytorch(make_los
     lambda L: L.linalg.eig(L.ones(2, 2, dtype=L.float16)),
     lambda L: L.linalg.eig(L.ones(2, 3)),
     lambda L: L.linalg.eig(L.tensor([[1.0, float("nan")], [0.0, 1.0]])),
+    *[
+        (lambda name: lambda L: getattr(L, name)(L.tensor([1 + 1j, -2 + 0.5j])))(name)
+        for name in ["erfc", "erfinv", "digamma", "i0", "signbit", "isposinf", "isneginf", "logit", "deg2rad", "rad2deg", "fix"]
+    ],
+    lambda L: L.copysign(L.tensor([1j]), L.tensor([1j])),
+    lambda L: L.nn.functional.hardtanh(L.tensor([1j])),
+    lambda L: L.nn.functional.relu6(L.tensor([1j])),
 ])
 def test_refusals_are_pytorchs(make):
     with pytest.raises(Exception) as expected:

@@ -123,3 +123,13 @@ def test_a_real_tensor_takes_real_and_refuses_imag_assignment_as_pytorch():
         assert x.tolist() == [1.0, 2.0, 3.0]
         with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes"):
             x.imag = lib.ones(3)
+
+
+def test_isreal_and_float_power_of_complex_numbers_as_pytorch():
+    """isreal is True where the imaginary part is zero; float_power of complex operands is complex128."""
+    for lib in (torch, chainrule):
+        assert lib.isreal(lib.tensor([1 + 1j, 2 + 0j, 3j])).tolist() == [False, True, False]
+        powered = lib.float_power(lib.tensor([2, 3]), lib.tensor([1j, 0.5 + 0j]))
+        assert powered.dtype == lib.complex128
+        np.testing.assert_allclose(powered.numpy(), [2**1j, 3**0.5], rtol=1e-12)
+        assert lib.float_power(lib.tensor([1j]), 2).tolist() == [-1 + 0j]

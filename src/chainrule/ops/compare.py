@@ -193,7 +193,10 @@ isinf = _one_input("isinf", xp.isinf, "True where x is +inf or -inf.")
 isfinite = _one_input("isfinite", xp.isfinite, "True where x is neither nan nor infinite.")
 isposinf = _one_input("isposinf", lambda array: array == xp.inf, "True where x is +inf.", out=SAME_DTYPE)
 isneginf = _one_input("isneginf", lambda array: array == -xp.inf, "True where x is -inf.", out=SAME_DTYPE)
-isreal = _one_input("isreal", lambda array: xp.ones(array.shape, dtype=bool), "True where x has no imaginary part: everywhere, for real dtypes.")
+isreal = _one_input(
+    "isreal", lambda array: array.imag == 0 if array.dtype.kind == "c" else xp.ones(array.shape, dtype=bool),
+    "True where the imaginary part of x is zero: everywhere, for real dtypes.",
+)
 signbit = _one_input(
     "signbit", lambda array: xp.signbit(array) if array.dtype.kind == "f" else array < 0,
     "True where the sign bit of x is set: x < 0, and -0.0 too.", out=SAME_DTYPE,

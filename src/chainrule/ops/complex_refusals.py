@@ -54,6 +54,17 @@ REFUSED_ON_COMPLEX = {
     "erf": (NotImplementedError, "erf_vml_cpu"), "lgamma": (NotImplementedError, "lgamma_vml_cpu"),
     "nansum": (RuntimeError, "nansum on CPU does not support complex inputs"),
     "xlogy": (NotImplementedError, "xlogy_cpu"),
+    "erfc": (NotImplementedError, "erfc_vml_cpu"), "erfinv": (NotImplementedError, "erfinv_vml_cpu"),
+    "digamma": (NotImplementedError, "digamma"), "i0": (NotImplementedError, "i0_vml_cpu"),
+    "logit": (NotImplementedError, "logit_cpu"), "copysign": (NotImplementedError, "copysign_cpu"),
+    "fix": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "signbit": (NotImplementedError, "signbit is not implemented for complex tensors."),
+    "isposinf": (RuntimeError, "isposinf does not support complex inputs."),
+    "isneginf": (RuntimeError, "isneginf does not support complex inputs."),
+    "deg2rad": (RuntimeError, "deg2rad is not supported for complex tensors."),
+    "rad2deg": (RuntimeError, "rad2deg is not supported for complex tensors."),
+    "hardtanh": (NotImplementedError, "clamp is not supported for complex types"),
+    "relu6": (NotImplementedError, "clamp is not supported for complex types"),
 }
 
 

@@ -2161,11 +2161,15 @@ def fmin(input, other):
 
 @public(out=SAME_DTYPE)
 def float_power(input, exponent):
-    """input ** exponent computed in float64 (the result is float64 whatever the inputs); a number
-    on either side of a tensor, not two numbers (a TypeError, as in PyTorch)."""
+    """input ** exponent computed in double precision: float64, or complex128 where either operand is
+    complex (whatever the inputs' own dtypes); a number on either side of a tensor, not two numbers
+    (a TypeError, as in PyTorch)."""
     refuse_numbers_only("float_power", input, exponent)
-    double = [cast(value, dtypes.float64) if isinstance(value, Tensor) else float(value) for value in (input, exponent)]
-    return pow(*double)
+    complex_operands = any(
+        isinstance(value, complex) or isinstance(value, Tensor) and value.array.dtype.kind == "c" for value in (input, exponent)
+    )
+    double, convert = (dtypes.complex128, complex) if complex_operands else (dtypes.float64, float)
+    return pow(*[cast(value, double) if isinstance(value, Tensor) else convert(value) for value in (input, exponent)])
 
 
 def float_power_(self, exponent):
