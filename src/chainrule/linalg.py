@@ -168,8 +168,9 @@ def cond(A, p=None):
 
 
 @with_out
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
-    """The number of singular values above max(atol, rtol · σ_max), int64 (*)."""
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
+    """The number of singular values above max(atol, rtol · σ_max), int64 (*); ``tol`` (PyTorch's
+    older form, which it still takes by position: ``matrix_rank(A, 0.5, True)``) is atol with rtol 0."""
     if tol is not None:
         atol, rtol = tol, 0.0
     check_matrices(A, "linalg.matrix_rank", square=False)

@@ -271,3 +271,27 @@ def test_beta_zero_ignores_input_nan_but_keeps_its_zero_gradient(call, shapes):
     first, *rest = arrays(*shapes)
     assert_agree(call, np.full_like(first, np.nan), *rest)
     gradcheck(call, first, *rest)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.einsum(x, [50, 15]),
+        lambda lib, x: lib.einsum(x, [30, 2]),
+        lambda lib, x: lib.einsum(x, [2, 30]),
+        lambda lib, x: lib.einsum("yP", x),
+        lambda lib, x: lib.linalg.vector_norm(x.to(lib.complex128), 0),
+        lambda lib, x: lib.linalg.norm(x.to(lib.complex128).flatten(), 0),
+        lambda lib, x: lib.linalg.matrix_rank(x[:4] @ x[:4].T, 0.5, True),
+        lambda lib, x: lib.linalg.matrix_rank(x[:4] @ x[:4].T, tol=2.0),
+    ],
+)
+def test_einsum_sublists_norms_of_complex_numbers_and_matrix_rank_forms_as_pytorch(call):
+    """einsum's sublist labels 0-25 are A-Z (an implicit output sorts them as PyTorch does); the
+    0-norm of complex numbers is real; matrix_rank takes tol and hermitian by position."""
+    results = []
+    for lib in (torch, chainrule):
+        result = call(lib, lib.tensor(np.arange(20.0).reshape(5, 4) % 7 - 3))
+        results.append((tuple(result.shape), str(result.dtype).split(".")[1], np.asarray(result.tolist())))
+    assert results[1][:2] == results[0][:2]
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-6)

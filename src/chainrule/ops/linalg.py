@@ -171,17 +171,20 @@ def _check_periods(subscript, where):
 # ----------------------------------------------------------------------------- public functions
 def _sublist_equation(arguments):
     """``(equation, operands)`` of einsum's sublist form, einsum(a, [0, 1], b, [1, 2], [0, 2]): each
-    operand followed by its labels as integers in [0, 52) (0-25 are a-z, 26-51 A-Z) or ``...``,
-    the output's labels last (optional)."""
+    operand followed by its labels as integers in [0, 52) (0-25 are A-Z, 26-51 a-z, as PyTorch
+    spells them, so that an implicit output lists them in PyTorch's order) or ``...``, the output's
+    labels last (optional)."""
+    alphabet = string.ascii_uppercase + string.ascii_lowercase
+
     def letters(sublist):
         spelled = ""
         for label in sublist:
             if label is Ellipsis:
                 spelled += "..."
-            elif not 0 <= operator.index(label) < len(string.ascii_letters):
+            elif not 0 <= operator.index(label) < len(alphabet):
                 raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
             else:
-                spelled += string.ascii_letters[label]
+                spelled += alphabet[label]
         return spelled
 
     pairs = len(arguments) // 2

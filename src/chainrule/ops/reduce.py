@@ -464,7 +464,7 @@ def vector_norm(array, p, axes, keepdim):
     float32 throughout, as PyTorch does: the squares would overflow float16 past |x| = 256)."""
     magnitude = xp.abs(array)
     if p == 0:
-        return xp.sum(magnitude != 0, axis=axes, keepdims=keepdim).astype(array.dtype)
+        return xp.sum(magnitude != 0, axis=axes, keepdims=keepdim).astype(magnitude.dtype)  # real for complex x
     if p == 1:
         return xp.sum(magnitude, axis=axes, keepdims=keepdim)
     if p == 2:
