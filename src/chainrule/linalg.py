@@ -413,10 +413,14 @@ def tensorsolve(A, B, dims=None):
     return solve(A.reshape(B.numel(), B.numel()), B.reshape(B.numel())).reshape(*unknowns)
 
 
-# As in PyTorch, the functions with one tensor as result (but matrix_exp) accept out=, the tensor to
-# write it into.
+# As in PyTorch, the functions (but matrix_exp) accept out=, the tensor to write the result into, or
+# for several results a tuple of them (eigh's eigenvalues and eigenvectors).
 inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul = (
     with_out(function) for function in (inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul)
+)
+eigh, eig, eigvals, svd, qr, inv_ex, cholesky_ex, solve_ex, slogdet, lu_factor, lu, tensorinv, tensorsolve, cross = (
+    with_out(function)
+    for function in (eigh, eig, eigvals, svd, qr, inv_ex, cholesky_ex, solve_ex, slogdet, lu_factor, lu, tensorinv, tensorsolve, cross)
 )
 
 make_overridable(globals(), __all__, "chainrule.linalg")  # __torch_function__ (overrides.py)

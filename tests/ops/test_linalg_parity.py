@@ -295,3 +295,30 @@ def test_einsum_sublists_norms_of_complex_numbers_and_matrix_rank_forms_as_pytor
         results.append((tuple(result.shape), str(result.dtype).split(".")[1], np.asarray(result.tolist())))
     assert results[1][:2] == results[0][:2]
     np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, A: lib.linalg.eigh(A, out=(lib.empty(0), lib.empty(0))),
+        lambda lib, A: lib.linalg.svd(A, out=(lib.empty(0), lib.empty(0), lib.empty(0))),
+        lambda lib, A: lib.linalg.qr(A, out=(lib.empty(0), lib.empty(0))),
+        lambda lib, A: lib.linalg.slogdet(A, out=(lib.empty(0), lib.empty(0))),
+        lambda lib, A: lib.linalg.inv_ex(A, out=(lib.empty(0), lib.empty(0, dtype=lib.int32))),
+        lambda lib, A: lib.linalg.cholesky_ex(A, out=(lib.empty(0), lib.empty(0, dtype=lib.int32))),
+        lambda lib, A: lib.linalg.lu_factor(A, out=(lib.empty(0), lib.empty(0, dtype=lib.int32))),
+        lambda lib, A: lib.linalg.eigvals(A, out=lib.empty(0, dtype=lib.complex64)),
+        lambda lib, A: lib.linalg.cross(A[0].repeat(2)[:3], A[1].repeat(2)[:3], out=lib.empty(0)),
+        lambda lib, A: lib.inverse(A, out=lib.empty(0)),
+        lambda lib, A: lib.vdot(A[0], A[1], out=lib.empty(0)),
+    ],
+)
+def test_linear_algebra_writes_into_out_as_pytorch(call):
+    """out= of the decompositions and solvers: a tensor, or a tuple for several results, returned
+    as PyTorch's out form names it (``linalg_eigh_out``)."""
+    results = []
+    for lib in (torch, chainrule):
+        result = call(lib, lib.tensor([[4.0, 1.0], [1.0, 3.0]]))
+        parts = result if isinstance(result, tuple) else (result,)
+        results.append((type(result).__name__, [tuple(part.shape) for part in parts]))
+    assert results[1] == results[0]

@@ -693,7 +693,7 @@ def inverse_for(A, operation):
     return Inverse.apply(A, operation)
 
 
-@public
+@public(out=True)
 def inverse(input):
     """A⁻¹ for A (*, n, n), as ``linalg.inv``."""
     return inv(input)

@@ -26,7 +26,7 @@ def _deprecated(name, replacement, advice=""):
     warn_once(f"torch.{name}", f"torch.{name} is deprecated{replacement} and will be removed in a future PyTorch release.{advice}")
 
 
-@public
+@public(out=True)
 def svd(input, some=True, compute_uv=True):
     """(U, S, V) with input = U diag(S) Vᴴ, input (*, m, n): V, not linalg.svd's Vᴴ. ``some``: the
     reduced factors U (*, m, k), V (*, n, k) with k = min(m, n); else square ones. Without
@@ -42,7 +42,7 @@ def svd(input, some=True, compute_uv=True):
     return svd_result(U, S, Vh.mH)
 
 
-@public
+@public(out=True)
 def qr(input, some=True):
     """(Q, R) with input = Q R: ``linalg.qr`` in mode 'reduced' (``some``) or 'complete'."""
     _deprecated("qr", " in favor of torch.linalg.qr")
@@ -74,7 +74,7 @@ def lu_solve(b, LU_data, LU_pivots):
     return linalg.lu_solve(LU_data, LU_pivots, b)
 
 
-@public
+@public(out=True)
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     """(X, a copy of A) with A X = b (Aᵀ X = b with ``transpose``) for triangular A (*, n, n), its
     ``upper`` or lower triangle read: ``linalg.solve_triangular``."""
