@@ -601,22 +601,22 @@ def cross(input, other, dim=None):
         )
     if input.array.dtype == xp.bool_:
         raise NotImplementedError("\"cross\" not implemented for 'Bool': convert the tensors to numbers first, e.g. a.long()")
-    shape_ = broadcast_shape(input, other, "linalg.cross")
     if dim is None:
-        if 3 not in shape_:
-            raise RuntimeError(f"no dimension of size 3 in input (shape {list(shape_)}); cross needs 3-vectors")
+        if 3 not in input.shape:
+            raise RuntimeError(f"no dimension of size 3 in input (shape {list(input.shape)}); cross needs 3-vectors")
         warn_once(
             "torch.cross without dim",
             "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
             "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree with "
             "that of linalg.cross in a future release.",
         )
-        dim = shape_.index(3)
-    axis = check_dim(dim, len(shape_), "linalg.cross")
-    if input.shape[axis] != 3 or other.shape[axis] != 3:
+        dim = tuple(input.shape).index(3)
+    axis = check_dim(dim, input.ndim, "linalg.cross")
+    if input.shape[axis] != 3 or other.shape[axis] != 3:  # checked before broadcasting, naming dim as given
         raise RuntimeError(
-            f"linalg.cross: inputs dimension {axis} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}"
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}"
         )
+    broadcast_shape(input, other, "linalg.cross")
     return LinalgCross.apply(input, other, axis)
 
 
