@@ -323,6 +323,8 @@ ROUND_TWO = {  # the second round of probes: operations on values, making tensor
     "fold of no columns": lambda lib: lib.nn.functional.fold(lib.ones(1, 4, 0), (1, 1), 2),
     "linalg.cross of vectors of size 2": lambda lib: lib.linalg.cross(lib.ones(2), lib.ones(2)),
     "cross of shapes whose first size-3 dims differ": lambda lib: lib.cross(lib.ones(5, 3), lib.ones(3, 5), dim=1),
+    "searchsorted with a negative sorter index": lambda lib: lib.searchsorted(lib.tensor([1, 2, 3]), 2.5, sorter=lib.tensor([-1, 1, 2])),
+    "searchsorted with a sorter index past the end": lambda lib: lib.searchsorted(lib.tensor([1, 2, 3]), 2.5, sorter=lib.tensor([0, 1, 3])),
     "narrow from a float tensor": lambda lib: lib.arange(9).view(3, 3).narrow(0, lib.tensor(0.0), 1),
     "narrow from a 1-D tensor": lambda lib: lib.arange(9).view(3, 3).narrow(0, lib.tensor([0]), 1),
     "tensor_split by a 2-D tensor": lambda lib: lib.tensor_split(lib.ones(10), lib.tensor([[1]]), 0),

@@ -342,6 +342,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             f"torch.searchsorted(): boundary and sorter must have the same size, but got boundary tensor "
             f"{list(sequence.shape)}and got sorter tensor {list(order.shape)}"
         )
+    if order is not None and order.size and (order.min() < 0 or order.max() >= sequence.shape[-1]):
+        raise RuntimeError(
+            f"torch.searchsorted(): sorter index out of range (sorter holds the positions 0 to {sequence.shape[-1] - 1} "
+            f"of the sequence's last dimension)"
+        )
     if sequence.ndim > 1 and (values.ndim != sequence.ndim or values.shape[:-1] != sequence.shape[:-1]):
         raise RuntimeError(
             f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
