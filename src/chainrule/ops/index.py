@@ -1579,8 +1579,16 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     -> [1, 1, 2, 2]. ``repeats`` is an int or one count per element; without ``dim`` x is flattened.
     Called with one integer tensor of counts, the positions 0, 1, ... repeated by those counts.
     """
-    if repeats is None:
-        counts = x.array.reshape(-1)
+    if repeats is None:  # x holds the counts: a 1-D integer tensor of them, none negative
+        if x.array.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if x.array.dtype.kind not in "iu":
+            raise NotImplementedError(
+                f"\"repeat_interleave_cpu\" not implemented for '{dtypes.scalar_type_name(x.array.dtype)}' (the counts are integers)"
+            )
+        counts = x.array
+        if counts.size and counts.min() < 0:
+            raise RuntimeError("repeats can not be negative")
         _check_output_size(int(counts.sum()), output_size)
         return tensor_from_array(xp.repeat(xp.arange(counts.size, dtype=dtypes.int64), counts))
     if dim is None:
