@@ -215,7 +215,6 @@ def test_the_same_tensor_twice_loads_as_one_object():
     same_in_both(run)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a view saved with its base loads as a copy in chainrule; PyTorch keeps them sharing one storage")
 def test_a_view_and_its_base_share_memory_after_load():
     def run(lib):
         base = lib.zeros(4)

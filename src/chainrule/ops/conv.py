@@ -301,23 +301,15 @@ def convolution_of_arrays(input, weight, bias, stride, padding, dilation, transp
 
 
 def with_bias(output, bias):
-    """``output`` (N, O, ...) plus ``bias`` (O,) per channel, laid out row-major as PyTorch's result
-    is (the matrix product leaves it channel-major, (O, N, ...) in memory): the bias is added while
-    the values are copied, in one pass; an output already row-major gets it in place."""
-    if output.flags.c_contiguous:
-        if bias is None:
-            return output
-        bias = bias.reshape((-1,) + (1,) * (output.ndim - 2))
-        if xp.result_type(output, bias) != output.dtype:
-            return output + bias
-        output += bias
-        return output
-    result = xp.empty(output.shape, dtype=output.dtype if bias is None else xp.result_type(output, bias))
+    """``output`` (N, O, ...) plus ``bias`` (O,) per channel: added in place, as ``output`` is the
+    convolution's own fresh array, unless the bias would change its type."""
     if bias is None:
-        result[...] = output
-    else:
-        xp.add(output, bias.reshape((-1,) + (1,) * (output.ndim - 2)), out=result)
-    return result
+        return output
+    bias = bias.reshape((-1,) + (1,) * (output.ndim - 2))
+    if xp.result_type(output, bias) != output.dtype:
+        return output + bias
+    output += bias
+    return output
 
 
 # ----------------------------------------------------------------------------- the gradients, written once
