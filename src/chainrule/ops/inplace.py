@@ -27,7 +27,7 @@ from chainrule.backend import (
     write_where_changed, xp,
 )
 from chainrule.ops.operands import write_error
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import Tensor
 
 
 def check_not_inference(tensor):

@@ -15,7 +15,6 @@ dimensions (``x.sum()`` makes ``SumBackward0``, ``x.sum(0)`` ``SumBackward1``): 
 ``SumAll``, ``MeanAll``, ... carry those names and nothing else.
 """
 import builtins
-import functools
 import math
 
 from chainrule import dtypes
