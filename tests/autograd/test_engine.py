@@ -444,3 +444,27 @@ def test_a_gradient_that_is_no_tensor_is_refused_as_in_pytorch(gradient):
         x = lib.ones(1, requires_grad=True)
         with pytest.raises(TypeError):
             (x * 2).sum().backward(gradient)
+
+
+def test_a_callback_queued_during_backward_runs_once_every_node_has_run_as_pytorch():
+    """Variable._execution_engine.queue_callback: from a hook, the callback runs at the end of the
+    pass (every gradient in), one it queues runs too; outside a pass it is PyTorch's error."""
+    for lib in (torch, chainrule):
+        engine = lib.autograd.Variable._execution_engine
+        calls = []
+        x = lib.ones(2, requires_grad=True)
+
+        def hook(grad):
+            def first():
+                calls.append(("first", x.grad is not None))
+                engine.queue_callback(lambda: calls.append(("second", True)))
+
+            engine.queue_callback(first)
+            return grad
+
+        y = x * 2
+        y.register_hook(hook)
+        y.sum().backward()
+        assert calls == [("first", True), ("second", True)]
+        with pytest.raises(RuntimeError, match="Final callbacks can only be installed during backward pass"):
+            engine.queue_callback(lambda: None)

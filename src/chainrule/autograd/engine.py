@@ -127,9 +127,27 @@ class BackwardPass:
         self.number = BackwardPass.started
         self.dependencies = dependencies
         self.runs_every_node = runs_every_node
+        self.final_callbacks = []  # queue_callback's, run once every node has run
 
     def reaches(self, node):
         return node in self.dependencies
+
+    def run_final_callbacks(self):
+        """The callbacks queued during this pass, in order (one may queue another: it runs too)."""
+        while self.final_callbacks:
+            self.final_callbacks.pop(0)()
+
+
+class ExecutionEngine:
+    """PyTorch's ``Variable._execution_engine``: ``queue_callback(callback)``, called during a
+    backward pass (from a hook), runs ``callback()`` once the pass has run every node (gradient
+    bucketing code uses it to act once all gradients are in)."""
+
+    @staticmethod
+    def queue_callback(callback):
+        if BackwardPass.current is None:
+            raise RuntimeError("Final callbacks can only be installed during backward pass.")
+        BackwardPass.current.final_callbacks.append(callback)
 
 
 def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
@@ -149,6 +167,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
     outer, BackwardPass.current = BackwardPass.current, BackwardPass(dependencies, executed is None)
     try:
         _run_nodes(roots, pending, dependencies, executed, retain_graph, create_graph, capture, observer)
+        BackwardPass.current.run_final_callbacks()
     finally:
         BackwardPass.current = outer
 

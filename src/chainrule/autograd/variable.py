@@ -41,4 +41,7 @@ class Variable(metaclass=_VariableMeta):
         return result
 
 
+from chainrule.autograd.engine import ExecutionEngine  # noqa: E402
 from chainrule.tensor import Tensor  # noqa: E402  (tensor.py imports the autograd package)
+
+Variable._execution_engine = ExecutionEngine()
