@@ -8,8 +8,9 @@ that PyTorch wrote with ``safetensors.torch.save_file`` loads here as ``{name: t
 The metadata says what the file holds:
 
 - ``format`` ``"chainrule.checkpoint"`` and ``version``: ``"2"``, or ``"3"`` where the structure
-  holds one of the node kinds added in 3 (an OrderedDict, a Parameter, a set...), so that an older
-  chainrule reads what it can and says "a newer chainrule may read it" of the rest;
+  holds one of the node kinds added in 3 (an OrderedDict, a Parameter, a set...), or ``"4"`` where
+  tensors saved together share memory (a tensor and its views, stored once as that memory), so
+  that an older chainrule reads what it can and says "a newer chainrule may read it" of the rest;
 - ``object``: for plain data, the values ``torch.load(weights_only=True)`` loads (state dicts,
   optimizer and scheduler state: dicts, OrderedDicts, lists, tuples, sets, numbers, strings,
   bytes, None, ``Size``, ``device``, dtypes around tensors, Parameters and arrays), its structure
