@@ -126,10 +126,14 @@ def _promoted_dtype(arrays):
 
 
 def _tensor_list(tensors, operation):
-    """``tensors`` as a list, checked to be a non-empty sequence of tensors (an empty one is
-    PyTorch's ValueError for ``cat``, its RuntimeError for the others)."""
-    if isinstance(tensors, Tensor):
-        raise TypeError(f"{operation}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor ({operation}: a list or tuple of them)")
+    """``tensors`` as a list, checked to be a non-empty list or tuple of tensors (an empty one is
+    PyTorch's ValueError for ``cat``, its RuntimeError for the others; a generator or another
+    iterable is its TypeError)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):  # a generator too, as PyTorch's parser
+        raise TypeError(
+            f"{operation}(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__} "
+            f"({operation}: a list or tuple of them)"
+        )
     tensors = list(tensors)
     if not tensors:
         if operation == "cat":

@@ -90,6 +90,11 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     A path whose folder does not exist raises PyTorch's RuntimeError, before anything is written.
     """
     not_replayable("saves a file (chainrule.save)")
+    if not isinstance(f, (str, bytes, os.PathLike)) and not hasattr(f, "write"):
+        raise AttributeError(
+            "expected 'f' to be string, path, or a file-like object with a 'write' attribute (save(obj, f): the "
+            "object first, then where it goes)"
+        )
     encoder = Encoder()
     try:
         structure = encoder.encode(obj)
