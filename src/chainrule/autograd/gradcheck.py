@@ -251,11 +251,10 @@ def _check_backward_multiplies_grad_output(func, inputs):
     and shape. A nan is taken as zero times an infinite or undefined derivative (x ** 0.5 at a
     negative x, a column of nans under nanmean), where PyTorch's check fails the function."""
     outputs = [output for output in _outputs_tuple(func, inputs) if output.requires_grad]
-    targets = [value for value in inputs if isinstance(value, Tensor) and value.requires_grad]
+    targets = _requiring_grad(inputs)
     if not outputs:
         return
-    zeros = [tensor_from_array(xp.zeros_like(output.array)) for output in outputs]
-    for gradient, target in zip(grad(outputs, targets, zeros, allow_unused=True), targets):
+    for gradient, target in zip(grad(outputs, targets, _zeros_like_each(outputs), allow_unused=True), targets):
         if gradient is None:
             continue
         if xp.nan_to_num(gradient.array, nan=0.0).any():
@@ -264,6 +263,16 @@ def _check_backward_multiplies_grad_output(func, inputs):
             raise GradcheckError("grad is incorrect type")
         if gradient.shape != target.shape:
             raise GradcheckError("grad is incorrect size")
+
+
+def _requiring_grad(inputs):
+    """The inputs that are tensors requiring grad: those gradcheck checks."""
+    return [value for value in inputs if isinstance(value, Tensor) and value.requires_grad]
+
+
+def _zeros_like_each(outputs):
+    """A zero output gradient for each of ``outputs``."""
+    return [tensor_from_array(xp.zeros_like(output.array)) for output in outputs]
 
 
 class _UndefinedGrad(Function):
@@ -285,7 +294,7 @@ def _check_undefined_grad(func, inputs):
     """PyTorch's undefined-gradient check: backward run with every output's gradient undefined (and,
     for several outputs, with each one's in turn) must give input gradients that are undefined or
     zero, and must not fail."""
-    targets = [value for value in inputs if isinstance(value, Tensor) and value.requires_grad]
+    targets = _requiring_grad(inputs)
 
     def differentiable_outputs():
         return [output for output in _outputs_tuple(func, inputs) if output.requires_grad]
@@ -299,7 +308,7 @@ def _check_undefined_grad(func, inputs):
         if not outputs:
             continue
         try:
-            grads = grad(outputs, targets, [tensor_from_array(xp.zeros_like(output.array)) for output in outputs], allow_unused=True)
+            grads = grad(outputs, targets, _zeros_like_each(outputs), allow_unused=True)
         except RuntimeError as error:
             _warn_undefined_grad_check()
             raise GradcheckError(

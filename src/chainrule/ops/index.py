@@ -1790,10 +1790,10 @@ def unravel_index(indices, shape):
         raise TypeError(f"expected 'indices' to be integer dtype, but got {dtypes.dtype_name(flat.dtype)}")
     if not isinstance(shape, (int, collections.abc.Sequence)):  # a tensor of sizes is refused, as by PyTorch
         raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
-    for side in (shape,) if isinstance(shape, int) else shape:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    for side in shape:
         if not isinstance(side, int):
             raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(side)}")
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if any(side < 0 for side in shape):
         raise ValueError(f"'shape' cannot have negative values, but got {shape}")
     remaining = flat.astype(dtypes.int64)

@@ -129,7 +129,7 @@ def _tensor_list(tensors, operation):
     """``tensors`` as a list, checked to be a non-empty list or tuple of tensors (an empty one is
     PyTorch's ValueError for ``cat``, its RuntimeError for the others; a generator or another
     iterable is its TypeError)."""
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):  # a generator too, as PyTorch's parser
+    if not isinstance(tensors, (list, tuple)):  # a tensor, a generator: PyTorch's parser takes a sequence only
         raise TypeError(
             f"{operation}(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__} "
             f"({operation}: a list or tuple of them)"

@@ -327,19 +327,16 @@ def _reinterpreted(x, dtype):
                         f"element sizes), but got {stride}"
                     )
         if not array.size:  # NumPy's empty arrays may have any strides: the new shape, in row-major order
-            return _reinterpreted_empty(x, dtype)
+            return _as_view_of(x, xp.empty(array.shape[:-1] + (array.shape[-1] * array.itemsize // dtype.itemsize,), dtype=dtype))
         if array.shape[-1] != 1 and array.strides[-1] != array.itemsize:  # row-major as PyTorch's, not in NumPy's layout
             array = xp.ascontiguousarray(array)
-    viewed = tensor_from_array(array.view(dtype))
-    viewed._base = x if x._base is None else x._base
-    viewed._version_holder = x._version_owner
-    return viewed
+    return _as_view_of(x, array.view(dtype))
 
 
-def _reinterpreted_empty(x, dtype):
-    """``view(dtype)`` of an empty x: its last size scaled by the element sizes' ratio."""
-    shape = x.array.shape[:-1] + (x.array.shape[-1] * x.array.itemsize // dtype.itemsize,)
-    viewed = tensor_from_array(xp.empty(shape, dtype=dtype))
+def _as_view_of(x, array):
+    """A tensor of ``array`` (x's memory read otherwise) that counts as a view of x: its base and
+    version counter are x's."""
+    viewed = tensor_from_array(array)
     viewed._base = x if x._base is None else x._base
     viewed._version_holder = x._version_owner
     return viewed

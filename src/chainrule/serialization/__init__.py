@@ -98,9 +98,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     encoder = Encoder()
     try:
         structure = encoder.encode(obj)
-        encoder.share_memory()
+        shares_memory = encoder.share_memory()
         arrays = encoder.arrays
-        metadata = {"format": FORMAT_NAME, "version": format_version(structure), "object": json.dumps(structure)}
+        metadata = {"format": FORMAT_NAME, "version": format_version(structure, shares_memory), "object": json.dumps(structure)}
     except NotPlainData as reason:
         content, arrays = pickled.dumps(obj, pickle_protocol, pickle_module)
         metadata = {

@@ -150,19 +150,20 @@ class Encoder:
             self.arrays[entry] = array
         return entry
 
-
     def share_memory(self):
         """Make the tensors that share memory (two or more different tensors of one array's memory,
-        of its dtype) name one entry, that memory flat, with each one's place in it: ``"view"``."""
-        groups = {}
+        of its dtype) name one entry, that memory flat, with each one's place in it: ``"view"``.
+        True when some do (the file is then of format version 4)."""
+        groups = {}  # id(owner) -> (owner, members)
         for tensor, node, kind in self.tensor_nodes:
             array = tensor.array
             if type(array) is numpy.ndarray:
-                groups.setdefault(id(memory_owner(array)), []).append((tensor, node, kind))
-        for members in groups.values():
+                owner = memory_owner(array)
+                groups.setdefault(id(owner), (owner, []))[1].append((tensor, node, kind))
+        shared = False
+        for owner, members in groups.values():
             if len({id(tensor) for tensor, _, _ in members}) < 2:
                 continue
-            owner = memory_owner(members[0][0].array)
             places = [_place_in(owner, tensor.array) for tensor, _, _ in members]
             memory = _flat_memory(owner)
             if memory is None or None in places or not is_storable(memory):
@@ -173,6 +174,8 @@ class Encoder:
             for (tensor, node, kind), place in zip(members, places):
                 self.arrays.pop(node[kind], None)
                 node[kind], node["view"] = storage, place + [number.setdefault(id(tensor), len(number))]
+            shared = True
+        return shared
 
 
 def _flat_memory(owner):
@@ -198,11 +201,11 @@ def _place_in(owner, array):
 _VERSION_2_KINDS = {"dict", "list", "tuple", "tensor", "ndarray", "numpy_scalar", "requires_grad"}
 
 
-def format_version(structure):
+def format_version(structure, shares_memory=False):
     """``"2"`` when ``structure`` uses only what a version-2 reader knows (so that an older
     chainrule still reads a plain dict of tensors), ``"4"`` when tensors in it share memory
-    (``"view"``), else ``"3"``."""
-    if '"view": ' in json.dumps(structure):
+    (``Encoder.share_memory`` said so), else ``"3"``."""
+    if shares_memory:
         return "4"
     waiting = [structure]
     while waiting:
