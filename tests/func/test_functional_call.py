@@ -92,3 +92,36 @@ def test_stack_module_state_and_an_ensemble_through_vmap():
     ours = func.vmap(run, in_dims=(0, 0, None))(params, buffers, chainrule.tensor(x))
     theirs = torch.func.vmap(torch_run, in_dims=(0, 0, None))(torch_params, torch_buffers, torch.tensor(x))
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)
+
+
+def test_what_forward_rebinds_is_handed_back_and_new_parameters_count_during_the_call():
+    """PyTorch's _reparametrize_module writes what the module held at the end back into the dict
+    given, and sets names the module did not have as attributes (a Parameter registers)."""
+    results = []
+    for lib in (chainrule, torch):
+        class Counter(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.linear = lib.nn.Linear(1, 1)
+                self.count = lib.nn.Buffer(lib.tensor([0.0]))
+
+            def forward(self, x):
+                self.count = self.count + 1
+                return x + self.count, [name for name, _ in self.named_parameters()]
+
+        model = Counter()
+        values = {"count": lib.tensor([2.0]), "linear.extra": lib.nn.Parameter(lib.ones(1))}
+        _, names = lib.func.functional_call(model, values, lib.zeros(1))
+        results.append((values["count"].tolist(), model.count.tolist(), names, hasattr(model.linear, "extra")))
+    assert results[0] == results[1] == ([3.0], [0.0], ["linear.weight", "linear.bias", "linear.extra"], False)
+
+
+@pytest.mark.parametrize("values", [lambda lib: {"0.weight": object()}, lambda lib: {"0.weight": lib.ones(4, 3), "0.note": lib.ones(1)}])
+def test_non_tensors_are_refused_with_pytorchs_type_error_and_the_model_is_unchanged(values):
+    for lib, model in zip((torch, chainrule), twin_models()[::-1]):
+        model[0].note = 0.0
+        before = {name: value.tolist() for name, value in model.state_dict().items()}
+        with pytest.raises(TypeError, match="is not an instance of (torch|chainrule).Tensor"):
+            lib.func.functional_call(model, values(lib), (lib.ones(5, 3).double(),))
+        assert {name: value.tolist() for name, value in model.state_dict().items()} == before
+        assert model[0].note == 0.0

@@ -62,6 +62,8 @@ def test_unused_input_gives_zeros():
         lambda f, x: f.grad(lambda x: 3)(x),
         lambda f, x: f.grad(lambda x: x.sum(), argnums=2)(x),
         lambda f, x: f.grad(lambda x: x.sum(), argnums=())(x),
+        lambda f, x: f.grad(lambda x, y: (x * y).sum(), argnums=(0, 0))(x, x),
+        lambda f, x: f.grad(lambda x, y: (x * y).sum(), argnums=(1, -1))(x, x),
         lambda f, x: f.grad(lambda x: x.sum(), has_aux=True)(x),
     ],
 )

@@ -1046,7 +1046,7 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
                         value = arg
                         break
             if type(value) is Tensor or isinstance(value, Tensor):
-                if value._is_inference:
+                if value._is_inference and not grad_mode._state.transforming:
                     raise RuntimeError(
                         "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
                         "inference mode in computation tracked by autograd. To work around this, you can make a clone "

@@ -3,6 +3,7 @@
 Under ``no_grad()`` nothing is recorded at all: results have no ``grad_fn`` and hold no references
 to their inputs, so evaluation costs no memory for a graph. The mode is per thread, as in PyTorch.
 """
+import contextlib
 import functools
 import inspect
 import sys
@@ -13,6 +14,7 @@ class _GradMode(threading.local):
     enabled = True  # operations on tensors that require grad record the graph: never inside inference_mode()
     inference = False  # inside inference_mode(): new tensors are marked as inference tensors
     inference_grad = False  # inside inference_mode(): the grad mode set there (enable_grad()), which records nothing
+    transforming = False  # inside a torch.func transform's differentiation, which may save inference tensors
 
 
 _state = _GradMode()
@@ -191,6 +193,20 @@ class inference_mode(no_grad):
 
     def clone(self):
         return inference_mode(self.inference)
+
+
+@contextlib.contextmanager
+def transform_recording():
+    """What a ``torch.func`` transform differentiates in: grad mode on and inference mode off, and
+    inference tensors may be saved for backward, so that a transform works inside ``no_grad()`` and
+    ``inference_mode()`` as PyTorch's do (what it returns is detached)."""
+    previous = _state.transforming
+    _state.transforming = True
+    try:
+        with inference_mode(False):
+            yield
+    finally:
+        _state.transforming = previous
 
 
 def is_inference_mode_enabled():

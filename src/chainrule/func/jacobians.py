@@ -7,7 +7,7 @@ is computed row by row, as jacrev). ``hessian(f)`` is ``jacfwd(jacrev(f))``.
 """
 import functools
 
-from chainrule.func.linearized import Linearized
+from chainrule.func.linearized import Linearized, check_real
 from chainrule.func.pytree import unflatten
 from chainrule.func.vmap import check_randomness, random_draws_checked
 from chainrule.ops.join import stack
@@ -43,7 +43,9 @@ def _jacobian(func, argnums, has_aux, name):
 
     @functools.wraps(func)
     def jacobian_function(*args, **kwargs):
+        check_real(args, name, "inputs")
         run = Linearized(func, args, kwargs, argnums, has_aux, name)
+        check_real(run.outputs, name, "outputs")
         per_output = [
             run.per_argument(_jacobian_of_output(run, position, output), argnums)
             for position, output in enumerate(run.outputs)

@@ -11,7 +11,7 @@ called. That reproduces what the levels give for nested transforms.
 """
 from chainrule.autograd.backward_pass import grad as autograd_grad
 from chainrule.autograd.graph_leaves import reachable_leaves
-from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled
+from chainrule.autograd.grad_mode import is_grad_enabled, transform_recording
 from chainrule.func.custom_functions import transforming
 from chainrule.func.pytree import flatten, unflatten
 from chainrule.tensor import Tensor
@@ -37,10 +37,12 @@ def _check_aux(aux):
 
 
 def _check_outputs(outputs, name):
-    """PyTorch's refusals of an output: not a tensor, or (in reverse mode) not floating point."""
+    """PyTorch's refusals of an output: none, not a tensor, or (in reverse mode) not floating point."""
     call = FORWARD_MODE.get(name) or REVERSE_MODE.get(name)
     if call is None:
         return
+    if not outputs or outputs == [None]:
+        raise RuntimeError(f"{call}: Expected f to be a function that has non-empty output (got output = {outputs})")
     for output in outputs:
         if not isinstance(output, Tensor):
             raise RuntimeError(f"{call}: expected f(*primals) to return only tensors, got unsupported type {type(output)}")
@@ -53,7 +55,9 @@ def _check_outputs(outputs, name):
 def _prepared(leaf):
     if not isinstance(leaf, Tensor):
         return leaf
-    return leaf.view_as(leaf) if leaf.requires_grad else leaf.detach().requires_grad_()
+    if leaf.requires_grad:
+        return leaf.view_as(leaf)
+    return (leaf.clone() if leaf.is_inference() else leaf.detach()).requires_grad_()
 
 
 def check_argnums(argnums, count, name):
@@ -68,7 +72,17 @@ def check_argnums(argnums, count, name):
             raise RuntimeError(
                 f"Got argnum={position}, but only {count} positional inputs"
             )
-    return tuple(position % count for position in positions)
+    positions = tuple(position % count for position in positions)
+    if len(set(positions)) != len(positions):
+        raise RuntimeError(f"argnums elements must be unique, got {positions}")
+    return positions
+
+
+def check_real(tensors, name, what):
+    """``jacrev`` and ``jacfwd`` differentiate real functions only (PyTorch's RuntimeError)."""
+    for index, tensor in enumerate(flatten(tensors)[0]):
+        if isinstance(tensor, Tensor) and tensor.is_complex():
+            raise RuntimeError(f"{name}: Expected all {what} to be real but received complex tensor at flattened input idx: {index}")
 
 
 class Linearized:
@@ -85,7 +99,7 @@ class Linearized:
         positions = check_argnums(argnums, len(args), name)
         args = list(args)
         self.input_specs, self.inputs = [], []
-        with enable_grad():
+        with transform_recording():
             for position in positions:
                 leaves, spec = flatten(args[position])
                 if name in FORWARD_MODE:
@@ -100,7 +114,8 @@ class Linearized:
         self.aux = None
         if has_aux:
             if not (isinstance(output, tuple) and len(output) == 2):
-                raise RuntimeError(f"{name}(f)(*args): output of function f should be a tuple: (output, aux) if has_aux is True")
+                call = FORWARD_MODE.get(name) or REVERSE_MODE.get(name) or f"{name}(f)(*args)"
+                raise RuntimeError(f"{call}: output of function f should be a tuple: (output, aux) if has_aux is True")
             output, self.aux = output
             _check_aux(self.aux)
         self.output = output
@@ -118,7 +133,7 @@ class Linearized:
         differentiable = [leaf for leaf in self.inputs if isinstance(leaf, Tensor)]
         gradients = [None] * len(differentiable)
         if pairs:
-            with enable_grad():
+            with transform_recording():
                 outputs, seeds = zip(*pairs)
                 gradients = autograd_grad(outputs, differentiable, seeds, retain_graph=True, create_graph=True, allow_unused=True)
         gradients = iter(

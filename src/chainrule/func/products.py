@@ -6,9 +6,10 @@ double-backward trick (PyTorch uses forward-mode AD; the values are the same): g
 linear in a dummy cotangent u, so the gradient of g · t with respect to u is J t.
 """
 from chainrule.autograd.backward_pass import grad as autograd_grad
-from chainrule.autograd.grad_mode import enable_grad
+from chainrule.autograd.grad_mode import is_grad_enabled, transform_recording
 from chainrule.func.linearized import Linearized
 from chainrule.func.pytree import flatten, unflatten
+from chainrule.tensor import Tensor
 
 
 def vjp(func, *primals, has_aux=False):
@@ -24,6 +25,7 @@ def vjp(func, *primals, has_aux=False):
                 f"Expected pytree structure of cotangents to be the same as pytree structure of "
                 f"outputs to the function. cotangents: {_describe(spec)}, primal output: {_describe(run.output_spec)}"
             )
+        run.keep_graphs = is_grad_enabled()  # the grad mode vjp_fn is called in decides, as PyTorch's create_graph
         return run.release(run.per_argument(run.pullback(leaves), every_primal))
 
     output = run.release(run.output)
@@ -45,6 +47,11 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
     tangent_leaves = _checked_tangents(primals, tangents, "jvp(f, primals, tangents)")
     run = Linearized(func, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
+    if strict and not all(output.requires_grad for output in run.outputs):
+        raise RuntimeError(
+            "jvp(f, primals, tangents, strict=True): The output of f is independent of the inputs. "
+            "This is not allowed with strict=True."
+        )
     product = Pushforward(run)(tangent_leaves, create_graph=True)
     output = run.release(run.output)
     return (output, product, run.release(run.aux)) if has_aux else (output, product)
@@ -59,7 +66,7 @@ def linearize(func, *primals):
     pushforward = Pushforward(run)
 
     def jvp_fn(*tangents):
-        return pushforward(_checked_tangents(primals, tangents, "linearize"), create_graph=False)
+        return pushforward(_linearize_tangents(primals, tangents), create_graph=False)
 
     return run.release(run.output), jvp_fn
 
@@ -75,7 +82,7 @@ class Pushforward:
         self.transposed = [part for part in run.pullback(self.dummies) if part is not None]
 
     def __call__(self, tangent_leaves, create_graph):
-        with enable_grad():
+        with transform_recording():
             used = [(part, tangent) for part, tangent in zip(self.transposed, tangent_leaves) if part.requires_grad]
             products = [None] * len(self.dummies)
             if used:
@@ -86,14 +93,21 @@ class Pushforward:
 
 
 def _checked_tangents(primals, tangents, name):
-    """The tangents' tensors, checked to have the primals' structure and shapes."""
+    """``jvp``'s tangents' tensors, checked to have the primals' structure and shapes."""
     tangent_leaves, tangent_spec = flatten(tangents)
     primal_leaves, primal_spec = flatten(primals)
     if not isinstance(tangents, tuple) or tangent_spec != primal_spec:
         raise RuntimeError(
-            f"{name}: Expected primals and tangents to have the same python "
-            "structure. For example, if primals is a tuple of 3 tensors, tangents also must be."
+            f"{name}: Expected primals and tangents to have the same python structure. For example, if "
+            f"primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
+            f"{_describe(primal_spec)} and tangents with structure {_describe(tangent_spec)}"
         )
+    for what, leaves in (("primals", primal_leaves), ("tangents", tangent_leaves)):
+        if not leaves:
+            raise RuntimeError(f"{name}: Expected {what} to contain at least one Tensor.")
+        for leaf in leaves:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError(f"{name}: Expected {what} to only contain Tensors, got {type(leaf)}")
     for primal, tangent in zip(primal_leaves, tangent_leaves):
         if tuple(primal.shape) != tuple(tangent.shape):
             raise RuntimeError(
@@ -101,4 +115,22 @@ def _checked_tangents(primals, tangents, name):
                 f"original Tensor, this is not supported. Tensor is of size {list(primal.shape)} "
                 f"while the given forward gradient is of size {list(tangent.shape)}."
             )
+    return tangent_leaves
+
+
+def _linearize_tangents(primals, tangents):
+    """``linearize``'s jvp_fn's tangents' tensors, checked to match the primals one by one."""
+    tangent_leaves, tangent_spec = flatten(tangents)
+    primal_leaves, primal_spec = flatten(primals)
+    if tangent_spec != primal_spec:
+        raise RuntimeError(
+            f"Expected the tangents {_describe(tangent_spec)} to have the same argspec as the primals {_describe(primal_spec)}"
+        )
+    for index, (primal, tangent) in enumerate(zip(primal_leaves, tangent_leaves)):
+        for what, wanted, given in (("shape", primal.shape, tangent.shape), ("dtype", primal.dtype, tangent.dtype)):
+            if wanted != given:
+                raise RuntimeError(
+                    f"tangent:{index} with {what} {given} in flattened pytree doesn't match the {what} {wanted} "
+                    f"of the corresponding primal."
+                )
     return tangent_leaves
