@@ -54,6 +54,9 @@ CASES = [
     ([1.0, 2.0], [1.0], {}),
     ({"a": np.array([1.0]), "b": 2}, {"a": np.array([1.5]), "b": 2}, {}),
     (np.array([1.0, 2.0], np.float32), [1.0, 2.0], {}),
+    (np.array([2 + 2j], np.complex64), np.array([2 + 3j], np.complex64), {}),  # the relative difference prints as a real number
+    (np.array([1.0, 2.0], np.float32), np.array([1, 3]), {"check_dtype": False}),  # compared in float32, as PyTorch promotes
+    (np.array([1, 3]), np.array([1.0, 2.5], np.float32), {"check_dtype": False}),
 ]
 
 
@@ -113,6 +116,30 @@ def test_make_tensor_draws_complex_values_as_pytorch(dtype):
         lib.manual_seed(3)
         made = lib.testing.make_tensor(2, 3, dtype=getattr(lib, dtype), device="cpu", low=-1, high=1, requires_grad=True)
         drawn.append((made.requires_grad, made.detach().numpy().tolist(), lib.rand(2).tolist()))
+    assert drawn[0] == drawn[1]
+
+
+def test_make_tensor_keeps_complex_bounds_and_low_equal_to_high_warns_for_complex_too():
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        parts = lib.view_as_real(lib.testing.make_tensor(1000, dtype=lib.complex64, device="cpu", low=-0.5, high=0.5))
+        assert -0.5 <= parts.min().item() and parts.max().item() < 0.5
+        with pytest.warns(FutureWarning, match="for floating or complex types is deprecated"):
+            same = lib.testing.make_tensor(3, dtype=lib.complex64, device="cpu", low=1, high=1)
+        assert same.tolist() == [1 + 1j] * 3
+
+
+def test_a_sample_rounding_up_to_the_upper_bound_becomes_the_lower_one_as_in_pytorch():
+    """float16 keeps 11 of the 24 random bits: about 1 sample in 4096 rounds up to 1.0, and PyTorch
+    gives the lower bound instead (the interval stays half-open); the same numbers as PyTorch's."""
+    drawn = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        samples = lib.rand(20000, dtype=lib.float16)
+        lib.manual_seed(0)
+        ranged = lib.empty(20000, dtype=lib.float16).uniform_(2, 4)
+        assert samples.max().item() < 1 and ranged.max().item() < 4
+        drawn.append((samples.tolist(), ranged.tolist()))
     assert drawn[0] == drawn[1]
 
 

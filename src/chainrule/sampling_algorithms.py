@@ -53,7 +53,9 @@ def standard_uniform(engine, count, dtype):
 
 def uniform(engine, shape, low, high, dtype):
     """Samples of U[low, high) (``uniform_``, ``rand``): x · (high - low) + low, with low, high and
-    the arithmetic in ``dtype`` (float16 in float32)."""
+    the arithmetic in ``dtype`` (float16 in float32). A sample that rounds up to ``high`` in
+    ``dtype`` (float16 often: 24 random bits, 11 kept) becomes ``low``, as in PyTorch: the
+    interval stays half-open."""
     count = math.prod(shape)
     x = standard_uniform(engine, count, dtype)
     if xp.dtype(dtype) == float64:
@@ -61,7 +63,9 @@ def uniform(engine, shape, low, high, dtype):
     else:
         low, high = float32(xp.dtype(dtype).type(low)), float32(xp.dtype(dtype).type(high))
         values = avx_mathfun.fused(x, high - low, low)  # x has at most 24 bits: the product is exact
-    return values.astype(dtype).reshape(shape)
+    values = values.astype(dtype)
+    values[values == xp.dtype(dtype).type(high)] = low
+    return values.reshape(shape)
 
 
 def normal(engine, shape, mean, std, dtype):

@@ -210,7 +210,7 @@ def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype, ch
                 f"The values for attribute 'dtype' do not match: {dtypes.dtype_name(actual.dtype)} != "
                 f"{dtypes.dtype_name(expected.dtype)}.",
             )
-        common = xp.result_type(actual.dtype, expected.dtype)
+        common = dtypes.promote_types(dtypes.of(actual.dtype), dtypes.of(expected.dtype)).dtype  # PyTorch's promotion
         actual, expected = actual.astype(common), expected.astype(common)
     if actual.dtype == dtypes.bool_:
         actual, expected = actual.astype(xp.int64), expected.astype(xp.int64)
@@ -244,8 +244,8 @@ def _tensor_message(actual, expected, matches, rtol, atol):
     with xp.errstate(divide="ignore", invalid="ignore"):
         difference = xp.abs(actual - expected).reshape(-1)
         difference[matches.reshape(-1)] = 0
-        # PyTorch divides in the default float dtype, also for integers: the same digits print.
-        float_dtype = actual.dtype if actual.dtype.kind in "fc" else dtypes.get_default_dtype()
+        # PyTorch divides in the (real) float dtype, the default one for integers: the same digits print.
+        float_dtype = difference.dtype if difference.dtype.kind == "f" else dtypes.get_default_dtype()
         relative = difference.astype(float_dtype) / xp.abs(expected.reshape(-1)).astype(float_dtype)
         relative[matches.reshape(-1)] = 0
     worst, worst_relative = int(xp.argmax(difference)), int(xp.argmax(relative))

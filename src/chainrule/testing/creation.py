@@ -71,10 +71,11 @@ def _interval(dtype, low, high, *, lowest, beyond, default):
     high = default[1] if high is None else high
     if any(isinstance(value, float) and math.isnan(value) for value in (low, high)):
         raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
-    if low == high and dtype.is_floating_point:
+    inexact = dtype.is_floating_point or dtype.is_complex
+    if low == high and inexact:
         warnings.warn(
-            "Passing `low==high` to `chainrule.testing.make_tensor` for floating types is deprecated, as in PyTorch "
-            "since 2.1: use `chainrule.full(...)` instead.",
+            "Passing `low==high` to `chainrule.testing.make_tensor` for floating or complex types is deprecated "
+            "since 2.1 and will be removed in 2.3. Use chainrule.full(...) instead.",
             FutureWarning,
             stacklevel=3,
         )
@@ -85,4 +86,4 @@ def _interval(dtype, low, high, *, lowest, beyond, default):
             f"The value interval specified by `low` and `high` is [{low}, {high}), but {dtype} only supports [{lowest}, {beyond})"
         )
     low, high = min(max(low, lowest), beyond), min(max(high, lowest), beyond)
-    return (math.ceil(low), math.ceil(high)) if not dtype.is_floating_point else (low, high)
+    return (low, high) if inexact else (math.ceil(low), math.ceil(high))
