@@ -47,6 +47,8 @@ CASES = {
     "unbatched": dict(steps=7, batch=1, classes=4, longest=3, input_lengths=[7], target_lengths=[3], unbatched=True),
     "unbatched_concatenated": dict(steps=7, batch=1, classes=4, longest=3, input_lengths=[6], target_lengths=[2], unbatched=True, concatenated=True),
     "empty_input": dict(steps=5, batch=2, classes=4, longest=2, input_lengths=[0, 5], target_lengths=[0, 2]),
+    "every_target_empty": dict(steps=5, batch=3, classes=4, longest=0, input_lengths=[5, 3, 5], target_lengths=[0, 0, 0], concatenated=True),
+    "every_padded_target_empty": dict(steps=5, batch=2, classes=4, longest=0, input_lengths=[5, 2], target_lengths=[0, 0]),
 }
 
 
@@ -113,6 +115,7 @@ def _log_probs(lib):
         (lambda lib: lib.nn.functional.ctc_loss(_log_probs(lib)[None], lib.tensor([[1, 2, 3], [1, 2, 3]]), (6, 5), (3, 2)), RuntimeError, "3-dimensional"),
         (lambda lib: lib.nn.functional.ctc_loss(_log_probs(lib), lib.tensor([[1, 2, 3], [1, 2, 3]]), (6, 5), (3, 2), reduction="avg"), ValueError, "not a valid value for reduction"),
         (lambda lib: lib.nn.functional.ctc_loss(_log_probs(lib).int(), lib.tensor([[1, 2, 3], [1, 2, 3]]), (6, 5), (3, 2)), NotImplementedError, "not implemented"),
+        (lambda lib: lib.nn.functional.ctc_loss(lib.rand(0, 0, 4), lib.tensor([], dtype=lib.int64), lib.tensor([], dtype=lib.int64), lib.tensor([], dtype=lib.int64)), RuntimeError, "log_probs tensor must not be empty"),
     ],
 )
 def test_errors_as_pytorch(call, error, words):

@@ -333,3 +333,48 @@ def test_lp_pool_of_infinite_order_is_a_max_pool_of_magnitudes_as_pytorch(norm_t
         results.append((pooled.detach().numpy(), x.grad.numpy(), lib.nn.functional.lp_pool1d(lib.tensor(data[:, :, 0]), norm_type, 3, stride=2).numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, 3, return_indices=True),
+        lambda lib, x: lib.nn.functional.adaptive_max_pool1d(x.flatten(2), 3),
+        lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, 3),
+        lambda lib, x: lib.nn.functional.max_unpool2d(*lib.nn.functional.max_pool2d(x, 2, return_indices=True), 2),
+        lambda lib, x: lib.nn.functional.max_unpool1d(*lib.nn.functional.max_pool1d(x.flatten(2), 2, return_indices=True), 2),
+        lambda lib, x: lib.nn.FractionalMaxPool2d(3, output_ratio=0.5)(x),
+        lambda lib, x: lib.nn.FractionalMaxPool3d(2, output_ratio=0.5)(x[:, :, None].expand(0, 4, 4, 6, 6)),
+    ],
+)
+def test_an_empty_batch_pools_to_an_empty_batch_as_in_pytorch(call):
+    """(a filtered or last batch can be empty: every pooling keeps its other sizes)"""
+    shapes = []
+    for lib in (chainrule, torch):
+        x = lib.zeros(0, 4, 6, 6, requires_grad=True)
+        output = call(lib, x)
+        output = output[0] if isinstance(output, tuple) else output
+        output.sum().backward()
+        shapes.append((tuple(output.shape), tuple(x.grad.shape)))
+    assert shapes[0] == shapes[1]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_integer_max_pool_pads_with_the_dtypes_lowest_value_as_pytorch(dtype):
+    """(a real value equal to the padding's wins the tie: PyTorch scans only the real places)"""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.arange(16, dtype=getattr(lib, dtype)).view(1, 1, 4, 4)
+        output, indices = lib.nn.functional.max_pool2d(x, 2, padding=1, return_indices=True)
+        results.append((output.dtype is getattr(lib, dtype), output.tolist(), indices.tolist()))
+    assert results[0] == results[1]
+
+
+def test_minus_infinity_beside_padding_takes_the_index_and_gradient_of_a_real_place_as_pytorch():
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([[[[-math.inf, -math.inf], [1.0, -math.inf]]]], requires_grad=True)
+        output, indices = lib.nn.functional.max_pool2d(x, 2, stride=1, padding=1, return_indices=True)
+        output.sum().backward()
+        results.append((output.tolist(), indices.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]

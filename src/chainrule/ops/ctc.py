@@ -46,7 +46,8 @@ def _forward_variables(emissions, extended, input_lengths, target_lengths, blank
     alpha = xp.full((steps, batch, places), -xp.inf, dtype=emissions.dtype)
     if steps:
         alpha[0, :, 0] = emissions[0, :, 0]
-        alpha[0, :, 1] = xp.where(target_lengths > 0, emissions[0, :, 1], -xp.inf)
+        if places > 1:  # (every target empty: the blank is the only place)
+            alpha[0, :, 1] = xp.where(target_lengths > 0, emissions[0, :, 1], -xp.inf)
     for step in range(1, steps):
         previous = alpha[step - 1]
         skipped = xp.where(skip_allowed, _shifted(previous, 2, -xp.inf), -xp.inf)
@@ -180,6 +181,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     reduction = reduction_from(None, None, reduction)
     if not log_probs.dtype.is_floating_point:
         raise NotImplementedError(f'"ctc_loss_cpu" not implemented for {log_probs.dtype}: pass log_softmax outputs (floating point)')
+    if log_probs.numel() == 0:
+        raise RuntimeError(f"log_probs tensor must not be empty ({operation}: got shape {tuple(log_probs.shape)})")
     if log_probs.ndim not in (2, 3):
         raise RuntimeError(
             f"Expected 3-dimensional tensor, but got {log_probs.ndim}-dimensional tensor for argument #1 'log_probs' "

@@ -77,6 +77,11 @@ class Windows:
         return flat.astype(xp.int64)
 
 
+def _flat_planes(batched):
+    """(N, C, *spatial) -> (N, C, prod(spatial)): each plane a row (an empty batch too)."""
+    return batched.reshape(batched.shape[0], batched.shape[1], math.prod(batched.shape[2:]))
+
+
 def first_maxima(candidates, nan_wins):
     """The elementwise maximum of equally shaped arrays, and which one gave it as one-hot masks
     (one per candidate): scanning in order, a later candidate wins when it is greater (the first
@@ -128,7 +133,12 @@ class MaxPool2D(WindowOp):
     @staticmethod
     def forward(ctx, input, windows, indices):
         nan_wins = bool(xp.isnan(input).any())
-        output, ctx.chosen = windows.reduced(windows.padded(input, -xp.inf), lambda views: first_maxima(views, nan_wins))
+        lowest = -xp.inf if input.dtype.kind == "f" else xp.iinfo(input.dtype).min  # what padding counts as
+        output, ctx.chosen = windows.reduced(windows.padded(input, lowest), lambda views: first_maxima(views, nan_wins))
+        if any(windows.padding) and not nan_wins and (input == lowest).any():
+            # a value ties the padding: PyTorch scans only the window's real places, so a real one is chosen
+            ranks = 1 + xp.unique(input, return_inverse=True)[1].reshape(input.shape)  # order kept, all above 0
+            _, ctx.chosen = windows.reduced(windows.padded(ranks, 0), lambda views: first_maxima(views, False))
         ctx.windows = windows
         return (output, windows.flat_indices(ctx.chosen)) if indices else output
 
@@ -551,7 +561,7 @@ def _adaptive_max_pool(input, output_size, return_indices, dims, operation):
     batch, channels = planes.shape[:2]
     # found from each call's values: a compiled program finds them again
     indices = computed_without_gradient(_adaptive_maxima_positions, [planes], {"sizes": sizes})
-    output = planes.reshape(batch, channels, -1).gather(2, indices.reshape(batch, channels, -1)).reshape(indices.shape)
+    output = _flat_planes(planes).gather(2, _flat_planes(indices)).reshape(indices.shape)
     output, indices = _restored(output, unbatched, dims), _restored(indices, unbatched, dims)
     return (output, indices) if return_indices else output
 
@@ -651,11 +661,11 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims,
     if unbatched:
         input, indices = input.unsqueeze(0), indices.unsqueeze(0)
     plane = math.prod(size)
-    flat_indices = indices.reshape(input.shape[0], input.shape[1], -1)
+    flat_indices = _flat_planes(indices)
     # checked again on each call of a compiled program, as the values decide it
     flat_indices = computed_without_gradient(_places_in_plane, [flat_indices], {"size": size, "operation": operation})
     canvas = made_from_arguments(xp.zeros((input.shape[0], input.shape[1], plane), dtype=input.dtype))
-    output = canvas.scatter(2, flat_indices, input.reshape(input.shape[0], input.shape[1], -1))
+    output = canvas.scatter(2, flat_indices, _flat_planes(input))
     output = output.reshape(tuple(input.shape[:2]) + size)
     return output.squeeze(0) if unbatched else output
 
@@ -784,8 +794,8 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
         positions = starts[..., None] + xp.arange(kernel[axis])  # (N, C, out, k)
         flat = flat * sizes[axis] + _outs_then_kernels(positions, axis, dims)
     windows = flat.reshape(batch, channels, math.prod(outs), math.prod(kernel))  # (N, C, places, window)
-    plane = planes.reshape(batch, channels, -1)
-    values = xp.take_along_axis(plane.array, windows.reshape(batch, channels, -1), axis=2).reshape(windows.shape)
+    plane = _flat_planes(planes)
+    values = xp.take_along_axis(plane.array, windows.reshape(batch, channels, -1 if windows.size else 0), axis=2).reshape(windows.shape)
     chosen = xp.take_along_axis(windows, _first_maximum_or_last_nan(values)[..., None], axis=-1)[..., 0]
     output = plane.gather(2, tensor_from_array(chosen)).reshape((batch, channels) + outs)
     indices = tensor_from_array(chosen.reshape((batch, channels) + outs))
