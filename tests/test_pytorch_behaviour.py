@@ -330,3 +330,18 @@ def test_onnx_is_importable_and_export_refuses_clearly():
     assert chainrule.onnx.is_in_onnx_export() is False
     with pytest.raises(NotImplementedError, match="cannot export Linear to ONNX"):
         chainrule.onnx.export(chainrule.nn.Linear(2, 2), (chainrule.ones(1, 2),), "model.onnx")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([1.0, -2.0]).view(dtype=lib.int32).tolist(),
+        lambda lib: tuple(lib.tensor([]).new(size=(3, 4)).shape),
+        lambda lib: (lib.is_signed(lib.tensor(0, dtype=lib.complex64)), lib.tensor(0j).is_signed()),
+        lambda lib: (tuple(lib.multinomial(lib.ones(0, 3), 2, replacement=True).shape), lib.multinomial(lib.ones(0, 3), 2).dtype is lib.int64),
+        lambda lib: lib.masked_select(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([True, False, True]), out=lib.empty(0)).tolist(),
+    ],
+)
+def test_keywords_and_edge_cases_third_party_tests_use(call):
+    """(view(dtype=), new(size=), is_signed of complex, multinomial of no rows, masked_select's out=)"""
+    assert call(chainrule) == call(torch)

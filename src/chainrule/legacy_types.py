@@ -158,10 +158,15 @@ _DEFAULT_NAMES = ("torch.Tensor", "chainrule.Tensor")  # x.type('torch.Tensor'):
 install_method("type", convert_type)
 
 
-def new(self, *data, device=None):
+def new(self, *data, size=None, device=None):
     """PyTorch's legacy ``x.new(...)``: the legacy constructor of x's dtype (``FloatTensor`` for a
-    float32 x): ``x.new()`` empty, ``x.new(2, 3)`` uninitialized of that size, ``x.new(data)`` the
-    data converted to x's dtype, ``x.new(tensor)`` that tensor's memory. Never requires grad."""
+    float32 x): ``x.new()`` empty, ``x.new(2, 3)`` or ``x.new(size=(2, 3))`` uninitialized of that
+    size, ``x.new(data)`` the data converted to x's dtype, ``x.new(tensor)`` that tensor's memory.
+    Never requires grad."""
+    if size is not None:
+        if data:
+            raise TypeError("new() received an invalid combination of arguments: give the sizes either as arguments or as size=")
+        data = tuple(size)
     return _BY_DTYPE[self.array.dtype](*data, device=device)
 
 

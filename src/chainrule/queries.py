@@ -49,9 +49,10 @@ def numel(input):
 # ----------------------------------------------------------------------------- more of PyTorch's questions
 @public
 def is_signed(input):
-    """True when ``input``'s dtype holds negative numbers (floats and signed integers; not uint8, bool)."""
+    """True when ``input``'s dtype holds negative numbers (floats, complex numbers and signed
+    integers; not uint8, bool), as its dtype's ``is_signed``."""
     _expect_tensor(input, "is_signed")
-    return input.array.dtype.kind in "fi"
+    return input.array.dtype.kind in "fci"
 
 
 @public

@@ -214,6 +214,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without replacement (multinomial: {num_samples} samples of {categories} categories)")
     if categories > 2**24:
         raise RuntimeError(f"number of categories cannot exceed 2^24 (got {categories}): multinomial draws in float32 precision")
+    if weights.ndim == 2 and weights.shape[0] == 0:  # no rows: nothing to draw
+        return tensor_from_array(xp.zeros((0, num_samples), dtype=xp.int64))
     return tensor_from_array(drawn(_multinomial_draws, generator, weights, num_samples, replacement))
 
 

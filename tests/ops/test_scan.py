@@ -179,6 +179,8 @@ test_integral_second_order = second_order_test(INTEGRAL_CASES)
     lambda lib: lib.stack(lib.gradient(lib.arange(12.0).reshape(3, 4) ** 2, spacing=[2.0, 3.0], edge_order=2)),
     lambda lib: lib.stack(lib.gradient(lib.ones(2, 3), spacing=2, dim=(1,))),
     lambda lib: lib.stack(lib.gradient(lib.arange(5.0) ** 2, spacing=lib.tensor(2.0))),
+    lambda lib: lib.gradient(lib.tensor([2.0, -2.0, math.inf, math.inf, -math.inf]))[0],  # an infinity stays infinite
+    lambda lib: lib.gradient(lib.tensor([2.0, -2.0, math.inf, 1.0, -math.inf, 3.0]), edge_order=2, spacing=0.5)[0],
 ])
 def test_integer_empty_and_short_inputs_match_pytorch(call):
     ours, theirs = call(chainrule), call(torch)
@@ -203,3 +205,31 @@ def test_gradient_of_a_0d_tensor_is_an_empty_tuple():
 ])
 def test_difference_and_integral_errors_match_pytorch(call, error, words):
     raises_like_pytorch(call, error, words)
+
+
+def test_even_steps_give_pytorchs_bits():
+    """(f[i+1] - f[i-1]) / h / 2 in PyTorch's order: the same float32 numbers, not only close ones."""
+    values = np.random.default_rng(0).standard_normal((5, 7)).astype(np.float32)
+    for edge_order in (1, 2):
+        for spacing in (1, 0.3, [0.7, 2.0]):
+            ours = chainrule.gradient(chainrule.tensor(values), spacing=spacing, edge_order=edge_order)
+            theirs = torch.gradient(torch.tensor(values), spacing=spacing, edge_order=edge_order)
+            for mine, reference in zip(ours, theirs):
+                assert mine.numpy().tobytes() == reference.numpy().tobytes()
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_running_extremes_write_into_out_as_pytorch(name):
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 3.0, 2.0, 0.5])
+        values, indices = lib.empty(0), lib.empty(0, dtype=lib.int64)
+        returned = getattr(lib, name)(x, 0, out=(values, indices))
+        assert returned.values is values and type(returned).__name__ == f"{name}_out"
+        with pytest.raises(RuntimeError):
+            getattr(lib, name)(x, 0, out=(lib.empty(0, dtype=lib.float64), lib.empty(0, dtype=lib.int64)))
+        out = lib.empty(4)
+        assert lib.logcumsumexp(x, 0, out=out) is out
+        results.append((values.tolist(), indices.tolist(), out.tolist()))
+    assert results[0][:2] == results[1][:2]
+    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-6)

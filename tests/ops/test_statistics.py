@@ -1,5 +1,7 @@
 """cov, corrcoef and histogramdd (ops/statistics.py) against PyTorch: the table runs gradcheck, the
 PyTorch comparison and second derivatives; then weights, small and empty inputs, and errors."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -54,8 +56,18 @@ def test_small_integer_and_constant_inputs_match_pytorch(call):
 
 
 def test_cov_warns_when_no_degrees_of_freedom_are_left():
-    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0") as caught:
         assert chainrule.cov(chainrule.tensor([1.0])).isnan().item()
+    assert caught[0].filename == __file__  # attributed to the caller
+
+
+def test_cov_with_a_negative_divisor_divides_by_zero_as_pytorch():
+    """(PyTorch clamps the normalisation to 0: the infinities keep the signs of the sums)"""
+    results = []
+    for lib in (chainrule, torch):
+        with pytest.warns(UserWarning, match="degrees of freedom"):
+            results.append(lib.cov(lib.tensor([[3.0, -1.0], [2.0, 5.0]]), correction=2, aweights=lib.tensor([1.5, 2.0])).tolist())
+    assert results[0] == results[1] == [[math.inf, -math.inf], [-math.inf, math.inf]]
 
 
 @pytest.mark.parametrize("call", [

@@ -19,6 +19,7 @@ node after the call (``x[0]`` makes ``SelectBackward0``, ``x.gather(...)`` ``Gat
 tiny subclasses of ``GetItem`` and ``IndexPut`` carry those names and nothing else.
 """
 import collections.abc
+import functools
 import itertools
 import math
 import re
@@ -650,17 +651,18 @@ def _str_index_error():
     )
 
 
-def _integer_array(index, operation, error_type):
-    """``index`` (tensor, array or list) as an integer array of its own, or ``error_type`` naming its dtype."""
+def _integer_array(index, operation, error_type, wide=False):
+    """``index`` (tensor, array or list) as an integer array of its own, or ``error_type`` naming its
+    dtype (with ``wide``, unless int32 or int64)."""
     index = index.array.copy() if isinstance(index, Tensor) else xp.array(index)  # kept for backward
-    _require_integers(index, operation, error_type)
+    _require_integers(index, operation, error_type, wide)
     return index
 
 
-def _require_integers(index, operation, error_type):
-    """``error_type`` naming the dtype of ``index`` (an array) unless it holds integers, in PyTorch's
-    words for ``operation``."""
-    if index.dtype.kind not in "iu":
+def _require_integers(index, operation, error_type, wide=False):
+    """``error_type`` naming the dtype of ``index`` (an array) unless it holds integers (with
+    ``wide``, int32 or int64: gather and scatter), in PyTorch's words for ``operation``."""
+    if index.dtype.kind not in "iu" or (wide and index.dtype not in (xp.int32, xp.int64)):
         words = _INDEX_DTYPE_WORDS.get(operation, "{operation}(): Expected dtype int32/int64 for index")
         error_type = IndexError if operation == "index_fill_" else error_type
         raise error_type(
@@ -703,8 +705,11 @@ def _checktensor_of_values(input_shape, dim, index, operation):
     dimensions, no larger than the input (of ``input_shape``) except along ``dim``, holding positions
     inside it; the array is the index's own copy.
     """
-    index = _integer_array(index, operation, RuntimeError)
-    if index.ndim != len(input_shape) and not (index.ndim == 0 and len(input_shape) == 1):  # a 0-d index counts as 1-D
+    index = _integer_array(index, operation, RuntimeError, wide=True)
+    if index.size == 0:  # PyTorch takes any empty index: nothing is read or written
+        return check_dim(dim, max(len(input_shape), 1), operation), index
+    input_shape = tuple(input_shape) or (1,)  # a 0-d input counts as 1-D, and a 0-d index:
+    if max(index.ndim, 1) != len(input_shape):
         raise RuntimeError(
             f"Index tensor must have the same number of dimensions as {'input' if operation == 'gather' else 'self'} tensor "
             f"({operation}: index shape {list(index.shape)}, input shape {list(input_shape)})"
@@ -731,6 +736,22 @@ def _checkedtensor_of_values(x, dim, index, operation):
 def _checked_positions(index, input_shape, dim, operation):
     """The checked copy of the array ``index`` (see ``_check_index_tensor``)."""
     return _checktensor_of_values(input_shape, dim, index, operation)[1]
+
+
+def _zero_dim_read_as_one_dim(operation):
+    """``operation(x, dim, index, source, ...)`` also for a 0-d ``x``, as PyTorch reads it: x, and
+    a 0-d index and source, as 1-D of one element (dim 0 or -1), the result 0-d again."""
+
+    @functools.wraps(operation)
+    def through_one_dimension(x, dim, index, *args, **kwargs):
+        if not (isinstance(x, Tensor) and x.array.ndim == 0):
+            return operation(x, dim, index, *args, **kwargs)
+        check_dim(dim, 1, operation.__name__)
+        flat = [shape.reshape(each, 1) if isinstance(each, Tensor) and each.array.ndim == 0 else each for each in (index, *args)]
+        kwargs = {key: shape.reshape(each, 1) if isinstance(each, Tensor) and each.array.ndim == 0 else each for key, each in kwargs.items()}
+        return shape.reshape(operation(shape.reshape(x, 1), 0, *flat, **kwargs), ())
+
+    return through_one_dimension
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -958,7 +979,12 @@ def gather(x, dim, index, *, sparse_grad=False):
     index's shape. d loss / d x adds each output's gradient at the position it was read from
     (a dense gradient: ``sparse_grad`` is accepted, there being no sparse tensors here).
     """
-    return Gather.apply(x, tensor_of_values(index), dim)
+    index = tensor_of_values(index)
+    if x.array.ndim == 0 or (index.array.size == 0 and index.array.ndim != x.array.ndim):
+        # a 0-d input read as 1-D, or an empty index of other dimensions (both taken by PyTorch)
+        _checktensor_of_values(tuple(x.array.shape), dim, index.array, "gather")
+        return Gather.apply(shape.reshape(x, -1), shape.reshape(index, -1), 0).reshape(tuple(index.array.shape))
+    return Gather.apply(x, index, dim)
 
 
 @public
@@ -1071,7 +1097,7 @@ def masked_fill(x, mask, value):
     return result if result.array.dtype == x.array.dtype else result.to(x.array.dtype)
 
 
-@public
+@public(out=SAME_DTYPE)
 def masked_select(x, mask):
     """The elements of x where the boolean ``mask`` is True (both broadcast), as a 1-D tensor."""
     mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
@@ -1085,6 +1111,7 @@ def masked_select(x, mask):
 
 
 @public(inplace=True)
+@_zero_dim_read_as_one_dim
 def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     """A copy of x with out[index[i][j]][j] = src[i][j] for dim=0 (``src`` a tensor, or ``value`` a number).
 
@@ -1119,6 +1146,7 @@ def _scatter_reducing(x, dim, index, src, reduce):
 
 
 @public(inplace=True)
+@_zero_dim_read_as_one_dim
 def scatter_add(x, dim, index, src):
     """A copy of x with out[index[i][j]][j] += src[i][j] for dim=0 (positions named twice get both).
 
@@ -1130,6 +1158,8 @@ def scatter_add(x, dim, index, src):
 def _scatter(kind, x, dim, index, src, operation, accumulate):
     dim, positions = _checkedtensor_of_values(x, dim, index, operation)
     index = positions.array
+    if index.size == 0:  # nothing written
+        return x.clone()
     if isinstance(src, Tensor):
         _check_src_dtype(x, src)
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
@@ -1288,6 +1318,7 @@ def _check_source(x, dim, index_key, source, operation):
 
 
 @public(inplace=True)
+@_zero_dim_read_as_one_dim
 def index_add(x, dim, index, source, *, alpha=1):
     """A copy of x with ``alpha * source[..., i, ...]`` added to x's slice ``index[i]`` along ``dim``
     (an index named twice gets both). source has x's shape with len(index) along dim.
@@ -1302,6 +1333,7 @@ def index_add(x, dim, index, source, *, alpha=1):
 
 
 @public(inplace=True)
+@_zero_dim_read_as_one_dim
 def index_copy(x, dim, index, source):
     """A copy of x with its slices ``index[i]`` along ``dim`` replaced by ``source[..., i, ...]``.
 
@@ -1331,6 +1363,7 @@ REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
 @public(inplace=True)
+@_zero_dim_read_as_one_dim
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     """A copy of x where each position p that ``index`` names (as in ``scatter``, dim=0:
     p = (index[i][j], j)) becomes the ``reduce`` of the src values sent there, together with x[p]
@@ -1345,6 +1378,8 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     dim, positions = _checkedtensor_of_values(x, dim, index, "scatter_reduce")
     _check_src_dtype(x, src)
+    if positions.array.size == 0:  # nothing written
+        return x.clone()
     src = getitem(src, tuple(slice(0, size) for size in positions.array.shape))
     key = _along_dim_key(positions.array, dim)
     if reduce == "prod":

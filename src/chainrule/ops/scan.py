@@ -19,7 +19,7 @@ from chainrule.ops.elementwise import ConstantFactor, to
 from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import accumulated, along_one_axis, one_axis
-from chainrule.ops.registry import IN_DTYPE_OF_OUT, public
+from chainrule.ops.registry import IN_DTYPE_OF_OUT, SAME_DTYPE, public
 from chainrule.ops.sort import ChosenAlongDim, read_chosen
 from chainrule.tensor import Tensor
 from chainrule.return_types import return_type
@@ -132,14 +132,14 @@ def running_extreme_positions(array, axis, largest):
     return as_array(running_maximum(xp.where(reached, positions, 0), axis), dtypes.int64)
 
 
-@public
+@public(out=SAME_DTYPE)
 def cummax(input, dim):
     """``(values, indices)``: values[i] = max(x[0], ..., x[i]) along ``dim`` and where it is (the
     latest position on ties). The gradient goes to that position."""
     return _running_extreme(Cummax, cummax_result, input, dim, "cummax", largest=True)
 
 
-@public
+@public(out=SAME_DTYPE)
 def cummin(input, dim):
     """``(values, indices)``: values[i] = min(x[0], ..., x[i]) along ``dim`` and where it is (the
     latest position on ties). The gradient goes to that position."""
@@ -238,7 +238,7 @@ def _running_dtype(input, dtype, operation):
     return input
 
 
-@public
+@public(out=SAME_DTYPE)
 def logcumsumexp(input, dim):
     """out[i] = log(e^x[0] + ... + e^x[i]) along ``dim``, without overflow for large x (e.g. 1000).
     Floating tensors only, as in PyTorch."""
@@ -422,6 +422,8 @@ def _derivative_along(f, dim, step, edge_order):
     def samples(start, count):
         return f.narrow(dim, start, count)
 
+    if not isinstance(step, Tensor):  # an even step: PyTorch's formulas, which an infinite sample keeps infinite
+        return _even_step_derivative(f, dim, step, edge_order)
     if edge_order == 1 or size == 2:
         first_step, last_step = weights("one-sided", 2)
         first = (samples(1, 1) - samples(0, 1)) / first_step
@@ -433,6 +435,26 @@ def _derivative_along(f, dim, step, edge_order):
         return cat([first, last], dim)
     interior = _three_point(samples(0, size - 2), samples(1, size - 2), samples(2, size - 2), weights("interior"))
     return cat([first, interior, last], dim)
+
+
+def _even_step_derivative(f, dim, step, edge_order):
+    """``gradient`` along ``dim`` for samples ``step`` apart: (f[i+1] - f[i-1]) / step / 2 inside;
+    at the ends (f[1] - f[0]) / step, or with ``edge_order`` 2 (-1.5 f[0] + 2 f[1] - 0.5 f[2]) / step
+    and its mirror, in PyTorch's order of operations."""
+    size = f.shape[dim]
+
+    def samples(start, count):
+        return f.narrow(dim, start, count)
+
+    if edge_order == 1 or size == 2:
+        first = (samples(1, 1) - samples(0, 1)) / step
+        last = (samples(size - 1, 1) - samples(size - 2, 1)) / step
+    else:
+        first = (-1.5 * samples(0, 1) + 2 * samples(1, 1) - 0.5 * samples(2, 1)) / step
+        last = (0.5 * samples(size - 3, 1) - 2 * samples(size - 2, 1) + 1.5 * samples(size - 1, 1)) / step
+    if size == 2:
+        return cat([first, last], dim)
+    return cat([first, (samples(2, size - 2) - samples(0, size - 2)) / step / 2, last], dim)
 
 
 def _steps_between(coordinates, dtype):

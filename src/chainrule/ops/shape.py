@@ -273,7 +273,7 @@ def reshape(x, *shape):
 
 
 @public
-def view(x, *shape):
+def view(x, *shape, dtype=None):
     """x's memory read in a new shape, sharing it (a change to one shows in the other).
 
     As in PyTorch, a view of a tensor (a transpose, a strided slice, an expand) can be viewed again
@@ -283,6 +283,8 @@ def view(x, *shape):
     tensors (the result of a convolution, whose array NumPy may lay out otherwise where PyTorch's is
     row-major) are always viewable, copied when needed.
     """
+    if dtype is not None and not shape:  # x.view(dtype=chainrule.int32)
+        shape = (dtype,)
     if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, xp.dtype)):
         return _reinterpreted(x, xp.dtype(shape[0].dtype if isinstance(shape[0], dtypes.dtype) else shape[0]))
     new_shape = _infer_shape(_sizes(shape, "view", "size"), x.array.size)

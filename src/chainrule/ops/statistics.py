@@ -6,10 +6,10 @@ divisions), as PyTorch composes them, so their gradients and second derivatives 
 """
 import builtins
 import math
-import warnings
 
 from chainrule import dtypes
 from chainrule.backend import as_array, xp
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.elementwise import clamp
 from chainrule.ops.index import diagonal
 from chainrule.ops.matmul import mm
@@ -58,8 +58,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         else:
             divisor = total - correction * (weights * importance).sum() / total
     if (divisor.item() if isinstance(divisor, Tensor) else divisor) <= 0:  # PyTorch divides by 0 then: inf and nan
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations.", UserWarning, stacklevel=2)
-        divisor = divisor * 0
+        warn_at_caller("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations.")
+        divisor = clamp(divisor, min=0) if isinstance(divisor, Tensor) else 0  # (+0: the signs of the infinities kept)
     centred = observations - mean.unsqueeze(1)
     weighted = centred if weights is None else centred * weights
     result = mm(centred, weighted.t().conj()) / divisor
