@@ -30,7 +30,7 @@ from chainrule.tensor import Tensor
 
 __all__ = [
     "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
-    "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
+    "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
 ]
 
 
@@ -39,7 +39,10 @@ def _is_real(input):
 
 
 def _one(n, dim):
-    """The ``s`` and ``dim`` of a 1-D transform's ``n`` and ``dim``."""
+    """The ``s`` and ``dim`` of a 1-D transform's ``n`` and ``dim`` (n positive: -1 keeps a size
+    only in ``s``)."""
+    if n is not None and n <= 0:
+        raise RuntimeError(f"Invalid number of data points ({n}) specified")
     return (None if n is None else (n,)), (dim,)
 
 
@@ -115,13 +118,43 @@ def irfftn(input, s=None, dim=None, norm=None):
 def hfft(input, n=None, dim=-1, norm=None):
     """The transform of a signal with Hermitian symmetry given by its one-sided half: a real
     result of length ``n`` (``irfft`` of the conjugate, scaled as a forward transform)."""
-    return complex_to_real(_conj(input) if input.is_complex() else input, *_one(n, dim), opposite_norm(norm), "hfft")
+    return _hermitian(input, *_one(n, dim), norm, "hfft")
 
 
 @with_out
 def ihfft(input, n=None, dim=-1, norm=None):
     """The inverse of ``hfft``: the one-sided half of a real signal's inverse transform."""
     return _conj(real_to_complex(input, *_one(n, dim), opposite_norm(norm), "ihfft"))
+
+
+@with_out
+def hfft2(input, s=None, dim=(-2, -1), norm=None):
+    """``hfftn`` over the last two dimensions."""
+    return _hermitian(input, s, dim, norm, "hfft2")
+
+
+@with_out
+def hfftn(input, s=None, dim=None, norm=None):
+    """The n-D transform of a signal with Hermitian symmetry given by its one-sided half along the
+    last of ``dim``: a real result (``irfftn`` of the conjugate, scaled as a forward transform)."""
+    return _hermitian(input, s, dim, norm, "hfftn")
+
+
+def _hermitian(input, s, dim, norm, operation):
+    return complex_to_real(_conj(input) if input.is_complex() else input, s, dim, opposite_norm(norm), operation)
+
+
+@with_out
+def ihfft2(input, s=None, dim=(-2, -1), norm=None):
+    """The inverse of ``hfft2``."""
+    return _conj(real_to_complex(input, s, dim, opposite_norm(norm), "ihfft2"))
+
+
+@with_out
+def ihfftn(input, s=None, dim=None, norm=None):
+    """The inverse of ``hfftn``: the one-sided half (along the last of ``dim``) of a real signal's
+    inverse transform."""
+    return _conj(real_to_complex(input, s, dim, opposite_norm(norm), "ihfftn"))
 
 
 def _frequencies(n, d, dtype, requires_grad, one_sided, name):

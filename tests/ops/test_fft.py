@@ -69,6 +69,13 @@ CASES = [
     ("ihfft", False, (6,), {}),
     ("ihfft", False, (7,), {"n": 4, "norm": "ortho"}),
     ("ihfft", False, (3, 5), {"dim": 0, "norm": "forward"}),
+    ("hfft2", True, (3, 4), {}),
+    ("hfftn", True, (2, 3, 4), {"s": (3, 6), "norm": "ortho"}),
+    ("hfftn", False, (3, 4), {"dim": (0,)}),
+    ("ihfft2", False, (3, 4), {"norm": "forward"}),
+    ("ihfftn", False, (2, 3, 4), {"dim": (0, 2)}),
+    ("fftn", True, (3, 5), {"s": 4, "dim": 0}),
+    ("rfftn", False, (3, 5), {"s": 6, "dim": 1}),
 ]
 
 
@@ -133,6 +140,7 @@ def test_errors_are_pytorchs():
     actions = [
         lambda lib: lib.fft.fft(lib.ones(0)),
         lambda lib: lib.fft.fft(lib.ones(3), n=0),
+        lambda lib: lib.fft.irfft(lib.ones(3) + 0j, n=-1),
         lambda lib: lib.fft.fft(lib.ones(3), norm="x"),
         lambda lib: lib.fft.fft(lib.ones(3), dim=2),
         lambda lib: lib.fft.fft2(lib.ones(3)),
@@ -206,3 +214,20 @@ def test_stft_of_a_real_input_asks_for_return_complex_as_pytorch():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match="return_complex"):
             lib.stft(lib.ones(16), 4)
+
+
+def test_stft_of_a_complex_input_or_window_returns_complex_numbers_as_pytorch():
+    results = []
+    for lib in (chainrule, torch):
+        signal_values = lib.tensor(signal((40,), True))
+        window = lib.hann_window(8, dtype=lib.float64)
+        complex_window = window * (1 + 1j)
+        outputs = [lib.stft(signal_values, 8, window=window), lib.stft(signal_values.real, 8, window=complex_window)]
+        with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+            outputs.append(lib.stft(signal_values, 8, window=window, return_complex=False))
+        with pytest.raises(RuntimeError, match="Cannot have onesided output if window or input is complex"):
+            lib.stft(signal_values, 8, window=window, onesided=True)
+        results.append([(str(each.dtype).split(".")[1], tuple(each.shape), each.resolve_conj().detach().numpy()) for each in outputs])
+    for ours, theirs in zip(*results):
+        assert ours[:2] == theirs[:2]
+        np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-10, atol=1e-12)

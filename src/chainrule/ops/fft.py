@@ -151,6 +151,7 @@ def _dims_and_sizes(input, s, dim, operation, default_last=None):
     transform, from PyTorch's ``s`` and ``dim``: every dimension when both are None, the last
     len(s) when only ``s`` is given; -1 in ``s`` keeps that dimension's size."""
     ndim = input.array.ndim
+    s = (s,) if isinstance(s, int) else s  # (one size, as PyTorch takes it)
     if s is not None and dim is not None and len(s) != len(dim if not isinstance(dim, int) else (dim,)):
         raise RuntimeError("When given, dim and shape arguments must have the same length")
     if dim is None:

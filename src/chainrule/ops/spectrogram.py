@@ -52,11 +52,21 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
          normalized=False, onesided=None, return_complex=None):
     """The short-time Fourier transform: frames of n_fft samples every hop_length, each multiplied
     by the window and transformed. input (L,) or (B, L) -> (n_fft // 2 + 1, frames) or (B, ...)."""
-    if return_complex is None and not input.is_complex() and (window is None or not window.is_complex()):
+    complex_in = input.is_complex() or (window is not None and window.is_complex())
+    if return_complex is None and not complex_in:
         raise RuntimeError(
             "stft requires the return_complex parameter be given for real inputs, and will further require that "
             "return_complex=True in a future PyTorch release."
         )
+    return_complex = complex_in if return_complex is None else return_complex
+    if not return_complex:
+        warn_at_caller(
+            "stft with return_complex=False is deprecated. In a future pytorch release, stft will return complex tensors "
+            "for all inputs, and return_complex=False will raise an error.\nNote: you can still call torch.view_as_real on "
+            "the complex output to recover the old return format."
+        )
+    if onesided and complex_in:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
     hop_length, win_length = _lengths(n_fft, hop_length, win_length, "stft")
     if input.ndim not in (1, 2):
         raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {input.ndim}D")
@@ -71,7 +81,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     if not 0 < n_fft <= signal.shape[-1]:
         raise RuntimeError(f"stft: expected 0 < n_fft < {signal.shape[-1]}, but got n_fft={n_fft}")
     frames = signal.unfold(-1, n_fft, hop_length) * _window_of(window, n_fft, win_length, signal.dtype, "stft")
-    onesided = not (input.is_complex() or window is not None and window.is_complex()) if onesided is None else onesided
+    onesided = not complex_in if onesided is None else onesided
     norm = "ortho" if normalized else "backward"
     spectrum = (transforms.real_to_complex(frames, None, (-1,), norm, "stft") if onesided
                 else transforms.complex_to_complex(frames, None, (-1,), norm, False, "stft"))
