@@ -501,3 +501,20 @@ def test_printed_generators_and_handles_read_as_pytorchs():
     assert repr(model.named_buffers()).startswith("<generator object Module.named_buffers at ")
     handle = model.register_forward_hook(lambda *args: None)
     assert repr(handle).startswith("<chainrule.utils.hooks.RemovableHandle object at 0x")
+
+
+def test_a_full_backward_hook_leaves_inputs_that_need_no_gradient_as_they_are():
+    """(PyTorch marks them non-differentiable: forward still sees requires_grad False)"""
+    for lib in (chainrule, torch):
+        seen = []
+
+        class Pair(lib.nn.Module):
+            def forward(self, a, b):
+                seen.append((a.requires_grad, b.requires_grad))
+                return a.sum() + b.sum()
+
+        pair = Pair()
+        pair.register_full_backward_hook(lambda module, grad_input, grad_output: seen.append(grad_input[0].tolist()))
+        x = lib.ones(2, requires_grad=True)
+        pair(x, x.detach()).backward()
+        assert seen == [(True, False), [1.0, 1.0]]

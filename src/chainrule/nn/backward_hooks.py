@@ -142,7 +142,8 @@ def _through_identity(values, on_gradients, materialize_grads):
     views = BackwardHookFunction.apply(on_gradients, materialize_grads, *(values[position] for position in positions))
     replaced = list(values)
     for position, view in zip(positions, views):
-        replaced[position] = view
+        if values[position].requires_grad:  # (one that does not stays itself, as PyTorch's non-differentiable view reads)
+            replaced[position] = view
     if type(values) is tuple:
         return tuple(replaced), positions
     return (type(values)(*replaced) if isinstance(values, tuple) else replaced), positions  # a namedtuple; a list
