@@ -664,6 +664,20 @@ def offset_in_memory(array):
     return start // array.itemsize
 
 
+def copied_with_memory(array, copies):
+    """A copy of ``array`` that views a copy of its whole memory as ``array`` views the original
+    (same shape, strides and offset): arrays copied with the same dict ``copies`` (one copy per
+    memory, by its owner's id) share memory as the originals did (``copy.deepcopy``'s memo)."""
+    owner = memory_owner(array)
+    memory = copies.get(id(owner))
+    if memory is None:
+        memory = copies[id(owner)] = owner.copy(order="K")  # the owner's own layout: the same byte places
+    start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    view = numpy.ndarray(array.shape, array.dtype, memory, start, array.strides)
+    view.flags.writeable = array.flags.writeable
+    return view
+
+
 def strided_view(array, shape, element_strides, offset=0):
     """A view of the memory ``array`` views, in any layout (PyTorch's ``as_strided`` on arrays):
     element (i_0, i_1, ...) of the ``shape``-shaped result lies ``offset + Σ_d i_d · element_strides[d]``

@@ -21,7 +21,7 @@ from chainrule.autograd import grad_mode
 from chainrule.device import check_device, device
 from chainrule.device import device as chainrule_device  # for methods whose parameter is named device
 from chainrule.memory_layout import keep_copied_layout, strided, strides_are_pytorchs
-from chainrule.backend import MetaArray, as_array, ndarray, to_numpy, xp
+from chainrule.backend import MetaArray, as_array, copied_with_memory, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
 from chainrule.utils.identity_map import IdentityMap
 
@@ -717,7 +717,10 @@ class Tensor:
         return tensor
 
     def __deepcopy__(self, memo):
-        """A leaf's copy with its own memory and, for a plain tensor, a copy of its ``.grad`` (PyTorch's rules)."""
+        """A leaf's copy with its own memory and, for a plain tensor, a copy of its ``.grad`` (PyTorch's rules).
+
+        Tensors copied together that shared memory (a tensor and its views) share the copy of it,
+        as PyTorch's copies of their storage do."""
         if not self.is_leaf:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  "
@@ -725,7 +728,9 @@ class Tensor:
                 "see https://github.com/pytorch/pytorch/pull/103001 (to copy a result's values, detach it first: "
                 "tensor.detach())"
             )
-        copied = type(self)._from_pickle(self.array.copy(), self._requires_grad, self._name)
+        memory_copies = memo.setdefault("chainrule: copies of memory", {})
+        copied = type(self)._from_pickle(copied_with_memory(self.array, memory_copies), self._requires_grad, self._name)
+        copied._chosen_strides = strides_are_pytorchs(self)  # the same layout: the same strides
         memo[id(self)] = copied
         if type(self) is Tensor and self.grad is not None:  # a Parameter's copy has no grad in PyTorch
             copied.grad = self.grad.__deepcopy__(memo)
