@@ -345,3 +345,19 @@ def test_onnx_is_importable_and_export_refuses_clearly():
 def test_keywords_and_edge_cases_third_party_tests_use(call):
     """(view(dtype=), new(size=), is_signed of complex, multinomial of no rows, masked_select's out=)"""
     assert call(chainrule) == call(torch)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.lib.stride_tricks.as_strided(np.array([3.0, 5.0, 8.0]), shape=(2,), strides=(3,)),  # strides of no whole element
+        np.arange(4.0)[::-1],
+        np.arange(4.0).astype(">f8"),
+    ],
+)
+def test_from_numpy_refuses_the_arrays_pytorch_refuses(array):
+    with pytest.raises(ValueError) as expected:
+        torch.from_numpy(array)
+    with pytest.raises(ValueError) as got:
+        chainrule.from_numpy(array)
+    assert str(got.value).startswith(str(expected.value).split(". ")[0])

@@ -96,7 +96,8 @@ def _same_memory(tensor):
 def check_numpy_array(array):
     """PyTorch's refusals of a NumPy array made a tensor: a dtype tensors do not have, a byte order
     other than the machine's (``'>f4'`` on a little-endian one: a file's data read as it lies), or a
-    negative stride (``array[::-1]``, ``np.flip``), which a tensor's layout cannot express."""
+    negative stride (``array[::-1]``, ``np.flip``) or one that is no whole number of elements, which
+    a tensor's layout cannot express."""
     dtypes.check_convertible(array.dtype)
     if not array.dtype.isnative:
         raise ValueError(
@@ -107,6 +108,11 @@ def check_numpy_array(array):
         raise ValueError(
             "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
             "currently supported. (You can probably work around this by making a copy of your array  with array.copy().) "
+        )
+    if any(stride % array.itemsize for stride in array.strides):
+        raise ValueError(
+            "given numpy array strides not a multiple of the element byte size. Copy the numpy array to reallocate "
+            f"the memory. (strides {array.strides} bytes, elements of {array.itemsize} bytes)"
         )
 
 
