@@ -204,3 +204,23 @@ def test_a_compiled_function_runs_eagerly_while_tangents_are_about():
         assert fwAD.unpack_dual(out).tangent.tolist() == [2.0, 4.0]
     assert square.eager_reason is None
     assert square(x).tolist() == [1.0, 4.0]
+
+
+def test_level_attribute_and_refusals_as_pytorch():
+    """(``_current_level``, which code reads to know whether forward AD is on; a dual as a tangent;
+    unpacking a non-tensor; exiting no level; a gradcheck asked to check nothing)"""
+    for lib in (chainrule, torch):
+        forward_ad = lib.autograd.forward_ad
+        assert forward_ad._current_level == -1
+        with forward_ad.dual_level():
+            assert forward_ad._current_level == 0
+            dual = forward_ad.make_dual(lib.ones(2), lib.ones(2))
+            with pytest.raises(RuntimeError, match="Setting a forward grad that itself has a forward gradient"):
+                forward_ad.make_dual(lib.ones(2), dual)
+            with pytest.raises(TypeError, match="must be Tensor, not int"):
+                forward_ad.unpack_dual(3)
+        assert forward_ad._current_level == -1
+        with pytest.raises(RuntimeError, match="Dual level must be a positive number"):
+            forward_ad.exit_dual_level()
+        with pytest.raises(AssertionError, match="at least one of check_forward_ad or check_backward_ad"):
+            lib.autograd.gradcheck(lib.sin, (lib.ones(2, dtype=lib.float64, requires_grad=True),), check_backward_ad=False)

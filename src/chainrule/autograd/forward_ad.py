@@ -43,22 +43,32 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 _levels = []  # the dual levels entered (at most one: PyTorch has no nested forward AD yet)
 _tangents = {}  # id(tensor) -> (weak reference to the tensor, its tangent), in the current level
+_current_level = -1  # the level entered (0), -1 outside any: PyTorch's module attribute, which code reads
 
 
 # ----------------------------------------------------------------------------- levels
 def enter_dual_level():
     """Start a level in which tensors may carry tangents; returns its number (0)."""
+    global _current_level
     if _levels:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     _levels.append(0)
+    _current_level = 0
     return 0
 
 
 def exit_dual_level(*, level=None):
     """End the current level: every tangent made in it is dropped."""
-    if not _levels or (level is not None and level != _levels[-1]):
-        raise RuntimeError(f"Trying to exit a forward AD level that was not the last one entered (level {level})")
+    global _current_level
+    if not _levels:
+        raise RuntimeError("Dual level must be a positive number (no forward AD level is entered to exit)")
+    if level is not None and level != _levels[-1]:
+        raise RuntimeError(
+            f"Trying to exit a forward AD level that was not the last one that was created. This is not supported. "
+            f"(level {level}, the last one {_levels[-1]})"
+        )
     _levels.pop()
+    _current_level = -1
     _tangents.clear()
     function_module._forward_ad = None
 
@@ -87,6 +97,11 @@ def make_dual(tensor, tangent, *, level=None):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if tangent.array.dtype.kind != "f":
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
+    if tangent_of(tangent) is not None:
+        raise RuntimeError(
+            "Setting a forward grad that itself has a forward gradient at the same level0 is not supported. "
+            "(Pass the tangent's primal: fwAD.unpack_dual(tangent).primal.)"
+        )
     if tuple(tangent.shape) != tuple(tensor.shape):
         raise RuntimeError(
             f"Trying to set a forward gradient that has a different size than that of the original Tensor, "
@@ -101,6 +116,8 @@ def make_dual(tensor, tangent, *, level=None):
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)``: a view of ``tensor`` without tangent, and its tangent (None when it
     carries none, or outside the level)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not {type(tensor).__name__}")
     found = tangent_of(tensor)
     if found is None:
         return UnpackedDualTensor(tensor, None)

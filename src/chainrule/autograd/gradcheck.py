@@ -199,6 +199,8 @@ def gradcheck(
     undefined input gradients. Every Jacobian is built in full, element by element: PyTorch's
     ``fast_mode`` and its batched checks (``check_batched_grad``...) are accepted and change nothing.
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     _check_inputs(inputs)
     try:
