@@ -77,3 +77,33 @@ def test_tanh_squashed_gaussian_policy_matches_pytorch_even_where_tanh_saturates
     assert np.isfinite(ours[0])
     for mine, reference in zip(ours, theirs):
         np.testing.assert_allclose(mine, reference, rtol=1e-10)
+
+
+def test_probs_asked_first_under_no_grad_still_carry_the_gradient_as_in_pytorch():
+    """(an RL loop samples under no_grad, then takes entropy and mean from the same object:
+    PyTorch's lazy_property computes with grad mode on)"""
+    results = []
+    for lib in (chainrule, torch):
+        logits = lib.tensor([0.5, -0.3, 1.0], requires_grad=True)
+        policy = lib.distributions.Categorical(logits=logits)
+        coin = lib.distributions.Bernoulli(logits=logits)
+        with lib.no_grad():
+            policy.sample()
+            coin.sample()
+        (policy.entropy() + coin.mean.sum()).backward()
+        results.append(logits.grad.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_log_prob_gradient_at_a_zero_logit_is_pytorchs():
+    """(zero-initialised logits: the derivative of ln(1 + eˣ) at 0 is σ(0) = 1/2)"""
+    results = []
+    for lib in (chainrule, torch):
+        logits = lib.tensor([0.0, 1.0, -2.0], requires_grad=True)
+        value = lib.tensor([0.0, 1.0, 1.0])
+        total = lib.distributions.Bernoulli(logits=logits).log_prob(value).sum()
+        total = total + lib.distributions.Binomial(5, logits=logits).log_prob(value * 2).sum()
+        total = total + lib.distributions.Bernoulli(logits=logits).entropy().sum()
+        total.backward()
+        results.append(logits.grad.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)

@@ -146,3 +146,18 @@ def test_rsample_gradients_are_pytorchs_and_finite_differences(name):
             shifted[position][i] -= 2 * step
             down = float(_weighted_sample(chainrule, name, *(chainrule.tensor(v) for v in shifted)))
             assert (up - down) / (2 * step) == pytest.approx(grads[chainrule][position][i], rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_beta_and_dirichlet_samples_of_small_concentrations_stay_inside_the_interval(dtype):
+    """(PyTorch normalises the gammas in float64 and keeps the ratio in (0, 1): a ratio that
+    rounded to 1 had an infinite log-density)"""
+    drawn = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(1)
+        small = lib.tensor(1e-2, dtype=getattr(lib, dtype))
+        beta = lib.distributions.Beta(small, small).sample([4000])
+        dirichlet = lib.distributions.Dirichlet(lib.full((3,), 1e-2, dtype=getattr(lib, dtype))).sample([1000])
+        assert ((beta > 0) & (beta < 1)).all() and ((dirichlet > 0) & (dirichlet < 1)).all()
+        drawn.append((beta.tolist(), dirichlet.tolist()))
+    assert drawn[0] == drawn[1]

@@ -152,3 +152,19 @@ def test_every_public_name_and_module_of_torch_distributions_exists():
     assert [name for name in torch.distributions.transforms.__all__ if not hasattr(d.transforms, name)] == []
     for module in pkgutil.iter_modules(torch.distributions.__path__):
         importlib.import_module(f"chainrule.distributions.{module.name}")
+
+
+def test_class_level_supports_are_constraints_and_subclasses_expand_to_themselves():
+    for lib in (chainrule, torch):
+        distributions = lib.distributions
+        assert distributions.Categorical.support.event_dim == 0 and distributions.Binomial.support.is_discrete
+        assert isinstance(distributions.Uniform.support, distributions.constraints.Constraint)
+        assert isinstance(distributions.Independent.support, distributions.constraints.Constraint)
+
+        class Diagonal(distributions.Independent):
+            pass
+
+        expanded = Diagonal(distributions.Normal(lib.zeros(2, 3), lib.ones(2, 3)), 1).expand((4, 2))
+        assert type(expanded) is Diagonal and tuple(expanded.batch_shape) == (4, 2)
+        assert distributions.Gamma(0.5, 1).log_prob(0).item() == float("inf")
+        assert abs(distributions.Chi2(1).log_prob(1).item() + 1.4189385) < 1e-6

@@ -2,7 +2,7 @@
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.sampling import standard_gamma_samples
+from chainrule.distributions.dirichlet import dirichlet_samples
 from chainrule.functional import digamma, lgamma, ones_like, stack, where, xlogy
 from chainrule.tensor import Size
 
@@ -49,8 +49,7 @@ class Beta(Distribution):
         differ, their expectations agree)."""
         shape = self._extended_shape(sample_shape)
         pairs = stack([self.concentration1.expand(shape), self.concentration0.expand(shape)], -1)
-        draws = standard_gamma_samples(pairs, in_float64=True)
-        return (draws / draws.sum(-1, keepdim=True)).select(-1, 0)
+        return dirichlet_samples(pairs).select(-1, 0)
 
     def log_prob(self, value):
         """(a - 1) ln x + (b - 1) ln(1 - x) - ln B(a, b)."""

@@ -5,6 +5,17 @@ from chainrule.sampling import standard_gamma_samples
 from chainrule.functional import digamma, lgamma, where, xlogy
 from chainrule.nn.functional import one_hot
 from chainrule.tensor import Size
+from chainrule.type_info import finfo
+
+
+def dirichlet_samples(concentration):
+    """Samples of Dirichlet(concentration) along the last dimension, as PyTorch's
+    ``_sample_dirichlet`` draws them: Gamma(αₖ, 1) draws normalised in float64 (small α underflow
+    float32), then in concentration's dtype kept inside (0, 1): the smallest positive number, the
+    largest below 1 (a float32 ratio rounds up to 1 where its log-density is infinite)."""
+    draws = standard_gamma_samples(concentration.double(), in_float64=True)
+    info = finfo(concentration.dtype)
+    return (draws / draws.sum(-1, keepdim=True)).to(concentration.dtype).clamp(info.tiny, 1 - info.eps / 2)
 
 
 class Dirichlet(ExponentialFamily):
@@ -26,8 +37,7 @@ class Dirichlet(ExponentialFamily):
         super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args=validate_args)
 
     def rsample(self, sample_shape=Size()):
-        draws = standard_gamma_samples(self.concentration.expand(self._extended_shape(sample_shape)), in_float64=True)
-        return draws / draws.sum(-1, keepdim=True)
+        return dirichlet_samples(self.concentration.expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         """Σₖ (αₖ - 1) ln xₖ + ln Γ(α₀) - Σₖ ln Γ(αₖ)."""

@@ -94,6 +94,15 @@ class Distribution:
         """The distribution with its parameters broadcast (as views) to ``batch_shape``."""
         return self._expanded_copy(batch_shape, tuple(self.arg_constraints))
 
+    def _same_class_copy(self, instance=None):
+        """What ``expand`` fills: ``instance`` (a subclass's ``expand`` passes its own) or a new
+        object of this distribution's class, subclass included, holding its attributes."""
+        if instance is not None:
+            return instance
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def _expanded_copy(self, batch_shape, names):
         """A copy with those tensors of ``names`` it holds expanded to ``batch_shape`` (their event
         dims kept)."""

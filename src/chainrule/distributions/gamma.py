@@ -2,7 +2,7 @@
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.functional import digamma, lgamma, log, xlogy
+from chainrule.functional import as_tensor, digamma, lgamma, log, xlogy
 from chainrule.sampling import standard_gamma_samples
 from chainrule.special import gammainc
 from chainrule.tensor import Size
@@ -40,7 +40,8 @@ class Gamma(Distribution):
         return standard_gamma_samples(concentration) / self.rate.expand(shape)
 
     def log_prob(self, value):
-        """c ln rate + (c - 1) ln value - rate · value - ln Γ(c)."""
+        """c ln rate + (c - 1) ln value - rate · value - ln Γ(c) (a number as value too, as PyTorch's)."""
+        value = as_tensor(value, dtype=self.rate.dtype)
         if self._validate_args:
             self._validate_sample(value)
         c = self.concentration

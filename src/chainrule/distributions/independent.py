@@ -27,7 +27,9 @@ class Independent(Distribution):
         batch_shape = Size(batch_shape)
         reinterpreted = self.event_shape[: self.reinterpreted_batch_ndims]
         base = self.base_dist.expand(Size(batch_shape + reinterpreted))
-        return Independent(base, self.reinterpreted_batch_ndims, validate_args=self._validate_args)
+        new = self._same_class_copy(_instance)
+        Independent.__init__(new, base, self.reinterpreted_batch_ndims, validate_args=self._validate_args)
+        return new
 
     @property
     def has_rsample(self):
@@ -37,7 +39,7 @@ class Independent(Distribution):
     def has_enumerate_support(self):
         return False if self.reinterpreted_batch_ndims > 0 else self.base_dist.has_enumerate_support
 
-    @property
+    @constraints.dependent_property
     def support(self):
         return constraints.independent(self.base_dist.support, self.reinterpreted_batch_ndims)
 

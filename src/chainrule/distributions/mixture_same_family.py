@@ -36,9 +36,11 @@ class MixtureSameFamily(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         batch_shape = Size(batch_shape)
-        return MixtureSameFamily(self._mixture_distribution.expand(batch_shape),
-                                 self._component_distribution.expand(batch_shape + (self._num_component,)),
-                                 validate_args=self._validate_args)
+        new = self._same_class_copy(_instance)
+        MixtureSameFamily.__init__(new, self._mixture_distribution.expand(batch_shape),
+                                   self._component_distribution.expand(batch_shape + (self._num_component,)),
+                                   validate_args=self._validate_args)
+        return new
 
     @constraints.dependent_property
     def support(self):

@@ -6,6 +6,7 @@ their gradients come free; course-sized matrices need only a handful of steps)."
 from numbers import Number
 
 from chainrule import dtypes
+from chainrule.autograd.grad_mode import enable_grad
 from chainrule.functional import arange, broadcast_tensors, clamp, empty, log, log1p, sigmoid, softmax, sqrt, stack, tensor
 from chainrule.tensor import Tensor
 from chainrule.type_info import finfo
@@ -41,7 +42,9 @@ def logits_to_probs(logits, is_binary=False):
 
 class lazy_property:  # noqa: N801  named as PyTorch's
     """A property computed on first use and then kept in the instance (probs from logits, or the
-    other way), so that a distribution made from one holds only that one until the other is asked."""
+    other way), so that a distribution made from one holds only that one until the other is asked.
+    It is computed with grad mode on, as PyTorch's: asked first under ``no_grad`` (sampling in an RL
+    loop), the value kept still carries the graph for a later ``entropy().backward()``."""
 
     def __init__(self, compute):
         self.compute = compute
@@ -50,7 +53,8 @@ class lazy_property:  # noqa: N801  named as PyTorch's
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
-        value = self.compute(instance)
+        with enable_grad():
+            value = self.compute(instance)
         setattr(instance, self.compute.__name__, value)
         return value
 

@@ -1287,7 +1287,7 @@ def _check_attention_inputs(query, key, value, attn_mask, is_causal):
             f"Expected query, key, and value to have the same dtype, but got query.dtype: {query.dtype} "
             f"key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
         )
-    if attn_mask is not None and attn_mask.dtype.kind != "b" and attn_mask.dtype != query.dtype:
+    if attn_mask is not None and attn_mask.dtype.kind not in "bf" and attn_mask.dtype != query.dtype:
         raise RuntimeError(
             f"Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
             f"{attn_mask.dtype} and  query.dtype: {query.dtype} instead."
@@ -1316,6 +1316,8 @@ def scaled_dot_product_attention(
         key, value = key.repeat_interleave(group, -3), value.repeat_interleave(group, -3)
     if is_causal:
         attn_mask = _causal_mask(query.shape[-2], key.shape[-2])
+    elif attn_mask is not None and attn_mask.dtype.kind == "f" and attn_mask.dtype != query.dtype:
+        attn_mask = attn_mask.to(query.dtype)  # any float mask, read in the query's dtype
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     output, _ = _attend(query, key, value, _additive_mask(attn_mask, query.dtype, False), dropout_p, scale, True)
     return output
@@ -1337,17 +1339,17 @@ def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
         )
     if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
         raise AssertionError(
-            f"For {form} query, expected key_padding_mask to be None or {query.ndim - 1}-D but found "
+            f"For {form} `query`, expected `key_padding_mask` to be `None` or {query.ndim - 1}-D but found "
             f"{key_padding_mask.ndim}-D tensor instead"
         )
     if attn_mask is not None and attn_mask.ndim not in (2, 3):
         raise AssertionError(
-            f"For {form} query, expected attn_mask to be None, 2-D or 3-D but found {attn_mask.ndim}-D tensor instead"
+            f"For {form} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found {attn_mask.ndim}-D tensor instead"
         )
     if not batched and attn_mask is not None and attn_mask.ndim == 3:
         expected = (num_heads, query.shape[0], key.shape[0])
         if tuple(attn_mask.shape) != expected:
-            raise AssertionError(f"Expected attn_mask shape to be {expected} but got {tuple(attn_mask.shape)}.")
+            raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
     return batched
 
 

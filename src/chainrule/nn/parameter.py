@@ -90,25 +90,35 @@ def _not_a_tensor_error(data, kind):
     )
 
 
-class Buffer(Tensor):
+class _BufferMeta(type):
+    """``isinstance(t, Buffer)`` holds for the tensors ``Buffer(...)`` marked (plain tensors), as
+    PyTorch's metaclass of Buffer answers."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
     """A tensor that becomes a buffer of the Module it is assigned to (state, not learned), like
     ``torch.nn.Buffer``: ``self.mask = Buffer(chainrule.ones(3))`` does what
-    ``self.register_buffer("mask", chainrule.ones(3))`` does. It shares ``data``'s memory and its
-    ``requires_grad``; ``persistent=False`` keeps it out of ``state_dict``.
+    ``self.register_buffer("mask", chainrule.ones(3))`` does. As PyTorch's, ``Buffer(data)`` is a
+    plain tensor (``type`` Tensor) sharing ``data``'s memory and its ``requires_grad``, marked
+    (``_is_buffer``, ``persistent``: False keeps it out of ``state_dict``) so that
+    ``isinstance(t, Buffer)`` holds.
     """
 
-    __slots__ = ("persistent",)
-    __torch_function__ = disabled_torch_function_impl  # operations on buffers give plain tensors
-
-    def __init__(self, data=None, *, persistent=True):
+    def __new__(cls, data=None, *, persistent=True):
         if data is None:
             data = Tensor.__new__(Tensor)
             init_leaf(data, xp.empty((0,), dtype=dtypes.get_default_dtype()))
         elif not isinstance(data, Tensor):
             raise _not_a_tensor_error(data, "Buffer")
-        init_leaf(self, data.array)
-        self.requires_grad = data.requires_grad
-        self.persistent = persistent
+        buffer = data.detach().requires_grad_(data.requires_grad)
+        buffer.persistent = persistent
+        buffer._is_buffer = True
+        return buffer
 
 
 class UninitializedTensorMixin:
