@@ -7,12 +7,14 @@ with PyTorch's CPU algorithms (``sampling_algorithms.py``), so the samples equal
 same seed. No sample has a gradient: drawing is not differentiable.
 """
 import functools
+import math
 
 from chainrule import creation, dtypes, memory_layout, sampling_algorithms
 from chainrule.autograd.function import checked, read_into_python
 from chainrule.backend import MetaArray, as_array, xp
 from chainrule.ops.elementwise import copy_from
 from chainrule.ops.broadcast import common_shape
+from chainrule.ops.complex_numbers import view_as_real
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
@@ -360,7 +362,12 @@ def _drawn_in_order(engine, order, sample, shape, *arguments):
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    """Fill with samples of N(mean, std²); a tensor not contiguous draws them one by one, as PyTorch's."""
+    """Fill with samples of N(mean, std²); a tensor not contiguous draws them one by one, as PyTorch's.
+    Complex numbers get both parts drawn, each of N(mean, std²/2), as PyTorch draws them."""
+    if self.is_complex():
+        _check_std(std)
+        normal_(view_as_real(self), mean, std / math.sqrt(2), generator)
+        return self
     _require_floating(self, "normal_", NotImplementedError)
     _check_std(std)
     sample = sampling_algorithms.normal if self.is_contiguous() else sampling_algorithms.normal_one_by_one
@@ -368,7 +375,11 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
 
 
 def uniform_(self, low=0.0, high=1.0, generator=None):
-    """Fill with samples of U(low, high); both bounds finite within the dtype, as PyTorch's."""
+    """Fill with samples of U(low, high); both bounds finite within the dtype, as PyTorch's.
+    Complex numbers get both parts drawn from U(low, high), as PyTorch draws them."""
+    if self.is_complex():
+        uniform_(view_as_real(self), low, high, generator)
+        return self
     _require_floating(self, "uniform_", NotImplementedError)
     largest = float(xp.finfo(self.array.dtype).max)
     name = creation.c_type_name(self.array.dtype)

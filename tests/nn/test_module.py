@@ -518,3 +518,31 @@ def test_a_full_backward_hook_leaves_inputs_that_need_no_gradient_as_they_are():
         x = lib.ones(2, requires_grad=True)
         pair(x, x.detach()).backward()
         assert seen == [(True, False), [1.0, 1.0]]
+
+
+def test_buffer_is_a_plain_tensor_marked_as_pytorchs_and_loads_in_swap_mode():
+    for lib in (chainrule, torch):
+        made = lib.nn.Buffer(lib.eye(2), persistent=False)
+        assert type(made) is lib.Tensor and isinstance(made, lib.nn.Buffer) and not made.persistent
+        assert not isinstance(lib.ones(1), lib.nn.Buffer)
+        module = lib.nn.Module()
+        module.B = lib.nn.Buffer(lib.eye(2))
+        module.C = made
+        assert type(module.B) is lib.Tensor and list(module.state_dict()) == ["B"]
+        lib.__future__.set_swap_module_params_on_conversion(True)
+        try:
+            assert str(module.load_state_dict({"B": lib.zeros(2, 2)})) == "<All keys matched successfully>"
+        finally:
+            lib.__future__.set_swap_module_params_on_conversion(False)
+        assert module.B.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_complex_modules_are_initialised_with_pytorchs_numbers():
+    """(normal_ and uniform_ of complex tensors draw both parts, as PyTorch's)"""
+    drawn = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        linear = lib.nn.Linear(3, 2, dtype=lib.complex64)
+        filled = lib.empty(4, dtype=lib.complex128).normal_(1.0, 2.0)
+        drawn.append((linear.weight.tolist(), linear.bias.tolist(), filled.tolist()))
+    assert drawn[0] == drawn[1]

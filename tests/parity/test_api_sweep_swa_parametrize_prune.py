@@ -34,7 +34,7 @@ import torch
 import torch.nn.utils.prune  # noqa: F401 - PyTorch does not import it with torch.nn.utils
 
 import chainrule
-from tests.parity.sweep import assert_same, bug, bundle, outcome, plain, raises_as_torch, same_in_both
+from tests.parity.sweep import assert_same, bug, bundle, fail_kind, outcome, plain, raises_as_torch, same_in_both
 
 INF = float("inf")
 
@@ -1588,3 +1588,13 @@ def test_pwn_dim_out_of_range_raises():
 
 def test_old_weight_norm_dim_out_of_range_raises():
     raises_as_torch(lambda L: L.nn.utils.weight_norm(linear(L), dim=2))
+
+
+def test_pruning_amount_helpers_that_custom_methods_call():
+    same_in_both(lambda lib: (
+        lib.nn.utils.prune._compute_nparams_toprune(amount=0.4, tensor_size=17),
+        lib.nn.utils.prune._compute_nparams_toprune(amount=3, tensor_size=17),
+        lib.nn.utils.prune._validate_pruning_amount_init(amount=0.34),
+        fail_kind(lambda: lib.nn.utils.prune._validate_pruning_amount(amount=21, tensor_size=20)),
+        fail_kind(lambda: lib.nn.utils.prune._validate_pruning_amount_init(amount=1.5)),
+    ))

@@ -224,11 +224,11 @@ class EntryPruning(BasePruningMethod):
     PRUNING_TYPE = "unstructured"
 
     def __init__(self, amount):
-        _check_amount(amount)
+        _validate_pruning_amount_init(amount)
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        count = _count_to_prune(self.amount, t.numel())
+        count = _compute_nparams_toprune(self.amount, t.numel())
         mask = default_mask.clone()
         if count:
             mask.view(-1)[self.chosen(t, count)] = 0
@@ -264,13 +264,13 @@ class SlicePruning(BasePruningMethod):
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, dim=-1):
-        _check_amount(amount)
+        _validate_pruning_amount_init(amount)
         self.amount = amount
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
         slices = _slices_along(t, self.dim)
-        count = _count_to_prune(self.amount, slices)
+        count = _compute_nparams_toprune(self.amount, slices)
         if not count:
             return default_mask
         dim = self.dim % t.dim()
@@ -416,8 +416,9 @@ def is_pruned(module):
 
 
 # ----------------------------------------------------------------------------- helpers
-def _check_amount(amount):
-    """``amount``: a count (a non-negative int) or a fraction (a float in [0, 1])."""
+def _validate_pruning_amount_init(amount):
+    """``amount``: a count (a non-negative int) or a fraction (a float in [0, 1]) (PyTorch's name,
+    which custom pruning methods call)."""
     if not isinstance(amount, numbers.Real):
         raise TypeError(f"Invalid type for amount: {amount}. Must be int or float.")
     if (isinstance(amount, numbers.Integral) and amount < 0) or (
@@ -426,13 +427,17 @@ def _check_amount(amount):
         raise ValueError(f"amount={amount} should either be a float in the range [0, 1] or a non-negative integer")
 
 
-def _count_to_prune(amount, size):
-    """How many of ``size`` entries (or slices) ``amount`` prunes: itself for a count, the
-    rounded share for a fraction; ValueError for a count above ``size``."""
-    count = amount if isinstance(amount, numbers.Integral) else round(amount * size)
-    if isinstance(amount, numbers.Integral) and amount > size:
-        raise ValueError(f"amount={amount} should be smaller than the number of parameters to prune={size}")
-    return count
+def _validate_pruning_amount(amount, tensor_size):
+    """PyTorch's ValueError for a count of entries (or slices) to prune above ``tensor_size``."""
+    if isinstance(amount, numbers.Integral) and amount > tensor_size:
+        raise ValueError(f"amount={amount} should be smaller than the number of parameters to prune={tensor_size}")
+
+
+def _compute_nparams_toprune(amount, tensor_size):
+    """How many of ``tensor_size`` entries (or slices) ``amount`` prunes: itself for a count (checked
+    by ``_validate_pruning_amount``), the rounded share for a fraction."""
+    _validate_pruning_amount(amount, tensor_size)
+    return amount if isinstance(amount, numbers.Integral) else round(amount * tensor_size)
 
 
 def _slices_along(t, dim):
