@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import strategies as st
+import torch.nn.attention.bias  # noqa: F401 - PyTorch does not import it with torch.nn.attention
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import chainrule
@@ -214,3 +215,39 @@ def test_sdpa_kernel_allows_and_refuses_as_pytorch_does_on_the_cpu(backends, sha
     else:
         np.testing.assert_allclose(results[1], results[0], rtol=1e-10)
     assert chainrule.nn.functional.scaled_dot_product_attention(*(chainrule.tensor(a) for a in (q, k, v))).shape == shape
+
+
+@pytest.mark.parametrize("make", ["causal_lower_right", "causal_upper_left"])
+@pytest.mark.parametrize("lengths", [(3, 5), (4, 4)])
+def test_causal_bias_masks_as_pytorchs(make, lengths):
+    queries, keys = lengths
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((1, 2, queries, 4)), rng.standard_normal((1, 2, keys, 4))
+    results = []
+    for lib in (chainrule, torch):
+        bias = getattr(lib.nn.attention.bias, make)(queries, keys)
+        query, key = lib.tensor(q, requires_grad=True), lib.tensor(k, requires_grad=True)
+        output = lib.nn.functional.scaled_dot_product_attention(query, key, key, attn_mask=bias)
+        output.sum().backward()
+        with pytest.raises(ValueError, match="CausalBias should not be used with causal=True"):
+            lib.nn.functional.scaled_dot_product_attention(query, key, key, attn_mask=bias, is_causal=True)
+        results.append((bias._materialize().tolist(), output.detach().numpy(), query.grad.numpy(), key.grad.numpy()))
+    assert results[0][0] == results[1][0]
+    for ours, theirs in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_a_float32_mask_is_read_in_the_querys_dtype_and_mha_words_are_pytorchs():
+    results = []
+    for lib in (chainrule, torch):
+        query = lib.tensor(np.random.default_rng(1).standard_normal((1, 1, 3, 4)))
+        mask = lib.tensor(np.random.default_rng(2).standard_normal((3, 3)), dtype=lib.float32)
+        output = lib.nn.functional.scaled_dot_product_attention(query, query, query, attn_mask=mask)
+        results.append((str(output.dtype).split(".")[1], output.numpy()))
+        attention = lib.nn.MultiheadAttention(4, 4)
+        batch = lib.randn(4, 4, 4)
+        with pytest.raises(AssertionError, match="expected `key_padding_mask` to be `None` or 2-D"):
+            attention(batch, batch, batch, key_padding_mask=lib.zeros(4, dtype=lib.bool))
+        assert lib.backends.mha.get_fastpath_enabled()
+    assert results[0][0] == results[1][0] == "float64"
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)

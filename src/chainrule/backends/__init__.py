@@ -4,4 +4,4 @@
 common lines in training scripts; they mean nothing on NumPy (every result is deterministic
 already), so here they are plain settings that can be read and written and change nothing.
 """
-from chainrule.backends import cuda, cudnn, mps
+from chainrule.backends import cuda, cudnn, mha, mps

@@ -18,6 +18,7 @@ from chainrule.autograd.function import checked, computed_without_gradient, made
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp
 from chainrule.nn import attention
+from chainrule.nn.attention.bias import CausalBias
 from chainrule.ops import activation, complex_numbers, index, margin_loss
 from chainrule.ops.complex_refusals import REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.activation import gelu, sigmoid, softplus, tanh
@@ -1287,7 +1288,7 @@ def _check_attention_inputs(query, key, value, attn_mask, is_causal):
             f"Expected query, key, and value to have the same dtype, but got query.dtype: {query.dtype} "
             f"key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
         )
-    if attn_mask is not None and attn_mask.dtype.kind not in "bf" and attn_mask.dtype != query.dtype:
+    if attn_mask is not None and attn_mask.dtype not in (dtypes.bool_, dtypes.float32, query.dtype):  # ("float": float32)
         raise RuntimeError(
             f"Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
             f"{attn_mask.dtype} and  query.dtype: {query.dtype} instead."
@@ -1309,6 +1310,8 @@ def scaled_dot_product_attention(
     ``enable_gqa``: grouped-query attention, key and value with fewer heads (dim -3) than query,
     each shared by query.size(-3) // key.size(-3) query heads.
     """
+    if isinstance(attn_mask, CausalBias):  # (a causal mask not built yet)
+        return attn_mask._dispatch(query, key, value, dropout_p, is_causal, scale, enable_gqa)
     _check_attention_inputs(query, key, value, attn_mask, is_causal)
     attention.check_backend(query, key, value)
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
@@ -1317,7 +1320,7 @@ def scaled_dot_product_attention(
     if is_causal:
         attn_mask = _causal_mask(query.shape[-2], key.shape[-2])
     elif attn_mask is not None and attn_mask.dtype.kind == "f" and attn_mask.dtype != query.dtype:
-        attn_mask = attn_mask.to(query.dtype)  # any float mask, read in the query's dtype
+        attn_mask = attn_mask.to(query.dtype)  # a float32 mask, read in the query's dtype
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     output, _ = _attend(query, key, value, _additive_mask(attn_mask, query.dtype, False), dropout_p, scale, True)
     return output
