@@ -10,7 +10,7 @@ from chainrule.func.jacobians import hessian, jacfwd, jacrev
 from chainrule.func.products import jvp, linearize, vjp
 from chainrule.func.stack_module_state import stack_module_state
 from chainrule.func.vmap import replace_all_batch_norm_modules_, vmap
-from chainrule.nn.utils.stateless import _functional_call as functional_call
+from chainrule.nn.utils.stateless import replaced_call as functional_call
 
 __all__ = [
     "functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",

@@ -92,17 +92,17 @@ def _tied(module, values):
 
 
 def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
-    """``_functional_call`` under its old name, which warns as PyTorch's does since 2.0."""
+    """``replaced_call`` under its old name, which warns as PyTorch's does since 2.0."""
     warnings.warn(
         "`chainrule.nn.utils.stateless.functional_call` is deprecated, as in PyTorch 2.0, and will be removed in a "
         "future version. Please use `chainrule.func.functional_call` instead which is a drop-in replacement.",
         FutureWarning,
         stacklevel=2,
     )
-    return _functional_call(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)
+    return replaced_call(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)
 
 
-def _functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
+def replaced_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights=True, strict=False):
     """``module(*args, **kwargs)`` with the named tensors in place of the module's own: what
     ``chainrule.func.functional_call`` is.
 
@@ -122,3 +122,6 @@ def _functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, 
     args = () if args is None else args if isinstance(args, tuple) else (args,)
     with _replaced(module, parameters_and_buffers, tie_weights, strict):
         return module(*args, **(kwargs or {}))
+
+
+_functional_call = replaced_call  # PyTorch's (private) name for it, which some code calls
