@@ -190,6 +190,7 @@ def test_errors_match_torch(make, arguments):
         lambda lib: lib.nn.LSTM(3, 0),
         lambda lib: lib.nn.LSTM(3.0, 4),
         lambda lib: lib.nn.LSTM(3, 4, bias=1),
+        lambda lib: lib.nn.RNNBase("FOO", 3, 4),
     ],
 )
 def test_constructor_errors_match_torch(make):

@@ -139,6 +139,8 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
+        if mode not in GATES:
+            raise ValueError(f"Unrecognized RNN mode: {mode}")
         gate_size = GATES[mode] * hidden_size
         output_size = proj_size or hidden_size
         self._flat_weights_names = []
