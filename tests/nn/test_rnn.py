@@ -265,3 +265,13 @@ def test_float32_training_step_and_state_dict_round_trip():
     copy.load_state_dict(model.state_dict())
     probe = chainrule.randn(1, 2, 3)
     np.testing.assert_array_equal(copy(probe)[0].array, model(probe)[0].array)
+
+
+@pytest.mark.parametrize("make", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_a_cells_state_of_too_many_dimensions_is_named_as_pytorch_names_it(make):
+    for lib in (chainrule, torch):
+        cell = getattr(lib.nn, make)(3, 4)
+        state = lib.zeros(2, 1, 1, 4)
+        with pytest.raises(ValueError) as caught:
+            cell(lib.zeros(2, 3), (state, state) if make == "LSTMCell" else state)
+        assert str(caught.value) == f"{make}: Expected {'hx[0]' if make == 'LSTMCell' else 'hidden'} to be 1D or 2D, got 4D instead"

@@ -357,6 +357,8 @@ LOSS_ERRORS = [
     ("kl_div_integer_target", lambda lib, x: F(lib).kl_div(x, lib.ones(3, 4, dtype=lib.int64), reduction="sum"), RuntimeError),
     ("kl_div_integer_input", lambda lib, x: F(lib).kl_div(x.long(), x, reduction="sum"), RuntimeError),
     ("huber_delta", lambda lib, x: F(lib).huber_loss(x, x, delta=0.0), RuntimeError),
+    ("huber_delta_complex", lambda lib, x: F(lib).huber_loss(x, x, delta=1 + 0j), TypeError),
+    ("huber_module_delta_complex", lambda lib, x: lib.nn.HuberLoss(delta=1 + 0j), TypeError),
     ("huber_weight", lambda lib, x: F(lib).huber_loss(x, x, weight=lib.ones(4)), ValueError),
     ("poisson_sizes", lambda lib, x: F(lib).poisson_nll_loss(x, lib.ones(5)), RuntimeError),
     ("triplet_dims", lambda lib, x: F(lib).triplet_margin_loss(x, x, x[0]), RuntimeError),

@@ -5,6 +5,7 @@ Each stores its options and calls the function of the same name in ``chainrule.n
 or 'none' (one loss per element or sample). Class weights given to a loss are registered as
 buffers, so they appear in ``state_dict()`` as in PyTorch.
 """
+import numbers
 import warnings
 
 from chainrule.nn import functional as F
@@ -143,6 +144,8 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
+        if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
+            raise TypeError(f"delta must be a float or int, got: {type(delta)}")
         self.delta = delta
 
     def forward(self, input, target):

@@ -405,9 +405,10 @@ class RNNCellBase(Module):
         name = type(self).__name__
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
-        for state in states:
+        for index, state in enumerate(states):
             if state is not None and state.ndim not in (1, 2):
-                raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {state.ndim}D instead")
+                what = f"hx[{index}]" if len(states) == 2 else "hidden"  # (PyTorch's LSTMCell names each of (h, c))
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {state.ndim}D instead")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} expected {self.input_size}")
 

@@ -20,6 +20,7 @@ with PyTorch's signatures (``nn.functional`` exports them); the margin losses ar
 """
 import functools
 import math
+import numbers
 import warnings
 
 from chainrule import dtypes
@@ -531,6 +532,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     'none', the broadcast shape. ``weight`` (the input's shape) multiplies each element's loss;
     'mean' then still divides by the element count, as PyTorch.
     """
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
+        raise TypeError(f"huber_loss(): argument 'delta' (position 4) must be float, not {type(delta).__name__}")
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta. (got delta={delta}: use delta > 0)")
     broadcast_shape(input, target, "huber_loss")
