@@ -285,3 +285,34 @@ def test_functional_call_gradients_match_torch():
 def test_fuse_linear_bn_eval_mismatch_message():
     ours, theirs = both(lambda lib: lambda: lib.nn.utils.fuse_linear_bn_eval(lib.nn.Linear(4, 5).eval(), lib.nn.BatchNorm1d(3).eval()))
     assert error_of(ours) == error_of(theirs)
+
+
+def test_vector_to_parameters_makes_pieces_of_the_vector_the_parameters_data_as_pytorch():
+    for lib in (chainrule, torch):
+        layer = lib.nn.Linear(2, 2)
+        vector = lib.arange(6.0, dtype=lib.float64)
+        lib.nn.utils.vector_to_parameters(vector, layer.parameters())
+        vector[0] = 100.0  # the parameters view the vector's memory, in its dtype
+        assert layer.weight[0, 0].item() == 100.0 and layer.weight.dtype == lib.float64
+        assert isinstance(layer.weight, lib.nn.Parameter) and layer.weight.requires_grad
+
+
+def test_clipping_an_empty_generator_warns_at_the_caller_as_pytorch():
+    for lib in (chainrule, torch):
+        with pytest.warns(UserWarning, match="`parameters` is an empty generator, no gradient clipping will occur") as caught:
+            assert lib.nn.utils.clip_grad_norm_((p for p in []), 1.0).item() == 0.0
+        assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_convolution_weights_converted_to_channels_last_as_pytorch(dims):
+    for lib in (chainrule, torch):
+        convolution, transposed = getattr(lib.nn, f"Conv{dims}d"), getattr(lib.nn, f"ConvTranspose{dims}d")
+        model = lib.nn.Sequential(convolution(4, 3, 3), lib.nn.ReLU(), lib.nn.Sequential(transposed(3, 2, 2)))
+        before = [layer.weight.tolist() for layer in (model[0], model[2][0])]
+        memory_format = lib.channels_last if dims == 2 else lib.channels_last_3d
+        convert = getattr(lib.nn.utils, f"convert_conv{dims}d_weight_memory_format")
+        assert convert(model, memory_format) is model
+        for layer, values in zip((model[0], model[2][0]), before):
+            assert layer.weight.is_contiguous(memory_format=memory_format) and layer.weight.tolist() == values
+            assert isinstance(layer.weight, lib.nn.Parameter)

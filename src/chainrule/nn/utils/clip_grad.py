@@ -2,10 +2,12 @@
 joint norm stays under a bound (``clip_grad_norm_`` = ``get_total_norm`` then
 ``clip_grads_with_norm_``), or clamp each element (``clip_grad_value_``)."""
 import functools
+import types
 import warnings
 
 from chainrule.autograd.function import checked
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.creation import zeros
 from chainrule.dtypes import float64, promote_types
 from chainrule.linalg import vector_norm
@@ -69,8 +71,12 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients together so that their joint norm is at most ``max_norm``: the total
     norm of the gradients (``get_total_norm``), then ``clip_grads_with_norm_``. Returns the total
-    norm before clipping."""
+    norm before clipping. An empty generator (``model.parameters()`` already used up) warns, as
+    PyTorch's."""
+    is_generator = isinstance(parameters, types.GeneratorType)
     parameters = _as_list(parameters)
+    if is_generator and not parameters:
+        warn_at_caller("`parameters` is an empty generator, no gradient clipping will occur.")
     grads = [parameter.grad for parameter in parameters if parameter.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if grads:
