@@ -63,3 +63,15 @@ def test_an_index_narrower_than_int32_is_refused_as_in_pytorch(name):
         with pytest.raises(RuntimeError, match="Expected dtype int32/int64 for index"):
             call(*arguments)
         assert call(*arguments[:2], arguments[2].int(), *arguments[3:]).shape == (1 if name == "gather" else 3, 3)
+
+
+@pytest.mark.parametrize("index_shape", [(0,), (0, 2)])
+def test_src_of_a_scatter_that_writes_nothing_stays_in_the_graph(index_shape):
+    """(max_unpool of an empty batch scatters with an empty index: its input's gradient is zeros)"""
+    results = []
+    for lib in (chainrule, torch):
+        src = lib.ones(2, 2, requires_grad=True)
+        out = lib.zeros(2, 2).scatter(0, lib.zeros(index_shape, dtype=lib.int64), src)
+        out.sum().backward()
+        results.append((out.requires_grad, src.grad.tolist()))
+    assert results[0] == results[1] == (True, [[0.0, 0.0], [0.0, 0.0]])

@@ -1157,9 +1157,8 @@ def scatter_add(x, dim, index, src):
 
 def _scatter(kind, x, dim, index, src, operation, accumulate):
     dim, positions = _checkedtensor_of_values(x, dim, index, operation)
+    positions, src = _empty_index_as_xs(x, positions, src)
     index = positions.array
-    if index.size == 0:  # nothing written
-        return x.clone()
     if isinstance(src, Tensor):
         _check_src_dtype(x, src)
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
@@ -1170,6 +1169,18 @@ def _scatter(kind, x, dim, index, src, operation, accumulate):
             )
         src = getitem(src, tuple(slice(0, size) for size in index.shape))
     return kind.apply(x, as_tensor_like(src, x), _along_dim_key(index, dim), True, accumulate)
+
+
+def _empty_index_as_xs(x, positions, src):
+    """``(positions, src)``; an empty index of other dimensions than x's (which PyTorch takes: it
+    writes nothing) made one of x's dimensions, with src read as none of its elements (src stays
+    in the graph: its gradient is zeros)."""
+    if positions.array.size or positions.array.ndim == x.array.ndim:
+        return positions, src
+    empty = (0,) * x.array.ndim
+    if isinstance(src, Tensor):
+        src = shape.reshape(getitem(shape.reshape(src, -1), slice(0, 0)), empty)
+    return shape.reshape(positions, empty), src
 
 
 def _check_src_dtype(x, src):
@@ -1378,8 +1389,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     dim, positions = _checkedtensor_of_values(x, dim, index, "scatter_reduce")
     _check_src_dtype(x, src)
-    if positions.array.size == 0:  # nothing written
-        return x.clone()
+    positions, src = _empty_index_as_xs(x, positions, src)
     src = getitem(src, tuple(slice(0, size) for size in positions.array.shape))
     key = _along_dim_key(positions.array, dim)
     if reduce == "prod":
