@@ -221,7 +221,6 @@ def test_mse_loss_of_integer_tensors_raises_as_pytorch():
 # --- nn.Buffer ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: nn.Buffer(t) is a Buffer subclass instance; PyTorch's is a plain Tensor (flagged _is_buffer)")
 def test_buffer_is_a_plain_tensor():
     same_in_both(lambda lib: type(lib.nn.Buffer(lib.ones(1))).__name__)
 

@@ -80,9 +80,7 @@ DELIBERATELY_MISSING = {
     "nn.functional": {},
     "nn": {},
     "nn.init": {},
-    "nn.utils": {
-        **_because(_MEMORY, "convert_conv2d_weight_memory_format convert_conv3d_weight_memory_format"),
-    },
+    "nn.utils": {},
     "nn.utils.rnn": {},
     "nn.utils.parametrize": {},
     "nn.utils.parametrizations": {},

@@ -109,6 +109,8 @@ class Buffer(Tensor, metaclass=_BufferMeta):
     ``isinstance(t, Buffer)`` holds.
     """
 
+    __torch_function__ = disabled_torch_function_impl  # (no instance of it is made: nothing to override)
+
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
             data = Tensor.__new__(Tensor)
