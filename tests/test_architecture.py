@@ -210,3 +210,16 @@ def test_a_dropped_forward_pass_is_freed_without_the_cycle_collector(name):
         assert node() is None, f"{name}: the graph of a dropped result outlived it (a reference cycle)"
     finally:
         gc.enable()
+
+
+def test_every_tensor_method_says_what_it_does():
+    """``help(x.exp)`` in a lesson shows the formula and its derivative: no public method of Tensor
+    is without a docstring (PyTorch documents every one)."""
+    import inspect
+
+    undocumented = [
+        name for name, member in inspect.getmembers(chainrule.Tensor)
+        if not name.startswith("_") and not isinstance(member, property) and callable(member)
+        and not (getattr(member, "__doc__", None) or "").strip()
+    ]
+    assert not undocumented, f"Tensor methods without a docstring: {undocumented}"

@@ -38,14 +38,17 @@ def new_tensor(tensor, data, dtype=None, device=None, requires_grad=False):
 
 
 def new_zeros(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    """Zeros of ``size``, in this tensor's dtype (unless ``dtype=``)."""
     return creation.zeros(_size(size, "new_zeros"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 
 def new_ones(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    """Ones of ``size``, in this tensor's dtype (unless ``dtype=``)."""
     return creation.ones(_size(size, "new_ones"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 
 def new_empty(tensor, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    """An uninitialised tensor of ``size``, in this tensor's dtype (unless ``dtype=``)."""
     return creation.empty(_size(size, "new_empty"), dtype=dtype or tensor.dtype, requires_grad=requires_grad, device=_device(tensor, device))
 
 

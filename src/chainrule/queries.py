@@ -207,7 +207,12 @@ def share_memory_(self):
 
 
 install_method("share_memory_", share_memory_)
-install_method("is_shared", lambda self: is_shared_memory(self.array))
+def is_shared(self):
+    """Whether this tensor's memory is shared between processes (``share_memory_()``)."""
+    return is_shared_memory(self.array)
+
+
+install_method("is_shared", is_shared)
 install_method("is_cpu", property(lambda self: not self.is_meta, doc="True: chainrule computes on the CPU (False on 'meta')."))
 for _kind in ("is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn"):  # a sparse COO tensor says is_sparse itself
     install_method(_kind, property(lambda self: False, doc="False: a dense, unquantized tensor (sparse COO ones: sparse/tensor.py)."))

@@ -236,6 +236,7 @@ class Tensor:
         self._requires_grad = flag
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place (for a leaf) and return this tensor: ``w = chainrule.randn(3).requires_grad_()``."""
         if type(requires_grad) is not bool:
             raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {type(requires_grad).__name__}")
         if requires_grad and self.grad_fn is not None:  # a non-leaf already requires grad: nothing to change, as in PyTorch
@@ -493,6 +494,7 @@ class Tensor:
         return _new_tuple(Size, self.array.shape)  # shape_of, inlined: read on every operation
 
     def size(self, dim=None):
+        """The shape, a ``Size`` (a tuple of ints); ``size(dim)`` the length of one dimension."""
         if dim is None:
             return _new_tuple(Size, self.array.shape)
         return self.array.shape[check_dim(dim, self.array.ndim, "size")]
@@ -502,12 +504,15 @@ class Tensor:
         return self.array.ndim
 
     def dim(self):
+        """The number of dimensions (``ndim``, ``ndimension()``): 0 for a number, 2 for a matrix."""
         return self.array.ndim
 
     def numel(self):
+        """The number of elements: the product of the sizes (``nelement()`` too)."""
         return int(self.array.size)
 
     def nelement(self):
+        """The number of elements: the product of the sizes (``numel()`` too)."""
         return int(self.array.size)
 
     @property
@@ -530,9 +535,11 @@ class Tensor:
         return False
 
     def is_floating_point(self):
+        """Whether the dtype is a floating one (float16, float32, float64)."""
         return self.array.dtype.kind == "f"
 
     def element_size(self):
+        """The bytes one element takes: 4 for float32, 8 for int64."""
         return self.array.itemsize
 
     def __len__(self):
@@ -580,6 +587,7 @@ class Tensor:
         return self.array.reshape(()).item()
 
     def tolist(self):
+        """The values as nested Python lists of numbers (a number for a 0-d tensor)."""
         if type(self.array) is MetaArray:
             raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         return self.array.tolist()
@@ -671,6 +679,7 @@ class Tensor:
         return int(self.item())
 
     def cpu(self, memory_format=None):
+        """This tensor itself: chainrule's tensors are on the CPU already."""
         return self
 
     @property

@@ -710,6 +710,7 @@ def sigmoid(x):
 
 @public(inplace=True, out=True)
 def tanh(x):
+    """tanh x = (eˣ - e⁻ˣ) / (eˣ + e⁻ˣ) elementwise, in (-1, 1);   d/dx = 1 - tanh² x."""
     return Tanh.apply(x)
 
 

@@ -150,6 +150,11 @@ def broadcast_shapes(*shapes):
     return Size(common)
 
 
-install_method("expand_as", lambda self, other: expand(self, *other.shape))
+def expand_as(self, other):
+    """``self.expand(other.size())``: this tensor broadcast to other's shape, as a view."""
+    return expand(self, *other.shape)
+
+
+install_method("expand_as", expand_as)
 install_method("broadcast_to", Tensor.expand)  # x.broadcast_to(2, 3), as PyTorch's method takes sizes one by one
 formula_form("broadcast_to", broadcast_to)  # backward formulas keep x itself at its own shape

@@ -102,6 +102,8 @@ def _register(function, in_place, aliases=(), out=False):
         def in_place_form(self, *args):
             return write_in_place(self, written, *args)
 
+        in_place_form.__doc__ = f"In-place form of ``{function.__name__}``: the result is written into this tensor, in its dtype."
+
         for name in (function.__name__, *aliases):
             install_method(name + "_", in_place_form)
     return function

@@ -107,6 +107,7 @@ def _conj_physical_(self):
     return self
 
 
+_conj_physical_.__doc__ = "In-place form of ``conj_physical``: each complex element replaced by its conjugate."
 install_method("conj_physical_", _conj_physical_)
 
 

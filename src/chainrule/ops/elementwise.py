@@ -1622,7 +1622,12 @@ def _out_of_where(condition, input=None, other=None):
     return True
 
 
-@public(method=lambda self, condition, other: where(condition, self, other), out=_out_of_where)
+def _where_method(self, condition, other):
+    """``x.where(condition, other)``: x's elements where ``condition`` holds, other's elsewhere."""
+    return where(condition, self, other)
+
+
+@public(method=_where_method, out=_out_of_where)
 def where(condition, input=None, other=None):
     """Elements of input where ``condition`` (a bool tensor) is true, of other elsewhere
     (broadcasting all three); input and other are tensors or numbers.
@@ -1697,6 +1702,7 @@ formula_form("where", where_of_mask)
 
 @public(inplace=True, aliases=("negative",), out=SAME_DTYPE)
 def neg(input):
+    """-x elementwise (``negative`` too);   d/dx = -1."""
     if input.array.dtype == bool:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
@@ -1707,12 +1713,14 @@ def neg(input):
 
 @public(inplace=True, out=SAME_DTYPE, aliases=("absolute",))
 def abs(input):
+    """|x| elementwise (``absolute`` too);   d/dx = sign(x) (0 at 0)."""
     _refuse_bool("abs_cpu", input)
     return Abs.apply(input)
 
 
 @public(inplace=True, out=SAME_DTYPE)
 def sign(input):
+    """The sign of each element: -1, 0 or 1 (0 at nan);   d/dx = 0."""
     if input.array.dtype.kind == "c":
         raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.")
     return Sign.apply(input)
@@ -1720,51 +1728,61 @@ def sign(input):
 
 @public(inplace=True, out=True)
 def exp(input):
+    """eˣ elementwise;   d/dx = eˣ (the output itself)."""
     return Exp.apply(input)
 
 
 @public(inplace=True, out=True)
 def log(input):
+    """The natural logarithm ln x elementwise (nan below 0, -inf at 0);   d/dx = 1/x."""
     return Log.apply(input)
 
 
 @public(inplace=True, out=True)
 def log1p(input):
+    """ln(1 + x) elementwise, exact for small x;   d/dx = 1 / (1 + x)."""
     return Log1p.apply(input)
 
 
 @public(inplace=True, out=True)
 def sqrt(input):
+    """√x elementwise (nan below 0);   d/dx = 1 / (2√x)."""
     return Sqrt.apply(input)
 
 
 @public(inplace=True, out=True)
 def sin(input):
+    """sin x elementwise (x in radians);   d/dx = cos x."""
     return Sin.apply(input)
 
 
 @public(inplace=True, out=True)
 def cos(input):
+    """cos x elementwise (x in radians);   d/dx = -sin x."""
     return Cos.apply(input)
 
 
 @public(inplace=True, out=True)
 def tan(input):
+    """tan x elementwise (x in radians);   d/dx = 1 + tan² x."""
     return Tan.apply(input)
 
 
 @public(inplace=True, aliases=("arctan",), out=True)
 def atan(input):
+    """arctan x elementwise (``arctan`` too), in (-π/2, π/2);   d/dx = 1 / (1 + x²)."""
     return Atan.apply(input)
 
 
 @public(inplace=True, aliases=("arcsin",), out=True)
 def asin(input):
+    """arcsin x elementwise (``arcsin`` too), in [-π/2, π/2];   d/dx = 1 / √(1 - x²)."""
     return Asin.apply(input)
 
 
 @public(inplace=True, aliases=("arccos",), out=True)
 def acos(input):
+    """arccos x elementwise (``arccos`` too), in [0, π];   d/dx = -1 / √(1 - x²)."""
     return Acos.apply(input)
 
 
@@ -1777,51 +1795,61 @@ def atan2(input, other):
 
 @public(inplace=True, out=True)
 def sinh(input):
+    """sinh x = (eˣ - e⁻ˣ)/2 elementwise;   d/dx = cosh x."""
     return Sinh.apply(input)
 
 
 @public(inplace=True, out=True)
 def cosh(input):
+    """cosh x = (eˣ + e⁻ˣ)/2 elementwise;   d/dx = sinh x."""
     return Cosh.apply(input)
 
 
 @public(inplace=True, aliases=("arcsinh",), out=True)
 def asinh(input):
+    """arsinh x elementwise (``arcsinh`` too);   d/dx = 1 / √(x² + 1)."""
     return Asinh.apply(input)
 
 
 @public(inplace=True, aliases=("arccosh",), out=True)
 def acosh(input):
+    """arcosh x elementwise (``arccosh`` too), x ≥ 1;   d/dx = 1 / √(x² - 1)."""
     return Acosh.apply(input)
 
 
 @public(inplace=True, aliases=("arctanh",), out=True)
 def atanh(input):
+    """artanh x elementwise (``arctanh`` too), |x| < 1;   d/dx = 1 / (1 - x²)."""
     return Atanh.apply(input)
 
 
 @public(inplace=True, out=True)
 def expm1(input):
+    """eˣ - 1 elementwise, exact for small x (where exp(x) - 1 loses its digits);   d/dx = eˣ."""
     return Expm1.apply(input)
 
 
 @public(inplace=True, out=True)
 def exp2(input):
+    """2ˣ elementwise;   d/dx = 2ˣ ln 2."""
     return Exp2.apply(input)
 
 
 @public(inplace=True, out=True)
 def log2(input):
+    """log₂ x elementwise;   d/dx = 1 / (x ln 2)."""
     return Log2.apply(input)
 
 
 @public(inplace=True, out=True)
 def log10(input):
+    """log₁₀ x elementwise;   d/dx = 1 / (x ln 10)."""
     return Log10.apply(input)
 
 
 @public(inplace=True, out=True)
 def rsqrt(input):
+    """1/√x elementwise;   d/dx = -1 / (2 x√x)."""
     return Rsqrt.apply(input)
 
 
@@ -1976,6 +2004,7 @@ def xlogy(input, other):
 
 @public(inplace=True, out=True)
 def sinc(input):
+    """sin(πx) / (πx) elementwise, 1 at 0 (the normalized sinc);   d/dx = (cos(πx) - sinc x) / x, 0 at 0."""
     return Sinc.apply(input)
 
 
@@ -2014,6 +2043,7 @@ def _floating(input):
 
 @public(inplace=True, out=True)
 def square(input):
+    """x² elementwise;   d/dx = 2x."""
     return Pow.apply(input, 2)
 
 
@@ -2409,7 +2439,12 @@ def _refuse_to_arguments(args, kwargs):
 
 
 install_method("to", to)
-install_method("type_as", lambda self, other: to(self, other.dtype))
+def type_as(self, other):
+    """``self.to(other.dtype)``: this tensor in the dtype of ``other``."""
+    return to(self, other.dtype)
+
+
+install_method("type_as", type_as)
 def converter(dtype):
     """``x.float()``, ``x.long()``...: ``x.to(dtype)`` (``memory_format`` accepted, as PyTorch's)."""
 
@@ -2418,6 +2453,7 @@ def converter(dtype):
             return to(self, dtype)
         return to(self, dtype, memory_format=memory_format)
 
+    convert.__doc__ = f"``self.to({dtype})``: this tensor itself when it already is of that dtype, else a converted copy."
     return convert
 
 

@@ -390,7 +390,12 @@ def contiguous(x, memory_format=None):
 install_method("_alias", lambda self: Reshape.shown_as("AliasBackward0").apply(self, self.array.shape))  # Tensor(t)
 install_method("contiguous", contiguous)
 install_method("is_contiguous", is_contiguous_tensor)
-install_method("storage_offset", lambda self: offset_in_memory(self.array))
+def storage_offset(self):
+    """How many elements into its memory this tensor starts: 2 for ``x[2:]`` of a fresh x."""
+    return offset_in_memory(self.array)
+
+
+install_method("storage_offset", storage_offset)
 
 
 def stride(x, dim=None):
@@ -876,8 +881,18 @@ for _name, _planned in (("t", _matrix_transposing), ("unsqueeze", _unsqueezing),
                         ("as_strided", _as_striding)):
     install_method(_name + "_", _shape_in_place(_name, _planned))
 
-install_method("view_as", lambda self, other: view(self, other.shape))
-install_method("reshape_as", lambda self, other: reshape(self, other.shape))
+def view_as(self, other):
+    """``self.view(other.size())``: this tensor's memory read in other's shape."""
+    return view(self, other.shape)
+
+
+def reshape_as(self, other):
+    """``self.reshape(other.size())``: this tensor in other's shape (a view where it can be)."""
+    return reshape(self, other.shape)
+
+
+install_method("view_as", view_as)
+install_method("reshape_as", reshape_as)
 def reversed_dimensions(self):
     """``x.T``: all dimensions reversed. On any tensor but a matrix PyTorch has deprecated it, with a
     warning (once per process)."""

@@ -497,6 +497,7 @@ def digamma(input):
 
 
 def _polygamma_method(self, n):
+    """``x.polygamma(n)``: ψ⁽ⁿ⁾(x), the n-th derivative of digamma (the tensor comes first here)."""
     return polygamma(n, self)
 
 
