@@ -34,3 +34,31 @@ def test_seeding_and_emptying_the_cache_do_nothing():
     for name in ("manual_seed", "manual_seed_all"):
         assert getattr(chainrule.cuda, name)(0) is None
     assert chainrule.cuda.empty_cache() is None and chainrule.cuda.seed() is None
+
+
+@pytest.mark.parametrize(
+    "make, error",
+    [
+        (lambda lib: lib.cuda.Stream(), RuntimeError),
+        (lambda lib: lib.cuda.Event(enable_timing=True), RuntimeError),
+        (lambda lib: lib.cuda.graphs.CUDAGraph(), RuntimeError),
+        (lambda lib: lib.cuda.current_stream(), AssertionError),
+        (lambda lib: lib.cuda.default_stream(), AssertionError),
+    ],
+)
+def test_stream_event_and_graph_classes_exist_and_refuse_to_be_made_as_pytorchs(make, error):
+    """(code names them in annotations and timing helpers guarded by is_available())"""
+    for lib in (chainrule, torch):
+        with pytest.raises(error) as caught:
+            make(lib)
+    with pytest.raises(error, match=str(caught.value).split(" (")[0]):
+        make(chainrule)
+    with chainrule.cuda.stream(None):
+        pass
+
+
+def test_a_tensor_cannot_be_its_own_gradient():
+    for lib in (chainrule, torch):
+        x = lib.ones(2)
+        with pytest.raises(RuntimeError, match="can't assign Variable as its own grad"):
+            x.grad = x

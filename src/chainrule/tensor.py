@@ -269,6 +269,8 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
             if value.array.shape != self.array.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.array.shape)}' to a tensor of size "

@@ -10,7 +10,9 @@ The questions PyTorch answers without CUDA answer the same here (no device, no m
 calls that need a device raise PyTorch's AssertionError, as a CPU-only PyTorch does; its legacy
 types (``torch.cuda.FloatTensor``) exist, no tensor is one, and making one raises TypeError.
 """
-from chainrule.cuda import amp
+from chainrule.cuda import amp, graphs
+from chainrule.cuda.graphs import CUDAGraph, is_current_stream_capturing
+from chainrule.cuda.streams import Event, Stream, stream
 from chainrule.legacy_types import CUDA_LEGACY_TYPES
 
 FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = CUDA_LEGACY_TYPES
@@ -67,4 +69,5 @@ def _needs_a_device(*args, **kwargs):
 
 # What needs a CUDA device raises PyTorch's AssertionError.
 synchronize = current_device = get_device_name = get_device_properties = get_device_capability = _needs_a_device
+current_stream = default_stream = _needs_a_device
 get_rng_state = initial_seed = _needs_a_device
