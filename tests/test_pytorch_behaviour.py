@@ -361,3 +361,10 @@ def test_from_numpy_refuses_the_arrays_pytorch_refuses(array):
     with pytest.raises(ValueError) as got:
         chainrule.from_numpy(array)
     assert str(got.value).startswith(str(expected.value).split(". ")[0])
+
+
+@pytest.mark.parametrize("question", ["size", "stride"])
+def test_a_0d_tensor_has_no_dimension_to_ask_about(question):
+    for lib in (chainrule, torch):
+        with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+            getattr(lib.tensor(3.0), question)(0)

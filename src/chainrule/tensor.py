@@ -499,7 +499,7 @@ class Tensor:
         """The shape, a ``Size`` (a tuple of ints); ``size(dim)`` the length of one dimension."""
         if dim is None:
             return _new_tuple(Size, self.array.shape)
-        return self.array.shape[check_dim(dim, self.array.ndim, "size")]
+        return self.array.shape[check_own_dim(dim, self.array.ndim, "size")]
 
     @property
     def ndim(self):
@@ -904,6 +904,14 @@ def check_dim(dim, ndim, operation):
             f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim}) (in {operation})"
         )
     return dim % rank
+
+
+def check_own_dim(dim, ndim, operation):
+    """``check_dim`` for a question about one of the tensor's own dimensions (``size(dim)``,
+    ``stride(dim)``): a 0-d tensor has none, PyTorch's IndexError."""
+    if ndim == 0 and type(dim) is not bool:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions ({operation} of a 0-d tensor)")
+    return check_dim(dim, ndim, operation)
 
 
 

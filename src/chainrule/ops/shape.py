@@ -35,7 +35,7 @@ from chainrule.memory_layout import (
 from chainrule.ops.inplace import records_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
-from chainrule.tensor import check_dim, tensor_from_array
+from chainrule.tensor import check_dim, check_own_dim, tensor_from_array
 
 
 class Reshape(Op):
@@ -406,7 +406,7 @@ def stride(x, dim=None):
     strides = pytorch_strides(x)
     if not x.array.size and not any(strides):
         strides = row_major_strides(x.array.shape)
-    return strides if dim is None else strides[check_dim(dim, x.array.ndim, "stride")]
+    return strides if dim is None else strides[check_own_dim(dim, x.array.ndim, "stride")]
 
 
 install_method("stride", stride)
