@@ -102,6 +102,14 @@ def run_both(make, call, inputs, grad=True, rtol=1e-5, atol=1e-5):
 RNG = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _numbers_of_each_test_its_own():
+    """Each test draws the same numbers whichever tests ran before it in its worker (pytest-xdist
+    hands tests out in varying order; float32 tolerances were met for some draws only)."""
+    global RNG
+    RNG = np.random.default_rng(0)
+
+
 def randn(*shape):
     return RNG.standard_normal(shape).astype(np.float32)
 
