@@ -224,3 +224,32 @@ def test_level_attribute_and_refusals_as_pytorch():
             forward_ad.exit_dual_level()
         with pytest.raises(AssertionError, match="at least one of check_forward_ad or check_backward_ad"):
             lib.autograd.gradcheck(lib.sin, (lib.ones(2, dtype=lib.float64, requires_grad=True),), check_backward_ad=False)
+
+
+def test_a_custom_jvp_gets_none_for_an_integer_input_as_pytorchs():
+    for lib in (chainrule, torch):
+        seen = []
+
+        class Pair(lib.autograd.Function):
+            @staticmethod
+            def forward(x, y):
+                return x.clone(), y.clone()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                pass
+
+            @staticmethod
+            def backward(ctx, a, b):
+                return a, None
+
+            @staticmethod
+            def jvp(ctx, x_t, y_t):
+                seen.append(y_t)
+                return x_t * 3, None
+
+        forward_ad = lib.autograd.forward_ad
+        with forward_ad.dual_level():
+            out = Pair.apply(forward_ad.make_dual(lib.tensor(2.0), lib.tensor(1.0)), lib.tensor(3))
+            assert forward_ad.unpack_dual(out[0]).tangent.item() == 3.0
+        assert seen == [None]

@@ -253,10 +253,11 @@ class _JvpContext:
 
 def _through_jvp(cls, args, tangents):
     """The outputs of a custom Function and the tangents its ``jvp(ctx, *tangents)`` gives (zeros
-    for tensor inputs without a tangent, None for the others), with the ctx its forward filled."""
+    for floating tensor inputs without a tangent, None for the others: integers, numbers), with
+    the ctx its forward filled."""
     outputs, ctx = cls.apply_keeping_context(args)
     given = [
-        tangent if tangent is not None else zeros_like(arg) if isinstance(arg, Tensor) else None
+        tangent if tangent is not None else zeros_like(arg) if isinstance(arg, Tensor) and arg.array.dtype.kind in "fc" else None
         for arg, tangent in zip(args, tangents)
     ]
     result = cls.jvp(_JvpContext(ctx), *given)
