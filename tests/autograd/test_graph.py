@@ -461,3 +461,19 @@ def _second_order_through_unpacked_copies(lib):
 
 def test_unpacked_values_keep_the_history_of_what_was_packed():
     np.testing.assert_allclose(_second_order_through_unpacked_copies(chainrule), _second_order_through_unpacked_copies(torch), rtol=1e-12)
+
+
+def test_grad_with_respect_to_gradient_edges_as_pytorch():
+    """(``get_gradient_edge(b)`` as an input: the gradient arriving there, b itself unneeded)"""
+    results = []
+    for lib in (chainrule, torch):
+        a = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        b = a * 2
+        c = b.exp()
+        edge = lib.autograd.graph.get_gradient_edge(b)
+        (at_edge,) = lib.autograd.grad(c.sum(), edge, retain_graph=True)
+        at_both = lib.autograd.grad(c.sum(), (edge, a))
+        with pytest.raises(RuntimeError, match="materialize_grads cannot be used when the given input is a GradientEdge"):
+            lib.autograd.grad((a * 3).sum(), [edge], materialize_grads=True)
+        results.append([at_edge.tolist()] + [each.tolist() for each in at_both])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)  # (exp of float32: an ulp apart)

@@ -6,13 +6,14 @@ from chainrule.caller_warnings import warn_once
 from chainrule.autograd.engine import InputsToAccumulate, run_backward
 from chainrule.autograd.function import gradient_edge, made_from_values
 from chainrule.autograd.grad_mode import set_grad_enabled
+from chainrule.autograd.graph import GradientEdge
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
 
 
 def _as_tuple(values):
     """One tensor, or any iterable of them (a list, a generator, ``params.values()``), as a tuple."""
-    if values is None or isinstance(values, Tensor):
+    if values is None or isinstance(values, (Tensor, GradientEdge)):
         return None if values is None else (values,)
     try:
         return tuple(values)
@@ -142,10 +143,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for tensor in inputs:
-        if not isinstance(tensor, Tensor):
+        if not isinstance(tensor, (Tensor, GradientEdge)):
             raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
+    if materialize_grads and any(type(tensor) is GradientEdge for tensor in inputs):
+        raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
     for position, tensor in enumerate(inputs):
-        if not tensor._requires_grad:
+        if type(tensor) is not GradientEdge and not tensor._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad (input {position}: set requires_grad=True on it)")
     if retain_graph is None:
         retain_graph = create_graph
@@ -164,7 +167,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _grads(outputs, inputs, grads, retain_graph, create_graph, allow_unused):
     """One backward pass from ``outputs``, started with ``grads``: the gradient arriving at each input."""
-    keys = [gradient_edge(tensor) for tensor in inputs]
+    keys = [tensor if type(tensor) is GradientEdge else gradient_edge(tensor) for tensor in inputs]
     capture = dict.fromkeys(keys)
     run_backward(outputs, grads, retain_graph, create_graph, capture=capture)
     results = []
