@@ -107,3 +107,12 @@ def test_log_prob_gradient_at_a_zero_logit_is_pytorchs():
         total.backward()
         results.append(logits.grad.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_log_prob_of_huge_logits_stays_finite_as_pytorchs():
+    for lib in (chainrule, torch):
+        for dtype, huge in (("float32", 1e38), ("float64", 1e308)):
+            logits = lib.tensor([huge], dtype=getattr(lib, dtype), requires_grad=True)
+            log_prob = lib.distributions.Bernoulli(logits=logits).log_prob(lib.ones(1, dtype=getattr(lib, dtype)))
+            log_prob.sum().backward()
+            assert log_prob.item() == 0.0 and logits.grad.item() == 0.0

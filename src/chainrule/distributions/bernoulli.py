@@ -10,9 +10,10 @@ from chainrule.tensor import Size
 
 def log_one_plus_exp(x):
     """ln(1 + eˣ) = max(x, 0) + ln(1 + e^-|x|), without overflow for large x. max(x, 0) is
-    written (max(x, 0) + x - min(x, 0)) / 2, as PyTorch's ``_clamp_by_zero``: its derivative at 0
-    is 1/2, so that the whole derivative there is σ(0) = 1/2 (a clamp alone gives 1)."""
-    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2 + log1p((-x.abs()).exp())
+    written max(x, 0)/2 + (x - min(x, 0))/2, the halves of PyTorch's ``_clamp_by_zero`` taken
+    apart (so that a huge x does not overflow in their sum): its derivative at 0 is 1/2, so that
+    the whole derivative there is σ(0) = 1/2 (a clamp alone gives 1)."""
+    return x.clamp(min=0) / 2 + (x - x.clamp(max=0)) / 2 + log1p((-x.abs()).exp())
 
 
 def probs_or_logits(probs, logits):
