@@ -4,9 +4,8 @@ import warnings
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_once
 from chainrule.autograd.engine import InputsToAccumulate, run_backward
-from chainrule.autograd.function import gradient_edge, made_from_values
+from chainrule.autograd.function import GradientEdge, gradient_edge, made_from_values
 from chainrule.autograd.grad_mode import set_grad_enabled
-from chainrule.autograd.graph import GradientEdge
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, tensor_from_array
 

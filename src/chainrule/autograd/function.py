@@ -563,6 +563,26 @@ MADE_IN_NO_GRAD = ViewMadeWithoutGrad("no_grad", "with grad mode enabled", "no_g
 MADE_IN_INFERENCE_MODE = ViewMadeWithoutGrad("inference", "in normal mode", "inference_mode")
 
 
+class GradientEdge(tuple):
+    """``(node, output_nr)``: which output of which node a gradient flows into."""
+
+    __slots__ = ()
+
+    def __new__(cls, node, output_nr):
+        return super().__new__(cls, (node, output_nr))
+
+    @property
+    def node(self):
+        return self[0]
+
+    @property
+    def output_nr(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"GradientEdge(node={self.node!r}, output_nr={self.output_nr})"
+
+
 def gradient_edge(tensor):
     """``(node, output_nr)``: where a gradient for ``tensor`` enters the graph (PyTorch's
     ``get_gradient_edge``). A leaf's ``AccumulateGrad`` node is made once and shared by every use;

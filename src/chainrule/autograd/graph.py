@@ -24,7 +24,7 @@ import weakref
 
 from chainrule.autograd import function as _function
 from chainrule.autograd.engine import BackwardPass
-from chainrule.autograd.function import BackwardNode, gradient_edge
+from chainrule.autograd.function import BackwardNode, GradientEdge, gradient_edge
 from chainrule.tensor import Tensor
 
 #: Every node of the graph (each ``grad_fn``, and a leaf's ``AccumulateGrad``) is one:
@@ -42,26 +42,6 @@ __all__ = [
     "save_on_cpu",
     "saved_tensors_hooks",
 ]
-
-
-class GradientEdge(tuple):
-    """``(node, output_nr)``: which output of which node a gradient flows into."""
-
-    __slots__ = ()
-
-    def __new__(cls, node, output_nr):
-        return super().__new__(cls, (node, output_nr))
-
-    @property
-    def node(self):
-        return self[0]
-
-    @property
-    def output_nr(self):
-        return self[1]
-
-    def __repr__(self):
-        return f"GradientEdge(node={self.node!r}, output_nr={self.output_nr})"
 
 
 def get_gradient_edge(tensor):
