@@ -20,7 +20,7 @@ from chainrule.ops.elementwise import CopyFrom, copy_from
 from chainrule.ops.inplace import check_castable, write_in_place
 from chainrule.ops.operands import binary_operands, broadcast_error, refuse_number_first, refuse_numbers_only, require_tensors
 from chainrule.tensor import Tensor, tensor_from_array
-from chainrule.ops.registry import SAME_DTYPE, install_method, operator_form, public
+from chainrule.ops.registry import SAME_DTYPE, install_method, operator_form, public, reflected
 
 # The names chainrule exports at the top level (chainrule.eq, ...); see chainrule/functional.py.
 
@@ -432,11 +432,11 @@ install_method("__or__", operator_form(bitwise_or))
 install_method("__xor__", operator_form(bitwise_xor))
 install_method("__lshift__", operator_form(bitwise_left_shift))
 install_method("__rshift__", operator_form(bitwise_right_shift))
-install_method("__rand__", operator_form(lambda self, other: bitwise_and(other, self)))
-install_method("__ror__", operator_form(lambda self, other: bitwise_or(other, self)))
-install_method("__rxor__", operator_form(lambda self, other: bitwise_xor(other, self)))
-install_method("__rlshift__", operator_form(lambda self, other: bitwise_left_shift(other, self)))
-install_method("__rrshift__", operator_form(lambda self, other: bitwise_right_shift(other, self)))
+install_method("__rand__", operator_form(reflected(bitwise_and)))
+install_method("__ror__", operator_form(reflected(bitwise_or)))
+install_method("__rxor__", operator_form(reflected(bitwise_xor)))
+install_method("__rlshift__", operator_form(reflected(bitwise_left_shift)))
+install_method("__rrshift__", operator_form(reflected(bitwise_right_shift)))
 for _operator, _method in [("__iand__", "bitwise_and_"), ("__ior__", "bitwise_or_"), ("__ixor__", "bitwise_xor_"),
                            ("__ilshift__", "bitwise_left_shift_"), ("__irshift__", "bitwise_right_shift_")]:
     install_method(_operator, operator_form(getattr(Tensor, _method)))

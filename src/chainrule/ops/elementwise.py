@@ -2439,12 +2439,16 @@ def _refuse_to_arguments(args, kwargs):
 
 
 install_method("to", to)
+
+
 def type_as(self, other):
     """``self.to(other.dtype)``: this tensor in the dtype of ``other``."""
     return to(self, other.dtype)
 
 
 install_method("type_as", type_as)
+
+
 def converter(dtype):
     """``x.float()``, ``x.long()``...: ``x.to(dtype)`` (``memory_format`` accepted, as PyTorch's)."""
 

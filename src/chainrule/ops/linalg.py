@@ -27,7 +27,7 @@ from chainrule.ops.join import cat
 from chainrule.ops.op import Op
 from chainrule.ops.reduce import nonzero_count, norm, norm_over
 from chainrule.ops.registry import SAME_DTYPE, public
-from chainrule.tensor import Tensor, check_dim, tensor_from_array
+from chainrule.tensor import Tensor, check_dim, check_own_dim, tensor_from_array
 from chainrule.utils.operation_mode import operands_in_modes
 
 
@@ -344,8 +344,8 @@ def tensordot(a, b, dims=2):
             f"both inputs should have same dtype (got {dtypes.dtype_name(a.array.dtype)} and "
             f"{dtypes.dtype_name(b.array.dtype)}); convert one with .to()"
         )
-    dims_a = [_contracted_dim(dim, a.array.ndim) for dim in dims_a]
-    dims_b = [_contracted_dim(dim, b.array.ndim) for dim in dims_b]
+    dims_a = [check_own_dim(dim, a.array.ndim, "tensordot") for dim in dims_a]
+    dims_b = [check_own_dim(dim, b.array.ndim, "tensordot") for dim in dims_b]
     for dim_a, dim_b in zip(dims_a, dims_b):
         size_a, size_b = a.array.shape[dim_a], b.array.shape[dim_b]
         if size_a != size_b and 1 not in (size_a, size_b):
@@ -403,12 +403,6 @@ def _tensordot_dims(dims, ndim_a, ndim_b):
                 f"type {dtypes.python_type_name(listed[wrong])} at pos {wrong}"
             )
     return list(dims_a), list(dims_b)
-
-
-def _contracted_dim(dim, ndim):
-    if ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    return check_dim(dim, ndim, "tensordot")
 
 
 @public(out=True)

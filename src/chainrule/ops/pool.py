@@ -78,7 +78,8 @@ class Windows:
 
 
 def _flat_planes(batched):
-    """(N, C, *spatial) -> (N, C, prod(spatial)): each plane a row (an empty batch too)."""
+    """(N, C, *spatial) -> (N, C, prod(spatial)), a tensor or an array: each plane a row (an
+    empty batch too, where reshape's -1 cannot tell the size)."""
     return batched.reshape(batched.shape[0], batched.shape[1], math.prod(batched.shape[2:]))
 
 
@@ -795,7 +796,7 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
         flat = flat * sizes[axis] + _outs_then_kernels(positions, axis, dims)
     windows = flat.reshape(batch, channels, math.prod(outs), math.prod(kernel))  # (N, C, places, window)
     plane = _flat_planes(planes)
-    values = xp.take_along_axis(plane.array, windows.reshape(batch, channels, -1 if windows.size else 0), axis=2).reshape(windows.shape)
+    values = xp.take_along_axis(plane.array, _flat_planes(windows), axis=2).reshape(windows.shape)
     chosen = xp.take_along_axis(windows, _first_maximum_or_last_nan(values)[..., None], axis=-1)[..., 0]
     output = plane.gather(2, tensor_from_array(chosen)).reshape((batch, channels) + outs)
     indices = tensor_from_array(chosen.reshape((batch, channels) + outs))

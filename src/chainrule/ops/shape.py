@@ -390,6 +390,8 @@ def contiguous(x, memory_format=None):
 install_method("_alias", lambda self: Reshape.shown_as("AliasBackward0").apply(self, self.array.shape))  # Tensor(t)
 install_method("contiguous", contiguous)
 install_method("is_contiguous", is_contiguous_tensor)
+
+
 def storage_offset(self):
     """How many elements into its memory this tensor starts: 2 for ``x[2:]`` of a fresh x."""
     return offset_in_memory(self.array)
@@ -881,6 +883,7 @@ for _name, _planned in (("t", _matrix_transposing), ("unsqueeze", _unsqueezing),
                         ("as_strided", _as_striding)):
     install_method(_name + "_", _shape_in_place(_name, _planned))
 
+
 def view_as(self, other):
     """``self.view(other.size())``: this tensor's memory read in other's shape."""
     return view(self, other.shape)
@@ -893,6 +896,8 @@ def reshape_as(self, other):
 
 install_method("view_as", view_as)
 install_method("reshape_as", reshape_as)
+
+
 def reversed_dimensions(self):
     """``x.T``: all dimensions reversed. On any tensor but a matrix PyTorch has deprecated it, with a
     warning (once per process)."""
