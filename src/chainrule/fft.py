@@ -164,12 +164,14 @@ def _frequencies(n, d, dtype, requires_grad, one_sided, name):
     return _tensor(values, dtype=dtypes.get_default_dtype() if dtype is None else dtype, requires_grad=requires_grad)
 
 
+@with_out
 def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The frequencies of an n-point ``fft`` with sample spacing d: [0, 1, ..., n//2 - 1 or so,
     -n//2, ..., -1] / (d n)."""
     return _frequencies(n, d, dtype, requires_grad, False, "fftfreq")
 
 
+@with_out
 def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=False):
     """The frequencies of an n-point ``rfft``: [0, 1, ..., n//2] / (d n)."""
     return _frequencies(n, d, dtype, requires_grad, True, "rfftfreq")

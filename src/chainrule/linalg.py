@@ -257,7 +257,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         with_residuals = bool((rank.array == columns).all())
     residuals = squared_lengths(matmul(A, solution) - B) if with_residuals else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
-    return linalg_lstsq(shape.squeeze(solution, -1) if vectors else solution, residuals, rank, singular_values)
+    return linalg_lstsq((shape.squeeze(solution, -1) if vectors else solution, residuals, rank, singular_values))
 
 
 def squared_lengths(columns):
@@ -421,6 +421,9 @@ inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul = (
 eigh, eig, eigvals, svd, qr, inv_ex, cholesky_ex, solve_ex, slogdet, lu_factor, lu, tensorinv, tensorsolve, cross = (
     with_out(function)
     for function in (eigh, eig, eigvals, svd, qr, inv_ex, cholesky_ex, solve_ex, slogdet, lu_factor, lu, tensorinv, tensorsolve, cross)
+)
+lu_factor_ex, lu_solve, ldl_factor, ldl_factor_ex, ldl_solve, householder_product, lstsq = (
+    with_out(function) for function in (lu_factor_ex, lu_solve, ldl_factor, ldl_factor_ex, ldl_solve, householder_product, lstsq)
 )
 
 make_overridable(globals(), __all__, "chainrule.linalg")  # __torch_function__ (overrides.py)

@@ -7,6 +7,7 @@ import warnings
 
 from chainrule.nn import functional as F
 from chainrule.ops.reduce import norm
+from chainrule.ops.registry import with_out
 from chainrule.overrides import make_overridable
 from chainrule.tensor import Tensor
 
@@ -117,10 +118,12 @@ def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1
     return F.max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@with_out
 def frobenius_norm(input, dim=(-2, -1), keepdim=False):
     return norm(input, "fro", dim, keepdim)
 
 
+@with_out
 def nuclear_norm(input, dim=(-2, -1), keepdim=False):
     """The sum of the singular values of the matrices in the two dims ``dim`` (``keepdim`` may come second)."""
     if isinstance(dim, bool):  # nuclear_norm(input, keepdim)

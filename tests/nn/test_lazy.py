@@ -120,3 +120,25 @@ def test_a_lazy_layer_keeps_the_dtype_it_was_given_as_pytorch():
         lib.manual_seed(0)
         layer = lib.nn.LazyLinear(3, dtype=lib.float64)
         assert layer(lib.ones(2, 4, dtype=lib.float64)).dtype == lib.float64 and layer.weight.dtype == lib.float64
+
+
+def test_a_lazy_layer_called_with_keywords_initializes_as_pytorchs():
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        linear, norm, transposed = lib.nn.LazyLinear(2), lib.nn.LazyBatchNorm1d(), lib.nn.LazyConvTranspose1d(2, 3, stride=2)
+        x = lib.ones(4, 3)
+        assert linear(input=x).shape == (4, 2) and type(linear) is lib.nn.Linear
+        assert norm(input=x).shape == (4, 3) and type(norm) is lib.nn.BatchNorm1d
+        assert transposed(lib.ones(1, 3, 5), output_size=[12]).shape == (1, 2, 12)
+
+
+def test_an_uninitialized_buffer_assigned_to_a_lazy_module_is_its_buffer():
+    for lib in (chainrule, torch):
+        class Lazy(lib.nn.modules.lazy.LazyModuleMixin, lib.nn.Module):
+            pass
+
+        module = Lazy()
+        module.statistics = lib.nn.UninitializedBuffer()
+        module.scratch = lib.nn.UninitializedBuffer(persistent=False)
+        assert isinstance(module.statistics, lib.nn.Buffer) and list(module._buffers) == ["statistics", "scratch"]
+        assert module.has_uninitialized_params() and module._non_persistent_buffers_set == {"scratch"}

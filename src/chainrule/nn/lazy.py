@@ -34,14 +34,14 @@ from chainrule.nn.parameter import UninitializedBuffer, UninitializedParameter, 
 
 
 class LazyModuleMixin:
-    """Mixed in before a layer class: a forward pre-hook calls ``initialize_parameters(*inputs)``
-    once, then the module becomes ``cls_to_become``."""
+    """Mixed in before a layer class: a forward pre-hook calls ``initialize_parameters`` with the
+    forward's arguments once, then the module becomes ``cls_to_become``."""
 
     cls_to_become = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._initialize_hook = self.register_forward_pre_hook(LazyModuleMixin._infer_parameters)
+        self._initialize_hook = self.register_forward_pre_hook(LazyModuleMixin._infer_parameters, with_kwargs=True)
 
     def has_uninitialized_params(self):
         """Whether any of this module's own parameters or buffers still waits for its shape."""
@@ -51,9 +51,9 @@ class LazyModuleMixin:
         raise NotImplementedError(f"initialize_parameters is not implemented for {type(self).__name__}")
 
     @staticmethod
-    def _infer_parameters(module, args):
+    def _infer_parameters(module, args, kwargs=None):
         with no_grad():
-            module.initialize_parameters(*args)
+            module.initialize_parameters(*args, **(kwargs or {}))  # as the forward is called: m(input=x) too
         if module.has_uninitialized_params():
             raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
         module._initialize_hook.remove()
@@ -120,7 +120,7 @@ class _LazyConvXdMixin(LazyModuleMixin):
         if bias:
             self.bias = UninitializedParameter(dtype=dtype)
 
-    def initialize_parameters(self, input):
+    def initialize_parameters(self, input, *args, **kwargs):  # (a transposed conv's output_size too)
         if self.has_uninitialized_params():
             unbatched, batched = self.spatial + 1, self.spatial + 2
             if input.ndim not in (unbatched, batched):

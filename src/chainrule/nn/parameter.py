@@ -213,8 +213,9 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
     results_keep_class = True
 
-    def __init__(self, requires_grad=False, device=None, dtype=None):
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
         init_leaf(self, xp.empty((0,), dtype=dtype or dtypes.get_default_dtype()), requires_grad)
+        self.persistent, self._is_buffer = persistent, True  # a Buffer: assigned to a module, it registers as one
 
 
 def uninitialized_error(operation):

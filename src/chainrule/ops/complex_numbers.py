@@ -94,7 +94,7 @@ def conj(input):
     return Conj.apply(input) if _is_complex_array(input.array) else input
 
 
-@public
+@public(out=True)
 def conj_physical(input):
     """``conj``, computed at once (as every conj here is)."""
     _expect_tensor(input, "conj_physical")

@@ -703,7 +703,7 @@ def inv_ex(A, *, check_errors=False):
     """(inverse, info): info (*,) int32 is 0 where a matrix was inverted, else the position of LU's
     first zero pivot (that inverse is then nan); LinAlgError only with ``check_errors``."""
     check_matrices(A, "linalg.inv_ex")
-    return linalg_inv_ex(*computed_where_possible(lambda each: inverse_for(each, "linalg.inv_ex"), A, "inversion", "linalg.inv_ex", check_errors))
+    return linalg_inv_ex(computed_where_possible(lambda each: inverse_for(each, "linalg.inv_ex"), A, "inversion", "linalg.inv_ex", check_errors))
 
 
 @public
@@ -718,13 +718,13 @@ def slogdet(A):
     A singular matrix has sign 0 and logabsdet -inf."""
     check_matrices(A, "linalg.slogdet")
     check_precision(A, "linalg.slogdet")
-    return linalg_slogdet(*Slogdet.apply(A))
+    return linalg_slogdet(Slogdet.apply(A))
 
 
-@public(name="slogdet")
+@public(name="slogdet", out=True)
 def sign_and_log_of_det(input):
     """``linalg.slogdet`` as ``torch.slogdet`` returns it (a ``slogdet`` named tuple)."""
-    return slogdet_result(*slogdet(input))
+    return slogdet_result(slogdet(input))
 
 
 @public
@@ -772,7 +772,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):
     LU's first zero pivot (that result is then nan); LinAlgError only with ``check_errors``."""
     check_matrices(A, "linalg.solve_ex")
     operation = "torch.linalg.solve_ex"
-    return linalg_solve_ex(*computed_where_possible(
+    return linalg_solve_ex(computed_where_possible(
         lambda each: solution_for(each, B, left, operation), A, "solver", operation, check_errors
     ))
 
@@ -794,7 +794,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     """(L, info) of ``cholesky``: info (*,) int32 is 0 where A is positive-definite, else the order of
     its first leading minor that is not (L is then nan); LinAlgError only with ``check_errors``."""
     check_matrices(A, "linalg.cholesky_ex")
-    return linalg_cholesky_ex(*computed_where_possible(
+    return linalg_cholesky_ex(computed_where_possible(
         lambda each: factor_for(each, upper, "linalg.cholesky_ex"), A, "factorization", "linalg.cholesky_ex", check_errors
     ))
 
@@ -807,7 +807,7 @@ def qr(A, mode="reduced"):
     if mode not in ("reduced", "r", "complete"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
     check_kernel(A, "geqrf_cpu")
-    return linalg_qr(*Qr.apply(A, mode))
+    return linalg_qr(Qr.apply(A, mode))
 
 
 def svd(A, full_matrices=True, *, driver=None):
@@ -821,12 +821,12 @@ def svd(A, full_matrices=True, *, driver=None):
     U, S, Vh = Svd.apply(A)
     rows, columns = A.array.shape[-2:]
     if not full_matrices or rows == columns:
-        return linalg_svd(U, S, Vh)
+        return linalg_svd((U, S, Vh))
     U_full, _, Vh_full = converged(linalg.svd, "linalg.svd", A.array)
     k = S.array.shape[-1]
     U = cat([U, tensor_from_array(U_full[..., k:])], -1)
     Vh = cat([Vh, tensor_from_array(Vh_full[..., k:, :])], -2)
-    return linalg_svd(U, S, Vh)
+    return linalg_svd((U, S, Vh))
 
 
 def svdvals(A, *, driver=None):
@@ -852,7 +852,7 @@ def eigh(A, UPLO="L"):
     check_matrices(A, "linalg.eigh", floating=False, kernel="linalg_eigh_cpu")
     if UPLO not in ("L", "U", "l", "u"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    return linalg_eigh(*Eigh.apply(A, UPLO.upper()))
+    return linalg_eigh(Eigh.apply(A, UPLO.upper()))
 
 
 def eig(A):
@@ -865,7 +865,7 @@ def eig(A):
     check_kernel(A, "linalg_eig_out_cpu")
     if not xp.isfinite(A.array).all():
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
-    return linalg_eig(*Eig.apply(A))
+    return linalg_eig(Eig.apply(A))
 
 
 def eigvals(A):

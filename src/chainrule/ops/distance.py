@@ -115,7 +115,7 @@ def dist(input, other, p=2):
     return norm_over(difference, p, tuple(range(difference.ndim)), False, "DistBackward0")
 
 
-@public(inplace=True)
+@public(inplace=True, out=True)
 def renorm(input, p, dim, maxnorm):
     """input with each slice along ``dim`` (input[i] for dim=0) whose p-norm exceeds ``maxnorm``
     scaled down to norm ``maxnorm`` (divided by its norm + 1e-7, as PyTorch); the other slices are

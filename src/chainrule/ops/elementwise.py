@@ -2279,7 +2279,7 @@ def frexp(input):
     the exponent is int32 (and has no gradient)."""
     if input.array.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {dtypes.dtype_name(input.array.dtype)}; convert with .float()")
-    return frexp_result(*Frexp.apply(input))
+    return frexp_result(Frexp.apply(input))
 
 
 def cast(x, dtype):

@@ -395,7 +395,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     LU, pivots, info = LuFactor.apply(A)
     if check_errors:
         _check_info(info, "torch.linalg.lu_factor_ex", zero_pivot_error)
-    return linalg_lu_factor_ex(LU, pivots, info)
+    return linalg_lu_factor_ex((LU, pivots, info))
 
 
 def lu_factor(A, *, pivot=True):
@@ -406,7 +406,7 @@ def lu_factor(A, *, pivot=True):
     no_pivoting_refused(pivot)
     LU, pivots, info = LuFactor.apply(A)
     _check_info(info, "torch.linalg.lu_factor", zero_pivot_error)
-    return linalg_lu_factor(LU, pivots)
+    return linalg_lu_factor((LU, pivots))
 
 
 def _check_info(info, operation, error):
@@ -440,7 +440,7 @@ def lu(A, *, pivot=True):
     triangular, U (*, k, n) upper triangular, k = min(m, n). Singular matrices factor too."""
     check_lu_input(A)
     no_pivoting_refused(pivot)
-    return linalg_lu(*Lu.apply(A))
+    return linalg_lu(Lu.apply(A))
 
 
 def check_pivots(pivots, operation, note=""):
@@ -448,7 +448,7 @@ def check_pivots(pivots, operation, note=""):
         raise RuntimeError(f"{operation}{note}")
 
 
-@public(method=False)
+@public(method=False, out=True)
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     """(P, L, U) from lu_factor's (LU, pivots): LU (*, m, n), pivots (*, k) int32 -> P (*, m, m),
     L (*, m, k), U (*, k, n). What is not unpacked is an empty tensor."""
@@ -457,7 +457,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     empty = tensor_from_array(xp.zeros((0,), dtype=LU_data.array.dtype))
     P = permutation_tensor(LU_pivots, LU_data) if unpack_pivots else empty
     L, U = unpacked_factors(LU_data, on_tensors) if unpack_data else (empty, empty)
-    return lu_unpack_result(P, L, U)
+    return lu_unpack_result((P, L, U))
 
 
 def permutation_tensor(pivots, LU):
@@ -490,12 +490,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     return solve(U, solve(L, matmul(transposed(P), B)))
 
 
-@public
+@public(out=True)
 def geqrf(input):
     """(a, tau): A (*, m, n) as LAPACK's Householder QR, R on and above a's diagonal, the reflectors'
     vectors below it, tau (*, min(m, n)) their scales (Q = householder_product(a, tau))."""
     check_matrices(input, "geqrf", square=False, floating=False, kernel="geqrf_cpu")
-    return geqrf_result(*Geqrf.apply(input))
+    return geqrf_result(Geqrf.apply(input))
 
 
 def reflector_vectors(input, count):
@@ -539,13 +539,13 @@ def householder_product(A, tau):
     return reflected(identity, reflector_vectors(A, count), tau, reversed(range(count)), left=True)
 
 
-@public
+@public(out=True)
 def orgqr(input, tau):
     """``linalg.householder_product``: the first n columns of the Q that geqrf's (a, tau) stand for."""
     return householder_product(input, tau)
 
 
-@public
+@public(out=True)
 def ormqr(input, tau, other, left=True, transpose=False):
     """Q C, C Q, Qᴴ C or C Qᴴ (``left``, ``transpose``) for C = other (*, m, n) and the full square Q
     = H_1 ... H_k of geqrf's (input (*, mn, k'), tau (*, k)), mn = m (left) or n, without forming Q."""
@@ -577,14 +577,14 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     LD, pivots, info = LdlFactor.apply(A)
     if check_errors:
         _check_info(info, operation, singular_ldl_error)
-    return linalg_ldl_factor_ex(LD, pivots, info)
+    return linalg_ldl_factor_ex((LD, pivots, info))
 
 
 def ldl_factor(A, *, hermitian=False):
     """(LD, pivots) of ``ldl_factor_ex``; a RuntimeError where D has a zero block (A is singular)."""
     LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
     _check_info(info, "torch.linalg.ldl_factor", singular_ldl_error)
-    return linalg_ldl_factor(LD, pivots)
+    return linalg_ldl_factor((LD, pivots))
 
 
 def singular_ldl_error(operation, info):

@@ -987,7 +987,7 @@ def gather(x, dim, index, *, sparse_grad=False):
     return Gather.apply(x, index, dim)
 
 
-@public
+@public(out=True)
 def take_along_dim(x, indices, dim=None):
     """Like ``gather``, but x and indices broadcast against each other except along ``dim``.
 
@@ -1798,7 +1798,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     return filled if moved is input else shape.movedim(filled, (-2, -1), (first, second))
 
 
-@public
+@public(out=True)
 def narrow_copy(input, dim, start, length):
     """``narrow`` as a new tensor rather than a view: ``length`` elements along ``dim`` from ``start``."""
     return NarrowCopy.apply(input, _narrow_key(input, dim, start, length), False)

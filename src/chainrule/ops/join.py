@@ -477,7 +477,7 @@ def dsplit(x, indices_or_sections=_NOT_GIVEN, /, *, sections=_NOT_GIVEN, indices
     return _split_along(x, _cuts("dsplit", indices_or_sections, sections, indices), 2, "dsplit")
 
 
-@public(method=False)
+@public(method=False, out=True)
 def column_stack(tensors):
     """The tensors side by side as columns: 0-d and 1-d tensors of length n become columns (n, 1),
     then all are joined along dimension 1. (3,) and (3, 2) -> (3, 3)."""
@@ -486,7 +486,7 @@ def column_stack(tensors):
     return cat(columns, 1)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def dstack(tensors):
     """The tensors joined along dimension 2 (depth), each first made 3-D as by ``atleast_3d``."""
     return cat([_at_least_3d(tensor) for tensor in _tensor_list(tensors, "dstack")], 2)
@@ -598,17 +598,17 @@ def cartesian_prod(*tensors):
     return stack([shape.reshape(grid, -1) for grid in meshgrid(*tensors, indexing="ij")], 1)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def hstack(tensors):
     """The tensors joined horizontally: along dimension 0 for 1-D tensors, dimension 1 otherwise."""
     tensors = [_at_least(tensor, 1) for tensor in _tensor_list(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].array.ndim == 1 else 1)
 
 
-@public(method=False)
+@public(method=False, out=True)
 def vstack(tensors):
     """The tensors joined vertically, along dimension 0; 1-D tensors of length n become rows (1, n)."""
     return cat([_at_least(tensor, 2) for tensor in _tensor_list(tensors, "vstack")], 0)
 
 
-public(vstack, name="row_stack", method=False)
+public(vstack, name="row_stack", method=False, out=True)

@@ -36,20 +36,20 @@ def svd(input, some=True, compute_uv=True):
         batch, dtype = input.array.shape[:-2], input.array.dtype
         S = linalg.svdvals(input)
         return svd_result(
-            tensor_from_array(xp.zeros(batch + (rows, rows), dtype)), S, tensor_from_array(xp.zeros(batch + (columns, columns), dtype))
+            (tensor_from_array(xp.zeros(batch + (rows, rows), dtype)), S, tensor_from_array(xp.zeros(batch + (columns, columns), dtype)))
         )
     U, S, Vh = linalg.svd(input, full_matrices=not some)
-    return svd_result(U, S, Vh.mH)
+    return svd_result((U, S, Vh.mH))
 
 
 @public(out=True)
 def qr(input, some=True):
     """(Q, R) with input = Q R: ``linalg.qr`` in mode 'reduced' (``some``) or 'complete'."""
     _deprecated("qr", " in favor of torch.linalg.qr")
-    return qr_result(*linalg.qr(input, "reduced" if some else "complete"))
+    return qr_result(linalg.qr(input, "reduced" if some else "complete"))
 
 
-@public
+@public(out=True)
 def cholesky(input, upper=False):
     """L (or U = Lᵀ with ``upper``) with input = L Lᵀ: ``linalg.cholesky``."""
     _deprecated("cholesky", " in favor of torch.linalg.cholesky")
@@ -57,16 +57,16 @@ def cholesky(input, upper=False):
     return factor_for(input, upper, "cholesky")
 
 
-@public
+@public(out=True)
 def lu(A, pivot=True, get_infos=False):
     """(LU, pivots), and with ``get_infos`` the info of each matrix (0, or the position of U's first
     zero pivot): ``linalg.lu_factor_ex``. A singular matrix is factored, not refused."""
     _deprecated("lu", " in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex")
     LU, pivots, info = linalg.lu_factor_ex(A, pivot=pivot)
-    return lu_with_info_result(LU, pivots, info) if get_infos else (LU, pivots)
+    return lu_with_info_result((LU, pivots, info)) if get_infos else (LU, pivots)
 
 
-@public
+@public(out=True)
 def lu_solve(b, LU_data, LU_pivots):
     """X with A X = b, A given by ``lu``'s (LU_data, LU_pivots): ``linalg.lu_solve`` (the right-hand
     side comes first here)."""
@@ -81,7 +81,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     _deprecated("triangular_solve", " in favor of torch.linalg.solve_triangular")
     coefficients = A.mT if transpose else A
     solution = linalg.solve_triangular(coefficients, b, upper=upper != transpose, unitriangular=unitriangular)
-    return triangular_solve_result(solution, A.clone())
+    return triangular_solve_result((solution, A.clone()))
 
 
 @public(method=False, out=True)

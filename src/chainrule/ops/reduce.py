@@ -684,7 +684,7 @@ def max(x, dim=None, keepdim=False, *, other=None):
         return maximum(x, dim)
     if dim is None:
         return _extreme_of_all(MaxAll, x, "max")
-    return max_result(*_extreme_along(Max, x, dim, keepdim, "max"))
+    return max_result(_extreme_along(Max, x, dim, keepdim, "max"))
 
 
 @public(out=True)
@@ -697,7 +697,7 @@ def min(x, dim=None, keepdim=False, *, other=None):
         return minimum(x, dim)
     if dim is None:
         return _extreme_of_all(MinAll, x, "min")
-    return min_result(*_extreme_along(Min, x, dim, keepdim, "min"))
+    return min_result(_extreme_along(Min, x, dim, keepdim, "min"))
 
 
 def _in_place_of_dim(operation, dim, keepdim, other):
@@ -837,7 +837,7 @@ def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
     return kind.apply(x, axes, keepdim, correction)
 
 
-@public
+@public(out=True)
 def aminmax(x, *, dim=None, keepdim=False):
     """The named tuple ``(min, max)`` over ``dim`` (one int; every element when None). Each shares
     its gradient evenly among the elements equal to it, as amin and amax do."""
@@ -849,7 +849,7 @@ def aminmax(x, *, dim=None, keepdim=False):
             f"(input shape {tuple(x.array.shape)}); reduce over a non-empty dimension"
         )
     require_nonempty(x, axes, "aminmax")
-    return aminmax_result(*Aminmax.apply(x, axes, keepdim))
+    return aminmax_result(Aminmax.apply(x, axes, keepdim))
 
 
 @public
@@ -859,7 +859,7 @@ def count_nonzero(x, dim=None):
     return tensor_from_array(as_array(counts, dtypes.int64))
 
 
-@public
+@public(out=IN_DTYPE_OF_OUT)
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None) counting nan as 0; the gradient is 0 at the nan.
     Integers and bools give int64 (or ``dtype``, to which x is converted first)."""
@@ -868,7 +868,7 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
     return (Sum if x.array.dtype.kind in "biu" else Nansum).apply(x, axes, keepdim)
 
 
-@public
+@public(out=IN_DTYPE_OF_OUT)
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean over ``dim`` of the elements that are not nan: nansum / their count (nan where all are)."""
     require_floating(x, "nanmean(): expected input to have floating point or complex dtype but got {type}", "nanmean")

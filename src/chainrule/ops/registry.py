@@ -242,7 +242,7 @@ def with_out(function, same_dtype=False, tensor_input=False, in_dtype_of_out=Fal
                 raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
             written = [_written_into(each, into, function, strict) for each, into in zip(result, out)]
             if hasattr(result, "_fields"):  # PyTorch's out= forms return their own named tuple: max_out, sort_out
-                return return_type(type(result).__name__ + "_out", result._fields)(*written)
+                return return_type(type(result).__name__ + "_out", result._fields)(written)
             return tuple(written)
         return _written_into(result, out, function, strict)
 

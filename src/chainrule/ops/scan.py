@@ -109,13 +109,13 @@ class Cummin(ChosenAlongDim):
 
 
 def _running_extreme(kind, result, input, dim, operation, largest):
-    """``result(values, indices)``: the running maximum (``largest``) or minimum along ``dim``, read
+    """``result((values, indices))``: the running maximum (``largest``) or minimum along ``dim``, read
     at the positions ``running_extreme_positions`` finds (again on each call of a compiled program)."""
     axis = one_axis(input, dim, operation)
     if input.array.ndim == 0:
-        return result(*read_chosen(kind, input, None, 0))
+        return result(read_chosen(kind, input, None, 0))
     indices = computed_without_gradient(running_extreme_positions, [input], {"axis": axis, "largest": largest}).array
-    return result(*read_chosen(kind, input, indices, axis, repeats=True))
+    return result(read_chosen(kind, input, indices, axis, repeats=True))
 
 
 def running_extreme_positions(array, axis, largest):
@@ -258,7 +258,7 @@ def _neighbours(input, dim):
     return input.narrow(dim, 1, size - 1), input.narrow(dim, 0, size - 1)
 
 
-@public
+@public(out=True)
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], taken n times (each
     time one element shorter; an empty result once n reaches the length). ``prepend`` and

@@ -139,8 +139,8 @@ def sort(input, dim=-1, descending=False, stable=None):
     axis = one_axis(input, dim, "sort")
     kind = Sort if stable is None else StableSort
     if input.array.ndim == 0:
-        return sort_result(*read_chosen(kind, input, None, 0))
-    return sort_result(*read_chosen(kind, input, _positions(sorting_positions, input, axis=axis, descending=descending), axis))
+        return sort_result(read_chosen(kind, input, None, 0))
+    return sort_result(read_chosen(kind, input, _positions(sorting_positions, input, axis=axis, descending=descending), axis))
 
 
 @public
@@ -175,8 +175,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input.array.dtype.kind == "b":
         raise RuntimeError("topk does not support bool dtypes on CPU; convert first, e.g. x.int()")
     if input.array.ndim == 0:
-        return topk_result(*read_chosen(Topk, input, None, 0))
-    return topk_result(*read_chosen(Topk, input, _positions(top_positions, input, axis=axis, k=k, largest=largest), axis))
+        return topk_result(read_chosen(Topk, input, None, 0))
+    return topk_result(read_chosen(Topk, input, _positions(top_positions, input, axis=axis, k=k, largest=largest), axis))
 
 
 # ----------------------------------------------------------------------------- kthvalue, median, mode
@@ -187,9 +187,9 @@ def _chosen_rank(kind, result, input, dim, keepdim, operation, positions, **keyw
     axis = one_axis(input, dim, operation)
     require_nonempty(input, (axis,) if input.array.ndim else (), operation)
     if input.array.ndim == 0:
-        return result(*read_chosen(kind, input, None, 0))
+        return result(read_chosen(kind, input, None, 0))
     chosen = _positions(positions, input, axis=axis, keepdim=keepdim, **keywords)
-    return result(*read_chosen(kind, input, chosen, axis, keepdim))
+    return result(read_chosen(kind, input, chosen, axis, keepdim))
 
 
 def _ranked_positions(array, axis, keepdim, rank_of):
@@ -478,7 +478,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 histogram_result = return_type("histogram", ["hist", "bin_edges"])
 
 
-@public
+@public(out=True)
 def histc(input, bins=100, min=0, max=0):
     """How many elements fall in each of ``bins`` equal bins spanning [min, max] (the last bin
     includes max; elements outside are not counted). min = max = 0 spans the data's own range, and
@@ -510,7 +510,7 @@ def _counts_in_bins(values, bins, low, high):
     return counts.astype(values.dtype)
 
 
-@public
+@public(out=True)
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """The named tuple ``(hist, bin_edges)``: how many elements (or how much ``weight``, one per
     element) fall in each bin. ``bins`` is a count of equal bins over ``range`` (the data's range
@@ -536,7 +536,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     hist = _binned(input.array.reshape(-1), edges, None if weight is None else weight.array.reshape(-1))
     if density:  # in input's dtype, divided as PyTorch divides: by the total, then by each bin's width
         hist = hist / hist.sum() / xp.diff(edges).astype(dtype)
-    return histogram_result(tensor_from_array(hist), tensor_from_array(as_array(edges, dtype)))
+    return histogram_result((tensor_from_array(hist), tensor_from_array(as_array(edges, dtype))))
 
 
 def _outer_edges(values, range):

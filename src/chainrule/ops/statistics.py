@@ -153,7 +153,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
             volumes = volumes * xp.diff(boundaries).reshape([-1 if other == each else 1 for other in builtins.range(dims)])
         hist = hist / hist.sum() / volumes
     dtype = input.array.dtype
-    return histogramdd_result(tensor_from_array(as_array(hist, dtype)), tuple(tensor_from_array(as_array(each, dtype)) for each in edges))
+    return histogramdd_result((tensor_from_array(as_array(hist, dtype)), tuple(tensor_from_array(as_array(each, dtype)) for each in edges)))
 
 
 
