@@ -194,3 +194,14 @@ def test_pin_memory_raises_pytorchs_error_on_a_machine_without_an_accelerator():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
             lib.ones(2).pin_memory()
+
+
+def test_assert_as_a_function_as_pytorchs():
+    for lib in (chainrule, torch):
+        lib._assert(True, "never")
+        lib._assert(lib.tensor([True]), "never")
+        for falsy in (False, lib.tensor(False), 0):
+            with pytest.raises(AssertionError, match="^input size must be 224$"):
+                lib._assert(falsy, "input size must be 224")
+        with pytest.raises(RuntimeError):  # a tensor of several elements has no truth value
+            lib._assert(lib.tensor([True, False]), "x")

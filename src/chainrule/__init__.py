@@ -109,7 +109,7 @@ from chainrule.legacy_types import (
     ShortTensor,
     set_default_tensor_type,
 )
-from chainrule.queries import is_floating_point, is_tensor, numel, typename
+from chainrule.queries import _assert, is_floating_point, is_tensor, numel, typename
 from chainrule.ops.operands import result_type
 from chainrule.type_info import finfo, iinfo
 from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats, as in PyTorch

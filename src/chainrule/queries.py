@@ -2,7 +2,7 @@
 and the small Tensor methods that answer them (``x.itemsize``, ``x.ndimension()``)."""
 import warnings
 
-from chainrule import dtypes
+from chainrule import dtypes, overrides
 from chainrule.device import device as chainrule_device
 from chainrule.backend import first_element_address, is_shared_memory, shared_copy
 from chainrule.ops.registry import install_method, public
@@ -12,6 +12,15 @@ from chainrule.tensor import Tensor
 def is_tensor(obj):
     """True when ``obj`` is a chainrule Tensor (a Parameter included)."""
     return isinstance(obj, Tensor)
+
+
+def _assert(condition, message):
+    """``assert condition, message`` as a function (torchvision's models check shapes with it): a
+    tensor of one element is read as its truth value; a tensor-like object with
+    ``__torch_function__`` (not a Tensor) decides itself."""
+    if type(condition) is not Tensor and overrides.has_torch_function((condition,)):
+        return overrides.handle_torch_function(_assert, (condition,), condition, message)
+    assert condition, message
 
 
 def _expect_tensor(input, operation):

@@ -128,6 +128,23 @@ def test_the_graph_names_operations_by_the_module_that_ran_them(tmp_path):
     assert not model[0].weight.grad_fn and all(not p.requires_grad or p.grad is None for p in model.parameters())
 
 
+def test_the_graph_is_traced_in_eval_mode_as_pytorchs(tmp_path, capsys):
+    """As PyTorch's tracer: no batch statistics updated, no dropout mask drawn (the random stream
+    goes on as if add_graph had not run), the training mode given back; a failing call says so."""
+    draws = []
+    for lib, Writer in ((chainrule, SummaryWriter), (torch, TorchWriter)):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.BatchNorm1d(3), lib.nn.Dropout(0.5))
+        with Writer(str(tmp_path / lib.__name__)) as writer:
+            writer.add_graph(model, lib.randn(4, 3) * 5 + 2)
+            assert model.training and model[1].num_batches_tracked.item() == 0 and model[1].running_mean.abs().sum().item() == 0
+            draws.append(lib.rand(3).tolist())
+            with pytest.raises(RuntimeError):
+                writer.add_graph(model, lib.randn(4, 5))
+        assert capsys.readouterr().out.splitlines()[-1] == "Error occurs, No graph saved"
+    assert draws[0] == draws[1]
+
+
 def test_default_directory_purge_step_and_reopening(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     writer = SummaryWriter(comment="_lr0.1")

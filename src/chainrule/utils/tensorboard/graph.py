@@ -18,9 +18,9 @@ def graph(model, inputs):
     """The computation of ``model(*inputs)`` as TensorBoard's graph: a node per operation, named
     by the module that ran it (``fc1/AddmmBackward0``, grouped by module in TensorBoard), a node
     per parameter (its name), edges from what each operation read. Found from the autograd graph
-    of one forward call (``requires_grad`` is switched on for the inputs for it). Returns the
-    ``GraphDef`` and the ``RunMetadata`` written beside it (its step statistics), as PyTorch's
-    tracer does."""
+    of one forward call in eval mode (``requires_grad`` is switched on for the inputs for it; the
+    model's training mode is given back after). Returns the ``GraphDef`` and the ``RunMetadata``
+    written beside it (its step statistics), as PyTorch's tracer does."""
     from chainrule.autograd import grad_mode  # noqa: PLC0415
 
     made_by = {}  # id(node) -> module path, from forward hooks on every module
@@ -34,10 +34,17 @@ def graph(model, inputs):
 
     handles = [module.register_forward_hook(hook_for(path or type(model).__name__)) for path, module in model.named_modules()]
     feeds = [each.detach().requires_grad_() if isinstance(each, Tensor) and each.is_floating_point() else each for each in inputs]
+    was_training = model.training
+    model.train(False)  # traced in eval mode, as PyTorch's: no batch statistics updated, no dropout mask drawn
     try:
         with grad_mode.enable_grad():
             outputs = model(*feeds)
+    except RuntimeError as error:  # PyTorch's tracer says so before raising
+        print(error)
+        print("Error occurs, No graph saved")
+        raise
     finally:
+        model.train(was_training)
         for handle in handles:
             handle.remove()
     names = {id(parameter): name.replace(".", "/") for name, parameter in model.named_parameters()}  # grouped with its module
