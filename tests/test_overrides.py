@@ -403,3 +403,46 @@ def test_a_subclass_made_in_its_own_new_keeps_what_new_made():
 
     theirs, ours = both(run)
     assert ours == theirs
+
+
+def test_parameters_and_constructors_of_a_users_subclass():
+    """A Parameter subclass whose ``__new__`` takes more arguments (bitsandbytes' ``Params4bit``);
+    ``Parameter(x)`` of a subclass goes through its ``detach`` (metadata a ``__torch_function__``
+    copies is kept); ``MyTensor(t)`` is an alias of t in the graph; ``tensor(x)`` is a plain copy."""
+
+    def run(L):
+        class Tagged(L.nn.Parameter):
+            def __new__(cls, data=None, requires_grad=True, tag=None):
+                made = super().__new__(cls, data, requires_grad)
+                made.tag = tag
+                return made
+
+        class Meta(L.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                result = super().__torch_function__(func, types, args, kwargs)
+                if isinstance(result, Meta) and args and isinstance(args[0], Meta):
+                    result.__dict__.update(args[0].__dict__)
+                return result
+
+        tagged = Tagged(L.ones(2), tag="w")
+        x = L.ones(2).as_subclass(Meta)
+        x.meta = "z"
+        parameter = L.nn.Parameter(x)
+        base = L.ones(2, requires_grad=True)
+        alias = Meta(base)
+        (alias * 3).sum().backward()
+        refused = None
+        try:
+            Meta(L.ones(2), tag="q")
+        except TypeError as error:
+            refused = str(error)[:60]
+        return [
+            type(tagged).__name__, tagged.tag, tagged.requires_grad, isinstance(tagged, L.nn.Parameter),
+            type(parameter).__name__, parameter.meta, parameter.requires_grad, isinstance(parameter, L.nn.Parameter),
+            type(alias).__name__, alias._base is base, alias.grad_fn.name(), base.grad.tolist(), refused,
+            type(L.tensor(x)).__name__,
+        ]
+
+    theirs, ours = both(run)
+    assert ours == theirs

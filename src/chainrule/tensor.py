@@ -172,9 +172,16 @@ class Tensor:
     def __new__(cls, *data, **options):
         """``Tensor(other)`` is ``other`` under a new name, as PyTorch's legacy constructor makes it:
         a view sharing its memory, dtype and graph (an ``AliasBackward0`` node where it requires grad).
-        Anything else makes a new object; subclasses' own ``__init__`` take their options."""
-        if len(data) == 1 and isinstance(data[0], Tensor) and cls is Tensor:
-            return data[0]._alias()  # (ops/shape.py)
+        So does a user's subclass, ``MyTensor(t)``, as an instance of it (``as_subclass``). Anything
+        else makes a new object; subclasses' own ``__init__`` take their options."""
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            if cls is Tensor:
+                return data[0]._alias()  # (ops/shape.py)
+            if cls.__module__.partition(".")[0] != "chainrule":
+                if set(options) - {"device"}:  # PyTorch's legacy constructor takes no other keyword
+                    got = ", ".join(f"{name}={type(value).__name__}" for name, value in options.items())
+                    raise TypeError(f"new() received an invalid combination of arguments - got (Tensor, {got})")
+                return data[0].as_subclass(cls)
         return _new_object(cls)
 
     _storage_types = ()  # UntypedStorage and TypedStorage (storage.py), which Tensor(storage) views

@@ -39,6 +39,24 @@ def test_nested_inputs_and_per_example_gradients():
     assert_same(per_example, expected)
 
 
+def test_outputs_are_pytrees_as_pytorchs_named_tuples_ordered_dicts_and_out_dims_prefixes():
+    """What torch.utils._pytree makes of outputs: return types (max's, slogdet's), OrderedDicts;
+    one out_dims entry standing for a whole subtree."""
+    (a, ta) = both(A)
+    matrices, torch_matrices = both(RNG.standard_normal((3, 2, 2)))
+    for ours, theirs in [
+        (func.vmap(lambda x: x.max(0))(a), torch.func.vmap(lambda x: x.max(0))(ta)),
+        (func.vmap(chainrule.linalg.slogdet)(matrices), torch.func.vmap(torch.linalg.slogdet)(torch_matrices)),
+    ]:
+        assert type(ours).__name__ == type(theirs).__name__
+        assert_same(tuple(ours), tuple(theirs))
+    ordered = func.vmap(lambda x: __import__("collections").OrderedDict(a=x, b=x.sum()))(a)
+    assert type(ordered).__name__ == "OrderedDict" and list(ordered) == ["a", "b"]
+    nested = func.vmap(lambda x: (x, (x * 2, x * 3)), out_dims=(0, 1))(a)
+    expected = torch.func.vmap(lambda x: (x, (x * 2, x * 3)), out_dims=(0, 1))(ta)
+    assert_same(nested, expected)
+
+
 def test_randomness_same_draws_one_sample_for_every_element():
     a = chainrule.zeros(5, 3)
     same = func.vmap(lambda x: x + chainrule.rand(3), randomness="same")(a)
@@ -57,6 +75,9 @@ def test_randomness_same_draws_one_sample_for_every_element():
         lambda f, a: f.vmap(lambda x: x, in_dims=None)(a),
         lambda f, a: f.vmap(lambda x: 3)(a),
         lambda f, a: f.vmap(lambda x, n: x, in_dims=(0, 0))(a, 3),
+        lambda f, a: f.vmap(lambda x: x, out_dims="lol")(a),
+        lambda f, a: f.vmap(lambda x: (x, x), out_dims=(0, 0, 0))(a),
+        lambda f, a: f.vmap(lambda: a)(),
     ],
 )
 def test_errors_match_pytorch(call):

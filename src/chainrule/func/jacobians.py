@@ -8,7 +8,7 @@ is computed row by row, as jacrev). ``hessian(f)`` is ``jacfwd(jacrev(f))``.
 import functools
 
 from chainrule.func.linearized import Linearized, check_real
-from chainrule.func.pytree import unflatten
+from chainrule.utils._pytree import tree_unflatten as unflatten
 from chainrule.func.vmap import check_randomness, random_draws_checked
 from chainrule.ops.join import stack
 from chainrule.tensor import Tensor

@@ -13,7 +13,8 @@ from chainrule.autograd.backward_pass import grad as autograd_grad
 from chainrule.autograd.graph_leaves import reachable_leaves
 from chainrule.autograd.grad_mode import is_grad_enabled, transform_recording
 from chainrule.func.custom_functions import transforming
-from chainrule.func.pytree import flatten, unflatten
+from chainrule.utils._pytree import tree_flatten as flatten
+from chainrule.utils._pytree import tree_unflatten as unflatten
 from chainrule.tensor import Tensor
 
 

@@ -8,7 +8,9 @@ linear in a dummy cotangent u, so the gradient of g · t with respect to u is J 
 from chainrule.autograd.backward_pass import grad as autograd_grad
 from chainrule.autograd.grad_mode import is_grad_enabled, transform_recording
 from chainrule.func.linearized import Linearized
-from chainrule.func.pytree import flatten, unflatten
+from chainrule.utils._pytree import tree_flatten as flatten
+from chainrule.utils._pytree import treespec_pprint
+from chainrule.utils._pytree import tree_unflatten as unflatten
 from chainrule.tensor import Tensor
 
 
@@ -23,21 +25,13 @@ def vjp(func, *primals, has_aux=False):
         if spec != run.output_spec:
             raise RuntimeError(
                 f"Expected pytree structure of cotangents to be the same as pytree structure of "
-                f"outputs to the function. cotangents: {_describe(spec)}, primal output: {_describe(run.output_spec)}"
+                f"outputs to the function. cotangents: {treespec_pprint(spec)}, primal output: {treespec_pprint(run.output_spec)}"
             )
         run.keep_graphs = is_grad_enabled()  # the grad mode vjp_fn is called in decides, as PyTorch's create_graph
         return run.release(run.per_argument(run.pullback(leaves), every_primal))
 
     output = run.release(run.output)
     return (output, vjp_fn, run.release(run.aux)) if has_aux else (output, vjp_fn)
-
-
-def _describe(spec):
-    if spec is None:
-        return "*"
-    kind, _, children = spec
-    inner = ", ".join(_describe(child) for _, child in children)
-    return f"({inner},)" if kind is tuple and len(children) == 1 else f"{kind.__name__}({inner})"
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -100,7 +94,7 @@ def _checked_tangents(primals, tangents, name):
         raise RuntimeError(
             f"{name}: Expected primals and tangents to have the same python structure. For example, if "
             f"primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
-            f"{_describe(primal_spec)} and tangents with structure {_describe(tangent_spec)}"
+            f"{treespec_pprint(primal_spec)} and tangents with structure {treespec_pprint(tangent_spec)}"
         )
     for what, leaves in (("primals", primal_leaves), ("tangents", tangent_leaves)):
         if not leaves:
@@ -124,7 +118,7 @@ def _linearize_tangents(primals, tangents):
     primal_leaves, primal_spec = flatten(primals)
     if tangent_spec != primal_spec:
         raise RuntimeError(
-            f"Expected the tangents {_describe(tangent_spec)} to have the same argspec as the primals {_describe(primal_spec)}"
+            f"Expected the tangents {treespec_pprint(tangent_spec)} to have the same argspec as the primals {treespec_pprint(primal_spec)}"
         )
     for index, (primal, tangent) in enumerate(zip(primal_leaves, tangent_leaves)):
         for what, wanted, given in (("shape", primal.shape, tangent.shape), ("dtype", primal.dtype, tangent.dtype)):

@@ -25,11 +25,13 @@ import functools
 from chainrule import random as random_module
 from chainrule.backend import xp
 from chainrule.func.custom_functions import transforming
-from chainrule.func.pytree import flatten, unflatten
 from chainrule.nn import normalization
 from chainrule.ops.join import stack
 from chainrule.random import get_rng_state, set_rng_state
 from chainrule.tensor import Tensor
+from chainrule.utils._pytree import _broadcast_to_and_flatten, tree_structure
+from chainrule.utils._pytree import tree_flatten as flatten
+from chainrule.utils._pytree import tree_unflatten as unflatten
 
 RANDOMNESS = ("error", "different", "same")
 
@@ -39,29 +41,29 @@ def _name(func):
 
 
 def _dims_per_leaf(args, in_dims, func):
-    """One batch dimension (or None) per leaf of ``args``, with PyTorch's ValueErrors."""
+    """One batch dimension (or None) per leaf of ``args``, with PyTorch's ValueErrors: ``in_dims``
+    is a prefix of the arguments' tree (an int or None stands for a whole subtree)."""
     prefix = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
     if not isinstance(in_dims, (int, tuple)):
         raise ValueError(
             f"{prefix}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
             f"structure of inputs, got: {type(in_dims)}."
         )
-    if isinstance(in_dims, tuple) and len(in_dims) != len(args):
+    if not args:
         raise ValueError(
-            f"{prefix}: in_dims is not compatible with the structure of `inputs`. in_dims has "
-            f"{len(in_dims)} entries but there are {len(args)} inputs."
+            f"vmap({_name(func)})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you are trying "
+            f"to vmap over a function with no inputs. The latter is unsupported."
         )
-    dims = []
-    for position, arg in enumerate(args):
-        leaves, spec = flatten(arg)
-        dim = in_dims if isinstance(in_dims, int) else in_dims[position]
-        if dim is None or isinstance(dim, int):
-            dims.extend([dim] * len(leaves))
-            continue
-        dim_leaves, dim_spec = flatten(dim)
-        if dim_spec != spec:
-            raise ValueError(f"{prefix}: in_dims is not compatible with the structure of `inputs`.")
-        dims.extend(dim_leaves)
+    args_spec = tree_structure(args)
+    dims = _broadcast_to_and_flatten(in_dims, args_spec)
+    if dims is None:
+        raise ValueError(
+            f"{prefix}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
+            f"{tree_structure(in_dims)} but inputs has structure {args_spec}."
+        )
+    for dim in dims:
+        if dim is not None and not isinstance(dim, int):
+            raise ValueError(f"{prefix}: Got in_dim={dim} for an input but in_dim must be either an integer dimension or None.")
     return dims
 
 
@@ -148,14 +150,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def batched(*args, **kwargs):
+        if any(dim is not None and not isinstance(dim, int) for dim in flatten(out_dims)[0]):
+            raise ValueError(
+                f"vmap({_name(func)}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a python collection "
+                f"of ints representing where in the outputs the vmapped dimension should appear."
+            )
         leaves, spec = flatten(args)
         dims = [_checked_dim(leaf, dim, func, in_dims) for leaf, dim in zip(leaves, _dims_per_leaf(args, in_dims, func))]
         sizes = [leaf.shape[dim] for leaf, dim in zip(leaves, dims) if dim is not None]
         if not sizes:
-            raise ValueError(
-                f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): at least one input must be a "
-                f"Tensor to vmap over, with an in_dim that is not None."
-            )
+            raise ValueError("vmap: Expected at least one Tensor to vmap over")
         if len(set(sizes)) > 1:
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes {sizes} for the mapped dimension")
         size = sizes[0]
@@ -179,14 +183,17 @@ def _stacked(results, out_dims, func, size):
     elements: none when the batch is empty, though ``results`` holds one)."""
     flat_results = [flatten(result) for result in results]
     output_leaves, output_spec = flat_results[0]
-    if isinstance(out_dims, int) or out_dims is None:
-        dims = [out_dims] * len(output_leaves)
+    if isinstance(results[0], Tensor):  # PyTorch's edge case: out_dims (d,) for one tensor
+        dims = [out_dims[0]] if isinstance(out_dims, tuple) and len(out_dims) == 1 else [out_dims]
+        if not (dims[0] is None or isinstance(dims[0], int)):
+            dims = None
     else:
-        dims, dims_spec = flatten(out_dims)
-        if len(dims) == 1 and dims_spec != output_spec:
-            dims = dims * len(output_leaves)
-        elif dims_spec != output_spec:
-            raise ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the structure of `outputs`.")
+        dims = _broadcast_to_and_flatten(out_dims, output_spec)
+    if dims is None:
+        raise ValueError(
+            f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the structure of "
+            f"`outputs`. out_dims has structure {tree_structure(out_dims)} but outputs has structure {output_spec}."
+        )
     stacked = []
     for position, dim in enumerate(dims):
         first = output_leaves[position]

@@ -45,38 +45,47 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     _is_param = True  # what marks a parameter of a user's Tensor subclass, which is no Parameter by class
 
     def __new__(cls, data=None, requires_grad=True):
+        """Made whole here, as PyTorch's: a subclass's own ``__new__`` may take more arguments
+        (``Params4bit(data, requires_grad, quant_state=...)``) and call this one with two."""
         if isinstance(data, Tensor) and type(data).__module__.partition(".")[0] != "chainrule":
             return _parameter_of_subclass(data, requires_grad)
-        return super().__new__(cls)
-
-    def __init__(self, data=None, requires_grad=True):
         if data is None:
             array = xp.empty((0,), dtype=dtypes.get_default_dtype())
         elif isinstance(data, Tensor):
             array = data.array
         else:
             raise _not_a_tensor_error(data, "Parameter")
-        init_leaf(self, array)
+        parameter = super().__new__(cls)
+        init_leaf(parameter, array)
         if data is not None:
-            self._is_inference = data._is_inference
+            parameter._is_inference = data._is_inference
         if requires_grad and array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"Only Tensors of floating point and complex dtype can require gradients (Parameter of a "
                 f"{dtypes.dtype_name(array.dtype)} tensor: convert it first, e.g. Parameter(x.float()), or pass requires_grad=False)"
             )
-        self.requires_grad = requires_grad
+        parameter.requires_grad = requires_grad
+        return parameter
+
+    def __init__(self, *args, **kwargs):
+        """Nothing left to do: ``__new__`` made the parameter (whatever a subclass's takes)."""
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
 
 def _parameter_of_subclass(data, requires_grad=True):
-    """``Parameter(data)`` for ``data`` of a user's Tensor subclass: a new leaf of data's class on
-    its memory, flagged ``_is_param``."""
-    parameter = object.__new__(type(data))
-    init_leaf(parameter, data.array)
-    parameter._is_inference = data._is_inference
-    parameter.requires_grad = requires_grad
+    """``Parameter(data)`` for ``data`` of a user's Tensor subclass, as PyTorch's: ``data.detach()``
+    (so the subclass's ``__torch_function__`` sees it, and keeps what it keeps: fast.ai's metadata),
+    requiring grad, flagged ``_is_param``; a detach that gives another class is refused."""
+    parameter = data.detach()
+    if type(parameter) is not type(data):
+        raise RuntimeError(
+            f"Creating a Parameter from an instance of type {type(data).__name__} requires that detach() returns an "
+            f"instance of the same type, but return type {type(parameter).__name__} was found instead. To use the type "
+            "as a Parameter, please correct the detach() semantics defined by its __torch_dispatch__() implementation."
+        )
+    parameter.requires_grad_(requires_grad)
     parameter._is_param = True
     return parameter
 
@@ -197,11 +206,8 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     __slots__ = ()
     cls_to_become = Parameter
 
-    def __new__(cls, requires_grad=True, device=None, dtype=None):  # not Parameter's, which takes data
-        return Tensor.__new__(cls)
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
-        super().__init__(tensor_from_array(xp.empty((0,), dtype=dtype or dtypes.get_default_dtype())), requires_grad)
+    def __new__(cls, requires_grad=True, device=None, dtype=None):  # no data: Parameter's made of an empty one
+        return super().__new__(cls, tensor_from_array(xp.empty((0,), dtype=dtype or dtypes.get_default_dtype())), requires_grad)
 
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):

@@ -20,7 +20,7 @@ from chainrule.autograd import grad_mode
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.ops.inplace import check_apart, check_castable, write_in_place
 from chainrule.ops.operands import ForeignOperand
-from chainrule.return_types import return_type
+from chainrule.return_types import StructSequence, return_type
 from chainrule.tensor import Tensor
 
 
@@ -241,8 +241,8 @@ def with_out(function, same_dtype=False, tensor_input=False, in_dtype_of_out=Fal
             if not isinstance(out, (tuple, list)) or len(out) != len(result):
                 raise TypeError(f"{function.__name__}(): out must be a tuple of {len(result)} tensors")
             written = [_written_into(each, into, function, strict) for each, into in zip(result, out)]
-            if hasattr(result, "_fields"):  # PyTorch's out= forms return their own named tuple: max_out, sort_out
-                return return_type(type(result).__name__ + "_out", result._fields)(written)
+            if isinstance(result, StructSequence):  # PyTorch's out= forms return their own named tuple: max_out, sort_out
+                return return_type(type(result).__name__ + "_out", result.__match_args__)(written)
             return tuple(written)
         return _written_into(result, out, function, strict)
 

@@ -24,6 +24,8 @@ import warnings
 from collections import OrderedDict, defaultdict, deque, namedtuple
 from typing import Any, Callable, NamedTuple
 
+from chainrule.return_types import StructSequence
+
 __all__ = [
     "PyTree", "Context", "FlattenFn", "UnflattenFn", "DumpableContext", "ToDumpableContextFn", "FromDumpableContextFn",
     "PyTreeSpec", "TreeSpec", "LeafSpec", "keystr", "key_get", "register_pytree_node", "tree_is_leaf", "tree_flatten",
@@ -241,6 +243,8 @@ _register(dict, _dict_flatten, lambda children, keys: dict(zip(keys, children)),
           flatten_with_keys_fn=_mapping_with_keys)
 _register(namedtuple, lambda node: (list(node), type(node)), lambda children, cls: cls(*children),
           "collections.namedtuple", _namedtuple_serialize, _namedtuple_deserialize, _namedtuple_with_keys)
+_register(StructSequence, lambda node: (list(node), type(node)), lambda children, cls: cls(children),
+          "chainrule.return_types", flatten_with_keys_fn=_sequence_with_keys(lambda node: (list(node), type(node))))
 _register(OrderedDict, _dict_flatten, lambda children, keys: OrderedDict(zip(keys, children)), "collections.OrderedDict",
           flatten_with_keys_fn=_mapping_with_keys)
 _register(defaultdict, lambda node: (list(node.values()), [node.default_factory, list(node.keys())]),
@@ -254,7 +258,10 @@ BUILTIN_TYPES = frozenset({tuple, list, dict, namedtuple, OrderedDict, defaultdi
 
 
 def _get_node_type(tree):
-    """The registry key of ``tree``'s type: ``namedtuple`` for every namedtuple class."""
+    """The registry key of ``tree``'s type: ``namedtuple`` for every namedtuple class, and
+    ``StructSequence`` for every return type (PyTorch registers each of its own)."""
+    if isinstance(tree, StructSequence):
+        return StructSequence
     return namedtuple if is_namedtuple_class(type(tree)) else type(tree)
 
 
@@ -465,6 +472,27 @@ def tree_flatten(tree, is_leaf=None):
 
     spec = spec_of(tree)
     return leaves, spec
+
+
+def _broadcast_to_and_flatten(tree, treespec, is_leaf=None):
+    """``tree`` (a prefix of the tree ``treespec`` describes: a leaf stands for its whole
+    subtree) as a list with one entry per leaf of ``treespec``, as PyTorch's (vmap's ``in_dims``
+    and ``out_dims``); None where it is no such prefix."""
+    if tree_is_leaf(tree, is_leaf=is_leaf):
+        return [tree] * treespec.num_leaves
+    node_type = _get_node_type(tree)
+    if treespec.is_leaf() or node_type != treespec.type:
+        return None
+    children, context = SUPPORTED_NODES[node_type].flatten_fn(tree)
+    if len(children) != treespec.num_children or context != treespec.context:
+        return None
+    flat = []
+    for child, child_spec in zip(children, treespec.children()):
+        child_flat = _broadcast_to_and_flatten(child, child_spec, is_leaf=is_leaf)
+        if child_flat is None:
+            return None
+        flat += child_flat
+    return flat
 
 
 def tree_unflatten(leaves, treespec):
