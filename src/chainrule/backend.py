@@ -673,9 +673,18 @@ def copied_with_memory(array, copies):
     if memory is None:
         memory = copies[id(owner)] = owner.copy(order="K")  # the owner's own layout: the same byte places
     start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-    view = numpy.ndarray(array.shape, array.dtype, memory, start, array.strides)
+    view = numpy.ndarray(array.shape, array.dtype, as_buffer(memory), start, array.strides)
     view.flags.writeable = array.flags.writeable
     return view
+
+
+def as_buffer(owner):
+    """``owner`` (an array holding its own memory) as a buffer NumPy can view from its first byte:
+    itself, or where its dimensions lie in another order than row- or column-major (a batch of
+    transposed matrices NumPy computed in that layout), its dimensions reordered so they are."""
+    if owner.flags.c_contiguous or owner.flags.f_contiguous:
+        return owner
+    return owner.transpose(sorted(range(owner.ndim), key=lambda dim: -owner.strides[dim]))
 
 
 def strided_view(array, shape, element_strides, offset=0):
@@ -692,7 +701,7 @@ def strided_view(array, shape, element_strides, offset=0):
     start = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0] + offset * itemsize
     if 0 in shape:  # no element to place: NumPy refuses a start past the memory, which PyTorch allows here
         start = min(start, owner.nbytes)
-    view = numpy.ndarray(shape, array.dtype, owner, start, tuple(stride * itemsize for stride in element_strides))
+    view = numpy.ndarray(shape, array.dtype, as_buffer(owner), start, tuple(stride * itemsize for stride in element_strides))
     if not array.flags.writeable:  # a read-only view (an expand's) stays read-only, whatever its owner
         view.flags.writeable = False
     return view

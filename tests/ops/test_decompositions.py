@@ -202,7 +202,7 @@ def test_return_types_are_named_as_pytorchs():
         ours, theirs = call(chainrule, chainrule.tensor(A)), call(torch, torch.tensor(A))
         assert type(ours).__name__ == type(theirs).__name__ == name
         assert len(ours) == len(theirs)
-        for field in ours._fields:
+        for field in ours.__match_args__:
             mine, reference = getattr(ours, field), getattr(theirs, field)
             assert mine.dtype == chainrule.tensor(reference.numpy()).dtype, (name, field)
             np.testing.assert_allclose(mine.numpy(), reference.numpy(), atol=1e-12)

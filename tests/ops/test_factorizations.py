@@ -196,7 +196,11 @@ EYE_FACTORS = lambda lib: lib.linalg.lu_factor(lib.eye(3))  # noqa: E731
     lambda lib: lib.linalg.householder_product(lib.ones(3), lib.ones(1)),
     lambda lib: lib.ormqr(lib.ones(3, 2), lib.ones(2), lib.ones(2, 2)),
     lambda lib: lib.ormqr(lib.ones(3, 2), lib.ones(3), lib.ones(3, 2)),
-    lambda lib: lib.ormqr(lib.ones(3, 2), lib.ones(2), lib.ones(3, 2), left=False),    lambda lib: lib.linalg.ldl_factor(lib.ones(2, 3)),
+    lambda lib: lib.ormqr(lib.ones(3, 2), lib.ones(2), lib.ones(3, 2), left=False),
+    lambda lib: lib.ormqr(lib.ones(10), lib.ones(2), lib.ones(2)),
+    lambda lib: lib.ormqr(lib.ones(3, 2), lib.ones(2), lib.ones(3)),
+    lambda lib: lib.cholesky_inverse(lib.ones(2, 3)),
+    lambda lib: lib.linalg.ldl_factor(lib.ones(2, 3)),
     lambda lib: lib.linalg.ldl_factor(lib.ones(3)),
     lambda lib: lib.linalg.ldl_factor(lib.ones(2, 2, dtype=lib.int64)),
     lambda lib: lib.linalg.ldl_solve(*lib.linalg.ldl_factor(lib.eye(3)), lib.ones(2, 2)),
@@ -275,3 +279,17 @@ def test_ldl_factor_of_a_singular_matrix_raises():
         chainrule.linalg.ldl_factor(chainrule.zeros(2, 2))
     with pytest.raises(RuntimeError, match=r"\(Batch element 1\): D\[2,2\] is zero"):
         chainrule.linalg.ldl_factor_ex(chainrule.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 0.0]]]), check_errors=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.linalg.lu_factor(lib.zeros(3, 0, 0, dtype=lib.float64)),
+    lambda lib: lib.linalg.lu_factor_ex(lib.zeros(0, 2, 2)),
+    lambda lib: lib.linalg.lu(lib.zeros(3, 0, 0)),
+    lambda lib: lib.geqrf(lib.zeros(5, 0)),
+    lambda lib: lib.geqrf(lib.zeros(2, 0, 3)),
+    lambda lib: lib.linalg.ldl_factor(lib.zeros(3, 0, 0)),
+    lambda lib: lib.lu_unpack(*lib.linalg.lu_factor(lib.zeros(0, 2, 2))),
+], ids=["lu_factor", "lu_factor_ex_no_batch", "lu", "geqrf_no_columns", "geqrf_no_rows", "ldl_factor", "lu_unpack"])
+def test_factorizations_of_empty_batches_and_matrices_have_pytorchs_shapes(call):
+    shapes = [[tuple(part.shape) for part in call(lib)] for lib in (torch, chainrule)]
+    assert shapes[0] == shapes[1]

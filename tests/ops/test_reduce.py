@@ -341,7 +341,7 @@ def test_aminmax_returns_a_named_tuple_and_shares_the_gradient_among_ties_like_p
     for kwargs in ({}, {"dim": 1}, {"dim": 0, "keepdim": True}):
         ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
         mine, reference = ours.aminmax(**kwargs), theirs.aminmax(**kwargs)
-        assert type(mine).__name__ == "aminmax" and mine._fields == ("min", "max")
+        assert type(mine).__name__ == "aminmax" and mine.__match_args__ == ("min", "max")
         np.testing.assert_array_equal(mine.min.array, reference.min.detach().numpy())
         np.testing.assert_array_equal(mine.max.array, reference.max.detach().numpy())
         (mine.min + 2 * mine.max).sum().backward()

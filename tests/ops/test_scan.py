@@ -58,7 +58,7 @@ def test_cummax_and_cummin_return_the_latest_position_on_ties_and_nan_like_pytor
     data = [[3.0, 1.0, 3.0, 2.0, 1.0, 3.0], [1.0, math.nan, 2.0, math.nan, 0.0, 5.0], [2.0, 2.0, 2.0, 2.0, 2.0, 2.0]]
     ours, theirs = chainrule.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
     mine, reference = getattr(ours, name)(1), getattr(theirs, name)(1)
-    assert type(mine).__name__ == type(reference).__name__ == name and mine._fields == ("values", "indices")
+    assert type(mine).__name__ == type(reference).__name__ == name and mine.__match_args__ == ("values", "indices")
     np.testing.assert_array_equal(mine.values.detach().numpy(), reference.values.detach().numpy())
     np.testing.assert_array_equal(mine.indices.array, reference.indices.numpy())
     assert mine.indices.dtype == chainrule.int64

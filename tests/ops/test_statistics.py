@@ -105,7 +105,7 @@ POINTS = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.2], [0.25, 0.75], [0.9, -0.3]
 ])
 def test_histogramdd_matches_pytorch(call):
     ours, theirs = call(chainrule, chainrule.tensor(POINTS, dtype=chainrule.float32)), call(torch, torch.tensor(POINTS, dtype=torch.float32))
-    assert type(ours).__name__ == "histogramdd" and ours._fields == ("hist", "bin_edges")
+    assert type(ours).__name__ == "histogramdd" and ours.__match_args__ == ("hist", "bin_edges")
     assert ours.hist.dtype == chainrule.float32
     np.testing.assert_allclose(ours.hist.array, theirs.hist.numpy(), rtol=1e-6)
     assert len(ours.bin_edges) == len(theirs.bin_edges)

@@ -179,3 +179,13 @@ def test_view_of_an_array_numpy_made_with_as_strided():
     x = chainrule.from_numpy(np.lib.stride_tricks.as_strided(storage, (3, 4), (32, 8)))
     view = shape.unfold(x, 1, 2, 2)
     assert view._is_view() and view._base is x
+
+
+def test_views_of_an_array_numpy_laid_out_transposed():
+    """The conjugate transpose of a batch of complex matrices is an array NumPy lays out as its
+    input (neither row- nor column-major): slicing it, even to nothing, and copying it work."""
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        adjoint = lib.randn(2, 3, 3, dtype=lib.complex128).mH
+        assert tuple(adjoint[..., :0].shape) == (2, 3, 0) and tuple(adjoint[..., 1:].shape) == (2, 3, 2)
+        assert lib.equal(__import__("copy").deepcopy(adjoint), adjoint)

@@ -187,6 +187,12 @@ def check_same_dtype(A, B, message):
         raise RuntimeError(message.format(A=type_name(A), B=type_name(B)) + " Convert one with .to(other.dtype).")
 
 
+def batch_flattened(array, core_dims=2):
+    """``array`` (*, core...) as one batch dimension: (B, core...), B the product of the batch
+    sizes (so a batch with a size 0, or core dimensions of size 0, reshapes too)."""
+    return array.reshape((math.prod(array.shape[:-core_dims]),) + array.shape[-core_dims:])
+
+
 def lu_factor_array(matrices):
     """LAPACK's getrf on arrays: the LU factorization with partial pivoting of each matrix of
     (*, m, n), A = P L U, one column at a time (vectorized over the batch; teaching-size matrices).
@@ -198,7 +204,7 @@ def lu_factor_array(matrices):
     izamax), the first one on ties, as LAPACK chooses."""
     rows, columns = matrices.shape[-2:]
     batch_shape, steps = matrices.shape[:-2], min(rows, columns)
-    lu = matrices.reshape((-1, rows, columns)).copy()
+    lu = batch_flattened(matrices).copy()
     batch = xp.arange(lu.shape[0])
     pivots = xp.zeros((lu.shape[0], steps), dtype=dtypes.int32)
     info = xp.zeros(lu.shape[0], dtype=dtypes.int32)
@@ -229,7 +235,7 @@ def failing_minors(matrices):
     """cholesky's ``info`` per matrix of (*, n, n): the order of the first leading minor that is not
     positive-definite, 0 where the matrix is positive-definite."""
     size = matrices.shape[-1]
-    flat = matrices.reshape((-1, size, size))
+    flat = batch_flattened(matrices)
     orders = [next((k for k in range(1, size + 1) if not succeeds(cholesky_factor, matrix[:k, :k])), 0) for matrix in flat]
     return xp.asarray(orders, dtype=dtypes.int32).reshape(matrices.shape[:-2])
 
@@ -298,7 +304,7 @@ def converged(function, operation, matrices):
     try:
         return function(matrices)
     except BackendLinAlgError:
-        flat = matrices.reshape((-1,) + matrices.shape[-2:])
+        flat = batch_flattened(matrices)
         info = xp.asarray([not succeeds(function, matrix) for matrix in flat]).reshape(matrices.shape[:-2])
         raise failure(operation, info, NOT_CONVERGED[operation]) from None
 
@@ -945,6 +951,7 @@ def cholesky_inverse(L, upper=False):
     """A⁻¹ where A = L Lᴴ (or Uᴴ U with ``upper``) is given by its Cholesky factor L (*, n, n) (only
     its triangle is read)."""
     check_kernel(L, "cholesky_inverse_out_cpu")
+    check_matrices(L, "cholesky_inverse", floating=False)
     factor = L.triu().mH if upper else L.tril()
     return inverse_for(matmul(factor, factor.mH), "cholesky_inverse")
 

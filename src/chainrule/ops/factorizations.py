@@ -24,6 +24,7 @@ from chainrule.ops import shape
 from chainrule.ops.decompositions import (
     LinalgOp,
     adjoint,
+    batch_flattened,
     check_kernel,
     check_matrices,
     check_same_dtype,
@@ -50,7 +51,7 @@ linalg_ldl_factor_ex = return_type("linalg_ldl_factor_ex", ["LD", "pivots", "inf
 def permutation_matrices(pivots, size):
     """P (*, size, size) with A = P L U from LAPACK's pivots (*, k) (from 1): row j of A was swapped
     with row pivots[j] - 1, in order j = 0, 1, ..."""
-    flat = pivots.reshape((-1, pivots.shape[-1])).astype(dtypes.int64) - 1
+    flat = batch_flattened(pivots, 1).astype(dtypes.int64) - 1
     batch = xp.arange(flat.shape[0])
     order = xp.broadcast_to(xp.arange(size), (flat.shape[0], size)).copy()  # row i of P A is row order[i] of A
     for j in range(flat.shape[1]):
@@ -82,7 +83,7 @@ def geqrf_array(matrices):
     is zero and alpha real."""
     rows, columns = matrices.shape[-2:]
     steps = min(rows, columns)
-    a = matrices.reshape((-1, rows, columns)).copy()
+    a = batch_flattened(matrices).copy()
     tau = xp.zeros((a.shape[0], steps), dtype=a.dtype)
     for j in range(steps):
         alpha, below = a[:, j, j], a[:, j + 1 :, j]
@@ -118,7 +119,7 @@ def ldl_factor_array(matrices):
     whose rows k and ipiv[k] were swapped, -kp twice for a 2 x 2 block; info (*,) int32, the first
     zero block, from 1)."""
     size = matrices.shape[-1]
-    flat = matrices.reshape((-1, size, size))
+    flat = batch_flattened(matrices)
     results = [symmetric_pivoted_factors(matrix) for matrix in flat]
     LD = xp.stack([each[0] for each in results]) if results else flat.copy()
     pivots = xp.asarray([each[1] for each in results], dtype=dtypes.int32).reshape(matrices.shape[:-1])
@@ -180,9 +181,9 @@ def ldl_solve_array(LD, pivots, B):
     """X with A X = B for A given by sytrf's (LD, pivots): LAPACK's sytrs (lower), matrix by matrix;
     LD (*, n, n), B (*, n, k), batch dimensions broadcast."""
     batch = xp.broadcast_shapes(LD.shape[:-2], B.shape[:-2])
-    LD = xp.broadcast_to(LD, batch + LD.shape[-2:]).reshape((-1,) + LD.shape[-2:])
-    pivots = xp.broadcast_to(pivots, batch + pivots.shape[-1:]).reshape((-1,) + pivots.shape[-1:])
-    B = xp.broadcast_to(B, batch + B.shape[-2:]).reshape((-1,) + B.shape[-2:])
+    LD = batch_flattened(xp.broadcast_to(LD, batch + LD.shape[-2:]))
+    pivots = batch_flattened(xp.broadcast_to(pivots, batch + pivots.shape[-1:]), 1)
+    B = batch_flattened(xp.broadcast_to(B, batch + B.shape[-2:]))
     solutions = [solved_by_factors(*each) for each in zip(LD, pivots, B)]
     result = xp.stack(solutions) if solutions else B.copy()
     return result.reshape(batch + B.shape[-2:])
@@ -550,6 +551,9 @@ def ormqr(input, tau, other, left=True, transpose=False):
     """Q C, C Q, Qᴴ C or C Qᴴ (``left``, ``transpose``) for C = other (*, m, n) and the full square Q
     = H_1 ... H_k of geqrf's (input (*, mn, k'), tau (*, k)), mn = m (left) or n, without forming Q."""
     operation = "torch.ormqr"
+    for name, matrices in (("input", input), ("other", other)):
+        if matrices.array.ndim < 2:
+            raise RuntimeError(f"{operation}: {name} must have at least 2 dimensions.")
     rows, columns = other.array.shape[-2:]
     if left and rows != input.array.shape[-2]:
         raise RuntimeError(f"{operation}: other.shape[-2] must be equal to input.shape[-2]")
