@@ -394,6 +394,19 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
+def _no_stored_values(shape, dtype, requires_grad):
+    """What ``zeros`` and ``empty`` give for ``layout=sparse_coo``: a sparse tensor storing nothing."""
+    from chainrule.sparse.operations import sparse_coo_tensor  # noqa: PLC0415 (sparse tensors are made of dense ones)
+
+    indices = tensor_from_array(xp.zeros((len(shape), 0), dtype=dtypes.int64))
+    return sparse_coo_tensor(indices, tensor_from_array(xp.zeros((0,), dtype=dtype)), shape, requires_grad=requires_grad)
+
+
+def _refuse_sparse_filled(layout):
+    if layout is memory_layout.sparse_coo:
+        raise RuntimeError("full(...) is not implemented for sparse layout")
+
+
 @public(method=False)
 @made_in_dtype_of_out
 def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_memory=False):
@@ -401,6 +414,8 @@ def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
         refuse_pinned_memory()
     shape = size_argument(size, "zeros")
     dtype = _float_dtype(dtype, "zeros")
+    if layout is memory_layout.sparse_coo:
+        return _no_stored_values(shape, dtype, requires_grad)
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     return _from_arguments(xp.zeros(shape, dtype=dtype), requires_grad)
@@ -413,6 +428,7 @@ def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_m
         refuse_pinned_memory()
     shape = size_argument(size, "ones")
     dtype = _float_dtype(dtype, "ones")
+    _refuse_sparse_filled(layout)
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     return _from_arguments(xp.ones(shape, dtype=dtype), requires_grad)
@@ -427,6 +443,8 @@ def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     check_memory_format(memory_format, len(shape), "empty", preserve=False)
     order = memory_layout.CHANNELS_LAST_ORDERS.get(memory_format)
     dtype = _float_dtype(dtype, "empty")
+    if layout is memory_layout.sparse_coo:
+        return _no_stored_values(shape, dtype, requires_grad)
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     make = lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad)  # noqa: E731
@@ -451,6 +469,7 @@ def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {argument_type_name(size)}")
     shape = size_argument((size,), "full")
+    _refuse_sparse_filled(layout)
     fill_value = fill_number(fill_value, "full")
     dtype = dtypes.infer_dtype(fill_value) if dtype is None else checked_dtype(dtype)
     if on_meta(device):
@@ -502,6 +521,8 @@ def made_like(input, memory_format, make, shape):
 @public(method=False)
 def zeros_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "zeros_like")
+    if (input.layout if layout is None else layout) is memory_layout.sparse_coo:
+        return _no_stored_values(shape, dtype, requires_grad)
     if like_on_meta(input, device):
         return on_meta_device(shape, dtype, requires_grad)
     return made_like(input, memory_format, lambda sizes: _from_arguments(xp.zeros(sizes, dtype=dtype), requires_grad), shape)
@@ -518,6 +539,8 @@ def ones_like(input, dtype=None, layout=None, device=None, requires_grad=False, 
 @public(method=False)
 def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "empty_like")
+    if (input.layout if layout is None else layout) is memory_layout.sparse_coo:
+        return _no_stored_values(shape, dtype, requires_grad)
     if like_on_meta(input, device):
         return on_meta_device(shape, dtype, requires_grad)
     return made_like(input, memory_format, lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad), shape)

@@ -53,6 +53,16 @@ MATRIX = ([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
     lambda lib: lib.sparse_coo_tensor(lib.tensor([[1, 0, 1], [0, 2, 0]]), lib.tensor([1.0, 2.0, 3.0]), (2, 3)).coalesce(),
     lambda lib: lib.sparse_coo_tensor(lib.tensor(MATRIX[0]), lib.tensor(MATRIX[1]), MATRIX[2]).double(),
     lambda lib: lib.randn(3, 4).relu().to_sparse(),  # drawn alike (both generators seeded by the conftest)
+    lambda lib: lib.t(lib.sparse_coo_tensor(lib.tensor(MATRIX[0]), lib.tensor(MATRIX[1]), MATRIX[2])),
+    lambda lib: lib.sparse_coo_tensor(lib.tensor(MATRIX[0]), lib.tensor(MATRIX[1]), MATRIX[2]) / 2,
+    lambda lib: -lib.sparse_coo_tensor(lib.tensor(MATRIX[0]), lib.tensor(MATRIX[1]), MATRIX[2]),
+    lambda lib: lib.sparse_coo_tensor(lib.tensor(MATRIX[0]), lib.tensor([1, 2, 3]), MATRIX[2]) * 2.5,
+    lambda lib: lib.sparse_coo_tensor(lib.tensor([[1]]), lib.tensor([1.0]), (3,)),
+    lambda lib: lib.zeros(2, 3, layout=lib.sparse_coo),
+    lambda lib: lib.empty(2, 3, dtype=lib.float64, layout=lib.sparse_coo),
+    lambda lib: lib.zeros_like(lib.ones(2, 2).to_sparse()),
+    lambda lib: lib.sparse.FloatTensor(lib.tensor(MATRIX[0]), lib.tensor([1, 2, 3]), lib.Size([2, 3])),
+    lambda lib: lib.sparse.LongTensor(2, 3),
 ], ids=lambda make: None)
 def test_prints_as_pytorch(make):
     torch.manual_seed(0)
@@ -199,6 +209,24 @@ def test_unsupported_operations_raise():
         ours + ours.t()
     with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
         ours @ chainrule.ones(2, 2)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)"):
+        chainrule.sparse.sum(ours, 5)
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times in the list of dims"):
+        chainrule.sparse.sum(ours, [0, 0])
+    with pytest.raises(RuntimeError, match=r"full\(...\) is not implemented for sparse layout"):
+        chainrule.ones(2, layout=chainrule.sparse_coo)
+
+
+def test_differences_and_quotients_are_sparse_with_dense_gradients_to_the_values():
+    results = []
+    for lib in (torch, chainrule):
+        values = lib.tensor([3.0, 4.0, 5.0], requires_grad=True)
+        sparse = lib.sparse_coo_tensor(lib.tensor(MATRIX[0]), values, MATRIX[2])
+        difference = (sparse / 4) - sparse
+        dense_minus = lib.ones(2, 3) - sparse
+        (difference.to_dense() * lib.arange(6.0).reshape(2, 3)).sum().backward()
+        results.append((difference.layout == lib.sparse_coo, difference.to_dense().tolist(), dense_minus.tolist(), values.grad.tolist()))
+    assert results[0] == results[1]
 
 
 def test_node_names_and_layouts_as_pytorch():

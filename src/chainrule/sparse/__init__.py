@@ -10,7 +10,8 @@ sparse, a product ``adjacency @ features`` costs one multiply-add per stored ele
 - ``sparse.sum``, ``s + s``, ``dense + s``, ``s * number``, ``s.t()``, ``s.coalesce()``.
 """
 from chainrule.ops.matmul import Mm, mm as dense_mm
-from chainrule.sparse.operations import legacy_float_tensor as FloatTensor  # noqa: N812 (PyTorch's name)
+from chainrule import dtypes
+from chainrule.sparse.operations import legacy_constructor
 from chainrule.sparse.operations import sparse_coo_tensor
 from chainrule.sparse.operations import sparse_sum as sum  # noqa: A001 (PyTorch's name)
 from chainrule.sparse.tensor import SparseTensor
@@ -29,7 +30,14 @@ def mm(mat1, mat2, reduce="sum"):
     return SparseAddmm.apply(mat1, mat2)
 
 
-SparseAddmm = Mm.shown_as("SparseAddmmBackward0")  # PyTorch computes sparse.mm as addmm with a zero input
+SparseAddmm = Mm.shown_as("SparseAddmmBackward0")
+
+# PyTorch's names: torch.sparse.FloatTensor(indices, values, size) (as Kipf's GCN builds its adjacency)
+FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor = (
+    legacy_constructor(getattr(dtypes, dtype), name)
+    for name, dtype in [("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("LongTensor", "int64"),
+                        ("IntTensor", "int32"), ("ShortTensor", "int16"), ("CharTensor", "int8"), ("ByteTensor", "uint8")]
+)  # PyTorch computes sparse.mm as addmm with a zero input
 
 
 def spmm(input, mat2):
@@ -37,4 +45,7 @@ def spmm(input, mat2):
     return dense_mm(input, mat2)
 
 
-__all__ = ["FloatTensor", "SparseTensor", "mm", "spmm", "sparse_coo_tensor", "sum"]
+__all__ = [
+    "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "SparseTensor",
+    "mm", "spmm", "sparse_coo_tensor", "sum",
+]

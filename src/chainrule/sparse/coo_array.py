@@ -135,6 +135,13 @@ class SparseCOOArray:
         shape[dim0], shape[dim1] = shape[dim1], shape[dim0]
         return SparseCOOArray(self.indices[order], self.values, shape, coalesced=self.coalesced and dim0 == dim1)
 
+    def transpose(self, axes):
+        """NumPy's ``transpose`` for a permutation that swaps two sparse dimensions (``torch.t``)."""
+        moved = [dim for dim, axis in enumerate(axes) if dim != axis]
+        if len(moved) != 2:
+            raise unsupported("permute")
+        return self.transposed(*moved)
+
     @property
     def mT(self):  # noqa: N802 (NumPy's and PyTorch's name)
         return self.transposed(self.ndim - 2, self.ndim - 1)
@@ -161,6 +168,13 @@ class SparseCOOArray:
                 return _sum(*inputs)
             if ufunc is xp.multiply:
                 return _scaled(*inputs)
+            if ufunc is xp.subtract:
+                first, second = inputs
+                return _sum(first, -second)
+            if ufunc is xp.negative:
+                return SparseCOOArray(self.indices, -self.values, self.shape, self.coalesced)
+            if ufunc is xp.true_divide and inputs[0] is self and getattr(inputs[1], "ndim", 0) == 0:
+                return SparseCOOArray(self.indices, self.values / inputs[1], self.shape, self.coalesced)
         raise unsupported(ufunc.__name__)
 
     def __array_function__(self, function, types, args, kwargs):
@@ -192,6 +206,18 @@ class SparseCOOArray:
         return xp.multiply(self, other)
 
     __rmul__ = __mul__
+
+    def __sub__(self, other):
+        return xp.subtract(self, other)
+
+    def __rsub__(self, other):
+        return xp.subtract(other, self)
+
+    def __neg__(self):
+        return xp.negative(self)
+
+    def __truediv__(self, other):
+        return xp.true_divide(self, other)
 
 
 def _product(a, b):

@@ -20,6 +20,7 @@ from chainrule.autograd.function import Function
 from chainrule.backend import add_at, xp
 from chainrule.device import check_device
 from chainrule.memory_layout import sparse_coo
+from chainrule.ops.reduce import reduction_axes
 from chainrule.ops.registry import install_method
 from chainrule.sparse.coo_array import SparseCOOArray, unsupported
 from chainrule.sparse.tensor import SparseTensor, sparse_tensor
@@ -78,7 +79,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     else:
         shape = tuple(int(each) for each in size)
         _check_indices(index_array, values, shape)
-    made = SparseCooTensor.apply(index_array, values, shape, bool(is_coalesced))
+    made = SparseCooTensor.apply(index_array, values, shape, bool(is_coalesced) or index_array.shape[1] <= 1)  # one entry or none: coalesced
     if requires_grad:
         made.requires_grad_(True)
     return made
@@ -106,9 +107,20 @@ def _check_indices(indices, values, shape):
             )
 
 
-def legacy_float_tensor(indices, values, size):
-    """``torch.sparse.FloatTensor(indices, values, size)``, the constructor before sparse_coo_tensor."""
-    return sparse_coo_tensor(indices, values, size, dtype=dtypes.float32)
+def legacy_constructor(dtype, name):
+    """``torch.sparse.FloatTensor`` (``DoubleTensor``...), the constructors before sparse_coo_tensor:
+    ``(indices, values[, size])`` gives values' dtype whatever the name says, as PyTorch's; sizes
+    alone give a sparse tensor of the name's dtype storing nothing."""
+
+    def construct(*args):
+        if len(args) in (2, 3) and all(isinstance(each, Tensor) for each in args[:2]):
+            return sparse_coo_tensor(*args)
+        if all(isinstance(each, int) for each in args):
+            return creation.zeros(args, dtype=dtype, layout=sparse_coo)
+        raise TypeError(f"{name}(): takes (indices, values, size) or sizes, got {tuple(type(each).__name__ for each in args)}")
+
+    construct.__name__ = construct.__qualname__ = name
+    return construct
 
 
 # ----------------------------------------------------------------------------- between the layouts
@@ -322,7 +334,8 @@ class Scale(Function):
     @staticmethod
     def forward(ctx, x, factor):
         ctx.factor = factor
-        return sparse_tensor(x.array * factor)
+        dtype = dtypes.scalar_result_dtype(x.array.dtype, factor)  # int * 2.5 is float32, as a dense tensor's
+        return sparse_tensor((x.array * factor).astype(dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -362,8 +375,7 @@ def sparse_sum(input, dim=None, dtype=None):
         input = to(input, dtype)
     if not isinstance(input, SparseTensor):
         return input.sum() if dim is None else input.sum(dim)
-    ndim = input.ndim
-    dims = tuple(range(ndim)) if dim is None else tuple(sorted({each % ndim for each in ((dim,) if isinstance(dim, int) else dim)}))
+    dims = tuple(range(input.ndim)) if dim is None else tuple(sorted(reduction_axes(input, dim, "sparse.sum")))
     return Sum.apply(input, dims)
 
 
