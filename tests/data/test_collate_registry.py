@@ -149,3 +149,16 @@ def test_pin_memory_walks_a_batch_like_torch():
         assert pin({"name": "a", "ids": (1, 2)}) == {"name": "a", "ids": (1, 2)}
         with pytest.raises(RuntimeError):  # no accelerator to pin for
             pin([lib.ones(2)])
+
+
+def test_a_batch_of_a_tensor_subclass_keeps_the_subclass():
+    """PyTorch's collate stacks with torch.stack, which a subclass's __torch_function__ answers."""
+    names = []
+    for lib in (torch, chainrule):
+        class Tagged(lib.Tensor):
+            pass
+
+        samples = [lib.tensor([float(index), 1.0]).as_subclass(Tagged) for index in range(4)]
+        batch = next(iter(lib.utils.data.DataLoader(samples, batch_size=2)))
+        names.append((type(batch).__name__, batch.tolist()))
+    assert names[0] == names[1] and names[0][0] == "Tagged"

@@ -32,7 +32,7 @@ import copy
 from chainrule import dtypes
 from chainrule.backend import as_array, xp
 from chainrule.creation import as_tensor, tensor
-from chainrule.ops.join import stack
+from chainrule.functional import stack  # the overridable one: a batch of a Tensor subclass stays one, as PyTorch's
 from chainrule.tensor import Tensor, tensor_from_array
 
 default_collate_err_msg_format = (
