@@ -40,8 +40,8 @@ from chainrule.overrides import make_overridable
 complex_numbers.refuse_complex_where_pytorch_does()
 globals().update(vars(functions))
 # a call given an object that defines __torch_function__ is that object's to answer (overrides.py),
-# but for the constructors from data, which PyTorch never hands over (tensor(t) is a plain tensor)
-make_overridable(globals(), set(vars(functions)) - {"tensor", "as_tensor", "asarray"}, "chainrule")
+# but for the constructors from data, which PyTorch hands to modes alone (tensor(t) is a plain tensor)
+make_overridable(globals(), vars(functions), "chainrule", modes_only={"tensor", "as_tensor", "asarray"})
 __all__ = sorted(vars(functions))
 
 

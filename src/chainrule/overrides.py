@@ -325,6 +325,9 @@ def resolve_name(f):
     ``"chainrule.Tensor.add"``, ``"chainrule.Tensor.grad.__get__"``); None for another callable."""
     if getattr(f, "_overridable", False):
         return f"{f.__module__}.{f.__qualname__}"
+    name = getattr(f, "__name__", None)
+    if name is not None and getattr(Tensor, name, None) is f:  # a method, as Tensor.add
+        return f"chainrule.Tensor.{name}"
     owner = getattr(f, "__self__", None)
     if getattr(f, "__name__", None) == "__get__" and owner is not None:
         name = next((name for name, attribute in vars(Tensor).items() if attribute is owner), None)
@@ -333,13 +336,24 @@ def resolve_name(f):
 
 
 # ----------------------------------------------------------------------------- chainrule's functions
-def overridable(function, module):
+def overridable(function, module, modes_only=False):
     """``function`` (public as ``module.NAME``), handing calls with overloaded arguments to them.
 
     While no Tensor subclass overrides anything, the arguments are looked at only when the call
-    fails: an object that is no tensor fails an operation before it computes anything."""
+    fails: an object that is no tensor fails an operation before it computes anything. With
+    ``modes_only`` (PyTorch's constructors from data, ``tensor(x)``), only a mode sees the call."""
     if getattr(function, "_overridable", False):
         return function
+    if modes_only:
+        @functools.wraps(function)
+        def seen_by_modes(*args, **kwargs):
+            if _modes_entered and _switch.modes and _switch.state != "disabled":
+                return _call_overrides(seen_by_modes, [], args, kwargs or None, f"{module}.{function.__name__}")
+            return function(*args, **kwargs)
+
+        seen_by_modes.__module__, seen_by_modes.__qualname__ = module, function.__name__
+        seen_by_modes._overridable = True
+        return seen_by_modes
     # PyTorch's nn.functional is mostly Python, the rest its C++ core: their refusals differ
     # (_call_overrides), and a Python function hands over its optional arguments by keyword
     in_python = module == "chainrule.nn.functional" and function.__name__ not in _FUNCTIONAL_IN_CPP
@@ -404,12 +418,13 @@ def _signature(function):
     return inspect.signature(function)
 
 
-def make_overridable(namespace, names, module):
-    """Make the functions among ``names`` of the module namespace ``namespace`` overridable."""
+def make_overridable(namespace, names, module, modes_only=()):
+    """Make the functions among ``names`` of the module namespace ``namespace`` overridable (those
+    in ``modes_only`` by modes alone)."""
     for name in names:
         value = namespace.get(name)
         if isinstance(value, types.FunctionType):
-            namespace[name] = overridable(value, module)
+            namespace[name] = overridable(value, module, name in modes_only)
 
 
 # ----------------------------------------------------------------------------- Tensor's methods
