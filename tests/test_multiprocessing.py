@@ -49,3 +49,30 @@ def test_a_shared_model_still_trains_in_this_process():
     model = nn.Linear(3, 1).share_memory()
     _train(model, 0, 2)
     assert model.weight.is_shared() and model.weight.grad is not None
+
+
+def _rank_job(rank, results, failing_rank):
+    if rank == failing_rank:
+        raise ValueError(f"rank {rank} failed")
+    results.put((rank, chainrule.ones(3).sum().item() * rank))
+
+
+def _exiting_job(rank):
+    sys.exit(3 if rank == 0 else 0)
+
+
+def test_spawn_runs_one_process_per_rank_and_raises_a_ranks_error_as_pytorch():
+    context = mp.get_context("fork")
+    results = context.SimpleQueue()
+    mp.start_processes(_rank_job, args=(results, None), nprocs=2, start_method="fork")
+    assert sorted([results.get(), results.get()]) == [(0, 0.0), (1, 3.0)]
+    with pytest.raises(mp.ProcessRaisedException) as raised:
+        mp.start_processes(_rank_job, args=(results, 1), nprocs=2, start_method="fork")
+    assert raised.value.error_index == 1 and "-- Process 1 terminated with the following error:" in str(raised.value)
+    assert "ValueError: rank 1 failed" in str(raised.value)
+    started = mp.start_processes(_exiting_job, nprocs=2, join=False, start_method="fork")
+    with pytest.raises(mp.ProcessExitedException, match="process 0 terminated with exit code 3"):
+        while not started.join():
+            pass
+    assert mp.get_sharing_strategy() in mp.get_all_sharing_strategies() == torch.multiprocessing.get_all_sharing_strategies()
+
