@@ -173,3 +173,46 @@ def test_progress_shows_a_tqdm_bar_on_stderr(tmp_path, capsys):
     assert "100%" in capsys.readouterr().err
     hub.download_url_to_file(url, str(tmp_path / "quiet.bin"), progress=False)
     assert capsys.readouterr().err == ""
+
+
+HUBCONF = '''"""A repository's entrypoints."""
+dependencies = ["numpy"]
+import helpers
+
+
+def tiny(width=3):
+    """A linear layer of ``width`` outputs."""
+    return helpers.LIBRARY.nn.Linear(2, width)
+
+
+def _hidden():
+    pass
+'''
+
+
+def _repository(folder, library):
+    folder.mkdir(parents=True)
+    (folder / "hubconf.py").write_text(HUBCONF)
+    (folder / "helpers.py").write_text(f"import {library.__name__} as LIBRARY\n")
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_entrypoints_of_a_local_folder_and_of_a_cached_github_repository(lib, tmp_path, monkeypatch, capsys):
+    """hub.load/list/help read hubconf.py as torch.hub's do: from a folder, or from the hub folder's
+    copy of a GitHub repository (``<owner>_<name>_<ref>``), trusted once and then listed."""
+    _repository(tmp_path / "local", lib)
+    layer = lib.hub.load(str(tmp_path / "local"), "tiny", width=4, source="local")
+    assert type(layer).__name__ == "Linear" and tuple(layer.weight.shape) == (4, 2)
+    for call, error in [(lambda: lib.hub.load(str(tmp_path / "local"), "nope", source="local"), RuntimeError),
+                        (lambda: lib.hub.load(str(tmp_path / "local"), "tiny", source="ftp"), ValueError)]:
+        with pytest.raises(error):
+            call()
+    lib.hub.set_dir(str(tmp_path / "hub"))
+    _repository(tmp_path / "hub" / "someone_models_v1", lib)
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    assert lib.hub.list("someone/models:v1", trust_repo=False) == ["tiny"]
+    assert lib.hub.help("someone/models:v1", "tiny") == "A linear layer of ``width`` outputs."
+    assert tuple(lib.hub.load("someone/models:v1", "tiny", width=5).weight.shape) == (5, 2)
+    assert (tmp_path / "hub" / "trusted_list").read_text() == ""  # a repository in the hub folder is trusted already
+    printed = capsys.readouterr()
+    assert "Using cache found in" in printed.err and "The repository is already trusted." in printed.out

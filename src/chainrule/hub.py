@@ -1,4 +1,5 @@
-"""torch.hub's download half: pretrained weights fetched once by URL and kept in a cache folder.
+"""torch.hub's download half: pretrained weights fetched once by URL and kept in a cache folder
+(the model half, ``load``/``list``/``help`` of a repository's hubconf.py, is ``hub_entrypoints.py``).
 
 ``load_state_dict_from_url(url)`` downloads ``url`` into ``<get_dir()>/checkpoints/<file name>``
 unless a file of that name is already there, then reads it with ``chainrule.load``. The cache is
@@ -143,4 +144,16 @@ def load_state_dict_from_url(
     return chainrule.load(cached_file, map_location=map_location, weights_only=weights_only)
 
 
-__all__ = ["download_url_to_file", "get_dir", "load_state_dict_from_url", "set_dir"]
+try:  # PyTorch's hub hands tqdm on (``from torch.hub import tqdm``)
+    from tqdm import tqdm
+except ImportError:
+    class tqdm:  # noqa: N801 (tqdm's name)
+        """Stands for tqdm where it is not installed: says which extra brings it."""
+
+        def __init__(self, *args, **kwargs):
+            raise ImportError('torch.hub.tqdm is tqdm, which is not installed: pip install "chainrule[progress]"')
+
+
+from chainrule.hub_entrypoints import help, list, load  # noqa: E402,A004  (the model half: hubconf.py entrypoints)
+
+__all__ = ["download_url_to_file", "get_dir", "help", "list", "load", "load_state_dict_from_url", "set_dir"]
