@@ -63,7 +63,21 @@ def test_before_init_and_other_backends_are_errors():
         dist.init_process_group(backend="nccl")
     with pytest.raises(ValueError, match="world_size=2 was given but the MPI launcher assigned world_size=1"):
         dist.init_process_group(world_size=2)
+    with pytest.raises(ValueError, match="backend='mpi'"):
+        dist.init_process_group(backend="gloo", rank=0, world_size=2)
     assert not dist.is_initialized()
+
+
+def test_gloo_for_a_group_of_one_process():
+    """DDP code written for gloo runs as a group of this one process, as PyTorch's with world_size=1."""
+    dist.init_process_group(backend="gloo", rank=0, world_size=1)
+    try:
+        assert (dist.get_backend(), dist.get_rank(), dist.get_world_size()) == ("gloo", 0, 1)
+        model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 1))
+        model(torch.ones(3, 2)).sum().backward()
+        assert model.module.weight.grad.tolist() == [[3.0, 3.0]]
+    finally:
+        dist.destroy_process_group()
 
 
 def run_python(code, **environment):

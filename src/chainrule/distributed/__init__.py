@@ -28,6 +28,7 @@ from chainrule.distributed.collectives import (
 )
 from chainrule.distributed.process_group import (
     destroy_process_group,
+    get_backend,
     get_rank,
     get_world_size,
     init_process_group,
@@ -48,6 +49,7 @@ __all__ = [
     "broadcast",
     "destroy_process_group",
     "gather",
+    "get_backend",
     "get_rank",
     "get_world_size",
     "init_process_group",

@@ -20,7 +20,7 @@ from chainrule.distributed.communicator import (
 REPORT_DELAY_SECONDS = 2.0
 FORWARD_DELAY_SECONDS = 0.5  # for the launcher to pass a report on before the job is torn down
 
-_state = {"communicator": None, "previous_excepthook": None}
+_state = {"communicator": None, "previous_excepthook": None, "backend": None}
 
 
 def init_process_group(
@@ -35,13 +35,16 @@ def init_process_group(
     device_id=None,
 ):
     """Join the job's processes; MPI assigns each its rank, as for PyTorch's ``backend="mpi"``.
+    ``backend="gloo"`` is taken for a group of this one process (a smoke test of DDP code).
 
     ``world_size`` and ``rank``, when given, must agree with what the launcher assigned. The other
     arguments are accepted for PyTorch's signature and not used (MPI does its own rendezvous).
     """
     if _state["communicator"] is not None:
         raise ValueError("trying to initialize the default process group twice!")
-    if backend is not None and str(backend).lower() != "mpi":
+    backend_name = "mpi" if backend is None else str(backend).lower()
+    alone = not launched_by_mpi() and world_size in (-1, None, 1)  # gloo's group of one process is this one
+    if backend_name != "mpi" and not (backend_name == "gloo" and alone):
         raise ValueError(
             f"init_process_group: chainrule's processes talk through MPI only, got backend={backend!r}; "
             f"use backend='mpi' and launch with `mpiexec -n 4 python train.py` (or `chainrule run -n 4 train.py`)"
@@ -53,7 +56,7 @@ def init_process_group(
                 f"init_process_group: {name}={given} was given but the MPI launcher assigned "
                 f"{name}={assigned}; leave it out (MPI decides) or launch with that many processes"
             )
-    _state["communicator"] = communicator
+    _state.update(communicator=communicator, backend=backend_name)
     if communicator.size > 1:
         _state["previous_excepthook"] = sys.excepthook
         sys.excepthook = _end_every_process_on_error
@@ -64,7 +67,13 @@ def destroy_process_group(group=None):
     default_communicator()
     if _state["previous_excepthook"] is not None:
         sys.excepthook = _state["previous_excepthook"]
-    _state.update(communicator=None, previous_excepthook=None)
+    _state.update(communicator=None, previous_excepthook=None, backend=None)
+
+
+def get_backend(group=None):
+    """The backend the group was made with: "mpi" (or "gloo" for one process)."""
+    default_communicator()
+    return _state["backend"]
 
 
 def is_initialized():
