@@ -446,3 +446,19 @@ def test_a_complex_parameter_steps_as_its_real_pairs_like_torch(name, options):
             optimizer.step()
         results.append(lib.view_as_real(param.detach()).numpy().copy())
     np.testing.assert_allclose(results[1], results[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, param: lib.optim.Adafactor([param]).step(),
+    lambda lib, param: lib.optim.Muon([param]).step(),
+    lambda lib, param: lib.optim.SparseAdam([{"params": [lib.ones(2)]}, {"params": [lib.ones(2), param]}]),
+], ids=["Adafactor", "Muon", "SparseAdam"])
+def test_optimizers_that_take_no_complex_parameter_refuse_one_as_pytorchs(make):
+    refusals = []
+    for lib in (torch, chainrule):
+        param = lib.ones(2, 3, dtype=lib.complex64, requires_grad=True)
+        param.grad = lib.ones_like(param)
+        with pytest.raises((RuntimeError, ValueError)) as raised:
+            make(lib, param)
+        refusals.append((raised.type, str(raised.value)))
+    assert refusals[0] == refusals[1]

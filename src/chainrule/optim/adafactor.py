@@ -39,6 +39,8 @@ class Adafactor(Optimizer):
 
     _options_of_old_checkpoints = {"foreach": None}
 
+    _steps_complex_parameters = False
+
     def __init__(
         self,
         params,

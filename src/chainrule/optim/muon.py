@@ -28,6 +28,8 @@ class Muon(Optimizer):
     (emulated here: each result is rounded to bfloat16).
     """
 
+    _steps_complex_parameters = False
+
     def __init__(
         self,
         params,

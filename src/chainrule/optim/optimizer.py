@@ -130,6 +130,9 @@ class Optimizer:
     # those of SGD and Adafactor, and optimizers without foreach kernels, run it
     _foreach_supports_differentiable = True
 
+    #: Whether a complex parameter is stepped (as its real pairs); Adafactor and Muon refuse one
+    _steps_complex_parameters = True
+
     # The types of the step hooks, PyTorch's names (hook(optimizer, args, kwargs) -> None, or new (args, kwargs))
     OptimizerPreHook = Callable[["Optimizer", tuple[Any, ...], dict[str, Any]], Optional[tuple[tuple[Any, ...], dict[str, Any]]]]
     OptimizerPostHook = Callable[["Optimizer", tuple[Any, ...], dict[str, Any]], None]
@@ -332,6 +335,8 @@ class Optimizer:
                 if type(grad.array) is SparseCOOArray:  # (nn.Embedding(sparse=True)'s rows)
                     self._update_sparse(param.array, grad.array, state, group)
                 elif param.array.dtype.kind == "c":
+                    if not self._steps_complex_parameters:
+                        raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
                     # PyTorch's optimizers step a complex parameter as the real pairs it views
                     # (_view_as_real): Adam's squares are then of each part, not complex squares
                     viewed_state = real_state(state)

@@ -32,14 +32,16 @@ class SparseAdam(Optimizer):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, maximize=maximize))
-        sparse_params = [
-            [group_index, param_index]
-            for group_index, group in enumerate(self.param_groups)
-            for param_index, param in enumerate(group["params"])
-            if param.is_sparse
-        ]
-        if sparse_params:
-            raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors")
+        for refused, words in ((lambda param: param.is_sparse, "Sparse params at indices {}: SparseAdam requires dense parameter tensors"),
+                               (lambda param: param.is_complex(), "Complex params at indices {}: SparseAdam does not support complex parameters")):
+            positions = [
+                [group_index, param_index]
+                for group_index, group in enumerate(self.param_groups)
+                for param_index, param in enumerate(group["params"])
+                if refused(param)
+            ]
+            if positions:
+                raise ValueError(words.format(positions))
 
     def _init_state(self, param, state, group):
         state["step"] = 0
