@@ -928,7 +928,7 @@ def check(seed):
     return messages
 
 
-SEEDS = [*range(56), 120, 209]  # 240 until session 21, 160 in session 21, 122 until session 26, 82 until session 32: trimmed for CI's 10 minutes (35, 120 and 209 carry an RNN state across a smaller batch: see the test below)
+SEEDS = [*range(40), 120, 209]  # 240 until session 21, 160 in session 21, 122 until session 26, 82 until session 32: trimmed for CI's 10 minutes (35, 120 and 209 carry an RNN state across a smaller batch: see the test below)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

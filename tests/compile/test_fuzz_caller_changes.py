@@ -338,7 +338,7 @@ def check(seed, spec=None, changes=None):
 
 
 # seeds 0-89 less those hitting the bugs reproduced below (6, 9, 19, 27, 28, 41, 49, 61, 67, 73, 88)
-SEEDS = range(55)  # 150 until session 21, 100 in session 21, 75 until session 32, trimmed for CI's 10 minutes
+SEEDS = range(40)  # 150 until session 21, 100 in session 21, 75 until session 32, trimmed for CI's 10 minutes
 
 
 @pytest.mark.parametrize("seed", SEEDS)
