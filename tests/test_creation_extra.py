@@ -71,6 +71,28 @@ def test_asarray_shares_memory_where_pytorch_does():
         chainrule.asarray([1.0, 2.0], copy=False)
 
 
+def test_asarray_of_a_tensor_in_a_graph_as_pytorch_213():
+    """requires_grad=False detaches (the same memory), True keeps the graph; left unsaid it is the
+    tensor's own, with PyTorch's warning about that change."""
+    outcomes = []
+    for lib in (torch, chainrule):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        detached, kept = lib.asarray(b, requires_grad=False), lib.asarray(b, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.set_warn_always(True)  # PyTorch warns once per process otherwise
+            try:
+                unsaid = lib.asarray(b)
+            finally:
+                lib.set_warn_always(False)
+        outcomes.append((
+            detached.requires_grad, detached.data_ptr() == b.data_ptr(), kept is b, unsaid.requires_grad,
+            type(unsaid.grad_fn).__name__, lib.asarray(a.detach(), requires_grad=True).is_leaf,
+            any("unspecified requires_grad now defaults to obj.requires_grad" in str(w.message) for w in caught),
+        ))
+    assert outcomes[0] == outcomes[1]
+
 def test_rng_state_replays_the_same_numbers():
     state = chainrule.get_rng_state()
     assert state.dtype == chainrule.uint8 and state.ndim == 1
@@ -143,4 +165,35 @@ def test_full_converts_its_value_as_pytorch(value, dtype):
                             lib.full_like(lib.zeros(2, dtype=getattr(lib, dtype)), value).tolist()))
         except RuntimeError as error:
             results.append(("RuntimeError", str(error).split(" (")[0].split(" without")[0]))
+    assert results[0] == results[1]
+
+
+def test_from_file_reads_raw_bytes_and_maps_them_when_shared(tmp_path):
+    path = tmp_path / "values.bin"
+    outcomes = []
+    for lib in (torch, chainrule):
+        np.arange(10, dtype=np.float64).tofile(path)
+        copied = lib.from_file(str(path), shared=False, size=10, dtype=lib.float64)
+        mapped = lib.from_file(str(path), shared=True, size=4, dtype=lib.float64)
+        mapped[0] = 100.0  # written into the file
+        copied[1] = 55.0  # not
+        errors = []
+        for call in (lambda: lib.from_file(str(path), size=100, dtype=lib.float64), lambda: lib.from_file(str(tmp_path / "none"), size=2)):
+            with pytest.raises(RuntimeError) as raised:
+                call()
+            errors.append(str(raised.value).split(" (")[0])
+        outcomes.append((copied.tolist(), np.fromfile(path)[:3].tolist(), lib.from_file(str(path), size=3).dtype == lib.float32,
+                         tuple(lib.from_file(str(path)).shape), errors))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_as_strided_scatter_native_channel_shuffle_and_to_sparse_coo_as_pytorch():
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.arange(8.0).reshape(1, 4, 2)
+        results.append((
+            lib.as_strided_scatter(lib.zeros(3, 3), lib.ones(2), (2,), (1,), 1).tolist(),
+            lib.native_channel_shuffle(x, 2).tolist(), lib.nn.functional.native_channel_shuffle(x, 2).tolist(),
+            lib.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse_coo().to_dense().tolist(),
+        ))
     assert results[0] == results[1]

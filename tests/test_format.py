@@ -164,3 +164,11 @@ def test_an_unknown_profile_changes_nothing_as_in_pytorch():
 def test_printing_switches_to_scientific_like_pytorch():
     for values in [[0.1, 100.1235], [1.0, 1001.0], [0.0, 1500.0], [1e-5, 1.0]]:
         assert repr(chainrule.tensor(values)) == repr(torch.tensor(values))
+
+
+def test_lines_break_where_pytorchs_break_though_chainrule_names_itself():
+    """``dtype=chainrule.float64`` is four columns longer than ``dtype=torch.float64``: the suffix
+    is measured as PyTorch's text, so the line structure is PyTorch's."""
+    values = [1.0, 0.125, 81.0, 9.7656e-04]
+    ours = repr(chainrule.tensor(values, dtype=chainrule.float64)).replace("chainrule.", "torch.")
+    assert ours == repr(torch.tensor(values, dtype=torch.float64))

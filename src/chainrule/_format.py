@@ -201,16 +201,18 @@ def format_values(array, indent=len("tensor(")):
 def _with_suffixes(text, suffixes, indent):
     """``text`` followed by ``, suffix`` for each suffix and the closing ``)``; a suffix that would
     pass ``linewidth`` starts a new line at ``indent``. (The length counts two columns more than
-    the last line holds, as PyTorch's does, so that the lines break where PyTorch breaks them.)"""
+    the last line holds, as PyTorch's does, and a suffix is measured as PyTorch's text of it,
+    ``dtype=torch.float64``, so that the lines break where PyTorch breaks them.)"""
     parts = [text]
     last_line_length = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_length + len(suffix) + 2 > PRINT_OPTIONS.linewidth:
+        width = len(suffix) - suffix.count("chainrule.") * (len("chainrule.") - len("torch."))
+        if last_line_length + width + 2 > PRINT_OPTIONS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
-            last_line_length = indent + len(suffix)
+            last_line_length = indent + width
         else:
             parts.append(", " + suffix)
-            last_line_length += len(suffix) + 2
+            last_line_length += width + 2
     return "".join(parts) + ")"
 
 

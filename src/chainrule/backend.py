@@ -450,6 +450,15 @@ def shared_copy(array):
     return shared
 
 
+def read_from_file(filename, dtype, count, shared):
+    """The first ``count`` elements of ``dtype`` in the file ``filename``, mapped: with ``shared``
+    writes into the array write the file; without, the mapping is private (a page is copied when
+    first written), as PyTorch maps it."""
+    with open(filename, "r+b" if shared else "rb") as file:
+        mapping = mmap.mmap(file.fileno(), count * numpy.dtype(dtype).itemsize, access=mmap.ACCESS_WRITE if shared else mmap.ACCESS_COPY)
+    return numpy.frombuffer(mapping, dtype=dtype, count=count)
+
+
 def is_shared_memory(array):
     """Whether ``array``'s memory is a shared mapping ``shared_copy`` made."""
     while isinstance(array, ndarray) and array.base is not None:

@@ -9,7 +9,7 @@ import math
 import operator
 
 from chainrule import dtypes, memory_layout
-from chainrule.caller_warnings import warn_at_caller
+from chainrule.caller_warnings import warn_at_caller, warn_once
 from chainrule.autograd.function import made_from_arguments, made_from_values, read_into_python, written_in_python
 from chainrule.random import drawn
 from chainrule.backend import MetaArray, ignoring_float_errors, meta_array, xp
@@ -785,10 +785,19 @@ def range_(start, end, step=1, dtype=None, requires_grad=False, device=None):
 
 
 @public(method=False)
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     """``obj`` as a tensor, sharing its memory where it can (a tensor itself, or a NumPy array of
     the dtype asked, taken as ``from_numpy`` takes it): ``copy=True`` always copies, ``copy=False``
-    refuses to."""
+    refuses to. A tensor's graph is kept unless ``requires_grad=False`` detaches it; left unsaid,
+    ``requires_grad`` is the tensor's own (PyTorch 2.13 warns that this changed)."""
+    if requires_grad is None:
+        requires_grad = isinstance(obj, Tensor) and obj.requires_grad
+        if requires_grad:
+            warn_once(
+                "asarray requires_grad",
+                "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of False. Pass "
+                "requires_grad=False explicitly to get the old behavior and silence this warning.",
+            )
     if on_meta(device):
         result = as_tensor(obj, dtype, device="meta")
         shares = result is obj
@@ -808,7 +817,9 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
         result, shares = tensor(obj, dtype=dtype, device=device), False
     if copy is False and not shares:
         raise ValueError("asarray: copy=False, but obj cannot be used without a copy (another dtype, or not an array)")
-    if requires_grad:
+    if not requires_grad and result.requires_grad:
+        return result.detach()  # the same memory, out of the graph
+    if requires_grad and not result.requires_grad:
         result.requires_grad = True
     return result
 

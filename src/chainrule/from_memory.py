@@ -1,9 +1,10 @@
-"""Tensors over memory that is given, or laid out by hand: ``frombuffer``, ``empty_strided`` and
-``empty_permuted``.
+"""Tensors over memory that is given, or laid out by hand: ``frombuffer``, ``from_file``,
+``empty_strided`` and ``empty_permuted``.
 
 ``frombuffer(buffer, dtype=...)`` reads the bytes of any Python object that exposes its memory (a
 ``bytearray``, an ``array.array``, a ``memoryview``, a NumPy array, a memory-mapped file) as a 1-D
 tensor, without copying: writing into one shows in the other, as ``from_numpy`` shares an array's.
+``from_file(name, shared, size, dtype=...)`` reads a file's raw bytes, mapped where ``shared``.
 
 ``empty_strided(size, stride)`` makes an uninitialized tensor whose strides are the ones given:
 element (i_0, i_1, ...) lies at Σ_d i_d · stride[d] in a memory just large enough for them
@@ -11,9 +12,11 @@ element (i_0, i_1, ...) lies at Σ_d i_d · stride[d] in a memory just large eno
 in the layout of another tensor writes it (``torch.empty_strided(x.size(), x.stride())``).
 ``empty_permuted(size, physical_layout)`` makes one dense in a chosen order of its dimensions.
 """
+import os
+
 from chainrule import creation, dtypes
 from chainrule.autograd.function import made_from_arguments
-from chainrule.backend import strided_view, xp
+from chainrule.backend import read_from_file, strided_view, xp
 from chainrule.caller_warnings import warn_once
 from chainrule.device import on_meta
 from chainrule.memory_layout import row_major_strides
@@ -148,3 +151,23 @@ def _sizes_and_strides(size, stride, function):
             f"(strides are counted forward: none may be negative)"
         )
     return shape, steps
+
+
+@public(method=False)
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    """A 1-D tensor of the first ``size`` elements of ``dtype`` (the default float dtype) in the file
+    ``filename``, as raw bytes (``ndarray.tofile`` writes them), mapped as PyTorch maps it: with
+    ``shared=True`` writing into the tensor writes the file; otherwise its writes stay its own."""
+    dtype = xp.dtype(dtypes.get_default_dtype() if dtype is None else creation.checked_dtype(dtype))
+    try:
+        length = os.path.getsize(filename)
+    except OSError as error:
+        mode = "read-write" if shared else "read-only"
+        raise RuntimeError(f"unable to open file <{filename}> in {mode} mode: {error.strerror} ({error.errno})") from None
+    needed = size * dtype.itemsize
+    if length < needed:
+        raise RuntimeError(f"file <{filename}> size <{length}> is smaller than the required mapping size <{needed}>")
+    result = tensor_from_array(read_from_file(filename, dtype, size, bool(shared)) if size else xp.empty((0,), dtype=dtype))
+    if requires_grad:
+        result.requires_grad = True
+    return result

@@ -133,7 +133,7 @@ def nuclear_norm(input, dim=(-2, -1), keepdim=False):
 
 pixel_shuffle = F.pixel_shuffle
 pixel_unshuffle = F.pixel_unshuffle
-channel_shuffle = F.channel_shuffle
+channel_shuffle = native_channel_shuffle = F.channel_shuffle
 bilinear = F.bilinear
 
 __all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "norm", "Tensor", "warnings", "make_overridable")]

@@ -57,6 +57,17 @@ def test_outputs_are_pytrees_as_pytorchs_named_tuples_ordered_dicts_and_out_dims
     assert_same(nested, expected)
 
 
+def test_vmap_over_autograd_grad_of_a_graph_made_outside():
+    """The Jacobian recipe of torch.vmap's docstring: one vector-Jacobian product per basis vector
+    through a graph made once, outside (PyTorch runs one batched backward; here each element runs
+    one, and the graph is kept for the next)."""
+    jacobians = []
+    for lib, vmap in ((torch, torch.func.vmap), (chainrule, func.vmap)):
+        x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        y = x**2
+        jacobians.append(vmap(lambda v: lib.autograd.grad(y, x, v))(lib.eye(3))[0].tolist())
+    assert jacobians[0] == jacobians[1]
+
 def test_randomness_same_draws_one_sample_for_every_element():
     a = chainrule.zeros(5, 3)
     same = func.vmap(lambda x: x + chainrule.rand(3), randomness="same")(a)

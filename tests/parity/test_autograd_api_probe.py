@@ -518,6 +518,19 @@ def test_post_accumulate_grad_hook():
         (x * 2).sum().backward()
 
     raises_in_both(returning, RuntimeError, "Tensor post accumulate grad hooks should return None")
+
+    def returning_itself(lib):  # an optimizer step in a lambda: p.add_ returns p, which PyTorch takes
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda p: p.add_(p.grad, alpha=-0.5))
+        (x * 2).sum().backward()
+        return plain(x.detach()).tolist()
+
+    same_in_both(returning_itself)
+    raises_in_both(
+        lambda lib: (lambda x: (x.register_post_accumulate_grad_hook(lambda t: 5), x.sum().backward()))(lib.ones(2, requires_grad=True)),
+        TypeError,
+        "expected Variable, but hook returned 'int'",
+    )
     raises_in_both(
         lambda lib: (lib.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(lambda t: None),
         RuntimeError,

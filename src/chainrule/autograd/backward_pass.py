@@ -3,6 +3,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_once
+from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import InputsToAccumulate, run_backward
 from chainrule.autograd.function import GradientEdge, gradient_edge, made_from_values
 from chainrule.autograd.grad_mode import set_grad_enabled
@@ -85,7 +86,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     outputs = _as_tuple(tensors)
     grads = _initial_grads(outputs, _as_tuple(grad_tensors))
     if retain_graph is None:
-        retain_graph = create_graph
+        retain_graph = create_graph or _inside_vmap()
     if create_graph:
         warn_once(
             "backward with create_graph",
@@ -150,7 +151,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if type(tensor) is not GradientEdge and not tensor._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad (input {position}: set requires_grad=True on it)")
     if retain_graph is None:
-        retain_graph = create_graph
+        retain_graph = create_graph or _inside_vmap()
     if is_grads_batched:
         results = _batched_grads(outputs, inputs, _as_tuple(grad_outputs), retain_graph, create_graph, allow_unused)
     else:
@@ -229,3 +230,8 @@ def _zeros_like(tensor, requires_grad=False):
     if requires_grad:
         zeros.requires_grad = True
     return zeros
+
+
+def _inside_vmap():
+    transforms = function_module._func_transforms  # torch.func's rules, while a transform runs
+    return transforms is not None and transforms.inside_vmap()

@@ -580,10 +580,13 @@ def accumulate(tensor, grad, tensor_hooks_ran=False):
         current.array += grad.array if isinstance(grad, Tensor) else grad
     if tensor._post_accumulate_grad_hooks:  # register_post_accumulate_grad_hook
         for hook in list(tensor._post_accumulate_grad_hooks.values()):
-            if hook(tensor) is not None:
+            returned = hook(tensor)  # None, or the tensor itself (p.add_(...) in a lambda), as PyTorch takes
+            if returned is not None and returned is not tensor:
+                if not isinstance(returned, Tensor):
+                    raise TypeError(f"expected Variable, but hook returned '{type(returned).__name__}'")
                 raise RuntimeError(
                     f"Tensor post accumulate grad hooks should return None. (hook "
-                    f"'{getattr(hook, '__name__', type(hook).__name__)}' returned a value: change the tensor in place instead)"
+                    f"'{getattr(hook, '__name__', type(hook).__name__)}' returned another tensor: change the tensor in place instead)"
                 )
 
 

@@ -45,6 +45,13 @@ def transforming(transform, randomness=None):
         function_module._func_transforms = sys.modules[__name__] if _running else None
 
 
+def inside_vmap():
+    """Whether a vmap is running: its function runs once per element, so a graph made outside it
+    is walked once per element (a backward there keeps the graph, as PyTorch's one batched backward
+    leaves it usable)."""
+    return any(transform == "vmap" for transform, _ in _running)
+
+
 def apply(cls, args):
     """``cls.apply(*args)`` for a custom Function called under the running transforms."""
     if cls.setup_context is Function.setup_context:

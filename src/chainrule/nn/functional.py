@@ -1684,7 +1684,8 @@ def channel_shuffle(input, groups):
     return index.IndexSelect.shown_as("ChannelShuffleBackward0").apply(input, positions, 1)
 
 
-__all__ += ["channel_shuffle"]
+native_channel_shuffle = channel_shuffle  # PyTorch's name for the kernel F.channel_shuffle calls
+__all__ += ["channel_shuffle", "native_channel_shuffle"]
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

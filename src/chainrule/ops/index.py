@@ -1789,6 +1789,15 @@ def select_scatter(input, src, dim, index):
 
 
 @public
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of input with ``src`` written over the elements ``input.as_strided(size, stride,
+    storage_offset)`` reads (src has that shape); the gradient flows as through ``copy_`` into a view."""
+    result = input.clone()
+    result.as_strided(size, stride, storage_offset).copy_(src)
+    return result
+
+
+@public
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """A copy of input with ``src`` written over its diagonal in the plane of ``dim1`` and ``dim2``
     (the part ``diagonal(input, offset, dim1, dim2)`` reads); src has that diagonal's shape."""

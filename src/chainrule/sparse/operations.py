@@ -388,7 +388,7 @@ def zero_(x):
 
 # ----------------------------------------------------------------------------- the methods
 for _name, _method in {
-    "to_dense": to_dense, "to_sparse": to_sparse, "coalesce": coalesce, "t": t, "transpose": transpose,
+    "to_dense": to_dense, "to_sparse": to_sparse, "to_sparse_coo": to_sparse, "coalesce": coalesce, "t": t, "transpose": transpose,
     "to": to, "_values": stored_values, "_indices": stored_indices,
     "values": coalesced_only(values, "values"), "indices": coalesced_only(stored_indices, "indices"),
     "__add__": add, "__radd__": lambda x, other: add(other, x), "add": add,
@@ -402,4 +402,5 @@ for _name, _method in {
 for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16), ("long", dtypes.int64)):
     setattr(SparseTensor, _name, converter(_dtype))
 install_method("to_sparse", to_sparse)
+install_method("to_sparse_coo", to_sparse)
 install_method("to_dense", to_dense)
