@@ -396,10 +396,11 @@ def as_tensor(data, dtype=None, device=None):
 
 def _no_stored_values(shape, dtype, requires_grad):
     """What ``zeros`` and ``empty`` give for ``layout=sparse_coo``: a sparse tensor storing nothing."""
-    from chainrule.sparse.operations import sparse_coo_tensor  # noqa: PLC0415 (sparse tensors are made of dense ones)
+    from chainrule.sparse.coo_array import SparseCOOArray  # noqa: PLC0415 (the sparse package's operations use this module)
+    from chainrule.sparse.tensor import sparse_tensor  # noqa: PLC0415
 
-    indices = tensor_from_array(xp.zeros((len(shape), 0), dtype=dtypes.int64))
-    return sparse_coo_tensor(indices, tensor_from_array(xp.zeros((0,), dtype=dtype)), shape, requires_grad=requires_grad)
+    nothing = SparseCOOArray(xp.zeros((len(shape), 0), dtype=dtypes.int64), xp.zeros((0,), dtype=dtype), shape, coalesced=True)
+    return sparse_tensor(nothing, requires_grad)
 
 
 def _refuse_sparse_filled(layout):

@@ -368,9 +368,11 @@ def overridable(function, module, modes_only=False):
             return function(*args, **kwargs)
         try:
             return function(*args, **kwargs)
-        except Exception:
+        except Exception as error:
             overloaded = _overloaded_arguments(args, kwargs)
             if overloaded is None:
+                if isinstance(error, AttributeError):
+                    _refuse_input_not_a_tensor(function, args, kwargs, error)
                 raise
         _arm()  # such objects are in use: from now on the Tensor methods hand them over too
         return _call_overrides(dispatcher, *_handed_over(function, overloaded, args, kwargs, in_python), name)
@@ -379,6 +381,30 @@ def overridable(function, module, modes_only=False):
     dispatcher._overridable = True
     return dispatcher
 
+
+def _refuse_input_not_a_tensor(function, args, kwargs, error):
+    """PyTorch's TypeError where a function whose first parameter is ``input`` got no tensor there
+    (``F.relu([1.0, 2.0])``), in place of the AttributeError reading its attributes raised; but
+    for PyTorch's Python functions that read the input's methods themselves, whose error is that
+    AttributeError too."""
+    parameters = list(_signature(function).parameters)
+    if not parameters or parameters[0] != "input" or function.__name__ in _FUNCTIONAL_READING_METHODS:
+        return
+    given = args[0] if args else kwargs.get("input", error)
+    if given is error or isinstance(given, Tensor):
+        return
+    raise TypeError(
+        f"{function.__name__}(): argument 'input' (position 1) must be Tensor, not {type(given).__name__} "
+        f"(make one with chainrule.tensor(...))"
+    ) from error
+
+
+#: The functions of ``torch.nn.functional`` whose first step is a method of the input
+#: (``input.softmax(dim)``): given no tensor, PyTorch's raise AttributeError.
+_FUNCTIONAL_READING_METHODS = {
+    "dropout1d", "dropout2d", "dropout3d", "glu", "instance_norm", "interpolate", "log_softmax", "normalize", "sigmoid",
+    "softmax", "softmin", "softsign", "tanh", "tanhshrink", "upsample", "upsample_bilinear", "upsample_nearest",
+}
 
 #: The functions of ``torch.nn.functional`` that PyTorch writes in C++ (they hand over their
 #: arguments as given); the rest are Python functions.
@@ -599,3 +625,9 @@ def _tensor_torch_function(cls, func, types, args=(), kwargs=None):
 
 Tensor.__torch_function__ = classmethod(_tensor_torch_function)
 Tensor.__init_subclass__ = classmethod(_subclass_defined)
+
+# PyTorch's public names (``from torch.overrides import *`` brings these and no helper of this file's)
+__all__ = [
+    "handle_torch_function", "has_torch_function", "resolve_name", "is_tensor_like", "is_tensor_method_or_property",
+    "wrap_torch_function",
+]

@@ -273,3 +273,20 @@ def test_lazy_parameters_load_from_a_state_dict():
     ours.load_state_dict({key: to_ours(value) for key, value in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((2, 5))
     assert_close(ours(chainrule.tensor(x)), theirs(torch.tensor(x)), "output")
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.functional.relu([1.0, 2.0]),
+    lambda lib: lib.nn.functional.conv2d(None, lib.ones(1, 1, 1, 1)),
+    lambda lib: lib.nn.functional.cross_entropy([1.0], lib.tensor([0])),
+    lambda lib: lib.nn.MaxPool2d(2, return_indices=True)(print),
+    lambda lib: lib.nn.functional.softmax([1.0], 0),  # PyTorch's reads input.softmax: AttributeError
+    lambda lib: lib.nn.functional.normalize(3),
+], ids=["relu", "conv2d", "cross_entropy", "max_pool2d", "softmax", "normalize"])
+def test_a_functional_given_no_tensor_raises_pytorchs_exception_type(call):
+    raised = []
+    for lib in (torch, chainrule):
+        with pytest.raises((TypeError, AttributeError)) as error:
+            call(lib)
+        raised.append(error.type is AttributeError)
+    assert raised[0] == raised[1]

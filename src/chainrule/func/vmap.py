@@ -29,7 +29,7 @@ from chainrule.nn import normalization
 from chainrule.ops.join import stack
 from chainrule.random import get_rng_state, set_rng_state
 from chainrule.tensor import Tensor
-from chainrule.utils._pytree import _broadcast_to_and_flatten, tree_structure
+from chainrule.utils._pytree import broadcast_to_and_flatten, tree_structure
 from chainrule.utils._pytree import tree_flatten as flatten
 from chainrule.utils._pytree import tree_unflatten as unflatten
 
@@ -55,7 +55,7 @@ def _dims_per_leaf(args, in_dims, func):
             f"to vmap over a function with no inputs. The latter is unsupported."
         )
     args_spec = tree_structure(args)
-    dims = _broadcast_to_and_flatten(in_dims, args_spec)
+    dims = broadcast_to_and_flatten(in_dims, args_spec)
     if dims is None:
         raise ValueError(
             f"{prefix}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
@@ -188,7 +188,7 @@ def _stacked(results, out_dims, func, size):
         if not (dims[0] is None or isinstance(dims[0], int)):
             dims = None
     else:
-        dims = _broadcast_to_and_flatten(out_dims, output_spec)
+        dims = broadcast_to_and_flatten(out_dims, output_spec)
     if dims is None:
         raise ValueError(
             f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the structure of "

@@ -310,3 +310,11 @@ for _name, _function in list(globals().items()):
     if _name.endswith("_") and not _name.startswith("_") and callable(_function) and _name != "layer_defaults_":
         globals()[_name] = _refusing_uninitialized(_function)
 del _name, _function
+
+# PyTorch's public names (``from torch.nn.init import *`` brings these and no helper of this file's)
+__all__ = [
+    "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_", "uniform",
+    "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+    "orthogonal", "sparse",
+]

@@ -296,3 +296,8 @@ _guard_uninitialized_tensors()
 def is_lazy(param):
     """Whether ``param`` is an UninitializedParameter or UninitializedBuffer (shape not known yet)."""
     return isinstance(param, UninitializedTensorMixin)
+
+# PyTorch's public names (``from torch.nn.parameter import *`` brings these and no helper of this file's)
+__all__ = [
+    "Parameter", "UninitializedParameter", "is_lazy", "Buffer", "UninitializedBuffer", "UninitializedTensorMixin",
+]

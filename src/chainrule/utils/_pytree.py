@@ -474,7 +474,7 @@ def tree_flatten(tree, is_leaf=None):
     return leaves, spec
 
 
-def _broadcast_to_and_flatten(tree, treespec, is_leaf=None):
+def broadcast_to_and_flatten(tree, treespec, is_leaf=None):
     """``tree`` (a prefix of the tree ``treespec`` describes: a leaf stands for its whole
     subtree) as a list with one entry per leaf of ``treespec``, as PyTorch's (vmap's ``in_dims``
     and ``out_dims``); None where it is no such prefix."""
@@ -488,12 +488,14 @@ def _broadcast_to_and_flatten(tree, treespec, is_leaf=None):
         return None
     flat = []
     for child, child_spec in zip(children, treespec.children()):
-        child_flat = _broadcast_to_and_flatten(child, child_spec, is_leaf=is_leaf)
+        child_flat = broadcast_to_and_flatten(child, child_spec, is_leaf=is_leaf)
         if child_flat is None:
             return None
         flat += child_flat
     return flat
 
+
+_broadcast_to_and_flatten = broadcast_to_and_flatten  # PyTorch's (private) name
 
 def tree_unflatten(leaves, treespec):
     """The tree of shape ``treespec`` holding ``leaves``: the inverse of ``tree_flatten``."""

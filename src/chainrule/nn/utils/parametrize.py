@@ -308,3 +308,9 @@ def transfer_parametrizations_and_params(from_module, to_module, tensor_name=Non
         for original in originals:
             setattr(target, original, getattr(source, original))
     return to_module
+
+# PyTorch's public names (``from torch.nn.utils.parametrize import *`` brings these and no helper of this file's)
+__all__ = [
+    "cached", "ParametrizationList", "register_parametrization", "is_parametrized", "remove_parametrizations",
+    "type_before_parametrizations", "transfer_parametrizations_and_params",
+]

@@ -213,3 +213,9 @@ def unpack_sequence(packed_sequences):
     """The list of sequences a PackedSequence holds, in the original order."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
+
+# PyTorch's public names (``from torch.nn.utils.rnn import *`` brings these and no helper of this file's)
+__all__ = [
+    "PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
+    "unpad_sequence", "pack_sequence", "unpack_sequence",
+]
