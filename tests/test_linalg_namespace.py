@@ -54,7 +54,7 @@ def test_slogdet_named_tuples_are_pytorchs():
     matrix = chainrule.eye(2)
     assert type(chainrule.slogdet(matrix)).__name__ == type(torch.slogdet(torch.eye(2))).__name__ == "slogdet"
     assert type(chainrule.linalg.slogdet(matrix)).__name__ == "linalg_slogdet"
-    assert chainrule.linalg.slogdet(matrix)._fields == ("sign", "logabsdet")
+    assert chainrule.linalg.slogdet(matrix).__match_args__ == ("sign", "logabsdet")
 
 
 def test_node_names_are_pytorchs():

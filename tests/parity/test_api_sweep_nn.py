@@ -98,7 +98,6 @@ def test_hardtanh_takes_the_deprecated_value_keywords(keyword, attribute):
     same_in_both(lambda lib: getattr(lib.nn.Hardtanh(**{keyword: 0.5}), attribute))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: nn.UninitializedBuffer(persistent=...) raises TypeError; PyTorch takes persistent")
 def test_uninitialized_buffer_takes_persistent():
     for lib in (torch, chainrule):
         module = lib.nn.Module()
