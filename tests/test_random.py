@@ -1,4 +1,5 @@
 """chainrule.random: the global stream's seeds and states, generators, and fork_rng."""
+import pickle
 import subprocess
 import sys
 
@@ -86,3 +87,14 @@ def test_state_version_changes_with_every_change_of_the_state_and_only_then():
     assert changed(lambda: g.set_state(saved))
     chainrule.rand(2)  # another generator's draw
     assert g.state_version() == versions[-1]
+
+
+def test_a_generator_is_named_as_pytorchs_and_pickles():
+    """``repr(torch.manual_seed(0))`` (a notebook cell's last line) names PyTorch's class,
+    ``torch._C.Generator``; a pickled generator (a DataLoader's, sent to spawned workers) draws on."""
+    names = [repr(lib.manual_seed(0)).split(" object at ")[0].replace("chainrule", "torch") for lib in (torch, chainrule)]
+    assert names[0] == names[1] == "<torch._C.Generator"
+    generator = chainrule.Generator().manual_seed(3)
+    chainrule.rand(2, generator=generator)
+    copied = pickle.loads(pickle.dumps(generator))
+    assert chainrule.rand(2, generator=copied).tolist() == chainrule.rand(2, generator=generator).tolist()

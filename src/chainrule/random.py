@@ -105,6 +105,9 @@ class Generator:
         return self
 
 
+Generator.__module__ = "chainrule._C"  # where PyTorch's lives: repr(torch.manual_seed(0)) is <torch._C.Generator object ...>
+
+
 default_generator = Generator(fresh_seed())  # each process its own numbers until manual_seed, as in PyTorch
 
 
