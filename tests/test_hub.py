@@ -177,12 +177,12 @@ def test_progress_shows_a_tqdm_bar_on_stderr(tmp_path, capsys):
 
 HUBCONF = '''"""A repository's entrypoints."""
 dependencies = ["numpy"]
-import helpers
+import {library}_layers  # a module of the repository itself
 
 
 def tiny(width=3):
     """A linear layer of ``width`` outputs."""
-    return helpers.LIBRARY.nn.Linear(2, width)
+    return {library}_layers.LIBRARY.nn.Linear(2, width)
 
 
 def _hidden():
@@ -192,8 +192,8 @@ def _hidden():
 
 def _repository(folder, library):
     folder.mkdir(parents=True)
-    (folder / "hubconf.py").write_text(HUBCONF)
-    (folder / "helpers.py").write_text(f"import {library.__name__} as LIBRARY\n")
+    (folder / "hubconf.py").write_text(HUBCONF.format(library=library.__name__))
+    (folder / f"{library.__name__}_layers.py").write_text(f"import {library.__name__} as LIBRARY\n")
 
 
 @pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])

@@ -78,6 +78,7 @@ def enable_onednn_fusion(enabled):
 def onednn_fusion_enabled():
     return _onednn_fusion[0]
 
+
 # PyTorch's public names (``from torch.jit import *`` brings these and no helper of this file's)
 __all__ = [
     "ScriptModule", "annotate", "enable_onednn_fusion", "export", "freeze", "interface", "ignore",

@@ -329,7 +329,7 @@ def resolve_name(f):
     if name is not None and getattr(Tensor, name, None) is f:  # a method, as Tensor.add
         return f"chainrule.Tensor.{name}"
     owner = getattr(f, "__self__", None)
-    if getattr(f, "__name__", None) == "__get__" and owner is not None:
+    if name == "__get__" and owner is not None:
         name = next((name for name, attribute in vars(Tensor).items() if attribute is owner), None)
         return f"chainrule.Tensor.{name}.__get__" if name is not None else None
     return None
@@ -625,6 +625,7 @@ def _tensor_torch_function(cls, func, types, args=(), kwargs=None):
 
 Tensor.__torch_function__ = classmethod(_tensor_torch_function)
 Tensor.__init_subclass__ = classmethod(_subclass_defined)
+
 
 # PyTorch's public names (``from torch.overrides import *`` brings these and no helper of this file's)
 __all__ = [

@@ -184,6 +184,7 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     finally:
         default_generator.set_state(state)
 
+
 # PyTorch's public names (``from torch.random import *`` brings these and no helper of this file's)
 __all__ = [
     "set_rng_state", "get_rng_state", "manual_seed", "seed", "initial_seed", "fork_rng",

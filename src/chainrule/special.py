@@ -97,6 +97,7 @@ def log_softmax(input, dim, *, dtype=None):
 
 make_overridable(globals(), [name for name in list(globals()) if not name.startswith("_") and name not in ("with_out", "make_overridable")], "chainrule.special")  # __torch_function__ (overrides.py)
 
+
 # PyTorch's public names (``from torch.special import *`` brings these and no helper of this file's)
 __all__ = [
     "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",

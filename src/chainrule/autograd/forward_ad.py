@@ -267,6 +267,7 @@ def _through_jvp(cls, args, tangents):
         raise RuntimeError(f"{cls.__name__}.jvp returned {len(result)} tangents for {count} outputs")
     return outputs, list(result)
 
+
 # PyTorch's public names (``from torch.autograd.forward_ad import *`` brings these and no helper of this file's)
 __all__ = [
     "UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level",

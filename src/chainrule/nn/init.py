@@ -311,6 +311,7 @@ for _name, _function in list(globals().items()):
         globals()[_name] = _refusing_uninitialized(_function)
 del _name, _function
 
+
 # PyTorch's public names (``from torch.nn.init import *`` brings these and no helper of this file's)
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",

@@ -297,6 +297,7 @@ def is_lazy(param):
     """Whether ``param`` is an UninitializedParameter or UninitializedBuffer (shape not known yet)."""
     return isinstance(param, UninitializedTensorMixin)
 
+
 # PyTorch's public names (``from torch.nn.parameter import *`` brings these and no helper of this file's)
 __all__ = [
     "Parameter", "UninitializedParameter", "is_lazy", "Buffer", "UninitializedBuffer", "UninitializedTensorMixin",

@@ -995,6 +995,7 @@ class OneCycleLR(LRScheduler):
                 start_step = phase["end_step"]
         return lrs
 
+
 # PyTorch's public names (``from torch.optim.lr_scheduler import *`` brings these and no helper of this file's)
 __all__ = [
     "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",

@@ -212,6 +212,7 @@ class SWALR(LRScheduler):
             lrs.append(group["swa_lr"] * alpha + start * (1 - alpha))
         return lrs
 
+
 # PyTorch's public names (``from torch.optim.swa_utils import *`` brings these and no helper of this file's)
 __all__ = [
     "AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",

@@ -309,6 +309,7 @@ def transfer_parametrizations_and_params(from_module, to_module, tensor_name=Non
             setattr(target, original, getattr(source, original))
     return to_module
 
+
 # PyTorch's public names (``from torch.nn.utils.parametrize import *`` brings these and no helper of this file's)
 __all__ = [
     "cached", "ParametrizationList", "register_parametrization", "is_parametrized", "remove_parametrizations",

@@ -214,6 +214,7 @@ def unpack_sequence(packed_sequences):
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
 
+
 # PyTorch's public names (``from torch.nn.utils.rnn import *`` brings these and no helper of this file's)
 __all__ = [
     "PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
