@@ -1,5 +1,8 @@
 """chainrule.jit: decorated and traced code runs eagerly, unchanged."""
+import warnings
+
 import pytest
+import torch
 
 import chainrule
 
@@ -58,3 +61,28 @@ def test_script_module_is_a_module_whose_script_methods_run_as_python():
     model = Doubler()
     assert isinstance(model, chainrule.nn.Module) and [name for name, _ in model.named_parameters()] == ["scale"]
     assert model(chainrule.tensor([1.0, 3.0])).tolist() == [2.0, 6.0]
+
+
+def test_save_load_fork_and_futures_as_pytorchs(tmp_path):
+    """jit.save/load round-trip a (scripted) module with its extra files; fork runs its function
+    into a Future that wait reads; torch.futures chains and collects."""
+    outcomes = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(2, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            lib.jit.save(lib.jit.script(model), str(tmp_path / f"{lib.__name__}.pt"), _extra_files={"meta.txt": "hello"})
+        extra = {"meta.txt": ""}
+        loaded = lib.jit.load(str(tmp_path / f"{lib.__name__}.pt"), _extra_files=extra)
+        forked = lib.jit.fork(lambda x: x * 2, lib.ones(2))
+        first = lib.futures.Future()
+        chained = first.then(lambda done: done.value() * 3)
+        first.set_result(2)
+        with pytest.raises(RuntimeError, match="can only be marked completed once"):
+            first.set_result(5)
+        outcomes.append((
+            loaded(lib.ones(1, 2)).tolist() == model(lib.ones(1, 2)).tolist(), extra, lib.jit.wait(forked).tolist(), forked.done(),
+            chained.wait(), lib.futures.wait_all([first, chained]), [each.value() for each in lib.futures.collect_all([first, chained]).wait()],
+        ))
+    assert outcomes[0] == outcomes[1]

@@ -6,10 +6,14 @@ Python). ``is_scripting()`` and ``is_tracing()`` are False, as they are outside 
 ``script`` gives the DeprecationWarning that PyTorch 2.13 gives; ``ScriptModule`` is a Module and
 ``script_method`` leaves its method as it is. ``Final`` (a constant attribute
 of a scripted module, ``qkv_bias: Final[bool]``) is ``typing.Final``, as PyTorch's is.
+``save``/``load`` round-trip a module through a pickle of it (no TorchScript archive), ``fork``
+runs its function at once into a ``Future`` that ``wait`` reads.
 """
 import warnings
 from typing import Final  # noqa: F401 (torch.jit.Final is typing.Final)
 
+from chainrule import serialization
+from chainrule.futures import Future
 from chainrule.nn.module import Module
 
 
@@ -62,6 +66,48 @@ def interface(obj):
     return obj
 
 
+def fork(func, *args, **kwargs):
+    """``func(*args, **kwargs)`` as a ``Future`` (TorchScript's task parallelism): run at once,
+    as PyTorch runs a Python function outside TorchScript (its error is raised here)."""
+    future = Future()
+    future.set_result(func(*args, **kwargs))
+    return future
+
+
+def wait(future):
+    return future.wait()
+
+
+def save(m, f, _extra_files=None):
+    """Write the (scripted) module ``m`` whole to ``f``, for ``jit.load``: here a pickle of the
+    module (``chainrule.save``), not a TorchScript archive; ``_extra_files`` ({name: contents})
+    are kept beside it."""
+    extra = {name: contents.encode() if isinstance(contents, str) else bytes(contents) for name, contents in (_extra_files or {}).items()}
+    serialization.save({_MODULE_KEY: m, _EXTRA_FILES_KEY: extra}, f)
+
+
+def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
+    """The module ``jit.save`` wrote to ``f`` (its class is imported and its code run, as loading a
+    TorchScript module runs the module's code); ``_extra_files`` (a dict of names) is filled with
+    the bytes saved under those names. An archive of PyTorch's TorchScript cannot be read."""
+    try:
+        saved = serialization.load(f, map_location=map_location, weights_only=False)
+    except Exception as error:
+        raise RuntimeError(
+            f"jit.load: {f!r} is not a module jit.save wrote ({error}); TorchScript archives written by PyTorch hold "
+            "TorchScript code, which chainrule cannot run: load the model's state_dict into the Python class instead"
+        ) from error
+    if not isinstance(saved, dict) or _MODULE_KEY not in saved:
+        raise RuntimeError(f"jit.load: {f!r} is not a module jit.save wrote; torch.load reads what torch.save wrote")
+    if _extra_files is not None:
+        for name in _extra_files:
+            _extra_files[name] = saved[_EXTRA_FILES_KEY].get(name, b"")
+    return saved[_MODULE_KEY]
+
+
+_MODULE_KEY, _EXTRA_FILES_KEY = "chainrule.jit.module", "chainrule.jit.extra_files"
+
+
 def freeze(mod, preserved_attrs=None, optimize_numerics=True):
     return mod
 
@@ -81,6 +127,6 @@ def onednn_fusion_enabled():
 
 # PyTorch's public names (``from torch.jit import *`` brings these and no helper of this file's)
 __all__ = [
-    "ScriptModule", "annotate", "enable_onednn_fusion", "export", "freeze", "interface", "ignore",
-    "onednn_fusion_enabled", "script", "trace", "trace_module", "unused",
+    "Future", "ScriptModule", "annotate", "enable_onednn_fusion", "export", "fork", "freeze", "interface", "ignore", "load",
+    "onednn_fusion_enabled", "save", "script", "trace", "trace_module", "unused", "wait",
 ]
