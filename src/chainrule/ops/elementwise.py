@@ -630,6 +630,10 @@ class Log10(Pointwise):
         return grad_output / ctx.xp.conj(x * LN_10)
 
 
+#: 1/√x of an array; of float16, computed in float32 and rounded once (rounding √x first rounds twice)
+reciprocal_square_root = half_in_float32(lambda x: 1.0 / xp.sqrt(x))
+
+
 class Rsqrt(Pointwise):
     formula = "1/√x"
     derivatives = ("-1/(2 x√x) = -out³/2",)
@@ -637,7 +641,7 @@ class Rsqrt(Pointwise):
     @staticmethod
     def forward(ctx, x):
         with ignoring_float_errors():
-            result = 1.0 / xp.sqrt(as_floating(x))
+            result = reciprocal_square_root(as_floating(x))
         ctx.save_for_backward(result)
         return result
 
@@ -1344,13 +1348,14 @@ def _power(base, exponent):
 
 #: The number exponents PyTorch computes without pow, and how: the results differ from pow's in the
 #: last bit for some x, and in the sign of 1/0 or nan for x = -0.0 or -inf (rsqrt(-0.0) = -inf).
+#: (Of float16, computed in float32 and rounded once, as PyTorch's CPU kernels compute them.)
 PYTORCH_POWERS = {
-    2: lambda x: x * x,
-    3: lambda x: x * x * x,
+    2: half_in_float32(lambda x: x * x),
+    3: half_in_float32(lambda x: x * x * x),
     0.5: xp.sqrt,
-    -0.5: lambda x: 1 / xp.sqrt(x),
+    -0.5: reciprocal_square_root,
     -1: lambda x: 1 / x,
-    -2: lambda x: 1 / (x * x),
+    -2: half_in_float32(lambda x: 1 / (x * x)),
 }
 
 
