@@ -40,6 +40,13 @@ def test_backward_on_tensor_without_grad_explains():
         chainrule.tensor(1.0).backward()
 
 
+def test_grad_checks_the_outputs_before_the_inputs_as_pytorch():
+    for lib in (torch, chainrule):
+        x = lib.ones(3)
+        with pytest.raises(RuntimeError, match="^element 0 of tensors does not require grad and does not have a grad_fn"):
+            lib.autograd.grad((x * 2).sum(), x)
+
+
 def test_gradients_accumulate_until_zeroed():
     w = chainrule.tensor(1.0, requires_grad=True)
     for _ in range(3):

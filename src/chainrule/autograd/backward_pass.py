@@ -40,11 +40,7 @@ def _initial_grads(outputs, grad_outputs):
     grads = []
     for position, output in enumerate(outputs):
         grad = grad_outputs[position] if grad_outputs is not None else None
-        if not output._requires_grad:
-            raise RuntimeError(
-                f"element {position} of tensors does not require grad and does not have a grad_fn "
-                f"(did you compute it under no_grad(), or forget requires_grad=True on the inputs?)"
-            )
+        _require_a_graph(output, position)
         if grad is None:
             if output.array.size != 1:
                 raise RuntimeError(
@@ -147,6 +143,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
     if materialize_grads and any(type(tensor) is GradientEdge for tensor in inputs):
         raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
+    for position, output in enumerate(outputs):  # the outputs are checked first, as PyTorch's
+        if isinstance(output, Tensor):
+            _require_a_graph(output, position)
     for position, tensor in enumerate(inputs):
         if type(tensor) is not GradientEdge and not tensor._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad (input {position}: set requires_grad=True on it)")
@@ -235,3 +234,11 @@ def _zeros_like(tensor, requires_grad=False):
 def _inside_vmap():
     transforms = function_module._func_transforms  # torch.func's rules, while a transform runs
     return transforms is not None and transforms.inside_vmap()
+
+
+def _require_a_graph(output, position):
+    if not output._requires_grad:
+        raise RuntimeError(
+            f"element {position} of tensors does not require grad and does not have a grad_fn "
+            f"(did you compute it under no_grad(), or forget requires_grad=True on the inputs?)"
+        )
