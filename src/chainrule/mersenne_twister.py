@@ -38,6 +38,12 @@ def seeded_key(seed):
     return tuple(key)
 
 
+def changes_so_far():
+    """A number that grows past the last change of any engine's state: two calls around a block
+    differ by more than one exactly where some generator drew (or was seeded) in between."""
+    return next(_changes)
+
+
 class _Versioned:
     """An attribute of an engine whose every assignment gives the engine a new ``version``."""
 

@@ -9,6 +9,7 @@ from chainrule import func
 from tests.func.helpers import assert_same, both
 
 RNG = np.random.default_rng(4)
+GENERATORS = {True: torch.Generator(), False: chainrule.Generator()}  # a draw from one in vmap: refused by default
 A, B = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 4))
 
 
@@ -89,6 +90,7 @@ def test_randomness_same_draws_one_sample_for_every_element():
         lambda f, a: f.vmap(lambda x: x, out_dims="lol")(a),
         lambda f, a: f.vmap(lambda x: (x, x), out_dims=(0, 0, 0))(a),
         lambda f, a: f.vmap(lambda: a)(),
+        lambda f, a: f.vmap(lambda x: x + (torch if f is torch.func else chainrule).rand(3, generator=GENERATORS[f is torch.func]))(a),
     ],
 )
 def test_errors_match_pytorch(call):

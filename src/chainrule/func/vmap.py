@@ -22,9 +22,9 @@ tensor works here, where PyTorch refuses it: a loop's elements are plain tensors
 import contextlib
 import functools
 
-from chainrule import random as random_module
 from chainrule.backend import xp
 from chainrule.func.custom_functions import transforming
+from chainrule.mersenne_twister import changes_so_far
 from chainrule.nn import normalization
 from chainrule.ops.join import stack
 from chainrule.random import get_rng_state, set_rng_state
@@ -92,12 +92,12 @@ def check_randomness(randomness):
 
 @contextlib.contextmanager
 def random_draws_checked(randomness):
-    """The block, then PyTorch's RuntimeError if it drew from the global generator while
-    ``randomness`` is "error" (a random factory, dropout in training)."""
-    generator = random_module.default_generator
-    before = generator.state_version()
+    """The block, then PyTorch's RuntimeError if it drew from any generator (the global one or
+    one passed as ``generator=``) while ``randomness`` is "error" (a random factory, dropout in
+    training)."""
+    before = changes_so_far()
     yield
-    if randomness == "error" and generator.state_version() != before:
+    if randomness == "error" and changes_so_far() != before + 1:
         raise RuntimeError(
             "vmap: called random operation while in randomness error mode. Please either use the 'same' or "
             "'different' randomness flags on vmap or perform the randomness operation out of vmap"
