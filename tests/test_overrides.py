@@ -446,3 +446,15 @@ def test_parameters_and_constructors_of_a_users_subclass():
 
     theirs, ours = both(run)
     assert ours == theirs
+
+
+def test_a_mode_with_a_classmethod_torch_function_is_refused_at_its_first_call():
+    for L in (torch, chainrule):
+        class ClassLevel(L.overrides.TorchFunctionMode):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                return func(*args, **(kwargs or {}))
+
+        with pytest.raises(RuntimeError, match="as a classmethod is not supported, please make it a plain method"):
+            with ClassLevel():
+                L.ones(1) + 1

@@ -163,6 +163,8 @@ def _call_overrides(public_api, overloaded, args, kwargs, name=None):
     kinds = tuple(map(type, overloaded))
     mode = _switch.modes[-1] if _modes_entered and _switch.modes and _switch.state != "disabled" else None
     if mode is not None:
+        if isinstance(inspect.getattr_static(type(mode), "__torch_function__"), classmethod):
+            raise RuntimeError("Defining your mode's `__torch_function__` as a classmethod is not supported, please make it a plain method")
         _switch.modes = _switch.modes[:-1]  # inside, the API reaches the modes below it
         try:
             result = mode.__torch_function__(public_api, kinds, args, kwargs)
