@@ -244,3 +244,23 @@ def legacy_layout_scenario(lib):
 
 def test_a_subclass_s_load_from_state_dict_adapts_an_older_layout_as_in_pytorch():
     assert legacy_layout_scenario(chainrule) == legacy_layout_scenario(torch)
+
+
+def test_torch_utils_hooks_backward_hook_wraps_a_call_as_pytorchs():
+    """Tools that reimplement a module's call wrap it with BackwardHook themselves."""
+    seen = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(3, 2)
+        log = []
+        hook = lib.utils.hooks.BackwardHook(
+            layer,
+            [lambda module, grad_input, grad_output: log.append(("hook", [tuple(g.shape) for g in grad_input], [tuple(g.shape) for g in grad_output]))],
+            [lambda module, grad_output: log.append(("pre", [tuple(g.shape) for g in grad_output]))],
+        )
+        x = lib.ones(4, 3, requires_grad=True)
+        (wrapped,) = hook.setup_input_hook((x,))
+        hook.setup_output_hook(layer(wrapped)).sum().backward()
+        seen.append((log, x.grad.tolist()))
+    assert seen[0][0] == seen[1][0]
+    np.testing.assert_allclose(seen[1][1], seen[0][1], rtol=1e-6)

@@ -23,6 +23,7 @@ import warnings
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.utils import hooks as hooks_module
 
 
 class BackwardHookFunction(Function):
@@ -130,6 +131,24 @@ class BackwardHooks:
                 grad_input = _checked(replacement, grad_input, "Backward hook", "grad_input")
         self.grad_output = None
         return tuple(grad_input[position] for position in self.input_positions)
+
+
+class BackwardHook(BackwardHooks):
+    """PyTorch's ``torch.utils.hooks.BackwardHook(module, user_hooks, user_pre_hooks)``, which tools
+    that reimplement a module's call use: ``args = hook.setup_input_hook(args)`` before forward,
+    ``result = hook.setup_output_hook(result)`` after; the full backward hooks and pre-hooks then run
+    during backward as for ``register_full_backward_hook`` (above)."""
+
+    def setup_input_hook(self, args):
+        return self.wrap_inputs(args)
+
+    def setup_output_hook(self, args):
+        return self.wrap_outputs(args)
+
+
+# Its name in torch.utils.hooks, whose registries the tensors these hooks are built on use (so that
+# module cannot import this one)
+hooks_module.BackwardHook = BackwardHook
 
 
 def _through_identity(values, on_gradients, materialize_grads):

@@ -8,7 +8,7 @@ registry, and from the registries of its flags (``with_kwargs``, ``always_call``
 import weakref
 from collections import OrderedDict
 
-__all__ = ["RemovableHandle", "unserializable_hook"]
+__all__ = ["BackwardHook", "RemovableHandle", "unserializable_hook"]  # BackwardHook: set by nn/backward_hooks.py
 
 
 class RemovableHandle:
@@ -120,3 +120,4 @@ class WatchedHooks(OrderedDict):
         if key in self:
             WatchedHooks.changes += 1
         return super().pop(key, *default)
+
