@@ -205,3 +205,14 @@ def test_assert_as_a_function_as_pytorchs():
                 lib._assert(falsy, "input size must be 224")
         with pytest.raises(RuntimeError):  # a tensor of several elements has no truth value
             lib._assert(lib.tensor([True, False]), "x")
+
+
+def test_assert_async_and_torch_torch_as_pytorchs():
+    for lib in (torch, chainrule):
+        x = lib.tensor([0.5, 2.0])
+        assert lib._assert_async((x >= 0).all(), "never") is None and lib.torch is lib
+        for arguments, words in [(((x < 0).all(), "must be negative"), "must be negative"),
+                                 ((lib.tensor(0),), "Expected Tensor with single nonzero value, but got zero"),
+                                 ((lib.tensor([1, 1]),), "more than one value is ambiguous")]:
+            with pytest.raises(RuntimeError, match=words):
+                lib._assert_async(*arguments)

@@ -109,7 +109,7 @@ from chainrule.legacy_types import (
     ShortTensor,
     set_default_tensor_type,
 )
-from chainrule.queries import _assert, is_floating_point, is_tensor, numel, typename
+from chainrule.queries import _assert, _assert_async, is_floating_point, is_tensor, numel, typename
 from chainrule.ops.operands import result_type
 from chainrule.type_info import finfo, iinfo
 from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats, as in PyTorch
@@ -175,6 +175,10 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"chainrule.{name}")
+    if name == "torch":  # torch.torch is torch itself (kornia calls torch.torch.deg2rad)
+        import sys
+
+        return sys.modules[__name__]
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 

@@ -23,6 +23,16 @@ def _assert(condition, message):
     assert condition, message
 
 
+def _assert_async(input, assert_msg=None):
+    """Raise RuntimeError (``assert_msg``) unless the one-element tensor ``input`` is nonzero, as
+    PyTorch's (kornia checks arguments with it); on a CPU it is checked at once."""
+    _expect_tensor(input, "_assert_async")
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    if not input.item():
+        raise RuntimeError(assert_msg if assert_msg is not None else "Expected Tensor with single nonzero value, but got zero")
+
+
 def _expect_tensor(input, operation):
     if not isinstance(input, Tensor):
         raise TypeError(
