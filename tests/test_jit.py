@@ -86,3 +86,16 @@ def test_save_load_fork_and_futures_as_pytorchs(tmp_path):
             chained.wait(), lib.futures.wait_all([first, chained]), [each.value() for each in lib.futures.collect_all([first, chained]).wait()],
         ))
     assert outcomes[0] == outcomes[1]
+
+
+def test_jit_isinstance_reads_contained_types_as_pytorchs():
+    from typing import Dict, List, Optional, Tuple, Union
+
+    cases = [("window", str), ([1, 2], list[int]), ([1, "a"], list[int]), ({"a": 1.0}, Dict[str, float]), ((1, 2), Tuple[int, int]),
+             ((1, 2, 3), tuple[int, int]), (None, Optional[int]), ("s", Optional[int]), (1.0, Union[int, float]), ([[1]], List[List[int]])]
+    for lib in (torch, chainrule):
+        assert [lib.jit.isinstance(value, kind) for value, kind in cases] == [True, True, False, True, True, False, True, False, True, True]
+        assert lib.jit.isinstance(lib.ones(1), lib.Tensor)
+        with pytest.raises(RuntimeError, match="Attempted to use list without a contained type"):
+            lib.jit.isinstance([1], list)
+        assert lib._C._log_api_usage_once("torchaudio.transforms.Spectrogram") is None

@@ -5,3 +5,7 @@ from chainrule.overrides import DisableTorchFunction, DisableTorchFunctionSubcla
 from chainrule.overrides import _is_torch_function_enabled  # noqa: F401
 from chainrule.overrides import disabled_torch_function_impl as _disabled_torch_function_impl  # noqa: F401
 from chainrule.random import Generator  # noqa: F401,E402
+
+
+def _log_api_usage_once(event):
+    """PyTorch's usage logging (torchaudio's and torchvision's constructors call it): nothing to log."""

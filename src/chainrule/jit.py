@@ -9,6 +9,8 @@ of a scripted module, ``qkv_bias: Final[bool]``) is ``typing.Final``, as PyTorch
 ``save``/``load`` round-trip a module through a pickle of it (no TorchScript archive), ``fork``
 runs its function at once into a ``Future`` that ``wait`` reads.
 """
+import builtins
+import typing
 import warnings
 from typing import Final  # noqa: F401 (torch.jit.Final is typing.Final)
 
@@ -66,6 +68,40 @@ def interface(obj):
     return obj
 
 
+def isinstance(obj, target_type):  # noqa: A001 (PyTorch's name)
+    """Whether ``obj`` is of ``target_type``, a type that may name its contents (``list[int]``,
+    ``dict[str, Tensor]``, ``Optional[int]``, ``tuple[int, Tensor]``), checked element by element
+    as TorchScript's refinement reads it; a bare container type is PyTorch's RuntimeError. An
+    empty container meets any contents (with PyTorch's warning that eager mode cannot tell)."""
+    origin, arguments = typing.get_origin(target_type), typing.get_args(target_type)
+    if target_type in (list, dict, tuple):
+        kind = "dict without contained types. Please add contained type, e.g. dict[int, int]" if target_type is dict else (
+            f"{target_type.__name__} without a contained type. Please add a contained type, e.g. {target_type.__name__}[int]"
+        )
+        raise RuntimeError(f"Attempted to use {kind}")
+    if origin is typing.Union or (origin is not None and origin.__name__ == "UnionType"):
+        return any(isinstance(obj, each) for each in arguments)
+    if origin is None:
+        return builtins.isinstance(obj, target_type)
+    if not builtins.isinstance(obj, origin):
+        return False
+    if not obj:
+        warnings.warn(
+            "The inner type of a container is lost when calling torch.jit.isinstance in eager mode. For example, "
+            "List[int] would become list and therefore falsely return True for List[float] or List[str].",
+            stacklevel=2,
+        )
+        return True
+    if origin is dict:
+        key_type, value_type = arguments
+        return all(isinstance(key, key_type) and isinstance(value, value_type) for key, value in obj.items())
+    if origin is tuple:
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return all(isinstance(each, arguments[0]) for each in obj)
+        return len(obj) == len(arguments) and all(isinstance(each, kind) for each, kind in zip(obj, arguments))
+    return all(isinstance(each, arguments[0]) for each in obj)
+
+
 def fork(func, *args, **kwargs):
     """``func(*args, **kwargs)`` as a ``Future`` (TorchScript's task parallelism): run at once,
     as PyTorch runs a Python function outside TorchScript (its error is raised here)."""
@@ -82,7 +118,7 @@ def save(m, f, _extra_files=None):
     """Write the (scripted) module ``m`` whole to ``f``, for ``jit.load``: here a pickle of the
     module (``chainrule.save``), not a TorchScript archive; ``_extra_files`` ({name: contents})
     are kept beside it."""
-    extra = {name: contents.encode() if isinstance(contents, str) else bytes(contents) for name, contents in (_extra_files or {}).items()}
+    extra = {name: contents.encode() if builtins.isinstance(contents, str) else bytes(contents) for name, contents in (_extra_files or {}).items()}
     serialization.save({_MODULE_KEY: m, _EXTRA_FILES_KEY: extra}, f)
 
 
@@ -97,7 +133,7 @@ def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
             f"jit.load: {f!r} is not a module jit.save wrote ({error}); TorchScript archives written by PyTorch hold "
             "TorchScript code, which chainrule cannot run: load the model's state_dict into the Python class instead"
         ) from error
-    if not isinstance(saved, dict) or _MODULE_KEY not in saved:
+    if not builtins.isinstance(saved, dict) or _MODULE_KEY not in saved:
         raise RuntimeError(f"jit.load: {f!r} is not a module jit.save wrote; torch.load reads what torch.save wrote")
     if _extra_files is not None:
         for name in _extra_files:
@@ -127,6 +163,6 @@ def onednn_fusion_enabled():
 
 # PyTorch's public names (``from torch.jit import *`` brings these and no helper of this file's)
 __all__ = [
-    "Future", "ScriptModule", "annotate", "enable_onednn_fusion", "export", "fork", "freeze", "interface", "ignore", "load",
+    "Future", "ScriptModule", "annotate", "enable_onednn_fusion", "export", "fork", "freeze", "interface", "ignore", "isinstance", "load",
     "onednn_fusion_enabled", "save", "script", "trace", "trace_module", "unused", "wait",
 ]

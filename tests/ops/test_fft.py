@@ -231,3 +231,11 @@ def test_stft_of_a_complex_input_or_window_returns_complex_numbers_as_pytorch():
     for ours, theirs in zip(*results):
         assert ours[:2] == theirs[:2]
         np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-10, atol=1e-12)
+
+
+def test_istft_refuses_a_complex_result_of_a_onesided_spectrum_as_pytorch():
+    for lib in (torch, chainrule):
+        window = lib.hann_window(64)
+        spectrum = lib.stft(lib.ones(2, 400), 64, 16, window=window, return_complex=True)
+        with pytest.raises(RuntimeError, match="Cannot have onesided output if window or input is complex"):
+            lib.istft(spectrum, 64, 16, window=window, return_complex=True)

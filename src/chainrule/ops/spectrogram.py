@@ -103,6 +103,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     spectrum = input if batched else input.reshape(1, *input.shape)
     frame_count = spectrum.shape[-1]
     onesided = spectrum.shape[-2] != n_fft if onesided is None else onesided
+    if onesided and (return_complex or (window is not None and window.is_complex())):
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
     if normalized:
         spectrum = spectrum * n_fft**0.5
     spectrum = spectrum.transpose(-1, -2)
