@@ -38,10 +38,19 @@ def seeded_key(seed):
     return tuple(key)
 
 
+def _new_version():
+    """A version no engine had before: the latest change of any engine's state."""
+    _latest[0] = next(_changes)
+    return _latest[0]
+
+
+_latest = [0]
+
+
 def changes_so_far():
-    """A number that grows past the last change of any engine's state: two calls around a block
-    differ by more than one exactly where some generator drew (or was seeded) in between."""
-    return next(_changes)
+    """The version of the latest change of any engine's state: two calls around a block differ
+    exactly where some generator drew (or was seeded) in between."""
+    return _latest[0]
 
 
 class _Versioned:
@@ -55,7 +64,7 @@ class _Versioned:
 
     def __set__(self, engine, value):
         setattr(engine, self.slot, value)
-        engine.version = next(_changes)
+        engine.version = _new_version()
 
 
 class MersenneTwister:
@@ -68,7 +77,7 @@ class MersenneTwister:
     next_float_normal = _Versioned()
 
     def __init__(self, seed):
-        self.version = next(_changes)
+        self.version = _new_version()
         self.initial_seed = seed
         self._twister = mersenne_twister(seeded_key(seed), STATE_WORDS)
         self._untouched = True  # PyTorch writes next = 0 (not 624) until the first draw
@@ -79,7 +88,7 @@ class MersenneTwister:
         """The next ``count`` 32-bit outputs (``random()``), as uint64."""
         if count:
             self._untouched = False
-            self.version = next(_changes)
+            self.version = _new_version()
         return self._twister.random_raw(count)
 
     def words64(self, count):
@@ -129,7 +138,7 @@ class MersenneTwister:
         self._untouched = left == 1 and next_index == 0
         self.next_double_normal = normal_y if normal_valid else None
         self.next_float_normal = float_sample if float_valid else None
-        self.version = next(_changes)
+        self.version = _new_version()
 
 
 def _joined_in_pairs(words):

@@ -367,7 +367,11 @@ def overridable(function, module, modes_only=False):
             overloaded = _overloaded_arguments(args, kwargs)
             if overloaded is not None:
                 return _call_overrides(dispatcher, *_handed_over(function, overloaded, args, kwargs, in_python), name)
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except AttributeError as error:
+                _refuse_input_not_a_tensor(function, args, kwargs, error)
+                raise
         try:
             return function(*args, **kwargs)
         except Exception as error:

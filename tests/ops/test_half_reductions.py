@@ -138,11 +138,12 @@ def test_float16_gradient_within_rounding(name, shape, dim):
         assert ours <= max(2 * HALF_EPS, 1.5 * theirs), (name, shape, dim, scale, ours, theirs)
 
 
-# float32 goes the way it always went: NumPy's own computation, bit for bit
+# float32 goes the way it always went: NumPy's own computation, bit for bit (a running sum in float64, as
+# PyTorch's CPU scans accumulate)
 FLOAT32_REFERENCES = {
     "sum": lambda a, d: a.sum(axis=d, dtype=a.dtype),
     "mean": lambda a, d: a.sum(axis=d) / a.shape[d],
-    "cumsum": lambda a, d: np.cumsum(a, axis=d),
+    "cumsum": lambda a, d: np.cumsum(a, axis=d, dtype=np.float64).astype(np.float32),  # PyTorch's CPU scans carry float64
     "var": lambda a, d: ((a - a.sum(axis=d, keepdims=True) / a.shape[d]) ** 2).sum(axis=d) / (a.shape[d] - 1),
     "norm": lambda a, d: np.sqrt(np.sum(np.abs(a) * np.abs(a), axis=d)),
     "softmax": lambda a, d: np.exp(a - a.max(d, keepdims=True)) / np.exp(a - a.max(d, keepdims=True)).sum(axis=d, keepdims=True),

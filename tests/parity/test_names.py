@@ -60,7 +60,6 @@ DELIBERATELY_MISSING = {
             "quantize_per_tensor quantize_per_channel dequantize fake_quantize_per_channel_affine "
             "fake_quantize_per_tensor_affine quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
         ),
-        **_because(_MEMORY, "from_file"),
         **_because("the C++ ABI PyTorch's binaries were built with: chainrule has no C++ part", "compiled_with_cxx11_abi"),
     },
     "Tensor": {

@@ -97,7 +97,7 @@ def random_draws_checked(randomness):
     training)."""
     before = changes_so_far()
     yield
-    if randomness == "error" and changes_so_far() != before + 1:
+    if randomness == "error" and changes_so_far() != before:
         raise RuntimeError(
             "vmap: called random operation while in randomness error mode. Please either use the 'same' or "
             "'different' randomness flags on vmap or perform the randomness operation out of vmap"
