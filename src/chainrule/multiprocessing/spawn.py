@@ -103,6 +103,7 @@ class ProcessContext:
             return ProcessExitedException(f"process {index} terminated with exit code {process.exitcode}", index, process.pid, process.exitcode)
         with open(self.error_files[index], "rb") as file:
             child_traceback = pickle.load(file)
+        os.remove(self.error_files[index])
         return ProcessRaisedException(f"\n\n-- Process {index} terminated with the following error:\n{child_traceback}", index, process.pid)
 
 
@@ -113,6 +114,8 @@ def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method
     processes, error_files = [], []
     for index in range(nprocs):
         error_file = os.path.join(tempfile.gettempdir(), f"chainrule-errorfile-{os.getpid()}-{id(processes)}-{index}.pickle")
+        if os.path.exists(error_file):  # left by an earlier job of a process that had this id
+            os.remove(error_file)
         process = context.Process(target=_run, args=(fn, index, args, error_file), daemon=daemon)
         process.start()
         processes.append(process)
