@@ -6,8 +6,8 @@ A repository is a local folder (``source="local"``) or a GitHub repository
 ``"owner/name[:ref]"``, downloaded once as a zip archive into the hub folder (``get_dir()``) as
 ``<owner>_<name>_<ref>``: PyTorch's own cache, so a repository PyTorch has downloaded is found there.
 Running a downloaded repository's code needs trust, as in PyTorch: ``trust_repo=True`` adds the
-repository to ``<hub folder>/trusted_list``; ``"check"`` (the default) and ``False`` ask on the
-terminal unless it is listed (or already downloaded, or PyTorch's own); None warns. The ref
+repository to ``<hub folder>/trusted_list``; ``"check"`` (the default) asks on the terminal unless
+it is listed (or already downloaded, or PyTorch's own), ``False`` asks always. The ref
 defaults to ``main`` if the repository has one, else ``master``. PyTorch's check that a ref belongs
 to the repository and not a fork (``skip_validation``) asks GitHub's API; it is not made here.
 """
@@ -20,7 +20,6 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-import warnings
 import zipfile
 
 from chainrule.hub import download_url_to_file, get_dir
@@ -38,21 +37,21 @@ def load(repo_or_dir, model, *args, source="github", trust_repo="check", force_r
     if source not in ("github", "local"):
         raise ValueError(f'Unknown source: "{source}". Allowed values: "github" | "local".')
     if source == "github":
-        repo_or_dir = _get_cache_or_reload(repo_or_dir, force_reload, trust_repo, "load", verbose)
+        repo_or_dir = _get_cache_or_reload(repo_or_dir, force_reload, trust_repo, verbose)
     with _hubconf(repo_or_dir) as hubconf:
         return _entry(hubconf, model)(*args, **kwargs)
 
 
 def list(github, force_reload=False, skip_validation=False, trust_repo="check", verbose=True):  # noqa: A001 (PyTorch's name)
     """The names of the entrypoints of the GitHub repository ``github``'s hubconf.py."""
-    folder = _get_cache_or_reload(github, force_reload, trust_repo, "list", verbose)
+    folder = _get_cache_or_reload(github, force_reload, trust_repo, verbose)
     with _hubconf(folder) as hubconf:
         return [name for name in dir(hubconf) if callable(getattr(hubconf, name)) and not name.startswith("_")]
 
 
 def help(github, model, force_reload=False, skip_validation=False, trust_repo="check"):  # noqa: A001 (PyTorch's name)
     """The docstring of the entrypoint ``model`` of the GitHub repository ``github``."""
-    folder = _get_cache_or_reload(github, force_reload, trust_repo, "help", verbose=True)
+    folder = _get_cache_or_reload(github, force_reload, trust_repo, verbose=True)
     with _hubconf(folder) as hubconf:
         return _entry(hubconf, model).__doc__
 
@@ -83,7 +82,7 @@ def _entry(hubconf, model):
     return entry
 
 
-def _get_cache_or_reload(github, force_reload, trust_repo, calling_fn, verbose=True):
+def _get_cache_or_reload(github, force_reload, trust_repo, verbose=True):
     """The folder of the GitHub repository ``github`` in the hub folder, downloaded if it is not there."""
     hub_dir = get_dir()
     os.makedirs(hub_dir, exist_ok=True)
@@ -91,7 +90,7 @@ def _get_cache_or_reload(github, force_reload, trust_repo, calling_fn, verbose=T
     branch = ref.replace("/", "_")
     folder_name = f"{owner}_{name}_{branch}"
     folder = os.path.join(hub_dir, folder_name)
-    _check_repo_is_trusted(owner, name, folder_name, trust_repo, calling_fn, hub_dir)
+    _check_repo_is_trusted(owner, name, folder_name, trust_repo, hub_dir)
     if not force_reload and os.path.exists(folder):
         if verbose:
             sys.stderr.write(f"Using cache found in {folder}\n")
@@ -133,7 +132,7 @@ def _parse_repo_info(github, hub_dir):
         raise RuntimeError(f"It looks like there is no internet connection and the repo could not be found in the cache ({hub_dir})") from error
 
 
-def _check_repo_is_trusted(owner, name, folder_name, trust_repo, calling_fn, hub_dir):
+def _check_repo_is_trusted(owner, name, folder_name, trust_repo, hub_dir):
     """Go on only with a repository the user trusts (see the module's docstring); a newly trusted
     one is added to the hub folder's ``trusted_list``."""
     listing = os.path.join(hub_dir, "trusted_list")
@@ -143,18 +142,6 @@ def _check_repo_is_trusted(owner, name, folder_name, trust_repo, calling_fn, hub
     owner_name = f"{owner}_{name}"
     downloaded = {entry.name for entry in os.scandir(hub_dir) if entry.is_dir()}
     is_trusted = owner_name in trusted or folder_name in downloaded or owner in _TRUSTED_OWNERS
-    if trust_repo is None:
-        if not is_trusted:
-            warnings.warn(
-                "You are about to download and run code from an untrusted repository. In a future release, this won't be "
-                f"allowed. To add the repository to your trusted list, change the command to {calling_fn}(..., "
-                "trust_repo=False) and a command prompt will appear asking for an explicit confirmation of trust, or "
-                f"{calling_fn}(..., trust_repo=True), which will assume that the prompt is to be answered with 'yes'. "
-                f"You can also use {calling_fn}(..., trust_repo='check') which will only prompt for confirmation if the "
-                "repo is not already trusted. This will eventually be the default behaviour",
-                stacklevel=3,
-            )
-        return
     if trust_repo is False or (trust_repo == "check" and not is_trusted):
         response = builtins.input(
             f"The repository {owner_name} does not belong to the list of trusted repositories and as such cannot be "
