@@ -1839,3 +1839,20 @@ def test_a_step_decorated_with_no_grad_records_once():
     for _ in range(5):
         assert compiled(x).tolist() == rectified(x).tolist()
     assert sum(map(len, compiled.recordings.values())) == 1 and compiled.eager_reason is None
+
+
+def test_a_step_returning_return_types_is_compiled_and_returns_them():
+    """``x.max(1)``, ``sort`` and ``aminmax`` return struct sequences: the program rebuilds them
+    (it ran eagerly, with a warning, before)."""
+    def step(x, w):
+        h = x @ w
+        return h.max(1), chainrule.sort(h, 1), chainrule.aminmax(h)
+
+    compiled = chainrule.compile(step)
+    x, w = chainrule.randn(3, 4), chainrule.randn(4, 5, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no falling back to eager
+        for _ in range(3):
+            ours, eager = compiled(x, w), step(x, w)
+    for mine, theirs in zip(ours, eager):
+        assert type(mine) is type(theirs) and all(chainrule.equal(a, b) for a, b in zip(mine, theirs))

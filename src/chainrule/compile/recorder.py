@@ -46,6 +46,7 @@ from chainrule.nn.module import Module, global_hooks
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer, global_step_hooks
 from chainrule.random import Generator, default_generator, drawn
+from chainrule.return_types import StructSequence
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -1249,8 +1250,8 @@ class Recorder:
             text = ", ".join(items) + ("," if len(items) == 1 and isinstance(value, tuple) else "")
             if type(value) in (tuple, list):
                 return f"({text})" if type(value) is tuple else f"[{text}]"
-            if type(value) is chainrule.Size:  # x.shape returned: a Size, as eagerly
-                return f"{self._constant(chainrule.Size, 'Size')}(({text}))"
+            if type(value) is chainrule.Size or isinstance(value, StructSequence):  # x.shape, x.max(1): as eagerly
+                return f"{self._constant(type(value), type(value).__name__)}(({text}))"
             self.fail(f"returns a {type(value).__name__}, which a program cannot rebuild")
             return "None"
         if isinstance(value, dict):
