@@ -44,48 +44,42 @@ _SMALL = 1 << 16  # elements: up to this size a copy costs less than a view save
 HALF = numpy.dtype(numpy.float16)
 
 
-def _is_half_array(value):
-    return isinstance(value, ndarray) and value.dtype == HALF
+def _computed_wider(compute, wider_of):
+    """``compute`` (a function of arrays) made to compute in a wider dtype where its first argument
+    is an array of a dtype in ``wider_of`` (that dtype -> the wider one): every array argument of
+    that dtype is taken in the wider one, and the result is rounded back to it once. Other dtypes,
+    and tensors (a recorded backward, whose own operations do this), go straight to ``compute``."""
+
+    @functools.wraps(compute)
+    def computed(array, *arguments, **keywords):
+        wider = wider_of.get(array.dtype) if isinstance(array, ndarray) else None
+        if wider is None:
+            return compute(array, *arguments, **keywords)
+        widened = [argument.astype(wider) if isinstance(argument, ndarray) and argument.dtype == array.dtype else argument for argument in arguments]
+        result = compute(array.astype(wider), *widened, **keywords)
+        with ignoring_float_errors():  # beyond the dtype's range: inf, silently, as in PyTorch
+            return result.astype(array.dtype)
+
+    return computed
 
 
 def half_in_float32(compute):
     """``compute`` (a function of arrays that reduces them: a sum, a mean, a running sum, a norm, a
-    softmax) made to treat float16 as PyTorch's CPU kernels do: when its first argument is a
-    float16 array, every float16 array it is given is taken in float32 and its result is rounded
-    to float16 once. Accumulated in float16, a sum of ones stops growing at 2048 (2048 + 1 rounds
-    to 2048) and a sum of squares overflows past 65504; in float32 neither happens. Other dtypes,
-    and tensors (a recorded backward, whose own reductions do this), go straight to ``compute``."""
-
-    @functools.wraps(compute)
-    def computed(array, *arguments, **keywords):
-        if not _is_half_array(array):
-            return compute(array, *arguments, **keywords)
-        widened = [argument.astype(numpy.float32) if _is_half_array(argument) else argument for argument in arguments]
-        result = compute(array.astype(numpy.float32), *widened, **keywords)
-        with ignoring_float_errors():  # beyond float16's range: inf, silently, as in PyTorch
-            return result.astype(HALF)
-
-    return computed
+    softmax) made to treat float16 as PyTorch's CPU kernels do: float16 arrays taken in float32,
+    the result rounded to float16 once. Accumulated in float16, a sum of ones stops growing at
+    2048 (2048 + 1 rounds to 2048) and a sum of squares overflows past 65504; in float32 neither
+    happens."""
+    return _computed_wider(compute, {HALF: numpy.float32})
 
 
 #: PyTorch's CPU accumulation type of each floating dtype (``at::acc_type``)
-_ACCUMULATED_IN = {numpy.dtype(numpy.float16): numpy.float32, numpy.dtype(numpy.float32): numpy.float64,
-                   numpy.dtype(numpy.complex64): numpy.complex128}
+_ACCUMULATED_IN = {HALF: numpy.float32, numpy.dtype(numpy.float32): numpy.float64, numpy.dtype(numpy.complex64): numpy.complex128}
 
 
 def accumulated_wider(compute):
-    """``compute`` (a running sum or product of one array) carried out in PyTorch's CPU accumulation
-    type of the array's dtype, each result rounded back once; other dtypes go straight through."""
-
-    @functools.wraps(compute)
-    def computed(array, *arguments, **keywords):
-        wider = _ACCUMULATED_IN.get(array.dtype) if isinstance(array, ndarray) else None
-        if wider is None:
-            return compute(array, *arguments, **keywords)
-        with ignoring_float_errors():  # beyond the dtype's range: inf, silently, as in PyTorch
-            return compute(array.astype(wider), *arguments, **keywords).astype(array.dtype)
-
-    return computed
+    """``compute`` (a running sum or product) carried out in PyTorch's CPU accumulation type of
+    its array's dtype (``_ACCUMULATED_IN``), each result rounded back once."""
+    return _computed_wider(compute, _ACCUMULATED_IN)
 
 
 class ArrayFunctions:

@@ -10,6 +10,7 @@ of a scripted module, ``qkv_bias: Final[bool]``) is ``typing.Final``, as PyTorch
 runs its function at once into a ``Future`` that ``wait`` reads.
 """
 import builtins
+import types
 import typing
 import warnings
 from typing import Final  # noqa: F401 (torch.jit.Final is typing.Final)
@@ -79,7 +80,7 @@ def isinstance(obj, target_type):  # noqa: A001 (PyTorch's name)
             f"{target_type.__name__} without a contained type. Please add a contained type, e.g. {target_type.__name__}[int]"
         )
         raise RuntimeError(f"Attempted to use {kind}")
-    if origin is typing.Union or (origin is not None and origin.__name__ == "UnionType"):
+    if origin in (typing.Union, types.UnionType):  # Optional[int], int | None
         return any(isinstance(obj, each) for each in arguments)
     if origin is None:
         return builtins.isinstance(obj, target_type)

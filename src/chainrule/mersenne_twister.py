@@ -9,7 +9,6 @@ The state travels as PyTorch's 5056 bytes (``torch.get_rng_state()``), so a stat
 either library can be loaded into the other.
 """
 import functools
-import itertools
 import struct
 
 from chainrule.backend import mersenne_twister, xp
@@ -23,7 +22,7 @@ _HEADER = struct.Struct("<QiiQ")
 _FOOTER = struct.Struct("<dddif?")
 STATE_BYTES = 5056
 LEGACY_STATE_BYTES = 5048  # PyTorch's older THGeneratorState: no float cache
-_changes = itertools.count()  # every engine's versions, drawn from one count: never the same twice
+_latest = [0]  # the newest version of any engine: versions come from one count, never the same twice
 
 
 @functools.lru_cache(maxsize=64)
@@ -40,11 +39,8 @@ def seeded_key(seed):
 
 def _new_version():
     """A version no engine had before: the latest change of any engine's state."""
-    _latest[0] = next(_changes)
+    _latest[0] += 1
     return _latest[0]
-
-
-_latest = [0]
 
 
 def changes_so_far():

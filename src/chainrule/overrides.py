@@ -363,19 +363,15 @@ def overridable(function, module, modes_only=False):
 
     @functools.wraps(function)
     def dispatcher(*args, **kwargs):
-        if _armed:
+        armed = _armed
+        if armed:
             overloaded = _overloaded_arguments(args, kwargs)
             if overloaded is not None:
                 return _call_overrides(dispatcher, *_handed_over(function, overloaded, args, kwargs, in_python), name)
-            try:
-                return function(*args, **kwargs)
-            except AttributeError as error:
-                _refuse_input_not_a_tensor(function, args, kwargs, error)
-                raise
         try:
             return function(*args, **kwargs)
         except Exception as error:
-            overloaded = _overloaded_arguments(args, kwargs)
+            overloaded = None if armed else _overloaded_arguments(args, kwargs)  # (armed: none were found above)
             if overloaded is None:
                 if isinstance(error, AttributeError):
                     _refuse_input_not_a_tensor(function, args, kwargs, error)

@@ -177,7 +177,7 @@ class Tensor:
         if len(data) == 1 and isinstance(data[0], Tensor):
             if cls is Tensor:
                 return data[0]._alias()  # (ops/shape.py)
-            if cls.__module__.partition(".")[0] != "chainrule":
+            if is_users_class(cls):
                 if set(options) - {"device"}:  # PyTorch's legacy constructor takes no other keyword
                     got = ", ".join(f"{name}={type(value).__name__}" for name, value in options.items())
                     raise TypeError(f"new() received an invalid combination of arguments - got (Tensor, {got})")
@@ -911,6 +911,12 @@ def check_dim(dim, ndim, operation):
             f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim}) (in {operation})"
         )
     return dim % rank
+
+
+def is_users_class(cls):
+    """Whether ``cls`` (a Tensor subclass) is one a user defined, not one of chainrule's own
+    (Parameter, Buffer, the sparse tensor...)."""
+    return cls.__module__.partition(".")[0] != "chainrule"
 
 
 def check_own_dim(dim, ndim, operation):

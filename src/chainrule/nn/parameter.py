@@ -7,7 +7,7 @@ that ``module.parameters()`` hands it to the optimizer. It is a leaf that requir
 from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.overrides import disabled_torch_function_impl
-from chainrule.tensor import Tensor, init_leaf, tensor_from_array
+from chainrule.tensor import Tensor, init_leaf, is_users_class, tensor_from_array
 
 
 class _ParameterMeta(type):
@@ -47,7 +47,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     def __new__(cls, data=None, requires_grad=True):
         """Made whole here, as PyTorch's: a subclass's own ``__new__`` may take more arguments
         (``Params4bit(data, requires_grad, quant_state=...)``) and call this one with two."""
-        if isinstance(data, Tensor) and type(data).__module__.partition(".")[0] != "chainrule":
+        if isinstance(data, Tensor) and is_users_class(type(data)):
             return _parameter_of_subclass(data, requires_grad)
         if data is None:
             array = xp.empty((0,), dtype=dtypes.get_default_dtype())

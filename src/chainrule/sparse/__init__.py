@@ -30,14 +30,14 @@ def mm(mat1, mat2, reduce="sum"):
     return SparseAddmm.apply(mat1, mat2)
 
 
-SparseAddmm = Mm.shown_as("SparseAddmmBackward0")
+SparseAddmm = Mm.shown_as("SparseAddmmBackward0")  # PyTorch computes sparse.mm as addmm with a zero input
 
 # PyTorch's names: torch.sparse.FloatTensor(indices, values, size) (as Kipf's GCN builds its adjacency)
 FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor = (
     legacy_constructor(getattr(dtypes, dtype), name)
     for name, dtype in [("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("LongTensor", "int64"),
                         ("IntTensor", "int32"), ("ShortTensor", "int16"), ("CharTensor", "int8"), ("ByteTensor", "uint8")]
-)  # PyTorch computes sparse.mm as addmm with a zero input
+)
 
 
 def spmm(input, mat2):
