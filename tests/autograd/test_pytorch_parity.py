@@ -643,3 +643,42 @@ def test_unknown_attribute_of_a_node_raises_attribute_error():
     with pytest.raises(AttributeError):
         y.grad_fn.not_an_attribute
     assert not hasattr(y.grad_fn, "_saved_for_forward")
+
+
+def test_nodes_show_saved_values_as_pytorch_nodes_do():
+    """What graph drawers (torchviz's make_dot) read of a node: a built-in operation's node has no
+    ``saved_tensors`` (a custom Function's has), every ``_saved_`` name ``dir`` lists can be read, a
+    custom Function's node lists none, and backward still reads what the nodes saved."""
+
+    def run(lib):
+        class Square(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, i):
+                ctx.save_for_backward(i)
+                return i * i
+
+            @staticmethod
+            def backward(ctx, grad):
+                (i,) = ctx.saved_tensors
+                return 2 * i * grad
+
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(3, 2)
+        a = lib.randn(4, 3, requires_grad=True)
+        b = lib.randn(3, requires_grad=True)
+        product = a * b
+        custom = Square.apply(a)
+        facts = []
+        for node in (layer(a).grad_fn, product.grad_fn, a.sum().grad_fn, a.exp().grad_fn):
+            listed = [name for name in dir(node) if name.startswith("_saved_")]
+            facts.append((type(node).__name__, hasattr(node, "saved_tensors"), all(hasattr(node, name) for name in listed)))
+        facts.append(sorted(name for name in dir(product.grad_fn) if name.startswith("_saved_")))
+        facts.append((hasattr(custom.grad_fn, "saved_tensors"), [name for name in dir(custom.grad_fn) if name.startswith("_saved_")]))
+        facts.append([tuple(t.shape) for t in custom.grad_fn.saved_tensors])
+        (layer(a).sum() + product.sum() + custom.sum()).backward()
+        facts.append(a.grad.sum().item())
+        return facts
+
+    facts = same_in_both(run)
+    assert facts[0] == ("AddmmBackward0", False, True) and facts[4] == ["_saved_other", "_saved_self"]
+    assert facts[5] == (True, [])

@@ -166,7 +166,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
             executed |= targets
     outer, BackwardPass.current = BackwardPass.current, BackwardPass(dependencies, executed is None)
     try:
-        _run_nodes(roots, pending, dependencies, executed, retain_graph, create_graph, capture, observer)
+        with function_module.backward_running():
+            _run_nodes(roots, pending, dependencies, executed, retain_graph, create_graph, capture, observer)
         BackwardPass.current.run_final_callbacks()
     finally:
         BackwardPass.current = outer
@@ -352,7 +353,7 @@ def call_node(node, grad_outputs):
         return ()
     if node._freed:
         raise node.freed_error()
-    with ignoring_float_errors():
+    with ignoring_float_errors(), function_module.backward_running():
         input_grads = call_backward(node, grads, recording)
         results = []
         for position in node.tensor_input_positions():

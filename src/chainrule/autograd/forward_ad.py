@@ -239,7 +239,7 @@ class _JvpContext:
 
     @property
     def saved_tensors(self):
-        return self._ctx.__dict__.get("_saved_for_forward", ())
+        return self._ctx.__dict__.get("_kept_for_forward", ())
 
     def __getattr__(self, name):
         return getattr(self._ctx, name)

@@ -28,6 +28,7 @@ Saved outputs are kept as PyTorch's SavedVariable keeps them: the array and a we
 the output tensor itself, whose ``grad_fn`` is this node. Reference counting alone then frees a graph
 whose result is dropped, without waiting for Python's cycle collector.
 """
+import contextlib
 import functools
 import inspect
 import re
@@ -138,7 +139,7 @@ class FunctionCtx:
 
     def save_for_forward(self, *tensors):
         """Keep ``tensors`` for ``jvp`` (forward mode), which reads them as ``ctx.saved_tensors``."""
-        self._saved_for_forward = tensors
+        self._kept_for_forward = tensors
 
     def mark_non_differentiable(self, *outputs):
         """Declare outputs (e.g. indices) that get no ``grad_fn`` and receive no gradient. A tensor
@@ -193,7 +194,7 @@ class BackwardNode(FunctionCtx):
     _output_dtype = None
     _multi_output_meta = None  # ((shape, dtype), ...) for nodes with several outputs
     _saved = ()  # what save_for_backward kept: input tensors, SavedOutputs, arrays
-    _saved_version_sum = 0
+    _version_sum_at_save = 0
     _freed = False
     _kept_arrays = ()  # the names of the arrays (or keys holding them) forward kept on ctx (a mask, indices), which release frees
     _output_hooks = None  # {output_nr: {handle id: hook}} from register_hook on non-leaf outputs
@@ -240,11 +241,18 @@ class BackwardNode(FunctionCtx):
     def saved_tensors(self):
         """What ``save_for_backward`` kept, checked to be unchanged since: arrays in the plain
         backward of an ``Op``, tensors otherwise (so that a recorded backward can differentiate
-        through them)."""
+        through them).
+
+        The node of one of chainrule's own operations answers it only while a backward runs (its
+        backward reads it as a custom Function's does): PyTorch's built-in nodes have no
+        ``saved_tensors``, and tools that draw graphs (torchviz) draw a node's as a custom
+        Function's."""
+        if not _backward_running and self.function.on_arrays:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'saved_tensors'")
         if self._freed:
             raise self.freed_error()
         saved = self._saved
-        if _version_sum(saved) != self._saved_version_sum:
+        if _version_sum(saved) != self._version_sum_at_save:
             raise self.modified_error()
         if self.function.on_arrays and not grad_mode._state.enabled:
             # Every node of a plain backward comes here: the common kinds (a tensor, a saved output,
@@ -288,7 +296,7 @@ class BackwardNode(FunctionCtx):
             if type(value) is SavedOutput and value.output_nr == output_nr:
                 moved = SavedOutput(tensor, value.output_nr)
                 moved.array = value.array
-                self._saved_version_sum += moved.version - value.current_version()
+                self._version_sum_at_save += moved.version - value.current_version()
                 kept[position] = moved
         self._saved = tuple(kept)
 
@@ -340,27 +348,35 @@ class BackwardNode(FunctionCtx):
     @property
     def _saved_self(self):
         """The first input, as saved for backward (the tensor itself); None if the node did not save it."""
-        return self._saved_value("self")
+        return self._value_saved_as("self")
 
     @property
     def _saved_other(self):
         """The second input, as saved for backward; None if the node did not save it."""
-        return self._saved_value("other")
+        return self._value_saved_as("other")
 
     @property
     def _saved_exponent(self):
         """Pow's exponent: the number, or the saved tensor."""
-        return self._saved_value("exponent")
+        return self._value_saved_as("exponent")
 
     @property
     def _saved_result(self):
         """The output, as saved for backward (a new tensor with this node as its ``grad_fn``)."""
-        return self._saved_value("result")
+        return self._value_saved_as("result")
 
-    def _saved_value(self, name):
+    def __dir__(self):
+        """The attributes, as PyTorch lists a node's: the ``_saved_<name>`` among them only where
+        this node has one (torchviz reads every ``_saved_`` name ``dir`` lists)."""
+        return [name for name in super().__dir__() if not name.startswith("_saved_") or _has_saved(self, name)]
+
+    def _value_saved_as(self, name):
         """PyTorch's ``grad_fn._saved_<name>``: a value forward kept on ctx under ``name`` (Pow's
         ``exponent``), the saved ``result``, or a saved input: ``self`` (the first), ``other`` (the
-        second) or one named as forward's parameter. None for an input the node did not save."""
+        second) or one named as forward's parameter. None for an input the node did not save. A
+        custom Function's node has none, as in PyTorch (its ``saved_tensors`` show them)."""
+        if not self.function.on_arrays:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{name}'")
         kept = self.__dict__
         if name in kept and not name.startswith("_"):
             value = kept[name]
@@ -371,7 +387,9 @@ class BackwardNode(FunctionCtx):
         position = {"self": 0, "other": 1}.get(name)
         if position is None and name in parameters:
             position = parameters.index(name)
-        if name != "result" and (position is None or position >= len(self.next_nodes)):
+        if name != "result" and (
+            position is None or position >= len(self._input_meta) or self._input_meta[position] is _NOT_A_TENSOR
+        ):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_{name}'")
         if self._freed:
             raise self.freed_error()
@@ -381,9 +399,9 @@ class BackwardNode(FunctionCtx):
                 if type(original) in (SavedOutput, PackedSaved) and original.output_nr == 0:
                     return value
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_result'")
-        return self._saved_inputs(saved).get(position)
+        return self._inputs_among_saved(saved).get(position)
 
-    def _saved_inputs(self, saved):
+    def _inputs_among_saved(self, saved):
         """``{position among forward's arguments: saved tensor}`` for the saved inputs: one that
         requires grad is found by its gradient edge, a constant by taking the argument positions
         that need no gradient in order."""
@@ -503,6 +521,33 @@ def _operation_name(node):
 def tensor_type_name(array):
     """PyTorch's legacy type name of a tensor of ``array``'s dtype, as its messages give it: chainrule.FloatTensor."""
     return f"chainrule.{dtypes.scalar_type_name(array.dtype)}Tensor"
+
+
+def _has_saved(node, name):
+    """Whether ``node`` saved a value it shows as ``name`` (``_saved_self``)."""
+    try:
+        return getattr(node, name) is not None
+    except AttributeError:
+        return False
+    except RuntimeError:  # freed, or changed in place: PyTorch's node has the attribute, and raises reading it
+        return True
+
+
+#: How many backward computations run now (the engine's passes, nodes called on their own, a
+#: drawing reading what nodes saved): outside them the nodes of chainrule's own operations answer
+#: no ``saved_tensors`` (BackwardNode.saved_tensors).
+_backward_running = 0
+
+
+@contextlib.contextmanager
+def backward_running():
+    """Marks a backward computation running (``_backward_running``) while the block runs."""
+    global _backward_running
+    _backward_running += 1
+    try:
+        yield
+    finally:
+        _backward_running -= 1
 
 
 def _version_sum(saved):
@@ -1077,7 +1122,7 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
                 version_sum += (value if holder is None else holder)._version_count
         kept.append(value)
     ctx._saved = tuple(kept)
-    ctx._saved_version_sum = version_sum
+    ctx._version_sum_at_save = version_sum
     if _saved_tensors_hooks:
         _pack_saved(ctx, outputs)
 
@@ -1108,7 +1153,7 @@ def _pack_saved(ctx, outputs):
                 )
             packed.append(PackedSaved(result, unpack_hook, output_nr, edge if edge[0] is not None else None))
     ctx._saved = tuple(packed)
-    ctx._saved_version_sum = _version_sum(ctx._saved)
+    ctx._version_sum_at_save = _version_sum(ctx._saved)
 
 
 def _position_among(value, raw_outputs, outputs):

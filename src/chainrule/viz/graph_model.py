@@ -17,6 +17,7 @@ the operation's ``forward`` again on the values of its inputs.
 """
 import inspect
 
+from chainrule.autograd import function as function_module
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import AccumulateGrad
 from chainrule.nn.module import Module
@@ -313,7 +314,8 @@ def _input_nodes(node):
 def _saved_tensors(node):
     """What ``node`` saved for backward, or nothing once the graph was freed or changed in place."""
     try:
-        return node.saved_tensors
+        with function_module.backward_running():  # (a built-in node answers only then, as PyTorch's answer none)
+            return node.saved_tensors
     except RuntimeError:
         return ()
 
