@@ -165,7 +165,7 @@ from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.Float
 from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
 from chainrule.control_flow import cond  # noqa: E402  torch.cond
 
-_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal"}
+_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx"}
 
 
 def __getattr__(name):
