@@ -201,7 +201,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     ``input``: (categories,) -> (num_samples,), (rows, categories) -> (rows, num_samples), int64.
 
     Without ``replacement`` a category is drawn at most once, so ``num_samples`` may not exceed the
-    number of categories with a nonzero weight.
+    number of categories; the categories of weight zero come last, once every other one is drawn (as
+    in PyTorch, which does not refuse them though its documentation says so; the order among them
+    is the lowest index first here, its sort's there).
     """
     num_samples = creation.integer_argument(num_samples, "multinomial", "num_samples", 2)
     if num_samples <= 0:
@@ -229,13 +231,6 @@ def _multinomial_draws(engine, weights, num_samples, replacement):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (rows.sum(axis=1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement:
-        available = int((rows > 0).sum(axis=1).min())
-        if num_samples > available:
-            raise RuntimeError(
-                f"cannot sample n_sample > prob_dist.size(-1) samples without replacement "
-                f"(multinomial: {num_samples} samples asked, a row has {available} categories with nonzero weight)"
-            )
     rows = weights.reshape(-1, weights.shape[-1])
     if replacement and num_samples > 1:
         samples = sampling_algorithms.multinomial_with_replacement(engine, rows, num_samples)
