@@ -247,6 +247,29 @@ def test_length_errors_name_the_function_and_both_lengths():
         chainrule._foreach_mul(tensors, [1.0, 2.0, 3.0])
 
 
+def test_arguments_by_pytorchs_keywords():
+    """PyTorch's names of the arguments after the list (timm's EMA: ``_foreach_mul_(p, scalar=d)``)."""
+    calls = [
+        lambda lib, a, b: lib._foreach_mul_(a, scalar=0.9),
+        lambda lib, a, b: lib._foreach_add_(a, other=b, alpha=0.5),
+        lambda lib, a, b: lib._foreach_add_(a, scalars=[1.0, 2.0]),
+        lambda lib, a, b: lib._foreach_lerp_(a, tensors1=b, weight=0.1),
+        lambda lib, a, b: lib._foreach_lerp(a, b, weights=b),
+        lambda lib, a, b: lib._foreach_addcdiv_(a, tensor1=b, tensor2=b, value=0.5),
+        lambda lib, a, b: lib._foreach_pow(a, exponent=2.0),
+        lambda lib, a, b: lib._foreach_clamp_min_(a, scalar=4.0),
+        lambda lib, a, b: lib._foreach_norm(a, ord=1),
+        lambda lib, a, b: lib._foreach_copy_(a, src=b),
+    ]
+    results = {}
+    for lib in (torch, chainrule):
+        a, b = [lib.arange(3.0), lib.ones(2, dtype=lib.float64)], [lib.full((3,), 3.0), lib.full((2,), 5.0, dtype=lib.float64)]
+        results[lib] = [[each.tolist() for each in call(lib, a, b)] for call in calls]
+    assert results[chainrule] == results[torch]
+    with pytest.raises(TypeError, match="multiple values for argument 'scalar'"):
+        chainrule._foreach_mul_([chainrule.ones(1)], 2.0, scalar=0.9)
+
+
 def float64_lists(count, seed=0):
     rng = np.random.default_rng(seed)
     return [[chainrule.tensor(rng.uniform(0.2, 0.9, shape), requires_grad=True) for shape in SHAPES] for _ in range(count)]

@@ -118,6 +118,38 @@ TAKE_A_NUMBER_FIRST = {"_foreach_pow"}
 TAKE_PACKED_SCALARS = {"_foreach_addcmul", "_foreach_addcmul_", "_foreach_addcdiv", "_foreach_addcdiv_"}
 
 
+#: PyTorch's names of the arguments after the list, by position (its overloads name one position
+#: by the kind of value it takes: ``_foreach_mul_(ema, scalar=0.9)``, ``_foreach_lerp_(ema, tensors1=p,
+#: weight=0.1)``); a keyword not named here is the per-tensor function's own (``alpha``).
+_BINARY = (("scalar", "scalars", "other"),)
+PYTORCH_ARGUMENT_NAMES = {
+    **dict.fromkeys(["add", "sub", "mul", "div", "clamp_max", "clamp_min", "maximum", "minimum"], _BINARY),
+    "pow": (("exponent",),),
+    "lerp": (("tensors1",), ("weight", "weights")),
+    "addcmul": (("tensor1",), ("tensor2",), ("value", "scalars")),
+    "addcdiv": (("tensor1",), ("tensor2",), ("value", "scalars")),
+    "norm": (("ord",), ("dtype",)),
+    "powsum": (("ord",), ("dtype",)),
+    "copy_": (("src",), ("non_blocking",)),
+}
+
+
+def by_position(name, names, arguments, options):
+    """The arguments after the list in order, with those given by PyTorch's keyword ``names`` put in
+    their places; the other keywords."""
+    arguments, options = list(arguments), dict(options)
+    for position, aliases in enumerate(names):
+        given = [alias for alias in aliases if alias in options]
+        if not given:
+            continue
+        if position < len(arguments) or len(given) > 1:
+            raise TypeError(f"{name}() got multiple values for argument '{given[-1]}'")
+        if position > len(arguments):
+            raise TypeError(f"{name}() missing its argument '{names[len(arguments)][0]}' before '{given[0]}'")
+        arguments.append(options.pop(given[0]))
+    return arguments, options
+
+
 def tensor_count(name, self, arguments):
     """How many tensors a call of ``name`` goes over: the length of its tensor list (``self``, or the
     first list argument after a number base), checked to hold at least one tensor and only tensors."""
@@ -162,7 +194,7 @@ def one_per_tensor(name, count, argument):
 
 def length_error(name, count, argument):
     """PyTorch's error for a list argument whose length is not the number of tensors."""
-    if all(isinstance(each, Tensor) for each in argument):
+    if argument and all(isinstance(each, Tensor) for each in argument):  # (an empty list is PyTorch's empty scalar list)
         return RuntimeError(
             f"{name}(): Tensor lists must have the same number of tensors, got {count} and {len(argument)}. "
             f"Pass one tensor of each list per tensor of the first"
@@ -173,12 +205,15 @@ def length_error(name, count, argument):
     )
 
 
-def foreach_function(name, per_tensor, returns_results):
+def foreach_function(name, per_tensor, returns_results, argument_names=()):
     """``torch.NAME``: ``per_tensor`` called on each tensor of the list with its own arguments (see
     ``one_per_tensor``); the tuple of its results when ``returns_results``, else the list itself
-    (``per_tensor`` then writes into each tensor)."""
+    (``per_tensor`` then writes into each tensor). ``argument_names``: PyTorch's keywords for the
+    arguments after the list, by position (``PYTORCH_ARGUMENT_NAMES``)."""
 
     def foreach(self, *arguments, **options):
+        if options and argument_names:
+            arguments, options = by_position(name, argument_names, arguments, options)
         count = tensor_count(name, self, (*arguments, *options.values()))
         positional = [one_per_tensor(name, count, each) for each in (self, *arguments)]
         keywords = {keyword: one_per_tensor(name, count, value) for keyword, value in options.items()}
@@ -199,12 +234,13 @@ def every_foreach_function():
     """Each ``_foreach_*`` function by its name, built from the three tables."""
     built = {}
     for stem, operation in WITH_BOTH_FORMS.items():
-        built[f"_foreach_{stem}"] = foreach_function(f"_foreach_{stem}", operation, returns_results=True)
-        built[f"_foreach_{stem}_"] = foreach_function(f"_foreach_{stem}_", in_place_form(operation), returns_results=False)
+        names = PYTORCH_ARGUMENT_NAMES.get(stem, ())
+        built[f"_foreach_{stem}"] = foreach_function(f"_foreach_{stem}", operation, True, names)
+        built[f"_foreach_{stem}_"] = foreach_function(f"_foreach_{stem}_", in_place_form(operation), False, names)
     for stem, operation in OUT_OF_PLACE_ONLY.items():
-        built[f"_foreach_{stem}"] = foreach_function(f"_foreach_{stem}", operation, returns_results=True)
+        built[f"_foreach_{stem}"] = foreach_function(f"_foreach_{stem}", operation, True, PYTORCH_ARGUMENT_NAMES.get(stem, ()))
     for stem, operation in IN_PLACE_ONLY.items():
-        built[f"_foreach_{stem}"] = foreach_function(f"_foreach_{stem}", operation, returns_results=False)
+        built[f"_foreach_{stem}"] = foreach_function(f"_foreach_{stem}", operation, False, PYTORCH_ARGUMENT_NAMES.get(stem, ()))
     return built
 
 
