@@ -703,3 +703,14 @@ GRAD_CASES = {
 @pytest.mark.parametrize("run", list(GRAD_CASES.values()), ids=list(GRAD_CASES))
 def test_same_gradients(run):
     same_in_both(run, rtol=1e-7, atol=1e-9)
+
+
+def test_getsizeof_a_storage_counts_its_bytes_as_pytorch():
+    """torchinfo's summary adds up ``sys.getsizeof(x.untyped_storage())`` of its inputs."""
+    import sys
+
+    def run(lib):
+        x = lib.zeros(2, 1, 28, 28)
+        return [sys.getsizeof(x.untyped_storage()), sys.getsizeof(x[1:].untyped_storage()), sys.getsizeof(lib.UntypedStorage(0))]
+
+    same_in_both(run)
