@@ -216,6 +216,15 @@ def test_scatter_refuses_a_src_of_another_dtype_as_pytorch(call):
             x.masked_scatter(x == 0, s)
 
 
+@pytest.mark.parametrize("dtype", ["int16", "uint8", "int8"])
+def test_index_select_takes_only_int32_and_int64_positions_as_pytorch(dtype):
+    for lib in (chainrule, torch):
+        index = lib.tensor([1, 0], dtype=getattr(lib, dtype))
+        with pytest.raises(RuntimeError, match=r"index_select\(\): Expected dtype int32 or int64 for index"):
+            lib.index_select(lib.ones(2, 2), 1, index)
+        assert lib.index_select(lib.eye(2), 1, index.int()).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
 def test_embedding_lookup_gradient_counts_each_use():
     table = chainrule.zeros(1000, 8, requires_grad=True)
     tokens = chainrule.tensor(np.arange(5000) % 7)

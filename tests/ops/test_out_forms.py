@@ -41,6 +41,7 @@ CALLS = {
     "diff": lambda lib, **out: lib.diff(_square(lib), dim=0, **out),
     "renorm": lambda lib, **out: lib.renorm(_square(lib), 2, 0, 1.0, **out),
     "take_along_dim": lambda lib, **out: lib.take_along_dim(_square(lib), lib.tensor([[2], [0], [1]]), 1, **out),
+    "take": lambda lib, **out: lib.take(_square(lib), lib.tensor([[4, 0], [8, -1]]), **out),
     "narrow_copy": lambda lib, **out: lib.narrow_copy(_square(lib), 1, 1, 2, **out),
     "hstack": lambda lib, **out: lib.hstack([_square(lib), _column(lib)], **out),
     "vstack": lambda lib, **out: lib.vstack([_square(lib), _square(lib)], **out),

@@ -1024,7 +1024,7 @@ def _counted_from_start(index, shape, size):
     return xp.where(index < 0, index + size, index)
 
 
-@public
+@public(out=True)
 def take(x, index):
     """The elements of x at ``index`` (int64; negative counts from the end) in its flattened
     (row-major) order; the output has index's shape."""
@@ -1057,7 +1057,7 @@ def index_select(x, dim, index):
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select(): argument 'index' (position 2) must be Tensor, not {dtypes.python_type_name(index)}")
     index = tensor_of_values(index)
-    _require_integers(index.array, "index_select", RuntimeError)
+    _require_integers(index.array, "index_select", RuntimeError, wide=True)
     if index.array.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector (index_select: got shape {list(index.array.shape)})")
     dim = check_dim(dim, x.array.ndim, "index_select")
