@@ -171,3 +171,27 @@ def test_float16_powers_are_rounded_once_as_pytorchs(call):
     ours, theirs = (call(lib, lib.tensor(values)).numpy() for lib in (chainrule, torch))
     np.testing.assert_allclose(ours, theirs, rtol=1e-3)  # one float16 step at most
     assert (ours != theirs).mean() <= 0.002
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x * 0.7, lambda lib, x: 1.702 * x, lambda lib, x: x / 0.7, lambda lib, x: 3.3 / x,
+    lambda lib, x: x + 0.1, lambda lib, x: 0.3 - x, lambda lib, x: x - 1e-3, lambda lib, x: lib.mul(x, 0.2989),
+    lambda lib, x: x.clone().mul_(0.9).add_(0.01), lambda lib, x: x.clone().div_(1.3).sub_(0.7), lambda lib, x: x * 1e5,
+    lambda lib, x: x.mul(0.25).div(2.0),
+], ids=["mul", "rmul", "div", "rdiv", "add", "rsub", "sub", "torch.mul", "in place mul add", "in place div sub", "overflow", "exact"])
+def test_float16_with_a_python_float_is_computed_in_float32_as_pytorchs(call):
+    """PyTorch multiplies a float16 tensor by 0.7 in float32, the number kept in float32, and rounds
+    once (transformers' temperature, torchvision's grayscale weights); rounding 0.7 to float16
+    first put a third of the products one step off. The gradient is computed so too. (A sum or a
+    difference rounds the number to float16 first in PyTorch too.)"""
+    values = ((np.random.default_rng(0).random(2000) - 0.5) * 20).astype(np.float16)
+    results = {}
+    for lib in (chainrule, torch):
+        x = lib.tensor(values, requires_grad=True)
+        y = call(lib, x)
+        (y * lib.tensor(values)).sum().backward()
+        results[lib] = y.detach().numpy(), y.dtype == lib.float16, x.grad.numpy(), type(y.grad_fn).__name__
+    (ours, ours_half, our_grad, our_node), (theirs, their_half, their_grad, their_node) = results[chainrule], results[torch]
+    assert ours_half and their_half and our_node == their_node
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(our_grad, their_grad)

@@ -4,6 +4,7 @@ Every backward here is the derivative of a one-variable (or two-variable) functi
 elementwise by the gradient arriving from above. Broadcast inputs get their gradient summed back to
 their own shape by the engine, so no operation here deals with that.
 """
+import functools
 import math
 
 from chainrule import dtypes
@@ -16,7 +17,7 @@ from chainrule.ops.complex_refusals import complex_refused
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op, Pointwise
 from chainrule.ops.operands import (
-    as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, floating_operands, refuse_numbers_only,
+    as_floating, as_tensor_like, binary_operands, broadcast_failure, common_dtype, constant, floating_operands, refuse_numbers_only,
     require_tensor_input, require_tensors, with_deprecated_forms, write_error,
 )
 from chainrule.ops.registry import SAME_DTYPE, formula_form, functions, install_method, operator_form, public, reflected
@@ -1395,6 +1396,41 @@ def without_gradient_broadcasting(array_function, operation, *operands):
         raise broadcast_failure(error, operation, operands) from None
 
 
+def _half_with_number(function, input, other):
+    """``function`` (Mul, Div) of a float16 tensor and a Python float as PyTorch's CPU computes
+    it: in float32, the number taken in float32, the result rounded to float16 once (rounding 0.7
+    to float16 first puts a third of ``x * 0.7`` one float16 step off); its gradient so too. None
+    where the operands are no such pair. (PyTorch's sums and differences round the number to
+    float16 first, as NumPy does.)"""
+    if type(other) is float:
+        tensor, number = input, other
+    elif type(input) is float:
+        tensor, number = other, input
+    else:
+        return None
+    if not isinstance(tensor, Tensor) or tensor.array.dtype != xp.float16:
+        return None
+    number = constant(number, xp.float32)
+    operands = (tensor, number) if tensor is input else (number, tensor)
+    return broadcasting(_rounded_to_half(function), *operands)
+
+
+@functools.lru_cache(maxsize=None)
+def _rounded_to_half(function):
+    """``function`` whose float32 result (a float16 array with a float32 number) is rounded to
+    float16 once; its node named as the function's."""
+    forward = function.forward
+
+    def rounded_once(ctx, a, b):
+        with ignoring_float_errors():  # beyond float16's range: inf, silently, as in PyTorch
+            return forward(ctx, a, b).astype(xp.float16)
+
+    return type(function.__name__, (function,), {
+        "forward": staticmethod(rounded_once), "node_name": function._backward_cls.__name__,
+        "__module__": function.__module__, "__doc__": function.__doc__,
+    })
+
+
 # ----------------------------------------------------------------------------- public functions
 @public(inplace=True, out=True)
 def add(input, other, *, alpha=1):
@@ -1460,6 +1496,9 @@ def _bool_subtraction_error(both):
 @public(inplace=True, out=True, aliases=("multiply",))
 def mul(input, other):
     """input * other, broadcasting."""
+    in_half = _half_with_number(Mul, input, other)
+    if in_half is not None:
+        return in_half
     input, other = binary_operands(input, other)
     return broadcasting(Mul, input, other)
 
@@ -1473,6 +1512,9 @@ def div(input, other, *, rounding_mode=_NOT_GIVEN):
     (DivBackward2).
     """
     if rounding_mode is _NOT_GIVEN:
+        in_half = _half_with_number(Div, input, other)
+        if in_half is not None:
+            return in_half
         return broadcasting(Div, *floating_operands(input, other))
     if rounding_mode is None:
         return broadcasting(Div.shown_as("DivBackward2"), *floating_operands(input, other), operation="div")

@@ -25,7 +25,7 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.autograd.function import checked, computed_without_gradient
-from chainrule.backend import ignoring_float_errors, read_only, xp
+from chainrule.backend import HALF, ignoring_float_errors, read_only, xp
 from chainrule.creation import full_like
 from chainrule.ops.activation import log_one_plus_exp, special
 from chainrule.ops.broadcast import broadcast_shape
@@ -51,11 +51,19 @@ def reduced(ctx, losses, reduction, normalizer, weight=None, class_axis=None, co
         if class_axis is not None:  # the gradient of each sample's loss broadcasts along its classes
             ctx.spread_shape = losses.shape[:class_axis] + (1,) + losses.shape[class_axis:]
         return losses
-    total = losses.sum()
+    # float16 losses are summed in float32 and the result rounded once, as PyTorch's CPU sums
+    # them (a float16 total overflows past 65504: mse_loss of values of a few units was inf)
+    half = losses.dtype == HALF
+    total = losses.sum(dtype=xp.float32) if half else losses.sum()
     if reduction == "sum" or normalizer:
-        return total if reduction == "sum" else total / normalizer
-    with ignoring_float_errors():  # every target ignored: 0 / 0 gives nan, as in PyTorch
-        return total / normalizer
+        result = total if reduction == "sum" else total / normalizer
+    else:
+        with ignoring_float_errors():  # every target ignored: 0 / 0 gives nan, as in PyTorch
+            result = total / normalizer
+    if half:
+        with ignoring_float_errors():
+            return result.astype(HALF)
+    return result
 
 
 def spread_back(ctx, grad_output):
