@@ -222,6 +222,18 @@ def test_zero_grad_to_none_or_zeros():
     assert weight.grad is None
 
 
+def test_zero_grad_to_zeros_of_a_view_assigned_to_grad():
+    """opacus assigns ``p.grad = summed.view_as(p)`` and zeroes with set_to_none=False: a view that
+    is no graph's result is zeroed in place, as PyTorch's (detaching a view in place is refused)."""
+    for lib in (chainrule, torch):
+        weight = lib.nn.Parameter(lib.ones(2, 3))
+        layer = lib.nn.Linear(3, 2)
+        weight.grad, layer.weight.grad = lib.ones(6).view_as(weight), lib.ones(6).view(2, 3)
+        lib.optim.SGD([weight], lr=0.1).zero_grad(set_to_none=False)
+        layer.zero_grad(set_to_none=False)
+        assert weight.grad.sum().item() == 0 and layer.weight.grad.sum().item() == 0 and weight.grad._base is not None
+
+
 def test_step_skips_parameters_without_gradient_and_returns_the_closure_loss():
     weight = chainrule.tensor([1.0, 2.0], requires_grad=True)
     frozen = chainrule.tensor([5.0], requires_grad=True)
@@ -331,6 +343,20 @@ def test_signatures_and_defaults_are_torch_s():
         assert described[0] == described[1], name
         defaults = [cls([lib.zeros(2, 3, requires_grad=True)]).defaults for cls, lib in ((ours, chainrule), (theirs, torch))]
         assert list(defaults[0].items()) == list(defaults[1].items()), name
+
+
+def test_load_state_dict_keeps_a_value_the_groups_share_shared():
+    """RAdam implementations keep a step-size cache in one list every group shares (through
+    ``defaults``): PyTorch deep-copies the saved groups in one call, so it stays one list."""
+    for lib in (chainrule, torch):
+        a, b = lib.zeros(2, requires_grad=True), lib.zeros(2, requires_grad=True)
+        optimizer = lib.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+        cache = [[None, None, None] for _ in range(10)]
+        for group in optimizer.param_groups:
+            group["buffer"] = cache
+        optimizer.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+        first, second = (group["buffer"] for group in optimizer.param_groups)
+        assert first is second and first is not cache
 
 
 def test_load_state_dict_with_other_groups_raises_value_error():

@@ -862,8 +862,13 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
+                grad = param.grad
+                if grad.grad_fn is not None:  # (a gradient of create_graph=True; a view assigned to .grad is no graph's)
+                    grad.detach_()
+                else:
+                    grad.requires_grad_(False)
                 with no_grad():
-                    param.grad.detach_().zero_()
+                    grad.zero_()
 
     # ----------------------------------------------------------------- dtype conversion
     def _apply(self, convert):

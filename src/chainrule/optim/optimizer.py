@@ -293,7 +293,10 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    grad.detach_()
+                    if grad.grad_fn is not None:  # (a gradient of create_graph=True; a view assigned to .grad is no graph's)
+                        grad.detach_()
+                    else:
+                        grad.requires_grad_(False)
                     if type(grad.array) is SparseCOOArray:
                         grad.zero_()
                         continue
@@ -435,7 +438,8 @@ class Optimizer:
                 key: _state_value(param, index, key, value, fresh, step_in_float32) for key, value in values.items()
             }
         self.state = state
-        self.param_groups = [_loaded_group(group, saved) for group, saved in zip(self.param_groups, saved_groups)]
+        copied_groups = copy.deepcopy(saved_groups)  # in one call, as PyTorch: a value the groups share stays shared
+        self.param_groups = [_loaded_group(group, saved) for group, saved in zip(self.param_groups, copied_groups)]
         for group in self.param_groups:
             self._complete_options(group)
         for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
@@ -451,10 +455,10 @@ class Optimizer:
 
 
 def _loaded_group(group, saved):
-    """The saved group's options (deep-copied, as PyTorch copies them: a tensor ``lr`` is not shared
-    with the state dict) around this optimizer's parameters; the group's ``param_names`` stay if
-    the saved group has none."""
-    loaded = {key: group["params"] if key == "params" else copy.deepcopy(value) for key, value in saved.items()}
+    """The saved group's options (a deep copy of the saved ones, as PyTorch copies them: a tensor
+    ``lr`` is not shared with the state dict) around this optimizer's parameters; the group's
+    ``param_names`` stay if the saved group has none."""
+    loaded = {key: group["params"] if key == "params" else value for key, value in saved.items()}
     if "param_names" in group and "param_names" not in saved:
         loaded["param_names"] = group["param_names"]
     return loaded
