@@ -58,7 +58,11 @@ from chainrule.memory_layout import (  # noqa: F401
     layout,
     memory_format,
     preserve_format,
+    sparse_bsc,
+    sparse_bsr,
     sparse_coo,
+    sparse_csc,
+    sparse_csr,
     strided,
 )
 from chainrule.dtypes import (
@@ -165,7 +169,7 @@ from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.Float
 from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
 from chainrule.control_flow import cond  # noqa: E402  torch.cond
 
-_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx"}
+_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__"}
 
 
 def __getattr__(name):

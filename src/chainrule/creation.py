@@ -403,9 +403,10 @@ def _no_stored_values(shape, dtype, requires_grad):
     return sparse_tensor(nothing, requires_grad)
 
 
-def _refuse_sparse_filled(layout):
+def _refuse_sparse_filled(layout, operation):
     if layout is memory_layout.sparse_coo:
         raise RuntimeError("full(...) is not implemented for sparse layout")
+    memory_layout.refuse_compressed(layout, operation)
 
 
 @public(method=False)
@@ -417,6 +418,7 @@ def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     dtype = _float_dtype(dtype, "zeros")
     if layout is memory_layout.sparse_coo:
         return _no_stored_values(shape, dtype, requires_grad)
+    memory_layout.refuse_compressed(layout, "zeros")
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     return _from_arguments(xp.zeros(shape, dtype=dtype), requires_grad)
@@ -429,7 +431,7 @@ def ones(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_m
         refuse_pinned_memory()
     shape = size_argument(size, "ones")
     dtype = _float_dtype(dtype, "ones")
-    _refuse_sparse_filled(layout)
+    _refuse_sparse_filled(layout, "ones")
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     return _from_arguments(xp.ones(shape, dtype=dtype), requires_grad)
@@ -446,6 +448,7 @@ def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     dtype = _float_dtype(dtype, "empty")
     if layout is memory_layout.sparse_coo:
         return _no_stored_values(shape, dtype, requires_grad)
+    memory_layout.refuse_compressed(layout, "empty")
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     make = lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad)  # noqa: E731
@@ -470,7 +473,7 @@ def full(size, fill_value, dtype=None, layout=None, requires_grad=False, device=
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {argument_type_name(size)}")
     shape = size_argument((size,), "full")
-    _refuse_sparse_filled(layout)
+    _refuse_sparse_filled(layout, "full")
     fill_value = fill_number(fill_value, "full")
     dtype = dtypes.infer_dtype(fill_value) if dtype is None else checked_dtype(dtype)
     if on_meta(device):

@@ -27,6 +27,7 @@ from chainrule.ops import (  # noqa: F401
     pool,
     reduce,
     scan,
+    segment_reduce,
     shape,
     sort,
     special,

@@ -53,6 +53,15 @@ def script_method(fn):
     return fn
 
 
+def _overload(func):
+    """Declares one signature of an overloaded function for TorchScript (PyG's utilities declare
+    theirs on import): the declaration itself here, whose body is never run."""
+    return func
+
+
+_overload_method = _overload
+
+
 def is_scripting():
     return False
 

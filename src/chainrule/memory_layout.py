@@ -43,6 +43,10 @@ class memory_format(_Named):  # noqa: N801 (PyTorch's name)
 
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
+#: PyTorch's compressed sparse layouts, named because code compares layouts with them (PyG:
+#: ``edge_index.layout == torch.sparse_csr``); chainrule makes no tensor of them (``refuse_compressed``).
+sparse_csr, sparse_csc, sparse_bsr, sparse_bsc = (layout(name) for name in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"))
+COMPRESSED = (sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
@@ -51,6 +55,15 @@ channels_last_3d = memory_format("channels_last_3d")
 #: The order in memory, outermost first, of the dimensions of a tensor in a channels-last format
 #: (N, C, H, W) -> memory ordered N, H, W, C: the channels of a pixel lie side by side.
 CHANNELS_LAST_ORDERS = {channels_last: (0, 2, 3, 1), channels_last_3d: (0, 2, 3, 4, 1)}
+
+
+def refuse_compressed(layout, operation):
+    """A clear error for a compressed sparse ``layout``, which chainrule holds no tensor of."""
+    if layout in COMPRESSED:
+        raise RuntimeError(
+            f"{operation}: chainrule has no {layout._name} tensors (compressed sparse layouts); make a dense tensor, or a "
+            f"sparse one with layout=chainrule.sparse_coo"
+        )
 
 
 def check_rank(memory_format, ndim):
