@@ -83,6 +83,8 @@ def test_queries_and_layout():
     np.testing.assert_array_equal(ours._indices().numpy(), theirs._indices().numpy())
     np.testing.assert_array_equal(ours._values().numpy(), theirs._values().numpy())
     np.testing.assert_array_equal(ours.coalesce().indices().numpy(), theirs.coalesce().indices().numpy())
+    declared = [each._coalesced_(True) for each in both(*MATRIX)]  # (PyG's to_edge_index declares it)
+    assert all(each.is_coalesced() for each in declared) and not declared[1]._coalesced_(False).is_coalesced()
     dense = chainrule.ones(2, 2)
     assert dense.to_dense() is dense
 

@@ -42,6 +42,12 @@ class SparseTensor(Tensor):
     def is_coalesced(self):
         return self.array.coalesced
 
+    def _coalesced_(self, coalesced):
+        """Declare the entries coalesced (each position once, sorted) or not, without checking, as
+        PyTorch's: code that built them so (PyG's ``to_edge_index``) says so. Returns the tensor."""
+        self.array.coalesced = bool(coalesced)
+        return self
+
     # ------------------------------------------------------------------ printing
     def __repr__(self):
         return format_sparse(self)
