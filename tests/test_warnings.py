@@ -67,6 +67,29 @@ def test_a_variance_without_degrees_of_freedom_warns_at_the_callers_line_as_pyto
     np.testing.assert_array_equal(*results)
 
 
+WARNING_CALLS = {
+    "kl_div mean": lambda lib, x: lib.nn.functional.kl_div(x, x.exp()),
+    "upsample": lambda lib, x: lib.nn.functional.upsample(x.view(1, 2, 3), scale_factor=2),
+    "upsample_nearest": lambda lib, x: lib.nn.functional.upsample_nearest(x.view(1, 2, 3), scale_factor=2),
+    "mse_loss broadcasting": lambda lib, x: lib.nn.functional.mse_loss(x, x[0]),
+    "grid_sample align_corners": lambda lib, x: lib.nn.functional.grid_sample(x.view(1, 1, 2, 3), lib.zeros(1, 1, 1, 2)),
+    "affine_grid unit size": lambda lib, x: lib.nn.functional.affine_grid(lib.eye(2, 3)[None], (1, 1, 1, 2), align_corners=True),
+    "dropout2d of 3-d": lambda lib, x: lib.nn.functional.dropout2d(x.view(1, 2, 3), 0.5),
+    "dropout2d of 2-d": lambda lib, x: lib.nn.functional.dropout2d(x, 0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WARNING_CALLS))
+def test_functional_warnings_point_at_the_callers_line_as_pytorchs(name):
+    """A warning of a public function names the line that called it, as PyTorch's do (a
+    ``stacklevel`` counted inside chainrule named its dispatcher in overrides.py)."""
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            WARNING_CALLS[name](lib, lib.zeros(2, 3))
+        assert [warning.filename for warning in recorded] == [__file__], lib.__name__
+
+
 def test_overflow_in_the_cheapest_operations_is_silent_in_a_script():
     """A diverging run gives inf and nan silently, as PyTorch does, where NumPy would warn from
     chainrule's lines; the script's own NumPy code still warns. (A subprocess: pytest imports

@@ -329,6 +329,14 @@ def is_scalar(value):
     return isinstance(value, numpy.generic)
 
 
+#: The backend's scalar types of numbers: an operation's setting given as one (``beta=np.log(2)``)
+#: is read as the Python number it holds, as PyTorch reads it (NumPy would let a float64 scalar
+#: make a float32 array's result float64).
+NUMBER_SCALAR_TYPES = frozenset(
+    numpy.dtype(code).type for code in ("?", "b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "e", "f", "d", "g", "F", "D")
+)
+
+
 def ignoring_float_errors():
     """A ``with`` block in which division by zero, overflow and invalid results give inf and nan
     silently, as in PyTorch, instead of warnings."""

@@ -116,3 +116,33 @@ def test_clamp_reads_a_0d_tensor_beside_a_number_as_a_number_as_pytorch(call):
         except TypeError:
             outcomes.append("TypeError")
     assert outcomes[1] == outcomes[0]
+
+
+NUMPY_SETTINGS = {
+    "softplus beta": lambda lib, x: lib.nn.functional.softplus(x, beta=np.log(2.0)),
+    "clamp min": lambda lib, x: lib.clamp(x, min=np.float64(0.5)),
+    "clamp_min method": lambda lib, x: x.clamp_min(np.float64(-0.5)),
+    "elu alpha": lambda lib, x: lib.nn.functional.elu(x, alpha=np.float64(0.5)),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x, np.float64(0.5)),
+    "addcmul value": lambda lib, x: lib.addcmul(x, x, x, value=np.float64(0.5)),
+    "normalize eps": lambda lib, x: lib.nn.functional.normalize(x, eps=np.float64(1e-6)),
+    "huber delta": lambda lib, x: lib.nn.functional.huber_loss(x, x * 2, delta=np.float64(0.5)),
+    "cross_entropy smoothing": lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0, 1]), label_smoothing=np.float64(0.1)),
+    "vector_norm ord": lambda lib, x: lib.linalg.vector_norm(x, ord=np.float64(3.0)),
+    "cosine_similarity eps": lambda lib, x: lib.nn.functional.cosine_similarity(x, x + 1, eps=np.float64(1e-6)),
+    "sum dim": lambda lib, x: x.sum(np.int64(1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_SETTINGS))
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_an_operations_setting_given_as_a_numpy_number_is_read_as_the_number(name, dtype):
+    """nflows passes ``beta=np.log(2) / ...`` to a spline's softplus: PyTorch reads a NumPy float64
+    as the number it holds, and a float32 input gives a float32 result (NumPy made it float64)."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([[0.25, -1.5, 2.0], [1.0, 0.5, -0.75]], dtype=getattr(lib, dtype), requires_grad=dtype == "float32")
+        result = NUMPY_SETTINGS[name](lib, x)
+        results.append((str(result.dtype).split(".")[-1], result.detach().float().numpy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=2e-3 if dtype == "float16" else 1e-6)

@@ -38,7 +38,7 @@ import weakref
 
 from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
-from chainrule.backend import is_scalar, memory_owner, ndarray, positions_in, xp
+from chainrule.backend import NUMBER_SCALAR_TYPES, is_scalar, memory_owner, ndarray, positions_in, xp
 from chainrule.memory_layout import lay_out_as_operands, lies_otherwise
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry
@@ -832,7 +832,7 @@ class Function:
                     from_later_outputs = from_later_outputs or output_nr != 0
                     mask |= 1 << position
             else:
-                arrays.append(arg)
+                arrays.append(arg.item() if type(arg) in NUMBER_SCALAR_TYPES else arg)
                 not_tensors |= 1 << position
             next_nodes.append(node)
         count = len(args)
@@ -1082,8 +1082,12 @@ def made_from_arguments(array, requires_grad=False):
 
 
 def _arrays_of(args):
-    """The arguments of an ``Op``'s forward: each tensor's array, everything else as given."""
-    return [arg.array if type(arg) is Tensor or isinstance(arg, Tensor) else arg for arg in args]
+    """The arguments of an ``Op``'s forward: each tensor's array, a NumPy number as the Python
+    number it holds (``NUMBER_SCALAR_TYPES``), everything else as given."""
+    return [
+        arg.array if type(arg) is Tensor or isinstance(arg, Tensor) else arg.item() if type(arg) in NUMBER_SCALAR_TYPES else arg
+        for arg in args
+    ]
 
 
 def _keep_saved(ctx, args, raw_outputs, outputs):

@@ -321,12 +321,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def _warn_feature_dimensions(name, input, spatial):
     expected = f"{spatial + 1}D or {spatial + 2}D"
-    warnings.warn(
+    warn_at_caller(
         f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an error in a "
         f"future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
         f"{name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
         f"dimension, and an optional batch dimension (i.e. {expected} inputs).",
-        stacklevel=3,
     )
 
 
@@ -353,12 +352,11 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if input.ndim not in (3, 4):
         _warn_feature_dimensions("dropout2d", input, 2)
     if input.ndim == 3:
-        warnings.warn(
+        warn_at_caller(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
             "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
             "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
             "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
-            stacklevel=2,
         )
     return _drop(input, p, training, inplace, _feature_noise_shape(input, True))
 
@@ -394,7 +392,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     the forward pass, with the soft sample's gradient (straight-through). ``logits`` is floating point
     (RuntimeError otherwise, unless empty, as PyTorch's: its Gumbel draws take the logits' dtype)."""
     if eps != 1e-10:
-        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+        warn_at_caller("`eps` parameter is deprecated and has no effect.")
     if logits.array.dtype.kind != "f" and logits.numel():  # an empty one draws nothing: PyTorch returns
         raise RuntimeError(
             f"Exponential distribution is a continuous probability distribution. dtype must be a floating point but "
@@ -434,7 +432,7 @@ def _target_like(input, target):
     """``target`` for an elementwise loss, warning (as PyTorch does) when its shape differs: a
     floating one as it is (the loss is computed in the promotion of the two dtypes, as PyTorch's:
     a float64 target makes a float32 input's loss float64), any other in the input's dtype."""
-    warn_if_broadcasting(input, target, stacklevel=4)
+    warn_if_broadcasting(input, target)
     return target if target.is_floating_point() else target.to(input.dtype)
 
 
@@ -748,13 +746,12 @@ def linear_cross_entropy(
         raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
     ignore_index = -100 if ignore_index is None else ignore_index
     if options is not None and (out_features or label_smoothing != 0.0 or target.array.dtype != xp.int64):
-        warnings.warn(
+        warn_at_caller(
             "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in {'mean','sum','none'}, "
             "label_smoothing == 0, target.dtype == int64, out_features == (). Got "
             f"reduction={reduction!r}, label_smoothing={label_smoothing}, target.dtype={target.dtype}, "
             f"out_features={out_features}, tracing=False, "
             f"linear_bias.shape={tuple(linear_bias.shape) if linear_bias is not None else None}.",
-            stacklevel=2,
         )
     flat_outputs = math.prod(out_features) * classes
     if out_features:
@@ -1691,20 +1688,20 @@ __all__ += ["channel_shuffle", "native_channel_shuffle"]
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """PyTorch's deprecated name for ``interpolate(input, size, scale_factor, mode, align_corners)``
     (with its UserWarning)."""
-    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    warn_at_caller("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
     """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')`` (with PyTorch's UserWarning)."""
-    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    warn_at_caller("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)``
     (with PyTorch's UserWarning)."""
-    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    warn_at_caller("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 

@@ -22,8 +22,8 @@ Each is one operation, as in PyTorch (``AffineGridGeneratorBackward0``, ``GridSa
 """
 import itertools
 import math
-import warnings
 
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.backend import ignoring_float_errors, xp
 from chainrule.dtypes import scalar_type_name
 from chainrule.ops.op import Op
@@ -38,7 +38,7 @@ _CUBIC_A = -0.75  # the cubic convolution's free parameter, as PyTorch (and Open
 
 def _align_corners_given(align_corners):
     if align_corners is None:
-        warnings.warn(_ALIGN_CORNERS_WARNING, UserWarning, stacklevel=3)
+        warn_at_caller(_ALIGN_CORNERS_WARNING)
         return False
     return bool(align_corners)
 
@@ -105,11 +105,9 @@ def affine_grid(theta, size, align_corners=None):
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {given}")
     if align_corners and min(size[2:]) == 1:
-        warnings.warn(
+        warn_at_caller(
             "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when align_corners=True. "
             "This is not an intended use case of affine_grid. See the documentation of affine_grid for details.",
-            UserWarning,
-            stacklevel=2,
         )
     if theta.shape[0] != size[0]:
         raise RuntimeError(

@@ -21,9 +21,9 @@ with PyTorch's signatures (``nn.functional`` exports them); the margin losses ar
 import functools
 import math
 import numbers
-import warnings
 
 from chainrule import dtypes
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.autograd.function import checked, computed_without_gradient
 from chainrule.backend import HALF, ignoring_float_errors, read_only, xp
 from chainrule.creation import full_like
@@ -484,10 +484,10 @@ def reduction_from(size_average, reduce, reduction, allowed=REDUCTIONS):
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = "none" if not reduce else "mean" if size_average else "sum"
-        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.", stacklevel=3)
+        warn_at_caller(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.")
         return reduction
     if reduction == "elementwise_mean":  # PyTorch 0.4's name for 'mean', still read with a warning
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
+        warn_at_caller("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
         return "mean"
     if reduction not in allowed:
         raise ValueError(f"{reduction} is not a valid value for reduction (use one of {', '.join(map(repr, allowed))})")
@@ -501,15 +501,14 @@ def reduce_losses(losses, reduction):
     return losses.sum() if reduction == "sum" else losses.mean()
 
 
-def warn_if_broadcasting(input, target, stacklevel=3):
+def warn_if_broadcasting(input, target):
     """PyTorch's warning, word for word, for a target whose shape differs from the input's (it
-    broadcasts); ``stacklevel`` 3 points at the code that called the loss function calling this."""
+    broadcasts), given at the line that called the loss function."""
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(
+        warn_at_caller(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             f"Please ensure they have the same size.",
-            stacklevel=stacklevel,
         )
 
 
@@ -578,11 +577,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             f"pass log-probabilities and probabilities as floats, .float())"
         )
     if reduction == "mean":
-        warnings.warn(
+        warn_at_caller(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
             "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
             "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-            stacklevel=2,
         )
     if log_target:
         losses = exp(target) * (target - input)
