@@ -682,3 +682,18 @@ def test_nodes_show_saved_values_as_pytorch_nodes_do():
     facts = same_in_both(run)
     assert facts[0] == ("AddmmBackward0", False, True) and facts[4] == ["_saved_other", "_saved_self"]
     assert facts[5] == (True, [])
+
+
+def test_a_gradient_kept_for_double_backward_lies_row_major_as_pytorchs():
+    """With create_graph=True the gradient of ``p.t() * w`` was kept as the transposed view it is:
+    ``p.grad.view(-1)`` (AdamP, SGDP, SWATS) failed. PyTorch lays ``.grad`` out as the parameter."""
+
+    def run(lib):
+        lib.manual_seed(0)
+        p = lib.randn(3, 4, requires_grad=True)
+        (p.t().pow(2) * lib.randn(4, 3)).sum().backward(create_graph=True)
+        flat = p.grad.view(-1)
+        (second,) = lib.autograd.grad((flat * flat).sum(), p)
+        return p.grad.stride(), p.grad.is_contiguous(), flat.tolist(), second.tolist()
+
+    same_in_both(run)

@@ -17,6 +17,7 @@ summed back and cast here, in one place, so that no operation repeats that work.
 """
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
+from chainrule.memory_layout import contiguous_format
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, gradient_edge
@@ -570,9 +571,10 @@ def accumulate(tensor, grad, tensor_hooks_ran=False):
     if type(grad) is SparseCOOArray or (current is not None and type(current.array) is SparseCOOArray):
         tensor._grad = accumulated_sparse(current, grad)
     elif current is None:
-        # A copy, so that no two leaves ever share one gradient array (zero_() on one would clear both).
+        # A copy, so that no two leaves ever share one gradient array (zero_() on one would clear both),
+        # laid out row-major in both passes (a gradient of p.t() is a transposed view: .grad.view(-1) works)
         if recording:
-            tensor._grad = as_tensor_value(grad).clone()
+            tensor._grad = as_tensor_value(grad).clone(memory_format=contiguous_format)
         else:
             tensor._grad = tensor_from_array((grad.array if isinstance(grad, Tensor) else grad).copy())
     elif recording:
