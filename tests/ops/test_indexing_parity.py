@@ -197,6 +197,24 @@ def test_scatter_with_a_tensor_and_reduce_warns_as_pytorch():
         chainrule.zeros(3).scatter(0, chainrule.tensor([0, 0]), chainrule.ones(2), reduce="add")
 
 
+@pytest.mark.parametrize("key", [
+    lambda lib: [lib.tensor([0, 1]), lib.tensor([2, 3])], lambda lib: [[0, 1], [2, 3]], lambda lib: [slice(None), 1],
+    lambda lib: [None, 0], lambda lib: [0, 1], lambda lib: [True, False, True, True],
+], ids=["tensors", "lists", "slice", "None", "ints", "bools"])
+def test_a_list_read_as_a_tuple_of_indices_warns_as_pytorch(key):
+    """PyTorch warns where it reads a list key as a tuple (``m[[rows, cols]]``, HistogramLoss's
+    indexing), once for a read and once for a write; never for a list of ints or bools."""
+    counts = []
+    for lib in (chainrule, torch):
+        matrix = lib.arange(16.0).reshape(4, 4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            read = matrix[key(lib)]
+            matrix[key(lib)] = 0.0
+        counts.append(([str(each.message)[:50] for each in caught], [each.filename for each in caught], read.tolist(), matrix.tolist()))
+    assert counts[0] == counts[1]
+
+
 def _gradients(lib, function, *values):
     leaves = [lib.tensor(value, dtype=lib.float64, requires_grad=True) for value in values]
     out = function(lib, *leaves)

@@ -491,7 +491,17 @@ def _normalize_key(key, input_shape=None):
     Given the indexed tensor's shape, ints mixed with index arrays are read as PyTorch reads them
     (see ``_ints_read_first``).
     """
-    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
+    if isinstance(key, tuple):
+        parts = key
+    elif _read_as_tuple(key):
+        parts = key
+        warn_at_caller(
+            "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; "
+            "use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+            "x[torch.tensor(seq)], which will result either in an error or a different result"
+        )
+    else:
+        parts = (key,)
     normalized = []
     repeats = False
     for part in parts:
