@@ -75,16 +75,13 @@ def test_bernoulli_and_multinomial_match(seed, dtype):
 
 def test_multinomial_without_replacement_draws_categories_of_weight_zero_last():
     """PyTorch draws more samples than there are categories of nonzero weight (transformers' beam
-    sampling after top-k filtering): those come first, in PyTorch's order, then the others."""
+    sampling after top-k filtering): those come first, then the others, all in PyTorch's order."""
     results = {}
     for lib in (torch, chainrule):
         lib.manual_seed(0)
         weights = lib.tensor([[0.5, 0.0, 0.5, 0.0, 0.0], [0.2, 0.3, 0.0, 0.5, 0.0]])
         results[lib] = lib.multinomial(weights, 4).tolist(), lib.rand(2).tolist()
-    (theirs, their_next), (ours, our_next) = results[torch], results[chainrule]
-    assert [row[:2] for row in ours] == [row[:2] for row in theirs] and ours[1][:3] == theirs[1][:3]
-    assert len(set(ours[0][2:])) == 2 and set(ours[0][2:]) <= {1, 3, 4} and ours[1][3] in (2, 4)
-    assert our_next == their_next  # the same draws were made
+    assert results[chainrule] == results[torch]  # the order among weight 0 is PyTorch's topk's
 
 
 def test_the_cached_second_normal_sample_carries_over_between_calls_and_is_reset_by_seeding():

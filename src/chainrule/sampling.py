@@ -10,6 +10,7 @@ import functools
 import math
 
 from chainrule import creation, dtypes, memory_layout, sampling_algorithms
+from chainrule.ops.sort import top_positions
 from chainrule.autograd.function import checked, read_into_python
 from chainrule.backend import MetaArray, as_array, xp
 from chainrule.ops.elementwise import copy_from
@@ -201,9 +202,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     ``input``: (categories,) -> (num_samples,), (rows, categories) -> (rows, num_samples), int64.
 
     Without ``replacement`` a category is drawn at most once, so ``num_samples`` may not exceed the
-    number of categories; the categories of weight zero come last, once every other one is drawn (as
-    in PyTorch, which does not refuse them though its documentation says so; the order among them
-    is the lowest index first here, its sort's there).
+    number of categories; the categories of weight zero come last, once every other one is drawn, in
+    the order PyTorch's CPU topk leaves them (PyTorch does not refuse them, though its documentation
+    says so).
     """
     num_samples = creation.integer_argument(num_samples, "multinomial", "num_samples", 2)
     if num_samples <= 0:
@@ -236,9 +237,9 @@ def _multinomial_draws(engine, weights, num_samples, replacement):
         samples = sampling_algorithms.multinomial_with_replacement(engine, rows, num_samples)
     else:
         # PyTorch's way without replacement: the num_samples largest of weight / Exp(1) (a
-        # Gumbel-max trick), ties to the lower index
+        # Gumbel-max trick), as its CPU topk picks them (the categories of weight 0 tie)
         keys = rows / sampling_algorithms.exponential(engine, rows.shape, 1.0, rows.dtype)
-        samples = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        samples = top_positions(keys, 1, num_samples, largest=True)
     return samples.astype(dtypes.int64).reshape(weights.shape[:-1] + (num_samples,))
 
 

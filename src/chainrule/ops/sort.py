@@ -8,10 +8,12 @@ the position it was read from, 0 elsewhere. The classes below only give each rea
 name (``SortBackward0``, ``TopkBackward0``, ...) and its formula.
 
 Order follows PyTorch: nan counts as larger than every number (last when ascending, first when
-descending), and sorting is stable, so that equal elements keep their order. Where several
-positions hold the value that ``topk``, ``kthvalue`` or ``median`` choose, PyTorch's choice depends
-on its selection algorithm; here it is the one a stable sort puts at that rank. The values agree
-with PyTorch's in every case, and the gradient goes to the returned index.
+descending). Equal elements are ordered as PyTorch's CPU kernels order them: ``sort(stable=True)``
+keeps their order; ``sort``, ``argsort`` and ``topk`` otherwise follow libstdc++'s algorithms,
+replayed in ``cpu_sort_order.py``. Where several positions hold the value that ``kthvalue`` or
+``median`` choose, PyTorch's choice depends on its own quickselect; here it is the one a stable
+sort puts at that rank. The values agree with PyTorch's in every case, and the gradient goes to
+the returned index.
 
 ``quantile`` interpolates between sorted values, so its gradient flows through ``sort``. The
 counting functions give counts and distinct values, without gradient.
@@ -24,6 +26,7 @@ from chainrule import dtypes
 from chainrule.autograd.function import array_from_shapes, computed_without_gradient, made_from_arguments, made_from_values, shaped_by_values, written_in_python
 from chainrule.backend import add_at, as_array, running_maximum, stable_argsort, xp
 from chainrule.creation import evenly_spaced
+from chainrule.ops import cpu_sort_order
 from chainrule.ops.broadcast import expand
 from chainrule.ops.elementwise import lerp, selected
 from chainrule.ops.index import GetItem, _along_dim_key, gather
@@ -101,22 +104,54 @@ def _reading_key(indices, axis, keepdim):
     return tuple(indices if each == axis else array_from_shapes(xp.squeeze(grid, axis)) for each, grid in enumerate(grids))
 
 
-def sorting_positions(array, axis, descending=False):
-    """The positions that sort ``array`` along ``axis``, stable, nan counted as largest.
+def sorting_positions(array, axis, descending=False, stable=True):
+    """The positions that sort ``array`` along ``axis``, nan counted as largest.
 
-    Descending: the array is reversed, sorted ascending (stable) and the order reversed back, which
-    puts nan first and keeps equal elements in their original order, as PyTorch does.
+    Stable: equal elements keep their order. Descending: the array is reversed, sorted ascending
+    (stable) and the order reversed back, which puts nan first and keeps equal elements in their
+    original order, as PyTorch does. Not ``stable`` (PyTorch's default): equal elements in the order
+    PyTorch's CPU sort leaves them, libstdc++'s ``std::sort`` (``cpu_sort_order``), which keeps it
+    for 16 elements or fewer, and for its radix sort of a 1-d integer tensor of 32768 or more
+    ascending.
     """
     if not descending:
-        return as_array(stable_argsort(array, axis), dtypes.int64)
-    last = array.shape[axis] - 1
-    reversed_order = stable_argsort(xp.flip(array, axis), axis)
-    return as_array(last - xp.flip(reversed_order, axis), dtypes.int64)
+        positions = as_array(stable_argsort(array, axis), dtypes.int64)
+    else:
+        last = array.shape[axis] - 1
+        positions = as_array(last - xp.flip(stable_argsort(xp.flip(array, axis), axis), axis), dtypes.int64)
+    size = array.shape[axis] if array.ndim else 1
+    radix_sorted = array.ndim == 1 and array.dtype.kind in "iu" and not descending and size >= 32768
+    if stable or size <= 16 or radix_sorted:
+        return positions
+    return _ties_in_cpu_order(array, axis, positions, descending, cpu_sort_order.sort_order)
 
 
 def top_positions(array, axis, k, largest):
-    """The positions of the ``k`` largest (smallest) elements of ``array`` along ``axis``, in order."""
-    return xp.take(sorting_positions(array, axis, descending=largest), xp.arange(k), axis=axis)
+    """The positions of the ``k`` largest (smallest) elements of ``array`` along ``axis``, in
+    order; among equal values, those PyTorch's CPU ``topk`` picks, in its order (``cpu_sort_order``)."""
+    positions = xp.take(sorting_positions(array, axis, descending=largest), xp.arange(k), axis=axis)
+    return _ties_in_cpu_order(array, axis, positions, largest, lambda keys: cpu_sort_order.top_order(keys, k))
+
+
+def _ties_in_cpu_order(array, axis, positions, descending, order):
+    """``positions`` (from a stable sort, along ``axis``) with each line of ``array`` that holds
+    equal values ordered by ``order(keys)`` instead: the keys rank the line's values (nan one rank,
+    the largest), negated when ``descending``, as PyTorch's comparators order them."""
+    if array.shape[axis] < 2 or not array.size:
+        return positions
+    lines = xp.moveaxis(array, axis, -1).reshape(-1, array.shape[axis])
+    ordered = xp.sort(lines, axis=1)
+    equal = (ordered[:, 1:] == ordered[:, :-1]) | ((ordered[:, 1:] != ordered[:, 1:]) & (ordered[:, :-1] != ordered[:, :-1]))
+    tied = xp.flatnonzero(equal.any(axis=1))
+    if not tied.size:
+        return positions
+    result = xp.moveaxis(positions, axis, -1)
+    shape = result.shape
+    result = result.reshape(-1, shape[-1]).copy()
+    for line in tied.tolist():
+        ranks = xp.unique(lines[line], return_inverse=True)[1].reshape(-1)
+        result[line] = order((-ranks if descending else ranks).tolist())
+    return xp.moveaxis(result.reshape(shape), -1, axis)
 
 
 def _positions(function, input, **keywords):
@@ -133,14 +168,16 @@ def _size_along(x, axis):
 @public(out=True)
 def sort(input, dim=-1, descending=False, stable=None):
     """``(values, indices)``: input sorted along ``dim`` (ascending unless ``descending``), and where
-    each value was. Equal elements keep their order (the sort is always stable); nan sorts as the
-    largest value. The gradient of each value goes back to the position it came from.
+    each value was. Equal elements keep their order with ``stable=True``, else they lie as PyTorch's
+    CPU sort leaves them (``sorting_positions``); nan sorts as the largest value. The gradient of
+    each value goes back to the position it came from.
     """
     axis = one_axis(input, dim, "sort")
     kind = Sort if stable is None else StableSort
     if input.array.ndim == 0:
         return sort_result(read_chosen(kind, input, None, 0))
-    return sort_result(read_chosen(kind, input, _positions(sorting_positions, input, axis=axis, descending=descending), axis))
+    positions = _positions(sorting_positions, input, axis=axis, descending=descending, stable=bool(stable))
+    return sort_result(read_chosen(kind, input, positions, axis))
 
 
 @public
@@ -149,7 +186,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     axis = one_axis(input, dim, "argsort")
     if input.array.ndim == 0:
         return tensor_from_array(xp.zeros((), dtype=dtypes.int64))
-    return computed_without_gradient(sorting_positions, [input], {"axis": axis, "descending": descending})
+    return computed_without_gradient(sorting_positions, [input], {"axis": axis, "descending": descending, "stable": stable})
 
 
 @public(out=SAME_DTYPE)
