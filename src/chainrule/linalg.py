@@ -4,6 +4,7 @@ functions, each batched over the leading dimensions (A (*, m, n) is a batch of m
 The operations with gradients of their own are in ``ops/decompositions.py``; the functions here
 are built from them and from the other operations, so their gradients come with them.
 """
+import functools
 import math
 
 from chainrule import dtypes
@@ -317,7 +318,7 @@ def _chain_product(matrices, split, i, j):
     return mm(_chain_product(matrices, split, i, cut), _chain_product(matrices, split, cut + 1, j))
 
 
-@with_out
+@functools.partial(with_out, same_dtype=True)
 def vecdot(x, y, *, dim=-1):
     """Σ conj(x) · y over ``dim``, the two (floating or complex, of one dtype) broadcast together."""
     require_floating(x, f"linalg.vecdot: {FLOATING_INPUT}", "linalg.vecdot")
@@ -415,11 +416,14 @@ def tensorsolve(A, B, dims=None):
 
 # As in PyTorch, the functions (but matrix_exp) accept out=, the tensor to write the result into, or
 # for several results a tuple of them (eigh's eigenvalues and eigenvectors).
-inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul = (
-    with_out(function) for function in (inv, det, solve, cholesky, pinv, matrix_power, svdvals, eigvalsh, matmul)
+# An out of another dtype than the result's is refused, as PyTorch's linalg kernels refuse it (pinv's
+# is cast, as there).
+pinv = with_out(pinv)
+inv, det, solve, cholesky, matrix_power, svdvals, eigvalsh, matmul = (
+    with_out(function, same_dtype=True) for function in (inv, det, solve, cholesky, matrix_power, svdvals, eigvalsh, matmul)
 )
 eigh, eig, eigvals, svd, qr, inv_ex, cholesky_ex, solve_ex, slogdet, lu_factor, lu, tensorinv, tensorsolve, cross = (
-    with_out(function)
+    with_out(function, same_dtype=True)
     for function in (eigh, eig, eigvals, svd, qr, inv_ex, cholesky_ex, solve_ex, slogdet, lu_factor, lu, tensorinv, tensorsolve, cross)
 )
 lu_factor_ex, lu_solve, ldl_factor, ldl_factor_ex, ldl_solve, householder_product, lstsq = (

@@ -96,3 +96,50 @@ def test_out_of_another_dtype_is_cast_as_pytorch_casts():
     out = chainrule.empty(0, dtype=chainrule.float64)
     chainrule.diff(chainrule.tensor([1.0, 4.0, 9.0]), out=out)
     assert out.dtype == chainrule.float64 and out.tolist() == [3.0, 5.0]
+
+
+STRICT = {
+    "gather": lambda lib, x, out: lib.gather(x, 1, lib.tensor([[0, 1], [1, 0]]), out=out),
+    "index_select": lambda lib, x, out: lib.index_select(x, 1, lib.tensor([0, 2]), out=out),
+    "take": lambda lib, x, out: lib.take(x, lib.tensor([0, 5]), out=out),
+    "take_along_dim": lambda lib, x, out: lib.take_along_dim(x, lib.tensor([[0], [1]]), 1, out=out),
+    "narrow_copy": lambda lib, x, out: lib.narrow_copy(x, 1, 0, 2, out=out),
+    "index_add": lambda lib, x, out: lib.index_add(x, 1, lib.tensor([0]), x[:, :1], out=out),
+    "scatter": lambda lib, x, out: lib.scatter(x, 1, lib.tensor([[0], [1]]), 1.0, out=out),
+    "sort": lambda lib, x, out: lib.sort(x, out=(out, lib.empty(0, dtype=lib.long))),
+    "topk": lambda lib, x, out: lib.topk(x, 2, out=(out, lib.empty(0, dtype=lib.long))),
+    "max along a dim": lambda lib, x, out: lib.max(x, 1, out=(out, lib.empty(0, dtype=lib.long))),
+    "aminmax": lambda lib, x, out: lib.aminmax(x, dim=1, out=(out, out.clone())),
+    "mm": lambda lib, x, out: lib.mm(x, x.t(), out=out),
+    "matmul": lambda lib, x, out: lib.matmul(x, x.t(), out=out),
+    "bmm": lambda lib, x, out: lib.bmm(x[None], x.t()[None], out=out),
+    "mv": lambda lib, x, out: lib.mv(x, x[0], out=out),
+    "dot": lambda lib, x, out: lib.dot(x[0], x[1], out=out),
+    "addmm": lambda lib, x, out: lib.addmm(x, x, lib.eye(3), out=out),
+    "linalg.inv": lambda lib, x, out: lib.linalg.inv(lib.eye(3) + 0.1, out=out),
+    "linalg.solve": lambda lib, x, out: lib.linalg.solve(lib.eye(3) + 0.1, x.t(), out=out),
+    "linalg.cross": lambda lib, x, out: lib.linalg.cross(x, x, out=out),
+    "linalg.vecdot": lambda lib, x, out: lib.linalg.vecdot(x, x, out=out),
+}
+CASTING = {
+    "max of all": lambda lib, x, out: lib.max(x, out=out),
+    "maximum through max": lambda lib, x, out: lib.max(x, x, out=out),
+    "outer": lambda lib, x, out: lib.outer(x[0], x[1], out=out),
+    "linalg.pinv": lambda lib, x, out: lib.linalg.pinv(lib.eye(3) + 0.1, out=out),
+    "cumsum": lambda lib, x, out: lib.cumsum(x, 1, out=out),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRICT) + sorted(CASTING))
+def test_an_out_of_another_dtype_is_refused_or_cast_as_pytorch(name):
+    """PyTorch's structured kernels (gather, mm, sort, linalg...) refuse an out= of another dtype
+    than the result's (RuntimeError, its words varying by kernel); elementwise-like ones cast into it."""
+    call = STRICT.get(name) or CASTING[name]
+    for lib in (chainrule, torch):
+        x = lib.arange(6.0).reshape(2, 3)
+        if name in STRICT:
+            with pytest.raises(RuntimeError, match="dtype|type"):
+                call(lib, x, lib.empty(0, dtype=lib.float64))
+            call(lib, x, lib.empty(0))
+        else:
+            assert call(lib, x, lib.empty(0, dtype=lib.float64)).dtype == lib.float64

@@ -981,7 +981,7 @@ def _assignment_operation(key, shape, value):
     return IndexPut.shown_as("FillBackward3" if value.ndim == 0 and len(shape) else "CopyBackwards")
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def gather(x, dim, index, *, sparse_grad=False):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (the index replaces position ``dim``).
 
@@ -997,7 +997,7 @@ def gather(x, dim, index, *, sparse_grad=False):
     return Gather.apply(x, index, dim)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def take_along_dim(x, indices, dim=None):
     """Like ``gather``, but x and indices broadcast against each other except along ``dim``.
 
@@ -1034,7 +1034,7 @@ def _counted_from_start(index, shape, size):
     return xp.where(index < 0, index + size, index)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def take(x, index):
     """The elements of x at ``index`` (int64; negative counts from the end) in its flattened
     (row-major) order; the output has index's shape."""
@@ -1057,7 +1057,7 @@ def _positions_in(index, size):
     return index.copy()
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def index_select(x, dim, index):
     """The slices of x at the positions ``index`` (a 1-D integer tensor) along ``dim``.
 
@@ -1120,7 +1120,7 @@ def masked_select(x, mask):
     return MaskedSelect.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
 
 
-@public(inplace=True)
+@public(inplace=True, out=SAME_DTYPE)
 @_zero_dim_read_as_one_dim
 def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     """A copy of x with out[index[i][j]][j] = src[i][j] for dim=0 (``src`` a tensor, or ``value`` a number).
@@ -1338,7 +1338,7 @@ def _check_source(x, dim, index_key, source, operation):
     return x, source
 
 
-@public(inplace=True)
+@public(inplace=True, out=SAME_DTYPE)
 @_zero_dim_read_as_one_dim
 def index_add(x, dim, index, source, *, alpha=1):
     """A copy of x with ``alpha * source[..., i, ...]`` added to x's slice ``index[i]`` along ``dim``
@@ -1353,7 +1353,7 @@ def index_add(x, dim, index, source, *, alpha=1):
     return IndexAdd.apply(x, value, key, True, True)
 
 
-@public(inplace=True)
+@public(inplace=True, out=SAME_DTYPE)
 @_zero_dim_read_as_one_dim
 def index_copy(x, dim, index, source):
     """A copy of x with its slices ``index[i]`` along ``dim`` replaced by ``source[..., i, ...]``.
@@ -1817,7 +1817,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     return filled if moved is input else shape.movedim(filled, (-2, -1), (first, second))
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def narrow_copy(input, dim, start, length):
     """``narrow`` as a new tensor rather than a view: ``length`` elements along ``dim`` from ``start``."""
     return NarrowCopy.apply(input, _narrow_key(input, dim, start, length), False)

@@ -437,7 +437,7 @@ def inner(a, b):
     return tensordot(a, b, ([-1], [-1]))
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def vdot(a, b):
     """Σ_i conj(a[i]) b[i] for two 1-D tensors of one size and dtype (for real numbers, ``dot``)."""
     if a.array.ndim != 1 or b.array.ndim != 1:

@@ -23,7 +23,7 @@ from chainrule.ops.elementwise import accept_deprecated_forms, mul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.operands import ForeignOperand, binary_operands, expand_error
 from chainrule.ops import registry
-from chainrule.ops.registry import install_method, operator_form, public, reflected
+from chainrule.ops.registry import SAME_DTYPE, install_method, operator_form, public, reflected
 from chainrule.tensor import Tensor
 from chainrule.utils.operation_mode import operands_in_modes
 
@@ -353,7 +353,7 @@ def _size_mismatch_words(a_shape, b_shape, a_matrix, batch_shape):
 
 
 # ----------------------------------------------------------------------------- public functions
-@public(out=True)
+@public(out=SAME_DTYPE)
 def matmul(a, b):
     """The matrix product with PyTorch's rules, by the number of dimensions:
 
@@ -367,13 +367,13 @@ def matmul(a, b):
     return _checked_product(a, b, "matmul")
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def mm(input, mat2):
     """(n, k) @ (k, m) -> (n, m): the product of two matrices (2-D only, no broadcasting)."""
     return _checked_product(input, mat2, "mm", ndim=2, names=("self", "mat2"), arguments=("input", "mat2"))
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def bmm(input, mat2):
     """(B, n, k) @ (B, k, m) -> (B, n, m): a batch of matrix products (3-D only, equal batch sizes)."""
     input, mat2 = _checked_batches(input, mat2, "bmm", arguments=("input", "mat2"))
@@ -392,7 +392,7 @@ def _checked_batches(batch1, batch2, operation, arguments=("batch1", "batch2")):
     return _checked_operands(batch1, batch2, operation, ndim=3, names=("batch1", "batch2"), arguments=arguments)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def dot(input, tensor):
     """sum_i input[i] tensor[i] for two 1-D tensors of the same size: a 0-d tensor."""
     return _checked_product(input, tensor, "dot", arguments=("input", "tensor"))
@@ -430,7 +430,7 @@ def outer(input, vec2):
     return mul(input.unsqueeze(1), vec2)
 
 
-@public(out=True, inplace=True)
+@public(out=SAME_DTYPE, inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2): mat1 (n, k), mat2 (k, m), ``input`` broadcasting to
     (n, m). With beta = 0, input is ignored (even its nan values), as in PyTorch. One node, the
@@ -634,7 +634,7 @@ def _check_input_fits(input, output_shape, operation):
         )
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def mv(input, vec):
     """(n, k) @ (k,) -> (n,): a matrix times a vector."""
     return Mv.apply(*_checked_matrix_and_vector(input, vec, "mv"))
@@ -656,7 +656,7 @@ def _checked_matrix_and_vector(input, vec, operation, added_ndim=1):
     return input, vec
 
 
-@public(out=True, inplace=True)
+@public(out=SAME_DTYPE, inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec): mat (n, k), vec (k,), input broadcasting to (n,).
     One node, ``AddmvBackward0``."""
@@ -695,7 +695,7 @@ def _is_floating_number(scale):
     return isinstance(scale, float) or getattr(getattr(scale, "dtype", None), "kind", None) == "f"
 
 
-@public(out=True, inplace=True)
+@public(out=SAME_DTYPE, inplace=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * bmm(batch1, batch2): (B, n, k) and (B, k, m), input broadcasting to
     (B, n, m). One node, ``BaddbmmBackward0``."""
@@ -707,7 +707,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return operation.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
 
 
-@public(out=True, inplace=True)
+@public(out=SAME_DTYPE, inplace=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
     summed over the batch, input broadcasting to (n, m). One node, ``AddbmmBackward0``."""

@@ -670,7 +670,13 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     return (ProdAll if dim is None else Prod).apply(x, reduction_axes(x, dim, "prod"), keepdim)
 
 
-@public(out=True)
+def _out_of_one_dim(x, dim=None, keepdim=False, *, other=None):
+    """Whether ``max``/``min`` are called along a dim: their (values, indices) out= must have the
+    result's dtypes there, as PyTorch's; the whole-tensor and two-tensor forms cast into out."""
+    return isinstance(dim, int)
+
+
+@public(out=_out_of_one_dim)
 def max(x, dim=None, keepdim=False, *, other=None):
     """Without ``dim``: the largest element, a 0-d tensor (ties share the gradient evenly).
 
@@ -687,7 +693,7 @@ def max(x, dim=None, keepdim=False, *, other=None):
     return max_result(_extreme_along(Max, x, dim, keepdim, "max"))
 
 
-@public(out=True)
+@public(out=_out_of_one_dim)
 def min(x, dim=None, keepdim=False, *, other=None):
     """Like ``max``, for the smallest element: a 0-d tensor, or ``(values, indices)`` along ``dim``;
     ``min(x, other_tensor)`` (or ``other=``) is ``minimum(x, other)``."""
@@ -837,7 +843,7 @@ def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
     return kind.apply(x, axes, keepdim, correction)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def aminmax(x, *, dim=None, keepdim=False):
     """The named tuple ``(min, max)`` over ``dim`` (one int; every element when None). Each shares
     its gradient evenly among the elements equal to it, as amin and amax do."""

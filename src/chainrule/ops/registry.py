@@ -285,8 +285,8 @@ def _written_into(result, out, function, same_dtype):
     ``out`` does and the result could (a float result: ``eq``'s bool one goes into any ``out``)."""
     if same_dtype and out.array.dtype != result.array.dtype:
         raise RuntimeError(
-            f"Found dtype {dtypes.scalar_type_name(out.array.dtype)} but expected {dtypes.scalar_type_name(result.array.dtype)}: "
-            f"{function.__name__}() writes only into an out tensor of its result's dtype"
+            f"Expected out tensor to have dtype {dtypes.cpp_type_name(result.array.dtype)}, but got "
+            f"{dtypes.cpp_type_name(out.array.dtype)} instead ({function.__name__}() writes only into an out tensor of its result's dtype)"
         )
     if grad_mode._state.enabled and (result.requires_grad or (out.requires_grad and result.array.dtype.kind in "fc")):
         raise RuntimeError(

@@ -165,7 +165,7 @@ def _size_along(x, axis):
 
 
 # ----------------------------------------------------------------------------- sort, argsort, msort, topk
-@public(out=True)
+@public(out=SAME_DTYPE)
 def sort(input, dim=-1, descending=False, stable=None):
     """``(values, indices)``: input sorted along ``dim`` (ascending unless ``descending``), and where
     each value was. Equal elements keep their order with ``stable=True``, else they lie as PyTorch's
@@ -195,7 +195,7 @@ def msort(input):
     return sort(input, 0).values
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """``(values, indices)`` of the ``k`` largest elements along ``dim`` (the smallest with
     ``largest=False``), largest first (smallest first). ``sorted=False`` is accepted; the values
