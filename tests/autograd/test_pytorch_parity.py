@@ -651,16 +651,10 @@ def test_nodes_show_saved_values_as_pytorch_nodes_do():
     custom Function's node lists none, and backward still reads what the nodes saved."""
 
     def run(lib):
-        class Square(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, i):
-                ctx.save_for_backward(i)
-                return i * i
-
-            @staticmethod
-            def backward(ctx, grad):
-                (i,) = ctx.saved_tensors
-                return 2 * i * grad
+        class Square(lib.autograd.Function):  # PyTorch 2's form: forward without ctx, setup_context saves
+            forward = staticmethod(lambda i: i * i)
+            setup_context = staticmethod(lambda ctx, inputs, output: ctx.save_for_backward(*inputs))
+            backward = staticmethod(lambda ctx, grad: 2 * ctx.saved_tensors[0] * grad)
 
         lib.manual_seed(0)
         layer = lib.nn.Linear(3, 2)
