@@ -251,7 +251,8 @@ def to_numpy(array):
 
 def positions_in(base, view, repeated=False):
     """Where the elements of ``view`` (an array viewing ``base``'s memory) lie in ``base``: a tuple
-    of integer index arrays, so that ``base[positions]`` reads ``view``'s elements in order.
+    of integer index arrays, so that ``base[positions]`` reads ``view``'s elements in order (for a
+    0-d base, ``(...,)``: its one element, which a view of it holds once or repeats).
 
     None when the layout cannot say it plainly: strides that are no whole number of elements, two
     elements of ``base`` at one memory location, or, unless ``repeated`` (positions to read from, not
@@ -265,6 +266,8 @@ def positions_in(base, view, repeated=False):
         return None
     if not repeated and view.size > 1 and has_repeated_elements(view):
         return None
+    if not base.ndim:  # a 0-d base's one element (x.view(1) of a scalar): read and written through the key (...,)
+        return (Ellipsis,)
     if not base.flags.c_contiguous:  # (a convolution's output laid out (C, N, H, W), a transposed base)
         return _positions_by_address(base, view, offset)
     flat = xp.arange(base.size, dtype=xp.int64)

@@ -691,3 +691,24 @@ def test_a_gradient_kept_for_double_backward_lies_row_major_as_pytorchs():
         return p.grad.stride(), p.grad.is_contiguous(), flat.tolist(), second.tolist()
 
     same_in_both(run)
+
+
+def test_writes_through_a_view_of_a_zero_dimensional_tensor():
+    """x.view(1).mul_(3) of a scalar (a loss, an accumulator): the view's one element is the base's."""
+
+    def run(lib):
+        leaf = lib.tensor(2.0, requires_grad=True)
+        x = leaf * 1
+        x.view(1).mul_(3)
+        x.unsqueeze(0).unsqueeze(1).add_(lib.tensor([[4.0]]))
+        y = leaf * 3
+        y.expand(4)[2:3].pow_(2)
+        (x + y).backward()
+        plain = lib.tensor(2.0)
+        plain.expand(3)[1:2].fill_(5.0)
+        plain.view(1, 1)[0, 0] += 1.0
+        empty = plain.reshape(1, 1, 1, 1).diagonal(-2, 1, 2)
+        empty[...] = 9.0
+        return x.item(), y.item(), leaf.grad.item(), plain.item(), tuple(empty.shape)
+
+    same_in_both(run)

@@ -1385,7 +1385,18 @@ def view_positions(view):
             "single memory location. Please clone() the tensor before performing the operation. "
             "(Or its layout cannot be written through.)"
         )
-    return tuple(map(array_from_shapes, positions))
+    return _key_of(positions)
+
+
+def _key_of(positions):
+    """``positions`` as an index key whose arrays a compiled program keeps (``array_from_shapes``)."""
+    return tuple(part if part is Ellipsis else array_from_shapes(part) for part in positions)
+
+
+def _read_as(view, reread):
+    """``reread`` (a base read at a view's positions) in the view's shape: the one element of a 0-d
+    base, read through ``(...,)``, is expanded to it."""
+    return reread if reread.array.shape == view.array.shape else reread.expand(view.array.shape)
 
 
 def rebase_view(view, positions, new_base, part=None):
@@ -1394,7 +1405,7 @@ def rebase_view(view, positions, new_base, part=None):
     "real" or "imag", of a complex base's elements)."""
     base = view._base
     base._became_output_of(new_base.grad_fn, new_base._output_nr)
-    reread = base[positions] if part is None else getattr(base[positions], part)
+    reread = _read_as(view, base[positions] if part is None else getattr(base[positions], part))
     view._became_output_of(reread.grad_fn, reread._output_nr)
     view._version_count = view._version_holder._version_count  # its node is current (see refresh_view_history)
 
@@ -1421,7 +1432,7 @@ def refresh_view_history(view):
         return node
     enabled, grad_mode._state.enabled = grad_mode._state.enabled, True
     try:
-        reread = view._base[tuple(map(array_from_shapes, positions))]
+        reread = _read_as(view, view._base[_key_of(positions)])
     finally:
         grad_mode._state.enabled = enabled
     if reread.grad_fn is not None:

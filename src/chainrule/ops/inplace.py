@@ -126,7 +126,7 @@ def _store(tensor, values):
     positions = _positions_in_base(tensor)
     if positions is None:
         write_where_changed(memory_owner(tensor.array), tensor.array, values)
-    else:
+    elif tensor.array.size:
         tensor._base.array[positions] = xp.broadcast_to(values, tensor.array.shape)
 
 
