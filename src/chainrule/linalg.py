@@ -79,7 +79,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
             raise RuntimeError(
                 f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation does not have an identity"
             )
-        for each in () if dim is None else (dim,) if isinstance(dim, int) else dim:
+        for each in () if dim is None or not x.array.ndim else (dim,) if isinstance(dim, int) else dim:
             if x.array.shape[each] == 0:
                 raise RuntimeError(
                     f"linalg.vector_norm cannot compute the {ord} norm on the dimension {each % x.array.ndim}because this "

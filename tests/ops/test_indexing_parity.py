@@ -185,6 +185,8 @@ def test_behaves_as_pytorch(name):
          r"tensor_split expected tensor_indices_or_sections to have dtype of long, but got Float"),
         (lambda: chainrule.tensor([1, 2]).repeat_interleave(chainrule.tensor([1, 2]), output_size=5),
          r"allocated size does not match required size"),
+        (lambda: chainrule.zeros(2).__setitem__(0, chainrule.ones(3)),
+         r"the number of sizes provided \(0\) must be greater or equal to the number of dimensions in the tensor \(1\)"),
     ],
 )
 def test_errors_in_pytorchs_words(call, message):

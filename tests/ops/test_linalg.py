@@ -171,3 +171,11 @@ def test_cross_default_dim_warns_as_pytorch_does_and_integers_work():
     assert chainrule.vander(chainrule.tensor([1, 2])).dtype == chainrule.int64
     assert torch.vander(torch.tensor([2.0, 3.0])).tolist() == chainrule.vander(chainrule.tensor([2.0, 3.0])).tolist()
     assert chainrule.ones(2, 3, requires_grad=True).cross(chainrule.ones(2, 3), -1).grad_fn.name() == "LinalgCrossBackward0"
+
+
+@pytest.mark.parametrize("ord", [float("inf"), float("-inf")])
+def test_vector_norm_of_a_scalar_along_its_dim(ord):
+    """A 0-d tensor's dim 0 (or -1) is the tensor itself, as PyTorch reads it."""
+    for dim in (0, -1, (0,)):
+        values = [lib.linalg.vector_norm(lib.tensor(-2.0), ord=ord, dim=dim).item() for lib in (chainrule, torch)]
+        assert values == [2.0, 2.0]

@@ -402,3 +402,11 @@ def test_multi_margin_loss_differentiates_twice_where_pytorch_cannot():
         step[position] = 1e-6
         numerical[position] = ((gradient(start + step)[1].array - gradient(start - step)[1].array) * direction).sum() / 2e-6
     np.testing.assert_allclose(second.array, numerical, atol=1e-6)
+
+
+@pytest.mark.parametrize("target", [[-0.5, 1.5], [0.2, float("nan")], [0.0, 2.0]])
+def test_binary_cross_entropy_refuses_targets_outside_zero_one_as_pytorch(target):
+    """Unscaled labels (0/255 masks) given as BCE targets: PyTorch refuses them."""
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
+            lib.nn.functional.binary_cross_entropy(lib.tensor([0.3, 0.6]), lib.tensor(target))

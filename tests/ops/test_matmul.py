@@ -238,3 +238,16 @@ def test_linear_ends_in_the_node_pytorch_ends_in(input_shape, bias_shape):
     expected = node(torch)
     if expected != "refused":
         assert node(chainrule) == expected
+
+
+@pytest.mark.parametrize("shape", [(2,), (3, 2), (4, 3, 2)])
+def test_a_linear_layer_without_outputs_backpropagates_zeros(shape):
+    """nn.Linear(2, 0) (a zero-width head): its backward reshaped (rows, 0) with -1 to infer."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        x = lib.ones(*shape, requires_grad=True)
+        layer = lib.nn.Linear(2, 0)
+        layer(x).sum().backward()
+        results.append((tuple(x.grad.shape), x.grad.sum().item(), tuple(layer.weight.grad.shape), tuple(layer.bias.grad.shape)))
+    assert results[0] == results[1]

@@ -551,6 +551,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     )
     # (checked on each call of a compiled step too: the probabilities are values)
     checked(computed_without_gradient(_probabilities_in_range, [input]), _probabilities_out_of_range, input)
+    checked(computed_without_gradient(_probabilities_in_range, [target]), _targets_out_of_range, target)
     weight = _optional_weight(weight, input, "weight", "binary_cross_entropy", 3)
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
@@ -566,6 +567,14 @@ def _probabilities_out_of_range(input):
         f"all elements of input should be between 0 and 1 (binary_cross_entropy got values in "
         f"[{values.min()}, {values.max()}]); apply sigmoid first, or pass the raw scores to "
         f"binary_cross_entropy_with_logits"
+    )
+
+
+def _targets_out_of_range(target):
+    values = target.array
+    return RuntimeError(
+        f"all elements of target should be between 0 and 1 (binary_cross_entropy got targets in "
+        f"[{values.min()}, {values.max()}]); scale the labels to probabilities, e.g. y / y.max()"
     )
 
 

@@ -155,14 +155,14 @@ class Linear(Op):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         alpha, beta = ctx.alpha, ctx.beta
-        grad_rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, grad_output.shape[-1])
+        grad_rows = grad_output if grad_output.ndim == 2 else _as_rows(grad_output)
         grad_x = None
         if needs_x:  # (complex numbers: the factors conjugated, PyTorch's convention; a real array is its own conj)
             grad_x = grad_output @ ctx.xp.conj(weight.mT if ctx.weight_transposed else weight)
             grad_x = grad_x if alpha == 1 else grad_x * alpha
         grad_weight = None
         if needs_weight:
-            x_rows = ctx.xp.conj(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+            x_rows = ctx.xp.conj(x if x.ndim == 2 else _as_rows(x))
             grad_weight = x_rows.mT @ grad_rows if ctx.weight_transposed else grad_rows.mT @ x_rows
             grad_weight = grad_weight if alpha == 1 else grad_weight * alpha
         grad_bias = None
@@ -170,6 +170,11 @@ class Linear(Op):
             grad_bias = rows_summed(grad_rows) if ctx.bias_is_vector else grad_output
             grad_bias = grad_bias if beta == 1 else grad_bias * beta
         return grad_x, grad_weight, grad_bias, None, None, None
+
+
+def _as_rows(array):
+    """(*, n) -> (rows, n), every leading dimension one more row (n may be 0: no -1 to infer)."""
+    return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
 
 
 def rows_summed(rows):

@@ -224,7 +224,7 @@ def _dtype_stand_in(value):
 def expand_error(shape, target):
     """PyTorch's error for an expand that would change a dimension of size other than 1."""
     lead = len(target) - len(shape)
-    axis = next((axis for axis in range(lead, len(target)) if shape[axis - lead] not in (1, target[axis])), None)
+    axis = None if lead < 0 else next((axis for axis in range(lead, len(target)) if shape[axis - lead] not in (1, target[axis])), None)
     if axis is None:  # fewer target dimensions than the tensor has
         return RuntimeError(
             f"expand: the number of sizes provided ({len(target)}) must be greater or equal to the number of "
