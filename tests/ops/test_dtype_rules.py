@@ -146,3 +146,16 @@ def test_an_operations_setting_given_as_a_numpy_number_is_read_as_the_number(nam
         results.append((str(result.dtype).split(".")[-1], result.detach().float().numpy()))
     assert results[0][0] == results[1][0]
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=2e-3 if dtype == "float16" else 1e-6)
+
+
+@pytest.mark.parametrize("pair", [
+    (np.float64(1.5), 0), (np.int32(1), 0), (np.float16(0.5), 0), (1.5j, 0), (1.5, 1j), ("tensor", np.float64(2.5)),
+], ids=["np.float64", "np.int32", "np.float16", "complex", "float and complex", "tensor and np.float64"])
+def test_where_reads_numbers_as_pytorch(pair):
+    """torch.where(mask, np.mean(x), 0): a NumPy number is the Python number it holds; a complex one is taken."""
+    results = []
+    for lib in (chainrule, torch):
+        first, second = (lib.tensor([1.0, 2.0]) if value == "tensor" else value for value in pair)
+        result = lib.where(lib.tensor([True, False]), first, second)
+        results.append((str(result.dtype).split(".")[-1], result.tolist()))
+    assert results[0] == results[1]
