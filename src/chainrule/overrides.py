@@ -28,6 +28,7 @@ operation fail before it computes anything (and arms the methods, for the calls 
 """
 import functools
 import inspect
+import re
 import threading
 import types
 import warnings
@@ -375,6 +376,8 @@ def overridable(function, module, modes_only=False):
             if overloaded is None:
                 if isinstance(error, AttributeError):
                     _refuse_input_not_a_tensor(function, args, kwargs, error)
+                    if not in_python or function.__name__ in _FUNCTIONAL_HANDING_TENSORS_ON:
+                        _refuse_argument_not_a_tensor(function, args, kwargs, error, in_python)
                 raise
         _arm()  # such objects are in use: from now on the Tensor methods hand them over too
         return _call_overrides(dispatcher, *_handed_over(function, overloaded, args, kwargs, in_python), name)
@@ -400,6 +403,38 @@ def _refuse_input_not_a_tensor(function, args, kwargs, error):
         f"(make one with chainrule.tensor(...))"
     ) from error
 
+
+def _refuse_argument_not_a_tensor(function, args, kwargs, error, in_python=False):
+    """PyTorch's TypeError where a function of its C++ core got an object that is no tensor (None,
+    a number, a list) for a tensor argument (``F.linear(x, w, 1.5)``, ``torch.kron(x, 2.0)``), in
+    place of the AttributeError reading it raised: the argument whose type the error names. For a
+    Python function of PyTorch's that hands its tensors on unread (``in_python``), not its input,
+    which it reads itself."""
+    named = re.match(r"'(\w+)' object has no attribute", str(error))
+    if named is None:
+        return
+    try:
+        bound = _signature(function).bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return
+    parameters = list(_signature(function).parameters)
+    for name, value in bound.items():
+        if in_python and name == parameters[0]:
+            continue
+        if type(value).__name__ == named.group(1) and not isinstance(value, Tensor):
+            raise TypeError(
+                f"{function.__name__}(): argument '{name}' (position {parameters.index(name) + 1}) must be Tensor, not "
+                f"{type(value).__name__} (make one with chainrule.tensor(...))"
+            ) from error
+
+
+#: The Python functions of ``torch.nn.functional`` that hand their tensor arguments (but the input)
+#: to PyTorch's C++ core unread: given no tensor there (``cross_entropy(x, 1.5)``), PyTorch's TypeError.
+_FUNCTIONAL_HANDING_TENSORS_ON = {
+    "batch_norm", "cosine_embedding_loss", "cross_entropy", "gaussian_nll_loss", "grid_sample", "group_norm", "hinge_embedding_loss",
+    "kl_div", "layer_norm", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "rms_norm",
+    "soft_margin_loss", "triplet_margin_loss",
+}
 
 #: The functions of ``torch.nn.functional`` whose first step is a method of the input
 #: (``input.softmax(dim)``): given no tensor, PyTorch's raise AttributeError.

@@ -282,7 +282,16 @@ def test_lazy_parameters_load_from_a_state_dict():
     lambda lib: lib.nn.MaxPool2d(2, return_indices=True)(print),
     lambda lib: lib.nn.functional.softmax([1.0], 0),  # PyTorch's reads input.softmax: AttributeError
     lambda lib: lib.nn.functional.normalize(3),
-], ids=["relu", "conv2d", "cross_entropy", "max_pool2d", "softmax", "normalize"])
+    lambda lib: lib.nn.functional.linear(lib.ones(2, 3), lib.ones(4, 3), 1.5),
+    lambda lib: lib.kron(lib.ones(2), 2.0),
+    lambda lib: lib.cross(lib.ones(3), None),
+    lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), 1.5),
+    lambda lib: lib.nn.functional.nll_loss(lib.ones(2, 3), None),
+    lambda lib: lib.nn.functional.layer_norm(lib.ones(2, 3), (3,), weight=[1.0, 1.0, 1.0]),
+    lambda lib: lib.nn.functional.kl_div(lib.ones(2, 3), 1.0),
+    lambda lib: lib.nn.functional.mse_loss(lib.ones(2, 3), None),  # PyTorch's reads target.size(): AttributeError
+], ids=["relu", "conv2d", "cross_entropy", "max_pool2d", "softmax", "normalize", "linear bias", "kron", "cross", "cross_entropy target",
+        "nll_loss target", "layer_norm weight", "kl_div target", "mse_loss target"])
 def test_a_functional_given_no_tensor_raises_pytorchs_exception_type(call):
     raised = []
     for lib in (torch, chainrule):
