@@ -10,7 +10,6 @@ import functools
 import math
 
 from chainrule import creation, dtypes, memory_layout, sampling_algorithms
-from chainrule.ops.sort import top_positions
 from chainrule.autograd.function import checked, read_into_python
 from chainrule.backend import MetaArray, as_array, xp
 from chainrule.ops.elementwise import copy_from
@@ -20,6 +19,7 @@ from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op
 from chainrule.ops.registry import SAME_DTYPE, install_method, public
 from chainrule.ops.special_extra import standard_gamma
+from chainrule.ops.sort import top_positions
 from chainrule.random import drawn, engine_of
 from chainrule.device import on_meta
 from chainrule.tensor import Tensor, tensor_from_array

@@ -1713,9 +1713,10 @@ FLOAT32_LARGEST = float(xp.finfo(xp.float32).max)
 
 def _where_operands(input, other):
     """where's input and other when one is a number (or both are, which then make a tensor of the
-    first's own dtype; a NumPy number counts as the Python number it holds). A Python number is checked as PyTorch converts it to the result's dtype: an
-    int must fit an integer dtype (``where(mask, int8_x, 1000)`` is a RuntimeError, where ``int8_x +
-    1000`` wraps), a float float32's range (float16 and float64 take any, beyond range as inf)."""
+    first's own dtype; a NumPy number counts as the Python number it holds). A Python number is
+    checked as PyTorch converts it to the result's dtype: an int must fit an integer dtype
+    (``where(mask, int8_x, 1000)`` is a RuntimeError, where ``int8_x + 1000`` wraps), a float
+    float32's range (float16 and float64 take any, beyond range as inf)."""
     for position, (name, value) in enumerate((("input", input), ("other", other)), start=2):
         if not isinstance(value, (Tensor, int, float, complex)) and not is_scalar(value):  # a list, None: PyTorch's TypeError
             raise TypeError(
