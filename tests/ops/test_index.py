@@ -637,3 +637,15 @@ def test_a_written_value_loses_its_leading_size_one_dimensions_as_in_pytorch():
         return b.tolist(), z.tolist(), q.tolist(), w.tolist(), v.grad.tolist()
 
     assert run(chainrule) == run(torch)
+
+
+def test_scatter_of_a_zero_dimensional_src_reads_it_as_one_element():
+    """PyTorch reads a 0-d src as one element along the index's one dimension, gradient included."""
+    results = []
+    for lib in (chainrule, torch):
+        src = lib.tensor(5.0, requires_grad=True)
+        written = lib.zeros(3).scatter(0, lib.tensor([1]), src)
+        added = lib.zeros(3).scatter_add(0, lib.tensor([2]), src)
+        (written + added).sum().backward()
+        results.append((written.tolist(), added.tolist(), src.grad.item()))
+    assert results[0] == results[1]

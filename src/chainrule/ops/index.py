@@ -1171,6 +1171,8 @@ def _scatter(kind, x, dim, index, src, operation, accumulate):
     index = positions.array
     if isinstance(src, Tensor):
         _check_src_dtype(x, src)
+        if src.array.ndim == 0 and index.ndim == 1:  # PyTorch reads a 0-d src as one element along its one dimension
+            src = shape.reshape(src, (1,))
         if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
             raise RuntimeError(
                 f"Expected index {list(index.shape)} to be no larger than self {list(x.array.shape)} apart from dimension "
