@@ -410,8 +410,8 @@ def _refuse_argument_not_a_tensor(function, args, kwargs, error, in_python=False
     place of the AttributeError reading it raised: the argument whose type the error names. For a
     Python function of PyTorch's that hands its tensors on unread (``in_python``), not its input,
     which it reads itself."""
-    named = re.match(r"'(\w+)' object has no attribute", str(error))
-    if named is None:
+    named = re.match(r"'(\w+)' object has no attribute '(\w+)'", str(error))
+    if named is None or not hasattr(Tensor, named.group(2)):  # (an attribute only a tensor has: read as one)
         return
     try:
         bound = _signature(function).bind_partial(*args, **kwargs).arguments
