@@ -110,6 +110,8 @@ STRICT = {
     "topk": lambda lib, x, out: lib.topk(x, 2, out=(out, lib.empty(0, dtype=lib.long))),
     "max along a dim": lambda lib, x, out: lib.max(x, 1, out=(out, lib.empty(0, dtype=lib.long))),
     "aminmax": lambda lib, x, out: lib.aminmax(x, dim=1, out=(out, out.clone())),
+    "amax": lambda lib, x, out: lib.amax(x, 1, out=out),
+    "argmax into a float out": lambda lib, x, out: lib.argmax(x, 1, out=out if out.dtype == lib.float64 else out.long()),
     "mm": lambda lib, x, out: lib.mm(x, x.t(), out=out),
     "matmul": lambda lib, x, out: lib.matmul(x, x.t(), out=out),
     "bmm": lambda lib, x, out: lib.bmm(x[None], x.t()[None], out=out),

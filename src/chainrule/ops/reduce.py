@@ -734,7 +734,7 @@ def _extreme_along(function, x, dim, keepdim, operation):
     return function.apply(x, axis, keepdim)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     if x.array.dtype.kind == "c":
@@ -744,7 +744,7 @@ def amax(x, dim=(), keepdim=False):
     return Amax.apply(x, axes, keepdim)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
     if x.array.dtype.kind == "c":
@@ -754,13 +754,13 @@ def amin(x, dim=(), keepdim=False):
     return Amin.apply(x, axes, keepdim)
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def argmax(x, dim=None, keepdim=False):
     """Where the largest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmax, "argmax")
 
 
-@public(out=True)
+@public(out=SAME_DTYPE)
 def argmin(x, dim=None, keepdim=False):
     """Where the smallest element is (int64, no gradient): along ``dim``, or in the flattened tensor."""
     return _index_of_extreme(x, dim, keepdim, xp.argmin, "argmin")
