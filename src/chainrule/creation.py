@@ -780,6 +780,8 @@ def range_(start, end, step=1, dtype=None, requires_grad=False, device=None):
     )
     dtype = _float_dtype(dtype)
     refuse_dtype(dtype, "range_cpu", _BOOL_AND_WIDE_UNSIGNED)
+    start, end, step = (_number_argument(value, "range", name, position) for position, (name, value) in
+                        enumerate((("start", start), ("end", end), ("step", step)), 1))
     if step == 0 or (end - start) * step < 0:
         raise RuntimeError(f"range: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})")
     count = int(math.floor((end - start) / step)) + 1

@@ -314,3 +314,31 @@ def test_in_place_through_diagonal_like_pytorch():
     expected.backward()
     assert out.item() == pytest.approx(expected.item())
     np.testing.assert_allclose(ours[0].grad.array, theirs[0].grad.numpy())
+
+
+@pytest.mark.parametrize("write", [
+    lambda lib, x: x.__setitem__(lib.tensor([True, False, True]), lib.tensor(7)),
+    lambda lib, x: x.__setitem__(x == 0, lib.tensor(0.5, dtype=lib.float64)),
+    lambda lib, x: x.__setitem__([True, False, True], lib.tensor(4)),
+    lambda lib, x: x.__setitem__(lib.tensor([0, 2]), lib.tensor(7)),  # an integer index: PyTorch's dtype error
+    lambda lib, x: x.__setitem__(lib.tensor([True, False, True]), lib.tensor([7, 8])),  # two values: the error too
+], ids=["int value at a mask", "float64 value at a comparison", "list mask", "integer index", "two values"])
+def test_one_value_written_at_a_mask_is_cast_as_pytorchs_masked_fill(write):
+    """PyTorch writes a one-element value at a lone boolean mask with masked_fill_, which casts it."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        x = lib.zeros(3)
+        try:
+            write(lib, x)
+            outcomes.append((x.tolist(), str(x.dtype).split(".")[-1]))
+        except RuntimeError as error:
+            outcomes.append(("RuntimeError", str(error)[:40]))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_numpy_integer_beside_index_arrays_selects_as_a_python_int():
+    """x[np.int64(0), :, [0, 1]] (an index from np.argmax): PyTorch reads the NumPy integer as an
+    int, selected first; NumPy's rule would count it among the advanced indices."""
+    values = np.arange(24.0).reshape(2, 3, 4)
+    results = [lib.tensor(values)[np.int64(0), :, [0, 1]].tolist() for lib in (chainrule, torch)]
+    assert results[0] == results[1]

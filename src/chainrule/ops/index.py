@@ -521,6 +521,8 @@ def _normalize_key(key, input_shape=None):
                     part = given.item() if isinstance(given, Tensor) else int(part)
                 else:
                     repeats = True
+        elif isinstance(part, xp.integer):  # a NumPy integer (np.argmax's) is the int it holds, as PyTorch reads it
+            part = int(part)
         normalized.append(part)
     if input_shape is None:
         return tuple(normalized), repeats
@@ -859,6 +861,23 @@ def _has_index_arrays(key):
     )
 
 
+def _fills_at_one_mask(key):
+    """Whether ``key``'s one advanced index is a boolean mask, its other parts ints, slices, None or
+    ``...`` (``x[x == 0] = v``, ``x[:, mask] = v``): PyTorch writes a one-element value there with
+    ``masked_fill_``, which casts it to x's dtype."""
+    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
+    advanced = [
+        part for part in parts
+        if isinstance(part, (list, range)) or isinstance(part, (Tensor, ndarray)) and (part.ndim or part.dtype.kind == "b")
+    ]
+    if len(advanced) != 1:
+        return False
+    mask = advanced[0]
+    if isinstance(mask, list):
+        return all(type(each) is bool for each in mask)
+    return not isinstance(mask, range) and mask.dtype.kind == "b"
+
+
 def _check_same_dtype(x, value):
     """PyTorch's refusal to write a tensor of another dtype at integer or boolean indices (a number
     takes x's dtype; a write at ints and slices alone, a copy_, converts)."""
@@ -876,7 +895,9 @@ def setitem(x, key, value):
     ``ops/inplace.py``), else written straight into x's array."""
     check_not_inference(x)
     if isinstance(value, Tensor):
-        if _has_index_arrays(key):
+        if value.array.size == 1 and value.array.dtype != x.array.dtype and _fills_at_one_mask(key):
+            value = value.to(x.array.dtype)  # PyTorch's masked_fill_ of the one value: cast to x's dtype
+        elif _has_index_arrays(key):
             _check_same_dtype(x, value)
     else:
         value = _number_to_write(x, value)
