@@ -43,13 +43,16 @@ def test_values_and_dtypes_match_pytorch(call):
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)  # atol: a window's 0 is float32 noise there
 
 
-@pytest.mark.parametrize("args, kwargs", [((0, 3), {}), ((1, 4, 1.5), {}), ((0, 3), {"dtype": "int64"}), ((0, 1, 0.25), {"dtype": "float64"})])
+@pytest.mark.parametrize("args, kwargs", [
+    ((0, 3), {}), ((1, 4, 1.5), {}), ((0, 3), {"dtype": "int64"}), ((0, 1, 0.25), {"dtype": "float64"}), (("0-d", 2), {}),
+])
 def test_range_includes_the_end_and_warns_that_it_is_deprecated(args, kwargs):
     results = []
     for lib in (chainrule, torch):
         keywords = {key: getattr(lib, value) for key, value in kwargs.items()}
+        given = [lib.tensor(0) if each == "0-d" else each for each in args]
         with pytest.warns(UserWarning, match="torch.range is deprecated and will be removed in a future release"):
-            results.append(lib.range(*args, **keywords))
+            results.append(lib.range(*given, **keywords))
     ours, theirs = results
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
