@@ -1,5 +1,6 @@
 """Equal elements in the order PyTorch's CPU kernels leave them: sort and argsort (stable=False,
-libstdc++'s std::sort), topk (std::partial_sort, or std::nth_element and std::sort), against
+libstdc++'s std::sort), topk (std::partial_sort, or std::nth_element and std::sort), kthvalue
+(PyTorch's quickselect), against
 PyTorch over rows full of ties, nan included (a symmetric distance matrix, labels, Lovász's sort
 of tied errors)."""
 import numpy as np
@@ -23,6 +24,8 @@ CALLS = {
     "sort stable": lambda lib, t, dim, k, flag: lib.sort(t, dim=dim, descending=flag, stable=True).indices,
     "topk": lambda lib, t, dim, k, flag: lib.topk(t, k, dim, largest=flag).indices,
     "sort of integers": lambda lib, t, dim, k, flag: lib.sort(lib.nan_to_num(t, 7.0).long(), dim, descending=flag).indices,
+    "kthvalue": lambda lib, t, dim, k, flag: lib.kthvalue(t, k, dim, keepdim=flag).indices,
+    "median": lambda lib, t, dim, k, flag: lib.median(t, dim).indices,
 }
 
 

@@ -1,8 +1,10 @@
-"""The order PyTorch's CPU kernels leave equal elements in, for ``sort(stable=False)`` and ``topk``.
+"""The order PyTorch's CPU kernels leave equal elements in, for ``sort(stable=False)``, ``topk``
+and ``kthvalue``.
 
 PyTorch sorts (value, position) pairs with libstdc++'s ``std::sort`` (introsort, then insertion
-sorts), and picks ``topk`` with ``std::partial_sort`` (a heap, for k * 64 <= n) or
-``std::nth_element`` followed by ``std::sort`` of the k - 1 before it. Among distinct values every
+sorts), picks ``topk`` with ``std::partial_sort`` (a heap, for k * 64 <= n) or
+``std::nth_element`` followed by ``std::sort`` of the k - 1 before it, and ``kthvalue`` with its
+own quickselect (``quick_select_template``: a median-of-three pivot, Hoare's partition). Among distinct values every
 correct algorithm gives one answer; among equal ones (labels, a symmetric distance matrix, the zero
 weights of ``multinomial``) the answer is the algorithm's. These functions replay those algorithms
 step by step on a list of (key, position) pairs, comparing keys with ``<`` as PyTorch's comparators
@@ -31,6 +33,46 @@ def top_order(keys, k):
         _nth_element(pairs, 0, k - 1, len(pairs))
         _sort(pairs, 0, k - 1)
     return [position for _, position in pairs[:k]]
+
+
+def kth_position(keys, k):
+    """The position PyTorch's ``kthvalue`` reports for the ``k``-th smallest of ``keys`` (k from 0)."""
+    values, positions = list(keys), list(range(len(keys)))
+
+    def swap(i, j):
+        values[i], values[j] = values[j], values[i]
+        positions[i], positions[j] = positions[j], positions[i]
+
+    low, high = 0, len(values) - 1
+    while high > low:
+        if high == low + 1:
+            if values[low] > values[high]:
+                swap(low, high)
+            break
+        swap(low + (high - low) // 2, low + 1)  # the median of three to values[low]
+        if values[low + 1] > values[high]:
+            swap(low + 1, high)
+        if values[low] > values[high]:
+            swap(low, high)
+        if values[low + 1] > values[low]:
+            swap(low + 1, low)
+        i, j, pivot = low + 1, high, values[low]
+        while True:
+            i += 1
+            while pivot > values[i]:
+                i += 1
+            j -= 1
+            while values[j] > pivot:
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(low, j)
+        if j <= k:
+            low = i
+        if j >= k:
+            high = j - 1
+    return positions[k]
 
 
 # ----------------------------------------------------------------------------- std::sort

@@ -9,11 +9,10 @@ name (``SortBackward0``, ``TopkBackward0``, ...) and its formula.
 
 Order follows PyTorch: nan counts as larger than every number (last when ascending, first when
 descending). Equal elements are ordered as PyTorch's CPU kernels order them: ``sort(stable=True)``
-keeps their order; ``sort``, ``argsort`` and ``topk`` otherwise follow libstdc++'s algorithms,
-replayed in ``cpu_sort_order.py``. Where several positions hold the value that ``kthvalue`` or
-``median`` choose, PyTorch's choice depends on its own quickselect; here it is the one a stable
-sort puts at that rank. The values agree with PyTorch's in every case, and the gradient goes to
-the returned index.
+keeps their order; ``sort``, ``argsort`` and ``topk`` otherwise follow libstdc++'s algorithms, and
+``kthvalue`` PyTorch's own quickselect, replayed in ``cpu_sort_order.py``; ``median`` breaks ties
+by position, as a stable sort does. The values agree with PyTorch's in every case, and the gradient
+goes to the returned index.
 
 ``quantile`` interpolates between sorted values, so its gradient flows through ``sort``. The
 counting functions give counts and distinct values, without gradient.
@@ -239,8 +238,11 @@ def _ranked_positions(array, axis, keepdim, rank_of):
 
 
 def kth_positions(array, axis, keepdim, k):
-    """Where the ``k``-th smallest element of ``array`` along ``axis`` is."""
-    return _ranked_positions(array, axis, keepdim, _constant_rank(k - 1))
+    """Where the ``k``-th smallest element of ``array`` along ``axis`` is; among equal values, the
+    one PyTorch's CPU quickselect reports (``cpu_sort_order.kth_position``)."""
+    chosen = _ranked_positions(array, axis, True, _constant_rank(k - 1))
+    chosen = _ties_in_cpu_order(array, axis, chosen, False, lambda keys: [cpu_sort_order.kth_position(keys, k - 1)])
+    return chosen if keepdim else xp.squeeze(chosen, axis)
 
 
 def median_positions(array, axis, keepdim):
