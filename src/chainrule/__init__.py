@@ -166,6 +166,8 @@ from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.Float
     UntypedStorage,
     is_storage,
 )
+
+Storage = FloatStorage  # torch.Storage: PyTorch's name of the default legacy storage type, FloatStorage itself
 from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
 from chainrule.control_flow import cond  # noqa: E402  torch.cond
 

@@ -714,3 +714,16 @@ def test_getsizeof_a_storage_counts_its_bytes_as_pytorch():
         return [sys.getsizeof(x.untyped_storage()), sys.getsizeof(x[1:].untyped_storage()), sys.getsizeof(lib.UntypedStorage(0))]
 
     same_in_both(run)
+
+
+def test_storage_is_the_float_storage_type_as_in_pytorch():
+    def run(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            made = lib.Storage(3)
+        return (
+            lib.Storage is lib.FloatStorage, named(made.dtype), made.size(),
+            isinstance(lib.ones(2).storage(), lib.Storage), isinstance(lib.ones(2).double().storage(), lib.Storage),
+        )
+
+    same_in_both(run)
