@@ -239,7 +239,10 @@ def _multinomial_draws(engine, weights, num_samples, replacement):
         # PyTorch's way without replacement: the num_samples largest of weight / Exp(1) (a
         # Gumbel-max trick), as its CPU topk picks them (the categories of weight 0 tie)
         keys = rows / sampling_algorithms.exponential(engine, rows.shape, 1.0, rows.dtype)
-        samples = top_positions(keys, 1, num_samples, largest=True)
+        if num_samples == 1:  # PyTorch's argmax: the first largest key
+            samples = xp.argmax(keys, axis=1)[:, None]
+        else:
+            samples = top_positions(keys, 1, num_samples, largest=True)
     return samples.astype(dtypes.int64).reshape(weights.shape[:-1] + (num_samples,))
 
 

@@ -129,7 +129,7 @@ def top_positions(array, axis, k, largest):
     """The positions of the ``k`` largest (smallest) elements of ``array`` along ``axis``, in
     order; among equal values, those PyTorch's CPU ``topk`` picks, in its order (``cpu_sort_order``)."""
     positions = xp.take(sorting_positions(array, axis, descending=largest), xp.arange(k), axis=axis)
-    return _ties_in_cpu_order(array, axis, positions, largest, lambda keys: cpu_sort_order.top_order(keys, k))
+    return _ties_in_cpu_order(array, axis, positions, largest, lambda keys: cpu_sort_order.top_order(keys, k), within=k + 1)
 
 
 #: The most elements whose order ``_ties_in_cpu_order`` replays in Python (about a third of a
@@ -137,15 +137,19 @@ def top_positions(array, axis, k, largest):
 _REPLAYED_AT_MOST = 2**17
 
 
-def _ties_in_cpu_order(array, axis, positions, descending, order):
+def _ties_in_cpu_order(array, axis, positions, descending, order, within=None):
     """``positions`` (from a stable sort, along ``axis``) with each line of ``array`` that holds
     equal values ordered by ``order(keys)`` instead: the keys rank the line's values (nan one rank,
     the largest), negated when ``descending``, as PyTorch's comparators order them. Up to
-    ``_REPLAYED_AT_MOST`` elements in those lines; a larger tied sort keeps the stable order."""
+    ``_REPLAYED_AT_MOST`` elements in those lines; a larger tied sort keeps the stable order.
+    ``within``: only equal values among a line's first ``within`` in order decide (a topk of k
+    is decided by its k and the next: multinomial's many zero weights rarely reach them)."""
     if array.shape[axis] < 2 or not array.size:
         return positions
     lines = xp.moveaxis(array, axis, -1).reshape(-1, array.shape[axis])
     ordered = xp.sort(lines, axis=1)
+    if within is not None and within < ordered.shape[1]:  # (nan sorts last: the largest, first when descending)
+        ordered = ordered[:, -within:] if descending else ordered[:, :within]
     equal = (ordered[:, 1:] == ordered[:, :-1]) | ((ordered[:, 1:] != ordered[:, 1:]) & (ordered[:, :-1] != ordered[:, :-1]))
     tied = xp.flatnonzero(equal.any(axis=1))
     if not tied.size or tied.size * lines.shape[1] > _REPLAYED_AT_MOST:
