@@ -826,7 +826,7 @@ def _refuse_byte_mask_fill(key):
     its RuntimeError."""
     if isinstance(key, (int, slice)):  # the common x[i] = number, at once
         return
-    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
+    parts = _key_parts(key)
     indices = [
         part for part in parts
         if isinstance(part, (list, range)) or isinstance(part, (Tensor, ndarray)) and (part.ndim or part.dtype.kind in "bu")
@@ -851,25 +851,27 @@ def _check_masked_write(key, value):
         shaped_by_values("x[mask] = value (a boolean mask) with a value that needs a gradient")
 
 
+def _key_parts(key):
+    """``key``'s parts: the tuple itself, a list PyTorch reads as one (``_read_as_tuple``), or the key alone."""
+    return key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
+
+
+def _is_index_array(part):
+    """Whether a key's part is an integer or boolean array, PyTorch's advanced indexing (a 0-d
+    integer tensor counts as an int)."""
+    return isinstance(part, (list, range)) or (isinstance(part, (Tensor, ndarray)) and (part.ndim or part.dtype == dtypes.bool_))
+
+
 def _has_index_arrays(key):
-    """Whether ``key`` (as given, or normalized) holds integer or boolean arrays, PyTorch's advanced
-    indexing (a 0-d integer tensor counts as an int)."""
-    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
-    return any(
-        isinstance(part, (list, range)) or (isinstance(part, (Tensor, ndarray)) and (part.ndim or part.dtype == dtypes.bool_))
-        for part in parts
-    )
+    """Whether ``key`` (as given, or normalized) holds integer or boolean arrays."""
+    return any(_is_index_array(part) for part in _key_parts(key))
 
 
 def _fills_at_one_mask(key):
     """Whether ``key``'s one advanced index is a boolean mask, its other parts ints, slices, None or
     ``...`` (``x[x == 0] = v``, ``x[:, mask] = v``): PyTorch writes a one-element value there with
     ``masked_fill_``, which casts it to x's dtype."""
-    parts = key if isinstance(key, tuple) or _read_as_tuple(key) else (key,)
-    advanced = [
-        part for part in parts
-        if isinstance(part, (list, range)) or isinstance(part, (Tensor, ndarray)) and (part.ndim or part.dtype.kind == "b")
-    ]
+    advanced = [part for part in _key_parts(key) if _is_index_array(part)]
     if len(advanced) != 1:
         return False
     mask = advanced[0]

@@ -15,7 +15,7 @@ from chainrule import creation, dtypes
 from chainrule.backend import xp
 from chainrule.ops import elementwise, index, shape
 from chainrule.ops.registry import public
-from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.tensor import tensor_from_array
 
 #: Each reduction's name in scatter_reduce, and the value of an empty segment without ``initial``.
 _REDUCTIONS = {
