@@ -561,21 +561,19 @@ def _probabilities_in_range(values):
     return (values >= 0) & (values <= 1)
 
 
-def _probabilities_out_of_range(input):
-    values = input.array
+def _outside_zero_one(name, what, advice, tensor):
+    """PyTorch's error for binary_cross_entropy's argument ``name`` holding values outside [0, 1]."""
+    values = tensor.array
     return RuntimeError(
-        f"all elements of input should be between 0 and 1 (binary_cross_entropy got values in "
-        f"[{values.min()}, {values.max()}]); apply sigmoid first, or pass the raw scores to "
-        f"binary_cross_entropy_with_logits"
+        f"all elements of {name} should be between 0 and 1 (binary_cross_entropy got {what} in "
+        f"[{values.min()}, {values.max()}]); {advice}"
     )
 
 
-def _targets_out_of_range(target):
-    values = target.array
-    return RuntimeError(
-        f"all elements of target should be between 0 and 1 (binary_cross_entropy got targets in "
-        f"[{values.min()}, {values.max()}]); scale the labels to probabilities, e.g. y / y.max()"
-    )
+_probabilities_out_of_range = functools.partial(
+    _outside_zero_one, "input", "values", "apply sigmoid first, or pass the raw scores to binary_cross_entropy_with_logits"
+)
+_targets_out_of_range = functools.partial(_outside_zero_one, "target", "targets", "scale the labels to probabilities, e.g. y / y.max()")
 
 
 def binary_cross_entropy_with_logits(
