@@ -217,7 +217,7 @@ class HalfLinear(Linear):
 def _matmul_arrays(a, b):
     """a @ b on arrays; a stack of matrices times one matrix is done as one large product."""
     if a.ndim > 2 and b.ndim == 2:
-        return (a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+        return (_as_rows(a) @ b).reshape(a.shape[:-1] + b.shape[-1:])
     return xp.matmul(a, b)
 
 
