@@ -398,10 +398,15 @@ def _refuse_input_not_a_tensor(function, args, kwargs, error):
     given = args[0] if args else kwargs.get("input", error)
     if given is error or isinstance(given, Tensor):
         return
-    raise TypeError(
-        f"{function.__name__}(): argument 'input' (position 1) must be Tensor, not {type(given).__name__} "
+    raise _not_a_tensor(function, "input", 1, given) from error
+
+
+def _not_a_tensor(function, name, position, given):
+    """PyTorch's TypeError for the object ``given`` where ``function``'s tensor argument ``name`` goes."""
+    return TypeError(
+        f"{function.__name__}(): argument '{name}' (position {position}) must be Tensor, not {type(given).__name__} "
         f"(make one with chainrule.tensor(...))"
-    ) from error
+    )
 
 
 def _refuse_argument_not_a_tensor(function, args, kwargs, error, in_python=False):
@@ -422,10 +427,7 @@ def _refuse_argument_not_a_tensor(function, args, kwargs, error, in_python=False
         if in_python and name == parameters[0]:
             continue
         if type(value).__name__ == named.group(1) and not isinstance(value, Tensor):
-            raise TypeError(
-                f"{function.__name__}(): argument '{name}' (position {parameters.index(name) + 1}) must be Tensor, not "
-                f"{type(value).__name__} (make one with chainrule.tensor(...))"
-            ) from error
+            raise _not_a_tensor(function, name, parameters.index(name) + 1, value) from error
 
 
 #: The Python functions of ``torch.nn.functional`` that hand their tensor arguments (but the input)
