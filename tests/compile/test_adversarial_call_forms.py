@@ -348,6 +348,32 @@ def test_functools_wraps_decorated_step_reading_a_changed_global():
     compare(scenario)
 
 
+_STEP_NAMED_AS_ITS_OPTIMIZERS_METHOD = """
+@compile
+def step(x, y):
+    optimizer.zero_grad()
+    loss = ((model(x) - y) ** 2).mean()
+    loss.backward()
+    optimizer.step()
+    return loss
+"""
+
+
+def test_a_global_step_whose_name_its_body_reads_as_an_attribute_is_recorded_once():
+    """``@compile def step(...)`` calling ``optimizer.step()``: the name ``step`` the body reads (an
+    attribute) is also the global holding the compiled function, whose function's globals its
+    guard reads through it; each call used to record anew, then run eagerly after eight."""
+    def scenario(compile):
+        model = make_model(6)
+        namespace = {"compile": compile, "model": model, "optimizer": optim.Adam(model.parameters(), lr=0.01)}
+        exec(_STEP_NAMED_AS_ITS_OPTIMIZERS_METHOD, namespace)  # noqa: S102 (a module's globals, as a script has them)
+        out = [observe(namespace["step"](x, y)) for x, y in batches(6, 12)]
+        recordings = getattr(namespace["step"], "recordings", None)
+        return out + [observe(model), recordings is None or sum(map(len, recordings.values())) <= 2]
+
+    assert not compare(scenario, allow_warnings=False)
+
+
 # ----------------------------------------------------------------------------- argument forms
 def test_positional_or_keyword_passed_every_way():
     def scenario(compile):

@@ -337,8 +337,10 @@ def _collection_paused():
             gc.enable()
 
 
+# (at the start of a path only: ``function.__globals__['step'].function.__globals__['model']``, a
+# compiled function the step names, reads another function's globals through it)
 _GLOBAL_LOOKUP = re.compile(
-    r"function(?:\.__func__)?\.(?:__globals__\['[A-Za-z_]\w*'\]|__closure__\[\d+\]\.cell_contents)"
+    r"(?<![\w.])function(?:\.__func__)?\.(?:__globals__\['[A-Za-z_]\w*'\]|__closure__\[\d+\]\.cell_contents)"
 )
 
 
@@ -351,11 +353,9 @@ def _guard_source(guards):
     is looked up once, before them, and so is each submodule they read more than once
     (``_found_0._modules['0']``). The locals begin with "_", as no constant's name does."""
     conditions = " and ".join(dict.fromkeys(guards)) or "True"
-    lookups = dict.fromkeys(_GLOBAL_LOOKUP.findall(conditions))
-    lines = ["def guard(function, args, kwargs):"]
-    for number, lookup in enumerate(lookups):
-        lines.append(f"    _found_{number} = {lookup}")
-        conditions = conditions.replace(lookup, f"_found_{number}")
+    lookups = {lookup: f"_found_{number}" for number, lookup in enumerate(dict.fromkeys(_GLOBAL_LOOKUP.findall(conditions)))}
+    lines = ["def guard(function, args, kwargs):", *(f"    {local} = {lookup}" for lookup, local in lookups.items())]
+    conditions = _GLOBAL_LOOKUP.sub(lambda found: lookups[found.group()], conditions)
     paths = _SUBMODULE_PATH.findall(conditions)
     repeated = sorted({path for path in paths if paths.count(path) > 1}, key=len)
     names = {}
