@@ -22,6 +22,7 @@ from chainrule.nn.attention.bias import CausalBias
 from chainrule.ops import activation, complex_numbers, index, margin_loss
 from chainrule.ops.complex_refusals import REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.activation import gelu, sigmoid, softplus, tanh
+from chainrule.ops.half_precision import for_input
 from chainrule.ops.activation import (  # noqa: F401  (issue 10: the rest of PyTorch's activations)
     celu,
     celu_,
@@ -852,7 +853,7 @@ def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_m
     """Normalize by the input's mean and variance over ``axes``, moving the running statistics (when
     given) towards them, averaged over the samples where the statistics are per sample (instance
     norm), the variance unbiased. ``normalize`` is the operation, named as PyTorch names its node."""
-    mean, var = BatchStatistics.apply(input.detach(), axes)
+    mean, var = for_input(BatchStatistics, input, rounded=False).apply(input.detach(), axes)
     count = math.prod(input.shape[axis] for axis in axes)
     per_sample = 0 not in axes
     if running_mean is not None:
@@ -860,14 +861,14 @@ def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_m
     if running_var is not None:
         unbiased = var * (count / (count - 1))
         _update_running(running_var, unbiased.mean(axis=0) if per_sample else unbiased, momentum)
-    return normalize.apply(input, weight, bias, mean, var, eps, axes, view)
+    return for_input(normalize, input).apply(input, weight, bias, mean, var, eps, axes, view)
 
 
 def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, operation, when, normalize=BatchNormalize):
     """Normalize by the running statistics, fixed values through which no gradient flows."""
     _require_running_statistics(running_mean, running_var, operation, when)
     mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
-    return normalize.apply(input, weight, bias, mean, var, eps, None, view)
+    return for_input(normalize, input).apply(input, weight, bias, mean, var, eps, None, view)
 
 
 def _require_running_statistics(running_mean, running_var, operation, when):
@@ -928,7 +929,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     check_parameter_dtypes(input, weight=weight, bias=bias)
     require_floating_input(input, "LayerNormKernelImpl", "layer_norm")
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    return LayerNormalize.apply(input, weight, bias, None, None, eps, axes, normalized_shape)
+    return for_input(LayerNormalize, input).apply(input, weight, bias, None, None, eps, axes, normalized_shape)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -965,7 +966,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     require_floating_input(input, "GroupNormKernelImpl", "group_norm")
     grouping = (input.shape[0], num_groups, channels // num_groups, math.prod(input.shape[2:]))
     view = (num_groups, channels // num_groups, 1)
-    return GroupNormalize.apply(input, weight, bias, None, None, eps, (2, 3), view, grouping)
+    return for_input(GroupNormalize, input).apply(input, weight, bias, None, None, eps, (2, 3), view, grouping)
 
 
 def instance_norm(

@@ -15,6 +15,7 @@ from chainrule.ops.complex_refusals import REFUSED_ON_COMPLEX, complex_refused
 from chainrule.ops.op import Op, Pointwise
 from chainrule.ops.operands import as_floating
 from chainrule.ops.elementwise import above, connected_to, not_at_least, selected
+from chainrule.ops.half_precision import for_input
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.reduce import max_shift, reduction_axes, require_floating
 from chainrule.ops import registry
@@ -35,6 +36,7 @@ ONE_SIXTH_IN_FLOAT32 = float(xp.float32(1) / xp.float32(6))
 
 # ----------------------------------------------------------------------------- smooth activations
 class Sigmoid(Pointwise):
+    half_backward_rounds_each_step = True  # PyTorch's sigmoid_backward kernel computes Half in Half (half_precision.py)
     formula = "σ(x) = 1 / (1 + e^-x)"
     derivatives = ("out (1 - out)",)
 
@@ -705,7 +707,7 @@ ARRAY_FORMS = {"erf": erf_array, "sigmoid": sigmoid_array}
 @public(inplace=True, out=True)
 def sigmoid(x):
     """1 / (1 + e^-x), elementwise; stable for any x."""
-    return Sigmoid.apply(x)
+    return for_input(Sigmoid, x).apply(x)
 
 
 @public(inplace=True, out=True)
@@ -739,7 +741,7 @@ def leaky_relu_(x, negative_slope=0.01):
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise."""
     require_float_input(x, "elu")
-    return ELU.apply(x, alpha, 1.0, 1.0)
+    return for_input(ELU, x).apply(x, alpha, 1.0, 1.0)
 
 
 @public
@@ -755,21 +757,21 @@ def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh. (gelu: got {approximate!r})")
     require_float_input(x, "gelu")
-    return GELU.apply(x, approximate)
+    return for_input(GELU, x).apply(x, approximate)
 
 
 @public(inplace=True)
 def silu(x):
     """x sigmoid(x)."""
     require_float_input(x, "silu")
-    return SiLU.apply(x)
+    return for_input(SiLU, x).apply(x)
 
 
 @public
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta: a smooth relu; linear where beta x > threshold."""
     require_float_input(x, "softplus")
-    return Softplus.apply(x, beta, threshold)
+    return for_input(Softplus, x).apply(x, beta, threshold)
 
 
 @public(method=False)
@@ -854,7 +856,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def logsigmoid(input):
     """ln σ(x) = -ln(1 + e^-x), elementwise; stable for any x (ln σ(-1000) = -1000)."""
     require_float_input(input, "logsigmoid")
-    return LogSigmoid.apply(input)
+    return for_input(LogSigmoid, input).apply(input)
 
 
 @public(method=False)
@@ -1028,8 +1030,8 @@ def applied(operation, input, inplace, *args):
     when ``inplace`` (PyTorch's ``inplace=True``, which saves allocating the result), recorded as
     PyTorch records the in-place form."""
     if inplace:
-        return write_in_place(input, IN_PLACE_FORMS.get(operation, operation).apply, *args)
-    return operation.apply(input, *args)
+        return write_in_place(input, for_input(IN_PLACE_FORMS.get(operation, operation), input).apply, *args)
+    return for_input(operation, input).apply(input, *args)
 
 
 def refuse_bool_input(x, message, operation=None):

@@ -4,7 +4,6 @@ Every backward here is the derivative of a one-variable (or two-variable) functi
 elementwise by the gradient arriving from above. Broadcast inputs get their gradient summed back to
 their own shape by the engine, so no operation here deals with that.
 """
-import functools
 import math
 
 from chainrule import dtypes
@@ -14,6 +13,7 @@ from chainrule.backend import as_array, half_in_float32, ignoring_float_errors, 
 from chainrule.memory_layout import check_rank, copied_in_order, dimension_order, preserve_format, suggested_memory_format
 from chainrule.memory_layout import memory_format as memory_format_type
 from chainrule.ops.complex_refusals import complex_refused
+from chainrule.ops.half_precision import computed_in_float32, for_input
 from chainrule.ops.inplace import write_in_place
 from chainrule.ops.op import Op, Pointwise
 from chainrule.ops.operands import (
@@ -830,6 +830,8 @@ class Lerp(Pointwise):
     """Computed from the nearer end, as PyTorch does: start + weight (end - start) for |weight| < 0.5,
     end - (1 - weight) (end - start) otherwise, so weight 1 gives exactly ``end``."""
 
+    half_backward_rounds_each_step = True  # a derivative of tensor operations in PyTorch (half_precision.py)
+
     formula = "start + weight · (end - start)"
     derivatives = ("conj(1 - weight)", "conj(weight)", "conj(end - start)")
 
@@ -849,6 +851,7 @@ class Lerp(Pointwise):
 
 
 class Addcmul(Pointwise):
+    half_backward_rounds_each_step = True  # a derivative of tensor operations in PyTorch (half_precision.py)
     formula = "input + value · tensor1 · tensor2"
     derivatives = ("1", "conj(value · tensor2)", "conj(value · tensor1)", None)
 
@@ -866,6 +869,7 @@ class Addcmul(Pointwise):
 
 
 class Addcdiv(Pointwise):
+    half_backward_rounds_each_step = True  # a derivative of tensor operations in PyTorch (half_precision.py)
     formula = "input + value · tensor1 / tensor2"
     derivatives = ("1", "conj(value / tensor2)", "-conj(value · tensor1 / tensor2²)", None)
 
@@ -1412,23 +1416,7 @@ def _half_with_number(function, input, other):
         return None
     number = constant(number, xp.float32)
     operands = (tensor, number) if tensor is input else (number, tensor)
-    return broadcasting(_rounded_to_half(function), *operands)
-
-
-@functools.lru_cache(maxsize=None)
-def _rounded_to_half(function):
-    """``function`` whose float32 result (a float16 array with a float32 number) is rounded to
-    float16 once; its node named as the function's."""
-    forward = function.forward
-
-    def rounded_once(ctx, a, b):
-        with ignoring_float_errors():  # beyond float16's range: inf, silently, as in PyTorch
-            return forward(ctx, a, b).astype(xp.float16)
-
-    return type(function.__name__, (function,), {
-        "forward": staticmethod(rounded_once), "node_name": function._backward_cls.__name__,
-        "__module__": function.__module__, "__doc__": function.__doc__,
-    })
+    return broadcasting(computed_in_float32(function), *operands)
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -2002,6 +1990,8 @@ def lerp(input, end, weight):
                 f"takes tensors of one dtype; convert first, e.g. {name}.to(input.dtype))"
             )
     input, end = binary_operands(input, end)
+    if isinstance(weight, float) and input.array.dtype == xp.float16:  # computed in float32, the weight too
+        return broadcasting(computed_in_float32(_by_operand_kind(Lerp, weight)), input, end, constant(weight, xp.float32))
     return broadcasting(_by_operand_kind(Lerp, weight), input, end, as_tensor_like(weight, input).to(input.dtype))
 
 
@@ -2016,7 +2006,8 @@ def _by_operand_kind(operation, operand):
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value · tensor1 · tensor2, broadcasting; computed in the three tensors' common dtype
     (``value`` converted to it: 0.5 is 0 for integers, as in PyTorch)."""
-    return broadcasting(Addcmul, *_fused_operands("addcmul", input, tensor1, tensor2, value))
+    operands = _fused_operands("addcmul", input, tensor1, tensor2, value)
+    return broadcasting(for_input(Addcmul, operands[0]), *operands)
 
 
 @public(inplace=True, out=True)
@@ -2031,7 +2022,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
             "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes."
         )
-    return broadcasting(Addcdiv, *_fused_operands("addcdiv", input, tensor1, tensor2, value))
+    operands = _fused_operands("addcdiv", input, tensor1, tensor2, value)
+    return broadcasting(for_input(Addcdiv, operands[0]), *operands)
 
 
 def _fused_operands(operation, input, tensor1, tensor2, value):

@@ -1,0 +1,77 @@
+"""float16 operations computed as PyTorch's CPU kernels compute them: in float32, rounded once.
+
+PyTorch computes an operation on float16 tensors in float32 (its "opmath" type): each float16
+operand is widened to float32 (exactly: every float16 is a float32), the whole formula is evaluated
+in float32, and the result is rounded to float16 once. Evaluated in NumPy's float16 instead, a
+formula of several steps rounds at every step: GELU's x Φ(x), softplus' ln(1 + e^x), layer norm's
+mean, variance and scaling, addcmul's value · a · b drift a few float16 steps from PyTorch's
+results, and by up to a third of the value where a result is near 0.
+
+``for_input(operation, tensor)`` is what a public function applies: the operation itself, or,
+where ``tensor`` holds float16 numbers, its float32 form (``computed_in_float32``), a subclass, so
+that its node has the operation's name and backward. Most of PyTorch's backward kernels compute in
+float32 too (gelu_backward, the normalizations'): what forward saved are then float32 arrays (the
+widened inputs, a saved result rounded to float16 and widened again, as those kernels read it), so
+the backward formula computes in float32 and the engine rounds the gradient to float16 once. An
+operation whose float16 backward rounds at each step in PyTorch (a derivative written as tensor
+operations, addcdiv's; sigmoid's kernel, in Half arithmetic) says so with
+``half_backward_rounds_each_step``: its saved values stay float16.
+(``backend.half_in_float32`` does the same for one function of arrays: a reduction inside a formula.)
+"""
+import functools
+
+from chainrule.backend import HALF, ignoring_float_errors, ndarray, xp
+
+SINGLE = xp.dtype(xp.float32)
+
+
+def for_input(operation, tensor, rounded=True):
+    """``operation``, or ``computed_in_float32(operation, rounded)`` where ``tensor`` (any argument:
+    a number, None) holds float16 numbers."""
+    try:
+        if tensor.array.dtype is not HALF:  # (NumPy's dtypes of native byte order are one object each)
+            return operation
+    except AttributeError:  # no tensor: the operation refuses it as it would
+        return operation
+    return computed_in_float32(operation, rounded)
+
+
+@functools.lru_cache(maxsize=None)
+def computed_in_float32(operation, rounded=True):
+    """``operation`` with its float16 array arguments widened to float32 before its forward and,
+    when ``rounded``, its float32 results rounded to float16 after it (``rounded=False`` keeps
+    them: batch norm's statistics, which PyTorch keeps in float32). The node is named as the
+    operation's."""
+    forward = operation.forward
+    saved_in_half = getattr(operation, "half_backward_rounds_each_step", False)
+
+    def forward_in_float32(ctx, *arguments):
+        widened = [argument.astype(SINGLE) if type(argument) is ndarray and argument.dtype == HALF else argument for argument in arguments]
+        with ignoring_float_errors():  # beyond float16's range: inf, silently, as in PyTorch
+            results = forward(ctx, *widened)
+            if saved_in_half and ctx.__dict__.get("_saved"):
+                originals = {id(wide): argument for wide, argument in zip(widened, arguments) if wide is not argument}
+                ctx._saved = tuple([originals.get(id(value), value) for value in ctx._saved])
+            if not rounded:
+                return results
+            if type(results) is tuple:
+                return tuple([_rounded(ctx, result, saved_in_half) for result in results])
+            return _rounded(ctx, results, saved_in_half)
+
+    return type(operation.__name__, (operation,), {
+        "forward": staticmethod(forward_in_float32), "node_name": operation._backward_cls.__name__,
+        "__module__": operation.__module__, "__doc__": operation.__doc__,
+    })
+
+
+def _rounded(ctx, result, saved_in_half):
+    """``result`` rounded to float16 where it is float32; where it is saved for backward
+    (``Sigmoid`` keeps its result), the rounded value is kept, widened again unless ``saved_in_half``."""
+    if getattr(result, "dtype", None) is not SINGLE:  # (an array, or the NumPy scalar a 0-d product may be)
+        return result
+    rounded = result.astype(HALF)
+    saved = ctx.__dict__.get("_saved")
+    if saved and any(value is result for value in saved):
+        kept = rounded if saved_in_half else rounded.astype(SINGLE)
+        ctx._saved = tuple([kept if value is result else value for value in saved])
+    return rounded
