@@ -49,14 +49,13 @@ def computed_in_float32(operation, rounded=True):
         widened = [argument.astype(SINGLE) if type(argument) is ndarray and argument.dtype == HALF else argument for argument in arguments]
         with ignoring_float_errors():  # beyond float16's range: inf, silently, as in PyTorch
             results = forward(ctx, *widened)
-            if saved_in_half and ctx.__dict__.get("_saved"):
-                originals = {id(wide): argument for wide, argument in zip(widened, arguments) if wide is not argument}
-                ctx._saved = tuple([originals.get(id(value), value) for value in ctx._saved])
-            if not rounded:
-                return results
-            if type(results) is tuple:
-                return tuple([_rounded(ctx, result, saved_in_half) for result in results])
-            return _rounded(ctx, results, saved_in_half)
+            kept = {id(wide): argument for wide, argument in zip(widened, arguments) if wide is not argument} if saved_in_half else {}
+            if rounded:
+                results, kept_results = _rounded(results, saved_in_half)
+                kept.update(kept_results)
+            if kept:
+                _replace_saved(ctx, kept)
+            return results
 
     return type(operation.__name__, (operation,), {
         "forward": staticmethod(forward_in_float32), "node_name": operation._backward_cls.__name__,
@@ -64,14 +63,31 @@ def computed_in_float32(operation, rounded=True):
     })
 
 
-def _rounded(ctx, result, saved_in_half):
-    """``result`` rounded to float16 where it is float32; where it is saved for backward
-    (``Sigmoid`` keeps its result), the rounded value is kept, widened again unless ``saved_in_half``."""
-    if getattr(result, "dtype", None) is not SINGLE:  # (an array, or the NumPy scalar a 0-d product may be)
-        return result
-    rounded = result.astype(HALF)
-    saved = ctx.__dict__.get("_saved")
-    if saved and any(value is result for value in saved):
-        kept = rounded if saved_in_half else rounded.astype(SINGLE)
-        ctx._saved = tuple([kept if value is result else value for value in saved])
-    return rounded
+def _rounded(results, saved_in_half):
+    """``(results rounded, replacements)``: each float32 result (an array, or the NumPy scalar a 0-d
+    product may be) rounded to float16, and for each, what backward is to read where forward saved
+    it (``Sigmoid`` keeps its result): the rounded value, widened again unless ``saved_in_half``."""
+    replacements = {}
+
+    def rounded(result):
+        if getattr(result, "dtype", None) is not SINGLE:
+            return result
+        half = result.astype(HALF)
+        replacements[id(result)] = half if saved_in_half else half.astype(SINGLE)
+        return half
+
+    return (tuple([rounded(result) for result in results]) if type(results) is tuple else rounded(results)), replacements
+
+
+#: Where a context keeps what forward saved: an eager node's ``_saved``, a compiled program's
+#: context's ``saved_tensors`` (compile/replay.py).
+_SAVED_IN = ("_saved", "saved_tensors")
+
+
+def _replace_saved(ctx, replacements):
+    """Put ``replacements[id(value)]`` in place of each such value forward saved on ``ctx``."""
+    attributes = vars(ctx)
+    for name in _SAVED_IN:
+        saved = attributes.get(name)
+        if saved:
+            setattr(ctx, name, tuple([replacements.get(id(value), value) for value in saved]))
