@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import pickle
 import threading
+import types
 import warnings
 
 import numpy as np
@@ -372,6 +373,141 @@ def test_a_global_step_whose_name_its_body_reads_as_an_attribute_is_recorded_onc
         return out + [observe(model), recordings is None or sum(map(len, recordings.values())) <= 2]
 
     assert not compare(scenario, allow_warnings=False)
+
+
+_LOOP_VARIABLE_NAMED_AS_AN_ATTRIBUTE = """
+@compile
+def train_step(x, y):
+    optimizer.zero_grad()
+    loss = ((model(x) - y) ** 2).mean()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+out = []
+for step, (x, y) in enumerate(data):
+    out.append(train_step(x, y))
+"""
+
+
+def test_a_global_loop_variable_named_as_an_attribute_the_step_reads_is_not_guarded():
+    """``for step, batch in enumerate(loader)`` beside ``optimizer.step()`` in the step: only the
+    global variables a function reads are looked up in its globals, not its attribute names (the
+    loop's int ``step`` made each call record anew, then run eagerly after eight)."""
+    def scenario(compile):
+        model = make_model(7)
+        namespace = {"compile": compile, "model": model, "optimizer": optim.SGD(model.parameters(), lr=0.1), "data": batches(7, 12)}
+        exec(_LOOP_VARIABLE_NAMED_AS_AN_ATTRIBUTE, namespace)  # noqa: S102
+        recordings = getattr(namespace["train_step"], "recordings", None)
+        return [observe(loss) for loss in namespace["out"]] + [observe(model), recordings is None or sum(map(len, recordings.values())) == 1]
+
+    assert not compare(scenario, allow_warnings=False)
+
+
+def test_a_config_answering_any_attribute_is_no_optimizer():
+    """A dict whose ``__getattr__`` is ``__getitem__`` (or that answers None for any name) read in
+    the step: asking it for ``param_groups`` raised (KeyError, TypeError) in the compiled call."""
+    class AttrDict(dict):
+        __getattr__ = dict.__getitem__
+
+    class Defaults:
+        def __getattr__(self, name):
+            return None
+
+    def scenario(compile):
+        model = make_model(8)
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+        cfg, other = AttrDict(scale=2.0), Defaults()
+
+        @compile
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = ((model(x) - y) ** 2).mean() * cfg.scale * (1.0 if other.flag is None else 2.0)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        out = []
+        for i, (x, y) in enumerate(batches(8, 6)):
+            cfg["scale"] = 2.0 if i < 3 else 0.5
+            out.append(guarded(lambda: step(x, y)))
+        return out + [observe(model)]
+
+    compare(scenario)
+
+
+_HELPERS_READING_A_GLOBAL = """
+SCALE = 2.0
+
+class Trainer:
+    @staticmethod
+    def criterion(out, target):
+        return ((out - target) ** 2).mean() * SCALE
+
+    @classmethod
+    def penalty(cls, out):
+        return out.abs().mean() * SCALE
+
+    @compile
+    def helper(self, out):
+        return out.sum() * SCALE
+
+    @compile
+    def step(self, x, y):
+        out = model(x)
+        return self.criterion(out, y) + self.penalty(out) + Trainer.criterion(out, y) + self.helper(out)
+
+
+class Scaled:
+    def __init__(self):
+        self.scale = 2.0
+
+    def __call__(self, x):
+        return model(x).sum() * self.scale * SCALE
+"""
+
+
+def test_static_and_class_methods_callable_objects_and_compiled_helpers_read_a_changed_global():
+    """What a staticmethod, a classmethod or a compiled method of the step's class reads, and
+    what a compiled callable object (or a partial of one) holds and reads, are checked on each
+    call: a replay used the values of the first call."""
+    def scenario(compile):
+        model = make_model(9)
+        namespace = {"__name__": "training_script", "compile": compile, "model": model}  # a script's classes are its own
+        exec(_HELPERS_READING_A_GLOBAL, namespace)  # noqa: S102
+        trainer, scaled = namespace["Trainer"](), namespace["Scaled"]()
+        calls = [trainer.step, compile(scaled), compile(functools.partial(scaled))]
+        out = []
+        for i, (x, y) in enumerate(batches(9, 6)):
+            namespace["SCALE"] = 2.0 if i < 2 else 0.5
+            scaled.scale = 2.0 if i < 4 else 3.0
+            out.append([observe(calls[0](x, y))] + [observe(call(x)) for call in calls[1:]])
+        return out
+
+    compare(scenario)
+
+
+def test_what_a_module_of_the_callers_holds_is_checked_on_each_call():
+    """``config.CFG["scale"]``, ``config.args.k`` and ``utils.loss`` reading ``utils.SCALE``, from
+    modules of the caller's own (a config.py beside the script): a change to them recorded nothing
+    and the replay kept the old values."""
+    config, utils = types.ModuleType("config"), types.ModuleType("utils")
+    exec("SCALE = 2.0\ndef loss(x):\n    return x.sum() * SCALE\n", vars(utils))  # noqa: S102
+
+    def scenario(compile):
+        config.CFG, config.args, utils.SCALE = {"scale": 2.0}, types.SimpleNamespace(k=3.0), 2.0
+        model = make_model(10)
+        namespace = {"compile": compile, "model": model, "config": config, "utils": utils}
+        exec("@compile\ndef f(x):\n    out = model(x)\n    return out.sum() * config.CFG['scale'] * config.args.k + utils.loss(out)\n", namespace)  # noqa: S102
+        out = []
+        for i, (x, _) in enumerate(batches(10, 6)):
+            config.CFG["scale"] = 2.0 if i < 2 else 0.5
+            config.args.k = 3.0 if i < 3 else 1.0
+            utils.SCALE = 2.0 if i < 4 else 0.0
+            out.append(observe(namespace["f"](x)))
+        return out
+
+    compare(scenario)
 
 
 # ----------------------------------------------------------------------------- argument forms

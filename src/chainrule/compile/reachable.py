@@ -22,6 +22,7 @@ import dis
 import enum
 import fractions
 import functools
+import inspect
 import io
 import random
 import sys
@@ -100,6 +101,9 @@ class Reachable:
             self._visit_function(function.func, f"{path}.func", depth, name, compiled)
             return
         code = getattr(function, "__code__", None)
+        if code is None and not isinstance(function, (type, types.BuiltinFunctionType)) and not _is_library(type(function)):
+            self._visit(function, path, depth, name)  # an object with __call__: its attributes, and the methods it runs
+            return
         if code is None or (_is_library(function) and not compiled):
             return
         namespace = function.__globals__
@@ -112,8 +116,8 @@ class Reachable:
             module = sys.modules.get(imported)
             if module is not None and not imported.startswith("chainrule"):
                 self._numbers_named(module, set(vars(module)) if dynamic else names, f"imported_modules[{imported!r}]")
-        for name in sorted(names):
-            if name in namespace:
+        for name in sorted(_globals_read(code) if names else ()):  # (not an attribute's name: ``optimizer.step()``
+            if name in namespace:                                  # with a loop's ``for step in ...`` global)
                 value = namespace[name]
                 self._visit(value, f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
                 if isinstance(value, types.ModuleType) or isinstance(value, type) and _is_library(value):  # settings.lr
@@ -137,16 +141,23 @@ class Reachable:
         for owner in reversed(cls.__mro__):
             if not _written_by_the_caller(owner):
                 continue
-            for name, method in vars(owner).items():
-                if isinstance(method, types.FunctionType) and method not in self._forwards and getattr(cls, name, None) is method:
+            for name, member in vars(owner).items():
+                method, method_path = _function_of(member, f"{path}.{name}")
+                if isinstance(method, types.FunctionType) and method not in self._forwards and inspect.getattr_static(cls, name, None) is member:
                     self._forwards.add(method)
-                    self._visit_function(method, f"{path}.{name}", depth)
+                    self._visit_function(method, method_path, depth)
 
     def _numbers_named(self, owner, names, path):
         """The plain values (numbers, strings...) among the attributes of a Python module (or a
         class of chainrule's) that ``names`` (what the code reads) name, checked on every call."""
         attributes = vars(owner)
-        self._plain_values([(key, attributes[key]) for key in sorted(names & attributes.keys())], path)
+        named = [(key, attributes[key]) for key in sorted(names & attributes.keys())]
+        self._plain_values(named, path)
+        if isinstance(owner, types.ModuleType) and _module_of_the_caller(owner):
+            # config.CFG["lr"], utils.loss (reading utils.SCALE), config.args.scale: what they hold
+            for key, value in named:
+                if key[:2] != "__" and key.isidentifier() and not is_plain(value) and not isinstance(value, types.ModuleType):
+                    self._visit(value, f"{path}.{key}", 1, key, scalar_guard=True)
 
     def _class_numbers(self, cls, path):
         """The plain values a class of the caller's holds (``cls.factor``, read in a classmethod,
@@ -466,6 +477,16 @@ def _written_by_the_caller(cls):
     return "site-packages" not in path and "dist-packages" not in path
 
 
+def _module_of_the_caller(module):
+    """Whether ``module`` is the caller's own (a config.py beside the script): not Python's, not
+    chainrule's, not an installed package's."""
+    name = module.__name__
+    if name.partition(".")[0] in sys.stdlib_module_names or name == "chainrule" or name.startswith("chainrule."):
+        return False
+    path = getattr(module, "__file__", None) or ""
+    return "site-packages" not in path and "dist-packages" not in path
+
+
 def _modules_imported(code):
     """The modules ``code`` (and the functions defined inside it) imports by name: ``import settings``."""
     imported = {instruction.argval for instruction in dis.get_instructions(code) if instruction.opname == "IMPORT_NAME"}
@@ -475,8 +496,34 @@ def _modules_imported(code):
     return imported
 
 
+def _function_of(member, path):
+    """The function a class member runs, with the path that reaches it: a method itself, a
+    staticmethod's or classmethod's function, the function a compiled method compiles."""
+    if isinstance(member, staticmethod):  # read through the class: the function itself
+        return member.__func__, path
+    if isinstance(member, classmethod):  # read through the class: a method bound to it
+        return member.__func__, f"{path}.__func__"
+    if getattr(type(member), "keeps_recordings", False):
+        return member.function, f"{path}.function"
+    return member, path
+
+
+def _globals_read(code):
+    """The global variables ``code`` and the functions defined inside it read or write (``model``,
+    ``global step_count``): not the attribute names ``code.co_names`` lists beside them."""
+    names = {instruction.argval for instruction in dis.get_instructions(code) if instruction.opname in _GLOBAL_ACCESS}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _globals_read(constant)
+    return names
+
+
+_GLOBAL_ACCESS = frozenset({"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "STORE_NAME", "DELETE_GLOBAL"})
+
+
 def _names_read(code):
-    """The global names ``code`` and the functions defined inside it read."""
+    """The names ``code`` and the functions defined inside it read, global variables and attributes
+    alike (``settings.lr``, ``cfg.lr``: what a module's or a class's numbers are looked up by)."""
     names = set(code.co_names)
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):

@@ -18,6 +18,7 @@ the call) ends the recording: the function then runs eagerly, with one warning n
 """
 import builtins
 import collections
+import inspect
 import keyword
 import math
 import os
@@ -1330,7 +1331,7 @@ class Recorder:
         return [
             [{key: _as_found(value) for key, value in group.items()} for group in value.param_groups]
             for value in self.reach.objects.values()
-            if hasattr(value, "param_groups")
+            if inspect.getattr_static(value, "param_groups", None) is not None  # (not a config's __getattr__ answering any name)
         ]
 
     def _verify_values(self):
