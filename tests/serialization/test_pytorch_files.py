@@ -217,3 +217,57 @@ def test_a_damaged_stream_is_refused_naming_the_file(tmp_path):
         (tmp_path / "cut.pt").write_bytes(content[:cut])
         with pytest.raises((ValueError, pickle.UnpicklingError), match="cut.pt"):
             chainrule.load(tmp_path / "cut.pt")
+
+
+def test_a_view_keeps_the_strides_pytorch_wrote(tmp_path, zip_format):
+    """A transposed tensor, a channels-last one, a slice and an expand come back with PyTorch's
+    strides: the transposed one is not contiguous, so ``view(-1)`` refuses it as PyTorch's does
+    (it reported row-major strides, and its view silently copied)."""
+    t = torch.arange(6.0).reshape(2, 3)
+    saved = {"t": t.t(), "cl": torch.arange(8.0).reshape(1, 2, 2, 2).contiguous(memory_format=torch.channels_last), "slice": t[:, 1:], "ex": torch.ones(3, 1).expand(3, 4)}
+    loaded = chainrule.load(_saved(saved, tmp_path, zip_format))
+    for key, value in saved.items():
+        assert loaded[key].stride() == value.stride() and loaded[key].is_contiguous() == value.is_contiguous(), key
+        assert loaded[key].tolist() == value.tolist()
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        loaded["t"].view(-1)
+    assert (loaded["t"] * 2).stride() == (1, 3) and loaded["cl"].is_contiguous(memory_format=chainrule.channels_last)
+
+
+def test_the_wide_unsigned_integers_pytorch_keeps_in_byte_storages_load(tmp_path, zip_format):
+    """uint16, uint32 and uint64 tensors, which PyTorch writes with ``_rebuild_tensor_v3`` over a
+    storage of bytes: refused before ("imports torch._utils._rebuild_tensor_v3"). A tensor of a dtype
+    chainrule has no arrays for (complex32) is refused, naming it."""
+    if not zip_format:
+        pytest.skip("PyTorch itself cannot read back such a stream (its UntypedStorage has no dtype there)")
+    wide = torch.arange(6).to(torch.uint16)
+    saved = {"u16": wide.reshape(2, 3).t(), "u16_part": wide[2:], "u32": torch.tensor([1, 2**31 + 5], dtype=torch.uint32),
+             "u64": torch.tensor([3, 2**63 + 1], dtype=torch.uint64)}
+    path = _saved(saved, tmp_path, zip_format)
+    for weights_only in (True, False):
+        loaded = chainrule.load(path, weights_only=weights_only)
+        for key, value in saved.items():
+            assert loaded[key].dtype == getattr(chainrule, str(value.dtype).split(".")[1]), key
+            assert loaded[key].tolist() == value.tolist() and loaded[key].stride() == value.stride(), key
+    loaded["u16"][0, 1] = 9  # one storage, as in PyTorch
+    assert loaded["u16_part"].tolist() == [2, 9, 4, 5]
+    with pytest.warns(UserWarning):
+        half_complex = torch.ones(2, dtype=torch.complex32)
+    with pytest.raises(pickle.UnpicklingError, match="complex32"):
+        chainrule.load(_saved({"c": half_complex}, tmp_path, zip_format, name="c32.pt"))
+
+
+def test_tensors_and_parameters_keep_their_python_attributes(tmp_path, zip_format):
+    """A tensor with attributes (``t.note = 7``), a buffer's ``persistent`` mark, which PyTorch
+    writes with ``_rebuild_from_type_v2``, and a Parameter's attributes
+    (``_rebuild_parameter_with_state``): refused, or the attributes dropped, before."""
+    noted = torch.ones(2)
+    noted.note = 7
+    shared = torch.nn.Parameter(torch.ones(2))
+    shared.shared = True
+    path = _saved({"noted": noted, "shared": shared, "buffer": torch.nn.Buffer(torch.ones(1), persistent=False)}, tmp_path, zip_format)
+    for weights_only in (True, False):
+        loaded = chainrule.load(path, weights_only=weights_only)
+        assert type(loaded["noted"]) is chainrule.Tensor and loaded["noted"].note == 7
+        assert type(loaded["shared"]) is chainrule.nn.Parameter and loaded["shared"].shared is True
+        assert loaded["buffer"].persistent is False and loaded["buffer"].tolist() == [1.0]

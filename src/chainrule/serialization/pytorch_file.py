@@ -39,7 +39,7 @@ from chainrule.serialization.allowlist import allowed_by_user, blocked, unsuppor
 from chainrule.serialization.pickled import imported_names, python3_name
 from chainrule.serialization.structure import DTYPES_BY_NAME, Malformed
 from chainrule.serialization.zip_archive import ZIP_SIGNATURE, check_entry, open_archive
-from chainrule.tensor import Size, tensor_from_array
+from chainrule.tensor import Size, Tensor, tensor_from_array
 
 _STORAGE_DTYPES = {
     "FloatStorage": numpy.float32, "DoubleStorage": numpy.float64, "HalfStorage": numpy.float16,
@@ -260,13 +260,56 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, 
         steps = tuple(step * storage.itemsize for step in stride)
         array = numpy.lib.stride_tricks.as_strided(storage[storage_offset:], size, steps, writeable=not repeats)
     tensor = tensor_from_array(array)
+    tensor._chosen_strides = 0 not in size  # the file's strides are its own: a transposed one is no contiguous tensor
     tensor.requires_grad = bool(requires_grad) and tensor.array.dtype.kind == "f"
     return tensor
 
 
+def _rebuild_from_bytes(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
+    """``torch._utils._rebuild_tensor_v3``, how PyTorch writes the dtypes it keeps in a storage of
+    bytes (uint16, uint32, uint64): the bytes read as elements of ``dtype``, then as ``_rebuild_tensor``."""
+    try:
+        element = numpy.dtype(dtype.dtype)
+    except (AttributeError, TypeError) as error:  # complex32: no NumPy type holds it
+        raise Refused(f"a tensor of dtype {dtype!r} cannot be loaded: {error}") from None
+    whole = storage.size - storage.size % element.itemsize
+    return _rebuild_tensor(storage[:whole].view(element), storage_offset, size, stride, requires_grad, backward_hooks, metadata)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
-    """``torch._utils._rebuild_parameter``: an ``nn.Parameter`` of the rebuilt tensor."""
-    return Parameter(data, requires_grad=requires_grad)
+    """``torch._utils._rebuild_parameter`` (``_with_state``: with the Python attributes set on it,
+    ``p.shared = True``): an ``nn.Parameter`` of the rebuilt tensor."""
+    return _with_attributes(Parameter(data, requires_grad=requires_grad), state)
+
+
+def _rebuild_with_type(rebuild, kind, args, state):
+    """``torch._tensor._rebuild_from_type_v2``, how PyTorch writes a tensor with Python attributes
+    (``t.note = 7``, a buffer's ``persistent`` mark) or of a subclass: rebuilt by ``rebuild``, made a
+    ``kind`` (a subclass the caller allowed), then given the attributes of ``state``."""
+    if not (isinstance(kind, type) and issubclass(kind, Tensor)):
+        raise Malformed(f"a tensor is rebuilt as {kind!r}, which is no tensor class")
+    tensor = rebuild(*args)
+    if type(tensor) is not kind:
+        tensor = tensor.as_subclass(kind)
+    if getattr(kind, "__setstate__", None) is not None:  # a subclass's own way of taking its state
+        tensor.__setstate__(state)
+        return tensor
+    return _with_attributes(tensor, state)
+
+
+def _with_attributes(tensor, state):
+    """``tensor`` with the attributes of a pickled ``state``: a dict, or PyTorch's pair of the
+    ``__dict__``'s and the slots' dicts (either may be None)."""
+    if isinstance(state, tuple):
+        if len(state) != 2:
+            raise Malformed(f"a tensor's pickled state is a tuple of {len(state)} items, not PyTorch's 2")
+        attributes, slots = state
+    else:
+        attributes, slots = state, None
+    for part in (attributes, slots):
+        for key, value in (part or {}).items():
+            setattr(tensor, key, value)
+    return tensor
 
 
 def bytes_from_text(text, encoding="latin1"):
@@ -284,6 +327,9 @@ _ALLOWED = {
     ("collections", "Counter"): collections.Counter,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor_v3"): _rebuild_from_bytes,
+    ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_with_type,
+    ("torch", "Tensor"): Tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
     ("torch", "Size"): Size,
