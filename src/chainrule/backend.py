@@ -63,6 +63,19 @@ def _computed_wider(compute, wider_of):
     return computed
 
 
+def file_bytes(filename, count):
+    """The first ``count`` bytes of a file, read into a new uint8 array."""
+    return numpy.fromfile(filename, dtype=numpy.uint8, count=count)
+
+
+def mapped_file_bytes(filename, count):
+    """The first ``count`` bytes of a file as a uint8 array that is the file's memory (mapped:
+    writes reach the file)."""
+    if count == 0:
+        return numpy.empty(0, dtype=numpy.uint8)
+    return numpy.memmap(filename, dtype=numpy.uint8, mode="r+", shape=(count,)).view(numpy.ndarray)
+
+
 def half_in_float32(compute):
     """``compute`` (a function of arrays that reduces them: a sum, a mean, a running sum, a norm, a
     softmax) made to treat float16 as PyTorch's CPU kernels do: float16 arrays taken in float32,

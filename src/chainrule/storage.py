@@ -21,6 +21,7 @@ the memory its array views. That memory cannot grow or shrink under the arrays t
 tensor's storage is not resizable (as PyTorch's is not for a tensor made by ``from_numpy``); a
 storage made on its own (``UntypedStorage(8)``) resizes while no tensor views it.
 """
+import os
 import operator
 import weakref
 
@@ -28,8 +29,8 @@ from chainrule import dtypes
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
 from chainrule.backend import (
-    MetaArray, bytes_as, bytes_copied, first_element_address, is_shared_memory, memory_bytes, memory_owner, meta_array,
-    offset_in_memory, resized_in_place, strided_view, xp,
+    MetaArray, bytes_as, bytes_copied, file_bytes, first_element_address, is_shared_memory, memory_bytes, memory_owner, meta_array,
+    mapped_file_bytes, offset_in_memory, resized_in_place, strided_view, xp,
 )
 from chainrule.caller_warnings import warn_once
 from chainrule.device import check_device
@@ -111,6 +112,27 @@ class UntypedStorage(_Storage):
         else:
             raise RuntimeError(f"UntypedStorage(): Expected a sequence type, but got {type(contents).__name__}")
         _made_over(self, memory)
+
+    @classmethod
+    def from_file(cls, filename, shared=False, nbytes=0):
+        """``nbytes`` bytes of the file ``filename``, as PyTorch's: with ``shared`` the file's own
+        memory, mapped (writes reach the file; a shorter file is lengthened), otherwise a copy of its
+        first ``nbytes`` bytes, which the file must hold (``safetensors.torch.load_file`` reads
+        checkpoints so)."""
+        if shared:
+            if not os.path.exists(filename) or os.path.getsize(filename) < nbytes:
+                with open(filename, "ab") as file:  # made, or lengthened with zeros, as PyTorch's
+                    file.truncate(nbytes)
+            memory = mapped_file_bytes(filename, nbytes)
+        else:
+            size = os.path.getsize(filename)
+            if size < nbytes:
+                raise RuntimeError(
+                    f"unexpected EOF, expected {nbytes - size} more bytes. The file might be corrupted. ({filename} holds "
+                    f"{size} bytes, {nbytes} were asked for)"
+                )
+            memory = file_bytes(filename, nbytes)
+        return cls._over(memory)
 
     @classmethod
     def _over(cls, memory, whole=True):
