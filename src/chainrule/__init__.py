@@ -181,6 +181,10 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"chainrule.{name}")
+    if name == "Future":  # torch.Future, the class of torch.futures' futures (captum checks isinstance)
+        from chainrule.futures import Future
+
+        return Future
     if name == "torch":  # torch.torch is torch itself (kornia calls torch.torch.deg2rad)
         import sys
 

@@ -3,12 +3,16 @@ is set once; ``wait()`` returns it (raising the exception), ``then(callback)`` m
 ``callback(future)``. chainrule computes everything when it is asked for (``jit.fork`` runs its
 function at once), so a Future is set by the time anyone waits on it.
 """
+import types
 
 _UNSET = object()
 
 
 class Future:
-    """A value set once: ``set_result(value)`` or ``set_exception(error)``, read by ``wait()``."""
+    """A value set once: ``set_result(value)`` or ``set_exception(error)``, read by ``wait()``.
+    Generic as PyTorch's (``Future[Tensor]`` in annotations); ``chainrule.Future`` is this class."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     def __init__(self, *, devices=None):
         self._value, self._error, self._callbacks = _UNSET, None, []
