@@ -243,3 +243,13 @@ def test_node_names_and_layouts_as_pytorch():
     for ours, theirs in zip(made(chainrule), made(torch)):
         assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__
         assert repr(ours.layout) == repr(theirs.layout).replace("torch.", "chainrule.")
+
+
+def test_sparse_coo_tensor_of_a_size_alone_is_empty_as_pytorchs():
+    """``sparse_coo_tensor(size)`` / ``sparse_coo_tensor(size=...)``: PyTorch's third form, nothing
+    stored (skorch's tests make one so)."""
+    for lib in (torch, chainrule):
+        made = [lib.sparse_coo_tensor(size=(5, 3)), lib.sparse_coo_tensor((5, 3), dtype=lib.float64)]
+        assert [tuple(each._indices().shape) for each in made] == [(2, 0), (2, 0)]
+        assert [str(each.dtype).split(".")[1] for each in made] == ["float32", "float64"]
+        assert made[1].to_dense().tolist() == [[0.0] * 3] * 5 and made[0].is_sparse

@@ -48,13 +48,23 @@ def read_at(grad, indices):
     return grad[tuple(tensor_from_array(row) for row in indices)]
 
 
-def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False, requires_grad=False,
+def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, device=None, pin_memory=False, requires_grad=False,
                       check_invariants=None, is_coalesced=None):
     """The sparse tensor of ``size`` holding ``values[j]`` at position ``indices[:, j]`` (0 elsewhere;
     a position listed twice holds the sum). indices (sparse_dim, nnz), integers; values (nnz,
     *dense_shape). Without ``size``, each sparse size is the largest index + 1. The indices are
-    checked against ``size`` always (PyTorch checks them only with ``check_invariants=True``)."""
+    checked against ``size`` always (PyTorch checks them only with ``check_invariants=True``).
+    ``sparse_coo_tensor(size)`` (or ``size=`` alone): an empty one of that size, nothing stored."""
     check_device(device)
+    if values is None and (size is None) != (indices is None):  # PyTorch's third form: a size only
+        size = tuple(size if indices is None else indices)
+        indices = xp.zeros((len(size), 0), dtype=xp.int64)
+        values = creation.zeros(0, dtype=dtype)
+    elif indices is None or values is None:
+        raise TypeError(
+            "sparse_coo_tensor() received an invalid combination of arguments: it takes (indices, values), "
+            "(indices, values, size) or (size)"
+        )
     index_array = xp.asarray(indices.array if isinstance(indices, Tensor) else indices)
     if (index_array.dtype.kind not in "iu" and index_array.size) or index_array.ndim != 2:
         raise RuntimeError(
