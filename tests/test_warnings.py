@@ -132,3 +132,16 @@ def test_ignoring_float_errors_restores_the_callers_own_error_state():
             assert np.geterr() == {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
         with pytest.raises(RuntimeWarning):
             np.log(zeros)
+
+
+def test_legacy_constructors_warn_of_a_list_of_arrays_as_tensor_does():
+    """``FloatTensor([array, ...])`` gives PyTorch's warning that a list of NumPy arrays is slow
+    (captum's Lime builds its samples so); it gave none."""
+    chainrule.set_warn_always(True)
+    try:
+        with pytest.warns(UserWarning, match="list of numpy.ndarrays is extremely slow"):
+            made = chainrule.FloatTensor([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    finally:
+        chainrule.set_warn_always(False)
+    assert made.tolist() == [[1.0, 2.0], [3.0, 4.0]] and made.dtype == chainrule.float32
+    assert chainrule.LongTensor([chainrule.tensor(1), chainrule.tensor(2)]).tolist() == [1, 2]

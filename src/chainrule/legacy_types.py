@@ -16,7 +16,7 @@ from chainrule.caller_warnings import warn_once
 from chainrule.backend import xp
 from chainrule.memory_layout import keep_copied_layout
 from chainrule.ops.registry import install_method
-from chainrule.tensor import Size, Tensor, sizes_given, tensor_from_array, view_storage
+from chainrule.tensor import _to_raw, Size, Tensor, sizes_given, tensor_from_array, view_storage
 
 
 class LegacyTensorType(type):
@@ -66,7 +66,7 @@ class LegacyTensorType(type):
             made = made_from_values(data[0].astype(cls.dtype))
             keep_copied_layout(made)
             return made
-        return made_from_values(xp.array(data[0]).astype(cls.dtype), written=written_in_python(data[0]))
+        return made_from_values(xp.array(_to_raw(data[0])).astype(cls.dtype), written=written_in_python(data[0]))
 
 
 def _legacy_type(name, dtype):
