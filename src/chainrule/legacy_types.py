@@ -16,7 +16,7 @@ from chainrule.caller_warnings import warn_once
 from chainrule.backend import xp
 from chainrule.memory_layout import keep_copied_layout
 from chainrule.ops.registry import install_method
-from chainrule.tensor import _to_raw, Size, Tensor, sizes_given, tensor_from_array, view_storage
+from chainrule.tensor import Size, Tensor, _to_raw, sizes_given, tensor_from_array, view_storage
 
 
 class LegacyTensorType(type):
