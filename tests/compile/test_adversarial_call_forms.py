@@ -510,6 +510,43 @@ def test_what_a_module_of_the_callers_holds_is_checked_on_each_call():
     compare(scenario)
 
 
+def test_a_list_the_step_never_reads_is_not_guarded_one_it_reads_is():
+    """A trainer's history the loop appends to, which the step never reads: each call recorded
+    anew (the list's length and items were guarded), then ran eagerly after eight. A list the step
+    does read (its weights, the history's length) is still checked on each call."""
+    def scenario(compile):
+        model = make_model(11)
+
+        class Trainer:
+            def __init__(self):
+                self.optimizer = optim.SGD(model.parameters(), lr=0.1)
+                self.history, self.weights = [], [1.0, 1.0]
+
+            @compile
+            def step(self, x, y):
+                self.optimizer.zero_grad()
+                loss = ((model(x) - y) ** 2).mean() * self.weights[0]
+                loss.backward()
+                self.optimizer.step()
+                return loss
+
+            @compile
+            def scaled_by_history(self, x):
+                return model(x).sum() * (len(self.history) + 1)
+
+        trainer, out = Trainer(), []
+        for i, (x, y) in enumerate(batches(11, 10)):
+            trainer.weights[0] = 1.0 if i < 5 else 0.5
+            out.append(observe(trainer.step(x, y)))
+            trainer.history.append(out[-1]["array"].item())
+            out.append(observe(trainer.scaled_by_history(x)))
+        recordings = getattr(trainer.step, "recordings", None)  # (a compiled method's, per instance)
+        return out + [observe(model), recordings is None or sum(map(len, recordings.values())) == 2]
+
+    messages = compare(scenario)  # (scaled_by_history, whose result the history decides, records anew each call)
+    assert not [message for message in messages if " step runs eagerly" in message]
+
+
 # ----------------------------------------------------------------------------- argument forms
 def test_positional_or_keyword_passed_every_way():
     def scenario(compile):

@@ -461,10 +461,14 @@ def _hearing_values(read):
         if function_module._recorder is not None:
             if _heard(value) and name[:2] != "__":
                 function_module._recorder.read_value(self, name, value)
+            elif type(value) in (list, dict) and name[:2] != "__":  # its items' guards hold from now on
+                function_module._recorder.read_container(self, name)
             elif name == "__dict__" and not isinstance(self, Module):  # vars(config)["lr"]: every value it holds
                 for key, item in list(value.items()):
                     if type(key) is str and _heard(item):
                         function_module._recorder.read_value(self, key, item)
+                    elif type(key) is str and type(item) in (list, dict):
+                        function_module._recorder.read_container(self, key)
         return value
 
     return __getattribute__

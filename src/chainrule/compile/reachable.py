@@ -67,6 +67,10 @@ class Reachable:
         self.holders = []  # (object, path, name): the caller's own objects, whose attributes a step may set
         self.parameter_states = []  # (dict, path, name): each parameter's state of an optimizer written by hand
         self.other_paths = {}  # id -> the further paths an optimizer, a scheduler or a tensor is found at
+        # id -> (path, id of its holder, attribute): lists and dicts of plain values an object of the
+        # caller's holds, found there only, whose guards hold only once the call reads the attribute
+        # (a trainer's history the loop appends to, which the step never reads)
+        self.guarded_when_read = {}
         self._seen = set()
         self._forwards = set()  # the methods of the caller's classes already visited (a model's forward...)
         self._names_read = set()  # every global name the functions visited read (settings.lr, cfg.lr)
@@ -153,7 +157,7 @@ class Reachable:
         attributes = vars(owner)
         named = [(key, attributes[key]) for key in sorted(names & attributes.keys())]
         self._plain_values(named, path)
-        if isinstance(owner, types.ModuleType) and _module_of_the_caller(owner):
+        if isinstance(owner, types.ModuleType) and _module_of_the_caller(owner.__name__):
             # config.CFG["lr"], utils.loss (reading utils.SCALE), config.args.scale: what they hold
             for key, value in named:
                 if key[:2] != "__" and key.isidentifier() and not is_plain(value) and not isinstance(value, types.ModuleType):
@@ -232,6 +236,8 @@ class Reachable:
             self._class_numbers(value, path)
         if isinstance(value, types.ModuleType) and not value.__name__.startswith("chainrule") and ".__globals__[" not in path.rpartition(".")[2]:
             self._python_modules.append((value, path))  # (a global's numbers are checked where it is found)
+        if id(value) in self._seen:
+            self.guarded_when_read.pop(id(value), None)  # found at a second place, whose reads are not heard
         if depth > _DEPTH or id(value) in self._seen or isinstance(value, (type, types.ModuleType, str, bytes)):
             return
         if getattr(type(value), "keeps_recordings", False):
@@ -359,6 +365,8 @@ class Reachable:
                     continue  # the library's own compiled method reads only these (a Runner: model, loss_fn)
                 if type(key) is str and key.isidentifier():
                     contained = unheard or not derived and isinstance(item, (list, dict, tuple))
+                    if contained and not unheard and not own and type(item) in (list, dict) and id(item) not in self._seen and _plain_items(item):
+                        self.guarded_when_read[id(item)] = (f"{path}.{key}", id(value), key)
                     self._visit(item, f"{path}.{key}", depth + 1, f"{name}.{key}", scalar_guard=contained)
 
 
@@ -470,20 +478,15 @@ def _is_library(function):
 def _written_by_the_caller(cls):
     """Whether ``cls`` is a class of the caller's code: not chainrule's, Python's own (logging's
     Logger) or an installed package's."""
-    module = cls.__module__
-    if module.partition(".")[0] in sys.stdlib_module_names or _is_library(cls):
-        return False
-    path = getattr(sys.modules.get(module), "__file__", None) or ""
-    return "site-packages" not in path and "dist-packages" not in path
+    return _module_of_the_caller(cls.__module__)
 
 
-def _module_of_the_caller(module):
-    """Whether ``module`` is the caller's own (a config.py beside the script): not Python's, not
-    chainrule's, not an installed package's."""
-    name = module.__name__
+def _module_of_the_caller(name):
+    """Whether the module ``name`` is the caller's own (the script, a config.py beside it): not
+    chainrule's, Python's or an installed package's."""
     if name.partition(".")[0] in sys.stdlib_module_names or name == "chainrule" or name.startswith("chainrule."):
         return False
-    path = getattr(module, "__file__", None) or ""
+    path = getattr(sys.modules.get(name), "__file__", None) or ""
     return "site-packages" not in path and "dist-packages" not in path
 
 
@@ -494,6 +497,11 @@ def _modules_imported(code):
         if isinstance(constant, types.CodeType):
             imported |= _modules_imported(constant)
     return imported
+
+
+def _plain_items(container):
+    """Whether a list or dict holds plain values only (numbers, strings: a log of losses)."""
+    return all(map(is_plain, container.values() if type(container) is dict else container))
 
 
 def _function_of(member, path):

@@ -133,11 +133,16 @@ class Recorder:
             name = self._constant(module, type(module).__name__.lower())
             self.guards += [f"{place} is {name}" for place in [path, *self.reach.other_paths.get(id(module), ())]]
             self.guards.append(f"{path}.training is {module.training}")
-        for path, value in self.reach.scalars:
-            self.guards.append(self._value_guard(path, value))
+        # the guards of a container held by an object of the caller's wait until the call reads it (read_container)
+        self._guards_when_read = {(holder, key): [] for path, holder, key in self.reach.guarded_when_read.values()}
+        waiting = {path: (holder, key) for path, holder, key in self.reach.guarded_when_read.values()}
+        for path, guard in [(path, self._value_guard(path, value)) for path, value in self.reach.scalars] + [
+            (path, f"len({path}) == {length}") for path, length in self.reach.lengths
+        ]:
+            holder = next((waiting[held] for held in waiting if path == held or path.startswith(held + "[")), None)
+            (self._guards_when_read[holder] if holder is not None else self.guards).append(guard)
         for path, value in self.reach.identities:
             self.guards.append(f"{path} is {self._constant(value, self.reach.names.get(id(value), 'callable'))}")
-        self.guards += [f"len({path}) == {length}" for path, length in self.reach.lengths]
         self.guards += [f"{key!r} not in {path}.__dict__" for path, key in self.reach.absent]
         for path, array in self.reach.arrays:
             self.guards.append(
@@ -448,6 +453,11 @@ class Recorder:
             return  # guarded as it is when the call begins; an eval() or train() in the call is replayed
         if path is not None and _guardable(value):
             self.guards.append(self._value_guard(f"{path}.{name}", value))
+
+    def read_container(self, owner, name):
+        """The call read ``owner.name``, a list or dict of an object of the caller's: the guards of
+        what it holds apply from now on (see ``reachable.guarded_when_read``)."""
+        self.guards += self._guards_when_read.pop((id(owner), name), ())
 
     def read_optimizer_state(self, optimizer):
         """The call's code looked at ``optimizer.state`` (``if p in opt.state:``, ``opt.state_dict()``):
