@@ -40,6 +40,7 @@ import warnings
 import zipfile
 
 from chainrule.autograd.function import not_replayable
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.serialization import pickled, pytorch_file
 from chainrule.serialization.atomic import write_atomically
 from chainrule.serialization.legacy_npz import read_legacy
@@ -144,6 +145,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         )
     pickle_module = pickle if pickle_module is None else pickle_module
     _check_pickle_load_args(pickle_load_args, weights_only, pickle_module)
+    if pickle_load_args and weights_only:  # (encoding is still read, as PyTorch's weights-only unpickler reads it)
+        warn_at_caller("pickle_load_args only works if `weights_only=False`.")
     pickle_load_args.setdefault("encoding", "utf-8")
     if mmap and hasattr(f, "read"):
         raise ValueError("f must be a file path in order to use the mmap argument")
