@@ -145,3 +145,35 @@ def test_legacy_constructors_warn_of_a_list_of_arrays_as_tensor_does():
         chainrule.set_warn_always(False)
     assert made.tolist() == [[1.0, 2.0], [3.0, 4.0]] and made.dtype == chainrule.float32
     assert chainrule.LongTensor([chainrule.tensor(1), chainrule.tensor(2)]).tolist() == [1, 2]
+
+
+_FLOAT_ERROR_CASES = {
+    "product 0 * inf": lambda t: t.tensor([0.0]) * float("inf"),
+    "sum overflows": lambda t: t.tensor([3e38]) + 3e38,
+    "sum of all": lambda t: t.full((4, 4), 3e38).sum(),
+    "sum along": lambda t: t.full((4, 4), 3e38).sum(0),
+    "mean": lambda t: t.full((4, 4), 3e38).mean(1),
+    "matmul": lambda t: t.full((2, 2), 3e38) @ t.full((2, 2), 3e38),
+    "inf - inf": lambda t: t.full((2,), float("inf")) - float("inf"),
+    "sin of inf": lambda t: t.full((2,), float("inf")).sin(),
+    "layer norm": lambda t: t.nn.functional.layer_norm(t.full((2, 4), 3e38), (4,)),
+    "batch norm": lambda t: t.nn.functional.batch_norm(t.full((2, 4), 3e38), None, None, training=True),
+    "var_mean": lambda t: t.var_mean(t.full((4,), 3e38)),
+    "nansum": lambda t: t.full((4,), 3e38).nansum(),
+    "trace": lambda t: t.full((3, 3), 3e38).trace(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_FLOAT_ERROR_CASES))
+def test_float_errors_stay_silent_under_a_users_error_filter(case):
+    """inf and nan from an operation pass silently, as in PyTorch, also where the user (or pytest's
+    ``-W error``) made warnings errors after chainrule was imported: NumPy's RuntimeWarnings from
+    chainrule's arithmetic ("overflow encountered in reduce") were then raised."""
+    for lib in (torch, chainrule):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _FLOAT_ERROR_CASES[case](lib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning):  # the user's own NumPy arithmetic still warns
+            np.array([0.0]) * np.inf

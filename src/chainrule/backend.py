@@ -21,11 +21,22 @@ xp = numpy
 # RuntimeWarning ("overflow encountered in multiply"); PyTorch gives the inf or nan silently. The
 # operations most likely to meet them enter ``ignoring_float_errors`` themselves; for the cheapest
 # (a product, a sum, a matrix product), where that would cost more than the arithmetic, NumPy's
-# reports from chainrule's own code are filtered out here, once. The user's own NumPy code, and
-# any filter the user sets later (``warnings.simplefilter("error")``), are not affected.
-warnings.filterwarnings(
-    "ignore", r"(overflow|invalid value|divide by zero|underflow) encountered in", RuntimeWarning, r"chainrule\."
-)
+# reports from chainrule's own code are filtered out: by a warnings filter, kept first
+# (``float_errors_filtered_first``), since a filter set later comes first (``simplefilter("error")``
+# or pytest's ``-W error`` would turn them into exceptions PyTorch never raises). The user's own
+# NumPy code is not affected.
+def float_errors_filtered_first():
+    """Put the filter of NumPy's float-error reports from chainrule's code first among the warnings
+    filters (again, where the user's code or pytest put others before it). ``FLOAT_ERRORS_FILTER[0]``
+    is the filter, which an operation finds first in ``warnings.filters`` while it stays so."""
+    warnings.filterwarnings(
+        "ignore", r"(overflow|invalid value|divide by zero|underflow) encountered in", RuntimeWarning, r"chainrule\."
+    )
+    FLOAT_ERRORS_FILTER[0] = warnings.filters[0]
+
+
+FLOAT_ERRORS_FILTER = [None]
+float_errors_filtered_first()
 
 #: The concrete array type of the backend: a tensor's ``array`` is always one of these.
 ndarray = numpy.ndarray

@@ -38,7 +38,9 @@ import weakref
 
 from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
-from chainrule.backend import NUMBER_SCALAR_TYPES, is_scalar, memory_owner, ndarray, positions_in, xp
+from chainrule.backend import (
+    FLOAT_ERRORS_FILTER, NUMBER_SCALAR_TYPES, float_errors_filtered_first, is_scalar, memory_owner, ndarray, positions_in, xp,
+)
 from chainrule.memory_layout import lay_out_as_operands, lies_otherwise
 from chainrule.tensor import Tensor, tensor_from_array
 from chainrule.utils.hooks import add_hook, hook_registry
@@ -782,6 +784,9 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run the operation on ``args`` and, when any input requires grad, record it in the graph.
         Keyword arguments are bound to ``forward``'s parameters, defaults filled in, as PyTorch does."""
+        filters = warnings.filters
+        if not filters or filters[0] is not FLOAT_ERRORS_FILTER[0]:  # a filter set since comes first: put ours back
+            float_errors_filtered_first()
         if kwargs:
             args = _bound_positionally(cls, args, kwargs)
         if _recorder is not None:  # chainrule.compile is recording this call (compile/recorder.py)

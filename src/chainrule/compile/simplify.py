@@ -210,8 +210,9 @@ _SUM_KEYWORDS = {"axis", "keepdims", "dtype"}
 
 
 def _made_as_array(value, array_here):
-    """``value`` (arithmetic, or ``a.sum(...)``, of operands that hold arrays) computed as the
-    ufunc it calls with ``out=...``, which gives a 0-d result as an array; None if it is neither.
+    """``value`` (arithmetic, ``a.sum(...)`` or ``xp.add.reduce(a, ...)``, of operands that hold
+    arrays) computed as the ufunc it calls with ``out=...``, which gives a 0-d result as an array;
+    None if it is none of these.
     ``a.sum(axis, dtype=..., keepdims=...)`` is ``xp.add.reduce(a, axis, ...)`` in NumPy itself
     (``ndarray.sum`` calls it), with the axis None when not given."""
     out = ast.keyword("out", ast.Constant(...))
@@ -230,6 +231,11 @@ def _made_as_array(value, array_here):
         axis = value.args[0] if value.args else given.pop("axis", ast.Constant(None))
         keywords = [ast.keyword("axis", axis), *(ast.keyword(name, node) for name, node in given.items() if name != "axis")]
         return ast.Call(reduce, [value.func.value], [*keywords, out])
+    if (  # xp.add.reduce(a, axis=..., ...) itself (Sum's and Mean's forward call it so)
+        type(value) is ast.Call and ast.unparse(value.func) == "xp.add.reduce" and len(value.args) == 1
+        and array_here(value.args[0]) and all(keyword.arg in _SUM_KEYWORDS for keyword in value.keywords)
+    ):
+        return ast.Call(value.func, value.args, [*value.keywords, out])
     return None
 
 

@@ -14,7 +14,7 @@ import math
 
 from chainrule import dtypes
 from chainrule.autograd.function import computed_without_gradient
-from chainrule.backend import xp
+from chainrule.backend import ignoring_float_errors, xp
 from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.ops.elementwise import power
 from chainrule.ops.op import Op
@@ -46,19 +46,20 @@ class Normalize(Op):
 
     @staticmethod
     def forward(ctx, input, weight, bias, mean, var, eps, normalized_over, parameter_view, grouping=None):
-        ctx.save_for_backward(input, weight)
-        ctx.grouping, input_shape = grouping, input.shape
-        input = input if grouping is None else input.reshape(grouping)
-        ctx.statistics = (mean, var) if normalized_over is None else None  # the fixed ones only
-        if mean is None:
-            mean, var = batch_statistics(input, normalized_over)
-        ctx.eps, ctx.normalized_over, ctx.parameter_view = eps, normalized_over, parameter_view
-        ctx.parameter_shape = next((p.shape for p in (weight, bias) if p is not None), None)
-        x_hat, _ = standardized(input, mean, var, eps)
-        output = x_hat if weight is None else x_hat * weight.reshape(parameter_view)
-        output = output if bias is None else output + bias.reshape(parameter_view)
-        output = output.astype(input.dtype, copy=False)  # float16 input, float32 parameters: float16 out
-        return output if grouping is None else output.reshape(input_shape)
+        with ignoring_float_errors():  # an overflowing sum gives inf, inf - inf nan, silently, as in PyTorch
+            ctx.save_for_backward(input, weight)
+            ctx.grouping, input_shape = grouping, input.shape
+            input = input if grouping is None else input.reshape(grouping)
+            ctx.statistics = (mean, var) if normalized_over is None else None  # the fixed ones only
+            if mean is None:
+                mean, var = batch_statistics(input, normalized_over)
+            ctx.eps, ctx.normalized_over, ctx.parameter_view = eps, normalized_over, parameter_view
+            ctx.parameter_shape = next((p.shape for p in (weight, bias) if p is not None), None)
+            x_hat, _ = standardized(input, mean, var, eps)
+            output = x_hat if weight is None else x_hat * weight.reshape(parameter_view)
+            output = output if bias is None else output + bias.reshape(parameter_view)
+            output = output.astype(input.dtype, copy=False)  # float16 input, float32 parameters: float16 out
+            return output if grouping is None else output.reshape(input_shape)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -179,7 +180,8 @@ class BatchStatistics(Op):
 
     @staticmethod
     def forward(ctx, input, axes):
-        return batch_statistics(input, axes)
+        with ignoring_float_errors():  # an overflowing sum gives inf, inf - inf nan, silently, as in PyTorch
+            return batch_statistics(input, axes)
 
 
 class UpdateRunning(Op):

@@ -66,7 +66,9 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
-        return x.sum(axis=axes, keepdims=keepdim, dtype=x.dtype)  # NumPy would widen int32 and bool sums
+        # (the ufunc itself, not ndarray.sum's Python wrapper: its float errors are chainrule's, which
+        # backend.py silences; NumPy would widen int32 and bool sums without the dtype)
+        return xp.add.reduce(x, axis=axes, dtype=x.dtype, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -107,7 +109,7 @@ class Mean(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         ctx.count = _count(x.shape, axes)
-        total = x.sum(axis=axes, keepdims=keepdim)
+        total = xp.add.reduce(x, axis=axes, keepdims=keepdim)  # (the ufunc itself, as Sum's)
         if ctx.count:
             return total / ctx.count
         with ignoring_float_errors():  # nothing to average: 0 / 0 = nan
@@ -362,7 +364,8 @@ class VarMean(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
-        return Var.forward(ctx, x, axes, keepdim, correction), averaged(x, axes, keepdim)
+        with ignoring_float_errors():  # an overflowing sum gives inf silently, as in PyTorch
+            return Var.forward(ctx, x, axes, keepdim, correction), averaged(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad_variance, grad_mean):
@@ -378,7 +381,8 @@ class StdMean(Op):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, correction):
-        return Std.forward(ctx, x, axes, keepdim, correction), averaged(x, axes, keepdim)
+        with ignoring_float_errors():  # an overflowing sum gives inf silently, as in PyTorch
+            return Std.forward(ctx, x, axes, keepdim, correction), averaged(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad_std, grad_mean):
@@ -481,7 +485,8 @@ class Nansum(Op):
     def forward(ctx, x, axes, keepdim):
         remember_reduction(ctx, x, axes, keepdim)
         ctx.is_number = ~xp.isnan(x)
-        return array_functions.nansum(x, axis=axes, keepdims=keepdim).astype(x.dtype)
+        with ignoring_float_errors():  # an overflowing sum gives inf silently, as in PyTorch
+            return array_functions.nansum(x, axis=axes, keepdims=keepdim).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
