@@ -301,7 +301,7 @@ def standard_gamma_samples(concentration, in_float64=False, generator=None):
     float64 with ``in_float64`` (as its ``_sample_dirichlet`` does: the Dirichlet's and the Beta's)."""
     array = concentration.detach().numpy()
     draws = drawn(sampling_algorithms.standard_gamma, generator, array.astype(xp.float64) if in_float64 else array)
-    draws = xp.maximum(draws.astype(array.dtype), xp.finfo(array.dtype).tiny)
+    draws = xp.asarray(xp.maximum(draws.astype(array.dtype), xp.finfo(array.dtype).tiny))  # (an array when 0-d too)
     return standard_gamma(concentration, draws)
 
 

@@ -161,3 +161,20 @@ def test_beta_and_dirichlet_samples_of_small_concentrations_stay_inside_the_inte
         assert ((beta > 0) & (beta < 1)).all() and ((dirichlet > 0) & (dirichlet < 1)).all()
         drawn.append((beta.tolist(), dirichlet.tolist()))
     assert drawn[0] == drawn[1]
+
+
+def test_gamma_family_samples_of_one_concentration_without_a_sample_shape():
+    """``Gamma(tensor(3.), tensor(6.)).rsample()``: a 0-d draw reached the implicit gradient as a
+    Python number (AttributeError: 'float' object has no attribute 'astype'); so did Chi2,
+    StudentT and ``torch._standard_gamma`` of a 0-d concentration. PyTorch's numbers, and a gradient."""
+    results = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        concentration = lib.tensor(3.0, requires_grad=True)
+        draws = [lib.distributions.Gamma(concentration, lib.tensor(6.0)).rsample(), lib.distributions.Chi2(lib.tensor(3.0)).rsample(),
+                 lib.distributions.StudentT(lib.tensor(3.0)).rsample(), lib._standard_gamma(lib.tensor(3.0, dtype=lib.float64))]
+        draws[0].backward()
+        results.append(([draw.item() for draw in draws], [tuple(draw.shape) for draw in draws], concentration.grad.item()))
+    (theirs, their_shapes, their_grad), (ours, our_shapes, our_grad) = results
+    assert ours == theirs and our_shapes == their_shapes == [()] * 4
+    assert abs(our_grad - their_grad) < 1e-5
