@@ -1,5 +1,9 @@
 """Names third-party libraries read when they are imported (PyG's typing and utils modules): the
-compressed sparse layouts, torch.__config__, torch.jit._overload."""
+compressed sparse layouts, torch.__config__, torch.jit._overload; and the ones pyro, gpytorch,
+fastai and Lightning stopped at (each compared with PyTorch's where it can run)."""
+import contextlib
+import importlib
+
 import pytest
 import torch
 
@@ -33,3 +37,127 @@ def test_jit_overload_declarations_return_the_declaration(lib):
     def scale(x: int) -> int: ...
 
     assert lib.jit._overload(scale) is scale and lib.jit._overload_method(scale) is scale
+
+
+BOTH = pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+
+
+@BOTH
+def test_distribution_constraints_as_pyro_reads_them(lib):
+    constraints = lib.distributions.constraints
+    assert all(hasattr(constraints, name) for name in constraints.__all__) and "greater_than" in constraints.__all__
+    assert type(constraints.positive)(lower_bound=0.5).lower_bound == 0.5  # pyro's subclasses call __init__ so
+    assert constraints.less_than(upper_bound=2.0).upper_bound == 2.0 and constraints.greater_than_eq(lower_bound=1).lower_bound == 1
+    assert constraints.integer_interval(lower_bound=0, upper_bound=3).check(lib.tensor([0, 4])).tolist() == [True, False]
+    utils = importlib.import_module(f"{lib.__name__}.distributions.utils")
+    assert utils._sum_rightmost(lib.ones(2, 3), 1).tolist() == [3.0, 3.0] and tuple(utils._standard_normal((2,), lib.float64, "cpu").shape) == (2,)
+
+
+@BOTH
+def test_a_distribution_subclass_expands_into_its_own_instance(lib):
+    class Shifted(lib.distributions.Normal):
+        def expand(self, batch_shape, _instance=None):
+            new = self._get_checked_instance(Shifted, _instance)
+            return super().expand(batch_shape, _instance=new)
+
+    expanded = Shifted(lib.zeros(2), 1.0).expand((3, 2))
+    assert type(expanded) is Shifted and tuple(expanded.batch_shape) == (3, 2) and tuple(expanded.loc.shape) == (3, 2)
+
+    class OwnInit(lib.distributions.Normal):
+        def __init__(self):
+            super().__init__(0.0, 1.0)
+
+    with pytest.raises(NotImplementedError, match="must also define a custom .expand"):
+        OwnInit()._get_checked_instance(lib.distributions.Normal)
+
+
+@BOTH
+def test_a_transform_that_is_a_module_and_members_named_by_a_function(lib):
+    class Flow(lib.distributions.Transform, lib.nn.Module):  # pyro's TransformModule
+        __hash__ = lib.nn.Module.__hash__
+
+    flow = Flow()
+    flow.layer = lib.nn.Linear(1, 2)
+    assert [name for name, _ in flow.named_parameters()] == ["layer.weight", "layer.bias"]
+    named = flow._named_members(lambda module: module._parameters.items(), prefix="flow")
+    assert [name for name, _ in named] == ["flow.layer.weight", "flow.layer.bias"]
+
+
+@BOTH
+def test_private_names_of_pyro_gpytorch_and_lightning(lib):
+    assert lib._C._get_tracing_state() is None and lib._C._TensorMeta is type(lib.Tensor)
+    assert issubclass(lib.jit.TracerWarning, Warning) and lib.ScriptModule is not None
+    tensor = lib.ones(2)
+    assert isinstance(tensor._cdata, int) and tensor._cdata == tensor._cdata and tensor._cdata != lib.ones(2)._cdata
+    with pytest.warns(UserWarning) if lib is torch else contextlib.nullcontext():  # (PyTorch's note of unchecked sparse invariants)
+        sparse = lib.sparse_coo_tensor(lib.tensor([[0, 1], [1, 0]]), lib.tensor([1.0, 2.0]), (2, 2))
+    assert lib.dsmm(sparse, lib.ones(2, 2)).tolist() == [[1.0, 1.0], [2.0, 2.0]]
+    assert "str" in str(importlib.import_module(f"{lib.__name__}.serialization").MAP_LOCATION)
+    assert lib.cuda.get_rng_state_all() == [] and lib.cuda.set_rng_state_all([]) is None
+    assert [state.value for state in importlib.import_module(f"{lib.__name__}.amp.grad_scaler").OptState] == [0, 1, 2]
+    assert isinstance(lib.compile(lib.nn.Linear(2, 2)), lib._dynamo.eval_frame.OptimizedModule)
+
+
+@BOTH
+def test_parse_to_reads_tensor_to_arguments(lib):
+    parse = lib._C._nn._parse_to
+    cpu = lib.device("cpu")
+    assert parse(device=None) == (None, None, False, None) and parse("cpu") == (cpu, None, False, None)
+    assert parse(lib.float64) == (None, lib.float64, False, None) and parse("cpu", lib.float16, True) == (cpu, lib.float16, True, None)
+    assert parse(lib.ones(2, dtype=lib.int32)) == (cpu, lib.int32, False, None)
+    assert parse(memory_format=lib.channels_last) == (None, None, False, lib.channels_last)
+
+
+@BOTH
+def test_flattening_dense_tensors_as_fastai_and_apex_do(lib):
+    utils = importlib.import_module(f"{lib.__name__}._utils")
+    a, b = lib.ones(2, 3), lib.arange(4.0).reshape(2, 2).t()
+    flat = utils._flatten_dense_tensors([a, b])
+    assert flat.tolist() == [1.0] * 6 + [0.0, 2.0, 1.0, 3.0]
+    unpacked = utils._unflatten_dense_tensors(flat, [a, b])
+    assert type(unpacked) is tuple and unpacked[1].tolist() == b.tolist() and unpacked[1]._base is flat
+    alone = utils._flatten_dense_tensors([a])
+    assert tuple(alone.shape) == (6,) and alone.data_ptr() == a.data_ptr()
+
+
+@BOTH
+def test_a_method_another_library_set_on_tensor_is_not_handed_to_torch_function(lib):
+    """fastai patches Tensor.set_meta before its TensorBase subclass exists; PyTorch never hands
+    such a method to ``__torch_function__`` (chainrule did, once a subclass armed the methods, and
+    two sibling subclasses then failed to dispatch it)."""
+    seen = []
+
+    def tag(self, other):
+        return "plain call"
+
+    lib.Tensor.tag = tag
+    try:
+        class Base(lib.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                seen.append(getattr(func, "__name__", ""))
+                return super().__torch_function__(func, types, args, kwargs or {})
+
+        class Left(Base):
+            pass
+
+        class Right(Base):
+            pass
+
+        left, right = lib.ones(2).as_subclass(Left), lib.ones(2).as_subclass(Right)
+        assert left.tag(right) == "plain call" and "tag" not in seen
+        assert type(left.add(1)) is Left and "add" in seen
+    finally:
+        del lib.Tensor.tag
+
+
+def test_fx_graph_module_is_named_and_made_by_no_tracer():
+    assert not isinstance(chainrule.nn.Linear(1, 1), chainrule.fx.GraphModule)
+    with pytest.raises(NotImplementedError, match="no symbolic tracer"):
+        chainrule.fx.GraphModule(chainrule.nn.Linear(1, 1), None)
+
+
+def test_a_compiled_module_compiles_functions_as_it_was_compiled():
+    compiled = chainrule.compile(chainrule.nn.Linear(2, 2), fullgraph=True)
+    doubled = compiled.dynamo_ctx(lambda x: x * 2)
+    assert doubled.fullgraph is True and doubled(chainrule.ones(2)).tolist() == [2.0, 2.0]

@@ -1,11 +1,43 @@
 """The names course code reaches for in PyTorch's C extension, ``torch._C``: switching
-``__torch_function__`` off and opting a Tensor subclass out of it (see ``overrides.py``), and the
-random ``Generator`` (``random.py``), whose class is named as living here, as PyTorch's."""
+``__torch_function__`` off and opting a Tensor subclass out of it (see ``overrides.py``), the
+random ``Generator`` (``random.py``), whose class is named as living here, as PyTorch's, and the few
+helpers libraries built on PyTorch call directly (Lightning's ``_nn._parse_to``, pyro's
+``_get_tracing_state``)."""
 from chainrule.overrides import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: F401  torch._C's names
 from chainrule.overrides import _is_torch_function_enabled  # noqa: F401
 from chainrule.overrides import disabled_torch_function_impl as _disabled_torch_function_impl  # noqa: F401
 from chainrule.random import Generator  # noqa: F401,E402
+from chainrule.device import device as as_device  # noqa: E402
+from chainrule.ops.elementwise import to_arguments  # noqa: E402
+from chainrule.tensor import Tensor  # noqa: E402
 
 
 def _log_api_usage_once(event):
     """PyTorch's usage logging (torchaudio's and torchvision's constructors call it): nothing to log."""
+
+
+#: The metaclass of ``Tensor`` (Lightning annotates with it).
+_TensorMeta = type(Tensor)
+
+
+def _get_tracing_state():
+    """None: nothing is being traced by ``torch.jit.trace`` (chainrule's runs the function as
+    Python), as PyTorch answers outside a trace (pyro asks on every masked ``log_prob``)."""
+    return None
+
+
+class _nn:
+    """``torch._C._nn``: the one function of torch.nn's C++ half that libraries call themselves."""
+
+    @staticmethod
+    def _parse_to(*args, **kwargs):
+        """``(device, dtype, non_blocking, memory_format)`` of the arguments of ``Tensor.to`` (any
+        of its forms), None for those not given, as ``Module.to`` reads them (Lightning's
+        ``DeviceDtypeModuleMixin`` does too)."""
+        device, dtype, _ = to_arguments(args, kwargs)
+        first = args[0] if args else None
+        if isinstance(first, Tensor):
+            device = first.device
+        flags = args[1:] if isinstance(first, Tensor) or dtype is not None and first is dtype else args[2:]
+        non_blocking = flags[0] if flags else kwargs.get("non_blocking", False)
+        return (None if device is None else as_device(device)), dtype, non_blocking, kwargs.get("memory_format")

@@ -131,10 +131,11 @@ from chainrule import func  # noqa: E402  torch.func
 from chainrule import profiler  # noqa: E402  torch.profiler
 from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule import sparse  # noqa: E402  torch.sparse: sparse COO tensors
-from chainrule.sparse import sparse_coo_tensor, spmm  # noqa: E402
+from chainrule.sparse import dsmm, sparse_coo_tensor, spmm  # noqa: E402
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps, onnx  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps, torch.onnx: CPU stand-ins
 from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast
+from chainrule.jit import ScriptModule  # noqa: E402  torch.ScriptModule (Lightning annotates with it)
 from chainrule.amp.autocast_mode import (  # noqa: E402  torch.is_autocast_enabled...: autocast's state
     autocast_decrement_nesting,
     autocast_increment_nesting,
@@ -171,7 +172,7 @@ Storage = FloatStorage  # torch.Storage: PyTorch's name of the default legacy st
 from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
 from chainrule.control_flow import cond  # noqa: E402  torch.cond
 
-_LAZY_SUBPACKAGES = {"datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__"}
+_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__"}
 
 
 def __getattr__(name):

@@ -12,6 +12,8 @@ warning (``fullgraph=True`` raises instead), which is what ``config.suppress_err
 PyTorch for.
 """
 import dataclasses
+import sys
+import types
 import warnings
 
 from chainrule.compile import OptimizedModule
@@ -159,3 +161,10 @@ def explain(f, *extra_args, **extra_kwargs):
     if extra_args or extra_kwargs:
         return inner(*extra_args, **extra_kwargs)
     return inner
+
+
+# torch._dynamo.eval_frame, where PyTorch defines OptimizedModule (``isinstance(m,
+# torch._dynamo.eval_frame.OptimizedModule)`` tells a compiled model in accelerate and transformers)
+eval_frame = types.ModuleType(f"{__name__}.eval_frame", "torch._dynamo.eval_frame's OptimizedModule")
+eval_frame.OptimizedModule = OptimizedModule
+sys.modules[eval_frame.__name__] = eval_frame

@@ -43,6 +43,11 @@ def _unchanged(fn=None, **options):
 ignore = unused = export = _unchanged
 
 
+class TracerWarning(Warning):
+    """What ``torch.jit.trace`` warns of where a trace may not generalize (pyro filters it): never
+    given here, where nothing is traced."""
+
+
 class ScriptModule(Module):
     """A module whose ``@script_method`` methods TorchScript compiles (older TorchScript code,
     RWKV's ``RWKV_RNN(torch.jit.ScriptModule)``): here a Module whose methods run as Python."""

@@ -503,9 +503,12 @@ _NOT_DISPATCHED = {
 
 
 def _is_dispatched(name, attribute):
+    """Whether Tensor's ``name`` hands calls over: chainrule's own methods, not a function another
+    library set on Tensor (fastai's ``Tensor.set_meta``: PyTorch never hands those over), nor the
+    private ones."""
     return isinstance(attribute, types.FunctionType) and name not in _NOT_DISPATCHED and (
         not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
-    )
+    ) and (attribute.__module__ or "").partition(".")[0] == "chainrule"
 
 
 #: Python's operators: where every override declines, the operator gives ``NotImplemented`` (Python

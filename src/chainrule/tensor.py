@@ -342,6 +342,12 @@ class Tensor:
         return self.grad_fn is None
 
     @property
+    def _cdata(self):
+        """A number that identifies this tensor object, as PyTorch's address of its C++ tensor
+        (pyro compares a parameter's with the one it keeps): the object's id here."""
+        return id(self)
+
+    @property
     def data(self):
         """The values as a new tensor without history, sharing memory (changes to it are not tracked)."""
         return _same_memory(self)

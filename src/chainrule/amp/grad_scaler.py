@@ -15,6 +15,7 @@ the loss unchanged, ``step`` just calls ``optimizer.step()``, ``get_scale()`` is
 ``state_dict()`` is ``{}``.
 """
 import collections.abc
+import enum
 import warnings
 
 from chainrule import dtypes
@@ -22,12 +23,18 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.creation import full
 from chainrule.tensor import Tensor
 
-_READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
+class OptState(enum.Enum):
+    """Where an optimizer's step stands in a scaler's iteration (``_per_optimizer_states``'s
+    "stage"), as PyTorch's: gradients not yet unscaled, unscaled, stepped."""
+
+    READY = 0
+    UNSCALED = 1
+    STEPPED = 2
 
 
 def _fresh_state():
     # found_inf: None until a gradient was checked, then whether one held an inf or NaN
-    return {"stage": _READY, "found_inf": None}
+    return {"stage": OptState.READY, "found_inf": None}
 
 
 class GradScaler:
@@ -93,9 +100,9 @@ class GradScaler:
             return
         scale = self._checked_scale("unscale_")
         state = self._state(optimizer)
-        if state["stage"] == _UNSCALED:
+        if state["stage"] == OptState.UNSCALED:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
-        if state["stage"] == _STEPPED:
+        if state["stage"] == OptState.STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         inverse = scale.double().reciprocal().float()
         found_inf = None
@@ -108,7 +115,7 @@ class GradScaler:
                         raise ValueError("Attempting to unscale FP16 gradients.")
                     found_inf = bool(found_inf) or not bool(parameter.grad.isfinite().all())  # None: none checked yet
                     parameter.grad.mul_(inverse)
-        state.update(stage=_UNSCALED, found_inf=found_inf)
+        state.update(stage=OptState.UNSCALED, found_inf=found_inf)
 
     def step(self, optimizer, *args, **kwargs):
         """Unscale (if not done yet), then ``optimizer.step()`` unless a gradient held inf or NaN;
@@ -119,14 +126,14 @@ class GradScaler:
             raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
         self._checked_scale("step")
         state = self._state(optimizer)
-        if state["stage"] == _STEPPED:
+        if state["stage"] == OptState.STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
-        if state["stage"] == _READY:
+        if state["stage"] == OptState.READY:
             self.unscale_(optimizer)
         if state["found_inf"] is None:
             raise AssertionError("No inf checks were recorded for this optimizer.")
         result = None if state["found_inf"] else optimizer.step(*args, **kwargs)
-        state["stage"] = _STEPPED
+        state["stage"] = OptState.STEPPED
         return result
 
     def update(self, new_scale=None):

@@ -7,6 +7,9 @@ a compiled model works as on the model: ``model.parameters()`` for the optimizer
 (``model.in_features``). Calling it runs the compiled call of the original (``CompiledFunction``),
 whose program ``model.code`` shows.
 """
+import functools
+
+from chainrule.compile.compiled import CompiledFunction
 from chainrule.nn.module import Module
 
 
@@ -45,6 +48,13 @@ class OptimizedModule(Module):
 
     def forward(self, *args, **kwargs):
         return self._compiled_call(*args, **kwargs)
+
+    @property
+    def dynamo_ctx(self):
+        """What compiles a function as this module was compiled (its ``fullgraph`` and ``dynamic``):
+        ``model.dynamo_ctx(fn)`` is a compiled ``fn``, as PyTorch's context decorates (Lightning's
+        ``from_compiled`` compiles a LightningModule's steps with it)."""
+        return functools.partial(CompiledFunction, fullgraph=self._compiled_call.fullgraph, dynamic=self._compiled_call.dynamic)
 
     def __len__(self):  # a container's length (PyTorch's forwards it too; indexing it does not)
         return len(self._modules["_orig_mod"])

@@ -71,3 +71,20 @@ def _needs_a_device(*args, **kwargs):
 synchronize = current_device = get_device_name = get_device_properties = get_device_capability = _needs_a_device
 current_stream = default_stream = _needs_a_device
 get_rng_state = initial_seed = _needs_a_device
+
+
+def get_rng_state_all():
+    """The random states of every CUDA device: none here (``[]``), as a PyTorch without CUDA answers
+    (Lightning's ``isolate_rng`` saves and restores them around its sanity checks)."""
+    return [get_rng_state(device) for device in range(device_count())]
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Set a CUDA device's random state: queued until CUDA starts in PyTorch, which here it never
+    does, so nothing happens (as in a PyTorch without CUDA)."""
+
+
+def set_rng_state_all(new_states):
+    """Set every CUDA device's random state (see ``set_rng_state``)."""
+    for device, state in enumerate(new_states):
+        set_rng_state(state, device)

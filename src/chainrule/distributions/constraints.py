@@ -92,44 +92,44 @@ class _Boolean(Constraint):
         return (value == 0) | (value == 1)
 
 
-class _Bounded(Constraint):
-    """A set given by one bound: ``check`` compares with ``lower_bound`` or ``upper_bound``."""
+class _LowerBounded(Constraint):
+    """A set given by its ``lower_bound`` (PyTorch's keyword: ``greater_than(lower_bound=0.)``)."""
 
-    def __init__(self, bound):
-        self.bound = bound
-        setattr(self, self.bound_name, bound)  # PyTorch's name for it: lower_bound or upper_bound
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
 
     def __repr__(self):
-        return f"{type(self).__name__[1:]}({self.bound_name}={self.bound})"
+        return f"{type(self).__name__[1:]}(lower_bound={self.lower_bound})"
 
 
-class _GreaterThan(_Bounded):
-    bound_name = "lower_bound"
-
+class _GreaterThan(_LowerBounded):
     def check(self, value):
-        return value > self.bound
+        return value > self.lower_bound
 
 
-class _GreaterThanEq(_Bounded):
-    bound_name = "lower_bound"
-
+class _GreaterThanEq(_LowerBounded):
     def check(self, value):
-        return value >= self.bound
+        return value >= self.lower_bound
 
 
-class _LessThan(_Bounded):
-    bound_name = "upper_bound"
-
-    def check(self, value):
-        return value < self.bound
-
-
-class _IntegerGreaterThan(_Bounded):
-    bound_name = "lower_bound"
+class _IntegerGreaterThan(_LowerBounded):
     is_discrete = True
 
     def check(self, value):
-        return (value % 1 == 0) & (value >= self.bound)
+        return (value % 1 == 0) & (value >= self.lower_bound)
+
+
+class _LessThan(Constraint):
+    """value < ``upper_bound``."""
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return value < self.upper_bound
+
+    def __repr__(self):
+        return f"{type(self).__name__[1:]}(upper_bound={self.upper_bound})"
 
 
 class _Interval(Constraint):
@@ -405,3 +405,11 @@ less_than = _LessThan
 interval = _Interval
 integer_interval = _IntegerInterval
 independent = _IndependentConstraint
+
+__all__ = [
+    "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
+    "greater_than_eq", "independent", "integer_interval", "interval", "half_open_interval", "is_dependent",
+    "less_than", "lower_cholesky", "lower_triangular", "MixtureSameFamilyConstraint", "multinomial", "nonnegative",
+    "nonnegative_integer", "one_hot", "positive", "positive_semidefinite", "positive_definite", "positive_integer",
+    "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval",
+]

@@ -51,6 +51,7 @@ class Distribution:
             self._validate_args = validate_args
         if self._validate_args:
             self._check_parameters()
+        super().__init__()  # as PyTorch's: a class that is a Module too (pyro's) has Module's set up
 
     def _check_parameters(self):
         try:
@@ -91,8 +92,20 @@ class Distribution:
         Distribution.__init__(self, Size() if numbers_only else tensors[0].shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        """The distribution with its parameters broadcast (as views) to ``batch_shape``."""
-        return self._expanded_copy(batch_shape, tuple(self.arg_constraints))
+        """The distribution with its parameters broadcast (as views) to ``batch_shape``; filled into
+        ``_instance`` where a subclass's ``expand`` made it (``_get_checked_instance``)."""
+        return self._expanded_copy(batch_shape, tuple(self.arg_constraints), _instance)
+
+    def _get_checked_instance(self, cls, _instance=None):
+        """What a subclass's ``expand`` fills, as PyTorch's: ``_instance`` when given, else a new
+        object of this distribution's class; NotImplementedError where that class has an
+        ``__init__`` of its own (its expand must say how its parameters expand)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom __init__ method "
+                f"must also define a custom .expand() method."
+            )
+        return self.__new__(type(self)) if _instance is None else _instance
 
     def _same_class_copy(self, instance=None):
         """What ``expand`` fills: ``instance`` (a subclass's ``expand`` passes its own) or a new
@@ -103,12 +116,13 @@ class Distribution:
         new.__dict__.update(self.__dict__)
         return new
 
-    def _expanded_copy(self, batch_shape, names):
+    def _expanded_copy(self, batch_shape, names, instance=None):
         """A copy with those tensors of ``names`` it holds expanded to ``batch_shape`` (their event
-        dims kept)."""
+        dims kept); ``instance``, given, is filled (what it holds already is kept)."""
         batch_shape = Size(batch_shape)
-        new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        new = type(self).__new__(type(self)) if instance is None else instance
+        for key, value in self.__dict__.items():
+            new.__dict__.setdefault(key, value)
         for name in names:
             if name in self.__dict__:
                 value = self.__dict__[name]

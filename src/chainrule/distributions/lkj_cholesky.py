@@ -35,7 +35,7 @@ class LKJCholesky(Distribution):
         super().__init__(self.concentration.shape, Size((dim, dim)), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expanded_copy(batch_shape, ("concentration",))
+        new = self._expanded_copy(batch_shape, ("concentration",), _instance)
         new._beta = self._beta.expand(Size(batch_shape) + (self.dim,))
         return new
 

@@ -49,7 +49,7 @@ class TransformedDistribution(Distribution):
     def expand(self, batch_shape, _instance=None):
         """The base distribution expanded to the batch shape that gives ``batch_shape`` (and the
         parameters a subclass holds itself, such as Kumaraswamy's, expanded too)."""
-        new = self._expanded_copy(batch_shape, tuple(self.arg_constraints))
+        new = self._expanded_copy(batch_shape, tuple(self.arg_constraints), _instance)
         shape = Size(batch_shape) + self.event_shape
         for transform in reversed(self.transforms):
             shape = transform.inverse_shape(shape)

@@ -38,6 +38,7 @@ class Transform:
         self._cache_size = cache_size
         self._cached_x_y = None, None
         self._inv = None
+        super().__init__()  # as PyTorch's: a transform that is a Module too (pyro's TransformModule) has Module's set up
 
     @property
     def event_dim(self):

@@ -100,10 +100,15 @@ def require_dim_in_range(dim, value, operation):
                              f"(shape {tuple(value.shape)}); give a value that has dimension {dim}")
 
 
-def standard_normal(shape, dtype):
+def standard_normal(shape, dtype, device=None):
     """A tensor of ``shape`` of N(0, 1) draws, as PyTorch's ``_standard_normal``
     (``empty(shape).normal_()``): after the same ``manual_seed``, PyTorch's numbers."""
-    return empty(tuple(shape), dtype=dtype).normal_()
+    return empty(tuple(shape), dtype=dtype, device=device).normal_()
+
+
+# PyTorch's private names, which libraries built on torch.distributions import (pyro, gpytorch)
+_sum_rightmost = sum_rightmost
+_standard_normal = standard_normal
 
 
 def cholesky_factor(matrix):

@@ -1,4 +1,5 @@
-"""``chainrule.fx``, as ``torch.fx``: so far its ``wrap``, which model code calls at import time.
+"""``chainrule.fx``, as ``torch.fx``: so far its ``wrap``, which model code calls at import time, and
+the name of ``GraphModule``, which code annotates with (Lightning's ``to_tensorrt``).
 
 Libraries mark the functions a symbolic tracer should record as one call, not trace through, with
 ``@torch.fx.wrap`` at the top level of their modules (timm's attention and position embeddings do
@@ -7,7 +8,9 @@ registry is kept, as PyTorch keeps it, for a tracer to read.
 """
 import inspect
 
-__all__ = ["wrap"]
+from chainrule.nn.module import Module
+
+__all__ = ["GraphModule", "wrap"]
 
 #: ``{(id of a module's globals, function name): those globals}``: the functions ``wrap`` registered.
 wrapped_functions = {}
@@ -25,3 +28,15 @@ def wrap(fn_or_name):
         raise NotImplementedError("wrap must be called at the top level of a module")
     wrapped_functions[(id(caller.f_globals), name)] = caller.f_globals
     return fn_or_name
+
+
+class GraphModule(Module):
+    """``torch.fx.GraphModule``, a module made of a traced graph: chainrule has no symbolic
+    tracer, so none is made (no module is one); the name is there for annotations and
+    ``isinstance`` checks."""
+
+    def __init__(self, root, graph, class_name="GraphModule"):
+        raise NotImplementedError(
+            "torch.fx.GraphModule: chainrule has no symbolic tracer, so it has no fx graphs to run; call the "
+            "module itself (chainrule.compile(module) records and replays its computation)"
+        )

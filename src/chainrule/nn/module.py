@@ -800,12 +800,14 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, registry, prefix, recurse, remove_duplicate=True):
-        """``(dotted name, tensor)`` from ``registry`` of this module (and its submodules), each once."""
+    def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, member)`` for the ``(name, member)`` pairs ``get_members_fn(module)`` gives
+        of this module (and its submodules), each once, as PyTorch's (pyro's PyroModule passes its
+        own function: its pyro parameters)."""
         seen = set()
         owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for owner_prefix, owner in owners:
-            for name, member in getattr(owner, registry).items():
+            for name, member in get_members_fn(owner):
                 if member is None or (remove_duplicate and id(member) in seen):
                     continue
                 seen.add(id(member))
@@ -813,7 +815,7 @@ class Module:
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """``(dotted name, parameter)`` pairs, e.g. ``("0.weight", ...)``; shared parameters once."""
-        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+        yield from self._named_members(_own_parameters, prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         """Every parameter of this module and its submodules: what an optimizer is given."""
@@ -821,7 +823,7 @@ class Module:
             yield param
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
-        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+        yield from self._named_members(_own_buffers, prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, buffer in self.named_buffers(recurse=recurse):
@@ -1198,3 +1200,13 @@ def _indent(text, spaces):
 def _type_name(value):
     """How PyTorch's messages name a value's type: a tensor by its legacy type (chainrule.FloatTensor)."""
     return value.type() if isinstance(value, Tensor) and type(value) is Tensor else type(value).__name__
+
+
+def _own_parameters(module):
+    """``(name, parameter)`` of ``module``'s own parameters (None where one is registered as None)."""
+    return module._parameters.items()
+
+
+def _own_buffers(module):
+    """``(name, buffer)`` of ``module``'s own buffers."""
+    return module._buffers.items()

@@ -2387,7 +2387,7 @@ def to(self, *args, **kwargs):
     (a 4-d x, N, H, W, C in memory), ``channels_last_3d`` (5-d) or ``contiguous_format`` give x
     itself when its strides suggest that format already (see ``suggested_memory_format``), else a
     copy laid out so."""
-    device, dtype, copy = _to_arguments(args, kwargs)
+    device, dtype, copy = to_arguments(args, kwargs)
     if device is not None:
         if device.startswith("meta"):
             moved = tensor_from_array(meta_array(self.array.shape, self.array.dtype if dtype is None else xp.dtype(dtype)))
@@ -2445,7 +2445,7 @@ def _is_dtype(value):
     return isinstance(value, (dtypes.dtype, xp.dtype)) or isinstance(value, type) and value in _PYTHON_DTYPES
 
 
-def _to_arguments(args, kwargs):
+def to_arguments(args, kwargs):
     """``(device, dtype, copy)`` of a ``to`` call in one of PyTorch's three forms (see ``to``);
     a call that fits none (two dtypes, a NumPy type, a string for a dtype, a flag that is not a
     bool, an unknown keyword) raises PyTorch's TypeError."""

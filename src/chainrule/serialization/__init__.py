@@ -44,7 +44,7 @@ from chainrule.caller_warnings import warn_at_caller
 from chainrule.serialization import pickled, pytorch_file
 from chainrule.serialization.atomic import write_atomically
 from chainrule.serialization.legacy_npz import read_legacy
-from chainrule.serialization.map_location import Failed as MapLocationFailed, restorer
+from chainrule.serialization.map_location import MAP_LOCATION, Failed as MapLocationFailed, restorer  # noqa: F401  (torch.serialization's name)
 from chainrule.serialization.allowlist import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals, unsupported_global
 from chainrule.serialization.safetensors_file import looks_like_safetensors, pack, unpack
 from chainrule.serialization.structure import Decoder, Encoder, Malformed, NotPlainData, STORABLE_DTYPES, format_version

@@ -11,9 +11,15 @@ being asked; ``map_location`` is checked as PyTorch reads it:
 
 A target other than the CPU raises the RuntimeError PyTorch raises for a device it doesn't have.
 """
+import typing
+
 from chainrule.backend import to_numpy
 from chainrule.device import device
+from chainrule.storage import UntypedStorage
 from chainrule.tensor import Tensor, tensor_from_array
+
+#: What ``map_location`` may be, as PyTorch's type annotation names it (pyro annotates with it).
+MAP_LOCATION = typing.Optional[typing.Union[typing.Callable[[UntypedStorage, str], UntypedStorage], device, str, dict[str, str]]]
 
 
 class Failed(Exception):

@@ -45,7 +45,13 @@ def spmm(input, mat2):
     return dense_mm(input, mat2)
 
 
+def dsmm(input, mat2):
+    """``torch.dsmm``: ``mm`` of a sparse matrix and a dense one, a dense result (gpytorch's
+    ``linear_operator`` calls it)."""
+    return spmm(input, mat2)
+
+
 __all__ = [
     "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "SparseTensor",
-    "mm", "spmm", "sparse_coo_tensor", "sum",
+    "dsmm", "mm", "spmm", "sparse_coo_tensor", "sum",
 ]
