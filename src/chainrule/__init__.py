@@ -125,6 +125,7 @@ from chainrule import accelerator, backends, nn, optim, testing, utils  # noqa: 
 from chainrule import linalg  # noqa: E402  chainrule.linalg, as torch.linalg
 from chainrule import fft  # noqa: E402  chainrule.fft, as torch.fft
 from chainrule.serialization import load, save  # noqa: E402
+from chainrule.serialization.file_reader import PyTorchFileReader  # noqa: E402
 from chainrule.compile import compile  # noqa: A004,E402  chainrule.compile, as torch.compile
 from chainrule import distributions, special  # noqa: E402  torch.distributions, torch.special
 from chainrule import func  # noqa: E402  torch.func

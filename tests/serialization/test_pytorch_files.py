@@ -271,3 +271,19 @@ def test_tensors_and_parameters_keep_their_python_attributes(tmp_path, zip_forma
         assert type(loaded["noted"]) is chainrule.Tensor and loaded["noted"].note == 7
         assert type(loaded["shared"]) is chainrule.nn.Parameter and loaded["shared"].shared is True
         assert loaded["buffer"].persistent is False and loaded["buffer"].tolist() == [1.0]
+
+
+def test_pytorch_file_reader_reads_the_records_of_an_archive(tmp_path):
+    """``torch.PyTorchFileReader`` (Lightning names it): records by name, their bytes, sizes and
+    offsets in the file, as PyTorch's reader gives them."""
+    path = _saved({"w": torch.arange(3.0), "b": torch.ones(2)}, tmp_path)
+    ours, theirs = chainrule.PyTorchFileReader(str(path)), torch.PyTorchFileReader(str(path))
+    with open(path, "rb") as file:
+        ours_from_a_file = chainrule.PyTorchFileReader(file)
+    assert sorted(ours.get_all_records()) == sorted(theirs.get_all_records()) == sorted(ours_from_a_file.get_all_records())
+    for name in theirs.get_all_records():
+        assert ours.get_record(name) == theirs.get_record(name) and ours.get_record_size(name) == theirs.get_record_size(name)
+        assert ours.get_record_offset(name) == theirs.get_record_offset(name)
+    assert ours.serialization_id() == theirs.serialization_id() and ours.has_record("data.pkl") and not ours.has_record("nope")
+    with pytest.raises(RuntimeError, match="failed locating file nope"):
+        ours.get_record("nope")
