@@ -161,3 +161,10 @@ def test_a_compiled_module_compiles_functions_as_it_was_compiled():
     compiled = chainrule.compile(chainrule.nn.Linear(2, 2), fullgraph=True)
     doubled = compiled.dynamo_ctx(lambda x: x * 2)
     assert doubled.fullgraph is True and doubled(chainrule.ones(2)).tolist() == [2.0, 2.0]
+
+
+@BOTH
+def test_a_list_given_as_a_products_operand_is_refused_in_pytorchs_words(lib):
+    with pytest.raises(TypeError) as refused:
+        lib.nn.functional.linear([1.0, 2.0], lib.ones(2, 2))
+    assert str(refused.value) == "linear(): argument 'input' (position 1) must be Tensor, not list"

@@ -257,9 +257,9 @@ def _require_tensor(operand, operation, name, position):
     """PyTorch's TypeError for a number or a list where a tensor is due (an array is taken: chainrule's
     own code passes arrays); the ``@`` operator answers NotImplemented instead (``operator_form``)."""
     if not isinstance(operand, (Tensor, ndarray)):
+        hint = ": a product with a number is a * number" if isinstance(operand, (int, float, complex)) else ""
         raise ForeignOperand(
-            f"{operation}(): argument '{name}' (position {position}) must be Tensor, not "
-            f"{dtypes.python_type_name(operand)}: a product with a number is a * number"
+            f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(operand)}{hint}"
         )
 
 
