@@ -1001,15 +1001,17 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / √(mean(x²) + eps) · weight, the mean over the last dimensions ``normalized_shape``.
 
     Layer norm without the centering and the shift (used by Llama-style transformers). ``eps``
-    None is the input dtype's machine epsilon, as PyTorch's default.
+    None is the machine epsilon of the dtype it computes in, as PyTorch's default (float16 is
+    computed in float32, then rounded once).
     """
     normalized_shape = _last_dimensions(input, normalized_shape, "rms_norm", "*", weight=weight)
     require_floating_input(input, "rms_norm", "rms_norm")
+    wide = input.float() if input.dtype == dtypes.float16 else input  # float16 in float32, as PyTorch computes it
     if eps is None:
-        eps = float(xp.finfo(input.dtype).eps)
+        eps = float(xp.finfo(wide.dtype).eps)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    output = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
-    return output if weight is None else (output * weight).to(input.dtype)  # the input's dtype, as PyTorch's
+    output = wide * ((wide * wide).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return (output if weight is None else output * weight).to(input.dtype)  # the input's dtype, as PyTorch's
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
