@@ -32,6 +32,11 @@ CASES = {
     "lerp_far": (lambda lib, F, x, w: lib.lerp(x, x.flip(0), 0.7), False),
     "addcmul": (lambda lib, F, x, w: lib.addcmul(x, x, x.flip(0), value=0.3), False),
     "times_number": (lambda lib, F, x, w: x * 0.7, True),
+    "leaky_relu": (lambda lib, F, x, w: F.leaky_relu(x, 0.1), True),
+    "glu": (lambda lib, F, x, w: F.glu(x.view(32, 32)), False),
+    "avg_pool2d": (lambda lib, F, x, w: F.avg_pool2d(x.view(4, 4, 8, 8), 3, 1, 1), False),
+    "adaptive_avg_pool2d": (lambda lib, F, x, w: F.adaptive_avg_pool2d(x.view(4, 4, 8, 8), (3, 3)), False),
+    "bilinear": (lambda lib, F, x, w: F.interpolate(x.view(4, 4, 8, 8), size=(6, 6), mode="bilinear"), False),
 }
 
 

@@ -727,7 +727,7 @@ def relu(x):
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
     require_float_input(x, "leaky_relu")
-    return LeakyReLU.apply(x, negative_slope)
+    return for_input(LeakyReLU, x).apply(x, negative_slope)
 
 
 @public
@@ -941,7 +941,7 @@ def glu(input, dim=-1):
     if input.shape[axis] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size {input.shape[axis]} (glu splits it into two halves)")
     require_float_input(input, "glu")
-    return GLU.apply(input, axis)
+    return for_input(GLU, input).apply(input, axis)
 
 
 @public(method=False)

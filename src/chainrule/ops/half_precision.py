@@ -21,6 +21,7 @@ operations, addcdiv's; sigmoid's kernel, in Half arithmetic) says so with
 import functools
 
 from chainrule.backend import HALF, ignoring_float_errors, ndarray, xp
+from chainrule.dtypes import float16
 
 SINGLE = xp.dtype(xp.float32)
 
@@ -57,10 +58,24 @@ def computed_in_float32(operation, rounded=True):
                 _replace_saved(ctx, kept)
             return results
 
+    backward = operation.backward
+
+    def backward_in_float32(ctx, *grads):
+        return backward(ctx, *[_widened(grad) for grad in grads])
+
+    methods = {"forward": staticmethod(forward_in_float32)}
+    if not saved_in_half:  # (a backward of the gradient alone, avg_pool's, computes in float32 too)
+        methods["backward"] = staticmethod(backward_in_float32)
     return type(operation.__name__, (operation,), {
-        "forward": staticmethod(forward_in_float32), "node_name": operation._backward_cls.__name__,
-        "__module__": operation.__module__, "__doc__": operation.__doc__,
+        **methods, "node_name": operation._backward_cls.__name__, "__module__": operation.__module__, "__doc__": operation.__doc__,
     })
+
+
+def _widened(grad):
+    """A float16 gradient (an array; a tensor in a recorded backward) in float32; any other as it is."""
+    if type(grad) is ndarray:
+        return grad.astype(SINGLE) if grad.dtype == HALF else grad
+    return grad.float() if getattr(grad, "dtype", None) == float16 else grad
 
 
 def _rounded(results, saved_in_half):

@@ -18,6 +18,7 @@ from chainrule.backend import xp
 from chainrule.creation import rand
 from chainrule.dtypes import scalar_type_name
 from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
+from chainrule.ops.half_precision import for_input
 from chainrule.ops.conv import padded
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowOp, output_size, per_dimension
@@ -396,7 +397,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     _check_dtype(input, "avg_pool3d_out_frame" if dims == 3 else "avg_pool2d", lambda kind, name: kind == "f" or name == "int64")
     planes, unbatched = _as_batched_planes(input, dims)
     pool = AvgPool3D if dims == 3 else AvgPool2D
-    pool = pool.shown_as(node_name) if node_name else pool
+    pool = for_input(pool.shown_as(node_name) if node_name else pool, planes)  # float16: summed in float32, as PyTorch's
     return _restored(pool.apply(planes, windows, count_include_pad, divisor_override), unbatched, dims)
 
 
@@ -487,13 +488,15 @@ def _adaptive_avg_pool(input, output_size, dims, operation):
         kernel = tuple(size // out for size, out in zip(input.shape[-dims:], sizes))
         node_name = "MeanBackward1" if set(sizes) == {1} else f"AdaptiveAvgPool{dims}DBackward0"
         return _avg_pool(input, kernel, None, 0, False, True, None, dims, operation, node_name)
+    half = input.dtype == xp.float16  # averaged in float32, rounded once, as PyTorch's kernel
+    averaged = input.float() if half else input
     for axis, size, out in zip(range(-dims, 0), input.shape[-dims:], sizes):
         start, end = _adaptive_bounds(size, out)
         inside = (xp.arange(size) >= start[:, None]) & (xp.arange(size) < end[:, None])
         # made from the shapes alone: a compiled program may make it again as a constant
-        averaging = made_from_arguments((inside / (end - start)[:, None]).astype(input.dtype))
-        input = _averaged_along(input, averaging, axis)
-    return input
+        averaging = made_from_arguments((inside / (end - start)[:, None]).astype(averaged.dtype))
+        averaged = _averaged_along(averaged, averaging, axis)
+    return averaged.to(input.dtype) if half else averaged
 
 
 @public(method=False)

@@ -18,6 +18,7 @@ from chainrule.backend import add_at, is_scalar, xp
 from chainrule.creation import as_integer
 from chainrule.dtypes import scalar_type_name, uint8
 from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
+from chainrule.ops.half_precision import for_input
 from chainrule.ops.op import Op
 from chainrule.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from chainrule.tensor import Tensor
@@ -487,4 +488,5 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         _mix_plan(s, _taps(s, o, f, corners, mode, antialias, dtype)) if s != o or (mode == "bicubic" and not antialias) else _kept(s)
         for s, o, f in zip(sizes, outs, factors)
     ]
-    return Resample.shown_as(_NODE_NAMES[mode].replace("2D", "2DAa") if antialias else _NODE_NAMES[mode]).apply(input, plans)
+    resample = Resample.shown_as(_NODE_NAMES[mode].replace("2D", "2DAa") if antialias else _NODE_NAMES[mode])
+    return for_input(resample, input).apply(input, plans)  # float16: mixed in float32, rounded once, as PyTorch's
