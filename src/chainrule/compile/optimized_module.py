@@ -9,7 +9,6 @@ whose program ``model.code`` shows.
 """
 import functools
 
-from chainrule.compile.compiled import CompiledFunction
 from chainrule.nn.module import Module
 
 
@@ -54,7 +53,8 @@ class OptimizedModule(Module):
         """What compiles a function as this module was compiled (its ``fullgraph`` and ``dynamic``):
         ``model.dynamo_ctx(fn)`` is a compiled ``fn``, as PyTorch's context decorates (Lightning's
         ``from_compiled`` compiles a LightningModule's steps with it)."""
-        return functools.partial(CompiledFunction, fullgraph=self._compiled_call.fullgraph, dynamic=self._compiled_call.dynamic)
+        compiled = self._compiled_call
+        return functools.partial(type(compiled), fullgraph=compiled.fullgraph, dynamic=compiled.dynamic)
 
     def __len__(self):  # a container's length (PyTorch's forwards it too; indexing it does not)
         return len(self._modules["_orig_mod"])
