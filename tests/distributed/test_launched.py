@@ -83,3 +83,10 @@ def test_an_error_that_every_rank_raises_is_printed_once_by_rank_0():
     output = finished.stdout + finished.stderr
     assert finished.returncode != 0 and output.count("ValueError: the same failure on every rank") == 1, output
     assert "rank 0 of 4 raised an error" in output
+
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_zero_redundancy_optimizer_and_join(count):
+    output = check_finished(run_processes(count, "zero_and_join.py"))
+    for line in ("zero bucket_view=False ok", "zero bucket_view=True ok", "join ok"):
+        assert f"{line} on {count} processes" in output

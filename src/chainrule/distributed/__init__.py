@@ -13,7 +13,20 @@ Launch one process per core or machine with ``mpiexec -n 4 python train.py`` (or
 
 Run without ``mpiexec``, the group is the one process (world size 1) and MPI is not needed. The MPI
 engine comes with ``pip install 'chainrule[distributed]'`` (mpi4py and the MPICH wheel).
+
+Beside the collectives: ``optim.ZeroRedundancyOptimizer`` (each process keeps the optimizer state
+of its share of the parameters), ``algorithms.join.Join`` (training on uneven inputs), and the
+names of PyTorch's sharding (``tensor.DTensor``, ``fsdp``), which chainrule does not do.
 """
+from chainrule.distributed.backends import (
+    Backend,
+    is_backend_available,
+    is_gloo_available,
+    is_mpi_available,
+    is_nccl_available,
+    is_ucc_available,
+    is_xccl_available,
+)
 from chainrule.distributed.collectives import (
     ReduceOp,
     Work,
@@ -22,24 +35,32 @@ from chainrule.distributed.collectives import (
     all_reduce,
     barrier,
     broadcast,
+    broadcast_object_list,
     gather,
     reduce_scatter,
     scatter,
 )
 from chainrule.distributed.process_group import (
+    GroupMember,
+    ProcessGroup,
     destroy_process_group,
     get_backend,
     get_rank,
     get_world_size,
+    group,
     init_process_group,
     is_available,
     is_initialized,
-    is_mpi_available,
+    is_torchelastic_launched,
 )
 
-from chainrule.distributed import rpc  # noqa: E402  torch.distributed.rpc: the names, no RPC
+# torch.distributed.rpc: the names, no RPC; algorithms.join and constants, loaded with the package as PyTorch's are
+from chainrule.distributed import algorithms, constants, rpc  # noqa: E402
 
 __all__ = [
+    "Backend",
+    "GroupMember",
+    "ProcessGroup",
     "ReduceOp",
     "Work",
     "all_gather",
@@ -47,15 +68,23 @@ __all__ = [
     "all_reduce",
     "barrier",
     "broadcast",
+    "broadcast_object_list",
     "destroy_process_group",
     "gather",
     "get_backend",
     "get_rank",
     "get_world_size",
+    "group",
     "init_process_group",
     "is_available",
+    "is_backend_available",
+    "is_gloo_available",
     "is_initialized",
     "is_mpi_available",
+    "is_nccl_available",
+    "is_torchelastic_launched",
+    "is_ucc_available",
+    "is_xccl_available",
     "reduce_scatter",
     "scatter",
 ]

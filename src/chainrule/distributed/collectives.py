@@ -9,6 +9,7 @@ As in ``torch.distributed``, each writes its result into the tensors it is given
     gather(t, ts, dst)               ts[i] = t_i on process dst
     scatter(t, ts, src)              t = ts[rank] of process src
     all_gather_object(objs, obj)     objs[i] = obj_i on every process (any picklable object)
+    broadcast_object_list(objs, src) objs = objs_src on every process (any picklable objects)
 
 where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a collective returns a
 ``Work`` at once and is finished by ``work.wait()``: the data travels while this process computes.
@@ -44,6 +45,11 @@ class ReduceOp(enum.Enum):
     BAND = 5
     BOR = 6
     BXOR = 7
+
+
+# PyTorch's ReduceOp.SUM is an instance of the nested enum ReduceOp.RedOpType (code annotates its
+# op arguments with it); here the members are ReduceOp's own, so that type is ReduceOp itself.
+ReduceOp.RedOpType = ReduceOp
 
 
 class Work:
@@ -152,6 +158,23 @@ def all_gather_object(object_list, obj, group=None):
             f"got {len(object_list)}; make it [None] * get_world_size()"
         )
     object_list[:] = communicator.all_gather_object(obj)
+
+
+@_collective
+def broadcast_object_list(object_list, src=0, group=None, device=None):
+    """Overwrite ``object_list`` on every process with the objects of process ``src``'s (any
+    picklable objects, copied); each process passes a list of the same length."""
+    communicator = default_communicator()
+    _check_rank("broadcast_object_list", "src", src, communicator)
+    received = communicator.broadcast_object(list(object_list) if communicator.rank == src else None, src)
+    if communicator.rank == src:
+        return
+    if len(received) != len(object_list):
+        raise ValueError(
+            f"broadcast_object_list: object_list has {len(object_list)} slots here but process src={src} sent "
+            f"{len(received)} objects; give every process a list of the same length"
+        )
+    object_list[:] = received
 
 
 @_collective

@@ -89,6 +89,10 @@ class MPICommunicator:
         """Every process's ``value`` (any picklable object), as a list in rank order."""
         return self.comm.allgather(value)
 
+    def broadcast_object(self, value, root):
+        """Process ``root``'s ``value`` (any picklable object), on every process."""
+        return self.comm.bcast(value, root=root)
+
     def abort(self, exit_code):
         """End every process of the job at once, with ``exit_code``."""
         self.comm.Abort(exit_code)
@@ -138,3 +142,6 @@ class SingleProcessCommunicator:
     def all_gather_object(self, value):
         # A pickled round trip, so that the caller gets a copy as it would from other processes.
         return [pickle.loads(pickle.dumps(value))]
+
+    def broadcast_object(self, value, root):
+        return value  # only the root's own call, which keeps its objects

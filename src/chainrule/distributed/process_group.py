@@ -4,7 +4,13 @@
 a launcher, the group is this one process (world size 1) and everything still works. Once joined,
 an uncaught exception in any process ends every process with a non-zero exit code, its traceback
 printed once: the others are never left waiting in a collective for a process that is gone.
+
+The group made is a ``ProcessGroup``, PyTorch's name for it, and ``group.WORLD`` (also
+``GroupMember.WORLD``) is it while it exists (None before ``init_process_group`` and after
+``destroy_process_group``), as code written for PyTorch reads the default group. chainrule makes no
+other group (no ``new_group``): every collective runs among all the job's processes.
 """
+import os
 import sys
 import time
 import traceback
@@ -20,7 +26,58 @@ from chainrule.distributed.communicator import (
 REPORT_DELAY_SECONDS = 2.0
 FORWARD_DELAY_SECONDS = 0.5  # for the launcher to pass a report on before the job is torn down
 
-_state = {"communicator": None, "previous_excepthook": None, "backend": None}
+_state = {"group": None, "previous_excepthook": None}
+
+
+class ProcessGroup:
+    """The processes that run collectives together, as ``torch.distributed.ProcessGroup``:
+    ``rank()`` is this process's index among ``size()`` processes, ``name()`` the backend's name.
+
+    ``init_process_group`` makes the one chainrule has, the default group (``group.WORLD``), on
+    the communicator that moves its arrays (MPI's, or the world of this one process).
+    """
+
+    def __init__(self, communicator, backend):
+        self.communicator = communicator
+        self._backend = backend
+
+    def rank(self):
+        return self.communicator.rank
+
+    def size(self):
+        return self.communicator.size
+
+    def name(self):
+        """The backend the group was made with: "mpi" (or "gloo" for one process)."""
+        return self._backend
+
+    @property
+    def group_name(self):
+        return "0"  # PyTorch numbers its groups from 0; the default group is the first
+
+    @property
+    def group_desc(self):
+        return "default_pg"
+
+
+class _WorldMeta(type):
+    """The type of ``group`` and ``GroupMember``: gives them the class property ``WORLD``."""
+
+    @property
+    def WORLD(cls):
+        """The default process group, or None while there is none."""
+        return _state["group"]
+
+
+class group(metaclass=_WorldMeta):
+    """``group.WORLD``: the default process group (None before ``init_process_group``)."""
+
+
+class GroupMember(metaclass=_WorldMeta):
+    """``GroupMember.WORLD``, the default group, and ``NON_GROUP_MEMBER``, PyTorch's rank of a process
+    outside a group (every process is in chainrule's one group)."""
+
+    NON_GROUP_MEMBER = -100
 
 
 def init_process_group(
@@ -40,7 +97,7 @@ def init_process_group(
     ``world_size`` and ``rank``, when given, must agree with what the launcher assigned. The other
     arguments are accepted for PyTorch's signature and not used (MPI does its own rendezvous).
     """
-    if _state["communicator"] is not None:
+    if _state["group"] is not None:
         raise ValueError("trying to initialize the default process group twice!")
     backend_name = "mpi" if backend is None else str(backend).lower()
     alone = not launched_by_mpi() and world_size in (-1, None, 1)  # gloo's group of one process is this one
@@ -56,7 +113,7 @@ def init_process_group(
                 f"init_process_group: {name}={given} was given but the MPI launcher assigned "
                 f"{name}={assigned}; leave it out (MPI decides) or launch with that many processes"
             )
-    _state.update(communicator=communicator, backend=backend_name)
+    _state["group"] = ProcessGroup(communicator, backend_name)
     if communicator.size > 1:
         _state["previous_excepthook"] = sys.excepthook
         sys.excepthook = _end_every_process_on_error
@@ -64,21 +121,20 @@ def init_process_group(
 
 def destroy_process_group(group=None):
     """Leave the process group (MPI itself is finalized when Python exits)."""
-    default_communicator()
+    default_group()
     if _state["previous_excepthook"] is not None:
         sys.excepthook = _state["previous_excepthook"]
-    _state.update(communicator=None, previous_excepthook=None, backend=None)
+    _state.update(group=None, previous_excepthook=None)
 
 
 def get_backend(group=None):
     """The backend the group was made with: "mpi" (or "gloo" for one process)."""
-    default_communicator()
-    return _state["backend"]
+    return default_group().name()
 
 
 def is_initialized():
     """Whether ``init_process_group`` was called (and ``destroy_process_group`` not since)."""
-    return _state["communicator"] is not None
+    return _state["group"] is not None
 
 
 def is_available():
@@ -86,12 +142,10 @@ def is_available():
     return True
 
 
-def is_mpi_available():
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def is_torchelastic_launched():
+    """Whether this process was started by ``torchrun`` (torch.distributed.elastic), which sets
+    ``TORCHELASTIC_RUN_ID`` in the processes it starts; chainrule's own launcher is ``mpiexec``."""
+    return os.getenv("TORCHELASTIC_RUN_ID") is not None
 
 
 def get_rank(group=None):
@@ -104,14 +158,18 @@ def get_world_size(group=None):
     return default_communicator().size
 
 
-def default_communicator():
-    """The communicator of the default group (for collectives and DistributedDataParallel)."""
-    communicator = _state["communicator"]
-    if communicator is None:
+def default_group():
+    """The default process group; PyTorch's ValueError before ``init_process_group``."""
+    if _state["group"] is None:
         raise ValueError(
             "Default process group has not been initialized, please make sure to call init_process_group."
         )
-    return communicator
+    return _state["group"]
+
+
+def default_communicator():
+    """The communicator of the default group (for collectives and DistributedDataParallel)."""
+    return default_group().communicator
 
 
 def end_every_process(what_happened, exit_code=1, details=""):

@@ -1,0 +1,16 @@
+"""``torch.distributed.fsdp``: fully sharded data parallelism (``FullyShardedDataParallel``, and
+``fully_shard`` with the ``FSDPModule`` it makes), which chainrule does not do (see
+``chainrule.distributed.unsharded``): the names exist, no model is one, and using them raises."""
+from chainrule.distributed.fsdp.fully_sharded_data_parallel import FullyShardedDataParallel
+from chainrule.distributed.unsharded import UnshardedType, refuse_sharding
+
+__all__ = ["FSDPModule", "FullyShardedDataParallel", "fully_shard"]
+
+
+class FSDPModule(metaclass=UnshardedType):
+    """The class PyTorch's ``fully_shard`` mixes into a module it shards: no module is one here."""
+
+
+def fully_shard(module, **kwargs):
+    """PyTorch's per-module sharding (FSDP2); refused: chainrule keeps the whole model on every process."""
+    refuse_sharding("fully_shard")
