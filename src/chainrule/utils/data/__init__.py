@@ -4,7 +4,7 @@
 iterates over them in mini-batches, ``random_split`` makes a train / validation split.
 """
 from chainrule.utils.data._utils.collate import default_collate, default_convert
-from chainrule.utils.data.dataloader import DataLoader
+from chainrule.utils.data.dataloader import DataLoader, _DatasetKind
 from chainrule.utils.data.dataset import (
     ChainDataset,
     ConcatDataset,
@@ -42,6 +42,7 @@ __all__ = [
     "SubsetRandomSampler",
     "WeightedRandomSampler",
     "TensorDataset",
+    "_DatasetKind",
     "default_collate",
     "default_convert",
     "get_worker_info",

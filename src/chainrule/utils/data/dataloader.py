@@ -8,10 +8,12 @@ from typing import Generic, TypeVar
 from chainrule import accelerator, dtypes
 from chainrule.creation import empty
 from chainrule.utils.data._utils.collate import default_collate, default_convert
-from chainrule.utils.data._utils.fetch import Fetcher, stream_batches
+from chainrule.utils.data._utils.fetch import DatasetKind, batch_gather
 from chainrule.utils.data._utils.worker import WorkerPool, get_worker_info
 from chainrule.utils.data.dataset import IterableDataset
 from chainrule.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, index_array
+
+_DatasetKind = DatasetKind  # PyTorch's name for it here (fastai imports it from torch.utils.data.dataloader)
 
 __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"]  # PyTorch's
 
@@ -65,7 +67,7 @@ class DataLoader(Generic[T_co]):
     (no shuffle, sampler or batch_sampler). With ``num_workers=N`` each worker reads its own copy of
     the stream (``get_worker_info()`` tells it which share to read, as in PyTorch) and the batches
     come from the workers in turn, a worker leaving the turn when its stream ends. Once
-    ``len(loader)`` has read the stream's ``__len__``, the iterators made after warn, as PyTorch's do,
+    ``len(loader)`` has read the stream's ``__len__``, the epochs begun after warn, as PyTorch's do,
     at each batch past that many (batches counted against the number of samples, as PyTorch counts).
 
     ``DataLoader[T]`` is generic, as PyTorch's: ``T`` is the type of a batch, for type hints.
@@ -109,7 +111,10 @@ class DataLoader(Generic[T_co]):
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if isinstance(dataset, IterableDataset):
+            self._dataset_kind = DatasetKind.Iterable
             _check_unspecified_for_streams(shuffle=shuffle, sampler=sampler, batch_sampler=batch_sampler)
+        else:
+            self._dataset_kind = DatasetKind.Map
         shuffle = bool(shuffle)
         if sampler is not None and shuffle:
             raise ValueError(
@@ -126,7 +131,7 @@ class DataLoader(Generic[T_co]):
             raise ValueError(
                 "batch_size=None option disables auto-batching and is mutually exclusive with drop_last"
             )
-        if sampler is None and isinstance(dataset, IterableDataset):
+        if sampler is None and self._dataset_kind == DatasetKind.Iterable:
             sampler = _InfiniteConstantSampler()  # the stream decides what comes, as in PyTorch
         elif sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -149,7 +154,7 @@ class DataLoader(Generic[T_co]):
         self.in_order = in_order
         self.generator = generator
         self._iterator = None
-        self._reported_stream_length = None  # a stream's __len__, once len(loader) has read it
+        self._IterableDataset_len_called = None  # a stream's __len__, once len(loader) has read it
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
@@ -210,41 +215,26 @@ class DataLoader(Generic[T_co]):
         super().__setattr__(name, value)
 
     def __iter__(self):
-        """One epoch: an iterator of PyTorch's class names (the same one again, restarted, with persistent workers)."""
+        """One epoch: an iterator of PyTorch's class names (the same one again, reset, with persistent workers)."""
         if self.persistent_workers and self.num_workers > 0:
             if self._iterator is None:
-                self._iterator = _MultiProcessingDataLoaderIter(self)
+                self._iterator = self._get_iterator()
             else:
-                self._iterator.restart(self)
+                self._iterator._reset(self)
             return self._iterator
-        return (_MultiProcessingDataLoaderIter if self.num_workers > 0 else _SingleProcessDataLoaderIter)(self)
+        return self._get_iterator()
 
-    def _epoch_batches(self, pool=None):
-        """A generator of one epoch's batches, made by ``pool`` (a ``WorkerPool``) or in this process."""
-        persistent = self.persistent_workers
-        if isinstance(self.dataset, IterableDataset):
-            if pool is None:
-                return stream_batches(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
-            return pool.batches(itertools.repeat(None), shutdown_at_end=not persistent)
-        fetch = Fetcher(self.dataset, self.collate_fn, batched=self.batch_sampler is not None)
-        if self.batch_sampler is None:
-            tasks = iter(self.sampler)
-        elif fetch.gather is not None:
-            tasks = self._index_arrays()
-        else:
-            tasks = iter(self.batch_sampler)
-        if pool is None:
-            return map(fetch, tasks)
-        return pool.batches(tasks, shutdown_at_end=not persistent)
-
-    def _index_arrays(self):
-        if type(self.batch_sampler).__iter__ is BatchSampler.__iter__:
-            return self.batch_sampler.index_arrays()
-        return map(index_array, self.batch_sampler)
+    def _get_iterator(self):
+        """A new pass: a ``_SingleProcessDataLoaderIter``, or for ``num_workers > 0`` a
+        ``_MultiProcessingDataLoaderIter``."""
+        if self.num_workers == 0:
+            return _SingleProcessDataLoaderIter(self)
+        self.check_worker_number_rationality()
+        return _MultiProcessingDataLoaderIter(self)
 
     def __len__(self):
-        if isinstance(self.dataset, IterableDataset):  # the stream's own length, in batches
-            length = self._reported_stream_length = len(self.dataset)
+        if self._dataset_kind == DatasetKind.Iterable:  # the stream's own length, in batches
+            length = self._IterableDataset_len_called = len(self.dataset)
             if self.batch_size is not None:
                 length = length // self.batch_size if self.drop_last else -(-length // self.batch_size)
             return length
@@ -274,86 +264,151 @@ class _InfiniteConstantSampler(Sampler):
 class _BaseDataLoaderIter:
     """One pass over a DataLoader, what ``iter(loader)`` returns (PyTorch's ``_BaseDataLoaderIter``).
 
-    Making one draws the epoch's base seed from the loader's generator (or the global one), as
-    PyTorch does whatever ``num_workers``, and starts the workers; ``len()`` is the loader's.
-    It keeps the stream length ``len(loader)`` had read by then, to warn past it (``warn_past``).
+    ``loader`` may be any object with the attributes PyTorch's iterator reads (``dataset``,
+    ``_dataset_kind``, ``_auto_collation``, ``_index_sampler``, ``collate_fn``, ``drop_last``,
+    ``generator``, ``num_workers``, ``timeout``, ``pin_memory``...), as fastai's loader, which drives
+    these classes itself. Making one iterates the index sampler, then draws the epoch's base seed from
+    the loader's generator (or the global one), in PyTorch's order, whatever ``num_workers`` (a
+    sampler that draws its order when ``iter()`` is called draws it first);
+    ``len()`` is the index sampler's. Past the stream length ``len(loader)`` had read
+    (``_IterableDataset_len_called``), each batch warns, as PyTorch's.
     """
 
     def __init__(self, loader):
+        self._dataset = loader.dataset
+        self._dataset_kind = loader._dataset_kind
+        self._IterableDataset_len_called = loader._IterableDataset_len_called
+        self._auto_collation = loader._auto_collation
+        self._drop_last = loader.drop_last
+        self._index_sampler = loader._index_sampler
+        self._num_workers = loader.num_workers
         if loader.pin_memory and loader.pin_memory_device:
             warnings.warn(
                 "pin_memory_device is deprecated, the current accelerator will be used as the device,"
                 f"ignore pin_memory_device='{loader.pin_memory_device}'.",
-                stacklevel=3,
+                stacklevel=5,
             )
         if loader.pin_memory and not accelerator.is_available():
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory "
                 "won't be used.",
-                stacklevel=3,
+                stacklevel=5,
             )
-        if loader.num_workers == 0 and loader.timeout != 0:
-            raise AssertionError(
-                f"DataLoader(timeout={loader.timeout}) needs num_workers > 0: a timeout applies to waiting for "
-                "worker processes (PyTorch: _SingleProcessDataLoaderIter requires timeout == 0)"
-            )
-        if loader.num_workers > 0 and loader.prefetch_factor <= 0:
-            raise AssertionError(
-                f"prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter, got "
-                f"{loader.prefetch_factor}: each worker needs a batch to load"
-            )
-        self.base_seed = empty((), dtype=dtypes.int64).random_(generator=loader.generator).item()  # as PyTorch draws it
-        self.reported_length = loader._reported_stream_length
-        self.pool = self.batches = None
-        if loader.num_workers > 0:
-            loader.check_worker_number_rationality()
-            self.pool = WorkerPool(loader, self.base_seed)
-        self.restart(loader)
+        self._timeout = loader.timeout
+        self._collate_fn = loader.collate_fn
+        self._gathers_batches = self._dataset_kind == DatasetKind.Map and batch_gather(
+            self._dataset, self._auto_collation, self._collate_fn
+        ) is not None
+        self._sampler_iter = self._epoch_indices()
+        self._base_seed = empty((), dtype=dtypes.int64).random_(generator=loader.generator).item()  # PyTorch's draw
+        self._persistent_workers = loader.persistent_workers
+        self._num_yielded = 0
+        self._batches = None  # this epoch's batches, an iterator
 
-    def restart(self, loader):
-        """The next epoch (on the same workers: ``persistent_workers``); an unfinished one is dropped."""
-        if self.batches is not None:
-            self.batches.close()
-        self.index_sampler = loader._index_sampler
-        self.batches = loader._epoch_batches(self.pool)
-        if self.reported_length is not None:
-            self.batches = warn_past(self.batches, self.reported_length, loader)
+    def _epoch_indices(self):
+        """An iteration of the index sampler: what the fetcher is given, one per batch (one per sample
+        without a batch sampler). Batches that ``batch_gather`` gathers at once come as integer
+        arrays, cut from the epoch's index array by a BatchSampler as it came (no per-sample Python loop)."""
+        if not self._gathers_batches:
+            return iter(self._index_sampler)
+        if type(self._index_sampler).__iter__ is BatchSampler.__iter__:
+            return self._index_sampler.index_arrays()
+        return map(index_array, self._index_sampler)
+
+    def _reset(self, loader, first_iter=False):
+        """Start an epoch: iterate the index sampler anew (the next epoch on the same workers, with
+        ``persistent_workers``, where ``DataLoader.__iter__`` calls it)."""
+        self._sampler_iter = self._epoch_indices()
+        self._num_yielded = 0
+        self._IterableDataset_len_called = loader._IterableDataset_len_called
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        return next(self.batches)
+        batch = next(self._batches)
+        self._num_yielded += 1
+        if (
+            self._IterableDataset_len_called is not None
+            and self._dataset_kind == DatasetKind.Iterable
+            and self._num_yielded > self._IterableDataset_len_called
+        ):
+            message = (
+                f"Length of IterableDataset {self._dataset} was reported to be {self._IterableDataset_len_called}"
+                f"(when accessing len(dataloader)), but {self._num_yielded} samples have been fetched. "
+            )
+            if self._num_workers > 0:
+                message += (
+                    "For multiprocessing data-loading, this could be caused by not properly configuring the "
+                    "IterableDataset replica at each worker. Please see "
+                    "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples."
+                )
+            warnings.warn(message, stacklevel=2)
+        return batch
 
     def __len__(self):
-        return len(self.index_sampler)
+        return len(self._index_sampler)
 
 
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
-    """A pass loading in this process (``num_workers=0``), PyTorch's name."""
+    """A pass loading in this process (``num_workers=0``), PyTorch's name: one fetcher
+    (``DatasetKind.create_fetcher``) turns each of the index sampler's indices into a batch."""
+
+    def __init__(self, loader):
+        super().__init__(loader)
+        if self._timeout != 0:
+            raise AssertionError(
+                f"DataLoader(timeout={self._timeout}) needs num_workers > 0: a timeout applies to waiting for "
+                "worker processes (PyTorch: _SingleProcessDataLoaderIter requires timeout == 0)"
+            )
+        if self._num_workers != 0:
+            raise AssertionError("_SingleProcessDataLoaderIter requires num_workers == 0")
+        self._dataset_fetcher = DatasetKind.create_fetcher(
+            self._dataset_kind, self._dataset, self._auto_collation, self._collate_fn, self._drop_last
+        )
+        self._batches = map(self._dataset_fetcher.fetch, self._sampler_iter)  # a stream's end: StopIteration
 
 
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
-    """A pass loading in worker processes (``num_workers > 0``), PyTorch's name."""
+    """A pass loading in ``num_workers`` worker processes, PyTorch's name (``_utils.worker.WorkerPool``).
 
+    The loader's ``multiprocessing_context`` (None: the platform's default) starts them, each runs
+    the loader's ``worker_init_fn``; with ``persistent_workers`` they serve every epoch until
+    ``_shutdown_workers()`` (which Lightning calls at teardown) or the iterator is gone.
+    """
 
-def warn_past(batches, reported_length, loader):
-    """``batches``, with PyTorch's UserWarning at each batch past ``reported_length`` (the stream's
-    ``__len__``, which PyTorch compares with the number of batches yielded). Closing it closes ``batches``."""
-    try:
-        for count, batch in enumerate(batches, start=1):
-            if count > reported_length:
-                message = (
-                    f"Length of IterableDataset {loader.dataset} was reported to be {reported_length}(when accessing "
-                    f"len(dataloader)), but {count} samples have been fetched. "
-                )
-                if loader.num_workers > 0:
-                    message += (
-                        "For multiprocessing data-loading, this could be caused by not properly configuring the "
-                        "IterableDataset replica at each worker. Please see "
-                        "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for examples."
-                    )
-                warnings.warn(message, stacklevel=3)
-            yield batch
-    finally:
-        batches.close()
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._prefetch_factor = loader.prefetch_factor
+        self._in_order = loader.in_order
+        if self._num_workers <= 0:
+            raise AssertionError("num_workers must be greater than 0 for MultiProcessingDataLoaderIter")
+        if self._prefetch_factor <= 0:
+            raise AssertionError(
+                f"prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter, got "
+                f"{self._prefetch_factor}: each worker needs a batch to load"
+            )
+        fetching = (self._dataset_kind, self._dataset, self._auto_collation, self._collate_fn, self._drop_last)
+        self._pool = WorkerPool(
+            fetching,
+            self._base_seed,
+            loader.worker_init_fn,
+            num_workers=self._num_workers,
+            context=loader.multiprocessing_context or multiprocessing.get_context(),
+            prefetch_factor=self._prefetch_factor,
+            timeout=self._timeout,
+            in_order=self._in_order,
+        )
+        self._reset(loader, first_iter=True)
+
+    def _reset(self, loader, first_iter=False):
+        """Start an epoch on the workers; an unfinished one is dropped."""
+        super()._reset(loader, first_iter)
+        if self._batches is not None:
+            self._batches.close()
+        self._batches = self._pool.batches(self._sampler_iter, shutdown_at_end=not self._persistent_workers)
+
+    def _shutdown_workers(self):
+        """Stop the worker processes now (once; the iterator then ends), as PyTorch's."""
+        self._batches.close()
+        self._pool.shutdown()

@@ -1,6 +1,6 @@
 """What a DataLoader uses behind its API, at PyTorch's paths (``torch.utils.data._utils``):
-``collate`` (samples into batches, and the map of ways to batch each type), ``fetch`` (one task into
-one batch), ``worker`` (the worker processes and their seeds), ``pin_memory``.
+``collate`` (samples into batches, and the map of ways to batch each type), ``fetch`` (an index, or a
+batch of indices, into what the loader yields), ``worker`` (the worker processes and their seeds), ``pin_memory``.
 """
 import sys
 

@@ -2,9 +2,9 @@
 
 The loader's process draws the order (the sampler runs there, exactly as with ``num_workers=0``)
 and hands task ``k`` to the workers in turn, keeping ``prefetch_factor`` tasks ahead per worker.
-Each worker fetches and collates its batches (``Fetcher``) and sends them back pickled; the loader
-yields them in task order whatever order they arrive in (or as they arrive, with
-``in_order=False``). So the batches are those of ``num_workers=0``, batch for batch.
+Each worker fetches and collates its batches (with its own ``DatasetKind.create_fetcher``) and
+sends them back pickled; the loader yields them in task order whatever order they arrive in (or as
+they arrive, with ``in_order=False``). So the batches are those of ``num_workers=0``, batch for batch.
 An IterableDataset is read by every worker from its own copy, as in PyTorch (``get_worker_info()``
 tells a worker its share); a worker whose stream has ended answers so, and leaves the turn.
 
@@ -19,15 +19,14 @@ loader's lifetime; each epoch restarts their fetching.
 """
 import dataclasses
 import itertools
-import multiprocessing
 import os
 import queue
 import random
+import signal
 import traceback
 
 from chainrule import random as chainrule_random
-from chainrule.utils.data._utils.fetch import Fetcher, stream_batches
-from chainrule.utils.data.dataset import IterableDataset
+from chainrule.utils.data._utils.fetch import DatasetKind
 
 try:  # seeded in every worker when importable, as PyTorch does: dataset code draws from it
     import numpy
@@ -95,16 +94,6 @@ class _ResumeIteration:
     """Sent to persistent workers at the start of each epoch after the first: restart fetching."""
 
 
-def _fetcher(dataset, batching):
-    """A function from a task to what the loader yields; ``batching`` is
-    ``(collate_fn, batched, batch_size, drop_last)`` of the loader."""
-    collate_fn, batched, batch_size, drop_last = batching
-    if isinstance(dataset, IterableDataset):  # this worker's own copy of the stream, read in turn
-        batches = stream_batches(dataset, batch_size, drop_last, collate_fn)
-        return lambda _: next(batches, _Exhausted())
-    return Fetcher(dataset, collate_fn, batched)
-
-
 def _seed_this_process(base_seed, worker_id):
     seed = base_seed + worker_id
     random.seed(seed)
@@ -114,20 +103,36 @@ def _seed_this_process(base_seed, worker_id):
     return seed
 
 
-def _worker_loop(dataset, batching, tasks, results, worker_id, num_workers, base_seed, worker_init_fn):
-    """One worker: seed, run ``worker_init_fn``, then answer each ``(number, task)`` until None comes."""
+def _set_worker_signal_handlers():
+    """A worker ends when asked to: SIGTERM back to its default action, as PyTorch's workers set it.
+
+    A forked worker inherits the loader process's handlers; a SIGTERM handler there (Lightning
+    installs one) would swallow the ``terminate()`` with which multiprocessing ends daemonic workers
+    at interpreter exit, and the exit would wait for them forever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _worker_loop(fetching, tasks, results, worker_id, num_workers, base_seed, worker_init_fn):
+    """One worker: seed, run ``worker_init_fn``, then answer each ``(number, index)`` until None comes.
+
+    ``fetching`` is what ``DatasetKind.create_fetcher`` takes: ``(dataset_kind, dataset,
+    auto_collation, collate_fn, drop_last)``; ``dataset`` is this worker's copy (``get_worker_info()``'s).
+    """
     global _worker_info
     results.cancel_join_thread()  # exit without waiting for the loader to read what is left
     try:
+        _set_worker_signal_handlers()
         seed = _seed_this_process(base_seed, worker_id)
+        dataset_kind, dataset = fetching[:2]
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         init_failure = None
         try:
             if worker_init_fn is not None:
                 worker_init_fn(worker_id)
-            fetch = _fetcher(dataset, batching)
+            fetcher = DatasetKind.create_fetcher(*fetching)
         except Exception as error:  # answered to the first task, which raises it in the loader
             init_failure = _Failure(error, worker_id)
+        exhausted = False  # this worker's copy of a stream has ended: its later tasks are answered so
         loader_pid = os.getppid()
         while os.getppid() == loader_pid:
             try:
@@ -138,44 +143,54 @@ def _worker_loop(dataset, batching, tasks, results, worker_id, num_workers, base
                 return
             if isinstance(task, _ResumeIteration):
                 results.put((task, None))
+                exhausted = False
                 if init_failure is None:
-                    fetch = _fetcher(dataset, batching)
+                    fetcher = DatasetKind.create_fetcher(*fetching)
                 continue
-            number, indices = task
+            number, index = task
             if init_failure is not None:
                 results.put((number, init_failure))
                 continue
-            try:
-                results.put((number, fetch(indices)))
-            except Exception as error:
-                results.put((number, _Failure(error, worker_id)))
+            if not exhausted:
+                try:
+                    answer = fetcher.fetch(index)
+                except Exception as error:
+                    if isinstance(error, StopIteration) and dataset_kind == DatasetKind.Iterable:
+                        exhausted = True
+                    else:
+                        answer = _Failure(error, worker_id)
+            results.put((number, _Exhausted() if exhausted else answer))
     except KeyboardInterrupt:  # the loader's process gets it too, and raises it there
         pass
 
 
 class WorkerPool:
-    """The worker processes of one ``iter(loader)`` (of every epoch, with ``persistent_workers``).
+    """The ``num_workers`` worker processes of one loader iterator (of every epoch, with
+    ``persistent_workers``), started from ``context`` (a ``multiprocessing`` context, or the module).
 
-    ``base_seed`` seeds them (see the module's description); ``batches(tasks)`` is one epoch.
+    Each makes its fetcher from ``fetching`` (``DatasetKind.create_fetcher``'s arguments) and is
+    seeded from ``base_seed`` (see the module's description); ``batches(tasks)`` is one epoch, keeping
+    ``prefetch_factor`` tasks ahead per worker, waiting at most ``timeout`` seconds (0: forever) for
+    one, in task order or, with ``in_order=False``, as they come.
     """
 
-    def __init__(self, loader, base_seed):
-        context = loader.multiprocessing_context or multiprocessing.get_context()
-        self.count = loader.num_workers
-        self.prefetch_factor = loader.prefetch_factor
-        self.timeout = loader.timeout
-        self.in_order = loader.in_order
+    def __init__(
+        self, fetching, base_seed, worker_init_fn, *, num_workers, context, prefetch_factor, timeout, in_order
+    ):
+        self.count = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.timeout = timeout
+        self.in_order = in_order
         self.results = context.Queue()
-        self.task_queues = [context.Queue() for _ in range(self.count)]
+        self.task_queues = [context.Queue() for _ in range(num_workers)]
         self.workers = []
         self.epochs = 0
         self.closed = False
-        batching = (loader.collate_fn, loader.batch_sampler is not None, loader.batch_size, loader.drop_last)
         try:
-            for worker_id in range(self.count):
+            for worker_id in range(num_workers):
                 arguments = (
-                    loader.dataset, batching, self.task_queues[worker_id], self.results, worker_id, self.count,
-                    base_seed, loader.worker_init_fn,
+                    fetching, self.task_queues[worker_id], self.results, worker_id, num_workers, base_seed,
+                    worker_init_fn,
                 )
                 worker = context.Process(target=_worker_loop, args=arguments, daemon=True)
                 worker.start()
