@@ -194,20 +194,26 @@ def test_fused_sgd_with_a_parameter_whose_first_grad_comes_late():
 
 # --- differentiable=True on non-leaf tensors: the values of the update --------------------------
 
+def _ON_SOME_CPUS(reason):  # noqa: N802 (a marker, as bug)
+    """A difference from PyTorch that only some CPUs show (PyTorch's kernel, not chainrule, differs
+    between them): an xfail that may pass."""
+    return pytest.mark.xfail(strict=False, reason=f"BUG on some CPUs: {reason}")
+
+
 DIFFERENTIABLE_CASES = {
     "sgd_nesterov": ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True)),
     "radam_decoupled": ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
     "rmsprop_centered_momentum": ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1)),
     "adagrad_lr_decay": ("Adagrad", dict(lr=0.1, lr_decay=0.1, initial_accumulator_value=0.2)),
-    "adam": pytest.param(("Adam", dict(lr=0.05)), marks=bug(
+    "adam": pytest.param(("Adam", dict(lr=0.05)), marks=_ON_SOME_CPUS(
         "PyTorch's differentiable=True Adam takes sqrt(1 - beta2**step) of the float32 step tensor with its CPU "
-        "float32 sqrt kernel, which is not correctly rounded (1 ulp off NumPy's on ~16% of inputs on this AVX512 "
-        "CPU), so ~5e-9 off on float64 params from step 4; chainrule computes the same float32 bias corrections "
-        "(chainrule/optim/adam.py differentiable_step) with a correctly rounded sqrt")),
-    "adamw_amsgrad": pytest.param(("AdamW", dict(lr=0.05, amsgrad=True, weight_decay=0.1)), marks=bug(
-        "PyTorch's differentiable=True AdamW: sqrt of the float32 bias correction by PyTorch's not correctly "
-        "rounded float32 sqrt kernel (~5e-9 off on float64 params from step 4; chainrule/optim/adam.py "
-        "differentiable_step)")),
+        "float32 sqrt kernel, which is not correctly rounded on some AVX512 CPUs (1 ulp off NumPy's on ~16% of "
+        "inputs), so ~5e-9 off on float64 params from step 4; chainrule computes the same float32 bias "
+        "corrections (chainrule/optim/adam.py differentiable_step) with a correctly rounded sqrt")),
+    "adamw_amsgrad": pytest.param(("AdamW", dict(lr=0.05, amsgrad=True, weight_decay=0.1)), marks=_ON_SOME_CPUS(
+        "PyTorch's differentiable=True AdamW: sqrt of the float32 bias correction by PyTorch's float32 sqrt "
+        "kernel, not correctly rounded on some CPUs (~5e-9 off on float64 params from step 4; "
+        "chainrule/optim/adam.py differentiable_step)")),
     "nadam": ("NAdam", dict(lr=0.05, momentum_decay=0.1)),
 }
 
