@@ -547,6 +547,22 @@ def test_a_list_the_step_never_reads_is_not_guarded_one_it_reads_is():
     assert not [message for message in messages if " step runs eagerly" in message]
 
 
+def test_a_global_read_by_name_through_globals_is_checked_on_each_call():
+    """``globals()["SCALE"]`` in the step: the module's numbers are read by a name in a string, so
+    each is checked (a replay kept the first call's value)."""
+    def scenario(compile):
+        model = make_model(12)
+        namespace = {"__name__": "training_script", "compile": compile, "model": model, "SCALE": 2.0}
+        exec("@compile\ndef f(x):\n    return model(x).sum() * globals()['SCALE']\n", namespace)  # noqa: S102
+        out = []
+        for i, (x, _) in enumerate(batches(12, 5)):
+            namespace["SCALE"] = 2.0 if i < 2 else 0.5
+            out.append(observe(namespace["f"](x)))
+        return out
+
+    compare(scenario)
+
+
 # ----------------------------------------------------------------------------- argument forms
 def test_positional_or_keyword_passed_every_way():
     def scenario(compile):

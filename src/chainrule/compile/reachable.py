@@ -120,8 +120,11 @@ class Reachable:
             module = sys.modules.get(imported)
             if module is not None and not imported.startswith("chainrule"):
                 self._numbers_named(module, set(vars(module)) if dynamic else names, f"imported_modules[{imported!r}]")
-        for name in sorted(_globals_read(code) if names else ()):  # (not an attribute's name: ``optimizer.step()``
-            if name in namespace:                                  # with a loop's ``for step in ...`` global)
+        global_names = _globals_read(code) if names else set()  # (not an attribute's name: ``optimizer.step()``)
+        if "globals" in global_names:  # globals()["SCALE"]: any of the module's plain values, by name
+            global_names |= {key for key, value in namespace.items() if key[:2] != "__" and is_plain(value)}
+        for name in sorted(global_names):
+            if name in namespace:
                 value = namespace[name]
                 self._visit(value, f"{path}.__globals__[{name!r}]", depth + 1, name, scalar_guard=True)
                 if isinstance(value, types.ModuleType) or isinstance(value, type) and _is_library(value):  # settings.lr
