@@ -34,10 +34,7 @@ class _nn:
         """``(device, dtype, non_blocking, memory_format)`` of the arguments of ``Tensor.to`` (any
         of its forms), None for those not given, as ``Module.to`` reads them (Lightning's
         ``DeviceDtypeModuleMixin`` does too)."""
-        device, dtype, _ = to_arguments(args, kwargs)
-        first = args[0] if args else None
-        if isinstance(first, Tensor):
-            device = first.device
-        flags = args[1:] if isinstance(first, Tensor) or dtype is not None and first is dtype else args[2:]
-        non_blocking = flags[0] if flags else kwargs.get("non_blocking", False)
+        device, dtype, non_blocking, _ = to_arguments(args, kwargs)
+        if args and isinstance(args[0], Tensor):  # to(other): its device too
+            device = args[0].device
         return (None if device is None else as_device(device)), dtype, non_blocking, kwargs.get("memory_format")

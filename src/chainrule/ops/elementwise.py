@@ -2387,7 +2387,7 @@ def to(self, *args, **kwargs):
     (a 4-d x, N, H, W, C in memory), ``channels_last_3d`` (5-d) or ``contiguous_format`` give x
     itself when its strides suggest that format already (see ``suggested_memory_format``), else a
     copy laid out so."""
-    device, dtype, copy = to_arguments(args, kwargs)
+    device, dtype, _, copy = to_arguments(args, kwargs)
     if device is not None:
         if device.startswith("meta"):
             moved = tensor_from_array(meta_array(self.array.shape, self.array.dtype if dtype is None else xp.dtype(dtype)))
@@ -2446,7 +2446,7 @@ def _is_dtype(value):
 
 
 def to_arguments(args, kwargs):
-    """``(device, dtype, copy)`` of a ``to`` call in one of PyTorch's three forms (see ``to``);
+    """``(device, dtype, non_blocking, copy)`` of a ``to`` call in one of PyTorch's three forms (see ``to``);
     a call that fits none (two dtypes, a NumPy type, a string for a dtype, a flag that is not a
     bool, an unknown keyword) raises PyTorch's TypeError."""
     first = args[0] if args else None
@@ -2465,14 +2465,15 @@ def to_arguments(args, kwargs):
     if flags and (len(flags) > 2 or not all(isinstance(flag, bool) for flag in flags)):
         _refuse_to_arguments(args, kwargs)
     if not kwargs:
-        return device, dtype, len(flags) > 1 and flags[1]
+        return device, dtype, bool(flags) and flags[0], len(flags) > 1 and flags[1]
+    non_blocking = flags[0] if flags else kwargs.get("non_blocking", False)
     copy = flags[1] if len(flags) > 1 else kwargs.get("copy", False)
     if (
-        not kwargs.keys() <= keywords or not isinstance(copy, bool) or not isinstance(kwargs.get("non_blocking", False), bool)
+        not kwargs.keys() <= keywords or not isinstance(copy, bool) or not isinstance(non_blocking, bool)
         or not isinstance(kwargs.get("memory_format", preserve_format), (memory_format_type, type(None)))
     ):
         _refuse_to_arguments(args, kwargs)
-    return device, dtype, copy
+    return device, dtype, non_blocking, copy
 
 
 def _refuse_to_arguments(args, kwargs):
