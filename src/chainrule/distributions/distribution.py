@@ -109,20 +109,18 @@ class Distribution:
 
     def _same_class_copy(self, instance=None):
         """What ``expand`` fills: ``instance`` (a subclass's ``expand`` passes its own) or a new
-        object of this distribution's class, subclass included, holding its attributes."""
-        if instance is not None:
-            return instance
-        new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        return new
-
-    def _expanded_copy(self, batch_shape, names, instance=None):
-        """A copy with those tensors of ``names`` it holds expanded to ``batch_shape`` (their event
-        dims kept); ``instance``, given, is filled (what it holds already is kept)."""
-        batch_shape = Size(batch_shape)
+        object of this distribution's class, subclass included, holding its attributes (those an
+        ``instance`` holds already are kept)."""
         new = type(self).__new__(type(self)) if instance is None else instance
         for key, value in self.__dict__.items():
             new.__dict__.setdefault(key, value)
+        return new
+
+    def _expanded_copy(self, batch_shape, names, instance=None):
+        """A copy (``_same_class_copy``) with those tensors of ``names`` it holds expanded to
+        ``batch_shape`` (their event dims kept)."""
+        batch_shape = Size(batch_shape)
+        new = self._same_class_copy(instance)
         for name in names:
             if name in self.__dict__:
                 value = self.__dict__[name]
