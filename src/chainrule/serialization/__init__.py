@@ -263,6 +263,7 @@ def _check_pickle_load_args(pickle_load_args, weights_only, pickle_module):
 
 
 def _read_bytes(f):
+    """``(a name for it, its bytes)`` of the file ``f``: a path or a binary file object."""
     if hasattr(f, "read"):
         return getattr(f, "name", "the file object"), f.read()
     path = os.fspath(f)

@@ -1,9 +1,9 @@
 """``torch.PyTorchFileReader``: the records of a zip archive ``torch.save`` wrote (``data.pkl``,
 ``data/0``, ``byteorder``...), read by name, as PyTorch's reader gives them to code that inspects a
 checkpoint without loading it (Lightning's lazy loading names the type)."""
-import os
 import struct
 
+from chainrule.serialization import _read_bytes
 from chainrule.serialization.structure import Malformed
 from chainrule.serialization.zip_archive import check_entry, open_archive
 
@@ -15,11 +15,7 @@ class PyTorchFileReader:
     them: relative to the archive's one top-level folder."""
 
     def __init__(self, file):
-        if hasattr(file, "read"):
-            self._bytes = file.read()
-        else:
-            with open(os.fspath(file), "rb") as opened:
-                self._bytes = opened.read()
+        _, self._bytes = _read_bytes(file)
         try:
             archive = open_archive(self._bytes)
         except Malformed as error:
