@@ -46,6 +46,7 @@ from chainrule.nn import functional as F
 from chainrule.nn.module import register_module_forward_hook, register_module_forward_pre_hook
 from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.transformer import TransformerEncoderLayer
+from chainrule.ops.broadcast import broadcast_shapes
 from chainrule.ops.conv import Convolution
 from chainrule.ops.matmul import Addbmm, Baddbmm, Bmm, Linear, Matmul
 from chainrule.overrides import TorchFunctionMode
@@ -510,7 +511,7 @@ def _matmul_calls(a, b):
         return [AtenCall(aten.mv, (Size(folded), Size(other.shape)), Size(folded[:1]), (larger.source, other.source))]
     rows = a.shape[-2] if a_dims > 1 else 1
     columns = b.shape[-1] if b_dims > 1 else 1
-    batch = prod(_broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    batch = prod(broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     inner = b.shape[-2] if b_dims > 1 else b.shape[0]
     return [_product(aten.bmm, (batch, rows, a.shape[-1]), (batch, inner, columns), sources)]
 
@@ -532,12 +533,6 @@ def _should_fold(a, b):
         return True
     shape, strides = larger.shape, larger.strides
     return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
-
-
-def _broadcast_shapes(first, second):
-    length = max(len(first), len(second))
-    first, second = (1,) * (length - len(first)) + first, (1,) * (length - len(second)) + second
-    return tuple(max(x, y) if min(x, y) != 0 else 0 for x, y in zip(first, second))
 
 
 def _product(packet, a_shape, b_shape, sources, added=None):
