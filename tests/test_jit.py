@@ -1,4 +1,5 @@
 """chainrule.jit: decorated and traced code runs eagerly, unchanged."""
+import io
 import warnings
 
 import pytest
@@ -7,15 +8,142 @@ import torch
 import chainrule
 
 
-def test_script_and_trace_return_what_they_are_given():
-    model = chainrule.nn.Linear(2, 1)
+def test_a_scripted_function_is_the_function_and_a_traced_one_is_run_as_pytorch_runs_it():
+    calls = []
 
     def double(x):
+        calls.append(x.shape)
         return x * 2
 
     with pytest.warns(DeprecationWarning, match="torch.jit.script` is deprecated"):
         assert chainrule.jit.script(double) is double
-    assert chainrule.jit.trace(model, chainrule.randn(1, 2)) is model
+    with pytest.warns(DeprecationWarning, match="torch.jit.trace` is deprecated"):
+        assert chainrule.jit.trace(double, chainrule.ones(2)) is double
+    assert len(calls) == 3  # as PyTorch: the trace, the second trace, the Python function
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        chainrule.jit.trace(double, example_kwarg_inputs={"x": chainrule.ones(3)}, check_trace=False)
+        assert calls[-1] == (3,) and len(calls) == 4
+        for lib in (torch, chainrule):
+            with pytest.raises(RuntimeError, match="must match the size"):
+                lib.jit.trace(lambda a, b: a + b, (lib.ones(2), lib.ones(3)))
+            with pytest.raises(TypeError, match="'NoneType' object is not iterable"):
+                lib.jit.trace(lambda a: a)
+            with pytest.raises(RuntimeError, match="example_kwarg_inputs should be a dict"):
+                lib.jit.trace(lib.nn.Linear(1, 1))
+            with pytest.raises(RuntimeError, match="cannot be multiplied"):
+                lib.jit.trace(lib.nn.Linear(3, 2), lib.ones(4, 5))
+
+
+class _Net(torch.nn.Module):
+    """A module with a helper method, a plain attribute and a branch on the training flag."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 2)
+        self.bn = torch.nn.BatchNorm1d(2)
+        self.scale = 2.0
+
+    def forward(self, x):
+        return self.helper(self.bn(self.fc(x))) * (1.0 if self.training else 0.5)
+
+    def helper(self, y):
+        return y * self.scale
+
+
+def _as(lib, module_class):
+    """``module_class`` (written with torch) built in ``lib``: the same class with lib's modules."""
+    return type(module_class.__name__, (lib.nn.Module,), {"__init__": _net_init(lib), "forward": module_class.forward, "helper": module_class.helper})
+
+
+def _net_init(lib):
+    def __init__(self):
+        lib.nn.Module.__init__(self)
+        self.fc = lib.nn.Linear(3, 2)
+        self.bn = lib.nn.BatchNorm1d(2)
+        self.scale = 2.0
+    return __init__
+
+
+@pytest.mark.parametrize("kind", ["script", "trace"])
+def test_scripted_and_traced_modules_share_parameters_not_structure_as_in_pytorch(kind):
+    outcomes = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        model = _as(lib, _Net)()
+        x = lib.randn(4, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            copy = lib.jit.script(model) if kind == "script" else lib.jit.trace(model, x)
+            assert lib.jit.script(copy) is copy
+        expected = {"script": ("RecursiveScriptModule", "RecursiveScriptModule"), "trace": ("TopLevelTracedModule", "TracedModule")}[kind]
+        assert (type(copy).__name__, type(copy.fc).__name__) == expected
+        assert isinstance(copy, (lib.jit.ScriptModule, lib.nn.Module)) and isinstance(copy, lib.jit.ScriptModule)
+        assert copy.fc.weight is model.fc.weight and copy.bn.running_mean is model.bn.running_mean
+        copy.eval()
+        assert model.training and model.bn.training and not copy.bn.training
+        copy.fc.bias = lib.nn.Parameter(lib.zeros(2))
+        assert model.fc.bias is not copy.fc.bias
+        outcomes.append((
+            repr(copy), copy.original_name, [name for name, _ in copy.named_parameters()], list(copy.state_dict()),
+            model.bn.num_batches_tracked.item(),
+            # a trace freezes the branches of its example run (here training mode); chainrule's runs forward anew
+            [[round(value, 5) for value in row] for row in copy(x).tolist()] if kind == "script" else None,
+        ))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_trace_runs_a_module_as_often_as_pytorch_so_its_statistics_and_random_stream_agree():
+    outcomes = []
+    for lib in (torch, chainrule):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            counts = []
+            for options in ({}, {"check_trace": False}, {"check_inputs": [(lib.randn(4, 2),), (lib.randn(4, 2),)]}):
+                model = lib.nn.BatchNorm1d(2)
+                lib.jit.trace(model, lib.randn(4, 2), **options)
+                counts.append(model.num_batches_tracked.item())
+            lib.manual_seed(0)
+            with pytest.warns(lib.jit.TracerWarning, match="Output nr 1. of the traced function does not match"):
+                lib.jit.trace(lib.nn.Dropout(0.5), lib.ones(4))
+        outcomes.append((counts, lib.rand(1).item()))
+    assert outcomes[0] == outcomes[1] and outcomes[0][0] == [5, 1, 9]
+
+
+def test_the_deployment_recipe_script_save_load_runs_as_in_pytorch(tmp_path):
+    """The tutorial's "Export/Load Model in TorchScript Format": script, ``save``, ``jit.load``, eval."""
+    outcomes = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Dropout(0.2), lib.nn.Linear(4, 2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            path = str(tmp_path / f"{lib.__name__}_scripted.pt")
+            lib.jit.script(model).save(path)
+            loaded = lib.jit.load(path)
+            traced = lib.jit.trace(model.eval(), lib.ones(1, 3))
+            buffer = io.BytesIO()
+            lib.jit.save(traced, buffer)
+            buffer.seek(0)
+            traced_loaded = lib.jit.load(buffer)
+            with pytest.raises(AttributeError, match="'Linear' object has no attribute 'save'"):
+                lib.jit.save(lib.nn.Linear(1, 1), path)
+        loaded.eval()
+        x = lib.randn(5, 3)
+        outcomes.append((
+            type(loaded).__name__, type(traced_loaded).__name__, repr(traced_loaded), loaded.original_name,
+            loaded(x).tolist() == model(x).tolist(), traced_loaded(x).tolist() == model(x).tolist(), sorted(loaded.state_dict()),
+        ))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_scripted_modules_code_is_the_forward_it_runs():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scripted = chainrule.jit.script(_as(chainrule, _Net)())
+        linear = chainrule.jit.script(chainrule.nn.Linear(1, 1))
+    assert scripted.code.startswith("def forward(self, x):") and "self.helper(" in scripted.code
+    assert "def forward(self, input" in linear.code
 
 
 def test_annotations_work_bare_and_with_options():
@@ -54,9 +182,10 @@ def test_script_module_is_a_module_whose_script_methods_run_as_python():
             super().__init__()
             self.scale = chainrule.nn.Parameter(chainrule.tensor(2.0))
 
-        @chainrule.jit.script_method
-        def forward(self, x):
-            return x * self.scale
+        with pytest.warns(DeprecationWarning, match="`torch.jit.script_method` is deprecated"):
+            @chainrule.jit.script_method
+            def forward(self, x):
+                return x * self.scale
 
     model = Doubler()
     assert isinstance(model, chainrule.nn.Module) and [name for name, _ in model.named_parameters()] == ["scale"]
