@@ -169,3 +169,118 @@ def test_a_list_given_as_a_products_operand_is_refused_in_pytorchs_words(lib):
     with pytest.raises(TypeError) as refused:
         lib.nn.functional.linear([1.0, 2.0], lib.ones(2, 2))
     assert str(refused.value) == "linear(): argument 'input' (position 1) must be Tensor, not list"
+
+
+# ----------------------------------------------------------------------------- kornia, diffusers and MONAI at import
+PYTORCH_DTYPES_WITHOUT_ARRAYS = [
+    "bfloat16", "complex32", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
+    "float4_e2m1fn_x2", "bit", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16", "qint8", "quint8", "qint32", "quint4x2",
+    "quint2x4", *(f"{sign}int{bits}" for sign in ("", "u") for bits in range(1, 8)),
+]
+
+
+@pytest.mark.parametrize("name", PYTORCH_DTYPES_WITHOUT_ARRAYS)
+def test_dtypes_numpy_lacks_are_named_and_described_as_pytorchs(name):
+    """diffusers names ``torch.float8_e4m3fn`` as a default argument of every model class."""
+    import pickle
+
+    ours, theirs = getattr(chainrule, name), getattr(torch, name)
+    assert repr(ours).rpartition(".")[2] == repr(theirs).rpartition(".")[2] and ours.itemsize == theirs.itemsize
+    assert (ours.is_floating_point, ours.is_complex) == (theirs.is_floating_point, theirs.is_complex)
+    try:
+        signed = theirs.is_signed
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            ours.is_signed
+    else:
+        assert ours.is_signed == signed
+    for info in ("finfo", "iinfo"):
+        try:
+            limits = getattr(torch, info)(theirs)
+            expected = {key: getattr(limits, key) for key in ("bits", "min", "max", "eps", "smallest_normal", "tiny", "resolution") if hasattr(limits, key)}
+            if name[0] != "q":  # PyTorch's iinfo of a quantized dtype cannot name it
+                expected["dtype"] = limits.dtype
+        except (TypeError, NotImplementedError) as error:
+            expected = type(error)
+        try:
+            got = getattr(chainrule, info)(ours)
+            got = {key: getattr(got, key) for key in expected} if isinstance(expected, dict) else got
+        except (TypeError, NotImplementedError) as error:
+            got = type(error)
+        if name != "float4_e2m1fn_x2":  # PyTorch makes its finfo, whose attributes then raise
+            assert got == expected, info
+    assert pickle.loads(pickle.dumps(ours)) is ours and ours == ours and ours != chainrule.float32
+    if name not in ("bfloat16", "complex32"):
+        with pytest.raises(TypeError, match=f"{repr(ours).rpartition('.')[2]} is not supported"):
+            chainrule.zeros(2, dtype=ours)
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_symbolic_size_helpers_answer_for_plain_numbers_as_pytorchs(lib):
+    assert not isinstance(3, (lib.SymInt, lib.SymFloat, lib.SymBool))
+    assert (lib.sym_max(2, 3), lib.sym_max(2, 3.0), lib.sym_min(4, 3), lib.sym_sum([1, 2, 3]), lib.sym_sum(1, 2)) == (3, 3.0, 3, 6, 3)
+    assert type(lib.sym_max(2, 3.0)) is float and lib.sym_int(2.7) == 2 and lib.sym_float(2) == 2.0 and lib.sym_not(True) is False
+    assert lib.sym_ite(True, 1, 2) == 1 and lib.sym_sqrt(4) == 2.0
+    with pytest.raises(AssertionError):
+        lib.sym_max("a", 1)
+    from importlib import import_module
+
+    shapes = import_module(f"{lib.__name__}.fx.experimental.symbolic_shapes")
+    assert shapes.guard_or_false(2 == 2) and shapes.statically_known_true(True) and shapes.is_concrete_int(3)
+    assert shapes.sym_eq([1, 2], (1, 2)) and not shapes.sym_eq([1], [1, 2])
+    assert import_module(f"{lib.__name__}.fx.experimental.proxy_tensor").get_proxy_mode() is None
+    assert import_module(f"{lib.__name__}._subclasses.fake_tensor").is_fake(lib.ones(1)) is False
+    assert lib._shape_as_tensor(lib.ones(2, 3)).tolist() == [2, 3] and lib._shape_as_tensor(lib.ones(2, 3)).dtype == lib.int64
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_check_raises_the_error_type_with_the_message_as_pytorchs(lib):
+    lib._check(True, lambda: "never computed")
+    for check, error in ((lib._check, RuntimeError), (lib._check_index, IndexError), (lib._check_value, ValueError),
+                         (lib._check_type, TypeError), (lib._check_not_implemented, NotImplementedError)):
+        with pytest.raises(error, match="^n must be positive, got -1$"):
+            check(False, lambda: "n must be positive, got -1")
+    with pytest.raises(RuntimeError, match="Expected cond to be True, but got False"):
+        lib._check(1 > 2)
+    with pytest.raises(TypeError, match="cond must be a bool, but got a Tensor"):
+        lib._check(lib.tensor(True))
+    with pytest.raises(RuntimeError), pytest.warns(FutureWarning, match="_check_is_size will be removed"):
+        lib._check_is_size(5, max=4)
+    with pytest.raises(ValueError, match="all"):
+        lib._check_tensor_all_with(ValueError, lib.tensor([True, False]), lambda: "all")
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_cpu_streams_and_events_as_pytorchs(lib):
+    stream, event = lib.Stream(), lib.Event(enable_timing=True)
+    assert stream == lib.Stream() and stream.query() and stream.synchronize() is None and stream.device == lib.device("cpu")
+    assert (stream.device_index, stream.stream_id, event.query(), event.event_id) == (-1, 0, True, 0)
+    for refused in (stream.record_event, event.record, lambda: stream.wait_stream(lib.Stream())):
+        with pytest.raises(RuntimeError, match="cpu backend doesn't support events"):
+            refused()
+    with pytest.raises(ValueError, match="enable_timing=True"):
+        lib.Event().elapsed_time(event)
+    with pytest.raises(RuntimeError, match="not linked with support for cuda devices"):
+        lib.Stream("cuda")
+
+
+def test_backend_settings_kornia_and_monai_read():
+    with chainrule.backends.__allow_nonbracketed_mutation():
+        chainrule.backends.cudnn.deterministic = chainrule.backends.cudnn.deterministic
+    assert not chainrule.backends.flags_frozen() and chainrule.backends.mkldnn.is_available() is False
+    with chainrule.backends.mkldnn.flags(enabled=False):
+        assert chainrule.backends.mkldnn.enabled is False
+    assert chainrule.backends.mkldnn.enabled is torch.backends.mkldnn.enabled is True
+    for lib in (torch, chainrule):
+        assert lib._C._are_functorch_transforms_active() is False
+        assert lib.func.vmap(lambda x: x * lib._C._are_functorch_transforms_active())(lib.ones(2)).tolist() == [1.0, 1.0]
+        assert lib._C._functorch.is_legacy_batchedtensor(lib.ones(1)) is False
+
+
+def test_collate_and_meshgrid_names_monai_reads():
+    from torch.utils.data._utils.collate import np_str_obj_array_pattern as theirs
+
+    from chainrule.utils.data._utils.collate import np_str_obj_array_pattern as ours
+
+    assert ours.pattern == theirs.pattern
+    assert chainrule.meshgrid.__kwdefaults__ == torch.meshgrid.__kwdefaults__ == {"indexing": None}

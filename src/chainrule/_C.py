@@ -10,6 +10,7 @@ from chainrule.random import Generator  # noqa: F401,E402
 from chainrule.device import device as as_device  # noqa: E402
 from chainrule.ops.elementwise import to_arguments  # noqa: E402
 from chainrule.tensor import Tensor  # noqa: E402
+from chainrule.func import custom_functions  # noqa: E402
 
 
 def _log_api_usage_once(event):
@@ -24,6 +25,32 @@ def _get_tracing_state():
     """None: nothing is being traced by ``torch.jit.trace`` (chainrule's runs the function as
     Python), as PyTorch answers outside a trace (pyro asks on every masked ``log_prob``)."""
     return None
+
+
+def _are_functorch_transforms_active():
+    """Whether a ``torch.func`` transform (vmap, grad, jacrev...) is running its function now."""
+    return bool(custom_functions._running)
+
+
+class _functorch:
+    """``torch._C._functorch``: what functorch's tensor wrappers are; here a transform's function
+    sees plain tensors (vmap runs it once per element), so none is batched or wrapped."""
+
+    @staticmethod
+    def is_batchedtensor(tensor):
+        return False
+
+    @staticmethod
+    def is_legacy_batchedtensor(tensor):
+        return False
+
+    @staticmethod
+    def is_gradtrackingtensor(tensor):
+        return False
+
+    @staticmethod
+    def is_functionaltensor(tensor):
+        return False
 
 
 class _nn:

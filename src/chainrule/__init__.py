@@ -65,6 +65,39 @@ from chainrule.memory_layout import (  # noqa: F401
     sparse_csr,
     strided,
 )
+from chainrule.dtypes import (  # noqa: F401 (the dtypes NumPy has no type for, named as in PyTorch)
+    bit,
+    bits1x8,
+    bits2x4,
+    bits4x2,
+    bits8,
+    bits16,
+    float4_e2m1fn_x2,
+    float8_e4m3fn,
+    float8_e4m3fnuz,
+    float8_e5m2,
+    float8_e5m2fnuz,
+    float8_e8m0fnu,
+    int1,
+    int2,
+    int3,
+    int4,
+    int5,
+    int6,
+    int7,
+    qint8,
+    qint32,
+    quint2x4,
+    quint4x2,
+    quint8,
+    uint1,
+    uint2,
+    uint3,
+    uint4,
+    uint5,
+    uint6,
+    uint7,
+)
 from chainrule.dtypes import (
     bfloat16,
     bool_ as bool,
@@ -172,8 +205,34 @@ from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.Float
 Storage = FloatStorage  # torch.Storage: PyTorch's name of the default legacy storage type, FloatStorage itself
 from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
 from chainrule.control_flow import cond  # noqa: E402  torch.cond
+from chainrule.streams import Event, Stream  # noqa: E402  torch.Stream, torch.Event: the CPU's
+from chainrule.symbolic import (  # noqa: E402  torch.SymInt, torch.sym_max...: sizes are plain numbers here
+    SymBool,
+    SymFloat,
+    SymInt,
+    _shape_as_tensor,
+    sym_float,
+    sym_int,
+    sym_ite,
+    sym_max,
+    sym_min,
+    sym_not,
+    sym_sqrt,
+    sym_sum,
+)
+from chainrule.checks import (  # noqa: E402  torch._check...: preconditions with PyTorch's error types
+    _check,
+    _check_index,
+    _check_is_size,
+    _check_not_implemented,
+    _check_tensor_all,
+    _check_tensor_all_with,
+    _check_type,
+    _check_value,
+    _check_with,
+)
 
-_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__"}
+_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses"}
 
 
 def __getattr__(name):

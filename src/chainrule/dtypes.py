@@ -80,16 +80,23 @@ class dtype:
 
 
 class DtypeWithoutArrays(dtype):
-    """A PyTorch dtype that NumPy has no type for (``bfloat16``): it can be named, compared,
-    printed, pickled and asked about (``finfo``, ``itemsize``, ``is_floating_point``), so that
-    code which only mentions it runs (a table of dtypes, ``dtype == torch.bfloat16``, autocast's
-    dtype); a tensor cannot hold it: whatever asks for its NumPy dtype (``zeros(dtype=...)``,
-    ``x.to(...)``) gets a TypeError saying what to use instead."""
+    """A PyTorch dtype that NumPy has no type for (``bfloat16``, the float8 and sub-byte types, the
+    quantized types): it can be named, compared, printed, pickled and asked about (``finfo``,
+    ``iinfo``, ``itemsize``, ``is_floating_point``), so that code which only mentions it runs (a
+    table of dtypes, ``dtype == torch.bfloat16``, autocast's dtype, a default argument
+    ``storage_dtype=torch.float8_e4m3fn``); a tensor cannot hold it: whatever asks for its NumPy
+    dtype (``zeros(dtype=...)``, ``x.to(...)``) gets a TypeError saying what to use instead.
 
-    __slots__ = ("name", "itemsize", "limits", "instead")
+    ``kind`` is NumPy's letter for its category ("f" floating, "i"/"u" signed/unsigned integer),
+    or "q" for PyTorch's quantized integers and "V" for its bits types, which are neither;
+    ``limits`` are what ``finfo`` (a floating one) or ``iinfo`` (a quantized one) report, None where
+    PyTorch has none; ``signed`` is None where PyTorch's ``is_signed`` refuses to answer."""
 
-    def __init__(self, name, itemsize, limits, instead):
-        for field, value in (("name", name), ("itemsize", itemsize), ("limits", limits), ("instead", instead)):
+    __slots__ = ("name", "itemsize", "limits", "instead", "kind", "signed")
+
+    def __init__(self, name, itemsize, limits, instead, kind="f", signed=True):
+        fields = {"name": name, "itemsize": itemsize, "limits": limits, "instead": instead, "kind": kind, "signed": signed}
+        for field, value in fields.items():
             object.__setattr__(self, field, value)
 
     @property
@@ -99,10 +106,19 @@ class DtypeWithoutArrays(dtype):
             f"use {self.instead}"
         )
 
-    kind = "f"
-    is_floating_point = True
-    is_complex = False
-    is_signed = True
+    @property
+    def is_floating_point(self):
+        return self.kind == "f"
+
+    @property
+    def is_complex(self):
+        return self.kind == "c"
+
+    @property
+    def is_signed(self):
+        if self.signed is None:
+            raise RuntimeError("Bits types are undefined" if self.kind == "V" else f"{self.name} has no signedness")
+        return self.signed
 
     def __getattr__(self, name):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
@@ -118,6 +134,39 @@ class DtypeWithoutArrays(dtype):
 
     def __reduce__(self):
         return self.name  # pickled by name: chainrule.dtypes.bfloat16
+
+
+def _float_limits(bits, eps, largest, smallest_normal, smallest=None):
+    """What ``finfo`` reports of a floating dtype NumPy has no type for (``min`` is ``-max`` unless given)."""
+    return {"bits": bits, "eps": eps, "max": largest, "min": -largest if smallest is None else smallest,
+            "smallest_normal": smallest_normal, "resolution": 10.0 ** -max(0, math.floor(-math.log10(eps)))}
+
+
+_HALF_OR_FLOAT = "float16 (x.half()) or float32 (x.float())"
+bfloat16 = DtypeWithoutArrays("bfloat16", 2, _float_limits(16, 2.0**-7, 3.3895313892515355e38, 2.0**-126), _HALF_OR_FLOAT)
+# The 8-bit floats of PyTorch (storage types: PyTorch itself computes little in them).
+float8_e4m3fn = DtypeWithoutArrays("float8_e4m3fn", 1, _float_limits(8, 0.125, 448.0, 2.0**-6), _HALF_OR_FLOAT)
+float8_e4m3fnuz = DtypeWithoutArrays("float8_e4m3fnuz", 1, _float_limits(8, 0.125, 240.0, 2.0**-7), _HALF_OR_FLOAT)
+float8_e5m2 = DtypeWithoutArrays("float8_e5m2", 1, _float_limits(8, 0.25, 57344.0, 2.0**-14), _HALF_OR_FLOAT)
+float8_e5m2fnuz = DtypeWithoutArrays("float8_e5m2fnuz", 1, _float_limits(8, 0.125, 57344.0, 2.0**-15), _HALF_OR_FLOAT)
+float8_e8m0fnu = DtypeWithoutArrays("float8_e8m0fnu", 1, _float_limits(8, 1.0, 2.0**127, 2.0**-127, smallest=2.0**-127), _HALF_OR_FLOAT, signed=False)
+float4_e2m1fn_x2 = DtypeWithoutArrays("float4_e2m1fn_x2", 1, None, _HALF_OR_FLOAT)
+# The sub-byte integers (int1..int7, uint1..uint7: bit is uint1), the bits types and the quantized integers.
+_SUB_BYTE = {
+    f"{sign}int{bits}": DtypeWithoutArrays(f"{sign}int{bits}", 1, None, f"{sign}int8 (x.to(chainrule.{sign}int8))", "u" if sign else "i", not sign)
+    for sign in ("", "u") for bits in range(1, 8)
+}
+globals().update(_SUB_BYTE)
+bit = _SUB_BYTE["uint1"]
+_BITS = {name: DtypeWithoutArrays(name, size, None, "uint8 (x.view(chainrule.uint8))", "V", None)
+         for name, size in (("bits1x8", 1), ("bits2x4", 1), ("bits4x2", 1), ("bits8", 1), ("bits16", 2))}
+globals().update(_BITS)
+_QUANTIZED = {
+    name: DtypeWithoutArrays(name, size, {"bits": 8 * size, "min": low, "max": high}, "a floating dtype: chainrule has no quantized tensors", "q", None)
+    for name, size, low, high in (("qint8", 1, -128, 127), ("quint8", 1, 0, 255), ("qint32", 4, -(2**31), 2**31 - 1),
+                                  ("quint4x2", 1, 0, 255), ("quint2x4", 1, 0, 255))
+}
+globals().update(_QUANTIZED)
 
 
 _NAMED = {}
@@ -150,14 +199,6 @@ uint64 = of("uint64")
 bool_ = of("bool")
 complex64 = of("complex64")
 complex128 = of("complex128")
-bfloat16 = DtypeWithoutArrays(
-    "bfloat16",
-    2,
-    # The limits of a float32 cut to 8 bits of mantissa: torch.finfo(torch.bfloat16).
-    {"bits": 16, "eps": 2.0**-7, "max": 3.3895313892515355e38, "smallest_normal": 2.0**-126, "resolution": 0.01},
-    "float16 (x.half()) or float32 (x.float())",
-)
-
 
 
 class ComplexWithoutArrays(DtypeWithoutArrays):
@@ -165,9 +206,6 @@ class ComplexWithoutArrays(DtypeWithoutArrays):
     about as ``bfloat16`` is, no tensor holds it."""
 
     __slots__ = ()
-    kind = "c"
-    is_floating_point = False
-    is_complex = True
 
     def to_real(self):
         return float16
@@ -180,8 +218,9 @@ complex32 = ComplexWithoutArrays(
     "complex32",
     4,
     # its parts' limits, torch.finfo(torch.complex32): float16's
-    {"bits": 16, "eps": 2.0**-10, "max": 65504.0, "smallest_normal": 2.0**-14, "resolution": 0.001, "dtype": "float16"},
+    {**_float_limits(16, 2.0**-10, 65504.0, 2.0**-14), "dtype": "float16"},
     "complex64 (x.to(chainrule.complex64))",
+    kind="c",
 )
 
 # PyTorch's aliases

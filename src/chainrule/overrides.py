@@ -339,6 +339,11 @@ def resolve_name(f):
 
 
 # ----------------------------------------------------------------------------- chainrule's functions
+#: What a dispatcher copies of its function: functools' names and docstring, and the keyword-only
+#: defaults (MONAI reads ``torch.meshgrid.__kwdefaults__`` to learn that it takes ``indexing=``).
+_ASSIGNED = (*functools.WRAPPER_ASSIGNMENTS, "__kwdefaults__")
+
+
 def overridable(function, module, modes_only=False):
     """``function`` (public as ``module.NAME``), handing calls with overloaded arguments to them.
 
@@ -348,7 +353,7 @@ def overridable(function, module, modes_only=False):
     if getattr(function, "_overridable", False):
         return function
     if modes_only:
-        @functools.wraps(function)
+        @functools.wraps(function, assigned=_ASSIGNED)
         def seen_by_modes(*args, **kwargs):
             if _modes_entered and _switch.modes and _switch.state != "disabled":
                 return _call_overrides(seen_by_modes, [], args, kwargs or None, f"{module}.{function.__name__}")
@@ -362,7 +367,7 @@ def overridable(function, module, modes_only=False):
     in_python = module == "chainrule.nn.functional" and function.__name__ not in _FUNCTIONAL_IN_CPP
     name = None if in_python else f"{module}.{function.__name__}"
 
-    @functools.wraps(function)
+    @functools.wraps(function, assigned=_ASSIGNED)
     def dispatcher(*args, **kwargs):
         armed = _armed
         if armed:

@@ -19,6 +19,15 @@ def _checked_dtype(type, function):
     return type
 
 
+def _refuse(dtype, function, other):
+    """PyTorch's TypeError of ``finfo`` given a dtype that is not floating (``iinfo``: not integer)."""
+    kind = "a floating point" if function == "finfo" else "an integer"
+    raise TypeError(
+        f"chainrule.{function}() requires {kind} input type. Use chainrule.{other} to handle 'chainrule.{function}' "
+        f"(got {getattr(dtype, 'name', dtype)})"
+    )
+
+
 class _Limits:
     """What finfo and iinfo share: two of them are equal when they describe the same dtype, as in
     PyTorch (``finfo(float32) == finfo(float)``); like PyTorch's, they are not hashable."""
@@ -40,15 +49,16 @@ class finfo(_Limits):
 
     def __init__(self, type=_DEFAULT):
         type = dtypes.get_default_dtype() if type is _DEFAULT else _checked_dtype(type, "finfo")
-        if isinstance(type, dtypes.DtypeWithoutArrays):  # bfloat16: its limits are known without NumPy
-            self.__dict__.update({"dtype": type.name, **type.limits}, min=-type.limits["max"], tiny=type.limits["smallest_normal"])
+        if isinstance(type, dtypes.DtypeWithoutArrays):  # bfloat16, float8...: their limits are known without NumPy
+            if type.kind not in "fc":
+                _refuse(type, "finfo", "iinfo")
+            if type.limits is None:
+                raise NotImplementedError(f"finfo: the limits of {type.name} are not known here")
+            self.__dict__.update({"dtype": type.name, **type.limits}, tiny=type.limits["smallest_normal"])
             return
         dtype = dtypes.real_dtype(type)  # a complex dtype's are its parts' (finfo(complex64) is float32's)
         if dtype.kind != "f":
-            raise TypeError(
-                "chainrule.finfo() requires a floating point input type. Use chainrule.iinfo to handle 'chainrule.finfo' "
-                f"(got {dtype})"
-            )
+            _refuse(dtype, "finfo", "iinfo")
         limits = xp.finfo(dtype)
         self.bits = limits.bits
         self.eps = float(limits.eps)
@@ -69,14 +79,17 @@ class iinfo(_Limits):
     """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``min``, ``max``, ``dtype``."""
 
     def __init__(self, type):
-        dtype = xp.dtype(_checked_dtype(type, "iinfo"))
+        type = _checked_dtype(type, "iinfo")
+        if isinstance(type, dtypes.DtypeWithoutArrays):  # the quantized integers: their limits are known
+            if type.kind != "q":
+                _refuse(type, "iinfo", "finfo")
+            self.__dict__.update(type.limits, dtype=type.name)
+            return
+        dtype = xp.dtype(type)
         if dtype.kind not in "iu":
             if dtype.kind == "b":
                 raise TypeError("chainrule.bool is not supported by chainrule.iinfo")
-            raise TypeError(
-                "chainrule.iinfo() requires an integer input type. Use chainrule.finfo to handle 'chainrule.iinfo' "
-                f"(got {dtype})"
-            )
+            _refuse(dtype, "iinfo", "finfo")
         limits = xp.iinfo(dtype)
         self.bits = limits.bits
         self.min = int(limits.min)

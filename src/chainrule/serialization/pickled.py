@@ -21,6 +21,8 @@ import pickletools
 
 import numpy
 
+from chainrule import dtypes
+
 from chainrule.serialization.allowlist import allowed_by_user, blocked, unsupported_global
 from chainrule.serialization.structure import entry_name, is_storable
 
@@ -124,6 +126,7 @@ _ALLOWED_BY_PYTORCH = {
     "collections.OrderedDict", "collections.Counter", "chainrule.tensor.Size", "chainrule.Size",
     "chainrule.device.device", "chainrule.device", "chainrule.dtypes.of", "chainrule.dtypes.bfloat16",
     "builtins.set", "builtins.bytearray", "builtins.complex", "_codecs.encode",
+    *(f"chainrule.dtypes.{each.name}" for each in vars(dtypes).values() if isinstance(each, dtypes.DtypeWithoutArrays)),
 }
 
 

@@ -119,7 +119,7 @@ class Encoder:
             return {"complex": [value.real, value.imag]}
         if kind is device:
             return {"device": str(value)}
-        if kind is dtypes.dtype or kind is dtypes.DtypeWithoutArrays:
+        if kind is dtypes.dtype or issubclass(kind, dtypes.DtypeWithoutArrays):
             return {"dtype": repr(value).rpartition(".")[2]}
         if kind in _KIND_OF_MAPPING or kind in _KIND_OF_SEQUENCE:
             if id(value) in self.open_containers:

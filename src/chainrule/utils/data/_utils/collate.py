@@ -28,6 +28,7 @@ default) batches it::
 """
 import collections.abc
 import copy
+import re
 
 from chainrule import dtypes
 from chainrule.backend import as_array, xp
@@ -173,5 +174,10 @@ def rebuild_sequence(original, items):
         return items
 
 
+#: PyTorch's test of a NumPy dtype's string for text and objects (bytes, str, object), which no
+#: tensor holds (MONAI's image readers use it too).
+np_str_obj_array_pattern = re.compile(r"[SaUO]")
+
+
 def _holds_objects_or_text(array):
-    return array.dtype.kind in "SUO"
+    return np_str_obj_array_pattern.search(array.dtype.str) is not None
