@@ -1263,7 +1263,14 @@ def _attend(query, key, value, score_bias, dropout_p, scale, blocked_rows_to_zer
     A row whose scores are all -inf (every key masked out) has no softmax; with
     ``blocked_rows_to_zero`` its weights are zeros (scaled_dot_product_attention), otherwise NaN
     (what multi_head_attention_forward's softmax gives, as in PyTorch).
+
+    scaled_dot_product_attention's kernel (``blocked_rows_to_zero``) computes float16 tensors in
+    float32 and rounds the output once, as PyTorch's math kernel does, its gradients so too.
     """
+    if blocked_rows_to_zero and query.dtype == dtypes.float16:
+        widened = [None if tensor is None else tensor.float() for tensor in (query, key, value, score_bias)]
+        output, weights = _attend(*widened, dropout_p, scale, blocked_rows_to_zero)
+        return output.half(), weights.half()
     scores = (query @ key.transpose(-2, -1)) * scale
     if score_bias is not None:
         scores = scores + score_bias

@@ -23,6 +23,9 @@ group g see only the input channels of group g. A depthwise convolution (one inp
 group) of stride 1 skips im2col: it is a multiply-add of whole arrays per kernel position
 (``depthwise``), and so are its gradients. 1-d convolutions are the same with one spatial
 dimension; every function here works for any number of them.
+
+Of float16 tensors, a convolution is computed in float32, bias included, and rounded once, as
+PyTorch's CPU kernels compute it (``half_precision.for_input``); its gradients so too.
 """
 import itertools
 import math
@@ -31,6 +34,7 @@ from chainrule import dtypes
 from chainrule.backend import MetaArray, meta_array, sliding_windows, xp
 from chainrule.memory_layout import CHANNELS_LAST_OF_ANY_INPUT
 from chainrule.caller_warnings import warn_once
+from chainrule.ops.half_precision import for_input
 from chainrule.ops.padding import constant_pad_nd
 from chainrule.ops.registry import public
 from chainrule.ops.windows import LAYOUTS, WindowNode, WindowOp, array_functions, on_arrays, output_size, per_dimension
@@ -494,7 +498,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
         per_dimension(value, count, name, "convolution")
         for value, name in ((stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output_padding"))
     )
-    return Convolution.apply(input, weight, bias, stride, padding, dilation, bool(transposed), output_padding, groups)
+    return for_input(Convolution, input).apply(input, weight, bias, stride, padding, dilation, bool(transposed), output_padding, groups)
 
 
 def _c_type(numpy_dtype):
@@ -613,7 +617,7 @@ def _convolve_public(input, weight, bias, stride, padding, dilation, groups, spa
             f"Kernel size: ({' x '.join(map(str, reach))}). Kernel size can't be greater than actual input size "
             f"({operation}: give a larger input, more padding or a smaller kernel)"
         )
-    output = Convolution.apply(input, weight, bias, stride, padding, dilation, False, (0,) * spatial, groups)
+    output = for_input(Convolution, input).apply(input, weight, bias, stride, padding, dilation, False, (0,) * spatial, groups)
     return output.squeeze(0) if unbatched else output
 
 
@@ -688,7 +692,7 @@ def _convolve_transposed_public(input, weight, bias, stride, padding, output_pad
     unbatched = input.ndim == spatial + 1
     if unbatched:
         input = input.unsqueeze(0)
-    output = Convolution.apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
+    output = for_input(Convolution, input).apply(input, weight, bias, stride, padding, dilation, True, output_padding, groups)
     if any(size < 1 for size in output.shape[2:]):
         raise RuntimeError(f"{operation}: the output size {list(output.shape)} is too small (input {list(input.shape)}); reduce padding")
     return output.squeeze(0) if unbatched else output

@@ -65,7 +65,30 @@ class Rsub(Sub):
     node_name = "RsubBackward1"
 
 
+class ScaledAdd(Pointwise):
+    """input + alpha · other of float16 tensors (add's and, alpha negated, sub's and rsub's, shown
+    as their nodes), as PyTorch's kernel computes it: in float32 (``computed_in_float32``), alpha
+    taken in float16 (0.3 is 0.2998...), so that alpha · other is exact and the sum is rounded to
+    float16 once. Its backward, PyTorch's, multiplies the gradient by alpha as a number (0.3)."""
+
+    node_name = "AddBackward0"
+    formula = "input + alpha · other"
+    derivatives = ("1", "alpha", None)
+
+    @staticmethod
+    def forward(ctx, input, other, alpha):
+        ctx.alpha = alpha
+        return input + float(xp.float16(alpha)) * other
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, grad_output * ctx.alpha, None
+
+
 class Mul(Pointwise):
+    # a float16 tensor times a number, computed in float32 (``_half_with_number``): PyTorch's
+    # MulBackward0 multiplies by tensor operations, in float16 (half_precision.py)
+    half_backward_rounds_each_step = True
     formula = "a · b"
     derivatives = ("b", "a")
 
@@ -86,6 +109,7 @@ class Mul(Pointwise):
 
 
 class Div(Pointwise):
+    half_backward_rounds_each_step = True  # as Mul's
     formula = "a / b"
     derivatives = ("1/b", "-a/b²")
 
@@ -850,6 +874,24 @@ class Lerp(Pointwise):
         return grad_output * (1.0 - weight), grad_output * weight, grad_weight
 
 
+class FusedLerp(Lerp):
+    """Lerp as PyTorch's vectorized CPU kernel computes it, each result one fused multiply-add
+    rounded once: (weight or weight - 1) · (end - start) + (start or end). Used for float16
+    tensors, computed in float32 (``computed_in_float32``), where it gives PyTorch's results to the
+    bit: the sum is taken in float64, where the product of two float32 numbers is exact."""
+
+    node_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        with ignoring_float_errors():  # inf - inf = nan, as in PyTorch, which does not warn
+            difference = end - start
+            near_start = xp.abs(weight) < 0.5
+            coefficient = xp.where(near_start, weight, weight - 1).astype(xp.float64)
+            return (coefficient * difference + xp.where(near_start, start, end)).astype(difference.dtype)
+
+
 class Addcmul(Pointwise):
     half_backward_rounds_each_step = True  # a derivative of tensor operations in PyTorch (half_precision.py)
     formula = "input + value · tensor1 · tensor2"
@@ -1401,22 +1443,39 @@ def without_gradient_broadcasting(array_function, operation, *operands):
 
 
 def _half_with_number(function, input, other):
-    """``function`` (Mul, Div) of a float16 tensor and a Python float as PyTorch's CPU computes
-    it: in float32, the number taken in float32, the result rounded to float16 once (rounding 0.7
-    to float16 first puts a third of ``x * 0.7`` one float16 step off); its gradient so too. None
-    where the operands are no such pair. (PyTorch's sums and differences round the number to
-    float16 first, as NumPy does.)"""
-    if type(other) is float:
+    """``function`` (Mul, Div) of a float16 tensor and a number as PyTorch's CPU computes it: in
+    float32, the number taken in float32, the result rounded to float16 once (rounding 0.7 to
+    float16 first puts a third of ``x * 0.7`` one float16 step off); its gradient so too. The
+    number is a Python float or int (of 64 bits: a larger one keeps its OverflowError), or a 0-d
+    tensor of another real dtype as ``other`` (``x / torch.tensor(0.7071)``): PyTorch's kernels read
+    a second operand of one element as a number, unrounded. None where the operands are no such
+    pair. (PyTorch's sums and differences round the number to float16 first, as NumPy does.)"""
+    if isinstance(input, Tensor):  # first, as cheaply as can be: most products are of no float16 tensor
+        if input.array.dtype is not _HALF:
+            return None
         tensor, number = input, other
-    elif type(input) is float:
+        if not _is_number(other):
+            if not (isinstance(other, Tensor) and other.array.ndim == 0 and other.array.dtype.kind in "iuf"):
+                return None
+            if not tensor.array.ndim or other.array.dtype is _HALF:  # the result is float32 / the number exact
+                return None
+            number = other if other.array.dtype is _SINGLE else other.to(dtypes.float32)
+    elif _is_number(input) and isinstance(other, Tensor) and other.array.dtype is _HALF:
         tensor, number = other, input
     else:
         return None
-    if not isinstance(tensor, Tensor) or tensor.array.dtype != xp.float16:
-        return None
-    number = constant(number, xp.float32)
+    if not isinstance(number, Tensor):
+        number = constant(number, xp.float32)
     operands = (tensor, number) if tensor is input else (number, tensor)
     return broadcasting(computed_in_float32(function), *operands)
+
+
+_HALF, _SINGLE = xp.dtype(xp.float16), xp.dtype(xp.float32)
+
+
+def _is_number(operand):
+    """Whether ``operand`` is a Python float, or an int that PyTorch reads as a 64-bit one."""
+    return type(operand) is float or (type(operand) is int and -(2**63) <= operand < 2**63)
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -1424,10 +1483,8 @@ def _half_with_number(function, input, other):
 def add(input, other, *, alpha=1):
     """input + alpha * other, broadcasting."""
     if alpha == 1 and alpha is not True:
-        input, other = binary_operands(input, other)
-    else:
-        input, other = _scaled_operands(input, other, alpha)
-    return broadcasting(Add, input, other)
+        return broadcasting(Add, *binary_operands(input, other))
+    return _plus_scaled(Add, input, other, alpha)
 
 
 @public(inplace=True, out=True, aliases=("subtract",))
@@ -1438,18 +1495,17 @@ def sub(input, other, *, alpha=1):
         raise _bool_subtraction_error(_is_bool(input) and _is_bool(other))
     function = Rsub if isinstance(other, Tensor) and not isinstance(input, Tensor) else Sub
     if alpha == 1 and alpha is not True:
-        input, other = binary_operands(input, other)
-    else:
-        input, other = _scaled_operands(input, other, alpha)
-    return broadcasting(function, input, other)
+        return broadcasting(function, *binary_operands(input, other))
+    return _plus_scaled(function, input, other, alpha)
 
 
-def _scaled_operands(input, other, alpha):
-    """input and alpha · other for add and sub, in their common dtype: the product is taken after
-    promotion, as in PyTorch (int8 - 2 · uint8 is computed in int16, not wrapped in uint8). A float
-    alpha needs a floating result and a bool alpha a bool one, as PyTorch checks, and alpha must
-    fit the common dtype (``dtypes.checked_scalar``: alpha=1000 of int8 tensors, or 1e6 of float16
-    ones, is a RuntimeError, where ``int8_x + 1000`` wraps)."""
+def _plus_scaled(function, input, other, alpha):
+    """``function`` (Add, Sub, Rsub) of input and alpha · other, in their common dtype: the product
+    is taken after promotion, as in PyTorch (int8 - 2 · uint8 is computed in int16, not wrapped in
+    uint8). A float alpha needs a floating result and a bool alpha a bool one, as PyTorch checks,
+    and alpha must fit the common dtype (``dtypes.checked_scalar``: alpha=1000 of int8 tensors, or
+    1e6 of float16 ones, is a RuntimeError, where ``int8_x + 1000`` wraps). Of float16 tensors,
+    the sum is rounded once, as PyTorch computes it (``ScaledAdd``)."""
     input, other = binary_operands(input, other)
     common = xp.result_type(input.array, other.array)
     if isinstance(alpha, bool) and common.kind != "b":
@@ -1460,7 +1516,10 @@ def _scaled_operands(input, other, alpha):
             "tensors with .float() first, or give an integer alpha)"
         )
     alpha = dtypes.checked_scalar(alpha, common)
-    return input, mul(other.to(common), bool(alpha) if common.kind == "b" else alpha)
+    if common == xp.float16:
+        scaled_add = computed_in_float32(ScaledAdd.shown_as(function._backward_cls.__name__))
+        return broadcasting(scaled_add, input, other.to(common), alpha if function is Add else -alpha, operation=function.__name__.lower())
+    return broadcasting(function, input, mul(other.to(common), bool(alpha) if common.kind == "b" else alpha))
 
 
 def _is_bool(operand):
@@ -1990,8 +2049,10 @@ def lerp(input, end, weight):
                 f"takes tensors of one dtype; convert first, e.g. {name}.to(input.dtype))"
             )
     input, end = binary_operands(input, end)
-    if isinstance(weight, float) and input.array.dtype == xp.float16:  # computed in float32, the weight too
-        return broadcasting(computed_in_float32(_by_operand_kind(Lerp, weight)), input, end, constant(weight, xp.float32))
+    if input.array.dtype == xp.float16:  # computed in float32 as PyTorch's kernel, a float weight too
+        operation = computed_in_float32(_by_operand_kind(FusedLerp, weight))
+        weight = constant(weight, xp.float32) if isinstance(weight, float) else as_tensor_like(weight, input).to(input.dtype)
+        return broadcasting(operation, input, end, weight)
     return broadcasting(_by_operand_kind(Lerp, weight), input, end, as_tensor_like(weight, input).to(input.dtype))
 
 
