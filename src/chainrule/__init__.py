@@ -232,7 +232,7 @@ from chainrule.checks import (  # noqa: E402  torch._check...: preconditions wit
     _check_with,
 )
 
-_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses"}
+_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses", "library"}
 
 
 def __getattr__(name):

@@ -1,0 +1,273 @@
+"""torch.library against PyTorch: custom_op with register_fake/register_autograd (the "Python custom
+operators" tutorial's numpy_sin), schema inference and binding errors, kernels per device, Library
+define/impl, torch.ops access, and opcheck."""
+import itertools
+import typing
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.library  # noqa: F401 - chainrule/__init__ imports it once the lead adds the line
+
+LIBS = pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+_counter = itertools.count()
+
+
+def fresh(lib, name):
+    """A namespace::name of its own for each test and library (PyTorch's registry is global)."""
+    return f"t{next(_counter)}_{lib.__name__}::{name}"
+
+
+def numpy_sin_op(lib, with_autograd):
+    Tensor = lib.Tensor
+
+    @lib.library.custom_op(fresh(lib, "numpy_sin"), mutates_args=())
+    def numpy_sin(x: Tensor) -> Tensor:
+        return lib.from_numpy(np.sin(x.numpy())).to(device=x.device)
+
+    @numpy_sin.register_fake
+    def _(x):
+        return lib.empty_like(x)
+
+    if with_autograd:
+        def setup_context(ctx, inputs, output):
+            (x,) = inputs
+            ctx.save_for_backward(x)
+
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * x.cos()
+
+        numpy_sin.register_autograd(backward, setup_context=setup_context)
+    return numpy_sin
+
+
+@LIBS
+def test_tutorial_numpy_sin_values_and_gradients(lib):
+    op = numpy_sin_op(lib, with_autograd=True)
+    x = lib.tensor([0.1, -1.2, 2.5], requires_grad=True)
+    y = op(x)
+    assert type(y.grad_fn).__name__.startswith("GeneratedBackwardFor_") and type(y.grad_fn).__name__.endswith("_numpy_sin_defaultBackward")
+    (grad,) = lib.autograd.grad(y, x, lib.ones_like(y))
+    np.testing.assert_allclose(y.detach().numpy(), np.sin([0.1, -1.2, 2.5]), rtol=1e-6)
+    np.testing.assert_allclose(grad.numpy(), np.cos([0.1, -1.2, 2.5]), rtol=1e-6)
+    namespace, name = op._qualname.split("::")
+    packet = getattr(getattr(lib.ops, namespace), name)
+    assert str(packet.default._schema) == f"{op._qualname}(Tensor x) -> Tensor" and packet.overloads() == ["default"]
+    np.testing.assert_allclose(packet(x).detach().numpy(), y.detach().numpy())
+    assert op(lib.ones(2, device="meta")).device.type == "meta"
+    assert lib.library.opcheck(op, (lib.randn(3, requires_grad=True),)) == dict.fromkeys(
+        ["test_schema", "test_autograd_registration", "test_faketensor", "test_aot_dispatch_dynamic"], "SUCCESS"
+    )
+
+
+@LIBS
+def test_backward_without_formula_raises_as_pytorch(lib):
+    op = numpy_sin_op(lib, with_autograd=False)
+    y = op(lib.ones(2, requires_grad=True))
+    assert y.requires_grad
+    with pytest.raises(RuntimeError, match="no autograd formula was registered. Please use register_autograd"):
+        y.sum().backward()
+    assert not op(lib.ones(2)).requires_grad
+
+
+@LIBS
+def test_two_outputs_keyword_only_setup_context_and_needs_input_grad(lib):
+    Tensor, seen = lib.Tensor, {}
+
+    @lib.library.custom_op(fresh(lib, "two"), mutates_args=())
+    def two(x: Tensor, y: Tensor, k: float = 2.0, *, shift: float = 0.0) -> tuple[Tensor, Tensor]:
+        return x * y * k + shift, x + y
+
+    def setup_context(ctx, inputs, keyword_only_inputs, output):
+        seen.update(inputs=len(inputs), keywords=dict(keyword_only_inputs))
+        ctx.save_for_backward(inputs[0], inputs[1])
+        ctx.k = inputs[2]
+
+    def backward(ctx, grad_product, grad_sum):
+        x, y = ctx.saved_tensors
+        seen["needs"] = ctx.needs_input_grad
+        return grad_product * y * ctx.k + grad_sum, grad_product * x * ctx.k + grad_sum, None
+
+    lib.library.register_autograd(two._qualname, backward, setup_context=setup_context)
+    a, b = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0, 4.0])
+    product, total = two(a, b, shift=1.0)
+    (product + 2 * total).sum().backward()
+    assert a.grad.tolist() == [8.0, 10.0] and product.tolist() == [7.0, 17.0]
+    assert seen["inputs"] == 3 and seen["keywords"] == {"shift": 1.0} and seen["needs"][:2] == (True, False)
+
+
+@LIBS
+def test_schema_inference(lib):
+    Tensor = lib.Tensor
+
+    def many(x: Tensor, y: typing.Optional[Tensor], z: list[Tensor], w: list[int], d: lib.dtype = lib.float32,
+             n: int | None = None, s: str = "a", f: float = 1.5) -> tuple[Tensor, Tensor]: ...
+
+    assert lib.library.infer_schema(many, mutates_args=("z",)) == (
+        "(Tensor x, Tensor? y, Tensor(a2!)[] z, SymInt[] w, ScalarType d=float32, SymInt? n=None, str s=\"a\", "
+        "float f=1.5) -> (Tensor, Tensor)"
+    )
+
+    def one(x: Tensor) -> list[Tensor]: ...
+
+    assert lib.library.infer_schema(one, mutates_args="unknown", op_name="foo") == "foo(Tensor(a0!) x) -> Tensor[]"
+
+
+@LIBS
+@pytest.mark.parametrize("case", ["no_hint", "varargs", "unknown_mutated", "bad_mutates", "dict", "no_return"])
+def test_schema_inference_errors(lib, case):
+    Tensor = lib.Tensor
+    functions = {
+        "no_hint": (lambda x: x, ()),
+        "unknown_mutated": (lambda: None, ("y",)),
+        "bad_mutates": (lambda: None, "bla"),
+    }
+
+    def varargs(x: Tensor, *args) -> Tensor: ...
+
+    def dict_arg(x: Tensor, y: dict) -> Tensor: ...
+
+    def no_return(x: Tensor): ...
+
+    function, mutates = {**functions, "varargs": (varargs, ()), "dict": (dict_arg, ()), "no_return": (no_return, ())}[case]
+    with pytest.raises(ValueError) as raised:
+        lib.library.infer_schema(function, mutates_args=mutates)
+    words = {"no_hint": "must have a type annotation", "varargs": "do not support positional-only args",
+             "unknown_mutated": "in mutates_args were not found", "bad_mutates": "the string 'unknown'",
+             "dict": "has unsupported type <class 'dict'>", "no_return": "No return type annotation"}
+    assert words[case] in str(raised.value)
+
+
+@LIBS
+def test_binding_errors_and_defaults(lib):
+    Tensor = lib.Tensor
+
+    @lib.library.custom_op(fresh(lib, "scaled"), mutates_args=())
+    def scaled(x: Tensor, k: int = 2, *, s: float = 1.5) -> Tensor:
+        return x * k * s
+
+    x = lib.ones(2)
+    assert scaled(x).tolist() == [3.0, 3.0] and scaled(x, 3, s=2.0).tolist() == [6.0, 6.0] and scaled(x, True).tolist() == [1.5, 1.5]
+    for call, words in [
+        (lambda: scaled(1.0), "Expected a value of type 'Tensor' for argument 'x' but instead found type 'float'"),
+        (lambda: scaled(x, 2.5), "Expected a value of type 'int' for argument 'k' but instead found type 'float'"),
+        (lambda: scaled(x, 1, 2), "takes 2 positional argument(s) but 3 was/were given"),
+        (lambda: scaled(x, q=1), "Unknown keyword argument 'q' for operator"),
+        (lambda: scaled(), "is missing value for argument 'x'"),
+    ]:
+        with pytest.raises(RuntimeError) as raised:
+            call()
+        assert words in str(raised.value)
+
+
+@LIBS
+def test_aliasing_and_mutation(lib):
+    Tensor = lib.Tensor
+
+    @lib.library.custom_op(fresh(lib, "alias"), mutates_args=())
+    def alias(x: Tensor) -> Tensor:
+        return x.view(-1)
+
+    with pytest.raises(RuntimeError, match="must not also be an input to this custom operator"):
+        alias(lib.ones(2))
+
+    @lib.library.custom_op(fresh(lib, "add_into"), mutates_args={"y"})
+    def add_into(x: Tensor, y: Tensor) -> None:
+        y.add_(x)
+
+    assert str(add_into._opoverload._schema).endswith("(Tensor x, Tensor(a1!) y) -> ()")
+    y = lib.zeros(2)
+    version = y._version
+    assert add_into(lib.ones(2), y) is None and y.tolist() == [1.0, 1.0] and y._version > version
+    with pytest.raises(RuntimeError, match="Cannot register autograd formula for non-functional operator"):
+        add_into.register_autograd(lambda ctx, grad: grad)
+
+    @lib.library.custom_op(fresh(lib, "sneaky"), mutates_args=())
+    def sneaky(x: Tensor) -> Tensor:
+        x.add_(1)
+        return x.clone()
+
+    results = lib.library.opcheck(sneaky, (lib.randn(3),), raise_exception=False)
+    assert str(results["test_schema"]) == "Argument x is not defined as mutable but was mutated"
+    assert "There was no fake impl registered" in str(results["test_faketensor"])
+    with pytest.raises(ValueError, match="expected test_utils to be subset of"):
+        lib.library.opcheck(sneaky, (lib.randn(3),), test_utils="bogus")
+
+
+@LIBS
+def test_device_kernels(lib):
+    Tensor = lib.Tensor
+
+    @lib.library.custom_op(fresh(lib, "cuda_only"), mutates_args=(), device_types="cuda")
+    def cuda_only(x: Tensor) -> Tensor:
+        return x + 1
+
+    with pytest.raises(NotImplementedError, match="with arguments from the 'CPU' backend"):
+        cuda_only(lib.ones(2))
+
+    @cuda_only.register_kernel("cpu")
+    def _(x):
+        return x + 2
+
+    assert cuda_only(lib.ones(2)).tolist() == [3.0, 3.0]
+    with cuda_only.set_kernel_enabled("cpu", enabled=False):
+        assert cuda_only(lib.ones(2)).tolist() == [2.0, 2.0]
+    with pytest.raises(RuntimeError, match="There was no fake impl registered"):
+        cuda_only(lib.ones(2, device="meta"))
+    with pytest.raises(ValueError, match="are required to have a `device: torch.device` argument"):
+        lib.library.custom_op(fresh(lib, "no_tensor"), lambda n: None, mutates_args=(), device_types="cpu", schema="(SymInt n) -> ()")
+
+
+@LIBS
+def test_library_define_impl(lib):
+    namespace = fresh(lib, "x").split("::")[0]
+    library = lib.library.Library(namespace, "DEF")
+    assert repr(library) == f"Library(kind=DEF, ns={namespace}, dispatch_key=)>"
+    assert library.define("mysin(Tensor x, float k=1.0) -> Tensor") == "mysin"
+    library.impl("mysin", lambda x, k=1.0: lib.sin(x) * k, "CPU")
+    library.define("comp(Tensor x) -> Tensor")
+    library.impl("comp", lambda x: x.sin() * 2, "CompositeImplicitAutograd")
+    ops = getattr(lib.ops, namespace)
+    x = lib.ones(2, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ops.mysin(x, 2.0).sum().backward()
+    assert any("an autograd kernel was not registered" in str(each.message) for each in caught)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.cos([1.0, 1.0]), rtol=1e-6)
+    x.grad = None
+    ops.comp(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.cos([1.0, 1.0]), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="with the same name and overload name multiple times"):
+        library.define("comp(Tensor x) -> Tensor")
+    with pytest.raises(RuntimeError, match="Only a single TORCH_LIBRARY can be used to register the namespace"):
+        lib.library.Library(namespace, "DEF")
+    with pytest.raises(ValueError, match="Unsupported kind: BAD"):
+        lib.library.Library(namespace, "BAD")
+    with pytest.raises(AttributeError, match="object has no attribute 'missing'"):
+        ops.missing
+
+
+@LIBS
+def test_define_impl_register_fake_register_autograd_functions(lib):
+    qualname = fresh(lib, "triple")
+    lib.library.define(qualname, "(Tensor x) -> Tensor")
+
+    @lib.library.impl(qualname, "cpu")
+    def _(x):
+        return x * 3
+
+    @lib.library.register_fake(qualname)
+    def _(x):
+        return lib.empty_like(x)
+
+    lib.library.register_autograd(qualname, lambda ctx, grad: grad * 3)
+    namespace, name = qualname.split("::")
+    op = getattr(getattr(lib.ops, namespace), name)
+    x = lib.ones(2, requires_grad=True)
+    op(x).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0] and op(lib.ones(2, device="meta")).shape == (2,)
+    assert op.default.name() == qualname and op._qualified_op_name == qualname
