@@ -14,9 +14,11 @@ Launch one process per core or machine with ``mpiexec -n 4 python train.py`` (or
 Run without ``mpiexec``, the group is the one process (world size 1) and MPI is not needed. The MPI
 engine comes with ``pip install 'chainrule[distributed]'`` (mpi4py and the MPICH wheel).
 
-Beside the collectives: ``optim.ZeroRedundancyOptimizer`` (each process keeps the optimizer state
-of its share of the parameters), ``algorithms.join.Join`` (training on uneven inputs), and the
-names of PyTorch's sharding (``tensor.DTensor``, ``fsdp``), which chainrule does not do.
+Beside the collectives: ``DeviceMesh`` (the processes laid out as an array, ``device_mesh``), the
+out-of-place collectives of ``_functional_collectives``, ``optim.ZeroRedundancyOptimizer`` (each
+process keeps the optimizer state of its share of the parameters), ``algorithms.join.Join`` (training on uneven inputs), and the
+names of PyTorch's sharding (``tensor.DTensor``, ``fsdp`` with its settings and wrap policies),
+which chainrule does not do.
 """
 from chainrule.distributed.backends import (
     Backend,
@@ -33,6 +35,7 @@ from chainrule.distributed.collectives import (
     all_gather,
     all_gather_object,
     all_reduce,
+    all_to_all_single,
     barrier,
     broadcast,
     broadcast_object_list,
@@ -54,11 +57,13 @@ from chainrule.distributed.process_group import (
     is_torchelastic_launched,
 )
 
-# torch.distributed.rpc: the names, no RPC; algorithms.join and constants, loaded with the package as PyTorch's are
+# torch.distributed.rpc: the names, no RPC; algorithms.join, constants and device_mesh, loaded with the package as PyTorch's are
 from chainrule.distributed import algorithms, constants, rpc  # noqa: E402
+from chainrule.distributed.device_mesh import DeviceMesh, init_device_mesh  # noqa: E402
 
 __all__ = [
     "Backend",
+    "DeviceMesh",
     "GroupMember",
     "ProcessGroup",
     "ReduceOp",
@@ -66,6 +71,7 @@ __all__ = [
     "all_gather",
     "all_gather_object",
     "all_reduce",
+    "all_to_all_single",
     "barrier",
     "broadcast",
     "broadcast_object_list",
@@ -75,6 +81,7 @@ __all__ = [
     "get_rank",
     "get_world_size",
     "group",
+    "init_device_mesh",
     "init_process_group",
     "is_available",
     "is_backend_available",

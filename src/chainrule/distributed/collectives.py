@@ -8,6 +8,7 @@ As in ``torch.distributed``, each writes its result into the tensors it is given
     reduce_scatter(t, ts, op)        t = ts_0[rank] + ts_1[rank] + ... on each process
     gather(t, ts, dst)               ts[i] = t_i on process dst
     scatter(t, ts, src)              t = ts[rank] of process src
+    all_to_all_single(out, t)        out's i-th part = the rank-th part of t_i on every process
     all_gather_object(objs, obj)     objs[i] = obj_i on every process (any picklable object)
     broadcast_object_list(objs, src) objs = objs_src on every process (any picklable objects)
 
@@ -16,6 +17,7 @@ where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a 
 """
 import enum
 import functools
+import math
 
 from chainrule.autograd.function import not_replayable
 from chainrule.backend import xp
@@ -102,7 +104,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     communicator = default_communicator()
     _check_list("all_gather", "tensor_list", tensor_list, tensor, communicator.size)
     receive = xp.empty((communicator.size, *tensor.array.shape), dtype=tensor.array.dtype)
-    request = communicator.all_gather(xp.ascontiguousarray(tensor.array), receive)
+    request = communicator.all_gather(_contiguous(tensor.array), receive)
     return _run(request, lambda: _unstack(receive, tensor_list), async_op)
 
 
@@ -119,6 +121,34 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
 
 
 @_collective
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None, async_op=False):
+    """Send the ``j``-th part of ``input`` (split along dim 0) to process ``j``, and fill the
+    ``i``-th part of ``output`` with what process ``i`` sent here.
+
+    ``input_split_sizes[j]`` rows of ``input`` go to process ``j`` and ``output_split_sizes[i]``
+    rows of ``output`` come from process ``i``; left out, dim 0 is split into equal parts.
+    """
+    communicator = default_communicator()
+    send_rows = _split_sizes(input_split_sizes, input, communicator.size)
+    receive_rows = _split_sizes(output_split_sizes, output, communicator.size)
+    if send_rows[communicator.rank] != receive_rows[communicator.rank]:
+        raise RuntimeError(
+            f"all_to_all_single: this process (rank {communicator.rank}) sends itself "
+            f"{send_rows[communicator.rank]} rows (input_split_sizes) but expects "
+            f"{receive_rows[communicator.rank]} from itself (output_split_sizes); they must match"
+        )
+    row_size = math.prod(input.array.shape[1:])
+    buffer, write_back = _in_place_buffer(output)
+    request = communicator.all_to_all(
+        _contiguous(input.array).reshape(-1),
+        [rows * row_size for rows in send_rows],
+        buffer.reshape(-1),
+        [rows * row_size for rows in receive_rows],
+    )
+    return _run(request, write_back, async_op)
+
+
+@_collective
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     """On process ``dst``, fill ``gather_list[i]`` with process ``i``'s ``tensor``.
 
@@ -130,7 +160,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
         finish = lambda: _unstack(receive, gather_list)  # noqa: E731
     else:
         receive = finish = None
-    return _run(communicator.gather(xp.ascontiguousarray(tensor.array), receive, dst), finish, async_op)
+    return _run(communicator.gather(_contiguous(tensor.array), receive, dst), finish, async_op)
 
 
 @_collective
@@ -189,6 +219,12 @@ def _run(request, finish, async_op):
         return work
     work.wait()
     return None
+
+
+def _contiguous(array):
+    """``array``, or a row-major copy of it where it is not row-major (a 0-d array stays 0-d,
+    which NumPy's ``ascontiguousarray`` would make 1-d)."""
+    return array if array.flags.c_contiguous else xp.ascontiguousarray(array)
 
 
 def _in_place_buffer(tensor):
@@ -251,6 +287,21 @@ def _check_list(name, argument, tensors, tensor, size):
                 f"{item.array.dtype}, but the tensor has shape {tuple(tensor.array.shape)} and dtype "
                 f"{tensor.array.dtype}; every tensor must match it"
             )
+
+
+def _split_sizes(split_sizes, tensor, size):
+    """The rows of ``tensor`` (along dim 0) that go to or come from each process: ``split_sizes``,
+    checked against the tensor, or equal parts when it is None or empty."""
+    rows = tensor.array.shape[0] if tensor.array.ndim else 1
+    if not split_sizes:
+        if rows % size:
+            raise RuntimeError(f"Tensor's dim 0 does not divide equally across group size (dim 0: {rows}, group size: {size})")
+        return [rows // size] * size
+    if len(split_sizes) != size:
+        raise RuntimeError(f"Number of tensor splits not equal to group size ({len(split_sizes)} splits, group size {size})")
+    if sum(split_sizes) != rows:
+        raise RuntimeError(f"Split sizes doesn't match total dim 0 size (splits {list(split_sizes)}, dim 0: {rows})")
+    return list(split_sizes)
 
 
 def _list_on_root(name, argument, tensors, tensor, communicator, root_name, root):

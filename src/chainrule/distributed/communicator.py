@@ -13,6 +13,7 @@ gradients while backward is still computing the next.
 """
 import os
 import pickle
+from itertools import accumulate
 
 #: Environment variables that MPI launchers set in the processes they start (MPICH's Hydra and
 #: PMI-based launchers such as srun, Open MPI's mpiexec, PMIx, MVAPICH).
@@ -78,6 +79,14 @@ class MPICommunicator:
         """On ``root``, ``receive[i] = send`` of process ``i``; ``receive`` is None elsewhere."""
         return self.comm.Igather(send, receive, root=root)
 
+    def all_to_all(self, send, send_counts, receive, receive_counts):
+        """Send the ``send_counts[j]`` elements of ``send`` after the first ``j`` parts to process
+        ``j``, and put what process ``i`` sends here in ``receive``, ``receive_counts[i]``
+        elements after the first ``i`` parts (flat, contiguous arrays)."""
+        return self.comm.Ialltoallv(
+            [send, (send_counts, _starts(send_counts))], [receive, (receive_counts, _starts(receive_counts))]
+        )
+
     def scatter(self, send, receive, root):
         """``receive`` = ``send[rank]`` of process ``root``; ``send`` is None off the root."""
         return self.comm.Iscatter(send, receive, root=root)
@@ -132,6 +141,10 @@ class SingleProcessCommunicator:
         receive[0] = send
         return Done()
 
+    def all_to_all(self, send, send_counts, receive, receive_counts):
+        receive[...] = send
+        return Done()
+
     def scatter(self, send, receive, root):
         receive[...] = send[0]
         return Done()
@@ -145,3 +158,9 @@ class SingleProcessCommunicator:
 
     def broadcast_object(self, value, root):
         return value  # only the root's own call, which keeps its objects
+
+
+
+def _starts(counts):
+    """Where each of consecutive parts of sizes ``counts`` starts."""
+    return list(accumulate(counts, initial=0))[:-1]

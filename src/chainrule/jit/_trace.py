@@ -14,7 +14,7 @@ import warnings
 from chainrule.jit._script import ScriptedCopy, copy_as
 from chainrule.tensor import Tensor
 from chainrule.testing import assert_close
-from chainrule.testing.comparison import _default_tolerances
+from chainrule.testing.comparison import default_tolerances
 
 
 class TracerWarning(Warning):
@@ -90,7 +90,7 @@ def _outputs_agree(traced, python, check_tolerance):
     float64, relative tolerance ``check_tolerance``, NaNs equal), warning of each that differs."""
     agree = True
     for number, (first, second) in enumerate(zip(_tensors_in(traced), _tensors_in(python)), start=1):
-        atol = _default_tolerances(first.dtype, second.dtype)[1]
+        atol = default_tolerances(first.dtype, second.dtype)[1]
         if not (first.is_complex() or second.is_complex()):
             first, second = first.double(), second.double()
         try:

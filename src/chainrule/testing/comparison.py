@@ -176,7 +176,7 @@ def _compare_numbers(actual, expected, *, rtol, atol, equal_nan, check_dtype, **
         raise _Mismatch(AssertionError, f"The (d)types do not match: {type(actual)} != {type(expected)}.")
     if rtol is None:
         kinds = [dtypes.float64 if isinstance(value, (float, complex)) else dtypes.int64 for value in (actual, expected)]
-        rtol, atol = _default_tolerances(*kinds)
+        rtol, atol = default_tolerances(*kinds)
     if actual == expected or (equal_nan and actual != actual and expected != expected):
         return
     difference = abs(actual - expected)
@@ -185,7 +185,7 @@ def _compare_numbers(actual, expected, *, rtol, atol, equal_nan, check_dtype, **
     raise _Mismatch(AssertionError, _scalar_message(actual, expected, rtol, atol))
 
 
-def _default_tolerances(*dtypes_compared):
+def default_tolerances(*dtypes_compared):
     """The loosest default tolerances of the dtypes compared (exact for integers and bools)."""
     rtols, atols = zip(*(_TOLERANCES.get(dtype, (0.0, 0.0)) for dtype in dtypes_compared))
     return max(rtols), max(atols)
@@ -202,7 +202,7 @@ def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype, ch
     if strides and strides[0] != strides[1]:
         raise _Mismatch(AssertionError, f"The values for attribute 'stride()' do not match: {strides[0]} != {strides[1]}.")
     if rtol is None:  # from the dtypes given, before any promotion below
-        rtol, atol = _default_tolerances(actual.dtype, expected.dtype)
+        rtol, atol = default_tolerances(actual.dtype, expected.dtype)
     if actual.dtype != expected.dtype:
         if check_dtype:
             raise _Mismatch(

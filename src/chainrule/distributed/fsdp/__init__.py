@@ -1,10 +1,49 @@
 """``torch.distributed.fsdp``: fully sharded data parallelism (``FullyShardedDataParallel``, and
 ``fully_shard`` with the ``FSDPModule`` it makes), which chainrule does not do (see
-``chainrule.distributed.unsharded``): the names exist, no model is one, and using them raises."""
-from chainrule.distributed.fsdp.fully_sharded_data_parallel import FullyShardedDataParallel
+``chainrule.distributed.unsharded``): the names exist, no model is one, and using them raises.
+
+The settings FSDP is given (``ShardingStrategy``, ``MixedPrecision``, ``StateDictType``...,
+``api``) and the auto-wrap policies (``wrap``) are PyTorch's own: training code builds them
+before it decides how to wrap the model."""
+from chainrule.distributed.fsdp.api import (
+    BackwardPrefetch,
+    CPUOffload,
+    FullOptimStateDictConfig,
+    FullStateDictConfig,
+    LocalOptimStateDictConfig,
+    LocalStateDictConfig,
+    MixedPrecision,
+    OptimStateDictConfig,
+    ShardedOptimStateDictConfig,
+    ShardedStateDictConfig,
+    ShardingStrategy,
+    StateDictConfig,
+    StateDictSettings,
+    StateDictType,
+)
+from chainrule.distributed.fsdp.fully_sharded_data_parallel import FullyShardedDataParallel, OptimStateKeyType
 from chainrule.distributed.unsharded import UnshardedType, refuse_sharding
 
-__all__ = ["FSDPModule", "FullyShardedDataParallel", "fully_shard"]
+__all__ = [
+    "BackwardPrefetch",
+    "CPUOffload",
+    "FullOptimStateDictConfig",
+    "FullStateDictConfig",
+    "FullyShardedDataParallel",
+    "LocalOptimStateDictConfig",
+    "LocalStateDictConfig",
+    "MixedPrecision",
+    "OptimStateDictConfig",
+    "OptimStateKeyType",
+    "ShardedOptimStateDictConfig",
+    "ShardedStateDictConfig",
+    "ShardingStrategy",
+    "StateDictConfig",
+    "StateDictSettings",
+    "StateDictType",
+    "FSDPModule",
+    "fully_shard",
+]
 
 
 class FSDPModule(metaclass=UnshardedType):
