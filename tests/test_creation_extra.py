@@ -62,10 +62,10 @@ def test_asarray_shares_memory_where_pytorch_does():
     array = np.arange(3.0)
     shared = chainrule.asarray(array)
     array[0] = 9.0
-    assert shared.array[0] == 9.0
+    assert shared._array[0] == 9.0
     copied = chainrule.asarray(array, copy=True)
     array[1] = 7.0
-    assert copied.array[1] == 1.0
+    assert copied._array[1] == 1.0
     x = chainrule.tensor([1.0, 2.0])
     assert chainrule.asarray(x) is x
     assert chainrule.asarray(x, dtype=chainrule.float64).dtype == chainrule.float64
@@ -101,7 +101,7 @@ def test_rng_state_replays_the_same_numbers():
     assert state.dtype == chainrule.uint8 and state.ndim == 1
     first = chainrule.rand(4)
     chainrule.set_rng_state(state)
-    np.testing.assert_array_equal(chainrule.rand(4).array, first.array)
+    np.testing.assert_array_equal(chainrule.rand(4)._array, first._array)
     with pytest.raises(TypeError, match="set_rng_state expected a torch.ByteTensor"):
         chainrule.set_rng_state(chainrule.ones(3))
     with pytest.raises(RuntimeError, match="not a state from chainrule.get_rng_state"):

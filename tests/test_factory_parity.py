@@ -119,8 +119,8 @@ def test_normal_of_tensors_has_a_zero_gradient_and_pytorchs_node_names():
 
 def test_normal_draws_with_the_given_mean_and_std():
     samples = chainrule.normal(chainrule.tensor([[-3.0], [5.0]]).expand(2, 20000), chainrule.tensor([0.5, 2.0]).reshape(2, 1))
-    np.testing.assert_allclose(samples.array.mean(axis=1), [-3.0, 5.0], atol=0.1)
-    np.testing.assert_allclose(samples.array.std(axis=1), [0.5, 2.0], rtol=0.05)
+    np.testing.assert_allclose(samples._array.mean(axis=1), [-3.0, 5.0], atol=0.1)
+    np.testing.assert_allclose(samples._array.std(axis=1), [0.5, 2.0], rtol=0.05)
     first = chainrule.normal(0.0, 1.0, size=(4,), generator=chainrule.Generator().manual_seed(3))
     again = chainrule.normal(0.0, 1.0, size=(4,), generator=chainrule.Generator().manual_seed(3))
     assert first.tolist() == again.tolist()

@@ -8,19 +8,19 @@ import chainrule
 
 
 def test_geometric_counts_trials_up_to_the_first_success():
-    samples = chainrule.empty(20000).geometric_(0.25).array
+    samples = chainrule.empty(20000).geometric_(0.25)._array
     assert samples.min() >= 1 and np.all(samples == np.round(samples))
     assert abs(samples.mean() - 4.0) < 0.15  # mean 1 / p
     assert chainrule.empty(3, dtype=chainrule.int64).geometric_(0.5).dtype == chainrule.int64
 
 
 def test_log_normal_is_the_exponential_of_a_normal():
-    logs = np.log(chainrule.empty(20000).log_normal_(0.5, 0.25).array)
+    logs = np.log(chainrule.empty(20000).log_normal_(0.5, 0.25)._array)
     assert abs(logs.mean() - 0.5) < 0.01 and abs(logs.std() - 0.25) < 0.01
 
 
 def test_cauchy_has_its_median_and_quartiles():
-    samples = chainrule.empty(20000, dtype=chainrule.float64).cauchy_(2.0, 3.0).array
+    samples = chainrule.empty(20000, dtype=chainrule.float64).cauchy_(2.0, 3.0)._array
     lower, median, upper = np.percentile(samples, [25, 50, 75])
     assert abs(median - 2.0) < 0.2 and abs(lower - (2.0 - 3.0)) < 0.3 and abs(upper - (2.0 + 3.0)) < 0.3
 
@@ -28,10 +28,10 @@ def test_cauchy_has_its_median_and_quartiles():
 @pytest.mark.parametrize("fill", [lambda x, **k: x.geometric_(0.3, **k), lambda x, **k: x.log_normal_(**k), lambda x, **k: x.cauchy_(**k)])
 def test_fills_are_reproducible_with_a_seed_or_a_generator(fill):
     chainrule.manual_seed(3)
-    first = fill(chainrule.empty(5)).array.copy()
+    first = fill(chainrule.empty(5))._array.copy()
     chainrule.manual_seed(3)
-    np.testing.assert_array_equal(fill(chainrule.empty(5)).array, first)
-    generated = [fill(chainrule.empty(5), generator=chainrule.Generator().manual_seed(7)).array for _ in range(2)]
+    np.testing.assert_array_equal(fill(chainrule.empty(5))._array, first)
+    generated = [fill(chainrule.empty(5), generator=chainrule.Generator().manual_seed(7))._array for _ in range(2)]
     np.testing.assert_array_equal(*generated)
 
 
@@ -58,7 +58,7 @@ def test_continuous_fills_refuse_integer_tensors():
 def test_poisson_draws_counts_with_the_given_means_and_a_zero_gradient():
     rates = chainrule.tensor([0.0, 0.5, 3.0, 40.0], requires_grad=True)
     samples = chainrule.poisson(rates.reshape(4, 1).expand(4, 5000))
-    counts = samples.detach().array
+    counts = samples.detach()._array
     assert samples.dtype == chainrule.float32 and np.all(counts == np.round(counts)) and counts[0].max() == 0
     np.testing.assert_allclose(counts.mean(axis=1), [0.0, 0.5, 3.0, 40.0], atol=0.3)
     theirs = torch.poisson(torch.ones(2, requires_grad=True))
@@ -86,7 +86,7 @@ def test_randint_like_keeps_the_shape_and_dtype_as_pytorch_does():
         (chainrule.randint_like(x, high=4), torch.randint_like(torch.ones(2, 3), high=4)),
     ]:
         assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
-    values = chainrule.randint_like(chainrule.ones(1000, dtype=chainrule.int64), 2, 5).array
+    values = chainrule.randint_like(chainrule.ones(1000, dtype=chainrule.int64), 2, 5)._array
     assert set(values.tolist()) == {2, 3, 4}
 
 

@@ -226,7 +226,7 @@ def _prefix(tensor):
 def format_tensor(tensor, tensor_contents=None):
     """``repr(tensor)``: ``tensor(<values>, <suffixes>)`` as PyTorch prints it (``tensor_contents``,
     a string, in place of the values)."""
-    array = tensor.array
+    array = tensor._array
     prefix = _prefix(tensor)
     suffixes = []
     meta = tensor.is_meta

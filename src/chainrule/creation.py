@@ -55,7 +55,7 @@ def like_on_meta(input, device):
     """Whether a ``*_like`` factory (or ``new_*`` method) makes its tensor on 'meta': the ``device``
     asked for, else input's own device (not the default device: PyTorch's ``zeros_like`` follows its
     input)."""
-    return type(input.array) is MetaArray if device is None else on_meta(device)
+    return type(input._array) is MetaArray if device is None else on_meta(device)
 
 
 def argument_type_name(value):
@@ -67,10 +67,10 @@ def as_integer(value):
     one-element integer tensors (``torch.randperm(torch.tensor(3))``); None for anything else
     (floats, bools, float tensors), which PyTorch refuses with a TypeError."""
     if isinstance(value, Tensor):
-        if value.array.size != 1 or value.array.dtype.kind not in "iu":
+        if value._array.size != 1 or value._array.dtype.kind not in "iu":
             return None
         read_into_python("a one-element tensor taken as an int")
-        return int(value.array.reshape(-1)[0])
+        return int(value._array.reshape(-1)[0])
     if isinstance(value, bool):
         return None
     try:
@@ -161,10 +161,10 @@ def made_in_dtype_of_out(factory):
         if out is None:
             return factory(*args, dtype=dtype, **kwargs)
         if isinstance(out, Tensor):
-            if dtype is not None and xp.dtype(checked_dtype(dtype)) != out.array.dtype:
+            if dtype is not None and xp.dtype(checked_dtype(dtype)) != out._array.dtype:
                 raise RuntimeError(
                     f"dtype {dtypes.scalar_type_name(xp.dtype(dtype))} does not match dtype of out parameter "
-                    f"({dtypes.scalar_type_name(out.array.dtype)}); give dtype= or out=, not both"
+                    f"({dtypes.scalar_type_name(out._array.dtype)}); give dtype= or out=, not both"
                 )
             dtype = out.dtype
         return written_into_out(*args, out=out, dtype=dtype, **kwargs)
@@ -209,13 +209,13 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None, pin_me
         checked_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         warn_copy_construct("torch.tensor(sourceTensor)")
-        if type(data.array) is MetaArray:  # a copy of a meta tensor is one too, whatever the device asked
-            return on_meta_device(data.array.shape, data.array.dtype if dtype is None else dtype, requires_grad)
+        if type(data._array) is MetaArray:  # a copy of a meta tensor is one too, whatever the device asked
+            return on_meta_device(data._array.shape, data._array.dtype if dtype is None else dtype, requires_grad)
         # a copy laid out as the source where its strides are PyTorch's (order "K"), as PyTorch's; else
         # row-major (a layout NumPy chose, which the tensor reports row-major, is not copied)
         order = "K" if memory_layout.strides_are_pytorchs(data) else "C"
         with ignoring_float_errors():
-            array = data.array.copy(order=order) if dtype is None else data.array.astype(dtype, order=order)
+            array = data._array.copy(order=order) if dtype is None else data._array.astype(dtype, order=order)
     else:
         if isinstance(data, xp.ndarray):
             check_numpy_array(data)
@@ -494,9 +494,9 @@ def fill_number(value, function):
             return value.item()
     elif isinstance(value, (int, float, complex)):  # bool too
         return value
-    elif isinstance(value, Tensor) and value.array.ndim == 0:
+    elif isinstance(value, Tensor) and value._array.ndim == 0:
         read_into_python(f"{function}'s fill_value")
-        return value.array.item()
+        return value._array.item()
     raise TypeError(
         f"{function}(): argument 'fill_value' (position 2) must be Number, not "
         f"{'Tensor' if isinstance(value, Tensor) else dtypes.python_type_name(value)} (give a number or a 0-d tensor)"
@@ -511,8 +511,8 @@ def _filled(shape, fill_value, dtype):
 
 def like_shape_and_dtype(input, dtype, memory_format, function):
     """The shape and dtype of a ``*_like`` factory's result."""
-    check_memory_format(memory_format, input.array.ndim, function)
-    return input.array.shape, xp.dtype(checked_dtype(dtype)) if dtype is not None else input.array.dtype
+    check_memory_format(memory_format, input._array.ndim, function)
+    return input._array.shape, xp.dtype(checked_dtype(dtype)) if dtype is not None else input._array.dtype
 
 
 def made_like(input, memory_format, make, shape):
@@ -563,9 +563,9 @@ def full_like(input, fill_value, dtype=None, layout=None, device=None, requires_
 def _number_argument(value, function, argument, position):
     """A bound or step of ``arange``/``linspace``: a Python or NumPy number, or a 0-d tensor (whose
     value counts as a Python number: ``arange(torch.tensor(5))`` is int64, as in PyTorch)."""
-    if isinstance(value, Tensor) and value.array.ndim == 0:
+    if isinstance(value, Tensor) and value._array.ndim == 0:
         read_into_python(f"{function}'s {argument}")
-        return value.array.item()
+        return value._array.item()
     if isinstance(value, (int, float)) or isinstance(value, (xp.integer, xp.floating, xp.bool_)):
         value = value.item() if isinstance(value, xp.generic) else value
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
@@ -700,10 +700,10 @@ def _steps_argument(start, end, steps, function):
         raise RuntimeError("number of steps must be non-negative")
     bounds = []
     for name, position, value in (("start", 1, start), ("end", 2, end)):
-        if isinstance(value, Tensor) and value.array.ndim != 0:
+        if isinstance(value, Tensor) and value._array.ndim != 0:
             raise RuntimeError(
                 f"{function} only supports 0-dimensional start and end tensors, but got {name} with "
-                f"{value.array.ndim} dimension(s)."
+                f"{value._array.ndim} dimension(s)."
             )
         bounds.append(_number_argument(value, function, name, position))
     return bounds[0], bounds[1], steps
@@ -808,10 +808,10 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
         result = as_tensor(obj, dtype, device="meta")
         shares = result is obj
     elif isinstance(obj, Tensor):
-        shares = dtype is None or xp.dtype(dtype) == obj.array.dtype
+        shares = dtype is None or xp.dtype(dtype) == obj._array.dtype
         result = obj if shares else obj.to(dtype)
         if copy and shares:
-            result = tensor_from_array(obj.array.copy())
+            result = tensor_from_array(obj._array.copy())
     elif isinstance(obj, xp.ndarray):
         shares = dtype is None or xp.dtype(dtype) == obj.dtype
         if shares and not copy:

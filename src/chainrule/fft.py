@@ -35,7 +35,7 @@ __all__ = [
 
 
 def _is_real(input):
-    return isinstance(input, Tensor) and input.array.dtype.kind in "fiub"
+    return isinstance(input, Tensor) and input._array.dtype.kind in "fiub"
 
 
 def _one(n, dim):

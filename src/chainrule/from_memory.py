@@ -2,7 +2,7 @@
 ``empty_strided`` and ``empty_permuted``.
 
 ``frombuffer(buffer, dtype=...)`` reads the bytes of any Python object that exposes its memory (a
-``bytearray``, an ``array.array``, a ``memoryview``, a NumPy array, a memory-mapped file) as a 1-D
+``bytearray``, an ``array._array``, a ``memoryview``, a NumPy array, a memory-mapped file) as a 1-D
 tensor, without copying: writing into one shows in the other, as ``from_numpy`` shares an array's.
 ``from_file(name, shared, size, dtype=...)`` reads a file's raw bytes, mapped where ``shared``.
 
@@ -34,7 +34,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
         view = memoryview(buffer)
     except TypeError:
         raise ValueError(
-            f"object does not implement Python buffer protocol. (frombuffer reads bytes, bytearray, array.array, "
+            f"object does not implement Python buffer protocol. (frombuffer reads bytes, bytearray, array._array, "
             f"memoryview or NumPy arrays, not {dtypes.python_type_name(buffer)}; make a tensor of a list with tensor())"
         ) from None
     with view:

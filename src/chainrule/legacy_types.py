@@ -43,7 +43,7 @@ class LegacyTensorType(type):
                     f"{cls.__name__}(tensor): expected a {cls.dtype} tensor, got {data[0].dtype}; convert it "
                     f"with tensor.to({cls.dtype}) or use chainrule.tensor(tensor, dtype=...)"
                 )
-            return tensor_from_array(data[0].array)
+            return tensor_from_array(data[0]._array)
         if len(data) == 1 and isinstance(data[0], Tensor._storage_types):
             viewing = made_from_arguments(xp.empty((0,), dtype=cls.dtype))
             view_storage(viewing, data[0], cls.__name__)
@@ -167,7 +167,7 @@ def new(self, *data, size=None, device=None):
         if data:
             raise TypeError("new() received an invalid combination of arguments: give the sizes either as arguments or as size=")
         data = tuple(size)
-    return _BY_DTYPE[self.array.dtype](*data, device=device)
+    return _BY_DTYPE[self._array.dtype](*data, device=device)
 
 
 install_method("new", new)

@@ -75,14 +75,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if isinstance(ord, str):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not str (got {ord!r}; use linalg.matrix_norm)")
     if ord < 0 or ord == math.inf:  # a minimum (or maximum) over nothing has no value
-        if dim is None and x.array.size == 0:
+        if dim is None and x._array.size == 0:
             raise RuntimeError(
                 f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation does not have an identity"
             )
-        for each in () if dim is None or not x.array.ndim else (dim,) if isinstance(dim, int) else dim:
-            if x.array.shape[each] == 0:
+        for each in () if dim is None or not x._array.ndim else (dim,) if isinstance(dim, int) else dim:
+            if x._array.shape[each] == 0:
                 raise RuntimeError(
-                    f"linalg.vector_norm cannot compute the {ord} norm on the dimension {each % x.array.ndim}because this "
+                    f"linalg.vector_norm cannot compute the {ord} norm on the dimension {each % x._array.ndim}because this "
                     f"dimension is empty and the operation does not have an identity"
                 )
     return p_norm(x, ord, dim, keepdim)
@@ -98,7 +98,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if isinstance(dim, int) or len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim if isinstance(dim, int) else ' '.join(map(str, dim))}")
     check_matrices(A, "linalg.matrix_norm", square=False)
-    rows, columns = (each % A.array.ndim for each in dim)
+    rows, columns = (each % A._array.ndim for each in dim)
     if ord == "fro":
         return p_norm(A, 2, (rows, columns), keepdim)
     if ord in ("nuc", 2, -2):
@@ -121,7 +121,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
 def max_or_zero(values, dim, keepdim=False):
     """The maximum over ``dim``; 0 over an empty dimension, as PyTorch's matrix norms of an empty
     matrix (the minimum of nothing raises)."""
-    return amax(values, dim, keepdim) if values.array.shape[dim] else values.sum(dim, keepdim=keepdim)
+    return amax(values, dim, keepdim) if values._array.shape[dim] else values.sum(dim, keepdim=keepdim)
 
 
 @with_out
@@ -135,9 +135,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     if ord is None:
         return vector_norm(A, 2, dim, keepdim, dtype=dtype)
     if dim is None:
-        if A.array.ndim not in (1, 2):
-            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.array.ndim}D.")
-        dim = tuple(range(A.array.ndim))
+        if A._array.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A._array.ndim}D.")
+        dim = tuple(range(A._array.ndim))
     if len(dim) == 2 or isinstance(ord, str):  # a named order ('fro', 'nuc') is a matrix norm's
         return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
@@ -192,11 +192,11 @@ def tolerance_tensors(A, atol, rtol):
     (*, k). As PyTorch: atol = 0 and rtol = eps · max(m, n) by default, but rtol = 0 where atol > 0."""
     def beside_singular_values(value):  # computed again on each call of a compiled program (a tensor's values)
         value = value if isinstance(value, Tensor) else made_from_values(xp.asarray(value), written=True)
-        return computed_without_gradient(_beside_singular_values, [value], {"dtype": A.array.dtype})
+        return computed_without_gradient(_beside_singular_values, [value], {"dtype": A._array.dtype})
 
     atol = beside_singular_values(0.0 if atol is None else atol)
     if rtol is None:
-        default = float(xp.finfo(A.array.dtype).eps * max(A.shape[-2:]))
+        default = float(xp.finfo(A._array.dtype).eps * max(A.shape[-2:]))
         return atol, computed_without_gradient(_relative_tolerance, [atol], {"default": default})
     return atol, beside_singular_values(rtol)
 
@@ -250,12 +250,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
         )
     rows, columns = A.shape[-2:]
     solution = matmul(pinv(A, rtol=None if driver == "gels" else rcond), B)
-    empty = made_from_arguments(xp.zeros((0,), dtype=A.array.dtype))
+    empty = made_from_arguments(xp.zeros((0,), dtype=A._array.dtype))
     rank = made_from_arguments(xp.zeros((0,), dtype=xp.int64)) if driver == "gels" else matrix_rank(A, rtol=rcond)
     with_residuals = rows > columns and driver != "gelsy"
     if with_residuals and driver != "gels":  # (gels assumes full rank) whether they come back, their shape, follows the rank
         shaped_by_values("linalg.lstsq (residuals only where every matrix has full rank)")
-        with_residuals = bool((rank.array == columns).all())
+        with_residuals = bool((rank._array == columns).all())
     residuals = squared_lengths(matmul(A, solution) - B) if with_residuals else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
     return linalg_lstsq((shape.squeeze(solution, -1) if vectors else solution, residuals, rank, singular_values))
@@ -273,15 +273,15 @@ def multi_dot(tensors):
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     for position, each in enumerate(tensors):
         allowed = (1, 2) if position in (0, len(tensors) - 1) else (2,)
-        if each.array.ndim not in allowed:
+        if each._array.ndim not in allowed:
             raise RuntimeError(
-                f"multi_dot(): tensor {position} must be {' or '.join(f'{n}D' for n in allowed)} but got {each.array.ndim}D"
+                f"multi_dot(): tensor {position} must be {' or '.join(f'{n}D' for n in allowed)} but got {each._array.ndim}D"
             )
     first, last = tensors[0], tensors[-1]
-    out_shape = first.array.shape[:-1] + last.array.shape[1:]  # a 1-D first or last has no size there
+    out_shape = first._array.shape[:-1] + last._array.shape[1:]  # a 1-D first or last has no size there
     matrices = [
-        shape.unsqueeze(first, 0) if first.array.ndim == 1 else first, *tensors[1:-1],
-        shape.unsqueeze(last, 1) if last.array.ndim == 1 else last,
+        shape.unsqueeze(first, 0) if first._array.ndim == 1 else first, *tensors[1:-1],
+        shape.unsqueeze(last, 1) if last._array.ndim == 1 else last,
     ]
     return shape.view(_chain_product(matrices, _chain_order(matrices), 0, len(matrices) - 1), out_shape)
 
@@ -291,7 +291,7 @@ def _chain_order(matrices):
     fewest multiplications (a (p, q) @ (q, r) product costs p·q·r), by the dynamic programme of
     Cormen et al. that PyTorch uses; for three matrices, PyTorch's own comparison of the two orders."""
     count = len(matrices)
-    sizes = [matrix.array.shape[0] for matrix in matrices] + [matrices[-1].array.shape[1]]
+    sizes = [matrix._array.shape[0] for matrix in matrices] + [matrices[-1]._array.shape[1]]
     split = [[0] * count for _ in range(count)]
     if count == 3:  # (A B) C unless A (B C) costs less
         a, b, c, d = sizes
@@ -339,7 +339,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     check_kernel(A, "triangular_solve_cpu")
     triangle = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
-        triangle = triangle + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
+        triangle = triangle + tensor_from_array(xp.eye(A._array.shape[-1], dtype=A._array.dtype))
     return solve(triangle, B, left=left)
 
 
@@ -353,7 +353,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
         rtol = rcond
     check_matrices(A, "linalg.pinv", square=False)
     atol, rtol = tolerance_tensors(A, atol, rtol)
-    return pinv_with_tolerances(A, atol=atol.array, rtol=rtol.array, hermitian=hermitian)
+    return pinv_with_tolerances(A, atol=atol._array, rtol=rtol._array, hermitian=hermitian)
 
 
 def cross(input, other, *, dim=-1):
@@ -372,9 +372,9 @@ def vander(x, *, N=None):
     """The Vandermonde matrices of the vectors x (*, n): row i is x_i^0, x_i^1, ..., x_i^(N-1), so
     that V @ c evaluates the polynomial with coefficients c at each x_i. (*, n) -> (*, n, N), N = n
     by default; integers give int64."""
-    if x.array.dtype.kind == "b" or x.array.dtype == dtypes.float16:
+    if x._array.dtype.kind == "b" or x._array.dtype == dtypes.float16:
         raise RuntimeError(
-            f"linalg.vander supports floating point, complex, and integer tensors, but got {dtypes.scalar_type_name(x.array.dtype)}; "
+            f"linalg.vander supports floating point, complex, and integer tensors, but got {dtypes.scalar_type_name(x._array.dtype)}; "
             f"convert x first, e.g. x.float()"
         )
     columns = (x.shape[-1] if x.ndim else 1) if N is None else N

@@ -78,7 +78,7 @@ def keep_copied_layout(tensor):
     as they lie (NumPy's order "K", taken where PyTorch keeps the source's layout: an array, a
     tensor whose strides are PyTorch's), its own: ``tensor(a.T)`` of an array ``a`` is not
     contiguous, as in PyTorch. A row-major copy is left as it is."""
-    if not tensor.array.flags.c_contiguous:
+    if not tensor._array.flags.c_contiguous:
         tensor._chosen_strides = True
 
 
@@ -87,14 +87,14 @@ def strides_are_pytorchs(tensor):
     base = tensor._base
     if base is None:
         return tensor._chosen_strides
-    return base._chosen_strides or is_contiguous(base.array)
+    return base._chosen_strides or is_contiguous(base._array)
 
 
 def pytorch_strides(tensor):
     """``tensor``'s strides as PyTorch counts them: its array's where they are PyTorch's, else row-major's."""
     if strides_are_pytorchs(tensor):
-        return element_strides(tensor.array)
-    return row_major_strides(tensor.array.shape)
+        return element_strides(tensor._array)
+    return row_major_strides(tensor._array.shape)
 
 
 def row_major_strides(shape):
@@ -113,8 +113,8 @@ def is_contiguous_in(tensor, memory_format):
     channels-last order (False for a tensor of another rank, as PyTorch's)."""
     order = CHANNELS_LAST_ORDERS.get(memory_format)
     if order is None:
-        return is_contiguous(tensor.array) or not strides_are_pytorchs(tensor)
-    return len(order) == tensor.array.ndim and lies_in_order(tensor.array.shape, pytorch_strides(tensor), order)
+        return is_contiguous(tensor._array) or not strides_are_pytorchs(tensor)
+    return len(order) == tensor._array.ndim and lies_in_order(tensor._array.shape, pytorch_strides(tensor), order)
 
 
 def lies_in_order(shape, strides, order):
@@ -140,9 +140,9 @@ def dimension_order(tensor, memory_format):
     order = CHANNELS_LAST_ORDERS.get(memory_format)
     if order is not None or memory_format is contiguous_format:
         return order
-    if is_contiguous(tensor.array) or not tensor.array.size or not strides_are_pytorchs(tensor):
+    if is_contiguous(tensor._array) or not tensor._array.size or not strides_are_pytorchs(tensor):
         return None
-    return _sorted_order(tensor.array.shape, [element_strides(tensor.array)])
+    return _sorted_order(tensor._array.shape, [element_strides(tensor._array)])
 
 
 def elementwise_order(operands, shape):
@@ -156,7 +156,7 @@ def elementwise_order(operands, shape):
     ndim = len(shape)
     every_strides, same_shapes = [], True
     for operand in operands:
-        sizes, strides = operand.array.shape, pytorch_strides(operand)
+        sizes, strides = operand._array.shape, pytorch_strides(operand)
         same_shapes = same_shapes and sizes == shape
         offset = ndim - len(sizes)
         every_strides.append(
@@ -173,7 +173,7 @@ def elementwise_order(operands, shape):
 def lies_otherwise(tensor):
     """Whether ``tensor``'s elements lie in memory otherwise than in row-major order, as PyTorch
     counts its strides (a transposed view, a result laid out as its operands)."""
-    return not is_contiguous(tensor.array) and strides_are_pytorchs(tensor)
+    return not is_contiguous(tensor._array) and strides_are_pytorchs(tensor)
 
 
 #: How an operation's result lies in memory when its inputs do not lie row-major (an Op's
@@ -192,7 +192,7 @@ def lay_out_as_operands(result, arguments, how):
     otherwise than row-major), the layout PyTorch's result has (``how``, above): its array is copied
     so where NumPy laid it out otherwise, and its strides count as PyTorch's, so that ``stride()``,
     ``is_contiguous()``, ``view`` and a ``*_like`` factory (dropout's mask) read them as PyTorch does."""
-    array = result.array
+    array = result._array
     if result._base is not None or array.ndim < 2 or not array.size:
         return
     tensors = [argument for argument in arguments if hasattr(argument, "_chosen_strides")]
@@ -204,7 +204,7 @@ def lay_out_as_operands(result, arguments, how):
         if is_contiguous(array):
             return
         order = tuple(range(array.ndim))  # copied so, that a view of it (.transpose) has PyTorch's strides
-    result.array = laid_out_in(array, order)
+    result._array = laid_out_in(array, order)
     result._chosen_strides = True
 
 
@@ -223,7 +223,7 @@ def _channels_last_order(tensors, ndim, every_or_any):
     """The channels-last order of rank ``ndim`` where ``every_or_any`` of ``tensors`` of that rank
     suggest it (PyTorch's ``suggest_memory_format``), else None."""
     memory_format = _CHANNELS_LAST_OF_RANK.get(ndim)
-    suggestions = [suggested_memory_format(tensor) is memory_format for tensor in tensors if tensor.array.ndim == ndim]
+    suggestions = [suggested_memory_format(tensor) is memory_format for tensor in tensors if tensor._array.ndim == ndim]
     if memory_format is None or not suggestions or not every_or_any(suggestions):
         return None
     return CHANNELS_LAST_ORDERS[memory_format]
@@ -279,7 +279,7 @@ def suggested_memory_format(tensor):
     gaps), ``channels_last_3d`` likewise for a 5-d one, else ``contiguous_format``; a case the
     strides leave open (a size-0 dimension, N111 tensors, a channel stride of 0) is contiguous.
     ``x.to(memory_format=f)`` returns x itself when f is the format x suggests."""
-    shape = tensor.array.shape
+    shape = tensor._array.shape
     for memory_format, order in CHANNELS_LAST_ORDERS.items():
         if len(shape) == len(order):
             strides = pytorch_strides(tensor)
@@ -302,7 +302,7 @@ def made_in_order(make, shape, order):
     if order is None:
         return make(shape)
     made = make(tuple(shape[dim] for dim in order))
-    made.array, made._chosen_strides = made.array.transpose(inverse_order(order)), True
+    made._array, made._chosen_strides = made._array.transpose(inverse_order(order)), True
     return made
 
 

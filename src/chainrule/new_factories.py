@@ -23,7 +23,7 @@ def _size(size, function):
 def _device(tensor, device):
     """The device of the new tensor: ``device`` when given, else ``tensor``'s."""
     if device is None:
-        return "meta" if type(tensor.array) is MetaArray else "cpu"
+        return "meta" if type(tensor._array) is MetaArray else "cpu"
     return device
 
 

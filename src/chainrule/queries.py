@@ -71,7 +71,7 @@ def is_signed(input):
     """True when ``input``'s dtype holds negative numbers (floats, complex numbers and signed
     integers; not uint8, bool), as its dtype's ``is_signed``."""
     _expect_tensor(input, "is_signed")
-    return input.array.dtype.kind in "fci"
+    return input._array.dtype.kind in "fci"
 
 
 @public
@@ -87,21 +87,21 @@ def is_same_size(input, other):
     _expect_tensor(input, "is_same_size")
     if not isinstance(other, Tensor):
         raise TypeError(f"is_same_size(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
-    return input.array.shape == other.array.shape
+    return input._array.shape == other._array.shape
 
 
 @public
 def is_nonzero(input):
     """The single value of a one-element ``input`` as a Python bool (``bool(x)``, as a function)."""
     _expect_tensor(input, "is_nonzero")
-    if input.array.size != 1:
-        amount = "no values" if input.array.size == 0 else "more than one value"
-        raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous (shape {tuple(input.array.shape)})")
+    if input._array.size != 1:
+        amount = "no values" if input._array.size == 0 else "more than one value"
+        raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous (shape {tuple(input._array.shape)})")
     return bool(input)  # Tensor.__bool__: a value read, which a compiled function hears
 
 
-install_method("itemsize", property(lambda self: self.array.itemsize, doc="Bytes per element (4 for float32)."))
-install_method("nbytes", property(lambda self: self.array.nbytes, doc="Bytes of all elements: numel() · itemsize."))
+install_method("itemsize", property(lambda self: self._array.itemsize, doc="Bytes per element (4 for float32)."))
+install_method("nbytes", property(lambda self: self._array.nbytes, doc="Bytes of all elements: numel() · itemsize."))
 install_method("ndimension", Tensor.dim)
 
 
@@ -109,7 +109,7 @@ def sum_to_size(self, *size):
     """The tensor summed down to ``size``, a shape it broadcasts to: the sum over its leading
     dimensions and over the dimensions where ``size`` is 1 (how a broadcast gradient is reduced)."""
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
-    shape = tuple(self.array.shape)
+    shape = tuple(self._array.shape)
     extra = len(shape) - len(size)
     if extra < 0 or any(target not in (1, side) for target, side in zip(size, shape[extra:])):
         raise RuntimeError(f"size {list(size)} is not expandable to size {list(shape)}: each size must equal the tensor's or be 1")
@@ -132,7 +132,7 @@ def dim_order(self):
     """The dimensions from outermost to innermost in memory: (0, 1, ..., n-1) for a contiguous
     tensor, (1, 0) for a transposed matrix (the dimensions sorted by decreasing stride, ties in order)."""
     strides = self.stride()
-    return tuple(sorted(range(self.array.ndim), key=lambda dim: -strides[dim]))
+    return tuple(sorted(range(self._array.ndim), key=lambda dim: -strides[dim]))
 
 
 def as_subclass(self, cls):
@@ -149,7 +149,7 @@ def _make_subclass(cls, data, require_grad=False, dispatch_sizes_strides_policy=
     _check_subclass("_make_subclass", cls)
     if not isinstance(data, Tensor):
         raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {type(data).__name__}")
-    if require_grad and data.array.dtype.kind not in "fc":
+    if require_grad and data._array.dtype.kind not in "fc":
         raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients (this one is {data.dtype})")
     result = _moved_into(data.detach(), cls)
     result.requires_grad = require_grad
@@ -164,9 +164,10 @@ def _check_subclass(name, cls):
 def _moved_into(tensor, cls):
     """A new ``cls`` object holding what ``tensor`` (a new object nobody else holds) holds."""
     result = object.__new__(cls)
-    for slot in Tensor.__slots__:
+    for slot in Tensor.__slots__:  # through Tensor's own slots: a subclass may name its attributes as it likes
         if slot != "__weakref__":
-            setattr(result, slot, getattr(tensor, slot))
+            held = vars(Tensor)[slot]
+            held.__set__(result, held.__get__(tensor))
     return result
 
 
@@ -187,7 +188,7 @@ def data_ptr(self):
     """The memory address of the tensor's first element (0 when it holds none: empty, or on 'meta').
     Two tensors that share memory from the same element on have the same one: ``x.t().data_ptr() ==
     x.data_ptr()``, ``x[1:].data_ptr() == x.data_ptr() + x.stride(0) * x.element_size()``."""
-    return first_element_address(self.array)
+    return first_element_address(self._array)
 
 
 install_method("data_ptr", data_ptr)
@@ -220,15 +221,15 @@ def share_memory_(self):
     """Move the tensor's values to memory shared with the processes this one forks later (Hogwild
     training: every process updates the one model), in place; returns the tensor. A process started
     by pickling (the "spawn" method) receives a copy instead."""
-    if not is_shared_memory(self.array):
-        self.array = shared_copy(self.array)
+    if not is_shared_memory(self._array):
+        self._array = shared_copy(self._array)
     return self
 
 
 install_method("share_memory_", share_memory_)
 def is_shared(self):
     """Whether this tensor's memory is shared between processes (``share_memory_()``)."""
-    return is_shared_memory(self.array)
+    return is_shared_memory(self._array)
 
 
 install_method("is_shared", is_shared)

@@ -94,9 +94,9 @@ class Generator:
         """Restore a state from ``get_state`` or ``get_rng_state`` (bytes or a uint8 tensor), or from
         PyTorch's ``torch.get_rng_state().numpy()``; returns the generator."""
         if isinstance(new_state, Tensor):
-            if new_state.array.dtype != dtypes.uint8:
+            if new_state._array.dtype != dtypes.uint8:
                 raise TypeError(f"set_state expected a torch.ByteTensor (uint8), but got {new_state.dtype}; pass what get_state() returned")
-            new_state = new_state.array.tobytes()
+            new_state = new_state._array.tobytes()
         elif isinstance(new_state, xp.ndarray) and new_state.dtype == dtypes.uint8:
             new_state = new_state.tobytes()
         elif not isinstance(new_state, bytes):
@@ -163,7 +163,7 @@ def get_rng_state():
 
 def set_rng_state(new_state):
     """Restore the global generator to a state taken by ``get_rng_state`` (chainrule's or PyTorch's)."""
-    if not isinstance(new_state, Tensor) or new_state.array.dtype != dtypes.uint8:
+    if not isinstance(new_state, Tensor) or new_state._array.dtype != dtypes.uint8:
         kind = new_state.dtype if isinstance(new_state, Tensor) else type(new_state).__name__
         raise TypeError(f"set_rng_state expected a torch.ByteTensor (uint8), but got {kind}; pass what get_rng_state() returned")
     default_generator.set_state(new_state)

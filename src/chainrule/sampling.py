@@ -26,7 +26,7 @@ from chainrule.tensor import Tensor, tensor_from_array
 
 
 def _values(parameter):
-    return parameter.array if isinstance(parameter, Tensor) else parameter
+    return parameter._array if isinstance(parameter, Tensor) else parameter
 
 
 #: The forms of ``normal`` PyTorch has, as its TypeError for any other lists them.
@@ -44,10 +44,10 @@ def _as_float(value):
     """``value`` as a float where PyTorch takes it for one (a number, or a 0-d tensor not requiring
     grad); None otherwise."""
     if isinstance(value, Tensor):
-        if value.array.ndim != 0 or value.requires_grad:
+        if value._array.ndim != 0 or value.requires_grad:
             return None
         read_into_python("a 0-d tensor taken as a float")
-        return float(value.array)
+        return float(value._array)
     if isinstance(value, (int, float, xp.integer, xp.floating)) and not isinstance(value, bool):
         return float(value)
     return None
@@ -128,10 +128,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
         if not isinstance(value, Tensor) and _as_float(value) is None:
             raise _invalid_normal(mean, std)
     like = mean if isinstance(mean, Tensor) else std
-    dtype = _floating_or_refused(like.array.dtype)
+    dtype = _floating_or_refused(like._array.dtype)
     _check_std(std)
     shape = common_shape((xp.shape(_values(mean)), xp.shape(_values(std))), "normal")
-    if meta or type(like.array) is MetaArray:  # (mixing a meta tensor with another is PyTorch's error)
+    if meta or type(like._array) is MetaArray:  # (mixing a meta tensor with another is PyTorch's error)
         return creation.on_meta_device(shape, dtype, False)
     form = "NormalBackward3" if isinstance(mean, Tensor) and isinstance(std, Tensor) else (
         "NormalBackward1" if isinstance(mean, Tensor) else "NormalBackward2")
@@ -164,7 +164,7 @@ def bernoulli(input, p=None, *, generator=None):
     elif not isinstance(p, Tensor):
         _check_probability(p)
     # a meta tensor's sample is one too: nothing is drawn
-    sample = input.array if type(input.array) is MetaArray else drawn(_bernoulli_draws, generator, input.array, _values(p))
+    sample = input._array if type(input._array) is MetaArray else drawn(_bernoulli_draws, generator, input._array, _values(p))
     if input.requires_grad:
         return Bernoulli.apply(input, sample)
     return tensor_from_array(sample)
@@ -189,9 +189,9 @@ def _check_probabilities(probabilities):
 
 
 def _require_floating_probabilities(p):
-    if p.array.dtype.kind != "f":
+    if p._array.dtype.kind != "f":
         raise NotImplementedError(
-            f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtypes.scalar_type_name(p.array.dtype)}': "
+            f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtypes.scalar_type_name(p._array.dtype)}': "
             f"probabilities must be floating point, e.g. p.float()"
         )
 
@@ -209,7 +209,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     num_samples = creation.integer_argument(num_samples, "multinomial", "num_samples", 2)
     if num_samples <= 0:
         raise RuntimeError(f"cannot sample n_sample <= 0 samples (num_samples={num_samples})")
-    weights = input.array
+    weights = input._array
     if weights.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim (multinomial: got shape {tuple(weights.shape)})")
     if weights.dtype.kind != "f":
@@ -265,8 +265,8 @@ class Poisson(Op):
 def poisson(input, generator=None):
     """A count drawn from the Poisson distribution of rate (mean) ``input[i]`` for each element:
     input's shape and floating dtype. Rates must be non-negative."""
-    if input.array.dtype.kind != "f":
-        raise NotImplementedError(f'"poisson_cpu" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()')
+    if input._array.dtype.kind != "f":
+        raise NotImplementedError(f'"poisson_cpu" not implemented for {input._array.dtype.name} tensors; convert it first, e.g. x.float()')
     checked(input.detach() >= 0, functools.partial(RuntimeError, "invalid Poisson rate, expected rate to be non-negative (nan is not)"))
     return Poisson.apply(input, generator)
 
@@ -276,14 +276,14 @@ def binomial(count, prob, generator=None):
     """The number of successes in ``count[i]`` trials of probability ``prob[i]``, drawn for each
     element of the broadcast shape (PyTorch's algorithms: ``sampling_algorithms.binomial``). Both
     floating, of one dtype; a probability of 1 or more gives the count."""
-    if count.array.dtype.kind != "f":
-        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {dtypes.scalar_type_name(count.array.dtype)}")
-    if prob.array.dtype != count.array.dtype:
+    if count._array.dtype.kind != "f":
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {dtypes.scalar_type_name(count._array.dtype)}")
+    if prob._array.dtype != count._array.dtype:
         raise RuntimeError(
-            f"Found dtype {dtypes.scalar_type_name(prob.array.dtype)} but expected {dtypes.scalar_type_name(count.array.dtype)} "
+            f"Found dtype {dtypes.scalar_type_name(prob._array.dtype)} but expected {dtypes.scalar_type_name(count._array.dtype)} "
             f"(binomial: convert prob to count's dtype)"
         )
-    counts, probabilities = xp.broadcast_arrays(count.array, prob.array)
+    counts, probabilities = xp.broadcast_arrays(count._array, prob._array)
     return tensor_from_array(drawn(sampling_algorithms.binomial, generator, counts, probabilities))
 
 
@@ -335,16 +335,16 @@ def randint_like(input, low=None, high=None, *, generator=None, dtype=None, layo
 
 def _fill(tensor, values):
     """Write ``values`` into ``tensor`` as an in-place change (recorded, so its old values get no gradient)."""
-    return write_in_place(tensor, copy_from, tensor_from_array(as_array(values, tensor.array.dtype)))
+    return write_in_place(tensor, copy_from, tensor_from_array(as_array(values, tensor._array.dtype)))
 
 
 def _fill_drawn(tensor, sample, generator, *arguments):
     """Fill ``tensor`` with ``sample(engine, shape, *arguments, dtype)``, drawn in the order its
     elements lie in memory, as PyTorch's kernels walk a tensor: ``x.t().uniform_()`` gives x the
     numbers ``x.uniform_()`` would. A meta tensor has no values to fill: nothing is drawn."""
-    if type(tensor.array) is MetaArray:
+    if type(tensor._array) is MetaArray:
         return tensor
-    shape, dtype = tensor.array.shape, tensor.array.dtype
+    shape, dtype = tensor._array.shape, tensor._array.dtype
     order = memory_layout.dimension_order(tensor, memory_layout.preserve_format)
     if order is None:
         return _fill(tensor, drawn(sample, generator, shape, *arguments, dtype))
@@ -380,8 +380,8 @@ def uniform_(self, low=0.0, high=1.0, generator=None):
         uniform_(view_as_real(self), low, high, generator)
         return self
     _require_floating(self, "uniform_", NotImplementedError)
-    largest = float(xp.finfo(self.array.dtype).max)
-    name = creation.c_type_name(self.array.dtype)
+    largest = float(xp.finfo(self._array.dtype).max)
+    name = creation.c_type_name(self._array.dtype)
     for label, bound in (("from", low), ("to", high)):
         if not -largest <= bound <= largest:
             raise RuntimeError(f"{label} is out of bounds for {name}: uniform_ takes finite bounds the dtype holds, got {label}={_c_float(bound)}")
@@ -389,7 +389,7 @@ def uniform_(self, low=0.0, high=1.0, generator=None):
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_c_float(low)} > to={_c_float(high)}")
     if high - low > largest:
         raise RuntimeError(
-            f"uniform_ expects to-from <= std::numeric_limits<{dtypes.scalar_type_name(self.array.dtype)}>::max(), but found "
+            f"uniform_ expects to-from <= std::numeric_limits<{dtypes.scalar_type_name(self._array.dtype)}>::max(), but found "
             f"to={_c_float(high)} and from={_c_float(low)} which result in to-from to exceed the limit"
         )
     return _fill_drawn(self, sampling_algorithms.uniform, generator, low, high)
@@ -405,7 +405,7 @@ def random_(self, *bounds, generator=None, **named_bounds):
     None)`` from [from, the largest integer the dtype holds], and ``random_()`` from [0, max]
     for an integer dtype, [0, 2^mantissa digits] for a floating one."""
     low, high = _random_bounds_arguments(bounds, named_bounds)
-    dtype = self.array.dtype
+    dtype = self._array.dtype
     if low is None:
         return _fill_drawn(self, sampling_algorithms.full_range_integers, generator)
     if high is None and low == -(2**63):
@@ -452,12 +452,12 @@ def bernoulli_(self, p=0.5, *, generator=None):
         _check_probability(p)
         return _fill_drawn(self, _bernoulli_in_shape, generator, p)
     _require_floating_probabilities(p)
-    if p.array.ndim > self.array.ndim or any(size not in (1, target) for size, target in zip(p.array.shape[::-1], self.array.shape[::-1])):
+    if p._array.ndim > self._array.ndim or any(size not in (1, target) for size, target in zip(p._array.shape[::-1], self._array.shape[::-1])):
         raise RuntimeError(
-            f"bernoulli_: the probabilities' shape {tuple(p.array.shape)} does not expand to the tensor's shape "
-            f"{tuple(self.array.shape)}: the expanded size must match the existing size at each non-singleton dimension"
+            f"bernoulli_: the probabilities' shape {tuple(p._array.shape)} does not expand to the tensor's shape "
+            f"{tuple(self._array.shape)}: the expanded size must match the existing size at each non-singleton dimension"
         )
-    return _fill_drawn(self, _bernoulli_in_shape, generator, p.array)
+    return _fill_drawn(self, _bernoulli_in_shape, generator, p._array)
 
 
 def _bernoulli_in_shape(engine, shape, p, dtype):
@@ -475,7 +475,7 @@ def geometric_(self, p, *, generator=None):
     including the first success (1, 2, 3, ...; mean 1 / p)."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    if self.array.dtype.kind == "b":
+    if self._array.dtype.kind == "b":
         raise NotImplementedError("geometric_ is not implemented for 'Bool' tensors: its samples are counts 1, 2, 3...; use an integer or floating point tensor")
     return _fill_drawn(self, sampling_algorithms.geometric, generator, p)
 
@@ -500,7 +500,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 def _require_floating(tensor, operation, error=RuntimeError):
     """``error`` (the type PyTorch raises for this sampler) unless ``tensor`` is floating point, in
     PyTorch's words for the sampler."""
-    dtype = tensor.array.dtype
+    dtype = tensor._array.dtype
     if dtype.kind != "f":
         words = _NOT_FLOATING_WORDS.get(operation, f"\"{operation[:-1]}_cpu\" not implemented for '{{type}}'")
         raise error(

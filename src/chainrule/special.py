@@ -78,9 +78,9 @@ def i1(input):
 def round(input, *, decimals=0):  # noqa: A001  torch.special.round
     """``round`` for floating tensors only: PyTorch's special.round has no integer kernel (where
     ``torch.round`` gives integers back as they are)."""
-    if isinstance(input, Tensor) and input.array.dtype.kind in "iu":
+    if isinstance(input, Tensor) and input._array.dtype.kind in "iu":
         raise NotImplementedError(
-            f"\"round_vml_cpu\" not implemented for '{dtypes.scalar_type_name(input.array.dtype)}'; "
+            f"\"round_vml_cpu\" not implemented for '{dtypes.scalar_type_name(input._array.dtype)}'; "
             f"convert first, e.g. x.float(), or use chainrule.round, which gives integers back as they are"
         )
     return functions.round(input, decimals=decimals)

@@ -486,7 +486,7 @@ def is_storage(obj):
 # ----------------------------------------------------------------------------- the Tensor methods
 def untyped_storage(self):
     """The memory this tensor views, as bytes (shared with every tensor viewing it)."""
-    return storage_of(self.array)
+    return storage_of(self._array)
 
 
 def storage(self):
@@ -498,7 +498,7 @@ def storage(self):
 
 def _typed_storage(self):
     """``storage()`` without the warning."""
-    return TypedStorage(wrap_storage=storage_of(self.array), dtype=self.dtype, _internal=True)
+    return TypedStorage(wrap_storage=storage_of(self._array), dtype=self.dtype, _internal=True)
 
 
 def storage_type(self):
@@ -531,7 +531,7 @@ def set_(self, source=None, storage_offset=None, size=None, stride=None):
 
     The tensor keeps its dtype, which a tensor or TypedStorage ``source`` must have; it is no view
     of ``source`` (it has its own version counter), but writing into either shows in both."""
-    dtype = self.array.dtype
+    dtype = self._array.dtype
     if source is None:
         if storage_offset is not None or size is not None:
             raise TypeError("set_(): give a source (a tensor or a storage) with storage_offset and size")
@@ -549,22 +549,22 @@ def set_(self, source=None, storage_offset=None, size=None, stride=None):
             )
         self._became_output_of(SetBackward.apply(array, source if isinstance(source, Tensor) else None, self).grad_fn, 0)
     version = self._version + 1
-    self.array, self._chosen_strides, self._base, self._version_holder = array, True, None, None
+    self._array, self._chosen_strides, self._base, self._version_holder = array, True, None, None
     self._version_count = version
     return self
 
 
 def _memory_and_layout(self, source):
     """(the bytes ``source`` gives, the (offset, shape, strides) ``set_(source)`` takes in them)."""
-    dtype = self.array.dtype
+    dtype = self._array.dtype
     if isinstance(source, Tensor):
-        if source.array.dtype != dtype:
+        if source._array.dtype != dtype:
             raise RuntimeError(
                 f"Could not set tensor of type {dtypes.scalar_type_name(dtype)} to a tensor of type "
-                f"{dtypes.scalar_type_name(source.array.dtype)}: convert one first (source.to(tensor.dtype))"
+                f"{dtypes.scalar_type_name(source._array.dtype)}: convert one first (source.to(tensor.dtype))"
             )
         _check_same_device(self, source.device)
-        return storage_of(source.array)._bytes, (source.storage_offset(), source.array.shape, source.stride())
+        return storage_of(source._array)._bytes, (source.storage_offset(), source._array.shape, source.stride())
     if isinstance(source, TypedStorage):
         if source.dtype != dtype:
             raise RuntimeError(
@@ -619,7 +619,7 @@ def is_set_to(self, tensor):
     and strides (``x.set_(y)`` makes it so)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not {type(tensor).__name__}")
-    mine, theirs = self.array, tensor.array
+    mine, theirs = self._array, tensor._array
     if type(mine) is MetaArray or type(theirs) is MetaArray or memory_owner(mine) is not memory_owner(theirs):
         return False
     return (offset_in_memory(mine), mine.shape, self.stride()) == (offset_in_memory(theirs), theirs.shape, tensor.stride())

@@ -51,7 +51,7 @@ def tensor_from_array(array, requires_grad=False):
 
 def init_leaf(tensor, array, requires_grad=False):
     """Give ``tensor`` (a Tensor or subclass instance) the fields of a new leaf holding ``array``."""
-    tensor.array = array
+    tensor._array = array
     tensor._grad = None
     tensor._requires_grad = requires_grad
     tensor.grad_fn = None
@@ -77,7 +77,7 @@ def sizes_given(data):
             return None
         if isinstance(size, int):
             sizes.append(size)
-        elif isinstance(size, xp.integer) or isinstance(size, Tensor) and size.array.size == 1 and size.array.dtype.kind in "iu":
+        elif isinstance(size, xp.integer) or isinstance(size, Tensor) and size._array.size == 1 and size._array.dtype.kind in "iu":
             sizes.append(int(size))
         else:
             return None
@@ -87,7 +87,7 @@ def sizes_given(data):
 def _same_memory(tensor):
     """A new leaf holding ``tensor``'s array (``.data``, ``detach()``), with its strides when they
     are PyTorch's: ``x.t().detach()`` is not contiguous either."""
-    alias = tensor_from_array(tensor.array)
+    alias = tensor_from_array(tensor._array)
     if tensor._base is not None or tensor._chosen_strides:
         alias._chosen_strides = strides_are_pytorchs(tensor)
     return alias
@@ -150,7 +150,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "array",
+        "_array",
         "_grad",
         "_requires_grad",
         "grad_fn",
@@ -187,7 +187,7 @@ class Tensor:
     _storage_types = ()  # UntypedStorage and TypedStorage (storage.py), which Tensor(storage) views
 
     def __init__(self, *data, requires_grad=False, device=None, **unknown):
-        if hasattr(self, "array"):  # made by __new__: the alias Tensor(t) is, or a subclass's own, whose
+        if hasattr(self, "_array"):  # made by __new__: the alias Tensor(t) is, or a subclass's own, whose
             return  # arguments are its own (``return t.as_subclass(cls)``, ``Tensor._make_subclass(cls, t)``)
         if unknown:
             raise TypeError(f"Tensor.__init__() got an unexpected keyword argument '{next(iter(unknown))}'")
@@ -234,10 +234,10 @@ class Tensor:
                 "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed; "
                 "make a normal tensor from it first with x.clone()"
             )
-        if flag and self.array.dtype.kind not in "fc":
+        if flag and self._array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"only Tensors of floating point and complex dtype can require gradients "
-                f"(this tensor is {dtypes.dtype_name(self.array.dtype)}); convert it first, e.g. "
+                f"(this tensor is {dtypes.dtype_name(self._array.dtype)}); convert it first, e.g. "
                 f"x.float().requires_grad_()"
             )
         self._requires_grad = flag
@@ -248,10 +248,10 @@ class Tensor:
             raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {type(requires_grad).__name__}")
         if requires_grad and self.grad_fn is not None:  # a non-leaf already requires grad: nothing to change, as in PyTorch
             return self
-        if requires_grad and self.array.dtype.kind not in "fc":  # (the setter's words name complex too, as PyTorch's)
+        if requires_grad and self._array.dtype.kind not in "fc":  # (the setter's words name complex too, as PyTorch's)
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (this tensor is "
-                f"{dtypes.dtype_name(self.array.dtype)}); convert it first, e.g. x.float().requires_grad_()"
+                f"{dtypes.dtype_name(self._array.dtype)}); convert it first, e.g. x.float().requires_grad_()"
             )
         self.requires_grad = requires_grad
         return self
@@ -278,15 +278,15 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
             if value is self:
                 raise RuntimeError("can't assign Variable as its own grad")
-            if value.array.shape != self.array.shape:
+            if value._array.shape != self._array.shape:
                 raise RuntimeError(
-                    f"attempting to assign a gradient of size '{list(value.array.shape)}' to a tensor of size "
-                    f"'{list(self.array.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                    f"attempting to assign a gradient of size '{list(value._array.shape)}' to a tensor of size "
+                    f"'{list(self._array.shape)}'. Please ensure that the gradient and the tensor are the same size"
                 )
-            allowed = CHOSEN_GRAD_DTYPES.get(self, self.array.dtype) if self.grad_fn is None else self.array.dtype
-            if allowed is not None and value.array.dtype != allowed:
+            allowed = CHOSEN_GRAD_DTYPES.get(self, self._array.dtype) if self.grad_fn is None else self._array.dtype
+            if allowed is not None and value._array.dtype != allowed:
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{dtypes.cpp_type_name(value.array.dtype)}' to a "
+                    f"attempting to assign a gradient with dtype '{dtypes.cpp_type_name(value._array.dtype)}' to a "
                     f"tensor with grad_dtype '{dtypes.scalar_type_name(allowed)}'. The gradient must match the "
                     f"tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute "
                     f"with a specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
@@ -301,7 +301,7 @@ class Tensor:
         converts the gradient it accumulates to it, and assigning ``.grad`` of another dtype raises."""
         if self.grad_fn is not None:
             raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
-        chosen = CHOSEN_GRAD_DTYPES.get(self, self.array.dtype)
+        chosen = CHOSEN_GRAD_DTYPES.get(self, self._array.dtype)
         return None if chosen is None else dtypes.of(chosen)
 
     @grad_dtype.setter
@@ -310,7 +310,7 @@ class Tensor:
             raise RuntimeError("grad_dtype can only be set on leaf tensors.")
         if value is not None and not isinstance(value, dtypes.dtype):
             raise TypeError(f"grad_dtype must be a chainrule.dtype or None, but got {type(value).__name__}")
-        if value is not None and value == self.array.dtype:
+        if value is not None and value == self._array.dtype:
             CHOSEN_GRAD_DTYPES.pop(self, None)
         else:
             CHOSEN_GRAD_DTYPES[self] = None if value is None else value.dtype
@@ -359,12 +359,12 @@ class Tensor:
                 f"Variable data has to be a tensor, but got {type(value).__name__}; make one first "
                 f"(x.data = chainrule.tensor(values))"
             )
-        if self._requires_grad and value.array.dtype.kind not in "fc":
+        if self._requires_grad and value._array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"data set to a tensor that requires gradients must be floating point or complex dtype (got "
-                f"{dtypes.dtype_name(value.array.dtype)}); convert it first, e.g. value.float()"
+                f"{dtypes.dtype_name(value._array.dtype)}); convert it first, e.g. value.float()"
             )
-        self.array, self._chosen_strides = value.array, strides_are_pytorchs(value)
+        self._array, self._chosen_strides = value._array, strides_are_pytorchs(value)
 
     @data.deleter
     def data(self):
@@ -497,7 +497,7 @@ class Tensor:
                 "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence "
                 "detach_() cannot be called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution. "
-                f"(this tensor of shape {tuple(self.array.shape)} is a view of another tensor)"
+                f"(this tensor of shape {tuple(self._array.shape)} is a view of another tensor)"
             )
         self.grad_fn = None
         self._requires_grad = False
@@ -506,44 +506,44 @@ class Tensor:
     # ----------------------------------------------------------------- shape and type
     @property
     def shape(self):
-        return _new_tuple(Size, self.array.shape)  # shape_of, inlined: read on every operation
+        return _new_tuple(Size, self._array.shape)  # shape_of, inlined: read on every operation
 
     def size(self, dim=None):
         """The shape, a ``Size`` (a tuple of ints); ``size(dim)`` the length of one dimension."""
         if dim is None:
-            return _new_tuple(Size, self.array.shape)
-        return self.array.shape[check_own_dim(dim, self.array.ndim, "size")]
+            return _new_tuple(Size, self._array.shape)
+        return self._array.shape[check_own_dim(dim, self._array.ndim, "size")]
 
     @property
     def ndim(self):
-        return self.array.ndim
+        return self._array.ndim
 
     def dim(self):
         """The number of dimensions (``ndim``, ``ndimension()``): 0 for a number, 2 for a matrix."""
-        return self.array.ndim
+        return self._array.ndim
 
     def numel(self):
         """The number of elements: the product of the sizes (``nelement()`` too)."""
-        return int(self.array.size)
+        return int(self._array.size)
 
     def nelement(self):
         """The number of elements: the product of the sizes (``numel()`` too)."""
-        return int(self.array.size)
+        return int(self._array.size)
 
     @property
     def dtype(self):
         """The element type, as PyTorch prints it (``chainrule.float32``); see dtypes.py."""
-        return dtypes.of(self.array.dtype)
+        return dtypes.of(self._array.dtype)
 
     @property
     def device(self):
-        return _META if type(self.array) is MetaArray else _CPU
+        return _META if type(self._array) is MetaArray else _CPU
 
     @property
     def is_meta(self):
         """True for a tensor on the 'meta' device: a shape and a dtype without values
         (``module.to("meta")``, for ``torch.func`` code that only needs the module's structure)."""
-        return type(self.array) is MetaArray
+        return type(self._array) is MetaArray
 
     @property
     def is_cuda(self):
@@ -551,27 +551,27 @@ class Tensor:
 
     def is_floating_point(self):
         """Whether the dtype is a floating one (float16, float32, float64)."""
-        return self.array.dtype.kind == "f"
+        return self._array.dtype.kind == "f"
 
     def element_size(self):
         """The bytes one element takes: 4 for float32, 8 for int64."""
-        return self.array.itemsize
+        return self._array.itemsize
 
     def __len__(self):
-        if self.array.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.array.shape[0]
+        return self._array.shape[0]
 
     def __iter__(self):
         """The rows of t along its first dimension, as PyTorch gives them: ``unbind(0)``, one node
         (``UnbindBackward0``) for all the rows of a tensor that requires grad."""
-        if self.array.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
     def __reversed__(self):
         """``reversed(t)``: t flipped along its first dimension, as PyTorch (a 0-d tensor is itself)."""
-        return self if self.array.ndim == 0 else self.flip(0)
+        return self if self._array.ndim == 0 else self.flip(0)
 
     def __contains__(self, element):
         """``element in t``: whether any element of t equals it (a number or a tensor, broadcast)."""
@@ -592,30 +592,30 @@ class Tensor:
     # ----------------------------------------------------------------- conversions
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if type(self.array) is MetaArray:
+        if type(self._array) is MetaArray:
             raise RuntimeError("Tensor.item() cannot be called on meta tensors: they have no values")
-        if self.array.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self.array.size} elements cannot be converted to Scalar "
-                f"(item() needs exactly one element; shape is {tuple(self.array.shape)})"
+                f"a Tensor with {self._array.size} elements cannot be converted to Scalar "
+                f"(item() needs exactly one element; shape is {tuple(self._array.shape)})"
             )
-        return self.array.reshape(()).item()
+        return self._array.reshape(()).item()
 
     def tolist(self):
         """The values as nested Python lists of numbers (a number for a 0-d tensor)."""
-        if type(self.array) is MetaArray:
+        if type(self._array) is MetaArray:
             raise NotImplementedError("Cannot copy out of meta tensor; no data!")
-        return self.array.tolist()
+        return self._array.tolist()
 
     def numpy(self, force=False):
         """The values as a NumPy array sharing memory. As PyTorch, it refuses a tensor that
         requires grad while grad mode is on (the array would leave the graph unseen); under
         ``no_grad``, or with ``force``, it gives the values."""
-        if type(self.array) is MetaArray:
+        if type(self._array) is MetaArray:
             raise TypeError("can't convert meta device type tensor to numpy: a meta tensor has no values")
         if self._requires_grad and not force and grad_mode._state.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return to_numpy(self.array)
+        return to_numpy(self._array)
 
     def __array__(self, dtype=None, copy=None):
         """The values for NumPy (``np.asarray(t)``, ``plt.plot(t)``), with ``numpy()``'s rules:
@@ -639,7 +639,7 @@ class Tensor:
 
     def __dlpack_device__(self):
         """(device type, index) for DLPack: the CPU's (1, 0), as the NumPy array's."""
-        return to_numpy(self.array).__dlpack_device__()
+        return to_numpy(self._array).__dlpack_device__()
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """What a NumPy function of tensors (``np.exp(t)``, ``np.maximum(t, u)``) returns: a tensor,
@@ -672,24 +672,24 @@ class Tensor:
 
     def _only_element(self):
         """The value of a one-element tensor, for float(), int() and complex() (ValueError otherwise, as PyTorch's)."""
-        if self.array.size != 1:
+        if self._array.size != 1:
             raise ValueError(
-                f"only one element tensors can be converted to Python scalars (this one has shape {tuple(self.array.shape)})"
+                f"only one element tensors can be converted to Python scalars (this one has shape {tuple(self._array.shape)})"
             )
         return self.item()
 
     def __bool__(self):
-        if self.array.size == 0:
+        if self._array.size == 0:
             raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
-        if self.array.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with more than one value is ambiguous (shape "
-                f"{tuple(self.array.shape)}); use .any() or .all()"
+                f"{tuple(self._array.shape)}); use .any() or .all()"
             )
-        return bool(self.array.reshape(()).item())
+        return bool(self._array.reshape(()).item())
 
     def __index__(self):
-        if self.array.dtype.kind not in "iub" or self.array.size != 1:
+        if self._array.dtype.kind not in "iub" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
@@ -737,7 +737,7 @@ class Tensor:
 
         read_into_python("pickling")  # the values, taken into Python
         state = getattr(self, "__dict__", None)  # a subclass's own attributes
-        return type(self)._from_pickle, (to_numpy(self.array), self._requires_grad, self._name), state
+        return type(self)._from_pickle, (to_numpy(self._array), self._requires_grad, self._name), state
 
     @classmethod
     def _from_pickle(cls, array, requires_grad, name):
@@ -759,7 +759,7 @@ class Tensor:
                 "tensor.detach())"
             )
         memory_copies = memo.setdefault("chainrule: copies of memory", {})
-        copied = type(self)._from_pickle(copied_with_memory(self.array, memory_copies), self._requires_grad, self._name)
+        copied = type(self)._from_pickle(copied_with_memory(self._array, memory_copies), self._requires_grad, self._name)
         copied._chosen_strides = strides_are_pytorchs(self)  # the same layout: the same strides
         memo[id(self)] = copied
         if type(self) is Tensor and self.grad is not None:  # a Parameter's copy has no grad in PyTorch
@@ -828,7 +828,7 @@ def _size_item(size, position):
     if type(size) is int:
         return size
     if isinstance(size, Tensor):
-        if size.array.size == 1 and size.array.dtype.kind in "iub":
+        if size._array.size == 1 and size._array.dtype.kind in "iub":
             return size.__index__()  # its value read into Python (a compiled step hears it)
     elif not isinstance(size, float):
         try:
@@ -856,9 +856,9 @@ def view_storage(tensor, storage, constructor):
     """Make the empty ``tensor`` view the whole of ``storage``, as PyTorch's legacy constructors
     ``Tensor(storage)`` and ``FloatTensor(storage)`` do: a typed storage must hold the tensor's dtype,
     an untyped one is read as elements of it."""
-    if getattr(storage, "dtype", tensor.array.dtype) != tensor.array.dtype:
+    if getattr(storage, "dtype", tensor._array.dtype) != tensor._array.dtype:
         raise RuntimeError(
-            f"Expected a Storage of type {dtypes.scalar_type_name(tensor.array.dtype)} or an UntypedStorage, but got "
+            f"Expected a Storage of type {dtypes.scalar_type_name(tensor._array.dtype)} or an UntypedStorage, but got "
             f"type {dtypes.scalar_type_name(xp.dtype(storage.dtype))} for argument 1 'storage' ({constructor}(storage) "
             f"views the storage's memory; make a tensor of its own dtype, e.g. chainrule.tensor([], dtype=storage.dtype).set_(storage))"
         )
@@ -873,21 +873,21 @@ def _to_raw(data, nested=False):
     refuses a 0-d array first in a list (which PyTorch reads as a sequence without a length)."""
     if isinstance(data, Tensor):
         if not nested:
-            return data.array
+            return data._array
         from chainrule.autograd.function import read_into_python  # (it imports this module)
 
         read_into_python("tensor() of a list holding tensors")  # each one's number, taken into Python
         if data._requires_grad and grad_mode._state.enabled:
             warn_scalar_of_a_graph()
-        if data.array.size != 1:
+        if data._array.size != 1:
             # PyTorch reads an integer or bool tensor there as an index (TypeError), others as a float (ValueError)
-            integer = data.array.dtype.kind in "iub"
+            integer = data._array.dtype.kind in "iub"
             raise (TypeError if integer else ValueError)(
                 f"only {'integer tensors of a single element can be converted to an index' if integer else 'one element tensors can be converted to Python scalars'} "
-                f"(a tensor of shape {tuple(data.array.shape)} inside a list: join tensors with torch.stack)"
+                f"(a tensor of shape {tuple(data._array.shape)} inside a list: join tensors with torch.stack)"
             )
-        number = data.array.reshape(())[()]
-        return bool(number) if data.array.dtype.kind == "b" else number  # a Python bool, as PyTorch reads it
+        number = data._array.reshape(())[()]
+        return bool(number) if data._array.dtype.kind == "b" else number  # a Python bool, as PyTorch reads it
     if isinstance(data, (list, tuple)):
         if not any(isinstance(item, _HOLDERS) for item in data):
             return data

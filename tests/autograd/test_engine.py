@@ -26,7 +26,7 @@ def test_non_scalar_backward_needs_a_gradient():
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
         (w * 2).backward()
     (w * 2).backward(chainrule.tensor([1.0, 10.0]))
-    np.testing.assert_array_equal(w.grad.array, [2.0, 20.0])
+    np.testing.assert_array_equal(w.grad._array, [2.0, 20.0])
 
 
 def test_gradient_of_wrong_shape_is_refused():
@@ -80,7 +80,7 @@ def test_reused_node_is_visited_once():
     class Double(Function):
         @staticmethod
         def forward(ctx, x):
-            return x.array * 2
+            return x._array * 2
 
         @staticmethod
         def backward(ctx, grad_output):
@@ -107,7 +107,7 @@ def test_diamond_graph_matches_torch():
     x_torch = torch.tensor([0.5, -1.0], requires_grad=True)
     f(chainrule, x_ours).backward()
     f(torch, x_torch).backward()
-    np.testing.assert_allclose(x_ours.grad.array, x_torch.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x_ours.grad._array, x_torch.grad.numpy(), rtol=1e-6)
 
 
 def test_deep_chain_needs_no_recursion():
@@ -157,8 +157,8 @@ def test_grad_leaves_dot_grad_alone_and_handles_non_leaves():
     h = x * 3
     out = (h * h).sum()
     grad_x, grad_h = chainrule.autograd.grad(out, [x, h])
-    np.testing.assert_allclose(grad_h.array, [6.0, 12.0])
-    np.testing.assert_allclose(grad_x.array, [18.0, 36.0])
+    np.testing.assert_allclose(grad_h._array, [6.0, 12.0])
+    np.testing.assert_allclose(grad_x._array, [18.0, 36.0])
     assert x.grad is None
 
 
@@ -219,14 +219,14 @@ def test_hooks_on_leaves_and_intermediates():
     handle = x.register_hook(lambda grad: grad * 10)
     h = x * 2
     seen = []
-    h.register_hook(lambda grad: seen.append(grad.array.copy()))
+    h.register_hook(lambda grad: seen.append(grad._array.copy()))
     h.sum().backward()
     np.testing.assert_array_equal(seen[0], [1.0, 1.0])
-    np.testing.assert_array_equal(x.grad.array, [20.0, 20.0])
+    np.testing.assert_array_equal(x.grad._array, [20.0, 20.0])
     handle.remove()
     x.grad = None
     (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.array, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad._array, [2.0, 2.0])
 
 
 def test_retain_grad_keeps_intermediate_gradient():
@@ -235,7 +235,7 @@ def test_retain_grad_keeps_intermediate_gradient():
     h.retain_grad()
     assert h.retains_grad
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad.array, [6.0, 12.0])
+    np.testing.assert_allclose(h.grad._array, [6.0, 12.0])
     other = x * 3
     (other * other).sum().backward()
     assert other.grad is None

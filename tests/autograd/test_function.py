@@ -42,13 +42,13 @@ def test_custom_function_like_pytorch():
     assert y.grad_fn.name() == "MyExpBackward"
     assert "grad_fn=<MyExpBackward>" in repr(y)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.array, np.exp([0.5, -1.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(x.grad._array, np.exp([0.5, -1.0, 2.0]), rtol=1e-6)
 
 
 def test_custom_function_with_non_tensor_argument():
     x = chainrule.tensor([0.5, -1.0, 2.0], requires_grad=True)
     ScaledRelu.apply(x, 3.0).sum().backward()
-    np.testing.assert_allclose(x.grad.array, [3.0, 0.0, 3.0])
+    np.testing.assert_allclose(x.grad._array, [3.0, 0.0, 3.0])
 
 
 def test_custom_function_supports_double_backward():
@@ -71,7 +71,7 @@ def test_gradcheck_passes_and_catches_a_wrong_backward():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x.array**2
+            return x._array**2
 
         @staticmethod
         def backward(ctx, grad_output):
@@ -89,7 +89,7 @@ def test_wrong_number_of_gradients_is_reported():
     class TooMany(Function):
         @staticmethod
         def forward(ctx, x):
-            return x.array * 1
+            return x._array * 1
 
         @staticmethod
         def backward(ctx, grad_output):
@@ -138,7 +138,7 @@ def test_torch_and_chainrule_custom_functions_agree():
     theirs = torch.tensor(values, requires_grad=True)
     (MyExp.apply(ours) * 3).sum().backward()
     (TorchExp.apply(theirs) * 3).sum().backward()
-    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy())
+    np.testing.assert_allclose(ours.grad._array, theirs.grad.numpy())
 
 
 def _scaled_square_with_setup_context(lib):

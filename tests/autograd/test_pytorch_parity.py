@@ -20,13 +20,13 @@ class Values:
     compute exp and friends with different code); the dtype is not compared."""
 
     def __init__(self, tensor):
-        self.array = np.asarray(tensor.detach().numpy(), dtype=np.float64)
+        self._array = np.asarray(tensor.detach().numpy(), dtype=np.float64)
 
     def __eq__(self, other):
-        return isinstance(other, Values) and self.array.shape == other.array.shape and np.allclose(self.array, other.array, rtol=1e-6)
+        return isinstance(other, Values) and self._array.shape == other._array.shape and np.allclose(self._array, other._array, rtol=1e-6)
 
     def __repr__(self):
-        return f"Values({self.array.tolist()})"
+        return f"Values({self._array.tolist()})"
 
 
 def values(result):
@@ -97,7 +97,7 @@ def test_non_tensor_output_between_tensors_keeps_output_positions():
 
     count, output_nr, seen, _ = same_in_both(run)
     assert output_nr == 2
-    assert seen[0].array.tolist() == [0.0, 0.0] and seen[1] is None  # zeros for the tensor, None for the count
+    assert seen[0]._array.tolist() == [0.0, 0.0] and seen[1] is None  # zeros for the tensor, None for the count
 
 
 @pytest.mark.parametrize("value", [5, True, None, "text"])

@@ -64,7 +64,7 @@ def test_variable_returns_a_tensor_sharing_memory_as_pytorch():
     variable = Variable(data, requires_grad=True)
     assert type(variable) is chainrule.Tensor and variable.requires_grad and variable.is_leaf
     assert variable is not data and not data.requires_grad
-    variable.data.array[0] = 5.0
+    variable.data._array[0] = 5.0
     assert data[0].item() == 5.0, "shares memory, as torch's does"
     assert isinstance(chainrule.zeros(1), Variable) and isinstance(torch.zeros(1), torch.autograd.Variable)
     assert Variable().shape == (0,) and tuple(torch.autograd.Variable().shape) == (0,)

@@ -32,10 +32,10 @@ def as_numpy(value, returned=False):
     tuples and dicts item by item."""
     if isinstance(value, chainrule.Tensor):
         if returned:
-            return value.array.copy()
+            return value._array.copy()
         grad = value.grad
-        return {"array": value.array.copy(), "requires_grad": value.requires_grad,
-                "grad": None if grad is None else grad.array.copy()}
+        return {"array": value._array.copy(), "requires_grad": value.requires_grad,
+                "grad": None if grad is None else grad._array.copy()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"dataclass": {field.name: as_numpy(getattr(value, field.name), returned)
                               for field in dataclasses.fields(value)}}
@@ -860,7 +860,7 @@ def test_numpy_scalar_argument_reusing_a_freed_scalar_s_address(kind):
         kept.append(second)
     else:
         pytest.skip("no NumPy scalar reused the freed address")
-    assert_identical(compiled(x, second).array, step(x, second).array)
+    assert_identical(compiled(x, second)._array, step(x, second)._array)
 
 
 @pytest.mark.parametrize("shape", [(), (1,)])

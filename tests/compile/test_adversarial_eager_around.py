@@ -29,7 +29,7 @@ CALLS = 8
 def arr(value):
     """What is observable of ``value`` now, as copies: tensors as their arrays."""
     if isinstance(value, torch.Tensor):
-        return value.array.copy()
+        return value._array.copy()
     if isinstance(value, (list, tuple)):
         return type(value)(arr(item) for item in value)
     if isinstance(value, dict):

@@ -563,7 +563,7 @@ MODULE_SETTINGS = {
             None,
             None,
             lambda m: setattr(m[0].weight, "data", chainrule.ones(5, 3, dtype=chainrule.float64)),
-            lambda m: m[0].weight.array.__setitem__(Ellipsis, 0.5),
+            lambda m: m[0].weight._array.__setitem__(Ellipsis, 0.5),
             lambda m: m[2].bias.detach().copy_(chainrule.tensor([1.0, -1.0])),
         ),
     ),
@@ -925,7 +925,7 @@ def test_a_forward_hook_that_keeps_an_activation_keeps_each_call_s():
         history = []
         for args, _ in regression(4)():
             function(*args)
-            history.append(activations["tanh"].array.copy())
+            history.append(activations["tanh"]._array.copy())
         kept.append(history)
     assert_identical(kept[0], kept[1])
 
@@ -956,7 +956,7 @@ def test_an_attribute_assigned_in_forward_holds_each_call_s_value():
         history = []
         for args, _ in regression(4)():
             function(*args)
-            history.append(model.last.array.copy())
+            history.append(model.last._array.copy())
         kept.append(history)
     assert_identical(kept[0], kept[1])
 

@@ -93,7 +93,7 @@ def make_step(op):
 
 def to_numpy(value):
     if isinstance(value, chainrule.Tensor):
-        return value.array.copy()
+        return value._array.copy()
     if isinstance(value, (list, tuple)):
         return [to_numpy(v) for v in value]
     return value
@@ -114,7 +114,7 @@ def output_weights(op, specs, grads, seed):
     weights = []
     for k, o in enumerate(outs):
         rng = np.random.default_rng(seed + 77 + k)
-        dtype = o.array.dtype if o.array.dtype.kind == "f" else np.float64
+        dtype = o._array.dtype if o._array.dtype.kind == "f" else np.float64
         weights.append(chainrule.tensor(rng.normal(size=o.shape).astype(dtype)))
     return weights
 

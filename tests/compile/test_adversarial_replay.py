@@ -30,7 +30,7 @@ def snapshot(value, returned=False):
     if isinstance(value, chainrule.Tensor):
         grad = None if returned else value.grad
         requires_grad = None if returned else value.requires_grad
-        return ("tensor", value.array.copy(), requires_grad, None if grad is None else grad.array.copy())
+        return ("tensor", value._array.copy(), requires_grad, None if grad is None else grad._array.copy())
     if isinstance(value, (list, tuple)):
         return (type(value).__name__, [snapshot(item, returned) for item in value])
     if isinstance(value, dict):
@@ -529,7 +529,7 @@ def test_custom_functions_whose_context_depends_on_the_values_replay_each_call_s
         return [((normal(shape, 140 + i, requires_grad=True) * signs[i] + signs[i], 2.0), {}) for i in range(5)]
 
     def make():
-        return [((chainrule.tensor(args[0].detach().array, requires_grad=True), args[1]), kwargs) for args, kwargs in calls()]
+        return [((chainrule.tensor(args[0].detach()._array, requires_grad=True), args[1]), kwargs) for args, kwargs in calls()]
 
     assert_replays_as_eager(lambda: (step,), make)
 

@@ -52,9 +52,9 @@ def train(compiled, make_model, make_optimizer, loss_fn=F.mse_loss, data=None, m
 
     step = training_step(model, optimizer, loss_fn, scheduler)
     run = chainrule.compile(step) if compiled else step
-    losses = [run(inputs, targets).array.copy() for inputs, targets in (data or batches())]
-    state = [value.array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "array")]
-    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.state_bytes(), run
+    losses = [run(inputs, targets)._array.copy() for inputs, targets in (data or batches())]
+    state = [value._array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "_array")]
+    return losses, [p._array.copy() for p in model.parameters()], state, chainrule.random.default_generator.state_bytes(), run
 
 
 def assert_same(eager, compiled):
@@ -140,9 +140,9 @@ def optimizer_changes_between_calls(compiled):
     run(*data[4])
     model[2].bias.requires_grad_(False)  # a parameter with no gradient: step skips it
     run(*data[5])
-    losses = [run(*data[6]).array.copy()]
-    state = [value.array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "array")]
-    return losses, [p.array.copy() for p in model.parameters()], state, chainrule.random.default_generator.state_bytes(), run
+    losses = [run(*data[6])._array.copy()]
+    state = [value._array.copy() for values in optimizer.state.values() for value in values.values() if hasattr(value, "_array")]
+    return losses, [p._array.copy() for p in model.parameters()], state, chainrule.random.default_generator.state_bytes(), run
 
 
 def test_an_optimizer_s_state_loaded_and_a_group_added_between_calls_are_used_as_in_eager():
@@ -640,8 +640,8 @@ def running_statistics(compiled, make_model, data):
     optimizer = OPTIMIZERS["sgd"](model.parameters())
     step = training_step(model, optimizer, F.cross_entropy)
     run = chainrule.compile(step) if compiled else step
-    losses = [run(inputs, targets).array.copy() for inputs, targets in data]
-    return losses, [p.array.copy() for p in model.parameters()], [b.array.copy() for b in model.buffers()], run
+    losses = [run(inputs, targets)._array.copy() for inputs, targets in data]
+    return losses, [p._array.copy() for p in model.parameters()], [b._array.copy() for b in model.buffers()], run
 
 
 def assert_same_running_statistics(make_model, data):
@@ -699,10 +699,10 @@ def test_a_module_in_eval_mode_compiles_under_no_grad_and_keeps_batch_norm_buffe
     with chainrule.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("error")
         for inputs, _ in batches(3):
-            assert np.array_equal(compiled(inputs).array, model(inputs).array)
-        model[1].running_mean.array += 1.0  # state read afresh on every call
+            assert np.array_equal(compiled(inputs)._array, model(inputs)._array)
+        model[1].running_mean._array += 1.0  # state read afresh on every call
         inputs = batches(1)[0][0]
-        assert np.array_equal(compiled(inputs).array, model(inputs).array)
+        assert np.array_equal(compiled(inputs)._array, model(inputs)._array)
     assert len(compiled.recordings) == 1
 
 
@@ -746,7 +746,7 @@ def test_a_learning_rate_changed_between_calls_is_read_by_the_program():
             for index, (inputs, targets) in enumerate(batches(4)):
                 optimizer.param_groups[0]["lr"] = 0.1 / (index + 1)
                 run_step(inputs, targets)
-            return [p.array.copy() for p in model.parameters()]
+            return [p._array.copy() for p in model.parameters()]
 
         return run
 
@@ -761,11 +761,11 @@ def test_a_swapped_parameter_records_again():
     compiled = chainrule.compile(lambda inputs: model(inputs).sum())
     inputs = batches(1)[0][0]
     with chainrule.no_grad():
-        before = compiled(inputs).array.copy()
+        before = compiled(inputs)._array.copy()
         compiled(inputs)
         model[0].weight = nn.Parameter(model[0].weight * 2)
-        after = compiled(inputs).array
-        assert np.array_equal(after, model(inputs).sum().array) and not np.array_equal(after, before)
+        after = compiled(inputs)._array
+        assert np.array_equal(after, model(inputs).sum()._array) and not np.array_equal(after, before)
     assert sum(len(entries) for entries in compiled.recordings.values()) == 2
 
 
@@ -780,9 +780,9 @@ def test_a_frozen_or_converted_parameter_records_again():
     step(*data[0])
     step(*data[1])
     model[0].weight.requires_grad_(False)
-    frozen = model[0].weight.array.copy()
+    frozen = model[0].weight._array.copy()
     step(*data[2])
-    assert np.array_equal(model[0].weight.array, frozen) and model[0].weight.grad is None
+    assert np.array_equal(model[0].weight._array, frozen) and model[0].weight.grad is None
     model.double()
     loss = step(data[0][0].double(), data[0][1].double())
     assert loss.dtype == chainrule.float64
@@ -796,14 +796,14 @@ def test_eval_mode_records_again():
     inputs = batches(1)[0][0]
     model.eval()
     with chainrule.no_grad():
-        first = compiled(inputs).array.copy()
+        first = compiled(inputs)._array.copy()
         model.train()
         chainrule.manual_seed(1)
-        dropped = compiled(inputs).array.copy()  # dropout in training mode: a second recording
+        dropped = compiled(inputs)._array.copy()  # dropout in training mode: a second recording
         chainrule.manual_seed(1)
-        assert np.array_equal(compiled(inputs).array, dropped)
+        assert np.array_equal(compiled(inputs)._array, dropped)
         model.eval()
-        assert np.array_equal(compiled(inputs).array, first)
+        assert np.array_equal(compiled(inputs)._array, first)
     assert sum(len(entries) for entries in compiled.recordings.values()) == 2
 
 
@@ -856,11 +856,11 @@ def test_a_python_number_argument_is_never_baked_in():
     x = chainrule.randn(3)
     with chainrule.no_grad():
         for factor in (1.0, 2.0, 3.0, 2.0):
-            assert np.array_equal(scaled(x, factor).array, (x * factor * weight).sum().array)
+            assert np.array_equal(scaled(x, factor)._array, (x * factor * weight).sum()._array)
     assert sum(len(entries) for entries in scaled.recordings.values()) == 3
     scaled.cache_size_limit = 3
     with chainrule.no_grad(), pytest.warns(UserWarning, match="recorded 3 times"):
-        assert np.array_equal(scaled(x, 5.0).array, (x * 5.0 * weight).sum().array)
+        assert np.array_equal(scaled(x, 5.0)._array, (x * 5.0 * weight).sum()._array)
 
 
 def hand_written_sgd_with_clipping(compile_it):
@@ -943,9 +943,9 @@ def test_input_gradients_accumulate_into_the_arguments():
     for _ in range(3):
         x = chainrule.randn(2, 3, requires_grad=True)
         expected = chainrule.randn(2, 3, requires_grad=True)
-        expected.array[...] = x.array
+        expected._array[...] = x.array
         (expected @ weight).tanh().sum().backward()
-        assert np.array_equal(gradient_of(x).array, expected.grad.array)
+        assert np.array_equal(gradient_of(x)._array, expected.grad._array)
 
 
 def test_the_code_reads_as_the_hand_written_program():
@@ -980,7 +980,7 @@ def runner_history(compile, model, data, loss_fn, num_epochs, lr, batch_size=Non
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cross-entropy runs eagerly (its targets object)
         runner.train(data, num_epochs=num_epochs, log_steps=0)
-    return runner.train_step_losses, [p.array.copy() for p in model.parameters()]
+    return runner.train_step_losses, [p._array.copy() for p in model.parameters()]
 
 
 def assert_same_history(first, second):
@@ -1018,7 +1018,7 @@ def test_runner_compile_gives_the_eager_losses():
         inputs = chainrule.cat([b[0] for b in batches(4)])
         targets = chainrule.cat([b[1] for b in batches(4)])
         runner.train((inputs, targets), num_epochs=5, log_steps=0)
-        return runner.train_step_losses, [p.array.copy() for p in model.parameters()]
+        return runner.train_step_losses, [p._array.copy() for p in model.parameters()]
 
     (compiled_losses, compiled_parameters), (eager_losses, eager_parameters) = losses(True), losses(False)
     assert compiled_losses == eager_losses
@@ -1075,7 +1075,7 @@ def test_a_compiled_method_is_compiled_for_each_instance():
     x = chainrule.ones(3)
     with chainrule.no_grad():
         for _ in range(2):
-            assert np.array_equal(small(x).array, np.ones(3)) and np.array_equal(large(x).array, np.full(3, 10.0))
+            assert np.array_equal(small(x)._array, np.ones(3)) and np.array_equal(large(x)._array, np.full(3, 10.0))
 
 
 def test_a_custom_function_written_with_tensors_is_replayed_through_its_own_forward_and_backward():
@@ -1099,7 +1099,7 @@ def test_a_custom_function_written_with_tensors_is_replayed_through_its_own_forw
             return weight.grad
 
         step = chainrule.compile(step) if compiled else step
-        return [step(chainrule.full((3,), float(k))).array.copy() for k in range(3)]
+        return [step(chainrule.full((3,), float(k)))._array.copy() for k in range(3)]
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -1118,12 +1118,12 @@ def test_train_and_eval_called_inside_are_replayed():
             return model(inputs)
 
     inputs = batches(1)[0][0]
-    first = evaluate(inputs).array.copy()
+    first = evaluate(inputs)._array.copy()
     model.train()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         again = evaluate(inputs)
-    assert np.array_equal(again.array, first) and not model.training
+    assert np.array_equal(again._array, first) and not model.training
 
 
 def test_gradients_are_never_shared_between_leaves_nor_between_steps():
@@ -1145,13 +1145,13 @@ def test_gradients_are_never_shared_between_leaves_nor_between_steps():
         compiled(inputs, targets)
         held.append([p.grad for p in optimizer.param_groups[0]["params"]])
     assert "accumulate_unshared(model_0_weight" in compiled.code and "accumulate(first" in compiled.code
-    assert not np.shares_memory(first.grad.array, second.grad.array)
+    assert not np.shares_memory(first.grad._array, second.grad._array)
     eager = []
     for inputs, targets in batches(3):
         step(inputs, targets)
-        eager.append([p.grad.array.copy() for p in optimizer.param_groups[0]["params"]])
+        eager.append([p.grad._array.copy() for p in optimizer.param_groups[0]["params"]])
     for ours, theirs in zip(held, eager):  # each step's gradients untouched by the later steps
-        assert all(np.array_equal(a.array, b) for a, b in zip(ours, theirs))
+        assert all(np.array_equal(a._array, b) for a, b in zip(ours, theirs))
 
 
 def test_cross_entropy_checks_each_replayed_call_s_targets():
@@ -1163,7 +1163,7 @@ def test_cross_entropy_checks_each_replayed_call_s_targets():
         warnings.simplefilter("error")
         compiled(inputs, chainrule.zeros(8, dtype=chainrule.int64))
         ignored = compiled(inputs, chainrule.full((8,), 2, dtype=chainrule.int64))  # every target ignored: nan
-        assert np.isnan(ignored.array)
+        assert np.isnan(ignored._array)
         with pytest.raises(IndexError, match="Target 3 is out of bounds"):
             compiled(inputs, chainrule.full((8,), 3, dtype=chainrule.int64))
     assert sum(len(entries) for entries in compiled.recordings.values()) == 1

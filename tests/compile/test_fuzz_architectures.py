@@ -33,7 +33,7 @@ VOCAB = 11
 
 def arr(value):
     if isinstance(value, torch.Tensor):
-        return ("tensor", str(value.dtype), value.array.copy())
+        return ("tensor", str(value.dtype), value._array.copy())
     if isinstance(value, (list, tuple)):
         return type(value)(arr(item) for item in value)
     if isinstance(value, dict):

@@ -42,7 +42,7 @@ GT = None
 
 def arr(value):
     if isinstance(value, torch.Tensor):
-        return ("tensor", str(value.dtype), tuple(value.shape), value.array.copy())
+        return ("tensor", str(value.dtype), tuple(value.shape), value._array.copy())
     if isinstance(value, (list, tuple)):
         return type(value)(arr(item) for item in value)
     if isinstance(value, dict):

@@ -36,7 +36,7 @@ def arr(value):
     ``requires_grad`` only for parameters: a replay returns and stores tensors without their spent
     history, as the README says)."""
     if isinstance(value, torch.Tensor):
-        return ("tensor", str(value.dtype), value.array.copy())
+        return ("tensor", str(value.dtype), value._array.copy())
     if isinstance(value, (list, tuple)):
         return type(value)(arr(item) for item in value)
     if isinstance(value, dict):

@@ -49,7 +49,7 @@ def test_recompiles_and_guards_and_breaks_are_told_when_chosen(capsys):
     chainrule.compile(lambda x: x.sum().item())(chainrule.randn(2))
     err = capsys.readouterr().err
     assert "TRACED GRAPH" not in err
-    assert err.count("GUARDS of <lambda>") == 2 and "(value := args[0].array).shape == (4,)" in err
+    assert err.count("GUARDS of <lambda>") == 2 and "(value := args[0]._array).shape == (4,)" in err
     assert "Recompiling function <lambda>: none of its 1 recording applies" in err
     assert "Graph break in <lambda>: it runs eagerly from now on: it reads a tensor's value into Python (item)" in err
 

@@ -47,7 +47,7 @@ def arrays(value):
     if isinstance(value, tuple) and len(value) == 2 and value[0] in ("tensor", "array") and isinstance(value[1], np.ndarray):
         return value  # already copied
     if isinstance(value, chainrule.Tensor):
-        return ("tensor", np.array(value.array, copy=True))
+        return ("tensor", np.array(value._array, copy=True))
     if isinstance(value, np.ndarray):
         return ("array", value.copy())
     if isinstance(value, dict):
@@ -253,7 +253,7 @@ def test_load_model_into_the_same_compiled_runner_then_keep_training(tmp_path):
 
 def test_on_nonfinite_skip_with_a_batch_holding_nan():
     inputs, labels = data(8)
-    inputs.array[5, 1] = np.nan  # the second batch of 4 holds NaN
+    inputs._array[5, 1] = np.nan  # the second batch of 4 holds NaN
 
     def scenario(compiled):
         model = mlp()
@@ -326,7 +326,7 @@ def test_class_weights_of_the_loss_changed_in_place_and_replaced_between_fits():
         loss_fn = nn.CrossEntropyLoss(weight=weight)
         runner = Runner(model, optim.SGD(model.parameters(), lr=0.2), loss_fn, compile=compiled)
         runner.train(loader(inputs, labels, 4), num_epochs=1, log_steps=0)
-        weight.array[:] = [3.0, 0.1, 1.0]
+        weight._array[:] = [3.0, 0.1, 1.0]
         runner.train(loader(inputs, labels, 4), num_epochs=1, log_steps=0)
         loss_fn.weight = chainrule.tensor(np.array([0.2, 0.2, 5.0]))
         runner.train(loader(inputs, labels, 4), num_epochs=1, log_steps=0)

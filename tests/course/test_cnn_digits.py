@@ -9,7 +9,7 @@ def test_digits_load_as_images_in_conv2d_layout():
     X, y = load_digits(images=True)
     flat, _ = load_digits()
     assert tuple(X.shape) == (1797, 1, 8, 8) and tuple(y.shape) == (1797,)
-    np.testing.assert_array_equal(X.array.reshape(1797, 64), flat.array)
+    np.testing.assert_array_equal(X._array.reshape(1797, 64), flat._array)
 
 
 def test_the_cnn_reaches_97_percent_and_draws_its_figures(tmp_path):

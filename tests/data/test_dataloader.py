@@ -24,7 +24,7 @@ from chainrule.utils.data import (
 def as_plain(value):
     """A batch with tensors replaced by (dtype name, values), comparable across the two libraries."""
     if isinstance(value, (chainrule.Tensor, torch.Tensor)):
-        array = value.array if isinstance(value, chainrule.Tensor) else value.numpy()
+        array = value._array if isinstance(value, chainrule.Tensor) else value.numpy()
         return ("tensor", str(value.dtype).split(".")[-1], array.tolist())
     if isinstance(value, dict):
         return {key: as_plain(item) for key, item in value.items()}

@@ -94,4 +94,4 @@ def test_loading_a_split_keeps_the_fast_path_values():
     labels = [index for _, targets in loader for index in targets.tolist()]
     assert labels == list(train.indices)
     for batch_inputs, targets in loader:
-        np.testing.assert_array_equal(batch_inputs.array, inputs[targets.array])
+        np.testing.assert_array_equal(batch_inputs._array, inputs[targets._array])

@@ -32,7 +32,7 @@ class Broken(Dataset):
 
 
 def epochs(loader, count=2):
-    return [[tuple(part.array.copy() for part in batch) for batch in loader] for _ in range(count)]
+    return [[tuple(part._array.copy() for part in batch) for batch in loader] for _ in range(count)]
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

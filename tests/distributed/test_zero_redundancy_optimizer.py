@@ -114,7 +114,7 @@ def test_steps_as_the_wrapped_optimizer_and_as_pytorchs(groups, optimizer, optio
     assert_same_state(our_zero.state_dict(), their_zero.state_dict(), exactly=False)
     if bucket_view:  # each parameter views its rank's flat bucket
         bucket = our_zero._buckets[0]
-        assert all(np.shares_memory(param.array, bucket.array) for param in ours.parameters())
+        assert all(np.shares_memory(param._array, bucket._array) for param in ours.parameters())
 
 
 def test_trains_as_the_wrapped_optimizer(groups):

@@ -33,9 +33,9 @@ def test_sample_statistics_match_mean_and_variance(name):
     assert bool(distribution.support.check(samples).all())
     if name.startswith("Categorical") or name in WITHOUT_SAMPLE_MOMENTS:
         return  # checked below by their cdfs or their own statistics
-    mean, variance = distribution.mean.array, distribution.variance.array
-    np.testing.assert_array_less(np.abs(samples.array.mean(0) - mean), 0.05 * (1 + np.abs(mean)))
-    np.testing.assert_array_less(np.abs(samples.array.var(0) - variance), 0.1 * variance + 0.01)
+    mean, variance = distribution.mean._array, distribution.variance._array
+    np.testing.assert_array_less(np.abs(samples._array.mean(0) - mean), 0.05 * (1 + np.abs(mean)))
+    np.testing.assert_array_less(np.abs(samples._array.var(0) - variance), 0.1 * variance + 0.01)
 
 
 def test_categorical_frequencies_and_dtype():
@@ -44,8 +44,8 @@ def test_categorical_frequencies_and_dtype():
     samples = d.Categorical(probs).sample((30000,))
     assert samples.dtype == chainrule.int64 and tuple(samples.shape) == (30000, 2)
     for row in range(2):
-        frequencies = np.bincount(samples.array[:, row], minlength=3) / 30000
-        np.testing.assert_allclose(frequencies, probs.array[row], atol=0.01)
+        frequencies = np.bincount(samples._array[:, row], minlength=3) / 30000
+        np.testing.assert_allclose(frequencies, probs._array[row], atol=0.01)
 
 
 @pytest.mark.parametrize("name", ["Normal", "Bernoulli_probs", "Categorical_probs", "Gamma", "MultivariateNormal_covariance"])
@@ -55,7 +55,7 @@ def test_manual_seed_makes_samples_reproducible(name):
     chainrule.manual_seed(7)
     first = distribution.sample((3,))
     chainrule.manual_seed(7)
-    np.testing.assert_array_equal(distribution.sample((3,)).array, first.array)
+    np.testing.assert_array_equal(distribution.sample((3,))._array, first._array)
 
 
 RSAMPLED = ["Normal", "Normal_0d", "Uniform", "Exponential", "Laplace", "MultivariateNormal_covariance",
@@ -93,7 +93,7 @@ def test_rsample_gradients_equal_finite_differences_with_the_same_noise(name):
             expected[index] = (up - down) / (2 * step)
         if name.startswith("MultivariateNormal") and "scale_tril" not in name and position == 1:
             expected = (expected + np.swapaxes(expected, -1, -2)) / 2  # a symmetric matrix's gradient, as PyTorch's
-        found = tensors[position].grad.array
+        found = tensors[position].grad._array
         if "scale_tril" in name and position == 1:
             found = np.tril(found)  # above the diagonal L @ ε has a gradient (as in PyTorch) but L may not move there
         np.testing.assert_allclose(found, expected, rtol=1e-5, atol=1e-6, err_msg=f"{name} parameter {position}")
@@ -105,11 +105,11 @@ def test_normal_rsample_gradient_equals_torchs_for_the_same_noise():
     chainrule.manual_seed(0)
     sample = d.Normal(ours_loc, ours_scale).rsample((4,))
     (sample ** 2).sum().backward()
-    noise = torch.tensor((sample.array - loc) / scale)
+    noise = torch.tensor((sample._array - loc) / scale)
     their_loc, their_scale = torch.tensor(loc, requires_grad=True), torch.tensor(scale, requires_grad=True)
     ((their_loc + noise * their_scale) ** 2).sum().backward()
-    np.testing.assert_allclose(ours_loc.grad.array, their_loc.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(ours_scale.grad.array, their_scale.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_loc.grad._array, their_loc.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_scale.grad._array, their_scale.grad.numpy(), rtol=1e-12)
 
 
 def test_distributions_without_rsample_say_so():
@@ -141,8 +141,8 @@ def test_gamma_sample_slope_is_the_implicit_one_and_agrees_with_pytorchs():
     slope = gamma_sample_slope_array(concentration, samples)
     # -(∂P/∂a) / p by central differences of chainrule's own gammainc
     step = 1e-5 * concentration
-    cdf = lambda a: chainrule.special.gammainc(chainrule.tensor(a), chainrule.tensor(samples)).array  # noqa: E731
-    density = np.exp((concentration - 1) * np.log(samples) - samples - chainrule.lgamma(chainrule.tensor(concentration)).array)
+    cdf = lambda a: chainrule.special.gammainc(chainrule.tensor(a), chainrule.tensor(samples))._array  # noqa: E731
+    density = np.exp((concentration - 1) * np.log(samples) - samples - chainrule.lgamma(chainrule.tensor(concentration))._array)
     expected = -(cdf(concentration + step) - cdf(concentration - step)) / (2 * step) / density
     np.testing.assert_allclose(slope, expected, rtol=1e-5)
     # PyTorch approximates it (to about 3e-4)
@@ -164,7 +164,7 @@ def test_gamma_and_beta_rsample_gradients_are_unbiased(build, mean_gradient):
     concentration = chainrule.tensor([0.3, 1.0, 4.0], dtype=chainrule.float64, requires_grad=True)
     chainrule.manual_seed(3)
     build(concentration).rsample((40000,)).mean(0).sum().backward()
-    np.testing.assert_allclose(concentration.grad.array, mean_gradient(concentration.array), rtol=0.05)
+    np.testing.assert_allclose(concentration.grad._array, mean_gradient(concentration._array), rtol=0.05)
     assert build(concentration).rsample().grad_fn is not None
 
 
@@ -174,9 +174,9 @@ def test_sample_frequencies_match_the_cdf(name):
     build, parameters, value, _ = FAMILIES[name]
     distribution = build(chainrule, *map(chainrule.tensor, parameters))
     chainrule.manual_seed(2)
-    samples = distribution.sample((20000,)).array
+    samples = distribution.sample((20000,))._array
     values = np.broadcast_to(value, np.broadcast_shapes(np.shape(value), tuple(distribution.batch_shape)))
-    expected = distribution.cdf(chainrule.tensor(np.ascontiguousarray(values))).array
+    expected = distribution.cdf(chainrule.tensor(np.ascontiguousarray(values)))._array
     found = (samples[:, None] <= values[None]).mean(0) if values.ndim > samples.ndim - 1 else (samples <= values).mean(0)
     np.testing.assert_allclose(found, expected, atol=4 * 0.5 / np.sqrt(20000))
 
@@ -185,9 +185,9 @@ def test_von_mises_samples_have_the_circular_variance():
     """1 - E[cos(x - loc)] = 1 - I₁(κ)/I₀(κ), the circular variance; samples lie in [-π, π)."""
     distribution = d.VonMises(chainrule.tensor([0.5, -2.0, 3.0]), chainrule.tensor([0.3, 2.0, 10.0]))
     chainrule.manual_seed(0)
-    samples = distribution.sample((40000,)).array
+    samples = distribution.sample((40000,))._array
     assert samples.min() >= -np.pi and samples.max() <= np.pi
-    np.testing.assert_allclose(1 - np.cos(samples - distribution.loc.array).mean(0), distribution.variance.array, atol=0.01)
+    np.testing.assert_allclose(1 - np.cos(samples - distribution.loc._array).mean(0), distribution.variance._array, atol=0.01)
 
 
 def test_relaxed_samples_round_to_bernoulli_and_categorical_samples():
@@ -195,12 +195,12 @@ def test_relaxed_samples_round_to_bernoulli_and_categorical_samples():
     relaxed one-hot sample is a Categorical sample (the Gumbel-max trick)."""
     chainrule.manual_seed(4)
     probs = chainrule.tensor([0.2, 0.5, 0.9])
-    bernoulli = d.RelaxedBernoulli(chainrule.tensor(2.0), probs=probs).sample((30000,)).array
-    np.testing.assert_allclose((bernoulli > 0.5).mean(0), probs.array, atol=0.015)
+    bernoulli = d.RelaxedBernoulli(chainrule.tensor(2.0), probs=probs).sample((30000,))._array
+    np.testing.assert_allclose((bernoulli > 0.5).mean(0), probs._array, atol=0.015)
     category_probs = chainrule.tensor([0.1, 0.3, 0.6])
-    relaxed = d.RelaxedOneHotCategorical(chainrule.tensor(0.3), probs=category_probs).sample((30000,)).array
+    relaxed = d.RelaxedOneHotCategorical(chainrule.tensor(0.3), probs=category_probs).sample((30000,))._array
     np.testing.assert_allclose(relaxed.sum(-1), 1.0, rtol=2e-6)  # float32 sums of 3 exps: PyTorch itself is 9.5e-7 off
-    np.testing.assert_allclose(np.bincount(relaxed.argmax(-1), minlength=3) / 30000, category_probs.array, atol=0.015)
+    np.testing.assert_allclose(np.bincount(relaxed.argmax(-1), minlength=3) / 30000, category_probs._array, atol=0.015)
 
 
 def test_logistic_normal_samples_map_back_to_normal_samples():
@@ -208,9 +208,9 @@ def test_logistic_normal_samples_map_back_to_normal_samples():
     distribution = d.LogisticNormal(loc, scale)
     chainrule.manual_seed(6)
     samples = distribution.sample((20000,))
-    normal = d.transforms.StickBreakingTransform().inv(samples).array
-    np.testing.assert_allclose(normal.mean(0), loc.array, atol=0.05)
-    np.testing.assert_allclose(normal.std(0), scale.array, rtol=0.03)
+    normal = d.transforms.StickBreakingTransform().inv(samples)._array
+    np.testing.assert_allclose(normal.mean(0), loc._array, atol=0.05)
+    np.testing.assert_allclose(normal.std(0), scale._array, rtol=0.03)
 
 
 def test_dirichlet_rsample_gradient_is_unbiased():
@@ -218,21 +218,21 @@ def test_dirichlet_rsample_gradient_is_unbiased():
     concentration = chainrule.tensor([0.5, 1.5, 3.0], dtype=chainrule.float64, requires_grad=True)
     chainrule.manual_seed(8)
     d.Dirichlet(concentration).rsample((40000,))[:, 0].mean().backward()
-    total = concentration.array.sum()
+    total = concentration._array.sum()
     expected = np.array([total - 0.5, -0.5, -0.5]) / total ** 2
-    np.testing.assert_allclose(concentration.grad.array, expected, rtol=0.05, atol=0.003)
+    np.testing.assert_allclose(concentration.grad._array, expected, rtol=0.05, atol=0.003)
 
 
 def test_straight_through_rsample_is_one_hot_with_the_gradient_of_probs_as_pytorchs():
     probs = chainrule.tensor([[0.2, 0.3, 0.5]], requires_grad=True)
     chainrule.manual_seed(1)
     sample = d.OneHotCategoricalStraightThrough(probs=probs).rsample((4,))
-    assert sorted(np.unique(sample.array)) == [0.0, 1.0] and (sample.array.sum(-1) == 1).all()
+    assert sorted(np.unique(sample._array)) == [0.0, 1.0] and (sample._array.sum(-1) == 1).all()
     weights = np.arange(12.0, dtype=np.float32).reshape(4, 1, 3)
     (sample * chainrule.tensor(weights)).sum().backward()
-    their_probs = torch.tensor(probs.array, requires_grad=True)  # the gradient does not depend on the draw
+    their_probs = torch.tensor(probs._array, requires_grad=True)  # the gradient does not depend on the draw
     (torch.distributions.OneHotCategoricalStraightThrough(probs=their_probs).rsample((4,)) * torch.tensor(weights)).sum().backward()
-    np.testing.assert_allclose(probs.grad.array, their_probs.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(probs.grad._array, their_probs.grad.numpy(), rtol=1e-6)
 
 
 def test_lkj_correlations_have_the_marginal_variance():
@@ -240,7 +240,7 @@ def test_lkj_correlations_have_the_marginal_variance():
     variance 1 / (2η + d - 1)."""
     chainrule.manual_seed(9)
     factor = d.LKJCholesky(3, chainrule.tensor([1.0, 2.0])).sample((20000,))
-    correlations = (factor @ factor.transpose(-1, -2)).array
+    correlations = (factor @ factor.transpose(-1, -2))._array
     np.testing.assert_allclose(np.diagonal(correlations, axis1=-2, axis2=-1), 1.0, rtol=1e-6)
     for row, column in [(1, 0), (2, 0), (2, 1)]:
         np.testing.assert_allclose(correlations[..., row, column].mean(0), 0.0, atol=0.015)

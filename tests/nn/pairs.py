@@ -23,7 +23,7 @@ def module_pair(make):
 
 def assert_close(ours, theirs, what, atol=1e-10, rtol=1e-7):
     expected = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    got = ours.array if isinstance(ours, chainrule.Tensor) else np.asarray(ours)
+    got = ours._array if isinstance(ours, chainrule.Tensor) else np.asarray(ours)
     assert got.shape == expected.shape, f"{what}: shape {got.shape} vs torch {expected.shape}"
     np.testing.assert_allclose(got, expected, atol=atol, rtol=rtol, err_msg=what)
 

@@ -68,14 +68,14 @@ def test_inplace_modules_write_into_their_input_what_they_would_return(make):
     x = chainrule.tensor([-2.0, 0.5, 7.0])
     expected = make(False)(x)
     assert make(True)(x) is x
-    np.testing.assert_allclose(x.array, expected.array)
+    np.testing.assert_allclose(x._array, expected._array)
 
 
 def test_prelu_weight_is_a_parameter_filled_with_init():
     layer = nn.PReLU(4, init=0.1, dtype=chainrule.float64)
     assert isinstance(layer.weight, nn.Parameter) and layer.weight.requires_grad
     assert layer.weight.shape == (4,) and layer.weight.dtype == chainrule.float64
-    np.testing.assert_array_equal(layer.weight.array, [0.1] * 4)
+    np.testing.assert_array_equal(layer.weight._array, [0.1] * 4)
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
     assert nn.PReLU().weight.dtype == chainrule.float32
     with pytest.raises(RuntimeError, match="Mismatch of parameter numbers and input channel size"):
@@ -87,12 +87,12 @@ def test_rrelu_draws_fresh_slopes_in_training_and_uses_their_mean_in_evaluation(
     layer = nn.RReLU(0.2, 0.4)
     x = chainrule.full((100, 100), -1.0)
     first, second = layer(x), layer(x)
-    assert not np.array_equal(first.array, second.array)
-    slopes = -first.array
+    assert not np.array_equal(first._array, second._array)
+    slopes = -first._array
     assert slopes.min() >= 0.2 and slopes.max() <= 0.4
     assert slopes.mean() == pytest.approx(0.3, abs=0.003)
     assert slopes.std() == pytest.approx(0.2 / math.sqrt(12), rel=0.03)
-    np.testing.assert_allclose(layer.eval()(x).array, -0.3, rtol=1e-6)
+    np.testing.assert_allclose(layer.eval()(x)._array, -0.3, rtol=1e-6)
 
 
 def test_softmax2d_refuses_inputs_without_channels_and_a_plane_like_torch():

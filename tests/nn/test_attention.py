@@ -69,7 +69,7 @@ def test_attention_with_every_key_hidden_gives_zeros_and_zero_gradients():
     query = chainrule.randn(2, 3, 4, requires_grad=True)
     output = nn.functional.scaled_dot_product_attention(query, query, query, attn_mask=chainrule.zeros(3, 3, dtype=chainrule.bool))
     output.sum().backward()
-    assert (output.array == 0).all() and (query.grad.array == 0).all()
+    assert (output._array == 0).all() and (query.grad._array == 0).all()
 
 
 def test_attention_dropout_drops_weights_and_keeps_their_mean():
@@ -77,8 +77,8 @@ def test_attention_dropout_drops_weights_and_keeps_their_mean():
     value = chainrule.ones(1, 200, 1)
     query = chainrule.zeros(1, 2000, 1)  # uniform weights 1/200: the output is the kept share
     output = nn.functional.scaled_dot_product_attention(query, value, value, dropout_p=0.25)
-    assert abs(output.array.mean() - 1.0) < 0.02
-    assert (nn.functional.scaled_dot_product_attention(query, value, value, dropout_p=1.0).array == 0).all()
+    assert abs(output._array.mean() - 1.0) < 0.02
+    assert (nn.functional.scaled_dot_product_attention(query, value, value, dropout_p=1.0)._array == 0).all()
 
 
 SDPA_ERRORS = [
@@ -156,7 +156,7 @@ def test_multihead_attention_with_every_key_padded_gives_nan_as_torch():
     padded = np.ones((2, 3), bool)
     output, weights = ours(*[chainrule.tensor(x)] * 3, key_padding_mask=chainrule.tensor(padded))
     their_output, their_weights = theirs(*[torch.tensor(x)] * 3, key_padding_mask=torch.tensor(padded))
-    assert np.isnan(output.array).all() and np.isnan(their_output.detach().numpy()).all()
+    assert np.isnan(output._array).all() and np.isnan(their_output.detach().numpy()).all()
 
 
 def test_multihead_attention_dropout_only_in_training():
@@ -164,10 +164,10 @@ def test_multihead_attention_dropout_only_in_training():
     layer = nn.MultiheadAttention(4, 2, dropout=0.5)
     x = chainrule.randn(3, 2, 4)
     _, weights = layer(x, x, x, average_attn_weights=False)
-    assert (weights.array == 0).any()
+    assert (weights._array == 0).any()
     layer.eval()
     _, weights = layer(x, x, x)
-    np.testing.assert_allclose(weights.array.sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(weights._array.sum(-1), 1.0, rtol=1e-6)
 
 
 MHA_ERRORS = [

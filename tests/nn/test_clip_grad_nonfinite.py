@@ -31,6 +31,6 @@ def test_a_non_finite_gradient_gives_pytorchs_total_and_raises_when_asked(norm_t
     expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type=norm_type)
     np.testing.assert_equal(total.item(), expected.item())
     for mine, their in zip(ours, theirs):
-        np.testing.assert_array_equal(mine.grad.array, their.grad.numpy())
+        np.testing.assert_array_equal(mine.grad._array, their.grad.numpy())
     with pytest.raises(RuntimeError, match="non-finite"):
         chainrule.nn.utils.clip_grad_norm_(parameters(chainrule, bad_position, bad_value), 1.0, norm_type=norm_type, error_if_nonfinite=True)

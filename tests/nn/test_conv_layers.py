@@ -128,7 +128,7 @@ def test_initialization_has_pytorchs_statistics(make, shape):
     layer = make(chainrule.nn)
     assert tuple(layer.weight.shape) == shape == tuple(make(torch.nn).weight.shape)
     bound = 1 / math.sqrt(math.prod(shape[1:]))
-    weight, bias = layer.weight.array, layer.bias.array
+    weight, bias = layer.weight._array, layer.bias._array
     assert np.abs(weight).max() <= bound and np.abs(bias).max() <= bound
     assert abs(weight.std() - bound / math.sqrt(3)) < 0.1 * bound
     assert abs(weight.mean()) < 0.05 * bound
@@ -185,7 +185,7 @@ def test_batchnorm2d_wants_4d_input_and_batchnorm3d_5d():
 def test_dropout2d_drops_whole_channels_and_keeps_the_mean():
     chainrule.manual_seed(0)
     x = chainrule.ones(64, 8, 3, 3)
-    out = chainrule.nn.Dropout2d(0.25)(x).array
+    out = chainrule.nn.Dropout2d(0.25)(x)._array
     per_plane = out.reshape(64, 8, 9)
     assert np.all(per_plane.min(-1) == per_plane.max(-1))  # a plane is kept or dropped as a whole
     assert set(np.unique(out)) <= {0.0, np.float32(1 / 0.75)}
@@ -247,4 +247,4 @@ def test_training_steps_match_pytorch(make, shape, classes):
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-9)
     assert losses[0][-1] < losses[0][0]
     for (name, mine), reference in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(mine.array, reference.detach().numpy(), rtol=1e-7, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(mine._array, reference.detach().numpy(), rtol=1e-7, atol=1e-10, err_msg=name)

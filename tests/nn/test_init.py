@@ -44,7 +44,7 @@ CASES = [
 def test_initializer_statistics(fill, std, bound, mean):
     weight = parameter(*SHAPE)
     assert fill(weight) is weight
-    values = weight.array
+    values = weight._array
     assert values.dtype == np.float32
     assert values.mean() == pytest.approx(mean, abs=4 * std / math.sqrt(values.size))
     assert values.std() == pytest.approx(std, rel=0.02)
@@ -56,9 +56,9 @@ def test_initializer_statistics(fill, std, bound, mean):
 
 def test_constant_initializers():
     weight = parameter(3, 4)
-    assert (init.ones_(weight).array == 1).all()
-    assert (init.zeros_(weight).array == 0).all()
-    assert (init.constant_(weight, 0.25).array == 0.25).all()
+    assert (init.ones_(weight)._array == 1).all()
+    assert (init.zeros_(weight)._array == 0).all()
+    assert (init.constant_(weight, 0.25)._array == 0.25).all()
     assert weight.grad_fn is None
 
 
@@ -91,12 +91,12 @@ def test_zero_element_tensor_warns_and_is_left_alone():
 
 def test_initializers_follow_manual_seed_and_generators():
     chainrule.manual_seed(5)
-    first = init.normal_(parameter(4, 4)).array.copy()
+    first = init.normal_(parameter(4, 4))._array.copy()
     chainrule.manual_seed(5)
-    np.testing.assert_array_equal(init.normal_(parameter(4, 4)).array, first)
+    np.testing.assert_array_equal(init.normal_(parameter(4, 4))._array, first)
     generator = chainrule.Generator(11)
-    drawn = init.uniform_(parameter(3), generator=generator).array.copy()
-    np.testing.assert_array_equal(init.uniform_(parameter(3), generator=chainrule.Generator(11)).array, drawn)
+    drawn = init.uniform_(parameter(3), generator=generator)._array.copy()
+    np.testing.assert_array_equal(init.uniform_(parameter(3), generator=chainrule.Generator(11))._array, drawn)
 
 
 def test_initializing_under_recorded_graph_changes_no_history():
@@ -106,13 +106,13 @@ def test_initializing_under_recorded_graph_changes_no_history():
         init.kaiming_normal_(weight)
     loss = (weight * 2).sum()
     loss.backward()
-    assert (weight.grad.array == 2).all()
+    assert (weight.grad._array == 2).all()
 
 
 def test_trunc_normal_far_in_a_tail_and_refuses_empty_ranges():
     values = init.trunc_normal_(chainrule.empty(1000, dtype=chainrule.float64), mean=0.0, std=1.0, a=10.0, b=11.0)
-    assert values.array.min() >= 10.0 and values.array.max() <= 11.0 and values.array.mean() < 10.3
-    standard = init.trunc_normal_(chainrule.empty(200_000, dtype=chainrule.float64)).array
+    assert values._array.min() >= 10.0 and values._array.max() <= 11.0 and values._array.mean() < 10.3
+    standard = init.trunc_normal_(chainrule.empty(200_000, dtype=chainrule.float64))._array
     expected_std = torch.nn.init.trunc_normal_(torch.empty(200_000, dtype=torch.float64)).std().item()
     assert abs(standard.std() - expected_std) < 0.01 and abs(standard.max()) <= 2.0
     with pytest.raises(RuntimeError, match="must be below"):
@@ -122,7 +122,7 @@ def test_trunc_normal_far_in_a_tail_and_refuses_empty_ranges():
 @pytest.mark.parametrize("shape", [(3, 3), (4, 6), (6, 4), (5, 2, 3)])
 def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
     weight = init.orthogonal_(parameter(*shape), gain=2.0)
-    matrix = weight.array.reshape(shape[0], -1)
+    matrix = weight._array.reshape(shape[0], -1)
     gram = matrix @ matrix.T if matrix.shape[0] <= matrix.shape[1] else matrix.T @ matrix
     np.testing.assert_allclose(gram, 4.0 * np.eye(min(matrix.shape)), atol=1e-5)
     assert weight.requires_grad and weight.grad_fn is None
@@ -130,19 +130,19 @@ def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
 
 @pytest.mark.parametrize("shape, groups", [((4, 2, 3), 1), ((4, 2, 3, 3), 2), ((2, 3, 1, 3, 3), 1)])
 def test_eye_and_dirac_equal_pytorchs(shape, groups):
-    np.testing.assert_array_equal(init.dirac_(parameter(*shape), groups).array, torch.nn.init.dirac_(torch.empty(shape), groups).numpy())
-    np.testing.assert_array_equal(init.eye_(parameter(3, 5)).array, torch.nn.init.eye_(torch.empty(3, 5)).numpy())
+    np.testing.assert_array_equal(init.dirac_(parameter(*shape), groups)._array, torch.nn.init.dirac_(torch.empty(shape), groups).numpy())
+    np.testing.assert_array_equal(init.eye_(parameter(3, 5))._array, torch.nn.init.eye_(torch.empty(3, 5)).numpy())
     x = chainrule.randn(1, 3, 6)
     identity = nn.Conv1d(3, 3, 3, padding=1, bias=False)
     init.dirac_(identity.weight)
-    np.testing.assert_allclose(identity(x).array, x.array, atol=1e-6)
+    np.testing.assert_allclose(identity(x)._array, x._array, atol=1e-6)
 
 
 def test_sparse_zeroes_the_same_count_in_every_column():
     weight = init.sparse_(parameter(10, 40), sparsity=0.25, std=0.5)
-    zeros_per_column = (weight.array == 0).sum(axis=0)
+    zeros_per_column = (weight._array == 0).sum(axis=0)
     assert (zeros_per_column == 3).all()  # ceil(0.25 · 10)
-    assert 0.3 < weight.array[weight.array != 0].std() < 0.7
+    assert 0.3 < weight._array[weight._array != 0].std() < 0.7
 
 
 SHAPE_ERRORS = {

@@ -91,10 +91,10 @@ def test_linear_default_initialization_bounds():
     layer = nn.Linear(400, 300)
     bound = 1 / np.sqrt(400)
     for parameter in (layer.weight, layer.bias):
-        assert np.abs(parameter.array).max() <= bound
-        assert np.abs(parameter.array).max() > 0.95 * bound
+        assert np.abs(parameter._array).max() <= bound
+        assert np.abs(parameter._array).max() > 0.95 * bound
     assert layer.weight.dtype == chainrule.float32
-    assert np.std(layer.weight.array) == pytest.approx(bound / np.sqrt(3), rel=0.02)
+    assert np.std(layer.weight._array) == pytest.approx(bound / np.sqrt(3), rel=0.02)
 
 
 def test_linear_with_wrong_input_size_names_both_sizes():
@@ -136,11 +136,11 @@ def test_dropout_zeroes_and_rescales_in_training_only():
     layer = nn.Dropout(p=0.25)
     x = chainrule.ones(200, 100, requires_grad=True)
     out = layer(x)
-    kept = out.array != 0
+    kept = out._array != 0
     assert kept.mean() == pytest.approx(0.75, abs=0.02)
-    np.testing.assert_allclose(out.array[kept], 1 / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(out._array[kept], 1 / 0.75, rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.array, kept / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(x.grad._array, kept / 0.75, rtol=1e-6)
     assert layer.eval()(x) is x
 
 
@@ -148,8 +148,8 @@ def test_dropout_is_reproducible_from_the_seed_and_checks_p():
     chainrule.manual_seed(3)
     first = nn.Dropout()(chainrule.ones(50))
     chainrule.manual_seed(3)
-    np.testing.assert_array_equal(nn.Dropout()(chainrule.ones(50)).array, first.array)
-    assert (nn.Dropout(1.0)(chainrule.ones(5)).array == 0).all()
+    np.testing.assert_array_equal(nn.Dropout()(chainrule.ones(50))._array, first._array)
+    assert (nn.Dropout(1.0)(chainrule.ones(5))._array == 0).all()
     with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
         nn.Dropout(1.5)
 
@@ -157,10 +157,10 @@ def test_dropout_is_reproducible_from_the_seed_and_checks_p():
 def test_embedding_padding_row_starts_at_zero_and_gets_no_gradient():
     layer = nn.Embedding(5, 3, padding_idx=-1)
     assert layer.padding_idx == 4
-    np.testing.assert_array_equal(layer.weight.array[4], 0)
+    np.testing.assert_array_equal(layer.weight._array[4], 0)
     layer(chainrule.tensor([4, 1, 4])).sum().backward()
-    np.testing.assert_array_equal(layer.weight.grad.array[4], 0)
-    np.testing.assert_array_equal(layer.weight.grad.array[1], 1)
+    np.testing.assert_array_equal(layer.weight.grad._array[4], 0)
+    np.testing.assert_array_equal(layer.weight.grad._array[1], 1)
 
 
 def test_embedding_rejects_out_of_range_and_float_indices():
@@ -214,13 +214,13 @@ def test_clip_grad_value_and_parameter_vectors():
     model = nn.Linear(2, 2)
     model(chainrule.ones(1, 2) * 100).sum().backward()
     nn.utils.clip_grad_value_(model.parameters(), 0.5)
-    assert np.abs(model.weight.grad.array).max() <= 0.5
+    assert np.abs(model.weight.grad._array).max() <= 0.5
     vector = nn.utils.parameters_to_vector(model.parameters())
     assert tuple(vector.shape) == (6,)
     nn.utils.vector_to_parameters(chainrule.arange(6.0), model.parameters())
     assert model.weight.tolist() == [[0.0, 1.0], [2.0, 3.0]] and model.bias.tolist() == [4.0, 5.0]
     with pytest.raises(RuntimeError, match="non-finite"):
-        model.weight.grad.array[0, 0] = float("nan")
+        model.weight.grad._array[0, 0] = float("nan")
         nn.utils.clip_grad_norm_(model.parameters(), 1.0, error_if_nonfinite=True)
 
 

@@ -112,7 +112,7 @@ def test_batch_norm_running_statistics_follow_the_data():
     layer = nn.LazyBatchNorm1d()
     x = normal(64, 3) * 2 + 5
     layer(chainrule.tensor(x, dtype=chainrule.float32))  # a float64 input to float32 statistics is refused, as in PyTorch
-    np.testing.assert_allclose(layer.running_mean.array, 0.9 * 0 + 0.1 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(layer.running_mean._array, 0.9 * 0 + 0.1 * x.mean(0), rtol=1e-5)
 
 
 def test_a_lazy_layer_keeps_the_dtype_it_was_given_as_pytorch():

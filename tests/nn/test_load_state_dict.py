@@ -13,12 +13,12 @@ def model():
 
 
 def snapshot(module):
-    return {key: value.array.copy() for key, value in module.state_dict().items()}
+    return {key: value._array.copy() for key, value in module.state_dict().items()}
 
 
 def assert_unchanged(module, before):
     for key, value in module.state_dict().items():
-        np.testing.assert_array_equal(value.array, before[key], err_msg=key)
+        np.testing.assert_array_equal(value._array, before[key], err_msg=key)
 
 
 def good_state():
@@ -55,6 +55,6 @@ def test_a_good_state_dict_is_copied_and_converted():
     assert str(target.load_state_dict(state)) == "<All keys matched successfully>"
     assert target[2].bias.dtype == chainrule.float32 and target[2].bias.tolist() == [1.0, 2.0]
     assert target[1].num_batches_tracked.dtype == chainrule.int64 and target[1].num_batches_tracked.item() == 5
-    np.testing.assert_array_equal(target[0].weight.array, state["0.weight"].array)
-    state["0.weight"].array += 1
-    assert not np.array_equal(target[0].weight.array, state["0.weight"].array), "the model holds a copy"
+    np.testing.assert_array_equal(target[0].weight._array, state["0.weight"]._array)
+    state["0.weight"]._array += 1
+    assert not np.array_equal(target[0].weight._array, state["0.weight"]._array), "the model holds a copy"

@@ -82,8 +82,8 @@ def test_state_dict_is_detached_and_shares_memory():
     state = model.state_dict()
     assert isinstance(state, OrderedDict)
     assert not state["weight"].requires_grad and state["weight"].grad_fn is None
-    state["weight"].array[0, 0] = 42.0
-    assert model.weight.array[0, 0] == 42.0
+    state["weight"]._array[0, 0] = 42.0
+    assert model.weight._array[0, 0] == 42.0
     assert model.state_dict(keep_vars=True)["weight"] is model.weight
 
 
@@ -92,17 +92,17 @@ def test_load_state_dict_round_trip_copies_values():
     result = target.load_state_dict(source.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (name, mine), (_, theirs) in zip(target.state_dict().items(), source.state_dict().items()):
-        np.testing.assert_array_equal(mine.array, theirs.array, err_msg=name)
-        assert mine.array is not theirs.array
+        np.testing.assert_array_equal(mine._array, theirs._array, err_msg=name)
+        assert mine._array is not theirs._array
 
 
 def _snapshot(model):
-    return {key: value.array.copy() for key, value in model.state_dict().items()}
+    return {key: value._array.copy() for key, value in model.state_dict().items()}
 
 
 def _assert_unchanged(model, snapshot):
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(value.array, snapshot[key], err_msg=key)
+        np.testing.assert_array_equal(value._array, snapshot[key], err_msg=key)
 
 
 def test_load_state_dict_strict_errors_list_every_key_and_change_nothing():
@@ -126,7 +126,7 @@ def test_load_state_dict_non_strict_reports_keys_but_still_rejects_shapes():
     result = model.load_state_dict({"weight": chainrule.ones(2, 3), "extra": chainrule.ones(1)}, strict=False)
     assert result == (["bias"], ["extra"])
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
-    assert (model.weight.array == 1).all()
+    assert (model.weight._array == 1).all()
     before = _snapshot(model)
     with pytest.raises(RuntimeError, match="size mismatch for weight"):
         model.load_state_dict({"weight": chainrule.ones(3, 3), "bias": chainrule.zeros(2)}, strict=False)
@@ -177,13 +177,13 @@ def test_assigning_before_init_raises():
 def test_parameter_is_a_leaf_that_shares_memory_and_prints_like_torch():
     data = chainrule.tensor([1.0, 2.0])
     parameter = nn.Parameter(data)
-    assert parameter.array is data.array and parameter.is_leaf and parameter.requires_grad
+    assert parameter._array is data._array and parameter.is_leaf and parameter.requires_grad
     assert isinstance(parameter, chainrule.Tensor)
     assert repr(parameter) == repr(torch.nn.Parameter(torch.tensor([1.0, 2.0])))
     assert nn.Parameter(data, requires_grad=False).requires_grad is False
     assert tuple(nn.Parameter().shape) == (0,)
     copied = copy.deepcopy(parameter)
-    assert isinstance(copied, nn.Parameter) and copied.array is not parameter.array
+    assert isinstance(copied, nn.Parameter) and copied._array is not parameter._array
 
 
 def test_train_eval_reach_every_module():
@@ -201,7 +201,7 @@ def test_zero_grad_requires_grad_and_apply():
     model(chainrule.ones(4, 2)).sum().backward()
     grad = model[0].weight.grad
     model.zero_grad(set_to_none=False)
-    assert model[0].weight.grad is grad and (grad.array == 0).all()
+    assert model[0].weight.grad is grad and (grad._array == 0).all()
     model.zero_grad()
     assert all(parameter.grad is None for parameter in model.parameters())
     model.requires_grad_(False)
@@ -297,8 +297,8 @@ def test_to_dtype_converts_in_place_and_deepcopy_copies():
     assert model[1].num_batches_tracked.dtype == chainrule.int64
     assert model.float()[0].weight.dtype == chainrule.float32
     clone = copy.deepcopy(model)
-    clone[0].weight.array[...] = 0
-    assert (model[0].weight.array != 0).any()
+    clone[0].weight._array[...] = 0
+    assert (model[0].weight._array != 0).any()
     assert clone[0].weight.requires_grad
 
 
@@ -406,7 +406,7 @@ def test_extra_state_is_saved_before_the_children_and_loaded_back():
     assert list(state) == ["_extra_state", "linear.weight", "linear.bias"]  # PyTorch's order
     target = _Counted()
     target.load_state_dict(state)
-    assert target.count == 7 and np.array_equal(target.linear.weight.array, source.linear.weight.array)
+    assert target.count == 7 and np.array_equal(target.linear.weight._array, source.linear.weight._array)
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "_extra_state"'):
         target.load_state_dict({key: value for key, value in state.items() if key != "_extra_state"})
 
@@ -417,9 +417,9 @@ def test_module_compile_replays_the_module_s_calls_with_its_hooks():
     model.register_forward_hook(lambda module, args, output: output * 2)  # recorded with the forward
     x = chainrule.randn(5, 3)
     with chainrule.no_grad():
-        expected = model(x).array.copy()
+        expected = model(x)._array.copy()
         model.compile()
-        results = [model(x).array.copy() for _ in range(3)]
+        results = [model(x)._array.copy() for _ in range(3)]
     assert all(np.array_equal(result, expected) for result in results)
     assert len(model._compiled_call_impl.recordings) == 1 and model._compiled_call_impl.eager_reason is None
 
@@ -427,9 +427,9 @@ def test_module_compile_replays_the_module_s_calls_with_its_hooks():
 def test_to_empty_gives_new_memory_of_the_same_shapes():
     model = chainrule.nn.BatchNorm1d(3)
     weight = model.weight
-    old = model.weight.array
+    old = model.weight._array
     model.to_empty()
-    assert model.weight is weight and model.weight.array is not old and model.weight.shape == (3,)
+    assert model.weight is weight and model.weight._array is not old and model.weight.shape == (3,)
     assert model.running_mean.shape == (3,) and model.running_mean.dtype == chainrule.float32
 
 

@@ -186,11 +186,11 @@ def test_load_state_dict_hooks_rename_keys_and_forgive_missing_ones_as_in_pytorc
 
 def test_a_strict_load_whose_post_hooks_leave_missing_keys_puts_the_values_back():
     model = chainrule.nn.Linear(2, 3)
-    before = model.weight.array.copy()
+    before = model.weight._array.copy()
     model.register_load_state_dict_post_hook(lambda module, incompatible: None)
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "bias"'):
         model.load_state_dict({"weight": chainrule.full((3, 2), 7.0)})
-    assert np.array_equal(model.weight.array, before)
+    assert np.array_equal(model.weight._array, before)
 
 
 def test_a_load_post_hook_must_return_none():
@@ -209,7 +209,7 @@ def test_assign_makes_the_checkpoint_s_tensors_the_module_s(name):
     model.load_state_dict(state, assign=True)
     assert model.weight.dtype == lib.float64 and model.weight.requires_grad and not model.bias.requires_grad
     assert isinstance(model.weight, lib.nn.Parameter)
-    assert model.weight.data_ptr() == state["weight"].data_ptr() if name == "torch" else np.shares_memory(model.weight.array, state["weight"].array)
+    assert model.weight.data_ptr() == state["weight"].data_ptr() if name == "torch" else np.shares_memory(model.weight._array, state["weight"]._array)
 
 
 def test_a_handle_removes_its_hook_and_flags_and_has_an_id():

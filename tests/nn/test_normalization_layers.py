@@ -140,7 +140,7 @@ def test_float32_default_and_rms_norm_default_eps():
     x = normal(3, 4).astype(np.float32)
     out = nn.RMSNorm(4)(chainrule.tensor(x))
     assert out.dtype == chainrule.float32
-    np.testing.assert_allclose(out.array, torch.nn.RMSNorm(4)(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(out._array, torch.nn.RMSNorm(4)(torch.tensor(x)).detach().numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize(

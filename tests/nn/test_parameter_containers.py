@@ -118,4 +118,4 @@ def test_state_dict_round_trip_with_torch():
     ours = nn.ParameterDict({key: chainrule.zeros(*value.shape, dtype=chainrule.float64 if value.dtype == torch.float64 else chainrule.float32) for key, value in theirs.items()})
     ours.load_state_dict({key: chainrule.tensor(value.detach().numpy()) for key, value in theirs.state_dict().items()})
     for key, value in theirs.items():
-        np.testing.assert_array_equal(ours[key].array, value.detach().numpy())
+        np.testing.assert_array_equal(ours[key]._array, value.detach().numpy())

@@ -129,7 +129,7 @@ def test_bilinear_initialization_and_second_derivative():
     layer = nn.Bilinear(16, 3, 40)
     bound = 1 / 4
     for parameter in (layer.weight, layer.bias):
-        assert 0.9 * bound < np.abs(parameter.array).max() <= bound
+        assert 0.9 * bound < np.abs(parameter._array).max() <= bound
         assert parameter.dtype == chainrule.float32
     ours, theirs = module_pair(lambda lib: lib.nn.Bilinear(3, 2, 2))
     seconds = []

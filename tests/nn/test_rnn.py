@@ -134,7 +134,7 @@ def test_names_shapes_repr_and_initialization_follow_torch(make):
     bound = 1 / np.sqrt(5)
     for parameter in ours.parameters():
         assert parameter.dtype == chainrule.float32
-        assert 0 < np.abs(parameter.array).max() <= bound
+        assert 0 < np.abs(parameter._array).max() <= bound
 
 
 def test_dropout_between_layers_only_in_training():
@@ -147,7 +147,7 @@ def test_dropout_between_layers_only_in_training():
     chainrule.manual_seed(0)
     ours.dropout = 0.5
     ours.train()
-    assert not np.allclose(ours(chainrule.tensor(data))[0].array, theirs(torch.tensor(data))[0].detach().numpy())
+    assert not np.allclose(ours(chainrule.tensor(data))[0]._array, theirs(torch.tensor(data))[0].detach().numpy())
 
 
 def test_dropout_with_one_layer_warns_and_bad_dropout_raises():
@@ -264,7 +264,7 @@ def test_float32_training_step_and_state_dict_round_trip():
     copy = nn.LSTM(3, 4, batch_first=True)
     copy.load_state_dict(model.state_dict())
     probe = chainrule.randn(1, 2, 3)
-    np.testing.assert_array_equal(copy(probe)[0].array, model(probe)[0].array)
+    np.testing.assert_array_equal(copy(probe)[0]._array, model(probe)[0]._array)
 
 
 @pytest.mark.parametrize("make", ["LSTMCell", "GRUCell", "RNNCell"])

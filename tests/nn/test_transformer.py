@@ -131,15 +131,15 @@ def test_stack_layers_start_equal_but_are_separate():
     encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 12), 2)
     first, second = encoder.layers
     assert first.linear1.weight is not second.linear1.weight
-    np.testing.assert_array_equal(first.linear1.weight.array, second.linear1.weight.array)
+    np.testing.assert_array_equal(first.linear1.weight._array, second.linear1.weight._array)
 
 
 def test_dropout_makes_training_random_and_evaluation_deterministic():
     layer = nn.TransformerEncoderLayer(8, 2, 12, dropout=0.5)
     x = chainrule.randn(5, 2, 8)
-    assert not np.allclose(layer(x).array, layer(x).array)
+    assert not np.allclose(layer(x)._array, layer(x)._array)
     layer.eval()
-    np.testing.assert_array_equal(layer(x).array, layer(x).array)
+    np.testing.assert_array_equal(layer(x)._array, layer(x)._array)
 
 
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-9), ("float32", 1e-5)])

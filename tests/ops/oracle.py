@@ -93,7 +93,7 @@ def check_case(case, shapes, seed=0):
     our_out = case.ours(*ours)
     their_out = case.theirs(*theirs)
     assert tuple(our_out.shape) == tuple(their_out.shape), f"{case.name}: shape {tuple(our_out.shape)} vs torch {tuple(their_out.shape)}"
-    np.testing.assert_allclose(our_out.array, their_out.detach().numpy(), atol=case.atol, rtol=case.rtol, err_msg=f"{case.name} forward")
+    np.testing.assert_allclose(our_out._array, their_out.detach().numpy(), atol=case.atol, rtol=case.rtol, err_msg=f"{case.name} forward")
 
     if not any(differentiable) or not their_out.requires_grad:
         return
@@ -104,7 +104,7 @@ def check_case(case, shapes, seed=0):
         if not differentiable[position]:
             continue
         expected = reference.grad.numpy() if reference.grad is not None else np.zeros(reference.shape)
-        got = mine.grad.array if mine.grad is not None else np.zeros(mine.shape)
+        got = mine.grad._array if mine.grad is not None else np.zeros(mine.shape)
         np.testing.assert_allclose(got, expected, atol=case.atol, rtol=case.rtol, err_msg=f"{case.name} grad of input {position}")
 
     if case.gradcheck:

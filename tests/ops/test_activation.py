@@ -119,13 +119,13 @@ test_second_order = second_order_test(MORE_CASES)
 # ----------------------------------------------------------------------------- erf
 def test_erf_matches_math_erf_to_1e_15_in_float64():
     points = np.concatenate([np.linspace(-7, 7, 20001), [0.0, 1e-300, -1e-10, 0.46875, 4.0, 26.0, -30.0]])
-    ours = chainrule.erf(chainrule.tensor(points)).array
+    ours = chainrule.erf(chainrule.tensor(points))._array
     expected = np.array([math.erf(point) for point in points])
     np.testing.assert_allclose(ours, expected, rtol=1e-15, atol=1e-16)
 
 
 def test_erf_at_infinities_and_nan():
-    ours = chainrule.erf(chainrule.tensor([math.inf, -math.inf, math.nan], dtype=chainrule.float64)).array
+    ours = chainrule.erf(chainrule.tensor([math.inf, -math.inf, math.nan], dtype=chainrule.float64))._array
     assert ours[0] == 1.0 and ours[1] == -1.0 and math.isnan(ours[2])
 
 
@@ -153,14 +153,14 @@ def test_no_overflow_or_nan_at_plus_and_minus_1000(name, call):
         expected = call(torch, theirs)
         (expected * torch.tensor(weights)).sum().backward()
         assert out.dtype == ours.dtype
-        np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-6, err_msg=name)
-        np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-6, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(out._array, expected.detach().numpy(), rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(ours.grad._array, theirs.grad.numpy(), rtol=1e-6, atol=1e-5, err_msg=name)
 
 
 def test_relu_gradient_at_zero_is_zero_like_pytorch():
     x = chainrule.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     chainrule.relu(x).sum().backward()
-    np.testing.assert_array_equal(x.grad.array, [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad._array, [0.0, 0.0, 1.0])
 
 
 KINKS = [
@@ -191,7 +191,7 @@ def test_gradients_exactly_at_the_kinks_match_pytorch(name, call):
     theirs = torch.tensor(data, requires_grad=True)
     call(chainrule, ours).sum().backward()
     call(F, theirs).sum().backward()
-    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-6, err_msg=name)
+    np.testing.assert_allclose(ours.grad._array, theirs.grad.numpy(), rtol=1e-6, err_msg=name)
 
 
 SECOND_ORDER_KINKS = [case for case in KINKS if case[0] != "hardsigmoid"] + [("elu", lambda lib, a: lib.elu(a, 0.7))]
@@ -322,11 +322,11 @@ def test_the_largest_floats_compute_silently_like_pytorch(name, call, dtype):
     expected_values = expected.detach().numpy()
     # PyTorch's float32 gelu computes x · (1 + erf) before halving, which overflows at x = 3.4e38
     # to inf; the true value there is x itself, which chainrule gives.
-    overflowed = np.isinf(expected_values) & (out.array == data)
+    overflowed = np.isinf(expected_values) & (out._array == data)
     expected_values = np.where(overflowed, data, expected_values)
     rtol = 1e-5 if dtype == "float32" else 1e-6
-    np.testing.assert_allclose(out.array, expected_values, rtol=rtol, err_msg=name)
-    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=rtol, err_msg=name)
+    np.testing.assert_allclose(out._array, expected_values, rtol=rtol, err_msg=name)
+    np.testing.assert_allclose(ours.grad._array, theirs.grad.numpy(), rtol=rtol, err_msg=name)
 
 
 # ----------------------------------------------------------------------------- declarations
@@ -377,14 +377,14 @@ def test_softmax_without_dim_warns_and_picks_pytorchs_dim():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = F.softmax(torch.tensor(data))
-    np.testing.assert_allclose(ours.array, expected.numpy())
+    np.testing.assert_allclose(ours._array, expected.numpy())
 
 
 def test_in_place_activations():
     x = chainrule.tensor([-1.0, 0.5])
     x.relu_()
-    np.testing.assert_array_equal(x.array, [0.0, 0.5])
-    np.testing.assert_allclose(x.sigmoid_().array, [0.5, 1 / (1 + math.exp(-0.5))])
+    np.testing.assert_array_equal(x._array, [0.0, 0.5])
+    np.testing.assert_allclose(x.sigmoid_()._array, [0.5, 1 / (1 + math.exp(-0.5))])
 
 
 @pytest.mark.parametrize("name, call", [
@@ -417,7 +417,7 @@ def test_integer_inputs_keep_or_change_their_dtype_as_in_pytorch():
                  lambda lib, x: lib.softsign(x), lambda lib, x: lib.tanhshrink(x)):
         ours, theirs = call(chainrule, chainrule.tensor([-3, 0, 2, 7])), call(F, torch.tensor([-3, 0, 2, 7]))
         assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
-        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(ours._array, theirs.numpy(), rtol=1e-6)
 
 
 IN_PLACE = [
@@ -456,16 +456,16 @@ def test_rrelu_in_training_draws_one_slope_per_negative_element_from_lower_to_up
     chainrule.manual_seed(0)
     x = chainrule.full((200, 100), -2.0, requires_grad=True)
     out = chainrule.rrelu(x, 0.1, 0.3, training=True)
-    slopes = out.array / -2.0
+    slopes = out._array / -2.0
     assert slopes.min() >= 0.1 and slopes.max() <= 0.3
     assert slopes.mean() == pytest.approx(0.2, abs=0.002)
     assert slopes.std() == pytest.approx(0.2 / math.sqrt(12), rel=0.02)  # U(a, b) has std (b - a) / √12
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.array, slopes, rtol=1e-6)
+    np.testing.assert_allclose(x.grad._array, slopes, rtol=1e-6)
     positive = chainrule.tensor([0.5, 3.0])
-    np.testing.assert_array_equal(chainrule.rrelu(positive, training=True).array, positive.array)
+    np.testing.assert_array_equal(chainrule.rrelu(positive, training=True)._array, positive._array)
     chainrule.manual_seed(0)
-    np.testing.assert_array_equal(chainrule.rrelu(x, 0.1, 0.3, training=True).array, out.array)
+    np.testing.assert_array_equal(chainrule.rrelu(x, 0.1, 0.3, training=True)._array, out._array)
 
 
 def test_prelu_gradient_of_the_weight_sums_over_all_but_the_channels():

@@ -163,7 +163,7 @@ def test_conv2d_is_weight_times_unfold():
     x, w = chainrule.randn(2, 3, 6, 5), chainrule.randn(4, 3, 3, 2)
     columns = chainrule.nn.functional.unfold(x, (3, 2))
     by_hand = (w.reshape(4, -1) @ columns).reshape(2, 4, 4, 4)
-    np.testing.assert_allclose(chainrule.conv2d(x, w).array, by_hand.array, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(chainrule.conv2d(x, w)._array, by_hand._array, rtol=1e-5, atol=1e-5)
 
 
 def test_float32_stays_float32_and_nodes_print_as_pytorch():

@@ -75,7 +75,7 @@ def test_float32_values_match_pytorch(options):
     ours = chainrule.nn.functional.grid_sample(chainrule.tensor(x), chainrule.tensor(grid), **options)
     theirs = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(grid), **options)
     assert ours.dtype == chainrule.float32
-    np.testing.assert_allclose(ours.array, theirs.numpy(), atol=1e-5)
+    np.testing.assert_allclose(ours._array, theirs.numpy(), atol=1e-5)
 
 
 def test_points_outside_read_zeros_without_nan_from_infinite_pixels():

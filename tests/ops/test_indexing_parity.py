@@ -313,7 +313,7 @@ def test_in_place_through_diagonal_like_pytorch():
     out.backward()
     expected.backward()
     assert out.item() == pytest.approx(expected.item())
-    np.testing.assert_allclose(ours[0].grad.array, theirs[0].grad.numpy())
+    np.testing.assert_allclose(ours[0].grad._array, theirs[0].grad.numpy())
 
 
 @pytest.mark.parametrize("write", [

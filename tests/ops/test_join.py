@@ -91,8 +91,8 @@ def test_every_input_of_cat_gets_its_slice_of_the_gradient():
     a = chainrule.ones(2, requires_grad=True)
     b = chainrule.ones(3, requires_grad=True)
     chainrule.cat([a, b]).backward(chainrule.tensor([1.0, 2.0, 3.0, 4.0, 5.0]))
-    np.testing.assert_array_equal(a.grad.array, [1.0, 2.0])
-    np.testing.assert_array_equal(b.grad.array, [3.0, 4.0, 5.0])
+    np.testing.assert_array_equal(a.grad._array, [1.0, 2.0])
+    np.testing.assert_array_equal(b.grad._array, [3.0, 4.0, 5.0])
 
 
 def test_second_order_gradient_through_split_and_cat():
@@ -100,9 +100,9 @@ def test_second_order_gradient_through_split_and_cat():
     first, rest = x.split([1, 2])
     y = chainrule.cat([rest**2, first**3])
     (grad,) = chainrule.autograd.grad(y, x, grad_outputs=chainrule.ones(3), create_graph=True)
-    np.testing.assert_allclose(grad.array, [3.0, 4.0, 6.0])
+    np.testing.assert_allclose(grad._array, [3.0, 4.0, 6.0])
     grad.backward(chainrule.ones(3))
-    np.testing.assert_allclose(x.grad.array, [6.0, 2.0, 2.0])
+    np.testing.assert_allclose(x.grad._array, [6.0, 2.0, 2.0])
 
 
 def test_cat_promotes_dtypes_as_pytorch_and_skips_empty_starts():
@@ -198,7 +198,7 @@ def test_grids_and_blocks_match_pytorch_values_and_dtypes():
     ):
         ours, theirs = call(chainrule), call(torch)
         assert ours.dtype == getattr(chainrule, str(theirs.dtype).split(".")[1])
-        np.testing.assert_array_equal(ours.array, theirs.numpy())
+        np.testing.assert_array_equal(ours._array, theirs.numpy())
 
 
 @pytest.mark.parametrize("name", ["atleast_1d", "atleast_2d", "atleast_3d"])

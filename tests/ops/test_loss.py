@@ -89,10 +89,10 @@ def test_the_largest_logits_compute_silently_like_pytorch(name, call, finite, dt
     theirs = torch.tensor(logits, requires_grad=True)
     expected = call(torch, theirs, torch.tensor(targets))
     expected.backward(torch.ones_like(expected))
-    np.testing.assert_allclose(loss.array, expected.detach().numpy(), rtol=1e-5, err_msg=name)
-    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
+    np.testing.assert_allclose(loss._array, expected.detach().numpy(), rtol=1e-5, err_msg=name)
+    np.testing.assert_allclose(ours.grad._array, theirs.grad.numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
     if finite:
-        assert np.isfinite(ours.grad.array).all() and np.isfinite(loss.array).all()
+        assert np.isfinite(ours.grad._array).all() and np.isfinite(loss._array).all()
 
 
 def test_every_target_ignored_computes_silently():
@@ -101,7 +101,7 @@ def test_every_target_ignored_computes_silently():
         x = chainrule.tensor(LOGITS, requires_grad=True)
         loss = functional.cross_entropy(x, chainrule.tensor([-100] * 5))
         loss.backward()
-    assert np.isnan(loss.item()) and (x.grad.array == 0).all()
+    assert np.isnan(loss.item()) and (x.grad._array == 0).all()
 
 
 # ----------------------------------------------------------------------------- declarations
@@ -290,7 +290,7 @@ def test_empty_batches_give_pytorch_s_shapes_and_values(call):
     multi_margin_loss with 'sum' returns uninitialized memory for an empty batch; chainrule gives 0.)"""
     ours, theirs = call(chainrule, chainrule.zeros(0, 3, requires_grad=True)), call(torch, torch.zeros(0, 3, requires_grad=True))
     assert tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_array_equal(ours.array, theirs.detach().numpy())
+    np.testing.assert_array_equal(ours._array, theirs.detach().numpy())
 
 
 def test_a_single_score_is_one_class_like_pytorch():
@@ -400,8 +400,8 @@ def test_multi_margin_loss_differentiates_twice_where_pytorch_cannot():
     for position in np.ndindex(start.shape):
         step = np.zeros_like(start)
         step[position] = 1e-6
-        numerical[position] = ((gradient(start + step)[1].array - gradient(start - step)[1].array) * direction).sum() / 2e-6
-    np.testing.assert_allclose(second.array, numerical, atol=1e-6)
+        numerical[position] = ((gradient(start + step)[1]._array - gradient(start - step)[1]._array) * direction).sum() / 2e-6
+    np.testing.assert_allclose(second._array, numerical, atol=1e-6)
 
 
 @pytest.mark.parametrize("target", [[-0.5, 1.5], [0.2, float("nan")], [0.0, 2.0]])

@@ -81,12 +81,12 @@ def test_every_rank_combination_and_broadcast_batch_matches_pytorch():
         theirs = [torch.tensor(a_data, requires_grad=True), torch.tensor(b_data, requires_grad=True)]
         out, expected = ours[0] @ ours[1], theirs[0] @ theirs[1]
         assert out.shape == expected.shape, (a_shape, b_shape)
-        np.testing.assert_allclose(out.array, expected.detach().numpy())
+        np.testing.assert_allclose(out._array, expected.detach().numpy())
         weights = rng.standard_normal(tuple(expected.shape))
         (out * chainrule.tensor(weights)).sum().backward()
         (expected * torch.tensor(weights)).sum().backward()
         for mine, reference in zip(ours, theirs):
-            np.testing.assert_allclose(mine.grad.array, reference.grad.numpy(), err_msg=f"{a_shape} @ {b_shape}")
+            np.testing.assert_allclose(mine.grad._array, reference.grad.numpy(), err_msg=f"{a_shape} @ {b_shape}")
 
 
 def test_float32_stays_float32():
@@ -109,11 +109,11 @@ def test_linear_is_one_node_with_pytorchs_gradients_for_a_3d_input():
     assert all(node is not None for node, _ in out.grad_fn.next_functions)  # x, weight and bias, in one step
     assert chainrule.linear(ours[0][0], *ours[1:]).grad_fn.name() == F.linear(theirs[0][0], *theirs[1:]).grad_fn.name() == "AddmmBackward0"
     assert chainrule.linear(ours[0], ours[1]).grad_fn.name() == F.linear(theirs[0], theirs[1]).grad_fn.name() == "UnsafeViewBackward0"
-    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out._array, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
     (out**2).sum().backward()
     (expected**2).sum().backward()
     for mine, reference in zip(ours, theirs):
-        np.testing.assert_allclose(mine.grad.array, reference.grad.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(mine.grad._array, reference.grad.numpy(), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name, call, shapes", [
@@ -136,8 +136,8 @@ def test_second_derivatives_match_pytorch(name, call, shapes):
 
 def test_numbers_and_arrays_mix_with_tensors():
     w = chainrule.ones(3, 2)
-    np.testing.assert_allclose((np.ones((1, 3), dtype=np.float32) @ w).array, [[3.0, 3.0]])
-    np.testing.assert_allclose(w.T.matmul(np.ones(3, dtype=np.float32)).array, [3.0, 3.0])
+    np.testing.assert_allclose((np.ones((1, 3), dtype=np.float32) @ w)._array, [[3.0, 3.0]])
+    np.testing.assert_allclose(w.T.matmul(np.ones(3, dtype=np.float32))._array, [3.0, 3.0])
 
 
 @pytest.mark.parametrize("call, words", [
@@ -179,7 +179,7 @@ def test_linear_with_a_broadcast_bias():
     (out, ours), (expected, theirs) = both(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b).sum(), np.ones((4, 3)), np.ones((2, 3)), np.zeros((1, 2)))
     out.backward()
     expected.backward()
-    np.testing.assert_array_equal(ours[2].grad.array, theirs[2].grad.numpy())
+    np.testing.assert_array_equal(ours[2].grad._array, theirs[2].grad.numpy())
 
 
 @pytest.mark.parametrize("name, shapes", [("matmul", ((2, 3), (3, 4))), ("mm", ((2, 3), (3, 4))), ("bmm", ((2, 2, 3), (2, 3, 4))), ("outer", ((2,), (3,)))])
@@ -216,7 +216,7 @@ def test_added_products_write_into_out(name, shapes):
     result = getattr(chainrule, name)(*(chainrule.tensor(array) for array in arrays), out=out)
     expected = getattr(torch, name)(*(torch.tensor(array) for array in arrays))
     assert result is out
-    np.testing.assert_allclose(out.array, expected.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out._array, expected.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("bias_shape", [None, (), (1,), (3,), (1, 3), (5, 3), (1, 5, 3)])

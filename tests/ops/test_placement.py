@@ -65,8 +65,8 @@ def test_apply_and_map_change_each_element():
 def test_resize_keeps_the_first_elements_and_resize_as_takes_the_shape():
     x = chainrule.arange(6.0)
     assert x.resize_(2, 2) is x
-    np.testing.assert_array_equal(x.array, [[0.0, 1.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(x._array, [[0.0, 1.0], [2.0, 3.0]])
     x.resize_((2, 3))
-    np.testing.assert_array_equal(x.array, [[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]])  # PyTorch leaves the new elements uninitialized
+    np.testing.assert_array_equal(x._array, [[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]])  # PyTorch leaves the new elements uninitialized
     y = chainrule.resize_as_(chainrule.ones(4), chainrule.zeros(2, 1))
     assert y.shape == torch.resize_as_(torch.ones(4), torch.zeros(2, 1)).shape

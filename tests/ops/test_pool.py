@@ -187,31 +187,31 @@ def test_max_pool_indices_match_pytorch():
     for arguments in MAX_POOL_2D:
         ours = chainrule.nn.functional.max_pool2d(chainrule.tensor(x), return_indices=True, **arguments)
         theirs = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **arguments)
-        np.testing.assert_array_equal(ours[1].array, theirs[1].numpy(), err_msg=str(arguments))
+        np.testing.assert_array_equal(ours[1]._array, theirs[1].numpy(), err_msg=str(arguments))
         assert ours[1].dtype == chainrule.int64
     volumes = np.random.default_rng(1).standard_normal((2, 2, 5, 6, 7))
     for arguments in MAX_POOL_3D:
         ours = chainrule.nn.functional.max_pool3d(chainrule.tensor(volumes), return_indices=True, **arguments)
         theirs = torch.nn.functional.max_pool3d(torch.tensor(volumes), return_indices=True, **arguments)
-        np.testing.assert_array_equal(ours[1].array, theirs[1].numpy(), err_msg=str(arguments))
+        np.testing.assert_array_equal(ours[1]._array, theirs[1].numpy(), err_msg=str(arguments))
     for size in ((2, 4, 3), (5, 3, 7), 1):
         ours = chainrule.nn.functional.adaptive_max_pool3d(chainrule.tensor(volumes), size, return_indices=True)
         theirs = torch.nn.functional.adaptive_max_pool3d(torch.tensor(volumes), size, return_indices=True)
-        np.testing.assert_array_equal(ours[1].array, theirs[1].numpy(), err_msg=str(size))
+        np.testing.assert_array_equal(ours[1]._array, theirs[1].numpy(), err_msg=str(size))
     ours = chainrule.nn.functional.adaptive_max_pool2d(chainrule.tensor(x), (3, 5), return_indices=True)
     theirs = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), (3, 5), return_indices=True)
-    np.testing.assert_array_equal(ours[1].array, theirs[1].numpy())
+    np.testing.assert_array_equal(ours[1]._array, theirs[1].numpy())
     for lib in (chainrule, torch):  # torch.adaptive_max_pool1d always gives the indices too
         assert len(lib.adaptive_max_pool1d(lib.tensor(x[0]), 3)) == 2
     ours = chainrule.nn.functional.adaptive_max_pool1d(chainrule.tensor(x[0]), 3, return_indices=True)
     theirs = torch.nn.functional.adaptive_max_pool1d(torch.tensor(x[0]), 3, return_indices=True)
-    np.testing.assert_array_equal(ours[1].array, theirs[1].numpy())
+    np.testing.assert_array_equal(ours[1]._array, theirs[1].numpy())
 
 
 def test_max_pool_sends_the_gradient_to_the_first_maximum_of_a_tie():
     x = chainrule.zeros(1, 1, 2, 2, requires_grad=True)
     chainrule.nn.functional.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.array.reshape(-1), [1, 0, 0, 0])
+    np.testing.assert_array_equal(x.grad._array.reshape(-1), [1, 0, 0, 0])
 
 
 @pytest.mark.parametrize("with_nan", [False, True])

@@ -78,17 +78,17 @@ def test_view_minus_one_gives_a_flat_tensor_sharing_memory():
     flat = x.view(-1)
     assert flat.shape == (6,)
     assert x.view(3, -1).shape == (3, 2)
-    flat.array[0] = 5.0  # a view: the original sees the change, as in PyTorch
-    assert x.array[0, 0] == 5.0
+    flat._array[0] = 5.0  # a view: the original sees the change, as in PyTorch
+    assert x._array[0, 0] == 5.0
 
 
 def test_second_order_gradient_through_reshape_and_permute():
     x = chainrule.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
     y = (x.reshape(3, 1).t() ** 3).permute(1, 0)
     (grad,) = chainrule.autograd.grad(y, x, grad_outputs=chainrule.ones(3, 1), create_graph=True)
-    np.testing.assert_allclose(grad.array, 3 * x.array**2)
+    np.testing.assert_allclose(grad._array, 3 * x._array**2)
     grad.backward(chainrule.ones(1, 3))
-    np.testing.assert_allclose(x.grad.array, 6 * x.array)
+    np.testing.assert_allclose(x.grad._array, 6 * x._array)
 
 
 @pytest.mark.parametrize(
@@ -291,7 +291,7 @@ def test_contiguous_copies_only_what_is_not_contiguous():
     y = x.t().contiguous()
     assert y.is_contiguous() and y.grad_fn.name() == "CloneBackward0"
     y.view(-1).sum().backward()
-    np.testing.assert_array_equal(x.grad.array, np.ones((2, 3)))
+    np.testing.assert_array_equal(x.grad._array, np.ones((2, 3)))
 
 
 @pytest.mark.parametrize("call", [lambda x: x.t_(), lambda x: x.unsqueeze_(0), lambda x: x.squeeze_(), lambda x: x.transpose_(0, 1)])

@@ -55,7 +55,7 @@ def test_unfold_of_a_transposed_tensor_keeps_its_strides(permutation):
 def test_unfold_of_a_reversed_view():
     """A view with a negative stride (x[::-1] in NumPy; PyTorch has none) unfolds along it."""
     x = chainrule.arange(6.0)
-    x.array = x.array[::-1]
+    x._array = x._array[::-1]
     assert shape.unfold(x, 0, 2, 2).tolist() == [[5.0, 4.0], [3.0, 2.0], [1.0, 0.0]]
 
 

@@ -58,7 +58,7 @@ def test_matches_torch(options):
     our_state, their_state = optimizer.state_dict()["state"][0], their_optimizer.state_dict()["state"][0]
     assert list(our_state) == list(their_state)
     assert (our_state["func_evals"], our_state["n_iter"]) == (their_state["func_evals"], their_state["n_iter"])
-    np.testing.assert_allclose(our_state["d"].array, their_state["d"].numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(our_state["d"]._array, their_state["d"].numpy(), rtol=1e-7, atol=1e-9)
     assert len(our_state["old_dirs"]) == len(their_state["old_dirs"])
 
 
@@ -87,7 +87,7 @@ def test_state_dict_round_trip_continues_exactly(options, tmp_path):
     checkpoint = chainrule.load(tmp_path / "lbfgs.safetensors")
     resumed_params, resumed_loss = rosenbrock_problem(chainrule, np.float64)
     for param, saved in zip(resumed_params, checkpoint["params"]):
-        param.array[...] = saved.array
+        param._array[...] = saved._array
     resumed = chainrule.optim.LBFGS(resumed_params, **options)
     resumed.load_state_dict(checkpoint["optimizer"])
 
@@ -100,7 +100,7 @@ def test_state_dict_round_trip_continues_exactly(options, tmp_path):
     losses += [float(resumed.step(resumed_closure).detach()) for _ in range(3)]
     assert losses == expected_losses
     for mine, reference in zip(resumed_params, expected):
-        np.testing.assert_array_equal(mine.array, reference)
+        np.testing.assert_array_equal(mine._array, reference)
 
 
 def test_bad_arguments_like_torch():

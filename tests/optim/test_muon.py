@@ -42,7 +42,7 @@ def test_matches_torch(options, dtype):
     for index, values in their_optimizer.state_dict()["state"].items():
         assert list(optimizer.state_dict()["state"][index]) == list(values)
         np.testing.assert_allclose(
-            optimizer.state_dict()["state"][index]["momentum_buffer"].array, values["momentum_buffer"].numpy(), rtol=1e-4, atol=1e-5
+            optimizer.state_dict()["state"][index]["momentum_buffer"]._array, values["momentum_buffer"].numpy(), rtol=1e-4, atol=1e-5
         )
 
 

@@ -96,11 +96,11 @@ def test_a_custom_optimizer_s_own_step_runs_between_the_hooks():
         def step(self, closure=None):
             for group in self.param_groups:
                 for param in group["params"]:
-                    param.array *= 0.5
+                    param._array *= 0.5
 
     parameter = chainrule.nn.Parameter(chainrule.ones(2))
     optimizer = Halve([parameter])
     seen = []
     optimizer.register_step_pre_hook(lambda opt, args, kwargs: seen.append(float(parameter.sum())))
     optimizer.step()
-    assert seen == [2.0] and np.array_equal(parameter.array, [0.5, 0.5])
+    assert seen == [2.0] and np.array_equal(parameter._array, [0.5, 0.5])

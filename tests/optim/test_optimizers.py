@@ -128,7 +128,7 @@ def test_matches_torch_in_float64(case):
         np.testing.assert_allclose(ours_now, theirs_now, rtol=1e-10, atol=1e-12, err_msg=f"parameter {position}")
     for index, values in theirs.state_dict()["state"].items():
         for key, value in values.items():
-            np.testing.assert_allclose(ours.state_dict()["state"][index][key].array, value.numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(ours.state_dict()["state"][index][key]._array, value.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -144,7 +144,7 @@ def test_state_dict_matches_torch_layout(case):
         assert list(mine["state"][index]) == list(values), f"state keys of parameter {index}"
         for key, value in values.items():
             assert mine["state"][index][key].dtype == np.dtype(str(value.dtype).removeprefix("torch.")), key
-            np.testing.assert_allclose(mine["state"][index][key].array, value.numpy(), rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(mine["state"][index][key]._array, value.numpy(), rtol=1e-5, atol=1e-7)
     for our_group, their_group in zip(mine["param_groups"], reference["param_groups"]):
         assert our_group["params"] == their_group["params"]
         assert list(our_group) == list(their_group)
@@ -162,7 +162,7 @@ def test_resuming_from_a_saved_state_continues_exactly(case, tmp_path):
     train(chainrule, first, first_params, 30)
     chainrule.save({"params": first_params, "optimizer": first.state_dict()}, tmp_path / "checkpoint.npz")
     checkpoint = chainrule.load(tmp_path / "checkpoint.npz")
-    resumed_params, resumed = make(chainrule, name, dict(options, lr=123.0), [p.array for p in checkpoint["params"]])
+    resumed_params, resumed = make(chainrule, name, dict(options, lr=123.0), [p._array for p in checkpoint["params"]])
     resumed.load_state_dict(checkpoint["optimizer"])
     assert resumed.param_groups[0]["lr"] == first.param_groups[0]["lr"]
     got = train(chainrule, resumed, resumed_params, 30, start=30)
@@ -272,7 +272,7 @@ def test_step_works_on_float64_parameters_and_keeps_their_dtype():
             params[0].grad = lib.tensor(np.cos(params[0].detach().numpy() * 3))
             optimizer.step()
     assert our_params[0].dtype == chainrule.float64
-    np.testing.assert_allclose(our_params[0].array, their_params[0].detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(our_params[0]._array, their_params[0].detach().numpy(), rtol=1e-12)
 
 
 def test_repr_lists_each_group_like_torch():
@@ -380,9 +380,9 @@ def test_loaded_state_is_a_copy():
     state = optimizer.state_dict()
     twin_params, twin = make(chainrule, "Adam", dict(lr=0.1))
     twin.load_state_dict(state)
-    before = state["state"][0]["exp_avg"].array.copy()
+    before = state["state"][0]["exp_avg"]._array.copy()
     train(chainrule, twin, twin_params, 3)
-    np.testing.assert_array_equal(state["state"][0]["exp_avg"].array, before)
+    np.testing.assert_array_equal(state["state"][0]["exp_avg"]._array, before)
 
 
 def test_reading_state_before_the_first_step_changes_nothing():

@@ -57,7 +57,7 @@ def assert_same(loaded, original, where="obj"):
     elif isinstance(original, chainrule.Tensor):
         assert loaded.dtype == original.dtype and loaded.shape == original.shape, where
         assert loaded.requires_grad == original.requires_grad, where
-        np.testing.assert_array_equal(loaded.array, original.array, err_msg=where)
+        np.testing.assert_array_equal(loaded._array, original._array, err_msg=where)
     elif isinstance(original, (np.ndarray, np.generic)):
         assert loaded.dtype == original.dtype, where
         np.testing.assert_array_equal(loaded, original, err_msg=where)
@@ -99,7 +99,7 @@ def test_loaded_tensors_are_independent_and_writable(tmp_path):
     weight = chainrule.ones(2)
     chainrule.save({"w": weight}, tmp_path / "w.pt")
     loaded = chainrule.load(tmp_path / "w.pt")["w"]
-    loaded.array += 1
+    loaded._array += 1
     assert weight.tolist() == [1.0, 1.0] and loaded.tolist() == [2.0, 2.0]
 
 
@@ -117,7 +117,7 @@ def test_a_chainrule_state_dict_loads_into_pytorch(tmp_path):
     theirs = torch_mlp()
     theirs.load_state_dict(safetensors.torch.load_file(tmp_path / "model.safetensors"))
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), model(chainrule.tensor(x)).array, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), model(chainrule.tensor(x))._array, rtol=1e-5, atol=1e-6)
 
 
 def test_a_pytorch_state_dict_loads_into_chainrule(tmp_path):
@@ -126,9 +126,9 @@ def test_a_pytorch_state_dict_loads_into_chainrule(tmp_path):
     model = mlp()
     model.load_state_dict(chainrule.load(tmp_path / "model.safetensors"))
     for (name, mine), theirs_value in zip(model.state_dict().items(), theirs.state_dict().values()):
-        np.testing.assert_array_equal(mine.array, theirs_value.numpy(), err_msg=name)
+        np.testing.assert_array_equal(mine._array, theirs_value.numpy(), err_msg=name)
     x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
-    np.testing.assert_allclose(model(chainrule.tensor(x)).array, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(chainrule.tensor(x))._array, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_optimizer_and_scheduler_state_round_trip(tmp_path):

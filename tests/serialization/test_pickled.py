@@ -39,7 +39,7 @@ def test_a_whole_model_is_refused_by_default_and_loads_with_weights_only_false(t
     loaded = chainrule.load(tmp_path / "net.pt", weights_only=False, map_location="cpu")
     assert type(loaded) is Net and loaded is not model
     x = chainrule.randn(6, 3)
-    np.testing.assert_array_equal(loaded(x).array, model(x).array)
+    np.testing.assert_array_equal(loaded(x)._array, model(x)._array)
     stored = safetensors.numpy.load_file(tmp_path / "net.pt")
     assert sorted(array.shape for array in stored.values()) == [(), (2,), (2, 5), (5,), (5, 3)], "weights stay safetensors data"
 
@@ -93,7 +93,7 @@ def test_deepcopy_of_tensors_matches_pytorch_including_the_non_leaf_refusal():
     for mine, their in zip(ours[:2], theirs[:2]):
         copied = copy.deepcopy(mine)
         assert describe(copied) == describe(copy.deepcopy(their))
-        copied.array[0] = -1.0
+        copied._array[0] = -1.0
         assert mine.tolist()[0] != -1.0, "a deep copy has its own memory"
     with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user \\(graph leaves\\) support the deepcopy protocol"):
         copy.deepcopy(ours[2])
@@ -129,17 +129,17 @@ def test_modules_optimizers_and_schedulers_round_trip_after_backward(duplicate):
     assert optimizer2.param_groups[0]["params"][0] is model2.hidden.weight, "one object graph, as pickled"
     assert scheduler2.optimizer is optimizer2 and scheduler2.get_last_lr() == scheduler.get_last_lr()
     for (name, mine), copied in zip(model.named_parameters(), model2.parameters()):
-        np.testing.assert_array_equal(copied.array, mine.array, err_msg=name)
+        np.testing.assert_array_equal(copied._array, mine._array, err_msg=name)
         assert copied.grad is None, "a Parameter's grad is not pickled or deep-copied, as in PyTorch"
         state, copied_state = optimizer.state[mine], optimizer2.state[copied]
-        np.testing.assert_array_equal(copied_state["exp_avg"].array, state["exp_avg"].array)
+        np.testing.assert_array_equal(copied_state["exp_avg"]._array, state["exp_avg"]._array)
     optimizer.zero_grad()  # the copies start without the pending grads
     model(chainrule.ones(4, 3)).sum().backward()
     model2(chainrule.ones(4, 3)).sum().backward()
     optimizer.step()
     optimizer2.step()
     for mine, copied in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_allclose(copied.array, mine.array, rtol=1e-6)
+        np.testing.assert_allclose(copied._array, mine._array, rtol=1e-6)
 
 
 def test_a_damaged_pickle_is_a_value_error_even_when_trusted():

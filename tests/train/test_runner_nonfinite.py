@@ -34,13 +34,13 @@ def poisoned_loader(bad_batch):
 
 def test_a_nan_batch_stops_training_naming_epoch_step_and_parameter():
     model, _, runner = setup()
-    before = {key: value.array.copy() for key, value in model.state_dict().items()}
+    before = {key: value._array.copy() for key, value in model.state_dict().items()}
     with pytest.raises(RuntimeError, match=r"at epoch 1, step 3, the loss is nan\. Training stopped before this step changed the model"):
         runner.train(poisoned_loader(bad_batch=2), num_epochs=2, log_steps=0)
     assert runner.global_step == 3
     for key, value in model.state_dict().items():
-        assert np.isfinite(value.array).all(), key
-    assert any(not np.array_equal(model.state_dict()[key].array, before[key]) for key in before), "steps 1-2 were taken"
+        assert np.isfinite(value._array).all(), key
+    assert any(not np.array_equal(model.state_dict()[key]._array, before[key]) for key in before), "steps 1-2 were taken"
 
 
 def test_a_non_finite_gradient_names_the_first_parameter():
@@ -57,14 +57,14 @@ def test_skip_leaves_the_model_unchanged_on_bad_steps_and_goes_on():
         runner.train(poisoned_loader(bad_batch=2), num_epochs=2, log_steps=0)
     assert runner.skipped_steps == [3, 9] and runner.global_step == 12
     for key, value in model.state_dict().items():
-        assert np.isfinite(value.array).all(), key
+        assert np.isfinite(value._array).all(), key
 
 
 def test_warn_takes_the_step_and_says_so():
     model, _, runner = setup(on_nonfinite="warn")
     with pytest.warns(RuntimeWarning, match="the step was taken anyway"):
         runner.train(poisoned_loader(bad_batch=0), num_epochs=1, log_steps=0)
-    assert not np.isfinite(model[0].weight.array).all()
+    assert not np.isfinite(model[0].weight._array).all()
 
 
 def test_on_nonfinite_is_checked():
@@ -84,7 +84,7 @@ def test_a_diverging_run_leaves_the_previous_best_checkpoint_untouched(tmp_path)
         group["lr"] = 1e38  # diverges to inf, then NaN
     with pytest.warns(RuntimeWarning):
         runner.train((X, y), dev_data=dev, num_epochs=5, log_steps=0, save_path=best)
-    assert not np.isfinite(model[0].weight.array).all(), "the run did diverge"
+    assert not np.isfinite(model[0].weight._array).all(), "the run did diverge"
     assert best.read_bytes() == saved and runner.best_score == best_score
     model.load_state_dict(chainrule.load(best))
     assert runner.evaluate(dev)[0] == best_score

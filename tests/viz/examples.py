@@ -20,7 +20,7 @@ def seed_example():
 def torch_course_mlp(named):
     """PyTorch's gradients of the course MLP for the same inputs as chainrule's ``course_mlp``."""
     tensors = {
-        name: torch.tensor(tensor.array.astype(np.float64), requires_grad=tensor.requires_grad)
+        name: torch.tensor(tensor._array.astype(np.float64), requires_grad=tensor.requires_grad)
         for name, tensor in named.items()
         if name in ("x", "t", "W1", "b1", "W2", "b2")
     }

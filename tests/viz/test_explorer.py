@@ -100,7 +100,7 @@ def test_expressions_allow_arithmetic_functions_and_matrices():
     assert values["W"].shape == (2, 2) and values["x"].shape == (2,) and values["s"].shape == ()
     result, named = evaluate("z = W @ x; y = sigmoid(z) * s; out = sum(exp(-y) / 2 + y ** 2)", values)
     expected_z = np.array([[1, 2], [3, 4]]) @ np.array([0.5, -1])
-    np.testing.assert_allclose(named["z"].array, expected_z)
+    np.testing.assert_allclose(named["z"]._array, expected_z)
     assert result.name == "out" and result.requires_grad
     mlp_error, _ = course_mlp({"x": chainrule.tensor([1.0, 0.0])})
     assert mlp_error.item() != pytest.approx(0.298371109, abs=1e-6)
@@ -166,10 +166,10 @@ def test_page_shows_the_mlp_deltas_equal_to_autograd(browser, tmp_path):
     page, errors = open_page(browser, path)
     page.click("#to-end")
     for name in ("W1", "b1", "W2", "b2"):
-        np.testing.assert_allclose(node_number(page, name, "data-grad"), named[name].grad.array, rtol=1e-6)
-    output, target = named["O"].array, named["t"].array
+        np.testing.assert_allclose(node_number(page, name, "data-grad"), named[name].grad._array, rtol=1e-6)
+    output, target = named["O"]._array, named["t"]._array
     np.testing.assert_allclose(node_number(page, "z2", "data-grad"), (output - target) * output * (1 - output), rtol=1e-5)
-    np.testing.assert_allclose(node_number(page, "h", "data-value"), named["h"].array, rtol=1e-6)
+    np.testing.assert_allclose(node_number(page, "h", "data-value"), named["h"]._array, rtol=1e-6)
     page.click('g.tensor[data-name="W1"]')
     assert "dE/dW1" in page.text_content("#details")
     ARTIFACTS.mkdir(exist_ok=True)

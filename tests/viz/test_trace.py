@@ -45,7 +45,7 @@ def test_a_tensor_used_twice_sums_the_gradients_arriving_from_each_use():
     (leaf_step,) = [step for step in trace.steps if step.is_leaf]
     assert len(leaf_step.grad_terms) == 3
     np.testing.assert_allclose(leaf_step.grad_output, [3.0, 5.0])
-    np.testing.assert_allclose(x.grad.array, [3.0, 5.0])
+    np.testing.assert_allclose(x.grad._array, [3.0, 5.0])
     assert "[1, 1] + [1, 2] + [1, 2] = [3, 5]" in str(trace)
 
 
@@ -55,15 +55,15 @@ def test_course_mlp_gradients_equal_autograd_and_pytorch_and_show_the_delta_rule
     trace = trace_backward(E, named)
     torch_error, torch_tensors, torch_steps = torch_course_mlp(named)
     for name in ("W1", "b1", "W2", "b2"):
-        np.testing.assert_allclose(trace.gradients[name], named[name].grad.array, rtol=1e-6)
+        np.testing.assert_allclose(trace.gradients[name], named[name].grad._array, rtol=1e-6)
         np.testing.assert_allclose(trace.gradients[name], torch_tensors[name].grad.numpy(), rtol=1e-5, atol=1e-7)
 
     graph = trace.graph
     info = {tensor_info.name: tensor_info for tensor_info in graph.tensors}
-    output, target, hidden = (named[name].array.astype(np.float64) for name in ("O", "t", "h"))
+    output, target, hidden = (named[name]._array.astype(np.float64) for name in ("O", "t", "h"))
     delta_output = (output - target) * output * (1 - output)  # seed 003: delta_k = (O_k - t_k) O_k (1 - O_k)
     np.testing.assert_allclose(trace.grad_of(info["z2"]), delta_output, rtol=1e-5)
-    delta_hidden = hidden * (1 - hidden) * (named["W2"].array.T @ delta_output)  # delta_j = O_j (1 - O_j) sum_k delta_k w_jk
+    delta_hidden = hidden * (1 - hidden) * (named["W2"]._array.T @ delta_output)  # delta_j = O_j (1 - O_j) sum_k delta_k w_jk
     np.testing.assert_allclose(trace.grad_of(info["z1"]), delta_hidden, rtol=1e-5)
     np.testing.assert_allclose(trace.grad_of(info["z2"]), torch_steps["z2"].grad.numpy(), rtol=1e-5)
 
@@ -78,8 +78,8 @@ def test_broadcast_inputs_get_their_gradient_summed_and_local_values_only_when_e
     w = chainrule.tensor([[0.5], [-1.0]], requires_grad=True, name="w")
     loss = (x * w).sin().sum()
     trace = trace_backward(loss)
-    np.testing.assert_allclose(trace.gradients["x"], x.grad.array, rtol=1e-6)
-    np.testing.assert_allclose(trace.gradients["w"], w.grad.array, rtol=1e-6)
+    np.testing.assert_allclose(trace.gradients["x"], x.grad._array, rtol=1e-6)
+    np.testing.assert_allclose(trace.gradients["w"], w.grad._array, rtol=1e-6)
     shown = 0
     for step in trace.steps:
         for edge in step.edges:
@@ -103,7 +103,7 @@ def test_a_custom_function_without_declared_derivatives_points_to_its_backward()
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x.array ** 3
+            return x._array ** 3
 
         @staticmethod
         def backward(ctx, grad_output):
@@ -123,7 +123,7 @@ def test_output_checks_and_retain_graph():
     y = (x * x).sum()
     trace_backward(y, retain_graph=True)
     y.backward()  # the graph was kept
-    np.testing.assert_allclose(x.grad.array, [4.0, 8.0])
+    np.testing.assert_allclose(x.grad._array, [4.0, 8.0])
     leaf = chainrule.tensor(1.5, requires_grad=True, name="w")
     assert trace_backward(leaf).gradients == {"w": 1.0}
 

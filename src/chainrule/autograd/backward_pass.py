@@ -42,21 +42,21 @@ def _initial_grads(outputs, grad_outputs):
         grad = grad_outputs[position] if grad_outputs is not None else None
         _require_a_graph(output, position)
         if grad is None:
-            if output.array.size != 1:
+            if output._array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (this output has shape "
                     f"{tuple(output.shape)}: pass backward(gradient) with a tensor of that shape, "
                     f"or reduce it first, e.g. loss.sum() or loss.mean())"
                 )
-            if output.array.dtype.kind == "c":
+            if output._array.dtype.kind == "c":
                 raise RuntimeError(
                     "grad can be implicitly created only for real scalar outputs: this output is "
-                    f"{dtypes.dtype_name(output.array.dtype)}; reduce it to a real loss first (e.g. z.abs().sum(), "
+                    f"{dtypes.dtype_name(output._array.dtype)}; reduce it to a real loss first (e.g. z.abs().sum(), "
                     "or view_as_real(z).sum()) or pass backward(gradient)"
                 )
-            grad = made_from_values(xp.ones(output.array.shape, dtype=output.array.dtype))
+            grad = made_from_values(xp.ones(output._array.shape, dtype=output._array.dtype))
         else:
-            if grad.array.shape != output.array.shape:
+            if grad._array.shape != output._array.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{position}] has a shape of {grad.shape!r} "
                     f"and output[{position}] has a shape of {output.shape!r}."
@@ -191,7 +191,7 @@ def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, al
         )
     grad_outputs = [grad if isinstance(grad, Tensor) else tensor_from_array(xp.asarray(grad)) for grad in grad_outputs]
     for position, (output, grad) in enumerate(zip(outputs, grad_outputs)):
-        if grad.array.shape[1:] != output.array.shape:
+        if grad._array.shape[1:] != output._array.shape:
             raise RuntimeError(
                 f"If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
                 f"dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
@@ -199,8 +199,8 @@ def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, al
                 f"{tuple(grad.shape[1:])} and output[{position}] has a shape of {tuple(output.shape)}. If you only "
                 f"want some tensors in `grad_output` to be considered batched, consider using vmap."
             )
-    count = grad_outputs[0].array.shape[0]
-    if any(grad.array.shape[0] != count for grad in grad_outputs):
+    count = grad_outputs[0]._array.shape[0]
+    if any(grad._array.shape[0] != count for grad in grad_outputs):
         raise RuntimeError(
             f"is_grads_batched=True: every grad_output must have the same first (batch) dimension, got "
             f"{[tuple(grad.shape)[0] for grad in grad_outputs]}"
@@ -215,7 +215,7 @@ def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, al
         if all(gradient is None for gradient in per_row):
             results.append(None)
             continue
-        table = tensor.detach().new_zeros((count, *tensor.array.shape))
+        table = tensor.detach().new_zeros((count, *tensor._array.shape))
         with set_grad_enabled(bool(create_graph)):
             for row, gradient in enumerate(per_row):
                 if gradient is not None:
@@ -225,7 +225,7 @@ def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, al
 
 
 def _zeros_like(tensor, requires_grad=False):
-    zeros = tensor_from_array(xp.zeros_like(tensor.array))
+    zeros = tensor_from_array(xp.zeros_like(tensor._array))
     if requires_grad:
         zeros.requires_grad = True
     return zeros

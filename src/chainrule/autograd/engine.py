@@ -157,7 +157,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, capture, observer):
     for output, grad in zip(outputs, grad_outputs):
         node, output_nr = gradient_edge(output)
         roots.append(node)
-        add_pending(pending, node, output_nr, grad if create_graph else grad.array)
+        add_pending(pending, node, output_nr, grad if create_graph else grad._array)
     if not capture:  # an empty capture (chainrule.compile's deferred backward) observes the whole graph
         dependencies, executed = count_dependencies(roots), None
     else:
@@ -235,7 +235,7 @@ def _run_nodes(roots, pending, dependencies, executed, retain_graph, create_grap
             if grad is not None:
                 shape, dtype = (output_shape, output_dtype) if meta is None else meta
                 # The common case, a value of the engine's kind with the input's shape and dtype, needs no fitting.
-                array = grad.array if create_graph and type(grad) is Tensor else grad
+                array = grad._array if create_graph and type(grad) is Tensor else grad
                 if type(array) is not ndarray or (create_graph and array is grad) or array.shape != shape or array.dtype != dtype:
                     position = next(index for index, each in enumerate(input_grads) if each is grad)  # for the error
                     grad = fit_to_input(grad, shape, dtype, node, position)
@@ -341,13 +341,13 @@ def call_node(node, grad_outputs):
         if grad is not None:
             if not isinstance(grad, Tensor):
                 grad = tensor_from_array(as_array(grad))
-            meta = node.output_meta[position] if type(node) is not AccumulateGrad else (node.variable.array.shape,)
-            if meta is not None and tuple(grad.array.shape) != tuple(meta[0]):
+            meta = node.output_meta[position] if type(node) is not AccumulateGrad else (node.variable._array.shape,)
+            if meta is not None and tuple(grad._array.shape) != tuple(meta[0]):
                 raise RuntimeError(
                     f"{node.name()}: the gradient for output {position} has shape {tuple(grad.shape)}, but that "
                     f"output has shape {tuple(meta[0])}; pass one gradient of each output's shape"
                 )
-            grad = grad if recording else grad.array
+            grad = grad if recording else grad._array
         grads.append(grad)
     if type(node) is AccumulateGrad:
         accumulate(node.variable, grads[0])
@@ -380,10 +380,10 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
     if recording:
         if type(grad) is not Tensor:
             grad = tensor_from_array(as_array(grad))
-        array = grad.array
+        array = grad._array
     else:
         if type(grad) is not ndarray:
-            grad = grad.array if isinstance(grad, Tensor) else as_array(grad)
+            grad = grad._array if isinstance(grad, Tensor) else as_array(grad)
         array = grad
     if array.shape != shape:
         try:
@@ -437,7 +437,7 @@ def _as_engine_value(grad):
     """What a hook returned, as the engine carries it in the current mode."""
     if grad is None or grad_mode._state.enabled:
         return grad
-    return grad.array if isinstance(grad, Tensor) else grad
+    return grad._array if isinstance(grad, Tensor) else grad
 
 
 def _run_output_hooks(node, grads):
@@ -531,15 +531,15 @@ def _check_hook_gradient(hook, replacement, grad):
     """PyTorch's checks on a tensor a hook returned in place of the gradient ``grad``."""
     if not isinstance(replacement, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(replacement).__name__}'")
-    if replacement.array.dtype != grad.array.dtype:
+    if replacement._array.dtype != grad._array.dtype:
         raise RuntimeError(
-            f"hook '{_hook_name(hook)}' has changed the type of value (was {function_module.tensor_type_name(grad.array)} "
-            f"got {function_module.tensor_type_name(replacement.array)})"
+            f"hook '{_hook_name(hook)}' has changed the type of value (was {function_module.tensor_type_name(grad._array)} "
+            f"got {function_module.tensor_type_name(replacement._array)})"
         )
-    if replacement.array.shape != grad.array.shape:
+    if replacement._array.shape != grad._array.shape:
         raise RuntimeError(
-            f"hook '{_hook_name(hook)}' has changed the size of value (from {list(grad.array.shape)} to "
-            f"{list(replacement.array.shape)}); a hook must return a gradient of the tensor's shape"
+            f"hook '{_hook_name(hook)}' has changed the size of value (from {list(grad._array.shape)} to "
+            f"{list(replacement._array.shape)}); a hook must return a gradient of the tensor's shape"
         )
 
 
@@ -568,7 +568,7 @@ def accumulate(tensor, grad, tensor_hooks_ran=False):
         grad = _as_grad_dtype(grad, CHOSEN_GRAD_DTYPES[tensor])
     recording = grad_mode._state.enabled
     current = tensor._grad  # the engine writes what it made itself, past the checks of the .grad setter
-    if type(grad) is SparseCOOArray or (current is not None and type(current.array) is SparseCOOArray):
+    if type(grad) is SparseCOOArray or (current is not None and type(current._array) is SparseCOOArray):
         tensor._grad = accumulated_sparse(current, grad)
     elif current is None:
         # A copy, so that no two leaves ever share one gradient array (zero_() on one would clear both),
@@ -576,11 +576,11 @@ def accumulate(tensor, grad, tensor_hooks_ran=False):
         if recording:
             tensor._grad = as_tensor_value(grad).clone(memory_format=contiguous_format)
         else:
-            tensor._grad = tensor_from_array((grad.array if isinstance(grad, Tensor) else grad).copy())
+            tensor._grad = tensor_from_array((grad._array if isinstance(grad, Tensor) else grad).copy())
     elif recording:
         tensor._grad = current + grad
     else:
-        current.array += grad.array if isinstance(grad, Tensor) else grad
+        current._array += grad._array if isinstance(grad, Tensor) else grad
     if tensor._post_accumulate_grad_hooks:  # register_post_accumulate_grad_hook
         for hook in list(tensor._post_accumulate_grad_hooks.values()):
             returned = hook(tensor)  # None, or the tensor itself (p.add_(...) in a lambda), as PyTorch takes
@@ -597,15 +597,15 @@ def accumulated_sparse(current, grad):
     """``.grad`` after a gradient arrives where one of the two is sparse (AccumulateGrad's rules):
     the first is kept as a copy; sparse + sparse is a sparse tensor listing both (``coo_array``'s
     sum); dense + sparse, either way round, a dense one (the .grad tensor itself when it was dense)."""
-    array = grad.array if isinstance(grad, Tensor) else grad
+    array = grad._array if isinstance(grad, Tensor) else grad
     if current is None:
         return tensor_from_array(array.copy())
-    if type(current.array) is SparseCOOArray and type(array) is not SparseCOOArray:
-        return tensor_from_array(array + current.array)
-    if type(current.array) is SparseCOOArray:
-        current.array = current.array + array
+    if type(current._array) is SparseCOOArray and type(array) is not SparseCOOArray:
+        return tensor_from_array(array + current._array)
+    if type(current._array) is SparseCOOArray:
+        current._array = current._array + array
     else:
-        current.array += array.to_dense()
+        current._array += array.to_dense()
     return current
 
 
@@ -616,7 +616,7 @@ def _zeros(shape, dtype, recording):
 
 def _check_nan(node, input_grads):
     for index, grad in enumerate(input_grads):
-        if grad is not None and xp.isnan(grad.array if isinstance(grad, Tensor) else grad).any():
+        if grad is not None and xp.isnan(grad._array if isinstance(grad, Tensor) else grad).any():
             where = node._forward_trace or "(the node was created outside detect_anomaly)\n"
             raise RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {index}th output.\n"

@@ -93,9 +93,9 @@ def make_dual(tensor, tangent, *, level=None):
         )
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError(f"make_dual(): expected two tensors, got {type(tensor).__name__} and {type(tangent).__name__}")
-    if tensor.array.dtype.kind != "f":
+    if tensor._array.dtype.kind != "f":
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
-    if tangent.array.dtype.kind != "f":
+    if tangent._array.dtype.kind != "f":
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     if tangent_of(tangent) is not None:
         raise RuntimeError(
@@ -175,7 +175,7 @@ def carry_tangents(cls, args):
     finally:
         function_module._forward_ad = sys.modules[__name__] if _tangents else None
     for output, tangent in zip(outputs if type(outputs) is tuple else (outputs,), output_tangents):
-        if isinstance(output, Tensor) and output.array.dtype.kind == "f":
+        if isinstance(output, Tensor) and output._array.dtype.kind == "f":
             set_tangent(output, tangent)
     return outputs
 
@@ -257,7 +257,7 @@ def _through_jvp(cls, args, tangents):
     the ctx its forward filled."""
     outputs, ctx = cls.apply_keeping_context(args)
     given = [
-        tangent if tangent is not None else zeros_like(arg) if isinstance(arg, Tensor) and arg.array.dtype.kind in "fc" else None
+        tangent if tangent is not None else zeros_like(arg) if isinstance(arg, Tensor) and arg._array.dtype.kind in "fc" else None
         for arg, tangent in zip(args, tangents)
     ]
     result = cls.jvp(_JvpContext(ctx), *given)

@@ -50,10 +50,10 @@ class SavedOutput:
     """An output of the node, saved for backward: its array, which output it is, and a weak
     reference to the tensor (to notice an in-place change to it) with the version it had."""
 
-    __slots__ = ("array", "output_nr", "tensor_ref", "version", "written")
+    __slots__ = ("_array", "output_nr", "tensor_ref", "version", "written")
 
     def __init__(self, output, output_nr):
-        self.array = output.array
+        self._array = output._array
         self.output_nr = output_nr
         self.tensor_ref = weakref.ref(output)
         holder = output._version_holder  # a view's base, as in _version_sum
@@ -76,7 +76,7 @@ def written_in_place(tensor):
         if node is not None and node._saved:
             for value in node._saved:
                 # its own array, or the result an in-place operation wrote into it (y.sigmoid_(), saved_output_moved_to)
-                if type(value) is SavedOutput and value.output_nr == each._output_nr and (value.array is each.array or value.tensor_ref() is each):
+                if type(value) is SavedOutput and value.output_nr == each._output_nr and (value._array is each._array or value.tensor_ref() is each):
                     value.written = True
 
 
@@ -109,12 +109,12 @@ class PackedSaved:
         if type(node) is AccumulateGrad:  # a leaf: the gradient goes on to its .grad
             if tensor is node.variable:
                 return tensor
-            placed = tensor_from_array(tensor.array, requires_grad=True)
+            placed = tensor_from_array(tensor._array, requires_grad=True)
             placed._accumulator = weakref.ref(node)  # alive while this holds the edge
             return placed
         if tensor.grad_fn is node and tensor._output_nr == output_nr:
             return tensor
-        placed = tensor_from_array(tensor.array, requires_grad=True)
+        placed = tensor_from_array(tensor._array, requires_grad=True)
         placed.grad_fn, placed._output_nr = node, output_nr
         return placed
 
@@ -263,7 +263,7 @@ class BackwardNode(FunctionCtx):
             arrays = []
             for value in saved:
                 if type(value) is Tensor or type(value) is SavedOutput:
-                    value = value.array
+                    value = value._array
                 elif value is not None and type(value) is not ndarray:
                     value = _array_of(value)
                 arrays.append(value)
@@ -276,9 +276,9 @@ class BackwardNode(FunctionCtx):
             tensor = value.unpacked()
             if value.output_nr is None:
                 return value.in_saved_place(tensor)
-            array, output_nr = tensor.array, value.output_nr  # an output: linked to this node as below
+            array, output_nr = tensor._array, value.output_nr  # an output: linked to this node as below
         elif type(value) is SavedOutput:
-            array, output_nr = value.array, value.output_nr
+            array, output_nr = value._array, value.output_nr
         if array is None:
             return value
         output = tensor_from_array(array, requires_grad=True)
@@ -297,7 +297,7 @@ class BackwardNode(FunctionCtx):
         for position, value in enumerate(kept):
             if type(value) is SavedOutput and value.output_nr == output_nr:
                 moved = SavedOutput(tensor, value.output_nr)
-                moved.array = value.array
+                moved._array = value._array
                 self._version_sum_at_save += moved.version - value.current_version()
                 kept[position] = moved
         self._saved = tuple(kept)
@@ -470,13 +470,13 @@ class BackwardNode(FunctionCtx):
         for value in self._saved:
             if type(value) is SavedOutput and value.current_version() != value.version:
                 changed.append(
-                    f"[{tensor_type_name(value.array)} {list(value.array.shape)}], which is output {value.output_nr} of "
+                    f"[{tensor_type_name(value._array)} {list(value._array.shape)}], which is output {value.output_nr} of "
                     f"{_operation_name(self)}, is at version {value.current_version()}; expected version {value.version} instead"
                 )
             elif isinstance(value, Tensor) and value._version_owner._version_count:
                 maker = "" if value.grad_fn is None else f", which is output {value._output_nr} of {_operation_name(value.grad_fn)},"
                 changed.append(
-                    f"[{tensor_type_name(value.array)} {list(value.shape)}]{maker} is at version "
+                    f"[{tensor_type_name(value._array)} {list(value.shape)}]{maker} is at version "
                     f"{value._version_owner._version_count}; expected version 0 instead"
                 )
         return modified_in_place_error(self.name(), changed)
@@ -567,11 +567,11 @@ def _version_sum(saved):
 
 def _array_of(value):
     if isinstance(value, Tensor):
-        return value.array
+        return value._array
     if type(value) is SavedOutput:
-        return value.array
+        return value._array
     if type(value) is PackedSaved:
-        return value.unpacked().array
+        return value.unpacked()._array
     return value
 
 
@@ -831,7 +831,7 @@ class Function:
         for position, arg in enumerate(args):
             node = None
             if isinstance(arg, Tensor):
-                arrays.append(arg.array)
+                arrays.append(arg._array)
                 if arg._requires_grad:
                     node, output_nr = gradient_edge(arg)
                     from_later_outputs = from_later_outputs or output_nr != 0
@@ -877,12 +877,12 @@ class Function:
             outputs = tuple([_as_output(raw, args, custom) for raw in raw_outputs])
             ctx._input_meta = [_record(arg) if node is not None else like_output[position] for position, (arg, node) in enumerate(zip(args, next_nodes))]
             if custom is None:
-                ctx._multi_output_meta = tuple((output.array.shape, output.array.dtype) for output in outputs)
+                ctx._multi_output_meta = tuple((output._array.shape, output._array.dtype) for output in outputs)
                 for output_nr, output in enumerate(outputs):
                     _attach(output, raw_outputs[output_nr], ctx, output_nr)
             else:  # a custom Function's outputs may include values that are no tensors: they get no gradient
                 ctx._multi_output_meta = tuple(
-                    (output.array.shape, output.array.dtype) if isinstance(output, Tensor) else None for output in outputs
+                    (output._array.shape, output._array.dtype) if isinstance(output, Tensor) else None for output in outputs
                 )
                 for output_nr, output in enumerate(outputs):
                     if isinstance(output, Tensor):
@@ -894,7 +894,7 @@ class Function:
             return outputs
 
         output = _as_output(raw_outputs, args, custom, cls.keeps_layout)
-        array = output.array
+        array = output._array
         shape = _SHAPES.get(array.shape) or _interned_shape(array.shape)
         dtype = array.dtype
         ctx._output_shape = shape
@@ -903,7 +903,7 @@ class Function:
         input_meta = None
         for position, node in enumerate(next_nodes):
             if node is not None:
-                input_array = args[position].array
+                input_array = args[position]._array
                 if input_array.shape != shape or input_array.dtype != dtype:
                     if input_meta is None:
                         input_meta = list(like_output)
@@ -988,7 +988,7 @@ def computed_without_gradient(function, inputs, keywords=None):
     outside a Function (a comparison, ``any``...). A call being recorded by ``chainrule.compile``
     hears of it, so that its program computes it again on each call."""
     keywords = keywords or {}
-    result = tensor_from_array(function(*[each.array for each in inputs], **keywords))
+    result = tensor_from_array(function(*[each._array for each in inputs], **keywords))
     if _recorder is not None:
         _recorder.computed(result, function, inputs, keywords)
     return result
@@ -1023,7 +1023,7 @@ def checked(condition, error, *shown):
     of values (a distribution's arguments lie in their support). A call being recorded by
     ``chainrule.compile`` hears of it, so that its program checks each call's values again (the
     error then shows that call's ``shown`` tensors) instead of running eagerly."""
-    if not condition.array.all():
+    if not condition._array.all():
         raise error(*shown)
     if _recorder is not None:
         computed_without_gradient(_require_all, (condition, *shown), {"error": error})
@@ -1090,7 +1090,7 @@ def _arrays_of(args):
     """The arguments of an ``Op``'s forward: each tensor's array, a NumPy number as the Python
     number it holds (``NUMBER_SCALAR_TYPES``), everything else as given."""
     return [
-        arg.array if type(arg) is Tensor or isinstance(arg, Tensor) else arg.item() if type(arg) in NUMBER_SCALAR_TYPES else arg
+        arg._array if type(arg) is Tensor or isinstance(arg, Tensor) else arg.item() if type(arg) in NUMBER_SCALAR_TYPES else arg
         for arg in args
     ]
 
@@ -1116,7 +1116,7 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
         else:
             if type(value) is ndarray:
                 for arg in args:
-                    if (type(arg) is Tensor or isinstance(arg, Tensor)) and arg.array is value:
+                    if (type(arg) is Tensor or isinstance(arg, Tensor)) and arg._array is value:
                         value = arg
                         break
             if type(value) is Tensor or isinstance(value, Tensor):
@@ -1125,7 +1125,7 @@ def _keep_saved(ctx, args, raw_outputs, outputs):
                         "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
                         "inference mode in computation tracked by autograd. To work around this, you can make a clone "
                         "to get a normal tensor and use it in autograd, or use `chainrule.no_grad()` instead of "
-                        f"`chainrule.inference_mode()`. ({ctx.name()} needs one of shape {tuple(value.array.shape)}.)"
+                        f"`chainrule.inference_mode()`. ({ctx.name()} needs one of shape {tuple(value._array.shape)}.)"
                     )
                 holder = value._version_holder  # a view's base, as in _version_sum
                 version_sum += (value if holder is None else holder)._version_count
@@ -1187,7 +1187,7 @@ _SHAPES = {}
 
 
 def _record(tensor):
-    return (tensor.array.shape, tensor.array.dtype)
+    return (tensor._array.shape, tensor._array.dtype)
 
 
 # Put in ``_input_meta`` at the positions of arguments that are not tensors (which the engine never
@@ -1295,7 +1295,7 @@ def _as_output(raw, args, custom=None, keeps_layout=None):
     ``custom`` is the ctx of a custom Function (None for chainrule's own operations, which return
     arrays and numbers): as in PyTorch, the inputs it marked dirty are returned themselves and its
     values that are no tensors (a count, a flag, None) as they are. An array, or an array's scalar
-    (``x.array * 2`` of a 0-d tensor), is wrapped: chainrule lets a custom forward compute on arrays.
+    (``x._array * 2`` of a 0-d tensor), is wrapped: chainrule lets a custom forward compute on arrays.
     With ``keeps_layout`` (the operation's, memory_layout.py), the single result of an operation
     one of whose tensors lies otherwise than row-major is laid out as PyTorch's; the check is
     written here, not called (memory_layout.keep_operands_layout's, for tensors only), because it
@@ -1308,13 +1308,13 @@ def _as_output(raw, args, custom=None, keeps_layout=None):
             if raw is arg:
                 if custom is not None and any(raw is dirty for dirty in custom._dirty):
                     return raw
-                raw = tensor_from_array(raw.array)
+                raw = tensor_from_array(raw._array)
                 break
     elif custom is None or is_scalar(raw):
         raw = tensor_from_array(raw)
     else:
         return raw
-    if raw.array.base is not None:
+    if raw._array.base is not None:
         _mark_view(raw, args)
     if keeps_layout:
         for arg in args:
@@ -1371,7 +1371,7 @@ def _rebase_dirty_views(views):
 def snapshot(tensor):
     """``tensor`` as it is now, in the graph, on a copy of its values: an operation recorded on it
     may save its input, and the array is about to be overwritten in place."""
-    copy = tensor_from_array(tensor.array.copy(), tensor._requires_grad)
+    copy = tensor_from_array(tensor._array.copy(), tensor._requires_grad)
     copy.grad_fn, copy._output_nr = tensor.grad_fn, tensor._output_nr
     if _recorder is not None:
         _recorder.copied(copy, tensor)
@@ -1383,7 +1383,7 @@ def snapshot(tensor):
 def view_positions(view):
     """Where ``view``'s elements lie in its base, as index arrays (a compiled program keeps them),
     with PyTorch's error when the view cannot be written through."""
-    positions = positions_in(view._base.array, view.array)
+    positions = positions_in(view._base._array, view._array)
     if positions is None:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
@@ -1401,7 +1401,7 @@ def _key_of(positions):
 def _read_as(view, reread):
     """``reread`` (a base read at a view's positions) in the view's shape: the one element of a 0-d
     base, read through ``(...,)``, is expanded to it."""
-    return reread if reread.array.shape == view.array.shape else reread.expand(view.array.shape)
+    return reread if reread._array.shape == view._array.shape else reread.expand(view._array.shape)
 
 
 def rebase_view(view, positions, new_base, part=None):
@@ -1432,7 +1432,7 @@ def refresh_view_history(view):
     if view_of_several_node(node):
         raise modified_view_of_several_error(view, "its base or another view of its base has been modified inplace")
     view._version_count = holder._version_count
-    positions = positions_in(view._base.array, view.array, repeated=True)
+    positions = positions_in(view._base._array, view._array, repeated=True)
     if positions is None:  # a base not laid out row-major: the view keeps the node it has
         return node
     enabled, grad_mode._state.enabled = grad_mode._state.enabled, True
@@ -1501,9 +1501,9 @@ def _mark_view(output, args):
     As in PyTorch, a view is an inference tensor when its input is, and a view made with grad mode
     off of an input that requires grad requires grad too, though no gradient flows into it (see
     ``ViewMadeWithoutGrad``)."""
-    owner = memory_owner(output.array)
+    owner = memory_owner(output._array)
     for arg in args:
-        if isinstance(arg, Tensor) and memory_owner(arg.array) is owner:
+        if isinstance(arg, Tensor) and memory_owner(arg._array) is owner:
             output._base = arg if arg._base is None else arg._base
             output._version_holder = holder = arg._version_owner
             output._version_count = holder._version_count  # the version its node is made at (see refresh_view_history)
@@ -1517,7 +1517,7 @@ def _mark_view(output, args):
 def _attach(output, raw, node, output_nr):
     """Make ``output`` the ``output_nr``-th result of ``node`` (floating outputs only, unless
     forward marked ``raw``, what it returned there, non-differentiable)."""
-    if output.array.dtype.kind in "fc" and id(raw) not in node._non_differentiable:
+    if output._array.dtype.kind in "fc" and id(raw) not in node._non_differentiable:
         output.grad_fn = node
         output._output_nr = output_nr
         output._requires_grad = True

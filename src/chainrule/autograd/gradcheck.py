@@ -28,7 +28,7 @@ def _outputs_tuple(fn, inputs):
 
 
 def _is_floating(output):
-    return output.array.dtype.kind in "fc"
+    return output._array.dtype.kind in "fc"
 
 
 def numerical_jacobians(fn, inputs, eps=1e-6):
@@ -39,11 +39,11 @@ def numerical_jacobians(fn, inputs, eps=1e-6):
     """
     jacobians = {}
     # grad mode as the caller has it, as in PyTorch (fn may register hooks, or read requires_grad)
-    output_sizes = [_real_size(output.array) if _is_floating(output) else None for output in _outputs_tuple(fn, inputs)]
+    output_sizes = [_real_size(output._array) if _is_floating(output) else None for output in _outputs_tuple(fn, inputs)]
     for position, tensor in enumerate(inputs):
         if not (isinstance(tensor, Tensor) and tensor.requires_grad):
             continue
-        array = tensor.array  # perturbed in place, element by element (also when it is a strided view)
+        array = tensor._array  # perturbed in place, element by element (also when it is a strided view)
         # a complex element is two real variables, moved along 1 and along i (columns 2k and 2k + 1)
         steps = (eps, eps * 1j) if array.dtype.kind == "c" else (eps,)
         columns = [None if size is None else xp.zeros((size, array.size * len(steps))) for size in output_sizes]
@@ -68,7 +68,7 @@ def numerical_jacobians(fn, inputs, eps=1e-6):
 def _read_outputs(fn, inputs):
     """fn's outputs as (shape, dtype, values), the values copied at once (an output may be a view
     of the input that is perturbed next)."""
-    return [(output.shape, output.dtype, _real_values(output.array)) for output in _outputs_tuple(fn, inputs)]
+    return [(output.shape, output.dtype, _real_values(output._array)) for output in _outputs_tuple(fn, inputs)]
 
 
 def _check_same_shapes_and_dtypes(below, above, index, eps):
@@ -99,7 +99,7 @@ def numerical_gradient(fn, inputs, eps=1e-6):
     """Finite-difference gradient of a scalar ``fn(*inputs)`` for each input that requires grad."""
     jacobians = numerical_jacobians(fn, inputs, eps)
     return tuple(
-        jacobians[position][0].reshape(inputs[position].array.shape) if position in jacobians else None
+        jacobians[position][0].reshape(inputs[position]._array.shape) if position in jacobians else None
         for position in range(len(inputs))
     )
 
@@ -134,21 +134,21 @@ def analytical_jacobians(fn, inputs, nondet_tol=float("inf")):
 
 def _jacobian_rows(output, targets):
     """The Jacobian of ``output`` with respect to each of ``targets``, one backward pass per row."""
-    jacobians = [xp.zeros((_real_size(output.array), _real_size(target.array))) for target in targets]
+    jacobians = [xp.zeros((_real_size(output._array), _real_size(target._array))) for target in targets]
     # PyTorch's convention for complex numbers: the gradient for grad_output 1 is ∂Re(out)/∂x + i ∂Re(out)/∂y,
     # for grad_output i the same of Im(out): one row per real part of the output, split into columns as the input's
-    seeds = (1, 1j) if output.array.dtype.kind == "c" else (1,)
-    for element in range(output.array.size):
+    seeds = (1, 1j) if output._array.dtype.kind == "c" else (1,)
+    for element in range(output._array.size):
         for part, value in enumerate(seeds):
-            seed = xp.zeros(output.array.size, dtype=output.array.dtype)
+            seed = xp.zeros(output._array.size, dtype=output._array.dtype)
             seed[element] = value
             grads = grad(
-                output, targets, grad_outputs=tensor_from_array(seed.reshape(output.array.shape)), retain_graph=True,
+                output, targets, grad_outputs=tensor_from_array(seed.reshape(output._array.shape)), retain_graph=True,
                 allow_unused=True,
             )
             for jacobian, gradient in zip(jacobians, grads):
                 if gradient is not None:
-                    jacobian[element * len(seeds) + part] = _real_values(gradient.array)
+                    jacobian[element * len(seeds) + part] = _real_values(gradient._array)
     return jacobians
 
 
@@ -160,24 +160,24 @@ def forward_jacobians(fn, inputs):
     differentiable = [position for position, tensor in enumerate(inputs) if isinstance(tensor, Tensor) and tensor.requires_grad]
     jacobians = {}
     for position in differentiable:
-        size = inputs[position].array.size
+        size = inputs[position]._array.size
         columns = None
         for element in range(size):
             with forward_ad.dual_level():
                 duals = list(inputs)
                 for other in differentiable:
-                    direction = xp.zeros(inputs[other].array.size, dtype=inputs[other].array.dtype)
+                    direction = xp.zeros(inputs[other]._array.size, dtype=inputs[other]._array.dtype)
                     if other == position:
                         direction[element] = 1
-                    tangent = tensor_from_array(direction.reshape(inputs[other].array.shape))
+                    tangent = tensor_from_array(direction.reshape(inputs[other]._array.shape))
                     duals[other] = forward_ad.make_dual(inputs[other], tangent)
                 outputs = _outputs_tuple(fn, duals)
                 tangents = [forward_ad.unpack_dual(output).tangent for output in outputs]
             if columns is None:
-                columns = [xp.zeros((output.array.size, size)) for output in outputs]
+                columns = [xp.zeros((output._array.size, size)) for output in outputs]
             for column, tangent in zip(columns, tangents):
                 if tangent is not None:
-                    column[:, element] = tangent.array.reshape(-1)
+                    column[:, element] = tangent._array.reshape(-1)
         jacobians[position] = columns or []
     return jacobians
 
@@ -259,9 +259,9 @@ def _check_backward_multiplies_grad_output(func, inputs):
     for gradient, target in zip(grad(outputs, targets, _zeros_like_each(outputs), allow_unused=True), targets):
         if gradient is None:
             continue
-        if xp.nan_to_num(gradient.array, nan=0.0).any():
+        if xp.nan_to_num(gradient._array, nan=0.0).any():
             raise GradcheckError("backward not multiplied by grad_output")
-        if gradient.array.dtype != target.array.dtype:
+        if gradient._array.dtype != target._array.dtype:
             raise GradcheckError("grad is incorrect type")
         if gradient.shape != target.shape:
             raise GradcheckError("grad is incorrect size")
@@ -274,7 +274,7 @@ def _requiring_grad(inputs):
 
 def _zeros_like_each(outputs):
     """A zero output gradient for each of ``outputs``."""
-    return [tensor_from_array(xp.zeros_like(output.array)) for output in outputs]
+    return [tensor_from_array(xp.zeros_like(output._array)) for output in outputs]
 
 
 class _UndefinedGrad(Function):
@@ -317,7 +317,7 @@ def _check_undefined_grad(func, inputs):
                 "Expected backward function to handle undefined output grads: it raised with an undefined (None) "
                 f"output gradient ({error}). Return None, or zeros, for the inputs when grad_output is None."
             ) from error
-        if any(gradient is not None and gradient.array.any() for gradient in grads):
+        if any(gradient is not None and gradient._array.any() for gradient in grads):
             _warn_undefined_grad_check()
             raise GradcheckError(
                 "Expected all input grads to be undefined or zero when all output grads are undefined or zero: a "
@@ -345,7 +345,7 @@ def _check_inputs(inputs):
             "requires_grad=True. Set requires_grad=True on the inputs to check."
         )
     for position in requiring:
-        if inputs[position].array.dtype not in (xp.float64, xp.complex128):
+        if inputs[position]._array.dtype not in (xp.float64, xp.complex128):
             warnings.warn(
                 f"Input #{position} requires gradient and is not a double precision floating point or complex. This "
                 f"check will likely fail if all the inputs are not of double precision floating point or complex. ",

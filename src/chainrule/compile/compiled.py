@@ -231,7 +231,7 @@ def _argument_signature(arg, depth=0):
     scalar's or small array's too); a list, tuple or dict (a DataLoader's batch) by what it holds, a
     few levels deep; anything else by identity."""
     if isinstance(arg, Tensor):
-        array = arg.array
+        array = arg._array
         return (array.shape, array.dtype, arg._requires_grad)
     if arg is None or type(arg) in (bool, int, float, str):
         return (type(arg), arg)
@@ -285,11 +285,11 @@ def _signature_guards(args, kwargs, namespace):
 def _argument_guards(arg, expr, namespace, depth=0):
     """``_argument_signature`` of ``arg`` as conditions on ``expr`` (a nan as any nan)."""
     if isinstance(arg, Tensor):
-        array = arg.array
+        array = arg._array
         dtype = f"_dtype_{array.dtype.name}"
         namespace[dtype] = array.dtype
         return [  # its layout too: the program's results are laid out as eager's were for this one
-            f"isinstance({expr}, _Tensor)", f"(value := {expr}.array).shape == {tuple(array.shape)!r}",
+            f"isinstance({expr}, _Tensor)", f"(value := {expr}._array).shape == {tuple(array.shape)!r}",
             f"value.dtype == {dtype}", f"value.strides == {array.strides!r}", f"{expr}._requires_grad is {arg._requires_grad}",
         ]
     if arg is None:

@@ -65,7 +65,7 @@ class CompiledCall(Function):
                 "(chainrule.compiler.set_stance('force_eager')) to differentiate its gradients"
             )
         changed = [
-            f"[{tensor_type_name(tensor.array)} {list(tensor.shape)}] is at version {tensor._version}; expected version {version} instead"
+            f"[{tensor_type_name(tensor._array)} {list(tensor.shape)}] is at version {tensor._version}; expected version {version} instead"
             for tensor, version in ctx.read_versions if tensor._version != version
         ]
         if changed:
@@ -129,7 +129,7 @@ def first_outputs(result, outputs, leaves, reaches, outputs_read):
         run_backward(outputs, [tensor_from_array(grad) for grad in grads], True, False, {}, observe)
         return tuple(reached.get(node) for node in nodes)
 
-    arrays = tuple(output.array for output in outputs)
+    arrays = tuple(output._array for output in outputs)
     replaced = with_backward_of_call(DeferredCalls(), arrays, backward_of_call, leaves, reaches, outputs_read=outputs_read)
     by_id = {id(output): new for output, new in zip(outputs, replaced)}
     return _replaced(result, by_id)

@@ -126,7 +126,7 @@ class Recorder:
             # distinct tensors stay distinct (the step may branch on `a is b`)
             self.guards += [f"{expr} is not {other}" for other in list(self._tensor_exprs.values())[:_DISTINCT_CHECKED]]
             self._tensor_exprs[id(tensor)] = expr
-            self._array_owners[id(tensor.array)] = tensor
+            self._array_owners[id(tensor._array)] = tensor
         for module, path in self.reach.modules.values():
             # the same module at each place (a Tanh swapped for a ReLU has no parameter to tell it by;
             # one registered under two names, rebound at one)
@@ -170,7 +170,7 @@ class Recorder:
         self._holders += [  # a tensor's own attributes (fast.ai's hand-written backprop: w.g = ...)
             (tensor, path, self.reach.names[key], None, dict(vars(tensor))) for key, (tensor, path) in self.reach.tensors.items()
         ]
-        if any(type(getattr(tensor._grad, "array", None)) is SparseCOOArray for tensor, _ in self.reach.tensors.values()):
+        if any(type(getattr(tensor._grad, "_array", None)) is SparseCOOArray for tensor, _ in self.reach.tensors.values()):
             self.fail(SPARSE_GRADIENTS)
         self._take_snapshot()
         self._empty_states_at_start = any(not value.state for value in self.reach.objects.values() if isinstance(value, Optimizer))
@@ -182,7 +182,7 @@ class Recorder:
             id(tensor._grad): (tensor, tensor._grad._version_owner._version_count)
             for tensor, _ in self.reach.tensors.values() if tensor._grad is not None
         }
-        self._grad_arrays = {id(holder._grad.array): key for key, (holder, _) in self._grads_found.items()}  # p.grad.data
+        self._grad_arrays = {id(holder._grad._array): key for key, (holder, _) in self._grads_found.items()}  # p.grad.data
 
     # ----------------------------------------------------------------- failing
     def fail(self, reason):
@@ -237,14 +237,14 @@ class Recorder:
             self._emit(f"{', '.join(names)}{',' if len(names) == 1 and not single else ''} = {call}", comment)
         saved_outputs = {value.output_nr for value in (node._saved if node is not None else ()) if type(value) is SavedOutput}
         for position, (name, output) in enumerate(zip(names, output_tensors)):
-            if output.array.ndim == 0 and function.on_arrays and position in saved_outputs:
+            if output._array.ndim == 0 and function.on_arrays and position in saved_outputs:
                 # saved by forward as it came (a NumPy scalar): eager's backward reads the array
                 self._emit(f"{name} = saved_as_array({context}, {name})", "a 0-d result as an array, saved as one")
-            elif output.array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
+            elif output._array.ndim == 0 and function.on_arrays:  # a reduction may return a NumPy scalar
                 self._emit(f"{name} = xp.asarray({name})", "a 0-d result as an array (NumPy may give a scalar)")
             elif function.keeps_layout and output._chosen_strides and output._base is None:
                 # (row-major where eager copied NumPy's result of an input lying otherwise so)
-                order = dimension_order(output, preserve_format) or tuple(range(output.array.ndim))
+                order = dimension_order(output, preserve_format) or tuple(range(output._array.ndim))
                 self._emit(f"{name} = laid_out_in({name}, {order})", "laid out as its operands, as eager laid it")
             self._name_tensor(output, name)
         for tensor in written:
@@ -306,26 +306,26 @@ class Recorder:
         expr = self._tensor_expr(tensor)
         if expr is not None:
             name = self._new_name("x" if expr.startswith(("args", "kwargs")) else "p")
-            self._emit(f"{name} = {expr}.array")
+            self._emit(f"{name} = {expr}._array")
             self._name_tensor(tensor, name)
             return name
-        name = self._value_of_array.get(id(tensor.array))
+        name = self._value_of_array.get(id(tensor._array))
         if name is not None:  # a new tensor on an array the program has (detach, .data)
             self._name_tensor(tensor, name)
             return name
-        owner = self._array_owners.get(id(tensor.array))
+        owner = self._array_owners.get(id(tensor._array))
         if owner is None:
-            owner = self._state_tensor_holding(tensor.array)
+            owner = self._state_tensor_holding(tensor._array)
         if owner is not None and owner is not tensor:  # a new tensor on an argument's or a parameter's array
             name = self._tensor_value(owner)
             self._name_tensor(tensor, name)
             return name
-        grad_id = id(tensor) if id(tensor) in self._grads_found else self._grad_arrays.get(id(tensor.array))
+        grad_id = id(tensor) if id(tensor) in self._grads_found else self._grad_arrays.get(id(tensor._array))
         holder, version = self._grads_found.get(grad_id, (None, None))
         grad = None if holder is None else holder._grad
-        if grad is not None and id(grad) == grad_id and grad.array is tensor.array and grad._version_owner._version_count == version:
+        if grad is not None and id(grad) == grad_id and grad._array is tensor._array and grad._version_owner._version_count == version:
             *_, array, values = self._snapshot_at_start[id(holder)]
-            if grad.array is array and values is not None and _same(array, values):
+            if grad._array is array and values is not None and _same(array, values):
                 # a parameter's .grad as the call found it (or its .data), untouched so far (the program reads each call's)
                 name = self._gradient_found(holder, grad)
                 self._name_tensor(tensor, name)
@@ -335,11 +335,11 @@ class Recorder:
             # zeros, full, arange...: made again on each call, a fresh copy that the program may change
             name = self._new_name("v")
             # (order "K": in its layout, as zeros_like of a transposed tensor is made)
-            self._emit(f"{name} = {self._constant(tensor.array.copy(order='K'), f'constant{next(self._numbers)}')}.copy(order='K')", "made by a factory, as eager makes it")
+            self._emit(f"{name} = {self._constant(tensor._array.copy(order='K'), f'constant{next(self._numbers)}')}.copy(order='K')", "made by a factory, as eager makes it")
             self._name_tensor(tensor, name)
             return name
         written = self._from_values.get(id(tensor), (None, None))[1]
-        if tensor.grad_fn is not None or tensor._requires_grad or written is None or (tensor.array.size > 1 and not written):
+        if tensor.grad_fn is not None or tensor._requires_grad or written is None or (tensor._array.size > 1 and not written):
             # Only numbers the code wrote, made into a tensor (x * 2, the 1 that starts backward,
             # tensor([0.2, 0.8])), are taken as constants: an array's values may change between
             # calls (tensor(array) of a NumPy array), and a tensor made otherwise outside an
@@ -350,10 +350,10 @@ class Recorder:
             )
             return "None"
         self._kept.append(tensor)
-        name = self._constant(tensor.array.copy(), f"constant{next(self._numbers)}")
+        name = self._constant(tensor._array.copy(), f"constant{next(self._numbers)}")
         self._value_of_tensor[id(tensor)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
-        self._constants_made_from_values[id(tensor.array)] = name
+        self._constants_made_from_values[id(tensor._array)] = name
         return name
 
     def _tensor_expr(self, tensor):
@@ -367,7 +367,7 @@ class Recorder:
             return None
         name = self._constant(tensor, self.reach.names[id(tensor)])
         self._tensor_exprs[id(tensor)] = name
-        array = tensor.array
+        array = tensor._array
         self.saw_complex = self.saw_complex or array.dtype.kind == "c"
         for path in [found[1], *self.reach.other_paths.get(id(tensor), ())]:  # replaced at any of them, it records anew
             self.guards.append(f"{path} is {name}")
@@ -376,7 +376,7 @@ class Recorder:
         # (chainrule never reshapes an array in place: a new shape or layout is a new array)
         held = self._constant(array, f"{name}_array")
         self.guards.append(
-            f"({name}.array is {held} or {self._layout(f'{name}.array', array)}) and {name}._requires_grad is {tensor._requires_grad}"
+            f"({name}._array is {held} or {self._layout(f'{name}._array', array)}) and {name}._requires_grad is {tensor._requires_grad}"
         )
         return name
 
@@ -394,15 +394,15 @@ class Recorder:
         expr = self._tensor_expr(holder)
         held, name = self._new_name("gradient"), self._new_name("g")
         self._emit(f"{held} = {expr}._grad", f"{self.reach.names.get(id(holder), expr)}.grad, as the call found it")
-        self._emit(f"{name} = {held}.array")
-        self.guards.append(f"{expr}._grad is not None and {self._layout(f'{expr}._grad.array', grad.array)}")
+        self._emit(f"{name} = {held}._array")
+        self.guards.append(f"{expr}._grad is not None and {self._layout(f'{expr}._grad._array', grad._array)}")
         self._tensor_exprs[id(grad)] = self._handed[id(grad)] = held  # its version raised through it; returned, itself
         self._name_tensor(grad, name)
         return name
 
     def _state_tensor_holding(self, array):
         """The tensor found before the call (a parameter, a buffer) whose array is ``array``, or None."""
-        return next((tensor for tensor, _ in self.reach.tensors.values() if tensor.array is array), None)
+        return next((tensor for tensor, _ in self.reach.tensors.values() if tensor._array is array), None)
 
     def _array_value(self, array):
         """An array passed as a plain argument: one the program has, or a reshaped view of one."""
@@ -440,7 +440,7 @@ class Recorder:
         call = f"xp.{name}" if getattr(xp, name, None) is function else self._constant(function, name)
         result = self._new_name("v")
         self._emit(f"{result} = {call}({', '.join(operands)})", f"{name}: no gradient flows through it")
-        if tensor.array.ndim == 0:
+        if tensor._array.ndim == 0:
             self._emit(f"{result} = xp.asarray({result})", "a 0-d result as an array (NumPy may give a scalar)")
         self._name_tensor(tensor, result)
 
@@ -541,7 +541,7 @@ class Recorder:
     def _written_name(self, tensor):
         """The name of ``tensor``'s values, found without the version check ``_tensor_value``
         makes: the write being recorded raised the version."""
-        return self._value_of_tensor.get(id(tensor)) or self._value_of_array.get(id(tensor.array)) or self._tensor_value(tensor)
+        return self._value_of_tensor.get(id(tensor)) or self._value_of_array.get(id(tensor._array)) or self._tensor_value(tensor)
 
     def wrote_in_place(self, tensor, result):
         """An in-place method (``x += y``, ``relu_``, ``p.data.clamp_``) wrote ``result``'s values
@@ -553,19 +553,19 @@ class Recorder:
         values = self._tensor_value(result)
         if self.failure is not None:
             return
-        self._fresh_each_call(tensor.array)
-        if is_writable(tensor.array):
+        self._fresh_each_call(tensor._array)
+        if is_writable(tensor._array):
             self._emit(f"{name}[...] = {values}", "written in place")
         else:  # a read-only view of writable memory (NumPy's diagonal): written through its base, as eagerly
-            base, positions = tensor._base, positions_in(tensor._base.array, tensor.array)
-            written = f"xp.broadcast_to({values}, {tuple(tensor.array.shape)})"
+            base, positions = tensor._base, positions_in(tensor._base._array, tensor._array)
+            written = f"xp.broadcast_to({values}, {tuple(tensor._array.shape)})"
             self._emit(f"{self._written_name(base)}[{self._constant(positions, 'positions')}] = {written}", "written in place, through its base")
         self._count_write(tensor)
         self._name_tensor(tensor, name)
         for other, _ in [*self._versions.values(), *self.reach.tensors.values()]:
             grad = other._grad  # a parameter whose gradient was written (clip_grad_norm_) is checked from its new values
-            if other._version_owner is owner or other.array is tensor.array or (grad is not None and grad.array is tensor.array):
-                if other.array is not self._snapshot.get(id(other), (other.array,))[0]:
+            if other._version_owner is owner or other._array is tensor._array or (grad is not None and grad._array is tensor._array):
+                if other._array is not self._snapshot.get(id(other), (other._array,))[0]:
                     # its array replaced before (p.data = p.data - lr * g), which no operation recorded
                     self.fail(f"changes {self.reach.names.get(id(other), 'a tensor')} outside a recorded operation")
                     return
@@ -589,7 +589,7 @@ class Recorder:
         """A factory (``zeros``, ``arange``...) made ``tensor`` from Python values alone: the program
         may make it again (a fresh copy of its values where it is first used)."""
         self._made_from_arguments[id(tensor)] = tensor._version_owner._version_count
-        self._array_owners[id(tensor.array)] = tensor
+        self._array_owners[id(tensor._array)] = tensor
         self._kept.append(tensor)
 
     def drawn(self, sample, generator, arguments):
@@ -617,12 +617,12 @@ class Recorder:
         return array
 
     def _name_tensor(self, tensor, name):
-        self.shapes[name] = tensor.array.shape
-        self.saw_complex = self.saw_complex or tensor.array.dtype.kind == "c"
-        if tensor.array.flags.c_contiguous:
+        self.shapes[name] = tensor._array.shape
+        self.saw_complex = self.saw_complex or tensor._array.dtype.kind == "c"
+        if tensor._array.flags.c_contiguous:
             self.row_major.add(name)
         self._value_of_tensor[id(tensor)] = name
-        self._value_of_array[id(tensor.array)] = name
+        self._value_of_array[id(tensor._array)] = name
         self._versions[id(tensor)] = (tensor, tensor._version_owner._version_count)
         self._kept.append(tensor)
 
@@ -651,7 +651,7 @@ class Recorder:
                 # (unless the step's code took it into a local: the same tensor, added to in place)
                 self._tensor_exprs[id(variable.grad)] = f"{expr}.grad"
                 self._value_of_tensor.pop(id(variable.grad), None)
-                self._array_owners[id(variable.grad.array)] = variable.grad  # p.grad.data: a new tensor on it
+                self._array_owners[id(variable.grad._array)] = variable.grad  # p.grad.data: a new tensor on it
                 self._kept.append(variable.grad)  # no other tensor takes its id once zero_grad() frees it
         self._take_snapshot()
 
@@ -696,7 +696,7 @@ class Recorder:
         self.indent += 1
         stand_ins = []
         for output, name in zip(outputs, grad_names):
-            stand_in = tensor_from_array(xp.ones(output.array.shape, output.array.dtype))  # any values do: none is read
+            stand_in = tensor_from_array(xp.ones(output._array.shape, output._array.dtype))  # any values do: none is read
             self._name_tensor(stand_in, name)
             stand_ins.append(stand_in)
         self._deferred_grads = {}
@@ -721,7 +721,7 @@ class Recorder:
             expr for key, expr in self._tensor_exprs.items()
             if self._value_of_tensor.get(key) in saved and not expr.startswith("outputs")
         ]
-        outputs_read = tuple(position for position, output in enumerate(outputs) if id(output.array) in saved_arrays)
+        outputs_read = tuple(position for position, output in enumerate(outputs) if id(output._array) in saved_arrays)
         reaches = _outputs_reaching(outputs, leaves)
         calls = DeferredCalls()
         self._emit(
@@ -761,7 +761,7 @@ class Recorder:
             if node._output_hooks or node._retained or node._node_hooks is not None:
                 self.fail(f"has hooks or retain_grad on {node.name()} or an output of it")
                 return None
-            saved_arrays.update(id(value.array) for value in node._saved if getattr(value, "array", None) is not None)
+            saved_arrays.update(id(value._array) for value in node._saved if getattr(value, "_array", None) is not None)
             if getattr(node, "function", None) is BackwardHookFunction:  # its backward calls the hooks: not in a dry run
                 self.fail("has a module's full backward hook (register_full_backward_hook) between the outputs and the leaves")
                 return None
@@ -1017,7 +1017,7 @@ class Recorder:
                 scratch = self._constant(optimizer._scratch(param), f"scratch_{tensor}")
                 self._update_lines.add(len(self.lines))
                 self._emit(
-                    f"{update}({arrays[id(param)]}, {tensor}._grad.array, {state}, {group_name}, {scratch})",
+                    f"{update}({arrays[id(param)]}, {tensor}._grad._array, {state}, {group_name}, {scratch})",
                     f"{type(optimizer).__name__}.step for {self.reach.names.get(id(param), tensor)}",
                 )
                 self._emit(f"{tensor}.{_version_counter(param)} += 1")
@@ -1063,7 +1063,7 @@ class Recorder:
         hand, ``w.data = w.data - lr * w.grad.data``) takes the array of a tensor of the same
         shape and dtype that the program computed, as it did eagerly."""
         self._verify_state()
-        same = isinstance(value, Tensor) and value.array.shape == tensor.array.shape and value.array.dtype == tensor.array.dtype
+        same = isinstance(value, Tensor) and value._array.shape == tensor._array.shape and value._array.dtype == tensor._array.dtype
         assign(tensor, value)
         if self.failure is not None:
             return
@@ -1074,7 +1074,7 @@ class Recorder:
         name = self._tensor_value(value)
         if self.failure is not None:
             return
-        self._emit(f"{expr}.array = {name}.copy()" if name in self.constants else f"{expr}.array = {name}", "the tensor given another array (.data =)")
+        self._emit(f"{expr}._array = {name}.copy()" if name in self.constants else f"{expr}._array = {name}", "the tensor given another array (.data =)")
         self._name_tensor(tensor, name)
         self._take_snapshot()
 
@@ -1084,9 +1084,9 @@ class Recorder:
         if self.failure is not None or id(tensor) in self._tensor_exprs:
             return  # an argument, or a state tensor found already
         if id(tensor) not in self.reach.tensors:
-            if id(tensor.array) in self._value_of_array:
+            if id(tensor._array) in self._value_of_array:
                 return  # a result the program computed (whose state tensors are found already)
-            tensor = self._state_tensor_holding(tensor.array)  # h.s.data: a new tensor on a state tensor's array
+            tensor = self._state_tensor_holding(tensor._array)  # h.s.data: a new tensor on a state tensor's array
         if tensor is not None:
             self._tensor_expr(tensor)  # (found once: a second call finds it in _tensor_exprs)
 
@@ -1190,7 +1190,7 @@ class Recorder:
         for it when ``.grad`` was None (``gradient_to_apply``), since nothing sees it in between."""
         lines = self.lines
         for start, expr, grad in self._unshared_accumulations:
-            mention = re.compile(r"(?<![\w.\]'])" + re.escape(expr) + r"(?![\w\[])(\._grad\.array|\._grad|\.grad|)")
+            mention = re.compile(r"(?<![\w.\]'])" + re.escape(expr) + r"(?![\w\[])(\._grad\._array|\._grad|\.grad|)")
             uses, cleared = [], None
             for position in range(start + 1, len(lines)):
                 text = lines[position][1]
@@ -1280,14 +1280,14 @@ class Recorder:
     def _snapshot_of(tensor):
         """A state tensor's array, a copy of its values, its version, and the same of its ``.grad``."""
         grad = tensor._grad  # (not .grad: the recorder hears the step's own reads of it)
-        small = tensor.array.size <= _SNAPSHOT_LIMIT
+        small = tensor._array.size <= _SNAPSHOT_LIMIT
         return (
-            tensor.array,
-            tensor.array.copy() if small else None,
+            tensor._array,
+            tensor._array.copy() if small else None,
             tensor._version_owner._version_count,
             grad,
-            None if grad is None else grad.array,
-            grad.array.copy() if grad is not None and small else None,
+            None if grad is None else grad._array,
+            grad._array.copy() if grad is not None and small else None,
         )
 
     def _verify_state(self):
@@ -1297,10 +1297,10 @@ class Recorder:
             return
         for key, (tensor, path) in self.reach.tensors.items():
             array, copy, version, grad, grad_array, grad_copy = self._snapshot[key]
-            if tensor.array is not array or tensor._version_owner._version_count != version or not _same(array, copy):
+            if tensor._array is not array or tensor._version_owner._version_count != version or not _same(array, copy):
                 self.fail(f"changes {self.reach.names[key]} outside a recorded operation")
                 return
-            if tensor._grad is not grad or (grad is not None and (grad.array is not grad_array or not _same(grad_array, grad_copy))):
+            if tensor._grad is not grad or (grad is not None and (grad._array is not grad_array or not _same(grad_array, grad_copy))):
                 self.fail(f"changes {self.reach.names[key]}.grad outside backward() and zero_grad()")
                 return
         if self._optimizer_settings() != self._settings:
@@ -1444,7 +1444,7 @@ class Recorder:
         with a copy: one the call changes in place (``self.counts += ...``) is a change a replay
         would not repeat. Not those that share memory with a tensor the call reaches (a parameter
         seen through ``.numpy()``), which the program changes as the call does."""
-        tensors = [tensor.array for tensor, _ in self.reach.tensors.values()]
+        tensors = [tensor._array for tensor, _ in self.reach.tensors.values()]
         watched, seen = [], set()
         for array, name in self.reach.held_arrays:
             if id(array) in seen or array.size > _SNAPSHOT_LIMIT or any(xp.may_share_memory(array, other) for other in tensors):
@@ -1615,7 +1615,7 @@ def _holds_arrays(value):
 def _holds(node, array):
     """Whether a graph node keeps ``array`` among its attributes or saved values."""
     values = list(getattr(node, "__dict__", {}).values()) + list(getattr(node, "_saved", None) or ())
-    return any(value is array or getattr(value, "array", None) is array for value in values)
+    return any(value is array or getattr(value, "_array", None) is array for value in values)
 
 
 def _same(array, copy):

@@ -66,7 +66,7 @@ class ReplayContext:
 
     def operands(self, *values):
         """Transitional, as ``BackwardNode.operands``: arrays in a plain backward."""
-        return tuple([value.array if isinstance(value, Tensor) else value for value in values])
+        return tuple([value._array if isinstance(value, Tensor) else value for value in values])
 
     def mark_non_differentiable(self, *outputs):
         pass
@@ -112,7 +112,7 @@ def accumulate_unshared(tensor, grad):
     if held is None:
         tensor._grad = tensor_from_array(grad)
     else:
-        held.array += grad
+        held._array += grad
 
 
 def gradient_to_apply(tensor, grad):
@@ -122,8 +122,8 @@ def gradient_to_apply(tensor, grad):
     held = tensor._grad
     if held is None:
         return grad
-    held.array += grad
-    return held.array
+    held._array += grad
+    return held._array
 
 
 def forward_of_function(function, ctx, args, tensor_positions, requiring_grad=()):
@@ -162,7 +162,7 @@ def only_gradient(result):
 def output_array(raw):
     """What ``Function.apply`` makes of a value ``forward`` returned: its array."""
     if isinstance(raw, Tensor):
-        return raw.array
+        return raw._array
     return raw if type(raw) is ndarray else as_array(raw)
 
 

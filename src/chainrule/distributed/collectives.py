@@ -103,8 +103,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     """Fill ``tensor_list[i]`` with process ``i``'s ``tensor``, on every process."""
     communicator = default_communicator()
     _check_list("all_gather", "tensor_list", tensor_list, tensor, communicator.size)
-    receive = xp.empty((communicator.size, *tensor.array.shape), dtype=tensor.array.dtype)
-    request = communicator.all_gather(_contiguous(tensor.array), receive)
+    receive = xp.empty((communicator.size, *tensor._array.shape), dtype=tensor._array.dtype)
+    request = communicator.all_gather(_contiguous(tensor._array), receive)
     return _run(request, lambda: _unstack(receive, tensor_list), async_op)
 
 
@@ -114,7 +114,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     communicator = default_communicator()
     op = _reduce_op("reduce_scatter", op, output)
     _check_list("reduce_scatter", "input_list", input_list, output, communicator.size)
-    send = xp.stack([item.array for item in input_list])
+    send = xp.stack([item._array for item in input_list])
     buffer, write_back = _in_place_buffer(output)
     finish = _finish_reduction(op, buffer, write_back, communicator.size)
     return _run(communicator.reduce_scatter(send, buffer, op.name), finish, async_op)
@@ -137,10 +137,10 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
             f"{send_rows[communicator.rank]} rows (input_split_sizes) but expects "
             f"{receive_rows[communicator.rank]} from itself (output_split_sizes); they must match"
         )
-    row_size = math.prod(input.array.shape[1:])
+    row_size = math.prod(input._array.shape[1:])
     buffer, write_back = _in_place_buffer(output)
     request = communicator.all_to_all(
-        _contiguous(input.array).reshape(-1),
+        _contiguous(input._array).reshape(-1),
         [rows * row_size for rows in send_rows],
         buffer.reshape(-1),
         [rows * row_size for rows in receive_rows],
@@ -156,11 +156,11 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     """
     communicator = default_communicator()
     if _list_on_root("gather", "gather_list", gather_list, tensor, communicator, "dst", dst):
-        receive = xp.empty((communicator.size, *tensor.array.shape), dtype=tensor.array.dtype)
+        receive = xp.empty((communicator.size, *tensor._array.shape), dtype=tensor._array.dtype)
         finish = lambda: _unstack(receive, gather_list)  # noqa: E731
     else:
         receive = finish = None
-    return _run(communicator.gather(_contiguous(tensor.array), receive, dst), finish, async_op)
+    return _run(communicator.gather(_contiguous(tensor._array), receive, dst), finish, async_op)
 
 
 @_collective
@@ -171,7 +171,7 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     """
     communicator = default_communicator()
     if _list_on_root("scatter", "scatter_list", scatter_list, tensor, communicator, "src", src):
-        send = xp.stack([item.array for item in scatter_list])
+        send = xp.stack([item._array for item in scatter_list])
     else:
         send = None
     buffer, write_back = _in_place_buffer(tensor)
@@ -229,13 +229,13 @@ def _contiguous(array):
 
 def _in_place_buffer(tensor):
     """A contiguous array the collective may overwrite, and the function that puts it into ``tensor``."""
-    array = tensor.array
+    array = tensor._array
     if array.flags.c_contiguous and array.flags.writeable:
         return array, lambda: None
     buffer = xp.ascontiguousarray(array)
 
     def write_back():
-        tensor.array[...] = buffer
+        tensor._array[...] = buffer
 
     return buffer, write_back
 
@@ -254,15 +254,15 @@ def _finish_reduction(op, buffer, write_back, size):
 
 def _unstack(stacked, tensors):
     for index, item in enumerate(tensors):
-        item.array[...] = stacked[index]
+        item._array[...] = stacked[index]
 
 
 def _reduce_op(name, op, tensor):
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{name}: op must be a ReduceOp (e.g. ReduceOp.SUM), got {op!r}")
-    if op is ReduceOp.AVG and tensor.array.dtype.kind != "f":
+    if op is ReduceOp.AVG and tensor._array.dtype.kind != "f":
         raise RuntimeError(
-            f"{name} with ReduceOp.AVG needs a floating-point tensor, got {tensor.array.dtype}; "
+            f"{name} with ReduceOp.AVG needs a floating-point tensor, got {tensor._array.dtype}; "
             f"use ReduceOp.SUM and divide, or convert the tensor with .double()"
         )
     return op
@@ -281,18 +281,18 @@ def _check_list(name, argument, tensors, tensor, size):
         count = "None" if tensors is None else f"{len(tensors)} tensors"
         raise ValueError(f"{name}: {argument} must hold one tensor per process ({size}), got {count}")
     for index, item in enumerate(tensors):
-        if item.array.shape != tensor.array.shape or item.array.dtype != tensor.array.dtype:
+        if item._array.shape != tensor._array.shape or item._array.dtype != tensor._array.dtype:
             raise ValueError(
-                f"{name}: {argument}[{index}] has shape {tuple(item.array.shape)} and dtype "
-                f"{item.array.dtype}, but the tensor has shape {tuple(tensor.array.shape)} and dtype "
-                f"{tensor.array.dtype}; every tensor must match it"
+                f"{name}: {argument}[{index}] has shape {tuple(item._array.shape)} and dtype "
+                f"{item._array.dtype}, but the tensor has shape {tuple(tensor._array.shape)} and dtype "
+                f"{tensor._array.dtype}; every tensor must match it"
             )
 
 
 def _split_sizes(split_sizes, tensor, size):
     """The rows of ``tensor`` (along dim 0) that go to or come from each process: ``split_sizes``,
     checked against the tensor, or equal parts when it is None or empty."""
-    rows = tensor.array.shape[0] if tensor.array.ndim else 1
+    rows = tensor._array.shape[0] if tensor._array.ndim else 1
     if not split_sizes:
         if rows % size:
             raise RuntimeError(f"Tensor's dim 0 does not divide equally across group size (dim 0: {rows}, group size: {size})")

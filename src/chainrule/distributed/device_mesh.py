@@ -48,7 +48,7 @@ class DeviceMesh:
         self._mesh_dim_names = tuple(mesh_dim_names) if mesh_dim_names else None
         if _root_mesh is None:
             self._root_mesh = None
-            self._rank_array = xp.asarray(mesh.array if isinstance(mesh, Tensor) else mesh, dtype=xp.int32)
+            self._rank_array = xp.asarray(mesh._array if isinstance(mesh, Tensor) else mesh, dtype=xp.int32)
             self._root_dims = tuple((dim,) for dim in range(self._rank_array.ndim))
             self._flatten_mapping = {}  # the meshes _flatten made from this root (or its submeshes), by name
             _join_world(self._rank_array.size)

@@ -78,7 +78,7 @@ def main(out=None, quick=False):
     shapes_match = all(parameter.grad.shape == parameter.shape for parameter in parameters)
 
     numerical = numerical_gradient(network_loss, [parameter.detach().requires_grad_() for parameter in parameters])
-    difference = max(float(abs(parameter.grad.array - estimate).max()) for parameter, estimate in zip(parameters, numerical))
+    difference = max(float(abs(parameter.grad._array - estimate).max()) for parameter, estimate in zip(parameters, numerical))
     report.say(
         f"Largest difference between backward's gradients and finite differences "
         f"(f(w + eps) - f(w - eps)) / (2 eps): {difference:.2e}"

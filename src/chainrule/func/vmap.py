@@ -123,8 +123,8 @@ class _UnbatchedInputs:
             self.versions[position] = tensor._version
             first = self.first_written.get(position)
             if first is None:
-                self.first_written[position] = tensor.array.copy()
-            elif not xp.array_equal(first, tensor.array):
+                self.first_written[position] = tensor._array.copy()
+            elif not xp.array_equal(first, tensor._array):
                 raise RuntimeError(
                     "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor "
                     "`other` in extra_args that has more elements than `self`. This happened due to `other` being "
@@ -215,7 +215,7 @@ def _stacked(results, out_dims, func, size):
 def _same(tensor, other):
     """Whether two elements' outputs hold the same values: an output that differs between elements
     is batched (one that does not may be too, as PyTorch sees, but a loop cannot tell)."""
-    return isinstance(other, Tensor) and tensor.shape == other.shape and bool(xp.array_equal(tensor.array, other.array))
+    return isinstance(other, Tensor) and tensor.shape == other.shape and bool(xp.array_equal(tensor._array, other._array))
 
 
 def replace_all_batch_norm_modules_(root):

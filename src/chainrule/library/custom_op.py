@@ -110,10 +110,10 @@ class CustomOpDef:
     def _check_no_aliasing(self, function, args, kwargs, result):
         inputs = operators.tensors_in([*args, *kwargs.values()])
         outputs = operators.tensors_in(result if isinstance(result, (tuple, list)) else [result])
-        owners = [memory_owner(tensor.array) for tensor in inputs]
+        owners = [memory_owner(tensor._array) for tensor in inputs]
         for position, output in enumerate(outputs):
-            owner = memory_owner(output.array)
-            if any(owner is other for other in owners) or any(memory_owner(other.array) is owner for other in outputs[:position]):
+            owner = memory_owner(output._array)
+            if any(owner is other for other in owners) or any(memory_owner(other._array) is owner for other in outputs[:position]):
                 raise RuntimeError(
                     f"{self._name} (with implementation in {inspect.getmodule(function)}): The output of this custom operator "
                     f"(1) must not also be an input to this custom operator and (2) may not alias any inputs to this custom "

@@ -43,7 +43,7 @@ class BackwardHookFunction(Function):
     def forward(ctx, on_gradients, materialize_grads, *tensors):
         ctx.on_gradients = on_gradients
         ctx.set_materialize_grads(materialize_grads)
-        views = tuple(tensor_from_array(tensor.array[...]) for tensor in tensors)  # [...]: a view of all of it
+        views = tuple(tensor_from_array(tensor._array[...]) for tensor in tensors)  # [...]: a view of all of it
         ctx.mark_non_differentiable(*(view for view, tensor in zip(views, tensors) if not tensor.requires_grad))
         return views
 

@@ -64,13 +64,13 @@ class CrossMapLRN2dFunction(Function):
     def forward(ctx, input, size, alpha=1e-4, beta=0.75, k=1):
         if input.dim() != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
-        if input.array.dtype.kind != "f":
+        if input._array.dtype.kind != "f":
             raise RuntimeError(
-                f"result type Float can't be cast to the desired output type {scalar_type_name(input.array.dtype)} "
+                f"result type Float can't be cast to the desired output type {scalar_type_name(input._array.dtype)} "
                 f"(CrossMapLRN2d takes floating point input: convert it with input.float())"
             )
-        scale = _scale(input.array, size, alpha, k)
-        output = scale ** -beta * input.array
+        scale = _scale(input._array, size, alpha, k)
+        output = scale ** -beta * input._array
         ctx.save_for_backward(input)
         ctx.size, ctx.alpha, ctx.beta, ctx.scale, ctx.output = size, alpha, beta, scale, output
         return tensor_from_array(output)
@@ -84,7 +84,7 @@ class CrossMapLRN2dFunction(Function):
                 "without create_graph=True)"
             )
         (input,) = ctx.saved_tensors
-        grad_input = _input_gradient(input.array, ctx.output, ctx.scale, grad_output.array, ctx.size, ctx.alpha, ctx.beta)
+        grad_input = _input_gradient(input._array, ctx.output, ctx.scale, grad_output._array, ctx.size, ctx.alpha, ctx.beta)
         return tensor_from_array(grad_input), None, None, None, None
 
 

@@ -284,13 +284,13 @@ def _drop(input, p, training, inplace, noise_shape, alpha=False):
     _check_probability(p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
-    if p != 1.0 and input.array.dtype.kind not in "fc":
+    if p != 1.0 and input._array.dtype.kind not in "fc":
         raise RuntimeError(
-            f"result type Float can't be cast to the desired output type {dtypes.scalar_type_name(input.array.dtype)} "
+            f"result type Float can't be cast to the desired output type {dtypes.scalar_type_name(input._array.dtype)} "
             f"(dropout in training scales the kept elements by 1 / (1 - p); convert the input first, e.g. x.float())"
         )
-    order = dimension_order(input, None) if noise_shape == input.array.shape else None  # drawn in memory order
-    scaled_keep = DropoutMask.apply(noise_shape, input.array.dtype, p, order)  # keep / (1 - p)
+    order = dimension_order(input, None) if noise_shape == input._array.shape else None  # drawn in memory order
+    scaled_keep = DropoutMask.apply(noise_shape, input._array.dtype, p, order)  # keep / (1 - p)
     scaled_keep._chosen_strides = order is not None  # laid out as input, as PyTorch's empty_like(input)
     if not alpha or p == 1.0:
         return input.mul_(scaled_keep) if inplace else input * scaled_keep
@@ -394,13 +394,13 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     (RuntimeError otherwise, unless empty, as PyTorch's: its Gumbel draws take the logits' dtype)."""
     if eps != 1e-10:
         warn_at_caller("`eps` parameter is deprecated and has no effect.")
-    if logits.array.dtype.kind != "f" and logits.numel():  # an empty one draws nothing: PyTorch returns
+    if logits._array.dtype.kind != "f" and logits.numel():  # an empty one draws nothing: PyTorch returns
         raise RuntimeError(
             f"Exponential distribution is a continuous probability distribution. dtype must be a floating point but "
-            f"you specified {dtypes.scalar_type_name(logits.array.dtype)} (gumbel_softmax draws its Gumbel noise in "
+            f"you specified {dtypes.scalar_type_name(logits._array.dtype)} (gumbel_softmax draws its Gumbel noise in "
             f"the dtype of logits; convert them first, e.g. logits.float())"
         )
-    gumbels = drawn(_gumbel_draws, None, tuple(logits.shape), logits.array.dtype)
+    gumbels = drawn(_gumbel_draws, None, tuple(logits.shape), logits._array.dtype)
     soft = softmax((logits + tensor_from_array(gumbels)) / tau, dim)
     if not hard:
         return soft
@@ -442,8 +442,8 @@ def _difference_loss(loss, input, target, reduction, operation, option):
     the promotion of the two dtypes; ``option`` is the loss's own (mse's and l1's weight, smooth_l1's
     beta). Integers alone are refused, as by PyTorch's kernels."""
     if not input.is_floating_point():
-        if input.array.dtype.kind == "c" and operation in REFUSED_ON_COMPLEX:
-            raise complex_refused(operation, input.array.dtype)
+        if input._array.dtype.kind == "c" and operation in REFUSED_ON_COMPLEX:
+            raise complex_refused(operation, input._array.dtype)
         if not (isinstance(target, Tensor) and target.is_floating_point()):
             raise not_implemented_for_integers(input, operation)
         input = input.to(target.dtype)  # as PyTorch promotes: int64 with float32 is float32, where NumPy chooses float64
@@ -507,9 +507,9 @@ def _same_shape_target(input, target, message, same_dtype):
     kernel takes one dtype; with logits, the loss is computed in the promotion of the two)."""
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(message.format(target=target.shape, input=input.shape))
-    if not target.is_floating_point() or (same_dtype and target.array.dtype != input.array.dtype):
+    if not target.is_floating_point() or (same_dtype and target._array.dtype != input._array.dtype):
         raise RuntimeError(
-            f"Found dtype {dtypes.scalar_type_name(target.array.dtype)} but expected {dtypes.scalar_type_name(input.array.dtype)} "
+            f"Found dtype {dtypes.scalar_type_name(target._array.dtype)} but expected {dtypes.scalar_type_name(input._array.dtype)} "
             f"(the targets of a binary cross-entropy are probabilities: convert them with target.to(input.dtype))"
         )
     return target
@@ -526,7 +526,7 @@ def _optional_weight(weight, input, name, operation, position):
             f"(make it one: chainrule.tensor({name}))"
         )
     try:
-        fits = xp.broadcast_shapes(weight.array.shape, input.array.shape) == input.array.shape
+        fits = xp.broadcast_shapes(weight._array.shape, input._array.shape) == input._array.shape
     except ValueError:
         fits = False
     if not fits:
@@ -564,7 +564,7 @@ def _probabilities_in_range(values):
 
 def _outside_zero_one(name, what, advice, tensor):
     """PyTorch's error for binary_cross_entropy's argument ``name`` holding values outside [0, 1]."""
-    values = tensor.array
+    values = tensor._array
     return RuntimeError(
         f"all elements of {name} should be between 0 and 1 (binary_cross_entropy got {what} in "
         f"[{values.min()}, {values.max()}]); {advice}"
@@ -598,7 +598,7 @@ def _class_index_target(input, target, weight, operation):
     against both; a target (1,) for an input (C,) is taken as the () it stands for, as in PyTorch."""
     if input.ndim == 0:
         raise ValueError(f"{operation}: input must have a class dimension, got a 0-d tensor")
-    input_shape = input.array.shape
+    input_shape = input._array.shape
     expected = () if len(input_shape) == 1 else (input_shape[0],) + input_shape[2:]
     if len(input_shape) == 1 and target.ndim == 1:
         if target.shape[0] != 1:
@@ -607,7 +607,7 @@ def _class_index_target(input, target, weight, operation):
                 f"({operation}: an unbatched input {list(input.shape)} takes one class index, as a 0-d tensor)"
             )
         target = target.reshape(())
-    if target.array.shape != expected:
+    if target._array.shape != expected:
         if input.ndim > 1 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
             raise ValueError(
                 f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]})."
@@ -620,12 +620,12 @@ def _class_index_target(input, target, weight, operation):
             f"{pytorch_words} ({operation}: expected target of shape {list(expected)} for input of shape "
             f"{list(input.shape)}, the input's shape without the class dimension, got {list(target.shape)})"
         )
-    if target.array.dtype not in (xp.int64, xp.uint8):
+    if target._array.dtype not in (xp.int64, xp.uint8):
         probabilities = "" if target.dtype.kind in "iu" else (
             f"; class-probability targets must have the input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
         )
         raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target.array.dtype)} "
+            f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target._array.dtype)} "
             f"({operation}: class indices must be int64, convert them with target.long(){probabilities})"
         )
     if not input.is_floating_point():
@@ -670,11 +670,11 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if not input.is_floating_point():  # PyTorch's cross_entropy starts with log_softmax over the class dimension
         raise not_implemented_for_integers(input, f"log_softmax{'_lastdim' * (input.ndim <= 2)}_kernel_impl", "cross_entropy")
-    if target.array.shape == input.array.shape:  # class probabilities (PyTorch tells them by the shape alone)
-        if target.array.dtype.kind != "f":
+    if target._array.shape == input._array.shape:  # class probabilities (PyTorch tells them by the shape alone)
+        if target._array.dtype.kind != "f":
             raise RuntimeError(
                 f"Expected floating point type for target with class probabilities, got "
-                f"{dtypes.scalar_type_name(target.array.dtype)} (cross_entropy: a target of the input's shape holds "
+                f"{dtypes.scalar_type_name(target._array.dtype)} (cross_entropy: a target of the input's shape holds "
                 f"probabilities; class indices have the input's shape without the class dimension)"
             )
         if ignore_index != -100:
@@ -694,7 +694,7 @@ def _cross_entropy_node(input, target, reduction, label_smoothing):
     """The node PyTorch's cross_entropy ends in, whose name printing the loss shows: nll_loss's
     for class indices, the last step of its formula otherwise (the division of 'mean', the
     negation, the addition of the smoothing term)."""
-    if target.array.dtype.kind == "f":
+    if target._array.dtype.kind == "f":
         return "DivBackward1" if reduction == "mean" else "NegBackward0"
     if label_smoothing > 0:
         return "AddBackward0"
@@ -753,7 +753,7 @@ def linear_cross_entropy(
     if tuple(target.shape) == logits_shape and ignore_index is not None:
         raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
     ignore_index = -100 if ignore_index is None else ignore_index
-    if options is not None and (out_features or label_smoothing != 0.0 or target.array.dtype != xp.int64):
+    if options is not None and (out_features or label_smoothing != 0.0 or target._array.dtype != xp.int64):
         warn_at_caller(
             "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in {'mean','sum','none'}, "
             "label_smoothing == 0, target.dtype == int64, out_features == (). Got "
@@ -867,7 +867,7 @@ def _normalize_by_own_statistics(input, weight, bias, eps, axes, view, running_m
 def _normalize_by_running_statistics(input, weight, bias, eps, view, running_mean, running_var, operation, when, normalize=BatchNormalize):
     """Normalize by the running statistics, fixed values through which no gradient flows."""
     _require_running_statistics(running_mean, running_var, operation, when)
-    mean, var = running_mean.array.reshape(view), running_var.array.reshape(view)
+    mean, var = running_mean._array.reshape(view), running_var._array.reshape(view)
     return for_input(normalize, input).apply(input, weight, bias, mean, var, eps, None, view)
 
 
@@ -1052,7 +1052,7 @@ def _integer_indices(input, operation, position):
             f"{operation}(): argument 'indices' (position {position}) must be Tensor, not {type(input).__name__}; "
             f"make the ids a tensor with chainrule.tensor(ids)"
         )
-    indices = input.array
+    indices = input._array
     if indices.dtype not in (dtypes.int64, dtypes.int32):
         _refuse_index_dtype(indices.dtype, operation)
     return indices
@@ -1126,7 +1126,7 @@ def one_hot(input, num_classes=-1):
         )
     if type(num_classes) is not int:  # a float or a bool is PyTorch's TypeError; a one-element int tensor is taken
         num_classes = integer_argument(num_classes, "one_hot", "num_classes", 2)
-    indices = input.array
+    indices = input._array
     if indices.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor. (one_hot: convert it with .long())")
     if not indices.size and num_classes <= 0:  # as PyTorch, which then tries to count them
@@ -1277,7 +1277,7 @@ def _attend(query, key, value, score_bias, dropout_p, scale, blocked_rows_to_zer
     blocked = (scores == -math.inf).all(-1, keepdim=True) if blocked_rows_to_zero else None
     # Selecting with a mask that is all False changes no bit, so the selections are skipped when no
     # row is blocked, except in a call chainrule.compile records: its program serves every call.
-    if blocked is not None and (function_module._recorder is not None or blocked.array.any()):
+    if blocked is not None and (function_module._recorder is not None or blocked._array.any()):
         weights = where(blocked, 0.0, softmax(where(blocked, 0.0, scores), -1))
     else:
         weights = softmax(scores, -1)
@@ -1655,8 +1655,8 @@ def _bag_padding_row(padding_idx, num_embeddings):
 def _check_bag_dtypes(input, weight, offsets, per_sample_weights):
     """PyTorch's RuntimeErrors for embedding_bag's dtypes: the ids (with offsets, the type both
     promote to) int64 or int32, a floating weight, per_sample_weights of weight's dtype."""
-    ids = input.array
-    ids_dtype = ids.dtype if offsets is None else xp.result_type(ids, offsets.array)
+    ids = input._array
+    ids_dtype = ids.dtype if offsets is None else xp.result_type(ids, offsets._array)
     if ids_dtype not in (dtypes.int64, dtypes.int32):
         _refuse_index_dtype(ids_dtype, "embedding_bag")
     if not weight.is_floating_point():

@@ -206,7 +206,7 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        return tensor.copy_(tensor_from_array(xp.eye(*tensor.shape, dtype=tensor.array.dtype)))
+        return tensor.copy_(tensor_from_array(xp.eye(*tensor.shape, dtype=tensor._array.dtype)))
 
 
 def dirac_(tensor, groups=1):
@@ -219,7 +219,7 @@ def dirac_(tensor, groups=1):
     if out_channels % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
     per_group = out_channels // groups
-    values = xp.zeros(tuple(tensor.shape), dtype=tensor.array.dtype)
+    values = xp.zeros(tuple(tensor.shape), dtype=tensor._array.dtype)
     centre = tuple(size // 2 for size in tensor.shape[2:])
     for group in range(groups):
         for channel in range(min(per_group, tensor.shape[1])):
@@ -240,7 +240,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     columns = tensor.numel() // rows
-    flattened = sampling_algorithms.normal(engine_of(generator), (rows, columns), 0.0, 1.0, tensor.array.dtype).astype(xp.float64)
+    flattened = sampling_algorithms.normal(engine_of(generator), (rows, columns), 0.0, 1.0, tensor._array.dtype).astype(xp.float64)
     if rows < columns:
         flattened = flattened.T
     q, r = xp.linalg.qr(flattened)

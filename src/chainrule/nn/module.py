@@ -170,9 +170,9 @@ def _value_problems(key, value, target):
             f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
             f"the shape in current model is {target.shape}."
         ]
-    if value.array.dtype.kind not in _REAL_KINDS:
+    if value._array.dtype.kind not in _REAL_KINDS:
         return [
-            f"dtype mismatch for {key}: the checkpoint holds {value.array.dtype} values, which "
+            f"dtype mismatch for {key}: the checkpoint holds {value._array.dtype} values, which "
             f"can't be copied into a {target.dtype} tensor without losing them (only real "
             f"numbers and booleans can)."
         ]
@@ -248,7 +248,7 @@ class _LoadUndo:
             id(tensor): tensor for module in modules for tensor in (*module._parameters.values(), *module._buffers.values())
             if tensor is not None and not is_lazy(tensor)
         }
-        self.arrays = [(tensor, tensor.array, tensor.array.copy()) for tensor in tensors.values() if is_writable(tensor.array)]
+        self.arrays = [(tensor, tensor._array, tensor._array.copy()) for tensor in tensors.values() if is_writable(tensor._array)]
         self.extra_states = [
             (module, module.get_extra_state()) for module in modules
             if _overrides(module, "get_extra_state") and _overrides(module, "set_extra_state")
@@ -263,7 +263,7 @@ class _LoadUndo:
                 registry.clear()
                 registry.update(saved)
         for tensor, array, values in self.arrays:
-            tensor.array = array
+            tensor._array = array
             array[...] = values
         for module, state in self.extra_states:
             module.set_extra_state(state)
@@ -975,7 +975,7 @@ class Module:
             for module in modules:
                 for param in module._parameters.values():
                     if param is not None:
-                        param.array = empty_like(param, device=device).array
+                        param._array = empty_like(param, device=device)._array
                 for name, buffer in module._buffers.items():
                     if buffer is not None:
                         module._buffers[name] = empty_like(buffer, device=device)

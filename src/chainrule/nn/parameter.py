@@ -52,7 +52,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         if data is None:
             array = xp.empty((0,), dtype=dtypes.get_default_dtype())
         elif isinstance(data, Tensor):
-            array = data.array
+            array = data._array
         else:
             raise _not_a_tensor_error(data, "Parameter")
         parameter = super().__new__(cls)
@@ -182,7 +182,7 @@ class UninitializedTensorMixin:
         """Give it ``shape`` (and ``dtype``, by default its own) and make it a plain ``cls_to_become``."""
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         placeholder = _ARRAY.__get__(self)
-        self.array = xp.empty(shape, dtype=placeholder.dtype if dtype is None else xp.dtype(dtype))
+        self._array = xp.empty(shape, dtype=placeholder.dtype if dtype is None else xp.dtype(dtype))
         self.__class__ = self.cls_to_become
 
     def __repr__(self):
@@ -239,7 +239,7 @@ ALLOWED_METHODS = (
     "size", "copy_", "is_complex", "is_floating_point", "half", "float", "double", "char", "short", "int", "long",
     "cuda", "cpu", "to", "get_device",
 )
-_ARRAY = Tensor.array  # the slot that holds a tensor's array, behind the mixin's ``array`` property
+_ARRAY = Tensor._array  # the slot that holds a tensor's array, behind the mixin's ``array`` property
 _reading = set()  # the ids of the uninitialized tensors an allowed member is working on now
 
 

@@ -74,7 +74,7 @@ def one_minus_square(x):
     (the plain backward's, on arrays, is ``backend.ArrayFunctions.one_minus_square``). Rounded
     once, as that one: formed in float64 for narrower floats, so that a recorded backward
     (create_graph, jacrev, hessian) gives the plain backward's bits, as PyTorch's does."""
-    if x.array.dtype.itemsize >= 8:
+    if x._array.dtype.itemsize >= 8:
         return 1.0 - x * x
     wide = x.double()
     return (1.0 - wide * wide).to(x.dtype)
@@ -824,8 +824,8 @@ def _softmax_operands(x, dim, dtype, operation):
     kernel = "softmax" if operation == "softmin" else operation  # softmin is softmax(-x)
     last = x.ndim <= 1 or isinstance(dim, int) and dim in (-1, x.ndim - 1)
     require_floating(x, f"\"{kernel}{'_lastdim' * last}_kernel_impl\" not implemented for '{{type}}'", operation, NotImplementedError)
-    if x.array.dtype.kind == "c":
-        raise complex_refused(operation, x.array.dtype)
+    if x._array.dtype.kind == "c":
+        raise complex_refused(operation, x._array.dtype)
     try:
         if type(dim) is bool:
             raise TypeError
@@ -905,7 +905,7 @@ def hardsigmoid(input, inplace=False):
 @public(method=False)
 def threshold(input, threshold, value, inplace=False):
     """``value`` where x ≤ threshold, else x (a nan passes through, as in PyTorch)."""
-    if input.array.dtype.kind == "b":
+    if input._array.dtype.kind == "b":
         raise NotImplementedError('"threshold_cpu" not implemented for \'Bool\': convert the tensor first, e.g. x.float()')
     return applied(Threshold, input, inplace, threshold, value)
 
@@ -972,8 +972,8 @@ def prelu(input, weight):
         input, weight = operands_in_modes("prelu", (input, weight))  # autocast casts both, as PyTorch's
         if weight.dtype != input.dtype:
             raise RuntimeError(
-                f"prelu: Type promoting not supported. Got {dtype_name(input.array.dtype)} and "
-                f"{dtype_name(weight.array.dtype)}; convert the weight with .to(input.dtype)"
+                f"prelu: Type promoting not supported. Got {dtype_name(input._array.dtype)} and "
+                f"{dtype_name(weight._array.dtype)}; convert the weight with .to(input.dtype)"
             )
     view = () if count == 1 else (1, channels) + (1,) * (input.ndim - 2)
     return PReLU.apply(input, weight, view)
@@ -988,9 +988,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound (got lower={lower}, upper={upper})")
     require_float_input(input, "rrelu")
     if training:
-        if input.array.dtype == xp.float16:
+        if input._array.dtype == xp.float16:
             raise NotImplementedError('"rrelu_with_noise_out_cpu" not implemented for \'Half\' (in training); convert with .float()')
-        slopes = drawn(rrelu_slopes, None, input.array, lower, upper)
+        slopes = drawn(rrelu_slopes, None, input._array, lower, upper)
     else:
         slopes = (lower + upper) / 2
     return applied(RReLU, input, inplace, slopes)
@@ -1037,22 +1037,22 @@ def applied(operation, input, inplace, *args):
 def refuse_bool_input(x, message, operation=None):
     """PyTorch's RuntimeError for a bool tensor where it computes on numbers (relu, hardtanh), and
     with ``operation`` its refusal of complex numbers, which have no order (relu)."""
-    kind = x.array.dtype.kind
+    kind = x._array.dtype.kind
     if kind == "b":
         raise RuntimeError(f"{message}: convert the tensor first, e.g. x.float()")
     if kind == "c" and operation is not None:
-        raise complex_refused(operation, x.array.dtype)
+        raise complex_refused(operation, x._array.dtype)
 
 
 def require_float_input(x, operation):
     """PyTorch's refusal of integer, bool and complex tensors where it computes with floats only."""
-    if x.array.dtype.kind != "f":
-        if x.array.dtype.kind == "c" and operation in REFUSED_ON_COMPLEX:
-            raise complex_refused(operation, x.array.dtype)
+    if x._array.dtype.kind != "f":
+        if x._array.dtype.kind == "c" and operation in REFUSED_ON_COMPLEX:
+            raise complex_refused(operation, x._array.dtype)
         kernel = _KERNELS.get(operation, f"{operation}_cpu")
         raise NotImplementedError(
-            f'"{kernel}" not implemented for \'{scalar_type_name(x.array.dtype)}\' ({operation} needs a floating point '
-            f"tensor, this is {dtype_name(x.array.dtype)}: convert it first, e.g. x.float())"
+            f'"{kernel}" not implemented for \'{scalar_type_name(x._array.dtype)}\' ({operation} needs a floating point '
+            f"tensor, this is {dtype_name(x._array.dtype)}: convert it first, e.g. x.float())"
         )
 
 

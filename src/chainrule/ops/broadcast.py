@@ -57,7 +57,7 @@ def broadcast_to(x, shape):
     shape. For chainrule's own operations and backward formulas, which skip the node there; the
     public ``broadcast_to`` and ``expand`` make a new view always, as PyTorch's."""
     shape = tuple(shape)
-    if x.array.shape == shape:
+    if x._array.shape == shape:
         return x
     return BroadcastTo.apply(x, shape)
 
@@ -69,19 +69,19 @@ def expand(x, *sizes):
     even at x's own shape, as in PyTorch."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    lead = len(sizes) - x.array.ndim
+    lead = len(sizes) - x._array.ndim
     if lead < 0:
         raise RuntimeError(
-            f"expand({x.type()}{{{list(x.array.shape)}}}, size={list(sizes)}): the number of sizes provided ({len(sizes)}) "
-            f"must be greater or equal to the number of dimensions in the tensor ({x.array.ndim})"
+            f"expand({x.type()}{{{list(x._array.shape)}}}, size={list(sizes)}): the number of sizes provided ({len(sizes)}) "
+            f"must be greater or equal to the number of dimensions in the tensor ({x._array.ndim})"
         )
     leading_keep = next((axis for axis in range(lead) if sizes[axis] == -1), None)
     if leading_keep is not None:  # there is no size to keep in a dimension the tensor lacks
         raise RuntimeError(
             f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension "
-            f"{leading_keep} (expand{tuple(sizes)} of shape {tuple(x.array.shape)}: give that dimension's size)"
+            f"{leading_keep} (expand{tuple(sizes)} of shape {tuple(x._array.shape)}: give that dimension's size)"
         )
-    shape = tuple(x.array.shape[axis - lead] if size == -1 else size for axis, size in enumerate(sizes))
+    shape = tuple(x._array.shape[axis - lead] if size == -1 else size for axis, size in enumerate(sizes))
     return BroadcastTo.apply(x, shape)
 
 
@@ -102,14 +102,14 @@ def broadcast_to_view(input, size):
 def sum_to(x, shape):
     """``x`` summed over broadcast axes to have ``shape`` (the gradient of ``broadcast_to``)."""
     shape = tuple(shape)
-    if x.array.shape == shape:
+    if x._array.shape == shape:
         return x
     return SumTo.apply(x, shape)
 
 
 def broadcast_shape(x1, x2, operation):
     """The shape x1 and x2 broadcast to, or PyTorch's error naming the first dimension that differs."""
-    return common_shape((x1.array.shape, x2.array.shape), operation)
+    return common_shape((x1._array.shape, x2._array.shape), operation)
 
 
 def common_shape(shapes, operation):

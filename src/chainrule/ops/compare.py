@@ -45,14 +45,14 @@ def _elementwise(name, array_function, doc, integers_only=False, in_place=False,
 
     def function(a, b):
         a, b = binary_operands(a, b, refuse_first, refuse_second)
-        if ordering and a.array.dtype.kind == "c":  # (both operands have one dtype now)
-            raise complex_refused(name, a.array.dtype)
+        if ordering and a._array.dtype.kind == "c":  # (both operands have one dtype now)
+            raise complex_refused(name, a._array.dtype)
         if integers_only:
-            _require_integers(name, xp.result_type(a.array, b.array))
+            _require_integers(name, xp.result_type(a._array, b._array))
         try:
             return keep_operands_layout(computed_without_gradient(array_function, (a, b)), (a, b))
         except ValueError:
-            raise broadcast_error([a.array.shape, b.array.shape], name) from None
+            raise broadcast_error([a._array.shape, b._array.shape], name) from None
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
@@ -74,7 +74,7 @@ def _one_input(name, array_function, doc, integers_only=False, in_place=False, o
 
     def function(x):
         if integers_only:
-            _require_integers(name, x.array.dtype)
+            _require_integers(name, x._array.dtype)
         return keep_operands_layout(computed_without_gradient(array_function, (x,)), (x,))
 
     function.__name__ = function.__qualname__ = name
@@ -223,16 +223,16 @@ def _isclose(operation, a, b, rtol, atol, equal_nan):
             raise RuntimeError(
                 f"{name} must be greater than or equal to zero, but got {float(tolerance):g} ({operation}: pass a tolerance >= 0)"
             )
-    if a.array.dtype != b.array.dtype:
+    if a._array.dtype != b._array.dtype:
         raise RuntimeError(
-            f"{dtypes.scalar_type_name(a.array.dtype)} did not match {dtypes.scalar_type_name(b.array.dtype)} "
+            f"{dtypes.scalar_type_name(a._array.dtype)} did not match {dtypes.scalar_type_name(b._array.dtype)} "
             f"({operation} compares tensors of one dtype; convert one first, e.g. b.to(a.dtype))"
         )
     keywords = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan, "float_dtype": dtypes.get_default_dtype()}
     try:
         return computed_without_gradient(_close, (a, b), keywords)
     except ValueError:
-        raise broadcast_error((a.array.shape, b.array.shape), operation) from None
+        raise broadcast_error((a._array.shape, b._array.shape), operation) from None
 
 
 def _close(a, b, *, rtol, atol, equal_nan, float_dtype):
@@ -252,7 +252,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True (a Python bool) when every element satisfies |a - b| <= atol + rtol |b| (arguments
     checked as by ``isclose``)."""
     read_into_python("allclose")
-    return bool(_isclose("allclose", a, b, rtol, atol, equal_nan).array.all())
+    return bool(_isclose("allclose", a, b, rtol, atol, equal_nan)._array.all())
 
 
 @public
@@ -261,7 +261,7 @@ def equal(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"equal(): expected two tensors, got {type(a).__name__} and {type(b).__name__}")
     read_into_python("equal")
-    return a.array.shape == b.array.shape and bool(xp.array_equal(a.array, b.array))
+    return a._array.shape == b._array.shape and bool(xp.array_equal(a._array, b._array))
 
 
 # ----------------------------------------------------------------------------- membership and sorted search
@@ -274,7 +274,7 @@ def isin(elements=None, test_elements=None, *, element=None, test_element=None, 
     float32's 0.1, ``isin(uint8_x, -1)`` for 255. Bool has no isin in PyTorch: a RuntimeError."""
     elements, test_elements = _isin_operands(elements, test_elements, element, test_element)
     elements, test_elements = binary_operands(elements, test_elements)
-    found = xp.isin(elements.array, test_elements.array, assume_unique=assume_unique, invert=invert)
+    found = xp.isin(elements._array, test_elements._array, assume_unique=assume_unique, invert=invert)
     return tensor_from_array(as_array(found))
 
 
@@ -296,7 +296,7 @@ def _isin_operands(elements, test_elements, element, test_element):
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise _isin_error(elements, test_elements)
     for each in (elements, test_elements):
-        if isinstance(each, bool) or (isinstance(each, Tensor) and each.array.dtype == bool):
+        if isinstance(each, bool) or (isinstance(each, Tensor) and each._array.dtype == bool):
             raise RuntimeError("Unsupported input type encountered for isin(): Bool; convert a bool tensor first, e.g. x.long()")
     return elements, test_elements
 
@@ -326,7 +326,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if side not in (None, "left", "right"):
         raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
     side = side or ("right" if right else "left")
-    sequence, values = sorted_sequence.array, _values(input)
+    sequence, values = sorted_sequence._array, _values(input)
     if values.ndim == 0 and sequence.ndim != 1:
         raise RuntimeError(
             f"torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension is 1, but we "
@@ -377,14 +377,14 @@ def _sorted_positions(sequence, values, order=None, *, side, dtype):
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value of ``input`` among the sorted 1-D ``boundaries``: i with
     boundaries[i-1] < x <= boundaries[i] (with ``right``, boundaries[i-1] <= x < boundaries[i])."""
-    if boundaries.array.ndim != 1:
-        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.array.ndim})")
+    if boundaries._array.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._array.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def _values(value):
     """The array of a tensor, or a number (or list) as an array."""
-    return value.array if isinstance(value, Tensor) else as_array(value)
+    return value._array if isinstance(value, Tensor) else as_array(value)
 
 
 # ----------------------------------------------------------------------------- Python's operators
@@ -418,7 +418,7 @@ install_method("__ge__", operator_form(ge))
 
 def _inverted(self):
     """``~tensor``: bitwise_not, refused for floating tensors with PyTorch's TypeError."""
-    if self.array.dtype.kind == "f":
+    if self._array.dtype.kind == "f":
         raise TypeError(
             "~ (operator.invert) is only implemented on integer and Boolean-type tensors; for a float mask use "
             "logical_not(x) or x == 0"

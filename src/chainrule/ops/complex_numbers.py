@@ -44,7 +44,7 @@ def _is_complex_array(array):
 def is_complex(input):
     """Whether ``input`` holds complex numbers (dtype complex64 or complex128)."""
     _expect_tensor(input, "is_complex")
-    return _is_complex_array(input.array)
+    return _is_complex_array(input._array)
 
 
 @public
@@ -91,18 +91,18 @@ def conj(input):
     """The complex conjugate x - iy of each element; for a real tensor, the tensor itself (the same
     object, as in PyTorch)."""
     _expect_tensor(input, "conj")
-    return Conj.apply(input) if _is_complex_array(input.array) else input
+    return Conj.apply(input) if _is_complex_array(input._array) else input
 
 
 @public(out=True)
 def conj_physical(input):
     """``conj``, computed at once (as every conj here is)."""
     _expect_tensor(input, "conj_physical")
-    return ConjPhysical.apply(input) if _is_complex_array(input.array) else input
+    return ConjPhysical.apply(input) if _is_complex_array(input._array) else input
 
 
 def _conj_physical_(self):
-    if _is_complex_array(self.array):
+    if _is_complex_array(self._array):
         self.copy_(ConjPhysical.apply(self.clone()))  # (a clone: the conjugate is computed before the write)
     return self
 
@@ -150,14 +150,14 @@ def real(input):
     """The real parts of a complex tensor, as a view (``x.real.mul_(2)`` doubles them in x); a real
     tensor itself."""
     _expect_tensor(input, "real")
-    return Real.apply(input) if _is_complex_array(input.array) else input
+    return Real.apply(input) if _is_complex_array(input._array) else input
 
 
 @public(name="imag", method=False)
 def imag(input):
     """The imaginary parts of a complex tensor, as a view; on a real tensor an error, as in PyTorch."""
     _expect_tensor(input, "imag")
-    if not _is_complex_array(input.array):
+    if not _is_complex_array(input._array):
         raise RuntimeError(
             f"imag is not implemented for tensors with non-complex dtypes (this one is {input.dtype}): a real "
             f"number's imaginary part is 0; make it complex first (x.to(chainrule.complex64))"
@@ -238,16 +238,16 @@ def _check_parts(first, second, operation, names):
     complex's real and imag): float or double, of one dtype."""
     for tensor, name in zip((first, second), names):
         _expect_tensor(tensor, operation)
-        if tensor.array.dtype not in (xp.float32, xp.float64):
+        if tensor._array.dtype not in (xp.float32, xp.float64):
             raise RuntimeError(
-                f"Expected both inputs to be Half, Float or Double tensors but got {dtypes.scalar_type_name(first.array.dtype)} "
-                f"and {dtypes.scalar_type_name(second.array.dtype)} ({operation}'s {names[0]} and {names[1]} are real "
+                f"Expected both inputs to be Half, Float or Double tensors but got {dtypes.scalar_type_name(first._array.dtype)} "
+                f"and {dtypes.scalar_type_name(second._array.dtype)} ({operation}'s {names[0]} and {names[1]} are real "
                 f"float32 or float64 tensors; Half has no complex dtype here)"
             )
-    if first.array.dtype != second.array.dtype:
+    if first._array.dtype != second._array.dtype:
         raise RuntimeError(
-            f"Expected object of scalar type {dtypes.scalar_type_name(first.array.dtype)} but got scalar type "
-            f"{dtypes.scalar_type_name(second.array.dtype)} for second argument ({operation}'s {names[1]} must have "
+            f"Expected object of scalar type {dtypes.scalar_type_name(first._array.dtype)} but got scalar type "
+            f"{dtypes.scalar_type_name(second._array.dtype)} for second argument ({operation}'s {names[1]} must have "
             f"{names[0]}'s dtype)"
         )
 
@@ -316,7 +316,7 @@ def view_as_real(input):
     """A real view (..., 2) of a complex tensor (...): the real and imaginary parts of each element
     side by side, sharing its memory."""
     _expect_tensor(input, "view_as_real")
-    if not _is_complex_array(input.array):
+    if not _is_complex_array(input._array):
         raise RuntimeError(f"view_as_real is only supported for complex tensors (this one is {input.dtype})")
     return ViewAsReal.apply(input)
 
@@ -326,7 +326,7 @@ def view_as_complex(input):
     """A complex view (...) of a real tensor (..., 2) whose last dimension holds real and imaginary
     parts side by side (with stride 1), sharing its memory."""
     _expect_tensor(input, "view_as_complex")
-    array = input.array
+    array = input._array
     if array.dtype not in (xp.float32, xp.float64):
         raise RuntimeError(
             f"view_as_complex is only supported for float and double tensors, but got a tensor of scalar type: "
@@ -352,26 +352,26 @@ def view_as_complex(input):
 def adjoint(input):
     """The conjugate transpose of each matrix of ``input`` (*, m, n) -> (*, n, m): for real numbers,
     ``input.mT`` (a view)."""
-    if input.array.ndim == 0:
+    if input._array.ndim == 0:
         return _deprecated_on_0d(input, "adjoint()")
-    if input.array.ndim < 2:
-        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {input.array.ndim}-D tensor.")
+    if input._array.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {input._array.ndim}-D tensor.")
     return conj(transpose(input, -2, -1))
 
 
 def _conjugate_transpose(self):
-    if self.array.ndim == 0:
+    if self._array.ndim == 0:
         return _deprecated_on_0d(self, "Tensor.H")
-    if self.array.ndim != 2:
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.array.ndim}-D tensor.")
+    if self._array.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._array.ndim}-D tensor.")
     return conj(transpose(self, 0, 1))
 
 
 def _matrices_conjugate_transpose(self):
-    if self.array.ndim == 0:
+    if self._array.ndim == 0:
         return _deprecated_on_0d(self, "Tensor.mH")
-    if self.array.ndim < 2:
-        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.array.ndim}-D tensor.")
+    if self._array.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self._array.ndim}-D tensor.")
     return conj(transpose(self, -2, -1))
 
 
@@ -393,8 +393,8 @@ def _refusing_complex(function, operation):
     def refusing(*args, **kwargs):
         first = args[0] if args else kwargs.get("input")
         for argument in (first, args[1] if len(args) > 1 else None):
-            if isinstance(argument, Tensor) and argument.array.dtype.kind == "c":
-                raise complex_refused(operation, argument.array.dtype, whole=len(args) == 1 and not kwargs)
+            if isinstance(argument, Tensor) and argument._array.dtype.kind == "c":
+                raise complex_refused(operation, argument._array.dtype, whole=len(args) == 1 and not kwargs)
         return function(*args, **kwargs)
 
     return refusing

@@ -514,8 +514,8 @@ def check_convolution_input(input, weight, bias, groups, spatial, operation, tra
     dtypes (unless autocast casts them), the wrong number of dimensions, of channels, a bias of the
     wrong size, groups that do not divide the channels."""
     layout = LAYOUTS[spatial]
-    input_type = input.array.dtype
-    if weight.array.dtype != input_type or (bias is not None and bias.array.dtype != input_type):
+    input_type = input._array.dtype
+    if weight._array.dtype != input_type or (bias is not None and bias._array.dtype != input_type):
         input, weight, bias = _in_one_dtype(input, weight, bias, operation)
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
@@ -561,10 +561,10 @@ def _in_one_dtype(input, weight, bias, operation):
     """input, weight and bias of mixed dtypes cast by autocast, where it casts ``operation``'s
     operands (PyTorch's autocast casts before the convolution checks them), else PyTorch's errors."""
     input, weight, bias = operands_in_modes(operation, (input, weight, bias))
-    input_type, weight_type = input.array.dtype, weight.array.dtype
-    if bias is not None and bias.array.dtype != input_type:
+    input_type, weight_type = input._array.dtype, weight._array.dtype
+    if bias is not None and bias._array.dtype != input_type:
         raise RuntimeError(
-            f"Input type ({_c_type(input_type)}) and bias type ({_c_type(bias.array.dtype)}) should be the same "
+            f"Input type ({_c_type(input_type)}) and bias type ({_c_type(bias._array.dtype)}) should be the same "
             f"({operation}: convert the input, e.g. x.float(), or the module, e.g. model.double())"
         )
     if weight_type != input_type:
@@ -804,9 +804,9 @@ def _window_arguments(kernel_size, dilation, padding, stride, operation):
 
 def _check_window_dtype(input, kernel_name, operation):
     """PyTorch's im2col and col2im take floating, complex and bool tensors, not integer ones."""
-    if input.array.dtype.kind in "iu":
+    if input._array.dtype.kind in "iu":
         raise NotImplementedError(
-            f'"{kernel_name}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' ({operation}: '
+            f'"{kernel_name}" not implemented for \'{dtypes.scalar_type_name(input._array.dtype)}\' ({operation}: '
             f"convert the input to a floating dtype, e.g. x.float())"
         )
 

@@ -133,9 +133,9 @@ def _log_occupancy(log_products, extended, classes):
 
 def _lengths(lengths, batch, name, operation):
     """Lengths given as a tensor, a sequence or (unbatched) an int, as an int64 array (N,)."""
-    array = lengths.array if hasattr(lengths, "array") else xp.asarray(lengths)
+    array = lengths._array if hasattr(lengths, "_array") else xp.asarray(lengths)
     if array.dtype.kind not in "iu":
-        if hasattr(lengths, "array"):  # PyTorch's words for a tensor; its argument parser's TypeError for a sequence
+        if hasattr(lengths, "_array"):  # PyTorch's words for a tensor; its argument parser's TypeError for a sequence
             raise RuntimeError(f"{name} must be integral ({operation}: got a {array.dtype} tensor; convert it with .long())")
         raise TypeError(f"{operation}(): {name} must be integers (a tensor or a tuple of ints), got {array.dtype}")
     array = array.reshape(-1).astype(xp.int64)
@@ -146,7 +146,7 @@ def _lengths(lengths, batch, name, operation):
 
 def _padded_targets(targets, target_lengths, batch, operation):
     """Targets (N, S) as given, or concatenated (sum of lengths,) cut into rows, as an int64 array."""
-    array = targets.array
+    array = targets._array
     if array.ndim == 2:
         if target_lengths.size and target_lengths.max() > array.shape[1]:
             raise RuntimeError(
@@ -208,7 +208,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise IndexError(f"{operation}: target labels must lie in [0, {classes}), got {padded[used].min()} .. {padded[used].max()}")
     losses = CtcLoss.apply(log_probs, padded, input_lengths, target_lengths, blank, zero_infinity)
     if reduction == "mean":
-        divisor = tensor_from_array(xp.maximum(target_lengths, 1).astype(log_probs.array.dtype))
+        divisor = tensor_from_array(xp.maximum(target_lengths, 1).astype(log_probs._array.dtype))
         return (losses / divisor).mean()
     if reduction == "sum":
         return losses.sum()

@@ -145,14 +145,14 @@ def adjoint(matrix, functions):
 def check_matrices(A, operation, square=True, floating=True, kernel=None):
     """PyTorch's checks on the matrix argument: at least 2-D, floating (when ``floating``), square
     (when ``square``), of a dtype that LAPACK's ``kernel`` computes in (when named)."""
-    if A.array.ndim < 2:
+    if A._array.ndim < 2:
         raise RuntimeError(f"{operation}: The input tensor A must have at least 2 dimensions.")
-    if floating and A.array.dtype.kind not in "fc":
+    if floating and A._array.dtype.kind not in "fc":
         raise RuntimeError(
             f"{operation}: Expected a floating point or complex tensor as input. Got {type_name(A)}; convert it "
             f"first, e.g. A.double()"
         )
-    rows, columns = A.array.shape[-2:]
+    rows, columns = A._array.shape[-2:]
     if square and rows != columns:
         raise RuntimeError(f"{operation}: A must be batches of square matrices, but they are {rows} by {columns} matrices")
     if kernel is not None:
@@ -162,7 +162,7 @@ def check_matrices(A, operation, square=True, floating=True, kernel=None):
 def check_kernel(A, kernel):
     """PyTorch's NotImplementedError where its CPU ``kernel`` (a LAPACK routine, which computes in
     float32, float64, complex64 and complex128 only) has no version for A's dtype: integers, bool, float16."""
-    if A.array.dtype.kind not in "fc" or A.array.dtype.itemsize < 4:
+    if A._array.dtype.kind not in "fc" or A._array.dtype.itemsize < 4:
         raise NotImplementedError(
             f'"{kernel}" not implemented for \'{type_name(A)}\'; convert A first, e.g. A.float() or A.double()'
         )
@@ -170,7 +170,7 @@ def check_kernel(A, kernel):
 
 def check_precision(A, operation):
     """PyTorch's RuntimeError where an operation refuses a half-precision matrix before any kernel."""
-    if A.array.dtype == dtypes.float16:
+    if A._array.dtype == dtypes.float16:
         raise RuntimeError(
             f"{operation}: Low precision dtypes not supported. Got Half; convert A first, e.g. A.float()"
         )
@@ -178,12 +178,12 @@ def check_precision(A, operation):
 
 def type_name(tensor):
     """PyTorch's name of the tensor's dtype in its errors: Float, Double, Long..."""
-    return dtypes.scalar_type_name(tensor.array.dtype)
+    return dtypes.scalar_type_name(tensor._array.dtype)
 
 
 def check_same_dtype(A, B, message):
     """A RuntimeError, ``message`` with {A} and {B} as the two dtypes' names, unless A and B share a dtype."""
-    if A.array.dtype != B.array.dtype:
+    if A._array.dtype != B._array.dtype:
         raise RuntimeError(message.format(A=type_name(A), B=type_name(B)) + " Convert one with .to(other.dtype).")
 
 
@@ -316,13 +316,13 @@ def computed_where_possible(function, A, kind, operation, check_errors):
     # step runs eagerly
     read_into_python(f"{operation}'s test of each matrix")
     try:  # the backend raises exactly where LAPACK's info is not 0: find which matrices only then
-        return function(A), tensor_from_array(xp.zeros(A.array.shape[:-2], dtype=dtypes.int32))
+        return function(A), tensor_from_array(xp.zeros(A._array.shape[:-2], dtype=dtypes.int32))
     except LinAlgError:
-        info = FAILURES[kind][0](A.array)
+        info = FAILURES[kind][0](A._array)
     if check_errors:
         raise failure(operation, info, FAILURES[kind][1])
     failed = (info != 0)[..., None, None]
-    identity = tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
+    identity = tensor_from_array(xp.eye(A._array.shape[-1], dtype=A._array.dtype))
     result = function(registry.functions.where(tensor_from_array(failed), identity, A))
     per_result = failed.reshape(info.shape + (1,) * (result.ndim - info.ndim))  # a vector result has one dimension less
     return registry.functions.where(tensor_from_array(per_result), xp.nan, result), tensor_from_array(info)
@@ -505,7 +505,7 @@ def check_phase_invariance(imaginary_diagonal, operation):
     """PyTorch's refusal of a loss that depends on the phase of complex singular vectors or
     eigenvectors (each is defined up to a factor e^{iφ}): the imaginary parts of diag(Vᴴ G_V) (for
     the SVD, of diag(Uᴴ G_U) + diag(Vᴴ G_V)) must vanish, within PyTorch's lax 1e-2."""
-    values = imaginary_diagonal.array if isinstance(imaginary_diagonal, Tensor) else imaginary_diagonal
+    values = imaginary_diagonal._array if isinstance(imaginary_diagonal, Tensor) else imaginary_diagonal
     if not xp.allclose(values, 0.0, rtol=1e-2, atol=1e-2):
         raise RuntimeError(f"{operation}: {PHASE_DEPENDENT[operation]}")
 
@@ -754,19 +754,19 @@ def solution_for(A, B, left, operation):
     """``solve``, errors naming ``operation`` (the public function called)."""
     check_matrices(A, "linalg.solve")
     check_same_dtype(A, B, "linalg.solve: Expected A and B to have the same dtype, but found A of type {A} and B of type {B} instead.")
-    vector = B.array.ndim == 1 or B.array.shape == A.array.shape[:-1]
-    size = A.array.shape[-1]
+    vector = B._array.ndim == 1 or B._array.shape == A._array.shape[:-1]
+    size = A._array.shape[-1]
     if not left:
-        columns = 1 if vector else B.array.shape[-1]  # X A = b has no vector form
+        columns = 1 if vector else B._array.shape[-1]  # X A = b has no vector form
         if columns != size:
-            shown = f"{B.array.shape[-1]}x1" if vector else f"{B.array.shape[-2]}x{B.array.shape[-1]}"
+            shown = f"{B._array.shape[-1]}x1" if vector else f"{B._array.shape[-2]}x{B._array.shape[-1]}"
             raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B ({size}x{size} and {shown})")
         return transposed(solution_for(transposed(A), transposed(B), True, operation))
-    rows = B.array.shape[-1] if vector else B.array.shape[-2] if B.array.ndim >= 2 else None
+    rows = B._array.shape[-1] if vector else B._array.shape[-2] if B._array.ndim >= 2 else None
     if rows != size:
-        shown = f"{size}x{size} and {B.array.shape[-1]}" if vector else f"{size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]}"
+        shown = f"{size}x{size} and {B._array.shape[-1]}" if vector else f"{size}x{size} and {B._array.shape[-2]}x{B._array.shape[-1]}"
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({shown})")
-    common_shape((B.array.shape[: -1 if vector else -2], A.array.shape[:-2]), "linalg.solve")  # B's first, as PyTorch's message counts them
+    common_shape((B._array.shape[: -1 if vector else -2], A._array.shape[:-2]), "linalg.solve")  # B's first, as PyTorch's message counts them
     check_kernel(A, "lu_cpu")
     if vector:
         return shape.squeeze(Solve.apply(A, shape.unsqueeze(B, -1), operation), -1)
@@ -825,11 +825,11 @@ def svd(A, full_matrices=True, *, driver=None):
     check_matrices(A, "linalg.svd", square=False, kernel="linalg_svd_cpu")
     check_no_driver(driver)
     U, S, Vh = Svd.apply(A)
-    rows, columns = A.array.shape[-2:]
+    rows, columns = A._array.shape[-2:]
     if not full_matrices or rows == columns:
         return linalg_svd((U, S, Vh))
-    U_full, _, Vh_full = converged(linalg.svd, "linalg.svd", A.array)
-    k = S.array.shape[-1]
+    U_full, _, Vh_full = converged(linalg.svd, "linalg.svd", A._array)
+    k = S._array.shape[-1]
     U = cat([U, tensor_from_array(U_full[..., k:])], -1)
     Vh = cat([Vh, tensor_from_array(Vh_full[..., k:, :])], -2)
     return linalg_svd((U, S, Vh))
@@ -866,10 +866,10 @@ def eig(A):
     a real A, with A V = V diag(λ); each eigenvector has norm 1 and is defined up to a factor e^{iφ}
     (a loss that depends on that phase has no gradient: RuntimeError, as PyTorch's)."""
     check_matrices(A, "linalg.eig", floating=False)
-    if A.array.dtype.kind in "biu":
+    if A._array.dtype.kind in "biu":
         raise RuntimeError(f"Unknown Complex ScalarType for {type_name(A)}; convert A first, e.g. A.double()")
     check_kernel(A, "linalg_eig_out_cpu")
-    if not xp.isfinite(A.array).all():
+    if not xp.isfinite(A._array).all():
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     return linalg_eig(Eig.apply(A))
 
@@ -896,7 +896,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
 def tolerances(A, atol, rtol):
     """PyTorch's default tolerances of pinv and matrix_rank, as numbers."""
     if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else xp.finfo(A.array.dtype).eps * max(A.array.shape[-2:])
+        rtol = 0.0 if atol is not None and atol > 0 else xp.finfo(A._array.dtype).eps * max(A._array.shape[-2:])
     return (0.0 if atol is None else atol), rtol
 
 
@@ -920,7 +920,7 @@ def matrix_power(A, n):
     check_matrices(A, "linalg.matrix_power", floating=False)
     if n == 0:
         # identities that stay in the graph with a zero gradient, as PyTorch's
-        return A * 0 + tensor_from_array(xp.eye(A.array.shape[-1], dtype=A.array.dtype))
+        return A * 0 + tensor_from_array(xp.eye(A._array.shape[-1], dtype=A._array.dtype))
     power, remaining, result = inv(A) if n < 0 else A, abs(n), None
     while True:  # result = Π of power^(2^i) over the bits i of |n|
         if remaining & 1:

@@ -57,7 +57,7 @@ def _divided_by_floored_norm(x, dim, eps):
 def _floating_pair(x1, x2, operation):
     """x1 and x2 in their common dtype, which must be floating (integers are converted)."""
     x1, x2 = binary_operands(x1, x2)
-    common = xp.result_type(x1.array, x2.array)
+    common = xp.result_type(x1._array, x2._array)
     if common.kind != "f":
         raise RuntimeError(
             f"{operation}: expected common dtype to be floating point, yet common dtype is {common.name} "
@@ -90,7 +90,7 @@ def pdist(input, p=2):
     """
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D (input of shape {tuple(input.shape)})")
-    if input.array.dtype.kind != "f":
+    if input._array.dtype.kind != "f":
         raise RuntimeError(f"pdist only supports floating-point dtypes (pdist: the input is {input.dtype}; convert it with .float())")
     if p < 0:
         raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
@@ -106,10 +106,10 @@ def pdist(input, p=2):
 def dist(input, other, p=2):
     """‖input - other‖_p over all elements (input and other broadcast together): a 0-d tensor.
     p = 2 by default; 1, inf, -inf, 0 (the count of differing elements) or any other number."""
-    if input.array.dtype.kind not in "fc" or other.array.dtype.kind not in "fc":
+    if input._array.dtype.kind not in "fc" or other._array.dtype.kind not in "fc":
         raise RuntimeError(
-            f"norm(): input dtype should be either floating point or complex. Got {input.array.dtype.name} "
-            f"and {other.array.dtype.name} instead; convert them with .float()"
+            f"norm(): input dtype should be either floating point or complex. Got {input._array.dtype.name} "
+            f"and {other._array.dtype.name} instead; convert them with .float()"
         )
     difference = input - other
     return norm_over(difference, p, tuple(range(difference.ndim)), False, "DistBackward0")

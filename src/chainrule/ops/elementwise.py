@@ -1451,16 +1451,16 @@ def _half_with_number(function, input, other):
     a second operand of one element as a number, unrounded. None where the operands are no such
     pair. (PyTorch's sums and differences round the number to float16 first, as NumPy does.)"""
     if isinstance(input, Tensor):  # first, as cheaply as can be: most products are of no float16 tensor
-        if input.array.dtype is not _HALF:
+        if input._array.dtype is not _HALF:
             return None
         tensor, number = input, other
         if not _is_number(other):
-            if not (isinstance(other, Tensor) and other.array.ndim == 0 and other.array.dtype.kind in "iuf"):
+            if not (isinstance(other, Tensor) and other._array.ndim == 0 and other._array.dtype.kind in "iuf"):
                 return None
-            if not tensor.array.ndim or other.array.dtype is _HALF:  # the result is float32 / the number exact
+            if not tensor._array.ndim or other._array.dtype is _HALF:  # the result is float32 / the number exact
                 return None
-            number = other if other.array.dtype is _SINGLE else other.to(dtypes.float32)
-    elif _is_number(input) and isinstance(other, Tensor) and other.array.dtype is _HALF:
+            number = other if other._array.dtype is _SINGLE else other.to(dtypes.float32)
+    elif _is_number(input) and isinstance(other, Tensor) and other._array.dtype is _HALF:
         tensor, number = other, input
     else:
         return None
@@ -1507,7 +1507,7 @@ def _plus_scaled(function, input, other, alpha):
     1e6 of float16 ones, is a RuntimeError, where ``int8_x + 1000`` wraps). Of float16 tensors,
     the sum is rounded once, as PyTorch computes it (``ScaledAdd``)."""
     input, other = binary_operands(input, other)
-    common = xp.result_type(input.array, other.array)
+    common = xp.result_type(input._array, other._array)
     if isinstance(alpha, bool) and common.kind != "b":
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and common.kind in "biu":
@@ -1524,7 +1524,7 @@ def _plus_scaled(function, input, other, alpha):
 
 def _is_bool(operand):
     """Whether an operand is a bool tensor or a Python bool."""
-    return operand.array.dtype.kind == "b" if isinstance(operand, Tensor) else isinstance(operand, bool)
+    return operand._array.dtype.kind == "b" if isinstance(operand, Tensor) else isinstance(operand, bool)
 
 
 def _bool_subtraction_error(both):
@@ -1568,7 +1568,7 @@ def div(input, other, *, rounding_mode=_NOT_GIVEN):
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
     input, other = binary_operands(input, other)
-    if input.array.dtype.kind in "iub" and other.array.dtype.kind in "iub":
+    if input._array.dtype.kind in "iub" and other._array.dtype.kind in "iub":
         if rounding_mode == "floor":
             return floor_divide(input, other)
         _refuse_bool("div_trunc_cpu", input, other)
@@ -1643,7 +1643,7 @@ def _check_exponent(base, exponent):
     negative integer power are refused; an int exponent of integers must fit their dtype (int64 for
     bools, whose powers are int64): int8 ** 1000 is a RuntimeError; a float16 base takes exponents
     in float16's range; an int beyond 64 bits is an OverflowError (see ``dtypes.checked_scalar``)."""
-    dtype = base.array.dtype
+    dtype = base._array.dtype
     if dtype.kind in "biu" and isinstance(exponent, int):
         if exponent < 0:
             raise RuntimeError(
@@ -1686,8 +1686,8 @@ def elementwise_minimum(input, other):
 def maximum(input, other):
     """Elementwise larger of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
     require_tensors("maximum", input, other)
-    if input.array.dtype.kind == "c" or other.array.dtype.kind == "c":  # complex numbers have no order
-        raise complex_refused("maximum", input.array.dtype)
+    if input._array.dtype.kind == "c" or other._array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused("maximum", input._array.dtype)
     return elementwise_maximum(input, other)
 
 
@@ -1695,8 +1695,8 @@ def maximum(input, other):
 def minimum(input, other):
     """Elementwise smaller of input and other, two tensors (a number is a TypeError, as in PyTorch)."""
     require_tensors("minimum", input, other)
-    if input.array.dtype.kind == "c" or other.array.dtype.kind == "c":  # complex numbers have no order
-        raise complex_refused("minimum", input.array.dtype)
+    if input._array.dtype.kind == "c" or other._array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused("minimum", input._array.dtype)
     return elementwise_minimum(input, other)
 
 
@@ -1735,7 +1735,7 @@ def where(condition, input=None, other=None):
             f"where(): argument 'condition' (position 1) must be Tensor, not {type(condition).__name__}; make the mask "
             f"a tensor, e.g. where(x > 0, ...) or chainrule.tensor(mask)"
         )
-    condition = condition.array
+    condition = condition._array
     if condition.dtype == xp.uint8:  # PyTorch still reads a uint8 mask (nonzero is true), with a warning
         warn_once(
             "where uint8 condition",
@@ -1775,10 +1775,10 @@ def _where_operands(input, other):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         return made_from_values(as_array(input, dtypes.infer_dtype(input))), other
     tensor, number = (input, other) if isinstance(input, Tensor) else (other, input)
-    if isinstance(number, int) and tensor.array.dtype.kind in "biu":
-        dtypes.checked_scalar(number, dtypes.scalar_result_dtype(tensor.array.dtype, number))
+    if isinstance(number, int) and tensor._array.dtype.kind in "biu":
+        dtypes.checked_scalar(number, dtypes.scalar_result_dtype(tensor._array.dtype, number))
     elif isinstance(number, float) and (number > FLOAT32_LARGEST or number < -FLOAT32_LARGEST):
-        dtype = dtypes.scalar_result_dtype(tensor.array.dtype, number)
+        dtype = dtypes.scalar_result_dtype(tensor._array.dtype, number)
         if dtype == xp.float32:
             dtypes.checked_scalar(number, dtype)
     return input, other
@@ -1800,7 +1800,7 @@ formula_form("where", where_of_mask)
 @public(inplace=True, aliases=("negative",), out=SAME_DTYPE)
 def neg(input):
     """-x elementwise (``negative`` too);   d/dx = -1."""
-    if input.array.dtype == bool:
+    if input._array.dtype == bool:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
@@ -1818,7 +1818,7 @@ def abs(input):
 @public(inplace=True, out=SAME_DTYPE)
 def sign(input):
     """The sign of each element: -1, 0 or 1 (0 at nan);   d/dx = 0."""
-    if input.array.dtype.kind == "c":
+    if input._array.dtype.kind == "c":
         raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.")
     return Sign.apply(input)
 
@@ -1960,21 +1960,21 @@ def logit(input, eps=None):
 def floor(input):
     """The largest whole number <= input (integers are returned as they are; bools are refused, as in PyTorch)."""
     _refuse_bool("floor_vml_cpu", input)
-    return Floor.apply(input) if input.array.dtype.kind == "f" else input.clone()
+    return Floor.apply(input) if input._array.dtype.kind == "f" else input.clone()
 
 
 @public(inplace=True, out=SAME_DTYPE)
 def ceil(input):
     """The smallest whole number >= input (integers as they are; bools refused)."""
     _refuse_bool("ceil_vml_cpu", input)
-    return Ceil.apply(input) if input.array.dtype.kind == "f" else input.clone()
+    return Ceil.apply(input) if input._array.dtype.kind == "f" else input.clone()
 
 
 @public(inplace=True, aliases=("fix",), out=SAME_DTYPE)
 def trunc(input):
     """input rounded toward zero (integers as they are; bools refused)."""
     _refuse_bool("trunc_vml_cpu", input)
-    return Trunc.apply(input) if input.array.dtype.kind == "f" else input.clone()
+    return Trunc.apply(input) if input._array.dtype.kind == "f" else input.clone()
 
 
 @public(inplace=True, out=SAME_DTYPE)
@@ -1985,11 +1985,11 @@ def round(input, *, decimals=_NOT_GIVEN):
     RoundBackward1)."""
     if decimals is _NOT_GIVEN:
         _refuse_bool("round_vml_cpu", input)
-        return Round.apply(input, 0) if input.array.dtype.kind == "f" else input.clone()
-    if input.array.dtype.kind != "f":
+        return Round.apply(input, 0) if input._array.dtype.kind == "f" else input.clone()
+    if input._array.dtype.kind != "f":
         kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
         raise NotImplementedError(
-            f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' (round with decimals); '
+            f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input._array.dtype)}\' (round with decimals); '
             f'convert first, e.g. x.float(), or leave decimals out to get integers back as they are'
         )
     return Round.shown_as("RoundBackward1").apply(input, decimals)
@@ -2038,18 +2038,18 @@ def lerp(input, end, weight):
     """input + weight (end - input): linear interpolation; ``weight`` a number or a tensor. Floating
     or complex tensors only, ``end`` (and a ``weight`` tensor with dimensions) of input's dtype, as in PyTorch."""
     require_tensors("lerp", input, end, other_name="end")
-    if input.array.dtype.kind not in "fc":
+    if input._array.dtype.kind not in "fc":
         raise NotImplementedError(
-            f'"lerp_kernel_scalar" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\'; convert first, e.g. x.float()'
+            f'"lerp_kernel_scalar" not implemented for \'{dtypes.scalar_type_name(input._array.dtype)}\'; convert first, e.g. x.float()'
         )
     for name, operand in (("end", end), ("weight", weight)):
-        if isinstance(operand, Tensor) and operand.array.dtype != input.array.dtype and (name == "end" or operand.array.ndim):
+        if isinstance(operand, Tensor) and operand._array.dtype != input._array.dtype and (name == "end" or operand._array.ndim):
             raise RuntimeError(
-                f"expected dtype {input.array.dtype.name} for `{name}` but got dtype {operand.array.dtype.name} (lerp "
+                f"expected dtype {input._array.dtype.name} for `{name}` but got dtype {operand._array.dtype.name} (lerp "
                 f"takes tensors of one dtype; convert first, e.g. {name}.to(input.dtype))"
             )
     input, end = binary_operands(input, end)
-    if input.array.dtype == xp.float16:  # computed in float32 as PyTorch's kernel, a float weight too
+    if input._array.dtype == xp.float16:  # computed in float32 as PyTorch's kernel, a float weight too
         operation = computed_in_float32(_by_operand_kind(FusedLerp, weight))
         weight = constant(weight, xp.float32) if isinstance(weight, float) else as_tensor_like(weight, input).to(input.dtype)
         return broadcasting(operation, input, end, weight)
@@ -2075,7 +2075,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value · tensor1 / tensor2, broadcasting; as addcmul for dtypes. Integer (or bool)
     tensor1 and tensor2 are refused, as in PyTorch: their quotient would be truncated."""
-    if tensor1.array.dtype.kind in "biu" and tensor2.array.dtype.kind in "biu":
+    if tensor1._array.dtype.kind in "biu" and tensor2._array.dtype.kind in "biu":
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a "
             "true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + "
@@ -2092,7 +2092,7 @@ def _fused_operands(operation, input, tensor1, tensor2, value):
     dtype = common_dtype(input, tensor1, tensor2)
     if dtype.kind == "b":
         raise NotImplementedError(f'"{operation}_cpu_out" not implemented for \'Bool\'; convert the tensors first, e.g. x.float()')
-    input, tensor1, tensor2 = (each if each.array.dtype == dtype else each.to(dtype) for each in (input, tensor1, tensor2))
+    input, tensor1, tensor2 = (each if each._array.dtype == dtype else each.to(dtype) for each in (input, tensor1, tensor2))
     return input, tensor1, tensor2, int(value) if dtype.kind in "iu" else value
 
 
@@ -2115,7 +2115,7 @@ def _refuse_bool(kernel, *operands):
     """PyTorch's refusal of an arithmetic operation on bools alone (``//``, ``%``, ``**`` of two
     masks, ``abs`` or ``floor`` of one): it has no bool version of ``kernel``."""
     for operand in operands:
-        if operand.array.dtype.kind != "b":
+        if operand._array.dtype.kind != "b":
             return
     raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool': convert with .long() or .float() first")
 
@@ -2132,16 +2132,16 @@ def _refuse_integer_division_by_zero(operation, numerator, divisor):
 def _require_floating(operation, *operands):
     """PyTorch's refusal of integer and bool operands where an operation is defined on floats only."""
     for operand in operands:
-        if operand.array.dtype.kind != "f":
+        if operand._array.dtype.kind != "f":
             raise NotImplementedError(
-                f"\"{operation}_cpu\" not implemented for '{dtypes.scalar_type_name(operand.array.dtype)}' ({operation}: "
-                f"the operands are {dtypes.dtype_name(operand.array.dtype)}; convert them with .float() first)"
+                f"\"{operation}_cpu\" not implemented for '{dtypes.scalar_type_name(operand._array.dtype)}' ({operation}: "
+                f"the operands are {dtypes.dtype_name(operand._array.dtype)}; convert them with .float() first)"
             )
 
 
 def _floating(input):
     """input itself if floating, else converted to the default float dtype."""
-    return input if input.array.dtype.kind == "f" else cast(input, dtypes.get_default_dtype())
+    return input if input._array.dtype.kind == "f" else cast(input, dtypes.get_default_dtype())
 
 
 @public(inplace=True, out=True)
@@ -2190,7 +2190,7 @@ def clamp(input, min=None, max=None):
     numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
     if not numbers_only and min is not None and max is not None and not (isinstance(min, Tensor) and isinstance(max, Tensor)):
         bound = min if isinstance(min, Tensor) else max
-        if bound.array.ndim or bound.requires_grad:
+        if bound._array.ndim or bound.requires_grad:
             raise TypeError(
                 f"clamp(): min and max must both be tensors or both be numbers, got min={type(min).__name__} and "
                 f"max={type(max).__name__}; pass both as tensors or both as numbers"
@@ -2212,43 +2212,43 @@ def _clamp_operands(operation, input, low, high):
     tensor_bounds = [bound for bound in (low, high) if isinstance(bound, Tensor)]
     if tensor_bounds:  # all three promoted at once: a 0-d float64 bound beside float32 ones leaves float32
         common = common_dtype(input, *tensor_bounds)
-        if common != input.array.dtype:
+        if common != input._array.dtype:
             input = input.to(common)
     for bound in (low, high):
         if bound is not None and not tensor_bounds:
             input, promoted_bound = binary_operands(input, bound)
-            common = xp.result_type(input.array, promoted_bound.array)
-            if common != input.array.dtype:
+            common = xp.result_type(input._array, promoted_bound._array)
+            if common != input._array.dtype:
                 input = input.to(common)
-    if input.array.dtype.kind == "c":  # complex numbers have no order
-        raise complex_refused(operation, input.array.dtype)
+    if input._array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused(operation, input._array.dtype)
     return input, _bound_like(low, input), _bound_like(high, input)
 
 
 def _bound_like(bound, input):
     """A clamp bound in input's dtype (see ``_clamp_operands``)."""
     if isinstance(bound, Tensor):
-        return bound.to(input.array.dtype)
+        return bound.to(input._array.dtype)
     if bound is None:
         return bound
-    if input.array.dtype.kind == "f":
-        return dtypes.checked_scalar(bound, input.array.dtype)  # 1e6 does not fit float16: a RuntimeError
-    if input.array.dtype.kind == "b":  # a bool number bound of a bool tensor: PyTorch has no such kernel
+    if input._array.dtype.kind == "f":
+        return dtypes.checked_scalar(bound, input._array.dtype)  # 1e6 does not fit float16: a RuntimeError
+    if input._array.dtype.kind == "b":  # a bool number bound of a bool tensor: PyTorch has no such kernel
         raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool': convert with .long() first")
-    return as_tensor_like(dtypes.checked_scalar(bound, input.array.dtype), input)
+    return as_tensor_like(dtypes.checked_scalar(bound, input._array.dtype), input)
 
 
 # ----------------------------------------------------------------------------- more of PyTorch's elementwise functions
 @public(inplace=True, out=SAME_DTYPE)
 def sgn(input):
     """The sign of input (-1, 0 or 1); for real numbers the same as ``sign`` (a bool tensor is its own sign)."""
-    return input.clone() if input.array.dtype == bool else Sgn.apply(input)
+    return input.clone() if input._array.dtype == bool else Sgn.apply(input)
 
 
 @public
 def positive(input):
     """+input: the tensor itself (as PyTorch returns it, not a copy)."""
-    if input.array.dtype == bool:
+    if input._array.dtype == bool:
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
@@ -2299,7 +2299,7 @@ def float_power(input, exponent):
     (a TypeError, as in PyTorch)."""
     refuse_numbers_only("float_power", input, exponent)
     complex_operands = any(
-        isinstance(value, complex) or isinstance(value, Tensor) and value.array.dtype.kind == "c" for value in (input, exponent)
+        isinstance(value, complex) or isinstance(value, Tensor) and value._array.dtype.kind == "c" for value in (input, exponent)
     )
     double, convert = (dtypes.complex128, complex) if complex_operands else (dtypes.float64, float)
     return pow(*[cast(value, double) if isinstance(value, Tensor) else convert(value) for value in (input, exponent)])
@@ -2307,9 +2307,9 @@ def float_power(input, exponent):
 
 def float_power_(self, exponent):
     """In-place float_power: the tensor must already be float64, as in PyTorch."""
-    if self.array.dtype != dtypes.float64:
+    if self._array.dtype != dtypes.float64:
         raise RuntimeError(
-            f"the base given to float_power_ has dtype {dtypes.scalar_type_name(self.array.dtype)} but the "
+            f"the base given to float_power_ has dtype {dtypes.scalar_type_name(self._array.dtype)} but the "
             f"operation's result requires dtype Double; convert it first with .double()"
         )
     return write_in_place(self, float_power, exponent)
@@ -2325,10 +2325,10 @@ def heaviside(input, values):
     """The step function: ``values`` where input == 0, else 1 where input > 0 and 0 elsewhere (a nan
     input gives 0, as in PyTorch); two tensors of one dtype, no gradient."""
     require_tensors("heaviside", input, values, other_name="values")
-    if input.array.dtype != values.array.dtype:
+    if input._array.dtype != values._array.dtype:
         raise RuntimeError(
-            f"heaviside is not yet implemented for tensors with different dtypes. (heaviside: {dtypes.dtype_name(input.array.dtype)} "
-            f"and {dtypes.dtype_name(values.array.dtype)}; convert values with .to(input.dtype))"
+            f"heaviside is not yet implemented for tensors with different dtypes. (heaviside: {dtypes.dtype_name(input._array.dtype)} "
+            f"and {dtypes.dtype_name(values._array.dtype)}; convert values with .to(input.dtype))"
         )
     return without_gradient_broadcasting(_step_values, "heaviside", *binary_operands(input, values))
 
@@ -2350,7 +2350,7 @@ def logaddexp2(input, other):
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """input with nan replaced by ``nan`` (None: 0), +inf by ``posinf`` and -inf by ``neginf`` (by
     default the largest and the smallest number of input's dtype)."""
-    if input.array.dtype.kind != "f":
+    if input._array.dtype.kind != "f":
         return input.clone()
     return NanToNum.apply(input, 0.0 if nan is None else nan, posinf, neginf)
 
@@ -2370,7 +2370,7 @@ def ldexp(input, other):
     require_tensors("ldexp", input, other)
     input, other = binary_operands(input, other)
     input = _floating(input)
-    return broadcasting(Ldexp, input, cast(other, input.dtype) if other.array.dtype.kind != "f" else other)
+    return broadcasting(Ldexp, input, cast(other, input.dtype) if other._array.dtype.kind != "f" else other)
 
 
 frexp_result = return_type("frexp", ["mantissa", "exponent"])
@@ -2380,8 +2380,8 @@ frexp_result = return_type("frexp", ["mantissa", "exponent"])
 def frexp(input):
     """(mantissa, exponent) with input = mantissa · 2^exponent, 0.5 <= |mantissa| < 1 (or 0);
     the exponent is int32 (and has no gradient)."""
-    if input.array.dtype.kind != "f":
-        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {dtypes.dtype_name(input.array.dtype)}; convert with .float()")
+    if input._array.dtype.kind != "f":
+        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {dtypes.dtype_name(input._array.dtype)}; convert with .float()")
     return frexp_result(Frexp.apply(input))
 
 
@@ -2395,10 +2395,10 @@ def clone(x, *, memory_format=None):
     """A copy of x in new memory, in the graph (its gradient flows back to x), laid out as
     ``memory_format`` says: by default as x is (``preserve_format``: a transposed x gives a
     transposed copy, as PyTorch's), ``contiguous_format`` row-major, ``channels_last`` (N, H, W, C)."""
-    if memory_format is None and is_contiguous(x.array):  # the common case: a row-major copy
+    if memory_format is None and is_contiguous(x._array):  # the common case: a row-major copy
         return Clone.apply(x)
     if memory_format is not None:
-        check_rank(memory_format, x.array.ndim)
+        check_rank(memory_format, x._array.ndim)
     order = dimension_order(x, memory_format)
     copied = Clone.apply(x, order)
     copied._chosen_strides = order is not None
@@ -2421,10 +2421,10 @@ def _filled(x, value, node_name):
 def _fill_value(input, value):
     """``value`` checked for filling ``input``: a number that fits its dtype (see
     ``dtypes.checked_scalar``), or a 0-d tensor (PyTorch's message names fill_ for fill too)."""
-    value = dtypes.checked_scalar(value, input.array.dtype)
-    if isinstance(value, Tensor) and value.array.ndim:
+    value = dtypes.checked_scalar(value, input._array.dtype)
+    if isinstance(value, Tensor) and value._array.ndim:
         raise RuntimeError(
-            f"fill_ only supports 0-dimension value tensor but got tensor with {value.array.ndim} dimensions. "
+            f"fill_ only supports 0-dimension value tensor but got tensor with {value._array.ndim} dimensions. "
             f"(fill_: pass a number or a 0-d tensor)"
         )
     return value
@@ -2451,7 +2451,7 @@ def to(self, *args, **kwargs):
     device, dtype, _, copy = to_arguments(args, kwargs)
     if device is not None:
         if device.startswith("meta"):
-            moved = tensor_from_array(meta_array(self.array.shape, self.array.dtype if dtype is None else xp.dtype(dtype)))
+            moved = tensor_from_array(meta_array(self._array.shape, self._array.dtype if dtype is None else xp.dtype(dtype)))
             moved.requires_grad = self.requires_grad
             return moved
         check_device(device)
@@ -2460,10 +2460,10 @@ def to(self, *args, **kwargs):
         copy = copy or ":" in device
     if kwargs and kwargs.get("memory_format") not in (None, preserve_format):
         return _to_memory_format(self, dtype, copy, kwargs["memory_format"])
-    if dtype is None or xp.dtype(dtype) == self.array.dtype:
+    if dtype is None or xp.dtype(dtype) == self._array.dtype:
         if not copy:
             return self
-        dtype = self.array.dtype  # a copy is a ToCopyBackward0, as in PyTorch
+        dtype = self._array.dtype  # a copy is a ToCopyBackward0, as in PyTorch
     if self._chosen_strides or self._base is not None:  # strides of PyTorch's own, which the result keeps
         return _converted_in_order(self, dtype, dimension_order(self, preserve_format))
     return cast(self, xp.dtype(dtype))
@@ -2474,11 +2474,11 @@ def _to_memory_format(x, dtype, copy, memory_format):
     ``contiguous_format``: x itself when nothing changes (its dtype, and the format its strides
     suggest), else a copy laid out in that format (PyTorch's error for a channels-last format
     on a tensor of another rank)."""
-    if dtype is None or xp.dtype(dtype) == x.array.dtype:
+    if dtype is None or xp.dtype(dtype) == x._array.dtype:
         if not copy and suggested_memory_format(x) is memory_format:
             return x
-        dtype = x.array.dtype
-    check_rank(memory_format, x.array.ndim)
+        dtype = x._array.dtype
+    check_rank(memory_format, x._array.ndim)
     return _converted_in_order(x, dtype, dimension_order(x, memory_format))
 
 
@@ -2618,7 +2618,7 @@ accept_deprecated_forms("addcdiv", ("input", "value", "tensor1", "tensor2"))
 def divide_into(self, other):
     """``other / tensor``: for a number, PyTorch's ``tensor.reciprocal() * other`` (its rounding, its
     nodes: MulBackward0 after ReciprocalBackward0); for anything else ``div(other, tensor)``."""
-    if isinstance(other, (int, float)) and not isinstance(other, bool) and self.array.dtype.kind == "f":
+    if isinstance(other, (int, float)) and not isinstance(other, bool) and self._array.dtype.kind == "f":
         return mul(reciprocal(self), other)
     return div(other, self)
 

@@ -375,8 +375,8 @@ class LdlSolve(LinalgOp):
 # ----------------------------------------------------------------------------- public functions
 def check_lu_input(A):
     """PyTorch's checks on the matrix of lu_factor and lu."""
-    if A.array.ndim < 2:
-        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.array.shape)} instead")
+    if A._array.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A._array.shape)} instead")
     check_kernel(A, "lu_cpu")
 
 
@@ -421,7 +421,7 @@ def _succeeded(info):
 
 
 def _info_error(error, operation, info):
-    return error(operation, info.array)
+    return error(operation, info._array)
 
 
 def zero_pivot_error(operation, info):
@@ -445,7 +445,7 @@ def lu(A, *, pivot=True):
 
 
 def check_pivots(pivots, operation, note=""):
-    if pivots.array.dtype != dtypes.int32:
+    if pivots._array.dtype != dtypes.int32:
         raise RuntimeError(f"{operation}{note}")
 
 
@@ -455,14 +455,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     L (*, m, k), U (*, k, n). What is not unpacked is an empty tensor."""
     check_pivots(LU_pivots, "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype.",
                  "\nNote: this function is intended to be used with the output produced by torch.linalg.lu_factor")
-    empty = tensor_from_array(xp.zeros((0,), dtype=LU_data.array.dtype))
+    empty = tensor_from_array(xp.zeros((0,), dtype=LU_data._array.dtype))
     P = permutation_tensor(LU_pivots, LU_data) if unpack_pivots else empty
     L, U = unpacked_factors(LU_data, on_tensors) if unpack_data else (empty, empty)
     return lu_unpack_result((P, L, U))
 
 
 def permutation_tensor(pivots, LU):
-    return tensor_from_array(permutation_matrices(pivots.array, LU.array.shape[-2]).astype(LU.array.dtype))
+    return tensor_from_array(permutation_matrices(pivots._array, LU._array.shape[-2]).astype(LU._array.dtype))
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
@@ -470,16 +470,16 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     given by lu_factor's (LU, pivots): LU (*, n, n), B (*, n, k) (left) or (*, k, n); batch
     dimensions broadcast. Differentiable with respect to LU and B."""
     check_matrices(LU, "torch.linalg.lu_solve")
-    if B.array.ndim < 2:
+    if B._array.ndim < 2:
         raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
     check_pivots(pivots, "linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
     check_same_dtype(LU, B, "linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type {A} and B of type {B} instead.")
-    size = LU.array.shape[-1]
-    if (B.array.shape[-2] if left else B.array.shape[-1]) != size:
+    size = LU._array.shape[-1]
+    if (B._array.shape[-2] if left else B._array.shape[-1]) != size:
         equation = "AX = B" if left else "XA = B"
         raise RuntimeError(
             f"linalg.lu_solve: Incompatible shapes of A and B for the equation {equation} "
-            f"({size}x{size} and {B.array.shape[-2]}x{B.array.shape[-1]})"
+            f"({size}x{size} and {B._array.shape[-2]}x{B._array.shape[-1]})"
         )
     check_kernel(LU, "linalg.lu_solve_cpu")
     if not left:  # X A = B is Aᴴ Xᴴ = Bᴴ
@@ -501,8 +501,8 @@ def geqrf(input):
 
 def reflector_vectors(input, count):
     """V (*, m, count): the Householder vectors stored below input's diagonal, with the implicit 1 on it."""
-    rows, columns = input.array.shape[-2:]
-    vectors = input.tril(-1) + tensor_from_array(xp.eye(rows, columns, dtype=input.array.dtype))
+    rows, columns = input._array.shape[-2:]
+    vectors = input.tril(-1) + tensor_from_array(xp.eye(rows, columns, dtype=input._array.dtype))
     return vectors[..., :count]
 
 
@@ -521,22 +521,22 @@ def householder_product(A, tau):
     """The first n columns of Q = H_1 ... H_k, H_j = I - tau_j v_j v_jᴴ, v_j the j-th column of A
     (*, m, n) below its diagonal with a 1 on it: A (*, m, n), tau (*, k), k <= n <= m -> Q (*, m, n)."""
     operation = "torch.linalg.householder_product"
-    if A.array.ndim < 2:
+    if A._array.ndim < 2:
         raise RuntimeError(f"{operation}: input must have at least 2 dimensions.")
-    rows, columns = A.array.shape[-2:]
+    rows, columns = A._array.shape[-2:]
     if rows < columns:
         raise RuntimeError(f"{operation}: input.shape[-2] must be greater than or equal to input.shape[-1]")
-    if columns < tau.array.shape[-1]:
+    if columns < tau._array.shape[-1]:
         raise RuntimeError(f"{operation}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
-    if tau.array.shape[:-1] != A.array.shape[:-2]:
+    if tau._array.shape[:-1] != A._array.shape[:-2]:
         raise RuntimeError(
-            f"{operation}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got {list(tau.array.shape[:-1])}"
+            f"{operation}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got {list(tau._array.shape[:-1])}"
         )
     check_same_dtype(A, tau, operation + ": tau dtype {B} does not match input dtype {A}.")
     check_kernel(A, "orgqr_cpu")
-    count = tau.array.shape[-1]
+    count = tau._array.shape[-1]
     # the identity with A's batch shape, in A's graph (with no reflectors, Q = I still has a gradient: 0)
-    identity = A * 0 + tensor_from_array(xp.eye(rows, columns, dtype=A.array.dtype))
+    identity = A * 0 + tensor_from_array(xp.eye(rows, columns, dtype=A._array.dtype))
     return reflected(identity, reflector_vectors(A, count), tau, reversed(range(count)), left=True)
 
 
@@ -552,15 +552,15 @@ def ormqr(input, tau, other, left=True, transpose=False):
     = H_1 ... H_k of geqrf's (input (*, mn, k'), tau (*, k)), mn = m (left) or n, without forming Q."""
     operation = "torch.ormqr"
     for name, matrices in (("input", input), ("other", other)):
-        if matrices.array.ndim < 2:
+        if matrices._array.ndim < 2:
             raise RuntimeError(f"{operation}: {name} must have at least 2 dimensions.")
-    rows, columns = other.array.shape[-2:]
-    if left and rows != input.array.shape[-2]:
+    rows, columns = other._array.shape[-2:]
+    if left and rows != input._array.shape[-2]:
         raise RuntimeError(f"{operation}: other.shape[-2] must be equal to input.shape[-2]")
-    if not left and columns != input.array.shape[-2]:
+    if not left and columns != input._array.shape[-2]:
         raise RuntimeError(f"{operation}: other.shape[-1] must be equal to input.shape[-2]")
-    count = tau.array.shape[-1]
-    if count > min(rows if left else columns, input.array.shape[-1]):
+    count = tau._array.shape[-1]
+    if count > min(rows if left else columns, input._array.shape[-1]):
         raise RuntimeError(f"{operation}: tau.shape[-1] must be equal to min(other.shape[-2], input.shape[-1])")
     check_same_dtype(input, other, operation + ": Expected input and other to have the same dtype, but input has dtype {A} and other has dtype {B}.")
     check_kernel(input, "ormqr_cpu")
@@ -606,14 +606,14 @@ def singular_ldl_error(operation, info):
 def ldl_solve(LD, pivots, B, *, hermitian=False):
     """X with A X = B, for A given by ldl_factor's (LD, pivots): LD (*, n, n), B (*, n, k), batch
     dimensions broadcast. No gradient (as in PyTorch)."""
-    if B.array.ndim < 2:
+    if B._array.ndim < 2:
         raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2); B must be (*, n, k)")
     check_matrices(LD, "torch.linalg.ldl_solve")
-    size = LD.array.shape[-1]
-    if B.array.shape[-2] != size:
+    size = LD._array.shape[-1]
+    if B._array.shape[-2] != size:
         raise RuntimeError(
             f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix is {size} by {size} but each b matrix "
-            f"is {B.array.shape[-2]} by {B.array.shape[-1]}"
+            f"is {B._array.shape[-2]} by {B._array.shape[-1]}"
         )
     check_same_dtype(LD, B, "Expected b and A to have the same dtype, but found b of type {B} and A of type {A} instead.")
     check_kernel(LD, "ldl_solve_kernel_cpu")

@@ -150,7 +150,7 @@ def _dims_and_sizes(input, s, dim, operation, default_last=None):
     """The axes (non-negative, unique) and sizes (None where the input's own) of an n-dimensional
     transform, from PyTorch's ``s`` and ``dim``: every dimension when both are None, the last
     len(s) when only ``s`` is given; -1 in ``s`` keeps that dimension's size."""
-    ndim = input.array.ndim
+    ndim = input._array.ndim
     s = (s,) if isinstance(s, int) else s  # (one size, as PyTorch takes it)
     if s is not None and dim is not None and len(s) != len(dim if not isinstance(dim, int) else (dim,)):
         raise RuntimeError("When given, dim and shape arguments must have the same length")
@@ -166,7 +166,7 @@ def _dims_and_sizes(input, s, dim, operation, default_last=None):
     for position, axis in enumerate(axes):
         size = -1 if s is None else s[position]
         if size == -1:
-            size = input.array.shape[axis] if default_last is None or position != len(axes) - 1 else default_last(input.array.shape[axis])
+            size = input._array.shape[axis] if default_last is None or position != len(axes) - 1 else default_last(input._array.shape[axis])
         if size <= 0:
             raise RuntimeError(f"Invalid number of data points ({size}) specified")
         sizes.append(int(size))
@@ -175,7 +175,7 @@ def _dims_and_sizes(input, s, dim, operation, default_last=None):
 
 def _as_complex(input):
     """Input made complex for a complex-to-complex transform (integers through the default float)."""
-    dtype = input.array.dtype
+    dtype = input._array.dtype
     if dtype.kind == "c":
         return input
     _refuse_half(dtype)
@@ -184,7 +184,7 @@ def _as_complex(input):
 
 def _as_real(input, operation):
     """Real input of a real-to-complex transform (integers made the default float)."""
-    dtype = input.array.dtype
+    dtype = input._array.dtype
     if dtype.kind == "c":
         raise RuntimeError(f"{operation} expects a real input tensor, but got {dtypes.scalar_type_name(dtype)}")
     _refuse_half(dtype)

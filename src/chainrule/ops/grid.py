@@ -378,7 +378,7 @@ def _check_grid_sample(input, grid, mode, padding_mode):
     if not input.is_floating_point():
         kernel = "grid_sampler_2d_cpu_kernel_impl" if spatial == 2 else "grid_sampler3d_cpu"
         raise NotImplementedError(
-            f"\"{kernel}\" not implemented for '{scalar_type_name(input.array.dtype)}' (grid_sample reads floating-point "
+            f"\"{kernel}\" not implemented for '{scalar_type_name(input._array.dtype)}' (grid_sample reads floating-point "
             f"input with a floating-point grid; convert both with .float())"
         )
     if input.dtype != grid.dtype:

@@ -30,7 +30,7 @@ def for_input(operation, tensor, rounded=True):
     """``operation``, or ``computed_in_float32(operation, rounded)`` where ``tensor`` (any argument:
     a number, None) holds float16 numbers."""
     try:
-        if tensor.array.dtype is not HALF:  # (NumPy's dtypes of native byte order are one object each)
+        if tensor._array.dtype is not HALF:  # (NumPy's dtypes of native byte order are one object each)
             return operation
     except AttributeError:  # no tensor: the operation refuses it as it would
         return operation

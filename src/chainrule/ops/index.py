@@ -456,7 +456,7 @@ def _as_index_array(part):
     if isinstance(part, (Tensor, ndarray)):
         # A copy: backward reads the key later, and the caller may change its index tensor meanwhile.
         tensor = isinstance(part, Tensor)
-        source = part.array if tensor else part
+        source = part._array if tensor else part
         part = source.copy()
         if function_module._recorder is not None:  # chainrule.compile is recording: its program copies too
             function_module._recorder.copied_array(part, source)
@@ -640,7 +640,7 @@ def _mask_mismatch(parts, input_shape):
     where the parts before it are integers and slices (one dimension each); else None."""
     dimension = 0
     for part in parts:
-        mask = part.array if isinstance(part, Tensor) else part
+        mask = part._array if isinstance(part, Tensor) else part
         if isinstance(mask, ndarray) and mask.dtype == bool:
             for position, size in enumerate(mask.shape):
                 if dimension + position >= len(input_shape) or input_shape[dimension + position] != size:
@@ -666,7 +666,7 @@ def _str_index_error():
 def _integer_array(index, operation, error_type, wide=False):
     """``index`` (tensor, array or list) as an integer array of its own, or ``error_type`` naming its
     dtype (with ``wide``, unless int32 or int64)."""
-    index = index.array.copy() if isinstance(index, Tensor) else xp.array(index)  # kept for backward
+    index = index._array.copy() if isinstance(index, Tensor) else xp.array(index)  # kept for backward
     _require_integers(index, operation, error_type, wide)
     return index
 
@@ -740,9 +740,9 @@ def _checktensor_of_values(input_shape, dim, index, operation):
 def _checkedtensor_of_values(x, dim, index, operation):
     """``(dim, positions)``: ``_check_index_tensor`` for scatter, with the checked copy a tensor that
     a compiled program makes again from each call's index (checking it, as eager does)."""
-    keywords = {"input_shape": tuple(x.array.shape), "dim": dim, "operation": operation}
+    keywords = {"input_shape": tuple(x._array.shape), "dim": dim, "operation": operation}
     positions = computed_without_gradient(_checked_positions, [tensor_of_values(index)], keywords)
-    return check_dim(dim, x.array.ndim, operation), positions
+    return check_dim(dim, x._array.ndim, operation), positions
 
 
 def _checked_positions(index, input_shape, dim, operation):
@@ -756,11 +756,11 @@ def _zero_dim_read_as_one_dim(operation):
 
     @functools.wraps(operation)
     def through_one_dimension(x, dim, index, *args, **kwargs):
-        if not (isinstance(x, Tensor) and x.array.ndim == 0):
+        if not (isinstance(x, Tensor) and x._array.ndim == 0):
             return operation(x, dim, index, *args, **kwargs)
         check_dim(dim, 1, operation.__name__)
-        flat = [shape.reshape(each, 1) if isinstance(each, Tensor) and each.array.ndim == 0 else each for each in (index, *args)]
-        kwargs = {key: shape.reshape(each, 1) if isinstance(each, Tensor) and each.array.ndim == 0 else each for key, each in kwargs.items()}
+        flat = [shape.reshape(each, 1) if isinstance(each, Tensor) and each._array.ndim == 0 else each for each in (index, *args)]
+        kwargs = {key: shape.reshape(each, 1) if isinstance(each, Tensor) and each._array.ndim == 0 else each for key, each in kwargs.items()}
         return shape.reshape(operation(shape.reshape(x, 1), 0, *flat, **kwargs), ())
 
     return through_one_dimension
@@ -773,10 +773,10 @@ def getitem(x, key):
     Ints and slices give a view of x; integer and boolean arrays select copies, as in NumPy and
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
-    normalized, repeats = _normalize_key(key, x.array.shape)
+    normalized, repeats = _normalize_key(key, x._array.shape)
     if function_module._recorder is not None and _holds_mask(normalized):
         shaped_by_values("x[mask] (a boolean mask)")  # as many elements as the mask holds True
-    kind = _kind_of_read(normalized, x.array.shape)
+    kind = _kind_of_read(normalized, x._array.shape)
     if kind is Alias and type(key) is slice:  # PyTorch slices by a lone slice even when it keeps all of x: x[:]
         kind = Slice
     return kind.apply(x, normalized, repeats)
@@ -791,9 +791,9 @@ def index_put(x, key, value, accumulate=False):
     ``index``), and ``value`` is a tensor; ``x[key] = value`` takes the other kinds of index.
     """
     _check_index_put_arguments(key, value)
-    if not accumulate and value.array.size == 1:
+    if not accumulate and value._array.size == 1:
         _refuse_byte_mask_fill(key)
-    key, repeats = _normalize_key(tuple(key), x.array.shape)
+    key, repeats = _normalize_key(tuple(key), x._array.shape)
     if _has_index_arrays(key):
         _check_same_dtype(x, value)
     _check_masked_write(key, value)
@@ -883,11 +883,11 @@ def _fills_at_one_mask(key):
 def _check_same_dtype(x, value):
     """PyTorch's refusal to write a tensor of another dtype at integer or boolean indices (a number
     takes x's dtype; a write at ints and slices alone, a copy_, converts)."""
-    if value.array.dtype != x.array.dtype:
+    if value._array.dtype != x._array.dtype:
         raise RuntimeError(
             f"Index put requires the source and destination dtypes match, got "
-            f"{dtypes.scalar_type_name(x.array.dtype)} for the destination and "
-            f"{dtypes.scalar_type_name(value.array.dtype)} for the source. Convert the values first, "
+            f"{dtypes.scalar_type_name(x._array.dtype)} for the destination and "
+            f"{dtypes.scalar_type_name(value._array.dtype)} for the source. Convert the values first, "
             f"e.g. value.to(x.dtype)"
         )
 
@@ -897,28 +897,28 @@ def setitem(x, key, value):
     ``ops/inplace.py``), else written straight into x's array."""
     check_not_inference(x)
     if isinstance(value, Tensor):
-        if value.array.size == 1 and value.array.dtype != x.array.dtype and _fills_at_one_mask(key):
-            value = value.to(x.array.dtype)  # PyTorch's masked_fill_ of the one value: cast to x's dtype
+        if value._array.size == 1 and value._array.dtype != x._array.dtype and _fills_at_one_mask(key):
+            value = value.to(x._array.dtype)  # PyTorch's masked_fill_ of the one value: cast to x's dtype
         elif _has_index_arrays(key):
             _check_same_dtype(x, value)
     else:
         value = _number_to_write(x, value)
-    if value.array.ndim and value.array.shape[0] == 1:  # as PyTorch's: the value's leading size-1 dimensions
-        shape = value.array.shape  # are dropped (b[0] = tensor([[-10.]]) writes one element)
+    if value._array.ndim and value._array.shape[0] == 1:  # as PyTorch's: the value's leading size-1 dimensions
+        shape = value._array.shape  # are dropped (b[0] = tensor([[-10.]]) writes one element)
         value = value.reshape(shape[next((i for i, size in enumerate(shape) if size != 1), len(shape)):])
-    if value.array.size == 1:
+    if value._array.size == 1:
         _refuse_byte_mask_fill(key)
     forward_ad = function_module._forward_ad  # forward mode: a tangent written or overwritten goes through index_put
     carries = forward_ad is not None and (forward_ad.tangent_of(x) is not None or forward_ad.tangent_of(value) is not None)
     # a read-only view is written through its base; a call being compiled hears the write as an operation
     recording = records_in_place(x, (value,))
-    if carries or recording or not is_writable(x.array) or function_module._recorder is not None:
+    if carries or recording or not is_writable(x._array) or function_module._recorder is not None:
         if recording and x._requires_grad and x.grad_fn is None and x._base is None:
             _refuse_write_into_leaf(x, key, value)
         write_in_place(x, _assigned, key, value)
         return
-    key, repeats = _normalize_key(key, x.array.shape)
-    _write_at(x.array, key, value.array, repeats, False)
+    key, repeats = _normalize_key(key, x._array.shape)
+    _write_at(x._array, key, value._array, repeats, False)
     x._version_owner._version_count += 1
     written_in_place(x)
 
@@ -927,7 +927,7 @@ def _refuse_write_into_leaf(leaf, key, value):
     """``w[key] = v`` into a leaf that requires grad raises as PyTorch's: where the ints and slices
     of the key take part of ``w`` (``w[0] = v``, ``w[:, ::2] = v``), PyTorch writes through that
     view of the leaf, and says so."""
-    if _assignment_operation(_normalize_key(key)[0], leaf.array.shape, value) is CopySlices:
+    if _assignment_operation(_normalize_key(key)[0], leaf._array.shape, value) is CopySlices:
         raise leaf_view_error()
 
 
@@ -939,7 +939,7 @@ def _number_to_write(x, value):
     large, as PyTorch's does), and so is an int outside the 64-bit integers (a ValueError).
     Anything else (an array, a list, another NumPy number) is a TypeError."""
     if type(value) is float or type(value) is int:
-        dtype = x.array.dtype
+        dtype = x._array.dtype
         low, high = dtypes.WRITTEN_AS_IT_IS.get(dtype, dtypes.NO_RANGE)
         if low <= value <= high:  # the common case, a number well inside x's dtype: as_tensor_like's steps
             return constant(value, dtypes.scalar_result_dtype(dtype, value))
@@ -951,9 +951,9 @@ def _number_to_write(x, value):
                 f"Overflow when unpacking long long: x[key] = {value} is outside the 64-bit integers; give it "
                 f"as a float (or write a tensor)"
             )
-        if x.array.dtype == xp.float16:  # PyTorch writes these unchecked: 1e5 becomes inf
+        if x._array.dtype == xp.float16:  # PyTorch writes these unchecked: 1e5 becomes inf
             return as_tensor_like(value, x)
-        return as_tensor_like(dtypes.checked_scalar(value, x.array.dtype), x)
+        return as_tensor_like(dtypes.checked_scalar(value, x._array.dtype), x)
     if isinstance(value, complex):
         return as_tensor_like(value, x)
     raise TypeError(
@@ -966,15 +966,15 @@ def _assigned(x, key, value):
     """x with ``value`` (a tensor) written at ``key``: ``x[key] = value`` as recorded, its node named
     as PyTorch names the step it ends in (see ``_assignment_operation``)."""
     as_given, repeats = _normalize_key(key)
-    normalized, repeats = _ints_read_first(as_given, x.array.shape, repeats)
+    normalized, repeats = _ints_read_first(as_given, x._array.shape, repeats)
     _check_masked_write(normalized, value)
-    return _assignment_operation(as_given, x.array.shape, value).apply(x, value, normalized, repeats, False)
+    return _assignment_operation(as_given, x._array.shape, value).apply(x, value, normalized, repeats, False)
 
 
 def copy_slices(base, positions, values):
     """``base`` with ``values`` written at ``positions``: an in-place change of a view of base
     (``x[0].mul_(2)``), which PyTorch records on base as ``CopySlices``."""
-    key, repeats = _normalize_key(positions, base.array.shape)
+    key, repeats = _normalize_key(positions, base._array.shape)
     return CopySlices.apply(base, values, key, repeats, False)
 
 
@@ -1013,10 +1013,10 @@ def gather(x, dim, index, *, sparse_grad=False):
     (a dense gradient: ``sparse_grad`` is accepted, there being no sparse tensors here).
     """
     index = tensor_of_values(index)
-    if x.array.ndim == 0 or (index.array.size == 0 and index.array.ndim != x.array.ndim):
+    if x._array.ndim == 0 or (index._array.size == 0 and index._array.ndim != x._array.ndim):
         # a 0-d input read as 1-D, or an empty index of other dimensions (both taken by PyTorch)
-        _checktensor_of_values(tuple(x.array.shape), dim, index.array, "gather")
-        return Gather.apply(shape.reshape(x, -1), shape.reshape(index, -1), 0).reshape(tuple(index.array.shape))
+        _checktensor_of_values(tuple(x._array.shape), dim, index._array, "gather")
+        return Gather.apply(shape.reshape(x, -1), shape.reshape(index, -1), 0).reshape(tuple(index._array.shape))
     return Gather.apply(x, index, dim)
 
 
@@ -1028,20 +1028,20 @@ def take_along_dim(x, indices, dim=None):
     """
     if dim is None:  # both flattened: the result is 1-D
         return take(x, shape.reshape(tensor_of_values(indices), -1).to(dtypes.int64))
-    dim = check_dim(dim, x.array.ndim, "take_along_dim")
-    index = indices.array if isinstance(indices, Tensor) else as_array(indices)
+    dim = check_dim(dim, x._array.ndim, "take_along_dim")
+    index = indices._array if isinstance(indices, Tensor) else as_array(indices)
     if index.dtype != dtypes.int64:
         raise RuntimeError(
             f"torch.take_along_dim(): dtype of indices should be Long but got {dtypes.scalar_type_name(index.dtype)}; "
             f"convert them with .long()"
         )
-    if index.ndim != x.array.ndim:
+    if index.ndim != x._array.ndim:
         raise RuntimeError(
             f"take_along_dim(): input and indices should have the same number of dimensions, but "
-            f"got {x.array.ndim} dimensions for input, and {index.ndim} dimensions for indices"
+            f"got {x._array.ndim} dimensions for input, and {index.ndim} dimensions for indices"
         )
-    size = x.array.shape[dim]
-    common = broadcast_shapes(x.array.shape[:dim] + (1,) + x.array.shape[dim + 1 :], index.shape[:dim] + (1,) + index.shape[dim + 1 :])
+    size = x._array.shape[dim]
+    common = broadcast_shapes(x._array.shape[:dim] + (1,) + x._array.shape[dim + 1 :], index.shape[:dim] + (1,) + index.shape[dim + 1 :])
     x = broadcast_to(x, common[:dim] + (size,) + common[dim + 1 :])
     index_shape = common[:dim] + (index.shape[dim],) + common[dim + 1 :]
     indices = indices if isinstance(indices, Tensor) else made_from_values(index)
@@ -1061,13 +1061,13 @@ def _counted_from_start(index, shape, size):
 def take(x, index):
     """The elements of x at ``index`` (int64; negative counts from the end) in its flattened
     (row-major) order; the output has index's shape."""
-    positions = index.array if isinstance(index, Tensor) else as_array(index)
+    positions = index._array if isinstance(index, Tensor) else as_array(index)
     if positions.dtype != dtypes.int64:
         raise RuntimeError(
             f"take(): Expected a long tensor for index, but got {dtypes.scalar_type_name(positions.dtype)} (take: convert it with .long())"
         )
     index = index if isinstance(index, Tensor) else made_from_values(positions)
-    checked = computed_without_gradient(_positions_in, [index], {"size": x.array.size}).array
+    checked = computed_without_gradient(_positions_in, [index], {"size": x._array.size})._array
     return Take.apply(shape.reshape(x, -1), (checked,), checked.ndim > 0)
 
 
@@ -1090,13 +1090,13 @@ def index_select(x, dim, index):
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select(): argument 'index' (position 2) must be Tensor, not {dtypes.python_type_name(index)}")
     index = tensor_of_values(index)
-    _require_integers(index.array, "index_select", RuntimeError, wide=True)
-    if index.array.ndim > 1:
-        raise IndexError(f"index_select(): Index is supposed to be a vector (index_select: got shape {list(index.array.shape)})")
-    dim = check_dim(dim, x.array.ndim, "index_select")
-    if x.array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element, and gives a 0-d result
+    _require_integers(index._array, "index_select", RuntimeError, wide=True)
+    if index._array.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector (index_select: got shape {list(index._array.shape)})")
+    dim = check_dim(dim, x._array.ndim, "index_select")
+    if x._array.ndim == 0:  # PyTorch reads a 0-d tensor as a vector of one element, and gives a 0-d result
         return shape.reshape(IndexSelect.apply(shape.reshape(x, 1), shape.reshape(index, -1), 0), ())
-    return IndexSelect.apply(x, shape.reshape(index, -1) if index.array.ndim == 0 else index, dim)
+    return IndexSelect.apply(x, shape.reshape(index, -1) if index._array.ndim == 0 else index, dim)
 
 
 class MaskedFill(Where):
@@ -1112,33 +1112,33 @@ def masked_fill(x, mask, value):
 
     d out / d x = 0 where filled, 1 elsewhere;   d out / d value = the sum of grad where filled.
     """
-    mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
+    mask_array = mask._array if isinstance(mask, Tensor) else as_array(mask)
     if mask_array.dtype != dtypes.bool_:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype "
             f"{dtypes.cpp_type_name(mask_array.dtype)} (masked_fill: compare first, e.g. mask == 1)"
         )
-    if isinstance(value, Tensor) and value.array.ndim != 0:
+    if isinstance(value, Tensor) and value._array.ndim != 0:
         raise RuntimeError(
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-            f"{value.array.ndim} dimension(s)."
+            f"{value._array.ndim} dimension(s)."
         )
-    value = dtypes.checked_scalar(value, x.array.dtype)  # nan into ints, 1e6 into float16 are refused, as in PyTorch
+    value = dtypes.checked_scalar(value, x._array.dtype)  # nan into ints, 1e6 into float16 are refused, as in PyTorch
     filled, kept = binary_operands(as_tensor_like(value, x), x)
     # PyTorch's node: MaskedFillBackward0 for a number, MaskedFillBackward1 for a tensor value
     result = broadcasting(MaskedFill.shown_as(f"MaskedFillBackward{int(isinstance(value, Tensor))}"), mask_array, filled, kept)
-    return result if result.array.dtype == x.array.dtype else result.to(x.array.dtype)
+    return result if result._array.dtype == x._array.dtype else result.to(x._array.dtype)
 
 
 @public(out=SAME_DTYPE)
 def masked_select(x, mask):
     """The elements of x where the boolean ``mask`` is True (both broadcast), as a 1-D tensor."""
-    mask_array = mask.array if isinstance(mask, Tensor) else as_array(mask)
+    mask_array = mask._array if isinstance(mask, Tensor) else as_array(mask)
     if mask_array.dtype != dtypes.bool_:
         raise RuntimeError(
             f"masked_select: expected BoolTensor for mask (got {dtypes.dtype_name(mask_array.dtype)}); convert it with .bool()"
         )
-    common = broadcast_shapes(x.array.shape, mask_array.shape)
+    common = broadcast_shapes(x._array.shape, mask_array.shape)
     shaped_by_values("masked_select")
     return MaskedSelect.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
 
@@ -1191,15 +1191,15 @@ def scatter_add(x, dim, index, src):
 def _scatter(kind, x, dim, index, src, operation, accumulate):
     dim, positions = _checkedtensor_of_values(x, dim, index, operation)
     positions, src = _empty_index_as_xs(x, positions, src)
-    index = positions.array
+    index = positions._array
     if isinstance(src, Tensor):
         _check_src_dtype(x, src)
-        if src.array.ndim == 0 and index.ndim == 1:  # PyTorch reads a 0-d src as one element along its one dimension
+        if src._array.ndim == 0 and index.ndim == 1:  # PyTorch reads a 0-d src as one element along its one dimension
             src = shape.reshape(src, (1,))
-        if src.array.ndim != index.ndim or any(have < need for have, need in zip(src.array.shape, index.shape)):
+        if src._array.ndim != index.ndim or any(have < need for have, need in zip(src._array.shape, index.shape)):
             raise RuntimeError(
-                f"Expected index {list(index.shape)} to be no larger than self {list(x.array.shape)} apart from dimension "
-                f"{dim} and to be no larger size than src {list(src.array.shape)} ({operation}: src needs as many "
+                f"Expected index {list(index.shape)} to be no larger than self {list(x._array.shape)} apart from dimension "
+                f"{dim} and to be no larger size than src {list(src._array.shape)} ({operation}: src needs as many "
                 f"dimensions as index, each at least as large)"
             )
         src = getitem(src, tuple(slice(0, size) for size in index.shape))
@@ -1210,9 +1210,9 @@ def _empty_index_as_xs(x, positions, src):
     """``(positions, src)``; an empty index of other dimensions than x's (which PyTorch takes: it
     writes nothing) made one of x's dimensions, with src read as none of its elements (src stays
     in the graph: its gradient is zeros)."""
-    if positions.array.size or positions.array.ndim == x.array.ndim:
+    if positions._array.size or positions._array.ndim == x._array.ndim:
         return positions, src
-    empty = (0,) * x.array.ndim
+    empty = (0,) * x._array.ndim
     if isinstance(src, Tensor):
         src = shape.reshape(getitem(shape.reshape(src, -1), slice(0, 0)), empty)
     return shape.reshape(positions, empty), src
@@ -1220,10 +1220,10 @@ def _empty_index_as_xs(x, positions, src):
 
 def _check_src_dtype(x, src):
     """PyTorch's refusal of a ``src`` of another dtype than x's in every form of scatter (it is not converted)."""
-    if src.array.dtype != x.array.dtype:
+    if src._array.dtype != x._array.dtype:
         raise RuntimeError(
-            f"scatter(): Expected self.dtype to be equal to src.dtype (self is {dtypes.dtype_name(x.array.dtype)}, src "
-            f"{dtypes.dtype_name(src.array.dtype)}; convert src with .to(self.dtype))"
+            f"scatter(): Expected self.dtype to be equal to src.dtype (self is {dtypes.dtype_name(x._array.dtype)}, src "
+            f"{dtypes.dtype_name(src._array.dtype)}; convert src with .to(self.dtype))"
         )
 
 
@@ -1236,9 +1236,9 @@ def nonzero(x, as_tuple=False):
     """
     shaped_by_values("nonzero")
     if as_tuple:
-        array = x.array if x.array.ndim else x.array.reshape(1)
+        array = x._array if x._array.ndim else x._array.reshape(1)
         return tuple(tensor_from_array(positions.astype(dtypes.int64)) for positions in xp.nonzero(array))
-    return tensor_from_array(xp.argwhere(x.array).astype(dtypes.int64))
+    return tensor_from_array(xp.argwhere(x._array).astype(dtypes.int64))
 
 
 @public
@@ -1247,8 +1247,8 @@ def nonzero_static(input, *, size, fill_value=-1):
     elements, padded with rows of ``fill_value`` when there are fewer. (size, input.ndim) int64."""
     if not isinstance(size, int) or size < 0:
         raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer (got {size!r})")
-    found = xp.argwhere(input.array).astype(dtypes.int64)[:size]
-    padding = xp.full((size - found.shape[0], input.array.ndim), fill_value, dtype=dtypes.int64)
+    found = xp.argwhere(input._array).astype(dtypes.int64)[:size]
+    padding = xp.full((size - found.shape[0], input._array.ndim), fill_value, dtype=dtypes.int64)
     return tensor_from_array(xp.concatenate([found, padding]))
 
 
@@ -1267,19 +1267,19 @@ def bincount(input, weights=None, minlength=0):
     if not isinstance(input, Tensor):  # a list the caller wrote is made again on each compiled call
         written = isinstance(input, (list, tuple, range))
         input = (made_from_arguments if written else tensor_from_array)(as_array(input))
-    if input.array.dtype.kind not in "iu":
+    if input._array.dtype.kind not in "iu":
         raise NotImplementedError(
-            f'"bincount_cpu" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' (bincount only supports '
+            f'"bincount_cpu" not implemented for \'{dtypes.scalar_type_name(input._array.dtype)}\' (bincount only supports '
             f"1-d non-negative integral inputs); convert the input with .long()"
         )
     if minlength < 0:
         raise RuntimeError(f"bincount: minlength should be >= 0 (got {minlength}); pass 0 for no minimum length")
     shaped_by_values("bincount")
     positions = computed_without_gradient(_bincount_positions, [input])
-    if weights is not None and positions.array.size and weights.array.shape != positions.array.shape:
+    if weights is not None and positions._array.size and weights._array.shape != positions._array.shape:
         raise RuntimeError(
             f"bincount: weights should be 1-d and have the same length as input (got weights of shape "
-            f"{list(weights.array.shape)} for an input of shape {list(positions.array.shape)}); pass one weight per element"
+            f"{list(weights._array.shape)} for an input of shape {list(positions._array.shape)}); pass one weight per element"
         )
     return Bincount.apply(positions, weights, minlength)
 
@@ -1298,9 +1298,9 @@ def _index_along(x, dim, index, operation, negatives=False):
     """``(dim, positions)``: the positions (1-D) of x's slices at ``index`` (0-d or 1-D integers)
     along ``dim``, checked as PyTorch checks them (counting from the end only with ``negatives``).
     ``positions`` is a tensor that a compiled program makes again, with those checks, on each call."""
-    keywords = {"input_shape": tuple(x.array.shape), "dim": dim, "operation": operation, "negatives": negatives}
+    keywords = {"input_shape": tuple(x._array.shape), "dim": dim, "operation": operation, "negatives": negatives}
     positions = computed_without_gradient(_positions_along, [tensor_of_values(index)], keywords)
-    return check_dim(dim, x.array.ndim, operation), positions
+    return check_dim(dim, x._array.ndim, operation), positions
 
 
 # What PyTorch raises for a position outside x, where it is not IndexError (it differs from one operation to the
@@ -1334,31 +1334,31 @@ def _positions_along(index, input_shape, dim, operation, negatives):
 
 def _slices_key(dim, positions):
     """The key that reaches the slices at ``positions`` (a tensor) along ``dim``."""
-    return (slice(None),) * dim + (positions.array,)
+    return (slice(None),) * dim + (positions._array,)
 
 
 def _check_source(x, dim, index_key, source, operation):
     """``(x, source)`` after PyTorch's checks of index_add's and index_copy's source: x's dtype
     (autocast promotes index_copy's to one), x's shape but along ``dim``."""
-    if source.array.dtype != x.array.dtype:
+    if source._array.dtype != x._array.dtype:
         x, source = operands_in_modes(operation, (x, source))
-        if source.array.dtype != x.array.dtype:
+        if source._array.dtype != x._array.dtype:
             raise RuntimeError(
-                f"{operation}(): self ({dtypes.scalar_type_name(x.array.dtype)}) and source "
-                f"({dtypes.scalar_type_name(source.array.dtype)}) must have the same scalar type ({operation}: convert one "
+                f"{operation}(): self ({dtypes.scalar_type_name(x._array.dtype)}) and source "
+                f"({dtypes.scalar_type_name(source._array.dtype)}) must have the same scalar type ({operation}: convert one "
                 f"with .to())"
             )
     count = index_key[-1].size  # the number of positions
-    expected = x.array.shape[:dim] + (count,) + x.array.shape[dim + 1 :]
-    if x.array.ndim and tuple(source.array.shape) != expected:
-        if source.array.ndim > dim and source.array.shape[dim] != count:
+    expected = x._array.shape[:dim] + (count,) + x._array.shape[dim + 1 :]
+    if x._array.ndim and tuple(source._array.shape) != expected:
+        if source._array.ndim > dim and source._array.shape[dim] != count:
             raise RuntimeError(
                 f"{operation}(): Number of indices ({count}) should be equal to source.size(dim): "
-                f"({source.array.shape[dim]}), for dim: {dim}"
+                f"({source._array.shape[dim]}), for dim: {dim}"
             )
         raise RuntimeError(
             f"source tensor shape must match self tensor shape, excluding the specified dimension. Got "
-            f"self.shape = {list(x.array.shape)} source.shape = {list(source.array.shape)}"
+            f"self.shape = {list(x._array.shape)} source.shape = {list(source._array.shape)}"
         )
     return x, source
 
@@ -1395,14 +1395,14 @@ def index_copy(x, dim, index, source):
 def index_fill(x, dim, index, value):
     """A copy of x with its slices ``index`` along ``dim`` filled with ``value`` (a number or a 0-d
     tensor). Negative positions count from the end; a position named twice is filled once."""
-    if isinstance(value, Tensor) and value.array.ndim != 0:
+    if isinstance(value, Tensor) and value._array.ndim != 0:
         raise RuntimeError(
-            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.array.ndim} dimension(s)."
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._array.ndim} dimension(s)."
         )
-    value = dtypes.checked_scalar(value, x.array.dtype)
+    value = dtypes.checked_scalar(value, x._array.dtype)
     dim, positions = _index_along(x, dim, index, "index_fill_", negatives=True)
-    key = () if x.array.ndim == 0 else _slices_key(dim, computed_without_gradient(xp.unique, [positions]))
-    return IndexFill.apply(x, as_tensor_like(value, x).to(x.array.dtype), key, False, False)
+    key = () if x._array.ndim == 0 else _slices_key(dim, computed_without_gradient(xp.unique, [positions]))
+    return IndexFill.apply(x, as_tensor_like(value, x).to(x._array.dtype), key, False, False)
 
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -1425,8 +1425,8 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     dim, positions = _checkedtensor_of_values(x, dim, index, "scatter_reduce")
     _check_src_dtype(x, src)
     positions, src = _empty_index_as_xs(x, positions, src)
-    src = getitem(src, tuple(slice(0, size) for size in positions.array.shape))
-    key = _along_dim_key(positions.array, dim)
+    src = getitem(src, tuple(slice(0, size) for size in positions._array.shape))
+    key = _along_dim_key(positions._array, dim)
     if reduce == "prod":
         return ScatterProduct.apply(x, src, key, include_self)
     if reduce in ("amax", "amin"):
@@ -1439,7 +1439,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     if reduce == "sum":
         return total
     divisor = computed_without_gradient(_mean_divisor, [x, positions], {"dim": dim, "include_self": include_self})
-    if x.array.dtype.kind in "iub":
+    if x._array.dtype.kind in "iub":
         return computed_without_gradient(xp.floor_divide, [total, divisor])
     return total / divisor
 
@@ -1467,13 +1467,13 @@ def _scatter_extreme(x, src, positions, dim, include_self, how):
     as x · (its share) + the sum of src · (their shares), which is the extreme value itself."""
     written = computed_without_gradient(_written, [x, positions], {"dim": dim})
     best = computed_without_gradient(_extremes, [x, src, positions, written], {"dim": dim, "include_self": include_self, "how": how})
-    if x.array.dtype.kind not in "fc":
+    if x._array.dtype.kind not in "fc":
         return best
     x_ties = computed_without_gradient(_x_ties, [x, best, written], {"include_self": include_self})
     ties = computed_without_gradient(_tie_counts, [src, best, x_ties, positions], {"dim": dim})
     x_share = computed_without_gradient(_x_shares, [x_ties, ties, written])
     src_share = computed_without_gradient(_src_shares, [src, best, ties, positions], {"dim": dim})
-    return ScatterReduce.apply(_shared(x, x_share), _shared(src, src_share), _along_dim_key(positions.array, dim), True, True)
+    return ScatterReduce.apply(_shared(x, x_share), _shared(src, src_share), _along_dim_key(positions._array, dim), True, True)
 
 
 def _shared(values, share):
@@ -1540,9 +1540,9 @@ def _dims_pair(ndim, dim1, dim2, operation):
 def _diagonal_key(x, offset, dim1, dim2, operation):
     """``(moved, key)``: x with dim1 and dim2 moved last, and the key that reads its diagonal there
     (offset > 0 above the main diagonal, < 0 below)."""
-    first, second = _dims_pair(x.array.ndim, dim1, dim2, operation)
+    first, second = _dims_pair(x._array.ndim, dim1, dim2, operation)
     moved = _moved_last(x, first, second)
-    rows, columns = x.array.shape[first], x.array.shape[second]
+    rows, columns = x._array.shape[first], x._array.shape[second]
     length = max(min(rows + min(offset, 0), columns - max(offset, 0)), 0)
     return moved, _diagonal_positions(length, offset)
 
@@ -1570,28 +1570,28 @@ def _read_diagonal(x, offset, dim1, dim2, kind=Diagonal):
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """Matrices with the last dimension of x on their diagonals, zeros elsewhere: (*, n) -> (*, m, m)
     with m = n + |offset|, the matrix in dimensions ``dim1`` and ``dim2`` of the output."""
-    if x.array.ndim == 0:  # PyTorch reads it as dimension -2 of a 1-D result
+    if x._array.ndim == 0:  # PyTorch reads it as dimension -2 of a 1-D result
         raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2); diag_embed needs at "
                          "least 1 dimension (its last holds the diagonals)")
-    size = x.array.shape[-1] + abs(offset)
-    zeros = made_from_arguments(xp.zeros(x.array.shape[:-1] + (size, size), dtype=x.array.dtype))
-    filled = DiagEmbed.apply(zeros, x, _diagonal_positions(x.array.shape[-1], offset), False, False)
-    first, second = _dims_pair(x.array.ndim + 1, dim1, dim2, "diag_embed")
-    return filled if (first, second) == (x.array.ndim - 1, x.array.ndim) else shape.movedim(filled, (-2, -1), (first, second))
+    size = x._array.shape[-1] + abs(offset)
+    zeros = made_from_arguments(xp.zeros(x._array.shape[:-1] + (size, size), dtype=x._array.dtype))
+    filled = DiagEmbed.apply(zeros, x, _diagonal_positions(x._array.shape[-1], offset), False, False)
+    first, second = _dims_pair(x._array.ndim + 1, dim1, dim2, "diag_embed")
+    return filled if (first, second) == (x._array.ndim - 1, x._array.ndim) else shape.movedim(filled, (-2, -1), (first, second))
 
 
 def _moved_last(x, first, second):
     """x with dimensions ``first`` and ``second`` moved to the end, in that order (x itself when they are there)."""
-    ndim = x.array.ndim
+    ndim = x._array.ndim
     return x if (first, second) == (ndim - 2, ndim - 1) else shape.movedim(x, (first, second), (-2, -1))
 
 
 @public(out=SAME_DTYPE)
 def diag(x, diagonal=0):
     """For a 1-D x, the square matrix with x on its ``diagonal``-th diagonal; for a 2-D x, that diagonal as 1-D."""
-    if x.array.ndim not in (1, 2):
-        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.array.ndim}D")
-    if x.array.ndim == 1:
+    if x._array.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x._array.ndim}D")
+    if x._array.ndim == 1:
         return diag_embed(x, diagonal)
     return _read_diagonal(x, diagonal, 0, 1, DiagonalCopy)
 
@@ -1605,10 +1605,10 @@ def diagflat(x, offset=0):
 @public
 def trace(x):
     """The sum of the main diagonal of a matrix (2-D only); its node is PyTorch's TraceBackward0."""
-    if x.array.dtype == dtypes.bool_:
+    if x._array.dtype == dtypes.bool_:
         raise NotImplementedError("\"trace\" not implemented for 'Bool'; convert first, e.g. x.long()")
-    if x.array.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.array.ndim}")
+    if x._array.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._array.ndim}")
     return SumAll.shown_as("TraceBackward0").apply(accumulated(diagonal(x), None, "trace"), (0,), False)
 
 
@@ -1621,11 +1621,11 @@ def narrow(x, dim, start, length):
 
 def _narrow_key(x, dim, start, length):
     """The key of ``narrow``'s slice, its arguments checked as PyTorch checks them."""
-    if x.array.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor; it needs a dimension to work along")
-    dim = check_dim(dim, x.array.ndim, "narrow")
-    size = x.array.shape[dim]
-    if isinstance(start, Tensor) and (start.array.ndim or start.array.dtype.kind not in "iu"):
+    dim = check_dim(dim, x._array.ndim, "narrow")
+    size = x._array.shape[dim]
+    if isinstance(start, Tensor) and (start._array.ndim or start._array.dtype.kind not in "iu"):
         raise RuntimeError("start must be an 0-dim integral Tensor.")
     start = int(start)
     if not -size <= start <= size:
@@ -1641,14 +1641,14 @@ def _narrow_key(x, dim, start, length):
 @public
 def select(x, dim, index):
     """x's slice at position ``index`` along ``dim``, that dimension removed: ``x[:, i]`` for dim=1."""
-    if x.array.ndim == 0:
+    if x._array.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor. (select: index it with .item() instead)")
-    dim = check_dim(dim, x.array.ndim, "select")
-    size = x.array.shape[dim]
+    dim = check_dim(dim, x._array.ndim, "select")
+    size = x._array.shape[dim]
     index = int(index)
     if not -size <= index < size:
         raise IndexError(
-            f"select(): index {index} out of range for tensor of size {list(x.array.shape)} at dimension {dim}"
+            f"select(): index {index} out of range for tensor of size {list(x._array.shape)} at dimension {dim}"
         )
     return getitem(x, (slice(None),) * dim + (index,))
 
@@ -1660,26 +1660,26 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     Called with one integer tensor of counts, the positions 0, 1, ... repeated by those counts.
     """
     if repeats is None:  # x holds the counts: a 1-D integer tensor of them, none negative
-        if x.array.ndim != 1:
+        if x._array.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        if x.array.dtype.kind not in "iu":
+        if x._array.dtype.kind not in "iu":
             raise NotImplementedError(
-                f"\"repeat_interleave_cpu\" not implemented for '{dtypes.scalar_type_name(x.array.dtype)}' (the counts are integers)"
+                f"\"repeat_interleave_cpu\" not implemented for '{dtypes.scalar_type_name(x._array.dtype)}' (the counts are integers)"
             )
-        counts = x.array
+        counts = x._array
         if counts.size and counts.min() < 0:
             raise RuntimeError("repeats can not be negative")
         _check_output_size(int(counts.sum()), output_size)
         return tensor_from_array(xp.repeat(xp.arange(counts.size, dtype=dtypes.int64), counts))
     if dim is None:
         x, dim = shape.flatten(x), 0
-    elif x.array.ndim == 0:
+    elif x._array.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions: repeat_interleave of a 0-d tensor takes no dim")
     if not isinstance(repeats, Tensor):
         return _each_repeated(x, repeats, dim, output_size)
-    dim = check_dim(dim, x.array.ndim, "repeat_interleave")
-    size = x.array.shape[dim]
-    counts = repeats.array.reshape(-1)
+    dim = check_dim(dim, x._array.ndim, "repeat_interleave")
+    size = x._array.shape[dim]
+    counts = repeats._array.reshape(-1)
     if counts.size not in (1, size):
         raise RuntimeError(
             f"repeats must have the same size as input along dim, but got repeats.size(0) = {counts.size} "
@@ -1702,8 +1702,8 @@ def _each_repeated(x, repeats, dim, output_size):
         )
     if repeats < 0:
         raise RuntimeError(f"Repeats must be non-negative (got {repeats})")
-    dim = check_dim(dim, x.array.ndim, "repeat_interleave")
-    sizes = x.array.shape
+    dim = check_dim(dim, x._array.ndim, "repeat_interleave")
+    sizes = x._array.shape
     _check_output_size(sizes[dim] * repeats, output_size)
     spread = shape.unsqueeze(x, dim + 1)
     expanded = expand(spread, *sizes[: dim + 1], repeats, *sizes[dim + 1 :])
@@ -1785,12 +1785,12 @@ class NarrowCopy(GetItem):
 def _scatter_into_view(kind, x, src, key, view_shape, target=None):
     """A copy of x (or of ``target``, x rearranged) with ``src`` written over the view ``target[key]``
     of shape ``view_shape``; src must have exactly that shape, as PyTorch requires."""
-    if tuple(src.array.shape) != tuple(view_shape):
+    if tuple(src._array.shape) != tuple(view_shape):
         raise RuntimeError(
-            f"expected src to have a size equal to the slice of self. src size = {list(src.array.shape)}, "
+            f"expected src to have a size equal to the slice of self. src size = {list(src._array.shape)}, "
             f"slice size = {list(view_shape)}"
         )
-    return kind.apply(x if target is None else target, src.to(x.array.dtype), key, False, False)
+    return kind.apply(x if target is None else target, src.to(x._array.dtype), key, False, False)
 
 
 @public
@@ -1800,27 +1800,27 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 
     d out / d input = grad, 0 on the slice;   d out / d src = grad read on the slice.
     """
-    dim = check_dim(dim, input.array.ndim, "slice_scatter")
+    dim = check_dim(dim, input._array.ndim, "slice_scatter")
     if step <= 0:
         raise RuntimeError(f"slice step must be positive (got {step}); flip the tensor to write backwards")
     key = (slice(None),) * dim + (slice(start, end, step),)
-    return _scatter_into_view(SliceScatter, input, src, key, input.array[key].shape)
+    return _scatter_into_view(SliceScatter, input, src, key, input._array[key].shape)
 
 
 @public
 def select_scatter(input, src, dim, index):
     """A copy of input with ``src`` written over its slice at position ``index`` along ``dim``
     (``out[:, index] = src`` for dim=1). src has input's shape without ``dim``."""
-    if input.array.ndim == 0:
+    if input._array.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor; select_scatter needs a dimension to write along")
-    dim = check_dim(dim, input.array.ndim, "select_scatter")
-    size = input.array.shape[dim]
+    dim = check_dim(dim, input._array.ndim, "select_scatter")
+    size = input._array.shape[dim]
     if not -size <= index < size:
         raise IndexError(
-            f"select(): index {index} out of range for tensor of size {list(input.array.shape)} at dimension {dim}"
+            f"select(): index {index} out of range for tensor of size {list(input._array.shape)} at dimension {dim}"
         )
     key = (slice(None),) * dim + (int(index),)
-    return _scatter_into_view(SelectScatter, input, src, key, input.array[key].shape)
+    return _scatter_into_view(SelectScatter, input, src, key, input._array[key].shape)
 
 
 @public
@@ -1837,8 +1837,8 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """A copy of input with ``src`` written over its diagonal in the plane of ``dim1`` and ``dim2``
     (the part ``diagonal(input, offset, dim1, dim2)`` reads); src has that diagonal's shape."""
     moved, key = _diagonal_key(input, offset, dim1, dim2, "diagonal_scatter")
-    filled = _scatter_into_view(DiagonalScatter, input, src, key, moved.array[key].shape, target=moved)
-    first, second = _dims_pair(input.array.ndim, dim1, dim2, "diagonal_scatter")
+    filled = _scatter_into_view(DiagonalScatter, input, src, key, moved._array[key].shape, target=moved)
+    first, second = _dims_pair(input._array.ndim, dim1, dim2, "diagonal_scatter")
     return filled if moved is input else shape.movedim(filled, (-2, -1), (first, second))
 
 
@@ -1859,7 +1859,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     dim, positions = _index_along(input, dim, index, "index_reduce_")
     _check_source(input, dim, _slices_key(dim, positions), source, "index_reduce_")
-    spread_index = computed_without_gradient(_spread_along, [positions], {"dim": dim, "shape": tuple(source.array.shape)})
+    spread_index = computed_without_gradient(_spread_along, [positions], {"dim": dim, "shape": tuple(source._array.shape)})
     return scatter_reduce(input, dim, spread_index, source, reduce, include_self=include_self)
 
 
@@ -1874,7 +1874,7 @@ def unravel_index(indices, shape):
     """The coordinates in a tensor of ``shape`` of each flat (row-major) position in ``indices``:
     a tuple of int64 tensors, one per dimension, each of indices' shape. unravel_index(7, (2, 4))
     = (1, 3). Negative positions count from the end."""
-    flat = indices.array if isinstance(indices, Tensor) else as_array(indices)
+    flat = indices._array if isinstance(indices, Tensor) else as_array(indices)
     if flat.dtype.kind not in "iu":
         raise TypeError(f"expected 'indices' to be integer dtype, but got {dtypes.dtype_name(flat.dtype)}")
     if not isinstance(shape, (int, collections.abc.Sequence)):  # a tensor of sizes is refused, as by PyTorch

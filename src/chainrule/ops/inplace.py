@@ -51,11 +51,11 @@ def leaf_view_error():
 def write_in_place(tensor, operation, *args, **kwargs):
     """Compute ``operation(tensor, *args, **kwargs)`` and write the result into ``tensor``'s array."""
     check_not_inference(tensor)
-    if not is_writable(tensor.array):
-        if type(tensor.array) is MetaArray:  # no values to write: PyTorch's meta kernels leave it as it is
+    if not is_writable(tensor._array):
+        if type(tensor._array) is MetaArray:  # no values to write: PyTorch's meta kernels leave it as it is
             return tensor
         if _positions_in_base(tensor) is None and not _writes_into_repeats(tensor, operation, args):
-            raise unwritable_error(tensor.array)  # x.expand(...).add_(1), or from_numpy of a read-only array
+            raise unwritable_error(tensor._array)  # x.expand(...).add_(1), or from_numpy of a read-only array
     owner = tensor._version_holder  # an operand sharing this one's memory shares its version counter too
     if owner is None:
         owner = tensor
@@ -85,9 +85,9 @@ def write_in_place(tensor, operation, *args, **kwargs):
         with grad_mode.no_grad():
             result = operation(tensor, *args, **kwargs)
     check_castable(result, tensor)
-    if result.array.shape != tensor.array.shape and xp.broadcast_shapes(tensor.array.shape, result.array.shape) != tensor.array.shape:
-        raise write_error(tensor.array.shape, result.array.shape, getattr(operation, "__name__", "in-place operation") + "_")
-    _store(tensor, result.array)
+    if result._array.shape != tensor._array.shape and xp.broadcast_shapes(tensor._array.shape, result._array.shape) != tensor._array.shape:
+        raise write_error(tensor._array.shape, result._array.shape, getattr(operation, "__name__", "in-place operation") + "_")
+    _store(tensor, result._array)
     tensor._version_owner._version_count += 1
     written_in_place(tensor)
     if function_module._forward_ad is not None:  # forward mode: the tangent goes with the values
@@ -111,23 +111,23 @@ def _positions_in_base(tensor):
     """Where a view's elements lie in its base (``positions_in``), when the base can be written:
     a read-only view of writable memory (NumPy's ``diagonal``, one row of an ``expand``) is written
     through its base. None otherwise."""
-    if tensor._base is None or not is_writable(tensor._base.array):
+    if tensor._base is None or not is_writable(tensor._base._array):
         return None
-    return positions_in(tensor._base.array, tensor.array)
+    return positions_in(tensor._base._array, tensor._array)
 
 
 def _store(tensor, values):
     """``tensor``'s elements become ``values`` (broadcast), written through its base when its own
     array is a read-only view (only those that change where its elements repeat: see
     ``_writes_into_repeats``, through the memory they repeat)."""
-    if is_writable(tensor.array):
-        tensor.array[...] = values
+    if is_writable(tensor._array):
+        tensor._array[...] = values
         return
     positions = _positions_in_base(tensor)
     if positions is None:
-        write_where_changed(memory_owner(tensor.array), tensor.array, values)
-    elif tensor.array.size:
-        tensor._base.array[positions] = xp.broadcast_to(values, tensor.array.shape)
+        write_where_changed(memory_owner(tensor._array), tensor._array, values)
+    elif tensor._array.size:
+        tensor._base._array[positions] = xp.broadcast_to(values, tensor._array.shape)
 
 
 def _operation_key(operation):
@@ -154,7 +154,7 @@ def _writes_into_repeats(tensor, operation, args):
     whose elements repeat in it (``WRITES_INTO_REPEATS``): ``fill_`` with a number (with a tensor
     it copies), and ``x[key] = value`` where ``key`` indexes with a tensor or a list (``index_put_``)
     or picks elements that do not repeat (``x.expand(2, 3)[0] = 1``)."""
-    if not has_repeated_elements(tensor.array) or not is_writable(memory_owner(tensor.array)):
+    if not has_repeated_elements(tensor._array) or not is_writable(memory_owner(tensor._array)):
         return False
     name = _operation_key(operation)
     if name not in WRITES_INTO_REPEATS:
@@ -164,7 +164,7 @@ def _writes_into_repeats(tensor, operation, args):
     if name.endswith("._assigned"):
         key = args[0] if isinstance(args[0], tuple) else (args[0],)
         basic = all(part is None or part is Ellipsis or type(part) in (int, slice) for part in key)
-        return not basic or not has_repeated_elements(tensor.array[args[0]])
+        return not basic or not has_repeated_elements(tensor._array[args[0]])
     return True
 
 
@@ -205,14 +205,14 @@ def check_apart(written, operand, operation_name, whole_refused=False):
     writes (``t[1:].add_(t[:-1])``, ``t.mul_(t.t())``, ``exp(t[1:], out=t[:-1])``): the result would
     depend on the order the elements are written in. One that is the written tensor itself, in
     the same layout (``t.add_(t)``), is taken unless ``whole_refused``."""
-    overlap = memory_overlap(written.array, operand.array)
+    overlap = memory_overlap(written._array, operand._array)
     if overlap == "partial" or (overlap == "full" and whole_refused):
         raise RuntimeError(
             "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
             "memory location. Please clone() the tensor before performing the operation. "
-            f"({operation_name} writes a tensor of shape {list(written.array.shape)}, strides "
-            f"{list(element_strides(written.array))} and reads one of shape {list(operand.array.shape)}, strides "
-            f"{list(element_strides(operand.array))} in the same memory.)"
+            f"({operation_name} writes a tensor of shape {list(written._array.shape)}, strides "
+            f"{list(element_strides(written._array))} and reads one of shape {list(operand._array.shape)}, strides "
+            f"{list(element_strides(operand._array))} in the same memory.)"
         )
 
 
@@ -262,13 +262,13 @@ def _write_through_view(view, operation, args, kwargs):
     new_values = operation(snapshot(view), *args, **kwargs)
     check_castable(new_values, base)
     old_base = snapshot(base)
-    part = complex_part(base.array, view.array)
+    part = complex_part(base._array, view._array)
     if part is not None:  # x.real.copy_(v), x.imag = v: the elements' other parts are kept
-        new_values = new_values.to(view.array.dtype)
+        new_values = new_values.to(view._array.dtype)
         kept = getattr(old_base[positions], "imag" if part == "real" else "real")
         new_values = complex_from_parts(*((new_values, kept) if part == "real" else (kept, new_values)))
-    new_base = old_base._copy_slices(positions, new_values.to(base.array.dtype))  # ops/index.py's copy_slices
-    base.array[...] = new_base.array
+    new_base = old_base._copy_slices(positions, new_values.to(base._array.dtype))  # ops/index.py's copy_slices
+    base._array[...] = new_base._array
     base._version_owner._version_count += 1
     written_in_place(base)
     if function_module._recorder is not None:  # chainrule.compile is recording: its program writes too
@@ -290,9 +290,9 @@ def records_in_place(tensor, args):
 
 def check_castable(result, target):
     """PyTorch's refusal to write a result into a tensor of a lower kind (float into int)."""
-    if not dtypes.can_cast(dtypes.of(result.array.dtype), dtypes.of(target.array.dtype)):
+    if not dtypes.can_cast(dtypes.of(result._array.dtype), dtypes.of(target._array.dtype)):
         raise RuntimeError(
-            f"result type {dtypes.scalar_type_name(result.array.dtype)} can't be cast to the desired "
-            f"output type {dtypes.scalar_type_name(target.array.dtype)} (write into a tensor of the result's "
-            f"dtype, e.g. x = x.to({dtypes.dtype_name(result.array.dtype)}) first, or use the out-of-place form)"
+            f"result type {dtypes.scalar_type_name(result._array.dtype)} can't be cast to the desired "
+            f"output type {dtypes.scalar_type_name(target._array.dtype)} (write into a tensor of the result's "
+            f"dtype, e.g. x = x.to({dtypes.dtype_name(result._array.dtype)}) first, or use the out-of-place form)"
         )

@@ -150,9 +150,9 @@ def _tensor_list(tensors, operation):
 
 def _check_cat_shapes(tensors, dim):
     """PyTorch's checks: same number of dimensions, same sizes everywhere except along ``dim``."""
-    first = tensors[0].array.shape
+    first = tensors[0]._array.shape
     for position, tensor in enumerate(tensors):
-        shape = tensor.array.shape
+        shape = tensor._array.shape
         if not shape:
             raise RuntimeError(
                 f"zero-dimensional tensor (at position {position}) cannot be concatenated; use "
@@ -203,8 +203,8 @@ def cat(tensors, dim=0):
     skipped, so a result can be grown from an empty start.
     """
     tensors = _tensor_list(tensors, "cat")
-    joined = [tensor for tensor in tensors if not _skipped(tensor.array, [each.array for each in tensors])]
-    dim = check_dim(dim, joined[0].array.ndim, "cat")
+    joined = [tensor for tensor in tensors if not _skipped(tensor._array, [each._array for each in tensors])]
+    dim = check_dim(dim, joined[0]._array.ndim, "cat")
     _check_cat_shapes(joined, dim)
     return Cat.apply(dim, *tensors)
 
@@ -215,12 +215,12 @@ def cat(tensors, dim=0):
 def stack(tensors, dim=0):
     """The tensors, all of one shape, side by side along a new dimension ``dim``: k of (a, b) -> (k, a, b)."""
     tensors = _tensor_list(tensors, "stack")
-    first = tensors[0].array.shape
+    first = tensors[0]._array.shape
     for position, tensor in enumerate(tensors):
-        if tensor.array.shape != first:
+        if tensor._array.shape != first:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
-                f"{list(tensor.array.shape)} at entry {position}"
+                f"{list(tensor._array.shape)} at entry {position}"
             )
     return Stack.apply(check_dim(dim, len(first) + 1, "stack"), *tensors)
 
@@ -243,11 +243,11 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def _split(x, split_size_or_sections, dim, equal_pieces, listed_pieces):
     """The pieces of ``split``, made by the op ``equal_pieces`` (an int size) or ``listed_pieces``."""
-    if x.array.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor (a 0-d tensor has nothing to split)")
-    dim = check_dim(dim, x.array.ndim, "split")
+    dim = check_dim(dim, x._array.ndim, "split")
     kind = equal_pieces if isinstance(split_size_or_sections, int) else listed_pieces
-    return kind.apply(x, _split_sizes(x.array.shape[dim], split_size_or_sections, dim), dim)
+    return kind.apply(x, _split_sizes(x._array.shape[dim], split_size_or_sections, dim), dim)
 
 
 @public
@@ -294,12 +294,12 @@ def unsafe_chunk(x, chunks, dim=0):
 
 
 def _chunk(x, chunks, dim, kind, operation):
-    if x.array.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor (a 0-d tensor has nothing to split)")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = check_dim(dim, x.array.ndim, operation)
-    length = x.array.shape[dim]
+    dim = check_dim(dim, x._array.ndim, operation)
+    length = x._array.shape[dim]
     if length == 0:
         return kind.apply(x, [0] * chunks, dim)
     return _split(x, -(-length // chunks), dim, kind, kind)
@@ -308,18 +308,18 @@ def _chunk(x, chunks, dim, kind, operation):
 @public
 def unbind(x, dim=0):
     """The slices of x along ``dim``, as a tuple (the dimension disappears): (3, 4) -> three of (4,)."""
-    if x.array.ndim == 0 and dim in (0, -1):
+    if x._array.ndim == 0 and dim in (0, -1):
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions (unbind: a 0-d tensor has no slices)")
-    return Unbind.apply(x, check_dim(dim, x.array.ndim, "unbind"))
+    return Unbind.apply(x, check_dim(dim, x._array.ndim, "unbind"))
 
 
 def _at_least(x, ndim):
     """x with a leading size-1 dimension added until it has ``ndim``, 1 or 2 (NumPy's
     ``atleast_1d``/``atleast_2d``), as PyTorch adds them: a 0-d x reshaped (``ViewBackward0``), a
     1-D x unsqueezed (``UnsqueezeBackward0``)."""
-    if x.array.ndim >= ndim:
+    if x._array.ndim >= ndim:
         return x
-    return shape.reshape(x, (1,) * ndim) if x.array.ndim == 0 else shape.unsqueeze(x, 0)
+    return shape.reshape(x, (1,) * ndim) if x._array.ndim == 0 else shape.unsqueeze(x, 0)
 
 
 def _one_or_many(tensors, operation, make):
@@ -348,9 +348,9 @@ def atleast_2d(*tensors):
 def _at_least_3d(x):
     """() -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1), as NumPy's ``atleast_3d``; a 0-d x
     reshaped, the others unsqueezed, as PyTorch does."""
-    if x.array.ndim == 0:
+    if x._array.ndim == 0:
         return shape.reshape(x, (1, 1, 1))
-    return shape.unsqueeze(_at_least(x, 2), 2) if x.array.ndim < 3 else x
+    return shape.unsqueeze(_at_least(x, 2), 2) if x._array.ndim < 3 else x
 
 
 @public(method=False)
@@ -365,7 +365,7 @@ def broadcast_tensors(*tensors):
     for position, tensor in enumerate(tensors):
         if not isinstance(tensor, Tensor):
             raise TypeError(f"expected Tensor as element {position} in argument 0, but got {python_type_name(tensor)}")
-    common = broadcast_shapes(*(tensor.array.shape for tensor in tensors))
+    common = broadcast_shapes(*(tensor._array.shape for tensor in tensors))
     return tuple(broadcast_to(tensor, common) for tensor in tensors)
 
 
@@ -406,20 +406,20 @@ def tensor_split(x, indices_or_sections=_NOT_GIVEN, /, dim=0, *, sections=_NOT_G
     ``tensor_indices_or_sections=``) cuts before each of them ([1, 5] gives x[:1], x[1:5], x[5:]).
     """
     indices_or_sections = _cuts("tensor_split", indices_or_sections, sections, indices, tensor_indices_or_sections)
-    if x.array.ndim == 0:
+    if x._array.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
-    dim = check_dim(dim, x.array.ndim, "tensor_split")
-    length = x.array.shape[dim]
+    dim = check_dim(dim, x._array.ndim, "tensor_split")
+    length = x._array.shape[dim]
     if isinstance(indices_or_sections, Tensor):
-        if indices_or_sections.array.dtype != xp.int64:
+        if indices_or_sections._array.dtype != xp.int64:
             raise RuntimeError(
                 f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
-                f"{scalar_type_name(indices_or_sections.array.dtype)}"
+                f"{scalar_type_name(indices_or_sections._array.dtype)}"
             )
-        if indices_or_sections.array.ndim > 1:
+        if indices_or_sections._array.ndim > 1:
             raise RuntimeError(
                 f"tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional tensor, "
-                f"but got a tensor with {indices_or_sections.array.ndim} dims"
+                f"but got a tensor with {indices_or_sections._array.ndim} dims"
             )
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
@@ -439,19 +439,19 @@ def tensor_split(x, indices_or_sections=_NOT_GIVEN, /, dim=0, *, sections=_NOT_G
 
 def _split_along(x, indices_or_sections, dim, operation):
     """hsplit, vsplit, dsplit: ``tensor_split``, with an int required to divide the size evenly."""
-    if isinstance(indices_or_sections, int) and indices_or_sections and x.array.shape[dim] % indices_or_sections:
+    if isinstance(indices_or_sections, int) and indices_or_sections and x._array.shape[dim] % indices_or_sections:
         raise RuntimeError(
             f"torch.{operation} attempted to split along dimension {dim}, but the size of the dimension "
-            f"{x.array.shape[dim]} is not divisible by the split_size {indices_or_sections}!"
+            f"{x._array.shape[dim]} is not divisible by the split_size {indices_or_sections}!"
         )
     return tensor_split(x, indices_or_sections, dim)
 
 
 def _require_ndim(x, ndim, operation):
-    if x.array.ndim < ndim:
+    if x._array.ndim < ndim:
         raise RuntimeError(
             f"torch.{operation} requires a tensor with at least {ndim} dimension, but got a tensor with "
-            f"{x.array.ndim} dimensions!"
+            f"{x._array.ndim} dimensions!"
         )
 
 
@@ -460,7 +460,7 @@ def hsplit(x, indices_or_sections=_NOT_GIVEN, /, *, sections=_NOT_GIVEN, indices
     """``tensor_split`` along dimension 1 (dimension 0 for a 1-D tensor); an int must divide that size."""
     _require_ndim(x, 1, "hsplit")
     cuts = _cuts("hsplit", indices_or_sections, sections, indices)
-    return _split_along(x, cuts, 1 if x.array.ndim > 1 else 0, "hsplit")
+    return _split_along(x, cuts, 1 if x._array.ndim > 1 else 0, "hsplit")
 
 
 @public
@@ -482,7 +482,7 @@ def column_stack(tensors):
     """The tensors side by side as columns: 0-d and 1-d tensors of length n become columns (n, 1),
     then all are joined along dimension 1. (3,) and (3, 2) -> (3, 3)."""
     tensors = _tensor_list(tensors, "column_stack")
-    columns = [shape.reshape(tensor, -1, 1) if tensor.array.ndim < 2 else tensor for tensor in tensors]
+    columns = [shape.reshape(tensor, -1, 1) if tensor._array.ndim < 2 else tensor for tensor in tensors]
     return cat(columns, 1)
 
 
@@ -497,10 +497,10 @@ def block_diag(*tensors):
     """The tensors as blocks along the diagonal of one matrix, zeros elsewhere: blocks (a, b) and
     (c, d) -> (a + c, b + d). A 0-d tensor is a 1 x 1 block, a 1-D tensor of n one row (1, n)."""
     for position, tensor in enumerate(tensors):
-        if tensor.array.ndim > 2:
+        if tensor._array.ndim > 2:
             raise RuntimeError(
                 f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {position} has "
-                f"{tensor.array.ndim} dimensions"
+                f"{tensor._array.ndim} dimensions"
             )
     if not tensors:
         return made_from_arguments(xp.zeros((1, 0), dtype=xp.float32))
@@ -546,7 +546,7 @@ def meshgrid(*tensors, indexing=None):
     if indexing is not None and not isinstance(indexing, str):
         raise TypeError(f"meshgrid(): argument 'indexing' must be str, not {type(indexing).__name__} (give 'ij' or 'xy')")
     tensors = _tensor_list(tensors, "meshgrid")
-    dtypes_given = {tensor.array.dtype for tensor in tensors}
+    dtypes_given = {tensor._array.dtype for tensor in tensors}
     if len(dtypes_given) > 1:
         raise RuntimeError(
             f"meshgrid expects all tensors to have the same dtype (got {', '.join(sorted(map(dtype_name, dtypes_given)))}); "
@@ -563,15 +563,15 @@ def meshgrid(*tensors, indexing=None):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     vectors = [_at_least(tensor, 1) for tensor in tensors]
     for position, vector in enumerate(vectors):
-        if vector.array.ndim != 1:
+        if vector._array.ndim != 1:
             raise RuntimeError(
                 f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of shape "
-                f"{list(vector.array.shape)} at position {position}"
+                f"{list(vector._array.shape)} at position {position}"
             )
     swap = indexing == "xy" and len(vectors) >= 2
     if swap:
         vectors[0], vectors[1] = vectors[1], vectors[0]
-    sizes = tuple(vector.array.shape[0] for vector in vectors)
+    sizes = tuple(vector._array.shape[0] for vector in vectors)
     grids = [
         broadcast_to(shape.reshape(vector, tuple(size if other == axis else 1 for other, size in enumerate(sizes))), sizes)
         for axis, vector in enumerate(vectors)
@@ -591,8 +591,8 @@ def cartesian_prod(*tensors):
                 f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__} (cartesian_prod: "
                 f"convert it with chainrule.tensor(...))"
             )
-        if tensor.array.ndim != 1:
-            raise RuntimeError(f"Expect a 1D vector, but got shape {list(tensor.array.shape)}")
+        if tensor._array.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(tensor._array.shape)}")
     if len(tensors) == 1:
         return tensors[0]
     return stack([shape.reshape(grid, -1) for grid in meshgrid(*tensors, indexing="ij")], 1)
@@ -602,7 +602,7 @@ def cartesian_prod(*tensors):
 def hstack(tensors):
     """The tensors joined horizontally: along dimension 0 for 1-D tensors, dimension 1 otherwise."""
     tensors = [_at_least(tensor, 1) for tensor in _tensor_list(tensors, "hstack")]
-    return cat(tensors, 0 if tensors[0].array.ndim == 1 else 1)
+    return cat(tensors, 0 if tensors[0]._array.ndim == 1 else 1)
 
 
 @public(method=False, out=True)

@@ -32,8 +32,8 @@ def svd(input, some=True, compute_uv=True):
     reduced factors U (*, m, k), V (*, n, k) with k = min(m, n); else square ones. Without
     ``compute_uv`` only S is computed, and U, V are zeros (*, m, m) and (*, n, n)."""
     if not compute_uv:
-        rows, columns = input.array.shape[-2:]
-        batch, dtype = input.array.shape[:-2], input.array.dtype
+        rows, columns = input._array.shape[-2:]
+        batch, dtype = input._array.shape[:-2], input._array.dtype
         S = linalg.svdvals(input)
         return svd_result(
             (tensor_from_array(xp.zeros(batch + (rows, rows), dtype)), S, tensor_from_array(xp.zeros(batch + (columns, columns), dtype)))

@@ -111,7 +111,7 @@ def _explicit_equation(equation, operands):
     ellipsis_dims = 0
     for position, (subscript, operand) in enumerate(zip(subscripts, operands)):
         named = len(subscript.replace("...", ""))
-        ndim = operand.array.ndim
+        ndim = operand._array.ndim
         if ("..." in subscript and named > ndim) or ("..." not in subscript and named != ndim):
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({named}) does not match the number of "
@@ -122,7 +122,7 @@ def _explicit_equation(equation, operands):
     broadcast_letters = "".join(unused[:ellipsis_dims])
     spelled = []
     for subscript, operand in zip(subscripts, operands):
-        own = operand.array.ndim - len(subscript.replace("...", ""))
+        own = operand._array.ndim - len(subscript.replace("...", ""))
         spelled.append(subscript.replace("...", broadcast_letters[ellipsis_dims - own :] if own else ""))
     if arrow:
         for label in set(output.replace("...", "")):
@@ -135,7 +135,7 @@ def _explicit_equation(equation, operands):
         output = broadcast_letters + "".join(sorted(once))
     sizes = {}
     for position, (subscript, operand) in enumerate(zip(spelled, operands)):
-        for label, size in zip(subscript, operand.array.shape):
+        for label, size in zip(subscript, operand._array.shape):
             known = sizes.setdefault(label, size)
             if size != 1 and known not in (1, size):
                 raise RuntimeError(
@@ -235,7 +235,7 @@ def _as_operand(operand, position):
 def _contraction(explicit, targets, operands):
     """The einsum of the explicit equation, the operands (of one dtype) broadcast to their ``targets``."""
     operands = tuple(
-        operand if tuple(operand.array.shape) == target else _broadcast_labels(operand, target, subscript)
+        operand if tuple(operand._array.shape) == target else _broadcast_labels(operand, target, subscript)
         for operand, target, subscript in zip(operands, targets, explicit.split("->")[0].split(","))
     )
     return Einsum.shown_as(_einsum_node(explicit)).apply(explicit, *operands)
@@ -255,8 +255,8 @@ def _einsum_node(explicit):
 
 def _in_result_dtype(explicit, operands):
     """The operands converted to the dtype of einsum's result."""
-    first = operands[0].array.dtype
-    if first.kind == "f" and all(operand.array.dtype == first for operand in operands[1:]):
+    first = operands[0]._array.dtype
+    if first.kind == "f" and all(operand._array.dtype == first for operand in operands[1:]):
         return operands  # one floating dtype: the result's
     result = _result_dtype(explicit, operands)
     return tuple(operand if operand.dtype is result else operand.to(result) for operand in operands)
@@ -277,7 +277,7 @@ def _result_dtype(explicit, operands):
     if len(operands) == 1:
         return _dtype_of_sum(dtype) if summed else dtype
     sizes = [  # each operand's labels of a size other than 1
-        {label: size for label, size in zip(subscript, operand.array.shape) if size != 1}
+        {label: size for label, size in zip(subscript, operand._array.shape) if size != 1}
         for subscript, operand in zip(subscripts, operands)
     ]
     last = {label: max((place for place, each in enumerate(sizes) if label in each), default=0) for label in summed}
@@ -325,7 +325,7 @@ def _broadcast_labels(operand, target, subscript):
     if len(set(subscript)) == len(subscript):
         return broadcast_to(operand, target)
     raise RuntimeError(
-        f"einsum(): operand of shape {list(operand.array.shape)} with a repeated subscript in '{subscript}' "
+        f"einsum(): operand of shape {list(operand._array.shape)} with a repeated subscript in '{subscript}' "
         f"must have equal sizes along it, got target {list(target)}"
     )
 
@@ -336,18 +336,18 @@ def tensordot(a, b, dims=2):
     (an int), or ``dims = (dims_of_a, dims_of_b)``, two lists. (2, 3, 4) and (3, 4, 5) with dims=2
     -> (2, 5); ``tensordot(a, b, ([1], [0]))`` of two matrices is a @ b. A contracted size 1 meets
     any size (that dimension of the other is summed alone). a and b have one dtype, not bool."""
-    dims_a, dims_b = _tensordot_dims(dims, a.array.ndim, b.array.ndim)
+    dims_a, dims_b = _tensordot_dims(dims, a._array.ndim, b._array.ndim)
     if len(dims_a) != len(dims_b):
         raise RuntimeError(f"both dimension lists should have same length (got {len(dims_a)} and {len(dims_b)})")
-    if a.array.dtype != b.array.dtype:
+    if a._array.dtype != b._array.dtype:
         raise RuntimeError(
-            f"both inputs should have same dtype (got {dtypes.dtype_name(a.array.dtype)} and "
-            f"{dtypes.dtype_name(b.array.dtype)}); convert one with .to()"
+            f"both inputs should have same dtype (got {dtypes.dtype_name(a._array.dtype)} and "
+            f"{dtypes.dtype_name(b._array.dtype)}); convert one with .to()"
         )
-    dims_a = [check_own_dim(dim, a.array.ndim, "tensordot") for dim in dims_a]
-    dims_b = [check_own_dim(dim, b.array.ndim, "tensordot") for dim in dims_b]
+    dims_a = [check_own_dim(dim, a._array.ndim, "tensordot") for dim in dims_a]
+    dims_b = [check_own_dim(dim, b._array.ndim, "tensordot") for dim in dims_b]
     for dim_a, dim_b in zip(dims_a, dims_b):
-        size_a, size_b = a.array.shape[dim_a], b.array.shape[dim_b]
+        size_a, size_b = a._array.shape[dim_a], b._array.shape[dim_b]
         if size_a != size_b and 1 not in (size_a, size_b):
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {size_a} in dim {dim_a} "
@@ -358,16 +358,16 @@ def tensordot(a, b, dims=2):
         if repeated is not None:
             raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     letters = iter(string.ascii_letters)
-    labels_a = [next(letters) for _ in range(a.array.ndim)]
-    labels_b = [next(letters) for _ in range(b.array.ndim)]
+    labels_a = [next(letters) for _ in range(a._array.ndim)]
+    labels_b = [next(letters) for _ in range(b._array.ndim)]
     for dim_a, dim_b in zip(dims_a, dims_b):
         labels_b[dim_b] = labels_a[dim_a]
     kept = [label for dim, label in enumerate(labels_a) if dim not in dims_a]
     kept += [label for dim, label in enumerate(labels_b) if dim not in dims_b]
-    if a.array.dtype == xp.bool_ and (not kept or a.array.size and b.array.size):
+    if a._array.dtype == xp.bool_ and (not kept or a._array.size and b._array.size):
         raise NotImplementedError(
-            f"\"{'addmm_impl_cpu_' if kept else 'dot'}\" not implemented for 'Bool' (tensordot of shapes {tuple(a.array.shape)} "
-            f"and {tuple(b.array.shape)}): convert the masks to numbers first, e.g. a.long()"
+            f"\"{'addmm_impl_cpu_' if kept else 'dot'}\" not implemented for 'Bool' (tensordot of shapes {tuple(a._array.shape)} "
+            f"and {tuple(b._array.shape)}): convert the masks to numbers first, e.g. a.long()"
         )
     explicit, targets = _explicit_equation("".join(labels_a) + "," + "".join(labels_b) + "->" + "".join(kept), (a, b))
     return _contraction(explicit, targets, (a, b))  # in their own dtype: PyTorch's tensordot sums integers without widening
@@ -414,9 +414,9 @@ def kron(a, b):
     As PyTorch computes it: a laid out as (m, 1, n, 1) and b as (1, p, 1, q), their product
     (m, p, n, q) broadcast, laid out as (m·p, n·q); each layout is PyTorch's ``_unsafe_view``
     (``UnsafeViewBackward0``)."""
-    ndim = max(a.array.ndim, b.array.ndim)
-    sizes_a = (1,) * (ndim - a.array.ndim) + tuple(a.array.shape)
-    sizes_b = (1,) * (ndim - b.array.ndim) + tuple(b.array.shape)
+    ndim = max(a._array.ndim, b._array.ndim)
+    sizes_a = (1,) * (ndim - a._array.ndim) + tuple(a._array.shape)
+    sizes_b = (1,) * (ndim - b._array.ndim) + tuple(b._array.shape)
     unsafe_view = shape.Reshape.shown_as("UnsafeViewBackward0").apply
     spread_a = unsafe_view(a, tuple(size for size_a in sizes_a for size in (size_a, 1)))
     spread_b = unsafe_view(b, tuple(size for size_b in sizes_b for size in (1, size_b)))
@@ -427,12 +427,12 @@ def kron(a, b):
 def inner(a, b):
     """The sum of a · b over the last dimension of each: (*a, n) and (*b, n) -> (*a, *b); a 0-d
     operand multiplies the other."""
-    if a.array.ndim == 0 or b.array.ndim == 0:
+    if a._array.ndim == 0 or b._array.ndim == 0:
         return a * b
-    if a.array.shape[-1] != b.array.shape[-1]:
+    if a._array.shape[-1] != b._array.shape[-1]:
         raise RuntimeError(
             f"inner() the last dimension must match on both input tensors but got shapes "
-            f"{list(a.array.shape)} and {list(b.array.shape)}"
+            f"{list(a._array.shape)} and {list(b._array.shape)}"
         )
     return tensordot(a, b, ([-1], [-1]))
 
@@ -440,19 +440,19 @@ def inner(a, b):
 @public(out=SAME_DTYPE)
 def vdot(a, b):
     """Σ_i conj(a[i]) b[i] for two 1-D tensors of one size and dtype (for real numbers, ``dot``)."""
-    if a.array.ndim != 1 or b.array.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {a.array.ndim}D and {b.array.ndim}D tensors")
-    if a.array.dtype != b.array.dtype:
+    if a._array.ndim != 1 or b._array.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._array.ndim}D and {b._array.ndim}D tensors")
+    if a._array.dtype != b._array.dtype:
         raise RuntimeError(
-            f"vdot : expected both vectors to have same dtype, but found {dtypes.dtype_name(a.array.dtype)} "
-            f"and {dtypes.dtype_name(b.array.dtype)}"
+            f"vdot : expected both vectors to have same dtype, but found {dtypes.dtype_name(a._array.dtype)} "
+            f"and {dtypes.dtype_name(b._array.dtype)}"
         )
-    if a.array.shape != b.array.shape:
+    if a._array.shape != b._array.shape:
         raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{a.array.shape[0]}] and src [{b.array.shape[0]}] "
-            f"to have the same number of elements, but got {a.array.shape[0]} and {b.array.shape[0]} elements respectively"
+            f"inconsistent tensor size, expected tensor [{a._array.shape[0]}] and src [{b._array.shape[0]}] "
+            f"to have the same number of elements, but got {a._array.shape[0]} and {b._array.shape[0]} elements respectively"
         )
-    if a.array.dtype == xp.bool_:
+    if a._array.dtype == xp.bool_:
         raise NotImplementedError("\"dot\" not implemented for 'Bool': convert the masks to numbers first, e.g. a.long()")
     return einsum("i,i->", a.conj(), b)
 
@@ -462,37 +462,37 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distance between every row of x1 and every row of x2: (*, P, M) and (*, R, M) ->
     (*, P, R), out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p. The leading dimensions
     broadcast. The gradient at a distance of 0 is 0, as in PyTorch."""
-    if x1.array.ndim < 2 or x2.array.ndim < 2:
+    if x1._array.ndim < 2 or x2._array.ndim < 2:
         raise RuntimeError(
-            f"cdist only supports at least 2D tensors, X1 got: {x1.array.ndim}D, X2 got: {x2.array.ndim}D"
+            f"cdist only supports at least 2D tensors, X1 got: {x1._array.ndim}D, X2 got: {x2._array.ndim}D"
         )
-    if x1.array.shape[-1] != x2.array.shape[-1]:
+    if x1._array.shape[-1] != x2._array.shape[-1]:
         raise RuntimeError(
-            f"X1 and X2 must have the same number of columns. X1: {x1.array.shape[-1]} X2: {x2.array.shape[-1]}"
+            f"X1 and X2 must have the same number of columns. X1: {x1._array.shape[-1]} X2: {x2._array.shape[-1]}"
         )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     if compute_mode not in (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, x in (("X1", x1), ("X2", x2)):
-        if x.array.dtype.kind != "f":
+        if x._array.dtype.kind != "f":
             raise RuntimeError(
-                f"cdist only supports floating-point dtypes, {name} got: {dtypes.scalar_type_name(x.array.dtype)}"
+                f"cdist only supports floating-point dtypes, {name} got: {dtypes.scalar_type_name(x._array.dtype)}"
             )
-    if x1.array.dtype == xp.float16 or x2.array.dtype != x1.array.dtype:
+    if x1._array.dtype == xp.float16 or x2._array.dtype != x1._array.dtype:
         x1, x2 = operands_in_modes("cdist", (x1, x2))  # autocast computes cdist in float32
-        if x1.array.dtype == xp.float16:
+        if x1._array.dtype == xp.float16:
             raise NotImplementedError("\"cdist\" not implemented for 'Half': convert with .float() first")
-        if x2.array.dtype != x1.array.dtype:  # refused, not promoted
+        if x2._array.dtype != x1._array.dtype:  # refused, not promoted
             raise RuntimeError(
-                f"expected scalar type {dtypes.scalar_type_name(x1.array.dtype)} but found {dtypes.scalar_type_name(x2.array.dtype)}: "
+                f"expected scalar type {dtypes.scalar_type_name(x1._array.dtype)} but found {dtypes.scalar_type_name(x2._array.dtype)}: "
                 f"cdist needs x1 and x2 of one dtype; convert one, e.g. x2.to(x1.dtype)"
             )
-    if x1.array.size and x2.array.size and _through_product(x1, x2, p, compute_mode):  # no (P, R, M) differences
+    if x1._array.size and x2._array.size and _through_product(x1, x2, p, compute_mode):  # no (P, R, M) differences
         distances = EuclideanDistance.apply(x1, x2)
         return distances.view(distances.shape)  # PyTorch's ends in a view of its batched result
     differences = shape.unsqueeze(x1, -2) - shape.unsqueeze(x2, -3)
-    if math.prod(differences.array.shape) == 0:
+    if math.prod(differences._array.shape) == 0:
         return differences.sum(-1)
     if p == 0:
         return nonzero_count(differences, -1)
@@ -593,7 +593,7 @@ def cross(input, other, dim=None):
         raise RuntimeError(
             f"linalg.cross: expected both inputs of one dtype, but got {input.dtype} and {other.dtype}; convert one with .to()"
         )
-    if input.array.dtype == xp.bool_:
+    if input._array.dtype == xp.bool_:
         raise NotImplementedError("\"cross\" not implemented for 'Bool': convert the tensors to numbers first, e.g. a.long()")
     if dim is None:
         if 3 not in input.shape:
@@ -631,8 +631,8 @@ def vander(x, N=None, increasing=False):
 def increasing_powers(x, columns):
     """x^0, x^1, ..., x^(columns - 1) of each element of x, as a new last dimension: (*) -> (*, columns).
     Integers and booleans give int64."""
-    if x.array.dtype.kind in "biu":
+    if x._array.dtype.kind in "biu":
         x = x.to(dtypes.int64)
-    ones = made_from_arguments(xp.ones((*x.shape, min(columns, 1)), dtype=x.array.dtype))
+    ones = made_from_arguments(xp.ones((*x.shape, min(columns, 1)), dtype=x._array.dtype))
     repeated = broadcast_to(shape.unsqueeze(x, -1), (*x.shape, max(columns - 1, 0)))
     return cat([ones, repeated], -1).cumprod(-1)

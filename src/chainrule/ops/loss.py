@@ -315,7 +315,7 @@ def _not_negative(values):
 
 
 def _negative_variance(var):
-    return ValueError(f"var has negative entry/entries (gaussian_nll_loss needs variances ≥ 0, got minimum {var.array.min()})")
+    return ValueError(f"var has negative entry/entries (gaussian_nll_loss needs variances ≥ 0, got minimum {var._array.min()})")
 
 
 def _weighted_sum(q, values, axis):
@@ -516,7 +516,7 @@ def not_implemented_for_integers(input, kernel, operation=None):
     """PyTorch's error for a loss asked to compute in an integer (or bool) dtype, which its
     ``kernel`` does not support (``operation``: the loss, where it is not the kernel)."""
     return NotImplementedError(
-        f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' ({operation or kernel}: '
+        f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input._array.dtype)}\' ({operation or kernel}: '
         f"the input is {input.dtype}; convert it first, e.g. input.float())"
     )
 
@@ -524,10 +524,10 @@ def not_implemented_for_integers(input, kernel, operation=None):
 def check_weight_dtype(input, weight):
     """PyTorch's error for class weights whose dtype is not the input's (the kernels of nll_loss
     and multi_margin_loss take both in one dtype)."""
-    if weight is not None and weight.array.dtype != input.array.dtype:
+    if weight is not None and weight._array.dtype != input._array.dtype:
         raise RuntimeError(
-            f"expected scalar type {dtypes.scalar_type_name(input.array.dtype)} but found "
-            f"{dtypes.scalar_type_name(weight.array.dtype)} (the class weight's dtype must be the input's: weight.to(input.dtype))"
+            f"expected scalar type {dtypes.scalar_type_name(input._array.dtype)} but found "
+            f"{dtypes.scalar_type_name(weight._array.dtype)} (the class weight's dtype must be the input's: weight.to(input.dtype))"
         )
 
 
@@ -549,8 +549,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if not input.is_floating_point():  # the loss has the input's dtype, as PyTorch's
         if target.is_floating_point():
             raise RuntimeError(
-                f"result type {dtypes.scalar_type_name(target.array.dtype)} can't be cast to the desired output type "
-                f"{dtypes.scalar_type_name(input.array.dtype)} (huber_loss computes in the input's dtype: convert it, e.g. input.float())"
+                f"result type {dtypes.scalar_type_name(target._array.dtype)} can't be cast to the desired output type "
+                f"{dtypes.scalar_type_name(input._array.dtype)} (huber_loss computes in the input's dtype: convert it, e.g. input.float())"
             )
         raise not_implemented_for_integers(input, "huber_loss")
     target = target.to(input.dtype)

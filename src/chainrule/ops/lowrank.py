@@ -87,7 +87,7 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
     if B is not None:
         raise NotImplementedError("chainrule.lobpcg solves A x = λ x only: the generalized problem (B) is not supported")
     check_matrices(A, "lobpcg")
-    if A.array.ndim != 2:
+    if A._array.ndim != 2:
         raise NotImplementedError("chainrule.lobpcg takes one matrix A (m, m), not a batch")
     size = A.shape[-1]
     k = (1 if X is None else X.shape[-1]) if k is None else k
@@ -99,10 +99,10 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
         )
     largest = True if largest is None else largest
     niter = 1000 if niter is None or niter < 0 else niter
-    tol = math.sqrt(xp.finfo(A.array.dtype).eps) if tol is None else tol
-    matrix = A.array
-    start = creation.randn(size, n, dtype=A.dtype).array if X is None else X.array  # PyTorch's draw
-    values, vectors = locally_optimal_iteration(matrix, start, None if iK is None else iK.array, niter, tol, largest)
+    tol = math.sqrt(xp.finfo(A._array.dtype).eps) if tol is None else tol
+    matrix = A._array
+    start = creation.randn(size, n, dtype=A.dtype)._array if X is None else X._array  # PyTorch's draw
+    values, vectors = locally_optimal_iteration(matrix, start, None if iK is None else iK._array, niter, tol, largest)
     values, vectors = values[:k], vectors[:, :k]
     fixed = tensor_from_array(vectors)
     rayleigh_quotients = (fixed * matmul(A, fixed)).sum(0)  # the eigenvalues, with dE_i = x_i x_iᵀ

@@ -161,7 +161,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     weight = made_from_arguments(xp.ones(classes, scores.dtype)) if weight is None else weight.detach()
     target_mask = computed_without_gradient(_one_hot_targets, [target], {"classes": classes})
     target_weight = computed_without_gradient(_target_weights, [target, weight], {"classes": classes, "dtype": scores.dtype})
-    return MultiMarginLoss.apply(scores, target, target_mask.array, target_weight.array, p, margin, reduction)
+    return MultiMarginLoss.apply(scores, target, target_mask._array, target_weight._array, p, margin, reduction)
 
 
 def _one_hot_targets(target, classes):
@@ -213,10 +213,10 @@ def _class_scores(input, operation):
 def _long_targets(target):
     if target.dtype.kind not in "iu":
         raise RuntimeError(
-            f"expected scalar type Long but found {dtypes.scalar_type_name(target.array.dtype)} (class-index targets must be "
+            f"expected scalar type Long but found {dtypes.scalar_type_name(target._array.dtype)} (class-index targets must be "
             f"integers: use target.long())"
         )
-    return target.array
+    return target._array
 
 
 # ----------------------------------------------------------------------------- composed

@@ -231,9 +231,9 @@ def _same_dtype_operands(a, b, operation, names=("input", "other"), kernel=None)
         for position, (name, operand) in enumerate(zip(names, (a, b)), 1):
             _require_tensor(operand, operation, name, position)
         a, b = binary_operands(a, b)
-    if a.array.dtype != b.array.dtype:
+    if a._array.dtype != b._array.dtype:
         a, b = operands_in_modes(operation, (a, b))  # autocast casts them first, as PyTorch's
-        if a.array.dtype != b.array.dtype:
+        if a._array.dtype != b._array.dtype:
             raise _dtype_mismatch(a, b, operation, kernel or operation)
     return a, b
 
@@ -241,8 +241,8 @@ def _same_dtype_operands(a, b, operation, names=("input", "other"), kernel=None)
 def _dtype_mismatch(a, b, operation, kernel):
     """PyTorch's error for factors of two dtypes, in the words of the ATen kernel that refuses them
     (dot's, bmm's and addmm's are their own; mm's the rest), then what to do."""
-    first, second = a.array.dtype, b.array.dtype
-    if kernel == "dot" or (kernel == "matmul" and a.array.ndim == b.array.ndim == 1):
+    first, second = a._array.dtype, b._array.dtype
+    if kernel == "dot" or (kernel == "matmul" and a._array.ndim == b._array.ndim == 1):
         words = f"dot : expected both vectors to have same dtype, but found {dtypes.scalar_type_name(first)} and {dtypes.scalar_type_name(second)}"
     elif kernel == "bmm":
         words = f"expected scalar type {dtypes.scalar_type_name(first)} but found {dtypes.scalar_type_name(second)}"
@@ -268,10 +268,10 @@ def _refuse_bool(a, b, operation):
     given where anything is multiplied: a product of empty matrices, or with an inner size of 0,
     gives its empty or zero result without one (a dot product of empty vectors is refused too).
     PyTorch names the kernel the product reaches (``_bool_kernel``)."""
-    if a.array.size and b.array.size or a.array.ndim == b.array.ndim == 1:
+    if a._array.size and b._array.size or a._array.ndim == b._array.ndim == 1:
         raise NotImplementedError(
-            f"\"{_bool_kernel(operation, a.array.ndim, b.array.ndim)}\" not implemented for 'Bool' ({operation} of "
-            f"shapes {tuple(a.array.shape)} and {tuple(b.array.shape)}: multiply masks as numbers, e.g. "
+            f"\"{_bool_kernel(operation, a._array.ndim, b._array.ndim)}\" not implemented for 'Bool' ({operation} of "
+            f"shapes {tuple(a._array.shape)} and {tuple(b._array.shape)}: multiply masks as numbers, e.g. "
             f"a.long() @ b.long() or a.float() @ b.float())"
         )
 
@@ -421,8 +421,8 @@ def _checked_operands(a, b, operation, ndim=None, names=None, arguments=("input"
     if ndim is not None:
         _require_dims(a, ndim, names[0], operation)
         _require_dims(b, ndim, names[1], operation)
-    _check_product_shapes(a.array.shape, b.array.shape, operation)
-    if a.array.dtype == xp.bool_:
+    _check_product_shapes(a._array.shape, b._array.shape, operation)
+    if a._array.dtype == xp.bool_:
         _refuse_bool(a, b, operation)
     return a, b
 
@@ -441,10 +441,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     (n, m). With beta = 0, input is ignored (even its nan values), as in PyTorch. One node, the
     fused linear's (``AddmmBackward0``, next_functions input, mat1, mat2)."""
     input, mat1, mat2 = _require_one_dtype("addmm", input, mat1, mat2, ("mat1", "mat2"))
-    dtype = mat2.array.dtype
+    dtype = mat2._array.dtype
     _require_dims(mat1, 2, "mat1", "addmm")
     _require_dims(mat2, 2, "mat2", "addmm")
-    _check_product_shapes(mat1.array.shape, mat2.array.shape, "addmm")
+    _check_product_shapes(mat1._array.shape, mat2._array.shape, "addmm")
     operation = Linear
     if dtype.kind != "f":
         if dtype == xp.bool_:
@@ -453,7 +453,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
             beta, alpha = int(beta), int(alpha)
     elif dtype.itemsize == 2:
         operation = HalfLinear
-    _checked_bias(input, mat1, (mat1.array.shape[0], mat2.array.shape[1]))
+    _checked_bias(input, mat1, (mat1._array.shape[0], mat2._array.shape[1]))
     return operation.apply(mat1, mat2, input, True, alpha, beta)
 
 
@@ -465,14 +465,14 @@ def _require_one_dtype(operation, input, first, second, names):
     for position, (name, operand) in enumerate(zip(("input", *names), (input, first, second)), 1):
         if not isinstance(operand, Tensor):
             raise TypeError(f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {dtypes.python_type_name(operand)}")
-    dtype = second.array.dtype
-    if input.array.dtype != dtype or first.array.dtype != dtype:
+    dtype = second._array.dtype
+    if input._array.dtype != dtype or first._array.dtype != dtype:
         input, first, second = operands_in_modes(operation, (input, first, second))
-        dtype = second.array.dtype
-        if input.array.dtype != dtype or first.array.dtype != dtype:
-            mismatched, name = (input, "self") if input.array.dtype != dtype else (first, names[0])
+        dtype = second._array.dtype
+        if input._array.dtype != dtype or first._array.dtype != dtype:
+            mismatched, name = (input, "self") if input._array.dtype != dtype else (first, names[0])
             raise RuntimeError(
-                f"{name} and {names[1]} must have the same dtype, but got {dtypes.scalar_type_name(mismatched.array.dtype)} "
+                f"{name} and {names[1]} must have the same dtype, but got {dtypes.scalar_type_name(mismatched._array.dtype)} "
                 f"and {dtypes.scalar_type_name(dtype)} ({operation} does not promote; convert with .to())"
             )
     return input, first, second
@@ -629,12 +629,12 @@ def _check_input_fits(input, output_shape, operation):
     """PyTorch's RuntimeError unless ``input`` broadcasts to the output's shape (the output keeps
     its shape: input is not broadcast the other way)."""
     try:
-        fits = xp.broadcast_shapes(input.array.shape, output_shape) == output_shape
+        fits = xp.broadcast_shapes(input._array.shape, output_shape) == output_shape
     except ValueError:
         fits = False
     if not fits:
         raise RuntimeError(
-            f"{operation}: size mismatch, got input {tuple(input.array.shape)} for an output of shape "
+            f"{operation}: size mismatch, got input {tuple(input._array.shape)} for an output of shape "
             f"{output_shape}; input must broadcast to the output's shape"
         )
 
@@ -655,8 +655,8 @@ def _checked_matrix_and_vector(input, vec, operation, added_ndim=1):
             f"and a 1-D vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}"
             f"{', and an added tensor of at most 1 dimension' * (operation == 'addmv')})"
         )
-    _check_product_shapes(input.array.shape, vec.array.shape, operation)
-    if input.array.dtype == xp.bool_:
+    _check_product_shapes(input._array.shape, vec._array.shape, operation)
+    if input._array.dtype == xp.bool_:
         _refuse_bool(input, vec, operation)
     return input, vec
 
@@ -666,9 +666,9 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec): mat (n, k), vec (k,), input broadcasting to (n,).
     One node, ``AddmvBackward0``."""
     input, mat, vec = _require_one_dtype("addmv", input, mat, vec, ("mat", "vec"))
-    dtype = vec.array.dtype
+    dtype = vec._array.dtype
     mat, vec = _checked_matrix_and_vector(mat, vec, "addmv", input.ndim)
-    _check_input_fits(input, (mat.array.shape[0],), "addmv")
+    _check_input_fits(input, (mat._array.shape[0],), "addmv")
     operation = HalfAddmv if dtype.kind == "f" and dtype.itemsize == 2 else Addmv
     return operation.apply(input, mat, vec, *_integral_scales(dtype, beta, alpha))
 
@@ -692,7 +692,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     beta, alpha = _integral_scales(result_dtype, beta, alpha)
     if result_dtype is dtypes.bool_:
         beta, alpha = bool(beta), bool(alpha)
-    _check_input_fits(input, (vec1.array.shape[0], vec2.array.shape[0]), "addr")
+    _check_input_fits(input, (vec1._array.shape[0], vec2._array.shape[0]), "addr")
     return Addr.apply(input, vec1, vec2, beta, alpha)
 
 
@@ -705,9 +705,9 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * bmm(batch1, batch2): (B, n, k) and (B, k, m), input broadcasting to
     (B, n, m). One node, ``BaddbmmBackward0``."""
     input, batch1, batch2 = _require_one_dtype("baddbmm", input, batch1, batch2, ("batch1", "batch2"))
-    dtype = batch2.array.dtype
+    dtype = batch2._array.dtype
     batch1, batch2 = _checked_batches(batch1, batch2, "baddbmm")
-    _check_input_fits(input, (*batch1.array.shape[:2], batch2.array.shape[2]), "baddbmm")
+    _check_input_fits(input, (*batch1._array.shape[:2], batch2._array.shape[2]), "baddbmm")
     operation = HalfBaddbmm if dtype.kind == "f" and dtype.itemsize == 2 else Baddbmm
     return operation.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
 
@@ -717,9 +717,9 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * Σ_b batch1[b] @ batch2[b]: (B, n, k) and (B, k, m), the products
     summed over the batch, input broadcasting to (n, m). One node, ``AddbmmBackward0``."""
     input, batch1, batch2 = _require_one_dtype("addbmm", input, batch1, batch2, ("batch1", "batch2"))
-    dtype = batch2.array.dtype
+    dtype = batch2._array.dtype
     batch1, batch2 = _checked_batches(batch1, batch2, "addbmm")
-    _check_input_fits(input, (batch1.array.shape[1], batch2.array.shape[2]), "addbmm")
+    _check_input_fits(input, (batch1._array.shape[1], batch2._array.shape[2]), "addbmm")
     return Addbmm.apply(input, batch1, batch2, *_integral_scales(dtype, beta, alpha))
 
 
@@ -742,28 +742,28 @@ def linear(x, weight, bias=None):
     the output, in any dtype); both are followed here, the second fused where the bias is a row of
     the weight's dtype."""
     if (
-        isinstance(bias, Tensor) and isinstance(weight, Tensor) and bias.array.dtype != weight.array.dtype
-        and isinstance(x, Tensor) and weight.array.ndim == 2 and (x.array.ndim == 2 or _flattened_by_pytorch(x, bias))
+        isinstance(bias, Tensor) and isinstance(weight, Tensor) and bias._array.dtype != weight._array.dtype
+        and isinstance(x, Tensor) and weight._array.ndim == 2 and (x._array.ndim == 2 or _flattened_by_pytorch(x, bias))
     ):  # PyTorch's addmm compares its self (the bias) with mat2 before mat1 (the input)
         bias, weight = operands_in_modes("linear", (bias, weight))  # autocast casts them first, as PyTorch's
-        if bias.array.dtype != weight.array.dtype:
+        if bias._array.dtype != weight._array.dtype:
             raise RuntimeError(
-                f"self and mat2 must have the same dtype, but got {dtypes.scalar_type_name(bias.array.dtype)} and "
-                f"{dtypes.scalar_type_name(weight.array.dtype)} (linear: convert one first, e.g. b.to(a.dtype))"
+                f"self and mat2 must have the same dtype, but got {dtypes.scalar_type_name(bias._array.dtype)} and "
+                f"{dtypes.scalar_type_name(weight._array.dtype)} (linear: convert one first, e.g. b.to(a.dtype))"
             )
     x, weight = _same_dtype_operands(x, weight, "linear", ("input", "weight"), "mm" if bias is None else "addmm")
-    flattened = bias is not None and x.array.ndim != 2 and _flattened_by_pytorch(x, bias)
-    if weight.array.ndim != 2:
-        if weight.array.ndim == 1 and (bias is None or not flattened and x.array.ndim != 2):
+    flattened = bias is not None and x._array.ndim != 2 and _flattened_by_pytorch(x, bias)
+    if weight._array.ndim != 2:
+        if weight._array.ndim == 1 and (bias is None or not flattened and x._array.ndim != 2):
             output = matmul(x, weight)  # one output unit
             return output if bias is None else output.add_(bias)
-        if weight.array.ndim == 1:
+        if weight._array.ndim == 1:
             raise RuntimeError(f"mat2 must be a matrix, got 1-D tensor (linear: weight of shape {tuple(weight.shape)}; give it shape (out_features, in_features))")
         _require_dims(weight, 2, "weight", "linear")
-    input_shape, (out_features, in_features) = x.array.shape, weight.array.shape
+    input_shape, (out_features, in_features) = x._array.shape, weight._array.shape
     if not input_shape:
         raise RuntimeError(
-            f"both arguments to linear need to be at least 1D, but they are 0D and {weight.array.ndim}D (linear: the input's "
+            f"both arguments to linear need to be at least 1D, but they are 0D and {weight._array.ndim}D (linear: the input's "
             f"last dimension is in_features)"
         )
     if input_shape[-1] != in_features:
@@ -773,19 +773,19 @@ def linear(x, weight, bias=None):
             f"in_features, weight.shape[1] ({in_features}))"
         )
     operation = Linear if bias is not None else LinearWithoutBias
-    if x.array.dtype.itemsize <= 2:  # bool, float16 (and small integers): one test keeps them off the float32 path
-        if x.array.dtype == xp.bool_:
+    if x._array.dtype.itemsize <= 2:  # bool, float16 (and small integers): one test keeps them off the float32 path
+        if x._array.dtype == xp.bool_:
             _refuse_bool(x, weight, "linear")
-        elif bias is not None and x.array.dtype == xp.float16:
+        elif bias is not None and x._array.dtype == xp.float16:
             operation = HalfLinear
     if len(input_shape) != 2:  # a sample alone, a batch of sequences...: named as PyTorch's linear ends
         if bias is None:  # matmul's last step: squeezing the row a vector became, or reshaping the batch's product
-            operation = operation.shown_as("SqueezeBackward4" if x.array.ndim == 1 else "UnsafeViewBackward0")
+            operation = operation.shown_as("SqueezeBackward4" if x._array.ndim == 1 else "UnsafeViewBackward0")
         elif flattened:
             operation = operation.shown_as("ViewBackward0")
-            if bias.array.ndim > 1:
+            if bias._array.ndim > 1:
                 bias = _bias_of_flattened_rows(bias, input_shape, out_features)
-        elif bias.array.ndim != 1 or bias.array.dtype != weight.array.dtype:
+        elif bias._array.ndim != 1 or bias._array.dtype != weight._array.dtype:
             return matmul(x, weight.t()).add_(bias)
         else:
             operation = operation.shown_as("AddBackward0")
@@ -799,25 +799,25 @@ def _flattened_by_pytorch(x, bias):
     a matrix, multiplies it (addmm) and views the product back (ViewBackward0): for a contiguous
     input and a bias with one dimension, or one of size other than 1 ((out_features,), (1, out_features),
     (N, 1)...); otherwise it multiplies, then adds the bias (AddBackward0)."""
-    shape = bias.array.shape
-    return is_contiguous(x.array) and (len(shape) == 1 or sum(size != 1 for size in shape) == 1)
+    shape = bias._array.shape
+    return is_contiguous(x._array) and (len(shape) == 1 or sum(size != 1 for size in shape) == 1)
 
 
 def _bias_of_flattened_rows(bias, input_shape, out_features):
     """A bias of more than one dimension that PyTorch's flattened linear expands to the product
     (rows, out_features), as addmm does, laid out over the output (*input_shape[:-1], out_features)."""
     rows = math.prod(input_shape[:-1])
-    if bias.array.ndim > 2:
+    if bias._array.ndim > 2:
         raise RuntimeError(
-            f"expand(bias of shape {tuple(bias.array.shape)}, size=[{rows}, {out_features}]): the number of sizes provided (2) "
-            f"must be greater or equal to the number of dimensions in the tensor ({bias.array.ndim}); give linear a bias "
+            f"expand(bias of shape {tuple(bias._array.shape)}, size=[{rows}, {out_features}]): the number of sizes provided (2) "
+            f"must be greater or equal to the number of dimensions in the tensor ({bias._array.ndim}); give linear a bias "
             f"of shape ({out_features},)"
         )
-    for dim, (size, target) in enumerate(zip(bias.array.shape, (rows, out_features))):
+    for dim, (size, target) in enumerate(zip(bias._array.shape, (rows, out_features))):
         if size not in (1, target):
             raise RuntimeError(
                 f"The expanded size of the tensor ({target}) must match the existing size ({size}) at non-singleton dimension "
-                f"{dim}.  Target sizes: [{rows}, {out_features}].  Tensor sizes: {list(bias.array.shape)}"
+                f"{dim}.  Target sizes: [{rows}, {out_features}].  Tensor sizes: {list(bias._array.shape)}"
             )
     return bias.expand(rows, out_features).reshape(input_shape[:-1] + (out_features,))
 
@@ -825,20 +825,20 @@ def _bias_of_flattened_rows(bias, input_shape, out_features):
 def _checked_bias(bias, weight, output_shape):
     """``bias`` after PyTorch's checks of the shape of linear's (and addmm's) bias; its dtype is
     the weight's (checked before, as addmm's self and mat2)."""
-    if bias.array.shape == output_shape[-1:]:
+    if bias._array.shape == output_shape[-1:]:
         return bias
     try:
-        fits = xp.broadcast_shapes(output_shape, bias.array.shape) == output_shape
+        fits = xp.broadcast_shapes(output_shape, bias._array.shape) == output_shape
     except ValueError:
         fits = False
     if not fits:  # PyTorch's addmm expands the bias to the output's shape
-        if bias.array.ndim > len(output_shape):
+        if bias._array.ndim > len(output_shape):
             raise RuntimeError(
-                f"expand({bias.type()}{{{list(bias.array.shape)}}}, size={list(output_shape)}): the number of sizes provided "
-                f"({len(output_shape)}) must be greater or equal to the number of dimensions in the tensor ({bias.array.ndim}) "
+                f"expand({bias.type()}{{{list(bias._array.shape)}}}, size={list(output_shape)}): the number of sizes provided "
+                f"({len(output_shape)}) must be greater or equal to the number of dimensions in the tensor ({bias._array.ndim}) "
                 f"(linear: the bias needs out_features = weight.shape[0] = {output_shape[-1]} elements)"
             )
-        raise expand_error(bias.array.shape, output_shape)
+        raise expand_error(bias._array.shape, output_shape)
     return bias
 
 

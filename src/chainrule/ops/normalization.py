@@ -111,9 +111,9 @@ class GroupNormalize(Normalize):
 def require_floating_input(input, kernel, operation):
     """PyTorch's NotImplementedError for a normalization of a tensor ``input`` that is not floating
     point: its kernel ``kernel`` (as PyTorch's message names it) is for those only."""
-    if input.array.dtype.kind != "f":
+    if input._array.dtype.kind != "f":
         raise NotImplementedError(
-            f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input.array.dtype)}\' ({operation} needs a '
+            f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(input._array.dtype)}\' ({operation} needs a '
             f"floating point input; convert it first, e.g. x.float())"
         )
 
@@ -122,11 +122,11 @@ def check_parameter_dtypes(input, **parameters):
     """Raise PyTorch's RuntimeError when a parameter's dtype (weight, bias, running statistics: tensors
     or None) is not the tensor ``input``'s. The one mix allowed is PyTorch's: float16 input with
     float32 parameters (the output is float16)."""
-    expected = input.array.dtype
+    expected = input._array.dtype
     for name, parameter in parameters.items():
-        if parameter is None or parameter.array.dtype == expected:
+        if parameter is None or parameter._array.dtype == expected:
             continue
-        if expected == dtypes.float16.dtype and parameter.array.dtype == dtypes.float32.dtype:
+        if expected == dtypes.float16.dtype and parameter._array.dtype == dtypes.float32.dtype:
             continue
         pytorch_words = (
             "expect parameter to have scalar type of Float" if expected == dtypes.float32.dtype
@@ -134,7 +134,7 @@ def check_parameter_dtypes(input, **parameters):
         )
         raise RuntimeError(
             f"mixed dtype (CPU): {pytorch_words} (normalization: the input is {dtypes.dtype_name(expected)}, "
-            f"the {name} {dtypes.dtype_name(parameter.array.dtype)}; convert the input, e.g. x.float(), or the module, "
+            f"the {name} {dtypes.dtype_name(parameter._array.dtype)}; convert the input, e.g. x.float(), or the module, "
             f"e.g. model.double())"
         )
 

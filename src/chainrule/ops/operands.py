@@ -33,9 +33,9 @@ def as_tensor_like(value, like):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, _NUMBERS):
-        return constant(value, dtypes.scalar_result_dtype(like.array.dtype, value))
+        return constant(value, dtypes.scalar_result_dtype(like._array.dtype, value))
     if is_scalar(value):
-        return wrapped_number(made_from_values(as_array(value, dtypes.scalar_result_dtype(like.array.dtype, value.item()))))
+        return wrapped_number(made_from_values(as_array(value, dtypes.scalar_result_dtype(like._array.dtype, value.item()))))
     if is_array(value):
         return made_from_values(value)
     kind = type(value)
@@ -118,7 +118,7 @@ def binary_operands(a, b, refuse_first=None, refuse_second=None):
         if refuse_second is not None:
             refuse_second(a, b)
         b = as_tensor_like(b, a)
-    a_dtype, b_dtype = a.array.dtype, b.array.dtype
+    a_dtype, b_dtype = a._array.dtype, b._array.dtype
     if a_dtype is b_dtype or a_dtype == b_dtype:
         return a, b
     if a_dtype.kind == "c" or b_dtype.kind == "c":
@@ -131,9 +131,9 @@ def binary_operands(a, b, refuse_first=None, refuse_second=None):
     elif a_floating or (a_dtype.kind in "iu" and b_dtype.kind in "iu"):
         # Within one category a dimensionless (0-d) operand takes the other's dtype, as in
         # PyTorch: float32 data minus a float64 scalar tensor stays float32 (a recorded cast).
-        if a.array.ndim == 0 and b.array.ndim:
+        if a._array.ndim == 0 and b._array.ndim:
             a = a.to(b_dtype)
-        elif b.array.ndim == 0 and a.array.ndim:
+        elif b._array.ndim == 0 and a._array.ndim:
             b = b.to(a_dtype)
     return a, b
 
@@ -145,8 +145,8 @@ def _complex_operands(a, b):
     target = common_dtype(a, b)
     converted = []
     for operand in (a, b):
-        if operand.array.dtype != target:
-            if operand.array.dtype.kind in "fc":
+        if operand._array.dtype != target:
+            if operand._array.dtype.kind in "fc":
                 operand = operand.to(target)
             else:
                 operand = computed_without_gradient(xp.asarray, (operand,), {"dtype": target})
@@ -167,7 +167,7 @@ def floating_operands(a, b):
 def _is_floating(value):
     """Whether an operand (tensor, array or number) is floating."""
     if isinstance(value, Tensor):
-        return value.array.dtype.kind in "fc"
+        return value._array.dtype.kind in "fc"
     return isinstance(value, (float, complex)) or getattr(getattr(value, "dtype", None), "kind", None) in ("f", "c")
 
 
@@ -191,7 +191,7 @@ def result_type(tensor, other):
                 f"result_type(): argument '{name}' (position {position}) must be Tensor or Number, not {type(value).__name__}"
             )
     a, b = binary_operands(*[_dtype_stand_in(value) for value in (tensor, other)])
-    return dtypes.of(xp.result_type(a.array, b.array))
+    return dtypes.of(xp.result_type(a._array, b._array))
 
 
 def common_dtype(*tensors):
@@ -199,8 +199,8 @@ def common_dtype(*tensors):
     with dimensions decide; a 0-d one counts only from a higher category (bool < integer < floating),
     and then promotes with them (int64 data with a 0-d float64 gives float64; float32 data with a
     0-d float64 stays float32; float64 data with a 0-d complex64 gives complex128)."""
-    with_dimensions = [dtypes.of(tensor.array.dtype) for tensor in tensors if tensor.array.ndim]
-    zero_dimensional = [dtypes.of(tensor.array.dtype) for tensor in tensors if not tensor.array.ndim]
+    with_dimensions = [dtypes.of(tensor._array.dtype) for tensor in tensors if tensor._array.ndim]
+    zero_dimensional = [dtypes.of(tensor._array.dtype) for tensor in tensors if not tensor._array.ndim]
     higher, lower = (functools.reduce(dtypes.promote_types, group) if group else None for group in (with_dimensions, zero_dimensional))
     if higher is None or lower is None:
         return (higher or lower).dtype
@@ -217,7 +217,7 @@ def _dtype_stand_in(value):
     """A one-element tensor of a tensor's dtype and category (with dimensions or 0-d); a number
     as it is."""
     if isinstance(value, Tensor):
-        return tensor_from_array(xp.zeros((1,) * min(value.array.ndim, 1), value.array.dtype))
+        return tensor_from_array(xp.zeros((1,) * min(value._array.ndim, 1), value._array.dtype))
     return value
 
 
@@ -381,7 +381,7 @@ def _deprecated_call(form, args, kwargs):
 
 def _is_number(value):
     """Whether ``value`` is a number for PyTorch's Number parameters: a Python or NumPy number, or a 0-d tensor."""
-    return isinstance(value, _NUMBERS) or is_scalar(value) or (isinstance(value, Tensor) and value.array.ndim == 0)
+    return isinstance(value, _NUMBERS) or is_scalar(value) or (isinstance(value, Tensor) and value._array.ndim == 0)
 
 
 def _number(value):

@@ -237,7 +237,7 @@ def _check_reading_pad(input, pad, mode):
                 )
         return
     first_spatial = input.ndim - padded_dims
-    if input.array.dtype.kind == "b":
+    if input._array.dtype.kind == "b":
         raise NotImplementedError(
             f'"{"reflection" if mode == "reflect" else "replication"}_pad{padded_dims}d" not implemented for '
             f"'Bool': convert the tensor first, e.g. x.int()"

@@ -330,7 +330,7 @@ def _check_window_arguments(kernel, stride, padding, dilation, operation):
 def _check_dtype(input, kernel, taken):
     """PyTorch's error, naming its ``kernel``, for an input dtype that ``taken`` (a dtype's kind and
     name -> bool) refuses."""
-    dtype = input.array.dtype
+    dtype = input._array.dtype
     if not taken(dtype.kind, dtype.name):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(dtype)}\': convert the input with .float()')
 
@@ -451,7 +451,7 @@ def _check_floating(input, sizes, kernel):
     if not input.is_floating_point() and kernel.startswith("adaptive_avg") and set(sizes) == {1}:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
-            f"Got: {scalar_type_name(input.array.dtype)} (convert the input with .float())"
+            f"Got: {scalar_type_name(input._array.dtype)} (convert the input with .float())"
         )
     _check_dtype(input, kernel, lambda kind, name: kind == "f")
 
@@ -789,17 +789,17 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
         raise RuntimeError(f"Expect _random_samples.size(2) equals to {dims}; got {random_samples.shape[-1]} ({operation}: samples are (N, C, {dims}))")
     if random_samples.shape[0] < batch:
         raise RuntimeError(f"Expect _random_samples.size(0) no less then input batch size. ({operation}: {random_samples.shape[0]} < {batch})")
-    samples = random_samples.array[:batch]
+    samples = random_samples._array[:batch]
     # PyTorch's kernels read the samples as (width, height) in 2-d, (time, height, width) in 3-d
     order = (1, 0) if dims == 2 else (0, 1, 2)
     flat = xp.zeros((batch, channels) + (1,) * (2 * dims), dtype=xp.int64)
     for axis in range(dims):
-        starts = _fractional_starts(samples[..., order[axis]], sizes[axis], outs[axis], kernel[axis], input.array.dtype)
+        starts = _fractional_starts(samples[..., order[axis]], sizes[axis], outs[axis], kernel[axis], input._array.dtype)
         positions = starts[..., None] + xp.arange(kernel[axis])  # (N, C, out, k)
         flat = flat * sizes[axis] + _outs_then_kernels(positions, axis, dims)
     windows = flat.reshape(batch, channels, math.prod(outs), math.prod(kernel))  # (N, C, places, window)
     plane = _flat_planes(planes)
-    values = xp.take_along_axis(plane.array, _flat_planes(windows), axis=2).reshape(windows.shape)
+    values = xp.take_along_axis(plane._array, _flat_planes(windows), axis=2).reshape(windows.shape)
     chosen = xp.take_along_axis(windows, _first_maximum_or_last_nan(values)[..., None], axis=-1)[..., 0]
     output = plane.gather(2, tensor_from_array(chosen)).reshape((batch, channels) + outs)
     indices = tensor_from_array(chosen.reshape((batch, channels) + outs))

@@ -551,7 +551,7 @@ def reduction_axes(x, dim, operation):
 
     None and an empty sequence mean every axis; a 0-d tensor accepts dim 0 or -1 (and has no axes).
     """
-    ndim = x.array.ndim
+    ndim = x._array.ndim
     if dim is None:
         return tuple(range(ndim))
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
@@ -567,7 +567,7 @@ def reduction_axes(x, dim, operation):
 def one_axis(x, dim, operation):
     """``dim`` as a non-negative axis; it must be a single int, as for argmax or cumsum."""
     require_single_dim(dim, operation)
-    return check_dim(dim, x.array.ndim, operation)
+    return check_dim(dim, x._array.ndim, operation)
 
 
 def require_single_dim(dim, operation):
@@ -584,16 +584,16 @@ def names_every_dim(dim):
 def require_nonempty(x, axes, operation, every_dim=False):
     """PyTorch refuses max-like reductions with nothing to choose from: a RuntimeError when no dim
     was named (``every_dim``), an IndexError naming the empty dim otherwise."""
-    if every_dim and x.array.size == 0:
+    if every_dim and x._array.size == 0:
         raise RuntimeError(
             f"{operation}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
-            f"reduction dim with the 'dim' argument. (input shape {tuple(x.array.shape)})"
+            f"reduction dim with the 'dim' argument. (input shape {tuple(x._array.shape)})"
         )
     for axis in axes:
-        if x.array.shape[axis] == 0:
+        if x._array.shape[axis] == 0:
             raise IndexError(
                 f"{operation}(): Expected reduction dim {axis} to have non-zero size. (input shape "
-                f"{tuple(x.array.shape)}: reduce over a non-empty dimension)"
+                f"{tuple(x._array.shape)}: reduce over a non-empty dimension)"
             )
 
 
@@ -603,10 +603,10 @@ FLOATING_INPUT = "Expected a floating point or complex tensor as input. Got {typ
 def require_floating(x, words, operation, error=RuntimeError):
     """``error`` (the exception type PyTorch raises for ``operation``) in PyTorch's ``words``
     (``{type}`` in them: its name of x's dtype, Long, Bool...) unless ``x`` is floating or complex."""
-    if x.array.dtype.kind not in "fc":
+    if x._array.dtype.kind not in "fc":
         raise error(
-            f"{words.format(type=dtypes.scalar_type_name(x.array.dtype))} ({operation}: the input is "
-            f"{dtypes.dtype_name(x.array.dtype)}; convert it first, e.g. x.float())"
+            f"{words.format(type=dtypes.scalar_type_name(x._array.dtype))} ({operation}: the input is "
+            f"{dtypes.dtype_name(x._array.dtype)}; convert it first, e.g. x.float())"
         )
 
 
@@ -618,7 +618,7 @@ def converted_without_narrowing(x, dtype, operation):
         raise RuntimeError(f"{operation}: dtype should be floating point or complex, but got {dtypes.scalar_type_name(dtype.dtype)}")
     if dtypes.promote_types(x.dtype, dtype) != dtype:
         raise RuntimeError(
-            f"{operation}: the dtype of the input ({dtypes.scalar_type_name(x.array.dtype)}) should be convertible "
+            f"{operation}: the dtype of the input ({dtypes.scalar_type_name(x._array.dtype)}) should be convertible "
             f"without narrowing to the specified dtype ({dtypes.scalar_type_name(dtype.dtype)})"
         )
     return to(x, dtype)
@@ -633,7 +633,7 @@ def in_dtype(x, dtype, operation):
 def accumulated(x, dtype, operation):
     """x as sums and products take it: converted to ``dtype`` when given, else bools and integers
     of every width to int64, which PyTorch accumulates them in (a uint8 sum of 200 + 100 is 300)."""
-    if dtype is None and x.array.dtype.kind in "biu" and x.array.dtype != dtypes.int64:
+    if dtype is None and x._array.dtype.kind in "biu" and x._array.dtype != dtypes.int64:
         dtype = dtypes.int64
     return in_dtype(x, dtype, operation)
 
@@ -642,9 +642,9 @@ def accumulated(x, dtype, operation):
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dimensions when None). Integer and bool tensors give int64 (or
     ``dtype``, to which x is converted first)."""
-    if dtype is not None or x.array.dtype.kind in "biu":
+    if dtype is not None or x._array.dtype.kind in "biu":
         x = accumulated(x, dtype, "sum")
-    if x.array.dtype == dtypes.float16:
+    if x._array.dtype == dtypes.float16:
         kind = HalfSum if dim is not None else HalfSum.shown_as(SumAll.node_name)
     else:
         kind = SumAll if dim is None else Sum
@@ -658,7 +658,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     given = "Optional" if dtype is not None else "Input"  # PyTorch names what decided the dtype
     x = in_dtype(x, dtype, "mean")
     require_floating(x, f"mean(): could not infer output dtype. {given} dtype must be either a floating point or complex dtype. Got: {{type}}", "mean")
-    if x.array.dtype == dtypes.float16:
+    if x._array.dtype == dtypes.float16:
         kind = HalfMean if dim is not None else HalfMean.shown_as(MeanAll.node_name)
     else:
         kind = MeanAll if dim is None else Mean
@@ -725,25 +725,25 @@ def _in_place_of_dim(operation, dim, keepdim, other):
 
 
 def _extreme_of_all(function, x, operation):
-    if x.array.dtype.kind == "c":  # complex numbers have no order
-        raise complex_refused(operation, x.array.dtype, whole=True)
-    require_nonempty(x, tuple(range(x.array.ndim)), operation, every_dim=True)
-    return function.apply(x, tuple(range(x.array.ndim)), False)
+    if x._array.dtype.kind == "c":  # complex numbers have no order
+        raise complex_refused(operation, x._array.dtype, whole=True)
+    require_nonempty(x, tuple(range(x._array.ndim)), operation, every_dim=True)
+    return function.apply(x, tuple(range(x._array.ndim)), False)
 
 
 def _extreme_along(function, x, dim, keepdim, operation):
-    if x.array.dtype.kind == "c":
-        raise complex_refused(operation, x.array.dtype)
+    if x._array.dtype.kind == "c":
+        raise complex_refused(operation, x._array.dtype)
     axis = one_axis(x, dim, operation)
-    require_nonempty(x, (axis,) if x.array.ndim else (), operation)
+    require_nonempty(x, (axis,) if x._array.ndim else (), operation)
     return function.apply(x, axis, keepdim)
 
 
 @public(out=SAME_DTYPE)
 def amax(x, dim=(), keepdim=False):
     """The largest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
-    if x.array.dtype.kind == "c":
-        raise complex_refused("amax", x.array.dtype)
+    if x._array.dtype.kind == "c":
+        raise complex_refused("amax", x._array.dtype)
     axes = reduction_axes(x, dim, "amax")
     require_nonempty(x, axes, "amax", every_dim=names_every_dim(dim))
     return Amax.apply(x, axes, keepdim)
@@ -752,8 +752,8 @@ def amax(x, dim=(), keepdim=False):
 @public(out=SAME_DTYPE)
 def amin(x, dim=(), keepdim=False):
     """The smallest elements over ``dim`` (int or tuple; all when None or empty); ties share the gradient."""
-    if x.array.dtype.kind == "c":
-        raise complex_refused("amin", x.array.dtype)
+    if x._array.dtype.kind == "c":
+        raise complex_refused("amin", x._array.dtype)
     axes = reduction_axes(x, dim, "amin")
     require_nonempty(x, axes, "amin", every_dim=names_every_dim(dim))
     return Amin.apply(x, axes, keepdim)
@@ -773,17 +773,17 @@ def argmin(x, dim=None, keepdim=False):
 
 def _index_of_extreme(x, dim, keepdim, pick_index, operation):
     """The index tensor, computed as one call on the array (that a compiled program repeats)."""
-    if x.array.dtype.kind == "b":
+    if x._array.dtype.kind == "b":
         raise RuntimeError(f"{operation}(): does not support bool input; convert it first, e.g. x.int()")
     if dim is None:
-        if x.array.size == 0:
+        if x._array.size == 0:
             raise IndexError(
                 f"{operation}(): Expected reduction dim to be specified for input.numel() == 0. (input "
-                f"shape {tuple(x.array.shape)}: pass dim=...)"
+                f"shape {tuple(x._array.shape)}: pass dim=...)"
             )
         return computed_without_gradient(_index_in_flattened, (x,), {"pick_index": pick_index, "keepdim": keepdim})
     axis = one_axis(x, dim, operation)
-    require_nonempty(x, (axis,) if x.array.ndim else (), operation)
+    require_nonempty(x, (axis,) if x._array.ndim else (), operation)
     return computed_without_gradient(_index_along, (x,), {"pick_index": pick_index, "axis": axis, "keepdim": keepdim})
 
 
@@ -840,7 +840,7 @@ def _spread_over(kind, x, dim, unbiased, keepdim, correction, operation):
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = reduction_axes(x, dim, operation)
-    if _count(x.array.shape, axes) - correction <= 0:  # nan or inf follows, as in PyTorch, which warns
+    if _count(x._array.shape, axes) - correction <= 0:  # nan or inf follows, as in PyTorch, which warns
         warn_at_caller(
             f"{operation}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
             f"factor (input numel divided by output numel)."
@@ -854,10 +854,10 @@ def aminmax(x, *, dim=None, keepdim=False):
     its gradient evenly among the elements equal to it, as amin and amax do."""
     require_single_dim(dim, "aminmax")
     axes = reduction_axes(x, dim, "aminmax")
-    if dim is None and x.array.size == 0:
+    if dim is None and x._array.size == 0:
         raise RuntimeError(
             f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity "
-            f"(input shape {tuple(x.array.shape)}); reduce over a non-empty dimension"
+            f"(input shape {tuple(x._array.shape)}); reduce over a non-empty dimension"
         )
     require_nonempty(x, axes, "aminmax")
     return aminmax_result(Aminmax.apply(x, axes, keepdim))
@@ -866,7 +866,7 @@ def aminmax(x, *, dim=None, keepdim=False):
 @public
 def count_nonzero(x, dim=None):
     """How many elements over ``dim`` (an int, a tuple, or all when None) are not 0: int64, no gradient."""
-    counts = xp.count_nonzero(x.array, axis=reduction_axes(x, dim, "count_nonzero"))
+    counts = xp.count_nonzero(x._array, axis=reduction_axes(x, dim, "count_nonzero"))
     return tensor_from_array(as_array(counts, dtypes.int64))
 
 
@@ -876,7 +876,7 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
     Integers and bools give int64 (or ``dtype``, to which x is converted first)."""
     x = accumulated(x, dtype, "nansum")
     axes = reduction_axes(x, dim, "nansum")
-    return (Sum if x.array.dtype.kind in "biu" else Nansum).apply(x, axes, keepdim)
+    return (Sum if x._array.dtype.kind in "biu" else Nansum).apply(x, axes, keepdim)
 
 
 @public(out=IN_DTYPE_OF_OUT)
@@ -946,8 +946,8 @@ def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, without overflow for large x (e.g. 1000). ``dim=()`` reduces
     every dimension; as in PyTorch, only with keepdim=True unless x is 0-d or empty."""
     axes = reduction_axes(x, dim, "logsumexp")
-    if not keepdim and x.array.ndim and x.array.size and isinstance(dim, (tuple, list)) and not dim:
-        kept = [1] * x.array.ndim
+    if not keepdim and x._array.ndim and x._array.size and isinstance(dim, (tuple, list)) and not dim:
+        kept = [1] * x._array.ndim
         raise RuntimeError(
             f"output with shape [] doesn't match the broadcast shape {kept} (logsumexp with dim=() of a tensor "
             f"of shape {tuple(x.shape)}; pass keepdim=True or name the dims to reduce)"
@@ -972,4 +972,4 @@ def _logical_reduction(reduce_array, x, dim, keepdim, operation):
     The result is bool, except uint8 for a uint8 input (PyTorch keeps that legacy mask dtype)."""
     axes = () if dim is not None and names_every_dim(dim) else reduction_axes(x, dim, operation)
     result = computed_without_gradient(reduce_array, (x,), {"axis": axes, "keepdims": keepdim})
-    return to(result, dtypes.uint8) if x.array.dtype == dtypes.uint8 else result
+    return to(result, dtypes.uint8) if x._array.dtype == dtypes.uint8 else result

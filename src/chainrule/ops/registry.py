@@ -257,12 +257,12 @@ def _computed_in_dtype_of(out, kwargs):
     """``kwargs`` with ``dtype`` out's, as PyTorch's reductions compute into an out= tensor; a
     ``dtype=`` that is not out's is PyTorch's RuntimeError."""
     dtype = kwargs.get("dtype")
-    if dtype is not None and isinstance(dtype, dtypes.dtype) and dtype.dtype != out.array.dtype:
+    if dtype is not None and isinstance(dtype, dtypes.dtype) and dtype.dtype != out._array.dtype:
         raise RuntimeError(
             f"Expected out tensor to have dtype {dtypes.cpp_type_name(dtype.dtype)}, but got "
-            f"{dtypes.cpp_type_name(out.array.dtype)} instead (give dtype= or out=, or the same dtype to both)"
+            f"{dtypes.cpp_type_name(out._array.dtype)} instead (give dtype= or out=, or the same dtype to both)"
         )
-    return {**kwargs, "dtype": dtypes.of(out.array.dtype)}
+    return {**kwargs, "dtype": dtypes.of(out._array.dtype)}
 
 
 def _check_out_apart(out, args, kwargs, function):
@@ -283,28 +283,28 @@ def _written_into(result, out, function, same_dtype):
 
     As in PyTorch, not with grad mode on when an input requires grad (the result then would) or
     ``out`` does and the result could (a float result: ``eq``'s bool one goes into any ``out``)."""
-    if same_dtype and out.array.dtype != result.array.dtype:
+    if same_dtype and out._array.dtype != result._array.dtype:
         raise RuntimeError(
-            f"Expected out tensor to have dtype {dtypes.cpp_type_name(result.array.dtype)}, but got "
-            f"{dtypes.cpp_type_name(out.array.dtype)} instead ({function.__name__}() writes only into an out tensor of its result's dtype)"
+            f"Expected out tensor to have dtype {dtypes.cpp_type_name(result._array.dtype)}, but got "
+            f"{dtypes.cpp_type_name(out._array.dtype)} instead ({function.__name__}() writes only into an out tensor of its result's dtype)"
         )
-    if grad_mode._state.enabled and (result.requires_grad or (out.requires_grad and result.array.dtype.kind in "fc")):
+    if grad_mode._state.enabled and (result.requires_grad or (out.requires_grad and result._array.dtype.kind in "fc")):
         raise RuntimeError(
             f"{function.__name__}(): functions with out=... arguments don't support automatic "
             f"differentiation, but one of the arguments requires grad. Call it under chainrule.no_grad(), "
             f"or without out= (result = {function.__name__}(...)) to keep the gradient."
         )
     check_castable(result, out)
-    if tuple(out.array.shape) == tuple(result.array.shape):
-        out.array[...] = result.array
+    if tuple(out._array.shape) == tuple(result._array.shape):
+        out._array[...] = result._array
     else:
-        if out.array.size:
+        if out._array.size:
             warn_at_caller(
-                f"An output with one or more elements was resized since it had shape {list(out.array.shape)}, which does "
-                f"not match the required output shape {list(result.array.shape)}. This behavior is deprecated, and in a "
+                f"An output with one or more elements was resized since it had shape {list(out._array.shape)}, which does "
+                f"not match the required output shape {list(result._array.shape)}. This behavior is deprecated, and in a "
                 f"future PyTorch release outputs will not be resized unless they have zero elements. You can explicitly "
                 f"reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0)."
             )
-        out.array = result.array.astype(out.array.dtype)
+        out._array = result._array.astype(out._array.dtype)
     out._version_owner._version_count += 1
     return out

@@ -112,9 +112,9 @@ def _running_extreme(kind, result, input, dim, operation, largest):
     """``result((values, indices))``: the running maximum (``largest``) or minimum along ``dim``, read
     at the positions ``running_extreme_positions`` finds (again on each call of a compiled program)."""
     axis = one_axis(input, dim, operation)
-    if input.array.ndim == 0:
+    if input._array.ndim == 0:
         return result(read_chosen(kind, input, None, 0))
-    indices = computed_without_gradient(running_extreme_positions, [input], {"axis": axis, "largest": largest}).array
+    indices = computed_without_gradient(running_extreme_positions, [input], {"axis": axis, "largest": largest})._array
     return result(read_chosen(kind, input, indices, axis, repeats=True))
 
 
@@ -233,7 +233,7 @@ def _running_dtype(input, dtype, operation):
     """input in the dtype its running sums or products are taken in (see ``accumulated``); PyTorch
     has no bool kernel for them, so ``dtype=bool`` is refused."""
     input = accumulated(input, dtype, operation)
-    if input.array.dtype.kind == "b":
+    if input._array.dtype.kind == "b":
         raise NotImplementedError(f"\"{operation}_out_cpu\" not implemented for 'Bool'; choose an integer dtype, e.g. dtype=torch.long")
     return input
 
@@ -242,9 +242,9 @@ def _running_dtype(input, dtype, operation):
 def logcumsumexp(input, dim):
     """out[i] = log(e^x[0] + ... + e^x[i]) along ``dim``, without overflow for large x (e.g. 1000).
     Floating tensors only, as in PyTorch."""
-    if input.array.dtype.kind not in "fc":
+    if input._array.dtype.kind not in "fc":
         raise NotImplementedError(
-            f'"logcumsumexp" not implemented for {input.array.dtype.name} tensors; '
+            f'"logcumsumexp" not implemented for {input._array.dtype.name} tensors; '
             f"convert it first, e.g. x.float()"
         )
     return Logcumsumexp.apply(input, one_axis(input, dim, "logcumsumexp"))
@@ -283,7 +283,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         if input.shape[dim] == 0:
             break
         later, earlier = _neighbours(input, dim)
-        input = later != earlier if input.array.dtype.kind == "b" else later - earlier
+        input = later != earlier if input._array.dtype.kind == "b" else later - earlier
     return input
 
 
@@ -332,7 +332,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     0 where m is 0 or 1. Computed as PyTorch does: with even steps, (Σ y - (y[0] + y[m-1]) / 2) · dx."""
     y, x, dx, dim = _integration_operands(y, x, dx, dim, "trapezoid")
     if y.shape[dim] == 0:  # no samples: 0, as NumPy's
-        return made_from_arguments(xp.zeros(y.shape[:dim] + y.shape[dim + 1 :], dtype=y.array.dtype))
+        return made_from_arguments(xp.zeros(y.shape[:dim] + y.shape[dim + 1 :], dtype=y._array.dtype))
     if x is None:
         ends = y.select(dim, 0) + y.select(dim, -1)
         return _scaled(y.sum(dim) - _scaled(ends, 0.5), dx)
@@ -409,14 +409,14 @@ def _derivative_along(f, dim, step, edge_order):
                 f"torch.gradient expected the coordinates of dim {dim} to hold one value per sample ({size}), "
                 f"but got {step.shape[0]}"
             )
-        h = computed_without_gradient(_steps_between, [step], {"dtype": f.array.dtype})  # each call's coordinates
+        h = computed_without_gradient(_steps_between, [step], {"dtype": f._array.dtype})  # each call's coordinates
     else:
-        h = made_from_arguments(xp.full(size - 1, float(step), dtype=f.array.dtype))
+        h = made_from_arguments(xp.full(size - 1, float(step), dtype=f._array.dtype))
     shape = tuple(-1 if each == dim else 1 for each in range(f.ndim))
 
     def weights(rule, count=3):
         """The ``count`` weights of ``rule``, each a tensor along ``dim`` (computed again on each compiled call)."""
-        keywords = [{"rule": rule, "index": index, "dtype": f.array.dtype, "shape": shape} for index in range(count)]
+        keywords = [{"rule": rule, "index": index, "dtype": f._array.dtype, "shape": shape} for index in range(count)]
         return [computed_without_gradient(_sample_weights, [h], each) for each in keywords]
 
     def samples(start, count):

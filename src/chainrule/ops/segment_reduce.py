@@ -35,13 +35,13 @@ def _segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, a
     if lengths is None:
         if offsets is None:
             raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
-        lengths = offsets.array[..., 1:] - offsets.array[..., :-1]
+        lengths = offsets._array[..., 1:] - offsets._array[..., :-1]
     else:
-        lengths = lengths.array
+        lengths = lengths._array
     if lengths.dtype.kind not in "iu":
         raise NotImplementedError(f"\"_segment_reduce_lengths_cpu_kernel1\" not implemented for '{dtypes.scalar_type_name(lengths.dtype)}'")
-    if data.array.dtype.kind != "f":
-        raise NotImplementedError(f"\"_segment_reduce_cpu\" not implemented for '{dtypes.scalar_type_name(data.array.dtype)}'")
+    if data._array.dtype.kind != "f":
+        raise NotImplementedError(f"\"_segment_reduce_cpu\" not implemented for '{dtypes.scalar_type_name(data._array.dtype)}'")
     axis = axis + data.dim() if axis < 0 else axis
     if axis != lengths.ndim - 1:
         raise RuntimeError(f"segment_reduce(): Expected axis to be the last dimension of lengths but got {axis}.")
@@ -62,7 +62,7 @@ def _segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, a
     base = creation.full((counts.size, *rest), start, dtype=data.dtype)
     reduced = index.scatter_reduce(base, 0, positions, rows, kind, include_self=initial is not None)
     if reduce == "mean":
-        count = tensor_from_array(counts.reshape((-1,) + (1,) * len(rest)).astype(data.array.dtype))
+        count = tensor_from_array(counts.reshape((-1,) + (1,) * len(rest)).astype(data._array.dtype))
         if initial is None:
             reduced = elementwise.div(reduced, count)  # an empty segment: 0 / 0, nan
         else:

@@ -262,10 +262,10 @@ def reshape(x, *shape):
     ``ReshapeAliasBackward0`` for a view with other strides, ``UnsafeViewBackward0`` after the copy's
     ``CloneBackward0``.
     """
-    new_shape = _infer_shape(_sizes(shape, "reshape", "shape"), x.array.size)
+    new_shape = _infer_shape(_sizes(shape, "reshape", "shape"), x._array.size)
     if is_contiguous_tensor(x):
         return Reshape.apply(x, new_shape)
-    if viewable_as(x.array, new_shape):
+    if viewable_as(x._array, new_shape):
         return Reshape.shown_as("ReshapeAliasBackward0").apply(x, new_shape)
     reshaped = Reshape.shown_as("UnsafeViewBackward0").apply(Contiguous.apply(x), new_shape)
     reshaped._base = reshaped._version_holder = None  # the copy it views is its own: no view, as PyTorch's _unsafe_view
@@ -287,12 +287,12 @@ def view(x, *shape, dtype=None):
         shape = (dtype,)
     if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, xp.dtype)):
         return _reinterpreted(x, xp.dtype(shape[0].dtype if isinstance(shape[0], dtypes.dtype) else shape[0]))
-    new_shape = _infer_shape(_sizes(shape, "view", "size"), x.array.size)
-    if strides_are_pytorchs(x) and not viewable_as(x.array, new_shape):
+    new_shape = _infer_shape(_sizes(shape, "view", "size"), x._array.size)
+    if strides_are_pytorchs(x) and not viewable_as(x._array, new_shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
-            f"across two contiguous subspaces). Use .reshape(...) instead. (A tensor of shape {list(x.array.shape)} "
-            f"and strides {list(element_strides(x.array))} cannot be viewed as {list(new_shape)}.)"
+            f"across two contiguous subspaces). Use .reshape(...) instead. (A tensor of shape {list(x._array.shape)} "
+            f"and strides {list(element_strides(x._array))} cannot be viewed as {list(new_shape)}.)"
         )
     return Reshape.apply(x, new_shape)
 
@@ -300,7 +300,7 @@ def view(x, *shape, dtype=None):
 def _reinterpreted(x, dtype):
     """``x.view(dtype)``: x's bytes read as elements of ``dtype``, sharing memory, outside the graph
     (as PyTorch's). Elements of another size change the last dimension's size accordingly."""
-    array, names = x.array, (dtypes.scalar_type_name(x.array.dtype), dtypes.scalar_type_name(dtype))
+    array, names = x._array, (dtypes.scalar_type_name(x._array.dtype), dtypes.scalar_type_name(dtype))
     if dtype.itemsize != array.dtype.itemsize:
         if array.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 to view {names[0]} as {names[1]} (different element sizes)")
@@ -367,7 +367,7 @@ def is_contiguous_tensor(x, memory_format=None):
     view such as ``x.t()``) is judged by its strides; any other is row-major in PyTorch, whatever
     NumPy's layout (see memory_layout.py)."""
     if memory_format is None:
-        return is_contiguous(x.array) or not strides_are_pytorchs(x)
+        return is_contiguous(x._array) or not strides_are_pytorchs(x)
     return is_contiguous_in(x, memory_format)
 
 
@@ -375,8 +375,8 @@ def contiguous(x, memory_format=None):
     """x itself when its elements lie in memory in ``memory_format``'s order already (row-major by
     default), else a copy that does."""
     if memory_format is None:
-        return x if is_contiguous(x.array) or not strides_are_pytorchs(x) else Contiguous.apply(x)
-    check_rank(memory_format, x.array.ndim)
+        return x if is_contiguous(x._array) or not strides_are_pytorchs(x) else Contiguous.apply(x)
+    check_rank(memory_format, x._array.ndim)
     if is_contiguous_in(x, memory_format):
         return x
     if memory_format is preserve_format:
@@ -387,14 +387,14 @@ def contiguous(x, memory_format=None):
     return copied
 
 
-install_method("_alias", lambda self: Reshape.shown_as("AliasBackward0").apply(self, self.array.shape))  # Tensor(t)
+install_method("_alias", lambda self: Reshape.shown_as("AliasBackward0").apply(self, self._array.shape))  # Tensor(t)
 install_method("contiguous", contiguous)
 install_method("is_contiguous", is_contiguous_tensor)
 
 
 def storage_offset(self):
     """How many elements into its memory this tensor starts: 2 for ``x[2:]`` of a fresh x."""
-    return offset_in_memory(self.array)
+    return offset_in_memory(self._array)
 
 
 install_method("storage_offset", storage_offset)
@@ -406,9 +406,9 @@ def stride(x, dim=None):
     row-major has row-major strides whatever NumPy's layout; a new empty tensor has row-major
     strides, as PyTorch's (NumPy gives it zeros)."""
     strides = pytorch_strides(x)
-    if not x.array.size and not any(strides):
-        strides = row_major_strides(x.array.shape)
-    return strides if dim is None else strides[check_own_dim(dim, x.array.ndim, "stride")]
+    if not x._array.size and not any(strides):
+        strides = row_major_strides(x._array.shape)
+    return strides if dim is None else strides[check_own_dim(dim, x._array.ndim, "stride")]
 
 
 install_method("stride", stride)
@@ -475,9 +475,9 @@ def _memory_geometry(x):
     array views when x's strides are PyTorch's (``x.t()``, ``x[1:]``: see memory_layout.py); else
     x's own elements in row-major order, read from x's array itself where it is laid out so."""
     if strides_are_pytorchs(x):
-        return x, memory_owner(x.array).size, (x.array.shape, element_strides(x.array), offset_in_memory(x.array))
-    place = (x.array.shape, row_major_strides(x.array.shape), 0)
-    return (x if is_contiguous(x.array) else Contiguous.apply(x)), x.array.size, place
+        return x, memory_owner(x._array).size, (x._array.shape, element_strides(x._array), offset_in_memory(x._array))
+    place = (x._array.shape, row_major_strides(x._array.shape), 0)
+    return (x if is_contiguous(x._array) else Contiguous.apply(x)), x._array.size, place
 
 
 @public
@@ -512,7 +512,7 @@ def _as_striding(x, size, stride, storage_offset=None):
         raise RuntimeError(f"Tensor: invalid storage offset {offset} (as_strided needs storage_offset >= 0)")
     needed = _memory_size((size, stride, offset))
     if needed > available:
-        itemsize = x.array.itemsize
+        itemsize = x._array.itemsize
         raise RuntimeError(
             f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
             f"{itemsize} requiring a storage size of {needed * itemsize} are out of bounds for storage "
@@ -542,7 +542,7 @@ def unfold(x, dimension, size, step):
     are x's, dimension's multiplied by ``step``, and dimension's own for the new one. The gradient
     of overlapping windows adds up. A 0-d tensor unfolds as a vector of one element.
     """
-    shape = x.array.shape
+    shape = x._array.shape
     dim = check_dim(dimension, len(shape), "unfold")
     length = shape[dim] if shape else 1
     if size < 0:
@@ -552,7 +552,7 @@ def unfold(x, dimension, size, step):
     if step <= 0:
         raise RuntimeError(f"unfold: step is {step} but must be > 0")
     row_major = row_major_strides(shape)
-    read = _windows(shape, element_strides(x.array), dim, size, step)
+    read = _windows(shape, element_strides(x._array), dim, size, step)
     return Unfold.apply(x, read + (0,), _windows(shape, row_major, dim, size, step) + (0,), (shape, row_major, 0))
 
 
@@ -562,7 +562,7 @@ install_method("unfold", unfold)
 @public
 def flatten(x, start_dim=0, end_dim=-1):
     """x with dimensions ``start_dim`` to ``end_dim`` merged into one: (2, 3, 4) -> (2, 12) for start_dim=1."""
-    shape = x.array.shape
+    shape = x._array.shape
     start = check_dim(start_dim, len(shape), "flatten")
     end = check_dim(end_dim, len(shape), "flatten")
     if start > end:
@@ -590,7 +590,7 @@ def squeeze(x, dim=None):
 
 def _squeezing(x, dim=None):
     """``(operation, its inputs)`` of ``squeeze(x, dim)``."""
-    shape = x.array.shape
+    shape = x._array.shape
     if dim is None:
         chosen = range(len(shape))
     else:
@@ -612,7 +612,7 @@ def unsqueeze(x, dim):
 
 def _unsqueezing(x, dim):
     """``(operation, its inputs)`` of ``unsqueeze(x, dim)``."""
-    shape = x.array.shape
+    shape = x._array.shape
     position = check_dim(dim, len(shape) + 1, "unsqueeze")
     return Unsqueeze, (x, shape[:position] + (1,) + shape[position:])
 
@@ -624,7 +624,7 @@ def permute(x, *dims):
     ``permute(x, 2, 0, 1)`` turns an image of shape (H, W, C) into (C, H, W).
     """
     dims = _sizes(dims, "permute", "dims")
-    ndim = x.array.ndim
+    ndim = x._array.ndim
     if len(dims) != ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
@@ -645,7 +645,7 @@ def transpose(x, dim0, dim1):
 
 def _transposing(x, dim0, dim1):
     """``(operation, its inputs: x and the order of the dimensions)`` of ``transpose(x, dim0, dim1)``."""
-    ndim = x.array.ndim
+    ndim = x._array.ndim
     dim0, dim1 = check_dim(dim0, ndim, "transpose"), check_dim(dim1, ndim, "transpose")
     dims = list(range(ndim))
     if ndim:
@@ -676,7 +676,7 @@ def _swapping_axes(x, axis0, axis1):
 
 def _matrix_transposing(x):
     """``(operation, its inputs: x and the order of the dimensions)`` of ``t(x)``."""
-    ndim = x.array.ndim
+    ndim = x._array.ndim
     if ndim > 2:
         raise RuntimeError(
             f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D; use transpose(dim0, dim1) "
@@ -688,7 +688,7 @@ def _matrix_transposing(x):
 @public(aliases=('moveaxis',))
 def movedim(x, source, destination):
     """x with dimension(s) ``source`` moved to position(s) ``destination``, the others keeping their order."""
-    ndim = x.array.ndim
+    ndim = x._array.ndim
     sources = source if isinstance(source, (tuple, list)) else (source,)
     destinations = destination if isinstance(destination, (tuple, list)) else (destination,)
     if len(sources) != len(destinations):
@@ -713,13 +713,13 @@ def repeat(x, *sizes):
     (2, 3) repeated (2, 1, 2) -> (2, 2, 6). This is NumPy's ``tile`` (not ``numpy.repeat``).
     """
     repeats = _sizes(sizes, "repeat", "repeats")
-    if len(repeats) < x.array.ndim:
+    if len(repeats) < x._array.ndim:
         raise RuntimeError(
             f"Number of dimensions of repeat dims can not be smaller than number of dimensions of "
-            f"tensor (repeat: got {len(repeats)} repeats for a tensor of shape {tuple(x.array.shape)})"
+            f"tensor (repeat: got {len(repeats)} repeats for a tensor of shape {tuple(x._array.shape)})"
         )
     if any(size < 0 for size in repeats):
-        sizes = [count * size for count, size in zip(repeats, (1,) * (len(repeats) - x.array.ndim) + x.array.shape)]
+        sizes = [count * size for count, size in zip(repeats, (1,) * (len(repeats) - x._array.ndim) + x._array.shape)]
         first = next(size for size in sizes if size < 0)
         raise RuntimeError(f"Trying to create tensor with negative dimension {first}: {sizes} (repeat: repeats {list(repeats)})")
     return Repeat.apply(x, repeats)
@@ -729,7 +729,7 @@ def repeat(x, *sizes):
 def tile(x, *dims):
     """x tiled ``dims[d]`` times along each dimension d; fewer sizes than dimensions are padded with 1s in front."""
     dims = _sizes(dims, "tile", "dims")
-    return repeat(x, (1,) * (x.array.ndim - len(dims)) + dims)
+    return repeat(x, (1,) * (x._array.ndim - len(dims)) + dims)
 
 
 def flip_method(x, *dims, **keywords):
@@ -744,11 +744,11 @@ def flip(x, dims):
     """x with its elements in reverse order along each of ``dims`` (a tuple or list of ints)."""
     if not isinstance(dims, (tuple, list)):
         raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}; write (dim,) for one")
-    axes = tuple(check_dim(dim, x.array.ndim, "flip") for dim in dims)
+    axes = tuple(check_dim(dim, x._array.ndim, "flip") for dim in dims)
     repeated = next((axis for position, axis in enumerate(axes) if axis in axes[:position]), None)
     if repeated is not None:
         raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims (dims={list(dims)}); name each once")
-    return Flip.apply(x, axes if x.array.ndim else ())
+    return Flip.apply(x, axes if x._array.ndim else ())
 
 
 @public
@@ -763,7 +763,7 @@ def roll(x, shifts, dims=None):
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    return Roll.apply(x, tuple(int(shift) for shift in shifts), tuple(check_dim(dim, x.array.ndim, "roll") for dim in dims))
+    return Roll.apply(x, tuple(int(shift) for shift in shifts), tuple(check_dim(dim, x._array.ndim, "roll") for dim in dims))
 
 
 @public
@@ -775,9 +775,9 @@ def rot90(x, k=1, dims=(0, 1)):
     dims = tuple(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
-    if x.array.ndim < 2:
-        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.array.ndim}")
-    first, second = (check_dim(dim, x.array.ndim, "rot90") for dim in dims)
+    if x._array.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x._array.ndim}")
+    first, second = (check_dim(dim, x._array.ndim, "rot90") for dim in dims)
     if first == second:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}")
     return Rot90.apply(x, operator.index(k) % 4, (first, second))
@@ -786,23 +786,23 @@ def rot90(x, k=1, dims=(0, 1)):
 @public
 def fliplr(x):
     """x with its columns (dimension 1) in reverse order; x needs at least 2 dimensions."""
-    if x.array.ndim < 2:
-        raise RuntimeError(f"Input must be >= 2-d. (got a tensor of shape {list(x.array.shape)}; use flip(x, (0,)) for 1-D)")
+    if x._array.ndim < 2:
+        raise RuntimeError(f"Input must be >= 2-d. (got a tensor of shape {list(x._array.shape)}; use flip(x, (0,)) for 1-D)")
     return Flip.apply(x, (1,))
 
 
 @public
 def flipud(x):
     """x with its rows (dimension 0) in reverse order; x needs at least 1 dimension."""
-    if x.array.ndim < 1:
+    if x._array.ndim < 1:
         raise RuntimeError("Input must be >= 1-d. (got a 0-d tensor, which has nothing to flip)")
     return Flip.apply(x, (0,))
 
 
 def _at_least_2d(x, operation):
-    if x.array.ndim < 2:
+    if x._array.ndim < 2:
         raise RuntimeError(
-            f"{operation}: input tensor must have at least 2 dimensions (got shape {list(x.array.shape)}); "
+            f"{operation}: input tensor must have at least 2 dimensions (got shape {list(x._array.shape)}); "
             f"the triangle is taken over the last two"
         )
 
@@ -824,7 +824,7 @@ def triu(x, diagonal=0):
 @public
 def unflatten(x, dim, sizes):
     """Dimension ``dim`` of x split into ``sizes`` (one may be -1): (2, 12) -> (2, 3, 4) for dim=1, sizes (3, 4)."""
-    shape = x.array.shape
+    shape = x._array.shape
     dim = check_dim(dim, len(shape), "unflatten")
     sizes = tuple(int(size) for size in sizes)
     if not sizes:
@@ -845,7 +845,7 @@ def ravel(x):
     a contiguous x and otherwise of a row-major copy (never a strided view of x's memory)."""
     if not is_contiguous_tensor(x):
         x = Contiguous.apply(x)
-    return Reshape.apply(x, (x.array.size,))
+    return Reshape.apply(x, (x._array.size,))
 
 
 def _shape_in_place(name, planned):
@@ -867,7 +867,7 @@ def _shape_in_place(name, planned):
         result = operation.shown_as(operation.in_place_node_name).apply(*inputs)
         if self._base is None:
             self._chosen_strides = strides_are_pytorchs(result)  # a view of this tensor, or of a row-major copy
-        self.array = result.array
+        self._array = result._array
         if recording:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
         self._version_owner._version_count += 1
@@ -901,16 +901,16 @@ install_method("reshape_as", reshape_as)
 def reversed_dimensions(self):
     """``x.T``: all dimensions reversed. On any tensor but a matrix PyTorch has deprecated it, with a
     warning (once per process)."""
-    if self.array.ndim == 0:
+    if self._array.ndim == 0:
         warn_once("x.T on 0-d", "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.")
-    elif self.array.ndim != 2:
+    elif self._array.ndim != 2:
         warn_once(
             "x.T beyond 2-D",
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will "
             "throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
             "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
         )
-    return permute(self, *reversed(range(self.array.ndim)))
+    return permute(self, *reversed(range(self._array.ndim)))
 
 
 install_method("T", property(reversed_dimensions))
@@ -919,12 +919,12 @@ install_method("T", property(reversed_dimensions))
 def matrix_transpose(self):
     """``x.mT``: the last two dimensions swapped (each matrix of a batch transposed); a 0-d tensor
     is itself, with PyTorch's warning."""
-    if self.array.ndim == 0:
+    if self._array.ndim == 0:
         warn_at_caller("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.")
         return self
-    if self.array.ndim < 2:
+    if self._array.ndim < 2:
         raise RuntimeError(
-            f"tensor.mT is only supported on matrices or batches of matrices. Got {self.array.ndim}-D tensor."
+            f"tensor.mT is only supported on matrices or batches of matrices. Got {self._array.ndim}-D tensor."
         )
     return transpose(self, -2, -1)
 

@@ -89,7 +89,7 @@ def read_chosen(kind, x, indices, axis, keepdim=True, repeats=False):
     dropped (it was size 1); found by ``computed_without_gradient``, so that a compiled program
     finds them again. ``repeats``: a position may be chosen more than once (its gradients then
     add). A 0-d x has one element, read as itself."""
-    if x.array.ndim == 0:
+    if x._array.ndim == 0:
         return kind.apply(x, (), False), made_from_arguments(xp.zeros((), dtype=dtypes.int64))
     return kind.apply(x, _reading_key(indices, axis, keepdim), repeats), tensor_from_array(indices)
 
@@ -166,11 +166,11 @@ def _ties_in_cpu_order(array, axis, positions, descending, order, within=None):
 def _positions(function, input, **keywords):
     """``function(input's array, **keywords)``: positions the values decide, found outside any
     operation; a compiled program hears of it and finds them again on each call."""
-    return computed_without_gradient(function, [input], keywords).array
+    return computed_without_gradient(function, [input], keywords)._array
 
 
 def _size_along(x, axis):
-    return x.array.shape[axis] if x.array.ndim else 1
+    return x._array.shape[axis] if x._array.ndim else 1
 
 
 # ----------------------------------------------------------------------------- sort, argsort, msort, topk
@@ -183,7 +183,7 @@ def sort(input, dim=-1, descending=False, stable=None):
     """
     axis = one_axis(input, dim, "sort")
     kind = Sort if stable is None else StableSort
-    if input.array.ndim == 0:
+    if input._array.ndim == 0:
         return sort_result(read_chosen(kind, input, None, 0))
     positions = _positions(sorting_positions, input, axis=axis, descending=descending, stable=bool(stable))
     return sort_result(read_chosen(kind, input, positions, axis))
@@ -193,7 +193,7 @@ def sort(input, dim=-1, descending=False, stable=None):
 def argsort(input, dim=-1, descending=False, stable=False):
     """The int64 positions that sort input along ``dim``: ``sort(input, dim).indices`` (no gradient)."""
     axis = one_axis(input, dim, "argsort")
-    if input.array.ndim == 0:
+    if input._array.ndim == 0:
         return tensor_from_array(xp.zeros((), dtype=dtypes.int64))
     return computed_without_gradient(sorting_positions, [input], {"axis": axis, "descending": descending, "stable": stable})
 
@@ -216,11 +216,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= size:
         raise RuntimeError(
             f"selected index k out of range (topk: k = {k}, but dimension {dim} of the input "
-            f"of shape {tuple(input.array.shape)} has {size} elements; choose 0 <= k <= {size})"
+            f"of shape {tuple(input._array.shape)} has {size} elements; choose 0 <= k <= {size})"
         )
-    if input.array.dtype.kind == "b":
+    if input._array.dtype.kind == "b":
         raise RuntimeError("topk does not support bool dtypes on CPU; convert first, e.g. x.int()")
-    if input.array.ndim == 0:
+    if input._array.ndim == 0:
         return topk_result(read_chosen(Topk, input, None, 0))
     return topk_result(read_chosen(Topk, input, _positions(top_positions, input, axis=axis, k=k, largest=largest), axis))
 
@@ -231,8 +231,8 @@ def _chosen_rank(kind, result, input, dim, keepdim, operation, positions, **keyw
     keepdim, **keywords)`` (the rank it picks in input sorted along ``dim``), read by ``kind`` and
     returned as the named tuple ``result``."""
     axis = one_axis(input, dim, operation)
-    require_nonempty(input, (axis,) if input.array.ndim else (), operation)
-    if input.array.ndim == 0:
+    require_nonempty(input, (axis,) if input._array.ndim else (), operation)
+    if input._array.ndim == 0:
         return result(read_chosen(kind, input, None, 0))
     chosen = _positions(positions, input, axis=axis, keepdim=keepdim, **keywords)
     return result(read_chosen(kind, input, chosen, axis, keepdim))
@@ -273,9 +273,9 @@ def mode_positions(array, axis, keepdim):
 def _refuse_bool(input, dim, kernel):
     """PyTorch has no bool version of median's and kthvalue's ``kernel``. It looks for an empty
     reduction first (the median of no elements, an empty ``dim``), which is answered elsewhere."""
-    if input.array.dtype.kind != "b":
+    if input._array.dtype.kind != "b":
         return
-    array = input.array
+    array = input._array
     if dim is None:
         has_elements = array.size > 0
     else:
@@ -338,7 +338,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
             f"kthvalue(): selected number k out of range for dimension {axis} (k = {k}, but it has "
             f"{size} elements; choose 1 <= k <= {size})"
         )
-    if input.array.ndim:  # a 0-d input is its own k-th value, even a bool
+    if input._array.ndim:  # a 0-d input is its own k-th value, even a bool
         _refuse_bool(input, dim, "kthvalue_cpu")
     return _chosen_rank(Kthvalue, kthvalue_result, input, dim, keepdim, "kthvalue", kth_positions, k=k)
 
@@ -373,8 +373,8 @@ class NanmedianAll(MedianAll):
 
 
 def _median_of_all(kind, input, ignore_nan):
-    if input.array.size == 0:
-        return tensor_from_array(xp.full((), xp.nan, dtype=input.array.dtype))
+    if input._array.size == 0:
+        return tensor_from_array(xp.full((), xp.nan, dtype=input._array.dtype))
     return kind.apply(input, ignore_nan)
 
 
@@ -417,15 +417,15 @@ def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
     """
     _check_quantile_arguments(input, q, interpolation, operation)
     if isinstance(q, Tensor):  # its values are checked on each compiled call too
-        keywords = {"dtype": input.array.dtype, "operation": operation}
+        keywords = {"dtype": input._array.dtype, "operation": operation}
         fractions = computed_without_gradient(_checked_fractions, [q], keywords)
     else:
-        fractions = made_from_values(as_array(q, input.array.dtype), written_in_python(q))  # ranks in input's precision, as PyTorch
+        fractions = made_from_values(as_array(q, input._array.dtype), written_in_python(q))  # ranks in input's precision, as PyTorch
     if dim is None:
         work, axis = reshape(input, -1), 0
     else:
         axis = one_axis(input, dim, operation)
-        work, axis = (reshape(input, 1), 0) if input.array.ndim == 0 else (input, axis)
+        work, axis = (reshape(input, 1), 0) if input._array.ndim == 0 else (input, axis)
     ordered = sort(work, axis).values  # nan last
     # The ranks read the values (how many are nan): a compiled program computes them again on each call
     ranks = [
@@ -433,15 +433,15 @@ def _quantile(input, q, dim, keepdim, interpolation, operation, ignore_nan):
                                                                           "ignore_nan": ignore_nan, "part": part})
         for part in (["low", "high", "weight"] if interpolation in ("linear", "midpoint") else ["low", "high"])
     ]
-    count = fractions.array.size
-    stacked = expand(unsqueeze(ordered, 0), (count,) + tuple(ordered.array.shape))
+    count = fractions._array.size
+    stacked = expand(unsqueeze(ordered, 0), (count,) + tuple(ordered._array.shape))
     low_values, high_values = (gather(stacked, axis + 1, each) for each in ranks[:2])
     result = low_values if len(ranks) == 2 else lerp(low_values, high_values, ranks[2])
     if dim is None:
-        result = reshape(result, (count,) + (1,) * input.array.ndim if keepdim else (count,))
-    elif not keepdim or input.array.ndim == 0:
+        result = reshape(result, (count,) + (1,) * input._array.ndim if keepdim else (count,))
+    elif not keepdim or input._array.ndim == 0:
         result = squeeze(result, axis + 1)
-    return result if fractions.array.ndim else squeeze(result, 0)
+    return result if fractions._array.ndim else squeeze(result, 0)
 
 
 def _checked_fractions(q, dtype, operation):
@@ -491,19 +491,19 @@ def _check_quantile_arguments(input, q, interpolation, operation):
         )
     if not isinstance(q, Tensor) and not 0 <= q <= 1:
         raise RuntimeError(f"{operation}() q must be in the range [0, 1] but got {q}")
-    if input.array.size == 0:
-        raise RuntimeError(f"{operation}() input tensor must be non-empty (input shape {tuple(input.array.shape)})")
-    if isinstance(q, Tensor) and q.array.ndim > 1:
-        raise RuntimeError(f"{operation}() q must be a scalar or 1D tensor (got shape {tuple(q.array.shape)})")
-    if input.array.dtype not in (xp.float32, xp.float64):  # (float16 too is refused)
+    if input._array.size == 0:
+        raise RuntimeError(f"{operation}() input tensor must be non-empty (input shape {tuple(input._array.shape)})")
+    if isinstance(q, Tensor) and q._array.ndim > 1:
+        raise RuntimeError(f"{operation}() q must be a scalar or 1D tensor (got shape {tuple(q._array.shape)})")
+    if input._array.dtype not in (xp.float32, xp.float64):  # (float16 too is refused)
         raise RuntimeError(
             f"{operation}() input tensor must be either float or double dtype (got "
-            f"{dtypes.dtype_name(input.array.dtype)}); convert it first, e.g. x.float()"
+            f"{dtypes.dtype_name(input._array.dtype)}); convert it first, e.g. x.float()"
         )
-    if isinstance(q, Tensor) and q.array.dtype != input.array.dtype:
+    if isinstance(q, Tensor) and q._array.dtype != input._array.dtype:
         raise RuntimeError(
-            f"{operation}() q tensor must be same dtype as the input tensor (q is {dtypes.dtype_name(q.array.dtype)}, "
-            f"input {dtypes.dtype_name(input.array.dtype)}); convert q, e.g. q.to(input.dtype)"
+            f"{operation}() q tensor must be same dtype as the input tensor (q is {dtypes.dtype_name(q._array.dtype)}, "
+            f"input {dtypes.dtype_name(input._array.dtype)}); convert q, e.g. q.to(input.dtype)"
         )
 
 
@@ -569,20 +569,20 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     _check_histogram_input(input, "histogram")
     if weight is not None:
         _check_histogram_weight(input, weight)
-    if isinstance(bins, Tensor) and bins.array.dtype != input.array.dtype:
+    if isinstance(bins, Tensor) and bins._array.dtype != input._array.dtype:
         raise RuntimeError(
             f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input "
-            f"with dtype {input.array.dtype.name} and bins with dtype {bins.array.dtype.name}; convert the bins"
+            f"with dtype {input._array.dtype.name} and bins with dtype {bins._array.dtype.name}; convert the bins"
         )
-    dtype = input.array.dtype
+    dtype = input._array.dtype
     if isinstance(bins, Tensor):
         if range is not None:
             raise TypeError("histogram() received an invalid combination of arguments: range goes with a count of bins, not with a tensor of edges")
-        edges = bins.array
+        edges = bins._array
     else:  # PyTorch's linspace between the outer edges, in input's dtype: an element on an edge falls as there
-        low, high = _outer_edges(input.array, range)
+        low, high = _outer_edges(input._array, range)
         edges = evenly_spaced(low, high, _bin_count(bins, "histogram") + 1, dtype)
-    hist = _binned(input.array.reshape(-1), edges, None if weight is None else weight.array.reshape(-1))
+    hist = _binned(input._array.reshape(-1), edges, None if weight is None else weight._array.reshape(-1))
     if density:  # in input's dtype, divided as PyTorch divides: by the total, then by each bin's width
         hist = hist / hist.sum() / xp.diff(edges).astype(dtype)
     return histogram_result((tensor_from_array(hist), tensor_from_array(as_array(edges, dtype))))
@@ -615,25 +615,25 @@ def _binned(values, edges, weights):
 
 
 def _check_histogram_input(input, operation):
-    if input.array.dtype.kind != "f":
+    if input._array.dtype.kind != "f":
         raise NotImplementedError(
-            f'"{operation}" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()'
+            f'"{operation}" not implemented for {input._array.dtype.name} tensors; convert it first, e.g. x.float()'
         )
 
 
 def _check_histogram_weight(input, weight):
     """histogram's ``weight`` holds one number per element of input, in input's dtype (PyTorch's
     histogramdd, which histogram calls, reads input as points (N, 1) and weight as N numbers)."""
-    points, weights = [input.array.size, 1], [weight.array.size]
+    points, weights = [input._array.size, 1], [weight._array.size]
     if weights[0] != points[0]:
         raise RuntimeError(
             f"torch.histogramdd: if weight tensor is provided it should have the same shape as the input tensor "
             f"excluding its innermost dimension, but got input with shape {points} and weight with shape {weights}"
         )
-    if weight.array.dtype != input.array.dtype:
+    if weight._array.dtype != input._array.dtype:
         raise RuntimeError(
             f"torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should have the same "
-            f"dtype, but got input({input.array.dtype.name}), and weight({weight.array.dtype.name}); convert the "
+            f"dtype, but got input({input._array.dtype.name}), and weight({weight._array.dtype.name}); convert the "
             f"weight, e.g. weight.to(input.dtype)"
         )
 
@@ -723,16 +723,16 @@ def _unique_axis(input, dim, operation):
     """``dim`` as an axis along which slices can be compared: PyTorch refuses an empty dimension
     other than the one chosen, where the slices would have no elements to tell them apart."""
     axis = one_axis(input, dim, operation)
-    empty = [each for each, size in enumerate(input.array.shape) if size == 0]
+    empty = [each for each, size in enumerate(input._array.shape) if size == 0]
     if len(empty) > 1:
         raise RuntimeError(
             f"Number of zero sized dimensions is more than one, so unique cannot be applied (input shape "
-            f"{tuple(input.array.shape)})"
+            f"{tuple(input._array.shape)})"
         )
     if empty and empty != [axis]:
         raise RuntimeError(
             f"There are 0 sized dimensions, and they aren't selected, so unique cannot be applied (input shape "
-            f"{tuple(input.array.shape)}, dim {dim}); choose the empty dim"
+            f"{tuple(input._array.shape)}, dim {dim}); choose the empty dim"
         )
     return axis
 

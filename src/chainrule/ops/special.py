@@ -535,8 +535,8 @@ def _gamma_operands(input, other, operation):
         if not isinstance(value, Tensor):
             raise TypeError(f"{operation}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
     input, other = binary_operands(input, other)
-    if input.array.dtype.kind != "f":
-        raise NotImplementedError(f'"{operation}_cpu" not implemented for {input.array.dtype.name} tensors; convert them first, e.g. a.float()')
+    if input._array.dtype.kind != "f":
+        raise NotImplementedError(f'"{operation}_cpu" not implemented for {input._array.dtype.name} tensors; convert them first, e.g. a.float()')
     return input, other
 
 

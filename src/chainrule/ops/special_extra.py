@@ -374,14 +374,14 @@ def of_a_tensor(function):
 @of_a_tensor
 def erfcx(input):
     """e^(x²) erfc x, finite (about 1/(x√π)) where erfc x underflows."""
-    refuse_half("erfcx", input.array.dtype)
+    refuse_half("erfcx", input._array.dtype)
     return Erfcx.apply(input)
 
 
 @of_a_tensor
 def log_ndtr(input):
     """ln Φ(x), Φ the standard normal's cdf, accurate in both tails (log_ndtr(-40) = -804.6)."""
-    refuse_half("log_ndtr", input.array.dtype)
+    refuse_half("log_ndtr", input._array.dtype)
     return LogNdtr.apply(input)
 
 
@@ -394,7 +394,7 @@ def ndtr(input):
 @of_a_tensor
 def ndtri(input):
     """Φ⁻¹(p), the standard normal's quantile function, for p in [0, 1]."""
-    refuse_half("ndtri", input.array.dtype)
+    refuse_half("ndtri", input._array.dtype)
     return Ndtri.apply(input)
 
 
@@ -422,7 +422,7 @@ def zeta(input, other):
     """ζ(input, other), the Hurwitz zeta function Σₖ (other + k)^(-input) (ζ(x, 1) is Riemann's)."""
     refuse_two_numbers("zeta", input, other)
     input, other = binary_operands(input, other)
-    refuse_half("zeta", xp.result_type(input.array, other.array))
+    refuse_half("zeta", xp.result_type(input._array, other._array))
     return broadcasting(Zeta, input, other, operation="zeta")
 
 
@@ -462,7 +462,7 @@ def _evaluated_in_float64(*arrays, array_function, dtype):
 def computed_in_float64(array_function, operation, operands):
     """``array_function`` of the tensors' arrays as a tensor without gradient, in their floating
     result dtype (the default float for integers and bool)."""
-    dtype = xp.result_type(*[operand.array for operand in operands])
+    dtype = xp.result_type(*[operand._array for operand in operands])
     dtype = dtype if dtype.kind == "f" else xp.dtype(dtypes.get_default_dtype())
     refuse_half(operation, dtype)
     try:

@@ -35,7 +35,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     """
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions")
-    if input.array.dtype.kind == "b":
+    if input._array.dtype.kind == "b":
         raise RuntimeError("cov(): bool dtype is not supported for input; convert it first, e.g. x.float()")
     observations = input.reshape(1, -1) if input.ndim < 2 else input
     if not (observations.is_floating_point() or observations.is_complex()):
@@ -77,13 +77,13 @@ def _checked_weights(weights, name, count, integral):
             f"cov(): expected {name} to have the same numel as there are observations in the input but got "
             f"{weights.numel()} != {count}"
         )
-    kind_ok = weights.array.dtype.kind in "iu" if integral else weights.array.dtype.kind == "f"
+    kind_ok = weights._array.dtype.kind in "iu" if integral else weights._array.dtype.kind == "f"
     if not kind_ok:
         wanted = "integral" if integral else "floating point"
         raise RuntimeError(
-            f"cov(): expected {name} to have {wanted} dtype but got {name} with {dtypes.dtype_name(weights.array.dtype)} dtype"
+            f"cov(): expected {name} to have {wanted} dtype but got {name} with {dtypes.dtype_name(weights._array.dtype)} dtype"
         )
-    if (weights.array < 0).any():
+    if (weights._array < 0).any():
         raise RuntimeError(f"cov(): {name} cannot be negative")
     return weights.reshape(-1)
 
@@ -116,26 +116,26 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
     points outside are not counted. hist has shape (bins_0, ..., bins_{D-1}); with ``density`` it
     integrates to 1. No gradient.
     """
-    if input.array.dtype.kind != "f":
-        raise NotImplementedError(f'"histogramdd" not implemented for {input.array.dtype.name} tensors; convert it first, e.g. x.float()')
+    if input._array.dtype.kind != "f":
+        raise NotImplementedError(f'"histogramdd" not implemented for {input._array.dtype.name} tensors; convert it first, e.g. x.float()')
     if input.ndim == 0:
         raise IndexError("Dimension specified as -1 but tensor has no dimensions; histogramdd needs points (*, D)")
     if input.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions (points, coordinates); reshape it to (N, 1)")
     dims = input.shape[-1]
-    points = input.array.reshape(-1, dims)
+    points = input._array.reshape(-1, dims)
     per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * dims
     if len(per_dim) != dims:
         raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
     if range is not None and len(range) != 2 * dims:
         raise RuntimeError(f"histogramdd: expected range to hold 2 numbers per dimension ({2 * dims}), but got {len(range)}")
     for each in per_dim:
-        if isinstance(each, Tensor) and each.array.dtype != input.array.dtype:
+        if isinstance(each, Tensor) and each._array.dtype != input._array.dtype:
             raise RuntimeError(
                 f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input with "
-                f"dtype {input.array.dtype.name} and bins with dtype {each.array.dtype.name}; convert the bins"
+                f"dtype {input._array.dtype.name} and bins with dtype {each._array.dtype.name}; convert the bins"
             )
-    edges = [_edges(points[:, each], per_dim[each], None if range is None else range[2 * each : 2 * each + 2], input.array.dtype) for each in builtins.range(dims)]
+    edges = [_edges(points[:, each], per_dim[each], None if range is None else range[2 * each : 2 * each + 2], input._array.dtype) for each in builtins.range(dims)]
     shape = tuple(len(each) - 1 for each in edges)
     cells, inside = [], xp.ones(points.shape[0], dtype=bool)
     for each, boundaries in enumerate(edges):
@@ -145,14 +145,14 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         inside &= (coordinate >= boundaries[0]) & (coordinate <= boundaries[-1])
         cells.append(xp.clip(position, 0, max(len(boundaries) - 2, 0)))
     flat = xp.ravel_multi_index(tuple(cells), shape) if points.shape[0] else xp.zeros(0, dtype=dtypes.int64)
-    weights = xp.ones(points.shape[0]) if weight is None else weight.array.reshape(-1).astype(xp.float64)
+    weights = xp.ones(points.shape[0]) if weight is None else weight._array.reshape(-1).astype(xp.float64)
     hist = xp.bincount(flat[inside], weights=weights[inside], minlength=math.prod(shape)).reshape(shape)
     if density:
         volumes = xp.ones(shape)
         for each, boundaries in enumerate(edges):
             volumes = volumes * xp.diff(boundaries).reshape([-1 if other == each else 1 for other in builtins.range(dims)])
         hist = hist / hist.sum() / volumes
-    dtype = input.array.dtype
+    dtype = input._array.dtype
     return histogramdd_result((tensor_from_array(as_array(hist, dtype)), tuple(tensor_from_array(as_array(each, dtype)) for each in edges)))
 
 
@@ -161,7 +161,7 @@ def _edges(coordinates, bins, bounds, dtype):
     """The bin edges of one dimension: given as a tensor, or ``bins`` equal bins over ``bounds``
     (the coordinates' own range, widened by 0.5 each side when it is one value, [0, 1] when empty)."""
     if isinstance(bins, Tensor):
-        return bins.array.astype(dtype)
+        return bins._array.astype(dtype)
     if bounds is not None:
         low, high = float(bounds[0]), float(bounds[1])
     elif coordinates.size:

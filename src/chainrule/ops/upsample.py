@@ -367,7 +367,7 @@ def _check_dtype(input, mode, antialias):
     """The dtypes PyTorch's kernels take, with its error for the others: floating point for every
     mode (only float32 and float64 with ``antialias``), and uint8 (images' dtype) for the nearest
     modes and the bilinear and bicubic ones."""
-    name = input.array.dtype.name
+    name = input._array.dtype.name
     if antialias:
         kernel, taken = "compute_index_ranges_weights", name in ("float32", "float64", "uint8")
     else:
@@ -376,7 +376,7 @@ def _check_dtype(input, mode, antialias):
         taken = input.is_floating_point() or (name == "uint8" and mode in _UINT8_MODES)
     if not taken:
         raise NotImplementedError(
-            f'"{kernel}" not implemented for \'{scalar_type_name(input.array.dtype)}\': interpolate in mode '
+            f'"{kernel}" not implemented for \'{scalar_type_name(input._array.dtype)}\': interpolate in mode '
             f"'{mode}'{' with antialias' if antialias else ''} takes "
             f"{'float32, float64' if antialias else 'floating-point'}{' or uint8' if mode in _UINT8_MODES else ''} "
             f"input; convert it with .float()"

@@ -71,8 +71,8 @@ class Adadelta(Optimizer):
         grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
         rho, eps, work = group["rho"], group["eps"], scratch[1]
 
-        square_avg = average_of_squares_(state["square_avg"].array, grad, rho, work)
-        acc_delta = state["acc_delta"].array
+        square_avg = average_of_squares_(state["square_avg"]._array, grad, rho, work)
+        acc_delta = state["acc_delta"]._array
         delta = xp.sqrt(xp.add(acc_delta, eps, out=work), out=work)
         delta /= xp.sqrt(square_avg + eps)
         delta *= grad

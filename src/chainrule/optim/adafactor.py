@@ -73,7 +73,7 @@ class Adafactor(Optimizer):
 
     def _init_state(self, param, state, group):
         state["step"] = new_step_counter()
-        array = param.array
+        array = param._array
         if array.ndim > 1:
             state["row_var"] = tensor_from_array(xp.zeros(array.shape[:-1] + (1,), dtype=array.dtype))
             state["col_var"] = tensor_from_array(xp.zeros(array.shape[:-2] + (1,) + array.shape[-1:], dtype=array.dtype))
@@ -95,13 +95,13 @@ class Adafactor(Optimizer):
             xp.multiply(param, 1 - lr * weight_decay, out=param)
 
         if grad.ndim > 1:
-            row_var, col_var = state["row_var"].array, state["col_var"].array
+            row_var, col_var = state["row_var"]._array, state["col_var"]._array
             lerp_(row_var, _mean_square(grad, axis=-1), past_weight, xp.empty_like(row_var))
             lerp_(col_var, _mean_square(grad, axis=-2), past_weight, xp.empty_like(col_var))
             variance = xp.matmul(row_var, col_var)
             variance /= xp.maximum(xp.mean(row_var, axis=-2, keepdims=True), eps1)
         else:
-            variance = lerp_(state["variance"].array, grad * grad, past_weight, scratch[1]).copy()
+            variance = lerp_(state["variance"]._array, grad * grad, past_weight, scratch[1]).copy()
 
         update = xp.sqrt(xp.maximum(variance, eps1 * eps1, out=variance), out=variance)
         xp.divide(1, update, out=update)

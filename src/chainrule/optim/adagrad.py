@@ -69,7 +69,7 @@ class Adagrad(Optimizer):
         state["step"] = new_step_counter()
         value = self.defaults["initial_accumulator_value"]
         # a complex parameter steps as its real pairs: each part's sum starts at the value, as PyTorch's complex(v, v)
-        state["sum"] = tensor_from_array(xp.full_like(param.array, complex(value, value) if param.array.dtype.kind == "c" else value))
+        state["sum"] = tensor_from_array(xp.full_like(param._array, complex(value, value) if param._array.dtype.kind == "c" else value))
 
     def _update(self, param, grad, state, group, scratch):
         step = step_count(state)
@@ -77,7 +77,7 @@ class Adagrad(Optimizer):
         work = scratch[1]
         learning_rate = hyperparameter(group["lr"], group) / (1 + (step - 1) * group["lr_decay"])
 
-        state_sum = state["sum"].array
+        state_sum = state["sum"]._array
         state_sum += xp.multiply(grad, grad, out=work)
         std = xp.sqrt(state_sum, out=work)
         xp.add(std, group["eps"], out=std)
@@ -94,7 +94,7 @@ class Adagrad(Optimizer):
         learning_rate = hyperparameter(group["lr"], group) / (1 + (step - 1) * group["lr_decay"])
         grad = grad.coalesce()
         rows, values = tuple(grad.indices), grad.values
-        state_sum = state["sum"].array
+        state_sum = state["sum"]._array
         state_sum[rows] += values * values
         std = xp.sqrt(state_sum[rows])
         std += group["eps"]

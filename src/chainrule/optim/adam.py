@@ -99,10 +99,10 @@ class Adam(Optimizer):
         grad = adam_style_gradient(param, grad, group, scratch)
         work = scratch[1]
 
-        exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
-        exp_avg_sq = average_of_squares_(state["exp_avg_sq"].array, grad, beta2, work)
+        exp_avg = lerp_(state["exp_avg"]._array, grad, 1 - beta1, work)
+        exp_avg_sq = average_of_squares_(state["exp_avg_sq"]._array, grad, beta2, work)
         if group["amsgrad"]:
-            second_moment = xp.maximum(state["max_exp_avg_sq"].array, exp_avg_sq, out=state["max_exp_avg_sq"].array)
+            second_moment = xp.maximum(state["max_exp_avg_sq"]._array, exp_avg_sq, out=state["max_exp_avg_sq"]._array)
         else:
             second_moment = exp_avg_sq
         if group["differentiable"]:
@@ -121,7 +121,7 @@ def differentiable_step(param, exp_avg, second_moment, step, group, work):
     tensor, so in its dtype (float32 unless the default dtype is float64), and the step size folded
     into the denominator, ``p = p + m / (sqrt(v) / (sqrt(1 - beta2^t) * -step_size) + eps / -step_size)``.
     """
-    t = step.array[()]
+    t = step._array[()]
     lr, beta1, beta2 = (tensor_scalar(value) for value in (group["lr"], *group["betas"]))
     bias_correction1 = 1 - beta1**t  # NumPy's scalar power promotes as PyTorch's on 0-d tensors
     bias_correction2 = 1 - beta2**t
@@ -135,7 +135,7 @@ def differentiable_step(param, exp_avg, second_moment, step, group, work):
 def tensor_scalar(value):
     """A hyperparameter as PyTorch's tensor arithmetic sees it: a tensor's value as a NumPy scalar of
     its dtype, a Python number as it is."""
-    return value.array.reshape(())[()] if isinstance(value, Tensor) else value
+    return value._array.reshape(())[()] if isinstance(value, Tensor) else value
 
 
 def tensor_or_float_betas(betas, foreach, capturable):

@@ -72,8 +72,8 @@ class Adamax(Optimizer):
         beta1, beta2 = map(hyperparameter, group["betas"])
         work = scratch[1]
 
-        exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
-        exp_inf = state["exp_inf"].array
+        exp_avg = lerp_(state["exp_avg"]._array, grad, 1 - beta1, work)
+        exp_inf = state["exp_inf"]._array
         exp_inf *= beta2
         xp.maximum(exp_inf, xp.add(xp.abs(grad, out=work), group["eps"], out=work), out=exp_inf)
         step_size = scalar_divide(hyperparameter(group["lr"]), 1 - scalar_power(beta1, step))

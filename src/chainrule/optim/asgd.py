@@ -70,7 +70,7 @@ class ASGD(Optimizer):
         step = step_count(state)
         grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
         lr, lambd = hyperparameter(group["lr"]), group["lambd"]
-        eta, mu, ax = state["eta"].array, state["mu"].array, state["ax"].array
+        eta, mu, ax = state["eta"]._array, state["mu"]._array, state["ax"]._array
 
         eta_value = float(eta)
         xp.multiply(param, 1 - lambd * eta_value, out=param)

@@ -64,14 +64,14 @@ class LBFGS(Optimizer):
         """``x = x + step_size * update`` on the parameters, ``update`` being flat."""
         offset = 0
         for param in self._params:
-            array = param.array
+            array = param._array
             array += (step_size * update[offset : offset + array.size]).reshape(array.shape)
             param._version += 1
             offset += array.size
 
     def _set_params(self, arrays):
         for param, array in zip(self._params, arrays):
-            param.array[...] = array
+            param._array[...] = array
             param._version += 1
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -147,7 +147,7 @@ class LBFGS(Optimizer):
             if line_search_fn is not None:
                 if line_search_fn != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
-                x_start = [param.array.copy() for param in self._params]
+                x_start = [param._array.copy() for param in self._params]
 
                 def along_d(x, step, direction):
                     return self._directional_evaluate(evaluate, x, step, direction)
@@ -211,12 +211,12 @@ def _from_state(value):
     if isinstance(value, list):
         return [_from_state(item) for item in value]
     if isinstance(value, Tensor):
-        return value.array[()] if value.array.ndim == 0 else value.array
+        return value._array[()] if value._array.ndim == 0 else value._array
     return value
 
 
 def _flat_gradient(param):
     grad = param.grad
     if grad is None:
-        return xp.zeros(param.array.size, param.array.dtype)
-    return (grad.array.to_dense() if grad.is_sparse else grad.array).reshape(-1)
+        return xp.zeros(param._array.size, param._array.dtype)
+    return (grad._array.to_dense() if grad.is_sparse else grad._array).reshape(-1)

@@ -74,7 +74,7 @@ class Muon(Optimizer):
 
     def _update(self, param, grad, state, group, scratch):
         momentum, lr = group["momentum"], hyperparameter(group["lr"])
-        buffer = lerp_(state["momentum_buffer"].array, grad, 1 - momentum, scratch[1])
+        buffer = lerp_(state["momentum_buffer"]._array, grad, 1 - momentum, scratch[1])
         update = lerp_(grad.copy(), buffer, momentum, scratch[1]) if group["nesterov"] else buffer
         update = newton_schulz(update, group["ns_coefficients"], group["ns_steps"], group["eps"])
         xp.multiply(param, 1 - lr * group["weight_decay"], out=param)

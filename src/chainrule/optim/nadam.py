@@ -87,7 +87,7 @@ class NAdam(Optimizer):
 
         momentum = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         next_momentum = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-        mu_product = state["mu_product"].array
+        mu_product = state["mu_product"]._array
         xp.multiply(mu_product, momentum, out=mu_product)
         if group["differentiable"]:  # PyTorch's keeps P_t a 0-d tensor: the weights round in its dtype
             mu_product = mu_product[()]
@@ -98,8 +98,8 @@ class NAdam(Optimizer):
             gradient_weight = -lr * (1.0 - momentum) / (1.0 - mu_product)
             average_weight = (-lr * next_momentum) / (1.0 - mu_product * next_momentum)
 
-        exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
-        exp_avg_sq = average_of_squares_(state["exp_avg_sq"].array, grad, beta2, work)
+        exp_avg = lerp_(state["exp_avg"]._array, grad, 1 - beta1, work)
+        exp_avg_sq = average_of_squares_(state["exp_avg_sq"]._array, grad, beta2, work)
         denominator = xp.sqrt(exp_avg_sq / (1 - scalar_power(beta2, step)))
         denominator += group["eps"]
         param += xp.divide(xp.multiply(grad, gradient_weight, out=work), denominator, out=work)

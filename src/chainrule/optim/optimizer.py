@@ -297,13 +297,13 @@ class Optimizer:
                         grad.detach_()
                     else:
                         grad.requires_grad_(False)
-                    if type(grad.array) is SparseCOOArray:
+                    if type(grad._array) is SparseCOOArray:
                         grad.zero_()
                         continue
-                    if is_writable(grad.array):
-                        grad.array.fill(0)
+                    if is_writable(grad._array):
+                        grad._array.fill(0)
                     else:  # a broadcast view, as create_graph=True can leave in .grad
-                        grad.array = xp.zeros_like(grad.array)
+                        grad._array = xp.zeros_like(grad._array)
                     grad._version += 1
 
     @with_step_hooks
@@ -335,19 +335,19 @@ class Optimizer:
                     self._init_state(param, state, group)
                     if state:  # an optimizer that keeps nothing (plain SGD) leaves no entry, as PyTorch's
                         self.state[param] = state
-                if type(grad.array) is SparseCOOArray:  # (nn.Embedding(sparse=True)'s rows)
-                    self._update_sparse(param.array, grad.array, state, group)
-                elif param.array.dtype.kind == "c":
+                if type(grad._array) is SparseCOOArray:  # (nn.Embedding(sparse=True)'s rows)
+                    self._update_sparse(param._array, grad._array, state, group)
+                elif param._array.dtype.kind == "c":
                     if not self._steps_complex_parameters:
                         raise RuntimeError(f"{type(self).__name__} does not support complex parameters")
                     # PyTorch's optimizers step a complex parameter as the real pairs it views
                     # (_view_as_real): Adam's squares are then of each part, not complex squares
                     viewed_state = real_state(state)
                     before = dict(viewed_state)
-                    self._update(real_pairs(param.array), real_pairs(grad.array), viewed_state, group, self._scratch(param, real_pairs))
+                    self._update(real_pairs(param._array), real_pairs(grad._array), viewed_state, group, self._scratch(param, real_pairs))
                     keep_new_state(state, before, viewed_state)
                 else:
-                    self._update(param.array, grad.array, state, group, self._scratch(param))
+                    self._update(param._array, grad._array, state, group, self._scratch(param))
                 param._version += 1
         return loss
 
@@ -357,7 +357,7 @@ class Optimizer:
     def _update(self, param, grad, state, group, scratch):
         """Update the array ``param`` in place from its gradient array ``grad``.
 
-        ``state`` holds this parameter's buffers (tensors; update their ``.array`` in place) and
+        ``state`` holds this parameter's buffers (tensors; update their ``._array`` in place) and
         ``scratch`` two work arrays of the parameter's shape, free to overwrite.
         """
         raise NotImplementedError(f"{type(self).__name__} must define _update (one parameter's step) or override step()")
@@ -373,7 +373,7 @@ class Optimizer:
     def _scratch(self, param, viewed=None):
         """Two work arrays shaped like ``param``, kept between steps so a step allocates nothing."""
         arrays = self._scratch_arrays.get(param)
-        array = param.array if viewed is None else viewed(param.array)
+        array = param._array if viewed is None else viewed(param._array)
         if arrays is None or arrays[0].shape != array.shape or arrays[0].dtype != array.dtype:
             arrays = self._scratch_arrays[param] = (xp.empty_like(array), xp.empty_like(array))
         return arrays
@@ -481,12 +481,12 @@ def _state_value(param, index, key, value, fresh_state, step_in_float32):
     if key not in fresh_state:
         return _loaded(param, value, key, step_in_float32)
     fresh = fresh_state[key]
-    if isinstance(fresh, Tensor) and fresh.array.ndim == 0 and not isinstance(value, Tensor):
-        return tensor_from_array(xp.asarray(float(value), dtype=fresh.array.dtype))
-    expected_shape = fresh.array.shape if isinstance(fresh, Tensor) else param.array.shape
-    if isinstance(value, Tensor) and value.array.shape != expected_shape:
+    if isinstance(fresh, Tensor) and fresh._array.ndim == 0 and not isinstance(value, Tensor):
+        return tensor_from_array(xp.asarray(float(value), dtype=fresh._array.dtype))
+    expected_shape = fresh._array.shape if isinstance(fresh, Tensor) else param._array.shape
+    if isinstance(value, Tensor) and value._array.shape != expected_shape:
         raise ValueError(
-            f"loaded state dict has {key!r} of shape {tuple(value.array.shape)} for parameter {index}, where "
+            f"loaded state dict has {key!r} of shape {tuple(value._array.shape)} for parameter {index}, where "
             f"{tuple(expected_shape)} was expected; was the state dict saved from a different model?"
         )
     return _loaded(param, value, key, step_in_float32)
@@ -495,11 +495,11 @@ def _state_value(param, index, key, value, fresh_state, step_in_float32):
 def _loaded(param, value, key, step_in_float32):
     """``value`` with its tensors copied and cast (see ``_state_value``), containers entered."""
     if isinstance(value, Tensor):
-        array = value.array
+        array = value._array
         if key == "step":
             return tensor_from_array(array.astype(xp.float32) if step_in_float32 else array.copy())
-        if param.array.dtype.kind == "f":
-            return tensor_from_array(array.astype(param.array.dtype))
+        if param._array.dtype.kind == "f":
+            return tensor_from_array(array.astype(param._array.dtype))
         return tensor_from_array(array.copy())
     if isinstance(value, dict):
         return {name: _loaded(param, item, name, step_in_float32) for name, item in value.items()}
@@ -554,7 +554,7 @@ def hyperparameter(value, group=None):
     if isinstance(value, Tensor):
         if group is not None and group.get("fused"):
             return value.item()
-        array = value.array
+        array = value._array
         if array.size != 1:
             raise TypeError(
                 f"an optimizer's hyperparameter (lr, betas...) must be a number or a 1-element tensor, but a "
@@ -700,7 +700,7 @@ def average_of_squares_(average, grad, decay, work):
 
 def step_count(state):
     """Add one to the parameter's step counter (a 0-d tensor, see ``scalar_state``) and return it."""
-    counter = state["step"].array
+    counter = state["step"]._array
     counter += 1
     return float(counter)
 
@@ -718,13 +718,13 @@ def scalar_state(value):
 
 def zeros_state(param):
     """A zero buffer shaped like ``param`` (a tensor, so that it appears in ``state_dict``)."""
-    return tensor_from_array(xp.zeros_like(param.array))
+    return tensor_from_array(xp.zeros_like(param._array))
 
 
 def real_state(state):
     """An optimizer's state for a complex parameter with each complex tensor seen as its real view
     (the same memory: the step's in-place updates land in the complex state)."""
-    return {key: tensor_from_array(real_pairs(value.array)) if isinstance(value, Tensor) and value.array.dtype.kind == "c" else value
+    return {key: tensor_from_array(real_pairs(value._array)) if isinstance(value, Tensor) and value._array.dtype.kind == "c" else value
             for key, value in state.items()}
 
 
@@ -735,6 +735,6 @@ def keep_new_state(state, before, after):
     for key, value in after.items():
         if before.get(key) is value:
             continue
-        if isinstance(value, Tensor) and value.array.ndim and value.array.shape[-1] == 2 and value.array.dtype.kind == "f":
-            value = tensor_from_array(complex_from_pairs(xp.ascontiguousarray(value.array)))
+        if isinstance(value, Tensor) and value._array.ndim and value._array.shape[-1] == 2 and value._array.dtype.kind == "f":
+            value = tensor_from_array(complex_from_pairs(xp.ascontiguousarray(value._array)))
         state[key] = value

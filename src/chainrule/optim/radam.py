@@ -83,8 +83,8 @@ class RAdam(Optimizer):
         grad = adam_style_gradient(param, grad, group, scratch)
         work = scratch[1]
 
-        exp_avg = lerp_(state["exp_avg"].array, grad, 1 - beta1, work)
-        exp_avg_sq = average_of_squares_(state["exp_avg_sq"].array, grad, beta2, work)
+        exp_avg = lerp_(state["exp_avg"]._array, grad, 1 - beta1, work)
+        exp_avg_sq = average_of_squares_(state["exp_avg_sq"]._array, grad, beta2, work)
         bias_correction1 = 1 - scalar_power(beta1, step)
         bias_correction2 = 1 - scalar_power(beta2, step)
         step_direction = xp.divide(exp_avg, bias_correction1, out=work)

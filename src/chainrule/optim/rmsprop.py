@@ -79,11 +79,11 @@ class RMSprop(Optimizer):
         grad = decayed_gradient(param, grad, group["maximize"], group["weight_decay"], scratch)
         alpha, work = group["alpha"], scratch[1]
 
-        square_avg = state["square_avg"].array
+        square_avg = state["square_avg"]._array
         xp.multiply(square_avg, alpha, out=square_avg)
         square_avg += xp.multiply(xp.multiply(grad, 1 - alpha, out=work), grad, out=work)
         if group["centered"]:
-            grad_avg = state["grad_avg"].array
+            grad_avg = state["grad_avg"]._array
             grad_avg += xp.multiply(xp.subtract(grad, grad_avg, out=work), 1 - alpha, out=work)
             average = xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=work), out=work)
             xp.sqrt(average, out=average)
@@ -93,7 +93,7 @@ class RMSprop(Optimizer):
 
         momentum, lr = group["momentum"], hyperparameter(group["lr"])
         if momentum > 0:
-            buffer = state["momentum_buffer"].array
+            buffer = state["momentum_buffer"]._array
             xp.multiply(buffer, momentum, out=buffer)
             buffer += xp.divide(grad, average, out=work)
             param += xp.multiply(buffer, -lr, out=work)

@@ -62,13 +62,13 @@ class Rprop(Optimizer):
         state["prev"] = zeros_state(param)
         lr = hyperparameter(group["lr"])
         # a complex parameter steps as its real pairs: each part's step size starts at lr, as PyTorch's complex(lr, lr)
-        state["step_size"] = tensor_from_array(xp.full_like(param.array, complex(lr, lr) if param.array.dtype.kind == "c" else lr))
+        state["step_size"] = tensor_from_array(xp.full_like(param._array, complex(lr, lr) if param._array.dtype.kind == "c" else lr))
 
     def _update(self, param, grad, state, group, scratch):
         step_count(state)
         etaminus, etaplus = group["etas"]
         smallest, largest = group["step_sizes"]
-        prev, step_size = state["prev"].array, state["step_size"].array
+        prev, step_size = state["prev"]._array, state["step_size"]._array
         if group["maximize"]:
             grad = xp.negative(grad, out=scratch[0])
 

@@ -71,7 +71,7 @@ class SGD(Optimizer):
                 buffer = grad.copy()
                 state["momentum_buffer"] = tensor_from_array(buffer)
             else:
-                buffer = xp.multiply(buffer.array, momentum, out=buffer.array)  # momentum may be a 0-d tensor
+                buffer = xp.multiply(buffer._array, momentum, out=buffer._array)  # momentum may be a 0-d tensor
                 dampening = group["dampening"]
                 if dampening != 0:
                     buffer += xp.multiply(grad, 1 - dampening, out=scratch[1])
@@ -98,6 +98,6 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = buffer = tensor_from_array(grad.copy())
             else:
                 dampening = group["dampening"]
-                buffer.array = buffer.array * momentum + (grad if dampening == 0 else grad * (1 - dampening))
-            grad = grad + buffer.array * momentum if group["nesterov"] else buffer.array
+                buffer._array = buffer._array * momentum + (grad if dampening == 0 else grad * (1 - dampening))
+            grad = grad + buffer._array * momentum if group["nesterov"] else buffer._array
         add_into(param, grad, -hyperparameter(group["lr"], group))

@@ -45,8 +45,8 @@ class SparseAdam(Optimizer):
 
     def _init_state(self, param, state, group):
         state["step"] = 0
-        state["exp_avg"] = tensor_from_array(xp.zeros_like(param.array))
-        state["exp_avg_sq"] = tensor_from_array(xp.zeros_like(param.array))
+        state["exp_avg"] = tensor_from_array(xp.zeros_like(param._array))
+        state["exp_avg_sq"] = tensor_from_array(xp.zeros_like(param._array))
 
     def _update(self, param, grad, state, group, scratch):
         raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
@@ -58,7 +58,7 @@ class SparseAdam(Optimizer):
             return
         beta1, beta2 = group["betas"]
         rows, values = tuple(grad.indices), grad.values
-        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
+        exp_avg, exp_avg_sq = state["exp_avg"]._array, state["exp_avg_sq"]._array
         old_exp_avg, old_exp_avg_sq = exp_avg[rows], exp_avg_sq[rows]
         exp_avg_update = (values - old_exp_avg) * (1 - beta1)
         exp_avg[rows] += exp_avg_update

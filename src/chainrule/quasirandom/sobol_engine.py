@@ -74,12 +74,12 @@ class SobolEngine:
             generator.manual_seed(self.seed)
         powers = 1 << xp.arange(self.MAXBIT, dtype=xp.int64)
         shift_bits = randint(2, (self.dimension, self.MAXBIT), generator=generator)
-        self.shift = tensor_from_array(shift_bits.array @ powers)
-        lower = xp.tril(randint(2, (self.dimension, self.MAXBIT, self.MAXBIT), generator=generator).array)
+        self.shift = tensor_from_array(shift_bits._array @ powers)
+        lower = xp.tril(randint(2, (self.dimension, self.MAXBIT, self.MAXBIT), generator=generator)._array)
         diagonal = xp.arange(self.MAXBIT)
         lower[:, diagonal, diagonal] = 1
         rows = lower @ powers[::-1]  # (dimension, 30): row p of each L as an integer
-        state = self.sobolstate.array
+        state = self.sobolstate._array
         scrambled = xp.zeros_like(state)
         for p in range(self.MAXBIT):
             scrambled |= parity(rows[:, p : p + 1] & state) << (self.MAXBIT - 1 - p)
@@ -91,7 +91,7 @@ class SobolEngine:
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}, {self.dimension}]")
         columns = rightmost_zero(last_index + xp.arange(n, dtype=xp.int64))
-        points = running_xor(self.sobolstate.array[:, columns].T, axis=0) ^ self.quasi.array
+        points = running_xor(self.sobolstate._array[:, columns].T, axis=0) ^ self.quasi._array
         if n:
             self.quasi = tensor_from_array(points[-1].copy())
         return points

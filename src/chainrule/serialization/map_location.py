@@ -84,7 +84,7 @@ def _called(map_location, array, location):
             f"map_location returned a {type(result).__name__} for a storage at {location!r}; it must "
             f"return the storage it was given (a 1-D tensor), a tensor of its elements, or None"
         )
-    restored = to_numpy(result.array)
+    restored = to_numpy(result._array)
     if restored.dtype != array.dtype or restored.size != array.size:
         raise RuntimeError(
             f"map_location returned {restored.size} elements of {restored.dtype} for a storage of "

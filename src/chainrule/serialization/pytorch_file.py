@@ -261,7 +261,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, 
         array = numpy.lib.stride_tricks.as_strided(storage[storage_offset:], size, steps, writeable=not repeats)
     tensor = tensor_from_array(array)
     tensor._chosen_strides = 0 not in size  # the file's strides are its own: a transposed one is no contiguous tensor
-    tensor.requires_grad = bool(requires_grad) and tensor.array.dtype.kind == "f"
+    tensor.requires_grad = bool(requires_grad) and tensor._array.dtype.kind == "f"
     return tensor
 
 

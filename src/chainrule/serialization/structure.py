@@ -104,7 +104,7 @@ class Encoder:
         kind = type(value)
         if kind is Tensor or kind is Parameter:
             node_kind = "tensor" if kind is Tensor else "parameter"
-            node = {node_kind: self.store(value, to_numpy(value.array), path), "requires_grad": value.requires_grad}
+            node = {node_kind: self.store(value, to_numpy(value._array), path), "requires_grad": value.requires_grad}
             self.tensor_nodes.append((value, node, node_kind))
             return node
         if kind is numpy.ndarray:
@@ -156,7 +156,7 @@ class Encoder:
         True when some do (the file is then of format version 4)."""
         groups = {}  # id(owner) -> (owner, members)
         for tensor, node, kind in self.tensor_nodes:
-            array = tensor.array
+            array = tensor._array
             if type(array) is numpy.ndarray:
                 owner = memory_owner(array)
                 groups.setdefault(id(owner), (owner, []))[1].append((tensor, node, kind))
@@ -164,7 +164,7 @@ class Encoder:
         for owner, members in groups.values():
             if len({id(tensor) for tensor, _, _ in members}) < 2:
                 continue
-            places = [_place_in(owner, tensor.array) for tensor, _, _ in members]
+            places = [_place_in(owner, tensor._array) for tensor, _, _ in members]
             memory = _flat_memory(owner)
             if memory is None or None in places or not is_storable(memory):
                 continue  # another dtype's view of it, or memory in no plain order: each stored on its own

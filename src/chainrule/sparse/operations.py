@@ -36,7 +36,7 @@ class SparseCooTensor(Function):
     @staticmethod
     def forward(ctx, indices, values, shape, coalesced):
         ctx.indices = indices
-        return sparse_tensor(SparseCOOArray(indices, values.array, shape, coalesced))
+        return sparse_tensor(SparseCOOArray(indices, values._array, shape, coalesced))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -65,7 +65,7 @@ def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, devic
             "sparse_coo_tensor() received an invalid combination of arguments: it takes (indices, values), "
             "(indices, values, size) or (size)"
         )
-    index_array = xp.asarray(indices.array if isinstance(indices, Tensor) else indices)
+    index_array = xp.asarray(indices._array if isinstance(indices, Tensor) else indices)
     if (index_array.dtype.kind not in "iu" and index_array.size) or index_array.ndim != 2:
         raise RuntimeError(
             f"sparse_coo_tensor: indices must be an int64 tensor of shape (sparse_dim, nnz), but got "
@@ -139,7 +139,7 @@ class ToSparse(Function):
 
     @staticmethod
     def forward(ctx, x, sparse_dim):
-        return sparse_tensor(SparseCOOArray.from_dense(x.array, sparse_dim))
+        return sparse_tensor(SparseCOOArray.from_dense(x._array, sparse_dim))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -152,7 +152,7 @@ def to_sparse(x, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None
     if layout not in (None, sparse_coo) or blocksize is not None or dense_dim is not None:
         raise unsupported(f"to_sparse to layout {layout}")
     if isinstance(x, SparseTensor):
-        if sparse_dim is None or sparse_dim == x.array.sparse_dim:
+        if sparse_dim is None or sparse_dim == x._array.sparse_dim:
             return x
         raise unsupported("to_sparse of a sparse tensor to another sparse_dim")
     if sparse_dim is not None and not 0 <= sparse_dim <= x.ndim:
@@ -165,7 +165,7 @@ class ToDense(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return tensor_from_array(x.array.to_dense())
+        return tensor_from_array(x._array.to_dense())
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -184,7 +184,7 @@ class Coalesce(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return sparse_tensor(x.array.coalesce())
+        return sparse_tensor(x._array.coalesce())
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -193,7 +193,7 @@ class Coalesce(Function):
 
 def coalesce(x):
     """x with each position listed once (repeats summed) and positions sorted; x itself if it is."""
-    return x if x.array.coalesced else Coalesce.apply(x)
+    return x if x._array.coalesced else Coalesce.apply(x)
 
 
 class Transpose(Function):
@@ -202,7 +202,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return sparse_tensor(x.array.transposed(dim0, dim1))
+        return sparse_tensor(x._array.transposed(dim0, dim1))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -222,8 +222,8 @@ def transpose(x, dim0, dim1):
 
 def t(x):
     """The transpose of a sparse matrix (2 sparse dimensions)."""
-    if x.ndim != 2 or x.array.dense_dim:
-        raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got {x.array.sparse_dim} sparse and {x.array.dense_dim} dense dimensions")
+    if x.ndim != 2 or x._array.dense_dim:
+        raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got {x._array.sparse_dim} sparse and {x._array.dense_dim} dense dimensions")
     return MatrixTranspose.apply(x, 0, 1)
 
 
@@ -232,7 +232,7 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        return sparse_tensor(x.array.astype(dtype))
+        return sparse_tensor(x._array.astype(dtype))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -256,7 +256,7 @@ def to(x, *args, **kwargs):
             _check_cpu(arg)
     if kwargs.get("device") is not None:
         _check_cpu(kwargs["device"])
-    if dtype is None or dtypes.of(x.array.dtype) == dtype:
+    if dtype is None or dtypes.of(x._array.dtype) == dtype:
         return x
     return cast(x, dtypes.of(dtype).dtype)
 
@@ -277,19 +277,19 @@ class Values(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.indices, ctx.shape = x.array.indices, x.array.shape
-        return tensor_from_array(x.array.values)
+        ctx.indices, ctx.shape = x._array.indices, x._array.shape
+        return tensor_from_array(x._array.values)
 
     @staticmethod
     def backward(ctx, grad_output):
-        dense = xp.zeros(ctx.shape, dtype=grad_output.array.dtype)
-        add_at(dense, tuple(ctx.indices), grad_output.array)
+        dense = xp.zeros(ctx.shape, dtype=grad_output._array.dtype)
+        add_at(dense, tuple(ctx.indices), grad_output._array)
         return tensor_from_array(dense)
 
 
 def stored_values(x):
     """``x._values()``: values (nnz, *dense_shape) as stored, repeats included (outside the graph, as PyTorch's)."""
-    return tensor_from_array(x.array.values)
+    return tensor_from_array(x._array.values)
 
 
 def values(x):
@@ -299,14 +299,14 @@ def values(x):
 
 def stored_indices(x):
     """``x._indices()``: indices (sparse_dim, nnz), int64, as stored."""
-    return tensor_from_array(x.array.indices)
+    return tensor_from_array(x._array.indices)
 
 
 def coalesced_only(read, what):
     """``x.indices()`` / ``x.values()``: as stored, for a coalesced tensor only (as PyTorch)."""
 
     def method(x):
-        if not x.array.coalesced:
+        if not x._array.coalesced:
             raise RuntimeError(f"Cannot get {what} on an uncoalesced tensor, please call .coalesce() first")
         return read(x)
 
@@ -322,8 +322,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        dtype = dtypes.promote_types(dtypes.of(a.array.dtype), dtypes.of(b.array.dtype)).dtype
-        total = a.array.astype(dtype) + b.array.astype(dtype)
+        dtype = dtypes.promote_types(dtypes.of(a._array.dtype), dtypes.of(b._array.dtype)).dtype
+        total = a._array.astype(dtype) + b._array.astype(dtype)
         return sparse_tensor(total) if isinstance(total, SparseCOOArray) else tensor_from_array(total)
 
     @staticmethod
@@ -344,8 +344,8 @@ class Scale(Function):
     @staticmethod
     def forward(ctx, x, factor):
         ctx.factor = factor
-        dtype = dtypes.scalar_result_dtype(x.array.dtype, factor)  # int * 2.5 is float32, as a dense tensor's
-        return sparse_tensor((x.array * factor).astype(dtype, copy=False))
+        dtype = dtypes.scalar_result_dtype(x._array.dtype, factor)  # int * 2.5 is float32, as a dense tensor's
+        return sparse_tensor((x._array * factor).astype(dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -368,8 +368,8 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        ctx.shape, ctx.dims = x.array.shape, dims
-        total = x.array.summed(dims)
+        ctx.shape, ctx.dims = x._array.shape, dims
+        total = x._array.summed(dims)
         return sparse_tensor(total) if isinstance(total, SparseCOOArray) else tensor_from_array(total)
 
     @staticmethod
@@ -391,7 +391,7 @@ def sparse_sum(input, dim=None, dtype=None):
 
 def zero_(x):
     """Every element set to 0 in place: nothing stored any more (nnz 0), as PyTorch's."""
-    x.array = x.array.cleared()
+    x._array = x._array.cleared()
     x._version += 1
     return x
 
@@ -404,8 +404,8 @@ for _name, _method in {
     "__add__": add, "__radd__": lambda x, other: add(other, x), "add": add,
     "__mul__": mul, "__rmul__": mul, "mul": mul,
     "sum": lambda x, dim=None, keepdim=False, dtype=None: sparse_sum(x, dim, dtype),
-    "detach": lambda x: sparse_tensor(x.array),
-    "clone": lambda x, *, memory_format=None: sparse_tensor(x.array.copy()),
+    "detach": lambda x: sparse_tensor(x._array),
+    "clone": lambda x, *, memory_format=None: sparse_tensor(x._array.copy()),
     "zero_": zero_,
 }.items():
     setattr(SparseTensor, _name, _method)

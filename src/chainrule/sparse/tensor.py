@@ -31,21 +31,21 @@ class SparseTensor(Tensor):
     # ------------------------------------------------------------------ what it holds
     def _nnz(self):
         """The number of stored elements (repeated positions counted as often as they are listed)."""
-        return self.array.nnz
+        return self._array.nnz
 
     def sparse_dim(self):
-        return self.array.sparse_dim
+        return self._array.sparse_dim
 
     def dense_dim(self):
-        return self.array.dense_dim
+        return self._array.dense_dim
 
     def is_coalesced(self):
-        return self.array.coalesced
+        return self._array.coalesced
 
     def _coalesced_(self, coalesced):
         """Declare the entries coalesced (each position once, sorted) or not, without checking, as
         PyTorch's: code that built them so (PyG's ``to_edge_index``) says so. Returns the tensor."""
-        self.array.coalesced = bool(coalesced)
+        self._array.coalesced = bool(coalesced)
         return self
 
     # ------------------------------------------------------------------ printing
@@ -69,7 +69,7 @@ def format_sparse(tensor):
     """PyTorch's print of a sparse tensor: ``tensor(indices=tensor([[...]]),`` then ``values=tensor([...]),``
     and ``size=(...), nnz=N, layout=torch.sparse_coo`` (with dtype, grad_fn or requires_grad as a
     dense tensor's), the suffixes starting on a new line."""
-    array = tensor.array
+    array = tensor._array
     parts = []
     for name, values in (("indices", array.indices), ("values", array.values)):
         prefix = f"{name}=tensor("

@@ -193,7 +193,7 @@ def default_tolerances(*dtypes_compared):
 
 def _compare_tensors(actual, expected, *, rtol, atol, equal_nan, check_dtype, check_stride, **_):
     strides = [_strides(value) for value in (actual, expected)] if check_stride else None
-    actual, expected = (to_numpy(value.array if isinstance(value, Tensor) else value) for value in (actual, expected))
+    actual, expected = (to_numpy(value._array if isinstance(value, Tensor) else value) for value in (actual, expected))
     if actual.shape != expected.shape:
         raise _Mismatch(
             AssertionError,

@@ -34,7 +34,7 @@ def mean_across_processes(value):
         return value
     total = tensor_from_array(xp.array([value], dtype=xp.float64))
     all_reduce(total, op=ReduceOp.AVG)
-    return float(total.array[0])
+    return float(total._array[0])
 
 
 def gather_across_processes(*tensors):
@@ -44,7 +44,7 @@ def gather_across_processes(*tensors):
     if size == 1:
         return tensors
     parts = [None] * size
-    all_gather_object(parts, [tensor.detach().array for tensor in tensors])
+    all_gather_object(parts, [tensor.detach()._array for tensor in tensors])
     return tuple(tensor_from_array(xp.concatenate([part[index] for part in parts])) for index in range(len(tensors)))
 
 

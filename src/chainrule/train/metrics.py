@@ -10,7 +10,7 @@ Every metric has the same four methods, as in the course's Runner:
 ``outputs`` are what the model returns for a batch: (N, C) scores, one column per class, or (N,) /
 (N, 1) for a binary classifier with a single output. ``labels`` are the true classes, (N,) or
 (N, 1), integers (floats 0.0 / 1.0 are accepted, as binary cross-entropy wants them).
-Metrics need no gradients: they read the values (``tensor.array``) and count with ``xp``.
+Metrics need no gradients: they read the values (``tensor._array``) and count with ``xp``.
 """
 from chainrule.autograd.function import read_into_python
 from chainrule.backend import add_at, xp
@@ -41,7 +41,7 @@ def _values(data):
     compiled step that updates one runs eagerly."""
     if isinstance(data, Tensor):
         read_into_python("a metric's update")
-        return data.array
+        return data._array
     return xp.asarray(data)
 
 

@@ -56,7 +56,7 @@ class GradientNormMonitor:
             if parameter.grad is None:
                 squared_sums.setdefault(layer, float("nan"))
                 continue
-            gradient = parameter.grad.array.astype(xp.float64)
+            gradient = parameter.grad._array.astype(xp.float64)
             previous = squared_sums.get(layer, 0.0)
             squared_sums[layer] = (0.0 if previous != previous else previous) + float((gradient * gradient).sum())
         self.steps.append(len(self.steps) + 1 if step is None else step)
@@ -94,7 +94,7 @@ def dead_relu_fractions(model, inputs, activation_types=None):
         def record_dead_fraction(module, args, output):
             uses[0] += 1
             read_into_python("dead_relu_fractions")
-            values = output.array.reshape(output.array.shape[0], -1)
+            values = output._array.reshape(output._array.shape[0], -1)
             fractions[name if uses[0] == 1 else f"{name} (use {uses[0]})"] = float((values <= 0).all(axis=0).mean())
 
         return record_dead_fraction
@@ -130,9 +130,9 @@ def identical_rows(weight, rtol=1e-3, atol=1e-4):
     are returned, each sorted, e.g. ``[[0, 1, 2, 3, 4]]`` for a hidden layer whose five units all
     have the same incoming weights.
     """
-    if hasattr(weight, "array"):
+    if hasattr(weight, "_array"):
         read_into_python("identical_rows")
-    rows = weight.array if hasattr(weight, "array") else xp.asarray(weight)
+    rows = weight._array if hasattr(weight, "_array") else xp.asarray(weight)
     if rows.ndim != 2:
         raise ValueError(f"identical_rows expects a 2-D weight matrix, got shape {tuple(rows.shape)}")
     unassigned = list(range(rows.shape[0]))
@@ -234,9 +234,9 @@ class NonFiniteWatch:
             if parameter.grad is None:
                 continue
             read_into_python("NonFiniteWatch")
-            finite = xp.isfinite(parameter.grad.array)
+            finite = xp.isfinite(parameter.grad._array)
             if not finite.all():
-                bad = parameter.grad.array[~finite]
+                bad = parameter.grad._array[~finite]
                 raise NonFiniteError(
                     f"{where}the gradient of {name} (shape {tuple(parameter.shape)}) has "
                     f"{int(xp.isnan(bad).sum())} NaN and {int(xp.isinf(bad).sum())} Inf values "

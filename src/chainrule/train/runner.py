@@ -231,8 +231,8 @@ class Runner:
             )
         for name, parameter in pairs:
             grad = parameter.grad
-            if grad is not None and not bool(xp.isfinite(grad.array).all()):
-                kind = "NaN" if bool(xp.isnan(grad.array).any()) else "an infinity"
+            if grad is not None and not bool(xp.isfinite(grad._array).all()):
+                kind = "NaN" if bool(xp.isnan(grad._array).any()) else "an infinity"
                 return f"the gradient of parameter '{name}' holds {kind} (the loss was {loss_value:.6g})"
         return None
 

@@ -339,7 +339,7 @@ class _recomputation_hook(saved_tensors_hooks):  # noqa: N801 (PyTorch's name)
     def __init__(self, target_frame_ref, gid):
         def pack_hook(tensor):
             # A new tensor on the same values, not ``detach()`` (which would hold the recomputed graph alive).
-            tensor = tensor_from_array(tensor.array) if tensor.requires_grad else tensor
+            tensor = tensor_from_array(tensor._array) if tensor.requires_grad else tensor
             frame = target_frame_ref()
             index = frame.recomp_counter[gid]
             frame.recomp_counter[gid] += 1

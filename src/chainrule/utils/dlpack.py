@@ -55,4 +55,4 @@ def to_dlpack(tensor):
         raise TypeError(f"to_dlpack(): argument 'data' (position 1) must be Tensor, not {type(tensor).__name__}")
     if tensor.is_meta:
         raise BufferError("Cannot pack tensors on meta: a meta tensor has no memory")
-    return to_dlpack_capsule(tensor.array)
+    return to_dlpack_capsule(tensor._array)

@@ -96,7 +96,7 @@ def check_gradients(fn, inputs, manual, eps=1e-6, atol=1e-5, rtol=1e-3):
         raise ValueError("check_gradients: no input requires grad; create the ones to check with requires_grad=True")
 
     loss = fn(*copies)
-    if not isinstance(loss, Tensor) or loss.array.size != 1:
+    if not isinstance(loss, Tensor) or loss._array.size != 1:
         shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
         raise RuntimeError(f"check_gradients: fn must return a single number (a loss tensor), got {shape}; reduce it, e.g. .sum()")
     autograd = grad(loss, [copies[position] for position in checked], allow_unused=True)
@@ -106,21 +106,21 @@ def check_gradients(fn, inputs, manual, eps=1e-6, atol=1e-5, rtol=1e-3):
     rows = []
     for index, position in enumerate(checked):
         value = copies[position]
-        from_autograd = autograd[index].array if autograd[index] is not None else xp.zeros(value.array.shape)
-        row_manual, mismatch = _as_gradient_array(manual_values[index], value.array.shape)
+        from_autograd = autograd[index]._array if autograd[index] is not None else xp.zeros(value._array.shape)
+        row_manual, mismatch = _as_gradient_array(manual_values[index], value._array.shape)
         if mismatch is None:
             mismatch = _first_disagreement(row_manual, from_autograd, numerical[position], atol, rtol)
         name = value.name or f"input {position}"
-        rows.append(InputCheck(name, value.array.shape, row_manual, from_autograd, numerical[position], mismatch))
+        rows.append(InputCheck(name, value._array.shape, row_manual, from_autograd, numerical[position], mismatch))
     result = GradientCheck(rows, eps)
     print(result)
     return result
 
 
 def _float64_copy(value):
-    if not isinstance(value, Tensor) or value.array.dtype.kind != "f":
+    if not isinstance(value, Tensor) or value._array.dtype.kind != "f":
         return value
-    copy = tensor_from_array(value.array.astype(dtypes.float64), requires_grad=value.requires_grad)
+    copy = tensor_from_array(value._array.astype(dtypes.float64), requires_grad=value.requires_grad)
     copy.name = value.name
     return copy
 
@@ -144,7 +144,7 @@ def _as_gradient_array(value, shape):
     """``(array, None)``, or ``(array or None, reason)`` when it cannot be compared."""
     if value is None:
         return None, "manual returned None"
-    array = value.array if isinstance(value, Tensor) else as_array(value)
+    array = value._array if isinstance(value, Tensor) else as_array(value)
     array = array.astype(dtypes.float64)
     if array.shape != shape:
         if array.size != int(xp.prod(shape)):

@@ -129,7 +129,7 @@ def _recompute_plan(trace, edges):
     ``_backward_steps`` wrote, taking each local derivative's formula from here (the operation's own).
     """
     graph = trace.graph
-    if any(info.array is None or info.array.size != 1 for info in graph.tensors):
+    if any(info._array is None or info._array.size != 1 for info in graph.tensors):
         return None
     operations = []
     for operation in graph.operations:
@@ -175,7 +175,7 @@ def _recompute_plan(trace, edges):
         "operations": operations,
         "backward": backward,
         "names": {info.id: info.name for info in graph.tensors},
-        "values": {info.id: float(info.array.reshape(-1)[0]) for info in graph.tensors},
+        "values": {info.id: float(info._array.reshape(-1)[0]) for info in graph.tensors},
         "output_id": graph.output_info.id,
     }
 
@@ -192,7 +192,7 @@ def _tensor_node(info, trace):
     if info.producer is not None:
         made_by = _call(info.producer)
     grad_text = trace.grad_text(info)  # as a sum of parts where several uses sent one
-    texts = [_value_text(info.array), grad_text if grad_text is not None and len(grad_text) <= MAX_SUM else _value_text(trace.grad_of(info))]
+    texts = [_value_text(info._array), grad_text if grad_text is not None and len(grad_text) <= MAX_SUM else _value_text(trace.grad_of(info))]
     return {
         "id": info.id,
         "type": "tensor",
@@ -243,21 +243,21 @@ def _forward_steps(graph):
     done = set()
     for info in graph.tensors:
         if info.producer is None:
-            value = _value_text(info.array)
+            value = _value_text(info._array)
             text = f"the constant {value}" if info.name == value else f"{info.name} = {value}   (a {ROLES[info.kind]})"
             steps.append(_forward_step(text, [info], [info.id]))
         elif info.producer.id not in done:
             operation = info.producer
             done.add(operation.id)
             outputs = [output for output in operation.outputs if output is not None]
-            results = ", ".join(f"{output.name} = {_value_text(output.array)}" for output in outputs)
+            results = ", ".join(f"{output.name} = {_value_text(output._array)}" for output in outputs)
             text = f"{_call(operation)} gives {results}"
             steps.append(_forward_step(text, outputs, [operation.id] + [output.id for output in outputs]))
     return steps
 
 
 def _forward_step(text, infos, active):
-    return {"phase": "forward", "text": [text], "active": active, "values": {info.id: _array_data(info.array) for info in infos}}
+    return {"phase": "forward", "text": [text], "active": active, "values": {info.id: _array_data(info._array) for info in infos}}
 
 
 def _backward_steps(trace, edges):

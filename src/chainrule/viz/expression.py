@@ -107,7 +107,7 @@ def course_mlp(overrides=None):
         raise ValueError(f"mlp has no input named {', '.join(unknown)}; it has {', '.join(start)}")
     named = {}
     for name, initial in start.items():
-        value = overrides[name].array if name in overrides else initial
+        value = overrides[name]._array if name in overrides else initial
         # x and t are data, not learned: they do not require grad.
         named[name] = chainrule.tensor(value, requires_grad=name not in ("x", "t"), name=name)
         if tuple(named[name].shape) != _shape_of(initial):

@@ -234,8 +234,8 @@ def _operation_lines(operation):
 
 def _tensor_lines(info, trace, show_values, show_grads):
     lines = [info.name if not info.shape else f"{info.name}  ({format_shape(info.shape)})"]
-    if show_values and info.array is not None and info.name != format_array(info.array):
-        value = format_array(info.array)
+    if show_values and info._array is not None and info.name != format_array(info._array):
+        value = format_array(info._array)
         if value is not None:
             lines.append(f"value {value}")
     if show_grads:

@@ -39,7 +39,7 @@ class TensorInfo:
         self.kind = kind
         self.shape = tuple(shape)
         self.tensor = tensor
-        self.array = tensor.array if tensor is not None else None
+        self._array = tensor._array if tensor is not None else None
         self.producer = producer
         self.output_nr = output_nr
         self.consumers = []
@@ -51,7 +51,7 @@ class TensorInfo:
     def grad(self):
         """The tensor's ``.grad`` array when it has one (leaves after backward, retained non-leaves)."""
         grad = None if self.tensor is None else self.tensor._grad  # (.grad of a non-leaf warns)
-        return None if grad is None else grad.array
+        return None if grad is None else grad._array
 
     def __repr__(self):
         return f"<TensorInfo {self.name} {self.kind} shape={self.shape}>"
@@ -160,7 +160,7 @@ class ComputationGraph:
                 if next_node is not None:
                     self._connect(self.slot(next_node, output_nr), operation, position)
             for position, constant in _saved_constants(node, declared):
-                info = TensorInfo(CONSTANT, constant.array.shape, tensor=constant)
+                info = TensorInfo(CONSTANT, constant._array.shape, tensor=constant)
                 self._add_tensor(info)
                 self._connect(info, operation, position)
             self.operations.append(operation)
@@ -197,7 +197,7 @@ class ComputationGraph:
         self.tensors.append(info)
 
     def _add_leaf(self, tensor):
-        info = self._leaves[id(tensor)] = TensorInfo(LEAF, tensor.array.shape, tensor=tensor)
+        info = self._leaves[id(tensor)] = TensorInfo(LEAF, tensor._array.shape, tensor=tensor)
         self._add_tensor(info)
         return info
 
@@ -216,25 +216,25 @@ class ComputationGraph:
             info = self._slots.get((tensor.grad_fn, tensor.output_nr))
             if info is not None and info.tensor is None:
                 info.tensor = tensor
-                info.array = tensor.array
+                info._array = tensor._array
 
     def _replay_missing_values(self):
         """Run ``forward`` again for operations whose outputs' values are unknown but inputs' known."""
         for operation in self.operations:
-            if all(info is None or info.array is not None for info in operation.outputs):
+            if all(info is None or info._array is not None for info in operation.outputs):
                 continue
-            if any(info is None or info.array is None for info in operation.inputs):
+            if any(info is None or info._array is None for info in operation.inputs):
                 continue
             scratch_ctx = type(operation.node)()
             scratch_ctx.needs_input_grad = operation.node.needs_input_grad
-            arguments = [info.array if operation.function.on_arrays else tensor_from_array(info.array) for info in operation.inputs]
+            arguments = [info._array if operation.function.on_arrays else tensor_from_array(info._array) for info in operation.inputs]
             with grad_mode.no_grad():
                 results = operation.function.forward(scratch_ctx, *arguments)
             if type(results) is not tuple:
                 results = (results,)
             for info, result in zip(operation.outputs, results):
-                if info is not None and info.array is None:
-                    info.array = result.array if isinstance(result, Tensor) else result
+                if info is not None and info._array is None:
+                    info._array = result._array if isinstance(result, Tensor) else result
 
     def _name_tensors(self, names, variable_names):
         named_on_node = {
@@ -253,8 +253,8 @@ class ComputationGraph:
                 info.name = named_on_node[id(info)]
             elif tensor is not None and id(tensor) in variable_names:
                 info.name = variable_names[id(tensor)]
-            elif info.kind == CONSTANT and info.array is not None and info.array.size == 1:
-                info.name = format_number(info.array.reshape(()).item())
+            elif info.kind == CONSTANT and info._array is not None and info._array.size == 1:
+                info.name = format_number(info._array.reshape(()).item())
             else:
                 info.name = f"t{automatic}"
                 automatic += 1

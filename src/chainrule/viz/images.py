@@ -11,7 +11,7 @@ from chainrule.viz.plots import _finish, _pyplot
 
 
 def _values(tensor_or_array):
-    array = getattr(tensor_or_array, "array", tensor_or_array)
+    array = getattr(tensor_or_array, "_array", tensor_or_array)
     return to_numpy(array)
 
 

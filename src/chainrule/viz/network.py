@@ -62,8 +62,8 @@ def network_data(model, x, target, lr=0.5):
     gradients, the error before and after one step ``w ← w - lr · dE/dw``.
     """
     layers = network_layers(model)
-    x = make_tensor(to_numpy(x.array if hasattr(x, "array") else x), dtype=layers[0][0].weight.dtype).reshape(-1)
-    target = make_tensor(to_numpy(target.array if hasattr(target, "array") else target), dtype=x.dtype).reshape(-1)
+    x = make_tensor(to_numpy(x._array if hasattr(x, "_array") else x), dtype=layers[0][0].weight.dtype).reshape(-1)
+    target = make_tensor(to_numpy(target._array if hasattr(target, "_array") else target), dtype=x.dtype).reshape(-1)
     if x.shape[0] != layers[0][0].in_features or target.shape[0] != layers[-1][0].out_features:
         raise ValueError(
             f"the layer view needs one example: x of shape ({layers[0][0].in_features},) and target of shape "
@@ -127,7 +127,7 @@ def _activate(net, activation):
 
 
 def _plain(tensor):
-    return to_numpy(tensor.detach().array if hasattr(tensor, "array") else tensor).astype(float).tolist()
+    return to_numpy(tensor.detach()._array if hasattr(tensor, "_array") else tensor).astype(float).tolist()
 
 
 def course_network():

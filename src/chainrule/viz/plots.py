@@ -97,8 +97,8 @@ def plot_decision_boundary(model, X, y, path=None, is_logits=True, resolution=20
     ``is_logits=False``). ``X`` is (N, 2), ``y`` (N,) or (N, 1).
     """
     pyplot = _pyplot()
-    points = to_numpy(X.array if isinstance(X, Tensor) else xp.asarray(X))
-    labels = to_numpy(y.array if isinstance(y, Tensor) else xp.asarray(y)).reshape(-1)
+    points = to_numpy(X._array if isinstance(X, Tensor) else xp.asarray(X))
+    labels = to_numpy(y._array if isinstance(y, Tensor) else xp.asarray(y)).reshape(-1)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points X of shape (N, 2), got {tuple(points.shape)}")
     low, high = points.min(axis=0), points.max(axis=0)
@@ -141,8 +141,8 @@ def plot_activations(names=("sigmoid", "tanh", "relu", "leaky_relu"), path=None,
             x = linspace(x_range[0], x_range[1], 401, requires_grad=True)
             y = function(x)
             y.sum().backward()
-        panel.plot(to_numpy(x.array), to_numpy(y.array), label=label)
-        panel.plot(to_numpy(x.array), to_numpy(x.grad.array), "--", label="derivative")
+        panel.plot(to_numpy(x._array), to_numpy(y._array), label=label)
+        panel.plot(to_numpy(x._array), to_numpy(x.grad._array), "--", label="derivative")
         panel.axhline(0, color="gray", linewidth=0.5)
         panel.axvline(0, color="gray", linewidth=0.5)
         panel.set(title=label, xlabel="x")

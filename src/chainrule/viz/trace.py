@@ -185,13 +185,13 @@ def trace_backward(output, params=None, retain_graph=False):
     ``explore(output)`` afterwards show the gradients it recorded.
     """
     graph = ComputationGraph(output, params, caller_tensors())
-    if output.array.size != 1:
+    if output._array.size != 1:
         raise RuntimeError(
             f"trace_backward: the output must be a single number (a loss) but has shape "
             f"{tuple(output.shape)}; reduce it first, e.g. output.sum()"
         )
     recorder = _Recorder(graph)
-    seed = tensor_from_array(xp.ones(output.array.shape, dtype=output.array.dtype))
+    seed = tensor_from_array(xp.ones(output._array.shape, dtype=output._array.dtype))
     run_backward((output,), (seed,), retain_graph=retain_graph, observer=recorder.observe)
     trace = BackwardTrace(graph, recorder.steps, recorder.grads, recorder.parts)
     remember_trace(output, trace)
@@ -291,7 +291,7 @@ class _Recorder:
 
 def _values(gradient):
     """A gradient's array: the engine carries arrays, a custom Function's backward may give tensors."""
-    return gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
+    return gradient._array if isinstance(gradient, Tensor) else xp.asarray(gradient)
 
 
 def _local_grads(node):

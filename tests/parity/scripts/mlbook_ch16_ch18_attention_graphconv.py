@@ -158,10 +158,10 @@ class Graph:
 
 class _Dense:
     def __init__(self, array):
-        self.array = array
+        self._array = array
 
     def todense(self):
-        return self.array
+        return self._array
 
 
 def adjacency_matrix(G):

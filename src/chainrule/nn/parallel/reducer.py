@@ -35,7 +35,7 @@ class Bucket:
 
     def start(self):
         """Copy the gradients into the bucket's flat array and start summing it across processes."""
-        grads = [parameter.grad.array for parameter in self.parameters]
+        grads = [parameter.grad._array for parameter in self.parameters]
         if self.flat is None or self.flat.dtype != grads[0].dtype:
             # Allocated once and reused: MPI prepares a buffer's memory for transfers the first time
             # it sends it, and a fresh array each step would pay for that (and for its pages) again.
@@ -51,7 +51,7 @@ class Bucket:
         self.work.wait()
         offset = 0
         for parameter in self.parameters:
-            grad = parameter.grad.array
+            grad = parameter.grad._array
             xp.divide(self.flat[offset : offset + grad.size].reshape(grad.shape), world_size, out=grad)
             offset += grad.size
         self.work = None
@@ -64,11 +64,11 @@ def assign_buckets(parameters, bucket_cap_bytes, first_bucket_bytes=FIRST_BUCKET
     first_bucket_bytes = min(first_bucket_bytes, bucket_cap_bytes)
     buckets, current, current_bytes = [], [], 0
     for parameter in parameters:
-        if current and parameter.array.dtype != current[0].array.dtype:
+        if current and parameter._array.dtype != current[0]._array.dtype:
             buckets.append(current)
             current, current_bytes = [], 0
         current.append(parameter)
-        current_bytes += parameter.array.nbytes
+        current_bytes += parameter._array.nbytes
         if current_bytes >= (first_bucket_bytes if not buckets else bucket_cap_bytes):
             buckets.append(current)
             current, current_bytes = [], 0

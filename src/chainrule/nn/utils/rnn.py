@@ -32,8 +32,8 @@ def invert_permutation(permutation):
     """The permutation that undoes ``permutation`` (None stays None): inverse[permutation[i]] = i."""
     if permutation is None:
         return None
-    inverse = xp.empty_like(permutation.array)
-    inverse[permutation.array] = xp.arange(len(inverse), dtype=inverse.dtype)
+    inverse = xp.empty_like(permutation._array)
+    inverse[permutation._array] = xp.arange(len(inverse), dtype=inverse.dtype)
     return tensor_from_array(inverse)
 
 
@@ -92,7 +92,7 @@ def _lengths_array(lengths):
     """``lengths`` (a list or a 1-d tensor) as an int64 array."""
     if isinstance(lengths, Tensor):
         shaped_by_values("pack_padded_sequence (its lengths)")  # a compiled step runs eagerly
-    lengths = lengths.array.astype(dtypes.int64) if isinstance(lengths, Tensor) else as_array(lengths, dtypes.int64)
+    lengths = lengths._array.astype(dtypes.int64) if isinstance(lengths, Tensor) else as_array(lengths, dtypes.int64)
     if lengths.ndim != 1:
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D tensor")
     return lengths
@@ -164,10 +164,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     padded = stack(padded_steps, 0)
     if batch_first:  # a transposed view of the (T, B, *) steps, as PyTorch's (dropout then draws along its memory)
         padded = padded.transpose(0, 1)
-    lengths = (batch_sizes.array[None, :] > xp.arange(batch)[:, None]).sum(axis=1).astype(dtypes.int64)
+    lengths = (batch_sizes._array[None, :] > xp.arange(batch)[:, None]).sum(axis=1).astype(dtypes.int64)
     if unsorted_indices is not None:
         padded = padded.index_select(0 if batch_first else 1, unsorted_indices)
-        lengths = lengths[unsorted_indices.array]
+        lengths = lengths[unsorted_indices._array]
     return padded, tensor_from_array(lengths)
 
 

@@ -72,7 +72,7 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         tuples. Tensors that require grad are indexed through the graph.
         """
         return [
-            tensor[indices] if tensor.requires_grad else tensor_from_array(tensor.array[indices])
+            tensor[indices] if tensor.requires_grad else tensor_from_array(tensor._array[indices])
             for tensor in self.tensors
         ]
 

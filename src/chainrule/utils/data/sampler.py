@@ -158,7 +158,7 @@ class WeightedRandomSampler(Sampler[int]):
     def epoch_indices(self):
         drawn = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
         read_into_python("WeightedRandomSampler's indices")  # a compiled call would replay these numbers
-        return drawn.array
+        return drawn._array
 
     def __len__(self):
         return self.num_samples

@@ -13,7 +13,7 @@ from chainrule.tensor import Tensor
 
 def as_array(value):
     """A tensor (detached), array or anything NumPy reads (a list, a number) as a NumPy array."""
-    return to_numpy(value.detach().array) if isinstance(value, Tensor) else xp.asarray(value)
+    return to_numpy(value.detach()._array) if isinstance(value, Tensor) else xp.asarray(value)
 
 
 def make_np(value):
