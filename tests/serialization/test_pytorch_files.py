@@ -149,9 +149,37 @@ def test_layers_that_keep_functions_or_flat_weights(make, tmp_path):
 
 
 def test_a_pytorch_object_chainrule_cannot_rebuild_is_refused_naming_the_way(tmp_path, zip_format):
-    path = _saved({"optimizer": torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)}, tmp_path, zip_format)
-    with pytest.raises(pickle.UnpicklingError, match=r"torch.optim.sgd.SGD, which chainrule cannot rebuild.*state_dict\(\)"):
+    from torch.ao.quantization.qconfig import default_qconfig
+
+    path = _saved({"qconfig": default_qconfig}, tmp_path, zip_format)
+    with pytest.raises(pickle.UnpicklingError, match=r"torch.ao.quantization.qconfig.QConfig, which chainrule cannot rebuild.*state_dict\(\)"):
         chainrule.load(path, weights_only=False)
+
+
+def test_pytorch_classes_and_functions_named_by_reference_are_chainrules_at_the_same_place(tmp_path, zip_format):
+    """stable-baselines3's ``policy.save`` pickles its constructor's arguments (``optimizer_class=th.optim.Adam``,
+    ``activation_fn=th.nn.Tanh``); a whole pickled policy holds its optimizer."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    model(torch.randn(4, 3)).sum().backward()
+    optimizer.step()
+    saved = {"class": torch.optim.Adam, "scheduler": torch.optim.lr_scheduler.StepLR, "function": torch.tanh,
+             "init": torch.nn.init.orthogonal_, "distribution": torch.distributions.Normal, "model": model, "optimizer": optimizer}
+    loaded = chainrule.load(_saved(saved, tmp_path, zip_format), weights_only=False)
+    assert (loaded["class"], loaded["scheduler"], loaded["function"], loaded["init"], loaded["distribution"]) == (
+        chainrule.optim.Adam, chainrule.optim.lr_scheduler.StepLR, chainrule.tanh, chainrule.nn.init.orthogonal_,
+        chainrule.distributions.Normal)
+    ours, theirs = loaded["optimizer"], optimizer
+    assert isinstance(ours, chainrule.optim.Adam) and ours.param_groups[0]["params"][0] is loaded["model"].weight
+    inputs = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+    for lib, model_, optimizer_ in ((torch, model, theirs), (chainrule, loaded["model"], ours)):
+        optimizer_.zero_grad()
+        model_(lib.tensor(inputs)).sum().backward()
+        optimizer_.step()
+    np.testing.assert_allclose(loaded["model"].weight.detach().numpy(), model.weight.detach().numpy(), rtol=1e-6)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        chainrule.load(_saved({"class": torch.optim.Adam}, tmp_path, zip_format))
 
 
 NET = """

@@ -26,6 +26,7 @@ only elements its storage has.
 """
 import codecs
 import collections
+import importlib
 import io
 import pickle
 import re
@@ -321,6 +322,25 @@ def bytes_from_text(text, encoding="latin1"):
 
 #: PyTorch's internal names of layers chainrule has under their public name.
 _LAYER_ALIASES = {"NonDynamicallyQuantizableLinear": "Linear"}
+# Where PyTorch's pickles name what chainrule keeps elsewhere: the class of the torch namespace's C
+# functions (``torch.tanh`` pickles as that class's attribute ``tanh``), and their module.
+_NAMESPACES = {"torch._C._VariableFunctionsClass": "chainrule", "torch._C._VariableFunctions": "chainrule"}
+
+
+def _chainrule_counterpart(module, name):
+    """chainrule's class or function at the place of PyTorch's ``module.name`` (``torch.optim.adam.Adam``
+    is ``chainrule.optim.adam.Adam``, ``torch.nn.init.orthogonal_`` ``chainrule.nn.init.orthogonal_``),
+    or None where chainrule has no such module or name. Only for ``weights_only=False``: the file is
+    trusted, and what it names is chainrule's own code."""
+    if f"{module}.{name}" in _NAMESPACES:
+        return importlib.import_module(_NAMESPACES[f"{module}.{name}"])
+    try:
+        found = importlib.import_module(_NAMESPACES.get(module, "chainrule" + module[len("torch"):]))
+    except ImportError:
+        return None
+    for part in name.split("."):
+        found = getattr(found, part, None)
+    return found if isinstance(found, type) or callable(found) else None
 
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
@@ -391,6 +411,9 @@ class _Restricting:
                 return layer
         if module in ("torch.nn.functional", "torch._C._nn") and callable(getattr(nn.functional, name, None)):
             return getattr(nn.functional, name)  # a layer's activation (TransformerEncoderLayer keeps F.relu)
+        counterpart = _chainrule_counterpart(module, name) if module.startswith("torch.") else None
+        if counterpart is not None:  # a class or function named by reference (SB3's policy.save: th.optim.Adam)
+            return counterpart
         if module == "torch" or module.startswith("torch."):
             raise Refused(
                 f"{self.name} holds a PyTorch object of class {module}.{name}, which chainrule cannot rebuild. "
