@@ -8,7 +8,14 @@ The names follow PyTorch, so course code runs with ``import chainrule as torch``
     loss.backward()
     w.grad            # tensor([-8.])
 """
-from chainrule import autograd
+import sys as _sys
+
+from chainrule.module_pickling import pickle_modules_by_name
+
+pickle_modules_by_name(_sys.modules[__name__])  # dill saves chainrule's modules by name, installed from source or not
+del _sys
+
+from chainrule import autograd  # noqa: E402
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from chainrule.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled

@@ -943,7 +943,7 @@ def test_input_gradients_accumulate_into_the_arguments():
     for _ in range(3):
         x = chainrule.randn(2, 3, requires_grad=True)
         expected = chainrule.randn(2, 3, requires_grad=True)
-        expected._array[...] = x.array
+        expected._array[...] = x._array
         (expected @ weight).tanh().sum().backward()
         assert np.array_equal(gradient_of(x)._array, expected.grad._array)
 

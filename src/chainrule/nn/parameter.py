@@ -154,14 +154,14 @@ class UninitializedTensorMixin:
     results_keep_class = False  # whether the tensors its allowed methods return are of its class
 
     @property
-    def array(self):
+    def _array(self):
         """The placeholder, for the members PyTorch allows only (see ``_let_through``)."""
         if id(self) in _reading:
             return _ARRAY.__get__(self)
         raise uninitialized_error("an operation on its values")
 
-    @array.setter
-    def array(self, values):
+    @_array.setter
+    def _array(self, values):
         _ARRAY.__set__(self, values)
 
     @property
@@ -239,7 +239,7 @@ ALLOWED_METHODS = (
     "size", "copy_", "is_complex", "is_floating_point", "half", "float", "double", "char", "short", "int", "long",
     "cuda", "cpu", "to", "get_device",
 )
-_ARRAY = Tensor._array  # the slot that holds a tensor's array, behind the mixin's ``array`` property
+_ARRAY = Tensor._array  # the slot that holds a tensor's array, behind the mixin's ``_array`` property
 _reading = set()  # the ids of the uninitialized tensors an allowed member is working on now
 
 

@@ -158,10 +158,10 @@ class Graph:
 
 class _Dense:
     def __init__(self, array):
-        self._array = array
+        self.array = array
 
     def todense(self):
-        return self._array
+        return self.array
 
 
 def adjacency_matrix(G):
