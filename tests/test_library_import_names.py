@@ -267,7 +267,13 @@ def test_cpu_streams_and_events_as_pytorchs(lib):
 def test_backend_settings_kornia_and_monai_read():
     with chainrule.backends.__allow_nonbracketed_mutation():
         chainrule.backends.cudnn.deterministic = chainrule.backends.cudnn.deterministic
-    assert not chainrule.backends.flags_frozen() and chainrule.backends.mkldnn.is_available() is False
+    assert not chainrule.backends.flags_frozen()
+    for lib in (torch, chainrule):  # as PyTorch's CPU build answers: libraries choose their paths by these
+        backends = lib.backends
+        assert (backends.mkldnn.is_available(), backends.mkl.is_available(), backends.openmp.is_available()) == (True, True, True)
+        assert (backends.opt_einsum.is_available(), backends.opt_einsum.enabled, backends.opt_einsum.get_opt_einsum()) == (False, False, None)
+        assert backends.cpu.get_cpu_capability() in ("AVX512", "AVX2", "DEFAULT")
+    assert chainrule.backends.cpu.get_cpu_capability() == torch.backends.cpu.get_cpu_capability()
     with chainrule.backends.mkldnn.flags(enabled=False):
         assert chainrule.backends.mkldnn.enabled is False
     assert chainrule.backends.mkldnn.enabled is torch.backends.mkldnn.enabled is True

@@ -929,3 +929,14 @@ def blas_threads():
         return None
     counts = [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
     return max(counts, default=None)
+
+
+def cpu_capability():
+    """The widest vector instructions the array library's kernels use on this CPU, named as PyTorch
+    names its own: "AVX512" (AVX-512 of Skylake and later), "AVX2", or "DEFAULT"."""
+    features = getattr(getattr(getattr(numpy, "_core", None), "_multiarray_umath", None), "__cpu_features__", {})
+    if features.get("AVX512_SKX"):
+        return "AVX512"
+    if features.get("AVX2") and features.get("FMA3"):
+        return "AVX2"
+    return "DEFAULT"

@@ -1,7 +1,8 @@
 """``chainrule.backends.mkldnn``: the settings of oneDNN (MKL-DNN), PyTorch's CPU kernel library.
 
-chainrule computes with NumPy, not oneDNN, so ``is_available()`` is False (libraries that pick a
-faster path when oneDNN is there, kornia's blurs, take the plain one) and the settings are kept,
+chainrule computes with NumPy, not oneDNN; ``is_available()`` answers as PyTorch's CPU build does
+(True), so that libraries choosing their path by it take PyTorch's (kornia blurs with a convolution
+then, with an average pool otherwise: the results differ in the last bit). The settings are kept,
 read back and change nothing, as ``cudnn``'s are.
 """
 import contextlib
@@ -14,7 +15,7 @@ VERBOSE_OFF, VERBOSE_ON, VERBOSE_ON_CREATION = 0, 1, 2
 
 
 def is_available():
-    return False
+    return True
 
 
 def is_acl_available():
