@@ -11,6 +11,7 @@ sparse, a product ``adjacency @ features`` costs one multiply-add per stored ele
 """
 from chainrule.ops.matmul import Mm, mm as dense_mm
 from chainrule import dtypes
+from chainrule.sparse.invariants import check_sparse_tensor_invariants
 from chainrule.sparse.operations import legacy_constructor
 from chainrule.sparse.operations import sparse_coo_tensor
 from chainrule.sparse.operations import sparse_sum as sum  # noqa: A001 (PyTorch's name)

@@ -23,6 +23,7 @@ from chainrule.memory_layout import sparse_coo
 from chainrule.ops.reduce import reduction_axes
 from chainrule.ops.registry import install_method
 from chainrule.sparse.coo_array import SparseCOOArray, unsupported
+from chainrule.sparse.invariants import warn_when_unsaid
 from chainrule.sparse.tensor import SparseTensor, sparse_tensor
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -56,6 +57,7 @@ def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, devic
     checked against ``size`` always (PyTorch checks them only with ``check_invariants=True``).
     ``sparse_coo_tensor(size)`` (or ``size=`` alone): an empty one of that size, nothing stored."""
     check_device(device)
+    warn_when_unsaid(check_invariants)
     if values is None and (size is None) != (indices is None):  # PyTorch's third form: a size only
         size = tuple(size if indices is None else indices)
         indices = xp.zeros((len(size), 0), dtype=xp.int64)
@@ -124,7 +126,7 @@ def legacy_constructor(dtype, name):
 
     def construct(*args):
         if len(args) in (2, 3) and all(isinstance(each, Tensor) for each in args[:2]):
-            return sparse_coo_tensor(*args)
+            return sparse_coo_tensor(*args, check_invariants=False)  # PyTorch's legacy form does not warn of the checks
         if all(isinstance(each, int) for each in args):
             return creation.zeros(args, dtype=dtype, layout=sparse_coo)
         raise TypeError(f"{name}(): takes (indices, values, size) or sizes, got {tuple(type(each).__name__ for each in args)}")
