@@ -1,5 +1,4 @@
 """DeviceMesh and init_device_mesh on one process, against PyTorch's with gloo and world size 1."""
-import warnings
 
 import pytest
 import torch
@@ -10,6 +9,7 @@ import chainrule
 import chainrule.distributed as dist
 from chainrule.distributed import device_mesh
 from chainrule.distributed.device_mesh import DeviceMesh, init_device_mesh
+from tests.distributed.misuse import error_of
 
 
 def describe(mesh, library):
@@ -60,16 +60,6 @@ def test_slicing_and_flattening_by_name(torch_group, one_process_group):
         assert mesh != init("cpu", (1, 1)) and mesh != ring
 
 
-def errors(call):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            call()
-        except Exception as error:  # noqa: BLE001 (the comparison is of the error itself)
-            return type(error).__name__, str(error)
-    return None
-
-
 def test_misuse_raises_pytorchs_errors(torch_group, one_process_group):
     for library in (chainrule, torch):
         library_mesh = library.distributed.device_mesh
@@ -90,7 +80,7 @@ def test_misuse_raises_pytorchs_errors(torch_group, one_process_group):
             lambda: one._flatten(),
             lambda: two._flatten("ring"),
         ]
-        found = [errors(case) for case in cases]
+        found = [error_of(case) for case in cases]
         if library is chainrule:
             ours = found
     assert ours == found

@@ -1,5 +1,4 @@
 """torch.distributed._functional_collectives on one process, against PyTorch's with gloo and world size 1."""
-import warnings
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import torch.distributed._functional_collectives as torch_funcol
 import chainrule
 import chainrule.distributed as dist
 import chainrule.distributed._functional_collectives as funcol
+from tests.distributed.misuse import error_of
 
 
 def collectives(library, functional, group):
@@ -71,23 +71,13 @@ def test_gradients_are_pytorchs(torch_group, one_process_group):
         funcol.all_reduce(x, "max", one_process_group).sum().backward()
 
 
-def errors(call):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            call()
-        except Exception as error:  # noqa: BLE001 (the comparison is of the error itself)
-            return type(error).__name__, str(error).replace("chainrule.distributed", "torch.distributed")
-    return None
-
-
 def test_misuse_raises_pytorchs_errors(torch_group, one_process_group):
     found = {}
     for library, functional, process_group in ((chainrule, funcol, one_process_group), (torch, torch_funcol, torch_group)):
         x = library.ones(3, 4)
         mesh = library.distributed.device_mesh.init_device_mesh("cpu", (1, 1), mesh_dim_names=("a", "b"))
         found[library] = [
-            errors(call)
+            error_of(call)
             for call in (
                 lambda: functional.all_reduce(x, "mean", process_group),
                 lambda: functional.all_reduce(x, "sum", 3),

@@ -5,45 +5,12 @@
 The settings FSDP is given (``ShardingStrategy``, ``MixedPrecision``, ``StateDictType``...,
 ``api``) and the auto-wrap policies (``wrap``) are PyTorch's own: training code builds them
 before it decides how to wrap the model."""
-from chainrule.distributed.fsdp.api import (
-    BackwardPrefetch,
-    CPUOffload,
-    FullOptimStateDictConfig,
-    FullStateDictConfig,
-    LocalOptimStateDictConfig,
-    LocalStateDictConfig,
-    MixedPrecision,
-    OptimStateDictConfig,
-    ShardedOptimStateDictConfig,
-    ShardedStateDictConfig,
-    ShardingStrategy,
-    StateDictConfig,
-    StateDictSettings,
-    StateDictType,
-)
+from chainrule.distributed.fsdp import api
+from chainrule.distributed.fsdp.api import *  # noqa: F403 (its __all__: the settings)
 from chainrule.distributed.fsdp.fully_sharded_data_parallel import FullyShardedDataParallel, OptimStateKeyType
 from chainrule.distributed.unsharded import UnshardedType, refuse_sharding
 
-__all__ = [
-    "BackwardPrefetch",
-    "CPUOffload",
-    "FullOptimStateDictConfig",
-    "FullStateDictConfig",
-    "FullyShardedDataParallel",
-    "LocalOptimStateDictConfig",
-    "LocalStateDictConfig",
-    "MixedPrecision",
-    "OptimStateDictConfig",
-    "OptimStateKeyType",
-    "ShardedOptimStateDictConfig",
-    "ShardedStateDictConfig",
-    "ShardingStrategy",
-    "StateDictConfig",
-    "StateDictSettings",
-    "StateDictType",
-    "FSDPModule",
-    "fully_shard",
-]
+__all__ = [*api.__all__, "FullyShardedDataParallel", "OptimStateKeyType", "FSDPModule", "fully_shard"]
 
 
 class FSDPModule(metaclass=UnshardedType):

@@ -3,22 +3,7 @@
 and the settings it is given (``fsdp.api``), which code imports from here too."""
 from enum import Enum, auto
 
-from chainrule.distributed.fsdp.api import (  # noqa: F401
-    BackwardPrefetch,
-    CPUOffload,
-    FullOptimStateDictConfig,
-    FullStateDictConfig,
-    LocalOptimStateDictConfig,
-    LocalStateDictConfig,
-    MixedPrecision,
-    OptimStateDictConfig,
-    ShardedOptimStateDictConfig,
-    ShardedStateDictConfig,
-    ShardingStrategy,
-    StateDictConfig,
-    StateDictSettings,
-    StateDictType,
-)
+from chainrule.distributed.fsdp.api import *  # noqa: F401,F403 (the settings, which code imports from here too)
 from chainrule.distributed.unsharded import UnshardedType
 
 __all__ = ["FullyShardedDataParallel", "OptimStateKeyType"]
