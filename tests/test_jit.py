@@ -228,3 +228,17 @@ def test_jit_isinstance_reads_contained_types_as_pytorchs():
         with pytest.raises(RuntimeError, match="Attempted to use list without a contained type"):
             lib.jit.isinstance([1], list)
         assert lib._C._log_api_usage_once("torchaudio.transforms.Spectrogram") is None
+
+
+def test_is_tracing_is_true_while_a_trace_runs_the_function_as_in_pytorch():
+    for lib in (torch, chainrule):
+        seen = []
+
+        def shifted(x):
+            seen.append(lib.jit.is_tracing())
+            return x + 1
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            lib.jit.trace(shifted, lib.ones(2))
+        assert seen == [True, True, False] and lib.jit.is_tracing() is False  # the trace, the second trace, the check

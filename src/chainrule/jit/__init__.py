@@ -5,7 +5,7 @@ chainrule has no TorchScript. ``torch.jit.script(module)`` gives a ``RecursiveSc
 parameters, ``_script.py`` and ``_trace.py``) that run the module's Python ``forward``, and save
 themselves for ``jit.load`` (the deployment recipe ``torch.jit.script(model).save("model.pt")``);
 a function scripted or traced is returned as it is (tracing runs it on the example first, as
-PyTorch does). ``is_scripting()`` and ``is_tracing()`` are False, as they are outside TorchScript.
+PyTorch does, ``is_tracing()`` True then). ``is_scripting()`` is False, as outside TorchScript.
 ``script`` and ``trace`` give the DeprecationWarnings that PyTorch 2.13 gives; a ``ScriptModule``
 subclass is a Module and ``script_method`` leaves its method as it is. ``Final`` (a constant
 attribute of a scripted module, ``qkv_bias: Final[bool]``) is ``typing.Final``, as PyTorch's is.
@@ -23,7 +23,7 @@ from typing import Final  # noqa: F401 (torch.jit.Final is typing.Final)
 from chainrule import serialization
 from chainrule.futures import Future
 from chainrule.jit._script import RecursiveScriptModule, ScriptModule, as_loaded, script_module
-from chainrule.jit._trace import TopLevelTracedModule, TracedModule, TracerWarning, run_as_traced, trace_module_of
+from chainrule.jit._trace import TopLevelTracedModule, TracedModule, TracerWarning, is_tracing, run_as_traced, trace_module_of
 from chainrule.nn.module import Module
 
 
@@ -109,8 +109,6 @@ def is_scripting():
     return False
 
 
-def is_tracing():
-    return False
 
 
 def annotate(the_type, the_value):

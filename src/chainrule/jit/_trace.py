@@ -9,6 +9,7 @@ default) three or four times more for each set of check inputs (``run_as_traced`
 of that one run, the copy runs the module's Python ``forward`` at every call: control flow is not
 frozen at the example (a branch on ``self.training`` or on a shape follows the call's).
 """
+import contextlib
 import warnings
 
 from chainrule.jit._script import ScriptedCopy, copy_as
@@ -49,11 +50,13 @@ def run_as_traced(function, example_inputs, example_kwarg_inputs, check_trace, c
         def call(inputs):
             return function(*_as_arguments(inputs))
         example = example_inputs
-    call(example)
+    with _tracing_run():
+        call(example)
     if not check_trace:
         return
     for inputs in check_inputs or [example]:
-        call(_cloned(inputs))
+        with _tracing_run():
+            call(_cloned(inputs))
         if not is_module:
             call(_cloned(inputs))
             continue
@@ -68,6 +71,24 @@ def _as_arguments(inputs):
     if isinstance(inputs, (Tensor, dict)):
         return (inputs,)
     return tuple(inputs)
+
+
+_tracing = [False]  # whether a trace's run of the function is running now
+
+
+def is_tracing():
+    """Whether the function runs now to be traced (``torch.jit.is_tracing()``): in a trace's runs of
+    it, not in the checks' runs as Python nor in later calls of the traced module."""
+    return _tracing[0]
+
+
+@contextlib.contextmanager
+def _tracing_run():
+    previous, _tracing[0] = _tracing[0], True
+    try:
+        yield
+    finally:
+        _tracing[0] = previous
 
 
 def _cloned(inputs):
