@@ -1,10 +1,13 @@
 """The names course code reaches for in PyTorch's C extension, ``torch._C``: switching
-``__torch_function__`` off and opting a Tensor subclass out of it (see ``overrides.py``), the
-random ``Generator`` (``random.py``), whose class is named as living here, as PyTorch's, and the few
-helpers libraries built on PyTorch call directly (Lightning's ``_nn._parse_to``, pyro's
-``_get_tracing_state``)."""
+``__torch_function__`` off, asking about it and opting a Tensor subclass out of it (see
+``overrides.py``), Tensor's base class, the random ``Generator`` (``random.py``), whose class is
+named as living here, as PyTorch's, and the few helpers libraries built on PyTorch call directly
+(Lightning's ``_nn._parse_to``, pyro's ``_get_tracing_state``)."""
 from chainrule.overrides import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: F401  torch._C's names
-from chainrule.overrides import _is_torch_function_enabled  # noqa: F401
+from chainrule.overrides import _is_torch_function_enabled, _is_torch_function_mode_enabled  # noqa: F401
+from chainrule.overrides import has_torch_function as _has_torch_function  # noqa: F401  (torch.overrides' are these)
+from chainrule.overrides import has_torch_function_unary as _has_torch_function_unary  # noqa: F401
+from chainrule.overrides import has_torch_function_variadic as _has_torch_function_variadic  # noqa: F401
 from chainrule.overrides import disabled_torch_function_impl as _disabled_torch_function_impl  # noqa: F401
 from chainrule.random import Generator  # noqa: F401,E402
 from chainrule.device import device as as_device  # noqa: E402
@@ -19,6 +22,10 @@ def _log_api_usage_once(event):
 
 #: The metaclass of ``Tensor`` (Lightning annotates with it).
 _TensorMeta = type(Tensor)
+
+#: PyTorch's C++ base class of ``Tensor``, which holds its methods (``isinstance(x, TensorBase)``,
+#: ``TensorBase.add``): here Tensor itself holds them, so it is its own base.
+TensorBase = _TensorBase = Tensor
 
 
 def _get_tracing_state():

@@ -26,13 +26,17 @@ Tensor methods look at their arguments' types on each call, as PyTorch's do (abo
 Until then the functions look only when a call fails: an object that is no tensor makes the
 operation fail before it computes anything (and arms the methods, for the calls after).
 """
+import collections
+import contextlib
 import functools
 import inspect
 import re
+import sys
 import threading
 import types
 import warnings
 
+from chainrule.autograd import backward_pass, engine
 from chainrule.backend import ndarray
 from chainrule.tensor import Tensor
 
@@ -302,10 +306,34 @@ def _push_mode(mode):
 
 def _pop_mode():
     global _modes_entered
+    if not _switch.modes:
+        raise RuntimeError("trying to pop from empty mode stack (pop only a mode pushed in this thread)")
     mode = _switch.modes[-1]
     _switch.modes = _switch.modes[:-1]
     _modes_entered -= 1
     return mode
+
+
+@contextlib.contextmanager
+def _pop_mode_temporarily():
+    """Take the innermost mode off for the block (it is what ``with`` gives), then put it back: the
+    calls inside reach the modes below it."""
+    mode = _pop_mode()
+    try:
+        yield mode
+    finally:
+        _push_mode(mode)
+
+
+@contextlib.contextmanager
+def enable_reentrant_dispatch():
+    """PyTorch's restores, inside ``__torch_dispatch__``, the Python dispatch state its dispatcher
+    saved; chainrule has no dispatch layer, so every use is outside one: PyTorch's RuntimeError."""
+    raise RuntimeError(
+        "Accessing torch dispatch state outside of '__torch_dispatch__' is not allowed. (chainrule has no "
+        "__torch_dispatch__ layer: a Tensor subclass customizes operations with __torch_function__)"
+    )
+    yield  # (a context manager's generator)
 
 
 def _get_current_function_mode():
@@ -338,6 +366,77 @@ def resolve_name(f):
     return None
 
 
+# ----------------------------------------------------------------------------- which functions are overridable
+def get_overridable_functions():
+    """``{namespace: [functions]}`` of the functions that hand calls to ``__torch_function__``:
+    chainrule's functions by module (``chainrule``, ``chainrule.nn.functional``, ``linalg``...), the
+    Tensor methods under ``chainrule.Tensor``, and each Tensor property as ``{property: [its __get__]}``,
+    as PyTorch lists them. Asking arms the Tensor methods (``_arm``): those listed are the ones
+    ``__torch_function__`` is handed from now on."""
+    return _overridable_and_ignored()[0]
+
+
+def get_ignored_functions():
+    """The public functions and Tensor methods that never hand calls to ``__torch_function__``
+    (``chainrule.typename``, ``Tensor.as_subclass``, the constructors from data, which only modes see),
+    as PyTorch's set of them."""
+    return _overridable_and_ignored()[1]
+
+
+@functools.cache
+def get_testing_overrides():
+    """``{function: dummy}`` for every overridable function: a dummy that takes the function's
+    arguments (its signature, ``inspect.signature`` shows it) and returns -1, as PyTorch's, for
+    testing that a type with ``__torch_function__`` answers every function."""
+    dummies = {}
+    for namespace, functions in get_overridable_functions().items():
+        for function in functions:
+            dummies[function] = _dummy_taking_arguments_of(function)
+    return dummies
+
+
+def _dummy_taking_arguments_of(function):
+    try:
+        signature = _signature(function)
+    except (TypeError, ValueError):  # (a builtin without one: anything goes)
+        signature = inspect.Signature([inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+                                       inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
+
+    def dummy(*args, **kwargs):
+        signature.bind(*args, **kwargs)  # PyTorch's TypeError for arguments the function does not take
+        return -1
+
+    dummy.__signature__ = signature
+    return dummy
+
+
+@functools.cache
+def _overridable_and_ignored():
+    """(overridable, ignored) as PyTorch's ``_get_overridable_functions`` sorts the names of the
+    modules that made functions overridable (imported by then: they import this one) and of Tensor:
+    in a module, only the public ones (lowercase, no trailing ``_``); on Tensor, all but object's."""
+    _arm()
+    overridable, ignored = collections.defaultdict(list), set()
+    for namespace in [*(sys.modules[module] for module in _OVERRIDABLE_MODULES), Tensor]:
+        for name in dir(namespace):
+            if namespace is not Tensor and (name.startswith("_") or name.endswith("_") or not name[0].islower()):
+                continue
+            attribute = getattr(namespace, name, None)
+            if isinstance(attribute, types.ModuleType) or name == "__weakref__" or getattr(object, name, None) == attribute:
+                continue
+            if not callable(attribute) and hasattr(attribute, "__get__"):  # a property, a slot
+                if isinstance(attribute, property) and (not name.startswith("_") or name in _PYTORCHS_PRIVATE_PROPERTIES):
+                    overridable[attribute].append(attribute.__get__)
+                else:
+                    ignored.add(attribute.__get__)
+            elif callable(attribute):
+                if getattr(attribute, "_overridable", False) and not getattr(attribute, "_modes_only", False):
+                    overridable[namespace].append(attribute)
+                else:
+                    ignored.add(attribute)
+    return overridable, ignored
+
+
 # ----------------------------------------------------------------------------- chainrule's functions
 #: What a dispatcher copies of its function: functools' names and docstring, and the keyword-only
 #: defaults (MONAI reads ``torch.meshgrid.__kwdefaults__`` to learn that it takes ``indexing=``).
@@ -360,7 +459,7 @@ def overridable(function, module, modes_only=False):
             return function(*args, **kwargs)
 
         seen_by_modes.__module__, seen_by_modes.__qualname__ = module, function.__name__
-        seen_by_modes._overridable = True
+        seen_by_modes._overridable = seen_by_modes._modes_only = True
         return seen_by_modes
     # PyTorch's nn.functional is mostly Python, the rest its C++ core: their refusals differ
     # (_call_overrides), and a Python function hands over its optional arguments by keyword
@@ -488,9 +587,15 @@ def _signature(function):
     return inspect.signature(function)
 
 
+#: The modules whose functions ``make_overridable`` made overridable (``chainrule``,
+#: ``chainrule.nn.functional``, ``chainrule.linalg``...), as ``get_overridable_functions`` lists them.
+_OVERRIDABLE_MODULES = {}
+
+
 def make_overridable(namespace, names, module, modes_only=()):
     """Make the functions among ``names`` of the module namespace ``namespace`` overridable (those
-    in ``modes_only`` by modes alone)."""
+    in ``modes_only`` by modes alone), public as ``module.NAME``."""
+    _OVERRIDABLE_MODULES[module] = True
     for name in names:
         value = namespace.get(name)
         if isinstance(value, types.FunctionType):
@@ -588,11 +693,13 @@ def as_installed(name, attribute):
 
 def _arm():
     """The first Tensor subclass overriding anything was defined: every Tensor method now looks at
-    its arguments (``plain.add(sub)`` is the subclass's to answer, as ``sub.add(plain)``)."""
+    its arguments (``plain.add(sub)`` is the subclass's to answer, as ``sub.add(plain)``), and the
+    engine's recorded backward of chainrule's own operations hands nothing over, as PyTorch's C++."""
     global _armed
     if _armed:
         return
     _armed = True
+    engine.own_recorded_backward = DisableTorchFunction
     for name, attribute in list(vars(Tensor).items()):
         if _is_dispatched(name, attribute) and not getattr(attribute, "_overridable", False):
             setattr(Tensor, name, tensor_method(name, attribute))
@@ -624,13 +731,18 @@ class _DispatchingProperty:
         vars(Tensor)[self.name].__delete__(instance)
 
 
+#: The private properties of PyTorch's Tensor, whose reads it hands over as it does the public
+#: ones; chainrule's own (``_version_owner``, which its operations read) are never handed over.
+_PYTORCHS_PRIVATE_PROPERTIES = {"_cdata", "_version", "_base", "_grad", "_grad_fn", "_backward_hooks", "_post_accumulate_grad_hooks"}
+
+
 def _subclass_defined(cls, **kwargs):
     """``Tensor.__init_subclass__``: a subclass that overrides gets its property reads handed over,
     and arms the methods; one that opts out gets Tensor's properties back from a parent that did."""
     super(Tensor, cls).__init_subclass__(**kwargs)
     overriding = _overrides(cls)
     for name, attribute in vars(Tensor).items():
-        if not isinstance(attribute, property):
+        if not isinstance(attribute, property) or name.startswith("_") and name not in _PYTORCHS_PRIVATE_PROPERTIES:
             continue
         found = next((vars(each)[name] for each in cls.__mro__[1:] if name in vars(each)), None)
         if name in vars(cls) or not (found is attribute or isinstance(found, _DispatchingProperty)):
@@ -676,6 +788,20 @@ Tensor.__init_subclass__ = classmethod(_subclass_defined)
 
 # PyTorch's public names (``from torch.overrides import *`` brings these and no helper of this file's)
 __all__ = [
-    "handle_torch_function", "has_torch_function", "resolve_name", "is_tensor_like", "is_tensor_method_or_property",
-    "wrap_torch_function",
+    "get_ignored_functions", "get_overridable_functions", "get_testing_overrides", "handle_torch_function",
+    "has_torch_function", "resolve_name", "is_tensor_like", "is_tensor_method_or_property", "wrap_torch_function",
+    "enable_reentrant_dispatch",
 ]
+
+
+def hand_over(function, arguments, args, kwargs):
+    """(True, the answer) where a tensor-like among ``arguments`` or a mode takes the call
+    ``function(*args, **kwargs)`` over (``torch.autograd.backward``/``grad``, see
+    ``autograd/backward_pass.py``), (False, None) otherwise."""
+    overloaded = tuple(each for each in arguments if is_tensor_like(each))
+    if has_torch_function(overloaded):
+        return True, handle_torch_function(function, overloaded, *args, **kwargs)
+    return False, None
+
+
+backward_pass.hand_over = hand_over

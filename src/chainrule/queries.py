@@ -6,7 +6,7 @@ from chainrule import dtypes, overrides
 from chainrule.device import device as chainrule_device
 from chainrule.backend import first_element_address, is_shared_memory, shared_copy
 from chainrule.ops.registry import install_method, public
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, detached
 
 
 def is_tensor(obj):
@@ -151,7 +151,7 @@ def _make_subclass(cls, data, require_grad=False, dispatch_sizes_strides_policy=
         raise TypeError(f"_make_subclass(): argument 'data' (position 2) must be Tensor, not {type(data).__name__}")
     if require_grad and data._array.dtype.kind not in "fc":
         raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients (this one is {data.dtype})")
-    result = _moved_into(data.detach(), cls)
+    result = _moved_into(detached(data), cls)
     result.requires_grad = require_grad
     return result
 

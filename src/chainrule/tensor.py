@@ -2,7 +2,7 @@
 
 A tensor holds
 
-- ``array``: the values, a NumPy array (chainrule's name; ``data`` gives them as a tensor, as PyTorch does),
+- ``_array``: the values, a NumPy array (chainrule's name; ``data`` gives them as a tensor, as PyTorch does),
 - ``grad``: after ``backward()``, the gradient of the loss with respect to this tensor (leaves only),
 - ``requires_grad``: whether operations on it are recorded so that gradients can flow back to it,
 - ``grad_fn``: the node of the graph that made it (``None`` for leaves the user created).
@@ -12,6 +12,7 @@ operations (``x + y``, ``x.exp()``, ``x.sum(0)``, ``x[0]``, ``x.add_(y)``) are d
 ``chainrule/ops/``, whose registration (``ops/registry.py``) installs them here as methods and
 operators, so a reader finds each operation's forward and backward side by side in one place.
 """
+import copyreg
 import operator
 import weakref
 
@@ -93,6 +94,15 @@ def _same_memory(tensor):
     return alias
 
 
+def detached(tensor):
+    """``tensor.detach()`` as chainrule's own code takes it: without handing the call to a
+    subclass's ``__torch_function__``, as PyTorch's C++ detaches (``Tensor._make_subclass``)."""
+    alias = _same_memory(tensor)
+    alias._version_holder = tensor._version_owner
+    alias._is_inference = tensor._is_inference
+    return alias
+
+
 def check_numpy_array(array):
     """PyTorch's refusals of a NumPy array made a tensor: a dtype tensors do not have, a byte order
     other than the machine's (``'>f4'`` on a little-endian one: a file's data read as it lies), or a
@@ -141,6 +151,59 @@ def sharing_numpy_memory(array):
     return tensor
 
 
+def legacy_construct(tensor, data, requires_grad=False, device=None, **unknown):
+    """Make the new object ``tensor`` what ``Tensor(*data)`` makes of data that is no tensor: the
+    values of a sequence (or array) as the default dtype, an uninitialized tensor of the sizes
+    given (``Tensor()`` is empty, of shape (0,)), or a 1-D view of a storage's memory.
+    ``requires_grad`` is chainrule's addition; the only device is the CPU."""
+    if unknown:
+        raise invalid_legacy_arguments(data, unknown)
+    if device is not None and str(device).split(":")[0] != "cpu":  # Tensor(data, device="cpu") is taken
+        raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {str(device).split(':')[0]} was passed")
+    if len(data) == 1 and isinstance(data[0], Tensor._storage_types):  # Tensor(x.storage()): that memory, 1-D
+        init_leaf(tensor, xp.empty((0,), dtype=dtypes.get_default_dtype()))
+        view_storage(tensor, data[0], "Tensor")
+        return
+    if len(data) == 1 and isinstance(data[0], Size):  # Tensor(x.shape): uninitialized of that shape
+        data = tuple(data[0])
+    if len(data) == 1 and isinstance(data[0], (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data[0]).__name__}' (give numbers: a list, an array or a tensor)")
+    if len(data) == 1 and isinstance(data[0], (float, complex, type(None), dict, set, frozenset)):
+        raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__}); for a 0-d tensor use chainrule.tensor(number)")
+    if len(data) == 1 and not isinstance(data[0], int):
+        array = xp.array(_to_raw(data[0]), dtype=dtypes.get_default_dtype())
+    elif (sizes := sizes_given(data)) is not None:
+        array = xp.empty(sizes or (0,), dtype=dtypes.get_default_dtype())  # Tensor() is empty, of shape (0,)
+    else:
+        raise invalid_legacy_sizes(data)
+    init_leaf(tensor, array)
+    keep_copied_layout(tensor)  # Tensor(a.T) of an array: laid out as the array, as PyTorch's
+    if requires_grad:
+        tensor.requires_grad = True
+
+
+def invalid_legacy_sizes(sizes):
+    """PyTorch's TypeError for sizes of ``Tensor(2, n)`` that are not all ints: the first that is not."""
+    if isinstance(sizes[0], bool):
+        return invalid_legacy_arguments(sizes, {})
+    position, wrong = next((position, size) for position, size in enumerate(sizes, 1) if sizes_given((size,)) is None)
+    return TypeError(
+        f"new(): argument 'size' failed to unpack the object at pos {position} with error \"type must be tuple of ints,but "
+        f"got {type(wrong).__name__}\""
+    )
+
+
+def invalid_legacy_arguments(data, options):
+    """PyTorch's TypeError for arguments its legacy constructor takes in none of its forms: a keyword
+    other than ``device``, a bool among sizes."""
+    given = [("Tensor" if isinstance(each, Tensor) else type(each).__name__) for each in data]
+    given += [f"{name}={type(value).__name__}" for name, value in options.items()]
+    return TypeError(
+        f"new() received an invalid combination of arguments - got ({', '.join(given)}), but expected one of: (*, device "
+        f"device), (Storage storage), (Tensor other), (tuple of ints size, *, device device), (object data, *, device device)"
+    )
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
@@ -170,47 +233,30 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers to our operators: ndarray * tensor gives a tensor
 
     def __new__(cls, *data, **options):
-        """``Tensor(other)`` is ``other`` under a new name, as PyTorch's legacy constructor makes it:
-        a view sharing its memory, dtype and graph (an ``AliasBackward0`` node where it requires grad).
-        So does a user's subclass, ``MyTensor(t)``, as an instance of it (``as_subclass``). Anything
-        else makes a new object; subclasses' own ``__init__`` take their options."""
+        """PyTorch's legacy constructor, which makes the whole tensor here: Tensor's ``__init__`` is
+        ``object``'s, as PyTorch's, so that a subclass's own ``__init__`` need not call it
+        (``def __init__(self, data): self.meta = ...``) and a subclass's ``__new__`` gets a complete
+        tensor from ``super().__new__(cls, data)``.
+
+        ``Tensor(other)`` is ``other`` under a new name: a view sharing its memory, dtype and graph
+        (an ``AliasBackward0`` node where it requires grad); a user's subclass, ``MyTensor(t)``, makes
+        it an instance of that class (``as_subclass``). Other data is copied as the default dtype
+        (float32), sizes (``Tensor(2, 3)``, ``Tensor(x.shape)``) give an uninitialized tensor, a
+        storage is viewed (``legacy_construct``).
+
+        chainrule's own subclasses (Parameter, the sparse tensor, the lazy modules' uninitialized
+        buffer) fill the new object themselves, with arguments of their own."""
+        if cls is not Tensor and not is_users_class(cls):
+            return _new_object(cls)
         if len(data) == 1 and isinstance(data[0], Tensor):
-            if cls is Tensor:
-                return data[0]._alias()  # (ops/shape.py)
-            if is_users_class(cls):
-                if set(options) - {"device"}:  # PyTorch's legacy constructor takes no other keyword
-                    got = ", ".join(f"{name}={type(value).__name__}" for name, value in options.items())
-                    raise TypeError(f"new() received an invalid combination of arguments - got (Tensor, {got})")
-                return data[0].as_subclass(cls)
-        return _new_object(cls)
+            if set(options) - {"device"}:  # PyTorch's legacy constructor takes no other keyword
+                raise invalid_legacy_arguments(data, options)
+            return data[0]._alias() if cls is Tensor else data[0].as_subclass(cls)  # (_alias: ops/shape.py)
+        tensor = _new_object(cls)
+        legacy_construct(tensor, data, **options)
+        return tensor
 
     _storage_types = ()  # UntypedStorage and TypedStorage (storage.py), which Tensor(storage) views
-
-    def __init__(self, *data, requires_grad=False, device=None, **unknown):
-        if hasattr(self, "_array"):  # made by __new__: the alias Tensor(t) is, or a subclass's own, whose
-            return  # arguments are its own (``return t.as_subclass(cls)``, ``Tensor._make_subclass(cls, t)``)
-        if unknown:
-            raise TypeError(f"Tensor.__init__() got an unexpected keyword argument '{next(iter(unknown))}'")
-        if device is not None and str(device).split(":")[0] != "cpu":  # Tensor(data, device="cpu") is taken
-            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {str(device).split(':')[0]} was passed")
-        if len(data) == 1 and isinstance(data[0], Tensor._storage_types):  # Tensor(x.storage()): that memory, 1-D
-            init_leaf(self, xp.empty((0,), dtype=dtypes.get_default_dtype()))
-            view_storage(self, data[0], "Tensor")
-            return
-        if len(data) == 1 and isinstance(data[0], Size):  # Tensor(x.shape): uninitialized of that shape
-            data = tuple(data[0])
-        if len(data) == 1 and isinstance(data[0], (float, complex)):
-            raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__}); use chainrule.tensor({data[0]!r}) for a 0-d tensor")
-        if len(data) == 1 and not isinstance(data[0], int):
-            array = xp.array(_to_raw(data[0]), dtype=dtypes.get_default_dtype())
-        elif (sizes := sizes_given(data)) is not None:
-            array = xp.empty(sizes or (0,), dtype=dtypes.get_default_dtype())  # Tensor() is empty, of shape (0,)
-        else:
-            raise TypeError(f"Tensor() takes one data argument or int sizes, got {data!r}")
-        init_leaf(self, array)
-        keep_copied_layout(self)  # Tensor(a.T) of an array: laid out as the array, as PyTorch's
-        if requires_grad:
-            self.requires_grad = True
 
     # ----------------------------------------------------------------- autograd attributes
     @property
@@ -462,10 +508,7 @@ class Tensor:
         It shares this tensor's version counter, as in PyTorch: changing it in place is noticed by
         the operations that saved this tensor for backward. It is an inference tensor when this one is.
         """
-        detached = _same_memory(self)
-        detached._version_holder = self._version_owner
-        detached._is_inference = self._is_inference
-        return detached
+        return detached(self)
 
     def _is_view(self):
         """Whether this tensor is a view of another (``_base``), as PyTorch's ``_is_view()``."""
@@ -736,8 +779,7 @@ class Tensor:
         from chainrule.autograd.function import read_into_python  # (it imports this module)
 
         read_into_python("pickling")  # the values, taken into Python
-        state = getattr(self, "__dict__", None)  # a subclass's own attributes
-        return type(self)._from_pickle, (to_numpy(self._array), self._requires_grad, self._name), state
+        return type(self)._from_pickle, (to_numpy(self._array), self._requires_grad, self._name), pickled_state(self)
 
     @classmethod
     def _from_pickle(cls, array, requires_grad, name):
@@ -764,11 +806,41 @@ class Tensor:
         memo[id(self)] = copied
         if type(self) is Tensor and self.grad is not None:  # a Parameter's copy has no grad in PyTorch
             copied.grad = self.grad.__deepcopy__(memo)
-        if getattr(self, "__dict__", None):
+        slots = own_slots(self)
+        if self.__dict__ or slots:
             from copy import deepcopy  # here, not at the top: the rest of this file never copies
 
+            for name, value in slots.items():
+                setattr(copied, name, deepcopy(value, memo))
             copied.__dict__.update(deepcopy(self.__dict__, memo))
         return copied
+
+
+_OBJECTS_GETSTATE = getattr(object, "__getstate__", None)  # (Python 3.11 on)
+
+
+def pickled_state(tensor):
+    """What pickling keeps of ``tensor``'s Python state, as PyTorch's ``_get_obj_state``: what its
+    class's own ``__getstate__`` returns, else its attributes (``__dict__``), paired with the values
+    of a subclass's ``__slots__`` as ``(attributes, slots)`` where it has any; None for neither.
+    Unpickling hands it to the class's ``__setstate__``, or sets the attributes (pickle's rule)."""
+    getstate = getattr(type(tensor), "__getstate__", None)
+    if getstate is not None and getstate is not _OBJECTS_GETSTATE:
+        return tensor.__getstate__()
+    slots = own_slots(tensor)
+    return (tensor.__dict__ or None, slots) if slots else tensor.__dict__ or None
+
+
+def own_slots(tensor):
+    """``{name: value}`` of the ``__slots__`` a subclass of Tensor declares, those set (Tensor's own
+    hold what every tensor holds, made anew by pickling and deepcopy)."""
+    if type(tensor) is Tensor:
+        return {}
+    return {
+        name: getattr(tensor, name)
+        for name in copyreg._slotnames(type(tensor))
+        if name not in Tensor.__slots__ and hasattr(tensor, name)
+    }
 
 
 class Size(tuple):

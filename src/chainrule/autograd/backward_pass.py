@@ -1,6 +1,12 @@
 """``backward`` and ``grad``: the two ways to start the backward pass."""
 import warnings
 
+#: How ``backward`` and ``grad`` hand their call to a Tensor subclass's or a mode's
+#: ``__torch_function__``, as PyTorch's do: ``overrides.hand_over``, which ``overrides.py`` sets
+#: when it is imported (it imports this module, so this one cannot import it; set before the
+#: imports below, which import overrides.py while this module is being made). None: no hand-over.
+hand_over = None
+
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_once
 from chainrule.autograd import function as function_module
@@ -22,6 +28,14 @@ def _as_tuple(values):
             f"'{type(values).__name__}' object is not iterable: pass a tensor or a sequence of tensors (a number as "
             f"a gradient is chainrule.tensor(number))"
         ) from None
+
+
+def _handed_over(function, outputs, inputs, args, kwargs):
+    """(True, the answer) where a tensor among ``outputs`` and ``inputs`` (not the gradients given)
+    or a mode takes ``function(*args, **kwargs)`` over; (False, None) otherwise."""
+    if hand_over is None:
+        return False, None
+    return hand_over(function, (*(outputs or ()), *(inputs or ())), args, kwargs)
 
 
 def _initial_grads(outputs, grad_outputs):
@@ -80,6 +94,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             )
         grad_tensors = grad_variables
     outputs = _as_tuple(tensors)
+    handled, answer = _handed_over(backward, outputs, _as_tuple(inputs), (outputs,), dict(
+        grad_tensors=grad_tensors, retain_graph=retain_graph, create_graph=create_graph, inputs=_as_tuple(inputs)))
+    if handled:
+        return answer
     grads = _initial_grads(outputs, _as_tuple(grad_tensors))
     if retain_graph is None:
         retain_graph = create_graph or _inside_vmap()
@@ -136,6 +154,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     names = list(inputs) if type(inputs) is dict else None
     outputs = _as_tuple(outputs)
     inputs = tuple(inputs.values()) if names is not None else _as_tuple(inputs)
+    handled, results = _handed_over(grad, outputs, inputs, (outputs, inputs), dict(
+        grad_outputs=grad_outputs, retain_graph=retain_graph, create_graph=create_graph, only_inputs=only_inputs,
+        allow_unused=allow_unused, is_grads_batched=is_grads_batched, materialize_grads=materialize_grads))
+    if handled:
+        return dict(zip(names, results)) if names is not None else results
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for tensor in inputs:
@@ -242,3 +265,6 @@ def _require_a_graph(output, position):
             f"element {position} of tensors does not require grad and does not have a grad_fn "
             f"(did you compute it under no_grad(), or forget requires_grad=True on the inputs?)"
         )
+
+
+backward.__module__ = grad.__module__ = "chainrule.autograd"  # public there, as PyTorch's (a __torch_function__ reads it)

@@ -15,6 +15,8 @@ for each one) and as tensors under ``create_graph=True``, where the backward pas
 A gradient whose shape or dtype differs from its input's (the input was broadcast, or cast) is
 summed back and cast here, in one place, so that no operation repeats that work.
 """
+import contextlib
+
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.memory_layout import contiguous_format
@@ -270,6 +272,13 @@ def add_pending(pending, node, output_nr, grad):
         slots[output_nr] = existing + grad
 
 
+#: What the recorded backward of one of chainrule's own operations (``create_graph``) runs inside:
+#: once a Tensor subclass or mode takes calls, ``overrides.py`` makes it the switch that hands none
+#: to ``__torch_function__``, since PyTorch computes its own operations' derivatives in C++, where
+#: no subclass or mode sees them.
+own_recorded_backward = contextlib.nullcontext
+
+
 def call_backward(node, grads, recording=False):
     """Call the Function's ``backward`` with the gradients of its outputs (arrays in a plain
     backward, tensors in a ``recording`` one) and check what it returned.
@@ -287,7 +296,10 @@ def call_backward(node, grads, recording=False):
             for grad, meta in zip(grads, node.output_meta)
         ]
     function = node.function
-    if recording or function.on_arrays:
+    if recording and function.on_arrays:
+        with own_recorded_backward():
+            input_grads = function.backward(node, *grads)
+    elif recording or function.on_arrays:
         input_grads = function.backward(node, *grads)
     else:
         input_grads = function.backward(node, *[as_tensor_value(grad) for grad in grads])
@@ -378,7 +390,7 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
         return grad if grad.dtype == dtype else grad.astype(dtype)
     recording = grad_mode._state.enabled
     if recording:
-        if type(grad) is not Tensor:
+        if not isinstance(grad, Tensor):  # (a subclass's gradient is a tensor already: its __array__ may refuse)
             grad = tensor_from_array(as_array(grad))
         array = grad._array
     else:

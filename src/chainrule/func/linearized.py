@@ -13,6 +13,7 @@ from chainrule.autograd.backward_pass import grad as autograd_grad
 from chainrule.autograd.graph_leaves import reachable_leaves
 from chainrule.autograd.grad_mode import is_grad_enabled, transform_recording
 from chainrule.func.custom_functions import transforming
+from chainrule.overrides import DisableTorchFunctionSubclass
 from chainrule.utils._pytree import tree_flatten as flatten
 from chainrule.utils._pytree import tree_unflatten as unflatten
 from chainrule.tensor import Tensor
@@ -134,7 +135,7 @@ class Linearized:
         differentiable = [leaf for leaf in self.inputs if isinstance(leaf, Tensor)]
         gradients = [None] * len(differentiable)
         if pairs:
-            with transform_recording():
+            with transform_recording(), DisableTorchFunctionSubclass():  # PyTorch's transforms hand no subclass this call
                 outputs, seeds = zip(*pairs)
                 gradients = autograd_grad(outputs, differentiable, seeds, retain_graph=True, create_graph=True, allow_unused=True)
         gradients = iter(

@@ -283,7 +283,7 @@ def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     return _with_attributes(Parameter(data, requires_grad=requires_grad), state)
 
 
-def _rebuild_with_type(rebuild, kind, args, state):
+def rebuild_with_type(rebuild, kind, args, state):
     """``torch._tensor._rebuild_from_type_v2``, how PyTorch writes a tensor with Python attributes
     (``t.note = 7``, a buffer's ``persistent`` mark) or of a subclass: rebuilt by ``rebuild``, made a
     ``kind`` (a subclass the caller allowed), then given the attributes of ``state``."""
@@ -348,7 +348,7 @@ _ALLOWED = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor_v3"): _rebuild_from_bytes,
-    ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_with_type,
+    ("torch._tensor", "_rebuild_from_type_v2"): rebuild_with_type,
     ("torch", "Tensor"): Tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
