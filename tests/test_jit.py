@@ -242,3 +242,22 @@ def test_is_tracing_is_true_while_a_trace_runs_the_function_as_in_pytorch():
             warnings.simplefilter("ignore", DeprecationWarning)
             lib.jit.trace(shifted, lib.ones(2))
         assert seen == [True, True, False] and lib.jit.is_tracing() is False  # the trace, the second trace, the check
+
+
+def test_a_trace_warns_of_tensors_turned_into_python_values_as_pytorchs():
+    cases = {
+        "boolean": lambda x: x * 2 if bool(x.sum() > 0) else x, "number": lambda x: x * x.sum().item(),
+        "float": lambda x: x * float(x.sum()), "integer": lambda x: x * int(x.sum()), "list": lambda x: x * x.tolist()[0],
+        "NumPy array": lambda x: x * x.numpy()[0], "Iterating": lambda x: sum(v for v in x), "len": lambda x: x * len(x),
+        None: lambda x: x[: x.sum().long()].reshape(x.shape[0], 1),
+    }
+    for lib in (torch, chainrule):
+        for kind, function in cases.items():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                lib.jit.trace(function, lib.ones(3), check_trace=False)
+            traced = [str(each.message) for each in caught if each.category is lib.jit.TracerWarning]
+            assert len(traced) == (kind is not None) and all(kind in message for message in traced), (lib.__name__, kind, traced)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert bool(lib.ones(1)) and lib.ones(1).item() == 1.0 and len(lib.ones(2)) == 2  # outside a trace: silent

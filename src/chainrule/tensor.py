@@ -24,6 +24,7 @@ from chainrule.device import device as chainrule_device  # for methods whose par
 from chainrule.memory_layout import keep_copied_layout, strided, strides_are_pytorchs
 from chainrule.backend import MetaArray, as_array, copied_with_memory, ndarray, to_numpy, xp
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry
+from chainrule.tracing import untraceable
 from chainrule.utils.identity_map import IdentityMap
 
 _new_object = object.__new__
@@ -603,6 +604,7 @@ class Tensor:
     def __len__(self):
         if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
+        untraceable("len")
         return self._array.shape[0]
 
     def __iter__(self):
@@ -610,6 +612,7 @@ class Tensor:
         (``UnbindBackward0``) for all the rows of a tensor that requires grad."""
         if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
+        untraceable("iteration")
         return iter(self.unbind(0))
 
     def __reversed__(self):
@@ -635,6 +638,11 @@ class Tensor:
     # ----------------------------------------------------------------- conversions
     def item(self):
         """The value of a one-element tensor as a Python number."""
+        untraceable("number")
+        return self._value()
+
+    def _value(self):
+        """``item()``'s value, for the conversions that warn of their own kind in a trace."""
         if type(self._array) is MetaArray:
             raise RuntimeError("Tensor.item() cannot be called on meta tensors: they have no values")
         if self._array.size != 1:
@@ -648,6 +656,7 @@ class Tensor:
         """The values as nested Python lists of numbers (a number for a 0-d tensor)."""
         if type(self._array) is MetaArray:
             raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+        untraceable("list")
         return self._array.tolist()
 
     def numpy(self, force=False):
@@ -658,6 +667,7 @@ class Tensor:
             raise TypeError("can't convert meta device type tensor to numpy: a meta tensor has no values")
         if self._requires_grad and not force and grad_mode._state.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        untraceable("numpy")
         return to_numpy(self._array)
 
     def __array__(self, dtype=None, copy=None):
@@ -694,9 +704,11 @@ class Tensor:
     def __float__(self):
         if self._requires_grad and grad_mode._state.enabled:
             warn_scalar_of_a_graph()
+        untraceable("float")
         return float(self._only_real_element("double"))
 
     def __int__(self):
+        untraceable("integer")
         return int(self._only_real_element("int64_t"))
 
     def __complex__(self):
@@ -719,7 +731,7 @@ class Tensor:
             raise ValueError(
                 f"only one element tensors can be converted to Python scalars (this one has shape {tuple(self._array.shape)})"
             )
-        return self.item()
+        return self._value()
 
     def __bool__(self):
         if self._array.size == 0:
@@ -729,12 +741,13 @@ class Tensor:
                 f"Boolean value of Tensor with more than one value is ambiguous (shape "
                 f"{tuple(self._array.shape)}); use .any() or .all()"
             )
+        untraceable("bool")
         return bool(self._array.reshape(()).item())
 
     def __index__(self):
         if self._array.dtype.kind not in "iub" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
+        return int(self._value())
 
     def cpu(self, memory_format=None):
         """This tensor itself: chainrule's tensors are on the CPU already."""

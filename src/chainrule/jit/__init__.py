@@ -23,8 +23,9 @@ from typing import Final  # noqa: F401 (torch.jit.Final is typing.Final)
 from chainrule import serialization
 from chainrule.futures import Future
 from chainrule.jit._script import RecursiveScriptModule, ScriptModule, as_loaded, script_module
-from chainrule.jit._trace import TopLevelTracedModule, TracedModule, TracerWarning, is_tracing, run_as_traced, trace_module_of
+from chainrule.jit._trace import TopLevelTracedModule, TracedModule, run_as_traced, trace_module_of
 from chainrule.nn.module import Module
+from chainrule.tracing import TracerWarning, is_tracing
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):

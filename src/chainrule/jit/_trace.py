@@ -9,18 +9,13 @@ default) three or four times more for each set of check inputs (``run_as_traced`
 of that one run, the copy runs the module's Python ``forward`` at every call: control flow is not
 frozen at the example (a branch on ``self.training`` or on a shape follows the call's).
 """
-import contextlib
 import warnings
 
 from chainrule.jit._script import ScriptedCopy, copy_as
 from chainrule.tensor import Tensor
+from chainrule.tracing import TracerWarning, tracing
 from chainrule.testing import assert_close
 from chainrule.testing.comparison import default_tolerances
-
-
-class TracerWarning(Warning):
-    """What ``torch.jit.trace`` warns of where a trace may not generalize: here, where a check run
-    of a traced module gives another output than its Python code (a dropout in training mode)."""
 
 
 class TracedModule(ScriptedCopy):
@@ -50,12 +45,12 @@ def run_as_traced(function, example_inputs, example_kwarg_inputs, check_trace, c
         def call(inputs):
             return function(*_as_arguments(inputs))
         example = example_inputs
-    with _tracing_run():
+    with tracing():
         call(example)
     if not check_trace:
         return
     for inputs in check_inputs or [example]:
-        with _tracing_run():
+        with tracing():
             call(_cloned(inputs))
         if not is_module:
             call(_cloned(inputs))
@@ -71,24 +66,6 @@ def _as_arguments(inputs):
     if isinstance(inputs, (Tensor, dict)):
         return (inputs,)
     return tuple(inputs)
-
-
-_tracing = [False]  # whether a trace's run of the function is running now
-
-
-def is_tracing():
-    """Whether the function runs now to be traced (``torch.jit.is_tracing()``): in a trace's runs of
-    it, not in the checks' runs as Python nor in later calls of the traced module."""
-    return _tracing[0]
-
-
-@contextlib.contextmanager
-def _tracing_run():
-    previous, _tracing[0] = _tracing[0], True
-    try:
-        yield
-    finally:
-        _tracing[0] = previous
 
 
 def _cloned(inputs):
