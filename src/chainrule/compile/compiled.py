@@ -38,7 +38,7 @@ from chainrule.tensor import Tensor
 from chainrule.utils.operation_mode import any_mode_entered
 
 # Methods that read a tensor's values into Python: the values would be frozen into a program.
-_VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__", "__index__", "__repr__")
+_VALUE_READS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__complex__", "__bool__", "__index__", "__repr__")
 # What Python code may branch on besides values: a tensor found before the call is guarded by them
 _METADATA_READS = (
     "shape", "size", "ndim", "dim", "numel", "nelement", "dtype", "__len__", "is_floating_point", "is_contiguous",
