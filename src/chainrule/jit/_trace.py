@@ -16,6 +16,7 @@ from chainrule.tensor import Tensor
 from chainrule.tracing import TracerWarning, tracing
 from chainrule.testing import assert_close
 from chainrule.testing.comparison import default_tolerances
+from chainrule.utils._pytree import tree_leaves, tree_map_only
 
 
 class TracedModule(ScriptedCopy):
@@ -71,16 +72,14 @@ def _as_arguments(inputs):
 def _cloned(inputs):
     """The inputs with each tensor a detached copy (its ``requires_grad`` and gradient kept), as
     PyTorch's checks copy them."""
-    if isinstance(inputs, Tensor):
-        copy = inputs.detach().clone().requires_grad_(inputs.requires_grad)
-        if inputs.grad is not None:
-            copy.grad = _cloned(inputs.grad)
-        return copy
-    if isinstance(inputs, (tuple, list)):
-        return type(inputs)(_cloned(each) for each in inputs)
-    if isinstance(inputs, dict):
-        return {key: _cloned(value) for key, value in inputs.items()}
-    return inputs
+    return tree_map_only(Tensor, _cloned_tensor, inputs)
+
+
+def _cloned_tensor(tensor):
+    copy = tensor.detach().clone().requires_grad_(tensor.requires_grad)
+    if tensor.grad is not None:
+        copy.grad = _cloned_tensor(tensor.grad)
+    return copy
 
 
 def _outputs_agree(traced, python, check_tolerance):
@@ -105,13 +104,7 @@ def _outputs_agree(traced, python, check_tolerance):
 
 def _tensors_in(output):
     """The tensors of an output, in order (a tensor, or a tuple/list/dict holding them)."""
-    if isinstance(output, Tensor):
-        return [output]
-    if isinstance(output, dict):
-        output = list(output.values())
-    if isinstance(output, (tuple, list)):
-        return [tensor for each in output for tensor in _tensors_in(each)]
-    return []
+    return [leaf for leaf in tree_leaves(output) if isinstance(leaf, Tensor)]
 
 
 def trace_module_of(module, example_inputs=None, example_kwarg_inputs=None, check_trace=False, check_inputs=None, check_tolerance=1e-5):

@@ -323,8 +323,12 @@ def bytes_from_text(text, encoding="latin1"):
 #: PyTorch's internal names of layers chainrule has under their public name.
 _LAYER_ALIASES = {"NonDynamicallyQuantizableLinear": "Linear"}
 # Where PyTorch's pickles name what chainrule keeps elsewhere: the class of the torch namespace's C
-# functions (``torch.tanh`` pickles as that class's attribute ``tanh``), and their module.
-_NAMESPACES = {"torch._C._VariableFunctionsClass": "chainrule", "torch._C._VariableFunctions": "chainrule"}
+# functions (``torch.tanh`` pickles as that class's attribute ``tanh``), their module, and the C half
+# of torch.nn.functional.
+_NAMESPACES = {
+    "torch._C._VariableFunctionsClass": "chainrule", "torch._C._VariableFunctions": "chainrule",
+    "torch._C._nn": "chainrule.nn.functional",  # a layer's activation (TransformerEncoderLayer keeps F.relu)
+}
 
 
 def _chainrule_counterpart(module, name):
@@ -409,8 +413,6 @@ class _Restricting:
             layer = getattr(nn, _LAYER_ALIASES.get(name, name), None)
             if isinstance(layer, type):
                 return layer
-        if module in ("torch.nn.functional", "torch._C._nn") and callable(getattr(nn.functional, name, None)):
-            return getattr(nn.functional, name)  # a layer's activation (TransformerEncoderLayer keeps F.relu)
         counterpart = _chainrule_counterpart(module, name) if module.startswith("torch.") else None
         if counterpart is not None:  # a class or function named by reference (SB3's policy.save: th.optim.Adam)
             return counterpart
