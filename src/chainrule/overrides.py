@@ -425,7 +425,7 @@ def _overridable_and_ignored():
             if isinstance(attribute, types.ModuleType) or name == "__weakref__" or getattr(object, name, None) == attribute:
                 continue
             if not callable(attribute) and hasattr(attribute, "__get__"):  # a property, a slot
-                if isinstance(attribute, property) and (not name.startswith("_") or name in _PYTORCHS_PRIVATE_PROPERTIES):
+                if _read_handed_over(name, attribute):
                     overridable[attribute].append(attribute.__get__)
                 else:
                     ignored.add(attribute.__get__)
@@ -736,13 +736,19 @@ class _DispatchingProperty:
 _PYTORCHS_PRIVATE_PROPERTIES = {"_cdata", "_version", "_base", "_grad", "_grad_fn", "_backward_hooks", "_post_accumulate_grad_hooks"}
 
 
+def _read_handed_over(name, attribute):
+    """Whether reading Tensor's attribute ``name`` is handed to ``__torch_function__``: a property,
+    public or one of PyTorch's private ones."""
+    return isinstance(attribute, property) and (not name.startswith("_") or name in _PYTORCHS_PRIVATE_PROPERTIES)
+
+
 def _subclass_defined(cls, **kwargs):
     """``Tensor.__init_subclass__``: a subclass that overrides gets its property reads handed over,
     and arms the methods; one that opts out gets Tensor's properties back from a parent that did."""
     super(Tensor, cls).__init_subclass__(**kwargs)
     overriding = _overrides(cls)
     for name, attribute in vars(Tensor).items():
-        if not isinstance(attribute, property) or name.startswith("_") and name not in _PYTORCHS_PRIVATE_PROPERTIES:
+        if not _read_handed_over(name, attribute):
             continue
         found = next((vars(each)[name] for each in cls.__mro__[1:] if name in vars(each)), None)
         if name in vars(cls) or not (found is attribute or isinstance(found, _DispatchingProperty)):
