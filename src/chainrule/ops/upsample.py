@@ -42,8 +42,9 @@ _NODE_NAMES = {
 # ----------------------------------------------------------------------------- rounding as PyTorch's kernels
 #: PyTorch's CPU kernels are compiled with fused multiply-adds (AVX2, AVX-512) and, for
 #: channels-last images, work on vectors of this many bytes; its baseline build has neither.
-_FUSED = cpu_capability() != "DEFAULT"
-_VECTOR_BYTES = 64 if cpu_capability() == "AVX512" else 32
+_CAPABILITY = cpu_capability()
+_FUSED = _CAPABILITY != "DEFAULT"
+_VECTOR_BYTES = 64 if _CAPABILITY == "AVX512" else 32
 _SPLITTER = 2.0**27 + 1  # Dekker's: splits a float64 into two halves of 26 bits
 
 
