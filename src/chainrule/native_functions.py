@@ -6,6 +6,7 @@
 import warnings
 
 from chainrule.nn import functional as F
+from chainrule.nn import rnn
 from chainrule.ops.reduce import norm
 from chainrule.ops.registry import with_out
 from chainrule.overrides import make_overridable
@@ -131,10 +132,106 @@ def nuclear_norm(input, dim=(-2, -1), keepdim=False):
     return norm(input, "nuc", dim, keepdim)
 
 
+# ----------------------------------------------------------------------------- recurrent networks as functions
+def _grouped_weights(params, has_biases, num_layers, bidirectional, projected, name):
+    """``params`` (PyTorch's flat list: W_ih, W_hh[, b_ih, b_hh][, W_hr] for each layer and
+    direction) as one (W_ih, W_hh, b_ih, b_hh, W_hr) per layer and direction, None where absent."""
+    each = 2 + 2 * bool(has_biases) + bool(projected)
+    groups = num_layers * (2 if bidirectional else 1)
+    if len(params) != each * groups:
+        raise RuntimeError(
+            f"{name}: expected {each * groups} weights ({each} per layer and direction: W_ih, W_hh"
+            f"{', b_ih, b_hh' if has_biases else ''}{', W_hr' if projected else ''}), got {len(params)}"
+        )
+    weights = []
+    for start in range(0, len(params), each):
+        group = list(params[start : start + each])
+        weight_ih, weight_hh = group[:2]
+        bias_ih, bias_hh = group[2:4] if has_biases else (None, None)
+        weights.append((weight_ih, weight_hh, bias_ih, bias_hh, group[-1] if projected else None))
+    return weights
+
+
+def _recurrent(mode, input, second, *rest):
+    """``torch.lstm``/``gru``/``rnn_tanh``/``rnn_relu`` in either of PyTorch's forms: over a padded
+    input, ``(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)``,
+    or over a packed one, ``(data, batch_sizes, hx, params, has_biases, num_layers, dropout, train,
+    bidirectional)``. Returns (output, h_n) and, for LSTM, (output, h_n, c_n)."""
+    packed = isinstance(second, Tensor) and second.ndim == 1 and isinstance(input, Tensor) and input.ndim == 2 and len(rest) == 7
+    if packed:
+        batch_sizes, (hx, params, has_biases, num_layers, dropout, train, bidirectional) = second.tolist(), rest
+        batch_first = False
+    else:
+        hx, (params, has_biases, num_layers, dropout, train, bidirectional, batch_first) = second, rest
+    name = mode.lower()
+    if mode == "LSTM":
+        if len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
+        initial = tuple(hx)
+    else:
+        initial = (hx,)
+    projected = mode == "LSTM" and initial[0].shape[-1] != initial[1].shape[-1]  # h of size proj_size, c of hidden_size
+    weights = _grouped_weights(params, has_biases, num_layers, bidirectional, projected, name)
+    if packed:
+        steps_input = input
+    else:
+        if input.ndim != 3:
+            raise RuntimeError(f"{name}: input must have 3 dimensions (L, N, features), or (N, L, features) with batch_first, got {input.ndim}")
+        steps = input.transpose(0, 1) if batch_first else input
+        batch_sizes = [steps.shape[1]] * steps.shape[0]
+        steps_input = steps.reshape(-1, steps.shape[2])
+    output, final = rnn.run_layers(mode, steps_input, batch_sizes, initial, weights, num_layers, dropout, train, packed)
+    if batch_first and not packed:
+        output = output.transpose(0, 1)
+    return (output, *final)
+
+
+def lstm(input, hx, *args):
+    """An LSTM over a sequence, as ``nn.LSTM`` runs it, from its flat list of weights (see ``_recurrent``)."""
+    return _recurrent("LSTM", input, hx, *args)
+
+
+def gru(input, hx, *args):
+    """A GRU over a sequence, as ``nn.GRU`` runs it, from its flat list of weights (see ``_recurrent``)."""
+    return _recurrent("GRU", input, hx, *args)
+
+
+def rnn_tanh(input, hx, *args):
+    """An Elman RNN with tanh over a sequence, from its flat list of weights (see ``_recurrent``)."""
+    return _recurrent("RNN_TANH", input, hx, *args)
+
+
+def rnn_relu(input, hx, *args):
+    """An Elman RNN with ReLU over a sequence, from its flat list of weights (see ``_recurrent``)."""
+    return _recurrent("RNN_RELU", input, hx, *args)
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step: (h, c) -> (h', c') for input (N, input_size) (see ``nn.LSTMCell``)."""
+    if len(hx) != 2:
+        raise RuntimeError("lstm_cell expects two hidden states")
+    return rnn.step("LSTM", F.linear(input, w_ih, b_ih), tuple(hx), w_hh, b_hh)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step: h -> h' (see ``nn.GRUCell``)."""
+    return rnn.step("GRU", F.linear(input, w_ih, b_ih), (hx,), w_hh, b_hh)[0]
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One step h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (see ``nn.RNNCell``)."""
+    return rnn.step("RNN_TANH", F.linear(input, w_ih, b_ih), (hx,), w_hh, b_hh)[0]
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One step h' = relu(W_ih x + b_ih + W_hh h + b_hh) (see ``nn.RNNCell``)."""
+    return rnn.step("RNN_RELU", F.linear(input, w_ih, b_ih), (hx,), w_hh, b_hh)[0]
+
+
 pixel_shuffle = F.pixel_shuffle
 pixel_unshuffle = F.pixel_unshuffle
 channel_shuffle = native_channel_shuffle = F.channel_shuffle
 bilinear = F.bilinear
 
-__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "norm", "Tensor", "warnings", "make_overridable")]
+__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "rnn", "norm", "Tensor", "warnings", "make_overridable")]
 make_overridable(globals(), __all__, "chainrule")  # __torch_function__ (overrides.py)

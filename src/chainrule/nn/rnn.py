@@ -112,6 +112,65 @@ def _uniform_all_(module, hidden_size):
         init.uniform_(parameter, -bound, bound)
 
 
+# ----------------------------------------------------------------------------- a stack of layers over a sequence
+def run_direction(mode, steps_input, batch_sizes, state, weights, reverse):
+    """Run one cell from ``state`` over the steps, from the last to the first if ``reverse``.
+
+    ``steps_input`` (sum of batch_sizes, features) holds the steps one after the other, step t
+    being its next ``batch_sizes[t]`` rows: the sequences still running at t (all N rows for a
+    padded batch, fewer for a packed one, longest sequences first). A sequence's state changes
+    only at its own steps, so each row of the last state is taken at its sequence's end (its
+    last step, or its first when running in reverse). ``weights`` are (W_ih, W_hh, b_ih, b_hh,
+    W_hr), None where absent. Returns the outputs h_t, one (batch_sizes[t], H_out) tensor per
+    step, and the last state.
+    """
+    weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
+    input_parts = F.linear(steps_input, weight_ih, bias_ih).split(batch_sizes)  # W_ih x + b_ih, all steps at once
+    order = range(len(input_parts) - 1, -1, -1) if reverse else range(len(input_parts))
+    outputs = [None] * len(input_parts)
+    batch = state[0].shape[0]
+    for time in order:
+        running = batch_sizes[time]
+        if running == batch:
+            state = step(mode, input_parts[time], state, weight_hh, bias_hh, weight_hr)
+            outputs[time] = state[0]
+        else:
+            running_state = tuple(part[:running] for part in state)
+            new_state = step(mode, input_parts[time], running_state, weight_hh, bias_hh, weight_hr)
+            outputs[time] = new_state[0]
+            state = tuple(cat([new, part[running:]]) for new, part in zip(new_state, state))
+    return outputs, state
+
+
+def run_layers(mode, steps_input, batch_sizes, initial, weights, num_layers, dropout, train, packed):
+    """A stack of ``num_layers`` recurrent layers over a sequence (what ``torch.lstm`` computes).
+
+    ``steps_input`` (sum of batch_sizes, input_size) holds the steps one after the other (see
+    ``run_direction``); ``initial`` is the state, a tuple of (num_layers · D, N, size) tensors;
+    ``weights`` one (W_ih, W_hh, b_ih, b_hh, W_hr) per layer and direction, each layer's forward
+    direction first (D = 2 for a bidirectional network, else 1). Each layer reads the previous
+    one's outputs (both directions concatenated), through dropout with probability ``dropout``
+    between layers when ``train``. Returns the last layer's outputs, (sum of batch_sizes, D · H_out)
+    when ``packed``, else (L, N, D · H_out), and the last states, stacked as ``initial``.
+    """
+    directions = len(weights) // num_layers
+    last_states = []
+    for layer in range(num_layers):
+        direction_outputs = []
+        for direction in range(directions):
+            row = layer * directions + direction
+            state = tuple(part[row] for part in initial)
+            outputs, last = run_direction(mode, steps_input, batch_sizes, state, weights[row], direction == 1)
+            # a padded batch's steps are stacked to (L, N, H_out), as PyTorch's (its output is a StackBackward0)
+            direction_outputs.append(cat(outputs) if packed else stack(outputs))
+            last_states.append(last)
+        layer_output = cat(direction_outputs, -1) if directions > 1 else direction_outputs[0]
+        if dropout and train and layer < num_layers - 1:
+            layer_output = F.dropout(layer_output, dropout, training=True)
+        steps_input = layer_output if packed else layer_output.reshape(-1, layer_output.shape[-1])
+    return (steps_input if packed else layer_output), tuple(stack(parts) for parts in zip(*last_states))
+
+
 # ----------------------------------------------------------------------------- whole sequences
 class RNNBase(Module):
     """What RNN, LSTM and GRU share: the parameters of every layer and direction, the checks, and
@@ -238,33 +297,6 @@ class RNNBase(Module):
                 raise RuntimeError(f"Expected {which} size {expected}, got {list(part.shape)}")
         return parts
 
-    def _run_direction(self, steps_input, batch_sizes, state, weights, reverse):
-        """Run one cell from ``state`` over the steps, from the last to the first if ``reverse``.
-
-        ``steps_input`` (sum of batch_sizes, features) holds the steps one after the other, step t
-        being its next ``batch_sizes[t]`` rows: the sequences still running at t (all N rows for a
-        padded batch, fewer for a packed one, longest sequences first). A sequence's state changes
-        only at its own steps, so each row of the last state is taken at its sequence's end (its
-        last step, or its first when running in reverse). Returns the outputs h_t, one
-        (batch_sizes[t], H_out) tensor per step, and the last state.
-        """
-        weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
-        input_parts = F.linear(steps_input, weight_ih, bias_ih).split(batch_sizes)  # W_ih x + b_ih, all steps at once
-        order = range(len(input_parts) - 1, -1, -1) if reverse else range(len(input_parts))
-        outputs = [None] * len(input_parts)
-        batch = state[0].shape[0]
-        for time in order:
-            running = batch_sizes[time]
-            if running == batch:
-                state = step(self.mode, input_parts[time], state, weight_hh, bias_hh, weight_hr)
-                outputs[time] = state[0]
-            else:
-                running_state = tuple(part[:running] for part in state)
-                new_state = step(self.mode, input_parts[time], running_state, weight_hh, bias_hh, weight_hr)
-                outputs[time] = new_state[0]
-                state = tuple(cat([new, part[running:]]) for new, part in zip(new_state, state))
-        return outputs, state
-
     def forward(self, input, hx=None):
         """``input`` a padded tensor (see the class docstring) or a PackedSequence; a packed input
         gives a PackedSequence output, and h_n holds each sequence's state at its true length."""
@@ -292,27 +324,13 @@ class RNNBase(Module):
                 raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             batch_sizes = [batch] * length
             steps_input = input.reshape(length * batch, input.shape[2])
-        last_states = []
-        for layer in range(self.num_layers):
-            direction_outputs = []
-            for direction, suffix in enumerate(self._direction_suffixes()):
-                row = layer * len(self._direction_suffixes()) + direction
-                state = tuple(part[row] for part in initial)
-                outputs, last = self._run_direction(steps_input, batch_sizes, state, self._weights(layer, suffix), direction == 1)
-                # a padded batch's steps are stacked to (L, N, H_out), as PyTorch's (its output is a StackBackward0)
-                direction_outputs.append(cat(outputs) if packed else stack(outputs))
-                last_states.append(last)
-            layer_output = cat(direction_outputs, -1) if len(direction_outputs) > 1 else direction_outputs[0]
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_output = F.dropout(layer_output, self.dropout, training=True)
-            steps_input = layer_output if packed else layer_output.reshape(-1, layer_output.shape[-1])
-        final = tuple(stack(parts) for parts in zip(*last_states))
+        weights = [self._weights(layer, suffix) for layer in range(self.num_layers) for suffix in self._direction_suffixes()]
+        output, final = run_layers(self.mode, steps_input, batch_sizes, initial, weights, self.num_layers, self.dropout, self.training, packed)
         if packed:
             if unsorted_indices is not None:
                 final = tuple(part.index_select(1, unsorted_indices) for part in final)
-            output = PackedSequence(steps_input, tensor_from_array(as_array(batch_sizes, dtypes.int64)), sorted_indices, unsorted_indices)
+            output = PackedSequence(output, tensor_from_array(as_array(batch_sizes, dtypes.int64)), sorted_indices, unsorted_indices)
         else:
-            output = layer_output
             if self.batch_first:  # ATen's RNN and GRU transpose in place (TransposeBackward1), its fused LSTM does not
                 transposing = Transpose if self.mode == "LSTM" else Transpose.shown_as(Transpose.in_place_node_name)
                 output = transposing.apply(output, (1, 0, 2))
