@@ -153,3 +153,45 @@ def test_a_compiled_step_under_autocast_computes_as_eager(region_inside):
     eager = _autocast_training(False, region_inside, flags)
     assert compiled == eager
     assert [dtype for _, dtype, _ in eager[0]] == ["chainrule.float16"] * 2 + ["chainrule.float32", "chainrule.float16"] + ["chainrule.float32"] * 2
+
+
+@pytest.mark.parametrize("device_name, device_type", [("cpu", "cpu"), ("xla", "xla")])
+def test_device_named_autocast_functions_are_the_general_ones_with_pytorchs_deprecation(device_name, device_type):
+    """``torch.set_autocast_cpu_enabled(True)`` and friends (older code, Lightning 1.x): the general
+    functions for that device, each with PyTorch's DeprecationWarning naming the general form."""
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            before_enabled, before_dtype = lib.is_autocast_enabled(device_type), lib.get_autocast_dtype(device_type)
+            getattr(lib, f"set_autocast_{device_name}_enabled")(True)
+            getattr(lib, f"set_autocast_{device_name}_dtype")(lib.float16)
+            try:
+                assert getattr(lib, f"is_autocast_{device_name}_enabled")() is True
+                assert lib.is_autocast_enabled(device_type) is True
+                assert getattr(lib, f"get_autocast_{device_name}_dtype")() == lib.float16 == lib.get_autocast_dtype(device_type)
+            finally:
+                lib.set_autocast_enabled(device_type, before_enabled)
+                lib.set_autocast_dtype(device_type, before_dtype)
+        messages = [str(warning.message) for warning in caught if warning.category is DeprecationWarning]
+        assert len(messages) == 4, (lib.__name__, messages)
+        assert messages[0].startswith(  # (PyTorch's adds where in its C++ it was triggered)
+            f"torch.set_autocast_{device_name}_enabled(enabled) is deprecated. Please use "
+            f"torch.set_autocast_enabled('{device_type}', enabled) instead."
+        )
+
+
+def test_device_named_autocast_functions_are_the_ones_pytorch_has():
+    named = {name for name in dir(torch) if name.startswith(("is_autocast_", "set_autocast_", "get_autocast_"))}
+    assert named <= set(dir(chainrule)), sorted(named - set(dir(chainrule)))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert chainrule.get_autocast_gpu_dtype() == chainrule.float16 and torch.get_autocast_gpu_dtype() == torch.float16
+    assert not hasattr(chainrule, "set_autocast_gpu_enabled")
+
+
+def test_out_of_memory_errors_are_named_as_in_pytorch():
+    """``except torch.OutOfMemoryError`` / ``torch.cuda.OutOfMemoryError`` (retry with a smaller batch)."""
+    for lib in (chainrule, torch):
+        assert lib.cuda.OutOfMemoryError is lib.OutOfMemoryError
+        assert issubclass(lib.OutOfMemoryError, RuntimeError) and issubclass(lib.AcceleratorError, RuntimeError)
+        assert lib.OutOfMemoryError.__name__ == "OutOfMemoryError"

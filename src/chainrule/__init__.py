@@ -177,6 +177,7 @@ from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps, onnx  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps, torch.onnx: CPU stand-ins
 from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast
 from chainrule.jit import ScriptModule  # noqa: E402  torch.ScriptModule (Lightning annotates with it)
+from chainrule.amp import autocast_mode as _autocast_mode  # noqa: E402
 from chainrule.amp.autocast_mode import (  # noqa: E402  torch.is_autocast_enabled...: autocast's state
     autocast_decrement_nesting,
     autocast_increment_nesting,
@@ -188,6 +189,8 @@ from chainrule.amp.autocast_mode import (  # noqa: E402  torch.is_autocast_enabl
     set_autocast_dtype,
     set_autocast_enabled,
 )
+globals().update(_autocast_mode.DEVICE_NAMED_FORMS)  # torch.is_autocast_cpu_enabled()...: deprecated, with PyTorch's warning
+from chainrule.accelerator import AcceleratorError, OutOfMemoryError  # noqa: E402  except torch.OutOfMemoryError
 from chainrule import version  # noqa: E402  torch.version
 from chainrule import _C, overrides  # noqa: E402  torch.overrides: the __torch_function__ protocol; torch._C's names for it
 from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order

@@ -20,3 +20,14 @@ def current_accelerator(check_available=False):
 
 def synchronize(device=None):
     """Nothing runs asynchronously on NumPy: nothing to wait for."""
+
+
+class AcceleratorError(RuntimeError):
+    """``torch.AcceleratorError``: what a failing accelerator raises. Never raised here (there is
+    none), named so that ``except torch.AcceleratorError`` clauses run."""
+
+
+class OutOfMemoryError(RuntimeError):
+    """``torch.OutOfMemoryError`` (also ``torch.cuda.OutOfMemoryError``): an accelerator's memory ran
+    out. chainrule computes in the CPU's memory, where NumPy raises MemoryError instead; the name
+    is here for code that catches it to retry with a smaller batch."""

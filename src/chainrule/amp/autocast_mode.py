@@ -206,6 +206,44 @@ def set_autocast_dtype(device_type, dtype):
     _follow_state()
 
 
+def _deprecated_form(name, function, device_type, instead, parameters):
+    """One of PyTorch's older autocast functions that name their device, ``name``
+    (``torch.is_autocast_cpu_enabled()``): ``function`` for ``device_type``, with PyTorch's
+    DeprecationWarning naming the general form ``instead``."""
+    listed = ", ".join(parameters)
+    message = (
+        f"torch.{name}({listed}) is deprecated. Please use torch.{instead}('{device_type}'{', ' * bool(parameters)}{listed}) instead."
+    )
+
+    def deprecated(*args):
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return function(device_type, *args)
+
+    deprecated.__name__ = deprecated.__qualname__ = name
+    return deprecated
+
+
+def _device_named_forms():
+    """``{name: function}`` of the device-named forms (``set_autocast_cpu_dtype``,
+    ``get_autocast_gpu_dtype``...), each the general function for that device."""
+    general = {
+        "is_autocast_{}_enabled": (is_autocast_enabled, "is_autocast_enabled", ()),
+        "set_autocast_{}_enabled": (set_autocast_enabled, "set_autocast_enabled", ("enabled",)),
+        "get_autocast_{}_dtype": (get_autocast_dtype, "get_autocast_dtype", ()),
+        "set_autocast_{}_dtype": (set_autocast_dtype, "set_autocast_dtype", ("dtype",)),
+    }
+    forms = {}
+    for device_name, device_type in (("cpu", "cpu"), ("gpu", "cuda"), ("xla", "xla"), ("ipu", "ipu")):
+        for pattern, (function, instead, parameters) in general.items():
+            name = pattern.format(device_name)
+            if device_name != "gpu" or "dtype" in name:  # (CUDA's flag is the default device's: is_autocast_enabled())
+                forms[name] = _deprecated_form(name, function, device_type, instead, parameters)
+    return forms
+
+
+DEVICE_NAMED_FORMS = _device_named_forms()
+
+
 def is_autocast_cache_enabled():
     """Whether regions keep one cast of each parameter (PyTorch's weight cache); True by default."""
     return _state.cache_enabled

@@ -14,6 +14,7 @@ from chainrule.cuda import amp, graphs
 from chainrule.cuda.graphs import CUDAGraph, is_current_stream_capturing
 from chainrule.cuda.streams import Event, Stream, stream
 from chainrule.legacy_types import CUDA_LEGACY_TYPES
+from chainrule.accelerator import OutOfMemoryError  # torch.cuda.OutOfMemoryError is torch.OutOfMemoryError
 
 FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = CUDA_LEGACY_TYPES
 
