@@ -123,7 +123,16 @@ from chainrule import sampling_algorithms
 from chainrule.random import drawn
 from chainrule.ops.operands import broadcast_failure, common_dtype
 from chainrule.tensor import Tensor, tensor_from_array
+from chainrule.overrides import handle_torch_function, has_torch_function, has_torch_function_unary, has_torch_function_variadic  # noqa: F401
 from chainrule.overrides import make_overridable
+# PyTorch's private names that library code imports from nn.functional (attention and losses
+# written after PyTorch's): see functional_internals.py
+import chainrule._VF as _VF  # noqa: E402,F401
+from chainrule.nn import _reduction as _Reduction  # noqa: F401
+from chainrule.nn.functional_internals import (  # noqa: F401
+    _canonical_mask, _check_key_padding_mask, _get_softmax_dim, _in_projection, _in_projection_packed, _none_or_dtype,
+    _verify_batch_size, _verify_spatial_size,
+)
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -1340,7 +1349,7 @@ def scaled_dot_product_attention(
     return output
 
 
-def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     """True for batched (L, N, E) inputs, False for unbatched (L, E) ones; checks that the masks
     have the matching number of dimensions, as PyTorch's _mha_shape_check."""
     if query.ndim not in (2, 3):
@@ -1445,7 +1454,7 @@ def multi_head_attention_forward(
     (N · num_heads, L, S), bool (True: masked out) or float (added to the scores). ``is_causal`` is a
     hint that ``attn_mask`` is the causal mask.
     """
-    batched = _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads)
+    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
