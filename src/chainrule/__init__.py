@@ -214,7 +214,7 @@ from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.Float
 
 Storage = FloatStorage  # torch.Storage: PyTorch's name of the default legacy storage type, FloatStorage itself
 from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
-from chainrule.control_flow import cond  # noqa: E402  torch.cond
+from chainrule.control_flow import cond, while_loop  # noqa: E402  torch.cond, torch.while_loop
 from chainrule.streams import Event, Stream  # noqa: E402  torch.Stream, torch.Event: the CPU's
 from chainrule.symbolic import (  # noqa: E402  torch.SymInt, torch.sym_max...: sizes are plain numbers here
     SymBool,
