@@ -695,7 +695,8 @@ def _arm():
     """The first Tensor subclass overriding anything was defined: every Tensor method now looks at
     its arguments (``plain.add(sub)`` is the subclass's to answer, as ``sub.add(plain)``), and the
     engine's recorded backward of chainrule's own operations hands nothing over, as PyTorch's C++."""
-    global _armed
+    global _armed, _armed_for_good
+    _armed_for_good = True
     if _armed:
         return
     _armed = True
@@ -703,6 +704,32 @@ def _arm():
     for name, attribute in list(vars(Tensor).items()):
         if _is_dispatched(name, attribute) and not getattr(attribute, "_overridable", False):
             setattr(Tensor, name, tensor_method(name, attribute))
+
+
+_armed_for_good = False
+
+
+@contextlib.contextmanager
+def armed_while():
+    """Functions and Tensor methods look at their arguments first inside the block, and go back to
+    running first outside it (unless something armed them for good meanwhile): fx's tracer, whose
+    Proxies must reach ``__torch_function__`` before any operation reads them."""
+    global _armed, _armed_for_good
+    if _armed:
+        yield
+        return
+    methods = dict(vars(Tensor))
+    _arm()
+    _armed_for_good = False
+    try:
+        yield
+    finally:
+        if not _armed_for_good:
+            _armed = False
+            engine.own_recorded_backward = contextlib.nullcontext
+            for name, attribute in methods.items():
+                if vars(Tensor).get(name) is not attribute:
+                    setattr(Tensor, name, attribute)
 
 
 class _DispatchingProperty:

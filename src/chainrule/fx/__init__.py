@@ -1,42 +1,26 @@
-"""``chainrule.fx``, as ``torch.fx``: so far its ``wrap``, which model code calls at import time, and
-the name of ``GraphModule``, which code annotates with (Lightning's ``to_tensorrt``).
+"""``chainrule.fx``, as ``torch.fx``: a module's computation captured as a graph of operations.
 
-Libraries mark the functions a symbolic tracer should record as one call, not trace through, with
-``@torch.fx.wrap`` at the top level of their modules (timm's attention and position embeddings do
-on import). chainrule has no symbolic tracer (``chainrule.compile`` records a step as it runs): the
-registry is kept, as PyTorch keeps it, for a tracer to read.
+``symbolic_trace(model)`` runs ``forward`` once on stand-in values (Proxies) and records each
+operation as a node: inputs (``placeholder``), parameters (``get_attr``), layers (``call_module``),
+functions and operators (``call_function``), methods (``call_method``) and the result (``output``).
+The GraphModule it returns runs the code generated from that graph::
+
+    traced = chainrule.fx.symbolic_trace(model)
+    print(traced.graph)      # the nodes, one per line
+    print(traced.code)       # the same program as Python
+    traced(x)                # computes what model(x) computes
+
+A graph can be changed (``graph.inserting_after(node)``, ``node.replace_all_uses_with``,
+``graph.erase_node``) and its module recompiled; ``Interpreter`` runs it node by node and
+``passes.shape_prop.ShapeProp`` records each node's shape. Python control flow that depends on a
+traced value (``if x.sum() > 0:``) cannot be recorded: TraceError (pass ``concrete_args`` to fix
+such inputs). Libraries mark their own functions as single nodes with ``@wrap``.
 """
-import inspect
+from chainrule.fx.graph import Graph
+from chainrule.fx.graph_module import GraphModule
+from chainrule.fx.interpreter import Interpreter, Transformer
+from chainrule.fx.node import Node, map_arg
+from chainrule.fx.proxy import Proxy
+from chainrule.fx.tracer import Tracer, symbolic_trace, wrap, wrapped_functions  # noqa: F401
 
-from chainrule.nn.module import Module
-
-__all__ = ["GraphModule", "wrap"]
-
-#: ``{(id of a module's globals, function name): those globals}``: the functions ``wrap`` registered.
-wrapped_functions = {}
-
-
-def wrap(fn_or_name):
-    """Register the global function ``fn_or_name`` (or the name of one) of the calling module as a
-    leaf of symbolic tracing, and return it unchanged. Called, as in PyTorch, at a module's top
-    level only (as a decorator or a statement)."""
-    if not callable(fn_or_name) and not isinstance(fn_or_name, str):
-        raise RuntimeError("Unsupported type for global function! Must be either a callable or string name")
-    name = fn_or_name if isinstance(fn_or_name, str) else fn_or_name.__name__
-    caller = inspect.currentframe().f_back
-    if caller.f_code.co_name != "<module>":
-        raise NotImplementedError("wrap must be called at the top level of a module")
-    wrapped_functions[(id(caller.f_globals), name)] = caller.f_globals
-    return fn_or_name
-
-
-class GraphModule(Module):
-    """``torch.fx.GraphModule``, a module made of a traced graph: chainrule has no symbolic
-    tracer, so none is made (no module is one); the name is there for annotations and
-    ``isinstance`` checks."""
-
-    def __init__(self, root, graph, class_name="GraphModule"):
-        raise NotImplementedError(
-            "torch.fx.GraphModule: chainrule has no symbolic tracer, so it has no fx graphs to run; call the "
-            "module itself (chainrule.compile(module) records and replays its computation)"
-        )
+__all__ = ["Graph", "GraphModule", "Interpreter", "Node", "Proxy", "Tracer", "Transformer", "map_arg", "symbolic_trace", "wrap"]
