@@ -227,3 +227,44 @@ def test_tracing_leaves_the_eager_fast_path_as_it_found_it():
     before, method = overrides._armed, chainrule.Tensor.add
     _traced(chainrule)
     assert overrides._armed is before and chainrule.Tensor.add is method
+
+
+def _conv_bn_model(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(64, 5), nn.BatchNorm1d(5), nn.Dropout(0.5)
+    ).eval()
+    for module in model.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+    return model
+
+
+def test_fuse_folds_batch_norms_and_remove_dropout_drops_dropout_as_pytorch():
+    import torch.fx.experimental.optimization as theirs
+
+    import chainrule.fx.experimental.optimization as ours
+
+    results = []
+    for lib, optimization in ((chainrule, ours), (torch, theirs)):
+        model = _conv_bn_model(lib)
+        fused, without_dropout = optimization.fuse(model), optimization.remove_dropout(model)
+        x = lib.randn(2, 3, 6, 6)
+        expected = model(x)
+        assert lib.allclose(fused(x), expected, atol=1e-5) and lib.equal(without_dropout(x), expected)
+        assert isinstance(model[1], lib.nn.BatchNorm2d)  # the model itself is left as it was
+        results.append((_as_torch_text(fused.code), _as_torch_text(without_dropout.code), [type(m).__name__ for m in fused.modules()]))
+    assert results[0] == results[1]
+    assert results[0][2] == ["GraphModule", "Conv2d", "ReLU", "Flatten", "Linear", "Dropout"]
+
+
+def test_a_deep_copy_of_a_graph_is_a_graph_of_its_own():
+    _, traced = _traced(chainrule)
+    copied = copy.deepcopy(traced.graph)
+    assert [node.name for node in copied.nodes] == [node.name for node in traced.graph.nodes]
+    assert not set(copied.nodes) & set(traced.graph.nodes)
+    with copied.inserting_before(None):
+        copied.placeholder("extra")
+    assert len(copied.nodes) == len(traced.graph.nodes) + 1 and all(node.graph is copied for node in copied.nodes)

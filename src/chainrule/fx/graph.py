@@ -95,6 +95,15 @@ class Graph:
             value_remap[node] = self.node_copy(node, value_remap.__getitem__)
         return None
 
+    def __deepcopy__(self, memo):
+        """A new graph of copies of the nodes (names kept)."""
+        copy = Graph()
+        memo[id(self)] = copy
+        remap = {}
+        for node in self._nodes:
+            remap[node] = copy.node_copy(node, remap.__getitem__)
+        return copy
+
     def erase_node(self, node):
         """Remove ``node``, which no node may read any more."""
         if node.users:

@@ -18,6 +18,7 @@ class Interpreter:
     def __init__(self, module, garbage_collect_values=True, graph=None):
         self.module = module
         self.graph = graph if graph is not None else module.graph
+        self.submodules = dict(module.named_modules())
         self.garbage_collect_values = garbage_collect_values
         self.env = {}
         self.last_uses = {}  # node -> the values no later node reads
