@@ -268,3 +268,39 @@ def test_a_deep_copy_of_a_graph_is_a_graph_of_its_own():
     with copied.inserting_before(None):
         copied.placeholder("extra")
     assert len(copied.nodes) == len(traced.graph.nodes) + 1 and all(node.graph is copied for node in copied.nodes)
+
+
+def test_unpacking_a_proxy_into_names_traces_as_pytorch_and_other_iteration_is_an_error():
+    code = '''
+import {lib} as torch
+
+
+class Attention(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qkv = torch.nn.Linear(8, 24)
+
+    def forward(self, x):
+        b, n, c = x.shape
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        return ((q @ k.transpose(-2, -1)).softmax(-1) @ v).reshape(b, n * c)
+
+
+class Iterating(torch.nn.Module):
+    def forward(self, x):
+        return [row for row in x]
+'''
+    results = []
+    for lib in (chainrule, torch):
+        namespace = {}
+        exec(compile(code.format(lib=lib.__name__), f"unpacking_{lib.__name__}.py", "exec"), namespace)
+        lib.manual_seed(0)
+        model = namespace["Attention"]()
+        traced = lib.fx.symbolic_trace(model)
+        x = lib.randn(2, 3, 8)
+        assert lib.equal(traced(x), model(x))
+        with pytest.raises(lib.fx.proxy.TraceError, match="Proxy object cannot be iterated"):
+            lib.fx.symbolic_trace(namespace["Iterating"]())
+        results.append(_as_torch_text(traced.code))
+    assert results[0] == results[1]
+    assert "getitem_5 = chunk[2];  chunk = None" in results[0]

@@ -7,7 +7,10 @@ a method (``x.sum(dim=1)``) a ``call_method`` node, an attribute (``x.shape``) a
 each gives a new Proxy for its result. Using a Proxy's value in Python control flow (``if x.sum() > 0``,
 ``for row in x``, ``len(x)``) cannot be recorded: TraceError, as in torch.fx.
 """
+import bisect
 import builtins
+import dis
+import inspect
 import operator
 
 from chainrule.fx.node import Node, map_aggregate
@@ -64,6 +67,15 @@ class Proxy:
         return self.tracer.create_proxy("call_method", "__call__", (self, *args), kwargs)
 
     def __iter__(self):
+        """Unpacking into names (``q, k, v = x.chunk(3, -1)``, ``n, c, h, w = x.shape``) gives that
+        many items, ``proxy[0]``, ``proxy[1]``...: the caller's next instruction says how many. Any
+        other iteration depends on a value the trace does not have: TraceError."""
+        caller = inspect.currentframe().f_back
+        instructions = list(dis.get_instructions(caller.f_code))
+        offsets = [instruction.offset for instruction in instructions]
+        here = bisect.bisect_left(offsets, caller.f_lasti)
+        if here < len(instructions) and instructions[here].opname == "UNPACK_SEQUENCE":
+            return iter([self[position] for position in range(instructions[here].argval)])
         raise TraceError("Proxy object cannot be iterated. This can be attempted when the Proxy is used in a loop or as a *args or **kwargs function argument. See the torch.fx docs on pytorch.org for a more detailed explanation of what types of control flow can be traced, and check out the Proxy docstring for help troubleshooting Proxy iteration errors")
 
     def __bool__(self):
