@@ -65,6 +65,78 @@ def test_tutorial_numpy_sin_values_and_gradients(lib):
 
 
 @LIBS
+def test_a_list_of_ints_argument_is_one_argument_and_a_tensor_list_gets_a_list_of_gradients(lib):
+    """The custom operators tutorial's crop(pic, box: Sequence[int]) called with the box as a list
+    (opcheck's examples): its backward returns None for the box, which stays one argument; a
+    Tensor[] argument's gradient is a list, one per tensor."""
+    Tensor = lib.Tensor
+
+    @lib.library.custom_op(fresh(lib, "crop"), mutates_args=())
+    def crop(pic: Tensor, box: typing.Sequence[int]) -> Tensor:
+        x0, y0, x1, y1 = box
+        return pic[:, y0:y1, x0:x1].clone()
+
+    @crop.register_fake
+    def _(pic, box):
+        x0, y0, x1, y1 = box
+        return pic.new_empty(pic.shape[0], y1 - y0, x1 - x0)
+
+    def setup_context(ctx, inputs, output):
+        ctx.pic_shape, ctx.box = inputs[0].shape, inputs[1]
+
+    def backward(ctx, grad_output):
+        x0, y0, x1, y1 = ctx.box
+        grad_input = grad_output.new_zeros(ctx.pic_shape)
+        grad_input[:, y0:y1, x0:x1] = grad_output
+        return grad_input, None
+
+    crop.register_autograd(backward, setup_context=setup_context)
+    pic = lib.ones(2, 5, 5, requires_grad=True)
+    crop(pic, [1, 0, 4, 2]).sum().backward()
+    assert pic.grad.sum().item() == 12.0 and pic.grad[0, 0, 1:4].tolist() == [1.0, 1.0, 1.0]
+    assert lib.library.opcheck(crop, [lib.randn(3, 6, 6, requires_grad=True), [1, 0, 4, 2]])["test_aot_dispatch_dynamic"] == "SUCCESS"
+
+    @lib.library.custom_op(fresh(lib, "first_of"), mutates_args=())
+    def first_of(x: Tensor, others: typing.List[Tensor]) -> Tensor:
+        return x * 2
+
+    first_of.register_autograd(lambda ctx, grad: (grad * 2, [None, None]), setup_context=lambda ctx, inputs, output: None)
+    x = lib.ones(2, requires_grad=True)
+    first_of(x, [lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)]).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_a_compiled_function_calls_a_custom_operator_without_looking_inside():
+    """The custom operators tutorial: a custom operator whose kernel computes in NumPy runs under
+    ``compile(fullgraph=True)`` (PyTorch's compile does not trace into it; chainrule's records it as
+    one call), with or without gradients; ``setup_context`` runs only where autograd records."""
+    results = []
+    for lib in (torch, chainrule):
+        setups = []
+        Tensor = lib.Tensor
+
+        @lib.library.custom_op(fresh(lib, "numpy_tanh"), mutates_args=())
+        def numpy_tanh(x: Tensor) -> Tensor:
+            return lib.from_numpy(np.tanh(x.detach().numpy()))
+
+        numpy_tanh.register_fake(lambda x: lib.empty_like(x))
+        numpy_tanh.register_autograd(lambda ctx, grad: grad * (1 - ctx.y * ctx.y), setup_context=lambda ctx, inputs, output: setattr(ctx, "y", output))
+        compiled = lib.compile(lambda x: numpy_tanh(x) * 2, fullgraph=True, backend="eager")
+        values = [compiled(lib.tensor([0.5, -1.0, 2.0])).tolist() for _ in range(2)]
+        values.append(compiled(lib.tensor([1.0, 0.0, -0.25])).tolist())
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        for _ in range(2):
+            compiled(x).sum().backward()
+        numpy_tanh.register_autograd(lambda ctx, grad: grad, setup_context=lambda ctx, inputs, output: setups.append(1))
+        numpy_tanh(lib.ones(2)), numpy_tanh(lib.ones(2, requires_grad=True))
+        with lib.no_grad():
+            numpy_tanh(lib.ones(2, requires_grad=True))
+        results.append((np.round(values, 6).tolist(), np.round(x.grad.numpy(), 6).tolist(), len(setups)))
+    assert results[1] == results[0]
+    assert results[1][2] == 1  # only where autograd records the call
+
+
+@LIBS
 def test_backward_without_formula_raises_as_pytorch(lib):
     op = numpy_sin_op(lib, with_autograd=False)
     y = op(lib.ones(2, requires_grad=True))

@@ -253,3 +253,35 @@ def test_a_custom_jvp_gets_none_for_an_integer_input_as_pytorchs():
             out = Pair.apply(forward_ad.make_dual(lib.tensor(2.0), lib.tensor(1.0)), lib.tensor(3))
             assert forward_ad.unpack_dual(out[0]).tangent.item() == 3.0
         assert seen == [None]
+
+
+def test_a_custom_jvp_gets_none_for_a_float_input_without_tangent_after_set_materialize_grads_false():
+    """The extending notes: forward-mode tangents respect ``set_materialize_grads``; with it False a
+    floating input that carries no tangent gets None in ``jvp``, not zeros."""
+    results = []
+    for lib in (torch, chainrule):
+        seen = []
+
+        class Add(lib.autograd.Function):
+            @staticmethod
+            def forward(x, y):
+                return x + y
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.set_materialize_grads(inputs[0].numel() > 2)  # False for the small inputs below
+
+            @staticmethod
+            def jvp(ctx, x_t, y_t):
+                seen.append((x_t is None, y_t is None))
+                return x_t if y_t is None else y_t if x_t is None else x_t + y_t
+
+        forward_ad = lib.autograd.forward_ad
+        x, y = lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])
+        with forward_ad.dual_level():
+            first = forward_ad.unpack_dual(Add.apply(forward_ad.make_dual(x, lib.ones(2)), y)).tangent.tolist()
+            second = forward_ad.unpack_dual(Add.apply(x, forward_ad.make_dual(y, lib.ones(2) * 2))).tangent.tolist()
+            Add.apply(forward_ad.make_dual(lib.ones(3), lib.ones(3)), lib.ones(3))  # materialized: zeros
+        results.append((seen, first, second))
+    assert results[1] == results[0]
+    assert results[1][0] == [(False, True), (True, False), (False, False)]

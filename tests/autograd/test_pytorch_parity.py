@@ -305,6 +305,68 @@ def test_once_differentiable_refuses_double_backward():
     same_in_both(run)
 
 
+def boxed_function(lib):
+    """A Function with two outputs whose backward gets its gradients as one list (boxed_grads_call)
+    and empties it as it goes, as PyTorch's extending notes' QKV projection does."""
+
+    class TwoScales(lib.autograd.Function):
+        boxed_grads_call = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, grads):
+            ctx.kinds = (type(grads).__name__, len(grads))
+            first, grads[0] = grads[0], None
+            return first * 2 + grads[1] * 3
+
+    return TwoScales
+
+
+def test_boxed_grads_call_gives_backward_one_list():
+    def run(lib):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        a, b = boxed_function(lib).apply(x)
+        (a.sum() + 2 * b.sum()).backward()
+        called = a.grad_fn.apply(lib.ones(2), lib.ones(2))  # calling the node boxes the gradients too
+        a, b = boxed_function(lib).apply(x)
+        (recorded,) = lib.autograd.grad(b.sum(), x, create_graph=True)
+        return values(x.grad), a.grad_fn.kinds, values(called), values(recorded)
+
+    assert same_in_both(run)[1] == ("list", 2)
+
+
+def test_clear_saved_tensors_on_access_hands_them_out_once():
+    def run(lib):
+        class Double(lib.autograd.Function):
+            clear_saved_tensors_on_access = True
+
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                (x,) = ctx.saved_tensors
+                return grad_output * 2 + x * 0
+
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        y = Double.apply(x)
+        y.sum().backward(retain_graph=True)
+        with pytest.raises(RuntimeError, match="saved_tensors can only be accessed once when clear_saved_tensors_on_access"):
+            y.sum().backward()  # the first backward took them
+        y = Double.apply(x)
+        (read,) = y.grad_fn.saved_tensors
+        with pytest.raises(RuntimeError, match="can only be accessed once"):
+            y.grad_fn.saved_tensors
+        return values(x.grad), values(read)
+
+    same_in_both(run)
+
+
 # ----------------------------------------------------------------- grad's options
 def test_grad_materialize_grads():
     def run(lib):
@@ -634,6 +696,62 @@ def test_saved_values_after_backward_are_freed():
         y.sum().backward()
         with pytest.raises(RuntimeError, match="after they have already been freed"):
             y.grad_fn._saved_self
+
+
+def test_raw_saved_tensor_hooks_as_in_the_autograd_notes():
+    """The autograd mechanics notes' ``y.grad_fn._raw_saved_self.register_hooks(pack, unpack)``:
+    pack runs at once on a detached copy, unpack each time the value is read (by ``_saved_self``
+    and by backward), whatever pack returned (here a file name, as the notes' temporary files)."""
+
+    def run(lib, folder):
+        calls = []
+
+        def pack(tensor):
+            calls.append(("pack", tensor.requires_grad, tensor.grad_fn is None))
+            name = str(folder / f"{len(calls)}.pt")
+            lib.save(tensor * 10, name)  # (scaled: backward must read what unpack gives)
+            return name
+
+        def unpack(name):
+            calls.append("unpack")
+            return lib.load(name)
+
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = x * x
+        names = sorted(name for name in dir(y.grad_fn) if name.startswith("_raw_saved_"))
+        raw = y.grad_fn._raw_saved_other
+        raw.register_hooks(pack, unpack)
+        seen = values(y.grad_fn._saved_other)
+        y.sum().backward()
+        errors = []
+        with pytest.raises(RuntimeError, match="Calling register_hooks on a saved tensor after it has been freed") as caught:
+            raw.register_hooks(pack, unpack)
+        errors.append(type(caught.value).__name__)
+        y = x * x
+        y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: 1)
+        with pytest.raises(TypeError, match="unpack_hook expected to be a Tensor") as caught:
+            y.sum().backward()
+        errors.append(type(caught.value).__name__)
+        e = x.exp()
+        e.grad_fn._raw_saved_result.register_hooks(lambda t: t * 0, lambda t: t)
+        (grad_e,) = lib.autograd.grad(e.sum(), x)
+        y = x * x
+        y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+        with pytest.raises(RuntimeError, match="whose hooks have already been set"):
+            y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+        with pytest.raises(RuntimeError, match="with value None is forbidden"):  # x * 2 saves no self
+            (x * 2).grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+        return names, calls, seen, values(x.grad), errors, values(grad_e), type(raw).__name__
+
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        expected = run(torch, Path(folder))
+        actual = run(chainrule, Path(folder))
+    assert values(actual) == values(expected)
+    assert actual[1] == [("pack", False, True), "unpack", "unpack"] and actual[3] == Values(torch.tensor([11.0, -22.0, 33.0]))
+    assert actual[4] == ["RuntimeError", "TypeError"] and actual[6] == "SavedTensor"
 
 
 def test_unknown_attribute_of_a_node_raises_attribute_error():

@@ -217,15 +217,31 @@ def test_sdpa_kernel_allows_and_refuses_as_pytorch_does_on_the_cpu(backends, sha
     assert chainrule.nn.functional.scaled_dot_product_attention(*(chainrule.tensor(a) for a in (q, k, v))).shape == shape
 
 
+def test_sdp_backend_members_print_and_convert_as_pytorchs():
+    """PyTorch's SDPBackend is an enum that is no int: it prints as ``SDPBackend.MATH`` (the
+    scaled dot product attention tutorial prints the backend it times) and converts with int()."""
+    facts = []
+    for lib in (torch, chainrule):
+        backend = __import__(f"{lib.__name__}.nn.attention", fromlist=["SDPBackend"]).SDPBackend
+        member = backend.FLASH_ATTENTION
+        facts.append((str(member), f"{member}", repr(member), int(member), member == 1, member.name, member.value, list(backend.__members__)))
+    assert facts[1] == facts[0]
+    assert facts[1][:5] == ("SDPBackend.FLASH_ATTENTION", "SDPBackend.FLASH_ATTENTION", "<SDPBackend.FLASH_ATTENTION: 1>", 1, False)
+
+
 @pytest.mark.parametrize("make", ["causal_lower_right", "causal_upper_left"])
 @pytest.mark.parametrize("lengths", [(3, 5), (4, 4)])
 def test_causal_bias_masks_as_pytorchs(make, lengths):
+    import chainrule.nn.attention.bias  # (neither library loads the module on its own import)
+    import torch.nn.attention.bias
+
     queries, keys = lengths
     rng = np.random.default_rng(0)
     q, k = rng.standard_normal((1, 2, queries, 4)), rng.standard_normal((1, 2, keys, 4))
     results = []
     for lib in (chainrule, torch):
         bias = getattr(lib.nn.attention.bias, make)(queries, keys)
+        assert isinstance(bias, lib.Tensor)  # as PyTorch's, a Tensor subclass (the SDPA tutorial asserts it)
         query, key = lib.tensor(q, requires_grad=True), lib.tensor(k, requires_grad=True)
         output = lib.nn.functional.scaled_dot_product_attention(query, key, key, attn_mask=bias)
         output.sum().backward()

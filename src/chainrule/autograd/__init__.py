@@ -5,7 +5,7 @@ import importlib
 import sys
 
 from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, FunctionCtx
+from chainrule.autograd.function import AccumulateGrad, BackwardNode, Function, FunctionCtx, SavedTensor
 from chainrule.autograd.backward_pass import backward, grad
 from chainrule.autograd.grad_mode import (
     enable_grad, enforce_grad_layout_policy, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
@@ -26,6 +26,7 @@ __all__ = [
     "graph",
     "FunctionCtx",
     "GradcheckError",
+    "SavedTensor",
     "Variable",
     "backward",
     "detect_anomaly",

@@ -299,10 +299,10 @@ def call_backward(node, grads, recording=False):
     if recording and function.on_arrays:
         with own_recorded_backward():
             input_grads = function.backward(node, *grads)
-    elif recording or function.on_arrays:
+    elif function.on_arrays:
         input_grads = function.backward(node, *grads)
     else:
-        input_grads = function.backward(node, *[as_tensor_value(grad) for grad in grads])
+        input_grads = function_module.run_custom_backward(node, *(grads if recording else [as_tensor_value(grad) for grad in grads]))
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     count = len(node.next_nodes)

@@ -253,11 +253,14 @@ class _JvpContext:
 
 def _through_jvp(cls, args, tangents):
     """The outputs of a custom Function and the tangents its ``jvp(ctx, *tangents)`` gives (zeros
-    for floating tensor inputs without a tangent, None for the others: integers, numbers), with
-    the ctx its forward filled."""
+    for floating tensor inputs without a tangent, None for the others: integers, numbers; None for
+    all of them after ``ctx.set_materialize_grads(False)``, as PyTorch), with the ctx its forward
+    filled."""
     outputs, ctx = cls.apply_keeping_context(args)
+    materialize = ctx is None or ctx.materialize_grads
     given = [
-        tangent if tangent is not None else zeros_like(arg) if isinstance(arg, Tensor) and arg._array.dtype.kind in "fc" else None
+        tangent if tangent is not None or not materialize
+        else zeros_like(arg) if isinstance(arg, Tensor) and arg._array.dtype.kind in "fc" else None
         for arg, tangent in zip(args, tangents)
     ]
     result = cls.jvp(_JvpContext(ctx), *given)

@@ -119,6 +119,49 @@ class PackedSaved:
         return placed
 
 
+class SavedTensor:
+    """One value a node saved for backward, as ``grad_fn._raw_saved_<name>`` shows it (PyTorch's
+    ``torch.autograd.SavedTensor``). ``register_hooks(pack_hook, unpack_hook)`` packs it at once
+    (``pack_hook`` gets it detached, and may return any object) and from then on backward and
+    ``_saved_<name>`` read ``unpack_hook(packed)``: ``saved_tensors_hooks`` for one value."""
+
+    __slots__ = ("node", "index")
+
+    def __init__(self, node, index):
+        self.node, self.index = node, index  # the node, and the value's index in what it saved (None: none)
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        if not (callable(pack_hook) and callable(unpack_hook)):
+            raise TypeError(
+                f"register_hooks(): incompatible function arguments: pack_hook and unpack_hook must be callables, got "
+                f"{type(pack_hook).__name__} and {type(unpack_hook).__name__}"
+            )
+        node = self.node
+        if node._freed:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+                "to backward through the graph a second time or if you need to access saved variables after calling "
+                "backward."
+            )
+        if self.index is None:
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+        value = node._saved[self.index]
+        if type(value) is PackedSaved:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. Hint: only one pair of "
+                "hooks is allowed at a time."
+            )
+        output_nr = value.output_nr if type(value) is SavedOutput else None
+        edge = gradient_edge(value) if output_nr is None and isinstance(value, Tensor) and value._requires_grad else None
+        with grad_mode.no_grad():
+            packed = pack_hook(tensor_from_array(_array_of(value)))
+        saved = list(node._saved)
+        saved[self.index] = PackedSaved(packed, unpack_hook, output_nr, edge)
+        node._version_sum_at_save -= _version_sum((value,))  # the hooks own it now: no in-place change is looked for
+        node._saved = tuple(saved)
+
+
 class NodeHooks:
     """The hooks registered on one node: ``pre`` run before its backward, ``post`` after."""
 
@@ -198,6 +241,7 @@ class BackwardNode(FunctionCtx):
     _saved = ()  # what save_for_backward kept: input tensors, SavedOutputs, arrays
     _version_sum_at_save = 0
     _freed = False
+    _gave_saved_away = False  # saved_tensors was read and let go of (clear_saved_tensors_on_access)
     _kept_arrays = ()  # the names of the arrays (or keys holding them) forward kept on ctx (a mask, indices), which release frees
     _output_hooks = None  # {output_nr: {handle id: hook}} from register_hook on non-leaf outputs
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
@@ -268,7 +312,22 @@ class BackwardNode(FunctionCtx):
                     value = _array_of(value)
                 arrays.append(value)
             return tuple(arrays)
+        if self.function.clear_saved_tensors_on_access:
+            return self._hand_out_saved_once(saved)
         return tuple([self._tensor_of(value) for value in saved])
+
+    def _hand_out_saved_once(self, saved):
+        """``saved_tensors`` of a Function with ``clear_saved_tensors_on_access``: handed out once,
+        after which the node lets go of them, so that each is freed as soon as backward drops its
+        own reference (PyTorch's way to lower the peak memory of a backward)."""
+        if self._gave_saved_away:
+            raise RuntimeError(
+                "saved_tensors can only be accessed once when clear_saved_tensors_on_access=True is set on the "
+                "autograd.Function. Either access saved_tensors only once, or set clear_saved_tensors_on_access=False."
+            )
+        tensors = tuple([self._tensor_of(value) for value in saved])
+        self._saved, self._version_sum_at_save, self._gave_saved_away = (), 0, True
+        return tensors
 
     def _tensor_of(self, value):
         array, output_nr = None, None
@@ -367,10 +426,16 @@ class BackwardNode(FunctionCtx):
         """The output, as saved for backward (a new tensor with this node as its ``grad_fn``)."""
         return self._value_saved_as("result")
 
+    # ``_raw_saved_<name>``: the same values as SavedTensors, whose hooks say how each is kept.
+    _raw_saved_self = property(lambda node: node._raw_saved("self"))
+    _raw_saved_other = property(lambda node: node._raw_saved("other"))
+    _raw_saved_exponent = property(lambda node: node._raw_saved("exponent"))
+    _raw_saved_result = property(lambda node: node._raw_saved("result"))
+
     def __dir__(self):
-        """The attributes, as PyTorch lists a node's: the ``_saved_<name>`` among them only where
-        this node has one (torchviz reads every ``_saved_`` name ``dir`` lists)."""
-        return [name for name in super().__dir__() if not name.startswith("_saved_") or _has_saved(self, name)]
+        """The attributes, as PyTorch lists a node's: the ``_saved_<name>`` and ``_raw_saved_<name>``
+        among them only where this node has one (torchviz reads every ``_saved_`` name ``dir`` lists)."""
+        return [name for name in super().__dir__() if not name.startswith(("_saved_", "_raw_saved_")) or _has_saved(self, name)]
 
     def _value_saved_as(self, name):
         """PyTorch's ``grad_fn._saved_<name>``: a value forward kept on ctx under ``name`` (Pow's
@@ -383,6 +448,12 @@ class BackwardNode(FunctionCtx):
         if name in kept and not name.startswith("_"):
             value = kept[name]
             return tensor_from_array(value) if type(value) is ndarray else value
+        saved, index = self._entry_saved_as(name)
+        return None if index is None else saved[index]
+
+    def _entry_saved_as(self, name):
+        """``(saved, index)``: what the node saved, as tensors, and the index among them of the one
+        it shows as ``_saved_<name>`` (None for an input it did not save)."""
         function = self.function
         code = getattr(function.forward, "__code__", None) if function is not None else None
         parameters = code.co_varnames[1 : code.co_argcount] if code is not None else ()
@@ -397,19 +468,27 @@ class BackwardNode(FunctionCtx):
             raise self.freed_error()
         saved = [self._tensor_of(value) if type(value) in (SavedOutput, PackedSaved) else value for value in self._saved]
         if name == "result":
-            for original, value in zip(self._saved, saved):
+            for index, original in enumerate(self._saved):
                 if type(original) in (SavedOutput, PackedSaved) and original.output_nr == 0:
-                    return value
+                    return saved, index
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_result'")
-        return self._inputs_among_saved(saved).get(position)
+        return saved, self._inputs_among_saved(saved).get(position)
+
+    def _raw_saved(self, name):
+        """PyTorch's ``grad_fn._raw_saved_<name>``: the ``SavedTensor`` behind ``_saved_<name>``."""
+        if not self.function.on_arrays or (name in self.__dict__ and not name.startswith("_")):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '_raw_saved_{name}'")
+        # PyTorch's SavedTensor outlives the value, or stands for one not saved (``(x * 2)``'s self):
+        # registering hooks on it then raises
+        return SavedTensor(self, None if self._freed else self._entry_saved_as(name)[1])
 
     def _inputs_among_saved(self, saved):
-        """``{position among forward's arguments: saved tensor}`` for the saved inputs: one that
+        """``{position among forward's arguments: index in saved}`` for the saved inputs: one that
         requires grad is found by its gradient edge, a constant by taking the argument positions
         that need no gradient in order."""
         found = {}
         edges = list(zip(self.next_nodes, self.next_output_nrs))
-        for value in saved:
+        for index, value in enumerate(saved):
             if not isinstance(value, Tensor) or value.grad_fn is self:
                 continue
             edge = gradient_edge(value) if value._requires_grad else (None, 0)
@@ -417,7 +496,7 @@ class BackwardNode(FunctionCtx):
                 if position in found or self._input_meta[position] is _NOT_A_TENSOR:
                     continue
                 if next_node is edge[0] and (next_node is None or output_nr == edge[1]):
-                    found[position] = value
+                    found[position] = index
                     break
         return found
 
@@ -489,11 +568,16 @@ class BackwardNode(FunctionCtx):
         return f"<{name} object at {id(self):#x}>"
 
 
-def _run_own_backward(node, *grad_outputs):
+def run_custom_backward(node, *grad_outputs):
     """``node.apply(*grad_outputs)`` of a custom Function's node, as PyTorch's: the Function's
     ``backward`` run with the node as its ctx, its result as it returns it (recorded when grad mode
-    is on); after the graph is freed, reading its saved tensors raises."""
-    return node.function.backward(node, *grad_outputs)
+    is on); after the graph is freed, reading its saved tensors raises. The engine runs a custom
+    Function's backward through it too. A Function with ``boxed_grads_call`` gets the gradients as
+    one list."""
+    function = node.function
+    if function.boxed_grads_call:
+        return function.backward(node, list(grad_outputs))
+    return function.backward(node, *grad_outputs)
 
 
 def modified_in_place_error(node_name, changed):
@@ -664,6 +748,11 @@ class Function:
     views_refuse_in_place = False
     _node_base = BackwardNode  # the class its nodes derive from
     _backward_cls = BackwardNode
+    # PyTorch's memory savers for a custom backward: ctx.saved_tensors can be read once, after which
+    # the node holds them no longer; backward gets the gradients as one list it may empty as it goes,
+    # ``backward(ctx, grads)`` instead of ``backward(ctx, *grads)``.
+    clear_saved_tensors_on_access = False
+    boxed_grads_call = False
 
     def __init__(self, *args, **kwargs):
         warnings.warn(
@@ -682,7 +771,7 @@ class Function:
         python_node = not cls.on_arrays and "node_name" not in cls.__dict__
         node_attributes = {"function": cls, "_repr_names_module": python_node}
         if python_node:
-            node_attributes["apply"] = _run_own_backward
+            node_attributes["apply"] = run_custom_backward
         cls._backward_cls = type(node_name, (cls._node_base,), node_attributes)
         if "forward" in cls.__dict__ and cls.setup_context is not Function.setup_context:
             forward = cls.__dict__["forward"]

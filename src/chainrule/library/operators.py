@@ -340,8 +340,10 @@ def call(op, args, kwargs):
     kernel = backend_kernel(op, device_type_of(op, positional, keyword_only))
     requires_grad = grad_enabled and any(tensor.requires_grad for tensor in tensors_in([*positional, *keyword_only.values()]))
     if op.has_autograd_slot:
-        if requires_grad and not op._schema.is_mutable:
-            return autograd_function(op).apply_with_lists(kernel, positional, keyword_only)
+        if not op._schema.is_mutable:
+            # through its Function also when nothing is recorded: one call, whose inside chainrule.compile
+            # does not record (PyTorch's compile does not trace into a custom operator either)
+            return autograd_function(op).apply_with_lists(kernel, positional, keyword_only, requires_grad)
         with no_grad():
             return kernel(*positional, **keyword_only)
     if autograd_kernel is fallthrough_kernel or not requires_grad:
@@ -373,10 +375,15 @@ def _warn_at_backward(op, result):
 
 class ListLayout:
     """Where the tensor lists are among an operator's positional arguments (or outputs): a Function
-    takes and returns tensors one by one, so lists are spread out and gathered again."""
+    takes and returns tensors one by one, so lists are spread out and gathered again. ``tensor_lists``
+    says, per value, whether it is one (a ``Tensor[]`` of the schema); without it every list is: an
+    ``int[]`` argument (a crop's box) stays one argument."""
 
-    def __init__(self, values):
-        self.lengths = [len(value) if isinstance(value, list) else None for value in values]
+    def __init__(self, values, tensor_lists=None):
+        self.lengths = [
+            len(value) if isinstance(value, list) and (tensor_lists is None or tensor_lists[position]) else None
+            for position, value in enumerate(values)
+        ]
 
     def flat(self, values):
         spread = []
@@ -398,10 +405,11 @@ class ListLayout:
 
 class Call:
     """What the generated Function's forward needs besides the tensors: the kernel, the keyword-only
-    arguments, and how lists were spread out (inputs) and are to be gathered (outputs)."""
+    arguments, how lists were spread out (inputs) and are to be gathered (outputs), and whether
+    autograd records the call (only then does ``setup_context`` run, as in PyTorch)."""
 
-    def __init__(self, kernel, keyword_only, inputs):
-        self.kernel, self.keyword_only, self.inputs = kernel, keyword_only, inputs
+    def __init__(self, kernel, keyword_only, inputs, recorded):
+        self.kernel, self.keyword_only, self.inputs, self.recorded = kernel, keyword_only, inputs, recorded
         self.outputs, self.output_is_tuple = None, False
 
 
@@ -416,7 +424,7 @@ def autograd_function(op):
         call_ = flat[-1]
         inputs = call_.inputs.gathered(flat[:-1])
         result = call_.kernel(*inputs, **call_.keyword_only)
-        if op.setup_context is not None:
+        if op.setup_context is not None and call_.recorded:
             if keyword_only_arguments:
                 op.setup_context(ctx=ctx, inputs=inputs, keyword_only_inputs=call_.keyword_only, output=result)
             else:
@@ -447,8 +455,9 @@ def autograd_function(op):
     name = f"GeneratedBackwardFor_{op._namespace}_{op._opname}_{op._overloadname}"
     generated = type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
 
-    def apply_with_lists(kernel, positional, keyword_only):
-        call_ = Call(kernel, keyword_only, ListLayout(positional))
+    def apply_with_lists(kernel, positional, keyword_only, recorded):
+        tensor_lists = [argument.is_list and argument.is_tensor_like for argument in op._schema.arguments[: len(positional)]]
+        call_ = Call(kernel, keyword_only, ListLayout(positional, tensor_lists), recorded)
         result = generated.apply(*call_.inputs.flat(positional), call_)
         spread = result if isinstance(result, tuple) else (result,)
         gathered = call_.outputs.gathered(spread)

@@ -1334,7 +1334,7 @@ def scaled_dot_product_attention(
     each shared by query.size(-3) // key.size(-3) query heads.
     """
     if isinstance(attn_mask, CausalBias):  # (a causal mask not built yet)
-        return attn_mask._dispatch(query, key, value, dropout_p, is_causal, scale, enable_gqa)
+        return CausalBias._dispatch(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     _check_attention_inputs(query, key, value, attn_mask, is_causal)
     attention.check_backend(query, key, value)
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:

@@ -17,8 +17,10 @@ import enum
 __all__ = ["SDPBackend", "sdpa_kernel"]
 
 
-class SDPBackend(enum.IntEnum):
-    """The kernels of ``scaled_dot_product_attention``, numbered as PyTorch's."""
+class SDPBackend(enum.Enum):
+    """The kernels of ``scaled_dot_product_attention``, numbered as PyTorch's. As PyTorch's, a member
+    prints as ``SDPBackend.MATH`` and converts with ``int()``, but is no int: ``SDPBackend.MATH == 0``
+    is False."""
 
     ERROR = -1
     MATH = 0
@@ -26,6 +28,9 @@ class SDPBackend(enum.IntEnum):
     EFFICIENT_ATTENTION = 2
     CUDNN_ATTENTION = 3
     OVERRIDEABLE = 4
+
+    def __int__(self):
+        return self.value
 
 
 _allowed = set(SDPBackend)
