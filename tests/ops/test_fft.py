@@ -1,5 +1,7 @@
 """chainrule.fft against torch.fft: values, gradients of real losses (PyTorch's convention for
 complex numbers), float32 precision, and errors."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -216,7 +218,8 @@ def test_stft_of_a_real_input_asks_for_return_complex_as_pytorch():
             lib.stft(lib.ones(16), 4)
 
 
-def test_stft_of_a_complex_input_or_window_returns_complex_numbers_as_pytorch():
+def test_stft_of_a_complex_input_or_window_returns_complex_numbers_as_pytorch(monkeypatch):
+    monkeypatch.setattr(chainrule.caller_warnings, "_given", set())  # the deprecation below is given once per process
     results = []
     for lib in (chainrule, torch):
         signal_values = lib.tensor(signal((40,), True))
@@ -239,3 +242,99 @@ def test_istft_refuses_a_complex_result_of_a_onesided_spectrum_as_pytorch():
         spectrum = lib.stft(lib.ones(2, 400), 64, 16, window=window, return_complex=True)
         with pytest.raises(RuntimeError, match="Cannot have onesided output if window or input is complex"):
             lib.istft(spectrum, 64, 16, window=window, return_complex=True)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, size: lib.stft(lib.ones(64), size, return_complex=True),
+        lambda lib, size: lib.istft(lib.stft(lib.ones(64), size, window=lib.ones(size), return_complex=True), size),
+        lambda lib, size: lib.stft(lib.ones(64), size, window=lib.ones(size), return_complex=False),
+    ],
+    ids=["stft without a window", "istft without a window", "stft return_complex=False"],
+)
+def test_stft_and_istft_warn_once_per_process_as_pytorch(call, monkeypatch):
+    """PyTorch gives these warnings with TORCH_WARN_ONCE: once in a process, not once per calling line."""
+    monkeypatch.setattr(chainrule.caller_warnings, "_given", set())
+    counts = {}
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call(lib, 8)
+            call(lib, 16)
+        counts[lib.__name__] = len(caught)
+    assert counts["chainrule"] == 1
+    assert counts["torch"] <= 1  # 0 where an earlier test of this process gave it already
+
+
+def _spectrum(lib):
+    signal_values = lib.tensor(signal((2, 200), False), dtype=lib.float32)
+    return lib.stft(signal_values, 32, 8, window=lib.hann_window(32), return_complex=True)  # (2, 17, 26)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.istft(_spectrum(lib)[:, :10], 32, 8, window=lib.hann_window(32)),
+        lambda lib: lib.istft(_spectrum(lib)[:, :10], 32, 8, window=lib.hann_window(32), onesided=False),
+        lambda lib: lib.istft(_spectrum(lib)[0, :10], 32, 8, window=lib.hann_window(32)),
+        lambda lib: lib.istft(_spectrum(lib)[None], 32, 8, window=lib.hann_window(32)),
+        lambda lib: lib.istft(_spectrum(lib)[0, 0], 32, 8, window=lib.hann_window(32)),
+        lambda lib: lib.istft(_spectrum(lib)[:, :, :0], 32, 8, window=lib.hann_window(32)),
+        lambda lib: lib.istft(_spectrum(lib), 32, 40, window=lib.hann_window(32)),
+        lambda lib: lib.istft(_spectrum(lib), 32, 0, window=lib.hann_window(32)),
+        lambda lib: lib.istft(_spectrum(lib), 32, 8, win_length=40),
+        lambda lib: lib.istft(_spectrum(lib), 32, 8, window=lib.hann_window(16)),
+        lambda lib: lib.istft(lib.view_as_real(_spectrum(lib)), 32, 8, window=lib.hann_window(32)),
+        lambda lib: lib.stft(lib.arange(100), 16, window=lib.hann_window(16), return_complex=True),
+        lambda lib: lib.stft(lib.ones(1, 2, 100, dtype=lib.int64), 16, center=False, return_complex=True),
+        lambda lib: lib.stft(lib.ones(100, dtype=lib.bool), 16, window=lib.hann_window(16), return_complex=True),
+        lambda lib: lib.stft(lib.ones(1, 2, 100), 16, window=lib.hann_window(16), return_complex=True),
+    ],
+    ids=[
+        "istft onesided frequencies", "istft full frequencies", "istft unbatched frequencies", "istft 4-D",
+        "istft 1-D", "istft empty", "istft hop over win_length", "istft hop 0", "istft win_length over n_fft",
+        "istft window size", "istft real input", "stft integer signal", "stft integer 3-D signal",
+        "stft bool signal", "stft 3-D signal",
+    ],
+)
+def test_stft_and_istft_check_their_arguments_as_pytorch(call):
+    """PyTorch's checks in its order: the same exception, and PyTorch's words in ours (its istft once ran
+    on any number of frequencies, reading past them)."""
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        call(chainrule)
+    their_words = str(theirs.value).split(") : ")[-1].split(" (Triggered internally")[0]
+    assert their_words.split("\n")[0] in str(ours.value)
+
+
+def test_istft_takes_an_integer_window_as_pytorch():
+    results = []
+    for lib in (chainrule, torch):
+        restored = lib.istft(_spectrum(lib), 32, 8, window=lib.ones(32, dtype=lib.int64))
+        results.append((str(restored.dtype).split(".")[1], restored.numpy()))
+    assert results[0][0] == results[1][0] == "float32"
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_fft, hop_length, win_length", [(16, 4, 8), (15, 4, 6), (16, 4, 16), (16, 5, 7)])
+@pytest.mark.parametrize("align_to_window", [True, False, None])
+def test_stft_align_to_window_starts_each_frame_at_its_window_as_pytorch(n_fft, hop_length, win_length, align_to_window):
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(signal((2, 40), False), requires_grad=True)
+        window = lib.hann_window(win_length, dtype=lib.float64)
+        spectrum = lib.stft(x, n_fft, hop_length, win_length, window=window, center=False, return_complex=True, align_to_window=align_to_window)
+        spectrum.abs().sum().backward()
+        results.append((spectrum.detach().numpy(), x.grad.numpy()))
+    frames = 1 + (40 - (win_length if align_to_window else n_fft)) // hop_length
+    assert results[0][0].shape == results[1][0].shape == (2, n_fft // 2 + 1, frames)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_stft_align_to_window_needs_center_false_as_pytorch():
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="stft align_to_window should only be set when center = false"):
+            lib.stft(lib.ones(40), 16, window=lib.hann_window(16), return_complex=True, align_to_window=False)

@@ -292,3 +292,39 @@ def test_pad_checks_its_amounts_first_as_pytorch(pad, mode):
         except (RuntimeError, TypeError) as error:
             outcomes.append(type(error))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
+def test_changing_the_input_in_place_before_backward_is_refused_where_pytorch_saved_it(mode):
+    """PyTorch's ReflectionPad/ReplicationPad nodes keep the input (``_saved_self``), so writing into it
+    before backward is its "modified by an inplace operation" error (torch-audiomentations'
+    ``samples[i] = lowpass(samples[i])`` meets it); circular and constant padding keep nothing."""
+    outcomes = {}
+    for lib in (chainrule, torch):
+        x = lib.arange(12.0).reshape(2, 1, 6).requires_grad_()
+        signal = x * 2
+        padded = lib.nn.functional.pad(signal[0], (2, 3), mode=mode)
+        kept = getattr(padded.grad_fn, "_saved_self", None)
+        signal[0] = padded[..., 2:-3] + 1  # the padded input changed in place
+        try:
+            padded.sum().backward()
+            outcomes[lib.__name__] = (kept is not None, x.grad.tolist())
+        except RuntimeError as error:
+            assert "modified by an inplace operation" in str(error)
+            outcomes[lib.__name__] = (kept is not None, "refused")
+    assert outcomes["chainrule"] == outcomes["torch"]
+    saves_the_input = mode in ("reflect", "replicate")
+    assert outcomes["chainrule"][0] == saves_the_input and (outcomes["chainrule"][1] == "refused") == saves_the_input
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_saved_tensors_hooks_see_what_pytorchs_padding_saves(mode):
+    packed = {}
+    for lib in (chainrule, torch):
+        shapes = []
+        x = lib.ones(2, 3, 5, requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda saved: shapes.append(tuple(saved.shape)) or saved, lambda saved: saved):
+            padded = lib.nn.functional.pad(x, (2, 1), mode=mode)
+        padded.sum().backward()
+        packed[lib.__name__] = shapes
+    assert packed["chainrule"] == packed["torch"] == ([(2, 3, 5)] if mode != "circular" else [])

@@ -185,6 +185,10 @@ class PadByReading(Op):
     @staticmethod
     def forward(ctx, x, pad, mode):
         ctx.mode, ctx.steps, ctx.sizes = mode, _steps(x.shape, pad, mode), []
+        if mode in _NODE_NAMES:
+            # as PyTorch's reflection and replication nodes keep x (_saved_self, for its shape), so
+            # that a change to x in place before backward is its error here too
+            ctx.save_for_backward(x)
         output = x
         for action, dim, before, after in ctx.steps:
             ctx.sizes.append(output.shape[dim])
@@ -196,6 +200,7 @@ class PadByReading(Op):
 
     @staticmethod
     def backward(ctx, grad_output):
+        ctx.saved_tensors  # reading them raises PyTorch's error if x was changed in place since forward
         grad = grad_output
         for (action, dim, before, after), size in zip(reversed(ctx.steps), reversed(ctx.sizes)):
             if action == "extend":
