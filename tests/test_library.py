@@ -343,3 +343,35 @@ def test_define_impl_register_fake_register_autograd_functions(lib):
     op(x).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0] and op(lib.ones(2, device="meta")).shape == (2,)
     assert op.default.name() == qualname and op._qualified_op_name == qualname
+
+
+@LIBS
+def test_aten_operators_by_name_key_a_table_and_compute(lib):
+    """torch.ops.aten as a __torch_dispatch__ subclass's handler table (PyG's Index, made when its
+    module is imported) and a direct call read it: one object per overload, ATen's names."""
+    aten = lib.ops.aten
+    assert aten.add.Tensor is lib.ops.aten.add.Tensor and {aten.add.Tensor: 1}[lib.ops.aten.add.Tensor] == 1
+    assert (str(aten.add.Tensor), aten.add.Tensor.name(), aten.clone.default.name()) == ("aten.add.Tensor", "aten::add.Tensor", "aten::clone")
+    assert repr(aten.add.Tensor) == "<OpOverload(op='aten.add', overload='Tensor')>"
+    assert (str(aten.add), repr(aten.add)) == ("aten.add", "<OpOverloadPacket(op='aten.add')>")
+    assert aten.add.Tensor.overloadpacket is aten.add
+    numbers = lib.arange(10)
+    assert aten.add.Tensor(lib.ones(2), lib.ones(2)).tolist() == [2.0, 2.0]
+    assert aten.slice.Tensor(numbers, 0, 2, 8, 2).tolist() == [2, 4, 6]
+    assert aten.index.Tensor(numbers.view(2, 5), [None, lib.tensor([0, 4])]).tolist() == [[0, 4], [5, 9]]
+    copied = aten._to_copy.default(lib.ones(2), dtype=lib.float64)
+    assert copied.dtype == lib.float64 and copied.tolist() == [1.0, 1.0]
+    values, order = aten.sort.stable(lib.tensor([3, 1, 2]), stable=True, dim=0)
+    assert (values.tolist(), order.tolist()) == ([1, 2, 3], [1, 2, 0])
+    source = lib.ones(2)
+    assert aten.alias.default(source).data_ptr() == source.data_ptr()
+    inplace = lib.ones(2)
+    aten.add_.Tensor(inplace, lib.ones(2))
+    assert inplace.tolist() == [2.0, 2.0]
+
+
+def test_an_aten_operator_chainrule_does_not_compute_is_named_and_refused_when_called():
+    missing = chainrule.ops.aten._sparse_mm_reduce_impl.default  # PyG's table names it on import
+    assert missing.name() == "aten::_sparse_mm_reduce_impl"
+    with pytest.raises(NotImplementedError, match="aten::_sparse_mm_reduce_impl: chainrule does not compute"):
+        missing(chainrule.ones(2, 2), chainrule.ones(2, 2), "sum")

@@ -2,6 +2,7 @@
 compressed sparse layouts, torch.__config__, torch.jit._overload; and the ones pyro, gpytorch,
 fastai and Lightning stopped at (each compared with PyTorch's where it can run)."""
 import importlib
+import typing
 import warnings
 
 import pytest
@@ -289,3 +290,41 @@ def test_collate_and_meshgrid_names_monai_reads():
 
     assert ours.pattern == theirs.pattern
     assert chainrule.meshgrid.__kwdefaults__ == torch.meshgrid.__kwdefaults__ == {"indexing": None}
+
+
+@BOTH
+def test_names_timm_and_pyg_import_from_hub_jit_rpc_and_tensor_str(lib):
+    """timm's _hub (torch.hub.urlparse), densenet (torch.jit.annotations.List), torchvision's datasets
+    (torch.utils.model_zoo.tqdm), PyG's io.off (torch._tensor_str) and distributed.rpc (rpc.api's
+    guard, applied when the module is imported)."""
+    hub = importlib.import_module(f"{lib.__name__}.hub")
+    assert hub.urlparse("https://host/path/file.pth").path == "/path/file.pth"
+    assert importlib.import_module(f"{lib.__name__}.utils.model_zoo").tqdm is hub.tqdm
+    annotations = importlib.import_module(f"{lib.__name__}.jit.annotations")
+    assert annotations.List is typing.List and annotations.Optional is typing.Optional
+    tensor_str = importlib.import_module(f"{lib.__name__}._tensor_str")
+    assert tensor_str._tensor_str(lib.tensor([[1.0, 2.0], [3.0, 4.5]]), 0) == "[[1.0000, 2.0000],\n [3.0000, 4.5000]]"
+    assert tensor_str._tensor_str(lib.tensor([[1, 2], [3, 4]]), 4) == "[[1, 2],\n     [3, 4]]"
+    assert tensor_str._tensor_str(lib.tensor([]), 0) == "[]"
+    assert tensor_str._str(lib.tensor([1.0]), tensor_contents="X") == "tensor(X)"
+    assert (tensor_str.PRINT_OPTS.precision, tensor_str.PRINT_OPTS.threshold, tensor_str.PRINT_OPTS.linewidth) == (4, 1000, 80)
+
+    def remote_call(value):
+        return value
+
+    guarded = importlib.import_module(f"{lib.__name__}.distributed.rpc.api")._require_initialized(remote_call)
+    assert guarded.__name__ == "remote_call"
+    with pytest.raises(RuntimeError, match="RPC has not been initialized"):
+        guarded(1)
+
+
+@BOTH
+def test_load_library_raises_oserror_for_a_library_it_cannot_load(lib, tmp_path):
+    """torchvision and pyg-lib load their compiled operators in a try that catches OSError; chainrule
+    never loads one (its operators are libtorch's), so it always raises that."""
+    not_a_library = tmp_path / "libops.so"
+    not_a_library.write_bytes(b"not an ELF file")
+    with pytest.raises(OSError, match="Could not load this library"):
+        lib.ops.load_library(str(not_a_library))
+    with pytest.raises(OSError, match="Could not load this library: .*chainrule cannot load"):
+        chainrule.ops.load_library(torch._C.__file__)  # a real one, built against libtorch

@@ -12,6 +12,7 @@ from chainrule.ops import (  # noqa: F401
     broadcast,
     compare,
     complex_numbers,
+    compressed_indices,
     conv,
     decompositions,
     distance,

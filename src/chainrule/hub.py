@@ -17,10 +17,10 @@ import os
 import re
 import shutil
 import sys
-import urllib.parse
 import urllib.request
 import uuid
 import warnings
+from urllib.parse import urlparse  # torch.hub hands it on too (timm imports it from here)
 
 import chainrule
 
@@ -132,7 +132,7 @@ def load_state_dict_from_url(
     if model_dir is None:
         model_dir = os.path.join(get_dir(), "checkpoints")
     os.makedirs(model_dir, exist_ok=True)
-    filename = file_name if file_name is not None else os.path.basename(urllib.parse.urlparse(url).path)
+    filename = file_name if file_name is not None else os.path.basename(urlparse(url).path)
     cached_file = os.path.join(model_dir, filename)
     if not os.path.exists(cached_file):
         sys.stdout.write(f'Downloading: "{url}" to {cached_file}\n')

@@ -326,3 +326,14 @@ def test_pickles_written_by_numpy_1_name_the_old_module_and_load():
     codec = written.replace(b"latin1", b"zlib\x00\x00").replace(b"X\x06\x00\x00\x00zlib", b"X\x04\x00\x00\x00zlib")
     with pytest.raises(pickle.UnpicklingError):
         load_plain_pickle(io.BytesIO(codec))
+
+
+def test_kmnist_reads_its_own_folder_with_torchvisions_classes_and_mirror(tmp_path):
+    written = write_mnist(tmp_path, name="KMNIST")
+    dataset = datasets.KMNIST(tmp_path, train=False)
+    image, label = dataset[0]
+    assert len(dataset) == 5 and label == int(written["t10k"][1][0])
+    assert numpy.array_equal(numpy.asarray(image), written["t10k"][0][0])
+    assert dataset.classes == ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+    assert datasets.KMNIST.mirrors == ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    assert [name for name, _ in datasets.KMNIST.resources] == [name for name, _ in datasets.MNIST.resources]

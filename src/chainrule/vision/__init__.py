@@ -15,13 +15,14 @@ A lecture written for PyTorch runs with its import changed::
 - ``models``: resnet18-152, vgg11-19 (and _bn), alexnet, mobilenet_v2 with torchvision's module
   names and state-dict keys; ``weights=ResNet18_Weights.DEFAULT`` (or ``pretrained=True``) downloads
   PyTorch's pretrained checkpoint through ``chainrule.hub`` into PyTorch's own cache and loads it.
+- ``ops``: ``misc.FrozenBatchNorm2d``, the fixed batch normalization model libraries (timm) import.
 - ``utils``: make_grid and save_image.
 
 Pillow is optional (``pip install "chainrule[vision]"``): without it the datasets give uint8 arrays
 (H, W) or (H, W, C) instead of PIL images, which ``ToTensor`` and the crops, flips and pads take as
 well; what cannot work without Pillow says so.
 """
-from chainrule.vision import datasets, models, transforms, utils
+from chainrule.vision import datasets, models, ops, transforms, utils
 
 
 def get_image_backend():

@@ -1,7 +1,7 @@
-"""MNIST and Fashion-MNIST: 28x28 grayscale images of digits or clothes, 60,000 to train on and
-10,000 to test, in the IDX files of LeCun's site under ``root/<ClassName>/raw``, as torchvision
-keeps them (``download=True`` fetches the ``.gz`` files from torchvision's mirrors, checks their
-MD5s and unpacks them there).
+"""MNIST, Fashion-MNIST and Kuzushiji-MNIST: 28x28 grayscale images of digits, clothes or
+characters, 60,000 to train on and 10,000 to test, in the IDX files of LeCun's site under
+``root/<ClassName>/raw``, as torchvision keeps them (``download=True`` fetches the ``.gz`` files
+from torchvision's mirrors, checks their MD5s and unpacks them there).
 
 The IDX format: a big-endian header, ``0x00 0x00 <type> <dimensions>`` then one 4-byte size per
 dimension, then the values (type 0x08 is unsigned bytes).
@@ -191,3 +191,17 @@ class FashionMNIST(MNIST):
         ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
     ]
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST: 28x28 grayscale cursive Japanese characters, one per row of the hiragana
+    table, MNIST's format and layout (``root/KMNIST/raw/``)."""
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
+    ]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
