@@ -57,6 +57,17 @@ def test_stream_event_and_graph_classes_exist_and_refuse_to_be_made_as_pytorchs(
         pass
 
 
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_stream_context_and_graph_capture_as_pytorchs(lib):
+    """(transformers' continuous batching annotates with torch.cuda.StreamContext and torch.cuda.graph)"""
+    with lib.cuda.StreamContext(None) as selected:
+        assert selected is None
+    assert isinstance(lib.cuda.stream(None), lib.cuda.StreamContext)
+    with pytest.raises(RuntimeError, match="requires CUDA support"):
+        lib.cuda.graph(None)
+    assert len(lib.cuda.default_generators) == 0  # (Reformer seeds from it when a device has one)
+
+
 def test_a_tensor_cannot_be_its_own_gradient():
     for lib in (chainrule, torch):
         x = lib.ones(2)

@@ -101,6 +101,45 @@ def test_private_names_of_pyro_gpytorch_and_lightning(lib):
 
 
 @BOTH
+def test_names_transformers_reads_at_import(lib):
+    """The private and device names transformers 5 reads when its modules load or a model is loaded."""
+    from collections import OrderedDict, defaultdict, deque, namedtuple
+
+    pytree = importlib.import_module(f"{lib.__name__}.utils._pytree")
+    pair = namedtuple("pair", "first second")
+    flattened = [pytree._dict_flatten_with_keys({"a": 1}), pytree._list_flatten_with_keys([1, 2]),
+                 pytree._tuple_flatten_with_keys((1,)), pytree._ordereddict_flatten_with_keys(OrderedDict(a=1)),
+                 pytree._defaultdict_flatten_with_keys(defaultdict(list, a=1)), pytree._deque_flatten_with_keys(deque([1], maxlen=3)),
+                 pytree._namedtuple_flatten_with_keys(pair(1, 2))]
+    assert repr(flattened) == (
+        "[([(MappingKey(key='a'), 1)], ['a']), ([(SequenceKey(idx=0), 1), (SequenceKey(idx=1), 2)], None), "
+        "([(SequenceKey(idx=0), 1)], None), ([(MappingKey(key='a'), 1)], ['a']), "
+        "([(MappingKey(key='a'), 1)], [<class 'list'>, ['a']]), ([(SequenceKey(idx=0), 1)], 3), "
+        "([(GetAttrKey(name='first'), 1), (GetAttrKey(name='second'), 2)], <class "
+        "'tests.test_library_import_names.pair'>)]"
+    )
+    assert importlib.import_module(f"{lib.__name__}.nn.modules.module")._EXTRA_STATE_KEY_SUFFIX == "_extra_state"
+    assert lib._dynamo.mark_static_address(lib.zeros(2)) is None
+    with pytest.raises(TypeError, match="mark_static_address expects a tensor"):
+        lib._dynamo.mark_static_address(3)
+    transform = importlib.import_module(f"{lib.__name__}._dynamo._trace_wrapped_higher_order_op").TransformGetItemToIndex
+    x = lib.arange(12.0).reshape(3, 4)
+    with transform():  # integer and tensor indices gather, under vmap too (transformers' mask functions)
+        assert lib.vmap(lambda i, j: x[i, j])(lib.tensor([0, 2]), lib.tensor([1, 3])).tolist() == [1.0, 11.0]
+        assert lib.vmap(lambda i: x[i, 2])(lib.tensor([0, 2])).tolist() == [2.0, 10.0]
+        assert x[lib.tensor(1), 2].tolist() == 6.0 and x[1:, 0].tolist() == [4.0, 8.0]
+    assert (lib.xpu.is_available(), lib.xpu.device_count(), lib.xpu.is_initialized(), lib.xpu.memory_allocated()) == (False, 0, False, 0)
+    assert lib.xpu.manual_seed(0) is None and lib.xpu.empty_cache() is None and lib.xpu.get_rng_state_all() == []
+    with pytest.raises(AssertionError, match="Torch not compiled with XPU enabled"):
+        lib.xpu.current_device()
+    assert lib.jit.script_if_tracing(lambda x: x + 1)(1) == 2 and "script_if_tracing" in lib.jit.__all__  # (ViTDet)
+    assert isinstance(lib._C.Graph, type)  # SEW-D annotates an ONNX symbolic with Graph and Value
+    for part in (lib._C.Value, lib._C.Node):
+        with pytest.raises(TypeError, match="No constructor defined"):
+            part()
+
+
+@BOTH
 def test_parse_to_reads_tensor_to_arguments(lib):
     parse = lib._C._nn._parse_to
     cpu = lib.device("cpu")

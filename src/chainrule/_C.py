@@ -14,6 +14,7 @@ from chainrule.device import device as as_device  # noqa: E402
 from chainrule.ops.elementwise import to_arguments  # noqa: E402
 from chainrule.tensor import Tensor  # noqa: E402
 from chainrule.func import custom_functions  # noqa: E402
+from chainrule.nn.parallel import reducer as ddp_reducer  # noqa: E402
 
 
 def _log_api_usage_once(event):
@@ -26,6 +27,26 @@ _TensorMeta = type(Tensor)
 #: PyTorch's C++ base class of ``Tensor``, which holds its methods (``isinstance(x, TensorBase)``,
 #: ``TensorBase.add``): here Tensor itself holds them, so it is its own base.
 TensorBase = _TensorBase = Tensor
+
+
+class Graph:
+    """TorchScript's graph, which ONNX export hands to an autograd Function's ``symbolic(g:
+    torch._C.Graph, input: torch._C.Value)`` (transformers' SEW-D annotates one so): chainrule
+    has no TorchScript, so nothing is built in one; ``Value`` and ``Node`` are its parts."""
+
+
+class Value:
+    """A value of a TorchScript ``Graph`` (see ``Graph``)."""
+
+    def __init__(self):
+        raise TypeError("torch._C.Value: No constructor defined!")
+
+
+class Node:
+    """An operation of a TorchScript ``Graph`` (see ``Graph``)."""
+
+    def __init__(self):
+        raise TypeError("torch._C.Node: No constructor defined!")
 
 
 def _get_tracing_state():
@@ -72,3 +93,10 @@ class _nn:
         if args and isinstance(args[0], Tensor):  # to(other): its device too
             device = args[0].device
         return (None if device is None else as_device(device)), dtype, non_blocking, kwargs.get("memory_format")
+
+
+class _distributed_c10d:
+    """``torch._C._distributed_c10d``: where PyTorch keeps DistributedDataParallel's ``Reducer``
+    (Lightning names it in a type cast)."""
+
+    Reducer = ddp_reducer.Reducer

@@ -174,7 +174,7 @@ from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule import sparse  # noqa: E402  torch.sparse: sparse COO tensors
 from chainrule.sparse import dsmm, sparse_coo_tensor, spmm  # noqa: E402
 from chainrule.func import vmap  # noqa: E402  torch.vmap
-from chainrule import amp, cpu, cuda, jit, mps, onnx  # noqa: E402  torch.amp, torch.cuda, torch.jit, torch.mps, torch.onnx: CPU stand-ins
+from chainrule import amp, cpu, cuda, jit, mps, onnx, xpu  # noqa: E402  torch.amp, .cuda, .jit, .mps, .onnx, .xpu: CPU stand-ins
 from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast
 from chainrule.jit import ScriptModule  # noqa: E402  torch.ScriptModule (Lightning annotates with it)
 from chainrule.amp import autocast_mode as _autocast_mode  # noqa: E402

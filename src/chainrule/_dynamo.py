@@ -20,11 +20,16 @@ from chainrule.compile import OptimizedModule
 from chainrule.compile import compile as _compile
 from chainrule.compile.compiled import CompiledFunction
 from chainrule.compiler import allow_in_graph, assume_constant_result, disable, is_compiling, list_backends, reset
+from chainrule.creation import tensor
+from chainrule.dtypes import int64
+from chainrule.overrides import TorchFunctionMode
+from chainrule.tensor import Tensor
+from chainrule.utils._pytree import tree_leaves
 
 __all__ = [
     "ExplainOutput", "OptimizedModule", "allow_in_graph", "assume_constant_result", "config", "disable", "explain",
-    "graph_break", "is_compiling", "list_backends", "mark_dynamic", "mark_static", "maybe_mark_dynamic", "optimize",
-    "reset",
+    "graph_break", "is_compiling", "list_backends", "mark_dynamic", "mark_static", "mark_static_address",
+    "maybe_mark_dynamic", "optimize", "reset",
 ]
 
 
@@ -79,6 +84,13 @@ def maybe_mark_dynamic(t, index):
 
 def mark_static(t, index=None):
     """Accepted, as ``torch._dynamo.mark_static``: every size is static here already."""
+
+
+def mark_static_address(t, guard=False):
+    """Accepted, as ``torch._dynamo.mark_static_address`` (a tensor kept at one address across
+    calls, such as a static KV cache): a recording reads its tensors wherever they are."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"mark_static_address expects a tensor but received {type(t)}")
 
 
 def graph_break(msg=""):
@@ -168,3 +180,26 @@ def explain(f, *extra_args, **extra_kwargs):
 eval_frame = types.ModuleType(f"{__name__}.eval_frame", "torch._dynamo.eval_frame's OptimizedModule")
 eval_frame.OptimizedModule = OptimizedModule
 sys.modules[eval_frame.__name__] = eval_frame
+
+
+class TransformGetItemToIndex(TorchFunctionMode):
+    """Inside ``with TransformGetItemToIndex():``, ``x[i, j]`` with int and tensor indices
+    indexes with tensors (each int becomes a 0-d int64 tensor): the result is gathered, not a view
+    read through ``int(index)``, so a function of index tensors (an attention-mask function, under
+    ``vmap``) can index with them. transformers' mask building enters it around ``vmap``."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is Tensor.__getitem__:
+            indexed, index = args
+            positions = tree_leaves(index)
+            if all(isinstance(position, (Tensor, int)) for position in positions):
+                return indexed[tuple(position if isinstance(position, Tensor) else tensor(position, dtype=int64)
+                                     for position in positions)]
+        return func(*args, **(kwargs or {}))
+
+
+# torch._dynamo._trace_wrapped_higher_order_op, where PyTorch defines TransformGetItemToIndex
+_trace_wrapped_higher_order_op = types.ModuleType(f"{__name__}._trace_wrapped_higher_order_op",
+                                                  "torch._dynamo._trace_wrapped_higher_order_op's TransformGetItemToIndex")
+_trace_wrapped_higher_order_op.TransformGetItemToIndex = TransformGetItemToIndex
+sys.modules[_trace_wrapped_higher_order_op.__name__] = _trace_wrapped_higher_order_op

@@ -96,3 +96,17 @@ def test_wrap_inside_enable_wrap_only():
         assert wrap.wrap(layer).kwargs == {"mixed_precision": None}
     with pytest.raises(RuntimeError, match="chainrule does not shard"), wrap.enable_wrap(wrapper_cls=fsdp.FullyShardedDataParallel):
         wrap.wrap(layer)
+
+
+def test_fully_shard_settings_are_pytorchs_dataclasses_also_on_the_composable_path():
+    """(transformers imports them, and fully_shard from torch.distributed._composable.fsdp, at load)"""
+    from chainrule.distributed._composable import fsdp as composable_fsdp
+
+    for name in ("OffloadPolicy", "CPUOffloadPolicy", "MixedPrecisionPolicy"):
+        ours, theirs = getattr(fsdp, name), getattr(torch_fsdp, name)
+        assert repr(ours()) == repr(theirs()) and ours.__dataclass_params__.frozen == theirs.__dataclass_params__.frozen
+        assert getattr(composable_fsdp, name) is ours
+    assert issubclass(fsdp.CPUOffloadPolicy, fsdp.OffloadPolicy) and fsdp.CPUOffloadPolicy(pin_memory=False).pin_memory is False
+    policy = fsdp.MixedPrecisionPolicy(param_dtype=chainrule.float16)
+    assert policy.param_dtype is chainrule.float16 and policy == fsdp.MixedPrecisionPolicy(chainrule.float16)
+    assert composable_fsdp.fully_shard is fsdp.fully_shard and composable_fsdp.FSDPModule is fsdp.FSDPModule

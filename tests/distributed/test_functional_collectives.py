@@ -24,6 +24,7 @@ def collectives(library, functional, group):
         "reduce_scatter": functional.reduce_scatter_single(x, "sum", 1, group),
         "all_to_all": functional.all_to_all_single(x, None, None, group),
         "all_to_all splits": functional.all_to_all_single(x, [4], [4], group),
+        "all_to_all autograd": functional.all_to_all_single_autograd(x, [4], [4], group),
         "broadcast": functional.broadcast(x, 0, group),
         "permute": functional.permute_tensor(x.reshape(-1), [0], group),
     }

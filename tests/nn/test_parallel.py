@@ -68,15 +68,46 @@ def test_a_gradient_arriving_twice_in_one_iteration_is_refused(group):
         model[0](inputs).sum().backward()
 
 
-def test_wrapping_needs_a_process_group_and_all_parameters_used():
+def test_wrapping_needs_a_process_group():
     with pytest.raises(ValueError, match="init_process_group"):
         DistributedDataParallel(make_model())
-    dist.init_process_group()
+
+
+def test_unused_parameters_are_found_or_refused_as_pytorchs(group):
+    """A layer the loss leaves out: find_unused_parameters=True keeps its .grad None and trains on
+    (Lightning's ddp_find_unused_parameters_true); without it, the next forward refuses, as PyTorch's."""
+    def with_unused_head(lib):
+        class WithUnusedHead(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.used, self.unused = lib.nn.Linear(3, 2), lib.nn.Linear(3, 2)
+
+            def forward(self, x):
+                return self.used(x)
+
+        return WithUnusedHead()
+
+    import tempfile
+
+    import torch as real_torch
+    import torch.distributed as torch_dist
+
+    torch_dist.init_process_group("gloo", rank=0, world_size=1, init_method=f"file://{tempfile.mktemp()}")
     try:
-        with pytest.raises(NotImplementedError, match="find_unused_parameters"):
-            DistributedDataParallel(make_model(), find_unused_parameters=True)
+        grads = {}
+        for lib in (torch, real_torch):
+            lib.manual_seed(0)
+            ddp = lib.nn.parallel.DistributedDataParallel(with_unused_head(lib), find_unused_parameters=True)
+            for _ in range(2):
+                ddp(lib.ones(4, 3)).sum().backward()
+            grads[lib] = [ddp.module.used.weight.grad.tolist(), ddp.module.unused.weight.grad]
+            refusing = lib.nn.parallel.DistributedDataParallel(with_unused_head(lib))
+            refusing(lib.ones(4, 3)).sum().backward()
+            with pytest.raises(RuntimeError, match="Expected to have finished reduction in the prior iteration"):
+                refusing(lib.ones(4, 3))
+        assert grads[torch] == grads[real_torch] == [[[8.0] * 3] * 2, None]
     finally:
-        dist.destroy_process_group()
+        torch_dist.destroy_process_group()
 
 
 def test_buckets_follow_reverse_order_split_by_size_and_dtype():

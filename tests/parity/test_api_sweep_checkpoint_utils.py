@@ -775,6 +775,19 @@ def test_pytree_flatten_unflatten():
     same_in_both(run)
 
 
+def test_pytree_leaf_spec_made_directly_warns_as_pytorchs():
+    # Lightning's _tree_flatten makes LeafSpec() itself; the leaf specs flatten hands out do not warn
+    for L in (torch, chainrule):
+        pytree = __import__(f"{L.__name__}.utils._pytree", fromlist=["LeafSpec"])
+        with pytest.warns(FutureWarning, match=r"`isinstance\(treespec, LeafSpec\)` is deprecated") as caught:
+            spec = pytree.LeafSpec()
+        assert caught[0].filename == __file__
+        assert spec.is_leaf() and repr(spec) == "*" and spec == pytree.treespec_leaf()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert pytree.tree_flatten(1)[1].is_leaf() and isinstance(pytree.treespec_leaf(), pytree.LeafSpec)
+
+
 def test_pytree_tensors():
     def run(L):
         pytree = __import__(f"{L.__name__}.utils._pytree", fromlist=["tree_leaves"])

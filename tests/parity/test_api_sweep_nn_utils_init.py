@@ -222,6 +222,14 @@ def test_clip_grad_value_single_tensor():
     same_in_both(run)
 
 
+def test_clip_grad_value_without_any_gradient_raises():
+    # PyTorch groups the gradients that exist and fails on none (Lightning clips on SWA's extra epoch)
+    raises_as_torch(lambda lib: lib.nn.utils.clip_grad_value_([lib.nn.Parameter(lib.ones(2))], 1.0))
+    raises_as_torch(lambda lib: lib.nn.utils.clip_grad_value_([], 1.0))
+    with pytest.raises(RuntimeError, match="call backward"):
+        chainrule.nn.utils.clip_grad_value_(chainrule.nn.Linear(2, 2).parameters(), 1.0)
+
+
 # --- parameters_to_vector / vector_to_parameters ------------------------------------------------
 
 

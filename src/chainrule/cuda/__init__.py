@@ -11,8 +11,8 @@ calls that need a device raise PyTorch's AssertionError, as a CPU-only PyTorch d
 types (``torch.cuda.FloatTensor``) exist, no tensor is one, and making one raises TypeError.
 """
 from chainrule.cuda import amp, graphs
-from chainrule.cuda.graphs import CUDAGraph, is_current_stream_capturing
-from chainrule.cuda.streams import Event, Stream, stream
+from chainrule.cuda.graphs import CUDAGraph, graph, is_current_stream_capturing
+from chainrule.cuda.streams import Event, Stream, StreamContext, stream
 from chainrule.legacy_types import CUDA_LEGACY_TYPES
 from chainrule.accelerator import OutOfMemoryError  # torch.cuda.OutOfMemoryError is torch.OutOfMemoryError
 
@@ -72,6 +72,11 @@ def _needs_a_device(*args, **kwargs):
 synchronize = current_device = get_device_name = get_device_properties = get_device_capability = _needs_a_device
 current_stream = default_stream = _needs_a_device
 get_rng_state = initial_seed = _needs_a_device
+
+
+#: The random generator of each CUDA device: none here, as a PyTorch without CUDA has (Reformer
+#: seeds its layers from ``default_generators[device]`` when there is one, else from ``torch.seed()``).
+default_generators = ()
 
 
 def get_rng_state_all():

@@ -12,3 +12,10 @@ class CUDAGraph:
 def is_current_stream_capturing():
     """False: nothing is captured without CUDA."""
     return False
+
+
+class graph:  # noqa: N801 (PyTorch's name: a context manager)
+    """``with torch.cuda.graph(g):`` captures CUDA work into ``g``: nothing can be captured without CUDA."""
+
+    def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode="global", **kwargs):
+        raise RuntimeError("torch.cuda.graph requires CUDA support")

@@ -18,9 +18,16 @@ class Event:
         raise RuntimeError("Tried to instantiate dummy base class Event")
 
 
+class StreamContext(contextlib.nullcontext):
+    """``with torch.cuda.StreamContext(s):`` work queued on ``s``; with None (the only stream there
+    can be here) nothing changes."""
+
+    def __init__(self, stream):
+        if stream is not None:
+            raise RuntimeError("torch.cuda.StreamContext requires CUDA support: only None, no stream, can be selected")
+        super().__init__()
+
+
 def stream(stream):
-    """``with torch.cuda.stream(s):`` work queued on ``s``; with None (the only stream there can be
-    here) nothing changes."""
-    if stream is not None:
-        raise RuntimeError("torch.cuda.stream requires CUDA support")
-    return contextlib.nullcontext()
+    """``with torch.cuda.stream(s):`` the ``StreamContext`` of ``s``."""
+    return StreamContext(stream)

@@ -12,7 +12,9 @@ Launch one process per core or machine with ``mpiexec -n 4 python train.py`` (or
     dist.destroy_process_group()
 
 Run without ``mpiexec``, the group is the one process (world size 1) and MPI is not needed. The MPI
-engine comes with ``pip install 'chainrule[distributed]'`` (mpi4py and the MPICH wheel).
+engine comes with ``pip install 'chainrule[distributed]'`` (mpi4py and the MPICH wheel). Processes
+started otherwise (``torch.multiprocessing.spawn``, ``torchrun``, Lightning's ``ddp_spawn``) join
+with ``init_process_group("gloo", rank=r, world_size=n)`` and meet over TCP at ``MASTER_ADDR:MASTER_PORT``.
 
 Beside the collectives: ``DeviceMesh`` (the processes laid out as an array, ``device_mesh``), the
 out-of-place collectives of ``_functional_collectives``, ``optim.ZeroRedundancyOptimizer`` (each
@@ -33,13 +35,19 @@ from chainrule.distributed.collectives import (
     ReduceOp,
     Work,
     all_gather,
+    all_gather_into_tensor,
     all_gather_object,
+    all_gather_single,
     all_reduce,
     all_to_all_single,
     barrier,
     broadcast,
     broadcast_object_list,
     gather,
+    gather_object,
+    monitored_barrier,
+    reduce,
+    scatter_object_list,
     reduce_scatter,
     scatter,
 )
@@ -48,6 +56,7 @@ from chainrule.distributed.process_group import (
     ProcessGroup,
     destroy_process_group,
     get_backend,
+    get_process_group_ranks,
     get_rank,
     get_world_size,
     group,
@@ -57,8 +66,8 @@ from chainrule.distributed.process_group import (
     is_torchelastic_launched,
 )
 
-# torch.distributed.rpc: the names, no RPC; algorithms.join, constants and device_mesh, loaded with the package as PyTorch's are
-from chainrule.distributed import algorithms, constants, rpc  # noqa: E402
+# torch.distributed.rpc: the names, no RPC; algorithms.join, constants, device_mesh, distributed_c10d and utils, loaded with the package as PyTorch's are
+from chainrule.distributed import algorithms, constants, distributed_c10d, rpc, utils  # noqa: E402
 from chainrule.distributed.device_mesh import DeviceMesh, init_device_mesh  # noqa: E402
 
 __all__ = [
@@ -69,7 +78,9 @@ __all__ = [
     "ReduceOp",
     "Work",
     "all_gather",
+    "all_gather_into_tensor",
     "all_gather_object",
+    "all_gather_single",
     "all_reduce",
     "all_to_all_single",
     "barrier",
@@ -77,7 +88,9 @@ __all__ = [
     "broadcast_object_list",
     "destroy_process_group",
     "gather",
+    "gather_object",
     "get_backend",
+    "get_process_group_ranks",
     "get_rank",
     "get_world_size",
     "group",
@@ -92,6 +105,9 @@ __all__ = [
     "is_torchelastic_launched",
     "is_ucc_available",
     "is_xccl_available",
+    "monitored_barrier",
+    "reduce",
     "reduce_scatter",
     "scatter",
+    "scatter_object_list",
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "all_gather_tensor",
     "all_reduce",
     "all_to_all_single",
+    "all_to_all_single_autograd",
     "broadcast",
     "permute_tensor",
     "reduce_scatter_single",
@@ -126,6 +127,10 @@ def all_to_all_single(self, output_split_sizes, input_split_sizes, group, tag=""
             )
         output_split_sizes = input_split_sizes = [self.shape[0] // group.size()] * group.size()
     return _as_async(AllToAll.apply(self, list(output_split_sizes), list(input_split_sizes), group))
+
+
+# PyTorch's name from before all_to_all_single had a backward; the same function now, as there
+all_to_all_single_autograd = all_to_all_single
 
 
 def broadcast(self, src, group, tag=""):

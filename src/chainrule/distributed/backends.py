@@ -2,9 +2,9 @@
 
 PyTorch moves tensors between processes with one of several engines: ``"gloo"`` (CPU),
 ``"nccl"`` (NVIDIA GPUs), ``"mpi"``, ``"ucc"``, ``"xccl"`` (Intel GPUs). chainrule's processes talk
-through MPI (mpi4py), and ``init_process_group(backend="gloo")`` is taken for a group of this one
-process, where nothing travels. So ``is_mpi_available()`` says whether mpi4py is installed,
-``is_gloo_available()`` is True (the group of one runs, as a CPU PyTorch's gloo does), and the GPU
+through MPI (mpi4py): ``init_process_group(backend="gloo")`` runs on MPI under ``mpiexec``, and is
+taken for a group of this one process, where nothing travels, without it. So ``is_mpi_available()``
+says whether mpi4py is installed, ``is_gloo_available()`` is True (as a CPU PyTorch's), and the GPU
 and UCC engines are not available, as in a CPU-only PyTorch.
 
 ``Backend`` is PyTorch's string-like class of these names: ``Backend.GLOO == "gloo"``, and
@@ -94,7 +94,8 @@ def is_mpi_available():
 
 
 def is_gloo_available():
-    """True: ``init_process_group("gloo")`` makes a group of this one process (not of several)."""
+    """True: ``init_process_group("gloo")`` makes the group of the processes mpiexec started (MPI
+    carries it), or of this one process without mpiexec."""
     return True
 
 

@@ -5,12 +5,16 @@ As in ``torch.distributed``, each writes its result into the tensors it is given
     all_reduce(t, op=ReduceOp.SUM)   t = t_0 + t_1 + ... + t_{n-1} on every process
     broadcast(t, src)                t = t_src on every process
     all_gather(ts, t)                ts[i] = t_i on every process
+    all_gather_single(out, t)        out = cat (or stack) of t_0 ... t_{n-1} along dim 0, on every process
     reduce_scatter(t, ts, op)        t = ts_0[rank] + ts_1[rank] + ... on each process
     gather(t, ts, dst)               ts[i] = t_i on process dst
     scatter(t, ts, src)              t = ts[rank] of process src
     all_to_all_single(out, t)        out's i-th part = the rank-th part of t_i on every process
     all_gather_object(objs, obj)     objs[i] = obj_i on every process (any picklable object)
     broadcast_object_list(objs, src) objs = objs_src on every process (any picklable objects)
+    reduce(t, dst, op)               t = t_0 + t_1 + ... + t_{n-1} on process dst
+    gather_object(obj, objs, dst)    objs[i] = obj_i on process dst
+    scatter_object_list(out, objs, src)  out[0] = objs[rank] of process src
 
 where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a collective returns a
 ``Work`` at once and is finished by ``work.wait()``: the data travels while this process computes.
@@ -18,6 +22,7 @@ where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a 
 import enum
 import functools
 import math
+import warnings
 
 from chainrule.autograd.function import not_replayable
 from chainrule.backend import xp
@@ -106,6 +111,40 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     receive = xp.empty((communicator.size, *tensor._array.shape), dtype=tensor._array.dtype)
     request = communicator.all_gather(_contiguous(tensor._array), receive)
     return _run(request, lambda: _unstack(receive, tensor_list), async_op)
+
+
+@_collective
+def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
+    """Fill ``output_tensor`` with every process's ``input_tensor``, process ``i``'s ``i``-th,
+    on every process: ``output_tensor`` is their concatenation along dim 0 (``torch.cat``, shape
+    ``(size * n, ...)`` for inputs ``(n, ...)``) or their stack (``torch.stack``, ``(size, n, ...)``)."""
+    communicator = default_communicator()
+    gathered_shape = (communicator.size, *input_tensor._array.shape)
+    output = output_tensor._array
+    if output.dtype != input_tensor._array.dtype or output.size != math.prod(gathered_shape):
+        raise RuntimeError(
+            f"all_gather_single: output_tensor has shape {tuple(output.shape)} and dtype {output.dtype}, but the "
+            f"{communicator.size} inputs of shape {tuple(input_tensor._array.shape)} and dtype "
+            f"{input_tensor._array.dtype} need their concatenation or stack along dim 0 in the same dtype"
+        )
+    receive = xp.empty(gathered_shape, dtype=output.dtype)
+    request = communicator.all_gather(_contiguous(input_tensor._array), receive)
+
+    def finish():
+        output[...] = receive.reshape(output.shape)
+
+    return _run(request, finish, async_op)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """``all_gather_single``'s older name, with PyTorch's FutureWarning."""
+    warnings.warn(
+        "`torch.distributed.all_gather_into_tensor` is deprecated. Please use "
+        "`torch.distributed.all_gather_single` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
 
 
 @_collective
@@ -208,9 +247,65 @@ def broadcast_object_list(object_list, src=0, group=None, device=None):
 
 
 @_collective
+def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
+    """On process ``dst``, replace ``tensor`` by ``op`` over all processes' tensors (AVG: their
+    mean); PyTorch leaves the other processes' tensors unspecified, chainrule leaves them as they were."""
+    communicator = default_communicator()
+    _check_rank("reduce", "dst", dst, communicator)
+    op = _reduce_op("reduce", op, tensor)
+    buffer = xp.array(tensor._array, order="C")  # a copy, so that only dst's tensor changes
+
+    def write_back():
+        if communicator.rank == dst:
+            tensor._array[...] = buffer
+
+    finish = _finish_reduction(op, buffer, write_back, communicator.size)
+    return _run(communicator.all_reduce(buffer, op.name), finish, async_op)
+
+
+@_collective
+def gather_object(obj, object_gather_list=None, dst=0, group=None):
+    """On process ``dst``, fill ``object_gather_list[i]`` with process ``i``'s ``obj`` (any
+    picklable object); the list is given on ``dst`` only (None elsewhere)."""
+    communicator = default_communicator()
+    _check_rank("gather_object", "dst", dst, communicator)
+    if communicator.rank == dst and (object_gather_list is None or len(object_gather_list) != communicator.size):
+        raise ValueError(
+            f"gather_object: object_gather_list must have one slot per process ({communicator.size}) on "
+            f"process dst={dst}; make it [None] * get_world_size()"
+        )
+    gathered = communicator.all_gather_object(obj)
+    if communicator.rank == dst:
+        object_gather_list[:] = gathered
+
+
+@_collective
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=0, group=None):
+    """Set ``scatter_object_output_list[0]`` on process ``r`` to ``scatter_object_input_list[r]``
+    of process ``src`` (any picklable objects, one per process, given on ``src`` only)."""
+    communicator = default_communicator()
+    _check_rank("scatter_object_list", "src", src, communicator)
+    if not isinstance(scatter_object_output_list, list) or not scatter_object_output_list:
+        raise ValueError("Expected argument scatter_object_output_list to be a list of size at least 1.")
+    if communicator.rank == src and (scatter_object_input_list is None or len(scatter_object_input_list) != communicator.size):
+        raise ValueError(
+            f"scatter_object_list: scatter_object_input_list must hold one object per process "
+            f"({communicator.size}) on process src={src}"
+        )
+    sent = communicator.broadcast_object(list(scatter_object_input_list) if communicator.rank == src else None, src)
+    scatter_object_output_list[0] = sent[communicator.rank]
+
+
+@_collective
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every process has reached this call."""
     return _run(default_communicator().barrier(), None, async_op)
+
+
+def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
+    """``barrier``, which PyTorch's gloo watches with a timeout to name the processes that did not
+    arrive; here a process that is gone ends the job instead (see ``init_process_group``)."""
+    barrier(group)
 
 
 def _run(request, finish, async_op):

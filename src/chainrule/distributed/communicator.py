@@ -1,11 +1,13 @@
 """The transport under the collectives: who this process is and how arrays move between processes.
 
-Two communicators answer the same questions on contiguous backend arrays:
+Three communicators answer the same questions on contiguous backend arrays:
 
 - ``MPICommunicator`` sends through MPI (mpi4py), one process per MPI rank, as launched by
   ``mpiexec -n 4 python train.py`` (or ``chainrule run -n 4 train.py``);
 - ``SingleProcessCommunicator`` is the world of one process that a plain ``python train.py`` is:
-  every collective is then a copy, and MPI is not needed at all.
+  every collective is then a copy, and MPI is not needed at all;
+- ``tcp_communicator.TCPCommunicator`` joins processes started without MPI (``spawn``,
+  ``torchrun``) for ``init_process_group("gloo")``, through sockets to process 0.
 
 Every operation starts at once and returns a request whose ``Wait()`` finishes it (MPI's
 non-blocking collectives): ``DistributedDataParallel`` relies on this to average one bucket of

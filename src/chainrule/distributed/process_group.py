@@ -1,7 +1,9 @@
 """The default process group: the processes of one training job, as ``torch.distributed``'s.
 
-``init_process_group(backend="mpi")`` joins the processes that ``mpiexec -n N`` started; run without
-a launcher, the group is this one process (world size 1) and everything still works. Once joined,
+``init_process_group(backend="mpi")`` joins the processes that ``mpiexec -n N`` started;
+``init_process_group("gloo", rank=r, world_size=n)`` also joins processes started otherwise
+(``torch.multiprocessing.spawn``, ``torchrun``), over TCP; run without either, the group is this
+one process (world size 1) and everything still works. Once joined,
 an uncaught exception in any process ends every process with a non-zero exit code, its traceback
 printed once: the others are never left waiting in a collective for a process that is gone.
 
@@ -20,6 +22,7 @@ from chainrule.distributed.communicator import (
     SingleProcessCommunicator,
     launched_by_mpi,
 )
+from chainrule.distributed.tcp_communicator import TCPCommunicator
 
 #: How long a process other than rank 0 waits before reporting its error: when every process hits
 #: the same error, rank 0 reports it and ends the job meanwhile, so that it is printed once.
@@ -48,7 +51,7 @@ class ProcessGroup:
         return self.communicator.size
 
     def name(self):
-        """The backend the group was made with: "mpi" (or "gloo" for one process)."""
+        """The backend the group was made with: "mpi" or "gloo"."""
         return self._backend
 
     @property
@@ -91,22 +94,40 @@ def init_process_group(
     pg_options=None,
     device_id=None,
 ):
-    """Join the job's processes; MPI assigns each its rank, as for PyTorch's ``backend="mpi"``.
-    ``backend="gloo"`` is taken for a group of this one process (a smoke test of DDP code).
+    """Join the job's processes. Under an MPI launcher (``mpiexec``), MPI carries every backend
+    name that runs on the CPU ("mpi", and "gloo", which PyTorch code names) and assigns each
+    process its rank. Without one, ``backend="gloo"`` with ``world_size`` (or the environment's
+    ``WORLD_SIZE``) above 1 joins processes started otherwise (``torch.multiprocessing.spawn``,
+    ``torchrun``) over TCP, at ``init_method`` ("tcp://host:port"; "env://" or None: the
+    environment's ``MASTER_ADDR`` and ``MASTER_PORT``), this one being ``rank`` (or ``RANK``); and a
+    world of one is this process alone.
 
-    ``world_size`` and ``rank``, when given, must agree with what the launcher assigned. The other
-    arguments are accepted for PyTorch's signature and not used (MPI does its own rendezvous).
+    ``world_size`` and ``rank``, when given under MPI, must agree with what the launcher assigned.
+    ``timeout`` (a ``timedelta``) bounds the wait for the others to meet; the other arguments are
+    accepted for PyTorch's signature and not used.
     """
     if _state["group"] is not None:
         raise ValueError("trying to initialize the default process group twice!")
     backend_name = "mpi" if backend is None else str(backend).lower()
-    alone = not launched_by_mpi() and world_size in (-1, None, 1)  # gloo's group of one process is this one
-    if backend_name != "mpi" and not (backend_name == "gloo" and alone):
+    if backend_name not in ("mpi", "gloo"):
         raise ValueError(
-            f"init_process_group: chainrule's processes talk through MPI only, got backend={backend!r}; "
-            f"use backend='mpi' and launch with `mpiexec -n 4 python train.py` (or `chainrule run -n 4 train.py`)"
+            f"init_process_group: chainrule's processes talk through MPI (or TCP for 'gloo'), got "
+            f"backend={backend!r}; use backend='mpi' or 'gloo' and launch with `mpiexec -n 4 python "
+            f"train.py` (or `chainrule run -n 4 train.py`)"
         )
-    communicator = MPICommunicator() if launched_by_mpi() else SingleProcessCommunicator()
+    if launched_by_mpi():
+        communicator = MPICommunicator()
+    elif backend_name == "gloo" and _setting(world_size, "WORLD_SIZE", 1) > 1:
+        if store is not None:
+            raise ValueError(
+                "init_process_group: chainrule's gloo processes meet over TCP, not through a store; pass "
+                "init_method='tcp://host:port' (or set MASTER_ADDR and MASTER_PORT) instead of store"
+            )
+        address, port = _meeting_point(init_method)
+        seconds = 1800.0 if timeout is None else timeout.total_seconds()  # PyTorch's default: 30 minutes
+        communicator = TCPCommunicator(address, port, _setting(rank, "RANK"), _setting(world_size, "WORLD_SIZE"), seconds)
+    else:
+        communicator = SingleProcessCommunicator()
     for name, given, assigned in (("world_size", world_size, communicator.size), ("rank", rank, communicator.rank)):
         if given not in (-1, None) and given != assigned:
             raise ValueError(
@@ -119,6 +140,42 @@ def init_process_group(
         sys.excepthook = _end_every_process_on_error
 
 
+def _setting(given, variable, default=None):
+    """``given`` (a rank or world size), or else the environment's ``variable``, as PyTorch's
+    env:// rendezvous reads them; ``default`` where neither is set (ValueError without one)."""
+    if given not in (-1, None):
+        return int(given)
+    if variable in os.environ:
+        return int(os.environ[variable])
+    if default is None:
+        raise ValueError(
+            f"Error initializing torch.distributed using env:// rendezvous: environment variable "
+            f"{variable} expected, but not set; pass {variable.lower()}= to init_process_group or set it"
+        )
+    return default
+
+
+def _meeting_point(init_method):
+    """The ``(address, port)`` where the processes meet: ``init_method``'s "tcp://host:port", or
+    for "env://" (and None) the environment's ``MASTER_ADDR`` and ``MASTER_PORT``."""
+    if init_method in (None, "env://"):
+        for variable in ("MASTER_ADDR", "MASTER_PORT"):
+            if variable not in os.environ:
+                raise ValueError(
+                    f"Error initializing torch.distributed using env:// rendezvous: environment variable "
+                    f"{variable} expected, but not set; set MASTER_ADDR and MASTER_PORT (where process 0 "
+                    f"listens), or pass init_method='tcp://host:port'"
+                )
+        return os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    if init_method.startswith("tcp://"):
+        address, _, port = init_method[len("tcp://") :].partition("?")[0].rpartition(":")
+        return address.strip("[]"), int(port)
+    raise ValueError(
+        f"init_process_group: init_method={init_method!r} is not one chainrule meets at; use "
+        f"'tcp://host:port' or 'env://' (MASTER_ADDR and MASTER_PORT)"
+    )
+
+
 def destroy_process_group(group=None):
     """Leave the process group (MPI itself is finalized when Python exits)."""
     default_group()
@@ -128,7 +185,7 @@ def destroy_process_group(group=None):
 
 
 def get_backend(group=None):
-    """The backend the group was made with: "mpi" (or "gloo" for one process)."""
+    """The backend the group was made with: "mpi" or "gloo"."""
     return default_group().name()
 
 
@@ -156,6 +213,12 @@ def get_rank(group=None):
 def get_world_size(group=None):
     """The number of processes in the group."""
     return default_communicator().size
+
+
+def get_process_group_ranks(group):
+    """The global ranks of the processes in ``group`` (None: the default group), in group order;
+    chainrule's one group is the world, so they are ``0 .. get_world_size() - 1``."""
+    return list(range(default_communicator().size))
 
 
 def default_group():

@@ -112,6 +112,12 @@ def is_scripting():
 
 
 
+def script_if_tracing(fn):
+    """``fn`` compiled by ``script`` when first called inside a trace: ``fn`` itself here, as
+    ``trace`` runs Python (transformers' ViTDet decorates its position helper with it)."""
+    return fn
+
+
 def annotate(the_type, the_value):
     return the_value
 
@@ -240,5 +246,5 @@ def onednn_fusion_enabled():
 # PyTorch's public names (``from torch.jit import *`` brings these and no helper of this file's)
 __all__ = [
     "Future", "RecursiveScriptModule", "ScriptModule", "TopLevelTracedModule", "TracedModule", "annotate", "enable_onednn_fusion", "export", "fork", "freeze", "interface", "ignore", "isinstance", "load",
-    "onednn_fusion_enabled", "save", "script", "trace", "trace_module", "unused", "wait",
+    "onednn_fusion_enabled", "save", "script", "script_if_tracing", "trace", "trace_module", "unused", "wait",
 ]

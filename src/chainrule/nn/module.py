@@ -34,7 +34,7 @@ from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry, through
 # NumPy's kinds of bool, signed and unsigned integers and real floats: what load_state_dict copies.
 _REAL_KINDS = "biuf"
 # The state dict entry of what get_extra_state returns.
-_EXTRA_STATE = "_extra_state"
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 # Each module's hooks, as PyTorch names them: {handle id: hook}, and flags {handle id: True}.
 _HOOK_REGISTRIES = (
@@ -1046,7 +1046,7 @@ class Module:
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars or is_lazy(buffer) else buffer.detach()
         if _overrides(self, "get_extra_state"):
-            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
     def get_extra_state(self):
         """What a module keeps besides tensors, for its state dict (under ``<prefix>_extra_state``):
@@ -1151,7 +1151,7 @@ class Module:
                     f'While copying the parameter named "{key}", whose dimensions in the model are {target.size()} and '
                     f"whose dimensions in the checkpoint are {value.size()}, an exception occurred : {error.args}."
                 )
-        extra_key = prefix + _EXTRA_STATE
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if _overrides(self, "set_extra_state"):
             if extra_key in state_dict:
                 self.set_extra_state(state_dict[extra_key])

@@ -8,7 +8,9 @@ vectorized over the batch and the places, a Python loop over time steps only. Sa
 different lengths share the loop: a sample's α stops changing after its last step, and its β
 starts there.
 """
-from chainrule.backend import ignoring_float_errors, xp
+import functools
+
+from chainrule.backend import c_library_math, ignoring_float_errors, xp
 from chainrule.ops.loss import reduction_from
 from chainrule.ops.op import Op
 from chainrule.tensor import tensor_from_array
@@ -24,8 +26,22 @@ def _extended_labels(targets, target_lengths, blank):
     return extended
 
 
-def _logaddexp3(first, second, third):
-    return xp.logaddexp(xp.logaddexp(first, second), third)
+def _log_sum_exp(*terms):
+    """log Σ exp(term), rounded as PyTorch's CTC kernel rounds it: each term less the largest (0
+    where all are -inf), exponentiated, summed left to right, logged, the largest added back."""
+    largest = functools.reduce(xp.maximum, terms)
+    largest = xp.where(largest == -xp.inf, 0.0, largest)
+    return _c_library("log", sum(_c_library("exp", term - largest) for term in terms)) + largest
+
+
+def _c_library(name, array):
+    """``name`` ("exp", "log") of ``array`` in its dtype, as the C library's ``std::exp`` and
+    ``std::log`` that PyTorch's CTC kernel calls element by element (NumPy's SIMD versions differ
+    from them in the last bit now and then, which the recursions carry on). The C library's
+    float32 functions compute in double and round once, so float32 takes NumPy's double."""
+    if array.dtype == xp.float32:
+        return getattr(xp, name)(array.astype(xp.float64)).astype(xp.float32)
+    return c_library_math(name, array)
 
 
 def _shifted(values, by, fill):
@@ -51,7 +67,7 @@ def _forward_variables(emissions, extended, input_lengths, target_lengths, blank
     for step in range(1, steps):
         previous = alpha[step - 1]
         skipped = xp.where(skip_allowed, _shifted(previous, 2, -xp.inf), -xp.inf)
-        advanced = _logaddexp3(previous, _shifted(previous, 1, -xp.inf), skipped) + emissions[step]
+        advanced = _log_sum_exp(previous, _shifted(previous, 1, -xp.inf), skipped) + emissions[step]
         alpha[step] = xp.where((step < input_lengths)[:, None], advanced, previous)
     rows = xp.arange(batch)
     if not steps:
@@ -60,7 +76,7 @@ def _forward_variables(emissions, extended, input_lengths, target_lengths, blank
         alpha_end = alpha[-1]
     last_blank = alpha_end[rows, 2 * target_lengths]
     last_label = xp.where(target_lengths > 0, alpha_end[rows, xp.maximum(2 * target_lengths - 1, 0)], -xp.inf)
-    likelihood = xp.logaddexp(last_blank, last_label)
+    likelihood = _log_sum_exp(last_blank, last_label)
     empty = input_lengths == 0
     return alpha, xp.where(empty, xp.where(target_lengths == 0, 0.0, -xp.inf), likelihood).astype(emissions.dtype)
 
@@ -76,7 +92,7 @@ def _backward_variables(emissions, extended, input_lengths, target_lengths):
     following = beta[0] if steps else None
     for step in range(steps - 1, -1, -1):
         skipped = xp.where(skip_allowed, _shifted(following, -2, -xp.inf), -xp.inf)
-        advanced = _logaddexp3(following, _shifted(following, -1, -xp.inf), skipped) + emissions[step]
+        advanced = _log_sum_exp(following, _shifted(following, -1, -xp.inf), skipped) + emissions[step]
         start = xp.where(at_end, emissions[step], -xp.inf)
         last = (step == input_lengths - 1)[:, None]
         before = (step < input_lengths - 1)[:, None]
@@ -108,7 +124,7 @@ class CtcLoss(Op):
             beta = _backward_variables(emissions, extended, input_lengths, target_lengths)
             loss = -likelihood
             occupancy = _log_occupancy(alpha + beta, extended, log_probs.shape[2])
-            gradient = xp.exp(log_probs) - xp.exp(occupancy + loss[None, :, None] - log_probs)
+            gradient = _c_library("exp", log_probs) - _c_library("exp", occupancy + loss[None, :, None] - log_probs)
         gradient = xp.where((xp.arange(log_probs.shape[0])[:, None] < input_lengths)[:, :, None], gradient, 0.0)
         if zero_infinity:
             infinite = loss == xp.inf
@@ -123,12 +139,17 @@ class CtcLoss(Op):
 
 
 def _log_occupancy(log_products, extended, classes):
-    """log Σ_{s: l'(s) = c} exp(log_products[t, n, s]) for every class c: (T, N, C)."""
-    peak = log_products.max(axis=2, keepdims=True) if log_products.shape[2] else xp.zeros(log_products.shape[:2] + (1,))
-    peak = xp.where(xp.isfinite(peak), peak, 0.0)
-    one_hot = (extended[:, :, None] == xp.arange(classes)).astype(log_products.dtype)  # (N, S', C)
-    sums = xp.einsum("tns,nsc->tnc", xp.exp(log_products - peak), one_hot)
-    return xp.log(sums) + peak
+    """log Σ_{s: l'(s) = c} exp(log_products[t, n, s]) for every class c: (T, N, C), summed as
+    PyTorch's kernel does, one place at a time from the last to the first (a term of -inf
+    leaves the sum as it is)."""
+    steps, batch, places = log_products.shape
+    occupancy = xp.full((steps, batch, classes), -xp.inf, dtype=log_products.dtype)
+    rows = xp.arange(batch)
+    for place in range(places - 1, -1, -1):
+        classes_here = extended[:, place]
+        so_far, term = occupancy[:, rows, classes_here], log_products[:, :, place]
+        occupancy[:, rows, classes_here] = xp.where(so_far == -xp.inf, term, _log_sum_exp(so_far, term))
+    return occupancy
 
 
 def _lengths(lengths, batch, name, operation):

@@ -235,23 +235,31 @@ def _defaultdict_deserialize(dumpable_context):
     return [getattr(module, dumpable_context["default_factory_name"]), dumpable_context["dict_context"]]
 
 
+# The keyed flattens under PyTorch's names: libraries register their own containers with them
+# (transformers' ModelOutput, a dict, with ``flatten_with_keys_fn=_dict_flatten_with_keys``).
+_tuple_flatten_with_keys = _sequence_with_keys(lambda node: (list(node), None))
+_list_flatten_with_keys = _sequence_with_keys(lambda node: (node, None))
+_dict_flatten_with_keys = _ordereddict_flatten_with_keys = _defaultdict_flatten_with_keys = _mapping_with_keys
+_namedtuple_flatten_with_keys = _namedtuple_with_keys
+_deque_flatten_with_keys = _sequence_with_keys(lambda node: (list(node), node.maxlen))
+
 _register(tuple, lambda node: (list(node), None), lambda children, context: tuple(children), "builtins.tuple",
-          flatten_with_keys_fn=_sequence_with_keys(lambda node: (list(node), None)))
+          flatten_with_keys_fn=_tuple_flatten_with_keys)
 _register(list, lambda node: (node, None), lambda children, context: list(children), "builtins.list",
-          flatten_with_keys_fn=_sequence_with_keys(lambda node: (node, None)))
+          flatten_with_keys_fn=_list_flatten_with_keys)
 _register(dict, _dict_flatten, lambda children, keys: dict(zip(keys, children)), "builtins.dict",
-          flatten_with_keys_fn=_mapping_with_keys)
+          flatten_with_keys_fn=_dict_flatten_with_keys)
 _register(namedtuple, lambda node: (list(node), type(node)), lambda children, cls: cls(*children),
-          "collections.namedtuple", _namedtuple_serialize, _namedtuple_deserialize, _namedtuple_with_keys)
+          "collections.namedtuple", _namedtuple_serialize, _namedtuple_deserialize, _namedtuple_flatten_with_keys)
 _register(StructSequence, lambda node: (list(node), type(node)), lambda children, cls: cls(children),
           "chainrule.return_types", flatten_with_keys_fn=_sequence_with_keys(lambda node: (list(node), type(node))))
 _register(OrderedDict, _dict_flatten, lambda children, keys: OrderedDict(zip(keys, children)), "collections.OrderedDict",
-          flatten_with_keys_fn=_mapping_with_keys)
+          flatten_with_keys_fn=_ordereddict_flatten_with_keys)
 _register(defaultdict, lambda node: (list(node.values()), [node.default_factory, list(node.keys())]),
           lambda children, context: defaultdict(context[0], zip(context[1], children)), "collections.defaultdict",
-          _defaultdict_serialize, _defaultdict_deserialize, _mapping_with_keys)
+          _defaultdict_serialize, _defaultdict_deserialize, _defaultdict_flatten_with_keys)
 _register(deque, lambda node: (list(node), node.maxlen), lambda children, maxlen: deque(children, maxlen=maxlen),
-          "collections.deque", flatten_with_keys_fn=_sequence_with_keys(lambda node: (list(node), node.maxlen)))
+          "collections.deque", flatten_with_keys_fn=_deque_flatten_with_keys)
 
 STANDARD_DICT_TYPES = frozenset({dict, OrderedDict, defaultdict})
 BUILTIN_TYPES = frozenset({tuple, list, dict, namedtuple, OrderedDict, defaultdict, deque})
@@ -424,16 +432,24 @@ PyTreeSpec = TreeSpec
 
 
 class LeafSpec(TreeSpec):
-    """A leaf's spec (prints as ``*``). PyTorch deprecates telling specs apart by this class: ask
-    ``spec.is_leaf()``."""
+    """A leaf's spec (prints as ``*``). PyTorch deprecates telling specs apart by this class, and
+    making one warns as PyTorch's does: ask ``spec.is_leaf()``, make one with ``treespec_leaf()``."""
 
     __slots__ = ()
 
     def __init__(self):
+        warnings.warn(
+            "`isinstance(treespec, LeafSpec)` is deprecated, "
+            "use `isinstance(treespec, TreeSpec) and treespec.is_leaf()` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
         super().__init__(None, None, [])
 
 
-_LEAF_SPEC = LeafSpec()
+with warnings.catch_warnings():  # chainrule's own leaf spec, which treespec_leaf() hands out
+    warnings.simplefilter("ignore", FutureWarning)
+    _LEAF_SPEC = LeafSpec()
 
 
 def treespec_leaf():

@@ -57,6 +57,19 @@ received = torch.zeros(2, 2, dtype=torch.float64)
 dist.scatter(received, [of(r) * 10 for r in range(size)] if rank == 0 else None, src=0)
 assert torch.equal(received, of(rank) * 10)
 
+for dst in range(size):
+    got = of(rank)
+    dist.reduce(got, dst=dst)
+    assert torch.allclose(got, everyone.sum(0) if rank == dst else of(rank), rtol=0, atol=1e-12)  # the others unchanged
+
+objects = [None] * size if rank == dst else None
+dist.gather_object({"rank": rank}, objects, dst=dst)
+assert objects == ([{"rank": r} for r in range(size)] if rank == dst else None)
+received_object = [None]
+dist.scatter_object_list(received_object, [f"to {r}" for r in range(size)] if rank == 0 else None, src=0)
+assert received_object == [f"to {rank}"]
+
+dist.monitored_barrier()
 dist.barrier()
 dist.destroy_process_group()
 if rank == 0:

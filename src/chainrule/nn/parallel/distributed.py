@@ -10,10 +10,11 @@ import contextlib
 
 from chainrule.autograd.function import not_replayable
 from chainrule.autograd.grad_mode import is_grad_enabled
-from chainrule.distributed import broadcast, get_world_size, is_initialized
+from chainrule.distributed import broadcast, get_backend, get_rank, get_world_size, is_initialized
 from chainrule.distributed.process_group import default_communicator
 from chainrule.nn.module import Module
 from chainrule.nn.parallel.reducer import Reducer
+from chainrule.utils._pytree import tree_leaves
 
 
 class DistributedDataParallel(Module):
@@ -29,6 +30,9 @@ class DistributedDataParallel(Module):
         broadcast_buffers: copy rank 0's buffers (e.g. BatchNorm's running statistics) to every
             process at each forward.
         bucket_cap_mb: the size of the gradient buckets averaged together, in MiB (default 25).
+        find_unused_parameters: let the loss leave some parameters out (a branch not taken, a
+            frozen head): after each forward, the parameters its output does not depend on are
+            averaged as zeros, and keep ``.grad`` None where no process used them.
         init_sync: broadcast rank 0's parameters and buffers when wrapping.
 
     The other arguments of PyTorch's signature are accepted for compatibility: ``device_ids`` and
@@ -54,19 +58,20 @@ class DistributedDataParallel(Module):
             raise ValueError(
                 "Default process group has not been initialized, please make sure to call init_process_group."
             )
-        if find_unused_parameters:
-            raise NotImplementedError(
-                "DistributedDataParallel(find_unused_parameters=True) is not supported: every parameter "
-                "that requires grad must take part in the loss (set requires_grad=False on the others)"
-            )
         self.module = module
         self.broadcast_buffers = broadcast_buffers
+        # the settings as PyTorch's DDP keeps them, for trainers that read them (Lightning's DDP)
+        self.find_unused_parameters = find_unused_parameters
+        self.gradient_as_bucket_view = gradient_as_bucket_view
+        self.static_graph = static_graph  # chainrule's buckets are fixed anyway
         self.require_backward_grad_sync = True
+        self.require_forward_param_sync = True
         verify_same_parameters(module)
         if init_sync:
             self._broadcast(list(module.parameters()) + list(module.buffers()))
         cap_mb = 25 if bucket_cap_mb is None else bucket_cap_mb
-        self.reducer = Reducer(module.parameters(), int(cap_mb * 1024 * 1024))
+        self.bucket_bytes_cap = int(cap_mb * 1024 * 1024)
+        self.reducer = Reducer(module.parameters(), self.bucket_bytes_cap, find_unused_parameters)
 
     def forward(self, *inputs, **kwargs):
         # It gets the reducer ready for the next backward (or raises for the last one unfinished):
@@ -74,8 +79,12 @@ class DistributedDataParallel(Module):
         not_replayable("calls DistributedDataParallel's forward, which prepares the next backward's averaging")
         if self.broadcast_buffers:
             self._broadcast(list(self.module.buffers()))
-        self.reducer.prepare_for_forward(sync=is_grad_enabled() and self.require_backward_grad_sync)
-        return self.module(*inputs, **kwargs)
+        self.require_forward_param_sync = is_grad_enabled() and self.require_backward_grad_sync
+        self.reducer.prepare_for_forward(sync=self.require_forward_param_sync)
+        output = self.module(*inputs, **kwargs)
+        if self.require_forward_param_sync and self.find_unused_parameters:
+            self.reducer.prepare_for_backward(tree_leaves(output))  # the parameters output does not depend on are ready
+        return output
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -90,6 +99,25 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = previous
+
+    def _get_ddp_logging_data(self):
+        """What PyTorch's DDP logs about itself, the entries that apply here: the group, the
+        model's parameters and the settings (flags as 0/1, as PyTorch's)."""
+        parameters = self.reducer.parameters
+        return {
+            "backend_name": get_backend(),
+            "world_size": get_world_size(),
+            "rank": get_rank(),
+            "module_name": type(self.module).__name__,
+            "num_parameter_tensors": len(parameters),
+            "total_parameter_size_bytes": sum(parameter._array.nbytes for parameter in parameters),
+            "dtypes": ", ".join(sorted({str(parameter.dtype).split(".")[-1] for parameter in parameters})),
+            "bucket_cap_bytes": self.bucket_bytes_cap,
+            "broadcast_buffers": int(self.broadcast_buffers),
+            "find_unused_parameters": int(self.find_unused_parameters),
+            "gradient_as_bucket_view": int(self.gradient_as_bucket_view),
+            "static_graph": int(self.static_graph),
+        }
 
     @staticmethod
     def _broadcast(tensors):

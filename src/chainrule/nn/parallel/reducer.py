@@ -16,10 +16,17 @@ bucket has started, the reducer waits for all of them and writes the averages in
 
 Buckets start in the same order on every process (bucket ``k`` only after bucket ``k - 1``): MPI
 matches collectives by their order, and a different order on two processes would mix them up.
+
+With ``find_unused_parameters``, the parameters that the forward's outputs do not depend on (found
+by walking the graph back from them) count as ready at once, their gradient zero here; after the
+last bucket, one more all-reduce says which parameters some process used: a parameter no process
+used keeps its ``.grad`` as it was (None after ``zero_grad()``), as in PyTorch.
 """
+from chainrule.autograd.engine import count_dependencies
+from chainrule.autograd.function import AccumulateGrad, gradient_edge
 from chainrule.backend import xp
 from chainrule.distributed import ReduceOp, all_reduce, get_world_size
-from chainrule.tensor import tensor_from_array
+from chainrule.tensor import Tensor, tensor_from_array
 
 #: The first bucket is small, so that the first all-reduce starts early in backward (as PyTorch's).
 FIRST_BUCKET_BYTES = 1024 * 1024
@@ -34,26 +41,37 @@ class Bucket:
         self.work = None
 
     def start(self):
-        """Copy the gradients into the bucket's flat array and start summing it across processes."""
-        grads = [parameter.grad._array for parameter in self.parameters]
-        if self.flat is None or self.flat.dtype != grads[0].dtype:
+        """Copy the gradients into the bucket's flat array and start summing it across processes
+        (zeros for a parameter without one: unused here, with ``find_unused_parameters``)."""
+        dtype = self.parameters[0]._array.dtype
+        if self.flat is None or self.flat.dtype != dtype:
             # Allocated once and reused: MPI prepares a buffer's memory for transfers the first time
             # it sends it, and a fresh array each step would pay for that (and for its pages) again.
-            self.flat = xp.empty(sum(grad.size for grad in grads), dtype=grads[0].dtype)
+            self.flat = xp.empty(sum(parameter._array.size for parameter in self.parameters), dtype=dtype)
         offset = 0
-        for grad in grads:
-            self.flat[offset : offset + grad.size] = grad.reshape(-1)
-            offset += grad.size
+        for parameter in self.parameters:
+            size = parameter._array.size
+            if parameter.grad is None:
+                self.flat[offset : offset + size] = 0
+            else:
+                self.flat[offset : offset + size] = parameter.grad._array.reshape(-1)
+            offset += size
         self.work = all_reduce(tensor_from_array(self.flat), op=ReduceOp.SUM, async_op=True)
 
-    def finish(self, world_size):
-        """Wait for the sum and write the average, sum / world_size, into each parameter's ``.grad``."""
+    def finish(self, world_size, used_anywhere):
+        """Wait for the sum and write the average, sum / world_size, into the ``.grad`` of each
+        parameter that ``used_anywhere(parameter)`` says some process used (made where it has none);
+        the others' are left as they are."""
         self.work.wait()
         offset = 0
         for parameter in self.parameters:
-            grad = parameter.grad._array
-            xp.divide(self.flat[offset : offset + grad.size].reshape(grad.shape), world_size, out=grad)
-            offset += grad.size
+            size = parameter._array.size
+            average = self.flat[offset : offset + size].reshape(parameter._array.shape)
+            if used_anywhere(parameter) and parameter.grad is None:
+                parameter.grad = tensor_from_array(average / world_size)
+            elif used_anywhere(parameter):
+                xp.divide(average, world_size, out=parameter.grad._array)
+            offset += size
         self.work = None
 
 
@@ -84,8 +102,9 @@ class Reducer:
     next backward averages the gradients (outside ``no_sync()``) or only accumulates them locally.
     """
 
-    def __init__(self, parameters, bucket_cap_bytes):
+    def __init__(self, parameters, bucket_cap_bytes, find_unused_parameters=False):
         self.parameters = [parameter for parameter in parameters if parameter.requires_grad]
+        self.find_unused_parameters = find_unused_parameters
         self.buckets = assign_buckets(list(reversed(self.parameters)), bucket_cap_bytes)
         self.bucket_of = {}
         for index, bucket in enumerate(self.buckets):
@@ -97,6 +116,7 @@ class Reducer:
 
     def _reset(self):
         self.ready_ids = set()
+        self.used_ids = set()  # the parameters whose gradient this process's backward produced
         self.waiting = [len(bucket.parameters) for bucket in self.buckets]
         self.next_bucket = 0
 
@@ -115,9 +135,32 @@ class Reducer:
         self._reset()
         self.armed = sync
 
+    def prepare_for_backward(self, outputs=()):
+        """Get ready to average the gradients of the backward from ``outputs`` (tensors), as
+        PyTorch's reducer (DistributedDataParallel calls it after forward; Lightning before the
+        backward of a manual optimization step). With ``find_unused_parameters``, the parameters
+        that ``outputs`` do not depend on are ready at once."""
+        self.prepare_for_forward(sync=True)
+        if not self.find_unused_parameters:
+            return
+        roots = [gradient_edge(output)[0] for output in outputs if isinstance(output, Tensor)]
+        reached = {id(node.variable) for node in count_dependencies(roots) if type(node) is AccumulateGrad}
+        for parameter in self.parameters:
+            if id(parameter) not in reached:
+                self._mark_ready(parameter)
+
+    def _rebuild_buckets(self):
+        """PyTorch regroups its buckets in the order the first backward produced the gradients;
+        chainrule's keep the reverse registration order they were made in: False, none rebuilt."""
+        return False
+
     def _gradient_ready(self, parameter):
         if not self.armed:
             return
+        self.used_ids.add(id(parameter))
+        self._mark_ready(parameter)
+
+    def _mark_ready(self, parameter):
         if id(parameter) in self.ready_ids:
             raise RuntimeError(
                 "Expected to mark a variable ready only once: a parameter received its gradient twice "
@@ -134,11 +177,22 @@ class Reducer:
             self.buckets[self.next_bucket].start()
             self.next_bucket += 1
         if self.next_bucket == len(self.buckets):
+            used_anywhere = self._used_anywhere()
             world_size = get_world_size()
             for bucket in self.buckets:
-                bucket.finish(world_size)
+                bucket.finish(world_size, used_anywhere)
             self._reset()
             self.armed = False
+
+    def _used_anywhere(self):
+        """Whether some process used a parameter: without ``find_unused_parameters`` every one is;
+        with it, an all-reduce of which parameters each process used says."""
+        if not self.find_unused_parameters:
+            return lambda parameter: True
+        used = xp.array([id(parameter) in self.used_ids for parameter in self.parameters], dtype=xp.int32)
+        all_reduce(tensor_from_array(used), op=ReduceOp.MAX)
+        position = {id(parameter): index for index, parameter in enumerate(self.parameters)}
+        return lambda parameter: bool(used[position[id(parameter)]])
 
     def remove(self):
         """Unregister the gradient hooks (the parameters are left as they are)."""

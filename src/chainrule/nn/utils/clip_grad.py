@@ -95,9 +95,15 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
-    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    """Clamp every gradient element into [-clip_value, clip_value], in place. As PyTorch's, it
+    raises RuntimeError when no parameter has a gradient (``clip_grad_norm_`` returns 0 then)."""
     clip_value = float(clip_value)
+    grads = [parameter.grad for parameter in _as_list(parameters) if parameter.grad is not None]
+    if not grads:
+        raise RuntimeError(
+            "clip_grad_value_: none of the parameters has a gradient (every .grad is None); call "
+            "backward() before clipping, or skip the clipping on a step that computed no gradient"
+        )
     with no_grad():
-        for parameter in _as_list(parameters):
-            if parameter.grad is not None:
-                parameter.grad.clamp_(-clip_value, clip_value)
+        for grad in grads:
+            grad.clamp_(-clip_value, clip_value)
