@@ -831,6 +831,12 @@ def hand_over(function, arguments, args, kwargs):
     """(True, the answer) where a tensor-like among ``arguments`` or a mode takes the call
     ``function(*args, **kwargs)`` over (``torch.autograd.backward``/``grad``, see
     ``autograd/backward_pass.py``), (False, None) otherwise."""
+    if not _modes_entered:
+        for each in arguments:
+            if type(each) is not Tensor:
+                break
+        else:  # plain tensors only, the common call: no one else's to answer
+            return False, None
     overloaded = tuple(each for each in arguments if is_tensor_like(each))
     if has_torch_function(overloaded):
         return True, handle_torch_function(function, overloaded, *args, **kwargs)
