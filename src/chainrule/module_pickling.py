@@ -8,6 +8,11 @@ thread-local states, and failed ("cannot pickle '_AnomalyMode' object"). Every m
 is made a ``PickledByName``, which pickles as ``importlib.import_module(name)`` whatever the
 installation: the package itself here, each submodule as it is imported (``ModuleFinder``, ahead
 of Python's own finder for chainrule's names only).
+
+Attribute reads of a module of another type than ``types.ModuleType`` itself cost twice as much
+(CPython specializes them for plain modules only): the two modules every operation reads from,
+the thread's gradient and anomaly modes (``ON_EVERY_OPERATION``), stay plain. Code does not hold
+them by name (``torch.no_grad``, ``torch.autograd.grad_mode.no_grad`` go through the package).
 """
 import importlib
 import importlib.abc
@@ -23,6 +28,10 @@ class PickledByName(types.ModuleType):
         return importlib.import_module, (self.__name__,)
 
 
+#: Modules read on every operation (``grad_mode._state.enabled``...), kept plain modules for speed.
+ON_EVERY_OPERATION = {"chainrule.autograd.grad_mode", "chainrule.autograd.anomaly"}
+
+
 class ModuleLoader(importlib.abc.Loader):
     """Python's loader of a chainrule module, making it a ``PickledByName``; the rest is Python's."""
 
@@ -30,7 +39,7 @@ class ModuleLoader(importlib.abc.Loader):
         self.loader = loader
 
     def create_module(self, spec):
-        return PickledByName(spec.name)
+        return None if spec.name in ON_EVERY_OPERATION else PickledByName(spec.name)
 
     def exec_module(self, module):
         self.loader.exec_module(module)
