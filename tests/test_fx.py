@@ -304,3 +304,355 @@ class Iterating(torch.nn.Module):
         results.append(_as_torch_text(traced.code))
     assert results[0] == results[1]
     assert "getitem_5 = chunk[2];  chunk = None" in results[0]
+
+
+# ----------------------------------------------------------------------------- the torch.fx docs' examples
+def test_replace_pattern_rewrites_each_occurrence_as_pytorch():
+    codes, values = [], []
+    for lib in (chainrule, torch):
+        class Twice(lib.nn.Module):
+            def forward(self, x, w1, w2):
+                m1 = lib.cat([w1, w2]).sum()
+                m2 = lib.cat([w1, w2]).sum()
+                return x + lib.max(m1) + lib.max(m2)
+
+        def pattern(w1, w2):
+            return lib.cat([w1, w2]).sum()
+
+        def replacement(w1, w2):
+            return lib.stack([w1, w2])
+
+        traced = lib.fx.symbolic_trace(Twice())
+        matches = lib.fx.replace_pattern(traced, pattern, replacement)
+        assert [match.anchor.name for match in matches] == ["sum_1", "sum_1"]  # the pattern's node
+        assert sorted(node.name for node in matches[1].nodes_map.values()) == ["cat_1", "sum_2", "w1", "w2"]
+        codes.append(_as_torch_text(traced.code))
+        values.append(traced(lib.ones(2), lib.ones(2), lib.ones(2) * 2).tolist())
+        no_match = lib.fx.subgraph_rewriter.replace_pattern(lib.fx.symbolic_trace(Twice()), lambda a: a.sum().neg(), lambda a: a)
+        assert no_match == []
+    assert codes[0] == codes[1] and "stack_1 = torch.stack([w1, w2]);  w1 = w2 = None" in codes[0]
+    assert values[0] == values[1] == [5.0, 5.0]
+
+
+def test_a_pattern_whose_inner_value_is_used_elsewhere_is_not_replaced_as_pytorch():
+    for lib in (chainrule, torch):
+        def program(x):
+            y = x.relu()
+            return y.neg() + y
+
+        traced = lib.fx.symbolic_trace(program)
+        matches = lib.fx.replace_pattern(traced, lambda a: a.relu().neg(), lambda a: a.sigmoid())
+        assert matches == [] and "neg = relu.neg()" in traced.code
+
+
+def test_concrete_args_keep_the_input_and_check_its_value_as_pytorch():
+    codes = []
+    for lib in (chainrule, torch):
+        def f(a, b, c=None):
+            return a if b else (a * 2 if c is None else a)
+
+        traced = lib.fx.symbolic_trace(f, concrete_args={"b": False, "c": None})
+        codes.append(_as_torch_text(traced.code).replace("torch.fx._symbolic_trace.", "torch.fx.tracer."))  # (its module's path)
+        assert [node.name for node in traced.graph.nodes if node.op == "placeholder"] == ["a", "b_1", "c_1"]
+        assert traced(lib.ones(2), False, None).tolist() == [2.0, 2.0]
+        with pytest.raises(AssertionError, match="b has been specialized to have value False but got another value"):
+            traced(lib.ones(2), True, None)
+        with pytest.raises(AssertionError, match="c has been specialized to have value None"):
+            traced(lib.ones(2), False, 3)
+    assert codes[0] == codes[1]
+    assert "_assert = torch._assert(eq, 'b has been specialized to have value False but got another value');  eq = _assert = None" in codes[0]
+
+
+def test_math_functions_and_autowrap_functions_are_recorded_as_one_node_as_pytorch():
+    graphs, values = [], []
+    for lib in (chainrule, torch):
+        class Scaled(lib.nn.Module):
+            def forward(self, x):
+                return math.sqrt(x.size(0)) * sum_of_squares(x, x)
+
+        traced = lib.fx.GraphModule(Scaled(), lib.fx.Tracer(autowrap_functions=(sum_of_squares,)).trace(Scaled()))
+        graphs.append(_as_torch_text(str(traced.graph)).replace(__name__, "tests"))
+        values.append(traced(lib.ones(4)).tolist())
+        assert math.sqrt(4) == 2.0 and sum_of_squares(2, 1) == 5  # unpatched after tracing
+    assert graphs[0] == graphs[1] and "call_function[target=math.sqrt](args = (%size,)" in graphs[0]
+    assert "call_function[target=tests.sum_of_squares](args = (%x, %x)" in graphs[0]
+    assert values[0] == values[1] == [4.0] * 4
+
+
+def sum_of_squares(x, y):
+    return x * x + y * y
+
+
+def test_the_first_node_and_the_last_have_the_graph_root_beside_them_as_pytorch():
+    for lib in (chainrule, torch):
+        graph = lib.fx.symbolic_trace(lambda x: x + 1).graph
+        first, *_, last = graph.nodes
+        root = first.prev
+        assert root is last.next and root.name == "" and root.op == "root"
+        assert root.next is first and root.prev is last and first.next.name == "add"
+
+
+def test_a_loop_over_graph_nodes_sees_nodes_inserted_ahead_and_not_erased_ones_as_pytorch():
+    for lib in (chainrule, torch):
+        graph = lib.fx.symbolic_trace(lambda x: (x + 1).relu().neg()).graph
+        seen = []
+        for node in graph.nodes:
+            seen.append(node.name)
+            if node.name == "add":
+                with graph.inserting_after(node):
+                    graph.call_function(lib.sigmoid, (node,))
+                relu = node.next.next
+                relu.replace_all_uses_with(node)
+                graph.erase_node(relu)
+        assert seen == ["x", "add", "sigmoid", "neg", "output"]
+        assert len(graph.nodes) == 5 and [node.name for node in reversed(graph.nodes)][:2] == ["output", "neg"]
+        assert type(graph.nodes).__name__ in ("_node_list", "_NodeList")
+        with pytest.warns(UserWarning, match="on an already erased node"):
+            graph.erase_node(relu)  # (a second time: the ring stays as it is)
+        assert len(graph.nodes) == 5 and [node.name for node in graph.nodes] == ["x", "add", "sigmoid", "neg", "output"]
+        with pytest.raises(RuntimeError, match="from wrong graph"):
+            graph.erase_node(lib.fx.Graph().placeholder("z"))
+
+
+def test_wrapped_functions_stay_one_node_when_a_traced_module_is_traced_again_as_pytorch():
+    codes = []
+    for lib in (chainrule, torch):
+        namespace = {"__name__": "model_code"}
+        exec(compile(MODULE.format(lib=lib.__name__) + "\nimport math\ndef uses(x):\n    return scaled(x) + len(x) + math.sqrt(x.size(0))\n", "wrapping.py", "exec"), namespace)
+        traced = lib.fx.symbolic_trace(namespace["uses"])
+        assert [node.meta.get("is_wrapped", False) for node in traced.graph.nodes if node.op == "call_function"] == [True, True, False, True, False]
+        again = lib.fx.symbolic_trace(traced)
+        assert again.code == traced.code and again(lib.ones(4)).tolist() == [8.0] * 4
+        codes.append(_as_torch_text(traced.code))
+    assert codes[0] == codes[1]
+    assert codes[0].startswith('\ntorch.fx._symbolic_trace.wrap("model_code_scaled")\ntorch.fx._symbolic_trace.wrap("len")\ntorch.fx._symbolic_trace.wrap("math_sqrt")\n\ndef forward(self, x):\n')
+
+
+def test_dead_code_elimination_keeps_checks_and_drops_unread_in_place_results_as_pytorch():
+    for lib in (chainrule, torch):
+        def program(x):
+            x.add_(1)
+            lib._assert(x.sum() > 0, "positive")
+            x * 2
+            return x
+
+        graph = lib.fx.symbolic_trace(program).graph
+        assert [node.is_impure() for node in graph.nodes] == [True, False, False, False, True, False, True]
+        assert graph.eliminate_dead_code() is True
+        assert [node.name for node in graph.nodes] == ["x", "sum_1", "gt", "_assert", "output"]
+        kept = lib.fx.symbolic_trace(program).graph
+        kept.eliminate_dead_code(is_impure_node=lambda node: node.is_impure() or node.name == "add_")
+        assert [node.name for node in kept.nodes] == ["x", "add_", "sum_1", "gt", "_assert", "output"]
+
+
+def test_lint_names_a_node_read_before_it_is_made_and_prints_the_graph_as_pytorch():
+    for lib in (chainrule, torch):
+        graph = lib.fx.Graph()
+        x = graph.placeholder("x")
+        doubled = graph.call_method("mul", (x, 2))
+        graph.output(doubled)
+        with graph.inserting_before(x):
+            graph.call_function(lib.neg, (doubled,))
+        with pytest.raises(RuntimeError, match=r"(?s)Argument 'mul' of Node 'neg' was used before it has been defined! Please check that Nodes in the graph are topologically ordered\ngraph\(\):\n    %neg"):
+            graph.lint()
+
+
+def test_print_readable_and_submodule_editing_as_pytorch():
+    texts, names = [], []
+    for lib in (chainrule, torch):
+        class Two(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a, self.b = lib.nn.Linear(2, 2), lib.nn.ReLU()
+
+            def forward(self, x):
+                return self.b(self.a(x))
+
+        traced = lib.fx.symbolic_trace(Two())
+        texts.append(_as_torch_text(traced.print_readable(print_output=False)))
+        assert traced.add_submodule("extra.lin", lib.nn.Linear(2, 2)) is True
+        assert traced.add_submodule("a.weight.x", lib.nn.ReLU()) is False  # (a parameter on the path)
+        output = next(node for node in traced.graph.nodes if node.op == "output")
+        with traced.graph.inserting_before(output):
+            extra = traced.graph.call_module("extra.lin", (output.args[0],))
+        output.args = (extra,)
+        traced.recompile()
+        assert traced(lib.ones(1, 2)).shape == (1, 2)
+        traced.add_submodule("unused.deep", lib.nn.ReLU())
+        traced.delete_all_unused_submodules()
+        names.append([name for name, _ in traced.named_modules()])
+        assert traced.delete_submodule("extra.lin") is True and traced.delete_submodule("nope") is False
+    assert texts[0] == texts[1] == (
+        "class Two(torch.nn.Module):\n    def forward(self, x):\n        # No stacktrace found for following nodes\n"
+        "        a = self.a(x);  x = None\n        b = self.b(a);  a = None\n        return b\n"
+    )
+    assert names[0] == names[1] == ["", "a", "b", "extra", "extra.lin"]
+
+
+def test_type_annotations_of_forward_are_kept_in_the_graph_and_code_as_pytorch():
+    from typing import List, Optional, Tuple
+
+    codes, graphs = [], []
+    for lib in (chainrule, torch):
+        class Annotated(lib.nn.Module):
+            def forward(self, x: lib.Tensor, k: int = 2, names: Optional[List[str]] = None, y: "Tensor" = None) -> Tuple[lib.Tensor, lib.Tensor]:
+                return x * k, x
+
+        traced = lib.fx.symbolic_trace(Annotated())
+        codes.append(_as_torch_text(traced.code))
+        graphs.append(_as_torch_text(str(traced.graph)))
+        assert traced(lib.ones(2), 3)[0].tolist() == [3.0, 3.0]
+    assert codes[0] == codes[1] and graphs[0] == graphs[1]
+    assert "def forward(self, x : torch.Tensor, k : int = 2, names : typing_Union[typing_List[str],NoneType] = None, y : _Tensor_ = None) -> typing_Tuple[torch.Tensor,torch.Tensor]:" in codes[0]
+    assert "%x : torch.Tensor [num_users=2] = placeholder[target=x]" in graphs[0]
+
+
+def test_a_traced_module_pickles_and_saves_even_when_its_graph_is_long_as_pytorch():
+    import io
+    import pickle
+
+    for lib in (chainrule, torch):
+        def long_program(x):
+            for _ in range(1500):  # (more nodes than Python's recursion limit)
+                x = x + 1
+            return x
+
+        traced = lib.fx.symbolic_trace(long_program)
+        again = pickle.loads(pickle.dumps(traced))
+        assert again(lib.zeros(1)).tolist() == [1500.0] and again.code == traced.code
+        net = lib.fx.symbolic_trace(lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU()))
+        buffer = io.BytesIO()
+        lib.save(net, buffer)
+        buffer.seek(0)
+        loaded = lib.load(buffer, weights_only=False)
+        assert type(loaded).__name__ == "GraphModule" and list(loaded.state_dict()) == ["0.weight", "0.bias"]
+        assert lib.equal(loaded(lib.ones(1, 2)), net(lib.ones(1, 2)))
+
+
+def test_buffers_are_constants_unless_the_tracer_proxies_buffer_attributes_as_pytorch():
+    codes = []
+    for lib in (chainrule, torch):
+        class Positions(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("pos", lib.arange(8.0))
+
+            def forward(self, x):
+                return x + self.pos[:4] * 1
+
+        class BufferTracer(lib.fx.Tracer):
+            proxy_buffer_attributes = True
+
+        module = Positions()
+        plain = lib.fx.symbolic_trace(module)
+        proxied = lib.fx.GraphModule(module, BufferTracer().trace(module))
+        codes.append((_as_torch_text(plain.code), _as_torch_text(proxied.code)))
+        module.pos.add_(1)  # a constant does not see a change of the buffer; a get_attr node does
+        assert plain(lib.zeros(4)).tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert proxied(lib.zeros(4)).tolist() == [1.0, 2.0, 3.0, 4.0]
+        with pytest.raises(TypeError):
+            lib.fx.symbolic_trace(lambda x: module.pos[: x.size(0)])
+    assert codes[0] == codes[1] and "_tensor_constant0 = self._tensor_constant0" in codes[0][0]
+    assert "pos = self.pos" in codes[0][1]
+
+
+def test_ph_side_effect_marks_and_transformer_output_meta_as_pytorch():
+    for lib in (chainrule, torch):
+        def program(x, y):
+            log_value(x)
+            return x + y
+
+        assert lib.fx.has_side_effect(log_value) is log_value
+        traced = lib.fx.Tracer(autowrap_functions=(log_value,)).trace(program, concrete_args={"y": lib.fx.PH})
+        assert [node.name for node in traced.nodes if node.op == "placeholder"] == ["x", "y_1"]
+        traced.eliminate_dead_code()
+        assert [node.name for node in traced.nodes] == ["x", "y_1", "log_value", "add", "output"]
+
+        module = lib.fx.symbolic_trace(lambda x: x.relu())
+        list(module.graph.nodes)[-1].meta["tag"] = "out"
+        transformed = lib.fx.Transformer(module).transform()
+        assert list(transformed.graph.nodes)[-1].meta["tag"] == "out" and type(transformed).__name__ == "GraphModule"
+
+
+def log_value(value):
+    """(A function with a side effect, for the test above.)"""
+
+
+def test_node_and_graph_editing_helpers_as_pytorch():
+    for lib in (chainrule, torch):
+        graph = lib.fx.symbolic_trace(lambda x: (x + 1).relu()).graph
+        x, add, relu, _ = graph.nodes
+        add.meta["tag"] = "kept"
+        with graph.inserting_after(add):
+            negated = graph.call_function(lib.neg, (add,))
+        assert add.replace_all_uses_with(negated, delete_user_cb=lambda user: user is not negated, propagate_meta=True) == [relu]
+        relu.insert_arg(0, x)
+        assert negated.meta == {"tag": "kept"} and relu.args == (x, negated) and list(x.users) == [add, relu]
+        with pytest.raises(AssertionError, match="insert_args index must be between 0 and len"):
+            relu.insert_arg(5, 1)
+        assert graph.find_nodes(op="call_method", target="relu") == [relu] and graph.find_nodes(op="call_function", target=lib.neg) == [negated]
+        with pytest.raises(AssertionError, match="target must not be None for call_function op"):
+            graph.find_nodes(op="call_function")
+
+
+def test_split_module_cuts_a_traced_module_into_submodules_as_pytorch():
+    codes, names = [], []
+    for lib in (chainrule, torch):
+        from importlib import import_module
+
+        split_module = import_module(f"{lib.__name__}.fx.passes.split_module").split_module
+
+        class Two(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.param = lib.nn.Parameter(lib.rand(4, 4))
+                self.linear = lib.nn.Linear(4, 4)
+
+            def forward(self, x, y):
+                z = self.linear(x + self.param).clamp(min=0.0, max=1.0)
+                w = self.linear(y).clamp(min=0.0, max=1.0)
+                return z + w
+
+        module = Two()
+        traced = lib.fx.symbolic_trace(module)
+        order = [node.name for node in traced.graph.nodes]
+        qualnames = {}
+        split = split_module(traced, module, lambda node: order.index(node.name) % 3, qualname_map=qualnames)
+        kept = split_module(traced, module, lambda node: 0 if node.name in ("add", "linear") else 1, keep_original_order=True, tuple_return=True)
+        codes.append([_as_torch_text(each.code) for each in (split, *split.children(), kept)])
+        names.append((sorted(split.state_dict()), qualnames))
+        x, y = lib.rand(4, 4), lib.rand(4, 4)
+        assert lib.equal(split(x, y), module(x, y)) and lib.equal(kept(x, y), module(x, y))
+    assert codes[0] == codes[1] and names[0] == names[1]
+    assert "submod_0 = self.submod_0(x, param, y);  x = param = y = None" in codes[0][0]
+
+
+def test_to_folder_writes_an_importable_package_as_pytorch(tmp_path):
+    import importlib
+    import sys
+
+    texts = []
+    for lib in (chainrule, torch):
+        class Folded(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin, self.act = lib.nn.Linear(3, 2), lib.nn.GELU()
+                self.p = lib.nn.Parameter(lib.ones(2))
+                self.register_buffer("b", lib.zeros(2))
+
+            def forward(self, x):
+                return self.act(self.lin(x)) * self.p + self.b
+
+        traced = lib.fx.symbolic_trace(Folded())
+        folder = tmp_path / f"folded_{lib.__name__}"
+        with pytest.warns(UserWarning, match=r"saved as pickled files instead: \['act'\]"):
+            traced.to_folder(folder, "Rebuilt")
+        texts.append(_as_torch_text((folder / "module.py").read_text().replace(str(folder), "FOLDER")))
+        sys.path.insert(0, str(tmp_path))
+        try:
+            rebuilt = importlib.import_module(folder.name).Rebuilt()
+        finally:
+            sys.path.remove(str(tmp_path))
+        x = lib.randn(2, 3)
+        assert lib.equal(rebuilt(x), traced(x))
+    assert texts[0] == texts[1].replace("import torch.fx._pytree as fx_pytree\n", "")  # (chainrule has no fx._pytree)

@@ -1,8 +1,15 @@
 """An fx Graph: a traced program as a list of Nodes, and the Python code it stands for.
 
+The nodes form a ring, each linked to the one before and after it (``node.prev``, ``node.next``),
+through a sentinel node, the graph's root (op 'root'), as torch.fx's: inserting, moving and
+erasing a node are quick, and a loop over ``graph.nodes`` sees the nodes as they are when it gets
+to them (a node inserted ahead is visited, an erased one is not).
+
 ``print(graph)`` lists the nodes, one line each; ``graph.python_code("self").src`` is the same
 program as a ``forward`` method, each line one node (``add = linear + param``), with
-``;  x = None`` where a value is read for the last time, as torch.fx writes it.
+``;  x = None`` where a value is read for the last time, as torch.fx writes it. A function that
+``wrap`` (or a tracer's autowrap) made a node is wrapped again by a line above ``forward``
+(``chainrule.fx._symbolic_trace.wrap("math_sqrt")``), so that tracing the GraphModule again keeps it one node.
 """
 import builtins
 import contextlib
@@ -13,8 +20,10 @@ import math
 import operator
 import re
 import sys
+import typing
+import warnings
 
-from chainrule.fx.node import Node, map_arg, qualified_name
+from chainrule.fx.node import Node, map_aggregate, map_arg, qualified_name, type_repr
 
 #: Python's operators, as the generated code writes them.
 BINARY_OPERATORS = {
@@ -26,6 +35,10 @@ BINARY_OPERATORS = {
 UNARY_OPERATORS = {operator.neg: "-", operator.pos: "+", operator.invert: "~"}
 _ILLEGAL_NAMES = set(keyword.kwlist) | set(dir(builtins)) | {"self", "chainrule", "device", "inf", "nan"}
 _NUMBERED = re.compile(r"(.*)_(\d+)$")
+
+
+#: The typing names generated code writes for annotations such as ``typing.List[int]``.
+_TYPING_NAMES = {list: typing.List, dict: typing.Dict, set: typing.Set, frozenset: typing.FrozenSet, tuple: typing.Tuple}
 
 
 class PythonCode:
@@ -40,16 +53,17 @@ class Graph:
     """A program as a list of Nodes (see node.py), in the order they run."""
 
     def __init__(self, owning_module=None, tracer_cls=None, tracer_extras=None):
-        self._nodes = []
+        self._root = Node(self, "", "root", "", (), {})  # before the first node and after the last
+        self._len = 0
         self._used_names = set()
         self._base_count = {}
-        self._insert = self._nodes.append
+        self._insert = self._root.prepend  # (at the end)
         self.owning_module = owning_module
 
     @property
     def nodes(self):
-        """The nodes, in order (a copy: the graph may be changed while they are walked)."""
-        return list(self._nodes)
+        """The nodes, in order: a live view (see the module docstring) with ``len`` and ``reversed``."""
+        return _NodeList(self)
 
     # ------------------------------------------------------------------ making nodes
     def create_node(self, op, target, args=None, kwargs=None, name=None, type_expr=None):
@@ -58,6 +72,7 @@ class Graph:
             raise AssertionError(f"Unknown op {op!r}")
         node = Node(self, self._unique_name(name or self._name_of(target)), op, target, args or (), kwargs or {}, type_expr)
         self._insert(node)
+        self._len += 1
         return node
 
     def placeholder(self, name, type_expr=None, default_value=inspect.Signature.empty):
@@ -88,8 +103,11 @@ class Graph:
 
     def graph_copy(self, graph, value_remap):
         """Copy every node of ``graph`` but its output into this graph (``value_remap`` maps old
-        nodes to new); returns what its output returned, mapped."""
-        for node in graph._nodes:
+        nodes to new; a node it already maps, an input say, is not copied); returns what its
+        output returned, mapped."""
+        for node in graph.nodes:
+            if node in value_remap:
+                continue
             if node.op == "output":
                 return map_arg(node.args[0], value_remap.__getitem__)
             value_remap[node] = self.node_copy(node, value_remap.__getitem__)
@@ -100,27 +118,46 @@ class Graph:
         copy = Graph()
         memo[id(self)] = copy
         remap = {}
-        for node in self._nodes:
+        for node in self.nodes:
             remap[node] = copy.node_copy(node, remap.__getitem__)
         return copy
+
+    def __reduce__(self):
+        """Pickled as a flat list of its nodes, each naming the nodes it reads, so that a graph of
+        thousands of nodes pickles without recursing through them."""
+        records = [
+            (node.name, node.op, node.target, *map_arg((node.args, node.kwargs), lambda read: _NodeName(read.name)), node.type, node.meta)
+            for node in self.nodes
+        ]
+        return _graph_from_records, (records,)
 
     def erase_node(self, node):
         """Remove ``node``, which no node may read any more."""
         if node.users:
             raise RuntimeError(f"Tried to erase Node {node} but it still had {len(node.users)} users in the graph: {node.users}!")
+        if node.graph is not self:
+            raise RuntimeError(f"Attempting to remove {node} from wrong graph!")
+        if node._erased:
+            warnings.warn(f"erase_node({node}) on an already erased node")
+            return
         node.args, node.kwargs = (), {}
-        self._nodes.remove(node)
+        node._remove_from_list()
+        node._erased = True
+        self._len -= 1
         self._used_names.discard(node.name)
 
-    def find_nodes(self, *, op, target=None):
-        return [node for node in self._nodes if node.op == op and (target is None or node.target == target)]
+    def find_nodes(self, *, op, target=None, sort=True):
+        """The nodes of op ``op`` (and target ``target``, which a ``call_function`` search must name), in graph order."""
+        if op == "call_function" and target is None:
+            raise AssertionError("target must not be None for call_function op")
+        return [node for node in self.nodes if node.op == op and (target is None or node.target == target)]
 
     # ------------------------------------------------------------------ where new nodes go
     @contextlib.contextmanager
     def inserting_before(self, node=None):
         """New nodes go just before ``node`` (None: at the start)."""
         previous = self._insert
-        self._insert = (lambda new: self._move(new, self._nodes[0], after=False)) if node is None else node.prepend
+        self._insert = self._root.append if node is None else node.prepend
         try:
             yield
         finally:
@@ -130,52 +167,45 @@ class Graph:
     def inserting_after(self, node=None):
         """New nodes go just after ``node`` (None: at the end)."""
         previous = self._insert
-        self._insert = self._nodes.append if node is None else node.append
+        self._insert = self._root.prepend if node is None else node.append
         try:
             yield
         finally:
             self._insert = previous
-
-    def _move(self, node, anchor, after):
-        if node in self._nodes:
-            self._nodes.remove(node)
-        self._nodes.insert(self._nodes.index(anchor) + after, node)
-
-    def _neighbour(self, node, step):
-        position = self._nodes.index(node) + step
-        return self._nodes[position] if 0 <= position < len(self._nodes) else None
 
     # ------------------------------------------------------------------ checks and clean-up
     def lint(self):
         """Check that every node reads only nodes of this graph made before it, that names are
         unique and that the output comes last (RuntimeError otherwise)."""
         seen, names = set(), set()
-        for node in self._nodes:
+        for node in self.nodes:
             if node.graph is not self:
                 raise RuntimeError(f"Node {node} does not belong to this Graph!")
             for input_node in node.all_input_nodes:
                 if input_node not in seen:
-                    raise RuntimeError(f"Argument '{input_node}' of Node '{node}' was used before it has been defined!")
+                    raise RuntimeError(f"Argument '{input_node}' of Node '{node}' was used before it has been defined! Please check that Nodes in the graph are topologically ordered\n{self}")
             if node.name in names:
                 raise RuntimeError(f"Node redefined name {node.name}!")
             seen.add(node)
             names.add(node.name)
-        if sum(node.op == "output" for node in self._nodes) > 1:
+        if sum(node.op == "output" for node in self.nodes) > 1:
             raise RuntimeError("Graph has more than one output node")
 
-    def eliminate_dead_code(self):
-        """Remove the nodes whose values nothing reads (placeholders, the output and operations
-        that change something in place excepted); returns whether any was removed."""
+    def eliminate_dead_code(self, is_impure_node=None):
+        """Remove the nodes whose values nothing reads, but impure ones (``is_impure_node(node)``,
+        by default ``node.is_impure()``: inputs, the output, checks such as ``_assert``); returns
+        whether any was removed. As in torch.fx, an in-place operation whose result is not read
+        (``x.add_(1)``) is removed too: pass ``is_impure_node`` to keep such nodes."""
         removed = False
-        for node in reversed(self._nodes):
-            if not node.users and not _is_impure(node):
+        for node in reversed(self.nodes):
+            if not node.users and not (is_impure_node(node) if is_impure_node else node.is_impure()):
                 self.erase_node(node)
                 removed = True
         return removed
 
     # ------------------------------------------------------------------ printing and code
     def __str__(self):
-        return "graph():\n" + "\n".join("    " + node.format_node() for node in self._nodes)
+        return "graph():\n" + "\n".join("    " + node.format_node() for node in self.nodes)
 
     def print_tabular(self):
         """The nodes as a table (opcode, name, target, args, kwargs), with the ``tabulate`` package."""
@@ -184,32 +214,42 @@ class Graph:
         except ImportError:
             print("`print_tabular` relies on the library `tabulate`, which could not be found on this machine. Run `pip install tabulate` to install the library.")
             raise
-        rows = [[node.op, node.name, node.target, node.args, node.kwargs] for node in self._nodes]
+        rows = [[node.op, node.name, node.target, node.args, node.kwargs] for node in self.nodes]
         print(tabulate(rows, headers=["opcode", "name", "target", "args", "kwargs"]))
 
     def python_code(self, root_module="self"):
         """The program as the text of ``def forward(self, ...)`` (see the module docstring)."""
-        namespace = _CodeNamespace({node.name for node in self._nodes})
+        namespace = _CodeNamespace({node.name for node in self.nodes})
         last_use = {}
-        for node in reversed(self._nodes):
+        for node in reversed(self.nodes):
             for input_node in node.all_input_nodes:
                 last_use.setdefault(input_node, node)
         freed = {}
         for input_node, user in last_use.items():
             freed.setdefault(user, []).append(input_node)
-        parameters, body = [root_module], []
-        for node in self._nodes:
+        parameters, body, wrapped, returns = [root_module], [], {}, ""
+        for node in self.nodes:
+            annotation = "" if node.type is None else f" : {namespace.annotation(node.type)}"
             if node.op == "placeholder":
-                parameters.append(node.target if not node.args else f"{node.target} = {namespace.value(node.args[0])}")
+                parameters.append(f"{node.target}{annotation}" + (f" = {namespace.value(node.args[0])}" if node.args else ""))
                 if node.name != node.target:  # a parameter named as a builtin (input): its node is input_1
                     body.append(f"    {node.name} = {node.target}")
                 continue
             line = _statement(node, root_module, namespace)
+            if node.op == "output":
+                returns = annotation.replace(" : ", " -> ")
+            elif annotation:
+                line = line.replace(f"{node.name} = ", f"{node.name}{annotation} = ", 1)
+            if node.op == "call_function" and node.meta.get("is_wrapped"):
+                wrapped[namespace.function(node.target)] = None
             released = [used.name for used in node.all_input_nodes if node.op != "output" and used in freed.get(node, ())]
+            if not node.users and node.op != "output":  # a value nothing reads (an _assert's None)
+                released.append(node.name)
             if released:
                 line += f";  {' = '.join(released)} = None"
             body.append("    " + line)
-        src = f"\n\n\ndef forward({', '.join(parameters)}):\n" + "\n".join(body or ["    pass"]) + "\n    "
+        wraps = "\n".join(f'chainrule.fx._symbolic_trace.wrap("{name}")' for name in wrapped)
+        src = f"\n{wraps}\n\ndef forward({', '.join(parameters)}){returns}:\n" + "\n".join(body or ["    pass"]) + "\n    "
         return PythonCode(src, namespace.globals)
 
     # ------------------------------------------------------------------ names
@@ -238,13 +278,6 @@ class Graph:
         self._used_names.add(candidate)
         self._base_count[base] = number
         return candidate
-
-
-def _is_impure(node):
-    if node.op in ("placeholder", "output"):
-        return True
-    name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
-    return node.op in ("call_method", "call_function") and name.endswith("_") and not name.endswith("__")
 
 
 def _path_expression(root, path):
@@ -279,9 +312,49 @@ def _statement(node, root, namespace):
     return f"{node.name} = {namespace.function(target)}({arguments})"
 
 
+class _NodeName:
+    """A node's input, by its name, in a pickled graph (see ``Graph.__reduce__``)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _graph_from_records(records):
+    """The graph ``Graph.__reduce__`` pickled."""
+    graph, made = Graph(), {}
+    for name, op, target, args, kwargs, type_expr, meta in records:
+        args, kwargs = map_aggregate((args, kwargs), lambda value: made[value.name] if isinstance(value, _NodeName) else value)
+        made[name] = graph.create_node(op, target, args, kwargs, name, type_expr)
+        made[name].meta = meta
+    return graph
+
+
+class _NodeList:
+    """``graph.nodes``: the nodes of a graph in order (or reversed), read as the loop goes."""
+
+    def __init__(self, graph, reverse=False):
+        self.graph = graph
+        self.reverse = reverse
+
+    def __len__(self):
+        return self.graph._len
+
+    def __iter__(self):
+        root, step = self.graph._root, "_prev" if self.reverse else "_next"
+        node = getattr(root, step)
+        while node is not root:
+            if not node._erased:
+                yield node
+            node = getattr(node, step)  # (an erased node still links to where it was)
+
+    def __reversed__(self):
+        return _NodeList(self.graph, not self.reverse)
+
+
 class _CodeNamespace:
-    """The global names generated code reads: packages for functions reached by their dotted path
-    (``chainrule.relu``), and a name of its own for any other function."""
+    """The global names generated code reads: chainrule for its functions, reached by their dotted
+    path (``chainrule.relu``), and a name of its own for any other function (``math_sqrt``,
+    ``__main___helper``), as torch.fx names them."""
 
     def __init__(self, reserved):
         import chainrule
@@ -290,22 +363,40 @@ class _CodeNamespace:
         self.globals = {"chainrule": chainrule, "device": chainrule.device, "inf": math.inf, "nan": math.nan, "getattr": getattr}
 
     def function(self, function):
-        path = qualified_name(function)
+        """The name generated code calls ``function`` by."""
+        hint = f"{getattr(function, '__module__', None)}_{getattr(function, '__name__', 'function')}"
+        return self._global(qualified_name(function), function, hint)
+
+    def annotation(self, annotation):
+        """A type annotation as generated code writes it (``typing_Optional[chainrule.Tensor]``), as torch.fx does."""
+        if annotation == ():
+            return "()"
+        origin = getattr(annotation, "__origin__", None)
+        if origin is None:
+            return self._global(type_repr(annotation), annotation, type_repr(annotation))
+        if isinstance(annotation, typing._GenericAlias):  # (typing.List[int], whose origin is list: written typing_List)
+            origin = _TYPING_NAMES.get(origin, origin)
+        name = self._global(type_repr(origin), origin, type_repr(origin))
+        arguments = getattr(annotation, "__args__", ())
+        return f"{name}[{','.join(self.annotation(argument) for argument in arguments)}]" if arguments else name
+
+    def _global(self, path, value, hint):
+        """A builtin by its name, a value of chainrule by its dotted ``path``, any other by a global
+        of its own named after ``hint`` (``math_sqrt``)."""
         root, _, rest = path.partition(".")
-        if path.startswith("builtins."):
-            return rest
+        if root == "builtins" or (not rest and getattr(builtins, path, None) is value):
+            return rest or path
         found = sys.modules.get(root)
         for part in rest.split(".") if found is not None else ():
             found = getattr(found, part, None)
-        if found is function and root not in ("__main__",):
-            self.globals.setdefault(root, sys.modules[root])
+        if found is value and root == "chainrule":
             return path
-        name = re.sub(r"[^0-9a-zA-Z_]", "_", f"{getattr(function, '__module__', None)}_{getattr(function, '__name__', 'function')}")
+        name = re.sub(r"[^0-9a-zA-Z_]", "_", hint)
         candidate, number = name, 0
-        while self.globals.get(candidate, function) is not function or candidate in _ILLEGAL_NAMES or candidate in self.reserved:
+        while self.globals.get(candidate, value) is not value or candidate in _ILLEGAL_NAMES or candidate in self.reserved:
             number += 1
             candidate = f"{name}_{number}"
-        self.globals[candidate] = function
+        self.globals[candidate] = value
         return candidate
 
     def value(self, value):

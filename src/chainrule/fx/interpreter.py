@@ -133,7 +133,8 @@ class Transformer(Interpreter):
 
         result = self.run(enable_io_processing=False)
         if result is not None:
-            self.new_graph.output(map_aggregate(result, lambda value: value.node if isinstance(value, Proxy) else value))
+            output = self.new_graph.output(map_aggregate(result, lambda value: value.node if isinstance(value, Proxy) else value))
+            output.meta.update(list(self.graph.nodes)[-1].meta)  # (the old output's)
         return GraphModule(self.module, self.new_graph)
 
     def output(self, target, args, kwargs):

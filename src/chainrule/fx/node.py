@@ -9,6 +9,14 @@ hold other nodes (the values they compute) and constants; ``users`` are the node
 """
 import builtins
 import operator
+import sys
+import types
+from typing import Any, Callable, Optional, Union
+
+from chainrule import queries
+
+#: Functions a graph keeps although nothing reads their result (checks, writes); the tracer adds its own.
+_side_effectful_functions = {queries._assert, queries._assert_async, operator.setitem}
 
 
 class Node:
@@ -23,6 +31,8 @@ class Node:
         self.users = {}  # the nodes that read this one, in the order they were made (a dict used as an ordered set)
         self.meta = {}  # what passes attach (ShapeProp's 'tensor_meta'...)
         self._input_nodes = {}
+        self._prev = self._next = self  # (linked into the graph's ring of nodes when inserted)
+        self._erased = False
         self._args, self._kwargs = (), {}
         self._update_args_kwargs(tuple(args), dict(kwargs))
 
@@ -62,6 +72,12 @@ class Node:
         args[position] = value
         self.args = args
 
+    def insert_arg(self, idx, arg):
+        """Put ``arg`` into ``args`` at position ``idx`` (0 to ``len(args)``)."""
+        if not 0 <= idx <= len(self._args):
+            raise AssertionError(f"insert_args index must be between 0 and len(self.args), got {idx}")
+        self.args = (*self._args[:idx], arg, *self._args[idx:])
+
     def update_kwarg(self, key, value):
         self.kwargs = {**self._kwargs, key: value}
 
@@ -69,37 +85,75 @@ class Node:
         """Read ``new`` wherever this node read ``old``."""
         self._update_args_kwargs(*map_arg((self._args, self._kwargs), lambda node: new if node is old else node))
 
-    def replace_all_uses_with(self, replace_with, delete_user_cb=lambda user: True):
+    def replace_all_uses_with(self, replace_with, delete_user_cb=lambda user: True, *, propagate_meta=False):
         """Make every user of this node (for which ``delete_user_cb`` says True) read ``replace_with``
-        instead; returns those users."""
+        instead; returns those users. ``propagate_meta``: give ``replace_with`` (whose meta must be
+        empty) this node's meta."""
+        if propagate_meta:
+            if replace_with.meta:
+                raise AssertionError("Called node.replace_all_uses_with(replace_with, propagate_meta=True), but replace_with already has .meta keys")
+            replace_with.meta.update(self.meta)
         changed = [user for user in list(self.users) if delete_user_cb(user)]
         for user in changed:
             user.replace_input_with(self, replace_with)
         return changed
 
+    @property
+    def stack_trace(self):
+        """Where in the traced code this node was made: None (chainrule's tracer records none)."""
+        return self.meta.get("stack_trace")
+
+    @stack_trace.setter
+    def stack_trace(self, trace):
+        self.meta["stack_trace"] = trace
+
+    def is_impure(self, impure_random=True):
+        """Whether the graph must keep this node though nothing reads it: an input, the output, a
+        function with a side effect (``_side_effectful_functions``), a module marked ``_is_impure``.
+        (``impure_random`` is torch.fx's switch for its random ATen ops, which chainrule's graphs do not hold.)"""
+        if self.op in ("placeholder", "output"):
+            return True
+        if self.op == "call_module":
+            if self.graph.owning_module is None:
+                raise AssertionError("self.graph.owning_module not set for purity check")
+            return getattr(self.graph.owning_module.get_submodule(self.target), "_is_impure", False)
+        return self.op == "call_function" and self.target in _side_effectful_functions
+
     # ------------------------------------------------------------------ place in the graph
     @property
     def next(self):
-        return self.graph._neighbour(self, 1)
+        """The node after this one (the graph's root after the last)."""
+        return self._next
 
     @property
     def prev(self):
-        return self.graph._neighbour(self, -1)
+        """The node before this one (the graph's root before the first)."""
+        return self._prev
 
     def append(self, node):
         """Move ``node`` to just after this one."""
-        self.graph._move(node, self, after=True)
+        self._next.prepend(node)
 
     def prepend(self, node):
         """Move ``node`` to just before this one."""
-        self.graph._move(node, self, after=False)
+        if node is self:
+            raise AssertionError("Cannot prepend self")
+        node._remove_from_list()
+        before = self._prev
+        before._next, node._prev = node, before
+        node._next, self._prev = self, node
+
+    def _remove_from_list(self):
+        before, after = self._prev, self._next
+        before._next, after._prev = after, before
 
     # ------------------------------------------------------------------ printing
     def format_node(self):
         """This node as a line of ``print(graph)``: ``%name : [num_users=N] = op[target=T](args = ..., kwargs = ...)``."""
         if self.op == "output":
             return f"return {_format_value(self.args[0], plain=True)}"
-        text = f"%{self.name} : [num_users={len(self.users)}] = {self.op}[target={_target_name(self.target)}]"
+        typename = f"{type_repr(self.type)} " if self.type else ""
+        text = f"%{self.name} : {typename}[num_users={len(self.users)}] = {self.op}[target={_target_name(self.target)}]"
         if self.op == "placeholder":
             return text + (f"(default={self.args[0]!r})" if self.args else "")
         if self.op == "get_attr":
@@ -108,6 +162,21 @@ class Node:
 
     def __repr__(self):
         return self.name
+
+
+def has_side_effect(fn):
+    """Mark the function ``fn`` as one a graph keeps though nothing reads its result (dead code
+    elimination leaves it); returns ``fn``."""
+    _side_effectful_functions.add(fn)
+    return fn
+
+
+#: What a node's ``target`` is: a callable (call_function) or a name (the other ops).
+Target = Union[Callable[..., Any], str]
+#: The constants a node's arguments may hold besides other nodes and containers of them.
+BaseArgumentTypes = Union[str, int, float, bool, complex, type(None)]
+#: A node's argument: a node, a constant, or tuples, lists, dicts and slices of them.
+Argument = Optional[Union[tuple, list, dict, slice, range, "Node", BaseArgumentTypes]]
 
 
 def map_aggregate(value, function):
@@ -141,7 +210,22 @@ def qualified_name(function):
     if getattr(operator, getattr(function, "__name__", ""), None) is function:
         return f"operator.{function.__name__}"
     module = getattr(function, "__module__", None) or "__main__"
+    chainrule = sys.modules.get("chainrule")
+    if module.startswith("chainrule.") and getattr(chainrule, getattr(function, "__name__", ""), None) is function:
+        return f"chainrule.{function.__name__}"  # a public function defined in a submodule (chainrule._assert)
     return f"{module}.{getattr(function, '__qualname__', getattr(function, '__name__', repr(function)))}"
+
+
+def type_repr(annotation):
+    """A type as the graph prints it: a class by its dotted path (``int``, ``chainrule.Tensor``),
+    anything else (``typing.Optional[int]``, a string) by its repr."""
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
+        return annotation.__qualname__ if annotation.__module__ == "builtins" else qualified_name(annotation)
+    if annotation is ...:
+        return "..."
+    if isinstance(annotation, types.FunctionType):
+        return annotation.__name__
+    return repr(annotation)
 
 
 def _format_value(value, plain=False):

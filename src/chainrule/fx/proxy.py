@@ -88,7 +88,7 @@ class Proxy:
         return self.tracer.create_proxy("call_method", "keys", (self,), {})
 
     def __index__(self):
-        raise TraceError("symbolically traced variables cannot be used as an index or size (they have no value yet)")
+        raise TypeError("symbolically traced variables cannot be used as an index or size (they have no value yet): index with a constant, or pass the value in concrete_args")
 
     @classmethod
     def __torch_function__(cls, orig_method, types, args=(), kwargs=None):

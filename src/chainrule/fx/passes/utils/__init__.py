@@ -1,0 +1,1 @@
+"""``torch.fx.passes.utils``: helpers of graph passes (``matcher_utils.SubgraphMatcher``)."""
